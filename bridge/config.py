@@ -1,0 +1,542 @@
+"""bridge.yaml and rule-set files: pydantic models, strict loading, readable errors.
+
+Contract:
+- :func:`load_config` reads the YAML file, applies ``BRIDGE_…`` environment overrides
+  (``BRIDGE_SERVER__LISTEN=0.0.0.0:8080``: sections joined by ``__``, values parsed as YAML),
+  resolves relative paths against the config file's folder, reads ``*_file`` secrets, loads the
+  rule sets of ``rules_dir`` and checks every reference between them.
+- Any problem raises :class:`~bridge.errors.ConfigError` listing every problem as
+  ``FILE: key.path: what was expected (got …)``: unknown keys, wrong types, bad durations,
+  unknown rule sets or criterion kinds.
+- Secrets print as ``<secret>``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from bridge.core import rules as core_rules
+from bridge.errors import ConfigError
+
+_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$")
+
+
+def parse_duration(value: object) -> timedelta:
+    """'90s', '15m', '1h30m', '2d', '0m' → timedelta; anything else raises ValueError."""
+    if isinstance(value, timedelta):
+        return value
+    if not isinstance(value, str) or not value or _DURATION.match(value.strip()) is None:
+        raise ValueError(f"expected a duration like '30s', '15m' or '1h30m', got {value!r}")
+    d, h, m, s, ms = (int(x) if x else 0 for x in _DURATION.match(value.strip()).groups())  # type: ignore[union-attr]
+    return timedelta(days=d, hours=h, minutes=m, seconds=s, milliseconds=ms)
+
+
+def format_duration(value: timedelta) -> str:
+    total = int(value.total_seconds())
+    h, rest = divmod(total, 3600)
+    m, s = divmod(rest, 60)
+    out = (f"{h}h" if h else "") + (f"{m}m" if m else "") + (f"{s}s" if s else "")
+    return out or "0s"
+
+
+Duration = Annotated[
+    timedelta, BeforeValidator(parse_duration), PlainSerializer(format_duration, return_type=str)
+]
+
+
+class Secret:
+    """A string that never prints."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "<secret>"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+def _secret_from(data: dict[str, Any], name: str, base: Path | None) -> dict[str, Any]:
+    """Accept ``name`` or ``name_file`` (exactly one); return data with a Secret under name."""
+    direct, file_key = data.get(name), f"{name}_file"
+    path = data.get(file_key)
+    if direct is not None and path is not None:
+        raise ValueError(f"give either {name} or {file_key}, not both")
+    if path is not None:
+        p = Path(path)
+        if base is not None and not p.is_absolute():
+            p = base / p
+        try:
+            direct = p.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ValueError(f"{file_key}: cannot read {p}: {exc.strerror}") from None
+        data = {k: v for k, v in data.items() if k != file_key}
+    if direct is None:
+        return data
+    if not isinstance(direct, str | Secret):
+        raise ValueError(f"{name}: expected a string")
+    return {**data, name: direct if isinstance(direct, Secret) else Secret(direct)}
+
+
+class _WithSecret(Strict):
+    _secret_fields: ClassVar[tuple[str, ...]] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_secret_files(cls, data: Any, info: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        base = (info.context or {}).get("base_dir") if info is not None else None
+        for name in cls._secret_fields:
+            data = _secret_from(dict(data), name, base)
+        return data
+
+
+class WebhookToken(_WithSecret):
+    _secret_fields: ClassVar[tuple[str, ...]] = ("token",)
+    name: str
+    token: Secret
+
+
+class BasicCredential(_WithSecret):
+    _secret_fields: ClassVar[tuple[str, ...]] = ("password",)
+    username: str
+    password: Secret
+
+
+ROLES = ("viewer", "editor", "approver", "admin", "auditor")
+TRACKS = ("outage", "privacy")
+
+
+def _check_role(value: str) -> str:
+    role, _, track = value.partition(":")
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
+    if track and track not in (*TRACKS, "all"):
+        raise ValueError(f"unknown track {track!r}; expected one of {', '.join(TRACKS)}, all")
+    return value
+
+
+RoleGrant = Annotated[str, BeforeValidator(lambda v: _check_role(v) if isinstance(v, str) else v)]
+
+
+class ApiToken(_WithSecret):
+    """An automation token; ``roles`` like ``viewer`` or ``approver:outage`` (role:track)."""
+
+    _secret_fields: ClassVar[tuple[str, ...]] = ("token",)
+    name: str
+    token: Secret
+    roles: list[RoleGrant] = Field(min_length=1)
+
+
+class WebhookAuth(Strict):
+    tokens: list[WebhookToken] = Field(default_factory=list)
+    basic: list[BasicCredential] = Field(default_factory=list)
+
+
+class AuthConfig(Strict):
+    webhook: WebhookAuth = WebhookAuth()
+    api_tokens: list[ApiToken] = Field(default_factory=list)
+
+
+class ServerConfig(Strict):
+    listen: str = "127.0.0.1:8080"
+    public_url: str = "http://127.0.0.1:8080"
+    max_body_bytes: int = Field(default=8 * 1024 * 1024, gt=1024)
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, v: str) -> str:
+        host, sep, port = v.rpartition(":")
+        if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"expected HOST:PORT, got {v!r}")
+        return v
+
+    @property
+    def host(self) -> str:
+        return self.listen.rpartition(":")[0].strip("[]")
+
+    @property
+    def port(self) -> int:
+        return int(self.listen.rpartition(":")[2])
+
+
+class RegulatorConfig(Strict):
+    enabled: bool = True
+    rule_set: str
+    recipient: str | None = None
+
+
+class InventoryLabels(Strict):
+    element: list[str] = Field(default_factory=lambda: ["element"], min_length=1)
+    service: str = "service"
+    region: str = "region"
+    affected_connections: str = "affected_connections"
+    jurisdiction: str = "jurisdiction"
+    impact: str = "impact"
+    severity: str = "severity"
+
+
+class InventoryConfig(Strict):
+    path: Path | None = None
+    labels: InventoryLabels = InventoryLabels()
+    default_jurisdiction: Literal["SE", "NO"] = "SE"
+    service_totals: dict[str, dict[str, int]] = Field(default_factory=dict)
+
+
+class CorrelationConfig(Strict):
+    incident_label: str = "incident"
+    ancestor_kind: str | None = None
+    key_labels: list[list[str]] = Field(default_factory=list)
+    window: Duration = timedelta(minutes=10)
+    quiet_period: Duration = timedelta(minutes=30)
+
+
+class EvaluationConfig(Strict):
+    interval: Duration = timedelta(seconds=15)
+    stale_after: Duration = timedelta(hours=5)
+
+    @field_validator("interval")
+    @classmethod
+    def _positive(cls, v: timedelta) -> timedelta:
+        if v <= timedelta(0):
+            raise ValueError("must be longer than 0s")
+        return v
+
+
+class TemplatesConfig(Strict):
+    dir: Path | None = None
+
+
+class OperatorContact(Strict):
+    name: str = ""
+    phone: str = ""
+    email: str = ""
+
+
+class OperatorConfig(Strict):
+    name: str = ""
+    org_number: str = ""
+    contact: OperatorContact = OperatorContact()
+
+
+class SmtpConfig(_WithSecret):
+    _secret_fields: ClassVar[tuple[str, ...]] = ("password",)
+    host: str = "127.0.0.1"
+    port: int = 25
+    security: Literal["none", "starttls", "tls"] = "starttls"
+    username: str | None = None
+    password: Secret | None = None
+    sender: str = "incident-bridge@localhost"
+
+
+class BridgeConfig(Strict):
+    """The whole bridge.yaml."""
+
+    server: ServerConfig = ServerConfig()
+    store: str = "sqlite:///bridge.sqlite3"
+    auth: AuthConfig = AuthConfig()
+    smtp: SmtpConfig | None = None
+    operator: OperatorConfig = OperatorConfig()
+    regulators: dict[str, RegulatorConfig] = Field(default_factory=dict)
+    rules_dir: Path = Path("rules")
+    inventory: InventoryConfig = InventoryConfig()
+    correlation: CorrelationConfig = CorrelationConfig()
+    evaluation: EvaluationConfig = EvaluationConfig()
+    templates: TemplatesConfig = TemplatesConfig()
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @field_validator("store")
+    @classmethod
+    def _store_url(cls, v: str) -> str:
+        if not (v.startswith("sqlite:///") or v.startswith(("redis://", "rediss://"))):
+            raise ValueError(f"expected sqlite:///PATH or redis://HOST:PORT/DB, got {v!r}")
+        return v
+
+
+# ---- rule sets ----------------------------------------------------------------------------
+
+OBLIGATION_KINDS = (
+    "nkom_varsel",
+    "nkom_update",
+    "nkom_normalised",
+    "pts_initial",
+    "pts_supplementary",
+    "privacy_initial",
+    "privacy_supplementary",
+    "subscriber_notice",
+    "se_cyber_early_warning",
+    "se_cyber_notification",
+    "se_cyber_final",
+    "nkom_hendelsesrapport",
+)
+
+
+class CriterionModel(Strict):
+    id: str
+    kind: Literal[
+        "connections", "share", "area", "capacity", "emergency_112", "societal", "wholesale",
+        "severity",
+    ]
+    description: str = ""
+    min_duration: Duration = timedelta(0)
+    min_connections: int | None = Field(default=None, gt=0)
+    min_share: float | None = Field(default=None, gt=0, le=1)
+    min_area_km2: float | None = Field(default=None, gt=0)
+    min_capacity_share: float | None = Field(default=None, gt=0, le=1)
+    service: str | None = None
+    scope: Literal["jurisdiction", "region"] = "jurisdiction"
+    impact: Literal["any", "outage"] = "any"
+    levels: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _threshold_for_kind(self) -> CriterionModel:
+        needed = {
+            "connections": "min_connections",
+            "share": "min_share",
+            "area": "min_area_km2",
+            "capacity": "min_capacity_share",
+        }.get(self.kind)
+        if needed and getattr(self, needed) is None:
+            raise ValueError(f"kind {self.kind!r} needs {needed}")
+        if self.kind == "severity" and not self.levels:
+            raise ValueError("kind 'severity' needs levels (e.g. [alvorlig, kritisk])")
+        return self
+
+    def to_core(self) -> core_rules.Criterion:
+        return core_rules.Criterion(
+            id=self.id,
+            kind=self.kind,
+            min_duration=self.min_duration,
+            min_connections=self.min_connections or 0,
+            min_share=self.min_share or 0.0,
+            min_area_km2=self.min_area_km2 or 0.0,
+            min_capacity_share=self.min_capacity_share or 0.0,
+            service=self.service,
+            scope=self.scope,
+            impact=self.impact,
+            levels=tuple(self.levels),
+            description=self.description,
+        )
+
+
+class ObligationModel(Strict):
+    kind: Literal[OBLIGATION_KINDS]  # type: ignore[valid-type]
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class RuleSetModel(Strict):
+    id: str
+    regulator: str
+    jurisdiction: Literal["SE", "NO"]
+    source: str
+    verified: bool
+    notes: str = ""
+    severity_map: dict[str, str] = Field(default_factory=dict)
+    criteria: list[CriterionModel] = Field(min_length=1)
+    obligations: list[ObligationModel | Literal[OBLIGATION_KINDS]] = Field(  # type: ignore[valid-type]
+        default_factory=list
+    )
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> RuleSetModel:
+        seen: set[str] = set()
+        for c in self.criteria:
+            if c.id in seen:
+                raise ValueError(f"criterion id {c.id!r} appears twice")
+            seen.add(c.id)
+        return self
+
+    def obligation_kinds(self) -> tuple[str, ...]:
+        return tuple(o if isinstance(o, str) else o.kind for o in self.obligations)
+
+    def to_core(self) -> core_rules.RuleSet:
+        return core_rules.RuleSet(
+            id=self.id,
+            regulator=self.regulator,
+            jurisdiction=self.jurisdiction,
+            source=self.source,
+            verified=self.verified,
+            criteria=tuple(c.to_core() for c in self.criteria),
+            obligations=self.obligation_kinds(),
+            severity_map={k.lower(): v for k, v in self.severity_map.items()},
+            notes=self.notes,
+        )
+
+
+# ---- loading ------------------------------------------------------------------------------
+
+
+def _describe(err: Mapping[str, Any]) -> str:
+    loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith("function-"))
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return f"{loc}: unknown key"
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    got = err.get("input")
+    shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
+    return f"{loc or '(top)'}: {msg}{shown}"
+
+
+def _errors(file: Path | str, exc: ValidationError) -> list[str]:
+    return [f"{file}: {_describe(e)}" for e in exc.errors()]  # type: ignore[arg-type]
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return yaml.safe_load(fh)
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"{path}: not valid YAML: {exc}"]) from None
+
+
+def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> list[str]:
+    problems: list[str] = []
+    for name, raw in sorted(env.items()):
+        if not name.startswith("BRIDGE_") or name in ("BRIDGE_CONFIG",):
+            continue
+        path = [p.lower() for p in name[len("BRIDGE_") :].split("__")]
+        node = data
+        for part in path[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                problems.append(f"environment {name}: {part} is not a section")
+                break
+            node = child
+        else:
+            try:
+                node[path[-1]] = yaml.safe_load(raw)
+            except yaml.YAMLError:
+                node[path[-1]] = raw
+    return problems
+
+
+def load_rule_set(path: Path) -> RuleSetModel:
+    """One rule-set file, strictly validated."""
+    data = _read_yaml(path)
+    try:
+        return RuleSetModel.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_errors(path, exc)) from None
+
+
+def load_rule_sets(folder: Path) -> dict[str, tuple[Path, RuleSetModel]]:
+    """Every ``*.yaml`` in ``folder`` keyed by rule-set id; all errors at once."""
+    found: dict[str, tuple[Path, RuleSetModel]] = {}
+    problems: list[str] = []
+    if not folder.is_dir():
+        raise ConfigError([f"{folder}: rules_dir is not a folder"])
+    for path in sorted(folder.glob("*.y*ml")):
+        try:
+            rs = load_rule_set(path)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+            continue
+        if rs.id in found:
+            problems.append(f"{path}: id: {rs.id!r} is also used by {found[rs.id][0]}")
+        found[rs.id] = (path, rs)
+    if problems:
+        raise ConfigError(problems)
+    return found
+
+
+class LoadedConfig:
+    """A validated bridge.yaml with its rule sets."""
+
+    def __init__(
+        self, path: Path, config: BridgeConfig, rule_sets: dict[str, tuple[Path, RuleSetModel]]
+    ) -> None:
+        self.path = path
+        self.config = config
+        self.rule_sets = rule_sets
+
+    def enabled_rule_sets(self) -> list[RuleSetModel]:
+        return [
+            self.rule_sets[reg.rule_set][1]
+            for reg in self.config.regulators.values()
+            if reg.enabled
+        ]
+
+    def store_url(self) -> str:
+        """The store URL with a relative SQLite path resolved against the config folder."""
+        url = self.config.store
+        if url.startswith("sqlite:///"):
+            p = Path(url[len("sqlite:///") :])
+            if not p.is_absolute():
+                p = (self.path.parent / p).resolve()
+            return f"sqlite:///{p}"
+        return url
+
+
+def load_config(path: Path | str, env: Mapping[str, str] | None = None) -> LoadedConfig:
+    """See the module contract."""
+    path = Path(path)
+    data = _read_yaml(path)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError([f"{path}: expected a mapping at the top level"])
+    problems = _apply_env(data, os.environ if env is None else env)
+    if problems:
+        raise ConfigError([f"{path}: {p}" for p in problems])
+    base = path.parent.resolve()
+    try:
+        cfg = BridgeConfig.model_validate(data, context={"base_dir": base})
+    except ValidationError as exc:
+        raise ConfigError(_errors(path, exc)) from None
+    updates: dict[str, Any] = {}
+    rules_dir = cfg.rules_dir if cfg.rules_dir.is_absolute() else base / cfg.rules_dir
+    updates["rules_dir"] = rules_dir
+    inv = cfg.inventory
+    if inv.path is not None and not inv.path.is_absolute():
+        updates["inventory"] = inv.model_copy(update={"path": base / inv.path})
+    if cfg.templates.dir is not None and not cfg.templates.dir.is_absolute():
+        updates["templates"] = TemplatesConfig(dir=base / cfg.templates.dir)
+    cfg = cfg.model_copy(update=updates)
+    rule_sets = load_rule_sets(rules_dir)
+    problems = []
+    for name, reg in cfg.regulators.items():
+        if reg.rule_set not in rule_sets:
+            problems.append(
+                f"{path}: regulators.{name}.rule_set: unknown rule set {reg.rule_set!r} "
+                f"(known: {', '.join(sorted(rule_sets)) or 'none'} in {rules_dir})"
+            )
+    if cfg.inventory.path is not None and not cfg.inventory.path.exists():
+        problems.append(f"{path}: inventory.path: file not found: {cfg.inventory.path}")
+    if problems:
+        raise ConfigError(problems)
+    return LoadedConfig(path, cfg, rule_sets)

@@ -1,0 +1,149 @@
+"""Incidents as JSON documents: the API's shape (DESIGN.md "Incident JSON") and the stored one.
+
+Pure: takes the engine's incident and the inventory, returns plain dicts. Field names are a
+contract; more fields are welcome, none may disappear.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bridge.core.alerts import AlertEpisode, format_time
+from bridge.core.engine import Incident
+from bridge.core.rules import Assessment
+from bridge.core.topology import Topology
+
+
+def _assessment(a: Assessment, now: datetime) -> dict[str, Any]:
+    return {
+        "regulator": a.regulator,
+        "rule_set": a.rule_set,
+        "verified": a.verified,
+        "reportable": a.reportable,
+        "since": format_time(a.since),
+        "forecast_at": format_time(a.forecast_at),
+        "seconds_to_reportable": a.seconds_to_reportable(now),
+        "criteria": [
+            {
+                "id": c.id,
+                "kind": c.kind,
+                "met": c.met,
+                "since": format_time(c.since),
+                "forecast_at": format_time(c.forecast_at),
+                "reason": c.reason,
+            }
+            for c in a.criteria
+        ],
+    }
+
+
+def _alert(ep: AlertEpisode, incident: Incident) -> dict[str, Any]:
+    return {
+        "fingerprint": ep.fingerprint,
+        "status": ep.status,
+        "starts_at": format_time(ep.starts_at),
+        "ends_at": format_time(ep.ends_at),
+        "last_seen": format_time(ep.last_seen),
+        "labels": ep.labels,
+        "annotations": ep.annotations,
+        "generator_url": ep.generator_url,
+        "stale": ep.fingerprint in incident.stale and ep.firing,
+        "unmapped": incident.unmapped.get(ep.fingerprint),
+    }
+
+
+def summary(incident: Incident, now: datetime) -> dict[str, Any]:
+    """The list view: enough to triage without opening the incident."""
+    return {
+        "id": incident.id,
+        "state": incident.state,
+        "started_at": format_time(incident.started_at),
+        "ended_at": format_time(incident.ended_at),
+        "closes_at": format_time(incident.closes_at),
+        "merged_into": incident.merged_into,
+        "jurisdictions": incident.jurisdictions,
+        "alerts": incident.fingerprints(),
+        "impact": {"current": incident.impact.current, "peak": incident.impact.peak},
+        "reportable": {a.regulator: a.reportable for a in incident.assessments},
+        "warnings": warnings(incident),
+    }
+
+
+def warnings(incident: Incident) -> list[str]:
+    out: list[str] = []
+    if incident.stale:
+        out.append(
+            f"{len(incident.stale)} firing alert(s) not heard of within the stale limit; "
+            "their resolve may have been lost"
+        )
+    if incident.unmapped:
+        out.append(f"{len(incident.unmapped)} alert(s) could not be mapped to the inventory")
+    if incident.truncated_alerts:
+        out.append(
+            f"Alertmanager dropped {incident.truncated_alerts} alert(s) from this incident's "
+            "groups (max_alerts): impact may be understated"
+        )
+    for a in incident.assessments:
+        if not a.verified:
+            out.append(f"rule set {a.rule_set} is not verified against the regulation in force")
+    return out
+
+
+def document(
+    incident: Incident,
+    episodes: dict[tuple[str, datetime], AlertEpisode],
+    topology: Topology,
+    now: datetime,
+) -> dict[str, Any]:
+    """The full incident (DESIGN.md fields and more)."""
+    impact = incident.impact
+    doc = summary(incident, now)
+    doc.update(
+        {
+            "correlation_key": incident.key,
+            "impact": {
+                "current": impact.current,
+                "peak": impact.peak,
+                "peak_at": format_time(impact.peak_at),
+                "by_service": impact.by_service,
+                "by_region": impact.by_region,
+                "region_names": {
+                    r: topology.region_names[r]
+                    for r in impact.by_region
+                    if r in topology.region_names
+                },
+                "current_by_service_region": [
+                    {"service": s, "region": r, "connections": n}
+                    for (s, r), n in sorted(impact.current_by_service_region.items())
+                ],
+                "outage": {"current": impact.outage_current, "peak": impact.outage_peak},
+                "degradation": {
+                    "current": impact.degradation_current,
+                    "peak": impact.degradation_peak,
+                },
+                "timeline": [
+                    {
+                        "at": format_time(p.at),
+                        "outage": _conn_total(p.outage),
+                        "degradation": _conn_total(p.degradation),
+                    }
+                    for p in incident.timeline
+                ],
+            },
+            "assessments": [_assessment(a, now) for a in incident.assessments],
+            "obligations": [],
+            "alert_details": [
+                _alert(episodes[ek], incident) for ek in incident.episodes if ek in episodes
+            ],
+            "stale_alerts": incident.stale,
+            "unmapped_alerts": incident.unmapped,
+            "truncated_alerts": incident.truncated_alerts,
+            "evaluated_at": format_time(now),
+        }
+    )
+    return doc
+
+
+def _conn_total(vec: dict[tuple[str, ...], float]) -> int:
+    return int(sum(v for k, v in vec.items() if k[0] == "conn"))

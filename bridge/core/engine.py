@@ -1,0 +1,339 @@
+"""The evaluator's in-memory state: episodes → incidents → impact → assessments.
+
+Contract:
+- :meth:`Engine.apply` takes episodes *as stored* (already merged by the store) and ``now``; it
+  recomputes only the correlation keys those episodes touch, and returns the ids of incidents
+  whose content changed. Work grows with the changed keys, not with all alerts.
+- :meth:`Engine.tick` re-evaluates only incidents with something due by ``now`` (a duration
+  threshold crossing, the end of a quiet period, an alert going stale), found through a heap.
+- :meth:`Engine.restore` rebuilds from stored episodes and stored incident ids; the result is the
+  same incidents, ids and assessments as before (a restart changes nothing).
+- Nothing here does I/O or reads a clock.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bridge.core.alerts import AlertEpisode, merge_episode
+from bridge.core.impact import ImpactSummary, Point, build_timeline, summarise
+from bridge.core.incidents import (
+    CorrelationRules,
+    EpisodeKey,
+    Part,
+    assign_ids,
+    correlation_key,
+    effective_ends,
+    partition,
+)
+from bridge.core.mapping import MappingRules, Target, map_alert
+from bridge.core.rules import Assessment, RuleSet, evaluate
+from bridge.core.topology import Topology
+
+OPEN = "open"
+CLOSED = "closed"
+
+
+@dataclass(slots=True)
+class Incident:
+    """One incident as evaluated at some ``now``. Recomputed, never edited in place by callers."""
+
+    id: str
+    key: str
+    episodes: list[EpisodeKey]
+    started_at: datetime
+    state: str
+    ended_at: datetime | None
+    closes_at: datetime | None
+    jurisdictions: list[str]
+    timeline: list[Point]
+    impact: ImpactSummary
+    assessments: list[Assessment]
+    stale: list[str] = field(default_factory=list)  # fingerprints
+    unmapped: dict[str, str] = field(default_factory=dict)  # fingerprint → reason
+    truncated_alerts: int = 0
+    merged_into: str | None = None
+    next_check_at: datetime | None = None
+
+    def fingerprints(self) -> list[str]:
+        return sorted({fp for fp, _ in self.episodes})
+
+    def verdict(self) -> tuple[object, ...]:
+        """What an observer can see change; equal verdicts need no new write."""
+        return (
+            self.state,
+            self.ended_at,
+            self.closes_at,
+            tuple(self.episodes),
+            tuple(self.stale),
+            tuple(sorted(self.unmapped.items())),
+            self.truncated_alerts,
+            self.merged_into,
+            tuple((a.regulator, a.reportable, a.since, a.forecast_at) for a in self.assessments),
+            tuple(tuple((c.met, c.since, c.forecast_at) for c in a.criteria)
+                  for a in self.assessments),
+            self.impact,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StoredIncident:
+    """The part of an incident the store must keep for ids to survive a restart."""
+
+    id: str
+    key: str
+    started_at: datetime
+    episodes: Sequence[EpisodeKey]
+    merged_into: str | None = None
+
+
+class Engine:
+    """See the module contract."""
+
+    def __init__(
+        self,
+        topology: Topology,
+        mapping: MappingRules,
+        correlation: CorrelationRules,
+        rule_sets: Sequence[RuleSet],
+        stale_after: timedelta,
+    ) -> None:
+        self.topology = topology
+        self.mapping = mapping
+        self.correlation = correlation
+        self.rule_sets = list(rule_sets)
+        self.stale_after = stale_after
+        self.episodes: dict[EpisodeKey, AlertEpisode] = {}
+        self.targets: dict[EpisodeKey, Target] = {}
+        self._key_of: dict[EpisodeKey, str] = {}
+        self._by_key: dict[str, set[EpisodeKey]] = {}
+        self._assignment: dict[EpisodeKey, str] = {}
+        self.incidents: dict[str, Incident] = {}
+        self._ids_by_key: dict[str, set[str]] = {}
+        self.truncation: dict[str, int] = {}
+        self._heap: list[tuple[datetime, str]] = []
+        self._restored_started: dict[str, datetime] = {}  # only during restore()
+
+    # ---- input -------------------------------------------------------------------------
+    def apply(
+        self,
+        episodes: Iterable[AlertEpisode],
+        now: datetime,
+        truncation: Mapping[str, int] | None = None,
+    ) -> set[str]:
+        """Take stored episodes (and per-group truncation counts); return changed incident ids."""
+        touched: set[str] = set()
+        for ep in episodes:
+            touched.add(self._put(ep))
+        # A delivery's own episodes are in ``episodes``, so their keys are already touched.
+        self.truncation.update(truncation or {})
+        changed: set[str] = set()
+        for key in sorted(touched):
+            changed |= self._recompute_key(key, now)
+        return changed
+
+    def _put(self, ep: AlertEpisode) -> str:
+        # Merging again is harmless (a join) and protects against an older stored state
+        # arriving after a newer one when concurrent ingests resume out of order.
+        ep = merge_episode(self.episodes.get(ep.key), ep)
+        self.episodes[ep.key] = ep
+        target = map_alert(ep, self.topology, self.mapping)
+        self.targets[ep.key] = target
+        key = correlation_key(ep, target, self.topology, self.correlation)
+        old = self._key_of.get(ep.key)
+        if old is not None and old != key:
+            self._by_key[old].discard(ep.key)
+        self._key_of[ep.key] = key
+        self._by_key.setdefault(key, set()).add(ep.key)
+        return key
+
+    def restore(
+        self,
+        episodes: Iterable[AlertEpisode],
+        incidents: Iterable[StoredIncident],
+        truncation: Mapping[str, int],
+        now: datetime,
+    ) -> set[str]:
+        """Rebuild from the store (see the module contract)."""
+        stored = list(incidents)
+        started = {inc.id: inc.started_at for inc in stored}
+        for inc in stored:
+            if inc.merged_into is None:
+                for ek in inc.episodes:
+                    self._assignment[ek] = inc.id
+        self._restored_started = started
+        keys = {self._put(ep) for ep in episodes}
+        self.truncation.update(truncation)
+        changed: set[str] = set()
+        for key in sorted(keys):
+            changed |= self._recompute_key(key, now)
+        for inc in stored:  # merged-away incidents stay visible as such
+            if inc.merged_into is not None and inc.id not in self.incidents:
+                self._merged_stub(inc.id, inc.key, inc.started_at, list(inc.episodes),
+                                  inc.merged_into)
+        self._restored_started = {}
+        return changed
+
+    # ---- evaluation -------------------------------------------------------------------
+    def _recompute_key(self, key: str, now: datetime) -> set[str]:
+        eks = self._by_key.get(key, set())
+        episodes = {ek: self.episodes[ek] for ek in eks}
+        ends = effective_ends(episodes.values())
+        parts = partition(key, episodes, ends, self.correlation)
+        started = {i: inc.started_at for i, inc in self.incidents.items()}
+        started.update(self._restored_started)
+        previous = {ek: self._assignment[ek] for ek in eks if ek in self._assignment}
+        old_ids = self._ids_by_key.get(key, set())
+        for ek, inc_id in previous.items():
+            if inc_id in self.incidents and self.incidents[inc_id].merged_into is None:
+                old_ids.add(inc_id)
+        taken = set(self.incidents) - old_ids
+        ids, merged = assign_ids(parts, previous, started, taken)
+        changed: set[str] = set()
+        for inc_id, part in zip(ids, parts, strict=True):
+            for ek in part.episodes:
+                self._assignment[ek] = inc_id
+            incident = self._build(inc_id, part, ends, now)
+            if self._store_if_changed(incident):
+                changed.add(inc_id)
+        for old, new in merged.items():
+            prev = self.incidents.get(old)
+            if prev is not None and prev.merged_into != new:
+                self._merged_stub(old, key, prev.started_at, prev.episodes, new)
+                changed.add(old)
+        self._ids_by_key[key] = set(ids)
+        return changed
+
+    def _merged_stub(
+        self, inc_id: str, key: str, started: datetime, eks: list[EpisodeKey], into: str
+    ) -> None:
+        self.incidents[inc_id] = Incident(
+            id=inc_id, key=key, episodes=list(eks), started_at=started, state=CLOSED,
+            ended_at=None, closes_at=None, jurisdictions=[], timeline=[],
+            impact=summarise([]), assessments=[], merged_into=into,
+        )
+
+    def _store_if_changed(self, incident: Incident) -> bool:
+        before = self.incidents.get(incident.id)
+        self.incidents[incident.id] = incident
+        if incident.next_check_at is not None:
+            heapq.heappush(self._heap, (incident.next_check_at, incident.id))
+        return before is None or before.verdict() != incident.verdict()
+
+    def _build(
+        self, inc_id: str, part: Part, ends: Mapping[EpisodeKey, datetime | None], now: datetime
+    ) -> Incident:
+        intervals = [(ek[1], ends[ek], self.targets[ek]) for ek in part.episodes]
+        timeline = build_timeline(self.topology, intervals)
+        return self._evaluate(inc_id, part.key, part.episodes, part.started_at, part.last_end,
+                              part.reach, timeline, ends, now)
+
+    def _evaluate(
+        self,
+        inc_id: str,
+        key: str,
+        eks: list[EpisodeKey],
+        started_at: datetime | None,
+        last_end: datetime | None,
+        reach: datetime | None,
+        timeline: list[Point],
+        ends: Mapping[EpisodeKey, datetime | None],
+        now: datetime,
+    ) -> Incident:
+        assert started_at is not None
+        closed = reach is not None and now >= reach
+        assessments = [evaluate(timeline, rs, self.topology, now) for rs in self.rule_sets]
+        stale: list[str] = []
+        next_stale: datetime | None = None
+        for ek in eks:
+            ep = self.episodes[ek]
+            if ends[ek] is None and ep.firing:
+                stale_at = ep.last_seen + self.stale_after
+                if now >= stale_at:
+                    stale.append(ep.fingerprint)
+                elif next_stale is None or stale_at < next_stale:
+                    next_stale = stale_at
+        due = [a.forecast_at for a in assessments if a.forecast_at is not None]
+        if not closed and reach is not None:
+            due.append(reach)
+        if next_stale is not None:
+            due.append(next_stale)
+        jurisdictions = sorted(
+            {self.targets[ek].jurisdiction for ek in eks if not self.targets[ek].unmapped}
+            | {k[1] for p in timeline for k in p.outage}
+        )
+        group_keys = {self.episodes[ek].group_key for ek in eks}
+        return Incident(
+            id=inc_id,
+            key=key,
+            episodes=sorted(eks, key=lambda k: (k[1], k[0])),
+            started_at=started_at,
+            state=CLOSED if closed else "open",
+            ended_at=last_end if closed else None,
+            closes_at=None if closed else reach,
+            jurisdictions=jurisdictions,
+            timeline=timeline,
+            impact=summarise(timeline),
+            assessments=assessments,
+            stale=sorted(set(stale)),
+            unmapped={
+                ek[0]: self.targets[ek].unmapped_reason or ""
+                for ek in eks
+                if self.targets[ek].unmapped
+            },
+            truncated_alerts=sum(self.truncation.get(g, 0) for g in group_keys),
+            next_check_at=min(due) if due else None,
+        )
+
+    def tick(self, now: datetime) -> set[str]:
+        """Re-evaluate incidents with something due by ``now``; return those that changed."""
+        changed: set[str] = set()
+        seen: set[str] = set()
+        while self._heap and self._heap[0][0] <= now:
+            due_at, inc_id = heapq.heappop(self._heap)
+            incident = self.incidents.get(inc_id)
+            if incident is None or incident.next_check_at != due_at or inc_id in seen:
+                continue  # superseded heap entry
+            seen.add(inc_id)
+            eks = incident.episodes
+            ends = effective_ends(self.episodes[ek] for ek in self._by_key.get(incident.key, ()))
+            part_reach = self._reach(incident, ends)
+            last_end = None if any(ends[ek] is None for ek in eks) else max(
+                e for ek in eks if (e := ends[ek]) is not None
+            )
+            rebuilt = self._evaluate(inc_id, incident.key, eks, incident.started_at, last_end,
+                                     part_reach, incident.timeline, ends, now)
+            if self._store_if_changed(rebuilt):
+                changed.add(inc_id)
+        return changed
+
+    def _reach(
+        self, incident: Incident, ends: Mapping[EpisodeKey, datetime | None]
+    ) -> datetime | None:
+        reach: datetime | None = incident.started_at
+        uses_window = incident.key.startswith("keys:")
+        for ek in incident.episodes:
+            end = ends[ek]
+            if end is None:
+                return None
+            candidate = end + self.correlation.quiet_period
+            if uses_window:
+                candidate = max(candidate, ek[1] + self.correlation.window)
+            assert reach is not None
+            reach = max(reach, candidate)
+        return reach
+
+    # ---- views ------------------------------------------------------------------------
+    def incident_of(self, key: EpisodeKey) -> str | None:
+        """The incident an episode belongs to now."""
+        return self._assignment.get(key)
+
+    def open_incidents(self) -> list[Incident]:
+        return [i for i in self.incidents.values() if i.state == OPEN]
+
+    def stored_form(self, inc_id: str) -> StoredIncident:
+        inc = self.incidents[inc_id]
+        return StoredIncident(inc.id, inc.key, inc.started_at, inc.episodes, inc.merged_into)

@@ -1,0 +1,268 @@
+"""Affected active connections over time, without double counting.
+
+Contract:
+- :func:`build_timeline` takes intervals ``(start, end|None, target)`` and returns the impact as
+  a step function: a list of :class:`Point` in time order, each holding the outage vector, the
+  degradation vector and the signal counts (``("sev", jurisdiction, value)``) valid from that
+  instant until the next point. An open interval (``end=None``) lasts to the end of the timeline.
+- An element that is down covers its whole subtree; a down element under a down ancestor adds
+  nothing; two alerts on one target count once. Degradation covered by an outage counts as
+  outage only. Hence no vector ever exceeds the inventory's totals.
+- Self-described targets (no inventory) sharing a key count once, at the largest description.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right, insort
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from bridge.core.mapping import DEGRADATION, Target
+from bridge.core.topology import Topology, Vector, add_into
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    at: datetime
+    outage: Vector
+    degradation: Vector
+    signals: Vector
+
+    def combined(self) -> Vector:
+        out = dict(self.outage)
+        add_into(out, self.degradation)
+        return out
+
+
+class CoverSet:
+    """Active elements with reference counts; keeps the maximal ones ("roots") and their sum.
+
+    Roots are held as sorted Euler ``tin`` values, so add/remove cost O(log n + changed roots)
+    instead of a walk over the tree.
+    """
+
+    def __init__(self, topology: Topology) -> None:
+        self._topo = topology
+        self._count: dict[str, int] = {}
+        self._active: list[int] = []
+        self.roots: list[int] = []
+        self.vector: Vector = {}
+
+    def _tout(self, tin: int) -> int:
+        return self._topo.tout[self._topo.order[tin]]
+
+    def covering_root(self, element: str) -> str | None:
+        """The active root whose subtree contains ``element``, if any."""
+        tin = self._topo.tin[element]
+        i = bisect_right(self.roots, tin) - 1
+        if i >= 0 and self._tout(self.roots[i]) >= tin:
+            return self._topo.order[self.roots[i]]
+        return None
+
+    def roots_within(self, element: str) -> list[str]:
+        lo = bisect_left(self.roots, self._topo.tin[element])
+        hi = bisect_right(self.roots, self._topo.tout[element])
+        return [self._topo.order[t] for t in self.roots[lo:hi]]
+
+    def add(self, element: str) -> None:
+        count = self._count.get(element, 0)
+        self._count[element] = count + 1
+        if count:
+            return
+        tin, tout = self._topo.tin[element], self._topo.tout[element]
+        insort(self._active, tin)
+        if self.covering_root(element) is not None:
+            return
+        lo, hi = bisect_left(self.roots, tin), bisect_right(self.roots, tout)
+        for covered in self.roots[lo:hi]:
+            add_into(self.vector, self._topo.subtree_vector(self._topo.order[covered]), -1)
+        self.roots[lo:hi] = [tin]
+        add_into(self.vector, self._topo.subtree_vector(element))
+
+    def remove(self, element: str) -> None:
+        count = self._count[element] - 1
+        if count:
+            self._count[element] = count
+            return
+        del self._count[element]
+        tin, tout = self._topo.tin[element], self._topo.tout[element]
+        del self._active[bisect_left(self._active, tin)]
+        i = bisect_left(self.roots, tin)
+        if i >= len(self.roots) or self.roots[i] != tin:
+            return  # it was covered: nothing changes
+        add_into(self.vector, self._topo.subtree_vector(element), -1)
+        promoted: list[int] = []
+        reach = -1
+        for t in self._active[bisect_left(self._active, tin) : bisect_right(self._active, tout)]:
+            if t > reach:
+                promoted.append(t)
+                reach = self._tout(t)
+                add_into(self.vector, self._topo.subtree_vector(self._topo.order[t]))
+        self.roots[i : i + 1] = promoted
+
+
+class SelfDescribedSet:
+    """Self-described targets: per key the element-wise largest active description counts."""
+
+    def __init__(self) -> None:
+        self._by_key: dict[str, list[Vector]] = {}
+        self._current: dict[str, Vector] = {}
+        self.vector: Vector = {}
+
+    def _refresh(self, key: str) -> None:
+        add_into(self.vector, self._current.pop(key, {}), -1)
+        vectors = self._by_key.get(key)
+        if not vectors:
+            self._by_key.pop(key, None)
+            return
+        best: Vector = {}
+        for vec in vectors:
+            for k, v in vec.items():
+                if v > best.get(k, 0):
+                    best[k] = v
+        self._current[key] = best
+        add_into(self.vector, best)
+
+    def add(self, key: str, vector: Vector) -> None:
+        self._by_key.setdefault(key, []).append(vector)
+        self._refresh(key)
+
+    def remove(self, key: str, vector: Vector) -> None:
+        self._by_key[key].remove(vector)
+        self._refresh(key)
+
+
+class _Layer:
+    """One impact kind (outage or degradation): inventory elements plus self-described."""
+
+    def __init__(self, topology: Topology) -> None:
+        self.elements = CoverSet(topology)
+        self.described = SelfDescribedSet()
+
+    def change(self, target: Target, sign: int) -> None:
+        if target.element is not None:
+            (self.elements.add if sign > 0 else self.elements.remove)(target.element)
+        elif target.vector:
+            if sign > 0:
+                self.described.add(target.key, target.vector)
+            else:
+                self.described.remove(target.key, target.vector)
+
+
+def _degradation_vector(topo: Topology, outage: CoverSet, degraded: _Layer) -> Vector:
+    vec: Vector = dict(degraded.described.vector)
+    for tin in degraded.elements.roots:
+        root = topo.order[tin]
+        if outage.covering_root(root) is not None:
+            continue
+        add_into(vec, topo.subtree_vector(root))
+        for inner in outage.roots_within(root):
+            add_into(vec, topo.subtree_vector(inner), -1)
+    return vec
+
+
+Interval = tuple[datetime, datetime | None, Target]
+
+
+def build_timeline(topology: Topology, intervals: Iterable[Interval]) -> list[Point]:
+    """See the module contract. Zero-length intervals leave no trace."""
+    events: list[tuple[datetime, int, int, Target]] = []
+    for seq, (start, end, target) in enumerate(intervals):
+        if end is not None and end <= start:
+            continue
+        events.append((start, 1, seq, target))
+        if end is not None:
+            events.append((end, -1, seq, target))
+    events.sort(key=lambda e: (e[0], e[1], e[2]))
+    outage, degraded = _Layer(topology), _Layer(topology)
+    signals: Vector = {}
+    points: list[Point] = []
+    i = 0
+    while i < len(events):
+        at = events[i][0]
+        while i < len(events) and events[i][0] == at:
+            _, sign, _, target = events[i]
+            (degraded if target.impact_kind == DEGRADATION else outage).change(target, sign)
+            if target.severity:
+                add_into(signals, {("sev", target.jurisdiction, target.severity): 1}, sign)
+            i += 1
+        out_vec = dict(outage.elements.vector)
+        add_into(out_vec, outage.described.vector)
+        point = Point(
+            at, out_vec, _degradation_vector(topology, outage.elements, degraded), dict(signals)
+        )
+        if points and (points[-1].outage, points[-1].degradation, points[-1].signals) == (
+            point.outage, point.degradation, point.signals
+        ):
+            continue  # nothing visible changed at this instant
+        points.append(point)
+    return points
+
+
+def value_at(timeline: Sequence[Point], at: datetime) -> Point | None:
+    """The point in force at ``at`` (None before the first)."""
+    i = bisect_right([p.at for p in timeline], at) - 1
+    return timeline[i] if i >= 0 else None
+
+
+@dataclass(frozen=True, slots=True)
+class ImpactSummary:
+    """What the console and the API show: current and peak, outage and degradation apart."""
+
+    current: int
+    peak: int
+    peak_at: datetime | None
+    by_service: dict[str, int]  # peak per service (outage + degradation)
+    by_region: dict[str, int]  # peak per region
+    current_by_service_region: dict[tuple[str, str], int]
+    outage_current: int
+    outage_peak: int
+    degradation_current: int
+    degradation_peak: int
+
+
+def _conn_total(vec: Vector) -> int:
+    return int(sum(v for k, v in vec.items() if k[0] == "conn"))
+
+
+def summarise(timeline: Sequence[Point]) -> ImpactSummary:
+    """Current (the last point) and peak figures of a timeline."""
+    peak, peak_at, out_peak, deg_peak = 0, None, 0, 0
+    by_service: dict[str, int] = {}
+    by_region: dict[str, int] = {}
+    for point in timeline:
+        combined = point.combined()
+        total = _conn_total(combined)
+        if total > peak:
+            peak, peak_at = total, point.at
+        out_peak = max(out_peak, _conn_total(point.outage))
+        deg_peak = max(deg_peak, _conn_total(point.degradation))
+        services: dict[str, int] = {}
+        regions: dict[str, int] = {}
+        for key, value in combined.items():
+            if key[0] == "conn":
+                services[key[2]] = services.get(key[2], 0) + int(value)
+                regions[key[3]] = regions.get(key[3], 0) + int(value)
+        for name, value in services.items():
+            by_service[name] = max(by_service.get(name, 0), value)
+        for name, value in regions.items():
+            by_region[name] = max(by_region.get(name, 0), value)
+    last = timeline[-1] if timeline else None
+    current_sr: dict[tuple[str, str], int] = {}
+    if last is not None:
+        for key, value in last.combined().items():
+            if key[0] == "conn":
+                current_sr[(key[2], key[3])] = current_sr.get((key[2], key[3]), 0) + int(value)
+    return ImpactSummary(
+        current=_conn_total(last.combined()) if last else 0,
+        peak=peak,
+        peak_at=peak_at,
+        by_service=by_service,
+        by_region=by_region,
+        current_by_service_region=current_sr,
+        outage_current=_conn_total(last.outage) if last else 0,
+        outage_peak=out_peak,
+        degradation_current=_conn_total(last.degradation) if last else 0,
+        degradation_peak=deg_peak,
+    )

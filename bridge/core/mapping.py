@@ -1,0 +1,144 @@
+"""Alert → what it affects: an inventory element, or the alert's own description.
+
+Contract: :func:`map_alert` never drops an alert. It returns a :class:`Target` that is
+- an inventory element (the first configured element label whose value the inventory knows), or
+- *self-described* when the alert itself carries ``service``, ``region`` and
+  ``affected_connections`` (labels or annotations; names configurable), or
+- *unmapped*: kept and shown with the reason, adding no impact.
+A target named by an element label the inventory does not know is unmapped even when it also
+self-describes (``unmapped_reason`` says so) but its self-description still counts, so an
+inventory gap never hides an outage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bridge.core.alerts import AlertEpisode
+from bridge.core.topology import FLAGS, Topology, Vector
+
+OUTAGE = "outage"
+DEGRADATION = "degradation"
+_TRUE = frozenset({"true", "yes", "1", "ja"})
+
+
+@dataclass(frozen=True, slots=True)
+class MappingRules:
+    """Label names used to read alerts (config ``inventory.labels``)."""
+
+    element_labels: tuple[str, ...] = ("element",)
+    service: str = "service"
+    region: str = "region"
+    affected_connections: str = "affected_connections"
+    jurisdiction: str = "jurisdiction"
+    impact: str = "impact"
+    degradation_values: frozenset[str] = frozenset({"degradation", "störning", "degraded"})
+    severity: str = "severity"
+    area_km2: str = "area_km2"
+    default_jurisdiction: str = "SE"
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What one alert episode affects. ``key`` dedupes: two alerts on one element count once."""
+
+    key: str
+    impact_kind: str  # OUTAGE | DEGRADATION
+    jurisdiction: str
+    element: str | None = None
+    vector: Vector = field(default_factory=dict)  # self-described impact (no element)
+    unmapped_reason: str | None = None
+    severity: str = ""
+
+    @property
+    def unmapped(self) -> bool:
+        return self.unmapped_reason is not None
+
+
+def _value(ep: AlertEpisode, name: str) -> str | None:
+    value = ep.labels.get(name)
+    if value is None:
+        value = ep.annotations.get(name)
+    return value.strip() if value is not None else None
+
+
+def _jurisdiction_of(ep: AlertEpisode, rules: MappingRules, region: str | None) -> str:
+    explicit = _value(ep, rules.jurisdiction)
+    if explicit:
+        return explicit.upper()
+    if region and len(region) > 3 and region[2] == "-" and region[:2].isalpha():
+        return region[:2].upper()
+    return rules.default_jurisdiction
+
+
+def _self_described(ep: AlertEpisode, rules: MappingRules) -> tuple[Vector, str] | str:
+    """The alert's own impact vector and jurisdiction, or why it has none."""
+    raw = _value(ep, rules.affected_connections)
+    service = _value(ep, rules.service)
+    region = _value(ep, rules.region)
+    if raw is None:
+        return "no inventory element and no affected_connections on the alert"
+    try:
+        count = int(float(raw))
+    except ValueError:
+        return f"{rules.affected_connections}={raw!r} is not a number"
+    if count < 0:
+        return f"{rules.affected_connections}={raw!r} is negative"
+    if not service or not region:
+        return f"{rules.affected_connections} given without {rules.service} and {rules.region}"
+    j = _jurisdiction_of(ep, rules, region)
+    vec: Vector = {("conn", j, service, region): count} if count else {}
+    area = _value(ep, rules.area_km2)
+    if area:
+        try:
+            vec[("area", j)] = float(area)
+        except ValueError:
+            pass
+    for flag in FLAGS:
+        if (_value(ep, flag) or "").lower() in _TRUE:
+            vec[("flag", j, flag)] = 1
+    return vec, j
+
+
+def map_alert(ep: AlertEpisode, topology: Topology, rules: MappingRules) -> Target:
+    """See the module contract."""
+    kind = (
+        DEGRADATION
+        if (_value(ep, rules.impact) or "").lower() in rules.degradation_values
+        else OUTAGE
+    )
+    severity = (_value(ep, rules.severity) or "").lower()
+    named: str | None = None
+    for label in rules.element_labels:
+        value = _value(ep, label)
+        if value:
+            named = value
+            if value in topology:
+                el = topology.elements[value]
+                return Target(
+                    key=f"el:{value}",
+                    impact_kind=kind,
+                    jurisdiction=el.jurisdiction,
+                    element=value,
+                    severity=severity,
+                )
+    described = _self_described(ep, rules)
+    if isinstance(described, str):
+        reason = f"element {named!r} is not in the inventory" if named else described
+        region = _value(ep, rules.region)
+        return Target(
+            key=f"fp:{ep.fingerprint}",
+            impact_kind=kind,
+            jurisdiction=_jurisdiction_of(ep, rules, region),
+            unmapped_reason=reason,
+            severity=severity,
+        )
+    vec, j = described
+    return Target(
+        key=f"self:{named}" if named else f"fp:{ep.fingerprint}",
+        impact_kind=kind,
+        jurisdiction=j,
+        vector=vec,
+        unmapped_reason=f"element {named!r} is not in the inventory" if named else None,
+        severity=severity,
+    )

@@ -1,0 +1,355 @@
+"""Regulators' "significant outage" criteria, evaluated on an impact timeline.
+
+Contract:
+- :func:`evaluate` is pure: ``(timeline, rule_set, topology, now) → Assessment``. The timeline is
+  a step function; the last point lasts until ``now``.
+- A criterion with ``min_duration`` D is met at ``s + D`` for the first instant ``s`` from which
+  its measure stayed at or above the threshold for D (D = 0: met at the first such instant).
+  Once met it stays met: reportability is about what happened, not only what is happening.
+- A rule set is reportable when any criterion is met; ``since`` is the earliest criterion's.
+- While unmet, a criterion whose measure is at or above its threshold *now* carries a forecast:
+  the instant it will be met if the impact stays. ``seconds_to_reportable`` is the nearest.
+- Every criterion verdict carries a human-readable reason with the figures used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bridge.core.impact import Point
+from bridge.core.topology import Topology, Vector
+
+CRITERION_KINDS = (
+    "connections",
+    "share",
+    "area",
+    "capacity",
+    "emergency_112",
+    "societal",
+    "wholesale",
+    "severity",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Criterion:
+    """One row of a rule set. Unused parameters stay at their defaults."""
+
+    id: str
+    kind: str
+    min_duration: timedelta = timedelta(0)
+    min_connections: int = 0
+    min_share: float = 0.0
+    min_area_km2: float = 0.0
+    min_capacity_share: float = 0.0
+    service: str | None = None  # None: each service on its own
+    scope: str = "jurisdiction"  # share: "jurisdiction" or "region"
+    impact: str = "any"  # "any" (outage + degradation) or "outage"
+    levels: tuple[str, ...] = ()  # severity: levels that qualify
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSet:
+    id: str
+    regulator: str
+    jurisdiction: str
+    source: str
+    verified: bool
+    criteria: tuple[Criterion, ...]
+    obligations: tuple[str, ...] = ()
+    severity_map: dict[str, str] = field(default_factory=dict)  # label value → level
+    notes: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CriterionResult:
+    id: str
+    kind: str
+    met: bool
+    since: datetime | None
+    forecast_at: datetime | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    regulator: str
+    rule_set: str
+    verified: bool
+    reportable: bool
+    since: datetime | None
+    criteria: tuple[CriterionResult, ...]
+    forecast_at: datetime | None  # nearest instant an unmet criterion is met if impact stays
+
+    def seconds_to_reportable(self, now: datetime) -> float | None:
+        if self.reportable or self.forecast_at is None:
+            return None
+        return max(0.0, (self.forecast_at - now).total_seconds())
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """Outcome of scanning one measure: when it was met, or when it would be."""
+
+    met_at: datetime | None
+    forecast_at: datetime | None
+    run_start: datetime | None  # start of the run that met it, or of the ongoing one
+    peak: float
+
+
+def sustained(
+    series: Sequence[tuple[datetime, float]], threshold: float, duration: timedelta, now: datetime
+) -> _Run:
+    """First instant the step-function ``series`` stayed >= threshold for ``duration``."""
+    run_start: datetime | None = None
+    peak = 0.0
+    for i, (at, value) in enumerate(series):
+        if at > now:
+            break
+        peak = max(peak, value)
+        if value >= threshold and threshold > 0:
+            if run_start is None:
+                run_start = at
+            nxt = series[i + 1][0] if i + 1 < len(series) else now
+            run_end = min(nxt, now)
+            if run_end - run_start >= duration:
+                return _Run(run_start + duration, None, run_start, peak)
+        else:
+            run_start = None
+    if run_start is not None:
+        return _Run(None, run_start + duration, run_start, peak)
+    return _Run(None, None, None, peak)
+
+
+def _vectors(point: Point, impact: str) -> tuple[Vector, ...]:
+    return (point.outage,) if impact == "outage" else (point.outage, point.degradation)
+
+
+def _measure(timeline: Sequence[Point], fn: Callable[[Point], float]) -> list[tuple[datetime, float]]:
+    return [(p.at, fn(p)) for p in timeline]
+
+
+def _sum_where(vectors: tuple[Vector, ...], match: Callable[[tuple[str, ...]], bool]) -> float:
+    return sum(v for vec in vectors for k, v in vec.items() if match(k))
+
+
+def _services(timeline: Sequence[Point], jurisdiction: str) -> list[str]:
+    found = {
+        k[2]
+        for p in timeline
+        for vec in (p.outage, p.degradation)
+        for k in vec
+        if k[0] == "conn" and k[1] == jurisdiction
+    }
+    return sorted(found)
+
+
+def _regions(timeline: Sequence[Point], jurisdiction: str, service: str) -> list[str]:
+    found = {
+        k[3]
+        for p in timeline
+        for vec in (p.outage, p.degradation)
+        for k in vec
+        if k[0] == "conn" and k[1] == jurisdiction and k[2] == service
+    }
+    return sorted(found)
+
+
+def _fmt_duration(d: timedelta) -> str:
+    minutes = int(d.total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours and minutes:
+        return f"{hours}h{minutes:02d}m"
+    return f"{hours}h" if hours else f"{minutes}m"
+
+
+def _fmt_time(at: datetime) -> str:
+    return at.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _fmt_num(x: float) -> str:
+    return f"{int(round(x)):,}".replace(",", " ")
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """One measured quantity (e.g. one service) of a criterion, with its scan."""
+
+    label: str
+    run: _Run
+    unit: Callable[[float], str]
+
+
+def _result(c: Criterion, candidates: list[_Candidate], threshold_text: str) -> CriterionResult:
+    met = [x for x in candidates if x.run.met_at is not None]
+    tail = f"(threshold {threshold_text} for {_fmt_duration(c.min_duration)})"
+    if met:
+        best = min(met, key=lambda x: x.run.met_at)  # type: ignore[arg-type, return-value]
+        assert best.run.met_at is not None and best.run.run_start is not None
+        reason = (
+            f"{best.label}: {best.unit(best.run.peak)} from {_fmt_time(best.run.run_start)}, "
+            f"met at {_fmt_time(best.run.met_at)} {tail}"
+        )
+        return CriterionResult(c.id, c.kind, True, best.run.met_at, None, reason)
+    pending = [x for x in candidates if x.run.forecast_at is not None]
+    if pending:
+        best = min(pending, key=lambda x: x.run.forecast_at)  # type: ignore[arg-type, return-value]
+        assert best.run.forecast_at is not None and best.run.run_start is not None
+        reason = (
+            f"{best.label}: at or above threshold since {_fmt_time(best.run.run_start)}; "
+            f"met at {_fmt_time(best.run.forecast_at)} if it lasts {tail}"
+        )
+        return CriterionResult(c.id, c.kind, False, None, best.run.forecast_at, reason)
+    if not candidates:
+        return CriterionResult(c.id, c.kind, False, None, None, f"nothing measured {tail}")
+    top = max(candidates, key=lambda x: x.run.peak)
+    reason = f"{top.label}: peak {top.unit(top.run.peak)} {tail}"
+    return CriterionResult(c.id, c.kind, False, None, None, reason)
+
+
+def _conn_unit(x: float) -> str:
+    return f"{_fmt_num(x)} active connections"
+
+
+def _pct(x: float) -> str:
+    return f"{x * 100:.1f} %"
+
+
+def _eval_connections(
+    c: Criterion, timeline: Sequence[Point], j: str, now: datetime
+) -> CriterionResult:
+    services = [c.service] if c.service else _services(timeline, j)
+    candidates = []
+    for service in services:
+        series = _measure(
+            timeline,
+            lambda p, s=service: _sum_where(
+                _vectors(p, c.impact), lambda k: k[0] == "conn" and k[1] == j and k[2] == s
+            ),
+        )
+        run = sustained(series, c.min_connections, c.min_duration, now)
+        candidates.append(_Candidate(f"{service} in {j}", run, _conn_unit))
+    return _result(c, candidates, _fmt_num(c.min_connections))
+
+
+def _eval_share(
+    c: Criterion, timeline: Sequence[Point], topo: Topology, j: str, now: datetime
+) -> CriterionResult:
+    services = [c.service] if c.service else _services(timeline, j)
+    candidates = []
+    for service in services:
+        regions = _regions(timeline, j, service) if c.scope == "region" else [None]
+        for region in regions:
+            total = (
+                topo.region_total(j, service, region)
+                if region is not None
+                else topo.service_total(j, service)
+            )
+            where = f"{service} in {region}" if region else f"{service} in {j}"
+            if total <= 0:
+                candidates.append(
+                    _Candidate(f"{where} (no total in inventory)", _Run(None, None, None, 0), _pct)
+                )
+                continue
+            series = _measure(
+                timeline,
+                lambda p, s=service, r=region, t=total: _sum_where(
+                    _vectors(p, c.impact),
+                    lambda k: k[0] == "conn"
+                    and k[1] == j
+                    and k[2] == s
+                    and (r is None or k[3] == r),
+                )
+                / t,
+            )
+            run = sustained(series, c.min_share, c.min_duration, now)
+            candidates.append(_Candidate(f"{where} (of {_fmt_num(total)})", run, _pct))
+    return _result(c, candidates, _pct(c.min_share))
+
+
+def _eval_simple(
+    c: Criterion,
+    timeline: Sequence[Point],
+    key: tuple[str, ...],
+    threshold: float,
+    label: str,
+    unit: Callable[[float], str],
+    threshold_text: str,
+    now: datetime,
+) -> CriterionResult:
+    series = _measure(timeline, lambda p: _sum_where(_vectors(p, c.impact), lambda k: k == key))
+    run = sustained(series, threshold, c.min_duration, now)
+    return _result(c, [_Candidate(label, run, unit)], threshold_text)
+
+
+def _eval_severity(
+    c: Criterion, timeline: Sequence[Point], rs: RuleSet, j: str, now: datetime
+) -> CriterionResult:
+    raw_values = {raw for raw, level in rs.severity_map.items() if level in c.levels}
+    raw_values |= set(c.levels)  # a label may carry the level itself
+
+    def active(p: Point) -> float:
+        return sum(v for k, v in p.signals.items() if k[1] == j and k[2] in raw_values)
+
+    run = sustained(_measure(timeline, active), 1, c.min_duration, now)
+    levels = "/".join(c.levels)
+    candidate = _Candidate(
+        f"operator severity {levels} in {j}", run, lambda x: f"{int(x)} alert(s)"
+    )
+    return _result(c, [candidate], f"an alert rated {levels}")
+
+
+def evaluate_criterion(
+    c: Criterion, timeline: Sequence[Point], rs: RuleSet, topo: Topology, now: datetime
+) -> CriterionResult:
+    j = rs.jurisdiction
+    if c.kind == "connections":
+        return _eval_connections(c, timeline, j, now)
+    if c.kind == "share":
+        return _eval_share(c, timeline, topo, j, now)
+    if c.kind == "area":
+        return _eval_simple(
+            c, timeline, ("area", j), c.min_area_km2, f"area in {j}",
+            lambda x: f"{_fmt_num(x)} km²", f"{_fmt_num(c.min_area_km2)} km²", now,
+        )
+    if c.kind == "capacity":
+        return _eval_simple(
+            c, timeline, ("cap", j), c.min_capacity_share, f"capacity in {j}",
+            _pct, _pct(c.min_capacity_share), now,
+        )
+    if c.kind in ("emergency_112", "societal", "wholesale"):
+        noun = {
+            "emergency_112": "112-critical element(s)",
+            "societal": "societally important element(s)",
+            "wholesale": "wholesale element(s)",
+        }[c.kind]
+        return _eval_simple(
+            c, timeline, ("flag", j, c.kind), 1, f"{c.kind} in {j}",
+            lambda x: f"{int(x)} {noun}", f"one {noun[:-3]}", now,
+        )
+    if c.kind == "severity":
+        return _eval_severity(c, timeline, rs, j, now)
+    raise ValueError(f"unknown criterion kind {c.kind!r}")
+
+
+def evaluate(
+    timeline: Sequence[Point], rule_set: RuleSet, topology: Topology, now: datetime
+) -> Assessment:
+    """See the module contract."""
+    results = tuple(
+        evaluate_criterion(c, timeline, rule_set, topology, now) for c in rule_set.criteria
+    )
+    met = [r.since for r in results if r.since is not None]
+    forecasts = [r.forecast_at for r in results if r.forecast_at is not None]
+    return Assessment(
+        regulator=rule_set.regulator,
+        rule_set=rule_set.id,
+        verified=rule_set.verified,
+        reportable=bool(met),
+        since=min(met) if met else None,
+        criteria=results,
+        forecast_at=None if met else (min(forecasts) if forecasts else None),
+    )

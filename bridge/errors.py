@@ -1,0 +1,38 @@
+"""Errors that cross layers. Each says whether a retry can help; the web layer maps that to
+4xx (the caller must change the request) or 503 (try again: Alertmanager retries only 5xx)."""
+
+from __future__ import annotations
+
+
+class BridgeError(Exception):
+    """Base class. ``retryable`` drives the HTTP status in one middleware."""
+
+    retryable = False
+
+
+class BadInput(BridgeError):
+    """The request or file is wrong; ``field`` names where (``alerts[3].startsAt``)."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
+class StoreUnavailable(BridgeError):
+    """The store could not complete an operation; nothing was acknowledged. Retry later."""
+
+    retryable = True
+
+    def __init__(self, op: str, cause: str) -> None:
+        super().__init__(f"store {op} failed: {cause}")
+        self.op = op
+        self.cause = cause
+
+
+class ConfigError(BridgeError):
+    """Configuration is invalid; lists every problem as ``file: key.path: expected …``."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems

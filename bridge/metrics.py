@@ -1,0 +1,110 @@
+"""Prometheus metrics (names per DESIGN.md "Metrics contract"), on an injected registry.
+
+Counters and the histogram are updated where things happen. Gauges that describe incidents are
+produced at scrape time from the evaluator's current state by :class:`StateCollector`, so an
+incident's series disappear as soon as it closes: incident ids appear only for open incidents,
+alert fingerprints never.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from bridge.core.engine import Engine
+
+
+class StateCollector(Collector):
+    """Scrape-time gauges from the engine: open incidents, impact, reportability, forecasts."""
+
+    def __init__(self, engine: Callable[[], Engine | None], now: Callable[[], datetime]) -> None:
+        self._engine = engine
+        self._now = now
+
+    def describe(self) -> Iterable[Metric]:
+        return []  # families are built at scrape time; skip registry-time collection
+
+    def collect(self) -> Iterator[Metric]:
+        engine = self._engine()
+        now = self._now()
+        open_ = GaugeMetricFamily("bridge_incidents_open", "Open (not yet normalised) incidents")
+        affected = GaugeMetricFamily(
+            "bridge_incident_affected_connections",
+            "Affected active connections now, per open incident, service and region",
+            labels=["incident", "service", "region"],
+        )
+        reportable = GaugeMetricFamily(
+            "bridge_incident_reportable",
+            "1 when the open incident is reportable to the regulator, else 0",
+            labels=["incident", "regulator"],
+        )
+        forecast = GaugeMetricFamily(
+            "bridge_incident_seconds_to_reportable",
+            "Seconds until the open incident becomes reportable if its impact stays "
+            "(absent once reportable or when no criterion is on its way)",
+            labels=["incident", "regulator"],
+        )
+        stale = GaugeMetricFamily(
+            "bridge_alerts_stale", "Firing alerts not heard of within evaluation.stale_after"
+        )
+        unmapped = GaugeMetricFamily(
+            "bridge_alerts_unmapped", "Alerts in open incidents that the inventory cannot place"
+        )
+        incidents = engine.open_incidents() if engine is not None else []
+        open_.add_metric([], len(incidents))
+        n_stale = n_unmapped = 0
+        for inc in incidents:
+            n_stale += len(inc.stale)
+            n_unmapped += len(inc.unmapped)
+            for (service, region), n in inc.impact.current_by_service_region.items():
+                affected.add_metric([inc.id, service, region], n)
+            for a in inc.assessments:
+                reportable.add_metric([inc.id, a.regulator], 1 if a.reportable else 0)
+                seconds = a.seconds_to_reportable(now)
+                if seconds is not None:
+                    forecast.add_metric([inc.id, a.regulator], seconds)
+        stale.add_metric([], n_stale)
+        unmapped.add_metric([], n_unmapped)
+        yield from (open_, affected, reportable, forecast, stale, unmapped)
+
+
+class Metrics:
+    """Every metric the bridge exports, registered on ``registry``."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+        self.webhook_requests = Counter(
+            "bridge_webhook_requests", "Webhook requests by HTTP status code", ["code"],
+            registry=registry,
+        )
+        self.alerts_received = Counter(
+            "bridge_alerts_received", "Alerts received in webhooks, by their status", ["status"],
+            registry=registry,
+        )
+        self.alerts_truncated = Counter(
+            "bridge_alerts_truncated",
+            "Alerts Alertmanager reported dropped by max_alerts (truncatedAlerts)",
+            registry=registry,
+        )
+        self.evaluation_duration = Histogram(
+            "bridge_evaluation_duration_seconds",
+            "Time to evaluate changed incidents (ingest or timer tick)",
+            ["trigger"],
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+            registry=registry,
+        )
+        self.store_errors = Counter(
+            "bridge_store_errors", "Store operations that failed, by operation", ["op"],
+            registry=registry,
+        )
+        for code in ("200", "400", "401", "413", "503"):
+            self.webhook_requests.labels(code=code)
+        for status in ("firing", "resolved"):
+            self.alerts_received.labels(status=status)
+
+    def attach_state(self, collector: StateCollector) -> None:
+        self.registry.register(collector)

@@ -1,0 +1,254 @@
+"""The only place the pure core meets I/O: ingest, evaluate on a timer, persist, read.
+
+Contract:
+- :meth:`BridgeService.ingest` validates a webhook body, writes it durably through the store and
+  only then evaluates; it returns the accepted count and the incident ids the alerts belong to.
+  A validation problem raises BadInput before anything is written; a store failure raises
+  StoreUnavailable and nothing was acknowledged.
+- Derived incidents are persisted after evaluation by :meth:`flush` (right after each ingest and
+  on every tick); a failed flush keeps them pending for the next one. They can always be
+  recomputed from stored alerts, so a crash between the two writes loses nothing.
+- :meth:`tick` runs on a timer (``evaluation.interval``) so a duration threshold crossed with
+  no new alert is seen within one tick. It takes ``now`` from the injected clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from bridge.config import LoadedConfig
+from bridge.core import documents
+from bridge.core.alerts import parse_webhook
+from bridge.core.engine import Engine, StoredIncident
+from bridge.core.incidents import CorrelationRules
+from bridge.core.mapping import MappingRules
+from bridge.core.topology import Topology
+from bridge.errors import StoreUnavailable
+from bridge.inventory import load_inventory
+from bridge.metrics import Metrics
+from bridge.store.base import IncidentRecord, Store
+
+log = logging.getLogger("bridge.service")
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    accepted: int
+    incidents: list[str]
+
+
+def mapping_rules(loaded: LoadedConfig) -> MappingRules:
+    labels = loaded.config.inventory.labels
+    return MappingRules(
+        element_labels=tuple(labels.element),
+        service=labels.service,
+        region=labels.region,
+        affected_connections=labels.affected_connections,
+        jurisdiction=labels.jurisdiction,
+        impact=labels.impact,
+        severity=labels.severity,
+        default_jurisdiction=loaded.config.inventory.default_jurisdiction,
+    )
+
+
+def correlation_rules(loaded: LoadedConfig) -> CorrelationRules:
+    c = loaded.config.correlation
+    return CorrelationRules(
+        incident_label=c.incident_label,
+        ancestor_kind=c.ancestor_kind,
+        key_labels=tuple(tuple(k) for k in c.key_labels),
+        window=c.window,
+        quiet_period=c.quiet_period,
+    )
+
+
+def build_engine(loaded: LoadedConfig, topology: Topology) -> Engine:
+    return Engine(
+        topology,
+        mapping_rules(loaded),
+        correlation_rules(loaded),
+        [rs.to_core() for rs in loaded.enabled_rule_sets()],
+        loaded.config.evaluation.stale_after,
+    )
+
+
+class BridgeService:
+    """See the module contract."""
+
+    def __init__(
+        self,
+        loaded: LoadedConfig,
+        store: Store,
+        metrics: Metrics,
+        clock: Clock,
+        topology: Topology | None = None,
+    ) -> None:
+        self.loaded = loaded
+        self.store = store
+        self.metrics = metrics
+        self.clock = clock
+        inv = loaded.config.inventory
+        self.topology = topology or load_inventory(inv.path, inv.service_totals)
+        self.engine = build_engine(loaded, self.topology)
+        self._dirty: set[str] = set()
+        self._flush_lock = asyncio.Lock()
+        self._timer: asyncio.Task[None] | None = None
+        self.started = False
+
+    # ---- lifecycle -------------------------------------------------------------------
+    async def start(self) -> None:
+        await self.store.open()
+        now = self.clock.now()
+        episodes = await self.store.load_episodes()
+        stored = await self.store.load_incidents()
+        truncation = await self.store.load_truncation()
+        self._dirty |= self.engine.restore(
+            episodes,
+            [StoredIncident(r.id, r.key, r.started_at, r.episodes, r.merged_into) for r in stored],
+            truncation,
+            now,
+        )
+        await self.flush()
+        log.info(
+            "started: %d alerts, %d incidents (%d open), inventory of %d elements",
+            len(episodes), len(self.engine.incidents), len(self.engine.open_incidents()),
+            len(self.topology),
+        )
+        self.started = True
+        self._timer = asyncio.create_task(self._timer_loop(), name="evaluation-timer")
+
+    async def stop(self) -> None:
+        self.started = False
+        if self._timer is not None:
+            self._timer.cancel()
+            try:
+                await self._timer
+            except asyncio.CancelledError:
+                pass
+        try:
+            await self.flush()
+        finally:
+            await self.store.close()
+
+    async def _timer_loop(self) -> None:
+        interval = self.loaded.config.evaluation.interval.total_seconds()
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.tick()
+            except Exception:  # keep ticking: one bad evaluation must not stop the watch
+                log.exception("evaluation tick failed")
+
+    # ---- work ---------------------------------------------------------------------------
+    async def ingest(self, body: object) -> IngestResult:
+        now = self.clock.now()
+        delivery = parse_webhook(body, now)
+        try:
+            stored = await self.store.ingest(delivery, now)
+        except StoreUnavailable as exc:
+            self.metrics.store_errors.labels(op=exc.op).inc()
+            raise
+        for ep in delivery.episodes:
+            self.metrics.alerts_received.labels(status=ep.status).inc()
+        if delivery.truncated_alerts:
+            self.metrics.alerts_truncated.inc(delivery.truncated_alerts)
+            log.warning(
+                "Alertmanager truncated %d alert(s) in group %s (max_alerts)",
+                delivery.truncated_alerts, delivery.group_key,
+            )
+        started = time.perf_counter()
+        changed = self.engine.apply(stored, now, {delivery.group_key: delivery.truncated_alerts})
+        self.metrics.evaluation_duration.labels(trigger="ingest").observe(
+            time.perf_counter() - started
+        )
+        self._mark_dirty(changed)
+        ids = sorted({self.engine.incident_of(ep.key) for ep in stored} - {None})  # type: ignore[type-var]
+        return IngestResult(len(delivery.episodes), ids)
+
+    async def tick(self) -> set[str]:
+        now = self.clock.now()
+        started = time.perf_counter()
+        changed = self.engine.tick(now)
+        self.metrics.evaluation_duration.labels(trigger="timer").observe(
+            time.perf_counter() - started
+        )
+        self._dirty |= changed
+        await self.flush()
+        return changed
+
+    def _mark_dirty(self, ids: Iterable[str]) -> None:
+        self._dirty |= set(ids)
+        if self._dirty:
+            asyncio.get_running_loop().create_task(self._flush_quietly())
+
+    async def _flush_quietly(self) -> None:
+        try:
+            await self.flush()
+        except StoreUnavailable:
+            pass  # counted in flush; retried on the next tick
+
+    async def flush(self) -> None:
+        """Persist incidents changed since the last successful flush."""
+        async with self._flush_lock:
+            if not self._dirty:
+                return
+            pending = set(self._dirty)
+            self._dirty -= pending
+            now = self.clock.now()
+            records = [self._record(i, now) for i in sorted(pending) if i in self.engine.incidents]
+            try:
+                await self.store.save_incidents(records)
+            except StoreUnavailable as exc:
+                self.metrics.store_errors.labels(op=exc.op).inc()
+                self._dirty |= pending
+                log.warning("could not persist %d incident(s): %s", len(pending), exc)
+                raise
+
+    def _record(self, incident_id: str, now: datetime) -> IncidentRecord:
+        inc = self.engine.incidents[incident_id]
+        return IncidentRecord(
+            id=inc.id,
+            key=inc.key,
+            started_at=inc.started_at,
+            state=inc.state,
+            episodes=list(inc.episodes),
+            merged_into=inc.merged_into,
+            document=documents.document(inc, self.engine.episodes, self.topology, now),
+        )
+
+    # ---- reads --------------------------------------------------------------------------
+    def list_incidents(self, state: str) -> list[dict[str, Any]]:
+        now = self.clock.now()
+        chosen = [
+            inc
+            for inc in self.engine.incidents.values()
+            if state == "all" or inc.state == state
+        ]
+        chosen.sort(key=lambda i: (i.started_at, i.id), reverse=True)
+        return [documents.summary(inc, now) for inc in chosen]
+
+    def get_incident(self, incident_id: str) -> dict[str, Any] | None:
+        inc = self.engine.incidents.get(incident_id)
+        if inc is None:
+            return None
+        return documents.document(inc, self.engine.episodes, self.topology, self.clock.now())
+
+    async def ready(self) -> None:
+        if not self.started:
+            raise StoreUnavailable("ready", "service is starting")
+        await self.store.ping()

@@ -1,0 +1,60 @@
+"""One text form for stored values, shared by every store so they agree byte for byte."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from bridge.core.alerts import AlertEpisode
+
+
+def ts(value: datetime) -> str:
+    """Canonical UTC text with microseconds: sorts like the instant it names."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_ts(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def opt_ts(value: datetime | None) -> str | None:
+    return None if value is None else ts(value)
+
+
+def opt_parse_ts(text: str | None) -> datetime | None:
+    return None if text is None else parse_ts(text)
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def episode_to_dict(ep: AlertEpisode) -> dict[str, Any]:
+    return {
+        "fingerprint": ep.fingerprint,
+        "starts_at": ts(ep.starts_at),
+        "status": ep.status,
+        "ends_at": opt_ts(ep.ends_at),
+        "labels": ep.labels,
+        "annotations": ep.annotations,
+        "first_seen": ts(ep.first_seen),
+        "last_seen": ts(ep.last_seen),
+        "generator_url": ep.generator_url,
+        "group_key": ep.group_key,
+    }
+
+
+def episode_from_dict(d: dict[str, Any]) -> AlertEpisode:
+    return AlertEpisode(
+        fingerprint=d["fingerprint"],
+        starts_at=parse_ts(d["starts_at"]),
+        status=d["status"],
+        ends_at=opt_parse_ts(d["ends_at"]),
+        labels=dict(d["labels"]),
+        annotations=dict(d["annotations"]),
+        first_seen=parse_ts(d["first_seen"]),
+        last_seen=parse_ts(d["last_seen"]),
+        generator_url=d.get("generator_url", ""),
+        group_key=d.get("group_key", ""),
+    )

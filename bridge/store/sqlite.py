@@ -1,0 +1,349 @@
+"""The embedded default store: one SQLite file, WAL, fsync on every commit, group commit.
+
+Why this shape: the webhook may answer 2xx only after a durable write, and an fsync per request
+would cap throughput at the disk's fsync rate. So writes go through one writer thread that takes
+every job waiting, runs each in its own SAVEPOINT inside one transaction and commits once
+(``synchronous=FULL``): one fsync acknowledges the whole batch, and a failing job rolls back only
+itself. Reads use a second connection (WAL readers never block the writer).
+
+URL: ``sqlite:///PATH[?busy_timeout_ms=N]``. A file locked by another process for longer than
+the busy timeout makes writes raise StoreUnavailable (the webhook answers 503).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import parse_qs
+
+from bridge.core.alerts import AlertEpisode, Delivery, merge_episode
+from bridge.errors import StoreUnavailable
+from bridge.store.base import SCHEMA_VERSION, DeliveryRecord, IncidentRecord, Store
+from bridge.store.codec import dumps, opt_parse_ts, opt_ts, parse_ts, ts
+
+T = TypeVar("T")
+
+_MIGRATIONS: dict[int, str] = {
+    1: """
+    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS alerts (
+        fingerprint TEXT NOT NULL, starts_at TEXT NOT NULL, status TEXT NOT NULL,
+        ends_at TEXT, labels TEXT NOT NULL, annotations TEXT NOT NULL,
+        first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,
+        generator_url TEXT NOT NULL, group_key TEXT NOT NULL,
+        PRIMARY KEY (fingerprint, starts_at)) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS deliveries (
+        id INTEGER PRIMARY KEY, received_at TEXT NOT NULL, receiver TEXT NOT NULL,
+        group_key TEXT NOT NULL, status TEXT NOT NULL, alerts INTEGER NOT NULL,
+        truncated INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS group_truncation (
+        group_key TEXT PRIMARY KEY, truncated INTEGER NOT NULL, updated_at TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS incidents (
+        id TEXT PRIMARY KEY, key TEXT NOT NULL, started_at TEXT NOT NULL, state TEXT NOT NULL,
+        merged_into TEXT, episodes TEXT NOT NULL, document TEXT NOT NULL);
+    CREATE INDEX IF NOT EXISTS incidents_state ON incidents(state);
+    """,
+}
+
+_ALERT_COLUMNS = (
+    "fingerprint, starts_at, status, ends_at, labels, annotations, first_seen, last_seen, "
+    "generator_url, group_key"
+)
+
+
+def _row_to_episode(row: Sequence[Any]) -> AlertEpisode:
+    return AlertEpisode(
+        fingerprint=row[0],
+        starts_at=parse_ts(row[1]),
+        status=row[2],
+        ends_at=opt_parse_ts(row[3]),
+        labels=json.loads(row[4]),
+        annotations=json.loads(row[5]),
+        first_seen=parse_ts(row[6]),
+        last_seen=parse_ts(row[7]),
+        generator_url=row[8],
+        group_key=row[9],
+    )
+
+
+def _episode_row(ep: AlertEpisode) -> tuple[Any, ...]:
+    return (
+        ep.fingerprint, ts(ep.starts_at), ep.status, opt_ts(ep.ends_at), dumps(ep.labels),
+        dumps(ep.annotations), ts(ep.first_seen), ts(ep.last_seen), ep.generator_url,
+        ep.group_key,
+    )
+
+
+_Job = tuple[Callable[[sqlite3.Connection], Any], "asyncio.Future[Any]"]
+
+
+class SqliteStore(Store):
+    """See the module docstring."""
+
+    def __init__(self, url: str) -> None:
+        if not url.startswith("sqlite:///"):
+            raise ValueError(f"not a sqlite URL: {url!r}")
+        self.url = url
+        rest = url[len("sqlite:///") :]
+        path, _, query = rest.partition("?")
+        params = parse_qs(query)
+        self.path = Path(path)
+        self.busy_timeout_ms = int(params.get("busy_timeout_ms", ["5000"])[0])
+        self._writer: sqlite3.Connection | None = None
+        self._reader: sqlite3.Connection | None = None
+        self._write_pool: ThreadPoolExecutor | None = None
+        self._read_pool: ThreadPoolExecutor | None = None
+        self._queue: asyncio.Queue[_Job] | None = None
+        self._writer_task: asyncio.Task[None] | None = None
+        self._reader_lock = threading.Lock()
+
+    # ---- lifecycle ----------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self.path, timeout=self.busy_timeout_ms / 1000, isolation_level=None,
+            check_same_thread=False,
+        )
+        conn.execute(f"PRAGMA busy_timeout={self.busy_timeout_ms}")
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        return conn
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            current = int(row[0]) if row else 0
+            if current > SCHEMA_VERSION:
+                raise StoreUnavailable(
+                    "open", f"{self.path} has schema {current}, newer than this bridge's "
+                    f"{SCHEMA_VERSION}: upgrade the bridge"
+                )
+            for version in range(current + 1, SCHEMA_VERSION + 1):
+                for statement in _MIGRATIONS[version].split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+            conn.execute(
+                "INSERT INTO meta(key, value) VALUES('schema_version', ?) "
+                "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                (str(SCHEMA_VERSION),),
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    async def open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._write_pool = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
+        self._read_pool = ThreadPoolExecutor(1, thread_name_prefix="sqlite-reader")
+        loop = asyncio.get_running_loop()
+        try:
+            self._writer = await loop.run_in_executor(self._write_pool, self._connect)
+            await loop.run_in_executor(self._write_pool, self._migrate, self._writer)
+            self._reader = await loop.run_in_executor(self._read_pool, self._connect)
+        except sqlite3.Error as exc:
+            await self.close()
+            raise StoreUnavailable("open", f"{self.path}: {exc}") from exc
+        self._queue = asyncio.Queue()
+        self._writer_task = asyncio.create_task(self._write_loop(), name="sqlite-group-commit")
+
+    async def close(self) -> None:
+        if self._writer_task is not None:
+            self._writer_task.cancel()
+            try:
+                await self._writer_task
+            except asyncio.CancelledError:
+                pass
+            self._writer_task = None
+        loop = asyncio.get_running_loop()
+        for conn, pool in ((self._writer, self._write_pool), (self._reader, self._read_pool)):
+            if conn is not None and pool is not None:
+                await loop.run_in_executor(pool, conn.close)
+        for pool in (self._write_pool, self._read_pool):
+            if pool is not None:
+                pool.shutdown(wait=True)
+        self._writer = self._reader = None
+        self._write_pool = self._read_pool = None
+
+    # ---- group commit -------------------------------------------------------------------
+    async def _write(self, op: str, fn: Callable[[sqlite3.Connection], T]) -> T:
+        if self._queue is None:
+            raise StoreUnavailable(op, "store is not open")
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        await self._queue.put((fn, future))
+        try:
+            return await future
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(op, str(exc)) from exc
+
+    async def _write_loop(self) -> None:
+        assert self._queue is not None
+        loop = asyncio.get_running_loop()
+        while True:
+            batch = [await self._queue.get()]
+            while not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                outcomes = await loop.run_in_executor(self._write_pool, self._run_batch, batch)
+            except Exception as exc:  # commit failed: nothing in the batch was applied
+                outcomes = [(False, exc)] * len(batch)
+            for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
+                if future.done():
+                    continue
+                if ok:
+                    future.set_result(value)
+                else:
+                    future.set_exception(value)
+
+    def _run_batch(self, batch: list[_Job]) -> list[tuple[bool, Any]]:
+        conn = self._writer
+        assert conn is not None
+        conn.execute("BEGIN IMMEDIATE")
+        outcomes: list[tuple[bool, Any]] = []
+        try:
+            for fn, _ in batch:
+                conn.execute("SAVEPOINT job")
+                try:
+                    outcomes.append((True, fn(conn)))
+                    conn.execute("RELEASE job")
+                except Exception as exc:
+                    conn.execute("ROLLBACK TO job")
+                    conn.execute("RELEASE job")
+                    outcomes.append((False, exc))
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return outcomes
+
+    async def _read(self, op: str, fn: Callable[[sqlite3.Connection], T]) -> T:
+        if self._reader is None or self._read_pool is None:
+            raise StoreUnavailable(op, "store is not open")
+
+        def run() -> T:
+            with self._reader_lock:
+                assert self._reader is not None
+                return fn(self._reader)
+
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._read_pool, run)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(op, str(exc)) from exc
+
+    # ---- Store ---------------------------------------------------------------------------
+    async def ping(self) -> None:
+        await self._read("ping", lambda c: c.execute("SELECT count(*) FROM meta").fetchone())
+
+    async def schema_version(self) -> int:
+        row = await self._read(
+            "schema_version",
+            lambda c: c.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone(),
+        )
+        return int(row[0]) if row else 0
+
+    async def ingest(self, delivery: Delivery, received_at: datetime) -> list[AlertEpisode]:
+        def apply(conn: sqlite3.Connection) -> list[AlertEpisode]:
+            merged: list[AlertEpisode] = []
+            for ep in delivery.episodes:
+                row = conn.execute(
+                    f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE fingerprint=? AND starts_at=?",
+                    (ep.fingerprint, ts(ep.starts_at)),
+                ).fetchone()
+                merged.append(merge_episode(_row_to_episode(row) if row else None, ep))
+            conn.executemany(
+                f"INSERT OR REPLACE INTO alerts ({_ALERT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                [_episode_row(ep) for ep in merged],
+            )
+            conn.execute(
+                "INSERT INTO deliveries(received_at, receiver, group_key, status, alerts, "
+                "truncated) VALUES (?,?,?,?,?,?)",
+                (ts(received_at), delivery.receiver, delivery.group_key, delivery.status,
+                 len(delivery.episodes), delivery.truncated_alerts),
+            )
+            conn.execute(
+                "INSERT INTO group_truncation(group_key, truncated, updated_at) VALUES (?,?,?) "
+                "ON CONFLICT(group_key) DO UPDATE SET truncated=excluded.truncated, "
+                "updated_at=excluded.updated_at WHERE excluded.updated_at >= updated_at",
+                (delivery.group_key, delivery.truncated_alerts, ts(received_at)),
+            )
+            return merged
+
+        return await self._write("ingest", apply)
+
+    async def load_episodes(self) -> list[AlertEpisode]:
+        rows = await self._read(
+            "load_episodes",
+            lambda c: c.execute(f"SELECT {_ALERT_COLUMNS} FROM alerts").fetchall(),
+        )
+        return [_row_to_episode(r) for r in rows]
+
+    async def load_truncation(self) -> dict[str, int]:
+        rows = await self._read(
+            "load_truncation",
+            lambda c: c.execute("SELECT group_key, truncated FROM group_truncation").fetchall(),
+        )
+        return {r[0]: int(r[1]) for r in rows}
+
+    async def recent_deliveries(self, limit: int) -> list[DeliveryRecord]:
+        rows = await self._read(
+            "recent_deliveries",
+            lambda c: c.execute(
+                "SELECT received_at, receiver, group_key, status, alerts, truncated "
+                "FROM deliveries ORDER BY id DESC LIMIT ?", (limit,),
+            ).fetchall(),
+        )
+        return [DeliveryRecord(parse_ts(r[0]), r[1], r[2], r[3], r[4], r[5]) for r in rows]
+
+    async def save_incidents(self, records: Sequence[IncidentRecord]) -> None:
+        rows = [
+            (r.id, r.key, ts(r.started_at), r.state, r.merged_into,
+             dumps([[fp, ts(at)] for fp, at in r.episodes]), dumps(r.document))
+            for r in records
+        ]
+
+        def apply(conn: sqlite3.Connection) -> None:
+            conn.executemany(
+                "INSERT OR REPLACE INTO incidents(id, key, started_at, state, merged_into, "
+                "episodes, document) VALUES (?,?,?,?,?,?,?)",
+                rows,
+            )
+
+        await self._write("save_incidents", apply)
+
+    @staticmethod
+    def _record(row: Sequence[Any]) -> IncidentRecord:
+        return IncidentRecord(
+            id=row[0], key=row[1], started_at=parse_ts(row[2]), state=row[3], merged_into=row[4],
+            episodes=[(fp, parse_ts(at)) for fp, at in json.loads(row[5])],
+            document=json.loads(row[6]),
+        )
+
+    async def load_incidents(self) -> list[IncidentRecord]:
+        rows = await self._read(
+            "load_incidents",
+            lambda c: c.execute(
+                "SELECT id, key, started_at, state, merged_into, episodes, document "
+                "FROM incidents ORDER BY started_at, id"
+            ).fetchall(),
+        )
+        return [self._record(r) for r in rows]
+
+    async def get_incident(self, incident_id: str) -> IncidentRecord | None:
+        row = await self._read(
+            "get_incident",
+            lambda c: c.execute(
+                "SELECT id, key, started_at, state, merged_into, episodes, document "
+                "FROM incidents WHERE id=?", (incident_id,),
+            ).fetchone(),
+        )
+        return self._record(row) if row else None
