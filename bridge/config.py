@@ -180,7 +180,7 @@ class ServerConfig(Strict):
     @classmethod
     def _host_port(cls, v: str) -> str:
         host, sep, port = v.rpartition(":")
-        if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        if not sep or not port.isdigit() or not 0 <= int(port) < 65536:
             raise ValueError(f"expected HOST:PORT, got {v!r}")
         return v
 
@@ -406,7 +406,11 @@ def _describe(err: Mapping[str, Any]) -> str:
         return f"{loc}: unknown key"
     msg = str(err["msg"]).removeprefix("Value error, ")
     got = err.get("input")
-    shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
+    shown = (
+        ""
+        if isinstance(got, dict | list) or got is None or repr(got) in msg
+        else f" (got {got!r})"
+    )
     return f"{loc or '(top)'}: {msg}{shown}"
 
 

@@ -242,7 +242,8 @@ class SqliteStore(Store):
 
     # ---- Store ---------------------------------------------------------------------------
     async def ping(self) -> None:
-        await self._read("ping", lambda c: c.execute("SELECT count(*) FROM meta").fetchone())
+        """Through the writer: a file another process keeps locked is not ready."""
+        await self._write("ping", lambda c: c.execute("SELECT count(*) FROM meta").fetchone())
 
     async def schema_version(self) -> int:
         row = await self._read(

@@ -1,0 +1,136 @@
+"""End to end: real Alertmanager → webhook → one incident → reportable exactly when the rule says.
+
+The bridge runs in this process on a real loopback port with an injected clock (time is an
+input: the test moves it, nothing sleeps to wait for a deadline); Alertmanager is the Debian
+binary, configured with a webhook receiver pointing at the bridge with a bearer token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from builders import API_TOKEN, WEBHOOK_TOKEN, write_config
+from fakes import FakeClock
+from prometheus_client import CollectorRegistry
+
+from bridge.config import load_config
+from bridge.web.app import create_app
+
+try:
+    from .alertmanager import AlertmanagerProcess, find_alertmanager, free_port
+except ImportError:
+    from alertmanager import AlertmanagerProcess, find_alertmanager, free_port  # type: ignore[no-redef]
+
+pytestmark = pytest.mark.e2e
+API = {"Authorization": f"Bearer {API_TOKEN}"}
+DEADLINE_S = 20.0  # bound on waiting for real processes, not for a regulatory deadline
+
+
+def require_alertmanager() -> None:
+    if find_alertmanager() is None:
+        reason = "Alertmanager binary missing: install Debian package prometheus-alertmanager"
+        if os.environ.get("CI"):
+            pytest.fail(reason + " (required in CI)")
+        pytest.skip(reason)
+
+
+class RunningBridge:
+    def __init__(self, url: str, clock: FakeClock, app: web.Application) -> None:
+        self.url = url
+        self.clock = clock
+        self.app = app
+
+    async def get(self, path: str) -> Any:
+        async with aiohttp.ClientSession() as s, s.get(self.url + path, headers=API) as r:
+            assert r.status == 200, await r.text()
+            if r.content_type == "application/json":
+                return await r.json()
+            return await r.text()
+
+    async def wait_for(self, predicate: Any, what: str) -> Any:
+        """Poll the API until ``predicate(incidents)`` gives a truthy value (bounded)."""
+        deadline = time.monotonic() + DEADLINE_S
+        while time.monotonic() < deadline:
+            listing = await self.get("/api/v1/incidents?state=all")
+            value = predicate(listing["incidents"])
+            if value:
+                return value
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+async def bridge(tmp_path: Path) -> AsyncIterator[RunningBridge]:
+    require_alertmanager()
+    now = datetime.now(UTC).replace(microsecond=0)
+    clock = FakeClock(now)
+    path = write_config(tmp_path, extra={"evaluation": {"interval": "100ms", "stale_after": "2h"}})
+    app = create_app(load_config(path, env={}), clock=clock, registry=CollectorRegistry())
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    site = web.TCPSite(runner, "127.0.0.1", port)
+    await site.start()
+    try:
+        yield RunningBridge(f"http://127.0.0.1:{port}", clock, app)
+    finally:
+        await runner.cleanup()
+
+
+async def test_alerts_through_alertmanager_become_reportable_exactly_on_time(bridge: RunningBridge):
+    """Two OLT alerts posted to Alertmanager form one incident under their site, which the PTS
+    rule conn-10k-2h (11 500 internet connections for 2 h) makes reportable at start + 2 h to
+    the second, seen by the evaluation timer without any new alert."""
+    start = bridge.clock.now() - timedelta(hours=1, minutes=50)
+    reportable_at = start + timedelta(hours=2)
+    async with AlertmanagerProcess(
+        f"{bridge.url}/api/v1/alertmanager", bearer_token=WEBHOOK_TOKEN, group_by=["alertname"],
+    ) as am:
+        far = datetime.now(UTC) + timedelta(hours=6)
+        await am.post_alerts([
+            {"labels": {"alertname": "OltDown", "element": element, "severity": "major"},
+             "annotations": {"summary": f"{element} unreachable"},
+             "startsAt": start, "endsAt": far}
+            for element in ("se-olt-ostersund-1", "se-olt-ostersund-2")
+        ])
+        incident = await bridge.wait_for(
+            lambda incs: next((i for i in incs if len(i["alerts"]) == 2), None),
+            "one incident with both alerts",
+        )
+        listing = await bridge.get("/api/v1/incidents?state=all")
+        assert len(listing["incidents"]) == 1
+
+        doc = await bridge.get(f"/api/v1/incidents/{incident['id']}")
+        pts = next(a for a in doc["assessments"] if a["regulator"] == "pts")
+        assert doc["started_at"] == start.strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert doc["impact"]["by_service"]["internet"] == 11500
+        assert pts["reportable"] is False
+        assert pts["forecast_at"] == reportable_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert pts["seconds_to_reportable"] == pytest.approx(600, abs=1)
+
+        bridge.clock.set(reportable_at - timedelta(seconds=1))
+        await asyncio.sleep(0.5)  # several timer ticks at 100 ms: none may fire early
+        doc = await bridge.get(f"/api/v1/incidents/{incident['id']}")
+        assert next(a for a in doc["assessments"] if a["regulator"] == "pts")["reportable"] is False
+
+        bridge.clock.set(reportable_at)
+        await bridge.wait_for(
+            lambda incs: incs[0]["reportable"].get("pts"), "the timer to make it reportable"
+        )
+        doc = await bridge.get(f"/api/v1/incidents/{incident['id']}")
+        pts = next(a for a in doc["assessments"] if a["regulator"] == "pts")
+        assert pts["since"] == reportable_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        met = [c["id"] for c in pts["criteria"] if c["met"]]
+        assert met == ["conn-10k-2h"]
+        metrics = await bridge.get("/metrics")
+        assert f'bridge_incident_reportable{{incident="{incident["id"]}",regulator="pts"}} 1.0' in metrics
+        assert f'bridge_incident_seconds_to_reportable{{incident="{incident["id"]}",regulator="pts"}}' not in metrics

@@ -1,0 +1,302 @@
+"""The aiohttp app through its factory: webhook contract, read API, ops endpoints."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import sqlite3
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+from builders import API_TOKEN, WEBHOOK_TOKEN, alert, webhook, write_config
+from fakes import FakeClock
+from prometheus_client import CollectorRegistry
+
+from bridge.config import load_config
+from bridge.web.app import SERVICE, create_app
+
+AUTH = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
+API = {"Authorization": f"Bearer {API_TOKEN}"}
+
+ClientFactory = Callable[..., Awaitable[TestClient[Any, Any]]]
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def config_path(tmp_path: Path) -> Path:
+    return write_config(tmp_path)
+
+
+@pytest.fixture
+async def client(aiohttp_client: ClientFactory, config_path: Path, clock: FakeClock) -> TestClient[Any, Any]:
+    app = create_app(load_config(config_path, env={}), clock=clock, registry=CollectorRegistry())
+    return await aiohttp_client(app)
+
+
+def db_counts(config_path: Path) -> tuple[int, int, int]:
+    """(alerts, deliveries, incidents) rows in the SQLite file, read by a separate connection."""
+    with sqlite3.connect(config_path.parent / "bridge.sqlite3") as conn:
+        return tuple(  # type: ignore[return-value]
+            conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in ("alerts", "deliveries", "incidents")
+        )
+
+
+async def post(client: TestClient[Any, Any], body: Any, headers: dict[str, str] | None = None) -> Any:
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    data = io.BytesIO(raw)  # aiohttp warns on large raw bodies
+    return await client.post(
+        "/api/v1/alertmanager", data=data, headers=AUTH if headers is None else headers
+    )
+
+
+async def test_webhook_stores_alerts_and_answers_incident_ids(client, clock, config_path):
+    """A valid webhook answers 200 with the accepted count and the incident ids, after the
+    alerts are in the database."""
+    t0 = clock.now() - timedelta(minutes=5)
+    body = webhook(
+        alert("fp1", t0, element="se-olt-ostersund-1"),
+        alert("fp2", t0, element="se-olt-ostersund-2"),
+    )
+    resp = await post(client, body)
+    assert resp.status == 200
+    payload = await resp.json()
+    assert payload["accepted"] == 2
+    assert len(payload["incidents"]) == 1  # both OLTs under one site
+    assert db_counts(config_path)[:2] == (2, 1)
+
+
+async def test_duplicate_and_reordered_deliveries_are_harmless(client, clock):
+    """Delivering the same group twice and a stale firing after its resolve leaves one
+    resolved alert in one incident."""
+    t0 = clock.now() - timedelta(minutes=20)
+    firing = webhook(alert("fp1", t0, element="se-olt-ostersund-1"))
+    resolved = webhook(alert("fp1", t0, status="resolved", ends_at=t0 + timedelta(minutes=10),
+                             element="se-olt-ostersund-1"))
+    for body in (firing, resolved, firing, resolved, firing):
+        assert (await post(client, body)).status == 200
+    listing = await (await client.get("/api/v1/incidents?state=all", headers=API)).json()
+    assert len(listing["incidents"]) == 1
+    detail = await (await client.get(f"/api/v1/incidents/{listing['incidents'][0]['id']}",
+                                     headers=API)).json()
+    assert [a["status"] for a in detail["alert_details"]] == ["resolved"]
+    assert detail["impact"]["current"] == 0
+    assert detail["impact"]["peak"] == 6000 + 2500 + 1500
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (b"{not json", "body"),
+        ({"version": "3", "alerts": []}, "version"),
+        ({"version": "4"}, "alerts"),
+        ({"version": "4", "alerts": [{"status": "firing"}]}, "alerts[0].fingerprint"),
+        (
+            {"version": "4", "alerts": [{"status": "firing", "fingerprint": "x",
+                                         "startsAt": "yesterday"}]},
+            "alerts[0].startsAt",
+        ),
+        (
+            {"version": "4", "alerts": [{"status": "firing", "fingerprint": "x",
+                                         "startsAt": "2026-11-23T10:00:00Z",
+                                         "labels": {"a": 1}}]},
+            "alerts[0].labels.a",
+        ),
+        ({"version": "4", "alerts": [], "truncatedAlerts": -1}, "truncatedAlerts"),
+        ([1, 2], "(body)"),
+    ],
+)
+async def test_bad_input_is_400_naming_the_field_and_stores_nothing(client, config_path, body, field):
+    """Malformed bodies get 400 whose detail names the bad field; nothing is written."""
+    before = db_counts(config_path)
+    resp = await post(client, body)
+    assert resp.status == 400
+    payload = await resp.json()
+    assert payload["error"] == "bad request"
+    assert payload["detail"].startswith(field)
+    assert db_counts(config_path) == before
+
+
+async def test_a_bad_alert_rejects_the_whole_delivery(client, clock, config_path):
+    """One invalid alert among valid ones rejects the delivery without storing any of it."""
+    good = alert("fp-good", clock.now(), element="se-olt-ostersund-1")
+    bad = {**alert("fp-bad", clock.now()), "status": "pending"}
+    resp = await post(client, webhook(good, bad))
+    assert resp.status == 400
+    assert "alerts[1].status" in (await resp.json())["detail"]
+    assert db_counts(config_path) == (0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer wrong-token"},
+        {"Authorization": "Basic " + base64.b64encode(b"am:wrong").decode()},
+        {"Authorization": "Basic !!!not-base64"},
+        {"Authorization": f"Token {WEBHOOK_TOKEN}"},
+    ],
+)
+async def test_webhook_without_valid_credentials_is_401(client, config_path, headers):
+    """Missing or wrong credentials get 401 with a WWW-Authenticate header and store nothing."""
+    resp = await post(client, webhook(), headers=headers)
+    assert resp.status == 401
+    assert "WWW-Authenticate" in resp.headers
+    assert db_counts(config_path) == (0, 0, 0)
+
+
+async def test_webhook_accepts_basic_auth(client, clock):
+    """Basic auth with a configured username and password is accepted."""
+    headers = {"Authorization": "Basic " + base64.b64encode(b"am:basic-secret").decode()}
+    resp = await post(client, webhook(alert("fp", clock.now())), headers=headers)
+    assert resp.status == 200
+
+
+async def test_body_over_the_limit_is_413(client, clock, config_path):
+    """A body larger than server.max_body_bytes gets 413 and stores nothing."""
+    big = webhook(*[alert(f"fp{i}", clock.now(), filler="x" * 2000) for i in range(600)])
+    resp = await post(client, big)
+    assert resp.status == 413
+    assert "limit" in (await resp.json())["detail"]
+    assert db_counts(config_path) == (0, 0, 0)
+
+
+async def test_store_locked_by_another_process_gives_503_and_recovers(
+    aiohttp_client: ClientFactory, tmp_path: Path, clock: FakeClock
+):
+    """While another connection holds the SQLite write lock the webhook answers 503 (so
+    Alertmanager retries) and stores nothing; once released, the retried delivery is stored."""
+    db = tmp_path / "bridge.sqlite3"
+    path = write_config(tmp_path, store=f"sqlite:///{db}?busy_timeout_ms=200")
+    app = create_app(load_config(path, env={}), clock=clock, registry=CollectorRegistry())
+    client = await aiohttp_client(app)
+    body = webhook(alert("fp1", clock.now(), element="se-olt-ostersund-1"))
+    blocker = sqlite3.connect(db, isolation_level=None, timeout=0.1)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        resp = await post(client, body)
+        assert resp.status == 503
+        assert (await resp.json())["error"] == "store unavailable"
+        ready = await client.get("/readyz")
+        assert ready.status == 503
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert db_counts(path) == (0, 0, 0)
+    resp = await post(client, body)
+    assert resp.status == 200
+    assert db_counts(path)[:2] == (1, 1)
+    metrics = await (await client.get("/metrics")).text()
+    assert 'bridge_webhook_requests_total{code="503"} 1.0' in metrics
+    assert 'bridge_store_errors_total{op="ingest"} 1.0' in metrics
+
+
+async def test_truncated_alerts_are_recorded_and_shown(client, clock):
+    """truncatedAlerts is counted in metrics and shown as a warning on the incident."""
+    resp = await post(client, webhook(alert("fp1", clock.now(), element="se-olt-ostersund-1"),
+                                      truncated=7))
+    inc_id = (await resp.json())["incidents"][0]
+    detail = await (await client.get(f"/api/v1/incidents/{inc_id}", headers=API)).json()
+    assert detail["truncated_alerts"] == 7
+    assert any("dropped 7" in w for w in detail["warnings"])
+    metrics = await (await client.get("/metrics")).text()
+    assert "bridge_alerts_truncated_total 7.0" in metrics
+
+
+async def test_unmapped_alert_is_kept_and_shown(client, clock):
+    """An alert naming an element the inventory lacks is kept, listed as unmapped with the
+    reason, and counted in metrics."""
+    resp = await post(client, webhook(alert("fp-x", clock.now(), element="no-such-olt")))
+    assert resp.status == 200
+    inc_id = (await resp.json())["incidents"][0]
+    detail = await (await client.get(f"/api/v1/incidents/{inc_id}", headers=API)).json()
+    assert "no-such-olt" in detail["unmapped_alerts"]["fp-x"]
+    assert detail["alert_details"][0]["unmapped"]
+    metrics = await (await client.get("/metrics")).text()
+    assert "bridge_alerts_unmapped 1.0" in metrics
+
+
+async def test_stale_alert_marked_after_silence(client, clock):
+    """A firing alert not heard of for evaluation.stale_after is marked stale on the next tick."""
+    resp = await post(client, webhook(alert("fp1", clock.now(), element="se-olt-ostersund-1")))
+    inc_id = (await resp.json())["incidents"][0]
+    clock.advance(timedelta(hours=2, seconds=1))
+    await client.app[SERVICE].tick()
+    detail = await (await client.get(f"/api/v1/incidents/{inc_id}", headers=API)).json()
+    assert detail["stale_alerts"] == ["fp1"]
+    assert detail["alert_details"][0]["stale"] is True
+    assert any("stale" in w for w in detail["warnings"])
+
+
+async def test_read_api_requires_a_viewer_token(client):
+    """The read API answers 401 without a token and 403 for a token without the outage
+    viewer role."""
+    assert (await client.get("/api/v1/incidents")).status == 401
+    wrong = {"Authorization": "Bearer privacy-token"}
+    resp = await client.get("/api/v1/incidents", headers=wrong)
+    assert resp.status == 403
+    assert (await resp.json())["error"] == "forbidden"
+
+
+async def test_incident_detail_has_the_design_fields(client, clock):
+    """The incident document carries every field DESIGN.md lists."""
+    t0 = clock.now() - timedelta(hours=3)
+    resp = await post(client, webhook(alert("fp1", t0, element="se-olt-ostersund-1")))
+    inc_id = (await resp.json())["incidents"][0]
+    doc = await (await client.get(f"/api/v1/incidents/{inc_id}", headers=API)).json()
+    for name in ("id", "state", "started_at", "ended_at", "alerts", "jurisdictions", "impact",
+                 "assessments", "obligations"):
+        assert name in doc, name
+    for name in ("current", "peak", "by_service", "by_region"):
+        assert name in doc["impact"], name
+    assert doc["impact"]["by_service"] == {"internet": 6000, "tv": 2500, "telephony": 1500}
+    assert doc["impact"]["by_region"] == {"SE-2380": 10000}
+    pts = next(a for a in doc["assessments"] if a["regulator"] == "pts")
+    for name in ("regulator", "reportable", "since", "criteria"):
+        assert name in pts
+    assert {"id", "met", "reason"} <= set(pts["criteria"][0])
+    assert doc["started_at"] == "2026-11-23T07:00:00Z"
+
+
+async def test_unknown_incident_is_404_and_bad_state_is_400(client):
+    """Unknown ids are 404 and an unknown state filter is 400, both as JSON errors."""
+    resp = await client.get("/api/v1/incidents/inc-nope", headers=API)
+    assert resp.status == 404
+    assert (await resp.json())["error"] == "not found"
+    resp = await client.get("/api/v1/incidents?state=sideways", headers=API)
+    assert resp.status == 400
+    assert "state" in (await resp.json())["detail"]
+
+
+async def test_ops_endpoints(client):
+    """healthz and readyz answer 200 when the store is reachable; metrics are exported."""
+    assert (await client.get("/healthz")).status == 200
+    ready = await client.get("/readyz")
+    assert ready.status == 200
+    text = await (await client.get("/metrics")).text()
+    for name in ("bridge_webhook_requests_total", "bridge_alerts_received_total",
+                 "bridge_incidents_open", "bridge_evaluation_duration_seconds",
+                 "bridge_store_errors_total"):
+        assert name in text, name
+
+
+async def test_openapi_documents_exactly_the_routes(client):
+    """Every route of the app is in the OpenAPI document and the document names no other."""
+    doc = await (await client.get("/api/v1/openapi.json")).json()
+    assert doc["openapi"].startswith("3.")
+    routes = {
+        (r.method.lower(), r.resource.canonical)
+        for r in client.app.router.routes()
+        if r.method != "HEAD" and r.resource is not None
+    }
+    documented = {(m, p) for p, ops in doc["paths"].items() for m in ops}
+    assert routes == documented
