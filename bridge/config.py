@@ -26,11 +26,13 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
     PlainSerializer,
     ValidationError,
     field_validator,
     model_validator,
 )
+from pydantic_core import core_schema
 
 from bridge.core import rules as core_rules
 from bridge.errors import ConfigError
@@ -42,9 +44,11 @@ def parse_duration(value: object) -> timedelta:
     """'90s', '15m', '1h30m', '2d', '0m' → timedelta; anything else raises ValueError."""
     if isinstance(value, timedelta):
         return value
-    if not isinstance(value, str) or not value or _DURATION.match(value.strip()) is None:
+    # Every part of the pattern is optional, so an empty or blank string would match as 0s.
+    match = _DURATION.match(value.strip()) if isinstance(value, str) and value.strip() else None
+    if match is None:
         raise ValueError(f"expected a duration like '30s', '15m' or '1h30m', got {value!r}")
-    d, h, m, s, ms = (int(x) if x else 0 for x in _DURATION.match(value.strip()).groups())  # type: ignore[union-attr]
+    d, h, m, s, ms = (int(x) if x else 0 for x in match.groups())
     return timedelta(days=d, hours=h, minutes=m, seconds=s, milliseconds=ms)
 
 
@@ -55,6 +59,14 @@ def format_duration(value: timedelta) -> str:
     out = (f"{h}h" if h else "") + (f"{m}m" if m else "") + (f"{s}s" if s else "")
     return out or "0s"
 
+
+def _jurisdiction(value: object) -> object:
+    if value is False:  # YAML 1.1 reads a bare NO as false
+        raise ValueError('expected SE or NO; write "NO" in quotes (YAML reads bare NO as false)')
+    return value
+
+
+Jurisdiction = Annotated[Literal["SE", "NO"], BeforeValidator(_jurisdiction)]
 
 Duration = Annotated[
     timedelta, BeforeValidator(parse_duration), PlainSerializer(format_duration, return_type=str)
@@ -83,9 +95,24 @@ class Secret:
     def __hash__(self) -> int:
         return hash(self._value)
 
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        # Without this, model_dump(mode="json") / model_dump_json() fail on a config with secrets.
+        return core_schema.is_instance_schema(
+            cls,
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                repr, when_used="json"
+            ),
+        )
+
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    # numbers given where text is expected (org numbers, env overrides parsed as YAML) are text
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, arbitrary_types_allowed=True, coerce_numbers_to_str=True
+    )
 
 
 def _secret_from(data: dict[str, Any], name: str, base: Path | None) -> dict[str, Any]:
@@ -179,7 +206,7 @@ class ServerConfig(Strict):
     @field_validator("listen")
     @classmethod
     def _host_port(cls, v: str) -> str:
-        host, sep, port = v.rpartition(":")
+        _host, sep, port = v.rpartition(":")
         if not sep or not port.isdigit() or not 0 <= int(port) < 65536:
             raise ValueError(f"expected HOST:PORT, got {v!r}")
         return v
@@ -212,7 +239,7 @@ class InventoryLabels(Strict):
 class InventoryConfig(Strict):
     path: Path | None = None
     labels: InventoryLabels = InventoryLabels()
-    default_jurisdiction: Literal["SE", "NO"] = "SE"
+    default_jurisdiction: Jurisdiction = "SE"
     service_totals: dict[str, dict[str, int]] = Field(default_factory=dict)
 
 
@@ -357,30 +384,36 @@ class ObligationModel(Strict):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
+# A bare kind (``pts_initial``) is short for ``{kind: pts_initial}``; normalising before
+# validation keeps errors at ``obligations.N.kind`` instead of one per union member.
+Obligation = Annotated[
+    ObligationModel, BeforeValidator(lambda v: {"kind": v} if isinstance(v, str) else v)
+]
+
+
 class RuleSetModel(Strict):
     id: str
     regulator: str
-    jurisdiction: Literal["SE", "NO"]
+    jurisdiction: Jurisdiction
     source: str
     verified: bool
     notes: str = ""
     severity_map: dict[str, str] = Field(default_factory=dict)
     criteria: list[CriterionModel] = Field(min_length=1)
-    obligations: list[ObligationModel | Literal[OBLIGATION_KINDS]] = Field(  # type: ignore[valid-type]
-        default_factory=list
-    )
+    obligations: list[Obligation] = Field(default_factory=list)
 
-    @model_validator(mode="after")
-    def _unique_ids(self) -> RuleSetModel:
+    @field_validator("criteria")
+    @classmethod
+    def _unique_ids(cls, criteria: list[CriterionModel]) -> list[CriterionModel]:
         seen: set[str] = set()
-        for c in self.criteria:
+        for c in criteria:
             if c.id in seen:
                 raise ValueError(f"criterion id {c.id!r} appears twice")
             seen.add(c.id)
-        return self
+        return criteria
 
     def obligation_kinds(self) -> tuple[str, ...]:
-        return tuple(o if isinstance(o, str) else o.kind for o in self.obligations)
+        return tuple(o.kind for o in self.obligations)
 
     def to_core(self) -> core_rules.RuleSet:
         return core_rules.RuleSet(
@@ -531,6 +564,8 @@ def load_config(path: Path | str, env: Mapping[str, str] | None = None) -> Loade
     if cfg.templates.dir is not None and not cfg.templates.dir.is_absolute():
         updates["templates"] = TemplatesConfig(dir=base / cfg.templates.dir)
     cfg = cfg.model_copy(update=updates)
+    if not rules_dir.is_dir():
+        raise ConfigError([f"{path}: rules_dir: expected a folder of rule sets, got {rules_dir}"])
     rule_sets = load_rule_sets(rules_dir)
     problems = []
     for name, reg in cfg.regulators.items():

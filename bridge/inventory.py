@@ -14,6 +14,7 @@ Contract:
 from __future__ import annotations
 
 import csv
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,10 @@ def _number(value: object, where: str, problems: _Problems, *, integer: bool) ->
     except ValueError:
         problems.add(where, f"expected {'an integer' if integer else 'a number'}, got {value!r}")
         return 0
+    if not math.isfinite(number):
+        # float() accepts 'nan' and 'inf'; a NaN area or share would poison every sum silently.
+        problems.add(where, f"expected a finite number, got {value!r}")
+        return 0
     if number < 0:
         problems.add(where, f"must not be negative, got {value!r}")
         return 0
@@ -80,7 +85,9 @@ def _element(row: Mapping[str, Any], conns: dict[str, int], where: str, p: _Prob
         return None
     jurisdiction = str(row.get("jurisdiction") or "").strip().upper()
     if jurisdiction not in JURISDICTIONS:
-        p.add(f"{where}.jurisdiction", f"expected SE or NO, got {row.get('jurisdiction')!r}")
+        hint = ' (write "NO" in quotes: YAML reads bare NO as false)' if row.get(
+            "jurisdiction") is False else ""
+        p.add(f"{where}.jurisdiction", f"expected SE or NO, got {row.get('jurisdiction')!r}{hint}")
     region = str(row.get("region") or "").strip()
     if not region:
         p.add(f"{where}.region", "missing")
@@ -103,19 +110,40 @@ def _element(row: Mapping[str, Any], conns: dict[str, int], where: str, p: _Prob
     )
 
 
+def _check_tree(elements: list[tuple[str, Element]], problems: _Problems) -> None:
+    """Duplicate ids and unknown parents, every one with its line / index (Topology stops at the
+    first and knows only the element id)."""
+    first: dict[str, str] = {}
+    for where, el in elements:
+        if el.id in first:
+            problems.add(f"{where}.id", f"duplicate element id {el.id!r} (first at {first[el.id]})")
+        else:
+            first[el.id] = where
+    for where, el in elements:
+        if el.parent is not None and el.parent not in first:
+            problems.add(f"{where}.parent", f"unknown parent {el.parent!r}")
+    problems.raise_if_any()
+
+
 def _build(
-    file: Path, elements: list[Element], regions: dict[str, str],
+    file: Path, elements: list[tuple[str, Element]], regions: dict[str, str],
     service_totals: Mapping[str, Mapping[str, int]] | None,
 ) -> Topology:
+    """``elements`` are (line or index, element) pairs."""
+    _check_tree(elements, _Problems(file))
     try:
-        return Topology(elements, regions, service_totals)
-    except BadInput as exc:
-        raise ConfigError([f"{file}: {exc}"]) from None
+        return Topology([el for _, el in elements], regions, service_totals)
+    except BadInput as exc:  # only a cycle is left; Topology names the element, add its place
+        el_id = exc.field.removeprefix("element ").removesuffix(".parent")
+        where = next((w for w, el in elements if el.id == el_id), None)
+        if where is None:
+            raise ConfigError([f"{file}: {exc}"]) from None
+        raise ConfigError([f"{file}: {where}.parent: {exc.problem} (element {el_id})"]) from None
 
 
 def load_csv(path: Path, service_totals: Mapping[str, Mapping[str, int]] | None = None) -> Topology:
     problems = _Problems(path)
-    elements: list[Element] = []
+    elements: list[tuple[str, Element]] = []
     regions: dict[str, str] = {}
     try:
         fh = path.open(encoding="utf-8-sig", newline="")
@@ -132,8 +160,11 @@ def load_csv(path: Path, service_totals: Mapping[str, Mapping[str, int]] | None 
                 problems.add("header", f"unknown column {column!r} (services are conn_<name>)")
         problems.raise_if_any()
         services = [(c, c[len("conn_") :]) for c in header if c.startswith("conn_")]
-        for line, row in enumerate(reader, start=2):
-            where = f"line {line}"
+        for row in reader:
+            # line_num, not a count of rows: blank lines and quoted newlines shift the count.
+            where = f"line {reader.line_num}"
+            if None in row:  # DictReader puts surplus cells under the key None
+                problems.add(where, "more cells than the header has columns (an unquoted comma?)")
             conns: dict[str, int] = {}
             for column, service in services:
                 count = _number(row.get(column), f"{where}.{column}", problems, integer=True)
@@ -141,7 +172,7 @@ def load_csv(path: Path, service_totals: Mapping[str, Mapping[str, int]] | None 
                     conns[service] = int(count)
             el = _element(row, conns, where, problems)
             if el is not None:
-                elements.append(el)
+                elements.append((where, el))
                 if row.get("region_name"):
                     regions[el.region] = row["region_name"].strip()
     problems.raise_if_any()
@@ -169,7 +200,7 @@ def load_yaml(path: Path, service_totals: Mapping[str, Mapping[str, int]] | None
     if not isinstance(raw_elements, list):
         problems.add("elements", "expected a list")
         raw_elements = []
-    elements: list[Element] = []
+    elements: list[tuple[str, Element]] = []
     for index, row in enumerate(raw_elements):
         where = f"elements[{index}]"
         if not isinstance(row, dict):
@@ -189,7 +220,7 @@ def load_yaml(path: Path, service_totals: Mapping[str, Mapping[str, int]] | None
                     conns[str(service)] = int(count)
         el = _element(row, conns, where, problems)
         if el is not None:
-            elements.append(el)
+            elements.append((where, el))
     problems.raise_if_any()
     return _build(path, elements, {str(k): str(v) for k, v in raw_regions.items()}, service_totals)
 

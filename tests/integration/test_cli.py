@@ -1,0 +1,66 @@
+"""`bridge check-config` as an operator runs it: a subprocess with exit code and output."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+CONFIG_DATA = REPO / "tests" / "data" / "config"
+
+
+def check_config(config: Path | str) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m bridge check-config -c CONFIG`` from the repository root."""
+    # No BRIDGE_* variables from the developer's shell may leak into the run.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_")}
+    return subprocess.run(
+        [sys.executable, "-m", "bridge", "check-config", "-c", str(config)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=60, check=False,
+    )
+
+
+def test_check_config_accepts_the_shipped_config() -> None:
+    """The shipped config exits 0 and summarises rule sets (flagged NOT VERIFIED), inventory
+    size and the regulators that are on."""
+    run = check_config("config/bridge.yaml")
+    assert run.returncode == 0, run.stderr
+    out = run.stdout
+    assert out.startswith("configuration OK: config/bridge.yaml")
+    assert "inventory: 11 elements" in out
+    for regulator, rule_set in (("pts", "pts-outage"), ("nkom", "nkom-varsel"),
+                                ("enisa", "enisa-matrix")):
+        line = next(x for x in out.splitlines() if f" {regulator}: rule set {rule_set} " in x)
+        assert line.strip().startswith("on ")
+        assert "NOT VERIFIED" in line
+    assert "recipient incidentrapport@pts.se" in out
+    assert "WARNING: unverified rule sets in use" in out
+    assert "dev-only-webhook-token-change-me" not in out + run.stderr
+
+
+def test_check_config_lists_every_problem() -> None:
+    """A broken config exits 1 and prints each problem, naming file and key, on stderr."""
+    path = CONFIG_DATA / "several_problems.yaml"
+    run = check_config(path)
+    assert run.returncode == 1
+    assert run.stdout == ""
+    err = run.stderr
+    assert "configuration INVALID (3 problem(s))" in err
+    assert f"{path}: server.listen: expected HOST:PORT" in err
+    assert f"{path}: correlation.quiet_periode: unknown key" in err
+    assert f"{path}: evaluation.interval: expected a duration" in err
+
+
+def test_check_config_reports_inventory_problems() -> None:
+    """A valid config whose inventory is broken exits 1 naming the inventory line and field."""
+    run = check_config(CONFIG_DATA / "bad_inventory.yaml")
+    assert run.returncode == 1
+    assert "bad_conn_cell.csv: line 4.conn_internet: expected an integer" in run.stderr
+
+
+def test_check_config_reports_a_missing_file() -> None:
+    """A config path that does not exist exits 1 and names the file."""
+    run = check_config("no/such/bridge.yaml")
+    assert run.returncode == 1
+    assert "no/such/bridge.yaml: cannot read" in run.stderr

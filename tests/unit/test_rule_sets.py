@@ -1,0 +1,211 @@
+"""Rule-set files: the shipped ones, and one fixture per validation rule."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bridge.config import OBLIGATION_KINDS, RuleSetModel, load_rule_set, load_rule_sets
+from bridge.errors import ConfigError
+
+REPO = Path(__file__).resolve().parents[2]
+SHIPPED = REPO / "config" / "rules"
+DATA = REPO / "tests" / "data" / "rules"
+
+
+def shipped(rule_set_id: str) -> RuleSetModel:
+    return load_rule_sets(SHIPPED)[rule_set_id][1]
+
+
+def only_problem(fixture: str) -> str:
+    """Load a rule-set fixture that must fail with one problem naming the file; return it."""
+    path = DATA / fixture
+    with pytest.raises(ConfigError) as info:
+        load_rule_set(path)
+    (problem,) = info.value.problems
+    assert problem.startswith(f"{path}: "), problem
+    return problem
+
+
+# ---- shipped rule sets --------------------------------------------------------------------
+
+
+def test_every_shipped_rule_set_loads() -> None:
+    """Every file in config/rules/ loads and converts to a core rule set."""
+    files = sorted(SHIPPED.glob("*.yaml"))
+    found = load_rule_sets(SHIPPED)
+    assert len(found) == len(files) >= 3
+    for rule_set_id, (path, rs) in found.items():
+        assert path.stem == rule_set_id
+        core = rs.to_core()
+        assert core.id == rule_set_id
+        assert len(core.criteria) == len(rs.criteria)
+
+
+@pytest.mark.parametrize("rule_set_id", ["pts-outage", "nkom-varsel"])
+def test_regulator_rule_sets_are_not_verified(rule_set_id: str) -> None:
+    """The PTS and Nkom rule sets ship as unverified until an operator checks them."""
+    rs = shipped(rule_set_id)
+    assert rs.verified is False
+    assert rs.to_core().verified is False
+
+
+def test_enisa_matrix_has_the_five_reference_pairs() -> None:
+    """enisa-matrix has exactly the five share × duration pairs of REGULATION.md §4."""
+    rs = shipped("enisa-matrix")
+    pairs = {(c.kind, c.min_share, c.min_duration) for c in rs.criteria}
+    assert pairs == {
+        ("share", 0.15, timedelta(hours=1)),
+        ("share", 0.10, timedelta(hours=2)),
+        ("share", 0.05, timedelta(hours=4)),
+        ("share", 0.02, timedelta(hours=6)),
+        ("share", 0.01, timedelta(hours=8)),
+    }
+    assert len(rs.criteria) == 5
+    assert rs.obligation_kinds() == ()
+
+
+def test_nkom_varsel_maps_critical_to_kritisk() -> None:
+    """nkom-varsel maps Alertmanager's 'critical' severity to Nkom's 'kritisk'."""
+    rs = shipped("nkom-varsel")
+    assert rs.jurisdiction == "NO"
+    assert rs.severity_map["critical"] == "kritisk"
+    assert rs.to_core().severity_map["critical"] == "kritisk"
+
+
+def test_shipped_obligations_are_known_kinds() -> None:
+    """The shipped rule sets open obligations the core knows, PTS and Nkom their own."""
+    assert shipped("pts-outage").obligation_kinds() == ("pts_initial", "pts_supplementary")
+    assert shipped("nkom-varsel").obligation_kinds() == (
+        "nkom_varsel", "nkom_update", "nkom_normalised",
+    )
+    for _, rs in load_rule_sets(SHIPPED).values():
+        assert set(rs.obligation_kinds()) <= set(OBLIGATION_KINDS)
+
+
+def test_valid_fixture_loads() -> None:
+    """The smallest complete rule set loads."""
+    rs = load_rule_set(DATA / "valid.yaml")
+    assert rs.verified is True
+    assert rs.criteria[0].min_connections == 1000
+    assert rs.obligation_kinds() == ("pts_initial",)
+
+
+def test_obligation_with_params_loads() -> None:
+    """An obligation may be written as {kind, params} as well as a bare kind."""
+    rs = RuleSetModel.model_validate({
+        "id": "x", "regulator": "pts", "jurisdiction": "SE", "source": "s", "verified": True,
+        "criteria": [{"id": "e112", "kind": "emergency_112"}],
+        "obligations": ["pts_initial", {"kind": "pts_supplementary", "params": {"after": "7d"}}],
+    })
+    assert rs.obligation_kinds() == ("pts_initial", "pts_supplementary")
+    assert rs.obligations[1].params == {"after": "7d"}
+
+
+# ---- one test per validation rule ---------------------------------------------------------
+
+
+def test_unknown_key() -> None:
+    """An unknown key in a criterion fails and names its key path."""
+    assert "criteria.0.min_users: unknown key" in only_problem("unknown_key.yaml")
+
+
+def test_unknown_criterion_kind() -> None:
+    """A criterion kind the core does not evaluate lists the known kinds."""
+    problem = only_problem("unknown_criterion_kind.yaml")
+    assert "criteria.0.kind:" in problem
+    assert "'connections'" in problem and "'severity'" in problem
+    assert "'users'" in problem
+
+
+def test_missing_threshold_for_kind() -> None:
+    """A connections criterion without min_connections names the missing threshold."""
+    problem = only_problem("missing_threshold.yaml")
+    assert "criteria.0:" in problem
+    assert "kind 'connections' needs min_connections" in problem
+
+
+def test_severity_without_levels() -> None:
+    """A severity criterion without levels says levels are needed."""
+    problem = only_problem("severity_without_levels.yaml")
+    assert "criteria.0:" in problem
+    assert "needs levels" in problem
+
+
+def test_duplicate_criterion_id() -> None:
+    """Two criteria with one id fail at key 'criteria', naming the id."""
+    problem = only_problem("duplicate_criterion_id.yaml")
+    assert "criteria:" in problem
+    assert "criterion id 'conn-1h' appears twice" in problem
+
+
+def test_unknown_obligation_kind() -> None:
+    """An unknown obligation kind names its position and the known kinds, once."""
+    problem = only_problem("unknown_obligation_kind.yaml")
+    assert "obligations.1.kind:" in problem
+    assert "'pts_initial'" in problem and "'nkom_hendelsesrapport'" in problem
+    assert "'pts_final_report'" in problem
+
+
+def test_share_above_one() -> None:
+    """A share above 1 (15 instead of 0.15) names the key and the bound."""
+    problem = only_problem("share_above_one.yaml")
+    assert "criteria.0.min_share:" in problem
+    assert "less than or equal to 1" in problem
+
+
+def test_bad_min_duration() -> None:
+    """A criterion duration like '1.5h' names the key and the expected form."""
+    problem = only_problem("bad_min_duration.yaml")
+    assert "criteria.0.min_duration:" in problem
+    assert "expected a duration" in problem
+
+
+def test_missing_verified() -> None:
+    """A rule set must say whether it is verified; leaving it out is an error."""
+    problem = only_problem("missing_verified.yaml")
+    assert "verified:" in problem
+    assert "required" in problem
+
+
+def test_bad_jurisdiction() -> None:
+    """A jurisdiction other than SE or NO names the key and the accepted values."""
+    problem = only_problem("bad_jurisdiction.yaml")
+    assert "jurisdiction:" in problem
+    assert "'SE' or 'NO'" in problem
+    assert "'DK'" in problem
+
+
+def test_unquoted_no_is_refused() -> None:
+    """Unquoted NO (YAML false) is refused rather than read as some jurisdiction."""
+    problem = only_problem("unquoted_no.yaml")
+    assert "jurisdiction:" in problem
+    assert "(got False)" in problem
+
+
+def test_no_criteria() -> None:
+    """A rule set without criteria is refused."""
+    problem = only_problem("no_criteria.yaml")
+    assert "criteria:" in problem
+    assert "at least 1 item" in problem
+
+
+def test_duplicate_rule_set_id() -> None:
+    """Two files in one rules_dir with the same id name both files."""
+    folder = DATA / "duplicate_id"
+    with pytest.raises(ConfigError) as info:
+        load_rule_sets(folder)
+    (problem,) = info.value.problems
+    assert problem.startswith(f"{folder / 'second.yaml'}: id:")
+    assert "'test-same-id' is also used by" in problem
+    assert str(folder / "first.yaml") in problem
+
+
+def test_rules_dir_lists_every_broken_file() -> None:
+    """Loading a folder reports the problems of every broken file at once."""
+    with pytest.raises(ConfigError) as info:
+        load_rule_sets(DATA)
+    broken = {Path(p.split(": ", 1)[0]).name for p in info.value.problems}
+    assert broken == {p.name for p in DATA.glob("*.yaml")} - {"valid.yaml"}
