@@ -49,7 +49,11 @@ def parse_time(value: object, where: str) -> datetime | None:
         tz = UTC
     else:
         sign = 1 if offset[0] == "+" else -1
-        tz = timezone(sign * timedelta(hours=int(offset[1:3]), minutes=int(offset[4:6])))
+        off_hours, off_minutes = int(offset[1:3]), int(offset[4:6])
+        if off_hours > 23 or off_minutes > 59:
+            # RFC 3339 bounds; datetime.timezone would raise a bare ValueError past ±24 h.
+            raise BadInput(where, f"offset out of range in {value[:40]!r}")
+        tz = timezone(sign * timedelta(hours=off_hours, minutes=off_minutes))
     try:
         parsed = datetime(
             int(year), int(month), int(day), int(hour), int(minute), int(second), micro, tzinfo=tz

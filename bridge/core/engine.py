@@ -113,6 +113,7 @@ class Engine:
         self._assignment: dict[EpisodeKey, str] = {}
         self.incidents: dict[str, Incident] = {}
         self._ids_by_key: dict[str, set[str]] = {}
+        self._owner: dict[str, str] = {}  # incident id → the one correlation key using it
         self.truncation: dict[str, int] = {}
         self._heap: list[tuple[datetime, str]] = []
         self._restored_started: dict[str, datetime] = {}  # only during restore()
@@ -127,15 +128,35 @@ class Engine:
         """Take stored episodes (and per-group truncation counts); return changed incident ids."""
         touched: set[str] = set()
         for ep in episodes:
-            touched.add(self._put(ep))
+            touched |= self._put(ep)
         # A delivery's own episodes are in ``episodes``, so their keys are already touched.
         self.truncation.update(truncation or {})
+        before = {key: set(self._ids_by_key.get(key, ())) for key in touched}
         changed: set[str] = set()
         for key in sorted(touched):
             changed |= self._recompute_key(key, now)
+        return changed | self._retire_emptied(before)
+
+    def _retire_emptied(self, before: Mapping[str, set[str]]) -> set[str]:
+        # An incident whose every episode moved to another correlation key (its element
+        # annotation changed) is shown as merged into the incident that holds them now.
+        changed: set[str] = set()
+        for key, ids in sorted(before.items()):
+            for inc_id in sorted(ids - self._ids_by_key.get(key, set())):
+                inc = self.incidents.get(inc_id)
+                if inc is None or inc.merged_into is not None:
+                    continue
+                into = next(
+                    (a for ek in inc.episodes if (a := self._assignment.get(ek, inc_id)) != inc_id),
+                    None,
+                )
+                if into is not None:
+                    self._merged_stub(inc_id, key, inc.started_at, inc.episodes, into)
+                    changed.add(inc_id)
         return changed
 
-    def _put(self, ep: AlertEpisode) -> str:
+    def _put(self, ep: AlertEpisode) -> set[str]:
+        """Store one episode; return the correlation keys it touches (old and new)."""
         # Merging again is harmless (a join) and protects against an older stored state
         # arriving after a newer one when concurrent ingests resume out of order.
         ep = merge_episode(self.episodes.get(ep.key), ep)
@@ -144,11 +165,15 @@ class Engine:
         self.targets[ep.key] = target
         key = correlation_key(ep, target, self.topology, self.correlation)
         old = self._key_of.get(ep.key)
+        touched = {key}
         if old is not None and old != key:
+            # Its mapping changed (annotations follow the latest delivery): the old key must
+            # let it go too (ids stay with their key; see ``_owner``).
             self._by_key[old].discard(ep.key)
+            touched.add(old)
         self._key_of[ep.key] = key
         self._by_key.setdefault(key, set()).add(ep.key)
-        return key
+        return touched
 
     def restore(
         self,
@@ -165,7 +190,7 @@ class Engine:
                 for ek in inc.episodes:
                     self._assignment[ek] = inc.id
         self._restored_started = started
-        keys = {self._put(ep) for ep in episodes}
+        keys = {key for ep in episodes for key in self._put(ep)}
         self.truncation.update(truncation)
         changed: set[str] = set()
         for key in sorted(keys):
@@ -185,7 +210,14 @@ class Engine:
         parts = partition(key, episodes, ends, self.correlation)
         started = {i: inc.started_at for i, inc in self.incidents.items()}
         started.update(self._restored_started)
-        previous = {ek: self._assignment[ek] for ek in eks if ek in self._assignment}
+        # An id belongs to one key: an episode whose key changed (annotations, or correlation
+        # settings between restarts) does not drag its old id into a second key.
+        previous = {
+            ek: inc_id
+            for ek in eks
+            if (inc_id := self._assignment.get(ek)) is not None
+            and self._owner.setdefault(inc_id, key) == key
+        }
         old_ids = self._ids_by_key.get(key, set())
         for ek, inc_id in previous.items():
             if inc_id in self.incidents and self.incidents[inc_id].merged_into is None:
@@ -205,6 +237,8 @@ class Engine:
                 self._merged_stub(old, key, prev.started_at, prev.episodes, new)
                 changed.add(old)
         self._ids_by_key[key] = set(ids)
+        for inc_id in ids:
+            self._owner[inc_id] = key
         return changed
 
     def _merged_stub(
@@ -256,7 +290,11 @@ class Engine:
                     stale.append(ep.fingerprint)
                 elif next_stale is None or stale_at < next_stale:
                     next_stale = stale_at
-        due = [a.forecast_at for a in assessments if a.forecast_at is not None]
+        # Every criterion's crossing is due, not only the assessment's: once a rule set is
+        # reportable its other criteria still turn met (the console and reports list them).
+        due = [
+            c.forecast_at for a in assessments for c in a.criteria if c.forecast_at is not None
+        ]
         if not closed and reach is not None:
             due.append(reach)
         if next_stale is not None:

@@ -12,6 +12,7 @@ inventory gap never hides an outage.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 
 from bridge.core.alerts import AlertEpisode
@@ -90,10 +91,8 @@ def _self_described(ep: AlertEpisode, rules: MappingRules) -> tuple[Vector, str]
     vec: Vector = {("conn", j, service, region): count} if count else {}
     area = _value(ep, rules.area_km2)
     if area:
-        try:
+        with contextlib.suppress(ValueError):
             vec[("area", j)] = float(area)
-        except ValueError:
-            pass
     for flag in FLAGS:
         if (_value(ep, flag) or "").lower() in _TRUE:
             vec[("flag", j, flag)] = 1

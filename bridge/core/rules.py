@@ -171,7 +171,7 @@ def _fmt_time(at: datetime) -> str:
 
 
 def _fmt_num(x: float) -> str:
-    return f"{int(round(x)):,}".replace(",", " ")
+    return f"{round(x):,}".replace(",", " ")
 
 
 @dataclass(frozen=True, slots=True)

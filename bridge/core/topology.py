@@ -99,14 +99,29 @@ class Topology:
         self.order: list[str] = []  # element ids by tin
         self._euler()
         if len(self.order) != len(self.elements):
-            stuck = sorted(set(self.elements) - set(self.tin))[:5]
-            raise BadInput(f"element {stuck[0]}.parent", f"parent chain forms a cycle ({stuck})")
+            stuck = sorted(set(self.elements) - set(self.tin))
+            on_cycle = self._on_cycle(stuck[0])
+            raise BadInput(
+                f"element {on_cycle}.parent", f"parent chain forms a cycle ({stuck[:5]})"
+            )
         self._subtree_cache: dict[str, Vector] = {}
-        self._sum_cache: dict[tuple[str, str, str], float] = {}
+        self._sum_cache: dict[tuple[str, str, str | None], float] = {}
         self._service_totals = {j: dict(v) for j, v in (service_totals or {}).items()}
         self.totals: Vector = {}
         for el in self.elements.values():
             add_into(self.totals, el.own_vector())
+
+    def _on_cycle(self, start: str) -> str:
+        # An element not reached from any root has a parent chain that loops; follow it
+        # until it repeats so the error names an element on the loop, not one hanging below.
+        seen: set[str] = set()
+        node = start
+        while node not in seen:
+            seen.add(node)
+            parent = self.elements[node].parent
+            assert parent is not None  # roots are always reached
+            node = parent
+        return node
 
     def _euler(self) -> None:
         counter = 0
@@ -174,7 +189,7 @@ class Topology:
         return self._sum_conn(jurisdiction, service, region)
 
     def _sum_conn(self, jurisdiction: str, service: str, region: str | None) -> float:
-        key = (jurisdiction, service, region or "")
+        key = (jurisdiction, service, region)  # None (all regions) differs from region ""
         cached = self._sum_cache.get(key)
         if cached is not None:
             return cached

@@ -13,6 +13,7 @@ the busy timeout makes writes raise StoreUnavailable (the webhook answers 503).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sqlite3
 import threading
@@ -159,10 +160,8 @@ class SqliteStore(Store):
     async def close(self) -> None:
         if self._writer_task is not None:
             self._writer_task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._writer_task
-            except asyncio.CancelledError:
-                pass
             self._writer_task = None
         loop = asyncio.get_running_loop()
         for conn, pool in ((self._writer, self._write_pool), (self._reader, self._read_pool)):

@@ -1,0 +1,1 @@
+"""Benchmarks for incident-bridge: ``python -m bench`` (see bench/README.md)."""

@@ -1,0 +1,96 @@
+"""The two servers the webhook benchmark compares, each run in its own process.
+
+``python -m bench.servers baseline`` — an aiohttp app whose webhook handler only reads and parses
+the JSON body and answers 200: the floor any Python aiohttp receiver pays.
+
+``python -m bench.servers bridge --config PATH`` — the real bridge, built exactly as
+``bridge serve`` builds it: ``create_app(load_config(PATH))`` served by ``web.run_app`` without an
+access log.
+
+Either binds 127.0.0.1 on a free port chosen by the kernel and prints ``PORT <n>`` on stdout, then
+serves until SIGTERM/SIGINT (``run_app`` then runs the app's cleanup, so the bridge flushes and
+closes its store). With ``--profile FILE`` the event-loop thread runs under cProfile and the
+top functions by cumulative time are written to FILE on exit (the SQLite writer thread is not
+profiled: its time shows up as waiting in the loop).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import logging
+import pstats
+import socket
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+MAX_BODY = 8 * 1024 * 1024
+
+
+async def _baseline_webhook(request: web.Request) -> web.Response:
+    body = json.loads(await request.read())
+    return web.json_response({"accepted": len(body.get("alerts", ())), "incidents": []})
+
+
+async def _ok(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ready"})
+
+
+def baseline_app() -> web.Application:
+    app = web.Application(client_max_size=MAX_BODY + 1)
+    app.router.add_post("/api/v1/alertmanager", _baseline_webhook)
+    app.router.add_get("/readyz", _ok)
+    return app
+
+
+def bridge_app(config: Path) -> web.Application:
+    from bridge.config import load_config
+    from bridge.web.app import create_app
+
+    return create_app(load_config(config))
+
+
+def _serve(app: web.Application, profile: Path | None) -> None:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    print(f"PORT {sock.getsockname()[1]}", flush=True)
+    profiler = cProfile.Profile() if profile else None
+    if profiler is not None:
+        profiler.enable()
+    try:
+        web.run_app(app, sock=sock, access_log=None, print=None, handle_signals=True)
+    finally:
+        if profiler is not None and profile is not None:
+            profiler.disable()
+            out = io.StringIO()
+            pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(45)
+            out.write("\n---- by own time ----\n")
+            pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(30)
+            profile.write_text(out.getvalue(), encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.servers")
+    parser.add_argument("kind", choices=["baseline", "bridge"])
+    parser.add_argument("--config", type=Path, help="bridge.yaml (bridge only)")
+    parser.add_argument("--profile", type=Path, help="write a cProfile report here on exit")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.kind == "bridge":
+        if args.config is None:
+            parser.error("bridge needs --config")
+        app = bridge_app(args.config)
+    else:
+        app = baseline_app()
+    _serve(app, args.profile)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

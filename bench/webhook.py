@@ -1,0 +1,244 @@
+"""Webhook throughput and latency: the bridge against a parse-only aiohttp baseline.
+
+For every case (alerts per webhook × connections) the same load generator drives first the
+baseline server, then a freshly started bridge (empty SQLite file in a temp folder, a generated
+CSV inventory of 10 000 elements, the shipped rule sets), each in its own subprocess on
+127.0.0.1. The bridge acknowledges only after its group-committed, fsynced write, then evaluates
+the touched incidents; the baseline only parses the JSON. Both see byte-identical bodies.
+
+Every delivery carries fingerprints of its own, so each request stores new alert episodes and
+the bridge's state grows during a case (as during a large outage). The optional "repeated" case
+re-sends the same few deliveries (Alertmanager re-notifying, or two HA replicas).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from bench.bodies import REPO, BodyFactory, builders, self_check
+from bench.inventory import generate, write_csv
+from bench.loadgen import LoadResult, run_load
+
+INVENTORY_SIZE = 10_000
+MAX_BODY = 8 * 1024 * 1024
+AIM_RATIO_10 = 0.30  # bridge ≥ 30 % of baseline requests/s at 10 alerts per webhook
+AIM_P99_1000_MS = 250.0  # a 1 000-alert webhook acknowledged within 250 ms at p99
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    alerts: int
+    concurrency: int
+    max_requests: int
+    seconds: float
+    repeat: bool = False
+    variants: int = 64
+
+    def scaled(self, quick: bool) -> Case:
+        if not quick:
+            return self
+        return Case(self.name, self.alerts, self.concurrency, max(20, self.max_requests // 3),
+                    min(self.seconds, 2.0), self.repeat, min(self.variants, 16))
+
+
+CASES = [
+    Case("1 alert", 1, 16, 100_000, 5.0),
+    Case("10 alerts", 10, 16, 60_000, 5.0),
+    Case("100 alerts", 100, 8, 20_000, 5.0),
+    Case("1000 alerts", 1000, 4, 3_000, 6.0, variants=16),
+    Case("1000 alerts, 1 conn", 1000, 1, 3_000, 6.0, variants=16),
+    Case("10 alerts, repeated", 10, 16, 60_000, 5.0, repeat=True, variants=32),
+]
+
+
+class Server:
+    """One server subprocess (see bench/servers.py); a context manager that stops it."""
+
+    def __init__(self, kind: str, workdir: Path, config: Path | None = None,
+                 profile: Path | None = None) -> None:
+        self.kind = kind
+        self.log_path = workdir / f"{kind}-server.log"
+        cmd = [sys.executable, "-m", "bench.servers", kind]
+        if config is not None:
+            cmd += ["--config", str(config)]
+        if profile is not None:
+            cmd += ["--profile", str(profile)]
+        path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
+        env = {**os.environ, "PYTHONPATH": path}
+        self._log = self.log_path.open("wb")
+        self.proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=self._log,
+                                     env=env)
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline().decode().strip()
+        if not line.startswith("PORT "):
+            self.stop()
+            raise RuntimeError(f"{kind} server did not start: {line!r}\n{self.log_tail()}")
+        self.port = int(line.split()[1])
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    async def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        async with aiohttp.ClientSession() as session:
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"{self.kind} server exited:\n{self.log_tail()}")
+                try:
+                    async with session.get(self.base + "/readyz") as resp:
+                        if resp.status == 200:
+                            return
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.05)
+        raise RuntimeError(f"{self.kind} server not ready after {timeout}s:\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        self._log.close()
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+_METRIC = re.compile(r'^(bridge_[a-z_]+)(\{[^}]*\})? ([0-9.eE+-]+|NaN)$')
+
+
+async def bridge_metrics(base: str) -> dict[str, Any]:
+    """Server-side figures from /metrics: evaluation time per ingest, alerts, open incidents."""
+    async with aiohttp.ClientSession() as session, session.get(base + "/metrics") as resp:
+        text = await resp.text()
+    values: dict[str, float] = {}
+    for line in text.splitlines():
+        m = _METRIC.match(line)
+        if m:
+            key = m.group(1) + (m.group(2) or "")
+            values[key] = values.get(key, 0.0) + float(m.group(3))
+    count = values.get('bridge_evaluation_duration_seconds_count{trigger="ingest"}', 0.0)
+    total = values.get('bridge_evaluation_duration_seconds_sum{trigger="ingest"}', 0.0)
+    received = sum(v for k, v in values.items() if k.startswith("bridge_alerts_received_total"))
+    return {
+        "ingest_evaluations": int(count),
+        "evaluation_ms_mean": round(1000 * total / count, 2) if count else None,
+        "alerts_received": int(received),
+        "incidents_open": int(values.get("bridge_incidents_open", 0)),
+        "store_errors": int(sum(v for k, v in values.items()
+                                if k.startswith("bridge_store_errors_total"))),
+    }
+
+
+def _headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {builders().WEBHOOK_TOKEN}",
+            "Content-Type": "application/json"}
+
+
+async def _drive(server: Server, factory: BodyFactory, case: Case, first_seq: int) -> LoadResult:
+    return await run_load(
+        server.base + "/api/v1/alertmanager", _headers(), factory,
+        concurrency=case.concurrency, alerts_per_request=case.alerts,
+        max_requests=case.max_requests, max_seconds=case.seconds,
+        warmup_requests=min(2 * case.concurrency, 8 if case.alerts >= 1000 else 64),
+        first_seq=first_seq, server_pid=server.proc.pid,
+    )
+
+
+def _verdicts(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    by_name = {c["name"]: c for c in cases}
+    aims: list[dict[str, Any]] = []
+    ten = by_name.get("10 alerts")
+    if ten:
+        ratio = ten["ratio_rps"]
+        aims.append({
+            "aim": "bridge >= 30 % of baseline requests/s, 10-alert webhooks, durable writes",
+            "measured": f"{ratio * 100:.1f} %", "met": ratio >= AIM_RATIO_10,
+        })
+    for name in ("1000 alerts, 1 conn", "1000 alerts"):
+        c = by_name.get(name)
+        if c:
+            p99 = c["bridge"]["latency_ms"]["p99"]
+            how = ("one webhook at a time" if c["concurrency"] == 1
+                   else f"{c['concurrency']} concurrent webhooks")
+            aims.append({
+                "aim": f"1000-alert webhook acknowledged < 250 ms at p99 ({how})",
+                "measured": f"p99 {p99:.0f} ms", "met": p99 < AIM_P99_1000_MS,
+            })
+    return aims
+
+
+async def run(quick: bool = False, tmpdir: Path | None = None, profile_dir: Path | None = None,
+              log: Any = print) -> dict[str, Any]:
+    """Run every case; return the results (see bench/README.md for the fields)."""
+    cases = [c.scaled(quick) for c in CASES]
+    with tempfile.TemporaryDirectory(prefix="bridge-bench-", dir=tmpdir) as tmp:
+        root = Path(tmp)
+        inventory = generate(INVENTORY_SIZE)
+        csv_path = write_csv(inventory, root / "inventory.csv")
+        results: list[dict[str, Any]] = []
+        with Server("baseline", root) as baseline:
+            await baseline.wait_ready()
+            for n, case in enumerate(cases):
+                factory = BodyFactory(inventory, case.alerts, variants=case.variants,
+                                      repeat=case.repeat).prepare()
+                if n == 0 or not case.repeat:
+                    self_check(factory)
+                log(f"  webhook: {case.name} × {case.concurrency} conn … baseline", end="")
+                base = await _drive(baseline, factory, case, first_seq=0)
+                log(" … bridge", end="")
+                workdir = root / f"case-{n}"
+                workdir.mkdir()
+                config = builders().write_config(
+                    workdir, inventory=csv_path,
+                    extra={
+                        "server": {"listen": "127.0.0.1:0", "max_body_bytes": MAX_BODY},
+                        # all three shipped rule sets, as config/bridge.yaml enables them
+                        "regulators": {"enisa": {"rule_set": "enisa-matrix"}},
+                    },
+                )
+                profile = (profile_dir / f"profile-webhook-{n}-{case.alerts}.txt"
+                           if profile_dir else None)
+                with Server("bridge", workdir, config, profile) as bridge:
+                    await bridge.wait_ready()
+                    # first_seq far above the baseline's: the bridge sees no fingerprint twice
+                    result = await _drive(bridge, factory, case, first_seq=10_000_000)
+                    server_side = await bridge_metrics(bridge.base)
+                    db_bytes = sum(p.stat().st_size for p in workdir.glob("bridge.sqlite3*"))
+                b, r = base.summary(), result.summary()
+                ratio = (r["requests_per_s"] / b["requests_per_s"]) if b["requests_per_s"] else 0.0
+                log(f" … {r['requests_per_s']:.0f} vs {b['requests_per_s']:.0f} req/s")
+                results.append({
+                    "name": case.name, "alerts_per_webhook": case.alerts,
+                    "concurrency": case.concurrency, "repeated_deliveries": case.repeat,
+                    "max_requests": case.max_requests, "max_seconds": case.seconds,
+                    "baseline": b, "bridge": r, "bridge_server": {**server_side,
+                                                                  "sqlite_bytes": db_bytes},
+                    "ratio_rps": round(ratio, 3),
+                })
+    return {"inventory_elements": INVENTORY_SIZE, "cases": results, "aims": _verdicts(results)}

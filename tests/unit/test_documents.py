@@ -1,0 +1,78 @@
+"""Incident JSON documents (bridge.core.documents)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import timedelta
+
+from corekit import PTS, at, engine, episode, live, network
+
+from bridge.core.documents import document, summary, warnings
+
+
+def _incident_doc() -> dict[str, object]:
+    eng = engine(rule_sets=(replace(PTS, verified=False),), stale_after=timedelta(minutes=30))
+    eng.apply(
+        [
+            episode("a", at(0), element="olt-a1", incident="INC-3"),
+            episode("g", at(1), element="ghost", incident="INC-3"),
+        ],
+        at(2),
+        {"": 2},
+    )
+    eng.tick(at(90))
+    (inc,) = live(eng).values()
+    return document(inc, eng.episodes, network(), at(90))
+
+
+def test_document_has_every_field_the_design_promises() -> None:
+    """The full incident carries DESIGN.md's fields with the right values and types."""
+    doc = _incident_doc()
+    assert doc["state"] == "open"
+    assert doc["started_at"] == "2026-11-23T10:00:00Z"
+    assert doc["ended_at"] is None
+    assert doc["alerts"] == ["a", "g"]
+    assert doc["jurisdictions"] == ["SE"]
+    impact = doc["impact"]
+    assert isinstance(impact, dict)
+    assert (impact["current"], impact["peak"]) == (7000, 7000)
+    assert impact["by_service"] == {"internet": 6000, "iptv": 1000}
+    assert impact["by_region"] == {"SE-0180": 7000}
+    assert impact["region_names"] == {"SE-0180": "Stockholm"}
+    (a,) = doc["assessments"]  # type: ignore[misc]
+    assert (a["regulator"], a["reportable"], a["since"]) == ("pts", True, "2026-11-23T10:00:00Z")
+    assert {c["id"]: c["met"] for c in a["criteria"]} == {"conn-5k-1h": True, "e112": True}
+    assert all(c["reason"] for c in a["criteria"])
+    assert doc["obligations"] == []
+    json.dumps(doc)  # plain JSON values only
+
+
+def test_document_lists_alert_details_with_stale_and_unmapped_flags() -> None:
+    """Each alert shows whether it is stale and why it is unmapped."""
+    details = {d["fingerprint"]: d for d in _incident_doc()["alert_details"]}  # type: ignore[union-attr]
+    assert details["a"]["stale"] is True
+    assert details["a"]["unmapped"] is None
+    assert "ghost" in details["g"]["unmapped"]
+
+
+def test_warnings_name_stale_unmapped_truncated_and_unverified() -> None:
+    """The summary warns about stale alerts, unmapped alerts, truncation and unverified rules."""
+    text = " | ".join(_incident_doc()["warnings"])  # type: ignore[arg-type]
+    assert "2 firing alert(s) not heard of" in text
+    assert "1 alert(s) could not be mapped" in text
+    assert "dropped 2 alert(s)" in text
+    assert "not verified" in text
+
+
+def test_summary_is_a_subset_of_the_document() -> None:
+    """The list view's fields appear in the full document with the same values."""
+    eng = engine()
+    eng.apply([episode("a", at(0), element="olt-b1")], at(1))
+    (inc,) = live(eng).values()
+    short = summary(inc, at(1))
+    full = document(inc, eng.episodes, network(), at(1))
+    for key in ("id", "state", "started_at", "ended_at", "alerts", "jurisdictions", "warnings"):
+        assert short[key] == full[key]
+    assert short["reportable"] == {"pts": False, "nkom": False}
+    assert warnings(inc) == []

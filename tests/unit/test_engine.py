@@ -1,0 +1,385 @@
+"""The evaluator's state machine: episodes → incidents over time (bridge.core.engine)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from builders import alert, webhook
+from corekit import NKOM, PTS, at, deliver, engine, episode, live
+
+from bridge.core.engine import CLOSED, OPEN, Engine, Incident
+from bridge.core.incidents import incident_id
+
+
+def only(eng: Engine) -> Incident:
+    incidents = list(live(eng).values())
+    assert len(incidents) == 1, incidents
+    return incidents[0]
+
+
+def assessment(inc: Incident, regulator: str) -> tuple[bool, object]:
+    (a,) = [a for a in inc.assessments if a.regulator == regulator]
+    return a.reportable, a.since
+
+
+def outcome(eng: Engine) -> dict[str, tuple[object, ...]]:
+    return {i: inc.verdict() for i, inc in eng.incidents.items()}
+
+
+# ---- grouping ------------------------------------------------------------------------------
+
+
+def test_explicit_incident_label_groups_alerts_across_sites() -> None:
+    """Alerts labelled with one incident id form one incident even on different sites."""
+    eng = engine()
+    eng.apply(
+        [
+            episode("a", at(0), element="olt-a1", incident="INC-1"),
+            episode("b", at(3), element="olt-b1", incident="INC-1"),
+        ],
+        at(5),
+    )
+    inc = only(eng)
+    assert inc.key == "label:INC-1"
+    assert inc.fingerprints() == ["a", "b"]
+    assert inc.impact.current == 17000
+
+
+def test_alerts_under_one_site_form_one_incident() -> None:
+    """Two OLTs of one site correlate by the site; another site's OLT is a separate incident."""
+    eng = engine()
+    eng.apply(
+        [
+            episode("a", at(0), element="olt-a1"),
+            episode("b", at(2), element="olt-a2"),
+            episode("c", at(1), element="olt-b1"),
+        ],
+        at(5),
+    )
+    by_key = {inc.key: inc for inc in live(eng).values()}
+    assert set(by_key) == {"topo:site-a", "topo:site-b"}
+    assert by_key["topo:site-a"].fingerprints() == ["a", "b"]
+    assert by_key["topo:site-a"].impact.current == 11000
+    assert by_key["topo:site-b"].fingerprints() == ["c"]
+
+
+def test_key_labels_group_alerts_within_the_window() -> None:
+    """Alerts sharing alertname and cluster join within the window; later ones do not."""
+    eng = engine(quiet_period=timedelta(0))
+    eng.apply(
+        [
+            episode("a", at(0), end=at(1), cluster="c1"),
+            episode("b", at(8), end=at(9), cluster="c1"),  # reach now at(18)
+            episode("c", at(25), end=at(26), cluster="c1"),
+            episode("d", at(1), end=at(2), cluster="c2"),
+        ],
+        at(60),
+    )
+    groups = sorted(inc.fingerprints() for inc in live(eng).values())
+    assert groups == [["a", "b"], ["c"], ["d"]]
+    assert all(inc.key.startswith("keys:alertname=Down,cluster=") for inc in live(eng).values())
+
+
+def test_an_unmapped_alert_is_kept_and_listed_with_its_reason() -> None:
+    """An alert naming an element not in the inventory stays in its incident, with a reason."""
+    eng = engine()
+    eng.apply(
+        [
+            episode("ok", at(0), element="olt-a1", incident="INC-2"),
+            episode("lost", at(1), element="olt-ghost", incident="INC-2"),
+        ],
+        at(5),
+    )
+    inc = only(eng)
+    assert inc.fingerprints() == ["lost", "ok"]
+    assert set(inc.unmapped) == {"lost"}
+    assert "olt-ghost" in inc.unmapped["lost"]
+    assert inc.impact.current == 7000
+
+
+def test_an_unmapped_alert_alone_still_makes_an_incident() -> None:
+    """A lone unmapped alert is an incident with no impact, not a dropped alert."""
+    eng = engine()
+    changed = eng.apply([episode("lost", at(0), element="olt-ghost")], at(1))
+    inc = only(eng)
+    assert changed == {inc.id}
+    assert inc.key == "alert:lost"
+    assert inc.impact.peak == 0
+    assert "not in the inventory" in inc.unmapped["lost"]
+
+
+# ---- ids over time ----------------------------------------------------------------------------
+
+
+def test_incident_id_stays_stable_when_more_alerts_join() -> None:
+    """Later alerts, even one that started earlier but arrived late, join under the first id."""
+    eng = engine()
+    first = eng.apply([episode("a", at(0), element="olt-a1")], at(1))
+    (inc_id,) = first
+    assert inc_id == incident_id("topo:site-a", ("a", at(0)))
+    assert eng.apply([episode("b", at(10), element="olt-a2")], at(11)) == {inc_id}
+    assert eng.apply([episode("c", at(-5), element="site-a")], at(12)) == {inc_id}
+    assert set(live(eng)) == {inc_id}
+    assert only(eng).started_at == at(-5)
+    assert {eng.incident_of(k) for k in eng.episodes} == {inc_id}
+
+
+def test_a_refire_within_the_quiet_period_continues_the_incident() -> None:
+    """A re-fire of a resolved alert inside the quiet period keeps the same incident id."""
+    eng = engine()
+    (inc_id,) = eng.apply([episode("a", at(0), element="olt-a1")], at(1))
+    eng.apply([episode("a", at(0), end=at(5), element="olt-a1")], at(5))
+    assert only(eng).closes_at == at(35)
+    assert eng.apply([episode("a", at(20), element="olt-a1")], at(20)) == {inc_id}
+    inc = only(eng)
+    assert inc.id == inc_id
+    assert inc.state == OPEN
+    assert inc.closes_at is None
+    assert len(inc.episodes) == 2
+
+
+def test_a_refire_after_the_quiet_period_starts_a_new_incident() -> None:
+    """A re-fire after last end + quiet period is a new incident; the old one is closed."""
+    eng = engine()
+    (old_id,) = eng.apply([episode("a", at(0), end=at(5), element="olt-a1")], at(5))
+    changed = eng.apply([episode("a", at(60), element="olt-a1")], at(60))
+    assert old_id in changed
+    new_ids = changed - {old_id}
+    assert len(new_ids) == 1
+    old, new = eng.incidents[old_id], eng.incidents[new_ids.pop()]
+    assert (old.state, old.ended_at) == (CLOSED, at(5))
+    assert (new.state, new.started_at) == (OPEN, at(60))
+
+
+def test_an_incident_closes_only_after_every_alert_resolved_and_the_quiet_period() -> None:
+    """tick() closes the incident exactly at last resolve + quiet period, not before."""
+    eng = engine()
+    (inc_id,) = eng.apply(
+        [episode("a", at(0), element="olt-a1"), episode("b", at(1), element="olt-a2")], at(2)
+    )
+    eng.apply([episode("a", at(0), end=at(10), element="olt-a1")], at(10))
+    assert eng.tick(at(100)) == set()
+    assert eng.incidents[inc_id].state == OPEN  # b still firing
+    eng.apply([episode("b", at(1), end=at(120), element="olt-a2")], at(120))
+    inc = eng.incidents[inc_id]
+    assert (inc.state, inc.closes_at, inc.ended_at) == (OPEN, at(150), None)
+    assert eng.tick(at(149)) == set()
+    assert eng.incidents[inc_id].state == OPEN
+    assert eng.tick(at(150)) == {inc_id}
+    inc = eng.incidents[inc_id]
+    assert (inc.state, inc.ended_at, inc.closes_at) == (CLOSED, at(120), None)
+    assert eng.open_incidents() == []
+    assert eng.tick(at(500)) == set()
+
+
+def test_merging_two_incidents_keeps_the_earliest_id_and_marks_the_other() -> None:
+    """A late alert bridging two incidents merges them under the earlier id."""
+    eng = engine()
+    (first,) = eng.apply([episode("a", at(0), end=at(5), cluster="c1")], at(5))
+    (second,) = eng.apply([episode("b", at(60), cluster="c1")], at(60)) - {first}
+    assert first != second
+    changed = eng.apply([episode("c", at(30), end=at(55), cluster="c1")], at(61))
+    assert changed == {first, second}
+    assert set(live(eng)) == {first}
+    assert eng.incidents[second].merged_into == first
+    assert eng.incidents[second].state == CLOSED
+    merged = eng.incidents[first]
+    assert merged.fingerprints() == ["a", "b", "c"]
+    assert merged.state == OPEN
+    assert eng.incident_of(("b", at(60))) == first
+
+
+# ---- time-driven changes ----------------------------------------------------------------------
+
+
+def test_tick_makes_an_incident_reportable_when_a_duration_threshold_is_crossed() -> None:
+    """With no new alert, tick() at start + 1 h turns a 10 000-connection outage reportable."""
+    eng = engine()
+    (inc_id,) = eng.apply([episode("a", at(0), element="olt-b1")], at(0))
+    inc = eng.incidents[inc_id]
+    assert assessment(inc, "pts") == (False, None)
+    assert inc.next_check_at == at(60)
+    assert inc.assessments[0].seconds_to_reportable(at(0)) == 3600
+    assert eng.tick(at(59)) == set()
+    assert eng.tick(at(60)) == {inc_id}
+    assert assessment(eng.incidents[inc_id], "pts") == (True, at(60))
+    assert eng.tick(at(61)) == set()
+
+
+def test_tick_turns_further_criteria_met_after_the_rule_set_is_already_reportable() -> None:
+    """A criterion crossing its duration is re-evaluated on time even when another already met."""
+    eng = engine()
+    (inc_id,) = eng.apply([episode("a", at(0), element="olt-a1")], at(0))  # 112 met at once
+    criteria = {c.id: c for c in eng.incidents[inc_id].assessments[0].criteria}
+    assert criteria["e112"].met
+    assert (criteria["conn-5k-1h"].met, criteria["conn-5k-1h"].forecast_at) == (False, at(60))
+    assert eng.tick(at(60)) == {inc_id}
+    criteria = {c.id: c for c in eng.incidents[inc_id].assessments[0].criteria}
+    assert (criteria["conn-5k-1h"].met, criteria["conn-5k-1h"].since) == (True, at(60))
+    assert assessment(eng.incidents[inc_id], "pts") == (True, at(0))
+
+
+def test_tick_flags_a_firing_alert_not_heard_of_within_stale_after() -> None:
+    """A firing alert silent for stale_after is flagged stale; hearing it again clears that."""
+    eng = engine(stale_after=timedelta(hours=2))
+    (inc_id,) = eng.apply([episode("a", at(0), element="olt-a2")], at(0))
+    assert eng.tick(at(119)) == set()
+    assert eng.incidents[inc_id].stale == []
+    assert eng.tick(at(120)) == {inc_id}
+    assert eng.incidents[inc_id].stale == ["a"]
+    assert eng.incidents[inc_id].state == OPEN  # surfaced, not silently dropped
+    eng.apply([episode("a", at(0), seen=at(130), element="olt-a2")], at(130))
+    assert eng.incidents[inc_id].stale == []
+
+
+def test_a_resolved_alert_is_never_stale() -> None:
+    """Only firing alerts can go stale."""
+    eng = engine(stale_after=timedelta(minutes=1))
+    (inc_id,) = eng.apply([episode("a", at(0), end=at(1), element="olt-a2")], at(1))
+    eng.tick(at(600))
+    assert eng.incidents[inc_id].stale == []
+
+
+# ---- deliveries ---------------------------------------------------------------------------
+
+
+def test_a_duplicate_delivery_changes_nothing() -> None:
+    """The same webhook delivered twice (HA Alertmanager) reports no change the second time."""
+    eng = engine()
+    body = webhook(alert("a", at(0), element="olt-a1"), alert("b", at(1), element="olt-a2"))
+    first = deliver(eng, at(2), body)
+    assert len(first) == 1
+    assert deliver(eng, at(2), body) == set()
+
+
+def test_truncated_alerts_are_recorded_on_the_incident() -> None:
+    """truncatedAlerts of a delivery's group shows on the incidents of that group."""
+    eng = engine()
+    deliver(eng, at(1), webhook(alert("a", at(0), element="olt-a1"), truncated=4))
+    assert only(eng).truncated_alerts == 4
+
+
+def test_a_late_firing_after_the_resolve_does_not_reopen_the_episode() -> None:
+    """A firing observation delivered after the resolve of the same episode is absorbed."""
+    eng = engine()
+    deliver(eng, at(10), webhook(alert("a", at(0), status="resolved", ends_at=at(10),
+                                       element="olt-a1")))
+    assert deliver(eng, at(11), webhook(alert("a", at(0), element="olt-a1"))) == set()
+    assert eng.episodes[("a", at(0))].status == "resolved"
+
+
+def test_an_alert_whose_element_annotation_changes_moves_between_incidents() -> None:
+    """When a newer delivery maps an episode to another site, the old incident lets it go."""
+    eng = engine()
+    (old_id,) = eng.apply([episode("a", at(0), annotations={"element": "olt-a1"})], at(1))
+    eng.apply([episode("a", at(0), seen=at(2), annotations={"element": "olt-b1"})], at(2))
+    holding = [inc for inc in live(eng).values() if ("a", at(0)) in inc.episodes]
+    assert len(holding) == 1
+    assert holding[0].key == "topo:site-b"
+    assert holding[0].impact.current == 10000
+    assert holding[0].id != old_id  # ids stay with their correlation key
+    assert eng.incidents[old_id].merged_into == holding[0].id
+    assert sum(inc.impact.current for inc in live(eng).values()) == 10000
+
+
+def test_an_alert_moving_away_leaves_the_other_alerts_of_its_incident_in_place() -> None:
+    """When one of two alerts of a site moves to another site, both stay in live incidents."""
+    eng = engine()
+    (old_id,) = eng.apply(
+        [
+            episode("a", at(0), annotations={"element": "olt-a1"}),
+            episode("b", at(1), element="olt-a2"),
+        ],
+        at(1),
+    )
+    eng.apply([episode("a", at(0), seen=at(2), annotations={"element": "olt-b1"})], at(2))
+    where = {
+        ek: [inc.key for inc in live(eng).values() if ek in inc.episodes] for ek in eng.episodes
+    }
+    assert where == {("a", at(0)): ["topo:site-b"], ("b", at(1)): ["topo:site-a"]}
+    assert eng.incidents[old_id].key == "topo:site-a"  # the id stays with what it was
+    assert sorted(inc.impact.current for inc in live(eng).values()) == [4000, 10000]
+    assert {eng.incident_of(ek) for ek in eng.episodes} == set(live(eng))
+
+
+# ---- restore ------------------------------------------------------------------------------
+
+
+def _history() -> Engine:
+    eng = engine()
+    eng.apply([episode("a", at(0), element="olt-a1")], at(0))
+    eng.apply([episode("b", at(-5), element="olt-a2")], at(1))  # late, earlier start
+    eng.apply([episode("x", at(0), end=at(5), cluster="c1")], at(5))
+    eng.apply([episode("y", at(60), cluster="c1")], at(60))
+    eng.apply([episode("z", at(30), end=at(55), cluster="c1")], at(61))  # merges x and y
+    eng.apply([episode("n", at(50), element="olt-n1", severity="critical")], at(62))
+    eng.apply([episode("g", at(55), element="ghost")], at(63), {"grp": 2})
+    eng.tick(at(90))
+    return eng
+
+
+def test_restore_reproduces_ids_merges_and_assessments() -> None:
+    """A fresh engine restored from stored episodes and incidents has the same incidents."""
+    before = _history()
+    assert any(inc.merged_into for inc in before.incidents.values())
+    site_a = next(i for i in live(before).values() if i.key == "topo:site-a")
+    assert site_a.id != incident_id("topo:site-a", site_a.episodes[0])  # not re-derivable
+    after = engine()
+    after.restore(
+        before.episodes.values(),
+        [before.stored_form(i) for i in before.incidents],
+        before.truncation,
+        at(90),
+    )
+    assert outcome(after) == outcome(before)
+    assert {k: after.incident_of(k) for k in after.episodes} == {
+        k: before.incident_of(k) for k in before.episodes
+    }
+
+
+def test_restore_then_tick_behaves_like_the_original() -> None:
+    """After a restore, the timer-driven changes happen at the same instants as before."""
+    before = _history()
+    after = engine()
+    after.restore(
+        before.episodes.values(),
+        [before.stored_form(i) for i in before.incidents],
+        before.truncation,
+        at(90),
+    )
+    for minutes in (100, 120, 200, 400):
+        assert after.tick(at(minutes)) == before.tick(at(minutes))
+        assert outcome(after) == outcome(before)
+
+
+def test_restore_under_new_correlation_settings_keeps_every_alert_in_an_incident() -> None:
+    """If the correlation settings changed across a restart, no alert drops out of incidents."""
+    before = engine(ancestor_kind=None)  # by (alertname, cluster): one incident
+    (old_id,) = before.apply(
+        [
+            episode("a", at(0), element="olt-a1", cluster="c1"),
+            episode("b", at(1), element="olt-b1", cluster="c1"),
+        ],
+        at(2),
+    )
+    after = engine()  # now by site: two incidents
+    after.restore(
+        before.episodes.values(), [before.stored_form(i) for i in before.incidents], {}, at(3)
+    )
+    incidents = live(after)
+    assert sorted(inc.key for inc in incidents.values()) == ["topo:site-a", "topo:site-b"]
+    assert old_id in incidents  # the stored id survives on one of them
+    for ek in after.episodes:
+        holder = after.incident_of(ek)
+        assert holder in incidents and ek in incidents[holder].episodes
+
+
+def test_assessments_cover_every_rule_set_with_the_right_jurisdiction() -> None:
+    """A Norwegian societal OLT is reportable to Nkom at once and never to PTS."""
+    eng = engine(rule_sets=(PTS, NKOM))
+    (inc_id,) = eng.apply([episode("n", at(0), element="olt-n1")], at(0))
+    inc = eng.incidents[inc_id]
+    assert inc.jurisdictions == ["NO"]
+    assert assessment(inc, "nkom") == (True, at(0))
+    eng.tick(at(600))
+    assert assessment(eng.incidents[inc_id], "pts") == (False, None)

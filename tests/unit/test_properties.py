@@ -1,0 +1,433 @@
+"""Property-based tests: delivery order never matters, and impact equals a brute-force count."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from corekit import T0, at, episode, live
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bridge.core.alerts import AlertEpisode
+from bridge.core.engine import Engine
+from bridge.core.impact import Interval, build_timeline, value_at
+from bridge.core.incidents import CorrelationRules, effective_ends
+from bridge.core.mapping import DEGRADATION, OUTAGE, MappingRules, Target
+from bridge.core.rules import Criterion, RuleSet
+from bridge.core.topology import Element, Topology, Vector, add_into
+
+#: Examples per engine property; raise it (e.g. ``BRIDGE_PROPERTY_EXAMPLES=2000``) to hunt bugs.
+EXAMPLES = int(os.environ.get("BRIDGE_PROPERTY_EXAMPLES", "60"))
+FAST = settings(
+    max_examples=EXAMPLES, deadline=None, database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+RULE_SETS = [
+    RuleSet(
+        "se", "pts", "SE", "test", True,
+        (
+            Criterion("conn", "connections", min_duration=timedelta(minutes=30),
+                      min_connections=300),
+            Criterion("share", "share", min_duration=timedelta(hours=1), min_share=0.3,
+                      service="internet"),
+            Criterion("area", "area", min_area_km2=20),
+            Criterion("e112", "emergency_112", min_duration=timedelta(minutes=5)),
+            Criterion("sev", "severity", levels=("kritisk",)),
+        ),
+        severity_map={"critical": "kritisk"},
+    ),
+    RuleSet(
+        "no", "nkom", "NO", "test", True,
+        (
+            Criterion("conn", "connections", min_connections=200, impact="outage"),
+            Criterion("soc", "societal", min_duration=timedelta(minutes=15)),
+            Criterion("kommune", "share", scope="region", min_share=0.5,
+                      min_duration=timedelta(minutes=10)),
+            Criterion("whs", "wholesale"),
+            Criterion("cap", "capacity", min_capacity_share=0.3,
+                      min_duration=timedelta(minutes=20)),
+        ),
+    ),
+]
+
+
+# ---- strategies ---------------------------------------------------------------------------
+
+
+@st.composite
+def topologies(draw: st.DrawFn) -> Topology:
+    """A random forest of 1..10 elements over two jurisdictions and regions."""
+    n = draw(st.integers(1, 10))
+    elements = []
+    for i in range(n):
+        parent = draw(st.integers(-1, i - 1)) if i else -1
+        elements.append(
+            Element(
+                id=f"e{i}",
+                parent=None if parent < 0 else f"e{parent}",
+                jurisdiction=draw(st.sampled_from(["SE", "NO"])),
+                region=draw(st.sampled_from(["R1", "R2"])),
+                kind=draw(st.sampled_from(["site", "olt", "cell"])),
+                connections={
+                    "internet": draw(st.integers(0, 500)),
+                    "iptv": draw(st.sampled_from([0, 0, 50])),
+                },
+                area_km2=float(draw(st.sampled_from([0, 0, 5, 15]))),
+                capacity_share=draw(st.sampled_from([0.0, 0.0, 0.25, 0.5])),
+                emergency_112=draw(st.booleans()),
+                societal=draw(st.booleans()),
+                wholesale=draw(st.booleans()),
+            )
+        )
+    return Topology(elements)
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One fingerprint's fixed labels plus how its element / size may vary per delivery."""
+
+    fingerprint: str
+    labels: dict[str, str]
+    element_by_time: bool  # element given in annotations, changing with the delivery
+    size_by_time: bool  # affected_connections in annotations, changing with the delivery
+
+    def annotations(self, seen: int, elements: list[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        if self.element_by_time:
+            out["element"] = elements[(seen // 7) % len(elements)]
+        if self.size_by_time:
+            out["affected_connections"] = str(100 + seen % 13 * 10)
+        return out
+
+
+@st.composite
+def alert_specs(draw: st.DrawFn, topo: Topology, n: int) -> Alert:
+    fp = f"fp{n}"
+    labels: dict[str, str] = {}
+    target = draw(st.sampled_from(["element", "element", "element", "ghost", "self", "moving"]))
+    if target == "element":
+        labels["element"] = draw(st.sampled_from(sorted(topo.elements)))
+    elif target == "ghost":
+        labels["element"] = "ghost"
+    elif target == "self":
+        labels.update(service="internet", region=draw(st.sampled_from(["SE-R1", "NO-R2"])))
+        if draw(st.booleans()):
+            labels["element"] = "new-olt"  # shares the key self:new-olt with others
+        if draw(st.booleans()):
+            labels["affected_connections"] = str(draw(st.integers(0, 400)))
+    if draw(st.booleans()):
+        labels["cluster"] = draw(st.sampled_from(["c1", "c2"]))
+    if draw(st.integers(0, 4)) == 0:
+        labels["incident"] = "INC-1"
+    if draw(st.booleans()):
+        labels["impact"] = "degraded"
+    if draw(st.booleans()):
+        labels["severity"] = draw(st.sampled_from(["critical", "minor"]))
+    return Alert(
+        fp,
+        labels,
+        element_by_time=target == "moving",
+        size_by_time=target == "self" and "affected_connections" not in labels,
+    )
+
+
+@dataclass(frozen=True)
+class Scenario:
+    topology: Topology
+    observations: list[AlertEpisode]  # every delivery of every episode, each once
+    now: datetime  # at or after every delivery
+    stale_after: timedelta
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> Scenario:
+    topo = draw(topologies())
+    elements = sorted(topo.elements)
+    specs = [draw(alert_specs(topo, n)) for n in range(draw(st.integers(1, 6)))]
+    observations: list[AlertEpisode] = []
+    for spec in specs:
+        starts = draw(st.lists(st.integers(0, 240), min_size=1, max_size=3, unique=True))
+        for start in starts:
+            resolved = draw(st.booleans())
+            duration = draw(st.integers(1, 120))
+            heard = sorted(
+                draw(st.lists(st.integers(0, 30), min_size=1, max_size=2, unique=True))
+            )
+            for n, delay in enumerate(heard):
+                final = resolved and n == len(heard) - 1
+                seen = start + (duration if final else min(delay, duration - 1))
+                if final and draw(st.booleans()):
+                    seen += delay  # the resolve may be heard a little after the end
+                observations.append(
+                    episode(
+                        spec.fingerprint,
+                        at(start),
+                        end=at(start + duration) if final else None,
+                        seen=at(seen),
+                        annotations=spec.annotations(seen, elements),
+                        **spec.labels,
+                    )
+                )
+    latest = max(e.last_seen for e in observations)
+    now = latest + timedelta(minutes=draw(st.integers(0, 300)))
+    stale_after = timedelta(minutes=draw(st.sampled_from([30, 120, 24 * 60])))
+    return Scenario(topo, observations, now, stale_after)
+
+
+@st.composite
+def deliveries(draw: st.DrawFn, observations: list[AlertEpisode]) -> list[list[AlertEpisode]]:
+    """The observations shuffled, some delivered again, split into batches."""
+    extra = draw(st.lists(st.sampled_from(observations), max_size=6))
+    shuffled = draw(st.permutations(observations + extra))
+    cuts = sorted(draw(st.lists(st.integers(0, len(shuffled)), max_size=6)))
+    bounds = [0, *cuts, len(shuffled)]
+    return [shuffled[a:b] for a, b in itertools.pairwise(bounds)]
+
+
+# ---- helpers ------------------------------------------------------------------------------
+
+
+def new_engine(scenario: Scenario) -> Engine:
+    return Engine(
+        scenario.topology,
+        MappingRules(),
+        CorrelationRules(
+            ancestor_kind="site",
+            key_labels=(("alertname", "cluster"),),
+            window=timedelta(minutes=10),
+            quiet_period=timedelta(minutes=30),
+        ),
+        RULE_SETS,
+        scenario.stale_after,
+    )
+
+
+def canonical(scenario: Scenario) -> Engine:
+    """Every observation delivered once, in time order, in one batch."""
+    eng = new_engine(scenario)
+    ordered = sorted(scenario.observations, key=lambda e: (e.last_seen, e.key, e.status))
+    eng.apply(ordered, scenario.now)
+    return eng
+
+
+def outcome(eng: Engine) -> dict[frozenset[Any], tuple[Any, ...]]:
+    """What an observer sees, keyed by the set of episodes of each live incident (not ids)."""
+    out: dict[frozenset[Any], tuple[Any, ...]] = {}
+    for inc in live(eng).values():
+        out[frozenset(inc.episodes)] = (
+            inc.key,
+            inc.state,
+            inc.started_at,
+            inc.ended_at,
+            inc.closes_at,
+            inc.jurisdictions,
+            inc.impact,
+            tuple(inc.stale),
+            tuple(sorted(inc.unmapped.items())),
+            tuple(
+                (
+                    a.regulator,
+                    a.reportable,
+                    a.since,
+                    a.forecast_at,
+                    tuple((c.id, c.met, c.since, c.forecast_at, c.reason) for c in a.criteria),
+                )
+                for a in inc.assessments
+            ),
+        )
+    return out
+
+
+def assert_partition(eng: Engine) -> None:
+    """Every episode is in exactly one live incident, and incident_of agrees."""
+    holders: dict[Any, list[str]] = {ek: [] for ek in eng.episodes}
+    for inc in live(eng).values():
+        for ek in inc.episodes:
+            holders[ek].append(inc.id)
+    for ek, ids in holders.items():
+        assert len(ids) == 1, (ek, ids)
+        assert eng.incident_of(ek) == ids[0]
+    for inc in eng.incidents.values():
+        if inc.merged_into is not None:
+            assert inc.merged_into in eng.incidents
+
+
+def structural(eng: Engine) -> dict[Any, tuple[Any, ...]]:
+    return {
+        k: (e.status, e.ends_at, e.first_seen, e.last_seen, e.annotations)
+        for k, e in eng.episodes.items()
+    }
+
+
+# ---- brute force impact -----------------------------------------------------------------------
+
+
+def _covered(topo: Topology, roots: set[str]) -> set[str]:
+    return {x for x in topo.elements if x in roots or roots & set(topo.ancestors(x))}
+
+
+def _sum_own(topo: Topology, elements: Iterable[str]) -> Vector:
+    out: Vector = {}
+    for x in elements:
+        add_into(out, topo.elements[x].own_vector())
+    return out
+
+
+def _max_by_key(targets: list[Target]) -> Vector:
+    best: dict[str, Vector] = {}
+    for t in targets:
+        cur = best.setdefault(t.key, {})
+        for k, v in t.vector.items():
+            cur[k] = max(cur.get(k, 0), v)
+    out: Vector = {}
+    for vec in best.values():
+        add_into(out, vec)
+    return out
+
+
+def brute_force(
+    topo: Topology, intervals: list[Interval], t: datetime
+) -> tuple[Vector, Vector, Vector]:
+    """Outage, degradation and signals at ``t`` recomputed from scratch, with no cleverness."""
+    active = [tg for s, e, tg in intervals if s <= t and (e is None or t < e)]
+    elems = {k: {tg.element for tg in active if tg.element and tg.impact_kind == k}
+             for k in (OUTAGE, DEGRADATION)}
+    down = _covered(topo, elems[OUTAGE])  # type: ignore[arg-type]
+    degraded = _covered(topo, elems[DEGRADATION]) - down  # type: ignore[arg-type]
+    outage = _sum_own(topo, down)
+    add_into(outage, _max_by_key(
+        [tg for tg in active if tg.element is None and tg.impact_kind == OUTAGE]))
+    degradation = _sum_own(topo, degraded)
+    add_into(degradation, _max_by_key(
+        [tg for tg in active if tg.element is None and tg.impact_kind == DEGRADATION]))
+    signals: Vector = {}
+    for tg in active:
+        if tg.severity:
+            add_into(signals, {("sev", tg.jurisdiction, tg.severity): 1})
+    return outage, degradation, signals
+
+
+def assert_close(a: Vector, b: Vector) -> None:
+    for key in set(a) | set(b):
+        assert abs(a.get(key, 0) - b.get(key, 0)) < 1e-6, (key, a, b)
+
+
+def assert_timeline_matches_brute_force(
+    topo: Topology, intervals: list[Interval], *, inventory_only: bool
+) -> None:
+    timeline = build_timeline(topo, intervals)
+    instants = sorted({s for s, _, _ in intervals} | {e for _, e, _ in intervals if e})
+    assert value_at(timeline, instants[0] - timedelta(minutes=1)) is None
+    for t in instants:
+        point = value_at(timeline, t)
+        outage, degradation, signals = brute_force(topo, intervals, t)
+        if point is None:
+            assert outage == degradation == signals == {}
+            continue
+        assert_close(point.outage, outage)
+        assert_close(point.degradation, degradation)
+        assert_close(point.signals, signals)
+        if inventory_only:
+            for key, value in point.combined().items():
+                assert value <= topo.totals.get(key, 0) + 1e-6, (key, value)
+
+
+# ---- properties -----------------------------------------------------------------------------
+
+
+@FAST
+@given(scenarios(), st.data())
+def test_delivery_order_duplicates_and_batching_never_change_the_outcome(
+    scenario: Scenario, data: st.DataObject
+) -> None:
+    """Shuffled, repeated, batched deliveries give the same incidents as one ordered delivery."""
+    expected = canonical(scenario)
+    eng = new_engine(scenario)
+    for batch in data.draw(deliveries(scenario.observations)):
+        eng.apply(batch, scenario.now)
+    assert structural(eng) == structural(expected)
+    assert_partition(eng)
+    assert_partition(expected)
+    assert outcome(eng) == outcome(expected)
+
+
+@FAST
+@given(scenarios(), st.data())
+def test_deliveries_over_time_then_tick_equal_one_evaluation_at_the_end(
+    scenario: Scenario, data: st.DataObject
+) -> None:
+    """Batches applied as time advances, then tick(now), equal one evaluation at now."""
+    expected = canonical(scenario)
+    eng = new_engine(scenario)
+    clock = T0
+    for batch in data.draw(deliveries(scenario.observations)):
+        clock = max([clock, *(e.last_seen for e in batch)])
+        eng.apply(batch, clock)
+    eng.tick(scenario.now)
+    assert_partition(eng)
+    assert outcome(eng) == outcome(expected)
+
+
+@FAST
+@given(scenarios())
+def test_restore_reproduces_the_engine(scenario: Scenario) -> None:
+    """An engine restored from its episodes and stored incidents equals the original."""
+    before = canonical(scenario)
+    after = new_engine(scenario)
+    after.restore(
+        before.episodes.values(),
+        [before.stored_form(i) for i in before.incidents],
+        before.truncation,
+        scenario.now,
+    )
+    assert {i: inc.verdict() for i, inc in after.incidents.items()} == {
+        i: inc.verdict() for i, inc in before.incidents.items()
+    }
+
+
+@FAST
+@given(scenarios())
+def test_each_incidents_impact_equals_a_brute_force_recount(scenario: Scenario) -> None:
+    """At every instant of every incident, impact equals a from-scratch count over the tree."""
+    eng = canonical(scenario)
+    for inc in live(eng).values():
+        key_episodes = [eng.episodes[ek] for ek in eng.episodes if ek in set(inc.episodes)]
+        same_key = [e for e in eng.episodes.values() if e.key in eng._by_key[inc.key]]
+        ends = effective_ends(same_key)
+        intervals: list[Interval] = [
+            (ep.starts_at, ends[ep.key], eng.targets[ep.key]) for ep in key_episodes
+        ]
+        assert_timeline_matches_brute_force(scenario.topology, intervals, inventory_only=False)
+
+
+@st.composite
+def element_intervals(draw: st.DrawFn) -> tuple[Topology, list[Interval]]:
+    topo = draw(topologies())
+    intervals: list[Interval] = []
+    for _ in range(draw(st.integers(1, 12))):
+        element = draw(st.sampled_from(sorted(topo.elements)))
+        kind = draw(st.sampled_from([OUTAGE, OUTAGE, DEGRADATION]))
+        start = draw(st.integers(0, 100))
+        end = draw(st.one_of(st.none(), st.integers(start, start + 60)))
+        intervals.append(
+            (at(start), None if end is None else at(end),
+             Target(f"el:{element}", kind, topo.elements[element].jurisdiction, element=element,
+                    severity=draw(st.sampled_from(["", "critical"]))))
+        )
+    return topo, intervals
+
+
+@settings(max_examples=EXAMPLES * 3, deadline=None, database=None)
+@given(element_intervals())
+def test_timeline_equals_brute_force_and_never_exceeds_inventory_totals(
+    case: tuple[Topology, list[Interval]],
+) -> None:
+    """For random alerts on a random tree, each point equals the brute force and stays in totals."""
+    topo, intervals = case
+    assert_timeline_matches_brute_force(topo, intervals, inventory_only=True)
