@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -109,6 +108,8 @@ class BridgeService:
         self._dirty: set[str] = set()
         self._flush_lock = asyncio.Lock()
         self._timer: asyncio.Task[None] | None = None
+        self._evaluator: asyncio.Task[None] | None = None
+        self._evaluation_wanted = False
         self.started = False
 
     # ---- lifecycle -------------------------------------------------------------------
@@ -135,10 +136,12 @@ class BridgeService:
 
     async def stop(self) -> None:
         self.started = False
-        if self._timer is not None:
-            self._timer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._timer
+        for task in (self._timer, self._evaluator):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self.settle()
         try:
             await self.flush()
         finally:
@@ -170,14 +173,36 @@ class BridgeService:
                 "Alertmanager truncated %d alert(s) in group %s (max_alerts)",
                 delivery.truncated_alerts, delivery.group_key,
             )
+        placed = self.engine.admit(stored, {delivery.group_key: delivery.truncated_alerts})
+        self._request_evaluation()
+        return IngestResult(len(delivery.episodes), sorted(set(placed.values())))
+
+    def _request_evaluation(self) -> None:
+        """Evaluate what was admitted, soon and once for everything admitted meanwhile: under
+        a storm many webhooks share one evaluation of the incidents they touch."""
+        self._evaluation_wanted = True
+        if self._evaluator is None or self._evaluator.done():
+            self._evaluator = asyncio.get_running_loop().create_task(self._evaluate_loop())
+
+    async def _evaluate_loop(self) -> None:
+        while self._evaluation_wanted:
+            self._evaluation_wanted = False
+            await asyncio.sleep(0)  # let webhooks already resumed admit theirs first
+            self.settle()
+            try:
+                await self.flush()
+            except StoreUnavailable:
+                pass  # counted in flush; retried on the next tick
+
+    def settle(self) -> None:
+        """Evaluate anything admitted but not yet evaluated (reads call this first)."""
+        if not self.engine.has_pending:
+            return
         started = time.perf_counter()
-        changed = self.engine.apply(stored, now, {delivery.group_key: delivery.truncated_alerts})
+        self._dirty |= self.engine.evaluate_pending(self.clock.now())
         self.metrics.evaluation_duration.labels(trigger="ingest").observe(
             time.perf_counter() - started
         )
-        self._mark_dirty(changed)
-        ids = sorted({self.engine.incident_of(ep.key) for ep in stored} - {None})  # type: ignore[type-var]
-        return IngestResult(len(delivery.episodes), ids)
 
     async def tick(self) -> set[str]:
         now = self.clock.now()
@@ -189,17 +214,6 @@ class BridgeService:
         self._dirty |= changed
         await self.flush()
         return changed
-
-    def _mark_dirty(self, ids: Iterable[str]) -> None:
-        self._dirty |= set(ids)
-        if self._dirty:
-            asyncio.get_running_loop().create_task(self._flush_quietly())
-
-    async def _flush_quietly(self) -> None:
-        try:
-            await self.flush()
-        except StoreUnavailable:
-            pass  # counted in flush; retried on the next tick
 
     async def flush(self) -> None:
         """Persist incidents changed since the last successful flush."""
@@ -232,6 +246,7 @@ class BridgeService:
 
     # ---- reads --------------------------------------------------------------------------
     def list_incidents(self, state: str) -> list[dict[str, Any]]:
+        self.settle()
         now = self.clock.now()
         chosen = [
             inc
@@ -242,6 +257,7 @@ class BridgeService:
         return [documents.summary(inc, now) for inc in chosen]
 
     def get_incident(self, incident_id: str) -> dict[str, Any] | None:
+        self.settle()
         inc = self.engine.incidents.get(incident_id)
         if inc is None:
             return None

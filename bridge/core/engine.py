@@ -14,7 +14,7 @@ Contract:
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -30,7 +30,7 @@ from bridge.core.incidents import (
     partition,
 )
 from bridge.core.mapping import MappingRules, Target, map_alert
-from bridge.core.rules import Assessment, RuleSet, evaluate
+from bridge.core.rules import Assessment, Measures, RuleSet, evaluate
 from bridge.core.topology import Topology
 
 OPEN = "open"
@@ -57,6 +57,7 @@ class Incident:
     truncated_alerts: int = 0
     merged_into: str | None = None
     next_check_at: datetime | None = None
+    measures: Measures | None = None  # cached for re-evaluation while the timeline stands
 
     def fingerprints(self) -> list[str]:
         return sorted({fp for fp, _ in self.episodes})
@@ -90,6 +91,36 @@ class StoredIncident:
     merged_into: str | None = None
 
 
+class _Starts(Mapping[str, datetime]):
+    """Incident id → start, read through (no copy of every incident per recomputed key)."""
+
+    def __init__(self, incidents: Mapping[str, Incident], extra: Mapping[str, datetime]) -> None:
+        self._incidents = incidents
+        self._extra = extra
+
+    def __getitem__(self, inc_id: str) -> datetime:
+        if inc_id in self._extra:
+            return self._extra[inc_id]
+        return self._incidents[inc_id].started_at
+
+    def __iter__(self) -> Iterator[str]:
+        return iter({*self._incidents, *self._extra})
+
+    def __len__(self) -> int:
+        return len({*self._incidents, *self._extra})
+
+
+class _TakenElsewhere(Container[str]):
+    """Ids used by incidents of other correlation keys (without copying every id)."""
+
+    def __init__(self, incidents: Mapping[str, Incident], own: set[str]) -> None:
+        self._incidents = incidents
+        self._own = own
+
+    def __contains__(self, inc_id: object) -> bool:
+        return inc_id in self._incidents and inc_id not in self._own
+
+
 class Engine:
     """See the module contract."""
 
@@ -117,6 +148,9 @@ class Engine:
         self.truncation: dict[str, int] = {}
         self._heap: list[tuple[datetime, str]] = []
         self._restored_started: dict[str, datetime] = {}  # only during restore()
+        self._pending: set[str] = set()  # correlation keys admitted but not yet evaluated
+        self._risky: set[str] = set()  # pending keys whose incidents may split or merge
+        self._fp_starts: dict[str, set[datetime]] = {}  # fingerprint → its episodes' starts
 
     # ---- input -------------------------------------------------------------------------
     def apply(
@@ -126,16 +160,91 @@ class Engine:
         truncation: Mapping[str, int] | None = None,
     ) -> set[str]:
         """Take stored episodes (and per-group truncation counts); return changed incident ids."""
-        touched: set[str] = set()
-        for ep in episodes:
-            touched |= self._put(ep)
-        # A delivery's own episodes are in ``episodes``, so their keys are already touched.
+        self.admit(episodes, truncation)
+        return self.evaluate_pending(now)
+
+    def admit(
+        self,
+        episodes: Iterable[AlertEpisode],
+        truncation: Mapping[str, int] | None = None,
+    ) -> dict[EpisodeKey, str]:
+        """Take stored episodes without evaluating them yet (cheap: mapping and correlation key
+        only); :meth:`evaluate_pending` does the rest, once for everything admitted meanwhile.
+
+        Returns each episode's incident id as correlated now: final for an episode already
+        placed, the incident it joins or the id a new incident gets otherwise (a late earlier
+        alert can still re-partition its key when evaluated).
+        """
+        batch = list(episodes)
+        for ep in batch:
+            before = self.episodes.get(ep.key)
+            touched = self._put(ep)
+            self._pending |= touched
+            if len(touched) > 1 or not self._plain(ep.key, before):
+                self._risky |= touched
+        # A delivery's own episodes are in ``episodes``, so their keys are already pending.
         self.truncation.update(truncation or {})
+        placed: dict[EpisodeKey, str] = {}
+        unplaced: set[str] = set()
+        for ep in batch:
+            key = self._key_of[ep.key]
+            joined = None if key in self._risky else self._joined_id(ep.key)
+            if joined is None:
+                unplaced.add(self._key_of[ep.key])
+            else:
+                placed[ep.key] = joined
+        for key in sorted(unplaced):  # a new incident or a late alert: correlate this key now
+            parts, ids, _, _ = self._correlate(key)
+            for inc_id, part in zip(ids, parts, strict=True):
+                for ek in part.episodes:
+                    placed.setdefault(ek, inc_id)
+        return {ep.key: placed[ep.key] for ep in batch}
+
+    @property
+    def has_pending(self) -> bool:
+        return bool(self._pending)
+
+    def evaluate_pending(self, now: datetime) -> set[str]:
+        """Recompute every correlation key touched since the last call; return changed ids."""
+        touched, self._pending = self._pending, set()
+        self._risky -= touched
         before = {key: set(self._ids_by_key.get(key, ())) for key in touched}
         changed: set[str] = set()
         for key in sorted(touched):
             changed |= self._recompute_key(key, now)
         return changed | self._retire_emptied(before)
+
+    def _plain(self, ek: EpisodeKey, before: AlertEpisode | None) -> bool:
+        """True when admitting this episode can only extend an ongoing incident: a firing
+        re-delivery of a firing episode, or a firing alert never seen before. Anything else
+        (a resolve, a re-fire superseding an older episode) may split or merge incidents."""
+        ep = self.episodes[ek]
+        if not ep.firing:
+            return False
+        if before is not None:
+            return before.firing
+        return len(self._fp_starts[ek[0]]) == 1
+
+    def _joined_id(self, ek: EpisodeKey) -> str | None:
+        """The incident an episode is in, or the ongoing one it starts inside; valid only
+        while its key has no risky change pending (see :meth:`_plain`)."""
+        key = self._key_of[ek]
+        current = self._assignment.get(ek)
+        if current is not None and self._owner.get(current) == key:
+            inc = self.incidents.get(current)
+            if inc is not None and inc.merged_into is None:
+                return current
+        joinable = [
+            inc
+            for inc_id in self._ids_by_key.get(key, ())
+            if (inc := self.incidents.get(inc_id)) is not None
+            and inc.merged_into is None
+            and inc.state == OPEN
+            and inc.closes_at is None
+        ]
+        if joinable and ek[1] >= min(i.started_at for i in joinable):
+            return max(joinable, key=lambda i: (i.started_at, i.id)).id
+        return None
 
     def _retire_emptied(self, before: Mapping[str, set[str]]) -> set[str]:
         # An incident whose every episode moved to another correlation key (its element
@@ -161,6 +270,7 @@ class Engine:
         # arriving after a newer one when concurrent ingests resume out of order.
         ep = merge_episode(self.episodes.get(ep.key), ep)
         self.episodes[ep.key] = ep
+        self._fp_starts.setdefault(ep.fingerprint, set()).add(ep.starts_at)
         target = map_alert(ep, self.topology, self.mapping)
         self.targets[ep.key] = target
         key = correlation_key(ep, target, self.topology, self.correlation)
@@ -203,13 +313,15 @@ class Engine:
         return changed
 
     # ---- evaluation -------------------------------------------------------------------
-    def _recompute_key(self, key: str, now: datetime) -> set[str]:
+    def _correlate(
+        self, key: str
+    ) -> tuple[list[Part], list[str], dict[str, str], dict[EpisodeKey, datetime | None]]:
+        """Partition one key's episodes and name the parts (no timeline, no rules)."""
         eks = self._by_key.get(key, set())
         episodes = {ek: self.episodes[ek] for ek in eks}
         ends = effective_ends(episodes.values())
         parts = partition(key, episodes, ends, self.correlation)
-        started = {i: inc.started_at for i, inc in self.incidents.items()}
-        started.update(self._restored_started)
+        started = _Starts(self.incidents, self._restored_started)
         # An id belongs to one key: an episode whose key changed (annotations, or correlation
         # settings between restarts) does not drag its old id into a second key.
         previous = {
@@ -218,12 +330,16 @@ class Engine:
             if (inc_id := self._assignment.get(ek)) is not None
             and self._owner.setdefault(inc_id, key) == key
         }
-        old_ids = self._ids_by_key.get(key, set())
-        for ek, inc_id in previous.items():
+        old_ids = set(self._ids_by_key.get(key, set()))
+        for inc_id in previous.values():
             if inc_id in self.incidents and self.incidents[inc_id].merged_into is None:
                 old_ids.add(inc_id)
-        taken = set(self.incidents) - old_ids
+        taken = _TakenElsewhere(self.incidents, old_ids)
         ids, merged = assign_ids(parts, previous, started, taken)
+        return parts, ids, merged, ends
+
+    def _recompute_key(self, key: str, now: datetime) -> set[str]:
+        parts, ids, merged, ends = self._correlate(key)
         changed: set[str] = set()
         for inc_id, part in zip(ids, parts, strict=True):
             for ek in part.episodes:
@@ -263,7 +379,7 @@ class Engine:
         intervals = [(ek[1], ends[ek], self.targets[ek]) for ek in part.episodes]
         timeline = build_timeline(self.topology, intervals)
         return self._evaluate(inc_id, part.key, part.episodes, part.started_at, part.last_end,
-                              part.reach, timeline, ends, now)
+                              part.reach, timeline, Measures(timeline), ends, now)
 
     def _evaluate(
         self,
@@ -274,12 +390,13 @@ class Engine:
         last_end: datetime | None,
         reach: datetime | None,
         timeline: list[Point],
+        measures: Measures,
         ends: Mapping[EpisodeKey, datetime | None],
         now: datetime,
     ) -> Incident:
         assert started_at is not None
         closed = reach is not None and now >= reach
-        assessments = [evaluate(timeline, rs, self.topology, now) for rs in self.rule_sets]
+        assessments = [evaluate(measures, rs, self.topology, now) for rs in self.rule_sets]
         stale: list[str] = []
         next_stale: datetime | None = None
         for ek in eks:
@@ -324,11 +441,13 @@ class Engine:
             },
             truncated_alerts=sum(self.truncation.get(g, 0) for g in group_keys),
             next_check_at=min(due) if due else None,
+            measures=measures,
         )
 
     def tick(self, now: datetime) -> set[str]:
-        """Re-evaluate incidents with something due by ``now``; return those that changed."""
-        changed: set[str] = set()
+        """Re-evaluate incidents with something due by ``now`` (and anything admitted but not
+        yet evaluated); return those that changed."""
+        changed = self.evaluate_pending(now) if self._pending else set()
         seen: set[str] = set()
         while self._heap and self._heap[0][0] <= now:
             due_at, inc_id = heapq.heappop(self._heap)
@@ -342,8 +461,9 @@ class Engine:
             last_end = None if any(ends[ek] is None for ek in eks) else max(
                 e for ek in eks if (e := ends[ek]) is not None
             )
+            measures = incident.measures or Measures(incident.timeline)
             rebuilt = self._evaluate(inc_id, incident.key, eks, incident.started_at, last_end,
-                                     part_reach, incident.timeline, ends, now)
+                                     part_reach, incident.timeline, measures, ends, now)
             if self._store_if_changed(rebuilt):
                 changed.add(inc_id)
         return changed

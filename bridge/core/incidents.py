@@ -19,7 +19,7 @@ Contract:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -128,7 +128,7 @@ def assign_ids(
     parts: list[Part],
     previous: Mapping[EpisodeKey, str],
     started: Mapping[str, datetime],
-    taken: set[str],
+    taken: Container[str],
 ) -> tuple[list[str], dict[str, str]]:
     """Give each part an id, keeping ids stable across re-partitioning.
 

@@ -104,17 +104,33 @@ def sustained(
     series: Sequence[tuple[datetime, float]], threshold: float, duration: timedelta, now: datetime
 ) -> _Run:
     """First instant the step-function ``series`` stayed >= threshold for ``duration``."""
+    return sustained_arrays(
+        [at for at, _ in series], [v for _, v in series], threshold, duration, now
+    )
+
+
+def sustained_arrays(
+    times: Sequence[datetime],
+    values: Sequence[float],
+    threshold: float,
+    duration: timedelta,
+    now: datetime,
+) -> _Run:
+    """:func:`sustained` on parallel arrays (what :class:`Measures` holds)."""
     run_start: datetime | None = None
     peak = 0.0
-    for i, (at, value) in enumerate(series):
+    n = len(times)
+    for i in range(n):
+        at = times[i]
         if at > now:
             break
-        peak = max(peak, value)
+        value = values[i]
+        if value > peak:
+            peak = value
         if value >= threshold and threshold > 0:
             if run_start is None:
                 run_start = at
-            nxt = series[i + 1][0] if i + 1 < len(series) else now
-            run_end = min(nxt, now)
+            run_end = times[i + 1] if i + 1 < n and times[i + 1] < now else now
             if run_end - run_start >= duration:
                 return _Run(run_start + duration, None, run_start, peak)
         else:
@@ -124,38 +140,51 @@ def sustained(
     return _Run(None, None, None, peak)
 
 
-def _vectors(point: Point, impact: str) -> tuple[Vector, ...]:
-    return (point.outage,) if impact == "outage" else (point.outage, point.degradation)
+class Measures:
+    """Every quantity a criterion can measure, as one array per quantity over the timeline.
 
+    Built once per timeline (one pass over its vectors) and shared by every criterion of every
+    rule set; re-evaluating at a later ``now`` with an unchanged timeline reuses it. Keys:
+    ``(impact, "conn", j, service)``, ``(impact, "conn", j, service, region)``,
+    ``(impact, "area", j)``, ``(impact, "cap", j)``, ``(impact, "flag", j, name)`` with impact
+    ``"any"`` (outage + degradation) or ``"outage"``, and ``("sev", j, value)``.
+    """
 
-def _measure(timeline: Sequence[Point], fn: Callable[[Point], float]) -> list[tuple[datetime, float]]:
-    return [(p.at, fn(p)) for p in timeline]
+    def __init__(self, timeline: Sequence[Point]) -> None:
+        self.times = [p.at for p in timeline]
+        self._n = len(timeline)
+        self._series: dict[tuple[str, ...], list[float]] = {}
+        for i, point in enumerate(timeline):
+            for mode, vec in (("outage", point.outage), ("any", point.outage),
+                              ("any", point.degradation)):
+                for key, value in vec.items():
+                    if key[0] == "conn":
+                        self._add((mode, "conn", key[1], key[2]), i, value)
+                        self._add((mode, "conn", key[1], key[2], key[3]), i, value)
+                    else:
+                        self._add((mode, *key), i, value)
+            for key, value in point.signals.items():
+                self._add(key, i, value)
 
+    def _add(self, key: tuple[str, ...], i: int, value: float) -> None:
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = [0.0] * self._n
+        series[i] += value
 
-def _sum_where(vectors: tuple[Vector, ...], match: Callable[[tuple[str, ...]], bool]) -> float:
-    return sum(v for vec in vectors for k, v in vec.items() if match(k))
+    def series(self, key: tuple[str, ...]) -> list[float]:
+        return self._series.get(key) or [0.0] * self._n
 
+    def keys(self, prefix: tuple[str, ...], length: int) -> list[tuple[str, ...]]:
+        return sorted(
+            k for k in self._series if len(k) == length and k[: len(prefix)] == prefix
+        )
 
-def _services(timeline: Sequence[Point], jurisdiction: str) -> list[str]:
-    found = {
-        k[2]
-        for p in timeline
-        for vec in (p.outage, p.degradation)
-        for k in vec
-        if k[0] == "conn" and k[1] == jurisdiction
-    }
-    return sorted(found)
+    def services(self, jurisdiction: str) -> list[str]:
+        return [k[3] for k in self.keys(("any", "conn", jurisdiction), 4)]
 
-
-def _regions(timeline: Sequence[Point], jurisdiction: str, service: str) -> list[str]:
-    found = {
-        k[3]
-        for p in timeline
-        for vec in (p.outage, p.degradation)
-        for k in vec
-        if k[0] == "conn" and k[1] == jurisdiction and k[2] == service
-    }
-    return sorted(found)
+    def regions(self, jurisdiction: str, service: str) -> list[str]:
+        return [k[4] for k in self.keys(("any", "conn", jurisdiction, service), 5)]
 
 
 def _fmt_duration(d: timedelta) -> str:
@@ -218,30 +247,33 @@ def _pct(x: float) -> str:
     return f"{x * 100:.1f} %"
 
 
-def _eval_connections(
-    c: Criterion, timeline: Sequence[Point], j: str, now: datetime
-) -> CriterionResult:
-    services = [c.service] if c.service else _services(timeline, j)
-    candidates = []
-    for service in services:
-        series = _measure(
-            timeline,
-            lambda p, s=service: _sum_where(
-                _vectors(p, c.impact), lambda k: k[0] == "conn" and k[1] == j and k[2] == s
-            ),
+def _scan(m: Measures, values: Sequence[float], threshold: float, c: Criterion,
+          now: datetime) -> _Run:
+    return sustained_arrays(m.times, values, threshold, c.min_duration, now)
+
+
+def _eval_connections(c: Criterion, m: Measures, j: str, now: datetime) -> CriterionResult:
+    services = [c.service] if c.service else m.services(j)
+    candidates = [
+        _Candidate(
+            f"{service} in {j}",
+            _scan(m, m.series((c.impact, "conn", j, service)), c.min_connections, c, now),
+            _conn_unit,
         )
-        run = sustained(series, c.min_connections, c.min_duration, now)
-        candidates.append(_Candidate(f"{service} in {j}", run, _conn_unit))
+        for service in services
+    ]
     return _result(c, candidates, _fmt_num(c.min_connections))
 
 
 def _eval_share(
-    c: Criterion, timeline: Sequence[Point], topo: Topology, j: str, now: datetime
+    c: Criterion, m: Measures, topo: Topology, j: str, now: datetime
 ) -> CriterionResult:
-    services = [c.service] if c.service else _services(timeline, j)
+    services = [c.service] if c.service else m.services(j)
     candidates = []
     for service in services:
-        regions = _regions(timeline, j, service) if c.scope == "region" else [None]
+        regions: list[str | None] = (
+            list(m.regions(j, service)) if c.scope == "region" else [None]
+        )
         for region in regions:
             total = (
                 topo.region_total(j, service, region)
@@ -254,25 +286,16 @@ def _eval_share(
                     _Candidate(f"{where} (no total in inventory)", _Run(None, None, None, 0), _pct)
                 )
                 continue
-            series = _measure(
-                timeline,
-                lambda p, s=service, r=region, t=total: _sum_where(
-                    _vectors(p, c.impact),
-                    lambda k: k[0] == "conn"
-                    and k[1] == j
-                    and k[2] == s
-                    and (r is None or k[3] == r),
-                )
-                / t,
-            )
-            run = sustained(series, c.min_share, c.min_duration, now)
+            key = (c.impact, "conn", j, service) + ((region,) if region is not None else ())
+            shares = [v / total for v in m.series(key)]
+            run = _scan(m, shares, c.min_share, c, now)
             candidates.append(_Candidate(f"{where} (of {_fmt_num(total)})", run, _pct))
     return _result(c, candidates, _pct(c.min_share))
 
 
 def _eval_simple(
     c: Criterion,
-    timeline: Sequence[Point],
+    m: Measures,
     key: tuple[str, ...],
     threshold: float,
     label: str,
@@ -280,21 +303,20 @@ def _eval_simple(
     threshold_text: str,
     now: datetime,
 ) -> CriterionResult:
-    series = _measure(timeline, lambda p: _sum_where(_vectors(p, c.impact), lambda k: k == key))
-    run = sustained(series, threshold, c.min_duration, now)
+    run = _scan(m, m.series((c.impact, *key)), threshold, c, now)
     return _result(c, [_Candidate(label, run, unit)], threshold_text)
 
 
 def _eval_severity(
-    c: Criterion, timeline: Sequence[Point], rs: RuleSet, j: str, now: datetime
+    c: Criterion, m: Measures, rs: RuleSet, j: str, now: datetime
 ) -> CriterionResult:
     raw_values = {raw for raw, level in rs.severity_map.items() if level in c.levels}
     raw_values |= set(c.levels)  # a label may carry the level itself
-
-    def active(p: Point) -> float:
-        return sum(v for k, v in p.signals.items() if k[1] == j and k[2] in raw_values)
-
-    run = sustained(_measure(timeline, active), 1, c.min_duration, now)
+    active = [0.0] * len(m.times)
+    for key in m.keys(("sev", j), 3):
+        if key[2] in raw_values:
+            active = [a + b for a, b in zip(active, m.series(key), strict=True)]
+    run = _scan(m, active, 1, c, now)
     levels = "/".join(c.levels)
     candidate = _Candidate(
         f"operator severity {levels} in {j}", run, lambda x: f"{int(x)} alert(s)"
@@ -303,21 +325,26 @@ def _eval_severity(
 
 
 def evaluate_criterion(
-    c: Criterion, timeline: Sequence[Point], rs: RuleSet, topo: Topology, now: datetime
+    c: Criterion,
+    timeline: Sequence[Point] | Measures,
+    rs: RuleSet,
+    topo: Topology,
+    now: datetime,
 ) -> CriterionResult:
+    m = timeline if isinstance(timeline, Measures) else Measures(timeline)
     j = rs.jurisdiction
     if c.kind == "connections":
-        return _eval_connections(c, timeline, j, now)
+        return _eval_connections(c, m, j, now)
     if c.kind == "share":
-        return _eval_share(c, timeline, topo, j, now)
+        return _eval_share(c, m, topo, j, now)
     if c.kind == "area":
         return _eval_simple(
-            c, timeline, ("area", j), c.min_area_km2, f"area in {j}",
+            c, m, ("area", j), c.min_area_km2, f"area in {j}",
             lambda x: f"{_fmt_num(x)} km²", f"{_fmt_num(c.min_area_km2)} km²", now,
         )
     if c.kind == "capacity":
         return _eval_simple(
-            c, timeline, ("cap", j), c.min_capacity_share, f"capacity in {j}",
+            c, m, ("cap", j), c.min_capacity_share, f"capacity in {j}",
             _pct, _pct(c.min_capacity_share), now,
         )
     if c.kind in ("emergency_112", "societal", "wholesale"):
@@ -327,21 +354,20 @@ def evaluate_criterion(
             "wholesale": "wholesale element(s)",
         }[c.kind]
         return _eval_simple(
-            c, timeline, ("flag", j, c.kind), 1, f"{c.kind} in {j}",
+            c, m, ("flag", j, c.kind), 1, f"{c.kind} in {j}",
             lambda x: f"{int(x)} {noun}", f"one {noun[:-3]}", now,
         )
     if c.kind == "severity":
-        return _eval_severity(c, timeline, rs, j, now)
+        return _eval_severity(c, m, rs, j, now)
     raise ValueError(f"unknown criterion kind {c.kind!r}")
 
 
 def evaluate(
-    timeline: Sequence[Point], rule_set: RuleSet, topology: Topology, now: datetime
+    timeline: Sequence[Point] | Measures, rule_set: RuleSet, topology: Topology, now: datetime
 ) -> Assessment:
-    """See the module contract."""
-    results = tuple(
-        evaluate_criterion(c, timeline, rule_set, topology, now) for c in rule_set.criteria
-    )
+    """See the module contract. Pass :class:`Measures` to share them across rule sets."""
+    m = timeline if isinstance(timeline, Measures) else Measures(timeline)
+    results = tuple(evaluate_criterion(c, m, rule_set, topology, now) for c in rule_set.criteria)
     met = [r.since for r in results if r.since is not None]
     forecasts = [r.forecast_at for r in results if r.forecast_at is not None]
     return Assessment(

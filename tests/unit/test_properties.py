@@ -375,6 +375,22 @@ def test_deliveries_over_time_then_tick_equal_one_evaluation_at_the_end(
 
 
 @FAST
+@given(scenarios(), st.data())
+def test_ids_answered_at_admission_are_the_ids_evaluation_gives(
+    scenario: Scenario, data: st.DataObject
+) -> None:
+    """The incident ids admit() returns for a batch (the webhook's answer) are the ids those
+    episodes have once the batch is evaluated, and admitting then evaluating equals apply()."""
+    expected = canonical(scenario)
+    eng = new_engine(scenario)
+    for batch in data.draw(deliveries(scenario.observations)):
+        placed = eng.admit(batch)
+        eng.evaluate_pending(scenario.now)
+        assert placed == {ep.key: eng.incident_of(ep.key) for ep in batch}
+    assert outcome(eng) == outcome(expected)
+
+
+@FAST
 @given(scenarios())
 def test_restore_reproduces_the_engine(scenario: Scenario) -> None:
     """An engine restored from its episodes and stored incidents equals the original."""
