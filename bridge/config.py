@@ -254,6 +254,7 @@ class CorrelationConfig(Strict):
 class EvaluationConfig(Strict):
     interval: Duration = timedelta(seconds=15)
     stale_after: Duration = timedelta(hours=5)
+    coalesce: Duration = timedelta(milliseconds=100)  # at most one ingest evaluation per this
 
     @field_validator("interval")
     @classmethod

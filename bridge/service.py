@@ -185,14 +185,16 @@ class BridgeService:
             self._evaluator = asyncio.get_running_loop().create_task(self._evaluate_loop())
 
     async def _evaluate_loop(self) -> None:
+        pause = self.loaded.config.evaluation.coalesce.total_seconds()
         while self._evaluation_wanted:
             self._evaluation_wanted = False
             await asyncio.sleep(0)  # let webhooks already resumed admit theirs first
             self.settle()
-            try:
+            with contextlib.suppress(StoreUnavailable):  # counted in flush; retried on tick
                 await self.flush()
-            except StoreUnavailable:
-                pass  # counted in flush; retried on the next tick
+            # Under a storm, evaluate at most once per ``coalesce``: the cost then follows the
+            # incidents touched, not the number of webhooks. Reads settle() on their own.
+            await asyncio.sleep(pause)
 
     def settle(self) -> None:
         """Evaluate anything admitted but not yet evaluated (reads call this first)."""
@@ -241,7 +243,7 @@ class BridgeService:
             state=inc.state,
             episodes=list(inc.episodes),
             merged_into=inc.merged_into,
-            document=documents.document(inc, self.engine.episodes, self.topology, now),
+            document=documents.stored_document(inc, self.topology, now),
         )
 
     # ---- reads --------------------------------------------------------------------------

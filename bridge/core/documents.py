@@ -96,7 +96,25 @@ def document(
     topology: Topology,
     now: datetime,
 ) -> dict[str, Any]:
-    """The full incident (DESIGN.md fields and more)."""
+    """The full incident (DESIGN.md fields and more), as the API shows it."""
+    doc = stored_document(incident, topology, now)
+    doc["impact"]["timeline"] = [
+        {
+            "at": format_time(p.at),
+            "outage": _conn_total(p.outage),
+            "degradation": _conn_total(p.degradation),
+        }
+        for p in incident.timeline
+    ]
+    doc["alert_details"] = [
+        _alert(episodes[ek], incident) for ek in incident.episodes if ek in episodes
+    ]
+    return doc
+
+
+def stored_document(incident: Incident, topology: Topology, now: datetime) -> dict[str, Any]:
+    """The incident as stored after each evaluation: everything but the per-alert details and
+    the timeline, which grow with the alerts and are rebuilt from the stored alerts."""
     impact = incident.impact
     doc = summary(incident, now)
     doc.update(
@@ -122,20 +140,9 @@ def document(
                     "current": impact.degradation_current,
                     "peak": impact.degradation_peak,
                 },
-                "timeline": [
-                    {
-                        "at": format_time(p.at),
-                        "outage": _conn_total(p.outage),
-                        "degradation": _conn_total(p.degradation),
-                    }
-                    for p in incident.timeline
-                ],
             },
             "assessments": [_assessment(a, now) for a in incident.assessments],
             "obligations": [],
-            "alert_details": [
-                _alert(episodes[ek], incident) for ek in incident.episodes if ek in episodes
-            ],
             "stale_alerts": incident.stale,
             "unmapped_alerts": incident.unmapped,
             "truncated_alerts": incident.truncated_alerts,

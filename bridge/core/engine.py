@@ -215,14 +215,14 @@ class Engine:
         return changed | self._retire_emptied(before)
 
     def _plain(self, ek: EpisodeKey, before: AlertEpisode | None) -> bool:
-        """True when admitting this episode can only extend an ongoing incident: a firing
-        re-delivery of a firing episode, or a firing alert never seen before. Anything else
-        (a resolve, a re-fire superseding an older episode) may split or merge incidents."""
+        """True when admitting this episode can only add to its key's incidents: an alert
+        never seen before (firing or resolved), or a re-delivery that changes nothing but
+        ``last_seen``. Intervals are then only added, never shortened, so no incident splits,
+        and one starting inside an ongoing incident joins it. Anything else (a resolve of a
+        known episode, a re-fire superseding an older one) may split or merge incidents."""
         ep = self.episodes[ek]
-        if not ep.firing:
-            return False
         if before is not None:
-            return before.firing
+            return (before.status, before.ends_at) == (ep.status, ep.ends_at)
         return len(self._fp_starts[ek[0]]) == 1
 
     def _joined_id(self, ek: EpisodeKey) -> str | None:

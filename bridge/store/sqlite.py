@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
-from bridge.core.alerts import AlertEpisode, Delivery, merge_episode
+from bridge.core.alerts import AlertEpisode, Delivery
 from bridge.errors import StoreUnavailable
 from bridge.store.base import SCHEMA_VERSION, DeliveryRecord, IncidentRecord, Store
 from bridge.store.codec import dumps, opt_parse_ts, opt_ts, parse_ts, ts
@@ -81,6 +81,31 @@ def _episode_row(ep: AlertEpisode) -> tuple[Any, ...]:
         ep.group_key,
     )
 
+
+# merge_episode (bridge/core/alerts.py) in SQL, so the merge runs inside SQLite with the GIL
+# released: the stored row wins the structural state only when it ranks higher (a resolve beats
+# a firing; among resolves the later end), the display fields follow the later-seen delivery.
+# The store contract suite checks both give the same result.
+_NEW_WINS = (
+    "((excluded.status = 'resolved' AND (alerts.status = 'firing' "
+    "OR excluded.ends_at >= alerts.ends_at)) "
+    "OR (excluded.status = 'firing' AND alerts.status = 'firing'))"
+)
+_NEWER = "(excluded.last_seen >= alerts.last_seen)"
+_UPSERT = (
+    f"INSERT INTO alerts ({_ALERT_COLUMNS}) VALUES {{values}} "
+    "ON CONFLICT(fingerprint, starts_at) DO UPDATE SET "
+    + ", ".join(
+        [f"{c} = CASE WHEN {_NEW_WINS} THEN excluded.{c} ELSE alerts.{c} END"
+         for c in ("status", "ends_at", "labels")]
+        + [f"{c} = CASE WHEN {_NEWER} THEN excluded.{c} ELSE alerts.{c} END"
+           for c in ("annotations", "generator_url", "group_key")]
+        + ["first_seen = min(alerts.first_seen, excluded.first_seen)",
+           "last_seen = max(alerts.last_seen, excluded.last_seen)"]
+    )
+    + f" RETURNING {_ALERT_COLUMNS}"
+)
+_UPSERT_CHUNK = 500  # 10 parameters a row, well under SQLite's 32 766
 
 _Job = tuple[Callable[[sqlite3.Connection], Any], "asyncio.Future[Any]"]
 
@@ -252,18 +277,16 @@ class SqliteStore(Store):
         return int(row[0]) if row else 0
 
     async def ingest(self, delivery: Delivery, received_at: datetime) -> list[AlertEpisode]:
+        rows = [_episode_row(ep) for ep in delivery.episodes]
+
         def apply(conn: sqlite3.Connection) -> list[AlertEpisode]:
             merged: list[AlertEpisode] = []
-            for ep in delivery.episodes:
-                row = conn.execute(
-                    f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE fingerprint=? AND starts_at=?",
-                    (ep.fingerprint, ts(ep.starts_at)),
-                ).fetchone()
-                merged.append(merge_episode(_row_to_episode(row) if row else None, ep))
-            conn.executemany(
-                f"INSERT OR REPLACE INTO alerts ({_ALERT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                [_episode_row(ep) for ep in merged],
-            )
+            for start in range(0, len(rows), _UPSERT_CHUNK):
+                chunk = rows[start : start + _UPSERT_CHUNK]
+                values = ",".join(["(?,?,?,?,?,?,?,?,?,?)"] * len(chunk))
+                params = [value for row in chunk for value in row]
+                cursor = conn.execute(_UPSERT.format(values=values), params)
+                merged.extend(_row_to_episode(r) for r in cursor.fetchall())
             conn.execute(
                 "INSERT INTO deliveries(received_at, receiver, group_key, status, alerts, "
                 "truncated) VALUES (?,?,?,?,?,?)",

@@ -6,6 +6,7 @@ Add an implementation by adding a factory to ``STORES``; every test here then ru
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -13,8 +14,10 @@ from pathlib import Path
 
 import pytest
 from builders import alert, webhook
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from bridge.core.alerts import parse_webhook
+from bridge.core.alerts import merge_episode, parse_webhook
 from bridge.errors import StoreUnavailable
 from bridge.store.base import SCHEMA_VERSION, IncidentRecord, Store
 from bridge.store.sqlite import SqliteStore
@@ -147,3 +150,52 @@ async def test_closed_store_raises_store_unavailable(make: Callable[[], Awaitabl
         await s.ingest(delivery(alert("a", T0)), T0)
     with pytest.raises(StoreUnavailable):
         await s.ping()
+
+
+_observations = st.lists(
+    st.tuples(
+        st.sampled_from(["firing", "resolved"]),
+        st.integers(1, 4),  # ends_at offset (minutes) for a resolve
+        st.integers(0, 3),  # received at offset (minutes)
+        st.sampled_from(["a", "b"]),  # annotation text
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+@settings(max_examples=40, deadline=None, database=None)
+@given(_observations, st.randoms(use_true_random=False))
+def test_store_merge_equals_the_core_merge_in_any_order(observations, rnd):  # type: ignore[no-untyped-def]
+    """Whatever order observations of one episode arrive in, every store keeps exactly what
+    folding them with core merge_episode gives."""
+    episodes = []
+    for status, end, seen, note in observations:
+        body = alert("fp", T0, status=status, ends_at=T0 + timedelta(minutes=end)
+                     if status == "resolved" else None, annotations={"summary": note})
+        received = T0 + timedelta(minutes=seen)
+        episodes.append((parse_webhook(webhook(body), received), received))
+    rnd.shuffle(episodes)
+    expected = None
+    for d, _ in episodes:
+        expected = merge_episode(expected, d.episodes[0])
+    for name, factory in STORES.items():
+        with tempfile.TemporaryDirectory() as folder:
+
+            async def run(factory: StoreFactory = factory, folder: str = folder) -> list:  # type: ignore[type-arg]
+                store = await factory(Path(folder))
+                await store.open()
+                try:
+                    for d, received in episodes:
+                        await store.ingest(d, received)
+                    return await store.load_episodes()
+                finally:
+                    await store.close()
+
+            (stored,) = asyncio.run(run())
+            assert expected is not None
+            assert (stored.status, stored.ends_at, stored.first_seen, stored.last_seen) == (
+                expected.status, expected.ends_at, expected.first_seen, expected.last_seen
+            ), name
+            if len({received for _, received in episodes}) == len(episodes):
+                assert stored.annotations == expected.annotations, name
