@@ -165,8 +165,13 @@ class BridgeService:
         except StoreUnavailable as exc:
             self.metrics.store_errors.labels(op=exc.op).inc()
             raise
-        for ep in delivery.episodes:
-            self.metrics.alerts_received.labels(status=ep.status).inc()
+        firing = sum(1 for ep in delivery.episodes if ep.firing)
+        if firing:
+            self.metrics.alerts_received.labels(status="firing").inc(firing)
+        if len(delivery.episodes) > firing:
+            self.metrics.alerts_received.labels(status="resolved").inc(
+                len(delivery.episodes) - firing
+            )
         if delivery.truncated_alerts:
             self.metrics.alerts_truncated.inc(delivery.truncated_alerts)
             log.warning(

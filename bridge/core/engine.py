@@ -268,13 +268,16 @@ class Engine:
         """Store one episode; return the correlation keys it touches (old and new)."""
         # Merging again is harmless (a join) and protects against an older stored state
         # arriving after a newer one when concurrent ingests resume out of order.
-        ep = merge_episode(self.episodes.get(ep.key), ep)
+        known = self.episodes.get(ep.key)
+        ep = merge_episode(known, ep)
         self.episodes[ep.key] = ep
+        old = self._key_of.get(ep.key)
+        if known is not None and old is not None and known.annotations == ep.annotations:
+            return {old}  # mapping reads labels and annotations only: nothing to redo
         self._fp_starts.setdefault(ep.fingerprint, set()).add(ep.starts_at)
         target = map_alert(ep, self.topology, self.mapping)
         self.targets[ep.key] = target
         key = correlation_key(ep, target, self.topology, self.correlation)
-        old = self._key_of.get(ep.key)
         touched = {key}
         if old is not None and old != key:
             # Its mapping changed (annotations follow the latest delivery): the old key must

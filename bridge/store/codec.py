@@ -11,11 +11,14 @@ from bridge.core.alerts import AlertEpisode
 
 def ts(value: datetime) -> str:
     """Canonical UTC text with microseconds: sorts like the instant it names."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def parse_ts(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    """Inverse of :func:`ts` (fromisoformat: strptime is ten times slower on this hot path)."""
+    return datetime.fromisoformat(text)  # 3.11 reads the "Z" as UTC
 
 
 def opt_ts(value: datetime | None) -> str | None:
