@@ -37,6 +37,23 @@ OPEN = "open"
 CLOSED = "closed"
 
 
+@dataclass(frozen=True, slots=True)
+class _Derived:
+    """What depends on the timeline alone: computed once, reused by every tick."""
+
+    measures: Measures
+    impact: ImpactSummary
+    jurisdictions: frozenset[str]
+
+    @staticmethod
+    def of(timeline: list[Point]) -> _Derived:
+        return _Derived(
+            Measures(timeline),
+            summarise(timeline),
+            frozenset(k[1] for p in timeline for k in p.outage),
+        )
+
+
 @dataclass(slots=True)
 class Incident:
     """One incident as evaluated at some ``now``. Recomputed, never edited in place by callers."""
@@ -57,7 +74,7 @@ class Incident:
     truncated_alerts: int = 0
     merged_into: str | None = None
     next_check_at: datetime | None = None
-    measures: Measures | None = None  # cached for re-evaluation while the timeline stands
+    derived: _Derived | None = None  # cached for re-evaluation while the timeline stands
 
     def fingerprints(self) -> list[str]:
         return sorted({fp for fp, _ in self.episodes})
@@ -89,6 +106,10 @@ class StoredIncident:
     started_at: datetime
     episodes: Sequence[EpisodeKey]
     merged_into: str | None = None
+
+
+def _due_before(assessment: Assessment, now: datetime) -> bool:
+    return any(c.forecast_at is not None and c.forecast_at <= now for c in assessment.criteria)
 
 
 class _Starts(Mapping[str, datetime]):
@@ -382,7 +403,7 @@ class Engine:
         intervals = [(ek[1], ends[ek], self.targets[ek]) for ek in part.episodes]
         timeline = build_timeline(self.topology, intervals)
         return self._evaluate(inc_id, part.key, part.episodes, part.started_at, part.last_end,
-                              part.reach, timeline, Measures(timeline), ends, now)
+                              part.reach, timeline, _Derived.of(timeline), ends, now)
 
     def _evaluate(
         self,
@@ -393,13 +414,23 @@ class Engine:
         last_end: datetime | None,
         reach: datetime | None,
         timeline: list[Point],
-        measures: Measures,
+        derived: _Derived,
         ends: Mapping[EpisodeKey, datetime | None],
         now: datetime,
+        previous: Sequence[Assessment] | None = None,
     ) -> Incident:
+        """``previous``: assessments of the same timeline; one with no criterion due by
+        ``now`` cannot have changed (a met criterion stays met, one below its threshold at the
+        timeline's end stays unmet) and is kept as it is."""
         assert started_at is not None
         closed = reach is not None and now >= reach
-        assessments = [evaluate(measures, rs, self.topology, now) for rs in self.rule_sets]
+        assessments = [
+            prev
+            if prev is not None and not _due_before(prev, now)
+            else evaluate(derived.measures, rs, self.topology, now)
+            for rs, prev in zip(self.rule_sets, previous or [None] * len(self.rule_sets),
+                                strict=True)
+        ]
         stale: list[str] = []
         next_stale: datetime | None = None
         for ek in eks:
@@ -421,7 +452,7 @@ class Engine:
             due.append(next_stale)
         jurisdictions = sorted(
             {self.targets[ek].jurisdiction for ek in eks if not self.targets[ek].unmapped}
-            | {k[1] for p in timeline for k in p.outage}
+            | derived.jurisdictions
         )
         group_keys = {self.episodes[ek].group_key for ek in eks}
         return Incident(
@@ -434,7 +465,7 @@ class Engine:
             closes_at=None if closed else reach,
             jurisdictions=jurisdictions,
             timeline=timeline,
-            impact=summarise(timeline),
+            impact=derived.impact,
             assessments=assessments,
             stale=sorted(set(stale)),
             unmapped={
@@ -444,7 +475,7 @@ class Engine:
             },
             truncated_alerts=sum(self.truncation.get(g, 0) for g in group_keys),
             next_check_at=min(due) if due else None,
-            measures=measures,
+            derived=derived,
         )
 
     def tick(self, now: datetime) -> set[str]:
@@ -464,9 +495,10 @@ class Engine:
             last_end = None if any(ends[ek] is None for ek in eks) else max(
                 e for ek in eks if (e := ends[ek]) is not None
             )
-            measures = incident.measures or Measures(incident.timeline)
+            derived = incident.derived or _Derived.of(incident.timeline)
             rebuilt = self._evaluate(inc_id, incident.key, eks, incident.started_at, last_end,
-                                     part_reach, incident.timeline, measures, ends, now)
+                                     part_reach, incident.timeline, derived, ends, now,
+                                     incident.assessments or None)
             if self._store_if_changed(rebuilt):
                 changed.add(inc_id)
         return changed

@@ -154,6 +154,7 @@ class Measures:
         self.times = [p.at for p in timeline]
         self._n = len(timeline)
         self._series: dict[tuple[str, ...], list[float]] = {}
+        self._keys: dict[tuple[tuple[str, ...], int], list[tuple[str, ...]]] = {}
         for i, point in enumerate(timeline):
             for mode, vec in (("outage", point.outage), ("any", point.outage),
                               ("any", point.degradation)):
@@ -176,9 +177,13 @@ class Measures:
         return self._series.get(key) or [0.0] * self._n
 
     def keys(self, prefix: tuple[str, ...], length: int) -> list[tuple[str, ...]]:
-        return sorted(
-            k for k in self._series if len(k) == length and k[: len(prefix)] == prefix
-        )
+        """Sorted keys of ``length`` starting with ``prefix`` (cached: ticks ask repeatedly)."""
+        cached = self._keys.get((prefix, length))
+        if cached is None:
+            cached = self._keys[(prefix, length)] = sorted(
+                k for k in self._series if len(k) == length and k[: len(prefix)] == prefix
+            )
+        return cached
 
     def services(self, jurisdiction: str) -> list[str]:
         return [k[3] for k in self.keys(("any", "conn", jurisdiction), 4)]
