@@ -62,11 +62,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="short runs, fewer repetitions")
     parser.add_argument("--only", choices=["webhook", "evaluation"], help="run one benchmark")
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json", help="JSON results")
-    parser.add_argument("--tmpdir", type=Path, default=None,
-                        help="where the bridge's SQLite files go (default: the system temp "
-                             "folder; it must be a real disk for fsync to mean anything)")
-    parser.add_argument("--profile", action="store_true",
-                        help="run each bridge server under cProfile; reports next to --out")
+    parser.add_argument(
+        "--tmpdir",
+        type=Path,
+        default=None,
+        help="where the bridge's SQLite files go (default: the system temp "
+        "folder; it must be a real disk for fsync to mean anything)",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="run each bridge server under cProfile; reports next to --out",
+    )
     args = parser.parse_args(argv)
 
     env = environment(args.tmpdir, args.quick)
@@ -78,10 +85,14 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.only in (None, "webhook"):
         _progress("webhook benchmark …")
-        res = asyncio.run(webhook.run(
-            quick=args.quick, tmpdir=args.tmpdir,
-            profile_dir=args.out.parent if args.profile else None, log=_progress,
-        ))
+        res = asyncio.run(
+            webhook.run(
+                quick=args.quick,
+                tmpdir=args.tmpdir,
+                profile_dir=args.out.parent if args.profile else None,
+                log=_progress,
+            )
+        )
         results["webhook"] = res
         sections.append(report.webhook(res))
         aims += res["aims"]

@@ -60,8 +60,10 @@ def _labels(element_id: str) -> dict[str, str]:
 
 
 def _annotations(element_id: str) -> dict[str, str]:
-    return {"summary": f"{alertname_for(element_id)} on {element_id}",
-            "runbook_url": "https://wiki.example/runbooks/outage"}
+    return {
+        "summary": f"{alertname_for(element_id)} on {element_id}",
+        "runbook_url": "https://wiki.example/runbooks/outage",
+    }
 
 
 @lru_cache(maxsize=8192)
@@ -87,8 +89,15 @@ class BodyFactory:
     Alertmanager that re-sends a group (or two HA replicas) would.
     """
 
-    def __init__(self, inventory: Inventory, alerts_per_request: int, *, variants: int = 64,
-                 repeat: bool = False, seed: int = 7) -> None:
+    def __init__(
+        self,
+        inventory: Inventory,
+        alerts_per_request: int,
+        *,
+        variants: int = 64,
+        repeat: bool = False,
+        seed: int = 7,
+    ) -> None:
         self.n = alerts_per_request
         self.seed = seed
         self.repeat = repeat
@@ -100,8 +109,11 @@ class BodyFactory:
 
     def prepare(self) -> BodyFactory:
         compact = (",", ":")
-        labels = {el: json.dumps(_labels(el), separators=compact)
-                  for members in self.members.values() for el in members}
+        labels = {
+            el: json.dumps(_labels(el), separators=compact)
+            for members in self.members.values()
+            for el in members
+        }
         annotations = {el: json.dumps(_annotations(el), separators=compact) for el in labels}
         self._templates = [self._render(v, labels, annotations) for v in range(self.variants)]
         if self.repeat:
@@ -163,8 +175,9 @@ def self_check(factory: BodyFactory) -> None:
     assert len(delivery.episodes) == factory.n, "every alert must be its own episode"
     first = body["alerts"][0]
     start = datetime.now(UTC) - timedelta(minutes=1)
-    reference = b.webhook(b.alert(first["fingerprint"], start, **first["labels"],
-                                  annotations=first["annotations"]))
+    reference = b.webhook(
+        b.alert(first["fingerprint"], start, **first["labels"], annotations=first["annotations"])
+    )
     assert set(body) == set(reference), sorted(set(body) ^ set(reference))
     fields = set(reference["alerts"][0])
     for alert in body["alerts"]:

@@ -89,9 +89,11 @@ class LoadResult:
             },
             "body_bytes": self.body_bytes,
             "client_cpu_pct": round(100 * self.client_cpu_s / self.elapsed_s, 1)
-            if self.elapsed_s > 0 else None,
+            if self.elapsed_s > 0
+            else None,
             "server_cpu_pct": round(100 * self.server_cpu_s / self.elapsed_s, 1)
-            if self.server_cpu_s is not None and self.elapsed_s > 0 else None,
+            if self.server_cpu_s is not None and self.elapsed_s > 0
+            else None,
         }
 
 

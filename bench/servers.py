@@ -80,8 +80,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", type=Path, help="bridge.yaml (bridge only)")
     parser.add_argument("--profile", type=Path, help="write a cProfile report here on exit")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     if args.kind == "bridge":
         if args.config is None:
             parser.error("bridge needs --config")

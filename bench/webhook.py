@@ -50,8 +50,15 @@ class Case:
     def scaled(self, quick: bool) -> Case:
         if not quick:
             return self
-        return Case(self.name, self.alerts, self.concurrency, max(20, self.max_requests // 3),
-                    min(self.seconds, 2.0), self.repeat, min(self.variants, 16))
+        return Case(
+            self.name,
+            self.alerts,
+            self.concurrency,
+            max(20, self.max_requests // 3),
+            min(self.seconds, 2.0),
+            self.repeat,
+            min(self.variants, 16),
+        )
 
 
 CASES = [
@@ -67,8 +74,9 @@ CASES = [
 class Server:
     """One server subprocess (see bench/servers.py); a context manager that stops it."""
 
-    def __init__(self, kind: str, workdir: Path, config: Path | None = None,
-                 profile: Path | None = None) -> None:
+    def __init__(
+        self, kind: str, workdir: Path, config: Path | None = None, profile: Path | None = None
+    ) -> None:
         self.kind = kind
         self.log_path = workdir / f"{kind}-server.log"
         cmd = [sys.executable, "-m", "bench.servers", kind]
@@ -79,8 +87,9 @@ class Server:
         path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
         env = {**os.environ, "PYTHONPATH": path}
         self._log = self.log_path.open("wb")
-        self.proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=self._log,
-                                     env=env)
+        self.proc = subprocess.Popen(
+            cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=self._log, env=env
+        )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline().decode().strip()
         if not line.startswith("PORT "):
@@ -129,7 +138,7 @@ class Server:
         self.stop()
 
 
-_METRIC = re.compile(r'^(bridge_[a-z_]+)(\{[^}]*\})? ([0-9.eE+-]+|NaN)$')
+_METRIC = re.compile(r"^(bridge_[a-z_]+)(\{[^}]*\})? ([0-9.eE+-]+|NaN)$")
 
 
 async def bridge_metrics(base: str) -> dict[str, Any]:
@@ -150,23 +159,31 @@ async def bridge_metrics(base: str) -> dict[str, Any]:
         "evaluation_ms_mean": round(1000 * total / count, 2) if count else None,
         "alerts_received": int(received),
         "incidents_open": int(values.get("bridge_incidents_open", 0)),
-        "store_errors": int(sum(v for k, v in values.items()
-                                if k.startswith("bridge_store_errors_total"))),
+        "store_errors": int(
+            sum(v for k, v in values.items() if k.startswith("bridge_store_errors_total"))
+        ),
     }
 
 
 def _headers() -> dict[str, str]:
-    return {"Authorization": f"Bearer {builders().WEBHOOK_TOKEN}",
-            "Content-Type": "application/json"}
+    return {
+        "Authorization": f"Bearer {builders().WEBHOOK_TOKEN}",
+        "Content-Type": "application/json",
+    }
 
 
 async def _drive(server: Server, factory: BodyFactory, case: Case, first_seq: int) -> LoadResult:
     return await run_load(
-        server.base + "/api/v1/alertmanager", _headers(), factory,
-        concurrency=case.concurrency, alerts_per_request=case.alerts,
-        max_requests=case.max_requests, max_seconds=case.seconds,
+        server.base + "/api/v1/alertmanager",
+        _headers(),
+        factory,
+        concurrency=case.concurrency,
+        alerts_per_request=case.alerts,
+        max_requests=case.max_requests,
+        max_seconds=case.seconds,
         warmup_requests=min(2 * case.concurrency, 8 if case.alerts >= 1000 else 64),
-        first_seq=first_seq, server_pid=server.proc.pid,
+        first_seq=first_seq,
+        server_pid=server.proc.pid,
     )
 
 
@@ -176,25 +193,38 @@ def _verdicts(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ten = by_name.get("10 alerts")
     if ten:
         ratio = ten["ratio_rps"]
-        aims.append({
-            "aim": "bridge >= 30 % of baseline requests/s, 10-alert webhooks, durable writes",
-            "measured": f"{ratio * 100:.1f} %", "met": ratio >= AIM_RATIO_10,
-        })
+        aims.append(
+            {
+                "aim": "bridge >= 30 % of baseline requests/s, 10-alert webhooks, durable writes",
+                "measured": f"{ratio * 100:.1f} %",
+                "met": ratio >= AIM_RATIO_10,
+            }
+        )
     for name in ("1000 alerts, 1 conn", "1000 alerts"):
         c = by_name.get(name)
         if c:
             p99 = c["bridge"]["latency_ms"]["p99"]
-            how = ("one webhook at a time" if c["concurrency"] == 1
-                   else f"{c['concurrency']} concurrent webhooks")
-            aims.append({
-                "aim": f"1000-alert webhook acknowledged < 250 ms at p99 ({how})",
-                "measured": f"p99 {p99:.0f} ms", "met": p99 < AIM_P99_1000_MS,
-            })
+            how = (
+                "one webhook at a time"
+                if c["concurrency"] == 1
+                else f"{c['concurrency']} concurrent webhooks"
+            )
+            aims.append(
+                {
+                    "aim": f"1000-alert webhook acknowledged < 250 ms at p99 ({how})",
+                    "measured": f"p99 {p99:.0f} ms",
+                    "met": p99 < AIM_P99_1000_MS,
+                }
+            )
     return aims
 
 
-async def run(quick: bool = False, tmpdir: Path | None = None, profile_dir: Path | None = None,
-              log: Any = print) -> dict[str, Any]:
+async def run(
+    quick: bool = False,
+    tmpdir: Path | None = None,
+    profile_dir: Path | None = None,
+    log: Any = print,
+) -> dict[str, Any]:
     """Run every case; return the results (see bench/README.md for the fields)."""
     cases = [c.scaled(quick) for c in CASES]
     with tempfile.TemporaryDirectory(prefix="bridge-bench-", dir=tmpdir) as tmp:
@@ -205,8 +235,9 @@ async def run(quick: bool = False, tmpdir: Path | None = None, profile_dir: Path
         with Server("baseline", root) as baseline:
             await baseline.wait_ready()
             for n, case in enumerate(cases):
-                factory = BodyFactory(inventory, case.alerts, variants=case.variants,
-                                      repeat=case.repeat).prepare()
+                factory = BodyFactory(
+                    inventory, case.alerts, variants=case.variants, repeat=case.repeat
+                ).prepare()
                 if n == 0 or not case.repeat:
                     self_check(factory)
                 log(f"  webhook: {case.name} × {case.concurrency} conn … baseline", end="")
@@ -215,15 +246,17 @@ async def run(quick: bool = False, tmpdir: Path | None = None, profile_dir: Path
                 workdir = root / f"case-{n}"
                 workdir.mkdir()
                 config = builders().write_config(
-                    workdir, inventory=csv_path,
+                    workdir,
+                    inventory=csv_path,
                     extra={
                         "server": {"listen": "127.0.0.1:0", "max_body_bytes": MAX_BODY},
                         # all three shipped rule sets, as config/bridge.yaml enables them
                         "regulators": {"enisa": {"rule_set": "enisa-matrix"}},
                     },
                 )
-                profile = (profile_dir / f"profile-webhook-{n}-{case.alerts}.txt"
-                           if profile_dir else None)
+                profile = (
+                    profile_dir / f"profile-webhook-{n}-{case.alerts}.txt" if profile_dir else None
+                )
                 with Server("bridge", workdir, config, profile) as bridge:
                     await bridge.wait_ready()
                     # first_seq far above the baseline's: the bridge sees no fingerprint twice
@@ -233,12 +266,18 @@ async def run(quick: bool = False, tmpdir: Path | None = None, profile_dir: Path
                 b, r = base.summary(), result.summary()
                 ratio = (r["requests_per_s"] / b["requests_per_s"]) if b["requests_per_s"] else 0.0
                 log(f" … {r['requests_per_s']:.0f} vs {b['requests_per_s']:.0f} req/s")
-                results.append({
-                    "name": case.name, "alerts_per_webhook": case.alerts,
-                    "concurrency": case.concurrency, "repeated_deliveries": case.repeat,
-                    "max_requests": case.max_requests, "max_seconds": case.seconds,
-                    "baseline": b, "bridge": r, "bridge_server": {**server_side,
-                                                                  "sqlite_bytes": db_bytes},
-                    "ratio_rps": round(ratio, 3),
-                })
+                results.append(
+                    {
+                        "name": case.name,
+                        "alerts_per_webhook": case.alerts,
+                        "concurrency": case.concurrency,
+                        "repeated_deliveries": case.repeat,
+                        "max_requests": case.max_requests,
+                        "max_seconds": case.seconds,
+                        "baseline": b,
+                        "bridge": r,
+                        "bridge_server": {**server_side, "sqlite_bytes": db_bytes},
+                        "ratio_rps": round(ratio, 3),
+                    }
+                )
     return {"inventory_elements": INVENTORY_SIZE, "cases": results, "aims": _verdicts(results)}

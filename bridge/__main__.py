@@ -41,25 +41,36 @@ def check_config(path: str) -> int:
     print(f"configuration OK: {loaded.path}")
     print(f"  store: {loaded.store_url()}")
     print(f"  listen: {cfg.server.listen}  (public URL {cfg.server.public_url})")
-    print(f"  inventory: {len(topology)} elements"
-          + (f" from {cfg.inventory.path}" if cfg.inventory.path else " (none: alerts describe "
-             "their own impact)"))
-    print(f"  webhook credentials: {len(cfg.auth.webhook.tokens)} bearer token(s), "
-          f"{len(cfg.auth.webhook.basic)} basic")
+    print(
+        f"  inventory: {len(topology)} elements"
+        + (
+            f" from {cfg.inventory.path}"
+            if cfg.inventory.path
+            else " (none: alerts describe their own impact)"
+        )
+    )
+    print(
+        f"  webhook credentials: {len(cfg.auth.webhook.tokens)} bearer token(s), "
+        f"{len(cfg.auth.webhook.basic)} basic"
+    )
     print("  regulators:")
     for name, reg in sorted(cfg.regulators.items()):
         path, rs = loaded.rule_sets[reg.rule_set]
         state = "on " if reg.enabled else "off"
         flag = "verified" if rs.verified else "NOT VERIFIED"
-        print(f"    {state} {name}: rule set {rs.id} ({rs.jurisdiction}, {len(rs.criteria)} "
-              f"criteria, {flag}) from {path.name}; recipient {reg.recipient or '-'}")
+        print(
+            f"    {state} {name}: rule set {rs.id} ({rs.jurisdiction}, {len(rs.criteria)} "
+            f"criteria, {flag}) from {path.name}; recipient {reg.recipient or '-'}"
+        )
     unused = sorted(set(loaded.rule_sets) - {r.rule_set for r in cfg.regulators.values()})
     if unused:
         print(f"  rule sets not used by any regulator: {', '.join(unused)}")
     unverified = [rs.id for rs in loaded.enabled_rule_sets() if not rs.verified]
     if unverified:
-        print(f"  WARNING: unverified rule sets in use: {', '.join(unverified)} "
-              "(check their numbers against the regulation in force)")
+        print(
+            f"  WARNING: unverified rule sets in use: {', '.join(unverified)} "
+            "(check their numbers against the regulation in force)"
+        )
     return 0
 
 
@@ -86,8 +97,13 @@ def serve(path: str) -> int:
             print(problem, file=sys.stderr)
         return 1
     try:
-        web.run_app(app, host=cfg.server.host, port=cfg.server.port, access_log=None,
-                    print=lambda msg: logging.getLogger("bridge").info(msg))
+        web.run_app(
+            app,
+            host=cfg.server.host,
+            port=cfg.server.port,
+            access_log=None,
+            print=lambda msg: logging.getLogger("bridge").info(msg),
+        )
     except StoreUnavailable as exc:
         print(f"cannot start: {exc}", file=sys.stderr)
         return 1

@@ -102,9 +102,7 @@ class Secret:
         # Without this, model_dump(mode="json") / model_dump_json() fail on a config with secrets.
         return core_schema.is_instance_schema(
             cls,
-            serialization=core_schema.plain_serializer_function_ser_schema(
-                repr, when_used="json"
-            ),
+            serialization=core_schema.plain_serializer_function_ser_schema(repr, when_used="json"),
         )
 
 
@@ -335,7 +333,13 @@ OBLIGATION_KINDS = (
 class CriterionModel(Strict):
     id: str
     kind: Literal[
-        "connections", "share", "area", "capacity", "emergency_112", "societal", "wholesale",
+        "connections",
+        "share",
+        "area",
+        "capacity",
+        "emergency_112",
+        "societal",
+        "wholesale",
         "severity",
     ]
     description: str = ""
@@ -441,9 +445,7 @@ def _describe(err: Mapping[str, Any]) -> str:
     msg = str(err["msg"]).removeprefix("Value error, ")
     got = err.get("input")
     shown = (
-        ""
-        if isinstance(got, dict | list) or got is None or repr(got) in msg
-        else f" (got {got!r})"
+        "" if isinstance(got, dict | list) or got is None or repr(got) in msg else f" (got {got!r})"
     )
     return f"{loc or '(top)'}: {msg}{shown}"
 

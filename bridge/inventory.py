@@ -28,8 +28,17 @@ JURISDICTIONS = ("SE", "NO")
 _TRUE = {"true", "yes", "1", "y", "ja"}
 _FALSE = {"false", "no", "0", "n", "nej", ""}
 _KNOWN_CSV = {
-    "id", "parent", "jurisdiction", "region", "kind", "region_name", "area_km2",
-    "capacity_share", "emergency_112", "societal", "wholesale",
+    "id",
+    "parent",
+    "jurisdiction",
+    "region",
+    "kind",
+    "region_name",
+    "area_km2",
+    "capacity_share",
+    "emergency_112",
+    "societal",
+    "wholesale",
 }
 _KNOWN_YAML = _KNOWN_CSV - {"region_name"} | {"connections"}
 _MAX_PROBLEMS = 50
@@ -78,15 +87,20 @@ def _number(value: object, where: str, problems: _Problems, *, integer: bool) ->
     return number
 
 
-def _element(row: Mapping[str, Any], conns: dict[str, int], where: str, p: _Problems) -> Element | None:
+def _element(
+    row: Mapping[str, Any], conns: dict[str, int], where: str, p: _Problems
+) -> Element | None:
     el_id = str(row.get("id") or "").strip()
     if not el_id:
         p.add(f"{where}.id", "missing")
         return None
     jurisdiction = str(row.get("jurisdiction") or "").strip().upper()
     if jurisdiction not in JURISDICTIONS:
-        hint = ' (write "NO" in quotes: YAML reads bare NO as false)' if row.get(
-            "jurisdiction") is False else ""
+        hint = (
+            ' (write "NO" in quotes: YAML reads bare NO as false)'
+            if row.get("jurisdiction") is False
+            else ""
+        )
         p.add(f"{where}.jurisdiction", f"expected SE or NO, got {row.get('jurisdiction')!r}{hint}")
     region = str(row.get("region") or "").strip()
     if not region:
@@ -126,7 +140,9 @@ def _check_tree(elements: list[tuple[str, Element]], problems: _Problems) -> Non
 
 
 def _build(
-    file: Path, elements: list[tuple[str, Element]], regions: dict[str, str],
+    file: Path,
+    elements: list[tuple[str, Element]],
+    regions: dict[str, str],
     service_totals: Mapping[str, Mapping[str, int]] | None,
 ) -> Topology:
     """``elements`` are (line or index, element) pairs."""
@@ -179,7 +195,9 @@ def load_csv(path: Path, service_totals: Mapping[str, Mapping[str, int]] | None 
     return _build(path, elements, regions, service_totals)
 
 
-def load_yaml(path: Path, service_totals: Mapping[str, Mapping[str, int]] | None = None) -> Topology:
+def load_yaml(
+    path: Path, service_totals: Mapping[str, Mapping[str, int]] | None = None
+) -> Topology:
     problems = _Problems(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))

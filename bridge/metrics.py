@@ -78,11 +78,15 @@ class Metrics:
     def __init__(self, registry: CollectorRegistry) -> None:
         self.registry = registry
         self.webhook_requests = Counter(
-            "bridge_webhook_requests", "Webhook requests by HTTP status code", ["code"],
+            "bridge_webhook_requests",
+            "Webhook requests by HTTP status code",
+            ["code"],
             registry=registry,
         )
         self.alerts_received = Counter(
-            "bridge_alerts_received", "Alerts received in webhooks, by their status", ["status"],
+            "bridge_alerts_received",
+            "Alerts received in webhooks, by their status",
+            ["status"],
             registry=registry,
         )
         self.alerts_truncated = Counter(
@@ -98,7 +102,9 @@ class Metrics:
             registry=registry,
         )
         self.store_errors = Counter(
-            "bridge_store_errors", "Store operations that failed, by operation", ["op"],
+            "bridge_store_errors",
+            "Store operations that failed, by operation",
+            ["op"],
             registry=registry,
         )
         for code in ("200", "400", "401", "413", "503"):

@@ -128,7 +128,9 @@ class BridgeService:
         await self.flush()
         log.info(
             "started: %d alerts, %d incidents (%d open), inventory of %d elements",
-            len(episodes), len(self.engine.incidents), len(self.engine.open_incidents()),
+            len(episodes),
+            len(self.engine.incidents),
+            len(self.engine.open_incidents()),
             len(self.topology),
         )
         self.started = True
@@ -176,7 +178,8 @@ class BridgeService:
             self.metrics.alerts_truncated.inc(delivery.truncated_alerts)
             log.warning(
                 "Alertmanager truncated %d alert(s) in group %s (max_alerts)",
-                delivery.truncated_alerts, delivery.group_key,
+                delivery.truncated_alerts,
+                delivery.group_key,
             )
         placed = self.engine.admit(stored, {delivery.group_key: delivery.truncated_alerts})
         self._request_evaluation()
@@ -256,9 +259,7 @@ class BridgeService:
         self.settle()
         now = self.clock.now()
         chosen = [
-            inc
-            for inc in self.engine.incidents.values()
-            if state == "all" or inc.state == state
+            inc for inc in self.engine.incidents.values() if state == "all" or inc.state == state
         ]
         chosen.sort(key=lambda i: (i.started_at, i.id), reverse=True)
         return [documents.summary(inc, now) for inc in chosen]

@@ -39,7 +39,9 @@ def alert(
     }
 
 
-def webhook(*alerts: dict[str, Any], group_key: str = "{}:{}", truncated: int = 0) -> dict[str, Any]:
+def webhook(
+    *alerts: dict[str, Any], group_key: str = "{}:{}", truncated: int = 0
+) -> dict[str, Any]:
     statuses = {a["status"] for a in alerts}
     return {
         "version": "4",
@@ -82,8 +84,12 @@ def write_config(
         },
         "rules_dir": str(REPO / "config" / "rules"),
         "inventory": {"path": str(inventory) if inventory else None},
-        "correlation": {"ancestor_kind": "site", "quiet_period": "30m", "window": "10m",
-                        "key_labels": [["alertname", "cluster"]]},
+        "correlation": {
+            "ancestor_kind": "site",
+            "quiet_period": "30m",
+            "window": "10m",
+            "key_labels": [["alertname", "cluster"]],
+        },
         "evaluation": {"interval": "15s", "stale_after": "2h"},
     }
     for section, values in (extra or {}).items():

@@ -209,7 +209,7 @@ def parse_webhook(body: object, received_at: datetime) -> Delivery:
         raise BadInput("(body)", f"expected a JSON object, got {type(body).__name__}")
     version = body.get("version")
     if version != "4":
-        raise BadInput("version", f"only webhook version \"4\" is understood, got {version!r}")
+        raise BadInput("version", f'only webhook version "4" is understood, got {version!r}')
     alerts = body.get("alerts")
     if not isinstance(alerts, list):
         raise BadInput("alerts", "expected a list of alerts")

@@ -91,8 +91,9 @@ class Incident:
             self.truncated_alerts,
             self.merged_into,
             tuple((a.regulator, a.reportable, a.since, a.forecast_at) for a in self.assessments),
-            tuple(tuple((c.met, c.since, c.forecast_at) for c in a.criteria)
-                  for a in self.assessments),
+            tuple(
+                tuple((c.met, c.since, c.forecast_at) for c in a.criteria) for a in self.assessments
+            ),
             self.impact,
         )
 
@@ -331,8 +332,9 @@ class Engine:
             changed |= self._recompute_key(key, now)
         for inc in stored:  # merged-away incidents stay visible as such
             if inc.merged_into is not None and inc.id not in self.incidents:
-                self._merged_stub(inc.id, inc.key, inc.started_at, list(inc.episodes),
-                                  inc.merged_into)
+                self._merged_stub(
+                    inc.id, inc.key, inc.started_at, list(inc.episodes), inc.merged_into
+                )
         self._restored_started = {}
         return changed
 
@@ -385,9 +387,18 @@ class Engine:
         self, inc_id: str, key: str, started: datetime, eks: list[EpisodeKey], into: str
     ) -> None:
         self.incidents[inc_id] = Incident(
-            id=inc_id, key=key, episodes=list(eks), started_at=started, state=CLOSED,
-            ended_at=None, closes_at=None, jurisdictions=[], timeline=[],
-            impact=summarise([]), assessments=[], merged_into=into,
+            id=inc_id,
+            key=key,
+            episodes=list(eks),
+            started_at=started,
+            state=CLOSED,
+            ended_at=None,
+            closes_at=None,
+            jurisdictions=[],
+            timeline=[],
+            impact=summarise([]),
+            assessments=[],
+            merged_into=into,
         )
 
     def _store_if_changed(self, incident: Incident) -> bool:
@@ -402,8 +413,18 @@ class Engine:
     ) -> Incident:
         intervals = [(ek[1], ends[ek], self.targets[ek]) for ek in part.episodes]
         timeline = build_timeline(self.topology, intervals)
-        return self._evaluate(inc_id, part.key, part.episodes, part.started_at, part.last_end,
-                              part.reach, timeline, _Derived.of(timeline), ends, now)
+        return self._evaluate(
+            inc_id,
+            part.key,
+            part.episodes,
+            part.started_at,
+            part.last_end,
+            part.reach,
+            timeline,
+            _Derived.of(timeline),
+            ends,
+            now,
+        )
 
     def _evaluate(
         self,
@@ -428,8 +449,9 @@ class Engine:
             prev
             if prev is not None and not _due_before(prev, now)
             else evaluate(derived.measures, rs, self.topology, now)
-            for rs, prev in zip(self.rule_sets, previous or [None] * len(self.rule_sets),
-                                strict=True)
+            for rs, prev in zip(
+                self.rule_sets, previous or [None] * len(self.rule_sets), strict=True
+            )
         ]
         stale: list[str] = []
         next_stale: datetime | None = None
@@ -443,9 +465,7 @@ class Engine:
                     next_stale = stale_at
         # Every criterion's crossing is due, not only the assessment's: once a rule set is
         # reportable its other criteria still turn met (the console and reports list them).
-        due = [
-            c.forecast_at for a in assessments for c in a.criteria if c.forecast_at is not None
-        ]
+        due = [c.forecast_at for a in assessments for c in a.criteria if c.forecast_at is not None]
         if not closed and reach is not None:
             due.append(reach)
         if next_stale is not None:
@@ -492,13 +512,25 @@ class Engine:
             eks = incident.episodes
             ends = effective_ends(self.episodes[ek] for ek in self._by_key.get(incident.key, ()))
             part_reach = self._reach(incident, ends)
-            last_end = None if any(ends[ek] is None for ek in eks) else max(
-                e for ek in eks if (e := ends[ek]) is not None
+            last_end = (
+                None
+                if any(ends[ek] is None for ek in eks)
+                else max(e for ek in eks if (e := ends[ek]) is not None)
             )
             derived = incident.derived or _Derived.of(incident.timeline)
-            rebuilt = self._evaluate(inc_id, incident.key, eks, incident.started_at, last_end,
-                                     part_reach, incident.timeline, derived, ends, now,
-                                     incident.assessments or None)
+            rebuilt = self._evaluate(
+                inc_id,
+                incident.key,
+                eks,
+                incident.started_at,
+                last_end,
+                part_reach,
+                incident.timeline,
+                derived,
+                ends,
+                now,
+                incident.assessments or None,
+            )
             if self._store_if_changed(rebuilt):
                 changed.add(inc_id)
         return changed

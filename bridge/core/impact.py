@@ -193,7 +193,9 @@ def build_timeline(topology: Topology, intervals: Iterable[Interval]) -> list[Po
             at, out_vec, _degradation_vector(topology, outage.elements, degraded), dict(signals)
         )
         if points and (points[-1].outage, points[-1].degradation, points[-1].signals) == (
-            point.outage, point.degradation, point.signals
+            point.outage,
+            point.degradation,
+            point.signals,
         ):
             continue  # nothing visible changed at this instant
         points.append(point)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bridge.core.impact import Point
-from bridge.core.topology import Topology, Vector
+from bridge.core.topology import Topology
 
 CRITERION_KINDS = (
     "connections",
@@ -156,8 +156,11 @@ class Measures:
         self._series: dict[tuple[str, ...], list[float]] = {}
         self._keys: dict[tuple[tuple[str, ...], int], list[tuple[str, ...]]] = {}
         for i, point in enumerate(timeline):
-            for mode, vec in (("outage", point.outage), ("any", point.outage),
-                              ("any", point.degradation)):
+            for mode, vec in (
+                ("outage", point.outage),
+                ("any", point.outage),
+                ("any", point.degradation),
+            ):
                 for key, value in vec.items():
                     if key[0] == "conn":
                         self._add((mode, "conn", key[1], key[2]), i, value)
@@ -252,8 +255,9 @@ def _pct(x: float) -> str:
     return f"{x * 100:.1f} %"
 
 
-def _scan(m: Measures, values: Sequence[float], threshold: float, c: Criterion,
-          now: datetime) -> _Run:
+def _scan(
+    m: Measures, values: Sequence[float], threshold: float, c: Criterion, now: datetime
+) -> _Run:
     return sustained_arrays(m.times, values, threshold, c.min_duration, now)
 
 
@@ -276,9 +280,7 @@ def _eval_share(
     services = [c.service] if c.service else m.services(j)
     candidates = []
     for service in services:
-        regions: list[str | None] = (
-            list(m.regions(j, service)) if c.scope == "region" else [None]
-        )
+        regions: list[str | None] = list(m.regions(j, service)) if c.scope == "region" else [None]
         for region in regions:
             total = (
                 topo.region_total(j, service, region)
@@ -344,13 +346,25 @@ def evaluate_criterion(
         return _eval_share(c, m, topo, j, now)
     if c.kind == "area":
         return _eval_simple(
-            c, m, ("area", j), c.min_area_km2, f"area in {j}",
-            lambda x: f"{_fmt_num(x)} km²", f"{_fmt_num(c.min_area_km2)} km²", now,
+            c,
+            m,
+            ("area", j),
+            c.min_area_km2,
+            f"area in {j}",
+            lambda x: f"{_fmt_num(x)} km²",
+            f"{_fmt_num(c.min_area_km2)} km²",
+            now,
         )
     if c.kind == "capacity":
         return _eval_simple(
-            c, m, ("cap", j), c.min_capacity_share, f"capacity in {j}",
-            _pct, _pct(c.min_capacity_share), now,
+            c,
+            m,
+            ("cap", j),
+            c.min_capacity_share,
+            f"capacity in {j}",
+            _pct,
+            _pct(c.min_capacity_share),
+            now,
         )
     if c.kind in ("emergency_112", "societal", "wholesale"):
         noun = {
@@ -359,8 +373,14 @@ def evaluate_criterion(
             "wholesale": "wholesale element(s)",
         }[c.kind]
         return _eval_simple(
-            c, m, ("flag", j, c.kind), 1, f"{c.kind} in {j}",
-            lambda x: f"{int(x)} {noun}", f"one {noun[:-3]}", now,
+            c,
+            m,
+            ("flag", j, c.kind),
+            1,
+            f"{c.kind} in {j}",
+            lambda x: f"{int(x)} {noun}",
+            f"one {noun[:-3]}",
+            now,
         )
     if c.kind == "severity":
         return _eval_severity(c, m, rs, j, now)

@@ -22,7 +22,8 @@ from bridge.errors import BadInput
 #: An impact vector. Keys are tuples:
 #: ``("conn", jurisdiction, service, region)`` → active connections,
 #: ``("area", jurisdiction)`` → km², ``("cap", jurisdiction)`` → capacity share (0..1),
-#: ``("flag", jurisdiction, name)`` → number of flagged elements (emergency_112, societal, wholesale).
+#: ``("flag", jurisdiction, name)`` → number of flagged elements (emergency_112, societal,
+#: wholesale).
 Vector = dict[tuple[str, ...], float]
 
 FLAGS = ("emergency_112", "societal", "wholesale")

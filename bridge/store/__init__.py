@@ -9,7 +9,7 @@ __all__ = ["IncidentRecord", "SqliteStore", "Store", "make_store"]
 
 
 def make_store(url: str) -> Store:
-    """``sqlite:///PATH`` → SqliteStore. ``redis://`` is not implemented yet (issue: Redis store)."""
+    """``sqlite:///PATH`` → SqliteStore. ``redis://`` is not implemented yet (Redis issue)."""
     if url.startswith("sqlite:///"):
         return SqliteStore(url)
     raise ValueError(f"store {url!r}: only sqlite:/// is implemented in this version")

@@ -76,8 +76,15 @@ def _row_to_episode(row: Sequence[Any]) -> AlertEpisode:
 
 def _episode_row(ep: AlertEpisode) -> tuple[Any, ...]:
     return (
-        ep.fingerprint, ts(ep.starts_at), ep.status, opt_ts(ep.ends_at), dumps(ep.labels),
-        dumps(ep.annotations), ts(ep.first_seen), ts(ep.last_seen), ep.generator_url,
+        ep.fingerprint,
+        ts(ep.starts_at),
+        ep.status,
+        opt_ts(ep.ends_at),
+        dumps(ep.labels),
+        dumps(ep.annotations),
+        ts(ep.first_seen),
+        ts(ep.last_seen),
+        ep.generator_url,
         ep.group_key,
     )
 
@@ -96,12 +103,18 @@ _UPSERT = (
     f"INSERT INTO alerts ({_ALERT_COLUMNS}) VALUES {{values}} "
     "ON CONFLICT(fingerprint, starts_at) DO UPDATE SET "
     + ", ".join(
-        [f"{c} = CASE WHEN {_NEW_WINS} THEN excluded.{c} ELSE alerts.{c} END"
-         for c in ("status", "ends_at", "labels")]
-        + [f"{c} = CASE WHEN {_NEWER} THEN excluded.{c} ELSE alerts.{c} END"
-           for c in ("annotations", "generator_url", "group_key")]
-        + ["first_seen = min(alerts.first_seen, excluded.first_seen)",
-           "last_seen = max(alerts.last_seen, excluded.last_seen)"]
+        [
+            f"{c} = CASE WHEN {_NEW_WINS} THEN excluded.{c} ELSE alerts.{c} END"
+            for c in ("status", "ends_at", "labels")
+        ]
+        + [
+            f"{c} = CASE WHEN {_NEWER} THEN excluded.{c} ELSE alerts.{c} END"
+            for c in ("annotations", "generator_url", "group_key")
+        ]
+        + [
+            "first_seen = min(alerts.first_seen, excluded.first_seen)",
+            "last_seen = max(alerts.last_seen, excluded.last_seen)",
+        ]
     )
     + f" RETURNING {_ALERT_COLUMNS}"
 )
@@ -133,7 +146,9 @@ class SqliteStore(Store):
     # ---- lifecycle ----------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(
-            self.path, timeout=self.busy_timeout_ms / 1000, isolation_level=None,
+            self.path,
+            timeout=self.busy_timeout_ms / 1000,
+            isolation_level=None,
             check_same_thread=False,
         )
         conn.execute(f"PRAGMA busy_timeout={self.busy_timeout_ms}")
@@ -145,13 +160,16 @@ class SqliteStore(Store):
     def _migrate(self, conn: sqlite3.Connection) -> None:
         conn.execute("BEGIN IMMEDIATE")
         try:
-            conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+            )
             row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
             current = int(row[0]) if row else 0
             if current > SCHEMA_VERSION:
                 raise StoreUnavailable(
-                    "open", f"{self.path} has schema {current}, newer than this bridge's "
-                    f"{SCHEMA_VERSION}: upgrade the bridge"
+                    "open",
+                    f"{self.path} has schema {current}, newer than this bridge's "
+                    f"{SCHEMA_VERSION}: upgrade the bridge",
                 )
             for version in range(current + 1, SCHEMA_VERSION + 1):
                 for statement in _MIGRATIONS[version].split(";"):
@@ -290,8 +308,14 @@ class SqliteStore(Store):
             conn.execute(
                 "INSERT INTO deliveries(received_at, receiver, group_key, status, alerts, "
                 "truncated) VALUES (?,?,?,?,?,?)",
-                (ts(received_at), delivery.receiver, delivery.group_key, delivery.status,
-                 len(delivery.episodes), delivery.truncated_alerts),
+                (
+                    ts(received_at),
+                    delivery.receiver,
+                    delivery.group_key,
+                    delivery.status,
+                    len(delivery.episodes),
+                    delivery.truncated_alerts,
+                ),
             )
             conn.execute(
                 "INSERT INTO group_truncation(group_key, truncated, updated_at) VALUES (?,?,?) "
@@ -322,15 +346,23 @@ class SqliteStore(Store):
             "recent_deliveries",
             lambda c: c.execute(
                 "SELECT received_at, receiver, group_key, status, alerts, truncated "
-                "FROM deliveries ORDER BY id DESC LIMIT ?", (limit,),
+                "FROM deliveries ORDER BY id DESC LIMIT ?",
+                (limit,),
             ).fetchall(),
         )
         return [DeliveryRecord(parse_ts(r[0]), r[1], r[2], r[3], r[4], r[5]) for r in rows]
 
     async def save_incidents(self, records: Sequence[IncidentRecord]) -> None:
         rows = [
-            (r.id, r.key, ts(r.started_at), r.state, r.merged_into,
-             dumps([[fp, ts(at)] for fp, at in r.episodes]), dumps(r.document))
+            (
+                r.id,
+                r.key,
+                ts(r.started_at),
+                r.state,
+                r.merged_into,
+                dumps([[fp, ts(at)] for fp, at in r.episodes]),
+                dumps(r.document),
+            )
             for r in records
         ]
 
@@ -346,7 +378,11 @@ class SqliteStore(Store):
     @staticmethod
     def _record(row: Sequence[Any]) -> IncidentRecord:
         return IncidentRecord(
-            id=row[0], key=row[1], started_at=parse_ts(row[2]), state=row[3], merged_into=row[4],
+            id=row[0],
+            key=row[1],
+            started_at=parse_ts(row[2]),
+            state=row[3],
+            merged_into=row[4],
             episodes=[(fp, parse_ts(at)) for fp, at in json.loads(row[5])],
             document=json.loads(row[6]),
         )
@@ -366,7 +402,8 @@ class SqliteStore(Store):
             "get_incident",
             lambda c: c.execute(
                 "SELECT id, key, started_at, state, merged_into, episodes, document "
-                "FROM incidents WHERE id=?", (incident_id,),
+                "FROM incidents WHERE id=?",
+                (incident_id,),
             ).fetchone(),
         )
         return self._record(row) if row else None

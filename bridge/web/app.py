@@ -52,10 +52,14 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         reason = exc.reason
         detail = exc.text or reason
         if exc.status == 413:
-            detail = f"request body exceeds the limit of {request.app[CONFIG].config.server.max_body_bytes} bytes"
-        return error(exc.status, reason.lower(), detail, **{
-            k: v for k, v in exc.headers.items() if k.lower() in ("www-authenticate", "allow")
-        })
+            limit = request.app[CONFIG].config.server.max_body_bytes
+            detail = f"request body exceeds the limit of {limit} bytes"
+        return error(
+            exc.status,
+            reason.lower(),
+            detail,
+            **{k: v for k, v in exc.headers.items() if k.lower() in ("www-authenticate", "allow")},
+        )
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error(500, "internal error", "see the bridge's log")
@@ -74,8 +78,12 @@ async def alertmanager_webhook(request: web.Request) -> web.Response:
 async def _webhook(request: web.Request) -> web.Response:
     cfg = request.app[CONFIG].config
     if webhook_allowed(cfg.auth, request.headers.get("Authorization")) is None:
-        return error(401, "unauthorized", "webhook needs a configured bearer token or basic auth",
-                     **{"WWW-Authenticate": 'Bearer realm="incident-bridge"'})
+        return error(
+            401,
+            "unauthorized",
+            "webhook needs a configured bearer token or basic auth",
+            **{"WWW-Authenticate": 'Bearer realm="incident-bridge"'},
+        )
     limit = cfg.server.max_body_bytes
     if request.content_length is not None and request.content_length > limit:
         return error(413, "payload too large", f"request body exceeds the limit of {limit} bytes")
@@ -171,8 +179,9 @@ def create_app(
     )
     metrics.attach_state(StateCollector(lambda: service.engine, service.clock.now))
     # one byte over the limit lets the handler tell "too large" from "exactly at the limit"
-    app = web.Application(client_max_size=cfg.server.max_body_bytes + 1,
-                          middlewares=[error_middleware])
+    app = web.Application(
+        client_max_size=cfg.server.max_body_bytes + 1, middlewares=[error_middleware]
+    )
     app[SERVICE] = service
     app[METRICS] = metrics
     app[CONFIG] = loaded

@@ -38,9 +38,7 @@ def document() -> dict[str, Any]:
                     "requestBody": {
                         "required": True,
                         "content": {
-                            "application/json": {
-                                "schema": {"$ref": "#/components/schemas/Webhook"}
-                            }
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Webhook"}}
                         },
                     },
                     "responses": {
@@ -70,15 +68,24 @@ def document() -> dict[str, Any]:
                         {
                             "name": "state",
                             "in": "query",
-                            "schema": {"type": "string", "enum": ["open", "closed", "all"],
-                                       "default": "open"},
+                            "schema": {
+                                "type": "string",
+                                "enum": ["open", "closed", "all"],
+                                "default": "open",
+                            },
                         }
                     ],
                     "responses": {
                         "200": _json(
-                            {"type": "object", "properties": {"incidents": {
-                                "type": "array",
-                                "items": {"$ref": "#/components/schemas/IncidentSummary"}}}},
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "incidents": {
+                                        "type": "array",
+                                        "items": {"$ref": "#/components/schemas/IncidentSummary"},
+                                    }
+                                },
+                            },
                             "Incidents, newest first",
                         ),
                         "400": _err("Unknown state"),
@@ -92,8 +99,7 @@ def document() -> dict[str, Any]:
                     "summary": "One incident in full",
                     "security": bearer,
                     "parameters": [
-                        {"name": "id", "in": "path", "required": True,
-                         "schema": {"type": "string"}}
+                        {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
                     ],
                     "responses": {
                         "200": _json({"$ref": "#/components/schemas/Incident"}, "The incident"),
@@ -104,8 +110,10 @@ def document() -> dict[str, Any]:
                 }
             },
             "/api/v1/openapi.json": {
-                "get": {"summary": "This document",
-                        "responses": {"200": {"description": "OpenAPI 3 document"}}}
+                "get": {
+                    "summary": "This document",
+                    "responses": {"200": {"description": "OpenAPI 3 document"}},
+                }
             },
             "/healthz": {
                 "get": {"summary": "Liveness", "responses": {"200": {"description": "alive"}}}
@@ -113,13 +121,17 @@ def document() -> dict[str, Any]:
             "/readyz": {
                 "get": {
                     "summary": "Readiness: started and store reachable",
-                    "responses": {"200": {"description": "ready"},
-                                  "503": _err("not ready; detail says why")},
+                    "responses": {
+                        "200": {"description": "ready"},
+                        "503": _err("not ready; detail says why"),
+                    },
                 }
             },
             "/metrics": {
-                "get": {"summary": "Prometheus metrics",
-                        "responses": {"200": {"description": "text exposition format"}}}
+                "get": {
+                    "summary": "Prometheus metrics",
+                    "responses": {"200": {"description": "text exposition format"}},
+                }
             },
         },
         "components": {
@@ -142,27 +154,41 @@ def document() -> dict[str, Any]:
                         "truncatedAlerts": {"type": "integer", "minimum": 0},
                         "status": {"type": "string", "enum": ["firing", "resolved"]},
                         "receiver": {"type": "string"},
-                        "alerts": {"type": "array", "items": {
-                            "type": "object",
-                            "required": ["status", "fingerprint", "startsAt"],
-                            "properties": {
-                                "status": {"type": "string", "enum": ["firing", "resolved"]},
-                                "fingerprint": {"type": "string"},
-                                "labels": {"type": "object",
-                                           "additionalProperties": {"type": "string"}},
-                                "annotations": {"type": "object",
-                                                "additionalProperties": {"type": "string"}},
-                                "startsAt": {"type": "string", "format": "date-time"},
-                                "endsAt": {"type": "string", "format": "date-time"},
-                                "generatorURL": {"type": "string"},
+                        "alerts": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["status", "fingerprint", "startsAt"],
+                                "properties": {
+                                    "status": {"type": "string", "enum": ["firing", "resolved"]},
+                                    "fingerprint": {"type": "string"},
+                                    "labels": {
+                                        "type": "object",
+                                        "additionalProperties": {"type": "string"},
+                                    },
+                                    "annotations": {
+                                        "type": "object",
+                                        "additionalProperties": {"type": "string"},
+                                    },
+                                    "startsAt": {"type": "string", "format": "date-time"},
+                                    "endsAt": {"type": "string", "format": "date-time"},
+                                    "generatorURL": {"type": "string"},
+                                },
                             },
-                        }},
+                        },
                     },
                 },
                 "IncidentSummary": {
                     "type": "object",
-                    "required": ["id", "state", "started_at", "ended_at", "alerts",
-                                 "jurisdictions", "impact"],
+                    "required": [
+                        "id",
+                        "state",
+                        "started_at",
+                        "ended_at",
+                        "alerts",
+                        "jurisdictions",
+                        "impact",
+                    ],
                     "properties": {
                         "id": {"type": "string"},
                         "state": {"type": "string", "enum": ["open", "closed"]},
@@ -171,35 +197,56 @@ def document() -> dict[str, Any]:
                         "alerts": {"type": "array", "items": {"type": "string"}},
                         "jurisdictions": {"type": "array", "items": {"type": "string"}},
                         "impact": {"type": "object"},
-                        "reportable": {"type": "object",
-                                       "additionalProperties": {"type": "boolean"}},
+                        "reportable": {
+                            "type": "object",
+                            "additionalProperties": {"type": "boolean"},
+                        },
                         "warnings": {"type": "array", "items": {"type": "string"}},
                     },
                 },
                 "Incident": {
                     "allOf": [
                         {"$ref": "#/components/schemas/IncidentSummary"},
-                        {"type": "object",
-                         "required": ["assessments", "obligations"],
-                         "properties": {
-                             "assessments": {"type": "array", "items": {
-                                 "type": "object",
-                                 "required": ["regulator", "reportable", "since", "criteria"],
-                                 "properties": {
-                                     "regulator": {"type": "string"},
-                                     "reportable": {"type": "boolean"},
-                                     "since": {"type": "string", "nullable": True},
-                                     "seconds_to_reportable": {"type": "number",
-                                                               "nullable": True},
-                                     "criteria": {"type": "array", "items": {
-                                         "type": "object",
-                                         "required": ["id", "met", "reason"],
-                                         "properties": {"id": {"type": "string"},
+                        {
+                            "type": "object",
+                            "required": ["assessments", "obligations"],
+                            "properties": {
+                                "assessments": {
+                                    "type": "array",
+                                    "items": {
+                                        "type": "object",
+                                        "required": [
+                                            "regulator",
+                                            "reportable",
+                                            "since",
+                                            "criteria",
+                                        ],
+                                        "properties": {
+                                            "regulator": {"type": "string"},
+                                            "reportable": {"type": "boolean"},
+                                            "since": {"type": "string", "nullable": True},
+                                            "seconds_to_reportable": {
+                                                "type": "number",
+                                                "nullable": True,
+                                            },
+                                            "criteria": {
+                                                "type": "array",
+                                                "items": {
+                                                    "type": "object",
+                                                    "required": ["id", "met", "reason"],
+                                                    "properties": {
+                                                        "id": {"type": "string"},
                                                         "met": {"type": "boolean"},
-                                                        "reason": {"type": "string"}}}},
-                                 }}},
-                             "obligations": {"type": "array", "items": {"type": "object"}},
-                         }},
+                                                        "reason": {"type": "string"},
+                                                    },
+                                                },
+                                            },
+                                        },
+                                    },
+                                },
+                                "obligations": {"type": "array", "items": {"type": "object"}},
+                            },
+                        },
                     ]
                 },
             },

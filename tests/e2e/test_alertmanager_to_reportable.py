@@ -93,15 +93,22 @@ async def test_alerts_through_alertmanager_become_reportable_exactly_on_time(bri
     start = bridge.clock.now() - timedelta(hours=1, minutes=50)
     reportable_at = start + timedelta(hours=2)
     async with AlertmanagerProcess(
-        f"{bridge.url}/api/v1/alertmanager", bearer_token=WEBHOOK_TOKEN, group_by=["alertname"],
+        f"{bridge.url}/api/v1/alertmanager",
+        bearer_token=WEBHOOK_TOKEN,
+        group_by=["alertname"],
     ) as am:
         far = datetime.now(UTC) + timedelta(hours=6)
-        await am.post_alerts([
-            {"labels": {"alertname": "OltDown", "element": element, "severity": "major"},
-             "annotations": {"summary": f"{element} unreachable"},
-             "startsAt": start, "endsAt": far}
-            for element in ("se-olt-ostersund-1", "se-olt-ostersund-2")
-        ])
+        await am.post_alerts(
+            [
+                {
+                    "labels": {"alertname": "OltDown", "element": element, "severity": "major"},
+                    "annotations": {"summary": f"{element} unreachable"},
+                    "startsAt": start,
+                    "endsAt": far,
+                }
+                for element in ("se-olt-ostersund-1", "se-olt-ostersund-2")
+            ]
+        )
         incident = await bridge.wait_for(
             lambda incs: next((i for i in incs if len(i["alerts"]) == 2), None),
             "one incident with both alerts",
@@ -132,5 +139,11 @@ async def test_alerts_through_alertmanager_become_reportable_exactly_on_time(bri
         met = [c["id"] for c in pts["criteria"] if c["met"]]
         assert met == ["conn-10k-2h"]
         metrics = await bridge.get("/metrics")
-        assert f'bridge_incident_reportable{{incident="{incident["id"]}",regulator="pts"}} 1.0' in metrics
-        assert f'bridge_incident_seconds_to_reportable{{incident="{incident["id"]}",regulator="pts"}}' not in metrics
+        assert (
+            f'bridge_incident_reportable{{incident="{incident["id"]}",regulator="pts"}} 1.0'
+            in metrics
+        )
+        assert (
+            f'bridge_incident_seconds_to_reportable{{incident="{incident["id"]}",regulator="pts"}}'
+            not in metrics
+        )

@@ -17,7 +17,12 @@ def check_config(config: Path | str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_")}
     return subprocess.run(
         [sys.executable, "-m", "bridge", "check-config", "-c", str(config)],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=60, check=False,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -29,8 +34,11 @@ def test_check_config_accepts_the_shipped_config() -> None:
     out = run.stdout
     assert out.startswith("configuration OK: config/bridge.yaml")
     assert "inventory: 11 elements" in out
-    for regulator, rule_set in (("pts", "pts-outage"), ("nkom", "nkom-varsel"),
-                                ("enisa", "enisa-matrix")):
+    for regulator, rule_set in (
+        ("pts", "pts-outage"),
+        ("nkom", "nkom-varsel"),
+        ("enisa", "enisa-matrix"),
+    ):
         line = next(x for x in out.splitlines() if f" {regulator}: rule set {rule_set} " in x)
         assert line.strip().startswith("on ")
         assert "NOT VERIFIED" in line

@@ -19,7 +19,11 @@ def run_replay(config: Path, records: list[dict]) -> subprocess.CompletedProcess
     recording.write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
     return subprocess.run(
         [sys.executable, "-m", "bridge", "replay", "-c", str(config), str(recording)],
-        cwd=REPO, capture_output=True, text=True, timeout=60, check=False,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -27,11 +31,11 @@ def test_replay_prints_when_the_incident_became_reportable(tmp_path: Path):
     """An outage of 11 500 internet connections recorded for 2h10m is reported as reportable to
     PTS at start + 2h (rule conn-10k-2h), judged by the recording's own timestamps."""
     config = write_config(tmp_path)
-    body = webhook(alert("a", T0, element="se-olt-ostersund-1"),
-                   alert("b", T0, element="se-olt-ostersund-2"))
+    body = webhook(
+        alert("a", T0, element="se-olt-ostersund-1"), alert("b", T0, element="se-olt-ostersund-2")
+    )
     records = [
-        {"received_at": (T0 + timedelta(minutes=m)).isoformat(), "body": body}
-        for m in (1, 60, 130)
+        {"received_at": (T0 + timedelta(minutes=m)).isoformat(), "body": body} for m in (1, 60, 130)
     ]
     result = run_replay(config, records)
     assert result.returncode == 0, result.stderr

@@ -4,7 +4,6 @@ restart the incidents and assessments are the same as before."""
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import socket
@@ -44,7 +43,9 @@ class BridgeProcess:
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "bridge", "serve", "-c", str(self.config)],
-                cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
+                cwd=REPO,
+                stdout=out,
+                stderr=subprocess.STDOUT,
                 env={k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_")},
             )
 
@@ -120,14 +121,24 @@ async def test_kill9_loses_nothing_acknowledged_and_restores_the_same_incidents(
     t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
     async with aiohttp.ClientSession() as session:
         for body in (
-            webhook(alert("a1", t0, element="se-olt-ostersund-1"),
-                    alert("a2", t0, element="se-olt-ostersund-2")),
+            webhook(
+                alert("a1", t0, element="se-olt-ostersund-1"),
+                alert("a2", t0, element="se-olt-ostersund-2"),
+            ),
             webhook(alert("n1", t0, element="no-cell-ullevaal", severity="critical")),
-            webhook(alert("a1", t0, status="resolved", ends_at=t0 + timedelta(hours=2, minutes=30),
-                          element="se-olt-ostersund-1")),
+            webhook(
+                alert(
+                    "a1",
+                    t0,
+                    status="resolved",
+                    ends_at=t0 + timedelta(hours=2, minutes=30),
+                    element="se-olt-ostersund-1",
+                )
+            ),
         ):
-            async with session.post(bridge.url + "/api/v1/alertmanager", json=body,
-                                    headers=AUTH) as r:
+            async with session.post(
+                bridge.url + "/api/v1/alertmanager", json=body, headers=AUTH
+            ) as r:
                 assert r.status == 200, await r.text()
         await asyncio.sleep(0.3)  # let the post-ingest flush of derived incidents run
         before = await snapshot(session, bridge.url)
@@ -140,11 +151,14 @@ async def test_kill9_loses_nothing_acknowledged_and_restores_the_same_incidents(
         acked: set[str] = set()
 
         async def storm_sender(n: int) -> None:
-            body = webhook(*[alert(f"storm-{n}-{i}", t0, incident="storm", element="x")
-                             for i in range(20)], group_key=f"storm-{n}")
+            body = webhook(
+                *[alert(f"storm-{n}-{i}", t0, incident="storm", element="x") for i in range(20)],
+                group_key=f"storm-{n}",
+            )
             try:
-                async with session.post(bridge.url + "/api/v1/alertmanager", json=body,
-                                        headers=AUTH) as r:
+                async with session.post(
+                    bridge.url + "/api/v1/alertmanager", json=body, headers=AUTH
+                ) as r:
                     if r.status == 200:
                         acked.update(a["fingerprint"] for a in body["alerts"])
             except aiohttp.ClientError:

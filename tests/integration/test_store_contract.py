@@ -115,8 +115,12 @@ async def test_truncation_is_kept_per_group(store: Store):
 async def test_incidents_round_trip(store: Store):
     """save_incidents upserts records that load_incidents and get_incident return unchanged."""
     record = IncidentRecord(
-        id="inc-1", key="topo:site", started_at=T0, state="open",
-        episodes=[("a", T0), ("b", T0 + timedelta(seconds=1))], merged_into=None,
+        id="inc-1",
+        key="topo:site",
+        started_at=T0,
+        state="open",
+        episodes=[("a", T0), ("b", T0 + timedelta(seconds=1))],
+        merged_into=None,
         document={"id": "inc-1", "impact": {"current": 5}, "name": "Östersund"},
     )
     await store.save_incidents([record])
@@ -171,8 +175,13 @@ def test_store_merge_equals_the_core_merge_in_any_order(observations, rnd):  # t
     folding them with core merge_episode gives."""
     episodes = []
     for status, end, seen, note in observations:
-        body = alert("fp", T0, status=status, ends_at=T0 + timedelta(minutes=end)
-                     if status == "resolved" else None, annotations={"summary": note})
+        body = alert(
+            "fp",
+            T0,
+            status=status,
+            ends_at=T0 + timedelta(minutes=end) if status == "resolved" else None,
+            annotations={"summary": note},
+        )
         received = T0 + timedelta(minutes=seen)
         episodes.append((parse_webhook(webhook(body), received), received))
     rnd.shuffle(episodes)
@@ -195,7 +204,10 @@ def test_store_merge_equals_the_core_merge_in_any_order(observations, rnd):  # t
             (stored,) = asyncio.run(run())
             assert expected is not None
             assert (stored.status, stored.ends_at, stored.first_seen, stored.last_seen) == (
-                expected.status, expected.ends_at, expected.first_seen, expected.last_seen
+                expected.status,
+                expected.ends_at,
+                expected.first_seen,
+                expected.last_seen,
             ), name
             if len({received for _, received in episodes}) == len(episodes):
                 assert stored.annotations == expected.annotations, name

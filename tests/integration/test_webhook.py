@@ -37,7 +37,9 @@ def config_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def client(aiohttp_client: ClientFactory, config_path: Path, clock: FakeClock) -> TestClient[Any, Any]:
+async def client(
+    aiohttp_client: ClientFactory, config_path: Path, clock: FakeClock
+) -> TestClient[Any, Any]:
     app = create_app(load_config(config_path, env={}), clock=clock, registry=CollectorRegistry())
     return await aiohttp_client(app)
 
@@ -51,7 +53,9 @@ def db_counts(config_path: Path) -> tuple[int, int, int]:
         )
 
 
-async def post(client: TestClient[Any, Any], body: Any, headers: dict[str, str] | None = None) -> Any:
+async def post(
+    client: TestClient[Any, Any], body: Any, headers: dict[str, str] | None = None
+) -> Any:
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     data = io.BytesIO(raw)  # aiohttp warns on large raw bodies
     return await client.post(
@@ -80,14 +84,22 @@ async def test_duplicate_and_reordered_deliveries_are_harmless(client, clock):
     resolved alert in one incident."""
     t0 = clock.now() - timedelta(minutes=20)
     firing = webhook(alert("fp1", t0, element="se-olt-ostersund-1"))
-    resolved = webhook(alert("fp1", t0, status="resolved", ends_at=t0 + timedelta(minutes=10),
-                             element="se-olt-ostersund-1"))
+    resolved = webhook(
+        alert(
+            "fp1",
+            t0,
+            status="resolved",
+            ends_at=t0 + timedelta(minutes=10),
+            element="se-olt-ostersund-1",
+        )
+    )
     for body in (firing, resolved, firing, resolved, firing):
         assert (await post(client, body)).status == 200
     listing = await (await client.get("/api/v1/incidents?state=all", headers=API)).json()
     assert len(listing["incidents"]) == 1
-    detail = await (await client.get(f"/api/v1/incidents/{listing['incidents'][0]['id']}",
-                                     headers=API)).json()
+    detail = await (
+        await client.get(f"/api/v1/incidents/{listing['incidents'][0]['id']}", headers=API)
+    ).json()
     assert [a["status"] for a in detail["alert_details"]] == ["resolved"]
     assert detail["impact"]["current"] == 0
     assert detail["impact"]["peak"] == 6000 + 2500 + 1500
@@ -101,21 +113,33 @@ async def test_duplicate_and_reordered_deliveries_are_harmless(client, clock):
         ({"version": "4"}, "alerts"),
         ({"version": "4", "alerts": [{"status": "firing"}]}, "alerts[0].fingerprint"),
         (
-            {"version": "4", "alerts": [{"status": "firing", "fingerprint": "x",
-                                         "startsAt": "yesterday"}]},
+            {
+                "version": "4",
+                "alerts": [{"status": "firing", "fingerprint": "x", "startsAt": "yesterday"}],
+            },
             "alerts[0].startsAt",
         ),
         (
-            {"version": "4", "alerts": [{"status": "firing", "fingerprint": "x",
-                                         "startsAt": "2026-11-23T10:00:00Z",
-                                         "labels": {"a": 1}}]},
+            {
+                "version": "4",
+                "alerts": [
+                    {
+                        "status": "firing",
+                        "fingerprint": "x",
+                        "startsAt": "2026-11-23T10:00:00Z",
+                        "labels": {"a": 1},
+                    }
+                ],
+            },
             "alerts[0].labels.a",
         ),
         ({"version": "4", "alerts": [], "truncatedAlerts": -1}, "truncatedAlerts"),
         ([1, 2], "(body)"),
     ],
 )
-async def test_bad_input_is_400_naming_the_field_and_stores_nothing(client, config_path, body, field):
+async def test_bad_input_is_400_naming_the_field_and_stores_nothing(
+    client, config_path, body, field
+):
     """Malformed bodies get 400 whose detail names the bad field; nothing is written."""
     before = db_counts(config_path)
     resp = await post(client, body)
@@ -202,8 +226,9 @@ async def test_store_locked_by_another_process_gives_503_and_recovers(
 
 async def test_truncated_alerts_are_recorded_and_shown(client, clock):
     """truncatedAlerts is counted in metrics and shown as a warning on the incident."""
-    resp = await post(client, webhook(alert("fp1", clock.now(), element="se-olt-ostersund-1"),
-                                      truncated=7))
+    resp = await post(
+        client, webhook(alert("fp1", clock.now(), element="se-olt-ostersund-1"), truncated=7)
+    )
     inc_id = (await resp.json())["incidents"][0]
     detail = await (await client.get(f"/api/v1/incidents/{inc_id}", headers=API)).json()
     assert detail["truncated_alerts"] == 7
@@ -253,8 +278,17 @@ async def test_incident_detail_has_the_design_fields(client, clock):
     resp = await post(client, webhook(alert("fp1", t0, element="se-olt-ostersund-1")))
     inc_id = (await resp.json())["incidents"][0]
     doc = await (await client.get(f"/api/v1/incidents/{inc_id}", headers=API)).json()
-    for name in ("id", "state", "started_at", "ended_at", "alerts", "jurisdictions", "impact",
-                 "assessments", "obligations"):
+    for name in (
+        "id",
+        "state",
+        "started_at",
+        "ended_at",
+        "alerts",
+        "jurisdictions",
+        "impact",
+        "assessments",
+        "obligations",
+    ):
         assert name in doc, name
     for name in ("current", "peak", "by_service", "by_region"):
         assert name in doc["impact"], name
@@ -283,9 +317,13 @@ async def test_ops_endpoints(client):
     ready = await client.get("/readyz")
     assert ready.status == 200
     text = await (await client.get("/metrics")).text()
-    for name in ("bridge_webhook_requests_total", "bridge_alerts_received_total",
-                 "bridge_incidents_open", "bridge_evaluation_duration_seconds",
-                 "bridge_store_errors_total"):
+    for name in (
+        "bridge_webhook_requests_total",
+        "bridge_alerts_received_total",
+        "bridge_incidents_open",
+        "bridge_evaluation_duration_seconds",
+        "bridge_store_errors_total",
+    ):
         assert name in text, name
 
 

@@ -54,25 +54,48 @@ def network() -> Topology:
             Element("core-se", None, "SE", "SE-0180", kind="core"),
             Element("site-a", "core-se", "SE", "SE-0180", kind="site"),
             Element(
-                "olt-a1", "site-a", "SE", "SE-0180", kind="olt",
-                connections={"internet": 6000, "iptv": 1000}, area_km2=500.0,
-                capacity_share=0.02, emergency_112=True,
+                "olt-a1",
+                "site-a",
+                "SE",
+                "SE-0180",
+                kind="olt",
+                connections={"internet": 6000, "iptv": 1000},
+                area_km2=500.0,
+                capacity_share=0.02,
+                emergency_112=True,
             ),
             Element(
-                "olt-a2", "site-a", "SE", "SE-0180", kind="olt",
-                connections={"internet": 4000}, societal=True,
+                "olt-a2",
+                "site-a",
+                "SE",
+                "SE-0180",
+                kind="olt",
+                connections={"internet": 4000},
+                societal=True,
             ),
             Element("site-b", "core-se", "SE", "SE-1480", kind="site"),
             Element(
-                "olt-b1", "site-b", "SE", "SE-1480", kind="olt",
-                connections={"internet": 10000}, area_km2=800.0, capacity_share=0.05,
+                "olt-b1",
+                "site-b",
+                "SE",
+                "SE-1480",
+                kind="olt",
+                connections={"internet": 10000},
+                area_km2=800.0,
+                capacity_share=0.05,
                 wholesale=True,
             ),
             Element("core-no", None, "NO", "NO-0301", kind="core"),
             Element("site-n", "core-no", "NO", "NO-0301", kind="site"),
             Element(
-                "olt-n1", "site-n", "NO", "NO-0301", kind="olt",
-                connections={"internet": 2000}, societal=True, emergency_112=True,
+                "olt-n1",
+                "site-n",
+                "NO",
+                "NO-0301",
+                kind="olt",
+                connections={"internet": 2000},
+                societal=True,
+                emergency_112=True,
             ),
         ],
         region_names={"SE-0180": "Stockholm", "SE-1480": "Göteborg", "NO-0301": "Oslo"},
@@ -82,29 +105,47 @@ def network() -> Topology:
 def el(element: str, kind: str = OUTAGE, jurisdiction: str = "SE", severity: str = "") -> Target:
     """A target on an inventory element."""
     return Target(
-        key=f"el:{element}", impact_kind=kind, jurisdiction=jurisdiction, element=element,
+        key=f"el:{element}",
+        impact_kind=kind,
+        jurisdiction=jurisdiction,
+        element=element,
         severity=severity,
     )
 
 
 def described(
-    key: str, connections: int, *, service: str = "internet", region: str = "SE-0180",
-    jurisdiction: str = "SE", kind: str = OUTAGE, severity: str = "",
+    key: str,
+    connections: int,
+    *,
+    service: str = "internet",
+    region: str = "SE-0180",
+    jurisdiction: str = "SE",
+    kind: str = OUTAGE,
+    severity: str = "",
 ) -> Target:
     """A self-described target (no inventory element)."""
     return Target(
-        key=key, impact_kind=kind, jurisdiction=jurisdiction,
-        vector={("conn", jurisdiction, service, region): connections}, severity=severity,
+        key=key,
+        impact_kind=kind,
+        jurisdiction=jurisdiction,
+        vector={("conn", jurisdiction, service, region): connections},
+        severity=severity,
     )
 
 
 def rule_set(
-    *criteria: Criterion, jurisdiction: str = "SE", regulator: str = "pts",
+    *criteria: Criterion,
+    jurisdiction: str = "SE",
+    regulator: str = "pts",
     severity_map: dict[str, str] | None = None,
 ) -> RuleSet:
     return RuleSet(
-        id=f"{regulator}-test", regulator=regulator, jurisdiction=jurisdiction,
-        source="unit test", verified=True, criteria=tuple(criteria),
+        id=f"{regulator}-test",
+        regulator=regulator,
+        jurisdiction=jurisdiction,
+        source="unit test",
+        verified=True,
+        criteria=tuple(criteria),
         severity_map=dict(severity_map or {}),
     )
 
@@ -116,7 +157,8 @@ PTS = rule_set(
 NKOM = rule_set(
     Criterion("societal", "societal"),
     Criterion("sev", "severity", levels=("alvorlig", "kritisk")),
-    jurisdiction="NO", regulator="nkom",
+    jurisdiction="NO",
+    regulator="nkom",
     severity_map={"critical": "kritisk", "major": "alvorlig"},
 )
 

@@ -264,7 +264,7 @@ def test_parse_webhook_reads_nanosecond_timestamps_to_the_microsecond() -> None:
 
 
 def test_parse_webhook_converts_non_utc_offsets_to_utc() -> None:
-    """"+02:00" and "-05:30" offsets parse to the same instant expressed in UTC."""
+    """ "+02:00" and "-05:30" offsets parse to the same instant expressed in UTC."""
     body = webhook(alert("fp-1", T0), alert("fp-2", T0))
     body["alerts"][0]["startsAt"] = "2026-11-23T12:00:00+02:00"
     body["alerts"][1]["startsAt"] = "2026-11-23T04:30:00.5-05:30"
@@ -383,9 +383,7 @@ def _observation(resolved: bool, end: int, seen: int) -> AlertEpisode:
 def test_merge_episode_is_a_join_on_structural_state(raw: list[tuple[bool, int, int]]) -> None:
     """Every order and grouping of the same observations, with repeats, merges to one state."""
     obs = [_observation(*r) for r in raw]
-    outcomes = {
-        _structural(reduce(merge_episode, perm)) for perm in itertools.permutations(obs)
-    }
+    outcomes = {_structural(reduce(merge_episode, perm)) for perm in itertools.permutations(obs)}
     assert len(outcomes) == 1  # commutative and associative (fold over every order)
     folded = reduce(merge_episode, obs)
     assert _structural(merge_episode(folded, folded)) == _structural(folded)  # idempotent

@@ -249,7 +249,9 @@ def test_shipped_config_loads() -> None:
     cfg = loaded.config
     assert set(cfg.regulators) == {"pts", "nkom", "enisa"}
     assert {rs.id for rs in loaded.enabled_rule_sets()} == {
-        "pts-outage", "nkom-varsel", "enisa-matrix",
+        "pts-outage",
+        "nkom-varsel",
+        "enisa-matrix",
     }
     assert cfg.rules_dir == REPO / "config" / "rules"
     assert cfg.inventory.path == REPO / "config" / "inventory.yaml"

@@ -10,12 +10,23 @@ import pytest
 CORE = Path(__file__).resolve().parents[2] / "bridge" / "core"
 FORBIDDEN_MODULES = frozenset(
     {
-        "aiohttp", "redis", "sqlite3", "smtplib", "aiosmtplib", "prometheus_client", "socket",
-        "asyncio", "os", "time", "subprocess", "importlib",
+        "aiohttp",
+        "redis",
+        "sqlite3",
+        "smtplib",
+        "aiosmtplib",
+        "prometheus_client",
+        "socket",
+        "asyncio",
+        "os",
+        "time",
+        "subprocess",
+        "importlib",
     }
 )
-CLOCK_CALLS = frozenset({("datetime", "now"), ("datetime", "utcnow"), ("date", "today"),
-                         ("datetime", "today")})
+CLOCK_CALLS = frozenset(
+    {("datetime", "now"), ("datetime", "utcnow"), ("date", "today"), ("datetime", "today")}
+)
 ALLOWED_BRIDGE = ("bridge.core", "bridge.errors")
 
 
@@ -63,8 +74,16 @@ CORE_FILES = sorted(CORE.glob("*.py"))
 def test_the_core_folder_holds_the_expected_modules() -> None:
     """The walk sees the core modules (a wrong path would make the purity test vacuous)."""
     names = {p.name for p in CORE_FILES}
-    assert {"alerts.py", "topology.py", "mapping.py", "impact.py", "rules.py", "incidents.py",
-            "engine.py", "documents.py"} <= names
+    assert {
+        "alerts.py",
+        "topology.py",
+        "mapping.py",
+        "impact.py",
+        "rules.py",
+        "incidents.py",
+        "engine.py",
+        "documents.py",
+    } <= names
 
 
 @pytest.mark.parametrize("path", CORE_FILES, ids=lambda p: p.name)

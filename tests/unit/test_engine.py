@@ -262,8 +262,9 @@ def test_truncated_alerts_are_recorded_on_the_incident() -> None:
 def test_a_late_firing_after_the_resolve_does_not_reopen_the_episode() -> None:
     """A firing observation delivered after the resolve of the same episode is absorbed."""
     eng = engine()
-    deliver(eng, at(10), webhook(alert("a", at(0), status="resolved", ends_at=at(10),
-                                       element="olt-a1")))
+    deliver(
+        eng, at(10), webhook(alert("a", at(0), status="resolved", ends_at=at(10), element="olt-a1"))
+    )
     assert deliver(eng, at(11), webhook(alert("a", at(0), element="olt-a1"))) == set()
     assert eng.episodes[("a", at(0))].status == "resolved"
 

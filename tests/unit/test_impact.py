@@ -49,9 +49,7 @@ def test_an_ancestor_going_down_absorbs_its_already_down_child() -> None:
 
 def test_two_alerts_on_one_element_count_once() -> None:
     """Two overlapping alerts on the same element count its connections once."""
-    timeline = build_timeline(
-        TOPO, [(at(0), at(30), el("olt-a1")), (at(10), None, el("olt-a1"))]
-    )
+    timeline = build_timeline(TOPO, [(at(0), at(30), el("olt-a1")), (at(10), None, el("olt-a1"))])
     assert conn(point(timeline, 15).outage) == 7000
     assert conn(point(timeline, 40).outage) == 7000  # the second alert still holds it down
 
@@ -81,9 +79,7 @@ def test_a_degraded_site_with_a_down_olt_counts_the_rest_as_degradation() -> Non
 
 def test_removing_the_ancestor_re_exposes_the_still_down_child() -> None:
     """When the site's alert resolves, the still-firing OLT below it counts on its own."""
-    timeline = build_timeline(
-        TOPO, [(at(0), at(20), el("site-a")), (at(10), None, el("olt-a2"))]
-    )
+    timeline = build_timeline(TOPO, [(at(0), at(20), el("site-a")), (at(10), None, el("olt-a2"))])
     assert point(timeline, 15).outage == sub("site-a")
     assert point(timeline, 25).outage == sub("olt-a2")
     assert conn(point(timeline, 25).outage) == 4000
@@ -155,18 +151,14 @@ def test_zero_length_and_inverted_intervals_leave_no_trace() -> None:
 
 def test_timeline_is_in_time_order_and_returns_to_zero_after_all_ends() -> None:
     """Points are ordered by time and the last one is empty once everything ended."""
-    timeline = build_timeline(
-        TOPO, [(at(10), at(30), el("olt-a1")), (at(0), at(20), el("olt-b1"))]
-    )
+    timeline = build_timeline(TOPO, [(at(10), at(30), el("olt-a1")), (at(0), at(20), el("olt-b1"))])
     assert [p.at for p in timeline] == [at(0), at(10), at(20), at(30)]
     assert [conn(p.outage) for p in timeline] == [10000, 17000, 7000, 0]
 
 
 def test_simultaneous_end_and_start_on_one_element_leave_no_gap() -> None:
     """A resolve and a re-fire at the same instant give no zero step between them."""
-    timeline = build_timeline(
-        TOPO, [(at(0), at(10), el("olt-a1")), (at(10), None, el("olt-a1"))]
-    )
+    timeline = build_timeline(TOPO, [(at(0), at(10), el("olt-a1")), (at(10), None, el("olt-a1"))])
     assert len(timeline) == 1
     assert conn(timeline[0].outage) == 7000
 

@@ -33,9 +33,9 @@ def key_of(ep: AlertEpisode, rules: CorrelationRules = RULES) -> str:
     return correlation_key(ep, map_alert(ep, TOPO, MappingRules()), TOPO, rules)
 
 
-def parts_of(*eps: AlertEpisode, key: str = "alert:x", rules: CorrelationRules = RULES) -> list[
-    list[tuple[str, object]]
-]:
+def parts_of(
+    *eps: AlertEpisode, key: str = "alert:x", rules: CorrelationRules = RULES
+) -> list[list[tuple[str, object]]]:
     episodes = {ep.key: ep for ep in eps}
     parts = partition(key, episodes, effective_ends(episodes.values()), rules)
     return [sorted(p.episodes) for p in parts]
@@ -116,8 +116,9 @@ def test_a_firing_episode_keeps_the_incident_open_for_any_later_start() -> None:
 
 def test_key_label_incidents_reach_at_least_window_after_each_start() -> None:
     """For key-label correlation the reach is at least start + window, even without quiet time."""
-    rules = CorrelationRules(key_labels=(("cluster",),), window=timedelta(minutes=10),
-                             quiet_period=timedelta(0))
+    rules = CorrelationRules(
+        key_labels=(("cluster",),), window=timedelta(minutes=10), quiet_period=timedelta(0)
+    )
     a = episode("a", at(0), end=at(1))
     b = episode("b", at(9), end=at(9.5))
     c = episode("c", at(19.5))
@@ -138,9 +139,7 @@ def test_partition_ignores_the_order_of_episodes() -> None:
         episode("c", at(70), end=at(75)),
         episode("a", at(100)),
     ]
-    outcomes = {
-        tuple(tuple(p) for p in parts_of(*perm)) for perm in itertools.permutations(eps)
-    }
+    outcomes = {tuple(tuple(p) for p in parts_of(*perm)) for perm in itertools.permutations(eps)}
     assert len(outcomes) == 1
     assert len(next(iter(outcomes))) == 2
 

@@ -34,9 +34,14 @@ def test_yaml_and_csv_give_the_same_topology() -> None:
     from_csv = load_csv(DATA / "network.csv")
     assert len(from_yaml) == len(from_csv) == 6
     assert from_yaml.elements == from_csv.elements
-    assert from_yaml.region_names == from_csv.region_names == {
-        "SE-2380": "Östersund", "NO-0301": "Oslo",
-    }
+    assert (
+        from_yaml.region_names
+        == from_csv.region_names
+        == {
+            "SE-2380": "Östersund",
+            "NO-0301": "Oslo",
+        }
+    )
     assert from_yaml.totals == from_csv.totals
     assert from_yaml.order == from_csv.order
     cell = from_csv.elements["se-cell-1"]
@@ -75,8 +80,9 @@ def test_large_csv_loads(tmp_path: Path) -> None:
     internet = mobile = 0
     with path.open("w", encoding="utf-8", newline="") as fh:
         out = csv.writer(fh)
-        out.writerow(["id", "parent", "jurisdiction", "region", "kind", "conn_internet",
-                      "conn_mobile"])
+        out.writerow(
+            ["id", "parent", "jurisdiction", "region", "kind", "conn_internet", "conn_mobile"]
+        )
         out.writerow(["core", "", "SE", "SE-0000", "core", "", ""])
         for s in range(100):
             out.writerow([f"site-{s}", "core", "SE", f"SE-{s:04d}", "site", "", ""])
@@ -87,8 +93,9 @@ def test_large_csv_loads(tmp_path: Path) -> None:
             i, m = leaf % 7 + 1, leaf % 3
             internet += i
             mobile += m
-            out.writerow([f"cpe-{leaf}", f"olt-{olt}", "SE", f"SE-{olt % 100:04d}", "cpe", i,
-                          m or ""])
+            out.writerow(
+                [f"cpe-{leaf}", f"olt-{olt}", "SE", f"SE-{olt % 100:04d}", "cpe", i, m or ""]
+            )
     topology = load_csv(path)
     assert len(topology) == 100_000
     assert topology.service_total("SE", "internet") == internet
@@ -193,16 +200,15 @@ def test_csv_lists_every_problem_at_once(tmp_path: Path) -> None:
     """Problems on several lines are all reported in one pass."""
     path = tmp_path / "many.csv"
     path.write_text(
-        "id,parent,jurisdiction,region,conn_internet\n"
-        "a,,SE,SE-1,x\n"
-        "b,a,DK,SE-1,1\n"
-        "c,a,SE,,1\n",
+        "id,parent,jurisdiction,region,conn_internet\na,,SE,SE-1,x\nb,a,DK,SE-1,1\nc,a,SE,,1\n",
         encoding="utf-8",
     )
     with pytest.raises(ConfigError) as info:
         load_csv(path)
     assert [p.split(": ", 2)[1] for p in info.value.problems] == [
-        "line 2.conn_internet", "line 3.jurisdiction", "line 4.region",
+        "line 2.conn_internet",
+        "line 3.jurisdiction",
+        "line 4.region",
     ]
 
 

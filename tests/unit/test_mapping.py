@@ -47,8 +47,13 @@ def test_severity_is_read_lowercased() -> None:
 def test_a_self_described_alert_carries_its_own_vector() -> None:
     """service, region and affected_connections make a self-described target."""
     ep = episode(
-        "fp", T0, service="internet", region="NO-0301", affected_connections="1500",
-        area_km2="12.5", societal="yes",
+        "fp",
+        T0,
+        service="internet",
+        region="NO-0301",
+        affected_connections="1500",
+        area_km2="12.5",
+        societal="yes",
     )
     target = map_alert(ep, network(), RULES)
     assert target.element is None
@@ -65,7 +70,11 @@ def test_a_self_described_alert_carries_its_own_vector() -> None:
 def test_an_unknown_element_with_self_description_still_counts_and_says_why() -> None:
     """An inventory gap never hides an outage: the self-description counts, flagged unmapped."""
     ep = episode(
-        "fp", T0, element="olt-new", service="internet", region="SE-0180",
+        "fp",
+        T0,
+        element="olt-new",
+        service="internet",
+        region="SE-0180",
         affected_connections="300",
     )
     target = map_alert(ep, network(), RULES)

@@ -24,18 +24,26 @@ from bridge.core.topology import Element, Topology, Vector, add_into
 #: Examples per engine property; raise it (e.g. ``BRIDGE_PROPERTY_EXAMPLES=2000``) to hunt bugs.
 EXAMPLES = int(os.environ.get("BRIDGE_PROPERTY_EXAMPLES", "60"))
 FAST = settings(
-    max_examples=EXAMPLES, deadline=None, database=None,
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 
 RULE_SETS = [
     RuleSet(
-        "se", "pts", "SE", "test", True,
+        "se",
+        "pts",
+        "SE",
+        "test",
+        True,
         (
-            Criterion("conn", "connections", min_duration=timedelta(minutes=30),
-                      min_connections=300),
-            Criterion("share", "share", min_duration=timedelta(hours=1), min_share=0.3,
-                      service="internet"),
+            Criterion(
+                "conn", "connections", min_duration=timedelta(minutes=30), min_connections=300
+            ),
+            Criterion(
+                "share", "share", min_duration=timedelta(hours=1), min_share=0.3, service="internet"
+            ),
             Criterion("area", "area", min_area_km2=20),
             Criterion("e112", "emergency_112", min_duration=timedelta(minutes=5)),
             Criterion("sev", "severity", levels=("kritisk",)),
@@ -43,15 +51,25 @@ RULE_SETS = [
         severity_map={"critical": "kritisk"},
     ),
     RuleSet(
-        "no", "nkom", "NO", "test", True,
+        "no",
+        "nkom",
+        "NO",
+        "test",
+        True,
         (
             Criterion("conn", "connections", min_connections=200, impact="outage"),
             Criterion("soc", "societal", min_duration=timedelta(minutes=15)),
-            Criterion("kommune", "share", scope="region", min_share=0.5,
-                      min_duration=timedelta(minutes=10)),
+            Criterion(
+                "kommune",
+                "share",
+                scope="region",
+                min_share=0.5,
+                min_duration=timedelta(minutes=10),
+            ),
             Criterion("whs", "wholesale"),
-            Criterion("cap", "capacity", min_capacity_share=0.3,
-                      min_duration=timedelta(minutes=20)),
+            Criterion(
+                "cap", "capacity", min_capacity_share=0.3, min_duration=timedelta(minutes=20)
+            ),
         ),
     ),
 ]
@@ -156,9 +174,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         for start in starts:
             resolved = draw(st.booleans())
             duration = draw(st.integers(1, 120))
-            heard = sorted(
-                draw(st.lists(st.integers(0, 30), min_size=1, max_size=2, unique=True))
-            )
+            heard = sorted(draw(st.lists(st.integers(0, 30), min_size=1, max_size=2, unique=True)))
             for n, delay in enumerate(heard):
                 final = resolved and n == len(heard) - 1
                 seen = start + (duration if final else min(delay, duration - 1))
@@ -296,16 +312,22 @@ def brute_force(
 ) -> tuple[Vector, Vector, Vector]:
     """Outage, degradation and signals at ``t`` recomputed from scratch, with no cleverness."""
     active = [tg for s, e, tg in intervals if s <= t and (e is None or t < e)]
-    elems = {k: {tg.element for tg in active if tg.element and tg.impact_kind == k}
-             for k in (OUTAGE, DEGRADATION)}
+    elems = {
+        k: {tg.element for tg in active if tg.element and tg.impact_kind == k}
+        for k in (OUTAGE, DEGRADATION)
+    }
     down = _covered(topo, elems[OUTAGE])  # type: ignore[arg-type]
     degraded = _covered(topo, elems[DEGRADATION]) - down  # type: ignore[arg-type]
     outage = _sum_own(topo, down)
-    add_into(outage, _max_by_key(
-        [tg for tg in active if tg.element is None and tg.impact_kind == OUTAGE]))
+    add_into(
+        outage,
+        _max_by_key([tg for tg in active if tg.element is None and tg.impact_kind == OUTAGE]),
+    )
     degradation = _sum_own(topo, degraded)
-    add_into(degradation, _max_by_key(
-        [tg for tg in active if tg.element is None and tg.impact_kind == DEGRADATION]))
+    add_into(
+        degradation,
+        _max_by_key([tg for tg in active if tg.element is None and tg.impact_kind == DEGRADATION]),
+    )
     signals: Vector = {}
     for tg in active:
         if tg.severity:
@@ -432,9 +454,17 @@ def element_intervals(draw: st.DrawFn) -> tuple[Topology, list[Interval]]:
         start = draw(st.integers(0, 100))
         end = draw(st.one_of(st.none(), st.integers(start, start + 60)))
         intervals.append(
-            (at(start), None if end is None else at(end),
-             Target(f"el:{element}", kind, topo.elements[element].jurisdiction, element=element,
-                    severity=draw(st.sampled_from(["", "critical"]))))
+            (
+                at(start),
+                None if end is None else at(end),
+                Target(
+                    f"el:{element}",
+                    kind,
+                    topo.elements[element].jurisdiction,
+                    element=element,
+                    severity=draw(st.sampled_from(["", "critical"])),
+                ),
+            )
         )
     return topo, intervals
 

@@ -79,7 +79,9 @@ def test_shipped_obligations_are_known_kinds() -> None:
     """The shipped rule sets open obligations the core knows, PTS and Nkom their own."""
     assert shipped("pts-outage").obligation_kinds() == ("pts_initial", "pts_supplementary")
     assert shipped("nkom-varsel").obligation_kinds() == (
-        "nkom_varsel", "nkom_update", "nkom_normalised",
+        "nkom_varsel",
+        "nkom_update",
+        "nkom_normalised",
     )
     for _, rs in load_rule_sets(SHIPPED).values():
         assert set(rs.obligation_kinds()) <= set(OBLIGATION_KINDS)
@@ -95,11 +97,20 @@ def test_valid_fixture_loads() -> None:
 
 def test_obligation_with_params_loads() -> None:
     """An obligation may be written as {kind, params} as well as a bare kind."""
-    rs = RuleSetModel.model_validate({
-        "id": "x", "regulator": "pts", "jurisdiction": "SE", "source": "s", "verified": True,
-        "criteria": [{"id": "e112", "kind": "emergency_112"}],
-        "obligations": ["pts_initial", {"kind": "pts_supplementary", "params": {"after": "7d"}}],
-    })
+    rs = RuleSetModel.model_validate(
+        {
+            "id": "x",
+            "regulator": "pts",
+            "jurisdiction": "SE",
+            "source": "s",
+            "verified": True,
+            "criteria": [{"id": "e112", "kind": "emergency_112"}],
+            "obligations": [
+                "pts_initial",
+                {"kind": "pts_supplementary", "params": {"after": "7d"}},
+            ],
+        }
+    )
     assert rs.obligation_kinds() == ("pts_initial", "pts_supplementary")
     assert rs.obligations[1].params == {"after": "7d"}
 

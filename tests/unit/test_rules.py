@@ -270,8 +270,12 @@ def test_flag_criterion_is_met_through_an_ancestor() -> None:
 # ---- severity ------------------------------------------------------------------------------
 
 SEV = Criterion("sev", "severity", levels=("alvorlig", "kritisk"))
-SEV_NO = rule_set(SEV, jurisdiction="NO", regulator="nkom",
-                  severity_map={"critical": "kritisk", "major": "alvorlig", "minor": "lav"})
+SEV_NO = rule_set(
+    SEV,
+    jurisdiction="NO",
+    regulator="nkom",
+    severity_map={"critical": "kritisk", "major": "alvorlig", "minor": "lav"},
+)
 
 
 def test_severity_met_through_the_severity_map() -> None:
@@ -363,7 +367,9 @@ def test_an_se_only_impact_never_makes_a_norwegian_rule_set_reportable() -> None
         Criterion("soc", "societal"),
         Criterion("whs", "wholesale"),
         Criterion("sev", "severity", levels=("kritisk",)),
-        jurisdiction="NO", regulator="nkom", severity_map={"critical": "kritisk"},
+        jurisdiction="NO",
+        regulator="nkom",
+        severity_map={"critical": "kritisk"},
     )
     tl = timeline(
         (at(0), None, el("core-se", severity="critical")),
@@ -385,7 +391,8 @@ def test_a_norwegian_impact_makes_the_norwegian_rule_set_reportable_not_the_swed
 
 def test_share_without_a_service_takes_each_service_on_its_own() -> None:
     """With no service named, any one service over the share meets it (iptv: 1 000 of 1 000)."""
-    result = judge(Criterion("s50", "share", min_share=0.5), timeline((at(0), None, el("olt-a1"))),
-                   at(5))
+    result = judge(
+        Criterion("s50", "share", min_share=0.5), timeline((at(0), None, el("olt-a1"))), at(5)
+    )
     assert result.met
     assert "iptv in SE (of 1 000): 100.0 %" in result.reason
