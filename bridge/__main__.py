@@ -55,12 +55,12 @@ def check_config(path: str) -> int:
     )
     print("  regulators:")
     for name, reg in sorted(cfg.regulators.items()):
-        path, rs = loaded.rule_sets[reg.rule_set]
+        rule_file, rs = loaded.rule_sets[reg.rule_set]
         state = "on " if reg.enabled else "off"
         flag = "verified" if rs.verified else "NOT VERIFIED"
         print(
             f"    {state} {name}: rule set {rs.id} ({rs.jurisdiction}, {len(rs.criteria)} "
-            f"criteria, {flag}) from {path.name}; recipient {reg.recipient or '-'}"
+            f"criteria, {flag}) from {rule_file.name}; recipient {reg.recipient or '-'}"
         )
     unused = sorted(set(loaded.rule_sets) - {r.rule_set for r in cfg.regulators.values()})
     if unused:

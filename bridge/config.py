@@ -451,7 +451,7 @@ def _describe(err: Mapping[str, Any]) -> str:
 
 
 def _errors(file: Path | str, exc: ValidationError) -> list[str]:
-    return [f"{file}: {_describe(e)}" for e in exc.errors()]  # type: ignore[arg-type]
+    return [f"{file}: {_describe(e)}" for e in exc.errors()]
 
 
 def _read_yaml(path: Path) -> Any:

@@ -445,13 +445,12 @@ class Engine:
         timeline's end stays unmet) and is kept as it is."""
         assert started_at is not None
         closed = reach is not None and now >= reach
+        kept: Sequence[Assessment | None] = previous or [None] * len(self.rule_sets)
         assessments = [
             prev
             if prev is not None and not _due_before(prev, now)
             else evaluate(derived.measures, rs, self.topology, now)
-            for rs, prev in zip(
-                self.rule_sets, previous or [None] * len(self.rule_sets), strict=True
-            )
+            for rs, prev in zip(self.rule_sets, kept, strict=True)
         ]
         stale: list[str] = []
         next_stale: datetime | None = None

@@ -22,7 +22,7 @@ def _err(description: str) -> dict[str, Any]:
 
 
 def document() -> dict[str, Any]:
-    bearer = [{"bearerAuth": []}]
+    bearer: list[dict[str, list[str]]] = [{"bearerAuth": []}]
     return {
         "openapi": "3.0.3",
         "info": {
