@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
@@ -27,7 +26,7 @@ from urllib.parse import parse_qs
 from bridge.core.alerts import AlertEpisode, Delivery
 from bridge.errors import StoreUnavailable
 from bridge.store.base import SCHEMA_VERSION, DeliveryRecord, IncidentRecord, Store
-from bridge.store.codec import dumps, opt_parse_ts, opt_ts, parse_ts, ts
+from bridge.store.codec import dumps, loads, opt_parse_ts, opt_ts, parse_ts, ts
 
 T = TypeVar("T")
 
@@ -65,8 +64,8 @@ def _row_to_episode(row: Sequence[Any]) -> AlertEpisode:
         starts_at=parse_ts(row[1]),
         status=row[2],
         ends_at=opt_parse_ts(row[3]),
-        labels=json.loads(row[4]),
-        annotations=json.loads(row[5]),
+        labels=loads(row[4]),
+        annotations=loads(row[5]),
         first_seen=parse_ts(row[6]),
         last_seen=parse_ts(row[7]),
         generator_url=row[8],
@@ -383,8 +382,8 @@ class SqliteStore(Store):
             started_at=parse_ts(row[2]),
             state=row[3],
             merged_into=row[4],
-            episodes=[(fp, parse_ts(at)) for fp, at in json.loads(row[5])],
-            document=json.loads(row[6]),
+            episodes=[(fp, parse_ts(at)) for fp, at in loads(row[5])],
+            document=loads(row[6]),
         )
 
     async def load_incidents(self) -> list[IncidentRecord]:

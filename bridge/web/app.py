@@ -7,10 +7,10 @@ Every error body is ``{"error": …, "detail": …}``.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+import orjson
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 from prometheus_client.aiohttp import make_aiohttp_handler
@@ -92,7 +92,7 @@ async def _webhook(request: web.Request) -> web.Response:
     except web.HTTPRequestEntityTooLarge:
         return error(413, "payload too large", f"request body exceeds the limit of {limit} bytes")
     try:
-        body = json.loads(raw)
+        body = orjson.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         return error(400, "bad request", f"body: not valid JSON ({exc})")
     try:
