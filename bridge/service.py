@@ -193,23 +193,31 @@ class BridgeService:
             self._evaluator = asyncio.get_running_loop().create_task(self._evaluate_loop())
 
     async def _evaluate_loop(self) -> None:
-        pause = self.loaded.config.evaluation.coalesce.total_seconds()
+        floor = self.loaded.config.evaluation.coalesce.total_seconds()
         while self._evaluation_wanted:
             self._evaluation_wanted = False
             await asyncio.sleep(0)  # let webhooks already resumed admit theirs first
-            self.settle()
+            started = time.perf_counter()
+            while self.engine.has_pending:
+                # one correlation key at a time, yielding between: acknowledgements never wait
+                # behind a whole storm's evaluation
+                self._evaluate_step(max_keys=1)
+                await asyncio.sleep(0)
             with contextlib.suppress(StoreUnavailable):  # counted in flush; retried on tick
                 await self.flush()
-            # Under a storm, evaluate at most once per ``coalesce``: the cost then follows the
-            # incidents touched, not the number of webhooks. Reads settle() on their own.
-            await asyncio.sleep(pause)
+            # Under a storm, evaluate at most once per ``coalesce`` and never more than half the
+            # time: the cost then follows the incidents touched, not the number of webhooks,
+            # and acknowledgements keep the other half of the loop. Reads settle() themselves.
+            await asyncio.sleep(max(floor, time.perf_counter() - started))
 
     def settle(self) -> None:
         """Evaluate anything admitted but not yet evaluated (reads call this first)."""
-        if not self.engine.has_pending:
-            return
+        if self.engine.has_pending:
+            self._evaluate_step(max_keys=None)
+
+    def _evaluate_step(self, max_keys: int | None) -> None:
         started = time.perf_counter()
-        self._dirty |= self.engine.evaluate_pending(self.clock.now())
+        self._dirty |= self.engine.evaluate_pending(self.clock.now(), max_keys)
         self.metrics.evaluation_duration.labels(trigger="ingest").observe(
             time.perf_counter() - started
         )

@@ -171,6 +171,7 @@ class Engine:
         self._heap: list[tuple[datetime, str]] = []
         self._restored_started: dict[str, datetime] = {}  # only during restore()
         self._pending: set[str] = set()  # correlation keys admitted but not yet evaluated
+        self._orphans: set[tuple[str, str]] = set()  # (id, key) emptied, destination pending
         self._risky: set[str] = set()  # pending keys whose incidents may split or merge
         self._fp_starts: dict[str, set[datetime]] = {}  # fingerprint → its episodes' starts
 
@@ -226,9 +227,12 @@ class Engine:
     def has_pending(self) -> bool:
         return bool(self._pending)
 
-    def evaluate_pending(self, now: datetime) -> set[str]:
-        """Recompute every correlation key touched since the last call; return changed ids."""
-        touched, self._pending = self._pending, set()
+    def evaluate_pending(self, now: datetime, max_keys: int | None = None) -> set[str]:
+        """Recompute the correlation keys touched since the last call (at most ``max_keys`` of
+        them, so a caller can interleave other work); return the changed incident ids."""
+        ordered = sorted(self._pending)
+        touched = set(ordered if max_keys is None else ordered[:max_keys])
+        self._pending -= touched
         self._risky -= touched
         before = {key: set(self._ids_by_key.get(key, ())) for key in touched}
         changed: set[str] = set()
@@ -270,20 +274,28 @@ class Engine:
 
     def _retire_emptied(self, before: Mapping[str, set[str]]) -> set[str]:
         # An incident whose every episode moved to another correlation key (its element
-        # annotation changed) is shown as merged into the incident that holds them now.
+        # annotation changed) is shown as merged into the incident that holds them now. Its
+        # new key may not be evaluated yet (evaluation in steps): it waits as an orphan.
+        for key, ids in before.items():
+            self._orphans.update((inc_id, key) for inc_id in ids - self._ids_by_key.get(key, set()))
         changed: set[str] = set()
-        for key, ids in sorted(before.items()):
-            for inc_id in sorted(ids - self._ids_by_key.get(key, set())):
-                inc = self.incidents.get(inc_id)
-                if inc is None or inc.merged_into is not None:
-                    continue
-                into = next(
-                    (a for ek in inc.episodes if (a := self._assignment.get(ek, inc_id)) != inc_id),
-                    None,
-                )
-                if into is not None:
-                    self._merged_stub(inc_id, key, inc.started_at, inc.episodes, into)
-                    changed.add(inc_id)
+        for inc_id, key in sorted(self._orphans):
+            inc = self.incidents.get(inc_id)
+            if (
+                inc is None
+                or inc.merged_into is not None
+                or inc_id in self._ids_by_key.get(key, ())
+            ):
+                self._orphans.discard((inc_id, key))
+                continue
+            into = next(
+                (a for ek in inc.episodes if (a := self._assignment.get(ek, inc_id)) != inc_id),
+                None,
+            )
+            if into is not None:
+                self._merged_stub(inc_id, key, inc.started_at, inc.episodes, into)
+                self._orphans.discard((inc_id, key))
+                changed.add(inc_id)
         return changed
 
     def _put(self, ep: AlertEpisode) -> set[str]:

@@ -413,6 +413,26 @@ def test_ids_answered_at_admission_are_the_ids_evaluation_gives(
 
 
 @FAST
+@given(scenarios(), st.data())
+def test_evaluating_one_key_at_a_time_gives_the_same_outcome(
+    scenario: Scenario, data: st.DataObject
+) -> None:
+    """Evaluating admitted keys one at a time, interleaved with further deliveries, ends with
+    the same incidents as one evaluation of everything."""
+    expected = canonical(scenario)
+    eng = new_engine(scenario)
+    for batch in data.draw(deliveries(scenario.observations)):
+        eng.admit(batch)
+        if data.draw(st.booleans()):
+            eng.evaluate_pending(scenario.now, max_keys=1)
+    while eng.has_pending:
+        eng.evaluate_pending(scenario.now, max_keys=1)
+    assert_partition(eng)
+    assert structural(eng) == structural(expected)
+    assert outcome(eng) == outcome(expected)
+
+
+@FAST
 @given(scenarios())
 def test_restore_reproduces_the_engine(scenario: Scenario) -> None:
     """An engine restored from its episodes and stored incidents equals the original."""
