@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import time
 from dataclasses import dataclass
@@ -114,6 +115,11 @@ class BridgeService:
 
     # ---- lifecycle -------------------------------------------------------------------
     async def start(self) -> None:
+        # The evaluator keeps many small long-lived objects (episodes, timelines); the default
+        # collector thresholds make full collections scan them all every few hundred ms under a
+        # storm, which shows as webhook latency spikes. Collect young objects less eagerly.
+        gc.set_threshold(50_000, 20, 100)
+        self.topology.warm()
         await self.store.open()
         now = self.clock.now()
         episodes = await self.store.load_episodes()

@@ -172,6 +172,7 @@ class Engine:
         self._restored_started: dict[str, datetime] = {}  # only during restore()
         self._pending: set[str] = set()  # correlation keys admitted but not yet evaluated
         self._orphans: set[tuple[str, str]] = set()  # (id, key) emptied, destination pending
+        self._light: set[str] = set()  # incidents to re-evaluate on their standing timeline
         self._risky: set[str] = set()  # pending keys whose incidents may split or merge
         self._fp_starts: dict[str, set[datetime]] = {}  # fingerprint → its episodes' starts
 
@@ -225,7 +226,7 @@ class Engine:
 
     @property
     def has_pending(self) -> bool:
-        return bool(self._pending)
+        return bool(self._pending or self._light)
 
     def evaluate_pending(self, now: datetime, max_keys: int | None = None) -> set[str]:
         """Recompute the correlation keys touched since the last call (at most ``max_keys`` of
@@ -238,6 +239,15 @@ class Engine:
         changed: set[str] = set()
         for key in sorted(touched):
             changed |= self._recompute_key(key, now)
+        light, self._light = self._light, set()
+        for inc_id in sorted(light):
+            incident = self.incidents.get(inc_id)
+            if (
+                incident is not None
+                and incident.key not in touched
+                and self._reevaluate(incident, now)
+            ):
+                changed.add(inc_id)
         return changed | self._retire_emptied(before)
 
     def _plain(self, ek: EpisodeKey, before: AlertEpisode | None) -> bool:
@@ -307,6 +317,13 @@ class Engine:
         self.episodes[ep.key] = ep
         old = self._key_of.get(ep.key)
         if known is not None and old is not None and known.annotations == ep.annotations:
+            if (known.status, known.ends_at) == (ep.status, ep.ends_at):
+                # Only last_seen moved: the timeline stands. An alert shown as stale is no
+                # longer stale, which a light re-evaluation shows.
+                inc = self.incidents.get(self._assignment.get(ep.key, ""))
+                if inc is not None and ep.fingerprint in inc.stale:
+                    self._light.add(inc.id)
+                return set()
             return {old}  # mapping reads labels and annotations only: nothing to redo
         self._fp_starts.setdefault(ep.fingerprint, set()).add(ep.starts_at)
         target = map_alert(ep, self.topology, self.mapping)
@@ -512,7 +529,7 @@ class Engine:
     def tick(self, now: datetime) -> set[str]:
         """Re-evaluate incidents with something due by ``now`` (and anything admitted but not
         yet evaluated); return those that changed."""
-        changed = self.evaluate_pending(now) if self._pending else set()
+        changed = self.evaluate_pending(now) if self.has_pending else set()
         seen: set[str] = set()
         while self._heap and self._heap[0][0] <= now:
             due_at, inc_id = heapq.heappop(self._heap)
@@ -520,31 +537,33 @@ class Engine:
             if incident is None or incident.next_check_at != due_at or inc_id in seen:
                 continue  # superseded heap entry
             seen.add(inc_id)
-            eks = incident.episodes
-            ends = effective_ends(self.episodes[ek] for ek in self._by_key.get(incident.key, ()))
-            part_reach = self._reach(incident, ends)
-            last_end = (
-                None
-                if any(ends[ek] is None for ek in eks)
-                else max(e for ek in eks if (e := ends[ek]) is not None)
-            )
-            derived = incident.derived or _Derived.of(incident.timeline)
-            rebuilt = self._evaluate(
-                inc_id,
-                incident.key,
-                eks,
-                incident.started_at,
-                last_end,
-                part_reach,
-                incident.timeline,
-                derived,
-                ends,
-                now,
-                incident.assessments or None,
-            )
-            if self._store_if_changed(rebuilt):
+            if self._reevaluate(incident, now):
                 changed.add(inc_id)
         return changed
+
+    def _reevaluate(self, incident: Incident, now: datetime) -> bool:
+        """Evaluate an incident again at ``now`` on its standing timeline; True if it changed."""
+        eks = incident.episodes
+        ends = effective_ends(self.episodes[ek] for ek in self._by_key.get(incident.key, ()))
+        last_end = (
+            None
+            if any(ends[ek] is None for ek in eks)
+            else max(e for ek in eks if (e := ends[ek]) is not None)
+        )
+        rebuilt = self._evaluate(
+            incident.id,
+            incident.key,
+            eks,
+            incident.started_at,
+            last_end,
+            self._reach(incident, ends),
+            incident.timeline,
+            incident.derived or _Derived.of(incident.timeline),
+            ends,
+            now,
+            incident.assessments or None,
+        )
+        return self._store_if_changed(rebuilt)
 
     def _reach(
         self, incident: Incident, ends: Mapping[EpisodeKey, datetime | None]

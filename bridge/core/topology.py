@@ -179,6 +179,17 @@ class Topology:
         self._subtree_cache[element_id] = vec
         return vec
 
+    def warm(self) -> None:
+        """Compute every subtree vector now (children before parents, each once), so the
+        first alerts of a storm do not pay for them."""
+        for node in reversed(self.order):
+            if node in self._subtree_cache:
+                continue
+            vec = self.elements[node].own_vector()
+            for child in self._children.get(node, ()):
+                add_into(vec, self.subtree_vector(child))
+            self._subtree_cache[node] = vec
+
     def service_total(self, jurisdiction: str, service: str) -> float:
         """All active connections of a service in a jurisdiction (configured total first)."""
         configured = self._service_totals.get(jurisdiction, {}).get(service)

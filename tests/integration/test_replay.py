@@ -4,6 +4,7 @@ reportable, without a server or a store."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -20,6 +21,7 @@ def run_replay(config: Path, records: list[dict]) -> subprocess.CompletedProcess
     return subprocess.run(
         [sys.executable, "-m", "bridge", "replay", "-c", str(config), str(recording)],
         cwd=REPO,
+        env={k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_")},
         capture_output=True,
         text=True,
         timeout=60,

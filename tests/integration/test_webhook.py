@@ -338,3 +338,17 @@ async def test_openapi_documents_exactly_the_routes(client):
     }
     documented = {(m, p) for p, ops in doc["paths"].items() for m in ops}
     assert routes == documented
+
+
+async def test_a_redelivery_clears_stale(client, clock):
+    """A stale alert that Alertmanager delivers again is no longer shown as stale."""
+    body = webhook(alert("fp1", clock.now(), element="se-olt-ostersund-1"))
+    inc_id = (await (await post(client, body)).json())["incidents"][0]
+    clock.advance(timedelta(hours=2, seconds=1))
+    await client.app[SERVICE].tick()
+    detail = await (await client.get(f"/api/v1/incidents/{inc_id}", headers=API)).json()
+    assert detail["stale_alerts"] == ["fp1"]
+    assert (await post(client, body)).status == 200
+    detail = await (await client.get(f"/api/v1/incidents/{inc_id}", headers=API)).json()
+    assert detail["stale_alerts"] == []
+    assert detail["alert_details"][0]["stale"] is False

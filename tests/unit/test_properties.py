@@ -21,8 +21,8 @@ from bridge.core.mapping import DEGRADATION, OUTAGE, MappingRules, Target
 from bridge.core.rules import Criterion, RuleSet
 from bridge.core.topology import Element, Topology, Vector, add_into
 
-#: Examples per engine property; raise it (e.g. ``BRIDGE_PROPERTY_EXAMPLES=2000``) to hunt bugs.
-EXAMPLES = int(os.environ.get("BRIDGE_PROPERTY_EXAMPLES", "60"))
+#: Examples per engine property; raise it (e.g. ``PROPERTY_EXAMPLES=2000``) to hunt bugs.
+EXAMPLES = int(os.environ.get("PROPERTY_EXAMPLES", "60"))
 FAST = settings(
     max_examples=EXAMPLES,
     deadline=None,

@@ -198,3 +198,20 @@ def test_len_and_contains_reflect_the_elements() -> None:
     assert len(topo) == 9
     assert "olt-a1" in topo
     assert "ghost" not in topo
+
+
+def test_warm_gives_the_same_subtree_vectors_as_lazy_computation() -> None:
+    """Topology.warm() precomputes exactly the vectors subtree_vector computes on demand."""
+    from bridge.core.topology import Element, Topology
+
+    elements = [
+        Element("root", None, "SE", "R1", connections={"internet": 5}),
+        Element("a", "root", "SE", "R1", connections={"internet": 7}, area_km2=3),
+        Element("b", "a", "SE", "R2", connections={"mobile": 11}, emergency_112=True),
+        Element("c", "root", "NO", "R3", capacity_share=0.25, societal=True),
+    ]
+    lazy, warm = Topology(elements), Topology(elements)
+    warm.warm()
+    for element in ("root", "a", "b", "c"):
+        assert warm.subtree_vector(element) == lazy.subtree_vector(element)
+    assert warm.subtree_vector("root")[("conn", "SE", "internet", "R1")] == 12
