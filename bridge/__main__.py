@@ -27,6 +27,14 @@ def _config_arg(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _invalid(exc: ConfigError) -> int:
+    """Print every configuration problem to stderr; the exit code for it."""
+    print(f"configuration INVALID ({len(exc.problems)} problem(s)):", file=sys.stderr)
+    for problem in exc.problems:
+        print(f"  {problem}", file=sys.stderr)
+    return 1
+
+
 def check_config(path: str) -> int:
     """Print a summary of a valid configuration, or every problem; return 0 or 1."""
     try:
@@ -34,10 +42,7 @@ def check_config(path: str) -> int:
         cfg = loaded.config
         topology = load_inventory(cfg.inventory.path, cfg.inventory.service_totals)
     except ConfigError as exc:
-        print(f"configuration INVALID ({len(exc.problems)} problem(s)):", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
-        return 1
+        return _invalid(exc)
     print(f"configuration OK: {loaded.path}")
     print(f"  store: {loaded.store_url()}")
     print(f"  listen: {cfg.server.listen}  (public URL {cfg.server.public_url})")
@@ -81,26 +86,19 @@ def serve(path: str) -> int:
 
     try:
         loaded = load_config(path)
+        logging.basicConfig(
+            level=loaded.config.log_level.upper(),
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+        app = create_app(loaded)  # reads the inventory: may raise ConfigError too
     except ConfigError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        return 1
-    cfg = loaded.config
-    logging.basicConfig(
-        level=cfg.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    try:
-        app = create_app(loaded)
-    except ConfigError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        return 1
+        return _invalid(exc)
+    server = loaded.config.server
     try:
         web.run_app(
             app,
-            host=cfg.server.host,
-            port=cfg.server.port,
+            host=server.host,
+            port=server.port,
             access_log=None,
             print=lambda msg: logging.getLogger("bridge").info(msg),
         )
