@@ -72,3 +72,20 @@ def test_check_config_reports_a_missing_file() -> None:
     run = check_config("no/such/bridge.yaml")
     assert run.returncode == 1
     assert "no/such/bridge.yaml: cannot read" in run.stderr
+
+
+def test_serve_refuses_an_invalid_config_naming_every_problem() -> None:
+    """`bridge serve` with a broken config exits 1 before listening and lists the problems."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_")}
+    run = subprocess.run(
+        [sys.executable, "-m", "bridge", "serve", "-c", str(CONFIG_DATA / "several_problems.yaml")],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 1
+    assert "configuration INVALID (3 problem(s))" in run.stderr
+    assert "Running on" not in run.stdout + run.stderr
