@@ -26,7 +26,7 @@ from typing import Any, Protocol
 from bridge.config import LoadedConfig
 from bridge.core import documents
 from bridge.core.alerts import parse_webhook
-from bridge.core.engine import Engine, StoredIncident
+from bridge.core.engine import Engine, StoredIncident, compute
 from bridge.core.incidents import CorrelationRules
 from bridge.core.mapping import MappingRules
 from bridge.core.topology import Topology
@@ -204,17 +204,28 @@ class BridgeService:
             self._evaluation_wanted = False
             await asyncio.sleep(0)  # let webhooks already resumed admit theirs first
             started = time.perf_counter()
-            while self.engine.has_pending:
-                # one correlation key at a time, yielding between: acknowledgements never wait
-                # behind a whole storm's evaluation
-                self._evaluate_step(max_keys=1)
-                await asyncio.sleep(0)
+            await self._evaluate_off_loop()
             with contextlib.suppress(StoreUnavailable):  # counted in flush; retried on tick
                 await self.flush()
             # Under a storm, evaluate at most once per ``coalesce`` and never more than half the
             # time: the cost then follows the incidents touched, not the number of webhooks,
             # and acknowledgements keep the other half of the loop. Reads settle() themselves.
             await asyncio.sleep(max(floor, time.perf_counter() - started))
+
+    async def _evaluate_off_loop(self) -> None:
+        """Evaluate pending keys one at a time, the heavy part in a worker thread, so the
+        event loop keeps acknowledging webhooks while a large incident is recomputed."""
+        while (plan := self.engine.next_plan(self.clock.now())) is not None:
+            began = time.perf_counter()
+            computed = await asyncio.to_thread(
+                compute, plan, self.engine.topology, self.engine.rule_sets
+            )
+            self._dirty |= self.engine.commit(plan, computed)
+            self.metrics.evaluation_duration.labels(trigger="ingest").observe(
+                time.perf_counter() - began
+            )
+        if self.engine.has_pending:  # what needs no plan: light re-evaluations
+            self._evaluate_step(max_keys=0)
 
     def settle(self) -> None:
         """Evaluate anything admitted but not yet evaluated (reads call this first)."""

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bridge.core.alerts import AlertEpisode, merge_episode
-from bridge.core.impact import ImpactSummary, Point, build_timeline, summarise
+from bridge.core.impact import ImpactSummary, Interval, Point, build_timeline, summarise
 from bridge.core.incidents import (
     CorrelationRules,
     EpisodeKey,
@@ -109,6 +109,44 @@ class StoredIncident:
     merged_into: str | None = None
 
 
+Computed = tuple[list[Point], "_Derived", list[Assessment]]
+
+
+@dataclass(frozen=True, slots=True)
+class KeyPlan:
+    """One correlation key's evaluation, planned: the partition and, per part, its intervals.
+
+    Holds only immutable values, so :func:`compute` may run in another thread while the engine
+    keeps admitting; :meth:`Engine.commit` then refuses it if the key changed meanwhile.
+    """
+
+    key: str
+    version: int
+    now: datetime
+    parts: list[Part]
+    ids: list[str]
+    merged: dict[str, str]
+    ends: dict[EpisodeKey, datetime | None]
+    intervals: list[tuple[Interval, ...]]
+
+
+def compute(plan: KeyPlan, topology: Topology, rule_sets: Sequence[RuleSet]) -> list[Computed]:
+    """The heavy, pure part of evaluating a key: timelines, their measures, assessments.
+    Reads only the plan, the topology (warmed: see :meth:`Topology.warm`) and the rule sets."""
+    out: list[Computed] = []
+    for intervals in plan.intervals:
+        timeline = build_timeline(topology, intervals)
+        derived = _Derived.of(timeline)
+        out.append(
+            (
+                timeline,
+                derived,
+                [evaluate(derived.measures, rs, topology, plan.now) for rs in rule_sets],
+            )
+        )
+    return out
+
+
 def _due_before(assessment: Assessment, now: datetime) -> bool:
     return any(c.forecast_at is not None and c.forecast_at <= now for c in assessment.criteria)
 
@@ -173,6 +211,8 @@ class Engine:
         self._pending: set[str] = set()  # correlation keys admitted but not yet evaluated
         self._orphans: set[tuple[str, str]] = set()  # (id, key) emptied, destination pending
         self._light: set[str] = set()  # incidents to re-evaluate on their standing timeline
+        self._versions: dict[str, int] = {}  # correlation key → changes admitted so far
+        self._planned: set[str] = set()  # keys with a plan out (see next_plan / commit)
         self._risky: set[str] = set()  # pending keys whose incidents may split or merge
         self._fp_starts: dict[str, set[datetime]] = {}  # fingerprint → its episodes' starts
 
@@ -204,6 +244,8 @@ class Engine:
             before = self.episodes.get(ep.key)
             touched = self._put(ep)
             self._pending |= touched
+            for key in touched:
+                self._versions[key] = self._versions.get(key, 0) + 1
             if len(touched) > 1 or not self._plain(ep.key, before):
                 self._risky |= touched
         # A delivery's own episodes are in ``episodes``, so their keys are already pending.
@@ -394,21 +436,74 @@ class Engine:
         return parts, ids, merged, ends
 
     def _recompute_key(self, key: str, now: datetime) -> set[str]:
+        plan = self.plan(key, now)
+        return self._commit(plan, compute(plan, self.topology, self.rule_sets))
+
+    # ---- evaluation in three steps (so the heavy middle one can run elsewhere) ------------
+    def next_plan(self, now: datetime) -> KeyPlan | None:
+        """Plan the next pending correlation key (it stays pending until committed)."""
+        pending = sorted(self._pending - self._planned)
+        if not pending:
+            return None
+        self._planned.add(pending[0])
+        return self.plan(pending[0], now)
+
+    def plan(self, key: str, now: datetime) -> KeyPlan:
+        """Correlate one key and copy what :func:`compute` needs: immutable values only."""
         parts, ids, merged, ends = self._correlate(key)
+        intervals = [
+            tuple((ek[1], ends[ek], self.targets[ek]) for ek in part.episodes) for part in parts
+        ]
+        return KeyPlan(key, self._versions.get(key, 0), now, parts, ids, merged, ends, intervals)
+
+    def commit(self, plan: KeyPlan, computed: Sequence[Computed]) -> set[str]:
+        """Apply a computed plan; return the changed incident ids.
+
+        A plan is a consistent snapshot: if its key changed meanwhile it is applied all the
+        same (progress under a storm that keeps touching one key) and the key stays pending for
+        another round; if the key was evaluated meanwhile by :meth:`evaluate_pending`, which
+        saw newer alerts, the plan is dropped.
+        """
+        self._planned.discard(plan.key)
+        if plan.key not in self._pending:
+            return set()
+        before = {plan.key: set(self._ids_by_key.get(plan.key, ()))}
+        changed = self._commit(plan, computed) | self._retire_emptied(before)
+        if self._versions.get(plan.key, 0) == plan.version:
+            self._pending.discard(plan.key)
+            self._risky.discard(plan.key)
+        return changed
+
+    def _commit(self, plan: KeyPlan, computed: Sequence[Computed]) -> set[str]:
+        key, now = plan.key, plan.now
         changed: set[str] = set()
-        for inc_id, part in zip(ids, parts, strict=True):
+        for inc_id, part, (timeline, derived, assessments) in zip(
+            plan.ids, plan.parts, computed, strict=True
+        ):
             for ek in part.episodes:
                 self._assignment[ek] = inc_id
-            incident = self._build(inc_id, part, ends, now)
+            incident = self._evaluate(
+                inc_id,
+                key,
+                part.episodes,
+                part.started_at,
+                part.last_end,
+                part.reach,
+                timeline,
+                derived,
+                plan.ends,
+                now,
+                assessments,
+            )
             if self._store_if_changed(incident):
                 changed.add(inc_id)
-        for old, new in merged.items():
+        for old, new in plan.merged.items():
             prev = self.incidents.get(old)
             if prev is not None and prev.merged_into != new:
                 self._merged_stub(old, key, prev.started_at, prev.episodes, new)
                 changed.add(old)
-        self._ids_by_key[key] = set(ids)
-        for inc_id in ids:
+        self._ids_by_key[key] = set(plan.ids)
+        for inc_id in plan.ids:
             self._owner[inc_id] = key
         return changed
 
@@ -436,24 +531,6 @@ class Engine:
         if incident.next_check_at is not None:
             heapq.heappush(self._heap, (incident.next_check_at, incident.id))
         return before is None or before.verdict() != incident.verdict()
-
-    def _build(
-        self, inc_id: str, part: Part, ends: Mapping[EpisodeKey, datetime | None], now: datetime
-    ) -> Incident:
-        intervals = [(ek[1], ends[ek], self.targets[ek]) for ek in part.episodes]
-        timeline = build_timeline(self.topology, intervals)
-        return self._evaluate(
-            inc_id,
-            part.key,
-            part.episodes,
-            part.started_at,
-            part.last_end,
-            part.reach,
-            timeline,
-            _Derived.of(timeline),
-            ends,
-            now,
-        )
 
     def _evaluate(
         self,

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bridge.core.alerts import AlertEpisode
-from bridge.core.engine import Engine
+from bridge.core.engine import Engine, compute
 from bridge.core.impact import Interval, build_timeline, value_at
 from bridge.core.incidents import CorrelationRules, effective_ends
 from bridge.core.mapping import DEGRADATION, OUTAGE, MappingRules, Target
@@ -427,6 +427,32 @@ def test_evaluating_one_key_at_a_time_gives_the_same_outcome(
             eng.evaluate_pending(scenario.now, max_keys=1)
     while eng.has_pending:
         eng.evaluate_pending(scenario.now, max_keys=1)
+    assert_partition(eng)
+    assert structural(eng) == structural(expected)
+    assert outcome(eng) == outcome(expected)
+
+
+@FAST
+@given(scenarios(), st.data())
+def test_plans_computed_while_alerts_keep_coming_end_in_the_same_outcome(
+    scenario: Scenario, data: st.DataObject
+) -> None:
+    """Plans made, then committed after more deliveries were admitted (as when the heavy part
+    runs in a worker thread), and finally drained, give the same incidents as one evaluation."""
+    expected = canonical(scenario)
+    eng = new_engine(scenario)
+    in_flight: list[Any] = []
+    for batch in data.draw(deliveries(scenario.observations)):
+        eng.admit(batch)
+        if data.draw(st.booleans()) and (plan := eng.next_plan(scenario.now)) is not None:
+            in_flight.append((plan, compute(plan, eng.topology, eng.rule_sets)))
+        if in_flight and data.draw(st.booleans()):
+            eng.commit(*in_flight.pop(0))
+    for plan, computed in in_flight:
+        eng.commit(plan, computed)
+    while (plan := eng.next_plan(scenario.now)) is not None:
+        eng.commit(plan, compute(plan, eng.topology, eng.rule_sets))
+    eng.evaluate_pending(scenario.now)
     assert_partition(eng)
     assert structural(eng) == structural(expected)
     assert outcome(eng) == outcome(expected)
