@@ -38,6 +38,10 @@ from bridge.store.base import IncidentRecord, Store
 log = logging.getLogger("bridge.service")
 
 
+#: Keys with at least this many alerts are computed in a worker thread (see _evaluate_off_loop).
+_OFFLOAD_FROM_ALERTS = 200
+
+
 class Clock(Protocol):
     def now(self) -> datetime: ...
 
@@ -217,9 +221,12 @@ class BridgeService:
         event loop keeps acknowledging webhooks while a large incident is recomputed."""
         while (plan := self.engine.next_plan(self.clock.now())) is not None:
             began = time.perf_counter()
-            computed = await asyncio.to_thread(
-                compute, plan, self.engine.topology, self.engine.rule_sets
-            )
+            args = (plan, self.engine.topology, self.engine.rule_sets)
+            if sum(len(part) for part in plan.intervals) < _OFFLOAD_FROM_ALERTS:
+                computed = compute(*args)  # a thread hop costs more than this
+                await asyncio.sleep(0)
+            else:
+                computed = await asyncio.to_thread(compute, *args)
             self._dirty |= self.engine.commit(plan, computed)
             self.metrics.evaluation_duration.labels(trigger="ingest").observe(
                 time.perf_counter() - began
