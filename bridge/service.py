@@ -2,10 +2,13 @@
 
 Contract:
 - :meth:`BridgeService.ingest` validates a webhook body, writes it durably through the store and
-  only then evaluates; it returns the accepted count and the incident ids the alerts belong to.
-  A validation problem raises BadInput before anything is written; a store failure raises
-  StoreUnavailable and nothing was acknowledged.
-- Derived incidents are persisted after evaluation by :meth:`flush` (right after each ingest and
+  only then admits it to the engine; it returns the accepted count and the incident ids the
+  alerts belong to. A validation problem raises BadInput before anything is written; a store
+  failure raises StoreUnavailable and nothing was acknowledged.
+- Evaluation of what was admitted follows at once in a background task, coalesced over
+  everything admitted meanwhile, large incidents computed in a worker thread; reads call
+  :meth:`settle` first, so they never show a state older than the last acknowledged webhook.
+- Derived incidents are persisted after evaluation by :meth:`flush` (after each evaluation and
   on every tick); a failed flush keeps them pending for the next one. They can always be
   recomputed from stored alerts, so a crash between the two writes loses nothing.
 - :meth:`tick` runs on a timer (``evaluation.interval``) so a duration threshold crossed with

@@ -4,6 +4,10 @@ Contract:
 - :meth:`Engine.apply` takes episodes *as stored* (already merged by the store) and ``now``; it
   recomputes only the correlation keys those episodes touch, and returns the ids of incidents
   whose content changed. Work grows with the changed keys, not with all alerts.
+- :meth:`Engine.admit` + :meth:`Engine.evaluate_pending` split ``apply`` so that evaluation
+  can be coalesced; :meth:`Engine.next_plan`, :func:`compute` and :meth:`Engine.commit` split
+  one key's evaluation again so that its heavy, pure middle can run in another thread. Every
+  split ends in the same incidents as ``apply`` (property tests).
 - :meth:`Engine.tick` re-evaluates only incidents with something due by ``now`` (a duration
   threshold crossing, the end of a quiet period, an alert going stale), found through a heap.
 - :meth:`Engine.restore` rebuilds from stored episodes and stored incident ids; the result is the
