@@ -107,8 +107,14 @@ class Metrics:
             ["op"],
             registry=registry,
         )
+        # Series exist from the start (at 0), so dashboards and rate() see them before the
+        # first event of each kind.
         for code in ("200", "400", "401", "413", "503"):
             self.webhook_requests.labels(code=code)
+        for op in ("ingest", "save_incidents"):
+            self.store_errors.labels(op=op)
+        for trigger in ("ingest", "timer"):
+            self.evaluation_duration.labels(trigger=trigger)
         for status in ("firing", "resolved"):
             self.alerts_received.labels(status=status)
 
