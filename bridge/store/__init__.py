@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bridge.errors import ConfigError
 from bridge.store.base import IncidentRecord, Store
 from bridge.store.sqlite import SqliteStore
 
@@ -12,4 +13,4 @@ def make_store(url: str) -> Store:
     """``sqlite:///PATH`` → SqliteStore. ``redis://`` is not implemented yet (Redis issue)."""
     if url.startswith("sqlite:///"):
         return SqliteStore(url)
-    raise ValueError(f"store {url!r}: only sqlite:/// is implemented in this version")
+    raise ConfigError([f"store: {url!r}: only sqlite:/// is implemented in this version"])

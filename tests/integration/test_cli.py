@@ -89,3 +89,20 @@ def test_serve_refuses_an_invalid_config_naming_every_problem() -> None:
     assert run.returncode == 1
     assert "configuration INVALID (3 problem(s))" in run.stderr
     assert "Running on" not in run.stdout + run.stderr
+
+
+def test_serve_refuses_a_store_it_does_not_implement() -> None:
+    """`bridge serve` with `store: redis://…` (not implemented yet) exits 1 naming the store."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_")}
+    env["BRIDGE_STORE"] = "redis://127.0.0.1:6379/0"
+    run = subprocess.run(
+        [sys.executable, "-m", "bridge", "serve", "-c", "config/bridge.yaml"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 1
+    assert "only sqlite:/// is implemented" in run.stderr
