@@ -14,7 +14,6 @@ Contract:
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -35,29 +34,8 @@ from pydantic import (
 from pydantic_core import core_schema
 
 from bridge.core import rules as core_rules
+from bridge.core.durations import format_duration, parse_duration
 from bridge.errors import ConfigError
-
-_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$")
-
-
-def parse_duration(value: object) -> timedelta:
-    """'90s', '15m', '1h30m', '2d', '0m' → timedelta; anything else raises ValueError."""
-    if isinstance(value, timedelta):
-        return value
-    # Every part of the pattern is optional, so an empty or blank string would match as 0s.
-    match = _DURATION.match(value.strip()) if isinstance(value, str) and value.strip() else None
-    if match is None:
-        raise ValueError(f"expected a duration like '30s', '15m' or '1h30m', got {value!r}")
-    d, h, m, s, ms = (int(x) if x else 0 for x in match.groups())
-    return timedelta(days=d, hours=h, minutes=m, seconds=s, milliseconds=ms)
-
-
-def format_duration(value: timedelta) -> str:
-    total = int(value.total_seconds())
-    h, rest = divmod(total, 3600)
-    m, s = divmod(rest, 60)
-    out = (f"{h}h" if h else "") + (f"{m}m" if m else "") + (f"{s}s" if s else "")
-    return out or "0s"
 
 
 def _jurisdiction(value: object) -> object:
