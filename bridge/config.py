@@ -34,6 +34,7 @@ from pydantic import (
 from pydantic_core import core_schema
 
 from bridge.core import rules as core_rules
+from bridge.core.calendar import rule_from_params
 from bridge.core.durations import format_duration, parse_duration
 from bridge.errors import ConfigError
 
@@ -363,8 +364,16 @@ class CriterionModel(Strict):
 
 
 class ObligationModel(Strict):
+    """An obligation kind with parameters overriding its default deadline rule, e.g.
+    ``{kind: nkom_varsel, params: {duration: 30m}}`` (see bridge/core/calendar.py)."""
+
     kind: Literal[OBLIGATION_KINDS]  # type: ignore[valid-type]
     params: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _params_fit_the_rule(self) -> ObligationModel:
+        rule_from_params(self.kind, self.params)  # ValueError names the bad parameter
+        return self
 
 
 # A bare kind (``pts_initial``) is short for ``{kind: pts_initial}``; normalising before
@@ -409,6 +418,11 @@ class RuleSetModel(Strict):
             obligations=self.obligation_kinds(),
             severity_map={k.lower(): v for k, v in self.severity_map.items()},
             notes=self.notes,
+            obligation_rules={
+                o.kind: rule_from_params(o.kind, o.params)
+                for o in self.obligations
+                if isinstance(o, ObligationModel) and o.params
+            },
         )
 
 

@@ -54,6 +54,20 @@ class StateCollector(Collector):
         unmapped = GaugeMetricFamily(
             "bridge_alerts_unmapped", "Alerts in open incidents that the inventory cannot place"
         )
+        due = GaugeMetricFamily(
+            "bridge_obligation_due_timestamp_seconds",
+            "When an owed report is due (Unix time), per open incident, regulator and kind",
+            labels=["incident", "regulator", "kind"],
+        )
+        states = GaugeMetricFamily(
+            "bridge_obligations", "Owed reports of all incidents, by state", labels=["state"]
+        )
+        counts = {"open": 0, "overdue": 0}
+        for inc in engine.incidents.values() if engine is not None else []:
+            for o in inc.obligations:
+                counts[o.state] = counts.get(o.state, 0) + 1
+        for state, n in sorted(counts.items()):
+            states.add_metric([state], n)
         incidents = engine.open_incidents() if engine is not None else []
         open_.add_metric([], len(incidents))
         n_stale = n_unmapped = 0
@@ -67,9 +81,12 @@ class StateCollector(Collector):
                 seconds = a.seconds_to_reportable(now)
                 if seconds is not None:
                     forecast.add_metric([inc.id, a.regulator], seconds)
+            for o in inc.obligations:
+                if o.due_at is not None:
+                    due.add_metric([inc.id, o.regulator, o.kind], o.due_at.timestamp())
         stale.add_metric([], n_stale)
         unmapped.add_metric([], n_unmapped)
-        yield from (open_, affected, reportable, forecast, stale, unmapped)
+        yield from (open_, affected, reportable, forecast, stale, unmapped, due, states)
 
 
 class Metrics:

@@ -142,7 +142,19 @@ def stored_document(incident: Incident, topology: Topology, now: datetime) -> di
                 },
             },
             "assessments": [_assessment(a, now) for a in incident.assessments],
-            "obligations": [],
+            "obligations": [
+                {
+                    "regulator": o.regulator,
+                    "kind": o.kind,
+                    "due_at": format_time(o.due_at),
+                    "state": o.state,
+                    "basis": o.basis,
+                    "explanation": o.explanation,
+                    "waiting_for": o.waiting_for,
+                }
+                for o in incident.obligations
+            ],
+            "remedied_at": format_time(incident.remedied_at),
             "stale_alerts": incident.stale,
             "unmapped_alerts": incident.unmapped,
             "truncated_alerts": incident.truncated_alerts,

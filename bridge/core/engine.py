@@ -34,6 +34,7 @@ from bridge.core.incidents import (
     partition,
 )
 from bridge.core.mapping import MappingRules, Target, map_alert
+from bridge.core.obligations import Obligation, incident_events, owed
 from bridge.core.rules import Assessment, Measures, RuleSet, evaluate
 from bridge.core.topology import Topology
 
@@ -79,6 +80,8 @@ class Incident:
     merged_into: str | None = None
     next_check_at: datetime | None = None
     derived: _Derived | None = None  # cached for re-evaluation while the timeline stands
+    remedied_at: datetime | None = None  # every alert resolved (None while one fires)
+    obligations: list[Obligation] = field(default_factory=list)
 
     def fingerprints(self) -> list[str]:
         return sorted({fp for fp, _ in self.episodes})
@@ -99,6 +102,7 @@ class Incident:
                 tuple((c.met, c.since, c.forecast_at) for c in a.criteria) for a in self.assessments
             ),
             self.impact,
+            tuple((o.regulator, o.kind, o.due_at, o.state) for o in self.obligations),
         )
 
 
@@ -574,7 +578,14 @@ class Engine:
                     next_stale = stale_at
         # Every criterion's crossing is due, not only the assessment's: once a rule set is
         # reportable its other criteria still turn met (the console and reports list them).
+        events = incident_events(started_at, last_end, last_end if closed else None)
+        obligations = [
+            o
+            for rs, a in zip(self.rule_sets, assessments, strict=True)
+            for o in owed(rs, a, events, now)
+        ]
         due = [c.forecast_at for a in assessments for c in a.criteria if c.forecast_at is not None]
+        due += [o.due_at for o in obligations if o.due_at is not None and o.due_at > now]
         if not closed and reach is not None:
             due.append(reach)
         if next_stale is not None:
@@ -605,6 +616,8 @@ class Engine:
             truncated_alerts=sum(self.truncation.get(g, 0) for g in group_keys),
             next_check_at=min(due) if due else None,
             derived=derived,
+            remedied_at=last_end,
+            obligations=obligations,
         )
 
     def tick(self, now: datetime) -> set[str]:

@@ -14,10 +14,11 @@ Contract:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bridge.core.calendar import Rule
 from bridge.core.impact import Point
 from bridge.core.topology import Topology
 
@@ -62,6 +63,7 @@ class RuleSet:
     obligations: tuple[str, ...] = ()
     severity_map: dict[str, str] = field(default_factory=dict)  # label value → level
     notes: str = ""
+    obligation_rules: Mapping[str, Rule] = field(default_factory=dict)  # overrides of defaults
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ import io
 import json
 import sqlite3
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -352,3 +352,34 @@ async def test_a_redelivery_clears_stale(client, clock):
     detail = await (await client.get(f"/api/v1/incidents/{inc_id}", headers=API)).json()
     assert detail["stale_alerts"] == []
     assert detail["alert_details"][0]["stale"] is False
+
+
+async def test_reportable_incident_lists_its_obligations_and_they_turn_overdue(client, clock):
+    """Once reportable to PTS, the incident owes pts_initial (capped three days after the start
+    while unremedied) and pts_supplementary (waiting for the initial report); the due time is
+    exported, and the obligation turns overdue on the tick after it passes."""
+    start = clock.now() - timedelta(hours=3)
+    body = webhook(
+        alert("a", start, element="se-olt-ostersund-1"),
+        alert("b", start, element="se-olt-ostersund-2"),
+    )
+    inc_id = (await (await post(client, body)).json())["incidents"][0]
+    doc = await (await client.get(f"/api/v1/incidents/{inc_id}", headers=API)).json()
+    owed = {o["kind"]: o for o in doc["obligations"] if o["regulator"] == "pts"}
+    assert set(owed) == {"pts_initial", "pts_supplementary"}
+    initial = owed["pts_initial"]
+    # started 07:00 UTC Mon 23 Nov 2026 = 08:00 Stockholm: cap is the end of Thu 26 Nov local
+    assert initial["due_at"] == "2026-11-26T22:59:59.999999Z"
+    assert initial["state"] == "open" and initial["waiting_for"] == "remedied"
+    assert owed["pts_supplementary"]["due_at"] is None
+    metrics = await (await client.get("/metrics")).text()
+    assert (
+        f'bridge_obligation_due_timestamp_seconds{{incident="{inc_id}",kind="pts_initial",'
+        'regulator="pts"}' in metrics
+    )
+    assert 'bridge_obligations{state="open"} 2.0' in metrics
+    clock.set(datetime(2026, 11, 26, 23, 0, tzinfo=UTC))
+    await client.app[SERVICE].tick()
+    doc = await (await client.get(f"/api/v1/incidents/{inc_id}", headers=API)).json()
+    initial = next(o for o in doc["obligations"] if o["kind"] == "pts_initial")
+    assert initial["state"] == "overdue"

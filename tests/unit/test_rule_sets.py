@@ -107,12 +107,31 @@ def test_obligation_with_params_loads() -> None:
             "criteria": [{"id": "e112", "kind": "emergency_112"}],
             "obligations": [
                 "pts_initial",
-                {"kind": "pts_supplementary", "params": {"after": "7d"}},
+                {"kind": "pts_supplementary", "params": {"duration": "7d"}},
             ],
         }
     )
     assert rs.obligation_kinds() == ("pts_initial", "pts_supplementary")
-    assert rs.obligations[1].params == {"after": "7d"}
+    assert rs.obligations[1].params == {"duration": "7d"}
+    core = rs.to_core()
+    assert core.obligation_rules["pts_supplementary"].duration == timedelta(days=7)  # type: ignore[union-attr]
+    assert "pts_initial" not in core.obligation_rules  # default rule
+
+
+def test_obligation_params_name_the_bad_parameter() -> None:
+    """An obligation parameter its deadline rule does not have is refused by name."""
+    with pytest.raises(ValueError, match="unknown parameter 'after'"):
+        RuleSetModel.model_validate(
+            {
+                "id": "x",
+                "regulator": "pts",
+                "jurisdiction": "SE",
+                "source": "s",
+                "verified": True,
+                "criteria": [{"id": "e112", "kind": "emergency_112"}],
+                "obligations": [{"kind": "pts_supplementary", "params": {"after": "7d"}}],
+            }
+        )
 
 
 # ---- one test per validation rule ---------------------------------------------------------

@@ -1,0 +1,115 @@
+"""Which reports an incident owes, and by when (bridge/core/obligations.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bridge.core.calendar import After
+from bridge.core.obligations import OPEN, OVERDUE, incident_events, owed
+from bridge.core.rules import Assessment, Criterion, RuleSet
+
+STHLM = ZoneInfo("Europe/Stockholm")
+
+
+def local(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> datetime:
+    return datetime(y, mo, d, h, mi, tzinfo=STHLM).astimezone(UTC)
+
+
+def rule_set(regulator: str, obligations: tuple[str, ...], **kwargs: object) -> RuleSet:
+    return RuleSet(
+        regulator,
+        regulator,
+        "SE",
+        "test",
+        True,
+        (Criterion("c", "emergency_112"),),
+        obligations=obligations,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def assessment(regulator: str, since: datetime | None) -> Assessment:
+    return Assessment(regulator, regulator, True, since is not None, since, (), None)
+
+
+def test_nothing_is_owed_while_not_reportable() -> None:
+    """A rule set whose assessment is not reportable opens no obligation."""
+    events = incident_events(local(2026, 4, 2, 10), None, None)
+    assert (
+        owed(
+            rule_set("pts", ("pts_initial",)),
+            assessment("pts", None),
+            events,
+            local(2026, 4, 2, 12),
+        )
+        == []
+    )
+
+
+def test_pts_initial_before_easter_is_capped_three_days_after_the_start() -> None:
+    """Started and remedied on Thursday 2 April 2026 (before Good Friday), the initial report is
+    due at the cap, the end of Sunday 5 April in Stockholm, not after Easter Monday."""
+    events = incident_events(local(2026, 4, 2, 10), local(2026, 4, 2, 14), None)
+    (ob,) = owed(
+        rule_set("pts", ("pts_initial",)),
+        assessment("pts", local(2026, 4, 2, 11)),
+        events,
+        local(2026, 4, 2, 15),
+    )
+    assert ob.kind == "pts_initial"
+    assert ob.due_at == local(2026, 4, 6) - timedelta(microseconds=1)
+    assert ob.basis == "cap"
+    assert ob.state == OPEN
+
+
+def test_pts_initial_while_unremedied_has_only_the_cap() -> None:
+    """An outage still going has its initial report due at the cap and says it waits for the
+    remedy."""
+    events = incident_events(local(2026, 11, 23, 23, 50), None, None)
+    (ob,) = owed(
+        rule_set("pts", ("pts_initial",)),
+        assessment("pts", local(2026, 11, 24, 1)),
+        events,
+        local(2026, 11, 24, 2),
+    )
+    assert ob.due_at == local(2026, 11, 27) - timedelta(microseconds=1)
+    assert ob.waiting_for == "remedied"
+
+
+def test_nkom_varsel_is_due_an_hour_after_becoming_reportable_and_then_overdue() -> None:
+    """nkom_varsel is due one hour after the assessment's since and is overdue from then on."""
+    since = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    events = incident_events(since - timedelta(hours=2), None, None)
+    rs = rule_set("nkom", ("nkom_varsel", "nkom_normalised"))
+    varsel, normalised = owed(rs, assessment("nkom", since), events, since)
+    assert varsel.due_at == since + timedelta(hours=1)
+    assert varsel.state == OPEN
+    assert normalised.due_at is None and normalised.waiting_for == "normalised"
+    (late, _) = owed(rs, assessment("nkom", since), events, since + timedelta(hours=1))
+    assert late.state == OVERDUE
+
+
+def test_supplementary_waits_for_the_initial_report_to_be_sent() -> None:
+    """pts_supplementary has no deadline until the initial report was sent, then two weeks."""
+    events = incident_events(local(2026, 5, 4, 8), local(2026, 5, 4, 9), None)
+    rs = rule_set("pts", ("pts_supplementary",))
+    (waiting,) = owed(rs, assessment("pts", local(2026, 5, 4, 8, 30)), events, local(2026, 5, 4))
+    assert waiting.due_at is None and waiting.waiting_for == "initial_sent"
+    sent = local(2026, 5, 5, 10)
+    (due,) = owed(
+        rs, assessment("pts", local(2026, 5, 4, 8, 30)), events, sent, extra={"initial_sent": sent}
+    )
+    assert due.due_at == sent + timedelta(days=14)
+
+
+def test_a_rule_set_may_override_a_deadline_rule() -> None:
+    """A rule set's own rule for a kind replaces the default one."""
+    since = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    rs = rule_set(
+        "nkom",
+        ("nkom_varsel",),
+        obligation_rules={"nkom_varsel": After("reportable", timedelta(minutes=30))},
+    )
+    (ob,) = owed(rs, assessment("nkom", since), incident_events(since, None, None), since)
+    assert ob.due_at == since + timedelta(minutes=30)
