@@ -311,16 +311,7 @@ OBLIGATION_KINDS = (
 
 class CriterionModel(Strict):
     id: str
-    kind: Literal[
-        "connections",
-        "share",
-        "area",
-        "capacity",
-        "emergency_112",
-        "societal",
-        "wholesale",
-        "severity",
-    ]
+    kind: str  # one of bridge.core.rules.CRITERION_KINDS (the core evaluates exactly those)
     description: str = ""
     min_duration: Duration = timedelta(0)
     min_connections: int | None = Field(default=None, gt=0)
@@ -331,6 +322,14 @@ class CriterionModel(Strict):
     scope: Literal["jurisdiction", "region"] = "jurisdiction"
     impact: Literal["any", "outage"] = "any"
     levels: list[str] = Field(default_factory=list)
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, v: str) -> str:
+        if v not in core_rules.CRITERION_KINDS:
+            known = ", ".join(repr(k) for k in core_rules.CRITERION_KINDS)
+            raise ValueError(f"unknown criterion kind {v!r}; expected one of {known}")
+        return v
 
     @model_validator(mode="after")
     def _threshold_for_kind(self) -> CriterionModel:
