@@ -43,6 +43,8 @@ log = logging.getLogger("bridge.service")
 
 #: Keys with at least this many alerts are computed in a worker thread (see _evaluate_off_loop).
 _OFFLOAD_FROM_ALERTS = 200
+#: A key whose plans went stale this many times in a row is evaluated on the loop instead.
+_STALE_PLANS_BEFORE_IN_PLACE = 3
 
 
 class Clock(Protocol):
@@ -222,6 +224,7 @@ class BridgeService:
     async def _evaluate_off_loop(self) -> None:
         """Evaluate pending keys one at a time, the heavy part in a worker thread, so the
         event loop keeps acknowledging webhooks while a large incident is recomputed."""
+        stale: dict[str, int] = {}
         while (plan := self.engine.next_plan(self.clock.now())) is not None:
             began = time.perf_counter()
             args = (plan, self.engine.topology, self.engine.rule_sets)
@@ -230,7 +233,13 @@ class BridgeService:
                 await asyncio.sleep(0)
             else:
                 computed = await asyncio.to_thread(compute, *args)
-            self._dirty |= self.engine.commit(plan, computed)
+            changed = self.engine.commit(plan, computed)
+            if changed is None:  # new alerts for the key meanwhile: plan again, or at last
+                stale[plan.key] = stale.get(plan.key, 0) + 1  # evaluate in place (progress)
+                if stale[plan.key] >= _STALE_PLANS_BEFORE_IN_PLACE:
+                    changed = self.engine.evaluate_key(plan.key, self.clock.now())
+                    stale.pop(plan.key)
+            self._dirty |= changed or set()
             self.metrics.evaluation_duration.labels(trigger="ingest").observe(
                 time.perf_counter() - began
             )

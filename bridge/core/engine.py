@@ -289,12 +289,16 @@ class Engine:
         changed: set[str] = set()
         for key in sorted(touched):
             changed |= self._recompute_key(key, now)
+        # Light re-evaluations (only last_seen moved); an incident whose key was just recomputed
+        # or still waits to be has nothing to gain from one, and its alerts may have moved.
         light, self._light = self._light, set()
         for inc_id in sorted(light):
             incident = self.incidents.get(inc_id)
             if (
                 incident is not None
+                and incident.merged_into is None
                 and incident.key not in touched
+                and incident.key not in self._pending
                 and self._reevaluate(incident, now)
             ):
                 changed.add(inc_id)
@@ -464,23 +468,28 @@ class Engine:
         ]
         return KeyPlan(key, self._versions.get(key, 0), now, parts, ids, merged, ends, intervals)
 
-    def commit(self, plan: KeyPlan, computed: Sequence[Computed]) -> set[str]:
-        """Apply a computed plan; return the changed incident ids.
-
-        A plan is a consistent snapshot: if its key changed meanwhile it is applied all the
-        same (progress under a storm that keeps touching one key) and the key stays pending for
-        another round; if the key was evaluated meanwhile by :meth:`evaluate_pending`, which
-        saw newer alerts, the plan is dropped.
-        """
+    def commit(self, plan: KeyPlan, computed: Sequence[Computed]) -> set[str] | None:
+        """Apply a computed plan and return the changed incident ids, or None when the plan is
+        stale: its key took new alerts, or was evaluated another way, since it was planned.
+        A stale plan is dropped (the key stays pending and is planned again); applying it could
+        assign alerts that a newer evaluation placed elsewhere. A caller that sees a key's
+        plans go stale again and again evaluates it in place (:meth:`evaluate_key`)."""
         self._planned.discard(plan.key)
-        if plan.key not in self._pending:
-            return set()
+        if plan.key not in self._pending or self._versions.get(plan.key, 0) != plan.version:
+            return None
+        self._pending.discard(plan.key)
+        self._risky.discard(plan.key)
         before = {plan.key: set(self._ids_by_key.get(plan.key, ()))}
-        changed = self._commit(plan, computed) | self._retire_emptied(before)
-        if self._versions.get(plan.key, 0) == plan.version:
-            self._pending.discard(plan.key)
-            self._risky.discard(plan.key)
-        return changed
+        return self._commit(plan, computed) | self._retire_emptied(before)
+
+    def evaluate_key(self, key: str, now: datetime) -> set[str]:
+        """Evaluate one pending key in place, whatever plans are out for it."""
+        if key not in self._pending:
+            return set()
+        self._pending.discard(key)
+        self._risky.discard(key)
+        before = {key: set(self._ids_by_key.get(key, ()))}
+        return self._recompute_key(key, now) | self._retire_emptied(before)
 
     def _commit(self, plan: KeyPlan, computed: Sequence[Computed]) -> set[str]:
         key, now = plan.key, plan.now

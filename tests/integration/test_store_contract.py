@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from builders import alert, webhook
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bridge.core.alerts import merge_episode, parse_webhook
@@ -168,7 +168,9 @@ _observations = st.lists(
 )
 
 
-@settings(max_examples=40, deadline=None, database=None)
+@settings(
+    max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(_observations, st.randoms(use_true_random=False))
 def test_store_merge_equals_the_core_merge_in_any_order(observations, rnd):  # type: ignore[no-untyped-def]
     """Whatever order observations of one episode arrive in, every store keeps exactly what

@@ -1,0 +1,110 @@
+"""Notice templates (bridge.notices): every kind renders, strictly, escaped, overridable."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pytest
+
+from bridge.config import OperatorConfig
+from bridge.core.drafts import KINDS, DraftFields, draft_fields
+from bridge.notices import BUILTIN_DIR, render, sender
+
+OPERATOR = OperatorConfig.model_validate(
+    {
+        "name": "Exempel Nät AB",
+        "org_number": "556000-0000",
+        "contact": {"name": "NOC", "phone": "+46 10 000 00 00", "email": "noc@ex.net"},
+    }
+)
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+def incident(cause: str = "Fiberavbrott") -> dict[str, Any]:
+    return {
+        "id": "inc-20261123-0a1b2c3d",
+        "started_at": "2026-11-23T09:05:00Z",
+        "impact": {
+            "current": 7000,
+            "peak": 7000,
+            "by_service": {"internet": 6000, "iptv": 1000},
+            "by_region": {"SE-0180": 7000},
+            "region_names": {"SE-0180": "Stockholm"},
+        },
+        "assessments": [],
+        "alert_details": [{"annotations": {"cause": cause}}],
+    }
+
+
+def draft(kind: str, cause: str = "Fiberavbrott") -> DraftFields:
+    return draft_fields(kind, incident(cause), sender(OPERATOR), None, NOW)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_renders_subject_text_and_html(kind: str) -> None:
+    """Each kind renders a one-line subject with reference and operator, and both bodies."""
+    d = draft(kind)
+    out = render(d, None)
+    assert d.reference in out.subject
+    assert "Exempel Nät AB" in out.subject
+    assert "\n" not in out.subject
+    for f in d.fields.values():
+        assert f.label in out.text
+        assert f.label in out.html
+        assert (f.value.splitlines() or [d.placeholder])[0] in out.text
+    assert d.reference in out.text
+    assert out.html.startswith("<!DOCTYPE html>")
+    assert f'lang="{d.language}"' in out.html
+
+
+def test_every_kind_has_all_three_builtin_templates() -> None:
+    """The package ships subject, text and HTML templates for each of the five kinds."""
+    names = {p.name for p in BUILTIN_DIR.iterdir()}
+    for kind in KINDS:
+        assert {f"{kind}.subject.txt.j2", f"{kind}.body.txt.j2", f"{kind}.body.html.j2"} <= names
+
+
+def test_a_missing_field_raises_instead_of_rendering_blank() -> None:
+    """A template naming a field the draft lacks fails (StrictUndefined)."""
+    d = draft("pts_initial")
+    fields = {k: v for k, v in d.fields.items() if k != "emergency_112"}
+    with pytest.raises(jinja2.UndefinedError):
+        render(dataclasses.replace(d, fields=fields), None)
+
+
+def test_html_escapes_markup_from_an_alert_annotation_and_text_keeps_it() -> None:
+    """A ``<script>`` in a cause annotation is escaped in HTML and verbatim in plain text."""
+    out = render(draft("pts_initial", cause="<script>alert(1)</script>"), None)
+    assert "<script>" not in out.html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in out.html
+    assert "<script>alert(1)</script>" in out.text
+
+
+def test_an_override_folder_replaces_one_template_by_file_name(tmp_path: Path) -> None:
+    """A file in the configured folder wins over the built-in one; the others stay built-in."""
+    (tmp_path / "nkom_varsel.subject.txt.j2").write_text(
+        "EGEN MAL {{ d.reference }} {{ d.operator.name }}\n", encoding="utf-8"
+    )
+    d = draft("nkom_varsel")
+    out = render(d, tmp_path)
+    assert out.subject == f"EGEN MAL {d.reference} Exempel Nät AB"
+    assert out.text == render(d, None).text
+    assert render(d, None).subject.startswith("Varsel om hendelse")
+
+
+def test_an_override_using_an_unknown_variable_raises(tmp_path: Path) -> None:
+    """An operator's template with a typo fails loudly instead of sending a blank."""
+    (tmp_path / "pts_initial.body.txt.j2").write_text("{{ f.orsak.value }}\n", encoding="utf-8")
+    with pytest.raises(jinja2.UndefinedError):
+        render(draft("pts_initial"), tmp_path)
+
+
+def test_to_complete_fields_show_the_placeholder() -> None:
+    """Fields a person must fill in show the language's placeholder in text and HTML."""
+    out = render(draft("pts_supplementary"), None)
+    assert out.text.count("[fylls i]") >= 4
+    assert "<em>[fylls i]</em>" in out.html

@@ -1,0 +1,237 @@
+"""Notice draft fields (bridge.core.drafts): content per kind, local times, names, references."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from corekit import PTS, at, engine, episode, live, network
+
+from bridge.core.documents import document
+from bridge.core.drafts import KINDS, DraftFields, Sender, draft_fields, reference_number
+from bridge.errors import BadInput
+
+OPERATOR = Sender("Exempel Nät AB", "556000-0000", "NOC vakt", "+46 10 000 00 00", "noc@ex.net")
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+EXPECTED_KEYS = {
+    "nkom_varsel": [
+        "started_at",
+        "services",
+        "scope_geography",
+        "scope_customers",
+        "scope_societal",
+        "scope_life_health",
+        "expected_duration",
+        "cause",
+        "contact",
+    ],
+    "pts_initial": [
+        "networks_services",
+        "scope",
+        "cause_preliminary",
+        "active_connections",
+        "emergency_112",
+        "contact",
+        "reference",
+    ],
+    "pts_supplementary": [
+        "causes",
+        "public_information",
+        "effect_minimisation",
+        "remedy",
+        "recurrence_prevention",
+        "reference",
+    ],
+}
+EXPECTED_KEYS["nkom_update"] = EXPECTED_KEYS["nkom_normalised"] = EXPECTED_KEYS["nkom_varsel"]
+
+
+def doc(**over: Any) -> dict[str, Any]:
+    """A hand-written incident document in the API shape."""
+    base: dict[str, Any] = {
+        "id": "inc-20261123-0a1b2c3d",
+        "state": "open",
+        "started_at": "2026-11-23T09:05:00Z",
+        "ended_at": None,
+        "remedied_at": None,
+        "impact": {
+            "current": 5000,
+            "peak": 7000,
+            "by_service": {"internet": 6000, "iptv": 1000},
+            "by_region": {"SE-0180": 6500, "SE-9999": 500},
+            "region_names": {"SE-0180": "Stockholm"},
+            "outage": {"current": 5000, "peak": 7000},
+            "degradation": {"current": 0, "peak": 0},
+        },
+        "assessments": [
+            {
+                "regulator": "pts",
+                "criteria": [{"kind": "emergency_112", "met": True, "reason": "1 element"}],
+            }
+        ],
+        "alert_details": [{"annotations": {}}],
+    }
+    base.update(over)
+    return base
+
+
+def draft(kind: str, incident: dict[str, Any] | None = None, now: datetime = NOW) -> DraftFields:
+    return draft_fields(kind, incident or doc(), OPERATOR, None, now)
+
+
+def value(kind: str, key: str, incident: dict[str, Any] | None = None) -> str:
+    return draft(kind, incident).fields[key].value
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_kind_has_exactly_the_content_regulation_md_lists(kind: str) -> None:
+    """Every kind's fields are exactly REGULATION.md's content items, in its order, labelled."""
+    fields = draft(kind).fields
+    assert list(fields) == EXPECTED_KEYS[kind]
+    assert all(f.label for f in fields.values())
+
+
+def test_labels_are_bokmal_for_nkom_and_swedish_for_pts() -> None:
+    """Nkom drafts speak bokmål, PTS drafts Swedish, with the regulator's own words."""
+    nkom = draft("nkom_varsel").fields
+    assert nkom["started_at"].label == "Tidspunkt for start"
+    assert nkom["services"].label == "Berørte ekomtjenester"
+    pts = draft("pts_initial").fields
+    assert pts["emergency_112"].label == "Påverkan på möjligheten att ringa 112"
+    assert pts["reference"].label == "Referensnummer"
+
+
+def test_nkom_times_are_oslo_local_in_winter_and_in_summer() -> None:
+    """Start times show in Oslo time, +1 h in winter and +2 h in summer."""
+    assert value("nkom_varsel", "started_at") == "23.11.2026 kl. 10:05"
+    summer = doc(started_at="2026-07-01T08:05:00Z")
+    assert value("nkom_varsel", "started_at", summer) == "01.07.2026 kl. 10:05"
+
+
+def test_pts_times_are_stockholm_local_across_the_spring_dst_change() -> None:
+    """On the DST change day 01:30 UTC is 03:30 in Stockholm; the draft time uses ``now``."""
+    changed = doc(started_at="2026-03-29T01:30:00Z")
+    d = draft("pts_initial", changed, now=datetime(2026, 3, 29, 0, 30, tzinfo=UTC))
+    assert d.fields["scope"].value.startswith("Från 2026-03-29 kl. 03:30, pågår.")
+    assert d.drafted_at == "2026-03-29 kl. 01:30"
+
+
+def test_scope_names_regions_and_falls_back_to_the_code() -> None:
+    """Regions show their inventory name with the code; an unnamed region shows its code."""
+    geography = value("nkom_varsel", "scope_geography")
+    assert geography.splitlines() == [
+        "Stockholm (SE-0180): 6 500 tilknytninger",
+        "SE-9999: 500 tilknytninger",
+    ]
+    assert "Stockholm (SE-0180): 6 500 anslutningar" in value("pts_initial", "scope")
+
+
+def test_services_and_connections_come_from_the_impact_by_service() -> None:
+    """Services are listed and connections counted per service, peak and current."""
+    assert value("pts_initial", "networks_services") == "internet, iptv"
+    connections = value("pts_initial", "active_connections")
+    assert "Högst 7 000 aktiva anslutningar" in connections
+    assert "internet 6 000, iptv 1 000" in connections
+    assert "just nu 5 000" in connections
+
+
+def test_reference_number_is_stable_per_incident_and_differs_between_incidents() -> None:
+    """The same incident id gives the same reference every time; another id another one."""
+    first = draft("pts_initial").reference
+    later = draft("pts_supplementary", doc(state="closed"), now=NOW + timedelta(days=9)).reference
+    assert first == later == reference_number("556000-0000", "inc-20261123-0a1b2c3d")
+    assert re.fullmatch(r"5560000000-20261123-[0-9A-F]{8}", first)
+    assert draft("nkom_varsel").reference == first
+    assert reference_number("556000-0000", "inc-20261123-ffffffff") != first
+    assert draft("pts_initial").fields["reference"].value == first
+
+
+def test_cause_comes_from_the_first_cause_like_annotation_of_each_alert() -> None:
+    """``cause`` beats ``årsak`` beats ``summary``; distinct causes of several alerts are kept."""
+    alerts = [
+        {"annotations": {"summary": "OLT down", "cause": "Fiber cut"}},
+        {"annotations": {"årsak": "Strømbrudd"}},
+        {"annotations": {"cause": "Fiber cut"}},
+    ]
+    d = draft("nkom_varsel", doc(alert_details=alerts))
+    assert d.fields["cause"].value == "Fiber cut\nStrømbrudd"
+    assert "annotation" in d.fields["cause"].source
+    assert value("pts_initial", "cause_preliminary", doc(alert_details=alerts[:1])) == "Fiber cut"
+
+
+def test_expected_resolution_time_is_localised_and_free_text_kept() -> None:
+    """An ISO ``expected_resolution`` shows in local time; free text is shown as written."""
+    timed = doc(alert_details=[{"annotations": {"expected_resolution": "2026-11-23T14:00:00Z"}}])
+    assert value("nkom_varsel", "expected_duration", timed) == "23.11.2026 kl. 15:00"
+    text = doc(alert_details=[{"annotations": {"expected_resolution": "ca. 2 timer"}}])
+    assert value("nkom_update", "expected_duration", text) == "ca. 2 timer"
+
+
+def test_normalised_notice_states_when_the_incident_was_normalised() -> None:
+    """The normalised varsel replaces the expected duration with the remedy time."""
+    done = doc(remedied_at="2026-11-23T11:30:00Z", state="closed")
+    assert (
+        value("nkom_normalised", "expected_duration", done) == "Normalisert 23.11.2026 kl. 12:30."
+    )
+
+
+def test_112_effect_comes_from_the_emergency_112_criteria_or_is_left_to_complete() -> None:
+    """A met 112 criterion says yes, an unmet one no, and without one a person must answer."""
+    assert value("pts_initial", "emergency_112").startswith("Ja:")
+    unmet = doc(
+        assessments=[{"regulator": "pts", "criteria": [{"kind": "emergency_112", "met": False}]}]
+    )
+    assert value("pts_initial", "emergency_112", unmet).startswith("Inga element")
+    d = draft("pts_initial", doc(assessments=[]))
+    assert d.fields["emergency_112"].to_complete
+    assert "emergency_112" in d.fields["emergency_112"].source
+    assert "nødnummer (112) er berørt" in value("nkom_varsel", "scope_societal")
+
+
+def test_fields_only_a_person_can_answer_are_present_empty_and_marked() -> None:
+    """Measures, public information and the risk to life are empty and listed to complete."""
+    d = draft("pts_supplementary")
+    assert d.to_complete() == [
+        "causes",
+        "public_information",
+        "effect_minimisation",
+        "remedy",
+        "recurrence_prevention",
+    ]
+    assert all(d.fields[k].value == "" and d.fields[k].source for k in d.to_complete())
+    assert d.placeholder == "[fylls i]"
+    assert "scope_life_health" in draft("nkom_varsel").to_complete()
+
+
+def test_contact_and_recipient_come_from_the_operator_and_the_regulator() -> None:
+    """The contact names person, operator, phone, e-mail; the recipient defaults per regulator."""
+    assert value("nkom_varsel", "contact") == (
+        "NOC vakt, Exempel Nät AB, tlf. +46 10 000 00 00, e-post noc@ex.net"
+    )
+    assert draft("nkom_varsel").recipient == "ekomvarsling@nkom.no"
+    assert draft("pts_initial").recipient == "incidentrapport@pts.se"
+    chosen = draft_fields("pts_initial", doc(), OPERATOR, "test@pts.example", NOW)
+    assert chosen.recipient == "test@pts.example"
+
+
+def test_an_unknown_kind_is_bad_input() -> None:
+    """A kind no regulator asks for is refused, naming the kinds that exist."""
+    with pytest.raises(BadInput, match="nkom_varsel"):
+        draft("pts_privacy")
+
+
+def test_a_real_engine_document_drafts_with_region_names_and_112() -> None:
+    """A document from the engine (not hand-written) fills services, named regions and 112."""
+    eng = engine(rule_sets=(PTS,))
+    eng.apply([episode("a", at(0), element="olt-a1")], at(2), {"": 1})
+    eng.tick(at(90))
+    (inc,) = live(eng).values()
+    real = document(inc, eng.episodes, network(), at(90))
+    d = draft_fields("pts_initial", real, OPERATOR, None, at(90))
+    assert d.fields["networks_services"].value == "internet, iptv"
+    assert "Stockholm (SE-0180): 7 000 anslutningar" in d.fields["scope"].value
+    assert d.fields["emergency_112"].value.startswith("Ja:")
+    assert d.incident_id == inc.id
