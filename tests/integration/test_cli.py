@@ -11,19 +11,24 @@ REPO = Path(__file__).resolve().parents[2]
 CONFIG_DATA = REPO / "tests" / "data" / "config"
 
 
-def check_config(config: Path | str) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m bridge check-config -c CONFIG`` from the repository root."""
+def bridge(*args: str, **env_extra: str) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m bridge ARGS`` from the repository root (``env_extra`` added to the env)."""
     # No BRIDGE_* variables from the developer's shell may leak into the run.
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_")}
     return subprocess.run(
-        [sys.executable, "-m", "bridge", "check-config", "-c", str(config)],
+        [sys.executable, "-m", "bridge", *args],
         cwd=REPO,
-        env=env,
+        env={**env, **env_extra},
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
+
+
+def check_config(config: Path | str) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m bridge check-config -c CONFIG``."""
+    return bridge("check-config", "-c", str(config))
 
 
 def test_check_config_accepts_the_shipped_config() -> None:
@@ -76,16 +81,7 @@ def test_check_config_reports_a_missing_file() -> None:
 
 def test_serve_refuses_an_invalid_config_naming_every_problem() -> None:
     """`bridge serve` with a broken config exits 1 before listening and lists the problems."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_")}
-    run = subprocess.run(
-        [sys.executable, "-m", "bridge", "serve", "-c", str(CONFIG_DATA / "several_problems.yaml")],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    run = bridge("serve", "-c", str(CONFIG_DATA / "several_problems.yaml"))
     assert run.returncode == 1
     assert "configuration INVALID (3 problem(s))" in run.stderr
     assert "Running on" not in run.stdout + run.stderr
@@ -93,16 +89,6 @@ def test_serve_refuses_an_invalid_config_naming_every_problem() -> None:
 
 def test_serve_refuses_a_store_it_does_not_implement() -> None:
     """`bridge serve` with `store: redis://…` (not implemented yet) exits 1 naming the store."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_")}
-    env["BRIDGE_STORE"] = "redis://127.0.0.1:6379/0"
-    run = subprocess.run(
-        [sys.executable, "-m", "bridge", "serve", "-c", "config/bridge.yaml"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    run = bridge("serve", "-c", "config/bridge.yaml", BRIDGE_STORE="redis://127.0.0.1:6379/0")
     assert run.returncode == 1
     assert "only sqlite:/// is implemented" in run.stderr
