@@ -36,6 +36,8 @@ from pydantic_core import core_schema
 from bridge.core import rules as core_rules
 from bridge.core.calendar import rule_from_params
 from bridge.core.durations import format_duration, parse_duration
+from bridge.core.incidents import CorrelationRules
+from bridge.core.mapping import MappingRules
 from bridge.errors import ConfigError
 
 
@@ -203,14 +205,19 @@ class RegulatorConfig(Strict):
     recipient: str | None = None
 
 
+# Defaults come from the core's own rule objects: one place says what a label is called.
+_LABELS = MappingRules()
+_CORRELATION = CorrelationRules()
+
+
 class InventoryLabels(Strict):
-    element: list[str] = Field(default_factory=lambda: ["element"], min_length=1)
-    service: str = "service"
-    region: str = "region"
-    affected_connections: str = "affected_connections"
-    jurisdiction: str = "jurisdiction"
-    impact: str = "impact"
-    severity: str = "severity"
+    element: list[str] = Field(default_factory=lambda: list(_LABELS.element_labels), min_length=1)
+    service: str = _LABELS.service
+    region: str = _LABELS.region
+    affected_connections: str = _LABELS.affected_connections
+    jurisdiction: str = _LABELS.jurisdiction
+    impact: str = _LABELS.impact
+    severity: str = _LABELS.severity
 
 
 class InventoryConfig(Strict):
@@ -221,11 +228,11 @@ class InventoryConfig(Strict):
 
 
 class CorrelationConfig(Strict):
-    incident_label: str = "incident"
-    ancestor_kind: str | None = None
+    incident_label: str = _CORRELATION.incident_label
+    ancestor_kind: str | None = _CORRELATION.ancestor_kind
     key_labels: list[list[str]] = Field(default_factory=list)
-    window: Duration = timedelta(minutes=10)
-    quiet_period: Duration = timedelta(minutes=30)
+    window: Duration = _CORRELATION.window
+    quiet_period: Duration = _CORRELATION.quiet_period
 
 
 class EvaluationConfig(Strict):
