@@ -36,3 +36,13 @@ class ConfigError(BridgeError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
+
+
+class Conflict(BridgeError):
+    """The record changed since the caller read it (optimistic concurrency) or the action does
+    not fit its current state; nothing was written. The caller re-reads and decides (409)."""
+
+    def __init__(self, what: str, problem: str) -> None:
+        super().__init__(f"{what}: {problem}")
+        self.what = what
+        self.problem = problem

@@ -10,19 +10,27 @@ Contract (checked for every implementation by ``tests/integration/test_store_con
 - Reads return exactly what was written; timestamps come back timezone-aware (UTC).
 - Every failure of the backing service surfaces as ``StoreUnavailable`` (retry), never as a
   driver exception.
+- Drafts (the notices) are whole documents written with optimistic concurrency:
+  :meth:`Store.put_draft` writes a draft whose ``revision`` is one more than the stored one
+  (``expected_revision``; ``None`` means it must not exist yet) **and** appends its audit
+  entries, atomically; a mismatch raises :class:`~bridge.errors.Conflict` and writes nothing.
+  So two writers (two replicas, a person and the bridge) never both win, and no transition is
+  ever stored without its audit entry.
+- The audit log is append-only: entries get a strictly increasing ``seq`` from the store and are
+  never changed or deleted.
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from bridge.core.alerts import AlertEpisode, Delivery
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +54,40 @@ class DeliveryRecord:
     status: str
     alerts: int
     truncated: int
+
+
+@dataclass(frozen=True, slots=True)
+class DraftRecord:
+    """A notice draft as stored. ``document`` is the whole draft (versions, approval, delivery:
+    :mod:`bridge.core.casework` owns its shape); the other fields are indexed copies."""
+
+    id: str
+    incident_id: str
+    state: str
+    revision: int
+    updated_at: datetime
+    document: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One audited action. ``seq`` is assigned by the store on append (0 before)."""
+
+    at: datetime
+    actor: str
+    action: str
+    target: str
+    detail: dict[str, Any] = field(default_factory=dict)
+    seq: int = 0
+
+
+def revision_problem(stored: int | None, expected: int | None) -> str:
+    """Why a draft write was refused (one wording for every store)."""
+    if expected is None:
+        return f"it exists already (revision {stored})"
+    if stored is None:
+        return "it does not exist"
+    return f"it changed meanwhile (revision {stored}, expected {expected}): re-read and retry"
 
 
 class Store(abc.ABC):
@@ -87,3 +129,32 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def get_incident(self, incident_id: str) -> IncidentRecord | None: ...
+
+    # ---- notices -----------------------------------------------------------------------
+    @abc.abstractmethod
+    async def put_draft(
+        self, draft: DraftRecord, expected_revision: int | None, audit: Sequence[AuditEntry]
+    ) -> None:
+        """Write ``draft`` and append ``audit`` atomically, if the stored revision is
+        ``expected_revision`` (``None``: no such draft yet) and ``draft.revision`` is one more
+        (1 for a new draft); else raise Conflict and write nothing."""
+
+    @abc.abstractmethod
+    async def get_draft(self, draft_id: str) -> DraftRecord | None: ...
+
+    @abc.abstractmethod
+    async def list_drafts(
+        self, incident_id: str | None = None, states: Collection[str] | None = None
+    ) -> list[DraftRecord]:
+        """Drafts, optionally of one incident and/or in some states, ordered by id."""
+
+    @abc.abstractmethod
+    async def append_audit(self, entries: Sequence[AuditEntry]) -> None:
+        """Append entries that go with no draft write (reads of restricted data, logins…)."""
+
+    @abc.abstractmethod
+    async def audit_log(
+        self, limit: int = 100, before_seq: int | None = None, target: str | None = None
+    ) -> list[AuditEntry]:
+        """Newest first: at most ``limit`` entries with ``seq < before_seq`` (all when None),
+        optionally only those about ``target``."""

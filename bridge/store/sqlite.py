@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -24,8 +24,16 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
 from bridge.core.alerts import AlertEpisode, Delivery
-from bridge.errors import StoreUnavailable
-from bridge.store.base import SCHEMA_VERSION, DeliveryRecord, IncidentRecord, Store
+from bridge.errors import Conflict, StoreUnavailable
+from bridge.store.base import (
+    SCHEMA_VERSION,
+    AuditEntry,
+    DeliveryRecord,
+    DraftRecord,
+    IncidentRecord,
+    Store,
+    revision_problem,
+)
 from bridge.store.codec import dumps, loads, opt_parse_ts, opt_ts, parse_ts, ts
 
 T = TypeVar("T")
@@ -50,7 +58,31 @@ _MIGRATIONS: dict[int, str] = {
         merged_into TEXT, episodes TEXT NOT NULL, document TEXT NOT NULL);
     CREATE INDEX IF NOT EXISTS incidents_state ON incidents(state);
     """,
+    2: """
+    CREATE TABLE IF NOT EXISTS drafts (
+        id TEXT PRIMARY KEY, incident_id TEXT NOT NULL, state TEXT NOT NULL,
+        revision INTEGER NOT NULL, updated_at TEXT NOT NULL, document TEXT NOT NULL);;
+    CREATE INDEX IF NOT EXISTS drafts_incident ON drafts(incident_id);;
+    CREATE INDEX IF NOT EXISTS drafts_state ON drafts(state);;
+    CREATE TABLE IF NOT EXISTS audit (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL,
+        action TEXT NOT NULL, target TEXT NOT NULL, detail TEXT NOT NULL);;
+    CREATE INDEX IF NOT EXISTS audit_target ON audit(target, seq);;
+    CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;;
+    CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;;
+    """,
 }
+
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration into statements: on ``;;`` when it holds triggers (whose bodies
+    contain ``;``), else on ``;``."""
+    separator = ";;" if ";;" in script else ";"
+    return [s.strip() for s in script.split(separator) if s.strip()]
+
 
 _ALERT_COLUMNS = (
     "fingerprint, starts_at, status, ends_at, labels, annotations, first_seen, last_seen, "
@@ -171,7 +203,7 @@ class SqliteStore(Store):
                     f"{SCHEMA_VERSION}: upgrade the bridge",
                 )
             for version in range(current + 1, SCHEMA_VERSION + 1):
-                for statement in _MIGRATIONS[version].split(";"):
+                for statement in _statements(_MIGRATIONS[version]):
                     if statement.strip():
                         conn.execute(statement)
             conn.execute(
@@ -406,3 +438,121 @@ class SqliteStore(Store):
             ).fetchone(),
         )
         return self._record(row) if row else None
+
+    # ---- notices -------------------------------------------------------------------------
+    async def put_draft(
+        self, draft: DraftRecord, expected_revision: int | None, audit: Sequence[AuditEntry]
+    ) -> None:
+        wanted = 1 if expected_revision is None else expected_revision + 1
+        if draft.revision != wanted:
+            raise Conflict(
+                f"draft {draft.id}",
+                f"revision {draft.revision} does not follow {expected_revision}",
+            )
+        row = (draft.id, draft.incident_id, draft.state, draft.revision, ts(draft.updated_at))
+        body = dumps(draft.document)
+        entries = [_audit_row(e) for e in audit]
+
+        def apply(conn: sqlite3.Connection) -> None:
+            found = conn.execute("SELECT revision FROM drafts WHERE id=?", (draft.id,)).fetchone()
+            stored = None if found is None else int(found[0])
+            if stored != expected_revision:
+                raise Conflict(f"draft {draft.id}", revision_problem(stored, expected_revision))
+            conn.execute(
+                "INSERT INTO drafts(id, incident_id, state, revision, updated_at, document) "
+                "VALUES (?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET state=excluded.state, "
+                "revision=excluded.revision, updated_at=excluded.updated_at, "
+                "document=excluded.document",
+                (*row, body),
+            )
+            _insert_audit(conn, entries)
+
+        await self._write("put_draft", apply)
+
+    @staticmethod
+    def _draft(row: Sequence[Any]) -> DraftRecord:
+        return DraftRecord(
+            id=row[0],
+            incident_id=row[1],
+            state=row[2],
+            revision=int(row[3]),
+            updated_at=parse_ts(row[4]),
+            document=loads(row[5]),
+        )
+
+    async def get_draft(self, draft_id: str) -> DraftRecord | None:
+        row = await self._read(
+            "get_draft",
+            lambda c: c.execute(
+                f"SELECT {_DRAFT_COLUMNS} FROM drafts WHERE id=?", (draft_id,)
+            ).fetchone(),
+        )
+        return self._draft(row) if row else None
+
+    async def list_drafts(
+        self, incident_id: str | None = None, states: Collection[str] | None = None
+    ) -> list[DraftRecord]:
+        where: list[str] = []
+        params: list[Any] = []
+        if incident_id is not None:
+            where.append("incident_id=?")
+            params.append(incident_id)
+        if states is not None:
+            chosen = sorted(states)
+            if not chosen:
+                return []
+            where.append(f"state IN ({','.join('?' * len(chosen))})")
+            params.extend(chosen)
+        sql = f"SELECT {_DRAFT_COLUMNS} FROM drafts"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY id"
+        rows = await self._read("list_drafts", lambda c: c.execute(sql, params).fetchall())
+        return [self._draft(r) for r in rows]
+
+    async def append_audit(self, entries: Sequence[AuditEntry]) -> None:
+        rows = [_audit_row(e) for e in entries]
+        if rows:
+            await self._write("append_audit", lambda c: _insert_audit(c, rows))
+
+    async def audit_log(
+        self, limit: int = 100, before_seq: int | None = None, target: str | None = None
+    ) -> list[AuditEntry]:
+        where: list[str] = []
+        params: list[Any] = []
+        if before_seq is not None:
+            where.append("seq < ?")
+            params.append(before_seq)
+        if target is not None:
+            where.append("target = ?")
+            params.append(target)
+        sql = "SELECT seq, at, actor, action, target, detail FROM audit"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY seq DESC LIMIT ?"
+        params.append(limit)
+        rows = await self._read("audit_log", lambda c: c.execute(sql, params).fetchall())
+        return [
+            AuditEntry(
+                at=parse_ts(r[1]),
+                actor=r[2],
+                action=r[3],
+                target=r[4],
+                detail=loads(r[5]),
+                seq=int(r[0]),
+            )
+            for r in rows
+        ]
+
+
+_DRAFT_COLUMNS = "id, incident_id, state, revision, updated_at, document"
+
+
+def _audit_row(entry: AuditEntry) -> tuple[str, str, str, str, str]:
+    return (ts(entry.at), entry.actor, entry.action, entry.target, dumps(entry.detail))
+
+
+def _insert_audit(conn: sqlite3.Connection, rows: Sequence[tuple[str, ...]]) -> None:
+    conn.executemany(
+        "INSERT INTO audit(at, actor, action, target, detail) VALUES (?,?,?,?,?)", rows
+    )
