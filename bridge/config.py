@@ -272,6 +272,29 @@ class SmtpConfig(_WithSecret):
     username: str | None = None
     password: Secret | None = None
     sender: str = "incident-bridge@localhost"
+    timeout: Duration = timedelta(seconds=30)
+    ca_file: Path | None = None  # CA bundle to trust for the relay's certificate (else system)
+
+
+class SignificantChangeConfig(Strict):
+    """What makes an ongoing incident's change worth an updated Nkom varsel."""
+
+    impact_change: float = Field(default=0.25, ge=0, le=10)  # relative change of affected now
+    new_region: bool = True
+    new_service: bool = True
+    new_cause: bool = True
+    severity_change: bool = True
+
+
+class NoticesConfig(Strict):
+    """Drafting and delivery of notices."""
+
+    archive_dir: Path = Path("sent")  # an .eml copy of every message handed to the relay
+    refresh_interval: Duration = timedelta(seconds=10)  # re-render a draft at most this often
+    retry_initial: Duration = timedelta(seconds=30)  # first retry after a transient failure
+    retry_max: Duration = timedelta(minutes=10)  # backoff ceiling (retries never stop)
+    poll_interval: Duration = timedelta(seconds=5)  # how often the outbox looks for due retries
+    significant_change: SignificantChangeConfig = SignificantChangeConfig()
 
 
 class BridgeConfig(Strict):
@@ -288,6 +311,7 @@ class BridgeConfig(Strict):
     correlation: CorrelationConfig = CorrelationConfig()
     evaluation: EvaluationConfig = EvaluationConfig()
     templates: TemplatesConfig = TemplatesConfig()
+    notices: NoticesConfig = NoticesConfig()
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @field_validator("store")
@@ -564,6 +588,12 @@ def load_config(path: Path | str, env: Mapping[str, str] | None = None) -> Loade
         updates["inventory"] = inv.model_copy(update={"path": base / inv.path})
     if cfg.templates.dir is not None and not cfg.templates.dir.is_absolute():
         updates["templates"] = TemplatesConfig(dir=base / cfg.templates.dir)
+    if not cfg.notices.archive_dir.is_absolute():
+        updates["notices"] = cfg.notices.model_copy(
+            update={"archive_dir": base / cfg.notices.archive_dir}
+        )
+    if cfg.smtp is not None and cfg.smtp.ca_file is not None and not cfg.smtp.ca_file.is_absolute():
+        updates["smtp"] = cfg.smtp.model_copy(update={"ca_file": base / cfg.smtp.ca_file})
     cfg = cfg.model_copy(update=updates)
     if not rules_dir.is_dir():
         raise ConfigError([f"{path}: rules_dir: expected a folder of rule sets, got {rules_dir}"])

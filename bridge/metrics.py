@@ -8,7 +8,7 @@ alert fingerprints never.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -16,14 +16,24 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from bridge.core.engine import Engine
+from bridge.core.obligations import REJECTED, SENT
+from bridge.core.obligations import STATES as OBLIGATION_STATES
 
 
 class StateCollector(Collector):
     """Scrape-time gauges from the engine: open incidents, impact, reportability, forecasts."""
 
-    def __init__(self, engine: Callable[[], Engine | None], now: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        engine: Callable[[], Engine | None],
+        now: Callable[[], datetime],
+        drafts: Callable[[], Mapping[str, int]] | None = None,
+        outbox_pending: Callable[[], int] | None = None,
+    ) -> None:
         self._engine = engine
         self._now = now
+        self._drafts = drafts
+        self._outbox_pending = outbox_pending
 
     def describe(self) -> Iterable[Metric]:
         return []  # families are built at scrape time; skip registry-time collection
@@ -62,7 +72,7 @@ class StateCollector(Collector):
         states = GaugeMetricFamily(
             "bridge_obligations", "Owed reports of all incidents, by state", labels=["state"]
         )
-        counts = {"open": 0, "overdue": 0}
+        counts = dict.fromkeys(OBLIGATION_STATES, 0)
         for inc in engine.incidents.values() if engine is not None else []:
             for o in inc.obligations:
                 counts[o.state] = counts.get(o.state, 0) + 1
@@ -82,11 +92,22 @@ class StateCollector(Collector):
                 if seconds is not None:
                     forecast.add_metric([inc.id, a.regulator], seconds)
             for o in inc.obligations:
-                if o.due_at is not None:
+                if o.due_at is not None and o.state not in (SENT, REJECTED):
                     due.add_metric([inc.id, o.regulator, o.kind], o.due_at.timestamp())
         stale.add_metric([], n_stale)
         unmapped.add_metric([], n_unmapped)
         yield from (open_, affected, reportable, forecast, stale, unmapped, due, states)
+        drafts = GaugeMetricFamily(
+            "bridge_drafts", "Notice drafts by state (see README: notices)", labels=["state"]
+        )
+        for state, n in sorted((self._drafts() if self._drafts else {}).items()):
+            drafts.add_metric([state], n)
+        pending = GaugeMetricFamily(
+            "bridge_outbox_pending",
+            "Approved notices not yet accepted by the mail relay (queued, retrying or sending)",
+        )
+        pending.add_metric([], self._outbox_pending() if self._outbox_pending else 0)
+        yield from (drafts, pending)
 
 
 class Metrics:
@@ -124,6 +145,13 @@ class Metrics:
             ["op"],
             registry=registry,
         )
+        self.emails_sent = Counter(
+            "bridge_emails_sent",
+            "Notices handed to the mail relay, by regulator and result "
+            "(sent, transient, permanent, in_doubt)",
+            ["regulator", "result"],
+            registry=registry,
+        )
         # Series exist from the start (at 0), so dashboards and rate() see them before the
         # first event of each kind.
         for code in ("200", "400", "401", "413", "503"):
@@ -134,6 +162,9 @@ class Metrics:
             self.evaluation_duration.labels(trigger=trigger)
         for status in ("firing", "resolved"):
             self.alerts_received.labels(status=status)
+        for regulator in ("nkom", "pts"):
+            for result in ("sent", "transient", "permanent", "in_doubt"):
+                self.emails_sent.labels(regulator=regulator, result=result)
 
     def attach_state(self, collector: StateCollector) -> None:
         self.registry.register(collector)

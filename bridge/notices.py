@@ -10,23 +10,15 @@ a field the draft lacks fails loudly instead of sending a blank. Autoescaping is
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import jinja2
 
 from bridge.config import OperatorConfig
-from bridge.core.drafts import DraftFields, Sender
+from bridge.core.drafts import DraftFields, RenderedDraft, Sender
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "templates" / "notices"
-
-
-@dataclass(frozen=True, slots=True)
-class RenderedDraft:
-    subject: str
-    text: str
-    html: str
 
 
 def sender(operator: OperatorConfig) -> Sender:

@@ -22,17 +22,19 @@ import contextlib
 import gc
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from bridge.config import LoadedConfig
-from bridge.core import documents
+from bridge.core import casework, documents
 from bridge.core.alerts import parse_webhook
 from bridge.core.engine import Engine, StoredIncident, compute
 from bridge.core.incidents import CorrelationRules
 from bridge.core.mapping import MappingRules
 from bridge.core.topology import Topology
+from bridge.desk import NoticeDesk
 from bridge.errors import StoreUnavailable
 from bridge.inventory import load_inventory
 from bridge.metrics import Metrics
@@ -121,6 +123,9 @@ class BridgeService:
         self._evaluator: asyncio.Task[None] | None = None
         self._evaluation_wanted = False
         self.started = False
+        self.desk = NoticeDesk(
+            loaded, store, metrics, clock.now, self._notice_view, self._notices_changed
+        )
 
     # ---- lifecycle -------------------------------------------------------------------
     async def start(self) -> None:
@@ -140,6 +145,8 @@ class BridgeService:
             truncation,
             now,
         )
+        await self.desk.start()
+        self.desk.mark(i.id for i in self.engine.incidents.values() if i.obligations)
         await self.flush()
         log.info(
             "started: %d alerts, %d incidents (%d open), inventory of %d elements",
@@ -158,6 +165,7 @@ class BridgeService:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+        await self.desk.stop()
         self.settle()
         try:
             await self.flush()
@@ -270,21 +278,57 @@ class BridgeService:
         return changed
 
     async def flush(self) -> None:
-        """Persist incidents changed since the last successful flush."""
+        """Persist incidents changed since the last successful flush, then bring their drafts
+        up to date (which may change their obligations: persisted in the same call)."""
         async with self._flush_lock:
-            if not self._dirty:
-                return
-            pending = set(self._dirty)
-            self._dirty -= pending
-            now = self.clock.now()
-            records = [self._record(i, now) for i in sorted(pending) if i in self.engine.incidents]
-            try:
-                await self.store.save_incidents(records)
-            except StoreUnavailable as exc:
-                self.metrics.store_errors.labels(op=exc.op).inc()
-                self._dirty |= pending
-                log.warning("could not persist %d incident(s): %s", len(pending), exc)
-                raise
+            for _ in range(3):
+                await self._save_dirty()
+                try:
+                    await self.desk.reconcile()
+                except StoreUnavailable as exc:  # drafts stay marked; the next flush retries
+                    log.warning("could not update drafts: %s", exc)
+                    return
+                if not self._dirty:
+                    return
+            await self._save_dirty()
+
+    async def _save_dirty(self) -> None:
+        if not self._dirty:
+            return
+        pending = set(self._dirty)
+        self._dirty -= pending
+        now = self.clock.now()
+        records = [self._record(i, now) for i in sorted(pending) if i in self.engine.incidents]
+        try:
+            await self.store.save_incidents(records)
+        except StoreUnavailable as exc:
+            self.metrics.store_errors.labels(op=exc.op).inc()
+            self._dirty |= pending
+            log.warning("could not persist %d incident(s): %s", len(pending), exc)
+            raise
+        self.desk.mark(pending)
+
+    # ---- notices ------------------------------------------------------------------------
+    async def settle_notices(self) -> None:
+        """Evaluate what was admitted and bring drafts up to date before a read of drafts (a
+        store failure here leaves them as they are; the read still answers)."""
+        self.settle()
+        with contextlib.suppress(StoreUnavailable):
+            await self.flush()
+
+    def _notice_view(self, incident_id: str) -> tuple[dict[str, Any], list[casework.Owed]] | None:
+        """The incident's full document and what it owes, for drafting."""
+        inc = self.engine.incidents.get(incident_id)
+        if inc is None:
+            return None
+        doc = documents.document(inc, self.engine.episodes, self.topology, self.clock.now())
+        return doc, [casework.Owed(o.kind, o.due_at) for o in inc.obligations]
+
+    def _notices_changed(
+        self, incident_id: str, events: Mapping[str, datetime], states: Mapping[str, str]
+    ) -> None:
+        if self.engine.set_notices(incident_id, events, states, self.clock.now()):
+            self._dirty.add(incident_id)
 
     def _record(self, incident_id: str, now: datetime) -> IncidentRecord:
         inc = self.engine.incidents[incident_id]

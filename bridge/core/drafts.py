@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -112,6 +112,15 @@ RESOLUTION_ANNOTATION = "expected_resolution"
 
 
 @dataclass(frozen=True, slots=True)
+class RenderedDraft:
+    """A draft as the regulator receives it (rendered by :mod:`bridge.notices`)."""
+
+    subject: str
+    text: str
+    html: str
+
+
+@dataclass(frozen=True, slots=True)
 class Sender:
     """The operator as a notice names it (built from ``OperatorConfig`` outside the core)."""
 
@@ -155,6 +164,16 @@ class DraftFields:
     def to_complete(self) -> list[str]:
         """Keys of the fields a person must still fill in."""
         return [k for k, f in self.fields.items() if f.to_complete]
+
+
+def with_values(fields: DraftFields, values: Mapping[str, str]) -> DraftFields:
+    """``fields`` with some values replaced by a person's text (``recipient`` included)."""
+    recipient = values.get("recipient", fields.recipient)
+    changed = {
+        key: replace(f, value=values[key], source="edited") if key in values else f
+        for key, f in fields.fields.items()
+    }
+    return replace(fields, recipient=recipient, fields=changed)
 
 
 def regulator_of(kind: str) -> str:
@@ -313,13 +332,23 @@ def _customers(impact: Mapping[str, Any], lang: str) -> str:
     degraded = int((impact.get("degradation") or {}).get("peak") or 0)
     if lang == "nb":
         return (
-            f"Inntil {_num(peak)} berørte tilknytninger ({per}); nå {_num(current)}. "
+            f"Inntil {_num(peak)} berørte tilknytninger ({per}){_still(current, peak, lang)}. "
             f"Utfall: inntil {_num(outage)}, redusert kvalitet: inntil {_num(degraded)}."
         )
     return (
-        f"Högst {_num(peak)} aktiva anslutningar påverkade ({per}); just nu {_num(current)}. "
+        f"Högst {_num(peak)} aktiva anslutningar påverkade ({per}){_still(current, peak, lang)}. "
         f"Avbrott: högst {_num(outage)}, störning: högst {_num(degraded)}."
     )
+
+
+def _still(current: int, peak: int, lang: str) -> str:
+    """Whether connections are still affected, not how many right now: the figure would change
+    with every alert and re-render the draft each time (updates carry significant changes)."""
+    if current == 0:
+        return "; ingen berørt nå" if lang == "nb" else "; inga påverkade längre"
+    if current == peak:
+        return ""
+    return "; fortsatt delvis berørt" if lang == "nb" else "; fortfarande delvis påverkade"
 
 
 def _pts_scope(doc: Mapping[str, Any], regions: str, started: datetime | None) -> str:

@@ -223,6 +223,9 @@ class Engine:
         self._planned: set[str] = set()  # keys with a plan out (see next_plan / commit)
         self._risky: set[str] = set()  # pending keys whose incidents may split or merge
         self._fp_starts: dict[str, set[datetime]] = {}  # fingerprint → its episodes' starts
+        # what the notices say per incident: events (initial_sent…) and kind → draft state
+        self._notice_events: dict[str, dict[str, datetime]] = {}
+        self._notice_states: dict[str, dict[str, str]] = {}
 
     # ---- input -------------------------------------------------------------------------
     def apply(
@@ -591,7 +594,14 @@ class Engine:
         obligations = [
             o
             for rs, a in zip(self.rule_sets, assessments, strict=True)
-            for o in owed(rs, a, events, now)
+            for o in owed(
+                rs,
+                a,
+                events,
+                now,
+                self._notice_events.get(inc_id),
+                self._notice_states.get(inc_id),
+            )
         ]
         due = [c.forecast_at for a in assessments for c in a.criteria if c.forecast_at is not None]
         due += [o.due_at for o in obligations if o.due_at is not None and o.due_at > now]
@@ -643,6 +653,26 @@ class Engine:
             if self._reevaluate(incident, now):
                 changed.add(inc_id)
         return changed
+
+    def set_notices(
+        self,
+        inc_id: str,
+        events: Mapping[str, datetime],
+        states: Mapping[str, str],
+        now: datetime,
+    ) -> bool:
+        """Record what an incident's notices say (events such as ``initial_sent`` and each
+        kind's draft state) and re-evaluate its obligations; True if the incident changed."""
+        if self._notice_events.get(inc_id, {}) == dict(events) and self._notice_states.get(
+            inc_id, {}
+        ) == dict(states):
+            return False
+        self._notice_events[inc_id] = dict(events)
+        self._notice_states[inc_id] = dict(states)
+        incident = self.incidents.get(inc_id)
+        if incident is None or incident.merged_into is not None:
+            return False
+        return self._reevaluate(incident, now)
 
     def _reevaluate(self, incident: Incident, now: datetime) -> bool:
         """Evaluate an incident again at ``now`` on its standing timeline; True if it changed."""

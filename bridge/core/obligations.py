@@ -7,10 +7,11 @@ Contract:
   rule set) applied to the incident's events: ``started``, ``reportable`` (the assessment's
   ``since``), ``remedied`` (every alert resolved), ``normalised`` (the incident closed), plus
   events recorded elsewhere (``initial_sent``, ``significant_change``…) passed in ``extra``.
-- ``state`` is ``overdue`` once ``now`` reaches ``due_at``, else ``open``. An obligation whose
-  triggering event has not happened has no ``due_at`` and names what it is ``waiting_for``
-  (``pts_supplementary`` waits for the initial report to be sent). Drafting, approval and
-  sending (the notices feature) will move states on from ``open``.
+- ``state`` follows the kind's draft (``drafts``: kind → draft state, from
+  :mod:`bridge.core.casework`): open → drafted → approved → sent, or rejected by a person;
+  ``overdue`` once ``now`` reaches ``due_at`` and it is neither sent nor rejected. An
+  obligation whose triggering event has not happened has no ``due_at`` and names what it is
+  ``waiting_for`` (``pts_supplementary`` waits for the initial report to be sent).
 """
 
 from __future__ import annotations
@@ -23,7 +24,27 @@ from bridge.core.calendar import DEFAULT_RULES, Rule, due_at
 from bridge.core.rules import Assessment, RuleSet
 
 OPEN = "open"
+DRAFTED = "drafted"
+APPROVED = "approved"
+SENT = "sent"
+REJECTED = "rejected"
 OVERDUE = "overdue"
+STATES = (OPEN, DRAFTED, APPROVED, SENT, REJECTED, OVERDUE)
+
+
+def obligation_state(draft_state: str | None, due: datetime | None, now: datetime) -> str:
+    """The obligation's state from its draft's state (None: no draft yet) and deadline."""
+    if draft_state == "sent":
+        return SENT
+    if draft_state == "rejected":
+        return REJECTED
+    if due is not None and now >= due:
+        return OVERDUE
+    if draft_state in ("approved", "sending", "in_doubt"):
+        return APPROVED
+    if draft_state in ("draft", "held", "failed"):
+        return DRAFTED
+    return OPEN
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +81,7 @@ def owed(
     events: Mapping[str, datetime],
     now: datetime,
     extra: Mapping[str, datetime] | None = None,
+    drafts: Mapping[str, str] | None = None,
 ) -> list[Obligation]:
     """See the module contract."""
     if not assessment.reportable or assessment.since is None:
@@ -75,7 +97,7 @@ def owed(
                     rule_set.regulator,
                     kind,
                     None,
-                    OPEN,
+                    obligation_state((drafts or {}).get(kind), None, now),
                     None,
                     f"owed once {trigger.replace('_', ' ')} happens",
                     trigger,
@@ -87,7 +109,7 @@ def owed(
                 rule_set.regulator,
                 kind,
                 due.at,
-                OVERDUE if now >= due.at else OPEN,
+                obligation_state((drafts or {}).get(kind), due.at, now),
                 due.basis,
                 due.explanation,
                 due.waiting_for,

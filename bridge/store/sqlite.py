@@ -76,7 +76,6 @@ _MIGRATIONS: dict[int, str] = {
 }
 
 
-
 def _statements(script: str) -> list[str]:
     """Split a migration into statements: on ``;;`` when it holds triggers (whose bodies
     contain ``;``), else on ``;``."""

@@ -15,13 +15,15 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 from prometheus_client.aiohttp import make_aiohttp_handler
 
+from bridge.attachments import attachment_for
 from bridge.config import LoadedConfig
+from bridge.core.casework import Draft
 from bridge.core.topology import Topology
-from bridge.errors import BadInput, StoreUnavailable
+from bridge.errors import BadInput, Conflict, StoreUnavailable
 from bridge.metrics import Metrics, StateCollector
 from bridge.service import BridgeService, Clock, SystemClock
 from bridge.store import Store, make_store
-from bridge.web import openapi
+from bridge.web import notices_api, openapi
 from bridge.web.auth import Principal, api_principal, webhook_allowed
 
 log = logging.getLogger("bridge.web")
@@ -43,6 +45,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     except BadInput as exc:
         return error(400, "bad request", str(exc))
+    except Conflict as exc:
+        return error(409, "conflict", str(exc))
     except StoreUnavailable as exc:
         log.warning("store unavailable on %s %s: %s", request.method, request.path, exc)
         return error(503, "store unavailable", f"{exc}; nothing was stored, retry")
@@ -108,7 +112,7 @@ async def _webhook(request: web.Request) -> web.Response:
 # ---- read API -----------------------------------------------------------------------------
 
 
-def _require(request: web.Request, role: str) -> Principal:
+def _require(request: web.Request, role: str, track: str = "outage") -> Principal:
     principal = api_principal(
         request.app[CONFIG].config.auth.api_tokens, request.headers.get("Authorization")
     )
@@ -117,8 +121,10 @@ def _require(request: web.Request, role: str) -> Principal:
             text="an API token is required (Authorization: Bearer …)",
             headers={"WWW-Authenticate": 'Bearer realm="incident-bridge"'},
         )
-    if not principal.can(role, "outage"):
-        raise web.HTTPForbidden(text=f"{principal.name} lacks the {role} role for outages")
+    if not principal.can(role, track):
+        raise web.HTTPForbidden(
+            text=f"{principal.name} lacks the {role} role for the {track} track"
+        )
     return principal
 
 
@@ -133,10 +139,162 @@ async def list_incidents(request: web.Request) -> web.Response:
 async def get_incident(request: web.Request) -> web.Response:
     _require(request, "viewer")
     incident_id = request.match_info["id"]
+    await request.app[SERVICE].settle_notices()
     doc = request.app[SERVICE].get_incident(incident_id)
     if doc is None:
         raise web.HTTPNotFound(text=f"no incident {incident_id!r}")
+    drafts = request.app[SERVICE].desk.select(incident=incident_id)
+    doc["drafts"] = [notices_api.summary(d) for d in drafts]
     return web.json_response(doc)
+
+
+# ---- drafts and audit ------------------------------------------------------------------------
+
+
+async def _draft(request: web.Request, role: str) -> tuple[Draft, Principal]:
+    """The draft named in the path, once the caller is known to hold ``role`` on its track."""
+    draft_id = request.match_info["id"]
+    await request.app[SERVICE].settle_notices()
+    found = await request.app[SERVICE].desk.get(draft_id)
+    # authenticate before saying whether the draft exists
+    principal = _require(request, "viewer", found.track if found else "outage")
+    if found is None:
+        raise web.HTTPNotFound(text=f"no draft {draft_id!r}")
+    if role != "viewer":
+        principal = _require(request, role, found.track)
+    return found, principal
+
+
+async def list_drafts(request: web.Request) -> web.Response:
+    principal = _require(request, "viewer")
+    states = notices_api.states_param(request.query.get("state"))
+    incident = request.query.get("incident")
+    await request.app[SERVICE].settle_notices()
+    desk = request.app[SERVICE].desk
+    regulator = request.query.get("regulator")
+    drafts = [
+        d
+        for d in desk.select(states, incident)
+        if principal.can("viewer", d.track) and regulator in (None, d.regulator)
+    ]
+    return web.json_response({"drafts": [notices_api.summary(d) for d in drafts]})
+
+
+async def get_draft(request: web.Request) -> web.Response:
+    draft, _ = await _draft(request, "viewer")
+    return web.json_response(notices_api.detail(draft))
+
+
+async def get_draft_version(request: web.Request) -> web.Response:
+    draft, _ = await _draft(request, "viewer")
+    number = request.match_info["n"]
+    if not number.isdigit():
+        raise BadInput("n", f"expected a version number, got {number!r}")
+    return web.json_response(notices_api.version_json(draft, draft.version(int(number))))
+
+
+async def draft_diff(request: web.Request) -> web.Response:
+    draft, _ = await _draft(request, "viewer")
+    latest = draft.latest.number
+    try:
+        new = int(request.query.get("to", latest))
+        old = int(request.query.get("from", max(1, new - 1)))
+    except ValueError:
+        raise BadInput("from/to", "expected version numbers") from None
+    return web.json_response(request.app[SERVICE].desk.diff(draft, old, new))
+
+
+async def draft_attachment(request: web.Request) -> web.Response:
+    draft, _ = await _draft(request, "viewer")
+    version = draft.approved_version or draft.latest
+    found = attachment_for(draft, version, request.app[SERVICE].desk.sender)
+    if found is None:
+        raise web.HTTPNotFound(text=f"{draft.kind} notices carry no attachment")
+    name, mime, body = found
+    return web.Response(
+        body=body,
+        content_type=mime,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+async def edit_draft(request: web.Request) -> web.Response:
+    draft, principal = await _draft(request, "editor")
+    body = await notices_api.body_of(request)
+    fields = body.get("fields")
+    if not isinstance(fields, dict):
+        raise BadInput("fields", "expected an object of field key → new text")
+    changed = await request.app[SERVICE].desk.edit(
+        draft.id, notices_api.int_field(body, "version"), fields, principal.name
+    )
+    return web.json_response(notices_api.detail(changed))
+
+
+async def approve_draft(request: web.Request) -> web.Response:
+    draft, principal = await _draft(request, "approver")
+    body = await notices_api.body_of(request)
+    incomplete_ok = body.get("incomplete_ok", False)
+    if not isinstance(incomplete_ok, bool):
+        raise BadInput("incomplete_ok", "expected true or false")
+    changed = await request.app[SERVICE].desk.approve(
+        draft.id,
+        notices_api.int_field(body, "version"),
+        principal.name,
+        notices_api.str_field(body, "comment"),
+        incomplete_ok,
+    )
+    return web.json_response(notices_api.detail(changed))
+
+
+async def reject_draft(request: web.Request) -> web.Response:
+    draft, principal = await _draft(request, "approver")
+    body = await notices_api.body_of(request)
+    changed = await request.app[SERVICE].desk.reject(
+        draft.id, notices_api.str_field(body, "reason", required=True), principal.name
+    )
+    return web.json_response(notices_api.detail(changed))
+
+
+async def resolve_draft(request: web.Request) -> web.Response:
+    draft, principal = await _draft(request, "approver")
+    body = await notices_api.body_of(request)
+    changed = await request.app[SERVICE].desk.resolve(
+        draft.id,
+        notices_api.str_field(body, "action", required=True),
+        notices_api.str_field(body, "comment"),
+        principal.name,
+    )
+    return web.json_response(notices_api.detail(changed))
+
+
+async def audit_log(request: web.Request) -> web.Response:
+    principal = _require(request, "viewer")
+    if not (principal.can("admin", "outage") or principal.can("auditor", "outage")):
+        raise web.HTTPForbidden(text=f"{principal.name} lacks the admin or auditor role")
+    try:
+        limit = min(1000, max(1, int(request.query.get("limit", "100"))))
+        before = request.query.get("before")
+        before_seq = int(before) if before else None
+    except ValueError:
+        raise BadInput("limit/before", "expected whole numbers") from None
+    entries = await request.app[SERVICE].store.audit_log(
+        limit, before_seq, request.query.get("target")
+    )
+    return web.json_response(
+        {
+            "entries": [
+                {
+                    "seq": e.seq,
+                    "at": e.at.isoformat().replace("+00:00", "Z"),
+                    "actor": e.actor,
+                    "action": e.action,
+                    "target": e.target,
+                    "detail": e.detail,
+                }
+                for e in entries
+            ]
+        }
+    )
 
 
 async def openapi_json(request: web.Request) -> web.Response:
@@ -177,7 +335,14 @@ def create_app(
         clock or SystemClock(),
         topology,
     )
-    metrics.attach_state(StateCollector(lambda: service.engine, service.clock.now))
+    metrics.attach_state(
+        StateCollector(
+            lambda: service.engine,
+            service.clock.now,
+            service.desk.counts,
+            service.desk.outbox_pending,
+        )
+    )
     # one byte over the limit lets the handler tell "too large" from "exactly at the limit"
     app = web.Application(
         client_max_size=cfg.server.max_body_bytes + 1, middlewares=[error_middleware]
@@ -195,6 +360,16 @@ def create_app(
     app.router.add_post("/api/v1/alertmanager", alertmanager_webhook)
     app.router.add_get("/api/v1/incidents", list_incidents)
     app.router.add_get("/api/v1/incidents/{id}", get_incident)
+    app.router.add_get("/api/v1/drafts", list_drafts)
+    app.router.add_get("/api/v1/drafts/{id}", get_draft)
+    app.router.add_patch("/api/v1/drafts/{id}", edit_draft)
+    app.router.add_get("/api/v1/drafts/{id}/versions/{n}", get_draft_version)
+    app.router.add_get("/api/v1/drafts/{id}/diff", draft_diff)
+    app.router.add_get("/api/v1/drafts/{id}/attachment", draft_attachment)
+    app.router.add_post("/api/v1/drafts/{id}/approve", approve_draft)
+    app.router.add_post("/api/v1/drafts/{id}/reject", reject_draft)
+    app.router.add_post("/api/v1/drafts/{id}/resolve", resolve_draft)
+    app.router.add_get("/api/v1/audit", audit_log)
     app.router.add_get("/api/v1/openapi.json", openapi_json)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

@@ -21,6 +21,121 @@ def _err(description: str) -> dict[str, Any]:
     return _json(_ERROR, description)
 
 
+_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+_DRAFT = {"$ref": "#/components/schemas/Draft"}
+
+
+def _change(summary: str, role: str, body: dict[str, Any], bearer: Any) -> dict[str, Any]:
+    return {
+        "summary": summary,
+        "security": bearer,
+        "parameters": [_ID],
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"type": "object", "properties": body}}},
+        },
+        "responses": {
+            "200": _json(_DRAFT, "The draft after the change"),
+            "400": _err("Bad request; detail names the field"),
+            "401": _err("No valid API token"),
+            "403": _err(f"Token lacks the {role} role for the draft's track"),
+            "404": _err("No such draft"),
+            "409": _err("The draft changed meanwhile or its state does not allow this"),
+        },
+    }
+
+
+def _read(summary: str, params: list[dict[str, Any]], ok: dict[str, Any], bearer: Any) -> Any:
+    return {
+        "get": {
+            "summary": summary,
+            "security": bearer,
+            "parameters": params,
+            "responses": {
+                "200": ok,
+                "401": _err("No valid API token"),
+                "403": _err("Token lacks the viewer role"),
+                "404": _err("No such draft or version"),
+            },
+        }
+    }
+
+
+def _draft_paths(bearer: Any) -> dict[str, Any]:
+    version = {"version": {"type": "integer", "description": "the version this is based on"}}
+    return {
+        "/api/v1/drafts": _read(
+            "Drafts, newest first",
+            [
+                {"name": "state", "in": "query", "schema": {"type": "string"}},
+                {"name": "incident", "in": "query", "schema": {"type": "string"}},
+                {"name": "regulator", "in": "query", "schema": {"type": "string"}},
+            ],
+            _json({"type": "object"}, "drafts: summaries"),
+            bearer,
+        ),
+        "/api/v1/drafts/{id}": {
+            **_read("One draft with its latest version", [_ID], _json(_DRAFT, "Draft"), bearer),
+            "patch": _change(
+                "Edit fields: a new version (role editor)",
+                "editor",
+                {**version, "fields": {"type": "object"}},
+                bearer,
+            ),
+        },
+        "/api/v1/drafts/{id}/versions/{n}": _read(
+            "One version of a draft",
+            [_ID, {"name": "n", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            _json({"type": "object"}, "Version"),
+            bearer,
+        ),
+        "/api/v1/drafts/{id}/diff": _read(
+            "What changed between two versions",
+            [
+                _ID,
+                {"name": "from", "in": "query", "schema": {"type": "integer"}},
+                {"name": "to", "in": "query", "schema": {"type": "integer"}},
+            ],
+            _json({"type": "object"}, "fields and a unified text diff"),
+            bearer,
+        ),
+        "/api/v1/drafts/{id}/attachment": _read(
+            "The document attached to the notice (PTS: DOCX)",
+            [_ID],
+            {"description": "the document"},
+            bearer,
+        ),
+        "/api/v1/drafts/{id}/approve": {
+            "post": _change(
+                "Approve a version: queued for sending (role approver, audited)",
+                "approver",
+                {
+                    **version,
+                    "comment": {"type": "string"},
+                    "incomplete_ok": {"type": "boolean"},
+                },
+                bearer,
+            )
+        },
+        "/api/v1/drafts/{id}/reject": {
+            "post": _change(
+                "Decide not to send it (role approver, audited)",
+                "approver",
+                {"reason": {"type": "string"}},
+                bearer,
+            )
+        },
+        "/api/v1/drafts/{id}/resolve": {
+            "post": _change(
+                "Settle a message in doubt: resend or mark_sent (role approver, audited)",
+                "approver",
+                {"action": {"type": "string", "enum": ["resend", "mark_sent"]}, "comment": {}},
+                bearer,
+            )
+        },
+    }
+
+
 def document() -> dict[str, Any]:
     bearer: list[dict[str, list[str]]] = [{"bearerAuth": []}]
     return {
@@ -109,6 +224,23 @@ def document() -> dict[str, Any]:
                     },
                 }
             },
+            **_draft_paths(bearer),
+            "/api/v1/audit": {
+                "get": {
+                    "summary": "The audit log, newest first (roles admin or auditor)",
+                    "security": bearer,
+                    "parameters": [
+                        {"name": "limit", "in": "query", "schema": {"type": "integer"}},
+                        {"name": "before", "in": "query", "schema": {"type": "integer"}},
+                        {"name": "target", "in": "query", "schema": {"type": "string"}},
+                    ],
+                    "responses": {
+                        "200": _json({"type": "object"}, "entries: seq, at, actor, action…"),
+                        "401": _err("No valid API token"),
+                        "403": _err("Token lacks the admin or auditor role"),
+                    },
+                }
+            },
             "/api/v1/openapi.json": {
                 "get": {
                     "summary": "This document",
@@ -140,6 +272,22 @@ def document() -> dict[str, Any]:
                 "basicAuth": {"type": "http", "scheme": "basic"},
             },
             "schemas": {
+                "Draft": {
+                    "type": "object",
+                    "required": ["id", "incident", "regulator", "kind", "state", "version"],
+                    "properties": {
+                        "id": {"type": "string"},
+                        "incident": {"type": "string"},
+                        "regulator": {"type": "string"},
+                        "kind": {"type": "string"},
+                        "state": {"type": "string"},
+                        "version": {"type": "integer"},
+                        "latest": {"type": "object"},
+                        "versions": {"type": "array", "items": {"type": "object"}},
+                        "approved": {"type": "object", "nullable": True},
+                        "delivery": {"type": "object"},
+                    },
+                },
                 "Error": {
                     "type": "object",
                     "required": ["error", "detail"],

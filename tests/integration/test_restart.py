@@ -81,7 +81,14 @@ class BridgeProcess:
 @pytest.fixture
 def bridge(tmp_path: Path) -> Iterator[BridgeProcess]:
     port = free_port()
-    config = write_config(tmp_path, extra={"server": {"listen": f"127.0.0.1:{port}"}})
+    config = write_config(
+        tmp_path,
+        extra={
+            "server": {"listen": f"127.0.0.1:{port}"},
+            # drafts follow every change at once, so "before" shows them up to date
+            "notices": {"refresh_interval": "0s", "archive_dir": str(tmp_path / "sent")},
+        },
+    )
     proc = BridgeProcess(config, port, tmp_path / "bridge.log")
     yield proc
     proc.stop()

@@ -1,6 +1,7 @@
 """The Store contract for notices: drafts with optimistic concurrency and the append-only audit
 log, run on every implementation in ``STORES`` (test_store_contract.py)."""
 
+# ruff: noqa: F811  (the contract fixtures are imported, then named as parameters)
 from __future__ import annotations
 
 import asyncio
@@ -97,7 +98,7 @@ async def test_audit_log_is_ordered_paged_and_filtered(store: Store):
     assert first.at == T0 and first.actor == "token:ops" and first.detail == {"v": 0}
 
 
-async def test_drafts_and_audit_survive_reopen(make):  # noqa: F811
+async def test_drafts_and_audit_survive_reopen(make):
     s = await make()
     await s.open()
     await s.put_draft(draft(1), None, [entry("draft.created")])

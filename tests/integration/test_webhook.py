@@ -370,14 +370,16 @@ async def test_reportable_incident_lists_its_obligations_and_they_turn_overdue(c
     initial = owed["pts_initial"]
     # started 07:00 UTC Mon 23 Nov 2026 = 08:00 Stockholm: cap is the end of Thu 26 Nov local
     assert initial["due_at"] == "2026-11-26T22:59:59.999999Z"
-    assert initial["state"] == "open" and initial["waiting_for"] == "remedied"
+    # drafted: the notices desk opened its draft as soon as the incident became reportable
+    assert initial["state"] == "drafted" and initial["waiting_for"] == "remedied"
     assert owed["pts_supplementary"]["due_at"] is None
     metrics = await (await client.get("/metrics")).text()
     assert (
         f'bridge_obligation_due_timestamp_seconds{{incident="{inc_id}",kind="pts_initial",'
         'regulator="pts"}' in metrics
     )
-    assert 'bridge_obligations{state="open"} 2.0' in metrics
+    assert 'bridge_obligations{state="drafted"} 1.0' in metrics
+    assert 'bridge_obligations{state="open"} 1.0' in metrics  # the supplementary, waiting
     clock.set(datetime(2026, 11, 26, 23, 0, tzinfo=UTC))
     await client.app[SERVICE].tick()
     doc = await (await client.get(f"/api/v1/incidents/{inc_id}", headers=API)).json()

@@ -135,7 +135,7 @@ def test_services_and_connections_come_from_the_impact_by_service() -> None:
     connections = value("pts_initial", "active_connections")
     assert "Högst 7 000 aktiva anslutningar" in connections
     assert "internet 6 000, iptv 1 000" in connections
-    assert "just nu 5 000" in connections
+    assert "fortfarande delvis påverkade" in connections
 
 
 def test_reference_number_is_stable_per_incident_and_differs_between_incidents() -> None:

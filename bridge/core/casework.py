@@ -1,0 +1,853 @@
+"""Notice casework: one draft per owed report, its versions, approval and delivery. Pure.
+
+A draft's life (``state``)::
+
+    draft ─approve─▶ approved ─claim─▶ sending ─delivered─▶ sent
+    draft ─reject─▶ rejected ─edit─▶ draft          sending ─4xx/no connection─▶ approved (later)
+    approved ─incident changed─▶ held ─approve─▶ approved      sending ─5xx─▶ failed
+    sending ─found at start─▶ in_doubt ─a person resolves─▶ approved (resend) | sent
+
+Contract:
+- Every transition is a function of the draft, its inputs and ``now`` that returns the next
+  draft (``revision`` + 1) and the audit entries that go with it; it raises
+  :class:`~bridge.errors.Conflict` when the draft's state or version does not allow it and
+  :class:`~bridge.errors.BadInput` when the request is wrong. Nothing here does I/O: rendering
+  is a function passed in (:data:`Renderer`), storage is the caller's (one compare-and-set write
+  of the draft with its audit entries).
+- Draft ids are derived from (incident, kind, round), so two writers opening the same draft
+  collide on the store's revision check instead of creating two.
+- A new version is made by a person's edit, or by :func:`refresh` when the incident's facts
+  (the prefilled values, :func:`facts_of`) changed; a refresh keeps every field a person
+  edited. An approved draft whose facts changed before it was handed to the outbox becomes
+  ``held``: it is never sent stale; a person approves the new version.
+- Approval names the version it approves; it is refused unless that version is the latest one
+  and the draft's facts are the incident's current facts. The approved version's content hash
+  (recipient, subject, text, HTML) is what the outbox sends and the audit log records.
+- A message handed to SMTP but not known to be accepted (the process died meanwhile) is
+  ``in_doubt`` and waits for a person: it is never re-sent silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from bridge.core.drafts import (
+    KINDS,
+    DraftFields,
+    RenderedDraft,
+    Sender,
+    draft_fields,
+    regulator_of,
+    with_values,
+)
+from bridge.errors import BadInput, Conflict
+
+# ---- states -------------------------------------------------------------------------------
+DRAFT = "draft"
+APPROVED = "approved"
+HELD = "held"
+SENDING = "sending"
+SENT = "sent"
+FAILED = "failed"
+IN_DOUBT = "in_doubt"
+REJECTED = "rejected"
+WITHDRAWN = "withdrawn"
+STATES = (DRAFT, APPROVED, HELD, SENDING, SENT, FAILED, IN_DOUBT, REJECTED, WITHDRAWN)
+#: States a person may still change the content in.
+EDITABLE = (DRAFT, APPROVED, HELD, REJECTED, FAILED)
+#: States whose content follows the incident automatically.
+FOLLOWS_INCIDENT = (DRAFT, APPROVED, HELD)
+#: States the outbox owns or has finished with.
+DELIVERY = (SENDING, SENT, IN_DOUBT)
+
+BRIDGE = "bridge"  # the actor name of automatic transitions
+
+#: An event the engine's deadline rules use, recorded when a draft of a kind is sent.
+SENT_EVENTS = {
+    "pts_initial": "initial_sent",
+    "privacy_initial": "initial_sent",
+    "se_cyber_notification": "notification_sent",
+}
+
+Renderer = Callable[[DraftFields], RenderedDraft]
+
+
+# ---- records ------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Version:
+    number: int
+    created_at: datetime
+    author: str
+    reason: str
+    fields: dict[str, str]
+    edited: tuple[str, ...]
+    facts: str
+    recipient: str
+    subject: str
+    text: str
+    html: str
+    to_complete: tuple[str, ...]
+
+    @property
+    def content_hash(self) -> str:
+        """What a regulator receives, hashed: recipient, subject, text and HTML."""
+        digest = hashlib.sha256()
+        for part in (self.recipient, self.subject, self.text, self.html):
+            digest.update(part.encode("utf-8"))
+            digest.update(b"\x00")
+        return "sha256:" + digest.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    version: int
+    by: str
+    at: datetime
+    content_hash: str
+    comment: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    at: datetime
+    outcome: str  # started | sent | transient | permanent | interrupted
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    id: str
+    incident_id: str
+    regulator: str
+    kind: str
+    round: int
+    track: str
+    state: str
+    revision: int
+    created_at: datetime
+    updated_at: datetime
+    versions: tuple[Version, ...]
+    trigger: dict[str, datetime] = field(default_factory=dict)
+    snapshot: dict[str, Any] = field(default_factory=dict)
+    approval: Approval | None = None
+    attempts: tuple[Attempt, ...] = ()
+    next_attempt_at: datetime | None = None
+    message_id: str | None = None
+    sent_at: datetime | None = None
+    flag: str | None = None
+
+    @property
+    def latest(self) -> Version:
+        return self.versions[-1]
+
+    def version(self, number: int) -> Version:
+        for v in self.versions:
+            if v.number == number:
+                return v
+        raise BadInput("version", f"draft {self.id} has no version {number}")
+
+    @property
+    def approved_version(self) -> Version | None:
+        return None if self.approval is None else self.version(self.approval.version)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """An audit entry before the store numbers it (converted by the caller)."""
+
+    at: datetime
+    actor: str
+    action: str
+    target: str
+    detail: dict[str, Any]
+
+
+Change = tuple[Draft, list[AuditEvent]]
+
+
+def draft_id(incident_id: str, kind: str, round_: int = 1) -> str:
+    """Stable: the same owed report always has the same draft id."""
+    return f"{incident_id}.{kind}" if round_ == 1 else f"{incident_id}.{kind}.{round_}"
+
+
+def track_of(kind: str) -> str:
+    return "privacy" if kind.startswith(("privacy_", "subscriber_")) else "outage"
+
+
+def facts_of(fields: DraftFields) -> str:
+    """Hash of the prefilled values: changes exactly when the incident says something new."""
+    digest = hashlib.sha256(fields.recipient.encode())
+    for key, f in fields.fields.items():
+        digest.update(f"\x00{key}\x01{f.value}".encode())
+    return digest.hexdigest()[:24]
+
+
+def _audit(draft: Draft, at: datetime, actor: str, action: str, **detail: Any) -> AuditEvent:
+    base = {"draft": draft.id, "incident": draft.incident_id, "kind": draft.kind}
+    return AuditEvent(at, actor, action, f"draft:{draft.id}", {**base, **detail})
+
+
+def _next(draft: Draft, now: datetime, **changes: Any) -> Draft:
+    return replace(draft, revision=draft.revision + 1, updated_at=now, **changes)
+
+
+def _version(
+    number: int,
+    fields: DraftFields,
+    edits: Mapping[str, str],
+    author: str,
+    reason: str,
+    now: datetime,
+    render: Renderer,
+) -> Version:
+    facts = facts_of(fields)
+    shown = with_values(fields, edits)
+    rendered = render(shown)
+    return Version(
+        number=number,
+        created_at=now,
+        author=author,
+        reason=reason,
+        fields={k: f.value for k, f in shown.fields.items()},
+        edited=tuple(sorted(edits)),
+        facts=facts,
+        recipient=shown.recipient,
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        to_complete=tuple(shown.to_complete()),
+    )
+
+
+def _edits(version: Version) -> dict[str, str]:
+    """The values a person wrote in ``version`` (recipient under the key ``recipient``)."""
+    return {k: version.fields[k] for k in version.edited if k in version.fields} | (
+        {"recipient": version.recipient} if "recipient" in version.edited else {}
+    )
+
+
+# ---- opening and following the incident -----------------------------------------------------
+def open_draft(
+    fields: DraftFields,
+    round_: int,
+    now: datetime,
+    render: Renderer,
+    trigger: Mapping[str, datetime] | None = None,
+    snapshot: Mapping[str, Any] | None = None,
+) -> Change:
+    """Version 1 of the draft for ``fields.kind`` of ``fields.incident_id``."""
+    kind = fields.kind
+    version = _version(1, fields, {}, BRIDGE, "opened", now, render)
+    draft = Draft(
+        id=draft_id(fields.incident_id, kind, round_),
+        incident_id=fields.incident_id,
+        regulator=regulator_of(kind),
+        kind=kind,
+        round=round_,
+        track=track_of(kind),
+        state=DRAFT,
+        revision=1,
+        created_at=now,
+        updated_at=now,
+        versions=(version,),
+        trigger=dict(trigger or {}),
+        snapshot=dict(snapshot or {}),
+    )
+    return draft, [
+        _audit(draft, now, BRIDGE, "draft.opened", version=1, to_complete=list(version.to_complete))
+    ]
+
+
+def refresh(
+    draft: Draft,
+    fields: DraftFields,
+    now: datetime,
+    render: Renderer,
+    snapshot: Mapping[str, Any] | None = None,
+) -> Change | None:
+    """A new version when the incident's facts changed (edited fields kept), else None.
+    An approved draft not yet handed over becomes ``held``."""
+    if draft.state not in FOLLOWS_INCIDENT or facts_of(fields) == draft.latest.facts:
+        return None
+    number = draft.latest.number + 1
+    version = _version(
+        number, fields, _edits(draft.latest), BRIDGE, "the incident changed", now, render
+    )
+    state, flag, approval = draft.state, draft.flag, draft.approval
+    events: list[AuditEvent] = []
+    if draft.state in (APPROVED, HELD):
+        state, approval = HELD, None
+        flag = (
+            f"held: the incident changed after version {draft.latest.number} was approved; "
+            f"review version {number} and approve again"
+        )
+        if draft.state == APPROVED:
+            events.append(_audit(draft, now, BRIDGE, "draft.held", version=number, reason=flag))
+    changed = _next(
+        draft,
+        now,
+        versions=(*draft.versions, version),
+        state=state,
+        flag=flag,
+        approval=approval,
+        next_attempt_at=None if state == HELD else draft.next_attempt_at,
+        snapshot=dict(snapshot) if snapshot is not None else draft.snapshot,
+    )
+    events.insert(0, _audit(draft, now, BRIDGE, "draft.rerendered", version=number))
+    return changed, events
+
+
+def withdraw(draft: Draft, now: datetime, reason: str) -> Change | None:
+    """The report is no longer owed (the incident was merged or re-assessed): a draft not yet
+    handed over is withdrawn; one in delivery is left as it is."""
+    if draft.state not in (DRAFT, APPROVED, HELD, FAILED, REJECTED):
+        return None
+    changed = _next(draft, now, state=WITHDRAWN, flag=reason, next_attempt_at=None)
+    return changed, [_audit(draft, now, BRIDGE, "draft.withdrawn", reason=reason)]
+
+
+# ---- people --------------------------------------------------------------------------------
+def edit(
+    draft: Draft,
+    base_version: int,
+    changes: Mapping[str, str],
+    fields: DraftFields,
+    actor: str,
+    now: datetime,
+    render: Renderer,
+) -> Change:
+    """A new version with ``changes`` (field key → text; ``recipient`` too) on top of the
+    current prefill ``fields``. Editing an approved or held draft withdraws the approval."""
+    if draft.state not in EDITABLE:
+        raise Conflict(f"draft {draft.id}", f"it is {draft.state}; it can no longer be edited")
+    if base_version != draft.latest.number:
+        raise Conflict(
+            f"draft {draft.id}",
+            f"the edit is based on version {base_version} but the latest is "
+            f"{draft.latest.number}: reload and edit again",
+        )
+    allowed = set(fields.fields) | {"recipient"}
+    for key, value in changes.items():
+        if key not in allowed:
+            raise BadInput(
+                f"fields.{key}",
+                f"not a field of {draft.kind}; expected one of {', '.join(sorted(allowed))}",
+            )
+        if not isinstance(value, str):
+            raise BadInput(f"fields.{key}", f"expected text, got {type(value).__name__}")
+    if "recipient" in changes and "@" not in changes["recipient"]:
+        raise BadInput("fields.recipient", "expected an e-mail address")
+    if not changes:
+        raise BadInput("fields", "nothing to change")
+    merged = _edits(draft.latest) | dict(changes)
+    number = draft.latest.number + 1
+    version = _version(number, fields, merged, actor, f"edited by {actor}", now, render)
+    events = [_audit(draft, now, actor, "draft.edited", version=number, fields=sorted(changes))]
+    if draft.approval is not None:
+        events.append(
+            _audit(draft, now, actor, "draft.approval_withdrawn", version=draft.approval.version)
+        )
+    changed = _next(
+        draft,
+        now,
+        versions=(*draft.versions, version),
+        state=DRAFT,
+        approval=None,
+        flag=None,
+        next_attempt_at=None,
+    )
+    return changed, events
+
+
+def approve(
+    draft: Draft,
+    version: int,
+    current_facts: str,
+    actor: str,
+    now: datetime,
+    message_id: str,
+    comment: str = "",
+    incomplete_ok: bool = False,
+    snapshot: Mapping[str, Any] | None = None,
+) -> Change:
+    """Approve ``version`` for sending now. See the module contract for what is refused."""
+    if draft.state not in (DRAFT, HELD):
+        raise Conflict(f"draft {draft.id}", f"it is {draft.state}; only a draft can be approved")
+    latest = draft.latest
+    if version != latest.number:
+        raise Conflict(
+            f"draft {draft.id}",
+            f"version {version} is not the latest ({latest.number}): review it and approve that",
+        )
+    if latest.facts != current_facts:
+        raise Conflict(
+            f"draft {draft.id}", "the incident changed since this version was rendered: reload"
+        )
+    if latest.to_complete and not incomplete_ok:
+        raise BadInput(
+            "incomplete_ok",
+            f"fields still to complete: {', '.join(latest.to_complete)}; complete them or "
+            "approve with incomplete_ok: true (the regulator gets the placeholders)",
+        )
+    approval = Approval(version, actor, now, latest.content_hash, comment)
+    changed = _next(
+        draft,
+        now,
+        state=APPROVED,
+        approval=approval,
+        flag=None,
+        next_attempt_at=now,
+        message_id=message_id,
+        snapshot=dict(snapshot) if snapshot is not None else draft.snapshot,
+    )
+    return changed, [
+        _audit(
+            draft,
+            now,
+            actor,
+            "draft.approved",
+            version=version,
+            content_hash=latest.content_hash,
+            recipient=latest.recipient,
+            comment=comment,
+            incomplete=list(latest.to_complete),
+        )
+    ]
+
+
+def reject(draft: Draft, actor: str, reason: str, now: datetime) -> Change:
+    """A person decides this report is not to be sent (the reason is audited). An edit reopens."""
+    if not reason.strip():
+        raise BadInput("reason", "say why the draft is rejected")
+    if draft.state not in (DRAFT, APPROVED, HELD, FAILED):
+        raise Conflict(f"draft {draft.id}", f"it is {draft.state}; it cannot be rejected")
+    changed = _next(
+        draft, now, state=REJECTED, approval=None, flag=f"rejected: {reason}", next_attempt_at=None
+    )
+    return changed, [
+        _audit(draft, now, actor, "draft.rejected", version=draft.latest.number, reason=reason)
+    ]
+
+
+def resolve_doubt(draft: Draft, action: str, actor: str, comment: str, now: datetime) -> Change:
+    """A person settles an ``in_doubt`` message: ``resend`` (same Message-ID, so a receiving
+    system can tell a duplicate) or ``mark_sent`` (the regulator confirmed receipt)."""
+    if draft.state != IN_DOUBT:
+        raise Conflict(f"draft {draft.id}", f"it is {draft.state}, not in doubt")
+    if action == "resend":
+        changed = _next(draft, now, state=APPROVED, flag=None, next_attempt_at=now)
+    elif action == "mark_sent":
+        changed = _next(draft, now, state=SENT, flag=None, sent_at=now, next_attempt_at=None)
+    else:
+        raise BadInput("action", f"expected resend or mark_sent, got {action!r}")
+    return changed, [_audit(draft, now, actor, f"outbox.{action}", comment=comment)]
+
+
+# ---- the outbox -------------------------------------------------------------------------------
+def claim(draft: Draft, now: datetime) -> Change:
+    """Mark the hand-over to SMTP, durably, before it starts."""
+    if draft.state != APPROVED or draft.approval is None:
+        raise Conflict(f"draft {draft.id}", f"it is {draft.state}, not approved")
+    changed = _next(draft, now, state=SENDING, attempts=(*draft.attempts, Attempt(now, "started")))
+    return changed, []
+
+
+def delivered(draft: Draft, now: datetime, detail: str) -> Change:
+    approval = draft.approval
+    if draft.state != SENDING or approval is None:
+        raise Conflict(f"draft {draft.id}", f"it is {draft.state}, not sending")
+    changed = _next(
+        draft,
+        now,
+        state=SENT,
+        sent_at=now,
+        next_attempt_at=None,
+        flag=None,
+        attempts=(*draft.attempts, Attempt(now, "sent", detail)),
+    )
+    return changed, [
+        _audit(
+            draft,
+            now,
+            BRIDGE,
+            "outbox.sent",
+            version=approval.version,
+            approved_by=approval.by,
+            content_hash=approval.content_hash,
+            message_id=draft.message_id,
+            recipient=draft.version(approval.version).recipient,
+            smtp=detail,
+        )
+    ]
+
+
+def retry_delay(attempts: int, initial: timedelta, ceiling: timedelta) -> timedelta:
+    """Exponential backoff: ``initial`` after the first failure, doubling, at most ``ceiling``."""
+    return min(ceiling, initial * (1 << max(0, attempts - 1)))
+
+
+def transient_failure(
+    draft: Draft, now: datetime, error: str, initial: timedelta, ceiling: timedelta
+) -> Change:
+    """Not accepted, and certainly not delivered: try again later."""
+    if draft.state != SENDING:
+        raise Conflict(f"draft {draft.id}", f"it is {draft.state}, not sending")
+    failures = sum(1 for a in draft.attempts if a.outcome == "transient") + 1
+    when = now + retry_delay(failures, initial, ceiling)
+    changed = _next(
+        draft,
+        now,
+        state=APPROVED,
+        next_attempt_at=when,
+        flag=f"delivery attempt {failures} failed, retrying: {error}",
+        attempts=(*draft.attempts, Attempt(now, "transient", error)),
+    )
+    return changed, [
+        _audit(draft, now, BRIDGE, "outbox.retry", error=error, next_attempt_at=when.isoformat())
+    ]
+
+
+def permanent_failure(draft: Draft, now: datetime, error: str) -> Change:
+    if draft.state != SENDING:
+        raise Conflict(f"draft {draft.id}", f"it is {draft.state}, not sending")
+    changed = _next(
+        draft,
+        now,
+        state=FAILED,
+        next_attempt_at=None,
+        flag=f"delivery refused, a person must act: {error}",
+        attempts=(*draft.attempts, Attempt(now, "permanent", error)),
+    )
+    return changed, [_audit(draft, now, BRIDGE, "outbox.failed", error=error)]
+
+
+def interrupted(draft: Draft, now: datetime) -> Change:
+    """Found ``sending`` when no send is running (a crash): flag it for a person."""
+    if draft.state != SENDING:
+        raise Conflict(f"draft {draft.id}", f"it is {draft.state}, not sending")
+    flag = (
+        "in doubt: the bridge stopped while handing this message to the mail relay; it may or "
+        "may not have been delivered. Check with the regulator, then resend or mark as sent"
+    )
+    changed = _next(
+        draft,
+        now,
+        state=IN_DOUBT,
+        flag=flag,
+        next_attempt_at=None,
+        attempts=(*draft.attempts, Attempt(now, "interrupted")),
+    )
+    return changed, [_audit(draft, now, BRIDGE, "outbox.in_doubt", reason=flag)]
+
+
+# ---- what the incident owes -----------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """What the drafts of one incident tell the engine: events for the deadline rules and the
+    state of each kind's current draft."""
+
+    events: dict[str, datetime]
+    states: dict[str, str]
+
+
+def progress(drafts: Sequence[Draft]) -> Progress:
+    """Events (``initial_sent``, ``significant_change``…) and, per kind, the state of the
+    draft of the latest round."""
+    events: dict[str, datetime] = {}
+    latest: dict[str, Draft] = {}
+    for d in drafts:
+        if d.kind not in latest or d.round > latest[d.kind].round:
+            latest[d.kind] = d
+        name = SENT_EVENTS.get(d.kind)
+        if name is not None and d.state == SENT and d.sent_at is not None:
+            events[name] = min(events.get(name, d.sent_at), d.sent_at)
+    for d in latest.values():
+        for name, at in d.trigger.items():
+            events[name] = at
+    return Progress(events, {k: d.state for k, d in latest.items()})
+
+
+# ---- significant change (Nkom updated varsel) ---------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ChangeRules:
+    """What makes a change significant enough for an updated varsel."""
+
+    impact_change: float = 0.25
+    new_region: bool = True
+    new_service: bool = True
+    new_cause: bool = True
+    severity_change: bool = True
+
+
+def snapshot(incident: Mapping[str, Any], severity_label: str) -> dict[str, Any]:
+    """The facts an updated varsel is measured against, from an incident document."""
+    impact: Mapping[str, Any] = incident.get("impact") or {}
+    causes: set[str] = set()
+    severities: set[str] = set()
+    for alert in incident.get("alert_details") or ():
+        notes = alert.get("annotations") or {}
+        for name in ("cause", "årsak", "summary"):
+            if notes.get(name, "").strip():
+                causes.add(notes[name].strip())
+                break
+        if alert.get("status") == "firing":
+            value = (alert.get("labels") or {}).get(severity_label)
+            if value:
+                severities.add(str(value))
+    return {
+        "current": int(impact.get("current") or 0),
+        "regions": sorted(r for r, n in (impact.get("by_region") or {}).items() if n > 0),
+        "services": sorted(s for s, n in (impact.get("by_service") or {}).items() if n > 0),
+        "causes": sorted(causes),
+        "severities": sorted(severities),
+    }
+
+
+def significant_changes(
+    baseline: Mapping[str, Any], now_: Mapping[str, Any], rules: ChangeRules
+) -> list[str]:
+    """Why the incident changed significantly since ``baseline`` (empty: it did not)."""
+    reasons: list[str] = []
+    before, after = int(baseline.get("current", 0)), int(now_.get("current", 0))
+    if rules.impact_change > 0 and before != after:
+        ratio = abs(after - before) / max(before, 1)
+        if ratio >= rules.impact_change:
+            reasons.append(
+                f"affected connections {before} → {after} ({ratio:.0%} ≥ {rules.impact_change:.0%})"
+            )
+    for key, on, label in (
+        ("regions", rules.new_region, "new region"),
+        ("services", rules.new_service, "new service"),
+        ("causes", rules.new_cause, "new cause"),
+    ):
+        new = sorted(set(now_.get(key, ())) - set(baseline.get(key, ())))
+        if on and new:
+            reasons.append(f"{label}: {', '.join(new)}")
+    if rules.severity_change and sorted(now_.get("severities", ())) != sorted(
+        baseline.get("severities", ())
+    ):
+        reasons.append(
+            f"severity {', '.join(baseline.get('severities', ())) or '-'} → "
+            f"{', '.join(now_.get('severities', ())) or '-'}"
+        )
+    return reasons
+
+
+# ---- one incident's drafts, brought up to date ---------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What drafting needs besides the incident: the sender, recipients, the renderer."""
+
+    sender: Sender
+    recipients: Mapping[str, str]
+    render: Renderer
+    change_rules: ChangeRules = ChangeRules()
+    severity_label: str = "severity"
+
+    def fields(self, kind: str, incident: Mapping[str, Any], now: datetime) -> DraftFields:
+        return draft_fields(
+            kind, incident, self.sender, self.recipients.get(regulator_of(kind)), now
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Owed:
+    """An obligation as drafting sees it (``due_at`` None: its event has not happened)."""
+
+    kind: str
+    due_at: datetime | None
+
+
+Write = tuple[Draft, int | None, list[AuditEvent]]  # draft, expected stored revision, audit
+
+
+def reconcile(
+    incident: Mapping[str, Any],
+    owed_now: Sequence[Owed],
+    drafts: Sequence[Draft],
+    ctx: Context,
+    now: datetime,
+) -> list[Write]:
+    """The writes that bring an incident's drafts up to date with what it owes:
+    open a draft for each obligation whose clock runs; re-render drafts whose facts changed;
+    open the next Nkom update round on a significant change once everything before was sent;
+    withdraw unsent drafts whose report is no longer owed."""
+    writes: list[Write] = []
+    latest: dict[str, Draft] = {}
+    for d in drafts:
+        if d.kind not in latest or d.round > latest[d.kind].round:
+            latest[d.kind] = d
+    snap = snapshot(incident, ctx.severity_label)
+    kinds = {o.kind for o in owed_now}
+    for o in owed_now:
+        if o.kind not in KINDS:
+            continue  # no templates for this kind (yet): the obligation is shown, not drafted
+        found = latest.get(o.kind)
+        if found is None:
+            if o.due_at is not None:
+                draft, events = open_draft(
+                    ctx.fields(o.kind, incident, now), 1, now, ctx.render, snapshot=snap
+                )
+                writes.append((draft, None, events))
+            continue
+        refreshed = refresh(found, ctx.fields(o.kind, incident, now), now, ctx.render, snap)
+        if refreshed is not None:
+            writes.append((refreshed[0], found.revision, refreshed[1]))
+    update = _next_update(incident, kinds, drafts, snap, ctx, now)
+    if update is not None:
+        writes.append(update)
+    for d in drafts:
+        if d.kind not in kinds:
+            gone = withdraw(d, now, "the incident no longer owes this report")
+            if gone is not None:
+                writes.append((gone[0], d.revision, gone[1]))
+    return writes
+
+
+def _next_update(
+    incident: Mapping[str, Any],
+    kinds: set[str],
+    drafts: Sequence[Draft],
+    snap: Mapping[str, Any],
+    ctx: Context,
+    now: datetime,
+) -> Write | None:
+    """A new ``nkom_update`` round when the ongoing incident changed significantly since the
+    last Nkom notice that was sent, and no Nkom notice is still on its way."""
+    if "nkom_update" not in kinds or incident.get("state") != "open":
+        return None
+    if incident.get("remedied_at"):
+        return None  # the normalised notice follows
+    nkom = [d for d in drafts if d.kind in ("nkom_varsel", "nkom_update")]
+    if not nkom or any(d.state not in (SENT, REJECTED, WITHDRAWN) for d in nkom):
+        return None
+    sent = [d for d in nkom if d.state == SENT and d.sent_at is not None]
+    if not sent:
+        return None
+    baseline = max(sent, key=lambda d: (d.sent_at, d.round)).snapshot
+    reasons = significant_changes(baseline, snap, ctx.change_rules)
+    if not reasons:
+        return None
+    round_ = 1 + max((d.round for d in drafts if d.kind == "nkom_update"), default=0)
+    fields = ctx.fields("nkom_update", incident, now)
+    draft, events = open_draft(
+        fields, round_, now, ctx.render, trigger={"significant_change": now}, snapshot=snap
+    )
+    events[0].detail["significant_change"] = reasons
+    return draft, None, events
+
+
+# ---- stored form ------------------------------------------------------------------------------
+def _t(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _p(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def to_dict(draft: Draft) -> dict[str, Any]:
+    """The JSON document a store keeps (and :func:`from_dict` reads back exactly)."""
+    return {
+        "id": draft.id,
+        "incident_id": draft.incident_id,
+        "regulator": draft.regulator,
+        "kind": draft.kind,
+        "round": draft.round,
+        "track": draft.track,
+        "state": draft.state,
+        "revision": draft.revision,
+        "created_at": _t(draft.created_at),
+        "updated_at": _t(draft.updated_at),
+        "versions": [
+            {
+                "number": v.number,
+                "created_at": _t(v.created_at),
+                "author": v.author,
+                "reason": v.reason,
+                "fields": v.fields,
+                "edited": list(v.edited),
+                "facts": v.facts,
+                "recipient": v.recipient,
+                "subject": v.subject,
+                "text": v.text,
+                "html": v.html,
+                "to_complete": list(v.to_complete),
+            }
+            for v in draft.versions
+        ],
+        "trigger": {k: _t(v) for k, v in draft.trigger.items()},
+        "snapshot": draft.snapshot,
+        "approval": None
+        if draft.approval is None
+        else {
+            "version": draft.approval.version,
+            "by": draft.approval.by,
+            "at": _t(draft.approval.at),
+            "content_hash": draft.approval.content_hash,
+            "comment": draft.approval.comment,
+        },
+        "attempts": [
+            {"at": _t(a.at), "outcome": a.outcome, "detail": a.detail} for a in draft.attempts
+        ],
+        "next_attempt_at": _t(draft.next_attempt_at),
+        "message_id": draft.message_id,
+        "sent_at": _t(draft.sent_at),
+        "flag": draft.flag,
+    }
+
+
+def from_dict(d: Mapping[str, Any]) -> Draft:
+    approval = d.get("approval")
+    return Draft(
+        id=d["id"],
+        incident_id=d["incident_id"],
+        regulator=d["regulator"],
+        kind=d["kind"],
+        round=int(d["round"]),
+        track=d["track"],
+        state=d["state"],
+        revision=int(d["revision"]),
+        created_at=datetime.fromisoformat(d["created_at"]),
+        updated_at=datetime.fromisoformat(d["updated_at"]),
+        versions=tuple(
+            Version(
+                number=int(v["number"]),
+                created_at=datetime.fromisoformat(v["created_at"]),
+                author=v["author"],
+                reason=v["reason"],
+                fields=dict(v["fields"]),
+                edited=tuple(v["edited"]),
+                facts=v["facts"],
+                recipient=v["recipient"],
+                subject=v["subject"],
+                text=v["text"],
+                html=v["html"],
+                to_complete=tuple(v["to_complete"]),
+            )
+            for v in d["versions"]
+        ),
+        trigger={k: datetime.fromisoformat(v) for k, v in (d.get("trigger") or {}).items()},
+        snapshot=dict(d.get("snapshot") or {}),
+        approval=None
+        if approval is None
+        else Approval(
+            version=int(approval["version"]),
+            by=approval["by"],
+            at=datetime.fromisoformat(approval["at"]),
+            content_hash=approval["content_hash"],
+            comment=approval.get("comment", ""),
+        ),
+        attempts=tuple(
+            Attempt(datetime.fromisoformat(a["at"]), a["outcome"], a.get("detail", ""))
+            for a in d.get("attempts") or ()
+        ),
+        next_attempt_at=_p(d.get("next_attempt_at")),
+        message_id=d.get("message_id"),
+        sent_at=_p(d.get("sent_at")),
+        flag=d.get("flag"),
+    )

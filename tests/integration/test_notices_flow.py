@@ -1,0 +1,518 @@
+"""Notices through the app's factory, with a real SMTP server (aiosmtpd on loopback) and an
+injected clock: drafts open when an incident becomes reportable, people edit and approve them
+through the API with their roles checked, the outbox delivers exactly once, and everything is
+in the audit log."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+from builders import WEBHOOK_TOKEN, alert, write_config
+from builders import webhook as make_webhook
+from fakes import FakeClock
+from prometheus_client import CollectorRegistry
+from smtp_server import SmtpServer
+
+from bridge.config import load_config
+from bridge.web.app import SERVICE, create_app
+
+HOOK = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
+TOKENS = {
+    "viewer": "t-viewer",
+    "editor": "t-editor",
+    "approver": "t-approver",
+    "privacy-approver": "t-privacy",
+    "auditor": "t-auditor",
+}
+ROLES = {
+    "viewer": ["viewer"],
+    "editor": ["editor"],
+    "approver": ["approver"],
+    "privacy-approver": ["approver:privacy"],
+    "auditor": ["viewer", "auditor"],
+}
+ClientFactory = Callable[..., Awaitable[TestClient[Any, Any]]]
+
+
+def as_(who: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {TOKENS[who]}"}
+
+
+@pytest.fixture
+def smtp(tmp_path: Path) -> Iterator[SmtpServer]:
+    server = SmtpServer(tmp_path).start()
+    yield server
+    server.stop()
+
+
+def config(tmp_path: Path, smtp: SmtpServer | None, **notices: Any) -> Path:
+    extra: dict[str, Any] = {
+        "auth": {
+            "webhook": {"tokens": [{"name": "am", "token": WEBHOOK_TOKEN}]},
+            "api_tokens": [
+                {"name": who, "token": TOKENS[who], "roles": ROLES[who]} for who in TOKENS
+            ],
+        },
+        "operator": {
+            "name": "Exempel Nät AB",
+            "org_number": "556000-0000",
+            "contact": {
+                "name": "Vakthavande",
+                "phone": "+47 22 00 00 00",
+                "email": "noc@example.net",
+            },
+        },
+        "notices": {
+            "archive_dir": str(tmp_path / "sent"),
+            "refresh_interval": "0s",
+            "poll_interval": "1h",  # the tests run the outbox themselves
+            **notices,
+        },
+    }
+    if smtp is not None:
+        extra["smtp"] = smtp.smtp_config()
+    return write_config(tmp_path, extra=extra)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def client(
+    aiohttp_client: ClientFactory, tmp_path: Path, smtp: SmtpServer, clock: FakeClock
+) -> AsyncIterator[TestClient[Any, Any]]:
+    app = create_app(
+        load_config(config(tmp_path, smtp), env={}), clock=clock, registry=CollectorRegistry()
+    )
+    yield await manual_outbox(await aiohttp_client(app))
+
+
+async def post_alerts(client: TestClient[Any, Any], *alerts: dict[str, Any]) -> Any:
+    r = await client.post("/api/v1/alertmanager", json=make_webhook(*alerts), headers=HOOK)
+    assert r.status == 200, await r.text()
+    return await r.json()
+
+
+def ullevaal(clock: FakeClock, **labels: str) -> dict[str, Any]:
+    """A cell serving a hospital in Oslo goes down: reportable to Nkom at once (societal)."""
+    return alert(
+        "fp-ullevaal",
+        clock.now() - timedelta(minutes=5),
+        element="no-cell-ullevaal",
+        severity="major",
+        annotations={"cause": "Fiberbrudd ved Ullevål", "expected_resolution": "2 timer"},
+        **labels,
+    )
+
+
+async def drafts(client: TestClient[Any, Any], **query: str) -> list[dict[str, Any]]:
+    r = await client.get("/api/v1/drafts", params=query, headers=as_("viewer"))
+    assert r.status == 200, await r.text()
+    return list((await r.json())["drafts"])
+
+
+async def draft(client: TestClient[Any, Any], draft_id: str) -> dict[str, Any]:
+    r = await client.get(f"/api/v1/drafts/{draft_id}", headers=as_("viewer"))
+    assert r.status == 200, await r.text()
+    return dict(await r.json())
+
+
+async def manual_outbox(client: TestClient[Any, Any]) -> TestClient[Any, Any]:
+    """Stop the background outbox so the test decides when a delivery round runs (the e2e
+    test covers the background loop)."""
+    app = client.server.app
+    assert app is not None
+    await app[SERVICE].desk.stop()
+    return client
+
+
+async def deliver(client: TestClient[Any, Any]) -> list[Any]:
+    app = client.server.app
+    assert app is not None
+    return await app[SERVICE].desk.deliver_due()
+
+
+async def metric(client: TestClient[Any, Any], name: str) -> float | None:
+    text = await (await client.get("/metrics")).text()
+    for line in text.splitlines():
+        if line.startswith(name + " ") or line == name:
+            return float(line.rsplit(" ", 1)[1])
+    return None
+
+
+async def test_reportable_incident_drafted_edited_approved_and_delivered(
+    client: TestClient[Any, Any], smtp: SmtpServer, clock: FakeClock, tmp_path: Path
+) -> None:
+    answer = await post_alerts(client, ullevaal(clock))
+    [incident_id] = answer["incidents"]
+    [listed] = await drafts(client)
+    assert listed["kind"] == "nkom_varsel" and listed["state"] == "draft"
+    assert (
+        listed["id"] == f"{incident_id}.nkom_varsel"
+        and listed["recipient"] == "ekomvarsling@nkom.no"
+    )
+    detail = await draft(client, listed["id"])
+    fields = {f["key"]: f for f in detail["latest"]["fields"]}
+    assert fields["cause"]["value"] == "Fiberbrudd ved Ullevål"
+    assert fields["expected_duration"]["value"] == "2 timer"
+    assert "Oslo" in fields["scope_geography"]["value"]
+    assert fields["scope_life_health"]["to_complete"]
+    incident = await (
+        await client.get(f"/api/v1/incidents/{incident_id}", headers=as_("viewer"))
+    ).json()
+    varsel = next(o for o in incident["obligations"] if o["kind"] == "nkom_varsel")
+    assert varsel["state"] == "drafted"
+    assert varsel["due_at"] is not None
+    assert [d["id"] for d in incident["drafts"]] == [listed["id"]]
+
+    url = f"/api/v1/drafts/{listed['id']}"
+    # roles: a viewer cannot edit, an editor cannot approve, nor can a privacy-only approver
+    r = await client.patch(
+        url, json={"version": 1, "fields": {"cause": "x"}}, headers=as_("viewer")
+    )
+    assert r.status == 403
+    for who in ("viewer", "editor", "privacy-approver"):
+        r = await client.post(url + "/approve", json={"version": 1}, headers=as_(who))
+        assert r.status == 403, who
+    r = await client.post(url + "/approve", json={"version": 1})
+    assert r.status == 401
+    # bad edits are named
+    r = await client.patch(
+        url, json={"version": 1, "fields": {"colour": "red"}}, headers=as_("editor")
+    )
+    assert r.status == 400 and "fields.colour" in (await r.json())["detail"]
+    r = await client.patch(url, json={"fields": {"cause": "x"}}, headers=as_("editor"))
+    assert r.status == 400 and "version" in (await r.json())["detail"]
+
+    r = await client.patch(
+        url,
+        json={"version": 1, "fields": {"scope_life_health": "Nei, sykehuset har reservesamband."}},
+        headers=as_("editor"),
+    )
+    assert r.status == 200, await r.text()
+    edited = await r.json()
+    assert edited["version"] == 2 and edited["latest"]["author"] == "token:editor"
+    diff = await (await client.get(url + "/diff?from=1&to=2", headers=as_("viewer"))).json()
+    assert [f["key"] for f in diff["fields"]] == ["scope_life_health"]
+    assert "+" in diff["text"] and "reservesamband" in diff["text"]
+
+    # approving the old version is refused; so is approving with fields still to complete
+    r = await client.post(url + "/approve", json={"version": 1}, headers=as_("approver"))
+    assert r.status == 409 and "not the latest" in (await r.json())["detail"]
+    to_complete = edited["to_complete"]
+    if to_complete:
+        r = await client.post(url + "/approve", json={"version": 2}, headers=as_("approver"))
+        assert r.status == 400 and "incomplete_ok" in (await r.json())["detail"]
+    r = await client.post(
+        url + "/approve",
+        json={"version": 2, "comment": "ok at 03:12", "incomplete_ok": True},
+        headers=as_("approver"),
+    )
+    assert r.status == 200, await r.text()
+    approved = await r.json()
+    assert approved["state"] == "approved" and approved["approved"]["by"] == "token:approver"
+    assert await metric(client, "bridge_outbox_pending") == 1
+
+    [done] = await deliver(client)
+    assert done.state == "sent"
+    [mail] = smtp.mailbox.received
+    assert mail.rcpt_tos == ["ekomvarsling@nkom.no"]
+    assert mail.mail_from == "noc-reports@example.net"
+    msg = mail.message
+    assert msg["Subject"] == approved["latest"]["subject"]
+    assert msg["Message-ID"] == approved["message_id"]
+    assert msg["X-Incident-Bridge-Content-Hash"].strip() == approved["approved"]["content_hash"]
+    text = msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    for f in approved["latest"]["fields"]:
+        assert f["label"] in text, f["label"]
+    assert "Nei, sykehuset har reservesamband." in text
+    assert "Fiberbrudd ved Ullevål" in text
+    assert "+47 22 00 00 00" in text
+    html = msg.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert "reservesamband" in html
+    archived = tmp_path / "sent" / f"{listed['id']}.v2.eml"
+    assert archived.read_bytes().replace(b"\r\n", b"\n") == mail.raw.replace(b"\r\n", b"\n")
+
+    assert (await draft(client, listed["id"]))["state"] == "sent"
+    incident = await (
+        await client.get(f"/api/v1/incidents/{incident_id}", headers=as_("viewer"))
+    ).json()
+    assert next(o for o in incident["obligations"] if o["kind"] == "nkom_varsel")["state"] == "sent"
+    assert await metric(client, "bridge_outbox_pending") == 0
+    assert await metric(client, 'bridge_emails_sent_total{regulator="nkom",result="sent"}') == 1
+    assert await metric(client, 'bridge_drafts{state="sent"}') == 1
+    assert await deliver(client) == []  # never twice
+    assert len(smtp.mailbox.received) == 1
+
+    # the audit log: who approved which version with which content hash, and the send
+    r = await client.get("/api/v1/audit", headers=as_("approver"))
+    assert r.status == 403
+    log = (await (await client.get("/api/v1/audit", headers=as_("auditor"))).json())["entries"]
+    actions = [e["action"] for e in reversed(log)]
+    assert actions == ["draft.opened", "draft.edited", "draft.approved", "outbox.sent"]
+    approved_entry = next(e for e in log if e["action"] == "draft.approved")
+    sent_entry = next(e for e in log if e["action"] == "outbox.sent")
+    assert approved_entry["actor"] == "token:approver" and approved_entry["detail"]["version"] == 2
+    assert approved_entry["detail"]["comment"] == "ok at 03:12"
+    assert sent_entry["detail"]["content_hash"] == msg["X-Incident-Bridge-Content-Hash"].strip()
+    assert sent_entry["detail"]["message_id"] == msg["Message-ID"]
+
+
+async def test_pts_initial_with_upload_document_then_supplementary_due_two_weeks_after_sending(
+    client: TestClient[Any, Any], smtp: SmtpServer, clock: FakeClock
+) -> None:
+    start = clock.now()
+    berg = alert(
+        "fp-berg", start, element="se-cell-berg-1", annotations={"summary": "Strömavbrott"}
+    )
+    await post_alerts(client, berg)
+    assert await drafts(client, regulator="pts") == []  # not reportable yet: nothing drafted
+    clock.advance(timedelta(minutes=31))  # 112 element out for 30 min: reportable (e112-30m)
+    app = client.server.app
+    assert app is not None
+    await app[SERVICE].tick()
+    [initial] = [d for d in await drafts(client) if d["regulator"] == "pts"]
+    assert initial["kind"] == "pts_initial" and initial["recipient"] == "incidentrapport@pts.se"
+    url = f"/api/v1/drafts/{initial['id']}"
+    attachment = await client.get(url + "/attachment", headers=as_("viewer"))
+    assert attachment.status == 200
+    assert "wordprocessingml" in attachment.headers["Content-Type"]
+    r = await client.post(
+        url + "/approve", json={"version": 1, "incomplete_ok": True}, headers=as_("approver")
+    )
+    assert r.status == 200, await r.text()
+    clock.advance(timedelta(minutes=2))
+    await deliver(client)
+    [mail] = smtp.mailbox.received
+    assert mail.rcpt_tos == ["incidentrapport@pts.se"]
+    [docx] = [p for p in mail.message.iter_attachments()]
+    assert docx.get_filename().startswith("PTS-pts-initial-556000")  # type: ignore[union-attr]
+    with zipfile.ZipFile(io.BytesIO(docx.get_content())) as z:
+        body = z.read("word/document.xml").decode()
+    assert "Inledande rapport" in body and "Strömavbrott" in body and "Referensnummer" in body
+    sent_at = clock.now()
+    await app[SERVICE].tick()
+    incident = await (
+        await client.get(f"/api/v1/incidents/{initial['incident']}", headers=as_("viewer"))
+    ).json()
+    obligations = {o["kind"]: o for o in incident["obligations"] if o["regulator"] == "pts"}
+    assert obligations["pts_initial"]["state"] == "sent"
+    supplementary = obligations["pts_supplementary"]
+    assert supplementary["due_at"] == (sent_at + timedelta(days=14)).isoformat().replace(
+        "+00:00", "Z"
+    ).replace(".000000", "")
+    assert supplementary["state"] == "drafted"
+    kinds = {d["kind"] for d in await drafts(client, incident=initial["incident"])}
+    assert "pts_supplementary" in kinds
+
+
+async def test_smtp_down_then_up_delivers_once_with_backoff(
+    client: TestClient[Any, Any], smtp: SmtpServer, clock: FakeClock
+) -> None:
+    await post_alerts(client, ullevaal(clock))
+    [d] = await drafts(client)
+    smtp.stop()
+    r = await client.post(
+        f"/api/v1/drafts/{d['id']}/approve",
+        json={"version": 1, "incomplete_ok": True},
+        headers=as_("approver"),
+    )
+    assert r.status == 200
+    [failed] = await deliver(client)
+    assert failed.state == "approved" and failed.next_attempt_at == clock.now() + timedelta(
+        seconds=30
+    )
+    assert "retrying" in (failed.flag or "")
+    assert await deliver(client) == []  # not due yet
+    clock.advance(timedelta(seconds=30))
+    [again] = await deliver(client)
+    assert again.next_attempt_at == clock.now() + timedelta(minutes=1)  # backoff doubles
+    assert (
+        await metric(client, 'bridge_emails_sent_total{regulator="nkom",result="transient"}') == 2
+    )
+    smtp.start()
+    clock.advance(timedelta(minutes=1))
+    [sent] = await deliver(client)
+    assert sent.state == "sent"
+    clock.advance(timedelta(hours=1))
+    assert await deliver(client) == []
+    assert len(smtp.mailbox.received) == 1
+    assert (await draft(client, d["id"]))["delivery"]["attempts"][-1]["outcome"] == "sent"
+
+
+@pytest.mark.parametrize(("mode", "state"), [("tempfail", "approved"), ("reject", "failed")])
+async def test_smtp_4xx_is_retried_and_5xx_fails_for_a_person(
+    client: TestClient[Any, Any], smtp: SmtpServer, clock: FakeClock, mode: str, state: str
+) -> None:
+    await post_alerts(client, ullevaal(clock))
+    [d] = await drafts(client)
+    smtp.mailbox.mode = mode
+    await client.post(
+        f"/api/v1/drafts/{d['id']}/approve",
+        json={"version": 1, "incomplete_ok": True},
+        headers=as_("approver"),
+    )
+    [out] = await deliver(client)
+    assert out.state == state
+    assert ("451" if mode == "tempfail" else "554") in (out.flag or "")
+    if state == "failed":  # a person edits (new version) and approves again
+        r = await client.patch(
+            f"/api/v1/drafts/{d['id']}",
+            json={"version": 1, "fields": {"recipient": "vakt@example.no"}},
+            headers=as_("editor"),
+        )
+        assert r.status == 200 and (await r.json())["state"] == "draft"
+
+
+async def test_approved_draft_is_held_when_the_incident_changes_before_sending(
+    aiohttp_client: ClientFactory, tmp_path: Path, clock: FakeClock
+) -> None:
+    app = create_app(
+        load_config(config(tmp_path, None), env={}), clock=clock, registry=CollectorRegistry()
+    )
+    client = await manual_outbox(await aiohttp_client(app))
+    await post_alerts(client, ullevaal(clock))
+    [d] = await drafts(client)
+    r = await client.post(
+        f"/api/v1/drafts/{d['id']}/approve",
+        json={"version": 1, "incomplete_ok": True},
+        headers=as_("approver"),
+    )
+    assert r.status == 200
+    assert await deliver(client) == []  # no relay configured: it waits in the outbox
+    assert await metric(client, "bridge_outbox_pending") == 1
+    # the fibre OLT at the same site goes down too: more connections affected
+    await post_alerts(
+        client,
+        ullevaal(clock),
+        alert("fp-olt", clock.now(), element="no-olt-oslo-1", severity="major"),
+    )
+    held = await draft(client, d["id"])
+    assert held["state"] == "held" and held["version"] == 2 and held["approved"] is None
+    assert "approve again" in held["flag"]
+    assert await metric(client, "bridge_outbox_pending") == 0
+    log = (await (await client.get("/api/v1/audit", headers=as_("auditor"))).json())["entries"]
+    assert "draft.held" in [e["action"] for e in log]
+
+
+async def test_approval_of_a_version_rendered_before_the_incident_changed_is_refused(
+    aiohttp_client: ClientFactory, tmp_path: Path, clock: FakeClock
+) -> None:
+    """With drafts re-rendered at most every 10 minutes, approval still checks the facts now."""
+    app = create_app(
+        load_config(config(tmp_path, None, refresh_interval="10m"), env={}),
+        clock=clock,
+        registry=CollectorRegistry(),
+    )
+    client = await manual_outbox(await aiohttp_client(app))
+    await post_alerts(client, ullevaal(clock))
+    await post_alerts(
+        client, ullevaal(clock), alert("fp-olt", clock.now(), element="no-olt-oslo-1")
+    )
+    [d] = await drafts(client)
+    assert d["version"] == 1  # not re-rendered yet (throttled)
+    r = await client.post(
+        f"/api/v1/drafts/{d['id']}/approve",
+        json={"version": 1, "incomplete_ok": True},
+        headers=as_("approver"),
+    )
+    assert r.status == 409 and "version 2" in (await r.json())["detail"]
+    assert (await draft(client, d["id"]))["version"] == 2
+
+
+async def test_rejecting_needs_a_reason_and_marks_the_obligation(
+    client: TestClient[Any, Any], clock: FakeClock
+) -> None:
+    answer = await post_alerts(client, ullevaal(clock))
+    [d] = await drafts(client)
+    url = f"/api/v1/drafts/{d['id']}/reject"
+    r = await client.post(url, json={}, headers=as_("approver"))
+    assert r.status == 400 and "reason" in (await r.json())["detail"]
+    r = await client.post(url, data=b"{nope", headers=as_("approver"))
+    assert r.status == 400
+    r = await client.post(
+        url, json={"reason": "duplicate of the regional notice"}, headers=as_("approver")
+    )
+    assert r.status == 200 and (await r.json())["state"] == "rejected"
+    incident = await (
+        await client.get(f"/api/v1/incidents/{answer['incidents'][0]}", headers=as_("viewer"))
+    ).json()
+    assert (
+        next(o for o in incident["obligations"] if o["kind"] == "nkom_varsel")["state"]
+        == "rejected"
+    )
+
+
+async def test_unknown_draft_is_404_and_bad_state_filter_400(client: TestClient[Any, Any]) -> None:
+    r = await client.get("/api/v1/drafts/nope", headers=as_("viewer"))
+    assert r.status == 404
+    r = await client.get("/api/v1/drafts?state=bogus", headers=as_("viewer"))
+    assert r.status == 400 and "bogus" in (await r.json())["detail"]
+    r = await client.get("/api/v1/drafts/nope")
+    assert r.status == 401
+
+
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+async def test_delivery_over_starttls_and_implicit_tls_with_auth(
+    aiohttp_client: ClientFactory, tmp_path: Path, clock: FakeClock, security: str
+) -> None:
+    server = SmtpServer(tmp_path, security, login=("bridge", "s3cret")).start()
+    try:
+        app = create_app(
+            load_config(config(tmp_path, server), env={}), clock=clock, registry=CollectorRegistry()
+        )
+        client = await manual_outbox(await aiohttp_client(app))
+        await post_alerts(client, ullevaal(clock))
+        [d] = await drafts(client)
+        await client.post(
+            f"/api/v1/drafts/{d['id']}/approve",
+            json={"version": 1, "incomplete_ok": True},
+            headers=as_("approver"),
+        )
+        [out] = await deliver(client)
+        assert out.state == "sent", out.flag
+        assert len(server.mailbox.received) == 1
+    finally:
+        server.stop()
+
+
+async def test_wrong_smtp_password_is_a_permanent_failure(
+    aiohttp_client: ClientFactory, tmp_path: Path, clock: FakeClock
+) -> None:
+    server = SmtpServer(tmp_path, "starttls", login=("bridge", "s3cret")).start()
+    try:
+        cfg = config(tmp_path, server)
+        text = cfg.read_text().replace("s3cret", "wrong")
+        cfg.write_text(text)
+        app = create_app(load_config(cfg, env={}), clock=clock, registry=CollectorRegistry())
+        client = await manual_outbox(await aiohttp_client(app))
+        await post_alerts(client, ullevaal(clock))
+        [d] = await drafts(client)
+        await client.post(
+            f"/api/v1/drafts/{d['id']}/approve",
+            json={"version": 1, "incomplete_ok": True},
+            headers=as_("approver"),
+        )
+        [out] = await deliver(client)
+        assert out.state == "failed" and "535" in (out.flag or "")
+        assert server.mailbox.received == []
+    finally:
+        server.stop()
+
+
+def test_config_json_is_plain(tmp_path: Path) -> None:
+    """The test config carries the relay settings the bridge reads (guards the fixture)."""
+    server = SmtpServer(tmp_path)
+    cfg = load_config(config(tmp_path, server), env={}).config
+    assert cfg.smtp is not None and cfg.smtp.port == server.port
+    assert json.dumps(server.smtp_config())

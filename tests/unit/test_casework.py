@@ -1,0 +1,381 @@
+"""The notice casework (bridge/core/casework.py) with plain values: drafts, versions, approval,
+delivery outcomes, obligations' progress and significant changes for Nkom updates."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from bridge.core import casework as cw
+from bridge.core.drafts import DraftFields, RenderedDraft, Sender
+from bridge.core.obligations import obligation_state
+from bridge.errors import BadInput, Conflict
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+OPERATOR = Sender("Exempel Nät AB", "556000-0000", "NOC", "+46 10 000 00 00", "noc@example.net")
+
+
+def render(fields: DraftFields) -> RenderedDraft:
+    """A tiny stand-in for the Jinja templates: every value shows up in the text."""
+    body = "\n".join(f"{f.label}: {f.value or fields.placeholder}" for f in fields.fields.values())
+    return RenderedDraft(f"{fields.title} {fields.reference}", body, f"<pre>{body}</pre>")
+
+
+CTX = cw.Context(
+    OPERATOR, {"pts": "incidentrapport@pts.se", "nkom": "ekomvarsling@nkom.no"}, render
+)
+
+
+def doc(**over: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "id": "inc-20261123-0a1b2c3d",
+        "state": "open",
+        "started_at": "2026-11-23T09:05:00Z",
+        "ended_at": None,
+        "remedied_at": None,
+        "impact": {
+            "current": 4000,
+            "peak": 4000,
+            "by_service": {"internet": 4000},
+            "by_region": {"NO-0301": 4000},
+            "region_names": {"NO-0301": "Oslo"},
+        },
+        "assessments": [],
+        "alert_details": [
+            {
+                "status": "firing",
+                "labels": {"severity": "major"},
+                "annotations": {"cause": "fibre cut"},
+            }
+        ],
+    }
+    base.update(over)
+    return base
+
+
+def with_impact(d: dict[str, Any], **impact: Any) -> dict[str, Any]:
+    out = copy.deepcopy(d)
+    out["impact"].update(impact)
+    return out
+
+
+def opened(kind: str = "nkom_varsel", incident: dict[str, Any] | None = None) -> cw.Draft:
+    draft, events = cw.open_draft(CTX.fields(kind, incident or doc(), NOW), 1, NOW, render)
+    assert [e.action for e in events] == ["draft.opened"]
+    return draft
+
+
+def approved(draft: cw.Draft, at: datetime = NOW) -> cw.Draft:
+    latest = draft.latest
+    out, _ = cw.approve(
+        draft, latest.number, latest.facts, "token:boss", at, "<m@x>", incomplete_ok=True
+    )
+    return out
+
+
+def test_open_draft_has_a_stable_id_version_one_and_the_prefilled_content() -> None:
+    draft = opened()
+    assert draft.id == "inc-20261123-0a1b2c3d.nkom_varsel"
+    assert cw.draft_id("inc-1", "nkom_update", 3) == "inc-1.nkom_update.3"
+    assert (draft.state, draft.revision, draft.latest.number, draft.track) == (
+        "draft",
+        1,
+        1,
+        "outage",
+    )
+    assert draft.latest.recipient == "ekomvarsling@nkom.no"
+    assert "fibre cut" in draft.latest.text
+    assert "scope_life_health" in draft.latest.to_complete  # a person must judge that
+
+
+def test_refresh_makes_a_version_only_when_the_facts_change_and_keeps_edited_fields() -> None:
+    draft = opened()
+    assert cw.refresh(draft, CTX.fields(draft.kind, doc(), NOW), NOW, render) is None
+    edited, events = cw.edit(
+        draft,
+        1,
+        {"scope_life_health": "Nei."},
+        CTX.fields(draft.kind, doc(), NOW),
+        "ann",
+        NOW,
+        render,
+    )
+    assert [e.action for e in events] == ["draft.edited"] and edited.latest.author == "ann"
+    bigger = with_impact(doc(), peak=9000, by_region={"NO-0301": 4000, "NO-4601": 5000})
+    later = NOW + timedelta(minutes=5)
+    refreshed, events = cw.refresh(
+        edited, CTX.fields(draft.kind, bigger, later), later, render
+    ) or (
+        None,
+        [],
+    )
+    assert refreshed is not None and refreshed.latest.number == 3
+    assert refreshed.latest.fields["scope_life_health"] == "Nei."  # the person's text stays
+    assert "NO-4601" in refreshed.latest.fields["scope_geography"]  # the new facts come in
+    assert refreshed.latest.author == "bridge" and refreshed.revision == edited.revision + 1
+    assert [e.action for e in events] == ["draft.rerendered"]
+
+
+def test_an_approved_draft_whose_facts_change_is_held_not_sent_stale() -> None:
+    draft = approved(opened())
+    assert draft.state == "approved" and draft.next_attempt_at == NOW
+    changed = with_impact(doc(), peak=9000)
+    held, events = cw.refresh(draft, CTX.fields(draft.kind, changed, NOW), NOW, render) or (
+        None,
+        [],
+    )
+    assert held is not None and held.state == "held" and held.approval is None
+    assert held.next_attempt_at is None and "approve again" in (held.flag or "")
+    assert [e.action for e in events] == ["draft.rerendered", "draft.held"]
+    with pytest.raises(Conflict):
+        cw.claim(held, NOW)  # the outbox cannot take it
+    again = approved(held)
+    assert again.state == "approved" and again.approval and again.approval.version == 2
+
+
+def test_approval_is_refused_for_an_old_version_changed_facts_or_missing_fields() -> None:
+    draft = opened()
+    facts = draft.latest.facts
+    with pytest.raises(Conflict, match="not the latest"):
+        cw.approve(draft, 0, facts, "boss", NOW, "<m@x>", incomplete_ok=True)
+    with pytest.raises(Conflict, match="incident changed"):
+        cw.approve(draft, 1, "other-facts", "boss", NOW, "<m@x>", incomplete_ok=True)
+    with pytest.raises(BadInput, match="scope_life_health"):
+        cw.approve(draft, 1, facts, "boss", NOW, "<m@x>")
+    done, events = cw.approve(draft, 1, facts, "boss", NOW, "<m@x>", "ok", incomplete_ok=True)
+    detail = events[0].detail
+    assert events[0].action == "draft.approved" and events[0].actor == "boss"
+    assert detail["content_hash"] == draft.latest.content_hash.__str__() and detail["version"] == 1
+    with pytest.raises(Conflict, match="only a draft"):
+        cw.approve(done, 1, facts, "boss", NOW, "<m@x>", incomplete_ok=True)
+
+
+def test_content_hash_covers_recipient_subject_text_and_html() -> None:
+    v = opened().latest
+    hashes = {
+        v.content_hash,
+        cw.replace(v, recipient="x@y").content_hash,
+        cw.replace(v, subject="s").content_hash,
+        cw.replace(v, text="t").content_hash,
+        cw.replace(v, html="h").content_hash,
+    }
+    assert len(hashes) == 5 and all(h.startswith("sha256:") for h in hashes)
+
+
+def test_edit_checks_the_base_version_field_names_and_state() -> None:
+    draft = opened()
+    fields = CTX.fields(draft.kind, doc(), NOW)
+    with pytest.raises(Conflict, match="based on version 7"):
+        cw.edit(draft, 7, {"cause": "x"}, fields, "ann", NOW, render)
+    with pytest.raises(BadInput, match=r"fields\.colour"):
+        cw.edit(draft, 1, {"colour": "x"}, fields, "ann", NOW, render)
+    with pytest.raises(BadInput, match="recipient"):
+        cw.edit(draft, 1, {"recipient": "nobody"}, fields, "ann", NOW, render)
+    ok, _ = cw.edit(draft, 1, {"recipient": "vakt@nkom.no"}, fields, "ann", NOW, render)
+    assert ok.latest.recipient == "vakt@nkom.no"
+    # editing an approved draft withdraws the approval (audited)
+    again, events = cw.edit(approved(ok), 2, {"cause": "strøm"}, fields, "ann", NOW, render)
+    assert again.state == "draft" and again.approval is None
+    assert [e.action for e in events] == ["draft.edited", "draft.approval_withdrawn"]
+    assert again.latest.recipient == "vakt@nkom.no"  # earlier edits carry over
+
+
+def test_delivery_outcomes_and_backoff() -> None:
+    draft = approved(opened())
+    sending, _ = cw.claim(draft, NOW)
+    assert sending.state == "sending" and sending.attempts[-1].outcome == "started"
+    retry, events = cw.transient_failure(
+        sending, NOW, "451 later", timedelta(seconds=30), timedelta(minutes=10)
+    )
+    assert retry.state == "approved" and retry.next_attempt_at == NOW + timedelta(seconds=30)
+    assert events[0].action == "outbox.retry"
+    second, _ = cw.claim(retry, NOW)
+    retry2, _ = cw.transient_failure(
+        second, NOW, "no route", timedelta(seconds=30), timedelta(minutes=10)
+    )
+    assert retry2.next_attempt_at == NOW + timedelta(minutes=1)
+    assert [
+        cw.retry_delay(n, timedelta(seconds=30), timedelta(minutes=10)).total_seconds()
+        for n in (1, 2, 3, 6, 9)
+    ] == [
+        30,
+        60,
+        120,
+        600,
+        600,
+    ]
+    third, _ = cw.claim(retry2, NOW)
+    sent, events = cw.delivered(third, NOW, "250 ok")
+    assert sent.state == "sent" and sent.sent_at == NOW
+    assert events[0].action == "outbox.sent"
+    assert events[0].detail["content_hash"] == draft.approval.content_hash  # type: ignore[union-attr]
+    assert events[0].detail["message_id"] == "<m@x>"
+    refused, events = cw.permanent_failure(cw.claim(draft, NOW)[0], NOW, "550 no such user")
+    assert refused.state == "failed" and "550" in (refused.flag or "")
+
+
+def test_a_send_cut_off_midway_is_in_doubt_until_a_person_resolves_it() -> None:
+    sending, _ = cw.claim(approved(opened()), NOW)
+    doubt, events = cw.interrupted(sending, NOW)
+    assert doubt.state == "in_doubt" and events[0].action == "outbox.in_doubt"
+    with pytest.raises(Conflict):
+        cw.claim(doubt, NOW)
+    with pytest.raises(BadInput):
+        cw.resolve_doubt(doubt, "shrug", "boss", "", NOW)
+    resend, _ = cw.resolve_doubt(doubt, "resend", "boss", "Nkom saw nothing", NOW)
+    assert resend.state == "approved" and resend.message_id == sending.message_id
+    marked, events = cw.resolve_doubt(doubt, "mark_sent", "boss", "Nkom confirmed", NOW)
+    assert marked.state == "sent" and events[0].action == "outbox.mark_sent"
+
+
+def test_reject_needs_a_reason_and_an_edit_reopens() -> None:
+    draft = opened()
+    with pytest.raises(BadInput, match="reason"):
+        cw.reject(draft, "boss", " ", NOW)
+    rejected, _ = cw.reject(draft, "boss", "not significant after review", NOW)
+    assert rejected.state == "rejected"
+    assert (
+        cw.refresh(rejected, CTX.fields(draft.kind, with_impact(doc(), peak=1), NOW), NOW, render)
+        is None
+    )
+    reopened, _ = cw.edit(
+        rejected, 1, {"cause": "x"}, CTX.fields(draft.kind, doc(), NOW), "ann", NOW, render
+    )
+    assert reopened.state == "draft"
+
+
+def test_progress_gives_the_engine_events_and_each_kinds_latest_state() -> None:
+    initial = opened(
+        "pts_initial", doc(impact={"by_region": {"SE-2380": 5}, "peak": 5, "current": 5})
+    )
+    sent, _ = cw.delivered(cw.claim(approved(initial), NOW)[0], NOW + timedelta(hours=1), "250")
+    update1 = cw.replace(
+        opened(), kind="nkom_update", round=1, state="sent", trigger={"significant_change": NOW}
+    )
+    update2 = cw.replace(
+        update1, round=2, state="draft", trigger={"significant_change": NOW + timedelta(hours=2)}
+    )
+    progress = cw.progress([sent, update1, update2])
+    assert progress.events == {
+        "initial_sent": NOW + timedelta(hours=1),
+        "significant_change": NOW + timedelta(hours=2),
+    }
+    assert progress.states == {"pts_initial": "sent", "nkom_update": "draft"}
+
+
+@pytest.mark.parametrize(
+    ("draft_state", "due_in", "expected"),
+    [
+        (None, 1, "open"),
+        ("draft", 1, "drafted"),
+        ("held", 1, "drafted"),
+        ("approved", 1, "approved"),
+        ("in_doubt", 1, "approved"),
+        ("sent", -1, "sent"),
+        ("rejected", -1, "rejected"),
+        ("approved", -1, "overdue"),
+        (None, -1, "overdue"),
+        (None, None, "open"),
+    ],
+)
+def test_obligation_state_follows_the_draft(
+    draft_state: str | None, due_in: int | None, expected: str
+) -> None:
+    due = None if due_in is None else NOW + timedelta(hours=due_in)
+    assert obligation_state(draft_state, due, NOW) == expected
+
+
+def test_significant_changes_name_what_changed() -> None:
+    base = cw.snapshot(doc(), "severity")
+    assert base == {
+        "current": 4000,
+        "regions": ["NO-0301"],
+        "services": ["internet"],
+        "causes": ["fibre cut"],
+        "severities": ["major"],
+    }
+    rules = cw.ChangeRules()
+    assert cw.significant_changes(base, base, rules) == []
+    assert cw.significant_changes(base, {**base, "current": 4900}, rules) == []  # 22.5 %
+    assert "4000 → 5000" in cw.significant_changes(base, {**base, "current": 5000}, rules)[0]
+    assert cw.significant_changes(base, {**base, "regions": ["NO-0301", "NO-4601"]}, rules) == [
+        "new region: NO-4601"
+    ]
+    assert cw.significant_changes(base, {**base, "causes": ["fibre cut", "power"]}, rules)
+    assert cw.significant_changes(base, {**base, "severities": ["critical"]}, rules)
+    quiet = cw.ChangeRules(impact_change=0, new_region=False)
+    assert cw.significant_changes(base, {**base, "current": 1, "regions": ["X"]}, quiet) == []
+
+
+def owes(*kinds: str, due: datetime | None = NOW) -> list[cw.Owed]:
+    return [cw.Owed(k, due) for k in kinds]
+
+
+def apply(drafts: list[cw.Draft], writes: list[cw.Write]) -> list[cw.Draft]:
+    by_id = {d.id: d for d in drafts}
+    for draft, expected, _ in writes:
+        assert (by_id[draft.id].revision if draft.id in by_id else None) == expected
+        by_id[draft.id] = draft
+    return list(by_id.values())
+
+
+def test_reconcile_opens_drafts_only_for_obligations_whose_clock_runs() -> None:
+    owed = [
+        cw.Owed("nkom_varsel", NOW),
+        cw.Owed("nkom_update", None),
+        cw.Owed("nkom_normalised", None),
+    ]
+    writes = cw.reconcile(doc(), owed, [], CTX, NOW)
+    assert [(w[0].kind, w[1]) for w in writes] == [("nkom_varsel", None)]
+    drafts = apply([], writes)
+    assert cw.reconcile(doc(), owed, drafts, CTX, NOW) == []  # nothing new: nothing written
+
+
+def test_reconcile_opens_the_next_update_round_only_after_the_last_notice_was_sent() -> None:
+    owed = [cw.Owed("nkom_varsel", NOW), cw.Owed("nkom_update", None)]
+    drafts = apply([], cw.reconcile(doc(), owed, [], CTX, NOW))
+    grown = with_impact(doc(), current=8000, peak=8000)
+    # the varsel is not sent yet: it is re-rendered, no update opens
+    writes = cw.reconcile(grown, owed, drafts, CTX, NOW)
+    assert [(w[0].kind, w[0].latest.number) for w in writes] == [("nkom_varsel", 2)]
+    drafts = apply(drafts, writes)
+    varsel = approved(drafts[0])
+    varsel, _ = cw.delivered(cw.claim(varsel, NOW)[0], NOW, "250")
+    assert cw.reconcile(grown, owed, [varsel], CTX, NOW) == []  # sent with these facts
+    later = NOW + timedelta(minutes=30)
+    halved = with_impact(grown, current=3000)
+    writes = cw.reconcile(halved, owed, [varsel], CTX, later)
+    assert [(w[0].kind, w[0].round, w[1]) for w in writes] == [("nkom_update", 1, None)]
+    update = writes[0][0]
+    assert update.trigger == {"significant_change": later}
+    assert "8000 → 3000" in writes[0][2][0].detail["significant_change"][0]
+    # while that update is unsent, no second round opens
+    assert all(
+        w[0].kind != "nkom_update" or w[0].round == 1
+        for w in cw.reconcile(with_impact(halved, current=1), owed, [varsel, update], CTX, later)
+    )
+    # once the incident is remedied, the normalised notice follows instead of updates
+    assert (
+        cw.reconcile({**halved, "remedied_at": "2026-11-23T13:00:00Z"}, owed, [varsel], CTX, later)
+        == []
+    )
+
+
+def test_reconcile_withdraws_unsent_drafts_that_are_no_longer_owed() -> None:
+    drafts = apply([], cw.reconcile(doc(), owes("nkom_varsel"), [], CTX, NOW))
+    writes = cw.reconcile(doc(), [], drafts, CTX, NOW)
+    assert [(w[0].state, w[2][0].action) for w in writes] == [("withdrawn", "draft.withdrawn")]
+    sent, _ = cw.delivered(cw.claim(approved(drafts[0]), NOW)[0], NOW, "250")
+    assert cw.reconcile(doc(), [], [sent], CTX, NOW) == []  # what was sent stays sent
+
+
+def test_stored_form_round_trips_exactly() -> None:
+    draft = approved(opened("pts_initial"))
+    draft, _ = cw.transient_failure(
+        cw.claim(draft, NOW)[0], NOW, "451", timedelta(seconds=30), timedelta(minutes=10)
+    )
+    draft = cw.replace(draft, trigger={"x": NOW}, snapshot={"current": 3})
+    assert cw.from_dict(cw.to_dict(draft)) == draft
