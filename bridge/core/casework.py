@@ -769,7 +769,7 @@ def to_dict(draft: Draft) -> dict[str, Any]:
                 "created_at": _t(v.created_at),
                 "author": v.author,
                 "reason": v.reason,
-                "fields": v.fields,
+                "fields": [[k, value] for k, value in v.fields.items()],  # order is meaning
                 "edited": list(v.edited),
                 "facts": v.facts,
                 "recipient": v.recipient,
@@ -820,7 +820,7 @@ def from_dict(d: Mapping[str, Any]) -> Draft:
                 created_at=datetime.fromisoformat(v["created_at"]),
                 author=v["author"],
                 reason=v["reason"],
-                fields=dict(v["fields"]),
+                fields={k: value for k, value in v["fields"]},
                 edited=tuple(v["edited"]),
                 facts=v["facts"],
                 recipient=v["recipient"],

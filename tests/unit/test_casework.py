@@ -7,6 +7,7 @@ import copy
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 import pytest
 
 from bridge.core import casework as cw
@@ -379,3 +380,7 @@ def test_stored_form_round_trips_exactly() -> None:
     )
     draft = cw.replace(draft, trigger={"x": NOW}, snapshot={"current": 3})
     assert cw.from_dict(cw.to_dict(draft)) == draft
+    # through a store's JSON, which sorts object keys: the fields keep the regulator's order
+    stored = orjson.loads(orjson.dumps(cw.to_dict(draft), option=orjson.OPT_SORT_KEYS))
+    assert list(cw.from_dict(stored).latest.fields) == list(draft.latest.fields)
+    assert next(iter(draft.latest.fields)) == "networks_services"

@@ -1,0 +1,119 @@
+"""A real ``bridge serve`` killed with SIGKILL while it hands a notice to the mail relay: after the
+restart the notice is *in doubt*, is not sent again on its own, and a person's "resend" delivers
+it once, with the same Message-ID."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from builders import WEBHOOK_TOKEN, alert, webhook, write_config
+from smtp_server import SmtpServer
+from test_restart import BridgeProcess, free_port
+
+HOOK = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
+APPROVER = {"Authorization": "Bearer crash-approver"}
+
+
+@pytest.fixture
+def smtp(tmp_path: Path) -> Iterator[SmtpServer]:
+    server = SmtpServer(tmp_path).start()
+    yield server
+    server.stop()
+
+
+async def until(check: Any, what: str, seconds: float = 20) -> Any:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = await check()
+        if value:
+            return value
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def test_kill9_during_handover_leaves_the_notice_in_doubt_never_resent_silently(
+    tmp_path: Path, smtp: SmtpServer
+) -> None:
+    port = free_port()
+    config = write_config(
+        tmp_path,
+        extra={
+            "server": {"listen": f"127.0.0.1:{port}"},
+            "auth": {
+                "webhook": {"tokens": [{"name": "am", "token": WEBHOOK_TOKEN}]},
+                "api_tokens": [{"name": "boss", "token": "crash-approver", "roles": ["approver"]}],
+            },
+            "smtp": smtp.smtp_config() | {"timeout": "60s"},
+            "notices": {
+                "archive_dir": str(tmp_path / "sent"),
+                "refresh_interval": "0s",
+                "poll_interval": "200ms",
+            },
+        },
+    )
+    bridge = BridgeProcess(config, port, tmp_path / "bridge.log")
+    smtp.mailbox.mode = "hang"
+    bridge.start()
+    try:
+        await bridge.wait_ready()
+        start = datetime.now(UTC) - timedelta(minutes=5)
+        async with aiohttp.ClientSession() as session:
+            body = webhook(alert("fp-1", start, element="no-cell-ullevaal", severity="major"))
+            async with session.post(
+                bridge.url + "/api/v1/alertmanager", json=body, headers=HOOK
+            ) as r:
+                assert r.status == 200
+
+            async def the_draft() -> dict[str, Any] | None:
+                async with session.get(bridge.url + "/api/v1/drafts", headers=APPROVER) as r:
+                    found = (await r.json())["drafts"]
+                return found[0] if found else None
+
+            draft = await until(the_draft, "the draft")
+            url = f"{bridge.url}/api/v1/drafts/{draft['id']}"
+            async with session.post(
+                url + "/approve", json={"version": 1, "incomplete_ok": True}, headers=APPROVER
+            ) as r:
+                assert r.status == 200, await r.text()
+                message_id = (await r.json())["message_id"]
+            await asyncio.to_thread(smtp.mailbox.data_started.wait, 20)
+            assert smtp.mailbox.data_started.is_set(), bridge.log.read_text()[-2000:]
+            bridge.kill9()  # the relay has the message; the bridge never heard its answer
+
+        smtp.mailbox.mode = "accept"
+        smtp.mailbox.data_started.clear()
+        bridge.start()
+        await bridge.wait_ready()
+        async with aiohttp.ClientSession() as session:
+            async with session.get(url, headers=APPROVER) as r:
+                doubt = await r.json()
+            assert doubt["state"] == "in_doubt"
+            assert "may or may not have been delivered" in doubt["flag"]
+            await asyncio.sleep(1)  # five outbox rounds: none may resend it on its own
+            assert smtp.mailbox.received == []
+            async with session.get(url, headers=APPROVER) as r:
+                assert (await r.json())["state"] == "in_doubt"
+
+            async with session.post(
+                url + "/resolve",
+                json={"action": "resend", "comment": "Nkom has no record of it"},
+                headers=APPROVER,
+            ) as r:
+                assert r.status == 200, await r.text()
+
+            async def sent() -> bool:
+                async with session.get(url, headers=APPROVER) as r:
+                    return (await r.json())["state"] == "sent"
+
+            await until(sent, "the resend")
+        [mail] = smtp.mailbox.received
+        assert mail.message["Message-ID"] == message_id
+    finally:
+        bridge.stop()
