@@ -6,8 +6,9 @@ Add an implementation by adding a factory to ``STORES``; every test here then ru
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,10 +17,12 @@ import pytest
 from builders import alert, webhook
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from redis_server import shared_server, stop_shared_server
 
 from bridge.core.alerts import merge_episode, parse_webhook
 from bridge.errors import StoreUnavailable
 from bridge.store.base import SCHEMA_VERSION, IncidentRecord, Store
+from bridge.store.redis import RedisStore
 from bridge.store.sqlite import SqliteStore
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -31,7 +34,22 @@ async def _sqlite(folder: Path) -> Store:
     return SqliteStore(f"sqlite:///{folder / 'contract.sqlite3'}")
 
 
-STORES: dict[str, StoreFactory] = {"sqlite": _sqlite}
+async def _redis(folder: Path) -> Store:
+    """One shared redis-server for the session; each test folder gets its own key prefix, so
+    tests never see each other's keys and reopening in the same folder finds the data."""
+    prefix = "t" + hashlib.sha1(str(folder).encode()).hexdigest()[:16] + ":"
+    return RedisStore(shared_server().url(prefix=prefix))
+
+
+STORES: dict[str, StoreFactory] = {"sqlite": _sqlite, "redis": _redis}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_shared_redis_server() -> Iterator[None]:
+    """The session's one redis-server starts on first use by a redis factory (so a missing
+    binary fails the redis tests, not the sqlite ones, and never skips them) and stops here."""
+    yield
+    stop_shared_server()
 
 
 @pytest.fixture(params=sorted(STORES))
