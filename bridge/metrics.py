@@ -66,8 +66,9 @@ class StateCollector(Collector):
         )
         due = GaugeMetricFamily(
             "bridge_obligation_due_timestamp_seconds",
-            "When an owed report is due (Unix time), per open incident, regulator and kind",
-            labels=["incident", "regulator", "kind"],
+            "When an owed report is due (Unix time), per open incident, regulator and kind; "
+            "state: open, drafted, approved or overdue (sent and rejected ones are absent)",
+            labels=["incident", "regulator", "kind", "state"],
         )
         states = GaugeMetricFamily(
             "bridge_obligations", "Owed reports of all incidents, by state", labels=["state"]
@@ -93,7 +94,7 @@ class StateCollector(Collector):
                     forecast.add_metric([inc.id, a.regulator], seconds)
             for o in inc.obligations:
                 if o.due_at is not None and o.state not in (SENT, REJECTED):
-                    due.add_metric([inc.id, o.regulator, o.kind], o.due_at.timestamp())
+                    due.add_metric([inc.id, o.regulator, o.kind, o.state], o.due_at.timestamp())
         stale.add_metric([], n_stale)
         unmapped.add_metric([], n_unmapped)
         yield from (open_, affected, reportable, forecast, stale, unmapped, due, states)

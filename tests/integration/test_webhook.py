@@ -376,7 +376,7 @@ async def test_reportable_incident_lists_its_obligations_and_they_turn_overdue(c
     metrics = await (await client.get("/metrics")).text()
     assert (
         f'bridge_obligation_due_timestamp_seconds{{incident="{inc_id}",kind="pts_initial",'
-        'regulator="pts"}' in metrics
+        'regulator="pts",state="drafted"}' in metrics
     )
     assert 'bridge_obligations{state="drafted"} 1.0' in metrics
     assert 'bridge_obligations{state="open"} 1.0' in metrics  # the supplementary, waiting
