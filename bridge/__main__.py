@@ -105,6 +105,8 @@ def serve(path: str) -> int:
     except StoreUnavailable as exc:
         print(f"cannot start: {exc}", file=sys.stderr)
         return 1
+    except ConfigError as exc:  # e.g. a Redis whose settings cannot keep acknowledged alerts
+        return _invalid(exc)
     return 0
 
 

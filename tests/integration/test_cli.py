@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from redis_server import UNSAFE, RedisServer
+
 REPO = Path(__file__).resolve().parents[2]
 CONFIG_DATA = REPO / "tests" / "data" / "config"
 
@@ -87,8 +89,11 @@ def test_serve_refuses_an_invalid_config_naming_every_problem() -> None:
     assert "Running on" not in run.stdout + run.stderr
 
 
-def test_serve_refuses_a_store_it_does_not_implement() -> None:
-    """`bridge serve` with `store: redis://…` (not implemented yet) exits 1 naming the store."""
-    run = bridge("serve", "-c", "config/bridge.yaml", BRIDGE_STORE="redis://127.0.0.1:6379/0")
+def test_serve_refuses_a_redis_that_could_lose_acknowledged_alerts(tmp_path: Path) -> None:
+    """`bridge serve` on a Redis without durable persistence exits 1 naming the setting, with
+    no traceback (a real redis-server started with unsafe settings)."""
+    with RedisServer(tmp_path / "redis", settings=UNSAFE) as server:
+        run = bridge("serve", "-c", "config/bridge.yaml", BRIDGE_STORE=server.url())
     assert run.returncode == 1
-    assert "only sqlite:/// is implemented" in run.stderr
+    assert "appendfsync" in run.stderr or "appendonly" in run.stderr
+    assert "Traceback" not in run.stderr
