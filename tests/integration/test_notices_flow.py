@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from builders import WEBHOOK_TOKEN, alert, write_config
+from builders import WEBHOOK_TOKEN, alert, rfc3339, write_config
 from builders import webhook as make_webhook
 from fakes import FakeClock
 from prometheus_client import CollectorRegistry
@@ -516,3 +516,27 @@ def test_config_json_is_plain(tmp_path: Path) -> None:
     cfg = load_config(config(tmp_path, server), env={}).config
     assert cfg.smtp is not None and cfg.smtp.port == server.port
     assert json.dumps(server.smtp_config())
+
+
+async def test_normalised_incident_opens_the_nkom_normalised_notice(
+    client: TestClient[Any, Any], clock: FakeClock
+) -> None:
+    firing = ullevaal(clock)
+    answer = await post_alerts(client, firing)
+    resolved_at = clock.now()
+    await post_alerts(client, {**firing, "status": "resolved", "endsAt": rfc3339(resolved_at)})
+    assert {d["kind"] for d in await drafts(client)} == {"nkom_varsel"}
+    clock.advance(timedelta(minutes=31))  # the quiet period (30m) passes: normalised
+    app = client.server.app
+    assert app is not None
+    await app[SERVICE].tick()
+    normalised = [d for d in await drafts(client) if d["kind"] == "nkom_normalised"]
+    assert len(normalised) == 1
+    detail = await draft(client, normalised[0]["id"])
+    fields = {f["key"]: f["value"] for f in detail["latest"]["fields"]}
+    assert fields["expected_duration"].startswith("Normalisert ")
+    incident = await (
+        await client.get(f"/api/v1/incidents/{answer['incidents'][0]}", headers=as_("viewer"))
+    ).json()
+    owed = {o["kind"]: o for o in incident["obligations"]}
+    assert incident["state"] == "closed" and owed["nkom_normalised"]["state"] == "drafted"
