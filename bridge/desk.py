@@ -44,7 +44,10 @@ from bridge.store.base import AuditEntry, DraftRecord, Store
 
 log = logging.getLogger("bridge.desk")
 
-IncidentSource = Callable[[str], tuple[dict[str, Any], list[casework.Owed]] | None]
+#: What an incident owes now (None: no such incident); cheap, read on every reconcile.
+OwedSource = Callable[[str], list[casework.Owed] | None]
+#: The incident's full document (alerts and annotations included); built only to draft.
+DocumentSource = Callable[[str], dict[str, Any] | None]
 
 
 def _entries(events: Iterable[casework.AuditEvent]) -> list[AuditEntry]:
@@ -71,7 +74,8 @@ class NoticeDesk:
         store: Store,
         metrics: Metrics,
         now: Callable[[], datetime],
-        incident: IncidentSource,
+        owed: OwedSource,
+        document: DocumentSource,
         set_notices: Callable[[str, Mapping[str, datetime], Mapping[str, str]], None],
     ) -> None:
         cfg = loaded.config
@@ -79,7 +83,8 @@ class NoticeDesk:
         self.store = store
         self.metrics = metrics
         self.now = now
-        self._incident = incident
+        self._owed = owed
+        self._document = document
         self._set_notices = set_notices
         recipients = {
             name: reg.recipient or DEFAULT_RECIPIENTS.get(name, "")
@@ -159,22 +164,23 @@ class NoticeDesk:
     def mark(self, incident_ids: Iterable[str]) -> None:
         self._pending.update(incident_ids)
 
-    async def reconcile(self, force: bool = False) -> None:
-        """Reconcile the incidents marked so far (see the module contract)."""
+    async def reconcile(self) -> None:
+        """Reconcile the incidents marked so far (see the module contract). The incident's
+        document (O(its alerts)) is built only for incidents that owe or have drafts."""
         now = self.now()
         interval = self.config.notices.refresh_interval
         for inc_id in sorted(self._pending):
-            found = self._incident(inc_id)
-            if found is None:
+            owed = self._owed(inc_id)
+            if owed is None:
                 self._pending.discard(inc_id)
                 continue
-            doc, owed = found
             signature = tuple((o.kind, o.due_at) for o in owed)
             last = self._reconciled.get(inc_id)
-            if not force and last is not None and last[1] == signature and now < last[0] + interval:
+            if last is not None and last[1] == signature and now < last[0] + interval:
                 continue  # facts may have changed: re-rendered on a later call
             mine = [d for d in self.drafts.values() if d.incident_id == inc_id]
-            if not owed and not mine:
+            doc = self._document(inc_id) if owed or mine else None
+            if doc is None:
                 self._pending.discard(inc_id)
                 continue
             writes = casework.reconcile(doc, owed, mine, self.context, now)
@@ -189,8 +195,6 @@ class NoticeDesk:
                 self._pending.discard(inc_id)
                 self._reconciled[inc_id] = (now, signature)
             self._tell_engine(inc_id)
-            if any(d.state == casework.APPROVED for d, _, _ in writes):
-                self._wake.set()
 
     # ---- reads ----------------------------------------------------------------------------
     def select(self, states: set[str] | None = None, incident: str | None = None) -> list[Draft]:
@@ -243,10 +247,9 @@ class NoticeDesk:
 
     # ---- people ---------------------------------------------------------------------------
     def _current(self, draft: Draft) -> tuple[dict[str, Any], Any]:
-        found = self._incident(draft.incident_id)
-        if found is None:
+        doc = self._document(draft.incident_id)
+        if doc is None:
             raise Conflict(f"draft {draft.id}", f"incident {draft.incident_id} is unknown")
-        doc, _ = found
         return doc, self.context.fields(draft.kind, doc, self.now())
 
     async def edit(

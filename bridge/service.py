@@ -124,7 +124,7 @@ class BridgeService:
         self._evaluation_wanted = False
         self.started = False
         self.desk = NoticeDesk(
-            loaded, store, metrics, clock.now, self._notice_view, self._notices_changed
+            loaded, store, metrics, clock.now, self._owed, self._document, self._notices_changed
         )
 
     # ---- lifecycle -------------------------------------------------------------------
@@ -316,13 +316,19 @@ class BridgeService:
         with contextlib.suppress(StoreUnavailable):
             await self.flush()
 
-    def _notice_view(self, incident_id: str) -> tuple[dict[str, Any], list[casework.Owed]] | None:
-        """The incident's full document and what it owes, for drafting."""
+    def _owed(self, incident_id: str) -> list[casework.Owed] | None:
+        """What the incident owes now, for drafting (None: unknown incident)."""
         inc = self.engine.incidents.get(incident_id)
         if inc is None:
             return None
-        doc = documents.document(inc, self.engine.episodes, self.topology, self.clock.now())
-        return doc, [casework.Owed(o.kind, o.due_at) for o in inc.obligations]
+        return [casework.Owed(o.kind, o.due_at) for o in inc.obligations]
+
+    def _document(self, incident_id: str) -> dict[str, Any] | None:
+        """The incident's full API document as evaluated so far (no settle)."""
+        inc = self.engine.incidents.get(incident_id)
+        if inc is None:
+            return None
+        return documents.document(inc, self.engine.episodes, self.topology, self.clock.now())
 
     def _notices_changed(
         self, incident_id: str, events: Mapping[str, datetime], states: Mapping[str, str]
@@ -354,10 +360,7 @@ class BridgeService:
 
     def get_incident(self, incident_id: str) -> dict[str, Any] | None:
         self.settle()
-        inc = self.engine.incidents.get(incident_id)
-        if inc is None:
-            return None
-        return documents.document(inc, self.engine.episodes, self.topology, self.clock.now())
+        return self._document(incident_id)
 
     async def ready(self) -> None:
         if not self.started:

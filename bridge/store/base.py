@@ -29,6 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from bridge.core.alerts import AlertEpisode, Delivery
+from bridge.errors import Conflict
 
 SCHEMA_VERSION = 2
 
@@ -79,6 +80,16 @@ class AuditEntry:
     target: str
     detail: dict[str, Any] = field(default_factory=dict)
     seq: int = 0
+
+
+def check_follows(draft: DraftRecord, expected_revision: int | None) -> None:
+    """Raise Conflict unless ``draft.revision`` is one more than ``expected_revision`` (1 for a
+    new draft): checked by every store before it touches storage."""
+    wanted = 1 if expected_revision is None else expected_revision + 1
+    if draft.revision != wanted:
+        raise Conflict(
+            f"draft {draft.id}", f"revision {draft.revision} does not follow {expected_revision}"
+        )
 
 
 def revision_problem(stored: int | None, expected: int | None) -> str:

@@ -78,6 +78,7 @@ from bridge.store.base import (
     DraftRecord,
     IncidentRecord,
     Store,
+    check_follows,
     revision_problem,
 )
 from bridge.store.codec import dumps, loads, parse_ts, ts
@@ -787,12 +788,7 @@ class RedisStore(Store):
     async def put_draft(
         self, draft: DraftRecord, expected_revision: int | None, audit: Sequence[AuditEntry]
     ) -> None:
-        wanted = 1 if expected_revision is None else expected_revision + 1
-        if draft.revision != wanted:
-            raise Conflict(
-                f"draft {draft.id}",
-                f"revision {draft.revision} does not follow {expected_revision}",
-            )
+        check_follows(draft, expected_revision)
         keys = [
             self._key("drafts"),
             self._key("drafts:rev"),

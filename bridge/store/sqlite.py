@@ -32,6 +32,7 @@ from bridge.store.base import (
     DraftRecord,
     IncidentRecord,
     Store,
+    check_follows,
     revision_problem,
 )
 from bridge.store.codec import dumps, loads, opt_parse_ts, opt_ts, parse_ts, ts
@@ -442,12 +443,7 @@ class SqliteStore(Store):
     async def put_draft(
         self, draft: DraftRecord, expected_revision: int | None, audit: Sequence[AuditEntry]
     ) -> None:
-        wanted = 1 if expected_revision is None else expected_revision + 1
-        if draft.revision != wanted:
-            raise Conflict(
-                f"draft {draft.id}",
-                f"revision {draft.revision} does not follow {expected_revision}",
-            )
+        check_follows(draft, expected_revision)
         row = (draft.id, draft.incident_id, draft.state, draft.revision, ts(draft.updated_at))
         body = dumps(draft.document)
         entries = [_audit_row(e) for e in audit]

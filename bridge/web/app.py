@@ -17,6 +17,7 @@ from prometheus_client.aiohttp import make_aiohttp_handler
 
 from bridge.attachments import attachment_for
 from bridge.config import LoadedConfig
+from bridge.core.alerts import format_time
 from bridge.core.casework import Draft
 from bridge.core.topology import Topology
 from bridge.errors import BadInput, Conflict, StoreUnavailable
@@ -112,7 +113,8 @@ async def _webhook(request: web.Request) -> web.Response:
 # ---- read API -----------------------------------------------------------------------------
 
 
-def _require(request: web.Request, role: str, track: str = "outage") -> Principal:
+def _principal(request: web.Request) -> Principal:
+    """The caller's API token, or 401."""
     principal = api_principal(
         request.app[CONFIG].config.auth.api_tokens, request.headers.get("Authorization")
     )
@@ -121,11 +123,19 @@ def _require(request: web.Request, role: str, track: str = "outage") -> Principa
             text="an API token is required (Authorization: Bearer …)",
             headers={"WWW-Authenticate": 'Bearer realm="incident-bridge"'},
         )
+    return principal
+
+
+def _allow(principal: Principal, role: str, track: str) -> Principal:
     if not principal.can(role, track):
         raise web.HTTPForbidden(
             text=f"{principal.name} lacks the {role} role for the {track} track"
         )
     return principal
+
+
+def _require(request: web.Request, role: str, track: str = "outage") -> Principal:
+    return _allow(_principal(request), role, track)
 
 
 async def list_incidents(request: web.Request) -> web.Response:
@@ -153,16 +163,14 @@ async def get_incident(request: web.Request) -> web.Response:
 
 async def _draft(request: web.Request, role: str) -> tuple[Draft, Principal]:
     """The draft named in the path, once the caller is known to hold ``role`` on its track."""
+    principal = _principal(request)  # authenticated before anything is read or said
     draft_id = request.match_info["id"]
     await request.app[SERVICE].settle_notices()
     found = await request.app[SERVICE].desk.get(draft_id)
-    # authenticate before saying whether the draft exists
-    principal = _require(request, "viewer", found.track if found else "outage")
     if found is None:
+        _allow(principal, "viewer", "outage")  # a stranger to both tracks learns nothing
         raise web.HTTPNotFound(text=f"no draft {draft_id!r}")
-    if role != "viewer":
-        principal = _require(request, role, found.track)
-    return found, principal
+    return found, _allow(principal, role, found.track)
 
 
 async def list_drafts(request: web.Request) -> web.Response:
@@ -285,7 +293,7 @@ async def audit_log(request: web.Request) -> web.Response:
             "entries": [
                 {
                     "seq": e.seq,
-                    "at": e.at.isoformat().replace("+00:00", "Z"),
+                    "at": format_time(e.at),
                     "actor": e.actor,
                     "action": e.action,
                     "target": e.target,

@@ -13,17 +13,11 @@ from typing import Any
 from aiohttp import web
 
 from bridge.core import casework
+from bridge.core.alerts import format_time
 from bridge.core.casework import Draft
 from bridge.core.drafts import LABELS, LANGUAGES, PLACEHOLDERS
 from bridge.errors import BadInput
 from bridge.web.auth import Principal
-
-# set by app.py (avoids an import cycle): (request, role, track) → Principal
-Require = Any
-
-
-def _iso(value: Any) -> str | None:
-    return None if value is None else value.isoformat().replace("+00:00", "Z")
 
 
 def summary(draft: Draft) -> dict[str, Any]:
@@ -41,17 +35,17 @@ def summary(draft: Draft) -> dict[str, Any]:
         "recipient": latest.recipient,
         "to_complete": list(latest.to_complete),
         "flag": draft.flag,
-        "created_at": _iso(draft.created_at),
-        "updated_at": _iso(draft.updated_at),
+        "created_at": format_time(draft.created_at),
+        "updated_at": format_time(draft.updated_at),
         "approved": None
         if draft.approval is None
         else {
             "version": draft.approval.version,
             "by": draft.approval.by,
-            "at": _iso(draft.approval.at),
+            "at": format_time(draft.approval.at),
             "content_hash": draft.approval.content_hash,
         },
-        "sent_at": _iso(draft.sent_at),
+        "sent_at": format_time(draft.sent_at),
         "message_id": draft.message_id,
     }
 
@@ -61,7 +55,7 @@ def version_json(draft: Draft, version: casework.Version) -> dict[str, Any]:
     labels = LABELS[language]
     return {
         "number": version.number,
-        "created_at": _iso(version.created_at),
+        "created_at": format_time(version.created_at),
         "author": version.author,
         "reason": version.reason,
         "recipient": version.recipient,
@@ -90,7 +84,7 @@ def detail(draft: Draft) -> dict[str, Any]:
         "versions": [
             {
                 "number": v.number,
-                "created_at": _iso(v.created_at),
+                "created_at": format_time(v.created_at),
                 "author": v.author,
                 "reason": v.reason,
                 "content_hash": v.content_hash,
@@ -98,12 +92,13 @@ def detail(draft: Draft) -> dict[str, Any]:
             for v in draft.versions
         ],
         "delivery": {
-            "next_attempt_at": _iso(draft.next_attempt_at),
+            "next_attempt_at": format_time(draft.next_attempt_at),
             "attempts": [
-                {"at": _iso(a.at), "outcome": a.outcome, "detail": a.detail} for a in draft.attempts
+                {"at": format_time(a.at), "outcome": a.outcome, "detail": a.detail}
+                for a in draft.attempts
             ],
         },
-        "trigger": {k: _iso(v) for k, v in draft.trigger.items()},
+        "trigger": {k: format_time(v) for k, v in draft.trigger.items()},
     }
 
 

@@ -4,6 +4,7 @@ delivery outcomes, obligations' progress and significant changes for Nkom update
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -158,10 +159,10 @@ def test_content_hash_covers_recipient_subject_text_and_html() -> None:
     v = opened().latest
     hashes = {
         v.content_hash,
-        cw.replace(v, recipient="x@y").content_hash,
-        cw.replace(v, subject="s").content_hash,
-        cw.replace(v, text="t").content_hash,
-        cw.replace(v, html="h").content_hash,
+        replace(v, recipient="x@y").content_hash,
+        replace(v, subject="s").content_hash,
+        replace(v, text="t").content_hash,
+        replace(v, html="h").content_hash,
     }
     assert len(hashes) == 5 and all(h.startswith("sha256:") for h in hashes)
 
@@ -253,10 +254,10 @@ def test_progress_gives_the_engine_events_and_each_kinds_latest_state() -> None:
         "pts_initial", doc(impact={"by_region": {"SE-2380": 5}, "peak": 5, "current": 5})
     )
     sent, _ = cw.delivered(cw.claim(approved(initial), NOW)[0], NOW + timedelta(hours=1), "250")
-    update1 = cw.replace(
+    update1 = replace(
         opened(), kind="nkom_update", round=1, state="sent", trigger={"significant_change": NOW}
     )
-    update2 = cw.replace(
+    update2 = replace(
         update1, round=2, state="draft", trigger={"significant_change": NOW + timedelta(hours=2)}
     )
     progress = cw.progress([sent, update1, update2])
@@ -378,7 +379,7 @@ def test_stored_form_round_trips_exactly() -> None:
     draft, _ = cw.transient_failure(
         cw.claim(draft, NOW)[0], NOW, "451", timedelta(seconds=30), timedelta(minutes=10)
     )
-    draft = cw.replace(draft, trigger={"x": NOW}, snapshot={"current": 3})
+    draft = replace(draft, trigger={"x": NOW}, snapshot={"current": 3})
     assert cw.from_dict(cw.to_dict(draft)) == draft
     # through a store's JSON, which sorts object keys: the fields keep the regulator's order
     stored = orjson.loads(orjson.dumps(cw.to_dict(draft), option=orjson.OPT_SORT_KEYS))
