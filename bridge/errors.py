@@ -46,3 +46,14 @@ class Conflict(BridgeError):
         super().__init__(f"{what}: {problem}")
         self.what = what
         self.problem = problem
+
+
+class LeaseLost(BridgeError):
+    """A write made as the leader was refused: the store's lease is no longer held with the
+    fencing token the write carried (it expired, or another replica took it). Nothing was
+    written; the caller stops acting as leader (no evaluation writes, no drafting, no sending)."""
+
+    def __init__(self, op: str, detail: str) -> None:
+        super().__init__(f"store {op} refused: {detail}")
+        self.op = op
+        self.detail = detail

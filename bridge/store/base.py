@@ -18,6 +18,16 @@ Contract (checked for every implementation by ``tests/integration/test_store_con
   ever stored without its audit entry.
 - The audit log is append-only: entries get a strictly increasing ``seq`` from the store and are
   never changed or deleted.
+- Replicas share one store. Every episode write gets a change number (strictly increasing in
+  commit order); :meth:`Store.episodes_since` returns the episodes changed after a cursor, so a
+  replica learns of alerts another replica acknowledged.
+- One replica at a time leads (evaluates, drafts, sends) by holding the store's **lease**:
+  :meth:`Store.acquire_lease` takes or renews it for ``ttl`` and returns its **fencing token**,
+  which grows every time the lease changes hands. Writes the leader makes carry the token
+  (``fence=``); the store checks it in the same atomic step as the write and raises
+  :class:`~bridge.errors.LeaseLost` (writing nothing) unless the lease is still held with that
+  token. So a leader paused past its lease (GC, SIGSTOP, a VM migration) cannot write after it
+  wakes. People's actions (edits, approvals) carry no token: the revision check protects them.
 """
 
 from __future__ import annotations
@@ -25,13 +35,24 @@ from __future__ import annotations
 import abc
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bridge.core.alerts import AlertEpisode, Delivery
 from bridge.errors import Conflict
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+
+#: The lease's name (one per store; a Redis key prefix gives several bridges one database each).
+LEADER_LEASE = "leader"
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """Who holds the lease now and with which fencing token."""
+
+    holder: str
+    token: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +154,16 @@ class Store(abc.ABC):
     async def recent_deliveries(self, limit: int) -> list[DeliveryRecord]: ...
 
     @abc.abstractmethod
-    async def save_incidents(self, records: Sequence[IncidentRecord]) -> None: ...
+    async def episodes_since(self, cursor: int) -> tuple[list[AlertEpisode], int]:
+        """Episodes written after change number ``cursor`` (as now stored) and the cursor to
+        ask with next time. ``cursor=0`` gives every episode."""
+
+    @abc.abstractmethod
+    async def save_incidents(
+        self, records: Sequence[IncidentRecord], fence: int | None = None
+    ) -> None:
+        """Upsert ``records`` atomically; with ``fence``, only while the lease is held with
+        that token (else LeaseLost, nothing written)."""
 
     @abc.abstractmethod
     async def load_incidents(self) -> list[IncidentRecord]: ...
@@ -144,11 +174,16 @@ class Store(abc.ABC):
     # ---- notices -----------------------------------------------------------------------
     @abc.abstractmethod
     async def put_draft(
-        self, draft: DraftRecord, expected_revision: int | None, audit: Sequence[AuditEntry]
+        self,
+        draft: DraftRecord,
+        expected_revision: int | None,
+        audit: Sequence[AuditEntry],
+        fence: int | None = None,
     ) -> None:
         """Write ``draft`` and append ``audit`` atomically, if the stored revision is
         ``expected_revision`` (``None``: no such draft yet) and ``draft.revision`` is one more
-        (1 for a new draft); else raise Conflict and write nothing."""
+        (1 for a new draft); else raise Conflict and write nothing. With ``fence``, also only
+        while the lease is held with that token (else LeaseLost, nothing written)."""
 
     @abc.abstractmethod
     async def get_draft(self, draft_id: str) -> DraftRecord | None: ...
@@ -169,3 +204,18 @@ class Store(abc.ABC):
     ) -> list[AuditEntry]:
         """Newest first: at most ``limit`` entries with ``seq < before_seq`` (all when None),
         optionally only those about ``target``."""
+
+    # ---- leadership ---------------------------------------------------------------------
+    @abc.abstractmethod
+    async def acquire_lease(self, holder: str, ttl: timedelta) -> int | None:
+        """Take the lease if it is free or expired, or renew it if ``holder`` holds it, for
+        ``ttl`` from now (the store's clock); return the fencing token, or None when another
+        holder has it. The token is unchanged on renewal and grows when the holder changes."""
+
+    @abc.abstractmethod
+    async def release_lease(self, holder: str) -> None:
+        """Give the lease up if ``holder`` holds it (a clean stop: others take over at once)."""
+
+    @abc.abstractmethod
+    async def current_lease(self) -> Lease | None:
+        """The unexpired lease, or None."""

@@ -60,7 +60,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
@@ -70,13 +70,14 @@ from redis.backoff import NoBackoff
 from redis.exceptions import NoPermissionError, RedisError, ResponseError
 
 from bridge.core.alerts import AlertEpisode, Delivery
-from bridge.errors import ConfigError, Conflict, StoreUnavailable
+from bridge.errors import ConfigError, Conflict, LeaseLost, StoreUnavailable
 from bridge.store.base import (
     SCHEMA_VERSION,
     AuditEntry,
     DeliveryRecord,
     DraftRecord,
     IncidentRecord,
+    Lease,
     Store,
     check_follows,
     revision_problem,
@@ -112,7 +113,8 @@ if found ~= ARGV[1] then
 end
 """
 
-# merge_episode in Lua. KEYS: schema, alerts, deliveries, truncation. ARGV: version,
+# merge_episode in Lua. KEYS: schema, alerts, deliveries, truncation, alerts:seq, alerts:changes
+# (every episode written gets the delivery's change number as its score there). ARGV: version,
 # delivery JSON, group key, received ts, "ts n" truncation value, then field/episode pairs.
 # Episodes are stored as "status|ends_at|first_seen|last_seen|IDENTITY\nDISPLAY" (see
 # _episode_value), so the merge is string work: no JSON is decoded inside Redis, which keeps
@@ -122,6 +124,7 @@ _INGEST = (
     + """
 local FORM = '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^\\n]*)\\n(.*)$'
 local merged = {}
+local seq = redis.call('INCR', KEYS[5])
 for i = 6, #ARGV, 2 do
   local field, value = ARGV[i], ARGV[i + 1]
   local kept = redis.call('HGET', KEYS[2], field)
@@ -141,6 +144,7 @@ for i = 6, #ARGV, 2 do
     value = status .. '|' .. ends .. '|' .. first .. '|' .. last .. '|' .. id .. '\\n' .. display
   end
   redis.call('HSET', KEYS[2], field, value)
+  redis.call('ZADD', KEYS[6], seq, field)
   merged[#merged + 1] = value
 end
 redis.call('LPUSH', KEYS[3], ARGV[2])
@@ -152,11 +156,23 @@ return merged
 """
 )
 
-# KEYS: schema, incidents. ARGV: version, then id/record pairs.
+# Refuses a leader's write whose fencing token is not the live lease's ('' = not fenced).
+_FENCE_FN = """
+local function fenced(lease_key, fence)
+  if fence == '' then return false end
+  return redis.call('HGET', lease_key, 'token') ~= fence
+end
+"""
+
+# KEYS: schema, incidents, lease. ARGV: version, fence, then id/record pairs.
 _SAVE_INCIDENTS = (
     _GUARD
+    + _FENCE_FN
     + """
-for i = 2, #ARGV, 2 do
+if fenced(KEYS[3], ARGV[2]) then
+  return {'fenced', redis.call('HGET', KEYS[3], 'token') or ''}
+end
+for i = 3, #ARGV, 2 do
   redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
 end
 return #ARGV
@@ -176,13 +192,17 @@ local function append_audit(prefix, seq_key, log_key, first)
 end
 """
 
-# KEYS: schema, drafts, drafts:rev, drafts:state, drafts:incident, audit:seq, audit.
+# KEYS: schema, drafts, drafts:rev, drafts:state, drafts:incident, audit:seq, audit, lease.
 # ARGV: version, prefix, id, expected revision ('' = must not exist), revision, state,
-# incident id, draft JSON, then audit target/entry pairs.
+# incident id, draft JSON, fence ('' = none), then audit target/entry pairs.
 _PUT_DRAFT = (
     _GUARD
     + _APPEND_AUDIT_FN
+    + _FENCE_FN
     + """
+if fenced(KEYS[8], ARGV[9]) then
+  return {'fenced', redis.call('HGET', KEYS[8], 'token') or ''}
+end
 local prefix, id, expected = ARGV[2], ARGV[3], ARGV[4]
 local stored = redis.call('HGET', KEYS[3], id)
 if (expected == '' and stored) or (expected ~= '' and stored ~= expected) then
@@ -203,7 +223,7 @@ redis.call('HSET', KEYS[2], id, ARGV[8])
 redis.call('HSET', KEYS[3], id, ARGV[5])
 redis.call('HSET', KEYS[4], id, state)
 redis.call('HSET', KEYS[5], id, incident)
-append_audit(prefix, KEYS[6], KEYS[7], 9)
+append_audit(prefix, KEYS[6], KEYS[7], 10)
 return {'ok', ARGV[5]}
 """
 )
@@ -217,6 +237,48 @@ append_audit(ARGV[2], KEYS[2], KEYS[3], 3)
 return 'ok'
 """
 )
+
+# KEYS: schema, lease, lease:token. ARGV: version, holder, ttl in ms. The lease is a hash
+# (holder, token) that Redis expires itself (PEXPIRE: the server's clock, not the replicas').
+_ACQUIRE_LEASE = (
+    _GUARD
+    + """
+local holder = redis.call('HGET', KEYS[2], 'holder')
+if holder and holder ~= ARGV[2] then return {'held', holder} end
+local token
+if holder then
+  token = redis.call('HGET', KEYS[2], 'token')
+else
+  token = tostring(redis.call('INCR', KEYS[3]))
+  redis.call('HSET', KEYS[2], 'holder', ARGV[2], 'token', token)
+end
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+return {'ok', token}
+"""
+)
+
+# KEYS: schema, lease. ARGV: version, holder.
+_RELEASE_LEASE = (
+    _GUARD
+    + """
+if redis.call('HGET', KEYS[2], 'holder') == ARGV[2] then redis.call('DEL', KEYS[2]) end
+return 'ok'
+"""
+)
+
+# KEYS: alerts:changes, alerts. ARGV: cursor. Returns the top change number, then the episodes
+# changed after the cursor (read in one step, so the number and the values agree).
+_EPISODES_SINCE = """
+local changed = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf', 'WITHSCORES')
+local out = {ARGV[1]}
+if #changed == 0 then return out end
+out[1] = changed[#changed]
+for i = 1, #changed, 2 do
+  local value = redis.call('HGET', KEYS[2], changed[i])
+  if value then out[#out + 1] = value end
+end
+return out
+"""
 
 # KEYS: schema, alive. ARGV: version, now. A write, so a read-only replica or a full disk fails.
 _PING = (
@@ -233,6 +295,11 @@ return 'ok'
 _MIGRATIONS: dict[int, str] = {
     1: "-- alerts, deliveries, truncation, incidents: created on first write",
     2: "-- drafts with index sets, audit log and its counter: created on first write",
+    3: """-- change numbers for the episodes already stored; the lease is created on first use
+for _, field in ipairs(redis.call('HKEYS', ARGV[2] .. 'alerts')) do
+  redis.call('ZADD', ARGV[2] .. 'alerts:changes', redis.call('INCR', ARGV[2] .. 'alerts:seq'),
+             field)
+end""",
 }
 
 
@@ -594,6 +661,9 @@ class RedisStore(Store):
                 ("put_draft", _PUT_DRAFT),
                 ("append_audit", _APPEND_AUDIT),
                 ("ping", _PING),
+                ("acquire_lease", _ACQUIRE_LEASE),
+                ("release_lease", _RELEASE_LEASE),
+                ("episodes_since", _EPISODES_SINCE),
                 ("migrate", _migration_script()),
             )
         }
@@ -650,7 +720,7 @@ class RedisStore(Store):
 
     async def _migrate(self) -> None:
         result = await self._scripts["migrate"](
-            keys=[self._key("schema")], args=[str(SCHEMA_VERSION)]
+            keys=[self._key("schema")], args=[str(SCHEMA_VERSION), self.prefix]
         )
         if result[0] == "newer":
             raise StoreUnavailable(
@@ -730,13 +800,30 @@ class RedisStore(Store):
         for ep in delivery.episodes:
             args.append(_episode_field(ep))
             args.append(_episode_value(ep))
-        keys = [self._key("alerts"), self._key("deliveries"), self._key("truncation")]
+        keys = [
+            self._key("alerts"),
+            self._key("deliveries"),
+            self._key("truncation"),
+            self._key("alerts:seq"),
+            self._key("alerts:changes"),
+        ]
         merged = await self._write("ingest", "ingest", keys, args)
         return [_episode(text) for text in merged]
 
     async def load_episodes(self) -> list[AlertEpisode]:
         values = await self._call("load_episodes", lambda c: c.hvals(self._key("alerts")))
         return [_episode(text) for text in values]
+
+    async def episodes_since(self, cursor: int) -> tuple[list[AlertEpisode], int]:
+        script = self._scripts.get("episodes_since")
+        keys = [self._key("alerts:changes"), self._key("alerts")]
+
+        async def read(c: aioredis.Redis) -> Any:
+            assert script is not None
+            return await script(keys=keys, args=[str(cursor)])
+
+        reply = await self._call("episodes_since", read)
+        return [_episode(_text(v)) for v in reply[1:]], int(_text(reply[0]))
 
     async def load_truncation(self) -> dict[str, int]:
         raw = await self._call("load_truncation", lambda c: c.hgetall(self._key("truncation")))
@@ -763,14 +850,18 @@ class RedisStore(Store):
             )
         return out
 
-    async def save_incidents(self, records: Sequence[IncidentRecord]) -> None:
+    async def save_incidents(
+        self, records: Sequence[IncidentRecord], fence: int | None = None
+    ) -> None:
         if not records:
             return
-        args: list[str] = []
+        args: list[str] = ["" if fence is None else str(fence)]
         for r in records:
             args.append(r.id)
             args.append(_incident_json(r))
-        await self._write("save_incidents", "save_incidents", [self._key("incidents")], args)
+        keys = [self._key("incidents"), self._key("lease")]
+        result = await self._write("save_incidents", "save_incidents", keys, args)
+        _raise_if_fenced("save_incidents", result, fence)
 
     async def load_incidents(self) -> list[IncidentRecord]:
         values = await self._call("load_incidents", lambda c: c.hvals(self._key("incidents")))
@@ -786,7 +877,11 @@ class RedisStore(Store):
 
     # ---- notices -------------------------------------------------------------------------
     async def put_draft(
-        self, draft: DraftRecord, expected_revision: int | None, audit: Sequence[AuditEntry]
+        self,
+        draft: DraftRecord,
+        expected_revision: int | None,
+        audit: Sequence[AuditEntry],
+        fence: int | None = None,
     ) -> None:
         check_follows(draft, expected_revision)
         keys = [
@@ -796,6 +891,7 @@ class RedisStore(Store):
             self._key("drafts:incident"),
             self._key("audit:seq"),
             self._key("audit"),
+            self._key("lease"),
         ]
         args = [
             self.prefix,
@@ -805,9 +901,11 @@ class RedisStore(Store):
             draft.state,
             draft.incident_id,
             _draft_json(draft),
+            "" if fence is None else str(fence),
             *_audit_args(audit),
         ]
         result = await self._write("put_draft", "put_draft", keys, args)
+        _raise_if_fenced("put_draft", result, fence)
         if _is_conflict(result):
             stored = int(result[1]) if result[1] else None
             raise Conflict(f"draft {draft.id}", revision_problem(stored, expected_revision))
@@ -869,6 +967,30 @@ class RedisStore(Store):
             "audit_log", lambda c: c.zrevrangebyscore(key, top, "-inf", start=0, num=limit)
         )
         return [_audit_entry(_text(text)) for text in rows if isinstance(text, str | bytes)]
+
+    # ---- leadership ----------------------------------------------------------------------
+    async def acquire_lease(self, holder: str, ttl: timedelta) -> int | None:
+        ttl_ms = max(1, int(ttl.total_seconds() * 1000))
+        keys = [self._key("lease"), self._key("lease:token")]
+        result = await self._write("acquire_lease", "acquire_lease", keys, [holder, str(ttl_ms)])
+        return int(_text(result[1])) if _text(result[0]) == "ok" else None
+
+    async def release_lease(self, holder: str) -> None:
+        await self._write("release_lease", "release_lease", [self._key("lease")], [holder])
+
+    async def current_lease(self) -> Lease | None:
+        found = await self._call("current_lease", lambda c: c.hgetall(self._key("lease")))
+        fields = {_text(k): _text(v) for k, v in found.items()}
+        if "holder" not in fields or "token" not in fields:
+            return None
+        return Lease(fields["holder"], int(fields["token"]))
+
+
+def _raise_if_fenced(op: str, result: Any, fence: int | None) -> None:
+    if isinstance(result, list) and result and _text(result[0]) == "fenced":
+        held = _text(result[1]) if len(result) > 1 and result[1] else ""
+        now = f"token {held} is live" if held else "nobody holds it"
+        raise LeaseLost(op, f"the lease is not held with token {fence} ({now})")
 
 
 def _text(value: bytes | str) -> str:

@@ -16,21 +16,24 @@ import asyncio
 import contextlib
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
 from bridge.core.alerts import AlertEpisode, Delivery
-from bridge.errors import Conflict, StoreUnavailable
+from bridge.errors import Conflict, LeaseLost, StoreUnavailable
 from bridge.store.base import (
+    LEADER_LEASE,
     SCHEMA_VERSION,
     AuditEntry,
     DeliveryRecord,
     DraftRecord,
     IncidentRecord,
+    Lease,
     Store,
     check_follows,
     revision_problem,
@@ -73,6 +76,13 @@ _MIGRATIONS: dict[int, str] = {
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;;
     CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;;
+    """,
+    3: """
+    ALTER TABLE alerts ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX IF NOT EXISTS alerts_seq ON alerts(seq);
+    CREATE TABLE IF NOT EXISTS lease (
+        name TEXT PRIMARY KEY, holder TEXT NOT NULL, token INTEGER NOT NULL,
+        expires_at REAL NOT NULL);
     """,
 }
 
@@ -131,7 +141,7 @@ _NEW_WINS = (
 )
 _NEWER = "(excluded.last_seen >= alerts.last_seen)"
 _UPSERT = (
-    f"INSERT INTO alerts ({_ALERT_COLUMNS}) VALUES {{values}} "
+    f"INSERT INTO alerts ({_ALERT_COLUMNS}, seq) VALUES {{values}} "
     "ON CONFLICT(fingerprint, starts_at) DO UPDATE SET "
     + ", ".join(
         [
@@ -145,11 +155,12 @@ _UPSERT = (
         + [
             "first_seen = min(alerts.first_seen, excluded.first_seen)",
             "last_seen = max(alerts.last_seen, excluded.last_seen)",
+            "seq = excluded.seq",
         ]
     )
     + f" RETURNING {_ALERT_COLUMNS}"
 )
-_UPSERT_CHUNK = 500  # 10 parameters a row, well under SQLite's 32 766
+_UPSERT_CHUNK = 500  # 11 parameters a row, well under SQLite's 32 766
 
 _Job = tuple[Callable[[sqlite3.Connection], Any], "asyncio.Future[Any]"]
 
@@ -329,14 +340,9 @@ class SqliteStore(Store):
         rows = [_episode_row(ep) for ep in delivery.episodes]
 
         def apply(conn: sqlite3.Connection) -> list[AlertEpisode]:
-            merged: list[AlertEpisode] = []
-            for start in range(0, len(rows), _UPSERT_CHUNK):
-                chunk = rows[start : start + _UPSERT_CHUNK]
-                values = ",".join(["(?,?,?,?,?,?,?,?,?,?)"] * len(chunk))
-                params = [value for row in chunk for value in row]
-                cursor = conn.execute(_UPSERT.format(values=values), params)
-                merged.extend(_row_to_episode(r) for r in cursor.fetchall())
-            conn.execute(
+            # The delivery's row id is the change number of every episode it writes: ids grow
+            # in commit order (one writer), which is what episodes_since needs.
+            seq = conn.execute(
                 "INSERT INTO deliveries(received_at, receiver, group_key, status, alerts, "
                 "truncated) VALUES (?,?,?,?,?,?)",
                 (
@@ -347,7 +353,14 @@ class SqliteStore(Store):
                     len(delivery.episodes),
                     delivery.truncated_alerts,
                 ),
-            )
+            ).lastrowid
+            merged: list[AlertEpisode] = []
+            for start in range(0, len(rows), _UPSERT_CHUNK):
+                chunk = rows[start : start + _UPSERT_CHUNK]
+                values = ",".join(["(?,?,?,?,?,?,?,?,?,?,?)"] * len(chunk))
+                params = [value for row in chunk for value in (*row, seq)]
+                cursor = conn.execute(_UPSERT.format(values=values), params)
+                merged.extend(_row_to_episode(r) for r in cursor.fetchall())
             conn.execute(
                 "INSERT INTO group_truncation(group_key, truncated, updated_at) VALUES (?,?,?) "
                 "ON CONFLICT(group_key) DO UPDATE SET truncated=excluded.truncated, "
@@ -364,6 +377,16 @@ class SqliteStore(Store):
             lambda c: c.execute(f"SELECT {_ALERT_COLUMNS} FROM alerts").fetchall(),
         )
         return [_row_to_episode(r) for r in rows]
+
+    async def episodes_since(self, cursor: int) -> tuple[list[AlertEpisode], int]:
+        def read(c: sqlite3.Connection) -> tuple[list[AlertEpisode], int]:
+            # rows written before change numbers existed have seq 0: cursor 0 reads them too
+            where, args = ("", ()) if cursor == 0 else ("WHERE seq > ?", (cursor,))
+            rows = c.execute(f"SELECT {_ALERT_COLUMNS}, seq FROM alerts {where}", args).fetchall()
+            top = max((int(r[10]) for r in rows), default=cursor)
+            return [_row_to_episode(r) for r in rows], top
+
+        return await self._read("episodes_since", read)
 
     async def load_truncation(self) -> dict[str, int]:
         rows = await self._read(
@@ -383,7 +406,9 @@ class SqliteStore(Store):
         )
         return [DeliveryRecord(parse_ts(r[0]), r[1], r[2], r[3], r[4], r[5]) for r in rows]
 
-    async def save_incidents(self, records: Sequence[IncidentRecord]) -> None:
+    async def save_incidents(
+        self, records: Sequence[IncidentRecord], fence: int | None = None
+    ) -> None:
         rows = [
             (
                 r.id,
@@ -398,6 +423,7 @@ class SqliteStore(Store):
         ]
 
         def apply(conn: sqlite3.Connection) -> None:
+            _check_fence(conn, "save_incidents", fence)
             conn.executemany(
                 "INSERT OR REPLACE INTO incidents(id, key, started_at, state, merged_into, "
                 "episodes, document) VALUES (?,?,?,?,?,?,?)",
@@ -441,7 +467,11 @@ class SqliteStore(Store):
 
     # ---- notices -------------------------------------------------------------------------
     async def put_draft(
-        self, draft: DraftRecord, expected_revision: int | None, audit: Sequence[AuditEntry]
+        self,
+        draft: DraftRecord,
+        expected_revision: int | None,
+        audit: Sequence[AuditEntry],
+        fence: int | None = None,
     ) -> None:
         check_follows(draft, expected_revision)
         row = (draft.id, draft.incident_id, draft.state, draft.revision, ts(draft.updated_at))
@@ -449,6 +479,7 @@ class SqliteStore(Store):
         entries = [_audit_row(e) for e in audit]
 
         def apply(conn: sqlite3.Connection) -> None:
+            _check_fence(conn, "put_draft", fence)
             found = conn.execute("SELECT revision FROM drafts WHERE id=?", (draft.id,)).fetchone()
             stored = None if found is None else int(found[0])
             if stored != expected_revision:
@@ -539,8 +570,60 @@ class SqliteStore(Store):
             for r in rows
         ]
 
+    # ---- leadership ----------------------------------------------------------------------
+    async def acquire_lease(self, holder: str, ttl: timedelta) -> int | None:
+        def apply(conn: sqlite3.Connection) -> int | None:
+            now = time.time()
+            row = conn.execute(
+                "SELECT holder, token, expires_at FROM lease WHERE name=?", (LEADER_LEASE,)
+            ).fetchone()
+            if row is not None and row[0] != holder and float(row[2]) > now:
+                return None
+            token = 1 if row is None else int(row[1]) + (0 if row[0] == holder else 1)
+            conn.execute(
+                "INSERT INTO lease(name, holder, token, expires_at) VALUES (?,?,?,?) "
+                "ON CONFLICT(name) DO UPDATE SET holder=excluded.holder, token=excluded.token, "
+                "expires_at=excluded.expires_at",
+                (LEADER_LEASE, holder, token, now + ttl.total_seconds()),
+            )
+            return token
+
+        return await self._write("acquire_lease", apply)
+
+    async def release_lease(self, holder: str) -> None:
+        def apply(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "UPDATE lease SET expires_at=0 WHERE name=? AND holder=?", (LEADER_LEASE, holder)
+            )
+
+        await self._write("release_lease", apply)
+
+    async def current_lease(self) -> Lease | None:
+        row = await self._read(
+            "current_lease",
+            lambda c: c.execute(
+                "SELECT holder, token, expires_at FROM lease WHERE name=?", (LEADER_LEASE,)
+            ).fetchone(),
+        )
+        if row is None or float(row[2]) <= time.time():
+            return None
+        return Lease(row[0], int(row[1]))
+
 
 _DRAFT_COLUMNS = "id, incident_id, state, revision, updated_at, document"
+
+
+def _check_fence(conn: sqlite3.Connection, op: str, fence: int | None) -> None:
+    """Raise LeaseLost unless ``fence`` is None or the unexpired lease's token (same
+    transaction as the write it guards)."""
+    if fence is None:
+        return
+    row = conn.execute(
+        "SELECT holder, token, expires_at FROM lease WHERE name=?", (LEADER_LEASE,)
+    ).fetchone()
+    if row is None or int(row[1]) != fence or float(row[2]) <= time.time():
+        held = "nobody holds it" if row is None else f"token {row[1]} held by {row[0]}"
+        raise LeaseLost(op, f"the lease is not held with token {fence} ({held})")
 
 
 def _audit_row(entry: AuditEntry) -> tuple[str, str, str, str, str]:
