@@ -297,6 +297,21 @@ class NoticesConfig(Strict):
     significant_change: SignificantChangeConfig = SignificantChangeConfig()
 
 
+class ReplicationConfig(Strict):
+    """Several replicas on one (Redis) store: one leads, all ingest (see README: replicas)."""
+
+    replica_id: str | None = Field(default=None, min_length=1, max_length=100)  # default: host name
+    lease_ttl: Duration | None = None  # default: evaluation.interval (failover within 2 ticks)
+    sync_interval: Duration = timedelta(seconds=1)  # how often to read other replicas' alerts
+
+    @field_validator("lease_ttl", "sync_interval")
+    @classmethod
+    def _positive(cls, v: timedelta | None) -> timedelta | None:
+        if v is not None and v < timedelta(milliseconds=100):
+            raise ValueError("must be at least 100ms")
+        return v
+
+
 class BridgeConfig(Strict):
     """The whole bridge.yaml."""
 
@@ -312,6 +327,7 @@ class BridgeConfig(Strict):
     evaluation: EvaluationConfig = EvaluationConfig()
     templates: TemplatesConfig = TemplatesConfig()
     notices: NoticesConfig = NoticesConfig()
+    replication: ReplicationConfig = ReplicationConfig()
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @field_validator("store")

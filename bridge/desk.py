@@ -18,6 +18,13 @@ Contract:
   before the relay is contacted, the result after; an ``.eml`` copy of the exact bytes is written
   to ``notices.archive_dir`` before the hand-over. :meth:`recover` (at start) turns drafts left
   ``sending`` by a crash into ``in_doubt``: never re-sent without a person.
+- Replicas: only the leader reconciles, recovers and sends (:meth:`take_over` /
+  :meth:`step_down`). Those writes carry the lease's fencing token, so a replica that lost the
+  lease cannot draft, claim or send; the claim (``sending``) is the fenced step before the relay
+  is contacted, and the outcome after it is recorded unfenced (it is a fact). People's actions
+  may happen on any replica; their revision check is the guard. The leader re-reads approved
+  drafts from the store before every outbox round, so an approval made on another replica is
+  sent within ``notices.poll_interval``.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ import contextlib
 import difflib
 import logging
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -37,7 +44,7 @@ from bridge.config import LoadedConfig
 from bridge.core import casework
 from bridge.core.casework import Draft
 from bridge.core.drafts import DEFAULT_RECIPIENTS, LABELS, LANGUAGES
-from bridge.errors import Conflict, StoreUnavailable
+from bridge.errors import Conflict, LeaseLost, StoreUnavailable
 from bridge.metrics import Metrics
 from bridge.notices import render, sender
 from bridge.store.base import AuditEntry, DraftRecord, Store
@@ -77,6 +84,8 @@ class NoticeDesk:
         owed: OwedSource,
         document: DocumentSource,
         set_notices: Callable[[str, Mapping[str, datetime], Mapping[str, str]], None],
+        fence: Callable[[], int | None] = lambda: 0,
+        lease_lost: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
         cfg = loaded.config
         self.config = cfg
@@ -86,6 +95,8 @@ class NoticeDesk:
         self._owed = owed
         self._document = document
         self._set_notices = set_notices
+        self._fence = fence
+        self._lease_lost = lease_lost
         recipients = {
             name: reg.recipient or DEFAULT_RECIPIENTS.get(name, "")
             for name, reg in cfg.regulators.items()
@@ -115,27 +126,55 @@ class NoticeDesk:
         self._lock = asyncio.Lock()  # one outbox round at a time
 
     # ---- lifecycle ----------------------------------------------------------------------
-    async def start(self) -> None:
-        for record in await self.store.list_drafts():
-            self.drafts[record.id] = casework.from_dict(record.document)
-        await self.recover()
-        for inc in {d.incident_id for d in self.drafts.values()}:
+    async def load(self) -> None:
+        """Replace the cached drafts by the store's (a follower's reads; taking over)."""
+        records = await self.store.list_drafts()
+        before = {d.id: d.revision for d in self.drafts.values()}
+        self.drafts = {r.id: casework.from_dict(r.document) for r in records}
+        changed = {d.incident_id for d in self.drafts.values() if before.get(d.id) != d.revision}
+        for inc in sorted(changed):
             self._tell_engine(inc)
-        self._outbox = asyncio.create_task(self._outbox_loop(), name="outbox")
+
+    async def start(self) -> None:
+        """Single-process start: load, recover and run the outbox (the leader's part)."""
+        await self.load()
+        await self.take_over()
+
+    async def take_over(self) -> None:
+        """Become the replica that recovers and sends: drafts as the store has them, those
+        left ``sending`` by the previous leader in doubt, the outbox running."""
+        await self.load()
+        await self.recover()
+        self._reconciled.clear()
+        self.mark({d.incident_id for d in self.drafts.values()})
+        if self._outbox is None:
+            self._outbox = asyncio.create_task(self._outbox_loop(), name="outbox")
+
+    async def step_down(self) -> None:
+        """Stop the outbox (another replica leads now)."""
+        await self.stop()
 
     async def stop(self) -> None:
-        if self._outbox is not None:
-            self._outbox.cancel()
+        outbox, self._outbox = self._outbox, None
+        if outbox is not None and outbox is not asyncio.current_task():
+            outbox.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._outbox
-            self._outbox = None
+                await outbox
 
     # ---- writes -------------------------------------------------------------------------
     async def _write(
-        self, draft: Draft, expected: int | None, events: Sequence[casework.AuditEvent]
+        self,
+        draft: Draft,
+        expected: int | None,
+        events: Sequence[casework.AuditEvent],
+        as_leader: bool = False,
     ) -> Draft:
+        """One compare-and-set write; ``as_leader`` writes carry the fencing token."""
+        fence = self._fence() if as_leader else None
+        if as_leader and fence is None:
+            raise LeaseLost("put_draft", "this replica does not lead")
         try:
-            await self.store.put_draft(_record(draft), expected, _entries(events))
+            await self.store.put_draft(_record(draft), expected, _entries(events), fence=fence)
         except Conflict:
             fresh = await self.store.get_draft(draft.id)
             if fresh is not None:
@@ -186,7 +225,7 @@ class NoticeDesk:
             writes = casework.reconcile(doc, owed, mine, self.context, now)
             for draft, expected, events in writes:
                 try:
-                    await self._write(draft, expected, events)
+                    await self._write(draft, expected, events, as_leader=True)
                 except Conflict as exc:  # someone acted meanwhile: look again next time
                     log.info("draft %s changed meanwhile (%s); reconciling again", draft.id, exc)
                     self._reconciled.pop(inc_id, None)
@@ -321,7 +360,7 @@ class NoticeDesk:
         for draft in [d for d in self.drafts.values() if d.state == casework.SENDING]:
             changed, events = casework.interrupted(draft, self.now())
             with contextlib.suppress(Conflict):
-                await self._write(changed, draft.revision, events)
+                await self._write(changed, draft.revision, events, as_leader=True)
                 log.error("notice %s is in doubt: %s", draft.id, changed.flag)
 
     def due(self, now: datetime) -> list[Draft]:
@@ -342,6 +381,10 @@ class NoticeDesk:
             smtp = self.config.smtp
             if smtp is None:
                 return []
+            for record in await self.store.list_drafts(states={casework.APPROVED}):
+                known = self.drafts.get(record.id)  # approved on another replica, perhaps
+                if known is None or known.revision < record.revision:
+                    self.drafts[record.id] = casework.from_dict(record.document)
             done: list[Draft] = []
             for draft in self.due(self.now()):
                 try:
@@ -356,7 +399,7 @@ class NoticeDesk:
         message = mail.build_message(draft, self.sender, smtp.sender)
         await asyncio.to_thread(self._archive, draft, message.as_bytes())
         claimed, _ = casework.claim(draft, self.now())
-        claimed = await self._write(claimed, draft.revision, [])
+        claimed = await self._write(claimed, draft.revision, [], as_leader=True)
         outcome = await mail.send(message, smtp)
         now = self.now()
         if outcome.result == mail.SENT:
@@ -408,6 +451,11 @@ class NoticeDesk:
                 await self.deliver_due()
             except StoreUnavailable as exc:
                 log.warning("outbox round failed, store unavailable: %s", exc)
+            except LeaseLost as exc:
+                log.error("outbox stopped: %s", exc)
+                if self._lease_lost is not None:
+                    await self._lease_lost(str(exc))
+                return
             except Exception:
                 log.exception("outbox round failed")
 

@@ -29,7 +29,9 @@ class StateCollector(Collector):
         now: Callable[[], datetime],
         drafts: Callable[[], Mapping[str, int]] | None = None,
         outbox_pending: Callable[[], int] | None = None,
+        leader: Callable[[], tuple[str, bool]] | None = None,
     ) -> None:
+        self._leader = leader
         self._engine = engine
         self._now = now
         self._drafts = drafts
@@ -109,6 +111,16 @@ class StateCollector(Collector):
         )
         pending.add_metric([], self._outbox_pending() if self._outbox_pending else 0)
         yield from (drafts, pending)
+        if self._leader is not None:
+            replica, leading = self._leader()
+            leader = GaugeMetricFamily(
+                "bridge_leader",
+                "1 on the replica that holds the lease (evaluates, drafts and sends), else 0; "
+                "followers export the incident, obligation and draft gauges as empty or 0",
+                labels=["replica"],
+            )
+            leader.add_metric([replica], 1 if leading else 0)
+            yield leader
 
 
 class Metrics:

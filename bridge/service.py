@@ -13,6 +13,13 @@ Contract:
   recomputed from stored alerts, so a crash between the two writes loses nothing.
 - :meth:`tick` runs on a timer (``evaluation.interval``) so a duration threshold crossed with
   no new alert is seen within one tick. It takes ``now`` from the injected clock.
+- Replicas (see :mod:`bridge.leadership`): every replica ingests and evaluates (so any can answer
+  reads and take over at once), and reads what the others acknowledged through the store's
+  change numbers (:meth:`sync`, every ``replication.sync_interval`` and before reads), merging
+  with :func:`~bridge.core.alerts.merge_episode` so the order things arrive in never matters.
+  Only the lease holder persists incidents, drafts and sends, with its fencing token. On taking
+  the lease a replica rebuilds its engine from the store (the previous leader's incident ids
+  and drafts), like a restart; on losing it, it stops writing at once.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import socket
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -29,14 +37,15 @@ from typing import Any, Protocol
 
 from bridge.config import LoadedConfig
 from bridge.core import casework, documents
-from bridge.core.alerts import parse_webhook
+from bridge.core.alerts import merge_episode, parse_webhook
 from bridge.core.engine import Engine, StoredIncident, compute
 from bridge.core.incidents import CorrelationRules
 from bridge.core.mapping import MappingRules
 from bridge.core.topology import Topology
 from bridge.desk import NoticeDesk
-from bridge.errors import StoreUnavailable
+from bridge.errors import LeaseLost, StoreUnavailable
 from bridge.inventory import load_inventory
+from bridge.leadership import Leadership
 from bridge.metrics import Metrics
 from bridge.store.base import IncidentRecord, Store
 
@@ -123,9 +132,36 @@ class BridgeService:
         self._evaluator: asyncio.Task[None] | None = None
         self._evaluation_wanted = False
         self.started = False
-        self.desk = NoticeDesk(
-            loaded, store, metrics, clock.now, self._owed, self._document, self._notices_changed
+        replication = loaded.config.replication
+        # The host name by default: unique per pod (Kubernetes) and per machine, and the same
+        # after a restart, so a restarted single bridge renews its own lease at once. Two
+        # replicas on one machine must each set replication.replica_id.
+        self.replica_id = replication.replica_id or socket.gethostname()
+        self.leadership = Leadership(
+            store,
+            self.replica_id,
+            replication.lease_ttl or loaded.config.evaluation.interval,
+            self._became_leader,
+            self._stepped_down,
         )
+        self._cursor = 0  # the store's change number read up to
+        self._fresh = False  # engine == what the store holds, nothing evaluated as a follower
+        self._sync_task: asyncio.Task[None] | None = None
+        self.desk = NoticeDesk(
+            loaded,
+            store,
+            metrics,
+            clock.now,
+            self._owed,
+            self._document,
+            self._notices_changed,
+            fence=lambda: self.leadership.token,
+            lease_lost=self.leadership.lost,
+        )
+
+    @property
+    def leading(self) -> bool:
+        return self.leadership.leading
 
     # ---- lifecycle -------------------------------------------------------------------
     async def start(self) -> None:
@@ -135,32 +171,67 @@ class BridgeService:
         gc.set_threshold(50_000, 20, 100)
         self.topology.warm()
         await self.store.open()
-        now = self.clock.now()
-        episodes = await self.store.load_episodes()
-        stored = await self.store.load_incidents()
-        truncation = await self.store.load_truncation()
-        self._dirty |= self.engine.restore(
-            episodes,
-            [StoredIncident(r.id, r.key, r.started_at, r.episodes, r.merged_into) for r in stored],
-            truncation,
-            now,
-        )
-        await self.desk.start()
-        self.desk.mark(i.id for i in self.engine.incidents.values() if i.obligations)
-        await self.flush()
+        await self._rebuild()
+        await self.leadership.step()
+        if not self.leading:
+            await self.desk.load()
         log.info(
-            "started: %d alerts, %d incidents (%d open), inventory of %d elements",
-            len(episodes),
+            "started as %s (%s): %d alerts, %d incidents (%d open), inventory of %d elements",
+            self.replica_id,
+            "leader" if self.leading else f"follower of {self.leadership.leader_id}",
+            len(self.engine.episodes),
             len(self.engine.incidents),
             len(self.engine.open_incidents()),
             len(self.topology),
         )
         self.started = True
         self._timer = asyncio.create_task(self._timer_loop(), name="evaluation-timer")
+        self._sync_task = asyncio.create_task(self._sync_loop(), name="replica-sync")
+        self.leadership.start()
+
+    async def _rebuild(self) -> None:
+        """Load the engine from the store, as a restart would (start; taking the lease)."""
+        async with self._flush_lock:
+            if self._evaluator is not None:  # its plans belong to the engine being replaced
+                self._evaluator.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._evaluator
+                self._evaluator = None
+            now = self.clock.now()
+            episodes, cursor = await self.store.episodes_since(0)
+            stored = await self.store.load_incidents()
+            truncation = await self.store.load_truncation()
+            engine = build_engine(self.loaded, self.topology)
+            changed = engine.restore(
+                episodes,
+                [
+                    StoredIncident(r.id, r.key, r.started_at, r.episodes, r.merged_into)
+                    for r in stored
+                ],
+                truncation,
+                now,
+            )
+            self.engine = engine
+            self._cursor = max(self._cursor, cursor)
+            self._dirty = set(changed)
+            self._fresh = True
+
+    async def _became_leader(self) -> None:
+        if not self._fresh:
+            await self._rebuild()
+        self._fresh = False
+        await self.desk.take_over()
+        self.desk.mark(i.id for i in self.engine.incidents.values() if i.obligations)
+        await self.flush()
+
+    async def _stepped_down(self) -> None:
+        self._fresh = False
+        self._dirty.clear()
+        await self.desk.step_down()
 
     async def stop(self) -> None:
         self.started = False
-        for task in (self._timer, self._evaluator):
+        for task in (self._timer, self._evaluator, self._sync_task):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -168,9 +239,42 @@ class BridgeService:
         await self.desk.stop()
         self.settle()
         try:
-            await self.flush()
+            with contextlib.suppress(LeaseLost):
+                await self.flush()
+            await self.leadership.stop()
         finally:
             await self.store.close()
+
+    async def _sync_loop(self) -> None:
+        interval = self.loaded.config.replication.sync_interval.total_seconds()
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.sync()
+            except StoreUnavailable as exc:
+                self.metrics.store_errors.labels(op=exc.op).inc()
+                log.warning("could not read other replicas' alerts: %s", exc)
+            except Exception:
+                log.exception("replica sync failed")
+
+    async def sync(self) -> int:
+        """Admit what other replicas stored since the last call; return how many changed."""
+        episodes, cursor = await self.store.episodes_since(self._cursor)
+        self._cursor = max(self._cursor, cursor)
+        known = self.engine.episodes
+        news = []
+        for ep in episodes:
+            old = known.get(ep.key)
+            merged = merge_episode(old, ep)
+            if merged != old:
+                news.append(merged)
+        if news:
+            truncation = await self.store.load_truncation()
+            self.engine.admit(news, truncation)
+            if not self.leading:
+                self._fresh = False
+            self._request_evaluation()
+        return len(news)
 
     async def _timer_loop(self) -> None:
         interval = self.loaded.config.evaluation.interval.total_seconds()
@@ -205,6 +309,8 @@ class BridgeService:
                 delivery.group_key,
             )
         placed = self.engine.admit(stored, {delivery.group_key: delivery.truncated_alerts})
+        if not self.leading:
+            self._fresh = False
         self._request_evaluation()
         return IngestResult(len(delivery.episodes), sorted(set(placed.values())))
 
@@ -267,6 +373,11 @@ class BridgeService:
         )
 
     async def tick(self) -> set[str]:
+        with contextlib.suppress(StoreUnavailable):  # counted by the sync loop; reads retry
+            await self.sync()
+        if not self.leading:
+            with contextlib.suppress(StoreUnavailable):
+                await self.desk.load()
         now = self.clock.now()
         started = time.perf_counter()
         changed = self.engine.tick(now)
@@ -280,17 +391,23 @@ class BridgeService:
     async def flush(self) -> None:
         """Persist incidents changed since the last successful flush, then bring their drafts
         up to date (which may change their obligations: persisted in the same call)."""
-        async with self._flush_lock:
-            for _ in range(3):
+        if not self.leading:  # the leader persists its own evaluation of the same alerts
+            self._dirty.clear()
+            return
+        try:
+            async with self._flush_lock:
+                for _ in range(3):
+                    await self._save_dirty()
+                    try:
+                        await self.desk.reconcile()
+                    except StoreUnavailable as exc:  # drafts stay marked; the next flush retries
+                        log.warning("could not update drafts: %s", exc)
+                        return
+                    if not self._dirty:
+                        return
                 await self._save_dirty()
-                try:
-                    await self.desk.reconcile()
-                except StoreUnavailable as exc:  # drafts stay marked; the next flush retries
-                    log.warning("could not update drafts: %s", exc)
-                    return
-                if not self._dirty:
-                    return
-            await self._save_dirty()
+        except LeaseLost as exc:
+            await self.leadership.lost(str(exc))
 
     async def _save_dirty(self) -> None:
         if not self._dirty:
@@ -300,7 +417,7 @@ class BridgeService:
         now = self.clock.now()
         records = [self._record(i, now) for i in sorted(pending) if i in self.engine.incidents]
         try:
-            await self.store.save_incidents(records)
+            await self.store.save_incidents(records, fence=self._fence())
         except StoreUnavailable as exc:
             self.metrics.store_errors.labels(op=exc.op).inc()
             self._dirty |= pending
@@ -308,13 +425,30 @@ class BridgeService:
             raise
         self.desk.mark(pending)
 
+    def _fence(self) -> int:
+        token = self.leadership.token
+        if token is None:
+            raise LeaseLost("save_incidents", "this replica does not lead")
+        return token
+
     # ---- notices ------------------------------------------------------------------------
+    async def catch_up(self) -> None:
+        """Before a read: what other replicas acknowledged, evaluated (a store failure leaves
+        the state as it is; the read still answers)."""
+        with contextlib.suppress(StoreUnavailable):
+            await self.sync()
+        self.settle()
+
     async def settle_notices(self) -> None:
         """Evaluate what was admitted and bring drafts up to date before a read of drafts (a
-        store failure here leaves them as they are; the read still answers)."""
-        self.settle()
+        store failure here leaves them as they are; the read still answers). A follower reads
+        the drafts the leader keeps."""
+        await self.catch_up()
         with contextlib.suppress(StoreUnavailable):
-            await self.flush()
+            if self.leading:
+                await self.flush()
+            else:
+                await self.desk.load()
 
     def _owed(self, incident_id: str) -> list[casework.Owed] | None:
         """What the incident owes now, for drafting (None: unknown incident)."""

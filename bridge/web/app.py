@@ -143,6 +143,7 @@ async def list_incidents(request: web.Request) -> web.Response:
     state = request.query.get("state", "open")
     if state not in ("open", "closed", "all"):
         raise BadInput("state", f"expected open, closed or all, got {state!r}")
+    await request.app[SERVICE].catch_up()
     return web.json_response({"incidents": request.app[SERVICE].list_incidents(state)})
 
 
@@ -318,7 +319,16 @@ async def readyz(request: web.Request) -> web.Response:
         await request.app[SERVICE].ready()
     except StoreUnavailable as exc:
         return error(503, "not ready", str(exc))
-    return web.json_response({"status": "ready", "store": request.app[SERVICE].store.url})
+    service = request.app[SERVICE]
+    return web.json_response(
+        {
+            "status": "ready",
+            "store": service.store.url,
+            "replica": service.replica_id,
+            "leader": service.leading,
+            "leader_replica": service.leadership.leader_id,
+        }
+    )
 
 
 # ---- factory ------------------------------------------------------------------------------
@@ -345,10 +355,11 @@ def create_app(
     )
     metrics.attach_state(
         StateCollector(
-            lambda: service.engine,
+            lambda: service.engine if service.leading else None,
             service.clock.now,
-            service.desk.counts,
-            service.desk.outbox_pending,
+            lambda: service.desk.counts() if service.leading else {},
+            lambda: service.desk.outbox_pending() if service.leading else 0,
+            lambda: (service.replica_id, service.leading),
         )
     )
     # one byte over the limit lets the handler tell "too large" from "exactly at the limit"

@@ -1,0 +1,138 @@
+"""This replica's claim to lead: the store's lease, taken and renewed on a timer.
+
+Contract:
+- :attr:`Leadership.token` is the fencing token while this replica leads, else None. Every
+  write the leader makes carries it (``fence=``); the store refuses it once the lease moved on.
+- :meth:`step` makes one attempt to take or renew the lease. On gaining it, ``on_gain`` runs
+  (the token is already set, so what it writes is fenced); on losing it, ``token`` is cleared
+  first and then ``on_lose`` runs. A renewal the store cannot answer keeps the claim only until
+  the lease would have expired (measured from when the last successful renewal was *sent*, on
+  this process's monotonic clock), then gives it up: a leader cut off from the store stops
+  acting before another can have taken over.
+- :meth:`lost` is called when a fenced write was refused (LeaseLost): leadership ends at once.
+- The lease lasts ``ttl`` and is renewed every ``ttl / 3``; a dead leader's lease expires after
+  at most ``ttl`` and a follower takes it within ``ttl / 3`` more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from bridge.errors import StoreUnavailable
+from bridge.store.base import Store
+
+log = logging.getLogger("bridge.leadership")
+
+
+class Leadership:
+    """See the module contract."""
+
+    def __init__(
+        self,
+        store: Store,
+        replica_id: str,
+        ttl: timedelta,
+        on_gain: Callable[[], Awaitable[None]],
+        on_lose: Callable[[], Awaitable[None]],
+    ) -> None:
+        self.store = store
+        self.replica_id = replica_id
+        self.ttl = ttl
+        self.token: int | None = None
+        self.leader_id: str | None = None  # who leads, as last seen (None: nobody / unknown)
+        self._on_gain = on_gain
+        self._on_lose = on_lose
+        self._valid_until = 0.0
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def leading(self) -> bool:
+        return self.token is not None
+
+    @property
+    def renew_every(self) -> float:
+        return self.ttl.total_seconds() / 3
+
+    async def step(self) -> None:
+        """One attempt to take or renew the lease (see the module contract)."""
+        async with self._lock:
+            sent = time.monotonic()
+            try:
+                token = await self.store.acquire_lease(self.replica_id, self.ttl)
+            except StoreUnavailable as exc:
+                if self.token is not None and time.monotonic() >= self._valid_until:
+                    log.error("lease not renewed before it expired (%s): stepping down", exc)
+                    await self._lose()
+                return
+            if token is None:
+                lease = None
+                with contextlib.suppress(StoreUnavailable):
+                    lease = await self.store.current_lease()
+                self.leader_id = lease.holder if lease else None
+                if self.token is not None:
+                    log.error("lease taken by %s: stepping down", self.leader_id)
+                    await self._lose()
+                return
+            self._valid_until = sent + self.ttl.total_seconds()
+            self.leader_id = self.replica_id
+            if self.token == token:
+                return
+            if self.token is not None:  # expired and retaken by us under a new token
+                await self._lose()
+            self.token = token
+            log.warning("replica %s leads (fencing token %d)", self.replica_id, token)
+            try:
+                await self._on_gain()
+            except StoreUnavailable as exc:  # taking over needs the store: try again next step
+                log.error("taking over failed (%s): stepping down", exc)
+                await self._release_quietly()
+                await self._lose()
+
+    async def _lose(self) -> None:
+        self.token = None
+        if self.leader_id == self.replica_id:
+            self.leader_id = None
+        await self._on_lose()
+
+    async def _release_quietly(self) -> None:
+        with contextlib.suppress(StoreUnavailable):
+            await self.store.release_lease(self.replica_id)
+
+    async def lost(self, why: str) -> None:
+        """A fenced write was refused: stop leading now."""
+        async with self._lock:
+            if self.token is None:
+                return
+            log.error("replica %s lost the lease (%s): stepping down", self.replica_id, why)
+            await self._lose()
+
+    async def run(self) -> None:
+        """Renew (or try to take) the lease every ``ttl / 3`` until cancelled."""
+        while True:
+            await asyncio.sleep(self.renew_every)
+            try:
+                await self.step()
+            except Exception:  # keep trying: a bug in a callback must not end the claim loop
+                log.exception("lease step failed")
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self.run(), name="lease")
+
+    async def stop(self) -> None:
+        """Stop renewing and give the lease up so another replica takes over at once."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        async with self._lock:
+            if self.token is not None:
+                await self._release_quietly()
+                self.token = None
+                self.leader_id = None
