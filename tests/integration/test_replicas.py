@@ -59,7 +59,9 @@ def replica(tmp_path: Path, name: str, redis: RedisServer, smtp: SmtpServer) -> 
             "server": {"listen": f"127.0.0.1:{port}"},
             "auth": {
                 "webhook": {"tokens": [{"name": "am", "token": WEBHOOK_TOKEN}]},
-                "api_tokens": [{"name": "boss", "token": "replica-approver", "roles": ["approver"]}],
+                "api_tokens": [
+                    {"name": "boss", "token": "replica-approver", "roles": ["approver"]}
+                ],
             },
             "smtp": smtp.smtp_config(),
             "evaluation": {"interval": f"{int(TICK * 1000)}ms"},
@@ -269,9 +271,10 @@ async def test_a_paused_leader_loses_the_lease_and_steps_down_when_resumed(
 
         async def old_leader_follows() -> bool:
             state = await readyz(session, leader)
-            return not state["leader"] and state["leader_replica"] == (
-                await readyz(session, follower)
-            )["replica"]
+            return (
+                not state["leader"]
+                and state["leader_replica"] == (await readyz(session, follower))["replica"]
+            )
 
         await until(old_leader_follows, "the resumed leader to step down", seconds=4 * TICK)
         await asyncio.sleep(TICK)  # a tick of the resumed replica: it must not draft again
