@@ -13,9 +13,9 @@ from typing import Any
 
 import aiohttp
 import pytest
+from bridge_process import BridgeProcess, free_port
 from builders import WEBHOOK_TOKEN, alert, webhook, write_config
 from smtp_server import SmtpServer
-from test_restart import BridgeProcess, free_port
 
 HOOK = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
 APPROVER = {"Authorization": "Bearer crash-approver"}

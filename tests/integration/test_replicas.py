@@ -22,10 +22,10 @@ from typing import Any
 
 import aiohttp
 import pytest
+from bridge_process import BridgeProcess, free_port
 from builders import WEBHOOK_TOKEN, alert, webhook, write_config
 from redis_server import RedisServer
 from smtp_server import SmtpServer
-from test_restart import BridgeProcess, free_port
 
 from bridge.store.redis import RedisStore
 

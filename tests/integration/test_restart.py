@@ -4,13 +4,7 @@ restart the incidents and assessments are the same as before."""
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import socket
 import sqlite3
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,64 +12,12 @@ from typing import Any
 
 import aiohttp
 import pytest
-from builders import API_TOKEN, REPO, WEBHOOK_TOKEN, alert, webhook, write_config
+from bridge_process import BridgeProcess, free_port
+from builders import API_TOKEN, WEBHOOK_TOKEN, alert, webhook, write_config
 
 AUTH = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
 API = {"Authorization": f"Bearer {API_TOKEN}"}
 TIME_DEPENDENT = ("evaluated_at", "seconds_to_reportable")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class BridgeProcess:
-    """``python -m bridge serve`` on a loopback port, stopped by PID."""
-
-    def __init__(self, config: Path, port: int, log: Path) -> None:
-        self.config, self.port, self.log = config, port, log
-        self.url = f"http://127.0.0.1:{port}"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "bridge", "serve", "-c", str(self.config)],
-                cwd=REPO,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env={k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_")},
-            )
-
-    async def wait_ready(self) -> None:
-        deadline = time.monotonic() + 20
-        async with aiohttp.ClientSession() as session:
-            while time.monotonic() < deadline:
-                assert self.proc is not None and self.proc.poll() is None, self.log.read_text()
-                try:
-                    async with session.get(self.url + "/readyz") as r:
-                        if r.status == 200:
-                            return
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.05)
-        raise AssertionError("bridge not ready:\n" + self.log.read_text()[-3000:])
-
-    def kill9(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
 
 
 @pytest.fixture

@@ -1,0 +1,250 @@
+"""End to end with real processes only: Alertmanager (Debian), redis-server, ``bridge serve``.
+
+- Two Alertmanagers clustered over loopback gossip, each delivering to its own bridge replica on
+  one Redis: one incident, one draft, one e-mail (an approval on either replica).
+- Redis stopped under a running bridge: the webhook answers 503 (so Alertmanager retries),
+  ``/readyz`` fails; Redis restarted from its AOF: the retried alerts are stored, what was there
+  before still is, and the bridge leads again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from bridge_process import BridgeProcess, free_port
+from builders import WEBHOOK_TOKEN, write_config
+from redis_server import RedisServer
+from smtp_server import SmtpServer
+
+from bridge.store.redis import RedisStore
+
+try:
+    from .alertmanager import AlertmanagerProcess
+    from .test_alertmanager_to_reportable import require_alertmanager
+except ImportError:
+    from alertmanager import AlertmanagerProcess  # type: ignore[no-redef]
+    from test_alertmanager_to_reportable import require_alertmanager  # type: ignore[no-redef]
+
+pytestmark = pytest.mark.e2e
+BOSS = {"Authorization": "Bearer replica-approver"}
+
+
+@pytest.fixture
+def redis(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path / "redis").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp(tmp_path: Path) -> Iterator[SmtpServer]:
+    server = SmtpServer(tmp_path).start()
+    yield server
+    server.stop()
+
+
+def replica(tmp_path: Path, name: str, redis: RedisServer, smtp: SmtpServer) -> BridgeProcess:
+    folder = tmp_path / name
+    folder.mkdir()
+    port = free_port()
+    config = write_config(
+        folder,
+        store=redis.url(socket_timeout=1, socket_connect_timeout=1),
+        extra={
+            "server": {"listen": f"127.0.0.1:{port}"},
+            "auth": {
+                "webhook": {"tokens": [{"name": "am", "token": WEBHOOK_TOKEN}]},
+                "api_tokens": [
+                    {"name": "boss", "token": "replica-approver", "roles": ["approver"]}
+                ],
+            },
+            "smtp": smtp.smtp_config(),
+            "evaluation": {"interval": "1000ms"},
+            "replication": {"replica_id": name, "sync_interval": "200ms"},
+            "notices": {
+                "archive_dir": str(folder / "sent"),
+                "refresh_interval": "0s",
+                "poll_interval": "200ms",
+            },
+        },
+    )
+    return BridgeProcess(config, port, folder / "bridge.log")
+
+
+async def until(check: Any, what: str, seconds: float = 30) -> Any:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = await check()
+        if value:
+            return value
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def get(session: aiohttp.ClientSession, url: str) -> tuple[int, Any]:
+    async with session.get(url, headers=BOSS) as r:
+        return r.status, await r.json()
+
+
+def down_alert(element: str = "no-cell-ullevaal") -> dict[str, Any]:
+    """As Prometheus sends it to every Alertmanager of the pair: major, started 5 min ago."""
+    now = datetime.now(UTC)
+    return {
+        "labels": {"alertname": "CellDown", "element": element, "severity": "major"},
+        "annotations": {"summary": "Cell down"},
+        "startsAt": now - timedelta(minutes=5),
+        "endsAt": now + timedelta(hours=6),
+    }
+
+
+async def webhooks_ok(session: aiohttp.ClientSession, bridge: BridgeProcess) -> float:
+    async with session.get(bridge.url + "/metrics") as r:
+        text = await r.text()
+    for line in text.splitlines():
+        if line.startswith('bridge_webhook_requests_total{code="200"}'):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+async def test_clustered_alertmanagers_to_two_replicas_make_one_incident_draft_and_email(
+    tmp_path: Path, redis: RedisServer, smtp: SmtpServer
+) -> None:
+    require_alertmanager()
+    bridges = [replica(tmp_path, name, redis, smtp) for name in ("a", "b")]
+    for b in bridges:
+        b.start()
+    try:
+        for b in bridges:
+            await b.wait_ready()
+        hook = "/api/v1/alertmanager"
+        am1 = AlertmanagerProcess(
+            bridges[0].url + hook, bearer_token=WEBHOOK_TOKEN, cluster_listen=True
+        )
+        am1.start()
+        await am1.wait_ready()
+        assert am1.cluster_address is not None
+        am2 = AlertmanagerProcess(
+            bridges[1].url + hook, bearer_token=WEBHOOK_TOKEN, peers=[am1.cluster_address]
+        )
+        am2.start()
+        try:
+            await am2.wait_ready()
+            for am in (am1, am2):  # Prometheus sends every alert to every Alertmanager
+                await am.post_alerts([down_alert()])
+            async with aiohttp.ClientSession() as session:
+
+                async def one_draft() -> list[dict[str, Any]]:
+                    _, body = await get(session, bridges[1].url + "/api/v1/drafts")
+                    found: list[dict[str, Any]] = body["drafts"]
+                    return found
+
+                [draft] = await until(one_draft, "the Nkom draft")
+                assert draft["regulator"] == "nkom"
+                delivered = [await webhooks_ok(session, b) for b in bridges]
+                assert sum(delivered) >= 1
+                url = f"{bridges[0].url}/api/v1/drafts/{draft['id']}"
+                _, detail = await get(session, url)
+                async with session.post(
+                    url + "/approve",
+                    json={"version": detail["latest"]["number"], "incomplete_ok": True},
+                    headers=BOSS,
+                ) as r:
+                    assert r.status == 200, await r.text()
+
+                async def sent() -> bool:
+                    return bool((await get(session, url))[1]["state"] == "sent")
+
+                await until(sent, "the e-mail")
+                await asyncio.sleep(2)  # both Alertmanagers re-notify at group_interval (1s)
+                for b in bridges:
+                    _, body = await get(session, b.url + "/api/v1/incidents?state=all")
+                    assert len(body["incidents"]) == 1, body
+                    _, body = await get(session, b.url + "/api/v1/drafts")
+                    assert [d["id"] for d in body["drafts"]] == [draft["id"]]
+        finally:
+            am2.stop()
+            am1.stop()
+    finally:
+        for b in bridges:
+            b.stop()
+    assert len(smtp.mailbox.received) == 1
+    assert smtp.mailbox.received[0].rcpt_tos == ["ekomvarsling@nkom.no"]
+
+
+async def test_redis_down_means_503_and_not_ready_then_retried_alerts_are_stored(
+    tmp_path: Path, redis: RedisServer, smtp: SmtpServer
+) -> None:
+    require_alertmanager()
+    bridge = replica(tmp_path, "solo", redis, smtp)
+    bridge.start()
+    try:
+        await bridge.wait_ready()
+        async with (
+            AlertmanagerProcess(
+                bridge.url + "/api/v1/alertmanager", bearer_token=WEBHOOK_TOKEN
+            ) as am,
+            aiohttp.ClientSession() as session,
+        ):
+            await am.post_alerts([down_alert("no-cell-ullevaal")])
+
+            async def incidents() -> list[dict[str, Any]]:
+                _, body = await get(session, bridge.url + "/api/v1/incidents?state=all")
+                found: list[dict[str, Any]] = body["incidents"]
+                return found
+
+            [before] = await until(incidents, "the first incident")
+
+            redis.stop()
+
+            async def not_ready() -> bool:
+                async with session.get(bridge.url + "/readyz") as r:
+                    return r.status == 503
+
+            await until(not_ready, "/readyz to fail")
+            # a new alert while Redis is down: Alertmanager gets 503 and keeps retrying
+            await am.post_alerts([down_alert("se-olt-ostersund-1")])
+
+            async def refused() -> bool:
+                async with session.get(bridge.url + "/metrics") as r:
+                    text = await r.text()
+                return any(
+                    line.startswith('bridge_webhook_requests_total{code="503"}')
+                    and float(line.rsplit(" ", 1)[1]) >= 1
+                    for line in text.splitlines()
+                )
+
+            await until(refused, "a 503 answer to Alertmanager")
+
+            redis.start()  # same port and folder: the AOF is replayed
+
+            async def ready_and_leading() -> bool:
+                async with session.get(bridge.url + "/readyz") as r:
+                    return r.status == 200 and bool((await r.json())["leader"])
+
+            await until(ready_and_leading, "/readyz and the lease again")
+            after = await until(lambda: _two(incidents), "the retried alert's incident", seconds=40)
+            assert before["id"] in {i["id"] for i in after}
+    finally:
+        bridge.stop()
+    store = RedisStore(redis.url())
+    await store.open()
+    try:
+        elements = {ep.labels.get("element") for ep in await store.load_episodes()}
+        stored_incidents = {r.id for r in await store.load_incidents()}
+    finally:
+        await store.close()
+    assert elements == {"no-cell-ullevaal", "se-olt-ostersund-1"}
+    assert before["id"] in stored_incidents and len(stored_incidents) == 2
+    assert "Traceback" not in bridge.log.read_text()
+
+
+async def _two(source: Any) -> list[dict[str, Any]] | None:
+    found: list[dict[str, Any]] = await source()
+    return found if len(found) == 2 else None
