@@ -17,6 +17,7 @@ from bridge.config import LoadedConfig, load_config
 from bridge.core.alerts import format_time, parse_time, parse_webhook
 from bridge.errors import BadInput, ConfigError, StoreUnavailable
 from bridge.inventory import load_inventory
+from bridge.store.redis import redact
 
 DEFAULT_CONFIG = "config/bridge.yaml"
 
@@ -44,7 +45,7 @@ def check_config(path: str) -> int:
     except ConfigError as exc:
         return _invalid(exc)
     print(f"configuration OK: {loaded.path}")
-    print(f"  store: {loaded.store_url()}")
+    print(f"  store: {redact(loaded.store_url())}")
     print(f"  listen: {cfg.server.listen}  (public URL {cfg.server.public_url})")
     print(
         f"  inventory: {len(topology)} elements"

@@ -312,11 +312,36 @@ class ReplicationConfig(Strict):
         return v
 
 
+def _check_store_url(v: str) -> str:
+    if not (v.startswith("sqlite:///") or v.startswith(("redis://", "rediss://"))):
+        raise ValueError(f"expected sqlite:///PATH or redis://HOST:PORT/DB, got {v!r}")
+    return v
+
+
+class StoreConfig(Strict):
+    """The long form of ``store``: the URL and, for Redis only, ``unsafe_ok`` (start even when
+    the server cannot keep acknowledged alerts through a crash; each unsafe setting is logged)."""
+
+    url: str
+    unsafe_ok: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        return _check_store_url(v)
+
+    @model_validator(mode="after")
+    def _redis_only(self) -> StoreConfig:
+        if self.unsafe_ok and not self.url.startswith(("redis://", "rediss://")):
+            raise ValueError("unsafe_ok applies to a redis:// store only")
+        return self
+
+
 class BridgeConfig(Strict):
     """The whole bridge.yaml."""
 
     server: ServerConfig = ServerConfig()
-    store: str = "sqlite:///bridge.sqlite3"
+    store: str | StoreConfig = "sqlite:///bridge.sqlite3"  # a URL, or {url, unsafe_ok}
     auth: AuthConfig = AuthConfig()
     smtp: SmtpConfig | None = None
     operator: OperatorConfig = OperatorConfig()
@@ -332,10 +357,8 @@ class BridgeConfig(Strict):
 
     @field_validator("store")
     @classmethod
-    def _store_url(cls, v: str) -> str:
-        if not (v.startswith("sqlite:///") or v.startswith(("redis://", "rediss://"))):
-            raise ValueError(f"expected sqlite:///PATH or redis://HOST:PORT/DB, got {v!r}")
-        return v
+    def _store_url(cls, v: str | StoreConfig) -> str | StoreConfig:
+        return _check_store_url(v) if isinstance(v, str) else v
 
 
 # ---- rule sets ----------------------------------------------------------------------------
@@ -570,8 +593,12 @@ class LoadedConfig:
         ]
 
     def store_url(self) -> str:
-        """The store URL with a relative SQLite path resolved against the config folder."""
-        url = self.config.store
+        """The store URL with a relative SQLite path resolved against the config folder (and
+        ``store.unsafe_ok`` carried as the Redis URL's ``unsafe_ok=true``)."""
+        store = self.config.store
+        url = store if isinstance(store, str) else store.url
+        if isinstance(store, StoreConfig) and store.unsafe_ok:
+            url += ("&" if "?" in url else "?") + "unsafe_ok=true"
         if url.startswith("sqlite:///"):
             p = Path(url[len("sqlite:///") :])
             if not p.is_absolute():

@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 import redis
 import redis_server
-from builders import alert, webhook
+from builders import alert, webhook, write_config
 from redis_server import UNSAFE, RedisServer
 
+from bridge.config import load_config
 from bridge.core.alerts import parse_webhook
 from bridge.errors import ConfigError, Conflict, StoreUnavailable
 from bridge.store import make_store
@@ -312,3 +313,33 @@ async def test_two_store_instances_race_for_a_draft(server: RedisServer) -> None
     finally:
         await one.close()
         await two.close()
+
+
+async def test_store_unsafe_ok_in_the_config_file_opens_and_warns(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The config's long form ``store: {url, unsafe_ok: true}`` is the same explicit, logged
+    override; without it the same server is refused."""
+    (tmp_path / "strict").mkdir()
+    (tmp_path / "lenient").mkdir()
+    with RedisServer(tmp_path / "redis", settings=UNSAFE) as server:
+        refused = write_config(tmp_path / "strict", store=server.url())
+        with pytest.raises(ConfigError):
+            await make_store(load_config(refused, env={}).store_url()).open()
+        allowed = write_config(
+            tmp_path / "lenient", extra={"store": {"url": server.url(), "unsafe_ok": True}}
+        )
+        caplog.set_level(logging.WARNING, logger="bridge.store.redis")
+        s = make_store(load_config(allowed, env={}).store_url())
+        await s.open()
+        await s.close()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("unsafe_ok" in w and "appendfsync" in w for w in warnings), warnings
+
+
+def test_store_unsafe_ok_is_refused_for_sqlite(tmp_path: Path) -> None:
+    path = write_config(
+        tmp_path, extra={"store": {"url": "sqlite:///x.sqlite3", "unsafe_ok": True}}
+    )
+    with pytest.raises(ConfigError, match=r"store.*unsafe_ok applies to a redis:// store only"):
+        load_config(path, env={})
