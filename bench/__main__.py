@@ -1,4 +1,4 @@
-"""``python -m bench [--quick] [--only webhook|evaluation] [--out FILE] [--tmpdir DIR] [--profile]``
+"""``python -m bench [--quick] [--only webhook|evaluation] [--stores sqlite,redis] [--profile]``
 
 Runs the benchmarks, prints the tables (progress goes to stderr) and writes every figure as JSON
 to ``bench/results/latest.json``. Aims are printed as MET/MISSED; the exit status is 0 whatever
@@ -70,6 +70,12 @@ def main(argv: list[str] | None = None) -> int:
         "folder; it must be a real disk for fsync to mean anything)",
     )
     parser.add_argument(
+        "--stores",
+        default="sqlite,redis",
+        help="stores the webhook benchmark runs the bridge on, comma-separated (default "
+        "sqlite,redis; redis starts its own redis-server on loopback)",
+    )
+    parser.add_argument(
         "--profile",
         action="store_true",
         help="run each bridge server under cProfile; reports next to --out",
@@ -91,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
                 tmpdir=args.tmpdir,
                 profile_dir=args.out.parent if args.profile else None,
                 log=_progress,
+                stores=tuple(s.strip() for s in args.stores.split(",") if s.strip()),
             )
         )
         results["webhook"] = res

@@ -42,6 +42,16 @@ def builders() -> ModuleType:
     return module
 
 
+def redis_server_module() -> ModuleType:
+    """``tests/redis_server.py`` (a redis-server child on a free loopback port), by path."""
+    path = REPO / "tests" / "redis_server.py"
+    spec = importlib.util.spec_from_file_location("bench_redis_server", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def _site_of(element_id: str) -> str:
     return element_id.split("-olt-")[0].split("-cell-")[0]
 

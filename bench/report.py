@@ -28,40 +28,52 @@ def _n(x: float | None, digits: int = 0) -> str:
 
 
 def webhook(res: dict[str, Any]) -> str:
+    with_redis = any("bridge_redis" in c for c in res["cases"])
     rows = []
     for c in res["cases"]:
         b, r = c["baseline"], c["bridge"]
-        rows.append(
-            [
-                c["name"],
-                str(c["concurrency"]),
-                _n(b["requests_per_s"]),
-                _n(b["alerts_per_s"]),
-                _n(b["latency_ms"]["p50"], 1),
-                _n(b["latency_ms"]["p99"], 1),
-                _n(r["requests_per_s"], 1),
-                _n(r["alerts_per_s"]),
-                _n(r["latency_ms"]["p50"], 1),
-                _n(r["latency_ms"]["p99"], 1),
-                f"{c['ratio_rps'] * 100:.1f} %",
-            ]
-        )
-    main = table(
-        [
-            "case",
-            "conn",
-            "base req/s",
-            "alerts/s",
-            "p50 ms",
-            "p99 ms",
-            "bridge req/s",
-            "alerts/s",
-            "p50 ms",
-            "p99 ms",
-            "bridge/base",
-        ],
-        rows,
-    )
+        row = [
+            c["name"],
+            str(c["concurrency"]),
+            _n(b["requests_per_s"]),
+            _n(b["alerts_per_s"]),
+            _n(b["latency_ms"]["p50"], 1),
+            _n(b["latency_ms"]["p99"], 1),
+            _n(r["requests_per_s"], 1),
+            _n(r["alerts_per_s"]),
+            _n(r["latency_ms"]["p50"], 1),
+            _n(r["latency_ms"]["p99"], 1),
+            f"{c['ratio_rps'] * 100:.1f} %",
+        ]
+        if with_redis:
+            x = c.get("bridge_redis")
+            row += (
+                [
+                    _n(x["requests_per_s"], 1),
+                    _n(x["latency_ms"]["p50"], 1),
+                    _n(x["latency_ms"]["p99"], 1),
+                    f"{c['ratio_rps_redis'] * 100:.1f} %",
+                ]
+                if x
+                else ["", "", "", ""]
+            )
+        rows.append(row)
+    headers = [
+        "case",
+        "conn",
+        "base req/s",
+        "alerts/s",
+        "p50 ms",
+        "p99 ms",
+        "sqlite req/s",
+        "alerts/s",
+        "p50 ms",
+        "p99 ms",
+        "sqlite/base",
+    ]
+    if with_redis:
+        headers += ["redis req/s", "p50 ms", "p99 ms", "redis/base"]
+    main = table(headers, rows)
     rows2 = []
     for c in res["cases"]:
         b, r, s = c["baseline"], c["bridge"], c["bridge_server"]
@@ -100,9 +112,11 @@ def webhook(res: dict[str, Any]) -> str:
         rows2,
     )
     return (
-        f"Webhook POST /api/v1/alertmanager — bridge (SQLite, fsync per group commit) vs "
+        f"Webhook POST /api/v1/alertmanager — bridge on SQLite (fsync per group commit)"
+        f"{' and on Redis (AOF, appendfsync always)' if with_redis else ''} vs "
         f"parse-only baseline; inventory of {_n(res['inventory_elements'])} elements\n\n"
-        f"{main}\n\nBridge side of each case (state starts empty and grows: every delivery has "
+        f"{main}\n\nBridge side of each case, SQLite store (state starts empty and grows: every "
+        f"delivery has "
         f"new fingerprints):\n\n{detail}"
     )
 

@@ -9,6 +9,10 @@ the touched incidents; the baseline only parses the JSON. Both see byte-identica
 Every delivery carries fingerprints of its own, so each request stores new alert episodes and
 the bridge's state grows during a case (as during a large outage). The optional "repeated" case
 re-sends the same few deliveries (Alertmanager re-notifying, or two HA replicas).
+
+With ``stores`` including ``redis``, each case also drives a bridge on the Redis store (a
+redis-server started here on loopback with the settings the bridge requires: AOF with
+``appendfsync always``, ``noeviction``; a fresh key prefix per case), same bodies, same load.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from typing import Any
 
 import aiohttp
 
-from bench.bodies import REPO, BodyFactory, builders, self_check
+from bench.bodies import REPO, BodyFactory, builders, redis_server_module, self_check
 from bench.inventory import generate, write_csv
 from bench.loadgen import LoadResult, run_load
 
@@ -223,14 +227,63 @@ def _verdicts(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return aims
 
 
+async def _drive_bridge(
+    workdir: Path,
+    csv_path: Path,
+    store: str | None,
+    factory: BodyFactory,
+    case: Case,
+    profile: Path | None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A fresh bridge on ``store`` (None: SQLite in ``workdir``) under the case's load."""
+    config = builders().write_config(
+        workdir,
+        inventory=csv_path,
+        store=store,
+        extra={
+            "server": {"listen": "127.0.0.1:0", "max_body_bytes": MAX_BODY},
+            # all three shipped rule sets, as config/bridge.yaml enables them
+            "regulators": {"enisa": {"rule_set": "enisa-matrix"}},
+        },
+    )
+    with Server("bridge", workdir, config, profile) as bridge:
+        await bridge.wait_ready()
+        # first_seq far above the baseline's: the bridge sees no fingerprint twice
+        result = await _drive(bridge, factory, case, first_seq=10_000_000)
+        server_side = await bridge_metrics(bridge.base)
+    db_bytes = sum(p.stat().st_size for p in workdir.glob("bridge.sqlite3*"))
+    return result.summary(), {**server_side, "sqlite_bytes": db_bytes}
+
+
 async def run(
     quick: bool = False,
     tmpdir: Path | None = None,
     profile_dir: Path | None = None,
     log: Any = print,
+    stores: tuple[str, ...] = ("sqlite", "redis"),
 ) -> dict[str, Any]:
     """Run every case; return the results (see bench/README.md for the fields)."""
     cases = [c.scaled(quick) for c in CASES]
+    redis = None
+    if "redis" in stores:
+        redis = redis_server_module().RedisServer()
+        redis.start()
+    try:
+        return await _run(cases, tmpdir, profile_dir, log, stores, redis)
+    finally:
+        if redis is not None:
+            redis.stop()
+            redis.cleanup()
+
+
+async def _run(
+    cases: list[Case],
+    tmpdir: Path | None,
+    profile_dir: Path | None,
+    log: Any,
+    stores: tuple[str, ...],
+    redis: Any,
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bridge-bench-", dir=tmpdir) as tmp:
         root = Path(tmp)
         inventory = generate(INVENTORY_SIZE)
@@ -246,42 +299,37 @@ async def run(
                     self_check(factory)
                 log(f"  webhook: {case.name} × {case.concurrency} conn … baseline", end="")
                 base = await _drive(baseline, factory, case, first_seq=0)
-                log(" … bridge", end="")
-                workdir = root / f"case-{n}"
-                workdir.mkdir()
-                config = builders().write_config(
-                    workdir,
-                    inventory=csv_path,
-                    extra={
-                        "server": {"listen": "127.0.0.1:0", "max_body_bytes": MAX_BODY},
-                        # all three shipped rule sets, as config/bridge.yaml enables them
-                        "regulators": {"enisa": {"rule_set": "enisa-matrix"}},
-                    },
-                )
-                profile = (
-                    profile_dir / f"profile-webhook-{n}-{case.alerts}.txt" if profile_dir else None
-                )
-                with Server("bridge", workdir, config, profile) as bridge:
-                    await bridge.wait_ready()
-                    # first_seq far above the baseline's: the bridge sees no fingerprint twice
-                    result = await _drive(bridge, factory, case, first_seq=10_000_000)
-                    server_side = await bridge_metrics(bridge.base)
-                    db_bytes = sum(p.stat().st_size for p in workdir.glob("bridge.sqlite3*"))
-                b, r = base.summary(), result.summary()
-                ratio = (r["requests_per_s"] / b["requests_per_s"]) if b["requests_per_s"] else 0.0
-                log(f" … {r['requests_per_s']:.0f} vs {b['requests_per_s']:.0f} req/s")
-                results.append(
-                    {
-                        "name": case.name,
-                        "alerts_per_webhook": case.alerts,
-                        "concurrency": case.concurrency,
-                        "repeated_deliveries": case.repeat,
-                        "max_requests": case.max_requests,
-                        "max_seconds": case.seconds,
-                        "baseline": b,
-                        "bridge": r,
-                        "bridge_server": {**server_side, "sqlite_bytes": db_bytes},
-                        "ratio_rps": round(ratio, 3),
-                    }
-                )
+                b = base.summary()
+                entry: dict[str, Any] = {
+                    "name": case.name,
+                    "alerts_per_webhook": case.alerts,
+                    "concurrency": case.concurrency,
+                    "repeated_deliveries": case.repeat,
+                    "max_requests": case.max_requests,
+                    "max_seconds": case.seconds,
+                    "baseline": b,
+                }
+                for store in stores:
+                    log(f" … bridge ({store})", end="")
+                    workdir = root / f"case-{n}-{store}"
+                    workdir.mkdir()
+                    url = None if store == "sqlite" else redis.url(prefix=f"bench{n}:")
+                    profile = (
+                        profile_dir / f"profile-webhook-{n}-{case.alerts}-{store}.txt"
+                        if profile_dir
+                        else None
+                    )
+                    r, server_side = await _drive_bridge(
+                        workdir, csv_path, url, factory, case, profile
+                    )
+                    ratio = (
+                        (r["requests_per_s"] / b["requests_per_s"]) if b["requests_per_s"] else 0.0
+                    )
+                    key = "bridge" if store == "sqlite" else f"bridge_{store}"
+                    entry[key] = r
+                    entry[f"{key}_server"] = server_side
+                    entry[f"ratio_rps{'' if store == 'sqlite' else '_' + store}"] = round(ratio, 3)
+                    log(f" {r['requests_per_s']:.0f}", end="")
+                log(f" req/s vs baseline {b['requests_per_s']:.0f}")
+                results.append(entry)
     return {"inventory_elements": INVENTORY_SIZE, "cases": results, "aims": _verdicts(results)}

@@ -43,14 +43,17 @@ URL: ``redis[s]://[[USER]:PASSWORD@]HOST:PORT/DB[?PARAMS]``, parameters:
   ``ssl_check_hostname`` — passed to redis-py. Any other parameter is a ConfigError.
 
 Keys (``P`` = prefix): ``P schema`` (version), ``P alerts`` (hash: episode key → the text of
-``_episode_value``), ``P deliveries`` (list, newest first), ``P truncation`` (hash: group key →
+``_episode_value``), ``P alerts:seq`` (change counter) and ``P alerts:changes`` (sorted set:
+episode key scored by the change number of its last write; :meth:`RedisStore.episodes_since`),
+``P lease`` (hash: holder, token; expired by Redis itself) and ``P lease:token`` (counter of
+fencing tokens), ``P deliveries`` (list, newest first), ``P truncation`` (hash: group key →
 ``"ts n"``), ``P incidents`` (hash: id → record JSON), ``P drafts`` (hash: id → draft JSON)
 with ``P drafts:rev|state|incident`` (hashes: id → indexed field) and ``P drafts:by-state:S``
 and ``P drafts:by-incident:I`` (sets of ids), ``P audit:seq`` (counter), ``P audit`` and
 ``P audit:target:T`` (sorted sets scored by seq, members the entry JSON with its seq),
 ``P alive`` (written by ping). Scripts build the per-state/incident/target keys from the
 prefix, so Redis Cluster is not supported (one primary, with replicas or Sentinel, is).
-Nothing in this module deletes a key; the audit log is append-only by that discipline (Redis
+Nothing in this module deletes a key but the lease (on release); the audit log is append-only by that discipline (Redis
 has no triggers to enforce it as SQLite does). Like SQLite's table, the delivery list grows
 with every webhook: memory to watch under ``noeviction``.
 """

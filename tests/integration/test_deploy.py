@@ -15,14 +15,17 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
 from aiohttp.test_utils import TestClient
 from builders import REPO, write_config
 from prometheus_client import CollectorRegistry
+from redis_server import RedisServer
 
 from bridge.config import load_config
+from bridge.store.redis import RedisStore
 from bridge.web.app import create_app
 
 DEPLOY = REPO / "deploy"
@@ -74,8 +77,21 @@ def k8s(name: str) -> list[dict[str, Any]]:
     return [d for d in yaml.safe_load_all((K8S / name).read_text(encoding="utf-8")) if d]
 
 
+def secret_keys_in_env() -> set[str]:
+    """Keys of secrets that the Deployment's or Redis's containers read as variables."""
+    docs = [*k8s("deployment.yaml"), *k8s("redis.yaml")]
+    return {
+        env["valueFrom"]["secretKeyRef"]["key"]
+        for doc in docs
+        if doc["kind"] in ("Deployment", "StatefulSet")
+        for container in doc["spec"]["template"]["spec"]["containers"]
+        for env in container.get("env", [])
+        if "secretKeyRef" in env.get("valueFrom", {})
+    }
+
+
 def deployment_container() -> tuple[dict[str, Any], dict[str, Any]]:
-    (deployment,) = k8s("deployment.yaml")
+    (deployment,) = [d for d in k8s("deployment.yaml") if d["kind"] == "Deployment"]
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
     return deployment, container
 
@@ -300,15 +316,36 @@ def test_kubernetes_manifests_parse_and_name_their_objects():
         for doc in k8s(path.name):
             assert doc["apiVersion"] and doc["metadata"]["name"], path.name
             kinds.add(doc["kind"])
-    assert kinds == {"ConfigMap", "Secret", "Deployment", "Service", "PersistentVolumeClaim"}
+    assert kinds == {
+        "ConfigMap",
+        "Secret",
+        "Deployment",
+        "Service",
+        "PersistentVolumeClaim",
+        "StatefulSet",
+        "PodDisruptionBudget",
+    }
 
 
 def test_deployment_probes_resources_and_security():
-    """One replica recreated on SQLite, probes on /healthz and /readyz, limits, non-root."""
+    """Two replicas rolled one at a time, each named by its pod, the store URL from the Secret;
+    probes on /healthz and /readyz, limits, non-root; a disruption budget keeps one up."""
     deployment, container = deployment_container()
     spec = deployment["spec"]
-    assert spec["replicas"] == 1
-    assert spec["strategy"]["type"] == "Recreate"
+    assert spec["replicas"] == 2
+    assert spec["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+    env = {e["name"]: e for e in container["env"]}
+    replica_id = env["BRIDGE_REPLICATION__REPLICA_ID"]["valueFrom"]["fieldRef"]["fieldPath"]
+    assert replica_id == "metadata.name"
+    store_ref = env["BRIDGE_STORE"]["valueFrom"]["secretKeyRef"]
+    (secret,) = k8s("secret.yaml")
+    assert store_ref["name"] == secret["metadata"]["name"]
+    assert secret["stringData"][store_ref["key"]].startswith("redis://")
+    (pdb,) = [d for d in k8s("deployment.yaml") if d["kind"] == "PodDisruptionBudget"]
+    assert pdb["spec"]["minAvailable"] == 1
+    assert pdb["spec"]["selector"]["matchLabels"].items() <= (
+        spec["template"]["metadata"]["labels"].items()
+    )
     assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
     limits = container["resources"]["limits"]
@@ -344,25 +381,53 @@ def test_deployment_config_comes_from_the_configmap_and_loads(tmp_path):
     for source in sources:
         ((kind, ref),) = source.items()
         data = objects[(kind, ref["name"])]
-        assert {i["key"] for i in ref["items"]} == data.keys(), ref["name"]
+        used = {i["key"] for i in ref["items"]}
+        if kind == "secret":  # the rest reaches the containers as environment variables
+            used |= secret_keys_in_env()
+        assert used == data.keys(), ref["name"]
         for item in ref["items"]:
             target = root / item["path"]
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(data[item["key"]], encoding="utf-8")
     relative = config_path.relative_to(mount["mountPath"])
-    loaded = load_config(root / relative, env={})
+    env = {
+        "BRIDGE_STORE": secret["stringData"]["store-url"],
+        "BRIDGE_REPLICATION__REPLICA_ID": "incident-bridge-7d9f-abcde",
+    }
+    loaded = load_config(root / relative, env=env)
     cfg = loaded.config
     assert set(loaded.rule_sets) >= {r.rule_set for r in cfg.regulators.values()}
     assert [t.token.get() for t in cfg.auth.webhook.tokens] == [
         secret["stringData"]["webhook-token"]
     ]
     assert cfg.server.host == "0.0.0.0" and cfg.server.port == 8080
-    store_path = Path(cfg.store.removeprefix("sqlite:///"))
+    assert cfg.replication.replica_id == "incident-bridge-7d9f-abcde"
+    assert cfg.replication.lease_ttl == cfg.evaluation.interval  # failover within two ticks
+    redis_service = next(d for d in k8s("redis.yaml") if d["kind"] == "Service")
+    assert urlsplit(loaded.store_url()).hostname == redis_service["metadata"]["name"]
     (pvc,) = k8s("pvc.yaml")
-    (data_mount,) = [
+    assert pvc["spec"]["accessModes"] == ["ReadWriteMany"]  # both replicas write the archive
+    (archive_mount,) = [
         m
         for m in container["volumeMounts"]
         if volumes[m["name"]].get("persistentVolumeClaim", {}).get("claimName")
         == pvc["metadata"]["name"]
     ]
-    assert store_path.is_relative_to(data_mount["mountPath"])
+    assert Path(cfg.notices.archive_dir).is_relative_to(archive_mount["mountPath"])
+
+
+async def test_the_redis_manifest_passes_the_bridges_durability_check(tmp_path):
+    """redis.yaml's server arguments, run by a real redis-server, satisfy the bridge's check
+    at start (AOF with fsync always, noeviction), with the Secret's password."""
+    (statefulset,) = [d for d in k8s("redis.yaml") if d["kind"] == "StatefulSet"]
+    (container,) = statefulset["spec"]["template"]["spec"]["containers"]
+    args = list(container["args"])
+    (secret,) = k8s("secret.yaml")
+    password = secret["stringData"]["redis-password"]
+    assert urlsplit(secret["stringData"]["store-url"]).password == password
+    args[args.index("--dir") + 1] = str(tmp_path)
+    args[args.index("--requirepass") + 1] = password
+    with RedisServer(tmp_path, settings=args) as server:
+        store = RedisStore(f"redis://:{password}@127.0.0.1:{server.port}/0")
+        await store.open()  # raises ConfigError naming any unsafe setting
+        await store.close()
