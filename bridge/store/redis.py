@@ -53,9 +53,9 @@ and ``P drafts:by-incident:I`` (sets of ids), ``P audit:seq`` (counter), ``P aud
 ``P audit:target:T`` (sorted sets scored by seq, members the entry JSON with its seq),
 ``P alive`` (written by ping). Scripts build the per-state/incident/target keys from the
 prefix, so Redis Cluster is not supported (one primary, with replicas or Sentinel, is).
-Nothing in this module deletes a key but the lease (on release); the audit log is append-only by that discipline (Redis
-has no triggers to enforce it as SQLite does). Like SQLite's table, the delivery list grows
-with every webhook: memory to watch under ``noeviction``.
+Nothing in this module deletes a key but the lease (on release); the audit log is append-only
+by that discipline (Redis has no triggers to enforce it as SQLite does). Like SQLite's table,
+the delivery list grows with every webhook: memory to watch under ``noeviction``.
 """
 
 from __future__ import annotations

@@ -380,11 +380,17 @@ class SqliteStore(Store):
 
     async def episodes_since(self, cursor: int) -> tuple[list[AlertEpisode], int]:
         def read(c: sqlite3.Connection) -> tuple[list[AlertEpisode], int]:
-            # rows written before change numbers existed have seq 0: cursor 0 reads them too
-            where, args = ("", ()) if cursor == 0 else ("WHERE seq > ?", (cursor,))
-            rows = c.execute(f"SELECT {_ALERT_COLUMNS}, seq FROM alerts {where}", args).fetchall()
-            top = max((int(r[10]) for r in rows), default=cursor)
-            return [_row_to_episode(r) for r in rows], top
+            # One snapshot: the newest change number given out (a delivery's id), and every
+            # row changed after the cursor up to it. Rows written before change numbers
+            # existed have seq 0, so cursor 0 reads them too.
+            c.execute("BEGIN")
+            try:
+                top = c.execute("SELECT coalesce(max(id), 0) FROM deliveries").fetchone()[0]
+                where, args = ("", ()) if cursor == 0 else ("WHERE seq > ?", (cursor,))
+                rows = c.execute(f"SELECT {_ALERT_COLUMNS} FROM alerts {where}", args).fetchall()
+            finally:
+                c.execute("COMMIT")
+            return [_row_to_episode(r) for r in rows], max(int(top), cursor)
 
         return await self._read("episodes_since", read)
 

@@ -1,0 +1,139 @@
+"""The lease holder's side (bridge.leadership) against a real redis-server, and the upgrade of
+stores written before change numbers existed (schema 2 → 3) on both stores."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import redis
+from builders import alert, webhook
+from redis_server import RedisServer
+
+from bridge.core.alerts import parse_webhook
+from bridge.leadership import Leadership
+from bridge.store.redis import RedisStore, _episode_field, _episode_value
+from bridge.store.sqlite import _MIGRATIONS, SqliteStore, _episode_row, _statements
+
+T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[RedisServer]:
+    s = RedisServer(tmp_path / "redis").start()
+    yield s
+    s.stop()
+
+
+class Calls:
+    def __init__(self) -> None:
+        self.events: list[str] = []
+
+    async def gain(self) -> None:
+        self.events.append("gain")
+
+    async def lose(self) -> None:
+        self.events.append("lose")
+
+
+async def test_leader_cut_off_from_the_store_steps_down_once_its_lease_would_have_expired(
+    server: RedisServer,
+) -> None:
+    store = RedisStore(server.url(socket_timeout=0.5, socket_connect_timeout=0.5))
+    await store.open()
+    calls = Calls()
+    ttl = timedelta(milliseconds=400)
+    lead = Leadership(store, "solo", ttl, calls.gain, calls.lose)
+    try:
+        await lead.step()
+        first = lead.token
+        assert lead.leading and first is not None and calls.events == ["gain"]
+        server.stop()
+        await lead.step()  # the store does not answer, but the lease may still be ours
+        assert lead.leading and calls.events == ["gain"]
+        await asyncio.sleep(ttl.total_seconds())
+        await lead.step()  # now it may have expired: stop acting as leader
+        assert not lead.leading and calls.events == ["gain", "lose"]
+        server.start()  # AOF replayed; the lease key has expired meanwhile
+        await lead.step()
+        assert lead.leading and lead.token is not None and lead.token > first
+        assert calls.events == ["gain", "lose", "gain"]
+    finally:
+        await lead.stop()
+        await store.close()
+
+
+async def test_a_second_holder_waits_and_takes_over_after_release(server: RedisServer) -> None:
+    a_store, b_store = RedisStore(server.url()), RedisStore(server.url())
+    await a_store.open()
+    await b_store.open()
+    a_calls, b_calls = Calls(), Calls()
+    a = Leadership(a_store, "a", timedelta(seconds=30), a_calls.gain, a_calls.lose)
+    b = Leadership(b_store, "b", timedelta(seconds=30), b_calls.gain, b_calls.lose)
+    try:
+        await a.step()
+        await b.step()
+        assert a.leading and not b.leading and b.leader_id == "a"
+        await a.stop()  # a clean stop releases the lease: no waiting for it to expire
+        await b.step()
+        assert b.leading and b.leader_id == "b" and b_calls.events == ["gain"]
+        await a.lost("fenced write refused")  # no longer leading: nothing happens
+        assert a_calls.events == ["gain"]
+    finally:
+        await b.stop()
+        await a_store.close()
+        await b_store.close()
+
+
+async def test_sqlite_from_schema_2_reads_old_alerts_as_change_zero(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path)
+    for version in (1, 2):
+        for statement in _statements(_MIGRATIONS[version]):
+            conn.execute(statement)
+    conn.execute("INSERT INTO meta(key, value) VALUES ('schema_version', '2')")
+    [old] = parse_webhook(webhook(alert("fp-old", T0)), T0).episodes
+    conn.execute(
+        "INSERT INTO alerts (fingerprint, starts_at, status, ends_at, labels, annotations, "
+        "first_seen, last_seen, generator_url, group_key) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        _episode_row(old),
+    )
+    conn.execute(  # the delivery that brought it, as schema 2 recorded it
+        "INSERT INTO deliveries(received_at, receiver, group_key, status, alerts, truncated) "
+        "VALUES ('2026-11-23T10:00:00.000000Z', 'bridge', 'g', 'firing', 1, 0)"
+    )
+    conn.commit()
+    conn.close()
+    store = SqliteStore(f"sqlite:///{path}")
+    await store.open()
+    try:
+        assert await store.schema_version() == 3
+        everything, cursor = await store.episodes_since(0)
+        assert [e.fingerprint for e in everything] == ["fp-old"]
+        await store.ingest(parse_webhook(webhook(alert("fp-new", T0)), T0), T0)
+        news, _ = await store.episodes_since(cursor)
+        assert [e.fingerprint for e in news] == ["fp-new"]
+    finally:
+        await store.close()
+
+
+async def test_redis_from_schema_2_numbers_the_alerts_it_holds(server: RedisServer) -> None:
+    [old] = parse_webhook(webhook(alert("fp-old", T0)), T0).episodes
+    with redis.Redis(port=server.port) as r:
+        r.set("bridge:schema", 2)
+        r.hset("bridge:alerts", _episode_field(old), _episode_value(old))
+    store = RedisStore(server.url())
+    await store.open()
+    try:
+        assert await store.schema_version() == 3
+        everything, cursor = await store.episodes_since(0)
+        assert [e.fingerprint for e in everything] == ["fp-old"] and cursor == 1
+        await store.ingest(parse_webhook(webhook(alert("fp-new", T0)), T0), T0)
+        news, _ = await store.episodes_since(cursor)
+        assert [e.fingerprint for e in news] == ["fp-new"]
+    finally:
+        await store.close()
