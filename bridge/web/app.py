@@ -24,7 +24,7 @@ from bridge.errors import BadInput, Conflict, StoreUnavailable
 from bridge.metrics import Metrics, StateCollector
 from bridge.service import BridgeService, Clock, SystemClock
 from bridge.store import Store, make_store
-from bridge.web import notices_api, openapi
+from bridge.web import console, notices_api, openapi
 from bridge.web.auth import Principal, api_principal, webhook_allowed
 
 log = logging.getLogger("bridge.web")
@@ -382,4 +382,5 @@ def create_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", make_aiohttp_handler(registry))
+    console.setup(app, loaded)
     return app
