@@ -24,7 +24,7 @@ from bridge.errors import BadInput, Conflict, StoreUnavailable
 from bridge.metrics import Metrics, StateCollector
 from bridge.service import BridgeService, Clock, SystemClock
 from bridge.store import Store, make_store
-from bridge.web import console, notices_api, openapi
+from bridge.web import console, live, notices_api, openapi
 from bridge.web.auth import Principal, api_principal, webhook_allowed
 
 log = logging.getLogger("bridge.web")
@@ -305,6 +305,12 @@ async def audit_log(request: web.Request) -> web.Response:
     )
 
 
+async def events(request: web.Request) -> web.StreamResponse:
+    """Server-Sent Events for the console (bridge/web/live.py)."""
+    _require(request, "viewer")
+    return await request.app[live.FEED].stream(request)
+
+
 async def openapi_json(request: web.Request) -> web.Response:
     return web.json_response(openapi.document())
 
@@ -382,5 +388,6 @@ def create_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", make_aiohttp_handler(registry))
-    console.setup(app, loaded)
+    app.router.add_get("/api/v1/events", events)
+    console.setup(app, loaded, service)
     return app

@@ -25,6 +25,8 @@ import orjson
 from aiohttp import web
 
 from bridge.config import LoadedConfig
+from bridge.service import BridgeService
+from bridge.web import live
 from bridge.web.auth import ROLE_RANK, Principal
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -172,8 +174,9 @@ async def users(request: web.Request) -> web.Response:
     return await render(request, "users.html", principal=await _user(request), title="Users")
 
 
-def setup(app: web.Application, loaded: LoadedConfig) -> None:
-    """Register the console's pages and static assets on ``app``."""
+def setup(app: web.Application, loaded: LoadedConfig, service: BridgeService) -> None:
+    """Register the console's pages, static assets and live feed (see bridge.web.live)."""
+    live.setup(app, service)
     app[JINJA] = _environment()
     app[LOADED] = loaded
     app.router.add_get("/", board)

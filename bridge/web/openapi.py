@@ -136,6 +136,37 @@ def _draft_paths(bearer: Any) -> dict[str, Any]:
     }
 
 
+def _console_paths() -> dict[str, Any]:
+    """The NOC console: its live stream, HTML pages (signed-in people) and bundled assets."""
+    page = {"200": {"description": "HTML page"}, "303": {"description": "no session: to /login"}}
+    pages = {
+        "/": "Board: open incidents, verdicts, deadlines",
+        "/incidents/{id}": "Incident detail: alerts, impact, criteria, obligations",
+        "/drafts/{id}": "Draft editor: fields, preview, versions, approve or reject",
+        "/sent": "Sent notices",
+        "/audit": "Audit log (admin or auditor)",
+        "/users": "Users (admin)",
+    }
+    return {
+        "/api/v1/events": {
+            "get": {
+                "summary": "Server-Sent Events: 'changed' with incident and draft ids, a seq",
+                "responses": {
+                    "200": {"description": "text/event-stream"},
+                    "401": _err("No session or API token"),
+                },
+            }
+        },
+        **{path: {"get": {"summary": what, "responses": page}} for path, what in pages.items()},
+        "/static": {
+            "get": {
+                "summary": "Console assets bundled with the package (CSS, JavaScript)",
+                "responses": {"200": {"description": "file"}},
+            }
+        },
+    }
+
+
 def document() -> dict[str, Any]:
     bearer: list[dict[str, list[str]]] = [{"bearerAuth": []}]
     return {
@@ -265,6 +296,7 @@ def document() -> dict[str, Any]:
                     "responses": {"200": {"description": "text exposition format"}},
                 }
             },
+            **_console_paths(),
         },
         "components": {
             "securitySchemes": {
