@@ -96,6 +96,7 @@ async def render(
         else {"name": principal.name, "grants": list(principal.grants)},
         "can": _abilities(principal) if principal is not None else {},
         "zones": regulator_zones(loaded),
+        "jurisdiction_zones": TIME_ZONES,
         **ctx.pop("page", {}),
     }
     html = (

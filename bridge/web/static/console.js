@@ -140,3 +140,92 @@ export function live(refresh) {
   source.addEventListener("error", () => set("down", "reconnecting…"));
   window.addEventListener("pagehide", () => source.close());
 }
+
+export function zoneOfJurisdiction(jurisdictions) {
+  const first = (jurisdictions || [])[0];
+  return (page.jurisdiction_zones && page.jurisdiction_zones[first]) || "UTC";
+}
+
+export const REGULATOR_NAMES = { pts: "PTS (SE)", nkom: "Nkom (NO)", enisa: "ENISA (reference)" };
+export function regulatorName(id) {
+  return REGULATOR_NAMES[id] || id;
+}
+
+// The obligations still owing something: not sent, not rejected.
+export function obligationDone(o) {
+  return o.state === "sent" || o.state === "rejected";
+}
+
+// One verdict per regulator: the pill, then the criteria that decided it with their reasons.
+export function verdict(a, { all = false } = {}) {
+  const shown = all ? a.criteria : a.criteria.filter((c) => c.met);
+  const items = (shown.length ? shown : a.criteria.slice(0, 3)).map((c) =>
+    el("li", { class: c.met ? "met" : "" }, c.met ? "met: " : "not met: ", c.reason),
+  );
+  return el(
+    "div",
+    { class: "verdict", dataset: { regulator: a.regulator } },
+    el("strong", {}, regulatorName(a.regulator), " "),
+    a.reportable
+      ? el("span", { class: "pill yes" }, "REPORTABLE")
+      : el("span", { class: "pill no" }, "not reportable"),
+    a.verified ? null : el("span", { class: "why" }, `rule set ${a.rule_set} unverified`),
+    !a.reportable && a.forecast_at
+      ? el("span", { class: "why" }, "would become reportable ", countdown(a.forecast_at))
+      : null,
+    el("ul", {}, items),
+  );
+}
+
+// The obligations table: regulator, report, state, due (local time), countdown, draft link.
+export function obligationsTable(obligations, drafts) {
+  if (!obligations.length) return el("p", { class: "empty" }, "No report owed.");
+  const draftFor = (o) =>
+    (drafts || []).filter((d) => d.kind === o.kind && d.regulator === o.regulator).pop();
+  return el(
+    "table",
+    { class: "obligations" },
+    el("thead", {}, el("tr", {}, ["Regulator", "Report", "State", "Due (local)", "Time left", "Draft"].map((h) => el("th", {}, h)))),
+    el(
+      "tbody",
+      {},
+      obligations.map((o) => {
+        const d = draftFor(o);
+        const zone = zoneOf(o.regulator);
+        return el(
+          "tr",
+          { dataset: { kind: o.kind }, class: o.state === "overdue" ? "overdue" : "" },
+          el("td", {}, regulatorName(o.regulator)),
+          el("td", {}, o.kind),
+          el("td", {}, el("span", { class: "pill state" }, o.state)),
+          el("td", {}, o.due_at ? localTime(o.due_at, zone) : o.waiting_for ? `waiting for ${o.waiting_for}` : "—"),
+          el("td", {}, o.due_at ? countdown(o.due_at, obligationDone(o)) : ""),
+          el("td", {}, d ? el("a", { href: `/drafts/${encodeURIComponent(d.id)}` }, `${d.state} v${d.version}`) : "—"),
+        );
+      }),
+    ),
+  );
+}
+
+export function affectedTable(impact) {
+  const rows = impact.current_by_service_region || [];
+  if (!rows.length) return el("p", { class: "empty" }, "No connections affected now.");
+  const names = impact.region_names || {};
+  return el(
+    "table",
+    { class: "affected" },
+    el("thead", {}, el("tr", {}, el("th", {}, "Service"), el("th", {}, "Region"), el("th", { class: "num" }, "Connections"))),
+    el(
+      "tbody",
+      {},
+      rows.map((r) =>
+        el("tr", {}, el("td", {}, r.service), el("td", {}, names[r.region] ? `${names[r.region]} (${r.region})` : r.region), el("td", { class: "num" }, number(r.connections))),
+      ),
+    ),
+  );
+}
+
+export function warningsList(warnings) {
+  if (!warnings || !warnings.length) return null;
+  return el("ul", { class: "warnings", role: "status" }, warnings.map((w) => el("li", {}, "⚠ ", w)));
+}
