@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
 import orjson
 from aiohttp import web
 
@@ -54,8 +55,17 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["json"] = lambda value: orjson.dumps(value).decode()
+    env.filters["json"] = script_json
     return env
+
+
+def script_json(value: Any) -> markupsafe.Markup:
+    """JSON safe inside ``<script type="application/json">``: no ``<``, ``>`` or ``&`` that
+    could close the element or start markup."""
+    text = orjson.dumps(value).decode()
+    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+        text = text.replace(char, escaped)
+    return markupsafe.Markup(text)
 
 
 def _abilities(principal: Principal) -> dict[str, dict[str, bool]]:
