@@ -1,5 +1,5 @@
 // Audit log (admin or auditor): who did what to which draft, newest first, 100 at a time.
-import { api, el, showError } from "./console.js";
+import { fill, api, el, live, showError } from "./console.js";
 
 const root = document.getElementById("audit");
 const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
@@ -13,8 +13,8 @@ function detail(d) {
 }
 
 function render(more) {
-  const filter = el("input", { id: "audit-target", placeholder: "draft or incident id", value: target });
-  root.replaceChildren(
+  const filter = el("input", { id: "audit-target", placeholder: "e.g. draft:inc-….nkom_varsel", value: target });
+  fill(root, 
     el("form", { class: "actions", onsubmit: (e) => { e.preventDefault(); target = filter.value.trim(); entries = []; load(); } },
       el("label", { for: "audit-target" }, "Target"), filter, el("button", { type: "submit", class: "quiet" }, "Filter")),
     el("p", { class: "why" }, `Times in ${zone}.`),
@@ -40,3 +40,4 @@ async function load(before) {
 }
 
 load();
+live(() => (entries.length <= 100 ? load() : null)); // new entries, unless paging back

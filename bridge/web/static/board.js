@@ -1,6 +1,6 @@
 // Board: every open incident with its verdict per regulator (and why), the reports it owes
 // with a countdown in the regulator's local time, what is affected, and its warnings.
-import {
+import { fill,
   affectedTable, api, el, live, localTime, number, obligationsTable, showError, verdict,
   warningsList, zoneOfJurisdiction,
 } from "./console.js";
@@ -45,7 +45,7 @@ async function refresh(change) {
   docs.forEach((doc) => doc && cache.set(doc.id, doc));
   const shown = incidents.map((i) => cache.get(i.id)).filter(Boolean);
   shown.sort((a, b) => Number(b.assessments.some((x) => x.reportable)) - Number(a.assessments.some((x) => x.reportable)));
-  board.replaceChildren(...(shown.length ? shown.map(card) : [el("p", { class: "empty" }, "No open incidents.")]));
+  fill(board, ...(shown.length ? shown.map(card) : [el("p", { class: "empty" }, "No open incidents.")]));
   board.dataset.loaded = "1";
 }
 

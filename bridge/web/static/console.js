@@ -56,6 +56,12 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// Replace node's children, skipping null/false (replaceChildren would print them as text).
+export function fill(node, ...children) {
+  node.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+  return node;
+}
+
 export function can(role, track = "outage") {
   return Boolean(page.can && page.can[role] && page.can[role][track]);
 }
@@ -111,7 +117,7 @@ export function number(n) {
 }
 
 export function showError(container, error) {
-  container.replaceChildren(el("div", { class: "error", role: "alert" }, String(error.message || error)));
+  fill(container, el("div", { class: "error", role: "alert" }, String(error.message || error)));
 }
 
 // Subscribe to the live stream; `refresh(change)` runs on every "changed" event (and once on
@@ -119,7 +125,7 @@ export function showError(container, error) {
 // stream is unavailable.
 export function live(refresh) {
   const badge = document.getElementById("live");
-  const set = (state, text) => { if (badge) { badge.dataset.state = state; badge.textContent = text; } };
+  const set = (state, text) => { if (badge) { badge.hidden = false; badge.dataset.state = state; badge.textContent = text; } };
   let busy = false;
   let again = false;
   const run = async (change) => {
@@ -158,8 +164,10 @@ export function obligationDone(o) {
 
 // One verdict per regulator: the pill, then the criteria that decided it with their reasons.
 export function verdict(a, { all = false } = {}) {
-  const shown = all ? a.criteria : a.criteria.filter((c) => c.met);
-  const items = (shown.length ? shown : a.criteria.slice(0, 3)).map((c) =>
+  // all: every criterion; else the met ones, or (not reportable) the one nearest to being met
+  const nearest = [...a.criteria].sort((x, y) => (x.forecast_at ? 0 : 1) - (y.forecast_at ? 0 : 1));
+  const shown = all ? a.criteria : a.reportable ? a.criteria.filter((c) => c.met) : nearest.slice(0, 1);
+  const items = shown.map((c) =>
     el("li", { class: c.met ? "met" : "" }, c.met ? "met: " : "not met: ", c.reason),
   );
   return el(
@@ -225,7 +233,10 @@ export function affectedTable(impact) {
   );
 }
 
+// Warnings about the data (stale, unmapped, truncated); "rule set not verified" is left to the
+// banner on every page and the tag beside each verdict.
 export function warningsList(warnings) {
-  if (!warnings || !warnings.length) return null;
+  warnings = (warnings || []).filter((w) => !/^rule set .* is not verified/.test(w));
+  if (!warnings.length) return null;
   return el("ul", { class: "warnings", role: "status" }, warnings.map((w) => el("li", {}, "⚠ ", w)));
 }

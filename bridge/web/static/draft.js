@@ -2,7 +2,7 @@
 // versions and their diff, approve (with a confirmation naming regulator, recipient and
 // version) or reject (with a reason), and settling a message in doubt. Buttons the person's
 // roles or the draft's state do not allow are disabled with the reason; the API decides anyway.
-import { api, ApiError, can, el, live, localTime, page, regulatorName, showError, zoneOf } from "./console.js";
+import { fill, api, ApiError, can, el, live, localTime, page, regulatorName, showError, zoneOf } from "./console.js";
 
 const root = document.getElementById("draft");
 const id = page.draft;
@@ -17,7 +17,7 @@ let message = null; // {kind: "notice"|"error", text}
 function say(kind, text) {
   message = { kind, text };
   const box = document.getElementById("message");
-  if (box) box.replaceChildren(el("div", { class: kind, role: kind === "error" ? "alert" : "status" }, text));
+  if (box) fill(box, el("div", { class: kind, role: kind === "error" ? "alert" : "status" }, text));
 }
 
 function button(label, { id: bid, allowed, why, onclick, cls }) {
@@ -94,7 +94,7 @@ function versions(d) {
   const show = async () => {
     try {
       const diff = await api(`/api/v1/drafts/${encodeURIComponent(d.id)}/diff?from=${from.value}&to=${to.value}`);
-      out.replaceChildren(
+      fill(out, 
         diff.fields.length
           ? el("table", {}, el("thead", {}, el("tr", {}, el("th", {}, "Field"), el("th", {}, `v${diff.from}`), el("th", {}, `v${diff.to}`))),
               el("tbody", {}, diff.fields.map((f) => el("tr", {}, el("td", {}, f.label), el("td", {}, el("del", {}, f.old)), el("td", {}, el("ins", {}, f.new))))))
@@ -136,7 +136,7 @@ function render(d) {
   const moved = keepForm && draft.latest.number !== d.latest.number;
   const form = keepForm ? document.getElementById("fields") : fieldsForm(d);
   draft = d;
-  root.replaceChildren(
+  fill(root, 
     el("h1", {}, `${regulatorName(d.regulator)} · ${d.kind}${d.round > 1 ? ` round ${d.round}` : ""}`),
     el(
       "p",

@@ -1,7 +1,7 @@
 // Incident detail: warnings, every criterion of every regulator with its reason, the reports
 // owed (explanations, countdowns, drafts), impact by service and region, and one timeline of
 // alert and impact events in the incident's local time.
-import {
+import { fill,
   affectedTable, api, el, live, localTime, number, obligationsTable, page, showError, verdict,
   warningsList, zoneOfJurisdiction,
 } from "./console.js";
@@ -41,7 +41,7 @@ function byTable(title, values, names = {}) {
 
 function render(doc) {
   const zone = zoneOfJurisdiction(doc.jurisdictions);
-  root.replaceChildren(
+  fill(root, 
     el("h1", {}, `Incident ${doc.id}`),
     el(
       "p",

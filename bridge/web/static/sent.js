@@ -1,6 +1,6 @@
 // Sent archive: every notice handed to the regulator's mail server, newest first, and the ones
 // whose delivery needs a person (in doubt, failed).
-import { api, el, live, localTime, regulatorName, showError, zoneOf } from "./console.js";
+import { fill, api, el, live, localTime, regulatorName, showError, zoneOf } from "./console.js";
 
 const root = document.getElementById("sent");
 
@@ -37,7 +37,7 @@ async function refresh() {
     api("/api/v1/drafts?state=in_doubt,failed,sending"),
   ]);
   sent.sort((a, b) => (b.sent_at || "").localeCompare(a.sent_at || ""));
-  root.replaceChildren(
+  fill(root, 
     trouble.length ? el("h2", {}, "Needing a person") : null,
     trouble.length ? table(trouble, (d) => d.updated_at) : null,
     el("h2", {}, `Sent (${sent.length})`),

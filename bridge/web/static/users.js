@@ -1,6 +1,6 @@
 // Users (admin): people who sign in to the console and API tokens, from /api/v1/users and
 // /api/v1/tokens. Shown read-only here; people are managed with `bridge users …` or the API.
-import { api, el, showError } from "./console.js";
+import { fill, api, el, showError } from "./console.js";
 
 const root = document.getElementById("users");
 const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
@@ -19,7 +19,7 @@ function table(headers, rows) {
 
 async function load() {
   const [users, tokens] = await Promise.all([api("/api/v1/users"), api("/api/v1/tokens").catch(() => ({ tokens: [] }))]);
-  root.replaceChildren(
+  fill(root, 
     el("h2", {}, "People"),
     (users.users || []).length
       ? table(["Name", "Display name", "Roles", "Second factor", "Status"], users.users.map((u) =>
