@@ -26,6 +26,7 @@ from pydantic import (
     ConfigDict,
     Field,
     GetCoreSchemaHandler,
+    IPvAnyNetwork,
     PlainSerializer,
     ValidationError,
     field_validator,
@@ -172,9 +173,50 @@ class WebhookAuth(Strict):
     basic: list[BasicCredential] = Field(default_factory=list)
 
 
+class LockoutConfig(Strict):
+    """Failed sign-ins (password or TOTP code): per account, then per client address."""
+
+    max_failures: int = Field(default=5, ge=1)  # the Nth failure in a row locks the account
+    lock_for: Duration = timedelta(minutes=15)
+    address_max_failures: int = Field(default=20, ge=1)  # per client address, in the window
+    address_window: Duration = timedelta(minutes=15)
+
+
+class SessionConfig(Strict):
+    """Console sessions (cookie ``bridge_session``) and the optional trusted proxy."""
+
+    idle_timeout: Duration = timedelta(minutes=30)
+    absolute_timeout: Duration = timedelta(hours=12)
+    cookie_secure: bool = True
+    lockout: LockoutConfig = LockoutConfig()
+    # SSO: a reverse proxy that authenticated the person names them in this header; trusted
+    # only from trusted_proxies (addresses or networks). Off when None.
+    trusted_proxy_header: str | None = None
+    trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=list)
+
+    @field_validator("idle_timeout", "absolute_timeout")
+    @classmethod
+    def _positive(cls, v: timedelta) -> timedelta:
+        if v <= timedelta(0):
+            raise ValueError("must be longer than 0s")
+        return v
+
+    @model_validator(mode="after")
+    def _proxy_needs_addresses(self) -> SessionConfig:
+        if self.trusted_proxy_header and not self.trusted_proxies:
+            raise ValueError(
+                "trusted_proxy_header needs trusted_proxies (the proxy's addresses): a header "
+                "anyone can send must not sign anyone in"
+            )
+        return self
+
+
 class AuthConfig(Strict):
     webhook: WebhookAuth = WebhookAuth()
+    # bootstrap and development only: people sign in with users (bridge users add), and
+    # automation uses stored API tokens (bridge tokens add)
     api_tokens: list[ApiToken] = Field(default_factory=list)
+    session: SessionConfig = SessionConfig()
 
 
 class ServerConfig(Strict):
