@@ -35,6 +35,7 @@ from pydantic import (
 from pydantic_core import core_schema
 
 from bridge.core import rules as core_rules
+from bridge.core.access import grant_problem
 from bridge.core.calendar import rule_from_params
 from bridge.core.durations import format_duration, parse_duration
 from bridge.core.incidents import CorrelationRules
@@ -143,16 +144,10 @@ class BasicCredential(_WithSecret):
     password: Secret
 
 
-ROLES = ("viewer", "editor", "approver", "admin", "auditor")
-TRACKS = ("outage", "privacy")
-
-
 def _check_role(value: str) -> str:
-    role, _, track = value.partition(":")
-    if role not in ROLES:
-        raise ValueError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
-    if track and track not in (*TRACKS, "all"):
-        raise ValueError(f"unknown track {track!r}; expected one of {', '.join(TRACKS)}, all")
+    problem = grant_problem(value)  # one grammar for config tokens, stored tokens and users
+    if problem:
+        raise ValueError(problem)
     return value
 
 
