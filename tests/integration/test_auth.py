@@ -24,6 +24,7 @@ from builders import (
 )
 from fakes import FakeClock
 from prometheus_client import CollectorRegistry
+from redis_server import shared_server
 from yarl import URL
 
 from bridge.config import load_config
@@ -34,9 +35,10 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 MIN = timedelta(minutes=1)
 
 
-def config(tmp_path: Path, **session: Any) -> Path:
+def config(tmp_path: Path, store: str | None = None, **session: Any) -> Path:
     return write_config(
         tmp_path,
+        store=store,
         extra={
             "auth": {
                 "webhook": {"tokens": [{"name": "am", "token": WEBHOOK_TOKEN}]},
@@ -480,3 +482,33 @@ async def test_trusted_proxy_header(aiohttp_client, tmp_path, clock):
     await add_user(app2[SERVICE].store, "arne2", ["viewer"])
     r = await client2.get("/api/v1/incidents", headers={"X-Remote-User": "arne2"})
     assert r.status == 401
+
+
+async def test_replicas_on_one_redis_share_sessions_and_lockout(aiohttp_client, tmp_path, clock):
+    """Two bridges on one Redis store: a session started on one works on the other and a
+    sign-out on either ends it; failures on both count toward one account lock."""
+    url = shared_server().url(prefix=f"auth-{tmp_path.name}:")
+    apps = []
+    for name in ("a", "b"):
+        folder = tmp_path / name
+        folder.mkdir()
+        loaded = load_config(config(folder, store=url), env={})
+        apps.append(create_app(loaded, clock=clock, registry=CollectorRegistry()))
+    one, two = [await aiohttp_client(app) for app in apps]
+    await add_user(apps[0][SERVICE].store, "arne", ["approver:outage"])
+    csrf = await sign_in(one, clock, "arne")
+    cookie = {
+        "bridge_session": one.session.cookie_jar.filter_cookies(one.make_url("/"))[
+            "bridge_session"
+        ].value
+    }
+    assert (await two.get("/api/v1/incidents", cookies=cookie)).status == 200
+    r = await two.post("/logout", data={"csrf_token": csrf}, cookies=cookie, allow_redirects=False)
+    assert r.status == 303
+    assert (await one.get("/api/v1/incidents")).status == 401
+
+    for client in (one, two):
+        assert (await password_step(client, "arne", password="not the password")).status == 401
+    r = await password_step(one, "arne", password="still not it!")
+    assert "locked" in await r.text()
+    assert (await password_step(two, "arne")).status == 401
