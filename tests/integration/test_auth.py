@@ -512,3 +512,39 @@ async def test_replicas_on_one_redis_share_sessions_and_lockout(aiohttp_client, 
     r = await password_step(one, "arne", password="still not it!")
     assert "locked" in await r.text()
     assert (await password_step(two, "arne")).status == 401
+
+
+async def test_admin_cannot_lock_themselves_out(app_client, clock):
+    """An admin may not disable themselves or drop their own admin role (409); nothing
+    changes."""
+    csrf = await sign_in(app_client, clock, "ada")
+    headers = {"X-CSRF-Token": csrf}
+    for body in ({"disabled": True}, {"roles": ["viewer"]}):
+        r = await app_client.patch("/api/v1/users/ada", json=body, headers=headers)
+        assert r.status == 409, await r.text()
+    user = await store_of(app_client).get_user("ada")
+    assert not user.disabled and user.grants == ("admin",)
+
+
+async def test_totp_reset_makes_the_user_enrol_again(app_client, clock):
+    """After an admin resets TOTP, the user's session is gone and the next sign-in leads to
+    enrolment with a new key; the reset is audited."""
+    await sign_in(app_client, clock, "arne")
+    admin = {"Authorization": "Bearer config-admin-token"}
+    r = await app_client.patch("/api/v1/users/arne", json={"reset_totp": True}, headers=admin)
+    assert r.status == 200 and (await r.json())["user"]["totp_enrolled"] is False
+    assert (await app_client.get("/api/v1/incidents")).status == 401
+    r = await password_step(app_client, "arne")
+    assert r.headers["Location"] == "/enrol/totp"
+    page = await (await app_client.get("/enrol/totp")).text()
+    assert TOTP_SECRET not in page
+    assert "user.totp_reset" in await audit_actions(app_client)
+
+
+async def test_unknown_patch_field_is_named(app_client):
+    """A PATCH with a field the API does not know is 400 naming it."""
+    admin = {"Authorization": "Bearer config-admin-token"}
+    r = await app_client.patch("/api/v1/users/vera", json={"role": ["admin"]}, headers=admin)
+    assert r.status == 400 and (await r.json())["detail"].startswith("role: unknown field")
+    r = await app_client.patch("/api/v1/users/nobody", json={"disabled": True}, headers=admin)
+    assert r.status == 404
