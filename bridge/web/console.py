@@ -26,6 +26,7 @@ import orjson
 from aiohttp import web
 
 from bridge.config import LoadedConfig
+from bridge.core.access import is_user_admin
 from bridge.service import BridgeService
 from bridge.web import live
 from bridge.web.auth import ROLE_RANK, Principal
@@ -56,6 +57,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["json"] = script_json
+    env.globals["is_user_admin"] = is_user_admin
     return env
 
 
@@ -177,12 +179,24 @@ async def sent(request: web.Request) -> web.Response:
     return await render(request, "sent.html", principal=await _user(request), title="Sent")
 
 
+async def _forbidden(request: web.Request, principal: Principal, reason: str) -> web.Response:
+    return await render(
+        request, "forbidden.html", status=403, principal=principal, title="Forbidden", reason=reason
+    )
+
+
 async def audit(request: web.Request) -> web.Response:
-    return await render(request, "audit.html", principal=await _user(request), title="Audit log")
+    principal = await _user(request)
+    if not (principal.can("admin") or principal.can("auditor")):
+        return await _forbidden(request, principal, "The audit log needs the admin or auditor role")
+    return await render(request, "audit.html", principal=principal, title="Audit log")
 
 
 async def users(request: web.Request) -> web.Response:
-    return await render(request, "users.html", principal=await _user(request), title="Users")
+    principal = await _user(request)
+    if not is_user_admin(principal.grants):
+        return await _forbidden(request, principal, "Managing people needs the admin role.")
+    return await render(request, "users.html", principal=principal, title="Users")
 
 
 def setup(app: web.Application, loaded: LoadedConfig, service: BridgeService) -> None:

@@ -207,6 +207,14 @@ def anna(browser: Browser, bridge: Bridge) -> Page:
     return page
 
 
+@pytest.fixture(scope="module")
+def ada(browser: Browser, bridge: Bridge) -> Page:
+    """The admin and auditor, signed in once (a TOTP code is accepted only once per step)."""
+    page = new_page(browser, bridge)
+    sign_in(page, bridge, "ada")
+    return page
+
+
 @dataclass(frozen=True)
 class Incident:
     id: str
@@ -367,12 +375,9 @@ def test_state_change_without_csrf_token_is_refused(
     assert (after["state"], after["version"]) == (before["state"], before["version"])
 
 
-def test_audit_log_and_users_pages(
-    browser: Browser, bridge: Bridge, ullevaal: Incident, anna: Page
-) -> None:
+def test_audit_log_and_users_pages(ada: Page, ullevaal: Incident) -> None:
     """An admin-auditor sees the approval in the audit log and the people on the users page."""
-    page = new_page(browser, bridge)
-    sign_in(page, bridge, "ada")
+    page = ada
     page.goto("/audit")
     page.wait_for_selector("#audit[data-loaded]")
     expect(page.locator("#audit-table")).to_contain_text("draft.approved")
@@ -382,7 +387,35 @@ def test_audit_log_and_users_pages(
     for name in USERS:
         expect(page.locator(f'tr[data-user="{name}"]')).to_be_visible()
     shot(page, "users")
-    page.context.close()
+
+
+def test_admin_adds_a_person_who_then_signs_in(ada: Page, browser: Browser, bridge: Bridge) -> None:
+    """The admin adds a viewer on the users page; the one-time password shown once lets that
+    person sign in."""
+    page = ada
+    page.goto("/users")
+    page.wait_for_selector("#users[data-loaded]")
+    page.fill("#new-user-name", "olga")
+    page.fill("#new-user-display", "Olga Nordmann")
+    page.fill("#new-user-roles", "viewer")
+    page.click("#add-user button[type=submit]")
+    password = page.inner_text("#one-time-password").strip()
+    expect(page.locator('tr[data-user="olga"]')).to_contain_text("Olga Nordmann")
+    olga = new_page(browser, bridge)
+    sign_in(olga, bridge, "olga", password)
+    olga.wait_for_selector("#board[data-loaded]")
+    olga.context.close()
+
+
+def test_admin_pages_refuse_other_roles(anna: Page) -> None:
+    """An approver has no audit or users link, and the pages themselves answer 403."""
+    anna.goto("/")
+    expect(anna.locator('header.top nav a[href="/audit"]')).to_have_count(0)
+    expect(anna.locator('header.top nav a[href="/users"]')).to_have_count(0)
+    for path in ("/audit", "/users"):
+        response = anna.goto(path)
+        assert response is not None and response.status == 403
+        expect(anna.locator("#forbidden")).to_be_visible()
 
 
 def test_repeated_wrong_passwords_lock_the_account(browser: Browser, bridge: Bridge) -> None:

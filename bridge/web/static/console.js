@@ -240,3 +240,24 @@ export function warningsList(warnings) {
   if (!warnings.length) return null;
   return el("ul", { class: "warnings", role: "status" }, warnings.map((w) => el("li", {}, "⚠ ", w)));
 }
+
+// A modal yes/no question (a <dialog>, not window.confirm): resolves true on the yes button.
+export function confirmDialog(question, yes = "Yes", detail = "") {
+  return new Promise((resolve) => {
+    const dialog = el(
+      "dialog",
+      { class: "confirm", id: "confirm-dialog" },
+      el("h2", {}, question),
+      detail ? el("p", {}, detail) : null,
+      el(
+        "div",
+        { class: "actions" },
+        el("button", { type: "button", id: "confirm-yes", class: "danger", onclick: () => { resolve(true); dialog.close(); } }, yes),
+        el("button", { type: "button", id: "confirm-no", class: "quiet", onclick: () => { resolve(false); dialog.close(); } }, "Cancel"),
+      ),
+    );
+    dialog.addEventListener("close", () => { dialog.remove(); resolve(false); });
+    document.body.append(dialog);
+    dialog.showModal();
+  });
+}

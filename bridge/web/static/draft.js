@@ -2,7 +2,7 @@
 // versions and their diff, approve (with a confirmation naming regulator, recipient and
 // version) or reject (with a reason), and settling a message in doubt. Buttons the person's
 // roles or the draft's state do not allow are disabled with the reason; the API decides anyway.
-import { fill, api, ApiError, can, el, live, localTime, page, regulatorName, showError, zoneOf } from "./console.js";
+import { fill, api, ApiError, can, confirmDialog, el, live, localTime, page, regulatorName, showError, zoneOf } from "./console.js";
 
 const root = document.getElementById("draft");
 const id = page.draft;
@@ -218,9 +218,9 @@ function confirmReject() {
   dialog.showModal();
 }
 
-function resolve(action) {
+async function resolve(action) {
   const what = action === "resend" ? "Resend this message with the same Message-ID?" : "Mark as sent (the regulator confirmed receipt)?";
-  if (!window.confirm(what)) return;
+  if (!(await confirmDialog(what, action === "resend" ? "Resend" : "Mark as sent"))) return;
   act(api(`/api/v1/drafts/${encodeURIComponent(id)}/resolve`, { method: "POST", body: { action, comment: "" } }), () => (action === "resend" ? "Queued again." : "Marked as sent."));
 }
 
