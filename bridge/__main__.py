@@ -1,4 +1,5 @@
-"""Command line: ``bridge serve``, ``bridge check-config``, ``bridge replay``.
+"""Command line: ``bridge serve``, ``bridge check-config``, ``bridge replay``, ``bridge users``,
+``bridge tokens`` (bridge/people_cli.py).
 
 Exit codes: 0 success, 1 invalid configuration or input, 2 usage error.
 """
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+from bridge import people_cli
 from bridge.config import LoadedConfig, load_config
 from bridge.core.alerts import format_time, parse_time, parse_webhook
 from bridge.errors import BadInput, ConfigError, StoreUnavailable
@@ -159,7 +161,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_replay = sub.add_parser("replay", help="replay recorded webhooks and print reportability")
     _config_arg(p_replay)
     p_replay.add_argument("file", help="JSON lines: {received_at, body}")
+    people_cli.add_parsers(sub, _config_arg)
     args = parser.parse_args(argv)
+    if args.command in ("users", "tokens"):
+        return people_cli.run(args)
     if args.command == "serve":
         return serve(args.config)
     if args.command == "check-config":

@@ -26,6 +26,7 @@ from pydantic import (
     ConfigDict,
     Field,
     GetCoreSchemaHandler,
+    IPvAnyNetwork,
     PlainSerializer,
     ValidationError,
     field_validator,
@@ -34,6 +35,7 @@ from pydantic import (
 from pydantic_core import core_schema
 
 from bridge.core import rules as core_rules
+from bridge.core.access import grant_problem
 from bridge.core.calendar import rule_from_params
 from bridge.core.durations import format_duration, parse_duration
 from bridge.core.incidents import CorrelationRules
@@ -142,16 +144,10 @@ class BasicCredential(_WithSecret):
     password: Secret
 
 
-ROLES = ("viewer", "editor", "approver", "admin", "auditor")
-TRACKS = ("outage", "privacy")
-
-
 def _check_role(value: str) -> str:
-    role, _, track = value.partition(":")
-    if role not in ROLES:
-        raise ValueError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
-    if track and track not in (*TRACKS, "all"):
-        raise ValueError(f"unknown track {track!r}; expected one of {', '.join(TRACKS)}, all")
+    problem = grant_problem(value)  # one grammar for config tokens, stored tokens and users
+    if problem:
+        raise ValueError(problem)
     return value
 
 
@@ -172,9 +168,50 @@ class WebhookAuth(Strict):
     basic: list[BasicCredential] = Field(default_factory=list)
 
 
+class LockoutConfig(Strict):
+    """Failed sign-ins (password or TOTP code): per account, then per client address."""
+
+    max_failures: int = Field(default=5, ge=1)  # the Nth failure in a row locks the account
+    lock_for: Duration = timedelta(minutes=15)
+    address_max_failures: int = Field(default=20, ge=1)  # per client address, in the window
+    address_window: Duration = timedelta(minutes=15)
+
+
+class SessionConfig(Strict):
+    """Console sessions (cookie ``bridge_session``) and the optional trusted proxy."""
+
+    idle_timeout: Duration = timedelta(minutes=30)
+    absolute_timeout: Duration = timedelta(hours=12)
+    cookie_secure: bool = True
+    lockout: LockoutConfig = LockoutConfig()
+    # SSO: a reverse proxy that authenticated the person names them in this header; trusted
+    # only from trusted_proxies (addresses or networks). Off when None.
+    trusted_proxy_header: str | None = None
+    trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=list)
+
+    @field_validator("idle_timeout", "absolute_timeout")
+    @classmethod
+    def _positive(cls, v: timedelta) -> timedelta:
+        if v <= timedelta(0):
+            raise ValueError("must be longer than 0s")
+        return v
+
+    @model_validator(mode="after")
+    def _proxy_needs_addresses(self) -> SessionConfig:
+        if self.trusted_proxy_header and not self.trusted_proxies:
+            raise ValueError(
+                "trusted_proxy_header needs trusted_proxies (the proxy's addresses): a header "
+                "anyone can send must not sign anyone in"
+            )
+        return self
+
+
 class AuthConfig(Strict):
     webhook: WebhookAuth = WebhookAuth()
+    # bootstrap and development only: people sign in with users (bridge users add), and
+    # automation uses stored API tokens (bridge tokens add)
     api_tokens: list[ApiToken] = Field(default_factory=list)
+    session: SessionConfig = SessionConfig()
 
 
 class ServerConfig(Strict):
@@ -301,7 +338,7 @@ class ReplicationConfig(Strict):
     """Several replicas on one (Redis) store: one leads, all ingest (see README: replicas)."""
 
     replica_id: str | None = Field(default=None, min_length=1, max_length=100)  # default: host name
-    lease_ttl: Duration | None = None  # default: evaluation.interval (failover within 2 ticks)
+    lease_ttl: Duration | None = None  # default: evaluation.interval, at least 5s
     sync_interval: Duration = timedelta(seconds=1)  # how often to read other replicas' alerts
 
     @field_validator("lease_ttl", "sync_interval")

@@ -124,6 +124,8 @@ class NoticeDesk:
         self._wake = asyncio.Event()
         self._outbox: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()  # one outbox round at a time
+        self._inflight: set[str] = set()  # drafts this process is handing to the relay now
+        self._leading = False  # the outbox loop runs rounds only while this is set
 
     # ---- lifecycle ----------------------------------------------------------------------
     async def load(self) -> None:
@@ -147,14 +149,18 @@ class NoticeDesk:
         await self.recover()
         self._reconciled.clear()
         self.mark({d.incident_id for d in self.drafts.values()})
-        if self._outbox is None:
+        self._leading = True
+        if self._outbox is None or self._outbox.done():
             self._outbox = asyncio.create_task(self._outbox_loop(), name="outbox")
 
     async def step_down(self) -> None:
-        """Stop the outbox (another replica leads now)."""
-        await self.stop()
+        """Start no new outbox round (another replica leads now). A hand-over already under
+        way is let finish and its outcome recorded: cancelling it would only make it doubtful."""
+        self._leading = False
+        self._wake.set()
 
     async def stop(self) -> None:
+        self._leading = False
         outbox, self._outbox = self._outbox, None
         if outbox is not None and outbox is not asyncio.current_task():
             outbox.cancel()
@@ -358,6 +364,8 @@ class NoticeDesk:
     async def recover(self) -> None:
         """Drafts left ``sending`` by a stopped process become ``in_doubt`` (see contract)."""
         for draft in [d for d in self.drafts.values() if d.state == casework.SENDING]:
+            if draft.id in self._inflight:  # our own hand-over, still running: not in doubt
+                continue
             changed, events = casework.interrupted(draft, self.now())
             with contextlib.suppress(Conflict):
                 await self._write(changed, draft.revision, events, as_leader=True)
@@ -388,7 +396,11 @@ class NoticeDesk:
             done: list[Draft] = []
             for draft in self.due(self.now()):
                 try:
-                    done.append(await self._deliver(draft))
+                    self._inflight.add(draft.id)
+                    try:
+                        done.append(await self._deliver(draft))
+                    finally:
+                        self._inflight.discard(draft.id)
                 except Conflict as exc:
                     log.info("outbox: %s changed meanwhile (%s)", draft.id, exc)
             return done
@@ -447,6 +459,8 @@ class NoticeDesk:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), poll)
             self._wake.clear()
+            if not self._leading:
+                return
             try:
                 await self.deliver_due()
             except StoreUnavailable as exc:

@@ -32,7 +32,7 @@ import socket
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from bridge.config import LoadedConfig
@@ -51,6 +51,10 @@ from bridge.store.base import IncidentRecord, Store
 
 log = logging.getLogger("bridge.service")
 
+
+#: The lease lasts evaluation.interval by default (failover within two ticks), but never less
+#: than this unless set: a loaded event loop must not lose its own lease between renewals.
+MIN_DEFAULT_LEASE = timedelta(seconds=5)
 
 #: Keys with at least this many alerts are computed in a worker thread (see _evaluate_off_loop).
 _OFFLOAD_FROM_ALERTS = 200
@@ -140,7 +144,7 @@ class BridgeService:
         self.leadership = Leadership(
             store,
             self.replica_id,
-            replication.lease_ttl or loaded.config.evaluation.interval,
+            replication.lease_ttl or max(loaded.config.evaluation.interval, MIN_DEFAULT_LEASE),
             self._became_leader,
             self._stepped_down,
         )

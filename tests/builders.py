@@ -100,3 +100,65 @@ def write_config(
     path = folder / "bridge.yaml"
     path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
     return path
+
+
+# ---- people (console sign-in) ---------------------------------------------------------------
+
+#: A fixed base32 TOTP secret for tests: compute codes with ``pyotp.TOTP(TOTP_SECRET).at(t)``.
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+#: A password long enough for the policy (12+ characters).
+PASSWORD = "correct horse battery staple"
+
+
+def user_record(
+    name: str,
+    roles: list[str] | tuple[str, ...],
+    *,
+    password: str = PASSWORD,
+    totp_secret: str | None = TOTP_SECRET,
+    enrolled: bool = True,
+    at: datetime | None = None,
+) -> Any:
+    """A UserRecord with an argon2id hash of ``password`` (cheap parameters: tests hash many;
+    verification reads the parameters from the hash) and, when ``enrolled``, ``totp_secret``."""
+    from argon2 import PasswordHasher
+
+    from bridge.store.base import UserRecord
+
+    when = at or datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    hasher = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
+    return UserRecord(
+        name=name,
+        display_name=name.title(),
+        password_hash=hasher.hash(password),
+        grants=tuple(roles),
+        created_at=when,
+        updated_at=when,
+        totp_secret=totp_secret if enrolled else None,
+        totp_enrolled=enrolled and totp_secret is not None,
+    )
+
+
+async def add_user(store: Any, name: str, roles: list[str], **kw: Any) -> Any:
+    """Write a user (see :func:`user_record`) into an open Store; returns the record."""
+    record = user_record(name, roles, **kw)
+    await store.put_user(record, None, [])
+    return record
+
+
+def seed_user(store_url: str, name: str, roles: list[str], **kw: Any) -> Any:
+    """Open the store at ``store_url`` (``sqlite:///…`` or ``redis://…``), write the user, close
+    it: for tests that start the bridge afterwards (browser tests). Not inside an event loop."""
+    import asyncio
+
+    from bridge.store import make_store
+
+    async def run() -> Any:
+        store = make_store(store_url)
+        await store.open()
+        try:
+            return await add_user(store, name, roles, **kw)
+        finally:
+            await store.close()
+
+    return asyncio.run(run())

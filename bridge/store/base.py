@@ -28,6 +28,12 @@ Contract (checked for every implementation by ``tests/integration/test_store_con
   :class:`~bridge.errors.LeaseLost` (writing nothing) unless the lease is still held with that
   token. So a leader paused past its lease (GC, SIGSTOP, a VM migration) cannot write after it
   wakes. People's actions (edits, approvals) carry no token: the revision check protects them.
+- People and API tokens (schema 4) are written like drafts: :meth:`Store.put_user` and
+  :meth:`Store.put_token` compare-and-set on ``revision`` (``None``: must not exist yet) and
+  append their audit entries in the same atomic write. A token's ``last_used_at`` is the one
+  field written apart (:meth:`Store.touch_token`, only ever moved later). Sessions are keyed by
+  the SHA-256 of their id (the id itself is never stored), upserted whole, and deleted one by
+  one, per user, or once expired (``expires_at``, the absolute end).
 """
 
 from __future__ import annotations
@@ -41,7 +47,7 @@ from typing import Any
 from bridge.core.alerts import AlertEpisode, Delivery
 from bridge.errors import Conflict
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 #: The lease's name (one per store; a Redis key prefix gives several bridges one database each).
 LEADER_LEASE = "leader"
@@ -101,6 +107,66 @@ class AuditEntry:
     target: str
     detail: dict[str, Any] = field(default_factory=dict)
     seq: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    """A person who signs in to the console. ``password_hash`` is an argon2id PHC string;
+    ``totp_secret`` the base32 TOTP key (set at enrolment start; ``totp_enrolled`` once a code
+    was confirmed); ``totp_last_step`` the last accepted TOTP time step (no code is accepted
+    twice); ``failed_logins``/``locked_until`` the lockout state (bridge/core/access.py)."""
+
+    name: str
+    display_name: str
+    password_hash: str
+    grants: tuple[str, ...]
+    created_at: datetime
+    updated_at: datetime
+    revision: int = 1
+    totp_secret: str | None = None
+    totp_enrolled: bool = False
+    totp_last_step: int = 0
+    disabled: bool = False
+    failed_logins: int = 0
+    locked_until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    """A browser session. ``id_hash`` is the SHA-256 (hex) of the id in the cookie;
+    ``expires_at`` its absolute end; ``second_factor_done`` False while a TOTP is still owed."""
+
+    id_hash: str
+    user: str
+    created_at: datetime
+    last_seen: datetime
+    expires_at: datetime
+    csrf_token: str
+    second_factor_done: bool
+    address: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRecord:
+    """An API token for automation: ``token_hash`` is the SHA-256 (hex) of the secret, which
+    is shown once at creation and never stored."""
+
+    id: str
+    name: str
+    token_hash: str
+    grants: tuple[str, ...]
+    created_at: datetime
+    created_by: str
+    revision: int = 1
+    revoked_at: datetime | None = None
+    last_used_at: datetime | None = None
+
+
+def check_revision(what: str, revision: int, expected_revision: int | None) -> None:
+    """Raise Conflict unless ``revision`` is one more than ``expected_revision`` (1 when new)."""
+    wanted = 1 if expected_revision is None else expected_revision + 1
+    if revision != wanted:
+        raise Conflict(what, f"revision {revision} does not follow {expected_revision}")
 
 
 def check_follows(draft: DraftRecord, expected_revision: int | None) -> None:
@@ -219,3 +285,57 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def current_lease(self) -> Lease | None:
         """The unexpired lease, or None."""
+
+    # ---- people, sessions, API tokens ------------------------------------------------------
+    @abc.abstractmethod
+    async def put_user(
+        self, user: UserRecord, expected_revision: int | None, audit: Sequence[AuditEntry]
+    ) -> None:
+        """Write ``user`` and append ``audit`` atomically if the stored revision is
+        ``expected_revision`` (``None``: no such user yet); else Conflict, nothing written."""
+
+    @abc.abstractmethod
+    async def get_user(self, name: str) -> UserRecord | None: ...
+
+    @abc.abstractmethod
+    async def list_users(self) -> list[UserRecord]:
+        """Every user, ordered by name."""
+
+    @abc.abstractmethod
+    async def put_session(self, session: SessionRecord) -> None:
+        """Create or replace the session ``session.id_hash``."""
+
+    @abc.abstractmethod
+    async def get_session(self, id_hash: str) -> SessionRecord | None: ...
+
+    @abc.abstractmethod
+    async def delete_session(self, id_hash: str) -> None: ...
+
+    @abc.abstractmethod
+    async def delete_user_sessions(self, user: str) -> int:
+        """Delete every session of ``user``; how many there were."""
+
+    @abc.abstractmethod
+    async def prune_sessions(self, now: datetime) -> int:
+        """Delete the sessions whose ``expires_at`` is at or before ``now``; how many."""
+
+    @abc.abstractmethod
+    async def put_token(
+        self, token: TokenRecord, expected_revision: int | None, audit: Sequence[AuditEntry]
+    ) -> None:
+        """Like :meth:`put_user`, for API tokens (``last_used_at`` is not written here)."""
+
+    @abc.abstractmethod
+    async def get_token(self, token_id: str) -> TokenRecord | None: ...
+
+    @abc.abstractmethod
+    async def find_token(self, token_hash: str) -> TokenRecord | None:
+        """The token whose secret hashes to ``token_hash`` (revoked ones too), or None."""
+
+    @abc.abstractmethod
+    async def list_tokens(self) -> list[TokenRecord]:
+        """Every token, revoked ones too, ordered by creation then id."""
+
+    @abc.abstractmethod
+    async def touch_token(self, token_id: str, at: datetime) -> None:
+        """Record a use at ``at`` (kept only when later than the one stored)."""

@@ -51,11 +51,16 @@ fencing tokens), ``P deliveries`` (list, newest first), ``P truncation`` (hash: 
 with ``P drafts:rev|state|incident`` (hashes: id → indexed field) and ``P drafts:by-state:S``
 and ``P drafts:by-incident:I`` (sets of ids), ``P audit:seq`` (counter), ``P audit`` and
 ``P audit:target:T`` (sorted sets scored by seq, members the entry JSON with its seq),
-``P alive`` (written by ping). Scripts build the per-state/incident/target keys from the
-prefix, so Redis Cluster is not supported (one primary, with replicas or Sentinel, is).
-Nothing in this module deletes a key but the lease (on release); the audit log is append-only
-by that discipline (Redis has no triggers to enforce it as SQLite does). Like SQLite's table,
-the delivery list grows with every webhook: memory to watch under ``noeviction``.
+``P alive`` (written by ping). People (schema 4): ``P users`` and ``P tokens`` (hashes: name or
+id → JSON of :mod:`bridge.store.people`) with ``P users:rev`` and ``P tokens:rev`` (id →
+revision), ``P tokens:by-hash`` (SHA-256 of the secret → id), ``P tokens:used`` (id → last
+use); ``P sessions`` (hash: id hash → JSON), ``P sessions:by-user:U`` (set of id hashes) and
+``P sessions:expiry`` (sorted set scored by the absolute end, epoch seconds). Scripts build the
+per-state/incident/target/user keys from the prefix, so Redis Cluster is not supported (one
+primary, with replicas or Sentinel, is). Only sessions and the lease (on release) are ever
+deleted; the audit log is append-only by that discipline (Redis has no triggers to enforce it as
+SQLite does). Like SQLite's table, the delivery list grows with every webhook: memory to watch
+under ``noeviction``.
 """
 
 from __future__ import annotations
@@ -81,11 +86,24 @@ from bridge.store.base import (
     DraftRecord,
     IncidentRecord,
     Lease,
+    SessionRecord,
     Store,
+    TokenRecord,
+    UserRecord,
     check_follows,
+    check_revision,
     revision_problem,
 )
-from bridge.store.codec import dumps, loads, parse_ts, ts
+from bridge.store.codec import dumps, loads, opt_parse_ts, parse_ts, ts
+from bridge.store.people import (
+    expiry_score,
+    session_from,
+    session_json,
+    token_from,
+    token_json,
+    user_from,
+    user_json,
+)
 
 log = logging.getLogger(__name__)
 
@@ -269,6 +287,38 @@ return 'ok'
 """
 )
 
+# A document under compare-and-set on its revision, with audit entries (users, API tokens).
+# KEYS: schema, documents, revisions, audit:seq, audit, index (hash: field → id).
+# ARGV: version, prefix, id, expected revision ('' = must not exist), revision, document JSON,
+# index field ('' = none), then audit target/entry pairs.
+_PUT_REVISED = (
+    _GUARD
+    + _APPEND_AUDIT_FN
+    + """
+local prefix, id, expected = ARGV[2], ARGV[3], ARGV[4]
+local stored = redis.call('HGET', KEYS[3], id)
+if (expected == '' and stored) or (expected ~= '' and stored ~= expected) then
+  return {'conflict', stored or ''}
+end
+redis.call('HSET', KEYS[2], id, ARGV[6])
+redis.call('HSET', KEYS[3], id, ARGV[5])
+if ARGV[7] ~= '' then redis.call('HSET', KEYS[6], ARGV[7], id) end
+append_audit(prefix, KEYS[4], KEYS[5], 8)
+return {'ok', ARGV[5]}
+"""
+)
+
+# KEYS: schema, sessions, sessions:expiry. ARGV: version, prefix, id hash, user, JSON, score.
+_PUT_SESSION = (
+    _GUARD
+    + """
+redis.call('HSET', KEYS[2], ARGV[3], ARGV[5])
+redis.call('SADD', ARGV[2] .. 'sessions:by-user:' .. ARGV[4], ARGV[3])
+redis.call('ZADD', KEYS[3], ARGV[6], ARGV[3])
+return 'ok'
+"""
+)
+
 # KEYS: alerts:changes, alerts. ARGV: cursor. Returns the top change number, then the episodes
 # changed after the cursor (read in one step, so the number and the values agree).
 _EPISODES_SINCE = """
@@ -282,6 +332,44 @@ for i = 1, #changed, 2 do
 end
 return out
 """
+# KEYS: schema, sessions, sessions:expiry. ARGV: version, prefix, mode (id | user | expired),
+# value (id hash, user name, or the epoch score of now). Returns how many sessions went.
+_DELETE_SESSIONS = (
+    _GUARD
+    + """
+local prefix, mode, value = ARGV[2], ARGV[3], ARGV[4]
+local ids
+if mode == 'user' then
+  ids = redis.call('SMEMBERS', prefix .. 'sessions:by-user:' .. value)
+elseif mode == 'expired' then
+  ids = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', value)
+else
+  ids = {value}
+end
+local n = 0
+for _, id in ipairs(ids) do
+  local doc = redis.call('HGET', KEYS[2], id)
+  if doc then
+    redis.call('SREM', prefix .. 'sessions:by-user:' .. cjson.decode(doc)['user'], id)
+    redis.call('HDEL', KEYS[2], id)
+    n = n + 1
+  end
+  redis.call('ZREM', KEYS[3], id)
+end
+if mode == 'user' then redis.call('DEL', prefix .. 'sessions:by-user:' .. value) end
+return n
+"""
+)
+
+# KEYS: schema, tokens:used. ARGV: version, id, ts (kept only when later).
+_TOUCH_TOKEN = (
+    _GUARD
+    + """
+local old = redis.call('HGET', KEYS[2], ARGV[2])
+if (not old) or ARGV[3] > old then redis.call('HSET', KEYS[2], ARGV[2], ARGV[3]) end
+return 'ok'
+"""
+)
 
 # KEYS: schema, alive. ARGV: version, now. A write, so a read-only replica or a full disk fails.
 _PING = (
@@ -303,6 +391,7 @@ for _, field in ipairs(redis.call('HKEYS', ARGV[2] .. 'alerts')) do
   redis.call('ZADD', ARGV[2] .. 'alerts:changes', redis.call('INCR', ARGV[2] .. 'alerts:seq'),
              field)
 end""",
+    4: "-- users, API tokens, sessions with their indexes: created on first write",
 }
 
 
@@ -663,6 +752,10 @@ class RedisStore(Store):
                 ("save_incidents", _SAVE_INCIDENTS),
                 ("put_draft", _PUT_DRAFT),
                 ("append_audit", _APPEND_AUDIT),
+                ("put_revised", _PUT_REVISED),
+                ("put_session", _PUT_SESSION),
+                ("delete_sessions", _DELETE_SESSIONS),
+                ("touch_token", _TOUCH_TOKEN),
                 ("ping", _PING),
                 ("acquire_lease", _ACQUIRE_LEASE),
                 ("release_lease", _RELEASE_LEASE),
@@ -987,6 +1080,175 @@ class RedisStore(Store):
         if "holder" not in fields or "token" not in fields:
             return None
         return Lease(fields["holder"], int(fields["token"]))
+
+    # ---- people, sessions, API tokens ------------------------------------------------------
+    async def _put_revised(
+        self,
+        op: str,
+        kind: str,
+        what: str,
+        record_id: str,
+        revision: int,
+        expected_revision: int | None,
+        body: str,
+        index_field: str,
+        audit: Sequence[AuditEntry],
+    ) -> None:
+        keys = [
+            self._key(kind),
+            self._key(f"{kind}:rev"),
+            self._key("audit:seq"),
+            self._key("audit"),
+            self._key(f"{kind}:by-hash"),
+        ]
+        args = [
+            self.prefix,
+            record_id,
+            "" if expected_revision is None else str(expected_revision),
+            str(revision),
+            body,
+            index_field,
+            *_audit_args(audit),
+        ]
+        result = await self._write(op, "put_revised", keys, args)
+        if _is_conflict(result):
+            stored = int(result[1]) if result[1] else None
+            raise Conflict(what, revision_problem(stored, expected_revision))
+
+    async def put_user(
+        self, user: UserRecord, expected_revision: int | None, audit: Sequence[AuditEntry]
+    ) -> None:
+        what = f"user {user.name}"
+        check_revision(what, user.revision, expected_revision)
+        await self._put_revised(
+            "put_user",
+            "users",
+            what,
+            user.name,
+            user.revision,
+            expected_revision,
+            user_json(user),
+            "",
+            audit,
+        )
+
+    async def get_user(self, name: str) -> UserRecord | None:
+        async def read(c: aioredis.Redis) -> tuple[Any, Any]:
+            async with c.pipeline(transaction=True) as pipe:
+                pipe.hget(self._key("users"), name)
+                pipe.hget(self._key("users:rev"), name)
+                doc, rev = await pipe.execute()
+            return doc, rev
+
+        doc, rev = await self._call("get_user", read)
+        return None if doc is None else user_from(_text(doc), int(rev))
+
+    async def list_users(self) -> list[UserRecord]:
+        async def read(c: aioredis.Redis) -> tuple[Any, Any]:
+            async with c.pipeline(transaction=True) as pipe:
+                pipe.hgetall(self._key("users"))
+                pipe.hgetall(self._key("users:rev"))
+                docs, revs = await pipe.execute()
+            return docs, revs
+
+        docs, revs = await self._call("list_users", read)
+        users = [user_from(_text(doc), int(revs[name])) for name, doc in docs.items()]
+        return sorted(users, key=lambda u: u.name)
+
+    async def put_session(self, session: SessionRecord) -> None:
+        await self._write(
+            "put_session",
+            "put_session",
+            [self._key("sessions"), self._key("sessions:expiry")],
+            [
+                self.prefix,
+                session.id_hash,
+                session.user,
+                session_json(session),
+                repr(expiry_score(session.expires_at)),
+            ],
+        )
+
+    async def get_session(self, id_hash: str) -> SessionRecord | None:
+        doc = await self._call("get_session", lambda c: c.hget(self._key("sessions"), id_hash))
+        return None if doc is None else session_from(_text(doc))
+
+    async def _delete_sessions(self, op: str, mode: str, value: str) -> int:
+        n = await self._write(
+            op,
+            "delete_sessions",
+            [self._key("sessions"), self._key("sessions:expiry")],
+            [self.prefix, mode, value],
+        )
+        return int(n)
+
+    async def delete_session(self, id_hash: str) -> None:
+        await self._delete_sessions("delete_session", "id", id_hash)
+
+    async def delete_user_sessions(self, user: str) -> int:
+        return await self._delete_sessions("delete_user_sessions", "user", user)
+
+    async def prune_sessions(self, now: datetime) -> int:
+        return await self._delete_sessions("prune_sessions", "expired", repr(expiry_score(now)))
+
+    async def put_token(
+        self, token: TokenRecord, expected_revision: int | None, audit: Sequence[AuditEntry]
+    ) -> None:
+        what = f"token {token.id}"
+        check_revision(what, token.revision, expected_revision)
+        await self._put_revised(
+            "put_token",
+            "tokens",
+            what,
+            token.id,
+            token.revision,
+            expected_revision,
+            token_json(token),
+            token.token_hash,
+            audit,
+        )
+
+    async def _read_tokens(self, op: str, ids: list[str] | None) -> list[TokenRecord]:
+        async def read(c: aioredis.Redis) -> tuple[Any, Any, Any]:
+            async with c.pipeline(transaction=True) as pipe:
+                if ids is None:
+                    pipe.hgetall(self._key("tokens"))
+                else:
+                    pipe.hmget(self._key("tokens"), ids)
+                pipe.hgetall(self._key("tokens:rev"))
+                pipe.hgetall(self._key("tokens:used"))
+                docs, revs, used = await pipe.execute()
+            return docs, revs, used
+
+        docs, revs, used = await self._call(op, read)
+        pairs = list(docs.items()) if ids is None else list(zip(ids, docs, strict=True))
+        tokens = [
+            token_from(_text(doc), int(revs[tid]), opt_parse_ts(used.get(tid)))
+            for tid, doc in pairs
+            if doc is not None
+        ]
+        return sorted(tokens, key=lambda t: (t.created_at, t.id))
+
+    async def get_token(self, token_id: str) -> TokenRecord | None:
+        found = await self._read_tokens("get_token", [token_id])
+        return found[0] if found else None
+
+    async def find_token(self, token_hash: str) -> TokenRecord | None:
+        token_id = await self._call(
+            "find_token", lambda c: c.hget(self._key("tokens:by-hash"), token_hash)
+        )
+        if token_id is None:
+            return None
+        found = await self._read_tokens("find_token", [_text(token_id)])
+        return found[0] if found else None
+
+    async def list_tokens(self) -> list[TokenRecord]:
+        return await self._read_tokens("list_tokens", None)
+
+    async def touch_token(self, token_id: str, at: datetime) -> None:
+        await self._write(
+            "touch_token", "touch_token", [self._key("tokens:used")], [token_id, ts(at)]
+        )
 
 
 def _raise_if_fenced(op: str, result: Any, fence: int | None) -> None:

@@ -34,11 +34,23 @@ from bridge.store.base import (
     DraftRecord,
     IncidentRecord,
     Lease,
+    SessionRecord,
     Store,
+    TokenRecord,
+    UserRecord,
     check_follows,
+    check_revision,
     revision_problem,
 )
 from bridge.store.codec import dumps, loads, opt_parse_ts, opt_ts, parse_ts, ts
+from bridge.store.people import (
+    session_from,
+    session_json,
+    token_from,
+    token_json,
+    user_from,
+    user_json,
+)
 
 T = TypeVar("T")
 
@@ -83,6 +95,18 @@ _MIGRATIONS: dict[int, str] = {
     CREATE TABLE IF NOT EXISTS lease (
         name TEXT PRIMARY KEY, holder TEXT NOT NULL, token INTEGER NOT NULL,
         expires_at REAL NOT NULL);
+    """,
+    4: """
+    CREATE TABLE IF NOT EXISTS users (
+        name TEXT PRIMARY KEY, revision INTEGER NOT NULL, document TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS sessions (
+        id_hash TEXT PRIMARY KEY, user TEXT NOT NULL, expires_at TEXT NOT NULL,
+        document TEXT NOT NULL);
+    CREATE INDEX IF NOT EXISTS sessions_user ON sessions(user);
+    CREATE INDEX IF NOT EXISTS sessions_expiry ON sessions(expires_at);
+    CREATE TABLE IF NOT EXISTS api_tokens (
+        id TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL,
+        revision INTEGER NOT NULL, last_used_at TEXT, document TEXT NOT NULL);
     """,
 }
 
@@ -614,6 +638,135 @@ class SqliteStore(Store):
         if row is None or float(row[2]) <= time.time():
             return None
         return Lease(row[0], int(row[1]))
+
+    # ---- people, sessions, API tokens ------------------------------------------------------
+    async def put_user(
+        self, user: UserRecord, expected_revision: int | None, audit: Sequence[AuditEntry]
+    ) -> None:
+        check_revision(f"user {user.name}", user.revision, expected_revision)
+        body = user_json(user)
+        entries = [_audit_row(e) for e in audit]
+
+        def apply(conn: sqlite3.Connection) -> None:
+            found = conn.execute("SELECT revision FROM users WHERE name=?", (user.name,)).fetchone()
+            stored = None if found is None else int(found[0])
+            if stored != expected_revision:
+                raise Conflict(f"user {user.name}", revision_problem(stored, expected_revision))
+            conn.execute(
+                "INSERT INTO users(name, revision, document) VALUES (?,?,?) ON CONFLICT(name) "
+                "DO UPDATE SET revision=excluded.revision, document=excluded.document",
+                (user.name, user.revision, body),
+            )
+            _insert_audit(conn, entries)
+
+        await self._write("put_user", apply)
+
+    async def get_user(self, name: str) -> UserRecord | None:
+        row = await self._read(
+            "get_user",
+            lambda c: c.execute(
+                "SELECT document, revision FROM users WHERE name=?", (name,)
+            ).fetchone(),
+        )
+        return user_from(row[0], int(row[1])) if row else None
+
+    async def list_users(self) -> list[UserRecord]:
+        rows = await self._read(
+            "list_users",
+            lambda c: c.execute("SELECT document, revision FROM users ORDER BY name").fetchall(),
+        )
+        return [user_from(r[0], int(r[1])) for r in rows]
+
+    async def put_session(self, session: SessionRecord) -> None:
+        row = (session.id_hash, session.user, ts(session.expires_at), session_json(session))
+        await self._write(
+            "put_session",
+            lambda c: c.execute(
+                "INSERT OR REPLACE INTO sessions(id_hash, user, expires_at, document) "
+                "VALUES (?,?,?,?)",
+                row,
+            ),
+        )
+
+    async def get_session(self, id_hash: str) -> SessionRecord | None:
+        row = await self._read(
+            "get_session",
+            lambda c: c.execute(
+                "SELECT document FROM sessions WHERE id_hash=?", (id_hash,)
+            ).fetchone(),
+        )
+        return session_from(row[0]) if row else None
+
+    async def delete_session(self, id_hash: str) -> None:
+        await self._write(
+            "delete_session",
+            lambda c: c.execute("DELETE FROM sessions WHERE id_hash=?", (id_hash,)),
+        )
+
+    async def delete_user_sessions(self, user: str) -> int:
+        return await self._write(
+            "delete_user_sessions",
+            lambda c: c.execute("DELETE FROM sessions WHERE user=?", (user,)).rowcount,
+        )
+
+    async def prune_sessions(self, now: datetime) -> int:
+        return await self._write(
+            "prune_sessions",
+            lambda c: c.execute("DELETE FROM sessions WHERE expires_at <= ?", (ts(now),)).rowcount,
+        )
+
+    async def put_token(
+        self, token: TokenRecord, expected_revision: int | None, audit: Sequence[AuditEntry]
+    ) -> None:
+        check_revision(f"token {token.id}", token.revision, expected_revision)
+        row = (token.id, token.token_hash, ts(token.created_at), token.revision, token_json(token))
+        entries = [_audit_row(e) for e in audit]
+
+        def apply(conn: sqlite3.Connection) -> None:
+            found = conn.execute(
+                "SELECT revision FROM api_tokens WHERE id=?", (token.id,)
+            ).fetchone()
+            stored = None if found is None else int(found[0])
+            if stored != expected_revision:
+                raise Conflict(f"token {token.id}", revision_problem(stored, expected_revision))
+            conn.execute(
+                "INSERT INTO api_tokens(id, token_hash, created_at, revision, document) "
+                "VALUES (?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+                "revision=excluded.revision, document=excluded.document",
+                row,
+            )
+            _insert_audit(conn, entries)
+
+        await self._write("put_token", apply)
+
+    async def _tokens(self, op: str, where: str, params: tuple[Any, ...]) -> list[TokenRecord]:
+        sql = (
+            "SELECT document, revision, last_used_at FROM api_tokens"
+            f"{where} ORDER BY created_at, id"
+        )
+        rows = await self._read(op, lambda c: c.execute(sql, params).fetchall())
+        return [token_from(r[0], int(r[1]), opt_parse_ts(r[2])) for r in rows]
+
+    async def get_token(self, token_id: str) -> TokenRecord | None:
+        found = await self._tokens("get_token", " WHERE id=?", (token_id,))
+        return found[0] if found else None
+
+    async def find_token(self, token_hash: str) -> TokenRecord | None:
+        found = await self._tokens("find_token", " WHERE token_hash=?", (token_hash,))
+        return found[0] if found else None
+
+    async def list_tokens(self) -> list[TokenRecord]:
+        return await self._tokens("list_tokens", "", ())
+
+    async def touch_token(self, token_id: str, at: datetime) -> None:
+        await self._write(
+            "touch_token",
+            lambda c: c.execute(
+                "UPDATE api_tokens SET last_used_at=? WHERE id=? "
+                "AND (last_used_at IS NULL OR last_used_at < ?)",
+                (ts(at), token_id, ts(at)),
+            ),
+        )
 
 
 _DRAFT_COLUMNS = "id, incident_id, state, revision, updated_at, document"

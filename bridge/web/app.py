@@ -24,8 +24,8 @@ from bridge.errors import BadInput, Conflict, StoreUnavailable
 from bridge.metrics import Metrics, StateCollector
 from bridge.service import BridgeService, Clock, SystemClock
 from bridge.store import Store, make_store
-from bridge.web import notices_api, openapi
-from bridge.web.auth import Principal, api_principal, webhook_allowed
+from bridge.web import console, live, notices_api, openapi, session, users_api
+from bridge.web.auth import Principal, webhook_allowed
 
 log = logging.getLogger("bridge.web")
 
@@ -113,14 +113,12 @@ async def _webhook(request: web.Request) -> web.Response:
 # ---- read API -----------------------------------------------------------------------------
 
 
-def _principal(request: web.Request) -> Principal:
-    """The caller's API token, or 401."""
-    principal = api_principal(
-        request.app[CONFIG].config.auth.api_tokens, request.headers.get("Authorization")
-    )
+async def _principal(request: web.Request) -> Principal:
+    """The caller (API token, or the signed-in person's session), or 401."""
+    principal = await session.request_principal(request)
     if principal is None:
         raise web.HTTPUnauthorized(
-            text="an API token is required (Authorization: Bearer …)",
+            text="sign in, or send an API token (Authorization: Bearer …)",
             headers={"WWW-Authenticate": 'Bearer realm="incident-bridge"'},
         )
     return principal
@@ -134,12 +132,12 @@ def _allow(principal: Principal, role: str, track: str) -> Principal:
     return principal
 
 
-def _require(request: web.Request, role: str, track: str = "outage") -> Principal:
-    return _allow(_principal(request), role, track)
+async def _require(request: web.Request, role: str, track: str = "outage") -> Principal:
+    return _allow(await _principal(request), role, track)
 
 
 async def list_incidents(request: web.Request) -> web.Response:
-    _require(request, "viewer")
+    await _require(request, "viewer")
     state = request.query.get("state", "open")
     if state not in ("open", "closed", "all"):
         raise BadInput("state", f"expected open, closed or all, got {state!r}")
@@ -148,7 +146,7 @@ async def list_incidents(request: web.Request) -> web.Response:
 
 
 async def get_incident(request: web.Request) -> web.Response:
-    _require(request, "viewer")
+    await _require(request, "viewer")
     incident_id = request.match_info["id"]
     await request.app[SERVICE].settle_notices()
     doc = request.app[SERVICE].get_incident(incident_id)
@@ -164,7 +162,7 @@ async def get_incident(request: web.Request) -> web.Response:
 
 async def _draft(request: web.Request, role: str) -> tuple[Draft, Principal]:
     """The draft named in the path, once the caller is known to hold ``role`` on its track."""
-    principal = _principal(request)  # authenticated before anything is read or said
+    principal = await _principal(request)  # authenticated before anything is read or said
     draft_id = request.match_info["id"]
     await request.app[SERVICE].settle_notices()
     found = await request.app[SERVICE].desk.get(draft_id)
@@ -175,7 +173,7 @@ async def _draft(request: web.Request, role: str) -> tuple[Draft, Principal]:
 
 
 async def list_drafts(request: web.Request) -> web.Response:
-    principal = _require(request, "viewer")
+    principal = await _require(request, "viewer")
     states = notices_api.states_param(request.query.get("state"))
     incident = request.query.get("incident")
     await request.app[SERVICE].settle_notices()
@@ -277,7 +275,7 @@ async def resolve_draft(request: web.Request) -> web.Response:
 
 
 async def audit_log(request: web.Request) -> web.Response:
-    principal = _require(request, "viewer")
+    principal = await _require(request, "viewer")
     if not (principal.can("admin", "outage") or principal.can("auditor", "outage")):
         raise web.HTTPForbidden(text=f"{principal.name} lacks the admin or auditor role")
     try:
@@ -304,6 +302,12 @@ async def audit_log(request: web.Request) -> web.Response:
             ]
         }
     )
+
+
+async def events(request: web.Request) -> web.StreamResponse:
+    """Server-Sent Events for the console (bridge/web/live.py)."""
+    await _require(request, "viewer")
+    return await request.app[live.FEED].stream(request)
 
 
 async def openapi_json(request: web.Request) -> web.Response:
@@ -376,6 +380,8 @@ def create_app(
         await service.stop()
 
     app.cleanup_ctx.append(lifecycle)
+    session.setup(app, loaded, service.store, service.clock.now)
+    users_api.setup(app)
     app.router.add_post("/api/v1/alertmanager", alertmanager_webhook)
     app.router.add_get("/api/v1/incidents", list_incidents)
     app.router.add_get("/api/v1/incidents/{id}", get_incident)
@@ -393,4 +399,6 @@ def create_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", make_aiohttp_handler(registry))
+    app.router.add_get("/api/v1/events", events)
+    console.setup(app, loaded, service)
     return app

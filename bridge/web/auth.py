@@ -1,4 +1,5 @@
-"""Who is calling: webhook credentials (bearer or basic) and API tokens with roles.
+"""Who is calling: webhook credentials (bearer or basic) and configured API tokens with roles
+(stored tokens and sessions: bridge/web/session.py; the role check: bridge/core/access.py).
 
 Every secret comparison is constant-time (``hmac.compare_digest`` over SHA-256 digests, so the
 length of a configured secret does not leak either) and checks every configured credential, not
@@ -14,8 +15,9 @@ import hmac
 from dataclasses import dataclass
 
 from bridge.config import ApiToken, AuthConfig
+from bridge.core.access import ROLE_RANK, grants_allow
 
-ROLE_RANK = {"viewer": 0, "editor": 1, "approver": 2, "admin": 3}
+__all__ = ["ROLE_RANK", "Principal", "api_principal", "webhook_allowed"]
 
 
 def _digest(value: str) -> bytes:
@@ -73,15 +75,7 @@ class Principal:
 
     def can(self, role: str, track: str = "outage") -> bool:
         """True when some grant gives ``role`` (or a higher one) on ``track``."""
-        for grant in self.grants:
-            granted, _, scope = grant.partition(":")
-            if scope and scope not in ("all", track):
-                continue
-            if granted == role:
-                return True
-            if granted in ROLE_RANK and role in ROLE_RANK and ROLE_RANK[granted] >= ROLE_RANK[role]:
-                return True
-        return False
+        return grants_allow(self.grants, role, track)
 
 
 def api_principal(tokens: list[ApiToken], header: str | None) -> Principal | None:

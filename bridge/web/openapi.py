@@ -136,6 +136,124 @@ def _draft_paths(bearer: Any) -> dict[str, Any]:
     }
 
 
+def _console_paths() -> dict[str, Any]:
+    """The NOC console: its live stream, HTML pages (signed-in people) and bundled assets."""
+    page = {"200": {"description": "HTML page"}, "303": {"description": "no session: to /login"}}
+    pages = {
+        "/": "Board: open incidents, verdicts, deadlines",
+        "/incidents/{id}": "Incident detail: alerts, impact, criteria, obligations",
+        "/drafts/{id}": "Draft editor: fields, preview, versions, approve or reject",
+        "/sent": "Sent notices",
+        "/audit": "Audit log (admin or auditor)",
+        "/users": "Users (admin)",
+    }
+    return {
+        "/api/v1/events": {
+            "get": {
+                "summary": "Server-Sent Events: 'changed' with incident and draft ids, a seq",
+                "responses": {
+                    "200": {"description": "text/event-stream"},
+                    "401": _err("No session or API token"),
+                },
+            }
+        },
+        **{path: {"get": {"summary": what, "responses": page}} for path, what in pages.items()},
+        "/static": {
+            "get": {
+                "summary": "Console assets bundled with the package (CSS, JavaScript)",
+                "responses": {"200": {"description": "file"}},
+            }
+        },
+    }
+
+
+def _people_paths(bearer: Any) -> dict[str, Any]:
+    """Sign-in pages (bridge/web/login.py) and the users/tokens API (bridge/web/users_api.py)."""
+    form = {"200": {"description": "HTML form"}, "303": {"description": "next step"}}
+    posted = {
+        "303": {"description": "next step (TOTP, enrolment, or the page asked for)"},
+        "401": {"description": "wrong credentials or code: the form again"},
+        "403": {"description": "CSRF token missing or wrong"},
+        "429": {"description": "this client address is throttled"},
+    }
+    admin = {
+        "401": _err("Not signed in and no API token"),
+        "403": _err("Lacks the admin role (admin or admin:all), or CSRF token missing"),
+    }
+    user_body = {
+        "name": {"type": "string"},
+        "display_name": {"type": "string"},
+        "roles": {"type": "array", "items": {"type": "string"}},
+        "password": {"type": "string", "minLength": 12},
+        "disabled": {"type": "boolean"},
+        "reset_totp": {"type": "boolean"},
+        "unlock": {"type": "boolean"},
+        "reset_password": {"type": "boolean"},
+    }
+
+    def op(summary: str, ok: str, extra: dict[str, Any] | None = None, **more: Any) -> Any:
+        return {
+            "summary": summary,
+            "security": bearer,
+            "responses": {"200": {"description": ok}, **admin, **(extra or {})},
+            **more,
+        }
+
+    body = {
+        "required": True,
+        "content": {"application/json": {"schema": {"type": "object", "properties": user_body}}},
+    }
+    name = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+    bad = {"400": _err("Bad request; detail names the field")}
+    return {
+        "/login": {
+            "get": {"summary": "Sign-in form (user name, password)", "responses": form},
+            "post": {"summary": "Password step; starts a session", "responses": posted},
+        },
+        "/login/totp": {
+            "get": {"summary": "TOTP code form", "responses": form},
+            "post": {"summary": "TOTP step; completes the session", "responses": posted},
+        },
+        "/enrol/totp": {
+            "get": {"summary": "TOTP enrolment: otpauth URI and QR code", "responses": form},
+            "post": {"summary": "First code; completes enrolment", "responses": posted},
+        },
+        "/logout": {"post": {"summary": "End the session", "responses": posted}},
+        "/api/v1/users": {
+            "get": op("Users (no hashes or secrets)", "{users: [...]}"),
+            "post": op(
+                "Create a user; without password a one-time one is returned once",
+                "{user, password?}",
+                {**bad, "409": _err("Name taken")},
+                requestBody=body,
+            ),
+        },
+        "/api/v1/users/{name}": {
+            "patch": op(
+                "Change roles, name shown, disabled, TOTP, lock or password",
+                "{user, password?}",
+                {**bad, "404": _err("No such user"), "409": _err("Would lock yourself out")},
+                parameters=[name],
+                requestBody=body,
+            )
+        },
+        "/api/v1/tokens": {
+            "get": op("API tokens (never the secret)", "{tokens: [...]}"),
+            "post": op(
+                "Create an API token; the secret is returned this once",
+                "{token, secret}",
+                bad,
+                requestBody=body,
+            ),
+        },
+        "/api/v1/tokens/{id}/revoke": {
+            "post": op(
+                "Revoke an API token", "{token}", {"404": _err("No such token")}, parameters=[_ID]
+            )
+        },
+    }
+
+
 def document() -> dict[str, Any]:
     bearer: list[dict[str, list[str]]] = [{"bearerAuth": []}]
     return {
@@ -265,6 +383,8 @@ def document() -> dict[str, Any]:
                     "responses": {"200": {"description": "text exposition format"}},
                 }
             },
+            **_console_paths(),
+            **_people_paths(bearer),
         },
         "components": {
             "securitySchemes": {

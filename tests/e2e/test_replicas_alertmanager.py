@@ -67,7 +67,11 @@ def replica(tmp_path: Path, name: str, redis: RedisServer, smtp: SmtpServer) -> 
             },
             "smtp": smtp.smtp_config(),
             "evaluation": {"interval": "1000ms"},
-            "replication": {"replica_id": name, "sync_interval": "200ms"},
+            "replication": {
+                "replica_id": name,
+                "sync_interval": "200ms",
+                "lease_ttl": "2000ms",
+            },
             "notices": {
                 "archive_dir": str(folder / "sent"),
                 "refresh_interval": "0s",

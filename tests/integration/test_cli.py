@@ -13,8 +13,9 @@ REPO = Path(__file__).resolve().parents[2]
 CONFIG_DATA = REPO / "tests" / "data" / "config"
 
 
-def bridge(*args: str, **env_extra: str) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m bridge ARGS`` from the repository root (``env_extra`` added to the env)."""
+def bridge(*args: str, stdin: str = "", **env_extra: str) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m bridge ARGS`` from the repository root (``env_extra`` added to the env,
+    ``stdin`` as its standard input)."""
     # No BRIDGE_* variables from the developer's shell may leak into the run.
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_")}
     return subprocess.run(
@@ -22,6 +23,7 @@ def bridge(*args: str, **env_extra: str) -> subprocess.CompletedProcess[str]:
         cwd=REPO,
         env={**env, **env_extra},
         capture_output=True,
+        input=stdin,
         text=True,
         timeout=60,
         check=False,

@@ -16,6 +16,7 @@ from redis_server import RedisServer
 
 from bridge.core.alerts import parse_webhook
 from bridge.leadership import Leadership
+from bridge.store.base import SCHEMA_VERSION
 from bridge.store.redis import RedisStore, _episode_field, _episode_value
 from bridge.store.sqlite import _MIGRATIONS, SqliteStore, _episode_row, _statements
 
@@ -111,7 +112,7 @@ async def test_sqlite_from_schema_2_reads_old_alerts_as_change_zero(tmp_path: Pa
     store = SqliteStore(f"sqlite:///{path}")
     await store.open()
     try:
-        assert await store.schema_version() == 3
+        assert await store.schema_version() == SCHEMA_VERSION
         everything, cursor = await store.episodes_since(0)
         assert [e.fingerprint for e in everything] == ["fp-old"]
         await store.ingest(parse_webhook(webhook(alert("fp-new", T0)), T0), T0)
@@ -129,7 +130,7 @@ async def test_redis_from_schema_2_numbers_the_alerts_it_holds(server: RedisServ
     store = RedisStore(server.url())
     await store.open()
     try:
-        assert await store.schema_version() == 3
+        assert await store.schema_version() == SCHEMA_VERSION
         everything, cursor = await store.episodes_since(0)
         assert [e.fingerprint for e in everything] == ["fp-old"] and cursor == 1
         await store.ingest(parse_webhook(webhook(alert("fp-new", T0)), T0), T0)

@@ -65,7 +65,11 @@ def replica(tmp_path: Path, name: str, redis: RedisServer, smtp: SmtpServer) -> 
             },
             "smtp": smtp.smtp_config(),
             "evaluation": {"interval": f"{int(TICK * 1000)}ms"},
-            "replication": {"replica_id": name, "sync_interval": "200ms"},
+            "replication": {
+                "replica_id": name,
+                "sync_interval": "200ms",
+                "lease_ttl": f"{int(TICK * 1000)}ms",
+            },
             "notices": {
                 "archive_dir": str(folder / "sent"),
                 "refresh_interval": "0s",

@@ -385,3 +385,30 @@ def test_durations_reject(text: object) -> None:
     """Anything that is not a duration string, including empty and blank text, is rejected."""
     with pytest.raises(ValueError, match="expected a duration"):
         parse_duration(text)
+
+
+def test_proxy_header_without_proxies() -> None:
+    """A trusted proxy header without the proxies' addresses is refused, named."""
+    problem = only_problem("proxy_header_without_proxies.yaml")
+    assert "auth.session:" in problem and "trusted_proxies" in problem
+
+
+def test_bad_session_timeout() -> None:
+    """A session timeout of zero is refused, naming the key."""
+    problem = only_problem("bad_session_timeout.yaml")
+    assert "auth.session.idle_timeout: must be longer than 0s" in problem
+
+
+def test_bad_proxy_address() -> None:
+    """A trusted proxy that is not an address or network names its position."""
+    problem = only_problem("bad_proxy_address.yaml")
+    assert "auth.session.trusted_proxies.0:" in problem
+
+
+def test_session_defaults() -> None:
+    """Sessions default to 30 min idle, 12 h absolute, Secure cookies, 5 failures → 15 min."""
+    loaded = load_config(DATA / "minimal.yaml", env={})
+    s = loaded.config.auth.session
+    assert (s.idle_timeout, s.absolute_timeout) == (timedelta(minutes=30), timedelta(hours=12))
+    assert s.cookie_secure and s.trusted_proxy_header is None
+    assert (s.lockout.max_failures, s.lockout.lock_for) == (5, timedelta(minutes=15))

@@ -1,0 +1,177 @@
+"""``bridge users …`` and ``bridge tokens …``: people and API tokens in the configured store.
+
+Contract:
+- ``users add NAME --role R [--role R …] [--display-name TEXT] [--password-file F]``,
+  ``users passwd NAME [--password-file F]``, ``users list``, ``users disable NAME``,
+  ``users enable NAME``, ``users reset-totp NAME``; ``tokens add NAME --role R …``,
+  ``tokens list``, ``tokens revoke ID``. Each takes ``-c CONFIG`` and writes to its store.
+- A password comes from ``--password-file`` (``-`` reads standard input; the first line) or,
+  on a terminal, from a prompt asked twice; at least 12 characters.
+- ``tokens add`` prints the token's secret once on standard output (the store keeps only its
+  hash). Every change is audited with the actor ``cli:<login name>``.
+- Exit codes: 0 done, 1 refused (bad input, unknown name, name taken, store unavailable).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+from bridge.config import load_config
+from bridge.core.access import password_problem
+from bridge.core.alerts import format_time
+from bridge.errors import BadInput, ConfigError, Conflict, StoreUnavailable
+from bridge.store import Store, make_store
+from bridge.users import Directory
+
+T = TypeVar("T")
+
+
+class Refused(Exception):
+    """The command cannot be done; the message says why."""
+
+
+def add_parsers(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    config_arg: Callable[[argparse.ArgumentParser], None],
+) -> None:
+    """Register ``users`` and ``tokens`` with their sub-commands."""
+    users = sub.add_parser("users", help="people who sign in to the console")
+    u = users.add_subparsers(dest="action", required=True)
+    add = u.add_parser("add", help="add a user")
+    add.add_argument("name")
+    add.add_argument("--role", action="append", required=True, help="e.g. viewer, approver:outage")
+    add.add_argument("--display-name", default="")
+    add.add_argument("--password-file", help="file with the password ('-': standard input)")
+    passwd = u.add_parser("passwd", help="set a user's password (ends their sessions)")
+    passwd.add_argument("name")
+    passwd.add_argument("--password-file", help="file with the password ('-': standard input)")
+    u.add_parser("list", help="list users")
+    for action, text in (
+        ("disable", "disable a user (ends their sessions)"),
+        ("enable", "enable a user"),
+        ("reset-totp", "make a user enrol TOTP again at next sign-in"),
+    ):
+        u.add_parser(action, help=text).add_argument("name")
+    tokens = sub.add_parser("tokens", help="API tokens for automation")
+    t = tokens.add_subparsers(dest="action", required=True)
+    tadd = t.add_parser("add", help="create a token; its secret is printed once")
+    tadd.add_argument("name")
+    tadd.add_argument("--role", action="append", required=True)
+    t.add_parser("list", help="list tokens")
+    t.add_parser("revoke", help="revoke a token").add_argument("id")
+    for leaf in (*u.choices.values(), *t.choices.values()):
+        config_arg(leaf)
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _password(file: str | None) -> str:
+    if file == "-":
+        text = sys.stdin.readline().rstrip("\r\n")
+    elif file:
+        try:
+            lines = Path(file).read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise Refused(f"--password-file: cannot read {file}: {exc.strerror}") from None
+        text = lines[0] if lines else ""
+    else:
+        if not sys.stdin.isatty():
+            raise Refused("no terminal to ask for the password: give --password-file (or -)")
+        text = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != text:
+            raise Refused("the two passwords differ")
+    problem = password_problem(text)
+    if problem:
+        raise Refused(f"password: {problem}")
+    return text
+
+
+def _when(value: datetime | None) -> str:
+    return format_time(value) or "-"
+
+
+async def _run(args: argparse.Namespace, directory: Directory) -> None:
+    actor = _actor()
+    store = directory.store
+    if args.command == "users":
+        if args.action == "add":
+            password = _password(args.password_file)
+            if await store.get_user(args.name) is not None:
+                raise Refused(f"user {args.name!r} exists already")
+            user = await directory.add_user(
+                args.name, args.role, password, actor, args.display_name
+            )
+            print(f"added {user.name} ({', '.join(user.grants)})")
+        elif args.action == "passwd":
+            password = _password(args.password_file)
+            await directory.set_password(args.name, password, actor)
+            print(f"password set for {args.name}; their sessions ended")
+        elif args.action == "list":
+            for u in await store.list_users():
+                state = "disabled" if u.disabled else "enabled"
+                totp = "totp" if u.totp_enrolled else "no-totp"
+                print(f"{u.name}\t{','.join(u.grants)}\t{state}\t{totp}\t{u.display_name}")
+        else:
+            changes = {
+                "disable": {"disabled": True},
+                "enable": {"disabled": False},
+                "reset-totp": {"reset_totp": True},
+            }[args.action]
+            await directory.update(args.name, actor, **changes)  # type: ignore[arg-type]
+            print(f"{args.action}: {args.name}")
+        return
+    if args.action == "add":
+        token, secret = await directory.add_token(args.name, args.role, actor)
+        print(f"token {token.id} ({token.name}: {', '.join(token.grants)}); secret (shown once):")
+        print(secret)
+    elif args.action == "list":
+        for t in await store.list_tokens():
+            state = f"revoked {_when(t.revoked_at)}" if t.revoked_at else "live"
+            used = _when(t.last_used_at)
+            print(f"{t.id}\t{t.name}\t{','.join(t.grants)}\t{state}\tlast used {used}")
+    else:
+        try:
+            await directory.revoke_token(args.id, actor)
+        except LookupError:
+            raise Refused(f"no token {args.id!r}") from None
+        print(f"revoked {args.id}")
+
+
+async def _with_store(store: Store, work: Callable[[], Awaitable[T]]) -> T:
+    await store.open()
+    try:
+        return await work()
+    finally:
+        await store.close()
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run a ``users``/``tokens`` command; print problems to stderr; the exit code."""
+    try:
+        loaded = load_config(args.config)
+        store = make_store(loaded.store_url())
+        directory = Directory(store, lambda: datetime.now(UTC))
+        asyncio.run(_with_store(store, lambda: _run(args, directory)))
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    except (Refused, BadInput, Conflict, StoreUnavailable) as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 1
+    except LookupError as exc:
+        print(f"refused: no user {exc.args[0]!r}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,213 @@
+"""The NOC console: server-rendered page shells (Jinja2) and the bundled static assets.
+
+Contract:
+- :func:`setup` registers every page route and ``/static/`` on an app; ``make_app`` calls it once.
+- :func:`render` renders a template under ``bridge/web/templates/`` (autoescape on) with what
+  every page needs: the signed-in principal (or None), the session's CSRF token for
+  ``<meta name="csrf-token">``, the regulators' time zones and the rule sets not verified against
+  the regulation in force (a banner on every page). Other modules' pages (login) use it too.
+- Pages are shells: their data comes from the JSON API (``/api/v1/…``), fetched by small vanilla
+  JavaScript modules under ``bridge/web/static/`` and refreshed on the ``/api/v1/events`` stream.
+  A page never grants anything: buttons a role does not allow are disabled for clarity, and the
+  API refuses anyway.
+- Every page answer carries a strict Content-Security-Policy: scripts only from this origin, no
+  inline script, no third-party host (the console runs on closed networks), and the notice
+  preview's HTML lives in a sandboxed ``iframe srcdoc`` that can run nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import markupsafe
+import orjson
+from aiohttp import web
+
+from bridge.config import LoadedConfig
+from bridge.core.access import is_user_admin
+from bridge.service import BridgeService
+from bridge.web import live
+from bridge.web.auth import ROLE_RANK, Principal
+
+STATIC_DIR = Path(__file__).parent / "static"
+JINJA = web.AppKey("console_jinja", jinja2.Environment)
+LOADED = web.AppKey("console_config", LoadedConfig)
+
+#: Local time of each jurisdiction's regulator; deadlines are shown in it.
+TIME_ZONES = {"SE": "Europe/Stockholm", "NO": "Europe/Oslo"}
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; frame-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+_ROLES = (*ROLE_RANK, "auditor")
+_TRACKS = ("outage", "privacy")
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("bridge.web", "templates"),
+        autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["json"] = script_json
+    env.globals["is_user_admin"] = is_user_admin
+    return env
+
+
+def script_json(value: Any) -> markupsafe.Markup:
+    """JSON safe inside ``<script type="application/json">``: no ``<``, ``>`` or ``&`` that
+    could close the element or start markup."""
+    text = orjson.dumps(value).decode()
+    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+        text = text.replace(char, escaped)
+    return markupsafe.Markup(text)
+
+
+def _abilities(principal: Principal) -> dict[str, dict[str, bool]]:
+    """role → track → allowed, for the page's JavaScript (display only; the API decides)."""
+    return {role: {t: principal.can(role, t) for t in _TRACKS} for role in _ROLES}
+
+
+def unverified_rule_sets(loaded: LoadedConfig) -> list[dict[str, str]]:
+    """Enabled rule sets not verified against the regulation in force (shown on every page)."""
+    return [
+        {"id": rs.id, "regulator": rs.regulator, "source": rs.source}
+        for rs in loaded.enabled_rule_sets()
+        if not rs.verified
+    ]
+
+
+def regulator_zones(loaded: LoadedConfig) -> dict[str, str]:
+    """regulator → IANA time zone of its jurisdiction (Europe/Stockholm for PTS …)."""
+    return {
+        rs.regulator: TIME_ZONES.get(rs.jurisdiction, "UTC") for rs in loaded.enabled_rule_sets()
+    }
+
+
+async def render(
+    request: web.Request, template: str, *, status: int = 200, **ctx: Any
+) -> web.Response:
+    """The page ``template`` with the common context; see the module contract."""
+    loaded = request.app[LOADED]
+    from bridge.web import session  # late: the login pages render through this module
+
+    principal: Principal | None = ctx.pop("principal", None)
+    if principal is None:
+        principal = await session.session_principal(request)
+    csrf = session.csrf_token(request) or None
+    page = {
+        "user": None
+        if principal is None
+        else {"name": principal.name, "grants": list(principal.grants)},
+        "can": _abilities(principal) if principal is not None else {},
+        "zones": regulator_zones(loaded),
+        "jurisdiction_zones": TIME_ZONES,
+        **ctx.pop("page", {}),
+    }
+    html = (
+        request.app[JINJA]
+        .get_template(template)
+        .render(
+            principal=principal,
+            csrf_token=csrf,
+            unverified=unverified_rule_sets(loaded),
+            operator=loaded.config.operator.name,
+            page=page,
+            path=request.path,
+            static=lambda name: str(request.app.router["static"].url_for(filename=name)),
+            **ctx,
+        )
+    )
+    return web.Response(
+        text=html,
+        status=status,
+        content_type="text/html",
+        headers={
+            "Content-Security-Policy": CSP,
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "same-origin",
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+async def _user(request: web.Request) -> Principal:
+    from bridge.web import session
+
+    return await session.require_page_user(request)
+
+
+# ---- pages --------------------------------------------------------------------------------
+
+
+async def board(request: web.Request) -> web.Response:
+    return await render(request, "board.html", principal=await _user(request), title="Board")
+
+
+async def incident(request: web.Request) -> web.Response:
+    principal = await _user(request)
+    incident_id = request.match_info["id"]
+    return await render(
+        request,
+        "incident.html",
+        principal=principal,
+        title=f"Incident {incident_id}",
+        page={"incident": incident_id},
+    )
+
+
+async def draft(request: web.Request) -> web.Response:
+    principal = await _user(request)
+    draft_id = request.match_info["id"]
+    return await render(
+        request,
+        "draft.html",
+        principal=principal,
+        title=f"Draft {draft_id}",
+        page={"draft": draft_id},
+    )
+
+
+async def sent(request: web.Request) -> web.Response:
+    return await render(request, "sent.html", principal=await _user(request), title="Sent")
+
+
+async def _forbidden(request: web.Request, principal: Principal, reason: str) -> web.Response:
+    return await render(
+        request, "forbidden.html", status=403, principal=principal, title="Forbidden", reason=reason
+    )
+
+
+async def audit(request: web.Request) -> web.Response:
+    principal = await _user(request)
+    if not (principal.can("admin") or principal.can("auditor")):
+        return await _forbidden(request, principal, "The audit log needs the admin or auditor role")
+    return await render(request, "audit.html", principal=principal, title="Audit log")
+
+
+async def users(request: web.Request) -> web.Response:
+    principal = await _user(request)
+    if not is_user_admin(principal.grants):
+        return await _forbidden(request, principal, "Managing people needs the admin role.")
+    return await render(request, "users.html", principal=principal, title="Users")
+
+
+def setup(app: web.Application, loaded: LoadedConfig, service: BridgeService) -> None:
+    """Register the console's pages, static assets and live feed (see bridge.web.live)."""
+    live.setup(app, service)
+    app[JINJA] = _environment()
+    app[LOADED] = loaded
+    app.router.add_get("/", board)
+    app.router.add_get("/incidents/{id}", incident)
+    app.router.add_get("/drafts/{id}", draft)
+    app.router.add_get("/sent", sent)
+    app.router.add_get("/audit", audit)
+    app.router.add_get("/users", users)
+    app.router.add_static("/static/", STATIC_DIR, name="static", append_version=True)

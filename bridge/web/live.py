@@ -1,0 +1,187 @@
+"""Live updates for the console: a Server-Sent Events stream of "something changed" events.
+
+Contract:
+- One :class:`LiveFeed` per app compares a cheap snapshot of the service's state (a digest per
+  open incident and per draft) every ``interval`` seconds, and at once after any successful
+  state-changing API request (the :func:`poke_middleware`: webhook, edit, approve…). When
+  digests differ it publishes ``{"seq": n, "incidents": [ids], "drafts": [ids]}`` to every
+  subscriber; ``seq`` grows by one per published change. Pages refetch what they show.
+- The periodic comparison is what makes a change visible that no request on this process made
+  (the timer's verdicts, the outbox, and later another replica's writes once the state read
+  here comes from the shared store); the pokes only make the common case immediate.
+- :meth:`LiveFeed.stream` answers ``text/event-stream``: a ``retry`` hint, then ``changed``
+  events, with a comment line every ``heartbeat`` seconds so proxies keep the stream open.
+  Authentication is the caller's job (the route checks the viewer role first).
+- :meth:`LiveFeed.close` (aiohttp ``on_shutdown``) ends every open stream so the server stops
+  promptly; the poller stops with the app's cleanup.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from bridge.errors import StoreUnavailable
+from bridge.service import BridgeService
+
+log = logging.getLogger("bridge.web.live")
+
+Snapshot = dict[str, str]  # "incident:<id>" / "draft:<id>" → digest
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _digest(value: Any) -> str:
+    return hashlib.blake2b(orjson.dumps(value, default=str), digest_size=12).hexdigest()
+
+
+async def service_snapshot(service: BridgeService) -> Snapshot:
+    """Digests of what the console shows: open incidents (summary, obligations) and drafts."""
+    await service.settle_notices()
+    out: Snapshot = {}
+    for summary in service.list_incidents("open"):
+        incident = service.engine.incidents.get(summary["id"])
+        owed = (
+            [] if incident is None else [(o.kind, o.due_at, o.state) for o in incident.obligations]
+        )
+        out[f"incident:{summary['id']}"] = _digest([summary, owed])
+    for draft in service.desk.select():
+        out[f"draft:{draft.id}"] = _digest(
+            [draft.state, draft.revision, draft.latest.number, draft.updated_at, draft.flag]
+        )
+    return out
+
+
+def changes(old: Snapshot, new: Snapshot) -> tuple[list[str], list[str]]:
+    """(incident ids, draft ids) whose digest appeared, changed or disappeared."""
+    keys = {k for k in old.keys() | new.keys() if old.get(k) != new.get(k)}
+    incidents = sorted(k.partition(":")[2] for k in keys if k.startswith("incident:"))
+    drafts = sorted(k.partition(":")[2] for k in keys if k.startswith("draft:"))
+    return incidents, drafts
+
+
+class LiveFeed:
+    """See the module contract."""
+
+    def __init__(
+        self,
+        snapshot: Callable[[], Awaitable[Snapshot]],
+        interval: float = 2.0,
+        heartbeat: float = 15.0,
+    ) -> None:
+        self._snapshot = snapshot
+        self.interval = interval
+        self.heartbeat = heartbeat
+        self.seq = 0
+        self._last: Snapshot | None = None
+        self._subscribers: set[asyncio.Queue[dict[str, Any] | None]] = set()
+        self._wake = asyncio.Event()
+        self._closed = False
+
+    def poke(self) -> None:
+        """Compare now rather than at the next interval."""
+        self._wake.set()
+
+    async def check(self) -> dict[str, Any] | None:
+        """Compare once; publish and return the event when something changed."""
+        try:
+            current = await self._snapshot()
+        except StoreUnavailable as exc:
+            log.info("live feed: state unavailable (%s); trying again", exc)
+            return None
+        previous, self._last = self._last, current
+        if previous is None:
+            return None
+        incidents, drafts = changes(previous, current)
+        if not incidents and not drafts:
+            return None
+        self.seq += 1
+        event = {"seq": self.seq, "incidents": incidents, "drafts": drafts}
+        for queue in self._subscribers:
+            queue.put_nowait(event)
+        return event
+
+    async def run(self) -> None:
+        """Poll until cancelled."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.interval)
+            self._wake.clear()
+            try:
+                await self.check()
+            except Exception:  # the feed must outlive any one bad snapshot
+                log.exception("live feed: snapshot failed")
+
+    async def close(self, app: web.Application | None = None) -> None:
+        """End every open stream (on_shutdown)."""
+        self._closed = True
+        for queue in self._subscribers:
+            queue.put_nowait(None)
+
+    async def stream(self, request: web.Request) -> web.StreamResponse:
+        """The text/event-stream answer for one subscriber."""
+        response = web.StreamResponse(
+            headers={
+                "Content-Type": "text/event-stream",
+                "Cache-Control": "no-store",
+                "X-Accel-Buffering": "no",  # nginx: do not buffer the stream
+            }
+        )
+        await response.prepare(request)
+        queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        self._subscribers.add(queue)
+        try:
+            await response.write(f"retry: 3000\n: seq {self.seq}\n\n".encode())
+            while not self._closed:
+                try:
+                    event = await asyncio.wait_for(queue.get(), self.heartbeat)
+                except TimeoutError:
+                    await response.write(b": keep-alive\n\n")
+                    continue
+                if event is None:
+                    break
+                data = orjson.dumps(event).decode()
+                await response.write(
+                    f"id: {event['seq']}\nevent: changed\ndata: {data}\n\n".encode()
+                )
+        except ConnectionResetError:
+            pass  # the browser went away
+        finally:
+            self._subscribers.discard(queue)
+        return response
+
+
+FEED = web.AppKey("live_feed", LiveFeed)
+
+
+@web.middleware
+async def poke_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """After a successful state-changing API request, compare at once."""
+    response = await handler(request)
+    if request.method not in ("GET", "HEAD", "OPTIONS") and response.status < 400:
+        request.app[FEED].poke()
+    return response
+
+
+def setup(app: web.Application, service: BridgeService, interval: float = 2.0) -> LiveFeed:
+    """Create the app's feed; it polls while the app runs and closes streams on shutdown."""
+    feed = LiveFeed(lambda: service_snapshot(service), interval)
+    app[FEED] = feed
+    app.middlewares.append(poke_middleware)
+
+    async def poller(app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(feed.run(), name="live-feed")
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    app.cleanup_ctx.append(poller)
+    app.on_shutdown.append(feed.close)
+    return feed

@@ -1,0 +1,197 @@
+"""The sign-in pages: password, TOTP code, TOTP enrolment, sign-out.
+
+Contract (routes):
+- ``GET/POST /login`` — user name and password; the form carries the login CSRF token (cookie
+  ``bridge_login_csrf``, compared in constant time; 403 without it). A right password starts a
+  session (a new id every time) and goes on to ``/login/totp`` (TOTP enrolled),
+  ``/enrol/totp`` (roles need TOTP, none enrolled yet) or ``next``.
+- ``GET/POST /login/totp`` and ``/enrol/totp`` — need the session of the password step; the
+  code completes the session; enrolment shows the otpauth URI, its secret and a QR code (inline
+  SVG). Wrong codes count toward the account's lockout like wrong passwords.
+- ``POST /logout`` — ends the session (CSRF-checked by the middleware), back to ``/login``.
+- Failures answer 401 with the form again (429 while the client address is throttled); the
+  message never says whether the name exists. ``next`` is followed only when it is a local path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+from urllib.parse import quote
+
+from aiohttp import web
+
+from bridge.core.access import needs_second_factor, safe_next
+from bridge.web import session as s
+
+
+async def _render(
+    request: web.Request, template: str, status: int = 200, **ctx: Any
+) -> web.Response:
+    from bridge.web.console import render  # the console's page frame
+
+    return await render(request, f"auth/{template}", status=status, **ctx)
+
+
+def _next(request: web.Request, form: Any = None) -> str:
+    raw = form.get("next") if form is not None else None
+    return safe_next(raw if isinstance(raw, str) else request.query.get("next"))
+
+
+def _with_next(path: str, target: str) -> str:
+    return path if target == "/" else f"{path}?next={quote(target, safe='')}"
+
+
+def _address(request: web.Request) -> str:
+    return request.remote or ""
+
+
+def _field(form: Any, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+async def login_page(request: web.Request) -> web.Response:
+    target = _next(request)
+    cur = s.current(request)
+    if cur is not None and cur.complete:
+        raise web.HTTPSeeOther(target)
+    return await _login_again(request, "", 200, target)
+
+
+async def login_submit(request: web.Request) -> web.Response:
+    form = await request.post()
+    if not s.login_csrf_ok(request, _field(form, s.CSRF_FIELD)):
+        raise web.HTTPForbidden(
+            text="CSRF token missing or wrong on the sign-in form: reload the page and retry"
+        )
+    sess = s.sessions(request)
+    address = _address(request)
+    target = _next(request, form)
+    wait = sess.address_wait(address)
+    if wait is not None:
+        minutes = max(1, round(wait / 60))
+        return await _login_again(
+            request, f"Too many failed sign-ins from here: wait {minutes} min.", 429, target
+        )
+    result = await sess.directory.check_password(
+        _field(form, "username").strip().lower(), _field(form, "password"), address
+    )
+    if not result.ok or result.user is None:
+        sess.address_failed(address)
+        return await _login_again(request, result.message, 401, target)
+    user = result.user
+    old = s.current(request)
+    if old is not None:
+        await sess.store.delete_session(old.session.id_hash)
+    second_needed = needs_second_factor(user.grants) or user.totp_enrolled
+    session_id = await sess.start(user, address, second_factor=False)
+    s.begin_session(request, session_id)
+    if not second_needed:
+        await sess.directory.signed_in(user, address, second_factor=False)
+        raise web.HTTPSeeOther(target)
+    step = "/login/totp" if user.totp_enrolled else "/enrol/totp"
+    raise web.HTTPSeeOther(_with_next(step, target))
+
+
+async def _login_again(request: web.Request, error: str, status: int, target: str) -> web.Response:
+    return await _render(
+        request,
+        "login.html",
+        status=status,
+        title="Sign in",
+        login_csrf=s.csrf_token(request),
+        next=target,
+        error=error,
+    )
+
+
+def _pending(request: web.Request) -> s.Current:
+    """The session of the password step still owing its code, else redirect."""
+    cur = s.current(request)
+    target = _next(request)
+    if cur is None:
+        raise web.HTTPSeeOther(_with_next("/login", target))
+    if cur.complete and cur.session.second_factor_done:
+        raise web.HTTPSeeOther(target)
+    return cur
+
+
+async def totp_page(request: web.Request) -> web.Response:
+    cur = _pending(request)
+    if not cur.user.totp_enrolled:
+        raise web.HTTPSeeOther(_with_next("/enrol/totp", _next(request)))
+    return await _code_page(request, cur, "totp.html")
+
+
+async def enrol_page(request: web.Request) -> web.Response:
+    cur = _pending(request)
+    if cur.user.totp_enrolled:
+        raise web.HTTPSeeOther(_with_next("/login/totp", _next(request)))
+    return await _code_page(request, cur, "enrol.html")
+
+
+async def _code_page(
+    request: web.Request, cur: s.Current, template: str, error: str = "", status: int = 200
+) -> web.Response:
+    ctx: dict[str, Any] = {}
+    if template == "enrol.html":
+        secret, uri = await s.sessions(request).directory.enrolment(cur.user.name)
+        ctx = {"secret": secret, "uri": uri, "qr": s.qr_svg(uri)}
+    return await _render(
+        request,
+        template,
+        status=status,
+        title="Second factor",
+        session_csrf=cur.session.csrf_token,
+        next=_next(request),
+        error=error,
+        **ctx,
+    )
+
+
+async def code_submit(request: web.Request) -> web.Response:
+    """POST /login/totp and /enrol/totp: the code completes the session."""
+    cur = _pending(request)
+    template = "enrol.html" if request.path == "/enrol/totp" else "totp.html"
+    form = await request.post()
+    target = _next(request, form)
+    sess = s.sessions(request)
+    address = _address(request)
+    if sess.address_wait(address) is not None:
+        return await _code_page(request, cur, template, "Too many failed attempts from here.", 429)
+    result = await sess.directory.check_totp(cur.user.name, _field(form, "code"), address)
+    if not result.ok or result.user is None:
+        sess.address_failed(address)
+        if result.locked_until is not None:
+            await sess.store.delete_session(cur.session.id_hash)
+            s.end_session(request)
+            return await _login_again(request, result.message, 401, target)
+        return await _code_page(request, cur, template, "That code is not right.", 401)
+    await sess.store.put_session(
+        replace(cur.session, second_factor_done=True, last_seen=sess.now())
+    )
+    await sess.directory.signed_in(result.user, address, second_factor=True)
+    raise web.HTTPSeeOther(target)
+
+
+async def logout(request: web.Request) -> web.Response:
+    cur = s.current(request)
+    if cur is not None:
+        sess = s.sessions(request)
+        await sess.store.delete_session(cur.session.id_hash)
+        await sess.audit(
+            cur.user.name, "logout", f"user:{cur.user.name}", address=_address(request)
+        )
+    s.end_session(request)
+    raise web.HTTPSeeOther("/login")
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/login", login_page)
+    app.router.add_post("/login", login_submit)
+    app.router.add_get("/login/totp", totp_page)
+    app.router.add_post("/login/totp", code_submit)
+    app.router.add_get("/enrol/totp", enrol_page)
+    app.router.add_post("/enrol/totp", code_submit)
+    app.router.add_post("/logout", logout)

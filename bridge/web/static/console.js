@@ -1,0 +1,263 @@
+// Shared helpers of the console pages: JSON API calls with the session's CSRF token, element
+// building without innerHTML (text is never parsed as markup), local-time deadlines, and the
+// live-update stream (/api/v1/events) that tells a page to refetch.
+
+export const page = JSON.parse(document.getElementById("page-data").textContent);
+
+function csrfToken() {
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  return meta ? meta.content : "";
+}
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super((body && (body.detail || body.error)) || `HTTP ${status}`);
+    this.status = status;
+    this.body = body;
+  }
+}
+
+// fetch the JSON API with the session cookie; state-changing calls carry X-CSRF-Token.
+export async function api(path, { method = "GET", body } = {}) {
+  const headers = { Accept: "application/json" };
+  if (method !== "GET") headers["X-CSRF-Token"] = csrfToken();
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(path, {
+    method,
+    headers,
+    credentials: "same-origin",
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (response.status === 401) {
+    window.location.assign(`/login?next=${encodeURIComponent(location.pathname)}`);
+    throw new ApiError(401, { detail: "signed out" });
+  }
+  const type = response.headers.get("Content-Type") || "";
+  const data = type.includes("json") ? await response.json() : null;
+  if (!response.ok) throw new ApiError(response.status, data);
+  return data;
+}
+
+// el("a", {href: "/x", class: "y"}, "text", child) – attributes and text only, no markup parsing.
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === "class") node.className = value;
+    else if (key === "dataset") Object.assign(node.dataset, value);
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else if (value === true) node.setAttribute(key, "");
+    else node.setAttribute(key, String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+// Replace node's children, skipping null/false (replaceChildren would print them as text).
+export function fill(node, ...children) {
+  node.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+  return node;
+}
+
+export function can(role, track = "outage") {
+  return Boolean(page.can && page.can[role] && page.can[role][track]);
+}
+
+export function zoneOf(regulator) {
+  return (page.zones && page.zones[regulator]) || "UTC";
+}
+
+// "Mon 23 Nov, 14:05 CET" in the regulator's zone (Europe/Stockholm, Europe/Oslo).
+export function localTime(iso, zone) {
+  if (!iso) return "—";
+  return new Intl.DateTimeFormat("en-GB", {
+    timeZone: zone,
+    weekday: "short",
+    day: "numeric",
+    month: "short",
+    hour: "2-digit",
+    minute: "2-digit",
+    timeZoneName: "short",
+  }).format(new Date(iso));
+}
+
+export function span(ms) {
+  const s = Math.floor(Math.abs(ms) / 1000);
+  const d = Math.floor(s / 86400);
+  const h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  const two = (n) => String(n).padStart(2, "0");
+  return d > 0 ? `${d}d ${h}h ${two(m)}m` : `${h}:${two(m)}:${two(sec)}`;
+}
+
+// A live countdown element to `iso`: "in 1:02:03", red "overdue by 0:05:00" once past.
+export function countdown(iso, done = false) {
+  const node = el("span", { class: "countdown", dataset: { due: iso || "", done: done ? "1" : "" } });
+  tickOne(node);
+  return node;
+}
+
+function tickOne(node) {
+  const due = node.dataset.due;
+  if (!due) { node.textContent = "no deadline"; return; }
+  if (node.dataset.done) { node.textContent = "done"; node.classList.remove("overdue"); return; }
+  const left = new Date(due).getTime() - Date.now();
+  node.textContent = left >= 0 ? `in ${span(left)}` : `overdue by ${span(left)}`;
+  node.classList.toggle("overdue", left < 0);
+}
+
+setInterval(() => document.querySelectorAll(".countdown").forEach(tickOne), 1000);
+
+export function number(n) {
+  return new Intl.NumberFormat("en-GB").format(n || 0);
+}
+
+export function showError(container, error) {
+  fill(container, el("div", { class: "error", role: "alert" }, String(error.message || error)));
+}
+
+// Subscribe to the live stream; `refresh(change)` runs on every "changed" event (and once on
+// (re)connect, since changes may have been missed meanwhile). Falls back to polling when the
+// stream is unavailable.
+export function live(refresh) {
+  const badge = document.getElementById("live");
+  const set = (state, text) => { if (badge) { badge.hidden = false; badge.dataset.state = state; badge.textContent = text; } };
+  let busy = false;
+  let again = false;
+  const run = async (change) => {
+    if (busy) { again = true; return; }
+    busy = true;
+    try { await refresh(change); } catch (e) { console.error(e); }
+    busy = false;
+    if (again) { again = false; run(null); }
+  };
+  if (!window.EventSource) {
+    set("live", "polling");
+    setInterval(() => run(null), 5000);
+    return;
+  }
+  const source = new EventSource("/api/v1/events", { withCredentials: true });
+  source.addEventListener("open", () => { set("live", "live"); run(null); });
+  source.addEventListener("changed", (event) => run(JSON.parse(event.data)));
+  source.addEventListener("error", () => set("down", "reconnecting…"));
+  window.addEventListener("pagehide", () => source.close());
+}
+
+export function zoneOfJurisdiction(jurisdictions) {
+  const first = (jurisdictions || [])[0];
+  return (page.jurisdiction_zones && page.jurisdiction_zones[first]) || "UTC";
+}
+
+export const REGULATOR_NAMES = { pts: "PTS (SE)", nkom: "Nkom (NO)", enisa: "ENISA (reference)" };
+export function regulatorName(id) {
+  return REGULATOR_NAMES[id] || id;
+}
+
+// The obligations still owing something: not sent, not rejected.
+export function obligationDone(o) {
+  return o.state === "sent" || o.state === "rejected";
+}
+
+// One verdict per regulator: the pill, then the criteria that decided it with their reasons.
+export function verdict(a, { all = false } = {}) {
+  // all: every criterion; else the met ones, or (not reportable) the one nearest to being met
+  const nearest = [...a.criteria].sort((x, y) => (x.forecast_at ? 0 : 1) - (y.forecast_at ? 0 : 1));
+  const shown = all ? a.criteria : a.reportable ? a.criteria.filter((c) => c.met) : nearest.slice(0, 1);
+  const items = shown.map((c) =>
+    el("li", { class: c.met ? "met" : "" }, c.met ? "met: " : "not met: ", c.reason),
+  );
+  return el(
+    "div",
+    { class: "verdict", dataset: { regulator: a.regulator } },
+    el("strong", {}, regulatorName(a.regulator), " "),
+    a.reportable
+      ? el("span", { class: "pill yes" }, "REPORTABLE")
+      : el("span", { class: "pill no" }, "not reportable"),
+    a.verified ? null : el("span", { class: "why" }, `rule set ${a.rule_set} unverified`),
+    !a.reportable && a.forecast_at
+      ? el("span", { class: "why" }, "would become reportable ", countdown(a.forecast_at))
+      : null,
+    el("ul", {}, items),
+  );
+}
+
+// The obligations table: regulator, report, state, due (local time), countdown, draft link.
+export function obligationsTable(obligations, drafts) {
+  if (!obligations.length) return el("p", { class: "empty" }, "No report owed.");
+  const draftFor = (o) =>
+    (drafts || []).filter((d) => d.kind === o.kind && d.regulator === o.regulator).pop();
+  return el(
+    "table",
+    { class: "obligations" },
+    el("thead", {}, el("tr", {}, ["Regulator", "Report", "State", "Due (local)", "Time left", "Draft"].map((h) => el("th", {}, h)))),
+    el(
+      "tbody",
+      {},
+      obligations.map((o) => {
+        const d = draftFor(o);
+        const zone = zoneOf(o.regulator);
+        return el(
+          "tr",
+          { dataset: { kind: o.kind }, class: o.state === "overdue" ? "overdue" : "" },
+          el("td", {}, regulatorName(o.regulator)),
+          el("td", {}, o.kind),
+          el("td", {}, el("span", { class: "pill state" }, o.state)),
+          el("td", {}, o.due_at ? localTime(o.due_at, zone) : o.waiting_for ? `waiting for ${o.waiting_for}` : "—"),
+          el("td", {}, o.due_at ? countdown(o.due_at, obligationDone(o)) : ""),
+          el("td", {}, d ? el("a", { href: `/drafts/${encodeURIComponent(d.id)}` }, `${d.state} v${d.version}`) : "—"),
+        );
+      }),
+    ),
+  );
+}
+
+export function affectedTable(impact) {
+  const rows = impact.current_by_service_region || [];
+  if (!rows.length) return el("p", { class: "empty" }, "No connections affected now.");
+  const names = impact.region_names || {};
+  return el(
+    "table",
+    { class: "affected" },
+    el("thead", {}, el("tr", {}, el("th", {}, "Service"), el("th", {}, "Region"), el("th", { class: "num" }, "Connections"))),
+    el(
+      "tbody",
+      {},
+      rows.map((r) =>
+        el("tr", {}, el("td", {}, r.service), el("td", {}, names[r.region] ? `${names[r.region]} (${r.region})` : r.region), el("td", { class: "num" }, number(r.connections))),
+      ),
+    ),
+  );
+}
+
+// Warnings about the data (stale, unmapped, truncated); "rule set not verified" is left to the
+// banner on every page and the tag beside each verdict.
+export function warningsList(warnings) {
+  warnings = (warnings || []).filter((w) => !/^rule set .* is not verified/.test(w));
+  if (!warnings.length) return null;
+  return el("ul", { class: "warnings", role: "status" }, warnings.map((w) => el("li", {}, "⚠ ", w)));
+}
+
+// A modal yes/no question (a <dialog>, not window.confirm): resolves true on the yes button.
+export function confirmDialog(question, yes = "Yes", detail = "") {
+  return new Promise((resolve) => {
+    const dialog = el(
+      "dialog",
+      { class: "confirm", id: "confirm-dialog" },
+      el("h2", {}, question),
+      detail ? el("p", {}, detail) : null,
+      el(
+        "div",
+        { class: "actions" },
+        el("button", { type: "button", id: "confirm-yes", class: "danger", onclick: () => { resolve(true); dialog.close(); } }, yes),
+        el("button", { type: "button", id: "confirm-no", class: "quiet", onclick: () => { resolve(false); dialog.close(); } }, "Cancel"),
+      ),
+    );
+    dialog.addEventListener("close", () => { dialog.remove(); resolve(false); });
+    document.body.append(dialog);
+    dialog.showModal();
+  });
+}

@@ -1,0 +1,236 @@
+// Draft editor: fields (editor role), the preview exactly as the regulator receives it, the
+// versions and their diff, approve (with a confirmation naming regulator, recipient and
+// version) or reject (with a reason), and settling a message in doubt. Buttons the person's
+// roles or the draft's state do not allow are disabled with the reason; the API decides anyway.
+import { fill, api, ApiError, can, confirmDialog, el, live, localTime, page, regulatorName, showError, zoneOf } from "./console.js";
+
+const root = document.getElementById("draft");
+const id = page.draft;
+const EDITABLE = ["draft", "approved", "held", "rejected", "failed"];
+const APPROVABLE = ["draft", "held"];
+const REJECTABLE = ["draft", "approved", "held", "failed"];
+
+let draft = null; // the detail last fetched
+let dirty = false; // fields edited and not saved
+let message = null; // {kind: "notice"|"error", text}
+
+function say(kind, text) {
+  message = { kind, text };
+  const box = document.getElementById("message");
+  if (box) fill(box, el("div", { class: kind, role: kind === "error" ? "alert" : "status" }, text));
+}
+
+function button(label, { id: bid, allowed, why, onclick, cls }) {
+  return el(
+    "span",
+    {},
+    el("button", { type: "button", id: bid, class: cls, disabled: !allowed, onclick }, label),
+    allowed ? null : el("span", { class: "why", id: `${bid}-why` }, why),
+  );
+}
+
+function fieldsForm(d) {
+  const mayEdit = can("editor", d.track);
+  const editable = mayEdit && EDITABLE.includes(d.state);
+  const why = !mayEdit ? `your roles do not include editor on the ${d.track} track` : `a ${d.state} draft cannot be edited`;
+  const form = el(
+    "form",
+    { id: "fields", onsubmit: (e) => { e.preventDefault(); save(); } },
+    d.latest.fields.map((f) =>
+      el(
+        "div",
+        { class: `field${f.to_complete ? " to-complete" : ""}` },
+        el("label", { for: `field-${f.key}` }, f.label, f.to_complete ? el("span", { class: "tag" }, "to complete") : null, f.edited ? el("span", { class: "why" }, "edited") : null),
+        el("textarea", { id: `field-${f.key}`, name: f.key, rows: Math.min(8, Math.max(2, Math.ceil((f.value || "").length / 70))), disabled: !editable, oninput: () => { dirty = true; } }, f.value),
+      ),
+    ),
+    el("div", { class: "actions" }, button(`Save as version ${d.latest.number + 1}`, { id: "save", allowed: editable, why, cls: "" })),
+  );
+  return form;
+}
+
+function preview(d) {
+  const v = d.latest;
+  const attachment = d.regulator === "pts"
+    ? el("a", { href: `/api/v1/drafts/${encodeURIComponent(d.id)}/attachment`, id: "attachment" }, "report (DOCX)")
+    : el("span", { class: "why" }, "none");
+  return el(
+    "section",
+    { class: "preview", id: "preview" },
+    el("h2", {}, `Preview of version ${v.number}: what ${regulatorName(d.regulator)} receives`),
+    el("dl", {}, el("dt", {}, "To"), el("dd", { id: "preview-to" }, v.recipient || "— no recipient configured —"), el("dt", {}, "Subject"), el("dd", { id: "preview-subject" }, v.subject), el("dt", {}, "Attachment"), el("dd", {}, attachment)),
+    el("h3", {}, "Text part"),
+    el("pre", { id: "preview-text" }, v.text),
+    el("h3", {}, "HTML part"),
+    // srcdoc + an empty sandbox: the notice's HTML is shown, nothing in it can run or navigate
+    el("iframe", { id: "preview-html", sandbox: "", srcdoc: v.html, title: "HTML part of the notice" }),
+  );
+}
+
+function actions(d) {
+  const approver = can("approver", d.track);
+  const role = `your roles do not include approver on the ${d.track} track`;
+  const parts = [
+    button(`Approve version ${d.latest.number}…`, { id: "approve", allowed: approver && APPROVABLE.includes(d.state), why: approver ? `a ${d.state} draft cannot be approved` : role, onclick: confirmApprove }),
+    button("Reject…", { id: "reject", cls: "quiet", allowed: approver && REJECTABLE.includes(d.state), why: approver ? `a ${d.state} draft cannot be rejected` : role, onclick: confirmReject }),
+  ];
+  if (d.state === "in_doubt") {
+    parts.push(
+      el("span", { class: "error" }, "The relay's answer was lost: the regulator may or may not have this message."),
+      button("Resend (same Message-ID)", { id: "resend", allowed: approver, why: role, onclick: () => resolve("resend") }),
+      button("Mark as sent", { id: "mark-sent", cls: "quiet", allowed: approver, why: role, onclick: () => resolve("mark_sent") }),
+    );
+  }
+  return el("div", { class: "actions", id: "actions" }, parts);
+}
+
+function versions(d) {
+  const options = () => d.versions.map((v) => el("option", { value: v.number }, `v${v.number}`));
+  const from = el("select", { id: "diff-from" }, options());
+  const to = el("select", { id: "diff-to" }, options());
+  from.value = String(Math.max(1, d.latest.number - 1));
+  to.value = String(d.latest.number);
+  const out = el("div", { id: "diff", class: "diff" });
+  const show = async () => {
+    try {
+      const diff = await api(`/api/v1/drafts/${encodeURIComponent(d.id)}/diff?from=${from.value}&to=${to.value}`);
+      fill(out, 
+        diff.fields.length
+          ? el("table", {}, el("thead", {}, el("tr", {}, el("th", {}, "Field"), el("th", {}, `v${diff.from}`), el("th", {}, `v${diff.to}`))),
+              el("tbody", {}, diff.fields.map((f) => el("tr", {}, el("td", {}, f.label), el("td", {}, el("del", {}, f.old)), el("td", {}, el("ins", {}, f.new))))))
+          : el("p", { class: "empty" }, "No field differs."),
+        diff.text ? el("pre", {}, diff.text.split("\n").map((line) => el(line.startsWith("+") ? "ins" : line.startsWith("-") ? "del" : "span", {}, line, "\n"))) : null,
+      );
+    } catch (e) { showError(out, e); }
+  };
+  return el(
+    "section",
+    { id: "versions" },
+    el("h2", {}, "Versions"),
+    el("table", {}, el("thead", {}, el("tr", {}, ["Version", "When", "By", "Why"].map((h) => el("th", {}, h)))),
+      el("tbody", {}, d.versions.map((v) => el("tr", {}, el("td", {}, `v${v.number}`), el("td", {}, localTime(v.created_at, zoneOf(d.regulator))), el("td", {}, v.author), el("td", {}, v.reason || ""))))),
+    d.versions.length > 1
+      ? el("div", { class: "actions" }, el("label", { for: "diff-from" }, "Compare"), from, el("label", { for: "diff-to" }, "with"), to, el("button", { type: "button", id: "show-diff", class: "quiet", onclick: show }, "Show diff"))
+      : null,
+    out,
+  );
+}
+
+function delivery(d) {
+  const zone = zoneOf(d.regulator);
+  return el(
+    "section",
+    { id: "delivery" },
+    el("h2", {}, "Delivery"),
+    d.approved ? el("p", {}, `Approved: version ${d.approved.version} by ${d.approved.by}, ${localTime(d.approved.at, zone)}.`) : null,
+    d.sent_at ? el("p", {}, `Sent ${localTime(d.sent_at, zone)}, Message-ID `, el("code", {}, d.message_id || "")) : null,
+    d.delivery.next_attempt_at && d.state === "approved" ? el("p", {}, `Next attempt ${localTime(d.delivery.next_attempt_at, zone)}.`) : null,
+    d.delivery.attempts.length
+      ? el("ul", {}, d.delivery.attempts.map((a) => el("li", {}, `${localTime(a.at, zone)}: ${a.outcome} ${a.detail || ""}`)))
+      : el("p", { class: "empty" }, "No delivery attempt yet."),
+  );
+}
+
+function render(d) {
+  const keepForm = dirty && draft && document.getElementById("fields");
+  const moved = keepForm && draft.latest.number !== d.latest.number;
+  const form = keepForm ? document.getElementById("fields") : fieldsForm(d);
+  draft = d;
+  fill(root, 
+    el("h1", {}, `${regulatorName(d.regulator)} · ${d.kind}${d.round > 1 ? ` round ${d.round}` : ""}`),
+    el(
+      "p",
+      { class: "meta" },
+      el("span", { class: "pill state", id: "draft-state" }, d.state), " ",
+      `version ${d.latest.number} · incident `,
+      el("a", { href: `/incidents/${encodeURIComponent(d.incident)}` }, d.incident),
+      d.flag ? el("span", { class: "why" }, d.flag) : null,
+    ),
+    el("div", { id: "message" }, message ? el("div", { class: message.kind }, message.text) : null),
+    d.to_complete.length ? el("div", { class: "error" }, `Still to complete: ${d.to_complete.join(", ")}`) : null,
+    moved ? el("div", { class: "error" }, `This draft changed meanwhile (now version ${d.latest.number}); saving your edits will be refused until you reload.`) : null,
+    el("div", { class: "editor" }, el("section", {}, el("h2", {}, "Fields"), form), preview(d)),
+    actions(d),
+    versions(d),
+    delivery(d),
+  );
+  const save = document.getElementById("save");
+  if (save) save.type = "submit";
+  root.dataset.loaded = "1";
+  root.dataset.version = String(d.latest.number);
+  root.dataset.state = d.state;
+}
+
+async function act(promise, done) {
+  try {
+    const d = await promise;
+    dirty = false;
+    say("notice", done(d));
+    render(d);
+  } catch (e) {
+    say("error", e instanceof ApiError ? `Refused (${e.status}): ${e.message}` : String(e));
+    if (e.status === 409) { dirty = false; await refresh(null); }
+  }
+}
+
+function save() {
+  const changed = {};
+  for (const f of draft.latest.fields) {
+    const value = document.getElementById(`field-${f.key}`).value;
+    if (value !== f.value) changed[f.key] = value;
+  }
+  if (!Object.keys(changed).length) { say("notice", "Nothing changed."); return; }
+  act(api(`/api/v1/drafts/${encodeURIComponent(id)}`, { method: "PATCH", body: { version: draft.latest.number, fields: changed } }), (d) => `Saved as version ${d.latest.number}.`);
+}
+
+function confirmApprove() {
+  if (dirty) { say("error", "Save your edits first: approval names a saved version."); return; }
+  const d = draft;
+  const dialog = document.getElementById("confirm-approve");
+  document.getElementById("confirm-regulator").textContent = regulatorName(d.regulator);
+  document.getElementById("confirm-recipient").textContent = d.latest.recipient || "— none —";
+  document.getElementById("confirm-version").textContent = `version ${d.latest.number}`;
+  document.getElementById("confirm-subject").textContent = d.latest.subject;
+  const incomplete = document.getElementById("confirm-incomplete");
+  incomplete.hidden = !d.to_complete.length;
+  incomplete.textContent = d.to_complete.length ? `Fields still to complete (${d.to_complete.join(", ")}) will be sent with their placeholder.` : "";
+  const yes = document.getElementById("confirm-approve-yes");
+  yes.onclick = () => {
+    dialog.close();
+    const comment = document.getElementById("approve-comment").value;
+    act(api(`/api/v1/drafts/${encodeURIComponent(id)}/approve`, { method: "POST", body: { version: d.latest.number, comment, incomplete_ok: d.to_complete.length > 0 } }),
+      (x) => `Approved version ${x.approved.version}; the outbox sends it to ${x.latest.recipient}.`);
+  };
+  document.getElementById("confirm-approve-no").onclick = () => dialog.close();
+  dialog.showModal();
+}
+
+function confirmReject() {
+  const dialog = document.getElementById("confirm-reject");
+  const reason = document.getElementById("reject-reason");
+  document.getElementById("confirm-reject-yes").onclick = () => {
+    if (!reason.value.trim()) { reason.setCustomValidity("A reason is required"); reason.reportValidity(); return; }
+    reason.setCustomValidity("");
+    dialog.close();
+    act(api(`/api/v1/drafts/${encodeURIComponent(id)}/reject`, { method: "POST", body: { reason: reason.value } }), () => "Rejected: no notice will be sent for this obligation.");
+  };
+  document.getElementById("confirm-reject-no").onclick = () => dialog.close();
+  dialog.showModal();
+}
+
+async function resolve(action) {
+  const what = action === "resend" ? "Resend this message with the same Message-ID?" : "Mark as sent (the regulator confirmed receipt)?";
+  if (!(await confirmDialog(what, action === "resend" ? "Resend" : "Mark as sent"))) return;
+  act(api(`/api/v1/drafts/${encodeURIComponent(id)}/resolve`, { method: "POST", body: { action, comment: "" } }), () => (action === "resend" ? "Queued again." : "Marked as sent."));
+}
+
+async function refresh(change) {
+  if (change && !change.drafts.includes(id)) return;
+  const d = await api(`/api/v1/drafts/${encodeURIComponent(id)}`);
+  const back = document.getElementById("back");
+  if (back) { back.href = `/incidents/${encodeURIComponent(d.incident)}`; back.textContent = `← Incident ${d.incident}`; }
+  render(d);
+}
+
+refresh(null).catch((e) => showError(root, e));
+live(refresh);

@@ -1,0 +1,50 @@
+// Sent archive: every notice handed to the regulator's mail server, newest first, and the ones
+// whose delivery needs a person (in doubt, failed).
+import { fill, api, el, live, localTime, regulatorName, showError, zoneOf } from "./console.js";
+
+const root = document.getElementById("sent");
+
+function table(drafts, when) {
+  if (!drafts.length) return el("p", { class: "empty" }, "None.");
+  return el(
+    "table",
+    {},
+    el("thead", {}, el("tr", {}, ["When (local)", "Regulator", "Report", "Incident", "Subject", "To", "Approved by", "Message-ID"].map((h) => el("th", {}, h)))),
+    el(
+      "tbody",
+      {},
+      drafts.map((d) =>
+        el(
+          "tr",
+          { dataset: { draft: d.id } },
+          el("td", {}, localTime(when(d), zoneOf(d.regulator))),
+          el("td", {}, regulatorName(d.regulator)),
+          el("td", {}, el("a", { href: `/drafts/${encodeURIComponent(d.id)}` }, `${d.kind} v${d.approved ? d.approved.version : d.version}`)),
+          el("td", {}, el("a", { href: `/incidents/${encodeURIComponent(d.incident)}` }, d.incident)),
+          el("td", {}, d.subject),
+          el("td", {}, d.recipient),
+          el("td", {}, d.approved ? d.approved.by : ""),
+          el("td", {}, el("code", {}, d.message_id || "")),
+        ),
+      ),
+    ),
+  );
+}
+
+async function refresh() {
+  const [{ drafts: sent }, { drafts: trouble }] = await Promise.all([
+    api("/api/v1/drafts?state=sent"),
+    api("/api/v1/drafts?state=in_doubt,failed,sending"),
+  ]);
+  sent.sort((a, b) => (b.sent_at || "").localeCompare(a.sent_at || ""));
+  fill(root, 
+    trouble.length ? el("h2", {}, "Needing a person") : null,
+    trouble.length ? table(trouble, (d) => d.updated_at) : null,
+    el("h2", {}, `Sent (${sent.length})`),
+    table(sent, (d) => d.sent_at),
+  );
+  root.dataset.loaded = "1";
+}
+
+refresh().catch((e) => showError(root, e));
+live(refresh);

@@ -1,0 +1,129 @@
+// Users (admin): people who sign in and API tokens, managed through /api/v1/users and
+// /api/v1/tokens. One-time passwords and token secrets are shown once, here, and never again.
+import { api, ApiError, confirmDialog, el, fill, page, showError } from "./console.js";
+
+const root = document.getElementById("users");
+const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+const fmt = (iso) => (iso ? new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: zone }).format(new Date(iso)) : "—");
+const me = page.user ? page.user.name : "";
+let message = null;
+
+function say(kind, ...text) {
+  message = el("div", { class: kind, role: kind === "error" ? "alert" : "status", id: "users-message" }, ...text);
+  const box = document.getElementById("users-message-box");
+  if (box) fill(box, message);
+}
+
+function locked(u) {
+  return u.locked_until && new Date(u.locked_until) > new Date();
+}
+
+function status(u) {
+  if (u.disabled) return "disabled";
+  if (locked(u)) return `locked until ${fmt(u.locked_until)}`;
+  return "active";
+}
+
+function roles(text) {
+  return text.split(/[\s,]+/).map((r) => r.trim()).filter(Boolean);
+}
+
+async function act(question, yes, call, done) {
+  if (question && !(await confirmDialog(question, yes))) return;
+  try {
+    const answer = await call();
+    say("notice", ...done(answer));
+  } catch (e) {
+    say("error", e instanceof ApiError ? `Refused (${e.status}): ${e.message}` : String(e));
+  }
+  await load();
+}
+
+const patch = (name, body) => api(`/api/v1/users/${encodeURIComponent(name)}`, { method: "PATCH", body });
+const oneTime = (name) => (answer) => [`One-time password for ${name} (shown once; hand it over in person): `, el("code", { id: "one-time-password" }, answer.password)];
+
+function userRow(u) {
+  const self = u.name === me;
+  return el(
+    "tr",
+    { dataset: { user: u.name } },
+    el("td", {}, u.name),
+    el("td", {}, u.display_name || ""),
+    el("td", {}, u.roles.join(", ")),
+    el("td", {}, u.totp_enrolled ? "TOTP" : "not enrolled"),
+    el("td", { class: "status" }, status(u)),
+    el(
+      "td",
+      { class: "row-actions" },
+      u.disabled
+        ? el("button", { type: "button", class: "quiet", onclick: () => act(null, "", () => patch(u.name, { disabled: false }), () => [`${u.name} enabled.`]) }, "Enable")
+        : el("button", { type: "button", class: "quiet", disabled: self, title: self ? "you cannot disable yourself" : null, onclick: () => act(`Disable ${u.name}?`, "Disable", () => patch(u.name, { disabled: true }), () => [`${u.name} disabled; their sessions ended.`]) }, "Disable"),
+      locked(u) ? el("button", { type: "button", class: "quiet", onclick: () => act(null, "", () => patch(u.name, { unlock: true }), () => [`${u.name} unlocked.`]) }, "Unlock") : null,
+      el("button", { type: "button", class: "quiet", onclick: () => act(`Reset ${u.name}'s second factor?`, "Reset TOTP", () => patch(u.name, { reset_totp: true }), () => [`${u.name} enrols TOTP again at next sign-in.`]) }, "Reset TOTP"),
+      el("button", { type: "button", class: "quiet", onclick: () => act(`Give ${u.name} a new one-time password?`, "Reset password", () => patch(u.name, { reset_password: true }), oneTime(u.name)) }, "Reset password"),
+    ),
+  );
+}
+
+function tokenRow(t) {
+  return el(
+    "tr",
+    { dataset: { token: t.id } },
+    el("td", {}, t.name),
+    el("td", {}, t.roles.join(", ")),
+    el("td", {}, t.created_by || ""),
+    el("td", {}, fmt(t.created_at)),
+    el("td", {}, fmt(t.last_used_at)),
+    el("td", {}, t.revoked_at ? `revoked ${fmt(t.revoked_at)}` : "live"),
+    el("td", {}, t.revoked_at ? null : el("button", { type: "button", class: "quiet", onclick: () => act(`Revoke token ${t.name}?`, "Revoke", () => api(`/api/v1/tokens/${encodeURIComponent(t.id)}/revoke`, { method: "POST", body: {} }), () => [`Token ${t.name} revoked.`]) }, "Revoke")),
+  );
+}
+
+function addUserForm() {
+  const name = el("input", { id: "new-user-name", required: true, autocomplete: "off" });
+  const display = el("input", { id: "new-user-display", autocomplete: "off" });
+  const grants = el("input", { id: "new-user-roles", required: true, placeholder: "viewer, editor, approver:outage …" });
+  return el(
+    "form",
+    { id: "add-user", class: "inline-form", onsubmit: (e) => { e.preventDefault(); act(null, "", () => api("/api/v1/users", { method: "POST", body: { name: name.value.trim(), display_name: display.value.trim(), roles: roles(grants.value) } }), oneTime(name.value.trim())); } },
+    el("h3", {}, "Add a person"),
+    el("label", { for: "new-user-name" }, "User name"), name,
+    el("label", { for: "new-user-display" }, "Display name"), display,
+    el("label", { for: "new-user-roles" }, "Roles"), grants,
+    el("div", { class: "actions" }, el("button", { type: "submit" }, "Add")),
+  );
+}
+
+function addTokenForm() {
+  const name = el("input", { id: "new-token-name", required: true, autocomplete: "off" });
+  const grants = el("input", { id: "new-token-roles", required: true, placeholder: "viewer" });
+  return el(
+    "form",
+    { id: "add-token", class: "inline-form", onsubmit: (e) => { e.preventDefault(); act(null, "", () => api("/api/v1/tokens", { method: "POST", body: { name: name.value.trim(), roles: roles(grants.value) } }), (a) => [`Secret of token ${a.token.name} (shown once; store it now): `, el("code", { id: "token-secret" }, a.secret)]); } },
+    el("h3", {}, "Create an API token"),
+    el("label", { for: "new-token-name" }, "Name"), name,
+    el("label", { for: "new-token-roles" }, "Roles"), grants,
+    el("div", { class: "actions" }, el("button", { type: "submit" }, "Create")),
+  );
+}
+
+async function load() {
+  const [{ users }, { tokens }] = await Promise.all([api("/api/v1/users"), api("/api/v1/tokens")]);
+  fill(
+    root,
+    el("div", { id: "users-message-box" }, message),
+    el("h2", {}, "People"),
+    users.length
+      ? el("table", { id: "users-table" }, el("thead", {}, el("tr", {}, ["Name", "Display name", "Roles", "Second factor", "Status", ""].map((h) => el("th", {}, h)))), el("tbody", {}, users.map(userRow)))
+      : el("p", { class: "empty" }, "No users."),
+    addUserForm(),
+    el("h2", {}, "API tokens"),
+    tokens.length
+      ? el("table", { id: "tokens-table" }, el("thead", {}, el("tr", {}, ["Name", "Roles", "Created by", "Created", "Last used", "Status", ""].map((h) => el("th", {}, h)))), el("tbody", {}, tokens.map(tokenRow)))
+      : el("p", { class: "empty" }, "No API tokens."),
+    addTokenForm(),
+  );
+  root.dataset.loaded = "1";
+}
+
+load().catch((e) => showError(root, e));

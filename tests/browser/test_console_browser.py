@@ -1,0 +1,437 @@
+"""The NOC console in a real browser: Playwright drives Debian's chromium (never a downloaded
+browser) against a real ``bridge serve`` process with a real SMTP server on loopback.
+
+People sign in with password and TOTP (codes computed by pyotp from the enrolment page's key); a
+webhook makes a reportable incident appear on an open board without a reload; an approver edits
+a draft, approves it through the confirmation and the edited text arrives by e-mail; a viewer
+cannot approve (disabled button, and a forced POST is 403); no session leads to the login page;
+a state-changing request without the CSRF token is 403; repeated wrong passwords lock an account.
+Screenshots of the main pages go to tests/artifacts/screenshots/.
+
+The tests of this module share one bridge, one browser and the incident the ``ullevaal``
+fixture creates (a hospital cell in Oslo going down: reportable to Nkom at once).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyotp
+import pytest
+from builders import API_TOKEN, WEBHOOK_TOKEN, alert, webhook, write_config
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from smtp_server import Received, SmtpServer, free_port
+
+REPO = Path(__file__).resolve().parents[2]
+SHOTS = REPO / "tests" / "artifacts" / "screenshots"
+PASSWORD = "correct horse battery staple"
+USERS = {
+    "anna": ["approver"],  # approves; needs TOTP
+    "ada": ["admin", "auditor"],  # audit log and users; needs TOTP
+    "victor": ["viewer"],  # reads only; no second factor
+    "lars": ["viewer"],  # gets locked out
+}
+WAIT_MS = 15_000
+
+
+@dataclass
+class Bridge:
+    url: str
+    folder: Path
+    proc: subprocess.Popen[bytes]
+    log: Path
+    secrets: dict[str, str] = field(default_factory=dict)  # user → TOTP key from enrolment
+
+    def api(self, path: str, token: str = API_TOKEN) -> Any:
+        request = urllib.request.Request(
+            self.url + path, headers={"Authorization": f"Bearer {token}"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as r:
+            return json.loads(r.read())
+
+
+def chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    # like redis-server: a missing browser fails the test (./scripts/test installs it)
+    assert found, "Debian's chromium is missing: run ./scripts/test (apt-get install chromium)"
+    return found
+
+
+def bridge_cli(config: Path, *args: str, stdin: str = "") -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bridge", *args, "-c", str(config)],
+        input=stdin.encode(),
+        capture_output=True,
+        cwd=REPO,
+        env={k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_")},
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr.decode() + done.stdout.decode()
+
+
+def until(check: Any, what: str, seconds: float = 15) -> Any:
+    """Poll ``check`` until it returns something truthy (a bounded wait, not a sleep)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+def smtp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmtpServer]:
+    server = SmtpServer(tmp_path_factory.mktemp("smtp")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def bridge(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[Bridge]:
+    folder = tmp_path_factory.mktemp("bridge")
+    port = free_port()
+    config = write_config(
+        folder,
+        extra={
+            "server": {"listen": f"127.0.0.1:{port}", "public_url": f"http://127.0.0.1:{port}"},
+            "operator": {
+                "name": "Exempel Nät AB",
+                "org_number": "556000-0000",
+                "contact": {"name": "Vakthavande", "phone": "+47 22 00 00 00", "email": "n@ex.net"},
+            },
+            "smtp": smtp.smtp_config(),
+            "notices": {
+                "archive_dir": str(folder / "sent"),
+                "refresh_interval": "0s",
+                "poll_interval": "200ms",
+            },
+        },
+    )
+    for name, roles in USERS.items():
+        role_args = [a for role in roles for a in ("--role", role)]
+        bridge_cli(config, "users", "add", name, *role_args, "--password-file", "-", stdin=PASSWORD)
+    log = folder / "bridge.log"
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bridge", "serve", "-c", str(config)],
+            cwd=REPO,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_")},
+        )
+    running = Bridge(f"http://127.0.0.1:{port}", folder, proc, log)
+
+    def ready() -> bool:
+        assert proc.poll() is None, log.read_text()
+        try:
+            with urllib.request.urlopen(running.url + "/readyz", timeout=2) as r:
+                return r.status == 200
+        except (urllib.error.URLError, ConnectionError):
+            return False
+
+    try:
+        until(ready, "the bridge to be ready", 30)
+        yield running
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=chromium())
+        yield launched
+        launched.close()
+
+
+def new_page(browser: Browser, bridge: Bridge) -> Page:
+    context = browser.new_context(base_url=bridge.url, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    return page
+
+
+def shot(page: Page, name: str) -> None:
+    """The whole page: the viewport grown to the page's height (a full-page capture leaves the
+    sandboxed preview iframe blank in chromium)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    size = page.viewport_size or {"width": 1280, "height": 900}
+    height = int(page.evaluate("document.documentElement.scrollHeight"))
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], height)})
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+    page.set_viewport_size(size)
+
+
+def sign_in(page: Page, bridge: Bridge, name: str, password: str = PASSWORD) -> None:
+    """Password, then the TOTP step (enrolment the first time) when the roles need it."""
+    page.goto("/login")
+    page.fill("#username", name)
+    page.fill("#password", password)
+    page.click("#login-form button[type=submit]")
+    page.wait_for_load_state()
+    if page.url.split("?")[0].endswith("/enrol/totp"):
+        bridge.secrets[name] = page.inner_text("#totp-secret").strip()
+        shot(page, "enrol-totp")
+        page.fill("#code", pyotp.TOTP(bridge.secrets[name]).now())
+        page.click("#enrol-form button[type=submit]")
+    elif page.url.split("?")[0].endswith("/login/totp"):
+        page.fill("#code", pyotp.TOTP(bridge.secrets[name]).now())
+        page.click("#totp-form button[type=submit]")
+    expect(page.locator("header.top .who")).to_have_text(name)
+
+
+@pytest.fixture(scope="module")
+def anna(browser: Browser, bridge: Bridge) -> Page:
+    """The approver, signed in with password and TOTP, looking at the board."""
+    page = new_page(browser, bridge)
+    sign_in(page, bridge, "anna")
+    page.wait_for_selector("#board[data-loaded]")
+    return page
+
+
+@pytest.fixture(scope="module")
+def ada(browser: Browser, bridge: Bridge) -> Page:
+    """The admin and auditor, signed in once (a TOTP code is accepted only once per step)."""
+    page = new_page(browser, bridge)
+    sign_in(page, bridge, "ada")
+    return page
+
+
+@dataclass(frozen=True)
+class Incident:
+    id: str
+    draft: str
+
+
+@pytest.fixture(scope="module")
+def ullevaal(anna: Page, bridge: Bridge) -> Incident:
+    """With anna's board open and live, Alertmanager reports a hospital cell down in Oslo."""
+    page = anna
+    page.goto("/")
+    page.wait_for_selector("#board[data-loaded]")
+    expect(page.locator("#live")).to_have_attribute("data-state", "live")
+    page.evaluate("window.__notReloaded = true")
+    started = datetime.now(UTC) - timedelta(minutes=5)
+    body = webhook(
+        alert(
+            "fp-ullevaal",
+            started,
+            element="no-cell-ullevaal",
+            severity="major",
+            annotations={"cause": "Fiberbrudd ved Ullevål", "expected_resolution": "2 timer"},
+        )
+    )
+    request = urllib.request.Request(
+        bridge.url + "/api/v1/alertmanager",
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {WEBHOOK_TOKEN}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as r:
+        [incident_id] = json.loads(r.read())["incidents"]
+    drafts = until(
+        lambda: bridge.api(f"/api/v1/drafts?incident={incident_id}")["drafts"], "the draft"
+    )
+    return Incident(incident_id, drafts[0]["id"])
+
+
+def test_no_session_leads_to_the_login_page(browser: Browser, bridge: Bridge) -> None:
+    """A visitor without a session who opens a console page gets the sign-in form, and the
+    JSON API answers 401."""
+    page = new_page(browser, bridge)
+    page.goto("/sent")
+    assert page.url.startswith(bridge.url + "/login?next=")
+    expect(page.locator("#login-form")).to_be_visible()
+    shot(page, "login")
+    status = page.evaluate("async () => (await fetch('/api/v1/incidents')).status")
+    assert status == 401
+    page.context.close()
+
+
+def test_sign_in_with_password_and_totp(anna: Page, bridge: Bridge) -> None:
+    """The approver signed in with password and a TOTP code (enrolled on the way) and the
+    board's data comes from the API with the session cookie alone."""
+    assert "anna" in bridge.secrets  # the enrolment page's key gave the code
+    expect(anna.locator("header.top .who")).to_have_text("anna")
+    csrf = anna.get_attribute('meta[name="csrf-token"]', "content")
+    assert csrf
+    status = anna.evaluate("async () => (await fetch('/api/v1/incidents')).status")
+    assert status == 200
+
+
+def test_webhook_makes_the_incident_appear_without_reload(anna: Page, ullevaal: Incident) -> None:
+    """The reportable incident appears on the open board through the live stream: same page
+    (no reload), marked reportable to Nkom, with its owed varsel counting down in Oslo time."""
+    card = anna.locator(f"#incident-{ullevaal.id}")
+    expect(card).to_be_visible()
+    expect(card.locator('.verdict[data-regulator="nkom"] .pill')).to_have_text("REPORTABLE")
+    assert anna.evaluate("window.__notReloaded") is True
+    row = card.locator('tr[data-kind="nkom_varsel"]')
+    expect(row.locator(".countdown")).to_contain_text("in ")
+    expect(row).to_contain_text("CET")  # Europe/Oslo in November
+    shot(anna, "board")
+    anna.goto(f"/incidents/{ullevaal.id}")
+    anna.wait_for_selector("#incident[data-loaded]")
+    expect(anna.locator("#incident")).to_contain_text("no-cell-ullevaal")
+    shot(anna, "incident")
+
+
+def test_edit_then_approve_sends_the_edited_text(
+    anna: Page, ullevaal: Incident, smtp: SmtpServer
+) -> None:
+    """An approver completes a field (version 2), sees the preview and the diff, approves
+    version 2 after a confirmation naming regulator, recipient and version, and the e-mail the
+    SMTP server receives carries the edited text."""
+    page = anna
+    page.goto(f"/drafts/{ullevaal.draft}")
+    page.wait_for_selector("#draft[data-loaded]")
+    edited = "Nei: sykehuset har reservesamband (bekreftet av vakthavende)."
+    page.fill("#field-scope_life_health", edited)
+    page.click("#save")
+    page.wait_for_selector('#draft[data-version="2"]')
+    expect(page.locator("#preview-text")).to_contain_text(edited)
+    expect(page.frame_locator("#preview-html").locator("body")).to_contain_text(edited)
+    page.click("#show-diff")
+    expect(page.locator("#diff ins").first).to_contain_text(edited)
+    shot(page, "draft-editor")
+
+    page.click("#approve")
+    dialog = page.locator("#confirm-approve")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("#confirm-regulator")).to_have_text("Nkom (NO)")
+    expect(dialog.locator("#confirm-recipient")).to_have_text("ekomvarsling@nkom.no")
+    expect(dialog.locator("#confirm-version")).to_have_text("version 2")
+    shot(page, "draft-approve-confirmation")
+    page.fill("#approve-comment", "checked with the field team")
+    page.click("#confirm-approve-yes")
+    expect(page.locator("#message")).to_contain_text("Approved version 2")
+
+    mail: Received = until(lambda: smtp.mailbox.received[:1], "the e-mail")[0]
+    assert mail.rcpt_tos == ["ekomvarsling@nkom.no"]
+    text = mail.message.get_body(("plain",))
+    assert text is not None and edited in text.get_content()
+    expect(page.locator("#draft-state")).to_have_text("sent")  # the live stream told the page
+
+    page.goto("/sent")
+    row = page.locator(f'tr[data-draft="{ullevaal.draft}"]')
+    expect(row).to_contain_text("anna")
+    shot(page, "sent")
+
+
+def test_viewer_cannot_approve(browser: Browser, bridge: Bridge, ullevaal: Incident) -> None:
+    """A viewer sees the approve button disabled with the reason, and a POST forced from the
+    page (with a valid CSRF token) is refused with 403."""
+    page = new_page(browser, bridge)
+    sign_in(page, bridge, "victor")
+    page.goto(f"/drafts/{ullevaal.draft}")
+    page.wait_for_selector("#draft[data-loaded]")
+    expect(page.locator("#approve")).to_be_disabled()
+    expect(page.locator("#approve-why")).to_contain_text("approver")
+    expect(page.locator("#save")).to_be_disabled()
+    status = page.evaluate(
+        """async (id) => (await fetch(`/api/v1/drafts/${id}/approve`, {
+            method: 'POST', credentials: 'same-origin',
+            headers: {'Content-Type': 'application/json',
+                      'X-CSRF-Token': document.querySelector('meta[name=csrf-token]').content},
+            body: JSON.stringify({version: 1})})).status""",
+        ullevaal.draft,
+    )
+    assert status == 403
+    page.context.close()
+
+
+def test_state_change_without_csrf_token_is_refused(
+    anna: Page, bridge: Bridge, ullevaal: Incident
+) -> None:
+    """The approver's own session cannot change a draft from a request without the CSRF
+    token (403), and nothing changed."""
+    before = bridge.api(f"/api/v1/drafts/{ullevaal.draft}")
+    status = anna.evaluate(
+        """async (id) => (await fetch(`/api/v1/drafts/${id}/reject`, {
+            method: 'POST', credentials: 'same-origin',
+            headers: {'Content-Type': 'application/json'},
+            body: JSON.stringify({reason: 'no token'})})).status""",
+        ullevaal.draft,
+    )
+    assert status == 403
+    after = bridge.api(f"/api/v1/drafts/{ullevaal.draft}")
+    assert (after["state"], after["version"]) == (before["state"], before["version"])
+
+
+def test_audit_log_and_users_pages(ada: Page, ullevaal: Incident) -> None:
+    """An admin-auditor sees the approval in the audit log and the people on the users page."""
+    page = ada
+    page.goto("/audit")
+    page.wait_for_selector("#audit[data-loaded]")
+    expect(page.locator("#audit-table")).to_contain_text("draft.approved")
+    shot(page, "audit")
+    page.goto("/users")
+    page.wait_for_selector("#users[data-loaded]")
+    for name in USERS:
+        expect(page.locator(f'tr[data-user="{name}"]')).to_be_visible()
+    shot(page, "users")
+
+
+def test_admin_adds_a_person_who_then_signs_in(ada: Page, browser: Browser, bridge: Bridge) -> None:
+    """The admin adds a viewer on the users page; the one-time password shown once lets that
+    person sign in."""
+    page = ada
+    page.goto("/users")
+    page.wait_for_selector("#users[data-loaded]")
+    page.fill("#new-user-name", "olga")
+    page.fill("#new-user-display", "Olga Nordmann")
+    page.fill("#new-user-roles", "viewer")
+    page.click("#add-user button[type=submit]")
+    password = page.inner_text("#one-time-password").strip()
+    expect(page.locator('tr[data-user="olga"]')).to_contain_text("Olga Nordmann")
+    olga = new_page(browser, bridge)
+    sign_in(olga, bridge, "olga", password)
+    olga.wait_for_selector("#board[data-loaded]")
+    olga.context.close()
+
+
+def test_admin_pages_refuse_other_roles(anna: Page) -> None:
+    """An approver has no audit or users link, and the pages themselves answer 403."""
+    anna.goto("/")
+    expect(anna.locator('header.top nav a[href="/audit"]')).to_have_count(0)
+    expect(anna.locator('header.top nav a[href="/users"]')).to_have_count(0)
+    for path in ("/audit", "/users"):
+        response = anna.goto(path)
+        assert response is not None and response.status == 403
+        expect(anna.locator("#forbidden")).to_be_visible()
+
+
+def test_repeated_wrong_passwords_lock_the_account(browser: Browser, bridge: Bridge) -> None:
+    """Five wrong passwords lock the account: the right password is then refused too."""
+    page = new_page(browser, bridge)
+    for _ in range(5):
+        page.goto("/login")
+        page.fill("#username", "lars")
+        page.fill("#password", "not the password at all")
+        page.click("#login-form button[type=submit]")
+        expect(page.locator("#login-error")).to_be_visible()
+    page.goto("/login")
+    page.fill("#username", "lars")
+    page.fill("#password", PASSWORD)
+    page.click("#login-form button[type=submit]")
+    expect(page.locator("#login-error")).to_contain_text("locked")
+    assert page.url.split("?")[0].endswith("/login")
+    shot(page, "login-locked")
+    page.context.close()

@@ -1,0 +1,73 @@
+"""Console page shells through the app factory: no session → login redirect, bundled assets
+served from the package (no CDN), strict CSP, the unverified-rule-set banner and the CSRF meta
+tag on a signed-in page."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+import pytest
+from aiohttp.test_utils import TestClient
+from builders import write_config
+from prometheus_client import CollectorRegistry
+
+from bridge.config import load_config
+from bridge.web import console
+from bridge.web.app import create_app
+from bridge.web.auth import Principal
+
+ClientFactory = Callable[..., Awaitable[TestClient[Any, Any]]]
+PAGES = ["/", "/incidents/inc-1", "/drafts/inc-1.nkom_varsel", "/sent", "/audit", "/users"]
+
+
+@pytest.fixture
+async def client(aiohttp_client: ClientFactory, tmp_path: Path) -> TestClient[Any, Any]:
+    app = create_app(load_config(write_config(tmp_path), env={}), registry=CollectorRegistry())
+    return await aiohttp_client(app)
+
+
+@pytest.mark.parametrize("path", PAGES)
+async def test_page_without_session_redirects_to_login(
+    client: TestClient[Any, Any], path: str
+) -> None:
+    """Every console page sends a visitor without a session to /login, coming back after."""
+    r = await client.get(path, allow_redirects=False)
+    assert r.status == 303
+    assert r.headers["Location"].startswith("/login?next=")
+    assert unquote(r.headers["Location"]) == f"/login?next={path}"
+
+
+@pytest.mark.parametrize("name", ["console.css", "console.js", "board.js", "draft.js"])
+async def test_static_assets_are_bundled(client: TestClient[Any, Any], name: str) -> None:
+    """CSS and JavaScript come from the package itself; no page refers to another host."""
+    r = await client.get(f"/static/{name}")
+    assert r.status == 200, name
+    body = await r.text()
+    assert "http://" not in body and "https://" not in body
+
+
+async def test_rendered_page_has_csp_banner_and_csrf_meta(
+    client: TestClient[Any, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A signed-in page carries the CSRF meta tag, a strict CSP and the banner naming the
+    shipped rule sets that are not verified."""
+    from bridge.web import session
+
+    async def signed_in(request: Any) -> Principal:
+        return Principal("anna", ("approver",))
+
+    # the real sign-in is covered by tests/browser; here only what the page makes of it
+    monkeypatch.setattr(session, "require_page_user", signed_in)
+    monkeypatch.setattr(session, "csrf_token", lambda request: "tok-123")
+    r = await client.get("/")
+    assert r.status == 200
+    html = await r.text()
+    assert '<meta name="csrf-token" content="tok-123">' in html
+    assert "pts-outage" in html and "nkom-varsel" in html and "Unverified rule set" in html
+    assert r.headers["Content-Security-Policy"] == console.CSP
+    assert "script-src 'self';" in console.CSP
+    assert 'href="/audit"' not in html  # an approver is neither admin nor auditor
+    assert 'href="/users"' not in html

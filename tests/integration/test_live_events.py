@@ -1,0 +1,123 @@
+"""The console's live stream (GET /api/v1/events) through the app factory: authenticated like
+the API, a webhook makes a "changed" event naming the incident at once, a change that no request
+of this process made is found by the periodic comparison, and shutdown ends open streams."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import ClientResponse
+from aiohttp.test_utils import TestClient
+from builders import API_TOKEN, WEBHOOK_TOKEN, alert, webhook, write_config
+from fakes import FakeClock
+from prometheus_client import CollectorRegistry
+
+from bridge.config import load_config
+from bridge.web import live
+from bridge.web.app import SERVICE, create_app
+
+ClientFactory = Callable[..., Awaitable[TestClient[Any, Any]]]
+API = {"Authorization": f"Bearer {API_TOKEN}"}
+HOOK = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def client(
+    aiohttp_client: ClientFactory, tmp_path: Path, clock: FakeClock
+) -> TestClient[Any, Any]:
+    app = create_app(
+        load_config(write_config(tmp_path), env={}), clock=clock, registry=CollectorRegistry()
+    )
+    return await aiohttp_client(app)
+
+
+async def next_event(response: ClientResponse) -> dict[str, Any]:
+    """The next 'changed' event's data (comments and hints skipped), within 10 s."""
+
+    async def read() -> dict[str, Any]:
+        event = ""
+        while True:
+            line = (await response.content.readline()).decode()
+            assert line, "stream ended"
+            if line.startswith("event:"):
+                event = line.split(":", 1)[1].strip()
+            elif line.startswith("data:") and event == "changed":
+                return dict(json.loads(line.split(":", 1)[1]))
+
+    return await asyncio.wait_for(read(), 10)
+
+
+async def open_stream(client: TestClient[Any, Any]) -> ClientResponse:
+    response = await client.get("/api/v1/events", headers=API)
+    assert response.status == 200
+    assert response.headers["Content-Type"] == "text/event-stream"
+    assert (await response.content.readline()).decode() == "retry: 3000\n"
+    return response
+
+
+async def test_events_need_credentials(client: TestClient[Any, Any]) -> None:
+    """Without a session or API token the stream is refused like the API."""
+    response = await client.get("/api/v1/events")
+    assert response.status == 401
+
+
+async def test_webhook_announces_its_incident(
+    client: TestClient[Any, Any], clock: FakeClock
+) -> None:
+    """A webhook accepted by this process is announced at once with the incident's id."""
+    feed = client.app[live.FEED]
+    feed.interval = 3600  # only the webhook's poke can make this event
+    await feed.check()  # the baseline snapshot
+    stream = await open_stream(client)
+    r = await client.post(
+        "/api/v1/alertmanager",
+        json=webhook(alert("fp1", clock.now(), element="se-olt-ostersund-1")),
+        headers=HOOK,
+    )
+    incident_id = (await r.json())["incidents"][0]
+    event = await next_event(stream)
+    assert incident_id in event["incidents"]
+    assert event["seq"] == 1
+
+
+async def test_periodic_comparison_finds_changes_made_elsewhere(
+    client: TestClient[Any, Any], clock: FakeClock
+) -> None:
+    """A change no request of this process made (here: straight into the service, as the
+    timer or another writer would) is announced by the periodic comparison."""
+    feed = client.app[live.FEED]
+    feed.interval = 0.05
+    stream = await open_stream(client)
+    await feed.check()
+    result = await client.app[SERVICE].ingest(
+        webhook(alert("fp2", clock.now(), element="se-olt-ostersund-1"))
+    )
+    event = await next_event(stream)
+    assert event["incidents"] == result.incidents
+
+
+async def test_shutdown_ends_open_streams(client: TestClient[Any, Any]) -> None:
+    """Closing the feed (aiohttp on_shutdown) ends every open stream, so the server stops."""
+    stream = await open_stream(client)
+    await client.app[live.FEED].close()
+    rest = await asyncio.wait_for(stream.content.read(), 10)
+    assert b"changed" not in rest
+    assert stream.content.at_eof()
+
+
+def test_changes_name_added_changed_and_removed_ids() -> None:
+    """The comparison names what appeared, changed or disappeared, and nothing else."""
+    old = {"incident:a": "1", "incident:b": "1", "draft:a.x": "1"}
+    new = {"incident:a": "1", "incident:c": "1", "draft:a.x": "2"}
+    assert live.changes(old, new) == (["b", "c"], ["a.x"])
+    assert live.changes(new, new) == ([], [])
