@@ -5,6 +5,7 @@ of this process made is found by the periodic comparison, and shutdown ends open
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import signal
 import time
@@ -155,3 +156,28 @@ def test_bridge_serve_stops_promptly_with_a_stream_open(tmp_path: Path) -> None:
         assert bridge.proc.returncode == 0
     finally:
         bridge.stop()
+
+
+async def test_nothing_is_compared_while_nobody_watches() -> None:
+    """Without subscribers the feed takes no snapshot, even when poked (no cost when no
+    console is open)."""
+    calls: list[int] = []
+
+    async def snapshot() -> live.Snapshot:
+        calls.append(1)
+        return {}
+
+    feed = live.LiveFeed(snapshot, interval=3600)
+    task = asyncio.create_task(feed.run())
+    try:
+        for _ in range(3):
+            feed.poke()
+            for _ in range(10):
+                await asyncio.sleep(0)
+        assert calls == []
+        assert await feed.check() is None  # a direct check does compare
+        assert calls == [1]
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
