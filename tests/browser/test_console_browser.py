@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pyotp
 import pytest
@@ -276,7 +278,15 @@ def test_sign_in_with_password_and_totp(anna: Page, bridge: Bridge) -> None:
     assert status == 200
 
 
-def test_webhook_makes_the_incident_appear_without_reload(anna: Page, ullevaal: Incident) -> None:
+def varsel_due(bridge: Bridge, incident: Incident) -> datetime:
+    doc = bridge.api(f"/api/v1/incidents/{incident.id}")
+    [due] = [o["due_at"] for o in doc["obligations"] if o["kind"] == "nkom_varsel"]
+    return datetime.fromisoformat(due)
+
+
+def test_webhook_makes_the_incident_appear_without_reload(
+    anna: Page, bridge: Bridge, ullevaal: Incident
+) -> None:
     """The reportable incident appears on the open board through the live stream: same page
     (no reload), marked reportable to Nkom, with its owed varsel counting down in Oslo time."""
     card = anna.locator(f"#incident-{ullevaal.id}")
@@ -285,12 +295,36 @@ def test_webhook_makes_the_incident_appear_without_reload(anna: Page, ullevaal: 
     assert anna.evaluate("window.__notReloaded") is True
     row = card.locator('tr[data-kind="nkom_varsel"]')
     expect(row.locator(".countdown")).to_contain_text("in ")
-    expect(row).to_contain_text("CET")  # Europe/Oslo in November
+    due = varsel_due(bridge, ullevaal)
+    oslo = due.astimezone(ZoneInfo("Europe/Oslo"))
+    expect(row).to_contain_text(f"{oslo:%H:%M} CET")  # Europe/Oslo in November
     shot(anna, "board")
     anna.goto(f"/incidents/{ullevaal.id}")
     anna.wait_for_selector("#incident[data-loaded]")
     expect(anna.locator("#incident")).to_contain_text("no-cell-ullevaal")
     shot(anna, "incident")
+
+
+def test_countdown_turns_red_once_overdue(
+    browser: Browser, bridge: Bridge, ullevaal: Incident
+) -> None:
+    """Past an obligation's due time the board's countdown says "overdue by" in red (the
+    browser's clock is moved; the bridge's is not). (Before the approval: the varsel
+    must still be owed.)"""
+    page = new_page(browser, bridge)
+    sign_in(page, bridge, "victor")  # no second factor: a second sign-in is allowed
+    due = varsel_due(bridge, ullevaal)
+    page.clock.install(time=datetime.now(UTC))
+    page.goto("/")
+    countdown = page.locator(f'#incident-{ullevaal.id} tr[data-kind="nkom_varsel"] .countdown')
+    expect(countdown).to_contain_text("in ")
+    page.clock.set_system_time(due + timedelta(minutes=5))
+    page.clock.run_for(2000)
+    expect(countdown).to_contain_text("overdue by 0:05:0")
+    expect(countdown).to_have_class(re.compile(r"\boverdue\b"))
+    red = countdown.evaluate("e => getComputedStyle(e).color")
+    assert red == "rgb(176, 0, 32)", red  # --bad of the light theme
+    page.context.close()
 
 
 def test_edit_then_approve_sends_the_edited_text(
