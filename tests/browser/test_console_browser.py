@@ -241,13 +241,7 @@ def ullevaal(anna: Page, bridge: Bridge) -> Incident:
             annotations={"cause": "Fiberbrudd ved Ullevål", "expected_resolution": "2 timer"},
         )
     )
-    request = urllib.request.Request(
-        bridge.url + "/api/v1/alertmanager",
-        data=json.dumps(body).encode(),
-        headers={"Authorization": f"Bearer {WEBHOOK_TOKEN}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as r:
-        [incident_id] = json.loads(r.read())["incidents"]
+    [incident_id] = post_webhook(bridge, body)
     drafts = until(
         lambda: bridge.api(f"/api/v1/drafts?incident={incident_id}")["drafts"], "the draft"
     )
@@ -367,6 +361,45 @@ def test_edit_then_approve_sends_the_edited_text(
     row = page.locator(f'tr[data-draft="{ullevaal.draft}"]')
     expect(row).to_contain_text("anna")
     shot(page, "sent")
+
+
+def post_webhook(bridge: Bridge, body: dict[str, Any]) -> list[str]:
+    request = urllib.request.Request(
+        bridge.url + "/api/v1/alertmanager",
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {WEBHOOK_TOKEN}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as r:
+        return list(json.loads(r.read())["incidents"])
+
+
+def test_reject_needs_a_reason_and_pts_drafts_carry_the_report(anna: Page, bridge: Bridge) -> None:
+    """A PTS draft links its DOCX report; rejecting asks for a reason and refuses without one,
+    then records the rejection."""
+    started = datetime.now(UTC) - timedelta(minutes=40)  # 112 affected for over 30 min
+    body = webhook(alert("fp-sjukhus", started, element="se-cell-ostersund-sjukhus"))
+    [incident_id] = post_webhook(bridge, body)
+    drafts = until(
+        lambda: bridge.api(f"/api/v1/drafts?incident={incident_id}&regulator=pts")["drafts"],
+        "the PTS draft",
+    )
+    page = anna
+    page.goto(f"/drafts/{drafts[0]['id']}")
+    page.wait_for_selector("#draft[data-loaded]")
+    href = page.get_attribute("#attachment", "href")
+    assert href is not None
+    report = page.request.get(href)
+    assert report.status == 200 and report.body()[:2] == b"PK"  # a DOCX is a zip
+    page.click("#reject")
+    dialog = page.locator("#confirm-reject")
+    expect(dialog).to_be_visible()
+    page.click("#confirm-reject-yes")  # no reason given
+    expect(dialog).to_be_visible()
+    assert bridge.api(f"/api/v1/drafts/{drafts[0]['id']}")["state"] == "draft"
+    page.fill("#reject-reason", "duplicate of the report filed by phone")
+    page.click("#confirm-reject-yes")
+    expect(page.locator("#draft-state")).to_have_text("rejected")
+    assert bridge.api(f"/api/v1/drafts/{drafts[0]['id']}")["state"] == "rejected"
 
 
 def test_viewer_cannot_approve(browser: Browser, bridge: Bridge, ullevaal: Incident) -> None:
