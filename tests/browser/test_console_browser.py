@@ -282,11 +282,15 @@ def test_webhook_makes_the_incident_appear_without_reload(
     anna: Page, bridge: Bridge, ullevaal: Incident
 ) -> None:
     """The reportable incident appears on the open board through the live stream: same page
-    (no reload), marked reportable to Nkom, with its owed varsel counting down in Oslo time."""
+    (no reload), marked reportable to Nkom, its draft listed as waiting for a person, and its
+    owed varsel counting down in Oslo time."""
     card = anna.locator(f"#incident-{ullevaal.id}")
     expect(card).to_be_visible()
     expect(card.locator('.verdict[data-regulator="nkom"] .pill')).to_have_text("REPORTABLE")
     assert anna.evaluate("window.__notReloaded") is True
+    expect(anna.locator(f'#waiting-table tr[data-draft="{ullevaal.draft}"]')).to_contain_text(
+        "to review and approve"
+    )
     row = card.locator('tr[data-kind="nkom_varsel"]')
     expect(row.locator(".countdown")).to_contain_text("in ")
     due = varsel_due(bridge, ullevaal)
