@@ -462,7 +462,8 @@ def test_audit_log_and_users_pages(ada: Page, ullevaal: Incident) -> None:
 
 def test_admin_adds_a_person_who_then_signs_in(ada: Page, browser: Browser, bridge: Bridge) -> None:
     """The admin adds a viewer on the users page; the one-time password shown once lets that
-    person sign in."""
+    person sign in. Once the admin disables them (confirmed in a dialog), their open board
+    goes to the sign-in page at its next refresh."""
     page = ada
     page.goto("/users")
     page.wait_for_selector("#users[data-loaded]")
@@ -475,6 +476,16 @@ def test_admin_adds_a_person_who_then_signs_in(ada: Page, browser: Browser, brid
     olga = new_page(browser, bridge)
     sign_in(olga, bridge, "olga", password)
     olga.wait_for_selector("#board[data-loaded]")
+    expect(olga.locator("#live")).to_have_attribute("data-state", "live")
+
+    page.click('tr[data-user="olga"] button:text("Disable")')
+    expect(page.locator("#confirm-dialog")).to_be_visible()
+    page.click("#confirm-yes")
+    expect(page.locator('tr[data-user="olga"] .status')).to_have_text("disabled")
+    started = datetime.now(UTC) - timedelta(minutes=1)
+    post_webhook(bridge, webhook(alert("fp-olt", started, element="no-olt-oslo-1")))
+    olga.wait_for_url("**/login?next=*")
+    expect(olga.locator("#login-form")).to_be_visible()
     olga.context.close()
 
 
