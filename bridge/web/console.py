@@ -211,3 +211,12 @@ def setup(app: web.Application, loaded: LoadedConfig, service: BridgeService) ->
     app.router.add_get("/audit", audit)
     app.router.add_get("/users", users)
     app.router.add_static("/static/", STATIC_DIR, name="static", append_version=True)
+    app.on_response_prepare.append(_revalidate_static)
+
+
+async def _revalidate_static(request: web.Request, response: web.StreamResponse) -> None:
+    """Modules import each other without the version hash: the browser revalidates every asset
+    (a cheap 304) so an upgraded bridge never runs with a stale module."""
+    if request.path.startswith("/static/"):
+        response.headers["Cache-Control"] = "no-cache"
+        response.headers["X-Content-Type-Options"] = "nosniff"

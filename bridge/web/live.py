@@ -2,7 +2,8 @@
 
 Contract:
 - One :class:`LiveFeed` per app compares a cheap snapshot of the service's state (a digest per
-  open incident and per draft) every ``interval`` seconds, and at once after any successful
+  open incident and per draft) every ``interval`` seconds while anyone subscribes (nothing is
+  compared while nobody watches), and at once after any successful
   state-changing API request (the :func:`poke_middleware`: webhook, edit, approve…). When
   digests differ it publishes ``{"seq": n, "incidents": [ids], "drafts": [ids]}`` to every
   subscriber; ``seq`` grows by one per published change. Pages refetch what they show.
@@ -113,6 +114,9 @@ class LiveFeed:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.interval)
             self._wake.clear()
+            if not self._subscribers:
+                self._last = None  # nobody watches: compare nothing (a subscriber re-baselines)
+                continue
             try:
                 await self.check()
             except Exception:  # the feed must outlive any one bad snapshot
@@ -133,10 +137,12 @@ class LiveFeed:
                 "X-Accel-Buffering": "no",  # nginx: do not buffer the stream
             }
         )
-        await response.prepare(request)
         queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         self._subscribers.add(queue)
         try:
+            if self._last is None:  # the baseline, before the page (on open) fetches its data
+                await self.check()
+            await response.prepare(request)
             await response.write(f"retry: 3000\n: seq {self.seq}\n\n".encode())
             while not self._closed:
                 try:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pyotp
 import pytest
@@ -239,13 +241,7 @@ def ullevaal(anna: Page, bridge: Bridge) -> Incident:
             annotations={"cause": "Fiberbrudd ved Ullevål", "expected_resolution": "2 timer"},
         )
     )
-    request = urllib.request.Request(
-        bridge.url + "/api/v1/alertmanager",
-        data=json.dumps(body).encode(),
-        headers={"Authorization": f"Bearer {WEBHOOK_TOKEN}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as r:
-        [incident_id] = json.loads(r.read())["incidents"]
+    [incident_id] = post_webhook(bridge, body)
     drafts = until(
         lambda: bridge.api(f"/api/v1/drafts?incident={incident_id}")["drafts"], "the draft"
     )
@@ -276,21 +272,57 @@ def test_sign_in_with_password_and_totp(anna: Page, bridge: Bridge) -> None:
     assert status == 200
 
 
-def test_webhook_makes_the_incident_appear_without_reload(anna: Page, ullevaal: Incident) -> None:
+def varsel_due(bridge: Bridge, incident: Incident) -> datetime:
+    doc = bridge.api(f"/api/v1/incidents/{incident.id}")
+    [due] = [o["due_at"] for o in doc["obligations"] if o["kind"] == "nkom_varsel"]
+    return datetime.fromisoformat(due)
+
+
+def test_webhook_makes_the_incident_appear_without_reload(
+    anna: Page, bridge: Bridge, ullevaal: Incident
+) -> None:
     """The reportable incident appears on the open board through the live stream: same page
-    (no reload), marked reportable to Nkom, with its owed varsel counting down in Oslo time."""
+    (no reload), marked reportable to Nkom, its draft listed as waiting for a person, and its
+    owed varsel counting down in Oslo time."""
     card = anna.locator(f"#incident-{ullevaal.id}")
     expect(card).to_be_visible()
     expect(card.locator('.verdict[data-regulator="nkom"] .pill')).to_have_text("REPORTABLE")
     assert anna.evaluate("window.__notReloaded") is True
+    expect(anna.locator(f'#waiting-table tr[data-draft="{ullevaal.draft}"]')).to_contain_text(
+        "to review and approve"
+    )
     row = card.locator('tr[data-kind="nkom_varsel"]')
     expect(row.locator(".countdown")).to_contain_text("in ")
-    expect(row).to_contain_text("CET")  # Europe/Oslo in November
+    due = varsel_due(bridge, ullevaal)
+    oslo = due.astimezone(ZoneInfo("Europe/Oslo"))
+    expect(row).to_contain_text(f"{oslo:%H:%M} CET")  # Europe/Oslo in November
     shot(anna, "board")
     anna.goto(f"/incidents/{ullevaal.id}")
     anna.wait_for_selector("#incident[data-loaded]")
     expect(anna.locator("#incident")).to_contain_text("no-cell-ullevaal")
     shot(anna, "incident")
+
+
+def test_countdown_turns_red_once_overdue(
+    browser: Browser, bridge: Bridge, ullevaal: Incident
+) -> None:
+    """Past an obligation's due time the board's countdown says "overdue by" in red (the
+    browser's clock is moved; the bridge's is not). (Before the approval: the varsel
+    must still be owed.)"""
+    page = new_page(browser, bridge)
+    sign_in(page, bridge, "victor")  # no second factor: a second sign-in is allowed
+    due = varsel_due(bridge, ullevaal)
+    page.clock.install(time=datetime.now(UTC))
+    page.goto("/")
+    countdown = page.locator(f'#incident-{ullevaal.id} tr[data-kind="nkom_varsel"] .countdown')
+    expect(countdown).to_contain_text("in ")
+    page.clock.set_system_time(due + timedelta(minutes=5))
+    page.clock.run_for(2000)
+    expect(countdown).to_contain_text("overdue by 0:05:0")
+    expect(countdown).to_have_class(re.compile(r"\boverdue\b"))
+    red = countdown.evaluate("e => getComputedStyle(e).color")
+    assert red == "rgb(176, 0, 32)", red  # --bad of the light theme
+    page.context.close()
 
 
 def test_edit_then_approve_sends_the_edited_text(
@@ -333,6 +365,45 @@ def test_edit_then_approve_sends_the_edited_text(
     row = page.locator(f'tr[data-draft="{ullevaal.draft}"]')
     expect(row).to_contain_text("anna")
     shot(page, "sent")
+
+
+def post_webhook(bridge: Bridge, body: dict[str, Any]) -> list[str]:
+    request = urllib.request.Request(
+        bridge.url + "/api/v1/alertmanager",
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {WEBHOOK_TOKEN}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as r:
+        return list(json.loads(r.read())["incidents"])
+
+
+def test_reject_needs_a_reason_and_pts_drafts_carry_the_report(anna: Page, bridge: Bridge) -> None:
+    """A PTS draft links its DOCX report; rejecting asks for a reason and refuses without one,
+    then records the rejection."""
+    started = datetime.now(UTC) - timedelta(minutes=40)  # 112 affected for over 30 min
+    body = webhook(alert("fp-sjukhus", started, element="se-cell-ostersund-sjukhus"))
+    [incident_id] = post_webhook(bridge, body)
+    drafts = until(
+        lambda: bridge.api(f"/api/v1/drafts?incident={incident_id}&regulator=pts")["drafts"],
+        "the PTS draft",
+    )
+    page = anna
+    page.goto(f"/drafts/{drafts[0]['id']}")
+    page.wait_for_selector("#draft[data-loaded]")
+    href = page.get_attribute("#attachment", "href")
+    assert href is not None
+    report = page.request.get(href)
+    assert report.status == 200 and report.body()[:2] == b"PK"  # a DOCX is a zip
+    page.click("#reject")
+    dialog = page.locator("#confirm-reject")
+    expect(dialog).to_be_visible()
+    page.click("#confirm-reject-yes")  # no reason given
+    expect(dialog).to_be_visible()
+    assert bridge.api(f"/api/v1/drafts/{drafts[0]['id']}")["state"] == "draft"
+    page.fill("#reject-reason", "duplicate of the report filed by phone")
+    page.click("#confirm-reject-yes")
+    expect(page.locator("#draft-state")).to_have_text("rejected")
+    assert bridge.api(f"/api/v1/drafts/{drafts[0]['id']}")["state"] == "rejected"
 
 
 def test_viewer_cannot_approve(browser: Browser, bridge: Bridge, ullevaal: Incident) -> None:
@@ -391,7 +462,8 @@ def test_audit_log_and_users_pages(ada: Page, ullevaal: Incident) -> None:
 
 def test_admin_adds_a_person_who_then_signs_in(ada: Page, browser: Browser, bridge: Bridge) -> None:
     """The admin adds a viewer on the users page; the one-time password shown once lets that
-    person sign in."""
+    person sign in. Once the admin disables them (confirmed in a dialog), their open board
+    goes to the sign-in page at its next refresh."""
     page = ada
     page.goto("/users")
     page.wait_for_selector("#users[data-loaded]")
@@ -404,6 +476,16 @@ def test_admin_adds_a_person_who_then_signs_in(ada: Page, browser: Browser, brid
     olga = new_page(browser, bridge)
     sign_in(olga, bridge, "olga", password)
     olga.wait_for_selector("#board[data-loaded]")
+    expect(olga.locator("#live")).to_have_attribute("data-state", "live")
+
+    page.click('tr[data-user="olga"] button:text("Disable")')
+    expect(page.locator("#confirm-dialog")).to_be_visible()
+    page.click("#confirm-yes")
+    expect(page.locator('tr[data-user="olga"] .status')).to_have_text("disabled")
+    started = datetime.now(UTC) - timedelta(minutes=1)
+    post_webhook(bridge, webhook(alert("fp-olt", started, element="no-olt-oslo-1")))
+    olga.wait_for_url("**/login?next=*")
+    expect(olga.locator("#login-form")).to_be_visible()
     olga.context.close()
 
 

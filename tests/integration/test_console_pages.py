@@ -47,6 +47,7 @@ async def test_static_assets_are_bundled(client: TestClient[Any, Any], name: str
     assert r.status == 200, name
     body = await r.text()
     assert "http://" not in body and "https://" not in body
+    assert r.headers["Cache-Control"] == "no-cache"
 
 
 async def test_rendered_page_has_csp_banner_and_csrf_meta(

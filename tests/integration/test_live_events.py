@@ -5,7 +5,11 @@ of this process made is found by the periodic comparison, and shutdown ends open
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import signal
+import time
+import urllib.request
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +20,8 @@ from aiohttp.test_utils import TestClient
 from builders import API_TOKEN, WEBHOOK_TOKEN, alert, webhook, write_config
 from fakes import FakeClock
 from prometheus_client import CollectorRegistry
+from smtp_server import free_port
+from test_restart import BridgeProcess
 
 from bridge.config import load_config
 from bridge.web import live
@@ -121,3 +127,57 @@ def test_changes_name_added_changed_and_removed_ids() -> None:
     new = {"incident:a": "1", "incident:c": "1", "draft:a.x": "2"}
     assert live.changes(old, new) == (["b", "c"], ["a.x"])
     assert live.changes(new, new) == ([], [])
+
+
+def test_bridge_serve_stops_promptly_with_a_stream_open(tmp_path: Path) -> None:
+    """SIGTERM to ``bridge serve`` while a browser holds the event stream: the stream ends and
+    the process exits within seconds (aiohttp would otherwise wait for the handler)."""
+    port = free_port()
+    config = write_config(
+        tmp_path,
+        extra={
+            "server": {"listen": f"127.0.0.1:{port}"},
+            "notices": {"archive_dir": str(tmp_path / "sent")},
+        },
+    )
+    bridge = BridgeProcess(config, port, tmp_path / "bridge.log")
+    bridge.start()
+    try:
+        asyncio.run(bridge.wait_ready())
+        request = urllib.request.Request(bridge.url + "/api/v1/events", headers=API)
+        with urllib.request.urlopen(request, timeout=30) as stream:
+            assert stream.readline() == b"retry: 3000\n"
+            assert bridge.proc is not None
+            began = time.monotonic()
+            bridge.proc.send_signal(signal.SIGTERM)
+            bridge.proc.wait(30)
+            assert time.monotonic() - began < 5, bridge.log.read_text()[-2000:]
+            assert b"changed" not in stream.read()  # ended, not cut off mid-event
+        assert bridge.proc.returncode == 0
+    finally:
+        bridge.stop()
+
+
+async def test_nothing_is_compared_while_nobody_watches() -> None:
+    """Without subscribers the feed takes no snapshot, even when poked (no cost when no
+    console is open)."""
+    calls: list[int] = []
+
+    async def snapshot() -> live.Snapshot:
+        calls.append(1)
+        return {}
+
+    feed = live.LiveFeed(snapshot, interval=3600)
+    task = asyncio.create_task(feed.run())
+    try:
+        for _ in range(3):
+            feed.poke()
+            for _ in range(10):
+                await asyncio.sleep(0)
+        assert calls == []
+        assert await feed.check() is None  # a direct check does compare
+        assert calls == [1]
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -1,11 +1,50 @@
 // Board: every open incident with its verdict per regulator (and why), the reports it owes
 // with a countdown in the regulator's local time, what is affected, and its warnings.
 import { fill,
-  affectedTable, api, el, live, localTime, number, obligationsTable, showError, verdict,
+  affectedTable, api, el, live, localTime, number, obligationsTable, regulatorName, showError, verdict,
   warningsList, zoneOfJurisdiction,
 } from "./console.js";
 
 const board = document.getElementById("board");
+const waiting = document.getElementById("waiting");
+const NEEDS_A_PERSON = "draft,held,failed,in_doubt";
+const WHY = {
+  draft: "to review and approve",
+  held: "approved, but the incident changed: approve again",
+  failed: "the mail server refused it",
+  in_doubt: "delivery in doubt: resend or mark sent",
+};
+
+// Drafts waiting for a person, closed incidents' included (they leave the board).
+async function refreshWaiting() {
+  const { drafts } = await api(`/api/v1/drafts?state=${NEEDS_A_PERSON}`);
+  fill(
+    waiting,
+    drafts.length ? el("h2", {}, `Waiting for a person (${drafts.length})`) : null,
+    drafts.length
+      ? el(
+          "table",
+          { id: "waiting-table" },
+          el("thead", {}, el("tr", {}, ["Regulator", "Report", "Incident", "State", "Why"].map((h) => el("th", {}, h)))),
+          el(
+            "tbody",
+            {},
+            drafts.map((d) =>
+              el(
+                "tr",
+                { dataset: { draft: d.id } },
+                el("td", {}, regulatorName(d.regulator)),
+                el("td", {}, el("a", { href: `/drafts/${encodeURIComponent(d.id)}` }, `${d.kind} v${d.version}`)),
+                el("td", {}, el("a", { href: `/incidents/${encodeURIComponent(d.incident)}` }, d.incident)),
+                el("td", {}, el("span", { class: "pill state" }, d.state)),
+                el("td", {}, WHY[d.state] || "", d.to_complete.length ? ` (to complete: ${d.to_complete.join(", ")})` : ""),
+              ),
+            ),
+          ),
+        )
+      : null,
+  );
+}
 const cache = new Map(); // incident id → full document
 
 function card(doc) {
@@ -35,6 +74,7 @@ function card(doc) {
 }
 
 async function refresh(change) {
+  if (!change || change.drafts.length) await refreshWaiting();
   const { incidents } = await api("/api/v1/incidents?state=open");
   const wanted = new Set(incidents.map((i) => i.id));
   for (const id of [...cache.keys()]) if (!wanted.has(id)) cache.delete(id);

@@ -140,11 +140,21 @@ export function live(refresh) {
     setInterval(() => run(null), 5000);
     return;
   }
-  const source = new EventSource("/api/v1/events", { withCredentials: true });
-  source.addEventListener("open", () => { set("live", "live"); run(null); });
-  source.addEventListener("changed", (event) => run(JSON.parse(event.data)));
-  source.addEventListener("error", () => set("down", "reconnecting…"));
-  window.addEventListener("pagehide", () => source.close());
+  let source = null;
+  const connect = () => {
+    source = new EventSource("/api/v1/events", { withCredentials: true });
+    source.addEventListener("open", () => { set("live", "live"); run(null); });
+    source.addEventListener("changed", (event) => run(JSON.parse(event.data)));
+    source.addEventListener("error", () => {
+      set("down", "reconnecting…");
+      if (source.readyState !== EventSource.CLOSED) return; // the browser retries by itself
+      // refused (e.g. the session ended): api() sends a signed-out person to the login page;
+      // otherwise try again shortly
+      api("/api/v1/incidents?state=open").then(() => setTimeout(connect, 3000), () => setTimeout(connect, 5000));
+    });
+  };
+  connect();
+  window.addEventListener("pagehide", () => source && source.close());
 }
 
 export function zoneOfJurisdiction(jurisdictions) {

@@ -29,8 +29,34 @@ function timeline(doc, zone) {
   );
 }
 
+function alertsTable(doc, zone) {
+  const alerts = doc.alert_details || [];
+  return el(
+    "table",
+    { id: "alerts" },
+    el("thead", {}, el("tr", {}, ["Alert", "Element", "Status", "Started", "Last heard of", "Problem"].map((h) => el("th", {}, h)))),
+    el(
+      "tbody",
+      {},
+      alerts.map((a) =>
+        el(
+          "tr",
+          { dataset: { fingerprint: a.fingerprint } },
+          el("td", {}, a.labels.alertname || a.fingerprint, a.labels.severity ? el("span", { class: "why" }, a.labels.severity) : null),
+          el("td", {}, a.labels.element || a.labels.instance_element || a.labels.instance || "—"),
+          el("td", {}, a.status),
+          el("td", {}, localTime(a.starts_at, zone)),
+          el("td", {}, localTime(a.last_seen, zone)),
+          el("td", { class: a.stale || a.unmapped ? "overdue" : "" }, a.stale ? "stale: its resolve may be lost" : a.unmapped ? `unmapped: ${a.unmapped}` : ""),
+        ),
+      ),
+    ),
+  );
+}
+
 function byTable(title, values, names = {}) {
   const rows = Object.entries(values || {});
+  if (!rows.length) return null;
   return el(
     "table",
     {},
@@ -61,6 +87,8 @@ function render(doc) {
     el("h2", {}, "Affected now"),
     affectedTable(doc.impact),
     el("div", { class: "grid2" }, byTable("Service", doc.impact.by_service), byTable("Region", doc.impact.by_region, doc.impact.region_names)),
+    el("h2", {}, "Alerts"),
+    alertsTable(doc, zone),
     el("h2", {}, "Timeline"),
     timeline(doc, zone),
   );
