@@ -18,6 +18,10 @@ Contract (checked for every implementation by ``tests/integration/test_store_con
   ever stored without its audit entry.
 - The audit log is append-only: entries get a strictly increasing ``seq`` from the store and are
   never changed or deleted.
+- Privacy cases are written like drafts (:meth:`Store.put_privacy_case`: revision check, audit
+  entries in the same write) and every revision written is kept
+  (:meth:`Store.privacy_case_revisions`). They are the register (förteckning) of privacy
+  incidents: the interface has no way to delete one, and SQLite refuses a DELETE by trigger.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from typing import Any
 from bridge.core.alerts import AlertEpisode, Delivery
 from bridge.errors import Conflict
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +75,18 @@ class DraftRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class PrivacyCaseRecord:
+    """A privacy case as stored. ``document`` is the whole case (:mod:`bridge.core.privacy`
+    owns its shape); the other fields are indexed copies."""
+
+    id: str
+    state: str
+    revision: int
+    updated_at: datetime
+    document: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class AuditEntry:
     """One audited action. ``seq`` is assigned by the store on append (0 before)."""
 
@@ -82,13 +98,15 @@ class AuditEntry:
     seq: int = 0
 
 
-def check_follows(draft: DraftRecord, expected_revision: int | None) -> None:
-    """Raise Conflict unless ``draft.revision`` is one more than ``expected_revision`` (1 for a
-    new draft): checked by every store before it touches storage."""
+def check_follows(
+    record: DraftRecord | PrivacyCaseRecord, expected_revision: int | None, what: str = "draft"
+) -> None:
+    """Raise Conflict unless ``record.revision`` is one more than ``expected_revision`` (1 for a
+    new record): checked by every store before it touches storage."""
     wanted = 1 if expected_revision is None else expected_revision + 1
-    if draft.revision != wanted:
+    if record.revision != wanted:
         raise Conflict(
-            f"draft {draft.id}", f"revision {draft.revision} does not follow {expected_revision}"
+            f"{what} {record.id}", f"revision {record.revision} does not follow {expected_revision}"
         )
 
 
@@ -169,3 +187,23 @@ class Store(abc.ABC):
     ) -> list[AuditEntry]:
         """Newest first: at most ``limit`` entries with ``seq < before_seq`` (all when None),
         optionally only those about ``target``."""
+
+    # ---- privacy cases (the register) -----------------------------------------------------
+    @abc.abstractmethod
+    async def put_privacy_case(
+        self, case: PrivacyCaseRecord, expected_revision: int | None, audit: Sequence[AuditEntry]
+    ) -> None:
+        """Write ``case``, keep it as one more revision and append ``audit``, atomically, if
+        the stored revision is ``expected_revision`` (``None``: no such case yet) and
+        ``case.revision`` is one more; else raise Conflict and write nothing."""
+
+    @abc.abstractmethod
+    async def get_privacy_case(self, case_id: str) -> PrivacyCaseRecord | None: ...
+
+    @abc.abstractmethod
+    async def list_privacy_cases(self) -> list[PrivacyCaseRecord]:
+        """Every privacy case ever written (latest revision), ordered by id."""
+
+    @abc.abstractmethod
+    async def privacy_case_revisions(self, case_id: str) -> list[PrivacyCaseRecord]:
+        """Every revision of a case as written, oldest first (empty: no such case)."""

@@ -48,6 +48,8 @@ Keys (``P`` = prefix): ``P schema`` (version), ``P alerts`` (hash: episode key �
 with ``P drafts:rev|state|incident`` (hashes: id → indexed field) and ``P drafts:by-state:S``
 and ``P drafts:by-incident:I`` (sets of ids), ``P audit:seq`` (counter), ``P audit`` and
 ``P audit:target:T`` (sorted sets scored by seq, members the entry JSON with its seq),
+``P privacy`` and ``P privacy:rev`` (hashes: case id → record JSON / revision) with
+``P privacy:revisions:ID`` (list of every revision's record JSON, oldest first),
 ``P alive`` (written by ping). Scripts build the per-state/incident/target keys from the
 prefix, so Redis Cluster is not supported (one primary, with replicas or Sentinel, is).
 Nothing in this module deletes a key; the audit log is append-only by that discipline (Redis
@@ -77,6 +79,7 @@ from bridge.store.base import (
     DeliveryRecord,
     DraftRecord,
     IncidentRecord,
+    PrivacyCaseRecord,
     Store,
     check_follows,
     revision_problem,
@@ -208,6 +211,26 @@ return {'ok', ARGV[5]}
 """
 )
 
+# KEYS: schema, privacy, privacy:rev, audit:seq, audit. ARGV: version, prefix, id, expected
+# revision ('' = must not exist), revision, record JSON, then audit target/entry pairs. Every
+# revision is also pushed on P privacy:revisions:ID; nothing here (or anywhere) deletes a case.
+_PUT_PRIVACY_CASE = (
+    _GUARD
+    + _APPEND_AUDIT_FN
+    + """
+local prefix, id, expected = ARGV[2], ARGV[3], ARGV[4]
+local stored = redis.call('HGET', KEYS[3], id)
+if (expected == '' and stored) or (expected ~= '' and stored ~= expected) then
+  return {'conflict', stored or ''}
+end
+redis.call('HSET', KEYS[2], id, ARGV[6])
+redis.call('HSET', KEYS[3], id, ARGV[5])
+redis.call('RPUSH', prefix .. 'privacy:revisions:' .. id, ARGV[6])
+append_audit(prefix, KEYS[4], KEYS[5], 7)
+return {'ok', ARGV[5]}
+"""
+)
+
 # KEYS: schema, audit:seq, audit. ARGV: version, prefix, then target/entry pairs.
 _APPEND_AUDIT = (
     _GUARD
@@ -233,6 +256,7 @@ return 'ok'
 _MIGRATIONS: dict[int, str] = {
     1: "-- alerts, deliveries, truncation, incidents: created on first write",
     2: "-- drafts with index sets, audit log and its counter: created on first write",
+    3: "-- privacy cases, their revision lists: created on first write",
 }
 
 
@@ -593,6 +617,7 @@ class RedisStore(Store):
                 ("save_incidents", _SAVE_INCIDENTS),
                 ("put_draft", _PUT_DRAFT),
                 ("append_audit", _APPEND_AUDIT),
+                ("put_privacy_case", _PUT_PRIVACY_CASE),
                 ("ping", _PING),
                 ("migrate", _migration_script()),
             )
@@ -869,6 +894,68 @@ class RedisStore(Store):
             "audit_log", lambda c: c.zrevrangebyscore(key, top, "-inf", start=0, num=limit)
         )
         return [_audit_entry(_text(text)) for text in rows if isinstance(text, str | bytes)]
+
+    # ---- privacy cases -----------------------------------------------------------------
+    async def put_privacy_case(
+        self, case: PrivacyCaseRecord, expected_revision: int | None, audit: Sequence[AuditEntry]
+    ) -> None:
+        check_follows(case, expected_revision, "privacy case")
+        keys = [
+            self._key("privacy"),
+            self._key("privacy:rev"),
+            self._key("audit:seq"),
+            self._key("audit"),
+        ]
+        args = [
+            self.prefix,
+            case.id,
+            "" if expected_revision is None else str(expected_revision),
+            str(case.revision),
+            _privacy_json(case),
+            *_audit_args(audit),
+        ]
+        result = await self._write("put_privacy_case", "put_privacy_case", keys, args)
+        if _is_conflict(result):
+            stored = int(result[1]) if result[1] else None
+            raise Conflict(f"privacy case {case.id}", revision_problem(stored, expected_revision))
+
+    async def get_privacy_case(self, case_id: str) -> PrivacyCaseRecord | None:
+        text = await self._call("get_privacy_case", lambda c: c.hget(self._key("privacy"), case_id))
+        return None if text is None else _privacy_case(_text(text))
+
+    async def list_privacy_cases(self) -> list[PrivacyCaseRecord]:
+        values = await self._call("list_privacy_cases", lambda c: c.hvals(self._key("privacy")))
+        return sorted((_privacy_case(_text(v)) for v in values), key=lambda r: r.id)
+
+    async def privacy_case_revisions(self, case_id: str) -> list[PrivacyCaseRecord]:
+        values = await self._call(
+            "privacy_case_revisions",
+            lambda c: c.lrange(self._key(f"privacy:revisions:{case_id}"), 0, -1),
+        )
+        return [_privacy_case(_text(v)) for v in values]
+
+
+def _privacy_json(case: PrivacyCaseRecord) -> str:
+    return dumps(
+        {
+            "id": case.id,
+            "state": case.state,
+            "revision": case.revision,
+            "updated_at": ts(case.updated_at),
+            "document": case.document,
+        }
+    )
+
+
+def _privacy_case(text: str) -> PrivacyCaseRecord:
+    d = loads(text)
+    return PrivacyCaseRecord(
+        id=d["id"],
+        state=d["state"],
+        revision=int(d["revision"]),
+        updated_at=parse_ts(d["updated_at"]),
+        document=d["document"],
+    )
 
 
 def _text(value: bytes | str) -> str:
