@@ -38,6 +38,7 @@ from bridge.desk import NoticeDesk
 from bridge.errors import StoreUnavailable
 from bridge.inventory import load_inventory
 from bridge.metrics import Metrics
+from bridge.privacy import PrivacyDesk
 from bridge.store.base import IncidentRecord, Store
 
 log = logging.getLogger("bridge.service")
@@ -123,8 +124,12 @@ class BridgeService:
         self._evaluator: asyncio.Task[None] | None = None
         self._evaluation_wanted = False
         self.started = False
+        self._notices_moved = False
         self.desk = NoticeDesk(
             loaded, store, metrics, clock.now, self._owed, self._document, self._notices_changed
+        )
+        self.privacy = PrivacyDesk(
+            loaded, store, metrics, clock.now, lambda case_id: self.desk.select(incident=case_id)
         )
 
     # ---- lifecycle -------------------------------------------------------------------
@@ -136,7 +141,9 @@ class BridgeService:
         self.topology.warm()
         await self.store.open()
         now = self.clock.now()
-        episodes = await self.store.load_episodes()
+        episodes = [
+            ep for ep in await self.store.load_episodes() if not self.privacy.is_privacy_alert(ep)
+        ]
         stored = await self.store.load_incidents()
         truncation = await self.store.load_truncation()
         self._dirty |= self.engine.restore(
@@ -145,8 +152,10 @@ class BridgeService:
             truncation,
             now,
         )
+        await self.privacy.start()
         await self.desk.start()
         self.desk.mark(i.id for i in self.engine.incidents.values() if i.obligations)
+        self.desk.mark(self.privacy.cases)
         await self.flush()
         log.info(
             "started: %d alerts, %d incidents (%d open), inventory of %d elements",
@@ -204,7 +213,11 @@ class BridgeService:
                 delivery.truncated_alerts,
                 delivery.group_key,
             )
-        placed = self.engine.admit(stored, {delivery.group_key: delivery.truncated_alerts})
+        outage = [ep for ep in stored if not self.privacy.is_privacy_alert(ep)]
+        if len(outage) < len(stored):  # privacy alerts open privacy cases, not incidents
+            opened = await self.privacy.open_from_alerts(stored)
+            self.desk.mark_changed(opened)
+        placed = self.engine.admit(outage, {delivery.group_key: delivery.truncated_alerts})
         self._request_evaluation()
         return IngestResult(len(delivery.episodes), sorted(set(placed.values())))
 
@@ -283,12 +296,13 @@ class BridgeService:
         async with self._flush_lock:
             for _ in range(3):
                 await self._save_dirty()
+                self._notices_moved = False
                 try:
                     await self.desk.reconcile()
                 except StoreUnavailable as exc:  # drafts stay marked; the next flush retries
                     log.warning("could not update drafts: %s", exc)
                     return
-                if not self._dirty:
+                if not self._dirty and not self._notices_moved:
                     return
             await self._save_dirty()
 
@@ -317,14 +331,19 @@ class BridgeService:
             await self.flush()
 
     def _owed(self, incident_id: str) -> list[casework.Owed] | None:
-        """What the incident owes now, for drafting (None: unknown incident)."""
+        """What the incident (or privacy case) owes now, for drafting (None: unknown)."""
+        if self.privacy.is_case(incident_id):
+            return self.privacy.owed(incident_id)
         inc = self.engine.incidents.get(incident_id)
         if inc is None:
             return None
         return [casework.Owed(o.kind, o.due_at) for o in inc.obligations]
 
     def _document(self, incident_id: str) -> dict[str, Any] | None:
-        """The incident's full API document as evaluated so far (no settle)."""
+        """The incident's full API document as evaluated so far (no settle); for a privacy
+        case, the case as drafting reads it."""
+        if self.privacy.is_case(incident_id):
+            return self.privacy.document(incident_id)
         inc = self.engine.incidents.get(incident_id)
         if inc is None:
             return None
@@ -333,6 +352,11 @@ class BridgeService:
     def _notices_changed(
         self, incident_id: str, events: Mapping[str, datetime], states: Mapping[str, str]
     ) -> None:
+        if self.privacy.is_case(incident_id):
+            if self.privacy.set_notices(incident_id, events, states):
+                self.desk.mark([incident_id])
+                self._notices_moved = True
+            return
         if self.engine.set_notices(incident_id, events, states, self.clock.now()):
             self._dirty.add(incident_id)
 
@@ -347,6 +371,13 @@ class BridgeService:
             merged_into=inc.merged_into,
             document=documents.stored_document(inc, self.topology, now),
         )
+
+    async def privacy_changed(self, case_id: str) -> None:
+        """Bring a privacy case's drafts up to date after a person changed it (a store failure
+        leaves them marked for the next flush; the change itself is written)."""
+        self.desk.mark_changed([case_id])
+        with contextlib.suppress(StoreUnavailable):
+            await self.flush()
 
     # ---- reads --------------------------------------------------------------------------
     def list_incidents(self, state: str) -> list[dict[str, Any]]:
