@@ -626,7 +626,13 @@ def _rule_set_problems(
         ]
     found = rule_sets[name][1].track
     if found != track:
-        return [f"{path}: {where}: rule set {name!r} is a {found} rule set, expected a {track} one"]
+
+        def a(word: str) -> str:
+            return f"an {word}" if word == "outage" else f"a {word}"
+
+        return [
+            f"{path}: {where}: rule set {name!r} is {a(found)} rule set, expected {a(track)} one"
+        ]
     return []
 
 

@@ -385,3 +385,29 @@ def test_durations_reject(text: object) -> None:
     """Anything that is not a duration string, including empty and blank text, is rejected."""
     with pytest.raises(ValueError, match="expected a duration"):
         parse_duration(text)
+
+
+def test_privacy_rule_set_given_to_a_regulator() -> None:
+    """An outage regulator cannot use a privacy rule set: named, with its track."""
+    problem = only_problem("privacy_rule_set_for_outage.yaml")
+    assert "regulators.pts.rule_set:" in problem
+    assert "'pts-privacy' is a privacy rule set, expected an outage one" in problem
+
+
+def test_outage_rule_set_in_the_privacy_section() -> None:
+    """privacy.rule_sets accepts privacy rule sets only, naming the position."""
+    problem = only_problem("outage_rule_set_for_privacy.yaml")
+    assert "privacy.rule_sets.1:" in problem and "'pts-outage'" in problem
+
+
+def test_unknown_key_in_the_privacy_section() -> None:
+    """A misspelt privacy key is an error naming it."""
+    problem = only_problem("unknown_privacy_key.yaml")
+    assert "privacy.alert_labels: unknown key" in problem
+
+
+def test_privacy_track_is_off_without_its_section() -> None:
+    """Without a privacy section no privacy rule set is used; the example config turns it on."""
+    assert load_config(DATA / "minimal.yaml", env={}).privacy_rule_sets() == []
+    example = load_config(Path(__file__).resolve().parents[2] / "config" / "bridge.yaml", env={})
+    assert [rs.id for rs in example.privacy_rule_sets()] == ["pts-privacy", "nkom-privacy"]
