@@ -304,9 +304,12 @@ async def test_a_token_without_the_privacy_scope_gets_403_and_each_refusal_is_au
         ("token:outage-approver", m, p) for m, p in attempts
     ] + [("token:p-viewer", "PATCH", url), ("token:p-editor", "POST", url + "/exemption")]
     assert refusals[1]["target"] == f"privacy:{case['id']}"
-    # the drafts list shows an outage-only token no privacy draft at all
+    # the drafts list shows an outage-only token no privacy draft at all, a privacy-only
+    # token only the privacy ones
     listed = await ok(await client.get("/api/v1/drafts", headers=as_("outage-approver")))
     assert listed["drafts"] == []
+    listed = await ok(await client.get("/api/v1/drafts", headers=as_("p-viewer")))
+    assert {d["track"] for d in listed["drafts"]} == {"privacy"}
 
 
 async def test_reads_are_audited_and_edits_make_revisions(
@@ -476,3 +479,21 @@ async def test_a_labelled_alert_opens_a_privacy_case_not_an_outage_incident(
     )
     assert full["case"]["description"] == "Unencrypted CDR export found on a public bucket"
     assert {d["kind"] for d in full["drafts"]} == {"nkom_privacy_varsel", "nkom_privacy_subscriber"}
+
+
+async def test_cases_and_their_drafts_survive_a_restart(
+    aiohttp_client: ClientFactory, tmp_path: Path, smtp: SmtpServer, clock: FakeClock
+) -> None:
+    loaded = load_config(config(tmp_path, smtp), env={})
+    first = await aiohttp_client(create_app(loaded, clock=clock, registry=CollectorRegistry()))
+    case = await report_breach(first, clock)
+    drafts = await drafts_of(first, case["id"])
+    await first.close()
+    second = await aiohttp_client(create_app(loaded, clock=clock, registry=CollectorRegistry()))
+    again = await ok(
+        await second.get(f"/api/v1/privacy/cases/{case['id']}", headers=as_("p-viewer"))
+    )
+    assert again["case"] == case["case"]
+    assert {k: d["id"] for k, d in (await drafts_of(second, case["id"])).items()} == {
+        k: d["id"] for k, d in drafts.items()
+    }
