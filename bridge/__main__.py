@@ -70,10 +70,21 @@ def check_config(path: str) -> int:
             f"    {state} {name}: rule set {rs.id} ({rs.jurisdiction}, {len(rs.criteria)} "
             f"criteria, {flag}) from {rule_file.name}; recipient {reg.recipient or '-'}"
         )
-    unused = sorted(set(loaded.rule_sets) - {r.rule_set for r in cfg.regulators.values()})
+    privacy = loaded.privacy_rule_sets()
+    if cfg.privacy is None:
+        print("  privacy track: off (no privacy section)")
+    else:
+        label = ", ".join(f"{k}={v}" for k, v in cfg.privacy.alert_label.items()) or "none"
+        print(f"  privacy track: on; alerts opening privacy cases: {label}")
+        for rs in privacy:
+            flag = "verified" if rs.verified else "NOT VERIFIED"
+            kinds = ", ".join(rs.obligation_kinds())
+            print(f"    {rs.regulator}: rule set {rs.id} ({rs.jurisdiction}, {flag}): {kinds}")
+    used = {r.rule_set for r in cfg.regulators.values()} | {rs.id for rs in privacy}
+    unused = sorted(set(loaded.rule_sets) - used)
     if unused:
         print(f"  rule sets not used by any regulator: {', '.join(unused)}")
-    unverified = [rs.id for rs in loaded.enabled_rule_sets() if not rs.verified]
+    unverified = [rs.id for rs in [*loaded.enabled_rule_sets(), *privacy] if not rs.verified]
     if unverified:
         print(
             f"  WARNING: unverified rule sets in use: {', '.join(unverified)} "

@@ -22,8 +22,8 @@ DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 
 def attachment_for(draft: Draft, version: Version, sender: Sender) -> tuple[str, str, bytes] | None:
     """``(file name, MIME type, bytes)`` of the document a draft carries, or None."""
-    if draft.regulator != "pts":
-        return None
+    if draft.regulator != "pts" or draft.kind == "subscriber_notice":
+        return None  # a subscriber notice goes to subscribers, not to PTS's e-service
     reference = version.fields.get("reference") or draft.incident_id
     name = f"PTS-{draft.kind.replace('_', '-')}-{reference}.docx"
     return name, DOCX_MIME, pts_document(draft, version, sender)

@@ -374,6 +374,21 @@ class StoreConfig(Strict):
         return self
 
 
+class PrivacyConfig(Strict):
+    """The privacy track (integritetsincidenter). Absent: the track is off."""
+
+    rule_sets: list[str] = Field(default_factory=lambda: ["pts-privacy", "nkom-privacy"])
+    # Alerts carrying every one of these labels open a privacy case instead of an outage
+    # incident (empty: no alert does; cases are opened by people through the API).
+    alert_label: dict[str, str] = Field(default_factory=dict)
+    # Regulator → address of its privacy reports (default: regulators.<name>.recipient, else
+    # the regulator's published address).
+    recipients: dict[str, str] = Field(default_factory=dict)
+    # Where approved subscriber notices are e-mailed for the operator to distribute (default:
+    # operator.contact.email). The bridge never e-mails subscribers itself.
+    subscriber_notice_recipient: str | None = None
+
+
 class BridgeConfig(Strict):
     """The whole bridge.yaml."""
 
@@ -390,6 +405,7 @@ class BridgeConfig(Strict):
     templates: TemplatesConfig = TemplatesConfig()
     notices: NoticesConfig = NoticesConfig()
     replication: ReplicationConfig = ReplicationConfig()
+    privacy: PrivacyConfig | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @field_validator("store")
@@ -409,6 +425,9 @@ OBLIGATION_KINDS = (
     "privacy_initial",
     "privacy_supplementary",
     "subscriber_notice",
+    "privacy_subscriber_copy",
+    "nkom_privacy_varsel",
+    "nkom_privacy_subscriber",
     "se_cyber_early_warning",
     "se_cyber_notification",
     "se_cyber_final",
@@ -489,26 +508,46 @@ Obligation = Annotated[
 ]
 
 
+PRIVACY_NATURES = ("breach", "risk")
+
+
 class RuleSetModel(Strict):
+    """A regulator's rule set. ``track: outage`` (default) judges incidents by ``criteria``;
+    ``track: privacy`` has no criteria: its obligations are owed by every privacy case of its
+    jurisdiction whose nature (``breach``, ``risk``) it ``applies_to``."""
+
     id: str
     regulator: str
     jurisdiction: Jurisdiction
     source: str
     verified: bool
     notes: str = ""
+    track: Literal["outage", "privacy"] = "outage"
+    applies_to: list[Literal["breach", "risk"]] = Field(default_factory=list)
     severity_map: dict[str, str] = Field(default_factory=dict)
-    criteria: list[CriterionModel] = Field(min_length=1)
+    criteria: list[CriterionModel] = Field(default_factory=list, validate_default=True)
     obligations: list[Obligation] = Field(default_factory=list)
 
     @field_validator("criteria")
     @classmethod
-    def _unique_ids(cls, criteria: list[CriterionModel]) -> list[CriterionModel]:
+    def _unique_ids(cls, criteria: list[CriterionModel], info: Any) -> list[CriterionModel]:
+        track = info.data.get("track", "outage")
+        if track == "outage" and not criteria:
+            raise ValueError("an outage rule set needs at least 1 item (a criterion)")
+        if track == "privacy" and criteria:
+            raise ValueError("a privacy rule set has no criteria (every case owes its reports)")
         seen: set[str] = set()
         for c in criteria:
             if c.id in seen:
                 raise ValueError(f"criterion id {c.id!r} appears twice")
             seen.add(c.id)
         return criteria
+
+    @model_validator(mode="after")
+    def _privacy_natures(self) -> RuleSetModel:
+        if self.track == "privacy" and not self.applies_to:
+            raise ValueError("applies_to: a privacy rule set names the natures it covers")
+        return self
 
     def obligation_kinds(self) -> tuple[str, ...]:
         return tuple(o.kind for o in self.obligations)
@@ -529,6 +568,8 @@ class RuleSetModel(Strict):
                 for o in self.obligations
                 if isinstance(o, ObligationModel) and o.params
             },
+            track=self.track,
+            applies_to=tuple(self.applies_to),
         )
 
 
@@ -623,11 +664,17 @@ class LoadedConfig:
         self.rule_sets = rule_sets
 
     def enabled_rule_sets(self) -> list[RuleSetModel]:
+        """The outage rule sets of the enabled regulators."""
         return [
             self.rule_sets[reg.rule_set][1]
             for reg in self.config.regulators.values()
             if reg.enabled
         ]
+
+    def privacy_rule_sets(self) -> list[RuleSetModel]:
+        """The privacy rule sets named in ``privacy.rule_sets`` (none while the track is off)."""
+        privacy = self.config.privacy
+        return [] if privacy is None else [self.rule_sets[n][1] for n in privacy.rule_sets]
 
     def store_url(self) -> str:
         """The store URL with a relative SQLite path resolved against the config folder (and
@@ -642,6 +689,31 @@ class LoadedConfig:
                 p = (self.path.parent / p).resolve()
             return f"sqlite:///{p}"
         return url
+
+
+def _rule_set_problems(
+    path: Path,
+    where: str,
+    name: str,
+    track: str,
+    rule_sets: Mapping[str, tuple[Path, RuleSetModel]],
+    rules_dir: Path,
+) -> list[str]:
+    if name not in rule_sets:
+        known = ", ".join(sorted(n for n, (_, rs) in rule_sets.items() if rs.track == track))
+        return [
+            f"{path}: {where}: unknown rule set {name!r} (known: {known or 'none'} in {rules_dir})"
+        ]
+    found = rule_sets[name][1].track
+    if found != track:
+
+        def a(word: str) -> str:
+            return f"an {word}" if word == "outage" else f"a {word}"
+
+        return [
+            f"{path}: {where}: rule set {name!r} is {a(found)} rule set, expected {a(track)} one"
+        ]
+    return []
 
 
 def load_config(path: Path | str, env: Mapping[str, str] | None = None) -> LoadedConfig:
@@ -680,10 +752,13 @@ def load_config(path: Path | str, env: Mapping[str, str] | None = None) -> Loade
     rule_sets = load_rule_sets(rules_dir)
     problems = []
     for name, reg in cfg.regulators.items():
-        if reg.rule_set not in rule_sets:
-            problems.append(
-                f"{path}: regulators.{name}.rule_set: unknown rule set {reg.rule_set!r} "
-                f"(known: {', '.join(sorted(rule_sets)) or 'none'} in {rules_dir})"
+        problems += _rule_set_problems(
+            path, f"regulators.{name}.rule_set", reg.rule_set, "outage", rule_sets, rules_dir
+        )
+    if cfg.privacy is not None:
+        for i, name in enumerate(cfg.privacy.rule_sets):
+            problems += _rule_set_problems(
+                path, f"privacy.rule_sets.{i}", name, "privacy", rule_sets, rules_dir
             )
     if cfg.inventory.path is not None and not cfg.inventory.path.exists():
         problems.append(f"{path}: inventory.path: file not found: {cfg.inventory.path}")

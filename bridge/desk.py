@@ -41,9 +41,9 @@ from typing import Any
 
 from bridge import mail
 from bridge.config import LoadedConfig
-from bridge.core import casework
+from bridge.core import casework, privacy_fields
 from bridge.core.casework import Draft
-from bridge.core.drafts import DEFAULT_RECIPIENTS, LABELS, LANGUAGES
+from bridge.core.drafts import DEFAULT_RECIPIENTS, LABELS, LANGUAGES, PRIVACY_KINDS, regulator_of
 from bridge.errors import Conflict, LeaseLost, StoreUnavailable
 from bridge.metrics import Metrics
 from bridge.notices import render, sender
@@ -70,6 +70,29 @@ def _record(draft: Draft) -> DraftRecord:
         draft.updated_at,
         casework.to_dict(draft),
     )
+
+
+def privacy_recipients(loaded: LoadedConfig, recipients: Mapping[str, str]) -> dict[str, str]:
+    """Recipient per privacy kind: the regulators' privacy address (``privacy.recipients``,
+    else the regulator's recipient, else its published address); subscriber notices go to
+    ``privacy.subscriber_notice_recipient`` (else the operator's contact e-mail), for the
+    operator to distribute: the bridge never e-mails subscribers itself."""
+    cfg = loaded.config
+    if cfg.privacy is None:
+        return {}
+    out: dict[str, str] = {}
+    for kind in PRIVACY_KINDS:
+        regulator = regulator_of(kind)
+        address = (
+            cfg.privacy.recipients.get(regulator)
+            or recipients.get(regulator)
+            or DEFAULT_RECIPIENTS.get(regulator, "")
+        )
+        if kind in privacy_fields.SUBSCRIBER_KINDS:
+            address = cfg.privacy.subscriber_notice_recipient or cfg.operator.contact.email
+        if address:
+            out[kind] = address
+    return out
 
 
 class NoticeDesk:
@@ -104,6 +127,7 @@ class NoticeDesk:
         }
         rules = cfg.notices.significant_change
         template_dir = cfg.templates.dir
+        kind_recipients = privacy_recipients(loaded, recipients)
         self.sender = sender(cfg.operator)
         self.context = casework.Context(
             sender=self.sender,
@@ -117,6 +141,7 @@ class NoticeDesk:
                 severity_change=rules.severity_change,
             ),
             severity_label=cfg.inventory.labels.severity,
+            kind_recipients=kind_recipients,
         )
         self.drafts: dict[str, Draft] = {}  # every draft, as last read or written
         self._pending: set[str] = set()  # incidents to reconcile
@@ -208,6 +233,14 @@ class NoticeDesk:
     # ---- following incidents --------------------------------------------------------------
     def mark(self, incident_ids: Iterable[str]) -> None:
         self._pending.update(incident_ids)
+
+    def mark_changed(self, incident_ids: Iterable[str]) -> None:
+        """Mark for reconciling now, not after ``notices.refresh_interval``: a person changed
+        the facts (a privacy case edit) and expects the drafts to show it."""
+        ids = list(incident_ids)
+        for inc_id in ids:
+            self._reconciled.pop(inc_id, None)
+        self._pending.update(ids)
 
     async def reconcile(self) -> None:
         """Reconcile the incidents marked so far (see the module contract). The incident's

@@ -123,6 +123,34 @@ class StateCollector(Collector):
             yield leader
 
 
+class PrivacyCollector(Collector):
+    """Scrape-time gauges of the privacy track: numbers by state only, never a case id or a
+    case's text (personal data stays out of /metrics)."""
+
+    def __init__(self, counts: Callable[[], tuple[Mapping[str, int], Mapping[str, int]]]) -> None:
+        self._counts = counts
+
+    def describe(self) -> Iterable[Metric]:
+        return []
+
+    def collect(self) -> Iterator[Metric]:
+        cases, owed = self._counts()
+        by_state = GaugeMetricFamily(
+            "bridge_privacy_cases", "Privacy cases in the register, by state", labels=["state"]
+        )
+        for state, n in sorted(cases.items()):
+            by_state.add_metric([state], n)
+        obligations = GaugeMetricFamily(
+            "bridge_privacy_obligations",
+            "Reports and notices owed by privacy cases, by state (open, drafted, approved, "
+            "sent, rejected, overdue)",
+            labels=["state"],
+        )
+        for state, n in sorted(owed.items()):
+            obligations.add_metric([state], n)
+        yield from (by_state, obligations)
+
+
 class Metrics:
     """Every metric the bridge exports, registered on ``registry``."""
 

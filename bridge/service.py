@@ -47,6 +47,7 @@ from bridge.errors import LeaseLost, StoreUnavailable
 from bridge.inventory import load_inventory
 from bridge.leadership import Leadership
 from bridge.metrics import Metrics
+from bridge.privacy import PrivacyDesk
 from bridge.store.base import IncidentRecord, Store
 
 log = logging.getLogger("bridge.service")
@@ -136,6 +137,7 @@ class BridgeService:
         self._evaluator: asyncio.Task[None] | None = None
         self._evaluation_wanted = False
         self.started = False
+        self._notices_moved = False
         replication = loaded.config.replication
         # The host name by default: unique per pod (Kubernetes) and per machine, and the same
         # after a restart, so a restarted single bridge renews its own lease at once. Two
@@ -161,6 +163,9 @@ class BridgeService:
             self._notices_changed,
             fence=lambda: self.leadership.token,
             lease_lost=self.leadership.lost,
+        )
+        self.privacy = PrivacyDesk(
+            loaded, store, metrics, clock.now, lambda case_id: self.desk.select(incident=case_id)
         )
 
     @property
@@ -202,7 +207,9 @@ class BridgeService:
                     await self._evaluator
                 self._evaluator = None
             now = self.clock.now()
-            episodes, cursor = await self.store.episodes_since(0)
+            everything, cursor = await self.store.episodes_since(0)
+            episodes = [ep for ep in everything if not self.privacy.is_privacy_alert(ep)]
+            await self.privacy.start()
             stored = await self.store.load_incidents()
             truncation = await self.store.load_truncation()
             engine = build_engine(self.loaded, self.topology)
@@ -226,6 +233,7 @@ class BridgeService:
         self._fresh = False
         await self.desk.take_over()
         self.desk.mark(i.id for i in self.engine.incidents.values() if i.obligations)
+        self.desk.mark(self.privacy.cases)
         await self.flush()
 
     async def _stepped_down(self) -> None:
@@ -268,6 +276,8 @@ class BridgeService:
         known = self.engine.episodes
         news = []
         for ep in episodes:
+            if self.privacy.is_privacy_alert(ep):  # its case was opened where it arrived
+                continue
             old = known.get(ep.key)
             merged = merge_episode(old, ep)
             if merged != old:
@@ -312,7 +322,11 @@ class BridgeService:
                 delivery.truncated_alerts,
                 delivery.group_key,
             )
-        placed = self.engine.admit(stored, {delivery.group_key: delivery.truncated_alerts})
+        outage = [ep for ep in stored if not self.privacy.is_privacy_alert(ep)]
+        if len(outage) < len(stored):  # privacy alerts open privacy cases, not incidents
+            opened = await self.privacy.open_from_alerts(stored)
+            self.desk.mark_changed(opened)
+        placed = self.engine.admit(outage, {delivery.group_key: delivery.truncated_alerts})
         if not self.leading:
             self._fresh = False
         self._request_evaluation()
@@ -379,6 +393,8 @@ class BridgeService:
     async def tick(self) -> set[str]:
         with contextlib.suppress(StoreUnavailable):  # counted by the sync loop; reads retry
             await self.sync()
+        with contextlib.suppress(StoreUnavailable):
+            await self._reload_privacy_cases()
         if not self.leading:
             with contextlib.suppress(StoreUnavailable):
                 await self.desk.load()
@@ -402,12 +418,13 @@ class BridgeService:
             async with self._flush_lock:
                 for _ in range(3):
                     await self._save_dirty()
+                    self._notices_moved = False
                     try:
                         await self.desk.reconcile()
                     except StoreUnavailable as exc:  # drafts stay marked; the next flush retries
                         log.warning("could not update drafts: %s", exc)
                         return
-                    if not self._dirty:
+                    if not self._dirty and not self._notices_moved:
                         return
                 await self._save_dirty()
         except LeaseLost as exc:
@@ -455,14 +472,19 @@ class BridgeService:
                 await self.desk.load()
 
     def _owed(self, incident_id: str) -> list[casework.Owed] | None:
-        """What the incident owes now, for drafting (None: unknown incident)."""
+        """What the incident (or privacy case) owes now, for drafting (None: unknown)."""
+        if self.privacy.is_case(incident_id):
+            return self.privacy.owed(incident_id)
         inc = self.engine.incidents.get(incident_id)
         if inc is None:
             return None
         return [casework.Owed(o.kind, o.due_at) for o in inc.obligations]
 
     def _document(self, incident_id: str) -> dict[str, Any] | None:
-        """The incident's full API document as evaluated so far (no settle)."""
+        """The incident's full API document as evaluated so far (no settle); for a privacy
+        case, the case as drafting reads it."""
+        if self.privacy.is_case(incident_id):
+            return self.privacy.document(incident_id)
         inc = self.engine.incidents.get(incident_id)
         if inc is None:
             return None
@@ -471,6 +493,11 @@ class BridgeService:
     def _notices_changed(
         self, incident_id: str, events: Mapping[str, datetime], states: Mapping[str, str]
     ) -> None:
+        if self.privacy.is_case(incident_id):
+            if self.privacy.set_notices(incident_id, events, states):
+                self.desk.mark([incident_id])
+                self._notices_moved = True
+            return
         if self.engine.set_notices(incident_id, events, states, self.clock.now()):
             self._dirty.add(incident_id)
 
@@ -485,6 +512,26 @@ class BridgeService:
             merged_into=inc.merged_into,
             document=documents.stored_document(inc, self.topology, now),
         )
+
+    async def _reload_privacy_cases(self) -> None:
+        """Privacy cases opened or changed on another replica (by a person or an alert): their
+        drafts are reconciled at once (only the leader drafts)."""
+        if not self.privacy.enabled:
+            return
+        before = {cid: case.revision for cid, case in self.privacy.cases.items()}
+        await self.privacy.start()
+        moved = [
+            cid for cid, case in self.privacy.cases.items() if before.get(cid) != case.revision
+        ]
+        if moved:
+            self.desk.mark_changed(moved)
+
+    async def privacy_changed(self, case_id: str) -> None:
+        """Bring a privacy case's drafts up to date after a person changed it (a store failure
+        leaves them marked for the next flush; the change itself is written)."""
+        self.desk.mark_changed([case_id])
+        with contextlib.suppress(StoreUnavailable):
+            await self.flush()
 
     # ---- reads --------------------------------------------------------------------------
     def list_incidents(self, state: str) -> list[dict[str, Any]]:

@@ -171,7 +171,9 @@ class DueAt:
 # nkom_normalised is After(normalised, 1 h) rather than OnEvent: an OnEvent deadline is overdue
 # the moment it opens; Nkom asks for an updated varsel "snarest" when normalised, which we model
 # like nkom_varsel with an overridable target. subscriber_notice uses Nkom's 24 h (REGULATION §3),
-# the stricter reading of PTS's "without undue delay".
+# the stricter reading of PTS's "without undue delay". nkom_privacy_varsel models Nkom's
+# "straks" as a 1 h target (overridable per rule set); privacy_subscriber_copy (the copy of a
+# subscriber notice to PTS) has no deadline in the rules: 24 h after the notice is our choice.
 _STOCKHOLM = "Europe/Stockholm"
 _OSLO = "Europe/Oslo"
 DEFAULT_RULES: Mapping[str, Rule] = MappingProxyType(
@@ -184,6 +186,9 @@ DEFAULT_RULES: Mapping[str, Rule] = MappingProxyType(
         "privacy_initial": After("detected", timedelta(hours=24)),
         "privacy_supplementary": After("initial_sent", timedelta(days=3)),
         "subscriber_notice": After("detected", timedelta(hours=24), zone=_OSLO, country="NO"),
+        "privacy_subscriber_copy": After("subscriber_notice_sent", timedelta(hours=24)),
+        "nkom_privacy_varsel": After("detected", timedelta(hours=1), zone=_OSLO, country="NO"),
+        "nkom_privacy_subscriber": After("detected", timedelta(hours=24), zone=_OSLO, country="NO"),
         "se_cyber_early_warning": After("aware", timedelta(hours=24)),
         "se_cyber_notification": After("aware", timedelta(hours=72)),
         "se_cyber_final": After("notification_sent", months=1),

@@ -37,6 +37,7 @@ from typing import Any
 
 from bridge.core.drafts import (
     KINDS,
+    PRIVACY_KINDS,
     DraftFields,
     RenderedDraft,
     Sender,
@@ -70,6 +71,7 @@ BRIDGE = "bridge"  # the actor name of automatic transitions
 SENT_EVENTS = {
     "pts_initial": "initial_sent",
     "privacy_initial": "initial_sent",
+    "subscriber_notice": "subscriber_notice_sent",
     "se_cyber_notification": "notification_sent",
 }
 
@@ -175,7 +177,7 @@ def draft_id(incident_id: str, kind: str, round_: int = 1) -> str:
 
 
 def track_of(kind: str) -> str:
-    return "privacy" if kind.startswith(("privacy_", "subscriber_")) else "outage"
+    return "privacy" if kind in PRIVACY_KINDS or kind.startswith("privacy_") else "outage"
 
 
 def facts_of(fields: DraftFields) -> str:
@@ -647,11 +649,11 @@ class Context:
     render: Renderer
     change_rules: ChangeRules = ChangeRules()
     severity_label: str = "severity"
+    kind_recipients: Mapping[str, str] = field(default_factory=dict)  # beats ``recipients``
 
     def fields(self, kind: str, incident: Mapping[str, Any], now: datetime) -> DraftFields:
-        return draft_fields(
-            kind, incident, self.sender, self.recipients.get(regulator_of(kind)), now
-        )
+        recipient = self.kind_recipients.get(kind) or self.recipients.get(regulator_of(kind))
+        return draft_fields(kind, incident, self.sender, recipient, now)
 
 
 @dataclass(frozen=True, slots=True)

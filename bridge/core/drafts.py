@@ -26,11 +26,13 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bridge.core import privacy_fields
 from bridge.errors import BadInput
 
 NKOM_KINDS = ("nkom_varsel", "nkom_update", "nkom_normalised")
 PTS_KINDS = ("pts_initial", "pts_supplementary")
-KINDS = (*NKOM_KINDS, *PTS_KINDS)
+PRIVACY_KINDS = privacy_fields.KINDS
+KINDS = (*NKOM_KINDS, *PTS_KINDS, *PRIVACY_KINDS)
 
 _NKOM_KEYS = (
     "started_at",
@@ -64,6 +66,7 @@ FIELD_KEYS: dict[str, tuple[str, ...]] = {
         "recurrence_prevention",
         "reference",
     ),
+    **privacy_fields.FIELD_KEYS,
 }
 
 LABELS: dict[str, dict[str, str]] = {
@@ -91,8 +94,10 @@ LABELS: dict[str, dict[str, str]] = {
         "effect_minimisation": "Åtgärder för att minimera effekterna",
         "remedy": "Åtgärder för att avhjälpa felen",
         "recurrence_prevention": "Åtgärder för att förhindra upprepning",
+        **privacy_fields.LABELS["sv"],
     },
 }
+LABELS["nb"].update(privacy_fields.LABELS["nb"])
 
 TITLES = {
     "nkom_varsel": "Varsel om hendelse",
@@ -100,6 +105,7 @@ TITLES = {
     "nkom_normalised": "Varsel om normalisert situasjon",
     "pts_initial": "Inledande rapport om störning eller avbrott",
     "pts_supplementary": "Kompletterande rapport om störning eller avbrott",
+    **privacy_fields.TITLES,
 }
 
 ZONES = {"nkom": "Europe/Oslo", "pts": "Europe/Stockholm"}
@@ -177,9 +183,11 @@ def with_values(fields: DraftFields, values: Mapping[str, str]) -> DraftFields:
 
 
 def regulator_of(kind: str) -> str:
-    if kind in NKOM_KINDS:
+    """The regulator whose rules a kind follows (a subscriber notice: the rules of the
+    regulator of its country; it sets the notice's language and time zone)."""
+    if kind in NKOM_KINDS or kind in privacy_fields.NKOM_PRIVACY_KINDS:
         return "nkom"
-    if kind in PTS_KINDS:
+    if kind in PTS_KINDS or kind in PRIVACY_KINDS:
         return "pts"
     raise BadInput("kind", f"unknown notice kind {kind!r}; expected one of {', '.join(KINDS)}")
 
@@ -212,7 +220,18 @@ def draft_fields(
     """See the module contract. ``recipient`` None: the regulator's published address."""
     regulator = regulator_of(kind)
     language = LANGUAGES[regulator]
-    values = _values(kind, regulator, incident, operator)
+    reference = reference_number(operator.org_number, str(incident["id"]))
+    if kind in PRIVACY_KINDS:
+        values = privacy_fields.values(
+            kind,
+            incident,
+            f"{operator.name} (org.nr {operator.org_number})",
+            _contact(operator, language),
+            reference,
+            lambda t: local_time(t, regulator),
+        )
+    else:
+        values = _values(kind, regulator, incident, operator)
     labels = LABELS[language]
     fields = {
         key: Field(key, labels[key], *values.get(key, ("", _TO_ADD.get(key, "to complete"))))
@@ -224,7 +243,7 @@ def draft_fields(
         language=language,
         title=TITLES[kind],
         incident_id=str(incident["id"]),
-        reference=reference_number(operator.org_number, str(incident["id"])),
+        reference=reference,
         operator=operator,
         recipient=recipient or DEFAULT_RECIPIENTS[regulator],
         drafted_at=local_time(now, regulator),
@@ -245,6 +264,13 @@ _TO_ADD = {
     "causes": "no cause/årsak/summary annotation on the incident's alerts",
     "expected_duration": "no expected_resolution annotation on the incident's alerts",
     "emergency_112": "no emergency_112 criterion in any assessment: state the effect on 112",
+    "what_you_can_do": "what the subscriber should do (change a password, watch for fraud…)",
+    "notice_means": "how subscribers were told (SMS, e-mail, letter, web page)",
+    "notice_copy": "sent once the subscriber notice was sent",
+    "notice_sent_at": "sent once the subscriber notice was sent",
+    "measures_applied": "say whether the data was unreadable to outsiders (encryption…)",
+    "cross_border": "subscribers in other countries? other authorities notified?",
+    "other_providers": "other providers involved, if any",
 }
 
 

@@ -87,32 +87,38 @@ def owed(
     if not assessment.reportable or assessment.since is None:
         return []
     known = {**events, "reportable": assessment.since, **(extra or {})}
-    out: list[Obligation] = []
-    for kind in rule_set.obligations:
-        due = due_at(rule_for(rule_set, kind), known)
-        if due is None:
-            trigger = getattr(rule_for(rule_set, kind), "event", "")
-            out.append(
-                Obligation(
-                    rule_set.regulator,
-                    kind,
-                    None,
-                    obligation_state((drafts or {}).get(kind), None, now),
-                    None,
-                    f"owed once {trigger.replace('_', ' ')} happens",
-                    trigger,
-                )
-            )
-            continue
-        out.append(
-            Obligation(
-                rule_set.regulator,
-                kind,
-                due.at,
-                obligation_state((drafts or {}).get(kind), due.at, now),
-                due.basis,
-                due.explanation,
-                due.waiting_for,
-            )
+    return [obligation(rule_set, kind, known, now, drafts) for kind in rule_set.obligations]
+
+
+def obligation(
+    rule_set: RuleSet,
+    kind: str,
+    known: Mapping[str, datetime],
+    now: datetime,
+    drafts: Mapping[str, str] | None = None,
+) -> Obligation:
+    """One owed report of ``kind`` under ``rule_set``, given the events so far (``known``) and
+    the kinds' draft states (``drafts``). Used for incidents and for privacy cases alike."""
+    rule = rule_for(rule_set, kind)
+    due = due_at(rule, known)
+    state_of_draft = (drafts or {}).get(kind)
+    if due is None:
+        trigger = getattr(rule, "event", "")
+        return Obligation(
+            rule_set.regulator,
+            kind,
+            None,
+            obligation_state(state_of_draft, None, now),
+            None,
+            f"owed once {trigger.replace('_', ' ')} happens",
+            trigger,
         )
-    return out
+    return Obligation(
+        rule_set.regulator,
+        kind,
+        due.at,
+        obligation_state(state_of_draft, due.at, now),
+        due.basis,
+        due.explanation,
+        due.waiting_for,
+    )

@@ -64,6 +64,8 @@ class RuleSet:
     severity_map: dict[str, str] = field(default_factory=dict)  # label value → level
     notes: str = ""
     obligation_rules: Mapping[str, Rule] = field(default_factory=dict)  # overrides of defaults
+    track: str = "outage"  # outage: criteria on incidents; privacy: owed for privacy cases
+    applies_to: tuple[str, ...] = ()  # privacy: the case natures (breach, risk) it covers
 
 
 @dataclass(frozen=True, slots=True)

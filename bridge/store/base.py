@@ -34,6 +34,10 @@ Contract (checked for every implementation by ``tests/integration/test_store_con
   field written apart (:meth:`Store.touch_token`, only ever moved later). Sessions are keyed by
   the SHA-256 of their id (the id itself is never stored), upserted whole, and deleted one by
   one, per user, or once expired (``expires_at``, the absolute end).
+- Privacy cases are written like drafts (:meth:`Store.put_privacy_case`: revision check, audit
+  entries in the same write) and every revision written is kept
+  (:meth:`Store.privacy_case_revisions`). They are the register (förteckning) of privacy
+  incidents: the interface has no way to delete one, and SQLite refuses a DELETE by trigger.
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ from typing import Any
 from bridge.core.alerts import AlertEpisode, Delivery
 from bridge.errors import Conflict
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 #: The lease's name (one per store; a Redis key prefix gives several bridges one database each).
 LEADER_LEASE = "leader"
@@ -91,6 +95,18 @@ class DraftRecord:
 
     id: str
     incident_id: str
+    state: str
+    revision: int
+    updated_at: datetime
+    document: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PrivacyCaseRecord:
+    """A privacy case as stored. ``document`` is the whole case (:mod:`bridge.core.privacy`
+    owns its shape); the other fields are indexed copies."""
+
+    id: str
     state: str
     revision: int
     updated_at: datetime
@@ -169,13 +185,15 @@ def check_revision(what: str, revision: int, expected_revision: int | None) -> N
         raise Conflict(what, f"revision {revision} does not follow {expected_revision}")
 
 
-def check_follows(draft: DraftRecord, expected_revision: int | None) -> None:
-    """Raise Conflict unless ``draft.revision`` is one more than ``expected_revision`` (1 for a
-    new draft): checked by every store before it touches storage."""
+def check_follows(
+    record: DraftRecord | PrivacyCaseRecord, expected_revision: int | None, what: str = "draft"
+) -> None:
+    """Raise Conflict unless ``record.revision`` is one more than ``expected_revision`` (1 for a
+    new record): checked by every store before it touches storage."""
     wanted = 1 if expected_revision is None else expected_revision + 1
-    if draft.revision != wanted:
+    if record.revision != wanted:
         raise Conflict(
-            f"draft {draft.id}", f"revision {draft.revision} does not follow {expected_revision}"
+            f"{what} {record.id}", f"revision {record.revision} does not follow {expected_revision}"
         )
 
 
@@ -339,3 +357,23 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def touch_token(self, token_id: str, at: datetime) -> None:
         """Record a use at ``at`` (kept only when later than the one stored)."""
+
+    # ---- privacy cases (the register) -----------------------------------------------------
+    @abc.abstractmethod
+    async def put_privacy_case(
+        self, case: PrivacyCaseRecord, expected_revision: int | None, audit: Sequence[AuditEntry]
+    ) -> None:
+        """Write ``case``, keep it as one more revision and append ``audit``, atomically, if
+        the stored revision is ``expected_revision`` (``None``: no such case yet) and
+        ``case.revision`` is one more; else raise Conflict and write nothing."""
+
+    @abc.abstractmethod
+    async def get_privacy_case(self, case_id: str) -> PrivacyCaseRecord | None: ...
+
+    @abc.abstractmethod
+    async def list_privacy_cases(self) -> list[PrivacyCaseRecord]:
+        """Every privacy case ever written (latest revision), ordered by id."""
+
+    @abc.abstractmethod
+    async def privacy_case_revisions(self, case_id: str) -> list[PrivacyCaseRecord]:
+        """Every revision of a case as written, oldest first (empty: no such case)."""

@@ -55,12 +55,14 @@ and ``P drafts:by-incident:I`` (sets of ids), ``P audit:seq`` (counter), ``P aud
 id → JSON of :mod:`bridge.store.people`) with ``P users:rev`` and ``P tokens:rev`` (id →
 revision), ``P tokens:by-hash`` (SHA-256 of the secret → id), ``P tokens:used`` (id → last
 use); ``P sessions`` (hash: id hash → JSON), ``P sessions:by-user:U`` (set of id hashes) and
-``P sessions:expiry`` (sorted set scored by the absolute end, epoch seconds). Scripts build the
-per-state/incident/target/user keys from the prefix, so Redis Cluster is not supported (one
+``P sessions:expiry`` (sorted set scored by the absolute end, epoch seconds). Privacy (schema
+5): ``P privacy`` and ``P privacy:rev`` (hashes: case id → record JSON / revision) with
+``P privacy:revisions:ID`` (list of every revision's record JSON, oldest first). Scripts build
+the per-state/incident/target/user keys from the prefix, so Redis Cluster is not supported (one
 primary, with replicas or Sentinel, is). Only sessions and the lease (on release) are ever
-deleted; the audit log is append-only by that discipline (Redis has no triggers to enforce it as
-SQLite does). Like SQLite's table, the delivery list grows with every webhook: memory to watch
-under ``noeviction``.
+deleted; the audit log and the privacy register are append-only by that discipline (Redis has
+no triggers to enforce it as SQLite does). Like SQLite's table, the delivery list grows with
+every webhook: memory to watch under ``noeviction``.
 """
 
 from __future__ import annotations
@@ -86,6 +88,7 @@ from bridge.store.base import (
     DraftRecord,
     IncidentRecord,
     Lease,
+    PrivacyCaseRecord,
     SessionRecord,
     Store,
     TokenRecord,
@@ -249,6 +252,26 @@ return {'ok', ARGV[5]}
 """
 )
 
+# KEYS: schema, privacy, privacy:rev, audit:seq, audit. ARGV: version, prefix, id, expected
+# revision ('' = must not exist), revision, record JSON, then audit target/entry pairs. Every
+# revision is also pushed on P privacy:revisions:ID; nothing here (or anywhere) deletes a case.
+_PUT_PRIVACY_CASE = (
+    _GUARD
+    + _APPEND_AUDIT_FN
+    + """
+local prefix, id, expected = ARGV[2], ARGV[3], ARGV[4]
+local stored = redis.call('HGET', KEYS[3], id)
+if (expected == '' and stored) or (expected ~= '' and stored ~= expected) then
+  return {'conflict', stored or ''}
+end
+redis.call('HSET', KEYS[2], id, ARGV[6])
+redis.call('HSET', KEYS[3], id, ARGV[5])
+redis.call('RPUSH', prefix .. 'privacy:revisions:' .. id, ARGV[6])
+append_audit(prefix, KEYS[4], KEYS[5], 7)
+return {'ok', ARGV[5]}
+"""
+)
+
 # KEYS: schema, audit:seq, audit. ARGV: version, prefix, then target/entry pairs.
 _APPEND_AUDIT = (
     _GUARD
@@ -392,6 +415,7 @@ for _, field in ipairs(redis.call('HKEYS', ARGV[2] .. 'alerts')) do
              field)
 end""",
     4: "-- users, API tokens, sessions with their indexes: created on first write",
+    5: "-- privacy cases, their revision lists: created on first write",
 }
 
 
@@ -756,6 +780,7 @@ class RedisStore(Store):
                 ("put_session", _PUT_SESSION),
                 ("delete_sessions", _DELETE_SESSIONS),
                 ("touch_token", _TOUCH_TOKEN),
+                ("put_privacy_case", _PUT_PRIVACY_CASE),
                 ("ping", _PING),
                 ("acquire_lease", _ACQUIRE_LEASE),
                 ("release_lease", _RELEASE_LEASE),
@@ -1249,6 +1274,68 @@ class RedisStore(Store):
         await self._write(
             "touch_token", "touch_token", [self._key("tokens:used")], [token_id, ts(at)]
         )
+
+    # ---- privacy cases -----------------------------------------------------------------
+    async def put_privacy_case(
+        self, case: PrivacyCaseRecord, expected_revision: int | None, audit: Sequence[AuditEntry]
+    ) -> None:
+        check_follows(case, expected_revision, "privacy case")
+        keys = [
+            self._key("privacy"),
+            self._key("privacy:rev"),
+            self._key("audit:seq"),
+            self._key("audit"),
+        ]
+        args = [
+            self.prefix,
+            case.id,
+            "" if expected_revision is None else str(expected_revision),
+            str(case.revision),
+            _privacy_json(case),
+            *_audit_args(audit),
+        ]
+        result = await self._write("put_privacy_case", "put_privacy_case", keys, args)
+        if _is_conflict(result):
+            stored = int(result[1]) if result[1] else None
+            raise Conflict(f"privacy case {case.id}", revision_problem(stored, expected_revision))
+
+    async def get_privacy_case(self, case_id: str) -> PrivacyCaseRecord | None:
+        text = await self._call("get_privacy_case", lambda c: c.hget(self._key("privacy"), case_id))
+        return None if text is None else _privacy_case(_text(text))
+
+    async def list_privacy_cases(self) -> list[PrivacyCaseRecord]:
+        values = await self._call("list_privacy_cases", lambda c: c.hvals(self._key("privacy")))
+        return sorted((_privacy_case(_text(v)) for v in values), key=lambda r: r.id)
+
+    async def privacy_case_revisions(self, case_id: str) -> list[PrivacyCaseRecord]:
+        values = await self._call(
+            "privacy_case_revisions",
+            lambda c: c.lrange(self._key(f"privacy:revisions:{case_id}"), 0, -1),
+        )
+        return [_privacy_case(_text(v)) for v in values]
+
+
+def _privacy_json(case: PrivacyCaseRecord) -> str:
+    return dumps(
+        {
+            "id": case.id,
+            "state": case.state,
+            "revision": case.revision,
+            "updated_at": ts(case.updated_at),
+            "document": case.document,
+        }
+    )
+
+
+def _privacy_case(text: str) -> PrivacyCaseRecord:
+    d = loads(text)
+    return PrivacyCaseRecord(
+        id=d["id"],
+        state=d["state"],
+        revision=int(d["revision"]),
+        updated_at=parse_ts(d["updated_at"]),
+        document=d["document"],
+    )
 
 
 def _raise_if_fenced(op: str, result: Any, fence: int | None) -> None:

@@ -34,6 +34,7 @@ from bridge.store.base import (
     DraftRecord,
     IncidentRecord,
     Lease,
+    PrivacyCaseRecord,
     SessionRecord,
     Store,
     TokenRecord,
@@ -107,6 +108,22 @@ _MIGRATIONS: dict[int, str] = {
     CREATE TABLE IF NOT EXISTS api_tokens (
         id TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL,
         revision INTEGER NOT NULL, last_used_at TEXT, document TEXT NOT NULL);
+    """,
+    5: """
+    CREATE TABLE IF NOT EXISTS privacy_cases (
+        id TEXT PRIMARY KEY, state TEXT NOT NULL, revision INTEGER NOT NULL,
+        updated_at TEXT NOT NULL, document TEXT NOT NULL);;
+    CREATE TABLE IF NOT EXISTS privacy_case_revisions (
+        id TEXT NOT NULL, revision INTEGER NOT NULL, updated_at TEXT NOT NULL,
+        document TEXT NOT NULL, PRIMARY KEY (id, revision)) WITHOUT ROWID;;
+    CREATE TRIGGER IF NOT EXISTS privacy_cases_no_delete BEFORE DELETE ON privacy_cases
+        BEGIN SELECT RAISE(ABORT, 'the privacy register is never deleted from'); END;;
+    CREATE TRIGGER IF NOT EXISTS privacy_revisions_no_update
+        BEFORE UPDATE ON privacy_case_revisions
+        BEGIN SELECT RAISE(ABORT, 'privacy case revisions are append-only'); END;;
+    CREATE TRIGGER IF NOT EXISTS privacy_revisions_no_delete
+        BEFORE DELETE ON privacy_case_revisions
+        BEGIN SELECT RAISE(ABORT, 'privacy case revisions are append-only'); END;;
     """,
 }
 
@@ -600,6 +617,74 @@ class SqliteStore(Store):
             for r in rows
         ]
 
+    # ---- privacy cases -----------------------------------------------------------------
+    async def put_privacy_case(
+        self, case: PrivacyCaseRecord, expected_revision: int | None, audit: Sequence[AuditEntry]
+    ) -> None:
+        check_follows(case, expected_revision, "privacy case")
+        row = (case.id, case.state, case.revision, ts(case.updated_at), dumps(case.document))
+        entries = [_audit_row(e) for e in audit]
+
+        def apply(conn: sqlite3.Connection) -> None:
+            found = conn.execute(
+                "SELECT revision FROM privacy_cases WHERE id=?", (case.id,)
+            ).fetchone()
+            stored = None if found is None else int(found[0])
+            if stored != expected_revision:
+                raise Conflict(
+                    f"privacy case {case.id}", revision_problem(stored, expected_revision)
+                )
+            conn.execute(
+                "INSERT INTO privacy_cases(id, state, revision, updated_at, document) "
+                "VALUES (?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET state=excluded.state, "
+                "revision=excluded.revision, updated_at=excluded.updated_at, "
+                "document=excluded.document",
+                row,
+            )
+            conn.execute(
+                "INSERT INTO privacy_case_revisions(id, revision, updated_at, document) "
+                "VALUES (?,?,?,?)",
+                (case.id, case.revision, row[3], row[4]),
+            )
+            _insert_audit(conn, entries)
+
+        await self._write("put_privacy_case", apply)
+
+    async def get_privacy_case(self, case_id: str) -> PrivacyCaseRecord | None:
+        row = await self._read(
+            "get_privacy_case",
+            lambda c: c.execute(
+                "SELECT id, state, revision, updated_at, document FROM privacy_cases WHERE id=?",
+                (case_id,),
+            ).fetchone(),
+        )
+        return _privacy_case(row) if row else None
+
+    async def list_privacy_cases(self) -> list[PrivacyCaseRecord]:
+        rows = await self._read(
+            "list_privacy_cases",
+            lambda c: c.execute(
+                "SELECT id, state, revision, updated_at, document FROM privacy_cases ORDER BY id"
+            ).fetchall(),
+        )
+        return [_privacy_case(r) for r in rows]
+
+    async def privacy_case_revisions(self, case_id: str) -> list[PrivacyCaseRecord]:
+        rows = await self._read(
+            "privacy_case_revisions",
+            lambda c: c.execute(
+                "SELECT id, revision, updated_at, document FROM privacy_case_revisions "
+                "WHERE id=? ORDER BY revision",
+                (case_id,),
+            ).fetchall(),
+        )
+        return [
+            PrivacyCaseRecord(
+                r[0], loads(r[3]).get("state", ""), int(r[1]), parse_ts(r[2]), loads(r[3])
+            )
+            for r in rows
+        ]
+
     # ---- leadership ----------------------------------------------------------------------
     async def acquire_lease(self, holder: str, ttl: timedelta) -> int | None:
         def apply(conn: sqlite3.Connection) -> int | None:
@@ -767,6 +852,10 @@ class SqliteStore(Store):
                 (ts(at), token_id, ts(at)),
             ),
         )
+
+
+def _privacy_case(row: Sequence[Any]) -> PrivacyCaseRecord:
+    return PrivacyCaseRecord(row[0], row[1], int(row[2]), parse_ts(row[3]), loads(row[4]))
 
 
 _DRAFT_COLUMNS = "id, incident_id, state, revision, updated_at, document"

@@ -21,11 +21,12 @@ from bridge.core.alerts import format_time
 from bridge.core.casework import Draft
 from bridge.core.topology import Topology
 from bridge.errors import BadInput, Conflict, StoreUnavailable
-from bridge.metrics import Metrics, StateCollector
+from bridge.metrics import Metrics, PrivacyCollector, StateCollector
 from bridge.service import BridgeService, Clock, SystemClock
 from bridge.store import Store, make_store
 from bridge.web import console, live, notices_api, openapi, session, users_api
 from bridge.web.auth import Principal, webhook_allowed
+from bridge.web.privacy_api import PrivacyApi
 
 log = logging.getLogger("bridge.web")
 
@@ -169,11 +170,23 @@ async def _draft(request: web.Request, role: str) -> tuple[Draft, Principal]:
     if found is None:
         _allow(principal, "viewer", "outage")  # a stranger to both tracks learns nothing
         raise web.HTTPNotFound(text=f"no draft {draft_id!r}")
+    if found.track == "privacy":  # privacy drafts: every read and every refusal is audited
+        allowed = principal.can(role, "privacy")
+        if allowed and role != "viewer":
+            return found, principal  # the change itself is audited with the draft
+        await request.app[SERVICE].privacy.audit_access(
+            principal.name,
+            "privacy.read" if allowed else "privacy.refused",
+            f"draft:{found.id}",
+            {"method": request.method, "path": request.path, "role": role},
+        )
     return found, _allow(principal, role, found.track)
 
 
 async def list_drafts(request: web.Request) -> web.Response:
-    principal = await _require(request, "viewer")
+    principal = await _principal(request)  # viewer on either track: each sees its own drafts
+    if not (principal.can("viewer", "outage") or principal.can("viewer", "privacy")):
+        _allow(principal, "viewer", "outage")
     states = notices_api.states_param(request.query.get("state"))
     incident = request.query.get("incident")
     await request.app[SERVICE].settle_notices()
@@ -184,6 +197,13 @@ async def list_drafts(request: web.Request) -> web.Response:
         for d in desk.select(states, incident)
         if principal.can("viewer", d.track) and regulator in (None, d.regulator)
     ]
+    if any(d.track == "privacy" for d in drafts):  # a read of privacy drafts is audited
+        await request.app[SERVICE].privacy.audit_access(
+            principal.name,
+            "privacy.read",
+            "privacy:drafts",
+            {"method": request.method, "path": request.path},
+        )
     return web.json_response({"drafts": [notices_api.summary(d) for d in drafts]})
 
 
@@ -366,6 +386,7 @@ def create_app(
             lambda: (service.replica_id, service.leading),
         )
     )
+    metrics.registry.register(PrivacyCollector(service.privacy.counts))
     # one byte over the limit lets the handler tell "too large" from "exactly at the limit"
     app = web.Application(
         client_max_size=cfg.server.max_body_bytes + 1, middlewares=[error_middleware]
@@ -395,6 +416,7 @@ def create_app(
     app.router.add_post("/api/v1/drafts/{id}/reject", reject_draft)
     app.router.add_post("/api/v1/drafts/{id}/resolve", resolve_draft)
     app.router.add_get("/api/v1/audit", audit_log)
+    PrivacyApi(SERVICE, _principal).add_routes(app)
     app.router.add_get("/api/v1/openapi.json", openapi_json)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

@@ -254,6 +254,150 @@ def _people_paths(bearer: Any) -> dict[str, Any]:
     }
 
 
+_CASE = {"$ref": "#/components/schemas/PrivacyCase"}
+
+
+def _privacy_op(
+    summary: str, role: str, ok: dict[str, Any], params: list[dict[str, Any]], bearer: Any
+) -> dict[str, Any]:
+    return {
+        "summary": summary,
+        "security": bearer,
+        "parameters": params,
+        "responses": {
+            **ok,
+            "400": _err("Bad request; detail names the field"),
+            "401": _err("No valid API token"),
+            "403": _err(f"Token lacks the {role} role on the privacy track (refusal audited)"),
+            "404": _err("No such case, or the privacy track is off"),
+            "409": _err("The case changed meanwhile (revision)"),
+            "503": _err("Store unavailable: the access could not be audited, nothing served"),
+        },
+    }
+
+
+def _privacy_paths(bearer: Any) -> dict[str, Any]:
+    fields = {
+        "type": "object",
+        "description": "case facts: detected_at (required on create), occurred_at, "
+        "occurred_estimated, nature (breach|risk), jurisdictions, circumstances, "
+        "circumstances_text, description, location, causes, consequences, data_categories, "
+        "data_description, affected, measures_taken, measures_planned, other_providers, "
+        "cross_border, unreadable, unreadable_how",
+    }
+
+    def body(props: dict[str, Any]) -> dict[str, Any]:
+        schema = {"type": "object", "properties": props}
+        return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+    revision = {"revision": {"type": "integer", "description": "the revision this is based on"}}
+    ok_case = {"200": _json(_CASE, "The case with its obligations and drafts")}
+    download = {"200": {"description": "the register: every privacy case, one row each"}}
+    return {
+        "/api/v1/privacy/cases": {
+            "get": _privacy_op(
+                "Privacy cases, newest first (viewer:privacy; the read is audited)",
+                "viewer",
+                {"200": _json({"type": "object"}, "cases: summaries with obligations")},
+                [{"name": "state", "in": "query", "schema": {"type": "string"}}],
+                bearer,
+            ),
+            "post": {
+                **_privacy_op(
+                    "Report a privacy incident (editor:privacy)",
+                    "editor",
+                    {"201": _json(_CASE, "The case opened")},
+                    [],
+                    bearer,
+                ),
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": fields}},
+                },
+            },
+        },
+        "/api/v1/privacy/cases/{id}": {
+            "get": _privacy_op(
+                "One privacy case in full (viewer:privacy; audited)",
+                "viewer",
+                ok_case,
+                [_ID],
+                bearer,
+            ),
+            "patch": {
+                **_privacy_op(
+                    "Change facts: a new revision (editor:privacy)",
+                    "editor",
+                    ok_case,
+                    [_ID],
+                    bearer,
+                ),
+                "requestBody": body({**revision, "fields": fields}),
+            },
+        },
+        "/api/v1/privacy/cases/{id}/revisions": {
+            "get": _privacy_op(
+                "Every revision of a case (viewer:privacy; audited)",
+                "viewer",
+                {"200": _json({"type": "object"}, "revisions: case documents, oldest first")},
+                [_ID],
+                bearer,
+            )
+        },
+        "/api/v1/privacy/cases/{id}/state": {
+            "post": {
+                **_privacy_op(
+                    "Close or reopen a case (editor:privacy)", "editor", ok_case, [_ID], bearer
+                ),
+                "requestBody": body(
+                    {**revision, "state": {"type": "string", "enum": ["open", "closed"]}}
+                ),
+            }
+        },
+        "/api/v1/privacy/cases/{id}/exemption": {
+            "post": {
+                **_privacy_op(
+                    "Record (or with reason null withdraw) the exemption from notifying "
+                    "subscribers (approver:privacy; audited)",
+                    "approver",
+                    ok_case,
+                    [_ID],
+                    bearer,
+                ),
+                "requestBody": body(
+                    {
+                        **revision,
+                        "reason": {
+                            "type": "string",
+                            "nullable": True,
+                            "enum": ["no_adverse_effect", "data_unreadable", None],
+                        },
+                        "comment": {"type": "string"},
+                    }
+                ),
+            }
+        },
+        "/api/v1/privacy/register.csv": {
+            "get": _privacy_op(
+                "The register as CSV (viewer:privacy; the export is audited)",
+                "viewer",
+                download,
+                [],
+                bearer,
+            )
+        },
+        "/api/v1/privacy/register.xlsx": {
+            "get": _privacy_op(
+                "The register as XLSX (viewer:privacy; the export is audited)",
+                "viewer",
+                download,
+                [],
+                bearer,
+            )
+        },
+    }
+
+
 def document() -> dict[str, Any]:
     bearer: list[dict[str, list[str]]] = [{"bearerAuth": []}]
     return {
@@ -343,6 +487,7 @@ def document() -> dict[str, Any]:
                 }
             },
             **_draft_paths(bearer),
+            **_privacy_paths(bearer),
             "/api/v1/audit": {
                 "get": {
                     "summary": "The audit log, newest first (roles admin or auditor)",
@@ -406,6 +551,21 @@ def document() -> dict[str, Any]:
                         "versions": {"type": "array", "items": {"type": "object"}},
                         "approved": {"type": "object", "nullable": True},
                         "delivery": {"type": "object"},
+                    },
+                },
+                "PrivacyCase": {
+                    "type": "object",
+                    "required": ["id", "state", "revision", "obligations", "case", "drafts"],
+                    "properties": {
+                        "id": {"type": "string"},
+                        "state": {"type": "string", "enum": ["open", "closed"]},
+                        "revision": {"type": "integer"},
+                        "nature": {"type": "string", "enum": ["breach", "risk"]},
+                        "exemption": {"type": "string", "nullable": True},
+                        "obligations": {"type": "array", "items": {"type": "object"}},
+                        "next_due_at": {"type": "string", "nullable": True},
+                        "case": {"type": "object", "description": "every fact and the history"},
+                        "drafts": {"type": "array", "items": {"type": "object"}},
                     },
                 },
                 "Error": {

@@ -412,3 +412,29 @@ def test_session_defaults() -> None:
     assert (s.idle_timeout, s.absolute_timeout) == (timedelta(minutes=30), timedelta(hours=12))
     assert s.cookie_secure and s.trusted_proxy_header is None
     assert (s.lockout.max_failures, s.lockout.lock_for) == (5, timedelta(minutes=15))
+
+
+def test_privacy_rule_set_given_to_a_regulator() -> None:
+    """An outage regulator cannot use a privacy rule set: named, with its track."""
+    problem = only_problem("privacy_rule_set_for_outage.yaml")
+    assert "regulators.pts.rule_set:" in problem
+    assert "'pts-privacy' is a privacy rule set, expected an outage one" in problem
+
+
+def test_outage_rule_set_in_the_privacy_section() -> None:
+    """privacy.rule_sets accepts privacy rule sets only, naming the position."""
+    problem = only_problem("outage_rule_set_for_privacy.yaml")
+    assert "privacy.rule_sets.1:" in problem and "'pts-outage'" in problem
+
+
+def test_unknown_key_in_the_privacy_section() -> None:
+    """A misspelt privacy key is an error naming it."""
+    problem = only_problem("unknown_privacy_key.yaml")
+    assert "privacy.alert_labels: unknown key" in problem
+
+
+def test_privacy_track_is_off_without_its_section() -> None:
+    """Without a privacy section no privacy rule set is used; the example config turns it on."""
+    assert load_config(DATA / "minimal.yaml", env={}).privacy_rule_sets() == []
+    example = load_config(Path(__file__).resolve().parents[2] / "config" / "bridge.yaml", env={})
+    assert [rs.id for rs in example.privacy_rule_sets()] == ["pts-privacy", "nkom-privacy"]

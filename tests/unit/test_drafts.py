@@ -47,6 +47,55 @@ EXPECTED_KEYS = {
     ],
 }
 EXPECTED_KEYS["nkom_update"] = EXPECTED_KEYS["nkom_normalised"] = EXPECTED_KEYS["nkom_varsel"]
+# Regulation (EU) 611/2013 Annex I, sections 1 and 2, in its order (REGULATION.md §2)
+EXPECTED_KEYS["privacy_initial"] = EXPECTED_KEYS["privacy_supplementary"] = [
+    "provider",
+    "contact_point",
+    "notification",
+    "occurred_at",
+    "detected_at",
+    "circumstances",
+    "data_concerned",
+    "measures_applied",
+    "other_providers",
+    "summary",
+    "affected",
+    "consequences",
+    "mitigation",
+    "subscriber_notification",
+    "cross_border",
+    "reference",
+]
+# the subscriber notice content REGULATION.md §2 lists: when, what and its consequences, what
+# the provider does, what the user can do, contact details
+EXPECTED_KEYS["subscriber_notice"] = EXPECTED_KEYS["nkom_privacy_subscriber"] = [
+    "when",
+    "what_happened",
+    "your_data",
+    "what_it_means",
+    "what_we_do",
+    "what_you_can_do",
+    "contact_us",
+    "reference",
+]
+EXPECTED_KEYS["privacy_subscriber_copy"] = [
+    "notice_copy",
+    "notice_sent_at",
+    "notice_means",
+    "notified_count",
+    "contact_point",
+    "reference",
+]
+EXPECTED_KEYS["nkom_privacy_varsel"] = [
+    "breach_type",
+    "occurred_at",
+    "detected_at",
+    "description",
+    "data_concerned",
+    "scope_customers",
+    "measures",
+    "contact",
+]
 
 
 def doc(**over: Any) -> dict[str, Any]:

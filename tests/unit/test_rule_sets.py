@@ -239,3 +239,34 @@ def test_rules_dir_lists_every_broken_file() -> None:
         load_rule_sets(DATA)
     broken = {Path(p.split(": ", 1)[0]).name for p in info.value.problems}
     assert broken == {p.name for p in DATA.glob("*.yaml")} - {"valid.yaml"}
+
+
+def test_privacy_rule_set_with_criteria_is_refused() -> None:
+    """A privacy rule set judges no incidents: criteria in it are refused, named."""
+    problem = only_problem("privacy_with_criteria.yaml")
+    assert "criteria:" in problem
+    assert "privacy rule set has no criteria" in problem
+
+
+def test_privacy_rule_set_needs_applies_to() -> None:
+    """A privacy rule set must say which natures of case (breach, risk) owe its reports."""
+    problem = only_problem("privacy_without_applies_to.yaml")
+    assert "applies_to" in problem
+
+
+def test_shipped_privacy_rule_sets() -> None:
+    """PTS owes its four privacy kinds for breaches; Nkom its two for breaches and risks; the
+    Swedish subscriber notice counts its days in Stockholm."""
+    pts = shipped("pts-privacy")
+    assert pts.track == "privacy" and pts.applies_to == ["breach"] and not pts.criteria
+    assert pts.obligation_kinds() == (
+        "privacy_initial",
+        "privacy_supplementary",
+        "subscriber_notice",
+        "privacy_subscriber_copy",
+    )
+    rule = pts.to_core().obligation_rules["subscriber_notice"]
+    assert getattr(rule, "zone", None) == "Europe/Stockholm"
+    nkom = shipped("nkom-privacy")
+    assert nkom.to_core().applies_to == ("breach", "risk")
+    assert nkom.obligation_kinds() == ("nkom_privacy_varsel", "nkom_privacy_subscriber")

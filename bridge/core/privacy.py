@@ -1,0 +1,473 @@
+"""Privacy incidents (integritetsincidenter): the case, its versioned changes, what it owes. Pure.
+
+Contract:
+- A :class:`PrivacyCase` holds the facts REGULATION.md §2-3 and Regulation (EU) 611/2013
+  Annex I ask for (detected, occurred — maybe estimated —, circumstances, data categories,
+  number affected, measures taken and planned, other providers, cross-border aspects, whether
+  the data was unreadable to outsiders…). It is opened by a person (:func:`open_case`) or from an
+  alert (:func:`case_from_alert`) and changed only through :func:`edit_case`,
+  :func:`set_exemption` and :func:`set_state`, each of which returns the next case (``revision``
+  + 1, one :class:`Change` more in ``history``) with its audit entries, or raises
+  :class:`~bridge.errors.BadInput` naming the field / :class:`~bridge.errors.Conflict` when the
+  change is based on an older revision. The store writes it with a revision check.
+- Audit entries name the case, the revision and the *names* of changed fields, never their
+  values: personal data stays in the case, out of the audit log (and out of logs and metrics).
+- :func:`owed` derives the reports a case owes from the privacy rule sets (data, see
+  ``config/rules/*-privacy.yaml``) and ``now``: a rule set applies when its jurisdiction is one
+  of the case's and the case's nature (``breach``, ``risk``) is one it ``applies_to``; deadlines
+  come from :mod:`bridge.core.calendar` on the events ``detected``, ``occurred`` and what the
+  drafts report (``initial_sent``, ``subscriber_notice_sent``). With an exemption recorded
+  (no adverse effect, or data unreadable to outsiders) no subscriber notice — nor its copy to
+  PTS — is owed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
+from typing import Any
+
+from bridge.core.casework import AuditEvent
+from bridge.core.obligations import Obligation, obligation
+from bridge.core.rules import RuleSet
+from bridge.errors import BadInput, Conflict
+
+NATURES = ("breach", "risk")
+CIRCUMSTANCES = (
+    "loss",
+    "theft",
+    "copying",
+    "unauthorised_access",
+    "unauthorised_disclosure",
+    "alteration",
+    "destruction",
+    "other",
+)
+DATA_CATEGORIES = ("content", "subscriber", "traffic", "location")
+EXEMPTION_REASONS = ("no_adverse_effect", "data_unreadable")
+STATES = ("open", "closed")
+JURISDICTIONS = ("SE", "NO")
+#: Kinds a recorded exemption removes (the notices to subscribers, and the copy to PTS).
+SUBSCRIBER_KINDS = ("subscriber_notice", "nkom_privacy_subscriber", "privacy_subscriber_copy")
+PREFIX = "priv-"
+
+
+@dataclass(frozen=True, slots=True)
+class Exemption:
+    """An approver's decision that subscribers need not be notified, and why."""
+
+    reason: str  # one of EXEMPTION_REASONS
+    by: str
+    at: datetime
+    comment: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One revision of a case: who changed which fields (names only), when."""
+
+    revision: int
+    at: datetime
+    actor: str
+    action: str
+    fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PrivacyCase:
+    id: str
+    revision: int
+    state: str
+    source: str  # manual | alert
+    created_at: datetime
+    updated_at: datetime
+    created_by: str
+    detected_at: datetime
+    alert: str | None = None  # fingerprint of the alert that opened it
+    nature: str = "breach"
+    jurisdictions: tuple[str, ...] = ("SE",)
+    occurred_at: datetime | None = None
+    occurred_estimated: bool = False
+    circumstances: tuple[str, ...] = ()
+    circumstances_text: str = ""
+    description: str = ""
+    location: str = ""  # physical location of the breach and storage media involved
+    causes: str = ""
+    consequences: str = ""
+    data_categories: tuple[str, ...] = ()
+    data_description: str = ""
+    affected: int | None = None
+    measures_taken: str = ""
+    measures_planned: str = ""
+    other_providers: str = ""
+    cross_border: str = ""
+    unreadable: bool | None = None
+    unreadable_how: str = ""
+    exemption: Exemption | None = None
+    history: tuple[Change, ...] = field(default_factory=tuple)
+
+
+# ---- editable fields: name → parser (value from JSON → stored value) ------------------------
+def _text(name: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise BadInput(name, f"expected text, got {type(value).__name__}")
+    return value.strip()
+
+
+def _time(name: str, value: object) -> datetime:
+    if not isinstance(value, str):
+        raise BadInput(name, "expected an RFC 3339 time with an offset, e.g. 2026-11-23T10:00:00Z")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadInput(name, f"not an RFC 3339 time: {value!r}") from None
+    if parsed.tzinfo is None:
+        raise BadInput(name, f"give a time with an offset (Z or +01:00), got {value!r}")
+    return parsed
+
+
+def _opt_time(name: str, value: object) -> datetime | None:
+    return None if value is None else _time(name, value)
+
+
+def _flag(name: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise BadInput(name, f"expected true or false, got {value!r}")
+    return value
+
+
+def _opt_flag(name: str, value: object) -> bool | None:
+    return None if value is None else _flag(name, value)
+
+
+def _count(name: str, value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise BadInput(name, f"expected a whole number ≥ 0 or null, got {value!r}")
+    return value
+
+
+def _choice(allowed: tuple[str, ...]) -> Callable[[str, object], str]:
+    def parse(name: str, value: object) -> str:
+        if value not in allowed:
+            raise BadInput(name, f"expected one of {', '.join(allowed)}, got {value!r}")
+        return str(value)
+
+    return parse
+
+
+def _choices(allowed: tuple[str, ...], at_least_one: bool = False) -> Callable[[str, object], Any]:
+    def parse(name: str, value: object) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise BadInput(name, f"expected a list of {', '.join(allowed)}")
+        unknown = sorted(set(value) - set(allowed))
+        if unknown:
+            raise BadInput(
+                name, f"unknown value(s) {', '.join(unknown)}; expected {', '.join(allowed)}"
+            )
+        if at_least_one and not value:
+            raise BadInput(name, "name at least one")
+        return tuple(dict.fromkeys(value))
+
+    return parse
+
+
+#: What a person may set, with its parser. ``detected_at`` opens the clock of every report.
+EDITABLE: dict[str, Callable[[str, object], Any]] = {
+    "nature": _choice(NATURES),
+    "jurisdictions": _choices(JURISDICTIONS, at_least_one=True),
+    "detected_at": _time,
+    "occurred_at": _opt_time,
+    "occurred_estimated": _flag,
+    "circumstances": _choices(CIRCUMSTANCES),
+    "circumstances_text": _text,
+    "description": _text,
+    "location": _text,
+    "causes": _text,
+    "consequences": _text,
+    "data_categories": _choices(DATA_CATEGORIES),
+    "data_description": _text,
+    "affected": _count,
+    "measures_taken": _text,
+    "measures_planned": _text,
+    "other_providers": _text,
+    "cross_border": _text,
+    "unreadable": _opt_flag,
+    "unreadable_how": _text,
+}
+
+
+def parse_values(body: Mapping[str, object], prefix: str = "") -> dict[str, Any]:
+    """Validated values of the editable fields in ``body``; a BadInput names ``prefix + key``."""
+    out: dict[str, Any] = {}
+    for key, value in body.items():
+        parser = EDITABLE.get(key)
+        if parser is None:
+            raise BadInput(
+                f"{prefix}{key}", f"not a privacy case field; expected one of {', '.join(EDITABLE)}"
+            )
+        out[key] = parser(f"{prefix}{key}", value)
+    return out
+
+
+# ---- opening and changing ---------------------------------------------------------------------
+def case_id(detected_at: datetime, seed: str) -> str:
+    """``priv-YYYYMMDD-<8 hex>``: the detection day (UTC) and a hash of ``seed`` (a random token
+    for a person's case; the alert's fingerprint and start for an alert's, so a re-delivered
+    alert finds its case instead of opening another)."""
+    digest = hashlib.sha256(seed.encode()).hexdigest()[:8]
+    return f"{PREFIX}{detected_at:%Y%m%d}-{digest}"
+
+
+def _audit(case: PrivacyCase, at: datetime, actor: str, action: str, **detail: Any) -> AuditEvent:
+    return AuditEvent(at, actor, action, f"privacy:{case.id}", {"case": case.id, **detail})
+
+
+def open_case(
+    values: Mapping[str, Any], actor: str, now: datetime, id_: str
+) -> tuple[PrivacyCase, list[AuditEvent]]:
+    """Revision 1 of a case a person reports (``values`` from :func:`parse_values`);
+    ``detected_at`` is required: every deadline counts from it."""
+    if "detected_at" not in values:
+        raise BadInput("detected_at", "required: when the breach (or the risk) was detected")
+    case = PrivacyCase(
+        id=id_,
+        revision=1,
+        state="open",
+        source="manual",
+        created_at=now,
+        updated_at=now,
+        created_by=actor,
+        **values,
+    )
+    case = replace(case, history=(Change(1, now, actor, "opened", tuple(sorted(values))),))
+    return case, [_audit(case, now, actor, "privacy.opened", revision=1, fields=sorted(values))]
+
+
+def case_from_alert(
+    fingerprint: str,
+    starts_at: datetime,
+    annotations: Mapping[str, str],
+    jurisdiction: str,
+    now: datetime,
+) -> tuple[PrivacyCase, list[AuditEvent]]:
+    """Revision 1 of a case opened by an alert: detected when the alert started; its
+    ``summary``/``description`` annotations give the description; a person completes the rest."""
+    text = "\n".join(
+        v.strip() for k in ("summary", "description") if (v := annotations.get(k, "")).strip()
+    )
+    id_ = case_id(starts_at, f"alert|{fingerprint}|{starts_at.isoformat()}")
+    case = PrivacyCase(
+        id=id_,
+        revision=1,
+        state="open",
+        source="alert",
+        created_at=now,
+        updated_at=now,
+        created_by="bridge",
+        detected_at=starts_at,
+        alert=fingerprint,
+        jurisdictions=(jurisdiction,),
+        description=text,
+    )
+    opened = ("description", "detected_at", "jurisdictions")
+    case = replace(case, history=(Change(1, now, "bridge", "opened from an alert", opened),))
+    return case, [
+        _audit(case, now, "bridge", "privacy.opened", revision=1, alert=fingerprint, source="alert")
+    ]
+
+
+def _check_base(case: PrivacyCase, base_revision: int) -> None:
+    if base_revision != case.revision:
+        raise Conflict(
+            f"privacy case {case.id}",
+            f"the change is based on revision {base_revision} but the latest is {case.revision}: "
+            "reload and change again",
+        )
+
+
+def _next(
+    case: PrivacyCase, now: datetime, actor: str, action: str, names: Sequence[str], **changes: Any
+) -> PrivacyCase:
+    revision = case.revision + 1
+    change = Change(revision, now, actor, action, tuple(names))
+    return replace(
+        case, revision=revision, updated_at=now, history=(*case.history, change), **changes
+    )
+
+
+def edit_case(
+    case: PrivacyCase, base_revision: int, values: Mapping[str, Any], actor: str, now: datetime
+) -> tuple[PrivacyCase, list[AuditEvent]]:
+    """A new revision with ``values`` (from :func:`parse_values`); fields whose value does not
+    change are not counted as changed; nothing changed is a BadInput."""
+    _check_base(case, base_revision)
+    changed = {k: v for k, v in values.items() if getattr(case, k) != v}
+    if not changed:
+        raise BadInput("fields", "nothing to change")
+    names = sorted(changed)
+    after = _next(case, now, actor, "edited", names, **changed)
+    return after, [
+        _audit(after, now, actor, "privacy.edited", revision=after.revision, fields=names)
+    ]
+
+
+def set_exemption(
+    case: PrivacyCase,
+    base_revision: int,
+    reason: str | None,
+    comment: str,
+    actor: str,
+    now: datetime,
+) -> tuple[PrivacyCase, list[AuditEvent]]:
+    """Record (``reason`` in :data:`EXEMPTION_REASONS`) or withdraw (``reason`` None) the
+    exemption from notifying subscribers. The audit entry names the reason code, not the comment
+    (which may describe the data)."""
+    _check_base(case, base_revision)
+    if reason is None:
+        if case.exemption is None:
+            raise BadInput("reason", "no exemption is recorded; nothing to withdraw")
+        after = _next(case, now, actor, "exemption withdrawn", ["exemption"], exemption=None)
+        return after, [
+            _audit(after, now, actor, "privacy.exemption_withdrawn", revision=after.revision)
+        ]
+    _choice(EXEMPTION_REASONS)("reason", reason)
+    if reason == "data_unreadable" and case.unreadable is not True:
+        raise BadInput(
+            "reason",
+            "data_unreadable needs the case to say the data was unreadable to outsiders "
+            "(set unreadable: true and unreadable_how first)",
+        )
+    exemption = Exemption(reason, actor, now, comment.strip())
+    after = _next(case, now, actor, "exemption recorded", ["exemption"], exemption=exemption)
+    return after, [
+        _audit(
+            after, now, actor, "privacy.exemption_recorded", revision=after.revision, reason=reason
+        )
+    ]
+
+
+def set_state(
+    case: PrivacyCase, base_revision: int, state: str, actor: str, now: datetime
+) -> tuple[PrivacyCase, list[AuditEvent]]:
+    """Close or reopen a case. A closed case stays in the register and keeps what it owes."""
+    _check_base(case, base_revision)
+    _choice(STATES)("state", state)
+    if state == case.state:
+        raise BadInput("state", f"the case is {state} already")
+    after = _next(case, now, actor, state, ["state"], state=state)
+    return after, [
+        _audit(after, now, actor, f"privacy.{state}", revision=after.revision, state=state)
+    ]
+
+
+# ---- what it owes --------------------------------------------------------------------------------
+def applies(rule_set: RuleSet, case: PrivacyCase) -> bool:
+    return (
+        rule_set.track == "privacy"
+        and rule_set.jurisdiction in case.jurisdictions
+        and case.nature in rule_set.applies_to
+    )
+
+
+def owed(
+    case: PrivacyCase,
+    rule_sets: Sequence[RuleSet],
+    now: datetime,
+    events: Mapping[str, datetime] | None = None,
+    drafts: Mapping[str, str] | None = None,
+) -> list[Obligation]:
+    """See the module contract. ``events``/``drafts``: what the case's drafts say
+    (:func:`bridge.core.casework.progress`)."""
+    known: dict[str, datetime] = {"detected": case.detected_at}
+    if case.occurred_at is not None:
+        known["occurred"] = case.occurred_at
+    known.update(events or {})
+    out: list[Obligation] = []
+    for rs in rule_sets:
+        if not applies(rs, case):
+            continue
+        for kind in rs.obligations:
+            if kind in SUBSCRIBER_KINDS and case.exemption is not None:
+                continue
+            out.append(obligation(rs, kind, known, now, drafts))
+    return out
+
+
+# ---- stored form ---------------------------------------------------------------------------------
+def _t(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _p(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+_TIMES = ("created_at", "updated_at", "detected_at", "occurred_at")
+_TUPLES = ("jurisdictions", "circumstances", "data_categories")
+
+
+def to_dict(case: PrivacyCase) -> dict[str, Any]:
+    """The JSON document a store keeps (and :func:`from_dict` reads back exactly)."""
+    out: dict[str, Any] = {}
+    for f in fields(case):
+        value = getattr(case, f.name)
+        if f.name in _TIMES:
+            value = _t(value)
+        elif f.name in _TUPLES:
+            value = list(value)
+        elif f.name == "exemption":
+            value = (
+                None
+                if value is None
+                else {
+                    "reason": value.reason,
+                    "by": value.by,
+                    "at": _t(value.at),
+                    "comment": value.comment,
+                }
+            )
+        elif f.name == "history":
+            value = [
+                {
+                    "revision": c.revision,
+                    "at": _t(c.at),
+                    "actor": c.actor,
+                    "action": c.action,
+                    "fields": list(c.fields),
+                }
+                for c in value
+            ]
+        out[f.name] = value
+    return out
+
+
+def from_dict(d: Mapping[str, Any]) -> PrivacyCase:
+    values: dict[str, Any] = {}
+    for f in fields(PrivacyCase):
+        if f.name not in d:
+            continue
+        value = d[f.name]
+        if f.name in _TIMES:
+            value = _p(value)
+        elif f.name in _TUPLES:
+            value = tuple(value)
+        elif f.name == "exemption" and value is not None:
+            at = datetime.fromisoformat(value["at"])
+            value = Exemption(value["reason"], value["by"], at, value.get("comment", ""))
+        elif f.name == "history":
+            value = tuple(
+                Change(
+                    int(c["revision"]),
+                    datetime.fromisoformat(c["at"]),
+                    c["actor"],
+                    c["action"],
+                    tuple(c["fields"]),
+                )
+                for c in value
+            )
+        values[f.name] = value
+    return PrivacyCase(**values)

@@ -1,0 +1,371 @@
+"""Notice fields of the privacy kinds, prefilled from a privacy case document. Pure.
+
+Contract: :func:`values` takes a case document (:func:`bridge.core.privacy.to_dict`, plus
+``subscriber_notices``: kind → the subscriber notice as sent, for the copy to PTS) and returns
+``key → (value, source)`` for the keys of :data:`FIELD_KEYS`; a key it cannot answer is left
+out (a person completes it). Swedish for PTS and Swedish subscribers, bokmål for Nkom and
+Norwegian subscribers; the subscriber notices are written for subscribers, in plain words.
+Robust to a document without privacy facts (every key read with a default).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+PTS_PRIVACY_KINDS = ("privacy_initial", "privacy_supplementary", "privacy_subscriber_copy")
+SUBSCRIBER_KINDS = ("subscriber_notice", "nkom_privacy_subscriber")
+NKOM_PRIVACY_KINDS = ("nkom_privacy_varsel", "nkom_privacy_subscriber")
+KINDS = (
+    "privacy_initial",
+    "privacy_supplementary",
+    "subscriber_notice",
+    "privacy_subscriber_copy",
+    "nkom_privacy_varsel",
+    "nkom_privacy_subscriber",
+)
+
+_PTS_REPORT = (
+    "provider",
+    "contact_point",
+    "notification",
+    "occurred_at",
+    "detected_at",
+    "circumstances",
+    "data_concerned",
+    "measures_applied",
+    "other_providers",
+    "summary",
+    "affected",
+    "consequences",
+    "mitigation",
+    "subscriber_notification",
+    "cross_border",
+    "reference",
+)
+_SUBSCRIBER = (
+    "when",
+    "what_happened",
+    "your_data",
+    "what_it_means",
+    "what_we_do",
+    "what_you_can_do",
+    "contact_us",
+    "reference",
+)
+FIELD_KEYS: dict[str, tuple[str, ...]] = {
+    "privacy_initial": _PTS_REPORT,
+    "privacy_supplementary": _PTS_REPORT,
+    "subscriber_notice": _SUBSCRIBER,
+    "privacy_subscriber_copy": (
+        "notice_copy",
+        "notice_sent_at",
+        "notice_means",
+        "notified_count",
+        "contact_point",
+        "reference",
+    ),
+    "nkom_privacy_varsel": (
+        "breach_type",
+        "occurred_at",
+        "detected_at",
+        "description",
+        "data_concerned",
+        "scope_customers",
+        "measures",
+        "contact",
+    ),
+    "nkom_privacy_subscriber": _SUBSCRIBER,
+}
+
+LABELS: dict[str, dict[str, str]] = {
+    "sv": {
+        "provider": "Leverantörens namn",
+        "contact_point": "Kontaktpunkt",
+        "notification": "Första eller andra anmälan",
+        "occurred_at": "Tidpunkt för incidenten",
+        "detected_at": "Tidpunkt för upptäckt",
+        "circumstances": "Omständigheter (t.ex. förlust, stöld, kopiering)",
+        "data_concerned": "Personuppgifternas art och innehåll",
+        "measures_applied": "Tekniska och organisatoriska åtgärder tillämpade på uppgifterna",
+        "other_providers": "Anlitande av andra leverantörer",
+        "summary": "Sammanfattning av incidenten (inkl. fysisk plats och lagringsmedia)",
+        "affected": "Antal berörda abonnenter eller användare",
+        "consequences": "Möjliga konsekvenser och negativa effekter för abonnenter/användare",
+        "mitigation": "Åtgärder för att avhjälpa incidenten och mildra negativa effekter",
+        "subscriber_notification": "Underrättelse till abonnenter och användare",
+        "cross_border": "Gränsöverskridande aspekter",
+        "when": "När hände det?",
+        "what_happened": "Vad har hänt?",
+        "your_data": "Vilka uppgifter om dig berörs?",
+        "what_it_means": "Vad kan det innebära för dig?",
+        "what_we_do": "Vad gör vi?",
+        "what_you_can_do": "Vad kan du göra?",
+        "contact_us": "Kontakta oss",
+        "notice_copy": "Underrättelsen till abonnenter och användare (kopia)",
+        "notice_sent_at": "Underrättelsen skickades",
+        "notice_means": "Kommunikationssätt",
+        "notified_count": "Antal underrättade abonnenter eller användare",
+    },
+    "nb": {
+        "breach_type": "Type hendelse",
+        "occurred_at": "Tidspunkt for hendelsen",
+        "detected_at": "Tidspunkt for oppdagelse",
+        "description": "Beskrivelse",
+        "data_concerned": "Berørte opplysninger",
+        "measures": "Tiltak iverksatt og planlagt",
+        "when": "Når skjedde det?",
+        "what_happened": "Hva har skjedd?",
+        "your_data": "Hvilke opplysninger om deg er berørt?",
+        "what_it_means": "Hva kan det bety for deg?",
+        "what_we_do": "Hva gjør vi?",
+        "what_you_can_do": "Hva kan du gjøre?",
+        "contact_us": "Kontakt oss",
+        "reference": "Referanse",
+    },
+}
+
+TITLES = {
+    "privacy_initial": "Anmälan av integritetsincident – inledande rapport",
+    "privacy_supplementary": "Anmälan av integritetsincident – kompletterande rapport",
+    "subscriber_notice": "Information om en personuppgiftsincident",
+    "privacy_subscriber_copy": "Kopia av underrättelse till abonnenter om integritetsincident",
+    "nkom_privacy_varsel": "Varsel om brudd på personvernet",
+    "nkom_privacy_subscriber": "Informasjon om et brudd på personvernet",
+}
+
+_CIRCUMSTANCES = {
+    "sv": {
+        "loss": "förlust",
+        "theft": "stöld",
+        "copying": "kopiering",
+        "unauthorised_access": "obehörig åtkomst",
+        "unauthorised_disclosure": "obehörigt röjande",
+        "alteration": "ändring",
+        "destruction": "förstöring",
+        "other": "annat",
+    },
+    "nb": {
+        "loss": "tap",
+        "theft": "tyveri",
+        "copying": "kopiering",
+        "unauthorised_access": "uautorisert tilgang",
+        "unauthorised_disclosure": "uautorisert utlevering",
+        "alteration": "endring",
+        "destruction": "ødeleggelse",
+        "other": "annet",
+    },
+}
+# Report wording (to the regulator) and plain wording (to subscribers).
+_CATEGORIES = {
+    "sv": {
+        "content": "innehållsuppgifter",
+        "subscriber": "abonnentuppgifter",
+        "traffic": "trafikuppgifter",
+        "location": "lokaliseringsuppgifter",
+    },
+    "nb": {
+        "content": "innholdsdata",
+        "subscriber": "abonnementsopplysninger",
+        "traffic": "trafikkdata",
+        "location": "lokasjonsdata",
+    },
+}
+_PLAIN_CATEGORIES = {
+    "sv": {
+        "content": "innehållet i dina samtal eller meddelanden",
+        "subscriber": "dina kunduppgifter, till exempel namn, adress och telefonnummer",
+        "traffic": "uppgifter om vem du har ringt eller skickat meddelanden till, och när",
+        "location": "uppgifter om var din telefon har befunnit sig",
+    },
+    "nb": {
+        "content": "innholdet i samtalene eller meldingene dine",
+        "subscriber": "kundeopplysningene dine, for eksempel navn, adresse og telefonnummer",
+        "traffic": "opplysninger om hvem du har ringt eller sendt meldinger til, og når",
+        "location": "opplysninger om hvor telefonen din har vært",
+    },
+}
+_EXEMPTION = {
+    "no_adverse_effect": "incidenten kan inte antas påverka dem negativt",
+    "data_unreadable": "uppgifterna var oläsliga för obehöriga",
+}
+
+Values = dict[str, tuple[str, str]]
+TimeFormat = Callable[[datetime], str]
+
+
+def language(kind: str) -> str:
+    return "nb" if kind in NKOM_PRIVACY_KINDS else "sv"
+
+
+def _time(text: object) -> datetime | None:
+    return datetime.fromisoformat(text) if isinstance(text, str) and text else None
+
+
+def _num(n: int) -> str:
+    return f"{n:,}".replace(",", " ")
+
+
+def _put(out: Values, key: str, value: str, source: str) -> None:
+    if value.strip():
+        out[key] = (value.strip(), source)
+
+
+def values(
+    kind: str,
+    doc: Mapping[str, Any],
+    provider: str,
+    contact: str,
+    reference: str,
+    fmt: TimeFormat,
+) -> Values:
+    """See the module contract. ``provider``: the operator's name and organisation number;
+    ``contact``: its contact line in the kind's language; ``fmt``: local time in the
+    recipient's zone."""
+    lang = language(kind)
+    out: Values = {}
+    _put(out, "reference", reference, "case id")
+    _put(out, "contact_point", contact, "operator.contact (config)")
+    _put(out, "contact", contact, "operator.contact (config)")
+    _put(out, "contact_us", contact, "operator.contact (config)")
+    _times(out, doc, lang, fmt)
+    _put(out, "circumstances", _circumstances(doc, lang), "case.circumstances")
+    _put(out, "data_concerned", _data(doc, lang), "case.data_categories + data_description")
+    _put(out, "your_data", _plain_data(doc, lang), "case.data_categories + data_description")
+    _put(out, "measures_applied", _unreadable(doc), "case.unreadable + unreadable_how")
+    _put(out, "other_providers", str(doc.get("other_providers") or ""), "case.other_providers")
+    _put(out, "cross_border", str(doc.get("cross_border") or ""), "case.cross_border")
+    _put(out, "summary", _summary(doc), "case.description + location + causes")
+    description = str(doc.get("description") or "")
+    _put(out, "description", description, "case.description")
+    _put(out, "what_happened", description, "case.description")
+    affected = doc.get("affected")
+    if isinstance(affected, int):
+        unit = "abonnenter/brukere" if lang == "nb" else "abonnenter eller användare"
+        for key in ("affected", "scope_customers", "notified_count"):
+            _put(out, key, f"{_num(affected)} {unit}", "case.affected")
+    consequences = str(doc.get("consequences") or "")
+    _put(out, "consequences", consequences, "case.consequences")
+    _put(out, "what_it_means", consequences, "case.consequences")
+    measures = _measures(doc, lang)
+    for key in ("mitigation", "what_we_do", "measures"):
+        _put(out, key, measures, "case.measures_taken + measures_planned")
+    if kind in ("privacy_initial", "privacy_supplementary"):
+        _put(out, "provider", provider, "operator (config)")
+        first = kind == "privacy_initial"
+        _put(
+            out,
+            "notification",
+            "Första anmälan (inledande rapport)" if first else "Andra anmälan (kompletterande)",
+            "report kind",
+        )
+        _put(out, "subscriber_notification", _notified(doc, fmt), "case.exemption + notices")
+    if kind == "nkom_privacy_varsel":
+        risk = doc.get("nature") == "risk"
+        text = "Særlig risiko for brudd på sikkerheten" if risk else "Brudd på personvernet"
+        _put(out, "breach_type", text, "case.nature")
+    if kind == "privacy_subscriber_copy":
+        _copy(out, doc, fmt)
+    return out
+
+
+def _times(out: Values, doc: Mapping[str, Any], lang: str, fmt: TimeFormat) -> None:
+    detected = _time(doc.get("detected_at"))
+    occurred = _time(doc.get("occurred_at"))
+    estimated = bool(doc.get("occurred_estimated"))
+    if detected is not None:
+        _put(out, "detected_at", fmt(detected), "case.detected_at")
+    if occurred is not None:
+        mark = (" (anslått)" if lang == "nb" else " (uppskattad)") if estimated else ""
+        _put(out, "occurred_at", fmt(occurred) + mark, "case.occurred_at")
+    if detected is None:
+        return
+    if lang == "nb":
+        when = f"Vi oppdaget hendelsen {fmt(detected)}."
+        if occurred is not None:
+            about = "omtrent " if estimated else ""
+            when = f"Hendelsen skjedde {about}{fmt(occurred)}. " + when
+    else:
+        when = f"Vi upptäckte händelsen {fmt(detected)}."
+        if occurred is not None:
+            about = "ungefär " if estimated else ""
+            when = f"Händelsen inträffade {about}{fmt(occurred)}. " + when
+    _put(out, "when", when, "case.occurred_at + detected_at")
+
+
+def _circumstances(doc: Mapping[str, Any], lang: str) -> str:
+    names = _CIRCUMSTANCES[lang]
+    chosen = [names.get(c, c) for c in doc.get("circumstances") or ()]
+    parts = [", ".join(chosen).capitalize()] if chosen else []
+    parts.append(str(doc.get("circumstances_text") or ""))
+    return "\n".join(p for p in parts if p.strip())
+
+
+def _data(doc: Mapping[str, Any], lang: str) -> str:
+    names = _CATEGORIES[lang]
+    chosen = [names.get(c, c) for c in doc.get("data_categories") or ()]
+    parts = [", ".join(chosen).capitalize()] if chosen else []
+    parts.append(str(doc.get("data_description") or ""))
+    return "\n".join(p for p in parts if p.strip())
+
+
+def _plain_data(doc: Mapping[str, Any], lang: str) -> str:
+    names = _PLAIN_CATEGORIES[lang]
+    lines = [f"- {names.get(c, c)}" for c in doc.get("data_categories") or ()]
+    extra = str(doc.get("data_description") or "")
+    return "\n".join([*lines, extra] if extra.strip() else lines)
+
+
+def _unreadable(doc: Mapping[str, Any]) -> str:
+    flag = doc.get("unreadable")
+    how = str(doc.get("unreadable_how") or "")
+    if flag is True:
+        return "Uppgifterna var oläsliga för obehöriga" + (f": {how}" if how.strip() else ".")
+    if flag is False:
+        return "Uppgifterna var inte oläsliga för obehöriga." + (f" {how}" if how.strip() else "")
+    return ""
+
+
+def _summary(doc: Mapping[str, Any]) -> str:
+    parts = [str(doc.get("description") or "")]
+    if str(doc.get("location") or "").strip():
+        parts.append(f"Plats och lagringsmedia: {doc['location']}")
+    if str(doc.get("causes") or "").strip():
+        parts.append(f"Orsaker: {doc['causes']}")
+    return "\n".join(p for p in parts if p.strip())
+
+
+def _measures(doc: Mapping[str, Any], lang: str) -> str:
+    taken = str(doc.get("measures_taken") or "").strip()
+    planned = str(doc.get("measures_planned") or "").strip()
+    done_word, plan_word = ("Gjort", "Planlagt") if lang == "nb" else ("Vidtaget", "Planerat")
+    parts = []
+    if taken:
+        parts.append(f"{done_word}: {taken}")
+    if planned:
+        parts.append(f"{plan_word}: {planned}")
+    return "\n".join(parts)
+
+
+def _notified(doc: Mapping[str, Any], fmt: TimeFormat) -> str:
+    exemption = doc.get("exemption")
+    if isinstance(exemption, Mapping):
+        why = _EXEMPTION.get(str(exemption.get("reason")), str(exemption.get("reason")))
+        return f"Abonnenter och användare underrättas inte: {why}."
+    sent = (doc.get("subscriber_notices") or {}).get("subscriber_notice") or {}
+    at = _time(sent.get("sent_at"))
+    if at is not None:
+        return f"Underrättade {fmt(at)}; en kopia av underrättelsen skickas till PTS."
+    return "Abonnenter och användare underrättas; en kopia av underrättelsen skickas till PTS."
+
+
+def _copy(out: Values, doc: Mapping[str, Any], fmt: TimeFormat) -> None:
+    sent = (doc.get("subscriber_notices") or {}).get("subscriber_notice") or {}
+    if sent.get("text"):
+        _put(
+            out, "notice_copy", f"{sent.get('subject', '')}\n\n{sent['text']}", "subscriber notice"
+        )
+    at = _time(sent.get("sent_at"))
+    if at is not None:
+        _put(out, "notice_sent_at", fmt(at), "subscriber notice sent_at")

@@ -1,0 +1,198 @@
+"""End to end, the privacy track: a real Alertmanager delivers an alert labelled
+``incident_type=privacy`` → the bridge opens a privacy case (not an outage incident) → a person
+completes the facts through the API → an approver with the privacy role approves the Nkom varsel
+→ the outbox (its own background loop) delivers it to a real SMTP server. The clock is injected;
+nothing sleeps for a deadline."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from builders import WEBHOOK_TOKEN, write_config
+from fakes import FakeClock
+from prometheus_client import CollectorRegistry
+from smtp_server import SmtpServer
+
+from bridge.config import load_config
+from bridge.web.app import create_app
+
+try:
+    from .alertmanager import AlertmanagerProcess, free_port
+    from .test_alertmanager_to_reportable import DEADLINE_S, require_alertmanager
+except ImportError:
+    from alertmanager import AlertmanagerProcess, free_port  # type: ignore[no-redef]
+    from test_alertmanager_to_reportable import (  # type: ignore[no-redef]
+        DEADLINE_S,
+        require_alertmanager,
+    )
+
+pytestmark = pytest.mark.e2e
+EDITOR = {"Authorization": "Bearer e2e-privacy-editor"}
+APPROVER = {"Authorization": "Bearer e2e-privacy-approver"}
+OUTAGE = {"Authorization": "Bearer e2e-outage"}
+
+
+@pytest.fixture
+def smtp(tmp_path: Path) -> Iterator[SmtpServer]:
+    server = SmtpServer(tmp_path).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def bridge(tmp_path: Path, smtp: SmtpServer) -> AsyncIterator[tuple[str, FakeClock]]:
+    require_alertmanager()
+    clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
+    path = write_config(
+        tmp_path,
+        extra={
+            "evaluation": {"interval": "100ms", "stale_after": "2h"},
+            "auth": {
+                "webhook": {"tokens": [{"name": "am", "token": WEBHOOK_TOKEN}]},
+                "api_tokens": [
+                    {"name": "dpo", "token": "e2e-privacy-editor", "roles": ["editor:privacy"]},
+                    {
+                        "name": "ciso",
+                        "token": "e2e-privacy-approver",
+                        "roles": ["approver:privacy"],
+                    },
+                    {"name": "noc", "token": "e2e-outage", "roles": ["approver:outage", "auditor"]},
+                ],
+            },
+            "operator": {
+                "name": "Eksempel Nett AS",
+                "org_number": "999 000 000",
+                "contact": {"name": "Personvern", "phone": "+47 22 00 00 00", "email": "dpo@ex.no"},
+            },
+            "smtp": smtp.smtp_config(),
+            "notices": {
+                "archive_dir": str(tmp_path / "sent"),
+                "refresh_interval": "0s",
+                "poll_interval": "200ms",
+            },
+            "privacy": {"alert_label": {"incident_type": "privacy"}},
+        },
+    )
+    app = create_app(load_config(path, env={}), clock=clock, registry=CollectorRegistry())
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield f"http://127.0.0.1:{port}", clock
+    finally:
+        await runner.cleanup()
+
+
+async def poll(session: aiohttp.ClientSession, url: str, pick: Any, what: str) -> Any:
+    deadline = time.monotonic() + DEADLINE_S
+    while time.monotonic() < deadline:
+        async with session.get(url, headers=APPROVER) as r:
+            assert r.status == 200, await r.text()
+            value = pick(await r.json())
+        if value:
+            return value
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def test_alertmanager_privacy_alert_to_approved_varsel_at_nkom(
+    bridge: tuple[str, FakeClock], smtp: SmtpServer
+) -> None:
+    url, clock = bridge
+    start = clock.now() - timedelta(minutes=4)
+    async with (
+        AlertmanagerProcess(
+            f"{url}/api/v1/alertmanager", bearer_token=WEBHOOK_TOKEN, group_by=["alertname"]
+        ) as am,
+        aiohttp.ClientSession() as session,
+    ):
+        await am.post_alerts(
+            [
+                {
+                    "labels": {
+                        "alertname": "CdrExportPublic",
+                        "incident_type": "privacy",
+                        "jurisdiction": "NO",
+                    },
+                    "annotations": {"summary": "CDR export readable from a public bucket"},
+                    "startsAt": start,
+                    "endsAt": datetime.now(UTC) + timedelta(hours=6),
+                }
+            ]
+        )
+        case = await poll(
+            session,
+            f"{url}/api/v1/privacy/cases",
+            lambda body: next(iter(body["cases"]), None),
+            "the privacy case",
+        )
+        assert case["source"] == "alert" and case["jurisdictions"] == ["NO"]
+        async with session.get(f"{url}/api/v1/incidents?state=all", headers=OUTAGE) as r:
+            assert (await r.json())["incidents"] == []  # not an outage incident
+        async with session.get(f"{url}/api/v1/privacy/cases/{case['id']}", headers=OUTAGE) as r:
+            assert r.status == 403  # the outage team does not see it
+        async with session.patch(
+            f"{url}/api/v1/privacy/cases/{case['id']}",
+            json={
+                "revision": case["revision"],
+                "fields": {
+                    "data_categories": ["traffic"],
+                    "affected": 340,
+                    "measures_taken": "Bucket made private, access logs secured.",
+                },
+            },
+            headers=EDITOR,
+        ) as r:
+            assert r.status == 200, await r.text()
+        draft = await poll(
+            session,
+            f"{url}/api/v1/privacy/cases/{case['id']}",
+            lambda body: next(
+                (
+                    d
+                    for d in body["drafts"]
+                    if d["kind"] == "nkom_privacy_varsel" and d["version"] >= 2
+                ),
+                None,
+            ),
+            "the Nkom varsel with the completed facts",
+        )
+        async with session.post(
+            f"{url}/api/v1/drafts/{draft['id']}/approve",
+            json={"version": draft["version"], "incomplete_ok": True},
+            headers=OUTAGE,
+        ) as r:
+            assert r.status == 403  # an outage approver cannot approve a privacy notice
+        async with session.post(
+            f"{url}/api/v1/drafts/{draft['id']}/approve",
+            json={"version": draft["version"], "incomplete_ok": True, "comment": "e2e"},
+            headers=APPROVER,
+        ) as r:
+            assert r.status == 200, await r.text()
+        await poll(
+            session,
+            f"{url}/api/v1/drafts/{draft['id']}",
+            lambda body: body["state"] == "sent",
+            "the outbox to deliver",
+        )
+        async with session.get(f"{url}/api/v1/audit?limit=500", headers=OUTAGE) as r:
+            entries = (await r.json())["entries"]
+    [mail] = smtp.mailbox.received
+    assert mail.rcpt_tos == ["ekomvarsling@nkom.no"]
+    text = mail.message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Brudd på personvernet" in text
+    assert "CDR export readable from a public bucket" in text
+    assert "340 abonnenter/brukere" in text and "Bucket made private" in text
+    actions = {(e["actor"], e["action"]) for e in entries}
+    assert ("token:ciso", "draft.approved") in actions
+    assert ("token:noc", "privacy.refused") in actions
+    assert ("bridge", "privacy.opened") in actions

@@ -1,0 +1,499 @@
+"""Privacy incidents through the app's factory, a real SMTP server (aiosmtpd on loopback) and an
+injected clock: a person reports a breach, drafts open for what it owes (PTS reports, subscriber
+notices and the copy to PTS), approvers with the privacy role approve them, the outbox delivers,
+every read and refusal is audited, the register exports, and none of the test's personal data
+reaches the bridge's log or /metrics."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from aiohttp.test_utils import TestClient
+from builders import WEBHOOK_TOKEN, alert, rfc3339, write_config
+from builders import webhook as make_webhook
+from fakes import FakeClock
+from prometheus_client import CollectorRegistry
+from smtp_server import SmtpServer
+
+from bridge.config import load_config
+from bridge.web.app import SERVICE, create_app
+
+HOOK = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
+ROLES = {
+    "p-viewer": ["viewer:privacy"],
+    "p-editor": ["editor:privacy"],
+    "p-approver": ["approver:privacy"],
+    "outage-approver": ["approver:outage"],
+    "auditor": ["viewer", "auditor"],
+}
+SUBSCRIBERS = "kundkommunikation@example.net"
+# Personal data the test writes into the case: none of it may show in logs or /metrics.
+MARKERS = (
+    "Kalle Markörsson",
+    "070-1234567",
+    "kalle.markorsson@example.se",
+    "ZQX-LAPTOP-4711",
+    "Vasagatan 99",
+)
+DESCRIPTION = (
+    f"Laptop {MARKERS[3]} with call-detail records was stolen from a car at {MARKERS[4]}; "
+    f"it held {MARKERS[0]}'s ({MARKERS[1]}, {MARKERS[2]}) records among others."
+)
+ClientFactory = Callable[..., Awaitable[TestClient[Any, Any]]]
+
+
+def as_(who: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer t-{who}"}
+
+
+@pytest.fixture
+def smtp(tmp_path: Path) -> Iterator[SmtpServer]:
+    server = SmtpServer(tmp_path).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+def config(tmp_path: Path, smtp: SmtpServer) -> Path:
+    return write_config(
+        tmp_path,
+        extra={
+            "auth": {
+                "webhook": {"tokens": [{"name": "am", "token": WEBHOOK_TOKEN}]},
+                "api_tokens": [
+                    {"name": who, "token": f"t-{who}", "roles": roles}
+                    for who, roles in ROLES.items()
+                ],
+            },
+            "operator": {
+                "name": "Exempel Nät AB",
+                "org_number": "556000-0000",
+                "contact": {
+                    "name": "Dataskydd",
+                    "phone": "+46 10 000 00 00",
+                    "email": "dpo@ex.net",
+                },
+            },
+            "smtp": smtp.smtp_config(),
+            "notices": {
+                "archive_dir": str(tmp_path / "sent"),
+                "refresh_interval": "0s",
+                "poll_interval": "1h",  # the tests run the outbox themselves
+            },
+            "privacy": {
+                "alert_label": {"incident_type": "privacy"},
+                "subscriber_notice_recipient": SUBSCRIBERS,
+            },
+            "log_level": "debug",
+        },
+    )
+
+
+@pytest.fixture
+async def client(
+    aiohttp_client: ClientFactory, tmp_path: Path, smtp: SmtpServer, clock: FakeClock
+) -> AsyncIterator[TestClient[Any, Any]]:
+    app = create_app(
+        load_config(config(tmp_path, smtp), env={}), clock=clock, registry=CollectorRegistry()
+    )
+    c = await aiohttp_client(app)
+    await app[SERVICE].desk.stop()  # the test decides when an outbox round runs
+    yield c
+
+
+async def deliver(client: TestClient[Any, Any]) -> list[Any]:
+    app = client.server.app
+    assert app is not None
+    return await app[SERVICE].desk.deliver_due()
+
+
+async def ok(response: Any, status: int = 200) -> Any:
+    assert response.status == status, await response.text()
+    return await response.json()
+
+
+async def report_breach(client: TestClient[Any, Any], clock: FakeClock, **over: Any) -> Any:
+    body = {
+        "detected_at": rfc3339(clock.now() - timedelta(minutes=20)),
+        "occurred_at": rfc3339(clock.now() - timedelta(hours=14)),
+        "occurred_estimated": True,
+        "jurisdictions": ["SE"],
+        "circumstances": ["theft"],
+        "data_categories": ["subscriber", "traffic"],
+        "data_description": f"Call-detail records incl. {MARKERS[1]}",
+        "description": DESCRIPTION,
+        "affected": 1200,
+        "consequences": "Risk of identity fraud for the subscribers concerned.",
+        "measures_taken": "Remote wipe ordered, police report filed.",
+        "measures_planned": "Full-disk encryption on every laptop by 2027.",
+        "unreadable": False,
+        **over,
+    }
+    return await ok(
+        await client.post("/api/v1/privacy/cases", json=body, headers=as_("p-editor")), 201
+    )
+
+
+async def drafts_of(client: TestClient[Any, Any], case_id: str) -> dict[str, Any]:
+    case = await ok(await client.get(f"/api/v1/privacy/cases/{case_id}", headers=as_("p-viewer")))
+    return {d["kind"]: d for d in case["drafts"]}
+
+
+async def approve(client: TestClient[Any, Any], draft: dict[str, Any], who: str) -> Any:
+    return await client.post(
+        f"/api/v1/drafts/{draft['id']}/approve",
+        json={"version": draft["version"], "incomplete_ok": True},
+        headers=as_(who),
+    )
+
+
+async def audit(client: TestClient[Any, Any], target: str | None = None) -> list[dict[str, Any]]:
+    params = {"limit": "1000", **({"target": target} if target else {})}
+    body = await ok(await client.get("/api/v1/audit", params=params, headers=as_("auditor")))
+    return list(reversed(body["entries"]))
+
+
+async def test_manual_report_to_approved_emails_with_audit_and_no_personal_data_leaked(
+    client: TestClient[Any, Any],
+    smtp: SmtpServer,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    scrapes: list[str] = []
+
+    async def scrape() -> None:
+        scrapes.append(await (await client.get("/metrics")).text())
+
+    case = await report_breach(client, clock)
+    case_id = case["id"]
+    assert case_id.startswith("priv-20261123-") and case["revision"] == 1
+    owed = {o["kind"]: o for o in case["obligations"]}
+    detected = clock.now() - timedelta(minutes=20)
+    assert owed["privacy_initial"]["due_at"] == rfc3339(detected + timedelta(hours=24))
+    assert owed["subscriber_notice"]["due_at"] == rfc3339(detected + timedelta(hours=24))
+    assert owed["privacy_supplementary"]["waiting_for"] == "initial_sent"
+    drafts = await drafts_of(client, case_id)
+    assert set(drafts) == {"privacy_initial", "subscriber_notice"}
+    assert all(d["track"] == "privacy" for d in drafts.values())
+    await scrape()
+
+    # the PTS initial report: the Annex I facts; an outage approver may not approve it
+    initial = drafts["privacy_initial"]
+    assert initial["recipient"] == "incidentrapport@pts.se"
+    r = await approve(client, initial, "outage-approver")
+    assert r.status == 403
+    approved = await ok(await approve(client, initial, "p-approver"))
+    assert approved["approved"]["by"] == "token:p-approver"
+    clock.advance(timedelta(minutes=3))
+    [sent] = await deliver(client)
+    assert sent.state == "sent"
+    [mail] = smtp.mailbox.received
+    assert mail.rcpt_tos == ["incidentrapport@pts.se"]
+    text = mail.message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert MARKERS[3] in text  # the facts reach the regulator…
+    assert "Stöld" in text and "1 200 abonnenter eller användare" in text
+    assert "Första anmälan" in text and "(uppskattad)" in text
+    await scrape()
+
+    # sending it starts the supplementary report's 3 days
+    case = await ok(await client.get(f"/api/v1/privacy/cases/{case_id}", headers=as_("p-viewer")))
+    owed = {o["kind"]: o for o in case["obligations"]}
+    assert owed["privacy_initial"]["state"] == "sent"
+    assert owed["privacy_supplementary"]["due_at"] == rfc3339(clock.now() + timedelta(days=3))
+    assert "privacy_supplementary" in {d["kind"] for d in case["drafts"]}
+
+    # the subscriber notice: plain Swedish, completed by an editor, approved, sent to the
+    # operator's distribution address; then its copy to PTS opens
+    notice = (await drafts_of(client, case_id))["subscriber_notice"]
+    assert notice["recipient"] == SUBSCRIBERS
+    edited = await ok(
+        await client.patch(
+            f"/api/v1/drafts/{notice['id']}",
+            json={
+                "version": notice["version"],
+                "fields": {"what_you_can_do": "Var uppmärksam på bedrägeriförsök."},
+            },
+            headers=as_("p-editor"),
+        )
+    )
+    await ok(await approve(client, edited, "p-approver"))
+    [told] = await deliver(client)
+    assert told.state == "sent"
+    notice_mail = smtp.mailbox.received[1]
+    assert notice_mail.rcpt_tos == [SUBSCRIBERS]
+    notice_text = notice_mail.message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Vad kan du göra?" in notice_text and "bedrägeriförsök" in notice_text
+    assert not list(notice_mail.message.iter_attachments())  # no PTS document for subscribers
+    assert "vem du har ringt" in notice_text
+    copy = (await drafts_of(client, case_id))["privacy_subscriber_copy"]
+    assert copy["recipient"] == "incidentrapport@pts.se"
+    await ok(await approve(client, copy, "p-approver"))
+    [copied] = await deliver(client)
+    assert copied.state == "sent"
+    copy_text = smtp.mailbox.received[2].message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "bedrägeriförsök" in copy_text  # the notice itself, as sent
+    await scrape()
+
+    # audit: opening, approvals and sends, reads; no personal data in any entry
+    entries = await audit(client)
+    actions = [e["action"] for e in entries]
+    assert "privacy.opened" in actions and actions.count("outbox.sent") == 3
+    assert "privacy.read" in actions
+    refused = [e for e in entries if e["action"] == "privacy.refused"]
+    assert refused and refused[0]["actor"] == "token:outage-approver"
+    assert refused[0]["target"] == f"draft:{initial['id']}"
+
+    # nothing personal in the bridge's log (its own loggers and aiohttp's access log; not the
+    # test's SMTP server, which logs what it receives) or the metrics, while the data did flow
+    log_text = "\n".join(
+        f"{r.name} {r.getMessage()} {r.exc_text or ''}"
+        for r in caplog.records
+        if r.name.startswith(("bridge", "aiohttp"))
+    )
+    assert "privacy case" in log_text and case_id in log_text  # the log did cover the flow
+    assert "bridge_privacy_cases" in scrapes[-1]
+    for marker in MARKERS:
+        assert marker not in log_text, marker
+        assert all(marker not in s for s in scrapes), marker
+        assert marker not in repr(entries), marker
+
+
+async def test_a_token_without_the_privacy_scope_gets_403_and_each_refusal_is_audited(
+    client: TestClient[Any, Any], clock: FakeClock
+) -> None:
+    case = await report_breach(client, clock)
+    url = f"/api/v1/privacy/cases/{case['id']}"
+    attempts = [
+        ("GET", "/api/v1/privacy/cases"),
+        ("GET", url),
+        ("GET", url + "/revisions"),
+        ("GET", "/api/v1/privacy/register.csv"),
+        ("GET", "/api/v1/privacy/register.xlsx"),
+        ("PATCH", url),
+    ]
+    for method, path in attempts:
+        r = await client.request(method, path, headers=as_("outage-approver"), json={})
+        assert r.status == 403, (method, path, await r.text())
+    r = await client.get(url)
+    assert r.status == 401
+    # a privacy viewer may read but not change; an editor may not record an exemption
+    r = await client.patch(
+        url, json={"revision": 1, "fields": {"affected": 3}}, headers=as_("p-viewer")
+    )
+    assert r.status == 403
+    r = await client.post(
+        url + "/exemption",
+        json={"revision": 1, "reason": "no_adverse_effect"},
+        headers=as_("p-editor"),
+    )
+    assert r.status == 403
+    refusals = [e for e in await audit(client) if e["action"] == "privacy.refused"]
+    assert [(e["actor"], e["detail"]["method"], e["detail"]["path"]) for e in refusals] == [
+        ("token:outage-approver", m, p) for m, p in attempts
+    ] + [("token:p-viewer", "PATCH", url), ("token:p-editor", "POST", url + "/exemption")]
+    assert refusals[1]["target"] == f"privacy:{case['id']}"
+    # the drafts list shows an outage-only token no privacy draft at all, a privacy-only
+    # token only the privacy ones
+    listed = await ok(await client.get("/api/v1/drafts", headers=as_("outage-approver")))
+    assert listed["drafts"] == []
+    listed = await ok(await client.get("/api/v1/drafts", headers=as_("p-viewer")))
+    assert {d["track"] for d in listed["drafts"]} == {"privacy"}
+
+
+async def test_reads_are_audited_and_edits_make_revisions(
+    client: TestClient[Any, Any], clock: FakeClock
+) -> None:
+    case = await report_breach(client, clock)
+    url = f"/api/v1/privacy/cases/{case['id']}"
+    r = await client.patch(url, json={"fields": {"affected": 3}}, headers=as_("p-editor"))
+    assert r.status == 400 and "revision" in (await r.json())["detail"]
+    r = await client.patch(
+        url, json={"revision": 1, "fields": {"affected": "lots"}}, headers=as_("p-editor")
+    )
+    assert r.status == 400 and "fields.affected" in (await r.json())["detail"]
+    edited = await ok(
+        await client.patch(
+            url, json={"revision": 1, "fields": {"affected": 1500}}, headers=as_("p-editor")
+        )
+    )
+    assert edited["revision"] == 2
+    r = await client.patch(
+        url, json={"revision": 1, "fields": {"affected": 1600}}, headers=as_("p-editor")
+    )
+    assert r.status == 409
+    # the drafts follow the facts
+    initial = (await drafts_of(client, case["id"]))["privacy_initial"]
+    detail = await ok(await client.get(f"/api/v1/drafts/{initial['id']}", headers=as_("p-viewer")))
+    fields = {f["key"]: f["value"] for f in detail["latest"]["fields"]}
+    assert fields["affected"] == "1 500 abonnenter eller användare"
+    revisions = await ok(await client.get(url + "/revisions", headers=as_("p-viewer")))
+    assert [r["affected"] for r in revisions["revisions"]] == [1200, 1500]
+    entries = await audit(client, target=f"privacy:{case['id']}")
+    edits = [e for e in entries if e["action"] == "privacy.edited"]
+    assert [e["detail"]["fields"] for e in edits] == [["affected"]]
+    reads = [e for e in entries if e["action"] == "privacy.read"]
+    assert {e["actor"] for e in reads} == {"token:p-viewer"} and len(reads) >= 2
+    draft_reads = await audit(client, target=f"draft:{initial['id']}")
+    assert [e["action"] for e in draft_reads if e["actor"] == "token:p-viewer"] == ["privacy.read"]
+
+
+async def test_deadlines_follow_the_injected_clock(
+    client: TestClient[Any, Any], clock: FakeClock
+) -> None:
+    case = await report_breach(client, clock, jurisdictions=["SE", "NO"])
+    url = f"/api/v1/privacy/cases/{case['id']}"
+    owed = {o["kind"]: o for o in case["obligations"]}
+    detected = clock.now() - timedelta(minutes=20)
+    assert owed["nkom_privacy_varsel"]["due_at"] == rfc3339(detected + timedelta(hours=1))
+    assert owed["nkom_privacy_subscriber"]["due_at"] == rfc3339(detected + timedelta(hours=24))
+    assert owed["nkom_privacy_varsel"]["state"] == "drafted"
+    clock.advance(timedelta(minutes=40))
+    case = await ok(await client.get(url, headers=as_("p-viewer")))
+    assert case["overdue"] == ["nkom_privacy_varsel"]
+    clock.advance(timedelta(hours=23))
+    case = await ok(await client.get(url, headers=as_("p-viewer")))
+    assert case["overdue"] == [
+        "nkom_privacy_subscriber",
+        "nkom_privacy_varsel",
+        "privacy_initial",
+        "subscriber_notice",
+    ]
+    scrape = await (await client.get("/metrics")).text()
+    assert 'bridge_privacy_obligations{state="overdue"} 4.0' in scrape
+    assert 'bridge_privacy_cases{state="open"} 1.0' in scrape
+
+
+async def test_an_exemption_withdraws_the_subscriber_notices(
+    client: TestClient[Any, Any], clock: FakeClock
+) -> None:
+    case = await report_breach(client, clock, jurisdictions=["SE", "NO"])
+    url = f"/api/v1/privacy/cases/{case['id']}"
+    assert {"subscriber_notice", "nkom_privacy_subscriber"} <= set(
+        await drafts_of(client, case["id"])
+    )
+    r = await client.post(
+        url + "/exemption",
+        json={"revision": 1, "reason": "data_unreadable"},
+        headers=as_("p-approver"),
+    )
+    assert r.status == 400 and "unreadable" in (await r.json())["detail"]
+    exempt = await ok(
+        await client.post(
+            url + "/exemption",
+            json={"revision": 1, "reason": "no_adverse_effect", "comment": "only test numbers"},
+            headers=as_("p-approver"),
+        )
+    )
+    assert exempt["exemption"] == "no_adverse_effect"
+    assert {o["kind"] for o in exempt["obligations"]} == {
+        "privacy_initial",
+        "privacy_supplementary",
+        "nkom_privacy_varsel",
+    }
+    drafts = await drafts_of(client, case["id"])
+    assert drafts["subscriber_notice"]["state"] == "withdrawn"
+    assert drafts["nkom_privacy_subscriber"]["state"] == "withdrawn"
+    report = await ok(
+        await client.get(
+            f"/api/v1/drafts/{drafts['privacy_initial']['id']}", headers=as_("p-viewer")
+        )
+    )
+    fields = {f["key"]: f["value"] for f in report["latest"]["fields"]}
+    assert "underrättas inte" in fields["subscriber_notification"]
+    [entry] = [e for e in await audit(client) if e["action"] == "privacy.exemption_recorded"]
+    assert entry["actor"] == "token:p-approver" and entry["detail"]["reason"] == "no_adverse_effect"
+    assert "only test numbers" not in repr(entry)
+
+
+async def test_the_register_exports_every_case_as_csv_and_xlsx(
+    client: TestClient[Any, Any], clock: FakeClock
+) -> None:
+    first = await report_breach(client, clock)
+    second = await report_breach(client, clock, description='=HYPERLINK("http://evil")')
+    closed = await ok(
+        await client.post(
+            f"/api/v1/privacy/cases/{first['id']}/state",
+            json={"revision": 1, "state": "closed"},
+            headers=as_("p-editor"),
+        )
+    )
+    assert closed["state"] == "closed"
+    r = await client.get("/api/v1/privacy/register.csv", headers=as_("p-viewer"))
+    assert r.status == 200 and r.headers["Content-Type"].startswith("text/csv")
+    text = (await r.read()).decode("utf-8-sig")
+    lines = text.splitlines()
+    assert lines[0].startswith("id,state,nature,jurisdictions")
+    assert len(lines) == 3
+    assert any(first["id"] in line and ",closed," in line for line in lines)
+    assert "'=HYPERLINK" in text  # a formula is shown as text, not run
+    r = await client.get("/api/v1/privacy/register.xlsx", headers=as_("p-viewer"))
+    assert r.status == 200
+    book = openpyxl.load_workbook(io.BytesIO(await r.read()))
+    rows = list(book.active.iter_rows(values_only=True))  # type: ignore[union-attr]
+    assert rows[0][0] == "id" and {row[0] for row in rows[1:]} == {first["id"], second["id"]}
+    reports = rows[0].index("reports")
+    assert all("privacy_initial: drafted" in str(row[reports]) for row in rows[1:])
+    exported = [e for e in await audit(client) if e["action"] == "privacy.exported"]
+    assert [e["detail"]["path"] for e in exported] == [
+        "/api/v1/privacy/register.csv",
+        "/api/v1/privacy/register.xlsx",
+    ]
+
+
+async def test_a_labelled_alert_opens_a_privacy_case_not_an_outage_incident(
+    client: TestClient[Any, Any], clock: FakeClock
+) -> None:
+    started = clock.now() - timedelta(minutes=2)
+    leak = alert(
+        "fp-leak",
+        started,
+        incident_type="privacy",
+        element="no-cell-ullevaal",
+        jurisdiction="NO",
+        annotations={"summary": "Unencrypted CDR export found on a public bucket"},
+    )
+    for _ in range(2):  # a re-delivery finds the same case
+        r = await client.post("/api/v1/alertmanager", json=make_webhook(leak), headers=HOOK)
+        body = await ok(r)
+        assert body == {"accepted": 1, "incidents": []}
+    incidents = await ok(await client.get("/api/v1/incidents?state=all", headers=as_("auditor")))
+    assert incidents["incidents"] == []
+    listed = await ok(await client.get("/api/v1/privacy/cases", headers=as_("p-viewer")))
+    [case] = listed["cases"]
+    assert case["source"] == "alert" and case["jurisdictions"] == ["NO"]
+    assert case["detected_at"] == rfc3339(started)
+    full = await ok(
+        await client.get(f"/api/v1/privacy/cases/{case['id']}", headers=as_("p-viewer"))
+    )
+    assert full["case"]["description"] == "Unencrypted CDR export found on a public bucket"
+    assert {d["kind"] for d in full["drafts"]} == {"nkom_privacy_varsel", "nkom_privacy_subscriber"}
+
+
+async def test_cases_and_their_drafts_survive_a_restart(
+    aiohttp_client: ClientFactory, tmp_path: Path, smtp: SmtpServer, clock: FakeClock
+) -> None:
+    loaded = load_config(config(tmp_path, smtp), env={})
+    first = await aiohttp_client(create_app(loaded, clock=clock, registry=CollectorRegistry()))
+    case = await report_breach(first, clock)
+    drafts = await drafts_of(first, case["id"])
+    await first.close()
+    second = await aiohttp_client(create_app(loaded, clock=clock, registry=CollectorRegistry()))
+    again = await ok(
+        await second.get(f"/api/v1/privacy/cases/{case['id']}", headers=as_("p-viewer"))
+    )
+    assert again["case"] == case["case"]
+    assert {k: d["id"] for k, d in (await drafts_of(second, case["id"])).items()} == {
+        k: d["id"] for k, d in drafts.items()
+    }

@@ -1,0 +1,223 @@
+"""Privacy cases (bridge.core.privacy): facts validated by name, revisions, exemptions, and each
+deadline of REGULATION.md §2-3 computed from the case and an injected ``now``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bridge.config import load_rule_sets
+from bridge.core import privacy, privacy_fields
+from bridge.core.drafts import Sender, draft_fields
+from bridge.core.obligations import Obligation
+from bridge.errors import BadInput, Conflict
+
+RULES = Path(__file__).resolve().parents[2] / "config" / "rules"
+SHIPPED = load_rule_sets(RULES)
+RULE_SETS = [SHIPPED[n][1].to_core() for n in ("pts-privacy", "nkom-privacy")]
+DETECTED = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)  # a Monday
+NOW = DETECTED + timedelta(minutes=10)
+MARK = "Kalle Markörsson 070-1234567"  # personal data a test can recognise
+
+
+def case(**values: Any) -> privacy.PrivacyCase:
+    body = {"detected_at": "2026-11-23T09:30:00Z", **values}
+    opened, _ = privacy.open_case(privacy.parse_values(body), "token:ops", NOW, "priv-20261123-1")
+    return opened
+
+
+def by_kind(obligations: list[Obligation]) -> dict[str, Obligation]:
+    return {o.kind: o for o in obligations}
+
+
+def test_pts_initial_is_due_24_hours_after_detection() -> None:
+    """PTS: the initial report is due 24 h after detection; overdue once now reaches it."""
+    c = case(jurisdictions=["SE"])
+    initial = by_kind(privacy.owed(c, RULE_SETS, NOW))["privacy_initial"]
+    assert initial.due_at == DETECTED + timedelta(hours=24)
+    assert initial.state == "open"
+    late = by_kind(privacy.owed(c, RULE_SETS, DETECTED + timedelta(hours=24)))["privacy_initial"]
+    assert late.state == "overdue"
+
+
+def test_pts_supplementary_is_due_3_days_after_the_initial_report_was_sent() -> None:
+    """The supplementary report waits for the initial one to be sent, then is due 3 days later."""
+    c = case(jurisdictions=["SE"])
+    waiting = by_kind(privacy.owed(c, RULE_SETS, NOW))["privacy_supplementary"]
+    assert waiting.due_at is None and waiting.waiting_for == "initial_sent"
+    sent = DETECTED + timedelta(hours=20, minutes=7)
+    owed = by_kind(
+        privacy.owed(c, RULE_SETS, sent, {"initial_sent": sent}, {"privacy_initial": "sent"})
+    )
+    assert owed["privacy_initial"].state == "sent"
+    assert owed["privacy_supplementary"].due_at == sent + timedelta(days=3)
+
+
+def test_swedish_subscribers_within_24_hours_and_the_copy_to_pts_after_the_notice() -> None:
+    """Swedish subscribers are owed a notice 24 h after detection (Stockholm days); the copy
+    to PTS opens once the subscriber notice was sent, due 24 h later."""
+    c = case(jurisdictions=["SE"])
+    owed = by_kind(privacy.owed(c, RULE_SETS, NOW))
+    assert owed["subscriber_notice"].due_at == DETECTED + timedelta(hours=24)
+    assert "CET" in owed["subscriber_notice"].explanation
+    assert owed["privacy_subscriber_copy"].waiting_for == "subscriber_notice_sent"
+    told = DETECTED + timedelta(hours=5)
+    owed = by_kind(privacy.owed(c, RULE_SETS, told, {"subscriber_notice_sent": told}))
+    assert owed["privacy_subscriber_copy"].due_at == told + timedelta(hours=24)
+
+
+def test_nkom_varsel_straks_and_norwegian_subscribers_within_24_hours() -> None:
+    """Norway: the varsel is due 1 h after detection (straks, as a target); subscribers 24 h."""
+    c = case(jurisdictions=["NO"])
+    owed = by_kind(privacy.owed(c, RULE_SETS, NOW))
+    assert set(owed) == {"nkom_privacy_varsel", "nkom_privacy_subscriber"}
+    assert owed["nkom_privacy_varsel"].due_at == DETECTED + timedelta(hours=1)
+    assert owed["nkom_privacy_varsel"].regulator == "nkom"
+    assert owed["nkom_privacy_subscriber"].due_at == DETECTED + timedelta(hours=24)
+    later = by_kind(privacy.owed(c, RULE_SETS, DETECTED + timedelta(hours=1)))
+    assert later["nkom_privacy_varsel"].state == "overdue"
+    assert later["nkom_privacy_subscriber"].state == "open"
+
+
+def test_a_risk_owes_nkom_but_not_pts() -> None:
+    """A particular risk of a breach is Nkom's (varsel straks); PTS's duty is for breaches."""
+    c = case(jurisdictions=["SE", "NO"], nature="risk")
+    assert set(by_kind(privacy.owed(c, RULE_SETS, NOW))) == {
+        "nkom_privacy_varsel",
+        "nkom_privacy_subscriber",
+    }
+
+
+def test_an_exemption_removes_subscriber_notices_and_the_copy_only() -> None:
+    """With an exemption recorded, no subscriber notice (nor copy) is owed; reports still are."""
+    c = case(jurisdictions=["SE", "NO"], unreadable=True, unreadable_how="AES-256")
+    exempt, events = privacy.set_exemption(
+        c, c.revision, "data_unreadable", MARK, "token:approver", NOW
+    )
+    assert set(by_kind(privacy.owed(exempt, RULE_SETS, NOW))) == {
+        "privacy_initial",
+        "privacy_supplementary",
+        "nkom_privacy_varsel",
+    }
+    assert exempt.exemption is not None and exempt.exemption.by == "token:approver"
+    [entry] = events
+    assert entry.action == "privacy.exemption_recorded"
+    assert entry.detail == {"case": c.id, "revision": 2, "reason": "data_unreadable"}
+    withdrawn, _ = privacy.set_exemption(exempt, 2, None, "", "token:approver", NOW)
+    assert "subscriber_notice" in by_kind(privacy.owed(withdrawn, RULE_SETS, NOW))
+
+
+def test_data_unreadable_needs_the_case_to_say_so() -> None:
+    """The data_unreadable exemption is refused while the case does not say the data was
+    unreadable; an unknown reason is refused by name."""
+    c = case()
+    with pytest.raises(BadInput, match="reason"):
+        privacy.set_exemption(c, 1, "data_unreadable", "", "a", NOW)
+    with pytest.raises(BadInput, match="reason"):
+        privacy.set_exemption(c, 1, "because", "", "a", NOW)
+
+
+def test_edits_make_revisions_and_audit_names_not_values() -> None:
+    """An edit makes revision 2 listing the changed fields; the audit entry has no values;
+    an edit based on an old revision is a conflict."""
+    c = case(description=MARK)
+    edited, events = privacy.edit_case(
+        c, 1, privacy.parse_values({"affected": 12, "description": MARK}), "token:ed", NOW
+    )
+    assert edited.revision == 2 and edited.affected == 12
+    assert edited.history[-1].fields == ("affected",)
+    assert MARK not in repr([e.detail for e in events])
+    with pytest.raises(Conflict, match="revision 1"):
+        privacy.edit_case(edited, 1, {"affected": 13}, "token:ed", NOW)
+    with pytest.raises(BadInput, match="nothing to change"):
+        privacy.edit_case(edited, 2, {"affected": 12}, "token:ed", NOW)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"detected_at": "yesterday"}, "detected_at"),
+        ({"detected_at": "2026-11-23T09:30:00"}, "detected_at"),
+        ({"affected": -1}, "affected"),
+        ({"affected": "many"}, "affected"),
+        ({"data_categories": ["medical"]}, "data_categories"),
+        ({"circumstances": "theft"}, "circumstances"),
+        ({"jurisdictions": []}, "jurisdictions"),
+        ({"nature": "rumour"}, "nature"),
+        ({"unreadable": "yes"}, "unreadable"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
+def test_bad_values_are_refused_naming_the_field(body: dict[str, Any], field: str) -> None:
+    """Every bad value is a BadInput naming its field (the API answers 400 with it)."""
+    with pytest.raises(BadInput) as info:
+        privacy.parse_values(body, prefix="fields.")
+    assert info.value.field == f"fields.{field}"
+
+
+def test_detected_at_is_required() -> None:
+    """A person's case needs the detection time: every deadline counts from it."""
+    with pytest.raises(BadInput, match="detected_at"):
+        privacy.open_case({}, "a", NOW, "priv-x")
+
+
+def test_a_case_from_an_alert_is_detected_when_the_alert_started() -> None:
+    """An alert's case: detected at the alert's start, described by its annotations, with a
+    stable id so a re-delivery finds it."""
+    started = DETECTED - timedelta(minutes=3)
+    c, events = privacy.case_from_alert(
+        "fp1", started, {"summary": "Export job leaked", "description": "S3 bucket"}, "SE", NOW
+    )
+    again, _ = privacy.case_from_alert("fp1", started, {}, "SE", NOW + timedelta(minutes=1))
+    assert c.id == again.id and c.id.startswith("priv-20261123-")
+    assert c.detected_at == started and c.source == "alert" and c.alert == "fp1"
+    assert c.description == "Export job leaked\nS3 bucket"
+    assert events[0].detail["alert"] == "fp1"
+
+
+def test_round_trip_through_the_stored_form() -> None:
+    """to_dict / from_dict give back the same case, exemption and history included."""
+    c = case(
+        occurred_at="2026-11-22T18:00:00+01:00",
+        occurred_estimated=True,
+        circumstances=["theft", "copying"],
+        data_categories=["subscriber", "location"],
+        affected=1200,
+        unreadable=True,
+    )
+    c, _ = privacy.set_exemption(c, 1, "data_unreadable", "ok", "a", NOW)
+    assert privacy.from_dict(privacy.to_dict(c)) == c
+
+
+def test_privacy_fields_fill_annex_i_in_swedish_and_the_notices_in_plain_words() -> None:
+    """The PTS report carries the Annex I facts; subscriber notices speak plainly in the
+    subscriber's language; empty facts are left to complete."""
+    c = case(
+        occurred_at="2026-11-22T18:00:00+01:00",
+        occurred_estimated=True,
+        circumstances=["theft"],
+        data_categories=["traffic"],
+        affected=1200,
+        description="En bärbar dator med loggfiler stals.",
+    )
+    operator = Sender("Exempel Nät AB", "556000-0000", "NOC", "+46 10 000 00 00", "noc@ex.net")
+    doc = privacy.to_dict(c)
+    report = draft_fields("privacy_initial", doc, operator, None, NOW).fields
+    assert report["occurred_at"].value == "2026-11-22 kl. 18:00 (uppskattad)"
+    assert report["circumstances"].value == "Stöld"
+    assert report["affected"].value == "1 200 abonnenter eller användare"
+    assert report["notification"].value.startswith("Första anmälan")
+    assert report["provider"].value == "Exempel Nät AB (org.nr 556000-0000)"
+    assert report["consequences"].to_complete and report["cross_border"].to_complete
+    sv = draft_fields("subscriber_notice", doc, operator, "kund@ex.net", NOW)
+    assert sv.recipient == "kund@ex.net" and sv.language == "sv"
+    assert "vem du har ringt" in sv.fields["your_data"].value
+    assert sv.fields["when"].value.startswith("Händelsen inträffade ungefär 2026-11-22")
+    nb = draft_fields("nkom_privacy_subscriber", doc, operator, None, NOW)
+    assert nb.language == "nb" and nb.fields["when"].value.startswith("Hendelsen skjedde omtrent")
+    assert "hvem du har ringt" in nb.fields["your_data"].value
+    assert nb.fields["what_you_can_do"].to_complete
+    assert privacy_fields.language("nkom_privacy_varsel") == "nb"
