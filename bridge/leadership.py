@@ -23,7 +23,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from bridge.errors import StoreUnavailable
+from bridge.errors import LeaseLost, StoreUnavailable
 from bridge.store.base import Store
 
 log = logging.getLogger("bridge.leadership")
@@ -89,7 +89,7 @@ class Leadership:
             log.warning("replica %s leads (fencing token %d)", self.replica_id, token)
             try:
                 await self._on_gain()
-            except StoreUnavailable as exc:  # taking over needs the store: try again next step
+            except (StoreUnavailable, LeaseLost) as exc:  # needs the store: try again next step
                 log.error("taking over failed (%s): stepping down", exc)
                 await self._release_quietly()
                 await self._lose()
