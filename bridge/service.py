@@ -273,17 +273,19 @@ class BridgeService:
         """Admit what other replicas stored since the last call; return how many changed."""
         episodes, cursor = await self.store.episodes_since(self._cursor)
         self._cursor = max(self._cursor, cursor)
+        episodes = [ep for ep in episodes if not self.privacy.is_privacy_alert(ep)]
+        if not any(self.engine.episodes.get(ep.key) != ep for ep in episodes):
+            return 0  # nothing new (on a single bridge: its own writes, read back)
+        truncation = await self.store.load_truncation()
+        # merged with what the engine holds *now* (no await below): never older than either
         known = self.engine.episodes
         news = []
         for ep in episodes:
-            if self.privacy.is_privacy_alert(ep):  # its case was opened where it arrived
-                continue
             old = known.get(ep.key)
             merged = merge_episode(old, ep)
             if merged != old:
                 news.append(merged)
         if news:
-            truncation = await self.store.load_truncation()
             self.engine.admit(news, truncation)
             if not self.leading:
                 self._fresh = False
