@@ -26,6 +26,7 @@ import orjson
 from aiohttp import web
 
 from bridge.config import LoadedConfig
+from bridge.core import privacy
 from bridge.core.access import is_user_admin
 from bridge.service import BridgeService
 from bridge.web import live
@@ -34,6 +35,7 @@ from bridge.web.auth import ROLE_RANK, Principal
 STATIC_DIR = Path(__file__).parent / "static"
 JINJA = web.AppKey("console_jinja", jinja2.Environment)
 LOADED = web.AppKey("console_config", LoadedConfig)
+SERVICE_KEY = web.AppKey("console_service", BridgeService)
 
 #: Local time of each jurisdiction's regulator; deadlines are shown in it.
 TIME_ZONES = {"SE": "Europe/Stockholm", "NO": "Europe/Oslo"}
@@ -85,10 +87,17 @@ def unverified_rule_sets(loaded: LoadedConfig) -> list[dict[str, str]]:
 
 
 def regulator_zones(loaded: LoadedConfig) -> dict[str, str]:
-    """regulator → IANA time zone of its jurisdiction (Europe/Stockholm for PTS …)."""
-    return {
-        rs.regulator: TIME_ZONES.get(rs.jurisdiction, "UTC") for rs in loaded.enabled_rule_sets()
-    }
+    """regulator → IANA time zone of its jurisdiction (Europe/Stockholm for PTS …), for the
+    outage and the privacy rule sets."""
+    zones: dict[str, str] = {}
+    for rs in (*loaded.enabled_rule_sets(), *loaded.privacy_rule_sets()):
+        zones.setdefault(rs.regulator, TIME_ZONES.get(rs.jurisdiction, "UTC"))
+    return zones
+
+
+def privacy_enabled(loaded: LoadedConfig) -> bool:
+    """True when the config has a ``privacy`` section (the track is on)."""
+    return loaded.config.privacy is not None
 
 
 async def render(
@@ -119,6 +128,7 @@ async def render(
             csrf_token=csrf,
             unverified=unverified_rule_sets(loaded),
             operator=loaded.config.operator.name,
+            privacy_on=privacy_enabled(loaded),
             page=page,
             path=request.path,
             static=lambda name: str(request.app.router["static"].url_for(filename=name)),
@@ -199,17 +209,77 @@ async def users(request: web.Request) -> web.Response:
     return await render(request, "users.html", principal=principal, title="Users")
 
 
+async def _privacy_page(request: web.Request, target: str) -> Principal | web.Response:
+    """The signed-in person, once known to hold viewer on the privacy track; else the answer
+    to give: 404 with the track off, the 403 page to anyone else (the refusal audited like the
+    API's: ``privacy.refused`` naming the page, never a case's contents)."""
+    principal = await _user(request)
+    if not privacy_enabled(request.app[LOADED]):
+        raise web.HTTPNotFound(text="the privacy track is off (no privacy section in config)")
+    if principal.can("viewer", "privacy"):
+        return principal
+    await request.app[SERVICE_KEY].privacy.audit_access(
+        principal.name,
+        "privacy.refused",
+        target,
+        {"method": request.method, "path": request.path, "role": "viewer"},
+    )
+    return await _forbidden(request, principal, "Privacy incidents need the privacy viewer role.")
+
+
+def _form_choices() -> dict[str, list[str]]:
+    """The enumerations of the privacy case fields, from the core (the form offers exactly
+    what the API accepts)."""
+    return {
+        "natures": list(privacy.NATURES),
+        "jurisdictions": list(privacy.JURISDICTIONS),
+        "circumstances": list(privacy.CIRCUMSTANCES),
+        "data_categories": list(privacy.DATA_CATEGORIES),
+        "exemption_reasons": list(privacy.EXEMPTION_REASONS),
+    }
+
+
+async def privacy_cases(request: web.Request) -> web.Response:
+    principal = await _privacy_page(request, "privacy:cases")
+    if isinstance(principal, web.Response):
+        return principal
+    return await render(
+        request,
+        "privacy.html",
+        principal=principal,
+        title="Privacy incidents",
+        page={"choices": _form_choices()},
+    )
+
+
+async def privacy_case(request: web.Request) -> web.Response:
+    case_id = request.match_info["id"]
+    principal = await _privacy_page(request, f"privacy:{case_id}")
+    if isinstance(principal, web.Response):
+        return principal
+    return await render(
+        request,
+        "privacy_case.html",
+        principal=principal,
+        title=f"Privacy case {case_id}",
+        page={"case": case_id, "choices": _form_choices()},
+    )
+
+
 def setup(app: web.Application, loaded: LoadedConfig, service: BridgeService) -> None:
     """Register the console's pages, static assets and live feed (see bridge.web.live)."""
     live.setup(app, service)
     app[JINJA] = _environment()
     app[LOADED] = loaded
+    app[SERVICE_KEY] = service
     app.router.add_get("/", board)
     app.router.add_get("/incidents/{id}", incident)
     app.router.add_get("/drafts/{id}", draft)
     app.router.add_get("/sent", sent)
     app.router.add_get("/audit", audit)
     app.router.add_get("/users", users)
+    app.router.add_get("/privacy", privacy_cases)
+    app.router.add_get("/privacy/{id}", privacy_case)
     app.router.add_static("/static/", STATIC_DIR, name="static", append_version=True)
     app.on_response_prepare.append(_revalidate_static)
 

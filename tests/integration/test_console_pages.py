@@ -20,7 +20,16 @@ from bridge.web.app import create_app
 from bridge.web.auth import Principal
 
 ClientFactory = Callable[..., Awaitable[TestClient[Any, Any]]]
-PAGES = ["/", "/incidents/inc-1", "/drafts/inc-1.nkom_varsel", "/sent", "/audit", "/users"]
+PAGES = [
+    "/",
+    "/incidents/inc-1",
+    "/drafts/inc-1.nkom_varsel",
+    "/sent",
+    "/audit",
+    "/users",
+    "/privacy",
+    "/privacy/priv-20261123-0000abcd",
+]
 
 
 @pytest.fixture
@@ -40,7 +49,11 @@ async def test_page_without_session_redirects_to_login(
     assert unquote(r.headers["Location"]) == f"/login?next={path}"
 
 
-@pytest.mark.parametrize("name", ["console.css", "console.js", "board.js", "draft.js"])
+ASSETS = ["console.css", "console.js", "board.js", "draft.js"]
+PRIVACY_ASSETS = ["privacy.js", "privacy_case.js", "privacy_form.js"]
+
+
+@pytest.mark.parametrize("name", [*ASSETS, *PRIVACY_ASSETS])
 async def test_static_assets_are_bundled(client: TestClient[Any, Any], name: str) -> None:
     """CSS and JavaScript come from the package itself; no page refers to another host."""
     r = await client.get(f"/static/{name}")

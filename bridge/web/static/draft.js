@@ -14,6 +14,11 @@ let draft = null; // the detail last fetched
 let dirty = false; // fields edited and not saved
 let message = null; // {kind: "notice"|"error", text}
 
+// The page of what the draft reports on: an outage incident, or a privacy case.
+function caseUrl(d) {
+  return `/${d.track === "privacy" ? "privacy" : "incidents"}/${encodeURIComponent(d.incident)}`;
+}
+
 function say(kind, text) {
   message = { kind, text };
   const box = document.getElementById("message");
@@ -142,8 +147,8 @@ function render(d) {
       "p",
       { class: "meta" },
       el("span", { class: "pill state", id: "draft-state" }, d.state), " ",
-      `version ${d.latest.number} · incident `,
-      el("a", { href: `/incidents/${encodeURIComponent(d.incident)}` }, d.incident),
+      `version ${d.latest.number} · ${d.track === "privacy" ? "privacy case" : "incident"} `,
+      el("a", { href: caseUrl(d) }, d.incident),
       d.flag ? el("span", { class: "why" }, d.flag) : null,
     ),
     el("div", { id: "message" }, message ? el("div", { class: message.kind }, message.text) : null),
@@ -228,7 +233,7 @@ async function refresh(change) {
   if (change && !change.drafts.includes(id)) return;
   const d = await api(`/api/v1/drafts/${encodeURIComponent(id)}`);
   const back = document.getElementById("back");
-  if (back) { back.href = `/incidents/${encodeURIComponent(d.incident)}`; back.textContent = `← Incident ${d.incident}`; }
+  if (back) { back.href = caseUrl(d); back.textContent = `← ${d.track === "privacy" ? "Privacy case" : "Incident"} ${d.incident}`; }
   render(d);
 }
 

@@ -1,0 +1,190 @@
+// One privacy case (viewer:privacy): its facts (editable by editor:privacy, based on the
+// revision the page loaded: a 409 says someone changed it and reloads), close/reopen, what it
+// owes with deadlines counting down in the regulator's local time, its drafts (the draft editor
+// approves them: approver:privacy), the exemption from notifying subscribers (approver:privacy,
+// confirmed in a dialog), and the history of revisions (who changed which fields).
+import { api, ApiError, can, confirmDialog, el, fill, live, localTime, obligationsTable, page, regulatorName, showError, zoneOfJurisdiction } from "./console.js";
+import { browserZone, factsControls, label } from "./privacy_form.js";
+
+const root = document.getElementById("case");
+const id = page.case;
+const url = `/api/v1/privacy/cases/${encodeURIComponent(id)}`;
+let doc = null; // the detail last fetched
+let facts = null; // the facts controls built for doc.revision
+let dirty = false; // facts edited and not saved
+let message = null;
+
+function say(kind, text) {
+  message = { kind, text };
+  const box = document.getElementById("case-message");
+  if (box) fill(box, el("div", { class: kind, role: kind === "error" ? "alert" : "status" }, text));
+}
+
+async function act(call, done) {
+  try {
+    const d = await call();
+    dirty = false;
+    say("notice", done(d));
+    render(d);
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 409) {
+      dirty = false;
+      say("error", `Someone changed this case meanwhile: reloaded with their changes. Make your change again. (${e.message})`);
+      await refresh(null);
+      return;
+    }
+    say("error", e instanceof ApiError ? `Refused (${e.status}): ${e.message}` : String(e));
+  }
+}
+
+function factsSection(d) {
+  const mayEdit = can("editor", "privacy");
+  facts = factsControls("fact", d.case, !mayEdit);
+  const save = () => {
+    const fields = facts.changed();
+    if (!Object.keys(fields).length) { say("notice", "Nothing changed."); return; }
+    act(() => api(url, { method: "PATCH", body: { revision: d.revision, fields } }), (x) => `Saved as revision ${x.revision} (${Object.keys(fields).join(", ")}).`);
+  };
+  return el(
+    "section",
+    { id: "facts" },
+    el("h2", {}, "Facts"),
+    el("p", { class: "why" }, `Revision ${d.revision}. Times in your local time (${browserZone}).`),
+    el(
+      "form",
+      { id: "facts-form", class: "facts", oninput: () => { dirty = true; }, onchange: () => { dirty = true; }, onsubmit: (e) => { e.preventDefault(); save(); } },
+      facts.nodes,
+      el(
+        "div",
+        { class: "actions" },
+        el("button", { type: "submit", id: "save-facts", disabled: !mayEdit }, `Save as revision ${d.revision + 1}`),
+        mayEdit ? null : el("span", { class: "why", id: "save-facts-why" }, "your roles do not include editor on the privacy track"),
+      ),
+    ),
+  );
+}
+
+function draftsTable(d) {
+  if (!d.drafts.length) return el("p", { class: "empty" }, "No drafts.");
+  return el(
+    "table",
+    { id: "case-drafts" },
+    el("thead", {}, el("tr", {}, ["Regulator", "Report", "State", "Version", "Approved by", "Sent"].map((h) => el("th", {}, h)))),
+    el(
+      "tbody",
+      {},
+      d.drafts.map((x) =>
+        el(
+          "tr",
+          { dataset: { draft: x.id, kind: x.kind } },
+          el("td", {}, regulatorName(x.regulator)),
+          el("td", {}, el("a", { href: `/drafts/${encodeURIComponent(x.id)}` }, x.kind)),
+          el("td", {}, el("span", { class: "pill state" }, x.state)),
+          el("td", {}, `v${x.version}`),
+          el("td", {}, x.approved ? x.approved.by : "—"),
+          el("td", {}, x.sent_at ? localTime(x.sent_at, zoneOfJurisdiction(d.jurisdictions)) : "—"),
+        ),
+      ),
+    ),
+  );
+}
+
+function exemptionSection(d) {
+  const approver = can("approver", "privacy");
+  const e = d.case.exemption;
+  const zone = zoneOfJurisdiction(d.jurisdictions);
+  const current = e
+    ? el("p", { id: "exemption-current" }, `Recorded: ${label(e.reason)}, by ${e.by}, ${localTime(e.at, zone)}.`, e.comment ? ` Comment: ${e.comment}` : "")
+    : el("p", { id: "exemption-current", class: "empty" }, "None: the subscribers are to be notified.");
+  const why = approver ? null : el("span", { class: "why", id: "exemption-why" }, "your roles do not include approver on the privacy track");
+  if (e) {
+    const withdraw = async () => {
+      if (!(await confirmDialog("Withdraw the exemption?", "Withdraw", "The notices to subscribers are owed again, with their deadlines."))) return;
+      act(() => api(`${url}/exemption`, { method: "POST", body: { revision: d.revision, reason: null } }), () => "Exemption withdrawn.");
+    };
+    return el("section", { id: "exemption" }, el("h2", {}, "Exemption from notifying subscribers"), current,
+      el("div", { class: "actions" }, el("button", { type: "button", id: "withdraw-exemption", class: "danger", disabled: !approver, onclick: withdraw }, "Withdraw exemption…"), why));
+  }
+  const reason = el("select", { id: "exemption-reason", disabled: !approver }, page.choices.exemption_reasons.map((r) => el("option", { value: r }, label(r))));
+  const comment = el("textarea", { id: "exemption-comment", rows: 2, disabled: !approver });
+  const record = async (ev) => {
+    ev.preventDefault();
+    const question = `Record the exemption (${label(reason.value)})?`;
+    if (!(await confirmDialog(question, "Record exemption", "No notice to subscribers (nor its copy to PTS) will be owed for this case."))) return;
+    act(() => api(`${url}/exemption`, { method: "POST", body: { revision: d.revision, reason: reason.value, comment: comment.value } }), () => `Exemption recorded: ${label(reason.value)}.`);
+  };
+  return el(
+    "section",
+    { id: "exemption" },
+    el("h2", {}, "Exemption from notifying subscribers"),
+    current,
+    el("form", { id: "exemption-form", onsubmit: record },
+      el("label", { for: "exemption-reason" }, "Reason"), reason,
+      el("label", { for: "exemption-comment" }, "Comment"), comment,
+      el("div", { class: "actions" }, el("button", { type: "submit", id: "record-exemption", disabled: !approver }, "Record exemption…"), why)),
+  );
+}
+
+function stateButton(d) {
+  const editor = can("editor", "privacy");
+  const to = d.state === "open" ? "closed" : "open";
+  const change = async () => {
+    const question = to === "closed" ? "Close this case?" : "Reopen this case?";
+    if (!(await confirmDialog(question, to === "closed" ? "Close" : "Reopen", "It stays in the register and keeps what it owes."))) return;
+    act(() => api(`${url}/state`, { method: "POST", body: { revision: d.revision, state: to } }), (x) => `The case is ${x.state}.`);
+  };
+  return el("button", { type: "button", id: "set-state", class: "quiet", disabled: !editor, onclick: change }, to === "closed" ? "Close case…" : "Reopen case…");
+}
+
+function history(d) {
+  const zone = zoneOfJurisdiction(d.jurisdictions);
+  return el(
+    "section",
+    { id: "history" },
+    el("h2", {}, "Revisions"),
+    el(
+      "table",
+      { id: "history-table" },
+      el("thead", {}, el("tr", {}, ["Revision", "When (local)", "Who", "What", "Fields"].map((h) => el("th", {}, h)))),
+      el("tbody", {}, [...d.case.history].reverse().map((c) => el("tr", { dataset: { revision: c.revision } }, el("td", { class: "num" }, c.revision), el("td", {}, localTime(c.at, zone)), el("td", {}, c.actor), el("td", {}, c.action), el("td", {}, c.fields.join(", "))))),
+    ),
+  );
+}
+
+function render(d) {
+  const keep = dirty && doc && document.getElementById("facts");
+  const moved = keep && doc.revision !== d.revision;
+  const factsNode = keep ? document.getElementById("facts") : factsSection(d);
+  if (!keep) doc = d;
+  const zone = zoneOfJurisdiction(d.jurisdictions);
+  fill(
+    root,
+    el("h1", {}, `Privacy case ${d.id}`),
+    el(
+      "p",
+      { class: "meta" },
+      el("span", { class: "pill state", id: "case-state" }, d.state), " ",
+      `${label(d.nature)} · ${d.jurisdictions.join(", ")} · detected ${localTime(d.detected_at, zone)} · opened by ${d.case.created_by}${d.source === "alert" ? " (from an alert)" : ""} · revision ${d.revision} `,
+      stateButton(d),
+    ),
+    el("div", { id: "case-message" }, message ? el("div", { class: message.kind, role: message.kind === "error" ? "alert" : "status" }, message.text) : null),
+    moved ? el("div", { class: "error" }, `This case changed meanwhile (now revision ${d.revision}); saving your edits will be refused until you reload.`) : null,
+    el("h2", {}, "Reports owed"),
+    obligationsTable(d.obligations, d.drafts),
+    el("h2", {}, "Drafts"),
+    draftsTable(d),
+    exemptionSection(d),
+    factsNode,
+    history(d),
+  );
+  root.dataset.loaded = "1";
+  root.dataset.revision = String(d.revision);
+}
+
+async function refresh(change) {
+  if (change && !change.drafts.some((x) => x.startsWith(`${id}.`)) && !(change.privacy || []).includes(id)) return;
+  render(await api(url));
+}
+
+refresh(null).catch((e) => showError(root, e));
+live(refresh);
