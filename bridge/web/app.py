@@ -325,9 +325,17 @@ async def audit_log(request: web.Request) -> web.Response:
 
 
 async def events(request: web.Request) -> web.StreamResponse:
-    """Server-Sent Events for the console (bridge/web/live.py)."""
-    await _require(request, "viewer")
-    return await request.app[live.FEED].stream(request)
+    """Server-Sent Events for the console (bridge/web/live.py): viewer on either track; each
+    subscriber is told only of the ids of the tracks it may view."""
+    principal = await _principal(request)
+    outage, privacy = principal.can("viewer", "outage"), principal.can("viewer", "privacy")
+    if not (outage or privacy):
+        _allow(principal, "viewer", "outage")
+
+    def visible(event: dict[str, object]) -> dict[str, object] | None:
+        return live.trim(event, outage, privacy, request.app[SERVICE].privacy.is_case)
+
+    return await request.app[live.FEED].stream(request, visible)
 
 
 async def openapi_json(request: web.Request) -> web.Response:

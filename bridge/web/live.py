@@ -5,8 +5,10 @@ Contract:
   open incident and per draft) every ``interval`` seconds while anyone subscribes (nothing is
   compared while nobody watches), and at once after any successful
   state-changing API request (the :func:`poke_middleware`: webhook, edit, approve…). When
-  digests differ it publishes ``{"seq": n, "incidents": [ids], "drafts": [ids]}`` to every
-  subscriber; ``seq`` grows by one per published change. Pages refetch what they show.
+  digests differ it publishes ``{"seq": n, "incidents": [ids], "drafts": [ids], "privacy":
+  [case ids]}`` to every subscriber, each seeing only the ids of the tracks it may view (a
+  ``visible`` filter per stream; an event with nothing visible is not sent); ``seq`` grows by
+  one per published change. Pages refetch what they show.
 - The periodic comparison is what makes a change visible that no request on this process made
   (the timer's verdicts, the outbox, and later another replica's writes once the state read
   here comes from the shared store); the pokes only make the common case immediate.
@@ -43,7 +45,8 @@ def _digest(value: Any) -> str:
 
 
 async def service_snapshot(service: BridgeService) -> Snapshot:
-    """Digests of what the console shows: open incidents (summary, obligations) and drafts."""
+    """Digests of what the console shows: open incidents (summary, obligations), drafts and
+    privacy cases (revision, state, obligations: no contents)."""
     await service.settle_notices()
     out: Snapshot = {}
     for summary in service.list_incidents("open"):
@@ -52,6 +55,9 @@ async def service_snapshot(service: BridgeService) -> Snapshot:
             [] if incident is None else [(o.kind, o.due_at, o.state) for o in incident.obligations]
         )
         out[f"incident:{summary['id']}"] = _digest([summary, owed])
+    for case in list(service.privacy.cases.values()):
+        owed = [(o.kind, o.due_at, o.state) for o in service.privacy.obligations(case.id)]
+        out[f"privacy:{case.id}"] = _digest([case.revision, case.state, owed])
     for draft in service.desk.select():
         out[f"draft:{draft.id}"] = _digest(
             [draft.state, draft.revision, draft.latest.number, draft.updated_at, draft.flag]
@@ -65,6 +71,29 @@ def changes(old: Snapshot, new: Snapshot) -> tuple[list[str], list[str]]:
     incidents = sorted(k.partition(":")[2] for k in keys if k.startswith("incident:"))
     drafts = sorted(k.partition(":")[2] for k in keys if k.startswith("draft:"))
     return incidents, drafts
+
+
+def privacy_changes(old: Snapshot, new: Snapshot) -> list[str]:
+    """Privacy case ids whose digest appeared, changed or disappeared."""
+    keys = {k for k in old.keys() | new.keys() if old.get(k) != new.get(k)}
+    return sorted(k.partition(":")[2] for k in keys if k.startswith("privacy:"))
+
+
+Visible = Callable[[dict[str, Any]], dict[str, Any] | None]
+
+
+def trim(
+    event: dict[str, Any], outage: bool, privacy: bool, is_case: Callable[[str], bool]
+) -> dict[str, Any] | None:
+    """``event`` as a subscriber viewing the ``outage`` and/or ``privacy`` track may see it:
+    incidents and outage drafts for outage viewers, privacy cases and their drafts (``is_case``
+    of the draft id's case part) for privacy viewers; None when nothing is left."""
+    drafts = [d for d in event["drafts"] if (privacy if is_case(d.partition(".")[0]) else outage)]
+    incidents = event["incidents"] if outage else []
+    cases = event.get("privacy", []) if privacy else []
+    if not (incidents or drafts or cases):
+        return None
+    return {"seq": event["seq"], "incidents": incidents, "drafts": drafts, "privacy": cases}
 
 
 class LiveFeed:
@@ -100,10 +129,11 @@ class LiveFeed:
         if previous is None:
             return None
         incidents, drafts = changes(previous, current)
-        if not incidents and not drafts:
+        cases = privacy_changes(previous, current)
+        if not incidents and not drafts and not cases:
             return None
         self.seq += 1
-        event = {"seq": self.seq, "incidents": incidents, "drafts": drafts}
+        event = {"seq": self.seq, "incidents": incidents, "drafts": drafts, "privacy": cases}
         for queue in self._subscribers:
             queue.put_nowait(event)
         return event
@@ -128,8 +158,11 @@ class LiveFeed:
         for queue in self._subscribers:
             queue.put_nowait(None)
 
-    async def stream(self, request: web.Request) -> web.StreamResponse:
-        """The text/event-stream answer for one subscriber."""
+    async def stream(
+        self, request: web.Request, visible: Visible | None = None
+    ) -> web.StreamResponse:
+        """The text/event-stream answer for one subscriber; ``visible`` trims each event to
+        what the subscriber may see (None: skip the event)."""
         response = web.StreamResponse(
             headers={
                 "Content-Type": "text/event-stream",
@@ -152,6 +185,8 @@ class LiveFeed:
                     continue
                 if event is None:
                     break
+                if visible is not None and (event := visible(event)) is None:
+                    continue
                 data = orjson.dumps(event).decode()
                 await response.write(
                     f"id: {event['seq']}\nevent: changed\ndata: {data}\n\n".encode()

@@ -129,6 +129,33 @@ def test_changes_name_added_changed_and_removed_ids() -> None:
     assert live.changes(new, new) == ([], [])
 
 
+def test_each_subscriber_sees_only_the_ids_of_its_tracks() -> None:
+    """Privacy cases and their drafts reach privacy viewers only, incidents and outage drafts
+    outage viewers only; an event with nothing left for a subscriber is not sent to it."""
+    old = {"incident:a": "1", "draft:a.x": "1", "privacy:priv-1": "1"}
+    new = {"incident:a": "2", "draft:a.x": "2", "draft:priv-1.y": "1", "privacy:priv-1": "2"}
+    assert live.privacy_changes(old, new) == ["priv-1"]
+    assert live.privacy_changes(new, new) == []
+    incidents, drafts = live.changes(old, new)
+    event = {"seq": 7, "incidents": incidents, "drafts": drafts, "privacy": ["priv-1"]}
+    is_case = lambda case: case.startswith("priv-")  # noqa: E731
+    assert live.trim(event, True, False, is_case) == {
+        "seq": 7,
+        "incidents": ["a"],
+        "drafts": ["a.x"],
+        "privacy": [],
+    }
+    assert live.trim(event, False, True, is_case) == {
+        "seq": 7,
+        "incidents": [],
+        "drafts": ["priv-1.y"],
+        "privacy": ["priv-1"],
+    }
+    assert live.trim(event, True, True, is_case) == event
+    outage_only = {"seq": 8, "incidents": ["a"], "drafts": ["a.x"], "privacy": []}
+    assert live.trim(outage_only, False, True, is_case) is None
+
+
 def test_bridge_serve_stops_promptly_with_a_stream_open(tmp_path: Path) -> None:
     """SIGTERM to ``bridge serve`` while a browser holds the event stream: the stream ends and
     the process exits within seconds (aiohttp would otherwise wait for the handler)."""
