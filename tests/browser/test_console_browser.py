@@ -14,6 +14,7 @@ fixture creates (a hospital cell in Oslo going down: reportable to Nkom at once)
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -101,9 +102,15 @@ def smtp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmtpServer]:
     server.stop()
 
 
-@pytest.fixture(scope="module")
-def bridge(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[Bridge]:
-    folder = tmp_path_factory.mktemp("bridge")
+@contextlib.contextmanager
+def start_bridge(
+    folder: Path,
+    smtp: SmtpServer,
+    users: dict[str, list[str]],
+    extra: dict[str, Any] | None = None,
+) -> Iterator[Bridge]:
+    """``bridge serve`` on a free port with these ``users`` (password PASSWORD) and config
+    sections ``extra`` over the common ones (operator, SMTP, a fast outbox)."""
     port = free_port()
     config = write_config(
         folder,
@@ -120,9 +127,10 @@ def bridge(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterat
                 "refresh_interval": "0s",
                 "poll_interval": "200ms",
             },
+            **(extra or {}),
         },
     )
-    for name, roles in USERS.items():
+    for name, roles in users.items():
         role_args = [a for role in roles for a in ("--role", role)]
         bridge_cli(config, "users", "add", name, *role_args, "--password-file", "-", stdin=PASSWORD)
     log = folder / "bridge.log"
@@ -154,6 +162,12 @@ def bridge(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterat
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)
+
+
+@pytest.fixture(scope="module")
+def bridge(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[Bridge]:
+    with start_bridge(tmp_path_factory.mktemp("bridge"), smtp, USERS) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

@@ -115,7 +115,7 @@ export function factsControls(prefix, values, disabled = false) {
       const out = {};
       for (const { f, get } of controls) {
         const v = get();
-        const empty = v === null || v === "" || v === false || (Array.isArray(v) && !v.length);
+        const empty = v === null || v === "" || (f.kind === "flag" && !v) || (Array.isArray(v) && !v.length);
         if (!empty || f.key === "jurisdictions" || f.key === "nature") out[f.key] = v;
       }
       return out;

@@ -1,0 +1,260 @@
+"""The console's privacy pages in a real browser (Debian's chromium through Playwright) against a
+real ``bridge serve`` with the privacy track on and a real SMTP server on loopback.
+
+A privacy editor reports a breach through the form and it appears in a privacy approver's open
+list through the live stream (no reload); the editor changes a fact on the case page, and a
+change made meanwhile by someone else makes her save a 409 that reloads the page; the approver
+opens the PTS initial report from the case, approves it and the e-mail reaches the SMTP server;
+the approver records the exemption through a confirmation; the register downloads as CSV; an
+outage-only approver gets no Privacy link and a 403 page. Screenshots of the list and the case
+go to tests/artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from builders import API_TOKEN, WEBHOOK_TOKEN
+from playwright.sync_api import Browser, Page, expect
+from smtp_server import Received, SmtpServer
+from test_console_browser import (  # noqa: F401  (fixtures: one browser and SMTP server)
+    Bridge,
+    browser,
+    new_page,
+    shot,
+    sign_in,
+    smtp,
+    start_bridge,
+    until,
+)
+
+USERS = {
+    "petra": ["editor:privacy"],  # reports and edits privacy cases; no second factor
+    "pelle": ["approver:privacy"],  # approves privacy notices, records exemptions; TOTP
+    "otto": ["approver:outage"],  # outage only; TOTP
+}
+EDITOR_TOKEN = "privacy-editor-token"
+MARKER = "Laptop ZQX-4711 med samtalsdata stulen ur bil"
+
+
+@pytest.fixture(scope="module")
+def bridge(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[Bridge]:  # noqa: F811
+    extra = {
+        "auth": {
+            "webhook": {"tokens": [{"name": "am", "token": WEBHOOK_TOKEN}]},
+            "api_tokens": [
+                {"name": "viewer", "token": API_TOKEN, "roles": ["viewer"]},
+                {"name": "p-editor", "token": EDITOR_TOKEN, "roles": ["editor:privacy"]},
+            ],
+        },
+        "privacy": {"subscriber_notice_recipient": "kundkommunikation@example.net"},
+    }
+    with start_bridge(tmp_path_factory.mktemp("bridge"), smtp, USERS, extra) as running:
+        yield running
+
+
+def patch_case(bridge: Bridge, case_id: str, revision: int, fields: dict[str, Any]) -> Any:
+    """Someone else (an editor's API token) changes the case."""
+    request = urllib.request.Request(
+        f"{bridge.url}/api/v1/privacy/cases/{case_id}",
+        data=json.dumps({"revision": revision, "fields": fields}).encode(),
+        method="PATCH",
+        headers={"Authorization": f"Bearer {EDITOR_TOKEN}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as r:
+        return json.loads(r.read())
+
+
+def local_input(page: Page, at: datetime) -> str:
+    """``at`` as the browser's datetime-local value (its own time zone)."""
+    return str(
+        page.evaluate(
+            """(ms) => { const d = new Date(ms); const two = (n) => String(n).padStart(2, "0");
+            return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}T` +
+                   `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`; }""",
+            int(at.timestamp() * 1000),
+        )
+    )
+
+
+@pytest.fixture(scope="module")
+def petra(browser: Browser, bridge: Bridge) -> Page:  # noqa: F811
+    page = new_page(browser, bridge)
+    sign_in(page, bridge, "petra")
+    return page
+
+
+@pytest.fixture(scope="module")
+def pelle(browser: Browser, bridge: Bridge) -> Page:  # noqa: F811
+    page = new_page(browser, bridge)
+    sign_in(page, bridge, "pelle")
+    return page
+
+
+@pytest.fixture(scope="module")
+def detected() -> datetime:
+    return (datetime.now(UTC) - timedelta(minutes=20)).replace(microsecond=0)
+
+
+@pytest.fixture(scope="module")
+def reported(petra: Page, pelle: Page, bridge: Bridge, detected: datetime) -> str:
+    """With pelle's privacy list open and live, petra reports a breach through the form."""
+    pelle.goto("/privacy")
+    pelle.wait_for_selector("#privacy[data-loaded]")
+    expect(pelle.locator("#live")).to_have_attribute("data-state", "live")
+    pelle.evaluate("window.__notReloaded = true")
+
+    page = petra
+    page.goto("/")
+    page.click('header.top nav a[href="/privacy"]')
+    page.wait_for_selector("#privacy[data-loaded]")
+    page.fill("#new-detected_at", local_input(page, detected))
+    page.fill("#new-occurred_at", local_input(page, detected - timedelta(hours=14)))
+    page.check("#new-occurred_estimated")
+    page.select_option("#new-nature", "breach")
+    page.check("#new-jurisdictions-SE")
+    page.check("#new-circumstances-theft")
+    page.fill("#new-circumstances_text", "Inbrott i tjänstebil")
+    page.fill("#new-description", MARKER)
+    page.fill("#new-location", "Parkeringshus, Göteborg; bärbar dator")
+    page.fill("#new-causes", "Datorn lämnades i bilen")
+    page.fill("#new-consequences", "Risk för bedrägeriförsök")
+    page.check("#new-data_categories-subscriber")
+    page.check("#new-data_categories-traffic")
+    page.fill("#new-data_description", "Samtalsdata för 1 200 abonnenter")
+    page.fill("#new-affected", "1200")
+    page.fill("#new-measures_taken", "Fjärradering beställd, polisanmälan gjord")
+    page.fill("#new-measures_planned", "Diskkryptering på alla datorer")
+    page.fill("#new-other_providers", "Ingen")
+    page.fill("#new-cross_border", "Inga")
+    page.select_option("#new-unreadable", "no")
+    page.click("#report-submit")
+    return page.inner_text("#reported-case").strip()
+
+
+def test_editor_reports_a_case_through_the_form(
+    petra: Page, pelle: Page, bridge: Bridge, reported: str, detected: datetime
+) -> None:
+    """The form's values arrive as typed (times in the browser's zone, lists, numbers,
+    flags); the case is listed on petra's page and appears on pelle's open list through the
+    live stream, counting down to its next deadline."""
+    doc = bridge.api(f"/api/v1/privacy/cases/{reported}")
+    case = doc["case"]
+    assert datetime.fromisoformat(case["detected_at"]) == detected
+    assert datetime.fromisoformat(case["occurred_at"]) == detected - timedelta(hours=14)
+    assert case["occurred_estimated"] is True and case["unreadable"] is False
+    assert case["circumstances"] == ["theft"] and case["jurisdictions"] == ["SE"]
+    assert case["data_categories"] == ["subscriber", "traffic"] and case["affected"] == 1200
+    assert case["description"] == MARKER and case["created_by"] == "petra"
+    assert case["cross_border"] == "Inga" and case["other_providers"] == "Ingen"
+
+    row = petra.locator(f'#open-cases tr[data-case="{reported}"]')
+    expect(row).to_contain_text("breach")
+    expect(row.locator(".countdown")).to_contain_text("in ")
+    live_row = pelle.locator(f'#open-cases tr[data-case="{reported}"]')
+    expect(live_row).to_be_visible()
+    assert pelle.evaluate("window.__notReloaded") is True
+    shot(petra, "privacy-list")
+
+
+def test_case_page_saves_facts_and_a_conflict_reloads(
+    petra: Page, bridge: Bridge, reported: str
+) -> None:
+    """petra changes the number affected (revision 2, named in the history); while she edits
+    again someone else changes the case: her save is refused (409), the page says so and
+    reloads with their change."""
+    page = petra
+    page.click(f'#open-cases tr[data-case="{reported}"] a')
+    page.wait_for_selector("#case[data-loaded]")
+    expect(page.locator('.obligations tr[data-kind="privacy_initial"] .countdown')).to_contain_text(
+        "in "
+    )
+    page.fill("#fact-affected", "1500")
+    page.click("#save-facts")
+    page.wait_for_selector('#case[data-revision="2"]')
+    expect(page.locator("#history-table tbody tr").first).to_contain_text("petra")
+    expect(page.locator("#history-table tbody tr").first).to_contain_text("affected")
+    assert bridge.api(f"/api/v1/privacy/cases/{reported}")["case"]["affected"] == 1500
+
+    page.fill("#fact-measures_planned", "Kryptering och utbildning")
+    patch_case(bridge, reported, 2, {"measures_planned": "Kryptering senast 2027"})
+    expect(page.locator("#case")).to_contain_text("changed meanwhile")  # the live stream
+    page.click("#save-facts")
+    expect(page.locator("#case-message")).to_contain_text("Someone changed this case")
+    page.wait_for_selector('#case[data-revision="3"]')
+    expect(page.locator("#fact-measures_planned")).to_have_value("Kryptering senast 2027")
+    shot(page, "privacy-case")
+
+
+def test_privacy_approver_approves_the_pts_initial_report(
+    pelle: Page,
+    bridge: Bridge,
+    reported: str,
+    smtp: SmtpServer,  # noqa: F811
+) -> None:
+    """From the case page pelle opens the PTS initial report in the draft editor, approves it
+    through the confirmation, and the e-mail reaches the SMTP server."""
+    page = pelle
+    page.goto(f"/privacy/{reported}")
+    page.wait_for_selector("#case[data-loaded]")
+    page.click('#case-drafts tr[data-kind="privacy_initial"] a')
+    page.wait_for_selector("#draft[data-loaded]")
+    expect(page.locator("#back")).to_have_text(f"← Privacy case {reported}")
+    page.click("#approve")
+    expect(page.locator("#confirm-recipient")).to_have_text("incidentrapport@pts.se")
+    page.click("#confirm-approve-yes")
+    expect(page.locator("#message")).to_contain_text("Approved version")
+    mail: Received = until(
+        lambda: [m for m in smtp.mailbox.received if "incidentrapport@pts.se" in m.rcpt_tos],
+        "the PTS initial report",
+    )[0]
+    text = mail.message.get_body(("plain",))
+    assert text is not None and MARKER in text.get_content()
+    expect(page.locator("#draft-state")).to_have_text("sent")
+
+
+def test_privacy_approver_records_the_exemption_after_confirming(
+    pelle: Page, bridge: Bridge, reported: str
+) -> None:
+    """Recording the exemption asks first; once confirmed the subscriber notice is no longer
+    owed."""
+    page = pelle
+    page.goto(f"/privacy/{reported}")
+    page.wait_for_selector("#case[data-loaded]")
+    expect(page.locator('.obligations tr[data-kind="subscriber_notice"]')).to_have_count(1)
+    page.select_option("#exemption-reason", "no_adverse_effect")
+    page.fill("#exemption-comment", "Endast testnummer berörda")
+    page.click("#record-exemption")
+    expect(page.locator("#confirm-dialog")).to_be_visible()
+    page.click("#confirm-yes")
+    expect(page.locator("#exemption-current")).to_contain_text("no adverse effect")
+    expect(page.locator('.obligations tr[data-kind="subscriber_notice"]')).to_have_count(0)
+    assert bridge.api(f"/api/v1/privacy/cases/{reported}")["exemption"] == "no_adverse_effect"
+
+
+def test_register_downloads_as_csv(petra: Page, reported: str) -> None:
+    """The register button downloads the CSV, one row per case."""
+    petra.goto("/privacy")
+    petra.wait_for_selector("#privacy[data-loaded]")
+    with petra.expect_download() as info:
+        petra.click("#register-csv")
+    download = info.value
+    assert download.suggested_filename == "privacy-register.csv"
+    text = download.path().read_text(encoding="utf-8-sig")
+    assert reported in text
+
+
+def test_outage_only_approver_has_no_privacy_pages(browser: Browser, bridge: Bridge) -> None:  # noqa: F811
+    """No Privacy link, and the page answers 403."""
+    page = new_page(browser, bridge)
+    sign_in(page, bridge, "otto")
+    expect(page.locator('header.top nav a[href="/privacy"]')).to_have_count(0)
+    response = page.goto("/privacy")
+    assert response is not None and response.status == 403
+    expect(page.locator("#forbidden")).to_contain_text("privacy viewer role")
+    page.context.close()
