@@ -10,6 +10,11 @@ Contract:
   JavaScript modules under ``bridge/web/static/`` and refreshed on the ``/api/v1/events`` stream.
   A page never grants anything: buttons a role does not allow are disabled for clarity, and the
   API refuses anyway.
+- The privacy pages (``/privacy``, ``/privacy/{id}``) exist only with the privacy track on
+  (else 404) and only for people with viewer on the privacy track: anyone else gets the 403
+  page, the refusal audited (``privacy.refused``) like the API's. Their data comes through
+  ``/api/v1/privacy/…``, which audits every read; the shells carry only the case id and the
+  fields' enumerations (from :mod:`bridge.core.privacy`).
 - Every page answer carries a strict Content-Security-Policy: scripts only from this origin, no
   inline script, no third-party host (the console runs on closed networks), and the notice
   preview's HTML lives in a sandboxed ``iframe srcdoc`` that can run nothing.

@@ -192,13 +192,24 @@ def test_case_page_saves_facts_and_a_conflict_reloads(
 
 
 def test_privacy_approver_approves_the_pts_initial_report(
+    petra: Page,
     pelle: Page,
     bridge: Bridge,
     reported: str,
     smtp: SmtpServer,  # noqa: F811
 ) -> None:
-    """From the case page pelle opens the PTS initial report in the draft editor, approves it
-    through the confirmation, and the e-mail reaches the SMTP server."""
+    """An editor may not approve a privacy notice (the button disabled with the reason); from
+    the case page pelle opens the PTS initial report in the draft editor, approves it through
+    the confirmation, and the e-mail reaches the SMTP server."""
+    initial = next(
+        d
+        for d in bridge.api(f"/api/v1/privacy/cases/{reported}")["drafts"]
+        if d["kind"] == "privacy_initial"
+    )
+    petra.goto(f"/drafts/{initial['id']}")
+    petra.wait_for_selector("#draft[data-loaded]")
+    expect(petra.locator("#approve")).to_be_disabled()
+    expect(petra.locator("#approve-why")).to_contain_text("approver on the privacy track")
     page = pelle
     page.goto(f"/privacy/{reported}")
     page.wait_for_selector("#case[data-loaded]")
