@@ -146,11 +146,16 @@ def _console_paths() -> dict[str, Any]:
         "/sent": "Sent notices",
         "/audit": "Audit log (admin or auditor)",
         "/users": "Users (admin)",
+        "/privacy": "Privacy cases, register downloads, report form (viewer:privacy; else 403)",
+        "/privacy/{id}": "Privacy case: facts, obligations, drafts, exemption, revisions",
     }
     return {
         "/api/v1/events": {
             "get": {
-                "summary": "Server-Sent Events: 'changed' with incident and draft ids, a seq",
+                "summary": (
+                    "Server-Sent Events: 'changed' with the incident, draft and privacy case "
+                    "ids of the tracks the caller may view, a seq"
+                ),
                 "responses": {
                     "200": {"description": "text/event-stream"},
                     "401": _err("No session or API token"),
