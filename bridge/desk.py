@@ -162,11 +162,6 @@ class NoticeDesk:
         for inc in sorted(changed):
             self._tell_engine(inc)
 
-    async def start(self) -> None:
-        """Single-process start: load, recover and run the outbox (the leader's part)."""
-        await self.load()
-        await self.take_over()
-
     async def take_over(self) -> None:
         """Become the replica that recovers and sends: drafts as the store has them, those
         left ``sending`` by the previous leader in doubt, the outbox running."""
@@ -229,6 +224,15 @@ class NoticeDesk:
         mine = [d for d in self.drafts.values() if d.incident_id == incident_id]
         progress = casework.progress(mine)
         self._set_notices(incident_id, progress.events, progress.states)
+
+    def tell_engine_all(self) -> None:
+        """Tell a freshly built engine what every incident's drafts say (one pass)."""
+        by_incident: dict[str, list[Draft]] = {}
+        for d in self.drafts.values():
+            by_incident.setdefault(d.incident_id, []).append(d)
+        for incident_id, mine in sorted(by_incident.items()):
+            progress = casework.progress(mine)
+            self._set_notices(incident_id, progress.events, progress.states)
 
     # ---- following incidents --------------------------------------------------------------
     def mark(self, incident_ids: Iterable[str]) -> None:

@@ -226,6 +226,7 @@ class BridgeService:
             self._cursor = max(self._cursor, cursor)
             self._dirty = set(changed)
             self._fresh = True
+            self.desk.tell_engine_all()  # the new engine knows nothing of the drafts yet
 
     async def _became_leader(self) -> None:
         if not self._fresh:
@@ -273,14 +274,18 @@ class BridgeService:
         """Admit what other replicas stored since the last call; return how many changed."""
         episodes, cursor = await self.store.episodes_since(self._cursor)
         self._cursor = max(self._cursor, cursor)
-        episodes = [ep for ep in episodes if not self.privacy.is_privacy_alert(ep)]
-        if not any(self.engine.episodes.get(ep.key) != ep for ep in episodes):
+        candidates = [
+            ep
+            for ep in episodes
+            if not self.privacy.is_privacy_alert(ep) and self.engine.episodes.get(ep.key) != ep
+        ]
+        if not candidates:
             return 0  # nothing new (on a single bridge: its own writes, read back)
         truncation = await self.store.load_truncation()
         # merged with what the engine holds *now* (no await below): never older than either
         known = self.engine.episodes
         news = []
-        for ep in episodes:
+        for ep in candidates:
             old = known.get(ep.key)
             merged = merge_episode(old, ep)
             if merged != old:
