@@ -252,26 +252,6 @@ return {'ok', ARGV[5]}
 """
 )
 
-# KEYS: schema, privacy, privacy:rev, audit:seq, audit. ARGV: version, prefix, id, expected
-# revision ('' = must not exist), revision, record JSON, then audit target/entry pairs. Every
-# revision is also pushed on P privacy:revisions:ID; nothing here (or anywhere) deletes a case.
-_PUT_PRIVACY_CASE = (
-    _GUARD
-    + _APPEND_AUDIT_FN
-    + """
-local prefix, id, expected = ARGV[2], ARGV[3], ARGV[4]
-local stored = redis.call('HGET', KEYS[3], id)
-if (expected == '' and stored) or (expected ~= '' and stored ~= expected) then
-  return {'conflict', stored or ''}
-end
-redis.call('HSET', KEYS[2], id, ARGV[6])
-redis.call('HSET', KEYS[3], id, ARGV[5])
-redis.call('RPUSH', prefix .. 'privacy:revisions:' .. id, ARGV[6])
-append_audit(prefix, KEYS[4], KEYS[5], 7)
-return {'ok', ARGV[5]}
-"""
-)
-
 # KEYS: schema, audit:seq, audit. ARGV: version, prefix, then target/entry pairs.
 _APPEND_AUDIT = (
     _GUARD
@@ -310,10 +290,11 @@ return 'ok'
 """
 )
 
-# A document under compare-and-set on its revision, with audit entries (users, API tokens).
-# KEYS: schema, documents, revisions, audit:seq, audit, index (hash: field → id).
-# ARGV: version, prefix, id, expected revision ('' = must not exist), revision, document JSON,
-# index field ('' = none), then audit target/entry pairs.
+# A document under compare-and-set on its revision, with audit entries (users, API tokens,
+# privacy cases). KEYS: schema, documents, revisions, audit:seq, audit, index (hash: field →
+# id). ARGV: version, prefix, id, expected revision ('' = must not exist), revision, document
+# JSON, index field ('' = none), history key prefix ('' = none: else every revision is also
+# pushed on P<history>ID, e.g. P privacy:revisions:ID), then audit target/entry pairs.
 _PUT_REVISED = (
     _GUARD
     + _APPEND_AUDIT_FN
@@ -326,7 +307,8 @@ end
 redis.call('HSET', KEYS[2], id, ARGV[6])
 redis.call('HSET', KEYS[3], id, ARGV[5])
 if ARGV[7] ~= '' then redis.call('HSET', KEYS[6], ARGV[7], id) end
-append_audit(prefix, KEYS[4], KEYS[5], 8)
+if ARGV[8] ~= '' then redis.call('RPUSH', prefix .. ARGV[8] .. id, ARGV[6]) end
+append_audit(prefix, KEYS[4], KEYS[5], 9)
 return {'ok', ARGV[5]}
 """
 )
@@ -780,7 +762,6 @@ class RedisStore(Store):
                 ("put_session", _PUT_SESSION),
                 ("delete_sessions", _DELETE_SESSIONS),
                 ("touch_token", _TOUCH_TOKEN),
-                ("put_privacy_case", _PUT_PRIVACY_CASE),
                 ("ping", _PING),
                 ("acquire_lease", _ACQUIRE_LEASE),
                 ("release_lease", _RELEASE_LEASE),
@@ -1118,6 +1099,7 @@ class RedisStore(Store):
         body: str,
         index_field: str,
         audit: Sequence[AuditEntry],
+        history: str = "",
     ) -> None:
         keys = [
             self._key(kind),
@@ -1133,6 +1115,7 @@ class RedisStore(Store):
             str(revision),
             body,
             index_field,
+            history,
             *_audit_args(audit),
         ]
         result = await self._write(op, "put_revised", keys, args)
@@ -1280,24 +1263,18 @@ class RedisStore(Store):
         self, case: PrivacyCaseRecord, expected_revision: int | None, audit: Sequence[AuditEntry]
     ) -> None:
         check_follows(case, expected_revision, "privacy case")
-        keys = [
-            self._key("privacy"),
-            self._key("privacy:rev"),
-            self._key("audit:seq"),
-            self._key("audit"),
-        ]
-        args = [
-            self.prefix,
+        await self._put_revised(
+            "put_privacy_case",
+            "privacy",
+            f"privacy case {case.id}",
             case.id,
-            "" if expected_revision is None else str(expected_revision),
-            str(case.revision),
+            case.revision,
+            expected_revision,
             _privacy_json(case),
-            *_audit_args(audit),
-        ]
-        result = await self._write("put_privacy_case", "put_privacy_case", keys, args)
-        if _is_conflict(result):
-            stored = int(result[1]) if result[1] else None
-            raise Conflict(f"privacy case {case.id}", revision_problem(stored, expected_revision))
+            "",
+            audit,
+            history="privacy:revisions:",
+        )
 
     async def get_privacy_case(self, case_id: str) -> PrivacyCaseRecord | None:
         text = await self._call("get_privacy_case", lambda c: c.hget(self._key("privacy"), case_id))
