@@ -11,9 +11,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import aiohttp
-from builders import REPO
+from builders import REPO, WEBHOOK_TOKEN, write_config
 
 
 def free_port() -> int:
@@ -67,3 +68,52 @@ class BridgeProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
+
+
+async def until(check: Any, what: str, seconds: float = 20, every: float = 0.05) -> Any:
+    """Await ``check()`` every ``every`` s until it returns something truthy (returned), or fail
+    the test after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = await check()
+        if value:
+            return value
+        await asyncio.sleep(every)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def replica(
+    root: Path, name: str, store: str, smtp_config: dict[str, Any], tick_ms: int, lease_ms: int
+) -> BridgeProcess:
+    """One replica of a bridge pair on a shared ``store``: its own folder, port and archive, the
+    replica id ``name``, evaluation every ``tick_ms``, a lease of ``lease_ms``, quick sync and
+    outbox, one approver token (``Bearer replica-approver``)."""
+    folder = root / name
+    folder.mkdir()
+    port = free_port()
+    config = write_config(
+        folder,
+        store=store,
+        extra={
+            "server": {"listen": f"127.0.0.1:{port}"},
+            "auth": {
+                "webhook": {"tokens": [{"name": "am", "token": WEBHOOK_TOKEN}]},
+                "api_tokens": [
+                    {"name": "boss", "token": "replica-approver", "roles": ["approver"]}
+                ],
+            },
+            "smtp": smtp_config,
+            "evaluation": {"interval": f"{tick_ms}ms"},
+            "replication": {
+                "replica_id": name,
+                "sync_interval": "200ms",
+                "lease_ttl": f"{lease_ms}ms",
+            },
+            "notices": {
+                "archive_dir": str(folder / "sent"),
+                "refresh_interval": "0s",
+                "poll_interval": "200ms",
+            },
+        },
+    )
+    return BridgeProcess(config, port, folder / "bridge.log")

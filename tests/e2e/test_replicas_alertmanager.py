@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,8 +17,8 @@ from typing import Any
 
 import aiohttp
 import pytest
-from bridge_process import BridgeProcess, free_port
-from builders import WEBHOOK_TOKEN, write_config
+from bridge_process import BridgeProcess, replica, until
+from builders import WEBHOOK_TOKEN
 from redis_server import RedisServer
 from smtp_server import SmtpServer
 
@@ -50,46 +49,14 @@ def smtp(tmp_path: Path) -> Iterator[SmtpServer]:
     server.stop()
 
 
-def replica(tmp_path: Path, name: str, redis: RedisServer, smtp: SmtpServer) -> BridgeProcess:
-    folder = tmp_path / name
-    folder.mkdir()
-    port = free_port()
-    config = write_config(
-        folder,
-        store=redis.url(socket_timeout=1, socket_connect_timeout=1),
-        extra={
-            "server": {"listen": f"127.0.0.1:{port}"},
-            "auth": {
-                "webhook": {"tokens": [{"name": "am", "token": WEBHOOK_TOKEN}]},
-                "api_tokens": [
-                    {"name": "boss", "token": "replica-approver", "roles": ["approver"]}
-                ],
-            },
-            "smtp": smtp.smtp_config(),
-            "evaluation": {"interval": "1000ms"},
-            "replication": {
-                "replica_id": name,
-                "sync_interval": "200ms",
-                "lease_ttl": "2000ms",
-            },
-            "notices": {
-                "archive_dir": str(folder / "sent"),
-                "refresh_interval": "0s",
-                "poll_interval": "200ms",
-            },
-        },
-    )
-    return BridgeProcess(config, port, folder / "bridge.log")
+def replica_of(tmp_path: Path, name: str, redis: RedisServer, smtp: SmtpServer) -> BridgeProcess:
+    """Evaluation every second, a 2 s lease; Redis timeouts short so a stopped Redis shows."""
+    store = redis.url(socket_timeout=1, socket_connect_timeout=1)
+    return replica(tmp_path, name, store, smtp.smtp_config(), 1000, 2000)
 
 
-async def until(check: Any, what: str, seconds: float = 30) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = await check()
-        if value:
-            return value
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+async def wait(check: Any, what: str, seconds: float = 30) -> Any:
+    return await until(check, what, seconds, every=0.1)
 
 
 async def get(session: aiohttp.ClientSession, url: str) -> tuple[int, Any]:
@@ -121,7 +88,7 @@ async def test_clustered_alertmanagers_to_two_replicas_make_one_incident_draft_a
     tmp_path: Path, redis: RedisServer, smtp: SmtpServer
 ) -> None:
     require_alertmanager()
-    bridges = [replica(tmp_path, name, redis, smtp) for name in ("a", "b")]
+    bridges = [replica_of(tmp_path, name, redis, smtp) for name in ("a", "b")]
     for b in bridges:
         b.start()
     try:
@@ -149,7 +116,7 @@ async def test_clustered_alertmanagers_to_two_replicas_make_one_incident_draft_a
                     found: list[dict[str, Any]] = body["drafts"]
                     return found
 
-                [draft] = await until(one_draft, "the Nkom draft")
+                [draft] = await wait(one_draft, "the Nkom draft")
                 assert draft["regulator"] == "nkom"
                 delivered = [await webhooks_ok(session, b) for b in bridges]
                 assert sum(delivered) >= 1
@@ -165,7 +132,7 @@ async def test_clustered_alertmanagers_to_two_replicas_make_one_incident_draft_a
                 async def sent() -> bool:
                     return bool((await get(session, url))[1]["state"] == "sent")
 
-                await until(sent, "the e-mail")
+                await wait(sent, "the e-mail")
                 await asyncio.sleep(2)  # both Alertmanagers re-notify at group_interval (1s)
                 for b in bridges:
                     _, body = await get(session, b.url + "/api/v1/incidents?state=all")
@@ -186,7 +153,7 @@ async def test_redis_down_means_503_and_not_ready_then_retried_alerts_are_stored
     tmp_path: Path, redis: RedisServer, smtp: SmtpServer
 ) -> None:
     require_alertmanager()
-    bridge = replica(tmp_path, "solo", redis, smtp)
+    bridge = replica_of(tmp_path, "solo", redis, smtp)
     bridge.start()
     try:
         await bridge.wait_ready()
@@ -203,7 +170,7 @@ async def test_redis_down_means_503_and_not_ready_then_retried_alerts_are_stored
                 found: list[dict[str, Any]] = body["incidents"]
                 return found
 
-            [before] = await until(incidents, "the first incident")
+            [before] = await wait(incidents, "the first incident")
 
             redis.stop()
 
@@ -211,7 +178,7 @@ async def test_redis_down_means_503_and_not_ready_then_retried_alerts_are_stored
                 async with session.get(bridge.url + "/readyz") as r:
                     return r.status == 503
 
-            await until(not_ready, "/readyz to fail")
+            await wait(not_ready, "/readyz to fail")
             # a new alert while Redis is down: Alertmanager gets 503 and keeps retrying
             await am.post_alerts([down_alert("se-olt-ostersund-1")])
 
@@ -224,7 +191,7 @@ async def test_redis_down_means_503_and_not_ready_then_retried_alerts_are_stored
                     for line in text.splitlines()
                 )
 
-            await until(refused, "a 503 answer to Alertmanager")
+            await wait(refused, "a 503 answer to Alertmanager")
 
             redis.start()  # same port and folder: the AOF is replayed
 
@@ -232,8 +199,8 @@ async def test_redis_down_means_503_and_not_ready_then_retried_alerts_are_stored
                 async with session.get(bridge.url + "/readyz") as r:
                     return r.status == 200 and bool((await r.json())["leader"])
 
-            await until(ready_and_leading, "/readyz and the lease again")
-            after = await until(lambda: _two(incidents), "the retried alert's incident", seconds=40)
+            await wait(ready_and_leading, "/readyz and the lease again")
+            after = await wait(lambda: _two(incidents), "the retried alert's incident", seconds=40)
             assert before["id"] in {i["id"] for i in after}
     finally:
         bridge.stop()

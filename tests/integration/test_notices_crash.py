@@ -5,7 +5,6 @@ it once, with the same Message-ID."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from bridge_process import BridgeProcess, free_port
+from bridge_process import BridgeProcess, free_port, until
 from builders import WEBHOOK_TOKEN, alert, webhook, write_config
 from smtp_server import SmtpServer
 
@@ -26,16 +25,6 @@ def smtp(tmp_path: Path) -> Iterator[SmtpServer]:
     server = SmtpServer(tmp_path).start()
     yield server
     server.stop()
-
-
-async def until(check: Any, what: str, seconds: float = 20) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = await check()
-        if value:
-            return value
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 async def test_kill9_during_handover_leaves_the_notice_in_doubt_never_resent_silently(

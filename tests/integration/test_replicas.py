@@ -22,8 +22,8 @@ from typing import Any
 
 import aiohttp
 import pytest
-from bridge_process import BridgeProcess, free_port
-from builders import WEBHOOK_TOKEN, alert, webhook, write_config
+from bridge_process import BridgeProcess, replica, until
+from builders import WEBHOOK_TOKEN, alert, webhook
 from redis_server import RedisServer
 from smtp_server import SmtpServer
 
@@ -48,56 +48,17 @@ def smtp(tmp_path: Path) -> Iterator[SmtpServer]:
     server.stop()
 
 
-def replica(tmp_path: Path, name: str, redis: RedisServer, smtp: SmtpServer) -> BridgeProcess:
-    folder = tmp_path / name
-    folder.mkdir()
-    port = free_port()
-    config = write_config(
-        folder,
-        store=redis.url(),
-        extra={
-            "server": {"listen": f"127.0.0.1:{port}"},
-            "auth": {
-                "webhook": {"tokens": [{"name": "am", "token": WEBHOOK_TOKEN}]},
-                "api_tokens": [
-                    {"name": "boss", "token": "replica-approver", "roles": ["approver"]}
-                ],
-            },
-            "smtp": smtp.smtp_config(),
-            "evaluation": {"interval": f"{int(TICK * 1000)}ms"},
-            "replication": {
-                "replica_id": name,
-                "sync_interval": "200ms",
-                "lease_ttl": f"{int(TICK * 1000)}ms",
-            },
-            "notices": {
-                "archive_dir": str(folder / "sent"),
-                "refresh_interval": "0s",
-                "poll_interval": "200ms",
-            },
-        },
-    )
-    return BridgeProcess(config, port, folder / "bridge.log")
-
-
 @pytest.fixture
 def pair(tmp_path: Path, redis: RedisServer, smtp: SmtpServer) -> Iterator[list[BridgeProcess]]:
-    bridges = [replica(tmp_path, name, redis, smtp) for name in ("a", "b")]
+    tick = int(TICK * 1000)
+    bridges = [
+        replica(tmp_path, name, redis.url(), smtp.smtp_config(), tick, tick) for name in ("a", "b")
+    ]
     yield bridges
     for b in bridges:
         if b.proc is not None and b.proc.poll() is None:
             b.proc.send_signal(signal.SIGCONT)  # a test may leave one stopped
         b.stop()
-
-
-async def until(check: Any, what: str, seconds: float = 20) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = await check()
-        if value:
-            return value
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 async def readyz(session: aiohttp.ClientSession, bridge: BridgeProcess) -> dict[str, Any]:
