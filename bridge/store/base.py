@@ -190,11 +190,7 @@ def check_follows(
 ) -> None:
     """Raise Conflict unless ``record.revision`` is one more than ``expected_revision`` (1 for a
     new record): checked by every store before it touches storage."""
-    wanted = 1 if expected_revision is None else expected_revision + 1
-    if record.revision != wanted:
-        raise Conflict(
-            f"{what} {record.id}", f"revision {record.revision} does not follow {expected_revision}"
-        )
+    check_revision(f"{what} {record.id}", record.revision, expected_revision)
 
 
 def revision_problem(stored: int | None, expected: int | None) -> str:

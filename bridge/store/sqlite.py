@@ -527,10 +527,9 @@ class SqliteStore(Store):
 
         def apply(conn: sqlite3.Connection) -> None:
             _check_fence(conn, "put_draft", fence)
-            found = conn.execute("SELECT revision FROM drafts WHERE id=?", (draft.id,)).fetchone()
-            stored = None if found is None else int(found[0])
-            if stored != expected_revision:
-                raise Conflict(f"draft {draft.id}", revision_problem(stored, expected_revision))
+            _check_stored_revision(
+                conn, "drafts", "id", draft.id, expected_revision, f"draft {draft.id}"
+            )
             conn.execute(
                 "INSERT INTO drafts(id, incident_id, state, revision, updated_at, document) "
                 "VALUES (?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET state=excluded.state, "
@@ -626,14 +625,9 @@ class SqliteStore(Store):
         entries = [_audit_row(e) for e in audit]
 
         def apply(conn: sqlite3.Connection) -> None:
-            found = conn.execute(
-                "SELECT revision FROM privacy_cases WHERE id=?", (case.id,)
-            ).fetchone()
-            stored = None if found is None else int(found[0])
-            if stored != expected_revision:
-                raise Conflict(
-                    f"privacy case {case.id}", revision_problem(stored, expected_revision)
-                )
+            _check_stored_revision(
+                conn, "privacy_cases", "id", case.id, expected_revision, f"privacy case {case.id}"
+            )
             conn.execute(
                 "INSERT INTO privacy_cases(id, state, revision, updated_at, document) "
                 "VALUES (?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET state=excluded.state, "
@@ -733,10 +727,9 @@ class SqliteStore(Store):
         entries = [_audit_row(e) for e in audit]
 
         def apply(conn: sqlite3.Connection) -> None:
-            found = conn.execute("SELECT revision FROM users WHERE name=?", (user.name,)).fetchone()
-            stored = None if found is None else int(found[0])
-            if stored != expected_revision:
-                raise Conflict(f"user {user.name}", revision_problem(stored, expected_revision))
+            _check_stored_revision(
+                conn, "users", "name", user.name, expected_revision, f"user {user.name}"
+            )
             conn.execute(
                 "INSERT INTO users(name, revision, document) VALUES (?,?,?) ON CONFLICT(name) "
                 "DO UPDATE SET revision=excluded.revision, document=excluded.document",
@@ -808,12 +801,9 @@ class SqliteStore(Store):
         entries = [_audit_row(e) for e in audit]
 
         def apply(conn: sqlite3.Connection) -> None:
-            found = conn.execute(
-                "SELECT revision FROM api_tokens WHERE id=?", (token.id,)
-            ).fetchone()
-            stored = None if found is None else int(found[0])
-            if stored != expected_revision:
-                raise Conflict(f"token {token.id}", revision_problem(stored, expected_revision))
+            _check_stored_revision(
+                conn, "api_tokens", "id", token.id, expected_revision, f"token {token.id}"
+            )
             conn.execute(
                 "INSERT INTO api_tokens(id, token_hash, created_at, revision, document) "
                 "VALUES (?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
@@ -859,6 +849,17 @@ def _privacy_case(row: Sequence[Any]) -> PrivacyCaseRecord:
 
 
 _DRAFT_COLUMNS = "id, incident_id, state, revision, updated_at, document"
+
+
+def _check_stored_revision(
+    conn: sqlite3.Connection, table: str, column: str, key: str, expected: int | None, what: str
+) -> None:
+    """Raise Conflict (same transaction as the write it guards) unless the stored revision of
+    ``key`` is ``expected`` (None: no such row yet)."""
+    found = conn.execute(f"SELECT revision FROM {table} WHERE {column}=?", (key,)).fetchone()
+    stored = None if found is None else int(found[0])
+    if stored != expected:
+        raise Conflict(what, revision_problem(stored, expected))
 
 
 def _check_fence(conn: sqlite3.Connection, op: str, fence: int | None) -> None:
