@@ -1,5 +1,5 @@
 """Command line: ``bridge serve``, ``bridge check-config``, ``bridge replay``, ``bridge users``,
-``bridge tokens`` (bridge/people_cli.py).
+``bridge tokens`` (bridge/people/cli.py).
 
 Exit codes: 0 success, 1 invalid configuration or input, 2 usage error.
 """
@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from bridge import people_cli
 from bridge.config import LoadedConfig, load_config
+from bridge.config.inventory import load_inventory
 from bridge.core.alerts import format_time, parse_time, parse_webhook
 from bridge.errors import BadInput, ConfigError, StoreUnavailable
-from bridge.inventory import load_inventory
+from bridge.people import cli as people_cli
 from bridge.store.redis import redact
 
 DEFAULT_CONFIG = "config/bridge.yaml"

@@ -13,8 +13,8 @@ Contract:
   recomputed from stored alerts, so a crash between the two writes loses nothing.
 - :meth:`tick` runs on a timer (``evaluation.interval``) so a duration threshold crossed with
   no new alert is seen within one tick. It takes ``now`` from the injected clock.
-- Replicas (see :mod:`bridge.leadership`): every replica ingests and evaluates (so any can answer
-  reads and take over at once), and reads what the others acknowledged through the store's
+- Replicas (see :mod:`bridge.replicas.leadership`): every replica ingests and evaluates (so any
+  can answer reads and take over at once), and reads what the others acknowledged through the store's
   change numbers (:meth:`sync`, every ``replication.sync_interval`` and before reads), merging
   with :func:`~bridge.core.alerts.merge_episode` so the order things arrive in never matters.
   Only the lease holder persists incidents, drafts and sends, with its fencing token. On taking
@@ -36,18 +36,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from bridge.config import LoadedConfig
+from bridge.config.inventory import load_inventory
 from bridge.core import casework, documents
 from bridge.core.alerts import merge_episode, parse_webhook
 from bridge.core.engine import Engine, StoredIncident, compute
 from bridge.core.incidents import CorrelationRules
 from bridge.core.mapping import MappingRules
 from bridge.core.topology import Topology
-from bridge.desk import NoticeDesk
 from bridge.errors import LeaseLost, StoreUnavailable
-from bridge.inventory import load_inventory
-from bridge.leadership import Leadership
 from bridge.metrics import Metrics
-from bridge.privacy import PrivacyDesk
+from bridge.notices.desk import NoticeDesk
+from bridge.privacy.desk import PrivacyDesk
+from bridge.replicas.leadership import Leadership
 from bridge.store.base import IncidentRecord, Store
 
 log = logging.getLogger("bridge.service")

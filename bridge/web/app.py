@@ -15,13 +15,13 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 from prometheus_client.aiohttp import make_aiohttp_handler
 
-from bridge.attachments import attachment_for
 from bridge.config import LoadedConfig
 from bridge.core.alerts import format_time
 from bridge.core.casework import Draft
 from bridge.core.topology import Topology
 from bridge.errors import BadInput, Conflict, StoreUnavailable
 from bridge.metrics import Metrics, PrivacyCollector, StateCollector
+from bridge.notices.attachments import attachment_for
 from bridge.service import BridgeService, Clock, SystemClock
 from bridge.store import Store, make_store
 from bridge.web import console, live, notices_api, openapi, session, users_api

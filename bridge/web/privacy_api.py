@@ -23,7 +23,7 @@ from bridge.core.alerts import format_time
 from bridge.core.obligations import Obligation
 from bridge.core.privacy import PrivacyCase
 from bridge.errors import BadInput
-from bridge.register_export import CSV_MIME, XLSX_MIME, to_csv, to_xlsx
+from bridge.privacy.register_export import CSV_MIME, XLSX_MIME, to_csv, to_xlsx
 from bridge.service import BridgeService
 from bridge.web import notices_api
 from bridge.web.auth import Principal

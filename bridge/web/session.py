@@ -45,8 +45,8 @@ from markupsafe import Markup
 
 from bridge.config import LoadedConfig, SessionConfig
 from bridge.core import access
+from bridge.people.directory import Directory
 from bridge.store.base import AuditEntry, SessionRecord, Store, UserRecord
-from bridge.users import Directory
 from bridge.web.auth import Principal, api_principal
 
 log = logging.getLogger("bridge.web.session")

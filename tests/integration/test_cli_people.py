@@ -11,8 +11,8 @@ import pytest
 from builders import write_config
 from test_cli import bridge
 
+from bridge.people.directory import token_hash
 from bridge.store import SqliteStore
-from bridge.users import token_hash
 
 
 def read_store(tmp_path: Path, fn: Any) -> Any:

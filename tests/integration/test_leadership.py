@@ -1,5 +1,5 @@
-"""The lease holder's side (bridge.leadership) against a real redis-server, and the upgrade of
-stores written before change numbers existed (schema 2 → 3) on both stores."""
+"""The lease holder's side (bridge.replicas.leadership) against a real redis-server, and the
+upgrade of stores written before change numbers existed (schema 2 → 3) on both stores."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from builders import alert, webhook
 from redis_server import RedisServer
 
 from bridge.core.alerts import parse_webhook
-from bridge.leadership import Leadership
+from bridge.replicas.leadership import Leadership
 from bridge.store.base import SCHEMA_VERSION
 from bridge.store.redis import RedisStore, _episode_field, _episode_value
 from bridge.store.sqlite import _MIGRATIONS, SqliteStore, _episode_row, _statements

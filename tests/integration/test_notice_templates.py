@@ -1,4 +1,5 @@
-"""Notice templates (bridge.notices): every kind renders, strictly, escaped, overridable."""
+"""Notice templates (bridge.notices.rendering): every kind renders, strictly, escaped,
+overridable."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 
 from bridge.config import OperatorConfig
 from bridge.core.drafts import KINDS, DraftFields, draft_fields
-from bridge.notices import BUILTIN_DIR, render, sender
+from bridge.notices.rendering import BUILTIN_DIR, render, sender
 
 OPERATOR = OperatorConfig.model_validate(
     {

@@ -1,5 +1,5 @@
-"""bridge/users.py on a real SQLite store with an injected clock: the TOTP window and replay
-rule, enrolment keys, token lookup, and the failure count's lock."""
+"""bridge/people/directory.py on a real SQLite store with an injected clock: the TOTP window
+and replay rule, enrolment keys, token lookup, and the failure count's lock."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from fakes import FakeClock
 
 from bridge.core.access import LockoutPolicy
 from bridge.errors import BadInput
+from bridge.people.directory import Directory
 from bridge.store import SqliteStore
-from bridge.users import Directory
 
 
 @pytest.fixture

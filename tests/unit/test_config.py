@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bridge.config import Secret, load_config, parse_duration
+from bridge.config import Secret, load_config
+from bridge.core.durations import parse_duration
 from bridge.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from bridge.config import load_config
+from bridge.config.inventory import load_csv, load_inventory, load_yaml
 from bridge.errors import ConfigError
-from bridge.inventory import load_csv, load_inventory, load_yaml
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "data" / "inventory"

@@ -1,6 +1,6 @@
 """Notice drafts rendered to subject, plain text and HTML with Jinja2 (reads template files).
 
-Built-in templates live in ``bridge/templates/notices/``, three per kind:
+Built-in templates live in ``bridge/notices/templates/``, three per kind:
 ``<kind>.subject.txt.j2``, ``<kind>.body.txt.j2`` and ``<kind>.body.html.j2``. A configured
 folder (``templates.dir``) is searched first, so a file there replaces the built-in one of the
 same name and only that one. Undefined variables raise (``StrictUndefined``): a template naming
@@ -18,7 +18,7 @@ import jinja2
 from bridge.config import OperatorConfig
 from bridge.core.drafts import DraftFields, RenderedDraft, Sender
 
-BUILTIN_DIR = Path(__file__).resolve().parent / "templates" / "notices"
+BUILTIN_DIR = Path(__file__).resolve().parent / "templates"
 
 
 def sender(operator: OperatorConfig) -> Sender:

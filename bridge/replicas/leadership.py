@@ -26,7 +26,7 @@ from datetime import timedelta
 from bridge.errors import LeaseLost, StoreUnavailable
 from bridge.store.base import Store
 
-log = logging.getLogger("bridge.leadership")
+log = logging.getLogger("bridge.replicas")
 
 
 class Leadership:

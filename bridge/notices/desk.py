@@ -39,17 +39,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bridge import mail
 from bridge.config import LoadedConfig
 from bridge.core import casework, privacy_fields
 from bridge.core.casework import Draft
 from bridge.core.drafts import DEFAULT_RECIPIENTS, LABELS, LANGUAGES, PRIVACY_KINDS, regulator_of
 from bridge.errors import Conflict, LeaseLost, StoreUnavailable
 from bridge.metrics import Metrics
-from bridge.notices import render, sender
+from bridge.notices import mail
+from bridge.notices.rendering import render, sender
 from bridge.store.base import AuditEntry, DraftRecord, Store
 
-log = logging.getLogger("bridge.desk")
+log = logging.getLogger("bridge.notices")
 
 #: What an incident owes now (None: no such incident); cheap, read on every reconcile.
 OwedSource = Callable[[str], list[casework.Owed] | None]

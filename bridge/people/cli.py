@@ -27,8 +27,8 @@ from bridge.config import load_config
 from bridge.core.access import password_problem
 from bridge.core.alerts import format_time
 from bridge.errors import BadInput, ConfigError, Conflict, StoreUnavailable
+from bridge.people.directory import Directory
 from bridge.store import Store, make_store
-from bridge.users import Directory
 
 T = TypeVar("T")
 

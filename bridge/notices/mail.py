@@ -4,7 +4,7 @@ Contract:
 - :func:`build_message` makes the exact message for a draft's approved version: plain text and
   HTML alternatives, the draft's stable ``Message-ID``, ``Date`` = the approval time (so a
   resend after an in-doubt delivery is byte-for-byte the same message), headers naming the draft,
-  version and content hash, and for PTS the upload document (:mod:`bridge.attachments`).
+  version and content hash, and for PTS the upload document (:mod:`bridge.notices.attachments`).
 - :func:`send` hands one message to the configured relay (aiosmtplib; implicit TLS, STARTTLS or
   plain; optional AUTH) and says what happened as a :class:`Outcome`: ``sent`` (the relay
   accepted it: 250 after DATA), ``transient`` (not accepted and certainly not delivered: no
@@ -24,10 +24,10 @@ from email.utils import format_datetime, formataddr
 
 import aiosmtplib
 
-from bridge.attachments import attachment_for
 from bridge.config import SmtpConfig
 from bridge.core.casework import Draft
 from bridge.core.drafts import Sender
+from bridge.notices.attachments import attachment_for
 
 SENT, TRANSIENT, PERMANENT, IN_DOUBT = "sent", "transient", "permanent", "in_doubt"
 

@@ -1,0 +1,162 @@
+"""bridge.yaml as the service reads it.
+
+Contract:
+- :func:`load_config` reads the YAML file, applies ``BRIDGE_…`` environment overrides
+  (``BRIDGE_SERVER__LISTEN=0.0.0.0:8080``: sections joined by ``__``, values parsed as YAML),
+  resolves relative paths against the config file's folder, reads ``*_file`` secrets, loads the
+  rule sets of ``rules_dir`` and checks every reference between them.
+- Any problem raises :class:`~bridge.errors.ConfigError` listing every problem as
+  ``FILE: key.path: what was expected (got …)``: unknown keys, wrong types, bad durations,
+  unknown rule sets or criterion kinds.
+- Secrets print as ``<secret>``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from bridge.config.errors import errors_of, read_yaml
+from bridge.config.models import BridgeConfig, StoreConfig, TemplatesConfig
+from bridge.config.rule_sets import RuleSetModel, load_rule_sets
+from bridge.errors import ConfigError
+
+
+def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> list[str]:
+    problems: list[str] = []
+    for name, raw in sorted(env.items()):
+        if not name.startswith("BRIDGE_") or name in ("BRIDGE_CONFIG",):
+            continue
+        path = [p.lower() for p in name[len("BRIDGE_") :].split("__")]
+        node = data
+        for part in path[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                problems.append(f"environment {name}: {part} is not a section")
+                break
+            node = child
+        else:
+            try:
+                node[path[-1]] = yaml.safe_load(raw)
+            except yaml.YAMLError:
+                node[path[-1]] = raw
+    return problems
+
+
+class LoadedConfig:
+    """A validated bridge.yaml with its rule sets."""
+
+    def __init__(
+        self, path: Path, config: BridgeConfig, rule_sets: dict[str, tuple[Path, RuleSetModel]]
+    ) -> None:
+        self.path = path
+        self.config = config
+        self.rule_sets = rule_sets
+
+    def enabled_rule_sets(self) -> list[RuleSetModel]:
+        """The outage rule sets of the enabled regulators."""
+        return [
+            self.rule_sets[reg.rule_set][1]
+            for reg in self.config.regulators.values()
+            if reg.enabled
+        ]
+
+    def privacy_rule_sets(self) -> list[RuleSetModel]:
+        """The privacy rule sets named in ``privacy.rule_sets`` (none while the track is off)."""
+        privacy = self.config.privacy
+        return [] if privacy is None else [self.rule_sets[n][1] for n in privacy.rule_sets]
+
+    def store_url(self) -> str:
+        """The store URL with a relative SQLite path resolved against the config folder (and
+        ``store.unsafe_ok`` carried as the Redis URL's ``unsafe_ok=true``)."""
+        store = self.config.store
+        url = store if isinstance(store, str) else store.url
+        if isinstance(store, StoreConfig) and store.unsafe_ok:
+            url += ("&" if "?" in url else "?") + "unsafe_ok=true"
+        if url.startswith("sqlite:///"):
+            p = Path(url[len("sqlite:///") :])
+            if not p.is_absolute():
+                p = (self.path.parent / p).resolve()
+            return f"sqlite:///{p}"
+        return url
+
+
+def _rule_set_problems(
+    path: Path,
+    where: str,
+    name: str,
+    track: str,
+    rule_sets: Mapping[str, tuple[Path, RuleSetModel]],
+    rules_dir: Path,
+) -> list[str]:
+    if name not in rule_sets:
+        known = ", ".join(sorted(n for n, (_, rs) in rule_sets.items() if rs.track == track))
+        return [
+            f"{path}: {where}: unknown rule set {name!r} (known: {known or 'none'} in {rules_dir})"
+        ]
+    found = rule_sets[name][1].track
+    if found != track:
+
+        def a(word: str) -> str:
+            return f"an {word}" if word == "outage" else f"a {word}"
+
+        return [
+            f"{path}: {where}: rule set {name!r} is {a(found)} rule set, expected {a(track)} one"
+        ]
+    return []
+
+
+def load_config(path: Path | str, env: Mapping[str, str] | None = None) -> LoadedConfig:
+    """See the module contract."""
+    path = Path(path)
+    data = read_yaml(path)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError([f"{path}: expected a mapping at the top level"])
+    problems = _apply_env(data, os.environ if env is None else env)
+    if problems:
+        raise ConfigError([f"{path}: {p}" for p in problems])
+    base = path.parent.resolve()
+    try:
+        cfg = BridgeConfig.model_validate(data, context={"base_dir": base})
+    except ValidationError as exc:
+        raise ConfigError(errors_of(path, exc)) from None
+    updates: dict[str, Any] = {}
+    rules_dir = cfg.rules_dir if cfg.rules_dir.is_absolute() else base / cfg.rules_dir
+    updates["rules_dir"] = rules_dir
+    inv = cfg.inventory
+    if inv.path is not None and not inv.path.is_absolute():
+        updates["inventory"] = inv.model_copy(update={"path": base / inv.path})
+    if cfg.templates.dir is not None and not cfg.templates.dir.is_absolute():
+        updates["templates"] = TemplatesConfig(dir=base / cfg.templates.dir)
+    if not cfg.notices.archive_dir.is_absolute():
+        updates["notices"] = cfg.notices.model_copy(
+            update={"archive_dir": base / cfg.notices.archive_dir}
+        )
+    if cfg.smtp is not None and cfg.smtp.ca_file is not None and not cfg.smtp.ca_file.is_absolute():
+        updates["smtp"] = cfg.smtp.model_copy(update={"ca_file": base / cfg.smtp.ca_file})
+    cfg = cfg.model_copy(update=updates)
+    if not rules_dir.is_dir():
+        raise ConfigError([f"{path}: rules_dir: expected a folder of rule sets, got {rules_dir}"])
+    rule_sets = load_rule_sets(rules_dir)
+    problems = []
+    for name, reg in cfg.regulators.items():
+        problems += _rule_set_problems(
+            path, f"regulators.{name}.rule_set", reg.rule_set, "outage", rule_sets, rules_dir
+        )
+    if cfg.privacy is not None:
+        for i, name in enumerate(cfg.privacy.rule_sets):
+            problems += _rule_set_problems(
+                path, f"privacy.rule_sets.{i}", name, "privacy", rule_sets, rules_dir
+            )
+    if cfg.inventory.path is not None and not cfg.inventory.path.exists():
+        problems.append(f"{path}: inventory.path: file not found: {cfg.inventory.path}")
+    if problems:
+        raise ConfigError(problems)
+    return LoadedConfig(path, cfg, rule_sets)

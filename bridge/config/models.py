@@ -1,0 +1,306 @@
+"""The models of bridge.yaml: every section, strictly validated (unknown keys are errors).
+
+Loading (environment overrides, relative paths, rule sets) is :mod:`bridge.config.loading`;
+rule-set files are :mod:`bridge.config.rule_sets`.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import (
+    BeforeValidator,
+    Field,
+    IPvAnyNetwork,
+    field_validator,
+    model_validator,
+)
+
+from bridge.config.types import Duration, Jurisdiction, Secret, Strict, WithSecret
+from bridge.core.access import grant_problem
+from bridge.core.incidents import CorrelationRules
+from bridge.core.mapping import MappingRules
+
+
+class WebhookToken(WithSecret):
+    _secret_fields: ClassVar[tuple[str, ...]] = ("token",)
+    name: str
+    token: Secret
+
+
+class BasicCredential(WithSecret):
+    _secret_fields: ClassVar[tuple[str, ...]] = ("password",)
+    username: str
+    password: Secret
+
+
+def _check_role(value: str) -> str:
+    problem = grant_problem(value)  # one grammar for config tokens, stored tokens and users
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+RoleGrant = Annotated[str, BeforeValidator(lambda v: _check_role(v) if isinstance(v, str) else v)]
+
+
+class ApiToken(WithSecret):
+    """An automation token; ``roles`` like ``viewer`` or ``approver:outage`` (role:track)."""
+
+    _secret_fields: ClassVar[tuple[str, ...]] = ("token",)
+    name: str
+    token: Secret
+    roles: list[RoleGrant] = Field(min_length=1)
+
+
+class WebhookAuth(Strict):
+    tokens: list[WebhookToken] = Field(default_factory=list)
+    basic: list[BasicCredential] = Field(default_factory=list)
+
+
+class LockoutConfig(Strict):
+    """Failed sign-ins (password or TOTP code): per account, then per client address."""
+
+    max_failures: int = Field(default=5, ge=1)  # the Nth failure in a row locks the account
+    lock_for: Duration = timedelta(minutes=15)
+    address_max_failures: int = Field(default=20, ge=1)  # per client address, in the window
+    address_window: Duration = timedelta(minutes=15)
+
+
+class SessionConfig(Strict):
+    """Console sessions (cookie ``bridge_session``) and the optional trusted proxy."""
+
+    idle_timeout: Duration = timedelta(minutes=30)
+    absolute_timeout: Duration = timedelta(hours=12)
+    cookie_secure: bool = True
+    lockout: LockoutConfig = LockoutConfig()
+    # SSO: a reverse proxy that authenticated the person names them in this header; trusted
+    # only from trusted_proxies (addresses or networks). Off when None.
+    trusted_proxy_header: str | None = None
+    trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=list)
+
+    @field_validator("idle_timeout", "absolute_timeout")
+    @classmethod
+    def _positive(cls, v: timedelta) -> timedelta:
+        if v <= timedelta(0):
+            raise ValueError("must be longer than 0s")
+        return v
+
+    @model_validator(mode="after")
+    def _proxy_needs_addresses(self) -> SessionConfig:
+        if self.trusted_proxy_header and not self.trusted_proxies:
+            raise ValueError(
+                "trusted_proxy_header needs trusted_proxies (the proxy's addresses): a header "
+                "anyone can send must not sign anyone in"
+            )
+        return self
+
+
+class AuthConfig(Strict):
+    webhook: WebhookAuth = WebhookAuth()
+    # bootstrap and development only: people sign in with users (bridge users add), and
+    # automation uses stored API tokens (bridge tokens add)
+    api_tokens: list[ApiToken] = Field(default_factory=list)
+    session: SessionConfig = SessionConfig()
+
+
+class ServerConfig(Strict):
+    listen: str = "127.0.0.1:8080"
+    public_url: str = "http://127.0.0.1:8080"
+    max_body_bytes: int = Field(default=8 * 1024 * 1024, gt=1024)
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, v: str) -> str:
+        _host, sep, port = v.rpartition(":")
+        if not sep or not port.isdigit() or not 0 <= int(port) < 65536:
+            raise ValueError(f"expected HOST:PORT, got {v!r}")
+        return v
+
+    @property
+    def host(self) -> str:
+        return self.listen.rpartition(":")[0].strip("[]")
+
+    @property
+    def port(self) -> int:
+        return int(self.listen.rpartition(":")[2])
+
+
+class RegulatorConfig(Strict):
+    enabled: bool = True
+    rule_set: str
+    recipient: str | None = None
+
+
+# Defaults come from the core's own rule objects: one place says what a label is called.
+_LABELS = MappingRules()
+_CORRELATION = CorrelationRules()
+
+
+class InventoryLabels(Strict):
+    element: list[str] = Field(default_factory=lambda: list(_LABELS.element_labels), min_length=1)
+    service: str = _LABELS.service
+    region: str = _LABELS.region
+    affected_connections: str = _LABELS.affected_connections
+    jurisdiction: str = _LABELS.jurisdiction
+    impact: str = _LABELS.impact
+    severity: str = _LABELS.severity
+
+
+class InventoryConfig(Strict):
+    path: Path | None = None
+    labels: InventoryLabels = InventoryLabels()
+    default_jurisdiction: Jurisdiction = "SE"
+    service_totals: dict[str, dict[str, int]] = Field(default_factory=dict)
+
+
+class CorrelationConfig(Strict):
+    incident_label: str = _CORRELATION.incident_label
+    ancestor_kind: str | None = _CORRELATION.ancestor_kind
+    key_labels: list[list[str]] = Field(default_factory=list)
+    window: Duration = _CORRELATION.window
+    quiet_period: Duration = _CORRELATION.quiet_period
+
+
+class EvaluationConfig(Strict):
+    interval: Duration = timedelta(seconds=15)
+    stale_after: Duration = timedelta(hours=5)
+    coalesce: Duration = timedelta(milliseconds=100)  # at most one ingest evaluation per this
+
+    @field_validator("interval")
+    @classmethod
+    def _positive(cls, v: timedelta) -> timedelta:
+        if v <= timedelta(0):
+            raise ValueError("must be longer than 0s")
+        return v
+
+
+class TemplatesConfig(Strict):
+    dir: Path | None = None
+
+
+class OperatorContact(Strict):
+    name: str = ""
+    phone: str = ""
+    email: str = ""
+
+
+class OperatorConfig(Strict):
+    name: str = ""
+    org_number: str = ""
+    contact: OperatorContact = OperatorContact()
+
+
+class SmtpConfig(WithSecret):
+    _secret_fields: ClassVar[tuple[str, ...]] = ("password",)
+    host: str = "127.0.0.1"
+    port: int = 25
+    security: Literal["none", "starttls", "tls"] = "starttls"
+    username: str | None = None
+    password: Secret | None = None
+    sender: str = "incident-bridge@localhost"
+    timeout: Duration = timedelta(seconds=30)
+    ca_file: Path | None = None  # CA bundle to trust for the relay's certificate (else system)
+
+
+class SignificantChangeConfig(Strict):
+    """What makes an ongoing incident's change worth an updated Nkom varsel."""
+
+    impact_change: float = Field(default=0.25, ge=0, le=10)  # relative change of affected now
+    new_region: bool = True
+    new_service: bool = True
+    new_cause: bool = True
+    severity_change: bool = True
+
+
+class NoticesConfig(Strict):
+    """Drafting and delivery of notices."""
+
+    archive_dir: Path = Path("sent")  # an .eml copy of every message handed to the relay
+    refresh_interval: Duration = timedelta(seconds=10)  # re-render a draft at most this often
+    retry_initial: Duration = timedelta(seconds=30)  # first retry after a transient failure
+    retry_max: Duration = timedelta(minutes=10)  # backoff ceiling (retries never stop)
+    poll_interval: Duration = timedelta(seconds=5)  # how often the outbox looks for due retries
+    significant_change: SignificantChangeConfig = SignificantChangeConfig()
+
+
+class ReplicationConfig(Strict):
+    """Several replicas on one (Redis) store: one leads, all ingest (see README: replicas)."""
+
+    replica_id: str | None = Field(default=None, min_length=1, max_length=100)  # default: host name
+    lease_ttl: Duration | None = None  # default: evaluation.interval, at least 5s
+    sync_interval: Duration = timedelta(seconds=1)  # how often to read other replicas' alerts
+
+    @field_validator("lease_ttl", "sync_interval")
+    @classmethod
+    def _positive(cls, v: timedelta | None) -> timedelta | None:
+        if v is not None and v < timedelta(milliseconds=100):
+            raise ValueError("must be at least 100ms")
+        return v
+
+
+def _check_store_url(v: str) -> str:
+    if not (v.startswith("sqlite:///") or v.startswith(("redis://", "rediss://"))):
+        raise ValueError(f"expected sqlite:///PATH or redis://HOST:PORT/DB, got {v!r}")
+    return v
+
+
+class StoreConfig(Strict):
+    """The long form of ``store``: the URL and, for Redis only, ``unsafe_ok`` (start even when
+    the server cannot keep acknowledged alerts through a crash; each unsafe setting is logged)."""
+
+    url: str
+    unsafe_ok: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        return _check_store_url(v)
+
+    @model_validator(mode="after")
+    def _redis_only(self) -> StoreConfig:
+        if self.unsafe_ok and not self.url.startswith(("redis://", "rediss://")):
+            raise ValueError("unsafe_ok applies to a redis:// store only")
+        return self
+
+
+class PrivacyConfig(Strict):
+    """The privacy track (integritetsincidenter). Absent: the track is off."""
+
+    rule_sets: list[str] = Field(default_factory=lambda: ["pts-privacy", "nkom-privacy"])
+    # Alerts carrying every one of these labels open a privacy case instead of an outage
+    # incident (empty: no alert does; cases are opened by people through the API).
+    alert_label: dict[str, str] = Field(default_factory=dict)
+    # Regulator → address of its privacy reports (default: regulators.<name>.recipient, else
+    # the regulator's published address).
+    recipients: dict[str, str] = Field(default_factory=dict)
+    # Where approved subscriber notices are e-mailed for the operator to distribute (default:
+    # operator.contact.email). The bridge never e-mails subscribers itself.
+    subscriber_notice_recipient: str | None = None
+
+
+class BridgeConfig(Strict):
+    """The whole bridge.yaml."""
+
+    server: ServerConfig = ServerConfig()
+    store: str | StoreConfig = "sqlite:///bridge.sqlite3"  # a URL, or {url, unsafe_ok}
+    auth: AuthConfig = AuthConfig()
+    smtp: SmtpConfig | None = None
+    operator: OperatorConfig = OperatorConfig()
+    regulators: dict[str, RegulatorConfig] = Field(default_factory=dict)
+    rules_dir: Path = Path("rules")
+    inventory: InventoryConfig = InventoryConfig()
+    correlation: CorrelationConfig = CorrelationConfig()
+    evaluation: EvaluationConfig = EvaluationConfig()
+    templates: TemplatesConfig = TemplatesConfig()
+    notices: NoticesConfig = NoticesConfig()
+    replication: ReplicationConfig = ReplicationConfig()
+    privacy: PrivacyConfig | None = None
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @field_validator("store")
+    @classmethod
+    def _store_url(cls, v: str | StoreConfig) -> str | StoreConfig:
+        return _check_store_url(v) if isinstance(v, str) else v

@@ -1,0 +1,210 @@
+"""Rule-set files (``config/rules/*.yaml``): a regulator's criteria and obligations as data.
+
+:func:`load_rule_sets` reads every file of a folder, strictly; each problem names the file and
+the key (``FILE: criteria.0.kind: unknown criterion kind …``).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BeforeValidator,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from bridge.config.errors import errors_of, read_yaml
+from bridge.config.types import Duration, Jurisdiction, Strict
+from bridge.core import rules as core_rules
+from bridge.core.calendar import rule_from_params
+from bridge.errors import ConfigError
+
+OBLIGATION_KINDS = (
+    "nkom_varsel",
+    "nkom_update",
+    "nkom_normalised",
+    "pts_initial",
+    "pts_supplementary",
+    "privacy_initial",
+    "privacy_supplementary",
+    "subscriber_notice",
+    "privacy_subscriber_copy",
+    "nkom_privacy_varsel",
+    "nkom_privacy_subscriber",
+    "se_cyber_early_warning",
+    "se_cyber_notification",
+    "se_cyber_final",
+    "nkom_hendelsesrapport",
+)
+
+
+class CriterionModel(Strict):
+    id: str
+    kind: str  # one of bridge.core.rules.CRITERION_KINDS (the core evaluates exactly those)
+    description: str = ""
+    min_duration: Duration = timedelta(0)
+    min_connections: int | None = Field(default=None, gt=0)
+    min_share: float | None = Field(default=None, gt=0, le=1)
+    min_area_km2: float | None = Field(default=None, gt=0)
+    min_capacity_share: float | None = Field(default=None, gt=0, le=1)
+    service: str | None = None
+    scope: Literal["jurisdiction", "region"] = "jurisdiction"
+    impact: Literal["any", "outage"] = "any"
+    levels: list[str] = Field(default_factory=list)
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, v: str) -> str:
+        if v not in core_rules.CRITERION_KINDS:
+            known = ", ".join(repr(k) for k in core_rules.CRITERION_KINDS)
+            raise ValueError(f"unknown criterion kind {v!r}; expected one of {known}")
+        return v
+
+    @model_validator(mode="after")
+    def _threshold_for_kind(self) -> CriterionModel:
+        needed = {
+            "connections": "min_connections",
+            "share": "min_share",
+            "area": "min_area_km2",
+            "capacity": "min_capacity_share",
+        }.get(self.kind)
+        if needed and getattr(self, needed) is None:
+            raise ValueError(f"kind {self.kind!r} needs {needed}")
+        if self.kind == "severity" and not self.levels:
+            raise ValueError("kind 'severity' needs levels (e.g. [alvorlig, kritisk])")
+        return self
+
+    def to_core(self) -> core_rules.Criterion:
+        return core_rules.Criterion(
+            id=self.id,
+            kind=self.kind,
+            min_duration=self.min_duration,
+            min_connections=self.min_connections or 0,
+            min_share=self.min_share or 0.0,
+            min_area_km2=self.min_area_km2 or 0.0,
+            min_capacity_share=self.min_capacity_share or 0.0,
+            service=self.service,
+            scope=self.scope,
+            impact=self.impact,
+            levels=tuple(self.levels),
+            description=self.description,
+        )
+
+
+class ObligationModel(Strict):
+    """An obligation kind with parameters overriding its default deadline rule, e.g.
+    ``{kind: nkom_varsel, params: {duration: 30m}}`` (see bridge/core/calendar.py)."""
+
+    kind: Literal[OBLIGATION_KINDS]  # type: ignore[valid-type]
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _params_fit_the_rule(self) -> ObligationModel:
+        rule_from_params(self.kind, self.params)  # ValueError names the bad parameter
+        return self
+
+
+# A bare kind (``pts_initial``) is short for ``{kind: pts_initial}``; normalising before
+# validation keeps errors at ``obligations.N.kind`` instead of one per union member.
+Obligation = Annotated[
+    ObligationModel, BeforeValidator(lambda v: {"kind": v} if isinstance(v, str) else v)
+]
+
+
+PRIVACY_NATURES = ("breach", "risk")
+
+
+class RuleSetModel(Strict):
+    """A regulator's rule set. ``track: outage`` (default) judges incidents by ``criteria``;
+    ``track: privacy`` has no criteria: its obligations are owed by every privacy case of its
+    jurisdiction whose nature (``breach``, ``risk``) it ``applies_to``."""
+
+    id: str
+    regulator: str
+    jurisdiction: Jurisdiction
+    source: str
+    verified: bool
+    notes: str = ""
+    track: Literal["outage", "privacy"] = "outage"
+    applies_to: list[Literal["breach", "risk"]] = Field(default_factory=list)
+    severity_map: dict[str, str] = Field(default_factory=dict)
+    criteria: list[CriterionModel] = Field(default_factory=list, validate_default=True)
+    obligations: list[Obligation] = Field(default_factory=list)
+
+    @field_validator("criteria")
+    @classmethod
+    def _unique_ids(cls, criteria: list[CriterionModel], info: Any) -> list[CriterionModel]:
+        track = info.data.get("track", "outage")
+        if track == "outage" and not criteria:
+            raise ValueError("an outage rule set needs at least 1 item (a criterion)")
+        if track == "privacy" and criteria:
+            raise ValueError("a privacy rule set has no criteria (every case owes its reports)")
+        seen: set[str] = set()
+        for c in criteria:
+            if c.id in seen:
+                raise ValueError(f"criterion id {c.id!r} appears twice")
+            seen.add(c.id)
+        return criteria
+
+    @model_validator(mode="after")
+    def _privacy_natures(self) -> RuleSetModel:
+        if self.track == "privacy" and not self.applies_to:
+            raise ValueError("applies_to: a privacy rule set names the natures it covers")
+        return self
+
+    def obligation_kinds(self) -> tuple[str, ...]:
+        return tuple(o.kind for o in self.obligations)
+
+    def to_core(self) -> core_rules.RuleSet:
+        return core_rules.RuleSet(
+            id=self.id,
+            regulator=self.regulator,
+            jurisdiction=self.jurisdiction,
+            source=self.source,
+            verified=self.verified,
+            criteria=tuple(c.to_core() for c in self.criteria),
+            obligations=self.obligation_kinds(),
+            severity_map={k.lower(): v for k, v in self.severity_map.items()},
+            notes=self.notes,
+            obligation_rules={
+                o.kind: rule_from_params(o.kind, o.params)
+                for o in self.obligations
+                if isinstance(o, ObligationModel) and o.params
+            },
+            track=self.track,
+            applies_to=tuple(self.applies_to),
+        )
+
+
+def load_rule_set(path: Path) -> RuleSetModel:
+    """One rule-set file, strictly validated."""
+    data = read_yaml(path)
+    try:
+        return RuleSetModel.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(errors_of(path, exc)) from None
+
+
+def load_rule_sets(folder: Path) -> dict[str, tuple[Path, RuleSetModel]]:
+    """Every ``*.yaml`` in ``folder`` keyed by rule-set id; all errors at once."""
+    found: dict[str, tuple[Path, RuleSetModel]] = {}
+    problems: list[str] = []
+    if not folder.is_dir():
+        raise ConfigError([f"{folder}: rules_dir is not a folder"])
+    for path in sorted(folder.glob("*.y*ml")):
+        try:
+            rs = load_rule_set(path)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+            continue
+        if rs.id in found:
+            problems.append(f"{path}: id: {rs.id!r} is also used by {found[rs.id][0]}")
+        found[rs.id] = (path, rs)
+    if problems:
+        raise ConfigError(problems)
+    return found

@@ -1,0 +1,109 @@
+"""Value types shared by the configuration models: strict models, durations, jurisdictions,
+secrets that never print, and ``*_file`` secret loading."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    GetCoreSchemaHandler,
+    PlainSerializer,
+    model_validator,
+)
+from pydantic_core import core_schema
+
+from bridge.core.durations import format_duration, parse_duration
+
+
+def _jurisdiction(value: object) -> object:
+    if value is False:  # YAML 1.1 reads a bare NO as false
+        raise ValueError('expected SE or NO; write "NO" in quotes (YAML reads bare NO as false)')
+    return value
+
+
+Jurisdiction = Annotated[Literal["SE", "NO"], BeforeValidator(_jurisdiction)]
+
+Duration = Annotated[
+    timedelta, BeforeValidator(parse_duration), PlainSerializer(format_duration, return_type=str)
+]
+
+
+class Secret:
+    """A string that never prints."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "<secret>"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        # Without this, model_dump(mode="json") / model_dump_json() fail on a config with secrets.
+        return core_schema.is_instance_schema(
+            cls,
+            serialization=core_schema.plain_serializer_function_ser_schema(repr, when_used="json"),
+        )
+
+
+class Strict(BaseModel):
+    # numbers given where text is expected (org numbers, env overrides parsed as YAML) are text
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, arbitrary_types_allowed=True, coerce_numbers_to_str=True
+    )
+
+
+def _secret_from(data: dict[str, Any], name: str, base: Path | None) -> dict[str, Any]:
+    """Accept ``name`` or ``name_file`` (exactly one); return data with a Secret under name."""
+    direct, file_key = data.get(name), f"{name}_file"
+    path = data.get(file_key)
+    if direct is not None and path is not None:
+        raise ValueError(f"give either {name} or {file_key}, not both")
+    if path is not None:
+        p = Path(path)
+        if base is not None and not p.is_absolute():
+            p = base / p
+        try:
+            direct = p.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ValueError(f"{file_key}: cannot read {p}: {exc.strerror}") from None
+        data = {k: v for k, v in data.items() if k != file_key}
+    if direct is None:
+        return data
+    if not isinstance(direct, str | Secret):
+        raise ValueError(f"{name}: expected a string")
+    return {**data, name: direct if isinstance(direct, Secret) else Secret(direct)}
+
+
+class WithSecret(Strict):
+    _secret_fields: ClassVar[tuple[str, ...]] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_secret_files(cls, data: Any, info: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        base = (info.context or {}).get("base_dir") if info is not None else None
+        for name in cls._secret_fields:
+            data = _secret_from(dict(data), name, base)
+        return data

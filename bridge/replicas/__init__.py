@@ -1,0 +1,1 @@
+"""Several replicas on one store: the lease and its fencing token (:mod:`.leadership`)."""
