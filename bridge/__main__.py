@@ -127,7 +127,7 @@ def serve(path: str) -> int:
 def replay(path: str, file: str) -> int:
     """Feed recorded webhooks (JSON lines: {"received_at": …, "body": {…}}) through the core
     with their own timestamps and print when each incident became reportable, per regulator."""
-    from bridge.service import build_engine
+    from bridge.evaluation.engine import build_engine
 
     loaded: LoadedConfig = load_config(path)
     cfg = loaded.config

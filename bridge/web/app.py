@@ -389,8 +389,8 @@ def create_app(
         StateCollector(
             lambda: service.engine if service.leading else None,
             service.clock.now,
-            lambda: service.desk.counts() if service.leading else {},
-            lambda: service.desk.outbox_pending() if service.leading else 0,
+            lambda: service.book.counts() if service.leading else {},
+            lambda: service.book.outbox_pending() if service.leading else 0,
             lambda: (service.replica_id, service.leading),
         )
     )

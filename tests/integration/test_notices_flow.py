@@ -132,14 +132,14 @@ async def manual_outbox(client: TestClient[Any, Any]) -> TestClient[Any, Any]:
     test covers the background loop)."""
     app = client.server.app
     assert app is not None
-    await app[SERVICE].desk.stop()
+    await app[SERVICE].outbox.stop()
     return client
 
 
 async def deliver(client: TestClient[Any, Any]) -> list[Any]:
     app = client.server.app
     assert app is not None
-    return await app[SERVICE].desk.deliver_due()
+    return await app[SERVICE].outbox.deliver_due()
 
 
 async def metric(client: TestClient[Any, Any], name: str) -> float | None:

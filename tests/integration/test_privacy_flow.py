@@ -108,14 +108,14 @@ async def client(
         load_config(config(tmp_path, smtp), env={}), clock=clock, registry=CollectorRegistry()
     )
     c = await aiohttp_client(app)
-    await app[SERVICE].desk.stop()  # the test decides when an outbox round runs
+    await app[SERVICE].outbox.stop()  # the test decides when an outbox round runs
     yield c
 
 
 async def deliver(client: TestClient[Any, Any]) -> list[Any]:
     app = client.server.app
     assert app is not None
-    return await app[SERVICE].desk.deliver_due()
+    return await app[SERVICE].outbox.deliver_due()
 
 
 async def ok(response: Any, status: int = 200) -> Any:

@@ -1,0 +1,48 @@
+"""Outage incidents and privacy cases behind the notice stage's one :class:`Cases` port.
+
+Ids tell them apart (privacy case ids carry :data:`bridge.core.privacy.PREFIX`). A privacy
+case whose drafts changed what it owes is remembered until :meth:`CaseRouter.take_moved`, so
+the next flush reconciles its drafts again (the supplementary report once the initial one was
+sent, say)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from bridge.core import casework
+from bridge.evaluation.incidents import IncidentView
+from bridge.privacy.desk import PrivacyDesk
+
+
+class CaseRouter:
+    """See the module docstring."""
+
+    def __init__(self, incidents: IncidentView, privacy: PrivacyDesk) -> None:
+        self.incidents = incidents
+        self.privacy = privacy
+        self._moved: set[str] = set()
+
+    def owed(self, case_id: str) -> list[casework.Owed] | None:
+        if self.privacy.is_case(case_id):
+            return self.privacy.owed(case_id)
+        return self.incidents.owed(case_id)
+
+    def document(self, case_id: str) -> dict[str, Any] | None:
+        if self.privacy.is_case(case_id):
+            return self.privacy.document(case_id)
+        return self.incidents.document(case_id)
+
+    def notices_changed(
+        self, case_id: str, events: Mapping[str, datetime], states: Mapping[str, str]
+    ) -> None:
+        if not self.privacy.is_case(case_id):
+            self.incidents.notices_changed(case_id, events, states)
+        elif self.privacy.set_notices(case_id, events, states):
+            self._moved.add(case_id)
+
+    def take_moved(self) -> set[str]:
+        """Privacy cases whose obligations moved since the last call."""
+        moved, self._moved = self._moved, set()
+        return moved

@@ -1,0 +1,143 @@
+"""The drafts as this process knows them, and every write of one.
+
+Contract:
+- :attr:`DraftBook.drafts` holds every draft as last read or written. :meth:`write` is one
+  compare-and-set write of a draft with its audit entries (the store's ``put_draft``): a person
+  and the bridge (or two replicas) acting on the same draft never both win; on Conflict the
+  stored draft is re-read into the book and the Conflict re-raised, so the loser decides again.
+  ``as_leader`` writes carry the fencing token (LeaseLost when not leading).
+- After a change, :meth:`tell` gives the case what its drafts now say (``initial_sent``, each
+  kind's state), so obligations' states and deadlines follow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from bridge.core import casework
+from bridge.core.casework import Draft
+from bridge.errors import Conflict, LeaseLost, StoreUnavailable
+from bridge.metrics import Metrics
+from bridge.notices.ports import Cases, Fence
+from bridge.store.base import AuditEntry, DraftRecord, Store
+
+
+def audit_entries(events: Iterable[casework.AuditEvent]) -> list[AuditEntry]:
+    """The store's audit entries for the core's audit events."""
+    return [AuditEntry(e.at, e.actor, e.action, e.target, e.detail) for e in events]
+
+
+def draft_record(draft: Draft) -> DraftRecord:
+    """A draft as stored: the whole document plus its indexed fields."""
+    return DraftRecord(
+        draft.id,
+        draft.incident_id,
+        draft.state,
+        draft.revision,
+        draft.updated_at,
+        casework.to_dict(draft),
+    )
+
+
+class DraftBook:
+    """See the module contract."""
+
+    def __init__(self, store: Store, metrics: Metrics, cases: Cases, fence: Fence) -> None:
+        self.store = store
+        self.metrics = metrics
+        self.cases = cases
+        self.fence = fence
+        self.drafts: dict[str, Draft] = {}
+
+    async def load(self) -> None:
+        """Replace the book by the store's drafts (a follower's reads; taking over) and tell
+        the cases whose drafts changed."""
+        records = await self.store.list_drafts()
+        before = {d.id: d.revision for d in self.drafts.values()}
+        self.drafts = {r.id: casework.from_dict(r.document) for r in records}
+        changed = {d.incident_id for d in self.drafts.values() if before.get(d.id) != d.revision}
+        for case_id in sorted(changed):
+            self.tell(case_id)
+
+    async def reread_approved(self) -> None:
+        """Take approved drafts the store has in a newer revision (approved on another
+        replica, perhaps)."""
+        for record in await self.store.list_drafts(states={casework.APPROVED}):
+            known = self.drafts.get(record.id)
+            if known is None or known.revision < record.revision:
+                self.drafts[record.id] = casework.from_dict(record.document)
+
+    async def write(
+        self,
+        draft: Draft,
+        expected: int | None,
+        events: Sequence[casework.AuditEvent],
+        as_leader: bool = False,
+    ) -> Draft:
+        """One compare-and-set write (see the module contract)."""
+        fence = self.fence.token if as_leader else None
+        if as_leader and fence is None:
+            raise LeaseLost("put_draft", "this replica does not lead")
+        try:
+            await self.store.put_draft(
+                draft_record(draft), expected, audit_entries(events), fence=fence
+            )
+        except Conflict:
+            fresh = await self.store.get_draft(draft.id)
+            if fresh is not None:
+                self.drafts[draft.id] = casework.from_dict(fresh.document)
+            raise
+        except StoreUnavailable as exc:
+            self.metrics.store_errors.labels(op=exc.op).inc()
+            raise
+        self.drafts[draft.id] = draft
+        return draft
+
+    async def fresh(self, draft_id: str) -> Draft:
+        """The draft as stored now (KeyError: no such draft)."""
+        record = await self.store.get_draft(draft_id)
+        if record is None:
+            raise KeyError(draft_id)
+        draft = casework.from_dict(record.document)
+        self.drafts[draft_id] = draft
+        return draft
+
+    def of_case(self, case_id: str) -> list[Draft]:
+        return [d for d in self.drafts.values() if d.incident_id == case_id]
+
+    def select(self, states: set[str] | None = None, incident: str | None = None) -> list[Draft]:
+        """Drafts in ``states`` (all when None) of ``incident`` (any when None), newest first."""
+        chosen = [
+            d
+            for d in self.drafts.values()
+            if (states is None or d.state in states)
+            and (incident is None or d.incident_id == incident)
+        ]
+        return sorted(chosen, key=lambda d: (d.created_at, d.id), reverse=True)
+
+    def tell(self, case_id: str) -> None:
+        """Tell the case what its drafts say now."""
+        progress = casework.progress(self.of_case(case_id))
+        self.cases.notices_changed(case_id, progress.events, progress.states)
+
+    def tell_all(self) -> None:
+        """Tell every case with drafts what they say (one pass: a freshly built engine)."""
+        by_case: dict[str, list[Draft]] = {}
+        for d in self.drafts.values():
+            by_case.setdefault(d.incident_id, []).append(d)
+        for case_id, mine in sorted(by_case.items()):
+            progress = casework.progress(mine)
+            self.cases.notices_changed(case_id, progress.events, progress.states)
+
+    def counts(self) -> dict[str, int]:
+        """Drafts by state (every state present, 0 when none), for /metrics."""
+        counts = dict.fromkeys(casework.STATES, 0)
+        for d in self.drafts.values():
+            counts[d.state] = counts.get(d.state, 0) + 1
+        return counts
+
+    def outbox_pending(self) -> int:
+        """Approved drafts not yet accepted by the relay (queued, retrying or sending)."""
+        return sum(
+            1 for d in self.drafts.values() if d.state in (casework.APPROVED, casework.SENDING)
+        )

@@ -1,0 +1,65 @@
+"""What drafting needs from the configuration: the sender, the recipients per regulator and per
+privacy kind, the renderer and the rules of a significant change (a :class:`casework.Context`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from bridge.config import LoadedConfig
+from bridge.core import casework, privacy_fields
+from bridge.core.drafts import DEFAULT_RECIPIENTS, PRIVACY_KINDS, regulator_of
+from bridge.notices.rendering import render, sender
+
+
+def regulator_recipients(loaded: LoadedConfig) -> dict[str, str]:
+    """Address of each enabled regulator: its configured recipient, else its published one."""
+    return {
+        name: reg.recipient or DEFAULT_RECIPIENTS.get(name, "")
+        for name, reg in loaded.config.regulators.items()
+        if reg.enabled and (reg.recipient or name in DEFAULT_RECIPIENTS)
+    }
+
+
+def privacy_recipients(loaded: LoadedConfig, recipients: Mapping[str, str]) -> dict[str, str]:
+    """Recipient per privacy kind: the regulators' privacy address (``privacy.recipients``,
+    else the regulator's recipient, else its published address); subscriber notices go to
+    ``privacy.subscriber_notice_recipient`` (else the operator's contact e-mail), for the
+    operator to distribute: the bridge never e-mails subscribers itself."""
+    cfg = loaded.config
+    if cfg.privacy is None:
+        return {}
+    out: dict[str, str] = {}
+    for kind in PRIVACY_KINDS:
+        regulator = regulator_of(kind)
+        address = (
+            cfg.privacy.recipients.get(regulator)
+            or recipients.get(regulator)
+            or DEFAULT_RECIPIENTS.get(regulator, "")
+        )
+        if kind in privacy_fields.SUBSCRIBER_KINDS:
+            address = cfg.privacy.subscriber_notice_recipient or cfg.operator.contact.email
+        if address:
+            out[kind] = address
+    return out
+
+
+def drafting_context(loaded: LoadedConfig) -> casework.Context:
+    """The core's drafting context for this configuration."""
+    cfg = loaded.config
+    recipients = regulator_recipients(loaded)
+    rules = cfg.notices.significant_change
+    template_dir = cfg.templates.dir
+    return casework.Context(
+        sender=sender(cfg.operator),
+        recipients=recipients,
+        render=lambda fields: render(fields, template_dir),
+        change_rules=casework.ChangeRules(
+            impact_change=rules.impact_change,
+            new_region=rules.new_region,
+            new_service=rules.new_service,
+            new_cause=rules.new_cause,
+            severity_change=rules.severity_change,
+        ),
+        severity_label=cfg.inventory.labels.severity,
+        kind_recipients=privacy_recipients(loaded, recipients),
+    )

@@ -1,0 +1,92 @@
+"""Drafts that follow what cases owe: open, re-render, next Nkom update round, withdraw.
+
+Contract:
+- :meth:`Drafting.reconcile` brings the drafts of the cases marked so far up to date
+  (:func:`bridge.core.casework.reconcile`) and tells each case what its drafts say, so
+  obligations' states and deadlines follow. A case re-rendered less than
+  ``notices.refresh_interval`` ago is left for a later call unless its obligations changed
+  (:meth:`mark_changed` asks for now: a person changed the facts). The case's document
+  (O(its alerts)) is built only for cases that owe or have drafts.
+- Only the leader reconciles: every write carries the fencing token. A draft another writer
+  changed meanwhile (Conflict) leaves its case marked for the next call.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+
+from bridge.core import casework
+from bridge.errors import Conflict
+from bridge.notices.book import DraftBook
+from bridge.notices.ports import Cases
+
+log = logging.getLogger("bridge.notices")
+
+
+class Drafting:
+    """See the module contract."""
+
+    def __init__(
+        self,
+        book: DraftBook,
+        cases: Cases,
+        context: casework.Context,
+        refresh_interval: timedelta,
+        now: Callable[[], datetime],
+    ) -> None:
+        self.book = book
+        self.cases = cases
+        self.context = context
+        self.refresh_interval = refresh_interval
+        self.now = now
+        self._pending: set[str] = set()  # cases to reconcile
+        self._reconciled: dict[str, tuple[datetime, object]] = {}
+
+    def mark(self, case_ids: Iterable[str]) -> None:
+        """Reconcile these cases on the next call (after the refresh interval)."""
+        self._pending.update(case_ids)
+
+    def mark_changed(self, case_ids: Iterable[str]) -> None:
+        """Reconcile these cases on the next call, refresh interval or not."""
+        ids = list(case_ids)
+        for case_id in ids:
+            self._reconciled.pop(case_id, None)
+        self._pending.update(ids)
+
+    def restart(self) -> None:
+        """Forget when each case was last reconciled and mark every case with drafts (this
+        replica took over: it re-reads everything once)."""
+        self._reconciled.clear()
+        self.mark({d.incident_id for d in self.book.drafts.values()})
+
+    async def reconcile(self) -> None:
+        """Reconcile the cases marked so far (see the module contract)."""
+        now = self.now()
+        for case_id in sorted(self._pending):
+            owed = self.cases.owed(case_id)
+            if owed is None:
+                self._pending.discard(case_id)
+                continue
+            signature = tuple((o.kind, o.due_at) for o in owed)
+            last = self._reconciled.get(case_id)
+            if last is not None and last[1] == signature and now < last[0] + self.refresh_interval:
+                continue  # facts may have changed: re-rendered on a later call
+            mine = self.book.of_case(case_id)
+            doc = self.cases.document(case_id) if owed or mine else None
+            if doc is None:
+                self._pending.discard(case_id)
+                continue
+            writes = casework.reconcile(doc, owed, mine, self.context, now)
+            for draft, expected, events in writes:
+                try:
+                    await self.book.write(draft, expected, events, as_leader=True)
+                except Conflict as exc:  # someone acted meanwhile: look again next time
+                    log.info("draft %s changed meanwhile (%s); reconciling again", draft.id, exc)
+                    self._reconciled.pop(case_id, None)
+                    break
+            else:
+                self._pending.discard(case_id)
+                self._reconciled[case_id] = (now, signature)
+            self.book.tell(case_id)

@@ -1,0 +1,197 @@
+"""The outbox: approved drafts handed to the mail relay, once, with the outcome recorded.
+
+Contract:
+- :meth:`Outbox.deliver_due` sends every approved draft whose attempt is due: ``sending`` is
+  written before the relay is contacted (the fenced claim), the result after it (unfenced: it is
+  a fact); an ``.eml`` copy of the exact bytes is written to ``notices.archive_dir`` (fsync,
+  atomic rename) before the hand-over. The leader re-reads approved drafts from the store
+  before every round, so an approval made on another replica is sent within
+  ``notices.poll_interval``.
+- :meth:`recover` (on taking over) turns drafts left ``sending`` by a stopped process into
+  ``in_doubt``: never re-sent without a person.
+- Only the leader sends: :meth:`start` runs rounds on a timer and whenever :meth:`wake` is
+  called; :meth:`pause` starts no new round (a hand-over already under way is let finish and
+  its outcome recorded: cancelling it would only make it doubtful); :meth:`stop` ends the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from bridge.config.models import NoticesConfig, SmtpConfig
+from bridge.core import casework
+from bridge.core.casework import Draft
+from bridge.core.drafts import Sender
+from bridge.errors import Conflict, LeaseLost, StoreUnavailable
+from bridge.metrics import Metrics
+from bridge.notices import mail
+from bridge.notices.book import DraftBook
+from bridge.notices.ports import Fence
+
+log = logging.getLogger("bridge.notices")
+
+
+class Outbox:
+    """See the module contract. ``smtp`` None: nothing is ever sent."""
+
+    def __init__(
+        self,
+        book: DraftBook,
+        smtp: SmtpConfig | None,
+        settings: NoticesConfig,
+        sender: Sender,
+        metrics: Metrics,
+        fence: Fence,
+        now: Callable[[], datetime],
+    ) -> None:
+        self.book = book
+        self.smtp = smtp
+        self.settings = settings
+        self.sender = sender
+        self.metrics = metrics
+        self.fence = fence
+        self.now = now
+        self._wake = asyncio.Event()
+        self._loop: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()  # one round at a time
+        self._inflight: set[str] = set()  # drafts this process is handing to the relay now
+        self._running = False  # rounds run only while this is set
+
+    # ---- lifecycle ----------------------------------------------------------------------
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        """Run rounds (this replica leads now)."""
+        self._running = True
+        if self._loop is None or self._loop.done():
+            self._loop = asyncio.create_task(self._run(), name="outbox")
+
+    def pause(self) -> None:
+        """Start no new round (another replica leads now); see the module contract."""
+        self._running = False
+        self._wake.set()
+
+    async def stop(self) -> None:
+        self._running = False
+        loop, self._loop = self._loop, None
+        if loop is not None and loop is not asyncio.current_task():
+            loop.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await loop
+
+    async def _run(self) -> None:
+        poll = self.settings.poll_interval.total_seconds()
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), poll)
+            self._wake.clear()
+            if not self._running:
+                return
+            try:
+                await self.deliver_due()
+            except StoreUnavailable as exc:
+                log.warning("outbox round failed, store unavailable: %s", exc)
+            except LeaseLost as exc:
+                log.error("outbox stopped: %s", exc)
+                await self.fence.lost(str(exc))
+                return
+            except Exception:
+                log.exception("outbox round failed")
+
+    # ---- rounds ---------------------------------------------------------------------------
+    async def recover(self) -> None:
+        """Drafts left ``sending`` by a stopped process become ``in_doubt`` (see contract)."""
+        for draft in [d for d in self.book.drafts.values() if d.state == casework.SENDING]:
+            if draft.id in self._inflight:  # our own hand-over, still running: not in doubt
+                continue
+            changed, events = casework.interrupted(draft, self.now())
+            with contextlib.suppress(Conflict):
+                await self.book.write(changed, draft.revision, events, as_leader=True)
+                log.error("notice %s is in doubt: %s", draft.id, changed.flag)
+
+    def due(self, now: datetime) -> list[Draft]:
+        """Approved drafts whose next attempt is due at ``now``, the longest waiting first."""
+        return sorted(
+            (
+                d
+                for d in self.book.drafts.values()
+                if d.state == casework.APPROVED
+                and d.next_attempt_at is not None
+                and d.next_attempt_at <= now
+            ),
+            key=lambda d: (d.next_attempt_at or now, d.id),
+        )
+
+    async def deliver_due(self) -> list[Draft]:
+        """One round: attempt every due draft once; return them as they ended."""
+        async with self._lock:
+            if self.smtp is None:
+                return []
+            await self.book.reread_approved()
+            done: list[Draft] = []
+            for draft in self.due(self.now()):
+                try:
+                    self._inflight.add(draft.id)
+                    try:
+                        done.append(await self._deliver(draft, self.smtp))
+                    finally:
+                        self._inflight.discard(draft.id)
+                except Conflict as exc:
+                    log.info("outbox: %s changed meanwhile (%s)", draft.id, exc)
+            return done
+
+    async def _deliver(self, draft: Draft, smtp: SmtpConfig) -> Draft:
+        message = mail.build_message(draft, self.sender, smtp.sender)
+        await asyncio.to_thread(self._archive, draft, message.as_bytes())
+        claimed, _ = casework.claim(draft, self.now())
+        claimed = await self.book.write(claimed, draft.revision, [], as_leader=True)
+        outcome = await mail.send(message, smtp)
+        changed, events = self._outcome(claimed, outcome)
+        self.metrics.emails_sent.labels(regulator=draft.regulator, result=outcome.result).inc()
+        log.log(
+            logging.INFO if outcome.result == mail.SENT else logging.WARNING,
+            "notice %s to %s: %s (%s)",
+            draft.id,
+            draft.regulator,
+            outcome.result,
+            outcome.detail,
+        )
+        written = await self.book.write(changed, claimed.revision, events)
+        self.book.tell(draft.incident_id)
+        return written
+
+    def _outcome(self, claimed: Draft, outcome: mail.Outcome) -> casework.Change:
+        """The draft after the relay's answer."""
+        now = self.now()
+        if outcome.result == mail.SENT:
+            return casework.delivered(claimed, now, outcome.detail)
+        if outcome.result == mail.TRANSIENT:
+            s = self.settings
+            return casework.transient_failure(
+                claimed, now, outcome.detail, s.retry_initial, s.retry_max
+            )
+        if outcome.result == mail.PERMANENT:
+            return casework.permanent_failure(claimed, now, outcome.detail)
+        return casework.interrupted(claimed, now)  # a person decides
+
+    def _archive(self, draft: Draft, raw: bytes) -> None:
+        """Keep the exact message, written before it is handed over (fsync, atomic rename):
+        a copy exists of everything that may have reached the regulator."""
+        folder: Path = self.settings.archive_dir
+        approval = draft.approval
+        assert approval is not None
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"{draft.id}.v{approval.version}.eml"
+        temp = target.with_suffix(".eml.tmp")
+        with open(temp, "wb") as fh:
+            fh.write(raw)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(temp, target)

@@ -1,0 +1,49 @@
+"""What the notice stage needs from the rest of the bridge, as narrow interfaces.
+
+- :class:`Cases`: the things that owe notices (outage incidents and privacy cases), read by id:
+  what each owes now, its document for drafting, and where to tell what its drafts say.
+- :class:`Fence`: the leader's fencing token for the writes only the leader makes, and what to
+  do when the store refused one (the lease moved on).
+- :class:`OutboxDoor`: how people's actions tell the outbox that something became due.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Protocol
+
+from bridge.core import casework
+
+
+class Cases(Protocol):
+    """Incidents and privacy cases as the notice stage reads them (see the module docstring)."""
+
+    def owed(self, case_id: str) -> list[casework.Owed] | None:
+        """What the case owes now (None: no such case); cheap, read on every reconcile."""
+
+    def document(self, case_id: str) -> dict[str, Any] | None:
+        """The case's full document (alerts and annotations included); built only to draft."""
+
+    def notices_changed(
+        self, case_id: str, events: Mapping[str, datetime], states: Mapping[str, str]
+    ) -> None:
+        """What the case's drafts say now (``initial_sent``…, each kind's draft state)."""
+
+
+class Fence(Protocol):
+    """The leader's claim as the notice stage uses it."""
+
+    @property
+    def token(self) -> int | None:
+        """The fencing token while this replica leads, else None."""
+
+    async def lost(self, why: str) -> None:
+        """A fenced write was refused: stop leading now."""
+
+
+class OutboxDoor(Protocol):
+    """The outbox as people's actions see it."""
+
+    def wake(self) -> None:
+        """Look for due drafts now rather than at the next poll."""
