@@ -1,0 +1,37 @@
+"""Command line: ``bridge serve``, ``bridge check-config``, ``bridge replay``, ``bridge users``,
+``bridge tokens`` (one module each; people's commands in :mod:`bridge.people.cli`).
+
+Exit codes: 0 success, 1 invalid configuration or input, 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from bridge.cli.check_config import check_config
+from bridge.cli.common import config_arg
+from bridge.cli.replay import replay
+from bridge.cli.serve import serve
+from bridge.people import cli as people_cli
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bridge", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_serve = sub.add_parser("serve", help="run the service")
+    config_arg(p_serve)
+    p_check = sub.add_parser("check-config", help="validate configuration and print a summary")
+    config_arg(p_check)
+    p_replay = sub.add_parser("replay", help="replay recorded webhooks and print reportability")
+    config_arg(p_replay)
+    p_replay.add_argument("file", help="JSON lines: {received_at, body}")
+    people_cli.add_parsers(sub, config_arg)
+    args = parser.parse_args(argv)
+    if args.command in ("users", "tokens"):
+        return people_cli.run(args)
+    if args.command == "serve":
+        return serve(args.config)
+    if args.command == "check-config":
+        return check_config(args.config)
+    return replay(args.config, args.file)
