@@ -1,4 +1,4 @@
-"""Prometheus metrics (names per DESIGN.md "Metrics contract"), on an injected registry.
+"""Prometheus metrics (names per docs/design.md "Metrics contract"), on an injected registry.
 
 Counters and the histogram are updated where things happen. Gauges that describe incidents are
 produced at scrape time from the evaluator's current state by :class:`StateCollector`, so an
@@ -101,7 +101,7 @@ class StateCollector(Collector):
         unmapped.add_metric([], n_unmapped)
         yield from (open_, affected, reportable, forecast, stale, unmapped, due, states)
         drafts = GaugeMetricFamily(
-            "bridge_drafts", "Notice drafts by state (see README: notices)", labels=["state"]
+            "bridge_drafts", "Notice drafts by state (see docs/notices.md)", labels=["state"]
         )
         for state, n in sorted((self._drafts() if self._drafts else {}).items()):
             drafts.add_metric([state], n)

@@ -227,7 +227,7 @@ class NoticesConfig(Strict):
 
 
 class ReplicationConfig(Strict):
-    """Several replicas on one (Redis) store: one leads, all ingest (see README: replicas)."""
+    """Several replicas on one (Redis) store: one leads, all ingest (docs/replicas-and-redis.md)."""
 
     replica_id: str | None = Field(default=None, min_length=1, max_length=100)  # default: host name
     lease_ttl: Duration | None = None  # default: evaluation.interval, at least 5s

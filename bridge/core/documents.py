@@ -1,4 +1,4 @@
-"""Incidents as JSON documents: the API's shape (DESIGN.md "Incident JSON") and the stored one.
+"""Incidents as JSON documents: the API's shape (docs/design.md "Incident JSON") and the stored one.
 
 Pure: takes the engine's incident and the inventory, returns plain dicts. Field names are a
 contract; more fields are welcome, none may disappear.
@@ -96,7 +96,7 @@ def document(
     topology: Topology,
     now: datetime,
 ) -> dict[str, Any]:
-    """The full incident (DESIGN.md fields and more), as the API shows it."""
+    """The full incident (docs/design.md fields and more), as the API shows it."""
     doc = stored_document(incident, topology, now)
     doc["impact"]["timeline"] = [
         {

@@ -4,7 +4,7 @@ Contract:
 - :func:`draft_fields` takes an incident *document* (:func:`bridge.core.documents.document`, the
   API shape; a stored document works too but has no alert annotations, so the cause stays to
   be completed), the operator, the recipient and ``now``, and returns :class:`DraftFields`
-  whose ``fields`` hold exactly the content REGULATION.md lists for the kind, in that order
+  whose ``fields`` hold exactly the content docs/regulation.md lists for the kind, in that order
   (:data:`FIELD_KEYS`), labelled in the regulator's language (bokmål for Nkom, Swedish for PTS).
 - A field the incident cannot answer (measures taken, risk to life and health…) is present
   with an empty value: ``to_complete`` is true and templates show ``placeholder``. Every

@@ -1,7 +1,7 @@
 """Privacy incidents (integritetsincidenter): the case, its versioned changes, what it owes. Pure.
 
 Contract:
-- A :class:`PrivacyCase` holds the facts REGULATION.md §2-3 and Regulation (EU) 611/2013
+- A :class:`PrivacyCase` holds the facts docs/regulation.md §2-3 and Regulation (EU) 611/2013
   Annex I ask for (detected, occurred — maybe estimated —, circumstances, data categories,
   number affected, measures taken and planned, other providers, cross-border aspects, whether
   the data was unreadable to outsiders…). It is opened by a person (:func:`open_case`) or from an

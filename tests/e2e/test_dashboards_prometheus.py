@@ -188,7 +188,7 @@ async def test_every_dashboard_metric_is_exported_by_the_bridge(aiohttp_client: 
     assert not missing, {name: sorted(used[name]) for name in sorted(missing)}
     for name in used:
         assert exported[name].strip(), f"{name} has no help text"
-    # the check itself catches metrics that exist only in DESIGN.md so far
+    # the check itself catches metrics that exist only in docs/design.md so far
     assert unexported({"bridge_no_such_metric", "bridge_outbox_pending"}, exported) == {
         "bridge_no_such_metric",
     }

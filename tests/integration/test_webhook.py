@@ -273,7 +273,7 @@ async def test_read_api_requires_a_viewer_token(client):
 
 
 async def test_incident_detail_has_the_design_fields(client, clock):
-    """The incident document carries every field DESIGN.md lists."""
+    """The incident document carries every field docs/design.md lists."""
     t0 = clock.now() - timedelta(hours=3)
     resp = await post(client, webhook(alert("fp1", t0, element="se-olt-ostersund-1")))
     inc_id = (await resp.json())["incidents"][0]

@@ -27,7 +27,7 @@ def _incident_doc() -> dict[str, object]:
 
 
 def test_document_has_every_field_the_design_promises() -> None:
-    """The full incident carries DESIGN.md's fields with the right values and types."""
+    """The full incident carries docs/design.md's fields with the right values and types."""
     doc = _incident_doc()
     assert doc["state"] == "open"
     assert doc["started_at"] == "2026-11-23T10:00:00Z"

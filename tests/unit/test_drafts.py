@@ -47,7 +47,7 @@ EXPECTED_KEYS = {
     ],
 }
 EXPECTED_KEYS["nkom_update"] = EXPECTED_KEYS["nkom_normalised"] = EXPECTED_KEYS["nkom_varsel"]
-# Regulation (EU) 611/2013 Annex I, sections 1 and 2, in its order (REGULATION.md §2)
+# Regulation (EU) 611/2013 Annex I, sections 1 and 2, in its order (docs/regulation.md §2)
 EXPECTED_KEYS["privacy_initial"] = EXPECTED_KEYS["privacy_supplementary"] = [
     "provider",
     "contact_point",
@@ -66,7 +66,7 @@ EXPECTED_KEYS["privacy_initial"] = EXPECTED_KEYS["privacy_supplementary"] = [
     "cross_border",
     "reference",
 ]
-# the subscriber notice content REGULATION.md §2 lists: when, what and its consequences, what
+# the subscriber notice content docs/regulation.md §2 lists: when, what and its consequences, what
 # the provider does, what the user can do, contact details
 EXPECTED_KEYS["subscriber_notice"] = EXPECTED_KEYS["nkom_privacy_subscriber"] = [
     "when",
@@ -137,7 +137,7 @@ def value(kind: str, key: str, incident: dict[str, Any] | None = None) -> str:
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_each_kind_has_exactly_the_content_regulation_md_lists(kind: str) -> None:
-    """Every kind's fields are exactly REGULATION.md's content items, in its order, labelled."""
+    """Every kind's fields are exactly docs/regulation.md's content items, in order, labelled."""
     fields = draft(kind).fields
     assert list(fields) == EXPECTED_KEYS[kind]
     assert all(f.label for f in fields.values())

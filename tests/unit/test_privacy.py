@@ -1,5 +1,5 @@
 """Privacy cases (bridge.core.privacy): facts validated by name, revisions, exemptions, and each
-deadline of REGULATION.md §2-3 computed from the case and an injected ``now``."""
+deadline of docs/regulation.md §2-3 computed from the case and an injected ``now``."""
 
 from __future__ import annotations
 

@@ -53,7 +53,7 @@ def test_regulator_rule_sets_are_not_verified(rule_set_id: str) -> None:
 
 
 def test_enisa_matrix_has_the_five_reference_pairs() -> None:
-    """enisa-matrix has exactly the five share × duration pairs of REGULATION.md §4."""
+    """enisa-matrix has exactly the five share × duration pairs of docs/regulation.md §4."""
     rs = shipped("enisa-matrix")
     pairs = {(c.kind, c.min_share, c.min_duration) for c in rs.criteria}
     assert pairs == {
