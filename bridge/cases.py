@@ -1,4 +1,5 @@
-"""Outage incidents and privacy cases behind the notice stage's one :class:`Cases` port.
+"""Glue between the stages: outage incidents and privacy cases behind the notice stage's one
+:class:`~bridge.notices.ports.Cases` port, and privacy alerts from ingest to the privacy desk.
 
 Ids tell them apart (privacy case ids carry :data:`bridge.core.privacy.PREFIX`). A privacy
 case whose drafts changed what it owes is remembered until :meth:`CaseRouter.take_moved`, so
@@ -7,12 +8,14 @@ sent, say)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from bridge.core import casework
+from bridge.core.alerts import AlertEpisode
 from bridge.evaluation.incidents import IncidentView
+from bridge.notices.drafting import Drafting
 from bridge.privacy.desk import PrivacyDesk
 
 
@@ -46,3 +49,18 @@ class CaseRouter:
         """Privacy cases whose obligations moved since the last call."""
         moved, self._moved = self._moved, set()
         return moved
+
+
+class PrivacyIntake:
+    """Ingest's :class:`~bridge.evaluation.ingest.PrivacyAlerts`: privacy alerts open cases on
+    the privacy desk, whose drafts are then reconciled at once."""
+
+    def __init__(self, privacy: PrivacyDesk, drafting: Drafting) -> None:
+        self.privacy = privacy
+        self.drafting = drafting
+
+    def is_privacy_alert(self, episode: AlertEpisode) -> bool:
+        return self.privacy.is_privacy_alert(episode)
+
+    async def open_cases(self, episodes: Sequence[AlertEpisode]) -> None:
+        self.drafting.mark_changed(await self.privacy.open_from_alerts(episodes))

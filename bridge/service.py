@@ -12,8 +12,9 @@ Contract:
   obligations: persisted in the same call). A failed flush keeps them pending for the next one.
 - :meth:`tick` runs on the timer: other replicas' alerts and privacy cases read, a follower's
   drafts re-read, the engine evaluated at the injected clock's ``now``, then a flush.
-- Replicas (:mod:`bridge.replicas`): every replica ingests and evaluates; only the lease holder
-  persists incidents, drafts and sends, with its fencing token. On taking the lease a replica
+- Replicas (:mod:`bridge.replicas`, :mod:`bridge.evaluation.replica_sync`): every replica
+  ingests and evaluates; only the lease holder persists incidents, drafts and sends, with its
+  fencing token. On taking the lease a replica
   rebuilds its engine from the store unless nothing was admitted since its last rebuild, like a
   restart; on losing it, it stops writing at once.
 - Reads (:meth:`list_incidents`, :meth:`get_incident`, :meth:`settle_notices`) never show a
@@ -30,7 +31,7 @@ import socket
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from bridge.cases import CaseRouter
+from bridge.cases import CaseRouter, PrivacyIntake
 from bridge.config import LoadedConfig
 from bridge.config.inventory import load_inventory
 from bridge.core.alerts import AlertEpisode
@@ -42,6 +43,7 @@ from bridge.evaluation.evaluator import Evaluator
 from bridge.evaluation.incidents import IncidentView
 from bridge.evaluation.ingest import Ingest, IngestResult
 from bridge.evaluation.persistence import IncidentWriter
+from bridge.evaluation.replica_sync import ReplicaSync
 from bridge.evaluation.restore import restore_engine
 from bridge.metrics import Metrics
 from bridge.notices import mail
@@ -52,7 +54,6 @@ from bridge.notices.drafting import Drafting
 from bridge.notices.outbox import Outbox
 from bridge.privacy.desk import PrivacyDesk
 from bridge.replicas.leadership import Leadership
-from bridge.replicas.sync import ReplicaSync
 from bridge.store.base import Store
 
 __all__ = ["BridgeService", "Clock", "IngestResult", "SystemClock"]
@@ -122,7 +123,8 @@ class BridgeService:
         )
         domain = mail.sender_domain(cfg.smtp.sender if cfg.smtp else "")
         self.desk = NoticeDesk(self.book, self.cases, context, self.outbox, domain, now)
-        self.intake = Ingest(store, self.evaluator, self.privacy, self.drafting, metrics, now)
+        intake = PrivacyIntake(self.privacy, self.drafting)
+        self.intake = Ingest(store, self.evaluator, intake, metrics, now)
         self.replicas = ReplicaSync(
             store, self.evaluator, self._is_outage, metrics, cfg.replication.sync_interval
         )

@@ -13,16 +13,26 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from bridge.core.alerts import AlertEpisode, parse_webhook
 from bridge.errors import StoreUnavailable
 from bridge.evaluation.evaluator import Evaluator
 from bridge.metrics import Metrics
-from bridge.notices.drafting import Drafting
-from bridge.privacy.desk import PrivacyDesk
 from bridge.store.base import Store
 
 log = logging.getLogger("bridge.evaluation")
+
+
+class PrivacyAlerts(Protocol):
+    """The privacy track as ingest sees it."""
+
+    def is_privacy_alert(self, episode: AlertEpisode) -> bool:
+        """True when the alert opens a privacy case instead of joining an incident."""
+
+    async def open_cases(self, episodes: Sequence[AlertEpisode]) -> None:
+        """Open a case for each privacy alert among ``episodes`` (a re-delivery finds its
+        case) and get its drafts going."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,15 +48,13 @@ class Ingest:
         self,
         store: Store,
         evaluator: Evaluator,
-        privacy: PrivacyDesk,
-        drafting: Drafting,
+        privacy: PrivacyAlerts,
         metrics: Metrics,
         now: Callable[[], datetime],
     ) -> None:
         self.store = store
         self.evaluator = evaluator
         self.privacy = privacy
-        self.drafting = drafting
         self.metrics = metrics
         self.now = now
 
@@ -61,8 +69,7 @@ class Ingest:
         self._count(delivery.episodes, delivery.truncated_alerts, delivery.group_key)
         outage = [ep for ep in stored if not self.privacy.is_privacy_alert(ep)]
         if len(outage) < len(stored):  # privacy alerts open privacy cases, not incidents
-            opened = await self.privacy.open_from_alerts(stored)
-            self.drafting.mark_changed(opened)
+            await self.privacy.open_cases(stored)
         placed = self.evaluator.admit(outage, {delivery.group_key: delivery.truncated_alerts})
         return IngestResult(len(delivery.episodes), sorted(set(placed.values())))
 

@@ -18,7 +18,7 @@ from bridge.core.topology import Topology
 from bridge.errors import LeaseLost, StoreUnavailable
 from bridge.evaluation.evaluator import Evaluator
 from bridge.metrics import Metrics
-from bridge.notices.ports import Fence
+from bridge.replicas.fence import Fence
 from bridge.store.base import IncidentRecord, Store
 
 log = logging.getLogger("bridge.evaluation")

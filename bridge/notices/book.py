@@ -18,7 +18,8 @@ from bridge.core import casework
 from bridge.core.casework import Draft
 from bridge.errors import Conflict, LeaseLost, StoreUnavailable
 from bridge.metrics import Metrics
-from bridge.notices.ports import Cases, Fence
+from bridge.notices.ports import Cases
+from bridge.replicas.fence import Fence
 from bridge.store.base import AuditEntry, DraftRecord, Store
 
 

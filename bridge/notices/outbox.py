@@ -32,7 +32,7 @@ from bridge.errors import Conflict, LeaseLost, StoreUnavailable
 from bridge.metrics import Metrics
 from bridge.notices import mail
 from bridge.notices.book import DraftBook
-from bridge.notices.ports import Fence
+from bridge.replicas.fence import Fence
 
 log = logging.getLogger("bridge.notices")
 

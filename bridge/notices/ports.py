@@ -1,9 +1,8 @@
-"""What the notice stage needs from the rest of the bridge, as narrow interfaces.
+"""What the notice stage needs from the rest of the bridge, as narrow interfaces (the leader's
+fencing token is :class:`bridge.replicas.fence.Fence`).
 
 - :class:`Cases`: the things that owe notices (outage incidents and privacy cases), read by id:
   what each owes now, its document for drafting, and where to tell what its drafts say.
-- :class:`Fence`: the leader's fencing token for the writes only the leader makes, and what to
-  do when the store refused one (the lease moved on).
 - :class:`OutboxDoor`: how people's actions tell the outbox that something became due.
 """
 
@@ -29,17 +28,6 @@ class Cases(Protocol):
         self, case_id: str, events: Mapping[str, datetime], states: Mapping[str, str]
     ) -> None:
         """What the case's drafts say now (``initial_sent``…, each kind's draft state)."""
-
-
-class Fence(Protocol):
-    """The leader's claim as the notice stage uses it."""
-
-    @property
-    def token(self) -> int | None:
-        """The fencing token while this replica leads, else None."""
-
-    async def lost(self, why: str) -> None:
-        """A fenced write was refused: stop leading now."""
 
 
 class OutboxDoor(Protocol):

@@ -22,7 +22,7 @@ from bridge.evaluation.evaluator import Evaluator
 from bridge.metrics import Metrics
 from bridge.store.base import Store
 
-log = logging.getLogger("bridge.replicas")
+log = logging.getLogger("bridge.evaluation")
 
 
 class ReplicaSync:
