@@ -42,64 +42,7 @@ class StateCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         engine = self._engine()
-        now = self._now()
-        open_ = GaugeMetricFamily("bridge_incidents_open", "Open (not yet normalised) incidents")
-        affected = GaugeMetricFamily(
-            "bridge_incident_affected_connections",
-            "Affected active connections now, per open incident, service and region",
-            labels=["incident", "service", "region"],
-        )
-        reportable = GaugeMetricFamily(
-            "bridge_incident_reportable",
-            "1 when the open incident is reportable to the regulator, else 0",
-            labels=["incident", "regulator"],
-        )
-        forecast = GaugeMetricFamily(
-            "bridge_incident_seconds_to_reportable",
-            "Seconds until the open incident becomes reportable if its impact stays "
-            "(absent once reportable or when no criterion is on its way)",
-            labels=["incident", "regulator"],
-        )
-        stale = GaugeMetricFamily(
-            "bridge_alerts_stale", "Firing alerts not heard of within evaluation.stale_after"
-        )
-        unmapped = GaugeMetricFamily(
-            "bridge_alerts_unmapped", "Alerts in open incidents that the inventory cannot place"
-        )
-        due = GaugeMetricFamily(
-            "bridge_obligation_due_timestamp_seconds",
-            "When an owed report is due (Unix time), per open incident, regulator and kind; "
-            "state: open, drafted, approved or overdue (sent and rejected ones are absent)",
-            labels=["incident", "regulator", "kind", "state"],
-        )
-        states = GaugeMetricFamily(
-            "bridge_obligations", "Owed reports of all incidents, by state", labels=["state"]
-        )
-        counts = dict.fromkeys(OBLIGATION_STATES, 0)
-        for inc in engine.incidents.values() if engine is not None else []:
-            for o in inc.obligations:
-                counts[o.state] = counts.get(o.state, 0) + 1
-        for state, n in sorted(counts.items()):
-            states.add_metric([state], n)
-        incidents = engine.open_incidents() if engine is not None else []
-        open_.add_metric([], len(incidents))
-        n_stale = n_unmapped = 0
-        for inc in incidents:
-            n_stale += len(inc.stale)
-            n_unmapped += len(inc.unmapped)
-            for (service, region), n in inc.impact.current_by_service_region.items():
-                affected.add_metric([inc.id, service, region], n)
-            for a in inc.assessments:
-                reportable.add_metric([inc.id, a.regulator], 1 if a.reportable else 0)
-                seconds = a.seconds_to_reportable(now)
-                if seconds is not None:
-                    forecast.add_metric([inc.id, a.regulator], seconds)
-            for o in inc.obligations:
-                if o.due_at is not None and o.state not in (SENT, REJECTED):
-                    due.add_metric([inc.id, o.regulator, o.kind, o.state], o.due_at.timestamp())
-        stale.add_metric([], n_stale)
-        unmapped.add_metric([], n_unmapped)
-        yield from (open_, affected, reportable, forecast, stale, unmapped, due, states)
+        yield from _incident_families(engine, self._now())
         drafts = GaugeMetricFamily(
             "bridge_drafts", "Notice drafts by state (see docs/notices.md)", labels=["state"]
         )
@@ -121,6 +64,72 @@ class StateCollector(Collector):
             )
             leader.add_metric([replica], 1 if leading else 0)
             yield leader
+
+
+def _obligation_states(engine: Engine | None) -> GaugeMetricFamily:
+    states = GaugeMetricFamily(
+        "bridge_obligations", "Owed reports of all incidents, by state", labels=["state"]
+    )
+    counts = dict.fromkeys(OBLIGATION_STATES, 0)
+    for inc in engine.incidents.values() if engine is not None else []:
+        for o in inc.obligations:
+            counts[o.state] = counts.get(o.state, 0) + 1
+    for state, n in sorted(counts.items()):
+        states.add_metric([state], n)
+    return states
+
+
+def _incident_families(engine: Engine | None, now: datetime) -> Iterator[Metric]:
+    """Open incidents, their impact, reportability, forecasts and due times; obligations."""
+    open_ = GaugeMetricFamily("bridge_incidents_open", "Open (not yet normalised) incidents")
+    affected = GaugeMetricFamily(
+        "bridge_incident_affected_connections",
+        "Affected active connections now, per open incident, service and region",
+        labels=["incident", "service", "region"],
+    )
+    reportable = GaugeMetricFamily(
+        "bridge_incident_reportable",
+        "1 when the open incident is reportable to the regulator, else 0",
+        labels=["incident", "regulator"],
+    )
+    forecast = GaugeMetricFamily(
+        "bridge_incident_seconds_to_reportable",
+        "Seconds until the open incident becomes reportable if its impact stays "
+        "(absent once reportable or when no criterion is on its way)",
+        labels=["incident", "regulator"],
+    )
+    stale = GaugeMetricFamily(
+        "bridge_alerts_stale", "Firing alerts not heard of within evaluation.stale_after"
+    )
+    unmapped = GaugeMetricFamily(
+        "bridge_alerts_unmapped", "Alerts in open incidents that the inventory cannot place"
+    )
+    due = GaugeMetricFamily(
+        "bridge_obligation_due_timestamp_seconds",
+        "When an owed report is due (Unix time), per open incident, regulator and kind; "
+        "state: open, drafted, approved or overdue (sent and rejected ones are absent)",
+        labels=["incident", "regulator", "kind", "state"],
+    )
+    states = _obligation_states(engine)
+    incidents = engine.open_incidents() if engine is not None else []
+    open_.add_metric([], len(incidents))
+    n_stale = n_unmapped = 0
+    for inc in incidents:
+        n_stale += len(inc.stale)
+        n_unmapped += len(inc.unmapped)
+        for (service, region), n in inc.impact.current_by_service_region.items():
+            affected.add_metric([inc.id, service, region], n)
+        for a in inc.assessments:
+            reportable.add_metric([inc.id, a.regulator], 1 if a.reportable else 0)
+            seconds = a.seconds_to_reportable(now)
+            if seconds is not None:
+                forecast.add_metric([inc.id, a.regulator], seconds)
+        for o in inc.obligations:
+            if o.due_at is not None and o.state not in (SENT, REJECTED):
+                due.add_metric([inc.id, o.regulator, o.kind, o.state], o.due_at.timestamp())
+    stale.add_metric([], n_stale)
+    unmapped.add_metric([], n_unmapped)
+    yield from (open_, affected, reportable, forecast, stale, unmapped, due, states)
 
 
 class PrivacyCollector(Collector):
