@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from bridge.core import casework
+from bridge.core import case_drafts
 from bridge.core.alerts import AlertEpisode
 from bridge.evaluation.incidents import IncidentView
 from bridge.notices.drafting import Drafting
@@ -27,7 +27,7 @@ class CaseRouter:
         self.privacy = privacy
         self._moved: set[str] = set()
 
-    def owed(self, case_id: str) -> list[casework.Owed] | None:
+    def owed(self, case_id: str) -> list[case_drafts.Owed] | None:
         if self.privacy.is_case(case_id):
             return self.privacy.owed(case_id)
         return self.incidents.owed(case_id)

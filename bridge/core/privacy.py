@@ -381,7 +381,7 @@ def owed(
     drafts: Mapping[str, str] | None = None,
 ) -> list[Obligation]:
     """See the module contract. ``events``/``drafts``: what the case's drafts say
-    (:func:`bridge.core.casework.progress`)."""
+    (:func:`bridge.core.case_drafts.progress`)."""
     known: dict[str, datetime] = {"detected": case.detected_at}
     if case.occurred_at is not None:
         known["occurred"] = case.occurred_at

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from bridge.core import casework, documents
+from bridge.core import case_drafts, documents
 from bridge.core.topology import Topology
 from bridge.evaluation.evaluator import Evaluator
 
@@ -22,12 +22,12 @@ class IncidentView:
         self.topology = topology
         self.now = now
 
-    def owed(self, incident_id: str) -> list[casework.Owed] | None:
+    def owed(self, incident_id: str) -> list[case_drafts.Owed] | None:
         """What the incident owes now, for drafting (None: no such incident)."""
         inc = self.evaluator.engine.incidents.get(incident_id)
         if inc is None:
             return None
-        return [casework.Owed(o.kind, o.due_at) for o in inc.obligations]
+        return [case_drafts.Owed(o.kind, o.due_at) for o in inc.obligations]
 
     def document(self, incident_id: str) -> dict[str, Any] | None:
         """The incident's full API document as evaluated so far."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from bridge.core import casework
+from bridge.core import case_drafts, casework, draft_codec
 from bridge.core.casework import Draft
 from bridge.errors import Conflict, LeaseLost, StoreUnavailable
 from bridge.metrics import Metrics
@@ -36,7 +36,7 @@ def draft_record(draft: Draft) -> DraftRecord:
         draft.state,
         draft.revision,
         draft.updated_at,
-        casework.to_dict(draft),
+        draft_codec.to_dict(draft),
     )
 
 
@@ -55,7 +55,7 @@ class DraftBook:
         the cases whose drafts changed."""
         records = await self.store.list_drafts()
         before = {d.id: d.revision for d in self.drafts.values()}
-        self.drafts = {r.id: casework.from_dict(r.document) for r in records}
+        self.drafts = {r.id: draft_codec.from_dict(r.document) for r in records}
         changed = {d.incident_id for d in self.drafts.values() if before.get(d.id) != d.revision}
         for case_id in sorted(changed):
             self.tell(case_id)
@@ -66,7 +66,7 @@ class DraftBook:
         for record in await self.store.list_drafts(states={casework.APPROVED}):
             known = self.drafts.get(record.id)
             if known is None or known.revision < record.revision:
-                self.drafts[record.id] = casework.from_dict(record.document)
+                self.drafts[record.id] = draft_codec.from_dict(record.document)
 
     async def write(
         self,
@@ -86,7 +86,7 @@ class DraftBook:
         except Conflict:
             fresh = await self.store.get_draft(draft.id)
             if fresh is not None:
-                self.drafts[draft.id] = casework.from_dict(fresh.document)
+                self.drafts[draft.id] = draft_codec.from_dict(fresh.document)
             raise
         except StoreUnavailable as exc:
             self.metrics.store_errors.labels(op=exc.op).inc()
@@ -99,7 +99,7 @@ class DraftBook:
         record = await self.store.get_draft(draft_id)
         if record is None:
             raise KeyError(draft_id)
-        draft = casework.from_dict(record.document)
+        draft = draft_codec.from_dict(record.document)
         self.drafts[draft_id] = draft
         return draft
 
@@ -118,7 +118,7 @@ class DraftBook:
 
     def tell(self, case_id: str) -> None:
         """Tell the case what its drafts say now."""
-        progress = casework.progress(self.of_case(case_id))
+        progress = case_drafts.progress(self.of_case(case_id))
         self.cases.notices_changed(case_id, progress.events, progress.states)
 
     def tell_all(self) -> None:
@@ -127,7 +127,7 @@ class DraftBook:
         for d in self.drafts.values():
             by_case.setdefault(d.incident_id, []).append(d)
         for case_id, mine in sorted(by_case.items()):
-            progress = casework.progress(mine)
+            progress = case_drafts.progress(mine)
             self.cases.notices_changed(case_id, progress.events, progress.states)
 
     def counts(self) -> dict[str, int]:

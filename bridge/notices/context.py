@@ -1,12 +1,12 @@
 """What drafting needs from the configuration: the sender, the recipients per regulator and per
-privacy kind, the renderer and the rules of a significant change (a :class:`casework.Context`)."""
+privacy kind, the renderer and the rules of a significant change (a ``case_drafts.Context``)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
 from bridge.config import LoadedConfig
-from bridge.core import casework, privacy_fields
+from bridge.core import case_drafts, privacy_fields
 from bridge.core.drafts import DEFAULT_RECIPIENTS, PRIVACY_KINDS, regulator_of
 from bridge.notices.rendering import render, sender
 
@@ -43,17 +43,17 @@ def privacy_recipients(loaded: LoadedConfig, recipients: Mapping[str, str]) -> d
     return out
 
 
-def drafting_context(loaded: LoadedConfig) -> casework.Context:
+def drafting_context(loaded: LoadedConfig) -> case_drafts.Context:
     """The core's drafting context for this configuration."""
     cfg = loaded.config
     recipients = regulator_recipients(loaded)
     rules = cfg.notices.significant_change
     template_dir = cfg.templates.dir
-    return casework.Context(
+    return case_drafts.Context(
         sender=sender(cfg.operator),
         recipients=recipients,
         render=lambda fields: render(fields, template_dir),
-        change_rules=casework.ChangeRules(
+        change_rules=case_drafts.ChangeRules(
             impact_change=rules.impact_change,
             new_region=rules.new_region,
             new_service=rules.new_service,

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from bridge.core import casework
+from bridge.core import case_drafts, casework
 from bridge.core.casework import Draft
 from bridge.core.drafts import LABELS, LANGUAGES, DraftFields, Sender
 from bridge.errors import Conflict
@@ -35,7 +35,7 @@ class NoticeDesk:
         self,
         book: DraftBook,
         cases: Cases,
-        context: casework.Context,
+        context: case_drafts.Context,
         outbox: OutboxDoor,
         mail_domain: str,
         now: Callable[[], datetime],
@@ -121,7 +121,7 @@ class NoticeDesk:
         draft = await self.book.fresh(draft_id)
         doc, fields = self._current(draft)
         now = self.now()
-        snap = casework.snapshot(doc, self.context.severity_label)
+        snap = case_drafts.snapshot(doc, self.context.severity_label)
         if draft.state in casework.FOLLOWS_INCIDENT:
             refreshed = casework.refresh(draft, fields, now, self.context.render, snap)
             if refreshed is not None:

@@ -2,7 +2,7 @@
 
 Contract:
 - :meth:`Drafting.reconcile` brings the drafts of the cases marked so far up to date
-  (:func:`bridge.core.casework.reconcile`) and tells each case what its drafts say, so
+  (:func:`bridge.core.case_drafts.reconcile`) and tells each case what its drafts say, so
   obligations' states and deadlines follow. A case re-rendered less than
   ``notices.refresh_interval`` ago is left for a later call unless its obligations changed
   (:meth:`mark_changed` asks for now: a person changed the facts). The case's document
@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
-from bridge.core import casework
+from bridge.core import case_drafts
 from bridge.errors import Conflict
 from bridge.notices.book import DraftBook
 from bridge.notices.ports import Cases
@@ -32,7 +32,7 @@ class Drafting:
         self,
         book: DraftBook,
         cases: Cases,
-        context: casework.Context,
+        context: case_drafts.Context,
         refresh_interval: timedelta,
         now: Callable[[], datetime],
     ) -> None:
@@ -78,7 +78,7 @@ class Drafting:
             if doc is None:
                 self._pending.discard(case_id)
                 continue
-            writes = casework.reconcile(doc, owed, mine, self.context, now)
+            writes = case_drafts.reconcile(doc, owed, mine, self.context, now)
             for draft, expected, events in writes:
                 try:
                     await self.book.write(draft, expected, events, as_leader=True)

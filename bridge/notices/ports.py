@@ -12,13 +12,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
-from bridge.core import casework
+from bridge.core import case_drafts
 
 
 class Cases(Protocol):
     """Incidents and privacy cases as the notice stage reads them (see the module docstring)."""
 
-    def owed(self, case_id: str) -> list[casework.Owed] | None:
+    def owed(self, case_id: str) -> list[case_drafts.Owed] | None:
         """What the case owes now (None: no such case); cheap, read on every reconcile."""
 
     def document(self, case_id: str) -> dict[str, Any] | None:

@@ -27,7 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from bridge.config import LoadedConfig
-from bridge.core import casework, privacy, register
+from bridge.core import case_drafts, casework, privacy, register
 from bridge.core.alerts import AlertEpisode
 from bridge.core.obligations import STATES as OBLIGATION_STATES
 from bridge.core.obligations import Obligation
@@ -102,10 +102,10 @@ class PrivacyDesk:
             self._states.get(case_id),
         )
 
-    def owed(self, case_id: str) -> list[casework.Owed] | None:
+    def owed(self, case_id: str) -> list[case_drafts.Owed] | None:
         if case_id not in self.cases:
             return None
-        return [casework.Owed(o.kind, o.due_at) for o in self.obligations(case_id)]
+        return [case_drafts.Owed(o.kind, o.due_at) for o in self.obligations(case_id)]
 
     def document(self, case_id: str) -> dict[str, Any] | None:
         """The case as drafting reads it: its facts, plus each subscriber notice as sent."""

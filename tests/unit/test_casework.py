@@ -11,7 +11,9 @@ from typing import Any
 import orjson
 import pytest
 
+from bridge.core import case_drafts as cd
 from bridge.core import casework as cw
+from bridge.core import draft_codec as codec
 from bridge.core.drafts import DraftFields, RenderedDraft, Sender
 from bridge.core.obligations import obligation_state
 from bridge.errors import BadInput, Conflict
@@ -26,7 +28,7 @@ def render(fields: DraftFields) -> RenderedDraft:
     return RenderedDraft(f"{fields.title} {fields.reference}", body, f"<pre>{body}</pre>")
 
 
-CTX = cw.Context(
+CTX = cd.Context(
     OPERATOR, {"pts": "incidentrapport@pts.se", "nkom": "ekomvarsling@nkom.no"}, render
 )
 
@@ -260,7 +262,7 @@ def test_progress_gives_the_engine_events_and_each_kinds_latest_state() -> None:
     update2 = replace(
         update1, round=2, state="draft", trigger={"significant_change": NOW + timedelta(hours=2)}
     )
-    progress = cw.progress([sent, update1, update2])
+    progress = cd.progress([sent, update1, update2])
     assert progress.events == {
         "initial_sent": NOW + timedelta(hours=1),
         "significant_change": NOW + timedelta(hours=2),
@@ -291,7 +293,7 @@ def test_obligation_state_follows_the_draft(
 
 
 def test_significant_changes_name_what_changed() -> None:
-    base = cw.snapshot(doc(), "severity")
+    base = cd.snapshot(doc(), "severity")
     assert base == {
         "current": 4000,
         "regions": ["NO-0301"],
@@ -299,24 +301,24 @@ def test_significant_changes_name_what_changed() -> None:
         "causes": ["fibre cut"],
         "severities": ["major"],
     }
-    rules = cw.ChangeRules()
-    assert cw.significant_changes(base, base, rules) == []
-    assert cw.significant_changes(base, {**base, "current": 4900}, rules) == []  # 22.5 %
-    assert "4000 → 5000" in cw.significant_changes(base, {**base, "current": 5000}, rules)[0]
-    assert cw.significant_changes(base, {**base, "regions": ["NO-0301", "NO-4601"]}, rules) == [
+    rules = cd.ChangeRules()
+    assert cd.significant_changes(base, base, rules) == []
+    assert cd.significant_changes(base, {**base, "current": 4900}, rules) == []  # 22.5 %
+    assert "4000 → 5000" in cd.significant_changes(base, {**base, "current": 5000}, rules)[0]
+    assert cd.significant_changes(base, {**base, "regions": ["NO-0301", "NO-4601"]}, rules) == [
         "new region: NO-4601"
     ]
-    assert cw.significant_changes(base, {**base, "causes": ["fibre cut", "power"]}, rules)
-    assert cw.significant_changes(base, {**base, "severities": ["critical"]}, rules)
-    quiet = cw.ChangeRules(impact_change=0, new_region=False)
-    assert cw.significant_changes(base, {**base, "current": 1, "regions": ["X"]}, quiet) == []
+    assert cd.significant_changes(base, {**base, "causes": ["fibre cut", "power"]}, rules)
+    assert cd.significant_changes(base, {**base, "severities": ["critical"]}, rules)
+    quiet = cd.ChangeRules(impact_change=0, new_region=False)
+    assert cd.significant_changes(base, {**base, "current": 1, "regions": ["X"]}, quiet) == []
 
 
-def owes(*kinds: str, due: datetime | None = NOW) -> list[cw.Owed]:
-    return [cw.Owed(k, due) for k in kinds]
+def owes(*kinds: str, due: datetime | None = NOW) -> list[cd.Owed]:
+    return [cd.Owed(k, due) for k in kinds]
 
 
-def apply(drafts: list[cw.Draft], writes: list[cw.Write]) -> list[cw.Draft]:
+def apply(drafts: list[cw.Draft], writes: list[cd.Write]) -> list[cw.Draft]:
     by_id = {d.id: d for d in drafts}
     for draft, expected, _ in writes:
         assert (by_id[draft.id].revision if draft.id in by_id else None) == expected
@@ -326,30 +328,30 @@ def apply(drafts: list[cw.Draft], writes: list[cw.Write]) -> list[cw.Draft]:
 
 def test_reconcile_opens_drafts_only_for_obligations_whose_clock_runs() -> None:
     owed = [
-        cw.Owed("nkom_varsel", NOW),
-        cw.Owed("nkom_update", None),
-        cw.Owed("nkom_normalised", None),
+        cd.Owed("nkom_varsel", NOW),
+        cd.Owed("nkom_update", None),
+        cd.Owed("nkom_normalised", None),
     ]
-    writes = cw.reconcile(doc(), owed, [], CTX, NOW)
+    writes = cd.reconcile(doc(), owed, [], CTX, NOW)
     assert [(w[0].kind, w[1]) for w in writes] == [("nkom_varsel", None)]
     drafts = apply([], writes)
-    assert cw.reconcile(doc(), owed, drafts, CTX, NOW) == []  # nothing new: nothing written
+    assert cd.reconcile(doc(), owed, drafts, CTX, NOW) == []  # nothing new: nothing written
 
 
 def test_reconcile_opens_the_next_update_round_only_after_the_last_notice_was_sent() -> None:
-    owed = [cw.Owed("nkom_varsel", NOW), cw.Owed("nkom_update", None)]
-    drafts = apply([], cw.reconcile(doc(), owed, [], CTX, NOW))
+    owed = [cd.Owed("nkom_varsel", NOW), cd.Owed("nkom_update", None)]
+    drafts = apply([], cd.reconcile(doc(), owed, [], CTX, NOW))
     grown = with_impact(doc(), current=8000, peak=8000)
     # the varsel is not sent yet: it is re-rendered, no update opens
-    writes = cw.reconcile(grown, owed, drafts, CTX, NOW)
+    writes = cd.reconcile(grown, owed, drafts, CTX, NOW)
     assert [(w[0].kind, w[0].latest.number) for w in writes] == [("nkom_varsel", 2)]
     drafts = apply(drafts, writes)
     varsel = approved(drafts[0])
     varsel, _ = cw.delivered(cw.claim(varsel, NOW)[0], NOW, "250")
-    assert cw.reconcile(grown, owed, [varsel], CTX, NOW) == []  # sent with these facts
+    assert cd.reconcile(grown, owed, [varsel], CTX, NOW) == []  # sent with these facts
     later = NOW + timedelta(minutes=30)
     halved = with_impact(grown, current=3000)
-    writes = cw.reconcile(halved, owed, [varsel], CTX, later)
+    writes = cd.reconcile(halved, owed, [varsel], CTX, later)
     assert [(w[0].kind, w[0].round, w[1]) for w in writes] == [("nkom_update", 1, None)]
     update = writes[0][0]
     assert update.trigger == {"significant_change": later}
@@ -357,21 +359,21 @@ def test_reconcile_opens_the_next_update_round_only_after_the_last_notice_was_se
     # while that update is unsent, no second round opens
     assert all(
         w[0].kind != "nkom_update" or w[0].round == 1
-        for w in cw.reconcile(with_impact(halved, current=1), owed, [varsel, update], CTX, later)
+        for w in cd.reconcile(with_impact(halved, current=1), owed, [varsel, update], CTX, later)
     )
     # once the incident is remedied, the normalised notice follows instead of updates
     assert (
-        cw.reconcile({**halved, "remedied_at": "2026-11-23T13:00:00Z"}, owed, [varsel], CTX, later)
+        cd.reconcile({**halved, "remedied_at": "2026-11-23T13:00:00Z"}, owed, [varsel], CTX, later)
         == []
     )
 
 
 def test_reconcile_withdraws_unsent_drafts_that_are_no_longer_owed() -> None:
-    drafts = apply([], cw.reconcile(doc(), owes("nkom_varsel"), [], CTX, NOW))
-    writes = cw.reconcile(doc(), [], drafts, CTX, NOW)
+    drafts = apply([], cd.reconcile(doc(), owes("nkom_varsel"), [], CTX, NOW))
+    writes = cd.reconcile(doc(), [], drafts, CTX, NOW)
     assert [(w[0].state, w[2][0].action) for w in writes] == [("withdrawn", "draft.withdrawn")]
     sent, _ = cw.delivered(cw.claim(approved(drafts[0]), NOW)[0], NOW, "250")
-    assert cw.reconcile(doc(), [], [sent], CTX, NOW) == []  # what was sent stays sent
+    assert cd.reconcile(doc(), [], [sent], CTX, NOW) == []  # what was sent stays sent
 
 
 def test_stored_form_round_trips_exactly() -> None:
@@ -380,8 +382,8 @@ def test_stored_form_round_trips_exactly() -> None:
         cw.claim(draft, NOW)[0], NOW, "451", timedelta(seconds=30), timedelta(minutes=10)
     )
     draft = replace(draft, trigger={"x": NOW}, snapshot={"current": 3})
-    assert cw.from_dict(cw.to_dict(draft)) == draft
+    assert codec.from_dict(codec.to_dict(draft)) == draft
     # through a store's JSON, which sorts object keys: the fields keep the regulator's order
-    stored = orjson.loads(orjson.dumps(cw.to_dict(draft), option=orjson.OPT_SORT_KEYS))
-    assert list(cw.from_dict(stored).latest.fields) == list(draft.latest.fields)
+    stored = orjson.loads(orjson.dumps(codec.to_dict(draft), option=orjson.OPT_SORT_KEYS))
+    assert list(codec.from_dict(stored).latest.fields) == list(draft.latest.fields)
     assert next(iter(draft.latest.fields)) == "networks_services"

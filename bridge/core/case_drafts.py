@@ -1,0 +1,231 @@
+"""One case's drafts brought up to date with what it owes. Pure.
+
+Contract:
+- :func:`reconcile` returns the writes (draft, expected stored revision, audit) that bring an
+  incident's (or privacy case's) drafts up to date with what it owes: a draft opened for each
+  obligation whose clock runs, drafts whose facts changed re-rendered (people's edits kept,
+  :func:`bridge.core.casework.refresh`), the next Nkom update round opened on a significant
+  change once everything before was sent, unsent drafts of reports no longer owed withdrawn.
+- :func:`progress` is what the drafts tell the engine: events for the deadline rules
+  (``initial_sent``, ``significant_change``…) and each kind's current state.
+- :func:`significant_changes` says why an ongoing incident changed enough for an updated Nkom
+  varsel since the facts of the last one sent (:func:`snapshot`), per :class:`ChangeRules`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bridge.core.casework import (
+    REJECTED,
+    SENT,
+    SENT_EVENTS,
+    WITHDRAWN,
+    AuditEvent,
+    Draft,
+    Renderer,
+    open_draft,
+    refresh,
+    withdraw,
+)
+from bridge.core.drafts import KINDS, DraftFields, Sender, draft_fields, regulator_of
+
+
+# ---- what the incident owes -----------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """What the drafts of one incident tell the engine: events for the deadline rules and the
+    state of each kind's current draft."""
+
+    events: dict[str, datetime]
+    states: dict[str, str]
+
+
+def progress(drafts: Sequence[Draft]) -> Progress:
+    """Events (``initial_sent``, ``significant_change``…) and, per kind, the state of the
+    draft of the latest round."""
+    events: dict[str, datetime] = {}
+    latest: dict[str, Draft] = {}
+    for d in drafts:
+        if d.kind not in latest or d.round > latest[d.kind].round:
+            latest[d.kind] = d
+        name = SENT_EVENTS.get(d.kind)
+        if name is not None and d.state == SENT and d.sent_at is not None:
+            events[name] = min(events.get(name, d.sent_at), d.sent_at)
+    for d in latest.values():
+        for name, at in d.trigger.items():
+            events[name] = at
+    return Progress(events, {k: d.state for k, d in latest.items()})
+
+
+# ---- significant change (Nkom updated varsel) ---------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ChangeRules:
+    """What makes a change significant enough for an updated varsel."""
+
+    impact_change: float = 0.25
+    new_region: bool = True
+    new_service: bool = True
+    new_cause: bool = True
+    severity_change: bool = True
+
+
+def snapshot(incident: Mapping[str, Any], severity_label: str) -> dict[str, Any]:
+    """The facts an updated varsel is measured against, from an incident document."""
+    impact: Mapping[str, Any] = incident.get("impact") or {}
+    causes: set[str] = set()
+    severities: set[str] = set()
+    for alert in incident.get("alert_details") or ():
+        notes = alert.get("annotations") or {}
+        for name in ("cause", "årsak", "summary"):
+            if notes.get(name, "").strip():
+                causes.add(notes[name].strip())
+                break
+        if alert.get("status") == "firing":
+            value = (alert.get("labels") or {}).get(severity_label)
+            if value:
+                severities.add(str(value))
+    return {
+        "current": int(impact.get("current") or 0),
+        "regions": sorted(r for r, n in (impact.get("by_region") or {}).items() if n > 0),
+        "services": sorted(s for s, n in (impact.get("by_service") or {}).items() if n > 0),
+        "causes": sorted(causes),
+        "severities": sorted(severities),
+    }
+
+
+def significant_changes(
+    baseline: Mapping[str, Any], now_: Mapping[str, Any], rules: ChangeRules
+) -> list[str]:
+    """Why the incident changed significantly since ``baseline`` (empty: it did not)."""
+    reasons: list[str] = []
+    before, after = int(baseline.get("current", 0)), int(now_.get("current", 0))
+    if rules.impact_change > 0 and before != after:
+        ratio = abs(after - before) / max(before, 1)
+        if ratio >= rules.impact_change:
+            reasons.append(
+                f"affected connections {before} → {after} ({ratio:.0%} ≥ {rules.impact_change:.0%})"
+            )
+    for key, on, label in (
+        ("regions", rules.new_region, "new region"),
+        ("services", rules.new_service, "new service"),
+        ("causes", rules.new_cause, "new cause"),
+    ):
+        new = sorted(set(now_.get(key, ())) - set(baseline.get(key, ())))
+        if on and new:
+            reasons.append(f"{label}: {', '.join(new)}")
+    if rules.severity_change and sorted(now_.get("severities", ())) != sorted(
+        baseline.get("severities", ())
+    ):
+        reasons.append(
+            f"severity {', '.join(baseline.get('severities', ())) or '-'} → "
+            f"{', '.join(now_.get('severities', ())) or '-'}"
+        )
+    return reasons
+
+
+# ---- one incident's drafts, brought up to date ---------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What drafting needs besides the incident: the sender, recipients, the renderer."""
+
+    sender: Sender
+    recipients: Mapping[str, str]
+    render: Renderer
+    change_rules: ChangeRules = ChangeRules()
+    severity_label: str = "severity"
+    kind_recipients: Mapping[str, str] = field(default_factory=dict)  # beats ``recipients``
+
+    def fields(self, kind: str, incident: Mapping[str, Any], now: datetime) -> DraftFields:
+        recipient = self.kind_recipients.get(kind) or self.recipients.get(regulator_of(kind))
+        return draft_fields(kind, incident, self.sender, recipient, now)
+
+
+@dataclass(frozen=True, slots=True)
+class Owed:
+    """An obligation as drafting sees it (``due_at`` None: its event has not happened)."""
+
+    kind: str
+    due_at: datetime | None
+
+
+Write = tuple[Draft, int | None, list[AuditEvent]]  # draft, expected stored revision, audit
+
+
+def reconcile(
+    incident: Mapping[str, Any],
+    owed_now: Sequence[Owed],
+    drafts: Sequence[Draft],
+    ctx: Context,
+    now: datetime,
+) -> list[Write]:
+    """The writes that bring an incident's drafts up to date with what it owes:
+    open a draft for each obligation whose clock runs; re-render drafts whose facts changed;
+    open the next Nkom update round on a significant change once everything before was sent;
+    withdraw unsent drafts whose report is no longer owed."""
+    writes: list[Write] = []
+    latest: dict[str, Draft] = {}
+    for d in drafts:
+        if d.kind not in latest or d.round > latest[d.kind].round:
+            latest[d.kind] = d
+    snap = snapshot(incident, ctx.severity_label)
+    kinds = {o.kind for o in owed_now}
+    for o in owed_now:
+        if o.kind not in KINDS:
+            continue  # no templates for this kind (yet): the obligation is shown, not drafted
+        found = latest.get(o.kind)
+        if found is None:
+            if o.due_at is not None:
+                draft, events = open_draft(
+                    ctx.fields(o.kind, incident, now), 1, now, ctx.render, snapshot=snap
+                )
+                writes.append((draft, None, events))
+            continue
+        refreshed = refresh(found, ctx.fields(o.kind, incident, now), now, ctx.render, snap)
+        if refreshed is not None:
+            writes.append((refreshed[0], found.revision, refreshed[1]))
+    update = _next_update(incident, kinds, drafts, snap, ctx, now)
+    if update is not None:
+        writes.append(update)
+    for d in drafts:
+        if d.kind not in kinds:
+            gone = withdraw(d, now, "the incident no longer owes this report")
+            if gone is not None:
+                writes.append((gone[0], d.revision, gone[1]))
+    return writes
+
+
+def _next_update(
+    incident: Mapping[str, Any],
+    kinds: set[str],
+    drafts: Sequence[Draft],
+    snap: Mapping[str, Any],
+    ctx: Context,
+    now: datetime,
+) -> Write | None:
+    """A new ``nkom_update`` round when the ongoing incident changed significantly since the
+    last Nkom notice that was sent, and no Nkom notice is still on its way."""
+    if "nkom_update" not in kinds or incident.get("state") != "open":
+        return None
+    if incident.get("remedied_at"):
+        return None  # the normalised notice follows
+    nkom = [d for d in drafts if d.kind in ("nkom_varsel", "nkom_update")]
+    if not nkom or any(d.state not in (SENT, REJECTED, WITHDRAWN) for d in nkom):
+        return None
+    sent = [d for d in nkom if d.state == SENT and d.sent_at is not None]
+    if not sent:
+        return None
+    baseline = max(sent, key=lambda d: (d.sent_at, d.round)).snapshot
+    reasons = significant_changes(baseline, snap, ctx.change_rules)
+    if not reasons:
+        return None
+    round_ = 1 + max((d.round for d in drafts if d.kind == "nkom_update"), default=0)
+    fields = ctx.fields("nkom_update", incident, now)
+    draft, events = open_draft(
+        fields, round_, now, ctx.render, trigger={"significant_change": now}, snapshot=snap
+    )
+    events[0].detail["significant_change"] = reasons
+    return draft, None, events

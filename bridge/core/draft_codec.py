@@ -1,0 +1,120 @@
+"""A draft as a JSON document (what a store keeps) and back, exactly. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from bridge.core.casework import Approval, Attempt, Draft, Version
+
+
+def _t(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _p(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def to_dict(draft: Draft) -> dict[str, Any]:
+    """The JSON document a store keeps (and :func:`from_dict` reads back exactly)."""
+    return {
+        "id": draft.id,
+        "incident_id": draft.incident_id,
+        "regulator": draft.regulator,
+        "kind": draft.kind,
+        "round": draft.round,
+        "track": draft.track,
+        "state": draft.state,
+        "revision": draft.revision,
+        "created_at": _t(draft.created_at),
+        "updated_at": _t(draft.updated_at),
+        "versions": [
+            {
+                "number": v.number,
+                "created_at": _t(v.created_at),
+                "author": v.author,
+                "reason": v.reason,
+                "fields": [[k, value] for k, value in v.fields.items()],  # order is meaning
+                "edited": list(v.edited),
+                "facts": v.facts,
+                "recipient": v.recipient,
+                "subject": v.subject,
+                "text": v.text,
+                "html": v.html,
+                "to_complete": list(v.to_complete),
+            }
+            for v in draft.versions
+        ],
+        "trigger": {k: _t(v) for k, v in draft.trigger.items()},
+        "snapshot": draft.snapshot,
+        "approval": None
+        if draft.approval is None
+        else {
+            "version": draft.approval.version,
+            "by": draft.approval.by,
+            "at": _t(draft.approval.at),
+            "content_hash": draft.approval.content_hash,
+            "comment": draft.approval.comment,
+        },
+        "attempts": [
+            {"at": _t(a.at), "outcome": a.outcome, "detail": a.detail} for a in draft.attempts
+        ],
+        "next_attempt_at": _t(draft.next_attempt_at),
+        "message_id": draft.message_id,
+        "sent_at": _t(draft.sent_at),
+        "flag": draft.flag,
+    }
+
+
+def from_dict(d: Mapping[str, Any]) -> Draft:
+    approval = d.get("approval")
+    return Draft(
+        id=d["id"],
+        incident_id=d["incident_id"],
+        regulator=d["regulator"],
+        kind=d["kind"],
+        round=int(d["round"]),
+        track=d["track"],
+        state=d["state"],
+        revision=int(d["revision"]),
+        created_at=datetime.fromisoformat(d["created_at"]),
+        updated_at=datetime.fromisoformat(d["updated_at"]),
+        versions=tuple(
+            Version(
+                number=int(v["number"]),
+                created_at=datetime.fromisoformat(v["created_at"]),
+                author=v["author"],
+                reason=v["reason"],
+                fields={k: value for k, value in v["fields"]},
+                edited=tuple(v["edited"]),
+                facts=v["facts"],
+                recipient=v["recipient"],
+                subject=v["subject"],
+                text=v["text"],
+                html=v["html"],
+                to_complete=tuple(v["to_complete"]),
+            )
+            for v in d["versions"]
+        ),
+        trigger={k: datetime.fromisoformat(v) for k, v in (d.get("trigger") or {}).items()},
+        snapshot=dict(d.get("snapshot") or {}),
+        approval=None
+        if approval is None
+        else Approval(
+            version=int(approval["version"]),
+            by=approval["by"],
+            at=datetime.fromisoformat(approval["at"]),
+            content_hash=approval["content_hash"],
+            comment=approval.get("comment", ""),
+        ),
+        attempts=tuple(
+            Attempt(datetime.fromisoformat(a["at"]), a["outcome"], a.get("detail", ""))
+            for a in d.get("attempts") or ()
+        ),
+        next_attempt_at=_p(d.get("next_attempt_at")),
+        message_id=d.get("message_id"),
+        sent_at=_p(d.get("sent_at")),
+        flag=d.get("flag"),
+    )
