@@ -155,6 +155,17 @@ def compute(plan: KeyPlan, topology: Topology, rule_sets: Sequence[RuleSet]) -> 
     return out
 
 
+def _due_times(
+    assessments: Sequence[Assessment], obligations: Sequence[Obligation], now: datetime
+) -> list[datetime]:
+    """When the incident must be looked at again: every criterion's forecast crossing (not
+    only the assessment's: once a rule set is reportable its other criteria still turn met,
+    and the console and reports list them) and every obligation falling due after ``now``."""
+    due = [c.forecast_at for a in assessments for c in a.criteria if c.forecast_at is not None]
+    due += [o.due_at for o in obligations if o.due_at is not None and o.due_at > now]
+    return due
+
+
 def _due_before(assessment: Assessment, now: datetime) -> bool:
     return any(c.forecast_at is not None and c.forecast_at <= now for c in assessment.criteria)
 
@@ -578,18 +589,7 @@ class Engine:
             else evaluate(derived.measures, rs, self.topology, now)
             for rs, prev in zip(self.rule_sets, kept, strict=True)
         ]
-        stale: list[str] = []
-        next_stale: datetime | None = None
-        for ek in eks:
-            ep = self.episodes[ek]
-            if ends[ek] is None and ep.firing:
-                stale_at = ep.last_seen + self.stale_after
-                if now >= stale_at:
-                    stale.append(ep.fingerprint)
-                elif next_stale is None or stale_at < next_stale:
-                    next_stale = stale_at
-        # Every criterion's crossing is due, not only the assessment's: once a rule set is
-        # reportable its other criteria still turn met (the console and reports list them).
+        stale, next_stale = self._stale(eks, ends, now)
         events = incident_events(started_at, last_end, last_end if closed else None)
         obligations = [
             o
@@ -603,8 +603,7 @@ class Engine:
                 self._notice_states.get(inc_id),
             )
         ]
-        due = [c.forecast_at for a in assessments for c in a.criteria if c.forecast_at is not None]
-        due += [o.due_at for o in obligations if o.due_at is not None and o.due_at > now]
+        due = _due_times(assessments, obligations, now)
         if not closed and reach is not None:
             due.append(reach)
         if next_stale is not None:
@@ -638,6 +637,23 @@ class Engine:
             remedied_at=last_end,
             obligations=obligations,
         )
+
+    def _stale(
+        self, eks: list[EpisodeKey], ends: Mapping[EpisodeKey, datetime | None], now: datetime
+    ) -> tuple[list[str], datetime | None]:
+        """Fingerprints of firing alerts not heard of within ``stale_after``, and when the next
+        one goes stale."""
+        stale: list[str] = []
+        next_stale: datetime | None = None
+        for ek in eks:
+            ep = self.episodes[ek]
+            if ends[ek] is None and ep.firing:
+                stale_at = ep.last_seen + self.stale_after
+                if now >= stale_at:
+                    stale.append(ep.fingerprint)
+                elif next_stale is None or stale_at < next_stale:
+                    next_stale = stale_at
+        return stale, next_stale
 
     def tick(self, now: datetime) -> set[str]:
         """Re-evaluate incidents with something due by ``now`` (and anything admitted but not
