@@ -10,6 +10,7 @@ from bridge.store.record_codec import AUDIT_BESIDE, encode
 from bridge.store.records import AuditEntry
 from bridge.store.redis.connection import RedisConnection
 from bridge.store.redis.replies import raise_if_conflict
+from bridge.store.revisions import check_revision
 
 
 def audit_args(entries: Sequence[AuditEntry]) -> list[str]:
@@ -43,6 +44,7 @@ class RevisedDocuments(RedisConnection):
         audit: Sequence[AuditEntry],
         history: str = "",
     ) -> None:
+        check_revision(what, revision, expected_revision)
         keys = [
             self._key(kind),
             self._key(f"{kind}:rev"),

@@ -18,7 +18,6 @@ from bridge.store.record_codec import TOKEN_BESIDE, USER_BESIDE, decode, encode
 from bridge.store.records import AuditEntry, SessionRecord, TokenRecord, UserRecord
 from bridge.store.redis.guards import RevisedDocuments
 from bridge.store.redis.replies import text
-from bridge.store.revisions import check_revision
 
 
 def expiry_score(at: datetime) -> float:
@@ -32,12 +31,10 @@ class RedisPeople(RevisedDocuments):
     async def put_user(
         self, user: UserRecord, expected_revision: int | None, audit: Sequence[AuditEntry]
     ) -> None:
-        what = f"user {user.name}"
-        check_revision(what, user.revision, expected_revision)
         await self._put_revised(
             "put_user",
             "users",
-            what,
+            f"user {user.name}",
             user.name,
             user.revision,
             expected_revision,
@@ -108,12 +105,10 @@ class RedisPeople(RevisedDocuments):
     async def put_token(
         self, token: TokenRecord, expected_revision: int | None, audit: Sequence[AuditEntry]
     ) -> None:
-        what = f"token {token.id}"
-        check_revision(what, token.revision, expected_revision)
         await self._put_revised(
             "put_token",
             "tokens",
-            what,
+            f"token {token.id}",
             token.id,
             token.revision,
             expected_revision,

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from bridge.store.record_codec import decode, encode
 from bridge.store.records import AuditEntry, PrivacyCaseRecord
 from bridge.store.redis.guards import RevisedDocuments
-from bridge.store.revisions import check_follows
 
 
 class RedisPrivacy(RevisedDocuments):
@@ -19,7 +18,6 @@ class RedisPrivacy(RevisedDocuments):
     async def put_privacy_case(
         self, case: PrivacyCaseRecord, expected_revision: int | None, audit: Sequence[AuditEntry]
     ) -> None:
-        check_follows(case, expected_revision, "privacy case")
         await self._put_revised(
             "put_privacy_case",
             "privacy",

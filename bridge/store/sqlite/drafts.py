@@ -13,13 +13,13 @@ from bridge.store.sqlite.connection import SqliteConnection
 from bridge.store.sqlite.guards import (
     audit_rows,
     check_fence,
-    check_stored_revision,
     from_row,
-    insert_audit,
     to_row,
+    write_revised,
 )
 
 _COLUMNS = ("id", "incident_id", "state", "revision", "updated_at", "document")
+_UPDATED = ("state", "revision", "updated_at", "document")
 _SELECT = f"SELECT {', '.join(_COLUMNS)} FROM drafts"
 
 
@@ -35,21 +35,12 @@ class SqliteDrafts(SqliteConnection):
     ) -> None:
         check_follows(draft, expected_revision)
         row = to_row(draft, _COLUMNS)
+        what = f"draft {draft.id}"
         entries = audit_rows(audit)
 
         def apply(conn: sqlite3.Connection) -> None:
             check_fence(conn, "put_draft", fence)
-            check_stored_revision(
-                conn, "drafts", "id", draft.id, expected_revision, f"draft {draft.id}"
-            )
-            conn.execute(
-                "INSERT INTO drafts(id, incident_id, state, revision, updated_at, document) "
-                "VALUES (?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET state=excluded.state, "
-                "revision=excluded.revision, updated_at=excluded.updated_at, "
-                "document=excluded.document",
-                row,
-            )
-            insert_audit(conn, entries)
+            write_revised(conn, "drafts", _COLUMNS, _UPDATED, row, expected_revision, what, entries)
 
         await self._write("put_draft", apply)
 

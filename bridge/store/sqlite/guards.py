@@ -31,15 +31,49 @@ def check_stored_revision(
         raise Conflict(what, revision_problem(stored, expected))
 
 
+def upsert(table: str, columns: Sequence[str], updated: Sequence[str]) -> str:
+    """SQL inserting a row of ``columns``, or on a clash of the first (the key) setting the
+    ``updated`` ones."""
+    sets = ", ".join(f"{c}=excluded.{c}" for c in updated)
+    marks = ",".join("?" * len(columns))
+    return (
+        f"INSERT INTO {table}({', '.join(columns)}) VALUES ({marks}) "
+        f"ON CONFLICT({columns[0]}) DO UPDATE SET {sets}"
+    )
+
+
+def write_revised(
+    conn: sqlite3.Connection,
+    table: str,
+    columns: Sequence[str],
+    updated: Sequence[str],
+    row: Sequence[Any],
+    expected: int | None,
+    what: str,
+    audit: Sequence[tuple[Any, ...]],
+) -> None:
+    """The write of a document under compare-and-set, in one transaction: check the stored
+    revision of the row keyed ``row[0]``, upsert ``row`` (:func:`upsert`), append the audit."""
+    check_stored_revision(conn, table, columns[0], row[0], expected, what)
+    conn.execute(upsert(table, columns, updated), row)
+    insert_audit(conn, audit)
+
+
+def read_lease(conn: sqlite3.Connection) -> tuple[str, int, float] | None:
+    """The lease row (holder, token, expiry in epoch seconds), expired or not."""
+    row = conn.execute(
+        "SELECT holder, token, expires_at FROM lease WHERE name=?", (LEADER_LEASE,)
+    ).fetchone()
+    return None if row is None else (row[0], int(row[1]), float(row[2]))
+
+
 def check_fence(conn: sqlite3.Connection, op: str, fence: int | None) -> None:
     """Raise LeaseLost unless ``fence`` is None or the unexpired lease's token (same
     transaction as the write it guards)."""
     if fence is None:
         return
-    row = conn.execute(
-        "SELECT holder, token, expires_at FROM lease WHERE name=?", (LEADER_LEASE,)
-    ).fetchone()
-    if row is None or int(row[1]) != fence or float(row[2]) <= time.time():
+    row = read_lease(conn)
+    if row is None or row[1] != fence or row[2] <= time.time():
         held = "nobody holds it" if row is None else f"token {row[1]} held by {row[0]}"
         raise LeaseLost(op, f"the lease is not held with token {fence} ({held})")
 

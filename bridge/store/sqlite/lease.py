@@ -10,6 +10,7 @@ from datetime import timedelta
 from bridge.store.interfaces import LEADER_LEASE
 from bridge.store.records import Lease
 from bridge.store.sqlite.connection import SqliteConnection
+from bridge.store.sqlite.guards import read_lease
 
 
 class SqliteLease(SqliteConnection):
@@ -18,12 +19,10 @@ class SqliteLease(SqliteConnection):
     async def acquire_lease(self, holder: str, ttl: timedelta) -> int | None:
         def apply(conn: sqlite3.Connection) -> int | None:
             now = time.time()
-            row = conn.execute(
-                "SELECT holder, token, expires_at FROM lease WHERE name=?", (LEADER_LEASE,)
-            ).fetchone()
-            if row is not None and row[0] != holder and float(row[2]) > now:
+            row = read_lease(conn)
+            if row is not None and row[0] != holder and row[2] > now:
                 return None
-            token = 1 if row is None else int(row[1]) + (0 if row[0] == holder else 1)
+            token = 1 if row is None else row[1] + (0 if row[0] == holder else 1)
             conn.execute(
                 "INSERT INTO lease(name, holder, token, expires_at) VALUES (?,?,?,?) "
                 "ON CONFLICT(name) DO UPDATE SET holder=excluded.holder, token=excluded.token, "
@@ -43,12 +42,7 @@ class SqliteLease(SqliteConnection):
         await self._write("release_lease", apply)
 
     async def current_lease(self) -> Lease | None:
-        row = await self._read(
-            "current_lease",
-            lambda c: c.execute(
-                "SELECT holder, token, expires_at FROM lease WHERE name=?", (LEADER_LEASE,)
-            ).fetchone(),
-        )
-        if row is None or float(row[2]) <= time.time():
+        row = await self._read("current_lease", read_lease)
+        if row is None or row[2] <= time.time():
             return None
-        return Lease(row[0], int(row[1]))
+        return Lease(row[0], row[1])

@@ -15,7 +15,11 @@ from bridge.store.record_codec import TOKEN_BESIDE, USER_BESIDE, decode, encode
 from bridge.store.records import AuditEntry, SessionRecord, TokenRecord, UserRecord
 from bridge.store.revisions import check_revision
 from bridge.store.sqlite.connection import SqliteConnection
-from bridge.store.sqlite.guards import audit_rows, check_stored_revision, insert_audit
+from bridge.store.sqlite.guards import audit_rows, write_revised
+
+_USER_COLUMNS = ("name", "revision", "document")
+_TOKEN_COLUMNS = ("id", "token_hash", "created_at", "revision", "document")
+_UPDATED = ("revision", "document")  # a token's hash and creation never change
 
 
 class SqlitePeople(SqliteConnection):
@@ -24,20 +28,15 @@ class SqlitePeople(SqliteConnection):
     async def put_user(
         self, user: UserRecord, expected_revision: int | None, audit: Sequence[AuditEntry]
     ) -> None:
-        check_revision(f"user {user.name}", user.revision, expected_revision)
-        body = encode(user, omit=USER_BESIDE)
+        what = f"user {user.name}"
+        check_revision(what, user.revision, expected_revision)
+        row = (user.name, user.revision, encode(user, omit=USER_BESIDE))
         entries = audit_rows(audit)
 
         def apply(conn: sqlite3.Connection) -> None:
-            check_stored_revision(
-                conn, "users", "name", user.name, expected_revision, f"user {user.name}"
+            write_revised(
+                conn, "users", _USER_COLUMNS, _UPDATED, row, expected_revision, what, entries
             )
-            conn.execute(
-                "INSERT INTO users(name, revision, document) VALUES (?,?,?) ON CONFLICT(name) "
-                "DO UPDATE SET revision=excluded.revision, document=excluded.document",
-                (user.name, user.revision, body),
-            )
-            insert_audit(conn, entries)
 
         await self._write("put_user", apply)
 
@@ -98,7 +97,8 @@ class SqlitePeople(SqliteConnection):
     async def put_token(
         self, token: TokenRecord, expected_revision: int | None, audit: Sequence[AuditEntry]
     ) -> None:
-        check_revision(f"token {token.id}", token.revision, expected_revision)
+        what = f"token {token.id}"
+        check_revision(what, token.revision, expected_revision)
         row = (
             token.id,
             token.token_hash,
@@ -109,16 +109,9 @@ class SqlitePeople(SqliteConnection):
         entries = audit_rows(audit)
 
         def apply(conn: sqlite3.Connection) -> None:
-            check_stored_revision(
-                conn, "api_tokens", "id", token.id, expected_revision, f"token {token.id}"
+            write_revised(
+                conn, "api_tokens", _TOKEN_COLUMNS, _UPDATED, row, expected_revision, what, entries
             )
-            conn.execute(
-                "INSERT INTO api_tokens(id, token_hash, created_at, revision, document) "
-                "VALUES (?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
-                "revision=excluded.revision, document=excluded.document",
-                row,
-            )
-            insert_audit(conn, entries)
 
         await self._write("put_token", apply)
 

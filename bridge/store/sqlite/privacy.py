@@ -13,13 +13,13 @@ from bridge.store.revisions import check_follows
 from bridge.store.sqlite.connection import SqliteConnection
 from bridge.store.sqlite.guards import (
     audit_rows,
-    check_stored_revision,
     from_row,
-    insert_audit,
     to_row,
+    write_revised,
 )
 
 _COLUMNS = ("id", "state", "revision", "updated_at", "document")
+_UPDATED = ("state", "revision", "updated_at", "document")
 _SELECT = f"SELECT {', '.join(_COLUMNS)} FROM privacy_cases"
 #: a kept revision has no state column: it is the document's
 _REVISION_COLUMNS = ("id", "revision", "updated_at", "document")
@@ -33,26 +33,19 @@ class SqlitePrivacy(SqliteConnection):
     ) -> None:
         check_follows(case, expected_revision, "privacy case")
         row = to_row(case, _COLUMNS)
+        what = f"privacy case {case.id}"
         kept = to_row(case, _REVISION_COLUMNS)
         entries = audit_rows(audit)
 
         def apply(conn: sqlite3.Connection) -> None:
-            check_stored_revision(
-                conn, "privacy_cases", "id", case.id, expected_revision, f"privacy case {case.id}"
-            )
-            conn.execute(
-                "INSERT INTO privacy_cases(id, state, revision, updated_at, document) "
-                "VALUES (?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET state=excluded.state, "
-                "revision=excluded.revision, updated_at=excluded.updated_at, "
-                "document=excluded.document",
-                row,
+            write_revised(
+                conn, "privacy_cases", _COLUMNS, _UPDATED, row, expected_revision, what, entries
             )
             conn.execute(
                 "INSERT INTO privacy_case_revisions(id, revision, updated_at, document) "
                 "VALUES (?,?,?,?)",
                 kept,
             )
-            insert_audit(conn, entries)
 
         await self._write("put_privacy_case", apply)
 
