@@ -12,7 +12,7 @@ import redis.asyncio as aioredis
 from bridge.store.record_codec import decode, encode
 from bridge.store.records import AuditEntry, DraftRecord
 from bridge.store.redis.connection import RedisConnection
-from bridge.store.redis.guards import audit_args, expected_arg
+from bridge.store.redis.guards import audit_args, opt_arg
 from bridge.store.redis.replies import raise_if_conflict, raise_if_fenced, text
 from bridge.store.revisions import check_follows
 
@@ -40,12 +40,12 @@ class RedisDrafts(RedisConnection):
         args = [
             self.prefix,
             draft.id,
-            expected_arg(expected_revision),
+            opt_arg(expected_revision),
             str(draft.revision),
             draft.state,
             draft.incident_id,
             encode(draft),
-            "" if fence is None else str(fence),
+            opt_arg(fence),
             *audit_args(audit),
         ]
         result = await self._write("put_draft", "put_draft", keys, args)

@@ -22,9 +22,10 @@ def audit_args(entries: Sequence[AuditEntry]) -> list[str]:
     return args
 
 
-def expected_arg(expected_revision: int | None) -> str:
-    """A script's expected revision ('' = must not exist yet)."""
-    return "" if expected_revision is None else str(expected_revision)
+def opt_arg(value: int | None) -> str:
+    """A script's optional number: an expected revision ('' = must not exist yet) or a fencing
+    token ('' = not fenced)."""
+    return "" if value is None else str(value)
 
 
 class RevisedDocuments(RedisConnection):
@@ -55,7 +56,7 @@ class RevisedDocuments(RedisConnection):
         args = [
             self.prefix,
             record_id,
-            expected_arg(expected_revision),
+            opt_arg(expected_revision),
             str(revision),
             body,
             index_field,

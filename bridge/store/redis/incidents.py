@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from bridge.store.record_codec import decode, encode
 from bridge.store.records import IncidentRecord
 from bridge.store.redis.connection import RedisConnection
+from bridge.store.redis.guards import opt_arg
 from bridge.store.redis.replies import raise_if_fenced
 
 
@@ -19,7 +20,7 @@ class RedisIncidents(RedisConnection):
     ) -> None:
         if not records:
             return
-        args: list[str] = ["" if fence is None else str(fence)]
+        args: list[str] = [opt_arg(fence)]
         for r in records:
             args.append(r.id)
             args.append(encode(r))
