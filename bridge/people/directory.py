@@ -26,7 +26,7 @@ import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import pyotp
 from argon2 import PasswordHasher
@@ -34,7 +34,8 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from bridge.core import access
 from bridge.errors import BadInput, Conflict
-from bridge.store.base import AuditEntry, Store, TokenRecord, UserRecord
+from bridge.store.interfaces import AuditLog, PeopleStore
+from bridge.store.records import AuditEntry, TokenRecord, UserRecord
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,63}$")
 TOKEN_PREFIX = "ibt_"
@@ -94,12 +95,17 @@ class StepResult:
         return "Wrong user name or password." if self.reason else ""
 
 
+class DirectoryStore(PeopleStore, AuditLog, Protocol):
+    """What the directory needs of a store: people, and the audit log for what it appends
+    apart from a write."""
+
+
 class Directory:
     """Users and tokens in ``store``; ``now`` is the clock (injected in tests)."""
 
     def __init__(
         self,
-        store: Store,
+        store: DirectoryStore,
         now: Callable[[], datetime],
         policy: access.LockoutPolicy | None = None,
         hasher: PasswordHasher | None = None,

@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from bridge.errors import LeaseLost, StoreUnavailable
-from bridge.store.base import Store
+from bridge.store.interfaces import LeaseStore
 
 log = logging.getLogger("bridge.replicas")
 
@@ -34,7 +34,7 @@ class Leadership:
 
     def __init__(
         self,
-        store: Store,
+        store: LeaseStore,
         replica_id: str,
         ttl: timedelta,
         on_gain: Callable[[], Awaitable[None]],

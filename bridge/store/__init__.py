@@ -1,9 +1,17 @@
-"""Stores behind one interface; :func:`make_store` picks the implementation from the URL."""
+"""Stores behind one set of interfaces (:mod:`bridge.store.interfaces`, one protocol per
+concern; ``Store`` is all of them); :func:`make_store` picks the implementation from the URL.
+
+Layout: records (:mod:`.records`) and their stored text (:mod:`.record_codec`), the episodes'
+text and timestamps (:mod:`.codec`), the revision rules (:mod:`.revisions`), and one package
+per backend (:mod:`.sqlite`, :mod:`.redis`) with one module per concern. :mod:`.base` keeps the
+names other modules imported before the split.
+"""
 
 from __future__ import annotations
 
 from bridge.errors import ConfigError
-from bridge.store.base import IncidentRecord, Store
+from bridge.store.interfaces import Store
+from bridge.store.records import IncidentRecord
 from bridge.store.redis import RedisStore
 from bridge.store.sqlite import SqliteStore
 
@@ -12,7 +20,8 @@ __all__ = ["IncidentRecord", "RedisStore", "SqliteStore", "Store", "make_store"]
 
 def make_store(url: str) -> Store:
     """``sqlite:///PATH`` → SqliteStore; ``redis://`` or ``rediss://`` → RedisStore (URL
-    parameters in :mod:`bridge.store.redis`). Anything else, or a bad parameter: ConfigError."""
+    parameters in :mod:`bridge.store.redis.url`). Anything else, or a bad parameter:
+    ConfigError."""
     if url.startswith("sqlite:///"):
         return SqliteStore(url)
     if url.startswith(("redis://", "rediss://")):

@@ -1,4 +1,6 @@
-"""One text form for stored values, shared by every store so they agree byte for byte."""
+"""One text form for stored values, shared by every store so they agree byte for byte:
+timestamps (:func:`ts`, fixed width, so text order is time order), compact sorted JSON, and the
+episodes. Records (users, drafts, …) are written by :mod:`bridge.store.record_codec` on top."""
 
 from __future__ import annotations
 

@@ -17,8 +17,11 @@ from redis_server import RedisServer
 from bridge.core.alerts import parse_webhook
 from bridge.replicas.leadership import Leadership
 from bridge.store.base import SCHEMA_VERSION
-from bridge.store.redis import RedisStore, _episode_field, _episode_value
-from bridge.store.sqlite import _MIGRATIONS, SqliteStore, _episode_row, _statements
+from bridge.store.redis import RedisStore
+from bridge.store.redis.alerts import episode_field, episode_value
+from bridge.store.sqlite import SqliteStore
+from bridge.store.sqlite.alerts import episode_row
+from bridge.store.sqlite.migrations import MIGRATIONS, statements
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
@@ -94,14 +97,14 @@ async def test_sqlite_from_schema_2_reads_old_alerts_as_change_zero(tmp_path: Pa
     path = tmp_path / "old.sqlite3"
     conn = sqlite3.connect(path)
     for version in (1, 2):
-        for statement in _statements(_MIGRATIONS[version]):
+        for statement in statements(MIGRATIONS[version]):
             conn.execute(statement)
     conn.execute("INSERT INTO meta(key, value) VALUES ('schema_version', '2')")
     [old] = parse_webhook(webhook(alert("fp-old", T0)), T0).episodes
     conn.execute(
         "INSERT INTO alerts (fingerprint, starts_at, status, ends_at, labels, annotations, "
         "first_seen, last_seen, generator_url, group_key) VALUES (?,?,?,?,?,?,?,?,?,?)",
-        _episode_row(old),
+        episode_row(old),
     )
     conn.execute(  # the delivery that brought it, as schema 2 recorded it
         "INSERT INTO deliveries(received_at, receiver, group_key, status, alerts, truncated) "
@@ -126,7 +129,7 @@ async def test_redis_from_schema_2_numbers_the_alerts_it_holds(server: RedisServ
     [old] = parse_webhook(webhook(alert("fp-old", T0)), T0).episodes
     with redis.Redis(port=server.port) as r:
         r.set("bridge:schema", 2)
-        r.hset("bridge:alerts", _episode_field(old), _episode_value(old))
+        r.hset("bridge:alerts", episode_field(old), episode_value(old))
     store = RedisStore(server.url())
     await store.open()
     try:

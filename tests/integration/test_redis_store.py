@@ -1,6 +1,7 @@
 """What only the Redis store has: durable-acknowledgement checks, crashes and restarts of a real
 redis-server, replicas (WAIT) and two bridge replicas writing at once. The shared contract is in
-test_store_contract.py; these tests start their own servers (redis_server.py)."""
+tests/integration/store/ (one suite per interface); these tests start their own servers
+(redis_server.py)."""
 
 from __future__ import annotations
 

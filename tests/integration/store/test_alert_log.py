@@ -1,75 +1,22 @@
-"""The Store contract (bridge/store/base.py), run against every implementation on real storage.
-
-Add an implementation by adding a factory to ``STORES``; every test here then runs on it.
-"""
+"""AlertLog (bridge.store.interfaces) on every store in ``STORES``: ingest merges like the core,
+deliveries and truncation are kept, and change numbers let a replica read what another stored."""
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from builders import alert, webhook
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from redis_server import shared_server, stop_shared_server
+from store_kit import STORES, T0, StoreFactory, delivery
 
 from bridge.core.alerts import merge_episode, parse_webhook
-from bridge.errors import StoreUnavailable
-from bridge.store.base import SCHEMA_VERSION, IncidentRecord, Store
-from bridge.store.redis import RedisStore
-from bridge.store.sqlite import SqliteStore
-
-T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
-
-StoreFactory = Callable[[Path], Awaitable[Store]]
-
-
-async def _sqlite(folder: Path) -> Store:
-    return SqliteStore(f"sqlite:///{folder / 'contract.sqlite3'}")
-
-
-async def _redis(folder: Path) -> Store:
-    """One shared redis-server for the session; each test folder gets its own key prefix, so
-    tests never see each other's keys and reopening in the same folder finds the data."""
-    prefix = "t" + hashlib.sha1(str(folder).encode()).hexdigest()[:16] + ":"
-    return RedisStore(shared_server().url(prefix=prefix))
-
-
-STORES: dict[str, StoreFactory] = {"sqlite": _sqlite, "redis": _redis}
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _stop_shared_redis_server() -> Iterator[None]:
-    """The session's one redis-server starts on first use by a redis factory (so a missing
-    binary fails the redis tests, not the sqlite ones, and never skips them) and stops here."""
-    yield
-    stop_shared_server()
-
-
-@pytest.fixture(params=sorted(STORES))
-def make(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], Awaitable[Store]]:
-    async def build() -> Store:
-        return await STORES[request.param](tmp_path)
-
-    return build
-
-
-@pytest.fixture
-async def store(make: Callable[[], Awaitable[Store]]) -> AsyncIterator[Store]:
-    s = await make()
-    await s.open()
-    yield s
-    await s.close()
-
-
-def delivery(*alerts: dict, at: datetime = T0, truncated: int = 0, group: str = "g"):  # type: ignore[type-arg]
-    return parse_webhook(webhook(*alerts, group_key=group, truncated=truncated), at)
+from bridge.store.interfaces import Store
 
 
 async def test_ingest_returns_what_is_stored(store: Store):
@@ -130,50 +77,6 @@ async def test_truncation_is_kept_per_group(store: Store):
     assert recent[0].truncated == 0 and recent[-1].truncated == 5
 
 
-async def test_incidents_round_trip(store: Store):
-    """save_incidents upserts records that load_incidents and get_incident return unchanged."""
-    record = IncidentRecord(
-        id="inc-1",
-        key="topo:site",
-        started_at=T0,
-        state="open",
-        episodes=[("a", T0), ("b", T0 + timedelta(seconds=1))],
-        merged_into=None,
-        document={"id": "inc-1", "impact": {"current": 5}, "name": "Östersund"},
-    )
-    await store.save_incidents([record])
-    assert await store.get_incident("inc-1") == record
-    closed = replace(record, state="closed", merged_into="inc-0", document={"id": "inc-1"})
-    await store.save_incidents([closed])
-    assert await store.load_incidents() == [closed]
-    assert await store.get_incident("missing") is None
-
-
-async def test_data_survives_reopen(make: Callable[[], Awaitable[Store]]):
-    """Closing and reopening the store gives back everything written, at the same schema."""
-    first = await make()
-    await first.open()
-    await first.ingest(delivery(alert("a", T0)), T0)
-    await first.close()
-    second = await make()
-    await second.open()
-    try:
-        assert [ep.fingerprint for ep in await second.load_episodes()] == ["a"]
-        assert await second.schema_version() == SCHEMA_VERSION
-        await second.ping()
-    finally:
-        await second.close()
-
-
-async def test_closed_store_raises_store_unavailable(make: Callable[[], Awaitable[Store]]):
-    """Operations on a store that is not open raise StoreUnavailable, not a driver error."""
-    s = await make()
-    with pytest.raises(StoreUnavailable):
-        await s.ingest(delivery(alert("a", T0)), T0)
-    with pytest.raises(StoreUnavailable):
-        await s.ping()
-
-
 _observations = st.lists(
     st.tuples(
         st.sampled_from(["firing", "resolved"]),
@@ -231,3 +134,45 @@ def test_store_merge_equals_the_core_merge_in_any_order(observations, rnd):  # t
             ), name
             if len({received for _, received in episodes}) == len(episodes):
                 assert stored.annotations == expected.annotations, name
+
+
+async def test_episodes_since_returns_each_change_once_in_order(store: Store):
+    """episodes_since gives each change once, as now stored; cursor 0 gives everything."""
+    first, cursor0 = await store.episodes_since(0)
+    assert first == []
+    await store.ingest(delivery(alert("fp1", T0), alert("fp2", T0)), T0)
+    got, cursor1 = await store.episodes_since(cursor0)
+    assert sorted(e.fingerprint for e in got) == ["fp1", "fp2"]
+    assert cursor1 > cursor0
+    assert await store.episodes_since(cursor1) == ([], cursor1)
+    # a later delivery that changes fp1 gives fp1 (as now stored: resolved), not fp2
+    ends = T0 + timedelta(minutes=5)
+    resolved = alert("fp1", T0, status="resolved", ends_at=ends)
+    await store.ingest(delivery(resolved, at=ends), ends)
+    got, cursor2 = await store.episodes_since(cursor1)
+    assert [(e.fingerprint, e.status) for e in got] == [("fp1", "resolved")]
+    assert cursor2 > cursor1
+    # cursor 0 gives everything, as stored now
+    everything, top = await store.episodes_since(0)
+    assert {(e.fingerprint, e.status) for e in everything} == {
+        ("fp1", "resolved"),
+        ("fp2", "firing"),
+    }
+    assert top == cursor2
+
+
+async def test_a_second_replica_sees_what_the_first_acknowledged(
+    make: Callable[[], Awaitable[Store]],
+):
+    """A second store object on the same data sees what the first ingested."""
+    a, b = await make(), await make()
+    await a.open()
+    await b.open()
+    try:
+        _, cursor = await b.episodes_since(0)
+        await a.ingest(delivery(alert("fp-a", T0)), T0)
+        got, _ = await b.episodes_since(cursor)
+        assert [e.fingerprint for e in got] == ["fp-a"]
+    finally:
+        await a.close()
+        await b.close()

@@ -1,22 +1,20 @@
-"""The Store contract for replicas: change numbers (episodes_since) and the leader lease with its
-fencing token, run on every implementation in ``STORES`` (test_store_contract.py). Two store
-objects on the same backing data stand for two replicas."""
+"""LeaseStore (bridge.store.interfaces) on every store in ``STORES``: one holder at a time, a
+fencing token that grows when the lease changes hands, and fenced writes refused once it did.
+Two store objects on the same backing data stand for two replicas."""
 
-# ruff: noqa: F811  (the contract fixtures are imported, then named as parameters)
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
-from builders import alert
-from test_store_contract import delivery, make, store  # noqa: F401  (fixtures, one per store)
+from store_kit import T0
 
 from bridge.errors import LeaseLost
-from bridge.store.base import AuditEntry, DraftRecord, IncidentRecord, Lease, Store
+from bridge.store.interfaces import Store
+from bridge.store.records import AuditEntry, DraftRecord, IncidentRecord, Lease
 
-T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 LONG = timedelta(seconds=30)
 
 
@@ -28,47 +26,8 @@ def draft(rev: int, id_: str = "d-1") -> DraftRecord:
     return DraftRecord(id_, "inc-1", "draft", rev, T0, {"id": id_, "rev": rev})
 
 
-async def test_episodes_since_returns_each_change_once_in_order(store: Store):
-    first, cursor0 = await store.episodes_since(0)
-    assert first == []
-    await store.ingest(delivery(alert("fp1", T0), alert("fp2", T0)), T0)
-    got, cursor1 = await store.episodes_since(cursor0)
-    assert sorted(e.fingerprint for e in got) == ["fp1", "fp2"]
-    assert cursor1 > cursor0
-    assert await store.episodes_since(cursor1) == ([], cursor1)
-    # a later delivery that changes fp1 gives fp1 (as now stored: resolved), not fp2
-    ends = T0 + timedelta(minutes=5)
-    resolved = alert("fp1", T0, status="resolved", ends_at=ends)
-    await store.ingest(delivery(resolved, at=ends), ends)
-    got, cursor2 = await store.episodes_since(cursor1)
-    assert [(e.fingerprint, e.status) for e in got] == [("fp1", "resolved")]
-    assert cursor2 > cursor1
-    # cursor 0 gives everything, as stored now
-    everything, top = await store.episodes_since(0)
-    assert {(e.fingerprint, e.status) for e in everything} == {
-        ("fp1", "resolved"),
-        ("fp2", "firing"),
-    }
-    assert top == cursor2
-
-
-async def test_a_second_replica_sees_what_the_first_acknowledged(
-    make: Callable[[], Awaitable[Store]],
-):
-    a, b = await make(), await make()
-    await a.open()
-    await b.open()
-    try:
-        _, cursor = await b.episodes_since(0)
-        await a.ingest(delivery(alert("fp-a", T0)), T0)
-        got, _ = await b.episodes_since(cursor)
-        assert [e.fingerprint for e in got] == ["fp-a"]
-    finally:
-        await a.close()
-        await b.close()
-
-
 async def test_lease_is_exclusive_and_renewable(store: Store):
+    """One holder at a time; a renewal keeps the fencing token."""
     assert await store.current_lease() is None
     token = await store.acquire_lease("replica-a", LONG)
     assert token is not None
@@ -78,6 +37,7 @@ async def test_lease_is_exclusive_and_renewable(store: Store):
 
 
 async def test_lease_changes_hands_on_release_with_a_bigger_token(store: Store):
+    """Only the holder releases; the next holder gets a bigger token."""
     a = await store.acquire_lease("replica-a", LONG)
     assert a is not None
     await store.release_lease("replica-b")  # not the holder: nothing happens
@@ -90,6 +50,7 @@ async def test_lease_changes_hands_on_release_with_a_bigger_token(store: Store):
 
 
 async def test_lease_expires_and_another_takes_it(store: Store):
+    """An expired lease goes to another holder with a bigger token."""
     a = await store.acquire_lease("replica-a", timedelta(milliseconds=200))
     assert a is not None
     for _ in range(100):  # the lease runs on the store's clock: wait for it, at most 2 s
@@ -101,6 +62,7 @@ async def test_lease_expires_and_another_takes_it(store: Store):
 
 
 async def test_fenced_writes_need_the_live_token(store: Store):
+    """A write fenced with a stale token is refused whole; the live token and unfenced pass."""
     token = await store.acquire_lease("replica-a", LONG)
     assert token is not None
     await store.save_incidents([incident("inc-1")], fence=token)
@@ -125,6 +87,7 @@ async def test_fenced_writes_need_the_live_token(store: Store):
 
 
 async def test_fenced_write_refused_once_the_lease_expired(store: Store):
+    """A fenced write after the lease expired is refused and writes nothing."""
     token = await store.acquire_lease("replica-a", timedelta(milliseconds=150))
     assert token is not None
     for _ in range(100):
@@ -137,6 +100,7 @@ async def test_fenced_write_refused_once_the_lease_expired(store: Store):
 
 
 async def test_two_replicas_race_for_the_lease_one_wins(make: Callable[[], Awaitable[Store]]):
+    """Replicas racing for a free lease: exactly one gets it."""
     stores = [await make() for _ in range(4)]
     for s in stores:
         await s.open()

@@ -1,23 +1,20 @@
-"""The Store contract for privacy cases (the register): revision checks with their audit
-entries in the same write, every revision kept, nothing deletable; run on every store in
-``STORES`` (test_store_contract.py: SQLite and a real redis-server)."""
+"""PrivacyRegister (bridge.store.interfaces) on every store in ``STORES``: revision checks with
+their audit entries in the same write, every revision kept, nothing deletable."""
 
-# ruff: noqa: F811  (the contract fixtures are imported, then named as parameters)
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from test_store_contract import make, store  # noqa: F401  (fixtures, one per store)
+from store_kit import T0
 
 from bridge.errors import Conflict
-from bridge.store.base import AuditEntry, PrivacyCaseRecord, Store
+from bridge.store.interfaces import Store
+from bridge.store.records import AuditEntry, PrivacyCaseRecord
 from bridge.store.sqlite import SqliteStore
-
-T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 
 def case(rev: int, state: str = "open", id_: str = "priv-20261123-a") -> PrivacyCaseRecord:

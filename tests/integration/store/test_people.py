@@ -1,21 +1,18 @@
-"""The Store contract for people: users and API tokens under compare-and-set with their audit
-entries, sessions by id hash, per user and by expiry; run on every implementation in
-``STORES`` (test_store_contract.py: SQLite and a real redis-server)."""
+"""PeopleStore (bridge.store.interfaces) on every store in ``STORES``: users and API tokens under
+compare-and-set with their audit entries, sessions by id hash, per user and by expiry."""
 
-# ruff: noqa: F811  (the contract fixtures are imported, then named as parameters)
 from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
-from test_store_contract import make, store  # noqa: F401  (fixtures, one per store)
+from store_kit import T0
 
 from bridge.errors import Conflict
-from bridge.store.base import AuditEntry, SessionRecord, Store, TokenRecord, UserRecord
-
-T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+from bridge.store.interfaces import Store
+from bridge.store.records import AuditEntry, SessionRecord, TokenRecord, UserRecord
 
 
 def user(name: str = "alice", rev: int = 1, **changes: object) -> UserRecord:

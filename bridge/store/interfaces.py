@@ -1,0 +1,249 @@
+"""What the service needs kept, whatever keeps it: one protocol per concern, and ``Store``, all
+of them together (what :func:`bridge.store.make_store` returns). Code that needs one concern
+takes the narrow protocol (e.g. :class:`LeaseStore` for leadership).
+
+Contract (checked for every implementation, SQLite and a real Redis, by the suites in
+``tests/integration/store/``, one per protocol):
+- Reads return exactly what was written; timestamps come back timezone-aware (UTC).
+- Every failure of the backing service surfaces as :class:`~bridge.errors.StoreUnavailable`
+  (retry), never as a driver exception.
+- Documents under optimistic concurrency (drafts, privacy cases, users, API tokens) are written
+  whole: the write gives the revision it read (``expected_revision``; ``None`` means the
+  document must not exist yet) and the new one (one more, 1 when new) **and** the audit entries
+  that go with it, atomically; a mismatch raises :class:`~bridge.errors.Conflict` and writes
+  nothing. So two writers (two replicas, a person and the bridge) never both win, and no
+  change is ever stored without its audit entry.
+- Replicas share one store; one at a time leads by holding the lease (:class:`LeaseStore`).
+  Writes the leader makes carry its fencing token (``fence=``); the store checks it in the same
+  atomic step as the write and raises :class:`~bridge.errors.LeaseLost` (writing nothing)
+  unless the lease is still held with that token. So a leader paused past its lease (GC,
+  SIGSTOP, a VM migration) cannot write after it wakes. People's actions (edits, approvals)
+  carry no token: the revision check protects them.
+
+The contract of each concern is on its protocol.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from bridge.core.alerts import AlertEpisode, Delivery
+from bridge.store.records import (
+    AuditEntry,
+    DeliveryRecord,
+    DraftRecord,
+    IncidentRecord,
+    Lease,
+    PrivacyCaseRecord,
+    SessionRecord,
+    TokenRecord,
+    UserRecord,
+)
+
+SCHEMA_VERSION = 5
+
+#: The lease's name (one per store; a Redis key prefix gives several bridges one database each).
+LEADER_LEASE = "leader"
+
+
+class Lifecycle(Protocol):
+    """Opening, closing and health of the backing service."""
+
+    url: str
+
+    async def open(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def ping(self) -> None:
+        """Raise StoreUnavailable unless the store can serve reads and writes now."""
+
+    async def schema_version(self) -> int: ...
+
+
+class AlertLog(Protocol):
+    """Alert episodes as delivered by Alertmanager, merged.
+
+    - :meth:`ingest` merges a delivery's episodes into what is stored, with
+      :func:`bridge.core.alerts.merge_episode`, records the delivery, and returns the episodes
+      as now stored. When it returns, all of it is durable; when it raises StoreUnavailable,
+      none of it was applied. Concurrent calls are safe and ingesting the same delivery twice
+      changes nothing but ``last_seen``.
+    - Every episode write gets a change number (strictly increasing in commit order);
+      :meth:`episodes_since` returns the episodes changed after a cursor, so a replica learns
+      of alerts another replica acknowledged.
+    """
+
+    async def ingest(self, delivery: Delivery, received_at: datetime) -> list[AlertEpisode]: ...
+
+    async def load_episodes(self) -> list[AlertEpisode]: ...
+
+    async def load_truncation(self) -> dict[str, int]:
+        """Latest ``truncatedAlerts`` per Alertmanager group key."""
+
+    async def recent_deliveries(self, limit: int) -> list[DeliveryRecord]: ...
+
+    async def episodes_since(self, cursor: int) -> tuple[list[AlertEpisode], int]:
+        """Episodes written after change number ``cursor`` (as now stored) and the cursor to
+        ask with next time. ``cursor=0`` gives every episode."""
+
+
+class IncidentArchive(Protocol):
+    """Derived incident records: :meth:`save_incidents` upserts them atomically (all or none)."""
+
+    async def save_incidents(
+        self, records: Sequence[IncidentRecord], fence: int | None = None
+    ) -> None:
+        """Upsert ``records`` atomically; with ``fence``, only while the lease is held with
+        that token (else LeaseLost, nothing written)."""
+
+    async def load_incidents(self) -> list[IncidentRecord]: ...
+
+    async def get_incident(self, incident_id: str) -> IncidentRecord | None: ...
+
+
+class DraftStore(Protocol):
+    """Drafts (the notices): whole documents under optimistic concurrency, written with their
+    audit entries (the module contract)."""
+
+    async def put_draft(
+        self,
+        draft: DraftRecord,
+        expected_revision: int | None,
+        audit: Sequence[AuditEntry],
+        fence: int | None = None,
+    ) -> None:
+        """Write ``draft`` and append ``audit`` atomically, if the stored revision is
+        ``expected_revision`` (``None``: no such draft yet) and ``draft.revision`` is one more
+        (1 for a new draft); else raise Conflict and write nothing. With ``fence``, also only
+        while the lease is held with that token (else LeaseLost, nothing written)."""
+
+    async def get_draft(self, draft_id: str) -> DraftRecord | None: ...
+
+    async def list_drafts(
+        self, incident_id: str | None = None, states: Collection[str] | None = None
+    ) -> list[DraftRecord]:
+        """Drafts, optionally of one incident and/or in some states, ordered by id."""
+
+
+class AuditLog(Protocol):
+    """The audit log is append-only: entries get a strictly increasing ``seq`` from the store
+    and are never changed or deleted."""
+
+    async def append_audit(self, entries: Sequence[AuditEntry]) -> None:
+        """Append entries that go with no draft write (reads of restricted data, logins…)."""
+
+    async def audit_log(
+        self, limit: int = 100, before_seq: int | None = None, target: str | None = None
+    ) -> list[AuditEntry]:
+        """Newest first: at most ``limit`` entries with ``seq < before_seq`` (all when None),
+        optionally only those about ``target``."""
+
+
+class LeaseStore(Protocol):
+    """One replica at a time leads (evaluates, drafts, sends) by holding the store's lease:
+    :meth:`acquire_lease` takes or renews it for ``ttl`` and returns its fencing token, which
+    grows every time the lease changes hands."""
+
+    async def acquire_lease(self, holder: str, ttl: timedelta) -> int | None:
+        """Take the lease if it is free or expired, or renew it if ``holder`` holds it, for
+        ``ttl`` from now (the store's clock); return the fencing token, or None when another
+        holder has it. The token is unchanged on renewal and grows when the holder changes."""
+
+    async def release_lease(self, holder: str) -> None:
+        """Give the lease up if ``holder`` holds it (a clean stop: others take over at once)."""
+
+    async def current_lease(self) -> Lease | None:
+        """The unexpired lease, or None."""
+
+
+class PeopleStore(Protocol):
+    """People, sessions and API tokens (schema 4).
+
+    Users and tokens are written like drafts: :meth:`put_user` and :meth:`put_token`
+    compare-and-set on ``revision`` (``None``: must not exist yet) and append their audit
+    entries in the same atomic write. A token's ``last_used_at`` is the one field written apart
+    (:meth:`touch_token`, only ever moved later). Sessions are keyed by the SHA-256 of their id
+    (the id itself is never stored), upserted whole, and deleted one by one, per user, or once
+    expired (``expires_at``, the absolute end).
+    """
+
+    async def put_user(
+        self, user: UserRecord, expected_revision: int | None, audit: Sequence[AuditEntry]
+    ) -> None:
+        """Write ``user`` and append ``audit`` atomically if the stored revision is
+        ``expected_revision`` (``None``: no such user yet); else Conflict, nothing written."""
+
+    async def get_user(self, name: str) -> UserRecord | None: ...
+
+    async def list_users(self) -> list[UserRecord]:
+        """Every user, ordered by name."""
+
+    async def put_session(self, session: SessionRecord) -> None:
+        """Create or replace the session ``session.id_hash``."""
+
+    async def get_session(self, id_hash: str) -> SessionRecord | None: ...
+
+    async def delete_session(self, id_hash: str) -> None: ...
+
+    async def delete_user_sessions(self, user: str) -> int:
+        """Delete every session of ``user``; how many there were."""
+
+    async def prune_sessions(self, now: datetime) -> int:
+        """Delete the sessions whose ``expires_at`` is at or before ``now``; how many."""
+
+    async def put_token(
+        self, token: TokenRecord, expected_revision: int | None, audit: Sequence[AuditEntry]
+    ) -> None:
+        """Like :meth:`put_user`, for API tokens (``last_used_at`` is not written here)."""
+
+    async def get_token(self, token_id: str) -> TokenRecord | None: ...
+
+    async def find_token(self, token_hash: str) -> TokenRecord | None:
+        """The token whose secret hashes to ``token_hash`` (revoked ones too), or None."""
+
+    async def list_tokens(self) -> list[TokenRecord]:
+        """Every token, revoked ones too, ordered by creation then id."""
+
+    async def touch_token(self, token_id: str, at: datetime) -> None:
+        """Record a use at ``at`` (kept only when later than the one stored)."""
+
+
+class PrivacyRegister(Protocol):
+    """Privacy cases (the register, förteckning, of privacy incidents), schema 5.
+
+    Written like drafts (:meth:`put_privacy_case`: revision check, audit entries in the same
+    write) and every revision written is kept (:meth:`privacy_case_revisions`). The interface
+    has no way to delete one, and SQLite refuses a DELETE by trigger.
+    """
+
+    async def put_privacy_case(
+        self, case: PrivacyCaseRecord, expected_revision: int | None, audit: Sequence[AuditEntry]
+    ) -> None:
+        """Write ``case``, keep it as one more revision and append ``audit``, atomically, if
+        the stored revision is ``expected_revision`` (``None``: no such case yet) and
+        ``case.revision`` is one more; else raise Conflict and write nothing."""
+
+    async def get_privacy_case(self, case_id: str) -> PrivacyCaseRecord | None: ...
+
+    async def list_privacy_cases(self) -> list[PrivacyCaseRecord]:
+        """Every privacy case ever written (latest revision), ordered by id."""
+
+    async def privacy_case_revisions(self, case_id: str) -> list[PrivacyCaseRecord]:
+        """Every revision of a case as written, oldest first (empty: no such case)."""
+
+
+class Store(
+    Lifecycle,
+    AlertLog,
+    IncidentArchive,
+    DraftStore,
+    AuditLog,
+    LeaseStore,
+    PeopleStore,
+    PrivacyRegister,
+    Protocol,
+):
+    """Every concern of one backing store (see the module contract)."""

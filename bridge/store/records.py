@@ -1,0 +1,146 @@
+"""The records the stores keep, as the rest of the bridge sees them (frozen dataclasses).
+
+Their stored text is :mod:`bridge.store.record_codec`'s; timestamps are timezone-aware (UTC).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bridge.core.alerts import Delivery
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """Who holds the lease now and with which fencing token."""
+
+    holder: str
+    token: int
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentRecord:
+    """A derived incident as stored: what restores ids, plus the document the API shows."""
+
+    id: str
+    key: str
+    started_at: datetime
+    state: str
+    episodes: Sequence[tuple[str, datetime]]
+    merged_into: str | None
+    document: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRecord:
+    received_at: datetime
+    receiver: str
+    group_key: str
+    status: str
+    alerts: int
+    truncated: int
+
+    @classmethod
+    def of(cls, delivery: Delivery, received_at: datetime) -> DeliveryRecord:
+        """What is recorded of ``delivery`` (received at ``received_at``)."""
+        return cls(
+            received_at,
+            delivery.receiver,
+            delivery.group_key,
+            delivery.status,
+            len(delivery.episodes),
+            delivery.truncated_alerts,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DraftRecord:
+    """A notice draft as stored. ``document`` is the whole draft (versions, approval, delivery:
+    :mod:`bridge.core.casework` owns its shape); the other fields are indexed copies."""
+
+    id: str
+    incident_id: str
+    state: str
+    revision: int
+    updated_at: datetime
+    document: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PrivacyCaseRecord:
+    """A privacy case as stored. ``document`` is the whole case (:mod:`bridge.core.privacy`
+    owns its shape); the other fields are indexed copies."""
+
+    id: str
+    state: str
+    revision: int
+    updated_at: datetime
+    document: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One audited action. ``seq`` is assigned by the store on append (0 before)."""
+
+    at: datetime
+    actor: str
+    action: str
+    target: str
+    detail: dict[str, Any] = field(default_factory=dict)
+    seq: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    """A person who signs in to the console. ``password_hash`` is an argon2id PHC string;
+    ``totp_secret`` the base32 TOTP key (set at enrolment start; ``totp_enrolled`` once a code
+    was confirmed); ``totp_last_step`` the last accepted TOTP time step (no code is accepted
+    twice); ``failed_logins``/``locked_until`` the lockout state (bridge/core/access.py)."""
+
+    name: str
+    display_name: str
+    password_hash: str
+    grants: tuple[str, ...]
+    created_at: datetime
+    updated_at: datetime
+    revision: int = 1
+    totp_secret: str | None = None
+    totp_enrolled: bool = False
+    totp_last_step: int = 0
+    disabled: bool = False
+    failed_logins: int = 0
+    locked_until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    """A browser session. ``id_hash`` is the SHA-256 (hex) of the id in the cookie;
+    ``expires_at`` its absolute end; ``second_factor_done`` False while a TOTP is still owed."""
+
+    id_hash: str
+    user: str
+    created_at: datetime
+    last_seen: datetime
+    expires_at: datetime
+    csrf_token: str
+    second_factor_done: bool
+    address: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRecord:
+    """An API token for automation: ``token_hash`` is the SHA-256 (hex) of the secret, which
+    is shown once at creation and never stored."""
+
+    id: str
+    name: str
+    token_hash: str
+    grants: tuple[str, ...]
+    created_at: datetime
+    created_by: str
+    revision: int = 1
+    revoked_at: datetime | None = None
+    last_used_at: datetime | None = None

@@ -1,0 +1,110 @@
+"""Redis's alert log and the episodes' stored text (the hot path: the ingest script merges it
+as text, see ``lua/ingest.lua``).
+
+Keys (``P`` = prefix): ``P alerts`` (hash: episode key → the text of :func:`episode_value`),
+``P alerts:seq`` (change counter) and ``P alerts:changes`` (sorted set: episode key scored by
+the change number of its last write; :meth:`RedisAlerts.episodes_since`), ``P deliveries``
+(list of delivery JSON, newest first) and ``P truncation`` (hash: group key → ``"ts n"``). Like
+SQLite's table, the delivery list grows with every webhook: memory to watch under
+``noeviction``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bridge.core.alerts import AlertEpisode, Delivery
+from bridge.store.codec import dumps, loads, parse_ts, ts
+from bridge.store.record_codec import decode, encode
+from bridge.store.records import DeliveryRecord
+from bridge.store.redis.connection import RedisConnection
+from bridge.store.redis.replies import text
+
+
+def episode_field(ep: AlertEpisode) -> str:
+    # fingerprints are hex; the timestamp has a fixed form, so the last newline splits
+    return f"{ep.fingerprint}\n{ts(ep.starts_at)}"
+
+
+def episode_value(ep: AlertEpisode) -> str:
+    """``status|ends_at|first_seen|last_seen|IDENTITY\\nDISPLAY``: the fields the merge compares
+    as plain text ('' for no end), then two compact JSON objects: what follows the winning rank
+    (identity: fingerprint, starts_at, labels) and what follows the later last_seen (display:
+    annotations, generator_url, group_key). Compact JSON escapes every newline, and no
+    timestamp or status holds a ``|``, so the separators are unambiguous."""
+    identity = dumps(
+        {"fingerprint": ep.fingerprint, "starts_at": ts(ep.starts_at), "labels": ep.labels}
+    )
+    display = dumps(
+        {
+            "annotations": ep.annotations,
+            "generator_url": ep.generator_url,
+            "group_key": ep.group_key,
+        }
+    )
+    ends = "" if ep.ends_at is None else ts(ep.ends_at)
+    return f"{ep.status}|{ends}|{ts(ep.first_seen)}|{ts(ep.last_seen)}|{identity}\n{display}"
+
+
+def episode(value: bytes | str) -> AlertEpisode:
+    status, ends, first, last, rest = text(value).split("|", 4)
+    identity_text, display_text = rest.split("\n", 1)
+    identity, display = loads(identity_text), loads(display_text)
+    return AlertEpisode(
+        fingerprint=identity["fingerprint"],
+        starts_at=parse_ts(identity["starts_at"]),
+        status=status,
+        ends_at=parse_ts(ends) if ends else None,
+        labels=identity["labels"],
+        annotations=display["annotations"],
+        first_seen=parse_ts(first),
+        last_seen=parse_ts(last),
+        generator_url=display["generator_url"],
+        group_key=display["group_key"],
+    )
+
+
+class RedisAlerts(RedisConnection):
+    """:class:`bridge.store.interfaces.AlertLog` on Redis."""
+
+    async def ingest(self, delivery: Delivery, received_at: datetime) -> list[AlertEpisode]:
+        at = ts(received_at)
+        args: list[str] = [
+            encode(DeliveryRecord.of(delivery, received_at)),
+            delivery.group_key,
+            at,
+            f"{at} {delivery.truncated_alerts}",
+        ]
+        for ep in delivery.episodes:
+            args.append(episode_field(ep))
+            args.append(episode_value(ep))
+        keys = [
+            self._key("alerts"),
+            self._key("deliveries"),
+            self._key("truncation"),
+            self._key("alerts:seq"),
+            self._key("alerts:changes"),
+        ]
+        merged = await self._write("ingest", "ingest", keys, args)
+        return [episode(value) for value in merged]
+
+    async def load_episodes(self) -> list[AlertEpisode]:
+        values = await self._call("load_episodes", lambda c: c.hvals(self._key("alerts")))
+        return [episode(value) for value in values]
+
+    async def episodes_since(self, cursor: int) -> tuple[list[AlertEpisode], int]:
+        keys = [self._key("alerts:changes"), self._key("alerts")]
+        reply = await self._script("episodes_since", "episodes_since", keys, [str(cursor)])
+        return [episode(text(v)) for v in reply[1:]], int(text(reply[0]))
+
+    async def load_truncation(self) -> dict[str, int]:
+        raw = await self._call("load_truncation", lambda c: c.hgetall(self._key("truncation")))
+        return {text(g): int(text(v).rsplit(" ", 1)[1]) for g, v in raw.items()}
+
+    async def recent_deliveries(self, limit: int) -> list[DeliveryRecord]:
+        if limit <= 0:
+            return []
+        rows = await self._call(
+            "recent_deliveries", lambda c: c.lrange(self._key("deliveries"), 0, limit - 1)
+        )
+        return [decode(row, DeliveryRecord) for row in rows]

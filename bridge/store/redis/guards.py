@@ -1,0 +1,67 @@
+"""What several Redis concerns share inside their scripts' arguments: audit entries as the
+``append_audit`` fragment takes them, and the compare-and-set write of a revised document
+(``lua/put_revised.lua``: users, API tokens, privacy cases)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bridge.store.record_codec import AUDIT_BESIDE, encode
+from bridge.store.records import AuditEntry
+from bridge.store.redis.connection import RedisConnection
+from bridge.store.redis.replies import raise_if_conflict
+from bridge.store.revisions import check_revision
+
+
+def audit_args(entries: Sequence[AuditEntry]) -> list[str]:
+    """Target/entry-JSON pairs (the script splices each entry's seq in)."""
+    args: list[str] = []
+    for e in entries:
+        args.append(e.target)
+        args.append(encode(e, omit=AUDIT_BESIDE))
+    return args
+
+
+def opt_arg(value: int | None) -> str:
+    """A script's optional number: an expected revision ('' = must not exist yet) or a fencing
+    token ('' = not fenced)."""
+    return "" if value is None else str(value)
+
+
+class RevisedDocuments(RedisConnection):
+    """Documents under compare-and-set on their revision, with audit entries, in the hashes
+    ``P KIND`` (id → JSON) and ``P KIND:rev`` (id → revision)."""
+
+    async def _put_revised(
+        self,
+        op: str,
+        kind: str,
+        what: str,
+        record_id: str,
+        revision: int,
+        expected_revision: int | None,
+        body: str,
+        index_field: str,
+        audit: Sequence[AuditEntry],
+        history: str = "",
+    ) -> None:
+        check_revision(what, revision, expected_revision)
+        keys = [
+            self._key(kind),
+            self._key(f"{kind}:rev"),
+            self._key("audit:seq"),
+            self._key("audit"),
+            self._key(f"{kind}:by-hash"),
+        ]
+        args = [
+            self.prefix,
+            record_id,
+            opt_arg(expected_revision),
+            str(revision),
+            body,
+            index_field,
+            history,
+            *audit_args(audit),
+        ]
+        result = await self._write(op, "put_revised", keys, args)
+        raise_if_conflict(result, what, expected_revision)

@@ -1,0 +1,31 @@
+"""Redis's lease. Keys (``P`` = prefix): ``P lease`` (hash: holder, token; expired by Redis
+itself, on the server's clock) and ``P lease:token`` (counter of fencing tokens). Fenced
+scripts check it with ``lua/_fenced.lua``."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bridge.store.records import Lease
+from bridge.store.redis.connection import RedisConnection
+from bridge.store.redis.replies import text
+
+
+class RedisLease(RedisConnection):
+    """:class:`bridge.store.interfaces.LeaseStore` on Redis."""
+
+    async def acquire_lease(self, holder: str, ttl: timedelta) -> int | None:
+        ttl_ms = max(1, int(ttl.total_seconds() * 1000))
+        keys = [self._key("lease"), self._key("lease:token")]
+        result = await self._write("acquire_lease", "acquire_lease", keys, [holder, str(ttl_ms)])
+        return int(text(result[1])) if text(result[0]) == "ok" else None
+
+    async def release_lease(self, holder: str) -> None:
+        await self._write("release_lease", "release_lease", [self._key("lease")], [holder])
+
+    async def current_lease(self) -> Lease | None:
+        found = await self._call("current_lease", lambda c: c.hgetall(self._key("lease")))
+        fields = {text(k): text(v) for k, v in found.items()}
+        if "holder" not in fields or "token" not in fields:
+            return None
+        return Lease(fields["holder"], int(fields["token"]))

@@ -1,0 +1,37 @@
+-- merge_episode in Lua. KEYS: schema, alerts, deliveries, truncation, alerts:seq, alerts:changes
+-- (every episode written gets the delivery's change number as its score there). ARGV: version,
+-- delivery JSON, group key, received ts, "ts n" truncation value, then field/episode pairs.
+-- Episodes are stored as "status|ends_at|first_seen|last_seen|IDENTITY\nDISPLAY" (see
+-- alerts.episode_value), so the merge is string work: no JSON is decoded inside Redis, which
+-- keeps the script (during which Redis serves nobody else) short in an alert storm.
+local FORM = '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^\n]*)\n(.*)$'
+local merged = {}
+local seq = redis.call('INCR', KEYS[5])
+for i = 6, #ARGV, 2 do
+  local field, value = ARGV[i], ARGV[i + 1]
+  local kept = redis.call('HGET', KEYS[2], field)
+  if kept then
+    local ostatus, oend, ofirst, olast, oid, odisplay = string.match(kept, FORM)
+    local status, ends, first, last, id, display = string.match(value, FORM)
+    -- _rank(new) >= _rank(old): a resolve beats a firing; among resolves the later (or
+    -- equal) end; '' (no end) ranks lowest, like datetime.min
+    local new_wins
+    if status == 'firing' then new_wins = (ostatus == 'firing')
+    elseif ostatus == 'firing' then new_wins = true
+    else new_wins = (ends >= oend) end
+    if not new_wins then status, ends, id = ostatus, oend, oid end
+    if last < olast then display = odisplay end
+    if ofirst < first then first = ofirst end
+    if olast > last then last = olast end
+    value = status .. '|' .. ends .. '|' .. first .. '|' .. last .. '|' .. id .. '\n' .. display
+  end
+  redis.call('HSET', KEYS[2], field, value)
+  redis.call('ZADD', KEYS[6], seq, field)
+  merged[#merged + 1] = value
+end
+redis.call('LPUSH', KEYS[3], ARGV[2])
+local previous = redis.call('HGET', KEYS[4], ARGV[3])
+if (not previous) or ARGV[4] >= string.match(previous, '^(%S+)') then
+  redis.call('HSET', KEYS[4], ARGV[3], ARGV[5])
+end
+return merged

@@ -1,0 +1,1 @@
+-- alerts, deliveries, truncation, incidents: created on first write

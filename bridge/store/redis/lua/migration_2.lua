@@ -1,0 +1,1 @@
+-- drafts with index sets, audit log and its counter: created on first write

@@ -1,0 +1,1 @@
+-- users, API tokens, sessions with their indexes: created on first write

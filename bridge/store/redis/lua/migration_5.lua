@@ -1,0 +1,1 @@
+-- privacy cases, their revision lists: created on first write

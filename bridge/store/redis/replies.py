@@ -1,0 +1,52 @@
+"""What the Redis store makes of replies and errors: text, the scripts' ``conflict`` and
+``fenced`` answers (as Conflict and LeaseLost), and driver errors worded for StoreUnavailable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from redis.exceptions import ResponseError
+
+from bridge.errors import Conflict, LeaseLost
+from bridge.store.interfaces import SCHEMA_VERSION
+from bridge.store.revisions import revision_problem
+
+#: how lua/_guard.lua starts its refusal
+SCHEMA_ERROR = "BRIDGE_SCHEMA"
+
+
+def text(value: bytes | str) -> str:
+    # decode_responses=True gives str; the types admit bytes too
+    return value if isinstance(value, str) else value.decode()
+
+
+def is_conflict(result: Any) -> bool:
+    return isinstance(result, list) and bool(result) and result[0] == "conflict"
+
+
+def raise_if_conflict(result: Any, what: str, expected_revision: int | None) -> None:
+    """Raise Conflict when a compare-and-set script answered ``{'conflict', stored}``."""
+    if is_conflict(result):
+        stored = int(result[1]) if result[1] else None
+        raise Conflict(what, revision_problem(stored, expected_revision))
+
+
+def raise_if_fenced(op: str, result: Any, fence: int | None) -> None:
+    """Raise LeaseLost when a fenced script answered ``{'fenced', live token}``."""
+    if isinstance(result, list) and result and text(result[0]) == "fenced":
+        held = text(result[1]) if len(result) > 1 and result[1] else ""
+        now = f"token {held} is live" if held else "nobody holds it"
+        raise LeaseLost(op, f"the lease is not held with token {fence} ({now})")
+
+
+def describe(exc: BaseException) -> str:
+    """A driver error as StoreUnavailable says it (the guard's refusal explained)."""
+    said = str(exc) or type(exc).__name__
+    if isinstance(exc, ResponseError) and said.startswith(SCHEMA_ERROR):
+        found = said[len(SCHEMA_ERROR) :].strip()
+        return (
+            f"the schema version key is {found}, expected {SCHEMA_VERSION}: the Redis data was "
+            "flushed or lost, or a newer bridge migrated it; nothing was written (restart "
+            "the bridge to re-check)"
+        )
+    return f"{type(exc).__name__}: {said}"

@@ -1,0 +1,56 @@
+"""The Lua scripts, read from ``lua/`` beside this module and composed once.
+
+A script is its own file after the shared fragments it uses (files named ``_*.lua``): the schema
+guard that heads every write script, ``fenced`` (the fence check) and ``append_audit``. The
+migration script is ``migrate.lua`` with one ``if current < N`` step per ``migration_N.lua``.
+Each file's head comment gives its KEYS and ARGV.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from bridge.store.interfaces import SCHEMA_VERSION
+
+LUA = Path(__file__).parent / "lua"
+
+#: script → the fragments before its own text (every write script starts with the guard)
+SCRIPTS: dict[str, tuple[str, ...]] = {
+    "ingest": ("_guard",),
+    "save_incidents": ("_guard", "_fenced"),
+    "put_draft": ("_guard", "_append_audit", "_fenced"),
+    "append_audit": ("_guard", "_append_audit"),
+    "put_revised": ("_guard", "_append_audit"),
+    "put_session": ("_guard",),
+    "delete_sessions": ("_guard",),
+    "touch_token": ("_guard",),
+    "ping": ("_guard",),
+    "acquire_lease": ("_guard",),
+    "release_lease": ("_guard",),
+    "episodes_since": (),  # a read: no guard
+}
+
+
+def _read(name: str) -> str:
+    return (LUA / f"{name}.lua").read_text(encoding="utf-8")
+
+
+def migration_script() -> str:
+    """One script: read the version, refuse a newer one, apply each missing step, set it."""
+    steps = "\n".join(
+        f"if current < {version} then\n{_read(f'migration_{version}')}end"
+        for version in range(1, SCHEMA_VERSION + 1)
+    )
+    return _read("migrate").replace("--@steps\n", steps + "\n")
+
+
+@cache
+def bodies() -> dict[str, str]:
+    """Every script's text by name (``migrate`` included), read once per process."""
+    composed = {
+        name: "".join(_read(part) for part in (*fragments, name))
+        for name, fragments in SCRIPTS.items()
+    }
+    composed["migrate"] = migration_script()
+    return composed

@@ -1,0 +1,160 @@
+"""SQLite's alert log: episodes merged in SQL (table ``alerts``), deliveries, truncation.
+
+The merge runs inside SQLite (one upsert per chunk of episodes) with the GIL released; the
+delivery's row id is the change number of every episode it writes (:meth:`episodes_since`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from bridge.core.alerts import AlertEpisode, Delivery
+from bridge.store.codec import dumps, loads, opt_parse_ts, opt_ts, parse_ts, ts
+from bridge.store.records import DeliveryRecord
+from bridge.store.sqlite.connection import SqliteConnection
+from bridge.store.sqlite.guards import from_row, to_row
+
+_ALERT_COLUMNS = (
+    "fingerprint, starts_at, status, ends_at, labels, annotations, first_seen, last_seen, "
+    "generator_url, group_key"
+)
+
+
+def row_to_episode(row: Sequence[Any]) -> AlertEpisode:
+    return AlertEpisode(
+        fingerprint=row[0],
+        starts_at=parse_ts(row[1]),
+        status=row[2],
+        ends_at=opt_parse_ts(row[3]),
+        labels=loads(row[4]),
+        annotations=loads(row[5]),
+        first_seen=parse_ts(row[6]),
+        last_seen=parse_ts(row[7]),
+        generator_url=row[8],
+        group_key=row[9],
+    )
+
+
+def episode_row(ep: AlertEpisode) -> tuple[Any, ...]:
+    return (
+        ep.fingerprint,
+        ts(ep.starts_at),
+        ep.status,
+        opt_ts(ep.ends_at),
+        dumps(ep.labels),
+        dumps(ep.annotations),
+        ts(ep.first_seen),
+        ts(ep.last_seen),
+        ep.generator_url,
+        ep.group_key,
+    )
+
+
+# merge_episode (bridge/core/alerts.py) in SQL, so the merge runs inside SQLite with the GIL
+# released: the stored row wins the structural state only when it ranks higher (a resolve beats
+# a firing; among resolves the later end), the display fields follow the later-seen delivery.
+# The store contract suite checks both give the same result.
+_NEW_WINS = (
+    "((excluded.status = 'resolved' AND (alerts.status = 'firing' "
+    "OR excluded.ends_at >= alerts.ends_at)) "
+    "OR (excluded.status = 'firing' AND alerts.status = 'firing'))"
+)
+_NEWER = "(excluded.last_seen >= alerts.last_seen)"
+_UPSERT = (
+    f"INSERT INTO alerts ({_ALERT_COLUMNS}, seq) VALUES {{values}} "
+    "ON CONFLICT(fingerprint, starts_at) DO UPDATE SET "
+    + ", ".join(
+        [
+            f"{c} = CASE WHEN {_NEW_WINS} THEN excluded.{c} ELSE alerts.{c} END"
+            for c in ("status", "ends_at", "labels")
+        ]
+        + [
+            f"{c} = CASE WHEN {_NEWER} THEN excluded.{c} ELSE alerts.{c} END"
+            for c in ("annotations", "generator_url", "group_key")
+        ]
+        + [
+            "first_seen = min(alerts.first_seen, excluded.first_seen)",
+            "last_seen = max(alerts.last_seen, excluded.last_seen)",
+            "seq = excluded.seq",
+        ]
+    )
+    + f" RETURNING {_ALERT_COLUMNS}"
+)
+_UPSERT_CHUNK = 500  # 11 parameters a row, well under SQLite's 32 766
+
+_DELIVERY_COLUMNS = ("received_at", "receiver", "group_key", "status", "alerts", "truncated")
+
+
+class SqliteAlerts(SqliteConnection):
+    """:class:`bridge.store.interfaces.AlertLog` on SQLite."""
+
+    async def ingest(self, delivery: Delivery, received_at: datetime) -> list[AlertEpisode]:
+        rows = [episode_row(ep) for ep in delivery.episodes]
+        record = to_row(DeliveryRecord.of(delivery, received_at), _DELIVERY_COLUMNS, json=())
+
+        def apply(conn: sqlite3.Connection) -> list[AlertEpisode]:
+            # The delivery's row id is the change number of every episode it writes: ids grow
+            # in commit order (one writer), which is what episodes_since needs.
+            seq = conn.execute(
+                f"INSERT INTO deliveries({', '.join(_DELIVERY_COLUMNS)}) VALUES (?,?,?,?,?,?)",
+                record,
+            ).lastrowid
+            merged: list[AlertEpisode] = []
+            for start in range(0, len(rows), _UPSERT_CHUNK):
+                chunk = rows[start : start + _UPSERT_CHUNK]
+                values = ",".join(["(?,?,?,?,?,?,?,?,?,?,?)"] * len(chunk))
+                params = [value for row in chunk for value in (*row, seq)]
+                cursor = conn.execute(_UPSERT.format(values=values), params)
+                merged.extend(row_to_episode(r) for r in cursor.fetchall())
+            conn.execute(
+                "INSERT INTO group_truncation(group_key, truncated, updated_at) VALUES (?,?,?) "
+                "ON CONFLICT(group_key) DO UPDATE SET truncated=excluded.truncated, "
+                "updated_at=excluded.updated_at WHERE excluded.updated_at >= updated_at",
+                (delivery.group_key, delivery.truncated_alerts, ts(received_at)),
+            )
+            return merged
+
+        return await self._write("ingest", apply)
+
+    async def load_episodes(self) -> list[AlertEpisode]:
+        rows = await self._read(
+            "load_episodes",
+            lambda c: c.execute(f"SELECT {_ALERT_COLUMNS} FROM alerts").fetchall(),
+        )
+        return [row_to_episode(r) for r in rows]
+
+    async def episodes_since(self, cursor: int) -> tuple[list[AlertEpisode], int]:
+        def read(c: sqlite3.Connection) -> tuple[list[AlertEpisode], int]:
+            # One snapshot: the newest change number given out (a delivery's id), and every
+            # row changed after the cursor up to it. Rows written before change numbers
+            # existed have seq 0, so cursor 0 reads them too.
+            c.execute("BEGIN")
+            try:
+                top = c.execute("SELECT coalesce(max(id), 0) FROM deliveries").fetchone()[0]
+                where, args = ("", ()) if cursor == 0 else ("WHERE seq > ?", (cursor,))
+                rows = c.execute(f"SELECT {_ALERT_COLUMNS} FROM alerts {where}", args).fetchall()
+            finally:
+                c.execute("COMMIT")
+            return [row_to_episode(r) for r in rows], max(int(top), cursor)
+
+        return await self._read("episodes_since", read)
+
+    async def load_truncation(self) -> dict[str, int]:
+        rows = await self._read(
+            "load_truncation",
+            lambda c: c.execute("SELECT group_key, truncated FROM group_truncation").fetchall(),
+        )
+        return {r[0]: int(r[1]) for r in rows}
+
+    async def recent_deliveries(self, limit: int) -> list[DeliveryRecord]:
+        rows = await self._read(
+            "recent_deliveries",
+            lambda c: c.execute(
+                f"SELECT {', '.join(_DELIVERY_COLUMNS)} FROM deliveries ORDER BY id DESC LIMIT ?",
+                (limit,),
+            ).fetchall(),
+        )
+        return [from_row(DeliveryRecord, _DELIVERY_COLUMNS, r, json=()) for r in rows]

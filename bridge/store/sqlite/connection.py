@@ -1,0 +1,174 @@
+"""The SQLite file behind every concern: its URL, the two connections, group commit.
+
+Why this shape: the webhook may answer 2xx only after a durable write, and an fsync per request
+would cap throughput at the disk's fsync rate. So writes go through one writer thread that takes
+every job waiting, runs each in its own SAVEPOINT inside one transaction and commits once
+(``synchronous=FULL``): one fsync acknowledges the whole batch, and a failing job rolls back only
+itself. Reads use a second connection (WAL readers never block the writer).
+
+URL: ``sqlite:///PATH[?busy_timeout_ms=N]``. A file locked by another process for longer than
+the busy timeout makes writes raise StoreUnavailable (the webhook answers 503).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import parse_qs
+
+from bridge.errors import StoreUnavailable
+from bridge.store.sqlite.migrations import migrate
+
+T = TypeVar("T")
+
+_Job = tuple[Callable[[sqlite3.Connection], Any], "asyncio.Future[Any]"]
+
+
+class SqliteConnection:
+    """Lifecycle, reads and group-committed writes; the concerns build on :meth:`_read` and
+    :meth:`_write` (each job runs in the writer's transaction and may raise to undo itself)."""
+
+    def __init__(self, url: str) -> None:
+        if not url.startswith("sqlite:///"):
+            raise ValueError(f"not a sqlite URL: {url!r}")
+        self.url = url
+        rest = url[len("sqlite:///") :]
+        path, _, query = rest.partition("?")
+        params = parse_qs(query)
+        self.path = Path(path)
+        self.busy_timeout_ms = int(params.get("busy_timeout_ms", ["5000"])[0])
+        self._writer: sqlite3.Connection | None = None
+        self._reader: sqlite3.Connection | None = None
+        self._write_pool: ThreadPoolExecutor | None = None
+        self._read_pool: ThreadPoolExecutor | None = None
+        self._queue: asyncio.Queue[_Job] | None = None
+        self._writer_task: asyncio.Task[None] | None = None
+        self._reader_lock = threading.Lock()
+
+    # ---- lifecycle ----------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self.path,
+            timeout=self.busy_timeout_ms / 1000,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        conn.execute(f"PRAGMA busy_timeout={self.busy_timeout_ms}")
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        return conn
+
+    async def open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._write_pool = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
+        self._read_pool = ThreadPoolExecutor(1, thread_name_prefix="sqlite-reader")
+        loop = asyncio.get_running_loop()
+        try:
+            self._writer = await loop.run_in_executor(self._write_pool, self._connect)
+            await loop.run_in_executor(self._write_pool, migrate, self._writer, self.path)
+            self._reader = await loop.run_in_executor(self._read_pool, self._connect)
+        except sqlite3.Error as exc:
+            await self.close()
+            raise StoreUnavailable("open", f"{self.path}: {exc}") from exc
+        self._queue = asyncio.Queue()
+        self._writer_task = asyncio.create_task(self._write_loop(), name="sqlite-group-commit")
+
+    async def close(self) -> None:
+        if self._writer_task is not None:
+            self._writer_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer_task
+            self._writer_task = None
+        loop = asyncio.get_running_loop()
+        for conn, pool in ((self._writer, self._write_pool), (self._reader, self._read_pool)):
+            if conn is not None and pool is not None:
+                await loop.run_in_executor(pool, conn.close)
+        for pool in (self._write_pool, self._read_pool):
+            if pool is not None:
+                pool.shutdown(wait=True)
+        self._writer = self._reader = None
+        self._write_pool = self._read_pool = None
+
+    async def ping(self) -> None:
+        """Through the writer: a file another process keeps locked is not ready."""
+        await self._write("ping", lambda c: c.execute("SELECT count(*) FROM meta").fetchone())
+
+    async def schema_version(self) -> int:
+        row = await self._read(
+            "schema_version",
+            lambda c: c.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone(),
+        )
+        return int(row[0]) if row else 0
+
+    # ---- group commit -------------------------------------------------------------------
+    async def _write(self, op: str, fn: Callable[[sqlite3.Connection], T]) -> T:
+        if self._queue is None:
+            raise StoreUnavailable(op, "store is not open")
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        await self._queue.put((fn, future))
+        try:
+            return await future
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(op, str(exc)) from exc
+
+    async def _write_loop(self) -> None:
+        assert self._queue is not None
+        loop = asyncio.get_running_loop()
+        while True:
+            batch = [await self._queue.get()]
+            while not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                outcomes = await loop.run_in_executor(self._write_pool, self._run_batch, batch)
+            except Exception as exc:  # commit failed: nothing in the batch was applied
+                outcomes = [(False, exc)] * len(batch)
+            for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
+                if future.done():
+                    continue
+                if ok:
+                    future.set_result(value)
+                else:
+                    future.set_exception(value)
+
+    def _run_batch(self, batch: list[_Job]) -> list[tuple[bool, Any]]:
+        conn = self._writer
+        assert conn is not None
+        conn.execute("BEGIN IMMEDIATE")
+        outcomes: list[tuple[bool, Any]] = []
+        try:
+            for fn, _ in batch:
+                conn.execute("SAVEPOINT job")
+                try:
+                    outcomes.append((True, fn(conn)))
+                    conn.execute("RELEASE job")
+                except Exception as exc:
+                    conn.execute("ROLLBACK TO job")
+                    conn.execute("RELEASE job")
+                    outcomes.append((False, exc))
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return outcomes
+
+    async def _read(self, op: str, fn: Callable[[sqlite3.Connection], T]) -> T:
+        if self._reader is None or self._read_pool is None:
+            raise StoreUnavailable(op, "store is not open")
+
+        def run() -> T:
+            with self._reader_lock:
+                assert self._reader is not None
+                return fn(self._reader)
+
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._read_pool, run)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(op, str(exc)) from exc

@@ -1,0 +1,47 @@
+"""SQLite's incident archive: table ``incidents``, one row per record (``episodes`` and
+``document`` as JSON), upserted whole, fenced when the leader writes."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+
+from bridge.store.records import IncidentRecord
+from bridge.store.sqlite.connection import SqliteConnection
+from bridge.store.sqlite.guards import check_fence, from_row, to_row
+
+_COLUMNS = ("id", "key", "started_at", "state", "merged_into", "episodes", "document")
+_JSON = ("episodes", "document")
+_SELECT = f"SELECT {', '.join(_COLUMNS)} FROM incidents"
+
+
+class SqliteIncidents(SqliteConnection):
+    """:class:`bridge.store.interfaces.IncidentArchive` on SQLite."""
+
+    async def save_incidents(
+        self, records: Sequence[IncidentRecord], fence: int | None = None
+    ) -> None:
+        rows = [to_row(r, _COLUMNS, _JSON) for r in records]
+
+        def apply(conn: sqlite3.Connection) -> None:
+            check_fence(conn, "save_incidents", fence)
+            conn.executemany(
+                f"INSERT OR REPLACE INTO incidents({', '.join(_COLUMNS)}) VALUES (?,?,?,?,?,?,?)",
+                rows,
+            )
+
+        await self._write("save_incidents", apply)
+
+    async def load_incidents(self) -> list[IncidentRecord]:
+        rows = await self._read(
+            "load_incidents",
+            lambda c: c.execute(f"{_SELECT} ORDER BY started_at, id").fetchall(),
+        )
+        return [from_row(IncidentRecord, _COLUMNS, r, _JSON) for r in rows]
+
+    async def get_incident(self, incident_id: str) -> IncidentRecord | None:
+        row = await self._read(
+            "get_incident",
+            lambda c: c.execute(f"{_SELECT} WHERE id=?", (incident_id,)).fetchone(),
+        )
+        return from_row(IncidentRecord, _COLUMNS, row, _JSON) if row else None

@@ -1,0 +1,124 @@
+"""The SQLite schema, one migration per schema version, applied in one transaction on open.
+
+Tables: ``meta`` (schema version), ``alerts`` (one row per episode; ``seq`` the change number of
+its last write, 0 for rows from before schema 3), ``deliveries`` (row id = change number),
+``group_truncation``, ``incidents``, ``drafts``, ``audit`` (append-only by trigger), ``lease``,
+``users``, ``sessions``, ``api_tokens``, ``privacy_cases`` and ``privacy_case_revisions`` (never
+deleted from, by trigger). Timestamps are :func:`bridge.store.codec.ts` text, so columns
+compare and sort as the instants they name.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from bridge.errors import StoreUnavailable
+from bridge.store.interfaces import SCHEMA_VERSION
+
+MIGRATIONS: dict[int, str] = {
+    1: """
+    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS alerts (
+        fingerprint TEXT NOT NULL, starts_at TEXT NOT NULL, status TEXT NOT NULL,
+        ends_at TEXT, labels TEXT NOT NULL, annotations TEXT NOT NULL,
+        first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,
+        generator_url TEXT NOT NULL, group_key TEXT NOT NULL,
+        PRIMARY KEY (fingerprint, starts_at)) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS deliveries (
+        id INTEGER PRIMARY KEY, received_at TEXT NOT NULL, receiver TEXT NOT NULL,
+        group_key TEXT NOT NULL, status TEXT NOT NULL, alerts INTEGER NOT NULL,
+        truncated INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS group_truncation (
+        group_key TEXT PRIMARY KEY, truncated INTEGER NOT NULL, updated_at TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS incidents (
+        id TEXT PRIMARY KEY, key TEXT NOT NULL, started_at TEXT NOT NULL, state TEXT NOT NULL,
+        merged_into TEXT, episodes TEXT NOT NULL, document TEXT NOT NULL);
+    CREATE INDEX IF NOT EXISTS incidents_state ON incidents(state);
+    """,
+    2: """
+    CREATE TABLE IF NOT EXISTS drafts (
+        id TEXT PRIMARY KEY, incident_id TEXT NOT NULL, state TEXT NOT NULL,
+        revision INTEGER NOT NULL, updated_at TEXT NOT NULL, document TEXT NOT NULL);;
+    CREATE INDEX IF NOT EXISTS drafts_incident ON drafts(incident_id);;
+    CREATE INDEX IF NOT EXISTS drafts_state ON drafts(state);;
+    CREATE TABLE IF NOT EXISTS audit (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL,
+        action TEXT NOT NULL, target TEXT NOT NULL, detail TEXT NOT NULL);;
+    CREATE INDEX IF NOT EXISTS audit_target ON audit(target, seq);;
+    CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;;
+    CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;;
+    """,
+    3: """
+    ALTER TABLE alerts ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX IF NOT EXISTS alerts_seq ON alerts(seq);
+    CREATE TABLE IF NOT EXISTS lease (
+        name TEXT PRIMARY KEY, holder TEXT NOT NULL, token INTEGER NOT NULL,
+        expires_at REAL NOT NULL);
+    """,
+    4: """
+    CREATE TABLE IF NOT EXISTS users (
+        name TEXT PRIMARY KEY, revision INTEGER NOT NULL, document TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS sessions (
+        id_hash TEXT PRIMARY KEY, user TEXT NOT NULL, expires_at TEXT NOT NULL,
+        document TEXT NOT NULL);
+    CREATE INDEX IF NOT EXISTS sessions_user ON sessions(user);
+    CREATE INDEX IF NOT EXISTS sessions_expiry ON sessions(expires_at);
+    CREATE TABLE IF NOT EXISTS api_tokens (
+        id TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL,
+        revision INTEGER NOT NULL, last_used_at TEXT, document TEXT NOT NULL);
+    """,
+    5: """
+    CREATE TABLE IF NOT EXISTS privacy_cases (
+        id TEXT PRIMARY KEY, state TEXT NOT NULL, revision INTEGER NOT NULL,
+        updated_at TEXT NOT NULL, document TEXT NOT NULL);;
+    CREATE TABLE IF NOT EXISTS privacy_case_revisions (
+        id TEXT NOT NULL, revision INTEGER NOT NULL, updated_at TEXT NOT NULL,
+        document TEXT NOT NULL, PRIMARY KEY (id, revision)) WITHOUT ROWID;;
+    CREATE TRIGGER IF NOT EXISTS privacy_cases_no_delete BEFORE DELETE ON privacy_cases
+        BEGIN SELECT RAISE(ABORT, 'the privacy register is never deleted from'); END;;
+    CREATE TRIGGER IF NOT EXISTS privacy_revisions_no_update
+        BEFORE UPDATE ON privacy_case_revisions
+        BEGIN SELECT RAISE(ABORT, 'privacy case revisions are append-only'); END;;
+    CREATE TRIGGER IF NOT EXISTS privacy_revisions_no_delete
+        BEFORE DELETE ON privacy_case_revisions
+        BEGIN SELECT RAISE(ABORT, 'privacy case revisions are append-only'); END;;
+    """,
+}
+
+
+def statements(script: str) -> list[str]:
+    """Split a migration into statements: on ``;;`` when it holds triggers (whose bodies
+    contain ``;``), else on ``;``."""
+    separator = ";;" if ";;" in script else ";"
+    return [s.strip() for s in script.split(separator) if s.strip()]
+
+
+def migrate(conn: sqlite3.Connection, path: Path) -> None:
+    """Bring the file to :data:`SCHEMA_VERSION` (StoreUnavailable if it is newer)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        current = int(row[0]) if row else 0
+        if current > SCHEMA_VERSION:
+            raise StoreUnavailable(
+                "open",
+                f"{path} has schema {current}, newer than this bridge's "
+                f"{SCHEMA_VERSION}: upgrade the bridge",
+            )
+        for version in range(current + 1, SCHEMA_VERSION + 1):
+            for statement in statements(MIGRATIONS[version]):
+                if statement.strip():
+                    conn.execute(statement)
+        conn.execute(
+            "INSERT INTO meta(key, value) VALUES('schema_version', ?) "
+            "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+            (str(SCHEMA_VERSION),),
+        )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise

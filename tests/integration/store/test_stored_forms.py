@@ -1,0 +1,294 @@
+"""Stored forms: the text every store keeps for each record is what the hand-written codecs wrote
+before :mod:`bridge.store.record_codec` replaced them. The literals below are exactly what that
+code wrote for the records beside them (sorted keys, ``codec.ts`` timestamps), so data written
+before the change reads back as equal records, and the new code writes the same text."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from builders import alert
+from redis_server import RedisServer, shared_server
+from store_kit import delivery, redis_prefix
+
+from bridge.store.interfaces import Store
+from bridge.store.records import (
+    AuditEntry,
+    DeliveryRecord,
+    DraftRecord,
+    IncidentRecord,
+    PrivacyCaseRecord,
+    SessionRecord,
+    TokenRecord,
+    UserRecord,
+)
+from bridge.store.redis import RedisStore
+from bridge.store.sqlite import SqliteStore
+
+T = datetime(2026, 11, 23, 10, 0, 0, 123456, tzinfo=UTC)
+TS = "2026-11-23T10:00:00.123456Z"
+
+USER = UserRecord(
+    name="alice",
+    display_name="Alice Åberg",
+    password_hash="$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA",
+    grants=("viewer", "approver:outage"),
+    created_at=T,
+    updated_at=T + timedelta(minutes=1),
+    totp_secret="JBSWY3DPEHPK3PXP",
+    totp_enrolled=True,
+    totp_last_step=123,
+    failed_logins=2,
+    locked_until=T + timedelta(minutes=15),
+)
+USER_JSON = (
+    '{"created_at":"2026-11-23T10:00:00.123456Z","disabled":false,"display_name":"Alice Åberg",'
+    '"failed_logins":2,"grants":["viewer","approver:outage"],'
+    '"locked_until":"2026-11-23T10:15:00.123456Z","name":"alice",'
+    '"password_hash":"$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA","totp_enrolled":true,'
+    '"totp_last_step":123,"totp_secret":"JBSWY3DPEHPK3PXP",'
+    '"updated_at":"2026-11-23T10:01:00.123456Z"}'
+)
+SESSION = SessionRecord(
+    "ab12", "alice", T, T + timedelta(minutes=1), T + timedelta(hours=12), "csrf-1", True, "::1"
+)
+SESSION_JSON = (
+    '{"address":"::1","created_at":"2026-11-23T10:00:00.123456Z","csrf_token":"csrf-1",'
+    '"expires_at":"2026-11-23T22:00:00.123456Z","id_hash":"ab12",'
+    '"last_seen":"2026-11-23T10:01:00.123456Z","second_factor_done":true,"user":"alice"}'
+)
+TOKEN = TokenRecord(
+    "tok1", "grafana", "hash-tok1", ("viewer",), T, "alice", 1, T + timedelta(hours=1)
+)
+TOKEN_USED = T + timedelta(hours=2)
+TOKEN_JSON = (
+    '{"created_at":"2026-11-23T10:00:00.123456Z","created_by":"alice","grants":["viewer"],'
+    '"id":"tok1","name":"grafana","revoked_at":"2026-11-23T11:00:00.123456Z",'
+    '"token_hash":"hash-tok1"}'
+)
+DRAFT = DraftRecord(
+    "d-1", "inc-1", "approved", 1, T, {"id": "d-1", "text": "rev 1 åäö", "n": [1, {"k": None}]}
+)
+DRAFT_DOC = '{"id":"d-1","n":[1,{"k":null}],"text":"rev 1 åäö"}'
+DRAFT_JSON = (
+    f'{{"document":{DRAFT_DOC},"id":"d-1","incident_id":"inc-1","revision":1,'
+    f'"state":"approved","updated_at":"{TS}"}}'
+)
+INCIDENT = IncidentRecord(
+    "inc-1",
+    "topo:site",
+    T,
+    "open",
+    [("fp1", T), ("fp2", T + timedelta(seconds=1))],
+    None,
+    {"id": "inc-1", "name": "Östersund"},
+)
+INCIDENT_EPISODES = '[["fp1","2026-11-23T10:00:00.123456Z"],["fp2","2026-11-23T10:00:01.123456Z"]]'
+INCIDENT_DOC = '{"id":"inc-1","name":"Östersund"}'
+INCIDENT_JSON = (
+    f'{{"document":{INCIDENT_DOC},"episodes":{INCIDENT_EPISODES},"id":"inc-1",'
+    f'"key":"topo:site","merged_into":null,"started_at":"{TS}","state":"open"}}'
+)
+CASE = PrivacyCaseRecord(
+    "priv-1", "open", 1, T, {"id": "priv-1", "state": "open", "description": "åäö"}
+)
+CASE_DOC = '{"description":"åäö","id":"priv-1","state":"open"}'
+CASE_JSON = (
+    f'{{"document":{CASE_DOC},"id":"priv-1","revision":1,"state":"open","updated_at":"{TS}"}}'
+)
+AUDIT = AuditEntry(T, "token:ops", "draft.approved", "draft:d-1", {"v": 1}, seq=1)
+AUDIT_JSON = (
+    f'{{"seq":1,"action":"draft.approved","actor":"token:ops","at":"{TS}","detail":{{"v":1}},'
+    '"target":"draft:d-1"}'
+)
+DELIVERY = delivery(alert("fp1", T), at=T)
+DELIVERY_RECORD = DeliveryRecord(T, "bridge", "g", "firing", 1, 0)
+DELIVERY_JSON = (
+    f'{{"alerts":1,"group_key":"g","received_at":"{TS}","receiver":"bridge",'
+    '"status":"firing","truncated":0}'
+)
+
+#: SQLite: every row as the older code wrote it, by table (columns in table order)
+SQLITE_ROWS: dict[str, tuple[Any, ...]] = {
+    "users": ("alice", 1, USER_JSON),
+    "sessions": ("ab12", "alice", "2026-11-23T22:00:00.123456Z", SESSION_JSON),
+    "api_tokens": ("tok1", "hash-tok1", TS, 1, "2026-11-23T12:00:00.123456Z", TOKEN_JSON),
+    "drafts": ("d-1", "inc-1", "approved", 1, TS, DRAFT_DOC),
+    "incidents": ("inc-1", "topo:site", TS, "open", None, INCIDENT_EPISODES, INCIDENT_DOC),
+    "privacy_cases": ("priv-1", "open", 1, TS, CASE_DOC),
+    "privacy_case_revisions": ("priv-1", 1, TS, CASE_DOC),
+    "audit": (1, TS, "token:ops", "draft.approved", "draft:d-1", '{"v":1}'),
+    "deliveries": (1, TS, "bridge", "g", "firing", 1, 0),
+}
+
+#: Redis: every key (after the prefix) as the older code wrote it
+REDIS_KEYS: dict[str, Any] = {
+    "users": {"alice": USER_JSON},
+    "users:rev": {"alice": "1"},
+    "sessions": {"ab12": SESSION_JSON},
+    "sessions:by-user:alice": {"ab12"},
+    "sessions:expiry": [("ab12", SESSION.expires_at.timestamp())],
+    "tokens": {"tok1": TOKEN_JSON},
+    "tokens:rev": {"tok1": "1"},
+    "tokens:by-hash": {"hash-tok1": "tok1"},
+    "tokens:used": {"tok1": "2026-11-23T12:00:00.123456Z"},
+    "drafts": {"d-1": DRAFT_JSON},
+    "drafts:rev": {"d-1": "1"},
+    "drafts:state": {"d-1": "approved"},
+    "drafts:incident": {"d-1": "inc-1"},
+    "drafts:by-state:approved": {"d-1"},
+    "drafts:by-incident:inc-1": {"d-1"},
+    "incidents": {"inc-1": INCIDENT_JSON},
+    "privacy": {"priv-1": CASE_JSON},
+    "privacy:rev": {"priv-1": "1"},
+    "privacy:revisions:priv-1": [CASE_JSON],
+    "audit:seq": "1",
+    "audit": [(AUDIT_JSON, 1.0)],
+    "audit:target:draft:d-1": [(AUDIT_JSON, 1.0)],
+    "deliveries": [DELIVERY_JSON],
+}
+
+
+async def write_everything(store: Store) -> None:
+    """Every record, written through the store's interface."""
+    await store.put_user(USER, None, [])
+    await store.put_session(SESSION)
+    await store.put_token(TOKEN, None, [])
+    await store.touch_token(TOKEN.id, TOKEN_USED)
+    await store.put_draft(DRAFT, None, [AUDIT])
+    await store.save_incidents([INCIDENT])
+    await store.put_privacy_case(CASE, None, [])
+    await store.ingest(DELIVERY, T)
+
+
+async def assert_reads_everything(store: Store) -> None:
+    """Every record reads back equal to the one the stored text was written for."""
+    assert await store.get_user("alice") == USER
+    assert await store.list_users() == [USER]
+    assert await store.get_session("ab12") == SESSION
+    used = replace(TOKEN, last_used_at=TOKEN_USED)
+    assert await store.get_token("tok1") == used
+    assert await store.find_token("hash-tok1") == used
+    assert await store.list_tokens() == [used]
+    assert await store.get_draft("d-1") == DRAFT
+    assert await store.list_drafts("inc-1", {"approved"}) == [DRAFT]
+    assert await store.get_incident("inc-1") == INCIDENT
+    assert await store.load_incidents() == [INCIDENT]
+    assert await store.get_privacy_case("priv-1") == CASE
+    assert await store.privacy_case_revisions("priv-1") == [CASE]
+    assert await store.list_privacy_cases() == [CASE]
+    assert await store.audit_log() == [AUDIT]
+    assert await store.audit_log(target="draft:d-1") == [AUDIT]
+    assert await store.recent_deliveries(5) == [DELIVERY_RECORD]
+
+
+# ---- SQLite ---------------------------------------------------------------------------------
+async def test_sqlite_reads_rows_written_by_the_older_code(tmp_path: Path) -> None:
+    """Rows as the hand-written codecs stored them read back as equal records."""
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    store = SqliteStore(url)
+    await store.open()  # the schema
+    await store.close()
+    conn = sqlite3.connect(tmp_path / "old.sqlite3")
+    with conn:
+        for table, row in SQLITE_ROWS.items():
+            conn.execute(f"INSERT INTO {table} VALUES ({','.join('?' * len(row))})", row)
+    conn.close()
+    store = SqliteStore(url)
+    await store.open()
+    try:
+        await assert_reads_everything(store)
+    finally:
+        await store.close()
+
+
+async def test_sqlite_writes_the_rows_the_older_code_wrote(tmp_path: Path) -> None:
+    """The record codec writes byte for byte the rows the hand-written codecs wrote."""
+    path = tmp_path / "new.sqlite3"
+    store = SqliteStore(f"sqlite:///{path}")
+    await store.open()
+    try:
+        await write_everything(store)
+    finally:
+        await store.close()
+    conn = sqlite3.connect(path)
+    try:
+        for table, row in SQLITE_ROWS.items():
+            assert conn.execute(f"SELECT * FROM {table}").fetchall() == [row], table
+    finally:
+        conn.close()
+
+
+# ---- Redis ----------------------------------------------------------------------------------
+@pytest.fixture
+def server() -> Iterator[RedisServer]:
+    yield shared_server()
+
+
+def _raw(server: RedisServer) -> redis.Redis:
+    return redis.Redis(host="127.0.0.1", port=server.port, decode_responses=True)
+
+
+def _put(r: redis.Redis, key: str, value: Any) -> None:
+    if isinstance(value, dict):
+        r.hset(key, mapping=value)
+    elif isinstance(value, set):
+        r.sadd(key, *value)
+    elif isinstance(value, str):
+        r.set(key, value)
+    elif isinstance(value[0], tuple):
+        r.zadd(key, dict(value))
+    else:
+        r.rpush(key, *value)
+
+
+def _get(r: redis.Redis, key: str) -> Any:
+    kind = r.type(key)
+    if kind == "hash":
+        return r.hgetall(key)
+    if kind == "set":
+        return r.smembers(key)
+    if kind == "string":
+        return r.get(key)
+    if kind == "zset":
+        return r.zrange(key, 0, -1, withscores=True)
+    return r.lrange(key, 0, -1)
+
+
+async def test_redis_reads_keys_written_by_the_older_code(
+    server: RedisServer, tmp_path: Path
+) -> None:
+    """Keys as the hand-written codecs stored them read back as equal records."""
+    prefix = redis_prefix(tmp_path)
+    store = RedisStore(server.url(prefix=prefix))
+    await store.open()  # the schema key
+    try:
+        with _raw(server) as r:
+            for key, value in REDIS_KEYS.items():
+                _put(r, prefix + key, value)
+        await assert_reads_everything(store)
+    finally:
+        await store.close()
+
+
+async def test_redis_writes_the_keys_the_older_code_wrote(
+    server: RedisServer, tmp_path: Path
+) -> None:
+    """The record codec writes byte for byte the values the hand-written codecs wrote."""
+    prefix = redis_prefix(tmp_path)
+    store = RedisStore(server.url(prefix=prefix))
+    await store.open()
+    try:
+        await write_everything(store)
+    finally:
+        await store.close()
+    with _raw(server) as r:
+        for key, value in REDIS_KEYS.items():
+            assert _get(r, prefix + key) == value, key
