@@ -54,7 +54,7 @@ from bridge.notices.drafting import Drafting
 from bridge.notices.outbox import Outbox
 from bridge.privacy.desk import PrivacyDesk
 from bridge.replicas.leadership import Leadership
-from bridge.store.base import Store
+from bridge.store.interfaces import Store
 
 __all__ = ["BridgeService", "Clock", "IngestResult", "SystemClock"]
 
@@ -191,7 +191,12 @@ class BridgeService:
             await self.evaluator.cancel()
             await self.privacy.start()
             engine, changed, cursor = await restore_engine(
-                self.store, self.loaded, self.topology, self._is_outage, self.clock.now()
+                self.store,
+                self.store,
+                self.loaded,
+                self.topology,
+                self._is_outage,
+                self.clock.now(),
             )
             await self.evaluator.replace(engine, changed)
             self.replicas.advance(cursor)

@@ -123,7 +123,7 @@ def user_record(
     verification reads the parameters from the hash) and, when ``enrolled``, ``totp_secret``."""
     from argon2 import PasswordHasher
 
-    from bridge.store.base import UserRecord
+    from bridge.store.records import UserRecord
 
     when = at or datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
     hasher = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)

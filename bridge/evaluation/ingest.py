@@ -19,7 +19,7 @@ from bridge.core.alerts import AlertEpisode, parse_webhook
 from bridge.errors import StoreUnavailable
 from bridge.evaluation.evaluator import Evaluator
 from bridge.metrics import Metrics
-from bridge.store.base import Store
+from bridge.store.interfaces import AlertLog
 
 log = logging.getLogger("bridge.evaluation")
 
@@ -46,7 +46,7 @@ class Ingest:
 
     def __init__(
         self,
-        store: Store,
+        store: AlertLog,
         evaluator: Evaluator,
         privacy: PrivacyAlerts,
         metrics: Metrics,

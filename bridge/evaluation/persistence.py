@@ -19,7 +19,8 @@ from bridge.errors import LeaseLost, StoreUnavailable
 from bridge.evaluation.evaluator import Evaluator
 from bridge.metrics import Metrics
 from bridge.replicas.fence import Fence
-from bridge.store.base import IncidentRecord, Store
+from bridge.store.interfaces import IncidentArchive
+from bridge.store.records import IncidentRecord
 
 log = logging.getLogger("bridge.evaluation")
 
@@ -29,7 +30,7 @@ class IncidentWriter:
 
     def __init__(
         self,
-        store: Store,
+        store: IncidentArchive,
         evaluator: Evaluator,
         topology: Topology,
         metrics: Metrics,

@@ -20,7 +20,7 @@ from bridge.core.alerts import AlertEpisode, merge_episode
 from bridge.errors import StoreUnavailable
 from bridge.evaluation.evaluator import Evaluator
 from bridge.metrics import Metrics
-from bridge.store.base import Store
+from bridge.store.interfaces import AlertLog
 
 log = logging.getLogger("bridge.evaluation")
 
@@ -30,7 +30,7 @@ class ReplicaSync:
 
     def __init__(
         self,
-        store: Store,
+        store: AlertLog,
         evaluator: Evaluator,
         keep: Callable[[AlertEpisode], bool],
         metrics: Metrics,

@@ -10,11 +10,12 @@ from bridge.core.alerts import AlertEpisode
 from bridge.core.engine import Engine, StoredIncident
 from bridge.core.topology import Topology
 from bridge.evaluation.engine import build_engine
-from bridge.store.base import Store
+from bridge.store.interfaces import AlertLog, IncidentArchive
 
 
 async def restore_engine(
-    store: Store,
+    alerts: AlertLog,
+    incidents: IncidentArchive,
     loaded: LoadedConfig,
     topology: Topology,
     keep: Callable[[AlertEpisode], bool],
@@ -23,10 +24,10 @@ async def restore_engine(
     """A new engine holding every stored episode that ``keep`` admits, under the incident ids
     the store has; returns it, the incidents its evaluation changed, and the store's change
     number read up to."""
-    everything, cursor = await store.episodes_since(0)
+    everything, cursor = await alerts.episodes_since(0)
     episodes = [ep for ep in everything if keep(ep)]
-    stored = await store.load_incidents()
-    truncation = await store.load_truncation()
+    stored = await incidents.load_incidents()
+    truncation = await alerts.load_truncation()
     engine = build_engine(loaded, topology)
     changed = engine.restore(
         episodes,

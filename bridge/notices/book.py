@@ -20,7 +20,8 @@ from bridge.errors import Conflict, LeaseLost, StoreUnavailable
 from bridge.metrics import Metrics
 from bridge.notices.ports import Cases
 from bridge.replicas.fence import Fence
-from bridge.store.base import AuditEntry, DraftRecord, Store
+from bridge.store.interfaces import DraftStore
+from bridge.store.records import AuditEntry, DraftRecord
 
 
 def audit_entries(events: Iterable[casework.AuditEvent]) -> list[AuditEntry]:
@@ -43,7 +44,7 @@ def draft_record(draft: Draft) -> DraftRecord:
 class DraftBook:
     """See the module contract."""
 
-    def __init__(self, store: Store, metrics: Metrics, cases: Cases, fence: Fence) -> None:
+    def __init__(self, store: DraftStore, metrics: Metrics, cases: Cases, fence: Fence) -> None:
         self.store = store
         self.metrics = metrics
         self.cases = cases

@@ -1,7 +1,7 @@
 """The privacy desk: privacy cases kept, changed by people and alerts, and what they owe.
 
 The I/O around :mod:`bridge.core.privacy`: every change is one revision-checked write of the case
-with its audit entries (:meth:`bridge.store.base.Store.put_privacy_case`), then the notice desk
+with its audit entries (the store's ``put_privacy_case``), then the notice desk
 is asked to bring the case's drafts up to date (the same drafts, approval, outbox and audit as
 outages; drafts of privacy kinds carry ``track="privacy"``).
 
@@ -24,7 +24,7 @@ import logging
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from bridge.config import LoadedConfig
 from bridge.core import case_drafts, casework, privacy, register
@@ -34,9 +34,15 @@ from bridge.core.obligations import Obligation
 from bridge.core.privacy import PrivacyCase
 from bridge.errors import Conflict, StoreUnavailable
 from bridge.metrics import Metrics
-from bridge.store.base import AuditEntry, PrivacyCaseRecord, Store
+from bridge.store.interfaces import AuditLog, PrivacyRegister
+from bridge.store.records import AuditEntry, PrivacyCaseRecord
 
 log = logging.getLogger("bridge.privacy")
+
+
+class PrivacyStore(PrivacyRegister, AuditLog, Protocol):
+    """The register's cases and the audit log (reads of cases are audited)."""
+
 
 #: Drafts of a case (read from the notice desk): for the copy of a sent subscriber notice.
 DraftSource = Callable[[str], list[casework.Draft]]
@@ -63,7 +69,7 @@ class PrivacyDesk:
     def __init__(
         self,
         loaded: LoadedConfig,
-        store: Store,
+        store: PrivacyStore,
         metrics: Metrics,
         now: Callable[[], datetime],
         drafts: DraftSource,

@@ -46,7 +46,8 @@ from markupsafe import Markup
 from bridge.config import LoadedConfig, SessionConfig
 from bridge.core import access
 from bridge.people.directory import Directory
-from bridge.store.base import AuditEntry, SessionRecord, Store, UserRecord
+from bridge.store.interfaces import Store
+from bridge.store.records import AuditEntry, SessionRecord, UserRecord
 from bridge.web.auth import Principal, api_principal
 
 log = logging.getLogger("bridge.web.session")

@@ -25,7 +25,7 @@ from bridge.core.access import is_user_admin
 from bridge.core.alerts import format_time
 from bridge.errors import BadInput, Conflict
 from bridge.people.directory import Directory, check_password, new_password
-from bridge.store.base import TokenRecord, UserRecord
+from bridge.store.records import TokenRecord, UserRecord
 from bridge.web import session
 from bridge.web.auth import Principal
 from bridge.web.notices_api import body_of

@@ -16,7 +16,7 @@ from redis_server import RedisServer
 
 from bridge.core.alerts import parse_webhook
 from bridge.replicas.leadership import Leadership
-from bridge.store.base import SCHEMA_VERSION
+from bridge.store.interfaces import SCHEMA_VERSION
 from bridge.store.redis import RedisStore
 from bridge.store.redis.alerts import episode_field, episode_value
 from bridge.store.sqlite import SqliteStore

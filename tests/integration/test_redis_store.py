@@ -22,7 +22,8 @@ from bridge.config import load_config
 from bridge.core.alerts import parse_webhook
 from bridge.errors import ConfigError, Conflict, StoreUnavailable
 from bridge.store import make_store
-from bridge.store.base import SCHEMA_VERSION, AuditEntry, DraftRecord, IncidentRecord
+from bridge.store.interfaces import SCHEMA_VERSION
+from bridge.store.records import AuditEntry, DraftRecord, IncidentRecord
 from bridge.store.redis import RedisStore, ServerSettings, durability_problems
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
