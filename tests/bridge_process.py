@@ -3,18 +3,17 @@ restart it (stopped by PID; the environment's BRIDGE_* variables are not passed 
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 from builders import REPO, WEBHOOK_TOKEN, write_config
+from polling import WaitTimeout, until
 
 
 def free_port() -> int:
@@ -42,18 +41,21 @@ class BridgeProcess:
             )
 
     async def wait_ready(self) -> None:
-        deadline = time.monotonic() + 20
+        """Wait (20 s at most) until ``/readyz`` answers 200; fail at once if the process exits."""
         async with aiohttp.ClientSession() as session:
-            while time.monotonic() < deadline:
+
+            async def ready() -> bool:
                 assert self.proc is not None and self.proc.poll() is None, self.log.read_text()
                 try:
                     async with session.get(self.url + "/readyz") as r:
-                        if r.status == 200:
-                            return
+                        return r.status == 200
                 except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.05)
-        raise AssertionError("bridge not ready:\n" + self.log.read_text()[-3000:])
+                    return False
+
+            try:
+                await until(ready, "the bridge to be ready", seconds=20)
+            except WaitTimeout:
+                raise AssertionError("bridge not ready:\n" + self.log.read_text()[-3000:]) from None
 
     def kill9(self) -> None:
         assert self.proc is not None
@@ -68,18 +70,6 @@ class BridgeProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
-
-
-async def until(check: Any, what: str, seconds: float = 20, every: float = 0.05) -> Any:
-    """Await ``check()`` every ``every`` s until it returns something truthy (returned), or fail
-    the test after ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = await check()
-        if value:
-            return value
-        await asyncio.sleep(every)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def replica(

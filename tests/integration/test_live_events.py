@@ -10,41 +10,21 @@ import json
 import signal
 import time
 import urllib.request
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 from builders import API_TOKEN, WEBHOOK_TOKEN, alert, webhook, write_config
 from fakes import FakeClock
-from prometheus_client import CollectorRegistry
 from smtp_server import free_port
 from test_restart import BridgeProcess
 
-from bridge.config import load_config
 from bridge.web import live
-from bridge.web.app import SERVICE, create_app
+from bridge.web.app import SERVICE
 
-ClientFactory = Callable[..., Awaitable[TestClient[Any, Any]]]
 API = {"Authorization": f"Bearer {API_TOKEN}"}
 HOOK = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-async def client(
-    aiohttp_client: ClientFactory, tmp_path: Path, clock: FakeClock
-) -> TestClient[Any, Any]:
-    app = create_app(
-        load_config(write_config(tmp_path), env={}), clock=clock, registry=CollectorRegistry()
-    )
-    return await aiohttp_client(app)
 
 
 async def next_event(response: ClientResponse) -> dict[str, Any]:
