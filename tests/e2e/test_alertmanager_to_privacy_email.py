@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -38,13 +38,6 @@ pytestmark = pytest.mark.e2e
 EDITOR = {"Authorization": "Bearer e2e-privacy-editor"}
 APPROVER = {"Authorization": "Bearer e2e-privacy-approver"}
 OUTAGE = {"Authorization": "Bearer e2e-outage"}
-
-
-@pytest.fixture
-def smtp(tmp_path: Path) -> Iterator[SmtpServer]:
-    server = SmtpServer(tmp_path).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

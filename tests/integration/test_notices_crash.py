@@ -5,26 +5,18 @@ it once, with the same Message-ID."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
-from bridge_process import BridgeProcess, free_port, until
+from bridge_process import BridgeProcess, free_port
 from builders import WEBHOOK_TOKEN, alert, webhook, write_config
+from polling import until
 from smtp_server import SmtpServer
 
 HOOK = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
 APPROVER = {"Authorization": "Bearer crash-approver"}
-
-
-@pytest.fixture
-def smtp(tmp_path: Path) -> Iterator[SmtpServer]:
-    server = SmtpServer(tmp_path).start()
-    yield server
-    server.stop()
 
 
 async def test_kill9_during_handover_leaves_the_notice_in_doubt_never_resent_silently(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -18,11 +18,10 @@ from aiohttp.test_utils import TestClient
 from builders import WEBHOOK_TOKEN, alert, rfc3339, write_config
 from builders import webhook as make_webhook
 from fakes import FakeClock
-from prometheus_client import CollectorRegistry
 from smtp_server import SmtpServer
 
 from bridge.config import load_config
-from bridge.web.app import SERVICE, create_app
+from bridge.web.app import SERVICE
 
 HOOK = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
 TOKENS = {
@@ -40,17 +39,12 @@ ROLES = {
     "auditor": ["viewer", "auditor"],
 }
 ClientFactory = Callable[..., Awaitable[TestClient[Any, Any]]]
+SMTP_WITH_LOGIN = {"security": "starttls", "login": ("bridge", "s3cret")}
+pytestmark = pytest.mark.manual_outbox  # the tests run the outbox themselves (deliver())
 
 
 def as_(who: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {TOKENS[who]}"}
-
-
-@pytest.fixture
-def smtp(tmp_path: Path) -> Iterator[SmtpServer]:
-    server = SmtpServer(tmp_path).start()
-    yield server
-    server.stop()
 
 
 def config(tmp_path: Path, smtp: SmtpServer | None, **notices: Any) -> Path:
@@ -83,18 +77,8 @@ def config(tmp_path: Path, smtp: SmtpServer | None, **notices: Any) -> Path:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-async def client(
-    aiohttp_client: ClientFactory, tmp_path: Path, smtp: SmtpServer, clock: FakeClock
-) -> AsyncIterator[TestClient[Any, Any]]:
-    app = create_app(
-        load_config(config(tmp_path, smtp), env={}), clock=clock, registry=CollectorRegistry()
-    )
-    yield await manual_outbox(await aiohttp_client(app))
+def config_path(tmp_path: Path, smtp: SmtpServer) -> Path:
+    return config(tmp_path, smtp)
 
 
 async def post_alerts(client: TestClient[Any, Any], *alerts: dict[str, Any]) -> Any:
@@ -125,15 +109,6 @@ async def draft(client: TestClient[Any, Any], draft_id: str) -> dict[str, Any]:
     r = await client.get(f"/api/v1/drafts/{draft_id}", headers=as_("viewer"))
     assert r.status == 200, await r.text()
     return dict(await r.json())
-
-
-async def manual_outbox(client: TestClient[Any, Any]) -> TestClient[Any, Any]:
-    """Stop the background outbox so the test decides when a delivery round runs (the e2e
-    test covers the background loop)."""
-    app = client.server.app
-    assert app is not None
-    await app[SERVICE].desk.stop()
-    return client
 
 
 async def deliver(client: TestClient[Any, Any]) -> list[Any]:
@@ -375,12 +350,9 @@ async def test_smtp_4xx_is_retried_and_5xx_fails_for_a_person(
 
 
 async def test_approved_draft_is_held_when_the_incident_changes_before_sending(
-    aiohttp_client: ClientFactory, tmp_path: Path, clock: FakeClock
+    client_for: ClientFactory, tmp_path: Path, clock: FakeClock
 ) -> None:
-    app = create_app(
-        load_config(config(tmp_path, None), env={}), clock=clock, registry=CollectorRegistry()
-    )
-    client = await manual_outbox(await aiohttp_client(app))
+    client = await client_for(config(tmp_path, None), manual_outbox=True)
     await post_alerts(client, ullevaal(clock))
     [d] = await drafts(client)
     r = await client.post(
@@ -406,15 +378,10 @@ async def test_approved_draft_is_held_when_the_incident_changes_before_sending(
 
 
 async def test_approval_of_a_version_rendered_before_the_incident_changed_is_refused(
-    aiohttp_client: ClientFactory, tmp_path: Path, clock: FakeClock
+    client_for: ClientFactory, tmp_path: Path, clock: FakeClock
 ) -> None:
     """With drafts re-rendered at most every 10 minutes, approval still checks the facts now."""
-    app = create_app(
-        load_config(config(tmp_path, None, refresh_interval="10m"), env={}),
-        clock=clock,
-        registry=CollectorRegistry(),
-    )
-    client = await manual_outbox(await aiohttp_client(app))
+    client = await client_for(config(tmp_path, None, refresh_interval="10m"), manual_outbox=True)
     await post_alerts(client, ullevaal(clock))
     await post_alerts(
         client, ullevaal(clock), alert("fp-olt", clock.now(), element="no-olt-oslo-1")
@@ -462,52 +429,45 @@ async def test_unknown_draft_is_404_and_bad_state_filter_400(client: TestClient[
     assert r.status == 401
 
 
-@pytest.mark.parametrize("security", ["starttls", "tls"])
+@pytest.mark.parametrize(
+    "smtp",
+    [SMTP_WITH_LOGIN, {**SMTP_WITH_LOGIN, "security": "tls"}],
+    ids=["starttls", "tls"],
+    indirect=True,
+)
 async def test_delivery_over_starttls_and_implicit_tls_with_auth(
-    aiohttp_client: ClientFactory, tmp_path: Path, clock: FakeClock, security: str
+    client: TestClient[Any, Any], smtp: SmtpServer, clock: FakeClock
 ) -> None:
-    server = SmtpServer(tmp_path, security, login=("bridge", "s3cret")).start()
-    try:
-        app = create_app(
-            load_config(config(tmp_path, server), env={}), clock=clock, registry=CollectorRegistry()
-        )
-        client = await manual_outbox(await aiohttp_client(app))
-        await post_alerts(client, ullevaal(clock))
-        [d] = await drafts(client)
-        await client.post(
-            f"/api/v1/drafts/{d['id']}/approve",
-            json={"version": 1, "incomplete_ok": True},
-            headers=as_("approver"),
-        )
-        [out] = await deliver(client)
-        assert out.state == "sent", out.flag
-        assert len(server.mailbox.received) == 1
-    finally:
-        server.stop()
+    await post_alerts(client, ullevaal(clock))
+    [d] = await drafts(client)
+    await client.post(
+        f"/api/v1/drafts/{d['id']}/approve",
+        json={"version": 1, "incomplete_ok": True},
+        headers=as_("approver"),
+    )
+    [out] = await deliver(client)
+    assert out.state == "sent", out.flag
+    assert len(smtp.mailbox.received) == 1
 
 
+@pytest.mark.parametrize("smtp", [SMTP_WITH_LOGIN], ids=["starttls"], indirect=True)
 async def test_wrong_smtp_password_is_a_permanent_failure(
-    aiohttp_client: ClientFactory, tmp_path: Path, clock: FakeClock
+    client_for: ClientFactory, smtp: SmtpServer, tmp_path: Path, clock: FakeClock
 ) -> None:
-    server = SmtpServer(tmp_path, "starttls", login=("bridge", "s3cret")).start()
-    try:
-        cfg = config(tmp_path, server)
-        text = cfg.read_text().replace("s3cret", "wrong")
-        cfg.write_text(text)
-        app = create_app(load_config(cfg, env={}), clock=clock, registry=CollectorRegistry())
-        client = await manual_outbox(await aiohttp_client(app))
-        await post_alerts(client, ullevaal(clock))
-        [d] = await drafts(client)
-        await client.post(
-            f"/api/v1/drafts/{d['id']}/approve",
-            json={"version": 1, "incomplete_ok": True},
-            headers=as_("approver"),
-        )
-        [out] = await deliver(client)
-        assert out.state == "failed" and "535" in (out.flag or "")
-        assert server.mailbox.received == []
-    finally:
-        server.stop()
+    cfg = config(tmp_path, smtp)
+    text = cfg.read_text().replace("s3cret", "wrong")
+    cfg.write_text(text)
+    client = await client_for(cfg, manual_outbox=True)
+    await post_alerts(client, ullevaal(clock))
+    [d] = await drafts(client)
+    await client.post(
+        f"/api/v1/drafts/{d['id']}/approve",
+        json={"version": 1, "incomplete_ok": True},
+        headers=as_("approver"),
+    )
+    [out] = await deliver(client)
+    assert out.state == "failed" and "535" in (out.flag or "")
+    assert smtp.mailbox.received == []
 
 
 def test_config_json_is_plain(tmp_path: Path) -> None:

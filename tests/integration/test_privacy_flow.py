@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -19,11 +19,9 @@ from aiohttp.test_utils import TestClient
 from builders import WEBHOOK_TOKEN, alert, rfc3339, write_config
 from builders import webhook as make_webhook
 from fakes import FakeClock
-from prometheus_client import CollectorRegistry
 from smtp_server import SmtpServer
 
-from bridge.config import load_config
-from bridge.web.app import SERVICE, create_app
+from bridge.web.app import SERVICE
 
 HOOK = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
 ROLES = {
@@ -47,22 +45,11 @@ DESCRIPTION = (
     f"it held {MARKERS[0]}'s ({MARKERS[1]}, {MARKERS[2]}) records among others."
 )
 ClientFactory = Callable[..., Awaitable[TestClient[Any, Any]]]
+pytestmark = pytest.mark.manual_outbox  # the client's outbox runs when a test calls deliver()
 
 
 def as_(who: str) -> dict[str, str]:
     return {"Authorization": f"Bearer t-{who}"}
-
-
-@pytest.fixture
-def smtp(tmp_path: Path) -> Iterator[SmtpServer]:
-    server = SmtpServer(tmp_path).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 def config(tmp_path: Path, smtp: SmtpServer) -> Path:
@@ -101,15 +88,8 @@ def config(tmp_path: Path, smtp: SmtpServer) -> Path:
 
 
 @pytest.fixture
-async def client(
-    aiohttp_client: ClientFactory, tmp_path: Path, smtp: SmtpServer, clock: FakeClock
-) -> AsyncIterator[TestClient[Any, Any]]:
-    app = create_app(
-        load_config(config(tmp_path, smtp), env={}), clock=clock, registry=CollectorRegistry()
-    )
-    c = await aiohttp_client(app)
-    await app[SERVICE].desk.stop()  # the test decides when an outbox round runs
-    yield c
+def config_path(tmp_path: Path, smtp: SmtpServer) -> Path:
+    return config(tmp_path, smtp)
 
 
 async def deliver(client: TestClient[Any, Any]) -> list[Any]:
@@ -482,14 +462,13 @@ async def test_a_labelled_alert_opens_a_privacy_case_not_an_outage_incident(
 
 
 async def test_cases_and_their_drafts_survive_a_restart(
-    aiohttp_client: ClientFactory, tmp_path: Path, smtp: SmtpServer, clock: FakeClock
+    client_for: ClientFactory, config_path: Path, clock: FakeClock
 ) -> None:
-    loaded = load_config(config(tmp_path, smtp), env={})
-    first = await aiohttp_client(create_app(loaded, clock=clock, registry=CollectorRegistry()))
+    first = await client_for(config_path)
     case = await report_breach(first, clock)
     drafts = await drafts_of(first, case["id"])
     await first.close()
-    second = await aiohttp_client(create_app(loaded, clock=clock, registry=CollectorRegistry()))
+    second = await client_for(config_path)
     again = await ok(
         await second.get(f"/api/v1/privacy/cases/{case['id']}", headers=as_("p-viewer"))
     )

@@ -22,8 +22,9 @@ from typing import Any
 
 import aiohttp
 import pytest
-from bridge_process import BridgeProcess, replica, until
+from bridge_process import BridgeProcess, replica
 from builders import WEBHOOK_TOKEN, alert, webhook
+from polling import until
 from redis_server import RedisServer
 from smtp_server import SmtpServer
 
@@ -37,13 +38,6 @@ TICK = 2.0  # evaluation.interval (and so the lease's time to live) in these tes
 @pytest.fixture
 def redis(tmp_path: Path) -> Iterator[RedisServer]:
     server = RedisServer(tmp_path / "redis").start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def smtp(tmp_path: Path) -> Iterator[SmtpServer]:
-    server = SmtpServer(tmp_path).start()
     yield server
     server.stop()
 
