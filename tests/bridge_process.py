@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from builders import REPO, WEBHOOK_TOKEN, write_config
+from builders import API_TOKEN, REPO, WEBHOOK_TOKEN, write_config
 from polling import WaitTimeout, until
 
 
@@ -20,6 +20,56 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+#: how many evaluation timer ticks have run (the evaluation histogram's count)
+TIMER_TICKS = 'bridge_evaluation_duration_seconds_count{trigger="timer"}'
+
+
+def metric_value(text: str, series: str) -> float | None:
+    """The value of ``series`` (name with its labels, as exposed) in a /metrics text."""
+    for line in text.splitlines():
+        if line.startswith(series + " "):
+            return float(line.rsplit(" ", 1)[1])
+    return None
+
+
+class RunningBridge:
+    """The app served in this process on a real loopback port (the ``bridge`` fixture of
+    tests/e2e), with its injected ``clock``; :meth:`get` reads the API with the viewer token."""
+
+    def __init__(self, url: str, clock: Any, app: Any) -> None:
+        self.url = url
+        self.clock = clock
+        self.app = app
+
+    async def get(self, path: str, headers: dict[str, str] | None = None) -> Any:
+        auth = headers or {"Authorization": f"Bearer {API_TOKEN}"}
+        async with aiohttp.ClientSession() as s, s.get(self.url + path, headers=auth) as r:
+            assert r.status == 200, await r.text()
+            if r.content_type == "application/json":
+                return await r.json()
+            return await r.text()
+
+    async def metric(self, series: str) -> float | None:
+        """The value of ``series`` on /metrics now (see :func:`metric_value`)."""
+        return metric_value(await self.get("/metrics"), series)
+
+    async def ticks_after(self, count: int) -> None:
+        """Wait until ``count`` more evaluation timer ticks have run than have now."""
+        before = await self.metric(TIMER_TICKS) or 0
+        await until(lambda: self._ticks_at_least(before + count), f"{count} evaluation timer ticks")
+
+    async def _ticks_at_least(self, n: float) -> bool:
+        return (await self.metric(TIMER_TICKS) or 0) >= n
+
+    async def wait_for(self, predicate: Any, what: str, seconds: float = 20) -> Any:
+        """Poll the incidents API until ``predicate(incidents)`` gives a truthy value."""
+
+        async def check() -> Any:
+            return predicate((await self.get("/api/v1/incidents?state=all"))["incidents"])
+
+        return await until(check, what, seconds, every=0.1)
 
 
 class BridgeProcess:
