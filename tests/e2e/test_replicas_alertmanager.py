@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -34,13 +33,6 @@ except ImportError:
 
 pytestmark = pytest.mark.e2e
 BOSS = {"Authorization": "Bearer replica-approver"}
-
-
-@pytest.fixture
-def redis(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path / "redis").start()
-    yield server
-    server.stop()
 
 
 def replica_of(tmp_path: Path, name: str, redis: RedisServer, smtp: SmtpServer) -> BridgeProcess:
@@ -127,6 +119,9 @@ async def test_clustered_alertmanagers_to_two_replicas_make_one_incident_draft_a
                     return bool((await get(session, url))[1]["state"] == "sent")
 
                 await wait(sent, "the e-mail")
+                # TODO(hook): nothing tells when the second Alertmanager of the cluster has
+                # decided (after its peer_timeout) not to deliver again; with such a signal,
+                # wait for it instead of a window long enough for a late duplicate delivery
                 await asyncio.sleep(2)  # both Alertmanagers re-notify at group_interval (1s)
                 for b in bridges:
                     _, body = await get(session, b.url + "/api/v1/incidents?state=all")

@@ -4,6 +4,9 @@
   file, with the ``clock`` fixture injected and a registry of its own; ``manual_outbox`` stops
   the background outbox so the test decides when a delivery round runs
   (``app[SERVICE].desk.deliver_due()``).
+- ``bridge_process(extra)``: a :class:`bridge_process.BridgeProcess` (not yet started) on a free
+  port, its config in ``tmp_path`` with ``extra`` sections over the common ones (listen address,
+  archive in ``tmp_path/sent``); stopped after the test.
 - ``client``: ``client_for(config_path)`` with the people of ``people`` written to its store.
   A module changes what differs by overriding ``config_path`` (default: ``write_config`` in
   ``tmp_path``) or ``people`` (default: none), and marks itself ``manual_outbox`` when its tests
@@ -12,12 +15,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from bridge_process import BridgeProcess, free_port
 from builders import add_user, write_config
 from fakes import FakeClock
 from prometheus_client import CollectorRegistry
@@ -63,3 +67,24 @@ async def client(
     for name, roles, enrolled in people:
         await add_user(app[SERVICE].store, name, roles, enrolled=enrolled)
     return made
+
+
+@pytest.fixture
+def bridge_process(tmp_path: Path) -> Iterator[Callable[..., BridgeProcess]]:
+    made: list[BridgeProcess] = []
+
+    def make(extra: dict[str, Any] | None = None) -> BridgeProcess:
+        port = free_port()
+        sections: dict[str, Any] = {
+            "server": {"listen": f"127.0.0.1:{port}"},
+            "notices": {"archive_dir": str(tmp_path / "sent")},
+        }
+        for name, values in (extra or {}).items():
+            sections[name] = {**sections.get(name, {}), **values}
+        config = write_config(tmp_path, extra=sections)
+        made.append(BridgeProcess(config, port, tmp_path / "bridge.log"))
+        return made[-1]
+
+    yield make
+    for proc in made:
+        proc.stop()

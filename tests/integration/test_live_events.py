@@ -10,15 +10,14 @@ import json
 import signal
 import time
 import urllib.request
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
-from builders import API_TOKEN, WEBHOOK_TOKEN, alert, webhook, write_config
+from bridge_process import BridgeProcess
+from builders import API_TOKEN, WEBHOOK_TOKEN, alert, webhook
 from fakes import FakeClock
-from smtp_server import free_port
-from test_restart import BridgeProcess
 
 from bridge.web import live
 from bridge.web.app import SERVICE
@@ -136,18 +135,12 @@ def test_each_subscriber_sees_only_the_ids_of_its_tracks() -> None:
     assert live.trim(outage_only, False, True, is_case) is None
 
 
-def test_bridge_serve_stops_promptly_with_a_stream_open(tmp_path: Path) -> None:
+def test_bridge_serve_stops_promptly_with_a_stream_open(
+    bridge_process: Callable[..., BridgeProcess],
+) -> None:
     """SIGTERM to ``bridge serve`` while a browser holds the event stream: the stream ends and
     the process exits within seconds (aiohttp would otherwise wait for the handler)."""
-    port = free_port()
-    config = write_config(
-        tmp_path,
-        extra={
-            "server": {"listen": f"127.0.0.1:{port}"},
-            "notices": {"archive_dir": str(tmp_path / "sent")},
-        },
-    )
-    bridge = BridgeProcess(config, port, tmp_path / "bridge.log")
+    bridge = bridge_process()
     bridge.start()
     try:
         asyncio.run(bridge.wait_ready())

@@ -36,13 +36,6 @@ TICK = 2.0  # evaluation.interval (and so the lease's time to live) in these tes
 
 
 @pytest.fixture
-def redis(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path / "redis").start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def pair(tmp_path: Path, redis: RedisServer, smtp: SmtpServer) -> Iterator[list[BridgeProcess]]:
     tick = int(TICK * 1000)
     bridges = [
@@ -123,8 +116,9 @@ async def test_one_leads_the_follower_ingests_and_an_approval_on_it_is_sent_once
         # the same group delivered to both replicas (an HA Alertmanager pair does that)
         assert await post(session, leader, body) == 200
         assert await post(session, follower, body) == 200
-        await asyncio.sleep(3 * 0.2)  # a few sync rounds for both
-        for b in pair:
+        # a read syncs first (catch_up): the leader, read first, has then evaluated and drafted
+        # what either replica acknowledged; the follower then reads the leader's drafts
+        for b in (leader, follower):
             seen = await drafts(session, b)
             assert [d["id"] for d in seen] == [d["id"] for d in found], seen
             async with session.get(b.url + "/api/v1/incidents", headers=BOSS) as r:
@@ -147,6 +141,8 @@ async def test_one_leads_the_follower_ingests_and_an_approval_on_it_is_sent_once
                 return bool((await r.json())["state"] == "sent")
 
         await until(sent, "the leader to send the approved notice")
+        # TODO(hook): no count of outbox rounds is exported; with one (e.g. a counter of
+        # rounds per replica) wait for five more rounds on each replica instead of a window
         await asyncio.sleep(5 * 0.2)  # five more outbox rounds on each replica
     assert len(smtp.mailbox.received) == 1
     for b in pair:
@@ -237,7 +233,7 @@ async def test_a_paused_leader_loses_the_lease_and_steps_down_when_resumed(
             )
 
         await until(old_leader_follows, "the resumed leader to step down", seconds=4 * TICK)
-        await asyncio.sleep(TICK)  # a tick of the resumed replica: it must not draft again
+        await leader.ticks_after(1, 4 * TICK)  # a tick of the resumed replica: no new draft
         for b in pair:
             assert [d["id"] for d in await drafts(session, b)] == [draft["id"]]
     log = leader.log.read_text()
