@@ -62,6 +62,9 @@ async def poll(session: aiohttp.ClientSession, url: str, pick: Any, what: str) -
 async def test_alertmanager_to_approved_email_at_the_regulator(
     bridge: RunningBridge, smtp: SmtpServer
 ) -> None:
+    """Alerts through Alertmanager make an incident that becomes reportable to PTS when the clock
+    reaches it; the approved initial report reaches the relay (STARTTLS, AUTH) once, with the facts
+    and the upload document."""
     url, clock = bridge.url, bridge.clock
     start = clock.now() - timedelta(hours=1, minutes=50)
     reportable_at = start + timedelta(hours=2)

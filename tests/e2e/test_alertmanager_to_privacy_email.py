@@ -70,6 +70,9 @@ async def poll(session: aiohttp.ClientSession, url: str, pick: Any, what: str) -
 async def test_alertmanager_privacy_alert_to_approved_varsel_at_nkom(
     bridge: RunningBridge, smtp: SmtpServer
 ) -> None:
+    """A privacy-labelled alert through Alertmanager opens a case hidden from the outage team; once
+    its facts are completed, only a privacy approver can approve the Nkom varsel, which is e-mailed
+    once and audited."""
     url, clock = bridge.url, bridge.clock
     start = clock.now() - timedelta(minutes=4)
     async with (

@@ -25,11 +25,9 @@ from smtp_server import SmtpServer
 from bridge.store.redis import RedisStore
 
 try:
-    from .alertmanager import AlertmanagerProcess
-    from .test_alertmanager_to_reportable import require_alertmanager
+    from .alertmanager import AlertmanagerProcess, require_alertmanager
 except ImportError:
-    from alertmanager import AlertmanagerProcess  # type: ignore[no-redef]
-    from test_alertmanager_to_reportable import require_alertmanager  # type: ignore[no-redef]
+    from alertmanager import AlertmanagerProcess, require_alertmanager  # type: ignore[no-redef]
 
 pytestmark = pytest.mark.e2e
 BOSS = {"Authorization": "Bearer replica-approver"}
@@ -73,6 +71,8 @@ async def webhooks_ok(session: aiohttp.ClientSession, bridge: BridgeProcess) -> 
 async def test_clustered_alertmanagers_to_two_replicas_make_one_incident_draft_and_email(
     tmp_path: Path, redis: RedisServer, smtp: SmtpServer
 ) -> None:
+    """A clustered Alertmanager pair delivering to two replicas makes one incident, one draft and,
+    once approved, one e-mail."""
     require_alertmanager()
     bridges = [replica_of(tmp_path, name, redis, smtp) for name in ("a", "b")]
     for b in bridges:
@@ -141,6 +141,8 @@ async def test_clustered_alertmanagers_to_two_replicas_make_one_incident_draft_a
 async def test_redis_down_means_503_and_not_ready_then_retried_alerts_are_stored(
     tmp_path: Path, redis: RedisServer, smtp: SmtpServer
 ) -> None:
+    """With Redis down the bridge answers 503 and /readyz fails; once Redis is back it leads again
+    and Alertmanager's retried alert is stored, with the incident from before kept."""
     require_alertmanager()
     bridge = replica_of(tmp_path, "solo", redis, smtp)
     bridge.start()

@@ -18,6 +18,7 @@ from aiohttp.test_utils import TestClient
 from bridge_process import BridgeProcess
 from builders import API_TOKEN, WEBHOOK_TOKEN, alert, webhook
 from fakes import FakeClock
+from polling import until
 
 from bridge.web import live
 from bridge.web.app import SERVICE
@@ -170,10 +171,11 @@ async def test_nothing_is_compared_while_nobody_watches() -> None:
     feed = live.LiveFeed(snapshot, interval=3600)
     task = asyncio.create_task(feed.run())
     try:
-        for _ in range(3):
+        for n in range(3):
             feed.poke()
-            for _ in range(10):
-                await asyncio.sleep(0)
+            # the loop clears its wake-up event, then decides without awaiting: once it is
+            # clear, this poke's round has run (white-box: LiveFeed counts no rounds)
+            await until(lambda: not feed._wake.is_set(), f"round {n + 1} of the feed", 10, every=0)
         assert calls == []
         assert await feed.check() is None  # a direct check does compare
         assert calls == [1]

@@ -128,6 +128,9 @@ async def metric(client: TestClient[Any, Any], name: str) -> float | None:
 async def test_reportable_incident_drafted_edited_approved_and_delivered(
     client: TestClient[Any, Any], smtp: SmtpServer, clock: FakeClock, tmp_path: Path
 ) -> None:
+    """A reportable incident gets a prefilled Nkom varsel draft; roles are checked on edit and
+    approve, bad edits are named, an edit makes version 2 with a diff, and the approved notice is
+    e-mailed once and audited."""
     answer = await post_alerts(client, ullevaal(clock))
     [incident_id] = answer["incidents"]
     [listed] = await drafts(client)
@@ -246,6 +249,8 @@ async def test_reportable_incident_drafted_edited_approved_and_delivered(
 async def test_pts_initial_with_upload_document_then_supplementary_due_two_weeks_after_sending(
     client: TestClient[Any, Any], smtp: SmtpServer, clock: FakeClock
 ) -> None:
+    """The PTS initial report opens once the incident becomes reportable, carries the upload
+    document (.docx) by e-mail, and sending it makes the supplementary report due 14 days later."""
     start = clock.now()
     berg = alert(
         "fp-berg", start, element="se-cell-berg-1", annotations={"summary": "Strömavbrott"}
@@ -294,6 +299,8 @@ async def test_pts_initial_with_upload_document_then_supplementary_due_two_weeks
 async def test_smtp_down_then_up_delivers_once_with_backoff(
     client: TestClient[Any, Any], smtp: SmtpServer, clock: FakeClock
 ) -> None:
+    """With the relay down the approved notice is retried with a doubling backoff (not before it is
+    due), and once the relay is up it is delivered exactly once."""
     await post_alerts(client, ullevaal(clock))
     [d] = await drafts(client)
     smtp.stop()
@@ -329,6 +336,8 @@ async def test_smtp_down_then_up_delivers_once_with_backoff(
 async def test_smtp_4xx_is_retried_and_5xx_fails_for_a_person(
     client: TestClient[Any, Any], smtp: SmtpServer, clock: FakeClock, mode: str, state: str
 ) -> None:
+    """A 4xx answer from the relay keeps the notice approved for a retry; a 5xx fails it for a
+    person, who edits and approves it again."""
     await post_alerts(client, ullevaal(clock))
     [d] = await drafts(client)
     smtp.mailbox.mode = mode
@@ -352,6 +361,8 @@ async def test_smtp_4xx_is_retried_and_5xx_fails_for_a_person(
 async def test_approved_draft_is_held_when_the_incident_changes_before_sending(
     client_for: ClientFactory, tmp_path: Path, clock: FakeClock
 ) -> None:
+    """An approved notice waiting in the outbox is held (new version, approval dropped, audited)
+    when the incident changes before it is sent."""
     client = await client_for(config(tmp_path, None), manual_outbox=True)
     await post_alerts(client, ullevaal(clock))
     [d] = await drafts(client)
@@ -400,6 +411,7 @@ async def test_approval_of_a_version_rendered_before_the_incident_changed_is_ref
 async def test_rejecting_needs_a_reason_and_marks_the_obligation(
     client: TestClient[Any, Any], clock: FakeClock
 ) -> None:
+    """Rejecting a draft needs a reason and valid JSON, and marks the obligation rejected."""
     answer = await post_alerts(client, ullevaal(clock))
     [d] = await drafts(client)
     url = f"/api/v1/drafts/{d['id']}/reject"
@@ -421,6 +433,8 @@ async def test_rejecting_needs_a_reason_and_marks_the_obligation(
 
 
 async def test_unknown_draft_is_404_and_bad_state_filter_400(client: TestClient[Any, Any]) -> None:
+    """An unknown draft is 404, an unknown state filter 400 naming it, and a read without a token
+    401."""
     r = await client.get("/api/v1/drafts/nope", headers=as_("viewer"))
     assert r.status == 404
     r = await client.get("/api/v1/drafts?state=bogus", headers=as_("viewer"))
@@ -438,6 +452,8 @@ async def test_unknown_draft_is_404_and_bad_state_filter_400(client: TestClient[
 async def test_delivery_over_starttls_and_implicit_tls_with_auth(
     client: TestClient[Any, Any], smtp: SmtpServer, clock: FakeClock
 ) -> None:
+    """The outbox delivers over STARTTLS and over implicit TLS with AUTH to a relay with its own
+    CA."""
     await post_alerts(client, ullevaal(clock))
     [d] = await drafts(client)
     await client.post(
@@ -454,6 +470,7 @@ async def test_delivery_over_starttls_and_implicit_tls_with_auth(
 async def test_wrong_smtp_password_is_a_permanent_failure(
     client_for: ClientFactory, smtp: SmtpServer, tmp_path: Path, clock: FakeClock
 ) -> None:
+    """A relay refusing the password (535) fails the notice permanently; nothing is delivered."""
     cfg = config(tmp_path, smtp)
     text = cfg.read_text().replace("s3cret", "wrong")
     cfg.write_text(text)
@@ -481,6 +498,8 @@ def test_config_json_is_plain(tmp_path: Path) -> None:
 async def test_normalised_incident_opens_the_nkom_normalised_notice(
     client: TestClient[Any, Any], clock: FakeClock
 ) -> None:
+    """Once a resolved incident's quiet period passes it is normalised and closed, and the Nkom
+    normalised notice opens with the duration."""
     firing = ullevaal(clock)
     answer = await post_alerts(client, firing)
     resolved_at = clock.now()

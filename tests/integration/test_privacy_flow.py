@@ -150,6 +150,9 @@ async def test_manual_report_to_approved_emails_with_audit_and_no_personal_data_
     clock: FakeClock,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """A manually reported breach owes the initial report and subscriber notice within 24 h; the
+    privacy approver's approval e-mails the facts to PTS, sending starts the supplementary report's
+    clock, and no personal data reaches logs or metrics."""
     caplog.set_level(logging.DEBUG)
     scrapes: list[str] = []
 
@@ -253,6 +256,8 @@ async def test_manual_report_to_approved_emails_with_audit_and_no_personal_data_
 async def test_a_token_without_the_privacy_scope_gets_403_and_each_refusal_is_audited(
     client: TestClient[Any, Any], clock: FakeClock
 ) -> None:
+    """Tokens without the privacy scope get 403 on every privacy endpoint (each refusal audited), a
+    privacy viewer cannot change a case, and draft lists show each token only its own track."""
     case = await report_breach(client, clock)
     url = f"/api/v1/privacy/cases/{case['id']}"
     attempts = [
@@ -295,6 +300,8 @@ async def test_a_token_without_the_privacy_scope_gets_403_and_each_refusal_is_au
 async def test_reads_are_audited_and_edits_make_revisions(
     client: TestClient[Any, Any], clock: FakeClock
 ) -> None:
+    """Case reads are audited; an edit needs the current revision and valid fields, makes a new
+    revision the drafts follow, and a stale revision is 409."""
     case = await report_breach(client, clock)
     url = f"/api/v1/privacy/cases/{case['id']}"
     r = await client.patch(url, json={"fields": {"affected": 3}}, headers=as_("p-editor"))
@@ -332,6 +339,8 @@ async def test_reads_are_audited_and_edits_make_revisions(
 async def test_deadlines_follow_the_injected_clock(
     client: TestClient[Any, Any], clock: FakeClock
 ) -> None:
+    """Deadlines of a Swedish and Norwegian case follow the injected clock: the Nkom varsel is due
+    in 1 h and overdue after it, and the metrics count overdue obligations."""
     case = await report_breach(client, clock, jurisdictions=["SE", "NO"])
     url = f"/api/v1/privacy/cases/{case['id']}"
     owed = {o["kind"]: o for o in case["obligations"]}
@@ -358,6 +367,8 @@ async def test_deadlines_follow_the_injected_clock(
 async def test_an_exemption_withdraws_the_subscriber_notices(
     client: TestClient[Any, Any], clock: FakeClock
 ) -> None:
+    """An exemption (data_unreadable refused for this case) withdraws the subscriber notices, the
+    reports say they are not notified, and it is audited without personal data."""
     case = await report_breach(client, clock, jurisdictions=["SE", "NO"])
     url = f"/api/v1/privacy/cases/{case['id']}"
     assert {"subscriber_notice", "nkom_privacy_subscriber"} <= set(
@@ -400,6 +411,8 @@ async def test_an_exemption_withdraws_the_subscriber_notices(
 async def test_the_register_exports_every_case_as_csv_and_xlsx(
     client: TestClient[Any, Any], clock: FakeClock
 ) -> None:
+    """The register exports every case, closed ones too, as CSV (formulas neutralised) and XLSX with
+    each case's reports, and each export is audited."""
     first = await report_breach(client, clock)
     second = await report_breach(client, clock, description='=HYPERLINK("http://evil")')
     closed = await ok(
@@ -435,6 +448,8 @@ async def test_the_register_exports_every_case_as_csv_and_xlsx(
 async def test_a_labelled_alert_opens_a_privacy_case_not_an_outage_incident(
     client: TestClient[Any, Any], clock: FakeClock
 ) -> None:
+    """An alert with the privacy label opens one privacy case (a re-delivery finds the same case)
+    with its drafts, and no outage incident."""
     started = clock.now() - timedelta(minutes=2)
     leak = alert(
         "fp-leak",
@@ -464,6 +479,8 @@ async def test_a_labelled_alert_opens_a_privacy_case_not_an_outage_incident(
 async def test_cases_and_their_drafts_survive_a_restart(
     client_for: ClientFactory, config_path: Path, clock: FakeClock
 ) -> None:
+    """A case and its drafts read the same from a second app on the same store after the first one
+    closed."""
     first = await client_for(config_path)
     case = await report_breach(first, clock)
     drafts = await drafts_of(first, case["id"])

@@ -94,6 +94,9 @@ async def metric(session: aiohttp.ClientSession, bridge: BridgeProcess, name: st
 async def test_one_leads_the_follower_ingests_and_an_approval_on_it_is_sent_once(
     pair: list[BridgeProcess], smtp: SmtpServer
 ) -> None:
+    """Exactly one replica leads; a webhook acknowledged by the follower is drafted by the leader,
+    duplicate deliveries to both make one incident and one draft, and an approval on the follower is
+    e-mailed once."""
     for b in pair:
         b.start()
     for b in pair:
@@ -152,6 +155,8 @@ async def test_one_leads_the_follower_ingests_and_an_approval_on_it_is_sent_once
 async def test_kill9_of_the_leader_in_a_storm_loses_no_acknowledged_alert(
     pair: list[BridgeProcess], redis: RedisServer
 ) -> None:
+    """kill -9 of the leader during an alert storm loses no acknowledged alert, and the follower
+    leads within two evaluation ticks."""
     for b in pair:
         b.start()
     for b in pair:
@@ -207,6 +212,8 @@ async def test_kill9_of_the_leader_in_a_storm_loses_no_acknowledged_alert(
 async def test_a_paused_leader_loses_the_lease_and_steps_down_when_resumed(
     pair: list[BridgeProcess], smtp: SmtpServer
 ) -> None:
+    """A leader paused past its lease loses it to the other replica; once resumed it steps down,
+    nothing is drafted twice and nothing is e-mailed."""
     for b in pair:
         b.start()
     for b in pair:
