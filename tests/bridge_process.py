@@ -1,20 +1,28 @@
 """A real ``bridge serve`` child process on a loopback port, for tests that kill, pause or
-restart it (stopped by PID; the environment's BRIDGE_* variables are not passed on)."""
+restart it (stopped by PID; the environment's BRIDGE_* variables are not passed on); the same
+with people and a console for the browser tests (:func:`start_bridge`); the app served in this
+process (:class:`RunningBridge`); reading /metrics (:func:`metric_value`)."""
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
-import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-from builders import REPO, WEBHOOK_TOKEN, write_config
+from builders import API_TOKEN, PASSWORD, REPO, WEBHOOK_TOKEN, write_config
+from polling import WaitTimeout, until, until_sync
+from smtp_server import SmtpServer
 
 
 def free_port() -> int:
@@ -23,7 +31,67 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class BridgeProcess:
+#: how many evaluation timer ticks have run (the evaluation histogram's count)
+TIMER_TICKS = 'bridge_evaluation_duration_seconds_count{trigger="timer"}'
+
+
+def metric_value(text: str, series: str) -> float | None:
+    """The value of ``series`` (name with its labels, as exposed) in a /metrics text."""
+    for line in text.splitlines():
+        if line.startswith(series + " "):
+            return float(line.rsplit(" ", 1)[1])
+    return None
+
+
+class _Metrics:
+    """/metrics of a bridge at ``self.url``: a series' value, and waiting for timer ticks."""
+
+    url: str
+
+    async def metric(self, series: str) -> float | None:
+        """The value of ``series`` on /metrics now (see :func:`metric_value`)."""
+        async with aiohttp.ClientSession() as s, s.get(self.url + "/metrics") as r:
+            assert r.status == 200, await r.text()
+            return metric_value(await r.text(), series)
+
+    async def ticks_after(self, count: int, seconds: float = 20) -> None:
+        """Wait until ``count`` more evaluation timer ticks have run than have now (the
+        evaluation histogram's count: a tick that stalls fails the wait)."""
+        before = await self.metric(TIMER_TICKS) or 0
+
+        async def done() -> bool:
+            return (await self.metric(TIMER_TICKS) or 0) >= before + count
+
+        await until(done, f"{count} evaluation timer ticks on {self.url}", seconds)
+
+
+class RunningBridge(_Metrics):
+    """The app served in this process on a real loopback port (the ``bridge`` fixture of
+    tests/e2e), with its injected ``clock``; :meth:`get` reads the API with the viewer token."""
+
+    def __init__(self, url: str, clock: Any, app: Any) -> None:
+        self.url = url
+        self.clock = clock
+        self.app = app
+
+    async def get(self, path: str, headers: dict[str, str] | None = None) -> Any:
+        auth = headers or {"Authorization": f"Bearer {API_TOKEN}"}
+        async with aiohttp.ClientSession() as s, s.get(self.url + path, headers=auth) as r:
+            assert r.status == 200, await r.text()
+            if r.content_type == "application/json":
+                return await r.json()
+            return await r.text()
+
+    async def wait_for(self, predicate: Any, what: str, seconds: float = 20) -> Any:
+        """Poll the incidents API until ``predicate(incidents)`` gives a truthy value."""
+
+        async def check() -> Any:
+            return predicate((await self.get("/api/v1/incidents?state=all"))["incidents"])
+
+        return await until(check, what, seconds, every=0.1)
+
+
+class BridgeProcess(_Metrics):
     """``python -m bridge serve`` on a loopback port, stopped by PID."""
 
     def __init__(self, config: Path, port: int, log: Path) -> None:
@@ -42,18 +110,21 @@ class BridgeProcess:
             )
 
     async def wait_ready(self) -> None:
-        deadline = time.monotonic() + 20
+        """Wait (20 s at most) until ``/readyz`` answers 200; fail at once if the process exits."""
         async with aiohttp.ClientSession() as session:
-            while time.monotonic() < deadline:
+
+            async def ready() -> bool:
                 assert self.proc is not None and self.proc.poll() is None, self.log.read_text()
                 try:
                     async with session.get(self.url + "/readyz") as r:
-                        if r.status == 200:
-                            return
+                        return r.status == 200
                 except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.05)
-        raise AssertionError("bridge not ready:\n" + self.log.read_text()[-3000:])
+                    return False
+
+            try:
+                await until(ready, "the bridge to be ready", seconds=20)
+            except WaitTimeout:
+                raise AssertionError("bridge not ready:\n" + self.log.read_text()[-3000:]) from None
 
     def kill9(self) -> None:
         assert self.proc is not None
@@ -68,18 +139,6 @@ class BridgeProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
-
-
-async def until(check: Any, what: str, seconds: float = 20, every: float = 0.05) -> Any:
-    """Await ``check()`` every ``every`` s until it returns something truthy (returned), or fail
-    the test after ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = await check()
-        if value:
-            return value
-        await asyncio.sleep(every)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def replica(
@@ -117,3 +176,96 @@ def replica(
         },
     )
     return BridgeProcess(config, port, folder / "bridge.log")
+
+
+# ---- a bridge with people, for the browser tests ----------------------------------------
+
+
+@dataclass
+class Bridge:
+    url: str
+    folder: Path
+    proc: subprocess.Popen[bytes]
+    log: Path
+    secrets: dict[str, str] = field(default_factory=dict)  # user → TOTP key from enrolment
+
+    def api(self, path: str, token: str = API_TOKEN) -> Any:
+        request = urllib.request.Request(
+            self.url + path, headers={"Authorization": f"Bearer {token}"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as r:
+            return json.loads(r.read())
+
+
+def bridge_cli(config: Path, *args: str, stdin: str = "") -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bridge", *args, "-c", str(config)],
+        input=stdin.encode(),
+        capture_output=True,
+        cwd=REPO,
+        env={k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_")},
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr.decode() + done.stdout.decode()
+
+
+@contextlib.contextmanager
+def start_bridge(
+    folder: Path,
+    smtp: SmtpServer,
+    users: dict[str, list[str]],
+    extra: dict[str, Any] | None = None,
+) -> Iterator[Bridge]:
+    """``bridge serve`` on a free port with these ``users`` (password PASSWORD) and config
+    sections ``extra`` over the common ones (operator, SMTP, a fast outbox)."""
+    port = free_port()
+    config = write_config(
+        folder,
+        extra={
+            "server": {"listen": f"127.0.0.1:{port}", "public_url": f"http://127.0.0.1:{port}"},
+            "operator": {
+                "name": "Exempel Nät AB",
+                "org_number": "556000-0000",
+                "contact": {"name": "Vakthavande", "phone": "+47 22 00 00 00", "email": "n@ex.net"},
+            },
+            "smtp": smtp.smtp_config(),
+            "notices": {
+                "archive_dir": str(folder / "sent"),
+                "refresh_interval": "0s",
+                "poll_interval": "200ms",
+            },
+            **(extra or {}),
+        },
+    )
+    for name, roles in users.items():
+        role_args = [a for role in roles for a in ("--role", role)]
+        bridge_cli(config, "users", "add", name, *role_args, "--password-file", "-", stdin=PASSWORD)
+    log = folder / "bridge.log"
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bridge", "serve", "-c", str(config)],
+            cwd=REPO,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_")},
+        )
+    running = Bridge(f"http://127.0.0.1:{port}", folder, proc, log)
+
+    def ready() -> bool:
+        assert proc.poll() is None, log.read_text()
+        try:
+            with urllib.request.urlopen(running.url + "/readyz", timeout=2) as r:
+                return r.status == 200
+        except (urllib.error.URLError, ConnectionError):
+            return False
+
+    try:
+        until_sync(ready, "the bridge to be ready", 30)
+        yield running
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)

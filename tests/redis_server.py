@@ -118,6 +118,8 @@ class RedisServer:
             stderr=subprocess.DEVNULL,
             start_new_session=True,  # a Ctrl-C of pytest does not reach it before stop()
         )
+        # its own bounded wait, not polling.until_sync: bench/ loads this file by path, without
+        # tests/ on sys.path
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:

@@ -14,18 +14,11 @@ fixture creates (a hospital cell in Oslo going down: reportable to Nkom at once)
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
-import shutil
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,13 +26,14 @@ from zoneinfo import ZoneInfo
 
 import pyotp
 import pytest
-from builders import API_TOKEN, WEBHOOK_TOKEN, alert, webhook, write_config
-from playwright.sync_api import Browser, Page, expect, sync_playwright
-from smtp_server import Received, SmtpServer, free_port
+from bridge_process import Bridge
+from builders import PASSWORD, WEBHOOK_TOKEN, alert, webhook
+from playwright.sync_api import Browser, Page, expect
+from polling import until_sync
+from smtp_server import Received, SmtpServer
 
 REPO = Path(__file__).resolve().parents[2]
 SHOTS = REPO / "tests" / "artifacts" / "screenshots"
-PASSWORD = "correct horse battery staple"
 USERS = {
     "anna": ["approver"],  # approves; needs TOTP
     "ada": ["admin", "auditor"],  # audit log and users; needs TOTP
@@ -47,135 +41,6 @@ USERS = {
     "lars": ["viewer"],  # gets locked out
 }
 WAIT_MS = 15_000
-
-
-@dataclass
-class Bridge:
-    url: str
-    folder: Path
-    proc: subprocess.Popen[bytes]
-    log: Path
-    secrets: dict[str, str] = field(default_factory=dict)  # user → TOTP key from enrolment
-
-    def api(self, path: str, token: str = API_TOKEN) -> Any:
-        request = urllib.request.Request(
-            self.url + path, headers={"Authorization": f"Bearer {token}"}
-        )
-        with urllib.request.urlopen(request, timeout=10) as r:
-            return json.loads(r.read())
-
-
-def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    # like redis-server: a missing browser fails the test (./scripts/test installs it)
-    assert found, "Debian's chromium is missing: run ./scripts/test (apt-get install chromium)"
-    return found
-
-
-def bridge_cli(config: Path, *args: str, stdin: str = "") -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "bridge", *args, "-c", str(config)],
-        input=stdin.encode(),
-        capture_output=True,
-        cwd=REPO,
-        env={k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_")},
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr.decode() + done.stdout.decode()
-
-
-def until(check: Any, what: str, seconds: float = 15) -> Any:
-    """Poll ``check`` until it returns something truthy (a bounded wait, not a sleep)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-@pytest.fixture(scope="module")
-def smtp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmtpServer]:
-    server = SmtpServer(tmp_path_factory.mktemp("smtp")).start()
-    yield server
-    server.stop()
-
-
-@contextlib.contextmanager
-def start_bridge(
-    folder: Path,
-    smtp: SmtpServer,
-    users: dict[str, list[str]],
-    extra: dict[str, Any] | None = None,
-) -> Iterator[Bridge]:
-    """``bridge serve`` on a free port with these ``users`` (password PASSWORD) and config
-    sections ``extra`` over the common ones (operator, SMTP, a fast outbox)."""
-    port = free_port()
-    config = write_config(
-        folder,
-        extra={
-            "server": {"listen": f"127.0.0.1:{port}", "public_url": f"http://127.0.0.1:{port}"},
-            "operator": {
-                "name": "Exempel Nät AB",
-                "org_number": "556000-0000",
-                "contact": {"name": "Vakthavande", "phone": "+47 22 00 00 00", "email": "n@ex.net"},
-            },
-            "smtp": smtp.smtp_config(),
-            "notices": {
-                "archive_dir": str(folder / "sent"),
-                "refresh_interval": "0s",
-                "poll_interval": "200ms",
-            },
-            **(extra or {}),
-        },
-    )
-    for name, roles in users.items():
-        role_args = [a for role in roles for a in ("--role", role)]
-        bridge_cli(config, "users", "add", name, *role_args, "--password-file", "-", stdin=PASSWORD)
-    log = folder / "bridge.log"
-    with log.open("ab") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bridge", "serve", "-c", str(config)],
-            cwd=REPO,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env={k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_")},
-        )
-    running = Bridge(f"http://127.0.0.1:{port}", folder, proc, log)
-
-    def ready() -> bool:
-        assert proc.poll() is None, log.read_text()
-        try:
-            with urllib.request.urlopen(running.url + "/readyz", timeout=2) as r:
-                return r.status == 200
-        except (urllib.error.URLError, ConnectionError):
-            return False
-
-    try:
-        until(ready, "the bridge to be ready", 30)
-        yield running
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-
-
-@pytest.fixture(scope="module")
-def bridge(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[Bridge]:
-    with start_bridge(tmp_path_factory.mktemp("bridge"), smtp, USERS) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=chromium())
-        yield launched
-        launched.close()
 
 
 def new_page(browser: Browser, bridge: Bridge) -> Page:
@@ -256,8 +121,8 @@ def ullevaal(anna: Page, bridge: Bridge) -> Incident:
         )
     )
     [incident_id] = post_webhook(bridge, body)
-    drafts = until(
-        lambda: bridge.api(f"/api/v1/drafts?incident={incident_id}")["drafts"], "the draft"
+    drafts = until_sync(
+        lambda: bridge.api(f"/api/v1/drafts?incident={incident_id}")["drafts"], "the draft", 15
     )
     return Incident(incident_id, drafts[0]["id"])
 
@@ -369,7 +234,7 @@ def test_edit_then_approve_sends_the_edited_text(
     page.click("#confirm-approve-yes")
     expect(page.locator("#message")).to_contain_text("Approved version 2")
 
-    mail: Received = until(lambda: smtp.mailbox.received[:1], "the e-mail")[0]
+    mail: Received = until_sync(lambda: smtp.mailbox.received[:1], "the e-mail", 15)[0]
     assert mail.rcpt_tos == ["ekomvarsling@nkom.no"]
     text = mail.message.get_body(("plain",))
     assert text is not None and edited in text.get_content()
@@ -397,9 +262,10 @@ def test_reject_needs_a_reason_and_pts_drafts_carry_the_report(anna: Page, bridg
     started = datetime.now(UTC) - timedelta(minutes=40)  # 112 affected for over 30 min
     body = webhook(alert("fp-sjukhus", started, element="se-cell-ostersund-sjukhus"))
     [incident_id] = post_webhook(bridge, body)
-    drafts = until(
+    drafts = until_sync(
         lambda: bridge.api(f"/api/v1/drafts?incident={incident_id}&regulator=pts")["drafts"],
         "the PTS draft",
+        15,
     )
     page = anna
     page.goto(f"/drafts/{drafts[0]['id']}")

@@ -14,24 +14,16 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from bridge_process import Bridge
 from builders import API_TOKEN, WEBHOOK_TOKEN
 from playwright.sync_api import Browser, Page, expect
+from polling import until_sync
 from smtp_server import Received, SmtpServer
-from test_console_browser import (  # noqa: F401  (fixtures: one browser and SMTP server)
-    Bridge,
-    browser,
-    new_page,
-    shot,
-    sign_in,
-    smtp,
-    start_bridge,
-    until,
-)
+from test_console_browser import new_page, shot, sign_in
 
 USERS = {
     "petra": ["editor:privacy"],  # reports and edits privacy cases; no second factor
@@ -39,23 +31,17 @@ USERS = {
     "otto": ["approver:outage"],  # outage only; TOTP
 }
 EDITOR_TOKEN = "privacy-editor-token"
+BRIDGE_EXTRA = {
+    "auth": {
+        "webhook": {"tokens": [{"name": "am", "token": WEBHOOK_TOKEN}]},
+        "api_tokens": [
+            {"name": "viewer", "token": API_TOKEN, "roles": ["viewer"]},
+            {"name": "p-editor", "token": EDITOR_TOKEN, "roles": ["editor:privacy"]},
+        ],
+    },
+    "privacy": {"subscriber_notice_recipient": "kundkommunikation@example.net"},
+}  # config sections of the module's bridge (browser/conftest.py)
 MARKER = "Laptop ZQX-4711 med samtalsdata stulen ur bil"
-
-
-@pytest.fixture(scope="module")
-def bridge(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[Bridge]:  # noqa: F811
-    extra = {
-        "auth": {
-            "webhook": {"tokens": [{"name": "am", "token": WEBHOOK_TOKEN}]},
-            "api_tokens": [
-                {"name": "viewer", "token": API_TOKEN, "roles": ["viewer"]},
-                {"name": "p-editor", "token": EDITOR_TOKEN, "roles": ["editor:privacy"]},
-            ],
-        },
-        "privacy": {"subscriber_notice_recipient": "kundkommunikation@example.net"},
-    }
-    with start_bridge(tmp_path_factory.mktemp("bridge"), smtp, USERS, extra) as running:
-        yield running
 
 
 def patch_case(bridge: Bridge, case_id: str, revision: int, fields: dict[str, Any]) -> Any:
@@ -83,14 +69,14 @@ def local_input(page: Page, at: datetime) -> str:
 
 
 @pytest.fixture(scope="module")
-def petra(browser: Browser, bridge: Bridge) -> Page:  # noqa: F811
+def petra(browser: Browser, bridge: Bridge) -> Page:
     page = new_page(browser, bridge)
     sign_in(page, bridge, "petra")
     return page
 
 
 @pytest.fixture(scope="module")
-def pelle(browser: Browser, bridge: Bridge) -> Page:  # noqa: F811
+def pelle(browser: Browser, bridge: Bridge) -> Page:
     page = new_page(browser, bridge)
     sign_in(page, bridge, "pelle")
     return page
@@ -196,7 +182,7 @@ def test_privacy_approver_approves_the_pts_initial_report(
     pelle: Page,
     bridge: Bridge,
     reported: str,
-    smtp: SmtpServer,  # noqa: F811
+    smtp: SmtpServer,
 ) -> None:
     """An editor may not approve a privacy notice (the button disabled with the reason); from
     the case page pelle opens the PTS initial report in the draft editor, approves it through
@@ -220,9 +206,10 @@ def test_privacy_approver_approves_the_pts_initial_report(
     expect(page.locator("#confirm-recipient")).to_have_text("incidentrapport@pts.se")
     page.click("#confirm-approve-yes")
     expect(page.locator("#message")).to_contain_text("Approved version")
-    mail: Received = until(
+    mail: Received = until_sync(
         lambda: [m for m in smtp.mailbox.received if "incidentrapport@pts.se" in m.rcpt_tos],
         "the PTS initial report",
+        15,
     )[0]
     text = mail.message.get_body(("plain",))
     assert text is not None and MARKER in text.get_content()
@@ -260,7 +247,7 @@ def test_register_downloads_as_csv(petra: Page, reported: str) -> None:
     assert reported in text
 
 
-def test_outage_only_approver_has_no_privacy_pages(browser: Browser, bridge: Bridge) -> None:  # noqa: F811
+def test_outage_only_approver_has_no_privacy_pages(browser: Browser, bridge: Bridge) -> None:
     """No Privacy link, and the page answers 403."""
     page = new_page(browser, bridge)
     sign_in(page, bridge, "otto")

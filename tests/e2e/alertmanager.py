@@ -41,7 +41,6 @@ Behaviour of Alertmanager 0.25 worth knowing when writing assertions:
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import shutil
@@ -49,7 +48,6 @@ import signal
 import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -57,7 +55,9 @@ from types import TracebackType
 from typing import Any, Self
 
 import aiohttp
+import pytest
 import yaml
+from polling import WaitTimeout, until
 
 __all__ = [
     "AlertmanagerError",
@@ -366,14 +366,16 @@ class AlertmanagerProcess:
         Raises :class:`AlertmanagerError` with the log tail if the process
         exits or is not ready within ``timeout`` seconds.
         """
-        if self._proc is None:
+        proc = self._proc
+        if proc is None:
             raise AlertmanagerError("wait_ready() called before start()")
-        deadline = time.monotonic() + timeout
         last_error = "no attempt made"
         client_timeout = aiohttp.ClientTimeout(total=2)
         async with aiohttp.ClientSession(timeout=client_timeout) as session:
-            while time.monotonic() < deadline:
-                code = self._proc.poll()
+
+            async def ready() -> bool:
+                nonlocal last_error
+                code = proc.poll()
                 if code is not None:
                     raise AlertmanagerError(
                         f"Alertmanager exited with code {code} before becoming ready\n"
@@ -382,15 +384,19 @@ class AlertmanagerProcess:
                 try:
                     async with session.get(f"{self.base_url}/-/ready") as resp:
                         if resp.status == 200:
-                            return
+                            return True
                         last_error = f"HTTP {resp.status}"
                 except (aiohttp.ClientError, TimeoutError) as exc:
                     last_error = repr(exc)
-                await asyncio.sleep(0.05)
-        raise AlertmanagerError(
-            f"Alertmanager not ready after {timeout:.0f}s (last error: {last_error})\n"
-            f"{self._describe()}"
-        )
+                return False
+
+            try:
+                await until(ready, "Alertmanager to be ready", seconds=timeout)
+            except WaitTimeout:
+                raise AlertmanagerError(
+                    f"Alertmanager not ready after {timeout:.0f}s (last error: {last_error})\n"
+                    f"{self._describe()}"
+                ) from None
 
     def stop(self, timeout: float = 10.0) -> None:
         """Terminate the process (SIGKILL after ``timeout`` s) and remove the temp dir."""
@@ -486,3 +492,16 @@ class AlertmanagerProcess:
                 return await resp.json(content_type=None) if text.strip() else None
         except aiohttp.ClientError as exc:
             raise AlertmanagerError(f"{method} {path} failed: {exc!r}\n{self._describe()}") from exc
+
+
+#: bound on waiting for real processes in the end-to-end tests, not for a regulatory deadline
+DEADLINE_S = 20.0
+
+
+def require_alertmanager() -> None:
+    """Skip the test when the Alertmanager binary is missing (fail instead when ``CI`` is set)."""
+    if find_alertmanager() is None:
+        reason = "Alertmanager binary missing: install Debian package prometheus-alertmanager"
+        if os.environ.get("CI"):
+            pytest.fail(reason + " (required in CI)")
+        pytest.skip(reason)

@@ -6,9 +6,7 @@ post alerts through the API v2 and check the webhook payloads (version 4).
 
 from __future__ import annotations
 
-import asyncio
 import os
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -17,6 +15,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from polling import WaitTimeout, until
 
 # Work both when tests/e2e is a plain directory (rootdir-relative imports,
 # pytest's default) and when someone turns it into a package.
@@ -63,16 +62,18 @@ class Receiver:
         self, predicate: Callable[[dict[str, Any]], bool], what: str
     ) -> dict[str, Any]:
         """Return the first recorded body matching ``predicate``, polling up to 15 s."""
-        deadline = time.monotonic() + WEBHOOK_DEADLINE_S
-        while True:
-            for body in self.bodies:
-                if predicate(body):
-                    return body
-            if time.monotonic() >= deadline:
-                raise AssertionError(
-                    f"no webhook with {what} within {WEBHOOK_DEADLINE_S:.0f}s; got {self.bodies!r}"
-                )
-            await asyncio.sleep(0.1)
+        try:
+            found: dict[str, Any] = await until(
+                lambda: next((body for body in self.bodies if predicate(body)), None),
+                f"a webhook with {what}",
+                WEBHOOK_DEADLINE_S,
+                every=0.1,
+            )
+        except WaitTimeout:
+            raise AssertionError(
+                f"no webhook with {what} within {WEBHOOK_DEADLINE_S:.0f}s; got {self.bodies!r}"
+            ) from None
+        return found
 
 
 @asynccontextmanager

@@ -5,97 +5,67 @@ the instant the incident becomes reportable; nothing sleeps for a deadline."""
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
-from builders import WEBHOOK_TOKEN, write_config
-from fakes import FakeClock
-from prometheus_client import CollectorRegistry
+from bridge_process import RunningBridge
+from builders import WEBHOOK_TOKEN
+from polling import until
 from smtp_server import SmtpServer
 
-from bridge.config import load_config
-from bridge.web.app import create_app
-
 try:
-    from .alertmanager import AlertmanagerProcess, free_port
-    from .test_alertmanager_to_reportable import DEADLINE_S, require_alertmanager
+    from .alertmanager import DEADLINE_S, AlertmanagerProcess
 except ImportError:
-    from alertmanager import AlertmanagerProcess, free_port  # type: ignore[no-redef]
-    from test_alertmanager_to_reportable import (  # type: ignore[no-redef]
-        DEADLINE_S,
-        require_alertmanager,
-    )
+    from alertmanager import DEADLINE_S, AlertmanagerProcess  # type: ignore[no-redef]
 
-pytestmark = pytest.mark.e2e
+RELAY = {"security": "starttls", "login": ("bridge", "relay-secret")}  # the smtp fixture's
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.parametrize("smtp", [RELAY], ids=["starttls-auth"], indirect=True),
+]
 APPROVER = {"Authorization": "Bearer e2e-approver"}
 
 
 @pytest.fixture
-def smtp(tmp_path: Path) -> Iterator[SmtpServer]:
-    server = SmtpServer(tmp_path, "starttls", login=("bridge", "relay-secret")).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-async def bridge(tmp_path: Path, smtp: SmtpServer) -> AsyncIterator[tuple[str, FakeClock]]:
-    require_alertmanager()
-    clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
-    path = write_config(
-        tmp_path,
-        extra={
-            "evaluation": {"interval": "100ms", "stale_after": "2h"},
-            "auth": {
-                "webhook": {"tokens": [{"name": "am", "token": WEBHOOK_TOKEN}]},
-                "api_tokens": [{"name": "noc", "token": "e2e-approver", "roles": ["approver"]}],
-            },
-            "operator": {
-                "name": "Exempel Nät AB",
-                "org_number": "556000-0000",
-                "contact": {"name": "NOC", "phone": "+46 10 000 00 00", "email": "noc@example.net"},
-            },
-            "smtp": smtp.smtp_config(),
-            "notices": {
-                "archive_dir": str(tmp_path / "sent"),
-                "refresh_interval": "0s",
-                "poll_interval": "200ms",
-            },
+def bridge_extra(tmp_path: Path, smtp: SmtpServer) -> dict[str, Any]:
+    return {
+        "auth": {
+            "webhook": {"tokens": [{"name": "am", "token": WEBHOOK_TOKEN}]},
+            "api_tokens": [{"name": "noc", "token": "e2e-approver", "roles": ["approver"]}],
         },
-    )
-    app = create_app(load_config(path, env={}), clock=clock, registry=CollectorRegistry())
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield f"http://127.0.0.1:{port}", clock
-    finally:
-        await runner.cleanup()
+        "operator": {
+            "name": "Exempel Nät AB",
+            "org_number": "556000-0000",
+            "contact": {"name": "NOC", "phone": "+46 10 000 00 00", "email": "noc@example.net"},
+        },
+        "smtp": smtp.smtp_config(),
+        "notices": {
+            "archive_dir": str(tmp_path / "sent"),
+            "refresh_interval": "0s",
+            "poll_interval": "200ms",
+        },
+    }
 
 
 async def poll(session: aiohttp.ClientSession, url: str, pick: Any, what: str) -> Any:
-    deadline = time.monotonic() + DEADLINE_S
-    while time.monotonic() < deadline:
+    async def check() -> Any:
         async with session.get(url, headers=APPROVER) as r:
             assert r.status == 200, await r.text()
-            value = pick(await r.json())
-        if value:
-            return value
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+            return pick(await r.json())
+
+    return await until(check, what, DEADLINE_S, every=0.1)
 
 
 async def test_alertmanager_to_approved_email_at_the_regulator(
-    bridge: tuple[str, FakeClock], smtp: SmtpServer
+    bridge: RunningBridge, smtp: SmtpServer
 ) -> None:
-    url, clock = bridge
+    """Alerts through Alertmanager make an incident that becomes reportable to PTS when the clock
+    reaches it; the approved initial report reaches the relay (STARTTLS, AUTH) once, with the facts
+    and the upload document."""
+    url, clock = bridge.url, bridge.clock
     start = clock.now() - timedelta(hours=1, minutes=50)
     reportable_at = start + timedelta(hours=2)
     async with (

@@ -6,33 +6,21 @@ nothing sleeps for a deadline."""
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
-from builders import WEBHOOK_TOKEN, write_config
-from fakes import FakeClock
-from prometheus_client import CollectorRegistry
+from bridge_process import RunningBridge
+from builders import WEBHOOK_TOKEN
+from polling import until
 from smtp_server import SmtpServer
 
-from bridge.config import load_config
-from bridge.web.app import create_app
-
 try:
-    from .alertmanager import AlertmanagerProcess, free_port
-    from .test_alertmanager_to_reportable import DEADLINE_S, require_alertmanager
+    from .alertmanager import DEADLINE_S, AlertmanagerProcess
 except ImportError:
-    from alertmanager import AlertmanagerProcess, free_port  # type: ignore[no-redef]
-    from test_alertmanager_to_reportable import (  # type: ignore[no-redef]
-        DEADLINE_S,
-        require_alertmanager,
-    )
+    from alertmanager import DEADLINE_S, AlertmanagerProcess  # type: ignore[no-redef]
 
 pytestmark = pytest.mark.e2e
 EDITOR = {"Authorization": "Bearer e2e-privacy-editor"}
@@ -41,73 +29,51 @@ OUTAGE = {"Authorization": "Bearer e2e-outage"}
 
 
 @pytest.fixture
-def smtp(tmp_path: Path) -> Iterator[SmtpServer]:
-    server = SmtpServer(tmp_path).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-async def bridge(tmp_path: Path, smtp: SmtpServer) -> AsyncIterator[tuple[str, FakeClock]]:
-    require_alertmanager()
-    clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
-    path = write_config(
-        tmp_path,
-        extra={
-            "evaluation": {"interval": "100ms", "stale_after": "2h"},
-            "auth": {
-                "webhook": {"tokens": [{"name": "am", "token": WEBHOOK_TOKEN}]},
-                "api_tokens": [
-                    {"name": "dpo", "token": "e2e-privacy-editor", "roles": ["editor:privacy"]},
-                    {
-                        "name": "ciso",
-                        "token": "e2e-privacy-approver",
-                        "roles": ["approver:privacy"],
-                    },
-                    {"name": "noc", "token": "e2e-outage", "roles": ["approver:outage", "auditor"]},
-                ],
-            },
-            "operator": {
-                "name": "Eksempel Nett AS",
-                "org_number": "999 000 000",
-                "contact": {"name": "Personvern", "phone": "+47 22 00 00 00", "email": "dpo@ex.no"},
-            },
-            "smtp": smtp.smtp_config(),
-            "notices": {
-                "archive_dir": str(tmp_path / "sent"),
-                "refresh_interval": "0s",
-                "poll_interval": "200ms",
-            },
-            "privacy": {"alert_label": {"incident_type": "privacy"}},
+def bridge_extra(tmp_path: Path, smtp: SmtpServer) -> dict[str, Any]:
+    return {
+        "auth": {
+            "webhook": {"tokens": [{"name": "am", "token": WEBHOOK_TOKEN}]},
+            "api_tokens": [
+                {"name": "dpo", "token": "e2e-privacy-editor", "roles": ["editor:privacy"]},
+                {
+                    "name": "ciso",
+                    "token": "e2e-privacy-approver",
+                    "roles": ["approver:privacy"],
+                },
+                {"name": "noc", "token": "e2e-outage", "roles": ["approver:outage", "auditor"]},
+            ],
         },
-    )
-    app = create_app(load_config(path, env={}), clock=clock, registry=CollectorRegistry())
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield f"http://127.0.0.1:{port}", clock
-    finally:
-        await runner.cleanup()
+        "operator": {
+            "name": "Eksempel Nett AS",
+            "org_number": "999 000 000",
+            "contact": {"name": "Personvern", "phone": "+47 22 00 00 00", "email": "dpo@ex.no"},
+        },
+        "smtp": smtp.smtp_config(),
+        "notices": {
+            "archive_dir": str(tmp_path / "sent"),
+            "refresh_interval": "0s",
+            "poll_interval": "200ms",
+        },
+        "privacy": {"alert_label": {"incident_type": "privacy"}},
+    }
 
 
 async def poll(session: aiohttp.ClientSession, url: str, pick: Any, what: str) -> Any:
-    deadline = time.monotonic() + DEADLINE_S
-    while time.monotonic() < deadline:
+    async def check() -> Any:
         async with session.get(url, headers=APPROVER) as r:
             assert r.status == 200, await r.text()
-            value = pick(await r.json())
-        if value:
-            return value
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+            return pick(await r.json())
+
+    return await until(check, what, DEADLINE_S, every=0.1)
 
 
 async def test_alertmanager_privacy_alert_to_approved_varsel_at_nkom(
-    bridge: tuple[str, FakeClock], smtp: SmtpServer
+    bridge: RunningBridge, smtp: SmtpServer
 ) -> None:
-    url, clock = bridge
+    """A privacy-labelled alert through Alertmanager opens a case hidden from the outage team; once
+    its facts are completed, only a privacy approver can approve the Nkom varsel, which is e-mailed
+    once and audited."""
+    url, clock = bridge.url, bridge.clock
     start = clock.now() - timedelta(minutes=4)
     async with (
         AlertmanagerProcess(

@@ -7,83 +7,18 @@ binary, configured with a webhook receiver pointing at the bridge with a bearer 
 
 from __future__ import annotations
 
-import asyncio
-import os
-import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
 
-import aiohttp
 import pytest
-from aiohttp import web
-from builders import API_TOKEN, WEBHOOK_TOKEN, write_config
-from fakes import FakeClock
-from prometheus_client import CollectorRegistry
-
-from bridge.config import load_config
-from bridge.web.app import create_app
+from bridge_process import RunningBridge
+from builders import WEBHOOK_TOKEN
 
 try:
-    from .alertmanager import AlertmanagerProcess, find_alertmanager, free_port
+    from .alertmanager import AlertmanagerProcess
 except ImportError:
-    from alertmanager import AlertmanagerProcess, find_alertmanager, free_port  # type: ignore[no-redef]
+    from alertmanager import AlertmanagerProcess  # type: ignore[no-redef]
 
 pytestmark = pytest.mark.e2e
-API = {"Authorization": f"Bearer {API_TOKEN}"}
-DEADLINE_S = 20.0  # bound on waiting for real processes, not for a regulatory deadline
-
-
-def require_alertmanager() -> None:
-    if find_alertmanager() is None:
-        reason = "Alertmanager binary missing: install Debian package prometheus-alertmanager"
-        if os.environ.get("CI"):
-            pytest.fail(reason + " (required in CI)")
-        pytest.skip(reason)
-
-
-class RunningBridge:
-    def __init__(self, url: str, clock: FakeClock, app: web.Application) -> None:
-        self.url = url
-        self.clock = clock
-        self.app = app
-
-    async def get(self, path: str) -> Any:
-        async with aiohttp.ClientSession() as s, s.get(self.url + path, headers=API) as r:
-            assert r.status == 200, await r.text()
-            if r.content_type == "application/json":
-                return await r.json()
-            return await r.text()
-
-    async def wait_for(self, predicate: Any, what: str) -> Any:
-        """Poll the API until ``predicate(incidents)`` gives a truthy value (bounded)."""
-        deadline = time.monotonic() + DEADLINE_S
-        while time.monotonic() < deadline:
-            listing = await self.get("/api/v1/incidents?state=all")
-            value = predicate(listing["incidents"])
-            if value:
-                return value
-            await asyncio.sleep(0.1)
-        raise AssertionError(f"timed out waiting for {what}")
-
-
-@pytest.fixture
-async def bridge(tmp_path: Path) -> AsyncIterator[RunningBridge]:
-    require_alertmanager()
-    now = datetime.now(UTC).replace(microsecond=0)
-    clock = FakeClock(now)
-    path = write_config(tmp_path, extra={"evaluation": {"interval": "100ms", "stale_after": "2h"}})
-    app = create_app(load_config(path, env={}), clock=clock, registry=CollectorRegistry())
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    site = web.TCPSite(runner, "127.0.0.1", port)
-    await site.start()
-    try:
-        yield RunningBridge(f"http://127.0.0.1:{port}", clock, app)
-    finally:
-        await runner.cleanup()
 
 
 async def test_alerts_through_alertmanager_become_reportable_exactly_on_time(bridge: RunningBridge):
@@ -125,7 +60,7 @@ async def test_alerts_through_alertmanager_become_reportable_exactly_on_time(bri
         assert pts["seconds_to_reportable"] == pytest.approx(600, abs=1)
 
         bridge.clock.set(reportable_at - timedelta(seconds=1))
-        await asyncio.sleep(0.5)  # several timer ticks at 100 ms: none may fire early
+        await bridge.ticks_after(5)  # several timer ticks at the new time: none may fire early
         doc = await bridge.get(f"/api/v1/incidents/{incident['id']}")
         assert next(a for a in doc["assessments"] if a["regulator"] == "pts")["reportable"] is False
 

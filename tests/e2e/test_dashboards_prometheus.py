@@ -10,7 +10,6 @@ expression against Prometheus' query API: each must succeed with a non-empty res
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
@@ -18,7 +17,6 @@ import re
 import shutil
 import signal
 import subprocess
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -30,6 +28,7 @@ import pytest
 import yaml
 from aiohttp import web
 from builders import REPO, WEBHOOK_TOKEN, write_config
+from polling import WaitTimeout, until
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -284,17 +283,19 @@ class PrometheusProcess:
         return "\n".join(lines[-30:])
 
     async def wait_ready(self, session: aiohttp.ClientSession) -> None:
-        deadline = time.monotonic() + DEADLINE_S
-        while time.monotonic() < deadline:
+        async def ready() -> bool:
             assert self.proc is not None and self.proc.poll() is None, (
                 f"Prometheus exited\n{self.log_tail()}"
             )
             with contextlib.suppress(aiohttp.ClientError, TimeoutError):
                 async with session.get(f"{self.url}/-/ready") as resp:
-                    if resp.status == 200:
-                        return
-            await asyncio.sleep(0.1)
-        raise AssertionError(f"Prometheus not ready\n{self.log_tail()}")
+                    return resp.status == 200
+            return False
+
+        try:
+            await until(ready, "Prometheus to be ready", DEADLINE_S, every=0.1)
+        except WaitTimeout:
+            raise AssertionError(f"Prometheus not ready\n{self.log_tail()}") from None
 
     async def query(self, session: aiohttp.ClientSession, expr: str) -> dict[str, Any]:
         async with session.get(f"{self.url}/api/v1/query", params={"query": expr}) as resp:
@@ -303,14 +304,16 @@ class PrometheusProcess:
 
     async def wait_until(self, session: aiohttp.ClientSession, expr: str) -> None:
         """Poll until ``expr`` returns a non-empty result (bounded)."""
-        deadline = time.monotonic() + DEADLINE_S
-        while time.monotonic() < deadline:
+
+        async def found() -> bool:
             body = await self.query(session, expr)
             assert body["status"] == "success", (expr, body)
-            if body["data"]["result"]:
-                return
-            await asyncio.sleep(0.25)
-        raise AssertionError(f"timed out waiting for {expr!r}\n{self.log_tail()}")
+            return bool(body["data"]["result"])
+
+        try:
+            await until(found, repr(expr), DEADLINE_S, every=0.25)
+        except WaitTimeout:
+            raise AssertionError(f"timed out waiting for {expr!r}\n{self.log_tail()}") from None
 
 
 @pytest.fixture
@@ -384,15 +387,17 @@ async def test_every_dashboard_panel_has_data_in_real_prometheus(bridge_url: str
                     await prometheus.wait_until(session, expr)
 
                 pending = {t: substitute(t.expr) for t in targets()}
-                deadline = time.monotonic() + DEADLINE_S
-                while pending and time.monotonic() < deadline:
+
+                async def all_panels_have_data() -> bool:
                     for target, expr in list(pending.items()):
                         body = await prometheus.query(session, expr)
                         assert body["status"] == "success", (target, expr, body)
                         if body["data"]["result"]:
                             del pending[target]
-                    if pending:
-                        await asyncio.sleep(0.5)
+                    return not pending
+
+                with contextlib.suppress(WaitTimeout):  # the assertion below names them
+                    await until(all_panels_have_data, "data in every panel", DEADLINE_S, 0.5)
                 assert not pending, "panels without data:\n" + "\n".join(
                     f"{t.dashboard}: {t.panel} [{t.ref}]: {e}" for t, e in pending.items()
                 )

@@ -10,43 +10,27 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-from bridge_process import BridgeProcess, replica, until
+from bridge_process import BridgeProcess, replica
 from builders import WEBHOOK_TOKEN
+from polling import until
 from redis_server import RedisServer
 from smtp_server import SmtpServer
 
 from bridge.store.redis import RedisStore
 
 try:
-    from .alertmanager import AlertmanagerProcess
-    from .test_alertmanager_to_reportable import require_alertmanager
+    from .alertmanager import AlertmanagerProcess, require_alertmanager
 except ImportError:
-    from alertmanager import AlertmanagerProcess  # type: ignore[no-redef]
-    from test_alertmanager_to_reportable import require_alertmanager  # type: ignore[no-redef]
+    from alertmanager import AlertmanagerProcess, require_alertmanager  # type: ignore[no-redef]
 
 pytestmark = pytest.mark.e2e
 BOSS = {"Authorization": "Bearer replica-approver"}
-
-
-@pytest.fixture
-def redis(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path / "redis").start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def smtp(tmp_path: Path) -> Iterator[SmtpServer]:
-    server = SmtpServer(tmp_path).start()
-    yield server
-    server.stop()
 
 
 def replica_of(tmp_path: Path, name: str, redis: RedisServer, smtp: SmtpServer) -> BridgeProcess:
@@ -87,6 +71,8 @@ async def webhooks_ok(session: aiohttp.ClientSession, bridge: BridgeProcess) -> 
 async def test_clustered_alertmanagers_to_two_replicas_make_one_incident_draft_and_email(
     tmp_path: Path, redis: RedisServer, smtp: SmtpServer
 ) -> None:
+    """A clustered Alertmanager pair delivering to two replicas makes one incident, one draft and,
+    once approved, one e-mail."""
     require_alertmanager()
     bridges = [replica_of(tmp_path, name, redis, smtp) for name in ("a", "b")]
     for b in bridges:
@@ -133,6 +119,9 @@ async def test_clustered_alertmanagers_to_two_replicas_make_one_incident_draft_a
                     return bool((await get(session, url))[1]["state"] == "sent")
 
                 await wait(sent, "the e-mail")
+                # TODO(hook): nothing tells when the second Alertmanager of the cluster has
+                # decided (after its peer_timeout) not to deliver again; with such a signal,
+                # wait for it instead of a window long enough for a late duplicate delivery
                 await asyncio.sleep(2)  # both Alertmanagers re-notify at group_interval (1s)
                 for b in bridges:
                     _, body = await get(session, b.url + "/api/v1/incidents?state=all")
@@ -152,6 +141,8 @@ async def test_clustered_alertmanagers_to_two_replicas_make_one_incident_draft_a
 async def test_redis_down_means_503_and_not_ready_then_retried_alerts_are_stored(
     tmp_path: Path, redis: RedisServer, smtp: SmtpServer
 ) -> None:
+    """With Redis down the bridge answers 503 and /readyz fails; once Redis is back it leads again
+    and Alertmanager's retried alert is stored, with the incident from before kept."""
     require_alertmanager()
     bridge = replica_of(tmp_path, "solo", redis, smtp)
     bridge.start()

@@ -5,7 +5,6 @@ computed with pyotp from the stored secret, as a person's authenticator app woul
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -23,14 +22,11 @@ from builders import (
     write_config,
 )
 from fakes import FakeClock
-from prometheus_client import CollectorRegistry
 from redis_server import shared_server
 from yarl import URL
 
-from bridge.config import load_config
-from bridge.web.app import SERVICE, create_app
+from bridge.web.app import SERVICE
 
-ClientFactory = Callable[..., Awaitable[TestClient[Any, Any]]]
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 MIN = timedelta(minutes=1)
 
@@ -55,24 +51,18 @@ def config(tmp_path: Path, store: str | None = None, **session: Any) -> Path:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def config_path(tmp_path: Path) -> Path:
+    return config(tmp_path)
 
 
 @pytest.fixture
-async def app_client(
-    aiohttp_client: ClientFactory, tmp_path: Path, clock: FakeClock
-) -> AsyncIterator[TestClient[Any, Any]]:
-    app = create_app(
-        load_config(config(tmp_path), env={}), clock=clock, registry=CollectorRegistry()
-    )
-    client = await aiohttp_client(app)
-    store = app[SERVICE].store
-    await add_user(store, "ada", ["admin"])
-    await add_user(store, "vera", ["viewer"], enrolled=False)
-    await add_user(store, "arne", ["approver:outage", "viewer"])
-    await add_user(store, "nina", ["approver:outage"], enrolled=False)
-    yield client
+def people() -> list[tuple[str, list[str], bool]]:
+    return [
+        ("ada", ["admin"], True),
+        ("vera", ["viewer"], False),
+        ("arne", ["approver:outage", "viewer"], True),
+        ("nina", ["approver:outage"], False),
+    ]
 
 
 def store_of(client: TestClient[Any, Any]) -> Any:
@@ -134,21 +124,19 @@ async def audit_actions(client: TestClient[Any, Any]) -> list[str]:
 # ---- no session ---------------------------------------------------------------------------
 
 
-async def test_no_session_goes_to_login_and_api_says_401(app_client):
+async def test_no_session_goes_to_login_and_api_says_401(client):
     """A page without a session redirects to /login with the page as next; the API is 401."""
-    r = await app_client.get("/drafts/x?y=1", allow_redirects=False)
+    r = await client.get("/drafts/x?y=1", allow_redirects=False)
     assert r.status == 303
     location = URL(r.headers["Location"])
     assert location.path == "/login" and location.query["next"] == "/drafts/x?y=1"
-    assert (await app_client.get("/api/v1/incidents")).status == 401
+    assert (await client.get("/api/v1/incidents")).status == 401
 
 
-async def test_session_cookie_attributes(aiohttp_client, tmp_path, clock):
+async def test_session_cookie_attributes(client_for, tmp_path, clock):
     """The session cookie is Secure (by default), HttpOnly, SameSite=Strict, Path=/."""
-    cfg = config(tmp_path, cookie_secure=True)
-    app = create_app(load_config(cfg, env={}), clock=clock, registry=CollectorRegistry())
-    client = await aiohttp_client(app)
-    await add_user(app[SERVICE].store, "vera", ["viewer"], enrolled=False)
+    client = await client_for(config(tmp_path, cookie_secure=True))
+    await add_user(store_of(client), "vera", ["viewer"], enrolled=False)
     token = await login_form(client)  # its Secure cookie is not sent back over http: by hand
     r = await client.post(
         "/login",
@@ -165,119 +153,118 @@ async def test_session_cookie_attributes(aiohttp_client, tmp_path, clock):
 # ---- password and TOTP ----------------------------------------------------------------------
 
 
-async def test_login_with_password_and_totp(app_client, clock):
+async def test_login_with_password_and_totp(client, clock):
     """An approver's password alone does not sign in; the TOTP code does; the API then
     answers with the session cookie; the sign-in is audited without secrets."""
-    r = await password_step(app_client, "arne", next_="/sent")
+    r = await password_step(client, "arne", next_="/sent")
     location = URL(r.headers["Location"])
     assert r.status == 303 and location.path == "/login/totp" and location.query["next"] == "/sent"
-    assert (await app_client.get("/api/v1/incidents")).status == 401
-    assert (await app_client.get("/", allow_redirects=False)).status == 303
-    token = await login_form(app_client, "/login/totp")
-    r = await app_client.post(
+    assert (await client.get("/api/v1/incidents")).status == 401
+    assert (await client.get("/", allow_redirects=False)).status == 303
+    token = await login_form(client, "/login/totp")
+    r = await client.post(
         "/login/totp",
         data={"code": code(clock), "csrf_token": token, "next": "/sent"},
         allow_redirects=False,
     )
     assert r.status == 303 and r.headers["Location"] == "/sent"
-    assert (await app_client.get("/api/v1/incidents")).status == 200
-    assert "login.success" in await audit_actions(app_client)
-    entries = await store_of(app_client).audit_log(1000)
+    assert (await client.get("/api/v1/incidents")).status == 200
+    assert "login.success" in await audit_actions(client)
+    entries = await store_of(client).audit_log(1000)
     text = repr([e.detail for e in entries])
     assert PASSWORD not in text and code(clock) not in text
 
 
-async def test_wrong_and_reused_totp_codes_are_refused(app_client, clock):
+async def test_wrong_and_reused_totp_codes_are_refused(client, clock):
     """A wrong code answers 401 and the session stays incomplete; a code already used once
     is refused the second time."""
-    await password_step(app_client, "arne")
+    await password_step(client, "arne")
     wrong = "000000" if code(clock) != "000000" else "111111"
-    r = await totp_step(app_client, wrong)
+    r = await totp_step(client, wrong)
     assert r.status == 401
     assert "not right" in await r.text()
-    assert (await app_client.get("/api/v1/incidents")).status == 401
-    assert (await totp_step(app_client, code(clock))).status == 303
-    app_client.session.cookie_jar.clear()
-    await password_step(app_client, "arne")
-    assert (await totp_step(app_client, code(clock))).status == 401  # replayed
-    assert (await totp_step(app_client, code(clock, offset=1))).status == 303  # next step
+    assert (await client.get("/api/v1/incidents")).status == 401
+    assert (await totp_step(client, code(clock))).status == 303
+    client.session.cookie_jar.clear()
+    await password_step(client, "arne")
+    assert (await totp_step(client, code(clock))).status == 401  # replayed
+    assert (await totp_step(client, code(clock, offset=1))).status == 303  # next step
 
 
-async def test_viewer_without_totp_signs_in_with_password_only(app_client):
+async def test_viewer_without_totp_signs_in_with_password_only(client):
     """Viewer/editor roles do not need TOTP unless enrolled."""
-    r = await password_step(app_client, "vera")
+    r = await password_step(client, "vera")
     assert r.status == 303 and r.headers["Location"] == "/"
-    assert (await app_client.get("/api/v1/incidents")).status == 200
+    assert (await client.get("/api/v1/incidents")).status == 200
 
 
-async def test_enrolment_shows_qr_and_completes_with_a_code(app_client, clock):
+async def test_enrolment_shows_qr_and_completes_with_a_code(client, clock):
     """An approver without TOTP is sent to enrolment: an inline SVG QR code, the otpauth URI
     and the key; a code from that key completes both enrolment and the session."""
-    r = await password_step(app_client, "nina")
+    r = await password_step(client, "nina")
     assert r.headers["Location"] == "/enrol/totp"
-    page = await (await app_client.get("/enrol/totp")).text()
+    page = await (await client.get("/enrol/totp")).text()
     assert "<svg" in page and "otpauth://totp/incident-bridge:nina?secret=" in page
     secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page)
     assert secret
-    r = await totp_step(app_client, code(clock, secret=secret.group(1)), "/enrol/totp")
+    r = await totp_step(client, code(clock, secret=secret.group(1)), "/enrol/totp")
     assert r.status == 303
-    user = await store_of(app_client).get_user("nina")
+    user = await store_of(client).get_user("nina")
     assert user.totp_enrolled and user.totp_secret == secret.group(1)
-    assert "user.totp_enrol" in await audit_actions(app_client)
+    assert "user.totp_enrol" in await audit_actions(client)
 
 
-async def test_login_form_needs_its_csrf_token(app_client):
+async def test_login_form_needs_its_csrf_token(client):
     """A sign-in POST without the login form's token is 403, however right the password."""
-    await login_form(app_client)
-    r = await app_client.post(
+    await login_form(client)
+    r = await client.post(
         "/login", data={"username": "vera", "password": PASSWORD}, allow_redirects=False
     )
     assert r.status == 403
     assert "CSRF" in (await r.json())["detail"]
 
 
-async def test_next_outside_the_site_is_ignored(app_client):
+async def test_next_outside_the_site_is_ignored(client):
     """After sign-in, a next that leaves the site goes to / instead."""
-    r = await password_step(app_client, "vera", next_="//evil.example/")
+    r = await password_step(client, "vera", next_="//evil.example/")
     assert r.headers["Location"] == "/"
 
 
 # ---- lockout ---------------------------------------------------------------------------------
 
 
-async def test_lockout_after_failures_and_unlock_after_the_period(app_client, clock):
+async def test_lockout_after_failures_and_unlock_after_the_period(client, clock):
     """The third wrong password locks the account: even the right one is refused; after the
     15 minutes the right password works again. Failures and the lock are audited."""
     for attempt in range(3):
-        r = await password_step(app_client, "vera", password="wrong password!!")
+        r = await password_step(client, "vera", password="wrong password!!")
         assert r.status == 401
         expected = "locked" if attempt == 2 else "Wrong user name or password"
         assert expected in await r.text()
-    r = await password_step(app_client, "vera")
+    r = await password_step(client, "vera")
     assert r.status == 401
     assert "locked" in await r.text()
     clock.advance(14 * MIN)
-    assert (await password_step(app_client, "vera")).status == 401
+    assert (await password_step(client, "vera")).status == 401
     clock.advance(1 * MIN)
-    assert (await password_step(app_client, "vera")).status == 303
-    actions = await audit_actions(app_client)
+    assert (await password_step(client, "vera")).status == 303
+    actions = await audit_actions(client)
     assert actions.count("login.lockout") == 1
     assert actions.count("login.failure") >= 4
 
 
-async def test_unknown_user_fails_like_a_wrong_password(app_client):
+async def test_unknown_user_fails_like_a_wrong_password(client):
     """An unknown name gets the same answer as a wrong password."""
-    r = await password_step(app_client, "nobody")
+    r = await password_step(client, "nobody")
     assert r.status == 401
     assert "Wrong user name or password" in await r.text()
 
 
-async def test_address_throttle(aiohttp_client, tmp_path, clock):
+async def test_address_throttle(client_for, tmp_path, clock):
     """Beyond the per-address limit, sign-in from that address waits (429) whatever the name."""
     cfg = config(tmp_path, lockout={"address_max_failures": 2, "max_failures": 100})
-    app = create_app(load_config(cfg, env={}), clock=clock, registry=CollectorRegistry())
-    client = await aiohttp_client(app)
-    await add_user(app[SERVICE].store, "vera", ["viewer"], enrolled=False)
+    client = await client_for(cfg)
+    await add_user(store_of(client), "vera", ["viewer"], enrolled=False)
     for name in ("a1", "a2"):
         assert (await password_step(client, name)).status == 401
     assert (await password_step(client, "vera")).status == 429
@@ -288,57 +275,57 @@ async def test_address_throttle(aiohttp_client, tmp_path, clock):
 # ---- session expiry ------------------------------------------------------------------------
 
 
-async def test_idle_timeout(app_client, clock):
+async def test_idle_timeout(client, clock):
     """A session used within 30 minutes lives on; 30 minutes without a request end it."""
-    await sign_in(app_client, clock, "vera")
+    await sign_in(client, clock, "vera")
     for _ in range(3):
         clock.advance(29 * MIN)
-        assert (await app_client.get("/api/v1/incidents")).status == 200
+        assert (await client.get("/api/v1/incidents")).status == 200
     clock.advance(30 * MIN)
-    assert (await app_client.get("/api/v1/incidents")).status == 401
+    assert (await client.get("/api/v1/incidents")).status == 401
 
 
-async def test_absolute_timeout(app_client, clock):
+async def test_absolute_timeout(client, clock):
     """However busy, a session ends 12 hours after sign-in."""
-    await sign_in(app_client, clock, "vera")
+    await sign_in(client, clock, "vera")
     for _ in range(35):  # 11 h 40 min of activity every 20 minutes
         clock.advance(20 * MIN)
-        assert (await app_client.get("/api/v1/incidents")).status == 200
+        assert (await client.get("/api/v1/incidents")).status == 200
     clock.advance(20 * MIN)
-    assert (await app_client.get("/api/v1/incidents")).status == 401
+    assert (await client.get("/api/v1/incidents")).status == 401
 
 
-async def test_logout_ends_the_session(app_client, clock):
+async def test_logout_ends_the_session(client, clock):
     """Sign-out (with the CSRF token) deletes the session: the old cookie opens nothing."""
-    csrf = await sign_in(app_client, clock, "vera")
-    cookie = app_client.session.cookie_jar.filter_cookies(app_client.make_url("/"))
+    csrf = await sign_in(client, clock, "vera")
+    cookie = client.session.cookie_jar.filter_cookies(client.make_url("/"))
     old = cookie["bridge_session"].value
-    r = await app_client.post("/logout", data={"csrf_token": csrf}, allow_redirects=False)
+    r = await client.post("/logout", data={"csrf_token": csrf}, allow_redirects=False)
     assert r.status == 303 and r.headers["Location"] == "/login"
-    r = await app_client.get("/api/v1/incidents", cookies={"bridge_session": old})
+    r = await client.get("/api/v1/incidents", cookies={"bridge_session": old})
     assert r.status == 401
-    assert "logout" in await audit_actions(app_client)
+    assert "logout" in await audit_actions(client)
 
 
 # ---- CSRF and roles over the session ----------------------------------------------------------
 
 
-async def test_csrf_missing_or_wrong_is_403_and_nothing_changes(app_client, clock):
+async def test_csrf_missing_or_wrong_is_403_and_nothing_changes(client, clock):
     """A state-changing API call on the session without (or with a wrong) CSRF token is 403
     and changes nothing; with the header it is done."""
-    csrf = await sign_in(app_client, clock, "ada")
+    csrf = await sign_in(client, clock, "ada")
     body = {"disabled": True}
-    r = await app_client.patch("/api/v1/users/vera", json=body)
+    r = await client.patch("/api/v1/users/vera", json=body)
     assert r.status == 403 and "CSRF" in (await r.json())["detail"]
-    r = await app_client.patch("/api/v1/users/vera", json=body, headers={"X-CSRF-Token": "x"})
+    r = await client.patch("/api/v1/users/vera", json=body, headers={"X-CSRF-Token": "x"})
     assert r.status == 403
-    assert not (await store_of(app_client).get_user("vera")).disabled
-    r = await app_client.patch("/api/v1/users/vera", json=body, headers={"X-CSRF-Token": csrf})
+    assert not (await store_of(client).get_user("vera")).disabled
+    r = await client.patch("/api/v1/users/vera", json=body, headers={"X-CSRF-Token": csrf})
     assert r.status == 200, await r.text()
-    assert (await store_of(app_client).get_user("vera")).disabled
+    assert (await store_of(client).get_user("vera")).disabled
 
 
-async def test_viewer_cannot_approve_through_the_session(app_client, clock):
+async def test_viewer_cannot_approve_through_the_session(client, clock):
     """A viewer's session may read drafts but approving is 403 and the draft stays; an
     approver's session (after TOTP) approves."""
     hook = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
@@ -349,21 +336,21 @@ async def test_viewer_cannot_approve_through_the_session(app_client, clock):
         severity="major",
         annotations={"cause": "Fiberbrudd", "expected_resolution": "2 timer"},
     )
-    r = await app_client.post("/api/v1/alertmanager", json=webhook(hospital), headers=hook)
+    r = await client.post("/api/v1/alertmanager", json=webhook(hospital), headers=hook)
     assert r.status == 200
-    csrf = await sign_in(app_client, clock, "vera")
-    drafts = (await (await app_client.get("/api/v1/drafts")).json())["drafts"]
+    csrf = await sign_in(client, clock, "vera")
+    drafts = (await (await client.get("/api/v1/drafts")).json())["drafts"]
     assert drafts, "the hospital outage opens a Nkom draft"
     draft = drafts[0]
     approve = f"/api/v1/drafts/{draft['id']}/approve"
     body = {"version": draft["version"], "incomplete_ok": True}
-    r = await app_client.post(approve, json=body, headers={"X-CSRF-Token": csrf})
+    r = await client.post(approve, json=body, headers={"X-CSRF-Token": csrf})
     assert r.status == 403
-    after = await (await app_client.get(f"/api/v1/drafts/{draft['id']}")).json()
+    after = await (await client.get(f"/api/v1/drafts/{draft['id']}")).json()
     assert after["state"] == draft["state"]
-    app_client.session.cookie_jar.clear()
-    csrf = await sign_in(app_client, clock, "arne")
-    r = await app_client.post(approve, json=body, headers={"X-CSRF-Token": csrf})
+    client.session.cookie_jar.clear()
+    csrf = await sign_in(client, clock, "arne")
+    r = await client.post(approve, json=body, headers={"X-CSRF-Token": csrf})
     assert r.status == 200, await r.text()
     assert (await r.json())["state"] == "approved"
 
@@ -371,57 +358,53 @@ async def test_viewer_cannot_approve_through_the_session(app_client, clock):
 # ---- users and tokens -------------------------------------------------------------------------
 
 
-async def test_disabled_user_cannot_sign_in_and_sessions_stop(app_client, clock):
+async def test_disabled_user_cannot_sign_in_and_sessions_stop(client, clock):
     """Disabling a user ends their live session at once and refuses their next sign-in."""
-    await sign_in(app_client, clock, "vera")
+    await sign_in(client, clock, "vera")
     admin = {"Authorization": "Bearer config-admin-token"}
-    r = await app_client.patch("/api/v1/users/vera", json={"disabled": True}, headers=admin)
+    r = await client.patch("/api/v1/users/vera", json={"disabled": True}, headers=admin)
     assert r.status == 200
-    assert (await app_client.get("/api/v1/incidents")).status == 401
-    assert (await password_step(app_client, "vera")).status == 401
-    assert "user.disable" in await audit_actions(app_client)
+    assert (await client.get("/api/v1/incidents")).status == 401
+    assert (await password_step(client, "vera")).status == 401
+    assert "user.disable" in await audit_actions(client)
 
 
-async def test_users_api_creates_lists_and_resets(app_client, clock):
+async def test_users_api_creates_lists_and_resets(client, clock):
     """Admins create users (a one-time password when none is given), list them without any
     hash or secret, and reset passwords; bad roles are 400 naming the field."""
     admin = {"Authorization": "Bearer config-admin-token"}
-    r = await app_client.post(
+    r = await client.post(
         "/api/v1/users", json={"name": "eve", "roles": ["editor:privacy"]}, headers=admin
     )
     assert r.status == 201, await r.text()
     first = (await r.json())["password"]
-    assert (await password_step(app_client, "eve", password=first)).status == 303
-    r = await app_client.post(
-        "/api/v1/users", json={"name": "bad", "roles": ["boss"]}, headers=admin
-    )
+    assert (await password_step(client, "eve", password=first)).status == 303
+    r = await client.post("/api/v1/users", json={"name": "bad", "roles": ["boss"]}, headers=admin)
     assert r.status == 400 and (await r.json())["detail"].startswith("roles[0]: unknown role")
-    r = await app_client.post(
-        "/api/v1/users", json={"name": "eve", "roles": ["viewer"]}, headers=admin
-    )
+    r = await client.post("/api/v1/users", json={"name": "eve", "roles": ["viewer"]}, headers=admin)
     assert r.status == 409
-    listed = await (await app_client.get("/api/v1/users", headers=admin)).json()
+    listed = await (await client.get("/api/v1/users", headers=admin)).json()
     assert {u["name"] for u in listed["users"]} >= {"ada", "eve", "vera"}
     assert "argon2" not in repr(listed) and TOTP_SECRET not in repr(listed)
-    r = await app_client.patch("/api/v1/users/eve", json={"reset_password": True}, headers=admin)
+    r = await client.patch("/api/v1/users/eve", json={"reset_password": True}, headers=admin)
     second = (await r.json())["password"]
-    assert (await app_client.get("/api/v1/incidents")).status == 401  # eve's session ended
-    assert (await password_step(app_client, "eve", password=first)).status == 401
-    assert (await password_step(app_client, "eve", password=second)).status == 303
+    assert (await client.get("/api/v1/incidents")).status == 401  # eve's session ended
+    assert (await password_step(client, "eve", password=first)).status == 401
+    assert (await password_step(client, "eve", password=second)).status == 303
 
 
-async def test_users_api_needs_an_unscoped_admin(app_client, clock):
+async def test_users_api_needs_an_unscoped_admin(client, clock):
     """A viewer (or no one) cannot list users; an approver session cannot either."""
-    assert (await app_client.get("/api/v1/users")).status == 401
-    await sign_in(app_client, clock, "vera")
-    assert (await app_client.get("/api/v1/users")).status == 403
+    assert (await client.get("/api/v1/users")).status == 401
+    await sign_in(client, clock, "vera")
+    assert (await client.get("/api/v1/users")).status == 403
 
 
-async def test_api_token_hashed_used_and_revoked(app_client, clock, tmp_path):
+async def test_api_token_hashed_used_and_revoked(client, clock, tmp_path):
     """A stored token works as a bearer with its roles; its secret is nowhere in the database
     files; once revoked it is 401."""
-    csrf = await sign_in(app_client, clock, "ada")
-    r = await app_client.post(
+    csrf = await sign_in(client, clock, "ada")
+    r = await client.post(
         "/api/v1/tokens",
         json={"name": "grafana", "roles": ["viewer"]},
         headers={"X-CSRF-Token": csrf},
@@ -429,30 +412,28 @@ async def test_api_token_hashed_used_and_revoked(app_client, clock, tmp_path):
     assert r.status == 201, await r.text()
     created = await r.json()
     secret, token_id = created["secret"], created["token"]["id"]
-    app_client.session.cookie_jar.clear()
+    client.session.cookie_jar.clear()
     bearer = {"Authorization": f"Bearer {secret}"}
-    assert (await app_client.get("/api/v1/incidents", headers=bearer)).status == 200
-    assert (await app_client.get("/api/v1/users", headers=bearer)).status == 403
+    assert (await client.get("/api/v1/incidents", headers=bearer)).status == 200
+    assert (await client.get("/api/v1/users", headers=bearer)).status == 403
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("bridge.sqlite3*"))
     assert secret.encode() not in raw
     listed = await (
-        await app_client.get(
-            "/api/v1/tokens", headers={"Authorization": "Bearer config-admin-token"}
-        )
+        await client.get("/api/v1/tokens", headers={"Authorization": "Bearer config-admin-token"})
     ).json()
     assert listed["tokens"][0]["last_used_at"] is not None
-    r = await app_client.post(
+    r = await client.post(
         f"/api/v1/tokens/{token_id}/revoke",
         headers={"Authorization": "Bearer config-admin-token"},
     )
     assert r.status == 200 and (await r.json())["token"]["revoked_at"]
-    assert (await app_client.get("/api/v1/incidents", headers=bearer)).status == 401
-    assert "token.revoke" in await audit_actions(app_client)
+    assert (await client.get("/api/v1/incidents", headers=bearer)).status == 401
+    assert "token.revoke" in await audit_actions(client)
 
 
-async def test_bearer_requests_need_no_csrf(app_client):
+async def test_bearer_requests_need_no_csrf(client):
     """API-token requests carry no cookie and need no CSRF token."""
-    r = await app_client.post(
+    r = await client.post(
         "/api/v1/tokens",
         json={"name": "ci", "roles": ["viewer"]},
         headers={"Authorization": "Bearer config-admin-token"},
@@ -460,13 +441,12 @@ async def test_bearer_requests_need_no_csrf(app_client):
     assert r.status == 201
 
 
-async def test_trusted_proxy_header(aiohttp_client, tmp_path, clock):
+async def test_trusted_proxy_header(client_for, tmp_path):
     """With a trusted proxy configured, its header signs in an existing user (from the proxy's
     address only); the same header from elsewhere does nothing."""
     cfg = config(tmp_path, trusted_proxy_header="X-Remote-User", trusted_proxies=["127.0.0.1"])
-    app = create_app(load_config(cfg, env={}), clock=clock, registry=CollectorRegistry())
-    client = await aiohttp_client(app)
-    await add_user(app[SERVICE].store, "arne", ["approver:outage"])
+    client = await client_for(cfg)
+    await add_user(store_of(client), "arne", ["approver:outage"])
     r = await client.get("/api/v1/incidents", headers={"X-Remote-User": "arne"})
     assert r.status == 200
     r = await client.get("/api/v1/incidents")  # the session cookie it was given
@@ -477,25 +457,23 @@ async def test_trusted_proxy_header(aiohttp_client, tmp_path, clock):
     ).status == 401
 
     cfg2 = config(tmp_path, trusted_proxy_header="X-Remote-User", trusted_proxies=["10.0.0.0/8"])
-    app2 = create_app(load_config(cfg2, env={}), clock=clock, registry=CollectorRegistry())
-    client2 = await aiohttp_client(app2)
-    await add_user(app2[SERVICE].store, "arne2", ["viewer"])
+    client2 = await client_for(cfg2)
+    await add_user(store_of(client2), "arne2", ["viewer"])
     r = await client2.get("/api/v1/incidents", headers={"X-Remote-User": "arne2"})
     assert r.status == 401
 
 
-async def test_replicas_on_one_redis_share_sessions_and_lockout(aiohttp_client, tmp_path, clock):
+async def test_replicas_on_one_redis_share_sessions_and_lockout(client_for, tmp_path, clock):
     """Two bridges on one Redis store: a session started on one works on the other and a
     sign-out on either ends it; failures on both count toward one account lock."""
     url = shared_server().url(prefix=f"auth-{tmp_path.name}:")
-    apps = []
+    configs = []
     for name in ("a", "b"):
         folder = tmp_path / name
         folder.mkdir()
-        loaded = load_config(config(folder, store=url), env={})
-        apps.append(create_app(loaded, clock=clock, registry=CollectorRegistry()))
-    one, two = [await aiohttp_client(app) for app in apps]
-    await add_user(apps[0][SERVICE].store, "arne", ["approver:outage"])
+        configs.append(config(folder, store=url))
+    one, two = [await client_for(path) for path in configs]
+    await add_user(store_of(one), "arne", ["approver:outage"])
     csrf = await sign_in(one, clock, "arne")
     cookie = {
         "bridge_session": one.session.cookie_jar.filter_cookies(one.make_url("/"))[
@@ -514,37 +492,37 @@ async def test_replicas_on_one_redis_share_sessions_and_lockout(aiohttp_client, 
     assert (await password_step(two, "arne")).status == 401
 
 
-async def test_admin_cannot_lock_themselves_out(app_client, clock):
+async def test_admin_cannot_lock_themselves_out(client, clock):
     """An admin may not disable themselves or drop their own admin role (409); nothing
     changes."""
-    csrf = await sign_in(app_client, clock, "ada")
+    csrf = await sign_in(client, clock, "ada")
     headers = {"X-CSRF-Token": csrf}
     for body in ({"disabled": True}, {"roles": ["viewer"]}):
-        r = await app_client.patch("/api/v1/users/ada", json=body, headers=headers)
+        r = await client.patch("/api/v1/users/ada", json=body, headers=headers)
         assert r.status == 409, await r.text()
-    user = await store_of(app_client).get_user("ada")
+    user = await store_of(client).get_user("ada")
     assert not user.disabled and user.grants == ("admin",)
 
 
-async def test_totp_reset_makes_the_user_enrol_again(app_client, clock):
+async def test_totp_reset_makes_the_user_enrol_again(client, clock):
     """After an admin resets TOTP, the user's session is gone and the next sign-in leads to
     enrolment with a new key; the reset is audited."""
-    await sign_in(app_client, clock, "arne")
+    await sign_in(client, clock, "arne")
     admin = {"Authorization": "Bearer config-admin-token"}
-    r = await app_client.patch("/api/v1/users/arne", json={"reset_totp": True}, headers=admin)
+    r = await client.patch("/api/v1/users/arne", json={"reset_totp": True}, headers=admin)
     assert r.status == 200 and (await r.json())["user"]["totp_enrolled"] is False
-    assert (await app_client.get("/api/v1/incidents")).status == 401
-    r = await password_step(app_client, "arne")
+    assert (await client.get("/api/v1/incidents")).status == 401
+    r = await password_step(client, "arne")
     assert r.headers["Location"] == "/enrol/totp"
-    page = await (await app_client.get("/enrol/totp")).text()
+    page = await (await client.get("/enrol/totp")).text()
     assert TOTP_SECRET not in page
-    assert "user.totp_reset" in await audit_actions(app_client)
+    assert "user.totp_reset" in await audit_actions(client)
 
 
-async def test_unknown_patch_field_is_named(app_client):
+async def test_unknown_patch_field_is_named(client):
     """A PATCH with a field the API does not know is 400 naming it."""
     admin = {"Authorization": "Bearer config-admin-token"}
-    r = await app_client.patch("/api/v1/users/vera", json={"role": ["admin"]}, headers=admin)
+    r = await client.patch("/api/v1/users/vera", json={"role": ["admin"]}, headers=admin)
     assert r.status == 400 and (await r.json())["detail"].startswith("role: unknown field")
-    r = await app_client.patch("/api/v1/users/nobody", json={"disabled": True}, headers=admin)
+    r = await client.patch("/api/v1/users/nobody", json={"disabled": True}, headers=admin)
     assert r.status == 404

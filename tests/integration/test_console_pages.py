@@ -4,22 +4,15 @@ tag on a signed-in page."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
 import pytest
 from aiohttp.test_utils import TestClient
-from builders import write_config
-from prometheus_client import CollectorRegistry
 
-from bridge.config import load_config
 from bridge.web import console
-from bridge.web.app import create_app
 from bridge.web.auth import Principal
 
-ClientFactory = Callable[..., Awaitable[TestClient[Any, Any]]]
 PAGES = [
     "/",
     "/incidents/inc-1",
@@ -30,12 +23,6 @@ PAGES = [
     "/privacy",
     "/privacy/priv-20261123-0000abcd",
 ]
-
-
-@pytest.fixture
-async def client(aiohttp_client: ClientFactory, tmp_path: Path) -> TestClient[Any, Any]:
-    app = create_app(load_config(write_config(tmp_path), env={}), registry=CollectorRegistry())
-    return await aiohttp_client(app)
 
 
 @pytest.mark.parametrize("path", PAGES)

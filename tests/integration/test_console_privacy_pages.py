@@ -5,21 +5,15 @@ off the pages are 404. (What the pages show and do: tests/browser/test_privacy_b
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from builders import WEBHOOK_TOKEN, add_user, write_config
+from builders import WEBHOOK_TOKEN, write_config
 from fakes import FakeClock
-from prometheus_client import CollectorRegistry
 from test_auth import sign_in
 
-from bridge.config import load_config
-from bridge.web.app import SERVICE, create_app
-
-ClientFactory = Callable[..., Awaitable[TestClient[Any, Any]]]
 PEOPLE = {
     "arne": ["approver:outage"],  # outage only: no privacy pages
     "vera": ["viewer:outage"],
@@ -43,28 +37,15 @@ def config(tmp_path: Path, privacy: bool) -> Path:
     return write_config(tmp_path, extra=extra)
 
 
-async def make_client(
-    aiohttp_client: ClientFactory, tmp_path: Path, clock: FakeClock, privacy: bool
-) -> TestClient[Any, Any]:
-    app = create_app(
-        load_config(config(tmp_path, privacy), env={}), clock=clock, registry=CollectorRegistry()
-    )
-    client = await aiohttp_client(app)
-    for name, roles in PEOPLE.items():
-        await add_user(app[SERVICE].store, name, roles, enrolled=name in ("arne", "paul"))
-    return client
+@pytest.fixture
+def config_path(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    """The privacy track on, unless parametrised indirectly with ``False``."""
+    return config(tmp_path, privacy=getattr(request, "param", True))
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-async def client(
-    aiohttp_client: ClientFactory, tmp_path: Path, clock: FakeClock
-) -> AsyncIterator[TestClient[Any, Any]]:
-    yield await make_client(aiohttp_client, tmp_path, clock, privacy=True)
+def people() -> list[tuple[str, list[str], bool]]:
+    return [(name, roles, name in ("arne", "paul")) for name, roles in PEOPLE.items()]
 
 
 async def as_person(client: TestClient[Any, Any], clock: FakeClock, name: str) -> None:
@@ -130,11 +111,9 @@ async def test_privacy_viewers_get_the_link_and_the_pages(
     assert await refusals(client) == []
 
 
-async def test_track_off_pages_are_404(
-    aiohttp_client: ClientFactory, tmp_path: Path, clock: FakeClock
-) -> None:
+@pytest.mark.parametrize("config_path", [False], indirect=True)
+async def test_track_off_pages_are_404(client: TestClient[Any, Any], clock: FakeClock) -> None:
     """Without a privacy section the pages do not exist, and no one is offered the link."""
-    client = await make_client(aiohttp_client, tmp_path, clock, privacy=False)
     await as_person(client, clock, "paul")
     board = await client.get("/")
     assert 'href="/privacy"' not in await board.text()

@@ -47,6 +47,8 @@ class Calls:
 async def test_leader_cut_off_from_the_store_steps_down_once_its_lease_would_have_expired(
     server: RedisServer,
 ) -> None:
+    """A leader that cannot reach the store keeps leading until its lease would have expired, then
+    steps down, and leads again with a bigger token once the store is back."""
     store = RedisStore(server.url(socket_timeout=0.5, socket_connect_timeout=0.5))
     await store.open()
     calls = Calls()
@@ -72,6 +74,8 @@ async def test_leader_cut_off_from_the_store_steps_down_once_its_lease_would_hav
 
 
 async def test_a_second_holder_waits_and_takes_over_after_release(server: RedisServer) -> None:
+    """A second replica follows while the lease is held and leads after a clean release; lost() on a
+    replica no longer leading does nothing."""
     a_store, b_store = RedisStore(server.url()), RedisStore(server.url())
     await a_store.open()
     await b_store.open()
@@ -94,6 +98,8 @@ async def test_a_second_holder_waits_and_takes_over_after_release(server: RedisS
 
 
 async def test_sqlite_from_schema_2_reads_old_alerts_as_change_zero(tmp_path: Path) -> None:
+    """A SQLite store of schema 2 is migrated on open: its alerts read as change zero, and alerts
+    stored after it are the news."""
     path = tmp_path / "old.sqlite3"
     conn = sqlite3.connect(path)
     for version in (1, 2):
@@ -126,6 +132,8 @@ async def test_sqlite_from_schema_2_reads_old_alerts_as_change_zero(tmp_path: Pa
 
 
 async def test_redis_from_schema_2_numbers_the_alerts_it_holds(server: RedisServer) -> None:
+    """A Redis store of schema 2 is migrated on open: the alerts it holds are numbered, and alerts
+    stored after it are the news."""
     [old] = parse_webhook(webhook(alert("fp-old", T0)), T0).episodes
     with redis.Redis(port=server.port) as r:
         r.set("bridge:schema", 2)

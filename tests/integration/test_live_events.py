@@ -10,41 +10,21 @@ import json
 import signal
 import time
 import urllib.request
-from collections.abc import Awaitable, Callable
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
-import pytest
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
-from builders import API_TOKEN, WEBHOOK_TOKEN, alert, webhook, write_config
+from bridge_process import BridgeProcess
+from builders import API_TOKEN, WEBHOOK_TOKEN, alert, webhook
 from fakes import FakeClock
-from prometheus_client import CollectorRegistry
-from smtp_server import free_port
-from test_restart import BridgeProcess
+from polling import until
 
-from bridge.config import load_config
 from bridge.web import live
-from bridge.web.app import SERVICE, create_app
+from bridge.web.app import SERVICE
 
-ClientFactory = Callable[..., Awaitable[TestClient[Any, Any]]]
 API = {"Authorization": f"Bearer {API_TOKEN}"}
 HOOK = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-async def client(
-    aiohttp_client: ClientFactory, tmp_path: Path, clock: FakeClock
-) -> TestClient[Any, Any]:
-    app = create_app(
-        load_config(write_config(tmp_path), env={}), clock=clock, registry=CollectorRegistry()
-    )
-    return await aiohttp_client(app)
 
 
 async def next_event(response: ClientResponse) -> dict[str, Any]:
@@ -156,18 +136,12 @@ def test_each_subscriber_sees_only_the_ids_of_its_tracks() -> None:
     assert live.trim(outage_only, False, True, is_case) is None
 
 
-def test_bridge_serve_stops_promptly_with_a_stream_open(tmp_path: Path) -> None:
+def test_bridge_serve_stops_promptly_with_a_stream_open(
+    bridge_process: Callable[..., BridgeProcess],
+) -> None:
     """SIGTERM to ``bridge serve`` while a browser holds the event stream: the stream ends and
     the process exits within seconds (aiohttp would otherwise wait for the handler)."""
-    port = free_port()
-    config = write_config(
-        tmp_path,
-        extra={
-            "server": {"listen": f"127.0.0.1:{port}"},
-            "notices": {"archive_dir": str(tmp_path / "sent")},
-        },
-    )
-    bridge = BridgeProcess(config, port, tmp_path / "bridge.log")
+    bridge = bridge_process()
     bridge.start()
     try:
         asyncio.run(bridge.wait_ready())
@@ -197,10 +171,11 @@ async def test_nothing_is_compared_while_nobody_watches() -> None:
     feed = live.LiveFeed(snapshot, interval=3600)
     task = asyncio.create_task(feed.run())
     try:
-        for _ in range(3):
+        for n in range(3):
             feed.poke()
-            for _ in range(10):
-                await asyncio.sleep(0)
+            # the loop clears its wake-up event, then decides without awaiting: once it is
+            # clear, this poke's round has run (white-box: LiveFeed counts no rounds)
+            await until(lambda: not feed._wake.is_set(), f"round {n + 1} of the feed", 10, every=0)
         assert calls == []
         assert await feed.check() is None  # a direct check does compare
         assert calls == [1]

@@ -5,49 +5,35 @@ it once, with the same Message-ID."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
-from bridge_process import BridgeProcess, free_port, until
-from builders import WEBHOOK_TOKEN, alert, webhook, write_config
+from bridge_process import BridgeProcess
+from builders import WEBHOOK_TOKEN, alert, webhook
+from polling import until
 from smtp_server import SmtpServer
 
 HOOK = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
 APPROVER = {"Authorization": "Bearer crash-approver"}
 
 
-@pytest.fixture
-def smtp(tmp_path: Path) -> Iterator[SmtpServer]:
-    server = SmtpServer(tmp_path).start()
-    yield server
-    server.stop()
-
-
 async def test_kill9_during_handover_leaves_the_notice_in_doubt_never_resent_silently(
-    tmp_path: Path, smtp: SmtpServer
+    bridge_process: Callable[..., BridgeProcess], smtp: SmtpServer
 ) -> None:
-    port = free_port()
-    config = write_config(
-        tmp_path,
-        extra={
-            "server": {"listen": f"127.0.0.1:{port}"},
+    """SIGKILL while the relay holds the message: after the restart the notice is in doubt, no
+    outbox round resends it on its own, and a person's resend delivers it once, same Message-ID."""
+    bridge = bridge_process(
+        {
             "auth": {
                 "webhook": {"tokens": [{"name": "am", "token": WEBHOOK_TOKEN}]},
                 "api_tokens": [{"name": "boss", "token": "crash-approver", "roles": ["approver"]}],
             },
             "smtp": smtp.smtp_config() | {"timeout": "60s"},
-            "notices": {
-                "archive_dir": str(tmp_path / "sent"),
-                "refresh_interval": "0s",
-                "poll_interval": "200ms",
-            },
-        },
+            "notices": {"refresh_interval": "0s", "poll_interval": "200ms"},
+        }
     )
-    bridge = BridgeProcess(config, port, tmp_path / "bridge.log")
     smtp.mailbox.mode = "hang"
     bridge.start()
     try:
@@ -85,6 +71,8 @@ async def test_kill9_during_handover_leaves_the_notice_in_doubt_never_resent_sil
                 doubt = await r.json()
             assert doubt["state"] == "in_doubt"
             assert "may or may not have been delivered" in doubt["flag"]
+            # TODO(hook): no count of outbox rounds is exported; with one, wait for five more
+            # rounds (and check bridge_emails_sent_total stayed 0) instead of a fixed window
             await asyncio.sleep(1)  # five outbox rounds: none may resend it on its own
             assert smtp.mailbox.received == []
             async with session.get(url, headers=APPROVER) as r:

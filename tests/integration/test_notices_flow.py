@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -18,11 +18,10 @@ from aiohttp.test_utils import TestClient
 from builders import WEBHOOK_TOKEN, alert, rfc3339, write_config
 from builders import webhook as make_webhook
 from fakes import FakeClock
-from prometheus_client import CollectorRegistry
 from smtp_server import SmtpServer
 
 from bridge.config import load_config
-from bridge.web.app import SERVICE, create_app
+from bridge.web.app import SERVICE
 
 HOOK = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
 TOKENS = {
@@ -40,17 +39,12 @@ ROLES = {
     "auditor": ["viewer", "auditor"],
 }
 ClientFactory = Callable[..., Awaitable[TestClient[Any, Any]]]
+SMTP_WITH_LOGIN = {"security": "starttls", "login": ("bridge", "s3cret")}
+pytestmark = pytest.mark.manual_outbox  # the tests run the outbox themselves (deliver())
 
 
 def as_(who: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {TOKENS[who]}"}
-
-
-@pytest.fixture
-def smtp(tmp_path: Path) -> Iterator[SmtpServer]:
-    server = SmtpServer(tmp_path).start()
-    yield server
-    server.stop()
 
 
 def config(tmp_path: Path, smtp: SmtpServer | None, **notices: Any) -> Path:
@@ -83,18 +77,8 @@ def config(tmp_path: Path, smtp: SmtpServer | None, **notices: Any) -> Path:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-async def client(
-    aiohttp_client: ClientFactory, tmp_path: Path, smtp: SmtpServer, clock: FakeClock
-) -> AsyncIterator[TestClient[Any, Any]]:
-    app = create_app(
-        load_config(config(tmp_path, smtp), env={}), clock=clock, registry=CollectorRegistry()
-    )
-    yield await manual_outbox(await aiohttp_client(app))
+def config_path(tmp_path: Path, smtp: SmtpServer) -> Path:
+    return config(tmp_path, smtp)
 
 
 async def post_alerts(client: TestClient[Any, Any], *alerts: dict[str, Any]) -> Any:
@@ -127,15 +111,6 @@ async def draft(client: TestClient[Any, Any], draft_id: str) -> dict[str, Any]:
     return dict(await r.json())
 
 
-async def manual_outbox(client: TestClient[Any, Any]) -> TestClient[Any, Any]:
-    """Stop the background outbox so the test decides when a delivery round runs (the e2e
-    test covers the background loop)."""
-    app = client.server.app
-    assert app is not None
-    await app[SERVICE].outbox.stop()
-    return client
-
-
 async def deliver(client: TestClient[Any, Any]) -> list[Any]:
     app = client.server.app
     assert app is not None
@@ -153,6 +128,9 @@ async def metric(client: TestClient[Any, Any], name: str) -> float | None:
 async def test_reportable_incident_drafted_edited_approved_and_delivered(
     client: TestClient[Any, Any], smtp: SmtpServer, clock: FakeClock, tmp_path: Path
 ) -> None:
+    """A reportable incident gets a prefilled Nkom varsel draft; roles are checked on edit and
+    approve, bad edits are named, an edit makes version 2 with a diff, and the approved notice is
+    e-mailed once and audited."""
     answer = await post_alerts(client, ullevaal(clock))
     [incident_id] = answer["incidents"]
     [listed] = await drafts(client)
@@ -271,6 +249,8 @@ async def test_reportable_incident_drafted_edited_approved_and_delivered(
 async def test_pts_initial_with_upload_document_then_supplementary_due_two_weeks_after_sending(
     client: TestClient[Any, Any], smtp: SmtpServer, clock: FakeClock
 ) -> None:
+    """The PTS initial report opens once the incident becomes reportable, carries the upload
+    document (.docx) by e-mail, and sending it makes the supplementary report due 14 days later."""
     start = clock.now()
     berg = alert(
         "fp-berg", start, element="se-cell-berg-1", annotations={"summary": "Strömavbrott"}
@@ -319,6 +299,8 @@ async def test_pts_initial_with_upload_document_then_supplementary_due_two_weeks
 async def test_smtp_down_then_up_delivers_once_with_backoff(
     client: TestClient[Any, Any], smtp: SmtpServer, clock: FakeClock
 ) -> None:
+    """With the relay down the approved notice is retried with a doubling backoff (not before it is
+    due), and once the relay is up it is delivered exactly once."""
     await post_alerts(client, ullevaal(clock))
     [d] = await drafts(client)
     smtp.stop()
@@ -354,6 +336,8 @@ async def test_smtp_down_then_up_delivers_once_with_backoff(
 async def test_smtp_4xx_is_retried_and_5xx_fails_for_a_person(
     client: TestClient[Any, Any], smtp: SmtpServer, clock: FakeClock, mode: str, state: str
 ) -> None:
+    """A 4xx answer from the relay keeps the notice approved for a retry; a 5xx fails it for a
+    person, who edits and approves it again."""
     await post_alerts(client, ullevaal(clock))
     [d] = await drafts(client)
     smtp.mailbox.mode = mode
@@ -375,12 +359,11 @@ async def test_smtp_4xx_is_retried_and_5xx_fails_for_a_person(
 
 
 async def test_approved_draft_is_held_when_the_incident_changes_before_sending(
-    aiohttp_client: ClientFactory, tmp_path: Path, clock: FakeClock
+    client_for: ClientFactory, tmp_path: Path, clock: FakeClock
 ) -> None:
-    app = create_app(
-        load_config(config(tmp_path, None), env={}), clock=clock, registry=CollectorRegistry()
-    )
-    client = await manual_outbox(await aiohttp_client(app))
+    """An approved notice waiting in the outbox is held (new version, approval dropped, audited)
+    when the incident changes before it is sent."""
+    client = await client_for(config(tmp_path, None), manual_outbox=True)
     await post_alerts(client, ullevaal(clock))
     [d] = await drafts(client)
     r = await client.post(
@@ -406,15 +389,10 @@ async def test_approved_draft_is_held_when_the_incident_changes_before_sending(
 
 
 async def test_approval_of_a_version_rendered_before_the_incident_changed_is_refused(
-    aiohttp_client: ClientFactory, tmp_path: Path, clock: FakeClock
+    client_for: ClientFactory, tmp_path: Path, clock: FakeClock
 ) -> None:
     """With drafts re-rendered at most every 10 minutes, approval still checks the facts now."""
-    app = create_app(
-        load_config(config(tmp_path, None, refresh_interval="10m"), env={}),
-        clock=clock,
-        registry=CollectorRegistry(),
-    )
-    client = await manual_outbox(await aiohttp_client(app))
+    client = await client_for(config(tmp_path, None, refresh_interval="10m"), manual_outbox=True)
     await post_alerts(client, ullevaal(clock))
     await post_alerts(
         client, ullevaal(clock), alert("fp-olt", clock.now(), element="no-olt-oslo-1")
@@ -433,6 +411,7 @@ async def test_approval_of_a_version_rendered_before_the_incident_changed_is_ref
 async def test_rejecting_needs_a_reason_and_marks_the_obligation(
     client: TestClient[Any, Any], clock: FakeClock
 ) -> None:
+    """Rejecting a draft needs a reason and valid JSON, and marks the obligation rejected."""
     answer = await post_alerts(client, ullevaal(clock))
     [d] = await drafts(client)
     url = f"/api/v1/drafts/{d['id']}/reject"
@@ -454,6 +433,8 @@ async def test_rejecting_needs_a_reason_and_marks_the_obligation(
 
 
 async def test_unknown_draft_is_404_and_bad_state_filter_400(client: TestClient[Any, Any]) -> None:
+    """An unknown draft is 404, an unknown state filter 400 naming it, and a read without a token
+    401."""
     r = await client.get("/api/v1/drafts/nope", headers=as_("viewer"))
     assert r.status == 404
     r = await client.get("/api/v1/drafts?state=bogus", headers=as_("viewer"))
@@ -462,52 +443,48 @@ async def test_unknown_draft_is_404_and_bad_state_filter_400(client: TestClient[
     assert r.status == 401
 
 
-@pytest.mark.parametrize("security", ["starttls", "tls"])
+@pytest.mark.parametrize(
+    "smtp",
+    [SMTP_WITH_LOGIN, {**SMTP_WITH_LOGIN, "security": "tls"}],
+    ids=["starttls", "tls"],
+    indirect=True,
+)
 async def test_delivery_over_starttls_and_implicit_tls_with_auth(
-    aiohttp_client: ClientFactory, tmp_path: Path, clock: FakeClock, security: str
+    client: TestClient[Any, Any], smtp: SmtpServer, clock: FakeClock
 ) -> None:
-    server = SmtpServer(tmp_path, security, login=("bridge", "s3cret")).start()
-    try:
-        app = create_app(
-            load_config(config(tmp_path, server), env={}), clock=clock, registry=CollectorRegistry()
-        )
-        client = await manual_outbox(await aiohttp_client(app))
-        await post_alerts(client, ullevaal(clock))
-        [d] = await drafts(client)
-        await client.post(
-            f"/api/v1/drafts/{d['id']}/approve",
-            json={"version": 1, "incomplete_ok": True},
-            headers=as_("approver"),
-        )
-        [out] = await deliver(client)
-        assert out.state == "sent", out.flag
-        assert len(server.mailbox.received) == 1
-    finally:
-        server.stop()
+    """The outbox delivers over STARTTLS and over implicit TLS with AUTH to a relay with its own
+    CA."""
+    await post_alerts(client, ullevaal(clock))
+    [d] = await drafts(client)
+    await client.post(
+        f"/api/v1/drafts/{d['id']}/approve",
+        json={"version": 1, "incomplete_ok": True},
+        headers=as_("approver"),
+    )
+    [out] = await deliver(client)
+    assert out.state == "sent", out.flag
+    assert len(smtp.mailbox.received) == 1
 
 
+@pytest.mark.parametrize("smtp", [SMTP_WITH_LOGIN], ids=["starttls"], indirect=True)
 async def test_wrong_smtp_password_is_a_permanent_failure(
-    aiohttp_client: ClientFactory, tmp_path: Path, clock: FakeClock
+    client_for: ClientFactory, smtp: SmtpServer, tmp_path: Path, clock: FakeClock
 ) -> None:
-    server = SmtpServer(tmp_path, "starttls", login=("bridge", "s3cret")).start()
-    try:
-        cfg = config(tmp_path, server)
-        text = cfg.read_text().replace("s3cret", "wrong")
-        cfg.write_text(text)
-        app = create_app(load_config(cfg, env={}), clock=clock, registry=CollectorRegistry())
-        client = await manual_outbox(await aiohttp_client(app))
-        await post_alerts(client, ullevaal(clock))
-        [d] = await drafts(client)
-        await client.post(
-            f"/api/v1/drafts/{d['id']}/approve",
-            json={"version": 1, "incomplete_ok": True},
-            headers=as_("approver"),
-        )
-        [out] = await deliver(client)
-        assert out.state == "failed" and "535" in (out.flag or "")
-        assert server.mailbox.received == []
-    finally:
-        server.stop()
+    """A relay refusing the password (535) fails the notice permanently; nothing is delivered."""
+    cfg = config(tmp_path, smtp)
+    text = cfg.read_text().replace("s3cret", "wrong")
+    cfg.write_text(text)
+    client = await client_for(cfg, manual_outbox=True)
+    await post_alerts(client, ullevaal(clock))
+    [d] = await drafts(client)
+    await client.post(
+        f"/api/v1/drafts/{d['id']}/approve",
+        json={"version": 1, "incomplete_ok": True},
+        headers=as_("approver"),
+    )
+    [out] = await deliver(client)
+    assert out.state == "failed" and "535" in (out.flag or "")
+    assert smtp.mailbox.received == []
 
 
 def test_config_json_is_plain(tmp_path: Path) -> None:
@@ -521,6 +498,8 @@ def test_config_json_is_plain(tmp_path: Path) -> None:
 async def test_normalised_incident_opens_the_nkom_normalised_notice(
     client: TestClient[Any, Any], clock: FakeClock
 ) -> None:
+    """Once a resolved incident's quiet period passes it is normalised and closed, and the Nkom
+    normalised notice opens with the duration."""
     firing = ullevaal(clock)
     answer = await post_alerts(client, firing)
     resolved_at = clock.now()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -19,11 +19,9 @@ from aiohttp.test_utils import TestClient
 from builders import WEBHOOK_TOKEN, alert, rfc3339, write_config
 from builders import webhook as make_webhook
 from fakes import FakeClock
-from prometheus_client import CollectorRegistry
 from smtp_server import SmtpServer
 
-from bridge.config import load_config
-from bridge.web.app import SERVICE, create_app
+from bridge.web.app import SERVICE
 
 HOOK = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
 ROLES = {
@@ -47,22 +45,11 @@ DESCRIPTION = (
     f"it held {MARKERS[0]}'s ({MARKERS[1]}, {MARKERS[2]}) records among others."
 )
 ClientFactory = Callable[..., Awaitable[TestClient[Any, Any]]]
+pytestmark = pytest.mark.manual_outbox  # the client's outbox runs when a test calls deliver()
 
 
 def as_(who: str) -> dict[str, str]:
     return {"Authorization": f"Bearer t-{who}"}
-
-
-@pytest.fixture
-def smtp(tmp_path: Path) -> Iterator[SmtpServer]:
-    server = SmtpServer(tmp_path).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 def config(tmp_path: Path, smtp: SmtpServer) -> Path:
@@ -101,15 +88,8 @@ def config(tmp_path: Path, smtp: SmtpServer) -> Path:
 
 
 @pytest.fixture
-async def client(
-    aiohttp_client: ClientFactory, tmp_path: Path, smtp: SmtpServer, clock: FakeClock
-) -> AsyncIterator[TestClient[Any, Any]]:
-    app = create_app(
-        load_config(config(tmp_path, smtp), env={}), clock=clock, registry=CollectorRegistry()
-    )
-    c = await aiohttp_client(app)
-    await app[SERVICE].outbox.stop()  # the test decides when an outbox round runs
-    yield c
+def config_path(tmp_path: Path, smtp: SmtpServer) -> Path:
+    return config(tmp_path, smtp)
 
 
 async def deliver(client: TestClient[Any, Any]) -> list[Any]:
@@ -170,6 +150,9 @@ async def test_manual_report_to_approved_emails_with_audit_and_no_personal_data_
     clock: FakeClock,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """A manually reported breach owes the initial report and subscriber notice within 24 h; the
+    privacy approver's approval e-mails the facts to PTS, sending starts the supplementary report's
+    clock, and no personal data reaches logs or metrics."""
     caplog.set_level(logging.DEBUG)
     scrapes: list[str] = []
 
@@ -273,6 +256,8 @@ async def test_manual_report_to_approved_emails_with_audit_and_no_personal_data_
 async def test_a_token_without_the_privacy_scope_gets_403_and_each_refusal_is_audited(
     client: TestClient[Any, Any], clock: FakeClock
 ) -> None:
+    """Tokens without the privacy scope get 403 on every privacy endpoint (each refusal audited), a
+    privacy viewer cannot change a case, and draft lists show each token only its own track."""
     case = await report_breach(client, clock)
     url = f"/api/v1/privacy/cases/{case['id']}"
     attempts = [
@@ -315,6 +300,8 @@ async def test_a_token_without_the_privacy_scope_gets_403_and_each_refusal_is_au
 async def test_reads_are_audited_and_edits_make_revisions(
     client: TestClient[Any, Any], clock: FakeClock
 ) -> None:
+    """Case reads are audited; an edit needs the current revision and valid fields, makes a new
+    revision the drafts follow, and a stale revision is 409."""
     case = await report_breach(client, clock)
     url = f"/api/v1/privacy/cases/{case['id']}"
     r = await client.patch(url, json={"fields": {"affected": 3}}, headers=as_("p-editor"))
@@ -352,6 +339,8 @@ async def test_reads_are_audited_and_edits_make_revisions(
 async def test_deadlines_follow_the_injected_clock(
     client: TestClient[Any, Any], clock: FakeClock
 ) -> None:
+    """Deadlines of a Swedish and Norwegian case follow the injected clock: the Nkom varsel is due
+    in 1 h and overdue after it, and the metrics count overdue obligations."""
     case = await report_breach(client, clock, jurisdictions=["SE", "NO"])
     url = f"/api/v1/privacy/cases/{case['id']}"
     owed = {o["kind"]: o for o in case["obligations"]}
@@ -378,6 +367,8 @@ async def test_deadlines_follow_the_injected_clock(
 async def test_an_exemption_withdraws_the_subscriber_notices(
     client: TestClient[Any, Any], clock: FakeClock
 ) -> None:
+    """An exemption (data_unreadable refused for this case) withdraws the subscriber notices, the
+    reports say they are not notified, and it is audited without personal data."""
     case = await report_breach(client, clock, jurisdictions=["SE", "NO"])
     url = f"/api/v1/privacy/cases/{case['id']}"
     assert {"subscriber_notice", "nkom_privacy_subscriber"} <= set(
@@ -420,6 +411,8 @@ async def test_an_exemption_withdraws_the_subscriber_notices(
 async def test_the_register_exports_every_case_as_csv_and_xlsx(
     client: TestClient[Any, Any], clock: FakeClock
 ) -> None:
+    """The register exports every case, closed ones too, as CSV (formulas neutralised) and XLSX with
+    each case's reports, and each export is audited."""
     first = await report_breach(client, clock)
     second = await report_breach(client, clock, description='=HYPERLINK("http://evil")')
     closed = await ok(
@@ -455,6 +448,8 @@ async def test_the_register_exports_every_case_as_csv_and_xlsx(
 async def test_a_labelled_alert_opens_a_privacy_case_not_an_outage_incident(
     client: TestClient[Any, Any], clock: FakeClock
 ) -> None:
+    """An alert with the privacy label opens one privacy case (a re-delivery finds the same case)
+    with its drafts, and no outage incident."""
     started = clock.now() - timedelta(minutes=2)
     leak = alert(
         "fp-leak",
@@ -482,14 +477,15 @@ async def test_a_labelled_alert_opens_a_privacy_case_not_an_outage_incident(
 
 
 async def test_cases_and_their_drafts_survive_a_restart(
-    aiohttp_client: ClientFactory, tmp_path: Path, smtp: SmtpServer, clock: FakeClock
+    client_for: ClientFactory, config_path: Path, clock: FakeClock
 ) -> None:
-    loaded = load_config(config(tmp_path, smtp), env={})
-    first = await aiohttp_client(create_app(loaded, clock=clock, registry=CollectorRegistry()))
+    """A case and its drafts read the same from a second app on the same store after the first one
+    closed."""
+    first = await client_for(config_path)
     case = await report_breach(first, clock)
     drafts = await drafts_of(first, case["id"])
     await first.close()
-    second = await aiohttp_client(create_app(loaded, clock=clock, registry=CollectorRegistry()))
+    second = await client_for(config_path)
     again = await ok(
         await second.get(f"/api/v1/privacy/cases/{case['id']}", headers=as_("p-viewer"))
     )

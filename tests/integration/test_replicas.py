@@ -22,8 +22,9 @@ from typing import Any
 
 import aiohttp
 import pytest
-from bridge_process import BridgeProcess, replica, until
+from bridge_process import BridgeProcess, replica
 from builders import WEBHOOK_TOKEN, alert, webhook
+from polling import until
 from redis_server import RedisServer
 from smtp_server import SmtpServer
 
@@ -32,20 +33,6 @@ from bridge.store.redis import RedisStore
 HOOK = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
 BOSS = {"Authorization": "Bearer replica-approver"}
 TICK = 2.0  # evaluation.interval (and so the lease's time to live) in these tests, seconds
-
-
-@pytest.fixture
-def redis(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path / "redis").start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def smtp(tmp_path: Path) -> Iterator[SmtpServer]:
-    server = SmtpServer(tmp_path).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -107,6 +94,9 @@ async def metric(session: aiohttp.ClientSession, bridge: BridgeProcess, name: st
 async def test_one_leads_the_follower_ingests_and_an_approval_on_it_is_sent_once(
     pair: list[BridgeProcess], smtp: SmtpServer
 ) -> None:
+    """Exactly one replica leads; a webhook acknowledged by the follower is drafted by the leader,
+    duplicate deliveries to both make one incident and one draft, and an approval on the follower is
+    e-mailed once."""
     for b in pair:
         b.start()
     for b in pair:
@@ -129,8 +119,9 @@ async def test_one_leads_the_follower_ingests_and_an_approval_on_it_is_sent_once
         # the same group delivered to both replicas (an HA Alertmanager pair does that)
         assert await post(session, leader, body) == 200
         assert await post(session, follower, body) == 200
-        await asyncio.sleep(3 * 0.2)  # a few sync rounds for both
-        for b in pair:
+        # a read syncs first (catch_up): the leader, read first, has then evaluated and drafted
+        # what either replica acknowledged; the follower then reads the leader's drafts
+        for b in (leader, follower):
             seen = await drafts(session, b)
             assert [d["id"] for d in seen] == [d["id"] for d in found], seen
             async with session.get(b.url + "/api/v1/incidents", headers=BOSS) as r:
@@ -153,6 +144,8 @@ async def test_one_leads_the_follower_ingests_and_an_approval_on_it_is_sent_once
                 return bool((await r.json())["state"] == "sent")
 
         await until(sent, "the leader to send the approved notice")
+        # TODO(hook): no count of outbox rounds is exported; with one (e.g. a counter of
+        # rounds per replica) wait for five more rounds on each replica instead of a window
         await asyncio.sleep(5 * 0.2)  # five more outbox rounds on each replica
     assert len(smtp.mailbox.received) == 1
     for b in pair:
@@ -162,6 +155,8 @@ async def test_one_leads_the_follower_ingests_and_an_approval_on_it_is_sent_once
 async def test_kill9_of_the_leader_in_a_storm_loses_no_acknowledged_alert(
     pair: list[BridgeProcess], redis: RedisServer
 ) -> None:
+    """kill -9 of the leader during an alert storm loses no acknowledged alert, and the follower
+    leads within two evaluation ticks."""
     for b in pair:
         b.start()
     for b in pair:
@@ -217,6 +212,8 @@ async def test_kill9_of_the_leader_in_a_storm_loses_no_acknowledged_alert(
 async def test_a_paused_leader_loses_the_lease_and_steps_down_when_resumed(
     pair: list[BridgeProcess], smtp: SmtpServer
 ) -> None:
+    """A leader paused past its lease loses it to the other replica; once resumed it steps down,
+    nothing is drafted twice and nothing is e-mailed."""
     for b in pair:
         b.start()
     for b in pair:
@@ -243,7 +240,7 @@ async def test_a_paused_leader_loses_the_lease_and_steps_down_when_resumed(
             )
 
         await until(old_leader_follows, "the resumed leader to step down", seconds=4 * TICK)
-        await asyncio.sleep(TICK)  # a tick of the resumed replica: it must not draft again
+        await leader.ticks_after(1, 4 * TICK)  # a tick of the resumed replica: no new draft
         for b in pair:
             assert [d["id"] for d in await drafts(session, b)] == [draft["id"]]
     log = leader.log.read_text()

@@ -5,35 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
-from bridge_process import BridgeProcess, free_port
-from builders import API_TOKEN, WEBHOOK_TOKEN, alert, webhook, write_config
+from bridge_process import BridgeProcess
+from builders import API_TOKEN, WEBHOOK_TOKEN, alert, webhook
+from polling import until
 
 AUTH = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
 API = {"Authorization": f"Bearer {API_TOKEN}"}
 TIME_DEPENDENT = ("evaluated_at", "seconds_to_reportable")
-
-
-@pytest.fixture
-def bridge(tmp_path: Path) -> Iterator[BridgeProcess]:
-    port = free_port()
-    config = write_config(
-        tmp_path,
-        extra={
-            "server": {"listen": f"127.0.0.1:{port}"},
-            # drafts follow every change at once, so "before" shows them up to date
-            "notices": {"refresh_interval": "0s", "archive_dir": str(tmp_path / "sent")},
-        },
-    )
-    proc = BridgeProcess(config, port, tmp_path / "bridge.log")
-    yield proc
-    proc.stop()
 
 
 def comparable(doc: Any) -> Any:
@@ -61,10 +45,12 @@ def stored_fingerprints(db: Path) -> set[str]:
 
 
 async def test_kill9_loses_nothing_acknowledged_and_restores_the_same_incidents(
-    bridge: BridgeProcess, tmp_path: Path
+    bridge_process: Callable[..., BridgeProcess], tmp_path: Path
 ):
     """Incidents (with reportable assessments) survive SIGKILL unchanged, and every alert of an
     alert storm that got a 2xx before the kill is in the store after it."""
+    # drafts follow every change at once, so "before" shows them up to date
+    bridge = bridge_process({"notices": {"refresh_interval": "0s"}})
     bridge.start()
     await bridge.wait_ready()
     t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
@@ -89,7 +75,10 @@ async def test_kill9_loses_nothing_acknowledged_and_restores_the_same_incidents(
                 bridge.url + "/api/v1/alertmanager", json=body, headers=AUTH
             ) as r:
                 assert r.status == 200, await r.text()
-        await asyncio.sleep(0.3)  # let the post-ingest flush of derived incidents run
+        # a read of drafts runs the post-ingest flush of derived incidents (and their drafts)
+        # first, so it has run once this answers
+        async with session.get(bridge.url + "/api/v1/drafts", headers=API) as r:
+            assert r.status == 200, await r.text()
         before = await snapshot(session, bridge.url)
         assert len(before) == 2
         reportable = {
@@ -114,8 +103,7 @@ async def test_kill9_loses_nothing_acknowledged_and_restores_the_same_incidents(
                 pass  # the kill cut this one off: not acknowledged
 
         senders = [asyncio.create_task(storm_sender(n)) for n in range(200)]
-        while len(acked) < 200:
-            await asyncio.sleep(0.005)
+        await until(lambda: len(acked) >= 200, "200 acknowledged storm alerts", 60, every=0.005)
         bridge.kill9()
         await asyncio.gather(*senders)
 

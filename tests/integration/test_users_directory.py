@@ -19,11 +19,6 @@ from bridge.store import SqliteStore
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
 async def directory(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Directory]:
     store = SqliteStore(f"sqlite:///{tmp_path / 'db.sqlite3'}")
     await store.open()

@@ -15,33 +15,13 @@ import pytest
 from aiohttp.test_utils import TestClient
 from builders import API_TOKEN, WEBHOOK_TOKEN, alert, webhook, write_config
 from fakes import FakeClock
-from prometheus_client import CollectorRegistry
 
-from bridge.config import load_config
-from bridge.web.app import SERVICE, create_app
+from bridge.web.app import SERVICE
 
 AUTH = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
 API = {"Authorization": f"Bearer {API_TOKEN}"}
 
 ClientFactory = Callable[..., Awaitable[TestClient[Any, Any]]]
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def config_path(tmp_path: Path) -> Path:
-    return write_config(tmp_path)
-
-
-@pytest.fixture
-async def client(
-    aiohttp_client: ClientFactory, config_path: Path, clock: FakeClock
-) -> TestClient[Any, Any]:
-    app = create_app(load_config(config_path, env={}), clock=clock, registry=CollectorRegistry())
-    return await aiohttp_client(app)
 
 
 def db_counts(config_path: Path) -> tuple[int, int, int]:
@@ -195,14 +175,13 @@ async def test_body_over_the_limit_is_413(client, clock, config_path):
 
 
 async def test_store_locked_by_another_process_gives_503_and_recovers(
-    aiohttp_client: ClientFactory, tmp_path: Path, clock: FakeClock
+    client_for: ClientFactory, tmp_path: Path, clock: FakeClock
 ):
     """While another connection holds the SQLite write lock the webhook answers 503 (so
     Alertmanager retries) and stores nothing; once released, the retried delivery is stored."""
     db = tmp_path / "bridge.sqlite3"
     path = write_config(tmp_path, store=f"sqlite:///{db}?busy_timeout_ms=200")
-    app = create_app(load_config(path, env={}), clock=clock, registry=CollectorRegistry())
-    client = await aiohttp_client(app)
+    client = await client_for(path)
     body = webhook(alert("fp1", clock.now(), element="se-olt-ostersund-1"))
     blocker = sqlite3.connect(db, isolation_level=None, timeout=0.1)
     blocker.execute("BEGIN EXCLUSIVE")

@@ -81,6 +81,9 @@ def approved(draft: cw.Draft, at: datetime = NOW) -> cw.Draft:
 
 
 def test_open_draft_has_a_stable_id_version_one_and_the_prefilled_content() -> None:
+    """A new draft has the id incident.kind (round appended for updates), version 1 in state draft,
+    the regulator's recipient, the incident's facts prefilled and the fields a person must judge
+    listed as to complete."""
     draft = opened()
     assert draft.id == "inc-20261123-0a1b2c3d.nkom_varsel"
     assert cw.draft_id("inc-1", "nkom_update", 3) == "inc-1.nkom_update.3"
@@ -96,6 +99,8 @@ def test_open_draft_has_a_stable_id_version_one_and_the_prefilled_content() -> N
 
 
 def test_refresh_makes_a_version_only_when_the_facts_change_and_keeps_edited_fields() -> None:
+    """Refresh with unchanged facts makes no version; changed facts make a new one that keeps what a
+    person wrote in a field."""
     draft = opened()
     assert cw.refresh(draft, CTX.fields(draft.kind, doc(), NOW), NOW, render) is None
     edited, events = cw.edit(
@@ -124,6 +129,8 @@ def test_refresh_makes_a_version_only_when_the_facts_change_and_keeps_edited_fie
 
 
 def test_an_approved_draft_whose_facts_change_is_held_not_sent_stale() -> None:
+    """An approved draft whose facts change is re-rendered and held (approval dropped, not claimable
+    by the outbox) until approved again."""
     draft = approved(opened())
     assert draft.state == "approved" and draft.next_attempt_at == NOW
     changed = with_impact(doc(), peak=9000)
@@ -141,6 +148,9 @@ def test_an_approved_draft_whose_facts_change_is_held_not_sent_stale() -> None:
 
 
 def test_approval_is_refused_for_an_old_version_changed_facts_or_missing_fields() -> None:
+    """Approval is refused for a version that is not the latest, for facts that changed meanwhile,
+    for fields still to complete (unless incomplete_ok) and for a draft already approved; the audit
+    event names the version and content hash."""
     draft = opened()
     facts = draft.latest.facts
     with pytest.raises(Conflict, match="not the latest"):
@@ -158,6 +168,7 @@ def test_approval_is_refused_for_an_old_version_changed_facts_or_missing_fields(
 
 
 def test_content_hash_covers_recipient_subject_text_and_html() -> None:
+    """The content hash changes with each of recipient, subject, text and HTML, and is a sha256."""
     v = opened().latest
     hashes = {
         v.content_hash,
@@ -170,6 +181,8 @@ def test_content_hash_covers_recipient_subject_text_and_html() -> None:
 
 
 def test_edit_checks_the_base_version_field_names_and_state() -> None:
+    """An edit must name the latest version and known fields with a valid recipient; editing an
+    approved draft withdraws the approval (audited) and keeps earlier edits."""
     draft = opened()
     fields = CTX.fields(draft.kind, doc(), NOW)
     with pytest.raises(Conflict, match="based on version 7"):
@@ -188,6 +201,9 @@ def test_edit_checks_the_base_version_field_names_and_state() -> None:
 
 
 def test_delivery_outcomes_and_backoff() -> None:
+    """A transient failure puts the draft back to approved with a retry delay doubling from
+    retry_initial up to retry_max; a delivery makes it sent (audited with hash and Message-ID), a
+    permanent failure failed."""
     draft = approved(opened())
     sending, _ = cw.claim(draft, NOW)
     assert sending.state == "sending" and sending.attempts[-1].outcome == "started"
@@ -222,6 +238,8 @@ def test_delivery_outcomes_and_backoff() -> None:
 
 
 def test_a_send_cut_off_midway_is_in_doubt_until_a_person_resolves_it() -> None:
+    """A send cut off midway is in doubt, cannot be claimed again, and needs a person to resend
+    (same Message-ID) or mark it sent, with a comment."""
     sending, _ = cw.claim(approved(opened()), NOW)
     doubt, events = cw.interrupted(sending, NOW)
     assert doubt.state == "in_doubt" and events[0].action == "outbox.in_doubt"
@@ -236,6 +254,8 @@ def test_a_send_cut_off_midway_is_in_doubt_until_a_person_resolves_it() -> None:
 
 
 def test_reject_needs_a_reason_and_an_edit_reopens() -> None:
+    """Rejecting needs a reason; a rejected draft is not refreshed by changed facts, and a person's
+    edit reopens it as a draft."""
     draft = opened()
     with pytest.raises(BadInput, match="reason"):
         cw.reject(draft, "boss", " ", NOW)
@@ -252,6 +272,8 @@ def test_reject_needs_a_reason_and_an_edit_reopens() -> None:
 
 
 def test_progress_gives_the_engine_events_and_each_kinds_latest_state() -> None:
+    """progress() tells the engine when the initial report was sent, the latest significant change,
+    and each kind's latest draft state."""
     initial = opened(
         "pts_initial", doc(impact={"by_region": {"SE-2380": 5}, "peak": 5, "current": 5})
     )
@@ -288,11 +310,15 @@ def test_progress_gives_the_engine_events_and_each_kinds_latest_state() -> None:
 def test_obligation_state_follows_the_draft(
     draft_state: str | None, due_in: int | None, expected: str
 ) -> None:
+    """An obligation's state follows its draft's (held counts as drafted, in doubt as approved),
+    and an unsent one past its due time is overdue."""
     due = None if due_in is None else NOW + timedelta(hours=due_in)
     assert obligation_state(draft_state, due, NOW) == expected
 
 
 def test_significant_changes_name_what_changed() -> None:
+    """A change of affected connections beyond the threshold, a new region, cause or severity is
+    significant and named; below the threshold or with the rules off it is not."""
     base = cd.snapshot(doc(), "severity")
     assert base == {
         "current": 4000,
@@ -327,6 +353,8 @@ def apply(drafts: list[cw.Draft], writes: list[cd.Write]) -> list[cw.Draft]:
 
 
 def test_reconcile_opens_drafts_only_for_obligations_whose_clock_runs() -> None:
+    """Reconcile opens drafts only for obligations with a due time, and writes nothing when the
+    drafts are up to date."""
     owed = [
         cd.Owed("nkom_varsel", NOW),
         cd.Owed("nkom_update", None),
@@ -339,6 +367,8 @@ def test_reconcile_opens_drafts_only_for_obligations_whose_clock_runs() -> None:
 
 
 def test_reconcile_opens_the_next_update_round_only_after_the_last_notice_was_sent() -> None:
+    """An unsent varsel is re-rendered on a change; after it was sent a significant change opens
+    update round 1, and no round 2 opens while round 1 is unsent."""
     owed = [cd.Owed("nkom_varsel", NOW), cd.Owed("nkom_update", None)]
     drafts = apply([], cd.reconcile(doc(), owed, [], CTX, NOW))
     grown = with_impact(doc(), current=8000, peak=8000)
@@ -369,6 +399,8 @@ def test_reconcile_opens_the_next_update_round_only_after_the_last_notice_was_se
 
 
 def test_reconcile_withdraws_unsent_drafts_that_are_no_longer_owed() -> None:
+    """Reconcile withdraws an unsent draft that is no longer owed (audited); a sent one stays
+    sent."""
     drafts = apply([], cd.reconcile(doc(), owes("nkom_varsel"), [], CTX, NOW))
     writes = cd.reconcile(doc(), [], drafts, CTX, NOW)
     assert [(w[0].state, w[2][0].action) for w in writes] == [("withdrawn", "draft.withdrawn")]
@@ -377,6 +409,8 @@ def test_reconcile_withdraws_unsent_drafts_that_are_no_longer_owed() -> None:
 
 
 def test_stored_form_round_trips_exactly() -> None:
+    """A draft survives to_dict/from_dict exactly, also through JSON with sorted keys (the fields
+    keep the regulator's order)."""
     draft = approved(opened("pts_initial"))
     draft, _ = cw.transient_failure(
         cw.claim(draft, NOW)[0], NOW, "451", timedelta(seconds=30), timedelta(minutes=10)
