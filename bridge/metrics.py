@@ -202,6 +202,12 @@ class Metrics:
             ["regulator", "result"],
             registry=registry,
         )
+        self.outbox_rounds = Counter(
+            "bridge_outbox_rounds",
+            "Outbox rounds run on this replica (only the leader runs them): one that stops "
+            "growing on the leader means approved notices are no longer being sent",
+            registry=registry,
+        )
         # Series exist from the start (at 0), so dashboards and rate() see them before the
         # first event of each kind.
         for code in ("200", "400", "401", "413", "503"):

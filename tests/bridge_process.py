@@ -33,6 +33,8 @@ def free_port() -> int:
 
 #: how many evaluation timer ticks have run (the evaluation histogram's count)
 TIMER_TICKS = 'bridge_evaluation_duration_seconds_count{trigger="timer"}'
+#: how many outbox rounds have run (only the leader runs them)
+OUTBOX_ROUNDS = "bridge_outbox_rounds_total"
 
 
 def metric_value(text: str, series: str) -> float | None:
@@ -57,12 +59,16 @@ class _Metrics:
     async def ticks_after(self, count: int, seconds: float = 20) -> None:
         """Wait until ``count`` more evaluation timer ticks have run than have now (the
         evaluation histogram's count: a tick that stalls fails the wait)."""
-        before = await self.metric(TIMER_TICKS) or 0
+        await self.grows_by(TIMER_TICKS, count, "evaluation timer ticks", seconds)
+
+    async def grows_by(self, series: str, count: int, what: str, seconds: float = 20) -> None:
+        """Wait until the counter ``series`` has grown by ``count`` from its value now."""
+        before = await self.metric(series) or 0
 
         async def done() -> bool:
-            return (await self.metric(TIMER_TICKS) or 0) >= before + count
+            return (await self.metric(series) or 0) >= before + count
 
-        await until(done, f"{count} evaluation timer ticks on {self.url}", seconds)
+        await until(done, f"{count} {what} on {self.url}", seconds)
 
 
 class RunningBridge(_Metrics):

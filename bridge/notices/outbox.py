@@ -145,6 +145,7 @@ class Outbox:
                         self._inflight.discard(draft.id)
                 except Conflict as exc:
                     log.info("outbox: %s changed meanwhile (%s)", draft.id, exc)
+            self.metrics.outbox_rounds.inc()
             return done
 
     async def _deliver(self, draft: Draft, smtp: SmtpConfig) -> Draft:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
-from bridge_process import BridgeProcess
+from bridge_process import OUTBOX_ROUNDS, BridgeProcess
 from builders import WEBHOOK_TOKEN, alert, webhook
 from polling import until
 from smtp_server import SmtpServer
@@ -71,9 +71,8 @@ async def test_kill9_during_handover_leaves_the_notice_in_doubt_never_resent_sil
                 doubt = await r.json()
             assert doubt["state"] == "in_doubt"
             assert "may or may not have been delivered" in doubt["flag"]
-            # TODO(hook): no count of outbox rounds is exported; with one, wait for five more
-            # rounds (and check bridge_emails_sent_total stayed 0) instead of a fixed window
-            await asyncio.sleep(1)  # five outbox rounds: none may resend it on its own
+            # five more outbox rounds: none may resend it on its own
+            await bridge.grows_by(OUTBOX_ROUNDS, 5, "outbox rounds")
             assert smtp.mailbox.received == []
             async with session.get(url, headers=APPROVER) as r:
                 assert (await r.json())["state"] == "in_doubt"

@@ -22,7 +22,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from bridge_process import BridgeProcess, replica
+from bridge_process import OUTBOX_ROUNDS, BridgeProcess, replica
 from builders import WEBHOOK_TOKEN, alert, webhook
 from polling import until
 from redis_server import RedisServer
@@ -144,9 +144,10 @@ async def test_one_leads_the_follower_ingests_and_an_approval_on_it_is_sent_once
                 return bool((await r.json())["state"] == "sent")
 
         await until(sent, "the leader to send the approved notice")
-        # TODO(hook): no count of outbox rounds is exported; with one (e.g. a counter of
-        # rounds per replica) wait for five more rounds on each replica instead of a window
-        await asyncio.sleep(5 * 0.2)  # five more outbox rounds on each replica
+        # five more outbox rounds on the leader; the follower runs none at all
+        leader, follower = await leader_of(session, pair)
+        await leader.grows_by(OUTBOX_ROUNDS, 5, "outbox rounds")
+        assert await follower.metric(OUTBOX_ROUNDS) == 0
     assert len(smtp.mailbox.received) == 1
     for b in pair:
         assert "Traceback" not in b.log.read_text()
