@@ -28,7 +28,8 @@ from redis_server import shared_server
 from yarl import URL
 
 from bridge.config import load_config
-from bridge.web.app import SERVICE, create_app
+from bridge.web.app import create_app
+from bridge.web.keys import SERVICE
 
 ClientFactory = Callable[..., Awaitable[TestClient[Any, Any]]]
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -17,7 +17,8 @@ from prometheus_client import CollectorRegistry
 from test_auth import sign_in
 
 from bridge.config import load_config
-from bridge.web.app import SERVICE, create_app
+from bridge.web.app import create_app
+from bridge.web.keys import SERVICE
 
 ClientFactory = Callable[..., Awaitable[TestClient[Any, Any]]]
 PEOPLE = {

@@ -24,8 +24,9 @@ from smtp_server import free_port
 from test_restart import BridgeProcess
 
 from bridge.config import load_config
-from bridge.web import live
-from bridge.web.app import SERVICE, create_app
+from bridge.web.app import create_app
+from bridge.web.console import live
+from bridge.web.keys import FEED, SERVICE
 
 ClientFactory = Callable[..., Awaitable[TestClient[Any, Any]]]
 API = {"Authorization": f"Bearer {API_TOKEN}"}
@@ -81,7 +82,7 @@ async def test_webhook_announces_its_incident(
     client: TestClient[Any, Any], clock: FakeClock
 ) -> None:
     """A webhook accepted by this process is announced at once with the incident's id."""
-    feed = client.app[live.FEED]
+    feed = client.app[FEED]
     feed.interval = 3600  # only the webhook's poke can make this event
     await feed.check()  # the baseline snapshot
     stream = await open_stream(client)
@@ -101,7 +102,7 @@ async def test_periodic_comparison_finds_changes_made_elsewhere(
 ) -> None:
     """A change no request of this process made (here: straight into the service, as the
     timer or another writer would) is announced by the periodic comparison."""
-    feed = client.app[live.FEED]
+    feed = client.app[FEED]
     feed.interval = 0.05
     stream = await open_stream(client)
     await feed.check()
@@ -115,7 +116,7 @@ async def test_periodic_comparison_finds_changes_made_elsewhere(
 async def test_shutdown_ends_open_streams(client: TestClient[Any, Any]) -> None:
     """Closing the feed (aiohttp on_shutdown) ends every open stream, so the server stops."""
     stream = await open_stream(client)
-    await client.app[live.FEED].close()
+    await client.app[FEED].close()
     rest = await asyncio.wait_for(stream.content.read(), 10)
     assert b"changed" not in rest
     assert stream.content.at_eof()

@@ -23,7 +23,8 @@ from prometheus_client import CollectorRegistry
 from smtp_server import SmtpServer
 
 from bridge.config import load_config
-from bridge.web.app import SERVICE, create_app
+from bridge.web.app import create_app
+from bridge.web.keys import SERVICE
 
 HOOK = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
 ROLES = {

@@ -8,17 +8,21 @@ import json
 import sqlite3
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from aiohttp.test_utils import TestClient
 from builders import API_TOKEN, WEBHOOK_TOKEN, alert, webhook, write_config
 from fakes import FakeClock
 from prometheus_client import CollectorRegistry
 
+import bridge
 from bridge.config import load_config
-from bridge.web.app import SERVICE, create_app
+from bridge.web.app import create_app
+from bridge.web.keys import SERVICE
 
 AUTH = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
 API = {"Authorization": f"Bearer {API_TOKEN}"}
@@ -338,6 +342,17 @@ async def test_openapi_documents_exactly_the_routes(client):
     }
     documented = {(m, p) for p, ops in doc["paths"].items() for m in ops}
     assert routes == documented
+
+
+async def test_openapi_is_the_checked_yaml_served_unchanged(client):
+    """The document is bridge/web/api/openapi.yaml (it parses), served as JSON unchanged but
+    for the version, which is the package's."""
+    source = resources.files("bridge.web.api").joinpath("openapi.yaml").read_text("utf-8")
+    written = yaml.safe_load(source)
+    assert written["openapi"].startswith("3.") and written["paths"]
+    served = await (await client.get("/api/v1/openapi.json")).json()
+    assert served["info"]["version"] == bridge.__version__
+    assert served == {**written, "info": {**written["info"], "version": bridge.__version__}}
 
 
 async def test_a_redelivery_clears_stale(client, clock):
