@@ -13,6 +13,7 @@ Contract:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -104,6 +105,22 @@ async def _case(service: BridgeService, request: web.Request) -> PrivacyCase:
     return found
 
 
+async def _change(
+    request: web.Request, role: str
+) -> tuple[Principal, BridgeService, PrivacyCase, dict[str, Any]]:
+    """For a change to the case named in the path: the caller, once known to hold ``role``, the
+    service, the case and the request's JSON body."""
+    principal, service = await _access(request, role, f"privacy:{request.match_info['id']}")
+    case = await _case(service, request)
+    return principal, service, case, await body_of(request)
+
+
+async def _changed(service: BridgeService, case: PrivacyCase, status: int = 200) -> web.Response:
+    """Tell the service the case changed; answer with the case as it is now."""
+    await service.privacy_changed(case.id)
+    return web.json_response(_detail(service, case), status=status)
+
+
 def _detail(service: BridgeService, case: PrivacyCase) -> dict[str, Any]:
     obligations = service.privacy.obligations(case.id)
     drafts = service.desk.select(incident=case.id)
@@ -139,8 +156,7 @@ async def create_case(request: web.Request) -> web.Response:
     principal, service = await _access(request, "editor", "privacy:cases")
     body = await body_of(request)
     case = await service.privacy.create(privacy.parse_values(body), principal.name)
-    await service.privacy_changed(case.id)
-    return web.json_response(_detail(service, case), status=201)
+    return await _changed(service, case, status=201)
 
 
 @routes.get("/api/v1/privacy/cases/{id}")
@@ -154,9 +170,7 @@ async def get_case(request: web.Request) -> web.Response:
 
 @routes.patch("/api/v1/privacy/cases/{id}")
 async def edit_case(request: web.Request) -> web.Response:
-    principal, service = await _access(request, "editor", f"privacy:{request.match_info['id']}")
-    case = await _case(service, request)
-    body = await body_of(request)
+    principal, service, case, body = await _change(request, "editor")
     fields = body.get("fields")
     if not isinstance(fields, dict):
         raise BadInput("fields", "expected an object of field name → new value")
@@ -166,8 +180,7 @@ async def edit_case(request: web.Request) -> web.Response:
         privacy.parse_values(fields, prefix="fields."),
         principal.name,
     )
-    await service.privacy_changed(case.id)
-    return web.json_response(_detail(service, changed))
+    return await _changed(service, changed)
 
 
 @routes.get("/api/v1/privacy/cases/{id}/revisions")
@@ -182,22 +195,17 @@ async def revisions(request: web.Request) -> web.Response:
 
 @routes.post("/api/v1/privacy/cases/{id}/state")
 async def set_state(request: web.Request) -> web.Response:
-    principal, service = await _access(request, "editor", f"privacy:{request.match_info['id']}")
-    case = await _case(service, request)
-    body = await body_of(request)
+    principal, service, case, body = await _change(request, "editor")
     state = str_field(body, "state", required=True)
     changed = await service.privacy.set_state(
         case.id, int_field(body, "revision", _REVISION), state, principal.name
     )
-    await service.privacy_changed(case.id)
-    return web.json_response(_detail(service, changed))
+    return await _changed(service, changed)
 
 
 @routes.post("/api/v1/privacy/cases/{id}/exemption")
 async def exemption(request: web.Request) -> web.Response:
-    principal, service = await _access(request, "approver", f"privacy:{request.match_info['id']}")
-    case = await _case(service, request)
-    body = await body_of(request)
+    principal, service, case, body = await _change(request, "approver")
     if "reason" not in body:
         raise BadInput(
             "reason", f"required: one of {', '.join(privacy.EXEMPTION_REASONS)}, or null"
@@ -212,29 +220,27 @@ async def exemption(request: web.Request) -> web.Response:
         str_field(body, "comment"),
         principal.name,
     )
-    await service.privacy_changed(case.id)
-    return web.json_response(_detail(service, changed))
+    return await _changed(service, changed)
 
 
 @routes.get("/api/v1/privacy/register.csv")
 async def register_csv(request: web.Request) -> web.Response:
-    _, service = await _read(request, "privacy:register", "privacy.exported")
-    await service.settle_notices()
-    body = to_csv(service.privacy.register_rows())
-    return _download(body, CSV_MIME, "privacy-register.csv")
+    return await _register(request, to_csv, CSV_MIME, "privacy-register.csv")
 
 
 @routes.get("/api/v1/privacy/register.xlsx")
 async def register_xlsx(request: web.Request) -> web.Response:
+    return await _register(request, to_xlsx, XLSX_MIME, "privacy-register.xlsx")
+
+
+async def _register(
+    request: web.Request, export: Callable[[list[list[str]]], bytes], mime: str, name: str
+) -> web.Response:
+    """The register as a download (``export`` of its rows); the export is audited."""
     _, service = await _read(request, "privacy:register", "privacy.exported")
     await service.settle_notices()
-    body = to_xlsx(service.privacy.register_rows())
-    return _download(body, XLSX_MIME, "privacy-register.xlsx")
-
-
-def _download(body: bytes, mime: str, name: str) -> web.Response:
     return web.Response(
-        body=body,
+        body=export(service.privacy.register_rows()),
         content_type=mime,
         headers={
             "Content-Disposition": f'attachment; filename="{name}"',

@@ -116,32 +116,33 @@ def _form_choices() -> dict[str, list[str]]:
     }
 
 
-@routes.get("/privacy")
-async def privacy_cases(request: web.Request) -> web.Response:
-    principal = await _privacy_page(request, "privacy:cases")
+async def _privacy_shell(
+    request: web.Request, target: str, template: str, title: str, **page: str
+) -> web.Response:
+    """A privacy page (see :func:`_privacy_page`); ``page`` and the form's choices go to its
+    JavaScript."""
+    principal = await _privacy_page(request, target)
     if isinstance(principal, web.Response):
         return principal
     return await render(
         request,
-        "privacy.html",
+        template,
         principal=principal,
-        title="Privacy incidents",
-        page={"choices": _form_choices()},
+        title=title,
+        page={**page, "choices": _form_choices()},
     )
+
+
+@routes.get("/privacy")
+async def privacy_cases(request: web.Request) -> web.Response:
+    return await _privacy_shell(request, "privacy:cases", "privacy.html", "Privacy incidents")
 
 
 @routes.get("/privacy/{id}")
 async def privacy_case(request: web.Request) -> web.Response:
     case_id = request.match_info["id"]
-    principal = await _privacy_page(request, f"privacy:{case_id}")
-    if isinstance(principal, web.Response):
-        return principal
-    return await render(
-        request,
-        "privacy_case.html",
-        principal=principal,
-        title=f"Privacy case {case_id}",
-        page={"case": case_id, "choices": _form_choices()},
+    return await _privacy_shell(
+        request, f"privacy:{case_id}", "privacy_case.html", f"Privacy case {case_id}", case=case_id
     )
 
 
