@@ -13,21 +13,24 @@ Contract (:func:`error_middleware`, outermost on the app):
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from bridge.errors import BridgeError
 from bridge.web import keys
 
 log = logging.getLogger("bridge.web")
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
 
 def error(status: int, error_: str, detail: str, **headers: str) -> web.Response:
     return web.json_response({"error": error_, "detail": detail}, status=status, headers=headers)
+
+
+def too_large(limit: int) -> str:
+    """The detail of a 413: the body limit (``server.max_body_bytes``)."""
+    return f"request body exceeds the limit of {limit} bytes"
 
 
 def bridge_error(exc: BridgeError) -> web.Response:
@@ -43,8 +46,7 @@ def _http_error(request: web.Request, exc: web.HTTPException) -> web.Response:
     reason = exc.reason
     detail = exc.text or reason
     if exc.status == 413:
-        limit = request.app[keys.CONFIG].config.server.max_body_bytes
-        detail = f"request body exceeds the limit of {limit} bytes"
+        detail = too_large(request.app[keys.CONFIG].config.server.max_body_bytes)
     return error(
         exc.status,
         reason.lower(),

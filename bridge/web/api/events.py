@@ -9,16 +9,14 @@ state-changing request.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from bridge.web import keys
 from bridge.web.access import principal, viewer_of_either
 from bridge.web.console import live
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 routes = web.RouteTableDef()
 

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from bridge.errors import BadInput, StoreUnavailable
 from bridge.web import keys
-from bridge.web.answers import bridge_error, error
+from bridge.web.answers import bridge_error, error, too_large
 from bridge.web.auth import webhook_allowed
 
 log = logging.getLogger("bridge.web")
@@ -62,4 +62,4 @@ async def _webhook(request: web.Request) -> web.Response:
 
 
 def _too_large(limit: int) -> web.Response:
-    return error(413, "payload too large", f"request body exceeds the limit of {limit} bytes")
+    return error(413, "payload too large", too_large(limit))

@@ -16,9 +16,9 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from bridge.web import keys
 from bridge.web.access import current, sessions
@@ -32,8 +32,6 @@ from bridge.web.console.sessions import (
 )
 
 log = logging.getLogger("bridge.web.session")
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def csrf_token(request: web.Request) -> str:
