@@ -37,7 +37,7 @@ from bridge.web.console import frame, live, pages, signin
 from bridge.web.console.session_middleware import session_middleware
 from bridge.web.console.sessions import Sessions
 
-#: In registration order (the order of today's routes; every route is in openapi.yaml).
+#: Every handler module's routes, in registration order (each route is documented in openapi.yaml).
 ROUTES = (
     signin.routes,
     people.routes,
