@@ -5,13 +5,18 @@ from __future__ import annotations
 
 
 class BridgeError(Exception):
-    """Base class. ``retryable`` drives the HTTP status in one middleware."""
+    """Base class. ``retryable`` and ``status`` drive the HTTP status in one middleware
+    (bridge/web/answers.py): a retryable error answers 503, any other its ``status`` (4xx: the
+    caller must change the request; 500: not the caller's doing, logged in full)."""
 
     retryable = False
+    status = 500
 
 
 class BadInput(BridgeError):
     """The request or file is wrong; ``field`` names where (``alerts[3].startsAt``)."""
+
+    status = 400
 
     def __init__(self, field: str, problem: str) -> None:
         super().__init__(f"{field}: {problem}")
@@ -23,6 +28,7 @@ class StoreUnavailable(BridgeError):
     """The store could not complete an operation; nothing was acknowledged. Retry later."""
 
     retryable = True
+    status = 503
 
     def __init__(self, op: str, cause: str) -> None:
         super().__init__(f"store {op} failed: {cause}")
@@ -41,6 +47,8 @@ class ConfigError(BridgeError):
 class Conflict(BridgeError):
     """The record changed since the caller read it (optimistic concurrency) or the action does
     not fit its current state; nothing was written. The caller re-reads and decides (409)."""
+
+    status = 409
 
     def __init__(self, what: str, problem: str) -> None:
         super().__init__(f"{what}: {problem}")

@@ -10,8 +10,6 @@ import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 README_LIMIT = 8 * 1024  # bytes: the README is a front page; detail goes to docs/
 
@@ -180,7 +178,6 @@ def test_citations_are_recognised() -> None:
     assert list(citations(text)) == [(1, "DESIGN.md"), (2, "shared/REGULATION.md")]
 
 
-@pytest.mark.xfail(strict=True, reason="code docstrings are renamed to docs/… after the moves land")
 def test_code_cites_the_docs_copies() -> None:
     """Code, tests, config and deploy files cite docs/design.md and docs/regulation.md only."""
     this = Path(__file__).resolve()

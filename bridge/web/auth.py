@@ -1,5 +1,6 @@
 """Who is calling: webhook credentials (bearer or basic) and configured API tokens with roles
-(stored tokens and sessions: bridge/web/session.py; the role check: bridge/core/access.py).
+(stored tokens and sessions per request: bridge/web/access.py; sessions:
+bridge/web/sessions.py; the role check: bridge/core/access.py).
 
 Every secret comparison is constant-time (``hmac.compare_digest`` over SHA-256 digests, so the
 length of a configured secret does not leak either) and checks every configured credential, not

@@ -3,12 +3,12 @@
 Contract:
 - One :class:`LiveFeed` per app compares a cheap snapshot of the service's state (a digest per
   open incident and per draft) every ``interval`` seconds while anyone subscribes (nothing is
-  compared while nobody watches), and at once after any successful
-  state-changing API request (the :func:`poke_middleware`: webhook, edit, approve…). When
-  digests differ it publishes ``{"seq": n, "incidents": [ids], "drafts": [ids], "privacy":
-  [case ids]}`` to every subscriber, each seeing only the ids of the tracks it may view (a
-  ``visible`` filter per stream; an event with nothing visible is not sent); ``seq`` grows by
-  one per published change. Pages refetch what they show.
+  compared while nobody watches), and at once after any successful state-changing API request
+  (:meth:`LiveFeed.poke`, from the ``poke_middleware`` of bridge/web/api/events.py: webhook,
+  edit, approve…). When digests differ it publishes ``{"seq": n, "incidents": [ids],
+  "drafts": [ids], "privacy": [case ids]}`` to every subscriber, each seeing only the ids of the
+  tracks it may view (a ``visible`` filter per stream; an event with nothing visible is not
+  sent); ``seq`` grows by one per published change. Pages refetch what they show.
 - The periodic comparison is what makes a change visible that no request on this process made
   (the timer's verdicts, the outbox, and later another replica's writes once the state read
   here comes from the shared store); the pokes only make the common case immediate.
@@ -16,7 +16,8 @@ Contract:
   events, with a comment line every ``heartbeat`` seconds so proxies keep the stream open.
   Authentication is the caller's job (the route checks the viewer role first).
 - :meth:`LiveFeed.close` (aiohttp ``on_shutdown``) ends every open stream so the server stops
-  promptly; the poller stops with the app's cleanup.
+  promptly; the poller (:meth:`LiveFeed.running`, a ``cleanup_ctx``) stops with the app's
+  cleanup. The app factory registers both.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ from bridge.service import BridgeService
 log = logging.getLogger("bridge.web.live")
 
 Snapshot = dict[str, str]  # "incident:<id>" / "draft:<id>" → digest
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def _digest(value: Any) -> str:
@@ -152,6 +152,14 @@ class LiveFeed:
             except Exception:  # the feed must outlive any one bad snapshot
                 log.exception("live feed: snapshot failed")
 
+    async def running(self, app: web.Application) -> AsyncIterator[None]:
+        """Poll while the app runs (aiohttp ``cleanup_ctx``)."""
+        task = asyncio.create_task(self.run(), name="live-feed")
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
     async def close(self, app: web.Application | None = None) -> None:
         """End every open stream (on_shutdown)."""
         self._closed = True
@@ -196,33 +204,3 @@ class LiveFeed:
         finally:
             self._subscribers.discard(queue)
         return response
-
-
-FEED = web.AppKey("live_feed", LiveFeed)
-
-
-@web.middleware
-async def poke_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """After a successful state-changing API request, compare at once."""
-    response = await handler(request)
-    if request.method not in ("GET", "HEAD", "OPTIONS") and response.status < 400:
-        request.app[FEED].poke()
-    return response
-
-
-def setup(app: web.Application, service: BridgeService, interval: float = 2.0) -> LiveFeed:
-    """Create the app's feed; it polls while the app runs and closes streams on shutdown."""
-    feed = LiveFeed(lambda: service_snapshot(service), interval)
-    app[FEED] = feed
-    app.middlewares.append(poke_middleware)
-
-    async def poller(app: web.Application) -> AsyncIterator[None]:
-        task = asyncio.create_task(feed.run(), name="live-feed")
-        yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-    app.cleanup_ctx.append(poller)
-    app.on_shutdown.append(feed.close)
-    return feed

@@ -27,7 +27,8 @@ from fakes import FakeClock
 from prometheus_client import CollectorRegistry
 
 from bridge.config import load_config
-from bridge.web.app import SERVICE, create_app
+from bridge.web.app import create_app
+from bridge.web.keys import SERVICE
 
 ClientFor = Callable[..., Awaitable[TestClient[Any, Any]]]
 #: (name, roles, enrolled) of each person written to the store before a test

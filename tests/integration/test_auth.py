@@ -25,7 +25,7 @@ from fakes import FakeClock
 from redis_server import shared_server
 from yarl import URL
 
-from bridge.web.app import SERVICE
+from bridge.web.keys import SERVICE
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 MIN = timedelta(minutes=1)

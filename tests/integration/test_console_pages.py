@@ -10,8 +10,8 @@ from urllib.parse import unquote
 import pytest
 from aiohttp.test_utils import TestClient
 
-from bridge.web import console
 from bridge.web.auth import Principal
+from bridge.web.console import frame
 
 PAGES = [
     "/",
@@ -55,20 +55,21 @@ async def test_rendered_page_has_csp_banner_and_csrf_meta(
 ) -> None:
     """A signed-in page carries the CSRF meta tag, a strict CSP and the banner naming the
     shipped rule sets that are not verified."""
-    from bridge.web import session
+    from bridge.web import access
+    from bridge.web.console import session_middleware
 
     async def signed_in(request: Any) -> Principal:
         return Principal("anna", ("approver",))
 
     # the real sign-in is covered by tests/browser; here only what the page makes of it
-    monkeypatch.setattr(session, "require_page_user", signed_in)
-    monkeypatch.setattr(session, "csrf_token", lambda request: "tok-123")
+    monkeypatch.setattr(access, "require_page_user", signed_in)
+    monkeypatch.setattr(session_middleware, "csrf_token", lambda request: "tok-123")
     r = await client.get("/")
     assert r.status == 200
     html = await r.text()
     assert '<meta name="csrf-token" content="tok-123">' in html
     assert "pts-outage" in html and "nkom-varsel" in html and "Unverified rule set" in html
-    assert r.headers["Content-Security-Policy"] == console.CSP
-    assert "script-src 'self';" in console.CSP
+    assert r.headers["Content-Security-Policy"] == frame.CSP
+    assert "script-src 'self';" in frame.CSP
     assert 'href="/audit"' not in html  # an approver is neither admin nor auditor
     assert 'href="/users"' not in html

@@ -21,7 +21,7 @@ from fakes import FakeClock
 from polling import until
 
 from bridge.web import live
-from bridge.web.app import SERVICE
+from bridge.web.keys import FEED, SERVICE
 
 API = {"Authorization": f"Bearer {API_TOKEN}"}
 HOOK = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
@@ -61,7 +61,7 @@ async def test_webhook_announces_its_incident(
     client: TestClient[Any, Any], clock: FakeClock
 ) -> None:
     """A webhook accepted by this process is announced at once with the incident's id."""
-    feed = client.app[live.FEED]
+    feed = client.app[FEED]
     feed.interval = 3600  # only the webhook's poke can make this event
     await feed.check()  # the baseline snapshot
     stream = await open_stream(client)
@@ -81,7 +81,7 @@ async def test_periodic_comparison_finds_changes_made_elsewhere(
 ) -> None:
     """A change no request of this process made (here: straight into the service, as the
     timer or another writer would) is announced by the periodic comparison."""
-    feed = client.app[live.FEED]
+    feed = client.app[FEED]
     feed.interval = 0.05
     stream = await open_stream(client)
     await feed.check()
@@ -95,7 +95,7 @@ async def test_periodic_comparison_finds_changes_made_elsewhere(
 async def test_shutdown_ends_open_streams(client: TestClient[Any, Any]) -> None:
     """Closing the feed (aiohttp on_shutdown) ends every open stream, so the server stops."""
     stream = await open_stream(client)
-    await client.app[live.FEED].close()
+    await client.app[FEED].close()
     rest = await asyncio.wait_for(stream.content.read(), 10)
     assert b"changed" not in rest
     assert stream.content.at_eof()

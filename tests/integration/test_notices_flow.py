@@ -21,7 +21,7 @@ from fakes import FakeClock
 from smtp_server import SmtpServer
 
 from bridge.config import load_config
-from bridge.web.app import SERVICE
+from bridge.web.keys import SERVICE
 
 HOOK = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
 TOKENS = {

@@ -21,7 +21,7 @@ from builders import webhook as make_webhook
 from fakes import FakeClock
 from smtp_server import SmtpServer
 
-from bridge.web.app import SERVICE
+from bridge.web.keys import SERVICE
 
 HOOK = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
 ROLES = {

@@ -5,18 +5,25 @@ from __future__ import annotations
 import base64
 import io
 import json
+import logging
 import sqlite3
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 from builders import API_TOKEN, WEBHOOK_TOKEN, alert, webhook, write_config
 from fakes import FakeClock
 
-from bridge.web.app import SERVICE
+import bridge
+from bridge.errors import BadInput, Conflict, LeaseLost, StoreUnavailable
+from bridge.web.answers import error_middleware
+from bridge.web.keys import SERVICE
 
 AUTH = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
 API = {"Authorization": f"Bearer {API_TOKEN}"}
@@ -317,6 +324,70 @@ async def test_openapi_documents_exactly_the_routes(client):
     }
     documented = {(m, p) for p, ops in doc["paths"].items() for m in ops}
     assert routes == documented
+
+
+async def test_openapi_is_the_checked_yaml_served_unchanged(client):
+    """The document is bridge/web/api/openapi.yaml (it parses), served as JSON unchanged but
+    for the version, which is the package's."""
+    source = resources.files("bridge.web.api").joinpath("openapi.yaml").read_text("utf-8")
+    written = yaml.safe_load(source)
+    assert written["openapi"].startswith("3.") and written["paths"]
+    served = await (await client.get("/api/v1/openapi.json")).json()
+    assert served["info"]["version"] == bridge.__version__
+    assert served == {**written, "info": {**written["info"], "version": bridge.__version__}}
+
+
+@pytest.mark.parametrize(
+    ("exc", "status", "error", "detail", "logged"),
+    [
+        (BadInput("state", "expected open"), 400, "bad request", "state: expected open", None),
+        (Conflict("draft d", "changed"), 409, "conflict", "draft d: changed", None),
+        (
+            StoreUnavailable("put", "locked"),
+            503,
+            "store unavailable",
+            "store put failed: locked; nothing was stored, retry",
+            "store unavailable on GET /boom: store put failed: locked",
+        ),
+        (
+            LeaseLost("put", "expired"),
+            500,
+            "internal error",
+            "see the bridge's log",
+            "unhandled error on GET /boom",
+        ),
+        (
+            RuntimeError("bug"),
+            500,
+            "internal error",
+            "see the bridge's log",
+            "unhandled error on GET /boom",
+        ),
+    ],
+)
+async def test_errors_answer_by_their_data(
+    aiohttp_client, caplog, exc, status, error, detail, logged
+):
+    """The error middleware answers a BridgeError by its data (retryable → 503, else its
+    status; 500 logged in full like any unexpected error)."""
+    assert StoreUnavailable.retryable and not Conflict.retryable
+    assert (BadInput.status, Conflict.status, LeaseLost.status) == (400, 409, 500)
+
+    async def boom(request):
+        raise exc
+
+    app = web.Application(middlewares=[error_middleware])
+    app.router.add_get("/boom", boom)
+    client = await aiohttp_client(app)
+    with caplog.at_level(logging.WARNING, logger="bridge.web"):
+        r = await client.get("/boom")
+    assert r.status == status
+    assert await r.json() == {"error": error, "detail": detail}
+    messages = [rec.getMessage() for rec in caplog.records if rec.name == "bridge.web"]
+    if logged is None:
+        assert messages == []
+    else:
+        assert len(messages) == 1 and messages[0].startswith(logged)
 
 
 async def test_a_redelivery_clears_stale(client, clock):

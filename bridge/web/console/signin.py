@@ -11,6 +11,8 @@ Contract (routes):
 - ``POST /logout`` — ends the session (CSRF-checked by the middleware), back to ``/login``.
 - Failures answer 401 with the form again (429 while the client address is throttled); the
   message never says whether the name exists. ``next`` is followed only when it is a local path.
+- The pages render through the console's frame (bridge/web/console/frame.py); the app factory
+  adds :data:`routes` and the session middleware (bridge/web/console/session_middleware.py).
 """
 
 from __future__ import annotations
@@ -19,18 +21,30 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
+import segno
 from aiohttp import web
+from markupsafe import Markup
 
 from bridge.core.access import needs_second_factor, safe_next
-from bridge.web import session as s
+from bridge.web.access import current, sessions
+from bridge.web.console import session_middleware as s
+from bridge.web.console.frame import render
+from bridge.web.sessions import CSRF_FIELD, Current
+
+routes = web.RouteTableDef()
 
 
 async def _render(
     request: web.Request, template: str, status: int = 200, **ctx: Any
 ) -> web.Response:
-    from bridge.web.console import render  # the console's page frame
-
     return await render(request, f"auth/{template}", status=status, **ctx)
+
+
+def qr_svg(uri: str) -> Markup:
+    """The otpauth URI as an inline SVG QR code (no external request)."""
+    code = segno.make(uri, error="m")
+    svg = code.svg_inline(scale=5, title="TOTP enrolment QR code")
+    return Markup(svg)  # segno's own markup; the URI inside is XML-escaped by segno
 
 
 def _next(request: web.Request, form: Any = None) -> str:
@@ -51,21 +65,23 @@ def _field(form: Any, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
+@routes.get("/login")
 async def login_page(request: web.Request) -> web.Response:
     target = _next(request)
-    cur = s.current(request)
+    cur = current(request)
     if cur is not None and cur.complete:
         raise web.HTTPSeeOther(target)
     return await _login_again(request, "", 200, target)
 
 
+@routes.post("/login")
 async def login_submit(request: web.Request) -> web.Response:
     form = await request.post()
-    if not s.login_csrf_ok(request, _field(form, s.CSRF_FIELD)):
+    if not s.login_csrf_ok(request, _field(form, CSRF_FIELD)):
         raise web.HTTPForbidden(
             text="CSRF token missing or wrong on the sign-in form: reload the page and retry"
         )
-    sess = s.sessions(request)
+    sess = sessions(request)
     address = _address(request)
     target = _next(request, form)
     wait = sess.address_wait(address)
@@ -81,7 +97,7 @@ async def login_submit(request: web.Request) -> web.Response:
         sess.address_failed(address)
         return await _login_again(request, result.message, 401, target)
     user = result.user
-    old = s.current(request)
+    old = current(request)
     if old is not None:
         await sess.store.delete_session(old.session.id_hash)
     second_needed = needs_second_factor(user.grants) or user.totp_enrolled
@@ -106,9 +122,9 @@ async def _login_again(request: web.Request, error: str, status: int, target: st
     )
 
 
-def _pending(request: web.Request) -> s.Current:
+def _pending(request: web.Request) -> Current:
     """The session of the password step still owing its code, else redirect."""
-    cur = s.current(request)
+    cur = current(request)
     target = _next(request)
     if cur is None:
         raise web.HTTPSeeOther(_with_next("/login", target))
@@ -117,6 +133,7 @@ def _pending(request: web.Request) -> s.Current:
     return cur
 
 
+@routes.get("/login/totp")
 async def totp_page(request: web.Request) -> web.Response:
     cur = _pending(request)
     if not cur.user.totp_enrolled:
@@ -124,6 +141,7 @@ async def totp_page(request: web.Request) -> web.Response:
     return await _code_page(request, cur, "totp.html")
 
 
+@routes.get("/enrol/totp")
 async def enrol_page(request: web.Request) -> web.Response:
     cur = _pending(request)
     if cur.user.totp_enrolled:
@@ -132,12 +150,12 @@ async def enrol_page(request: web.Request) -> web.Response:
 
 
 async def _code_page(
-    request: web.Request, cur: s.Current, template: str, error: str = "", status: int = 200
+    request: web.Request, cur: Current, template: str, error: str = "", status: int = 200
 ) -> web.Response:
     ctx: dict[str, Any] = {}
     if template == "enrol.html":
-        secret, uri = await s.sessions(request).directory.enrolment(cur.user.name)
-        ctx = {"secret": secret, "uri": uri, "qr": s.qr_svg(uri)}
+        secret, uri = await sessions(request).directory.enrolment(cur.user.name)
+        ctx = {"secret": secret, "uri": uri, "qr": qr_svg(uri)}
     return await _render(
         request,
         template,
@@ -150,13 +168,15 @@ async def _code_page(
     )
 
 
+@routes.post("/login/totp")
+@routes.post("/enrol/totp")
 async def code_submit(request: web.Request) -> web.Response:
     """POST /login/totp and /enrol/totp: the code completes the session."""
     cur = _pending(request)
     template = "enrol.html" if request.path == "/enrol/totp" else "totp.html"
     form = await request.post()
     target = _next(request, form)
-    sess = s.sessions(request)
+    sess = sessions(request)
     address = _address(request)
     if sess.address_wait(address) is not None:
         return await _code_page(request, cur, template, "Too many failed attempts from here.", 429)
@@ -175,23 +195,14 @@ async def code_submit(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(target)
 
 
+@routes.post("/logout")
 async def logout(request: web.Request) -> web.Response:
-    cur = s.current(request)
+    cur = current(request)
     if cur is not None:
-        sess = s.sessions(request)
+        sess = sessions(request)
         await sess.store.delete_session(cur.session.id_hash)
         await sess.audit(
             cur.user.name, "logout", f"user:{cur.user.name}", address=_address(request)
         )
     s.end_session(request)
     raise web.HTTPSeeOther("/login")
-
-
-def setup(app: web.Application) -> None:
-    app.router.add_get("/login", login_page)
-    app.router.add_post("/login", login_submit)
-    app.router.add_get("/login/totp", totp_page)
-    app.router.add_post("/login/totp", code_submit)
-    app.router.add_get("/enrol/totp", enrol_page)
-    app.router.add_post("/enrol/totp", code_submit)
-    app.router.add_post("/logout", logout)

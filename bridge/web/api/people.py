@@ -1,4 +1,4 @@
-"""People and API tokens over HTTP, for the console's users page and for automation.
+"""People (users) and API tokens over HTTP, for the console's users page and for automation.
 
 Contract (every route needs an unscoped ``admin``: ``admin`` or ``admin:all``; 401/403 else):
 - ``GET /api/v1/users`` → ``{"users": [user]}``; a user is its name, display name, roles, TOTP
@@ -26,21 +26,18 @@ from bridge.core.alerts import format_time
 from bridge.errors import BadInput, Conflict
 from bridge.people.directory import Directory, check_password, new_password
 from bridge.store.records import TokenRecord, UserRecord
-from bridge.web import session
+from bridge.web import access
+from bridge.web.access import body_of
 from bridge.web.auth import Principal
-from bridge.web.notices_api import body_of
+
+routes = web.RouteTableDef()
 
 
 async def _admin(request: web.Request) -> tuple[Principal, Directory]:
-    principal = await session.request_principal(request)
-    if principal is None:
-        raise web.HTTPUnauthorized(
-            text="sign in, or send an API token (Authorization: Bearer …)",
-            headers={"WWW-Authenticate": 'Bearer realm="incident-bridge"'},
-        )
+    principal = await access.principal(request)
     if not is_user_admin(principal.grants):
         raise web.HTTPForbidden(text=f"{principal.name} lacks the admin role (admin or admin:all)")
-    return principal, session.sessions(request).directory
+    return principal, access.sessions(request).directory
 
 
 def _time(value: Any) -> str | None:
@@ -98,12 +95,14 @@ def _flag(body: dict[str, Any], name: str) -> bool | None:
     return value
 
 
+@routes.get("/api/v1/users")
 async def list_users(request: web.Request) -> web.Response:
     _, directory = await _admin(request)
     users = await directory.store.list_users()
     return web.json_response({"users": [user_json(u) for u in users]})
 
 
+@routes.post("/api/v1/users")
 async def create_user(request: web.Request) -> web.Response:
     principal, directory = await _admin(request)
     body = await body_of(request)
@@ -124,6 +123,7 @@ async def create_user(request: web.Request) -> web.Response:
     return web.json_response(answer, status=201)
 
 
+@routes.patch("/api/v1/users/{name}")
 async def update_user(request: web.Request) -> web.Response:
     principal, directory = await _admin(request)
     name = request.match_info["name"]
@@ -163,12 +163,14 @@ async def update_user(request: web.Request) -> web.Response:
     return web.json_response(answer)
 
 
+@routes.get("/api/v1/tokens")
 async def list_tokens(request: web.Request) -> web.Response:
     _, directory = await _admin(request)
     tokens = await directory.store.list_tokens()
     return web.json_response({"tokens": [token_json(t) for t in tokens]})
 
 
+@routes.post("/api/v1/tokens")
 async def create_token(request: web.Request) -> web.Response:
     principal, directory = await _admin(request)
     body = await body_of(request)
@@ -178,6 +180,7 @@ async def create_token(request: web.Request) -> web.Response:
     return web.json_response({"token": token_json(token), "secret": secret}, status=201)
 
 
+@routes.post("/api/v1/tokens/{id}/revoke")
 async def revoke_token(request: web.Request) -> web.Response:
     principal, directory = await _admin(request)
     token_id = request.match_info["id"]
@@ -186,12 +189,3 @@ async def revoke_token(request: web.Request) -> web.Response:
     except LookupError:
         raise web.HTTPNotFound(text=f"no token {token_id!r}") from None
     return web.json_response({"token": token_json(token)})
-
-
-def setup(app: web.Application) -> None:
-    app.router.add_get("/api/v1/users", list_users)
-    app.router.add_post("/api/v1/users", create_user)
-    app.router.add_patch("/api/v1/users/{name}", update_user)
-    app.router.add_get("/api/v1/tokens", list_tokens)
-    app.router.add_post("/api/v1/tokens", create_token)
-    app.router.add_post("/api/v1/tokens/{id}/revoke", revoke_token)

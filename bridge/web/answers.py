@@ -1,0 +1,82 @@
+"""Error answers: every error body is ``{"error": …, "detail": …}``, mapped in one middleware.
+
+Contract (:func:`error_middleware`, outermost on the app):
+- a :class:`bridge.errors.BridgeError` answers by its data (:func:`bridge_error`): a retryable
+  one 503 (Alertmanager retries only 5xx; StoreUnavailable: "nothing was stored, retry",
+  logged as a warning), any other its ``status`` with its message as the detail (BadInput → 400
+  naming the field, Conflict → 409); a status of 500 is not the caller's doing and answers like
+  any other unexpected error;
+- aiohttp's own HTTP errors keep their status, reason and text (413 names the body limit);
+- anything else → 500 "internal error", the traceback in the log only.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from bridge.errors import BridgeError
+from bridge.web import keys
+
+log = logging.getLogger("bridge.web")
+
+
+def error(status: int, error_: str, detail: str, **headers: str) -> web.Response:
+    return web.json_response({"error": error_, "detail": detail}, status=status, headers=headers)
+
+
+def too_large(limit: int) -> str:
+    """The detail of a 413: the body limit (``server.max_body_bytes``)."""
+    return f"request body exceeds the limit of {limit} bytes"
+
+
+def bridge_error(exc: BridgeError) -> web.Response:
+    """The answer to ``exc`` by its data (see the module contract); logging is the caller's."""
+    if exc.retryable:
+        return error(503, "store unavailable", f"{exc}; nothing was stored, retry")
+    if exc.status >= 500:
+        return _internal()
+    return error(exc.status, HTTPStatus(exc.status).phrase.lower(), str(exc))
+
+
+def _http_error(request: web.Request, exc: web.HTTPException) -> web.Response:
+    reason = exc.reason
+    detail = exc.text or reason
+    if exc.status == 413:
+        detail = too_large(request.app[keys.CONFIG].config.server.max_body_bytes)
+    return error(
+        exc.status,
+        reason.lower(),
+        detail,
+        **{k: v for k, v in exc.headers.items() if k.lower() in ("www-authenticate", "allow")},
+    )
+
+
+def _internal() -> web.Response:
+    return error(500, "internal error", "see the bridge's log")
+
+
+def _unexpected(request: web.Request) -> web.Response:
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return _internal()
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except BridgeError as exc:
+        if exc.retryable:
+            log.warning("store unavailable on %s %s: %s", request.method, request.path, exc)
+        elif exc.status >= 500:
+            return _unexpected(request)
+        return bridge_error(exc)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return _http_error(request, exc)
+    except Exception:
+        return _unexpected(request)

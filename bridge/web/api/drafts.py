@@ -1,0 +1,268 @@
+"""HTTP API for notice drafts (docs/design.md: ``/api/v1/drafts…``) and the drafts' JSON views.
+
+Roles are checked per draft track (``outage`` for Nkom/PTS reports, ``privacy`` for the
+privacy track's notices): viewer reads, editor edits, approver approves, rejects and settles
+messages in doubt. Every change names the version it is based on; a stale one answers 409 with
+what changed, so two people never overwrite each other silently. Every read of a privacy draft,
+and every refusal, is audited (``privacy.read`` / ``privacy.refused``); a change is audited with
+the draft. :func:`summary` is also the drafts' view in an incident and in a privacy case.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from bridge.core import casework
+from bridge.core.alerts import format_time
+from bridge.core.casework import Draft
+from bridge.core.drafts import LABELS, LANGUAGES, PLACEHOLDERS
+from bridge.errors import BadInput
+from bridge.notices.attachments import attachment_for
+from bridge.web import keys
+from bridge.web.access import allow, body_of, int_field, principal, str_field, viewer_of_either
+from bridge.web.auth import Principal
+
+routes = web.RouteTableDef()
+
+# ---- JSON views ---------------------------------------------------------------------------
+
+
+def summary(draft: Draft) -> dict[str, Any]:
+    latest = draft.latest
+    return {
+        "id": draft.id,
+        "incident": draft.incident_id,
+        "regulator": draft.regulator,
+        "kind": draft.kind,
+        "round": draft.round,
+        "track": draft.track,
+        "state": draft.state,
+        "version": latest.number,
+        "subject": latest.subject,
+        "recipient": latest.recipient,
+        "to_complete": list(latest.to_complete),
+        "flag": draft.flag,
+        "created_at": format_time(draft.created_at),
+        "updated_at": format_time(draft.updated_at),
+        "approved": None
+        if draft.approval is None
+        else {
+            "version": draft.approval.version,
+            "by": draft.approval.by,
+            "at": format_time(draft.approval.at),
+            "content_hash": draft.approval.content_hash,
+        },
+        "sent_at": format_time(draft.sent_at),
+        "message_id": draft.message_id,
+    }
+
+
+def version_json(draft: Draft, version: casework.Version) -> dict[str, Any]:
+    language = LANGUAGES[draft.regulator]
+    labels = LABELS[language]
+    return {
+        "number": version.number,
+        "created_at": format_time(version.created_at),
+        "author": version.author,
+        "reason": version.reason,
+        "recipient": version.recipient,
+        "subject": version.subject,
+        "fields": [
+            {
+                "key": key,
+                "label": labels.get(key, key),
+                "value": value,
+                "edited": key in version.edited,
+                "to_complete": key in version.to_complete,
+            }
+            for key, value in version.fields.items()
+        ],
+        "placeholder": PLACEHOLDERS[language],
+        "text": version.text,
+        "html": version.html,
+        "content_hash": version.content_hash,
+    }
+
+
+def detail(draft: Draft) -> dict[str, Any]:
+    return {
+        **summary(draft),
+        "latest": version_json(draft, draft.latest),
+        "versions": [
+            {
+                "number": v.number,
+                "created_at": format_time(v.created_at),
+                "author": v.author,
+                "reason": v.reason,
+                "content_hash": v.content_hash,
+            }
+            for v in draft.versions
+        ],
+        "delivery": {
+            "next_attempt_at": format_time(draft.next_attempt_at),
+            "attempts": [
+                {"at": format_time(a.at), "outcome": a.outcome, "detail": a.detail}
+                for a in draft.attempts
+            ],
+        },
+        "trigger": {k: format_time(v) for k, v in draft.trigger.items()},
+    }
+
+
+def states_param(text: str | None) -> set[str] | None:
+    if not text or text == "all":
+        return None
+    chosen = {s.strip() for s in text.split(",") if s.strip()}
+    unknown = sorted(chosen - set(casework.STATES))
+    if unknown:
+        raise BadInput(
+            "state", f"unknown state(s) {', '.join(unknown)}; known: {', '.join(casework.STATES)}"
+        )
+    return chosen
+
+
+# ---- handlers -----------------------------------------------------------------------------
+
+
+async def _draft(request: web.Request, role: str) -> tuple[Draft, Principal]:
+    """The draft named in the path, once the caller is known to hold ``role`` on its track."""
+    caller = await principal(request)  # authenticated before anything is read or said
+    draft_id = request.match_info["id"]
+    service = request.app[keys.SERVICE]
+    await service.settle_notices()
+    found = await service.desk.get(draft_id)
+    if found is None:
+        allow(caller, "viewer", "outage")  # a stranger to both tracks learns nothing
+        raise web.HTTPNotFound(text=f"no draft {draft_id!r}")
+    if found.track == "privacy":  # privacy drafts: every read and every refusal is audited
+        allowed = caller.can(role, "privacy")
+        if allowed and role != "viewer":
+            return found, caller  # the change itself is audited with the draft
+        await service.privacy.audit_access(
+            caller.name,
+            "privacy.read" if allowed else "privacy.refused",
+            f"draft:{found.id}",
+            {"method": request.method, "path": request.path, "role": role},
+        )
+    return found, allow(caller, role, found.track)
+
+
+@routes.get("/api/v1/drafts")
+async def list_drafts(request: web.Request) -> web.Response:
+    caller = await principal(request)  # viewer on either track: each sees its own drafts
+    viewer_of_either(caller)
+    states = states_param(request.query.get("state"))
+    incident = request.query.get("incident")
+    service = request.app[keys.SERVICE]
+    await service.settle_notices()
+    regulator = request.query.get("regulator")
+    drafts = [
+        d
+        for d in service.desk.select(states, incident)
+        if caller.can("viewer", d.track) and regulator in (None, d.regulator)
+    ]
+    if any(d.track == "privacy" for d in drafts):  # a read of privacy drafts is audited
+        await service.privacy.audit_access(
+            caller.name,
+            "privacy.read",
+            "privacy:drafts",
+            {"method": request.method, "path": request.path},
+        )
+    return web.json_response({"drafts": [summary(d) for d in drafts]})
+
+
+@routes.get("/api/v1/drafts/{id}")
+async def get_draft(request: web.Request) -> web.Response:
+    draft, _ = await _draft(request, "viewer")
+    return web.json_response(detail(draft))
+
+
+@routes.patch("/api/v1/drafts/{id}")
+async def edit_draft(request: web.Request) -> web.Response:
+    draft, caller = await _draft(request, "editor")
+    body = await body_of(request)
+    fields = body.get("fields")
+    if not isinstance(fields, dict):
+        raise BadInput("fields", "expected an object of field key → new text")
+    changed = await request.app[keys.SERVICE].desk.edit(
+        draft.id, int_field(body, "version"), fields, caller.name
+    )
+    return web.json_response(detail(changed))
+
+
+@routes.get("/api/v1/drafts/{id}/versions/{n}")
+async def get_draft_version(request: web.Request) -> web.Response:
+    draft, _ = await _draft(request, "viewer")
+    number = request.match_info["n"]
+    if not number.isdigit():
+        raise BadInput("n", f"expected a version number, got {number!r}")
+    return web.json_response(version_json(draft, draft.version(int(number))))
+
+
+@routes.get("/api/v1/drafts/{id}/diff")
+async def draft_diff(request: web.Request) -> web.Response:
+    draft, _ = await _draft(request, "viewer")
+    latest = draft.latest.number
+    try:
+        new = int(request.query.get("to", latest))
+        old = int(request.query.get("from", max(1, new - 1)))
+    except ValueError:
+        raise BadInput("from/to", "expected version numbers") from None
+    return web.json_response(request.app[keys.SERVICE].desk.diff(draft, old, new))
+
+
+@routes.get("/api/v1/drafts/{id}/attachment")
+async def draft_attachment(request: web.Request) -> web.Response:
+    draft, _ = await _draft(request, "viewer")
+    version = draft.approved_version or draft.latest
+    found = attachment_for(draft, version, request.app[keys.SERVICE].desk.sender)
+    if found is None:
+        raise web.HTTPNotFound(text=f"{draft.kind} notices carry no attachment")
+    name, mime, body = found
+    return web.Response(
+        body=body,
+        content_type=mime,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@routes.post("/api/v1/drafts/{id}/approve")
+async def approve_draft(request: web.Request) -> web.Response:
+    draft, caller = await _draft(request, "approver")
+    body = await body_of(request)
+    incomplete_ok = body.get("incomplete_ok", False)
+    if not isinstance(incomplete_ok, bool):
+        raise BadInput("incomplete_ok", "expected true or false")
+    changed = await request.app[keys.SERVICE].desk.approve(
+        draft.id,
+        int_field(body, "version"),
+        caller.name,
+        str_field(body, "comment"),
+        incomplete_ok,
+    )
+    return web.json_response(detail(changed))
+
+
+@routes.post("/api/v1/drafts/{id}/reject")
+async def reject_draft(request: web.Request) -> web.Response:
+    draft, caller = await _draft(request, "approver")
+    body = await body_of(request)
+    changed = await request.app[keys.SERVICE].desk.reject(
+        draft.id, str_field(body, "reason", required=True), caller.name
+    )
+    return web.json_response(detail(changed))
+
+
+@routes.post("/api/v1/drafts/{id}/resolve")
+async def resolve_draft(request: web.Request) -> web.Response:
+    draft, caller = await _draft(request, "approver")
+    body = await body_of(request)
+    changed = await request.app[keys.SERVICE].desk.resolve(
+        draft.id,
+        str_field(body, "action", required=True),
+        str_field(body, "comment"),
+        caller.name,
+    )
+    return web.json_response(detail(changed))

@@ -1,0 +1,249 @@
+"""HTTP API of the privacy track: ``/api/v1/privacy/…`` (cases, exemption, the register).
+
+Contract:
+- Every route needs an API token with a role on the ``privacy`` track (``viewer:privacy`` reads,
+  ``editor:privacy`` opens and changes cases, ``approver:privacy`` records exemptions); a token
+  without it gets 403, and that refusal is audited (``privacy.refused``: who, what, which role).
+- Every read of a privacy resource is audited too (``privacy.read`` / ``privacy.exported``), and
+  is answered only once its audit entry is written (store down: 503, nothing served). Audit
+  entries name cases and fields, never their contents.
+- Changes name the revision they are based on (``revision``): a stale one is a 409.
+- With no ``privacy`` section in the config the track is off and these routes answer 404.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from bridge.core import privacy
+from bridge.core.alerts import format_time
+from bridge.core.obligations import Obligation
+from bridge.core.privacy import PrivacyCase
+from bridge.errors import BadInput
+from bridge.privacy.register_export import CSV_MIME, XLSX_MIME, to_csv, to_xlsx
+from bridge.service import BridgeService
+from bridge.web import access, keys
+from bridge.web.access import body_of, int_field, str_field
+from bridge.web.api.drafts import summary as draft_summary
+from bridge.web.auth import Principal
+
+routes = web.RouteTableDef()
+
+_REVISION = "the revision this is based on"  # what a change names (a stale one: 409)
+
+
+def _obligation(o: Obligation) -> dict[str, Any]:
+    return {
+        "regulator": o.regulator,
+        "kind": o.kind,
+        "due_at": format_time(o.due_at),
+        "state": o.state,
+        "basis": o.basis,
+        "explanation": o.explanation,
+        "waiting_for": o.waiting_for,
+    }
+
+
+def summary(case: PrivacyCase, obligations: list[Obligation]) -> dict[str, Any]:
+    """The list view: state and deadlines, no free text."""
+    due = [o.due_at for o in obligations if o.due_at is not None and o.state not in ("sent",)]
+    return {
+        "id": case.id,
+        "state": case.state,
+        "nature": case.nature,
+        "jurisdictions": list(case.jurisdictions),
+        "source": case.source,
+        "detected_at": format_time(case.detected_at),
+        "revision": case.revision,
+        "updated_at": format_time(case.updated_at),
+        "exemption": None if case.exemption is None else case.exemption.reason,
+        "obligations": [_obligation(o) for o in obligations],
+        "next_due_at": format_time(min(due)) if due else None,
+        "overdue": sorted(o.kind for o in obligations if o.state == "overdue"),
+    }
+
+
+# ---- access ------------------------------------------------------------------------------
+
+
+async def _access(request: web.Request, role: str, target: str) -> tuple[Principal, BridgeService]:
+    """The caller, once known to hold ``role`` on the privacy track; a refusal is audited
+    before it is answered."""
+    principal = await access.principal(request)
+    service = request.app[keys.SERVICE]
+    if not service.privacy.enabled:
+        raise web.HTTPNotFound(text="the privacy track is off (no privacy section in config)")
+    if not principal.can(role, "privacy"):
+        await service.privacy.audit_access(
+            principal.name,
+            "privacy.refused",
+            target,
+            {"method": request.method, "path": request.path, "role": role},
+        )
+        raise web.HTTPForbidden(text=f"{principal.name} lacks the {role} role for privacy")
+    return principal, service
+
+
+async def _read(
+    request: web.Request, target: str, action: str = "privacy.read"
+) -> tuple[Principal, BridgeService]:
+    principal, service = await _access(request, "viewer", target)
+    await service.privacy.audit_access(
+        principal.name, action, target, {"method": request.method, "path": request.path}
+    )
+    return principal, service
+
+
+async def _case(service: BridgeService, request: web.Request) -> PrivacyCase:
+    case_id = request.match_info["id"]
+    found = await service.privacy.fresh(case_id) if service.privacy.is_case(case_id) else None
+    if found is None:
+        raise web.HTTPNotFound(text=f"no privacy case {case_id!r}")
+    return found
+
+
+async def _change(
+    request: web.Request, role: str
+) -> tuple[Principal, BridgeService, PrivacyCase, dict[str, Any]]:
+    """For a change to the case named in the path: the caller, once known to hold ``role``, the
+    service, the case and the request's JSON body."""
+    principal, service = await _access(request, role, f"privacy:{request.match_info['id']}")
+    case = await _case(service, request)
+    return principal, service, case, await body_of(request)
+
+
+async def _changed(service: BridgeService, case: PrivacyCase, status: int = 200) -> web.Response:
+    """Tell the service the case changed; answer with the case as it is now."""
+    await service.privacy_changed(case.id)
+    return web.json_response(_detail(service, case), status=status)
+
+
+def _detail(service: BridgeService, case: PrivacyCase) -> dict[str, Any]:
+    obligations = service.privacy.obligations(case.id)
+    drafts = service.desk.select(incident=case.id)
+    return {
+        **summary(case, obligations),
+        "case": privacy.to_dict(case),
+        "drafts": [draft_summary(d) for d in drafts],
+    }
+
+
+# ---- handlers ----------------------------------------------------------------------------
+
+
+@routes.get("/api/v1/privacy/cases")
+async def list_cases(request: web.Request) -> web.Response:
+    _, service = await _read(request, "privacy:cases")
+    state = request.query.get("state", "all")
+    if state not in ("open", "closed", "all"):
+        raise BadInput("state", f"expected open, closed or all, got {state!r}")
+    await service.settle_notices()
+    cases = [
+        c
+        for c in sorted(service.privacy.cases.values(), key=lambda c: c.id, reverse=True)
+        if state in ("all", c.state)
+    ]
+    return web.json_response(
+        {"cases": [summary(c, service.privacy.obligations(c.id)) for c in cases]}
+    )
+
+
+@routes.post("/api/v1/privacy/cases")
+async def create_case(request: web.Request) -> web.Response:
+    principal, service = await _access(request, "editor", "privacy:cases")
+    body = await body_of(request)
+    case = await service.privacy.create(privacy.parse_values(body), principal.name)
+    return await _changed(service, case, status=201)
+
+
+@routes.get("/api/v1/privacy/cases/{id}")
+async def get_case(request: web.Request) -> web.Response:
+    case_id = request.match_info["id"]
+    _, service = await _read(request, f"privacy:{case_id}")
+    await service.settle_notices()
+    case = await _case(service, request)
+    return web.json_response(_detail(service, case))
+
+
+@routes.patch("/api/v1/privacy/cases/{id}")
+async def edit_case(request: web.Request) -> web.Response:
+    principal, service, case, body = await _change(request, "editor")
+    fields = body.get("fields")
+    if not isinstance(fields, dict):
+        raise BadInput("fields", "expected an object of field name → new value")
+    changed = await service.privacy.edit(
+        case.id,
+        int_field(body, "revision", _REVISION),
+        privacy.parse_values(fields, prefix="fields."),
+        principal.name,
+    )
+    return await _changed(service, changed)
+
+
+@routes.get("/api/v1/privacy/cases/{id}/revisions")
+async def revisions(request: web.Request) -> web.Response:
+    case_id = request.match_info["id"]
+    _, service = await _read(request, f"privacy:{case_id}")
+    records = await service.store.privacy_case_revisions(case_id)
+    if not records:
+        raise web.HTTPNotFound(text=f"no privacy case {case_id!r}")
+    return web.json_response({"revisions": [r.document for r in records]})
+
+
+@routes.post("/api/v1/privacy/cases/{id}/state")
+async def set_state(request: web.Request) -> web.Response:
+    principal, service, case, body = await _change(request, "editor")
+    state = str_field(body, "state", required=True)
+    changed = await service.privacy.set_state(
+        case.id, int_field(body, "revision", _REVISION), state, principal.name
+    )
+    return await _changed(service, changed)
+
+
+@routes.post("/api/v1/privacy/cases/{id}/exemption")
+async def exemption(request: web.Request) -> web.Response:
+    principal, service, case, body = await _change(request, "approver")
+    if "reason" not in body:
+        raise BadInput(
+            "reason", f"required: one of {', '.join(privacy.EXEMPTION_REASONS)}, or null"
+        )
+    reason = body["reason"]
+    if reason is not None and not isinstance(reason, str):
+        raise BadInput("reason", f"expected text or null, got {type(reason).__name__}")
+    changed = await service.privacy.exemption(
+        case.id,
+        int_field(body, "revision", _REVISION),
+        reason,
+        str_field(body, "comment"),
+        principal.name,
+    )
+    return await _changed(service, changed)
+
+
+@routes.get("/api/v1/privacy/register.csv")
+async def register_csv(request: web.Request) -> web.Response:
+    return await _register(request, to_csv, CSV_MIME, "privacy-register.csv")
+
+
+@routes.get("/api/v1/privacy/register.xlsx")
+async def register_xlsx(request: web.Request) -> web.Response:
+    return await _register(request, to_xlsx, XLSX_MIME, "privacy-register.xlsx")
+
+
+async def _register(
+    request: web.Request, export: Callable[[list[list[str]]], bytes], mime: str, name: str
+) -> web.Response:
+    """The register as a download (``export`` of its rows); the export is audited."""
+    _, service = await _read(request, "privacy:register", "privacy.exported")
+    await service.settle_notices()
+    return web.Response(
+        body=export(service.privacy.register_rows()),
+        content_type=mime,
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
+    )

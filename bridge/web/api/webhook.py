@@ -1,0 +1,65 @@
+"""The Alertmanager webhook: ``POST /api/v1/alertmanager`` (version 4 payloads).
+
+Contract: needs a configured webhook bearer token or basic credential (401 else); a body over
+``server.max_body_bytes`` is 413; bad JSON or schema 400 naming the field; a store that cannot
+take the alerts 503 (nothing stored: Alertmanager retries 5xx); else 200 with how many alerts
+were accepted and the incidents they touched. Every answer is counted in
+``bridge_webhook_requests_total`` by status code.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import orjson
+from aiohttp import web
+
+from bridge.errors import BadInput, StoreUnavailable
+from bridge.web import keys
+from bridge.web.answers import bridge_error, error, too_large
+from bridge.web.auth import webhook_allowed
+
+log = logging.getLogger("bridge.web")
+
+routes = web.RouteTableDef()
+
+
+@routes.post("/api/v1/alertmanager")
+async def alertmanager_webhook(request: web.Request) -> web.Response:
+    metrics = request.app[keys.METRICS]
+    response = await _webhook(request)
+    metrics.webhook_requests.labels(code=str(response.status)).inc()
+    return response
+
+
+async def _webhook(request: web.Request) -> web.Response:
+    cfg = request.app[keys.CONFIG].config
+    if webhook_allowed(cfg.auth, request.headers.get("Authorization")) is None:
+        return error(
+            401,
+            "unauthorized",
+            "webhook needs a configured bearer token or basic auth",
+            **{"WWW-Authenticate": 'Bearer realm="incident-bridge"'},
+        )
+    limit = cfg.server.max_body_bytes
+    if request.content_length is not None and request.content_length > limit:
+        return _too_large(limit)
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return _too_large(limit)
+    try:
+        body = orjson.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return error(400, "bad request", f"body: not valid JSON ({exc})")
+    try:
+        result = await request.app[keys.SERVICE].ingest(body)
+    except (BadInput, StoreUnavailable) as exc:  # answered here so that the count sees them
+        if exc.retryable:
+            log.warning("webhook refused, store unavailable: %s", exc)
+        return bridge_error(exc)
+    return web.json_response({"accepted": result.accepted, "incidents": result.incidents})
+
+
+def _too_large(limit: int) -> web.Response:
+    return error(413, "payload too large", too_large(limit))

@@ -1,0 +1,135 @@
+"""The frame of every console page: one renderer used by the pages and by the sign-in pages.
+
+Contract:
+- :func:`environment` is the app's Jinja2 environment over ``bridge/web/console/templates/``
+  (autoescape on, strict undefined); the app factory keeps it under ``keys.JINJA``.
+- :func:`render` renders a template with what every page needs: the signed-in principal (or
+  None), the session's CSRF token for ``<meta name="csrf-token">``, the regulators' time zones
+  and the rule sets not verified against the regulation in force (a banner on every page).
+- Every page answer carries a strict Content-Security-Policy (:data:`CSP`): scripts only from
+  this origin, no inline script, no third-party host (the console runs on closed networks), and
+  the notice preview's HTML lives in a sandboxed ``iframe srcdoc`` that can run nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jinja2
+import markupsafe
+import orjson
+from aiohttp import web
+
+from bridge.config import LoadedConfig
+from bridge.core.access import is_user_admin
+from bridge.web import access, keys
+from bridge.web.auth import ROLE_RANK, Principal
+from bridge.web.console import session_middleware
+
+#: Local time of each jurisdiction's regulator; deadlines are shown in it.
+TIME_ZONES = {"SE": "Europe/Stockholm", "NO": "Europe/Oslo"}
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; frame-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+_ROLES = (*ROLE_RANK, "auditor")
+_TRACKS = ("outage", "privacy")
+
+
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("bridge.web.console", "templates"),
+        autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["json"] = script_json
+    env.globals["is_user_admin"] = is_user_admin
+    return env
+
+
+def script_json(value: Any) -> markupsafe.Markup:
+    """JSON safe inside ``<script type="application/json">``: no ``<``, ``>`` or ``&`` that
+    could close the element or start markup."""
+    text = orjson.dumps(value).decode()
+    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+        text = text.replace(char, escaped)
+    return markupsafe.Markup(text)
+
+
+def _abilities(principal: Principal) -> dict[str, dict[str, bool]]:
+    """role → track → allowed, for the page's JavaScript (display only; the API decides)."""
+    return {role: {t: principal.can(role, t) for t in _TRACKS} for role in _ROLES}
+
+
+def unverified_rule_sets(loaded: LoadedConfig) -> list[dict[str, str]]:
+    """Enabled rule sets not verified against the regulation in force (shown on every page)."""
+    return [
+        {"id": rs.id, "regulator": rs.regulator, "source": rs.source}
+        for rs in loaded.enabled_rule_sets()
+        if not rs.verified
+    ]
+
+
+def regulator_zones(loaded: LoadedConfig) -> dict[str, str]:
+    """regulator → IANA time zone of its jurisdiction (Europe/Stockholm for PTS …), for the
+    outage and the privacy rule sets."""
+    zones: dict[str, str] = {}
+    for rs in (*loaded.enabled_rule_sets(), *loaded.privacy_rule_sets()):
+        zones.setdefault(rs.regulator, TIME_ZONES.get(rs.jurisdiction, "UTC"))
+    return zones
+
+
+def privacy_enabled(loaded: LoadedConfig) -> bool:
+    """True when the config has a ``privacy`` section (the track is on)."""
+    return loaded.config.privacy is not None
+
+
+async def render(
+    request: web.Request, template: str, *, status: int = 200, **ctx: Any
+) -> web.Response:
+    """The page ``template`` with the common context; see the module contract."""
+    loaded = request.app[keys.CONFIG]
+    principal: Principal | None = ctx.pop("principal", None)
+    if principal is None:
+        principal = await access.session_principal(request)
+    csrf = session_middleware.csrf_token(request) or None
+    page = {
+        "user": None
+        if principal is None
+        else {"name": principal.name, "grants": list(principal.grants)},
+        "can": _abilities(principal) if principal is not None else {},
+        "zones": regulator_zones(loaded),
+        "jurisdiction_zones": TIME_ZONES,
+        **ctx.pop("page", {}),
+    }
+    html = (
+        request.app[keys.JINJA]
+        .get_template(template)
+        .render(
+            principal=principal,
+            csrf_token=csrf,
+            unverified=unverified_rule_sets(loaded),
+            operator=loaded.config.operator.name,
+            privacy_on=privacy_enabled(loaded),
+            page=page,
+            path=request.path,
+            static=lambda name: str(request.app.router["static"].url_for(filename=name)),
+            **ctx,
+        )
+    )
+    return web.Response(
+        text=html,
+        status=status,
+        content_type="text/html",
+        headers={
+            "Content-Security-Policy": CSP,
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "same-origin",
+            "Cache-Control": "no-store",
+        },
+    )
