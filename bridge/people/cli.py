@@ -110,13 +110,13 @@ async def _run(args: argparse.Namespace, directory: Directory) -> None:
             password = _password(args.password_file)
             if await store.get_user(args.name) is not None:
                 raise Refused(f"user {args.name!r} exists already")
-            user = await directory.add_user(
+            user = await directory.accounts.add_user(
                 args.name, args.role, password, actor, args.display_name
             )
             print(f"added {user.name} ({', '.join(user.grants)})")
         elif args.action == "passwd":
             password = _password(args.password_file)
-            await directory.set_password(args.name, password, actor)
+            await directory.accounts.set_password(args.name, password, actor)
             print(f"password set for {args.name}; their sessions ended")
         elif args.action == "list":
             for u in await store.list_users():
@@ -129,11 +129,11 @@ async def _run(args: argparse.Namespace, directory: Directory) -> None:
                 "enable": {"disabled": False},
                 "reset-totp": {"reset_totp": True},
             }[args.action]
-            await directory.update(args.name, actor, **changes)  # type: ignore[arg-type]
+            await directory.accounts.update(args.name, actor, **changes)  # type: ignore[arg-type]
             print(f"{args.action}: {args.name}")
         return
     if args.action == "add":
-        token, secret = await directory.add_token(args.name, args.role, actor)
+        token, secret = await directory.tokens.add_token(args.name, args.role, actor)
         print(f"token {token.id} ({token.name}: {', '.join(token.grants)}); secret (shown once):")
         print(secret)
     elif args.action == "list":
@@ -143,7 +143,7 @@ async def _run(args: argparse.Namespace, directory: Directory) -> None:
             print(f"{t.id}\t{t.name}\t{','.join(t.grants)}\t{state}\tlast used {used}")
     else:
         try:
-            await directory.revoke_token(args.id, actor)
+            await directory.tokens.revoke_token(args.id, actor)
         except LookupError:
             raise Refused(f"no token {args.id!r}") from None
         print(f"revoked {args.id}")

@@ -69,7 +69,7 @@ async def request_principal(request: web.Request) -> Principal | None:
         scheme, _, value = header.partition(" ")
         if scheme.lower() != "bearer":
             return None
-        token = await sessions(request).directory.token_for(value.strip())
+        token = await sessions(request).directory.tokens.token_for(value.strip())
         return None if token is None else Principal(f"token:{token.name}", token.grants)
     return await session_principal(request)
 

@@ -11,7 +11,7 @@ import pytest
 from builders import write_config
 from test_cli import bridge
 
-from bridge.people.directory import token_hash
+from bridge.people.rules import token_hash
 from bridge.store import SqliteStore
 
 

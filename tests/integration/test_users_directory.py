@@ -33,53 +33,53 @@ def code_at(clock: FakeClock, steps: int) -> str:
 
 async def test_totp_window_is_one_step_either_side(directory: Directory, clock: FakeClock):
     """Codes of the previous, current and next 30-second step pass; two steps away fail."""
-    assert not (await directory.check_totp("arne", code_at(clock, -2), "a")).ok
-    assert not (await directory.check_totp("arne", code_at(clock, 2), "a")).ok
-    assert (await directory.check_totp("arne", code_at(clock, -1), "a")).ok
-    assert (await directory.check_totp("arne", code_at(clock, 0), "a")).ok
-    assert (await directory.check_totp("arne", code_at(clock, 1), "a")).ok
+    assert not (await directory.signin.check_totp("arne", code_at(clock, -2), "a")).ok
+    assert not (await directory.signin.check_totp("arne", code_at(clock, 2), "a")).ok
+    assert (await directory.signin.check_totp("arne", code_at(clock, -1), "a")).ok
+    assert (await directory.signin.check_totp("arne", code_at(clock, 0), "a")).ok
+    assert (await directory.signin.check_totp("arne", code_at(clock, 1), "a")).ok
 
 
 async def test_a_code_is_accepted_once_and_never_an_older_one(
     directory: Directory, clock: FakeClock
 ):
     """After the current step's code was used, it and the previous step's are refused."""
-    assert (await directory.check_totp("arne", code_at(clock, 0), "a")).ok
-    assert not (await directory.check_totp("arne", code_at(clock, 0), "a")).ok
-    assert not (await directory.check_totp("arne", code_at(clock, -1), "a")).ok
+    assert (await directory.signin.check_totp("arne", code_at(clock, 0), "a")).ok
+    assert not (await directory.signin.check_totp("arne", code_at(clock, 0), "a")).ok
+    assert not (await directory.signin.check_totp("arne", code_at(clock, -1), "a")).ok
     clock.advance(timedelta(seconds=30))
-    assert (await directory.check_totp("arne", code_at(clock, 0), "a")).ok
+    assert (await directory.signin.check_totp("arne", code_at(clock, 0), "a")).ok
 
 
 async def test_wrong_codes_lock_like_wrong_passwords(directory: Directory, clock: FakeClock):
     """Wrong codes count toward the account's lockout; then even the right password fails."""
     for _ in range(3):
-        assert not (await directory.check_totp("arne", "12345x", "a")).ok
-    result = await directory.check_password("arne", PASSWORD, "a")
+        assert not (await directory.signin.check_totp("arne", "12345x", "a")).ok
+    result = await directory.signin.check_password("arne", PASSWORD, "a")
     assert not result.ok and result.locked_until == clock.now() + timedelta(minutes=15)
 
 
 async def test_enrolment_key_is_kept_until_done(directory: Directory):
     """Reloading the enrolment page shows the same key; an enrolled user gets none."""
-    await directory.update("arne", "admin", reset_totp=True)
-    first, uri = await directory.enrolment("arne")
-    again, _ = await directory.enrolment("arne")
+    await directory.accounts.update("arne", "admin", reset_totp=True)
+    first, uri = await directory.signin.enrolment("arne")
+    again, _ = await directory.signin.enrolment("arne")
     assert first == again and f"secret={first}" in uri and "issuer=incident-bridge" in uri
 
 
 async def test_tokens_by_secret(directory: Directory):
     """A token is found by its secret until revoked; other strings find nothing."""
-    token, secret = await directory.add_token("ci", ["viewer"], "admin")
-    found = await directory.token_for(secret)
+    token, secret = await directory.tokens.add_token("ci", ["viewer"], "admin")
+    found = await directory.tokens.token_for(secret)
     assert found is not None and found.id == token.id
-    assert await directory.token_for(secret + "x") is None
-    assert await directory.token_for("not-a-token") is None
-    await directory.revoke_token(token.id, "admin")
-    assert await directory.token_for(secret) is None
+    assert await directory.tokens.token_for(secret + "x") is None
+    assert await directory.tokens.token_for("not-a-token") is None
+    await directory.tokens.revoke_token(token.id, "admin")
+    assert await directory.tokens.token_for(secret) is None
 
 
 async def test_new_passwords_follow_the_policy(directory: Directory):
     """A short password is refused naming the field; the old one still works."""
     with pytest.raises(BadInput, match="password: must be at least 12"):
-        await directory.set_password("arne", "short", "admin")
-    assert (await directory.check_password("arne", PASSWORD, "a")).ok
+        await directory.accounts.set_password("arne", "short", "admin")
+    assert (await directory.signin.check_password("arne", PASSWORD, "a")).ok

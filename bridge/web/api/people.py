@@ -24,7 +24,8 @@ from aiohttp import web
 from bridge.core.access import is_user_admin
 from bridge.core.alerts import format_time
 from bridge.errors import BadInput, Conflict
-from bridge.people.directory import Directory, check_password, new_password
+from bridge.people.directory import Directory
+from bridge.people.rules import check_password, new_password
 from bridge.store.records import TokenRecord, UserRecord
 from bridge.web import access
 from bridge.web.access import body_of
@@ -112,9 +113,9 @@ async def create_user(request: web.Request) -> web.Response:
     generated = password is None
     if password is None:
         password = new_password()
-    if await directory.get(name) is not None:
+    if await directory.accounts.get(name) is not None:
         raise Conflict(f"user {name}", "exists already")
-    user = await directory.add_user(
+    user = await directory.accounts.add_user(
         name, roles, password, principal.name, _text(body, "display_name") or ""
     )
     answer: dict[str, Any] = {"user": user_json(user)}
@@ -142,9 +143,9 @@ async def update_user(request: web.Request) -> web.Response:
         check_password(password)
     if name == principal.name and (disabled or (roles is not None and not is_user_admin(roles))):
         raise Conflict(f"user {name}", "you cannot disable yourself or drop your own admin role")
-    if await directory.get(name) is None:
+    if await directory.accounts.get(name) is None:
         raise web.HTTPNotFound(text=f"no user {name!r}")
-    user = await directory.update(
+    user = await directory.accounts.update(
         name,
         principal.name,
         grants=roles,
@@ -158,7 +159,7 @@ async def update_user(request: web.Request) -> web.Response:
         password = new_password()
         answer["password"] = password
     if password is not None:
-        user = await directory.set_password(name, password, principal.name)
+        user = await directory.accounts.set_password(name, password, principal.name)
     answer["user"] = user_json(user)
     return web.json_response(answer)
 
@@ -174,7 +175,7 @@ async def list_tokens(request: web.Request) -> web.Response:
 async def create_token(request: web.Request) -> web.Response:
     principal, directory = await _admin(request)
     body = await body_of(request)
-    token, secret = await directory.add_token(
+    token, secret = await directory.tokens.add_token(
         _text(body, "name", required=True) or "", _roles(body, required=True) or [], principal.name
     )
     return web.json_response({"token": token_json(token), "secret": secret}, status=201)
@@ -185,7 +186,7 @@ async def revoke_token(request: web.Request) -> web.Response:
     principal, directory = await _admin(request)
     token_id = request.match_info["id"]
     try:
-        token = await directory.revoke_token(token_id, principal.name)
+        token = await directory.tokens.revoke_token(token_id, principal.name)
     except LookupError:
         raise web.HTTPNotFound(text=f"no token {token_id!r}") from None
     return web.json_response({"token": token_json(token)})

@@ -90,7 +90,7 @@ async def login_submit(request: web.Request) -> web.Response:
         return await _login_again(
             request, f"Too many failed sign-ins from here: wait {minutes} min.", 429, target
         )
-    result = await sess.directory.check_password(
+    result = await sess.directory.signin.check_password(
         _field(form, "username").strip().lower(), _field(form, "password"), address
     )
     if not result.ok or result.user is None:
@@ -104,7 +104,7 @@ async def login_submit(request: web.Request) -> web.Response:
     session_id = await sess.start(user, address, second_factor=False)
     s.begin_session(request, session_id)
     if not second_needed:
-        await sess.directory.signed_in(user, address, second_factor=False)
+        await sess.directory.signin.signed_in(user, address, second_factor=False)
         raise web.HTTPSeeOther(target)
     step = "/login/totp" if user.totp_enrolled else "/enrol/totp"
     raise web.HTTPSeeOther(_with_next(step, target))
@@ -154,7 +154,7 @@ async def _code_page(
 ) -> web.Response:
     ctx: dict[str, Any] = {}
     if template == "enrol.html":
-        secret, uri = await sessions(request).directory.enrolment(cur.user.name)
+        secret, uri = await sessions(request).directory.signin.enrolment(cur.user.name)
         ctx = {"secret": secret, "uri": uri, "qr": qr_svg(uri)}
     return await _render(
         request,
@@ -180,7 +180,7 @@ async def code_submit(request: web.Request) -> web.Response:
     address = _address(request)
     if sess.address_wait(address) is not None:
         return await _code_page(request, cur, template, "Too many failed attempts from here.", 429)
-    result = await sess.directory.check_totp(cur.user.name, _field(form, "code"), address)
+    result = await sess.directory.signin.check_totp(cur.user.name, _field(form, "code"), address)
     if not result.ok or result.user is None:
         sess.address_failed(address)
         if result.locked_until is not None:
@@ -191,7 +191,7 @@ async def code_submit(request: web.Request) -> web.Response:
     await sess.store.put_session(
         replace(cur.session, second_factor_done=True, last_seen=sess.now())
     )
-    await sess.directory.signed_in(result.user, address, second_factor=True)
+    await sess.directory.signin.signed_in(result.user, address, second_factor=True)
     raise web.HTTPSeeOther(target)
 
 

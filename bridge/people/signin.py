@@ -1,0 +1,179 @@
+"""The sign-in steps: password, then a TOTP code; enrolment; the failure count and lockout.
+
+Contract:
+- :meth:`SignIn.check_password` and :meth:`SignIn.check_totp` decide a sign-in step with
+  :mod:`bridge.core.access` at the clock's ``now``: a locked, disabled or unknown account fails
+  like a wrong password (an unknown name still costs one argon2 verification, so timing does
+  not tell names apart), and every failure counts toward the account's lockout (``login.*``
+  audit entries).
+- A TOTP code is accepted within one 30-second step either side of ``now`` and only once: the
+  step it matched is stored and codes of that step or earlier are refused afterwards.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+import pyotp
+
+from bridge.core import access
+from bridge.errors import Conflict
+from bridge.people.rules import NAME
+from bridge.people.writes import UserWrites
+from bridge.store.records import AuditEntry, UserRecord
+
+ISSUER = "incident-bridge"
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    """A sign-in step's outcome: ``ok`` with the user, or why not (for the person: ``message``
+    is safe to show; ``reason`` goes to the audit log)."""
+
+    ok: bool
+    user: UserRecord | None
+    reason: str = ""
+    locked_until: datetime | None = None
+
+    @property
+    def message(self) -> str:
+        if self.locked_until is not None:
+            return "Too many failed sign-ins: this account is locked for a while."
+        return "Wrong user name or password." if self.reason else ""
+
+
+class SignIn:
+    """See the module contract."""
+
+    def __init__(self, writes: UserWrites, policy: access.LockoutPolicy | None = None) -> None:
+        self.writes = writes
+        self.policy = policy or access.LockoutPolicy()
+        self._dummy_hash: str | None = None
+
+    async def _fail(self, user: UserRecord, reason: str, address: str) -> StepResult:
+        """Count a failure toward the lockout; audit it (and the lock it causes)."""
+
+        async def change(u: UserRecord) -> tuple[UserRecord, list[AuditEntry], StepResult]:
+            now = self.writes.now()
+            state = access.after_failure(
+                access.FailureState(u.failed_logins, u.locked_until), self.policy, now
+            )
+            new = replace(u, failed_logins=state.failed, locked_until=state.locked_until)
+            target = f"user:{u.name}"
+            audit = [
+                self.writes.audit(u.name, "login.failure", target, reason=reason, address=address)
+            ]
+            locked = access.locked_until(state, now)
+            if locked is not None and locked != access.locked_until(
+                access.FailureState(u.failed_logins, u.locked_until), now
+            ):
+                audit.append(
+                    self.writes.audit(
+                        u.name, "login.lockout", target, until=locked.isoformat(), address=address
+                    )
+                )
+            return new, audit, StepResult(False, None, reason, locked)
+
+        return await self.writes.change(user.name, change)
+
+    async def _refused(self, name: str, reason: str, address: str) -> StepResult:
+        await self.writes.store.append_audit(
+            [
+                self.writes.audit(
+                    name, "login.failure", f"user:{name}", reason=reason, address=address
+                )
+            ]
+        )
+        return StepResult(False, None, reason)
+
+    async def check_password(self, name: str, password: str, address: str) -> StepResult:
+        """The first sign-in step (see the module contract)."""
+        user = await self.writes.store.get_user(name) if NAME.match(name) else None
+        if user is None:
+            if self._dummy_hash is None:
+                self._dummy_hash = await self.writes.hash(secrets.token_hex(16))
+            await self.writes.verify(self._dummy_hash, password)
+            return await self._refused(name[:64], "unknown user", address)
+        locked = access.locked_until(
+            access.FailureState(user.failed_logins, user.locked_until), self.writes.now()
+        )
+        if locked is not None:
+            await self._refused(name, "locked", address)
+            return StepResult(False, None, "locked", locked)
+        if not await self.writes.verify(user.password_hash, password):
+            return await self._fail(user, "wrong password", address)
+        if user.disabled:
+            return await self._refused(name, "disabled", address)
+        return StepResult(True, user)
+
+    def _totp_step(self, secret: str, code: str) -> int | None:
+        code = code.replace(" ", "")
+        if not (len(code) == 6 and code.isdigit()):
+            return None
+        totp = pyotp.TOTP(secret)
+        at = int(self.writes.now().timestamp())
+        step = totp.timecode(at)
+        for offset in (0, -1, 1):
+            if hmac.compare_digest(totp.at(at, counter_offset=offset), code):
+                return step + offset
+        return None
+
+    async def check_totp(self, name: str, code: str, address: str) -> StepResult:
+        """The second step: a code from the user's TOTP secret (enrolled or being enrolled).
+        On success the step is stored (no replay) and enrolment completes."""
+        user = await self.writes.store.get_user(name)
+        if user is None or user.disabled or user.totp_secret is None:
+            return await self._refused(name, "no second factor possible", address)
+        if access.locked_until(
+            access.FailureState(user.failed_logins, user.locked_until), self.writes.now()
+        ):
+            await self._refused(name, "locked", address)
+            return StepResult(False, None, "locked", user.locked_until)
+        step = self._totp_step(user.totp_secret, code)
+        if step is None or step <= user.totp_last_step:
+            return await self._fail(user, "wrong or reused TOTP code", address)
+        secret = user.totp_secret
+
+        async def change(u: UserRecord) -> tuple[UserRecord, list[AuditEntry], StepResult]:
+            if u.totp_secret != secret or step <= u.totp_last_step:
+                return u, [], StepResult(False, None, "wrong or reused TOTP code")
+            new = replace(
+                u, totp_enrolled=True, totp_last_step=step, failed_logins=0, locked_until=None
+            )
+            audit = []
+            if not u.totp_enrolled:
+                audit.append(self.writes.audit(u.name, "user.totp_enrol", f"user:{u.name}"))
+            return new, audit, StepResult(True, new)
+
+        return await self.writes.change(name, change)
+
+    async def signed_in(self, user: UserRecord, address: str, second_factor: bool) -> None:
+        """Clear the failure count and audit a completed sign-in."""
+
+        async def change(u: UserRecord) -> tuple[UserRecord, list[AuditEntry], None]:
+            new = replace(u, failed_logins=0, locked_until=None)
+            entry = self.writes.audit(
+                u.name, "login.success", f"user:{u.name}", address=address, totp=second_factor
+            )
+            return new, [entry], None
+
+        await self.writes.change(user.name, change)
+
+    async def enrolment(self, name: str) -> tuple[str, str]:
+        """(secret, otpauth URI) for a user not yet enrolled; the secret is made once and
+        kept until enrolment completes or an admin resets it."""
+
+        async def change(u: UserRecord) -> tuple[UserRecord, list[AuditEntry], str]:
+            if u.totp_enrolled:
+                raise Conflict(f"user {name}", "TOTP is already enrolled")
+            if u.totp_secret:
+                return u, [], u.totp_secret
+            secret = pyotp.random_base32()
+            return replace(u, totp_secret=secret), [], secret
+
+        secret = await self.writes.change(name, change)
+        uri = pyotp.TOTP(secret).provisioning_uri(name=name, issuer_name=ISSUER)
+        return secret, uri
