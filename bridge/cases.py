@@ -1,5 +1,5 @@
 """Glue between the stages: outage incidents and privacy cases behind the notice stage's one
-:class:`~bridge.notices.ports.Cases` port, and privacy alerts from ingest to the privacy desk.
+:class:`~bridge.notices.ports.Cases` port, and privacy alerts from ingest to the privacy cases.
 
 Ids tell them apart (privacy case ids carry :data:`bridge.core.privacy.PREFIX`). A privacy
 case whose drafts changed what it owes is remembered until :meth:`CaseRouter.take_moved`, so
@@ -16,31 +16,32 @@ from bridge.core import case_drafts
 from bridge.core.alerts import AlertEpisode
 from bridge.evaluation.incidents import IncidentView
 from bridge.notices.drafting import Drafting
-from bridge.privacy.desk import PrivacyDesk
+from bridge.privacy.cases import PrivacyCases, is_case
+from bridge.privacy.owed import PrivacyObligations
 
 
 class CaseRouter:
     """See the module docstring."""
 
-    def __init__(self, incidents: IncidentView, privacy: PrivacyDesk) -> None:
+    def __init__(self, incidents: IncidentView, privacy: PrivacyObligations) -> None:
         self.incidents = incidents
         self.privacy = privacy
         self._moved: set[str] = set()
 
     def owed(self, case_id: str) -> list[case_drafts.Owed] | None:
-        if self.privacy.is_case(case_id):
+        if is_case(case_id):
             return self.privacy.owed(case_id)
         return self.incidents.owed(case_id)
 
     def document(self, case_id: str) -> dict[str, Any] | None:
-        if self.privacy.is_case(case_id):
+        if is_case(case_id):
             return self.privacy.document(case_id)
         return self.incidents.document(case_id)
 
     def notices_changed(
         self, case_id: str, events: Mapping[str, datetime], states: Mapping[str, str]
     ) -> None:
-        if not self.privacy.is_case(case_id):
+        if not is_case(case_id):
             self.incidents.notices_changed(case_id, events, states)
         elif self.privacy.set_notices(case_id, events, states):
             self._moved.add(case_id)
@@ -53,9 +54,9 @@ class CaseRouter:
 
 class PrivacyIntake:
     """Ingest's :class:`~bridge.evaluation.ingest.PrivacyAlerts`: privacy alerts open cases on
-    the privacy desk, whose drafts are then reconciled at once."""
+    the privacy cases, whose drafts are then reconciled at once."""
 
-    def __init__(self, privacy: PrivacyDesk, drafting: Drafting) -> None:
+    def __init__(self, privacy: PrivacyCases, drafting: Drafting) -> None:
         self.privacy = privacy
         self.drafting = drafting
 

@@ -52,7 +52,9 @@ from bridge.notices.context import drafting_context
 from bridge.notices.desk import NoticeDesk
 from bridge.notices.drafting import Drafting
 from bridge.notices.outbox import Outbox
-from bridge.privacy.desk import PrivacyDesk
+from bridge.privacy.access_audit import AccessAudit
+from bridge.privacy.cases import PrivacyCases
+from bridge.privacy.owed import PrivacyObligations
 from bridge.replicas.leadership import Leadership
 from bridge.store.interfaces import Store
 
@@ -111,10 +113,15 @@ class BridgeService:
             store, self.evaluator, self.topology, metrics, self.leadership, now
         )
         # privacy, notices
-        self.privacy = PrivacyDesk(
-            loaded, store, metrics, now, lambda case_id: self.book.select(incident=case_id)
+        self.privacy = PrivacyCases(loaded, store, metrics, now)
+        self.privacy_owed = PrivacyObligations(
+            self.privacy,
+            [rs.to_core() for rs in loaded.privacy_rule_sets()],
+            now,
+            lambda case_id: self.book.select(incident=case_id),
         )
-        self.cases = CaseRouter(self.incidents, self.privacy)
+        self.access_audit = AccessAudit(store, metrics, now)
+        self.cases = CaseRouter(self.incidents, self.privacy_owed)
         self.book = DraftBook(store, metrics, self.cases, self.leadership)
         context = drafting_context(loaded)
         self.drafting = Drafting(self.book, self.cases, context, cfg.notices.refresh_interval, now)

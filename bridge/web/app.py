@@ -111,4 +111,4 @@ def _collect(metrics: Metrics, service: BridgeService) -> None:
             lambda: (service.replica_id, service.leading),
         )
     )
-    metrics.registry.register(PrivacyCollector(service.privacy.counts))
+    metrics.registry.register(PrivacyCollector(service.privacy_owed.counts))

@@ -56,7 +56,7 @@ async def service_snapshot(service: BridgeService) -> Snapshot:
         )
         out[f"incident:{summary['id']}"] = _digest([summary, owed])
     for case in list(service.privacy.cases.values()):
-        owed = [(o.kind, o.due_at, o.state) for o in service.privacy.obligations(case.id)]
+        owed = [(o.kind, o.due_at, o.state) for o in service.privacy_owed.obligations(case.id)]
         out[f"privacy:{case.id}"] = _digest([case.revision, case.state, owed])
     for draft in service.desk.select():
         out[f"draft:{draft.id}"] = _digest(

@@ -140,7 +140,7 @@ async def _draft(request: web.Request, role: str) -> tuple[Draft, Principal]:
         allowed = caller.can(role, "privacy")
         if allowed and role != "viewer":
             return found, caller  # the change itself is audited with the draft
-        await service.privacy.audit_access(
+        await service.access_audit.record(
             caller.name,
             "privacy.read" if allowed else "privacy.refused",
             f"draft:{found.id}",
@@ -164,7 +164,7 @@ async def list_drafts(request: web.Request) -> web.Response:
         if caller.can("viewer", d.track) and regulator in (None, d.regulator)
     ]
     if any(d.track == "privacy" for d in drafts):  # a read of privacy drafts is audited
-        await service.privacy.audit_access(
+        await service.access_audit.record(
             caller.name,
             "privacy.read",
             "privacy:drafts",

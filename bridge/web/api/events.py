@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from bridge.privacy.cases import is_case
 from bridge.web import keys, live
 from bridge.web.access import principal, viewer_of_either
 
@@ -25,10 +26,9 @@ async def events(request: web.Request) -> web.StreamResponse:
     """Server-Sent Events for the console (bridge/web/live.py): viewer on either
     track; each subscriber is told only of the ids of the tracks it may view."""
     outage, privacy = viewer_of_either(await principal(request))
-    service = request.app[keys.SERVICE]
 
     def visible(event: dict[str, Any]) -> dict[str, Any] | None:
-        return live.trim(event, outage, privacy, service.privacy.is_case)
+        return live.trim(event, outage, privacy, is_case)
 
     return await request.app[keys.FEED].stream(request, visible)
 

@@ -23,6 +23,7 @@ from bridge.core.alerts import format_time
 from bridge.core.obligations import Obligation
 from bridge.core.privacy import PrivacyCase
 from bridge.errors import BadInput
+from bridge.privacy.cases import is_case
 from bridge.privacy.register_export import CSV_MIME, XLSX_MIME, to_csv, to_xlsx
 from bridge.service import BridgeService
 from bridge.web import access, keys
@@ -77,7 +78,7 @@ async def _access(request: web.Request, role: str, target: str) -> tuple[Princip
     if not service.privacy.enabled:
         raise web.HTTPNotFound(text="the privacy track is off (no privacy section in config)")
     if not principal.can(role, "privacy"):
-        await service.privacy.audit_access(
+        await service.access_audit.record(
             principal.name,
             "privacy.refused",
             target,
@@ -91,7 +92,7 @@ async def _read(
     request: web.Request, target: str, action: str = "privacy.read"
 ) -> tuple[Principal, BridgeService]:
     principal, service = await _access(request, "viewer", target)
-    await service.privacy.audit_access(
+    await service.access_audit.record(
         principal.name, action, target, {"method": request.method, "path": request.path}
     )
     return principal, service
@@ -99,7 +100,7 @@ async def _read(
 
 async def _case(service: BridgeService, request: web.Request) -> PrivacyCase:
     case_id = request.match_info["id"]
-    found = await service.privacy.fresh(case_id) if service.privacy.is_case(case_id) else None
+    found = await service.privacy.fresh(case_id) if is_case(case_id) else None
     if found is None:
         raise web.HTTPNotFound(text=f"no privacy case {case_id!r}")
     return found
@@ -122,7 +123,7 @@ async def _changed(service: BridgeService, case: PrivacyCase, status: int = 200)
 
 
 def _detail(service: BridgeService, case: PrivacyCase) -> dict[str, Any]:
-    obligations = service.privacy.obligations(case.id)
+    obligations = service.privacy_owed.obligations(case.id)
     drafts = service.desk.select(incident=case.id)
     return {
         **summary(case, obligations),
@@ -147,7 +148,7 @@ async def list_cases(request: web.Request) -> web.Response:
         if state in ("all", c.state)
     ]
     return web.json_response(
-        {"cases": [summary(c, service.privacy.obligations(c.id)) for c in cases]}
+        {"cases": [summary(c, service.privacy_owed.obligations(c.id)) for c in cases]}
     )
 
 
@@ -240,7 +241,7 @@ async def _register(
     _, service = await _read(request, "privacy:register", "privacy.exported")
     await service.settle_notices()
     return web.Response(
-        body=export(service.privacy.register_rows()),
+        body=export(service.privacy_owed.register_rows()),
         content_type=mime,
         headers={
             "Content-Disposition": f'attachment; filename="{name}"',

@@ -95,7 +95,7 @@ async def _privacy_page(request: web.Request, target: str) -> Principal | web.Re
         raise web.HTTPNotFound(text="the privacy track is off (no privacy section in config)")
     if principal.can("viewer", "privacy"):
         return principal
-    await request.app[keys.SERVICE].privacy.audit_access(
+    await request.app[keys.SERVICE].access_audit.record(
         principal.name,
         "privacy.refused",
         target,
