@@ -16,6 +16,7 @@ import pytest
 import redis
 import redis_server
 from builders import alert, webhook, write_config
+from polling import until
 from redis_server import UNSAFE, RedisServer
 
 from bridge.config import load_config
@@ -187,10 +188,11 @@ async def test_wait_for_a_real_replica(server: RedisServer, tmp_path: Path) -> N
         r.config_set("repl-diskless-sync-delay", 0)  # first sync now, not in 5 s
     replica_args = ("--replicaof", "127.0.0.1", str(server.port))
     with RedisServer(tmp_path / "replica", extra=replica_args) as replica, raw(server) as r:
-        deadline = time.monotonic() + 15
-        while r.info("replication").get("slave0", {}).get("state") != "online":
-            assert time.monotonic() < deadline, "replica did not come online"
-            await asyncio.sleep(0.05)
+        await until(
+            lambda: r.info("replication").get("slave0", {}).get("state") == "online",
+            "the replica to come online",
+            15,
+        )
         s = RedisStore(server.url(wait_replicas=1, wait_timeout_ms=2000))
         await s.open()
         try:
@@ -340,6 +342,7 @@ async def test_store_unsafe_ok_in_the_config_file_opens_and_warns(
 
 
 def test_store_unsafe_ok_is_refused_for_sqlite(tmp_path: Path) -> None:
+    """store.unsafe_ok on a SQLite store is a configuration error naming the key."""
     path = write_config(
         tmp_path, extra={"store": {"url": "sqlite:///x.sqlite3", "unsafe_ok": True}}
     )

@@ -9,11 +9,18 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import pytest
+from polling import until
 from store_kit import T0
 
 from bridge.errors import LeaseLost
 from bridge.store.interfaces import Store
 from bridge.store.records import AuditEntry, DraftRecord, IncidentRecord, Lease
+
+
+async def expired(store: Store) -> bool:
+    """True once the store holds no unexpired lease."""
+    return await store.current_lease() is None
+
 
 LONG = timedelta(seconds=30)
 
@@ -53,10 +60,8 @@ async def test_lease_expires_and_another_takes_it(store: Store):
     """An expired lease goes to another holder with a bigger token."""
     a = await store.acquire_lease("replica-a", timedelta(milliseconds=200))
     assert a is not None
-    for _ in range(100):  # the lease runs on the store's clock: wait for it, at most 2 s
-        if await store.current_lease() is None:
-            break
-        await asyncio.sleep(0.02)
+    # the lease runs on the store's clock: wait for it, at most 2 s
+    await until(lambda: expired(store), "the lease to expire", 2, 0.02)
     b = await store.acquire_lease("replica-b", LONG)
     assert b is not None and b > a
 
@@ -90,10 +95,7 @@ async def test_fenced_write_refused_once_the_lease_expired(store: Store):
     """A fenced write after the lease expired is refused and writes nothing."""
     token = await store.acquire_lease("replica-a", timedelta(milliseconds=150))
     assert token is not None
-    for _ in range(100):
-        if await store.current_lease() is None:
-            break
-        await asyncio.sleep(0.02)
+    await until(lambda: expired(store), "the lease to expire", 2, 0.02)
     with pytest.raises(LeaseLost):
         await store.save_incidents([incident()], fence=token)
     assert await store.load_incidents() == []
