@@ -77,6 +77,7 @@ def write_config(
                 {"name": "viewer", "token": API_TOKEN, "roles": ["viewer"]},
                 {"name": "privacy-only", "token": "privacy-token", "roles": ["viewer:privacy"]},
             ],
+            "session": {"cookie_secure": False},  # tests speak plain http to 127.0.0.1
         },
         "regulators": {
             "pts": {"rule_set": "pts-outage", "recipient": "incidentrapport@pts.se"},

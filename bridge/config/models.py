@@ -69,6 +69,9 @@ class LockoutConfig(Strict):
     address_window: Duration = timedelta(minutes=15)
 
 
+MAX_STEP_UP_WINDOW = timedelta(minutes=15)
+
+
 class SessionConfig(Strict):
     """Console sessions (cookie ``bridge_session``) and the optional trusted proxy."""
 
@@ -76,6 +79,9 @@ class SessionConfig(Strict):
     absolute_timeout: Duration = timedelta(hours=12)
     cookie_secure: bool = True
     lockout: LockoutConfig = LockoutConfig()
+    # approving, resending, marking sent and the privacy exemption need a TOTP code given with
+    # the action or at most this long before it in the same session (sign-in counts)
+    step_up_window: Duration = timedelta(minutes=5)
     # SSO: a reverse proxy that authenticated the person names them in this header; trusted
     # only from trusted_proxies (addresses or networks). Off when None.
     trusted_proxy_header: str | None = None
@@ -86,6 +92,16 @@ class SessionConfig(Strict):
     def _positive(cls, v: timedelta) -> timedelta:
         if v <= timedelta(0):
             raise ValueError("must be longer than 0s")
+        return v
+
+    @field_validator("step_up_window")
+    @classmethod
+    def _short_step_up(cls, v: timedelta) -> timedelta:
+        if v < timedelta(0) or v > MAX_STEP_UP_WINDOW:
+            raise ValueError(
+                "must be between 0s (a code with every action) and 15m: a second factor "
+                "confirms the person at the desk now, not this morning"
+            )
         return v
 
     @model_validator(mode="after")

@@ -3,7 +3,12 @@
 Contract:
 - Role grants are ``role`` or ``role:track`` (tracks ``outage``, ``privacy``, or ``all``); roles
   rank ``viewer`` < ``editor`` < ``approver`` < ``admin``; ``auditor`` stands apart (reads the
-  audit log). :func:`grants_allow` is the one check every caller uses.
+  audit log). :func:`grants_allow` is the one check every caller uses. An unscoped grant
+  (``approver``) covers the outage track only; the privacy track needs ``…:privacy`` or
+  ``…:all``.
+- An audit entry belongs to a track, derived from its target (:func:`audit_track`): entries
+  about a privacy case or a privacy case's draft are the privacy track's, every other entry
+  (outage incidents and drafts, sign-in, people, tokens) the outage track's.
 - People holding ``approver`` or ``admin`` (any track) need a second factor (TOTP):
   :func:`needs_second_factor`. Managing users and tokens takes an unscoped ``admin``:
   :func:`is_user_admin`.
@@ -41,16 +46,29 @@ def grant_problem(grant: str) -> str | None:
 
 
 def grants_allow(grants: Iterable[str], role: str, track: str = "outage") -> bool:
-    """True when some grant gives ``role`` (or a higher-ranked one) on ``track``."""
+    """True when some grant gives ``role`` (or a higher-ranked one) on ``track``; an unscoped
+    grant is a grant on the outage track."""
     for grant in grants:
         granted, _, scope = grant.partition(":")
-        if scope and scope not in ("all", track):
+        if (scope or "outage") not in ("all", track):
             continue
         if granted == role:
             return True
         if granted in ROLE_RANK and role in ROLE_RANK and ROLE_RANK[granted] >= ROLE_RANK[role]:
             return True
     return False
+
+
+def audit_track(target: str, privacy_prefix: str = "priv-") -> str:
+    """The track of an audit entry about ``target`` (``privacy:…``, ``draft:priv-….kind``,
+    ``incident:priv-…``: privacy; anything else: outage)."""
+    kind, _, rest = target.partition(":")
+    return "privacy" if kind == "privacy" or rest.startswith(privacy_prefix) else "outage"
+
+
+def step_up_fresh(given_at: datetime | None, window: timedelta, now: datetime) -> bool:
+    """Whether a second factor given at ``given_at`` still covers an action at ``now``."""
+    return given_at is not None and now - given_at <= window
 
 
 def needs_second_factor(grants: Iterable[str]) -> bool:

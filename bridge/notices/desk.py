@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -116,8 +117,16 @@ class NoticeDesk:
         return await self._commit(change, draft)
 
     async def approve(
-        self, draft_id: str, version: int, actor: str, comment: str, incomplete_ok: bool
+        self,
+        draft_id: str,
+        version: int,
+        actor: str,
+        comment: str,
+        incomplete_ok: bool,
+        attest: Mapping[str, str] | None = None,
     ) -> Draft:
+        """Approve ``version`` for sending; ``attest`` (how and when the person confirmed it)
+        goes into the ``draft.approved`` audit entry."""
         draft = await self.book.fresh(draft_id)
         doc, fields = self._current(draft)
         now = self.now()
@@ -144,13 +153,28 @@ class NoticeDesk:
             incomplete_ok,
             snap,
         )
-        return await self._commit(change, draft, wake=True)
+        return await self._commit(_attested(change, attest), draft, wake=True)
 
     async def reject(self, draft_id: str, reason: str, actor: str) -> Draft:
         draft = await self.book.fresh(draft_id)
         return await self._commit(casework.reject(draft, actor, reason, self.now()), draft)
 
-    async def resolve(self, draft_id: str, action: str, comment: str, actor: str) -> Draft:
+    async def resolve(
+        self,
+        draft_id: str,
+        action: str,
+        comment: str,
+        actor: str,
+        attest: Mapping[str, str] | None = None,
+    ) -> Draft:
         draft = await self.book.fresh(draft_id)
         change = casework.resolve_doubt(draft, action, actor, comment, self.now())
-        return await self._commit(change, draft, wake=True)
+        return await self._commit(_attested(change, attest), draft, wake=True)
+
+
+def _attested(change: casework.Change, attest: Mapping[str, str] | None) -> casework.Change:
+    """``change`` with ``attest`` added to the detail of its audit entries."""
+    if not attest:
+        return change
+    draft, events = change
+    return draft, [replace(e, detail={**e.detail, **attest}) for e in events]

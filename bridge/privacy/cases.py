@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -129,10 +130,19 @@ class PrivacyCases:
         return await self._write(changed, case.revision, events)
 
     async def exemption(
-        self, case_id: str, revision: int, reason: str | None, comment: str, actor: str
+        self,
+        case_id: str,
+        revision: int,
+        reason: str | None,
+        comment: str,
+        actor: str,
+        attest: Mapping[str, str] | None = None,
     ) -> PrivacyCase:
+        """Record or withdraw the exemption; ``attest`` (how and when the person confirmed it)
+        goes into its audit entry."""
         case = await self._existing(case_id)
         changed, events = privacy.set_exemption(case, revision, reason, comment, actor, self.now())
+        events = [replace(e, detail={**e.detail, **(attest or {})}) for e in events]
         return await self._write(changed, case.revision, events)
 
     async def open_from_alerts(self, episodes: Sequence[AlertEpisode]) -> list[str]:

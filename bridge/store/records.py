@@ -118,7 +118,9 @@ class UserRecord:
 @dataclass(frozen=True, slots=True)
 class SessionRecord:
     """A browser session. ``id_hash`` is the SHA-256 (hex) of the id in the cookie;
-    ``expires_at`` its absolute end; ``second_factor_done`` False while a TOTP is still owed."""
+    ``expires_at`` its absolute end; ``second_factor_done`` False while a TOTP is still owed;
+    ``second_factor_at`` when a second factor was last given in it (None for sessions stored
+    before it was kept: they step up with a code)."""
 
     id_hash: str
     user: str
@@ -128,6 +130,7 @@ class SessionRecord:
     csrf_token: str
     second_factor_done: bool
     address: str = ""
+    second_factor_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,22 +8,31 @@ Contract:
 - :func:`require_page_user` — the same, or a 303 redirect to ``/login?next=<this path>``.
 - :func:`request_principal` is who calls an API route: a bearer token (configured, or stored
   and not revoked) when an ``Authorization`` header is present, else the session's person;
-  :func:`principal` is the same or 401, :func:`allow` / :func:`require` add the role check
-  (403 naming the role and track), :func:`viewer_of_either` the check of routes open to viewers
-  of either track (each sees only its own).
+  :func:`principal` is the same or 401.
+- :func:`authorize` — the caller, once the route's need (bridge/web/decisions.py, the one table
+  of route decisions) allows it on the route's track (or the target's, which the handler
+  names): else 403 naming what is missing, a refusal on the privacy track audited
+  (``privacy.refused``) before it is answered. Routes that send notices refuse API tokens.
+  :func:`privacy_read` audits a read of privacy data before it is answered.
+- :func:`second_factor` — for the routes that send (``person+factor``): when the signed-in
+  person gave the second factor, either a TOTP code with the request (body field ``totp``,
+  single use) or one given in this session at most ``auth.session.step_up_window`` ago; else
+  403 naming why, nothing done.
 - :func:`body_of` — the request's JSON object (else 400 ``body: …``); :func:`int_field` and
   :func:`str_field` read one field of it (400 naming the field).
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
 
+from bridge.core import access as rules
 from bridge.errors import BadInput
-from bridge.web import keys
+from bridge.web import decisions, keys
 from bridge.web.auth import Principal, api_principal
 from bridge.web.sessions import Current, Sessions
 
@@ -42,7 +51,9 @@ def current(request: web.Request) -> Current | None:
 async def session_principal(request: web.Request) -> Principal | None:
     """The fully authenticated person of this request's session, or None."""
     cur = current(request)
-    return Principal(cur.user.name, cur.user.grants) if cur is not None and cur.complete else None
+    if cur is None or not cur.complete:
+        return None
+    return Principal(cur.user.name, cur.user.grants, person=True)
 
 
 def login_redirect(request: web.Request) -> web.HTTPSeeOther:
@@ -88,25 +99,94 @@ async def principal(request: web.Request) -> Principal:
 # ---- what they may do ---------------------------------------------------------------------
 
 
-def allow(caller: Principal, role: str, track: str) -> Principal:
-    """``caller`` when it holds ``role`` on ``track``, else 403."""
-    if not caller.can(role, track):
-        raise web.HTTPForbidden(text=f"{caller.name} lacks the {role} role for the {track} track")
+def _refusal(caller: Principal, need: decisions.Need, track: str) -> str:
+    roles = " or ".join(need.roles)
+    if need.track == "-":
+        return f"{caller.name} lacks an unscoped admin role (admin or admin:all)"
+    if need.track == "own":
+        return f"{caller.name} lacks the {roles} role for the outage or privacy track"
+    return f"{caller.name} lacks the {roles} role for the {track} track"
+
+
+async def privacy_audit(
+    request: web.Request, caller: Principal, action: str, target: str, **detail: str
+) -> None:
+    """One ``privacy.*`` audit entry about ``target`` (written before the answer)."""
+    await request.app[keys.SERVICE].access_audit.record(
+        caller.name, action, target, {"method": request.method, "path": request.path, **detail}
+    )
+
+
+async def allowed_on(
+    request: web.Request, caller: Principal, track: str | None = None, target: str = ""
+) -> bool:
+    """Whether the route's need allows ``caller`` on ``track`` (the target's, for ``target``
+    routes); a refusal on the privacy track is audited."""
+    need = decisions.need_of(request)
+    on = track if need.track == "target" and track else need.track
+    if decisions.allowed(need, caller.grants, on):
+        return True
+    if on == "privacy":
+        await privacy_audit(
+            request, caller, "privacy.refused", target or "privacy:route", role="|".join(need.roles)
+        )
+    return False
+
+
+async def authorize(
+    request: web.Request,
+    track: str | None = None,
+    target: str = "",
+    caller: Principal | None = None,
+) -> Principal:
+    """The caller (known already, or found now), once the route's need allows it (see the
+    module contract)."""
+    need = decisions.need_of(request)
+    caller = caller or await principal(request)
+    if not await allowed_on(request, caller, track, target):
+        on = track if need.track == "target" and track else need.track
+        raise web.HTTPForbidden(text=_refusal(caller, need, on))
+    if need.who == "person+factor" and not caller.person:
+        raise web.HTTPForbidden(
+            text=f"{caller.name} is an API token: to {need.what} a person signs in and confirms "
+            "it with a TOTP code; API tokens never send notices"
+        )
     return caller
 
 
-async def require(request: web.Request, role: str, track: str = "outage") -> Principal:
-    """The caller, once known to hold ``role`` on ``track`` (401/403 else)."""
-    return allow(await principal(request), role, track)
+async def privacy_read(
+    request: web.Request, caller: Principal, target: str, action: str = "privacy.read"
+) -> None:
+    """Audit a read of privacy data by ``caller`` before it is answered."""
+    await privacy_audit(request, caller, action, target)
 
 
-def viewer_of_either(caller: Principal) -> tuple[bool, bool]:
-    """(outage viewer, privacy viewer) for a route open to viewers of either track; 403 (as
-    for the outage track) when neither."""
-    outage, privacy = caller.can("viewer", "outage"), caller.can("viewer", "privacy")
-    if not (outage or privacy):
-        allow(caller, "viewer", "outage")
-    return outage, privacy
+async def second_factor(request: web.Request, body: dict[str, Any]) -> datetime:
+    """When the signed-in person gave the second factor that covers this action (see the
+    module contract); 403 else."""
+    cur = current(request)
+    if cur is None or not cur.complete:  # authorize let only people through
+        raise web.HTTPForbidden(text="a signed-in person must confirm this with a TOTP code")
+    sess = sessions(request)
+    now = sess.now()
+    code = body.get("totp")
+    if code is not None and code != "":
+        if not isinstance(code, str):
+            raise BadInput("totp", "expected the 6-digit code as text")
+        result = await sess.directory.signin.check_totp(cur.user.name, code, request.remote or "")
+        if not result.ok:
+            sess.address_failed(request.remote or "")
+            why = "locked" if result.locked_until is not None else "wrong or used already"
+            raise web.HTTPForbidden(text=f"the TOTP code is {why}: nothing was done")
+        await sess.second_factor_given(cur, now)
+        return now
+    given = cur.session.second_factor_at
+    if given is not None and rules.step_up_fresh(given, sess.config.step_up_window, now):
+        return given
+    raise web.HTTPForbidden(
+        text="confirm this with a TOTP code (field totp): the last one in this session is "
+        "older than auth.session.step_up_window; nothing was done"
+    )
 
 
 # ---- the JSON body ------------------------------------------------------------------------

@@ -69,10 +69,12 @@ def webhook_allowed(auth: AuthConfig, header: str | None) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """An authenticated caller and its role grants (``role`` or ``role:track``)."""
+    """An authenticated caller and its role grants (``role`` or ``role:track``); ``person``
+    for a signed-in person (a session), False for an API token."""
 
     name: str
     grants: tuple[str, ...]
+    person: bool = False
 
     def can(self, role: str, track: str = "outage") -> bool:
         """True when some grant gives ``role`` (or a higher one) on ``track``."""

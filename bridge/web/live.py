@@ -14,7 +14,11 @@ Contract:
   here comes from the shared store); the pokes only make the common case immediate.
 - :meth:`LiveFeed.stream` answers ``text/event-stream``: a ``retry`` hint, then ``changed``
   events, with a comment line every ``heartbeat`` seconds so proxies keep the stream open.
-  Authentication is the caller's job (the route checks the viewer role first).
+  Authentication is the caller's job (the route checks the viewer role first); the route also
+  passes ``alive``, asked at every wake (an event, a heartbeat, a :meth:`LiveFeed.recheck`):
+  once it says no (the session ended, the person's roles or the token changed) the stream ends.
+- :meth:`LiveFeed.recheck` wakes every stream to ask ``alive`` now (after any state-changing
+  request: a sign-out, a role change, a revoked token ends the streams it concerns at once).
 - :meth:`LiveFeed.close` (aiohttp ``on_shutdown``) ends every open stream so the server stops
   promptly; the poller (:meth:`LiveFeed.running`, a ``cleanup_ctx``) stops with the app's
   cleanup. The app factory registers both.
@@ -79,6 +83,7 @@ def privacy_changes(old: Snapshot, new: Snapshot) -> list[str]:
     return sorted(k.partition(":")[2] for k in keys if k.startswith("privacy:"))
 
 
+_RECHECK: dict[str, Any] = {"recheck": True}  # a wake that is no event: ask alive
 Visible = Callable[[dict[str, Any]], dict[str, Any] | None]
 
 
@@ -113,6 +118,12 @@ class LiveFeed:
         self._subscribers: set[asyncio.Queue[dict[str, Any] | None]] = set()
         self._wake = asyncio.Event()
         self._closed = False
+        self.ended = 0  # streams ended because their session or roles ended or changed
+
+    def recheck(self) -> None:
+        """Every stream asks its ``alive`` now."""
+        for queue in self._subscribers:
+            queue.put_nowait(_RECHECK)
 
     def poke(self) -> None:
         """Compare now rather than at the next interval."""
@@ -167,10 +178,14 @@ class LiveFeed:
             queue.put_nowait(None)
 
     async def stream(
-        self, request: web.Request, visible: Visible | None = None
+        self,
+        request: web.Request,
+        visible: Visible | None = None,
+        alive: Callable[[], Awaitable[bool]] | None = None,
     ) -> web.StreamResponse:
         """The text/event-stream answer for one subscriber; ``visible`` trims each event to
-        what the subscriber may see (None: skip the event)."""
+        what the subscriber may see (None: skip the event); the stream ends once ``alive``
+        says no."""
         response = web.StreamResponse(
             headers={
                 "Content-Type": "text/event-stream",
@@ -189,10 +204,15 @@ class LiveFeed:
                 try:
                     event = await asyncio.wait_for(queue.get(), self.heartbeat)
                 except TimeoutError:
-                    await response.write(b": keep-alive\n\n")
-                    continue
+                    event = _RECHECK  # a heartbeat: ask alive, then keep the stream open
                 if event is None:
                     break
+                if alive is not None and not await alive():
+                    self.ended += 1
+                    break
+                if event is _RECHECK:
+                    await response.write(b": keep-alive\n\n")
+                    continue
                 if visible is not None and (event := visible(event)) is None:
                     continue
                 data = orjson.dumps(event).decode()

@@ -111,6 +111,7 @@ class Sessions:
                 csrf_token=secrets.token_urlsafe(32),
                 second_factor_done=second_factor,
                 address=address,
+                second_factor_at=now if second_factor else None,
             )
         )
         return session_id
@@ -131,6 +132,25 @@ class Sessions:
             record = replace(record, last_seen=now)
             await self.store.put_session(record)
         return Current(record, user)
+
+    async def still(self, id_hash: str, grants: tuple[str, ...]) -> bool:
+        """Whether the session ``id_hash`` is still live with its user enabled and holding
+        exactly ``grants`` (for a long request such as the live stream; it does not count as
+        use, so the idle timeout still ends the session)."""
+        record = await self.store.get_session(id_hash)
+        if record is None:
+            return False
+        if access.session_end(record.created_at, record.last_seen, self.timeouts, self.now()):
+            return False
+        user = await self.store.get_user(record.user)
+        return user is not None and not user.disabled and user.grants == grants
+
+    async def second_factor_given(self, current: Current, at: datetime) -> Current:
+        """Record that the session's person gave a second factor at ``at`` (sign-in or a
+        step-up code): approving within ``step_up_window`` after it needs no new code."""
+        record = replace(current.session, second_factor_done=True, second_factor_at=at)
+        await self.store.put_session(record)
+        return Current(record, current.user)
 
     def set_cookie(self, response: web.StreamResponse, session_id: str) -> None:
         response.set_cookie(

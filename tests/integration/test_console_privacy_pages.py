@@ -27,7 +27,9 @@ def config(tmp_path: Path, privacy: bool) -> Path:
     extra: dict[str, Any] = {
         "auth": {
             "webhook": {"tokens": [{"name": "am", "token": WEBHOOK_TOKEN}]},
-            "api_tokens": [{"name": "audit", "token": "t-audit", "roles": ["viewer", "auditor"]}],
+            "api_tokens": [
+                {"name": "audit", "token": "t-audit", "roles": ["viewer", "auditor:all"]}
+            ],
             "session": {"cookie_secure": False},  # the test client speaks plain http
         },
         "notices": {"archive_dir": str(tmp_path / "sent"), "poll_interval": "1h"},

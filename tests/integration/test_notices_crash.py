@@ -7,20 +7,22 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 from bridge_process import OUTBOX_ROUNDS, BridgeProcess
-from builders import WEBHOOK_TOKEN, alert, webhook
+from builders import WEBHOOK_TOKEN, alert, seed_user, webhook
+from persons import sign_in
 from polling import until
 from smtp_server import SmtpServer
 
 HOOK = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
-APPROVER = {"Authorization": "Bearer crash-approver"}
+VIEWER = {"Authorization": "Bearer crash-viewer"}
 
 
 async def test_kill9_during_handover_leaves_the_notice_in_doubt_never_resent_silently(
-    bridge_process: Callable[..., BridgeProcess], smtp: SmtpServer
+    bridge_process: Callable[..., BridgeProcess], smtp: SmtpServer, tmp_path: Path
 ) -> None:
     """SIGKILL while the relay holds the message: after the restart the notice is in doubt, no
     outbox round resends it on its own, and a person's resend delivers it once, same Message-ID."""
@@ -28,18 +30,22 @@ async def test_kill9_during_handover_leaves_the_notice_in_doubt_never_resent_sil
         {
             "auth": {
                 "webhook": {"tokens": [{"name": "am", "token": WEBHOOK_TOKEN}]},
-                "api_tokens": [{"name": "boss", "token": "crash-approver", "roles": ["approver"]}],
+                "api_tokens": [{"name": "noc", "token": "crash-viewer", "roles": ["viewer"]}],
             },
             "smtp": smtp.smtp_config() | {"timeout": "60s"},
             "notices": {"refresh_interval": "0s", "poll_interval": "200ms"},
         }
+    )
+    await asyncio.to_thread(
+        seed_user, f"sqlite:///{tmp_path / 'bridge.sqlite3'}", "olga", ["approver"]
     )
     smtp.mailbox.mode = "hang"
     bridge.start()
     try:
         await bridge.wait_ready()
         start = datetime.now(UTC) - timedelta(minutes=5)
-        async with aiohttp.ClientSession() as session:
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+            approver = await sign_in(session, "olga", base=bridge.url)
             body = webhook(alert("fp-1", start, element="no-cell-ullevaal", severity="major"))
             async with session.post(
                 bridge.url + "/api/v1/alertmanager", json=body, headers=HOOK
@@ -47,14 +53,14 @@ async def test_kill9_during_handover_leaves_the_notice_in_doubt_never_resent_sil
                 assert r.status == 200
 
             async def the_draft() -> dict[str, Any] | None:
-                async with session.get(bridge.url + "/api/v1/drafts", headers=APPROVER) as r:
+                async with session.get(bridge.url + "/api/v1/drafts", headers=VIEWER) as r:
                     found = (await r.json())["drafts"]
                 return found[0] if found else None
 
             draft = await until(the_draft, "the draft")
             url = f"{bridge.url}/api/v1/drafts/{draft['id']}"
             async with session.post(
-                url + "/approve", json={"version": 1, "incomplete_ok": True}, headers=APPROVER
+                url + "/approve", json={"version": 1, "incomplete_ok": True}, headers=approver
             ) as r:
                 assert r.status == 200, await r.text()
                 message_id = (await r.json())["message_id"]
@@ -66,26 +72,28 @@ async def test_kill9_during_handover_leaves_the_notice_in_doubt_never_resent_sil
         smtp.mailbox.data_started.clear()
         bridge.start()
         await bridge.wait_ready()
-        async with aiohttp.ClientSession() as session:
-            async with session.get(url, headers=APPROVER) as r:
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+            later = datetime.now(UTC) + timedelta(seconds=30)  # a code of a step not used yet
+            approver = await sign_in(session, "olga", later, base=bridge.url)
+            async with session.get(url, headers=VIEWER) as r:
                 doubt = await r.json()
             assert doubt["state"] == "in_doubt"
             assert "may or may not have been delivered" in doubt["flag"]
             # five more outbox rounds: none may resend it on its own
             await bridge.grows_by(OUTBOX_ROUNDS, 5, "outbox rounds")
             assert smtp.mailbox.received == []
-            async with session.get(url, headers=APPROVER) as r:
+            async with session.get(url, headers=VIEWER) as r:
                 assert (await r.json())["state"] == "in_doubt"
 
             async with session.post(
                 url + "/resolve",
                 json={"action": "resend", "comment": "Nkom has no record of it"},
-                headers=APPROVER,
+                headers=approver,
             ) as r:
                 assert r.status == 200, await r.text()
 
             async def sent() -> bool:
-                async with session.get(url, headers=APPROVER) as r:
+                async with session.get(url, headers=VIEWER) as r:
                     return (await r.json())["state"] == "sent"
 
             await until(sent, "the resend")

@@ -18,6 +18,7 @@ from aiohttp.test_utils import TestClient
 from builders import WEBHOOK_TOKEN, alert, rfc3339, write_config
 from builders import webhook as make_webhook
 from fakes import FakeClock
+from persons import person
 from smtp_server import SmtpServer
 
 from bridge.config import load_config
@@ -54,6 +55,7 @@ def config(tmp_path: Path, smtp: SmtpServer | None, **notices: Any) -> Path:
             "api_tokens": [
                 {"name": who, "token": TOKENS[who], "roles": ROLES[who]} for who in TOKENS
             ],
+            "session": {"cookie_secure": False},  # the test client speaks plain http
         },
         "operator": {
             "name": "Exempel Nät AB",
@@ -159,9 +161,10 @@ async def test_reportable_incident_drafted_edited_approved_and_delivered(
         url, json={"version": 1, "fields": {"cause": "x"}}, headers=as_("viewer")
     )
     assert r.status == 403
-    for who in ("viewer", "editor", "privacy-approver"):
+    for who in ("viewer", "editor", "privacy-approver", "approver"):
         r = await client.post(url + "/approve", json={"version": 1}, headers=as_(who))
         assert r.status == 403, who
+    assert "API token" in (await r.json())["detail"]  # an approver's token: no person, no factor
     r = await client.post(url + "/approve", json={"version": 1})
     assert r.status == 401
     # bad edits are named
@@ -185,20 +188,24 @@ async def test_reportable_incident_drafted_edited_approved_and_delivered(
     assert "+" in diff["text"] and "reservesamband" in diff["text"]
 
     # approving the old version is refused; so is approving with fields still to complete
-    r = await client.post(url + "/approve", json={"version": 1}, headers=as_("approver"))
+    r = await client.post(
+        url + "/approve", json={"version": 1}, headers=await person(client, clock.now)
+    )
     assert r.status == 409 and "not the latest" in (await r.json())["detail"]
     to_complete = edited["to_complete"]
     if to_complete:
-        r = await client.post(url + "/approve", json={"version": 2}, headers=as_("approver"))
+        r = await client.post(
+            url + "/approve", json={"version": 2}, headers=await person(client, clock.now)
+        )
         assert r.status == 400 and "incomplete_ok" in (await r.json())["detail"]
     r = await client.post(
         url + "/approve",
         json={"version": 2, "comment": "ok at 03:12", "incomplete_ok": True},
-        headers=as_("approver"),
+        headers=await person(client, clock.now),
     )
     assert r.status == 200, await r.text()
     approved = await r.json()
-    assert approved["state"] == "approved" and approved["approved"]["by"] == "token:approver"
+    assert approved["state"] == "approved" and approved["approved"]["by"] == "olga"
     assert await metric(client, "bridge_outbox_pending") == 1
 
     [done] = await deliver(client)
@@ -236,11 +243,13 @@ async def test_reportable_incident_drafted_edited_approved_and_delivered(
     r = await client.get("/api/v1/audit", headers=as_("approver"))
     assert r.status == 403
     log = (await (await client.get("/api/v1/audit", headers=as_("auditor"))).json())["entries"]
-    actions = [e["action"] for e in reversed(log)]
+    actions = [e["action"] for e in reversed(log) if e["target"].startswith("draft:")]
     assert actions == ["draft.opened", "draft.edited", "draft.approved", "outbox.sent"]
     approved_entry = next(e for e in log if e["action"] == "draft.approved")
     sent_entry = next(e for e in log if e["action"] == "outbox.sent")
-    assert approved_entry["actor"] == "token:approver" and approved_entry["detail"]["version"] == 2
+    assert approved_entry["actor"] == "olga" and approved_entry["detail"]["version"] == 2
+    assert approved_entry["detail"]["second_factor"] == "totp"
+    assert approved_entry["detail"]["second_factor_at"] == rfc3339(clock.now())
     assert approved_entry["detail"]["comment"] == "ok at 03:12"
     assert sent_entry["detail"]["content_hash"] == msg["X-Incident-Bridge-Content-Hash"].strip()
     assert sent_entry["detail"]["message_id"] == msg["Message-ID"]
@@ -268,7 +277,9 @@ async def test_pts_initial_with_upload_document_then_supplementary_due_two_weeks
     assert attachment.status == 200
     assert "wordprocessingml" in attachment.headers["Content-Type"]
     r = await client.post(
-        url + "/approve", json={"version": 1, "incomplete_ok": True}, headers=as_("approver")
+        url + "/approve",
+        json={"version": 1, "incomplete_ok": True},
+        headers=await person(client, clock.now),
     )
     assert r.status == 200, await r.text()
     clock.advance(timedelta(minutes=2))
@@ -307,7 +318,7 @@ async def test_smtp_down_then_up_delivers_once_with_backoff(
     r = await client.post(
         f"/api/v1/drafts/{d['id']}/approve",
         json={"version": 1, "incomplete_ok": True},
-        headers=as_("approver"),
+        headers=await person(client, clock.now),
     )
     assert r.status == 200
     [failed] = await deliver(client)
@@ -344,7 +355,7 @@ async def test_smtp_4xx_is_retried_and_5xx_fails_for_a_person(
     await client.post(
         f"/api/v1/drafts/{d['id']}/approve",
         json={"version": 1, "incomplete_ok": True},
-        headers=as_("approver"),
+        headers=await person(client, clock.now),
     )
     [out] = await deliver(client)
     assert out.state == state
@@ -369,7 +380,7 @@ async def test_approved_draft_is_held_when_the_incident_changes_before_sending(
     r = await client.post(
         f"/api/v1/drafts/{d['id']}/approve",
         json={"version": 1, "incomplete_ok": True},
-        headers=as_("approver"),
+        headers=await person(client, clock.now),
     )
     assert r.status == 200
     assert await deliver(client) == []  # no relay configured: it waits in the outbox
@@ -402,7 +413,7 @@ async def test_approval_of_a_version_rendered_before_the_incident_changed_is_ref
     r = await client.post(
         f"/api/v1/drafts/{d['id']}/approve",
         json={"version": 1, "incomplete_ok": True},
-        headers=as_("approver"),
+        headers=await person(client, clock.now),
     )
     assert r.status == 409 and "version 2" in (await r.json())["detail"]
     assert (await draft(client, d["id"]))["version"] == 2
@@ -459,7 +470,7 @@ async def test_delivery_over_starttls_and_implicit_tls_with_auth(
     await client.post(
         f"/api/v1/drafts/{d['id']}/approve",
         json={"version": 1, "incomplete_ok": True},
-        headers=as_("approver"),
+        headers=await person(client, clock.now),
     )
     [out] = await deliver(client)
     assert out.state == "sent", out.flag
@@ -480,7 +491,7 @@ async def test_wrong_smtp_password_is_a_permanent_failure(
     await client.post(
         f"/api/v1/drafts/{d['id']}/approve",
         json={"version": 1, "incomplete_ok": True},
-        headers=as_("approver"),
+        headers=await person(client, clock.now),
     )
     [out] = await deliver(client)
     assert out.state == "failed" and "535" in (out.flag or "")

@@ -19,6 +19,7 @@ from aiohttp.test_utils import TestClient
 from builders import WEBHOOK_TOKEN, alert, rfc3339, write_config
 from builders import webhook as make_webhook
 from fakes import FakeClock
+from persons import person
 from smtp_server import SmtpServer
 
 from bridge.web.keys import SERVICE
@@ -29,8 +30,10 @@ ROLES = {
     "p-editor": ["editor:privacy"],
     "p-approver": ["approver:privacy"],
     "outage-approver": ["approver:outage"],
-    "auditor": ["viewer", "auditor"],
+    "auditor": ["viewer", "auditor:all"],
 }
+#: the people who approve (only a signed-in person with a fresh second factor sends)
+PEOPLE = {"p-approver": ("petra", ["approver:privacy"]), "outage-approver": ("otto", ["approver"])}
 SUBSCRIBERS = "kundkommunikation@example.net"
 # Personal data the test writes into the case: none of it may show in logs or /metrics.
 MARKERS = (
@@ -62,6 +65,7 @@ def config(tmp_path: Path, smtp: SmtpServer) -> Path:
                     {"name": who, "token": f"t-{who}", "roles": roles}
                     for who, roles in ROLES.items()
                 ],
+                "session": {"cookie_secure": False},  # the test client speaks plain http
             },
             "operator": {
                 "name": "Exempel Nät AB",
@@ -130,11 +134,19 @@ async def drafts_of(client: TestClient[Any, Any], case_id: str) -> dict[str, Any
     return {d["kind"]: d for d in case["drafts"]}
 
 
+async def as_person(client: TestClient[Any, Any], who: str) -> dict[str, str]:
+    """The headers of ``who``'s person (PEOPLE), signed in with a fresh code."""
+    app = client.server.app
+    assert app is not None
+    name, roles = PEOPLE[who]
+    return await person(client, app[SERVICE].clock.now, name, roles)
+
+
 async def approve(client: TestClient[Any, Any], draft: dict[str, Any], who: str) -> Any:
     return await client.post(
         f"/api/v1/drafts/{draft['id']}/approve",
         json={"version": draft["version"], "incomplete_ok": True},
-        headers=as_(who),
+        headers=await as_person(client, who),
     )
 
 
@@ -178,7 +190,7 @@ async def test_manual_report_to_approved_emails_with_audit_and_no_personal_data_
     r = await approve(client, initial, "outage-approver")
     assert r.status == 403
     approved = await ok(await approve(client, initial, "p-approver"))
-    assert approved["approved"]["by"] == "token:p-approver"
+    assert approved["approved"]["by"] == "petra"
     clock.advance(timedelta(minutes=3))
     [sent] = await deliver(client)
     assert sent.state == "sent"
@@ -235,7 +247,7 @@ async def test_manual_report_to_approved_emails_with_audit_and_no_personal_data_
     assert "privacy.opened" in actions and actions.count("outbox.sent") == 3
     assert "privacy.read" in actions
     refused = [e for e in entries if e["action"] == "privacy.refused"]
-    assert refused and refused[0]["actor"] == "token:outage-approver"
+    assert refused and refused[0]["actor"] == "otto"
     assert refused[0]["target"] == f"draft:{initial['id']}"
 
     # nothing personal in the bridge's log (its own loggers and aiohttp's access log; not the
@@ -377,14 +389,14 @@ async def test_an_exemption_withdraws_the_subscriber_notices(
     r = await client.post(
         url + "/exemption",
         json={"revision": 1, "reason": "data_unreadable"},
-        headers=as_("p-approver"),
+        headers=await as_person(client, "p-approver"),
     )
     assert r.status == 400 and "unreadable" in (await r.json())["detail"]
     exempt = await ok(
         await client.post(
             url + "/exemption",
             json={"revision": 1, "reason": "no_adverse_effect", "comment": "only test numbers"},
-            headers=as_("p-approver"),
+            headers=await as_person(client, "p-approver"),
         )
     )
     assert exempt["exemption"] == "no_adverse_effect"
@@ -404,7 +416,8 @@ async def test_an_exemption_withdraws_the_subscriber_notices(
     fields = {f["key"]: f["value"] for f in report["latest"]["fields"]}
     assert "underrättas inte" in fields["subscriber_notification"]
     [entry] = [e for e in await audit(client) if e["action"] == "privacy.exemption_recorded"]
-    assert entry["actor"] == "token:p-approver" and entry["detail"]["reason"] == "no_adverse_effect"
+    assert entry["actor"] == "petra" and entry["detail"]["reason"] == "no_adverse_effect"
+    assert entry["detail"]["second_factor"] == "totp"
     assert "only test numbers" not in repr(entry)
 
 

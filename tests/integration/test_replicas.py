@@ -23,7 +23,8 @@ from typing import Any
 import aiohttp
 import pytest
 from bridge_process import OUTBOX_ROUNDS, BridgeProcess, replica
-from builders import WEBHOOK_TOKEN, alert, webhook
+from builders import WEBHOOK_TOKEN, alert, seed_user, webhook
+from persons import sign_in
 from polling import until
 from redis_server import RedisServer
 from smtp_server import SmtpServer
@@ -92,11 +93,14 @@ async def metric(session: aiohttp.ClientSession, bridge: BridgeProcess, name: st
 
 
 async def test_one_leads_the_follower_ingests_and_an_approval_on_it_is_sent_once(
-    pair: list[BridgeProcess], smtp: SmtpServer
+    pair: list[BridgeProcess], smtp: SmtpServer, redis: RedisServer
 ) -> None:
     """Exactly one replica leads; a webhook acknowledged by the follower is drafted by the leader,
     duplicate deliveries to both make one incident and one draft, and an approval on the follower is
     e-mailed once."""
+    await asyncio.to_thread(
+        seed_user, redis.url(), "olga", ["approver"]
+    )  # the person who approves, in the shared store
     for b in pair:
         b.start()
     for b in pair:
@@ -134,10 +138,12 @@ async def test_one_leads_the_follower_ingests_and_an_approval_on_it_is_sent_once
         url = f"{follower.url}/api/v1/drafts/{draft['id']}"
         async with session.get(url, headers=BOSS) as r:
             version = (await r.json())["latest"]["number"]
-        async with session.post(
-            url + "/approve", json={"version": version, "incomplete_ok": True}, headers=BOSS
-        ) as r:
-            assert r.status == 200, await r.text()
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as person:
+            approver = await sign_in(person, "olga", base=follower.url)
+            async with person.post(
+                url + "/approve", json={"version": version, "incomplete_ok": True}, headers=approver
+            ) as r:
+                assert r.status == 200, await r.text()
 
         async def sent() -> bool:
             async with session.get(url, headers=BOSS) as r:

@@ -400,6 +400,12 @@ def test_bad_session_timeout() -> None:
     assert "auth.session.idle_timeout: must be longer than 0s" in problem
 
 
+def test_bad_step_up_window() -> None:
+    """A step-up window longer than 15 minutes is refused, naming the key."""
+    problem = only_problem("bad_step_up_window.yaml")
+    assert "auth.session.step_up_window: " in problem and "15m" in problem
+
+
 def test_bad_proxy_address() -> None:
     """A trusted proxy that is not an address or network names its position."""
     problem = only_problem("bad_proxy_address.yaml")

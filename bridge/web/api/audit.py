@@ -1,35 +1,44 @@
 """The audit log: ``GET /api/v1/audit`` (docs/design.md), newest first.
 
-Contract: needs ``admin`` or ``auditor`` (401/403 else); ``limit`` (1 to 1000, 100 by
-default), ``before`` (a sequence number) and ``target`` narrow the page; non-numbers are 400.
+Contract: needs ``admin`` or ``auditor`` on a track (bridge/web/decisions.py; 401/403 else) and
+shows only the entries of the tracks the caller holds it on (an entry's track is derived from its
+target: :func:`bridge.core.access.audit_track`); ``limit`` (1 to 1000, 100 by default),
+``before`` (a sequence number) and ``target`` narrow the page; non-numbers are 400.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
+from bridge.core.access import audit_track
 from bridge.core.alerts import format_time
 from bridge.errors import BadInput
-from bridge.web import keys
-from bridge.web.access import require
+from bridge.store.records import AuditEntry
+from bridge.web import decisions, keys
+from bridge.web.access import authorize
 
 routes = web.RouteTableDef()
 
 
 @routes.get("/api/v1/audit")
 async def audit_log(request: web.Request) -> web.Response:
-    principal = await require(request, "viewer")
-    if not (principal.can("admin", "outage") or principal.can("auditor", "outage")):
-        raise web.HTTPForbidden(text=f"{principal.name} lacks the admin or auditor role")
+    principal = await authorize(request)
+    tracks = decisions.tracks_allowed(decisions.need_of(request), principal.grants)
     try:
         limit = min(1000, max(1, int(request.query.get("limit", "100"))))
         before = request.query.get("before")
         before_seq = int(before) if before else None
     except ValueError:
         raise BadInput("limit/before", "expected whole numbers") from None
-    entries = await request.app[keys.SERVICE].store.audit_log(
-        limit, before_seq, request.query.get("target")
-    )
+    store = request.app[keys.SERVICE].store
+    target = request.query.get("target")
+    entries: list[AuditEntry] = []
+    while len(entries) < limit:  # pages of the store until enough of the caller's tracks
+        page = await store.audit_log(limit, before_seq, target)
+        entries += [e for e in page if audit_track(e.target) in tracks][: limit - len(entries)]
+        if len(page) < limit:
+            break
+        before_seq = page[-1].seq
     return web.json_response(
         {
             "entries": [

@@ -10,7 +10,9 @@ the draft. :func:`summary` is also the drafts' view in an incident and in a priv
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -20,8 +22,16 @@ from bridge.core.casework import Draft
 from bridge.core.drafts import LABELS, LANGUAGES, PLACEHOLDERS
 from bridge.errors import BadInput
 from bridge.notices.attachments import attachment_for
-from bridge.web import keys
-from bridge.web.access import allow, body_of, int_field, principal, str_field, viewer_of_either
+from bridge.web import decisions, keys
+from bridge.web.access import (
+    authorize,
+    body_of,
+    int_field,
+    principal,
+    privacy_read,
+    second_factor,
+    str_field,
+)
 from bridge.web.auth import Principal
 
 routes = web.RouteTableDef()
@@ -123,36 +133,44 @@ def states_param(text: str | None) -> set[str] | None:
     return chosen
 
 
+def content_disposition(name: str) -> str:
+    """``attachment`` with the file name quoted (RFC 6266): ``filename`` as an ASCII
+    quoted-string (other characters, quotes, backslashes and controls as ``_``) and
+    ``filename*`` as UTF-8 percent-encoding (RFC 5987/8187)."""
+    plain = "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "_" for c in name)
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def attested(factor_at: datetime) -> dict[str, str]:
+    """What the audit entry of a sending action records about its second factor."""
+    return {"second_factor": "totp", "second_factor_at": format_time(factor_at) or ""}
+
+
 # ---- handlers -----------------------------------------------------------------------------
 
 
-async def _draft(request: web.Request, role: str) -> tuple[Draft, Principal]:
-    """The draft named in the path, once the caller is known to hold ``role`` on its track."""
+async def _draft(request: web.Request) -> tuple[Draft, Principal]:
+    """The draft named in the path, once the caller is known to hold the route's role
+    (bridge/web/decisions.py) on its track (for an unknown id: the track its id names)."""
     caller = await principal(request)  # authenticated before anything is read or said
     draft_id = request.match_info["id"]
     service = request.app[keys.SERVICE]
     await service.settle_notices()
     found = await service.desk.get(draft_id)
+    track = found.track if found is not None else decisions.track_of_id(draft_id)
+    target = f"draft:{draft_id}"
+    caller = await authorize(request, track, target, caller)  # a privacy refusal is audited
     if found is None:
-        allow(caller, "viewer", "outage")  # a stranger to both tracks learns nothing
         raise web.HTTPNotFound(text=f"no draft {draft_id!r}")
-    if found.track == "privacy":  # privacy drafts: every read and every refusal is audited
-        allowed = caller.can(role, "privacy")
-        if allowed and role != "viewer":
-            return found, caller  # the change itself is audited with the draft
-        await service.access_audit.record(
-            caller.name,
-            "privacy.read" if allowed else "privacy.refused",
-            f"draft:{found.id}",
-            {"method": request.method, "path": request.path, "role": role},
-        )
-    return found, allow(caller, role, found.track)
+    if track == "privacy" and request.method == "GET":  # a change is audited with the draft
+        await privacy_read(request, caller, target)
+    return found, caller
 
 
 @routes.get("/api/v1/drafts")
 async def list_drafts(request: web.Request) -> web.Response:
-    caller = await principal(request)  # viewer on either track: each sees its own drafts
-    viewer_of_either(caller)
+    caller = await authorize(request)  # viewer on either track: each sees its own drafts
+    tracks = decisions.tracks_allowed(decisions.need_of(request), caller.grants)
     states = states_param(request.query.get("state"))
     incident = request.query.get("incident")
     service = request.app[keys.SERVICE]
@@ -161,27 +179,22 @@ async def list_drafts(request: web.Request) -> web.Response:
     drafts = [
         d
         for d in service.desk.select(states, incident)
-        if caller.can("viewer", d.track) and regulator in (None, d.regulator)
+        if d.track in tracks and regulator in (None, d.regulator)
     ]
     if any(d.track == "privacy" for d in drafts):  # a read of privacy drafts is audited
-        await service.access_audit.record(
-            caller.name,
-            "privacy.read",
-            "privacy:drafts",
-            {"method": request.method, "path": request.path},
-        )
+        await privacy_read(request, caller, "privacy:drafts")
     return web.json_response({"drafts": [summary(d) for d in drafts]})
 
 
 @routes.get("/api/v1/drafts/{id}")
 async def get_draft(request: web.Request) -> web.Response:
-    draft, _ = await _draft(request, "viewer")
+    draft, _ = await _draft(request)
     return web.json_response(detail(draft))
 
 
 @routes.patch("/api/v1/drafts/{id}")
 async def edit_draft(request: web.Request) -> web.Response:
-    draft, caller = await _draft(request, "editor")
+    draft, caller = await _draft(request)
     body = await body_of(request)
     fields = body.get("fields")
     if not isinstance(fields, dict):
@@ -194,7 +207,7 @@ async def edit_draft(request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/drafts/{id}/versions/{n}")
 async def get_draft_version(request: web.Request) -> web.Response:
-    draft, _ = await _draft(request, "viewer")
+    draft, _ = await _draft(request)
     number = request.match_info["n"]
     if not number.isdigit():
         raise BadInput("n", f"expected a version number, got {number!r}")
@@ -203,7 +216,7 @@ async def get_draft_version(request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/drafts/{id}/diff")
 async def draft_diff(request: web.Request) -> web.Response:
-    draft, _ = await _draft(request, "viewer")
+    draft, _ = await _draft(request)
     latest = draft.latest.number
     try:
         new = int(request.query.get("to", latest))
@@ -215,7 +228,7 @@ async def draft_diff(request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/drafts/{id}/attachment")
 async def draft_attachment(request: web.Request) -> web.Response:
-    draft, _ = await _draft(request, "viewer")
+    draft, _ = await _draft(request)
     version = draft.approved_version or draft.latest
     found = attachment_for(draft, version, request.app[keys.SERVICE].desk.sender)
     if found is None:
@@ -224,14 +237,15 @@ async def draft_attachment(request: web.Request) -> web.Response:
     return web.Response(
         body=body,
         content_type=mime,
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers={"Content-Disposition": content_disposition(name)},
     )
 
 
 @routes.post("/api/v1/drafts/{id}/approve")
 async def approve_draft(request: web.Request) -> web.Response:
-    draft, caller = await _draft(request, "approver")
+    draft, caller = await _draft(request)
     body = await body_of(request)
+    factor_at = await second_factor(request, body)
     incomplete_ok = body.get("incomplete_ok", False)
     if not isinstance(incomplete_ok, bool):
         raise BadInput("incomplete_ok", "expected true or false")
@@ -241,13 +255,14 @@ async def approve_draft(request: web.Request) -> web.Response:
         caller.name,
         str_field(body, "comment"),
         incomplete_ok,
+        attested(factor_at),
     )
     return web.json_response(detail(changed))
 
 
 @routes.post("/api/v1/drafts/{id}/reject")
 async def reject_draft(request: web.Request) -> web.Response:
-    draft, caller = await _draft(request, "approver")
+    draft, caller = await _draft(request)
     body = await body_of(request)
     changed = await request.app[keys.SERVICE].desk.reject(
         draft.id, str_field(body, "reason", required=True), caller.name
@@ -257,12 +272,14 @@ async def reject_draft(request: web.Request) -> web.Response:
 
 @routes.post("/api/v1/drafts/{id}/resolve")
 async def resolve_draft(request: web.Request) -> web.Response:
-    draft, caller = await _draft(request, "approver")
+    draft, caller = await _draft(request)
     body = await body_of(request)
+    factor_at = await second_factor(request, body)
     changed = await request.app[keys.SERVICE].desk.resolve(
         draft.id,
         str_field(body, "action", required=True),
         str_field(body, "comment"),
         caller.name,
+        attested(factor_at),
     )
     return web.json_response(detail(changed))

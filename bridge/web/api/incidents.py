@@ -1,8 +1,10 @@
 """The incidents, read-only: ``GET /api/v1/incidents`` and ``GET /api/v1/incidents/{id}``.
 
-Contract: viewer on the outage track; the list takes ``state`` (open, closed or all; open by
-default; else 400) and is caught up with the store first; one incident comes in full with its
-drafts' summaries (404 for an unknown id).
+Contract: viewer on the outage track (bridge/web/decisions.py); one incident with a privacy
+case's id (``priv-…``) is the privacy track's: it needs viewer on the privacy track, its read
+and a refusal are audited (``privacy.read`` / ``privacy.refused``). The list takes ``state``
+(open, closed or all; open by default; else 400) and is caught up with the store first; one
+incident comes in full with its drafts' summaries (404 for an unknown id).
 """
 
 from __future__ import annotations
@@ -10,8 +12,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from bridge.errors import BadInput
-from bridge.web import keys
-from bridge.web.access import require
+from bridge.web import decisions, keys
+from bridge.web.access import authorize, privacy_read
 from bridge.web.api.drafts import summary
 
 routes = web.RouteTableDef()
@@ -19,7 +21,7 @@ routes = web.RouteTableDef()
 
 @routes.get("/api/v1/incidents")
 async def list_incidents(request: web.Request) -> web.Response:
-    await require(request, "viewer")
+    await authorize(request)
     state = request.query.get("state", "open")
     if state not in ("open", "closed", "all"):
         raise BadInput("state", f"expected open, closed or all, got {state!r}")
@@ -30,13 +32,17 @@ async def list_incidents(request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/incidents/{id}")
 async def get_incident(request: web.Request) -> web.Response:
-    await require(request, "viewer")
     incident_id = request.match_info["id"]
+    track = decisions.track_of_id(incident_id)
+    target = f"privacy:{incident_id}" if track == "privacy" else f"incident:{incident_id}"
+    caller = await authorize(request, track, target)
     service = request.app[keys.SERVICE]
     await service.settle_notices()
     doc = service.get_incident(incident_id)
     if doc is None:
         raise web.HTTPNotFound(text=f"no incident {incident_id!r}")
+    if track == "privacy":
+        await privacy_read(request, caller, target)
     drafts = service.desk.select(incident=incident_id)
     doc["drafts"] = [summary(d) for d in drafts]
     return web.json_response(doc)

@@ -1,9 +1,11 @@
 """HTTP API of the privacy track: ``/api/v1/privacy/…`` (cases, exemption, the register).
 
 Contract:
-- Every route needs an API token with a role on the ``privacy`` track (``viewer:privacy`` reads,
-  ``editor:privacy`` opens and changes cases, ``approver:privacy`` records exemptions); a token
-  without it gets 403, and that refusal is audited (``privacy.refused``: who, what, which role).
+- Every route needs a role on the ``privacy`` track (``viewer:privacy`` reads,
+  ``editor:privacy`` opens and changes cases, ``approver:privacy`` records exemptions, as a
+  signed-in person with a fresh second factor: bridge/web/decisions.py); an unscoped role covers
+  the outage track only. A caller without it gets 403, and that refusal is audited
+  (``privacy.refused``: who, what, which role).
 - Every read of a privacy resource is audited too (``privacy.read`` / ``privacy.exported``), and
   is answered only once its audit entry is written (store down: 503, nothing served). Audit
   entries name cases and fields, never their contents.
@@ -28,6 +30,7 @@ from bridge.privacy.register_export import CSV_MIME, XLSX_MIME, to_csv, to_xlsx
 from bridge.service import BridgeService
 from bridge.web import access, keys
 from bridge.web.access import body_of, int_field, str_field
+from bridge.web.api.drafts import attested, content_disposition
 from bridge.web.api.drafts import summary as draft_summary
 from bridge.web.auth import Principal
 
@@ -70,31 +73,21 @@ def summary(case: PrivacyCase, obligations: list[Obligation]) -> dict[str, Any]:
 # ---- access ------------------------------------------------------------------------------
 
 
-async def _access(request: web.Request, role: str, target: str) -> tuple[Principal, BridgeService]:
-    """The caller, once known to hold ``role`` on the privacy track; a refusal is audited
-    before it is answered."""
+async def _access(request: web.Request, target: str) -> tuple[Principal, BridgeService]:
+    """The caller, once known to hold the route's role (bridge/web/decisions.py) on the privacy
+    track; a refusal is audited before it is answered."""
     principal = await access.principal(request)
     service = request.app[keys.SERVICE]
     if not service.privacy.enabled:
         raise web.HTTPNotFound(text="the privacy track is off (no privacy section in config)")
-    if not principal.can(role, "privacy"):
-        await service.access_audit.record(
-            principal.name,
-            "privacy.refused",
-            target,
-            {"method": request.method, "path": request.path, "role": role},
-        )
-        raise web.HTTPForbidden(text=f"{principal.name} lacks the {role} role for privacy")
-    return principal, service
+    return await access.authorize(request, "privacy", target, principal), service
 
 
 async def _read(
     request: web.Request, target: str, action: str = "privacy.read"
 ) -> tuple[Principal, BridgeService]:
-    principal, service = await _access(request, "viewer", target)
-    await service.access_audit.record(
-        principal.name, action, target, {"method": request.method, "path": request.path}
-    )
+    principal, service = await _access(request, target)
+    await access.privacy_read(request, principal, target, action)
     return principal, service
 
 
@@ -107,11 +100,11 @@ async def _case(service: BridgeService, request: web.Request) -> PrivacyCase:
 
 
 async def _change(
-    request: web.Request, role: str
+    request: web.Request,
 ) -> tuple[Principal, BridgeService, PrivacyCase, dict[str, Any]]:
-    """For a change to the case named in the path: the caller, once known to hold ``role``, the
-    service, the case and the request's JSON body."""
-    principal, service = await _access(request, role, f"privacy:{request.match_info['id']}")
+    """For a change to the case named in the path: the caller, once known to hold the route's
+    role, the service, the case and the request's JSON body."""
+    principal, service = await _access(request, f"privacy:{request.match_info['id']}")
     case = await _case(service, request)
     return principal, service, case, await body_of(request)
 
@@ -154,7 +147,7 @@ async def list_cases(request: web.Request) -> web.Response:
 
 @routes.post("/api/v1/privacy/cases")
 async def create_case(request: web.Request) -> web.Response:
-    principal, service = await _access(request, "editor", "privacy:cases")
+    principal, service = await _access(request, "privacy:cases")
     body = await body_of(request)
     case = await service.privacy.create(privacy.parse_values(body), principal.name)
     return await _changed(service, case, status=201)
@@ -171,7 +164,7 @@ async def get_case(request: web.Request) -> web.Response:
 
 @routes.patch("/api/v1/privacy/cases/{id}")
 async def edit_case(request: web.Request) -> web.Response:
-    principal, service, case, body = await _change(request, "editor")
+    principal, service, case, body = await _change(request)
     fields = body.get("fields")
     if not isinstance(fields, dict):
         raise BadInput("fields", "expected an object of field name → new value")
@@ -196,7 +189,7 @@ async def revisions(request: web.Request) -> web.Response:
 
 @routes.post("/api/v1/privacy/cases/{id}/state")
 async def set_state(request: web.Request) -> web.Response:
-    principal, service, case, body = await _change(request, "editor")
+    principal, service, case, body = await _change(request)
     state = str_field(body, "state", required=True)
     changed = await service.privacy.set_state(
         case.id, int_field(body, "revision", _REVISION), state, principal.name
@@ -206,7 +199,8 @@ async def set_state(request: web.Request) -> web.Response:
 
 @routes.post("/api/v1/privacy/cases/{id}/exemption")
 async def exemption(request: web.Request) -> web.Response:
-    principal, service, case, body = await _change(request, "approver")
+    principal, service, case, body = await _change(request)
+    factor_at = await access.second_factor(request, body)
     if "reason" not in body:
         raise BadInput(
             "reason", f"required: one of {', '.join(privacy.EXEMPTION_REASONS)}, or null"
@@ -220,6 +214,7 @@ async def exemption(request: web.Request) -> web.Response:
         reason,
         str_field(body, "comment"),
         principal.name,
+        attested(factor_at),
     )
     return await _changed(service, changed)
 
@@ -244,7 +239,7 @@ async def _register(
         body=export(service.privacy_owed.register_rows()),
         content_type=mime,
         headers={
-            "Content-Disposition": f'attachment; filename="{name}"',
+            "Content-Disposition": content_disposition(name),
             "Cache-Control": "no-store",
         },
     )

@@ -188,8 +188,9 @@ async def code_submit(request: web.Request) -> web.Response:
             s.end_session(request)
             return await _login_again(request, result.message, 401, target)
         return await _code_page(request, cur, template, "That code is not right.", 401)
+    now = sess.now()
     await sess.store.put_session(
-        replace(cur.session, second_factor_done=True, last_seen=sess.now())
+        replace(cur.session, second_factor_done=True, last_seen=now, second_factor_at=now)
     )
     await sess.directory.signin.signed_in(result.user, address, second_factor=True)
     raise web.HTTPSeeOther(target)

@@ -1,5 +1,6 @@
 """Stored forms: the text every store keeps for each record is what the hand-written codecs wrote
-before :mod:`bridge.store.record_codec` replaced them. The literals below are exactly what that
+before :mod:`bridge.store.record_codec` replaced them (a session now adds one key,
+``second_factor_at``; the older form reads with it None). The literals below are exactly what that
 code wrote for the records beside them (sorted keys, ``codec.ts`` timestamps), so data written
 before the change reads back as equal records, and the new code writes the same text."""
 
@@ -63,6 +64,11 @@ SESSION_JSON = (
     '{"address":"::1","created_at":"2026-11-23T10:00:00.123456Z","csrf_token":"csrf-1",'
     '"expires_at":"2026-11-23T22:00:00.123456Z","id_hash":"ab12",'
     '"last_seen":"2026-11-23T10:01:00.123456Z","second_factor_done":true,"user":"alice"}'
+)
+# Sessions now keep when the second factor was last given (None: not known, as for sessions stored
+# before): the older form above still reads as SESSION; a write adds the one new key.
+SESSION_JSON_NOW = SESSION_JSON.replace(
+    '"second_factor_done"', '"second_factor_at":null,"second_factor_done"'
 )
 TOKEN = TokenRecord(
     "tok1", "grafana", "hash-tok1", ("viewer",), T, "alice", 1, T + timedelta(hours=1)
@@ -221,6 +227,8 @@ async def test_sqlite_writes_the_rows_the_older_code_wrote(tmp_path: Path) -> No
     conn = sqlite3.connect(path)
     try:
         for table, row in SQLITE_ROWS.items():
+            if table == "sessions":
+                row = (*row[:3], SESSION_JSON_NOW)
             assert conn.execute(f"SELECT * FROM {table}").fetchall() == [row], table
     finally:
         conn.close()
@@ -291,4 +299,6 @@ async def test_redis_writes_the_keys_the_older_code_wrote(
         await store.close()
     with _raw(server) as r:
         for key, value in REDIS_KEYS.items():
+            if key == "sessions":
+                value = {"ab12": SESSION_JSON_NOW}
             assert _get(r, prefix + key) == value, key

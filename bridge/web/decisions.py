@@ -1,0 +1,160 @@
+"""Who may call which route: the one table of route decisions, as data.
+
+Contract:
+- :data:`NEEDS` maps every route of the app (``"METHOD /path/{template}"``, as aiohttp names
+  its resource) to a :class:`Need`. The handlers read their route's need from here
+  (:func:`need_of`), the tests derive the app's route table from ``app.router`` and check that
+  every route has exactly one entry and that every role gets what the entry says, and the
+  role × action table of docs/security.md is checked against :func:`allowed`. A new route
+  without an entry fails those tests (and answers 500 if it asks for its need).
+- The one rule of tracks (bridge/core/access.py :func:`~bridge.core.access.grants_allow`): an
+  unscoped grant covers the outage track only; the privacy track needs ``…:privacy`` or
+  ``…:all``.
+- :class:`Need` says who may call (``who``), which roles do (``roles``: any one of them) and on
+  which track (``track``): a fixed track, ``target`` (the track of the incident, case or draft
+  named in the path, privacy for ``priv-…`` ids), ``own`` (a viewer of either track, who is
+  shown only what belongs to the tracks it may view) or ``-`` (no track: people and tokens,
+  which take an unscoped admin).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from bridge.core.access import TRACKS, grants_allow, is_user_admin
+from bridge.core.privacy import PREFIX
+
+#: who may call: nobody in particular, Alertmanager, a token or a person, a signed-in person
+#: (console pages), or a signed-in person who gave a fresh second factor for this action
+WHO = ("public", "webhook", "caller", "person", "person+factor")
+
+
+@dataclass(frozen=True, slots=True)
+class Need:
+    who: str
+    roles: tuple[str, ...] = ()
+    track: str = "-"
+    what: str = ""  # the action, as docs/security.md's table names it
+
+    def allows(self, grants: Iterable[str], track: str) -> bool:
+        """Whether ``grants`` hold one of the roles on ``track`` (for ``-``: an unscoped
+        admin; no roles: anyone who may call)."""
+        grants = tuple(grants)
+        if not self.roles:
+            return True
+        if self.track == "-":
+            return is_user_admin(grants)
+        return any(grants_allow(grants, role, track) for role in self.roles)
+
+
+def _n(who: str, roles: str = "", track: str = "-", what: str = "") -> Need:
+    return Need(who, tuple(r for r in roles.split("|") if r), track, what)
+
+
+_VIEW = "viewer"
+NEEDS: dict[str, Need] = {
+    # the webhook and the open routes
+    "POST /api/v1/alertmanager": _n("webhook", what="deliver alerts"),
+    "GET /api/v1/openapi.json": _n("public", what="the OpenAPI document"),
+    "GET /healthz": _n("public", what="liveness"),
+    "GET /readyz": _n("public", what="readiness"),
+    "GET /metrics": _n("public", what="metrics (counts and open incident ids, no personal data)"),
+    "GET /static/{filename}": _n("public", what="the console's scripts and styles"),
+    # incidents and drafts
+    "GET /api/v1/incidents": _n("caller", _VIEW, "outage", "list incidents"),
+    "GET /api/v1/incidents/{id}": _n("caller", _VIEW, "target", "read an incident or case"),
+    "GET /api/v1/drafts": _n("caller", _VIEW, "own", "list drafts"),
+    "GET /api/v1/drafts/{id}": _n("caller", _VIEW, "target", "read a draft"),
+    "GET /api/v1/drafts/{id}/versions/{n}": _n("caller", _VIEW, "target", "read a version"),
+    "GET /api/v1/drafts/{id}/diff": _n("caller", _VIEW, "target", "read a diff"),
+    "GET /api/v1/drafts/{id}/attachment": _n("caller", _VIEW, "target", "read the attachment"),
+    "PATCH /api/v1/drafts/{id}": _n("caller", "editor", "target", "edit a draft"),
+    "POST /api/v1/drafts/{id}/approve": _n(
+        "person+factor", "approver", "target", "approve a notice (it is sent)"
+    ),
+    "POST /api/v1/drafts/{id}/reject": _n("caller", "approver", "target", "reject a draft"),
+    "POST /api/v1/drafts/{id}/resolve": _n(
+        "person+factor", "approver", "target", "resend or mark sent a notice in doubt"
+    ),
+    "GET /api/v1/audit": _n("caller", "admin|auditor", "own", "read the audit log"),
+    "GET /api/v1/events": _n("caller", _VIEW, "own", "live updates"),
+    # the privacy track
+    "GET /api/v1/privacy/cases": _n("caller", _VIEW, "privacy", "list privacy cases"),
+    "POST /api/v1/privacy/cases": _n("caller", "editor", "privacy", "open a privacy case"),
+    "GET /api/v1/privacy/cases/{id}": _n("caller", _VIEW, "privacy", "read a privacy case"),
+    "PATCH /api/v1/privacy/cases/{id}": _n("caller", "editor", "privacy", "change a case"),
+    "GET /api/v1/privacy/cases/{id}/revisions": _n(
+        "caller", _VIEW, "privacy", "read a case's revisions"
+    ),
+    "POST /api/v1/privacy/cases/{id}/state": _n(
+        "caller", "editor", "privacy", "close or reopen a case"
+    ),
+    "POST /api/v1/privacy/cases/{id}/exemption": _n(
+        "person+factor", "approver", "privacy", "record or withdraw the exemption"
+    ),
+    "GET /api/v1/privacy/register.csv": _n("caller", _VIEW, "privacy", "export the register"),
+    "GET /api/v1/privacy/register.xlsx": _n("caller", _VIEW, "privacy", "export the register"),
+    # people and tokens
+    "GET /api/v1/users": _n("caller", "admin", "-", "list people"),
+    "POST /api/v1/users": _n("caller", "admin", "-", "add a person"),
+    "PATCH /api/v1/users/{name}": _n("caller", "admin", "-", "change a person"),
+    "GET /api/v1/tokens": _n("caller", "admin", "-", "list API tokens"),
+    "POST /api/v1/tokens": _n("caller", "admin", "-", "make an API token"),
+    "POST /api/v1/tokens/{id}/revoke": _n("caller", "admin", "-", "revoke an API token"),
+    # sign-in (before a session exists, or to end one)
+    "GET /login": _n("public", what="sign in"),
+    "POST /login": _n("public", what="sign in"),
+    "GET /login/totp": _n("public", what="sign in: TOTP step"),
+    "POST /login/totp": _n("public", what="sign in: TOTP step"),
+    "GET /enrol/totp": _n("public", what="enrol TOTP"),
+    "POST /enrol/totp": _n("public", what="enrol TOTP"),
+    "POST /logout": _n("public", what="sign out"),
+    # console pages (their data comes through the API rules above)
+    "GET /": _n("person", what="the board page"),
+    "GET /sent": _n("person", what="the sent page"),
+    "GET /incidents/{id}": _n("person", _VIEW, "target", "an incident's or case's page"),
+    "GET /drafts/{id}": _n("person", _VIEW, "target", "a draft's page"),
+    "GET /audit": _n("person", "admin|auditor", "own", "the audit page"),
+    "GET /users": _n("person", "admin", "-", "the people page"),
+    "GET /privacy": _n("person", _VIEW, "privacy", "the privacy cases page"),
+    "GET /privacy/{id}": _n("person", _VIEW, "privacy", "a privacy case's page"),
+}
+
+
+def route_key(method: str, path: str) -> str:
+    return f"{'GET' if method == 'HEAD' else method} {path}"
+
+
+def need_of(request: web.Request) -> Need:
+    """The need of the route this request matched (KeyError: a route without a decision)."""
+    resource = request.match_info.route.resource
+    path = resource.canonical if resource is not None else request.path
+    if path.startswith("/static/"):
+        path = "/static/{filename}"
+    return NEEDS[route_key(request.method, path)]
+
+
+def track_of_id(identifier: str) -> str:
+    """The track of an incident, case or draft id: privacy for ``priv-…`` (a case, or a draft
+    of one: ``priv-….kind``), else outage."""
+    return "privacy" if identifier.startswith(PREFIX) else "outage"
+
+
+def tracks_allowed(need: Need, grants: Iterable[str]) -> list[str]:
+    """The tracks on which ``grants`` satisfy ``need`` (for ``own`` routes: what is shown)."""
+    grants = tuple(grants)
+    return [t for t in TRACKS if need.allows(grants, t)]
+
+
+def allowed(need: Need, grants: Iterable[str], track: str | None = None) -> bool:
+    """Whether ``grants`` satisfy ``need`` on ``track`` (the target's, for ``target``; ``own``:
+    on at least one track). Who calls (token or person, the second factor) is checked apart."""
+    grants = tuple(grants)
+    if need.track == "own":
+        return bool(tracks_allowed(need, grants))
+    if need.track == "target":
+        return need.allows(grants, track or "outage")
+    return need.allows(grants, need.track)
