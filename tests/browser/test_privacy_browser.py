@@ -31,12 +31,14 @@ USERS = {
     "otto": ["approver:outage"],  # outage only; TOTP
 }
 EDITOR_TOKEN = "privacy-editor-token"
+READER_TOKEN = "privacy-reader-token"  # the unscoped viewer token reads the outage track only
 BRIDGE_EXTRA = {
     "auth": {
         "webhook": {"tokens": [{"name": "am", "token": WEBHOOK_TOKEN}]},
         "api_tokens": [
             {"name": "viewer", "token": API_TOKEN, "roles": ["viewer"]},
             {"name": "p-editor", "token": EDITOR_TOKEN, "roles": ["editor:privacy"]},
+            {"name": "p-reader", "token": READER_TOKEN, "roles": ["viewer:privacy"]},
         ],
     },
     "privacy": {"subscriber_notice_recipient": "kundkommunikation@example.net"},
@@ -129,7 +131,7 @@ def test_editor_reports_a_case_through_the_form(
     """The form's values arrive as typed (times in the browser's zone, lists, numbers,
     flags); the case is listed on petra's page and appears on pelle's open list through the
     live stream, counting down to its next deadline."""
-    doc = bridge.api(f"/api/v1/privacy/cases/{reported}")
+    doc = bridge.api(f"/api/v1/privacy/cases/{reported}", READER_TOKEN)
     case = doc["case"]
     assert datetime.fromisoformat(case["detected_at"]) == detected
     assert datetime.fromisoformat(case["occurred_at"]) == detected - timedelta(hours=14)
@@ -165,7 +167,7 @@ def test_case_page_saves_facts_and_a_conflict_reloads(
     page.wait_for_selector('#case[data-revision="2"]')
     expect(page.locator("#history-table tbody tr").first).to_contain_text("petra")
     expect(page.locator("#history-table tbody tr").first).to_contain_text("affected")
-    assert bridge.api(f"/api/v1/privacy/cases/{reported}")["case"]["affected"] == 1500
+    assert bridge.api(f"/api/v1/privacy/cases/{reported}", READER_TOKEN)["case"]["affected"] == 1500
 
     page.fill("#fact-measures_planned", "Kryptering och utbildning")
     patch_case(bridge, reported, 2, {"measures_planned": "Kryptering senast 2027"})
@@ -189,7 +191,7 @@ def test_privacy_approver_approves_the_pts_initial_report(
     the confirmation, and the e-mail reaches the SMTP server."""
     initial = next(
         d
-        for d in bridge.api(f"/api/v1/privacy/cases/{reported}")["drafts"]
+        for d in bridge.api(f"/api/v1/privacy/cases/{reported}", READER_TOKEN)["drafts"]
         if d["kind"] == "privacy_initial"
     )
     petra.goto(f"/drafts/{initial['id']}")
@@ -232,7 +234,10 @@ def test_privacy_approver_records_the_exemption_after_confirming(
     page.click("#confirm-yes")
     expect(page.locator("#exemption-current")).to_contain_text("no adverse effect")
     expect(page.locator('.obligations tr[data-kind="subscriber_notice"]')).to_have_count(0)
-    assert bridge.api(f"/api/v1/privacy/cases/{reported}")["exemption"] == "no_adverse_effect"
+    assert (
+        bridge.api(f"/api/v1/privacy/cases/{reported}", READER_TOKEN)["exemption"]
+        == "no_adverse_effect"
+    )
 
 
 def test_register_downloads_as_csv(petra: Page, reported: str) -> None:

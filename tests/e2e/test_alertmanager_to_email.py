@@ -12,9 +12,12 @@ from typing import Any
 import aiohttp
 import pytest
 from bridge_process import RunningBridge
-from builders import WEBHOOK_TOKEN
+from builders import WEBHOOK_TOKEN, add_user
+from persons import sign_in
 from polling import until
 from smtp_server import SmtpServer
+
+from bridge.web.keys import SERVICE
 
 try:
     from .alertmanager import DEADLINE_S, AlertmanagerProcess
@@ -26,7 +29,7 @@ pytestmark = [
     pytest.mark.e2e,
     pytest.mark.parametrize("smtp", [RELAY], ids=["starttls-auth"], indirect=True),
 ]
-APPROVER = {"Authorization": "Bearer e2e-approver"}
+APPROVER = {"Authorization": "Bearer e2e-viewer"}  # reads; only a signed-in person approves
 
 
 @pytest.fixture
@@ -34,7 +37,7 @@ def bridge_extra(tmp_path: Path, smtp: SmtpServer) -> dict[str, Any]:
     return {
         "auth": {
             "webhook": {"tokens": [{"name": "am", "token": WEBHOOK_TOKEN}]},
-            "api_tokens": [{"name": "noc", "token": "e2e-approver", "roles": ["approver"]}],
+            "api_tokens": [{"name": "noc", "token": "e2e-viewer", "roles": ["viewer"]}],
         },
         "operator": {
             "name": "Exempel Nät AB",
@@ -72,7 +75,7 @@ async def test_alertmanager_to_approved_email_at_the_regulator(
         AlertmanagerProcess(
             f"{url}/api/v1/alertmanager", bearer_token=WEBHOOK_TOKEN, group_by=["alertname"]
         ) as am,
-        aiohttp.ClientSession() as session,
+        aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session,
     ):
         far = datetime.now(UTC) + timedelta(hours=6)
         await am.post_alerts(
@@ -101,10 +104,13 @@ async def test_alertmanager_to_approved_email_at_the_regulator(
             lambda body: next((d for d in body["drafts"] if d["kind"] == "pts_initial"), None),
             "the PTS initial report draft",
         )
+        assert bridge.app is not None
+        await add_user(bridge.app[SERVICE].store, "olga", ["approver"])
+        person = await sign_in(session, "olga", clock.now(), base=url)
         async with session.post(
             f"{url}/api/v1/drafts/{draft['id']}/approve",
             json={"version": draft["version"], "incomplete_ok": True, "comment": "e2e"},
-            headers=APPROVER,
+            headers=person,
         ) as r:
             assert r.status == 200, await r.text()
             approved = await r.json()

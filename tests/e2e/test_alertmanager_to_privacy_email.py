@@ -13,9 +13,12 @@ from typing import Any
 import aiohttp
 import pytest
 from bridge_process import RunningBridge
-from builders import WEBHOOK_TOKEN
+from builders import WEBHOOK_TOKEN, add_user
+from persons import sign_in
 from polling import until
 from smtp_server import SmtpServer
+
+from bridge.web.keys import SERVICE
 
 try:
     from .alertmanager import DEADLINE_S, AlertmanagerProcess
@@ -24,7 +27,7 @@ except ImportError:
 
 pytestmark = pytest.mark.e2e
 EDITOR = {"Authorization": "Bearer e2e-privacy-editor"}
-APPROVER = {"Authorization": "Bearer e2e-privacy-approver"}
+VIEWER = {"Authorization": "Bearer e2e-privacy-viewer"}  # reads; only a person approves
 OUTAGE = {"Authorization": "Bearer e2e-outage"}
 
 
@@ -35,12 +38,8 @@ def bridge_extra(tmp_path: Path, smtp: SmtpServer) -> dict[str, Any]:
             "webhook": {"tokens": [{"name": "am", "token": WEBHOOK_TOKEN}]},
             "api_tokens": [
                 {"name": "dpo", "token": "e2e-privacy-editor", "roles": ["editor:privacy"]},
-                {
-                    "name": "ciso",
-                    "token": "e2e-privacy-approver",
-                    "roles": ["approver:privacy"],
-                },
-                {"name": "noc", "token": "e2e-outage", "roles": ["approver:outage", "auditor"]},
+                {"name": "ciso", "token": "e2e-privacy-viewer", "roles": ["viewer:privacy"]},
+                {"name": "noc", "token": "e2e-outage", "roles": ["approver:outage", "auditor:all"]},
             ],
         },
         "operator": {
@@ -60,7 +59,7 @@ def bridge_extra(tmp_path: Path, smtp: SmtpServer) -> dict[str, Any]:
 
 async def poll(session: aiohttp.ClientSession, url: str, pick: Any, what: str) -> Any:
     async def check() -> Any:
-        async with session.get(url, headers=APPROVER) as r:
+        async with session.get(url, headers=VIEWER) as r:
             assert r.status == 200, await r.text()
             return pick(await r.json())
 
@@ -79,7 +78,7 @@ async def test_alertmanager_privacy_alert_to_approved_varsel_at_nkom(
         AlertmanagerProcess(
             f"{url}/api/v1/alertmanager", bearer_token=WEBHOOK_TOKEN, group_by=["alertname"]
         ) as am,
-        aiohttp.ClientSession() as session,
+        aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session,
     ):
         await am.post_alerts(
             [
@@ -138,10 +137,13 @@ async def test_alertmanager_privacy_alert_to_approved_varsel_at_nkom(
             headers=OUTAGE,
         ) as r:
             assert r.status == 403  # an outage approver cannot approve a privacy notice
+        assert bridge.app is not None
+        await add_user(bridge.app[SERVICE].store, "cecilia", ["approver:privacy"])
+        person = await sign_in(session, "cecilia", bridge.clock.now(), base=url)
         async with session.post(
             f"{url}/api/v1/drafts/{draft['id']}/approve",
             json={"version": draft["version"], "incomplete_ok": True, "comment": "e2e"},
-            headers=APPROVER,
+            headers=person,
         ) as r:
             assert r.status == 200, await r.text()
         await poll(
@@ -159,6 +161,6 @@ async def test_alertmanager_privacy_alert_to_approved_varsel_at_nkom(
     assert "CDR export readable from a public bucket" in text
     assert "340 abonnenter/brukere" in text and "Bucket made private" in text
     actions = {(e["actor"], e["action"]) for e in entries}
-    assert ("token:ciso", "draft.approved") in actions
+    assert ("cecilia", "draft.approved") in actions
     assert ("token:noc", "privacy.refused") in actions
     assert ("bridge", "privacy.opened") in actions

@@ -17,7 +17,8 @@ from typing import Any
 import aiohttp
 import pytest
 from bridge_process import BridgeProcess, replica
-from builders import WEBHOOK_TOKEN
+from builders import WEBHOOK_TOKEN, seed_user
+from persons import sign_in
 from polling import until
 from redis_server import RedisServer
 from smtp_server import SmtpServer
@@ -75,6 +76,7 @@ async def test_clustered_alertmanagers_to_two_replicas_make_one_incident_draft_a
     once approved, one e-mail."""
     require_alertmanager()
     bridges = [replica_of(tmp_path, name, redis, smtp) for name in ("a", "b")]
+    await asyncio.to_thread(seed_user, redis.url(), "olga", ["approver"])  # approves
     for b in bridges:
         b.start()
     try:
@@ -95,7 +97,7 @@ async def test_clustered_alertmanagers_to_two_replicas_make_one_incident_draft_a
             await am2.wait_ready()
             for am in (am1, am2):  # Prometheus sends every alert to every Alertmanager
                 await am.post_alerts([down_alert()])
-            async with aiohttp.ClientSession() as session:
+            async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
 
                 async def one_draft() -> list[dict[str, Any]]:
                     _, body = await get(session, bridges[1].url + "/api/v1/drafts")
@@ -108,10 +110,11 @@ async def test_clustered_alertmanagers_to_two_replicas_make_one_incident_draft_a
                 assert sum(delivered) >= 1
                 url = f"{bridges[0].url}/api/v1/drafts/{draft['id']}"
                 _, detail = await get(session, url)
+                person = await sign_in(session, "olga", base=bridges[0].url)
                 async with session.post(
                     url + "/approve",
                     json={"version": detail["latest"]["number"], "incomplete_ok": True},
-                    headers=BOSS,
+                    headers=person,
                 ) as r:
                     assert r.status == 200, await r.text()
 

@@ -253,6 +253,21 @@ def test_alertmanager_webhook_settings_fit_the_bridge():
         assert duration(bridge_yaml["evaluation"]["stale_after"]) > longest_silence
 
 
+def test_example_configs_ship_no_token_that_approves():
+    """Neither the example config nor the Kubernetes ConfigMap gives an API token an approver or
+    admin role: only a signed-in person with a fresh second factor sends a notice."""
+    (configmap,) = k8s("configmap.yaml")
+    for bridge_yaml in (
+        yaml.safe_load(configmap["data"]["bridge.yaml"]),
+        load_yaml(REPO / "config" / "bridge.yaml"),
+    ):
+        tokens = bridge_yaml["auth"].get("api_tokens", [])
+        assert tokens, "the examples show a read-only token"
+        for token in tokens:
+            for grant in token["roles"]:
+                assert grant.partition(":")[0] not in ("approver", "admin"), (token["name"], grant)
+
+
 # ---- systemd, Docker --------------------------------------------------------------------
 
 

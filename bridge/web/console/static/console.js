@@ -252,6 +252,37 @@ export function warningsList(warnings) {
 }
 
 // A modal yes/no question (a <dialog>, not window.confirm): resolves true on the yes button.
+// The label of the code field of actions that send or settle a notice (approve, resend, mark sent,
+// the privacy exemption): the bridge asks for a fresh TOTP code for them.
+export const CODE_HINT = "Authenticator code (needed unless you gave one in the last few minutes)";
+
+// A confirmation that also takes an authenticator code: resolves to { totp } (the code as typed,
+// possibly empty: then the one given in the last few minutes counts) or null when cancelled.
+export function confirmWithCode(question, yes = "Yes", detail = "") {
+  return new Promise((resolve) => {
+    const code = el("input", { id: "confirm-totp", inputmode: "numeric", autocomplete: "one-time-code", maxlength: "7", size: "8" });
+    let answered = false;
+    const answer = (value) => { if (!answered) { answered = true; resolve(value); } };
+    const dialog = el(
+      "dialog",
+      { class: "confirm", id: "confirm-dialog" },
+      el("h2", {}, question),
+      detail ? el("p", {}, detail) : null,
+      el("label", { for: "confirm-totp" }, CODE_HINT),
+      code,
+      el(
+        "div",
+        { class: "actions" },
+        el("button", { type: "button", id: "confirm-yes", class: "danger", onclick: () => { answer({ totp: code.value.trim() }); dialog.close(); } }, yes),
+        el("button", { type: "button", id: "confirm-no", class: "quiet", onclick: () => { answer(null); dialog.close(); } }, "Cancel"),
+      ),
+    );
+    dialog.addEventListener("close", () => { dialog.remove(); answer(null); });
+    document.body.append(dialog);
+    dialog.showModal();
+  });
+}
+
 export function confirmDialog(question, yes = "Yes", detail = "") {
   return new Promise((resolve) => {
     const dialog = el(

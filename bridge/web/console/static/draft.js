@@ -2,7 +2,7 @@
 // versions and their diff, approve (with a confirmation naming regulator, recipient and
 // version) or reject (with a reason), and settling a message in doubt. Buttons the person's
 // roles or the draft's state do not allow are disabled with the reason; the API decides anyway.
-import { fill, api, ApiError, can, confirmDialog, el, live, localTime, page, regulatorName, showError, zoneOf } from "./console.js";
+import { fill, api, ApiError, can, confirmWithCode, el, live, localTime, page, regulatorName, showError, zoneOf } from "./console.js";
 
 const root = document.getElementById("draft");
 const id = page.draft;
@@ -203,7 +203,11 @@ function confirmApprove() {
   yes.onclick = () => {
     dialog.close();
     const comment = document.getElementById("approve-comment").value;
-    act(api(`/api/v1/drafts/${encodeURIComponent(id)}/approve`, { method: "POST", body: { version: d.latest.number, comment, incomplete_ok: d.to_complete.length > 0 } }),
+    const code = document.getElementById("approve-totp");
+    const totp = code.value.trim();
+    code.value = "";  // a code is single use
+    const body = { version: d.latest.number, comment, incomplete_ok: d.to_complete.length > 0, ...(totp ? { totp } : {}) };
+    act(api(`/api/v1/drafts/${encodeURIComponent(id)}/approve`, { method: "POST", body }),
       (x) => `Approved version ${x.approved.version}; the outbox sends it to ${x.latest.recipient}.`);
   };
   document.getElementById("confirm-approve-no").onclick = () => dialog.close();
@@ -225,8 +229,10 @@ function confirmReject() {
 
 async function resolve(action) {
   const what = action === "resend" ? "Resend this message with the same Message-ID?" : "Mark as sent (the regulator confirmed receipt)?";
-  if (!(await confirmDialog(what, action === "resend" ? "Resend" : "Mark as sent"))) return;
-  act(api(`/api/v1/drafts/${encodeURIComponent(id)}/resolve`, { method: "POST", body: { action, comment: "" } }), () => (action === "resend" ? "Queued again." : "Marked as sent."));
+  const answer = await confirmWithCode(what, action === "resend" ? "Resend" : "Mark as sent");
+  if (!answer) return;
+  const body = { action, comment: "", ...(answer.totp ? { totp: answer.totp } : {}) };
+  act(api(`/api/v1/drafts/${encodeURIComponent(id)}/resolve`, { method: "POST", body }), () => (action === "resend" ? "Queued again." : "Marked as sent."));
 }
 
 async function refresh(change) {

@@ -3,7 +3,7 @@
 // owes with deadlines counting down in the regulator's local time, its drafts (the draft editor
 // approves them: approver:privacy), the exemption from notifying subscribers (approver:privacy,
 // confirmed in a dialog), and the history of revisions (who changed which fields).
-import { api, ApiError, can, confirmDialog, el, fill, live, localTime, obligationsTable, page, regulatorName, showError, zoneOfJurisdiction } from "./console.js";
+import { api, ApiError, can, confirmDialog, confirmWithCode, el, fill, live, localTime, obligationsTable, page, regulatorName, showError, zoneOfJurisdiction } from "./console.js";
 import { browserZone, factsControls, label } from "./privacy_form.js";
 
 const root = document.getElementById("case");
@@ -99,8 +99,10 @@ function exemptionSection(d) {
   const why = approver ? null : el("span", { class: "why", id: "exemption-why" }, "your roles do not include approver on the privacy track");
   if (e) {
     const withdraw = async () => {
-      if (!(await confirmDialog("Withdraw the exemption?", "Withdraw", "The notices to subscribers are owed again, with their deadlines."))) return;
-      act(() => api(`${url}/exemption`, { method: "POST", body: { revision: d.revision, reason: null } }), () => "Exemption withdrawn.");
+      const answer = await confirmWithCode("Withdraw the exemption?", "Withdraw", "The notices to subscribers are owed again, with their deadlines.");
+      if (!answer) return;
+      const code = answer.totp ? { totp: answer.totp } : {};
+      act(() => api(`${url}/exemption`, { method: "POST", body: { revision: d.revision, reason: null, ...code } }), () => "Exemption withdrawn.");
     };
     return el("section", { id: "exemption" }, el("h2", {}, "Exemption from notifying subscribers"), current,
       el("div", { class: "actions" }, el("button", { type: "button", id: "withdraw-exemption", class: "danger", disabled: !approver, onclick: withdraw }, "Withdraw exemption…"), why));
@@ -110,8 +112,10 @@ function exemptionSection(d) {
   const record = async (ev) => {
     ev.preventDefault();
     const question = `Record the exemption (${label(reason.value)})?`;
-    if (!(await confirmDialog(question, "Record exemption", "No notice to subscribers (nor its copy to PTS) will be owed for this case."))) return;
-    act(() => api(`${url}/exemption`, { method: "POST", body: { revision: d.revision, reason: reason.value, comment: comment.value } }), () => `Exemption recorded: ${label(reason.value)}.`);
+    const answer = await confirmWithCode(question, "Record exemption", "No notice to subscribers (nor its copy to PTS) will be owed for this case.");
+    if (!answer) return;
+    const code = answer.totp ? { totp: answer.totp } : {};
+    act(() => api(`${url}/exemption`, { method: "POST", body: { revision: d.revision, reason: reason.value, comment: comment.value, ...code } }), () => `Exemption recorded: ${label(reason.value)}.`);
   };
   return el(
     "section",
