@@ -62,7 +62,7 @@ NEEDS: dict[str, Need] = {
     "GET /healthz": _n("public", what="liveness"),
     "GET /readyz": _n("public", what="readiness"),
     "GET /metrics": _n("public", what="metrics (counts and open incident ids, no personal data)"),
-    "GET /static/{filename}": _n("public", what="the console's scripts and styles"),
+    "GET /static": _n("public", what="the console's scripts and styles (/static/…)"),
     # incidents and drafts
     "GET /api/v1/incidents": _n("caller", _VIEW, "outage", "list incidents"),
     "GET /api/v1/incidents/{id}": _n("caller", _VIEW, "target", "read an incident or case"),
@@ -132,8 +132,6 @@ def need_of(request: web.Request) -> Need:
     """The need of the route this request matched (KeyError: a route without a decision)."""
     resource = request.match_info.route.resource
     path = resource.canonical if resource is not None else request.path
-    if path.startswith("/static/"):
-        path = "/static/{filename}"
     return NEEDS[route_key(request.method, path)]
 
 
