@@ -14,6 +14,7 @@ from bridge.core.access import (
     after_failure,
     after_success,
     grant_problem,
+    audit_track,
     grants_allow,
     is_user_admin,
     locked_until,
@@ -22,6 +23,7 @@ from bridge.core.access import (
     safe_next,
     session_end,
     should_touch,
+    step_up_fresh,
 )
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -40,6 +42,11 @@ MIN = timedelta(minutes=1)
         (["auditor"], "viewer", "outage", False),
         (["auditor"], "auditor", "outage", True),
         (["viewer", "editor:privacy"], "editor", "privacy", True),
+        (["viewer"], "viewer", "privacy", False),  # unscoped: the outage track only
+        (["admin"], "viewer", "privacy", False),
+        (["auditor"], "auditor", "privacy", False),
+        (["auditor:privacy"], "auditor", "privacy", True),
+        (["viewer:all"], "viewer", "privacy", True),
     ],
 )
 def test_grants_rank_and_track(grants: list[str], role: str, track: str, allowed: bool) -> None:
@@ -141,3 +148,29 @@ def test_last_seen_is_written_at_most_once_a_minute() -> None:
 def test_next_stays_on_this_site(target: str | None, expected: str) -> None:
     """Only local absolute paths are followed after sign-in."""
     assert safe_next(target) == expected
+
+
+@pytest.mark.parametrize(
+    ("target", "track"),
+    [
+        ("privacy:priv-20261123-0000abcd", "privacy"),
+        ("privacy:cases", "privacy"),
+        ("draft:priv-20261123-0000abcd.privacy_initial", "privacy"),
+        ("incident:priv-20261123-0000abcd", "privacy"),
+        ("draft:inc-20261123-00aa.nkom_varsel", "outage"),
+        ("user:anna", "outage"),
+        ("token:abc", "outage"),
+    ],
+)
+def test_audit_entries_belong_to_the_track_of_their_target(target: str, track: str) -> None:
+    """Entries about privacy cases and their drafts are the privacy track's; all else outage."""
+    assert audit_track(target) == track
+
+
+def test_a_second_factor_covers_actions_within_the_window_only() -> None:
+    """A code given at T0 covers an action up to the window after it, never one without a code."""
+    window = 5 * MIN
+    assert step_up_fresh(T0, window, T0 + window)
+    assert not step_up_fresh(T0, window, T0 + window + timedelta(seconds=1))
+    assert not step_up_fresh(None, window, T0)
+    assert step_up_fresh(T0, timedelta(0), T0) and not step_up_fresh(T0, timedelta(0), T0 + MIN)

@@ -1,0 +1,154 @@
+"""No notice leaves without a person's fresh second factor, through the real app and store with
+an injected clock: approving, resending, marking sent and the privacy exemption take a signed-in
+person whose TOTP code was given with the request or within ``auth.session.step_up_window`` before
+it in the same session; API tokens are refused naming why; a code is single use; the audit entry
+names the person and when the code was given; rejecting needs no new code."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+from builders import WEBHOOK_TOKEN, alert, rfc3339, webhook, write_config
+from fakes import FakeClock
+from persons import sign_in, totp
+
+from bridge.web.keys import SERVICE
+from bridge.web.sessions import _hash
+
+APPROVER_TOKEN = {"Authorization": "Bearer t-approver"}
+AUDITOR = {"Authorization": "Bearer t-auditor"}
+pytestmark = pytest.mark.manual_outbox
+
+
+@pytest.fixture
+def config_path(tmp_path: Path) -> Path:
+    return write_config(
+        tmp_path,
+        extra={
+            "auth": {
+                "webhook": {"tokens": [{"name": "am", "token": WEBHOOK_TOKEN}]},
+                "api_tokens": [
+                    {"name": "approver", "token": "t-approver", "roles": ["approver:all"]},
+                    {"name": "auditor", "token": "t-auditor", "roles": ["auditor:all"]},
+                ],
+                "session": {"cookie_secure": False, "step_up_window": "5m"},
+            },
+            "notices": {"archive_dir": str(tmp_path / "sent"), "poll_interval": "1h"},
+            "privacy": {"subscriber_notice_recipient": "kund@example.net"},
+        },
+    )
+
+
+@pytest.fixture
+def people() -> list[tuple[str, list[str], bool]]:
+    return [("olga", ["approver:all"], True)]
+
+
+async def a_draft(client: TestClient[Any, Any], clock: FakeClock) -> dict[str, Any]:
+    """A hospital cell down in Oslo: a Nkom varsel draft."""
+    hospital = alert(
+        "fp-ullevaal",
+        clock.now() - timedelta(minutes=5),
+        element="no-cell-ullevaal",
+        severity="major",
+        annotations={"cause": "Fiberbrudd", "expected_resolution": "2 timer"},
+    )
+    hook = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
+    assert (await client.post("/api/v1/alertmanager", json=webhook(hospital), headers=hook)).ok
+    r = await client.get("/api/v1/drafts", headers=APPROVER_TOKEN)
+    [draft] = (await r.json())["drafts"]
+    return dict(draft)
+
+
+async def approve(
+    client: TestClient[Any, Any], draft: dict[str, Any], headers: dict[str, str], **extra: Any
+) -> Any:
+    body = {"version": draft["version"], "incomplete_ok": True, **extra}
+    return await client.post(f"/api/v1/drafts/{draft['id']}/approve", json=body, headers=headers)
+
+
+async def entry(client: TestClient[Any, Any], action: str, target: str) -> dict[str, Any]:
+    r = await client.get("/api/v1/audit", params={"target": target}, headers=AUDITOR)
+    [found] = [e for e in (await r.json())["entries"] if e["action"] == action]
+    return dict(found)
+
+
+async def test_a_token_may_reject_but_never_approve_resend_or_exempt(client, clock):
+    """An API token with approver:all gets 403 naming why for approve, resolve and the
+    exemption, and nothing changes; it may still reject."""
+    draft = await a_draft(client, clock)
+    r = await approve(client, draft, APPROVER_TOKEN)
+    assert r.status == 403 and "API token" in (await r.json())["detail"]
+    url = f"/api/v1/drafts/{draft['id']}"
+    r = await client.post(url + "/resolve", json={"action": "resend"}, headers=APPROVER_TOKEN)
+    assert r.status == 403 and "API token" in (await r.json())["detail"]
+    r = await client.post(
+        "/api/v1/privacy/cases/priv-20261123-0000abcd/exemption",
+        json={"revision": 1, "reason": "no_adverse_effect"},
+        headers=APPROVER_TOKEN,
+    )
+    assert r.status == 403 and "API token" in (await r.json())["detail"]  # before any lookup
+    assert (await (await client.get(url, headers=APPROVER_TOKEN)).json())["state"] == "draft"
+    r = await client.post(url + "/reject", json={"reason": "duplicate"}, headers=APPROVER_TOKEN)
+    assert r.status == 200 and (await r.json())["state"] == "rejected"
+
+
+async def test_the_sign_in_code_covers_approvals_within_the_window(client, clock):
+    """Right after signing in with a code the person approves without another; the audit entry
+    names her and the time of that code."""
+    draft = await a_draft(client, clock)
+    signed_at = clock.now()
+    person = await sign_in(client, "olga", signed_at)
+    clock.advance(timedelta(minutes=4))
+    r = await approve(client, draft, person)
+    assert r.status == 200, await r.text()
+    approved = await entry(client, "draft.approved", f"draft:{draft['id']}")
+    assert approved["actor"] == "olga"
+    assert approved["detail"]["second_factor"] == "totp"
+    assert approved["detail"]["second_factor_at"] == rfc3339(signed_at)
+
+
+async def test_after_the_window_a_code_is_asked_and_used_once(client, clock):
+    """Past the window an approval without a code is 403 naming the code and nothing changes;
+    a wrong or reused code is 403; the next fresh code approves and is recorded."""
+    draft = await a_draft(client, clock)
+    person = await sign_in(client, "olga", clock.now())
+    used = totp(clock.now())
+    clock.advance(timedelta(minutes=6))
+    r = await approve(client, draft, person)
+    assert r.status == 403 and "TOTP code" in (await r.json())["detail"]
+    r = await approve(client, draft, person, totp="000000" if used != "000000" else "111111")
+    assert r.status == 403 and "wrong or used" in (await r.json())["detail"]
+    app = client.server.app
+    assert app is not None
+    assert (await app[SERVICE].desk.get(draft["id"])).state == "draft"
+    code = totp(clock.now())
+    r = await approve(client, draft, person, totp=code)
+    assert r.status == 200, await r.text()
+    approved = await entry(client, "draft.approved", f"draft:{draft['id']}")
+    assert approved["detail"]["second_factor_at"] == rfc3339(clock.now())
+    r = await approve(client, draft, person, totp=code)  # the same code again: refused
+    assert r.status == 403
+
+
+async def test_sessions_stored_without_the_factor_time_step_up_with_a_code(client, clock):
+    """A session stored before the factor time was kept (second_factor_at None) approves only
+    with a code."""
+    draft = await a_draft(client, clock)
+    person = await sign_in(client, "olga", clock.now())
+    app = client.server.app
+    assert app is not None
+    store = app[SERVICE].store
+    cookie = client.session.cookie_jar.filter_cookies(client.make_url("/"))["bridge_session"]
+    record = await store.get_session(_hash(cookie.value))
+    await store.put_session(replace(record, second_factor_at=None))
+    r = await approve(client, draft, person)
+    assert r.status == 403
+    clock.advance(timedelta(seconds=30))
+    r = await approve(client, draft, person, totp=totp(clock.now()))
+    assert r.status == 200, await r.text()
