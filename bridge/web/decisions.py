@@ -156,3 +156,45 @@ def allowed(need: Need, grants: Iterable[str], track: str | None = None) -> bool
     if need.track == "target":
         return need.allows(grants, track or "outage")
     return need.allows(grants, need.track)
+
+
+# ---- the role × action table of docs/security.md (a test checks the page holds it) ----------
+
+#: the grants the table shows, one column each
+DOC_GRANTS = (
+    "viewer",
+    "editor",
+    "approver",
+    "admin",
+    "auditor",
+    "viewer:privacy",
+    "editor:privacy",
+    "approver:privacy",
+    "admin:all",
+    "auditor:all",
+)
+_CALLERS = {
+    "caller": "token or person",
+    "person": "person (page)",
+    "person+factor": "person + TOTP",
+}
+
+
+def _cell(need: Need, grant: str) -> str:
+    if need.track in ("target", "own"):
+        on = [t for t in TRACKS if need.allows((grant,), t)]
+        return "both" if len(on) == len(TRACKS) else (on[0] if on else "—")
+    return "✓" if allowed(need, (grant,)) else "—"
+
+
+def role_action_table() -> str:
+    """The role × action table (Markdown) of every route a token or person calls: a cell says
+    whether one grant alone may (✓, —) or on which tracks (outage, privacy, both)."""
+    head = ["action", "route", "caller", *(f"`{g}`" for g in DOC_GRANTS)]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for key, need in NEEDS.items():
+        if need.who not in _CALLERS:
+            continue
+        cells = [need.what, f"`{key}`", _CALLERS[need.who], *(_cell(need, g) for g in DOC_GRANTS)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
