@@ -176,7 +176,13 @@ async def second_factor(request: web.Request, body: dict[str, Any]) -> datetime:
         result = await sess.directory.signin.check_totp(cur.user.name, code, request.remote or "")
         if not result.ok:
             sess.address_failed(request.remote or "")
-            why = "locked" if result.locked_until is not None else "wrong or used already"
+            why = (
+                "locked"
+                if result.locked_until is not None
+                else "not possible: no TOTP enrolled for this person"
+                if result.reason == "no second factor possible"
+                else "wrong or used already"
+            )
             raise web.HTTPForbidden(text=f"the TOTP code is {why}: nothing was done")
         await sess.second_factor_given(cur, now)
         return now

@@ -101,6 +101,15 @@ def trim(
     return {"seq": event["seq"], "incidents": incidents, "drafts": drafts, "privacy": cases}
 
 
+async def _still(alive: Callable[[], Awaitable[bool]]) -> bool:
+    """``alive()``, False when it cannot be told (the store unavailable: the stream ends, the
+    browser reconnects and is checked afresh)."""
+    try:
+        return await alive()
+    except StoreUnavailable:
+        return False
+
+
 class LiveFeed:
     """See the module contract."""
 
@@ -207,7 +216,7 @@ class LiveFeed:
                     event = _RECHECK  # a heartbeat: ask alive, then keep the stream open
                 if event is None:
                     break
-                if alive is not None and not await alive():
+                if alive is not None and not await _still(alive):
                     self.ended += 1
                     break
                 if event is _RECHECK:
