@@ -257,7 +257,8 @@ async def test_an_outage_persons_board_writes_no_privacy_entries(client, clock):
 
 async def test_auditors_read_the_audit_log_of_their_tracks(client, clock):
     """A bare auditor reads the audit log (outage entries only), an auditor:privacy only the
-    privacy track's, a track-scoped admin only its track's, auditor:all both."""
+    privacy track's, a track-scoped admin only its track's, auditor:all both; asking for a privacy
+    case's entries without the privacy track is 403, audited."""
     ids = await targets(client, clock)
 
     async def tracks(who: str) -> set[str]:
@@ -280,6 +281,12 @@ async def test_auditors_read_the_audit_log_of_their_tracks(client, clock):
     assert await tracks("audit-all") == {"outage", "privacy"}
     r = await client.get("/api/v1/audit", headers={"Authorization": "Bearer t-viewer"})
     assert r.status == 403
+    case = f"privacy:{ids['privacy']['id']}"
+    r = await client.get(
+        "/api/v1/audit", params={"target": case}, headers={"Authorization": "Bearer t-auditor"}
+    )
+    assert r.status == 403
+    assert await audited(client, "privacy.refused", case) == ["token:auditor"]
 
 
 async def test_a_live_stream_ends_when_its_session_ends_or_roles_change(client, clock):

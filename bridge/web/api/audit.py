@@ -3,7 +3,8 @@
 Contract: needs ``admin`` or ``auditor`` on a track (bridge/web/decisions.py; 401/403 else) and
 shows only the entries of the tracks the caller holds it on (an entry's track is derived from its
 target: :func:`bridge.core.access.audit_track`); ``limit`` (1 to 1000, 100 by default),
-``before`` (a sequence number) and ``target`` narrow the page; non-numbers are 400.
+``before`` (a sequence number) and ``target`` narrow the page; non-numbers are 400; a ``target``
+of a track the caller may not read is 403 (a privacy one audited as ``privacy.refused``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from bridge.core.alerts import format_time
 from bridge.errors import BadInput
 from bridge.store.records import AuditEntry
 from bridge.web import decisions, keys
-from bridge.web.access import authorize
+from bridge.web.access import authorize, privacy_audit
 
 routes = web.RouteTableDef()
 
@@ -32,6 +33,13 @@ async def audit_log(request: web.Request) -> web.Response:
         raise BadInput("limit/before", "expected whole numbers") from None
     store = request.app[keys.SERVICE].store
     target = request.query.get("target")
+    if target and audit_track(target) not in tracks:  # asked for another track's entries
+        if audit_track(target) == "privacy":
+            await privacy_audit(request, principal, "privacy.refused", target, role="auditor")
+        raise web.HTTPForbidden(
+            text=f"{principal.name} lacks the admin or auditor role for the "
+            f"{audit_track(target)} track"
+        )
     entries: list[AuditEntry] = []
     while len(entries) < limit:  # pages of the store until enough of the caller's tracks
         page = await store.audit_log(limit, before_seq, target)
