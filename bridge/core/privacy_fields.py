@@ -219,16 +219,18 @@ def values(
     contact: str,
     reference: str,
     fmt: TimeFormat,
+    channel: str | None = None,
 ) -> Values:
     """See the module contract. ``provider``: the operator's name and organisation number;
-    ``contact``: its contact line in the kind's language; ``fmt``: local time in the
-    recipient's zone."""
+    ``contact``: its privacy contact point in the kind's language; ``channel``: where
+    subscribers turn (a channel that verifies who is asking; default ``contact``); ``fmt``:
+    local time in the recipient's zone."""
     lang = language(kind)
     out: Values = {}
     _put(out, "reference", reference, "case id")
-    _put(out, "contact_point", contact, "operator.contact (config)")
-    _put(out, "contact", contact, "operator.contact (config)")
-    _put(out, "contact_us", contact, "operator.contact (config)")
+    _put(out, "contact_point", contact, "operator.contacts.privacy (config)")
+    _put(out, "contact", contact, "operator.contacts.privacy (config)")
+    _put(out, "contact_us", contact if channel is None else channel, "operator.contacts.subscriber")
     _times(out, doc, lang, fmt)
     _put(out, "circumstances", _circumstances(doc, lang), "case.circumstances")
     _put(out, "data_concerned", _data(doc, lang), "case.data_categories + data_description")

@@ -75,7 +75,13 @@ def opened(kind: str = "nkom_varsel", incident: dict[str, Any] | None = None) ->
 def approved(draft: cw.Draft, at: datetime = NOW) -> cw.Draft:
     latest = draft.latest
     out, _ = cw.approve(
-        draft, latest.number, latest.facts, "token:boss", at, "<m@x>", incomplete_ok=True
+        draft,
+        latest.number,
+        latest.facts,
+        "token:boss",
+        at,
+        "<m@x>",
+        send_unknown=latest.to_complete,
     )
     return out
 
@@ -149,22 +155,30 @@ def test_an_approved_draft_whose_facts_change_is_held_not_sent_stale() -> None:
 
 def test_approval_is_refused_for_an_old_version_changed_facts_or_missing_fields() -> None:
     """Approval is refused for a version that is not the latest, for facts that changed meanwhile,
-    for fields still to complete (unless incomplete_ok) and for a draft already approved; the audit
-    event names the version and content hash."""
+    for fields still to complete unless each is named in send_unknown, and for a draft already
+    approved; the audit event names the version, content hash and the fields sent as unknown."""
     draft = opened()
     facts = draft.latest.facts
+    unknown = draft.latest.to_complete
+    assert "scope_life_health" in unknown
     with pytest.raises(Conflict, match="not the latest"):
-        cw.approve(draft, 0, facts, "boss", NOW, "<m@x>", incomplete_ok=True)
+        cw.approve(draft, 0, facts, "boss", NOW, "<m@x>", send_unknown=unknown)
     with pytest.raises(Conflict, match="incident changed"):
-        cw.approve(draft, 1, "other-facts", "boss", NOW, "<m@x>", incomplete_ok=True)
-    with pytest.raises(BadInput, match="scope_life_health"):
+        cw.approve(draft, 1, "other-facts", "boss", NOW, "<m@x>", send_unknown=unknown)
+    with pytest.raises(BadInput, match="scope_life_health.*Ikke kjent ennå"):
         cw.approve(draft, 1, facts, "boss", NOW, "<m@x>")
-    done, events = cw.approve(draft, 1, facts, "boss", NOW, "<m@x>", "ok", incomplete_ok=True)
+    named = [k for k in unknown if k != "scope_life_health"]
+    with pytest.raises(BadInput, match="scope_life_health"):  # one field left unnamed
+        cw.approve(draft, 1, facts, "boss", NOW, "<m@x>", send_unknown=named)
+    with pytest.raises(BadInput, match="not fields still to complete: started_at"):
+        cw.approve(draft, 1, facts, "boss", NOW, "<m@x>", send_unknown=[*unknown, "started_at"])
+    done, events = cw.approve(draft, 1, facts, "boss", NOW, "<m@x>", "ok", send_unknown=unknown)
     detail = events[0].detail
     assert events[0].action == "draft.approved" and events[0].actor == "boss"
     assert detail["content_hash"] == draft.latest.content_hash.__str__() and detail["version"] == 1
+    assert detail["sent_as_unknown"] == sorted(unknown)
     with pytest.raises(Conflict, match="only a draft"):
-        cw.approve(done, 1, facts, "boss", NOW, "<m@x>", incomplete_ok=True)
+        cw.approve(done, 1, facts, "boss", NOW, "<m@x>", send_unknown=unknown)
 
 
 def test_content_hash_covers_recipient_subject_text_and_html() -> None:
@@ -324,8 +338,11 @@ def test_significant_changes_name_what_changed() -> None:
         "current": 4000,
         "regions": ["NO-0301"],
         "services": ["internet"],
+        "current_regions": [],
+        "current_services": [],
         "causes": ["fibre cut"],
         "severities": ["major"],
+        "expected": "",
     }
     rules = cd.ChangeRules()
     assert cd.significant_changes(base, base, rules) == []
@@ -371,7 +388,7 @@ def test_reconcile_opens_the_next_update_round_only_after_the_last_notice_was_se
     update round 1, and no round 2 opens while round 1 is unsent."""
     owed = [cd.Owed("nkom_varsel", NOW), cd.Owed("nkom_update", None)]
     drafts = apply([], cd.reconcile(doc(), owed, [], CTX, NOW))
-    grown = with_impact(doc(), current=8000, peak=8000)
+    grown = with_impact(doc(), current=8000, peak=8000, by_service={"internet": 8000})
     # the varsel is not sent yet: it is re-rendered, no update opens
     writes = cd.reconcile(grown, owed, drafts, CTX, NOW)
     assert [(w[0].kind, w[0].latest.number) for w in writes] == [("nkom_varsel", 2)]
