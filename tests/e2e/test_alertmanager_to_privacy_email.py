@@ -134,13 +134,17 @@ async def test_alertmanager_privacy_alert_to_approved_varsel_at_nkom(
         )
         async with session.post(
             f"{url}/api/v1/drafts/{draft['id']}/approve",
-            json={"version": draft["version"], "incomplete_ok": True},
+            json={"version": draft["version"], "send_unknown": draft["to_complete"]},
             headers=OUTAGE,
         ) as r:
             assert r.status == 403  # an outage approver cannot approve a privacy notice
         async with session.post(
             f"{url}/api/v1/drafts/{draft['id']}/approve",
-            json={"version": draft["version"], "incomplete_ok": True, "comment": "e2e"},
+            json={
+                "version": draft["version"],
+                "send_unknown": draft["to_complete"],
+                "comment": "e2e",
+            },
             headers=APPROVER,
         ) as r:
             assert r.status == 200, await r.text()

@@ -190,10 +190,15 @@ async def test_reportable_incident_drafted_edited_approved_and_delivered(
     to_complete = edited["to_complete"]
     if to_complete:
         r = await client.post(url + "/approve", json={"version": 2}, headers=as_("approver"))
-        assert r.status == 400 and "incomplete_ok" in (await r.json())["detail"]
+        detail = (await r.json())["detail"]
+        assert r.status == 400 and "send_unknown" in detail and "Ikke kjent ennå" in detail
+        r = await client.post(
+            url + "/approve", json={"version": 2, "incomplete_ok": True}, headers=as_("approver")
+        )
+        assert r.status == 400  # a blanket yes is not taken: each field is named
     r = await client.post(
         url + "/approve",
-        json={"version": 2, "comment": "ok at 03:12", "incomplete_ok": True},
+        json={"version": 2, "comment": "ok at 03:12", "send_unknown": to_complete},
         headers=as_("approver"),
     )
     assert r.status == 200, await r.text()
@@ -268,7 +273,9 @@ async def test_pts_initial_with_upload_document_then_supplementary_due_two_weeks
     assert attachment.status == 200
     assert "wordprocessingml" in attachment.headers["Content-Type"]
     r = await client.post(
-        url + "/approve", json={"version": 1, "incomplete_ok": True}, headers=as_("approver")
+        url + "/approve",
+        json={"version": 1, "send_unknown": initial["to_complete"]},
+        headers=as_("approver"),
     )
     assert r.status == 200, await r.text()
     clock.advance(timedelta(minutes=2))
@@ -306,7 +313,7 @@ async def test_smtp_down_then_up_delivers_once_with_backoff(
     smtp.stop()
     r = await client.post(
         f"/api/v1/drafts/{d['id']}/approve",
-        json={"version": 1, "incomplete_ok": True},
+        json={"version": 1, "send_unknown": d["to_complete"]},
         headers=as_("approver"),
     )
     assert r.status == 200
@@ -343,7 +350,7 @@ async def test_smtp_4xx_is_retried_and_5xx_fails_for_a_person(
     smtp.mailbox.mode = mode
     await client.post(
         f"/api/v1/drafts/{d['id']}/approve",
-        json={"version": 1, "incomplete_ok": True},
+        json={"version": 1, "send_unknown": d["to_complete"]},
         headers=as_("approver"),
     )
     [out] = await deliver(client)
@@ -368,7 +375,7 @@ async def test_approved_draft_is_held_when_the_incident_changes_before_sending(
     [d] = await drafts(client)
     r = await client.post(
         f"/api/v1/drafts/{d['id']}/approve",
-        json={"version": 1, "incomplete_ok": True},
+        json={"version": 1, "send_unknown": d["to_complete"]},
         headers=as_("approver"),
     )
     assert r.status == 200
@@ -401,7 +408,7 @@ async def test_approval_of_a_version_rendered_before_the_incident_changed_is_ref
     assert d["version"] == 1  # not re-rendered yet (throttled)
     r = await client.post(
         f"/api/v1/drafts/{d['id']}/approve",
-        json={"version": 1, "incomplete_ok": True},
+        json={"version": 1, "send_unknown": d["to_complete"]},
         headers=as_("approver"),
     )
     assert r.status == 409 and "version 2" in (await r.json())["detail"]
@@ -458,7 +465,7 @@ async def test_delivery_over_starttls_and_implicit_tls_with_auth(
     [d] = await drafts(client)
     await client.post(
         f"/api/v1/drafts/{d['id']}/approve",
-        json={"version": 1, "incomplete_ok": True},
+        json={"version": 1, "send_unknown": d["to_complete"]},
         headers=as_("approver"),
     )
     [out] = await deliver(client)
@@ -479,7 +486,7 @@ async def test_wrong_smtp_password_is_a_permanent_failure(
     [d] = await drafts(client)
     await client.post(
         f"/api/v1/drafts/{d['id']}/approve",
-        json={"version": 1, "incomplete_ok": True},
+        json={"version": 1, "send_unknown": d["to_complete"]},
         headers=as_("approver"),
     )
     [out] = await deliver(client)
@@ -499,7 +506,7 @@ async def test_normalised_incident_opens_the_nkom_normalised_notice(
     client: TestClient[Any, Any], clock: FakeClock
 ) -> None:
     """Once a resolved incident's quiet period passes it is normalised and closed, and the Nkom
-    normalised notice opens with the duration."""
+    normalised notice opens with when service was restored and the total duration."""
     firing = ullevaal(clock)
     answer = await post_alerts(client, firing)
     resolved_at = clock.now()
@@ -513,7 +520,8 @@ async def test_normalised_incident_opens_the_nkom_normalised_notice(
     assert len(normalised) == 1
     detail = await draft(client, normalised[0]["id"])
     fields = {f["key"]: f["value"] for f in detail["latest"]["fields"]}
-    assert fields["expected_duration"].startswith("Normalisert ")
+    assert fields["normalised"].startswith("Tjenestene var normalisert ")
+    assert "Samlet varighet: " in fields["normalised"]
     incident = await (
         await client.get(f"/api/v1/incidents/{answer['incidents'][0]}", headers=as_("viewer"))
     ).json()

@@ -133,7 +133,7 @@ async def drafts_of(client: TestClient[Any, Any], case_id: str) -> dict[str, Any
 async def approve(client: TestClient[Any, Any], draft: dict[str, Any], who: str) -> Any:
     return await client.post(
         f"/api/v1/drafts/{draft['id']}/approve",
-        json={"version": draft["version"], "incomplete_ok": True},
+        json={"version": draft["version"], "send_unknown": draft["to_complete"]},
         headers=as_(who),
     )
 

@@ -165,7 +165,7 @@ def test_approval_is_refused_for_an_old_version_changed_facts_or_missing_fields(
         cw.approve(draft, 0, facts, "boss", NOW, "<m@x>", send_unknown=unknown)
     with pytest.raises(Conflict, match="incident changed"):
         cw.approve(draft, 1, "other-facts", "boss", NOW, "<m@x>", send_unknown=unknown)
-    with pytest.raises(BadInput, match="scope_life_health.*Ikke kjent ennå"):
+    with pytest.raises(BadInput, match=r"scope_life_health.*Ikke kjent ennå"):
         cw.approve(draft, 1, facts, "boss", NOW, "<m@x>")
     named = [k for k in unknown if k != "scope_life_health"]
     with pytest.raises(BadInput, match="scope_life_health"):  # one field left unnamed
