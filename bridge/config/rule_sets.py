@@ -47,6 +47,9 @@ class CriterionModel(Strict):
     id: str
     kind: str  # one of bridge.core.rules.CRITERION_KINDS (the core evaluates exactly those)
     description: str = ""
+    # Where it comes from: a seed, a regulation, or "operator" (the operator's own choice).
+    # Left out: the rule set's ``source``.
+    source: str | None = Field(default=None, min_length=1)
     min_duration: Duration = timedelta(0)
     min_connections: int | None = Field(default=None, gt=0)
     min_share: float | None = Field(default=None, gt=0, le=1)
@@ -93,6 +96,7 @@ class CriterionModel(Strict):
             impact=self.impact,
             levels=tuple(self.levels),
             description=self.description,
+            source=self.source or "",
         )
 
 
@@ -156,6 +160,19 @@ class RuleSetModel(Strict):
         if self.track == "privacy" and not self.applies_to:
             raise ValueError("applies_to: a privacy rule set names the natures it covers")
         return self
+
+    @model_validator(mode="before")
+    @classmethod
+    def _every_criterion_has_a_source(cls, data: Any) -> Any:
+        """A criterion without its own ``source`` takes the rule set's."""
+        if not isinstance(data, dict) or not isinstance(data.get("criteria"), list):
+            return data
+        source = data.get("source")
+        criteria = [
+            {**c, "source": source} if isinstance(c, dict) and "source" not in c else c
+            for c in data["criteria"]
+        ]
+        return {**data, "criteria": criteria}
 
     def obligation_kinds(self) -> tuple[str, ...]:
         return tuple(o.kind for o in self.obligations)
