@@ -438,3 +438,95 @@ def test_stored_form_round_trips_exactly() -> None:
     stored = orjson.loads(orjson.dumps(codec.to_dict(draft), option=orjson.OPT_SORT_KEYS))
     assert list(codec.from_dict(stored).latest.fields) == list(draft.latest.fields)
     assert next(iter(draft.latest.fields)) == "networks_services"
+
+
+def sent_varsel(edits: dict[str, str], at: datetime = NOW) -> cw.Draft:
+    """The Nkom varsel of doc(), edited by a person, approved and sent at ``at``."""
+    (draft,) = apply([], cd.reconcile(doc(), owes("nkom_varsel"), [], CTX, at))
+    fields = CTX.fields("nkom_varsel", doc(), at)
+    draft, _ = cw.edit(draft, 1, edits, fields, "anne", at, render)
+    return cw.delivered(cw.claim(approved(draft, at), at)[0], at, "250")[0]
+
+
+def test_an_update_keeps_what_a_person_wrote_in_the_varsel_and_says_what_changed() -> None:
+    """The next nkom_update round opens with the person's life-and-health assessment and expected
+    duration from the varsel as sent, and its first field lists what changed since: impact from
+    → to, new services and regions by name, severity."""
+    varsel = sent_varsel(
+        {
+            "scope_life_health": "Nei, ingen fare for liv og helse.",
+            "expected_duration": "ca. 4 timer",
+        }
+    )
+    grown = doc(
+        impact={
+            "current": 9000,
+            "peak": 9000,
+            "by_service": {"internet": 9000, "mobile": 2000},
+            "by_region": {"NO-0301": 9000, "NO-4601": 2000},
+            "region_names": {"NO-0301": "Oslo", "NO-4601": "Bergen"},
+        },
+        alert_details=[
+            {
+                "status": "firing",
+                "labels": {"severity": "critical"},
+                "annotations": {"cause": "fibre cut"},
+            }
+        ],
+    )
+    later = NOW + timedelta(hours=1)
+    owed = [cd.Owed("nkom_varsel", NOW), cd.Owed("nkom_update", None)]
+    writes = cd.reconcile(grown, owed, [varsel], CTX, later)
+    (update,) = [w[0] for w in writes if w[0].kind == "nkom_update"]
+    fields = update.latest.fields
+    assert fields["scope_life_health"] == "Nei, ingen fare for liv og helse."
+    assert fields["expected_duration"] == "ca. 4 timer"
+    assert set(update.latest.edited) == {"scope_life_health", "expected_duration"}
+    assert fields["changes"].splitlines() == [
+        "Siden forrige varsel (sendt 23.11.2026 kl. 13:00):",
+        "- Berørte kunder: 4 000 → 9 000",
+        "- Nye tjenester rammet: Mobiltelefoni og mobildata",
+        "- Nye områder berørt: Bergen (NO-4601)",
+        "- Alvorlighetsgrad: alvorlig → kritisk",
+    ]
+    assert "changes" not in update.latest.to_complete
+    # a later change of the facts re-renders the update and keeps the carried text
+    again = cd.reconcile(with_impact(grown, current=5000), owed, [varsel, update], CTX, later)
+    (refreshed,) = [w[0] for w in again if w[0].kind == "nkom_update"]
+    assert refreshed.latest.fields["scope_life_health"] == "Nei, ingen fare for liv og helse."
+    assert "- Berørte kunder: 4 000 → 5 000" in refreshed.latest.fields["changes"]
+
+
+def test_the_normalised_notice_starts_from_the_last_notice_sent() -> None:
+    """The normalised notice keeps the person's text from the last sent varsel and says when
+    service was restored; it has no expected duration any more."""
+    varsel = sent_varsel({"scope_life_health": "Nei."})
+    done = doc(
+        state="closed",
+        remedied_at="2026-11-23T14:05:00Z",
+        impact={**doc()["impact"], "current": 0, "peak_at": "2026-11-23T09:10:00Z"},
+    )
+    owed = [cd.Owed("nkom_varsel", NOW), cd.Owed("nkom_normalised", NOW)]
+    (normalised,) = [w[0] for w in cd.reconcile(done, owed, [varsel], CTX, NOW) if w[1] is None]
+    fields = normalised.latest.fields
+    assert fields["scope_life_health"] == "Nei."
+    assert "expected_duration" not in fields
+    assert fields["normalised"].startswith("Tjenestene var normalisert 23.11.2026 kl. 15:05.")
+    assert "Samlet varighet: 5 timer (fra 23.11.2026 kl. 10:05)." in fields["normalised"]
+    assert fields["changes"].startswith("Siden forrige varsel (sendt 23.11.2026 kl. 13:00):")
+
+
+def test_the_pts_supplementary_report_carries_the_person_s_cause_from_the_initial_report() -> None:
+    """A cause a person wrote in the sent initial report opens the supplementary report's causes;
+    the report opens with what changed since the initial one."""
+    (initial,) = apply([], cd.reconcile(doc(), owes("pts_initial"), [], CTX, NOW))
+    fields = CTX.fields("pts_initial", doc(), NOW)
+    initial, _ = cw.edit(
+        initial, 1, {"cause_preliminary": "Grävskada på fiber"}, fields, "anne", NOW, render
+    )
+    initial = cw.delivered(cw.claim(approved(initial), NOW)[0], NOW, "250")[0]
+    owed = [cd.Owed("pts_initial", NOW), cd.Owed("pts_supplementary", NOW)]
+    cleared = doc(impact={**doc()["impact"], "current": 0})
+    (supp,) = [w[0] for w in cd.reconcile(cleared, owed, [initial], CTX, NOW) if w[1] is None]
+    assert supp.latest.fields["causes"] == "Grävskada på fiber"
+    assert supp.latest.fields["changes"].startswith("Sedan den inledande rapporten (skickad ")

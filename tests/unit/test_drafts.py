@@ -10,7 +10,14 @@ import pytest
 from corekit import PTS, at, engine, episode, live, network
 
 from bridge.core.documents import document
-from bridge.core.drafts import KINDS, DraftFields, Sender, draft_fields, reference_number
+from bridge.core.drafts import (
+    KINDS,
+    Contact,
+    DraftFields,
+    Sender,
+    draft_fields,
+    reference_number,
+)
 from bridge.errors import BadInput
 
 OPERATOR = Sender("Exempel Nät AB", "556000-0000", "NOC vakt", "+46 10 000 00 00", "noc@ex.net")
@@ -330,3 +337,34 @@ def test_a_real_engine_document_drafts_with_region_names_and_112() -> None:
     assert "Stockholm (SE-0180): högst 6 000 aktiva anslutningar" in d.fields["scope"].value
     assert d.fields["emergency_112"].value.startswith("Ja:")
     assert d.incident_id == inc.id
+
+
+def test_each_kind_is_signed_by_the_contact_of_its_track() -> None:
+    """Outage notices carry the outage duty, privacy reports the privacy contact point, and
+    subscriber notices the subscriber channel with how it verifies who is asking (seed 004)."""
+    who = Sender(
+        "Exempel Nät AB",
+        "556000-0000",
+        "NOC vakt",
+        "+46 10 000 00 00",
+        "noc@ex.net",
+        contacts={
+            "privacy": Contact("Dataskyddsombud", "+46 10 000 00 10", "dpo@ex.net"),
+            "subscriber": Contact("Kundtjänst", "0771-00 00 00", web="https://ex.net/integritet"),
+        },
+    )
+
+    def field(kind: str, key: str) -> str:
+        return draft_fields(kind, doc(), who, None, NOW).fields[key].value
+
+    assert field("nkom_varsel", "contact").startswith("NOC vakt, Exempel Nät AB")
+    assert field("pts_initial", "contact").startswith("NOC vakt")
+    assert field("privacy_initial", "contact_point").startswith("Dataskyddsombud")
+    assert field("nkom_privacy_varsel", "contact").startswith("Dataskyddsombud")
+    us = field("subscriber_notice", "contact_us")
+    assert us.splitlines() == [
+        "Kundtjänst, tel. 0771-00 00 00, webbplats https://ex.net/integritet",
+        "Innan vi lämnar ut eller pratar om uppgifter om dig kontrollerar vi att det är du.",
+    ]
+    assert "NOC" not in us and "Dataskydd" not in us
+    assert "kontrollerer vi at det er deg" in field("nkom_privacy_subscriber", "contact_us")
