@@ -136,6 +136,10 @@ class RuleSetModel(Strict):
     notes: str = ""
     track: Literal["outage", "privacy"] = "outage"
     applies_to: list[Literal["breach", "risk"]] = Field(default_factory=list)
+    # privacy: exemptions that waive this rule set's subscriber notices (none: they never do),
+    # and where that comes from (a regulation, or ``operator`` for its own legal reading)
+    exemptions: list[Literal["no_adverse_effect", "data_unreadable"]] = Field(default_factory=list)
+    exemptions_source: str = ""
     severity_map: dict[str, str] = Field(default_factory=dict)
     criteria: list[CriterionModel] = Field(default_factory=list, validate_default=True)
     obligations: list[Obligation] = Field(default_factory=list)
@@ -159,6 +163,11 @@ class RuleSetModel(Strict):
     def _privacy_natures(self) -> RuleSetModel:
         if self.track == "privacy" and not self.applies_to:
             raise ValueError("applies_to: a privacy rule set names the natures it covers")
+        if self.exemptions and not self.exemptions_source.strip():
+            raise ValueError(
+                "exemptions_source: say where the exemptions come from (a regulation, or "
+                "operator for the operator's own legal reading)"
+            )
         return self
 
     @model_validator(mode="before")
@@ -195,6 +204,8 @@ class RuleSetModel(Strict):
             },
             track=self.track,
             applies_to=tuple(self.applies_to),
+            exemptions=tuple(self.exemptions),
+            exemptions_source=self.exemptions_source,
         )
 
 

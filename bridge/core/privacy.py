@@ -18,7 +18,8 @@ Contract:
   come from :mod:`bridge.core.calendar` on the events ``detected``, ``occurred`` and what the
   drafts report (``initial_sent``, ``subscriber_notice_sent``). With an exemption recorded
   (no adverse effect, or data unreadable to outsiders) no subscriber notice — nor its copy to
-  PTS — is owed.
+  PTS — is owed under a rule set that lists that exemption (``exemptions``: per jurisdiction;
+  the EU one for Sweden; none for Norway, where seed 003's rule has none).
 """
 
 from __future__ import annotations
@@ -391,8 +392,12 @@ def owed(
         if not applies(rs, case):
             continue
         for kind in rs.obligations:
-            if kind in SUBSCRIBER_KINDS and case.exemption is not None:
-                continue
+            if (
+                kind in SUBSCRIBER_KINDS
+                and case.exemption is not None
+                and case.exemption.reason in rs.exemptions
+            ):
+                continue  # waived: this rule set's jurisdiction knows this exemption
             out.append(obligation(rs, kind, known, now, drafts))
     return out
 

@@ -68,6 +68,10 @@ class RuleSet:
     obligation_rules: Mapping[str, Rule] = field(default_factory=dict)  # overrides of defaults
     track: str = "outage"  # outage: criteria on incidents; privacy: owed for privacy cases
     applies_to: tuple[str, ...] = ()  # privacy: the case natures (breach, risk) it covers
+    # privacy: the exemptions (no_adverse_effect, data_unreadable) that waive this rule set's
+    # subscriber notices, with their source; none: an exemption does not waive them
+    exemptions: tuple[str, ...] = ()
+    exemptions_source: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -91,8 +91,9 @@ def test_a_risk_owes_nkom_but_not_pts() -> None:
     }
 
 
-def test_an_exemption_removes_subscriber_notices_and_the_copy_only() -> None:
-    """With an exemption recorded, no subscriber notice (nor copy) is owed; reports still are."""
+def test_an_exemption_removes_subscriber_notices_and_the_copy_only_where_the_law_has_it() -> None:
+    """With an exemption recorded, no Swedish subscriber notice (nor copy) is owed; reports still
+    are, and the Norwegian subscriber notice too (seed 003's rule has no exemption)."""
     c = case(jurisdictions=["SE", "NO"], unreadable=True, unreadable_how="AES-256")
     exempt, events = privacy.set_exemption(
         c, c.revision, "data_unreadable", MARK, "token:approver", NOW
@@ -101,6 +102,7 @@ def test_an_exemption_removes_subscriber_notices_and_the_copy_only() -> None:
         "privacy_initial",
         "privacy_supplementary",
         "nkom_privacy_varsel",
+        "nkom_privacy_subscriber",
     }
     assert exempt.exemption is not None and exempt.exemption.by == "token:approver"
     [entry] = events

@@ -208,6 +208,20 @@ def test_every_criterion_carries_a_source_and_112_is_the_operators_own_choice() 
     assert {c.id: c.source for c in core.criteria}["e112-30m"] == "operator"
 
 
+def test_exemptions_without_source() -> None:
+    """Exemptions waiving subscriber notices must name their source (a regulation or operator)."""
+    problem = only_problem("exemptions_without_source.yaml")
+    assert "exemptions_source" in problem
+
+
+def test_the_eu_exemptions_are_sweden_s_and_norway_offers_none() -> None:
+    """pts-privacy lists the two 611/2013 exemptions with their source; nkom-privacy none."""
+    pts = load_rule_set(REPO / "config" / "rules" / "pts-privacy.yaml")
+    assert pts.exemptions == ["no_adverse_effect", "data_unreadable"]
+    assert "seed 001" in pts.exemptions_source
+    assert load_rule_set(REPO / "config" / "rules" / "nkom-privacy.yaml").exemptions == []
+
+
 def test_bad_min_duration() -> None:
     """A criterion duration like '1.5h' names the key and the expected form."""
     problem = only_problem("bad_min_duration.yaml")
