@@ -76,6 +76,7 @@ EXPECTED_KEYS["privacy_initial"] = EXPECTED_KEYS["privacy_supplementary"] = [
     "affected",
     "consequences",
     "mitigation",
+    "recurrence_prevention",  # seed 001: "åtgärder … för att undvika liknande incidenter"
     "subscriber_notification",
     "cross_border",
     "reference",
@@ -100,13 +101,20 @@ EXPECTED_KEYS["privacy_subscriber_copy"] = [
     "contact_point",
     "reference",
 ]
+# seed 003 "Hva skal varselet inneholde?" (every item), for a privacy breach
 EXPECTED_KEYS["nkom_privacy_varsel"] = [
     "breach_type",
     "occurred_at",
     "detected_at",
+    "services",
     "description",
     "data_concerned",
+    "scope_geography",
     "scope_customers",
+    "scope_societal",
+    "scope_life_health",
+    "expected_duration",
+    "cause",
     "measures",
     "contact",
 ]
@@ -368,3 +376,32 @@ def test_each_kind_is_signed_by_the_contact_of_its_track() -> None:
     ]
     assert "NOC" not in us and "Dataskydd" not in us
     assert "kontrollerer vi at det er deg" in field("nkom_privacy_subscriber", "contact_us")
+
+
+def test_a_case_s_text_per_language_goes_to_that_language_s_notices() -> None:
+    """Where a case holds a text per language, the Swedish notices take the Swedish one and the
+    Norwegian ones the bokmål one; a field without one takes the case's own text."""
+    case = {
+        "id": "priv-20261123-0a1b2c3d",
+        "detected_at": "2026-11-23T09:30:00Z",
+        "jurisdictions": ["SE", "NO"],
+        "description": "Case text",
+        "causes": "Felkonfiguration",
+        "recurrence_prevention": "Fyraögonsprincip vid ändringar",
+        "texts": {
+            "sv": {"description": "En bärbar dator med samtalsuppgifter stals."},
+            "nb": {
+                "description": "En bærbar PC med samtaleopplysninger ble stjålet.",
+                "causes": "Feilkonfigurasjon",
+            },
+        },
+    }
+    sv = draft_fields("privacy_initial", case, OPERATOR, None, NOW).fields
+    nb = draft_fields("nkom_privacy_varsel", case, OPERATOR, None, NOW).fields
+    sub = draft_fields("nkom_privacy_subscriber", case, OPERATOR, None, NOW).fields
+    assert sv["summary"].value.startswith("En bärbar dator med samtalsuppgifter stals.")
+    assert sv["recurrence_prevention"].value == "Fyraögonsprincip vid ändringar"
+    assert nb["description"].value == "En bærbar PC med samtaleopplysninger ble stjålet."
+    assert nb["cause"].value == "Feilkonfigurasjon"
+    assert sub["what_happened"].value == "En bærbar PC med samtaleopplysninger ble stjålet."
+    assert "Case text" not in sv["summary"].value + nb["description"].value

@@ -223,3 +223,13 @@ def test_privacy_fields_fill_annex_i_in_swedish_and_the_notices_in_plain_words()
     assert "hvem du har ringt" in nb.fields["your_data"].value
     assert nb.fields["what_you_can_do"].to_complete
     assert privacy_fields.language("nkom_privacy_varsel") == "nb"
+
+
+def test_texts_per_language_are_checked_by_language_and_field() -> None:
+    """A case's per-language texts take sv or nb and free-text fields only, named when wrong."""
+    ok = privacy.parse_values({"texts": {"nb": {"description": " Tekst "}, "sv": {}}})
+    assert ok == {"texts": {"nb": {"description": "Tekst"}}}
+    with pytest.raises(BadInput, match=r"texts\.en"):
+        privacy.parse_values({"texts": {"en": {"description": "x"}}})
+    with pytest.raises(BadInput, match=r"texts\.nb\.affected"):
+        privacy.parse_values({"texts": {"nb": {"affected": "12"}}})

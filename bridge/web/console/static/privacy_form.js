@@ -45,6 +45,8 @@ export const FIELDS = [
   { key: "affected", label: "Number of subscribers or users affected", kind: "count" },
   { key: "measures_taken", label: "Measures taken", kind: "text" },
   { key: "measures_planned", label: "Measures planned", kind: "text" },
+  { key: "recurrence_prevention", label: "Measures so that it does not happen again", kind: "text", help: "PTS's report asks for it" },
+  { key: "services", label: "Services concerned", kind: "text", help: "Nkom's varsel asks which ekom services are affected" },
   { key: "other_providers", label: "Other providers involved", kind: "text" },
   { key: "cross_border", label: "Cross-border aspects", kind: "text" },
   { key: "unreadable", label: "Was the data unreadable to outsiders (e.g. encrypted)?", kind: "tristate" },
