@@ -194,6 +194,7 @@ class ChannelContact(OperatorContact):
 
     web: str = ""
     verification: dict[Literal["sv", "nb"], str] = Field(default_factory=dict)
+    names: dict[Literal["sv", "nb"], str] = Field(default_factory=dict)  # ``name`` per language
 
 
 class OperatorContacts(Strict):

@@ -167,6 +167,7 @@ class Contact:
     email: str = ""
     web: str = ""
     verification: Mapping[str, str] = field(default_factory=dict)
+    names: Mapping[str, str] = field(default_factory=dict)  # ``name`` per language
 
 
 @dataclass(frozen=True, slots=True)
@@ -367,7 +368,7 @@ TO_ADD = {
     "measures_applied": "say whether the data was unreadable to outsiders (encryption…)",
     "cross_border": "subscribers in other countries? other authorities notified?",
     "other_providers": "other providers involved, if any",
-    "recurrence": "what is done so that it does not happen again",
+    "prevention": "what is done so that it does not happen again (case.recurrence_prevention)",
     "services": "which services (the case does not say)",
 }
 
@@ -382,8 +383,9 @@ _WORDS = {
         "(høyeste antall for én tjeneste).",
         "none_now": "Ingen kunder er berørt nå.",
         "partly_now": "Fortsatt delvis berørt.",
-        "since": "Siden forrige varsel (sendt {at}):",
-        "no_change": "Ingen endring i omfang, tjenester, områder, årsak eller alvorlighetsgrad.",
+        "since": "Forrige varsel ble sendt {at}. Siden da:",
+        "no_change": "Forrige varsel ble sendt {at}. Ingen endring i omfang, tjenester, "
+        "områder, årsak eller alvorlighetsgrad siden da.",
         "impact": "Berørte kunder: {a} → {b}",
         "service_new": "Nye tjenester rammet: {x}",
         "service_cleared": "Tjenester ikke lenger rammet: {x}",
@@ -408,8 +410,9 @@ _WORDS = {
         "(högsta antalet för en tjänst).",
         "none_now": "Inga aktiva anslutningar påverkas längre.",
         "partly_now": "Fortfarande delvis påverkade.",
-        "since": "Sedan den inledande rapporten (skickad {at}):",
-        "no_change": "Inga ändringar i omfattning, tjänster, områden eller orsak.",
+        "since": "Den inledande rapporten skickades {at}. Sedan dess:",
+        "no_change": "Den inledande rapporten skickades {at}. Inga ändringar i omfattning, "
+        "tjänster, områden eller orsak sedan dess.",
         "impact": "Påverkade aktiva anslutningar: {a} → {b}",
         "service_new": "Nya berörda tjänster: {x}",
         "service_cleared": "Tjänster som inte längre påverkas: {x}",
@@ -614,9 +617,9 @@ def _emergency_112(doc: Mapping[str, Any], regulator: str) -> tuple[str, str] | 
         return None
     met, source = flag
     value = (
-        "Ja: nätelement som bär nödsamtal (112) har berörts."
+        "Ja: nätelement som förmedlar nödsamtal (112) har berörts."
         if met
-        else "Nej: inga nätelement som bär nödsamtal (112) har berörts."
+        else "Nej: inga nätelement som förmedlar nödsamtal (112) har berörts."
     )
     return value, source
 
@@ -715,8 +718,10 @@ def _changes(
     before, now_ = previous.before, previous.now
     region_names: Mapping[str, str] = (doc.get("impact") or {}).get("region_names") or {}
     lines: list[str] = []
+    # once it is over, what cleared is the normalised notice's own story (not repeated here)
+    over = bool(doc.get("remedied_at") or doc.get("ended_at"))
     a, b = int(before.get("current", 0)), int(now_.get("current", 0))
-    if a != b:
+    if a != b and not over:
         lines.append(words["impact"].format(a=_num(a), b=_num(b)))
 
     def listed(keys: Iterable[str], service: bool) -> str:
@@ -732,7 +737,7 @@ def _changes(
         new = sorted(set(now_.get(key, ())) - set(before.get(key, ())))
         if new:
             lines.append(words[f"{key[:-1]}_new"].format(x=listed(new, service)))
-        if current_key in before and current_key in now_:
+        if current_key in before and current_key in now_ and not over:
             cleared = sorted(set(before[current_key]) - set(now_[current_key]))
             if cleared:
                 lines.append(words[f"{key[:-1]}_cleared"].format(x=listed(cleared, service)))
@@ -752,9 +757,10 @@ def _changes(
             return _when_text(str(value), regulator) if value else words["not_given"]
 
         lines.append(words["expected"].format(a=exp(before["expected"]), b=exp(now_["expected"])))
-    head = words["since"].format(at=local_time(previous.sent_at, regulator))
-    body = [f"- {line}" for line in lines] or [words["no_change"]]
-    return "\n".join([head, *body])
+    at = local_time(previous.sent_at, regulator)
+    if not lines:
+        return words["no_change"].format(at=at)
+    return "\n".join([words["since"].format(at=at), *(f"- {line}" for line in lines)])
 
 
 def contact_line(contact: Contact, operator_name: str, lang: str) -> str:
@@ -780,7 +786,8 @@ def channel_line(contact: Contact, lang: str) -> str:
     """Where a subscriber turns, and how that channel verifies who is asking."""
     phone = "tlf." if lang == "nb" else "tel."
     web = "nettside" if lang == "nb" else "webbplats"
-    parts = [contact.name] if contact.name else []
+    name = contact.names.get(lang) or contact.name
+    parts = [name] if name else []
     if contact.phone:
         parts.append(f"{phone} {contact.phone}")
     if contact.email:

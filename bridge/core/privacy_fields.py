@@ -40,7 +40,7 @@ _PTS_REPORT = (
     "affected",
     "consequences",
     "mitigation",
-    "recurrence_prevention",
+    "prevention",
     "subscriber_notification",
     "cross_border",
     "reference",
@@ -102,7 +102,8 @@ LABELS: dict[str, dict[str, str]] = {
         "affected": "Antal berörda abonnenter eller användare",
         "consequences": "Möjliga konsekvenser och negativa effekter för abonnenter/användare",
         "mitigation": "Åtgärder för att avhjälpa incidenten och mildra negativa effekter",
-        "recurrence_prevention": "Åtgärder för att undvika liknande incidenter",
+        # seed 001: "åtgärder för att avhjälpa brister och för att undvika liknande incidenter"
+        "prevention": "Åtgärder för att undvika liknande incidenter",
         "subscriber_notification": "Underrättelse till abonnenter och användare",
         "cross_border": "Gränsöverskridande aspekter",
         "when": "När hände det?",
@@ -256,12 +257,7 @@ def values(
     _put(out, "other_providers", _str(doc, "other_providers", lang), "case.other_providers")
     _put(out, "cross_border", _str(doc, "cross_border", lang), "case.cross_border")
     _put(out, "summary", _summary(doc, lang), "case.description + location + causes")
-    _put(
-        out,
-        "recurrence_prevention",
-        _str(doc, "recurrence_prevention", lang),
-        "case.recurrence_prevention",
-    )
+    _put(out, "prevention", _str(doc, "recurrence_prevention", lang), "case.recurrence_prevention")
     _put(out, "services", _str(doc, "services", lang), "case.services")
     _put(out, "cause", _str(doc, "causes", lang), "case.causes")
     description = _str(doc, "description", lang)
@@ -290,7 +286,11 @@ def values(
         _put(out, "subscriber_notification", _notified(doc, fmt), "case.exemption + notices")
     if kind == "nkom_privacy_varsel":
         risk = doc.get("nature") == "risk"
-        text = "Særlig risiko for brudd på sikkerheten" if risk else "Brudd på personvernet"
+        text = (  # seed 003's words
+            "Særlig risiko for brudd på sikkerheten"
+            if risk
+            else "Sikkerhetsbrudd som har krenket personvernet til abonnent eller bruker"
+        )
         _put(out, "breach_type", text, "case.nature")
     if kind == "privacy_subscriber_copy":
         _copy(out, doc, fmt)

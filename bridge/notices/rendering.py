@@ -34,6 +34,7 @@ def sender(operator: OperatorConfig) -> Sender:
                 email=found.email,
                 web=getattr(found, "web", ""),
                 verification=dict(getattr(found, "verification", {})),
+                names=dict(getattr(found, "names", {})),
             )
     return Sender(
         name=operator.name,

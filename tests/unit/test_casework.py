@@ -483,7 +483,7 @@ def test_an_update_keeps_what_a_person_wrote_in_the_varsel_and_says_what_changed
     assert fields["expected_duration"] == "ca. 4 timer"
     assert set(update.latest.edited) == {"scope_life_health", "expected_duration"}
     assert fields["changes"].splitlines() == [
-        "Siden forrige varsel (sendt 23.11.2026 kl. 13:00):",
+        "Forrige varsel ble sendt 23.11.2026 kl. 13:00. Siden da:",
         "- Berørte kunder: 4 000 → 9 000",
         "- Nye tjenester rammet: Mobiltelefoni og mobildata",
         "- Nye områder berørt: Bergen (NO-4601)",
@@ -513,7 +513,7 @@ def test_the_normalised_notice_starts_from_the_last_notice_sent() -> None:
     assert "expected_duration" not in fields
     assert fields["normalised"].startswith("Tjenestene var normalisert 23.11.2026 kl. 15:05.")
     assert "Samlet varighet: 5 timer (fra 23.11.2026 kl. 10:05)." in fields["normalised"]
-    assert fields["changes"].startswith("Siden forrige varsel (sendt 23.11.2026 kl. 13:00):")
+    assert fields["changes"].startswith("Forrige varsel ble sendt 23.11.2026 kl. 13:00.")
 
 
 def test_the_pts_supplementary_report_carries_the_person_s_cause_from_the_initial_report() -> None:
@@ -529,4 +529,4 @@ def test_the_pts_supplementary_report_carries_the_person_s_cause_from_the_initia
     cleared = doc(impact={**doc()["impact"], "current": 0})
     (supp,) = [w[0] for w in cd.reconcile(cleared, owed, [initial], CTX, NOW) if w[1] is None]
     assert supp.latest.fields["causes"] == "Grävskada på fiber"
-    assert supp.latest.fields["changes"].startswith("Sedan den inledande rapporten (skickad ")
+    assert supp.latest.fields["changes"].startswith("Den inledande rapporten skickades ")

@@ -76,7 +76,7 @@ EXPECTED_KEYS["privacy_initial"] = EXPECTED_KEYS["privacy_supplementary"] = [
     "affected",
     "consequences",
     "mitigation",
-    "recurrence_prevention",  # seed 001: "åtgärder … för att undvika liknande incidenter"
+    "prevention",  # seed 001: "åtgärder … för att undvika liknande incidenter"
     "subscriber_notification",
     "cross_border",
     "reference",
@@ -400,7 +400,7 @@ def test_a_case_s_text_per_language_goes_to_that_language_s_notices() -> None:
     nb = draft_fields("nkom_privacy_varsel", case, OPERATOR, None, NOW).fields
     sub = draft_fields("nkom_privacy_subscriber", case, OPERATOR, None, NOW).fields
     assert sv["summary"].value.startswith("En bärbar dator med samtalsuppgifter stals.")
-    assert sv["recurrence_prevention"].value == "Fyraögonsprincip vid ändringar"
+    assert sv["prevention"].value == "Fyraögonsprincip vid ändringar"
     assert nb["description"].value == "En bærbar PC med samtaleopplysninger ble stjålet."
     assert nb["cause"].value == "Feilkonfigurasjon"
     assert sub["what_happened"].value == "En bærbar PC med samtaleopplysninger ble stjålet."
