@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -530,3 +531,31 @@ def test_the_pts_supplementary_report_carries_the_person_s_cause_from_the_initia
     (supp,) = [w[0] for w in cd.reconcile(cleared, owed, [initial], CTX, NOW) if w[1] is None]
     assert supp.latest.fields["causes"] == "Grävskada på fiber"
     assert supp.latest.fields["changes"].startswith("Den inledande rapporten skickades ")
+
+
+STORED = (
+    Path(__file__).resolve().parents[1] / "data" / "drafts" / "nkom_varsel_sent_by_a1e086c.json"
+)
+
+
+def test_a_draft_stored_by_the_previous_code_loads_and_an_update_starts_from_it() -> None:
+    """A varsel stored (and sent) by the code before this change loads exactly, and the next
+    update round starts from it: the person's text kept, what changed listed; facts its older
+    snapshot lacks (regions cleared, expected normalisation) are left out, not guessed."""
+    stored = orjson.loads(STORED.read_bytes())
+    varsel = codec.from_dict(stored)
+    assert codec.to_dict(varsel) == stored
+    assert varsel.state == "sent" and varsel.latest.fields["scope_life_health"] == "Nei."
+    grown = doc(
+        impact={**doc()["impact"], "current": 8000, "peak": 8000, "by_service": {"internet": 8000}}
+    )
+    later = NOW + timedelta(hours=1)
+    owed = [cd.Owed("nkom_varsel", NOW), cd.Owed("nkom_update", None)]
+    (update,) = [w[0] for w in cd.reconcile(grown, owed, [varsel], CTX, later)]
+    assert update.kind == "nkom_update"
+    assert update.latest.fields["scope_life_health"] == "Nei."
+    assert update.latest.fields["expected_duration"] == "ca. 4 timer"
+    assert update.latest.fields["changes"].splitlines() == [
+        "Forrige varsel ble sendt 23.11.2026 kl. 13:00. Siden da:",
+        "- Berørte kunder: 4 000 → 8 000",
+    ]
