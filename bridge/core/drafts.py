@@ -257,9 +257,10 @@ def regulator_of(kind: str) -> str:
 
 
 def local_time(value: datetime, regulator: str) -> str:
-    """``23.11.2026 kl. 10:05`` (Nkom, Oslo time) or ``2026-11-23 kl. 10:05`` (PTS, Stockholm)."""
+    """``23.11.2026 kl. 10.05`` (Nkom, Oslo time) or ``2026-11-23 kl. 10.05`` (PTS, Stockholm):
+    each language's written convention (Språkrådet in both countries: a period in times)."""
     local = value.astimezone(ZoneInfo(ZONES[regulator]))
-    pattern = "%d.%m.%Y kl. %H:%M" if regulator == "nkom" else "%Y-%m-%d kl. %H:%M"
+    pattern = "%d.%m.%Y kl. %H.%M" if regulator == "nkom" else "%Y-%m-%d kl. %H.%M"
     return local.strftime(pattern)
 
 

@@ -178,17 +178,17 @@ def test_labels_are_bokmal_for_nkom_and_swedish_for_pts() -> None:
 
 def test_nkom_times_are_oslo_local_in_winter_and_in_summer() -> None:
     """Start times show in Oslo time, +1 h in winter and +2 h in summer."""
-    assert value("nkom_varsel", "started_at") == "23.11.2026 kl. 10:05"
+    assert value("nkom_varsel", "started_at") == "23.11.2026 kl. 10.05"
     summer = doc(started_at="2026-07-01T08:05:00Z")
-    assert value("nkom_varsel", "started_at", summer) == "01.07.2026 kl. 10:05"
+    assert value("nkom_varsel", "started_at", summer) == "01.07.2026 kl. 10.05"
 
 
 def test_pts_times_are_stockholm_local_across_the_spring_dst_change() -> None:
     """On the DST change day 01:30 UTC is 03:30 in Stockholm; the draft time uses ``now``."""
     changed = doc(started_at="2026-03-29T01:30:00Z")
     d = draft("pts_initial", changed, now=datetime(2026, 3, 29, 0, 30, tzinfo=UTC))
-    assert d.fields["scope"].value.startswith("Från 2026-03-29 kl. 03:30, pågår.")
-    assert d.drafted_at == "2026-03-29 kl. 01:30"
+    assert d.fields["scope"].value.startswith("Från 2026-03-29 kl. 03.30, pågår.")
+    assert d.drafted_at == "2026-03-29 kl. 01.30"
 
 
 def test_scope_names_regions_and_falls_back_to_the_code() -> None:
@@ -271,7 +271,7 @@ def test_cause_comes_from_the_first_cause_like_annotation_of_each_alert() -> Non
 def test_expected_resolution_time_is_localised_and_free_text_kept() -> None:
     """An ISO ``expected_resolution`` shows in local time; free text is shown as written."""
     timed = doc(alert_details=[{"annotations": {"expected_resolution": "2026-11-23T14:00:00Z"}}])
-    assert value("nkom_varsel", "expected_duration", timed) == "23.11.2026 kl. 15:00"
+    assert value("nkom_varsel", "expected_duration", timed) == "23.11.2026 kl. 15.00"
     text = doc(alert_details=[{"annotations": {"expected_resolution": "ca. 2 timer"}}])
     assert value("nkom_update", "expected_duration", text) == "ca. 2 timer"
 
@@ -281,9 +281,9 @@ def test_normalised_notice_states_restoration_total_duration_and_peak() -> None:
     impact = {**doc()["impact"], "peak_at": "2026-11-23T09:35:00Z"}
     done = doc(remedied_at="2026-11-23T11:30:00Z", state="closed", impact=impact)
     assert value("nkom_normalised", "normalised", done) == (
-        "Tjenestene var normalisert 23.11.2026 kl. 12:30. "
-        "Samlet varighet: 2 timer og 25 minutter (fra 23.11.2026 kl. 10:05). "
-        "Høyeste antall berørte kunder: 6 000 (Bredbånd), 23.11.2026 kl. 10:35."
+        "Tjenestene var normalisert 23.11.2026 kl. 12.30. "
+        "Samlet varighet: 2 timer og 25 minutter (fra 23.11.2026 kl. 10.05). "
+        "Høyeste antall berørte kunder: 6 000 (Bredbånd), 23.11.2026 kl. 10.35."
     )
 
 
