@@ -360,7 +360,6 @@ TO_ADD = {
     "causes": "no cause/årsak/summary annotation on the incident's alerts",
     "expected_duration": "no expected_resolution annotation on the incident's alerts",
     "emergency_112": "no emergency_112 criterion in any assessment: state the effect on 112",
-    "changes": "no earlier notice was sent: say what changed, or reject this one",
     "normalised": "the incident has no end time yet",
     "what_you_can_do": "what the subscriber should do (change a password, watch for fraud…)",
     "notice_means": "how subscribers were told (SMS, e-mail, letter, web page)",
@@ -385,6 +384,7 @@ _WORDS = {
         "none_now": "Ingen kunder er berørt nå.",
         "partly_now": "Fortsatt delvis berørt.",
         "since": "Forrige varsel ble sendt {at}. Siden da:",
+        "no_previous": "Det er ikke sendt noe tidligere varsel om denne hendelsen.",
         "no_change": "Forrige varsel ble sendt {at}. Ingen endring i omfang, tjenester, "
         "områder, årsak eller alvorlighetsgrad siden da.",
         "impact": "Berørte kunder: {a} → {b}",
@@ -412,6 +412,7 @@ _WORDS = {
         "none_now": "Inga aktiva anslutningar påverkas längre.",
         "partly_now": "Fortfarande delvis påverkade.",
         "since": "Den inledande rapporten skickades {at}. Sedan dess:",
+        "no_previous": "Ingen inledande rapport om störningen har skickats tidigare.",
         "no_change": "Den inledande rapporten skickades {at}. Inga ändringar i omfattning, "
         "tjänster, områden eller orsak sedan dess.",
         "impact": "Påverkade aktiva anslutningar: {a} → {b}",
@@ -490,6 +491,8 @@ def _values(
             _changes(previous, doc, regulator, names),
             f"the {previous.kind} sent {previous.sent_at.isoformat()} and the incident now",
         )
+    else:
+        out["changes"] = (_WORDS[lang]["no_previous"], "no earlier notice of this incident sent")
     out["contact"] = (contact_line(contact, operator_name, lang), f"operator.contacts.{OUTAGE}")
     return out
 

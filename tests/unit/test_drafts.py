@@ -304,7 +304,6 @@ def test_fields_only_a_person_can_answer_are_present_empty_and_marked() -> None:
     """Measures, public information and the risk to life are empty and listed to complete."""
     d = draft("pts_supplementary")
     assert d.to_complete() == [
-        "changes",
         "causes",
         "public_information",
         "effect_minimisation",
@@ -313,6 +312,10 @@ def test_fields_only_a_person_can_answer_are_present_empty_and_marked() -> None:
     ]
     assert all(d.fields[k].value == "" and d.fields[k].source for k in d.to_complete())
     assert d.placeholder == "Ännu inte känt"
+    # no initial report was sent: the supplementary report says so instead of listing changes
+    assert (
+        d.fields["changes"].value == "Ingen inledande rapport om störningen har skickats tidigare."
+    )
     assert "scope_life_health" in draft("nkom_varsel").to_complete()
 
 
