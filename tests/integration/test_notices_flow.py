@@ -129,8 +129,9 @@ async def test_reportable_incident_drafted_edited_approved_and_delivered(
     client: TestClient[Any, Any], smtp: SmtpServer, clock: FakeClock, tmp_path: Path
 ) -> None:
     """A reportable incident gets a prefilled Nkom varsel draft; roles are checked on edit and
-    approve, bad edits are named, an edit makes version 2 with a diff, and the approved notice is
-    e-mailed once and audited."""
+    approve, bad edits are named, an edit makes version 2 with a diff, the approved notice is
+    e-mailed once and audited with nothing internal in it, and the next updated varsel starts
+    from it (the person's text kept, what changed first)."""
     answer = await post_alerts(client, ullevaal(clock))
     [incident_id] = answer["incidents"]
     [listed] = await drafts(client)
@@ -249,6 +250,31 @@ async def test_reportable_incident_drafted_edited_approved_and_delivered(
     assert approved_entry["detail"]["comment"] == "ok at 03:12"
     assert sent_entry["detail"]["content_hash"] == msg["X-Incident-Bridge-Content-Hash"].strip()
     assert sent_entry["detail"]["message_id"] == msg["Message-ID"]
+    assert sorted(approved_entry["detail"]["sent_as_unknown"]) == sorted(to_complete)
+    # nothing internal reached Nkom; a field named unknown reads as Nkom should read it
+    for part in (text, html):
+        assert "[fyll" not in part and "Utkast" not in part and "før sending" not in part
+    if to_complete:
+        assert "Ikke kjent ennå" in text
+
+    # the fibre OLT at the site goes down too: the next updated varsel starts from the one sent
+    clock.advance(timedelta(minutes=5))
+    await post_alerts(
+        client,
+        ullevaal(clock),
+        alert("fp-olt", clock.now(), element="no-olt-oslo-1", severity="major"),
+    )
+    app = client.server.app
+    assert app is not None
+    await app[SERVICE].tick()
+    [update] = [d for d in await drafts(client) if d["kind"] == "nkom_update"]
+    fields = {f["key"]: f for f in (await draft(client, update["id"]))["latest"]["fields"]}
+    assert fields["scope_life_health"]["value"] == "Nei, sykehuset har reservesamband."
+    assert fields["scope_life_health"]["edited"]
+    assert fields["changes"]["value"].startswith("Forrige varsel ble sendt ")
+    assert (
+        "- Nye " in fields["changes"]["value"] or "- Berørte kunder" in fields["changes"]["value"]
+    )
 
 
 async def test_pts_initial_with_upload_document_then_supplementary_due_two_weeks_after_sending(
