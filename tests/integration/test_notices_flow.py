@@ -189,6 +189,9 @@ async def test_reportable_incident_drafted_edited_approved_and_delivered(
     r = await client.post(url + "/approve", json={"version": 1}, headers=as_("approver"))
     assert r.status == 409 and "not the latest" in (await r.json())["detail"]
     to_complete = edited["to_complete"]
+    # what a person should add is shown in the console (hint), never put in the message
+    hints = {f["key"]: f["hint"] for f in edited["latest"]["fields"] if f["to_complete"]}
+    assert all(hints.values()) and set(hints) == set(to_complete)
     if to_complete:
         r = await client.post(url + "/approve", json={"version": 2}, headers=as_("approver"))
         detail = (await r.json())["detail"]
@@ -256,6 +259,7 @@ async def test_reportable_incident_drafted_edited_approved_and_delivered(
         assert "[fyll" not in part and "Utkast" not in part and "før sending" not in part
     if to_complete:
         assert "Ikke kjent ennå" in text
+    assert not any(hint in text for hint in hints.values())
 
     # the fibre OLT at the site goes down too: the next updated varsel starts from the one sent
     clock.advance(timedelta(minutes=5))
