@@ -108,6 +108,7 @@ class PrivacyCase:
     unreadable_how: str = ""
     recurrence_prevention: str = ""  # measures so that it does not happen again (PTS asks)
     services: str = ""  # the ekom services concerned (Nkom's varsel asks)
+    recommended_actions: str = ""  # what subscribers should do (the subscriber notices say)
     # per language (sv, nb): free text that replaces the field above in that language's
     # notices, where the Swedish and Norwegian notices must say it differently
     texts: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -193,6 +194,7 @@ TEXT_FIELDS = (
     "measures_planned",
     "recurrence_prevention",
     "services",
+    "recommended_actions",
     "other_providers",
     "cross_border",
     "unreadable_how",
@@ -245,6 +247,7 @@ EDITABLE: dict[str, Callable[[str, object], Any]] = {
     "unreadable_how": _text,
     "recurrence_prevention": _text,
     "services": _text,
+    "recommended_actions": _text,
     "texts": _texts,
 }
 

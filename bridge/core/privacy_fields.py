@@ -259,6 +259,12 @@ def values(
     _put(out, "summary", _summary(doc, lang), "case.description + location + causes")
     _put(out, "prevention", _str(doc, "recurrence_prevention", lang), "case.recurrence_prevention")
     _put(out, "services", _str(doc, "services", lang), "case.services")
+    _put(
+        out,
+        "what_you_can_do",
+        _str(doc, "recommended_actions", lang),
+        "case.recommended_actions",
+    )
     _put(out, "cause", _str(doc, "causes", lang), "case.causes")
     description = _str(doc, "description", lang)
     _put(out, "description", description, "case.description")

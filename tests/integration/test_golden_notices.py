@@ -165,6 +165,10 @@ PRIVACY_CASE: dict[str, Any] = {
     "measures_planned": "Kopior för felsökning raderas automatiskt efter 24 timmar.",
     "recurrence_prevention": "Felsökningsdata får inte längre kopieras till bärbara datorer.",
     "services": "Mobiltelefoni",
+    "recommended_actions": (
+        "Du behöver inte göra något. Var uppmärksam på samtal eller meddelanden där någon "
+        "säger sig veta vem du har ringt."
+    ),
     "other_providers": "Inga.",
     "cross_border": "Abonnenter i Sverige och Norge; Nkom underrättas.",
     "unreadable": False,
@@ -180,6 +184,10 @@ PRIVACY_CASE: dict[str, Any] = {
             "measures_planned": "Kopier for feilsøking slettes automatisk etter 24 timer.",
             "services": "Mobiltelefoni",
             "data_description": "Trafikkdata (samtalelogger) for oktober 2026.",
+            "recommended_actions": (
+                "Du trenger ikke å gjøre noe. Vær oppmerksom på samtaler eller meldinger der "
+                "noen sier at de vet hvem du har ringt."
+            ),
         }
     },
     "subscriber_notices": {
@@ -213,12 +221,7 @@ EDITS: dict[str, dict[str, str]] = {
     },
     "privacy_initial": {},
     "privacy_supplementary": {},
-    "subscriber_notice": {
-        "what_you_can_do": (
-            "Du behöver inte göra något. Var uppmärksam på samtal eller meddelanden där "
-            "någon säger sig veta vem du har ringt."
-        )
-    },
+    "subscriber_notice": {},
     "privacy_subscriber_copy": {"notice_means": "Sms och e-post till berörda abonnenter."},
     "nkom_privacy_varsel": {
         "scope_geography": "Abonnenter i hele Norge (et mindre antall i Trøndelag).",
@@ -226,12 +229,7 @@ EDITS: dict[str, dict[str, str]] = {
         "scope_life_health": "Nei.",
         "expected_duration": "Hendelsen er avsluttet; oppfølgingen pågår.",
     },
-    "nkom_privacy_subscriber": {
-        "what_you_can_do": (
-            "Du trenger ikke å gjøre noe. Vær oppmerksom på samtaler eller meldinger der "
-            "noen sier at de vet hvem du har ringt."
-        )
-    },
+    "nkom_privacy_subscriber": {},
 }
 EDITS["nkom_update"] = EDITS["nkom_normalised"] = EDITS["nkom_varsel"]
 

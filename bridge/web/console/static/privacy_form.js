@@ -47,6 +47,7 @@ export const FIELDS = [
   { key: "measures_planned", label: "Measures planned", kind: "text" },
   { key: "recurrence_prevention", label: "Measures so that it does not happen again", kind: "text", help: "PTS's report asks for it" },
   { key: "services", label: "Services concerned", kind: "text", help: "Nkom's varsel asks which ekom services are affected" },
+  { key: "recommended_actions", label: "What subscribers should do", kind: "text", help: "the subscriber notices say it, in plain words" },
   { key: "other_providers", label: "Other providers involved", kind: "text" },
   { key: "cross_border", label: "Cross-border aspects", kind: "text" },
   { key: "unreadable", label: "Was the data unreadable to outsiders (e.g. encrypted)?", kind: "tristate" },
