@@ -187,10 +187,36 @@ class OperatorContact(Strict):
     email: str = ""
 
 
+class ChannelContact(OperatorContact):
+    """Where subscribers turn about a privacy incident: a channel that verifies who is asking
+    before discussing their data (seed 004). ``verification``: per language (``sv``, ``nb``),
+    how it does so, in the notice's words (default: a sentence saying identity is checked)."""
+
+    web: str = ""
+    verification: dict[Literal["sv", "nb"], str] = Field(default_factory=dict)
+    names: dict[Literal["sv", "nb"], str] = Field(default_factory=dict)  # ``name`` per language
+
+
+class OperatorContacts(Strict):
+    """One contact per track; a track left out uses ``operator.contact``."""
+
+    outage: OperatorContact | None = None  # signs Nkom varsler and PTS outage reports
+    privacy: OperatorContact | None = None  # the privacy reports' contact point
+    subscriber: ChannelContact | None = None  # the "contact us" of subscriber notices
+
+
 class OperatorConfig(Strict):
     name: str = ""
     org_number: str = ""
-    contact: OperatorContact = OperatorContact()
+    contact: OperatorContact = OperatorContact()  # the default of every track
+    contacts: OperatorContacts = OperatorContacts()
+
+
+class ServiceNames(Strict):
+    """A service's display names in the notices' languages."""
+
+    sv: str = Field(min_length=1)
+    nb: str = Field(min_length=1)
 
 
 class SmtpConfig(WithSecret):
@@ -298,6 +324,8 @@ class BridgeConfig(Strict):
     notices: NoticesConfig = NoticesConfig()
     replication: ReplicationConfig = ReplicationConfig()
     privacy: PrivacyConfig | None = None
+    # inventory service key → display names (added to and overriding the built-in ones)
+    services: dict[str, ServiceNames] = Field(default_factory=dict)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @field_validator("store")

@@ -24,8 +24,11 @@ Contract:
   edited. An approved draft whose facts changed before it was handed to the outbox becomes
   ``held``: it is never sent stale; a person approves the new version.
 - Approval names the version it approves; it is refused unless that version is the latest one
-  and the draft's facts are the incident's current facts. The approved version's content hash
-  (recipient, subject, text, HTML) is what the outbox sends and the audit log records.
+  and the draft's facts are the incident's current facts, and unless every field still to
+  complete is named in ``send_unknown``: the regulator then reads the language's "not yet
+  known" wording (:data:`bridge.core.drafts.UNKNOWN`) for exactly those fields. The approved
+  version's content hash (recipient, subject, text, HTML) is what the outbox sends and the
+  audit log records.
 - A message handed to SMTP but not known to be accepted (the process died meanwhile) is
   ``in_doubt`` and waits for a person: it is never re-sent silently.
 """
@@ -33,13 +36,15 @@ Contract:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from bridge.core.drafts import (
+    LANGUAGES,
     PRIVACY_KINDS,
+    UNKNOWN,
     DraftFields,
     RenderedDraft,
     regulator_of,
@@ -240,10 +245,13 @@ def open_draft(
     render: Renderer,
     trigger: Mapping[str, datetime] | None = None,
     snapshot: Mapping[str, Any] | None = None,
+    edits: Mapping[str, str] | None = None,
 ) -> Change:
-    """Version 1 of the draft for ``fields.kind`` of ``fields.incident_id``."""
+    """Version 1 of the draft for ``fields.kind`` of ``fields.incident_id``; ``edits``: what a
+    person wrote in the notice this one follows, kept as written."""
     kind = fields.kind
-    version = _version(1, fields, {}, BRIDGE, "opened", now, render)
+    reason = "opened from the previous notice" if edits else "opened"
+    version = _version(1, fields, dict(edits or {}), BRIDGE, reason, now, render)
     draft = Draft(
         id=draft_id(fields.incident_id, kind, round_),
         incident_id=fields.incident_id,
@@ -270,15 +278,16 @@ def refresh(
     now: datetime,
     render: Renderer,
     snapshot: Mapping[str, Any] | None = None,
+    carried: Mapping[str, str] | None = None,
 ) -> Change | None:
     """A new version when the incident's facts changed (edited fields kept), else None.
-    An approved draft not yet handed over becomes ``held``."""
+    An approved draft not yet handed over becomes ``held``. ``carried``: a person's text from
+    the notice this one follows, kept unless this draft's own edits replace it."""
     if draft.state not in FOLLOWS_INCIDENT or facts_of(fields) == draft.latest.facts:
         return None
     number = draft.latest.number + 1
-    version = _version(
-        number, fields, _edits(draft.latest), BRIDGE, "the incident changed", now, render
-    )
+    edits = {**(carried or {}), **_edits(draft.latest)}
+    version = _version(number, fields, edits, BRIDGE, "the incident changed", now, render)
     state, flag, approval = draft.state, draft.flag, draft.approval
     events: list[AuditEvent] = []
     if draft.state in (APPROVED, HELD):
@@ -373,10 +382,12 @@ def approve(
     now: datetime,
     message_id: str,
     comment: str = "",
-    incomplete_ok: bool = False,
+    send_unknown: Sequence[str] = (),
     snapshot: Mapping[str, Any] | None = None,
 ) -> Change:
-    """Approve ``version`` for sending now. See the module contract for what is refused."""
+    """Approve ``version`` for sending now. See the module contract for what is refused.
+    ``send_unknown``: the fields still to complete that the approver chose, by name, to send
+    as not yet known."""
     if draft.state not in (DRAFT, HELD):
         raise Conflict(f"draft {draft.id}", f"it is {draft.state}; only a draft can be approved")
     latest = draft.latest
@@ -389,11 +400,21 @@ def approve(
         raise Conflict(
             f"draft {draft.id}", "the incident changed since this version was rendered: reload"
         )
-    if latest.to_complete and not incomplete_ok:
+    unknown = sorted(set(send_unknown))
+    stray = [k for k in unknown if k not in latest.to_complete]
+    if stray:
         raise BadInput(
-            "incomplete_ok",
-            f"fields still to complete: {', '.join(latest.to_complete)}; complete them or "
-            "approve with incomplete_ok: true (the regulator gets the placeholders)",
+            "send_unknown",
+            f"not fields still to complete: {', '.join(stray)} (still to complete: "
+            f"{', '.join(latest.to_complete) or 'none'})",
+        )
+    missing = [k for k in latest.to_complete if k not in unknown]
+    if missing:
+        wording = UNKNOWN[LANGUAGES[draft.regulator]]
+        raise BadInput(
+            "send_unknown",
+            f"fields still to complete: {', '.join(missing)}; complete them, or name each in "
+            f'send_unknown to send it to the regulator as "{wording}"',
         )
     approval = Approval(version, actor, now, latest.content_hash, comment)
     changed = _next(
@@ -416,7 +437,7 @@ def approve(
             content_hash=latest.content_hash,
             recipient=latest.recipient,
             comment=comment,
-            incomplete=list(latest.to_complete),
+            sent_as_unknown=unknown,
         )
     ]
 

@@ -32,6 +32,7 @@ def _assessment(a: Assessment, now: datetime) -> dict[str, Any]:
                 "since": format_time(c.since),
                 "forecast_at": format_time(c.forecast_at),
                 "reason": c.reason,
+                "source": c.source,
             }
             for c in a.criteria
         ],

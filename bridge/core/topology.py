@@ -190,6 +190,10 @@ class Topology:
                 add_into(vec, self.subtree_vector(child))
             self._subtree_cache[node] = vec
 
+    def service_names(self) -> set[str]:
+        """The service keys the inventory counts connections of."""
+        return {str(k[2]) for k in self.totals if k[0] == "conn"}
+
     def service_total(self, jurisdiction: str, service: str) -> float:
         """All active connections of a service in a jurisdiction (configured total first)."""
         configured = self._service_totals.get(jurisdiction, {}).get(service)

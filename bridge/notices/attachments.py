@@ -39,8 +39,7 @@ def pts_document(draft: Draft, version: Version, sender: Sender) -> bytes:
     document.add_heading(TITLES[draft.kind], level=1)
     document.add_paragraph(
         f"Operatör: {sender.name} (org.nr {sender.org_number})\n"
-        f"Referensnummer: {version.fields.get('reference', '')}\n"
-        f"Version {version.number}"
+        f"Referensnummer: {version.fields.get('reference', '')}"
     )
     labels = LABELS["sv"]
     for key, value in version.fields.items():

@@ -110,7 +110,10 @@ async def test_clustered_alertmanagers_to_two_replicas_make_one_incident_draft_a
                 _, detail = await get(session, url)
                 async with session.post(
                     url + "/approve",
-                    json={"version": detail["latest"]["number"], "incomplete_ok": True},
+                    json={
+                        "version": detail["latest"]["number"],
+                        "send_unknown": detail["to_complete"],
+                    },
                     headers=BOSS,
                 ) as r:
                     assert r.status == 200, await r.text()

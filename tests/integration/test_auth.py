@@ -343,7 +343,7 @@ async def test_viewer_cannot_approve_through_the_session(client, clock):
     assert drafts, "the hospital outage opens a Nkom draft"
     draft = drafts[0]
     approve = f"/api/v1/drafts/{draft['id']}/approve"
-    body = {"version": draft["version"], "incomplete_ok": True}
+    body = {"version": draft["version"], "send_unknown": draft["to_complete"]}
     r = await client.post(approve, json=body, headers={"X-CSRF-Token": csrf})
     assert r.status == 403
     after = await (await client.get(f"/api/v1/drafts/{draft['id']}")).json()

@@ -129,8 +129,9 @@ async def test_reportable_incident_drafted_edited_approved_and_delivered(
     client: TestClient[Any, Any], smtp: SmtpServer, clock: FakeClock, tmp_path: Path
 ) -> None:
     """A reportable incident gets a prefilled Nkom varsel draft; roles are checked on edit and
-    approve, bad edits are named, an edit makes version 2 with a diff, and the approved notice is
-    e-mailed once and audited."""
+    approve, bad edits are named, an edit makes version 2 with a diff, the approved notice is
+    e-mailed once and audited with nothing internal in it, and the next updated varsel starts
+    from it (the person's text kept, what changed first)."""
     answer = await post_alerts(client, ullevaal(clock))
     [incident_id] = answer["incidents"]
     [listed] = await drafts(client)
@@ -188,12 +189,20 @@ async def test_reportable_incident_drafted_edited_approved_and_delivered(
     r = await client.post(url + "/approve", json={"version": 1}, headers=as_("approver"))
     assert r.status == 409 and "not the latest" in (await r.json())["detail"]
     to_complete = edited["to_complete"]
+    # what a person should add is shown in the console (hint), never put in the message
+    hints = {f["key"]: f["hint"] for f in edited["latest"]["fields"] if f["to_complete"]}
+    assert all(hints.values()) and set(hints) == set(to_complete)
     if to_complete:
         r = await client.post(url + "/approve", json={"version": 2}, headers=as_("approver"))
-        assert r.status == 400 and "incomplete_ok" in (await r.json())["detail"]
+        detail = (await r.json())["detail"]
+        assert r.status == 400 and "send_unknown" in detail and "Ikke kjent ennå" in detail
+        r = await client.post(
+            url + "/approve", json={"version": 2, "incomplete_ok": True}, headers=as_("approver")
+        )
+        assert r.status == 400  # a blanket yes is not taken: each field is named
     r = await client.post(
         url + "/approve",
-        json={"version": 2, "comment": "ok at 03:12", "incomplete_ok": True},
+        json={"version": 2, "comment": "ok at 03:12", "send_unknown": to_complete},
         headers=as_("approver"),
     )
     assert r.status == 200, await r.text()
@@ -244,6 +253,32 @@ async def test_reportable_incident_drafted_edited_approved_and_delivered(
     assert approved_entry["detail"]["comment"] == "ok at 03:12"
     assert sent_entry["detail"]["content_hash"] == msg["X-Incident-Bridge-Content-Hash"].strip()
     assert sent_entry["detail"]["message_id"] == msg["Message-ID"]
+    assert sorted(approved_entry["detail"]["sent_as_unknown"]) == sorted(to_complete)
+    # nothing internal reached Nkom; a field named unknown reads as Nkom should read it
+    for part in (text, html):
+        assert "[fyll" not in part and "Utkast" not in part and "før sending" not in part
+    if to_complete:
+        assert "Ikke kjent ennå" in text
+    assert not any(hint in text for hint in hints.values())
+
+    # the fibre OLT at the site goes down too: the next updated varsel starts from the one sent
+    clock.advance(timedelta(minutes=5))
+    await post_alerts(
+        client,
+        ullevaal(clock),
+        alert("fp-olt", clock.now(), element="no-olt-oslo-1", severity="major"),
+    )
+    app = client.server.app
+    assert app is not None
+    await app[SERVICE].tick()
+    [update] = [d for d in await drafts(client) if d["kind"] == "nkom_update"]
+    fields = {f["key"]: f for f in (await draft(client, update["id"]))["latest"]["fields"]}
+    assert fields["scope_life_health"]["value"] == "Nei, sykehuset har reservesamband."
+    assert fields["scope_life_health"]["edited"]
+    assert fields["changes"]["value"].startswith("Forrige varsel ble sendt ")
+    assert (
+        "- Nye " in fields["changes"]["value"] or "- Berørte kunder" in fields["changes"]["value"]
+    )
 
 
 async def test_pts_initial_with_upload_document_then_supplementary_due_two_weeks_after_sending(
@@ -268,7 +303,9 @@ async def test_pts_initial_with_upload_document_then_supplementary_due_two_weeks
     assert attachment.status == 200
     assert "wordprocessingml" in attachment.headers["Content-Type"]
     r = await client.post(
-        url + "/approve", json={"version": 1, "incomplete_ok": True}, headers=as_("approver")
+        url + "/approve",
+        json={"version": 1, "send_unknown": initial["to_complete"]},
+        headers=as_("approver"),
     )
     assert r.status == 200, await r.text()
     clock.advance(timedelta(minutes=2))
@@ -306,7 +343,7 @@ async def test_smtp_down_then_up_delivers_once_with_backoff(
     smtp.stop()
     r = await client.post(
         f"/api/v1/drafts/{d['id']}/approve",
-        json={"version": 1, "incomplete_ok": True},
+        json={"version": 1, "send_unknown": d["to_complete"]},
         headers=as_("approver"),
     )
     assert r.status == 200
@@ -343,7 +380,7 @@ async def test_smtp_4xx_is_retried_and_5xx_fails_for_a_person(
     smtp.mailbox.mode = mode
     await client.post(
         f"/api/v1/drafts/{d['id']}/approve",
-        json={"version": 1, "incomplete_ok": True},
+        json={"version": 1, "send_unknown": d["to_complete"]},
         headers=as_("approver"),
     )
     [out] = await deliver(client)
@@ -368,7 +405,7 @@ async def test_approved_draft_is_held_when_the_incident_changes_before_sending(
     [d] = await drafts(client)
     r = await client.post(
         f"/api/v1/drafts/{d['id']}/approve",
-        json={"version": 1, "incomplete_ok": True},
+        json={"version": 1, "send_unknown": d["to_complete"]},
         headers=as_("approver"),
     )
     assert r.status == 200
@@ -401,7 +438,7 @@ async def test_approval_of_a_version_rendered_before_the_incident_changed_is_ref
     assert d["version"] == 1  # not re-rendered yet (throttled)
     r = await client.post(
         f"/api/v1/drafts/{d['id']}/approve",
-        json={"version": 1, "incomplete_ok": True},
+        json={"version": 1, "send_unknown": d["to_complete"]},
         headers=as_("approver"),
     )
     assert r.status == 409 and "version 2" in (await r.json())["detail"]
@@ -458,7 +495,7 @@ async def test_delivery_over_starttls_and_implicit_tls_with_auth(
     [d] = await drafts(client)
     await client.post(
         f"/api/v1/drafts/{d['id']}/approve",
-        json={"version": 1, "incomplete_ok": True},
+        json={"version": 1, "send_unknown": d["to_complete"]},
         headers=as_("approver"),
     )
     [out] = await deliver(client)
@@ -479,7 +516,7 @@ async def test_wrong_smtp_password_is_a_permanent_failure(
     [d] = await drafts(client)
     await client.post(
         f"/api/v1/drafts/{d['id']}/approve",
-        json={"version": 1, "incomplete_ok": True},
+        json={"version": 1, "send_unknown": d["to_complete"]},
         headers=as_("approver"),
     )
     [out] = await deliver(client)
@@ -499,7 +536,7 @@ async def test_normalised_incident_opens_the_nkom_normalised_notice(
     client: TestClient[Any, Any], clock: FakeClock
 ) -> None:
     """Once a resolved incident's quiet period passes it is normalised and closed, and the Nkom
-    normalised notice opens with the duration."""
+    normalised notice opens with when service was restored and the total duration."""
     firing = ullevaal(clock)
     answer = await post_alerts(client, firing)
     resolved_at = clock.now()
@@ -513,7 +550,8 @@ async def test_normalised_incident_opens_the_nkom_normalised_notice(
     assert len(normalised) == 1
     detail = await draft(client, normalised[0]["id"])
     fields = {f["key"]: f["value"] for f in detail["latest"]["fields"]}
-    assert fields["expected_duration"].startswith("Normalisert ")
+    assert fields["normalised"].startswith("Tjenestene var normalisert ")
+    assert "Samlet varighet: " in fields["normalised"]
     incident = await (
         await client.get(f"/api/v1/incidents/{answer['incidents'][0]}", headers=as_("viewer"))
     ).json()

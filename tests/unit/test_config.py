@@ -10,6 +10,7 @@ import pytest
 from bridge.config import Secret, load_config
 from bridge.core.durations import parse_duration
 from bridge.errors import ConfigError
+from bridge.notices.rendering import sender
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "data" / "config"
@@ -110,6 +111,44 @@ def test_bad_smtp_security() -> None:
     assert "smtp.security:" in problem
     assert "'starttls'" in problem
     assert "'ssl'" in problem
+
+
+def test_service_without_nb_name() -> None:
+    """A service display name missing a notice language names the key and the language."""
+    problem = only_problem("service_without_nb_name.yaml")
+    assert "services.internet.nb:" in problem
+
+
+def test_unknown_contact_track() -> None:
+    """A contact track other than outage, privacy, subscriber names the unknown key."""
+    problem = only_problem("unknown_contact_track.yaml")
+    assert "operator.contacts.sales: unknown key" in problem
+
+
+def test_bad_verification_language() -> None:
+    """The subscriber channel's verification sentence is keyed by sv or nb only."""
+    problem = only_problem("bad_verification_language.yaml")
+    assert "operator.contacts.subscriber.verification" in problem
+    assert "'en'" in problem
+
+
+def test_only_operator_contact_signs_every_track() -> None:
+    """An older config with only operator.contact loads; that contact signs every track."""
+    cfg = load_config(DATA / "only_operator_contact.yaml", env={}).config
+    who = sender(cfg.operator)
+    for track in ("outage", "privacy", "subscriber"):
+        assert who.contact(track).name == "NOC duty officer"
+        assert who.contact(track).email == "noc@example.net"
+
+
+def test_shipped_config_names_a_contact_per_track_and_services() -> None:
+    """The example config has its own outage, privacy and subscriber contacts and names services."""
+    cfg = load_config(SHIPPED, env={}).config
+    who = sender(cfg.operator)
+    names = {who.contact(t).name for t in ("outage", "privacy", "subscriber")}
+    assert len(names) == 3
+    assert who.contact("subscriber").verification["sv"]
+    assert cfg.services["internet"].nb == "Bredbånd"
 
 
 def test_bad_default_jurisdiction() -> None:

@@ -17,7 +17,7 @@ from aiohttp import web
 from bridge.core import casework
 from bridge.core.alerts import format_time
 from bridge.core.casework import Draft
-from bridge.core.drafts import LABELS, LANGUAGES, PLACEHOLDERS
+from bridge.core.drafts import LABELS, LANGUAGES, PLACEHOLDERS, TO_ADD
 from bridge.errors import BadInput
 from bridge.notices.attachments import attachment_for
 from bridge.web import keys
@@ -76,6 +76,8 @@ def version_json(draft: Draft, version: casework.Version) -> dict[str, Any]:
                 "value": value,
                 "edited": key in version.edited,
                 "to_complete": key in version.to_complete,
+                # drafting guidance for staff: shown in the console, never sent
+                "hint": TO_ADD.get(key, "") if key in version.to_complete else "",
             }
             for key, value in version.fields.items()
         ],
@@ -232,15 +234,21 @@ async def draft_attachment(request: web.Request) -> web.Response:
 async def approve_draft(request: web.Request) -> web.Response:
     draft, caller = await _draft(request, "approver")
     body = await body_of(request)
-    incomplete_ok = body.get("incomplete_ok", False)
-    if not isinstance(incomplete_ok, bool):
-        raise BadInput("incomplete_ok", "expected true or false")
+    send_unknown = body.get("send_unknown", [])
+    if not isinstance(send_unknown, list) or not all(isinstance(k, str) for k in send_unknown):
+        raise BadInput("send_unknown", "expected a list of field keys")
+    if "incomplete_ok" in body:
+        raise BadInput(
+            "incomplete_ok",
+            "no longer taken: name each field still to complete in send_unknown (it is then "
+            "sent to the regulator as not yet known)",
+        )
     changed = await request.app[keys.SERVICE].desk.approve(
         draft.id,
         int_field(body, "version"),
         caller.name,
         str_field(body, "comment"),
-        incomplete_ok,
+        send_unknown,
     )
     return web.json_response(detail(changed))
 
