@@ -198,7 +198,7 @@ class Metrics:
         self.emails_sent = Counter(
             "bridge_emails_sent",
             "Notices handed to the mail relay, by regulator and result "
-            "(sent, transient, permanent, in_doubt)",
+            "(sent, transient, permanent, in_doubt; unsendable: the message could not be built)",
             ["regulator", "result"],
             registry=registry,
         )
@@ -206,6 +206,11 @@ class Metrics:
             "bridge_outbox_rounds",
             "Outbox rounds run on this replica (only the leader runs them): one that stops "
             "growing on the leader means approved notices are no longer being sent",
+            registry=registry,
+        )
+        self.outbox_errors = Counter(
+            "bridge_outbox_errors",
+            "Deliveries that failed unexpectedly (a bug: see the log); the round went on",
             registry=registry,
         )
         # Series exist from the start (at 0), so dashboards and rate() see them before the
@@ -219,7 +224,7 @@ class Metrics:
         for status in ("firing", "resolved"):
             self.alerts_received.labels(status=status)
         for regulator in ("nkom", "pts"):
-            for result in ("sent", "transient", "permanent", "in_doubt"):
+            for result in ("sent", "transient", "permanent", "in_doubt", "unsendable"):
                 self.emails_sent.labels(regulator=regulator, result=result)
 
     def attach_state(self, collector: StateCollector) -> None:
