@@ -631,3 +631,21 @@ async def test_a_reference_with_a_line_break_is_refused_and_quotes_are_quoted_in
     [mail] = smtp.mailbox.received
     [docx] = list(mail.message.iter_attachments())
     assert docx.get_filename() == "PTS-pts-initial-R -1-; size=9 Ö.docx"
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        ({"limit": "99999999999999999999"}, 200),  # capped at 1000
+        ({"before": "99999999999999999999"}, 400),
+        ({"before": "-1"}, 400),
+        ({"before": "9" * 5000}, 400),
+        ({"limit": "1e3"}, 400),
+    ],
+)
+async def test_audit_query_numbers_out_of_range_are_4xx(
+    client: TestClient[Any, Any], query: dict[str, str], status: int
+) -> None:
+    """Huge, negative or non-integer ``limit``/``before`` never reach the store as a 500."""
+    r = await client.get("/api/v1/audit", params=query, headers=as_("auditor"))
+    assert r.status == status, await r.text()
