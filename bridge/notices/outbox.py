@@ -7,6 +7,8 @@ Contract:
   atomic rename) before the hand-over. The leader re-reads approved drafts from the store
   before every round, so an approval made on another replica is sent within
   ``notices.poll_interval``.
+- The archive folder (when the outbox creates it) is ``0700`` and every ``.eml`` ``0600``,
+  whatever the umask: they hold personal data of privacy cases.
 - :meth:`recover` (on taking over) turns drafts left ``sending`` by a stopped process into
   ``in_doubt``: never re-sent without a person.
 - One draft never holds up another: a draft whose message cannot be built (a header that
@@ -214,10 +216,14 @@ class Outbox:
         folder: Path = self.settings.archive_dir
         approval = draft.approval
         assert approval is not None
-        folder.mkdir(parents=True, exist_ok=True)
+        if not folder.is_dir():
+            folder.mkdir(parents=True, exist_ok=True)
+            os.chmod(folder, 0o700)  # made here: this user's only, whatever the umask
         target = folder / f"{draft.id}.v{approval.version}.eml"
         temp = target.with_suffix(".eml.tmp")
-        with open(temp, "wb") as fh:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with open(fd, "wb") as fh:
+            os.fchmod(fd, 0o600)  # also when a stale temp file was left with other bits
             fh.write(raw)
             fh.flush()
             os.fsync(fh.fileno())
