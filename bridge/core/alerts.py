@@ -304,6 +304,26 @@ def _parse_alert(
 
 DEFAULT_LIMITS = WebhookLimits()
 
+#: how many ``"fingerprint"`` strings per allowed alert the raw body may hold before it is
+#: refused undecoded: one is the alert's own key; the slack is for labels or annotations that
+#: happen to be named (or valued) ``fingerprint``
+_RAW_SLACK = 4
+
+
+def check_raw(raw: bytes, limits: WebhookLimits = DEFAULT_LIMITS) -> None:
+    """Refuse, before it is decoded, a body that certainly holds far too many alerts: every
+    alert carries the key ``"fingerprint"`` (escaped quotes never match), so a body with more
+    than ``_RAW_SLACK`` × ``alerts_per_webhook`` of them is a 413 without building a single
+    object. The exact count is :func:`parse_webhook`'s."""
+    most = limits.alerts_per_webhook * _RAW_SLACK
+    if raw.count(b'"fingerprint"') > most:
+        raise TooLarge(
+            "alerts",
+            f"more than {most} fingerprints in the body, far more than "
+            f"{limits.alerts_per_webhook} alerts; set Alertmanager's max_alerts below it",
+            _limit("alerts_per_webhook"),
+        )
+
 
 def parse_webhook(
     body: object, received_at: datetime, limits: WebhookLimits = DEFAULT_LIMITS

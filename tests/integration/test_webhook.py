@@ -630,3 +630,25 @@ async def test_alert_chosen_services_and_regions_never_become_metric_labels(
         'region="other",service="other"' in line and line.endswith(" 200.0") for line in series
     ), series
     assert any('region="SE-2380",service="internet"' in line for line in series), series
+
+
+async def test_a_body_with_far_too_many_alerts_is_refused_before_it_is_decoded(
+    client_for: ClientFactory, tmp_path: Path, clock: FakeClock
+) -> None:
+    """More than four fingerprints per allowed alert is a 413 even when the JSON would not
+    decode (it was never decoded); a few extra fingerprint labels still pass to the exact
+    count."""
+    config = write_config(
+        tmp_path, extra={"server": {"listen": "127.0.0.1:0", "limits": SMALL_LIMITS}}
+    )
+    client = await client_for(config)
+    raw = json.dumps(webhook(*[_limited(clock, fingerprint=f"fp-{i}") for i in range(13)]))
+    resp = await post(client, raw[:-5].encode())  # cut short: not JSON any more
+    assert resp.status == 413, await resp.text()
+    assert "server.limits.alerts_per_webhook" in (await resp.json())["detail"]
+    labelled = [
+        _limited(clock, fingerprint=f"fp-{i}", labels={"fingerprint": "fingerprint"})
+        for i in range(3)
+    ]
+    assert (await post(client, webhook(*labelled))).status == 200
+    assert db_counts(config)[0] == 3
