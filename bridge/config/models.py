@@ -20,6 +20,7 @@ from pydantic import (
 
 from bridge.config.types import Duration, Jurisdiction, Secret, Strict, WithSecret
 from bridge.core.access import grant_problem
+from bridge.core.alerts import WebhookLimits
 from bridge.core.incidents import CorrelationRules
 from bridge.core.mapping import MappingRules
 
@@ -106,10 +107,40 @@ class AuthConfig(Strict):
     session: SessionConfig = SessionConfig()
 
 
+_LIMITS = WebhookLimits()
+
+
+class LimitsConfig(Strict):
+    """What one webhook may carry (docs/configuration.md, docs/security.md "Limits"); over a
+    limit the webhook answers 413 (counts and lengths) or 400 (timestamps) naming the field and
+    the limit, and nothing is stored."""
+
+    alerts_per_webhook: int = Field(default=_LIMITS.alerts_per_webhook, ge=1)
+    labels_per_alert: int = Field(default=_LIMITS.labels_per_alert, ge=1)
+    label_name_length: int = Field(default=_LIMITS.label_name_length, ge=1)
+    label_value_length: int = Field(default=_LIMITS.label_value_length, ge=1)
+    annotation_value_length: int = Field(default=_LIMITS.annotation_value_length, ge=1)
+    fingerprint_length: int = Field(default=_LIMITS.fingerprint_length, ge=1)
+    timestamps_past: Duration = _LIMITS.timestamps_past
+    timestamps_future: Duration = _LIMITS.timestamps_future
+
+    @field_validator("timestamps_past", "timestamps_future")
+    @classmethod
+    def _window(cls, v: timedelta) -> timedelta:
+        if v <= timedelta(0):
+            raise ValueError("must be longer than 0s")
+        return v
+
+    def webhook(self) -> WebhookLimits:
+        """The core's view of these limits."""
+        return WebhookLimits(**{name: getattr(self, name) for name in type(self).model_fields})
+
+
 class ServerConfig(Strict):
     listen: str = "127.0.0.1:8080"
     public_url: str = "http://127.0.0.1:8080"
     max_body_bytes: int = Field(default=8 * 1024 * 1024, gt=1024)
+    limits: LimitsConfig = LimitsConfig()
 
     @field_validator("listen")
     @classmethod

@@ -9,6 +9,7 @@ A draft's life (``state``)::
     draft ─reject─▶ rejected ─edit─▶ draft          sending ─4xx/no connection─▶ approved (later)
     approved ─incident changed─▶ held ─approve─▶ approved      sending ─5xx─▶ failed
     sending ─found at start─▶ in_doubt ─a person resolves─▶ approved (resend) | sent
+    approved ─the message cannot be built─▶ failed
 
 Contract:
 - Every transition is a function of the draft, its inputs and ``now`` that returns the next
@@ -41,6 +42,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from email_validator import EmailNotValidError, validate_email
+
 from bridge.core.drafts import (
     LANGUAGES,
     PRIVACY_KINDS,
@@ -71,6 +74,9 @@ FOLLOWS_INCIDENT = (DRAFT, APPROVED, HELD)
 DELIVERY = (SENDING, SENT, IN_DOUBT)
 
 BRIDGE = "bridge"  # the actor name of automatic transitions
+
+#: Fields that end up in a mail header (To, Subject, the attachment's file name): one line only.
+SINGLE_LINE = ("recipient", "reference")
 
 #: An event the engine's deadline rules use, recorded when a draft of a kind is sent.
 SENT_EVENTS = {
@@ -121,7 +127,7 @@ class Approval:
 @dataclass(frozen=True, slots=True)
 class Attempt:
     at: datetime
-    outcome: str  # started | sent | transient | permanent | interrupted
+    outcome: str  # started | sent | transient | permanent | interrupted | unsendable
     detail: str = ""
 
 
@@ -237,6 +243,22 @@ def _edits(version: Version) -> dict[str, str]:
     )
 
 
+def check_recipients(text: str) -> list[str]:
+    """The addresses of a recipient field (comma-separated), each a real address (syntax only:
+    no DNS look-up); :class:`BadInput` naming ``fields.recipient`` otherwise."""
+    addresses = [a.strip() for a in text.split(",")]
+    if not any(addresses):
+        raise BadInput("fields.recipient", "expected an e-mail address")
+    for address in addresses:
+        try:
+            validate_email(address, check_deliverability=False)
+        except EmailNotValidError as exc:
+            raise BadInput(
+                "fields.recipient", f"{address!r} is not an e-mail address: {exc}"
+            ) from exc
+    return addresses
+
+
 # ---- opening and following the incident -----------------------------------------------------
 def open_draft(
     fields: DraftFields,
@@ -350,8 +372,12 @@ def edit(
             )
         if not isinstance(value, str):
             raise BadInput(f"fields.{key}", f"expected text, got {type(value).__name__}")
-    if "recipient" in changes and "@" not in changes["recipient"]:
-        raise BadInput("fields.recipient", "expected an e-mail address")
+        if key in SINGLE_LINE and any(
+            c in value for c in "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+        ):
+            raise BadInput(f"fields.{key}", "expected a single line: line breaks are not allowed")
+    if "recipient" in changes:
+        check_recipients(changes["recipient"])
     if not changes:
         raise BadInput("fields", "nothing to change")
     merged = _edits(draft.latest) | dict(changes)
@@ -532,6 +558,23 @@ def transient_failure(
     return changed, [
         _audit(draft, now, BRIDGE, "outbox.retry", error=error, next_attempt_at=when.isoformat())
     ]
+
+
+def unsendable(draft: Draft, now: datetime, error: str) -> Change:
+    """The approved version cannot be made into a message (a header that cannot be written, an
+    attachment that cannot be built): nothing was handed over; a person edits and approves
+    again. The outbox goes on with the other drafts."""
+    if draft.state != APPROVED:
+        raise Conflict(f"draft {draft.id}", f"it is {draft.state}, not approved")
+    changed = _next(
+        draft,
+        now,
+        state=FAILED,
+        next_attempt_at=None,
+        flag=f"the message could not be built, a person must act: {error}",
+        attempts=(*draft.attempts, Attempt(now, "unsendable", error)),
+    )
+    return changed, [_audit(draft, now, BRIDGE, "outbox.failed", error=error, sent=False)]
 
 
 def permanent_failure(draft: Draft, now: datetime, error: str) -> Change:

@@ -111,6 +111,15 @@ class Topology:
         self.totals: Vector = {}
         for el in self.elements.values():
             add_into(self.totals, el.own_vector())
+        #: Services and regions the operator declared (inventory, ``service_totals``): the only
+        #: values metrics show as labels; any other an alert names counts as ``other``.
+        self.services: frozenset[str] = frozenset(
+            {svc for el in self.elements.values() for svc in el.connections}
+            | {svc for totals in self._service_totals.values() for svc in totals}
+        )
+        self.regions: frozenset[str] = frozenset(
+            {el.region for el in self.elements.values() if el.region} | set(self.region_names)
+        )
 
     def _on_cycle(self, start: str) -> str:
         # An element not reached from any root has a parent chain that loops; follow it

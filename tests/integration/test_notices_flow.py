@@ -5,6 +5,7 @@ in the audit log."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import zipfile
@@ -557,3 +558,132 @@ async def test_normalised_incident_opens_the_nkom_normalised_notice(
     ).json()
     owed = {o["kind"]: o for o in incident["obligations"]}
     assert incident["state"] == "closed" and owed["nkom_normalised"]["state"] == "drafted"
+
+
+async def test_a_draft_whose_message_cannot_be_built_fails_alone_and_the_next_is_delivered(
+    client: TestClient[Any, Any], smtp: SmtpServer, clock: FakeClock
+) -> None:
+    """An approved draft whose recipient holds a line break (stored before edits were checked)
+    fails with the reason on the board, in the audit and the metric; the draft approved after it,
+    on another regulator, is still delivered in the same round."""
+    app = client.server.app
+    assert app is not None
+    book = app[SERVICE].book
+    await post_alerts(client, ullevaal(clock))
+    berg = alert("fp-berg", clock.now(), element="se-cell-berg-1")
+    await post_alerts(client, berg)
+    [poisoned] = await drafts(client, regulator="nkom")
+    stored = book.drafts[poisoned["id"]]
+    bad = dataclasses.replace(stored.latest, recipient="ekomvarsling@nkom.no\nBcc: x@evil.example")
+    await book.write(
+        dataclasses.replace(stored, versions=(bad,), revision=stored.revision + 1),
+        stored.revision,
+        [],
+    )
+    r = await client.post(
+        f"/api/v1/drafts/{poisoned['id']}/approve",
+        json={"version": 1, "incomplete_ok": True},
+        headers=as_("approver"),
+    )
+    assert r.status == 200, await r.text()
+    clock.advance(timedelta(minutes=31))  # the PTS draft opens and is approved after the bad one
+    await app[SERVICE].tick()
+    [good] = await drafts(client, regulator="pts")
+    r = await client.post(
+        f"/api/v1/drafts/{good['id']}/approve",
+        json={"version": 1, "incomplete_ok": True},
+        headers=as_("approver"),
+    )
+    assert r.status == 200, await r.text()
+
+    done = {d.id: d for d in await deliver(client)}
+    assert done[poisoned["id"]].state == "failed" and done[good["id"]].state == "sent"
+    [mail] = smtp.mailbox.received
+    assert mail.rcpt_tos == ["incidentrapport@pts.se"]
+    board = await draft(client, poisoned["id"])
+    assert board["state"] == "failed" and "could not be built" in board["flag"]
+    assert "linefeed" in board["flag"]
+    log = (await (await client.get("/api/v1/audit", headers=as_("auditor"))).json())["entries"]
+    [failed] = [e for e in log if e["action"] == "outbox.failed"]
+    assert failed["target"] == f"draft:{poisoned['id']}" and "linefeed" in failed["detail"]["error"]
+    unsendable = 'bridge_emails_sent_total{regulator="nkom",result="unsendable"}'
+    assert await metric(client, unsendable) == 1
+    assert await deliver(client) == []  # never retried on its own
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "named"),
+    [
+        ("recipient", "ekomvarsling@nkom.no\nBcc: x@evil.example", "fields.recipient"),
+        ("recipient", "not an address", "fields.recipient"),
+        ("recipient", "a@example.no, nobody", "fields.recipient"),
+        ("recipient", "", "fields.recipient"),
+    ],
+)
+async def test_edits_with_a_bad_recipient_are_refused_naming_the_field(
+    client: TestClient[Any, Any], clock: FakeClock, field: str, value: str, named: str
+) -> None:
+    """A recipient that is not a real address or holds a line break is a 400 naming the field,
+    and no version is made."""
+    await post_alerts(client, ullevaal(clock))
+    [d] = await drafts(client)
+    r = await client.patch(
+        f"/api/v1/drafts/{d['id']}",
+        json={"version": 1, "fields": {field: value}},
+        headers=as_("editor"),
+    )
+    assert r.status == 400 and named in (await r.json())["detail"]
+    assert (await draft(client, d["id"]))["version"] == 1
+
+
+async def test_a_reference_with_a_line_break_is_refused_and_quotes_are_quoted_in_the_mime_part(
+    client: TestClient[Any, Any], smtp: SmtpServer, clock: FakeClock
+) -> None:
+    """The PTS reference refuses line breaks (400 naming it); a reference with quotes and a
+    semicolon reaches the attachment's file name quoted, and the download header is RFC 6266."""
+    app = client.server.app
+    assert app is not None
+    await post_alerts(client, alert("fp-berg", clock.now(), element="se-cell-berg-1"))
+    clock.advance(timedelta(minutes=31))
+    await app[SERVICE].tick()
+    [d] = await drafts(client, regulator="pts")
+    url = f"/api/v1/drafts/{d['id']}"
+    r = await client.patch(
+        url, json={"version": 1, "fields": {"reference": "R-1\r\nX: y"}}, headers=as_("editor")
+    )
+    assert r.status == 400 and "fields.reference" in (await r.json())["detail"]
+    r = await client.patch(
+        url, json={"version": 1, "fields": {"reference": 'R "1"; size=9 Ö'}}, headers=as_("editor")
+    )
+    assert r.status == 200, await r.text()
+    download = await client.get(url + "/attachment", headers=as_("viewer"))
+    disposition = download.headers["Content-Disposition"]
+    assert disposition.startswith('attachment; filename="PTS-pts-initial-R -1-; size=9 _.docx";')
+    assert "filename*=UTF-8''PTS-pts-initial-R%20-1-%3B%20size%3D9%20%C3%96.docx" in disposition
+    r = await client.post(
+        url + "/approve", json={"version": 2, "incomplete_ok": True}, headers=as_("approver")
+    )
+    assert r.status == 200, await r.text()
+    [sent] = await deliver(client)
+    assert sent.state == "sent"
+    [mail] = smtp.mailbox.received
+    [docx] = list(mail.message.iter_attachments())
+    assert docx.get_filename() == "PTS-pts-initial-R -1-; size=9 Ö.docx"
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        ({"limit": "99999999999999999999"}, 200),  # capped at 1000
+        ({"before": "99999999999999999999"}, 400),
+        ({"before": "-1"}, 400),
+        ({"before": "9" * 5000}, 400),
+        ({"limit": "1e3"}, 400),
+    ],
+)
+async def test_audit_query_numbers_out_of_range_are_4xx(
+    client: TestClient[Any, Any], query: dict[str, str], status: int
+) -> None:
+    """Huge, negative or non-integer ``limit``/``before`` never reach the store as a 500."""
+    r = await client.get("/api/v1/audit", params=query, headers=as_("auditor"))
+    assert r.status == status, await r.text()

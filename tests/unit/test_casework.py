@@ -215,6 +215,45 @@ def test_edit_checks_the_base_version_field_names_and_state() -> None:
     assert again.latest.recipient == "vakt@nkom.no"  # earlier edits carry over
 
 
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("recipient", "vakt@nkom.no\nBcc: x@evil.example"),
+        ("recipient", "vakt@nkom.no\r"),
+        ("recipient", "a@b"),
+        ("recipient", "vakt@nkom.no, "),
+        ("reference", "R-1\u2028X: y"),
+        ("reference", "R-1\r\nX: y"),
+    ],
+)
+def test_edits_of_header_fields_refuse_line_breaks_and_non_addresses(key: str, value: str) -> None:
+    """Recipient and reference end up in mail headers: line breaks and non-addresses are a
+    BadInput naming the field, and several real addresses pass."""
+    draft = opened("pts_initial")
+    fields = CTX.fields(draft.kind, doc(), NOW)
+    with pytest.raises(BadInput, match=rf"fields\.{key}"):
+        cw.edit(draft, 1, {key: value}, fields, "ann", NOW, render)
+    ok, _ = cw.edit(draft, 1, {"recipient": "a@pts.se, b@pts.se"}, fields, "ann", NOW, render)
+    assert ok.latest.recipient == "a@pts.se, b@pts.se"
+
+
+def test_an_approved_draft_whose_message_cannot_be_built_fails_for_a_person() -> None:
+    """The outbox's unsendable outcome: failed, flagged with the reason, audited, never retried,
+    and an edit reopens it."""
+    draft = approved(opened())
+    failed, events = cw.unsendable(draft, NOW, "ValueError: bad header")
+    assert failed.state == "failed" and failed.next_attempt_at is None
+    assert "could not be built" in (failed.flag or "") and "bad header" in (failed.flag or "")
+    assert [(e.action, e.detail["error"]) for e in events] == [
+        ("outbox.failed", "ValueError: bad header")
+    ]
+    with pytest.raises(Conflict):
+        cw.unsendable(failed, NOW, "again")
+    fields = CTX.fields(failed.kind, doc(), NOW)
+    reopened, _ = cw.edit(failed, 1, {"cause": "x"}, fields, "ann", NOW, render)
+    assert reopened.state == "draft"
+
+
 def test_delivery_outcomes_and_backoff() -> None:
     """A transient failure puts the draft back to approved with a retry delay doubling from
     retry_initial up to retry_max; a delivery makes it sent (audited with hash and Message-ID), a

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bridge.config import Secret, load_config
+from bridge.core.alerts import WebhookLimits
 from bridge.core.durations import parse_duration
 from bridge.errors import ConfigError
 from bridge.notices.rendering import sender
@@ -72,6 +73,33 @@ def test_body_limit_too_small() -> None:
     problem = only_problem("body_limit_too_small.yaml")
     assert "server.max_body_bytes:" in problem
     assert "greater than 1024" in problem
+
+
+def test_limit_not_positive() -> None:
+    """Every server.limits count and length must be at least 1."""
+    problem = only_problem("limit_not_positive.yaml")
+    assert "server.limits.alerts_per_webhook:" in problem
+    assert "greater than or equal to 1" in problem
+
+
+def test_non_positive_timestamp_window() -> None:
+    """The plausible window of alert timestamps must be longer than zero."""
+    problem = only_problem("non_positive_timestamp_window.yaml")
+    assert "server.limits.timestamps_future:" in problem
+    assert "longer than 0s" in problem
+
+
+def test_unknown_limit() -> None:
+    """An unknown key under server.limits fails naming its full key path."""
+    problem = only_problem("unknown_limit.yaml")
+    assert "server.limits.alerts_per_hook: unknown key" in problem
+
+
+def test_limits_take_defaults() -> None:
+    """Without server.limits the webhook limits are the core's defaults."""
+    cfg = load_config(DATA / "minimal.yaml", env={}).config
+    assert cfg.server.limits.webhook() == WebhookLimits()
+    assert cfg.server.limits.alerts_per_webhook == 2000
 
 
 def test_non_positive_interval() -> None:

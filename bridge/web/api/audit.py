@@ -1,7 +1,8 @@
 """The audit log: ``GET /api/v1/audit`` (docs/design.md), newest first.
 
 Contract: needs ``admin`` or ``auditor`` (401/403 else); ``limit`` (1 to 1000, 100 by
-default), ``before`` (a sequence number) and ``target`` narrow the page; non-numbers are 400.
+default), ``before`` (a sequence number) and ``target`` narrow the page; non-numbers, and
+numbers past a store's 64-bit integers, are 400.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from bridge.web.access import require
 
 routes = web.RouteTableDef()
 
+_MAX_SEQ = 2**63 - 1  # SQLite's and Redis's largest integer
+
 
 @routes.get("/api/v1/audit")
 async def audit_log(request: web.Request) -> web.Response:
@@ -27,6 +30,8 @@ async def audit_log(request: web.Request) -> web.Response:
         before_seq = int(before) if before else None
     except ValueError:
         raise BadInput("limit/before", "expected whole numbers") from None
+    if before_seq is not None and not 0 <= before_seq <= _MAX_SEQ:
+        raise BadInput("before", f"expected a sequence number from 0 to {_MAX_SEQ}")
     entries = await request.app[keys.SERVICE].store.audit_log(
         limit, before_seq, request.query.get("target")
     )

@@ -19,7 +19,7 @@ from bridge.core.alerts import format_time
 from bridge.core.casework import Draft
 from bridge.core.drafts import LABELS, LANGUAGES, PLACEHOLDERS, TO_ADD
 from bridge.errors import BadInput
-from bridge.notices.attachments import attachment_for
+from bridge.notices.attachments import attachment_for, content_disposition
 from bridge.web import keys
 from bridge.web.access import allow, body_of, int_field, principal, str_field, viewer_of_either
 from bridge.web.auth import Principal
@@ -226,7 +226,7 @@ async def draft_attachment(request: web.Request) -> web.Response:
     return web.Response(
         body=body,
         content_type=mime,
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers={"Content-Disposition": content_disposition(name)},
     )
 
 
