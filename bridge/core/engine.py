@@ -272,7 +272,7 @@ class Engine:
                 self._versions[key] = self._versions.get(key, 0) + 1
             if len(touched) > 1 or not self._plain(ep.key, before):
                 self._risky |= touched
-            elif touched:
+            elif touched and not touched <= self._risky:
                 # A plain episode outside the ongoing incident may start an incident or bridge
                 # a gap, merging two (every id answered for the later one would be stale): its
                 # key is correlated in full until it is evaluated.
