@@ -257,11 +257,13 @@ class Engine:
         """Take stored episodes without evaluating them yet (cheap: mapping and correlation key
         only); :meth:`evaluate_pending` does the rest, once for everything admitted meanwhile.
 
-        Returns each episode's incident id as correlated now: final for an episode already
-        placed, the incident it joins or the id a new incident gets otherwise (a late earlier
-        alert can still re-partition its key when evaluated).
+        Returns each episode's incident id as evaluating now would give it: the incident it is
+        in or joins when its key only grew its ongoing incident (see :meth:`_plain`), else what
+        correlating its key at once gives (a new incident's id, a merge, a split). Episodes
+        admitted later, before the evaluation, can still re-partition the key.
         """
         batch = list(episodes)
+        joined: dict[EpisodeKey, str] = {}
         for ep in batch:
             before = self.episodes.get(ep.key)
             touched = self._put(ep)
@@ -270,22 +272,32 @@ class Engine:
                 self._versions[key] = self._versions.get(key, 0) + 1
             if len(touched) > 1 or not self._plain(ep.key, before):
                 self._risky |= touched
+            elif touched and not touched <= self._risky:
+                # A plain episode outside the ongoing incident may start an incident or bridge
+                # a gap, merging two (every id answered for the later one would be stale): its
+                # key is correlated in full until it is evaluated.
+                inc_id = self._joined_id(ep.key)
+                if inc_id is None:
+                    self._risky |= touched
+                else:
+                    joined[ep.key] = inc_id
         # A delivery's own episodes are in ``episodes``, so their keys are already pending.
         self.truncation.update(truncation or {})
         placed: dict[EpisodeKey, str] = {}
         unplaced: set[str] = set()
         for ep in batch:
             key = self._key_of[ep.key]
-            joined = None if key in self._risky else self._joined_id(ep.key)
-            if joined is None:
-                unplaced.add(self._key_of[ep.key])
+            inc_id = None if key in self._risky else joined.get(ep.key) or self._joined_id(ep.key)
+            if inc_id is None:
+                unplaced.add(key)
             else:
-                placed[ep.key] = joined
+                placed[ep.key] = inc_id
         for key in sorted(unplaced):  # a new incident or a late alert: correlate this key now
+            # This answers for every episode of the key, those of the batch placed above too.
             parts, ids, _, _ = self._correlate(key)
             for inc_id, part in zip(ids, parts, strict=True):
                 for ek in part.episodes:
-                    placed.setdefault(ek, inc_id)
+                    placed[ek] = inc_id
         return {ep.key: placed[ep.key] for ep in batch}
 
     @property
@@ -322,7 +334,8 @@ class Engine:
         """True when admitting this episode can only add to its key's incidents: an alert
         never seen before (firing or resolved), or a re-delivery that changes nothing but
         ``last_seen``. Intervals are then only added, never shortened, so no incident splits,
-        and one starting inside an ongoing incident joins it. Anything else (a resolve of a
+        and one starting inside an ongoing incident joins it; one starting before it may still
+        merge incidents (:meth:`admit` correlates its key). Anything else (a resolve of a
         known episode, a re-fire superseding an older one) may split or merge incidents."""
         ep = self.episodes[ek]
         if before is not None:
@@ -331,7 +344,8 @@ class Engine:
 
     def _joined_id(self, ek: EpisodeKey) -> str | None:
         """The incident an episode is in, or the ongoing one it starts inside; valid only
-        while its key has no risky change pending (see :meth:`_plain`)."""
+        while every change pending for its key is plain and joins that ongoing incident (see
+        :meth:`_plain`; :meth:`admit` marks the key risky otherwise)."""
         key = self._key_of[ek]
         current = self._assignment.get(ek)
         if current is not None and self._owner.get(current) == key:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from builders import alert, webhook
 from corekit import NKOM, PTS, at, deliver, engine, episode, live
 
@@ -187,6 +188,56 @@ def test_merging_two_incidents_keeps_the_earliest_id_and_marks_the_other() -> No
     assert merged.fingerprints() == ["a", "b", "c"]
     assert merged.state == OPEN
     assert eng.incident_of(("b", at(60))) == first
+
+
+def test_admit_answers_the_merged_id_for_a_batch_whose_late_alert_bridges_two_incidents() -> None:
+    """admit() answers the surviving id for every alert of a batch whose late alert merges."""
+    eng = engine()
+    eng.apply(
+        [
+            episode("a", at(0), end=at(1), incident="INC-1"),
+            episode("b", at(31), incident="INC-1"),  # after a's reach (1 + 30): a new incident
+        ],
+        at(31),
+    )
+    first, second = eng.incident_of(("a", at(0))), eng.incident_of(("b", at(31)))
+    assert first != second
+    # b delivered again, with c: a new alert that started at 0, still firing, bridges both
+    placed = eng.admit(
+        [episode("b", at(31), incident="INC-1"), episode("c", at(0), incident="INC-1")]
+    )
+    eng.evaluate_pending(at(32))
+    assert placed == {("b", at(31)): first, ("c", at(0)): first}
+    assert {eng.incident_of(ek) for ek in placed} == {first}
+    assert eng.incidents[second].merged_into == first
+
+
+def test_admit_answers_the_merged_id_while_an_earlier_bridging_admit_awaits_evaluation() -> None:
+    """An alert joining after a pending merge, before any evaluation, gets the surviving id."""
+    eng = engine()
+    eng.apply(
+        [episode("a", at(0), end=at(1), incident="INC-1"), episode("b", at(31), incident="INC-1")],
+        at(31),
+    )
+    first = eng.incident_of(("a", at(0)))
+    assert eng.admit([episode("c", at(0), incident="INC-1")]) == {("c", at(0)): first}
+    assert eng.admit([episode("d", at(40), incident="INC-1")]) == {("d", at(40)): first}
+    eng.evaluate_pending(at(41))
+    assert {eng.incident_of(ek) for ek in eng.episodes} == {first}
+
+
+def test_admit_answers_the_ongoing_incident_for_an_alert_joining_it_without_correlating(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The common case, an alert starting inside an ongoing incident, is answered cheaply."""
+    eng = engine()
+    eng.apply([episode("a", at(0), incident="INC-1")], at(1))
+    inc_id = eng.incident_of(("a", at(0)))
+    with monkeypatch.context() as patched:
+        patched.setattr(eng, "_correlate", lambda key: pytest.fail(f"{key} correlated"))
+        assert eng.admit([episode("b", at(10), incident="INC-1")]) == {("b", at(10)): inc_id}
+    assert eng.evaluate_pending(at(11)) == {inc_id}
+    assert eng.incident_of(("b", at(10))) == inc_id
 
 
 # ---- time-driven changes ----------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 import os
 from collections.abc import Iterable
@@ -409,6 +410,27 @@ def test_ids_answered_at_admission_are_the_ids_evaluation_gives(
         placed = eng.admit(batch)
         eng.evaluate_pending(scenario.now)
         assert placed == {ep.key: eng.incident_of(ep.key) for ep in batch}
+    assert outcome(eng) == outcome(expected)
+
+
+@FAST
+@given(scenarios(), st.data())
+def test_ids_answered_while_earlier_admissions_await_evaluation_are_the_ids_evaluation_gives(
+    scenario: Scenario, data: st.DataObject
+) -> None:
+    """With evaluation coalesced over several admits, each admit() answers the ids that
+    evaluating right after it gives (checked on a copy), and the end equals apply()."""
+    expected = canonical(scenario)
+    eng = new_engine(scenario)
+    for batch in data.draw(deliveries(scenario.observations)):
+        placed = eng.admit(batch)
+        probe = copy.deepcopy(eng)
+        probe.evaluate_pending(scenario.now)
+        assert placed == {ep.key: probe.incident_of(ep.key) for ep in batch}
+        if data.draw(st.booleans()):
+            eng.evaluate_pending(scenario.now)
+    eng.evaluate_pending(scenario.now)
+    assert_partition(eng)
     assert outcome(eng) == outcome(expected)
 
 
