@@ -67,7 +67,9 @@ async def test_store_and_archive_are_private_whatever_the_umask(
             draft = await until(the_draft, "the draft")
             url = f"{bridge.url}/api/v1/drafts/{draft['id']}"
             async with session.post(
-                url + "/approve", json={"version": 1, "incomplete_ok": True}, headers=APPROVER
+                url + "/approve",
+                json={"version": 1, "send_unknown": draft["to_complete"]},
+                headers=APPROVER,
             ) as r:
                 assert r.status == 200, await r.text()
 

@@ -582,7 +582,7 @@ async def test_a_draft_whose_message_cannot_be_built_fails_alone_and_the_next_is
     )
     r = await client.post(
         f"/api/v1/drafts/{poisoned['id']}/approve",
-        json={"version": 1, "incomplete_ok": True},
+        json={"version": 1, "send_unknown": poisoned["to_complete"]},
         headers=as_("approver"),
     )
     assert r.status == 200, await r.text()
@@ -591,7 +591,7 @@ async def test_a_draft_whose_message_cannot_be_built_fails_alone_and_the_next_is
     [good] = await drafts(client, regulator="pts")
     r = await client.post(
         f"/api/v1/drafts/{good['id']}/approve",
-        json={"version": 1, "incomplete_ok": True},
+        json={"version": 1, "send_unknown": good["to_complete"]},
         headers=as_("approver"),
     )
     assert r.status == 200, await r.text()
@@ -656,12 +656,15 @@ async def test_a_reference_with_a_line_break_is_refused_and_quotes_are_quoted_in
         url, json={"version": 1, "fields": {"reference": 'R "1"; size=9 Ö'}}, headers=as_("editor")
     )
     assert r.status == 200, await r.text()
+    edited = await r.json()
     download = await client.get(url + "/attachment", headers=as_("viewer"))
     disposition = download.headers["Content-Disposition"]
     assert disposition.startswith('attachment; filename="PTS-pts-initial-R -1-; size=9 _.docx";')
     assert "filename*=UTF-8''PTS-pts-initial-R%20-1-%3B%20size%3D9%20%C3%96.docx" in disposition
     r = await client.post(
-        url + "/approve", json={"version": 2, "incomplete_ok": True}, headers=as_("approver")
+        url + "/approve",
+        json={"version": 2, "send_unknown": edited["to_complete"]},
+        headers=as_("approver"),
     )
     assert r.status == 200, await r.text()
     [sent] = await deliver(client)
