@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from bridge.core.alerts import AlertEpisode, format_time
-from bridge.core.engine import Incident
+from bridge.core.incident_state import Incident
 from bridge.core.rules import Assessment
 from bridge.core.topology import Topology
 

@@ -8,7 +8,8 @@ import pytest
 from builders import alert, webhook
 from corekit import NKOM, PTS, at, deliver, engine, episode, live
 
-from bridge.core.engine import CLOSED, OPEN, Engine, Incident
+from bridge.core.engine import Engine
+from bridge.core.incident_state import CLOSED, OPEN, Incident
 from bridge.core.incidents import incident_id
 
 

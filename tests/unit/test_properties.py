@@ -15,8 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bridge.core.alerts import AlertEpisode
-from bridge.core.engine import Engine, compute
+from bridge.core.engine import Engine
 from bridge.core.impact import Interval, build_timeline, value_at
+from bridge.core.incident_state import compute
 from bridge.core.incidents import CorrelationRules, effective_ends
 from bridge.core.mapping import DEGRADATION, OUTAGE, MappingRules, Target
 from bridge.core.rules import Criterion, RuleSet
