@@ -24,6 +24,17 @@ class BadInput(BridgeError):
         self.problem = problem
 
 
+class TooLarge(BadInput):
+    """The request is over a configured limit (``limit`` names it, e.g.
+    ``server.limits.alerts_per_webhook``); ``field`` names where. Nothing was stored (413)."""
+
+    status = 413
+
+    def __init__(self, field: str, problem: str, limit: str) -> None:
+        super().__init__(field, f"{problem} (limit: {limit})")
+        self.limit = limit
+
+
 class StoreUnavailable(BridgeError):
     """The store could not complete an operation; nothing was acknowledged. Retry later."""
 

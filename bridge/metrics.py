@@ -3,7 +3,9 @@
 Counters and the histogram are updated where things happen. Gauges that describe incidents are
 produced at scrape time from the evaluator's current state by :class:`StateCollector`, so an
 incident's series disappear as soon as it closes: incident ids appear only for open incidents,
-alert fingerprints never.
+alert fingerprints never. Label values that alerts can choose (an alert may describe its own
+service and region) are bounded: a service or region the inventory does not declare is shown
+as ``other`` (:data:`OTHER`), so no alert sender can add series at will.
 """
 
 from __future__ import annotations
@@ -18,6 +20,13 @@ from prometheus_client.registry import Collector
 from bridge.core.engine import Engine
 from bridge.core.obligations import REJECTED, SENT
 from bridge.core.obligations import STATES as OBLIGATION_STATES
+
+#: The label value of every service or region the inventory does not declare.
+OTHER = "other"
+
+
+def _bounded(value: str, known: frozenset[str]) -> str:
+    return value if value in known else OTHER
 
 
 class StateCollector(Collector):
@@ -112,12 +121,18 @@ def _incident_families(engine: Engine | None, now: datetime) -> Iterator[Metric]
     )
     states = _obligation_states(engine)
     incidents = engine.open_incidents() if engine is not None else []
+    services = engine.topology.services if engine is not None else frozenset()
+    regions = engine.topology.regions if engine is not None else frozenset()
     open_.add_metric([], len(incidents))
     n_stale = n_unmapped = 0
     for inc in incidents:
         n_stale += len(inc.stale)
         n_unmapped += len(inc.unmapped)
+        by_label: dict[tuple[str, str], int] = {}
         for (service, region), n in inc.impact.current_by_service_region.items():
+            label = (_bounded(service, services), _bounded(region, regions))
+            by_label[label] = by_label.get(label, 0) + n
+        for (service, region), n in sorted(by_label.items()):
             affected.add_metric([inc.id, service, region], n)
         for a in inc.assessments:
             reportable.add_metric([inc.id, a.regulator], 1 if a.reportable else 0)
@@ -198,7 +213,7 @@ class Metrics:
         self.emails_sent = Counter(
             "bridge_emails_sent",
             "Notices handed to the mail relay, by regulator and result "
-            "(sent, transient, permanent, in_doubt)",
+            "(sent, transient, permanent, in_doubt; unsendable: the message could not be built)",
             ["regulator", "result"],
             registry=registry,
         )
@@ -206,6 +221,11 @@ class Metrics:
             "bridge_outbox_rounds",
             "Outbox rounds run on this replica (only the leader runs them): one that stops "
             "growing on the leader means approved notices are no longer being sent",
+            registry=registry,
+        )
+        self.outbox_errors = Counter(
+            "bridge_outbox_errors",
+            "Deliveries that failed unexpectedly (a bug: see the log); the round went on",
             registry=registry,
         )
         # Series exist from the start (at 0), so dashboards and rate() see them before the
@@ -219,7 +239,7 @@ class Metrics:
         for status in ("firing", "resolved"):
             self.alerts_received.labels(status=status)
         for regulator in ("nkom", "pts"):
-            for result in ("sent", "transient", "permanent", "in_doubt"):
+            for result in ("sent", "transient", "permanent", "in_doubt", "unsendable"):
                 self.emails_sent.labels(regulator=regulator, result=result)
 
     def attach_state(self, collector: StateCollector) -> None:

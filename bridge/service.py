@@ -131,7 +131,9 @@ class BridgeService:
         domain = mail.sender_domain(cfg.smtp.sender if cfg.smtp else "")
         self.desk = NoticeDesk(self.book, self.cases, context, self.outbox, domain, now)
         intake = PrivacyIntake(self.privacy, self.drafting)
-        self.intake = Ingest(store, self.evaluator, intake, metrics, now)
+        self.intake = Ingest(
+            store, self.evaluator, intake, metrics, now, cfg.server.limits.webhook()
+        )
         self.replicas = ReplicaSync(
             store, self.evaluator, self._is_outage, metrics, cfg.replication.sync_interval
         )

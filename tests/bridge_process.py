@@ -105,7 +105,8 @@ class BridgeProcess(_Metrics):
         self.url = f"http://127.0.0.1:{port}"
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> None:
+    def start(self, umask: int = -1) -> None:
+        """Start it (``umask``: the child's, e.g. ``0o000``; -1 keeps this process's)."""
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "bridge", "serve", "-c", str(self.config)],
@@ -113,6 +114,7 @@ class BridgeProcess(_Metrics):
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 env={k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_")},
+                umask=umask,
             )
 
     async def wait_ready(self) -> None:

@@ -2,11 +2,56 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 from bridge.cli.common import invalid
 from bridge.config import load_config
 from bridge.config.inventory import load_inventory
+from bridge.config.models import OperatorConfig, ServiceNames
+from bridge.core.drafts import DEFAULT_SERVICE_NAMES
+from bridge.core.rules import OPERATOR_SOURCE
 from bridge.errors import ConfigError
 from bridge.store.redis import redact
+
+
+def _contacts(operator: OperatorConfig) -> None:
+    """Who signs which notices (a track without its own contact uses ``operator.contact``)."""
+    print("  contacts:")
+    for track, what in (
+        ("outage", "Nkom varsler, PTS outage reports"),
+        ("privacy", "privacy reports' contact point"),
+        ("subscriber", "the 'contact us' of subscriber notices"),
+    ):
+        own = getattr(operator.contacts, track)
+        contact = own or operator.contact
+        shown = ", ".join(p for p in (contact.name, contact.phone, contact.email) if p) or "-"
+        origin = "" if own else " (operator.contact)"
+        print(f"    {track} ({what}): {shown}{origin}")
+    shared = [t for t in ("privacy", "subscriber") if getattr(operator.contacts, t) is None]
+    if shared:
+        print(
+            f"  WARNING: no own contact for {', '.join(shared)} (operator.contacts): the "
+            "default contact signs them too"
+        )
+
+
+def _services(configured: Mapping[str, ServiceNames], used: Iterable[str]) -> None:
+    """Each inventory service's display names; a warning names those without one."""
+    named = {k: {"sv": v.sv, "nb": v.nb} for k, v in configured.items()}
+    rows = []
+    missing = []
+    for key in sorted(set(used)):
+        names = named.get(key) or DEFAULT_SERVICE_NAMES.get(key)
+        if names is None:
+            missing.append(key)
+        else:
+            rows.append(f"{key} = {names['sv']} / {names['nb']}")
+    print(f"  services (sv / nb): {'; '.join(rows) or '-'}")
+    if missing:
+        print(
+            f"  WARNING: services without a display name: {', '.join(missing)} "
+            "(add them under services: in bridge.yaml; notices show the key made readable)"
+        )
 
 
 def check_config(path: str) -> int:
@@ -41,6 +86,16 @@ def check_config(path: str) -> int:
             f"    {state} {name}: rule set {rs.id} ({rs.jurisdiction}, {len(rs.criteria)} "
             f"criteria, {flag}) from {rule_file.name}; recipient {reg.recipient or '-'}"
         )
+        if reg.enabled:
+            for c in rs.criteria:
+                source = (
+                    "operator's own choice (no regulator asks for it)"
+                    if c.source == OPERATOR_SOURCE
+                    else f"source: {c.source}"
+                )
+                print(f"        criterion {c.id} ({c.kind}): {source}")
+    _contacts(cfg.operator)
+    _services(cfg.services, topology.service_names())
     privacy = loaded.privacy_rule_sets()
     if cfg.privacy is None:
         print("  privacy track: off (no privacy section)")

@@ -30,7 +30,7 @@ def replay(path: str, file: str) -> int:
             record = json.loads(line)
             at = parse_time(record["received_at"], f"line {line_no}.received_at")
             assert at is not None
-            delivery = parse_webhook(record["body"], at)
+            delivery = parse_webhook(record["body"], at, cfg.server.limits.webhook())
         except (ValueError, KeyError, BadInput) as exc:
             print(f"{file}:{line_no}: {exc}", file=sys.stderr)
             return 1

@@ -20,6 +20,7 @@ from pydantic import (
 
 from bridge.config.types import Duration, Jurisdiction, Secret, Strict, WithSecret
 from bridge.core.access import grant_problem
+from bridge.core.alerts import WebhookLimits
 from bridge.core.incidents import CorrelationRules
 from bridge.core.mapping import MappingRules
 
@@ -122,10 +123,40 @@ class AuthConfig(Strict):
     session: SessionConfig = SessionConfig()
 
 
+_LIMITS = WebhookLimits()
+
+
+class LimitsConfig(Strict):
+    """What one webhook may carry (docs/configuration.md, docs/security.md "Limits"); over a
+    limit the webhook answers 413 (counts and lengths) or 400 (timestamps) naming the field and
+    the limit, and nothing is stored."""
+
+    alerts_per_webhook: int = Field(default=_LIMITS.alerts_per_webhook, ge=1)
+    labels_per_alert: int = Field(default=_LIMITS.labels_per_alert, ge=1)
+    label_name_length: int = Field(default=_LIMITS.label_name_length, ge=1)
+    label_value_length: int = Field(default=_LIMITS.label_value_length, ge=1)
+    annotation_value_length: int = Field(default=_LIMITS.annotation_value_length, ge=1)
+    fingerprint_length: int = Field(default=_LIMITS.fingerprint_length, ge=1)
+    timestamps_past: Duration = _LIMITS.timestamps_past
+    timestamps_future: Duration = _LIMITS.timestamps_future
+
+    @field_validator("timestamps_past", "timestamps_future")
+    @classmethod
+    def _window(cls, v: timedelta) -> timedelta:
+        if v <= timedelta(0):
+            raise ValueError("must be longer than 0s")
+        return v
+
+    def webhook(self) -> WebhookLimits:
+        """The core's view of these limits."""
+        return WebhookLimits(**{name: getattr(self, name) for name in type(self).model_fields})
+
+
 class ServerConfig(Strict):
     listen: str = "127.0.0.1:8080"
     public_url: str = "http://127.0.0.1:8080"
     max_body_bytes: int = Field(default=8 * 1024 * 1024, gt=1024)
+    limits: LimitsConfig = LimitsConfig()
 
     @field_validator("listen")
     @classmethod
@@ -203,10 +234,36 @@ class OperatorContact(Strict):
     email: str = ""
 
 
+class ChannelContact(OperatorContact):
+    """Where subscribers turn about a privacy incident: a channel that verifies who is asking
+    before discussing their data (seed 004). ``verification``: per language (``sv``, ``nb``),
+    how it does so, in the notice's words (default: a sentence saying identity is checked)."""
+
+    web: str = ""
+    verification: dict[Literal["sv", "nb"], str] = Field(default_factory=dict)
+    names: dict[Literal["sv", "nb"], str] = Field(default_factory=dict)  # ``name`` per language
+
+
+class OperatorContacts(Strict):
+    """One contact per track; a track left out uses ``operator.contact``."""
+
+    outage: OperatorContact | None = None  # signs Nkom varsler and PTS outage reports
+    privacy: OperatorContact | None = None  # the privacy reports' contact point
+    subscriber: ChannelContact | None = None  # the "contact us" of subscriber notices
+
+
 class OperatorConfig(Strict):
     name: str = ""
     org_number: str = ""
-    contact: OperatorContact = OperatorContact()
+    contact: OperatorContact = OperatorContact()  # the default of every track
+    contacts: OperatorContacts = OperatorContacts()
+
+
+class ServiceNames(Strict):
+    """A service's display names in the notices' languages."""
+
+    sv: str = Field(min_length=1)
+    nb: str = Field(min_length=1)
 
 
 class SmtpConfig(WithSecret):
@@ -314,6 +371,8 @@ class BridgeConfig(Strict):
     notices: NoticesConfig = NoticesConfig()
     replication: ReplicationConfig = ReplicationConfig()
     privacy: PrivacyConfig | None = None
+    # inventory service key → display names (added to and overriding the built-in ones)
+    services: dict[str, ServiceNames] = Field(default_factory=dict)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @field_validator("store")

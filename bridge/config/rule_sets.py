@@ -47,6 +47,9 @@ class CriterionModel(Strict):
     id: str
     kind: str  # one of bridge.core.rules.CRITERION_KINDS (the core evaluates exactly those)
     description: str = ""
+    # Where it comes from: a seed, a regulation, or "operator" (the operator's own choice).
+    # Left out: the rule set's ``source``.
+    source: str | None = Field(default=None, min_length=1)
     min_duration: Duration = timedelta(0)
     min_connections: int | None = Field(default=None, gt=0)
     min_share: float | None = Field(default=None, gt=0, le=1)
@@ -93,6 +96,7 @@ class CriterionModel(Strict):
             impact=self.impact,
             levels=tuple(self.levels),
             description=self.description,
+            source=self.source or "",
         )
 
 
@@ -132,6 +136,10 @@ class RuleSetModel(Strict):
     notes: str = ""
     track: Literal["outage", "privacy"] = "outage"
     applies_to: list[Literal["breach", "risk"]] = Field(default_factory=list)
+    # privacy: exemptions that waive this rule set's subscriber notices (none: they never do),
+    # and where that comes from (a regulation, or ``operator`` for its own legal reading)
+    exemptions: list[Literal["no_adverse_effect", "data_unreadable"]] = Field(default_factory=list)
+    exemptions_source: str = ""
     severity_map: dict[str, str] = Field(default_factory=dict)
     criteria: list[CriterionModel] = Field(default_factory=list, validate_default=True)
     obligations: list[Obligation] = Field(default_factory=list)
@@ -155,7 +163,25 @@ class RuleSetModel(Strict):
     def _privacy_natures(self) -> RuleSetModel:
         if self.track == "privacy" and not self.applies_to:
             raise ValueError("applies_to: a privacy rule set names the natures it covers")
+        if self.exemptions and not self.exemptions_source.strip():
+            raise ValueError(
+                "exemptions_source: say where the exemptions come from (a regulation, or "
+                "operator for the operator's own legal reading)"
+            )
         return self
+
+    @model_validator(mode="before")
+    @classmethod
+    def _every_criterion_has_a_source(cls, data: Any) -> Any:
+        """A criterion without its own ``source`` takes the rule set's."""
+        if not isinstance(data, dict) or not isinstance(data.get("criteria"), list):
+            return data
+        source = data.get("source")
+        criteria = [
+            {**c, "source": source} if isinstance(c, dict) and "source" not in c else c
+            for c in data["criteria"]
+        ]
+        return {**data, "criteria": criteria}
 
     def obligation_kinds(self) -> tuple[str, ...]:
         return tuple(o.kind for o in self.obligations)
@@ -178,6 +204,8 @@ class RuleSetModel(Strict):
             },
             track=self.track,
             applies_to=tuple(self.applies_to),
+            exemptions=tuple(self.exemptions),
+            exemptions_source=self.exemptions_source,
         )
 
 

@@ -2,7 +2,11 @@
 
 Contract:
 - :func:`parse_webhook` turns a decoded JSON body into a :class:`Delivery` or raises
-  :class:`~bridge.errors.BadInput` naming the offending field (``alerts[3].startsAt``).
+  :class:`~bridge.errors.BadInput` naming the offending field (``alerts[3].startsAt``); never
+  anything else, whatever the JSON. Bodies over a :class:`WebhookLimits` raise
+  :class:`~bridge.errors.TooLarge` (413) naming the field and the limit; the number of alerts
+  is checked before any alert is parsed. Timestamps outside the plausible window around the
+  time of receipt are BadInput.
 - An *episode* is one firing period of one alert: keyed by ``(fingerprint, starts_at)``.
   Alertmanager keeps ``startsAt`` for as long as an alert stays active and gives a re-fire a new
   one, so an episode key never changes its meaning.
@@ -19,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from bridge.errors import BadInput
+from bridge.errors import BadInput, TooLarge
 
 #: Alertmanager's zero time: firing alerts carry it as ``endsAt``.
 ZERO_TIME_PREFIX = "0001-01-01"
@@ -28,6 +32,29 @@ _RFC3339 = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?"
     r"(Z|z|[+-]\d{2}:\d{2})$"
 )
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookLimits:
+    """What one webhook may carry (``server.limits`` in the configuration; these defaults)."""
+
+    alerts_per_webhook: int = 2000
+    labels_per_alert: int = 64  # and as many annotations
+    label_name_length: int = 256
+    label_value_length: int = 2048
+    annotation_value_length: int = 16384
+    fingerprint_length: int = 128
+    #: ``startsAt``/``endsAt`` no earlier than this before the time of receipt
+    timestamps_past: timedelta = timedelta(days=366)
+    #: ``startsAt``/``endsAt`` no later than this after the time of receipt (clock skew)
+    timestamps_future: timedelta = timedelta(days=1)
+
+
+LIMITS_KEY = "server.limits"
+
+
+def _limit(name: str) -> str:
+    return f"{LIMITS_KEY}.{name}"
 
 
 def parse_time(value: object, where: str) -> datetime | None:
@@ -58,9 +85,9 @@ def parse_time(value: object, where: str) -> datetime | None:
         parsed = datetime(
             int(year), int(month), int(day), int(hour), int(minute), int(second), micro, tzinfo=tz
         )
-    except ValueError as exc:
+        return parsed.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:  # e.g. 9999-12-31T23:59:59-23:00 overflows UTC
         raise BadInput(where, f"not a valid date/time: {value[:40]!r} ({exc})") from None
-    return parsed.astimezone(UTC)
 
 
 def format_time(value: datetime | None) -> str | None:
@@ -142,46 +169,116 @@ class Delivery:
     external_url: str = ""
 
 
-def _str_map(value: object, where: str) -> dict[str, str]:
+def _str_map(
+    value: object, where: str, limits: WebhookLimits | None = None, value_limit: str = ""
+) -> dict[str, str]:
+    """An object of strings; with ``limits``, at most ``labels_per_alert`` entries, names of
+    at most ``label_name_length`` and values of at most the limit named ``value_limit``."""
     if value is None:
         return {}
     if not isinstance(value, dict):
         raise BadInput(where, f"expected an object of strings, got {type(value).__name__}")
+    if limits is not None and len(value) > limits.labels_per_alert:
+        raise TooLarge(
+            where,
+            f"{len(value)} entries, more than {limits.labels_per_alert}",
+            _limit("labels_per_alert"),
+        )
+    longest = getattr(limits, value_limit) if limits is not None else 0
     out: dict[str, str] = {}
     for k, v in value.items():
         if not isinstance(v, str):
-            raise BadInput(f"{where}.{k}", f"expected a string, got {type(v).__name__}")
+            raise BadInput(f"{where}.{k[:64]}", f"expected a string, got {type(v).__name__}")
+        if limits is not None:
+            if len(k) > limits.label_name_length:
+                raise TooLarge(
+                    f"{where}.{k[:64]}…",
+                    f"a name of {len(k)} characters, more than {limits.label_name_length}",
+                    _limit("label_name_length"),
+                )
+            if len(v) > longest:
+                raise TooLarge(
+                    f"{where}.{k}",
+                    f"a value of {len(v)} characters, more than {longest}",
+                    _limit(value_limit),
+                )
         out[k] = v
     return out
 
 
-def _opt_str(body: dict[str, Any], name: str, where: str = "") -> str:
+def _opt_str(
+    body: dict[str, Any], name: str, where: str = "", limits: WebhookLimits | None = None
+) -> str:
+    """An optional string; with ``limits``, of at most ``annotation_value_length``."""
     value = body.get(name, "")
     if value is None:
         return ""
     if not isinstance(value, str):
         raise BadInput(f"{where}{name}", f"expected a string, got {type(value).__name__}")
+    if limits is not None and len(value) > limits.annotation_value_length:
+        raise TooLarge(
+            f"{where}{name}",
+            f"{len(value)} characters, more than {limits.annotation_value_length}",
+            _limit("annotation_value_length"),
+        )
     return value
 
 
 _STATUSES = frozenset({"firing", "resolved"})
+_GROUP_STATUSES = _STATUSES | {""}
 
 
-def _parse_alert(raw: object, index: int, received_at: datetime, group_key: str) -> AlertEpisode:
+def _status(value: object, where: str, allowed: frozenset[str]) -> str:
+    if not isinstance(value, str) or value not in allowed:
+        shown = repr(value)[:40] if isinstance(value, str | None) else type(value).__name__
+        expected = " or ".join(repr(s) for s in sorted(allowed) if s)
+        raise BadInput(where, f"expected {expected}, got {shown}")
+    return value
+
+
+def _plausible(
+    value: datetime | None, where: str, received_at: datetime, lim: WebhookLimits
+) -> None:
+    if value is None:
+        return
+    if value < received_at - lim.timestamps_past:
+        raise BadInput(
+            where,
+            f"{format_time(value)} is more than {lim.timestamps_past} before it was received "
+            f"(limit: {_limit('timestamps_past')})",
+        )
+    if value > received_at + lim.timestamps_future:
+        raise BadInput(
+            where,
+            f"{format_time(value)} is more than {lim.timestamps_future} after it was received "
+            f"(limit: {_limit('timestamps_future')})",
+        )
+
+
+def _parse_alert(
+    raw: object, index: int, received_at: datetime, group_key: str, limits: WebhookLimits
+) -> AlertEpisode:
     where = f"alerts[{index}]"
     if not isinstance(raw, dict):
         raise BadInput(where, f"expected an object, got {type(raw).__name__}")
-    status = raw.get("status")
-    if status not in _STATUSES:
-        raise BadInput(f"{where}.status", f"expected 'firing' or 'resolved', got {status!r}")
+    status = _status(raw.get("status"), f"{where}.status", _STATUSES)
     fingerprint = raw.get("fingerprint")
     if not isinstance(fingerprint, str) or not fingerprint:
         raise BadInput(f"{where}.fingerprint", "expected a non-empty string")
-    labels = _str_map(raw.get("labels"), f"{where}.labels")
-    annotations = _str_map(raw.get("annotations"), f"{where}.annotations")
+    if len(fingerprint) > limits.fingerprint_length:
+        raise TooLarge(
+            f"{where}.fingerprint",
+            f"{len(fingerprint)} characters, more than {limits.fingerprint_length}",
+            _limit("fingerprint_length"),
+        )
+    labels = _str_map(raw.get("labels"), f"{where}.labels", limits, "label_value_length")
+    annotations = _str_map(
+        raw.get("annotations"), f"{where}.annotations", limits, "annotation_value_length"
+    )
     starts_at = parse_time(raw.get("startsAt"), f"{where}.startsAt")
     if starts_at is None:
         raise BadInput(f"{where}.startsAt", "must not be Alertmanager's zero time")
+    _plausible(starts_at, f"{where}.startsAt", received_at, limits)
     ends_at = parse_time(raw.get("endsAt", ZERO_TIME_PREFIX + "T00:00:00Z"), f"{where}.endsAt")
     if status == "firing":
         ends_at = None  # a firing alert's endsAt is only Alertmanager's own timeout guess
@@ -189,6 +286,8 @@ def _parse_alert(raw: object, index: int, received_at: datetime, group_key: str)
         ends_at = received_at  # resolved without an end: it ended by the time we heard
     elif ends_at < starts_at:
         raise BadInput(f"{where}.endsAt", "is before startsAt")
+    else:
+        _plausible(ends_at, f"{where}.endsAt", received_at, limits)
     return AlertEpisode(
         fingerprint=fingerprint,
         starts_at=starts_at,
@@ -198,12 +297,37 @@ def _parse_alert(raw: object, index: int, received_at: datetime, group_key: str)
         annotations=annotations,
         first_seen=received_at,
         last_seen=received_at,
-        generator_url=_opt_str(raw, "generatorURL", f"{where}."),
+        generator_url=_opt_str(raw, "generatorURL", f"{where}.", limits),
         group_key=group_key,
     )
 
 
-def parse_webhook(body: object, received_at: datetime) -> Delivery:
+DEFAULT_LIMITS = WebhookLimits()
+
+#: how many ``"fingerprint"`` strings per allowed alert the raw body may hold before it is
+#: refused undecoded: one is the alert's own key; the slack is for labels or annotations that
+#: happen to be named (or valued) ``fingerprint``
+_RAW_SLACK = 4
+
+
+def check_raw(raw: bytes, limits: WebhookLimits = DEFAULT_LIMITS) -> None:
+    """Refuse, before it is decoded, a body that certainly holds far too many alerts: every
+    alert carries the key ``"fingerprint"`` (escaped quotes never match), so a body with more
+    than ``_RAW_SLACK`` × ``alerts_per_webhook`` of them is a 413 without building a single
+    object. The exact count is :func:`parse_webhook`'s."""
+    most = limits.alerts_per_webhook * _RAW_SLACK
+    if raw.count(b'"fingerprint"') > most:
+        raise TooLarge(
+            "alerts",
+            f"more than {most} fingerprints in the body, far more than "
+            f"{limits.alerts_per_webhook} alerts; set Alertmanager's max_alerts below it",
+            _limit("alerts_per_webhook"),
+        )
+
+
+def parse_webhook(
+    body: object, received_at: datetime, limits: WebhookLimits = DEFAULT_LIMITS
+) -> Delivery:
     """Validate a decoded webhook v4 body; raise BadInput naming the first bad field."""
     if not isinstance(body, dict):
         raise BadInput("(body)", f"expected a JSON object, got {type(body).__name__}")
@@ -213,23 +337,28 @@ def parse_webhook(body: object, received_at: datetime) -> Delivery:
     alerts = body.get("alerts")
     if not isinstance(alerts, list):
         raise BadInput("alerts", "expected a list of alerts")
+    if len(alerts) > limits.alerts_per_webhook:  # before any alert is parsed
+        raise TooLarge(
+            "alerts",
+            f"{len(alerts)} alerts, more than {limits.alerts_per_webhook}; set Alertmanager's "
+            "max_alerts below it (it then truncates and says so in truncatedAlerts)",
+            _limit("alerts_per_webhook"),
+        )
     truncated = body.get("truncatedAlerts", 0)
     if isinstance(truncated, bool) or not isinstance(truncated, int) or truncated < 0:
         raise BadInput("truncatedAlerts", f"expected a non-negative integer, got {truncated!r}")
-    status = body.get("status", "")
-    if status not in ("", "firing", "resolved"):
-        raise BadInput("status", f"expected 'firing' or 'resolved', got {status!r}")
-    group_key = _opt_str(body, "groupKey")
+    status = _status(body.get("status", ""), "status", _GROUP_STATUSES)
+    group_key = _opt_str(body, "groupKey", "", limits)
     episodes: dict[tuple[str, datetime], AlertEpisode] = {}
     for index, raw in enumerate(alerts):
-        ep = _parse_alert(raw, index, received_at, group_key)
+        ep = _parse_alert(raw, index, received_at, group_key, limits)
         episodes[ep.key] = merge_episode(episodes.get(ep.key), ep)
     return Delivery(
         receiver=_opt_str(body, "receiver"),
         status=status,
         group_key=group_key,
         truncated_alerts=truncated,
-        group_labels=_str_map(body.get("groupLabels"), "groupLabels"),
+        group_labels=_str_map(body.get("groupLabels"), "groupLabels", limits, "label_value_length"),
         episodes=list(episodes.values()),
         external_url=_opt_str(body, "externalURL"),
     )

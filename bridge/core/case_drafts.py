@@ -31,7 +31,16 @@ from bridge.core.casework import (
     refresh,
     withdraw,
 )
-from bridge.core.drafts import KINDS, DraftFields, Sender, draft_fields, regulator_of
+from bridge.core.drafts import (
+    KINDS,
+    DraftFields,
+    Previous,
+    Sender,
+    ServiceNames,
+    draft_fields,
+    expected_resolution,
+    regulator_of,
+)
 
 
 # ---- what the incident owes -----------------------------------------------------------------
@@ -88,12 +97,20 @@ def snapshot(incident: Mapping[str, Any], severity_label: str) -> dict[str, Any]
             value = (alert.get("labels") or {}).get(severity_label)
             if value:
                 severities.add(str(value))
+    current = [
+        (str(row.get("service")), str(row.get("region")))
+        for row in impact.get("current_by_service_region") or ()
+        if isinstance(row, Mapping) and int(row.get("connections") or 0) > 0
+    ]
     return {
         "current": int(impact.get("current") or 0),
         "regions": sorted(r for r, n in (impact.get("by_region") or {}).items() if n > 0),
         "services": sorted(s for s, n in (impact.get("by_service") or {}).items() if n > 0),
+        "current_regions": sorted({r for _, r in current}),
+        "current_services": sorted({s for s, _ in current}),
         "causes": sorted(causes),
         "severities": sorted(severities),
+        "expected": expected_resolution(incident),
     }
 
 
@@ -138,10 +155,73 @@ class Context:
     change_rules: ChangeRules = ChangeRules()
     severity_label: str = "severity"
     kind_recipients: Mapping[str, str] = field(default_factory=dict)  # beats ``recipients``
+    services: ServiceNames = field(default_factory=dict)  # display names (config)
 
-    def fields(self, kind: str, incident: Mapping[str, Any], now: datetime) -> DraftFields:
+    def fields(
+        self,
+        kind: str,
+        incident: Mapping[str, Any],
+        now: datetime,
+        previous: Previous | None = None,
+    ) -> DraftFields:
         recipient = self.kind_recipients.get(kind) or self.recipients.get(regulator_of(kind))
-        return draft_fields(kind, incident, self.sender, recipient, now)
+        return draft_fields(kind, incident, self.sender, recipient, now, self.services, previous)
+
+    def fields_of(
+        self,
+        kind: str,
+        incident: Mapping[str, Any],
+        drafts: Sequence[Draft],
+        now: datetime,
+        exclude: str | None = None,
+    ) -> DraftFields:
+        """The fields of ``kind``, a follow-up starting from the notice it follows."""
+        before = followed(kind, drafts, exclude)
+        previous = None
+        if before is not None and before.sent_at is not None:
+            snap = snapshot(incident, self.severity_label)
+            previous = Previous(before.kind, before.sent_at, before.snapshot, snap)
+        return self.fields(kind, incident, now, previous)
+
+
+# ---- follow-ups: what they start from ----------------------------------------------------------
+#: The kinds a follow-up starts from (the last one of them sent).
+FOLLOWS = {
+    "nkom_update": ("nkom_varsel", "nkom_update"),
+    "nkom_normalised": ("nkom_varsel", "nkom_update"),
+    "pts_supplementary": ("pts_initial",),
+}
+#: A person's text in the earlier notice carried into another field of the follow-up.
+CARRY_AS = {"pts_supplementary": {"cause_preliminary": "causes"}}
+#: Fields that are never carried (they describe one notice, not the incident).
+NOT_CARRIED = ("changes", "normalised", "recipient")
+
+
+def followed(kind: str, drafts: Sequence[Draft], exclude: str | None = None) -> Draft | None:
+    """The notice ``kind`` starts from: the last sent of the kinds it follows (None: none)."""
+    kinds = FOLLOWS.get(kind, ())
+    sent = [
+        d
+        for d in drafts
+        if d.kind in kinds and d.state == SENT and d.sent_at is not None and d.id != exclude
+    ]
+    return max(sent, key=lambda d: (d.sent_at, d.round)) if sent else None
+
+
+def carried(kind: str, before: Draft | None, keys: Sequence[str]) -> dict[str, str]:
+    """The fields a person wrote in the notice ``before`` (its sent version), as edits of a
+    ``kind`` draft whose fields are ``keys``."""
+    if before is None:
+        return {}
+    version = before.approved_version or before.latest
+    rename = CARRY_AS.get(kind, {})
+    out: dict[str, str] = {}
+    for key in version.edited:
+        target = rename.get(key, key)
+        value = version.fields.get(key, "")
+        if key not in NOT_CARRIED and target in keys and value.strip():
+            out[target] = value
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,12 +259,28 @@ def reconcile(
         found = latest.get(o.kind)
         if found is None:
             if o.due_at is not None:
+                fields = ctx.fields_of(o.kind, incident, drafts, now)
+                before = followed(o.kind, drafts)
                 draft, events = open_draft(
-                    ctx.fields(o.kind, incident, now), 1, now, ctx.render, snapshot=snap
+                    fields,
+                    1,
+                    now,
+                    ctx.render,
+                    snapshot=snap,
+                    edits=carried(o.kind, before, tuple(fields.fields)),
                 )
                 writes.append((draft, None, events))
             continue
-        refreshed = refresh(found, ctx.fields(o.kind, incident, now), now, ctx.render, snap)
+        fields = ctx.fields_of(o.kind, incident, drafts, now, exclude=found.id)
+        before = followed(o.kind, drafts, exclude=found.id)
+        refreshed = refresh(
+            found,
+            fields,
+            now,
+            ctx.render,
+            snap,
+            carried=carried(o.kind, before, tuple(fields.fields)),
+        )
         if refreshed is not None:
             writes.append((refreshed[0], found.revision, refreshed[1]))
     update = _next_update(incident, kinds, drafts, snap, ctx, now)
@@ -223,9 +319,15 @@ def _next_update(
     if not reasons:
         return None
     round_ = 1 + max((d.round for d in drafts if d.kind == "nkom_update"), default=0)
-    fields = ctx.fields("nkom_update", incident, now)
+    fields = ctx.fields_of("nkom_update", incident, drafts, now)
     draft, events = open_draft(
-        fields, round_, now, ctx.render, trigger={"significant_change": now}, snapshot=snap
+        fields,
+        round_,
+        now,
+        ctx.render,
+        trigger={"significant_change": now},
+        snapshot=snap,
+        edits=carried("nkom_update", followed("nkom_update", drafts), tuple(fields.fields)),
     )
     events[0].detail["significant_change"] = reasons
     return draft, None, events

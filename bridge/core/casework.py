@@ -9,6 +9,7 @@ A draft's life (``state``)::
     draft ─reject─▶ rejected ─edit─▶ draft          sending ─4xx/no connection─▶ approved (later)
     approved ─incident changed─▶ held ─approve─▶ approved      sending ─5xx─▶ failed
     sending ─found at start─▶ in_doubt ─a person resolves─▶ approved (resend) | sent
+    approved ─the message cannot be built─▶ failed
 
 Contract:
 - Every transition is a function of the draft, its inputs and ``now`` that returns the next
@@ -24,8 +25,11 @@ Contract:
   edited. An approved draft whose facts changed before it was handed to the outbox becomes
   ``held``: it is never sent stale; a person approves the new version.
 - Approval names the version it approves; it is refused unless that version is the latest one
-  and the draft's facts are the incident's current facts. The approved version's content hash
-  (recipient, subject, text, HTML) is what the outbox sends and the audit log records.
+  and the draft's facts are the incident's current facts, and unless every field still to
+  complete is named in ``send_unknown``: the regulator then reads the language's "not yet
+  known" wording (:data:`bridge.core.drafts.UNKNOWN`) for exactly those fields. The approved
+  version's content hash (recipient, subject, text, HTML) is what the outbox sends and the
+  audit log records.
 - A message handed to SMTP but not known to be accepted (the process died meanwhile) is
   ``in_doubt`` and waits for a person: it is never re-sent silently.
 """
@@ -33,13 +37,17 @@ Contract:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from email_validator import EmailNotValidError, validate_email
+
 from bridge.core.drafts import (
+    LANGUAGES,
     PRIVACY_KINDS,
+    UNKNOWN,
     DraftFields,
     RenderedDraft,
     regulator_of,
@@ -66,6 +74,9 @@ FOLLOWS_INCIDENT = (DRAFT, APPROVED, HELD)
 DELIVERY = (SENDING, SENT, IN_DOUBT)
 
 BRIDGE = "bridge"  # the actor name of automatic transitions
+
+#: Fields that end up in a mail header (To, Subject, the attachment's file name): one line only.
+SINGLE_LINE = ("recipient", "reference")
 
 #: An event the engine's deadline rules use, recorded when a draft of a kind is sent.
 SENT_EVENTS = {
@@ -116,7 +127,7 @@ class Approval:
 @dataclass(frozen=True, slots=True)
 class Attempt:
     at: datetime
-    outcome: str  # started | sent | transient | permanent | interrupted
+    outcome: str  # started | sent | transient | permanent | interrupted | unsendable
     detail: str = ""
 
 
@@ -232,6 +243,22 @@ def _edits(version: Version) -> dict[str, str]:
     )
 
 
+def check_recipients(text: str) -> list[str]:
+    """The addresses of a recipient field (comma-separated), each a real address (syntax only:
+    no DNS look-up); :class:`BadInput` naming ``fields.recipient`` otherwise."""
+    addresses = [a.strip() for a in text.split(",")]
+    if not any(addresses):
+        raise BadInput("fields.recipient", "expected an e-mail address")
+    for address in addresses:
+        try:
+            validate_email(address, check_deliverability=False)
+        except EmailNotValidError as exc:
+            raise BadInput(
+                "fields.recipient", f"{address!r} is not an e-mail address: {exc}"
+            ) from exc
+    return addresses
+
+
 # ---- opening and following the incident -----------------------------------------------------
 def open_draft(
     fields: DraftFields,
@@ -240,10 +267,13 @@ def open_draft(
     render: Renderer,
     trigger: Mapping[str, datetime] | None = None,
     snapshot: Mapping[str, Any] | None = None,
+    edits: Mapping[str, str] | None = None,
 ) -> Change:
-    """Version 1 of the draft for ``fields.kind`` of ``fields.incident_id``."""
+    """Version 1 of the draft for ``fields.kind`` of ``fields.incident_id``; ``edits``: what a
+    person wrote in the notice this one follows, kept as written."""
     kind = fields.kind
-    version = _version(1, fields, {}, BRIDGE, "opened", now, render)
+    reason = "opened from the previous notice" if edits else "opened"
+    version = _version(1, fields, dict(edits or {}), BRIDGE, reason, now, render)
     draft = Draft(
         id=draft_id(fields.incident_id, kind, round_),
         incident_id=fields.incident_id,
@@ -270,15 +300,16 @@ def refresh(
     now: datetime,
     render: Renderer,
     snapshot: Mapping[str, Any] | None = None,
+    carried: Mapping[str, str] | None = None,
 ) -> Change | None:
     """A new version when the incident's facts changed (edited fields kept), else None.
-    An approved draft not yet handed over becomes ``held``."""
+    An approved draft not yet handed over becomes ``held``. ``carried``: a person's text from
+    the notice this one follows, kept unless this draft's own edits replace it."""
     if draft.state not in FOLLOWS_INCIDENT or facts_of(fields) == draft.latest.facts:
         return None
     number = draft.latest.number + 1
-    version = _version(
-        number, fields, _edits(draft.latest), BRIDGE, "the incident changed", now, render
-    )
+    edits = {**(carried or {}), **_edits(draft.latest)}
+    version = _version(number, fields, edits, BRIDGE, "the incident changed", now, render)
     state, flag, approval = draft.state, draft.flag, draft.approval
     events: list[AuditEvent] = []
     if draft.state in (APPROVED, HELD):
@@ -341,8 +372,12 @@ def edit(
             )
         if not isinstance(value, str):
             raise BadInput(f"fields.{key}", f"expected text, got {type(value).__name__}")
-    if "recipient" in changes and "@" not in changes["recipient"]:
-        raise BadInput("fields.recipient", "expected an e-mail address")
+        if key in SINGLE_LINE and any(
+            c in value for c in "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+        ):
+            raise BadInput(f"fields.{key}", "expected a single line: line breaks are not allowed")
+    if "recipient" in changes:
+        check_recipients(changes["recipient"])
     if not changes:
         raise BadInput("fields", "nothing to change")
     merged = _edits(draft.latest) | dict(changes)
@@ -373,10 +408,12 @@ def approve(
     now: datetime,
     message_id: str,
     comment: str = "",
-    incomplete_ok: bool = False,
+    send_unknown: Sequence[str] = (),
     snapshot: Mapping[str, Any] | None = None,
 ) -> Change:
-    """Approve ``version`` for sending now. See the module contract for what is refused."""
+    """Approve ``version`` for sending now. See the module contract for what is refused.
+    ``send_unknown``: the fields still to complete that the approver chose, by name, to send
+    as not yet known."""
     if draft.state not in (DRAFT, HELD):
         raise Conflict(f"draft {draft.id}", f"it is {draft.state}; only a draft can be approved")
     latest = draft.latest
@@ -389,11 +426,21 @@ def approve(
         raise Conflict(
             f"draft {draft.id}", "the incident changed since this version was rendered: reload"
         )
-    if latest.to_complete and not incomplete_ok:
+    unknown = sorted(set(send_unknown))
+    stray = [k for k in unknown if k not in latest.to_complete]
+    if stray:
         raise BadInput(
-            "incomplete_ok",
-            f"fields still to complete: {', '.join(latest.to_complete)}; complete them or "
-            "approve with incomplete_ok: true (the regulator gets the placeholders)",
+            "send_unknown",
+            f"not fields still to complete: {', '.join(stray)} (still to complete: "
+            f"{', '.join(latest.to_complete) or 'none'})",
+        )
+    missing = [k for k in latest.to_complete if k not in unknown]
+    if missing:
+        wording = UNKNOWN[LANGUAGES[draft.regulator]]
+        raise BadInput(
+            "send_unknown",
+            f"fields still to complete: {', '.join(missing)}; complete them, or name each in "
+            f'send_unknown to send it to the regulator as "{wording}"',
         )
     approval = Approval(version, actor, now, latest.content_hash, comment)
     changed = _next(
@@ -416,7 +463,7 @@ def approve(
             content_hash=latest.content_hash,
             recipient=latest.recipient,
             comment=comment,
-            incomplete=list(latest.to_complete),
+            sent_as_unknown=unknown,
         )
     ]
 
@@ -511,6 +558,23 @@ def transient_failure(
     return changed, [
         _audit(draft, now, BRIDGE, "outbox.retry", error=error, next_attempt_at=when.isoformat())
     ]
+
+
+def unsendable(draft: Draft, now: datetime, error: str) -> Change:
+    """The approved version cannot be made into a message (a header that cannot be written, an
+    attachment that cannot be built): nothing was handed over; a person edits and approves
+    again. The outbox goes on with the other drafts."""
+    if draft.state != APPROVED:
+        raise Conflict(f"draft {draft.id}", f"it is {draft.state}, not approved")
+    changed = _next(
+        draft,
+        now,
+        state=FAILED,
+        next_attempt_at=None,
+        flag=f"the message could not be built, a person must act: {error}",
+        attempts=(*draft.attempts, Attempt(now, "unsendable", error)),
+    )
+    return changed, [_audit(draft, now, BRIDGE, "outbox.failed", error=error, sent=False)]
 
 
 def permanent_failure(draft: Draft, now: datetime, error: str) -> Change:

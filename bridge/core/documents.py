@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from bridge.core.alerts import AlertEpisode, format_time
-from bridge.core.engine import Incident
+from bridge.core.incident_state import Incident
 from bridge.core.rules import Assessment
 from bridge.core.topology import Topology
 
@@ -32,6 +32,7 @@ def _assessment(a: Assessment, now: datetime) -> dict[str, Any]:
                 "since": format_time(c.since),
                 "forecast_at": format_time(c.forecast_at),
                 "reason": c.reason,
+                "source": c.source,
             }
             for c in a.criteria
         ],

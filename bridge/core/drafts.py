@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -47,8 +47,9 @@ _NKOM_KEYS = (
 )
 FIELD_KEYS: dict[str, tuple[str, ...]] = {
     "nkom_varsel": _NKOM_KEYS,
-    "nkom_update": _NKOM_KEYS,
-    "nkom_normalised": _NKOM_KEYS,
+    "nkom_update": ("changes", *_NKOM_KEYS),
+    # the normalised notice says when and how it ended instead of an expected duration
+    "nkom_normalised": ("changes", "normalised", *_NKOM_KEYS[:6], *_NKOM_KEYS[7:]),
     "pts_initial": (
         "networks_services",
         "scope",
@@ -59,6 +60,7 @@ FIELD_KEYS: dict[str, tuple[str, ...]] = {
         "reference",
     ),
     "pts_supplementary": (
+        "changes",
         "causes",
         "public_information",
         "effect_minimisation",
@@ -71,29 +73,37 @@ FIELD_KEYS: dict[str, tuple[str, ...]] = {
 
 LABELS: dict[str, dict[str, str]] = {
     "nb": {
-        "started_at": "Tidspunkt for start",
-        "services": "Berørte ekomtjenester",
-        "scope_geography": "Omfang – geografi",
+        # Nkom's own words: seed 003 "Hva skal varselet inneholde?"
+        "changes": "Endringer siden forrige varsel",
+        "normalised": "Normalisert",
+        "started_at": "Når hendelsen oppsto",
+        "services": "Ekomtjenester som er rammet",
+        "scope_geography": "Omfang – geografisk omfang",
         "scope_customers": "Omfang – berørte kunder",
         "scope_societal": "Omfang – samfunnsviktige funksjoner",
-        "scope_life_health": "Omfang – er liv og helse i fare, eller kan de være det",
-        "expected_duration": "Forventet varighet til normalisert",
+        "scope_life_health": "Omfang – om liv og helse er eller kan være rammet",
+        "expected_duration": "Varighet før hendelsen er forventet normalisert",
         "cause": "Årsak",
-        "contact": "Kontaktperson",
+        "contact": "Kontaktperson hos tilbyder (telefon og e-post)",
     },
     "sv": {
-        "networks_services": "Berörda nät och/eller tjänster",
+        # PTS's own words: seed 002 "vad ska incidentrapporterna innehålla?"
+        "networks_services": "Kommunikationsnät och/eller kommunikationstjänster som berörts",
         "scope": "Störningens eller avbrottets omfattning",
-        "cause_preliminary": "Preliminär bedömning av orsak",
-        "active_connections": "Påverkan på berörda aktiva anslutningar",
-        "emergency_112": "Påverkan på möjligheten att ringa 112",
-        "contact": "Kontaktperson",
+        "cause_preliminary": "Tillhandahållarens preliminära bedömning av orsaken",
+        "active_connections": (
+            "Hur störningen eller avbrottet påverkade eller fortfarande påverkar berörda "
+            "aktiva anslutningar"
+        ),
+        "emergency_112": "Begränsningar i möjligheten att ringa nödsamtal (112)",
+        "contact": "Tillhandahållarens kontaktperson",
         "reference": "Referensnummer",
-        "causes": "Orsaker",
-        "public_information": "Information till allmänheten och berörda abonnenter",
-        "effect_minimisation": "Åtgärder för att minimera effekterna",
-        "remedy": "Åtgärder för att avhjälpa felen",
-        "recurrence_prevention": "Åtgärder för att förhindra upprepning",
+        "changes": "Ändringar sedan den inledande rapporten",
+        "causes": "Orsakerna till störningen eller avbrottet",
+        "public_information": "Information som har lämnats till allmänheten och berörda abonnenter",
+        "effect_minimisation": "Åtgärder för att minimera effekterna av störningen",
+        "remedy": "Åtgärder för att avhjälpa de fel och brister som orsakade störningen",
+        "recurrence_prevention": "Åtgärder för att undvika att liknande störningar inträffar igen",
         **privacy_fields.LABELS["sv"],
     },
 }
@@ -111,7 +121,28 @@ TITLES = {
 ZONES = {"nkom": "Europe/Oslo", "pts": "Europe/Stockholm"}
 LANGUAGES = {"nkom": "nb", "pts": "sv"}
 DEFAULT_RECIPIENTS = {"nkom": "ekomvarsling@nkom.no", "pts": "incidentrapport@pts.se"}
-PLACEHOLDERS = {"nb": "[fylles ut]", "sv": "[fylls i]"}
+#: What a regulator reads for a field nobody could answer yet. Sent only for the fields the
+#: approver named (``casework.approve``'s ``send_unknown``); never a placeholder token.
+UNKNOWN = {"nb": "Ikke kjent ennå", "sv": "Ännu inte känt"}
+PLACEHOLDERS = UNKNOWN  # the older name (templates use ``d.placeholder``)
+
+#: Display names of the common services (``services`` in bridge.yaml adds and overrides). A
+#: notice never shows an inventory key.
+DEFAULT_SERVICE_NAMES: dict[str, dict[str, str]] = {
+    "internet": {"sv": "Bredband", "nb": "Bredbånd"},
+    "broadband": {"sv": "Bredband", "nb": "Bredbånd"},
+    "mobile": {"sv": "Mobiltelefoni och mobildata", "nb": "Mobiltelefoni og mobildata"},
+    "mobile_data": {"sv": "Mobildata", "nb": "Mobildata"},
+    "telephony": {"sv": "Fast telefoni", "nb": "Fasttelefoni"},
+    "voice": {"sv": "Telefoni", "nb": "Telefoni"},
+    "voip": {"sv": "IP-telefoni", "nb": "IP-telefoni"},
+    "tv": {"sv": "TV", "nb": "TV"},
+    "iptv": {"sv": "IP-TV", "nb": "IP-TV"},
+    "cell": {"sv": "Mobilnät (basstationer)", "nb": "Mobilnett (basestasjoner)"},
+}
+
+#: Which of the operator's contacts signs each kind (``operator.contacts`` in bridge.yaml).
+OUTAGE, PRIVACY, SUBSCRIBER = "outage", "privacy", "subscriber"
 
 CAUSE_ANNOTATIONS = ("cause", "årsak", "summary")
 RESOLUTION_ANNOTATION = "expected_resolution"
@@ -127,14 +158,47 @@ class RenderedDraft:
 
 
 @dataclass(frozen=True, slots=True)
+class Contact:
+    """One of the operator's contacts as a notice names it. ``web``: a page (the subscriber
+    channel's); ``verification``: per language, how the channel checks who is asking."""
+
+    name: str = ""
+    phone: str = ""
+    email: str = ""
+    web: str = ""
+    verification: Mapping[str, str] = field(default_factory=dict)
+    names: Mapping[str, str] = field(default_factory=dict)  # ``name`` per language
+
+
+@dataclass(frozen=True, slots=True)
 class Sender:
-    """The operator as a notice names it (built from ``OperatorConfig`` outside the core)."""
+    """The operator as a notice names it (built from ``OperatorConfig`` outside the core).
+    ``contact_name``, ``phone`` and ``email`` are the default contact; ``contacts`` holds one
+    per track (``outage``, ``privacy``, ``subscriber``) where the configuration names one."""
 
     name: str
     org_number: str
     contact_name: str
     phone: str
     email: str
+    contacts: Mapping[str, Contact] = field(default_factory=dict)
+
+    def contact(self, track: str) -> Contact:
+        """The contact of ``track``, else the default one."""
+        found = self.contacts.get(track)
+        if found is not None:
+            return found
+        return Contact(self.contact_name, self.phone, self.email)
+
+
+def contact_track(kind: str) -> str:
+    """Whose contact a kind carries: subscriber notices the subscriber channel, privacy reports
+    the privacy contact point, outage notices the outage duty."""
+    if kind in privacy_fields.SUBSCRIBER_KINDS:
+        return SUBSCRIBER
+    if kind in PRIVACY_KINDS:
+        return PRIVACY
+    return OUTAGE
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,9 +257,10 @@ def regulator_of(kind: str) -> str:
 
 
 def local_time(value: datetime, regulator: str) -> str:
-    """``23.11.2026 kl. 10:05`` (Nkom, Oslo time) or ``2026-11-23 kl. 10:05`` (PTS, Stockholm)."""
+    """``23.11.2026 kl. 10.05`` (Nkom, Oslo time) or ``2026-11-23 kl. 10.05`` (PTS, Stockholm):
+    each language's written convention (Språkrådet in both countries: a period in times)."""
     local = value.astimezone(ZoneInfo(ZONES[regulator]))
-    pattern = "%d.%m.%Y kl. %H:%M" if regulator == "nkom" else "%Y-%m-%d kl. %H:%M"
+    pattern = "%d.%m.%Y kl. %H.%M" if regulator == "nkom" else "%Y-%m-%d kl. %H.%M"
     return local.strftime(pattern)
 
 
@@ -210,31 +275,62 @@ def reference_number(org_number: str, incident_id: str) -> str:
     return f"{org}-{day}-{digest}"
 
 
+@dataclass(frozen=True, slots=True)
+class Previous:
+    """The notice a follow-up starts from: the last one of its line that was sent (its kind,
+    when, and the facts it was sent with) and the facts now (``case_drafts.snapshot``)."""
+
+    kind: str
+    sent_at: datetime
+    before: Mapping[str, Any]
+    now: Mapping[str, Any]
+
+
+ServiceNames = Mapping[str, Mapping[str, str]]
+
+
+def service_name(key: str, lang: str, names: ServiceNames | None = None) -> str:
+    """The display name of a service in ``lang``: configured, else the default, else the key
+    made readable (``check-config`` warns about inventory services without a name)."""
+    for table in (names or {}, DEFAULT_SERVICE_NAMES):
+        found = table.get(key, {}).get(lang)
+        if found:
+            return found
+    return key.replace("_", " ").capitalize()
+
+
 def draft_fields(
     kind: str,
     incident: Mapping[str, Any],
     operator: Sender,
     recipient: str | None,
     now: datetime,
+    services: ServiceNames | None = None,
+    previous: Previous | None = None,
 ) -> DraftFields:
-    """See the module contract. ``recipient`` None: the regulator's published address."""
+    """See the module contract. ``recipient`` None: the regulator's published address;
+    ``services``: display names per service and language; ``previous``: the notice this one
+    follows (Nkom update or normalised notice, PTS supplementary report)."""
     regulator = regulator_of(kind)
     language = LANGUAGES[regulator]
     reference = reference_number(operator.org_number, str(incident["id"]))
+    contact = operator.contact(contact_track(kind))
     if kind in PRIVACY_KINDS:
         values = privacy_fields.values(
             kind,
             incident,
             f"{operator.name} (org.nr {operator.org_number})",
-            _contact(operator, language),
+            contact_line(operator.contact(PRIVACY), operator.name, language),
             reference,
             lambda t: local_time(t, regulator),
+            channel=channel_line(operator.contact(SUBSCRIBER), language),
         )
     else:
-        values = _values(kind, regulator, incident, operator)
+        values = _values(kind, regulator, incident, operator.name, contact, services, previous)
+        values["reference"] = (reference, "incident id")
     labels = LABELS[language]
     fields = {
-        key: Field(key, labels[key], *values.get(key, ("", _TO_ADD.get(key, "to complete"))))
+        key: Field(key, labels[key], *values.get(key, ("", TO_ADD.get(key, "to complete"))))
         for key in FIELD_KEYS[kind]
     }
     return DraftFields(
@@ -247,13 +343,13 @@ def draft_fields(
         operator=operator,
         recipient=recipient or DEFAULT_RECIPIENTS[regulator],
         drafted_at=local_time(now, regulator),
-        placeholder=PLACEHOLDERS[language],
+        placeholder=UNKNOWN[language],
         fields=fields,
     )
 
 
 # What a person should add where the incident cannot say (shown to the operator, not sent).
-_TO_ADD = {
+TO_ADD = {
     "scope_life_health": "judge whether life and health are or may be at risk",
     "public_information": "what the public and affected subscribers were told, when, how",
     "effect_minimisation": "measures taken to minimise the effects",
@@ -264,6 +360,7 @@ _TO_ADD = {
     "causes": "no cause/årsak/summary annotation on the incident's alerts",
     "expected_duration": "no expected_resolution annotation on the incident's alerts",
     "emergency_112": "no emergency_112 criterion in any assessment: state the effect on 112",
+    "normalised": "the incident has no end time yet",
     "what_you_can_do": "what the subscriber should do (change a password, watch for fraud…)",
     "notice_means": "how subscribers were told (SMS, e-mail, letter, web page)",
     "notice_copy": "sent once the subscriber notice was sent",
@@ -271,23 +368,101 @@ _TO_ADD = {
     "measures_applied": "say whether the data was unreadable to outsiders (encryption…)",
     "cross_border": "subscribers in other countries? other authorities notified?",
     "other_providers": "other providers involved, if any",
+    "prevention": "what is done so that it does not happen again (case.recurrence_prevention)",
+    "services": "which services (the case does not say)",
+}
+
+# Words of the outage notices, per language (nb: Nkom, seed 003; sv: PTS, seed 002).
+_WORDS = {
+    "nb": {
+        "unit": "berørte kunder",
+        "up_to": "inntil",
+        "outage_only": "Tjenestene har vært utilgjengelige (utfall).",
+        "degradation_only": "Tjenestene har vært tilgjengelige, men med redusert kvalitet.",
+        "both": "Utfall for inntil {out} kunder og redusert kvalitet for inntil {deg} kunder "
+        "(høyeste antall for én tjeneste).",
+        "none_now": "Ingen kunder er berørt nå.",
+        "partly_now": "Fortsatt delvis berørt.",
+        "since": "Forrige varsel ble sendt {at}. Siden da:",
+        "no_previous": "Det er ikke sendt noe tidligere varsel om denne hendelsen.",
+        "no_change": "Forrige varsel ble sendt {at}. Ingen endring i omfang, tjenester, "
+        "områder, årsak eller alvorlighetsgrad siden da.",
+        "impact": "Berørte kunder: {a} → {b}",
+        "service_new": "Nye tjenester rammet: {x}",
+        "service_cleared": "Tjenester ikke lenger rammet: {x}",
+        "region_new": "Nye områder berørt: {x}",
+        "region_cleared": "Områder ikke lenger berørt: {x}",
+        "cause": "Årsak: {x}",
+        "severity": "Alvorlighetsgrad: {a} → {b}",
+        "expected": "Forventet normalisert: {a} → {b}",
+        "not_given": "ikke oppgitt",
+        "restored": "Tjenestene var normalisert {at}.",
+        "duration": "Samlet varighet: {d} (fra {start}).",
+        "peak": "Høyeste antall berørte kunder: {n} ({service}), {at}.",
+        "and": "og",
+    },
+    "sv": {
+        "unit": "aktiva anslutningar",
+        "up_to": "högst",
+        "outage_only": "Avbrott: tjänsterna har inte varit tillgängliga.",
+        "degradation_only": "Störning: tjänsterna har varit tillgängliga men med bristande "
+        "funktion.",
+        "both": "Avbrott för högst {out} och störning för högst {deg} aktiva anslutningar "
+        "(högsta antalet för en tjänst).",
+        "none_now": "Inga aktiva anslutningar påverkas längre.",
+        "partly_now": "Fortfarande delvis påverkade.",
+        "since": "Den inledande rapporten skickades {at}. Sedan dess:",
+        "no_previous": "Ingen inledande rapport om störningen har skickats tidigare.",
+        "no_change": "Den inledande rapporten skickades {at}. Inga ändringar i omfattning, "
+        "tjänster, områden eller orsak sedan dess.",
+        "impact": "Påverkade aktiva anslutningar: {a} → {b}",
+        "service_new": "Nya berörda tjänster: {x}",
+        "service_cleared": "Tjänster som inte längre påverkas: {x}",
+        "region_new": "Nya berörda områden: {x}",
+        "region_cleared": "Områden som inte längre påverkas: {x}",
+        "cause": "Orsak: {x}",
+        "severity": "Allvarlighetsgrad: {a} → {b}",
+        "expected": "Beräknad tid för åtgärd: {a} → {b}",
+        "not_given": "inte angiven",
+        "restored": "Störningen eller avbrottet avhjälptes {at}.",
+        "duration": "Total varaktighet: {d} (från {start}).",
+        "peak": "Högsta antalet påverkade aktiva anslutningar: {n} ({service}), {at}.",
+        "and": "och",
+    },
+}
+_UNITS = {
+    "nb": {"hours": ("time", "timer"), "minutes": ("minutt", "minutter")},
+    "sv": {"hours": ("timme", "timmar"), "minutes": ("minut", "minuter")},
+}
+_SEVERITY = {
+    "nb": {"critical": "kritisk", "major": "alvorlig", "serious": "alvorlig"},
+    "sv": {"critical": "kritisk", "major": "allvarlig", "serious": "allvarlig"},
 }
 
 
 def _values(
-    kind: str, regulator: str, doc: Mapping[str, Any], operator: Sender
+    kind: str,
+    regulator: str,
+    doc: Mapping[str, Any],
+    operator_name: str,
+    contact: Contact,
+    names: ServiceNames | None,
+    previous: Previous | None,
 ) -> dict[str, tuple[str, str]]:
     """Prefilled ``key → (value, source)``; keys missing here are left to complete."""
     impact: Mapping[str, Any] = doc.get("impact") or {}
     lang = LANGUAGES[regulator]
     out: dict[str, tuple[str, str]] = {}
-    services = _services(impact)
+    services = _services(impact, lang, names)
     if services:
-        out["services"] = out["networks_services"] = (services, "impact.by_service")
+        out["services"] = out["networks_services"] = (
+            services,
+            "impact.by_service + services (config)",
+        )
     regions = _regions(impact, lang)
     if regions:
         out["scope_geography"] = (regions, "impact.by_region + region_names")
-    customers = _customers(impact, lang)
+    customers = _customers(impact, lang, names)
     if customers:
         out["scope_customers"] = out["active_connections"] = (customers, "impact")
     started = _time(doc.get("started_at"))
@@ -305,11 +480,20 @@ def _values(
     e112 = _emergency_112(doc, regulator)
     if e112:
         out["emergency_112"] = e112
-    duration = _expected(kind, doc, regulator)
+    duration = _expected(doc, regulator)
     if duration:
         out["expected_duration"] = duration
-    out["contact"] = (_contact(operator, lang), "operator.contact (config)")
-    out["reference"] = (reference_number(operator.org_number, str(doc["id"])), "incident id")
+    normalised = _normalised(doc, regulator, names)
+    if normalised:
+        out["normalised"] = (normalised, "incident.remedied_at + impact peak")
+    if previous is not None:
+        out["changes"] = (
+            _changes(previous, doc, regulator, names),
+            f"the {previous.kind} sent {previous.sent_at.isoformat()} and the incident now",
+        )
+    else:
+        out["changes"] = (_WORDS[lang]["no_previous"], "no earlier notice of this incident sent")
+    out["contact"] = (contact_line(contact, operator_name, lang), f"operator.contacts.{OUTAGE}")
     return out
 
 
@@ -330,51 +514,53 @@ def _aware(text: str) -> datetime | None:
     return value if value.tzinfo is not None else None
 
 
-def _services(impact: Mapping[str, Any]) -> str:
+def _services(impact: Mapping[str, Any], lang: str, names: ServiceNames | None) -> str:
     by_service: Mapping[str, int] = impact.get("by_service") or {}
-    return ", ".join(sorted(s for s, n in by_service.items() if n > 0))
+    return ", ".join(sorted(service_name(s, lang, names) for s, n in by_service.items() if n > 0))
+
+
+def _region_name(region: str, names: Mapping[str, str]) -> str:
+    return f"{names[region]} ({region})" if region in names else region
 
 
 def _regions(impact: Mapping[str, Any], lang: str) -> str:
     by_region: Mapping[str, int] = impact.get("by_region") or {}
     names: Mapping[str, str] = impact.get("region_names") or {}
-    unit = "tilknytninger" if lang == "nb" else "anslutningar"
+    words = _WORDS[lang]
     rows = sorted(by_region.items(), key=lambda kv: (-kv[1], kv[0]))
     return "\n".join(
-        f"{names[r]} ({r}): {_num(n)} {unit}" if r in names else f"{r}: {_num(n)} {unit}"
+        f"{_region_name(r, names)}: {words['up_to']} {_num(n)} {words['unit']}"
         for r, n in rows
         if n > 0
     )
 
 
-def _customers(impact: Mapping[str, Any], lang: str) -> str:
-    peak = int(impact.get("peak") or 0)
-    if not peak:
-        return ""
+def _customers(impact: Mapping[str, Any], lang: str, names: ServiceNames | None) -> str:
+    """Affected connections per service (never summed across services: one customer with two
+    services is one customer), which kind of impact, and whether it lasts."""
     by_service: Mapping[str, int] = impact.get("by_service") or {}
-    per = ", ".join(f"{s} {_num(n)}" for s, n in sorted(by_service.items()) if n > 0)
-    current = int(impact.get("current") or 0)
+    rows = sorted(
+        ((service_name(s, lang, names), n) for s, n in by_service.items() if n > 0),
+        key=lambda row: (-row[1], row[0]),
+    )
+    if not rows:
+        return ""
+    words = _WORDS[lang]
+    lines = [f"{name}: {words['up_to']} {_num(n)} {words['unit']}" for name, n in rows]
     outage = int((impact.get("outage") or {}).get("peak") or 0)
     degraded = int((impact.get("degradation") or {}).get("peak") or 0)
-    if lang == "nb":
-        return (
-            f"Inntil {_num(peak)} berørte tilknytninger ({per}){_still(current, peak, lang)}. "
-            f"Utfall: inntil {_num(outage)}, redusert kvalitet: inntil {_num(degraded)}."
-        )
-    return (
-        f"Högst {_num(peak)} aktiva anslutningar påverkade ({per}){_still(current, peak, lang)}. "
-        f"Avbrott: högst {_num(outage)}, störning: högst {_num(degraded)}."
-    )
-
-
-def _still(current: int, peak: int, lang: str) -> str:
-    """Whether connections are still affected, not how many right now: the figure would change
-    with every alert and re-render the draft each time (updates carry significant changes)."""
-    if current == 0:
-        return "; ingen berørt nå" if lang == "nb" else "; inga påverkade längre"
-    if current == peak:
-        return ""
-    return "; fortsatt delvis berørt" if lang == "nb" else "; fortfarande delvis påverkade"
+    if outage and degraded:
+        lines.append(words["both"].format(out=_num(outage), deg=_num(degraded)))
+    elif outage:
+        lines.append(words["outage_only"])
+    elif degraded:
+        lines.append(words["degradation_only"])
+    current, peak = int(impact.get("current") or 0), int(impact.get("peak") or 0)
+    if peak and current == 0:
+        lines.append(words["none_now"])
+    elif current < peak:
+        lines.append(words["partly_now"])
+    return "\n".join(lines)
 
 
 def _pts_scope(doc: Mapping[str, Any], regions: str, started: datetime | None) -> str:
@@ -435,9 +621,9 @@ def _emergency_112(doc: Mapping[str, Any], regulator: str) -> tuple[str, str] | 
         return None
     met, source = flag
     value = (
-        "Ja: element som är kritiska för 112-samtal är berörda enligt nätinventariet."
+        "Ja: nätelement som förmedlar nödsamtal (112) har berörts."
         if met
-        else "Inga element som är kritiska för 112-samtal är berörda enligt nätinventariet."
+        else "Nej: inga nätelement som förmedlar nödsamtal (112) har berörts."
     )
     return value, source
 
@@ -451,40 +637,167 @@ def _societal(doc: Mapping[str, Any], lang: str) -> tuple[str, str] | None:
     parts = []
     if societal is not None:
         parts.append(
-            "Samfunnsviktige brukere er berørt ifølge nettinventaret."
+            "Samfunnsviktige funksjoner er berørt."
             if societal[0]
-            else "Ingen samfunnsviktige brukere er berørt ifølge nettinventaret."
+            else "Ingen samfunnsviktige funksjoner er berørt så langt vi kjenner til."
         )
     if e112 is not None:
         parts.append(
-            "Elementer som er kritiske for nødnummer (112) er berørt."
+            "Nett som bærer nødanrop (112) er berørt."
             if e112[0]
-            else "Ingen elementer som er kritiske for nødnummer (112) er berørt."
+            else "Nett som bærer nødanrop (112) er ikke berørt."
         )
     sources = "; ".join(f[1] for f in (societal, e112) if f is not None)
     return " ".join(parts), sources
 
 
-def _expected(kind: str, doc: Mapping[str, Any], regulator: str) -> tuple[str, str] | None:
-    if kind == "nkom_normalised":
-        ended = _time(doc.get("remedied_at")) or _time(doc.get("ended_at"))
-        if ended is not None:
-            return f"Normalisert {local_time(ended, regulator)}.", "incident.remedied_at"
+def _expected(doc: Mapping[str, Any], regulator: str) -> tuple[str, str] | None:
+    value = expected_resolution(doc)
+    if not value:
+        return None
+    return _when_text(value, regulator), f"alert annotation {RESOLUTION_ANNOTATION}"
+
+
+def expected_resolution(doc: Mapping[str, Any]) -> str:
+    """The first ``expected_resolution`` annotation of the incident's alerts, as written."""
     for notes in _annotations(doc):
         value = notes.get(RESOLUTION_ANNOTATION, "").strip()
         if value:
-            when = _aware(value)
-            if when is not None:  # else free text such as "2 hours", shown as written
-                value = local_time(when, regulator)
-            return value, f"alert annotation {RESOLUTION_ANNOTATION}"
-    return None
+            return value
+    return ""
 
 
-def _contact(operator: Sender, lang: str) -> str:
-    phone, email = ("tlf.", "e-post") if lang == "nb" else ("tel.", "e-post")
-    parts = [p for p in (operator.contact_name, operator.name) if p]
-    if operator.phone:
-        parts.append(f"{phone} {operator.phone}")
-    if operator.email:
-        parts.append(f"{email} {operator.email}")
+def _when_text(value: str, regulator: str) -> str:
+    when = _aware(value)
+    return value if when is None else local_time(when, regulator)  # free text shown as written
+
+
+def _span(seconds: float, lang: str) -> str:
+    """``4 timer og 35 minutter`` / ``4 timmar och 35 minuter``."""
+    words = _WORDS[lang]
+    minutes = max(0, round(seconds / 60))
+    hours, minutes = divmod(minutes, 60)
+    parts = []
+    if hours:
+        parts.append(f"{_num(hours)} {_UNITS[lang]['hours'][hours != 1]}")
+    if minutes or not hours:
+        parts.append(f"{minutes} {_UNITS[lang]['minutes'][minutes != 1]}")
+    return f" {words['and']} ".join(parts)
+
+
+def _normalised(doc: Mapping[str, Any], regulator: str, names: ServiceNames | None) -> str:
+    """When service was restored, the total duration and the peak."""
+    ended = _time(doc.get("remedied_at")) or _time(doc.get("ended_at"))
+    started = _time(doc.get("started_at"))
+    if ended is None:
+        return ""
+    lang = LANGUAGES[regulator]
+    words = _WORDS[lang]
+    lines = [words["restored"].format(at=local_time(ended, regulator))]
+    if started is not None:
+        span = _span((ended - started).total_seconds(), lang)
+        lines.append(words["duration"].format(d=span, start=local_time(started, regulator)))
+    impact: Mapping[str, Any] = doc.get("impact") or {}
+    by_service: Mapping[str, int] = impact.get("by_service") or {}
+    peak_at = _time(impact.get("peak_at"))
+    if by_service and peak_at is not None:
+        top, n = max(by_service.items(), key=lambda kv: (kv[1], kv[0]))
+        if n > 0:
+            lines.append(
+                words["peak"].format(
+                    n=_num(n),
+                    service=service_name(top, lang, names),
+                    at=local_time(peak_at, regulator),
+                )
+            )
+    return " ".join(lines)
+
+
+def _changes(
+    previous: Previous, doc: Mapping[str, Any], regulator: str, names: ServiceNames | None
+) -> str:
+    """What changed since ``previous`` was sent, one line each."""
+    lang = LANGUAGES[regulator]
+    words = _WORDS[lang]
+    before, now_ = previous.before, previous.now
+    region_names: Mapping[str, str] = (doc.get("impact") or {}).get("region_names") or {}
+    lines: list[str] = []
+    # once it is over, what cleared is the normalised notice's own story (not repeated here)
+    over = bool(doc.get("remedied_at") or doc.get("ended_at"))
+    a, b = int(before.get("current", 0)), int(now_.get("current", 0))
+    if a != b and not over:
+        lines.append(words["impact"].format(a=_num(a), b=_num(b)))
+
+    def listed(keys: Iterable[str], service: bool) -> str:
+        shown = (
+            service_name(k, lang, names) if service else _region_name(k, region_names) for k in keys
+        )
+        return ", ".join(sorted(shown))
+
+    for key, current_key, service in (
+        ("services", "current_services", True),
+        ("regions", "current_regions", False),
+    ):
+        new = sorted(set(now_.get(key, ())) - set(before.get(key, ())))
+        if new:
+            lines.append(words[f"{key[:-1]}_new"].format(x=listed(new, service)))
+        if current_key in before and current_key in now_ and not over:
+            cleared = sorted(set(before[current_key]) - set(now_[current_key]))
+            if cleared:
+                lines.append(words[f"{key[:-1]}_cleared"].format(x=listed(cleared, service)))
+    for cause in sorted(set(now_.get("causes", ())) - set(before.get("causes", ()))):
+        lines.append(words["cause"].format(x=cause))
+    sev_a, sev_b = list(before.get("severities", ())), list(now_.get("severities", ()))
+    if sorted(sev_a) != sorted(sev_b):
+
+        def sev(values: list[str]) -> str:
+            shown = [_SEVERITY[lang].get(v.lower(), v) for v in sorted(values)]
+            return ", ".join(shown) or words["not_given"]
+
+        lines.append(words["severity"].format(a=sev(sev_a), b=sev(sev_b)))
+    if "expected" in before and before.get("expected") != now_.get("expected"):
+
+        def exp(value: object) -> str:
+            return _when_text(str(value), regulator) if value else words["not_given"]
+
+        lines.append(words["expected"].format(a=exp(before["expected"]), b=exp(now_["expected"])))
+    at = local_time(previous.sent_at, regulator)
+    if not lines:
+        return words["no_change"].format(at=at)
+    return "\n".join([words["since"].format(at=at), *(f"- {line}" for line in lines)])
+
+
+def contact_line(contact: Contact, operator_name: str, lang: str) -> str:
+    """``NOC-vakt, Exempel Nät AB, tlf. …, e-post …`` in the notice's language."""
+    phone = "tlf." if lang == "nb" else "tel."
+    parts = [p for p in (contact.name, operator_name) if p]
+    if contact.phone:
+        parts.append(f"{phone} {contact.phone}")
+    if contact.email:
+        parts.append(f"e-post {contact.email}")
     return ", ".join(parts)
+
+
+#: What the subscriber notice says about how the channel checks who is asking (seed 004: the
+#: identity is established before anything about the customer is discussed).
+VERIFICATION = {
+    "sv": "Innan vi lämnar ut eller pratar om uppgifter om dig kontrollerar vi att det är du.",
+    "nb": "Før vi gir ut eller snakker om opplysninger om deg, kontrollerer vi at det er deg.",
+}
+
+
+def channel_line(contact: Contact, lang: str) -> str:
+    """Where a subscriber turns, and how that channel verifies who is asking."""
+    phone = "tlf." if lang == "nb" else "tel."
+    web = "nettside" if lang == "nb" else "webbplats"
+    name = contact.names.get(lang) or contact.name
+    parts = [name] if name else []
+    if contact.phone:
+        parts.append(f"{phone} {contact.phone}")
+    if contact.email:
+        parts.append(f"e-post {contact.email}")
+    if contact.web:
+        parts.append(f"{web} {contact.web}")
+    lines = [", ".join(parts)] if parts else []
+    lines.append(contact.verification.get(lang) or VERIFICATION[lang])
+    return "\n".join(lines)

@@ -5,25 +5,35 @@ Contract:
   recomputes only the correlation keys those episodes touch, and returns the ids of incidents
   whose content changed. Work grows with the changed keys, not with all alerts.
 - :meth:`Engine.admit` + :meth:`Engine.evaluate_pending` split ``apply`` so that evaluation
-  can be coalesced; :meth:`Engine.next_plan`, :func:`compute` and :meth:`Engine.commit` split
-  one key's evaluation again so that its heavy, pure middle can run in another thread. Every
-  split ends in the same incidents as ``apply`` (property tests).
+  can be coalesced; :meth:`Engine.next_plan`, :func:`~bridge.core.incident_state.compute` and
+  :meth:`Engine.commit` split one key's evaluation again so that its heavy, pure middle can run
+  in another thread. Every split ends in the same incidents as ``apply`` (property tests).
 - :meth:`Engine.tick` re-evaluates only incidents with something due by ``now`` (a duration
   threshold crossing, the end of a quiet period, an alert going stale), found through a heap.
 - :meth:`Engine.restore` rebuilds from stored episodes and stored incident ids; the result is the
   same incidents, ids and assessments as before (a restart changes nothing).
-- Nothing here does I/O or reads a clock.
+- Nothing here does I/O or reads a clock. (What it holds per incident, and the heavy pure
+  :func:`~bridge.core.incident_state.compute`, are :mod:`bridge.core.incident_state`.)
 """
 
 from __future__ import annotations
 
 import heapq
 from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bridge.core.alerts import AlertEpisode, merge_episode
-from bridge.core.impact import ImpactSummary, Interval, Point, build_timeline, summarise
+from bridge.core.impact import Point, summarise
+from bridge.core.incident_state import (
+    CLOSED,
+    OPEN,
+    Computed,
+    Derived,
+    Incident,
+    KeyPlan,
+    StoredIncident,
+    compute,
+)
 from bridge.core.incidents import (
     CorrelationRules,
     EpisodeKey,
@@ -35,124 +45,8 @@ from bridge.core.incidents import (
 )
 from bridge.core.mapping import MappingRules, Target, map_alert
 from bridge.core.obligations import Obligation, incident_events, owed
-from bridge.core.rules import Assessment, Measures, RuleSet, evaluate
+from bridge.core.rules import Assessment, RuleSet, evaluate
 from bridge.core.topology import Topology
-
-OPEN = "open"
-CLOSED = "closed"
-
-
-@dataclass(frozen=True, slots=True)
-class _Derived:
-    """What depends on the timeline alone: computed once, reused by every tick."""
-
-    measures: Measures
-    impact: ImpactSummary
-    jurisdictions: frozenset[str]
-
-    @staticmethod
-    def of(timeline: list[Point]) -> _Derived:
-        return _Derived(
-            Measures(timeline),
-            summarise(timeline),
-            frozenset(k[1] for p in timeline for k in p.outage),
-        )
-
-
-@dataclass(slots=True)
-class Incident:
-    """One incident as evaluated at some ``now``. Recomputed, never edited in place by callers."""
-
-    id: str
-    key: str
-    episodes: list[EpisodeKey]
-    started_at: datetime
-    state: str
-    ended_at: datetime | None
-    closes_at: datetime | None
-    jurisdictions: list[str]
-    timeline: list[Point]
-    impact: ImpactSummary
-    assessments: list[Assessment]
-    stale: list[str] = field(default_factory=list)  # fingerprints
-    unmapped: dict[str, str] = field(default_factory=dict)  # fingerprint → reason
-    truncated_alerts: int = 0
-    merged_into: str | None = None
-    next_check_at: datetime | None = None
-    derived: _Derived | None = None  # cached for re-evaluation while the timeline stands
-    remedied_at: datetime | None = None  # every alert resolved (None while one fires)
-    obligations: list[Obligation] = field(default_factory=list)
-
-    def fingerprints(self) -> list[str]:
-        return sorted({fp for fp, _ in self.episodes})
-
-    def verdict(self) -> tuple[object, ...]:
-        """What an observer can see change; equal verdicts need no new write."""
-        return (
-            self.state,
-            self.ended_at,
-            self.closes_at,
-            tuple(self.episodes),
-            tuple(self.stale),
-            tuple(sorted(self.unmapped.items())),
-            self.truncated_alerts,
-            self.merged_into,
-            tuple((a.regulator, a.reportable, a.since, a.forecast_at) for a in self.assessments),
-            tuple(
-                tuple((c.met, c.since, c.forecast_at) for c in a.criteria) for a in self.assessments
-            ),
-            self.impact,
-            tuple((o.regulator, o.kind, o.due_at, o.state) for o in self.obligations),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class StoredIncident:
-    """The part of an incident the store must keep for ids to survive a restart."""
-
-    id: str
-    key: str
-    started_at: datetime
-    episodes: Sequence[EpisodeKey]
-    merged_into: str | None = None
-
-
-Computed = tuple[list[Point], "_Derived", list[Assessment]]
-
-
-@dataclass(frozen=True, slots=True)
-class KeyPlan:
-    """One correlation key's evaluation, planned: the partition and, per part, its intervals.
-
-    Holds only immutable values, so :func:`compute` may run in another thread while the engine
-    keeps admitting; :meth:`Engine.commit` then refuses it if the key changed meanwhile.
-    """
-
-    key: str
-    version: int
-    now: datetime
-    parts: list[Part]
-    ids: list[str]
-    merged: dict[str, str]
-    ends: dict[EpisodeKey, datetime | None]
-    intervals: list[tuple[Interval, ...]]
-
-
-def compute(plan: KeyPlan, topology: Topology, rule_sets: Sequence[RuleSet]) -> list[Computed]:
-    """The heavy, pure part of evaluating a key: timelines, their measures, assessments.
-    Reads only the plan, the topology (warmed: see :meth:`Topology.warm`) and the rule sets."""
-    out: list[Computed] = []
-    for intervals in plan.intervals:
-        timeline = build_timeline(topology, intervals)
-        derived = _Derived.of(timeline)
-        out.append(
-            (
-                timeline,
-                derived,
-                [evaluate(derived.measures, rs, topology, plan.now) for rs in rule_sets],
-            )
-        )
-    return out
 
 
 def _due_times(
@@ -257,11 +151,13 @@ class Engine:
         """Take stored episodes without evaluating them yet (cheap: mapping and correlation key
         only); :meth:`evaluate_pending` does the rest, once for everything admitted meanwhile.
 
-        Returns each episode's incident id as correlated now: final for an episode already
-        placed, the incident it joins or the id a new incident gets otherwise (a late earlier
-        alert can still re-partition its key when evaluated).
+        Returns each episode's incident id as evaluating now would give it: the incident it is
+        in or joins when its key only grew its ongoing incident (see :meth:`_plain`), else what
+        correlating its key at once gives (a new incident's id, a merge, a split). Episodes
+        admitted later, before the evaluation, can still re-partition the key.
         """
         batch = list(episodes)
+        joined: dict[EpisodeKey, str] = {}
         for ep in batch:
             before = self.episodes.get(ep.key)
             touched = self._put(ep)
@@ -270,22 +166,32 @@ class Engine:
                 self._versions[key] = self._versions.get(key, 0) + 1
             if len(touched) > 1 or not self._plain(ep.key, before):
                 self._risky |= touched
+            elif touched and not touched <= self._risky:
+                # A plain episode outside the ongoing incident may start an incident or bridge
+                # a gap, merging two (every id answered for the later one would be stale): its
+                # key is correlated in full until it is evaluated.
+                inc_id = self._joined_id(ep.key)
+                if inc_id is None:
+                    self._risky |= touched
+                else:
+                    joined[ep.key] = inc_id
         # A delivery's own episodes are in ``episodes``, so their keys are already pending.
         self.truncation.update(truncation or {})
         placed: dict[EpisodeKey, str] = {}
         unplaced: set[str] = set()
         for ep in batch:
             key = self._key_of[ep.key]
-            joined = None if key in self._risky else self._joined_id(ep.key)
-            if joined is None:
-                unplaced.add(self._key_of[ep.key])
+            inc_id = None if key in self._risky else joined.get(ep.key) or self._joined_id(ep.key)
+            if inc_id is None:
+                unplaced.add(key)
             else:
-                placed[ep.key] = joined
+                placed[ep.key] = inc_id
         for key in sorted(unplaced):  # a new incident or a late alert: correlate this key now
+            # This answers for every episode of the key, those of the batch placed above too.
             parts, ids, _, _ = self._correlate(key)
             for inc_id, part in zip(ids, parts, strict=True):
                 for ek in part.episodes:
-                    placed.setdefault(ek, inc_id)
+                    placed[ek] = inc_id
         return {ep.key: placed[ep.key] for ep in batch}
 
     @property
@@ -322,7 +228,8 @@ class Engine:
         """True when admitting this episode can only add to its key's incidents: an alert
         never seen before (firing or resolved), or a re-delivery that changes nothing but
         ``last_seen``. Intervals are then only added, never shortened, so no incident splits,
-        and one starting inside an ongoing incident joins it. Anything else (a resolve of a
+        and one starting inside an ongoing incident joins it; one starting before it may still
+        merge incidents (:meth:`admit` correlates its key). Anything else (a resolve of a
         known episode, a re-fire superseding an older one) may split or merge incidents."""
         ep = self.episodes[ek]
         if before is not None:
@@ -331,7 +238,8 @@ class Engine:
 
     def _joined_id(self, ek: EpisodeKey) -> str | None:
         """The incident an episode is in, or the ongoing one it starts inside; valid only
-        while its key has no risky change pending (see :meth:`_plain`)."""
+        while every change pending for its key is plain and joins that ongoing incident (see
+        :meth:`_plain`; :meth:`admit` marks the key risky otherwise)."""
         key = self._key_of[ek]
         current = self._assignment.get(ek)
         if current is not None and self._owner.get(current) == key:
@@ -572,7 +480,7 @@ class Engine:
         last_end: datetime | None,
         reach: datetime | None,
         timeline: list[Point],
-        derived: _Derived,
+        derived: Derived,
         ends: Mapping[EpisodeKey, datetime | None],
         now: datetime,
         previous: Sequence[Assessment] | None = None,
@@ -707,7 +615,7 @@ class Engine:
             last_end,
             self._reach(incident, ends),
             incident.timeline,
-            incident.derived or _Derived.of(incident.timeline),
+            incident.derived or Derived.of(incident.timeline),
             ends,
             now,
             incident.assessments or None,

@@ -9,6 +9,10 @@ Contract:
   nothing; two alerts on one target count once. Degradation covered by an outage counts as
   outage only. Hence no vector ever exceeds the inventory's totals.
 - Self-described targets (no inventory) sharing a key count once, at the largest description.
+- **Affected connections** (one definition, docs/notices.md): counted per service, because one
+  customer with internet and TV is one customer with two affected connections. A headline
+  figure (current, peak, outage, degradation, a region's) is the largest per-service count
+  (the services are never added together); ``by_service`` keeps each service's own figure.
 """
 
 from __future__ import annotations
@@ -212,11 +216,11 @@ def value_at(timeline: Sequence[Point], at: datetime) -> Point | None:
 class ImpactSummary:
     """What the console and the API show: current and peak, outage and degradation apart."""
 
-    current: int
+    current: int  # headline: the largest per-service count (services are never summed)
     peak: int
     peak_at: datetime | None
     by_service: dict[str, int]  # peak per service (outage + degradation)
-    by_region: dict[str, int]  # peak per region
+    by_region: dict[str, int]  # peak per region (its largest per-service count)
     current_by_service_region: dict[tuple[str, str], int]
     outage_current: int
     outage_peak: int
@@ -225,7 +229,12 @@ class ImpactSummary:
 
 
 def _conn_total(vec: Vector) -> int:
-    return int(sum(v for k, v in vec.items() if k[0] == "conn"))
+    """The headline figure of a vector: its largest per-service count (see the contract)."""
+    per_service: dict[str, int] = {}
+    for k, v in vec.items():
+        if k[0] == "conn":
+            per_service[k[2]] = per_service.get(k[2], 0) + int(v)
+    return max(per_service.values(), default=0)
 
 
 def summarise(timeline: Sequence[Point]) -> ImpactSummary:
@@ -241,11 +250,14 @@ def summarise(timeline: Sequence[Point]) -> ImpactSummary:
         out_peak = max(out_peak, _conn_total(point.outage))
         deg_peak = max(deg_peak, _conn_total(point.degradation))
         services: dict[str, int] = {}
-        regions: dict[str, int] = {}
+        cells: dict[tuple[str, str], int] = {}
         for key, value in combined.items():
             if key[0] == "conn":
                 services[key[2]] = services.get(key[2], 0) + int(value)
-                regions[key[3]] = regions.get(key[3], 0) + int(value)
+                cells[(key[3], key[2])] = cells.get((key[3], key[2]), 0) + int(value)
+        regions: dict[str, int] = {}
+        for (region, _), value in cells.items():
+            regions[region] = max(regions.get(region, 0), value)
         for name, value in services.items():
             by_service[name] = max(by_service.get(name, 0), value)
         for name, value in regions.items():

@@ -18,7 +18,8 @@ Contract:
   come from :mod:`bridge.core.calendar` on the events ``detected``, ``occurred`` and what the
   drafts report (``initial_sent``, ``subscriber_notice_sent``). With an exemption recorded
   (no adverse effect, or data unreadable to outsiders) no subscriber notice — nor its copy to
-  PTS — is owed.
+  PTS — is owed under a rule set that lists that exemption (``exemptions``: per jurisdiction;
+  the EU one for Sweden; none for Norway, where seed 003's rule has none).
 """
 
 from __future__ import annotations
@@ -105,6 +106,12 @@ class PrivacyCase:
     cross_border: str = ""
     unreadable: bool | None = None
     unreadable_how: str = ""
+    recurrence_prevention: str = ""  # measures so that it does not happen again (PTS asks)
+    services: str = ""  # the ekom services concerned (Nkom's varsel asks)
+    recommended_actions: str = ""  # what subscribers should do (the subscriber notices say)
+    # per language (sv, nb): free text that replaces the field above in that language's
+    # notices, where the Swedish and Norwegian notices must say it differently
+    texts: dict[str, dict[str, str]] = field(default_factory=dict)
     exemption: Exemption | None = None
     history: tuple[Change, ...] = field(default_factory=tuple)
 
@@ -175,6 +182,47 @@ def _choices(allowed: tuple[str, ...], at_least_one: bool = False) -> Callable[[
     return parse
 
 
+#: Free-text facts a case may hold per language (``texts``).
+TEXT_FIELDS = (
+    "circumstances_text",
+    "description",
+    "location",
+    "causes",
+    "consequences",
+    "data_description",
+    "measures_taken",
+    "measures_planned",
+    "recurrence_prevention",
+    "services",
+    "recommended_actions",
+    "other_providers",
+    "cross_border",
+    "unreadable_how",
+)
+TEXT_LANGUAGES = ("sv", "nb")
+
+
+def _texts(name: str, value: object) -> dict[str, dict[str, str]]:
+    if not isinstance(value, Mapping):
+        raise BadInput(name, "expected {language: {field: text}} with language sv or nb")
+    out: dict[str, dict[str, str]] = {}
+    for lang, texts in value.items():
+        if lang not in TEXT_LANGUAGES:
+            raise BadInput(f"{name}.{lang}", f"expected a language: {', '.join(TEXT_LANGUAGES)}")
+        if not isinstance(texts, Mapping):
+            raise BadInput(f"{name}.{lang}", "expected {field: text}")
+        for key, text in texts.items():
+            if key not in TEXT_FIELDS:
+                raise BadInput(
+                    f"{name}.{lang}.{key}",
+                    f"not a free-text field; expected one of {', '.join(TEXT_FIELDS)}",
+                )
+            stripped = _text(f"{name}.{lang}.{key}", text)
+            if stripped:
+                out.setdefault(str(lang), {})[str(key)] = stripped
+    return out
+
+
 #: What a person may set, with its parser. ``detected_at`` opens the clock of every report.
 EDITABLE: dict[str, Callable[[str, object], Any]] = {
     "nature": _choice(NATURES),
@@ -197,6 +245,10 @@ EDITABLE: dict[str, Callable[[str, object], Any]] = {
     "cross_border": _text,
     "unreadable": _opt_flag,
     "unreadable_how": _text,
+    "recurrence_prevention": _text,
+    "services": _text,
+    "recommended_actions": _text,
+    "texts": _texts,
 }
 
 
@@ -391,8 +443,12 @@ def owed(
         if not applies(rs, case):
             continue
         for kind in rs.obligations:
-            if kind in SUBSCRIBER_KINDS and case.exemption is not None:
-                continue
+            if (
+                kind in SUBSCRIBER_KINDS
+                and case.exemption is not None
+                and case.exemption.reason in rs.exemptions
+            ):
+                continue  # waived: this rule set's jurisdiction knows this exemption
             out.append(obligation(rs, kind, known, now, drafts))
     return out
 

@@ -40,6 +40,7 @@ _PTS_REPORT = (
     "affected",
     "consequences",
     "mitigation",
+    "prevention",
     "subscriber_notification",
     "cross_border",
     "reference",
@@ -66,13 +67,20 @@ FIELD_KEYS: dict[str, tuple[str, ...]] = {
         "contact_point",
         "reference",
     ),
+    # seed 003 "Hva skal varselet inneholde?", every item, for a privacy breach
     "nkom_privacy_varsel": (
         "breach_type",
         "occurred_at",
         "detected_at",
+        "services",
         "description",
         "data_concerned",
+        "scope_geography",
         "scope_customers",
+        "scope_societal",
+        "scope_life_health",
+        "expected_duration",
+        "cause",
         "measures",
         "contact",
     ),
@@ -94,6 +102,8 @@ LABELS: dict[str, dict[str, str]] = {
         "affected": "Antal berörda abonnenter eller användare",
         "consequences": "Möjliga konsekvenser och negativa effekter för abonnenter/användare",
         "mitigation": "Åtgärder för att avhjälpa incidenten och mildra negativa effekter",
+        # seed 001: "åtgärder för att avhjälpa brister och för att undvika liknande incidenter"
+        "prevention": "Åtgärder för att undvika liknande incidenter",
         "subscriber_notification": "Underrättelse till abonnenter och användare",
         "cross_border": "Gränsöverskridande aspekter",
         "when": "När hände det?",
@@ -114,6 +124,7 @@ LABELS: dict[str, dict[str, str]] = {
         "detected_at": "Tidspunkt for oppdagelse",
         "description": "Beskrivelse",
         "data_concerned": "Berørte opplysninger",
+        "expected_duration": "Varighet før hendelsen er forventet normalisert",
         "measures": "Tiltak iverksatt og planlagt",
         "when": "Når skjedde det?",
         "what_happened": "Hva har skjedd?",
@@ -207,6 +218,13 @@ def _num(n: int) -> str:
     return f"{n:,}".replace(",", " ")
 
 
+def _str(doc: Mapping[str, Any], key: str, lang: str) -> str:
+    """A free-text fact in ``lang``: the case's text for that language where it has one."""
+    texts = (doc.get("texts") or {}).get(lang) or {}
+    value = texts.get(key) or doc.get(key) or ""
+    return str(value)
+
+
 def _put(out: Values, key: str, value: str, source: str) -> None:
     if value.strip():
         out[key] = (value.strip(), source)
@@ -219,25 +237,36 @@ def values(
     contact: str,
     reference: str,
     fmt: TimeFormat,
+    channel: str | None = None,
 ) -> Values:
     """See the module contract. ``provider``: the operator's name and organisation number;
-    ``contact``: its contact line in the kind's language; ``fmt``: local time in the
-    recipient's zone."""
+    ``contact``: its privacy contact point in the kind's language; ``channel``: where
+    subscribers turn (a channel that verifies who is asking; default ``contact``); ``fmt``:
+    local time in the recipient's zone."""
     lang = language(kind)
     out: Values = {}
     _put(out, "reference", reference, "case id")
-    _put(out, "contact_point", contact, "operator.contact (config)")
-    _put(out, "contact", contact, "operator.contact (config)")
-    _put(out, "contact_us", contact, "operator.contact (config)")
+    _put(out, "contact_point", contact, "operator.contacts.privacy (config)")
+    _put(out, "contact", contact, "operator.contacts.privacy (config)")
+    _put(out, "contact_us", contact if channel is None else channel, "operator.contacts.subscriber")
     _times(out, doc, lang, fmt)
     _put(out, "circumstances", _circumstances(doc, lang), "case.circumstances")
     _put(out, "data_concerned", _data(doc, lang), "case.data_categories + data_description")
     _put(out, "your_data", _plain_data(doc, lang), "case.data_categories + data_description")
-    _put(out, "measures_applied", _unreadable(doc), "case.unreadable + unreadable_how")
-    _put(out, "other_providers", str(doc.get("other_providers") or ""), "case.other_providers")
-    _put(out, "cross_border", str(doc.get("cross_border") or ""), "case.cross_border")
-    _put(out, "summary", _summary(doc), "case.description + location + causes")
-    description = str(doc.get("description") or "")
+    _put(out, "measures_applied", _unreadable(doc, lang), "case.unreadable + unreadable_how")
+    _put(out, "other_providers", _str(doc, "other_providers", lang), "case.other_providers")
+    _put(out, "cross_border", _str(doc, "cross_border", lang), "case.cross_border")
+    _put(out, "summary", _summary(doc, lang), "case.description + location + causes")
+    _put(out, "prevention", _str(doc, "recurrence_prevention", lang), "case.recurrence_prevention")
+    _put(out, "services", _str(doc, "services", lang), "case.services")
+    _put(
+        out,
+        "what_you_can_do",
+        _str(doc, "recommended_actions", lang),
+        "case.recommended_actions",
+    )
+    _put(out, "cause", _str(doc, "causes", lang), "case.causes")
+    description = _str(doc, "description", lang)
     _put(out, "description", description, "case.description")
     _put(out, "what_happened", description, "case.description")
     affected = doc.get("affected")
@@ -245,7 +274,7 @@ def values(
         unit = "abonnenter/brukere" if lang == "nb" else "abonnenter eller användare"
         for key in ("affected", "scope_customers", "notified_count"):
             _put(out, key, f"{_num(affected)} {unit}", "case.affected")
-    consequences = str(doc.get("consequences") or "")
+    consequences = _str(doc, "consequences", lang)
     _put(out, "consequences", consequences, "case.consequences")
     _put(out, "what_it_means", consequences, "case.consequences")
     measures = _measures(doc, lang)
@@ -263,7 +292,11 @@ def values(
         _put(out, "subscriber_notification", _notified(doc, fmt), "case.exemption + notices")
     if kind == "nkom_privacy_varsel":
         risk = doc.get("nature") == "risk"
-        text = "Særlig risiko for brudd på sikkerheten" if risk else "Brudd på personvernet"
+        text = (  # seed 003's words
+            "Særlig risiko for brudd på sikkerheten"
+            if risk
+            else "Sikkerhetsbrudd som har krenket personvernet til abonnent eller bruker"
+        )
         _put(out, "breach_type", text, "case.nature")
     if kind == "privacy_subscriber_copy":
         _copy(out, doc, fmt)
@@ -298,7 +331,7 @@ def _circumstances(doc: Mapping[str, Any], lang: str) -> str:
     names = _CIRCUMSTANCES[lang]
     chosen = [names.get(c, c) for c in doc.get("circumstances") or ()]
     parts = [", ".join(chosen).capitalize()] if chosen else []
-    parts.append(str(doc.get("circumstances_text") or ""))
+    parts.append(_str(doc, "circumstances_text", lang))
     return "\n".join(p for p in parts if p.strip())
 
 
@@ -306,20 +339,20 @@ def _data(doc: Mapping[str, Any], lang: str) -> str:
     names = _CATEGORIES[lang]
     chosen = [names.get(c, c) for c in doc.get("data_categories") or ()]
     parts = [", ".join(chosen).capitalize()] if chosen else []
-    parts.append(str(doc.get("data_description") or ""))
+    parts.append(_str(doc, "data_description", lang))
     return "\n".join(p for p in parts if p.strip())
 
 
 def _plain_data(doc: Mapping[str, Any], lang: str) -> str:
     names = _PLAIN_CATEGORIES[lang]
     lines = [f"- {names.get(c, c)}" for c in doc.get("data_categories") or ()]
-    extra = str(doc.get("data_description") or "")
+    extra = _str(doc, "data_description", lang)
     return "\n".join([*lines, extra] if extra.strip() else lines)
 
 
-def _unreadable(doc: Mapping[str, Any]) -> str:
+def _unreadable(doc: Mapping[str, Any], lang: str) -> str:
     flag = doc.get("unreadable")
-    how = str(doc.get("unreadable_how") or "")
+    how = _str(doc, "unreadable_how", lang)
     if flag is True:
         return "Uppgifterna var oläsliga för obehöriga" + (f": {how}" if how.strip() else ".")
     if flag is False:
@@ -327,18 +360,19 @@ def _unreadable(doc: Mapping[str, Any]) -> str:
     return ""
 
 
-def _summary(doc: Mapping[str, Any]) -> str:
-    parts = [str(doc.get("description") or "")]
-    if str(doc.get("location") or "").strip():
-        parts.append(f"Plats och lagringsmedia: {doc['location']}")
-    if str(doc.get("causes") or "").strip():
-        parts.append(f"Orsaker: {doc['causes']}")
+def _summary(doc: Mapping[str, Any], lang: str) -> str:
+    parts = [_str(doc, "description", lang)]
+    location, causes = _str(doc, "location", lang), _str(doc, "causes", lang)
+    if location.strip():
+        parts.append(f"Plats och lagringsmedia: {location}")
+    if causes.strip():
+        parts.append(f"Orsaker: {causes}")
     return "\n".join(p for p in parts if p.strip())
 
 
 def _measures(doc: Mapping[str, Any], lang: str) -> str:
-    taken = str(doc.get("measures_taken") or "").strip()
-    planned = str(doc.get("measures_planned") or "").strip()
+    taken = _str(doc, "measures_taken", lang).strip()
+    planned = _str(doc, "measures_planned", lang).strip()
     done_word, plan_word = ("Gjort", "Planlagt") if lang == "nb" else ("Vidtaget", "Planerat")
     parts = []
     if taken:

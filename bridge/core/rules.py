@@ -15,7 +15,7 @@ Contract:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from bridge.core.calendar import Rule
@@ -50,6 +50,8 @@ class Criterion:
     impact: str = "any"  # "any" (outage + degradation) or "outage"
     levels: tuple[str, ...] = ()  # severity: levels that qualify
     description: str = ""
+    # where the criterion comes from: a seed, a regulation, or "operator" (its own choice)
+    source: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +68,10 @@ class RuleSet:
     obligation_rules: Mapping[str, Rule] = field(default_factory=dict)  # overrides of defaults
     track: str = "outage"  # outage: criteria on incidents; privacy: owed for privacy cases
     applies_to: tuple[str, ...] = ()  # privacy: the case natures (breach, risk) it covers
+    # privacy: the exemptions (no_adverse_effect, data_unreadable) that waive this rule set's
+    # subscriber notices, with their source; none: an exemption does not waive them
+    exemptions: tuple[str, ...] = ()
+    exemptions_source: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +82,11 @@ class CriterionResult:
     since: datetime | None
     forecast_at: datetime | None
     reason: str
+    source: str = ""  # the criterion's source (see :class:`Criterion`)
+
+
+#: The ``source`` of a criterion the operator chose itself (no regulator asks for it).
+OPERATOR_SOURCE = "operator"
 
 
 @dataclass(frozen=True, slots=True)
@@ -396,7 +407,10 @@ def evaluate(
 ) -> Assessment:
     """See the module contract. Pass :class:`Measures` to share them across rule sets."""
     m = timeline if isinstance(timeline, Measures) else Measures(timeline)
-    results = tuple(evaluate_criterion(c, m, rule_set, topology, now) for c in rule_set.criteria)
+    results = tuple(
+        replace(evaluate_criterion(c, m, rule_set, topology, now), source=c.source)
+        for c in rule_set.criteria
+    )
     met = [r.since for r in results if r.since is not None]
     forecasts = [r.forecast_at for r in results if r.forecast_at is not None]
     return Assessment(

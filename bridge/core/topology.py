@@ -111,6 +111,15 @@ class Topology:
         self.totals: Vector = {}
         for el in self.elements.values():
             add_into(self.totals, el.own_vector())
+        #: Services and regions the operator declared (inventory, ``service_totals``): the only
+        #: values metrics show as labels; any other an alert names counts as ``other``.
+        self.services: frozenset[str] = frozenset(
+            {svc for el in self.elements.values() for svc in el.connections}
+            | {svc for totals in self._service_totals.values() for svc in totals}
+        )
+        self.regions: frozenset[str] = frozenset(
+            {el.region for el in self.elements.values() if el.region} | set(self.region_names)
+        )
 
     def _on_cycle(self, start: str) -> str:
         # An element not reached from any root has a parent chain that loops; follow it
@@ -189,6 +198,10 @@ class Topology:
             for child in self._children.get(node, ()):
                 add_into(vec, self.subtree_vector(child))
             self._subtree_cache[node] = vec
+
+    def service_names(self) -> set[str]:
+        """The service keys the inventory counts connections of."""
+        return {str(k[2]) for k in self.totals if k[0] == "conn"}
 
     def service_total(self, jurisdiction: str, service: str) -> float:
         """All active connections of a service in a jurisdiction (configured total first)."""

@@ -24,7 +24,8 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from bridge.core.alerts import AlertEpisode
-from bridge.core.engine import Engine, compute
+from bridge.core.engine import Engine
+from bridge.core.incident_state import compute
 from bridge.core.incidents import EpisodeKey
 from bridge.errors import StoreUnavailable
 from bridge.metrics import Metrics

@@ -1,6 +1,7 @@
 """Webhook bodies in: validated, durably stored, then admitted for evaluation.
 
-Contract: :meth:`Ingest.ingest` validates a webhook body (BadInput before anything is written),
+Contract: :meth:`Ingest.ingest` validates a webhook body against ``server.limits`` (BadInput, or
+TooLarge over a limit, before anything is written),
 writes it durably through the store and only then admits it: outage alerts to the evaluator,
 privacy alerts (``privacy.alert_label``) as privacy cases; it returns the accepted count and
 the incident ids the alerts belong to. A store failure raises StoreUnavailable (counted) and
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from bridge.core.alerts import AlertEpisode, parse_webhook
+from bridge.core.alerts import DEFAULT_LIMITS, AlertEpisode, WebhookLimits, parse_webhook
 from bridge.errors import StoreUnavailable
 from bridge.evaluation.evaluator import Evaluator
 from bridge.metrics import Metrics
@@ -51,7 +52,9 @@ class Ingest:
         privacy: PrivacyAlerts,
         metrics: Metrics,
         now: Callable[[], datetime],
+        limits: WebhookLimits = DEFAULT_LIMITS,
     ) -> None:
+        self.limits = limits
         self.store = store
         self.evaluator = evaluator
         self.privacy = privacy
@@ -60,7 +63,7 @@ class Ingest:
 
     async def ingest(self, body: object) -> IngestResult:
         now = self.now()
-        delivery = parse_webhook(body, now)
+        delivery = parse_webhook(body, now, self.limits)
         try:
             stored = await self.store.ingest(delivery, now)
         except StoreUnavailable as exc:

@@ -7,7 +7,8 @@ from datetime import datetime
 
 from bridge.config import LoadedConfig
 from bridge.core.alerts import AlertEpisode
-from bridge.core.engine import Engine, StoredIncident
+from bridge.core.engine import Engine
+from bridge.core.incident_state import StoredIncident
 from bridge.core.topology import Topology
 from bridge.evaluation.engine import build_engine
 from bridge.store.interfaces import AlertLog, IncidentArchive

@@ -10,7 +10,9 @@ approved version and the operator, so a resend carries the same content.
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 import docx
 
@@ -25,8 +27,26 @@ def attachment_for(draft: Draft, version: Version, sender: Sender) -> tuple[str,
     if draft.regulator != "pts" or draft.kind == "subscriber_notice":
         return None  # a subscriber notice goes to subscribers, not to PTS's e-service
     reference = version.fields.get("reference") or draft.incident_id
-    name = f"PTS-{draft.kind.replace('_', '-')}-{reference}.docx"
+    name = file_name(f"PTS-{draft.kind.replace('_', '-')}-{reference}.docx")
     return name, DOCX_MIME, pts_document(draft, version, sender)
+
+
+_NOT_IN_A_NAME = re.compile(r'[\x00-\x1f\x7f-\x9f\u2028\u2029/\\"]+')
+
+
+def file_name(name: str) -> str:
+    """A file name safe in any header: no control characters, line breaks, path separators or
+    quotes (each run becomes ``-``); at most 200 characters. The MIME part still quotes it
+    per RFC 2045/2231 (the e-mail library does), and :func:`content_disposition` per RFC 6266."""
+    return _NOT_IN_A_NAME.sub("-", name).strip()[:200] or "attachment"
+
+
+def content_disposition(name: str) -> str:
+    """``attachment`` with ``name`` as an RFC 6266 header: an ASCII ``filename`` (quoted, non-ASCII
+    as ``_``) and the exact name as ``filename*`` (RFC 8187 UTF-8, percent-encoded)."""
+    safe = file_name(name)
+    ascii_name = "".join(c if " " <= c < "\x7f" else "_" for c in safe)
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(safe, safe='')}"
 
 
 def pts_document(draft: Draft, version: Version, sender: Sender) -> bytes:
@@ -39,8 +59,7 @@ def pts_document(draft: Draft, version: Version, sender: Sender) -> bytes:
     document.add_heading(TITLES[draft.kind], level=1)
     document.add_paragraph(
         f"Operatör: {sender.name} (org.nr {sender.org_number})\n"
-        f"Referensnummer: {version.fields.get('reference', '')}\n"
-        f"Version {version.number}"
+        f"Referensnummer: {version.fields.get('reference', '')}"
     )
     labels = LABELS["sv"]
     for key, value in version.fields.items():

@@ -62,4 +62,5 @@ def drafting_context(loaded: LoadedConfig) -> case_drafts.Context:
         ),
         severity_label=cfg.inventory.labels.severity,
         kind_recipients=privacy_recipients(loaded, recipients),
+        services={key: {"sv": n.sv, "nb": n.nb} for key, n in cfg.services.items()},
     )

@@ -15,7 +15,7 @@ Contract:
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -96,7 +96,8 @@ class NoticeDesk:
         doc = self.cases.document(draft.incident_id)
         if doc is None:
             raise Conflict(f"draft {draft.id}", f"incident {draft.incident_id} is unknown")
-        return doc, self.context.fields(draft.kind, doc, self.now())
+        mine = self.book.of_case(draft.incident_id)
+        return doc, self.context.fields_of(draft.kind, doc, mine, self.now(), exclude=draft.id)
 
     async def _commit(self, change: casework.Change, draft: Draft, wake: bool = False) -> Draft:
         changed, events = change
@@ -122,7 +123,7 @@ class NoticeDesk:
         version: int,
         actor: str,
         comment: str,
-        incomplete_ok: bool,
+        send_unknown: Sequence[str] = (),
         attest: Mapping[str, str] | None = None,
     ) -> Draft:
         """Approve ``version`` for sending; ``attest`` (how and when the person confirmed it)
@@ -132,7 +133,11 @@ class NoticeDesk:
         now = self.now()
         snap = case_drafts.snapshot(doc, self.context.severity_label)
         if draft.state in casework.FOLLOWS_INCIDENT:
-            refreshed = casework.refresh(draft, fields, now, self.context.render, snap)
+            before = case_drafts.followed(
+                draft.kind, self.book.of_case(draft.incident_id), draft.id
+            )
+            carried = case_drafts.carried(draft.kind, before, tuple(fields.fields))
+            refreshed = casework.refresh(draft, fields, now, self.context.render, snap, carried)
             if refreshed is not None:
                 await self._commit(refreshed, draft)
                 raise Conflict(
@@ -150,7 +155,7 @@ class NoticeDesk:
             now,
             message_id,
             comment,
-            incomplete_ok,
+            send_unknown,
             snap,
         )
         return await self._commit(_attested(change, attest), draft, wake=True)

@@ -7,8 +7,16 @@ Contract:
   atomic rename) before the hand-over. The leader re-reads approved drafts from the store
   before every round, so an approval made on another replica is sent within
   ``notices.poll_interval``.
+- The archive folder (when the outbox creates it) is ``0700`` and every ``.eml`` ``0600``,
+  whatever the umask: they hold personal data of privacy cases.
 - :meth:`recover` (on taking over) turns drafts left ``sending`` by a stopped process into
   ``in_doubt``: never re-sent without a person.
+- One draft never holds up another: a draft whose message cannot be built (a header that
+  cannot be written, an attachment that fails) goes to ``failed`` with the reason on the draft,
+  in the audit (``outbox.failed``) and in ``bridge_emails_sent_total{result="unsendable"}``,
+  and the round goes on; any other unexpected error in one delivery is logged and counted
+  (``bridge_outbox_errors_total``) and the round goes on too. Only a store outage and a lost
+  lease end the round (they concern every draft alike).
 - Only the leader sends: :meth:`start` runs rounds on a timer and whenever :meth:`wake` is
   called; :meth:`pause` starts no new round (a hand-over already under way is let finish and
   its outcome recorded: cancelling it would only make it doubtful); :meth:`stop` ends the loop.
@@ -35,6 +43,8 @@ from bridge.notices.book import DraftBook
 from bridge.replicas.fence import Fence
 
 log = logging.getLogger("bridge.notices")
+
+UNSENDABLE = "unsendable"  # the result label of a message that could not be built
 
 
 class Outbox:
@@ -145,12 +155,21 @@ class Outbox:
                         self._inflight.discard(draft.id)
                 except Conflict as exc:
                     log.info("outbox: %s changed meanwhile (%s)", draft.id, exc)
+                except (StoreUnavailable, LeaseLost):
+                    raise  # every draft alike: the round ends (see _run)
+                except Exception:  # one draft's surprise never stops the others
+                    self.metrics.outbox_errors.inc()
+                    log.exception("outbox: delivering %s failed unexpectedly", draft.id)
             self.metrics.outbox_rounds.inc()
             return done
 
     async def _deliver(self, draft: Draft, smtp: SmtpConfig) -> Draft:
-        message = mail.build_message(draft, self.sender, smtp.sender)
-        await asyncio.to_thread(self._archive, draft, message.as_bytes())
+        try:
+            message = mail.build_message(draft, self.sender, smtp.sender)
+            raw = message.as_bytes()
+        except Exception as exc:  # whatever it is, this draft cannot be sent
+            return await self._unsendable(draft, f"{type(exc).__name__}: {exc}")
+        await asyncio.to_thread(self._archive, draft, raw)
         claimed, _ = casework.claim(draft, self.now())
         claimed = await self.book.write(claimed, draft.revision, [], as_leader=True)
         outcome = await mail.send(message, smtp)
@@ -165,6 +184,15 @@ class Outbox:
             outcome.detail,
         )
         written = await self.book.write(changed, claimed.revision, events)
+        self.book.tell(draft.incident_id)
+        return written
+
+    async def _unsendable(self, draft: Draft, error: str) -> Draft:
+        """The message cannot be built: the draft fails for a person, nothing was handed over."""
+        changed, events = casework.unsendable(draft, self.now(), error)
+        written = await self.book.write(changed, draft.revision, events, as_leader=True)
+        self.metrics.emails_sent.labels(regulator=draft.regulator, result=UNSENDABLE).inc()
+        log.error("notice %s to %s cannot be sent: %s", draft.id, draft.regulator, error)
         self.book.tell(draft.incident_id)
         return written
 
@@ -188,10 +216,14 @@ class Outbox:
         folder: Path = self.settings.archive_dir
         approval = draft.approval
         assert approval is not None
-        folder.mkdir(parents=True, exist_ok=True)
+        if not folder.is_dir():
+            folder.mkdir(parents=True, exist_ok=True)
+            os.chmod(folder, 0o700)  # made here: this user's only, whatever the umask
         target = folder / f"{draft.id}.v{approval.version}.eml"
         temp = target.with_suffix(".eml.tmp")
-        with open(temp, "wb") as fh:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with open(fd, "wb") as fh:
+            os.fchmod(fd, 0o600)  # also when a stale temp file was left with other bits
             fh.write(raw)
             fh.flush()
             os.fsync(fh.fileno())

@@ -16,19 +16,33 @@ from pathlib import Path
 import jinja2
 
 from bridge.config import OperatorConfig
-from bridge.core.drafts import DraftFields, RenderedDraft, Sender
+from bridge.core.drafts import Contact, DraftFields, RenderedDraft, Sender
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "templates"
 
 
 def sender(operator: OperatorConfig) -> Sender:
-    """The core's view of the configured operator."""
+    """The core's view of the configured operator: the default contact and one per track
+    (``operator.contacts``; a track left out uses ``operator.contact``)."""
+    contacts: dict[str, Contact] = {}
+    for track in ("outage", "privacy", "subscriber"):
+        found = getattr(operator.contacts, track)
+        if found is not None:
+            contacts[track] = Contact(
+                name=found.name,
+                phone=found.phone,
+                email=found.email,
+                web=getattr(found, "web", ""),
+                verification=dict(getattr(found, "verification", {})),
+                names=dict(getattr(found, "names", {})),
+            )
     return Sender(
         name=operator.name,
         org_number=operator.org_number,
         contact_name=operator.contact.name,
         phone=operator.contact.phone,
         email=operator.contact.email,
+        contacts=contacts,
     )
 
 

@@ -3,9 +3,13 @@
 Contract:
 - :meth:`SignIn.check_password` and :meth:`SignIn.check_totp` decide a sign-in step with
   :mod:`bridge.core.access` at the clock's ``now``: a locked, disabled or unknown account fails
-  like a wrong password (an unknown name still costs one argon2 verification, so timing does
-  not tell names apart), and every failure counts toward the account's lockout (``login.*``
-  audit entries).
+  like a wrong password, with the same :attr:`StepResult.message` (:data:`FAILED`), and every
+  path of the password step costs exactly one argon2 verification (an unknown name against a
+  dummy hash made with the same hasher, a locked account against its own hash, whose result
+  is then ignored), so neither the answer nor its timing tells an unknown name, a wrong
+  password and a locked account apart. Every failure counts toward the account's lockout
+  (``login.*`` audit entries, which do say why); ``locked_until`` is for the caller's logic,
+  not for the person.
 - A TOTP code is accepted within one 30-second step either side of ``now`` and only once: the
   step it matched is stored and codes of that step or earlier are refused afterwards.
 """
@@ -27,6 +31,13 @@ from bridge.store.records import AuditEntry, UserRecord
 
 ISSUER = "incident-bridge"
 
+#: The one message of every failed sign-in step: it never says whether the name exists or
+#: whether the account is locked.
+FAILED = (
+    "Wrong user name or password, or too many failed sign-ins: the account is then locked "
+    "for a while."
+)
+
 
 @dataclass(frozen=True, slots=True)
 class StepResult:
@@ -40,9 +51,7 @@ class StepResult:
 
     @property
     def message(self) -> str:
-        if self.locked_until is not None:
-            return "Too many failed sign-ins: this account is locked for a while."
-        return "Wrong user name or password." if self.reason else ""
+        return "" if self.ok else FAILED
 
 
 class SignIn:
@@ -91,11 +100,14 @@ class SignIn:
 
     async def check_password(self, name: str, password: str, address: str) -> StepResult:
         """The first sign-in step (see the module contract)."""
+        if self._dummy_hash is None:  # made on the first sign-in, whoever it is for
+            self._dummy_hash = await self.writes.hash(secrets.token_hex(16))
         user = await self.writes.store.get_user(name) if NAME.match(name) else None
+        # one verification on every path, before anything else is decided (see the contract)
+        right = await self.writes.verify(
+            self._dummy_hash if user is None else user.password_hash, password
+        )
         if user is None:
-            if self._dummy_hash is None:
-                self._dummy_hash = await self.writes.hash(secrets.token_hex(16))
-            await self.writes.verify(self._dummy_hash, password)
             return await self._refused(name[:64], "unknown user", address)
         locked = access.locked_until(
             access.FailureState(user.failed_logins, user.locked_until), self.writes.now()
@@ -103,7 +115,7 @@ class SignIn:
         if locked is not None:
             await self._refused(name, "locked", address)
             return StepResult(False, None, "locked", locked)
-        if not await self.writes.verify(user.password_hash, password):
+        if not right:
             return await self._fail(user, "wrong password", address)
         if user.disabled:
             return await self._refused(name, "disabled", address)

@@ -231,6 +231,8 @@ def test_edit_then_approve_sends_the_edited_text(
     expect(dialog.locator("#confirm-version")).to_have_text("version 2")
     shot(page, "draft-approve-confirmation")
     page.fill("#approve-comment", "checked with the field team")
+    for box in dialog.locator("#confirm-incomplete input[type=checkbox]").all():
+        box.check()  # each field still empty is sent as "Ikke kjent ennå", by name
     page.click("#confirm-approve-yes")
     expect(page.locator("#message")).to_contain_text("Approved version 2")
 

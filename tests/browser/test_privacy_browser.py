@@ -187,8 +187,9 @@ def test_privacy_approver_approves_the_pts_initial_report(
     smtp: SmtpServer,
 ) -> None:
     """An editor may not approve a privacy notice (the button disabled with the reason); from
-    the case page pelle opens the PTS initial report in the draft editor, approves it through
-    the confirmation, and the e-mail reaches the SMTP server."""
+    the case page pelle opens the PTS initial report in the draft editor; approving with an empty
+    field unticked is refused naming what PTS would read; ticking it, the approval goes through
+    and the e-mail reaches the SMTP server with "Ännu inte känt" for that field."""
     initial = next(
         d
         for d in bridge.api(f"/api/v1/privacy/cases/{reported}", READER_TOKEN)["drafts"]
@@ -206,6 +207,12 @@ def test_privacy_approver_approves_the_pts_initial_report(
     expect(page.locator("#back")).to_have_text(f"← Privacy case {reported}")
     page.click("#approve")
     expect(page.locator("#confirm-recipient")).to_have_text("incidentrapport@pts.se")
+    expect(page.locator("#confirm-incomplete")).to_contain_text("Ännu inte känt")
+    page.click("#confirm-approve-yes")  # nothing ticked: refused
+    expect(page.locator("#message")).to_contain_text("Ännu inte känt")
+    page.click("#approve")
+    for box in page.locator("#confirm-incomplete input[type=checkbox]").all():
+        box.check()
     page.click("#confirm-approve-yes")
     expect(page.locator("#message")).to_contain_text("Approved version")
     mail: Received = until_sync(
@@ -215,6 +222,7 @@ def test_privacy_approver_approves_the_pts_initial_report(
     )[0]
     text = mail.message.get_body(("plain",))
     assert text is not None and MARKER in text.get_content()
+    assert "Ännu inte känt" in text.get_content() and "[fyll" not in text.get_content()
     expect(page.locator("#draft-state")).to_have_text("sent")
 
 

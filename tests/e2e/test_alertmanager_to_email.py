@@ -109,7 +109,11 @@ async def test_alertmanager_to_approved_email_at_the_regulator(
         person = await sign_in(session, "olga", clock.now(), base=url)
         async with session.post(
             f"{url}/api/v1/drafts/{draft['id']}/approve",
-            json={"version": draft["version"], "incomplete_ok": True, "comment": "e2e"},
+            json={
+                "version": draft["version"],
+                "send_unknown": draft["to_complete"],
+                "comment": "e2e",
+            },
             headers=person,
         ) as r:
             assert r.status == 200, await r.text()

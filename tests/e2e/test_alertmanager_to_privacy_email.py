@@ -133,7 +133,7 @@ async def test_alertmanager_privacy_alert_to_approved_varsel_at_nkom(
         )
         async with session.post(
             f"{url}/api/v1/drafts/{draft['id']}/approve",
-            json={"version": draft["version"], "incomplete_ok": True},
+            json={"version": draft["version"], "send_unknown": draft["to_complete"]},
             headers=OUTAGE,
         ) as r:
             assert r.status == 403  # an outage approver cannot approve a privacy notice
@@ -142,7 +142,11 @@ async def test_alertmanager_privacy_alert_to_approved_varsel_at_nkom(
         person = await sign_in(session, "cecilia", bridge.clock.now(), base=url)
         async with session.post(
             f"{url}/api/v1/drafts/{draft['id']}/approve",
-            json={"version": draft["version"], "incomplete_ok": True, "comment": "e2e"},
+            json={
+                "version": draft["version"],
+                "send_unknown": draft["to_complete"],
+                "comment": "e2e",
+            },
             headers=person,
         ) as r:
             assert r.status == 200, await r.text()
@@ -157,7 +161,7 @@ async def test_alertmanager_privacy_alert_to_approved_varsel_at_nkom(
     [mail] = smtp.mailbox.received
     assert mail.rcpt_tos == ["ekomvarsling@nkom.no"]
     text = mail.message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
-    assert "Brudd på personvernet" in text
+    assert "Sikkerhetsbrudd som har krenket personvernet" in text  # seed 003's words
     assert "CDR export readable from a public bucket" in text
     assert "340 abonnenter/brukere" in text and "Bucket made private" in text
     actions = {(e["actor"], e["action"]) for e in entries}

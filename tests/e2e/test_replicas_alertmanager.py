@@ -113,7 +113,10 @@ async def test_clustered_alertmanagers_to_two_replicas_make_one_incident_draft_a
                 person = await sign_in(session, "olga", base=bridges[0].url)
                 async with session.post(
                     url + "/approve",
-                    json={"version": detail["latest"]["number"], "incomplete_ok": True},
+                    json={
+                        "version": detail["latest"]["number"],
+                        "send_unknown": detail["to_complete"],
+                    },
                     headers=person,
                 ) as r:
                     assert r.status == 200, await r.text()

@@ -56,6 +56,18 @@ def test_check_config_accepts_the_shipped_config() -> None:
     assert "dev-only-webhook-token-change-me" not in out + run.stderr
 
 
+def test_check_config_names_criterion_sources_contacts_and_services() -> None:
+    """check-config names each criterion's source (the 112 one as the operator's own choice),
+    the contact signing each track and each inventory service's display names."""
+    out = check_config("config/bridge.yaml").stdout
+    line = next(x for x in out.splitlines() if "criterion e112-30m" in x)
+    assert "operator's own choice" in line
+    assert "criterion conn-10k-2h (connections): source: seed 002" in out
+    assert "privacy (privacy reports' contact point): Dataskyddsombud" in out
+    assert "internet = Bredband / Bredbånd" in out
+    assert "WARNING: services without a display name" not in out
+
+
 def test_check_config_lists_every_problem() -> None:
     """A broken config exits 1 and prints each problem, naming file and key, on stderr."""
     path = CONFIG_DATA / "several_problems.yaml"

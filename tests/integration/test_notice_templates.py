@@ -104,8 +104,13 @@ def test_an_override_using_an_unknown_variable_raises(tmp_path: Path) -> None:
         render(draft("pts_initial"), tmp_path)
 
 
-def test_to_complete_fields_show_the_placeholder() -> None:
-    """Fields a person must fill in show the language's placeholder in text and HTML."""
+def test_empty_fields_show_the_regulator_facing_not_yet_known_wording() -> None:
+    """An empty field reads "Ännu inte känt" / "Ikke kjent ennå" (what the regulator would get if
+    the approver names it), never a placeholder token or a drafting note."""
     out = render(draft("pts_supplementary"), None)
-    assert out.text.count("[fylls i]") >= 4
-    assert "<em>[fylls i]</em>" in out.html
+    assert out.text.count("Ännu inte känt") >= 4
+    assert "<em>Ännu inte känt</em>" in out.html
+    nkom = render(draft("nkom_varsel"), None)
+    assert "Ikke kjent ennå" in nkom.text
+    for text in (out.text, out.html, nkom.text, nkom.html):
+        assert "[fyll" not in text and "Utkast" not in text and "före sändning" not in text

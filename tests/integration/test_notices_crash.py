@@ -60,7 +60,9 @@ async def test_kill9_during_handover_leaves_the_notice_in_doubt_never_resent_sil
             draft = await until(the_draft, "the draft")
             url = f"{bridge.url}/api/v1/drafts/{draft['id']}"
             async with session.post(
-                url + "/approve", json={"version": 1, "incomplete_ok": True}, headers=approver
+                url + "/approve",
+                json={"version": 1, "send_unknown": draft["to_complete"]},
+                headers=approver,
             ) as r:
                 assert r.status == 200, await r.text()
                 message_id = (await r.json())["message_id"]

@@ -5,6 +5,7 @@ in the audit log."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import zipfile
@@ -131,8 +132,9 @@ async def test_reportable_incident_drafted_edited_approved_and_delivered(
     client: TestClient[Any, Any], smtp: SmtpServer, clock: FakeClock, tmp_path: Path
 ) -> None:
     """A reportable incident gets a prefilled Nkom varsel draft; roles are checked on edit and
-    approve, bad edits are named, an edit makes version 2 with a diff, and the approved notice is
-    e-mailed once and audited."""
+    approve, bad edits are named, an edit makes version 2 with a diff, the approved notice is
+    e-mailed once and audited with nothing internal in it, and the next updated varsel starts
+    from it (the person's text kept, what changed first)."""
     answer = await post_alerts(client, ullevaal(clock))
     [incident_id] = answer["incidents"]
     [listed] = await drafts(client)
@@ -193,14 +195,24 @@ async def test_reportable_incident_drafted_edited_approved_and_delivered(
     )
     assert r.status == 409 and "not the latest" in (await r.json())["detail"]
     to_complete = edited["to_complete"]
+    # what a person should add is shown in the console (hint), never put in the message
+    hints = {f["key"]: f["hint"] for f in edited["latest"]["fields"] if f["to_complete"]}
+    assert all(hints.values()) and set(hints) == set(to_complete)
     if to_complete:
         r = await client.post(
             url + "/approve", json={"version": 2}, headers=await person(client, clock.now)
         )
-        assert r.status == 400 and "incomplete_ok" in (await r.json())["detail"]
+        detail = (await r.json())["detail"]
+        assert r.status == 400 and "send_unknown" in detail and "Ikke kjent ennå" in detail
+        r = await client.post(
+            url + "/approve",
+            json={"version": 2, "incomplete_ok": True},
+            headers=await person(client, clock.now),
+        )
+        assert r.status == 400  # a blanket yes is not taken: each field is named
     r = await client.post(
         url + "/approve",
-        json={"version": 2, "comment": "ok at 03:12", "incomplete_ok": True},
+        json={"version": 2, "comment": "ok at 03:12", "send_unknown": to_complete},
         headers=await person(client, clock.now),
     )
     assert r.status == 200, await r.text()
@@ -253,6 +265,32 @@ async def test_reportable_incident_drafted_edited_approved_and_delivered(
     assert approved_entry["detail"]["comment"] == "ok at 03:12"
     assert sent_entry["detail"]["content_hash"] == msg["X-Incident-Bridge-Content-Hash"].strip()
     assert sent_entry["detail"]["message_id"] == msg["Message-ID"]
+    assert sorted(approved_entry["detail"]["sent_as_unknown"]) == sorted(to_complete)
+    # nothing internal reached Nkom; a field named unknown reads as Nkom should read it
+    for part in (text, html):
+        assert "[fyll" not in part and "Utkast" not in part and "før sending" not in part
+    if to_complete:
+        assert "Ikke kjent ennå" in text
+    assert not any(hint in text for hint in hints.values())
+
+    # the fibre OLT at the site goes down too: the next updated varsel starts from the one sent
+    clock.advance(timedelta(minutes=5))
+    await post_alerts(
+        client,
+        ullevaal(clock),
+        alert("fp-olt", clock.now(), element="no-olt-oslo-1", severity="major"),
+    )
+    app = client.server.app
+    assert app is not None
+    await app[SERVICE].tick()
+    [update] = [d for d in await drafts(client) if d["kind"] == "nkom_update"]
+    fields = {f["key"]: f for f in (await draft(client, update["id"]))["latest"]["fields"]}
+    assert fields["scope_life_health"]["value"] == "Nei, sykehuset har reservesamband."
+    assert fields["scope_life_health"]["edited"]
+    assert fields["changes"]["value"].startswith("Forrige varsel ble sendt ")
+    assert (
+        "- Nye " in fields["changes"]["value"] or "- Berørte kunder" in fields["changes"]["value"]
+    )
 
 
 async def test_pts_initial_with_upload_document_then_supplementary_due_two_weeks_after_sending(
@@ -278,7 +316,7 @@ async def test_pts_initial_with_upload_document_then_supplementary_due_two_weeks
     assert "wordprocessingml" in attachment.headers["Content-Type"]
     r = await client.post(
         url + "/approve",
-        json={"version": 1, "incomplete_ok": True},
+        json={"version": 1, "send_unknown": initial["to_complete"]},
         headers=await person(client, clock.now),
     )
     assert r.status == 200, await r.text()
@@ -317,7 +355,7 @@ async def test_smtp_down_then_up_delivers_once_with_backoff(
     smtp.stop()
     r = await client.post(
         f"/api/v1/drafts/{d['id']}/approve",
-        json={"version": 1, "incomplete_ok": True},
+        json={"version": 1, "send_unknown": d["to_complete"]},
         headers=await person(client, clock.now),
     )
     assert r.status == 200
@@ -354,7 +392,7 @@ async def test_smtp_4xx_is_retried_and_5xx_fails_for_a_person(
     smtp.mailbox.mode = mode
     await client.post(
         f"/api/v1/drafts/{d['id']}/approve",
-        json={"version": 1, "incomplete_ok": True},
+        json={"version": 1, "send_unknown": d["to_complete"]},
         headers=await person(client, clock.now),
     )
     [out] = await deliver(client)
@@ -379,7 +417,7 @@ async def test_approved_draft_is_held_when_the_incident_changes_before_sending(
     [d] = await drafts(client)
     r = await client.post(
         f"/api/v1/drafts/{d['id']}/approve",
-        json={"version": 1, "incomplete_ok": True},
+        json={"version": 1, "send_unknown": d["to_complete"]},
         headers=await person(client, clock.now),
     )
     assert r.status == 200
@@ -412,7 +450,7 @@ async def test_approval_of_a_version_rendered_before_the_incident_changed_is_ref
     assert d["version"] == 1  # not re-rendered yet (throttled)
     r = await client.post(
         f"/api/v1/drafts/{d['id']}/approve",
-        json={"version": 1, "incomplete_ok": True},
+        json={"version": 1, "send_unknown": d["to_complete"]},
         headers=await person(client, clock.now),
     )
     assert r.status == 409 and "version 2" in (await r.json())["detail"]
@@ -469,7 +507,7 @@ async def test_delivery_over_starttls_and_implicit_tls_with_auth(
     [d] = await drafts(client)
     await client.post(
         f"/api/v1/drafts/{d['id']}/approve",
-        json={"version": 1, "incomplete_ok": True},
+        json={"version": 1, "send_unknown": d["to_complete"]},
         headers=await person(client, clock.now),
     )
     [out] = await deliver(client)
@@ -490,7 +528,7 @@ async def test_wrong_smtp_password_is_a_permanent_failure(
     [d] = await drafts(client)
     await client.post(
         f"/api/v1/drafts/{d['id']}/approve",
-        json={"version": 1, "incomplete_ok": True},
+        json={"version": 1, "send_unknown": d["to_complete"]},
         headers=await person(client, clock.now),
     )
     [out] = await deliver(client)
@@ -510,7 +548,7 @@ async def test_normalised_incident_opens_the_nkom_normalised_notice(
     client: TestClient[Any, Any], clock: FakeClock
 ) -> None:
     """Once a resolved incident's quiet period passes it is normalised and closed, and the Nkom
-    normalised notice opens with the duration."""
+    normalised notice opens with when service was restored and the total duration."""
     firing = ullevaal(clock)
     answer = await post_alerts(client, firing)
     resolved_at = clock.now()
@@ -524,9 +562,142 @@ async def test_normalised_incident_opens_the_nkom_normalised_notice(
     assert len(normalised) == 1
     detail = await draft(client, normalised[0]["id"])
     fields = {f["key"]: f["value"] for f in detail["latest"]["fields"]}
-    assert fields["expected_duration"].startswith("Normalisert ")
+    assert fields["normalised"].startswith("Tjenestene var normalisert ")
+    assert "Samlet varighet: " in fields["normalised"]
     incident = await (
         await client.get(f"/api/v1/incidents/{answer['incidents'][0]}", headers=as_("viewer"))
     ).json()
     owed = {o["kind"]: o for o in incident["obligations"]}
     assert incident["state"] == "closed" and owed["nkom_normalised"]["state"] == "drafted"
+
+
+async def test_a_draft_whose_message_cannot_be_built_fails_alone_and_the_next_is_delivered(
+    client: TestClient[Any, Any], smtp: SmtpServer, clock: FakeClock
+) -> None:
+    """An approved draft whose recipient holds a line break (stored before edits were checked)
+    fails with the reason on the board, in the audit and the metric; the draft approved after it,
+    on another regulator, is still delivered in the same round."""
+    app = client.server.app
+    assert app is not None
+    book = app[SERVICE].book
+    await post_alerts(client, ullevaal(clock))
+    berg = alert("fp-berg", clock.now(), element="se-cell-berg-1")
+    await post_alerts(client, berg)
+    [poisoned] = await drafts(client, regulator="nkom")
+    stored = book.drafts[poisoned["id"]]
+    bad = dataclasses.replace(stored.latest, recipient="ekomvarsling@nkom.no\nBcc: x@evil.example")
+    await book.write(
+        dataclasses.replace(stored, versions=(bad,), revision=stored.revision + 1),
+        stored.revision,
+        [],
+    )
+    r = await client.post(
+        f"/api/v1/drafts/{poisoned['id']}/approve",
+        json={"version": 1, "send_unknown": poisoned["to_complete"]},
+        headers=await person(client, clock.now),
+    )
+    assert r.status == 200, await r.text()
+    clock.advance(timedelta(minutes=31))  # the PTS draft opens and is approved after the bad one
+    await app[SERVICE].tick()
+    [good] = await drafts(client, regulator="pts")
+    r = await client.post(
+        f"/api/v1/drafts/{good['id']}/approve",
+        json={"version": 1, "send_unknown": good["to_complete"]},
+        headers=await person(client, clock.now),
+    )
+    assert r.status == 200, await r.text()
+
+    done = {d.id: d for d in await deliver(client)}
+    assert done[poisoned["id"]].state == "failed" and done[good["id"]].state == "sent"
+    [mail] = smtp.mailbox.received
+    assert mail.rcpt_tos == ["incidentrapport@pts.se"]
+    board = await draft(client, poisoned["id"])
+    assert board["state"] == "failed" and "could not be built" in board["flag"]
+    assert "linefeed" in board["flag"]
+    log = (await (await client.get("/api/v1/audit", headers=as_("auditor"))).json())["entries"]
+    [failed] = [e for e in log if e["action"] == "outbox.failed"]
+    assert failed["target"] == f"draft:{poisoned['id']}" and "linefeed" in failed["detail"]["error"]
+    unsendable = 'bridge_emails_sent_total{regulator="nkom",result="unsendable"}'
+    assert await metric(client, unsendable) == 1
+    assert await deliver(client) == []  # never retried on its own
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "named"),
+    [
+        ("recipient", "ekomvarsling@nkom.no\nBcc: x@evil.example", "fields.recipient"),
+        ("recipient", "not an address", "fields.recipient"),
+        ("recipient", "a@example.no, nobody", "fields.recipient"),
+        ("recipient", "", "fields.recipient"),
+    ],
+)
+async def test_edits_with_a_bad_recipient_are_refused_naming_the_field(
+    client: TestClient[Any, Any], clock: FakeClock, field: str, value: str, named: str
+) -> None:
+    """A recipient that is not a real address or holds a line break is a 400 naming the field,
+    and no version is made."""
+    await post_alerts(client, ullevaal(clock))
+    [d] = await drafts(client)
+    r = await client.patch(
+        f"/api/v1/drafts/{d['id']}",
+        json={"version": 1, "fields": {field: value}},
+        headers=as_("editor"),
+    )
+    assert r.status == 400 and named in (await r.json())["detail"]
+    assert (await draft(client, d["id"]))["version"] == 1
+
+
+async def test_a_reference_with_a_line_break_is_refused_and_quotes_are_quoted_in_the_mime_part(
+    client: TestClient[Any, Any], smtp: SmtpServer, clock: FakeClock
+) -> None:
+    """The PTS reference refuses line breaks (400 naming it); a reference with quotes and a
+    semicolon reaches the attachment's file name quoted, and the download header is RFC 6266."""
+    app = client.server.app
+    assert app is not None
+    await post_alerts(client, alert("fp-berg", clock.now(), element="se-cell-berg-1"))
+    clock.advance(timedelta(minutes=31))
+    await app[SERVICE].tick()
+    [d] = await drafts(client, regulator="pts")
+    url = f"/api/v1/drafts/{d['id']}"
+    r = await client.patch(
+        url, json={"version": 1, "fields": {"reference": "R-1\r\nX: y"}}, headers=as_("editor")
+    )
+    assert r.status == 400 and "fields.reference" in (await r.json())["detail"]
+    r = await client.patch(
+        url, json={"version": 1, "fields": {"reference": 'R "1"; size=9 Ö'}}, headers=as_("editor")
+    )
+    assert r.status == 200, await r.text()
+    edited = await r.json()
+    download = await client.get(url + "/attachment", headers=as_("viewer"))
+    disposition = download.headers["Content-Disposition"]
+    assert disposition.startswith('attachment; filename="PTS-pts-initial-R -1-; size=9 _.docx";')
+    assert "filename*=UTF-8''PTS-pts-initial-R%20-1-%3B%20size%3D9%20%C3%96.docx" in disposition
+    r = await client.post(
+        url + "/approve",
+        json={"version": 2, "send_unknown": edited["to_complete"]},
+        headers=await person(client, clock.now),
+    )
+    assert r.status == 200, await r.text()
+    [sent] = await deliver(client)
+    assert sent.state == "sent"
+    [mail] = smtp.mailbox.received
+    [docx] = list(mail.message.iter_attachments())
+    assert docx.get_filename() == "PTS-pts-initial-R -1-; size=9 Ö.docx"
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        ({"limit": "99999999999999999999"}, 200),  # capped at 1000
+        ({"before": "99999999999999999999"}, 400),
+        ({"before": "-1"}, 400),
+        ({"before": "9" * 5000}, 400),
+        ({"limit": "1e3"}, 400),
+    ],
+)
+async def test_audit_query_numbers_out_of_range_are_4xx(
+    client: TestClient[Any, Any], query: dict[str, str], status: int
+) -> None:
+    """Huge, negative or non-integer ``limit``/``before`` never reach the store as a 500."""
+    r = await client.get("/api/v1/audit", params=query, headers=as_("auditor"))
+    assert r.status == status, await r.text()

@@ -68,7 +68,7 @@ async def a_draft(client: TestClient[Any, Any], clock: FakeClock) -> dict[str, A
 async def approve(
     client: TestClient[Any, Any], draft: dict[str, Any], headers: dict[str, str], **extra: Any
 ) -> Any:
-    body = {"version": draft["version"], "incomplete_ok": True, **extra}
+    body = {"version": draft["version"], "send_unknown": draft["to_complete"], **extra}
     return await client.post(f"/api/v1/drafts/{draft['id']}/approve", json=body, headers=headers)
 
 

@@ -15,6 +15,7 @@ from fakes import FakeClock
 from bridge.core.access import LockoutPolicy
 from bridge.errors import BadInput
 from bridge.people.directory import Directory
+from bridge.people.signin import FAILED
 from bridge.store import SqliteStore
 
 
@@ -83,3 +84,38 @@ async def test_new_passwords_follow_the_policy(directory: Directory):
     with pytest.raises(BadInput, match="password: must be at least 12"):
         await directory.accounts.set_password("arne", "short", "admin")
     assert (await directory.signin.check_password("arne", PASSWORD, "a")).ok
+
+
+async def test_every_password_step_costs_one_argon2_verification(
+    directory: Directory, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+):
+    """Unknown name, wrong password, locked account (right or wrong password), disabled and
+    right password each verify exactly one argon2 hash, so timing does not tell them apart; all
+    failures carry the same message and the lock still holds."""
+    writes = directory.signin.writes
+    calls: list[str] = []
+    real_verify = writes.verify
+
+    async def counting(stored: str, password: str) -> bool:
+        calls.append(stored)
+        return await real_verify(stored, password)
+
+    monkeypatch.setattr(writes, "verify", counting)
+
+    async def verifications(name: str, password: str) -> tuple[int, bool, str]:
+        calls.clear()
+        result = await directory.signin.check_password(name, password, "a")
+        return len(calls), result.ok, result.message
+
+    failed = FAILED
+    assert await verifications("nobody", PASSWORD) == (1, False, failed)
+    assert await verifications("not a valid name!", PASSWORD) == (1, False, failed)
+    assert await verifications("arne", "wrong password!!") == (1, False, failed)
+    for _ in range(2):
+        await directory.signin.check_password("arne", "wrong password!!", "a")
+    assert await verifications("arne", PASSWORD) == (1, False, failed)  # locked
+    assert await verifications("arne", "wrong password!!") == (1, False, failed)
+    clock.advance(timedelta(minutes=15))
+    assert await verifications("arne", PASSWORD) == (1, True, "")
+    await directory.accounts.update("arne", "admin", disabled=True)
+    assert await verifications("arne", PASSWORD) == (1, False, failed)

@@ -17,7 +17,7 @@ import pytest
 import yaml
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-from builders import API_TOKEN, WEBHOOK_TOKEN, alert, webhook, write_config
+from builders import API_TOKEN, WEBHOOK_TOKEN, alert, rfc3339, webhook, write_config
 from fakes import FakeClock
 
 import bridge
@@ -89,7 +89,7 @@ async def test_duplicate_and_reordered_deliveries_are_harmless(client, clock):
     ).json()
     assert [a["status"] for a in detail["alert_details"]] == ["resolved"]
     assert detail["impact"]["current"] == 0
-    assert detail["impact"]["peak"] == 6000 + 2500 + 1500
+    assert detail["impact"]["peak"] == 6000  # the largest service's count, never a sum
 
 
 @pytest.mark.parametrize(
@@ -279,7 +279,7 @@ async def test_incident_detail_has_the_design_fields(client, clock):
     for name in ("current", "peak", "by_service", "by_region"):
         assert name in doc["impact"], name
     assert doc["impact"]["by_service"] == {"internet": 6000, "tv": 2500, "telephony": 1500}
-    assert doc["impact"]["by_region"] == {"SE-2380": 10000}
+    assert doc["impact"]["by_region"] == {"SE-2380": 6000}  # largest per-service count
     pts = next(a for a in doc["assessments"] if a["regulator"] == "pts")
     for name in ("regulator", "reportable", "since", "criteria"):
         assert name in pts
@@ -435,3 +435,220 @@ async def test_reportable_incident_lists_its_obligations_and_they_turn_overdue(c
     doc = await (await client.get(f"/api/v1/incidents/{inc_id}", headers=API)).json()
     initial = next(o for o in doc["obligations"] if o["kind"] == "pts_initial")
     assert initial["state"] == "overdue"
+
+
+SMALL_LIMITS = {
+    "alerts_per_webhook": 3,
+    "labels_per_alert": 4,
+    "label_name_length": 20,
+    "label_value_length": 30,
+    "annotation_value_length": 40,
+    "fingerprint_length": 16,
+    "timestamps_past": "30d",
+    "timestamps_future": "1h",
+}
+
+
+def _limited(clock: FakeClock, **changes: Any) -> dict[str, Any]:
+    one = alert("fp-1", clock.now() - timedelta(minutes=1), element="se-olt-ostersund-1")
+    return {**one, **changes}
+
+
+@pytest.mark.parametrize(
+    ("make", "status", "field", "limit"),
+    [
+        (
+            lambda c: webhook(*[_limited(c, fingerprint=f"fp-{i}") for i in range(4)]),
+            413,
+            "alerts",
+            "alerts_per_webhook",
+        ),
+        (
+            lambda c: webhook(_limited(c, labels={f"l{i}": "v" for i in range(5)})),
+            413,
+            "alerts[0].labels",
+            "labels_per_alert",
+        ),
+        (
+            lambda c: webhook(_limited(c, annotations={f"a{i}": "v" for i in range(5)})),
+            413,
+            "alerts[0].annotations",
+            "labels_per_alert",
+        ),
+        (
+            lambda c: webhook(_limited(c, labels={"n" * 21: "v"})),
+            413,
+            "alerts[0].labels.nnnn",
+            "label_name_length",
+        ),
+        (
+            lambda c: webhook(_limited(c, labels={"element": "x" * 31})),
+            413,
+            "alerts[0].labels.element",
+            "label_value_length",
+        ),
+        (
+            lambda c: webhook(_limited(c, annotations={"summary": "x" * 41})),
+            413,
+            "alerts[0].annotations.summary",
+            "annotation_value_length",
+        ),
+        (
+            lambda c: webhook(_limited(c, generatorURL="http://x/" + "g" * 40)),
+            413,
+            "alerts[0].generatorURL",
+            "annotation_value_length",
+        ),
+        (
+            lambda c: webhook(_limited(c, fingerprint="f" * 17)),
+            413,
+            "alerts[0].fingerprint",
+            "fingerprint_length",
+        ),
+        (
+            lambda c: webhook(_limited(c, startsAt=rfc3339(c.now() - timedelta(days=31)))),
+            400,
+            "alerts[0].startsAt",
+            "timestamps_past",
+        ),
+        (
+            lambda c: webhook(_limited(c, startsAt=rfc3339(c.now() + timedelta(hours=2)))),
+            400,
+            "alerts[0].startsAt",
+            "timestamps_future",
+        ),
+        (
+            lambda c: webhook(
+                _limited(c, status="resolved", endsAt=rfc3339(c.now() + timedelta(hours=2)))
+            ),
+            400,
+            "alerts[0].endsAt",
+            "timestamps_future",
+        ),
+    ],
+)
+async def test_a_webhook_over_a_limit_is_refused_naming_the_limit_and_stores_nothing(
+    client_for: ClientFactory,
+    tmp_path: Path,
+    clock: FakeClock,
+    make: Callable[[FakeClock], Any],
+    status: int,
+    field: str,
+    limit: str,
+) -> None:
+    """Each server.limits limit answers 413 (counts, lengths) or 400 (timestamps) naming the
+    field and the limit; nothing is stored and the answer is counted."""
+    config = write_config(
+        tmp_path, extra={"server": {"listen": "127.0.0.1:0", "limits": SMALL_LIMITS}}
+    )
+    client = await client_for(config)
+    resp = await post(client, make(clock))
+    assert resp.status == status, await resp.text()
+    detail = (await resp.json())["detail"]
+    assert detail.startswith(field) and f"server.limits.{limit}" in detail, detail
+    assert db_counts(config) == (0, 0, 0)
+    metrics = await (await client.get("/metrics")).text()
+    assert f'bridge_webhook_requests_total{{code="{status}"}} 1.0' in metrics
+
+
+async def test_the_alert_count_is_checked_before_any_alert_is_parsed(
+    client_for: ClientFactory, tmp_path: Path
+) -> None:
+    """Too many alerts is a 413 even when every alert is garbage: none of them was parsed."""
+    config = write_config(
+        tmp_path, extra={"server": {"listen": "127.0.0.1:0", "limits": SMALL_LIMITS}}
+    )
+    client = await client_for(config)
+    resp = await post(client, {"version": "4", "alerts": [1, 2, 3, 4]})
+    assert resp.status == 413
+    assert (await resp.json())["detail"].startswith("alerts: 4 alerts, more than 3")
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"startsAt": "9999-12-31T23:59:59-23:59"}, "alerts[0].startsAt"),
+        ({"startsAt": "0001-01-01T00:00:01+23:59"}, "alerts[0].startsAt"),
+        ({"status": {"a": 1}}, "alerts[0].status"),
+        ({"status": ["firing"]}, "alerts[0].status"),
+        ({"fingerprint": {"x": 1}}, "alerts[0].fingerprint"),
+        ({"labels": ["a"]}, "alerts[0].labels"),
+    ],
+)
+async def test_malformed_alerts_are_400_never_500(
+    client: TestClient[Any, Any], clock: FakeClock, config_path: Path, change: Any, field: str
+) -> None:
+    """Values that once raised inside the parser (an overflowing timestamp, a status that is an
+    object) are a 400 naming the field, and nothing is stored."""
+    body = webhook(_limited(clock))
+    body["alerts"][0].update(change)
+    resp = await post(client, body)
+    assert resp.status == 400, await resp.text()
+    assert (await resp.json())["detail"].startswith(field)
+    assert db_counts(config_path) == (0, 0, 0)
+
+
+async def test_a_group_status_that_is_an_object_is_400(
+    client: TestClient[Any, Any], clock: FakeClock
+) -> None:
+    """The delivery's own status as an object is a 400 naming ``status``."""
+    body = {**webhook(_limited(clock)), "status": {"x": 1}}
+    resp = await post(client, body)
+    assert resp.status == 400 and (await resp.json())["detail"].startswith("status:")
+
+
+async def test_alert_chosen_services_and_regions_never_become_metric_labels(
+    client: TestClient[Any, Any], clock: FakeClock
+) -> None:
+    """Services and regions an alert describes itself but the inventory does not declare are
+    shown as ``other`` (summed), so an alert sender cannot add series to /metrics."""
+    t0 = clock.now() - timedelta(minutes=1)
+    alerts = [
+        alert(
+            f"fp-{i}",
+            t0,
+            service=f"svc-{i}",
+            region=f"region-{i}",
+            affected_connections="10",
+            cluster="c1",
+        )
+        for i in range(20)
+    ]
+    known = alert(
+        "fp-known", t0, service="internet", region="SE-2380", affected_connections="7", cluster="c1"
+    )
+    resp = await post(client, webhook(*alerts, known))
+    assert resp.status == 200, await resp.text()
+    text = await (await client.get("/metrics")).text()
+    series = [
+        line
+        for line in text.splitlines()
+        if line.startswith("bridge_incident_affected_connections{")
+    ]
+    assert not any("svc-" in line or "region-" in line for line in series), series
+    assert any(
+        'region="other",service="other"' in line and line.endswith(" 200.0") for line in series
+    ), series
+    assert any('region="SE-2380",service="internet"' in line for line in series), series
+
+
+async def test_a_body_with_far_too_many_alerts_is_refused_before_it_is_decoded(
+    client_for: ClientFactory, tmp_path: Path, clock: FakeClock
+) -> None:
+    """More than four fingerprints per allowed alert is a 413 even when the JSON would not
+    decode (it was never decoded); a few extra fingerprint labels still pass to the exact
+    count."""
+    config = write_config(
+        tmp_path, extra={"server": {"listen": "127.0.0.1:0", "limits": SMALL_LIMITS}}
+    )
+    client = await client_for(config)
+    raw = json.dumps(webhook(*[_limited(clock, fingerprint=f"fp-{i}") for i in range(13)]))
+    resp = await post(client, raw[:-5].encode())  # cut short: not JSON any more
+    assert resp.status == 413, await resp.text()
+    assert "server.limits.alerts_per_webhook" in (await resp.json())["detail"]
+    labelled = [
+        _limited(clock, fingerprint=f"fp-{i}", labels={"fingerprint": "fingerprint"})
+        for i in range(3)
+    ]
+    assert (await post(client, webhook(*labelled))).status == 200
+    assert db_counts(config)[0] == 3

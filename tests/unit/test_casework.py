@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -75,7 +76,13 @@ def opened(kind: str = "nkom_varsel", incident: dict[str, Any] | None = None) ->
 def approved(draft: cw.Draft, at: datetime = NOW) -> cw.Draft:
     latest = draft.latest
     out, _ = cw.approve(
-        draft, latest.number, latest.facts, "token:boss", at, "<m@x>", incomplete_ok=True
+        draft,
+        latest.number,
+        latest.facts,
+        "token:boss",
+        at,
+        "<m@x>",
+        send_unknown=latest.to_complete,
     )
     return out
 
@@ -149,22 +156,30 @@ def test_an_approved_draft_whose_facts_change_is_held_not_sent_stale() -> None:
 
 def test_approval_is_refused_for_an_old_version_changed_facts_or_missing_fields() -> None:
     """Approval is refused for a version that is not the latest, for facts that changed meanwhile,
-    for fields still to complete (unless incomplete_ok) and for a draft already approved; the audit
-    event names the version and content hash."""
+    for fields still to complete unless each is named in send_unknown, and for a draft already
+    approved; the audit event names the version, content hash and the fields sent as unknown."""
     draft = opened()
     facts = draft.latest.facts
+    unknown = draft.latest.to_complete
+    assert "scope_life_health" in unknown
     with pytest.raises(Conflict, match="not the latest"):
-        cw.approve(draft, 0, facts, "boss", NOW, "<m@x>", incomplete_ok=True)
+        cw.approve(draft, 0, facts, "boss", NOW, "<m@x>", send_unknown=unknown)
     with pytest.raises(Conflict, match="incident changed"):
-        cw.approve(draft, 1, "other-facts", "boss", NOW, "<m@x>", incomplete_ok=True)
-    with pytest.raises(BadInput, match="scope_life_health"):
+        cw.approve(draft, 1, "other-facts", "boss", NOW, "<m@x>", send_unknown=unknown)
+    with pytest.raises(BadInput, match=r"scope_life_health.*Ikke kjent ennå"):
         cw.approve(draft, 1, facts, "boss", NOW, "<m@x>")
-    done, events = cw.approve(draft, 1, facts, "boss", NOW, "<m@x>", "ok", incomplete_ok=True)
+    named = [k for k in unknown if k != "scope_life_health"]
+    with pytest.raises(BadInput, match="scope_life_health"):  # one field left unnamed
+        cw.approve(draft, 1, facts, "boss", NOW, "<m@x>", send_unknown=named)
+    with pytest.raises(BadInput, match="not fields still to complete: started_at"):
+        cw.approve(draft, 1, facts, "boss", NOW, "<m@x>", send_unknown=[*unknown, "started_at"])
+    done, events = cw.approve(draft, 1, facts, "boss", NOW, "<m@x>", "ok", send_unknown=unknown)
     detail = events[0].detail
     assert events[0].action == "draft.approved" and events[0].actor == "boss"
     assert detail["content_hash"] == draft.latest.content_hash.__str__() and detail["version"] == 1
+    assert detail["sent_as_unknown"] == sorted(unknown)
     with pytest.raises(Conflict, match="only a draft"):
-        cw.approve(done, 1, facts, "boss", NOW, "<m@x>", incomplete_ok=True)
+        cw.approve(done, 1, facts, "boss", NOW, "<m@x>", send_unknown=unknown)
 
 
 def test_content_hash_covers_recipient_subject_text_and_html() -> None:
@@ -198,6 +213,45 @@ def test_edit_checks_the_base_version_field_names_and_state() -> None:
     assert again.state == "draft" and again.approval is None
     assert [e.action for e in events] == ["draft.edited", "draft.approval_withdrawn"]
     assert again.latest.recipient == "vakt@nkom.no"  # earlier edits carry over
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("recipient", "vakt@nkom.no\nBcc: x@evil.example"),
+        ("recipient", "vakt@nkom.no\r"),
+        ("recipient", "a@b"),
+        ("recipient", "vakt@nkom.no, "),
+        ("reference", "R-1\u2028X: y"),
+        ("reference", "R-1\r\nX: y"),
+    ],
+)
+def test_edits_of_header_fields_refuse_line_breaks_and_non_addresses(key: str, value: str) -> None:
+    """Recipient and reference end up in mail headers: line breaks and non-addresses are a
+    BadInput naming the field, and several real addresses pass."""
+    draft = opened("pts_initial")
+    fields = CTX.fields(draft.kind, doc(), NOW)
+    with pytest.raises(BadInput, match=rf"fields\.{key}"):
+        cw.edit(draft, 1, {key: value}, fields, "ann", NOW, render)
+    ok, _ = cw.edit(draft, 1, {"recipient": "a@pts.se, b@pts.se"}, fields, "ann", NOW, render)
+    assert ok.latest.recipient == "a@pts.se, b@pts.se"
+
+
+def test_an_approved_draft_whose_message_cannot_be_built_fails_for_a_person() -> None:
+    """The outbox's unsendable outcome: failed, flagged with the reason, audited, never retried,
+    and an edit reopens it."""
+    draft = approved(opened())
+    failed, events = cw.unsendable(draft, NOW, "ValueError: bad header")
+    assert failed.state == "failed" and failed.next_attempt_at is None
+    assert "could not be built" in (failed.flag or "") and "bad header" in (failed.flag or "")
+    assert [(e.action, e.detail["error"]) for e in events] == [
+        ("outbox.failed", "ValueError: bad header")
+    ]
+    with pytest.raises(Conflict):
+        cw.unsendable(failed, NOW, "again")
+    fields = CTX.fields(failed.kind, doc(), NOW)
+    reopened, _ = cw.edit(failed, 1, {"cause": "x"}, fields, "ann", NOW, render)
+    assert reopened.state == "draft"
 
 
 def test_delivery_outcomes_and_backoff() -> None:
@@ -324,8 +378,11 @@ def test_significant_changes_name_what_changed() -> None:
         "current": 4000,
         "regions": ["NO-0301"],
         "services": ["internet"],
+        "current_regions": [],
+        "current_services": [],
         "causes": ["fibre cut"],
         "severities": ["major"],
+        "expected": "",
     }
     rules = cd.ChangeRules()
     assert cd.significant_changes(base, base, rules) == []
@@ -371,7 +428,7 @@ def test_reconcile_opens_the_next_update_round_only_after_the_last_notice_was_se
     update round 1, and no round 2 opens while round 1 is unsent."""
     owed = [cd.Owed("nkom_varsel", NOW), cd.Owed("nkom_update", None)]
     drafts = apply([], cd.reconcile(doc(), owed, [], CTX, NOW))
-    grown = with_impact(doc(), current=8000, peak=8000)
+    grown = with_impact(doc(), current=8000, peak=8000, by_service={"internet": 8000})
     # the varsel is not sent yet: it is re-rendered, no update opens
     writes = cd.reconcile(grown, owed, drafts, CTX, NOW)
     assert [(w[0].kind, w[0].latest.number) for w in writes] == [("nkom_varsel", 2)]
@@ -421,3 +478,123 @@ def test_stored_form_round_trips_exactly() -> None:
     stored = orjson.loads(orjson.dumps(codec.to_dict(draft), option=orjson.OPT_SORT_KEYS))
     assert list(codec.from_dict(stored).latest.fields) == list(draft.latest.fields)
     assert next(iter(draft.latest.fields)) == "networks_services"
+
+
+def sent_varsel(edits: dict[str, str], at: datetime = NOW) -> cw.Draft:
+    """The Nkom varsel of doc(), edited by a person, approved and sent at ``at``."""
+    (draft,) = apply([], cd.reconcile(doc(), owes("nkom_varsel"), [], CTX, at))
+    fields = CTX.fields("nkom_varsel", doc(), at)
+    draft, _ = cw.edit(draft, 1, edits, fields, "anne", at, render)
+    return cw.delivered(cw.claim(approved(draft, at), at)[0], at, "250")[0]
+
+
+def test_an_update_keeps_what_a_person_wrote_in_the_varsel_and_says_what_changed() -> None:
+    """The next nkom_update round opens with the person's life-and-health assessment and expected
+    duration from the varsel as sent, and its first field lists what changed since: impact from
+    → to, new services and regions by name, severity."""
+    varsel = sent_varsel(
+        {
+            "scope_life_health": "Nei, ingen fare for liv og helse.",
+            "expected_duration": "ca. 4 timer",
+        }
+    )
+    grown = doc(
+        impact={
+            "current": 9000,
+            "peak": 9000,
+            "by_service": {"internet": 9000, "mobile": 2000},
+            "by_region": {"NO-0301": 9000, "NO-4601": 2000},
+            "region_names": {"NO-0301": "Oslo", "NO-4601": "Bergen"},
+        },
+        alert_details=[
+            {
+                "status": "firing",
+                "labels": {"severity": "critical"},
+                "annotations": {"cause": "fibre cut"},
+            }
+        ],
+    )
+    later = NOW + timedelta(hours=1)
+    owed = [cd.Owed("nkom_varsel", NOW), cd.Owed("nkom_update", None)]
+    writes = cd.reconcile(grown, owed, [varsel], CTX, later)
+    (update,) = [w[0] for w in writes if w[0].kind == "nkom_update"]
+    fields = update.latest.fields
+    assert fields["scope_life_health"] == "Nei, ingen fare for liv og helse."
+    assert fields["expected_duration"] == "ca. 4 timer"
+    assert set(update.latest.edited) == {"scope_life_health", "expected_duration"}
+    assert fields["changes"].splitlines() == [
+        "Forrige varsel ble sendt 23.11.2026 kl. 13.00. Siden da:",
+        "- Berørte kunder: 4 000 → 9 000",
+        "- Nye tjenester rammet: Mobiltelefoni og mobildata",
+        "- Nye områder berørt: Bergen (NO-4601)",
+        "- Alvorlighetsgrad: alvorlig → kritisk",
+    ]
+    assert "changes" not in update.latest.to_complete
+    # a later change of the facts re-renders the update and keeps the carried text
+    again = cd.reconcile(with_impact(grown, current=5000), owed, [varsel, update], CTX, later)
+    (refreshed,) = [w[0] for w in again if w[0].kind == "nkom_update"]
+    assert refreshed.latest.fields["scope_life_health"] == "Nei, ingen fare for liv og helse."
+    assert "- Berørte kunder: 4 000 → 5 000" in refreshed.latest.fields["changes"]
+
+
+def test_the_normalised_notice_starts_from_the_last_notice_sent() -> None:
+    """The normalised notice keeps the person's text from the last sent varsel and says when
+    service was restored; it has no expected duration any more."""
+    varsel = sent_varsel({"scope_life_health": "Nei."})
+    done = doc(
+        state="closed",
+        remedied_at="2026-11-23T14:05:00Z",
+        impact={**doc()["impact"], "current": 0, "peak_at": "2026-11-23T09:10:00Z"},
+    )
+    owed = [cd.Owed("nkom_varsel", NOW), cd.Owed("nkom_normalised", NOW)]
+    (normalised,) = [w[0] for w in cd.reconcile(done, owed, [varsel], CTX, NOW) if w[1] is None]
+    fields = normalised.latest.fields
+    assert fields["scope_life_health"] == "Nei."
+    assert "expected_duration" not in fields
+    assert fields["normalised"].startswith("Tjenestene var normalisert 23.11.2026 kl. 15.05.")
+    assert "Samlet varighet: 5 timer (fra 23.11.2026 kl. 10.05)." in fields["normalised"]
+    assert fields["changes"].startswith("Forrige varsel ble sendt 23.11.2026 kl. 13.00.")
+
+
+def test_the_pts_supplementary_report_carries_the_person_s_cause_from_the_initial_report() -> None:
+    """A cause a person wrote in the sent initial report opens the supplementary report's causes;
+    the report opens with what changed since the initial one."""
+    (initial,) = apply([], cd.reconcile(doc(), owes("pts_initial"), [], CTX, NOW))
+    fields = CTX.fields("pts_initial", doc(), NOW)
+    initial, _ = cw.edit(
+        initial, 1, {"cause_preliminary": "Grävskada på fiber"}, fields, "anne", NOW, render
+    )
+    initial = cw.delivered(cw.claim(approved(initial), NOW)[0], NOW, "250")[0]
+    owed = [cd.Owed("pts_initial", NOW), cd.Owed("pts_supplementary", NOW)]
+    cleared = doc(impact={**doc()["impact"], "current": 0})
+    (supp,) = [w[0] for w in cd.reconcile(cleared, owed, [initial], CTX, NOW) if w[1] is None]
+    assert supp.latest.fields["causes"] == "Grävskada på fiber"
+    assert supp.latest.fields["changes"].startswith("Den inledande rapporten skickades ")
+
+
+STORED = (
+    Path(__file__).resolve().parents[1] / "data" / "drafts" / "nkom_varsel_sent_by_a1e086c.json"
+)
+
+
+def test_a_draft_stored_by_the_previous_code_loads_and_an_update_starts_from_it() -> None:
+    """A varsel stored (and sent) by the code before this change loads exactly, and the next
+    update round starts from it: the person's text kept, what changed listed; facts its older
+    snapshot lacks (regions cleared, expected normalisation) are left out, not guessed."""
+    stored = orjson.loads(STORED.read_bytes())
+    varsel = codec.from_dict(stored)
+    assert codec.to_dict(varsel) == stored
+    assert varsel.state == "sent" and varsel.latest.fields["scope_life_health"] == "Nei."
+    grown = doc(
+        impact={**doc()["impact"], "current": 8000, "peak": 8000, "by_service": {"internet": 8000}}
+    )
+    later = NOW + timedelta(hours=1)
+    owed = [cd.Owed("nkom_varsel", NOW), cd.Owed("nkom_update", None)]
+    (update,) = [w[0] for w in cd.reconcile(grown, owed, [varsel], CTX, later)]
+    assert update.kind == "nkom_update"
+    assert update.latest.fields["scope_life_health"] == "Nei."
+    assert update.latest.fields["expected_duration"] == "ca. 4 timer"
+    assert update.latest.fields["changes"].splitlines() == [
+        "Forrige varsel ble sendt 23.11.2026 kl. 13.00. Siden da:",
+        "- Berørte kunder: 4 000 → 8 000",
+    ]

@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from bridge.config import Secret, load_config
+from bridge.core.alerts import WebhookLimits
 from bridge.core.durations import parse_duration
 from bridge.errors import ConfigError
+from bridge.notices.rendering import sender
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "data" / "config"
@@ -73,6 +75,33 @@ def test_body_limit_too_small() -> None:
     assert "greater than 1024" in problem
 
 
+def test_limit_not_positive() -> None:
+    """Every server.limits count and length must be at least 1."""
+    problem = only_problem("limit_not_positive.yaml")
+    assert "server.limits.alerts_per_webhook:" in problem
+    assert "greater than or equal to 1" in problem
+
+
+def test_non_positive_timestamp_window() -> None:
+    """The plausible window of alert timestamps must be longer than zero."""
+    problem = only_problem("non_positive_timestamp_window.yaml")
+    assert "server.limits.timestamps_future:" in problem
+    assert "longer than 0s" in problem
+
+
+def test_unknown_limit() -> None:
+    """An unknown key under server.limits fails naming its full key path."""
+    problem = only_problem("unknown_limit.yaml")
+    assert "server.limits.alerts_per_hook: unknown key" in problem
+
+
+def test_limits_take_defaults() -> None:
+    """Without server.limits the webhook limits are the core's defaults."""
+    cfg = load_config(DATA / "minimal.yaml", env={}).config
+    assert cfg.server.limits.webhook() == WebhookLimits()
+    assert cfg.server.limits.alerts_per_webhook == 2000
+
+
 def test_non_positive_interval() -> None:
     """evaluation.interval must be longer than zero."""
     problem = only_problem("non_positive_interval.yaml")
@@ -110,6 +139,44 @@ def test_bad_smtp_security() -> None:
     assert "smtp.security:" in problem
     assert "'starttls'" in problem
     assert "'ssl'" in problem
+
+
+def test_service_without_nb_name() -> None:
+    """A service display name missing a notice language names the key and the language."""
+    problem = only_problem("service_without_nb_name.yaml")
+    assert "services.internet.nb:" in problem
+
+
+def test_unknown_contact_track() -> None:
+    """A contact track other than outage, privacy, subscriber names the unknown key."""
+    problem = only_problem("unknown_contact_track.yaml")
+    assert "operator.contacts.sales: unknown key" in problem
+
+
+def test_bad_verification_language() -> None:
+    """The subscriber channel's verification sentence is keyed by sv or nb only."""
+    problem = only_problem("bad_verification_language.yaml")
+    assert "operator.contacts.subscriber.verification" in problem
+    assert "'en'" in problem
+
+
+def test_only_operator_contact_signs_every_track() -> None:
+    """An older config with only operator.contact loads; that contact signs every track."""
+    cfg = load_config(DATA / "only_operator_contact.yaml", env={}).config
+    who = sender(cfg.operator)
+    for track in ("outage", "privacy", "subscriber"):
+        assert who.contact(track).name == "NOC duty officer"
+        assert who.contact(track).email == "noc@example.net"
+
+
+def test_shipped_config_names_a_contact_per_track_and_services() -> None:
+    """The example config has its own outage, privacy and subscriber contacts and names services."""
+    cfg = load_config(SHIPPED, env={}).config
+    who = sender(cfg.operator)
+    names = {who.contact(t).name for t in ("outage", "privacy", "subscriber")}
+    assert len(names) == 3
+    assert who.contact("subscriber").verification["sv"]
+    assert cfg.services["internet"].nb == "Bredbånd"
 
 
 def test_bad_default_jurisdiction() -> None:

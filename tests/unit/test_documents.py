@@ -36,9 +36,9 @@ def test_document_has_every_field_the_design_promises() -> None:
     assert doc["jurisdictions"] == ["SE"]
     impact = doc["impact"]
     assert isinstance(impact, dict)
-    assert (impact["current"], impact["peak"]) == (7000, 7000)
+    assert (impact["current"], impact["peak"]) == (6000, 6000)  # largest service, not a sum
     assert impact["by_service"] == {"internet": 6000, "iptv": 1000}
-    assert impact["by_region"] == {"SE-0180": 7000}
+    assert impact["by_region"] == {"SE-0180": 6000}
     assert impact["region_names"] == {"SE-0180": "Stockholm"}
     (a,) = doc["assessments"]  # type: ignore[misc]
     assert (a["regulator"], a["reportable"], a["since"]) == ("pts", True, "2026-11-23T10:00:00Z")

@@ -10,7 +10,14 @@ import pytest
 from corekit import PTS, at, engine, episode, live, network
 
 from bridge.core.documents import document
-from bridge.core.drafts import KINDS, DraftFields, Sender, draft_fields, reference_number
+from bridge.core.drafts import (
+    KINDS,
+    Contact,
+    DraftFields,
+    Sender,
+    draft_fields,
+    reference_number,
+)
 from bridge.errors import BadInput
 
 OPERATOR = Sender("Exempel Nät AB", "556000-0000", "NOC vakt", "+46 10 000 00 00", "noc@ex.net")
@@ -46,7 +53,14 @@ EXPECTED_KEYS = {
         "reference",
     ],
 }
-EXPECTED_KEYS["nkom_update"] = EXPECTED_KEYS["nkom_normalised"] = EXPECTED_KEYS["nkom_varsel"]
+# a follow-up opens with what changed since the notice it follows (docs/notices.md)
+EXPECTED_KEYS["nkom_update"] = ["changes", *EXPECTED_KEYS["nkom_varsel"]]
+EXPECTED_KEYS["nkom_normalised"] = [
+    "changes",
+    "normalised",
+    *[k for k in EXPECTED_KEYS["nkom_varsel"] if k != "expected_duration"],
+]
+EXPECTED_KEYS["pts_supplementary"] = ["changes", *EXPECTED_KEYS["pts_supplementary"]]
 # Regulation (EU) 611/2013 Annex I, sections 1 and 2, in its order (docs/regulation.md §2)
 EXPECTED_KEYS["privacy_initial"] = EXPECTED_KEYS["privacy_supplementary"] = [
     "provider",
@@ -62,6 +76,7 @@ EXPECTED_KEYS["privacy_initial"] = EXPECTED_KEYS["privacy_supplementary"] = [
     "affected",
     "consequences",
     "mitigation",
+    "prevention",  # seed 001: "åtgärder … för att undvika liknande incidenter"
     "subscriber_notification",
     "cross_border",
     "reference",
@@ -86,13 +101,20 @@ EXPECTED_KEYS["privacy_subscriber_copy"] = [
     "contact_point",
     "reference",
 ]
+# seed 003 "Hva skal varselet inneholde?" (every item), for a privacy breach
 EXPECTED_KEYS["nkom_privacy_varsel"] = [
     "breach_type",
     "occurred_at",
     "detected_at",
+    "services",
     "description",
     "data_concerned",
+    "scope_geography",
     "scope_customers",
+    "scope_societal",
+    "scope_life_health",
+    "expected_duration",
+    "cause",
     "measures",
     "contact",
 ]
@@ -146,45 +168,80 @@ def test_each_kind_has_exactly_the_content_regulation_md_lists(kind: str) -> Non
 def test_labels_are_bokmal_for_nkom_and_swedish_for_pts() -> None:
     """Nkom drafts speak bokmål, PTS drafts Swedish, with the regulator's own words."""
     nkom = draft("nkom_varsel").fields
-    assert nkom["started_at"].label == "Tidspunkt for start"
-    assert nkom["services"].label == "Berørte ekomtjenester"
+    assert nkom["started_at"].label == "Når hendelsen oppsto"
+    assert nkom["services"].label == "Ekomtjenester som er rammet"
+    assert nkom["contact"].label == "Kontaktperson hos tilbyder (telefon og e-post)"
     pts = draft("pts_initial").fields
-    assert pts["emergency_112"].label == "Påverkan på möjligheten att ringa 112"
+    assert pts["emergency_112"].label == "Begränsningar i möjligheten att ringa nödsamtal (112)"
     assert pts["reference"].label == "Referensnummer"
 
 
 def test_nkom_times_are_oslo_local_in_winter_and_in_summer() -> None:
     """Start times show in Oslo time, +1 h in winter and +2 h in summer."""
-    assert value("nkom_varsel", "started_at") == "23.11.2026 kl. 10:05"
+    assert value("nkom_varsel", "started_at") == "23.11.2026 kl. 10.05"
     summer = doc(started_at="2026-07-01T08:05:00Z")
-    assert value("nkom_varsel", "started_at", summer) == "01.07.2026 kl. 10:05"
+    assert value("nkom_varsel", "started_at", summer) == "01.07.2026 kl. 10.05"
 
 
 def test_pts_times_are_stockholm_local_across_the_spring_dst_change() -> None:
     """On the DST change day 01:30 UTC is 03:30 in Stockholm; the draft time uses ``now``."""
     changed = doc(started_at="2026-03-29T01:30:00Z")
     d = draft("pts_initial", changed, now=datetime(2026, 3, 29, 0, 30, tzinfo=UTC))
-    assert d.fields["scope"].value.startswith("Från 2026-03-29 kl. 03:30, pågår.")
-    assert d.drafted_at == "2026-03-29 kl. 01:30"
+    assert d.fields["scope"].value.startswith("Från 2026-03-29 kl. 03.30, pågår.")
+    assert d.drafted_at == "2026-03-29 kl. 01.30"
 
 
 def test_scope_names_regions_and_falls_back_to_the_code() -> None:
     """Regions show their inventory name with the code; an unnamed region shows its code."""
     geography = value("nkom_varsel", "scope_geography")
     assert geography.splitlines() == [
-        "Stockholm (SE-0180): 6 500 tilknytninger",
-        "SE-9999: 500 tilknytninger",
+        "Stockholm (SE-0180): inntil 6 500 berørte kunder",
+        "SE-9999: inntil 500 berørte kunder",
     ]
-    assert "Stockholm (SE-0180): 6 500 anslutningar" in value("pts_initial", "scope")
+    assert "Stockholm (SE-0180): högst 6 500 aktiva anslutningar" in value("pts_initial", "scope")
 
 
 def test_services_and_connections_come_from_the_impact_by_service() -> None:
-    """Services are listed and connections counted per service, peak and current."""
-    assert value("pts_initial", "networks_services") == "internet, iptv"
+    """Services show their display names; connections are counted per service, never summed."""
+    assert value("pts_initial", "networks_services") == "Bredband, IP-TV"
     connections = value("pts_initial", "active_connections")
-    assert "Högst 7 000 aktiva anslutningar" in connections
-    assert "internet 6 000, iptv 1 000" in connections
-    assert "fortfarande delvis påverkade" in connections
+    assert connections.splitlines() == [
+        "Bredband: högst 6 000 aktiva anslutningar",
+        "IP-TV: högst 1 000 aktiva anslutningar",
+        "Avbrott: tjänsterna har inte varit tillgängliga.",
+        "Fortfarande delvis påverkade.",
+    ]
+    assert "7 000" not in connections
+    nkom = value("nkom_varsel", "scope_customers")
+    assert nkom.splitlines()[0] == "Bredbånd: inntil 6 000 berørte kunder"
+    assert "tilknytninger" not in nkom
+
+
+def test_zero_parts_are_left_out() -> None:
+    """A kind of impact, a service or a region with no affected connections is not mentioned."""
+    impact = {
+        **doc()["impact"],
+        "by_service": {"internet": 4000, "tv": 0},
+        "outage": {"current": 0, "peak": 0},
+        "degradation": {"current": 4000, "peak": 4000},
+        "current": 4000,
+        "peak": 4000,
+    }
+    text = value("pts_initial", "active_connections", doc(impact=impact))
+    assert "TV" not in text and " 0 " not in text and "högst 0" not in text
+    assert "Störning: tjänsterna har varit tillgängliga men med bristande funktion." in text
+    nb = value("nkom_varsel", "scope_customers", doc(impact=impact))
+    assert "inntil 0" not in nb and "utfall" not in nb.lower()
+
+
+def test_services_take_their_configured_display_names_per_language() -> None:
+    """A configured name beats the default; an unknown key is made readable, never raw."""
+    names = {"internet": {"sv": "Fiberbredband", "nb": "Fiberbredbånd"}}
+    impact = {**doc()["impact"], "by_service": {"internet": 10, "m2m_data": 5}}
+    sv = draft_fields("pts_initial", doc(impact=impact), OPERATOR, None, NOW, names)
+    assert sv.fields["networks_services"].value == "Fiberbredband, M2m data"
+    nb = draft_fields("nkom_varsel", doc(impact=impact), OPERATOR, None, NOW, names)
+    assert nb.fields["services"].value == "Fiberbredbånd, M2m data"
 
 
 def test_reference_number_is_stable_per_incident_and_differs_between_incidents() -> None:
@@ -214,16 +271,19 @@ def test_cause_comes_from_the_first_cause_like_annotation_of_each_alert() -> Non
 def test_expected_resolution_time_is_localised_and_free_text_kept() -> None:
     """An ISO ``expected_resolution`` shows in local time; free text is shown as written."""
     timed = doc(alert_details=[{"annotations": {"expected_resolution": "2026-11-23T14:00:00Z"}}])
-    assert value("nkom_varsel", "expected_duration", timed) == "23.11.2026 kl. 15:00"
+    assert value("nkom_varsel", "expected_duration", timed) == "23.11.2026 kl. 15.00"
     text = doc(alert_details=[{"annotations": {"expected_resolution": "ca. 2 timer"}}])
     assert value("nkom_update", "expected_duration", text) == "ca. 2 timer"
 
 
-def test_normalised_notice_states_when_the_incident_was_normalised() -> None:
-    """The normalised varsel replaces the expected duration with the remedy time."""
-    done = doc(remedied_at="2026-11-23T11:30:00Z", state="closed")
-    assert (
-        value("nkom_normalised", "expected_duration", done) == "Normalisert 23.11.2026 kl. 12:30."
+def test_normalised_notice_states_restoration_total_duration_and_peak() -> None:
+    """The normalised varsel says when service was restored, how long it lasted, and the peak."""
+    impact = {**doc()["impact"], "peak_at": "2026-11-23T09:35:00Z"}
+    done = doc(remedied_at="2026-11-23T11:30:00Z", state="closed", impact=impact)
+    assert value("nkom_normalised", "normalised", done) == (
+        "Tjenestene var normalisert 23.11.2026 kl. 12.30. "
+        "Samlet varighet: 2 timer og 25 minutter (fra 23.11.2026 kl. 10.05). "
+        "Høyeste antall berørte kunder: 6 000 (Bredbånd), 23.11.2026 kl. 10.35."
     )
 
 
@@ -233,11 +293,11 @@ def test_112_effect_comes_from_the_emergency_112_criteria_or_is_left_to_complete
     unmet = doc(
         assessments=[{"regulator": "pts", "criteria": [{"kind": "emergency_112", "met": False}]}]
     )
-    assert value("pts_initial", "emergency_112", unmet).startswith("Inga element")
+    assert value("pts_initial", "emergency_112", unmet).startswith("Nej:")
     d = draft("pts_initial", doc(assessments=[]))
     assert d.fields["emergency_112"].to_complete
     assert "emergency_112" in d.fields["emergency_112"].source
-    assert "nødnummer (112) er berørt" in value("nkom_varsel", "scope_societal")
+    assert "nødanrop (112) er berørt" in value("nkom_varsel", "scope_societal")
 
 
 def test_fields_only_a_person_can_answer_are_present_empty_and_marked() -> None:
@@ -251,7 +311,11 @@ def test_fields_only_a_person_can_answer_are_present_empty_and_marked() -> None:
         "recurrence_prevention",
     ]
     assert all(d.fields[k].value == "" and d.fields[k].source for k in d.to_complete())
-    assert d.placeholder == "[fylls i]"
+    assert d.placeholder == "Ännu inte känt"
+    # no initial report was sent: the supplementary report says so instead of listing changes
+    assert (
+        d.fields["changes"].value == "Ingen inledande rapport om störningen har skickats tidigare."
+    )
     assert "scope_life_health" in draft("nkom_varsel").to_complete()
 
 
@@ -280,7 +344,67 @@ def test_a_real_engine_document_drafts_with_region_names_and_112() -> None:
     (inc,) = live(eng).values()
     real = document(inc, eng.episodes, network(), at(90))
     d = draft_fields("pts_initial", real, OPERATOR, None, at(90))
-    assert d.fields["networks_services"].value == "internet, iptv"
-    assert "Stockholm (SE-0180): 7 000 anslutningar" in d.fields["scope"].value
+    assert d.fields["networks_services"].value == "Bredband, IP-TV"
+    assert "Stockholm (SE-0180): högst 6 000 aktiva anslutningar" in d.fields["scope"].value
     assert d.fields["emergency_112"].value.startswith("Ja:")
     assert d.incident_id == inc.id
+
+
+def test_each_kind_is_signed_by_the_contact_of_its_track() -> None:
+    """Outage notices carry the outage duty, privacy reports the privacy contact point, and
+    subscriber notices the subscriber channel with how it verifies who is asking (seed 004)."""
+    who = Sender(
+        "Exempel Nät AB",
+        "556000-0000",
+        "NOC vakt",
+        "+46 10 000 00 00",
+        "noc@ex.net",
+        contacts={
+            "privacy": Contact("Dataskyddsombud", "+46 10 000 00 10", "dpo@ex.net"),
+            "subscriber": Contact("Kundtjänst", "0771-00 00 00", web="https://ex.net/integritet"),
+        },
+    )
+
+    def field(kind: str, key: str) -> str:
+        return draft_fields(kind, doc(), who, None, NOW).fields[key].value
+
+    assert field("nkom_varsel", "contact").startswith("NOC vakt, Exempel Nät AB")
+    assert field("pts_initial", "contact").startswith("NOC vakt")
+    assert field("privacy_initial", "contact_point").startswith("Dataskyddsombud")
+    assert field("nkom_privacy_varsel", "contact").startswith("Dataskyddsombud")
+    us = field("subscriber_notice", "contact_us")
+    assert us.splitlines() == [
+        "Kundtjänst, tel. 0771-00 00 00, webbplats https://ex.net/integritet",
+        "Innan vi lämnar ut eller pratar om uppgifter om dig kontrollerar vi att det är du.",
+    ]
+    assert "NOC" not in us and "Dataskydd" not in us
+    assert "kontrollerer vi at det er deg" in field("nkom_privacy_subscriber", "contact_us")
+
+
+def test_a_case_s_text_per_language_goes_to_that_language_s_notices() -> None:
+    """Where a case holds a text per language, the Swedish notices take the Swedish one and the
+    Norwegian ones the bokmål one; a field without one takes the case's own text."""
+    case = {
+        "id": "priv-20261123-0a1b2c3d",
+        "detected_at": "2026-11-23T09:30:00Z",
+        "jurisdictions": ["SE", "NO"],
+        "description": "Case text",
+        "causes": "Felkonfiguration",
+        "recurrence_prevention": "Fyraögonsprincip vid ändringar",
+        "texts": {
+            "sv": {"description": "En bärbar dator med samtalsuppgifter stals."},
+            "nb": {
+                "description": "En bærbar PC med samtaleopplysninger ble stjålet.",
+                "causes": "Feilkonfigurasjon",
+            },
+        },
+    }
+    sv = draft_fields("privacy_initial", case, OPERATOR, None, NOW).fields
+    nb = draft_fields("nkom_privacy_varsel", case, OPERATOR, None, NOW).fields
+    sub = draft_fields("nkom_privacy_subscriber", case, OPERATOR, None, NOW).fields
+    assert sv["summary"].value.startswith("En bärbar dator med samtalsuppgifter stals.")
+    assert sv["prevention"].value == "Fyraögonsprincip vid ändringar"
+    assert nb["description"].value == "En bærbar PC med samtaleopplysninger ble stjålet."
+    assert nb["cause"].value == "Feilkonfigurasjon"
+    assert sub["what_happened"].value == "En bærbar PC med samtaleopplysninger ble stjålet."
+    assert "Case text" not in sv["summary"].value + nb["description"].value

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from builders import alert, webhook
 from corekit import NKOM, PTS, at, deliver, engine, episode, live
 
-from bridge.core.engine import CLOSED, OPEN, Engine, Incident
+from bridge.core.engine import Engine
+from bridge.core.incident_state import CLOSED, OPEN, Incident
 from bridge.core.incidents import incident_id
 
 
@@ -42,7 +44,7 @@ def test_explicit_incident_label_groups_alerts_across_sites() -> None:
     inc = only(eng)
     assert inc.key == "label:INC-1"
     assert inc.fingerprints() == ["a", "b"]
-    assert inc.impact.current == 17000
+    assert inc.impact.current == 16000  # the largest service's count (services not summed)
 
 
 def test_alerts_under_one_site_form_one_incident() -> None:
@@ -59,7 +61,7 @@ def test_alerts_under_one_site_form_one_incident() -> None:
     by_key = {inc.key: inc for inc in live(eng).values()}
     assert set(by_key) == {"topo:site-a", "topo:site-b"}
     assert by_key["topo:site-a"].fingerprints() == ["a", "b"]
-    assert by_key["topo:site-a"].impact.current == 11000
+    assert by_key["topo:site-a"].impact.current == 10000
     assert by_key["topo:site-b"].fingerprints() == ["c"]
 
 
@@ -94,7 +96,7 @@ def test_an_unmapped_alert_is_kept_and_listed_with_its_reason() -> None:
     assert inc.fingerprints() == ["lost", "ok"]
     assert set(inc.unmapped) == {"lost"}
     assert "olt-ghost" in inc.unmapped["lost"]
-    assert inc.impact.current == 7000
+    assert inc.impact.current == 6000
 
 
 def test_an_unmapped_alert_alone_still_makes_an_incident() -> None:
@@ -187,6 +189,56 @@ def test_merging_two_incidents_keeps_the_earliest_id_and_marks_the_other() -> No
     assert merged.fingerprints() == ["a", "b", "c"]
     assert merged.state == OPEN
     assert eng.incident_of(("b", at(60))) == first
+
+
+def test_admit_answers_the_merged_id_for_a_batch_whose_late_alert_bridges_two_incidents() -> None:
+    """admit() answers the surviving id for every alert of a batch whose late alert merges."""
+    eng = engine()
+    eng.apply(
+        [
+            episode("a", at(0), end=at(1), incident="INC-1"),
+            episode("b", at(31), incident="INC-1"),  # after a's reach (1 + 30): a new incident
+        ],
+        at(31),
+    )
+    first, second = eng.incident_of(("a", at(0))), eng.incident_of(("b", at(31)))
+    assert first != second
+    # b delivered again, with c: a new alert that started at 0, still firing, bridges both
+    placed = eng.admit(
+        [episode("b", at(31), incident="INC-1"), episode("c", at(0), incident="INC-1")]
+    )
+    eng.evaluate_pending(at(32))
+    assert placed == {("b", at(31)): first, ("c", at(0)): first}
+    assert {eng.incident_of(ek) for ek in placed} == {first}
+    assert eng.incidents[second].merged_into == first
+
+
+def test_admit_answers_the_merged_id_while_an_earlier_bridging_admit_awaits_evaluation() -> None:
+    """An alert joining after a pending merge, before any evaluation, gets the surviving id."""
+    eng = engine()
+    eng.apply(
+        [episode("a", at(0), end=at(1), incident="INC-1"), episode("b", at(31), incident="INC-1")],
+        at(31),
+    )
+    first = eng.incident_of(("a", at(0)))
+    assert eng.admit([episode("c", at(0), incident="INC-1")]) == {("c", at(0)): first}
+    assert eng.admit([episode("d", at(40), incident="INC-1")]) == {("d", at(40)): first}
+    eng.evaluate_pending(at(41))
+    assert {eng.incident_of(ek) for ek in eng.episodes} == {first}
+
+
+def test_admit_answers_the_ongoing_incident_for_an_alert_joining_it_without_correlating(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The common case, an alert starting inside an ongoing incident, is answered cheaply."""
+    eng = engine()
+    eng.apply([episode("a", at(0), incident="INC-1")], at(1))
+    inc_id = eng.incident_of(("a", at(0)))
+    with monkeypatch.context() as patched:
+        patched.setattr(eng, "_correlate", lambda key: pytest.fail(f"{key} correlated"))
+        assert eng.admit([episode("b", at(10), incident="INC-1")]) == {("b", at(10)): inc_id}
+    assert eng.evaluate_pending(at(11)) == {inc_id}
+    assert eng.incident_of(("b", at(10))) == inc_id
 
 
 # ---- time-driven changes ----------------------------------------------------------------------

@@ -186,7 +186,8 @@ def test_severity_signals_count_active_alerts_by_jurisdiction_and_value() -> Non
 
 
 def test_summarise_reports_current_peak_and_splits_outage_from_degradation() -> None:
-    """summarise gives current (last point), peak with its instant, and per-kind figures."""
+    """summarise gives current (last point), peak with its instant, and per-kind figures; each
+    headline is the largest per-service count (internet and IP-TV are never added)."""
     timeline = build_timeline(
         TOPO,
         [
@@ -196,15 +197,15 @@ def test_summarise_reports_current_peak_and_splits_outage_from_degradation() -> 
         ],
     )
     s = summarise(timeline)
-    assert s.peak == 21000
+    assert s.peak == 20000
     assert s.peak_at == at(20)
-    assert s.current == 11000
+    assert s.current == 10000
     assert s.outage_current == 4000
-    assert s.degradation_current == 7000
+    assert s.degradation_current == 6000
     assert s.outage_peak == 14000
-    assert s.degradation_peak == 7000
+    assert s.degradation_peak == 6000
     assert s.by_service == {"internet": 20000, "iptv": 1000}
-    assert s.by_region == {"SE-1480": 10000, "SE-0180": 11000}
+    assert s.by_region == {"SE-1480": 10000, "SE-0180": 10000}
     assert s.current_by_service_region == {
         ("internet", "SE-0180"): 10000,
         ("iptv", "SE-0180"): 1000,

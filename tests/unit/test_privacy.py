@@ -91,8 +91,9 @@ def test_a_risk_owes_nkom_but_not_pts() -> None:
     }
 
 
-def test_an_exemption_removes_subscriber_notices_and_the_copy_only() -> None:
-    """With an exemption recorded, no subscriber notice (nor copy) is owed; reports still are."""
+def test_an_exemption_removes_subscriber_notices_and_the_copy_only_where_the_law_has_it() -> None:
+    """With an exemption recorded, no Swedish subscriber notice (nor copy) is owed; reports still
+    are, and the Norwegian subscriber notice too (seed 003's rule has no exemption)."""
     c = case(jurisdictions=["SE", "NO"], unreadable=True, unreadable_how="AES-256")
     exempt, events = privacy.set_exemption(
         c, c.revision, "data_unreadable", MARK, "token:approver", NOW
@@ -101,6 +102,7 @@ def test_an_exemption_removes_subscriber_notices_and_the_copy_only() -> None:
         "privacy_initial",
         "privacy_supplementary",
         "nkom_privacy_varsel",
+        "nkom_privacy_subscriber",
     }
     assert exempt.exemption is not None and exempt.exemption.by == "token:approver"
     [entry] = events
@@ -206,7 +208,7 @@ def test_privacy_fields_fill_annex_i_in_swedish_and_the_notices_in_plain_words()
     operator = Sender("Exempel Nät AB", "556000-0000", "NOC", "+46 10 000 00 00", "noc@ex.net")
     doc = privacy.to_dict(c)
     report = draft_fields("privacy_initial", doc, operator, None, NOW).fields
-    assert report["occurred_at"].value == "2026-11-22 kl. 18:00 (uppskattad)"
+    assert report["occurred_at"].value == "2026-11-22 kl. 18.00 (uppskattad)"
     assert report["circumstances"].value == "Stöld"
     assert report["affected"].value == "1 200 abonnenter eller användare"
     assert report["notification"].value.startswith("Första anmälan")
@@ -221,3 +223,13 @@ def test_privacy_fields_fill_annex_i_in_swedish_and_the_notices_in_plain_words()
     assert "hvem du har ringt" in nb.fields["your_data"].value
     assert nb.fields["what_you_can_do"].to_complete
     assert privacy_fields.language("nkom_privacy_varsel") == "nb"
+
+
+def test_texts_per_language_are_checked_by_language_and_field() -> None:
+    """A case's per-language texts take sv or nb and free-text fields only, named when wrong."""
+    ok = privacy.parse_values({"texts": {"nb": {"description": " Tekst "}, "sv": {}}})
+    assert ok == {"texts": {"nb": {"description": "Tekst"}}}
+    with pytest.raises(BadInput, match=r"texts\.en"):
+        privacy.parse_values({"texts": {"en": {"description": "x"}}})
+    with pytest.raises(BadInput, match=r"texts\.nb\.affected"):
+        privacy.parse_values({"texts": {"nb": {"affected": "12"}}})

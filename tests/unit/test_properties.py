@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 import os
 from collections.abc import Iterable
@@ -14,8 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bridge.core.alerts import AlertEpisode
-from bridge.core.engine import Engine, compute
+from bridge.core.engine import Engine
 from bridge.core.impact import Interval, build_timeline, value_at
+from bridge.core.incident_state import compute
 from bridge.core.incidents import CorrelationRules, effective_ends
 from bridge.core.mapping import DEGRADATION, OUTAGE, MappingRules, Target
 from bridge.core.rules import Criterion, RuleSet
@@ -409,6 +411,27 @@ def test_ids_answered_at_admission_are_the_ids_evaluation_gives(
         placed = eng.admit(batch)
         eng.evaluate_pending(scenario.now)
         assert placed == {ep.key: eng.incident_of(ep.key) for ep in batch}
+    assert outcome(eng) == outcome(expected)
+
+
+@FAST
+@given(scenarios(), st.data())
+def test_ids_answered_while_earlier_admissions_await_evaluation_are_the_ids_evaluation_gives(
+    scenario: Scenario, data: st.DataObject
+) -> None:
+    """With evaluation coalesced over several admits, each admit() answers the ids that
+    evaluating right after it gives (checked on a copy), and the end equals apply()."""
+    expected = canonical(scenario)
+    eng = new_engine(scenario)
+    for batch in data.draw(deliveries(scenario.observations)):
+        placed = eng.admit(batch)
+        probe = copy.deepcopy(eng)
+        probe.evaluate_pending(scenario.now)
+        assert placed == {ep.key: probe.incident_of(ep.key) for ep in batch}
+        if data.draw(st.booleans()):
+            eng.evaluate_pending(scenario.now)
+    eng.evaluate_pending(scenario.now)
+    assert_partition(eng)
     assert outcome(eng) == outcome(expected)
 
 

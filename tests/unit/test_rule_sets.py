@@ -186,6 +186,42 @@ def test_share_above_one() -> None:
     assert "less than or equal to 1" in problem
 
 
+def test_empty_criterion_source() -> None:
+    """A criterion's source, when given, may not be empty."""
+    problem = only_problem("empty_criterion_source.yaml")
+    assert "criteria.0.source:" in problem
+
+
+def test_every_criterion_carries_a_source_and_112_is_the_operators_own_choice() -> None:
+    """Each shipped criterion names its source (its own or the rule set's); pts-outage keeps
+    the 112 criterion only as the operator's own choice, named so (seed 002 asks that 112 be
+    described, not used as a threshold)."""
+    for rs in load_rule_sets(REPO / "config" / "rules").values():
+        model = rs[1] if isinstance(rs, tuple) else rs
+        for c in model.criteria:
+            assert c.source, f"{model.id}.{c.id} has no source"
+    pts = load_rule_set(REPO / "config" / "rules" / "pts-outage.yaml")
+    (e112,) = [c for c in pts.criteria if c.kind == "emergency_112"]
+    assert e112.source == "operator" and "operator's own choice" in e112.description
+    assert all(c.source.startswith("seed 002") for c in pts.criteria if c is not e112)
+    core = pts.to_core()
+    assert {c.id: c.source for c in core.criteria}["e112-30m"] == "operator"
+
+
+def test_exemptions_without_source() -> None:
+    """Exemptions waiving subscriber notices must name their source (a regulation or operator)."""
+    problem = only_problem("exemptions_without_source.yaml")
+    assert "exemptions_source" in problem
+
+
+def test_the_eu_exemptions_are_sweden_s_and_norway_offers_none() -> None:
+    """pts-privacy lists the two 611/2013 exemptions with their source; nkom-privacy none."""
+    pts = load_rule_set(REPO / "config" / "rules" / "pts-privacy.yaml")
+    assert pts.exemptions == ["no_adverse_effect", "data_unreadable"]
+    assert "seed 001" in pts.exemptions_source
+    assert load_rule_set(REPO / "config" / "rules" / "nkom-privacy.yaml").exemptions == []
+
+
 def test_bad_min_duration() -> None:
     """A criterion duration like '1.5h' names the key and the expected form."""
     problem = only_problem("bad_min_duration.yaml")

@@ -8,12 +8,18 @@ itself. Reads use a second connection (WAL readers never block the writer).
 
 URL: ``sqlite:///PATH[?busy_timeout_ms=N]``. A file locked by another process for longer than
 the busy timeout makes writes raise StoreUnavailable (the webhook answers 503).
+
+Files: the database is created readable and writable by this process's user only (``0600``,
+whatever the umask; it holds personal data of privacy cases), and so are its ``-wal`` and
+``-shm`` (SQLite gives them the database file's mode; :meth:`SqliteConnection.open` makes sure).
+An existing file keeps the mode it has.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -65,8 +71,32 @@ class SqliteConnection:
         conn.execute("PRAGMA foreign_keys=ON")
         return conn
 
+    def _create_private(self) -> None:
+        """Create the database file ``0600`` when it does not exist yet (see the contract)."""
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return
+        try:
+            os.fchmod(fd, 0o600)  # the umask may have taken bits away, never added: set exactly
+        finally:
+            os.close(fd)
+
+    def _private_companions(self) -> None:
+        """``-wal`` and ``-shm`` of a database that is private are private too."""
+        if self.path.stat().st_mode & 0o077:
+            return  # an existing database someone opened up on purpose: leave it
+        for suffix in ("-wal", "-shm", "-journal"):
+            companion = self.path.with_name(self.path.name + suffix)
+            with contextlib.suppress(FileNotFoundError):
+                if companion.stat().st_mode & 0o077:
+                    os.chmod(companion, 0o600)
+
     async def open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.path.parent.is_dir():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            os.chmod(self.path.parent, 0o700)  # made here: this user's only
+        self._create_private()
         self._write_pool = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
         self._read_pool = ThreadPoolExecutor(1, thread_name_prefix="sqlite-reader")
         loop = asyncio.get_running_loop()
@@ -74,6 +104,7 @@ class SqliteConnection:
             self._writer = await loop.run_in_executor(self._write_pool, self._connect)
             await loop.run_in_executor(self._write_pool, migrate, self._writer, self.path)
             self._reader = await loop.run_in_executor(self._read_pool, self._connect)
+            self._private_companions()
         except sqlite3.Error as exc:
             await self.close()
             raise StoreUnavailable("open", f"{self.path}: {exc}") from exc

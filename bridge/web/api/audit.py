@@ -3,7 +3,7 @@
 Contract: needs ``admin`` or ``auditor`` on a track (bridge/web/decisions.py; 401/403 else) and
 shows only the entries of the tracks the caller holds it on (an entry's track is derived from its
 target: :func:`bridge.core.access.audit_track`); ``limit`` (1 to 1000, 100 by default),
-``before`` (a sequence number) and ``target`` narrow the page; non-numbers are 400; a ``target``
+``before`` (a sequence number) and ``target`` narrow the page; non-numbers, and numbers past a store's 64-bit integers, are 400; a ``target``
 of a track the caller may not read is 403 (a privacy one audited as ``privacy.refused``).
 """
 
@@ -20,6 +20,8 @@ from bridge.web.access import authorize, privacy_audit
 
 routes = web.RouteTableDef()
 
+_MAX_SEQ = 2**63 - 1  # SQLite's and Redis's largest integer
+
 
 @routes.get("/api/v1/audit")
 async def audit_log(request: web.Request) -> web.Response:
@@ -31,6 +33,8 @@ async def audit_log(request: web.Request) -> web.Response:
         before_seq = int(before) if before else None
     except ValueError:
         raise BadInput("limit/before", "expected whole numbers") from None
+    if before_seq is not None and not 0 <= before_seq <= _MAX_SEQ:
+        raise BadInput("before", f"expected a sequence number from 0 to {_MAX_SEQ}")
     store = request.app[keys.SERVICE].store
     target = request.query.get("target")
     if target and audit_track(target) not in tracks:  # asked for another track's entries

@@ -12,16 +12,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
 
 from aiohttp import web
 
 from bridge.core import casework
 from bridge.core.alerts import format_time
 from bridge.core.casework import Draft
-from bridge.core.drafts import LABELS, LANGUAGES, PLACEHOLDERS
+from bridge.core.drafts import LABELS, LANGUAGES, PLACEHOLDERS, TO_ADD
 from bridge.errors import BadInput
-from bridge.notices.attachments import attachment_for
+from bridge.notices.attachments import attachment_for, content_disposition
 from bridge.web import decisions, keys
 from bridge.web.access import (
     authorize,
@@ -86,6 +85,8 @@ def version_json(draft: Draft, version: casework.Version) -> dict[str, Any]:
                 "value": value,
                 "edited": key in version.edited,
                 "to_complete": key in version.to_complete,
+                # drafting guidance for staff: shown in the console, never sent
+                "hint": TO_ADD.get(key, "") if key in version.to_complete else "",
             }
             for key, value in version.fields.items()
         ],
@@ -131,14 +132,6 @@ def states_param(text: str | None) -> set[str] | None:
             "state", f"unknown state(s) {', '.join(unknown)}; known: {', '.join(casework.STATES)}"
         )
     return chosen
-
-
-def content_disposition(name: str) -> str:
-    """``attachment`` with the file name quoted (RFC 6266): ``filename`` as an ASCII
-    quoted-string (other characters, quotes, backslashes and controls as ``_``) and
-    ``filename*`` as UTF-8 percent-encoding (RFC 5987/8187)."""
-    plain = "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "_" for c in name)
-    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def attested(factor_at: datetime) -> dict[str, str]:
@@ -246,15 +239,21 @@ async def approve_draft(request: web.Request) -> web.Response:
     draft, caller = await _draft(request)
     body = await body_of(request)
     factor_at = await second_factor(request, body)
-    incomplete_ok = body.get("incomplete_ok", False)
-    if not isinstance(incomplete_ok, bool):
-        raise BadInput("incomplete_ok", "expected true or false")
+    send_unknown = body.get("send_unknown", [])
+    if not isinstance(send_unknown, list) or not all(isinstance(k, str) for k in send_unknown):
+        raise BadInput("send_unknown", "expected a list of field keys")
+    if "incomplete_ok" in body:
+        raise BadInput(
+            "incomplete_ok",
+            "no longer taken: name each field still to complete in send_unknown (it is then "
+            "sent to the regulator as not yet known)",
+        )
     changed = await request.app[keys.SERVICE].desk.approve(
         draft.id,
         int_field(body, "version"),
         caller.name,
         str_field(body, "comment"),
-        incomplete_ok,
+        send_unknown,
         attested(factor_at),
     )
     return web.json_response(detail(changed))

@@ -25,12 +25,13 @@ from bridge.core.alerts import format_time
 from bridge.core.obligations import Obligation
 from bridge.core.privacy import PrivacyCase
 from bridge.errors import BadInput
+from bridge.notices.attachments import content_disposition
 from bridge.privacy.cases import is_case
 from bridge.privacy.register_export import CSV_MIME, XLSX_MIME, to_csv, to_xlsx
 from bridge.service import BridgeService
 from bridge.web import access, keys
 from bridge.web.access import body_of, int_field, str_field
-from bridge.web.api.drafts import attested, content_disposition
+from bridge.web.api.drafts import attested
 from bridge.web.api.drafts import summary as draft_summary
 from bridge.web.auth import Principal
 

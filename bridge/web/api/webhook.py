@@ -1,9 +1,10 @@
 """The Alertmanager webhook: ``POST /api/v1/alertmanager`` (version 4 payloads).
 
 Contract: needs a configured webhook bearer token or basic credential (401 else); a body over
-``server.max_body_bytes`` is 413; bad JSON or schema 400 naming the field; a store that cannot
-take the alerts 503 (nothing stored: Alertmanager retries 5xx); else 200 with how many alerts
-were accepted and the incidents they touched. Every answer is counted in
+``server.max_body_bytes`` is 413, and so is one over ``server.limits`` (a body with far too
+many alerts is refused before it is decoded); bad JSON or schema 400 naming the field; a store
+that cannot take the alerts 503 (nothing stored: Alertmanager retries 5xx); else 200 with how
+many alerts were accepted and the incidents they touched. Every answer is counted in
 ``bridge_webhook_requests_total`` by status code.
 """
 
@@ -14,6 +15,7 @@ import logging
 import orjson
 from aiohttp import web
 
+from bridge.core.alerts import check_raw
 from bridge.errors import BadInput, StoreUnavailable
 from bridge.web import keys
 from bridge.web.answers import bridge_error, error, too_large
@@ -49,7 +51,10 @@ async def _webhook(request: web.Request) -> web.Response:
     except web.HTTPRequestEntityTooLarge:
         return _too_large(limit)
     try:
+        check_raw(raw, cfg.server.limits.webhook())  # far too many alerts: refused undecoded
         body = orjson.loads(raw)
+    except BadInput as exc:
+        return bridge_error(exc)
     except (ValueError, UnicodeDecodeError) as exc:
         return error(400, "bad request", f"body: not valid JSON ({exc})")
     try:

@@ -6,6 +6,8 @@ Contract:
   vouches for, refuses any POST, PUT, PATCH or DELETE carrying the session cookie (and no
   ``Authorization`` header) without the session's CSRF token (403, nothing done), and sets
   cookies the handler asked for (:func:`begin_session`, :func:`end_session`).
+- :func:`read_form` — the request's form (URL-encoded or multipart); a body that cannot be
+  read as one (a broken multipart body, an unknown charset) is a 400 naming ``(form)``.
 - :func:`csrf_token` — the token a page puts in every state-changing form
   (``<input type="hidden" name="csrf_token">``) or request (header ``X-CSRF-Token``): the
   session's, or before sign-in the login form's (kept in cookie ``bridge_login_csrf``).
@@ -19,7 +21,9 @@ import secrets
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
+from multidict import MultiDictProxy
 
+from bridge.errors import BadInput
 from bridge.web import keys
 from bridge.web.access import current, sessions
 from bridge.web.sessions import (
@@ -32,6 +36,16 @@ from bridge.web.sessions import (
 )
 
 log = logging.getLogger("bridge.web.session")
+
+
+async def read_form(
+    request: web.Request,
+) -> MultiDictProxy[str | bytes | bytearray | web.FileField]:
+    """The request's form, or BadInput (400) when its body cannot be read as one."""
+    try:
+        return await request.post()  # aiohttp keeps it: a second call reads no body
+    except (ValueError, LookupError, AssertionError) as exc:  # the parser's ways to refuse
+        raise BadInput("(form)", f"not a readable form body ({exc})") from None
 
 
 def csrf_token(request: web.Request) -> str:
@@ -69,7 +83,7 @@ async def _sent_csrf(request: web.Request) -> str:
     if sent:
         return sent
     if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        form = await request.post()  # aiohttp keeps it: the handler reads it again
+        form = await read_form(request)  # aiohttp keeps it: the handler reads it again
         value = form.get(CSRF_FIELD)
         return value if isinstance(value, str) else ""
     return ""

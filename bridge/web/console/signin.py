@@ -76,7 +76,7 @@ async def login_page(request: web.Request) -> web.Response:
 
 @routes.post("/login")
 async def login_submit(request: web.Request) -> web.Response:
-    form = await request.post()
+    form = await s.read_form(request)
     if not s.login_csrf_ok(request, _field(form, CSRF_FIELD)):
         raise web.HTTPForbidden(
             text="CSRF token missing or wrong on the sign-in form: reload the page and retry"
@@ -174,7 +174,7 @@ async def code_submit(request: web.Request) -> web.Response:
     """POST /login/totp and /enrol/totp: the code completes the session."""
     cur = _pending(request)
     template = "enrol.html" if request.path == "/enrol/totp" else "totp.html"
-    form = await request.post()
+    form = await s.read_form(request)
     target = _next(request, form)
     sess = sessions(request)
     address = _address(request)

@@ -58,7 +58,8 @@ function card(doc) {
       "div",
       { class: "meta" },
       `${doc.jurisdictions.join(", ") || "—"} · started ${localTime(doc.started_at, zone)} · `,
-      `${number(doc.impact.current)} connections affected now (peak ${number(doc.impact.peak)}) · `,
+      // one definition (docs/notices.md): the most affected service's count, services never added
+      `${number(doc.impact.current)} connections of the most affected service now (peak ${number(doc.impact.peak)}) · `,
       `${doc.alerts.length} alert(s)`,
     ),
     warningsList(doc.warnings),

@@ -178,7 +178,8 @@ export function verdict(a, { all = false } = {}) {
   const nearest = [...a.criteria].sort((x, y) => (x.forecast_at ? 0 : 1) - (y.forecast_at ? 0 : 1));
   const shown = all ? a.criteria : a.reportable ? a.criteria.filter((c) => c.met) : nearest.slice(0, 1);
   const items = shown.map((c) =>
-    el("li", { class: c.met ? "met" : "" }, c.met ? "met: " : "not met: ", c.reason),
+    el("li", { class: c.met ? "met" : "" }, c.met ? "met: " : "not met: ", c.reason,
+      c.source ? el("span", { class: "why" }, c.source === "operator" ? "operator's own choice, not a regulator's criterion" : `source: ${c.source}`) : null),
   );
   return el(
     "div",

@@ -45,7 +45,7 @@ function fieldsForm(d) {
       el(
         "div",
         { class: `field${f.to_complete ? " to-complete" : ""}` },
-        el("label", { for: `field-${f.key}` }, f.label, f.to_complete ? el("span", { class: "tag" }, "to complete") : null, f.edited ? el("span", { class: "why" }, "edited") : null),
+        el("label", { for: `field-${f.key}` }, f.label, f.to_complete ? el("span", { class: "tag" }, "to complete") : null, f.edited ? el("span", { class: "why" }, "edited") : null, f.hint ? el("span", { class: "why" }, f.hint) : null),
         el("textarea", { id: `field-${f.key}`, name: f.key, rows: Math.min(8, Math.max(2, Math.ceil((f.value || "").length / 70))), disabled: !editable, oninput: () => { dirty = true; } }, f.value),
       ),
     ),
@@ -196,17 +196,24 @@ function confirmApprove() {
   document.getElementById("confirm-recipient").textContent = d.latest.recipient || "— none —";
   document.getElementById("confirm-version").textContent = `version ${d.latest.number}`;
   document.getElementById("confirm-subject").textContent = d.latest.subject;
+  // Every field still to complete must be named, one by one, to be sent as not yet known.
   const incomplete = document.getElementById("confirm-incomplete");
+  const labels = Object.fromEntries(d.latest.fields.map((f) => [f.key, f.label]));
+  const boxes = d.to_complete.map((key) => el("input", { type: "checkbox", id: `unknown-${key}`, value: key }));
   incomplete.hidden = !d.to_complete.length;
-  incomplete.textContent = d.to_complete.length ? `Fields still to complete (${d.to_complete.join(", ")}) will be sent with their placeholder.` : "";
+  fill(incomplete,
+    d.to_complete.length ? el("p", {}, `These fields are still empty. Tick each one you want to send as "${d.latest.placeholder}"; the regulator reads exactly that. Unticked fields block the approval: complete them first.`) : null,
+    ...d.to_complete.map((key, i) => el("label", { for: `unknown-${key}` }, boxes[i], ` ${labels[key] || key}`)),
+  );
   const yes = document.getElementById("confirm-approve-yes");
   yes.onclick = () => {
     dialog.close();
     const comment = document.getElementById("approve-comment").value;
+    const sendUnknown = boxes.filter((b) => b.checked).map((b) => b.value);
     const code = document.getElementById("approve-totp");
     const totp = code.value.trim();
     code.value = "";  // a code is single use
-    const body = { version: d.latest.number, comment, incomplete_ok: d.to_complete.length > 0, ...(totp ? { totp } : {}) };
+    const body = { version: d.latest.number, comment, send_unknown: sendUnknown, ...(totp ? { totp } : {}) };
     act(api(`/api/v1/drafts/${encodeURIComponent(id)}/approve`, { method: "POST", body }),
       (x) => `Approved version ${x.approved.version}; the outbox sends it to ${x.latest.recipient}.`);
   };

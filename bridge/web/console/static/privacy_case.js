@@ -112,7 +112,7 @@ function exemptionSection(d) {
   const record = async (ev) => {
     ev.preventDefault();
     const question = `Record the exemption (${label(reason.value)})?`;
-    const answer = await confirmWithCode(question, "Record exemption", "No notice to subscribers (nor its copy to PTS) will be owed for this case.");
+    const answer = await confirmWithCode(question, "Record exemption", "It waives the subscriber notices of the jurisdictions whose rules have this exemption (Sweden: Regulation (EU) 611/2013, with the copy to PTS). Norway's rule has none: a Norwegian subscriber notice stays owed.");
     if (!answer) return;
     const code = answer.totp ? { totp: answer.totp } : {};
     act(() => api(`${url}/exemption`, { method: "POST", body: { revision: d.revision, reason: reason.value, comment: comment.value, ...code } }), () => `Exemption recorded: ${label(reason.value)}.`);

@@ -1,0 +1,131 @@
+"""What the engine holds per incident, and the pure, heavy part of evaluating one correlation
+key (:func:`compute`), which may run in a worker thread: it reads only a :class:`KeyPlan`
+(immutable), the warmed topology and the rule sets."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bridge.core.impact import ImpactSummary, Interval, Point, build_timeline, summarise
+from bridge.core.incidents import EpisodeKey, Part
+from bridge.core.obligations import Obligation
+from bridge.core.rules import Assessment, Measures, RuleSet, evaluate
+from bridge.core.topology import Topology
+
+OPEN = "open"
+CLOSED = "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class Derived:
+    """What depends on the timeline alone: computed once, reused by every tick."""
+
+    measures: Measures
+    impact: ImpactSummary
+    jurisdictions: frozenset[str]
+
+    @staticmethod
+    def of(timeline: list[Point]) -> Derived:
+        return Derived(
+            Measures(timeline),
+            summarise(timeline),
+            frozenset(k[1] for p in timeline for k in p.outage),
+        )
+
+
+@dataclass(slots=True)
+class Incident:
+    """One incident as evaluated at some ``now``. Recomputed, never edited in place by callers."""
+
+    id: str
+    key: str
+    episodes: list[EpisodeKey]
+    started_at: datetime
+    state: str
+    ended_at: datetime | None
+    closes_at: datetime | None
+    jurisdictions: list[str]
+    timeline: list[Point]
+    impact: ImpactSummary
+    assessments: list[Assessment]
+    stale: list[str] = field(default_factory=list)  # fingerprints
+    unmapped: dict[str, str] = field(default_factory=dict)  # fingerprint → reason
+    truncated_alerts: int = 0
+    merged_into: str | None = None
+    next_check_at: datetime | None = None
+    derived: Derived | None = None  # cached for re-evaluation while the timeline stands
+    remedied_at: datetime | None = None  # every alert resolved (None while one fires)
+    obligations: list[Obligation] = field(default_factory=list)
+
+    def fingerprints(self) -> list[str]:
+        return sorted({fp for fp, _ in self.episodes})
+
+    def verdict(self) -> tuple[object, ...]:
+        """What an observer can see change; equal verdicts need no new write."""
+        return (
+            self.state,
+            self.ended_at,
+            self.closes_at,
+            tuple(self.episodes),
+            tuple(self.stale),
+            tuple(sorted(self.unmapped.items())),
+            self.truncated_alerts,
+            self.merged_into,
+            tuple((a.regulator, a.reportable, a.since, a.forecast_at) for a in self.assessments),
+            tuple(
+                tuple((c.met, c.since, c.forecast_at) for c in a.criteria) for a in self.assessments
+            ),
+            self.impact,
+            tuple((o.regulator, o.kind, o.due_at, o.state) for o in self.obligations),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StoredIncident:
+    """The part of an incident the store must keep for ids to survive a restart."""
+
+    id: str
+    key: str
+    started_at: datetime
+    episodes: Sequence[EpisodeKey]
+    merged_into: str | None = None
+
+
+Computed = tuple[list[Point], "Derived", list[Assessment]]
+
+
+@dataclass(frozen=True, slots=True)
+class KeyPlan:
+    """One correlation key's evaluation, planned: the partition and, per part, its intervals.
+
+    Holds only immutable values, so :func:`compute` may run in another thread while the engine
+    keeps admitting; :meth:`Engine.commit` then refuses it if the key changed meanwhile.
+    """
+
+    key: str
+    version: int
+    now: datetime
+    parts: list[Part]
+    ids: list[str]
+    merged: dict[str, str]
+    ends: dict[EpisodeKey, datetime | None]
+    intervals: list[tuple[Interval, ...]]
+
+
+def compute(plan: KeyPlan, topology: Topology, rule_sets: Sequence[RuleSet]) -> list[Computed]:
+    """The heavy, pure part of evaluating a key: timelines, their measures, assessments.
+    Reads only the plan, the topology (warmed: see :meth:`Topology.warm`) and the rule sets."""
+    out: list[Computed] = []
+    for intervals in plan.intervals:
+        timeline = build_timeline(topology, intervals)
+        derived = Derived.of(timeline)
+        out.append(
+            (
+                timeline,
+                derived,
+                [evaluate(derived.measures, rs, topology, plan.now) for rs in rule_sets],
+            )
+        )
+    return out

@@ -1,0 +1,332 @@
+"""Golden samples: what a regulator (or a subscriber) receives, for every notice kind, rendered
+from one fixed, realistic incident or privacy case and kept under ``tests/data/notices/``.
+
+A reviewer reads exactly what is sent there, and every change to it shows in review. To accept
+a deliberate change, run ``UPDATE_GOLDEN=1 .venv/bin/python -m pytest
+tests/integration/test_golden_notices.py`` and read the diff before committing it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bridge.config import OperatorConfig
+from bridge.core import case_drafts
+from bridge.core.drafts import FIELD_KEYS, KINDS, DraftFields, Previous, draft_fields, with_values
+from bridge.notices.rendering import render, sender
+
+GOLDEN = Path(__file__).resolve().parents[1] / "data" / "notices"
+UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+
+OPERATOR = sender(
+    OperatorConfig.model_validate(
+        {
+            "name": "Exempel Nät AB",
+            "org_number": "556000-0000",
+            "contact": {"name": "NOC", "phone": "+46 10 000 00 00", "email": "noc@example.net"},
+            "contacts": {
+                "outage": {
+                    "name": "Kari Nordmann, NOC",
+                    "phone": "+47 22 00 00 00",
+                    "email": "noc@example.net",
+                },
+                "privacy": {
+                    "name": "Eva Svensson, dataskyddsombud",
+                    "phone": "+46 10 000 00 10",
+                    "email": "dpo@example.net",
+                },
+                "subscriber": {
+                    "name": "Kundtjänst",
+                    "names": {"sv": "Kundtjänst", "nb": "Kundeservice"},
+                    "phone": "0771-00 00 00",
+                    "web": "https://www.example.net/integritet",
+                },
+            },
+        }
+    )
+)
+SERVICES = {"internet": {"sv": "Bredband", "nb": "Bredbånd"}}
+T0 = datetime(2026, 11, 23, 7, 42, tzinfo=UTC)  # 08:42 in Oslo and Stockholm
+NOW = T0 + timedelta(hours=1)
+
+# The inventory keys of the incidents below: none may show in a notice.
+INVENTORY_KEYS = ("internet", "mobile", "telephony", "tv", "iptv", "olt-", "site-")
+
+
+def _iso(at: datetime) -> str:
+    return at.isoformat().replace("+00:00", "Z")
+
+
+def trondheim(**over: Any) -> dict[str, Any]:
+    """A fibre cut south of Trondheim: four services, two kommuner, a hospital behind it."""
+    base: dict[str, Any] = {
+        "id": "inc-20261123-7f3a9c21",
+        "state": "open",
+        "started_at": _iso(T0),
+        "ended_at": None,
+        "remedied_at": None,
+        "impact": {
+            "current": 11500,
+            "peak": 11500,
+            "peak_at": _iso(T0 + timedelta(minutes=6)),
+            "by_service": {"internet": 11500, "tv": 4500, "mobile": 3000, "telephony": 1500},
+            "by_region": {"NO-5001": 9000, "NO-5028": 2500},
+            "region_names": {"NO-5001": "Trondheim", "NO-5028": "Melhus"},
+            "current_by_service_region": [
+                {"service": "internet", "region": "NO-5001", "connections": 9000},
+                {"service": "internet", "region": "NO-5028", "connections": 2500},
+            ],
+            "outage": {"current": 11500, "peak": 11500},
+            "degradation": {"current": 0, "peak": 0},
+        },
+        "assessments": [
+            {
+                "regulator": "nkom",
+                "criteria": [
+                    {"kind": "societal", "met": True, "reason": "St. Olavs hospital"},
+                    {"kind": "emergency_112", "met": False, "reason": "none"},
+                ],
+            }
+        ],
+        "alert_details": [
+            {
+                "status": "firing",
+                "labels": {"severity": "major"},
+                "annotations": {
+                    "cause": "Fiberbrudd i hovedtrasé ved Heimdal etter gravearbeid.",
+                    "expected_resolution": _iso(T0 + timedelta(hours=5, minutes=18)),
+                },
+            }
+        ],
+    }
+    base.update(over)
+    return base
+
+
+def ostersund(**over: Any) -> dict[str, Any]:
+    """A power failure at a site in Östersund: broadband and IP-TV out, 112 carried there."""
+    base: dict[str, Any] = {
+        "id": "inc-20261123-2b8e4d10",
+        "state": "open",
+        "started_at": _iso(T0),
+        "ended_at": None,
+        "remedied_at": _iso(T0 + timedelta(hours=3, minutes=10)),
+        "impact": {
+            "current": 0,
+            "peak": 6000,
+            "peak_at": _iso(T0 + timedelta(minutes=2)),
+            "by_service": {"internet": 6000, "iptv": 1000},
+            "by_region": {"SE-2380": 6000},
+            "region_names": {"SE-2380": "Östersund"},
+            "outage": {"current": 0, "peak": 6000},
+            "degradation": {"current": 0, "peak": 0},
+        },
+        "assessments": [
+            {
+                "regulator": "pts",
+                "criteria": [{"kind": "emergency_112", "met": True, "reason": "1 element"}],
+            }
+        ],
+        "alert_details": [
+            {
+                "status": "resolved",
+                "labels": {"severity": "major"},
+                "annotations": {"cause": "Strömavbrott i nodstation; reservkraften startade inte."},
+            }
+        ],
+    }
+    base.update(over)
+    return base
+
+
+PRIVACY_CASE: dict[str, Any] = {
+    "id": "priv-20261123-5c0d1e2f",
+    "detected_at": _iso(T0),
+    "occurred_at": _iso(T0 - timedelta(days=1, hours=3)),
+    "occurred_estimated": True,
+    "nature": "breach",
+    "jurisdictions": ["SE", "NO"],
+    "circumstances": ["theft"],
+    "circumstances_text": "En bärbar dator stals ur en servicebil.",
+    "description": "En bärbar dator med en kopia av samtalsuppgifter stals ur en servicebil.",
+    "location": "Servicebil i Göteborg; datorns hårddisk",
+    "causes": "Kopian skulle ha raderats efter felsökning.",
+    "consequences": "Obehöriga kan se vem abonnenterna har ringt och när.",
+    "data_categories": ["traffic"],
+    "data_description": "Samtalsuppgifter (CDR) för oktober 2026.",
+    "affected": 1200,
+    "measures_taken": "Datorn är spärrad och polisanmäld.",
+    "measures_planned": "Kopior för felsökning raderas automatiskt efter 24 timmar.",
+    "recurrence_prevention": "Felsökningsdata får inte längre kopieras till bärbara datorer.",
+    "services": "Mobiltelefoni",
+    "recommended_actions": (
+        "Du behöver inte göra något. Var uppmärksam på samtal eller meddelanden där någon "
+        "säger sig veta vem du har ringt."
+    ),
+    "other_providers": "Inga.",
+    "cross_border": "Abonnenter i Sverige och Norge; Nkom underrättas.",
+    "unreadable": False,
+    "unreadable_how": "",
+    "texts": {
+        "nb": {
+            "description": (
+                "En bærbar PC med en kopi av trafikkdata ble stjålet fra en servicebil."
+            ),
+            "causes": "Kopien skulle vært slettet etter feilsøking.",
+            "consequences": "Uvedkommende kan se hvem abonnentene har ringt, og når.",
+            "measures_taken": "PC-en er sperret, og tyveriet er anmeldt til politiet.",
+            "measures_planned": "Kopier for feilsøking slettes automatisk etter 24 timer.",
+            "services": "Mobiltelefoni",
+            "data_description": "Trafikkdata (samtalelogger) for oktober 2026.",
+            "recommended_actions": (
+                "Du trenger ikke å gjøre noe. Vær oppmerksom på samtaler eller meldinger der "
+                "noen sier at de vet hvem du har ringt."
+            ),
+        }
+    },
+    "subscriber_notices": {
+        "subscriber_notice": {
+            "subject": "Information om en personuppgiftsincident",
+            "text": "Hej, vi på Exempel Nät AB vill berätta att …",
+            "sent_at": _iso(NOW + timedelta(hours=3)),
+        }
+    },
+}
+
+# What a person writes before approving (the fields the bridge cannot know).
+EDITS: dict[str, dict[str, str]] = {
+    "nkom_varsel": {
+        "scope_life_health": (
+            "Nei, så langt vi kjenner til. St. Olavs hospital er berørt, men drives videre "
+            "over reserveforbindelsen."
+        )
+    },
+    "pts_initial": {},
+    "pts_supplementary": {
+        "public_information": (
+            "Driftsinformation på www.example.net från kl. 09.00 den 23 november; "
+            "sms till berörda abonnenter kl. 09.30."
+        ),
+        "effect_minimisation": "Mobil reservkraft kördes ut och kopplades in kl. 11.40.",
+        "remedy": "Reservkraftaggregatets startbatteri byttes.",
+        "recurrence_prevention": (
+            "Startbatterier provas varje månad och byts vart tredje år i alla nodstationer."
+        ),
+    },
+    "privacy_initial": {},
+    "privacy_supplementary": {},
+    "subscriber_notice": {},
+    "privacy_subscriber_copy": {"notice_means": "Sms och e-post till berörda abonnenter."},
+    "nkom_privacy_varsel": {
+        "scope_geography": "Abonnenter i hele Norge (et mindre antall i Trøndelag).",
+        "scope_societal": "Ingen samfunnsviktige funksjoner er rammet.",
+        "scope_life_health": "Nei.",
+        "expected_duration": "Hendelsen er avsluttet; oppfølgingen pågår.",
+    },
+    "nkom_privacy_subscriber": {},
+}
+EDITS["nkom_update"] = EDITS["nkom_normalised"] = EDITS["nkom_varsel"]
+
+
+def _snapshot(doc: dict[str, Any]) -> dict[str, Any]:
+    return case_drafts.snapshot(doc, "severity")
+
+
+def fields_of(kind: str) -> DraftFields:
+    """The draft of ``kind`` for the fixed incident or case, as a person approves it."""
+    previous = None
+    if kind in ("nkom_update", "nkom_normalised"):
+        before = trondheim(
+            impact={
+                **trondheim()["impact"],
+                "current": 9000,
+                "by_service": {"internet": 9000},
+                "by_region": {"NO-5001": 9000},
+                "current_by_service_region": [
+                    {"service": "internet", "region": "NO-5001", "connections": 9000}
+                ],
+            }
+        )
+        now_doc = trondheim()
+        if kind == "nkom_update":
+            now_doc["alert_details"][0]["labels"]["severity"] = "critical"
+        previous = Previous("nkom_varsel", T0 + timedelta(minutes=25), _snapshot(before), {})
+    if kind.startswith("nkom_") and "privacy" not in kind:
+        doc = trondheim()
+        if kind == "nkom_update":
+            doc["alert_details"][0]["labels"]["severity"] = "critical"
+        if kind == "nkom_normalised":
+            doc = trondheim(
+                state="closed",
+                remedied_at=_iso(T0 + timedelta(hours=5, minutes=3)),
+                impact={**trondheim()["impact"], "current": 0, "current_by_service_region": []},
+            )
+    elif kind.startswith("pts_"):
+        doc = ostersund()
+        if kind == "pts_supplementary":
+            previous = Previous(
+                "pts_initial", T0 + timedelta(hours=4), _snapshot(ostersund(remedied_at=None)), {}
+            )
+    else:
+        doc = PRIVACY_CASE
+    if previous is not None:
+        previous = Previous(previous.kind, previous.sent_at, previous.before, _snapshot(doc))
+    fields = draft_fields(kind, doc, OPERATOR, None, NOW, SERVICES, previous)
+    return with_values(fields, EDITS[kind])
+
+
+def sample(kind: str) -> tuple[str, str]:
+    out = render(fields_of(kind), None)
+    return f"Emne/Ämne: {out.subject}\n\n{out.text}", out.html
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_kind_renders_exactly_its_golden_sample(kind: str) -> None:
+    """The text and HTML of every kind, for the fixed incident or case, are the kept samples."""
+    text, html = sample(kind)
+    paths = (GOLDEN / f"{kind}.txt", GOLDEN / f"{kind}.html")
+    if UPDATE:
+        GOLDEN.mkdir(parents=True, exist_ok=True)
+        for path, content in zip(paths, (text, html), strict=True):
+            path.write_text(content, encoding="utf-8")
+    for path, content in zip(paths, (text, html), strict=True):
+        assert path.exists(), f"{path} missing: run with UPDATE_GOLDEN=1 and read it"
+        assert content == path.read_text(encoding="utf-8"), f"{path.name} changed"
+
+
+_FIELD_KEYS = sorted({k for keys in FIELD_KEYS.values() for k in keys if "_" in k})
+_INTERNAL = (
+    "{{",
+    "}}",
+    "{%",
+    "None",
+    "[fyll",  # the old placeholder tokens
+    "Utkast",
+    "før sending",
+    "före sändning",
+    "to complete",
+    "placeholder",
+    "drafted",
+)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_nothing_internal_reaches_a_regulator(kind: str) -> None:
+    """No inventory key, template syntax, None, placeholder token, drafting note or field key
+    appears in a message as it would be sent."""
+    for content in sample(kind):
+        for word in _INTERNAL:
+            assert word not in content, f"{kind}: {word!r} in the message"
+        for key in _FIELD_KEYS:
+            assert key not in content, f"{kind}: field key {key!r} in the message"
+        for key in INVENTORY_KEYS:
+            assert not re.search(rf"(?<![\w.@/-]){re.escape(key)}(?![\w@])", content), (
+                f"{kind}: inventory key {key!r} in the message"
+            )
+        assert not re.search(r"\b0 (berørte|aktiva|kunder)", content), f"{kind}: a zero part"
