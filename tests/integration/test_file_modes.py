@@ -81,7 +81,7 @@ async def test_store_and_archive_are_private_whatever_the_umask(
                 assert r.status == 200, await r.text()
 
             async def sent() -> bool:
-                async with session.get(url, headers=APPROVER) as r:
+                async with session.get(url, headers=VIEWER) as r:
                     return (await r.json())["state"] == "sent"
 
             await until(sent, "the notice to be sent")

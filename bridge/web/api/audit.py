@@ -3,8 +3,9 @@
 Contract: needs ``admin`` or ``auditor`` on a track (bridge/web/decisions.py; 401/403 else) and
 shows only the entries of the tracks the caller holds it on (an entry's track is derived from its
 target: :func:`bridge.core.access.audit_track`); ``limit`` (1 to 1000, 100 by default),
-``before`` (a sequence number) and ``target`` narrow the page; non-numbers, and numbers past a store's 64-bit integers, are 400; a ``target``
-of a track the caller may not read is 403 (a privacy one audited as ``privacy.refused``).
+``before`` (a sequence number) and ``target`` narrow the page; non-numbers, and numbers past a
+store's 64-bit integers, are 400; a ``target`` of a track the caller may not read is 403 (a
+privacy one audited as ``privacy.refused``).
 """
 
 from __future__ import annotations
