@@ -52,6 +52,7 @@ from bridge.notices.context import drafting_context
 from bridge.notices.desk import NoticeDesk
 from bridge.notices.drafting import Drafting
 from bridge.notices.outbox import Outbox
+from bridge.people.rules import add_person_hint
 from bridge.privacy.access_audit import AccessAudit
 from bridge.privacy.cases import PrivacyCases
 from bridge.privacy.owed import PrivacyObligations
@@ -171,6 +172,11 @@ class BridgeService:
             len(engine.open_incidents()),
             len(self.topology),
         )
+        if not await self.store.list_users():
+            log.info(
+                "no people yet: nobody can sign in to the console; add one with %s",
+                add_person_hint(self.loaded.path),
+            )
         self.started = True
         self._tasks = [
             asyncio.create_task(self._timer_loop(), name="evaluation-timer"),
