@@ -374,6 +374,8 @@ class BridgeConfig(Strict):
     # inventory service key → display names (added to and overriding the built-in ones)
     services: dict[str, ServiceNames] = Field(default_factory=dict)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # text: one human line per record; json: one JSON object per line (for log shippers)
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("store")
     @classmethod

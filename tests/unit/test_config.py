@@ -133,6 +133,13 @@ def test_bad_log_level() -> None:
     assert "'verbose'" in problem
 
 
+def test_bad_log_format() -> None:
+    """log_format outside text/json lists the accepted formats."""
+    problem = only_problem("bad_log_format.yaml")
+    assert "log_format:" in problem
+    assert "'text'" in problem and "'json'" in problem and "'syslog'" in problem
+
+
 def test_bad_smtp_security() -> None:
     """smtp.security outside none/starttls/tls lists the accepted values."""
     problem = only_problem("bad_smtp_security.yaml")
