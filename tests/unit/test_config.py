@@ -140,6 +140,12 @@ def test_bad_log_format() -> None:
     assert "'text'" in problem and "'json'" in problem and "'syslog'" in problem
 
 
+def test_bad_alertmanager_url() -> None:
+    """alertmanager.url must be an http:// or https:// URL (the console links silences there)."""
+    problem = only_problem("bad_alertmanager_url.yaml")
+    assert "alertmanager.url:" in problem and "http:// or https://" in problem
+
+
 def test_bad_smtp_security() -> None:
     """smtp.security outside none/starttls/tls lists the accepted values."""
     problem = only_problem("bad_smtp_security.yaml")
