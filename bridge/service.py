@@ -17,6 +17,10 @@ Contract:
   fencing token. On taking the lease a replica
   rebuilds its engine from the store unless nothing was admitted since its last rebuild, like a
   restart; on losing it, it stops writing at once.
+- Lifecycle log (logger ``bridge.lifecycle``, INFO, ids only, never personal data): one line
+  per incident opened, closed (or merged), became reportable to a regulator, and obligation
+  opened, written by the leader as it persists the change (what the engine held when it was
+  loaded from the store is not logged again); the drafts' lines come from the notice book.
 - Reads (:meth:`list_incidents`, :meth:`get_incident`, :meth:`settle_notices`) never show a
   state older than the last acknowledged webhook.
 """
@@ -36,6 +40,7 @@ from bridge.config import LoadedConfig
 from bridge.config.inventory import load_inventory
 from bridge.core.alerts import AlertEpisode
 from bridge.core.engine import Engine
+from bridge.core.incident_state import Incident
 from bridge.core.topology import Topology
 from bridge.errors import LeaseLost, StoreUnavailable
 from bridge.evaluation.engine import build_engine
@@ -52,6 +57,7 @@ from bridge.notices.context import drafting_context
 from bridge.notices.desk import NoticeDesk
 from bridge.notices.drafting import Drafting
 from bridge.notices.outbox import Outbox
+from bridge.people.rules import add_person_hint
 from bridge.privacy.access_audit import AccessAudit
 from bridge.privacy.cases import PrivacyCases
 from bridge.privacy.owed import PrivacyObligations
@@ -61,6 +67,64 @@ from bridge.store.interfaces import Store
 __all__ = ["BridgeService", "Clock", "IngestResult", "SystemClock"]
 
 log = logging.getLogger("bridge.service")
+lifecycle = logging.getLogger("bridge.lifecycle")
+
+#: What the lifecycle log follows per incident: state, merged into, regulators it is reportable
+#: to, obligations by (regulator, kind).
+Facts = tuple[str, str | None, frozenset[str], frozenset[tuple[str, str]]]
+
+
+def facts_of(inc: Incident) -> Facts:
+    return (
+        inc.state,
+        inc.merged_into,
+        frozenset(a.regulator for a in inc.assessments if a.reportable),
+        frozenset((o.regulator, o.kind) for o in inc.obligations),
+    )
+
+
+def log_lifecycle(incident_id: str, before: Facts | None, now: Facts) -> None:
+    """One INFO line per lifecycle event between ``before`` (None: new) and ``now``."""
+    state, merged_into, reportable, obligations = now
+    old_state, _, old_reportable, old_obligations = before or ("", None, frozenset(), frozenset())
+    if before is None:
+        lifecycle.info(
+            "incident opened: %s",
+            incident_id,
+            extra={"event": "incident.opened", "incident": incident_id},
+        )
+    for regulator in sorted(reportable - old_reportable):
+        lifecycle.info(
+            "incident %s became reportable to %s",
+            incident_id,
+            regulator,
+            extra={"event": "incident.reportable", "incident": incident_id, "regulator": regulator},
+        )
+    for regulator, kind in sorted(obligations - old_obligations):
+        lifecycle.info(
+            "obligation opened: %s owes %s %s",
+            incident_id,
+            regulator,
+            kind,
+            extra={
+                "event": "obligation.opened",
+                "incident": incident_id,
+                "regulator": regulator,
+                "kind": kind,
+            },
+        )
+    if state != "open" and state != old_state:
+        how = f"merged into {merged_into}" if merged_into else state
+        lifecycle.info(
+            "incident %s: %s",
+            incident_id,
+            how,
+            extra={
+                "event": f"incident.{'merged' if merged_into else state}",
+                "incident": incident_id,
+            },
+        )
+
 
 #: The lease lasts evaluation.interval by default (failover within two ticks), but never less
 #: than this unless set: a loaded event loop must not lose its own lease between renewals.
@@ -95,6 +159,7 @@ class BridgeService:
         now = clock.now
         self.topology = topology or load_inventory(cfg.inventory.path, cfg.inventory.service_totals)
         self._flush_lock = asyncio.Lock()
+        self._facts: dict[str, Facts] = {}  # per incident, as last logged (lifecycle log)
         self._tasks: list[asyncio.Task[None]] = []
         self.started = False
         # The host name by default: unique per pod (Kubernetes) and per machine, and the same
@@ -171,6 +236,11 @@ class BridgeService:
             len(engine.open_incidents()),
             len(self.topology),
         )
+        if not await self.store.list_users():
+            log.info(
+                "no people yet: nobody can sign in to the console; add one with %s",
+                add_person_hint(self.loaded.path),
+            )
         self.started = True
         self._tasks = [
             asyncio.create_task(self._timer_loop(), name="evaluation-timer"),
@@ -208,6 +278,7 @@ class BridgeService:
                 self.clock.now(),
             )
             await self.evaluator.replace(engine, changed)
+            self._facts = {i: facts_of(inc) for i, inc in engine.incidents.items()}
             self.replicas.advance(cursor)
             self.book.tell_all()  # the new engine knows nothing of the drafts yet
 
@@ -279,7 +350,15 @@ class BridgeService:
             await self.leadership.lost(str(exc))
 
     async def _save(self) -> None:
-        self.drafting.mark(await self.writer.save_dirty())
+        saved = await self.writer.save_dirty()
+        incidents = self.evaluator.engine.incidents
+        for incident_id in sorted(saved):
+            inc = incidents.get(incident_id)
+            if inc is not None:
+                now = facts_of(inc)
+                log_lifecycle(incident_id, self._facts.get(incident_id), now)
+                self._facts[incident_id] = now
+        self.drafting.mark(saved)
 
     async def _reload_privacy_cases(self) -> None:
         """Privacy cases opened or changed on another replica (by a person or an alert): their

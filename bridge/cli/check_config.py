@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from bridge.cli.common import invalid
 from bridge.config import load_config
 from bridge.config.inventory import load_inventory
-from bridge.config.models import OperatorConfig, ServiceNames
+from bridge.config.models import OperatorConfig, ServiceNames, SmtpConfig
 from bridge.core.drafts import DEFAULT_SERVICE_NAMES
 from bridge.core.rules import OPERATOR_SOURCE
 from bridge.errors import ConfigError
@@ -54,6 +54,26 @@ def _services(configured: Mapping[str, ServiceNames], used: Iterable[str]) -> No
         )
 
 
+def _smtp(smtp: SmtpConfig | None) -> None:
+    """Where notices go: the relay, its security, the sender (no secret printed)."""
+    if smtp is None:
+        print("  smtp: no smtp section: nothing will be sent (approved notices wait in the outbox)")
+        return
+    login = f", login as {smtp.username}" if smtp.username else ", no login"
+    print(
+        f"  smtp: {smtp.host}:{smtp.port} (security {smtp.security}{login}); sender {smtp.sender}"
+    )
+
+
+def _env(overrides: Mapping[tuple[str, ...], str]) -> None:
+    """Which keys came from the environment: the variables' names, never their values."""
+    if not overrides:
+        print("  from the environment: nothing (no BRIDGE_ overrides)")
+        return
+    shown = ", ".join(f"{'.'.join(k)} ({n})" for k, n in sorted(overrides.items()))
+    print(f"  from the environment: {shown}")
+
+
 def check_config(path: str) -> int:
     """Print a summary of a valid configuration, or every problem; return 0 or 1."""
     try:
@@ -63,6 +83,7 @@ def check_config(path: str) -> int:
     except ConfigError as exc:
         return invalid(exc)
     print(f"configuration OK: {loaded.path}")
+    _env(loaded.env_overrides)
     print(f"  store: {redact(loaded.store_url())}")
     print(f"  listen: {cfg.server.listen}  (public URL {cfg.server.public_url})")
     print(
@@ -94,6 +115,7 @@ def check_config(path: str) -> int:
                     else f"source: {c.source}"
                 )
                 print(f"        criterion {c.id} ({c.kind}): {source}")
+    _smtp(cfg.smtp)
     _contacts(cfg.operator)
     _services(cfg.services, topology.service_names())
     privacy = loaded.privacy_rule_sets()

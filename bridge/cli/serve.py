@@ -6,6 +6,7 @@ import logging
 import sys
 
 from bridge.cli.common import invalid
+from bridge.cli.log_format import configure
 from bridge.config import load_config
 from bridge.errors import ConfigError, StoreUnavailable
 
@@ -17,10 +18,7 @@ def serve(path: str) -> int:
 
     try:
         loaded = load_config(path)
-        logging.basicConfig(
-            level=loaded.config.log_level.upper(),
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
+        configure(loaded.config.log_level, loaded.config.log_format)
         app = create_app(loaded)  # reads the inventory: may raise ConfigError too
     except ConfigError as exc:
         return invalid(exc)

@@ -25,8 +25,17 @@ def _describe(err: Mapping[str, Any]) -> str:
     return f"{loc or '(top)'}: {msg}{shown}"
 
 
-def errors_of(file: Path | str, exc: ValidationError) -> list[str]:
-    return [f"{file}: {_describe(e)}" for e in exc.errors()]
+def errors_of(
+    file: Path | str, exc: ValidationError, env: Mapping[tuple[str, ...], str] | None = None
+) -> list[str]:
+    """Each problem as ``FILE: key.path: …``; one at or below a key an environment override set
+    (``env``: key path → variable name) as ``environment BRIDGE_…: key.path: …`` instead."""
+    out = []
+    for e in exc.errors():
+        loc = tuple(str(p) for p in e["loc"] if not str(p).startswith("function-"))
+        name = next((n for p, n in (env or {}).items() if loc[: len(p)] == p), None)
+        out.append(f"{'environment ' + name if name else file}: {_describe(e)}")
+    return out
 
 
 def read_yaml(path: Path) -> Any:

@@ -27,7 +27,11 @@ from bridge.config.rule_sets import RuleSetModel, load_rule_sets
 from bridge.errors import ConfigError
 
 
-def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> list[str]:
+def _apply_env(
+    data: dict[str, Any], env: Mapping[str, str], applied: dict[tuple[str, ...], str]
+) -> list[str]:
+    """Apply ``BRIDGE_…`` overrides to ``data``; ``applied`` gets each key path set and the
+    variable that set it. Returns the problems (each naming the variable)."""
     problems: list[str] = []
     for name, raw in sorted(env.items()):
         if not name.startswith("BRIDGE_") or name in ("BRIDGE_CONFIG",):
@@ -45,6 +49,7 @@ def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> list[str]:
                 node[path[-1]] = yaml.safe_load(raw)
             except yaml.YAMLError:
                 node[path[-1]] = raw
+            applied[tuple(path)] = name
     return problems
 
 
@@ -52,11 +57,17 @@ class LoadedConfig:
     """A validated bridge.yaml with its rule sets."""
 
     def __init__(
-        self, path: Path, config: BridgeConfig, rule_sets: dict[str, tuple[Path, RuleSetModel]]
+        self,
+        path: Path,
+        config: BridgeConfig,
+        rule_sets: dict[str, tuple[Path, RuleSetModel]],
+        env_overrides: Mapping[tuple[str, ...], str] | None = None,
     ) -> None:
         self.path = path
         self.config = config
         self.rule_sets = rule_sets
+        #: key path → the ``BRIDGE_…`` variable that set it (names only: never the value)
+        self.env_overrides = dict(env_overrides or {})
 
     def enabled_rule_sets(self) -> list[RuleSetModel]:
         """The outage rule sets of the enabled regulators."""
@@ -119,14 +130,15 @@ def load_config(path: Path | str, env: Mapping[str, str] | None = None) -> Loade
         data = {}
     if not isinstance(data, dict):
         raise ConfigError([f"{path}: expected a mapping at the top level"])
-    problems = _apply_env(data, os.environ if env is None else env)
+    applied: dict[tuple[str, ...], str] = {}
+    problems = _apply_env(data, os.environ if env is None else env, applied)
     if problems:
-        raise ConfigError([f"{path}: {p}" for p in problems])
+        raise ConfigError(problems)
     base = path.parent.resolve()
     try:
         cfg = BridgeConfig.model_validate(data, context={"base_dir": base})
     except ValidationError as exc:
-        raise ConfigError(errors_of(path, exc)) from None
+        raise ConfigError(errors_of(path, exc, applied)) from None
     updates: dict[str, Any] = {}
     rules_dir = cfg.rules_dir if cfg.rules_dir.is_absolute() else base / cfg.rules_dir
     updates["rules_dir"] = rules_dir
@@ -159,4 +171,4 @@ def load_config(path: Path | str, env: Mapping[str, str] | None = None) -> Loade
         problems.append(f"{path}: inventory.path: file not found: {cfg.inventory.path}")
     if problems:
         raise ConfigError(problems)
-    return LoadedConfig(path, cfg, rule_sets)
+    return LoadedConfig(path, cfg, rule_sets, applied)

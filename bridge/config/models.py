@@ -354,6 +354,22 @@ class PrivacyConfig(Strict):
     subscriber_notice_recipient: str | None = None
 
 
+class AlertmanagerConfig(Strict):
+    """The Alertmanager people use: the console links each alert to a silence for it there."""
+
+    url: str | None = None  # its external URL (the one in its webhook's externalURL)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        scheme, sep, rest = v.partition("://")
+        if scheme not in ("http", "https") or not sep or not rest or rest.startswith("/"):
+            raise ValueError(f"expected an http:// or https:// URL, got {v!r}")
+        return v.rstrip("/")
+
+
 class BridgeConfig(Strict):
     """The whole bridge.yaml."""
 
@@ -361,6 +377,7 @@ class BridgeConfig(Strict):
     store: str | StoreConfig = "sqlite:///bridge.sqlite3"  # a URL, or {url, unsafe_ok}
     auth: AuthConfig = AuthConfig()
     smtp: SmtpConfig | None = None
+    alertmanager: AlertmanagerConfig = AlertmanagerConfig()
     operator: OperatorConfig = OperatorConfig()
     regulators: dict[str, RegulatorConfig] = Field(default_factory=dict)
     rules_dir: Path = Path("rules")
@@ -374,6 +391,8 @@ class BridgeConfig(Strict):
     # inventory service key → display names (added to and overriding the built-in ones)
     services: dict[str, ServiceNames] = Field(default_factory=dict)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # text: one human line per record; json: one JSON object per line (for log shippers)
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("store")
     @classmethod

@@ -12,6 +12,7 @@ Contract:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 
 from bridge.core import case_drafts, casework, draft_codec
@@ -23,10 +24,50 @@ from bridge.replicas.fence import Fence
 from bridge.store.interfaces import DraftStore
 from bridge.store.records import AuditEntry, DraftRecord
 
+lifecycle = logging.getLogger("bridge.lifecycle")
+
 
 def audit_entries(events: Iterable[casework.AuditEvent]) -> list[AuditEntry]:
     """The store's audit entries for the core's audit events."""
     return [AuditEntry(e.at, e.actor, e.action, e.target, e.detail) for e in events]
+
+
+#: audit actions that are a draft's lifecycle events, and how the log line names them
+_LIFECYCLE = {
+    "draft.opened": "draft opened",
+    "draft.approved": "draft approved",
+    "draft.rejected": "draft rejected",
+    "outbox.sent": "notice sent",
+    "outbox.failed": "notice failed",
+    "outbox.in_doubt": "notice in doubt",
+}
+
+
+def _log_lifecycle(draft: Draft, action: str) -> None:
+    """One INFO line on ``bridge.lifecycle`` per lifecycle event: ids only (the person who
+    approved is in the audit log, never in this log)."""
+    what = _LIFECYCLE.get(action)
+    if what is None:
+        return
+    approval = draft.approval
+    version = approval.version if approval is not None else draft.versions[-1].number
+    lifecycle.info(
+        "%s: %s (%s %s, version %d) for %s",
+        what,
+        draft.id,
+        draft.regulator,
+        draft.kind,
+        version,
+        draft.incident_id,
+        extra={
+            "event": action,
+            "draft": draft.id,
+            "incident": draft.incident_id,
+            "regulator": draft.regulator,
+            "kind": draft.kind,
+            "version": version,
+        },
+    )
 
 
 def draft_record(draft: Draft) -> DraftRecord:
@@ -93,6 +134,8 @@ class DraftBook:
             self.metrics.store_errors.labels(op=exc.op).inc()
             raise
         self.drafts[draft.id] = draft
+        for event in events:
+            _log_lifecycle(draft, event.action)
         return draft
 
     async def fresh(self, draft_id: str) -> Draft:

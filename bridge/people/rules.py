@@ -6,10 +6,12 @@ URL-safe characters (256 bits), stored only as their SHA-256."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import secrets
 from collections.abc import Sequence
+from pathlib import Path
 
 from bridge.core import access
 from bridge.errors import BadInput
@@ -50,3 +52,12 @@ def check_password(password: str, field: str = "password") -> str:
 def new_password() -> str:
     """A one-time password for a reset: 20 URL-safe characters (120 bits)."""
     return secrets.token_urlsafe(15)
+
+
+def add_person_hint(config_path: Path) -> str:
+    """The command that adds the first person (shown while there is none: log and login page);
+    the config path relative to the working directory when it lies below it."""
+    shown = config_path.resolve()
+    with contextlib.suppress(ValueError):
+        shown = shown.relative_to(Path.cwd())
+    return f".venv/bin/bridge users add NAME --role approver -c {shown}"

@@ -86,7 +86,7 @@ class Leadership:
             if self.token is not None:  # expired and retaken by us under a new token
                 await self._lose()
             self.token = token
-            log.warning("replica %s leads (fencing token %d)", self.replica_id, token)
+            log.info("replica %s leads (fencing token %d)", self.replica_id, token)
             try:
                 await self._on_gain()
             except (StoreUnavailable, LeaseLost) as exc:  # needs the store: try again next step

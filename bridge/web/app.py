@@ -33,7 +33,7 @@ from bridge.web.api import (
     privacy,
     webhook,
 )
-from bridge.web.console import frame, pages, signin
+from bridge.web.console import error_pages, frame, pages, signin
 from bridge.web.console.session_middleware import session_middleware
 from bridge.web.sessions import Sessions
 
@@ -75,7 +75,12 @@ def create_app(
     # one byte over the limit lets the handler tell "too large" from "exactly at the limit"
     app = web.Application(
         client_max_size=loaded.config.server.max_body_bytes + 1,
-        middlewares=[error_middleware, session_middleware, events.poke_middleware],
+        middlewares=[
+            error_pages.html_errors,
+            error_middleware,
+            session_middleware,
+            events.poke_middleware,
+        ],
     )
     feed = live.LiveFeed(lambda: live.service_snapshot(service))
     app[keys.SERVICE] = service

@@ -81,6 +81,14 @@ class Sessions:
         self.store = store
         self._failures: dict[str, list[datetime]] = {}
         self._proxies = [ipaddress.ip_network(str(n)) for n in cfg.trusted_proxies]
+        self._someone = False  # a person was seen once: the login page stops saying how to add one
+        self.warned_plain_http = False
+
+    async def nobody_yet(self) -> bool:
+        """Whether no person exists yet (remembered once one does: people are never deleted)."""
+        if not self._someone:
+            self._someone = bool(await self.store.list_users())
+        return not self._someone
 
     # ---- address throttle ----------------------------------------------------------------
     def address_wait(self, address: str) -> float | None:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 import pyotp
@@ -40,6 +41,7 @@ USERS = {
     "victor": ["viewer"],  # reads only; no second factor
     "lars": ["viewer"],  # gets locked out
 }
+BRIDGE_EXTRA = {"alertmanager": {"url": "http://alertmanager.example:9093"}}
 WAIT_MS = 15_000
 
 
@@ -180,6 +182,20 @@ def test_webhook_makes_the_incident_appear_without_reload(
     anna.wait_for_selector("#incident[data-loaded]")
     expect(anna.locator("#incident")).to_contain_text("no-cell-ullevaal")
     shot(anna, "incident")
+
+
+def test_each_alert_links_to_its_source_and_a_silence(anna: Page, ullevaal: Incident) -> None:
+    """On the incident page each alert links to its generatorURL and to a new silence in the
+    configured Alertmanager matching its labels."""
+    anna.goto(f"/incidents/{ullevaal.id}")
+    anna.wait_for_selector("#incident[data-loaded]")
+    row = anna.locator('#alerts tr[data-fingerprint="fp-ullevaal"]')
+    expect(row.locator("a.source")).to_have_attribute("href", "http://prometheus.example/graph")
+    silence = row.locator("a.silence").get_attribute("href") or ""
+    base, _, query = silence.partition("?filter=")
+    assert base == "http://alertmanager.example:9093/#/silences/new"
+    matchers = unquote(query)
+    assert 'alertname="' in matchers and 'element="no-cell-ullevaal"' in matchers
 
 
 def test_countdown_turns_red_once_overdue(

@@ -56,6 +56,36 @@ def test_check_config_accepts_the_shipped_config() -> None:
     assert "dev-only-webhook-token-change-me" not in out + run.stderr
 
 
+def test_check_config_says_where_notices_go_and_what_came_from_the_environment() -> None:
+    """check-config names the SMTP relay, its security and sender (or that nothing is sent) and
+    the keys set by BRIDGE_ variables by name, never printing a secret value."""
+    plain = check_config("config/bridge.yaml")
+    assert plain.returncode == 0, plain.stderr
+    assert "smtp: no smtp section: nothing will be sent" in plain.stdout
+    assert "from the environment: nothing" in plain.stdout
+    run = bridge(
+        "check-config",
+        "-c",
+        "config/bridge.yaml",
+        BRIDGE_SMTP="{host: relay.example.net, port: 587, security: tls, username: ib, "
+        "sender: noc@example.net}",
+        BRIDGE_SMTP__PASSWORD="hunter2-smtp-secret",
+    )
+    assert run.returncode == 0, run.stderr
+    out = run.stdout
+    assert "smtp: relay.example.net:587 (security tls, login as ib); sender noc@example.net" in out
+    assert "from the environment: smtp (BRIDGE_SMTP), smtp.password (BRIDGE_SMTP__PASSWORD)" in out
+    assert "hunter2-smtp-secret" not in out + run.stderr
+
+
+def test_check_config_names_the_environment_variable_of_an_unknown_key() -> None:
+    """An override naming an unknown key fails naming the BRIDGE_ variable, not the file."""
+    run = bridge("check-config", "-c", "config/bridge.yaml", BRIDGE_SMTP__HOSTNAME="x")
+    assert run.returncode == 1
+    assert "environment BRIDGE_SMTP__HOSTNAME: smtp.hostname: unknown key" in run.stderr
+    assert "config/bridge.yaml: smtp.hostname" not in run.stderr
+
+
 def test_check_config_names_criterion_sources_contacts_and_services() -> None:
     """check-config names each criterion's source (the 112 one as the operator's own choice),
     the contact signing each track and each inventory service's display names."""

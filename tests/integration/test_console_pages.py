@@ -73,3 +73,29 @@ async def test_rendered_page_has_csp_banner_and_csrf_meta(
     assert "script-src 'self';" in frame.CSP
     assert 'href="/audit"' not in html  # an approver is neither admin nor auditor
     assert 'href="/users"' not in html
+
+
+async def test_incident_page_carries_the_alertmanager_url_for_silence_links(
+    client_for: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With alertmanager.url set, the incident page's data carries it (its script links each
+    alert to a new silence there); without it, the data says none."""
+    import json
+    import re
+
+    from builders import write_config
+
+    from bridge.web import access
+
+    async def signed_in(request: Any) -> Principal:
+        return Principal("anna", ("viewer",))
+
+    monkeypatch.setattr(access, "require_page_user", signed_in)
+    am = {"alertmanager": {"url": "https://alertmanager.example.net/"}}
+    client = await client_for(write_config(tmp_path, extra=am))
+    html = await (await client.get("/incidents/inc-1")).text()
+    found = re.search(r'<script type="application/json" id="page-data">(.*?)</script>', html)
+    assert found
+    data = json.loads(found.group(1))
+    assert data["incident"] == "inc-1"
+    assert data["alertmanager"] == "https://alertmanager.example.net"

@@ -4,6 +4,7 @@ upgrade of stores written before change numbers existed (schema 2 → 3) on both
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -148,4 +149,28 @@ async def test_redis_from_schema_2_numbers_the_alerts_it_holds(server: RedisServ
         news, _ = await store.episodes_since(cursor)
         assert [e.fingerprint for e in news] == ["fp-new"]
     finally:
+        await store.close()
+
+
+async def test_taking_the_lease_is_logged_at_info_and_losing_it_at_error(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A single instance taking the lease logs INFO (no warning at start); losing it logs ERROR."""
+    store = SqliteStore(f"sqlite:///{tmp_path / 'lease.sqlite3'}")
+    await store.open()
+    calls = Calls()
+    lead = Leadership(store, "solo", timedelta(seconds=30), calls.gain, calls.lose)
+    caplog.set_level(logging.DEBUG, logger="bridge.replicas")
+    try:
+        await lead.step()
+        assert lead.leading
+        [gained] = [r for r in caplog.records if "leads" in r.getMessage()]
+        assert gained.levelno == logging.INFO
+        assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+        await lead.lost("a fenced write was refused")
+        assert [r.levelno for r in caplog.records if "lost the lease" in r.getMessage()] == [
+            logging.ERROR
+        ]
+    finally:
+        await lead.stop()
         await store.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import logging
 import zipfile
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -701,3 +702,53 @@ async def test_audit_query_numbers_out_of_range_are_4xx(
     """Huge, negative or non-integer ``limit``/``before`` never reach the store as a 500."""
     r = await client.get("/api/v1/audit", params=query, headers=as_("auditor"))
     assert r.status == status, await r.text()
+
+
+async def test_the_lifecycle_log_has_one_info_line_per_event_with_ids_only(
+    client: TestClient[Any, Any],
+    smtp: SmtpServer,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """bridge.lifecycle logs, at INFO, incident opened, reportable, obligation opened, draft
+    opened, approved and sent (each once, with ids), and never the approving person's name."""
+    caplog.set_level(logging.INFO, logger="bridge.lifecycle")
+    app = client.server.app
+    assert app is not None
+    await post_alerts(client, alert("fp-berg", clock.now(), element="se-cell-berg-1"))
+    clock.advance(timedelta(minutes=31))  # 112 element out for 30 min: reportable to PTS
+    await app[SERVICE].tick()
+    [initial] = [d for d in await drafts(client) if d["kind"] == "pts_initial"]
+    headers = await person(client, clock.now)
+    r = await client.post(
+        f"/api/v1/drafts/{initial['id']}/approve",
+        json={"version": 1, "send_unknown": initial["to_complete"]},
+        headers=headers,
+    )
+    assert r.status == 200, await r.text()
+    clock.advance(timedelta(minutes=2))
+    await deliver(client)
+    records = [r for r in caplog.records if r.name == "bridge.lifecycle"]
+    assert {r.levelno for r in records} == {logging.INFO}
+    events = [(getattr(r, "event", None), getattr(r, "kind", None)) for r in records]
+    incident = initial["incident"]
+    for expected in (
+        ("incident.opened", None),
+        ("incident.reportable", None),
+        ("obligation.opened", "pts_initial"),
+        ("obligation.opened", "pts_supplementary"),
+        ("draft.opened", "pts_initial"),
+        ("draft.approved", "pts_initial"),
+        ("outbox.sent", "pts_initial"),
+    ):
+        assert events.count(expected) == 1, (expected, events)
+    reportable = next(r for r in records if getattr(r, "event", None) == "incident.reportable")
+    assert reportable.getMessage() == f"incident {incident} became reportable to pts"
+    opened = next(r for r in records if getattr(r, "event", None) == "incident.opened")
+    assert opened.getMessage() == f"incident opened: {incident}"
+    sent = next(r for r in records if getattr(r, "event", None) == "outbox.sent")
+    assert sent.getMessage() == (
+        f"notice sent: {initial['id']} (pts pts_initial, version 1) for {incident}"
+    )
+    text = "\n".join(r.getMessage() for r in records)
+    assert "person" not in text and "@" not in text and "Strömavbrott" not in text

@@ -133,6 +133,19 @@ def test_bad_log_level() -> None:
     assert "'verbose'" in problem
 
 
+def test_bad_log_format() -> None:
+    """log_format outside text/json lists the accepted formats."""
+    problem = only_problem("bad_log_format.yaml")
+    assert "log_format:" in problem
+    assert "'text'" in problem and "'json'" in problem and "'syslog'" in problem
+
+
+def test_bad_alertmanager_url() -> None:
+    """alertmanager.url must be an http:// or https:// URL (the console links silences there)."""
+    problem = only_problem("bad_alertmanager_url.yaml")
+    assert "alertmanager.url:" in problem and "http:// or https://" in problem
+
+
 def test_bad_smtp_security() -> None:
     """smtp.security outside none/starttls/tls lists the accepted values."""
     problem = only_problem("bad_smtp_security.yaml")
@@ -363,21 +376,30 @@ def test_env_overrides_apply() -> None:
 
 
 def test_env_override_with_bad_value_names_the_key() -> None:
-    """A bad value from the environment fails like one from the file, naming the key."""
+    """A bad value from the environment fails like one from the file, naming the key and the
+    variable (not the file, which does not hold it)."""
     with pytest.raises(ConfigError) as info:
         load_config(SHIPPED, env={"BRIDGE_EVALUATION__INTERVAL": "soon"})
     (problem,) = info.value.problems
-    assert str(SHIPPED) in problem
-    assert "evaluation.interval:" in problem
+    assert problem.startswith("environment BRIDGE_EVALUATION__INTERVAL: evaluation.interval:")
+    assert str(SHIPPED) not in problem
     assert "expected a duration" in problem
 
 
 def test_env_override_with_unknown_key_names_the_key() -> None:
-    """A misspelt environment override is an unknown key, not silently ignored."""
+    """A misspelt environment override is an unknown key, not silently ignored; the error names
+    the environment variable, not the file."""
     with pytest.raises(ConfigError) as info:
         load_config(SHIPPED, env={"BRIDGE_SERVER__LISTENS": "0.0.0.0:9090"})
     (problem,) = info.value.problems
-    assert "server.listens: unknown key" in problem
+    assert problem == "environment BRIDGE_SERVER__LISTENS: server.listens: unknown key"
+
+
+def test_loaded_config_names_the_environment_overrides_it_applied() -> None:
+    """The loaded configuration keeps which keys came from which BRIDGE_ variable (names only)."""
+    env = {"BRIDGE_SERVER__LISTEN": "0.0.0.0:9090", "BRIDGE_CONFIG": "ignored.yaml"}
+    loaded = load_config(SHIPPED, env=env)
+    assert loaded.env_overrides == {("server", "listen"): "BRIDGE_SERVER__LISTEN"}
 
 
 def test_env_override_into_a_value_is_refused() -> None:

@@ -62,7 +62,14 @@ async def incident(request: web.Request) -> web.Response:
     refused = await _of_track(request, incident_id, f"privacy:{incident_id}")
     if refused is not None:
         return refused
-    return await _shell(request, "incident.html", f"Incident {incident_id}", incident=incident_id)
+    alertmanager = request.app[keys.CONFIG].config.alertmanager.url or ""
+    return await _shell(
+        request,
+        "incident.html",
+        f"Incident {incident_id}",
+        incident=incident_id,
+        alertmanager=alertmanager,
+    )
 
 
 @routes.get("/drafts/{id}")

@@ -17,6 +17,7 @@ Contract (routes):
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
@@ -26,12 +27,14 @@ from aiohttp import web
 from markupsafe import Markup
 
 from bridge.core.access import needs_second_factor, safe_next
+from bridge.people.rules import add_person_hint
 from bridge.web.access import current, sessions
 from bridge.web.console import session_middleware as s
 from bridge.web.console.frame import render
 from bridge.web.sessions import CSRF_FIELD, Current
 
 routes = web.RouteTableDef()
+log = logging.getLogger("bridge.web.session")
 
 
 async def _render(
@@ -65,6 +68,29 @@ def _field(form: Any, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
+_LOOPBACK = ("localhost", "127.0.0.1", "::1", "[::1]")
+
+
+def cookie_cannot_stick(request: web.Request) -> bool:
+    """Whether the browser reached us over plain http on a host other than loopback while the
+    session cookie is Secure-only (``auth.session.cookie_secure``): its browser drops the cookie,
+    so signing in fails. A proxy's ``X-Forwarded-Proto: https`` counts as https."""
+    if not sessions(request).config.cookie_secure:
+        return False
+    proto = request.headers.get("X-Forwarded-Proto", request.scheme).split(",")[0].strip()
+    if proto.lower() == "https":
+        return False
+    host = (request.url.host or "").lower()
+    return not (host in _LOOPBACK or host.startswith("127.") or host.endswith(".localhost"))
+
+
+PLAIN_HTTP = (
+    "This page came over plain http, but the sign-in cookie is sent only over https "
+    "(auth.session.cookie_secure: true), so signing in here fails. Open the console over "
+    "https, or on a lab host set auth.session.cookie_secure: false in bridge.yaml."
+)
+
+
 @routes.get("/login")
 async def login_page(request: web.Request) -> web.Response:
     target = _next(request)
@@ -78,6 +104,8 @@ async def login_page(request: web.Request) -> web.Response:
 async def login_submit(request: web.Request) -> web.Response:
     form = await s.read_form(request)
     if not s.login_csrf_ok(request, _field(form, CSRF_FIELD)):
+        if cookie_cannot_stick(request):
+            raise web.HTTPForbidden(text=PLAIN_HTTP)
         raise web.HTTPForbidden(
             text="CSRF token missing or wrong on the sign-in form: reload the page and retry"
         )
@@ -111,6 +139,17 @@ async def login_submit(request: web.Request) -> web.Response:
 
 
 async def _login_again(request: web.Request, error: str, status: int, target: str) -> web.Response:
+    sess = sessions(request)
+    plain_http = cookie_cannot_stick(request)
+    if plain_http and not sess.warned_plain_http:
+        sess.warned_plain_http = True
+        log.warning(
+            "the sign-in page was served over plain http to %s while auth.session.cookie_secure "
+            "is on: browsers drop the session cookie there, so signing in fails (use https, or "
+            "set cookie_secure: false on a lab host)",
+            request.url.host,
+        )
+    nobody = await sess.nobody_yet()
     return await _render(
         request,
         "login.html",
@@ -119,6 +158,8 @@ async def _login_again(request: web.Request, error: str, status: int, target: st
         login_csrf=s.csrf_token(request),
         next=target,
         error=error,
+        plain_http=PLAIN_HTTP if plain_http else "",
+        add_person=add_person_hint(sess.loaded.path) if nobody else "",
     )
 
 

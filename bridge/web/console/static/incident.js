@@ -29,12 +29,43 @@ function timeline(doc, zone) {
   );
 }
 
+// Only http(s) links leave the console: a generatorURL of any other scheme (javascript:, data:)
+// is shown as nothing.
+export function httpUrl(raw) {
+  if (!raw) return null;
+  try {
+    const url = new URL(raw);
+    return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+// A new silence in the Alertmanager UI matching every label of the alert exactly.
+export function silenceUrl(base, labels) {
+  if (!httpUrl(base)) return null;
+  const quote = (v) => String(v).replace(/\\/g, "\\\\").replace(/"/g, '\\"');
+  const matchers = Object.keys(labels || {}).sort().map((k) => `${k}="${quote(labels[k])}"`);
+  return `${base.replace(/\/+$/, "")}/#/silences/new?filter=${encodeURIComponent(`{${matchers.join(",")}}`)}`;
+}
+
+function alertLinks(a) {
+  const source = httpUrl(a.generator_url);
+  const silence = silenceUrl(page.alertmanager, a.labels);
+  const out = el("td", { class: "links" });
+  if (source) out.append(el("a", { href: source, class: "source", rel: "noopener noreferrer", target: "_blank" }, "source"));
+  if (source && silence) out.append(" · ");
+  if (silence) out.append(el("a", { href: silence, class: "silence", rel: "noopener noreferrer", target: "_blank" }, "silence…"));
+  if (!source && !silence) out.append("—");
+  return out;
+}
+
 function alertsTable(doc, zone) {
   const alerts = doc.alert_details || [];
   return el(
     "table",
     { id: "alerts" },
-    el("thead", {}, el("tr", {}, ["Alert", "Element", "Status", "Started", "Last heard of", "Problem"].map((h) => el("th", {}, h)))),
+    el("thead", {}, el("tr", {}, ["Alert", "Element", "Status", "Started", "Last heard of", "Problem", "Links"].map((h) => el("th", {}, h)))),
     el(
       "tbody",
       {},
@@ -48,6 +79,7 @@ function alertsTable(doc, zone) {
           el("td", {}, localTime(a.starts_at, zone)),
           el("td", {}, localTime(a.last_seen, zone)),
           el("td", { class: a.stale || a.unmapped ? "overdue" : "" }, a.stale ? "stale: its resolve may be lost" : a.unmapped ? `unmapped: ${a.unmapped}` : ""),
+          alertLinks(a),
         ),
       ),
     ),
