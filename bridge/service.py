@@ -36,6 +36,7 @@ from bridge.config import LoadedConfig
 from bridge.config.inventory import load_inventory
 from bridge.core.alerts import AlertEpisode
 from bridge.core.engine import Engine
+from bridge.core.incident_state import Incident
 from bridge.core.topology import Topology
 from bridge.errors import LeaseLost, StoreUnavailable
 from bridge.evaluation.engine import build_engine
@@ -323,6 +324,11 @@ class BridgeService:
     def list_incidents(self, state: str) -> list[dict[str, Any]]:
         self.evaluator.settle()
         return self.incidents.summaries(state)
+
+    def incidents_newest_first(self, state: str) -> list[Incident]:
+        """The incidents in ``state``, newest first (for paging: summarise only a page)."""
+        self.evaluator.settle()
+        return self.incidents.newest_first(state)
 
     def get_incident(self, incident_id: str) -> dict[str, Any] | None:
         self.evaluator.settle()
