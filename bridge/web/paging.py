@@ -5,8 +5,10 @@ page holds at most ``limit`` items (:data:`DEFAULT_LIMIT` when not given, 1 to
 :data:`MAX_LIMIT`, else 400 naming ``limit``) after the one the cursor names; the answer carries
 ``next``, the cursor of its last item, unless it is the last page. A cursor is the base64url of
 the last item's sort key as JSON: opaque to callers, and anything this service did not give is a
-400 naming ``cursor``. Paging over a list sorted by a unique key is stable while items are added
-(a new item sorts before the cursor, so it shows on the first page again, never twice).
+400 naming ``cursor``. The key is unique (it ends with the item's id), so following ``next``
+shows each item once while items are added (one newer than the cursor shows on a new first
+page); only an item whose key changes meanwhile (an incident whose start moves earlier) can be
+seen twice or missed.
 """
 
 from __future__ import annotations
