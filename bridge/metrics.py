@@ -204,6 +204,13 @@ class Metrics:
             buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
             registry=registry,
         )
+        self.event_loop_lag = Histogram(
+            "bridge_event_loop_lag_seconds",
+            "How much later than asked a periodic 100 ms timer woke: the time the event loop "
+            "was held by something else (see bridge/loop_lag.py)",
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=registry,
+        )
         self.store_errors = Counter(
             "bridge_store_errors",
             "Store operations that failed, by operation",

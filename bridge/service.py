@@ -50,6 +50,7 @@ from bridge.evaluation.ingest import Ingest, IngestResult
 from bridge.evaluation.persistence import IncidentWriter
 from bridge.evaluation.replica_sync import ReplicaSync
 from bridge.evaluation.restore import restore_engine
+from bridge.loop_lag import LoopLag
 from bridge.metrics import Metrics
 from bridge.notices import mail
 from bridge.notices.book import DraftBook
@@ -155,6 +156,7 @@ class BridgeService:
         self.loaded = loaded
         self.store = store
         self.metrics = metrics
+        self.loop_lag = LoopLag(metrics.event_loop_lag.observe)
         self.clock = clock
         now = clock.now
         self.topology = topology or load_inventory(cfg.inventory.path, cfg.inventory.service_totals)
@@ -246,10 +248,12 @@ class BridgeService:
             asyncio.create_task(self._timer_loop(), name="evaluation-timer"),
             asyncio.create_task(self.replicas.run(), name="replica-sync"),
         ]
+        self.loop_lag.start()
         self.leadership.start()
 
     async def stop(self) -> None:
         self.started = False
+        await self.loop_lag.stop()
         await self.evaluator.cancel()
         for task in self._tasks:
             task.cancel()
@@ -402,6 +406,11 @@ class BridgeService:
     def list_incidents(self, state: str) -> list[dict[str, Any]]:
         self.evaluator.settle()
         return self.incidents.summaries(state)
+
+    def incidents_newest_first(self, state: str) -> list[Incident]:
+        """The incidents in ``state``, newest first (for paging: summarise only a page)."""
+        self.evaluator.settle()
+        return self.incidents.newest_first(state)
 
     def get_incident(self, incident_id: str) -> dict[str, Any] | None:
         self.evaluator.settle()

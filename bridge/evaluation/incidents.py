@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from bridge.core import case_drafts, documents
+from bridge.core.incident_state import Incident
 from bridge.core.topology import Topology
 from bridge.evaluation.evaluator import Evaluator
 
@@ -44,13 +45,19 @@ class IncidentView:
         if self.evaluator.engine.set_notices(incident_id, events, states, self.now()):
             self.evaluator.dirty.add(incident_id)
 
-    def summaries(self, state: str) -> list[dict[str, Any]]:
-        """Summaries of the incidents in ``state`` (open, closed or all), newest first."""
-        now = self.now()
+    def newest_first(self, state: str) -> list[Incident]:
+        """The incidents in ``state`` (open, closed or all), newest first (by start, then id)."""
         chosen = [
             inc
             for inc in self.evaluator.engine.incidents.values()
             if state == "all" or inc.state == state
         ]
         chosen.sort(key=lambda i: (i.started_at, i.id), reverse=True)
+        return chosen
+
+    def summaries(self, state: str, chosen: list[Incident] | None = None) -> list[dict[str, Any]]:
+        """Summaries of ``chosen`` (default: the incidents in ``state``, newest first)."""
+        now = self.now()
+        if chosen is None:
+            chosen = self.newest_first(state)
         return [documents.summary(inc, now) for inc in chosen]

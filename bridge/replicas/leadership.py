@@ -9,7 +9,8 @@ Contract:
   the lease would have expired (measured from when the last successful renewal was *sent*, on
   this process's monotonic clock), then gives it up: a leader cut off from the store stops
   acting before another can have taken over.
-- :meth:`lost` is called when a fenced write was refused (LeaseLost): leadership ends at once.
+- :meth:`lost` is called when a fenced write was refused (LeaseLost): leadership ends at once,
+  unless the lease merely lapsed and re-taking it gives back the same token (nobody took it).
 - The lease lasts ``ttl`` and is renewed every ``ttl / 3``; a dead leader's lease expires after
   at most ``ttl`` and a follower takes it within ``ttl / 3`` more.
 """
@@ -105,17 +106,40 @@ class Leadership:
             await self.store.release_lease(self.replica_id)
 
     async def lost(self, why: str) -> None:
-        """A fenced write was refused: stop leading now."""
+        """A fenced write was refused: stop leading now, unless the lease only lapsed (this
+        replica was too busy to renew it in time) and nobody took it meanwhile: then taking it
+        again gives back the same fencing token, no other replica can have written under
+        another, and leading goes on (the refused write stays to do: its owner retries it)."""
         async with self._lock:
             if self.token is None:
                 return
+            sent = time.monotonic()
+            with contextlib.suppress(StoreUnavailable):
+                if await self.store.acquire_lease(self.replica_id, self.ttl) == self.token:
+                    self._valid_until = sent + self.ttl.total_seconds()
+                    log.warning(
+                        "replica %s renewed its lapsed lease with the same fencing token %d "
+                        "(nobody took it; %s): leading on",
+                        self.replica_id,
+                        self.token,
+                        why,
+                    )
+                    return
             log.error("replica %s lost the lease (%s): stepping down", self.replica_id, why)
             await self._lose()
 
     async def run(self) -> None:
-        """Renew (or try to take) the lease every ``ttl / 3`` until cancelled."""
+        """Renew (or try to take) the lease every ``ttl / 3`` until cancelled: at a fixed rate
+        (a slow renewal or a late wake-up does not push the next one back; a renewal more than
+        a period late runs at once, without a burst to catch up)."""
+        loop = asyncio.get_running_loop()
+        next_at = loop.time()
         while True:
-            await asyncio.sleep(self.renew_every)
+            next_at += self.renew_every
+            now = loop.time()
+            if next_at < now:
+                next_at = now
+            await asyncio.sleep(next_at - now)
             try:
                 await self.step()
             except Exception:  # keep trying: a bug in a callback must not end the claim loop

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import redis
 from builders import alert, webhook
+from polling import until
 from redis_server import RedisServer
 
 from bridge.core.alerts import parse_webhook
@@ -96,6 +97,36 @@ async def test_a_second_holder_waits_and_takes_over_after_release(server: RedisS
         await b.stop()
         await a_store.close()
         await b_store.close()
+
+
+async def test_a_lapsed_lease_nobody_took_is_renewed_and_a_taken_one_is_lost(
+    tmp_path: Path,
+) -> None:
+    """lost() after the lease merely lapsed re-takes it with the same token and leads on; once
+    another replica took it, lost() steps down."""
+    store = SqliteStore(f"sqlite:///{tmp_path / 'lease.sqlite3'}")
+    await store.open()
+    calls = Calls()
+    ttl = timedelta(milliseconds=100)
+    lead = Leadership(store, "busy", ttl, calls.gain, calls.lose)
+    try:
+        await lead.step()
+        token = lead.token
+        assert token is not None
+        await until(lambda: _lapsed(store), "the lease to lapse")
+        await lead.lost("fenced write refused")
+        assert lead.leading and lead.token == token and calls.events == ["gain"]
+        await until(lambda: _lapsed(store), "the lease to lapse again")
+        assert await store.acquire_lease("other", timedelta(seconds=30)) == token + 1
+        await lead.lost("fenced write refused")
+        assert not lead.leading and calls.events == ["gain", "lose"]
+    finally:
+        await lead.stop()
+        await store.close()
+
+
+async def _lapsed(store: SqliteStore) -> bool:
+    return await store.current_lease() is None
 
 
 async def test_sqlite_from_schema_2_reads_old_alerts_as_change_zero(tmp_path: Path) -> None:

@@ -54,6 +54,7 @@ class SqliteConnection:
         self._write_pool: ThreadPoolExecutor | None = None
         self._read_pool: ThreadPoolExecutor | None = None
         self._queue: asyncio.Queue[_Job] | None = None
+        self._first: set[asyncio.Future[Any]] = set()  # jobs to run first in their batch
         self._writer_task: asyncio.Task[None] | None = None
         self._reader_lock = threading.Lock()
 
@@ -139,10 +140,16 @@ class SqliteConnection:
         return int(row[0]) if row else 0
 
     # ---- group commit -------------------------------------------------------------------
-    async def _write(self, op: str, fn: Callable[[sqlite3.Connection], T]) -> T:
+    async def _write(
+        self, op: str, fn: Callable[[sqlite3.Connection], T], *, first: bool = False
+    ) -> T:
+        """Run ``fn`` in the next group commit; ``first`` (the lease's renewal) runs before the
+        other jobs of its batch, so a fenced write queued with it sees the renewed lease."""
         if self._queue is None:
             raise StoreUnavailable(op, "store is not open")
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        if first:
+            self._first.add(future)
         await self._queue.put((fn, future))
         try:
             return await future
@@ -156,6 +163,9 @@ class SqliteConnection:
             batch = [await self._queue.get()]
             while not self._queue.empty():
                 batch.append(self._queue.get_nowait())
+            if self._first:
+                batch.sort(key=lambda job: job[1] not in self._first)  # stable: order kept
+                self._first.difference_update(job[1] for job in batch)
             try:
                 outcomes = await loop.run_in_executor(self._write_pool, self._run_batch, batch)
             except Exception as exc:  # commit failed: nothing in the batch was applied

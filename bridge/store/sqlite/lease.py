@@ -31,7 +31,7 @@ class SqliteLease(SqliteConnection):
             )
             return token
 
-        return await self._write("acquire_lease", apply)
+        return await self._write("acquire_lease", apply, first=True)
 
     async def release_lease(self, holder: str) -> None:
         def apply(conn: sqlite3.Connection) -> None:

@@ -21,7 +21,7 @@ from bridge.core.casework import Draft
 from bridge.core.drafts import LABELS, LANGUAGES, PLACEHOLDERS, TO_ADD
 from bridge.errors import BadInput
 from bridge.notices.attachments import attachment_for, content_disposition
-from bridge.web import decisions, keys
+from bridge.web import decisions, keys, paging
 from bridge.web.access import (
     authorize,
     body_of,
@@ -174,9 +174,14 @@ async def list_drafts(request: web.Request) -> web.Response:
         for d in service.desk.select(states, incident)
         if d.track in tracks and regulator in (None, d.regulator)
     ]
-    if any(d.track == "privacy" for d in drafts):  # a read of privacy drafts is audited
+    chosen = paging.page(drafts, _key, 2, request.query)  # the book's drafts, in memory
+    if any(d.track == "privacy" for d in chosen.items):  # a read of privacy drafts is audited
         await privacy_read(request, caller, "privacy:drafts")
-    return web.json_response({"drafts": [summary(d) for d in drafts]})
+    return web.json_response(chosen.answer("drafts", [summary(d) for d in chosen.items]))
+
+
+def _key(draft: Draft) -> paging.Key:
+    return (paging.instant(draft.created_at), draft.id)
 
 
 @routes.get("/api/v1/drafts/{id}")

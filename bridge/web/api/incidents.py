@@ -3,7 +3,9 @@
 Contract: viewer on the outage track (bridge/web/decisions.py); one incident with a privacy
 case's id (``priv-…``) is the privacy track's: it needs viewer on the privacy track, its read
 and a refusal are audited (``privacy.read`` / ``privacy.refused``). The list takes ``state``
-(open, closed or all; open by default; else 400) and is caught up with the store first; one
+(open, closed or all; open by default; else 400), is caught up with the store first and is
+paged (``limit``, ``cursor``, ``next``: bridge/web/paging.py) over the engine's incidents sorted
+in memory, newest first (start, then id); one
 incident comes in full with its drafts' summaries (404 for an unknown id).
 """
 
@@ -11,8 +13,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from bridge.core.incident_state import Incident
 from bridge.errors import BadInput
-from bridge.web import decisions, keys
+from bridge.web import decisions, keys, paging
 from bridge.web.access import authorize, privacy_read
 from bridge.web.api.drafts import summary
 
@@ -27,7 +30,14 @@ async def list_incidents(request: web.Request) -> web.Response:
         raise BadInput("state", f"expected open, closed or all, got {state!r}")
     service = request.app[keys.SERVICE]
     await service.catch_up()
-    return web.json_response({"incidents": service.list_incidents(state)})
+    chosen = paging.page(service.incidents_newest_first(state), _key, 2, request.query)
+    return web.json_response(
+        chosen.answer("incidents", service.incidents.summaries(state, chosen.items))
+    )
+
+
+def _key(incident: Incident) -> paging.Key:
+    return (paging.instant(incident.started_at), incident.id)
 
 
 @routes.get("/api/v1/incidents/{id}")

@@ -29,7 +29,7 @@ from bridge.notices.attachments import content_disposition
 from bridge.privacy.cases import is_case
 from bridge.privacy.register_export import CSV_MIME, XLSX_MIME, to_csv, to_xlsx
 from bridge.service import BridgeService
-from bridge.web import access, keys
+from bridge.web import access, keys, paging
 from bridge.web.access import body_of, int_field, str_field
 from bridge.web.api.drafts import attested
 from bridge.web.api.drafts import summary as draft_summary
@@ -141,8 +141,11 @@ async def list_cases(request: web.Request) -> web.Response:
         for c in sorted(service.privacy.cases.values(), key=lambda c: c.id, reverse=True)
         if state in ("all", c.state)
     ]
+    chosen = paging.page(cases, lambda c: (c.id,), 1, request.query)  # in memory, by id
     return web.json_response(
-        {"cases": [summary(c, service.privacy_owed.obligations(c.id)) for c in cases]}
+        chosen.answer(
+            "cases", [summary(c, service.privacy_owed.obligations(c.id)) for c in chosen.items]
+        )
     )
 
 

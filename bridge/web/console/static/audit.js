@@ -1,4 +1,5 @@
-// Audit log (admin or auditor): who did what to which draft, newest first, 100 at a time.
+// Audit log (admin or auditor): who did what to which draft, newest first, 100 at a time
+// (following the list's `next` cursor on "Older entries").
 import { fill, api, el, live, showError } from "./console.js";
 
 const root = document.getElementById("audit");
@@ -6,13 +7,14 @@ const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
 const when = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "medium", timeZone: zone });
 let entries = [];
 let target = "";
+let next = null; // the cursor of the page after those shown
 
 function detail(d) {
   const parts = Object.entries(d || {}).map(([k, v]) => `${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`);
   return parts.join(" · ");
 }
 
-function render(more) {
+function render() {
   const filter = el("input", { id: "audit-target", placeholder: "e.g. draft:inc-….nkom_varsel", value: target });
   fill(root, 
     el("form", { class: "actions", onsubmit: (e) => { e.preventDefault(); target = filter.value.trim(); entries = []; load(); } },
@@ -23,19 +25,20 @@ function render(more) {
           el("thead", {}, el("tr", {}, ["#", "When", "Who", "What", "Target", "Detail"].map((h) => el("th", {}, h)))),
           el("tbody", {}, entries.map((e) => el("tr", {}, el("td", { class: "num" }, e.seq), el("td", {}, when.format(new Date(e.at))), el("td", {}, e.actor), el("td", {}, e.action), el("td", {}, e.target), el("td", {}, detail(e.detail))))))
       : el("p", { class: "empty" }, "No entries."),
-    more ? el("div", { class: "actions" }, el("button", { type: "button", class: "quiet", onclick: () => load(entries[entries.length - 1].seq) }, "Older entries")) : null,
+    next ? el("div", { class: "actions" }, el("button", { type: "button", class: "quiet", id: "audit-more", onclick: () => load(next) }, "Older entries")) : null,
   );
   root.dataset.loaded = "1";
 }
 
-async function load(before) {
+async function load(cursor) {
   const q = new URLSearchParams({ limit: "100" });
-  if (before) q.set("before", String(before));
+  if (cursor) q.set("cursor", cursor);
   if (target) q.set("target", target);
   try {
     const page = await api(`/api/v1/audit?${q}`);
-    entries = before ? entries.concat(page.entries) : page.entries;
-    render(page.entries.length === 100);
+    entries = cursor ? entries.concat(page.entries) : page.entries;
+    next = page.next || null;
+    render();
   } catch (e) { showError(root, e); }
 }
 

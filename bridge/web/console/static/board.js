@@ -1,7 +1,7 @@
 // Board: every open incident with its verdict per regulator (and why), the reports it owes
 // with a countdown in the regulator's local time, what is affected, and its warnings.
 import { fill,
-  affectedTable, api, el, live, localTime, number, obligationsTable, regulatorName, showError, verdict,
+  affectedTable, api, el, pages, live, localTime, number, obligationsTable, regulatorName, showError, verdict,
   warningsList, zoneOfJurisdiction,
 } from "./console.js";
 
@@ -17,7 +17,7 @@ const WHY = {
 
 // Drafts waiting for a person, closed incidents' included (they leave the board).
 async function refreshWaiting() {
-  const { drafts } = await api(`/api/v1/drafts?state=${NEEDS_A_PERSON}`);
+  const { items: drafts } = await pages(`/api/v1/drafts?state=${NEEDS_A_PERSON}`, "drafts");
   fill(
     waiting,
     drafts.length ? el("h2", {}, `Waiting for a person (${drafts.length})`) : null,
@@ -76,7 +76,7 @@ function card(doc) {
 
 async function refresh(change) {
   if (!change || change.drafts.length) await refreshWaiting();
-  const { incidents } = await api("/api/v1/incidents?state=open");
+  const { items: incidents } = await pages("/api/v1/incidents?state=open", "incidents"); // the first 1000
   const wanted = new Set(incidents.map((i) => i.id));
   for (const id of [...cache.keys()]) if (!wanted.has(id)) cache.delete(id);
   const stale = incidents

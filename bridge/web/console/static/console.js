@@ -38,6 +38,22 @@ export async function api(path, { method = "GET", body } = {}) {
   return data;
 }
 
+// A paged list (limit, cursor, next: docs/api.md): the items of up to `most` pages from `from`
+// (a cursor, or none for the first page), and the cursor of the page after them (null: all read).
+export async function pages(path, name, { most = 10, from = null, limit = 100 } = {}) {
+  let items = [];
+  let next = from;
+  for (let n = 0; n < most; n += 1) {
+    const q = new URLSearchParams({ limit: String(limit) });
+    if (next) q.set("cursor", next);
+    const body = await api(`${path}${path.includes("?") ? "&" : "?"}${q}`);
+    items = items.concat(body[name]);
+    next = body.next || null;
+    if (!next) break;
+  }
+  return { items, next };
+}
+
 // el("a", {href: "/x", class: "y"}, "text", child) – attributes and text only, no markup parsing.
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);

@@ -2,7 +2,7 @@
 // down in the regulator's local time, the register downloads (links in the shell), and the
 // "Report a privacy incident" form (editor:privacy) with every field the API accepts. Every
 // read goes through /api/v1/privacy/…, which audits it; nothing here is kept beyond the page.
-import { api, ApiError, can, countdown, el, fill, live, localTime, regulatorName, showError, zoneOf, zoneOfJurisdiction } from "./console.js";
+import { api, ApiError, can, countdown, el, fill, live, localTime, pages, regulatorName, showError, zoneOf, zoneOfJurisdiction } from "./console.js";
 import { factsControls, label } from "./privacy_form.js";
 
 const root = document.getElementById("privacy");
@@ -48,7 +48,7 @@ function table(id, cases) {
 }
 
 async function refresh() {
-  const { cases } = await api("/api/v1/privacy/cases?state=all");
+  const { items: cases } = await pages("/api/v1/privacy/cases?state=all", "cases"); // the first 1000
   const open = cases.filter((c) => c.state === "open");
   const closed = cases.filter((c) => c.state !== "open");
   fill(

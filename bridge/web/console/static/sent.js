@@ -1,8 +1,10 @@
 // Sent archive: every notice handed to the regulator's mail server, newest first, and the ones
-// whose delivery needs a person (in doubt, failed).
-import { fill, api, el, live, localTime, regulatorName, showError, zoneOf } from "./console.js";
+// whose delivery needs a person (in doubt, failed). The sent list is paged: the first page, and
+// "More" follows the list's `next` cursor.
+import { fill, el, live, localTime, pages, regulatorName, showError, zoneOf } from "./console.js";
 
 const root = document.getElementById("sent");
+let shown = 1; // pages of the sent list shown
 
 function table(drafts, when) {
   if (!drafts.length) return el("p", { class: "empty" }, "None.");
@@ -32,16 +34,18 @@ function table(drafts, when) {
 }
 
 async function refresh() {
-  const [{ drafts: sent }, { drafts: trouble }] = await Promise.all([
-    api("/api/v1/drafts?state=sent"),
-    api("/api/v1/drafts?state=in_doubt,failed,sending"),
+  const [{ items: sent, next }, { items: trouble }] = await Promise.all([
+    pages("/api/v1/drafts?state=sent", "drafts", { most: shown }),
+    pages("/api/v1/drafts?state=in_doubt,failed,sending", "drafts"),
   ]);
   sent.sort((a, b) => (b.sent_at || "").localeCompare(a.sent_at || ""));
+  const more = () => { shown += 1; refresh().catch((e) => showError(root, e)); };
   fill(root, 
     trouble.length ? el("h2", {}, "Needing a person") : null,
     trouble.length ? table(trouble, (d) => d.updated_at) : null,
-    el("h2", {}, `Sent (${sent.length})`),
+    el("h2", {}, next ? `Sent (the latest ${sent.length})` : `Sent (${sent.length})`),
     table(sent, (d) => d.sent_at),
+    next ? el("div", { class: "actions" }, el("button", { type: "button", class: "quiet", id: "sent-more", onclick: more }, "More")) : null,
   );
   root.dataset.loaded = "1";
 }
