@@ -198,7 +198,11 @@ async def test_taking_the_lease_is_logged_at_info_and_losing_it_at_error(
         [gained] = [r for r in caplog.records if "leads" in r.getMessage()]
         assert gained.levelno == logging.INFO
         assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+        # another replica takes the lease (this one's lapsed); the refused write then ends it
+        await store.release_lease("solo")
+        assert await store.acquire_lease("other", timedelta(seconds=30)) is not None
         await lead.lost("a fenced write was refused")
+        assert not lead.leading
         assert [r.levelno for r in caplog.records if "lost the lease" in r.getMessage()] == [
             logging.ERROR
         ]
