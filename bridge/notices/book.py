@@ -13,7 +13,7 @@ Contract:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from bridge.core import case_drafts, casework, draft_codec
 from bridge.core.casework import Draft
@@ -22,14 +22,9 @@ from bridge.metrics import Metrics
 from bridge.notices.ports import Cases
 from bridge.replicas.fence import Fence
 from bridge.store.interfaces import DraftStore
-from bridge.store.records import AuditEntry, DraftRecord
+from bridge.store.records import DraftRecord, audit_entries
 
 lifecycle = logging.getLogger("bridge.lifecycle")
-
-
-def audit_entries(events: Iterable[casework.AuditEvent]) -> list[AuditEntry]:
-    """The store's audit entries for the core's audit events."""
-    return [AuditEntry(e.at, e.actor, e.action, e.target, e.detail) for e in events]
 
 
 #: audit actions that are a draft's lifecycle events, and how the log line names them

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -28,7 +28,7 @@ from bridge.core.privacy import PrivacyCase
 from bridge.errors import Conflict, StoreUnavailable
 from bridge.metrics import Metrics
 from bridge.store.interfaces import PrivacyRegister
-from bridge.store.records import AuditEntry, PrivacyCaseRecord
+from bridge.store.records import PrivacyCaseRecord, audit_entries
 
 log = logging.getLogger("bridge.privacy")
 
@@ -36,10 +36,6 @@ log = logging.getLogger("bridge.privacy")
 def is_case(case_id: str) -> bool:
     """True for a privacy case id (as opposed to an outage incident's)."""
     return case_id.startswith(privacy.PREFIX)
-
-
-def _entries(events: Iterable[casework.AuditEvent]) -> list[AuditEntry]:
-    return [AuditEntry(e.at, e.actor, e.action, e.target, e.detail) for e in events]
 
 
 def _record(case: PrivacyCase) -> PrivacyCaseRecord:
@@ -82,7 +78,7 @@ class PrivacyCases:
         self, case: PrivacyCase, expected: int | None, events: Sequence[casework.AuditEvent]
     ) -> PrivacyCase:
         try:
-            await self.store.put_privacy_case(_record(case), expected, _entries(events))
+            await self.store.put_privacy_case(_record(case), expected, audit_entries(events))
         except Conflict:
             fresh = await self.store.get_privacy_case(case.id)
             if fresh is not None:

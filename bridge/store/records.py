@@ -5,12 +5,13 @@ Their stored text is :mod:`bridge.store.record_codec`'s; timestamps are timezone
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from bridge.core.alerts import Delivery
+from bridge.core.casework import AuditEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +92,11 @@ class AuditEntry:
     target: str
     detail: dict[str, Any] = field(default_factory=dict)
     seq: int = 0
+
+
+def audit_entries(events: Iterable[AuditEvent]) -> list[AuditEntry]:
+    """The store's audit entries for the core's audit events (drafts, privacy cases)."""
+    return [AuditEntry(e.at, e.actor, e.action, e.target, e.detail) for e in events]
 
 
 @dataclass(frozen=True, slots=True)
