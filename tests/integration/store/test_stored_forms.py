@@ -102,6 +102,10 @@ INCIDENT_JSON = (
     f'{{"document":{INCIDENT_DOC},"episodes":{INCIDENT_EPISODES},"id":"inc-1",'
     f'"key":"topo:site","merged_into":null,"started_at":"{TS}","state":"open"}}'
 )
+#: schema 6 adds ``settled_at`` (absent in what older code wrote: read as None)
+INCIDENT_JSON_NOW = INCIDENT_JSON.replace(
+    '"merged_into":null,', '"merged_into":null,"settled_at":null,'
+)
 CASE = PrivacyCaseRecord(
     "priv-1", "open", 1, T, {"id": "priv-1", "state": "open", "description": "åäö"}
 )
@@ -127,7 +131,7 @@ SQLITE_ROWS: dict[str, tuple[Any, ...]] = {
     "sessions": ("ab12", "alice", "2026-11-23T22:00:00.123456Z", SESSION_JSON),
     "api_tokens": ("tok1", "hash-tok1", TS, 1, "2026-11-23T12:00:00.123456Z", TOKEN_JSON),
     "drafts": ("d-1", "inc-1", "approved", 1, TS, DRAFT_DOC),
-    "incidents": ("inc-1", "topo:site", TS, "open", None, INCIDENT_EPISODES, INCIDENT_DOC),
+    "incidents": ("inc-1", "topo:site", TS, "open", None, INCIDENT_EPISODES, INCIDENT_DOC, None),
     "privacy_cases": ("priv-1", "open", 1, TS, CASE_DOC),
     "privacy_case_revisions": ("priv-1", 1, TS, CASE_DOC),
     "audit": (1, TS, "token:ops", "draft.approved", "draft:d-1", '{"v":1}'),
@@ -301,4 +305,6 @@ async def test_redis_writes_the_keys_the_older_code_wrote(
         for key, value in REDIS_KEYS.items():
             if key == "sessions":
                 value = {"ab12": SESSION_JSON_NOW}
+            if key == "incidents":
+                value = {"inc-1": INCIDENT_JSON_NOW}
             assert _get(r, prefix + key) == value, key
