@@ -20,9 +20,7 @@ HORIZON = timedelta(days=7)
 
 def seen(eng: Engine, leaving: Collection[str] = ()) -> dict[str, object]:
     """What an observer sees of the live incidents (verdicts and timelines), minus ``leaving``."""
-    return {
-        i: (inc.verdict(), inc.timeline) for i, inc in live(eng).items() if i not in leaving
-    }
+    return {i: (inc.verdict(), inc.timeline) for i, inc in live(eng).items() if i not in leaving}
 
 
 def _closed_flap(eng: Engine, fp: str, start_min: float) -> str:
@@ -122,7 +120,7 @@ def test_an_incident_with_evaluation_pending_stays() -> None:
 
 def test_incidents_merged_into_one_that_leaves_go_with_it() -> None:
     eng = engine()
-    (first,) = eng.apply([episode("x", at(0), end=at(5), cluster="c1")], at(5))
+    eng.apply([episode("x", at(0), end=at(5), cluster="c1")], at(5))
     eng.apply([episode("y", at(60), end=at(70), cluster="c1")], at(70))
     eng.apply([episode("z", at(30), end=at(55), cluster="c1")], at(71))  # bridges: merges
     stubs = [i for i, inc in eng.incidents.items() if inc.merged_into]

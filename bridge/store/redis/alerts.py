@@ -4,7 +4,8 @@ as text, see ``lua/ingest.lua``).
 Keys (``P`` = prefix): ``P alerts`` (hash: episode key → the text of :func:`episode_value`),
 ``P alerts:seq`` (change counter) and ``P alerts:changes`` (sorted set: episode key scored by
 the change number of its last write; :meth:`RedisAlerts.episodes_since`), ``P alerts:ends``
-(sorted set, lex: ``END|key``, ``~|key`` while firing; :meth:`RedisAlerts.live_episodes`), ``P deliveries``
+(sorted set, lex: ``END|key``, ``~|key`` while firing; :meth:`RedisAlerts.live_episodes`),
+``P deliveries``
 (list of delivery JSON, newest first) and ``P truncation`` (hash: group key → ``"ts n"``). Like
 SQLite's table, the delivery list grows with every webhook: memory to watch under
 ``noeviction``.
@@ -109,9 +110,7 @@ class RedisAlerts(RedisConnection):
         fields = [f"{fp}\n{ts(start)}" for fp, start in keys]
         if not fields:
             return []
-        values = await self._call(
-            "get_episodes", lambda c: c.hmget(self._key("alerts"), fields)
-        )
+        values = await self._call("get_episodes", lambda c: c.hmget(self._key("alerts"), fields))
         return [episode(v) for v in values if v is not None]
 
     async def load_truncation(self) -> dict[str, int]:

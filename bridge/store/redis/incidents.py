@@ -6,7 +6,7 @@ set, lex, of those members: pages newest first), ``P incidents:unsettled`` (set 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -78,18 +78,9 @@ class RedisIncidents(RedisConnection):
         out: list[IncidentRecord] = []
         batch = max(limit, 100)
         while len(out) < limit:
-            members = await self._call(
-                "incident_page",
-                lambda c, top=top: c.zrevrangebylex(
-                    self._key("incidents:by-start"), top, "-", start=0, num=batch
-                ),
-            )
+            members, values = await self._call("incident_page", self._page_of(top, batch))
             if not members:
                 break
-            ids = [text(m).rsplit("|", 1)[1] for m in members]
-            values = await self._call(
-                "incident_page", lambda c, ids=ids: c.hmget(self._key("incidents"), ids)
-            )
             for value in values:
                 if value is None:
                     continue
@@ -100,6 +91,21 @@ class RedisIncidents(RedisConnection):
             if len(members) < batch:
                 break
         return out[:limit]
+
+    def _page_of(
+        self, top: str, batch: int
+    ) -> Callable[[aioredis.Redis], Awaitable[tuple[list[Any], list[Any]]]]:
+        """A read of up to ``batch`` by-start members below ``top`` and their records."""
+
+        async def read(c: aioredis.Redis) -> tuple[list[Any], list[Any]]:
+            members = await c.zrevrangebylex(
+                self._key("incidents:by-start"), top, "-", start=0, num=batch
+            )
+            ids = [text(m).rsplit("|", 1)[1] for m in members]
+            values = await c.hmget(self._key("incidents"), ids) if ids else []
+            return list(members), list(values)
+
+        return read
 
 
 def _start_member(started_at: datetime, incident_id: str) -> str:
