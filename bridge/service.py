@@ -240,7 +240,8 @@ class BridgeService:
             await self.book.load()
         engine = self.evaluator.engine
         log.info(
-            "started as %s (%s): %d alerts, %d incidents (%d open), inventory of %d elements",
+            "started as %s (%s): %d live alerts, %d live incidents (%d open), inventory of %d "
+            "elements",
             self.replica_id,
             "leader" if self.leading else f"follower of {self.leadership.leader_id}",
             len(engine.episodes),
