@@ -13,6 +13,7 @@ from typing import Any
 
 from bridge.core.alerts import AlertEpisode, format_time
 from bridge.core.incident_state import Incident
+from bridge.core.obligations import Obligation
 from bridge.core.rules import Assessment
 from bridge.core.topology import Topology
 
@@ -191,18 +192,7 @@ def stored_document(incident: Incident, topology: Topology, now: datetime) -> di
                 },
             },
             "assessments": [_assessment(a, now) for a in incident.assessments],
-            "obligations": [
-                {
-                    "regulator": o.regulator,
-                    "kind": o.kind,
-                    "due_at": format_time(o.due_at),
-                    "state": o.state,
-                    "basis": o.basis,
-                    "explanation": o.explanation,
-                    "waiting_for": o.waiting_for,
-                }
-                for o in incident.obligations
-            ],
+            "obligations": [obligation_json(o) for o in incident.obligations],
             "remedied_at": format_time(incident.remedied_at),
             "stale_alerts": incident.stale,
             "unmapped_alerts": incident.unmapped,
@@ -211,6 +201,19 @@ def stored_document(incident: Incident, topology: Topology, now: datetime) -> di
         }
     )
     return doc
+
+
+def obligation_json(o: Obligation) -> dict[str, Any]:
+    """One obligation as the API (and ``bridge replay --json``) shows it."""
+    return {
+        "regulator": o.regulator,
+        "kind": o.kind,
+        "due_at": format_time(o.due_at),
+        "state": o.state,
+        "basis": o.basis,
+        "explanation": o.explanation,
+        "waiting_for": o.waiting_for,
+    }
 
 
 def _conn_total(vec: dict[tuple[str, ...], float]) -> int:

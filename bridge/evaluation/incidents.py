@@ -17,8 +17,7 @@ from typing import Any, Protocol
 from bridge.core import case_drafts, documents
 from bridge.core.alerts import AlertEpisode
 from bridge.core.engine import Engine
-from bridge.core.impact import summarise
-from bridge.core.incident_state import CLOSED, Incident, StoredIncident
+from bridge.core.incident_state import Incident, StoredIncident
 from bridge.core.topology import Topology
 from bridge.evaluation.evaluator import Evaluator
 from bridge.store.records import IncidentRecord
@@ -169,17 +168,6 @@ class IncidentView:
 def _empty(record: IncidentRecord) -> Incident:
     """An incident with no timeline (merged away, or its alerts pruned): its document is the
     stored one."""
-    return Incident(
-        id=record.id,
-        key=record.key,
-        episodes=list(record.episodes),
-        started_at=record.started_at,
-        state=CLOSED,
-        ended_at=None,
-        closes_at=None,
-        jurisdictions=[],
-        timeline=[],
-        impact=summarise([]),
-        assessments=[],
-        merged_into=record.merged_into,
+    return Incident.hollow(
+        record.id, record.key, record.started_at, record.episodes, record.merged_into
     )
