@@ -77,7 +77,10 @@ class StateCollector(Collector):
 
 def _obligation_states(engine: Engine | None) -> GaugeMetricFamily:
     states = GaugeMetricFamily(
-        "bridge_obligations", "Owed reports of all incidents, by state", labels=["state"]
+        "bridge_obligations",
+        "Owed reports of the incidents in memory (open, owing, or settled within "
+        "evaluation.memory_horizon), by state",
+        labels=["state"],
     )
     counts = dict.fromkeys(OBLIGATION_STATES, 0)
     for inc in engine.incidents.values() if engine is not None else []:
