@@ -37,9 +37,7 @@ async def main() -> None:
     received: list[dict] = []  # type: ignore[type-arg]
 
     async def hook(request: web.Request) -> web.Response:
-        received.append(
-            {"received_at": rfc3339(datetime.now(UTC)), "body": await request.json()}
-        )
+        received.append({"received_at": rfc3339(datetime.now(UTC)), "body": await request.json()})
         return web.json_response({"ok": True})
 
     app = web.Application()
@@ -51,13 +49,20 @@ async def main() -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     olt_start = now - timedelta(hours=2, minutes=15)
     alerts = [
-        {"labels": {"alertname": "OltDown", "element": el, "site": "se-site-ostersund"},
-         "annotations": {"summary": f"{el} unreachable"}, "startsAt": rfc3339(olt_start)}
+        {
+            "labels": {"alertname": "OltDown", "element": el, "site": "se-site-ostersund"},
+            "annotations": {"summary": f"{el} unreachable"},
+            "startsAt": rfc3339(olt_start),
+        }
         for el in ("se-olt-ostersund-1", "se-olt-ostersund-2")
     ]
     cell = {
-        "labels": {"alertname": "CellDown", "element": "no-cell-ullevaal",
-                   "site": "no-site-oslo-sentrum", "severity": "critical"},
+        "labels": {
+            "alertname": "CellDown",
+            "element": "no-cell-ullevaal",
+            "site": "no-site-oslo-sentrum",
+            "severity": "critical",
+        },
         "annotations": {"summary": "Ullevål hospital cell down"},
         "startsAt": rfc3339(now - timedelta(minutes=10)),
     }
