@@ -20,8 +20,8 @@ from pydantic import (
 )
 
 from bridge.config.types import Duration, Jurisdiction, Secret, Strict, WithSecret
-from bridge.core.access import grant_problem
 from bridge.core import retention as core_retention
+from bridge.core.access import grant_problem
 from bridge.core.alerts import WebhookLimits
 from bridge.core.durations import format_duration, parse_duration
 from bridge.core.incidents import CorrelationRules

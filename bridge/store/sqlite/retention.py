@@ -1,0 +1,105 @@
+"""SQLite's retention: counts of the tables, incidents page by page (by id) with their drafts,
+and deletes of at most a batch per write (one short transaction in the group commit)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+
+from bridge.core.incidents import EpisodeKey
+from bridge.store.codec import ts
+from bridge.store.records import DraftRecord, IncidentRecord
+from bridge.store.sqlite.connection import SqliteConnection
+from bridge.store.sqlite.guards import from_row
+
+_INCIDENT = ("id", "key", "started_at", "state", "merged_into", "episodes", "document")
+_DRAFT = ("id", "incident_id", "state", "revision", "updated_at", "document")
+#: kind → the count query (the draft queries use the drafts_state index)
+_COUNTS = {
+    "alerts": "SELECT count(*) FROM alerts",
+    "deliveries": "SELECT count(*) FROM deliveries",
+    "incidents": "SELECT count(*) FROM incidents",
+    "drafts": "SELECT count(*) FROM drafts WHERE state <> 'sent'",
+    "notices": "SELECT count(*) FROM drafts WHERE state = 'sent'",
+    "audit": "SELECT count(*) FROM audit",
+    "privacy_cases": "SELECT count(*) FROM privacy_cases",
+}
+# The newest delivery stays: its id is the change number episodes_since hands out, and SQLite
+# would give the next delivery that id again were it deleted.
+_OLD_DELIVERIES = (
+    "SELECT id FROM deliveries WHERE received_at < ? "
+    "AND id < (SELECT max(id) FROM deliveries) ORDER BY id"
+)
+
+
+def _deleted(conn: sqlite3.Connection, sql: str, rows: Sequence[Sequence[object]]) -> int:
+    before = conn.total_changes
+    conn.executemany(sql, rows)
+    return conn.total_changes - before
+
+
+class SqliteRetention(SqliteConnection):
+    """:class:`bridge.store.interfaces.RetentionStore` on SQLite."""
+
+    async def count_records(self) -> dict[str, int]:
+        def read(c: sqlite3.Connection) -> dict[str, int]:
+            return {kind: int(c.execute(sql).fetchone()[0]) for kind, sql in _COUNTS.items()}
+
+        return await self._read("count_records", read)
+
+    async def retention_page(
+        self, cursor: str, limit: int
+    ) -> tuple[list[IncidentRecord], list[DraftRecord], str]:
+        def read(
+            c: sqlite3.Connection,
+        ) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+            incidents = c.execute(
+                f"SELECT {', '.join(_INCIDENT)} FROM incidents WHERE id > ? ORDER BY id LIMIT ?",
+                (cursor, limit),
+            ).fetchall()
+            ids = [r[0] for r in incidents]
+            drafts = c.execute(
+                f"SELECT {', '.join(_DRAFT)} FROM drafts "
+                f"WHERE incident_id IN ({','.join('?' * len(ids))}) ORDER BY id",
+                ids,
+            ).fetchall()
+            return incidents, drafts
+
+        rows, draft_rows = await self._read("retention_page", read)
+        incidents = [from_row(IncidentRecord, _INCIDENT, r, ("episodes", "document")) for r in rows]
+        drafts = [from_row(DraftRecord, _DRAFT, r) for r in draft_rows]
+        following = incidents[-1].id if len(incidents) == limit else ""
+        return incidents, drafts, following
+
+    async def count_deliveries_before(self, before: datetime) -> int:
+        return await self._read(
+            "count_deliveries_before",
+            lambda c: int(
+                c.execute(f"SELECT count(*) FROM ({_OLD_DELIVERIES})", (ts(before),)).fetchone()[0]
+            ),
+        )
+
+    async def prune_deliveries(self, before: datetime, batch: int) -> int:
+        def apply(conn: sqlite3.Connection) -> int:
+            return conn.execute(
+                f"DELETE FROM deliveries WHERE id IN ({_OLD_DELIVERIES} LIMIT ?)",
+                (ts(before), batch),
+            ).rowcount
+
+        return await self._write("prune_deliveries", apply)
+
+    async def prune_episodes(self, keys: Sequence[EpisodeKey]) -> int:
+        rows = [(fingerprint, ts(starts_at)) for fingerprint, starts_at in keys]
+        sql = "DELETE FROM alerts WHERE fingerprint=? AND starts_at=?"
+        return await self._write("prune_episodes", lambda c: _deleted(c, sql, rows))
+
+    async def prune_drafts(self, drafts: Sequence[tuple[str, int]]) -> int:
+        rows = list(drafts)
+        sql = "DELETE FROM drafts WHERE id=? AND revision=?"
+        return await self._write("prune_drafts", lambda c: _deleted(c, sql, rows))
+
+    async def prune_incidents(self, ids: Sequence[str]) -> int:
+        rows = [(i,) for i in ids]
+        sql = "DELETE FROM incidents WHERE id=?"
+        return await self._write("prune_incidents", lambda c: _deleted(c, sql, rows))
