@@ -168,7 +168,11 @@ class Pruner:
         if report.dry_run:
             for _, f in fates:
                 for kind, n in f.counts().items():
-                    report.add(kind, n)
+                    if kind != "alerts":
+                        report.add(kind, n)
+            for chunk in _chunks(episodes, self.batch):  # those a past pass removed: not again
+                report.add("alerts", await self.store.count_episodes(chunk))
+                await asyncio.sleep(0)
         else:
             all_went = True
             for kind in ("drafts", "notices"):

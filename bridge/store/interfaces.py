@@ -265,6 +265,10 @@ class RetentionStore(Protocol):
         """Delete at most ``batch`` deliveries received before ``before``, oldest first; how
         many. The newest delivery always stays (SQLite numbers changes after it)."""
 
+    async def count_episodes(self, keys: Sequence[EpisodeKey]) -> int:
+        """How many of these alert episodes are stored (what :meth:`prune_episodes` would
+        remove)."""
+
     async def prune_episodes(self, keys: Sequence[EpisodeKey]) -> int:
         """Delete these alert episodes (fingerprint, starts_at); how many there were."""
 

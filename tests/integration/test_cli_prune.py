@@ -18,6 +18,7 @@ from bridge.store.sqlite import SqliteStore
 #: Long before any default period ends, measured from the real clock the CLI reads.
 OLD = datetime(2019, 3, 4, 10, 0, tzinfo=UTC)
 RECENT = datetime.now(UTC) - timedelta(days=2)
+MIDDLE = datetime.now(UTC) - timedelta(days=600)  # past the alerts' 400 days, not 5 years
 HOUR = timedelta(hours=1)
 
 
@@ -45,7 +46,13 @@ async def seed(path: Path) -> None:
     try:
         # p1: an alert no incident lists (as a privacy alert), before every incident
         earliest = OLD - 30 * 24 * HOUR
-        for fps, at in ((["p1"], earliest), (["s1", "s2"], OLD), (["o1"], OLD), (["r1"], RECENT)):
+        for fps, at in (
+            (["p1"], earliest),
+            (["s1", "s2"], OLD),
+            (["o1"], OLD),
+            (["m1"], MIDDLE),
+            (["r1"], RECENT),
+        ):
             alerts = [alert(fp, at, status="resolved", ends_at=at + HOUR) for fp in fps]
             await store.ingest(parse_webhook(webhook(*alerts), at), at)
         # settled: its one report was sent years ago
@@ -57,6 +64,8 @@ async def seed(path: Path) -> None:
         waiting = DraftRecord("d-wait", "inc-owing", "draft", 1, OLD + 2 * HOUR, {"id": "d-wait"})
         await store.put_draft(waiting, None, [])
         await store.save_incidents([incident("inc-recent", ["r1"], RECENT, [])])
+        # settled 600 days ago: its alert goes, its document stays
+        await store.save_incidents([incident("inc-middle", ["m1"], MIDDLE, [])])
         await store.append_audit([AuditEntry(OLD, "token:ops", "draft.approved", "draft:d-sent")])
     finally:
         await store.close()
@@ -88,7 +97,7 @@ def test_prune_dry_run_then_prune(tmp_path: Path) -> None:
     # 2019 is more than that ago, so they go too. The owing incident keeps the deliveries from
     # its start on: only the one before it goes (its alert, listed by no incident, stays)
     assert {k: int(v[1]) for k, v in lines.items() if v[1] != "-"} == {
-        "alerts": 2,
+        "alerts": 3,
         "deliveries": 1,
         "incidents": 1,
         "drafts": 0,
@@ -101,14 +110,14 @@ def test_prune_dry_run_then_prune(tmp_path: Path) -> None:
     assert real.returncode == 0, real.stderr
     assert real.stdout.splitlines()[0] == "retention: pruned"
     counts, incidents, episodes, audit = asyncio.run(contents(db))
-    assert incidents == ["inc-owing", "inc-recent"]
+    assert incidents == ["inc-middle", "inc-owing", "inc-recent"]
     assert episodes == ["o1", "p1", "r1"]
     assert (counts["notices"], counts["drafts"]) == (0, 1)  # the waiting draft stays
-    assert counts["deliveries"] == 3  # received from the owing incident's start on
+    assert counts["deliveries"] == 4  # received from the owing incident's start on
     newest = audit[0]
     assert (newest.actor, newest.action) == ("retention", "retention.pruned")
     assert newest.detail["counts"] == {
-        "alerts": 2,
+        "alerts": 3,
         "deliveries": 1,
         "incidents": 1,
         "drafts": 0,
@@ -116,5 +125,6 @@ def test_prune_dry_run_then_prune(tmp_path: Path) -> None:
     }
     assert [e.action for e in audit[1:]] == ["draft.approved"], "the audit keeps everything"
 
+    # what went is not counted again (inc-middle still lists its alert)
     again = bridge("prune", "--dry-run", "-c", str(config))
     assert all(line.split()[1] in ("0", "-") for line in again.stdout.splitlines()[1:])

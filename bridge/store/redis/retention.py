@@ -100,6 +100,20 @@ class RedisRetention(RedisConnection):
         n = await self._write("prune_deliveries", "prune_deliveries", keys, [ts(before), batch])
         return int(n)
 
+    async def count_episodes(self, keys: Sequence[EpisodeKey]) -> int:
+        if not keys:
+            return 0
+        fields = [f"{fingerprint}\n{ts(starts_at)}" for fingerprint, starts_at in keys]
+        key = self._key("alerts")
+
+        async def read(c: aioredis.Redis) -> int:
+            async with c.pipeline(transaction=False) as pipe:
+                for field in fields:
+                    pipe.hexists(key, field)
+                return sum(1 for found in await pipe.execute() if found)
+
+        return await self._call("count_episodes", read)
+
     async def prune_episodes(self, keys: Sequence[EpisodeKey]) -> int:
         if not keys:
             return 0

@@ -89,6 +89,13 @@ class SqliteRetention(SqliteConnection):
 
         return await self._write("prune_deliveries", apply)
 
+    async def count_episodes(self, keys: Sequence[EpisodeKey]) -> int:
+        rows = [(fingerprint, ts(starts_at)) for fingerprint, starts_at in keys]
+        sql = "SELECT 1 FROM alerts WHERE fingerprint=? AND starts_at=?"
+        return await self._read(
+            "count_episodes", lambda c: sum(1 for r in rows if c.execute(sql, r).fetchone())
+        )
+
     async def prune_episodes(self, keys: Sequence[EpisodeKey]) -> int:
         rows = [(fingerprint, ts(starts_at)) for fingerprint, starts_at in keys]
         sql = "DELETE FROM alerts WHERE fingerprint=? AND starts_at=?"

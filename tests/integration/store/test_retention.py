@@ -90,10 +90,13 @@ async def test_pages_visit_every_incident_once_with_its_drafts(store: Store):
 async def test_prune_episodes_removes_only_those_named(store: Store):
     """Named episodes go (a missing one counts 0); others and change numbers stay."""
     await ingest(store, "a", "b", "c")
+    assert await store.count_episodes([("a", T0), ("c", T0), ("zz", T0)]) == 2
+    assert await store.count_episodes([]) == 0
     went = await store.prune_episodes([("a", T0), ("c", T0), ("zz", T0)])
     assert went == 2
     assert [ep.fingerprint for ep in await store.load_episodes()] == ["b"]
     assert await store.prune_episodes([("a", T0)]) == 0
+    assert await store.count_episodes([("a", T0), ("b", T0)]) == 1
     await ingest(store, "d", minute=2)
     episodes, _ = await store.episodes_since(0)
     assert sorted(ep.fingerprint for ep in episodes) == ["b", "d"]
