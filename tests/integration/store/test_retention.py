@@ -8,7 +8,8 @@ from datetime import timedelta
 from builders import alert
 from store_kit import T0, delivery
 
-from bridge.core.retention import RECORD_KINDS
+from bridge.core.retention import RECORD_KINDS, Periods
+from bridge.retention.pruner import Pruner
 from bridge.store.interfaces import Store
 from bridge.store.records import AuditEntry, DraftRecord, IncidentRecord, PrivacyCaseRecord
 
@@ -169,3 +170,40 @@ async def test_pruning_leaves_the_audit_and_the_register(store: Store):
     assert (counts["audit"], counts["privacy_cases"]) == (1, 1)
     assert [e.action for e in await store.audit_log()] == ["draft.approved"]
     assert len(await store.privacy_case_revisions("priv-1")) == 1
+
+
+async def test_a_pruning_pass_on_this_store(store: Store):
+    """A real pass (bridge/retention/pruner.py) on this store: the settled incident's records go
+    in batches, one still owing stays whole, a merged-away record goes on the pass after its
+    target; a pass told to stop stops and says so; each real pass is audited."""
+    years = T0 + timedelta(days=3000)
+    settled = IncidentRecord(
+        "inc-a", "k", T0, "closed", [(f"fp{n}", T0) for n in range(5)], None,
+        {"ended_at": T0.isoformat(), "obligations": [{"state": "sent"}]},
+    )  # fmt: skip
+    owing = IncidentRecord(
+        "inc-b", "k", T0, "closed", [("fpb", T0)], None,
+        {"ended_at": T0.isoformat(), "obligations": [{"state": "overdue"}]},
+    )  # fmt: skip
+    stub = IncidentRecord("inc-0", "k", T0, "closed", [("fp0", T0)], "inc-a", {})
+    await ingest(store, *(f"fp{n}" for n in range(5)), "fpb")
+    await store.save_incidents([settled, owing, stub])
+    await store.put_draft(draft("d-a", "inc-a", "sent"), None, [])
+    await store.put_draft(draft("d-b", "inc-b", "draft"), None, [])
+    pruner = Pruner(store, Periods(), 2, lambda: years)
+
+    stopped = await pruner.run(dry_run=False, keep_going=lambda: False)
+    assert not stopped.complete and sum(stopped.counts.values()) == 0
+    first = await pruner.run(dry_run=False)
+    assert first.counts == {
+        "alerts": 5, "deliveries": 0, "incidents": 1, "drafts": 0, "notices": 1,
+    }  # fmt: skip
+    assert sorted(r.id for r in await store.load_incidents()) == ["inc-0", "inc-b"]
+    assert [ep.fingerprint for ep in await store.load_episodes()] == ["fpb"]
+    assert [d.id for d in await store.list_drafts()] == ["d-b"]
+    second = await pruner.run(dry_run=False)
+    assert second.counts["incidents"] == 1
+    assert [r.id for r in await store.load_incidents()] == ["inc-b"]
+    audit = await store.audit_log()
+    assert [e.action for e in audit] == ["retention.pruned"] * 3
+    assert audit[-1].detail["complete"] is False
