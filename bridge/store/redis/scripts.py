@@ -33,6 +33,7 @@ SCRIPTS: dict[str, tuple[str, ...]] = {
     "prune_drafts": ("_guard",),
     "prune_incidents": ("_guard",),
     "episodes_since": (),  # a read: no guard
+    "live_episodes": (),  # a read: no guard
 }
 
 
