@@ -8,8 +8,10 @@ are never pruned (:data:`KEPT`). Each prunable kind has its own period (:class:`
 
 Contract:
 - :func:`settled_at`: an incident is settled once it is closed (not merged away), every
-  obligation its document lists is sent or rejected, and every draft of it is sent, rejected
-  or withdrawn (nothing owed, nothing waiting for a person). It settled at the latest of its
+  obligation its document lists is sent or rejected (or waits, undrafted and undated, for an
+  event a closed incident can no longer bring, as :mod:`bridge.core.liveness` counts it), and
+  every draft of it is sent, rejected or withdrawn (nothing owed, nothing waiting for a
+  person). It settled at the latest of its
   start, its end and its drafts' last changes. An incident that still owes a report, or has a
   draft not yet sent or rejected, is not settled, whatever its age: none of its records go. A
   merged-away incident settles like that once the incident it was merged into is gone from the
@@ -46,6 +48,8 @@ RECORD_KINDS = (*PRUNABLE, *KEPT)
 FINISHED = (SENT, REJECTED, WITHDRAWN)
 #: Obligation states that settle it (bridge/core/obligations.py).
 SETTLED_OBLIGATIONS = ("sent", "rejected")
+#: The state of an obligation not yet drafted; with no due date it waits for an event.
+UNDRAFTED = "open"
 
 DAY = timedelta(days=1)
 
@@ -79,15 +83,16 @@ class DraftFacts:
 
 @dataclass(frozen=True, slots=True)
 class CaseFacts:
-    """What the decision reads of one stored incident: ``obligations`` are the states its
-    document lists (empty: it owes nothing), ``ended_at`` the latest end its document names."""
+    """What the decision reads of one stored incident: ``obligations`` are (state, dated) of
+    each one its document lists (empty: it owes nothing; ``dated``: it has a due date),
+    ``ended_at`` the latest end its document names."""
 
     id: str
     state: str
     merged_into: str | None
     started_at: datetime
     ended_at: datetime | None
-    obligations: tuple[str, ...]
+    obligations: tuple[tuple[str, bool], ...]
     episodes: tuple[EpisodeKey, ...]
 
 
@@ -113,6 +118,13 @@ class Fate:
         }
 
 
+def _obligation_done(state: str, dated: bool) -> bool:
+    """Sent or rejected, or waiting undated for an event (``pts_supplementary`` after a
+    rejected initial report, ``nkom_update`` without a significant change): once the incident
+    closed, that event cannot come."""
+    return state in SETTLED_OBLIGATIONS or (state == UNDRAFTED and not dated)
+
+
 def settled_at(
     case: CaseFacts, drafts: Sequence[DraftFacts], target_stored: bool = False
 ) -> datetime | None:
@@ -122,7 +134,7 @@ def settled_at(
     if case.merged_into is not None:
         if target_stored:
             return None
-    elif case.state != CLOSED or any(s not in SETTLED_OBLIGATIONS for s in case.obligations):
+    elif case.state != CLOSED or not all(_obligation_done(*o) for o in case.obligations):
         return None
     if any(d.state not in FINISHED for d in drafts):
         return None

@@ -67,7 +67,9 @@ def case_facts(record: IncidentRecord) -> retention.CaseFacts:
     """What the decision reads of a stored incident (its document's end and obligations)."""
     doc = record.document
     ends = [t for t in (_time(doc.get("ended_at")), _time(doc.get("closes_at"))) if t]
-    obligations = tuple(str(o.get("state")) for o in doc.get("obligations") or ())
+    obligations = tuple(
+        (str(o.get("state")), o.get("due_at") is not None) for o in doc.get("obligations") or ()
+    )
     return retention.CaseFacts(
         id=record.id,
         state=record.state,

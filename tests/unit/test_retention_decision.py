@@ -32,8 +32,12 @@ def case(
     obligations: tuple[str, ...] = (),
     merged_into: str | None = None,
     ended: datetime | None = END,
+    waiting: int = 0,
 ) -> CaseFacts:
-    return CaseFacts("inc-1", state, merged_into, T0, ended, obligations, EPISODES)
+    """``obligations`` with due dates; ``waiting`` undrafted ones with none (awaiting an
+    event)."""
+    owed = tuple((s, True) for s in obligations) + (("open", False),) * waiting
+    return CaseFacts("inc-1", state, merged_into, T0, ended, owed, EPISODES)
 
 
 def draft(state: str, at: datetime = END, id_: str = "d1") -> DraftFacts:
@@ -57,6 +61,13 @@ def test_an_open_incident_is_not_settled():
 def test_an_incident_owing_a_report_is_not_settled():
     for owed in ("open", "drafted", "approved", "overdue"):
         assert settled_at(case(obligations=("sent", owed)), [draft("sent")]) is None, owed
+
+
+def test_an_obligation_waiting_for_an_event_a_closed_incident_cannot_bring_settles():
+    """nkom_update without a significant change, pts_supplementary after a rejected initial
+    report: undrafted, undated; once closed, nothing can start their clocks."""
+    assert settled_at(case(obligations=("sent",), waiting=2), [draft("sent")]) == END
+    assert settled_at(case(state="open", ended=None, waiting=1), []) is None
 
 
 def test_a_draft_waiting_for_a_person_or_the_outbox_keeps_it_unsettled():

@@ -118,7 +118,7 @@ class RedisRetention(RedisConnection):
         if not keys:
             return 0
         fields = [f"{fingerprint}\n{ts(starts_at)}" for fingerprint, starts_at in keys]
-        script_keys = [self._key("alerts"), self._key("alerts:changes")]
+        script_keys = [self._key("alerts"), self._key("alerts:changes"), self._key("alerts:ends")]
         return int(await self._write("prune_episodes", "prune_episodes", script_keys, fields))
 
     async def prune_drafts(self, drafts: Sequence[tuple[str, int]]) -> int:
@@ -136,5 +136,11 @@ class RedisRetention(RedisConnection):
     async def prune_incidents(self, ids: Sequence[str]) -> int:
         if not ids:
             return 0
-        keys = [self._key("incidents")]
+        keys = [
+            self._key("incidents"),
+            self._key("incidents:start"),
+            self._key("incidents:by-start"),
+            self._key("incidents:unsettled"),
+            self._key("incidents:settled"),
+        ]
         return int(await self._write("prune_incidents", "prune_incidents", keys, list(ids)))

@@ -13,7 +13,16 @@ from bridge.store.records import DraftRecord, IncidentRecord
 from bridge.store.sqlite.connection import SqliteConnection
 from bridge.store.sqlite.guards import from_row
 
-_INCIDENT = ("id", "key", "started_at", "state", "merged_into", "episodes", "document")
+_INCIDENT = (
+    "id",
+    "key",
+    "started_at",
+    "state",
+    "merged_into",
+    "episodes",
+    "document",
+    "settled_at",
+)
 _DRAFT = ("id", "incident_id", "state", "revision", "updated_at", "document")
 #: kind → the count query (the draft queries use the drafts_state index)
 _COUNTS = {

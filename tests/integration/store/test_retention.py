@@ -3,6 +3,7 @@ incidents page by page with their drafts, deletes in batches that touch nothing 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from builders import alert
@@ -98,6 +99,8 @@ async def test_prune_episodes_removes_only_those_named(store: Store):
     assert [ep.fingerprint for ep in await store.load_episodes()] == ["b"]
     assert await store.prune_episodes([("a", T0)]) == 0
     assert await store.count_episodes([("a", T0), ("b", T0)]) == 1
+    live, _ = await store.live_episodes(T0 - MIN)  # gone from what a restart loads too
+    assert [ep.fingerprint for ep in live] == ["b"]
     await ingest(store, "d", minute=2)
     episodes, _ = await store.episodes_since(0)
     assert sorted(ep.fingerprint for ep in episodes) == ["b", "d"]
@@ -146,10 +149,15 @@ async def test_prune_drafts_only_at_the_revision_read(store: Store):
 
 async def test_prune_incidents_removes_the_records_named(store: Store):
     """Named incident records go; others stay."""
-    await store.save_incidents([incident(1), incident(2), incident(3, "open")])
+    settled = [replace(incident(n), settled_at=T0 + n * MIN) for n in (1, 2)]
+    await store.save_incidents([*settled, incident(3, "open")])
     assert await store.prune_incidents(["inc-001", "inc-009"]) == 1
     assert await store.get_incident("inc-001") is None
     assert sorted(r.id for r in await store.load_incidents()) == ["inc-002", "inc-003"]
+    # gone from the indexes too: pages of history and what a restart loads
+    page = await store.incident_page("all", None, 10)
+    assert sorted(r.id for r in page) == ["inc-002", "inc-003"]
+    assert sorted(r.id for r in await store.live_incidents(T0)) == ["inc-002", "inc-003"]
 
 
 async def test_pruning_leaves_the_audit_and_the_register(store: Store):
