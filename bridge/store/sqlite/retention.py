@@ -1,13 +1,16 @@
-"""SQLite's retention: counts of the tables, incidents page by page (by id) with their drafts,
-and deletes of at most a batch per write (one short transaction in the group commit)."""
+"""SQLite's retention: counts of the tables (on a connection of their own), incidents page by
+page (by id) with their drafts, and deletes of at most a batch per write (one short transaction
+in the group commit)."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 
 from bridge.core.incidents import EpisodeKey
+from bridge.errors import StoreUnavailable
 from bridge.store.codec import ts
 from bridge.store.records import DraftRecord, IncidentRecord
 from bridge.store.sqlite.connection import SqliteConnection
@@ -52,10 +55,23 @@ class SqliteRetention(SqliteConnection):
     """:class:`bridge.store.interfaces.RetentionStore` on SQLite."""
 
     async def count_records(self) -> dict[str, int]:
-        def read(c: sqlite3.Connection) -> dict[str, int]:
-            return {kind: int(c.execute(sql).fetchone()[0]) for kind, sql in _COUNTS.items()}
+        # A count walks a table (10^6 alerts: 0.1-0.3 s), so it runs on a connection of its own
+        # in a worker thread: WAL lets it read beside the shared reader, which it never holds.
+        if self._reader is None:
+            raise StoreUnavailable("count_records", "store is not open")
+        uri = self.path.resolve().as_uri() + "?mode=ro"
 
-        return await self._read("count_records", read)
+        def count() -> dict[str, int]:
+            conn = sqlite3.connect(uri, uri=True, timeout=self.busy_timeout_ms / 1000)
+            try:
+                return {kind: int(conn.execute(q).fetchone()[0]) for kind, q in _COUNTS.items()}
+            finally:
+                conn.close()
+
+        try:
+            return await asyncio.to_thread(count)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable("count_records", str(exc)) from exc
 
     async def retention_page(
         self, cursor: str, limit: int
