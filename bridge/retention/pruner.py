@@ -190,7 +190,10 @@ class Pruner:
             if not all_went:
                 documents = []
             for chunk in _chunks(episodes, self.batch):
-                report.add("alerts", await self.store.prune_episodes(chunk))
+                # an incident whose alerts went keeps listing them until its document goes:
+                # read first, so a pass writes (and syncs) only when something is left to go
+                if await self.store.count_episodes(chunk):
+                    report.add("alerts", await self.store.prune_episodes(chunk))
                 await asyncio.sleep(0)
             for chunk in _chunks(documents, self.batch):
                 report.add("incidents", await self.store.prune_incidents(chunk))

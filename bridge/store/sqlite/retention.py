@@ -76,24 +76,25 @@ class SqliteRetention(SqliteConnection):
     async def retention_page(
         self, cursor: str, limit: int
     ) -> tuple[list[IncidentRecord], list[DraftRecord], str]:
-        def read(
-            c: sqlite3.Connection,
-        ) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
-            incidents = c.execute(
+        # decoded in the reader thread too: a page of documents is the largest piece of work
+        # a pass does, and the event loop only receives the records
+        def read(c: sqlite3.Connection) -> tuple[list[IncidentRecord], list[DraftRecord]]:
+            rows = c.execute(
                 f"SELECT {', '.join(_INCIDENT)} FROM incidents WHERE id > ? ORDER BY id LIMIT ?",
                 (cursor, limit),
             ).fetchall()
-            ids = [r[0] for r in incidents]
-            drafts = c.execute(
+            ids = [r[0] for r in rows]
+            draft_rows = c.execute(
                 f"SELECT {', '.join(_DRAFT)} FROM drafts "
                 f"WHERE incident_id IN ({','.join('?' * len(ids))}) ORDER BY id",
                 ids,
             ).fetchall()
-            return incidents, drafts
+            return (
+                [from_row(IncidentRecord, _INCIDENT, r, ("episodes", "document")) for r in rows],
+                [from_row(DraftRecord, _DRAFT, r) for r in draft_rows],
+            )
 
-        rows, draft_rows = await self._read("retention_page", read)
-        incidents = [from_row(IncidentRecord, _INCIDENT, r, ("episodes", "document")) for r in rows]
-        drafts = [from_row(DraftRecord, _DRAFT, r) for r in draft_rows]
+        incidents, drafts = await self._read("retention_page", read)
         following = incidents[-1].id if len(incidents) == limit else ""
         return incidents, drafts, following
 
