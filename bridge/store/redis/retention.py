@@ -5,6 +5,7 @@ order, and stop at the first one received at or after the cut-off."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -70,11 +71,19 @@ class RedisRetention(RedisConnection):
             return int(following), list(found.values()), [d for d in drafts if d is not None]
 
         following, values, draft_values = await self._call("retention_page", read)
-        incidents = sorted((decode(v, IncidentRecord) for v in values), key=lambda r: r.id)
-        ids = {r.id for r in incidents}
-        # the index and the documents are read by two commands: keep the drafts still theirs
-        drafts = [d for d in (decode(v, DraftRecord) for v in draft_values) if d.incident_id in ids]
-        return incidents, sorted(drafts, key=lambda d: d.id), str(following) if following else ""
+
+        def decoded() -> tuple[list[IncidentRecord], list[DraftRecord]]:
+            incidents = sorted((decode(v, IncidentRecord) for v in values), key=lambda r: r.id)
+            ids = {r.id for r in incidents}
+            # the index and the documents are read by two commands: keep the drafts still theirs
+            drafts = [d for d in (decode(v, DraftRecord) for v in draft_values)]
+            return incidents, sorted(
+                (d for d in drafts if d.incident_id in ids), key=lambda d: d.id
+            )
+
+        # a page of documents is the largest piece of work a pass does: decoded off the loop
+        incidents, drafts = await asyncio.to_thread(decoded)
+        return incidents, drafts, str(following) if following else ""
 
     async def count_deliveries_before(self, before: datetime) -> int:
         cut = ts(before)
