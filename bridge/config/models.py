@@ -359,7 +359,7 @@ class RetentionConfig(Strict):
     audit: Literal["never"] = "never"  # who approved and sent what: kept (docs/retention.md)
     privacy_register: Literal["never"] = "never"  # the förteckning: kept, never deleted from
     interval: Duration = timedelta(hours=1)  # how often the leader prunes
-    count_interval: Duration = timedelta(minutes=1)  # how often bridge_store_records is read
+    count_interval: Duration = timedelta(minutes=1)  # the leader reads bridge_store_records
     batch: int = Field(default=500, ge=1, le=10_000)  # records per delete (one short write)
 
     @field_validator("audit", "privacy_register", mode="before")

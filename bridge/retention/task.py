@@ -1,6 +1,7 @@
-"""Retention in the running service: every ``count_interval`` the stored records per kind are
-read into ``bridge_store_records{kind}`` (on every replica: counts only, cheap), and at most
-every ``interval`` the leader runs a pruning pass (:class:`~bridge.retention.pruner.Pruner`)
+"""Retention in the running service: every ``count_interval`` the leader reads the stored
+records per kind into ``bridge_store_records{kind}`` (counts only, cheap; a follower shows none,
+as with every gauge of the store's content), and at most every ``interval`` it runs a pruning
+pass (:class:`~bridge.retention.pruner.Pruner`)
 whose removals are counted in ``bridge_pruned_records_total{kind}``.
 
 Contract: the first pass runs one ``count_interval`` after start (a bridge restarted more often
@@ -47,7 +48,11 @@ class RetentionTask:
         self._last_pass: float | None = None
 
     async def refresh_counts(self) -> None:
-        """Read the stored records per kind into ``bridge_store_records``."""
+        """Read the stored records per kind into ``bridge_store_records`` on the leader; a
+        follower shows none (sums over replicas must not count the one store twice)."""
+        if not self.leading():
+            self.metrics.store_records.clear()
+            return
         for kind, n in (await self.store.count_records()).items():
             self.metrics.store_records.labels(kind=kind).set(n)
 

@@ -76,7 +76,7 @@ class RedisRetention(RedisConnection):
             incidents = sorted((decode(v, IncidentRecord) for v in values), key=lambda r: r.id)
             ids = {r.id for r in incidents}
             # the index and the documents are read by two commands: keep the drafts still theirs
-            drafts = [d for d in (decode(v, DraftRecord) for v in draft_values)]
+            drafts = [decode(v, DraftRecord) for v in draft_values]
             return incidents, sorted(
                 (d for d in drafts if d.incident_id in ids), key=lambda d: d.id
             )
