@@ -64,6 +64,7 @@ from bridge.privacy.access_audit import AccessAudit
 from bridge.privacy.cases import PrivacyCases, is_case
 from bridge.privacy.owed import PrivacyObligations
 from bridge.replicas.leadership import Leadership
+from bridge.retention.task import retention_task
 from bridge.store.interfaces import Store
 
 __all__ = ["BridgeService", "Clock", "IngestResult", "SystemClock"]
@@ -214,6 +215,9 @@ class BridgeService:
         self.replicas = ReplicaSync(
             store, self.evaluator, self._is_outage, metrics, cfg.replication.sync_interval
         )
+        self.retention = retention_task(
+            cfg.retention, store, metrics, self.book.forget, now, lambda: self.leading
+        )
 
     def _is_outage(self, ep: AlertEpisode) -> bool:
         return not self.privacy.is_privacy_alert(ep)
@@ -258,6 +262,7 @@ class BridgeService:
         self._tasks = [
             asyncio.create_task(self._timer_loop(), name="evaluation-timer"),
             asyncio.create_task(self.replicas.run(), name="replica-sync"),
+            asyncio.create_task(self.retention.run(), name="retention"),
         ]
         self.loop_lag.start()
         self.leadership.start()

@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from bridge.core.alerts import AlertEpisode, Delivery
+from bridge.core.incidents import EpisodeKey
 from bridge.store.records import (
     AuditEntry,
     DeliveryRecord,
@@ -258,6 +259,50 @@ class PrivacyRegister(Protocol):
         """Every revision of a case as written, oldest first (empty: no such case)."""
 
 
+class RetentionStore(Protocol):
+    """What retention needs (docs/retention.md): counts per kind, the incidents page by page
+    with their drafts, and deletes in small batches. Which records go is decided by
+    :mod:`bridge.core.retention` from what :meth:`retention_page` returns; each delete
+    removes at most what it is given (or ``batch``) in one short write, so a caller never
+    holds the store or the event loop for long. Deletes are idempotent (a record already gone
+    counts 0). The audit log and the privacy register have no delete here, or anywhere.
+    """
+
+    async def count_records(self) -> dict[str, int]:
+        """Stored records per kind of :data:`bridge.core.retention.RECORD_KINDS` (alerts are
+        episodes; drafts are those not sent, notices the sent ones; privacy_cases the
+        register's cases). Cheap: counters or counts of indexed tables, never documents."""
+
+    async def retention_page(
+        self, cursor: str, limit: int
+    ) -> tuple[list[IncidentRecord], list[DraftRecord], str]:
+        """About ``limit`` stored incidents after ``cursor`` (``""``: from the start), every
+        draft of those incidents, and the cursor of the next page (``""``: that was the last).
+        Going through every page visits every incident stored before the first call at least
+        once."""
+
+    async def count_deliveries_before(self, before: datetime) -> int:
+        """How many deliveries :meth:`prune_deliveries` would remove for ``before``."""
+
+    async def prune_deliveries(self, before: datetime, batch: int) -> int:
+        """Delete at most ``batch`` deliveries received before ``before``, oldest first; how
+        many. The newest delivery always stays (SQLite numbers changes after it)."""
+
+    async def count_episodes(self, keys: Sequence[EpisodeKey]) -> int:
+        """How many of these alert episodes are stored (what :meth:`prune_episodes` would
+        remove)."""
+
+    async def prune_episodes(self, keys: Sequence[EpisodeKey]) -> int:
+        """Delete these alert episodes (fingerprint, starts_at); how many there were."""
+
+    async def prune_drafts(self, drafts: Sequence[tuple[str, int]]) -> int:
+        """Delete each draft (id, revision) still at that revision (one changed meanwhile
+        stays); how many went."""
+
+    async def prune_incidents(self, ids: Sequence[str]) -> int:
+        """Delete these incident records; how many there were."""
+
+
 class Store(
     Lifecycle,
     AlertLog,
@@ -267,6 +312,7 @@ class Store(
     LeaseStore,
     PeopleStore,
     PrivacyRegister,
+    RetentionStore,
     Protocol,
 ):
     """Every concern of one backing store (see the module contract)."""

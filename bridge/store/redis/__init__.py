@@ -16,8 +16,9 @@ against the core on random observation orders).
 Keys (``P`` = prefix): ``P schema`` (version), ``P alive`` (written by ping); the keys of each
 concern are listed in its module. Scripts build the per-state/incident/target/user keys from
 the prefix, so Redis Cluster is not supported (one primary, with replicas or Sentinel, is).
-Only sessions and the lease (on release) are ever deleted; the audit log and the privacy
-register are append-only by that discipline (Redis has no triggers to enforce it as SQLite
+Only sessions, the lease (on release) and what retention prunes (:mod:`.retention`: episodes,
+deliveries, drafts, incidents) are ever deleted; the audit log and the privacy register are
+append-only by that discipline (Redis has no triggers to enforce it as SQLite
 does).
 """
 
@@ -31,6 +32,7 @@ from bridge.store.redis.incidents import RedisIncidents
 from bridge.store.redis.lease import RedisLease
 from bridge.store.redis.people import RedisPeople
 from bridge.store.redis.privacy import RedisPrivacy
+from bridge.store.redis.retention import RedisRetention
 from bridge.store.redis.url import RedisOptions, parse_url, redact
 
 __all__ = [
@@ -51,6 +53,7 @@ class RedisStore(
     RedisLease,
     RedisPeople,
     RedisPrivacy,
+    RedisRetention,
 ):
     """Every concern of :class:`bridge.store.interfaces.Store` on one Redis database (or one
     key prefix in it). ``url`` is the store URL with its password redacted."""

@@ -28,6 +28,10 @@ SCRIPTS: dict[str, tuple[str, ...]] = {
     "ping": ("_guard",),
     "acquire_lease": ("_guard",),
     "release_lease": ("_guard",),
+    "prune_episodes": ("_guard",),
+    "prune_deliveries": ("_guard",),
+    "prune_drafts": ("_guard",),
+    "prune_incidents": ("_guard",),
     "episodes_since": (),  # a read: no guard
     "live_episodes": (),  # a read: no guard
 }

@@ -2,8 +2,8 @@
 (:mod:`.connection`), the schema in :mod:`.migrations`.
 
 ``SqliteStore`` is assembled from one class per concern (alerts, incidents, drafts, audit,
-lease, people, privacy), each over the shared connection; what several concerns do inside one
-write transaction (fence check, revision check, audit insert) is in :mod:`.guards`.
+lease, people, privacy, retention), each over the shared connection; what several concerns do
+inside one write transaction (fence check, revision check, audit insert) is in :mod:`.guards`.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from bridge.store.sqlite.incidents import SqliteIncidents
 from bridge.store.sqlite.lease import SqliteLease
 from bridge.store.sqlite.people import SqlitePeople
 from bridge.store.sqlite.privacy import SqlitePrivacy
+from bridge.store.sqlite.retention import SqliteRetention
 
 __all__ = ["SqliteStore"]
 
@@ -27,6 +28,7 @@ class SqliteStore(
     SqliteLease,
     SqlitePeople,
     SqlitePrivacy,
+    SqliteRetention,
 ):
     """Every concern of :class:`bridge.store.interfaces.Store` on one SQLite file (URL:
     :mod:`.connection`)."""
