@@ -43,7 +43,8 @@ from bridge.core.engine import Engine
 from bridge.core.incident_state import Incident
 from bridge.core.topology import Topology
 from bridge.errors import LeaseLost, StoreUnavailable
-from bridge.evaluation.engine import build_engine
+from bridge.evaluation.by_hand import ByHand
+from bridge.evaluation.engine import build_engine, mapping_rules
 from bridge.evaluation.evaluator import Evaluator
 from bridge.evaluation.incidents import IncidentView
 from bridge.evaluation.ingest import Ingest, IngestResult
@@ -211,6 +212,16 @@ class BridgeService:
         intake = PrivacyIntake(self.privacy, self.drafting)
         self.intake = Ingest(
             store, self.evaluator, intake, metrics, now, cfg.server.limits.webhook()
+        )
+        self.by_hand = ByHand(
+            self.intake,
+            store,
+            self.evaluator,
+            mapping_rules(loaded),
+            cfg.correlation.incident_label,
+            self.topology.elements.keys(),
+            self.topology.service_names(),
+            now,
         )
         self.replicas = ReplicaSync(
             store, self.evaluator, self._is_outage, metrics, cfg.replication.sync_interval

@@ -66,6 +66,10 @@ NEEDS: dict[str, Need] = {
     # incidents and drafts
     "GET /api/v1/incidents": _n("caller", _VIEW, "outage", "list incidents"),
     "GET /api/v1/incidents/{id}": _n("caller", _VIEW, "target", "read an incident or case"),
+    "POST /api/v1/incidents": _n("caller", "editor", "outage", "open an incident by hand"),
+    "POST /api/v1/incidents/{id}/end": _n(
+        "caller", "editor", "target", "end an incident opened by hand"
+    ),
     "GET /api/v1/drafts": _n("caller", _VIEW, "own", "list drafts"),
     "GET /api/v1/drafts/{id}": _n("caller", _VIEW, "target", "read a draft"),
     "GET /api/v1/drafts/{id}/versions/{n}": _n("caller", _VIEW, "target", "read a version"),

@@ -7,7 +7,8 @@ and a refusal are audited (``privacy.read`` / ``privacy.refused``). The list tak
 paged (``limit``, ``cursor``, ``next``: bridge/web/paging.py), newest first (start, then id),
 over every incident: the live ones from memory, the rest from the store
 (bridge/evaluation/incidents.py); one incident comes in full with its drafts' summaries,
-from the store when it left memory (404 for an unknown id).
+from the store when it left memory (404 for an unknown id). Editors open an incident by hand
+(``POST``: one monitoring never saw) and end one (``POST …/end``), audited.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from aiohttp import web
 
 from bridge.errors import BadInput
 from bridge.web import decisions, keys, paging
-from bridge.web.access import authorize, privacy_read
+from bridge.web.access import authorize, body_of, privacy_read
 from bridge.web.api.drafts import summary
 
 routes = web.RouteTableDef()
@@ -38,6 +39,40 @@ async def list_incidents(request: web.Request) -> web.Response:
     items, last = await service.incidents.page(state, before, limit)
     nxt = None if last is None else paging.encode_cursor((paging.instant(last[0]), last[1]))
     return web.json_response(paging.Page(items, nxt).answer("incidents", items))
+
+
+@routes.post("/api/v1/incidents")
+async def open_by_hand(request: web.Request) -> web.Response:
+    """An incident monitoring never saw (bridge/evaluation/by_hand.py): 201 with it."""
+    caller = await authorize(request)
+    body = await body_of(request)
+    service = request.app[keys.SERVICE]
+    incident_id = await service.by_hand.open(body, caller.name)
+    await service.settle_notices()
+    doc = await service.read_incident(incident_id)
+    if doc is None:  # evaluated on another replica's lead meanwhile: still the id
+        doc = {"id": incident_id}
+    return web.json_response(
+        doc, status=201, headers={"Location": f"/api/v1/incidents/{incident_id}"}
+    )
+
+
+@routes.post("/api/v1/incidents/{id}/end")
+async def end_by_hand(request: web.Request) -> web.Response:
+    """End an incident opened by hand at ``ended_at`` (default now): 200 with it; 409 for one
+    monitoring opened, 404 for no such live incident."""
+    incident_id = request.match_info["id"]
+    track = decisions.track_of_id(incident_id)
+    caller = await authorize(request, track, f"incident:{incident_id}")
+    body = await body_of(request)
+    service = request.app[keys.SERVICE]
+    await service.catch_up()
+    try:
+        await service.by_hand.end(incident_id, body, caller.name)
+    except LookupError:
+        raise web.HTTPNotFound(text=f"no open incident {incident_id!r}") from None
+    await service.settle_notices()
+    return web.json_response(await service.read_incident(incident_id))
 
 
 def _instant_of(text: str) -> datetime:
