@@ -4,7 +4,8 @@ Tables: ``meta`` (schema version), ``alerts`` (one row per episode; ``seq`` the 
 its last write, 0 for rows from before schema 3), ``deliveries`` (row id = change number),
 ``group_truncation``, ``incidents``, ``drafts``, ``audit`` (append-only by trigger), ``lease``,
 ``users``, ``sessions``, ``api_tokens``, ``privacy_cases`` and ``privacy_case_revisions`` (never
-deleted from, by trigger). Timestamps are :func:`bridge.store.codec.ts` text, so columns
+deleted from, by trigger), ``casebook`` (people's data per incident; its numbers from the
+``meta`` counter ``casebook_number``). Timestamps are :func:`bridge.store.codec.ts` text, so columns
 compare and sort as the instants they name.
 """
 
@@ -85,6 +86,12 @@ MIGRATIONS: dict[int, str] = {
     CREATE TRIGGER IF NOT EXISTS privacy_revisions_no_delete
         BEFORE DELETE ON privacy_case_revisions
         BEGIN SELECT RAISE(ABORT, 'privacy case revisions are append-only'); END;;
+    """,
+    6: """
+    CREATE TABLE IF NOT EXISTS casebook (
+        incident_id TEXT PRIMARY KEY, number INTEGER NOT NULL UNIQUE, revision INTEGER NOT NULL,
+        updated_at TEXT NOT NULL, document TEXT NOT NULL);
+    INSERT OR IGNORE INTO meta(key, value) VALUES('casebook_number', '0');
     """,
 }
 

@@ -1,0 +1,67 @@
+"""Redis's casebook (schema 6). Keys (``P`` = prefix): ``P casebook`` (hash: incident id →
+record JSON of :mod:`bridge.store.record_codec`), ``P casebook:rev`` and ``P casebook:number``
+(hashes: id → revision / number) and ``P casebook:counter`` (the last number given, INCR in the
+same script that creates the record: ``lua/open_casebook.lua``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from bridge.errors import Conflict
+from bridge.store.record_codec import decode, encode
+from bridge.store.records import AuditEntry, CasebookRecord
+from bridge.store.redis.connection import RedisConnection
+from bridge.store.redis.guards import audit_args
+from bridge.store.redis.replies import raise_if_conflict
+from bridge.store.revisions import check_revision
+
+
+class RedisCasebook(RedisConnection):
+    """:class:`bridge.store.interfaces.Casebook` on Redis."""
+
+    def _casebook_keys(self) -> list[str]:
+        return [self._key(k) for k in ("casebook", "casebook:rev", "casebook:number")]
+
+    async def open_casebook(self, incident_id: str, at: datetime) -> CasebookRecord:
+        fresh = encode(CasebookRecord(incident_id, 0, 1, at), omit=("number",))
+        stored = await self._write(
+            "open_casebook",
+            "open_casebook",
+            [*self._casebook_keys(), self._key("casebook:counter")],
+            [incident_id, fresh],
+        )
+        return decode(stored, CasebookRecord)
+
+    async def put_casebook(
+        self, record: CasebookRecord, expected_revision: int, audit: Sequence[AuditEntry]
+    ) -> None:
+        what = f"casebook {record.incident_id}"
+        check_revision(what, record.revision, expected_revision)
+        result = await self._write(
+            "put_casebook",
+            "put_casebook",
+            [*self._casebook_keys(), self._key("audit:seq"), self._key("audit")],
+            [
+                self.prefix,
+                record.incident_id,
+                str(expected_revision),
+                str(record.revision),
+                str(record.number),
+                encode(record),
+                *audit_args(audit),
+            ],
+        )
+        raise_if_conflict(result, what, expected_revision)
+        if isinstance(result, list) and result and result[0] == "number":
+            raise Conflict(what, f"its number is not {record.number}")
+
+    async def get_casebook(self, incident_id: str) -> CasebookRecord | None:
+        found = await self._call(
+            "get_casebook", lambda c: c.hget(self._key("casebook"), incident_id)
+        )
+        return None if found is None else decode(found, CasebookRecord)
+
+    async def list_casebooks(self) -> list[CasebookRecord]:
+        values = await self._call("list_casebooks", lambda c: c.hvals(self._key("casebook")))
+        return sorted((decode(v, CasebookRecord) for v in values), key=lambda r: r.number)
