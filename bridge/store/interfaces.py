@@ -260,6 +260,9 @@ class Casebook(Protocol):
 
     async def get_casebook(self, incident_id: str) -> CasebookRecord | None: ...
 
+    async def casebooks(self, incident_ids: Collection[str]) -> dict[str, CasebookRecord]:
+        """The records of those of ``incident_ids`` that have one, by incident id."""
+
     async def list_casebooks(self) -> list[CasebookRecord]:
         """Every record, by number."""
 

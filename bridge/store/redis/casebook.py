@@ -5,7 +5,7 @@ same script that creates the record: ``lua/open_casebook.lua``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from bridge.errors import Conflict
@@ -61,6 +61,14 @@ class RedisCasebook(RedisConnection):
             "get_casebook", lambda c: c.hget(self._key("casebook"), incident_id)
         )
         return None if found is None else decode(found, CasebookRecord)
+
+    async def casebooks(self, incident_ids: Collection[str]) -> dict[str, CasebookRecord]:
+        wanted = sorted(set(incident_ids))
+        if not wanted:
+            return {}
+        values = await self._call("casebooks", lambda c: c.hmget(self._key("casebook"), wanted))
+        records = [decode(v, CasebookRecord) for v in values if v is not None]
+        return {r.incident_id: r for r in records}
 
     async def list_casebooks(self) -> list[CasebookRecord]:
         values = await self._call("list_casebooks", lambda c: c.hvals(self._key("casebook")))

@@ -5,8 +5,9 @@ document), numbered from the ``meta`` row ``casebook_number`` inside the writer'
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
+from typing import Any
 
 from bridge.errors import Conflict
 from bridge.store.records import AuditEntry, CasebookRecord
@@ -73,6 +74,23 @@ class SqliteCasebook(SqliteConnection):
             lambda c: c.execute(f"{_SELECT} WHERE incident_id=?", (incident_id,)).fetchone(),
         )
         return from_row(CasebookRecord, _COLUMNS, row) if row else None
+
+    async def casebooks(self, incident_ids: Collection[str]) -> dict[str, CasebookRecord]:
+        wanted = sorted(set(incident_ids))
+
+        def read(c: sqlite3.Connection) -> list[Any]:
+            rows: list[Any] = []
+            for at in range(0, len(wanted), 500):
+                chunk = wanted[at : at + 500]
+                marks = ",".join("?" * len(chunk))
+                query = f"{_SELECT} WHERE incident_id IN ({marks})"
+                rows.extend(c.execute(query, chunk).fetchall())
+            return rows
+
+        records = [
+            from_row(CasebookRecord, _COLUMNS, r) for r in await self._read("casebooks", read)
+        ]
+        return {r.incident_id: r for r in records}
 
     async def list_casebooks(self) -> list[CasebookRecord]:
         rows = await self._read(

@@ -6,7 +6,10 @@ and a refusal are audited (``privacy.read`` / ``privacy.refused``). The list tak
 (open, closed or all; open by default; else 400), is caught up with the store first and is
 paged (``limit``, ``cursor``, ``next``: bridge/web/paging.py) over the engine's incidents sorted
 in memory, newest first (start, then id); one
-incident comes in full with its drafts' summaries (404 for an unknown id).
+incident comes in full with its drafts' summaries (404 for an unknown id). Outage incidents
+carry people's handling (bridge/web/api/handling.py: ``number``, ``title``, ``acknowledged``,
+``assignee``; in full also ``notes`` and ``applies``, the regulators that can apply to its
+jurisdictions, whose verdicts the console shows).
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ from aiohttp import web
 
 from bridge.core.incident_state import Incident
 from bridge.errors import BadInput
-from bridge.web import decisions, keys, paging
+from bridge.web import decisions, keys, paging, regulators
 from bridge.web.access import authorize, privacy_read
 from bridge.web.api.drafts import summary
+from bridge.web.api.handling import named, named_in_full
 
 routes = web.RouteTableDef()
 
@@ -31,9 +35,11 @@ async def list_incidents(request: web.Request) -> web.Response:
     service = request.app[keys.SERVICE]
     await service.catch_up()
     chosen = paging.page(service.incidents_newest_first(state), _key, 2, request.query)
-    return web.json_response(
-        chosen.answer("incidents", service.incidents.summaries(state, chosen.items))
-    )
+    handling = await named(service, chosen.items)
+    summaries = [
+        {**s, **handling[s["id"]]} for s in service.incidents.summaries(state, chosen.items)
+    ]
+    return web.json_response(chosen.answer("incidents", summaries))
 
 
 def _key(incident: Incident) -> paging.Key:
@@ -55,4 +61,8 @@ async def get_incident(request: web.Request) -> web.Response:
         await privacy_read(request, caller, target)
     drafts = service.desk.select(incident=incident_id)
     doc["drafts"] = [summary(d) for d in drafts]
+    inc = service.evaluator.engine.incidents.get(incident_id)
+    if track == "outage" and inc is not None:
+        doc.update(await named_in_full(service, inc))
+        doc["applies"] = regulators.applicable(request.app[keys.CONFIG], doc["jurisdictions"])
     return web.json_response(doc)

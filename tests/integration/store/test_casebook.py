@@ -32,6 +32,8 @@ async def test_opening_numbers_records_once_and_in_order(store: Store):
     assert await store.get_casebook("inc-a") == first
     assert await store.get_casebook("nope") is None
     assert [r.incident_id for r in await store.list_casebooks()] == ["inc-a", "inc-b"]
+    assert await store.casebooks(["inc-b", "nope", "inc-a"]) == {"inc-a": first, "inc-b": second}
+    assert await store.casebooks([]) == {}
 
 
 async def test_concurrent_openers_on_two_instances_never_share_a_number(
