@@ -3,7 +3,8 @@
 Contract:
 - :func:`events` merges, from plain values: the incident's API document (its alerts firing and
   resolved, each change of the affected connections, each regulator's verdict becoming
-  reportable and each criterion met, each obligation opened), the audit entries of its drafts
+  reportable and each criterion met, in the rule set's words, each obligation opened: owed,
+  or what it waits for), the audit entries of its drafts
   (opened, edited, approved, rejected, sent, failed …) and of the incident itself (renamed,
   acknowledged, assigned, noted), and the notes. Each event is ``{"at", "kind", "actor",
   "summary"}`` (plus ``regulator`` where one applies), in plain words, ordered by time then
@@ -18,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from bridge.core.report_names import regulator_name, report_name
+from bridge.core.report_names import regulator_name, report_name, waiting_words
 
 Event = dict[str, Any]
 
@@ -90,22 +91,26 @@ def _impact_events(doc: Mapping[str, Any]) -> list[Event]:
     return out
 
 
-def _verdict_events(doc: Mapping[str, Any], applies: Iterable[str]) -> list[Event]:
+def _verdict_events(
+    doc: Mapping[str, Any], applies: Iterable[str], criteria: Mapping[str, Mapping[str, str]]
+) -> list[Event]:
     shown = set(applies)
     out: list[Event] = []
     for a in doc.get("assessments", []):
         reg = a["regulator"]
         if reg not in shown:
             continue
+        words = criteria.get(a.get("rule_set", ""), {})
         for c in a.get("criteria", []):
             if c.get("met") and c.get("since"):
+                what = words.get(c["id"]) or c["id"].replace("-", " ")
                 out.append(
                     {
                         "at": c["since"],
                         "kind": "criterion",
                         "actor": "bridge",
                         "regulator": reg,
-                        "summary": f"{regulator_name(reg)}: criterion met: {c['reason']}",
+                        "summary": f"{regulator_name(reg)}: criterion met: {what}",
                     }
                 )
         if a.get("reportable") and a.get("since"):
@@ -120,13 +125,14 @@ def _verdict_events(doc: Mapping[str, Any], applies: Iterable[str]) -> list[Even
             )
             for o in doc.get("obligations", []):
                 if o["regulator"] == reg:
+                    when = "owed" if o.get("due_at") else waiting_words(o.get("waiting_for"))
                     out.append(
                         {
                             "at": a["since"],
                             "kind": "obligation",
                             "actor": "bridge",
                             "regulator": reg,
-                            "summary": f"{report_name(reg, o['kind'])} owed",
+                            "summary": f"{report_name(reg, o['kind'])}: {when}",
                         }
                     )
     return out
@@ -193,13 +199,15 @@ def events(
     notes: Sequence[Mapping[str, str]],
     applies: Iterable[str],
     draft_regulators: Mapping[str, str],
+    criteria: Mapping[str, Mapping[str, str]] | None = None,
 ) -> list[Event]:
     """See the module contract; ``applies``: the regulators whose verdicts are shown;
-    ``draft_regulators``: each draft's regulator by draft id."""
+    ``draft_regulators``: each draft's regulator by draft id; ``criteria``: rule set →
+    criterion id → its description (the words a criterion met is told in)."""
     out = [
         *_alert_events(doc),
         *_impact_events(doc),
-        *_verdict_events(doc, applies),
+        *_verdict_events(doc, applies, criteria or {}),
         *_audit_events(audit, draft_regulators),
         *(
             {"at": n["at"], "kind": "note", "actor": n["author"], "summary": n["text"]}

@@ -242,7 +242,8 @@ async def test_timeline_merges_alerts_bridge_and_people_and_exports_csv(client, 
     reportable = [e for e in body["events"] if e["kind"] == "reportable"]
     assert [e["summary"] for e in reportable] == ["reportable to Nkom"]
     obligation = [e["summary"] for e in body["events"] if e["kind"] == "obligation"]
-    assert "Nkom – første varsel owed" in obligation
+    assert "Nkom – første varsel: owed" in obligation
+    assert "Nkom – oppdatering: owed once the impact changes significantly" in obligation
     chart = body["chart"]
     assert chart["reportable"][0]["regulator"] == "nkom"
     assert {t["regulator"] for t in chart["thresholds"]} <= {"nkom"}

@@ -222,7 +222,8 @@ async def incident_timeline(request: web.Request) -> web.Response:
     loaded = request.app[keys.CONFIG]
     applies = regulators.applicable(loaded, doc["jurisdictions"])
     view = handling.view(record.document)
-    events = timeline.events(doc, audit, view.notes, applies, {d.id: d.regulator for d in drafts})
+    owners = {d.id: d.regulator for d in drafts}
+    events = timeline.events(doc, audit, view.notes, applies, owners, regulators.criteria(loaded))
     head = handling_json(record, derived_title(service, inc))
     if form == "csv":
         return _csv(inc.id, events)
