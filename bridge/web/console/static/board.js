@@ -29,7 +29,7 @@ function queueRow(item) {
     "tr",
     {
       class: item.overdue ? "overdue" : item.due_at ? "" : "later",
-      dataset: { case: item.case, kind: item.kind, regulator: item.regulator },
+      dataset: { case: item.case, kind: item.kind, regulator: item.regulator, due: item.due_at || "" },
     },
     el("td", { class: "due" }, item.due_at ? localTime(item.due_at) : "—"),
     el("td", {}, item.due_at ? countdown(item.due_at) : el("span", { class: "why" }, "no deadline yet")),
@@ -41,18 +41,33 @@ function queueRow(item) {
   );
 }
 
+function queueTable(id, items) {
+  return el(
+    "table",
+    { id, class: "queue" },
+    el("thead", {}, el("tr", {}, [inZone("Due"), "Time left", "Report", "Incident", "State", "Who is on it"].map((h) => el("th", {}, h)))),
+    el("tbody", {}, items.map(queueRow)),
+  );
+}
+
+let laterOpen = false; // the person's choice survives a refresh
+
 async function refreshQueue() {
   const { items } = await api("/api/v1/queue");
+  const dated = items.filter((i) => i.due_at || i.draft);
+  const later = items.filter((i) => !(i.due_at || i.draft));
+  const details = later.length
+    ? el(
+        "details",
+        { id: "queue-later", open: laterOpen, ontoggle: (e) => { laterOpen = e.target.open; } },
+        el("summary", {}, `Owed later, once something happens (${later.length})`),
+        queueTable("queue-later-table", later),
+      )
+    : null;
   fill(
     queue,
-    items.length
-      ? el(
-          "table",
-          { id: "queue-table", class: "queue" },
-          el("thead", {}, el("tr", {}, [inZone("Due"), "Time left", "Report", "Incident", "State", "Who is on it"].map((h) => el("th", {}, h)))),
-          el("tbody", {}, items.map(queueRow)),
-        )
-      : el("p", { class: "empty" }, "Nothing owed."),
+    dated.length ? queueTable("queue-table", dated) : el("p", { class: "empty" }, "Nothing due."),
+    details,
   );
   queue.dataset.loaded = "1";
 }

@@ -51,7 +51,8 @@ export function chart(data, now = Date.now()) {
   root.append(svg("title", {}, "Affected connections over time per service, thresholds and when it became reportable"));
   root.append(svg("line", { class: "axis", x1: L, y1: H - B, x2: W - R, y2: H - B }));
   root.append(svg("line", { class: "axis", x1: L, y1: T, x2: L, y2: H - B }));
-  for (const v of [0, top / 2, top / 1.15]) {
+  for (const v of [0, peak]) {
+    root.append(svg("line", { class: "axis", x1: L - 3, x2: L, y1: y(v), y2: y(v) }));
     root.append(svg("text", { x: L - 6, y: y(v) + 4, "text-anchor": "end" }, number(v)));
   }
   root.append(svg("text", { x: L, y: H - B + 16 }, localTime(new Date(t0).toISOString())));
