@@ -21,6 +21,7 @@ ROLES = {
     "viewer": ["viewer"],
     "editor": ["editor"],
     "p-editor": ["editor:privacy"],
+    "p-viewer": ["viewer:privacy"],
 }
 
 
@@ -41,6 +42,12 @@ def config_path(tmp_path: Path) -> Path:
                 ],
             },
             "console": {"time_zone": "Europe/Oslo"},
+            "operator": {
+                "name": "Exempel Nät AB",
+                "org_number": "556000-0000",
+                "contact": {"name": "Dataskydd", "phone": "+46 10 000 00 00", "email": "d@ex.net"},
+            },
+            "privacy": {"subscriber_notice_recipient": "kund@example.net"},
         },
     )
 
@@ -255,3 +262,30 @@ async def test_timeline_merges_alerts_bridge_and_people_and_exports_csv(client, 
     assert len(rows) == len(body["events"]) + 1
     assert [r[4] for r in rows if r[1] == "note"] == ["'=cmd()"]
     await bad(await client.get(f"{url}/timeline?format=xml", headers=as_("viewer")), "format")
+
+
+async def test_queue_shows_each_caller_its_own_tracks_and_audits_privacy(client, clock):
+    """A privacy case's reports are in the queue of a privacy viewer (its id and what is owed,
+    no contents; the read audited), never in an outage viewer's; the outage incidents are not
+    in the privacy viewer's."""
+    await incidents(client, clock)
+    body = {
+        "detected_at": (clock.now() - timedelta(minutes=20)).isoformat().replace("+00:00", "Z"),
+        "jurisdictions": ["SE"],
+        "description": "Stolen laptop with call-detail records of Karin Svensson",
+        "affected": 12,
+    }
+    case = await ok(
+        await client.post("/api/v1/privacy/cases", json=body, headers=as_("p-editor")), 201
+    )
+    outage = await ok(await client.get("/api/v1/queue", headers=as_("viewer")))
+    assert {i["track"] for i in outage["items"]} == {"outage"}
+    privacy = await ok(await client.get("/api/v1/queue", headers=as_("p-viewer")))
+    assert {i["track"] for i in privacy["items"]} == {"privacy"}
+    assert {i["case"] for i in privacy["items"]} == {case["id"]}
+    assert "Karin" not in str(privacy)
+    first = privacy["items"][0]
+    assert first["due_at"] and first["report"].startswith("PTS – ")
+    store = client.server.app[SERVICE].store
+    reads = await store.audit_log(target="privacy:queue")
+    assert [(e.action, e.actor) for e in reads] == [("privacy.read", "token:p-viewer")]
