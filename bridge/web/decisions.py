@@ -70,10 +70,8 @@ NEEDS: dict[str, Need] = {
         "caller", _VIEW, "target", "read an incident's timeline (JSON, CSV)"
     ),
     "POST /api/v1/incidents/{id}/title": _n("caller", "editor", "target", "rename an incident"),
-    "POST /api/v1/incidents/{id}/acknowledge": _n(
-        "caller", "editor", "target", "acknowledge an incident"
-    ),
-    "POST /api/v1/incidents/{id}/assignee": _n(
+    "POST /api/v1/incidents/{id}/ack": _n("caller", "editor", "target", "acknowledge an incident"),
+    "POST /api/v1/incidents/{id}/assign": _n(
         "caller", "editor", "target", "assign an incident to a person"
     ),
     "POST /api/v1/incidents/{id}/notes": _n("caller", "editor", "target", "add a note"),

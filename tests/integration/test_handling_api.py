@@ -149,12 +149,12 @@ async def test_rename_ack_assign_and_note_are_audited(client, clock):
         await client.post(f"{url}/title", json={"title": "Ullevål"}, headers=as_("editor"))
     )
     assert got["title"] == "Ullevål" and got["title_source"] == "person"
-    got = await ok(await client.post(f"{url}/acknowledge", json={}, headers=as_("editor")))
+    got = await ok(await client.post(f"{url}/ack", json={}, headers=as_("editor")))
     assert got["acknowledged"]["by"] == "token:editor"
-    again = await ok(await client.post(f"{url}/acknowledge", json={}, headers=as_("editor")))
+    again = await ok(await client.post(f"{url}/ack", json={}, headers=as_("editor")))
     assert again["acknowledged"] == got["acknowledged"]
     got = await ok(
-        await client.post(f"{url}/assignee", json={"assignee": "olga"}, headers=as_("editor"))
+        await client.post(f"{url}/assign", json={"assignee": "olga"}, headers=as_("editor"))
     )
     assert got["assignee"]["name"] == "olga"
     got = await ok(
@@ -179,7 +179,7 @@ async def test_rename_ack_assign_and_note_are_audited(client, clock):
     back = await ok(await client.post(f"{url}/title", json={"title": ""}, headers=as_("editor")))
     assert back["title_source"] == "element"
     gone = await ok(
-        await client.post(f"{url}/assignee", json={"assignee": None}, headers=as_("editor"))
+        await client.post(f"{url}/assign", json={"assignee": None}, headers=as_("editor"))
     )
     assert gone["assignee"] is None
 
@@ -191,9 +191,9 @@ async def test_rename_ack_assign_and_note_are_audited(client, clock):
         ("title", {"title": "a\x07b"}, "title"),
         ("title", {}, "title"),
         ("title", {"title": 5}, "title"),
-        ("assignee", {"assignee": "nobody"}, "assignee"),
-        ("assignee", {"assignee": 3}, "assignee"),
-        ("assignee", {}, "assignee"),
+        ("assign", {"assignee": "nobody"}, "assignee"),
+        ("assign", {"assignee": 3}, "assignee"),
+        ("assign", {}, "assignee"),
         ("notes", {"text": "   "}, "text"),
         ("notes", {"text": "y" * 4001}, "text"),
         ("notes", {}, "text"),
@@ -217,13 +217,9 @@ async def test_roles_and_unknown_incidents(client, clock):
     """A viewer may not change; an unknown incident is a 404; a privacy id is refused to an
     outage role (403) and has no casebook for a privacy role (404)."""
     old, _ = await incidents(client, clock)
-    response = await client.post(
-        f"/api/v1/incidents/{old}/acknowledge", json={}, headers=as_("viewer")
-    )
+    response = await client.post(f"/api/v1/incidents/{old}/ack", json={}, headers=as_("viewer"))
     assert response.status == 403
-    response = await client.post(
-        "/api/v1/incidents/nope/acknowledge", json={}, headers=as_("editor")
-    )
+    response = await client.post("/api/v1/incidents/nope/ack", json={}, headers=as_("editor"))
     assert response.status == 404
     priv = "/api/v1/incidents/priv-20261123-abc/notes"
     assert (await client.post(priv, json={"text": "x"}, headers=as_("editor"))).status == 403
@@ -237,8 +233,8 @@ async def test_timeline_merges_alerts_bridge_and_people_and_exports_csv(client, 
     await add_user(store, "olga", ["viewer"])
     old, _ = await incidents(client, clock)
     url = f"/api/v1/incidents/{old}"
-    await ok(await client.post(f"{url}/acknowledge", json={}, headers=as_("editor")))
-    await ok(await client.post(f"{url}/assignee", json={"assignee": "olga"}, headers=as_("editor")))
+    await ok(await client.post(f"{url}/ack", json={}, headers=as_("editor")))
+    await ok(await client.post(f"{url}/assign", json={"assignee": "olga"}, headers=as_("editor")))
     await ok(await client.post(f"{url}/notes", json={"text": "=cmd()"}, headers=as_("editor")), 201)
     body = await ok(await client.get(f"{url}/timeline", headers=as_("viewer")))
     kinds = [e["kind"] for e in body["events"]]

@@ -3,7 +3,7 @@ timeline (docs/api.md "Handling an incident").
 
 Contract:
 - ``POST /api/v1/incidents/{id}/title`` ``{"title"}`` (empty: back to the name from its alerts),
-  ``POST …/acknowledge`` ``{}``, ``POST …/assignee`` ``{"assignee": name | null}`` and
+  ``POST …/ack`` ``{}``, ``POST …/assign`` ``{"assignee": name | null}`` and
   ``POST …/notes`` ``{"text"}`` need the editor role on the incident's track (a token or a
   person: bridge/web/decisions.py) and answer the incident's handling (:func:`handling_json`);
   each change is audited with it (``incident.renamed`` …, target ``incident:ID``), a change that
@@ -141,7 +141,7 @@ async def rename(request: web.Request) -> web.Response:
     )
 
 
-@routes.post("/api/v1/incidents/{id}/acknowledge")
+@routes.post("/api/v1/incidents/{id}/ack")
 async def acknowledge(request: web.Request) -> web.Response:
     caller, inc = await _incident(request)
     await body_of(request)
@@ -150,7 +150,7 @@ async def acknowledge(request: web.Request) -> web.Response:
     )
 
 
-@routes.post("/api/v1/incidents/{id}/assignee")
+@routes.post("/api/v1/incidents/{id}/assign")
 async def assign(request: web.Request) -> web.Response:
     caller, inc = await _incident(request)
     body = await body_of(request)

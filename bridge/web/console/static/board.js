@@ -103,9 +103,9 @@ function actions(doc) {
   return el(
     "div",
     { class: "row-actions" },
-    doc.acknowledged ? null : el("button", { type: "button", class: "quiet ack", onclick: () => act(doc, "acknowledge", {}) }, "Acknowledge"),
+    doc.acknowledged ? null : el("button", { type: "button", class: "quiet ack", onclick: () => act(doc, "ack", {}) }, "Acknowledge"),
     !page.user || (doc.assignee && doc.assignee.name === page.user.name) ? null
-      : el("button", { type: "button", class: "quiet take", onclick: () => act(doc, "assignee", { assignee: page.user.name }) }, "Take it"),
+      : el("button", { type: "button", class: "quiet take", onclick: () => act(doc, "assign", { assignee: page.user.name }) }, "Take it"),
   );
 }
 

@@ -178,10 +178,10 @@ function handlingBar(doc, names) {
     "div",
     { class: "handling", id: "handling" },
     el("span", { id: "on-it" }, "On it: ", whoIsOnIt(doc)),
-    editor && !doc.acknowledged ? el("button", { type: "button", id: "ack", onclick: () => post("acknowledge", {}) }, "Acknowledge") : null,
+    editor && !doc.acknowledged ? el("button", { type: "button", id: "ack", onclick: () => post("ack", {}) }, "Acknowledge") : null,
     editor ? el("span", {}, who, el("datalist", { id: "assignee-names" }, names.map((p) => el("option", { value: p.name }, p.display_name || p.name))),
-      el("button", { type: "button", id: "assign", class: "quiet", onclick: () => post("assignee", { assignee: who.value.trim() || null }) }, "Assign"),
-      page.user ? el("button", { type: "button", id: "take", class: "quiet", onclick: () => post("assignee", { assignee: page.user.name }) }, "Take it") : null) : null,
+      el("button", { type: "button", id: "assign", class: "quiet", onclick: () => post("assign", { assignee: who.value.trim() || null }) }, "Assign"),
+      page.user ? el("button", { type: "button", id: "take", class: "quiet", onclick: () => post("assign", { assignee: page.user.name }) }, "Take it") : null) : null,
     editor ? el("span", {}, title, el("button", { type: "button", id: "rename", class: "quiet", onclick: () => post("title", { title: title.value }) }, "Rename")) : null,
     el("div", { id: "handling-error" }),
   );
