@@ -5,7 +5,9 @@ Contract:
 - :func:`deadline_queue` takes the obligations of every case (:class:`Owed`) and the drafts
   that wait for a person (:class:`Waiting`) and returns one :class:`Entry` per obligation that is
   neither sent nor rejected, joined with the latest draft of its case and kind, plus one entry
-  per waiting draft no such obligation covers (a closed incident's failed e-mail, say).
+  per waiting draft no such obligation covers (a closed incident's failed e-mail, say). A
+  closed case's obligations without a deadline (an update waiting for a change that can no
+  longer come) are left out: nothing can make them due.
 - Order: entries with a deadline first, nearest due first, so the overdue ones (due before
   ``now``) are on top, the most overdue first; then the ones without a deadline (waiting for an
   event, or a draft without an obligation); ties by case, regulator, kind.
@@ -35,6 +37,7 @@ class Owed:
     due_at: datetime | None
     state: str
     waiting_for: str | None = None
+    case_open: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +81,7 @@ def deadline_queue(owed: Iterable[Owed], drafts: Iterable[Waiting], now: datetim
     for o in owed:
         key = (o.case, o.regulator, o.kind)
         covered.add(key)
-        if _done(o.state):
+        if _done(o.state) or (o.due_at is None and not o.case_open):
             continue
         left = None if o.due_at is None else int((o.due_at - now).total_seconds())
         entries.append(

@@ -43,6 +43,17 @@ def test_queue_puts_overdue_first_then_nearest_due_then_undated():
     assert got[-1].waiting_for == "initial_sent" and got[-1].seconds_left is None
 
 
+def test_queue_leaves_out_what_a_closed_case_can_no_longer_owe():
+    """A closed incident's dated report stays owed; its update waiting for a change does not."""
+    closed = [
+        Owed(
+            "a", "outage", "nkom", "nkom_normalised", NOW + timedelta(hours=1), "open", None, False
+        ),
+        Owed("a", "outage", "nkom", "nkom_update", None, "open", "significant_change", False),
+    ]
+    assert [e.kind for e in deadline_queue(closed, [], NOW)] == ["nkom_normalised"]
+
+
 def test_queue_joins_the_latest_draft_and_keeps_orphan_drafts_waiting():
     """An obligation carries the latest draft of its case and kind; a draft waiting for a
     person with no obligation (a closed incident's failed e-mail) is listed after the dated."""

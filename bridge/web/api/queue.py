@@ -48,7 +48,16 @@ def _incident_owed(request: web.Request, incidents: list[Incident]) -> list[queu
     for inc in incidents:
         applies = set(regulators.applicable(loaded, inc.jurisdictions))
         out.extend(
-            queue.Owed(inc.id, "outage", o.regulator, o.kind, o.due_at, o.state, o.waiting_for)
+            queue.Owed(
+                inc.id,
+                "outage",
+                o.regulator,
+                o.kind,
+                o.due_at,
+                o.state,
+                o.waiting_for,
+                inc.state == "open",
+            )
             for o in inc.obligations
             if o.regulator in applies
         )
@@ -57,7 +66,16 @@ def _incident_owed(request: web.Request, incidents: list[Incident]) -> list[queu
 
 def _privacy_owed(service: BridgeService) -> list[queue.Owed]:
     return [
-        queue.Owed(case.id, "privacy", o.regulator, o.kind, o.due_at, o.state, o.waiting_for)
+        queue.Owed(
+            case.id,
+            "privacy",
+            o.regulator,
+            o.kind,
+            o.due_at,
+            o.state,
+            o.waiting_for,
+            case.state == "open",
+        )
         for case in list(service.privacy.cases.values())
         for o in service.privacy_owed.obligations(case.id)
     ]
