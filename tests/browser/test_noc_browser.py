@@ -252,3 +252,10 @@ def test_notes_and_one_timeline_with_its_chart(erik: Page, four: Four) -> None:
         "href", f"/api/v1/incidents/{four.overdue}/timeline"
     )
     shot(erik, "noc-timeline")
+    incident_page(erik, four.sweden)  # 3 000 mobile: PTS's 1 000-connection line is drawn
+    swedish = erik.locator("#impact-chart")
+    expect(swedish.locator('line.threshold[data-criterion="conn-1k-8h"]')).to_have_count(1)
+    expect(swedish.locator('line.reportable-at[data-regulator="pts"]')).to_have_count(1)
+    expect(swedish.locator('line.reportable-at[data-regulator="nkom"]')).to_have_count(0)
+    expect(erik.locator('.verdict[data-regulator="nkom"]')).to_have_count(0)
+    shot(erik, "noc-timeline-se")

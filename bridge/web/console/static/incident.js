@@ -154,10 +154,20 @@ function byTable(title, values, names = {}) {
   );
 }
 
-async function post(path, body) {
+// What a person is typing survives a live refresh (the page is drawn again on every change);
+// a field is forgotten once what it said was saved.
+const typed = {};
+function keep(field, node) {
+  if (typed[field] !== undefined) node.value = typed[field];
+  node.addEventListener("input", () => { typed[field] = node.value; });
+  return node;
+}
+
+async function post(path, body, field) {
   try {
     await api(`${base}/${path}`, { method: "POST", body });
-    await refresh(null);
+    if (field) delete typed[field];
+    await refresh(null, true);
   } catch (e) {
     const box = document.getElementById("handling-error");
     if (box) fill(box, el("div", { class: "error", role: "alert" }, String(e.message || e)));
@@ -172,23 +182,23 @@ async function assignees() {
 
 function handlingBar(doc, names) {
   const editor = can("editor");
-  const title = el("input", { id: "title-input", value: doc.title || "", maxlength: "120", "aria-label": "Title" });
-  const who = el("input", { id: "assignee-input", list: "assignee-names", value: doc.assignee ? doc.assignee.name : "", "aria-label": "Assignee" });
+  const title = keep("title", el("input", { id: "title-input", value: doc.title || "", maxlength: "120", "aria-label": "Title" }));
+  const who = keep("assignee", el("input", { id: "assignee-input", list: "assignee-names", value: doc.assignee ? doc.assignee.name : "", "aria-label": "Assignee" }));
   return el(
     "div",
     { class: "handling", id: "handling" },
     el("span", { id: "on-it" }, "On it: ", whoIsOnIt(doc)),
     editor && !doc.acknowledged ? el("button", { type: "button", id: "ack", onclick: () => post("ack", {}) }, "Acknowledge") : null,
     editor ? el("span", {}, who, el("datalist", { id: "assignee-names" }, names.map((p) => el("option", { value: p.name }, p.display_name || p.name))),
-      el("button", { type: "button", id: "assign", class: "quiet", onclick: () => post("assign", { assignee: who.value.trim() || null }) }, "Assign"),
+      el("button", { type: "button", id: "assign", class: "quiet", onclick: () => post("assign", { assignee: who.value.trim() || null }, "assignee") }, "Assign"),
       page.user ? el("button", { type: "button", id: "take", class: "quiet", onclick: () => post("assign", { assignee: page.user.name }) }, "Take it") : null) : null,
-    editor ? el("span", {}, title, el("button", { type: "button", id: "rename", class: "quiet", onclick: () => post("title", { title: title.value }) }, "Rename")) : null,
+    editor ? el("span", {}, title, el("button", { type: "button", id: "rename", class: "quiet", onclick: () => post("title", { title: title.value }, "title") }, "Rename")) : null,
     el("div", { id: "handling-error" }),
   );
 }
 
 function notes(doc) {
-  const text = el("textarea", { id: "note-text", maxlength: "4000", "aria-label": "Note" });
+  const text = keep("note", el("textarea", { id: "note-text", maxlength: "4000", "aria-label": "Note" }));
   return el(
     "section",
     { id: "notes" },
@@ -196,7 +206,7 @@ function notes(doc) {
     doc.notes && doc.notes.length
       ? el("ul", { class: "notes" }, doc.notes.map((n) => el("li", {}, el("strong", {}, n.author), el("span", { class: "why" }, localTime(n.at)), el("div", {}, n.text))))
       : el("p", { class: "empty" }, "No notes yet."),
-    can("editor") ? el("div", {}, text, el("button", { type: "button", id: "add-note", onclick: () => text.value.trim() && post("notes", { text: text.value }) }, "Add note")) : null,
+    can("editor") ? el("div", {}, text, el("button", { type: "button", id: "add-note", onclick: () => text.value.trim() && post("notes", { text: text.value }, "note") }, "Add note")) : null,
   );
 }
 
@@ -235,8 +245,20 @@ function render(doc, story, names) {
   root.dataset.loaded = "1";
 }
 
-async function refresh(change) {
+// While a person types in one of the page's fields, a live change waits until the field loses
+// focus (drawing the page again would take the cursor away).
+let deferred = false;
+function typing() {
+  const active = document.activeElement;
+  return Boolean(active && root.contains(active) && /^(INPUT|TEXTAREA)$/.test(active.tagName));
+}
+root.addEventListener("focusout", () => {
+  if (deferred) setTimeout(() => { if (!typing() && deferred) { deferred = false; refresh(null).catch((e) => showError(root, e)); } }, 0);
+});
+
+async function refresh(change, force = false) {
   if (change && !change.incidents.includes(id) && !change.drafts.some((d) => d.startsWith(`${id}.`))) return;
+  if (!force && typing()) { deferred = true; return; }
   const [doc, story, names] = await Promise.all([api(base), api(`${base}/timeline`), assignees()]);
   render(doc, story, names);
 }
