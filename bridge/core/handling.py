@@ -69,12 +69,27 @@ def _event(incident: str, now: datetime, actor: str, action: str, **detail: Any)
     return AuditEvent(now, actor, action, f"incident:{incident}", {"incident": incident, **detail})
 
 
+def clean_title(title: object) -> str:
+    """A title as kept: stripped, one line, at most :data:`MAX_TITLE` characters ("" is
+    allowed: back to the derived title); else BadInput naming ``title``."""
+    return _clean(title, "title", MAX_TITLE, one_line=True)
+
+
+def clean_note(text: object) -> str:
+    """A note's text as kept: stripped, 1 to :data:`MAX_NOTE` characters (lines and tabs
+    allowed); else BadInput naming ``text``."""
+    body = _clean(text, "text", MAX_NOTE, one_line=False)
+    if not body:
+        raise BadInput("text", "required")
+    return body
+
+
 def rename(
     doc: Document, incident: str, title: object, actor: str, now: datetime
 ) -> tuple[Document, list[AuditEvent]]:
-    """A person's title (1 to :data:`MAX_TITLE` characters, one line); empty text gives the
-    incident back its derived title."""
-    text = _clean(title, "title", MAX_TITLE, one_line=True)
+    """A person's title (:func:`clean_title`); empty text gives the incident back its derived
+    title."""
+    text = clean_title(title)
     before = (doc.get("title") or {}).get("text")
     if text == (before or ""):
         return doc, []
@@ -114,9 +129,7 @@ def add_note(
 ) -> tuple[Document, list[AuditEvent]]:
     """A note by ``actor`` (1 to :data:`MAX_NOTE` characters; at most :data:`MAX_NOTES` per
     incident). The audit entry names the note's number, not its text."""
-    body = _clean(text, "text", MAX_NOTE, one_line=False)
-    if not body:
-        raise BadInput("text", "required")
+    body = clean_note(text)
     notes = list(doc.get("notes", []))
     if len(notes) >= MAX_NOTES:
         raise BadInput("text", f"this incident has {MAX_NOTES} notes already, the most kept")

@@ -47,7 +47,7 @@ routes = web.RouteTableDef()
 def derived_title(service: BridgeService, inc: Incident) -> tuple[str, str]:
     """The name of an incident nobody named, and where it comes from (``alerts`` or
     ``element``)."""
-    episodes = service.evaluator.engine.episodes
+    episodes = service.engine.episodes
     eps = sorted(
         (episodes[k] for k in inc.episodes if k in episodes),
         key=lambda e: (not e.firing, e.starts_at),
@@ -102,7 +102,13 @@ async def named_in_full(service: BridgeService, inc: Incident) -> dict[str, Any]
     return handling_json(record, derived_title(service, inc), notes=True)
 
 
-async def _incident(request: web.Request, need_doc: bool = False) -> tuple[Principal, Incident]:
+def incident_of(service: BridgeService, incident_id: str) -> Incident | None:
+    """The engine's incident (open, closed or merged), or None: the one place these routes
+    read the engine's incidents."""
+    return service.engine.incidents.get(incident_id)
+
+
+async def _incident(request: web.Request) -> tuple[Principal, Incident]:
     """The caller, once allowed on the incident's track, and the incident (404 unknown)."""
     incident_id = request.match_info["id"]
     track = decisions.track_of_id(incident_id)
@@ -114,7 +120,7 @@ async def _incident(request: web.Request, need_doc: bool = False) -> tuple[Princ
         )
     service = request.app[keys.SERVICE]
     await service.catch_up()
-    inc = service.evaluator.engine.incidents.get(incident_id)
+    inc = incident_of(service, incident_id)
     if inc is None:
         raise web.HTTPNotFound(text=f"no incident {incident_id!r}")
     return caller, inc
@@ -134,8 +140,7 @@ async def rename(request: web.Request) -> web.Response:
     body = await body_of(request)
     if "title" not in body:
         raise BadInput("title", "required (empty text: back to the name from its alerts)")
-    title = body["title"]
-    handling.rename({}, inc.id, title, caller.name, request.app[keys.SERVICE].clock.now())
+    title = handling.clean_title(body["title"])  # a bad one is refused before anything is written
     return await _changed(
         request, inc, lambda doc, now: handling.rename(doc, inc.id, title, caller.name, now)
     )
@@ -180,8 +185,7 @@ async def add_note(request: web.Request) -> web.Response:
     body = await body_of(request)
     if "text" not in body:
         raise BadInput("text", "required")
-    text = body["text"]
-    handling.add_note({}, inc.id, text, caller.name, request.app[keys.SERVICE].clock.now())
+    text = handling.clean_note(body["text"])  # a bad one is refused before anything is written
     response = await _changed(
         request, inc, lambda doc, now: handling.add_note(doc, inc.id, text, caller.name, now)
     )

@@ -21,7 +21,7 @@ from bridge.errors import BadInput
 from bridge.web import decisions, keys, paging, regulators
 from bridge.web.access import authorize, privacy_read
 from bridge.web.api.drafts import summary
-from bridge.web.api.handling import named, named_in_full
+from bridge.web.api.handling import incident_of, named, named_in_full
 
 routes = web.RouteTableDef()
 
@@ -61,7 +61,7 @@ async def get_incident(request: web.Request) -> web.Response:
         await privacy_read(request, caller, target)
     drafts = service.desk.select(incident=incident_id)
     doc["drafts"] = [summary(d) for d in drafts]
-    inc = service.evaluator.engine.incidents.get(incident_id)
+    inc = incident_of(service, incident_id)
     if track == "outage" and inc is not None:
         doc.update(await named_in_full(service, inc))
         doc["applies"] = regulators.applicable(request.app[keys.CONFIG], doc["jurisdictions"])

@@ -25,7 +25,7 @@ from bridge.core.incident_state import Incident
 from bridge.service import BridgeService
 from bridge.web import decisions, keys, regulators
 from bridge.web.access import authorize, privacy_read
-from bridge.web.api.handling import named
+from bridge.web.api.handling import incident_of, named
 
 routes = web.RouteTableDef()
 
@@ -126,7 +126,7 @@ async def deadline_queue(request: web.Request) -> web.Response:
     outage = {e.case for e in entries if e.track == "outage"}
     by_id = {i.id: i for i in incidents}
     for case in outage - by_id.keys():
-        inc = service.evaluator.engine.incidents.get(case)
+        inc = incident_of(service, case)
         if inc is not None:
             by_id[case] = inc
     shown = [by_id[c] for c in outage if c in by_id]
