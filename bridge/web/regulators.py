@@ -4,7 +4,8 @@ the incident page's chart draws.
 
 Contract: a regulator applies to an incident when one of its enabled outage rule sets is of
 one of the incident's jurisdictions (ENISA's reference matrix is configured for SE, so it is
-shown on Swedish incidents only); verdicts of regulators that cannot apply are not shown.
+shown on Swedish incidents only); verdicts of regulators that cannot apply are not shown. An
+incident whose jurisdictions are unknown (nothing mapped) shows every regulator.
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ def jurisdictions(loaded: LoadedConfig) -> dict[str, list[str]]:
 
 
 def applicable(loaded: LoadedConfig, incident_jurisdictions: Iterable[str]) -> list[str]:
-    """The regulators that can apply to an incident of ``incident_jurisdictions``."""
+    """The regulators that can apply to an incident of ``incident_jurisdictions`` (all of them
+    while its jurisdictions are unknown: none can be ruled out)."""
     wanted = set(incident_jurisdictions)
-    return [r for r, js in jurisdictions(loaded).items() if wanted & set(js)]
+    return [r for r, js in jurisdictions(loaded).items() if not wanted or wanted & set(js)]
 
 
 def criteria(loaded: LoadedConfig) -> dict[str, dict[str, str]]:

@@ -71,7 +71,7 @@ export function chart(data, now = Date.now()) {
   near.forEach((th) => {
     const colour = REG_COLOURS[th.regulator] || "#555";
     root.append(svg("line", { class: "threshold", x1: L, x2: W - R, y1: y(th.connections), y2: y(th.connections), stroke: colour, "data-criterion": th.criterion }));
-    root.append(svg("text", { x: L + 4, y: y(th.connections) - 4, style: `fill:${colour}` }, `${regulatorName(th.regulator)} ${number(th.connections)} for ${th.minutes} min`));
+    root.append(svg("text", { x: L + 4, y: y(th.connections) - 4, style: `fill:${colour}` }, `${regulatorName(th.regulator)} ${number(th.connections)} for ${th.minutes >= 60 && th.minutes % 60 === 0 ? `${th.minutes / 60} h` : `${th.minutes} min`}`));
   });
   marks.forEach((m) => {
     root.append(svg("line", { class: "reportable-at", x1: x(m.t), x2: x(m.t), y1: T, y2: H - B, "data-regulator": m.regulator }));
