@@ -259,3 +259,25 @@ def test_notes_and_one_timeline_with_its_chart(erik: Page, four: Four) -> None:
     expect(swedish.locator('line.reportable-at[data-regulator="nkom"]')).to_have_count(0)
     expect(erik.locator('.verdict[data-regulator="nkom"]')).to_have_count(0)
     shot(erik, "noc-timeline-se")
+
+
+def test_who_is_on_it_reaches_an_open_board_without_reload(
+    erik: Page, browser: Browser, bridge: Bridge, four: Four
+) -> None:
+    """With the viewer's board open and live, the editor takes an incident ("Take it"): the
+    viewer's board shows him on it, in the queue and the incident's row, without a reload."""
+    olga = new_page(browser, bridge)
+    sign_in(olga, bridge, "olga")
+    board(olga)
+    expect(olga.locator("#live")).to_have_attribute("data-state", "live")
+    olga.evaluate("window.__notReloaded = true")
+    row = olga.locator(f"#incident-{four.soon}")
+    expect(row).to_contain_text("nobody yet")
+    board(erik)
+    erik.locator(f"#incident-{four.soon} button.take").click()
+    expect(erik.locator(f"#incident-{four.soon}")).to_contain_text("erik")
+    expect(row).to_contain_text("erik")
+    expect(olga.locator(f'#queue-table tr[data-case="{four.soon}"]').first).to_contain_text("erik")
+    assert olga.evaluate("window.__notReloaded") is True
+    shot(olga, "noc-live-on-it")
+    olga.context.close()
