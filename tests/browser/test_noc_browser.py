@@ -251,6 +251,7 @@ def test_notes_and_one_timeline_with_its_chart(erik: Page, four: Four) -> None:
     expect(erik.locator("#export-json")).to_have_attribute(
         "href", f"/api/v1/incidents/{four.overdue}/timeline"
     )
+    assert " UTC" not in erik.inner_text("#incident")  # reasons shown in the console's zone
     shot(erik, "noc-timeline")
     incident_page(erik, four.sweden)  # 3 000 mobile: PTS's 1 000-connection line is drawn
     swedish = erik.locator("#impact-chart")

@@ -5,7 +5,7 @@
 // affected connections per service with each threshold and the instants it became reportable
 // (inline SVG drawn here: no external script). Times in the console's zone.
 import { fill,
-  affectedTable, api, applicable, can, el, inZone, incidentName, live, localTime, number, obligationsTable, page, regulatorName,
+  affectedTable, api, applicable, can, el, inZone, incidentName, live, localiseText, localTime, number, obligationsTable, page, regulatorName,
   reportEnglish, reportName, showError, verdict, waitingWords, warningsList, whoIsOnIt,
 } from "./console.js";
 
@@ -229,7 +229,7 @@ function render(doc, story, names) {
     applicable(doc).map((a) => verdict(a, { all: true })),
     el("h2", {}, "Reports owed"),
     obligationsTable(doc.obligations, doc.drafts),
-    el("ul", {}, doc.obligations.map((o) => el("li", { title: reportEnglish(o.kind) }, `${reportName(o.regulator, o.kind)}: `, o.waiting_for && !o.due_at ? waitingWords(o.waiting_for) : o.explanation || ""))),
+    el("ul", {}, doc.obligations.map((o) => el("li", { title: reportEnglish(o.kind) }, `${reportName(o.regulator, o.kind)}: `, o.waiting_for && !o.due_at ? waitingWords(o.waiting_for) : localiseText(o.explanation || "")))),
     el("h2", {}, "Affected now"),
     affectedTable(doc.impact),
     el("div", { class: "grid2" }, byTable("Service", doc.impact.by_service), byTable("Region", doc.impact.by_region, doc.impact.region_names)),
