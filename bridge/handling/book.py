@@ -42,10 +42,9 @@ class Casebooks:
     ) -> dict[str, CasebookRecord]:
         """The records of ``incidents`` (id, start), the missing ones opened oldest first."""
         found = await self.store.casebooks([i for i, _ in incidents])
-        missing = sorted((start, i) for i, start in incidents if i not in found)
-        now = self.now()
-        for _, incident_id in missing:
-            found[incident_id] = await self.store.open_casebook(incident_id, now)
+        missing = [i for _, i in sorted((start, i) for i, start in incidents if i not in found)]
+        if missing:
+            found.update(await self.store.open_casebooks(missing, self.now()))
         return found
 
     async def record(self, incident_id: str) -> CasebookRecord:

@@ -254,6 +254,12 @@ class Casebook(Protocol):
 
     async def open_casebook(self, incident_id: str, at: datetime) -> CasebookRecord: ...
 
+    async def open_casebooks(
+        self, incident_ids: Sequence[str], at: datetime
+    ) -> dict[str, CasebookRecord]:
+        """:meth:`open_casebook` for each of ``incident_ids`` in one atomic step, the new ones
+        numbered in the order given; the records by incident id."""
+
     async def put_casebook(
         self, record: CasebookRecord, expected_revision: int, audit: Sequence[AuditEntry]
     ) -> None: ...

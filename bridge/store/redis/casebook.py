@@ -1,7 +1,7 @@
 """Redis's casebook (schema 6). Keys (``P`` = prefix): ``P casebook`` (hash: incident id →
 record JSON of :mod:`bridge.store.record_codec`), ``P casebook:rev`` and ``P casebook:number``
 (hashes: id → revision / number) and ``P casebook:counter`` (the last number given, INCR in the
-same script that creates the record: ``lua/open_casebook.lua``)."""
+same script that creates the records: ``lua/open_casebook.lua``)."""
 
 from __future__ import annotations
 
@@ -24,14 +24,26 @@ class RedisCasebook(RedisConnection):
         return [self._key(k) for k in ("casebook", "casebook:rev", "casebook:number")]
 
     async def open_casebook(self, incident_id: str, at: datetime) -> CasebookRecord:
-        fresh = encode(CasebookRecord(incident_id, 0, 1, at), omit=("number",))
+        return (await self.open_casebooks([incident_id], at))[incident_id]
+
+    async def open_casebooks(
+        self, incident_ids: Sequence[str], at: datetime
+    ) -> dict[str, CasebookRecord]:
+        wanted = list(dict.fromkeys(incident_ids))  # once each, in order
+        if not wanted:
+            return {}
+        args: list[str] = []
+        for incident_id in wanted:
+            args.append(incident_id)
+            args.append(encode(CasebookRecord(incident_id, 0, 1, at), omit=("number",)))
         stored = await self._write(
-            "open_casebook",
+            "open_casebooks",
             "open_casebook",
             [*self._casebook_keys(), self._key("casebook:counter")],
-            [incident_id, fresh],
+            args,
         )
-        return decode(stored, CasebookRecord)
+        records = [decode(text, CasebookRecord) for text in stored]
+        return {r.incident_id: r for r in records}
 
     async def put_casebook(
         self, record: CasebookRecord, expected_revision: int, audit: Sequence[AuditEntry]

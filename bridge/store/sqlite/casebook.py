@@ -29,21 +29,34 @@ class SqliteCasebook(SqliteConnection):
     """:class:`bridge.store.interfaces.Casebook` on SQLite."""
 
     async def open_casebook(self, incident_id: str, at: datetime) -> CasebookRecord:
-        def apply(conn: sqlite3.Connection) -> tuple[object, ...]:
-            row = conn.execute(f"{_SELECT} WHERE incident_id=?", (incident_id,)).fetchone()
-            if row is not None:
-                return tuple(row)
-            conn.execute(
-                "UPDATE meta SET value=CAST(value AS INTEGER)+1 WHERE key='casebook_number'"
-            )
-            (number,) = conn.execute(
-                "SELECT CAST(value AS INTEGER) FROM meta WHERE key='casebook_number'"
-            ).fetchone()
-            fresh = to_row(CasebookRecord(incident_id, int(number), 1, at), _COLUMNS)
-            conn.execute(f"INSERT INTO casebook({', '.join(_COLUMNS)}) VALUES (?,?,?,?,?)", fresh)
-            return fresh
+        return (await self.open_casebooks([incident_id], at))[incident_id]
 
-        return from_row(CasebookRecord, _COLUMNS, await self._write("open_casebook", apply))
+    async def open_casebooks(
+        self, incident_ids: Sequence[str], at: datetime
+    ) -> dict[str, CasebookRecord]:
+        def apply(conn: sqlite3.Connection) -> list[tuple[object, ...]]:
+            rows: list[tuple[object, ...]] = []
+            for incident_id in dict.fromkeys(incident_ids):  # once each, in order
+                row = conn.execute(f"{_SELECT} WHERE incident_id=?", (incident_id,)).fetchone()
+                if row is not None:
+                    rows.append(tuple(row))
+                    continue
+                conn.execute(
+                    "UPDATE meta SET value=CAST(value AS INTEGER)+1 WHERE key='casebook_number'"
+                )
+                (number,) = conn.execute(
+                    "SELECT CAST(value AS INTEGER) FROM meta WHERE key='casebook_number'"
+                ).fetchone()
+                fresh = to_row(CasebookRecord(incident_id, int(number), 1, at), _COLUMNS)
+                conn.execute(
+                    f"INSERT INTO casebook({', '.join(_COLUMNS)}) VALUES (?,?,?,?,?)", fresh
+                )
+                rows.append(fresh)
+            return rows
+
+        rows = await self._write("open_casebooks", apply)
+        records = [from_row(CasebookRecord, _COLUMNS, r) for r in rows]
+        return {r.incident_id: r for r in records}
 
     async def put_casebook(
         self, record: CasebookRecord, expected_revision: int, audit: Sequence[AuditEntry]

@@ -36,18 +36,35 @@ async def test_opening_numbers_records_once_and_in_order(store: Store):
     assert await store.casebooks([]) == {}
 
 
+async def test_opening_many_at_once_numbers_the_new_ones_in_the_order_given(store: Store):
+    """One call opens several: the ones that have a record keep it, the new ones are numbered
+    in the order given (a repeated id once)."""
+    first = await store.open_casebook("inc-b", T0)
+    got = await store.open_casebooks(["inc-c", "inc-b", "inc-a", "inc-c"], T0)
+    assert got["inc-b"] == first
+    assert (got["inc-c"].number, got["inc-a"].number) == (2, 3)
+    assert await store.open_casebooks([], T0) == {}
+    assert [r.incident_id for r in await store.list_casebooks()] == ["inc-b", "inc-c", "inc-a"]
+
+
 async def test_concurrent_openers_on_two_instances_never_share_a_number(
     make: Callable[[], Awaitable[Store]],
 ):
-    """Two store instances on the same data open 30 incidents, each twice, concurrently: 30
-    records numbered 1 to 30, each incident one number whichever call won."""
+    """Two store instances on the same data open 30 incidents, each twice one by one and twice
+    in a batch, all concurrently: 30 records numbered 1 to 30, each incident one number
+    whichever call won."""
     one, two = await make(), await make()
     await one.open()
     await two.open()
     try:
         ids = [f"inc-{n:02d}" for n in range(30)]
         calls = [s.open_casebook(i, T0) for i in ids for s in (one, two)]
-        opened = await asyncio.gather(*calls)
+        batches = [s.open_casebooks(ids[::-1], T0) for s in (one, two)]
+        results = await asyncio.gather(*calls, *batches)
+        opened = [r for r in results if isinstance(r, CasebookRecord)]
+        for batch in results:
+            if isinstance(batch, dict):
+                opened.extend(batch.values())
         by_id: dict[str, set[int]] = {}
         for r in opened:
             by_id.setdefault(r.incident_id, set()).add(r.number)
