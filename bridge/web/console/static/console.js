@@ -332,7 +332,7 @@ export function incidentName(x) {
 
 // Who is on it: the assignee, else who acknowledged it, else nobody yet.
 export function whoIsOnIt(x) {
-  if (x.assignee) return el("span", { class: "on-it" }, x.assignee.name, x.acknowledged ? el("span", { class: "why" }, `ack ${x.acknowledged.by}`) : null);
+  if (x.assignee) return el("span", { class: "on-it" }, x.assignee.name, x.acknowledged ? el("span", { class: "why" }, `acknowledged by ${x.acknowledged.by}`) : null);
   if (x.acknowledged) return el("span", { class: "on-it" }, `acknowledged by ${x.acknowledged.by}`);
   return el("span", { class: "nobody" }, "nobody yet");
 }
