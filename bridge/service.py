@@ -52,6 +52,7 @@ from bridge.evaluation.persistence import IncidentWriter
 from bridge.evaluation.replica_sync import ReplicaSync
 from bridge.evaluation.restore import restore_engine
 from bridge.evaluation.sweeper import Sweeper
+from bridge.handling.book import Casebooks
 from bridge.loop_lag import LoopLag
 from bridge.metrics import Metrics
 from bridge.notices import mail
@@ -200,6 +201,7 @@ class BridgeService:
             lambda case_id: self.book.select(incident=case_id),
         )
         self.access_audit = AccessAudit(store, metrics, now)
+        self.casebooks = Casebooks(store, now)  # people's handling of incidents
         self.cases = CaseRouter(self.incidents, self.privacy_owed)
         self.book = DraftBook(store, metrics, self.cases, self.leadership)
         context = drafting_context(loaded)

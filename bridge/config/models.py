@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, ClassVar, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BeforeValidator,
@@ -438,6 +439,22 @@ class AlertmanagerConfig(Strict):
         return v.rstrip("/")
 
 
+class ConsoleConfig(Strict):
+    """What the console shows people: every time they read is in ``time_zone`` (an IANA zone),
+    labelled with it."""
+
+    time_zone: str = "Europe/Stockholm"
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"expected an IANA time zone such as Europe/Oslo, got {v!r}") from None
+        return v
+
+
 class BridgeConfig(Strict):
     """The whole bridge.yaml."""
 
@@ -446,6 +463,7 @@ class BridgeConfig(Strict):
     auth: AuthConfig = AuthConfig()
     smtp: SmtpConfig | None = None
     alertmanager: AlertmanagerConfig = AlertmanagerConfig()
+    console: ConsoleConfig = ConsoleConfig()
     operator: OperatorConfig = OperatorConfig()
     regulators: dict[str, RegulatorConfig] = Field(default_factory=dict)
     rules_dir: Path = Path("rules")

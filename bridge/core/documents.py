@@ -114,7 +114,9 @@ def document(
     topology: Topology,
     now: datetime,
 ) -> dict[str, Any]:
-    """The full incident (docs/design.md fields and more), as the API shows it."""
+    """The full incident (docs/design.md fields and more), as the API shows it; each point of
+    ``impact.timeline`` has the connections affected per service (``services``) beside the
+    totals."""
     doc = stored_document(incident, topology, now)
     _add_details(doc, incident, episodes)
     return doc
@@ -154,6 +156,7 @@ def _add_details(
             "at": format_time(p.at),
             "outage": _conn_total(p.outage),
             "degradation": _conn_total(p.degradation),
+            "services": _by_service(p.combined()),
         }
         for p in incident.timeline
     ]
@@ -218,3 +221,13 @@ def obligation_json(o: Obligation) -> dict[str, Any]:
 
 def _conn_total(vec: dict[tuple[str, ...], float]) -> int:
     return int(sum(v for k, v in vec.items() if k[0] == "conn"))
+
+
+def _by_service(vec: dict[tuple[str, ...], float]) -> dict[str, int]:
+    """Affected connections per service (outage and degradation, every region), for the
+    incident page's chart; services are never added together."""
+    out: dict[str, int] = {}
+    for k, v in vec.items():
+        if k[0] == "conn":
+            out[k[2]] = out.get(k[2], 0) + int(v)
+    return dict(sorted(out.items()))

@@ -98,10 +98,11 @@ class IncidentView:
 
     async def page(
         self, state: str, before: SortKey | None, limit: int
-    ) -> tuple[list[dict[str, Any]], SortKey | None]:
+    ) -> tuple[list[tuple[dict[str, Any], Incident | IncidentRecord]], SortKey | None]:
         """Summaries of at most ``limit`` incidents in ``state``, newest first, below
         ``before`` (None: from the newest), memory's and the store's merged (memory's wins for
-        an incident both hold); and the key to ask for the next page with (None: last page)."""
+        an incident both hold), each with what it was made from (the live incident, or the
+        stored record); and the key to ask for the next page with (None: last page)."""
         now = self.now()
         held = self.evaluator.engine.incidents
         rows: list[tuple[SortKey, Incident | IncidentRecord]] = []
@@ -117,9 +118,12 @@ class IncidentView:
         chosen = rows[:limit]
         more = len(rows) > limit
         summaries = [
-            documents.summary(item, now)
-            if isinstance(item, Incident)
-            else documents.stored_summary(item.document)
+            (
+                documents.summary(item, now)
+                if isinstance(item, Incident)
+                else documents.stored_summary(item.document),
+                item,
+            )
             for _, item in chosen
         ]
         return summaries, (chosen[-1][0] if more and chosen else None)

@@ -33,6 +33,7 @@ from bridge.core.alerts import AlertEpisode, Delivery
 from bridge.core.incidents import EpisodeKey
 from bridge.store.records import (
     AuditEntry,
+    CasebookRecord,
     DeliveryRecord,
     DraftRecord,
     IncidentRecord,
@@ -43,7 +44,7 @@ from bridge.store.records import (
     UserRecord,
 )
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 #: The lease's name (one per store; a Redis key prefix gives several bridges one database each).
 LEADER_LEASE = "leader"
@@ -303,6 +304,43 @@ class RetentionStore(Protocol):
         """Delete these incident records; how many there were."""
 
 
+class Casebook(Protocol):
+    """People's data about incidents (schema 7): one record per incident, kept apart from the
+    derived incident records (which the bridge rebuilds from the alerts; these it never could).
+
+    - :meth:`open_casebook` returns the incident's record, creating it first when there is none:
+      revision 1, an empty document and the next number of the store's one counter (1, 2, 3 …
+      in the order records are created). The counter and the record are written in one atomic
+      step: two callers (two replicas) never get the same number, an incident never gets two,
+      and a number, once given, is never given again nor changed. Opening an existing record
+      writes nothing.
+    - :meth:`put_casebook` writes a record like drafts are written: if the stored revision is
+      ``expected_revision`` and ``record.revision`` is one more, with its audit entries in the
+      same atomic write; else Conflict and nothing written. Only records opened before can be
+      written; the number stays the one the store gave.
+    """
+
+    async def open_casebook(self, incident_id: str, at: datetime) -> CasebookRecord: ...
+
+    async def open_casebooks(
+        self, incident_ids: Sequence[str], at: datetime
+    ) -> dict[str, CasebookRecord]:
+        """:meth:`open_casebook` for each of ``incident_ids`` in one atomic step, the new ones
+        numbered in the order given; the records by incident id."""
+
+    async def put_casebook(
+        self, record: CasebookRecord, expected_revision: int, audit: Sequence[AuditEntry]
+    ) -> None: ...
+
+    async def get_casebook(self, incident_id: str) -> CasebookRecord | None: ...
+
+    async def casebooks(self, incident_ids: Collection[str]) -> dict[str, CasebookRecord]:
+        """The records of those of ``incident_ids`` that have one, by incident id."""
+
+    async def list_casebooks(self) -> list[CasebookRecord]:
+        """Every record, by number."""
+
+
 class Store(
     Lifecycle,
     AlertLog,
@@ -313,6 +351,7 @@ class Store(
     PeopleStore,
     PrivacyRegister,
     RetentionStore,
+    Casebook,
     Protocol,
 ):
     """Every concern of one backing store (see the module contract)."""

@@ -5,8 +5,9 @@ its last write, 0 for rows from before schema 3), ``deliveries`` (row id = chang
 ``group_truncation``, ``incidents`` (schema 6: ``settled_at``, indexed for what a restart
 loads), ``drafts``, ``audit`` (append-only by trigger), ``lease``,
 ``users``, ``sessions``, ``api_tokens``, ``privacy_cases`` and ``privacy_case_revisions`` (never
-deleted from, by trigger). Timestamps are :func:`bridge.store.codec.ts` text, so columns
-compare and sort as the instants they name.
+deleted from, by trigger), ``casebook`` (schema 7: people's data per incident; its numbers
+from the ``meta`` counter ``casebook_number``). Timestamps are :func:`bridge.store.codec.ts`
+text, so columns compare and sort as the instants they name.
 """
 
 from __future__ import annotations
@@ -92,6 +93,12 @@ MIGRATIONS: dict[int, str] = {
     CREATE INDEX IF NOT EXISTS incidents_settled ON incidents(settled_at);
     CREATE INDEX IF NOT EXISTS incidents_started ON incidents(started_at, id);
     CREATE INDEX IF NOT EXISTS alerts_live ON alerts(status, ends_at);
+    """,
+    7: """
+    CREATE TABLE IF NOT EXISTS casebook (
+        incident_id TEXT PRIMARY KEY, number INTEGER NOT NULL UNIQUE, revision INTEGER NOT NULL,
+        updated_at TEXT NOT NULL, document TEXT NOT NULL);
+    INSERT OR IGNORE INTO meta(key, value) VALUES('casebook_number', '0');
     """,
 }
 

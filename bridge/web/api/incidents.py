@@ -7,8 +7,11 @@ and a refusal are audited (``privacy.read`` / ``privacy.refused``). The list tak
 paged (``limit``, ``cursor``, ``next``: bridge/web/paging.py), newest first (start, then id),
 over every incident: the live ones from memory, the rest from the store
 (bridge/evaluation/incidents.py); one incident comes in full with its drafts' summaries,
-from the store when it left memory (404 for an unknown id). Editors open an incident by hand
-(``POST``: one monitoring never saw) and end one (``POST …/end``), audited.
+from the store when it left memory (404 for an unknown id). Outage incidents carry people's
+handling (bridge/web/api/handling.py: ``number``, ``title``, ``acknowledged``, ``assignee``; in
+full also ``notes`` and ``applies``, the regulators that can apply to its jurisdictions, whose
+verdicts the console shows). Editors open an incident by hand (``POST``: one monitoring never
+saw) and end one (``POST …/end``), audited.
 """
 
 from __future__ import annotations
@@ -17,10 +20,13 @@ from datetime import datetime
 
 from aiohttp import web
 
+from bridge.core.incident_state import Incident
 from bridge.errors import BadInput
-from bridge.web import decisions, keys, paging
+from bridge.store.records import IncidentRecord
+from bridge.web import decisions, keys, paging, regulators
 from bridge.web.access import authorize, body_of, privacy_read
 from bridge.web.api.drafts import summary
+from bridge.web.api.handling import incident_of, named, named_in_full
 
 routes = web.RouteTableDef()
 
@@ -36,7 +42,9 @@ async def list_incidents(request: web.Request) -> web.Response:
     before = None if after is None else (_instant_of(after[0]), after[1])
     service = request.app[keys.SERVICE]
     await service.catch_up()
-    items, last = await service.incidents.page(state, before, limit)
+    rows, last = await service.incidents.page(state, before, limit)
+    handling = await named(service, [made for _, made in rows])
+    items = [{**summary, **handling[summary["id"]]} for summary, _ in rows]
     nxt = None if last is None else paging.encode_cursor((paging.instant(last[0]), last[1]))
     return web.json_response(paging.Page(items, nxt).answer("incidents", items))
 
@@ -100,4 +108,10 @@ async def get_incident(request: web.Request) -> web.Response:
         await privacy_read(request, caller, target)
     drafts = service.desk.select(incident=incident_id)
     doc["drafts"] = [summary(d) for d in drafts]
+    made: Incident | IncidentRecord | None = incident_of(service, incident_id)
+    if track == "outage" and made is None:  # it left memory: its stored record
+        made = await service.store.get_incident(incident_id)
+    if track == "outage" and made is not None:
+        doc.update(await named_in_full(service, made))
+        doc["applies"] = regulators.applicable(request.app[keys.CONFIG], doc["jurisdictions"])
     return web.json_response(doc)

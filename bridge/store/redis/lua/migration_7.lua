@@ -1,0 +1,1 @@
+-- the casebook's hashes and its counter: created on first write
