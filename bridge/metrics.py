@@ -117,6 +117,12 @@ def _incident_families(engine: Engine | None, now: datetime) -> Iterator[Metric]
     unmapped = GaugeMetricFamily(
         "bridge_alerts_unmapped", "Alerts in open incidents that the inventory cannot place"
     )
+    overall = GaugeMetricFamily(
+        "bridge_affected_connections",
+        "Affected active connections now across all open incidents, per service and region, "
+        "each connection counted once (a core router's incident and a site's under it overlap)",
+        labels=["service", "region"],
+    )
     unknown = GaugeMetricFamily(
         "bridge_incident_impact_unknown",
         "1 when some alerts of the open incident could not be placed (its impact, and so a "
@@ -155,7 +161,24 @@ def _incident_families(engine: Engine | None, now: datetime) -> Iterator[Metric]
                 due.add_metric([inc.id, o.regulator, o.kind, o.state], o.due_at.timestamp())
     stale.add_metric([], n_stale)
     unmapped.add_metric([], n_unmapped)
-    yield from (open_, affected, reportable, forecast, stale, unmapped, unknown, due, states)
+    together: dict[tuple[str, str], int] = {}
+    for (service, region), n in (engine.affected_now() if engine is not None else {}).items():
+        label = (_bounded(service, services), _bounded(region, regions))
+        together[label] = together.get(label, 0) + n
+    for (service, region), n in sorted(together.items()):
+        overall.add_metric([service, region], n)
+    yield from (
+        open_,
+        affected,
+        overall,
+        reportable,
+        forecast,
+        stale,
+        unmapped,
+        unknown,
+        due,
+        states,
+    )
 
 
 class PrivacyCollector(Collector):

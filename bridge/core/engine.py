@@ -26,7 +26,7 @@ from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from bridge.core.alerts import AlertEpisode, merge_episode
-from bridge.core.impact import Point
+from bridge.core.impact import Point, affected_once
 from bridge.core.incident_state import (
     CLOSED,
     OPEN,
@@ -697,6 +697,17 @@ class Engine:
 
     def open_incidents(self) -> list[Incident]:
         return [i for i in self.incidents.values() if i.state == OPEN]
+
+    def affected_now(self) -> dict[tuple[str, str], int]:
+        """What the open incidents take down now, together, each connection once, per
+        (service, region) (:func:`~bridge.core.impact.affected_once`)."""
+        targets = [
+            self.targets[ek]
+            for inc in self.open_incidents()
+            for ek in inc.episodes
+            if ek in self.targets and self.episodes[ek].end_for_impact() is None
+        ]
+        return affected_once(self.topology, targets)
 
     def stored_form(self, inc_id: str) -> StoredIncident:
         inc = self.incidents[inc_id]

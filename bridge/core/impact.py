@@ -20,7 +20,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from bridge.core.mapping import DEGRADATION, Target
 from bridge.core.topology import Topology, Vector, add_into
@@ -280,3 +280,13 @@ def summarise(timeline: Sequence[Point]) -> ImpactSummary:
         degradation_current=_conn_total(last.degradation) if last else 0,
         degradation_peak=deg_peak,
     )
+
+
+def affected_once(topology: Topology, targets: Iterable[Target]) -> dict[tuple[str, str], int]:
+    """What these targets take down together, each connection counted once, per (service,
+    region): an element under two incidents' alerts (a core router's and a site's) is one
+    element. For the overall picture across incidents (metrics, dashboards), where adding
+    incidents' own figures would count the same connections twice."""
+    at = datetime.min.replace(tzinfo=UTC)
+    timeline = build_timeline(topology, ((at, None, t) for t in targets))
+    return summarise(timeline).current_by_service_region

@@ -436,3 +436,27 @@ def test_assessments_cover_every_rule_set_with_the_right_jurisdiction() -> None:
     assert assessment(inc, "nkom") == (True, at(0))
     eng.tick(at(600))
     assert assessment(eng.incidents[inc_id], "pts") == (False, None)
+
+
+def test_across_incidents_each_connection_counts_once() -> None:
+    """A core router's alert and a site's under it are two incidents today (the core has no
+    site above it), each with its own figure; across them (metrics, dashboards) every
+    connection counts once: SE internet 20 000, not 20 000 + 6 000."""
+    eng = engine()
+    eng.apply(
+        [episode("core", at(0), element="core-se"), episode("a", at(0), element="olt-a1")], at(1)
+    )
+    opened = eng.open_incidents()
+    assert len(opened) == 2
+    internet = [
+        n
+        for inc in opened
+        for (service, _), n in inc.impact.current_by_service_region.items()
+        if service == "internet"
+    ]
+    assert sum(internet) == 26_000  # what adding the incidents' own figures would say
+    together = eng.affected_now()
+    assert sum(n for (s, _), n in together.items() if s == "internet") == 20_000
+    assert together[("internet", "SE-0180")] == 10_000
+    eng.apply([episode("core", at(0), end=at(5), element="core-se")], at(5))
+    assert eng.affected_now()[("internet", "SE-0180")] == 6_000  # only the OLT is still down
