@@ -31,6 +31,7 @@ from bridge.core.casework import (
     refresh,
     withdraw,
 )
+from bridge.core.cyber_fields import ReportForm
 from bridge.core.drafts import (
     KINDS,
     DraftFields,
@@ -156,6 +157,7 @@ class Context:
     severity_label: str = "severity"
     kind_recipients: Mapping[str, str] = field(default_factory=dict)  # beats ``recipients``
     services: ServiceNames = field(default_factory=dict)  # display names (config)
+    forms: Mapping[str, ReportForm] = field(default_factory=dict)  # cyber reports' fields
 
     def fields(
         self,
@@ -165,7 +167,16 @@ class Context:
         previous: Previous | None = None,
     ) -> DraftFields:
         recipient = self.kind_recipients.get(kind) or self.recipients.get(regulator_of(kind))
-        return draft_fields(kind, incident, self.sender, recipient, now, self.services, previous)
+        return draft_fields(
+            kind,
+            incident,
+            self.sender,
+            recipient,
+            now,
+            self.services,
+            previous,
+            self.forms.get(kind),
+        )
 
     def fields_of(
         self,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bridge.config import LoadedConfig
+from bridge.config.report_forms import builtin_forms
 from bridge.core import case_drafts, privacy_fields
 from bridge.core.drafts import DEFAULT_RECIPIENTS, PRIVACY_KINDS, regulator_of
 from bridge.notices.rendering import render, sender
@@ -63,4 +64,5 @@ def drafting_context(loaded: LoadedConfig) -> case_drafts.Context:
         severity_label=cfg.inventory.labels.severity,
         kind_recipients=privacy_recipients(loaded, recipients),
         services={key: {"sv": n.sv, "nb": n.nb} for key, n in cfg.services.items()},
+        forms=builtin_forms(),
     )

@@ -20,6 +20,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from bridge.config import report_forms
 from bridge.core import case_drafts, casework
 from bridge.core.casework import Draft
 from bridge.core.drafts import LABELS, LANGUAGES, DraftFields, Sender
@@ -65,7 +66,7 @@ class NoticeDesk:
     def diff(self, draft: Draft, old: int, new: int) -> dict[str, Any]:
         """Field-by-field changes and a unified diff of the text between two versions."""
         a, b = draft.version(old), draft.version(new)
-        labels = LABELS[LANGUAGES[draft.regulator]]
+        labels = {**LABELS[LANGUAGES[draft.regulator]], **report_forms.labels_of(draft.kind)}
         fields = [
             {
                 "key": k,

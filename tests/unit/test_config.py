@@ -514,7 +514,7 @@ def test_privacy_rule_set_given_to_a_regulator() -> None:
     """An outage regulator cannot use a privacy rule set: named, with its track."""
     problem = only_problem("privacy_rule_set_for_outage.yaml")
     assert "regulators.pts.rule_set:" in problem
-    assert "'pts-privacy' is a privacy rule set, expected an outage one" in problem
+    assert "'pts-privacy' is a privacy rule set, expected an outage or a cyber one" in problem
 
 
 def test_outage_rule_set_in_the_privacy_section() -> None:

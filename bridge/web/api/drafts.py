@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bridge.config import report_forms
 from bridge.core import casework
 from bridge.core.alerts import format_time
 from bridge.core.casework import Draft
@@ -70,7 +71,8 @@ def summary(draft: Draft) -> dict[str, Any]:
 
 def version_json(draft: Draft, version: casework.Version) -> dict[str, Any]:
     language = LANGUAGES[draft.regulator]
-    labels = LABELS[language]
+    labels = {**LABELS[language], **report_forms.labels_of(draft.kind)}
+    hints = {**TO_ADD, **report_forms.hints_of(draft.kind)}
     return {
         "number": version.number,
         "created_at": format_time(version.created_at),
@@ -86,7 +88,7 @@ def version_json(draft: Draft, version: casework.Version) -> dict[str, Any]:
                 "edited": key in version.edited,
                 "to_complete": key in version.to_complete,
                 # drafting guidance for staff: shown in the console, never sent
-                "hint": TO_ADD.get(key, "") if key in version.to_complete else "",
+                "hint": hints.get(key, "") if key in version.to_complete else "",
             }
             for key, value in version.fields.items()
         ],

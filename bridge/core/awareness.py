@@ -1,0 +1,141 @@
+"""A person's declaration that an incident is (or is not) a significant incident under the
+Swedish cybersecurity act, with the instant the operator became aware of it. Pure.
+
+Contract:
+- The bridge never decides significance: criteria of a ``track: cyber`` rule set only mark an
+  incident *potentially significant*; :func:`declare` records a person's decision, and only a
+  declaration of significance gives the ``aware`` event (:func:`events`) that starts the act's
+  clocks (:func:`bridge.core.obligations.cyber_owed`).
+- The awareness instant defaults to the moment of declaring; an earlier one may be entered
+  (the person knew before the bridge was told), never one after ``now``. A declaration that
+  the incident is not significant names its reason and carries no awareness instant.
+- Once declared significant the clocks run: a later declaration may move the awareness
+  instant earlier (a correction), never later, and cannot make it not significant (a report a
+  person decides not to send is rejected on its draft, with the reason, as any other).
+- Every declaration is one more revision of the incident's record with one audit event; the
+  record's stored form is :func:`to_document` / :func:`from_document`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bridge.core.casework import AuditEvent
+from bridge.errors import BadInput, Conflict
+
+AWARE = "aware"
+
+
+@dataclass(frozen=True, slots=True)
+class Declaration:
+    """The current declaration of one incident (``revision``: how many were made)."""
+
+    incident_id: str
+    significant: bool
+    aware_at: datetime | None  # significant only
+    reason: str
+    by: str
+    at: datetime  # when the person declared
+    revision: int
+
+
+def declare(
+    previous: Declaration | None,
+    incident_id: str,
+    significant: bool,
+    aware_at: datetime | None,
+    reason: str,
+    actor: str,
+    now: datetime,
+) -> tuple[Declaration, AuditEvent]:
+    """The next declaration of ``incident_id`` (see the module contract): BadInput names the
+    bad field, Conflict says why a declaration of significance cannot be undone or delayed."""
+    reason = reason.strip()
+    if aware_at is not None and aware_at.utcoffset() is None:
+        raise BadInput("aware_at", "expected a time with its offset (e.g. 2026-11-23T10:05:00Z)")
+    if not significant:
+        if aware_at is not None:
+            raise BadInput("aware_at", "only a significant incident has an awareness instant")
+        if not reason:
+            raise BadInput("reason", "say why the incident is not significant")
+        if previous is not None and previous.significant:
+            raise Conflict(
+                f"incident {incident_id}",
+                f"it was declared significant by {previous.by} (aware at "
+                f"{_iso(previous.aware_at)}); the act's clocks run: reject a report on its "
+                "draft, with the reason, instead",
+            )
+    else:
+        aware_at = now if aware_at is None else aware_at
+        if aware_at > now:
+            raise BadInput("aware_at", "the awareness instant cannot be in the future")
+        before = previous.aware_at if previous is not None and previous.significant else None
+        if before is not None and aware_at > before:
+            raise Conflict(
+                f"incident {incident_id}",
+                f"it was declared significant with awareness at {_iso(before)}; "
+                "the awareness instant may be moved earlier, never later",
+            )
+    declaration = Declaration(
+        incident_id=incident_id,
+        significant=significant,
+        aware_at=aware_at if significant else None,
+        reason=reason,
+        by=actor,
+        at=now,
+        revision=1 if previous is None else previous.revision + 1,
+    )
+    event = AuditEvent(
+        at=now,
+        actor=actor,
+        action="incident.declared",
+        target=f"incident:{incident_id}",
+        detail={
+            "significant": significant,
+            "aware_at": _iso(declaration.aware_at),
+            "reason": reason,
+            "revision": declaration.revision,
+            "previous_aware_at": None if previous is None else _iso(previous.aware_at),
+        },
+    )
+    return declaration, event
+
+
+def events(declaration: Declaration | None) -> dict[str, datetime]:
+    """The deadline events a declaration gives: ``aware`` once declared significant."""
+    if declaration is None or not declaration.significant or declaration.aware_at is None:
+        return {}
+    return {AWARE: declaration.aware_at}
+
+
+def _iso(at: datetime | None) -> str | None:
+    return None if at is None else at.isoformat()
+
+
+def to_document(declaration: Declaration) -> dict[str, Any]:
+    """The declaration as JSON (stored, and in the incident's API document)."""
+    return {
+        "incident": declaration.incident_id,
+        "significant": declaration.significant,
+        "aware_at": _iso(declaration.aware_at),
+        "reason": declaration.reason,
+        "by": declaration.by,
+        "at": declaration.at.isoformat(),
+        "revision": declaration.revision,
+    }
+
+
+def from_document(doc: Mapping[str, Any]) -> Declaration:
+    aware = doc.get("aware_at")
+    return Declaration(
+        incident_id=str(doc["incident"]),
+        significant=bool(doc["significant"]),
+        aware_at=None if not aware else datetime.fromisoformat(str(aware)),
+        reason=str(doc.get("reason", "")),
+        by=str(doc["by"]),
+        at=datetime.fromisoformat(str(doc["at"])),
+        revision=int(doc["revision"]),
+    )
