@@ -18,12 +18,14 @@ Contract:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from bridge.core.casework import AuditEvent
+from bridge.core.obligations import CYBER, if_declared
+from bridge.core.rules import RuleSet
 from bridge.errors import BadInput, Conflict
 
 AWARE = "aware"
@@ -139,3 +141,45 @@ def from_document(doc: Mapping[str, Any]) -> Declaration:
         at=datetime.fromisoformat(str(doc["at"])),
         revision=int(doc["revision"]),
     )
+
+
+def board(
+    rule_sets: Sequence[RuleSet],
+    assessments: Sequence[Mapping[str, Any]],
+    declaration: Declaration | None,
+    events: Mapping[str, datetime],
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """Per ``track: cyber`` rule set, what the incident's page and the board show: whether its
+    criteria mark the incident *potentially significant* (``assessments``: the incident
+    document's), the declaration, and, until a person declared it significant, what would be
+    owed if it were declared at ``now`` (``events``: the incident's own,
+    :func:`~bridge.core.obligations.incident_events`)."""
+    out: list[dict[str, Any]] = []
+    for rs in rule_sets:
+        if rs.track != CYBER:
+            continue
+        found = next((a for a in assessments if a.get("rule_set") == rs.id), {})
+        declared = declaration is not None and declaration.significant
+        preview = [] if declared else if_declared(rs, events, now)
+        out.append(
+            {
+                "rule_set": rs.id,
+                "regulator": rs.regulator,
+                "verified": rs.verified,
+                "potentially_significant": bool(found.get("reportable")),
+                "reasons": [
+                    str(c.get("reason", "")) for c in found.get("criteria") or () if c.get("met")
+                ],
+                "declaration": None if declaration is None else to_document(declaration),
+                "if_declared_now": [
+                    {
+                        "kind": o.kind,
+                        "due_at": None if o.due_at is None else o.due_at.isoformat(),
+                        "explanation": o.explanation,
+                    }
+                    for o in preview
+                ],
+            }
+        )
+    return out

@@ -83,6 +83,18 @@ class PrivacyCaseRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class DeclarationRecord:
+    """A person's declaration of an incident's significance (cybersecurity act), as stored:
+    one small record per incident id, kept apart from the derived incident records.
+    ``document`` is the declaration (:mod:`bridge.core.awareness` owns its shape)."""
+
+    id: str  # the incident id
+    revision: int
+    updated_at: datetime
+    document: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class AuditEntry:
     """One audited action. ``seq`` is assigned by the store on append (0 before)."""
 

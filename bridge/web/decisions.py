@@ -66,6 +66,9 @@ NEEDS: dict[str, Need] = {
     # incidents and drafts
     "GET /api/v1/incidents": _n("caller", _VIEW, "outage", "list incidents"),
     "GET /api/v1/incidents/{id}": _n("caller", _VIEW, "target", "read an incident or case"),
+    "POST /api/v1/incidents/{id}/declaration": _n(
+        "person+factor", "approver", "target", "declare an incident significant or not (cyber act)"
+    ),
     "GET /api/v1/drafts": _n("caller", _VIEW, "own", "list drafts"),
     "GET /api/v1/drafts/{id}": _n("caller", _VIEW, "target", "read a draft"),
     "GET /api/v1/drafts/{id}/versions/{n}": _n("caller", _VIEW, "target", "read a version"),

@@ -1,11 +1,12 @@
 """The replicated store: Redis (redis-py asyncio), for two or more bridge replicas.
 
 Same contract as every store (:mod:`bridge.store.interfaces`). ``RedisStore`` is assembled from
-one class per concern (alerts, incidents, drafts, audit, lease, people, privacy), each over the
-shared client (:mod:`.connection`: open, durability check, migration, reads and guarded
-writes); what several concerns share is in :mod:`.guards` (audit arguments, the revised-document
-write) and :mod:`.replies` (conflict, fence and error answers). The URL and its parameters are
-:mod:`.url`; durable acknowledgement (which server settings are refused) is :mod:`.durability`.
+one class per concern (alerts, incidents, drafts, audit, lease, people, privacy,
+declarations), each over the shared client (:mod:`.connection`: open, durability check,
+migration, reads and guarded writes); what several concerns share is in :mod:`.guards` (audit
+arguments, the revised-document write) and :mod:`.replies` (conflict, fence and error
+answers). The URL and its parameters are :mod:`.url`; durable acknowledgement (which server
+settings are refused) is :mod:`.durability`.
 
 Every change that touches more than one key runs as one Lua script (``lua/*.lua``, loaded by
 :mod:`.scripts`): ingest (merge, delivery record, truncation), save_incidents, put_draft
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 from bridge.store.redis.alerts import RedisAlerts
 from bridge.store.redis.audit import RedisAudit
+from bridge.store.redis.declarations import RedisDeclarations
 from bridge.store.redis.drafts import RedisDrafts
 from bridge.store.redis.durability import ServerSettings, durability_problems
 from bridge.store.redis.incidents import RedisIncidents
@@ -51,6 +53,7 @@ class RedisStore(
     RedisLease,
     RedisPeople,
     RedisPrivacy,
+    RedisDeclarations,
 ):
     """Every concern of :class:`bridge.store.interfaces.Store` on one Redis database (or one
     key prefix in it). ``url`` is the store URL with its password redacted."""

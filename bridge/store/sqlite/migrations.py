@@ -4,8 +4,8 @@ Tables: ``meta`` (schema version), ``alerts`` (one row per episode; ``seq`` the 
 its last write, 0 for rows from before schema 3), ``deliveries`` (row id = change number),
 ``group_truncation``, ``incidents``, ``drafts``, ``audit`` (append-only by trigger), ``lease``,
 ``users``, ``sessions``, ``api_tokens``, ``privacy_cases`` and ``privacy_case_revisions`` (never
-deleted from, by trigger). Timestamps are :func:`bridge.store.codec.ts` text, so columns
-compare and sort as the instants they name.
+deleted from, by trigger), ``declarations`` (schema 6, never deleted). Timestamps are
+:func:`bridge.store.codec.ts` text, so columns compare and sort as the instants they name.
 """
 
 from __future__ import annotations
@@ -85,6 +85,13 @@ MIGRATIONS: dict[int, str] = {
     CREATE TRIGGER IF NOT EXISTS privacy_revisions_no_delete
         BEFORE DELETE ON privacy_case_revisions
         BEGIN SELECT RAISE(ABORT, 'privacy case revisions are append-only'); END;;
+    """,
+    6: """
+    CREATE TABLE IF NOT EXISTS declarations (
+        id TEXT PRIMARY KEY, revision INTEGER NOT NULL, updated_at TEXT NOT NULL,
+        document TEXT NOT NULL);;
+    CREATE TRIGGER IF NOT EXISTS declarations_no_delete BEFORE DELETE ON declarations
+        BEGIN SELECT RAISE(ABORT, 'declarations are never deleted'); END;;
     """,
 }
 

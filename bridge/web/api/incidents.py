@@ -7,17 +7,27 @@ and a refusal are audited (``privacy.read`` / ``privacy.refused``). The list tak
 paged (``limit``, ``cursor``, ``next``: bridge/web/paging.py) over the engine's incidents sorted
 in memory, newest first (start, then id); one
 incident comes in full with its drafts' summaries (404 for an unknown id).
+
+``POST /api/v1/incidents/{id}/declaration`` records a person's declaration that the incident
+is significant under the Swedish cybersecurity act (``significant: true``; ``aware_at``, an
+ISO time with its offset, defaults to now and may be earlier, never later), or that it is not
+(``significant: false`` with a ``reason``). It takes a signed-in approver with a fresh TOTP
+code: the declaration starts (or waives) statutory clocks, a legal decision of record that
+automation (an API token) must not make. Bad input is a 400 naming the field and changes
+nothing; undoing a declaration of significance, or moving its awareness later, is a 409.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from aiohttp import web
 
 from bridge.core.incident_state import Incident
 from bridge.errors import BadInput
 from bridge.web import decisions, keys, paging
-from bridge.web.access import authorize, privacy_read
-from bridge.web.api.drafts import summary
+from bridge.web.access import authorize, body_of, privacy_read, second_factor, str_field
+from bridge.web.api.drafts import attested, summary
 
 routes = web.RouteTableDef()
 
@@ -56,3 +66,45 @@ async def get_incident(request: web.Request) -> web.Response:
     drafts = service.desk.select(incident=incident_id)
     doc["drafts"] = [summary(d) for d in drafts]
     return web.json_response(doc)
+
+
+_DECLARATION_KEYS = ("significant", "aware_at", "reason", "totp")
+
+
+@routes.post("/api/v1/incidents/{id}/declaration")
+async def declare(request: web.Request) -> web.Response:
+    incident_id = request.match_info["id"]
+    caller = await authorize(request, decisions.track_of_id(incident_id), f"incident:{incident_id}")
+    body = await body_of(request)
+    stray = sorted(set(body) - set(_DECLARATION_KEYS))
+    if stray:
+        raise BadInput(stray[0], f"unknown field; expected {', '.join(_DECLARATION_KEYS)}")
+    significant = body.get("significant")
+    if not isinstance(significant, bool):
+        raise BadInput("significant", f"expected true or false, got {significant!r}")
+    aware_at = _instant(body.get("aware_at"))
+    reason = str_field(body, "reason")
+    factor_at = await second_factor(request, body)
+    service = request.app[keys.SERVICE]
+    doc = await service.declare(
+        incident_id, significant, aware_at, reason, caller.name, attested(factor_at)
+    )
+    if doc is None:
+        raise web.HTTPNotFound(text=f"no incident {incident_id!r}")
+    doc["drafts"] = [summary(d) for d in service.desk.select(incident=incident_id)]
+    return web.json_response(doc)
+
+
+def _instant(value: object) -> datetime | None:
+    """``aware_at``: absent or null (now), else an ISO 8601 time with its offset."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise BadInput("aware_at", f"expected an ISO 8601 time, got {type(value).__name__}")
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        raise BadInput("aware_at", f"expected an ISO 8601 time, got {value!r}") from None
+    if at.utcoffset() is None:
+        raise BadInput("aware_at", "expected a time with its offset (e.g. 2026-11-23T10:05:00Z)")
+    return at
