@@ -89,9 +89,10 @@ async def test_declared_significant_starts_the_clocks_and_drafts_the_early_warni
     assert board["potentially_significant"] and board["declaration"] is None
     assert board["reasons"]  # the criteria that mark it, with their figures
     preview = {o["kind"]: o for o in board["if_declared_now"]}
-    assert preview["se_cyber_early_warning"]["due_at"] == (
-        clock.now() + timedelta(hours=24)
-    ).isoformat()
+    assert (
+        preview["se_cyber_early_warning"]["due_at"]
+        == (clock.now() + timedelta(hours=24)).isoformat()
+    )
     assert cyber_kinds(doc) == {}  # nothing owed before a person declares
     assert not [d for d in doc["drafts"] if d["kind"].startswith("se_cyber_")]
 
