@@ -6,7 +6,7 @@ the key (``FILE: criteria.0.kind: unknown criterion kind …``).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -143,6 +143,10 @@ class RuleSetModel(Strict):
     source: str
     verified: bool
     notes: str = ""
+    # the law this rule set encodes was repealed on this day (it is kept for incidents before it
+    # and as the operator's internal threshold); ``repealed_by``: what replaced it
+    repealed_on: date | None = None
+    repealed_by: str = ""
     track: Literal["outage", "privacy", "cyber"] = "outage"
     applies_to: list[Literal["breach", "risk"]] = Field(default_factory=list)
     # privacy: exemptions that waive this rule set's subscriber notices (none: they never do),

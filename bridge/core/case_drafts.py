@@ -158,6 +158,11 @@ class Context:
     kind_recipients: Mapping[str, str] = field(default_factory=dict)  # beats ``recipients``
     services: ServiceNames = field(default_factory=dict)  # display names (config)
     forms: Mapping[str, ReportForm] = field(default_factory=dict)  # cyber reports' fields
+    # submission channel per kind (``portal``); a kind left out goes by e-mail
+    channels: Mapping[str, str] = field(default_factory=dict)
+
+    def channel(self, kind: str) -> str:
+        return self.channels.get(kind, "email")
 
     def fields(
         self,
@@ -279,6 +284,7 @@ def reconcile(
                     ctx.render,
                     snapshot=snap,
                     edits=carried(o.kind, before, tuple(fields.fields)),
+                    channel=ctx.channel(o.kind),
                 )
                 writes.append((draft, None, events))
             continue
@@ -339,6 +345,7 @@ def _next_update(
         trigger={"significant_change": now},
         snapshot=snap,
         edits=carried("nkom_update", followed("nkom_update", drafts), tuple(fields.fields)),
+        channel=ctx.channel("nkom_update"),
     )
     events[0].detail["significant_change"] = reasons
     return draft, None, events

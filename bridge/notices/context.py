@@ -44,6 +44,23 @@ def privacy_recipients(loaded: LoadedConfig, recipients: Mapping[str, str]) -> d
     return out
 
 
+def channels(loaded: LoadedConfig) -> dict[str, str]:
+    """How each kind reaches its regulator: ``regulators.*.channels`` per kind, else the
+    regulator's ``channel`` for its rule set's kinds, else ``portal`` for a cybersecurity rule
+    set's (the CSIRT's portal) and ``email`` for the rest (left out: e-mail)."""
+    out: dict[str, str] = {}
+    for reg in loaded.config.regulators.values():
+        if not reg.enabled:
+            continue
+        rule_set = loaded.rule_sets[reg.rule_set][1]
+        default = reg.channel or ("portal" if rule_set.track == "cyber" else "email")
+        for kind in rule_set.obligation_kinds():
+            out[kind] = reg.channels.get(kind, default)
+        for kind, channel in reg.channels.items():
+            out[kind] = channel
+    return {kind: channel for kind, channel in out.items() if channel != "email"}
+
+
 def drafting_context(loaded: LoadedConfig) -> case_drafts.Context:
     """The core's drafting context for this configuration."""
     cfg = loaded.config
@@ -65,4 +82,5 @@ def drafting_context(loaded: LoadedConfig) -> case_drafts.Context:
         kind_recipients=privacy_recipients(loaded, recipients),
         services={key: {"sv": n.sv, "nb": n.nb} for key, n in cfg.services.items()},
         forms=builtin_forms(),
+        channels=channels(loaded),
     )

@@ -177,6 +177,26 @@ class NoticeDesk:
         change = casework.resolve_doubt(draft, action, actor, comment, self.now())
         return await self._commit(_attested(change, attest), draft, wake=True)
 
+    async def record_submission(
+        self,
+        draft_id: str,
+        submitted_at: datetime | None,
+        reference: str,
+        actor: str,
+        receipt: Mapping[str, Any] | None = None,
+        attest: Mapping[str, str] | None = None,
+    ) -> Draft:
+        """A person submitted the approved report on the regulator's portal (``submitted_at``:
+        default now) and records it with the portal's reference (and optionally the receipt):
+        the draft is sent, so its deadline is met
+        (:func:`bridge.core.casework.record_submission`)."""
+        draft = await self.book.fresh(draft_id)
+        now = self.now()
+        change = casework.record_submission(
+            draft, submitted_at or now, reference, actor, now, receipt
+        )
+        return await self._commit(_attested(change, attest), draft)
+
 
 def _attested(change: casework.Change, attest: Mapping[str, str] | None) -> casework.Change:
     """``change`` with ``attest`` added to the detail of its audit entries."""

@@ -82,6 +82,10 @@ NEEDS: dict[str, Need] = {
     "POST /api/v1/drafts/{id}/resolve": _n(
         "person+factor", "approver", "target", "resend or mark sent a notice in doubt"
     ),
+    "POST /api/v1/drafts/{id}/submission": _n(
+        "person+factor", "approver", "target", "record a report's submission on a portal"
+    ),
+    "GET /api/v1/drafts/{id}/receipt": _n("caller", _VIEW, "target", "read a portal's receipt"),
     "GET /api/v1/audit": _n("caller", "admin|auditor", "own", "read the audit log"),
     "GET /api/v1/events": _n("caller", _VIEW, "own", "live updates"),
     # the privacy track

@@ -7,6 +7,7 @@ every declaration is audited; declaring survives a restart."""
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,11 @@ def cyber_config(tmp_path: Path) -> Path:
                 ],
                 "session": {"cookie_secure": False},
             },
-            "notices": {"refresh_interval": "0s", "poll_interval": "1h"},
+            "notices": {
+                "refresh_interval": "0s",
+                "poll_interval": "1h",
+                "receipt_max_bytes": 2048,
+            },
             "operator": {
                 "name": "Exempel Nät AB",
                 "org_number": "556000-0000",
@@ -193,3 +198,137 @@ async def test_unknown_incident_is_404(client: TestClient[Any, Any], clock: Fake
         headers=headers,
     )
     assert r.status == 404
+
+
+async def approve(
+    client: TestClient[Any, Any], clock: FakeClock, draft: dict[str, Any]
+) -> dict[str, Any]:
+    """Approve the draft's latest version as a person, sending what only a person can answer
+    as not yet known."""
+    r = await client.post(
+        f"/api/v1/drafts/{draft['id']}/approve",
+        json={"version": draft["version"], "send_unknown": draft["to_complete"]},
+        headers=await person(client, clock.now, "anna", ["approver"]),
+    )
+    assert r.status == 200, await r.text()
+    return dict(await r.json())
+
+
+async def cyber_drafts(client: TestClient[Any, Any], incident_id: str) -> dict[str, Any]:
+    doc = await incident(client, incident_id)
+    return {d["kind"]: d for d in doc["drafts"] if d["kind"].startswith("se_cyber_")}
+
+
+async def test_portal_reports_are_met_only_once_a_submission_is_recorded(
+    client: TestClient[Any, Any], clock: FakeClock
+) -> None:
+    """The CSIRT's reports go by its portal: approved, the outbox never sends them; the
+    deadline is met only when a person records the submission (time, the portal's reference,
+    optionally the receipt); approved but not recorded, it is late once due. The notification's
+    recorded submission starts the final report's month."""
+    incident_id = await hospital_cell_down(client, clock)
+    headers = await person(client, clock.now, "anna", ["approver"])
+    r = await client.post(
+        f"/api/v1/incidents/{incident_id}/declaration",
+        json={"significant": True},
+        headers=headers,
+    )
+    assert r.status == 200, await r.text()
+    aware = clock.now()
+    warning = (await cyber_drafts(client, incident_id))["se_cyber_early_warning"]
+    assert warning["channel"] == "portal"
+    approved = await approve(client, clock, warning)
+    assert approved["state"] == "approved" and approved["delivery"]["next_attempt_at"] is None
+    app = client.server.app
+    assert app is not None
+    assert await app[SERVICE].outbox.deliver_due() == []  # nothing is e-mailed
+    # the copy-ready document: the approved report as HTML
+    r = await client.get(f"/api/v1/drafts/{warning['id']}/attachment", headers=VIEWER)
+    assert r.status == 200 and r.content_type == "text/html"
+    assert "Tidig varning om betydande incident" in await r.text()
+
+    # approved but not submitted when the 24 h pass: late
+    clock.advance(timedelta(hours=24, minutes=1))
+    await app[SERVICE].tick()  # the timer's work, now
+    owed = cyber_kinds(await incident(client, incident_id))
+    assert owed["se_cyber_early_warning"]["state"] == "overdue"
+
+    url = f"/api/v1/drafts/{warning['id']}/submission"
+    headers = await person(client, clock.now, "anna", ["approver"])
+    r = await client.post(url, json={"reference": "CP-1"}, headers=APPROVER_TOKEN)
+    assert r.status == 403  # a token never attests a submission
+    receipt = {"name": "kvitto.pdf", "media_type": "application/pdf", "content_base64": "JVBERi0x"}
+    for body, status, field in (
+        ({}, 400, "reference"),
+        ({"reference": "CP-1", "submitted_at": "soon"}, 400, "submitted_at"),
+        (
+            {"reference": "CP-1", "submitted_at": rfc3339(clock.now() + timedelta(hours=1))},
+            400,
+            "submitted_at",
+        ),
+        (
+            {"reference": "CP-1", "submitted_at": rfc3339(aware - timedelta(hours=1))},
+            400,
+            "submitted_at",
+        ),
+        (
+            {"reference": "CP-1", "receipt": {**receipt, "content_base64": "%%"}},
+            400,
+            "receipt.content_base64",
+        ),
+        (
+            {"reference": "CP-1", "receipt": {**receipt, "media_type": "pdf"}},
+            400,
+            "receipt.media_type",
+        ),
+        (
+            {"reference": "CP-1", "receipt": {**receipt, "content_base64": "A" * 4000}},
+            413,
+            "receipt.content_base64",
+        ),
+        ({"reference": "CP-1", "colour": "red"}, 400, "colour"),
+    ):
+        r = await client.post(url, json=body, headers=headers)
+        assert r.status == status, (body, await r.text())
+        assert field in (await r.json())["detail"], body
+    assert (await cyber_drafts(client, incident_id))["se_cyber_early_warning"]["state"] == (
+        "approved"
+    )
+
+    submitted = aware + timedelta(hours=23)  # submitted in time, recorded late
+    r = await client.post(
+        url,
+        json={"reference": "CP-2026-0042", "submitted_at": rfc3339(submitted), "receipt": receipt},
+        headers=headers,
+    )
+    assert r.status == 200, await r.text()
+    sent = await r.json()
+    assert sent["state"] == "sent" and sent["sent_at"] == rfc3339(submitted)
+    assert sent["submission"]["reference"] == "CP-2026-0042"
+    assert sent["submission"]["receipt"]["size"] == 6
+    r = await client.get(f"/api/v1/drafts/{warning['id']}/receipt", headers=VIEWER)
+    assert r.status == 200 and await r.read() == base64.b64decode("JVBERi0x")
+    owed = cyber_kinds(await incident(client, incident_id))
+    assert owed["se_cyber_early_warning"]["state"] == "sent"
+    r = await client.post(url, json={"reference": "again"}, headers=headers)
+    assert r.status == 409
+
+    # the notification: approved, submitted; the final report is due a month after that
+    notification = (await cyber_drafts(client, incident_id))["se_cyber_notification"]
+    await approve(client, clock, notification)
+    notified = clock.now()
+    r = await client.post(
+        f"/api/v1/drafts/{notification['id']}/submission",
+        json={"reference": "CP-2026-0043"},
+        headers=await person(client, clock.now, "anna", ["approver"]),
+    )
+    assert r.status == 200, await r.text()
+    owed = cyber_kinds(await incident(client, incident_id))
+    assert owed["se_cyber_notification"]["state"] == "sent"
+    assert owed["se_cyber_progress"]["due_at"] == rfc3339(notified + timedelta(days=30))  # Dec
+    assert owed["se_cyber_final"]["waiting_for"] == "remedied"  # still ongoing
+
+    log = await (await client.get("/api/v1/audit", headers=AUDITOR)).json()
+    [entry, _] = [e for e in log["entries"] if e["action"] == "draft.submitted"]
+    assert entry["detail"]["reference"] == "CP-2026-0043"
+    assert entry["detail"]["second_factor"] == "totp"

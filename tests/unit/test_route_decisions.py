@@ -40,4 +40,5 @@ def test_sending_routes_take_a_person_with_a_fresh_factor() -> None:
         "POST /api/v1/drafts/{id}/resolve",
         "POST /api/v1/privacy/cases/{id}/exemption",
         "POST /api/v1/incidents/{id}/declaration",
+        "POST /api/v1/drafts/{id}/submission",
     }

@@ -19,14 +19,20 @@ nothing; undoing a declaration of significance, or moving its awareness later, i
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from aiohttp import web
 
 from bridge.core.incident_state import Incident
 from bridge.errors import BadInput
 from bridge.web import decisions, keys, paging
-from bridge.web.access import authorize, body_of, privacy_read, second_factor, str_field
+from bridge.web.access import (
+    authorize,
+    body_of,
+    instant_field,
+    known_fields,
+    privacy_read,
+    second_factor,
+    str_field,
+)
 from bridge.web.api.drafts import attested, summary
 
 routes = web.RouteTableDef()
@@ -76,13 +82,11 @@ async def declare(request: web.Request) -> web.Response:
     incident_id = request.match_info["id"]
     caller = await authorize(request, decisions.track_of_id(incident_id), f"incident:{incident_id}")
     body = await body_of(request)
-    stray = sorted(set(body) - set(_DECLARATION_KEYS))
-    if stray:
-        raise BadInput(stray[0], f"unknown field; expected {', '.join(_DECLARATION_KEYS)}")
+    known_fields(body, _DECLARATION_KEYS)
     significant = body.get("significant")
     if not isinstance(significant, bool):
         raise BadInput("significant", f"expected true or false, got {significant!r}")
-    aware_at = _instant(body.get("aware_at"))
+    aware_at = instant_field(body, "aware_at")
     reason = str_field(body, "reason")
     factor_at = await second_factor(request, body)
     service = request.app[keys.SERVICE]
@@ -93,18 +97,3 @@ async def declare(request: web.Request) -> web.Response:
         raise web.HTTPNotFound(text=f"no incident {incident_id!r}")
     doc["drafts"] = [summary(d) for d in service.desk.select(incident=incident_id)]
     return web.json_response(doc)
-
-
-def _instant(value: object) -> datetime | None:
-    """``aware_at``: absent or null (now), else an ISO 8601 time with its offset."""
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise BadInput("aware_at", f"expected an ISO 8601 time, got {type(value).__name__}")
-    try:
-        at = datetime.fromisoformat(value)
-    except ValueError:
-        raise BadInput("aware_at", f"expected an ISO 8601 time, got {value!r}") from None
-    if at.utcoffset() is None:
-        raise BadInput("aware_at", "expected a time with its offset (e.g. 2026-11-23T10:05:00Z)")
-    return at
