@@ -1,7 +1,7 @@
 // Board: every open incident with its verdict per regulator (and why), the reports it owes
 // with a countdown in the regulator's local time, what is affected, and its warnings.
 import { fill,
-  affectedTable, api, el, pages, live, localTime, number, obligationsTable, regulatorName, showError, verdict,
+  affectedTable, api, el, pages, live, localTime, number, obligationsTable, regulatorName, showError, verdict, cyberOf, cyberPreview, owes,
   warningsList, zoneOfJurisdiction,
 } from "./console.js";
 
@@ -48,7 +48,7 @@ async function refreshWaiting() {
 const cache = new Map(); // incident id → full document
 
 function card(doc) {
-  const reportable = doc.assessments.some((a) => a.reportable);
+  const reportable = doc.assessments.some((a) => owes(doc, a) || (cyberOf(doc, a) && a.reportable));
   const zone = zoneOfJurisdiction(doc.jurisdictions);
   return el(
     "section",
@@ -66,7 +66,7 @@ function card(doc) {
     el(
       "div",
       { class: "grid2" },
-      el("div", {}, el("h3", {}, "Verdicts"), doc.assessments.map((a) => verdict(a))),
+      el("div", {}, el("h3", {}, "Verdicts"), doc.assessments.map((a) => verdict(a, { cyber: cyberOf(doc, a) })), cyberPreview(doc)),
       el("div", {}, el("h3", {}, "Affected now"), affectedTable(doc.impact)),
     ),
     el("h3", {}, "Reports owed"),
@@ -85,7 +85,8 @@ async function refresh(change) {
   const docs = await Promise.all(stale.map((id) => api(`/api/v1/incidents/${encodeURIComponent(id)}`).catch(() => null)));
   docs.forEach((doc) => doc && cache.set(doc.id, doc));
   const shown = incidents.map((i) => cache.get(i.id)).filter(Boolean);
-  shown.sort((a, b) => Number(b.assessments.some((x) => x.reportable)) - Number(a.assessments.some((x) => x.reportable)));
+  const urgent = (doc) => Number(doc.assessments.some((x) => x.reportable));
+  shown.sort((a, b) => urgent(b) - urgent(a));
   fill(board, ...(shown.length ? shown.map(card) : [el("p", { class: "empty" }, "No open incidents.")]));
   board.dataset.loaded = "1";
 }

@@ -178,7 +178,7 @@ export function zoneOfJurisdiction(jurisdictions) {
   return (page.jurisdiction_zones && page.jurisdiction_zones[first]) || "UTC";
 }
 
-export const REGULATOR_NAMES = { pts: "PTS (SE)", nkom: "Nkom (NO)", enisa: "ENISA (reference)" };
+export const REGULATOR_NAMES = { pts: "PTS (SE)", nkom: "Nkom (NO)", csirt: "CSIRT (SE, cybersäkerhetslagen)", enisa: "ENISA (reference)" };
 export function regulatorName(id) {
   return REGULATOR_NAMES[id] || id;
 }
@@ -188,8 +188,52 @@ export function obligationDone(o) {
   return o.state === "sent" || o.state === "rejected";
 }
 
+// The cybersecurity act's entry of an incident for an assessment (its rule set is track cyber:
+// its criteria only mark the incident potentially significant; a person declares), or null.
+export function cyberOf(doc, a) {
+  return (doc.cyber || []).find((c) => c.rule_set === a.rule_set) || null;
+}
+
+// Whether an assessment makes the incident owe something now: reportable, or for the
+// cybersecurity act declared significant by a person.
+export function owes(doc, a) {
+  const cyber = cyberOf(doc, a);
+  return cyber ? Boolean(cyber.declaration && cyber.declaration.significant) : a.reportable;
+}
+
+function cyberPill(cyber, a) {
+  const d = cyber.declaration;
+  if (d && d.significant) return el("span", { class: "pill yes" }, "DECLARED SIGNIFICANT");
+  if (d) return el("span", { class: "pill no" }, "declared not significant");
+  return a.reportable
+    ? el("span", { class: "pill yes" }, "POTENTIALLY SIGNIFICANT: a person decides")
+    : el("span", { class: "pill no" }, "not marked");
+}
+
+// What a potentially significant incident would owe under the cybersecurity act if a person
+// declared it significant now (nothing is owed, nor drafted, before that).
+export function cyberPreview(doc) {
+  const open = (doc.cyber || []).filter((c) => c.potentially_significant && !(c.declaration && c.declaration.significant) && c.if_declared_now.length);
+  if (!open.length) return null;
+  return el(
+    "div",
+    { class: "cyber-preview" },
+    open.map((c) =>
+      el(
+        "p",
+        {},
+        el("strong", {}, `If declared significant now (${regulatorName(c.regulator)}): `),
+        c.if_declared_now
+          .map((o) => (o.due_at ? `${o.kind} due ${localTime(o.due_at, zoneOf(c.regulator))}` : `${o.kind} ${o.explanation}`))
+          .join("; "),
+      ),
+    ),
+  );
+}
+
 // One verdict per regulator: the pill, then the criteria that decided it with their reasons.
-export function verdict(a, { all = false } = {}) {
+// ``cyber``: the incident's cybersecurity-act entry for this assessment (see cyberOf).
+export function verdict(a, { all = false, cyber = null } = {}) {
   // all: every criterion; else the met ones, or (not reportable) the one nearest to being met
   const nearest = [...a.criteria].sort((x, y) => (x.forecast_at ? 0 : 1) - (y.forecast_at ? 0 : 1));
   const shown = all ? a.criteria : a.reportable ? a.criteria.filter((c) => c.met) : nearest.slice(0, 1);
@@ -201,12 +245,14 @@ export function verdict(a, { all = false } = {}) {
     "div",
     { class: "verdict", dataset: { regulator: a.regulator } },
     el("strong", {}, regulatorName(a.regulator), " "),
-    a.reportable
-      ? el("span", { class: "pill yes" }, "REPORTABLE")
-      : el("span", { class: "pill no" }, "not reportable"),
+    cyber
+      ? cyberPill(cyber, a)
+      : a.reportable
+        ? el("span", { class: "pill yes" }, "REPORTABLE")
+        : el("span", { class: "pill no" }, "not reportable"),
     a.verified ? null : el("span", { class: "why" }, `rule set ${a.rule_set} unverified`),
     !a.reportable && a.forecast_at
-      ? el("span", { class: "why" }, "would become reportable ", countdown(a.forecast_at))
+      ? el("span", { class: "why" }, cyber ? "would be marked " : "would become reportable ", countdown(a.forecast_at))
       : null,
     el("ul", {}, items),
   );
