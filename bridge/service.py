@@ -420,6 +420,26 @@ class BridgeService:
             await self.flush()
         return self.get_incident(incident_id)
 
+    async def request_report(
+        self,
+        incident_id: str,
+        received_at: datetime | None,
+        deadline: datetime,
+        reference: str,
+        actor: str,
+    ) -> dict[str, Any] | None:
+        """The CSIRT asked for an intermediate report by ``deadline``: the report is owed and
+        drafted at once. None: no such incident."""
+        await self.catch_up()
+        if self.evaluator.engine.incidents.get(incident_id) is None:
+            return None
+        await self.declarations.request_report(incident_id, received_at, deadline, reference, actor)
+        self.cases.declared([incident_id])
+        self.drafting.mark_changed([incident_id])
+        with contextlib.suppress(StoreUnavailable):
+            await self.flush()
+        return self.get_incident(incident_id)
+
     async def privacy_changed(self, case_id: str) -> None:
         """Bring a privacy case's drafts up to date after a person changed it (a store failure
         leaves them marked for the next flush; the change itself is written)."""

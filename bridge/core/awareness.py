@@ -12,6 +12,9 @@ Contract:
 - Once declared significant the clocks run: a later declaration may move the awareness
   instant earlier (a correction), never later, and cannot make it not significant (a report a
   person decides not to send is rejected on its draft, with the reason, as any other).
+- The CSIRT may ask for an intermediate report (2 kap. 7 §) with a deadline it sets:
+  :func:`request_report` records that on a declared-significant incident; the latest request's
+  deadline is the ``csirt_deadline`` event of the ``se_cyber_intermediate`` obligation.
 - Every declaration is one more revision of the incident's record with one audit event; the
   record's stored form is :func:`to_document` / :func:`from_document`.
 """
@@ -19,12 +22,12 @@ Contract:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from bridge.core.casework import AuditEvent
-from bridge.core.obligations import CYBER, if_declared
+from bridge.core.obligations import CSIRT_DEADLINE, CYBER, if_declared
 from bridge.core.rules import RuleSet
 from bridge.errors import BadInput, Conflict
 
@@ -32,8 +35,20 @@ AWARE = "aware"
 
 
 @dataclass(frozen=True, slots=True)
+class ReportRequest:
+    """The CSIRT asked for an intermediate report: when, by when, its reference."""
+
+    received_at: datetime
+    deadline: datetime
+    reference: str
+    by: str  # who recorded it
+    at: datetime  # when it was recorded
+
+
+@dataclass(frozen=True, slots=True)
 class Declaration:
-    """The current declaration of one incident (``revision``: how many were made)."""
+    """The current declaration of one incident (``revision``: how many changes were made),
+    with the CSIRT's requests for an intermediate report, oldest first."""
 
     incident_id: str
     significant: bool
@@ -42,6 +57,7 @@ class Declaration:
     by: str
     at: datetime  # when the person declared
     revision: int
+    requests: tuple[ReportRequest, ...] = ()
 
 
 def declare(
@@ -89,6 +105,7 @@ def declare(
         by=actor,
         at=now,
         revision=1 if previous is None else previous.revision + 1,
+        requests=() if previous is None else previous.requests,
     )
     event = AuditEvent(
         at=now,
@@ -106,11 +123,62 @@ def declare(
     return declaration, event
 
 
+def request_report(
+    declaration: Declaration | None,
+    incident_id: str,
+    received_at: datetime,
+    deadline: datetime,
+    reference: str,
+    actor: str,
+    now: datetime,
+) -> tuple[Declaration, AuditEvent]:
+    """Record the CSIRT's request for an intermediate report (see the module contract):
+    Conflict unless the incident was declared significant; BadInput names the bad field."""
+    if declaration is None or not declaration.significant:
+        raise Conflict(
+            f"incident {incident_id}",
+            "it is not declared significant: the CSIRT asks for reports of significant incidents",
+        )
+    reference = reference.strip()
+    if any(c in reference for c in "\r\n"):
+        raise BadInput("reference", "expected a single line")
+    for name, value in (("received_at", received_at), ("deadline", deadline)):
+        if value.utcoffset() is None:
+            raise BadInput(name, "expected a time with its offset (e.g. 2026-11-23T10:05:00Z)")
+    if received_at > now:
+        raise BadInput("received_at", "the request cannot be received in the future")
+    if deadline <= received_at:
+        raise BadInput("deadline", "the deadline must be after the request was received")
+    request = ReportRequest(received_at, deadline, reference, actor, now)
+    changed = replace(
+        declaration,
+        revision=declaration.revision + 1,
+        requests=(*declaration.requests, request),
+    )
+    event = AuditEvent(
+        at=now,
+        actor=actor,
+        action="incident.report_requested",
+        target=f"incident:{incident_id}",
+        detail={
+            "received_at": received_at.isoformat(),
+            "deadline": deadline.isoformat(),
+            "reference": reference,
+            "revision": changed.revision,
+        },
+    )
+    return changed, event
+
+
 def events(declaration: Declaration | None) -> dict[str, datetime]:
-    """The deadline events a declaration gives: ``aware`` once declared significant."""
+    """The deadline events a declaration gives: ``aware`` once declared significant, and the
+    latest CSIRT request's deadline (``csirt_deadline``)."""
     if declaration is None or not declaration.significant or declaration.aware_at is None:
         return {}
-    return {AWARE: declaration.aware_at}
+    out = {AWARE: declaration.aware_at}
+    if declaration.requests:
+        out[CSIRT_DEADLINE] = declaration.requests[-1].deadline
+    return out
 
 
 def _iso(at: datetime | None) -> str | None:
@@ -127,6 +195,16 @@ def to_document(declaration: Declaration) -> dict[str, Any]:
         "by": declaration.by,
         "at": declaration.at.isoformat(),
         "revision": declaration.revision,
+        "requests": [
+            {
+                "received_at": r.received_at.isoformat(),
+                "deadline": r.deadline.isoformat(),
+                "reference": r.reference,
+                "by": r.by,
+                "at": r.at.isoformat(),
+            }
+            for r in declaration.requests
+        ],
     }
 
 
@@ -140,6 +218,16 @@ def from_document(doc: Mapping[str, Any]) -> Declaration:
         by=str(doc["by"]),
         at=datetime.fromisoformat(str(doc["at"])),
         revision=int(doc["revision"]),
+        requests=tuple(
+            ReportRequest(
+                received_at=datetime.fromisoformat(str(r["received_at"])),
+                deadline=datetime.fromisoformat(str(r["deadline"])),
+                reference=str(r.get("reference", "")),
+                by=str(r["by"]),
+                at=datetime.fromisoformat(str(r["at"])),
+            )
+            for r in doc.get("requests") or ()
+        ),
     )
 
 

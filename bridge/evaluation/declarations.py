@@ -19,6 +19,7 @@ from datetime import datetime
 
 from bridge.core import awareness
 from bridge.core.awareness import Declaration
+from bridge.core.casework import AuditEvent
 from bridge.store.interfaces import DeclarationStore
 from bridge.store.records import DeclarationRecord, audit_entries
 
@@ -65,6 +66,35 @@ class Declarations:
         declaration, event = awareness.declare(
             previous, incident_id, significant, aware_at, reason, actor, now
         )
+        return await self._write(incident_id, stored, declaration, event, attest)
+
+    async def request_report(
+        self,
+        incident_id: str,
+        received_at: datetime | None,
+        deadline: datetime,
+        reference: str,
+        actor: str,
+    ) -> Declaration:
+        """Record the CSIRT's request for an intermediate report (received now by default)."""
+        now = self.now()
+        stored = await self.store.get_declaration(incident_id)
+        previous = None if stored is None else awareness.from_document(stored.document)
+        declaration, event = awareness.request_report(
+            previous, incident_id, received_at or now, deadline, reference, actor, now
+        )
+        return await self._write(incident_id, stored, declaration, event, None)
+
+    async def _write(
+        self,
+        incident_id: str,
+        stored: DeclarationRecord | None,
+        declaration: Declaration,
+        event: AuditEvent,
+        attest: Mapping[str, str] | None,
+    ) -> Declaration:
+        """One compare-and-set write of the incident's record with its audit entry."""
+        now = self.now()
         event.detail.update(attest or {})
         record = DeclarationRecord(
             id=incident_id,

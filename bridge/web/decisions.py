@@ -69,6 +69,9 @@ NEEDS: dict[str, Need] = {
     "POST /api/v1/incidents/{id}/declaration": _n(
         "person+factor", "approver", "target", "declare an incident significant or not (cyber act)"
     ),
+    "POST /api/v1/incidents/{id}/report-requests": _n(
+        "caller", "editor", "target", "record the CSIRT's request for an intermediate report"
+    ),
     "GET /api/v1/drafts": _n("caller", _VIEW, "own", "list drafts"),
     "GET /api/v1/drafts/{id}": _n("caller", _VIEW, "target", "read a draft"),
     "GET /api/v1/drafts/{id}/versions/{n}": _n("caller", _VIEW, "target", "read a version"),

@@ -41,6 +41,7 @@ def cyber_config(tmp_path: Path) -> Path:
                     {"name": "viewer", "token": "t-viewer", "roles": ["viewer"]},
                     {"name": "approver", "token": "t-approver", "roles": ["approver"]},
                     {"name": "auditor", "token": "t-auditor", "roles": ["auditor"]},
+                    {"name": "editor", "token": "t-editor", "roles": ["editor"]},
                 ],
                 "session": {"cookie_secure": False},
             },
@@ -332,3 +333,54 @@ async def test_portal_reports_are_met_only_once_a_submission_is_recorded(
     [entry, _] = [e for e in log["entries"] if e["action"] == "draft.submitted"]
     assert entry["detail"]["reference"] == "CP-2026-0043"
     assert entry["detail"]["second_factor"] == "totp"
+
+
+EDITOR = {"Authorization": "Bearer t-editor"}
+
+
+async def test_the_csirts_request_makes_the_intermediate_report_owed_by_its_deadline(
+    client: TestClient[Any, Any], clock: FakeClock
+) -> None:
+    """Recorded by an editor on a declared-significant incident (409 before), bad input named:
+    the intermediate report is then owed by the deadline the CSIRT set, and drafted."""
+    incident_id = await hospital_cell_down(client, clock)
+    url = f"/api/v1/incidents/{incident_id}/report-requests"
+    deadline = clock.now() + timedelta(days=2)
+    r = await client.post(url, json={"deadline": rfc3339(deadline)}, headers=EDITOR)
+    assert r.status == 409, await r.text()  # not declared significant
+    r = await client.post(
+        f"/api/v1/incidents/{incident_id}/declaration",
+        json={"significant": True},
+        headers=await person(client, clock.now, "anna", ["approver"]),
+    )
+    assert r.status == 200, await r.text()
+    r = await client.post(url, json={"deadline": rfc3339(deadline)}, headers=VIEWER)
+    assert r.status == 403
+    for body, field in (
+        ({}, "deadline"),
+        ({"deadline": "Friday"}, "deadline"),
+        ({"deadline": rfc3339(clock.now() - timedelta(hours=1))}, "deadline"),
+        (
+            {
+                "deadline": rfc3339(deadline),
+                "received_at": rfc3339(clock.now() + timedelta(hours=1)),
+            },
+            "received_at",
+        ),
+        ({"deadline": rfc3339(deadline), "reference": "a\nb"}, "reference"),
+    ):
+        r = await client.post(url, json=body, headers=EDITOR)
+        assert r.status == 400, (body, await r.text())
+        assert field in (await r.json())["detail"], body
+    r = await client.post(
+        url, json={"deadline": rfc3339(deadline), "reference": "CERT-SE 2026-117"}, headers=EDITOR
+    )
+    assert r.status == 200, await r.text()
+    doc = await r.json()
+    assert cyber_kinds(doc)["se_cyber_intermediate"]["due_at"] == rfc3339(deadline)
+    assert doc["declaration"]["requests"][0]["reference"] == "CERT-SE 2026-117"
+    assert "se_cyber_intermediate" in {d["kind"] for d in doc["drafts"]}
+    log = await (await client.get("/api/v1/audit", headers=AUDITOR)).json()
+    assert [e["actor"] for e in log["entries"] if e["action"] == "incident.report_requested"] == [
+        "token:editor"
+    ]

@@ -114,3 +114,24 @@ def test_approval_needs_every_person_field_answered_or_sent_as_unknown() -> None
         draft, 1, facts, "anna", NOW, "<m@x>", send_unknown=["suspected_malicious", "cross_border"]
     )
     assert approved.state == casework.APPROVED
+
+
+def test_the_csirts_request_gives_the_intermediate_reports_deadline() -> None:
+    """Only on a significant incident; the latest request's deadline is ``csirt_deadline``;
+    the declaration itself is kept by later declarations."""
+    deadline = NOW + timedelta(days=2)
+    with pytest.raises(Conflict):
+        awareness.request_report(None, INC, NOW, deadline, "", "eva", NOW)
+    declared, _ = awareness.declare(None, INC, True, None, "", "anna", NOW)
+    with pytest.raises(BadInput) as err:
+        awareness.request_report(declared, INC, NOW, NOW - timedelta(seconds=1), "", "eva", NOW)
+    assert err.value.field == "deadline"
+    with pytest.raises(BadInput) as err:
+        awareness.request_report(declared, INC, NOW + timedelta(hours=1), deadline, "", "eva", NOW)
+    assert err.value.field == "received_at"
+    asked, event = awareness.request_report(declared, INC, NOW, deadline, " R-1 ", "eva", NOW)
+    assert awareness.events(asked) == {"aware": NOW, "csirt_deadline": deadline}
+    assert event.action == "incident.report_requested" and event.detail["reference"] == "R-1"
+    assert awareness.from_document(awareness.to_document(asked)) == asked
+    earlier, _ = awareness.declare(asked, INC, True, NOW - timedelta(hours=1), "", "anna", NOW)
+    assert earlier.requests == asked.requests

@@ -15,6 +15,11 @@ ISO time with its offset, defaults to now and may be earlier, never later), or t
 code: the declaration starts (or waives) statutory clocks, a legal decision of record that
 automation (an API token) must not make. Bad input is a 400 naming the field and changes
 nothing; undoing a declaration of significance, or moving its awareness later, is a 409.
+
+``POST /api/v1/incidents/{id}/report-requests`` records that the CSIRT asked for an
+intermediate report (``deadline`` it set, ``received_at`` default now, its ``reference``) on a
+declared-significant incident (409 otherwise): the report is then owed by that deadline. An
+editor may record it, a token too (a fact, not a decision; it only adds an obligation).
 """
 
 from __future__ import annotations
@@ -93,6 +98,28 @@ async def declare(request: web.Request) -> web.Response:
     doc = await service.declare(
         incident_id, significant, aware_at, reason, caller.name, attested(factor_at)
     )
+    if doc is None:
+        raise web.HTTPNotFound(text=f"no incident {incident_id!r}")
+    doc["drafts"] = [summary(d) for d in service.desk.select(incident=incident_id)]
+    return web.json_response(doc)
+
+
+_REQUEST_KEYS = ("received_at", "deadline", "reference")
+
+
+@routes.post("/api/v1/incidents/{id}/report-requests")
+async def request_report(request: web.Request) -> web.Response:
+    incident_id = request.match_info["id"]
+    caller = await authorize(request, decisions.track_of_id(incident_id), f"incident:{incident_id}")
+    body = await body_of(request)
+    known_fields(body, _REQUEST_KEYS)
+    deadline = instant_field(body, "deadline")
+    if deadline is None:
+        raise BadInput("deadline", "required: the deadline the CSIRT set (ISO 8601 with offset)")
+    received_at = instant_field(body, "received_at")
+    reference = str_field(body, "reference")
+    service = request.app[keys.SERVICE]
+    doc = await service.request_report(incident_id, received_at, deadline, reference, caller.name)
     if doc is None:
         raise web.HTTPNotFound(text=f"no incident {incident_id!r}")
     doc["drafts"] = [summary(d) for d in service.desk.select(incident=incident_id)]
