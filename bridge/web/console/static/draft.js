@@ -201,7 +201,9 @@ function confirmApprove() {
   const d = draft;
   const dialog = document.getElementById("confirm-approve");
   document.getElementById("confirm-regulator").textContent = regulatorName(d.regulator);
-  document.getElementById("confirm-recipient").textContent = d.latest.recipient || "— none —";
+  document.getElementById("confirm-recipient").textContent = d.channel === "portal" ? "— the regulator's portal: a person submits it —" : d.latest.recipient || "— none —";
+  document.getElementById("confirm-approve-title").textContent = d.channel === "portal" ? "Approve this report for submission on the regulator's portal?" : "Send this notice to the regulator?";
+  document.getElementById("confirm-approve-yes").textContent = d.channel === "portal" ? "Approve" : "Approve and send";
   document.getElementById("confirm-version").textContent = `version ${d.latest.number}`;
   document.getElementById("confirm-subject").textContent = d.latest.subject;
   // Every field still to complete must be named, one by one, to be sent as not yet known.
