@@ -1,4 +1,4 @@
-"""``python -m bench [--quick] [--only webhook|evaluation] [--stores sqlite,redis] [--profile]``
+"""``python -m bench [--quick] [--only webhook|evaluation|soak] [--stores …] [--profile]``
 
 Runs the benchmarks, prints the tables (progress goes to stderr) and writes every figure as JSON
 to ``bench/results/latest.json``. Aims are printed as MET/MISSED; the exit status is 0 whatever
@@ -22,7 +22,7 @@ from typing import Any
 
 import aiohttp
 
-from bench import evaluation, report, webhook
+from bench import evaluation, report, soak, webhook
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -60,7 +60,9 @@ def environment(tmpdir: Path | None, quick: bool) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[2])
     parser.add_argument("--quick", action="store_true", help="short runs, fewer repetitions")
-    parser.add_argument("--only", choices=["webhook", "evaluation"], help="run one benchmark")
+    parser.add_argument(
+        "--only", choices=["webhook", "evaluation", "soak"], help="run one benchmark"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json", help="JSON results")
     parser.add_argument(
         "--tmpdir",
@@ -108,6 +110,13 @@ def main(argv: list[str] | None = None) -> int:
         res = evaluation.run(quick=args.quick, log=_progress)
         results["evaluation"] = res
         sections.append(report.evaluation(res))
+        aims += res["aims"]
+
+    if args.only in (None, "soak"):
+        _progress("soak benchmark …")
+        res = asyncio.run(soak.run(quick=args.quick, tmpdir=args.tmpdir, log=_progress))
+        results["soak"] = res
+        sections.append(soak.table(res))
         aims += res["aims"]
 
     env["duration_s"] = round(time.perf_counter() - started, 1)

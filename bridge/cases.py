@@ -82,8 +82,12 @@ class CaseRouter:
             self._moved.add(case_id)
 
     def declared(self, incident_ids: Iterable[str]) -> None:
-        """The declarations of these incidents changed: the engine hears their events again."""
+        """The declarations of these incidents changed: the engine hears their events again
+        (only incidents it holds: one that left memory hears them with its drafts' events)."""
+        live = self.incidents.evaluator.engine.incidents
         for incident_id in incident_ids:
+            if incident_id not in live:
+                continue
             events, states = self._notices.get(incident_id, ({}, {}))
             self.incidents.notices_changed(
                 incident_id, self._with_declaration(incident_id, events), states

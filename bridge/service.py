@@ -52,6 +52,7 @@ from bridge.evaluation.ingest import Ingest, IngestResult
 from bridge.evaluation.persistence import IncidentWriter
 from bridge.evaluation.replica_sync import ReplicaSync
 from bridge.evaluation.restore import restore_engine
+from bridge.evaluation.sweeper import Sweeper
 from bridge.loop_lag import LoopLag
 from bridge.metrics import Metrics
 from bridge.notices import mail
@@ -62,7 +63,7 @@ from bridge.notices.drafting import Drafting
 from bridge.notices.outbox import Outbox
 from bridge.people.rules import add_person_hint
 from bridge.privacy.access_audit import AccessAudit
-from bridge.privacy.cases import PrivacyCases
+from bridge.privacy.cases import PrivacyCases, is_case
 from bridge.privacy.owed import PrivacyObligations
 from bridge.replicas.leadership import Leadership
 from bridge.store.interfaces import Store
@@ -177,9 +178,18 @@ class BridgeService:
         # evaluation
         engine = build_engine(loaded, self.topology)
         self.evaluator = Evaluator(engine, cfg.evaluation.coalesce, metrics, now, self)
-        self.incidents = IncidentView(self.evaluator, self.topology, now)
+        self.incidents = IncidentView(
+            self.evaluator, self.topology, now, store, lambda: build_engine(loaded, self.topology)
+        )
         self.writer = IncidentWriter(
             store, self.evaluator, self.topology, metrics, self.leadership, now
+        )
+        self.sweeper = Sweeper(
+            self.evaluator,
+            self.writer,
+            cfg.evaluation.memory_horizon,
+            lambda: self.leadership.leading,
+            now,
         )
         # privacy, notices
         self.privacy = PrivacyCases(loaded, store, metrics, now)
@@ -233,7 +243,8 @@ class BridgeService:
             await self.book.load()
         engine = self.evaluator.engine
         log.info(
-            "started as %s (%s): %d alerts, %d incidents (%d open), inventory of %d elements",
+            "started as %s (%s): %d live alerts, %d live incidents (%d open), inventory of %d "
+            "elements",
             self.replica_id,
             "leader" if self.leading else f"follower of {self.leadership.leader_id}",
             len(engine.episodes),
@@ -334,6 +345,7 @@ class BridgeService:
                 await self.book.load()
         changed = self.evaluator.tick(self.clock.now())
         await self.flush()
+        await self.sweeper.sweep()
         return changed
 
     async def flush(self) -> None:
@@ -476,8 +488,16 @@ class BridgeService:
         return self.incidents.newest_first(state)
 
     def get_incident(self, incident_id: str) -> dict[str, Any] | None:
+        """A live incident or privacy case (what memory holds)."""
         self.evaluator.settle()
         return self.cases.document(incident_id)
+
+    async def read_incident(self, incident_id: str) -> dict[str, Any] | None:
+        """Any incident or privacy case: what memory holds, else from the store."""
+        doc = self.get_incident(incident_id)
+        if doc is not None or is_case(incident_id):
+            return doc
+        return await self.incidents.read(incident_id)
 
     async def ready(self) -> None:
         if not self.started:

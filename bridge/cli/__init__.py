@@ -23,9 +23,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     config_arg(p_serve)
     p_check = sub.add_parser("check-config", help="validate configuration and print a summary")
     config_arg(p_check)
-    p_replay = sub.add_parser("replay", help="replay recorded webhooks and print reportability")
+    p_replay = sub.add_parser(
+        "replay", help="replay recorded webhooks: what was owed, when, and a forecast"
+    )
     config_arg(p_replay)
     p_replay.add_argument("file", help="JSON lines: {received_at, body}")
+    p_replay.add_argument("--json", action="store_true", help="one JSON document for tools")
     people_cli.add_parsers(sub, config_arg)
     args = parser.parse_args(argv)
     if args.command in ("users", "tokens"):
@@ -34,4 +37,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve(args.config)
     if args.command == "check-config":
         return check_config(args.config)
-    return replay(args.config, args.file)
+    return replay(args.config, args.file, as_json=args.json)

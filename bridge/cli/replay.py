@@ -1,4 +1,6 @@
-"""``bridge replay FILE``: recorded webhooks through the core, with their own timestamps."""
+"""``bridge replay FILE [--json]``: recorded webhooks through the core on their own timestamps:
+per incident, its verdict changes over time, each obligation with its due time, and a forecast
+from the last record if nothing changes (:mod:`bridge.core.replay`). No server, no store."""
 
 from __future__ import annotations
 
@@ -6,45 +8,118 @@ import json
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from bridge.config import LoadedConfig, load_config
 from bridge.config.inventory import load_inventory
-from bridge.core.alerts import format_time, parse_time, parse_webhook
+from bridge.core.alerts import Delivery, format_time, parse_time, parse_webhook
+from bridge.core.replay import Change, Replay
+from bridge.core.replay import replay as run_replay
 from bridge.errors import BadInput
 from bridge.evaluation.engine import build_engine
 
 
-def replay(path: str, file: str) -> int:
-    """Feed recorded webhooks (JSON lines: {"received_at": …, "body": {…}}) through the core
-    with their own timestamps and print when each incident became reportable, per regulator."""
-    loaded: LoadedConfig = load_config(path)
-    cfg = loaded.config
-    topology = load_inventory(cfg.inventory.path, cfg.inventory.service_totals)
-    engine = build_engine(loaded, topology)
-    reported: dict[tuple[str, str], datetime] = {}
-    last: datetime | None = None
+def _records(loaded: LoadedConfig, file: str) -> list[tuple[datetime, Delivery]]:
+    """The recording's deliveries; BadInput naming ``FILE:LINE`` and the field."""
+    limits = loaded.config.server.limits.webhook()
+    out: list[tuple[datetime, Delivery]] = []
     for line_no, line in enumerate(Path(file).read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
         try:
             record = json.loads(line)
-            at = parse_time(record["received_at"], f"line {line_no}.received_at")
-            assert at is not None
-            delivery = parse_webhook(record["body"], at, cfg.server.limits.webhook())
-        except (ValueError, KeyError, BadInput) as exc:
-            print(f"{file}:{line_no}: {exc}", file=sys.stderr)
-            return 1
-        engine.tick(at)
-        engine.apply(delivery.episodes, at, {delivery.group_key: delivery.truncated_alerts})
-        last = at
-    if last is not None:
-        engine.tick(last)
-    for inc in sorted(engine.incidents.values(), key=lambda i: (i.started_at, i.id)):
-        for a in inc.assessments:
-            if a.reportable and a.since is not None:
-                reported[(inc.id, a.regulator)] = a.since
-    for (inc_id, regulator), since in sorted(reported.items(), key=lambda kv: kv[1]):
-        print(f"{format_time(since)}  {inc_id}  reportable to {regulator}")
-    if not reported:
-        print("nothing became reportable")
+            at = parse_time(record["received_at"], "received_at")
+            if at is None:
+                raise BadInput("received_at", "missing")
+            out.append((at, parse_webhook(record["body"], at, limits)))
+        except (ValueError, KeyError, TypeError, BadInput) as exc:
+            raise BadInput(f"{file}:{line_no}", str(exc)) from None
+    out.sort(key=lambda r: r[0])
+    return out
+
+
+def replay(path: str, file: str, as_json: bool = False) -> int:
+    """Print what the recording owed, when, and the forecast (text, or JSON with ``as_json``)."""
+    loaded = load_config(path)
+    cfg = loaded.config
+    try:
+        records = _records(loaded, file)
+    except BadInput as exc:
+        print(f"{exc.field}: {exc.problem}", file=sys.stderr)
+        return 1
+    topology = load_inventory(cfg.inventory.path, cfg.inventory.service_totals)
+    result = run_replay(build_engine(loaded, topology), records)
+    print(json.dumps(_as_json(result), indent=2) if as_json else _as_text(result))
     return 0
+
+
+def _as_json(result: Replay) -> dict[str, Any]:
+    return {
+        "last_record": format_time(result.last_record),
+        "incidents": [
+            {
+                "id": inc.id,
+                "key": inc.key,
+                "started_at": format_time(inc.started_at),
+                "state": inc.state,
+                "merged_into": inc.merged_into,
+                "obligations": [
+                    {
+                        "regulator": o.regulator,
+                        "kind": o.kind,
+                        "due_at": format_time(o.due_at),
+                        "state": o.state,
+                        "basis": o.basis,
+                    }
+                    for o in inc.obligations
+                ],
+                "changes": [c.as_json() for c in result.changes if c.incident == inc.id],
+            }
+            for inc in result.incidents
+        ],
+    }
+
+
+def _says(change: Change) -> str:
+    """One change in words."""
+    d = change.detail
+    what = change.what
+    if what == "opened":
+        where = ", ".join(d["jurisdictions"]) or "no jurisdiction"
+        return f"opened: {d['affected']} connections affected ({where})"
+    if what == "reportable":
+        return f"reportable to {d['regulator']} ({d['rule_set']})"
+    if what == "not_reportable":
+        return f"no longer reportable to {d['regulator']}"
+    if what == "owes":
+        return f"owes {d['regulator']} {d['kind']}, due {d['due_at'] or 'once its event comes'}"
+    if what == "due_moved":
+        return f"{d['regulator']} {d['kind']} now due {d['due_at']}"
+    if what == "overdue":
+        return f"{d['regulator']} {d['kind']} overdue (nothing sent)"
+    if what == "closed":
+        return f"closed: ended {d['ended_at']}, peak {d['affected_peak']} connections"
+    if what == "merged":
+        return f"merged into {d['into']}"
+    return "opened again"
+
+
+def _line(change: Change) -> str:
+    return f"  {format_time(change.at)}  {_says(change)}"
+
+
+def _as_text(result: Replay) -> str:
+    if not result.incidents:
+        return "no incidents"
+    lines: list[str] = []
+    last = format_time(result.last_record)
+    for inc in result.incidents:
+        mine = [c for c in result.changes if c.incident == inc.id]
+        lines.append(f"{inc.id}  ({inc.key}), started {format_time(inc.started_at)}")
+        lines += [_line(c) for c in mine if not c.forecast]
+        ahead = [c for c in mine if c.forecast]
+        if ahead:
+            lines.append(f"  forecast, if no further alert comes after {last}:")
+            lines += ["  " + _line(c) for c in ahead]
+        lines.append("")
+    return "\n".join(lines).rstrip()

@@ -1,4 +1,10 @@
-"""``bridge serve``: run the service until SIGTERM/SIGINT."""
+"""``bridge serve``: run the service until SIGTERM/SIGINT.
+
+On SIGTERM the listener closes, requests in flight get :data:`IN_FLIGHT_GRACE` to finish (a
+webhook cut off is not acknowledged: Alertmanager retries it), then the service stops: it
+persists what changed, releases the lease and closes the store. Systemd waits 90 s and
+Kubernetes 30 s before killing; the whole stop stays well inside 10 s.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,9 @@ from bridge.cli.common import invalid
 from bridge.cli.log_format import configure
 from bridge.config import load_config
 from bridge.errors import ConfigError, StoreUnavailable
+
+#: seconds requests in flight may take to finish after SIGTERM (aiohttp's default is 60)
+IN_FLIGHT_GRACE = 5.0
 
 
 def serve(path: str) -> int:
@@ -30,6 +39,7 @@ def serve(path: str) -> int:
             port=server.port,
             access_log=None,
             print=lambda msg: logging.getLogger("bridge").info(msg),
+            shutdown_timeout=IN_FLIGHT_GRACE,
         )
     except StoreUnavailable as exc:
         print(f"cannot start: {exc}", file=sys.stderr)

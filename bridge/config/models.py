@@ -237,6 +237,17 @@ class EvaluationConfig(Strict):
     interval: Duration = timedelta(seconds=15)
     stale_after: Duration = timedelta(hours=5)
     coalesce: Duration = timedelta(milliseconds=100)  # at most one ingest evaluation per this
+    #: how long a closed incident that owes nothing stays in memory (bridge.core.liveness);
+    #: longer than Alertmanager keeps resolved alerts (120 h by default), so no re-delivery
+    #: of a resolved alert can reach an incident that has left memory
+    memory_horizon: Duration = timedelta(days=7)
+
+    @field_validator("memory_horizon")
+    @classmethod
+    def _at_least_an_hour(cls, v: timedelta) -> timedelta:
+        if v < timedelta(hours=1):
+            raise ValueError("must be at least 1h (the default, 7d, outlasts Alertmanager's 120h)")
+        return v
 
     @field_validator("interval")
     @classmethod

@@ -6,6 +6,8 @@ contract; more fields are welcome, none may disappear.
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -71,6 +73,20 @@ def summary(incident: Incident, now: datetime) -> dict[str, Any]:
     }
 
 
+_SUMMARY_FIELDS = (
+    "id",
+    "state",
+    "started_at",
+    "ended_at",
+    "closes_at",
+    "merged_into",
+    "jurisdictions",
+    "alerts",
+    "reportable",
+    "warnings",
+)
+
+
 def warnings(incident: Incident) -> list[str]:
     out: list[str] = []
     if incident.stale:
@@ -99,6 +115,39 @@ def document(
 ) -> dict[str, Any]:
     """The full incident (docs/design.md fields and more), as the API shows it."""
     doc = stored_document(incident, topology, now)
+    _add_details(doc, incident, episodes)
+    return doc
+
+
+def archived_document(
+    stored: Mapping[str, Any],
+    incident: Incident,
+    episodes: Mapping[tuple[str, datetime], AlertEpisode],
+) -> dict[str, Any]:
+    """An incident that left memory (bridge.core.liveness), as the API shows it: its stored
+    document (its last evaluation, with the obligations as its notices left them) and the
+    timeline and alert details rebuilt from its stored alerts (``incident``: the same alerts
+    evaluated again), marked ``archived``."""
+    doc = copy.deepcopy(dict(stored))
+    doc.setdefault("impact", {})
+    _add_details(doc, incident, episodes)
+    doc["archived"] = True
+    return doc
+
+
+def stored_summary(stored: Mapping[str, Any]) -> dict[str, Any]:
+    """The list view (:func:`summary`) of a stored document, as it was last evaluated."""
+    out = {name: stored.get(name) for name in _SUMMARY_FIELDS}
+    impact = stored.get("impact") or {}
+    out["impact"] = {"current": impact.get("current"), "peak": impact.get("peak")}
+    return out
+
+
+def _add_details(
+    doc: dict[str, Any],
+    incident: Incident,
+    episodes: Mapping[tuple[str, datetime], AlertEpisode],
+) -> None:
     doc["impact"]["timeline"] = [
         {
             "at": format_time(p.at),
@@ -110,7 +159,6 @@ def document(
     doc["alert_details"] = [
         _alert(episodes[ek], incident) for ek in incident.episodes if ek in episodes
     ]
-    return doc
 
 
 def stored_document(incident: Incident, topology: Topology, now: datetime) -> dict[str, Any]:

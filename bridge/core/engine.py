@@ -12,6 +12,9 @@ Contract:
   threshold crossing, the end of a quiet period, an alert going stale), found through a heap.
 - :meth:`Engine.restore` rebuilds from stored episodes and stored incident ids; the result is the
   same incidents, ids and assessments as before (a restart changes nothing).
+- Memory holds live work only (:mod:`bridge.core.liveness`): :meth:`Engine.evict` lets settled
+  incidents go with their episodes, and :meth:`Engine.admit` leaves to the store an episode of
+  history (resolved before :attr:`Engine.history_before`) that it does not hold.
 - Nothing here does I/O or reads a clock. (What it holds per incident, and the heavy pure
   :func:`~bridge.core.incident_state.compute`, are :mod:`bridge.core.incident_state`.)
 """
@@ -43,6 +46,7 @@ from bridge.core.incidents import (
     effective_ends,
     partition,
 )
+from bridge.core.liveness import is_history
 from bridge.core.mapping import MappingRules, Target, map_alert
 from bridge.core.obligations import Obligation, incident_events, owed
 from bridge.core.rules import Assessment, RuleSet, evaluate
@@ -131,6 +135,8 @@ class Engine:
         # what the notices say per incident: events (initial_sent…) and kind → draft state
         self._notice_events: dict[str, dict[str, datetime]] = {}
         self._notice_states: dict[str, dict[str, str]] = {}
+        #: episodes resolved before this, and not held, are history (bridge.core.liveness)
+        self.history_before: datetime | None = None
 
     # ---- input -------------------------------------------------------------------------
     def apply(
@@ -154,9 +160,14 @@ class Engine:
         Returns each episode's incident id as evaluating now would give it: the incident it is
         in or joins when its key only grew its ongoing incident (see :meth:`_plain`), else what
         correlating its key at once gives (a new incident's id, a merge, a split). Episodes
-        admitted later, before the evaluation, can still re-partition the key.
+        admitted later, before the evaluation, can still re-partition the key. An episode of
+        history the engine does not hold is left out (module contract).
         """
-        batch = list(episodes)
+        batch = [
+            ep
+            for ep in episodes
+            if ep.key in self.episodes or not is_history(ep, self.history_before)
+        ]
         joined: dict[EpisodeKey, str] = {}
         for ep in batch:
             before = self.episodes.get(ep.key)
@@ -637,6 +648,60 @@ class Engine:
             assert reach is not None
             reach = max(reach, candidate)
         return reach
+
+    # ---- memory -----------------------------------------------------------------------
+    def evictable(self, inc_id: str) -> bool:
+        """True unless the incident's correlation key has evaluation pending or planned (its
+        episodes may be about to move)."""
+        incident = self.incidents.get(inc_id)
+        return (
+            incident is not None
+            and incident.key not in self._pending
+            and incident.key not in self._planned
+        )
+
+    def evict(self, ids: Iterable[str]) -> set[str]:
+        """Let incidents go from memory with their episodes and whatever refers to them (the
+        store keeps them: reads by id and by page serve them from there); incidents merged
+        into one that goes, go too. Returns the ids that went (those :meth:`evictable`)."""
+        gone: set[str] = set()
+        for inc_id in ids:
+            if inc_id in gone or not self.evictable(inc_id):
+                continue
+            incident = self.incidents.pop(inc_id)
+            gone.add(inc_id)
+            if incident.merged_into is None:
+                for ek in incident.episodes:
+                    self._forget_episode(ek, inc_id)
+            key_ids = self._ids_by_key.get(incident.key)
+            if key_ids is not None:
+                key_ids.discard(inc_id)
+                if not key_ids and not self._by_key.get(incident.key):
+                    del self._ids_by_key[incident.key]
+                    self._by_key.pop(incident.key, None)
+                    self._versions.pop(incident.key, None)
+            self._owner.pop(inc_id, None)
+            self._notice_events.pop(inc_id, None)
+            self._notice_states.pop(inc_id, None)
+        stubs = [i for i, inc in self.incidents.items() if inc.merged_into in gone]
+        if stubs:
+            gone |= self.evict(stubs)
+        return gone
+
+    def _forget_episode(self, ek: EpisodeKey, inc_id: str) -> None:
+        if self._assignment.get(ek) != inc_id:
+            return  # it belongs to another incident now
+        self._assignment.pop(ek, None)
+        self.episodes.pop(ek, None)
+        self.targets.pop(ek, None)
+        key = self._key_of.pop(ek, None)
+        if key is not None:
+            self._by_key.get(key, set()).discard(ek)
+        starts = self._fp_starts.get(ek[0])
+        if starts is not None:
+            starts.discard(ek[1])
+            if not starts:
+                del self._fp_starts[ek[0]]
 
     # ---- views ------------------------------------------------------------------------
     def incident_of(self, key: EpisodeKey) -> str | None:

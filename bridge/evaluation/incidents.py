@@ -1,42 +1,144 @@
 """Outage incidents as the rest of the bridge reads them: the API's documents and lists, and
-what each owes for the notice stage (:class:`~bridge.notices.ports.Cases` for incident ids)."""
+what each owes for the notice stage (:class:`~bridge.notices.ports.Cases` for incident ids).
+
+Memory holds the live incidents (:mod:`bridge.core.liveness`); the store holds every one.
+:meth:`IncidentView.read` and :meth:`IncidentView.page` serve both: what memory holds as
+evaluated now, the rest from the store (its last evaluation, its timeline rebuilt from its
+stored alerts). The notice stage's reads (:meth:`owed`, :meth:`document`) are of live incidents
+only: one that left memory owes nothing.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from bridge.core import case_drafts, documents
-from bridge.core.incident_state import Incident
+from bridge.core.alerts import AlertEpisode
+from bridge.core.engine import Engine
+from bridge.core.impact import summarise
+from bridge.core.incident_state import CLOSED, Incident, StoredIncident
 from bridge.core.topology import Topology
 from bridge.evaluation.evaluator import Evaluator
+from bridge.store.records import IncidentRecord
+
+#: (started_at, id): the order of lists, newest first
+SortKey = tuple[datetime, str]
+
+
+class History(Protocol):
+    """The store's reads of incidents that may have left memory."""
+
+    async def get_incident(self, incident_id: str) -> IncidentRecord | None: ...
+
+    async def incident_page(
+        self, state: str, before: SortKey | None, limit: int
+    ) -> list[IncidentRecord]: ...
+
+    async def get_episodes(self, keys: Collection[tuple[str, datetime]]) -> list[AlertEpisode]: ...
 
 
 class IncidentView:
-    """Reads of the evaluator's engine (no settling here: callers settle first)."""
+    """Reads of the evaluator's engine (no settling here: callers settle first), and of the
+    store for what left memory."""
 
     def __init__(
-        self, evaluator: Evaluator, topology: Topology, now: Callable[[], datetime]
+        self,
+        evaluator: Evaluator,
+        topology: Topology,
+        now: Callable[[], datetime],
+        history: History | None = None,
+        scratch: Callable[[], Engine] | None = None,
     ) -> None:
         self.evaluator = evaluator
         self.topology = topology
         self.now = now
+        self.history = history
+        self.scratch = scratch  # an empty engine, to rebuild one stored incident's timeline
 
     def owed(self, incident_id: str) -> list[case_drafts.Owed] | None:
-        """What the incident owes now, for drafting (None: no such incident)."""
+        """What the incident owes now, for drafting (None: no such live incident)."""
         inc = self.evaluator.engine.incidents.get(incident_id)
         if inc is None:
             return None
         return [case_drafts.Owed(o.kind, o.due_at) for o in inc.obligations]
 
     def document(self, incident_id: str) -> dict[str, Any] | None:
-        """The incident's full API document as evaluated so far."""
+        """The live incident's full API document as evaluated so far (None: not in memory)."""
         engine = self.evaluator.engine
         inc = engine.incidents.get(incident_id)
         if inc is None:
             return None
         return documents.document(inc, engine.episodes, self.topology, self.now())
+
+    async def read(self, incident_id: str) -> dict[str, Any] | None:
+        """Any incident's full API document: from memory, else from the store (None: no such
+        incident anywhere)."""
+        doc = self.document(incident_id)
+        if doc is not None or self.history is None:
+            return doc
+        record = await self.history.get_incident(incident_id)
+        if record is None:
+            return None
+        episodes = await self.history.get_episodes(list(record.episodes))
+        return documents.archived_document(
+            record.document, self._rebuilt(record, episodes), {ep.key: ep for ep in episodes}
+        )
+
+    def _rebuilt(self, record: IncidentRecord, episodes: list[AlertEpisode]) -> Incident:
+        """The stored incident evaluated again from its own alerts (for its timeline)."""
+        stored = StoredIncident(
+            record.id, record.key, record.started_at, record.episodes, record.merged_into
+        )
+        if self.scratch is None or record.merged_into is not None or not episodes:
+            return _empty(record)
+        engine = self.scratch()
+        engine.restore(episodes, [stored], {}, self.now())
+        return engine.incidents.get(record.id) or _empty(record)
+
+    async def page(
+        self, state: str, before: SortKey | None, limit: int
+    ) -> tuple[list[dict[str, Any]], SortKey | None]:
+        """Summaries of at most ``limit`` incidents in ``state``, newest first, below
+        ``before`` (None: from the newest), memory's and the store's merged (memory's wins for
+        an incident both hold); and the key to ask for the next page with (None: last page)."""
+        now = self.now()
+        held = self.evaluator.engine.incidents
+        rows: list[tuple[SortKey, Incident | IncidentRecord]] = []
+        for inc in self.newest_first(state):
+            if len(rows) > limit:
+                break
+            if before is None or (inc.started_at, inc.id) < before:
+                rows.append(((inc.started_at, inc.id), inc))
+        if self.history is not None:
+            stored = await self._stored_page(state, before, limit + 1, held)
+            rows += [((r.started_at, r.id), r) for r in stored]
+        rows.sort(key=lambda row: row[0], reverse=True)
+        chosen = rows[:limit]
+        more = len(rows) > limit
+        summaries = [
+            documents.summary(item, now)
+            if isinstance(item, Incident)
+            else documents.stored_summary(item.document)
+            for _, item in chosen
+        ]
+        return summaries, (chosen[-1][0] if more and chosen else None)
+
+    async def _stored_page(
+        self, state: str, before: SortKey | None, wanted: int, held: Mapping[str, Incident]
+    ) -> list[IncidentRecord]:
+        """Up to ``wanted`` stored records below ``before`` that memory does not hold."""
+        assert self.history is not None
+        out: list[IncidentRecord] = []
+        cursor = before
+        while len(out) < wanted:
+            batch = await self.history.incident_page(state, cursor, wanted)
+            out += [r for r in batch if r.id not in held]
+            if len(batch) < wanted:
+                break
+            cursor = (batch[-1].started_at, batch[-1].id)
+        return out[:wanted]
 
     def notices_changed(
         self, incident_id: str, events: Mapping[str, datetime], states: Mapping[str, str]
@@ -46,7 +148,8 @@ class IncidentView:
             self.evaluator.dirty.add(incident_id)
 
     def newest_first(self, state: str) -> list[Incident]:
-        """The incidents in ``state`` (open, closed or all), newest first (by start, then id)."""
+        """The live incidents in ``state`` (open, closed or all), newest first (by start, then
+        id)."""
         chosen = [
             inc
             for inc in self.evaluator.engine.incidents.values()
@@ -56,8 +159,27 @@ class IncidentView:
         return chosen
 
     def summaries(self, state: str, chosen: list[Incident] | None = None) -> list[dict[str, Any]]:
-        """Summaries of ``chosen`` (default: the incidents in ``state``, newest first)."""
+        """Summaries of ``chosen`` (default: the live incidents in ``state``, newest first)."""
         now = self.now()
         if chosen is None:
             chosen = self.newest_first(state)
         return [documents.summary(inc, now) for inc in chosen]
+
+
+def _empty(record: IncidentRecord) -> Incident:
+    """An incident with no timeline (merged away, or its alerts pruned): its document is the
+    stored one."""
+    return Incident(
+        id=record.id,
+        key=record.key,
+        episodes=list(record.episodes),
+        started_at=record.started_at,
+        state=CLOSED,
+        ended_at=None,
+        closes_at=None,
+        jurisdictions=[],
+        timeline=[],
+        impact=summarise([]),
+        assessments=[],
+        merged_into=record.merged_into,
+    )

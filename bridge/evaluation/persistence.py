@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bridge.core import documents
+from bridge.core.liveness import settled_at
 from bridge.core.topology import Topology
 from bridge.errors import LeaseLost, StoreUnavailable
 from bridge.evaluation.evaluator import Evaluator
@@ -51,9 +52,17 @@ class IncidentWriter:
             return set()
         pending = set(evaluator.dirty)
         evaluator.dirty -= pending
+        await self.save(pending)
+        return pending
+
+    async def save(self, ids: set[str]) -> None:
+        """Persist these incidents now (fenced); on failure they are left dirty and it
+        raises."""
+        evaluator = self.evaluator
         now = self.now()
         incidents = evaluator.engine.incidents
-        records = [self._record(i, now) for i in sorted(pending) if i in incidents]
+        records = [self._record(i, now) for i in sorted(ids) if i in incidents]
+        pending = ids
         try:
             await self.store.save_incidents(records, fence=self._token())
         except StoreUnavailable as exc:
@@ -61,7 +70,6 @@ class IncidentWriter:
             evaluator.dirty |= pending
             log.warning("could not persist %d incident(s): %s", len(pending), exc)
             raise
-        return pending
 
     def _token(self) -> int:
         token = self.fence.token
@@ -79,4 +87,5 @@ class IncidentWriter:
             episodes=list(inc.episodes),
             merged_into=inc.merged_into,
             document=documents.stored_document(inc, self.topology, now),
+            settled_at=settled_at(inc),
         )

@@ -1,4 +1,5 @@
-"""The engine rebuilt from the store, as a restart (or taking the lease) does it."""
+"""The engine rebuilt from the store, as a restart (or taking the lease) does it: only what is
+live (:mod:`bridge.core.liveness`), so start-up follows live work, not history."""
 
 from __future__ import annotations
 
@@ -22,16 +23,21 @@ async def restore_engine(
     keep: Callable[[AlertEpisode], bool],
     now: datetime,
 ) -> tuple[Engine, set[str], int]:
-    """A new engine holding every stored episode that ``keep`` admits, under the incident ids
-    the store has; returns it, the incidents its evaluation changed, and the store's change
-    number read up to."""
-    everything, cursor = await alerts.episodes_since(0)
-    episodes = [ep for ep in everything if keep(ep)]
-    stored = await incidents.load_incidents()
+    """A new engine holding the live incidents (open, owing, or settled within the memory
+    horizon) and their episodes that ``keep`` admits, with every episode firing or resolved
+    within the horizon, under the incident ids the store has; returns it, the incidents its
+    evaluation changed, and the store's change number read up to."""
+    since = now - loaded.config.evaluation.memory_horizon
+    stored = await incidents.live_incidents(since)
+    recent, cursor = await alerts.live_episodes(since)
+    have = {ep.key for ep in recent}
+    older = {ek for r in stored if r.merged_into is None for ek in r.episodes} - have
+    everything = recent + (await alerts.get_episodes(older) if older else [])
     truncation = await alerts.load_truncation()
     engine = build_engine(loaded, topology)
+    engine.history_before = since
     changed = engine.restore(
-        episodes,
+        [ep for ep in everything if keep(ep)],
         [StoredIncident(r.id, r.key, r.started_at, r.episodes, r.merged_into) for r in stored],
         truncation,
         now,

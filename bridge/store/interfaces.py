@@ -43,7 +43,7 @@ from bridge.store.records import (
     UserRecord,
 )
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 #: The lease's name (one per store; a Redis key prefix gives several bridges one database each).
 LEADER_LEASE = "leader"
@@ -90,9 +90,21 @@ class AlertLog(Protocol):
         """Episodes written after change number ``cursor`` (as now stored) and the cursor to
         ask with next time. ``cursor=0`` gives every episode."""
 
+    async def live_episodes(self, since: datetime) -> tuple[list[AlertEpisode], int]:
+        """The episodes still firing or resolved at or after ``since`` (what a restart loads;
+        older ones are history, read by key), and the change number read up to: every episode
+        written after it comes from :meth:`episodes_since` with that cursor. Cost follows the
+        episodes returned, not the stored history (indexed)."""
+
+    async def get_episodes(self, keys: Collection[tuple[str, datetime]]) -> list[AlertEpisode]:
+        """The stored episodes with these keys (fingerprint, starts_at); unknown keys are
+        skipped."""
+
 
 class IncidentArchive(Protocol):
-    """Derived incident records: :meth:`save_incidents` upserts them atomically (all or none)."""
+    """Derived incident records: :meth:`save_incidents` upserts them atomically (all or none).
+    Every incident ever derived is kept here (memory holds only the live ones, see
+    :mod:`bridge.core.liveness`); reads by id and by page serve the rest."""
 
     async def save_incidents(
         self, records: Sequence[IncidentRecord], fence: int | None = None
@@ -103,6 +115,17 @@ class IncidentArchive(Protocol):
     async def load_incidents(self) -> list[IncidentRecord]: ...
 
     async def get_incident(self, incident_id: str) -> IncidentRecord | None: ...
+
+    async def live_incidents(self, since: datetime) -> list[IncidentRecord]:
+        """The records not settled (``settled_at`` None: open or owing) or settled at or after
+        ``since``, ordered by start then id: what a restart loads. Cost follows the records
+        returned, not the stored history (indexed)."""
+
+    async def incident_page(
+        self, state: str, before: tuple[datetime, str] | None, limit: int
+    ) -> list[IncidentRecord]:
+        """Newest first by (started_at, id): at most ``limit`` records in ``state`` (open,
+        closed or all) whose (started_at, id) is below ``before`` (None: from the newest)."""
 
 
 class DraftStore(Protocol):
@@ -238,7 +261,7 @@ class PrivacyRegister(Protocol):
 
 class DeclarationStore(Protocol):
     """People's declarations of an incident's significance under the Swedish cybersecurity
-    act (schema 6): one small record per incident id, apart from the derived incidents (which
+    act (schema 7): one small record per incident id, apart from the derived incidents (which
     can always be recomputed; a person's decision cannot). Written like privacy cases
     (revision check, audit entries in the same write); never deleted."""
 

@@ -33,6 +33,10 @@ class IncidentRecord:
     episodes: Sequence[tuple[str, datetime]]
     merged_into: str | None
     document: dict[str, Any] = field(default_factory=dict)
+    #: when the incident closed, if it owes nothing more (every report sent, rejected or
+    #: waiting for an event that can no longer come); None while open or owing. An incident
+    #: leaves memory a horizon after this (:mod:`bridge.core.liveness`).
+    settled_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

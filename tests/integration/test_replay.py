@@ -15,11 +15,9 @@ from builders import REPO, alert, webhook, write_config
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
 
-def run_replay(config: Path, records: list[dict]) -> subprocess.CompletedProcess[str]:  # type: ignore[type-arg]
-    recording = config.parent / "recording.jsonl"
-    recording.write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
+def run_cli(config: Path, recording: Path, *flags: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bridge", "replay", "-c", str(config), str(recording)],
+        [sys.executable, "-m", "bridge", "replay", "-c", str(config), str(recording), *flags],
         cwd=REPO,
         env={k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_")},
         capture_output=True,
@@ -27,6 +25,12 @@ def run_replay(config: Path, records: list[dict]) -> subprocess.CompletedProcess
         timeout=60,
         check=False,
     )
+
+
+def run_replay(config: Path, records: list[dict]) -> subprocess.CompletedProcess[str]:  # type: ignore[type-arg]
+    recording = config.parent / "recording.jsonl"
+    recording.write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
+    return run_cli(config, recording)
 
 
 def test_replay_prints_when_the_incident_became_reportable(tmp_path: Path):
@@ -43,7 +47,7 @@ def test_replay_prints_when_the_incident_became_reportable(tmp_path: Path):
     assert result.returncode == 0, result.stderr
     lines = [line for line in result.stdout.splitlines() if "reportable to pts" in line]
     assert len(lines) == 1
-    assert lines[0].startswith("2026-11-23T10:00:00Z")
+    assert lines[0].strip().startswith("2026-11-23T10:00:00Z")
 
 
 def test_replay_names_the_bad_line(tmp_path: Path):
@@ -55,3 +59,83 @@ def test_replay_names_the_bad_line(tmp_path: Path):
     assert result.returncode == 1
     assert "recording.jsonl:1" in result.stderr
     assert "version" in result.stderr
+
+
+RECORDING = REPO / "tests" / "data" / "replay" / "alertmanager.jsonl"
+
+
+def replay_json(config: Path, recording: Path) -> dict:  # type: ignore[type-arg]
+    result = run_cli(config, recording, "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+
+def test_a_real_alertmanager_recording_gives_what_was_owed_when_and_a_forecast(tmp_path: Path):
+    """The webhooks a real Alertmanager sent (tests/data/replay/record_alertmanager.py): the
+    Östersund outage is reportable to PTS two hours after its alerts started, owes the initial
+    report, and, with no further alert, closes at its last resolve plus the quiet period and
+    its report goes overdue at its due time; the Ullevål cell owes Nkom a varsel within an
+    hour, overdue in the forecast."""
+    lines = [json.loads(line) for line in RECORDING.read_text(encoding="utf-8").splitlines()]
+    bodies = [line["body"] for line in lines]
+    olt = next(a for b in bodies for a in b["alerts"] if a["labels"]["alertname"] == "OltDown")
+    cell = next(a for b in bodies for a in b["alerts"] if a["labels"]["alertname"] == "CellDown")
+    resolved = max(a["endsAt"] for b in bodies for a in b["alerts"] if a["status"] == "resolved")
+    start = datetime.fromisoformat(olt["startsAt"])
+    report = replay_json(write_config(tmp_path), RECORDING)
+    assert report["last_record"] == lines[-1]["received_at"]
+    by_key = {inc["key"]: inc for inc in report["incidents"]}
+    se, no = by_key["topo:se-site-ostersund"], by_key["topo:no-site-oslo-sentrum"]
+
+    def changes(inc: dict, what: str, forecast: bool | None = None) -> list[dict]:  # type: ignore[type-arg]
+        return [
+            c
+            for c in inc["changes"]
+            if c["what"] == what and (forecast is None or c["forecast"] == forecast)
+        ]
+
+    (pts,) = [c for c in changes(se, "reportable") if c["regulator"] == "pts"]
+    assert datetime.fromisoformat(pts["at"]) == start + timedelta(hours=2)
+    assert not pts["forecast"]
+    owed = {(o["regulator"], o["kind"]): o for o in se["obligations"]}
+    initial = owed[("pts", "pts_initial")]
+    assert initial["due_at"] is not None
+    (closed,) = changes(se, "closed", forecast=True)
+    ended = datetime.fromisoformat(closed["ended_at"])
+    assert ended == datetime.fromisoformat(resolved)
+    assert datetime.fromisoformat(closed["at"]) == ended + timedelta(minutes=30)
+    (overdue,) = [c for c in changes(se, "overdue", forecast=True) if c["kind"] == "pts_initial"]
+    assert overdue["at"] == initial["due_at"]
+
+    (nkom,) = [c for c in changes(no, "reportable") if c["regulator"] == "nkom"]
+    assert datetime.fromisoformat(nkom["at"]) == datetime.fromisoformat(cell["startsAt"])
+    varsel = next(o for o in no["obligations"] if o["kind"] == "nkom_varsel")
+    (late,) = [c for c in changes(no, "overdue", forecast=True) if c["kind"] == "nkom_varsel"]
+    assert late["at"] == varsel["due_at"]
+    assert no["state"] == "open"  # the cell never resolved
+
+
+def test_replay_text_names_each_change_and_the_forecast(tmp_path: Path):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bridge",
+            "replay",
+            "-c",
+            str(write_config(tmp_path)),
+            str(RECORDING),
+        ],
+        cwd=REPO,
+        env={k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "reportable to pts (pts-outage)" in out
+    assert "owes nkom nkom_varsel, due" in out
+    assert "forecast, if no further alert comes after" in out
+    assert "nkom_varsel overdue (nothing sent)" in out

@@ -3,7 +3,9 @@ as text, see ``lua/ingest.lua``).
 
 Keys (``P`` = prefix): ``P alerts`` (hash: episode key → the text of :func:`episode_value`),
 ``P alerts:seq`` (change counter) and ``P alerts:changes`` (sorted set: episode key scored by
-the change number of its last write; :meth:`RedisAlerts.episodes_since`), ``P deliveries``
+the change number of its last write; :meth:`RedisAlerts.episodes_since`), ``P alerts:ends``
+(sorted set, lex: ``END|key``, ``~|key`` while firing; :meth:`RedisAlerts.live_episodes`),
+``P deliveries``
 (list of delivery JSON, newest first) and ``P truncation`` (hash: group key → ``"ts n"``). Like
 SQLite's table, the delivery list grows with every webhook: memory to watch under
 ``noeviction``.
@@ -11,6 +13,7 @@ SQLite's table, the delivery list grows with every webhook: memory to watch unde
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from bridge.core.alerts import AlertEpisode, Delivery
@@ -84,6 +87,7 @@ class RedisAlerts(RedisConnection):
             self._key("truncation"),
             self._key("alerts:seq"),
             self._key("alerts:changes"),
+            self._key("alerts:ends"),
         ]
         merged = await self._write("ingest", "ingest", keys, args)
         return [episode(value) for value in merged]
@@ -96,6 +100,18 @@ class RedisAlerts(RedisConnection):
         keys = [self._key("alerts:changes"), self._key("alerts")]
         reply = await self._script("episodes_since", "episodes_since", keys, [str(cursor)])
         return [episode(text(v)) for v in reply[1:]], int(text(reply[0]))
+
+    async def live_episodes(self, since: datetime) -> tuple[list[AlertEpisode], int]:
+        keys = [self._key("alerts:seq"), self._key("alerts:ends"), self._key("alerts")]
+        reply = await self._script("live_episodes", "live_episodes", keys, [ts(since)])
+        return [episode(text(v)) for v in reply[1:]], int(text(reply[0]))
+
+    async def get_episodes(self, keys: Collection[tuple[str, datetime]]) -> list[AlertEpisode]:
+        fields = [f"{fp}\n{ts(start)}" for fp, start in keys]
+        if not fields:
+            return []
+        values = await self._call("get_episodes", lambda c: c.hmget(self._key("alerts"), fields))
+        return [episode(v) for v in values if v is not None]
 
     async def load_truncation(self) -> dict[str, int]:
         raw = await self._call("load_truncation", lambda c: c.hgetall(self._key("truncation")))

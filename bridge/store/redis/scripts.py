@@ -29,6 +29,7 @@ SCRIPTS: dict[str, tuple[str, ...]] = {
     "acquire_lease": ("_guard",),
     "release_lease": ("_guard",),
     "episodes_since": (),  # a read: no guard
+    "live_episodes": (),  # a read: no guard
 }
 
 

@@ -7,7 +7,7 @@ delivery's row id is the change number of every episode it writes (:meth:`episod
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -141,6 +141,40 @@ class SqliteAlerts(SqliteConnection):
             return [row_to_episode(r) for r in rows], max(int(top), cursor)
 
         return await self._read("episodes_since", read)
+
+    async def live_episodes(self, since: datetime) -> tuple[list[AlertEpisode], int]:
+        def read(c: sqlite3.Connection) -> tuple[list[AlertEpisode], int]:
+            c.execute("BEGIN")  # one snapshot: the change number and the rows agree
+            try:
+                top = c.execute("SELECT coalesce(max(id), 0) FROM deliveries").fetchone()[0]
+                rows = c.execute(
+                    f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE status='firing' UNION ALL "
+                    f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE status='resolved' "
+                    "AND ends_at >= ?",
+                    (ts(since),),
+                ).fetchall()
+            finally:
+                c.execute("COMMIT")
+            return [row_to_episode(r) for r in rows], int(top)
+
+        return await self._read("live_episodes", read)
+
+    async def get_episodes(self, keys: Collection[tuple[str, datetime]]) -> list[AlertEpisode]:
+        wanted = [(fp, ts(start)) for fp, start in keys]
+
+        def read(c: sqlite3.Connection) -> list[Any]:
+            rows: list[Any] = []
+            for i in range(0, len(wanted), _UPSERT_CHUNK):
+                chunk = wanted[i : i + _UPSERT_CHUNK]
+                marks = ",".join(["(?,?)"] * len(chunk))
+                rows += c.execute(
+                    f"SELECT {_ALERT_COLUMNS} FROM alerts "
+                    f"WHERE (fingerprint, starts_at) IN (VALUES {marks})",
+                    [v for pair in chunk for v in pair],
+                ).fetchall()
+            return rows
+
+        return [row_to_episode(r) for r in await self._read("get_episodes", read)]
 
     async def load_truncation(self) -> dict[str, int]:
         rows = await self._read(

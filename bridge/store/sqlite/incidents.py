@@ -5,12 +5,23 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from datetime import datetime
 
+from bridge.store.codec import ts
 from bridge.store.records import IncidentRecord
 from bridge.store.sqlite.connection import SqliteConnection
 from bridge.store.sqlite.guards import check_fence, from_row, to_row
 
-_COLUMNS = ("id", "key", "started_at", "state", "merged_into", "episodes", "document")
+_COLUMNS = (
+    "id",
+    "key",
+    "started_at",
+    "state",
+    "merged_into",
+    "episodes",
+    "document",
+    "settled_at",
+)
 _JSON = ("episodes", "document")
 _SELECT = f"SELECT {', '.join(_COLUMNS)} FROM incidents"
 
@@ -26,7 +37,7 @@ class SqliteIncidents(SqliteConnection):
         def apply(conn: sqlite3.Connection) -> None:
             check_fence(conn, "save_incidents", fence)
             conn.executemany(
-                f"INSERT OR REPLACE INTO incidents({', '.join(_COLUMNS)}) VALUES (?,?,?,?,?,?,?)",
+                f"INSERT OR REPLACE INTO incidents({', '.join(_COLUMNS)}) VALUES (?,?,?,?,?,?,?,?)",
                 rows,
             )
 
@@ -45,3 +56,35 @@ class SqliteIncidents(SqliteConnection):
             lambda c: c.execute(f"{_SELECT} WHERE id=?", (incident_id,)).fetchone(),
         )
         return from_row(IncidentRecord, _COLUMNS, row, _JSON) if row else None
+
+    async def live_incidents(self, since: datetime) -> list[IncidentRecord]:
+        rows = await self._read(
+            "live_incidents",
+            lambda c: c.execute(
+                f"{_SELECT} WHERE settled_at IS NULL UNION ALL "
+                f"{_SELECT} WHERE settled_at >= ? ORDER BY started_at, id",
+                (ts(since),),
+            ).fetchall(),
+        )
+        return [from_row(IncidentRecord, _COLUMNS, r, _JSON) for r in rows]
+
+    async def incident_page(
+        self, state: str, before: tuple[datetime, str] | None, limit: int
+    ) -> list[IncidentRecord]:
+        where: list[str] = []
+        args: list[object] = []
+        if state != "all":
+            where.append("state=?")
+            args.append(state)
+        if before is not None:
+            where.append("(started_at, id) < (?, ?)")
+            args += [ts(before[0]), before[1]]
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        rows = await self._read(
+            "incident_page",
+            lambda c: c.execute(
+                f"{_SELECT} {clause} ORDER BY started_at DESC, id DESC LIMIT ?",
+                (*args, limit),
+            ).fetchall(),
+        )
+        return [from_row(IncidentRecord, _COLUMNS, r, _JSON) for r in rows]

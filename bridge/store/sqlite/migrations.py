@@ -2,9 +2,10 @@
 
 Tables: ``meta`` (schema version), ``alerts`` (one row per episode; ``seq`` the change number of
 its last write, 0 for rows from before schema 3), ``deliveries`` (row id = change number),
-``group_truncation``, ``incidents``, ``drafts``, ``audit`` (append-only by trigger), ``lease``,
+``group_truncation``, ``incidents`` (schema 6: ``settled_at``, indexed for what a restart
+loads), ``drafts``, ``audit`` (append-only by trigger), ``lease``,
 ``users``, ``sessions``, ``api_tokens``, ``privacy_cases`` and ``privacy_case_revisions`` (never
-deleted from, by trigger), ``declarations`` (schema 6, never deleted). Timestamps are
+deleted from, by trigger), ``declarations`` (schema 7, never deleted). Timestamps are
 :func:`bridge.store.codec.ts` text, so columns compare and sort as the instants they name.
 """
 
@@ -87,6 +88,12 @@ MIGRATIONS: dict[int, str] = {
         BEGIN SELECT RAISE(ABORT, 'privacy case revisions are append-only'); END;;
     """,
     6: """
+    ALTER TABLE incidents ADD COLUMN settled_at TEXT;
+    CREATE INDEX IF NOT EXISTS incidents_settled ON incidents(settled_at);
+    CREATE INDEX IF NOT EXISTS incidents_started ON incidents(started_at, id);
+    CREATE INDEX IF NOT EXISTS alerts_live ON alerts(status, ends_at);
+    """,
+    7: """
     CREATE TABLE IF NOT EXISTS declarations (
         id TEXT PRIMARY KEY, revision INTEGER NOT NULL, updated_at TEXT NOT NULL,
         document TEXT NOT NULL);;

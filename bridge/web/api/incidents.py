@@ -4,9 +4,10 @@ Contract: viewer on the outage track (bridge/web/decisions.py); one incident wit
 case's id (``priv-…``) is the privacy track's: it needs viewer on the privacy track, its read
 and a refusal are audited (``privacy.read`` / ``privacy.refused``). The list takes ``state``
 (open, closed or all; open by default; else 400), is caught up with the store first and is
-paged (``limit``, ``cursor``, ``next``: bridge/web/paging.py) over the engine's incidents sorted
-in memory, newest first (start, then id); one
-incident comes in full with its drafts' summaries (404 for an unknown id).
+paged (``limit``, ``cursor``, ``next``: bridge/web/paging.py), newest first (start, then id),
+over every incident: the live ones from memory, the rest from the store
+(bridge/evaluation/incidents.py); one incident comes in full with its drafts' summaries,
+from the store when it left memory (404 for an unknown id).
 
 ``POST /api/v1/incidents/{id}/declaration`` records a person's declaration that the incident
 is significant under the Swedish cybersecurity act (``significant: true``; ``aware_at``, an
@@ -24,9 +25,10 @@ editor may record it, a token too (a fact, not a decision; it only adds an oblig
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from aiohttp import web
 
-from bridge.core.incident_state import Incident
 from bridge.errors import BadInput
 from bridge.web import decisions, keys, paging
 from bridge.web.access import (
@@ -49,16 +51,24 @@ async def list_incidents(request: web.Request) -> web.Response:
     state = request.query.get("state", "open")
     if state not in ("open", "closed", "all"):
         raise BadInput("state", f"expected open, closed or all, got {state!r}")
+    limit = paging.limit_of(request.query)
+    after = paging.cursor_of(request.query, 2)
+    before = None if after is None else (_instant_of(after[0]), after[1])
     service = request.app[keys.SERVICE]
     await service.catch_up()
-    chosen = paging.page(service.incidents_newest_first(state), _key, 2, request.query)
-    return web.json_response(
-        chosen.answer("incidents", service.incidents.summaries(state, chosen.items))
-    )
+    items, last = await service.incidents.page(state, before, limit)
+    nxt = None if last is None else paging.encode_cursor((paging.instant(last[0]), last[1]))
+    return web.json_response(paging.Page(items, nxt).answer("incidents", items))
 
 
-def _key(incident: Incident) -> paging.Key:
-    return (paging.instant(incident.started_at), incident.id)
+def _instant_of(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise BadInput("cursor", "not a cursor this list gave (pass `next` as it came)") from None
+    if value.tzinfo is None:
+        raise BadInput("cursor", "not a cursor this list gave (pass `next` as it came)")
+    return value
 
 
 @routes.get("/api/v1/incidents/{id}")
@@ -69,7 +79,7 @@ async def get_incident(request: web.Request) -> web.Response:
     caller = await authorize(request, track, target)
     service = request.app[keys.SERVICE]
     await service.settle_notices()
-    doc = service.get_incident(incident_id)
+    doc = await service.read_incident(incident_id)
     if doc is None:
         raise web.HTTPNotFound(text=f"no incident {incident_id!r}")
     if track == "privacy":

@@ -176,3 +176,41 @@ async def test_a_second_replica_sees_what_the_first_acknowledged(
     finally:
         await a.close()
         await b.close()
+
+
+async def test_live_episodes_are_the_firing_and_the_recently_resolved(store: Store):
+    """live_episodes gives what is firing or resolved at or after ``since`` (as now stored,
+    a re-fire or resolve moving it), with the change number read up to; get_episodes reads
+    older ones by key."""
+    day = timedelta(days=1)
+    old_end, new_end = T0 + timedelta(hours=1), T0 + 3 * day
+    await store.ingest(
+        delivery(
+            alert("old", T0, status="resolved", ends_at=old_end),
+            alert("new", T0, status="resolved", ends_at=new_end),
+            alert("up", T0),
+            alert("later", T0 + day),
+            at=new_end,
+        ),
+        new_end,
+    )
+    live, cursor = await store.live_episodes(T0 + 2 * day)
+    assert sorted(e.fingerprint for e in live) == ["later", "new", "up"]
+    assert await store.episodes_since(cursor) == ([], cursor)
+    # exactly at the boundary counts as live
+    live, _ = await store.live_episodes(new_end)
+    assert "new" in {e.fingerprint for e in live}
+    # "up" resolves long ago (a lost resolve arriving late): it leaves the live set
+    await store.ingest(
+        delivery(alert("up", T0, status="resolved", ends_at=old_end), at=T0 + 4 * day),
+        T0 + 4 * day,
+    )
+    live, cursor2 = await store.live_episodes(T0 + 2 * day)
+    assert sorted(e.fingerprint for e in live) == ["later", "new"]
+    assert cursor2 > cursor
+    got = await store.get_episodes([("old", T0), ("up", T0), ("missing", T0)])
+    assert sorted((e.fingerprint, e.status) for e in got) == [
+        ("old", "resolved"),
+        ("up", "resolved"),
+    ]
+    assert await store.get_episodes([]) == []

@@ -19,7 +19,7 @@ from builders import alert
 from redis_server import RedisServer, shared_server
 from store_kit import delivery, redis_prefix
 
-from bridge.store.interfaces import Store
+from bridge.store.interfaces import SCHEMA_VERSION, Store
 from bridge.store.records import (
     AuditEntry,
     DeliveryRecord,
@@ -31,7 +31,9 @@ from bridge.store.records import (
     UserRecord,
 )
 from bridge.store.redis import RedisStore
+from bridge.store.redis.alerts import episode_field, episode_value
 from bridge.store.sqlite import SqliteStore
+from bridge.store.sqlite.migrations import MIGRATIONS, statements
 
 T = datetime(2026, 11, 23, 10, 0, 0, 123456, tzinfo=UTC)
 TS = "2026-11-23T10:00:00.123456Z"
@@ -102,6 +104,10 @@ INCIDENT_JSON = (
     f'{{"document":{INCIDENT_DOC},"episodes":{INCIDENT_EPISODES},"id":"inc-1",'
     f'"key":"topo:site","merged_into":null,"started_at":"{TS}","state":"open"}}'
 )
+#: schema 6 adds ``settled_at`` (absent in what older code wrote: read as None)
+INCIDENT_JSON_NOW = INCIDENT_JSON.replace(
+    '"merged_into":null,', '"merged_into":null,"settled_at":null,'
+)
 CASE = PrivacyCaseRecord(
     "priv-1", "open", 1, T, {"id": "priv-1", "state": "open", "description": "åäö"}
 )
@@ -127,7 +133,7 @@ SQLITE_ROWS: dict[str, tuple[Any, ...]] = {
     "sessions": ("ab12", "alice", "2026-11-23T22:00:00.123456Z", SESSION_JSON),
     "api_tokens": ("tok1", "hash-tok1", TS, 1, "2026-11-23T12:00:00.123456Z", TOKEN_JSON),
     "drafts": ("d-1", "inc-1", "approved", 1, TS, DRAFT_DOC),
-    "incidents": ("inc-1", "topo:site", TS, "open", None, INCIDENT_EPISODES, INCIDENT_DOC),
+    "incidents": ("inc-1", "topo:site", TS, "open", None, INCIDENT_EPISODES, INCIDENT_DOC, None),
     "privacy_cases": ("priv-1", "open", 1, TS, CASE_DOC),
     "privacy_case_revisions": ("priv-1", 1, TS, CASE_DOC),
     "audit": (1, TS, "token:ops", "draft.approved", "draft:d-1", '{"v":1}'),
@@ -301,4 +307,51 @@ async def test_redis_writes_the_keys_the_older_code_wrote(
         for key, value in REDIS_KEYS.items():
             if key == "sessions":
                 value = {"ab12": SESSION_JSON_NOW}
+            if key == "incidents":
+                value = {"inc-1": INCIDENT_JSON_NOW}
             assert _get(r, prefix + key) == value, key
+
+
+async def test_redis_schema_6_indexes_what_schema_5_stored(
+    server: RedisServer, tmp_path: Path
+) -> None:
+    """Opening a schema-5 Redis store migrates it: its incidents (with no ``settled_at``:
+    treated as live) and its episodes are in the indexes a restart and the pages read."""
+    prefix = redis_prefix(tmp_path)
+    firing = DELIVERY.episodes[0]
+    with _raw(server) as r:
+        for key, value in REDIS_KEYS.items():
+            _put(r, prefix + key, value)
+        r.hset(prefix + "alerts", episode_field(firing), episode_value(firing))
+        r.set(prefix + "schema", "5")
+    store = RedisStore(server.url(prefix=prefix))
+    await store.open()
+    try:
+        assert await store.schema_version() == SCHEMA_VERSION  # 6 or later
+        assert await store.live_incidents(T + timedelta(days=365)) == [INCIDENT]
+        assert await store.incident_page("all", None, 10) == [INCIDENT]
+        live, _ = await store.live_episodes(T + timedelta(days=365))
+        assert [ep.fingerprint for ep in live] == ["fp1"]
+    finally:
+        await store.close()
+
+
+async def test_sqlite_schema_6_adds_settled_at_to_what_schema_5_stored(tmp_path: Path) -> None:
+    """A schema-5 SQLite file gains ``settled_at`` (NULL: live) and the indexes on open."""
+    path = tmp_path / "v5.sqlite3"
+    conn = sqlite3.connect(path)
+    with conn:
+        for version in range(1, 6):
+            for statement in statements(MIGRATIONS[version]):
+                conn.execute(statement)
+        conn.execute("INSERT INTO meta VALUES('schema_version', '5')")
+        row = SQLITE_ROWS["incidents"][:-1]
+        conn.execute(f"INSERT INTO incidents VALUES ({','.join('?' * len(row))})", row)
+    conn.close()
+    store = SqliteStore(f"sqlite:///{path}")
+    await store.open()
+    try:
+        assert await store.schema_version() == SCHEMA_VERSION  # 6 or later
+        assert await store.live_incidents(T + timedelta(days=365)) == [INCIDENT]
+    finally:
+        await store.close()

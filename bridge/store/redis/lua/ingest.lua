@@ -5,14 +5,20 @@
 -- alerts.episode_value), so the merge is string work: no JSON is decoded inside Redis, which
 -- keeps the script (during which Redis serves nobody else) short in an alert storm.
 local FORM = '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^\n]*)\n(.*)$'
+local function ends_member(status, ends, field)
+  if status == 'firing' then return '~|' .. field end
+  return ends .. '|' .. field
+end
 local merged = {}
 local seq = redis.call('INCR', KEYS[5])
 for i = 6, #ARGV, 2 do
   local field, value = ARGV[i], ARGV[i + 1]
   local kept = redis.call('HGET', KEYS[2], field)
+  local before = nil
   if kept then
     local ostatus, oend, ofirst, olast, oid, odisplay = string.match(kept, FORM)
     local status, ends, first, last, id, display = string.match(value, FORM)
+    before = ends_member(ostatus, oend, field)
     -- _rank(new) >= _rank(old): a resolve beats a firing; among resolves the later (or
     -- equal) end; '' (no end) ranks lowest, like datetime.min
     local new_wins
@@ -26,6 +32,10 @@ for i = 6, #ARGV, 2 do
     value = status .. '|' .. ends .. '|' .. first .. '|' .. last .. '|' .. id .. '\n' .. display
   end
   redis.call('HSET', KEYS[2], field, value)
+  local nstatus, nends = string.match(value, '^([^|]*)|([^|]*)|')
+  local member = ends_member(nstatus, nends, field)
+  if before and before ~= member then redis.call('ZREM', KEYS[7], before) end
+  redis.call('ZADD', KEYS[7], 0, member)
   redis.call('ZADD', KEYS[6], seq, field)
   merged[#merged + 1] = value
 end

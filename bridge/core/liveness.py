@@ -1,0 +1,53 @@
+"""Which incidents memory holds: the live ones. Pure.
+
+Contract:
+- :func:`settled_at` is when an incident stopped needing attention: a closed incident whose
+  every obligation is sent or rejected (or waits, undrafted, for an event that has not come) is
+  settled at its end; a merged-away one at its start (it holds nothing of its own); anything
+  open, owing or with a draft in progress is not settled (None).
+- :func:`leaves_memory` is true once a settled incident lies a ``horizon`` behind ``now``. The
+  store keeps every incident; memory keeps open and owing ones, and settled ones only within the
+  horizon, so cost follows live work, not history.
+- :func:`is_history` says an episode the engine does not hold belongs to history: resolved
+  at or before the horizon's start. Its incident, if it had one, is settled and stored; admitting it
+  again (a late re-delivery) would open a duplicate, so the engine leaves it to the store.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bridge.core.alerts import AlertEpisode
+from bridge.core.incident_state import CLOSED, Incident
+from bridge.core.obligations import OPEN, REJECTED, SENT
+
+
+def settled_at(incident: Incident) -> datetime | None:
+    """See the module contract."""
+    if incident.merged_into is not None:
+        return incident.started_at
+    if incident.state != CLOSED or incident.ended_at is None:
+        return None
+    for o in incident.obligations:
+        done = o.state in (SENT, REJECTED)
+        waiting = o.due_at is None and o.state == OPEN
+        if not (done or waiting):
+            return None
+    return incident.ended_at
+
+
+def leaves_memory(incident: Incident, now: datetime, horizon: timedelta) -> bool:
+    """True once the incident is settled and its settling lies ``horizon`` before ``now``."""
+    settled = settled_at(incident)
+    return settled is not None and settled + horizon <= now
+
+
+def is_history(episode: AlertEpisode, history_before: datetime | None) -> bool:
+    """True for a resolved episode that ended at or before ``history_before`` (see the
+    contract: an incident leaves memory once its end is that far behind)."""
+    return (
+        history_before is not None
+        and not episode.firing
+        and episode.ends_at is not None
+        and episode.ends_at <= history_before
+    )

@@ -1,0 +1,75 @@
+"""Memory that follows live work: settled incidents leave memory a horizon after they closed
+(:mod:`bridge.core.liveness`).
+
+Contract: :meth:`Sweeper.sweep` (after a flush, on the timer) moves the engine's history
+boundary to ``now - horizon`` and evicts, at most ``batch`` at a time, the incidents that
+:func:`~bridge.core.liveness.leaves_memory` and are not waiting to be persisted. On the leader
+it first writes their records once more (fenced), so what the store holds is their final state
+with ``settled_at``, which the next restart reads to leave them out; a failed write evicts
+nothing (tried again next time). A follower evicts without writing (the leader persists the
+same evaluation). The store keeps everything: reads by id and by page serve what left.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from bridge.core.liveness import leaves_memory
+from bridge.errors import LeaseLost, StoreUnavailable
+from bridge.evaluation.evaluator import Evaluator
+from bridge.evaluation.persistence import IncidentWriter
+
+log = logging.getLogger("bridge.evaluation")
+
+#: incidents evicted per sweep: a sweep stays short on the event loop whatever the backlog
+BATCH = 2000
+
+
+class Sweeper:
+    """See the module contract."""
+
+    def __init__(
+        self,
+        evaluator: Evaluator,
+        writer: IncidentWriter,
+        horizon: timedelta,
+        leading: Callable[[], bool],
+        now: Callable[[], datetime],
+        batch: int = BATCH,
+    ) -> None:
+        self.evaluator = evaluator
+        self.writer = writer
+        self.horizon = horizon
+        self.leading = leading
+        self.now = now
+        self.batch = batch
+
+    async def sweep(self) -> set[str]:
+        """Evict what has settled beyond the horizon (see the module contract); the ids."""
+        now = self.now()
+        engine = self.evaluator.engine
+        engine.history_before = now - self.horizon
+        dirty = self.evaluator.dirty
+        going: set[str] = set()
+        for inc_id, incident in engine.incidents.items():
+            if (
+                inc_id not in dirty
+                and leaves_memory(incident, now, self.horizon)
+                and engine.evictable(inc_id)
+            ):
+                going.add(inc_id)
+                if len(going) >= self.batch:
+                    break
+        if not going:
+            return set()
+        if self.leading():
+            try:
+                await self.writer.save(going)
+            except (StoreUnavailable, LeaseLost):
+                return set()  # counted and logged (the writer, leadership); evicted next time
+            going -= self.evaluator.dirty  # changed while the write was in flight
+        gone = self.evaluator.engine.evict(going)
+        log.debug("%d settled incident(s) left memory", len(gone))
+        return gone
