@@ -27,6 +27,19 @@ VIEWER = {"Authorization": "Bearer t-viewer"}
 AUDITOR = {"Authorization": "Bearer t-auditor"}
 
 
+def cyber_auth() -> dict[str, Any]:
+    return {
+        "webhook": {"tokens": [{"name": "am", "token": WEBHOOK_TOKEN}]},
+        "api_tokens": [
+            {"name": "viewer", "token": "t-viewer", "roles": ["viewer"]},
+            {"name": "approver", "token": "t-approver", "roles": ["approver"]},
+            {"name": "auditor", "token": "t-auditor", "roles": ["auditor"]},
+            {"name": "editor", "token": "t-editor", "roles": ["editor"]},
+        ],
+        "session": {"cookie_secure": False},
+    }
+
+
 def cyber_config(tmp_path: Path) -> Path:
     return write_config(
         tmp_path,
@@ -35,16 +48,7 @@ def cyber_config(tmp_path: Path) -> Path:
                 "pts": {"rule_set": "pts-outage", "recipient": "incidentrapport@pts.se"},
                 "csirt": {"rule_set": "se-cyber"},
             },
-            "auth": {
-                "webhook": {"tokens": [{"name": "am", "token": WEBHOOK_TOKEN}]},
-                "api_tokens": [
-                    {"name": "viewer", "token": "t-viewer", "roles": ["viewer"]},
-                    {"name": "approver", "token": "t-approver", "roles": ["approver"]},
-                    {"name": "auditor", "token": "t-auditor", "roles": ["auditor"]},
-                    {"name": "editor", "token": "t-editor", "roles": ["editor"]},
-                ],
-                "session": {"cookie_secure": False},
-            },
+            "auth": cyber_auth(),
             "notices": {
                 "refresh_interval": "0s",
                 "poll_interval": "1h",
@@ -384,3 +388,19 @@ async def test_the_csirts_request_makes_the_intermediate_report_owed_by_its_dead
     assert [e["actor"] for e in log["entries"] if e["action"] == "incident.report_requested"] == [
         "token:editor"
     ]
+
+
+async def test_without_a_cybersecurity_rule_set_there_is_nothing_to_declare(
+    client_for: Any, clock: FakeClock, tmp_path: Path
+) -> None:
+    """No regulator with a track-cyber rule set: a declaration is a 409 saying so, and the
+    incident shows no cybersecurity block."""
+    made = await client_for(write_config(tmp_path, extra={"auth": cyber_auth()}))
+    incident_id = await hospital_cell_down(made, clock)
+    r = await made.post(
+        f"/api/v1/incidents/{incident_id}/declaration",
+        json={"significant": True},
+        headers=await person(made, clock.now, "anna", ["approver"]),
+    )
+    assert r.status == 409 and "no cybersecurity rule set" in (await r.json())["detail"]
+    assert (await incident(made, incident_id))["cyber"] == []
