@@ -114,7 +114,14 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.only in (None, "soak"):
         _progress("soak benchmark …")
-        res = asyncio.run(soak.run(quick=args.quick, tmpdir=args.tmpdir, log=_progress))
+        res = asyncio.run(
+            soak.run(
+                quick=args.quick,
+                tmpdir=args.tmpdir,
+                log=_progress,
+                stores=tuple(s.strip() for s in args.stores.split(",") if s.strip()),
+            )
+        )
         results["soak"] = res
         sections.append(soak.table(res))
         aims += res["aims"]

@@ -29,14 +29,14 @@ import re
 import sqlite3
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
-from bench.bodies import BodyFactory, builders
+from bench.bodies import BodyFactory, builders, redis_server_module
 from bench.inventory import Inventory, generate, write_csv
 from bench.loadgen import run_load
 from bench.webhook import MAX_BODY, Server, _headers
@@ -50,10 +50,11 @@ AIM_RATIO = 1.5
 INVENTORY_SIZE = 10_000
 
 
-def _config(workdir: Path, inventory_csv: Path) -> Path:
+def _config(workdir: Path, inventory_csv: Path, store: str | None = None) -> Path:
     config: Path = builders().write_config(
         workdir,
         inventory=inventory_csv,
+        store=store,
         extra={
             "server": {"listen": "127.0.0.1:0", "max_body_bytes": MAX_BODY},
             "regulators": {"enisa": {"rule_set": "enisa-matrix"}},
@@ -95,50 +96,57 @@ def _example_document(inventory: Inventory) -> dict[str, Any]:
     return documents.stored_document(incident, inventory.topology(), start + timedelta(days=1))
 
 
+def _history(
+    alerts: int, elements: Sequence[str], now: datetime
+) -> Iterator[tuple[int, datetime, datetime, list[tuple[str, str]]]]:
+    """The seeded history, one incident at a time: its number, start, end and its alerts
+    (fingerprint, element), spread over the 60 days before ``now`` minus 8 days."""
+    incidents = alerts // ALERTS_PER_INCIDENT
+    span = timedelta(days=60).total_seconds()
+    newest = now - timedelta(days=8)
+    for n in range(incidents):
+        start = newest - timedelta(seconds=span * (incidents - n) / incidents)
+        members = [
+            (f"{n:010x}{k:06x}", elements[(n * ALERTS_PER_INCIDENT + k) % len(elements)])
+            for k in range(ALERTS_PER_INCIDENT)
+        ]
+        yield n, start, start + timedelta(minutes=10), members
+
+
 def seed(
     db: Path, alerts: int, elements: Sequence[str], document: dict[str, Any], now: datetime
 ) -> None:
     """``alerts`` settled historical episodes (10 per incident, on ``elements`` in turn, each
-    incident's stored document ``document`` with its own id and times) into the schema ``db``
-    has, all closed more than 8 days before ``now`` (outside the default memory horizon)."""
+    incident's stored document ``document`` with its own id and times) into the SQLite schema
+    ``db`` has, all closed more than 8 days before ``now`` (outside the default memory
+    horizon), with one delivery per incident."""
     from bridge.store.codec import dumps, ts
 
     if alerts == 0:
         return
-    doc = document
-    incidents = alerts // ALERTS_PER_INCIDENT
-    span = timedelta(days=60).total_seconds()
-    newest = now - timedelta(days=8)
     conn = sqlite3.connect(db)
     try:
         conn.execute("BEGIN")
-        for n in range(incidents):
-            start = newest - timedelta(seconds=span * (incidents - n) / incidents)
-            end = start + timedelta(minutes=10)
+        for n, start, end, members in _history(alerts, elements, now):
             s, e = ts(start), ts(end)
             inc_id = f"inc-hist-{n:08d}"
             delivery = n + 1
-            rows = []
-            keys = []
-            for k in range(ALERTS_PER_INCIDENT):
-                fp = f"{n:010x}{k:06x}"
-                element = elements[(n * ALERTS_PER_INCIDENT + k) % len(elements)]
-                rows.append(
-                    (
-                        fp,
-                        s,
-                        "resolved",
-                        e,
-                        dumps({"alertname": "LinkDown", "element": element}),
-                        dumps({"summary": f"{element} down"}),
-                        s,
-                        e,
-                        "",
-                        "g",
-                        delivery,
-                    )
+            rows = [
+                (
+                    fp,
+                    s,
+                    "resolved",
+                    e,
+                    dumps({"alertname": "LinkDown", "element": element}),
+                    dumps({"summary": f"{element} down"}),
+                    s,
+                    e,
+                    "",
+                    "g",
+                    delivery,
                 )
-                keys.append([fp, s])
+                for fp, element in members
+            ]
             conn.executemany(
                 "INSERT INTO alerts(fingerprint, starts_at, status, ends_at, labels, "
                 "annotations, first_seen, last_seen, generator_url, group_key, seq) "
@@ -150,11 +158,12 @@ def seed(
                 "truncated) VALUES (?,?,?,?,?,?,?)",
                 (delivery, e, "bridge", "g", "resolved", ALERTS_PER_INCIDENT, 0),
             )
-            document = {**doc, "id": inc_id, "started_at": s, "ended_at": e}
+            keys = [[fp, s] for fp, _ in members]
+            doc = {**document, "id": inc_id, "started_at": s, "ended_at": e}
             conn.execute(
                 "INSERT INTO incidents(id, key, started_at, state, merged_into, episodes, "
                 "document, settled_at) VALUES (?,?,?,?,?,?,?,?)",
-                (inc_id, "topo:hist", s, "closed", None, dumps(keys), dumps(document), e),
+                (inc_id, "topo:hist", s, "closed", None, dumps(keys), dumps(doc), e),
             )
         conn.execute("COMMIT")
         # as a long-running bridge leaves its file: the WAL checkpointed into the database
@@ -164,6 +173,72 @@ def seed(
     finally:
         conn.close()
     os.sync()
+
+
+def seed_redis(
+    url: str,
+    prefix: str,
+    alerts: int,
+    elements: Sequence[str],
+    document: dict[str, Any],
+    now: datetime,
+) -> None:
+    """The same history into a Redis store (schema already there) under ``prefix``, with the
+    indexes the store's scripts keep (lua/migration_6.lua), through pipelines."""
+    import redis
+
+    from bridge.core.alerts import AlertEpisode
+    from bridge.store.codec import ts
+    from bridge.store.record_codec import encode
+    from bridge.store.records import DeliveryRecord, IncidentRecord
+    from bridge.store.redis.alerts import episode_field, episode_value
+
+    if alerts == 0:
+        return
+    client = redis.Redis.from_url(url.split("?")[0])
+    pipe = client.pipeline(transaction=False)
+    seq = 0
+    for n, start, end, members in _history(alerts, elements, now):
+        seq += 1
+        inc_id = f"inc-hist-{n:08d}"
+        for fp, element in members:
+            ep = AlertEpisode(
+                fingerprint=fp,
+                starts_at=start,
+                status="resolved",
+                ends_at=end,
+                labels={"alertname": "LinkDown", "element": element},
+                annotations={"summary": f"{element} down"},
+                first_seen=start,
+                last_seen=end,
+                group_key="g",
+            )
+            field = episode_field(ep)
+            pipe.hset(prefix + "alerts", field, episode_value(ep))
+            pipe.zadd(prefix + "alerts:changes", {field: seq})
+            pipe.zadd(prefix + "alerts:ends", {f"{ts(end)}|{field}": 0})
+        record = IncidentRecord(
+            id=inc_id,
+            key="topo:hist",
+            started_at=start,
+            state="closed",
+            episodes=[(fp, start) for fp, _ in members],
+            merged_into=None,
+            document={**document, "id": inc_id, "started_at": ts(start), "ended_at": ts(end)},
+            settled_at=end,
+        )
+        member = f"{ts(start)}|{inc_id}"
+        pipe.hset(prefix + "incidents", inc_id, encode(record))
+        pipe.hset(prefix + "incidents:start", inc_id, member)
+        pipe.zadd(prefix + "incidents:by-start", {member: 0})
+        pipe.zadd(prefix + "incidents:settled", {inc_id: end.timestamp()})
+        delivery = DeliveryRecord(end, "bridge", "g", "resolved", ALERTS_PER_INCIDENT, 0)
+        pipe.lpush(prefix + "deliveries", encode(delivery))
+        if n % 500 == 499:
+            pipe.execute()
+    pipe.set(prefix + "alerts:seq", seq)
+    pipe.execute()
+    client.close()
 
 
 def rss_mb(pid: int) -> float | None:
@@ -227,21 +302,33 @@ def _stop(server: Server) -> float:
 
 
 async def measure(
-    size: int, root: Path, inventory: Inventory, csv: Path, log: Any
+    size: int, root: Path, inventory: Inventory, csv: Path, log: Any, redis: Any = None
 ) -> dict[str, Any]:
-    workdir = root / f"soak-{size}"
+    """One row: ``size`` historical alerts on SQLite, or on ``redis`` (a RedisServer) when
+    given."""
+    store = "sqlite" if redis is None else "redis"
+    workdir = root / f"soak-{store}-{size}"
     workdir.mkdir()
-    config = _config(workdir, csv)
+    prefix = f"soak{size}:"
+    url = None if redis is None else redis.url(prefix=prefix)
+    if url is not None:
+        _flush(url)  # the size before's keys: each row measures its own history only
+    config = _config(workdir, csv, url)
     # the schema first (an empty bridge opened once), then the history straight into it
     server, _ = await _start(workdir, config)
     _stop(server)
-    log(f"  soak: seeding {size} historical alerts …", end="")
+    log(f"  soak ({store}): seeding {size} historical alerts …", end="")
     began = time.perf_counter()
     elements = [el for members in inventory.by_site.values() for el in members]
     document = _example_document(inventory) if size else {}
-    seed(workdir / "bridge.sqlite3", size, elements, document, datetime.now(UTC))
+    if redis is None:
+        seed(workdir / "bridge.sqlite3", size, elements, document, datetime.now(UTC))
+        db_mb = round(sum(p.stat().st_size for p in workdir.glob("bridge.sqlite3*")) / 2**20, 1)
+    else:
+        assert url is not None
+        seed_redis(url, prefix, size, elements, document, datetime.now(UTC))
+        db_mb = _redis_mb(url)
     log(f" {time.perf_counter() - began:.0f} s; start", end="")
-    db_mb = round(sum(p.stat().st_size for p in workdir.glob("bridge.sqlite3*")) / 2**20, 1)
     server, start_s = await _start(workdir, config)
     try:
         rss_ready = rss_mb(server.proc.pid)
@@ -276,6 +363,7 @@ async def measure(
     summary = load.summary()
     lag = _p99_of_histogram(values, "bridge_event_loop_lag_seconds")
     return {
+        "store": store,
         "historical_alerts": size,
         "historical_incidents": size // ALERTS_PER_INCIDENT,
         "store_mb": db_mb,
@@ -325,7 +413,7 @@ def _aims(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             row.setdefault("ratios", {})[name] = round(ratio, 2)
             aims.append(
                 {
-                    "aim": f"soak {row['historical_alerts']:>9,} alerts: {name} "
+                    "aim": f"soak {row['store']} {row['historical_alerts']:>9,} alerts: {name} "
                     f"≤ {AIM_RATIO}× the empty store's",
                     "measured": f"{ratio:.2f}×",
                     "met": ratio <= AIM_RATIO,
@@ -336,7 +424,8 @@ def _aims(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             if value is not None:
                 aims.append(
                     {
-                        "aim": f"soak {row['historical_alerts']:>9,} alerts: {name} ≤ {limit}",
+                        "aim": f"soak {row['store']} {row['historical_alerts']:>9,} alerts: "
+                        f"{name} ≤ {limit}",
                         "measured": value,
                         "met": value <= limit,
                     }
@@ -344,21 +433,58 @@ def _aims(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return aims
 
 
-async def run(quick: bool, tmpdir: Path | None, log: Any) -> dict[str, Any]:
+def _flush(url: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(url.split("?")[0])
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+
+
+def _redis_mb(url: str) -> float:
+    """Redis's used memory in MiB (the server holds one row's store at a time)."""
+    import redis
+
+    client = redis.Redis.from_url(url.split("?")[0])
+    try:
+        return round(int(client.info("memory")["used_memory"]) / 2**20, 1)
+    finally:
+        client.close()
+
+
+async def run(
+    quick: bool, tmpdir: Path | None, log: Any, stores: tuple[str, ...] = ("sqlite",)
+) -> dict[str, Any]:
+    """Every size on each store in ``stores`` (sqlite, redis); rows and aims."""
     sizes = QUICK_SIZES if quick else SIZES
-    rows = []
+    rows: list[dict[str, Any]] = []
+    aims: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="bridge-soak-", dir=tmpdir) as tmp:
         root = Path(tmp)
         inventory = generate(INVENTORY_SIZE)
         csv = write_csv(inventory, root / "inventory.csv")
-        for size in sizes:
-            rows.append(await measure(size, root, inventory, csv, log))
-    return {"rows": rows, "aims": _aims(rows)}
+        for store in stores:
+            server = None
+            if store == "redis":
+                server = redis_server_module().RedisServer()
+                server.start()
+            try:
+                mine = [await measure(size, root, inventory, csv, log, server) for size in sizes]
+            finally:
+                if server is not None:
+                    server.stop()
+                    server.cleanup()
+            rows += mine
+            aims += _aims(mine)
+    return {"rows": rows, "aims": aims}
 
 
 def table(res: dict[str, Any]) -> str:
     """The soak's figures, one row per size, each with its ratio to the empty store's."""
     cols = [
+        ("store", "store"),
         ("historical_alerts", "history"),
         ("store_mb", "store MB"),
         ("start_s", "start s"),

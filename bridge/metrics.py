@@ -13,13 +13,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from bridge.core.engine import Engine
 from bridge.core.obligations import REJECTED, SENT
 from bridge.core.obligations import STATES as OBLIGATION_STATES
+from bridge.core.retention import PRUNABLE
 
 #: The label value of every service or region the inventory does not declare.
 OTHER = "other"
@@ -77,7 +78,10 @@ class StateCollector(Collector):
 
 def _obligation_states(engine: Engine | None) -> GaugeMetricFamily:
     states = GaugeMetricFamily(
-        "bridge_obligations", "Owed reports of all incidents, by state", labels=["state"]
+        "bridge_obligations",
+        "Owed reports of the incidents in memory (open, owing, or settled within "
+        "evaluation.memory_horizon), by state",
+        labels=["state"],
     )
     counts = dict.fromkeys(OBLIGATION_STATES, 0)
     for inc in engine.incidents.values() if engine is not None else []:
@@ -235,6 +239,21 @@ class Metrics:
             "Deliveries that failed unexpectedly (a bug: see the log); the round went on",
             registry=registry,
         )
+        self.store_records = Gauge(
+            "bridge_store_records",
+            "Records in the store by kind (alerts, deliveries, incidents, drafts, notices, audit, "
+            "privacy_cases), read every retention.count_interval",
+            ["kind"],
+            registry=registry,
+        )
+        self.pruned_records = Counter(
+            "bridge_pruned_records",
+            "Records removed by retention by kind (the leader's pruning passes; docs/retention.md)",
+            ["kind"],
+            registry=registry,
+        )
+        for kind in PRUNABLE:
+            self.pruned_records.labels(kind=kind)
         # Series exist from the start (at 0), so dashboards and rate() see them before the
         # first event of each kind.
         for code in ("200", "400", "401", "413", "503"):

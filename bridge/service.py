@@ -44,8 +44,9 @@ from bridge.core.engine import Engine
 from bridge.core.incident_state import Incident
 from bridge.core.topology import Topology
 from bridge.errors import Conflict, LeaseLost, StoreUnavailable
+from bridge.evaluation.by_hand import ByHand
 from bridge.evaluation.declarations import Declarations
-from bridge.evaluation.engine import build_engine
+from bridge.evaluation.engine import build_engine, mapping_rules
 from bridge.evaluation.evaluator import Evaluator
 from bridge.evaluation.incidents import IncidentView
 from bridge.evaluation.ingest import Ingest, IngestResult
@@ -53,6 +54,7 @@ from bridge.evaluation.persistence import IncidentWriter
 from bridge.evaluation.replica_sync import ReplicaSync
 from bridge.evaluation.restore import restore_engine
 from bridge.evaluation.sweeper import Sweeper
+from bridge.handling.book import Casebooks
 from bridge.loop_lag import LoopLag
 from bridge.metrics import Metrics
 from bridge.notices import mail
@@ -66,6 +68,7 @@ from bridge.privacy.access_audit import AccessAudit
 from bridge.privacy.cases import PrivacyCases, is_case
 from bridge.privacy.owed import PrivacyObligations
 from bridge.replicas.leadership import Leadership
+from bridge.retention.task import retention_task
 from bridge.store.interfaces import Store
 
 __all__ = ["BridgeService", "Clock", "IngestResult", "SystemClock"]
@@ -200,7 +203,8 @@ class BridgeService:
             lambda case_id: self.book.select(incident=case_id),
         )
         self.access_audit = AccessAudit(store, metrics, now)
-        self.declarations = Declarations(store, now)
+        self.casebooks = Casebooks(store, now)  # people's handling of incidents
+        self.declarations = Declarations(store, now)  # the cybersecurity act's declarations
         self.cases = CaseRouter(self.incidents, self.privacy_owed, self.declarations)
         self.book = DraftBook(store, metrics, self.cases, self.leadership)
         context = drafting_context(loaded)
@@ -214,8 +218,21 @@ class BridgeService:
         self.intake = Ingest(
             store, self.evaluator, intake, metrics, now, cfg.server.limits.webhook()
         )
+        self.by_hand = ByHand(
+            self.intake,
+            store,
+            self.evaluator,
+            mapping_rules(loaded),
+            cfg.correlation.incident_label,
+            self.topology.elements.keys(),
+            self.topology.service_names(),
+            now,
+        )
         self.replicas = ReplicaSync(
             store, self.evaluator, self._is_outage, metrics, cfg.replication.sync_interval
+        )
+        self.retention = retention_task(
+            cfg.retention, store, metrics, self.book.forget, now, lambda: self.leading
         )
 
     def _is_outage(self, ep: AlertEpisode) -> bool:
@@ -261,6 +278,7 @@ class BridgeService:
         self._tasks = [
             asyncio.create_task(self._timer_loop(), name="evaluation-timer"),
             asyncio.create_task(self.replicas.run(), name="replica-sync"),
+            asyncio.create_task(self.retention.run(), name="retention"),
         ]
         self.loop_lag.start()
         self.leadership.start()

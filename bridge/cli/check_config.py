@@ -7,9 +7,11 @@ from collections.abc import Iterable, Mapping
 from bridge.cli.common import invalid
 from bridge.config import LoadedConfig, load_config
 from bridge.config.inventory import load_inventory
-from bridge.config.models import OperatorConfig, ServiceNames, SmtpConfig
+from bridge.config.models import OperatorConfig, RetentionConfig, ServiceNames, SmtpConfig
 from bridge.config.rule_sets import ObligationModel
 from bridge.core.drafts import DEFAULT_SERVICE_NAMES
+from bridge.core.durations import format_duration
+from bridge.core.retention import PRUNABLE
 from bridge.core.rules import OPERATOR_SOURCE
 from bridge.core.topology import Element
 from bridge.errors import ConfigError
@@ -108,6 +110,17 @@ def _law(loaded: LoadedConfig, elements: Iterable[Element]) -> None:
         )
 
 
+def retention_summary(retention: RetentionConfig) -> str:
+    """Each kind's period once its incident settled (docs/retention.md), on one line."""
+    periods = retention.periods()
+    kinds = []
+    for kind in PRUNABLE:
+        period = getattr(periods, kind)
+        kinds.append(f"{kind} {'never' if period is None else format_duration(period)}")
+    every = format_duration(retention.interval)
+    return f"{', '.join(kinds)}; audit and privacy register never; pruned every {every}"
+
+
 def check_config(path: str) -> int:
     """Print a summary of a valid configuration, or every problem; return 0 or 1."""
     try:
@@ -119,6 +132,7 @@ def check_config(path: str) -> int:
     print(f"configuration OK: {loaded.path}")
     _env(loaded.env_overrides)
     print(f"  store: {redact(loaded.store_url())}")
+    print(f"  retention: {retention_summary(cfg.retention)}")
     print(f"  listen: {cfg.server.listen}  (public URL {cfg.server.public_url})")
     print(
         f"  inventory: {len(topology)} elements"

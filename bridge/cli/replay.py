@@ -13,6 +13,7 @@ from typing import Any
 from bridge.config import LoadedConfig, load_config
 from bridge.config.inventory import load_inventory
 from bridge.core.alerts import Delivery, format_time, parse_time, parse_webhook
+from bridge.core.documents import obligation_json
 from bridge.core.replay import Change, Replay
 from bridge.core.replay import replay as run_replay
 from bridge.errors import BadInput
@@ -63,16 +64,7 @@ def _as_json(result: Replay) -> dict[str, Any]:
                 "started_at": format_time(inc.started_at),
                 "state": inc.state,
                 "merged_into": inc.merged_into,
-                "obligations": [
-                    {
-                        "regulator": o.regulator,
-                        "kind": o.kind,
-                        "due_at": format_time(o.due_at),
-                        "state": o.state,
-                        "basis": o.basis,
-                    }
-                    for o in inc.obligations
-                ],
+                "obligations": [obligation_json(o) for o in inc.obligations],
                 "changes": [c.as_json() for c in result.changes if c.incident == inc.id],
             }
             for inc in result.incidents

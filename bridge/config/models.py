@@ -9,19 +9,23 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, ClassVar, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BeforeValidator,
     Field,
     IPvAnyNetwork,
+    PlainSerializer,
     field_validator,
     model_validator,
 )
 
 from bridge.config.rule_sets import OBLIGATION_KINDS
 from bridge.config.types import Duration, Jurisdiction, Secret, Strict, WithSecret
+from bridge.core import retention as core_retention
 from bridge.core.access import grant_problem
 from bridge.core.alerts import WebhookLimits
+from bridge.core.durations import format_duration, parse_duration
 from bridge.core.incidents import CorrelationRules
 from bridge.core.mapping import MappingRules
 
@@ -349,6 +353,60 @@ class ReplicationConfig(Strict):
         return v
 
 
+def _period(value: object) -> object:
+    """``never`` → None (kept for ever); a duration of at least one day otherwise."""
+    if value is None or value == "never":
+        return None
+    period = parse_duration(value)
+    if period < timedelta(days=1):
+        raise ValueError(f"expected 'never' or a duration of at least 1d, got {value!r}")
+    return period
+
+
+#: A retention period: a duration of at least a day, or ``never``.
+Period = Annotated[
+    timedelta | None,
+    BeforeValidator(_period),
+    PlainSerializer(lambda v: "never" if v is None else format_duration(v), return_type=str),
+]
+_PERIODS = core_retention.Periods()
+
+
+class RetentionConfig(Strict):
+    """How long each kind of record is kept once its incident settled (docs/retention.md):
+    ``never`` keeps it for ever. The audit log and the privacy register are never pruned."""
+
+    alerts: Period = _PERIODS.alerts  # alert episodes of settled incidents
+    deliveries: Period = _PERIODS.deliveries  # the webhook log
+    incidents: Period = _PERIODS.incidents  # incident documents
+    drafts: Period = _PERIODS.drafts  # notices never sent (rejected, withdrawn)
+    notices: Period = _PERIODS.notices  # notices sent to a regulator
+    audit: Literal["never"] = "never"  # who approved and sent what: kept (docs/retention.md)
+    privacy_register: Literal["never"] = "never"  # the förteckning: kept, never deleted from
+    interval: Duration = timedelta(hours=1)  # how often the leader prunes
+    count_interval: Duration = timedelta(minutes=1)  # the leader reads bridge_store_records
+    batch: int = Field(default=500, ge=1, le=10_000)  # records per delete (one short write)
+
+    @field_validator("audit", "privacy_register", mode="before")
+    @classmethod
+    def _never(cls, v: object) -> object:
+        if v != "never":
+            raise ValueError(f"is never pruned, so the only value is 'never' (got {v!r})")
+        return v
+
+    @field_validator("interval", "count_interval")
+    @classmethod
+    def _at_least_100ms(cls, v: timedelta) -> timedelta:
+        if v < timedelta(milliseconds=100):
+            raise ValueError("must be at least 100ms")
+        return v
+
+    def periods(self) -> core_retention.Periods:
+        return core_retention.Periods(
+            self.alerts, self.deliveries, self.incidents, self.drafts, self.notices
+        )
+
+
 def _check_store_url(v: str) -> str:
     if not (v.startswith("sqlite:///") or v.startswith(("redis://", "rediss://"))):
         raise ValueError(f"expected sqlite:///PATH or redis://HOST:PORT/DB, got {v!r}")
@@ -405,6 +463,22 @@ class AlertmanagerConfig(Strict):
         return v.rstrip("/")
 
 
+class ConsoleConfig(Strict):
+    """What the console shows people: every time they read is in ``time_zone`` (an IANA zone),
+    labelled with it."""
+
+    time_zone: str = "Europe/Stockholm"
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"expected an IANA time zone such as Europe/Oslo, got {v!r}") from None
+        return v
+
+
 class BridgeConfig(Strict):
     """The whole bridge.yaml."""
 
@@ -413,6 +487,7 @@ class BridgeConfig(Strict):
     auth: AuthConfig = AuthConfig()
     smtp: SmtpConfig | None = None
     alertmanager: AlertmanagerConfig = AlertmanagerConfig()
+    console: ConsoleConfig = ConsoleConfig()
     operator: OperatorConfig = OperatorConfig()
     regulators: dict[str, RegulatorConfig] = Field(default_factory=dict)
     rules_dir: Path = Path("rules")
@@ -423,6 +498,7 @@ class BridgeConfig(Strict):
     notices: NoticesConfig = NoticesConfig()
     replication: ReplicationConfig = ReplicationConfig()
     privacy: PrivacyConfig | None = None
+    retention: RetentionConfig = RetentionConfig()
     # inventory service key → display names (added to and overriding the built-in ones)
     services: dict[str, ServiceNames] = Field(default_factory=dict)
     log_level: Literal["debug", "info", "warning", "error"] = "info"

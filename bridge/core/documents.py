@@ -13,6 +13,7 @@ from typing import Any
 
 from bridge.core.alerts import AlertEpisode, format_time
 from bridge.core.incident_state import Incident
+from bridge.core.obligations import Obligation
 from bridge.core.rules import Assessment
 from bridge.core.topology import Topology
 
@@ -113,7 +114,9 @@ def document(
     topology: Topology,
     now: datetime,
 ) -> dict[str, Any]:
-    """The full incident (docs/design.md fields and more), as the API shows it."""
+    """The full incident (docs/design.md fields and more), as the API shows it; each point of
+    ``impact.timeline`` has the connections affected per service (``services``) beside the
+    totals."""
     doc = stored_document(incident, topology, now)
     _add_details(doc, incident, episodes)
     return doc
@@ -153,6 +156,7 @@ def _add_details(
             "at": format_time(p.at),
             "outage": _conn_total(p.outage),
             "degradation": _conn_total(p.degradation),
+            "services": _by_service(p.combined()),
         }
         for p in incident.timeline
     ]
@@ -191,18 +195,7 @@ def stored_document(incident: Incident, topology: Topology, now: datetime) -> di
                 },
             },
             "assessments": [_assessment(a, now) for a in incident.assessments],
-            "obligations": [
-                {
-                    "regulator": o.regulator,
-                    "kind": o.kind,
-                    "due_at": format_time(o.due_at),
-                    "state": o.state,
-                    "basis": o.basis,
-                    "explanation": o.explanation,
-                    "waiting_for": o.waiting_for,
-                }
-                for o in incident.obligations
-            ],
+            "obligations": [obligation_json(o) for o in incident.obligations],
             "remedied_at": format_time(incident.remedied_at),
             "stale_alerts": incident.stale,
             "unmapped_alerts": incident.unmapped,
@@ -213,5 +206,28 @@ def stored_document(incident: Incident, topology: Topology, now: datetime) -> di
     return doc
 
 
+def obligation_json(o: Obligation) -> dict[str, Any]:
+    """One obligation as the API (and ``bridge replay --json``) shows it."""
+    return {
+        "regulator": o.regulator,
+        "kind": o.kind,
+        "due_at": format_time(o.due_at),
+        "state": o.state,
+        "basis": o.basis,
+        "explanation": o.explanation,
+        "waiting_for": o.waiting_for,
+    }
+
+
 def _conn_total(vec: dict[tuple[str, ...], float]) -> int:
     return int(sum(v for k, v in vec.items() if k[0] == "conn"))
+
+
+def _by_service(vec: dict[tuple[str, ...], float]) -> dict[str, int]:
+    """Affected connections per service (outage and degradation, every region), for the
+    incident page's chart; services are never added together."""
+    out: dict[str, int] = {}
+    for k, v in vec.items():
+        if k[0] == "conn":
+            out[k[2]] = out.get(k[2], 0) + int(v)
+    return dict(sorted(out.items()))

@@ -26,7 +26,7 @@ from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from bridge.core.alerts import AlertEpisode, merge_episode
-from bridge.core.impact import Point, summarise
+from bridge.core.impact import Point
 from bridge.core.incident_state import (
     CLOSED,
     OPEN,
@@ -460,20 +460,7 @@ class Engine:
     def _merged_stub(
         self, inc_id: str, key: str, started: datetime, eks: list[EpisodeKey], into: str
     ) -> None:
-        self.incidents[inc_id] = Incident(
-            id=inc_id,
-            key=key,
-            episodes=list(eks),
-            started_at=started,
-            state=CLOSED,
-            ended_at=None,
-            closes_at=None,
-            jurisdictions=[],
-            timeline=[],
-            impact=summarise([]),
-            assessments=[],
-            merged_into=into,
-        )
+        self.incidents[inc_id] = Incident.hollow(inc_id, key, started, eks, into)
 
     def _store_if_changed(self, incident: Incident) -> bool:
         before = self.incidents.get(incident.id)

@@ -59,6 +59,32 @@ class Incident:
     remedied_at: datetime | None = None  # every alert resolved (None while one fires)
     obligations: list[Obligation] = field(default_factory=list)
 
+    @classmethod
+    def hollow(
+        cls,
+        inc_id: str,
+        key: str,
+        started_at: datetime,
+        episodes: Sequence[EpisodeKey],
+        merged_into: str | None,
+    ) -> Incident:
+        """An incident with nothing evaluated: closed, no timeline, no impact (one merged into
+        another, or one whose alerts are gone)."""
+        return cls(
+            id=inc_id,
+            key=key,
+            episodes=list(episodes),
+            started_at=started_at,
+            state=CLOSED,
+            ended_at=None,
+            closes_at=None,
+            jurisdictions=[],
+            timeline=[],
+            impact=summarise([]),
+            assessments=[],
+            merged_into=merged_into,
+        )
+
     def fingerprints(self) -> list[str]:
         return sorted({fp for fp, _ in self.episodes})
 

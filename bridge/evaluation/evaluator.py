@@ -82,10 +82,12 @@ class Evaluator:
     def admit(
         self, episodes: Sequence[AlertEpisode], truncation: Mapping[str, int]
     ) -> dict[EpisodeKey, str]:
-        """Hand episodes to the engine and ask for an evaluation; where each was placed."""
+        """Hand episodes to the engine and ask for an evaluation (none when they changed
+        nothing: a re-sent group only moves ``last_seen``); where each was placed."""
         placed = self.engine.admit(episodes, truncation)
         self.pristine = False
-        self.request()
+        if self.engine.has_pending:
+            self.request()
         return placed
 
     def request(self) -> None:

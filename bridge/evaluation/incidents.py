@@ -17,8 +17,7 @@ from typing import Any, Protocol
 from bridge.core import case_drafts, documents
 from bridge.core.alerts import AlertEpisode
 from bridge.core.engine import Engine
-from bridge.core.impact import summarise
-from bridge.core.incident_state import CLOSED, Incident, StoredIncident
+from bridge.core.incident_state import Incident, StoredIncident
 from bridge.core.topology import Topology
 from bridge.evaluation.evaluator import Evaluator
 from bridge.store.records import IncidentRecord
@@ -99,10 +98,11 @@ class IncidentView:
 
     async def page(
         self, state: str, before: SortKey | None, limit: int
-    ) -> tuple[list[dict[str, Any]], SortKey | None]:
+    ) -> tuple[list[tuple[dict[str, Any], Incident | IncidentRecord]], SortKey | None]:
         """Summaries of at most ``limit`` incidents in ``state``, newest first, below
         ``before`` (None: from the newest), memory's and the store's merged (memory's wins for
-        an incident both hold); and the key to ask for the next page with (None: last page)."""
+        an incident both hold), each with what it was made from (the live incident, or the
+        stored record); and the key to ask for the next page with (None: last page)."""
         now = self.now()
         held = self.evaluator.engine.incidents
         rows: list[tuple[SortKey, Incident | IncidentRecord]] = []
@@ -118,9 +118,12 @@ class IncidentView:
         chosen = rows[:limit]
         more = len(rows) > limit
         summaries = [
-            documents.summary(item, now)
-            if isinstance(item, Incident)
-            else documents.stored_summary(item.document)
+            (
+                documents.summary(item, now)
+                if isinstance(item, Incident)
+                else documents.stored_summary(item.document),
+                item,
+            )
             for _, item in chosen
         ]
         return summaries, (chosen[-1][0] if more and chosen else None)
@@ -169,17 +172,6 @@ class IncidentView:
 def _empty(record: IncidentRecord) -> Incident:
     """An incident with no timeline (merged away, or its alerts pruned): its document is the
     stored one."""
-    return Incident(
-        id=record.id,
-        key=record.key,
-        episodes=list(record.episodes),
-        started_at=record.started_at,
-        state=CLOSED,
-        ended_at=None,
-        closes_at=None,
-        jurisdictions=[],
-        timeline=[],
-        impact=summarise([]),
-        assessments=[],
-        merged_into=record.merged_into,
+    return Incident.hollow(
+        record.id, record.key, record.started_at, record.episodes, record.merged_into
     )

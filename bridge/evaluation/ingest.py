@@ -16,7 +16,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from bridge.core.alerts import DEFAULT_LIMITS, AlertEpisode, WebhookLimits, parse_webhook
+from bridge.core.alerts import (
+    DEFAULT_LIMITS,
+    AlertEpisode,
+    Delivery,
+    WebhookLimits,
+    parse_webhook,
+)
 from bridge.errors import StoreUnavailable
 from bridge.evaluation.evaluator import Evaluator
 from bridge.metrics import Metrics
@@ -63,7 +69,12 @@ class Ingest:
 
     async def ingest(self, body: object) -> IngestResult:
         now = self.now()
-        delivery = parse_webhook(body, now, self.limits)
+        return await self.take(parse_webhook(body, now, self.limits), now)
+
+    async def take(self, delivery: Delivery, now: datetime) -> IngestResult:
+        """Store a validated delivery durably, then admit it (the second half of
+        :meth:`ingest`; also how the bridge's own alerts come in, e.g. an incident opened by
+        hand)."""
         try:
             stored = await self.store.ingest(delivery, now)
         except StoreUnavailable as exc:

@@ -2,8 +2,11 @@
 (:mod:`bridge.core.liveness`).
 
 Contract: :meth:`Sweeper.sweep` (after a flush, on the timer) moves the engine's history
-boundary to ``now - horizon`` and evicts, at most ``batch`` at a time, the incidents that
-:func:`~bridge.core.liveness.leaves_memory` and are not waiting to be persisted. On the leader
+boundary to ``now - horizon`` and evicts the incidents that
+:func:`~bridge.core.liveness.leaves_memory` and are not waiting to be persisted, ``batch`` at a
+time with the event loop free between batches (a batch holds it for a few tens of
+milliseconds), at most ``rounds`` batches per sweep (a backlog, after an upgrade, goes over
+several ticks). On the leader
 it first writes their records once more (fenced), so what the store holds is their final state
 with ``settled_at``, which the next restart reads to leave them out; a failed write evicts
 nothing (tried again next time). A follower evicts without writing (the leader persists the
@@ -12,6 +15,7 @@ same evaluation). The store keeps everything: reads by id and by page serve what
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -23,8 +27,10 @@ from bridge.evaluation.persistence import IncidentWriter
 
 log = logging.getLogger("bridge.evaluation")
 
-#: incidents evicted per sweep: a sweep stays short on the event loop whatever the backlog
-BATCH = 2000
+#: incidents evicted per batch (about 60 µs each to evict, and their records to build)
+BATCH = 200
+#: batches per sweep
+ROUNDS = 50
 
 
 class Sweeper:
@@ -38,6 +44,7 @@ class Sweeper:
         leading: Callable[[], bool],
         now: Callable[[], datetime],
         batch: int = BATCH,
+        rounds: int = ROUNDS,
     ) -> None:
         self.evaluator = evaluator
         self.writer = writer
@@ -45,9 +52,22 @@ class Sweeper:
         self.leading = leading
         self.now = now
         self.batch = batch
+        self.rounds = rounds
 
     async def sweep(self) -> set[str]:
         """Evict what has settled beyond the horizon (see the module contract); the ids."""
+        gone: set[str] = set()
+        for _ in range(self.rounds):
+            went = await self._one_batch()
+            if not went:
+                break
+            gone |= went
+            await asyncio.sleep(0)
+        if gone:
+            log.debug("%d settled incident(s) left memory", len(gone))
+        return gone
+
+    async def _one_batch(self) -> set[str]:
         now = self.now()
         engine = self.evaluator.engine
         engine.history_before = now - self.horizon
@@ -70,6 +90,4 @@ class Sweeper:
             except (StoreUnavailable, LeaseLost):
                 return set()  # counted and logged (the writer, leadership); evicted next time
             going -= self.evaluator.dirty  # changed while the write was in flight
-        gone = self.evaluator.engine.evict(going)
-        log.debug("%d settled incident(s) left memory", len(gone))
-        return gone
+        return self.evaluator.engine.evict(going)

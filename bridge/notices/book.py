@@ -13,7 +13,7 @@ Contract:
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from bridge.core import case_drafts, casework, draft_codec
 from bridge.core.casework import Draft
@@ -168,6 +168,11 @@ class DraftBook:
         for case_id, mine in sorted(by_case.items()):
             progress = case_drafts.progress(mine)
             self.cases.notices_changed(case_id, progress.events, progress.states)
+
+    def forget(self, draft_ids: Iterable[str]) -> None:
+        """Drop drafts that retention removed from the store (bridge/retention/)."""
+        for draft_id in draft_ids:
+            self.drafts.pop(draft_id, None)
 
     def counts(self) -> dict[str, int]:
         """Drafts by state (every state present, 0 when none), for /metrics."""

@@ -30,8 +30,10 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from bridge.core.alerts import AlertEpisode, Delivery
+from bridge.core.incidents import EpisodeKey
 from bridge.store.records import (
     AuditEntry,
+    CasebookRecord,
     DeclarationRecord,
     DeliveryRecord,
     DraftRecord,
@@ -43,7 +45,7 @@ from bridge.store.records import (
     UserRecord,
 )
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 #: The lease's name (one per store; a Redis key prefix gives several bridges one database each).
 LEADER_LEASE = "leader"
@@ -261,7 +263,7 @@ class PrivacyRegister(Protocol):
 
 class DeclarationStore(Protocol):
     """People's declarations of an incident's significance under the Swedish cybersecurity
-    act (schema 7): one small record per incident id, apart from the derived incidents (which
+    act (schema 8): one small record per incident id, apart from the derived incidents (which
     can always be recomputed; a person's decision cannot). Written like privacy cases
     (revision check, audit entries in the same write); never deleted."""
 
@@ -278,6 +280,87 @@ class DeclarationStore(Protocol):
         """Every declaration (latest revision), ordered by incident id."""
 
 
+class RetentionStore(Protocol):
+    """What retention needs (docs/retention.md): counts per kind, the incidents page by page
+    with their drafts, and deletes in small batches. Which records go is decided by
+    :mod:`bridge.core.retention` from what :meth:`retention_page` returns; each delete
+    removes at most what it is given (or ``batch``) in one short write, so a caller never
+    holds the store or the event loop for long. Deletes are idempotent (a record already gone
+    counts 0). The audit log and the privacy register have no delete here, or anywhere.
+    """
+
+    async def count_records(self) -> dict[str, int]:
+        """Stored records per kind of :data:`bridge.core.retention.RECORD_KINDS` (alerts are
+        episodes; drafts are those not sent, notices the sent ones; privacy_cases the
+        register's cases). Cheap: counters or counts of indexed tables, never documents."""
+
+    async def retention_page(
+        self, cursor: str, limit: int
+    ) -> tuple[list[IncidentRecord], list[DraftRecord], str]:
+        """About ``limit`` stored incidents after ``cursor`` (``""``: from the start), every
+        draft of those incidents, and the cursor of the next page (``""``: that was the last).
+        Going through every page visits every incident stored before the first call at least
+        once."""
+
+    async def count_deliveries_before(self, before: datetime) -> int:
+        """How many deliveries :meth:`prune_deliveries` would remove for ``before``."""
+
+    async def prune_deliveries(self, before: datetime, batch: int) -> int:
+        """Delete at most ``batch`` deliveries received before ``before``, oldest first; how
+        many. The newest delivery always stays (SQLite numbers changes after it)."""
+
+    async def count_episodes(self, keys: Sequence[EpisodeKey]) -> int:
+        """How many of these alert episodes are stored (what :meth:`prune_episodes` would
+        remove)."""
+
+    async def prune_episodes(self, keys: Sequence[EpisodeKey]) -> int:
+        """Delete these alert episodes (fingerprint, starts_at); how many there were."""
+
+    async def prune_drafts(self, drafts: Sequence[tuple[str, int]]) -> int:
+        """Delete each draft (id, revision) still at that revision (one changed meanwhile
+        stays); how many went."""
+
+    async def prune_incidents(self, ids: Sequence[str]) -> int:
+        """Delete these incident records; how many there were."""
+
+
+class Casebook(Protocol):
+    """People's data about incidents (schema 7): one record per incident, kept apart from the
+    derived incident records (which the bridge rebuilds from the alerts; these it never could).
+
+    - :meth:`open_casebook` returns the incident's record, creating it first when there is none:
+      revision 1, an empty document and the next number of the store's one counter (1, 2, 3 …
+      in the order records are created). The counter and the record are written in one atomic
+      step: two callers (two replicas) never get the same number, an incident never gets two,
+      and a number, once given, is never given again nor changed. Opening an existing record
+      writes nothing.
+    - :meth:`put_casebook` writes a record like drafts are written: if the stored revision is
+      ``expected_revision`` and ``record.revision`` is one more, with its audit entries in the
+      same atomic write; else Conflict and nothing written. Only records opened before can be
+      written; the number stays the one the store gave.
+    """
+
+    async def open_casebook(self, incident_id: str, at: datetime) -> CasebookRecord: ...
+
+    async def open_casebooks(
+        self, incident_ids: Sequence[str], at: datetime
+    ) -> dict[str, CasebookRecord]:
+        """:meth:`open_casebook` for each of ``incident_ids`` in one atomic step, the new ones
+        numbered in the order given; the records by incident id."""
+
+    async def put_casebook(
+        self, record: CasebookRecord, expected_revision: int, audit: Sequence[AuditEntry]
+    ) -> None: ...
+
+    async def get_casebook(self, incident_id: str) -> CasebookRecord | None: ...
+
+    async def casebooks(self, incident_ids: Collection[str]) -> dict[str, CasebookRecord]:
+        """The records of those of ``incident_ids`` that have one, by incident id."""
+
+    async def list_casebooks(self) -> list[CasebookRecord]:
+        """Every record, by number."""
+
+
 class Store(
     Lifecycle,
     AlertLog,
@@ -288,6 +371,8 @@ class Store(
     PeopleStore,
     PrivacyRegister,
     DeclarationStore,
+    RetentionStore,
+    Casebook,
     Protocol,
 ):
     """Every concern of one backing store (see the module contract)."""

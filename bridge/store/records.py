@@ -99,6 +99,19 @@ class DeclarationRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class CasebookRecord:
+    """People's data about one incident (schema 6): its short ``number`` (given by the store
+    when the record is opened, never changed) and ``document``, what people wrote
+    (:mod:`bridge.core.handling` owns its shape: title, acknowledgement, assignee, notes)."""
+
+    incident_id: str
+    number: int
+    revision: int
+    updated_at: datetime
+    document: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class AuditEntry:
     """One audited action. ``seq`` is assigned by the store on append (0 before)."""
 

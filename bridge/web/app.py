@@ -26,11 +26,13 @@ from bridge.web.api import (
     audit,
     drafts,
     events,
+    handling,
     health,
     incidents,
     openapi,
     people,
     privacy,
+    queue,
     webhook,
 )
 from bridge.web.console import error_pages, frame, pages, signin
@@ -43,6 +45,8 @@ ROUTES = (
     people.routes,
     webhook.routes,
     incidents.routes,
+    handling.routes,
+    queue.routes,
     drafts.routes,
     audit.routes,
     privacy.routes,

@@ -72,6 +72,21 @@ NEEDS: dict[str, Need] = {
     "POST /api/v1/incidents/{id}/report-requests": _n(
         "caller", "editor", "target", "record the CSIRT's request for an intermediate report"
     ),
+    "POST /api/v1/incidents": _n("caller", "editor", "outage", "open an incident by hand"),
+    "POST /api/v1/incidents/{id}/end": _n(
+        "caller", "editor", "target", "end an incident opened by hand"
+    ),
+    "GET /api/v1/incidents/{id}/timeline": _n(
+        "caller", _VIEW, "target", "read an incident's timeline (JSON, CSV)"
+    ),
+    "POST /api/v1/incidents/{id}/title": _n("caller", "editor", "target", "rename an incident"),
+    "POST /api/v1/incidents/{id}/ack": _n("caller", "editor", "target", "acknowledge an incident"),
+    "POST /api/v1/incidents/{id}/assign": _n(
+        "caller", "editor", "target", "assign an incident to a person"
+    ),
+    "POST /api/v1/incidents/{id}/notes": _n("caller", "editor", "target", "add a note"),
+    "GET /api/v1/assignees": _n("caller", "editor", "outage", "list the people one may assign"),
+    "GET /api/v1/queue": _n("caller", _VIEW, "own", "the deadline queue"),
     "GET /api/v1/drafts": _n("caller", _VIEW, "own", "list drafts"),
     "GET /api/v1/drafts/{id}": _n("caller", _VIEW, "target", "read a draft"),
     "GET /api/v1/drafts/{id}/versions/{n}": _n("caller", _VIEW, "target", "read a version"),

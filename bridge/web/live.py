@@ -49,16 +49,23 @@ def _digest(value: Any) -> str:
 
 
 async def service_snapshot(service: BridgeService) -> Snapshot:
-    """Digests of what the console shows: open incidents (summary, obligations), drafts and
+    """Digests of what the console shows: open incidents (summary, obligations, the revision
+    of people's handling: title, acknowledgement, assignee, notes), drafts and
     privacy cases (revision, state, obligations: no contents)."""
     await service.settle_notices()
     out: Snapshot = {}
-    for summary in service.list_incidents("open"):
+    summaries = service.list_incidents("open")
+    try:  # people's handling; with the store down the rest still shows changes
+        handled = await service.casebooks.store.casebooks([s["id"] for s in summaries])
+    except StoreUnavailable:
+        handled = {}
+    for summary in summaries:
         incident = service.engine.incidents.get(summary["id"])
         owed = (
             [] if incident is None else [(o.kind, o.due_at, o.state) for o in incident.obligations]
         )
-        out[f"incident:{summary['id']}"] = _digest([summary, owed])
+        book = handled.get(summary["id"])
+        out[f"incident:{summary['id']}"] = _digest([summary, owed, book and book.revision])
     for case in list(service.privacy.cases.values()):
         owed = [(o.kind, o.due_at, o.state) for o in service.privacy_owed.obligations(case.id)]
         out[f"privacy:{case.id}"] = _digest([case.revision, case.state, owed])

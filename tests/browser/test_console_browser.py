@@ -163,20 +163,19 @@ def test_webhook_makes_the_incident_appear_without_reload(
     anna: Page, bridge: Bridge, ullevaal: Incident
 ) -> None:
     """The reportable incident appears on the open board through the live stream: same page
-    (no reload), marked reportable to Nkom, its draft listed as waiting for a person, and its
-    owed varsel counting down in Oslo time."""
+    (no reload), marked reportable to Nkom, its varsel in the deadline queue with its draft
+    waiting for a person, counting down, its due time in the console's zone (CET)."""
     card = anna.locator(f"#incident-{ullevaal.id}")
     expect(card).to_be_visible()
     expect(card.locator('.verdict[data-regulator="nkom"] .pill')).to_have_text("REPORTABLE")
     assert anna.evaluate("window.__notReloaded") is True
-    expect(anna.locator(f'#waiting-table tr[data-draft="{ullevaal.draft}"]')).to_contain_text(
-        "to review and approve"
-    )
-    row = card.locator('tr[data-kind="nkom_varsel"]')
+    row = anna.locator(f'#queue-table tr[data-case="{ullevaal.id}"][data-kind="nkom_varsel"]')
+    expect(row).to_contain_text("draft to review and approve")
+    expect(row).to_contain_text("Nkom – første varsel")
     expect(row.locator(".countdown")).to_contain_text("in ")
     due = varsel_due(bridge, ullevaal)
     oslo = due.astimezone(ZoneInfo("Europe/Oslo"))
-    expect(row).to_contain_text(f"{oslo:%H:%M} CET")  # Europe/Oslo in November
+    expect(row).to_contain_text(f"{oslo:%H:%M} CET")  # console.time_zone in November
     shot(anna, "board")
     anna.goto(f"/incidents/{ullevaal.id}")
     anna.wait_for_selector("#incident[data-loaded]")
@@ -209,7 +208,9 @@ def test_countdown_turns_red_once_overdue(
     due = varsel_due(bridge, ullevaal)
     page.clock.install(time=datetime.now(UTC))
     page.goto("/")
-    countdown = page.locator(f'#incident-{ullevaal.id} tr[data-kind="nkom_varsel"] .countdown')
+    countdown = page.locator(
+        f'#queue-table tr[data-case="{ullevaal.id}"][data-kind="nkom_varsel"] .countdown'
+    )
     expect(countdown).to_contain_text("in ")
     page.clock.set_system_time(due + timedelta(minutes=5))
     page.clock.run_for(2000)

@@ -52,6 +52,8 @@ def test_check_config_accepts_the_shipped_config() -> None:
         assert line.strip().startswith("on ")
         assert "NOT VERIFIED" in line
     assert "recipient incidentrapport@pts.se" in out
+    assert "  retention: alerts 400d, deliveries 400d, incidents 1827d, drafts 400d, " in out
+    assert "notices 1827d; audit and privacy register never; pruned every 1h" in out
     assert "WARNING: unverified rule sets in use" in out
     assert "dev-only-webhook-token-change-me" not in out + run.stderr
 

@@ -291,6 +291,33 @@ async def test_prefixes_keep_bridges_apart(server: RedisServer) -> None:
         await b.close()
 
 
+async def test_pruning_leaves_no_index_entry_behind(server: RedisServer, store: RedisStore) -> None:
+    """What retention prunes leaves every index that names it (the indexes the store reads
+    skip a missing record, so only their sizes show a leftover)."""
+    fields = ("a", "b", "c")
+    await store.ingest(delivery(*fields), T0)
+    records = [
+        IncidentRecord(f"inc-{n}", "k", T0, "closed", [(n, T0)], None, {}, settled_at=settled)
+        for n, settled in zip(fields, (T0, None, T0), strict=True)
+    ]
+    await store.save_incidents([*records, IncidentRecord("inc-o", "k", T0, "open", [], None)])
+    drafts = [DraftRecord(f"d-{n}", f"inc-{n}", "sent", 1, T0, {}) for n in fields]
+    for d in drafts:
+        await store.put_draft(d, None, [])
+    await store.prune_episodes([("a", T0), ("b", T0)])
+    await store.prune_incidents(["inc-a", "inc-b"])
+    await store.prune_drafts([("d-a", 1), ("d-b", 1)])
+    r, p = raw(server), store.prefix
+    assert r.zcard(p + "alerts:ends") == r.zcard(p + "alerts:changes") == r.hlen(p + "alerts") == 1
+    assert r.zcard(p + "incidents:by-start") == r.hlen(p + "incidents:start") == 2
+    assert r.hlen(p + "incidents") == 2 and r.zcard(p + "incidents:settled") == 1
+    assert r.smembers(p + "incidents:unsettled") == {"inc-o"}
+    assert r.hlen(p + "drafts:rev") == r.hlen(p + "drafts:state") == 1
+    assert r.hlen(p + "drafts:incident") == 1
+    assert r.smembers(p + "drafts:by-state:sent") == {"d-c"}
+    assert not r.exists(p + "drafts:by-incident:inc-a")
+
+
 # ---- two replicas ------------------------------------------------------------------------------
 async def test_two_store_instances_race_for_a_draft(server: RedisServer) -> None:
     """Two RedisStore objects (two bridge replicas) writing the same revision: exactly one wins,

@@ -115,6 +115,12 @@ async def test_one_leads_the_follower_ingests_and_an_approval_on_it_is_sent_once
         assert f'bridge_leader{{replica="{follower_name}"}} 0.0' in await metric(
             session, follower, "bridge_leader"
         )
+        # the one store's record counts come from the leader only (sums count it once)
+        counts = await until(
+            lambda: metric(session, leader, "bridge_store_records"), "the leader's record counts"
+        )
+        assert 'bridge_store_records{kind="audit"}' in counts
+        assert await metric(session, follower, "bridge_store_records") == ""
 
         # the follower acknowledges; the leader (which never saw the webhook) drafts
         body = webhook(reportable_alert())

@@ -109,6 +109,29 @@ def test_non_positive_interval() -> None:
     assert "longer than 0s" in problem
 
 
+def test_short_retention_period() -> None:
+    """A retention period is 'never' or a duration of at least one day."""
+    problem = only_problem("short_retention.yaml")
+    assert "retention.alerts:" in problem
+    assert "at least 1d" in problem and "'3h'" in problem
+
+
+def test_audit_is_never_pruned() -> None:
+    """retention.audit takes only 'never': the audit log is not pruned."""
+    problem = only_problem("audit_retention.yaml")
+    assert "retention.audit:" in problem
+    assert "never pruned" in problem
+
+
+def test_retention_defaults_and_never() -> None:
+    """Without a retention section every period has its default; 'never' keeps a kind."""
+    cfg = load_config(DATA / "minimal.yaml", env={}).config.retention
+    assert cfg.periods().alerts == timedelta(days=400)
+    assert cfg.audit == "never" and cfg.privacy_register == "never"
+    env = {"BRIDGE_RETENTION__NOTICES": "never"}
+    assert load_config(DATA / "minimal.yaml", env=env).config.retention.notices is None
+
+
 def test_bad_listen() -> None:
     """server.listen without a port names the key and HOST:PORT."""
     problem = only_problem("bad_listen.yaml")

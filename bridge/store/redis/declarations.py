@@ -1,4 +1,4 @@
-"""Redis's declarations of significance (schema 7). Keys (``P`` = prefix): ``P declarations``
+"""Redis's declarations of significance (schema 8). Keys (``P`` = prefix): ``P declarations``
 and ``P declarations:rev`` (hashes: incident id → record JSON of
 :mod:`bridge.store.record_codec` / revision). Never deleted from, by discipline."""
 

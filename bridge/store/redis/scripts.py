@@ -22,12 +22,18 @@ SCRIPTS: dict[str, tuple[str, ...]] = {
     "put_draft": ("_guard", "_append_audit", "_fenced"),
     "append_audit": ("_guard", "_append_audit"),
     "put_revised": ("_guard", "_append_audit"),
+    "open_casebook": ("_guard",),
+    "put_casebook": ("_guard", "_append_audit"),
     "put_session": ("_guard",),
     "delete_sessions": ("_guard",),
     "touch_token": ("_guard",),
     "ping": ("_guard",),
     "acquire_lease": ("_guard",),
     "release_lease": ("_guard",),
+    "prune_episodes": ("_guard",),
+    "prune_deliveries": ("_guard",),
+    "prune_drafts": ("_guard",),
+    "prune_incidents": ("_guard",),
     "episodes_since": (),  # a read: no guard
     "live_episodes": (),  # a read: no guard
 }

@@ -1,4 +1,4 @@
-"""SQLite's declarations of significance (schema 7): ``declarations``, one row per incident id
+"""SQLite's declarations of significance (schema 8): ``declarations``, one row per incident id
 (latest revision), never deleted (by trigger). Written under the revision check with their
 audit entries."""
 

@@ -7,7 +7,11 @@ and a refusal are audited (``privacy.read`` / ``privacy.refused``). The list tak
 paged (``limit``, ``cursor``, ``next``: bridge/web/paging.py), newest first (start, then id),
 over every incident: the live ones from memory, the rest from the store
 (bridge/evaluation/incidents.py); one incident comes in full with its drafts' summaries,
-from the store when it left memory (404 for an unknown id).
+from the store when it left memory (404 for an unknown id). Outage incidents carry people's
+handling (bridge/web/api/handling.py: ``number``, ``title``, ``acknowledged``, ``assignee``; in
+full also ``notes`` and ``applies``, the regulators that can apply to its jurisdictions, whose
+verdicts the console shows). Editors open an incident by hand (``POST``: one monitoring never
+saw) and end one (``POST …/end``), audited.
 
 ``POST /api/v1/incidents/{id}/declaration`` records a person's declaration that the incident
 is significant under the Swedish cybersecurity act (``significant: true``; ``aware_at``, an
@@ -29,8 +33,10 @@ from datetime import datetime
 
 from aiohttp import web
 
+from bridge.core.incident_state import Incident
 from bridge.errors import BadInput
-from bridge.web import decisions, keys, paging
+from bridge.store.records import IncidentRecord
+from bridge.web import decisions, keys, paging, regulators
 from bridge.web.access import (
     authorize,
     body_of,
@@ -41,6 +47,7 @@ from bridge.web.access import (
     str_field,
 )
 from bridge.web.api.drafts import attested, summary
+from bridge.web.api.handling import incident_of, named, named_in_full
 
 routes = web.RouteTableDef()
 
@@ -56,9 +63,45 @@ async def list_incidents(request: web.Request) -> web.Response:
     before = None if after is None else (_instant_of(after[0]), after[1])
     service = request.app[keys.SERVICE]
     await service.catch_up()
-    items, last = await service.incidents.page(state, before, limit)
+    rows, last = await service.incidents.page(state, before, limit)
+    handling = await named(service, [made for _, made in rows])
+    items = [{**summary, **handling[summary["id"]]} for summary, _ in rows]
     nxt = None if last is None else paging.encode_cursor((paging.instant(last[0]), last[1]))
     return web.json_response(paging.Page(items, nxt).answer("incidents", items))
+
+
+@routes.post("/api/v1/incidents")
+async def open_by_hand(request: web.Request) -> web.Response:
+    """An incident monitoring never saw (bridge/evaluation/by_hand.py): 201 with it."""
+    caller = await authorize(request)
+    body = await body_of(request)
+    service = request.app[keys.SERVICE]
+    incident_id = await service.by_hand.open(body, caller.name)
+    await service.settle_notices()
+    doc = await service.read_incident(incident_id)
+    if doc is None:  # evaluated on another replica's lead meanwhile: still the id
+        doc = {"id": incident_id}
+    return web.json_response(
+        doc, status=201, headers={"Location": f"/api/v1/incidents/{incident_id}"}
+    )
+
+
+@routes.post("/api/v1/incidents/{id}/end")
+async def end_by_hand(request: web.Request) -> web.Response:
+    """End an incident opened by hand at ``ended_at`` (default now): 200 with it; 409 for one
+    monitoring opened, 404 for no such live incident."""
+    incident_id = request.match_info["id"]
+    track = decisions.track_of_id(incident_id)
+    caller = await authorize(request, track, f"incident:{incident_id}")
+    body = await body_of(request)
+    service = request.app[keys.SERVICE]
+    await service.catch_up()
+    try:
+        await service.by_hand.end(incident_id, body, caller.name)
+    except LookupError:
+        raise web.HTTPNotFound(text=f"no open incident {incident_id!r}") from None
+    await service.settle_notices()
+    return web.json_response(await service.read_incident(incident_id))
 
 
 def _instant_of(text: str) -> datetime:
@@ -86,6 +129,12 @@ async def get_incident(request: web.Request) -> web.Response:
         await privacy_read(request, caller, target)
     drafts = service.desk.select(incident=incident_id)
     doc["drafts"] = [summary(d) for d in drafts]
+    made: Incident | IncidentRecord | None = incident_of(service, incident_id)
+    if track == "outage" and made is None:  # it left memory: its stored record
+        made = await service.store.get_incident(incident_id)
+    if track == "outage" and made is not None:
+        doc.update(await named_in_full(service, made))
+        doc["applies"] = regulators.applicable(request.app[keys.CONFIG], doc["jurisdictions"])
     return web.json_response(doc)
 
 

@@ -22,6 +22,7 @@ from aiohttp import web
 
 from bridge.core import privacy
 from bridge.core.alerts import format_time
+from bridge.core.documents import obligation_json
 from bridge.core.obligations import Obligation
 from bridge.core.privacy import PrivacyCase
 from bridge.errors import BadInput
@@ -40,18 +41,6 @@ routes = web.RouteTableDef()
 _REVISION = "the revision this is based on"  # what a change names (a stale one: 409)
 
 
-def _obligation(o: Obligation) -> dict[str, Any]:
-    return {
-        "regulator": o.regulator,
-        "kind": o.kind,
-        "due_at": format_time(o.due_at),
-        "state": o.state,
-        "basis": o.basis,
-        "explanation": o.explanation,
-        "waiting_for": o.waiting_for,
-    }
-
-
 def summary(case: PrivacyCase, obligations: list[Obligation]) -> dict[str, Any]:
     """The list view: state and deadlines, no free text."""
     due = [o.due_at for o in obligations if o.due_at is not None and o.state not in ("sent",)]
@@ -65,7 +54,7 @@ def summary(case: PrivacyCase, obligations: list[Obligation]) -> dict[str, Any]:
         "revision": case.revision,
         "updated_at": format_time(case.updated_at),
         "exemption": None if case.exemption is None else case.exemption.reason,
-        "obligations": [_obligation(o) for o in obligations],
+        "obligations": [obligation_json(o) for o in obligations],
         "next_due_at": format_time(min(due)) if due else None,
         "overdue": sorted(o.kind for o in obligations if o.state == "overdue"),
     }

@@ -4,8 +4,10 @@ Contract:
 - :func:`environment` is the app's Jinja2 environment over ``bridge/web/console/templates/``
   (autoescape on, strict undefined); the app factory keeps it under ``keys.JINJA``.
 - :func:`render` renders a template with what every page needs: the signed-in principal (or
-  None), the session's CSRF token for ``<meta name="csrf-token">``, the regulators' time zones
-  and the rule sets not verified against the regulation in force (a banner on every page).
+  None), the session's CSRF token for ``<meta name="csrf-token">``, the one time zone people
+  read times in (``console.time_zone``), the reports' and regulators' names in plain words
+  (:mod:`bridge.core.report_names`), the criteria's descriptions, and the rule sets not
+  verified against the regulation in force (a banner on every page).
 - Every page answer carries a strict Content-Security-Policy (:data:`CSP`): scripts only from
   this origin, no inline script, no third-party host (the console runs on closed networks), and
   the notice preview's HTML lives in a sandboxed ``iframe srcdoc`` that can run nothing.
@@ -21,8 +23,9 @@ import orjson
 from aiohttp import web
 
 from bridge.config import LoadedConfig
+from bridge.core import report_names
 from bridge.core.access import is_user_admin
-from bridge.web import access, keys
+from bridge.web import access, keys, regulators
 from bridge.web.auth import ROLE_RANK, Principal
 from bridge.web.console import session_middleware
 
@@ -120,6 +123,10 @@ async def render(
         "can": _abilities(principal) if principal is not None else {},
         "zones": regulator_zones(loaded),
         "jurisdiction_zones": TIME_ZONES,
+        # every time people read, in this one zone (console.time_zone), labelled
+        "zone": loaded.config.console.time_zone,
+        "names": report_names.table(),
+        "criteria": regulators.criteria(loaded),
         **ctx.pop("page", {}),
     }
     html = (

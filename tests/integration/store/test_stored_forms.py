@@ -315,8 +315,9 @@ async def test_redis_writes_the_keys_the_older_code_wrote(
 async def test_redis_schema_6_indexes_what_schema_5_stored(
     server: RedisServer, tmp_path: Path
 ) -> None:
-    """Opening a schema-5 Redis store migrates it: its incidents (with no ``settled_at``:
-    treated as live) and its episodes are in the indexes a restart and the pages read."""
+    """Opening a schema-5 Redis store migrates it (schema 6 onwards): its incidents (with no
+    ``settled_at``: treated as live) and its episodes are in the indexes a restart and the
+    pages read."""
     prefix = redis_prefix(tmp_path)
     firing = DELIVERY.episodes[0]
     with _raw(server) as r:
@@ -327,7 +328,7 @@ async def test_redis_schema_6_indexes_what_schema_5_stored(
     store = RedisStore(server.url(prefix=prefix))
     await store.open()
     try:
-        assert await store.schema_version() == SCHEMA_VERSION  # 6 or later
+        assert await store.schema_version() == SCHEMA_VERSION
         assert await store.live_incidents(T + timedelta(days=365)) == [INCIDENT]
         assert await store.incident_page("all", None, 10) == [INCIDENT]
         live, _ = await store.live_episodes(T + timedelta(days=365))
@@ -351,7 +352,7 @@ async def test_sqlite_schema_6_adds_settled_at_to_what_schema_5_stored(tmp_path:
     store = SqliteStore(f"sqlite:///{path}")
     await store.open()
     try:
-        assert await store.schema_version() == SCHEMA_VERSION  # 6 or later
+        assert await store.schema_version() == SCHEMA_VERSION
         assert await store.live_incidents(T + timedelta(days=365)) == [INCIDENT]
     finally:
         await store.close()

@@ -1,1 +1,1 @@
--- people's declarations of significance (cybersecurity act): created on first write
+-- the casebook's hashes and its counter: created on first write

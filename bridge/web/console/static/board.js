@@ -1,81 +1,134 @@
-// Board: every open incident with its verdict per regulator (and why), the reports it owes
-// with a countdown in the regulator's local time, what is affected, and its warnings.
-import { fill,
-  affectedTable, api, el, pages, live, localTime, number, obligationsTable, regulatorName, showError, verdict, cyberOf, cyberPreview, owes,
-  warningsList, zoneOfJurisdiction,
+// Board: the deadline queue (everything owed across incidents, privacy cases and drafts,
+// nearest due first, overdue on top in red: GET /api/v1/queue) and one compact row per open
+// incident (its number and name, where, impact, one verdict per regulator that applies with the
+// criterion that decided it, who is on it). Times in the console's zone.
+import {
+  api, applicable, can, countdown, cyberOf, cyberPill, cyberPreview, decidingCriterion, criterionWords, el, fill, inZone, incidentName, live,
+  localTime, localiseText, number, page, pages, regulatorName, reportEnglish, showError, stateWords, warningsList, whoIsOnIt,
 } from "./console.js";
 
+const queue = document.getElementById("queue");
 const board = document.getElementById("board");
-const waiting = document.getElementById("waiting");
-const NEEDS_A_PERSON = "draft,held,failed,in_doubt";
-const WHY = {
-  draft: "to review and approve",
-  held: "approved, but the incident changed: approve again",
-  failed: "the mail server refused it",
-  in_doubt: "delivery in doubt: resend or mark sent",
-};
 
-// Drafts waiting for a person, closed incidents' included (they leave the board).
-async function refreshWaiting() {
-  const { items: drafts } = await pages(`/api/v1/drafts?state=${NEEDS_A_PERSON}`, "drafts");
-  fill(
-    waiting,
-    drafts.length ? el("h2", {}, `Waiting for a person (${drafts.length})`) : null,
-    drafts.length
-      ? el(
-          "table",
-          { id: "waiting-table" },
-          el("thead", {}, el("tr", {}, ["Regulator", "Report", "Incident", "State", "Why"].map((h) => el("th", {}, h)))),
-          el(
-            "tbody",
-            {},
-            drafts.map((d) =>
-              el(
-                "tr",
-                { dataset: { draft: d.id } },
-                el("td", {}, regulatorName(d.regulator)),
-                el("td", {}, el("a", { href: `/drafts/${encodeURIComponent(d.id)}` }, `${d.kind} v${d.version}`)),
-                el("td", {}, el("a", { href: `/incidents/${encodeURIComponent(d.incident)}` }, d.incident)),
-                el("td", {}, el("span", { class: "pill state" }, d.state)),
-                el("td", {}, WHY[d.state] || "", d.to_complete.length ? ` (to complete: ${d.to_complete.join(", ")})` : ""),
-              ),
-            ),
-          ),
-        )
-      : null,
+function caseLink(item) {
+  const href = item.track === "privacy" ? `/privacy/${encodeURIComponent(item.case)}` : `/incidents/${encodeURIComponent(item.case)}`;
+  const name = item.track === "privacy" ? `Privacy case ${item.case}` : incidentName(item);
+  return el("a", { href, class: "case" }, name, item.case_state === "closed" ? el("span", { class: "why" }, "closed") : null);
+}
+
+function what(item) {
+  if (item.draft) {
+    const words = stateWords(item.draft.state);
+    return el("a", { href: `/drafts/${encodeURIComponent(item.draft.id)}` }, `${words} (v${item.draft.version})`);
+  }
+  return item.due_at ? stateWords(item.state) : item.waiting_for || stateWords(item.state);
+}
+
+function queueRow(item) {
+  return el(
+    "tr",
+    {
+      class: item.overdue ? "overdue" : item.due_at ? "" : "later",
+      dataset: { case: item.case, kind: item.kind, regulator: item.regulator, due: item.due_at || "" },
+    },
+    el("td", { class: "due" }, item.due_at ? localTime(item.due_at) : "—"),
+    el("td", {}, item.due_at ? countdown(item.due_at) : el("span", { class: "why" }, "no deadline yet")),
+    el("td", { class: "report", title: `${regulatorName(item.regulator)}: ${reportEnglish(item.kind)}` }, item.report,
+      el("span", { class: "country" }, item.country)),
+    el("td", {}, caseLink(item)),
+    el("td", {}, what(item)),
+    el("td", {}, item.track === "privacy" ? "—" : whoIsOnIt(item)),
   );
 }
+
+function queueTable(id, items) {
+  return el(
+    "table",
+    { id, class: "queue" },
+    el("thead", {}, el("tr", {}, [inZone("Due"), "Time left", "Report", "Incident", "State", "Who is on it"].map((h) => el("th", {}, h)))),
+    el("tbody", {}, items.map(queueRow)),
+  );
+}
+
+let laterOpen = false; // the person's choice survives a refresh
+
+async function refreshQueue() {
+  const { items } = await api("/api/v1/queue");
+  const dated = items.filter((i) => i.due_at || i.draft);
+  const later = items.filter((i) => !(i.due_at || i.draft));
+  const details = later.length
+    ? el(
+        "details",
+        { id: "queue-later", open: laterOpen, ontoggle: (e) => { laterOpen = e.target.open; } },
+        el("summary", {}, `Owed later, once something happens (${later.length})`),
+        queueTable("queue-later-table", later),
+      )
+    : null;
+  fill(
+    queue,
+    dated.length ? queueTable("queue-table", dated) : el("p", { class: "empty" }, "Nothing due."),
+    details,
+  );
+  queue.dataset.loaded = "1";
+}
+
 const cache = new Map(); // incident id → full document
 
-function card(doc) {
-  const reportable = doc.assessments.some((a) => owes(doc, a) || (cyberOf(doc, a) && a.reportable));
-  const zone = zoneOfJurisdiction(doc.jurisdictions);
+function verdictCell(doc) {
+  return [...applicable(doc).map((a) => {
+    const c = decidingCriterion(a);
+    const cyber = cyberOf(doc, a);
+    return el(
+      "div",
+      { class: "verdict", dataset: { regulator: a.regulator } },
+      el("strong", {}, regulatorName(a.regulator), " "),
+      cyber ? cyberPill(cyber, a) : a.reportable ? el("span", { class: "pill yes" }, "REPORTABLE") : el("span", { class: "pill no" }, "not reportable"),
+      !a.reportable && a.forecast_at ? el("span", { class: "why" }, "would be ", countdown(a.forecast_at)) : null,
+      c ? el("div", { class: "criterion", title: localiseText(c.reason) }, c.met ? "met: " : "nearest: ", criterionWords(a.rule_set, c.id)) : null,
+    );
+  }), cyberPreview(doc)];
+}
+
+async function act(doc, path, body) {
+  try {
+    await api(`/api/v1/incidents/${encodeURIComponent(doc.id)}/${path}`, { method: "POST", body });
+    cache.delete(doc.id);
+    await refresh(null);
+  } catch (e) {
+    showError(board, e);
+  }
+}
+
+function actions(doc) {
+  if (!can("editor")) return null;
   return el(
-    "section",
-    { class: `card${reportable ? " reportable" : ""}`, id: `incident-${doc.id}`, dataset: { incident: doc.id } },
-    el("h2", {}, el("a", { href: `/incidents/${encodeURIComponent(doc.id)}` }, doc.id)),
-    el(
-      "div",
-      { class: "meta" },
-      `${doc.jurisdictions.join(", ") || "—"} · started ${localTime(doc.started_at, zone)} · `,
-      // one definition (docs/notices.md): the most affected service's count, services never added
-      `${number(doc.impact.current)} connections of the most affected service now (peak ${number(doc.impact.peak)}) · `,
-      `${doc.alerts.length} alert(s)`,
-    ),
-    warningsList(doc.warnings),
-    el(
-      "div",
-      { class: "grid2" },
-      el("div", {}, el("h3", {}, "Verdicts"), doc.assessments.map((a) => verdict(a, { cyber: cyberOf(doc, a) })), cyberPreview(doc)),
-      el("div", {}, el("h3", {}, "Affected now"), affectedTable(doc.impact)),
-    ),
-    el("h3", {}, "Reports owed"),
-    obligationsTable(doc.obligations, doc.drafts),
+    "div",
+    { class: "row-actions" },
+    doc.acknowledged ? null : el("button", { type: "button", class: "quiet ack", onclick: () => act(doc, "ack", {}) }, "Acknowledge"),
+    !page.user || (doc.assignee && doc.assignee.name === page.user.name) ? null
+      : el("button", { type: "button", class: "quiet take", onclick: () => act(doc, "assign", { assignee: page.user.name }) }, "Take it"),
   );
 }
 
-async function refresh(change) {
-  if (!change || change.drafts.length) await refreshWaiting();
+function row(doc) {
+  const reportable = doc.assessments.some((a) => a.reportable && (!doc.applies || doc.applies.includes(a.regulator)));
+  return el(
+    "tr",
+    { class: reportable ? "reportable" : "", id: `incident-${doc.id}`, dataset: { incident: doc.id } },
+    el("td", { class: "num" }, doc.number ? `#${doc.number}` : ""),
+    el("td", {},
+      el("a", { href: `/incidents/${encodeURIComponent(doc.id)}`, class: "title" }, doc.title || doc.id),
+      el("div", { class: "why id" }, doc.id),
+      warningsList(doc.warnings)),
+    el("td", {}, doc.jurisdictions.join(", ") || "—", el("div", { class: "why" }, localTime(doc.started_at))),
+    // one definition (docs/notices.md): the most affected service's count, services never added
+    el("td", { class: "num" }, number(doc.impact.current), el("div", { class: "why" }, `peak ${number(doc.impact.peak)}`)),
+    el("td", {}, verdictCell(doc)),
+    el("td", {}, whoIsOnIt(doc), actions(doc)),
+  );
+}
+
+async function refreshIncidents(change) {
   const { items: incidents } = await pages("/api/v1/incidents?state=open", "incidents"); // the first 1000
   const wanted = new Set(incidents.map((i) => i.id));
   for (const id of [...cache.keys()]) if (!wanted.has(id)) cache.delete(id);
@@ -85,10 +138,24 @@ async function refresh(change) {
   const docs = await Promise.all(stale.map((id) => api(`/api/v1/incidents/${encodeURIComponent(id)}`).catch(() => null)));
   docs.forEach((doc) => doc && cache.set(doc.id, doc));
   const shown = incidents.map((i) => cache.get(i.id)).filter(Boolean);
-  const urgent = (doc) => Number(doc.assessments.some((x) => x.reportable));
-  shown.sort((a, b) => urgent(b) - urgent(a));
-  fill(board, ...(shown.length ? shown.map(card) : [el("p", { class: "empty" }, "No open incidents.")]));
+  const reportable = (d) => Number(applicable(d).some((x) => x.reportable));
+  shown.sort((a, b) => reportable(b) - reportable(a) || (b.number || 0) - (a.number || 0));
+  fill(
+    board,
+    shown.length
+      ? el(
+          "table",
+          { id: "incidents", class: "incidents" },
+          el("thead", {}, el("tr", {}, ["#", "Incident", inZone("Where, started"), "Affected now", "Verdicts", "Who is on it"].map((h) => el("th", {}, h)))),
+          el("tbody", {}, shown.map(row)),
+        )
+      : el("p", { class: "empty" }, "No open incidents."),
+  );
   board.dataset.loaded = "1";
+}
+
+async function refresh(change) {
+  await Promise.all([refreshQueue(), refreshIncidents(change)]);
 }
 
 refresh(null).catch((e) => showError(board, e));

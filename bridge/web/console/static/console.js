@@ -82,15 +82,18 @@ export function can(role, track = "outage") {
   return Boolean(page.can && page.can[role] && page.can[role][track]);
 }
 
-export function zoneOf(regulator) {
-  return (page.zones && page.zones[regulator]) || "UTC";
+// Every time people read is in one zone, the configured console.time_zone, and labelled:
+// zoneOf and zoneOfJurisdiction keep their names for the pages that ask per regulator.
+export const ZONE = page.zone || "UTC";
+export function zoneOf() {
+  return ZONE;
 }
 
-// "Mon 23 Nov, 14:05 CET" in the regulator's zone (Europe/Stockholm, Europe/Oslo).
-export function localTime(iso, zone) {
+// "Mon 23 Nov, 14:05 CET" in the console's zone (console.time_zone).
+export function localTime(iso) {
   if (!iso) return "—";
   return new Intl.DateTimeFormat("en-GB", {
-    timeZone: zone,
+    timeZone: ZONE,
     weekday: "short",
     day: "numeric",
     month: "short",
@@ -124,6 +127,9 @@ function tickOne(node) {
   const left = new Date(due).getTime() - Date.now();
   node.textContent = left >= 0 ? `in ${span(left)}` : `overdue by ${span(left)}`;
   node.classList.toggle("overdue", left < 0);
+  // a deadline's row (the queue, the reports owed) turns red with it, without a refetch
+  const row = node.closest("tr[data-kind]");
+  if (row && left < 0) row.classList.add("overdue");
 }
 
 setInterval(() => document.querySelectorAll(".countdown").forEach(tickOne), 1000);
@@ -173,19 +179,78 @@ export function live(refresh) {
   window.addEventListener("pagehide", () => source && source.close());
 }
 
-export function zoneOfJurisdiction(jurisdictions) {
-  const first = (jurisdictions || [])[0];
-  return (page.jurisdiction_zones && page.jurisdiction_zones[first]) || "UTC";
+export function zoneOfJurisdiction() {
+  return ZONE;
 }
 
-export const REGULATOR_NAMES = { pts: "PTS (SE)", nkom: "Nkom (NO)", csirt: "CSIRT (SE, cybersäkerhetslagen)", enisa: "ENISA (reference)" };
+// A column header naming the zone its times are in: "Due (Europe/Stockholm)".
+export function inZone(what) {
+  return `${what} (${ZONE})`;
+}
+
+// Times the core writes into reasons ("2026-11-23 10:05 UTC") shown in the console's zone.
+export function localiseText(text) {
+  return String(text || "").replace(/(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}) UTC/g, (_, d, t) => localTime(`${d}T${t}:00Z`));
+}
+
+const NAMES = page.names || { reports: {}, regulators: {}, waiting: {} };
+
+// "Nkom (NO)", "PTS (SE)", "ENISA (EU)"
 export function regulatorName(id) {
-  return REGULATOR_NAMES[id] || id;
+  const r = NAMES.regulators[id];
+  return r ? `${r.name} (${r.country})` : id;
+}
+
+// "Nkom – første varsel": the report in the regulator's own language (bridge/core/report_names.py)
+export function reportName(regulator, kind) {
+  const r = NAMES.regulators[regulator];
+  const names = NAMES.reports[kind];
+  const words = names ? names[(r && r.language) || "en"] || names.en : String(kind).replace(/_/g, " ");
+  return `${r ? r.name : regulator} – ${words}`;
+}
+
+// The report's English name, for a tooltip.
+export function reportEnglish(kind) {
+  const names = NAMES.reports[kind];
+  return names ? names.en : String(kind).replace(/_/g, " ");
+}
+
+export function waitingWords(event) {
+  if (!event) return "";
+  return NAMES.waiting[event] || `owed once ${String(event).replace(/_/g, " ")} happens`;
+}
+
+// A criterion in plain words: the rule set's description of it.
+export function criterionWords(ruleSet, id) {
+  const known = page.criteria && page.criteria[ruleSet];
+  return (known && known[id]) || String(id).replace(/[-_]/g, " ");
 }
 
 // The obligations still owing something: not sent, not rejected.
 export function obligationDone(o) {
   return o.state === "sent" || o.state === "rejected";
+}
+
+// The criterion that decided a verdict: reportable, the one met first; not reportable, the one
+// nearest to being met (soonest forecast), else the first.
+export function decidingCriterion(a) {
+  if (a.reportable) {
+    const met = a.criteria.filter((c) => c.met).sort((x, y) => String(x.since).localeCompare(String(y.since)));
+    return met[0] || a.criteria[0];
+  }
+  const forecast = a.criteria.filter((c) => c.forecast_at).sort((x, y) => x.forecast_at.localeCompare(y.forecast_at));
+  return forecast[0] || a.criteria[0];
+}
+
+function criterionItem(a, c) {
+  return el(
+    "li",
+    { class: c.met ? "met" : "", dataset: { criterion: c.id } },
+    c.met ? "met: " : "not met: ",
+    criterionWords(a.rule_set, c.id),
+    el("span", { class: "reason" }, " — ", localiseText(c.reason)),
+    c.source ? el("span", { class: "why" }, c.source === "operator" ? "operator's own choice, not a regulator's criterion" : `source: ${c.source}`) : null,
+  );
 }
 
 // The cybersecurity act's entry of an incident for an assessment (its rule set is track cyber:
@@ -194,14 +259,9 @@ export function cyberOf(doc, a) {
   return (doc.cyber || []).find((c) => c.rule_set === a.rule_set) || null;
 }
 
-// Whether an assessment makes the incident owe something now: reportable, or for the
-// cybersecurity act declared significant by a person.
-export function owes(doc, a) {
-  const cyber = cyberOf(doc, a);
-  return cyber ? Boolean(cyber.declaration && cyber.declaration.significant) : a.reportable;
-}
-
-function cyberPill(cyber, a) {
+// The pill of a cybersecurity-act verdict: declared (or not) by a person, else marked by the
+// criteria as potentially significant for a person to decide.
+export function cyberPill(cyber, a) {
   const d = cyber.declaration;
   if (d && d.significant) return el("span", { class: "pill yes" }, "DECLARED SIGNIFICANT");
   if (d) return el("span", { class: "pill no" }, "declared not significant");
@@ -224,23 +284,18 @@ export function cyberPreview(doc) {
         {},
         el("strong", {}, `If declared significant now (${regulatorName(c.regulator)}): `),
         c.if_declared_now
-          .map((o) => (o.due_at ? `${o.kind} due ${localTime(o.due_at, zoneOf(c.regulator))}` : `${o.kind} ${o.explanation}`))
+          .map((o) => (o.due_at ? `${reportName(c.regulator, o.kind)} due ${localTime(o.due_at)}` : `${reportName(c.regulator, o.kind)}: ${o.explanation}`))
           .join("; "),
       ),
     ),
   );
 }
 
-// One verdict per regulator: the pill, then the criteria that decided it with their reasons.
+// One verdict per regulator: the pill, then the one criterion that decided it (all: every one).
 // ``cyber``: the incident's cybersecurity-act entry for this assessment (see cyberOf).
 export function verdict(a, { all = false, cyber = null } = {}) {
-  // all: every criterion; else the met ones, or (not reportable) the one nearest to being met
-  const nearest = [...a.criteria].sort((x, y) => (x.forecast_at ? 0 : 1) - (y.forecast_at ? 0 : 1));
-  const shown = all ? a.criteria : a.reportable ? a.criteria.filter((c) => c.met) : nearest.slice(0, 1);
-  const items = shown.map((c) =>
-    el("li", { class: c.met ? "met" : "" }, c.met ? "met: " : "not met: ", c.reason,
-      c.source ? el("span", { class: "why" }, c.source === "operator" ? "operator's own choice, not a regulator's criterion" : `source: ${c.source}`) : null),
-  );
+  const deciding = decidingCriterion(a);
+  const shown = all ? a.criteria : deciding ? [deciding] : [];
   return el(
     "div",
     { class: "verdict", dataset: { regulator: a.regulator } },
@@ -254,11 +309,36 @@ export function verdict(a, { all = false, cyber = null } = {}) {
     !a.reportable && a.forecast_at
       ? el("span", { class: "why" }, cyber ? "would be marked " : "would become reportable ", countdown(a.forecast_at))
       : null,
-    el("ul", {}, items),
+    el("ul", {}, shown.map((c) => criterionItem(a, c))),
   );
 }
 
-// The obligations table: regulator, report, state, due (local time), countdown, draft link.
+// The verdicts of the regulators that can apply to the incident (doc.applies, else all).
+export function applicable(doc) {
+  const applies = doc.applies;
+  return applies ? doc.assessments.filter((a) => applies.includes(a.regulator)) : doc.assessments;
+}
+
+// What a draft's or obligation's state asks of people, in plain words.
+export const STATE_WORDS = {
+  draft: "draft to review and approve",
+  held: "approved, but the incident changed: approve again",
+  failed: "the mail server refused it",
+  in_doubt: "delivery in doubt: resend or mark sent",
+  approved: "approved, being sent",
+  sending: "approved, being sent",
+  sent: "sent",
+  rejected: "rejected by a person",
+  withdrawn: "withdrawn",
+  open: "no draft yet",
+  drafted: "drafted",
+  overdue: "overdue",
+};
+export function stateWords(state) {
+  return STATE_WORDS[state] || String(state).replace(/_/g, " ");
+}
+
+// The obligations table: report, state, due (the console's zone), countdown, draft link.
 export function obligationsTable(obligations, drafts) {
   if (!obligations.length) return el("p", { class: "empty" }, "No report owed.");
   const draftFor = (o) =>
@@ -266,26 +346,36 @@ export function obligationsTable(obligations, drafts) {
   return el(
     "table",
     { class: "obligations" },
-    el("thead", {}, el("tr", {}, ["Regulator", "Report", "State", "Due (local)", "Time left", "Draft"].map((h) => el("th", {}, h)))),
+    el("thead", {}, el("tr", {}, ["Report", "State", inZone("Due"), "Time left", "Draft"].map((h) => el("th", {}, h)))),
     el(
       "tbody",
       {},
       obligations.map((o) => {
         const d = draftFor(o);
-        const zone = zoneOf(o.regulator);
         return el(
           "tr",
           { dataset: { kind: o.kind }, class: o.state === "overdue" ? "overdue" : "" },
-          el("td", {}, regulatorName(o.regulator)),
-          el("td", {}, o.kind),
-          el("td", {}, el("span", { class: "pill state" }, o.state)),
-          el("td", {}, o.due_at ? localTime(o.due_at, zone) : o.waiting_for ? `waiting for ${o.waiting_for}` : "—"),
+          el("td", { title: reportEnglish(o.kind) }, reportName(o.regulator, o.kind)),
+          el("td", {}, el("span", { class: "pill state" }, stateWords(o.state))),
+          el("td", {}, o.due_at ? localTime(o.due_at) : o.waiting_for ? waitingWords(o.waiting_for) : "—"),
           el("td", {}, o.due_at ? countdown(o.due_at, obligationDone(o)) : ""),
-          el("td", {}, d ? el("a", { href: `/drafts/${encodeURIComponent(d.id)}` }, `${d.state} v${d.version}`) : "—"),
+          el("td", {}, d ? el("a", { href: `/drafts/${encodeURIComponent(d.id)}` }, `${stateWords(d.state)} (v${d.version})`) : "—"),
         );
       }),
     ),
   );
+}
+
+// "#12 Fiberbrudd Oslo sentrum"
+export function incidentName(x) {
+  return `${x.number ? `#${x.number} ` : ""}${x.title || x.id || x.case}`;
+}
+
+// Who is on it: the assignee, else who acknowledged it, else nobody yet.
+export function whoIsOnIt(x) {
+  if (x.assignee) return el("span", { class: "on-it" }, x.assignee.name, x.acknowledged ? el("span", { class: "why" }, `acknowledged by ${x.acknowledged.by}`) : null);
+  if (x.acknowledged) return el("span", { class: "on-it" }, `acknowledged by ${x.acknowledged.by}`);
+  return el("span", { class: "nobody" }, "nobody yet");
 }
 
 export function affectedTable(impact) {

@@ -2,7 +2,7 @@
 // versions and their diff, approve (with a confirmation naming regulator, recipient and
 // version) or reject (with a reason), and settling a message in doubt. Buttons the person's
 // roles or the draft's state do not allow are disabled with the reason; the API decides anyway.
-import { fill, api, ApiError, can, CODE_HINT, confirmWithCode, el, live, localTime, page, regulatorName, showError, zoneOf } from "./console.js";
+import { fill, api, ApiError, can, CODE_HINT, confirmWithCode, el, live, localTime, page, regulatorName, reportName, showError, zoneOf } from "./console.js";
 
 const root = document.getElementById("draft");
 const id = page.draft;
@@ -150,7 +150,7 @@ function render(d) {
   const form = keepForm ? document.getElementById("fields") : fieldsForm(d);
   draft = d;
   fill(root, 
-    el("h1", {}, `${regulatorName(d.regulator)} · ${d.kind}${d.round > 1 ? ` round ${d.round}` : ""}`),
+    el("h1", { title: d.kind }, `${reportName(d.regulator, d.kind)}${d.round > 1 ? ` (round ${d.round})` : ""}`),
     el(
       "p",
       { class: "meta" },

@@ -1,31 +1,88 @@
-// Incident detail: warnings, every criterion of every regulator with its reason, the reports
-// owed (explanations, countdowns, drafts), impact by service and region, and one timeline of
-// alert and impact events in the incident's local time.
+// Incident detail: its number and name (rename), who is on it (acknowledge, assign), warnings,
+// every criterion of every regulator that applies with its reason, the reports owed, impact by
+// service and region, the alerts, notes, and one timeline (GET …/timeline: alerts, impact,
+// verdicts, obligations, drafts, notes, acknowledgements, assignments) beside a chart of the
+// affected connections per service with each threshold and the instants it became reportable
+// (inline SVG drawn here: no external script). Times in the console's zone.
 import { fill,
-  affectedTable, api, ApiError, can, CODE_HINT, cyberOf, cyberPreview, el, live, localTime, number,
-  obligationsTable, page, regulatorName, showError, verdict, warningsList, zoneOf, zoneOfJurisdiction,
+  affectedTable, api, ApiError, applicable, can, CODE_HINT, cyberOf, cyberPreview, el, inZone, incidentName, live, localiseText, localTime, number, obligationsTable, page, regulatorName,
+  reportEnglish, reportName, showError, verdict, waitingWords, warningsList, whoIsOnIt,
 } from "./console.js";
 
 const root = document.getElementById("incident");
 const id = page.incident;
+const base = `/api/v1/incidents/${encodeURIComponent(id)}`;
 
-function timeline(doc, zone) {
-  const events = [];
-  for (const a of doc.alert_details || []) {
-    const name = a.labels.alertname || a.fingerprint;
-    const where = a.labels.element || a.labels.instance || "";
-    events.push({ at: a.starts_at, what: `${name} ${where} firing`, note: a.unmapped ? `unmapped: ${a.unmapped}` : a.stale ? "stale: not heard of within the stale limit" : "" });
-    if (a.ends_at && a.status === "resolved") events.push({ at: a.ends_at, what: `${name} ${where} resolved`, note: "" });
-  }
-  for (const p of doc.impact.timeline || []) {
-    events.push({ at: p.at, what: `impact: ${number(p.outage)} out, ${number(p.degradation)} degraded`, note: "" });
-  }
-  events.sort((x, y) => new Date(x.at) - new Date(y.at));
+function timelineTable(events) {
   return el(
     "table",
-    { class: "timeline" },
-    el("thead", {}, el("tr", {}, el("th", {}, "When (local)"), el("th", {}, "What"), el("th", {}, "Note"))),
-    el("tbody", {}, events.map((e) => el("tr", {}, el("td", {}, localTime(e.at, zone)), el("td", {}, e.what), el("td", {}, e.note)))),
+    { class: "timeline", id: "timeline" },
+    el("thead", {}, el("tr", {}, el("th", {}, inZone("When")), el("th", {}, "What"), el("th", {}, "Who"))),
+    el("tbody", {}, events.map((e) => el("tr", { dataset: { kind: e.kind } }, el("td", {}, localTime(e.at)), el("td", {}, e.summary), el("td", {}, e.actor)))),
+  );
+}
+
+// ---- the chart: inline SVG ------------------------------------------------------------------
+const SVG = "http://www.w3.org/2000/svg";
+const COLOURS = ["#0b57d0", "#b06000", "#0b6e2e", "#7b1fa2", "#00838f", "#5d4037"];
+const REG_COLOURS = { nkom: "#b00020", pts: "#6a1b9a", enisa: "#37474f" };
+
+function svg(tag, attrs = {}, ...children) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) if (v !== null && v !== undefined) node.setAttribute(k, String(v));
+  for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return node;
+}
+
+export function chart(data, now = Date.now()) {
+  const W = 640, H = 320, L = 64, R = 16, T = 16, B = 40;
+  const pts = data.points.map((p) => ({ ...p, t: new Date(p.at).getTime() }));
+  const marks = data.reportable.map((r) => ({ ...r, t: new Date(r.at).getTime() }));
+  const times = [...pts.map((p) => p.t), ...marks.map((m) => m.t)];
+  if (!times.length) return el("p", { class: "empty" }, "Nothing measured yet.");
+  const t0 = Math.min(...times);
+  const t1 = Math.max(now, ...times, t0 + 60_000);
+  const peak = Math.max(1, ...pts.flatMap((p) => data.services.map((s) => p[s] || 0)));
+  const near = data.thresholds.filter((th) => th.connections <= peak * 3);
+  const top = Math.max(peak, ...near.map((th) => th.connections)) * 1.15;
+  const x = (t) => L + ((t - t0) / (t1 - t0)) * (W - L - R);
+  const y = (v) => T + (1 - v / top) * (H - T - B);
+  const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": "Affected connections over time per service", id: "impact-chart" });
+  root.append(svg("title", {}, "Affected connections over time per service, thresholds and when it became reportable"));
+  root.append(svg("line", { class: "axis", x1: L, y1: H - B, x2: W - R, y2: H - B }));
+  root.append(svg("line", { class: "axis", x1: L, y1: T, x2: L, y2: H - B }));
+  for (const v of [0, peak]) {
+    root.append(svg("line", { class: "axis", x1: L - 3, x2: L, y1: y(v), y2: y(v) }));
+    root.append(svg("text", { x: L - 6, y: y(v) + 4, "text-anchor": "end" }, number(v)));
+  }
+  root.append(svg("text", { x: L, y: H - B + 16 }, localTime(new Date(t0).toISOString())));
+  root.append(svg("text", { x: W - R, y: H - B + 16, "text-anchor": "end" }, localTime(new Date(t1).toISOString())));
+  data.services.forEach((s, i) => {
+    const colour = COLOURS[i % COLOURS.length];
+    let d = "";
+    pts.forEach((p, n) => {
+      const v = p[s] || 0;
+      d += n === 0 ? `M${x(p.t)},${y(v)}` : `H${x(p.t)}V${y(v)}`;
+    });
+    if (pts.length) d += `H${x(t1)}`;
+    root.append(svg("path", { d, fill: "none", stroke: colour, "stroke-width": 2.5, class: "series", "data-service": s }));
+    root.append(svg("text", { x: W - R - 4, y: T + 14 + 14 * i, "text-anchor": "end", fill: colour, style: `fill:${colour}` }, s));
+  });
+  near.forEach((th) => {
+    const colour = REG_COLOURS[th.regulator] || "#555";
+    root.append(svg("line", { class: "threshold", x1: L, x2: W - R, y1: y(th.connections), y2: y(th.connections), stroke: colour, "data-criterion": th.criterion }));
+    root.append(svg("text", { x: L + 4, y: y(th.connections) - 4, style: `fill:${colour}` }, `${regulatorName(th.regulator)} ${number(th.connections)} for ${th.minutes >= 60 && th.minutes % 60 === 0 ? `${th.minutes / 60} h` : `${th.minutes} min`}`));
+  });
+  marks.forEach((m) => {
+    root.append(svg("line", { class: "reportable-at", x1: x(m.t), x2: x(m.t), y1: T, y2: H - B, "data-regulator": m.regulator }));
+    root.append(svg("text", { x: x(m.t) + 4, y: H - B - 6, style: "fill:#b00020" }, `reportable to ${regulatorName(m.regulator)}`));
+  });
+  const off = data.thresholds.filter((th) => !near.includes(th));
+  return el(
+    "figure",
+    { class: "chart" },
+    root,
+    off.length ? el("figcaption", { class: "why" }, "Thresholds far above this incident: ", off.map((th) => `${regulatorName(th.regulator)} ${number(th.connections)}`).join(", ")) : null,
   );
 }
 
@@ -60,12 +117,12 @@ function alertLinks(a) {
   return out;
 }
 
-function alertsTable(doc, zone) {
+function alertsTable(doc) {
   const alerts = doc.alert_details || [];
   return el(
     "table",
     { id: "alerts" },
-    el("thead", {}, el("tr", {}, ["Alert", "Element", "Status", "Started", "Last heard of", "Problem", "Links"].map((h) => el("th", {}, h)))),
+    el("thead", {}, el("tr", {}, ["Alert", "Element", "Status", inZone("Started"), "Last heard of", "Problem", "Links"].map((h) => el("th", {}, h)))),
     el(
       "tbody",
       {},
@@ -76,8 +133,8 @@ function alertsTable(doc, zone) {
           el("td", {}, a.labels.alertname || a.fingerprint, a.labels.severity ? el("span", { class: "why" }, a.labels.severity) : null),
           el("td", {}, a.labels.element || a.labels.instance_element || a.labels.instance || "—"),
           el("td", {}, a.status),
-          el("td", {}, localTime(a.starts_at, zone)),
-          el("td", {}, localTime(a.last_seen, zone)),
+          el("td", {}, localTime(a.starts_at)),
+          el("td", {}, localTime(a.last_seen)),
           el("td", { class: a.stale || a.unmapped ? "overdue" : "" }, a.stale ? "stale: its resolve may be lost" : a.unmapped ? `unmapped: ${a.unmapped}` : ""),
           alertLinks(a),
         ),
@@ -97,6 +154,62 @@ function byTable(title, values, names = {}) {
   );
 }
 
+// What a person is typing survives a live refresh (the page is drawn again on every change);
+// a field is forgotten once what it said was saved.
+const typed = {};
+function keep(field, node) {
+  if (typed[field] !== undefined) node.value = typed[field];
+  node.addEventListener("input", () => { typed[field] = node.value; });
+  return node;
+}
+
+async function post(path, body, field) {
+  try {
+    await api(`${base}/${path}`, { method: "POST", body });
+    if (field) delete typed[field];
+    await refresh(null, true);
+  } catch (e) {
+    const box = document.getElementById("handling-error");
+    if (box) fill(box, el("div", { class: "error", role: "alert" }, String(e.message || e)));
+  }
+}
+
+let people = null;
+async function assignees() {
+  if (people === null) people = can("editor") ? (await api("/api/v1/assignees").catch(() => ({ people: [] }))).people : [];
+  return people;
+}
+
+function handlingBar(doc, names) {
+  const editor = can("editor");
+  const title = keep("title", el("input", { id: "title-input", value: doc.title || "", maxlength: "120", "aria-label": "Title" }));
+  const who = keep("assignee", el("input", { id: "assignee-input", list: "assignee-names", value: doc.assignee ? doc.assignee.name : "", "aria-label": "Assignee" }));
+  return el(
+    "div",
+    { class: "handling", id: "handling" },
+    el("span", { id: "on-it" }, "On it: ", whoIsOnIt(doc)),
+    editor && !doc.acknowledged ? el("button", { type: "button", id: "ack", onclick: () => post("ack", {}) }, "Acknowledge") : null,
+    editor ? el("span", {}, who, el("datalist", { id: "assignee-names" }, names.map((p) => el("option", { value: p.name }, p.display_name || p.name))),
+      el("button", { type: "button", id: "assign", class: "quiet", onclick: () => post("assign", { assignee: who.value.trim() || null }, "assignee") }, "Assign"),
+      page.user ? el("button", { type: "button", id: "take", class: "quiet", onclick: () => post("assign", { assignee: page.user.name }) }, "Take it") : null) : null,
+    editor ? el("span", {}, title, el("button", { type: "button", id: "rename", class: "quiet", onclick: () => post("title", { title: title.value }, "title") }, "Rename")) : null,
+    el("div", { id: "handling-error" }),
+  );
+}
+
+function notes(doc) {
+  const text = keep("note", el("textarea", { id: "note-text", maxlength: "4000", "aria-label": "Note" }));
+  return el(
+    "section",
+    { id: "notes" },
+    el("h2", {}, "Notes"),
+    doc.notes && doc.notes.length
+      ? el("ul", { class: "notes" }, doc.notes.map((n) => el("li", {}, el("strong", {}, n.author), el("span", { class: "why" }, localTime(n.at)), el("div", {}, n.text))))
+      : el("p", { class: "empty" }, "No notes yet."),
+    can("editor") ? el("div", {}, text, el("button", { type: "button", id: "add-note", onclick: () => text.value.trim() && post("notes", { text: text.value }, "note") }, "Add note")) : null,
+  );
+}
+
 // The cybersecurity act: whether the criteria mark the incident potentially significant, the
 // declaration (who, when aware, why), and for an approver the declaration itself (significant,
 // with the awareness instant: now or earlier; or not, with a reason), with an authenticator code.
@@ -104,12 +217,11 @@ function cyberSection(doc) {
   if (!(doc.cyber || []).length) return null;
   const approver = can("approver", "outage");
   return doc.cyber.map((c) => {
-    const zone = zoneOf(c.regulator);
     const d = c.declaration;
     const said = d
       ? el("p", { id: "declaration" }, d.significant
-          ? `Declared significant by ${d.by} at ${localTime(d.at, zone)}; aware since ${localTime(d.aware_at, zone)}: the clocks run from then.`
-          : `Declared not significant by ${d.by} at ${localTime(d.at, zone)}: ${d.reason}`)
+          ? `Declared significant by ${d.by} at ${localTime(d.at)}; aware since ${localTime(d.aware_at)}: the clocks run from then.`
+          : `Declared not significant by ${d.by} at ${localTime(d.at)}: ${d.reason}`)
       : el("p", { id: "declaration" }, c.potentially_significant
           ? "Potentially significant (see the criteria): nothing is owed until a person declares it significant."
           : "Not marked by the criteria; a person may still declare it significant.");
@@ -142,7 +254,6 @@ function declare(significant) {
   const when = el("input", { type: "datetime-local", id: "declare-aware-at" });
   const reason = el("textarea", { id: "declare-reason", rows: "3", cols: "50" });
   const code = el("input", { id: "declare-totp", inputmode: "numeric", autocomplete: "one-time-code", maxlength: "7", size: "8" });
-  const out = document.getElementById("declare-message");
   const dialog = el(
     "dialog",
     { class: "confirm", id: "declare-dialog" },
@@ -160,9 +271,11 @@ function declare(significant) {
         if (!significant) body.reason = reason.value;
         dialog.close();
         try {
-          render(await api(`/api/v1/incidents/${encodeURIComponent(id)}/declaration`, { method: "POST", body }));
+          await api(`${base}/declaration`, { method: "POST", body });
+          await refresh(null, true);
         } catch (e) {
-          fill(document.getElementById("declare-message") || out, el("div", { class: "error" }, e instanceof ApiError ? `Refused (${e.status}): ${e.message}` : String(e)));
+          const out = document.getElementById("declare-message");
+          if (out) fill(out, el("div", { class: "error" }, e instanceof ApiError ? `Refused (${e.status}): ${e.message}` : String(e)));
         }
       } }, significant ? "Declare significant" : "Declare not significant"),
       el("button", { type: "button", id: "declare-no", class: "quiet", onclick: () => dialog.close() }, "Cancel")),
@@ -172,40 +285,58 @@ function declare(significant) {
   dialog.showModal();
 }
 
-function render(doc) {
-  const zone = zoneOfJurisdiction(doc.jurisdictions);
-  fill(root, 
-    el("h1", {}, `Incident ${doc.id}`),
+function render(doc, story, names) {
+  fill(root,
+    el("h1", {}, incidentName(doc), " ", el("span", { class: "why", id: "incident-id" }, doc.id)),
     el(
       "p",
       { class: "meta" },
       el("span", { class: "pill state" }, doc.state), " ",
-      `${doc.jurisdictions.join(", ")} · started ${localTime(doc.started_at, zone)}`,
-      doc.ended_at ? ` · ended ${localTime(doc.ended_at, zone)}` : "",
+      `${doc.jurisdictions.join(", ")} · started ${localTime(doc.started_at)}`,
+      doc.ended_at ? ` · ended ${localTime(doc.ended_at)}` : "",
       ` · ${number(doc.impact.current)} affected now, peak ${number(doc.impact.peak)}`,
-      doc.impact.peak_at ? ` at ${localTime(doc.impact.peak_at, zone)}` : "",
+      doc.impact.peak_at ? ` at ${localTime(doc.impact.peak_at)}` : "",
+      doc.title_source === "person" && doc.renamed ? el("span", { class: "why" }, `named by ${doc.renamed.by}`) : null,
     ),
+    handlingBar(doc, names),
     warningsList(doc.warnings),
     el("h2", {}, "Criteria"),
-    doc.assessments.map((a) => verdict(a, { all: true, cyber: cyberOf(doc, a) })),
+    applicable(doc).map((a) => verdict(a, { all: true, cyber: cyberOf(doc, a) })),
     cyberSection(doc),
     el("h2", {}, "Reports owed"),
     obligationsTable(doc.obligations, doc.drafts),
-    el("ul", {}, doc.obligations.map((o) => el("li", {}, `${o.kind}: `, o.explanation || ""))),
+    el("ul", {}, doc.obligations.map((o) => el("li", { title: reportEnglish(o.kind) }, `${reportName(o.regulator, o.kind)}: `, o.waiting_for && !o.due_at ? waitingWords(o.waiting_for) : localiseText(o.explanation || "")))),
     el("h2", {}, "Affected now"),
     affectedTable(doc.impact),
     el("div", { class: "grid2" }, byTable("Service", doc.impact.by_service), byTable("Region", doc.impact.by_region, doc.impact.region_names)),
     el("h2", {}, "Alerts"),
-    alertsTable(doc, zone),
+    alertsTable(doc),
+    notes(doc),
     el("h2", {}, "Timeline"),
-    timeline(doc, zone),
+    el("p", { class: "actions" },
+      el("a", { class: "button", id: "export-json", href: `${base}/timeline`, download: `timeline-${doc.id}.json` }, "Export JSON"),
+      el("a", { class: "button", id: "export-csv", href: `${base}/timeline?format=csv`, download: `timeline-${doc.id}.csv` }, "Export CSV")),
+    el("div", { class: "timeline-grid" }, timelineTable(story.events), el("div", {}, chart(story.chart))),
   );
   root.dataset.loaded = "1";
 }
 
-async function refresh(change) {
+// While a person types in one of the page's fields, a live change waits until the field loses
+// focus (drawing the page again would take the cursor away).
+let deferred = false;
+function typing() {
+  const active = document.activeElement;
+  return Boolean(active && root.contains(active) && /^(INPUT|TEXTAREA)$/.test(active.tagName));
+}
+root.addEventListener("focusout", () => {
+  if (deferred) setTimeout(() => { if (!typing() && deferred) { deferred = false; refresh(null).catch((e) => showError(root, e)); } }, 0);
+});
+
+async function refresh(change, force = false) {
   if (change && !change.incidents.includes(id) && !change.drafts.some((d) => d.startsWith(`${id}.`))) return;
-  render(await api(`/api/v1/incidents/${encodeURIComponent(id)}`));
+  if (!force && typing()) { deferred = true; return; }
+  const [doc, story, names] = await Promise.all([api(base), api(`${base}/timeline`), assignees()]);
+  render(doc, story, names);
 }
 
 refresh(null).catch((e) => showError(root, e));

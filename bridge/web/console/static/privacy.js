@@ -2,7 +2,7 @@
 // down in the regulator's local time, the register downloads (links in the shell), and the
 // "Report a privacy incident" form (editor:privacy) with every field the API accepts. Every
 // read goes through /api/v1/privacy/…, which audits it; nothing here is kept beyond the page.
-import { api, ApiError, can, countdown, el, fill, live, localTime, pages, regulatorName, showError, zoneOf, zoneOfJurisdiction } from "./console.js";
+import { api, ApiError, can, countdown, el, fill, live, localTime, pages, regulatorName, reportName, showError, zoneOf, zoneOfJurisdiction } from "./console.js";
 import { factsControls, label } from "./privacy_form.js";
 
 const root = document.getElementById("privacy");
@@ -18,7 +18,7 @@ function nextDeadline(c) {
   if (!c.next_due_at) return { when: "—", left: "", zone: null };
   const o = c.obligations.find((x) => x.due_at === c.next_due_at);
   const zone = o ? zoneOf(o.regulator) : zoneOfJurisdiction(c.jurisdictions);
-  const what = o ? `${regulatorName(o.regulator)} ${o.kind}: ` : "";
+  const what = o ? `${reportName(o.regulator, o.kind)}: ` : "";
   return { when: `${what}${localTime(c.next_due_at, zone)}`, left: countdown(c.next_due_at) };
 }
 

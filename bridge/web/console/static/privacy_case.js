@@ -3,7 +3,7 @@
 // owes with deadlines counting down in the regulator's local time, its drafts (the draft editor
 // approves them: approver:privacy), the exemption from notifying subscribers (approver:privacy,
 // confirmed in a dialog), and the history of revisions (who changed which fields).
-import { api, ApiError, can, confirmDialog, confirmWithCode, el, fill, live, localTime, obligationsTable, page, regulatorName, showError, zoneOfJurisdiction } from "./console.js";
+import { api, ApiError, can, confirmDialog, confirmWithCode, el, fill, live, localTime, obligationsTable, page, regulatorName, reportName, showError, zoneOfJurisdiction } from "./console.js";
 import { browserZone, factsControls, label } from "./privacy_form.js";
 
 const root = document.getElementById("case");
@@ -78,7 +78,7 @@ function draftsTable(d) {
           "tr",
           { dataset: { draft: x.id, kind: x.kind } },
           el("td", {}, regulatorName(x.regulator)),
-          el("td", {}, el("a", { href: `/drafts/${encodeURIComponent(x.id)}` }, x.kind)),
+          el("td", {}, el("a", { href: `/drafts/${encodeURIComponent(x.id)}` }, reportName(x.regulator, x.kind))),
           el("td", {}, el("span", { class: "pill state" }, x.state)),
           el("td", {}, `v${x.version}`),
           el("td", {}, x.approved ? x.approved.by : "—"),

@@ -1,7 +1,7 @@
 // Sent archive: every notice handed to the regulator's mail server, newest first, and the ones
 // whose delivery needs a person (in doubt, failed). The sent list is paged: the first page, and
 // "More" follows the list's `next` cursor.
-import { fill, el, live, localTime, pages, regulatorName, showError, zoneOf } from "./console.js";
+import { fill, el, live, localTime, pages, regulatorName, reportName, showError, zoneOf } from "./console.js";
 
 const root = document.getElementById("sent");
 let shown = 1; // pages of the sent list shown
@@ -21,7 +21,7 @@ function table(drafts, when) {
           { dataset: { draft: d.id } },
           el("td", {}, localTime(when(d), zoneOf(d.regulator))),
           el("td", {}, regulatorName(d.regulator)),
-          el("td", {}, el("a", { href: `/drafts/${encodeURIComponent(d.id)}` }, `${d.kind} v${d.approved ? d.approved.version : d.version}`)),
+          el("td", {}, el("a", { href: `/drafts/${encodeURIComponent(d.id)}` }, `${reportName(d.regulator, d.kind)} v${d.approved ? d.approved.version : d.version}`)),
           el("td", {}, el("a", { href: `/incidents/${encodeURIComponent(d.incident)}` }, d.incident)),
           el("td", {}, d.subject),
           el("td", {}, d.recipient),

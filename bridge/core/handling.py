@@ -1,0 +1,156 @@
+"""People's handling of an incident: its name, who is on it, their notes. Pure.
+
+Contract:
+- The handling of an incident is a plain JSON document (what the store's casebook keeps):
+  ``title`` (``{"text", "by", "at"}`` when a person named it, else absent), ``acknowledged``
+  (``{"by", "at"}``), ``assignee`` (``{"name", "by", "at"}``) and ``notes`` (``[{"at",
+  "author", "text"}]``, oldest first). :func:`view` reads it with defaults.
+- Each change (:func:`rename`, :func:`acknowledge`, :func:`assign`, :func:`add_note`) takes the
+  document, the person (or token) acting and ``now``, and returns the new document and the audit
+  events that go with it (target ``incident:ID``: ``incident.renamed``, ``.acknowledged``,
+  ``.assigned``, ``.noted``), or raises :class:`~bridge.errors.BadInput` naming the field
+  (``title``, ``assignee``, ``text``). A change that changes nothing (acknowledging again,
+  assigning the same person) returns no events: nothing is written.
+- :func:`derived_title` names an incident nobody named: the first alert summary (the
+  ``summary`` annotation, firing alerts first, oldest first), else its top element ("site
+  se-site-ostersund, Östersund"), else its first alert's name.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bridge.core.alerts import format_time
+from bridge.core.casework import AuditEvent
+from bridge.errors import BadInput
+
+MAX_TITLE = 120
+MAX_NOTE = 4000
+MAX_NOTES = 500
+
+Document = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """The handling document as read (absent parts as None / empty)."""
+
+    title: dict[str, str] | None
+    acknowledged: dict[str, str] | None
+    assignee: dict[str, str] | None
+    notes: list[dict[str, str]]
+
+
+def view(doc: Document) -> View:
+    return View(
+        doc.get("title"), doc.get("acknowledged"), doc.get("assignee"), list(doc.get("notes", []))
+    )
+
+
+def _clean(text: object, field: str, most: int, one_line: bool) -> str:
+    if not isinstance(text, str):
+        raise BadInput(field, f"expected text, got {type(text).__name__}")
+    text = text.strip()
+    bad = [
+        c for c in text if unicodedata.category(c) in ("Cc", "Cf") and (one_line or c not in "\n\t")
+    ]
+    if bad:
+        raise BadInput(field, f"control character U+{ord(bad[0]):04X} is not allowed")
+    if len(text) > most:
+        raise BadInput(field, f"at most {most} characters, got {len(text)}")
+    return text
+
+
+def _event(incident: str, now: datetime, actor: str, action: str, **detail: Any) -> AuditEvent:
+    return AuditEvent(now, actor, action, f"incident:{incident}", {"incident": incident, **detail})
+
+
+def clean_title(title: object) -> str:
+    """A title as kept: stripped, one line, at most :data:`MAX_TITLE` characters ("" is
+    allowed: back to the derived title); else BadInput naming ``title``."""
+    return _clean(title, "title", MAX_TITLE, one_line=True)
+
+
+def clean_note(text: object) -> str:
+    """A note's text as kept: stripped, 1 to :data:`MAX_NOTE` characters (lines and tabs
+    allowed); else BadInput naming ``text``."""
+    body = _clean(text, "text", MAX_NOTE, one_line=False)
+    if not body:
+        raise BadInput("text", "required")
+    return body
+
+
+def rename(
+    doc: Document, incident: str, title: object, actor: str, now: datetime
+) -> tuple[Document, list[AuditEvent]]:
+    """A person's title (:func:`clean_title`); empty text gives the incident back its derived
+    title."""
+    text = clean_title(title)
+    before = (doc.get("title") or {}).get("text")
+    if text == (before or ""):
+        return doc, []
+    new = {k: v for k, v in doc.items() if k != "title"}
+    if text:
+        new["title"] = {"text": text, "by": actor, "at": format_time(now)}
+    return new, [_event(incident, now, actor, "incident.renamed", title=text, before=before)]
+
+
+def acknowledge(
+    doc: Document, incident: str, actor: str, now: datetime
+) -> tuple[Document, list[AuditEvent]]:
+    """``actor`` is on it (the first acknowledgement stands; again changes nothing)."""
+    if doc.get("acknowledged"):
+        return doc, []
+    new = {**doc, "acknowledged": {"by": actor, "at": format_time(now)}}
+    return new, [_event(incident, now, actor, "incident.acknowledged")]
+
+
+def assign(
+    doc: Document, incident: str, assignee: str | None, actor: str, now: datetime
+) -> tuple[Document, list[AuditEvent]]:
+    """``assignee`` (a person's name, checked by the caller against the people) is on it; None
+    takes the assignment away."""
+    before = (doc.get("assignee") or {}).get("name")
+    if assignee == before:
+        return doc, []
+    new = {k: v for k, v in doc.items() if k != "assignee"}
+    if assignee is not None:
+        new["assignee"] = {"name": assignee, "by": actor, "at": format_time(now)}
+    event = _event(incident, now, actor, "incident.assigned", assignee=assignee, before=before)
+    return new, [event]
+
+
+def add_note(
+    doc: Document, incident: str, text: object, actor: str, now: datetime
+) -> tuple[Document, list[AuditEvent]]:
+    """A note by ``actor`` (1 to :data:`MAX_NOTE` characters; at most :data:`MAX_NOTES` per
+    incident). The audit entry names the note's number, not its text."""
+    body = clean_note(text)
+    notes = list(doc.get("notes", []))
+    if len(notes) >= MAX_NOTES:
+        raise BadInput("text", f"this incident has {MAX_NOTES} notes already, the most kept")
+    notes.append({"at": format_time(now), "author": actor, "text": body})
+    new = {**doc, "notes": notes}
+    return new, [_event(incident, now, actor, "incident.noted", note=len(notes))]
+
+
+def derived_title(
+    summaries: Sequence[str],
+    element: str | None,
+    element_kind: str = "",
+    region_name: str | None = None,
+    alertname: str | None = None,
+) -> str:
+    """See the module contract; ``summaries`` in the order to prefer them."""
+    for s in summaries:
+        line = " ".join(s.split())
+        if line:
+            return line[:MAX_TITLE]
+    if element:
+        where = f", {region_name}" if region_name else ""
+        return f"{element_kind + ' ' if element_kind else ''}{element}{where}"[:MAX_TITLE]
+    return (alertname or "unnamed incident")[:MAX_TITLE]

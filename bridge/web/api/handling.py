@@ -1,0 +1,259 @@
+"""People's handling of an incident over HTTP: its name, who is on it, notes, and its one
+timeline (docs/api.md "Handling an incident").
+
+Contract:
+- ``POST /api/v1/incidents/{id}/title`` ``{"title"}`` (empty: back to the name from its alerts),
+  ``POST …/ack`` ``{}``, ``POST …/assign`` ``{"assignee": name | null}`` and
+  ``POST …/notes`` ``{"text"}`` need the editor role on the incident's track (a token or a
+  person: bridge/web/decisions.py) and answer the incident's handling (:func:`handling_json`);
+  each change is audited with it (``incident.renamed`` …, target ``incident:ID``), a change that
+  changes nothing writes nothing. Bad input is a 400 naming the field (``title``, ``assignee``:
+  a person who exists, is enabled and may view the incident's track; ``text``), an unknown
+  incident a 404. Privacy cases (``priv-…``) have no casebook: their own register keeps what
+  people did (a 404 here once the caller holds the privacy role; outage roles get 403).
+- ``GET …/timeline`` (viewer) answers ``{"incident", "number", "title", "events", "chart"}``
+  (:mod:`bridge.core.timeline`); ``?format=csv`` gives the events as CSV (at, kind, actor,
+  regulator, summary; a cell that would start a spreadsheet formula is quoted), for the
+  evidence file.
+- ``GET /api/v1/assignees`` (editor on the outage track) lists the people one may assign.
+- :func:`named` adds ``number``, ``title``, ``title_source``, ``acknowledged`` and
+  ``assignee`` to incident summaries and documents (numbering the incidents seen for the first
+  time; with the store down they show without a number).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from typing import Any
+
+from aiohttp import web
+
+from bridge.core import handling, timeline
+from bridge.core.alerts import format_time
+from bridge.core.incident_state import Incident
+from bridge.errors import BadInput, StoreUnavailable
+from bridge.privacy.register_export import safe
+from bridge.service import BridgeService
+from bridge.store.records import CasebookRecord, IncidentRecord
+from bridge.web import decisions, keys, regulators
+from bridge.web.access import authorize, body_of
+from bridge.web.auth import Principal
+
+routes = web.RouteTableDef()
+
+
+def derived_title(service: BridgeService, inc: Incident | IncidentRecord) -> tuple[str, str]:
+    """The name of an incident nobody named, and where it comes from (``alerts`` or
+    ``element``); one that left memory (a stored record) is named from its key."""
+    episodes = service.engine.episodes
+    eps = sorted(
+        (episodes[k] for k in inc.episodes if k in episodes),
+        key=lambda e: (not e.firing, e.starts_at),
+    )
+    summaries = [e.annotations.get("summary", "") for e in eps]
+    if any(s.strip() for s in summaries):
+        return handling.derived_title(summaries, None), "alerts"
+    top = inc.key.removeprefix("topo:") if inc.key.startswith("topo:") else None
+    top = top or next((e.labels["element"] for e in eps if e.labels.get("element")), None)
+    topology = service.topology
+    element = topology.elements.get(top) if top else None
+    region = topology.region_names.get(element.region) if element else None
+    name = eps[0].labels.get("alertname") if eps else None
+    title = handling.derived_title([], top, element.kind if element else "", region, name)
+    return title, "element"
+
+
+def handling_json(
+    record: CasebookRecord | None, derived: tuple[str, str], notes: bool = False
+) -> dict[str, Any]:
+    """The handling fields of an incident (``notes`` too when asked)."""
+    view = handling.view(record.document if record else {})
+    out: dict[str, Any] = {
+        "number": record.number if record else None,
+        "title": view.title["text"] if view.title else derived[0],
+        "title_source": "person" if view.title else derived[1],
+        "acknowledged": view.acknowledged,
+        "assignee": view.assignee,
+    }
+    if view.title:
+        out["renamed"] = {"by": view.title["by"], "at": view.title["at"]}
+    if notes:
+        out["notes"] = view.notes
+    return out
+
+
+async def named(
+    service: BridgeService, incidents: Sequence[Incident | IncidentRecord]
+) -> dict[str, dict[str, Any]]:
+    """incident id → its handling fields (see the module contract)."""
+    try:
+        records = await service.casebooks.numbered([(i.id, i.started_at) for i in incidents])
+    except StoreUnavailable:
+        records = {}
+    return {i.id: handling_json(records.get(i.id), derived_title(service, i)) for i in incidents}
+
+
+async def named_in_full(service: BridgeService, inc: Incident | IncidentRecord) -> dict[str, Any]:
+    """One incident's handling fields, its notes included (numbered when first shown)."""
+    try:
+        record: CasebookRecord | None = await service.casebooks.record(inc.id)
+    except StoreUnavailable:
+        record = None
+    return handling_json(record, derived_title(service, inc), notes=True)
+
+
+def incident_of(service: BridgeService, incident_id: str) -> Incident | None:
+    """The engine's incident (open, closed or merged), or None: the one place these routes
+    read the engine's incidents."""
+    return service.engine.incidents.get(incident_id)
+
+
+async def _incident(request: web.Request) -> tuple[Principal, Incident]:
+    """The caller, once allowed on the incident's track, and the incident (404 unknown)."""
+    incident_id = request.match_info["id"]
+    track = decisions.track_of_id(incident_id)
+    target = f"privacy:{incident_id}" if track == "privacy" else f"incident:{incident_id}"
+    caller = await authorize(request, track, target)
+    if track == "privacy":
+        raise web.HTTPNotFound(
+            text="privacy cases keep what people did in their own register: see /privacy"
+        )
+    service = request.app[keys.SERVICE]
+    await service.catch_up()
+    inc = incident_of(service, incident_id)
+    if inc is None:
+        raise web.HTTPNotFound(text=f"no incident {incident_id!r}")
+    return caller, inc
+
+
+async def _changed(request: web.Request, inc: Incident, change: Any) -> web.Response:
+    service = request.app[keys.SERVICE]
+    record = await service.casebooks.change(inc.id, change)
+    return web.json_response(
+        {"id": inc.id, **handling_json(record, derived_title(service, inc), notes=True)}
+    )
+
+
+@routes.post("/api/v1/incidents/{id}/title")
+async def rename(request: web.Request) -> web.Response:
+    caller, inc = await _incident(request)
+    body = await body_of(request)
+    if "title" not in body:
+        raise BadInput("title", "required (empty text: back to the name from its alerts)")
+    title = handling.clean_title(body["title"])  # a bad one is refused before anything is written
+    return await _changed(
+        request, inc, lambda doc, now: handling.rename(doc, inc.id, title, caller.name, now)
+    )
+
+
+@routes.post("/api/v1/incidents/{id}/ack")
+async def acknowledge(request: web.Request) -> web.Response:
+    caller, inc = await _incident(request)
+    await body_of(request)
+    return await _changed(
+        request, inc, lambda doc, now: handling.acknowledge(doc, inc.id, caller.name, now)
+    )
+
+
+@routes.post("/api/v1/incidents/{id}/assign")
+async def assign(request: web.Request) -> web.Response:
+    caller, inc = await _incident(request)
+    body = await body_of(request)
+    if "assignee" not in body:
+        raise BadInput("assignee", "required: a person's name, or null to unassign")
+    name = body["assignee"]
+    if name is not None:
+        if not isinstance(name, str) or not name.strip():
+            raise BadInput("assignee", f"expected a person's name or null, got {name!r}")
+        await _assignable(request, name, decisions.track_of_id(inc.id))
+    return await _changed(
+        request, inc, lambda doc, now: handling.assign(doc, inc.id, name, caller.name, now)
+    )
+
+
+async def _assignable(request: web.Request, name: str, track: str) -> None:
+    user = await request.app[keys.SERVICE].store.get_user(name)
+    if user is None or user.disabled:
+        raise BadInput("assignee", f"no enabled person named {name!r}")
+    if not Principal(user.name, user.grants, True).can("viewer", track):
+        raise BadInput("assignee", f"{name} may not view {track} incidents")
+
+
+@routes.post("/api/v1/incidents/{id}/notes")
+async def add_note(request: web.Request) -> web.Response:
+    caller, inc = await _incident(request)
+    body = await body_of(request)
+    if "text" not in body:
+        raise BadInput("text", "required")
+    text = handling.clean_note(body["text"])  # a bad one is refused before anything is written
+    response = await _changed(
+        request, inc, lambda doc, now: handling.add_note(doc, inc.id, text, caller.name, now)
+    )
+    response.set_status(201)
+    return response
+
+
+@routes.get("/api/v1/assignees")
+async def assignees(request: web.Request) -> web.Response:
+    await authorize(request)
+    users = await request.app[keys.SERVICE].store.list_users()
+    people = [
+        {"name": u.name, "display_name": u.display_name}
+        for u in users
+        if not u.disabled and Principal(u.name, u.grants, True).can("viewer", "outage")
+    ]
+    return web.json_response({"people": people})
+
+
+@routes.get("/api/v1/incidents/{id}/timeline")
+async def incident_timeline(request: web.Request) -> web.Response:
+    _, inc = await _incident(request)
+    form = request.query.get("format", "json")
+    if form not in ("json", "csv"):
+        raise BadInput("format", f"expected json or csv, got {form!r}")
+    service = request.app[keys.SERVICE]
+    await service.settle_notices()
+    doc = service.get_incident(inc.id)
+    if doc is None:
+        raise web.HTTPNotFound(text=f"no incident {inc.id!r}")
+    record = await service.casebooks.record(inc.id)
+    drafts = service.desk.select(incident=inc.id)
+    audit = [
+        {"at": format_time(e.at), "actor": e.actor, "action": e.action, "detail": e.detail}
+        for target in [f"incident:{inc.id}", *(f"draft:{d.id}" for d in drafts)]
+        for e in await service.store.audit_log(limit=1000, target=target)
+    ]
+    loaded = request.app[keys.CONFIG]
+    applies = regulators.applicable(loaded, doc["jurisdictions"])
+    view = handling.view(record.document)
+    owners = {d.id: d.regulator for d in drafts}
+    events = timeline.events(doc, audit, view.notes, applies, owners, regulators.criteria(loaded))
+    head = handling_json(record, derived_title(service, inc))
+    if form == "csv":
+        return _csv(inc.id, events)
+    return web.json_response(
+        {
+            "incident": inc.id,
+            "number": head["number"],
+            "title": head["title"],
+            "events": events,
+            "chart": timeline.chart(doc, regulators.thresholds(loaded), applies),
+        }
+    )
+
+
+def _csv(incident_id: str, events: list[dict[str, Any]]) -> web.Response:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["at", "kind", "actor", "regulator", "summary"])
+    for e in events:
+        row = [e["at"], e["kind"], e["actor"], e.get("regulator", ""), e["summary"]]
+        writer.writerow([safe(c) for c in row])
+    return web.Response(
+        text=out.getvalue(),
+        content_type="text/csv",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="timeline-{incident_id}.csv"'},
+    )

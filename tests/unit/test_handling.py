@@ -1,0 +1,242 @@
+"""The pure core of the NOC's handling: the deadline queue's order (bridge/core/queue.py), the
+reports' plain names (bridge/core/report_names.py), people's changes to an incident
+(bridge/core/handling.py) and its one timeline (bridge/core/timeline.py), with plain values."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bridge.core import handling, report_names, timeline
+from bridge.core.calendar import DEFAULT_RULES
+from bridge.core.queue import Owed, Waiting, deadline_queue
+from bridge.errors import BadInput
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+
+
+def owed(
+    case: str, kind: str, due: datetime | None, state: str = "open", reg: str = "nkom"
+) -> Owed:
+    return Owed(case, "outage", reg, kind, due, state, None if due else "initial_sent")
+
+
+# ---- the queue ---------------------------------------------------------------------------------
+
+
+def test_queue_puts_overdue_first_then_nearest_due_then_undated():
+    """Most overdue first, then by due time; undated last; sent and rejected are gone."""
+    items = [
+        owed("a", "pts_supplementary", None, reg="pts"),
+        owed("b", "pts_initial", NOW + timedelta(days=14), reg="pts"),
+        owed("c", "nkom_varsel", NOW + timedelta(minutes=58)),
+        owed("d", "nkom_varsel", NOW - timedelta(minutes=5), "overdue"),
+        owed("e", "nkom_varsel", NOW - timedelta(hours=2), "overdue"),
+        owed("f", "nkom_varsel", NOW - timedelta(hours=3), "sent"),
+        owed("g", "nkom_varsel", NOW - timedelta(hours=3), "rejected"),
+    ]
+    got = deadline_queue(items, [], NOW)
+    assert [e.case for e in got] == ["e", "d", "c", "b", "a"]
+    assert [e.overdue for e in got] == [True, True, False, False, False]
+    assert got[0].seconds_left == -7200 and got[2].seconds_left == 58 * 60
+    assert got[-1].waiting_for == "initial_sent" and got[-1].seconds_left is None
+
+
+def test_queue_leaves_out_what_a_closed_case_can_no_longer_owe():
+    """A closed incident's dated report stays owed; its update waiting for a change does not."""
+    closed = [
+        Owed(
+            "a", "outage", "nkom", "nkom_normalised", NOW + timedelta(hours=1), "open", None, False
+        ),
+        Owed("a", "outage", "nkom", "nkom_update", None, "open", "significant_change", False),
+    ]
+    assert [e.kind for e in deadline_queue(closed, [], NOW)] == ["nkom_normalised"]
+
+
+def test_queue_joins_the_latest_draft_and_keeps_orphan_drafts_waiting():
+    """An obligation carries the latest draft of its case and kind; a draft waiting for a
+    person with no obligation (a closed incident's failed e-mail) is listed after the dated."""
+    items = [owed("a", "nkom_varsel", NOW + timedelta(minutes=30), "drafted")]
+    drafts = [
+        Waiting("a.nkom_varsel.1", "a", "outage", "nkom", "nkom_varsel", "draft", 2),
+        Waiting("z.pts_initial", "z", "outage", "pts", "pts_initial", "failed", 1),
+        Waiting("y.pts_initial", "y", "outage", "pts", "pts_initial", "sent", 1),
+    ]
+    got = deadline_queue(items, drafts, NOW)
+    assert [(e.case, e.draft.id if e.draft else None) for e in got] == [
+        ("a", "a.nkom_varsel.1"),
+        ("z", "z.pts_initial"),
+    ]
+    assert got[1].state == "failed" and got[1].due_at is None
+
+
+# ---- plain names -------------------------------------------------------------------------------
+
+
+def test_every_obligation_kind_has_a_name_in_each_language():
+    """No kind reaches a person as its code: each has en, nb and sv names."""
+    for kind in DEFAULT_RULES:
+        names = report_names.REPORTS[kind]
+        assert set(names) == {"en", "nb", "sv"}, kind
+        assert all(n and "_" not in n for n in names.values()), kind
+
+
+def test_report_names_are_in_the_regulators_language():
+    assert report_names.report_name("nkom", "nkom_varsel") == "Nkom – første varsel"
+    assert report_names.report_name("pts", "pts_initial") == "PTS – inledande rapport"
+    assert report_names.report_name("pts", "pts_initial", "en") == "PTS – initial report"
+    assert report_names.waiting_words("initial_sent") == "owed once the initial report is sent"
+    assert report_names.waiting_words("new_event") == "owed once new event happens"
+    assert report_names.country_of("nkom") == "NO"
+
+
+# ---- people's changes --------------------------------------------------------------------------
+
+
+def test_changes_record_who_when_and_one_audit_event_each():
+    doc, events = handling.rename({}, "inc-a", "  Ullevål  ", "anna", NOW)
+    assert doc["title"] == {"text": "Ullevål", "by": "anna", "at": "2026-11-23T10:00:00Z"}
+    assert [(e.action, e.target, e.detail["title"]) for e in events] == [
+        ("incident.renamed", "incident:inc-a", "Ullevål")
+    ]
+    doc, events = handling.acknowledge(doc, "inc-a", "bo", NOW)
+    assert doc["acknowledged"]["by"] == "bo" and len(events) == 1
+    same, none = handling.acknowledge(doc, "inc-a", "cy", NOW + timedelta(minutes=1))
+    assert same == doc and none == []
+    doc, events = handling.assign(doc, "inc-a", "olga", "bo", NOW)
+    assert doc["assignee"]["name"] == "olga" and events[0].detail["before"] is None
+    assert handling.assign(doc, "inc-a", "olga", "bo", NOW)[1] == []
+    doc, events = handling.add_note(doc, "inc-a", "line one\nline two", "bo", NOW)
+    assert doc["notes"][-1]["text"] == "line one\nline two"
+    assert events[0].detail == {"incident": "inc-a", "note": 1}  # never the text
+    doc, events = handling.rename(doc, "inc-a", "", "anna", NOW)
+    assert "title" not in doc and events[0].detail["before"] == "Ullevål"
+    doc, events = handling.assign(doc, "inc-a", None, "anna", NOW)
+    assert "assignee" not in doc and events[0].detail["assignee"] is None
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda: handling.rename({}, "i", "x" * 121, "a", NOW), "title"),
+        (lambda: handling.rename({}, "i", "a\nb", "a", NOW), "title"),
+        (lambda: handling.rename({}, "i", None, "a", NOW), "title"),
+        (lambda: handling.add_note({}, "i", "", "a", NOW), "text"),
+        (lambda: handling.add_note({}, "i", "x\x00", "a", NOW), "text"),
+        (lambda: handling.add_note({}, "i", "y" * 4001, "a", NOW), "text"),
+        (lambda: handling.add_note({"notes": [{}] * 500}, "i", "more", "a", NOW), "text"),
+    ],
+)
+def test_bad_changes_name_the_field(change, field):
+    with pytest.raises(BadInput) as caught:
+        change()
+    assert caught.value.field == field
+
+
+def test_derived_title_prefers_a_summary_then_the_element_then_the_alert():
+    assert handling.derived_title(["", " Fiberbrudd  Oslo "], "x") == "Fiberbrudd Oslo"
+    assert handling.derived_title([], "se-site-berg", "site", "Berg") == "site se-site-berg, Berg"
+    assert handling.derived_title([], None, alertname="Down") == "Down"
+
+
+# ---- the timeline ------------------------------------------------------------------------------
+
+DOC = {
+    "alert_details": [
+        {
+            "fingerprint": "fp",
+            "labels": {"alertname": "Down", "element": "no-cell-ullevaal"},
+            "annotations": {"summary": "Cell down"},
+            "status": "resolved",
+            "starts_at": "2026-11-23T09:00:00Z",
+            "ends_at": "2026-11-23T09:50:00Z",
+        }
+    ],
+    "impact": {
+        "timeline": [
+            {"at": "2026-11-23T09:00:00Z", "services": {"mobile": 5000}},
+            {"at": "2026-11-23T09:50:00Z", "services": {}},
+        ]
+    },
+    "assessments": [
+        {
+            "regulator": "nkom",
+            "rule_set": "nkom-varsel",
+            "reportable": True,
+            "since": "2026-11-23T09:00:00Z",
+            "criteria": [{"id": "societal", "met": True, "since": "2026-11-23T09:00:00Z"}],
+        },
+        {"regulator": "pts", "rule_set": "pts-outage", "reportable": True, "since": "x"},
+    ],
+    "obligations": [
+        {"regulator": "nkom", "kind": "nkom_varsel", "due_at": "2026-11-23T10:00:00Z"},
+        {
+            "regulator": "nkom",
+            "kind": "nkom_update",
+            "due_at": None,
+            "waiting_for": "significant_change",
+        },
+    ],
+}
+
+
+def test_timeline_merges_everything_in_order_in_plain_words():
+    audit = [
+        {
+            "at": "2026-11-23T09:01:00Z",
+            "actor": "bridge",
+            "action": "draft.opened",
+            "detail": {"draft": "inc.nkom_varsel", "kind": "nkom_varsel", "version": 1},
+        },
+        {
+            "at": "2026-11-23T09:20:00Z",
+            "actor": "anna",
+            "action": "draft.approved",
+            "detail": {"draft": "inc.nkom_varsel", "kind": "nkom_varsel", "version": 1},
+        },
+        {
+            "at": "2026-11-23T09:05:00Z",
+            "actor": "bo",
+            "action": "incident.acknowledged",
+            "detail": {},
+        },
+    ]
+    notes = [{"at": "2026-11-23T09:10:00Z", "author": "bo", "text": "Ringte Telenor"}]
+    got = timeline.events(
+        DOC,
+        audit,
+        notes,
+        ["nkom"],
+        {"inc.nkom_varsel": "nkom"},
+        {"nkom-varsel": {"societal": "a societally important function is affected"}},
+    )
+    assert [(e["at"][11:16], e["kind"], e["summary"]) for e in got] == [
+        ("09:00", "alert", "Down on no-cell-ullevaal firing: Cell down"),
+        ("09:00", "impact", "affected connections: mobile 5 000"),
+        ("09:00", "criterion", "Nkom: criterion met: a societally important function is affected"),
+        ("09:00", "reportable", "reportable to Nkom"),
+        ("09:00", "obligation", "Nkom – første varsel: owed"),
+        ("09:00", "obligation", "Nkom – oppdatering: owed once the impact changes significantly"),
+        ("09:01", "draft", "Nkom – første varsel: draft opened (version 1)"),
+        ("09:05", "acknowledged", "acknowledged by bo"),
+        ("09:10", "note", "Ringte Telenor"),
+        ("09:20", "draft", "Nkom – første varsel: approved (version 1)"),
+        ("09:50", "alert", "Down on no-cell-ullevaal resolved"),
+        ("09:50", "impact", "affected connections: none"),
+    ]
+
+
+def test_chart_draws_services_thresholds_and_reportable_instants_of_applicable_regulators():
+    thresholds = [
+        {"regulator": "pts", "criterion": "conn-1k-8h", "connections": 1000, "minutes": 480},
+        {"regulator": "nkom", "criterion": "x", "connections": 4000, "minutes": 0},
+    ]
+    got = timeline.chart(DOC, thresholds, ["nkom"])
+    assert got["services"] == ["mobile"]
+    assert got["points"] == [
+        {"at": "2026-11-23T09:00:00Z", "mobile": 5000},
+        {"at": "2026-11-23T09:50:00Z", "mobile": 0},
+    ]
+    assert [t["regulator"] for t in got["thresholds"]] == ["nkom"]
+    assert got["reportable"] == [{"regulator": "nkom", "at": "2026-11-23T09:00:00Z"}]
