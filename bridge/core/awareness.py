@@ -265,6 +265,7 @@ def board(
                         "kind": o.kind,
                         "due_at": None if o.due_at is None else o.due_at.isoformat(),
                         "explanation": o.explanation,
+                        "waiting_for": o.waiting_for,
                     }
                     for o in preview
                 ],

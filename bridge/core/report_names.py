@@ -99,7 +99,7 @@ REGULATORS: Mapping[str, tuple[str, str, str]] = MappingProxyType(
         "pts": ("PTS", "SE", "sv"),
         "se_cyber": ("PTS (cybersäkerhetslagen)", "SE", "sv"),
         # the cybersecurity act's CSIRT unit (Myndigheten för civilt försvar): rule set se-cyber
-        "csirt": ("CSIRT (MCF)", "SE", "sv"),
+        "csirt": ("MCF CSIRT", "SE", "sv"),
         "enisa": ("ENISA", "EU", "en"),
     }
 )

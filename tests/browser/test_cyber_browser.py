@@ -76,7 +76,7 @@ def test_declare_significant_then_record_the_portal_submission(
     page.wait_for_selector("#incident[data-loaded]")
     csirt = page.locator('.verdict[data-regulator="csirt"]')
     expect(csirt).to_contain_text("POTENTIALLY SIGNIFICANT")
-    expect(page.locator("#cyber .cyber-preview")).to_contain_text("se_cyber_early_warning due")
+    expect(page.locator("#cyber .cyber-preview")).to_contain_text("tidig varning due")
     shot(page, "cyber-potentially-significant")
     page.click("#declare-significant")
     expect(page.locator("#declare-dialog")).to_be_visible()
@@ -84,7 +84,7 @@ def test_declare_significant_then_record_the_portal_submission(
     expect(csirt).to_contain_text("DECLARED SIGNIFICANT")
     expect(page.locator("#declaration")).to_contain_text("Declared significant by anna")
     row = page.locator('table.obligations tr[data-kind="se_cyber_early_warning"]')
-    expect(row).to_contain_text("CSIRT")
+    expect(row).to_contain_text("MCF CSIRT")
     draft_id = f"{incident_id}.se_cyber_early_warning"
     until_sync(lambda: bridge.api(f"/api/v1/drafts/{draft_id}"), "the early warning draft", 15)
 

@@ -284,7 +284,7 @@ export function cyberPreview(doc) {
         {},
         el("strong", {}, `If declared significant now (${regulatorName(c.regulator)}): `),
         c.if_declared_now
-          .map((o) => (o.due_at ? `${reportName(c.regulator, o.kind)} due ${localTime(o.due_at)}` : `${reportName(c.regulator, o.kind)}: ${o.explanation}`))
+          .map((o) => (o.due_at ? `${reportName(c.regulator, o.kind)} due ${localTime(o.due_at)}` : `${reportName(c.regulator, o.kind)}: ${waitingWords(o.waiting_for) || o.explanation}`))
           .join("; "),
       ),
     ),
