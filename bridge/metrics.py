@@ -117,6 +117,12 @@ def _incident_families(engine: Engine | None, now: datetime) -> Iterator[Metric]
     unmapped = GaugeMetricFamily(
         "bridge_alerts_unmapped", "Alerts in open incidents that the inventory cannot place"
     )
+    unknown = GaugeMetricFamily(
+        "bridge_incident_impact_unknown",
+        "1 when some alerts of the open incident could not be placed (its impact, and so a "
+        "'not reportable' verdict, is unknown), else 0",
+        labels=["incident"],
+    )
     due = GaugeMetricFamily(
         "bridge_obligation_due_timestamp_seconds",
         "When an owed report is due (Unix time), per open incident, regulator and kind; "
@@ -132,6 +138,7 @@ def _incident_families(engine: Engine | None, now: datetime) -> Iterator[Metric]
     for inc in incidents:
         n_stale += len(inc.stale)
         n_unmapped += len(inc.unmapped)
+        unknown.add_metric([inc.id], 1 if inc.unmapped else 0)
         by_label: dict[tuple[str, str], int] = {}
         for (service, region), n in inc.impact.current_by_service_region.items():
             label = (_bounded(service, services), _bounded(region, regions))
@@ -148,7 +155,7 @@ def _incident_families(engine: Engine | None, now: datetime) -> Iterator[Metric]
                 due.add_metric([inc.id, o.regulator, o.kind, o.state], o.due_at.timestamp())
     stale.add_metric([], n_stale)
     unmapped.add_metric([], n_unmapped)
-    yield from (open_, affected, reportable, forecast, stale, unmapped, due, states)
+    yield from (open_, affected, reportable, forecast, stale, unmapped, unknown, due, states)
 
 
 class PrivacyCollector(Collector):

@@ -57,6 +57,19 @@ def webhook(
     }
 
 
+def token_auth(roles: dict[str, list[str]], **more: Any) -> dict[str, Any]:
+    """An ``auth`` section: Alertmanager's webhook token and one API token per name, its
+    secret ``t-<name>`` (send ``Authorization: Bearer t-<name>``), with those roles; ``more``
+    adds other ``auth`` keys (``session=…``)."""
+    return {
+        "webhook": {"tokens": [{"name": "am", "token": WEBHOOK_TOKEN}]},
+        "api_tokens": [
+            {"name": who, "token": f"t-{who}", "roles": granted} for who, granted in roles.items()
+        ],
+        **more,
+    }
+
+
 def write_config(
     folder: Path,
     *,

@@ -17,13 +17,27 @@ from bridge.core.obligations import Obligation
 from bridge.core.rules import Assessment
 from bridge.core.topology import Topology
 
+#: a regulator's verdict on an incident, as people read it
+REPORTABLE, NOT_REPORTABLE, IMPACT_UNKNOWN = "reportable", "not_reportable", "impact_unknown"
 
-def _assessment(a: Assessment, now: datetime) -> dict[str, Any]:
+
+def verdict(a: Assessment, incident: Incident) -> str:
+    """``reportable``; ``impact_unknown`` when it is not but some of the incident's alerts
+    could not be placed (the inventory lacks their element and they do not describe their
+    impact): what they take down is unknown, so "not reportable" would be a guess; else
+    ``not_reportable``."""
+    if a.reportable:
+        return REPORTABLE
+    return IMPACT_UNKNOWN if incident.unmapped else NOT_REPORTABLE
+
+
+def _assessment(a: Assessment, incident: Incident, now: datetime) -> dict[str, Any]:
     return {
         "regulator": a.regulator,
         "rule_set": a.rule_set,
         "verified": a.verified,
         "reportable": a.reportable,
+        "verdict": verdict(a, incident),
         "since": format_time(a.since),
         "forecast_at": format_time(a.forecast_at),
         "seconds_to_reportable": a.seconds_to_reportable(now),
@@ -70,6 +84,8 @@ def summary(incident: Incident, now: datetime) -> dict[str, Any]:
         "alerts": incident.fingerprints(),
         "impact": {"current": incident.impact.current, "peak": incident.impact.peak},
         "reportable": {a.regulator: a.reportable for a in incident.assessments},
+        "verdicts": {a.regulator: verdict(a, incident) for a in incident.assessments},
+        "impact_known": not incident.unmapped,
         "warnings": warnings(incident),
     }
 
@@ -84,6 +100,8 @@ _SUMMARY_FIELDS = (
     "jurisdictions",
     "alerts",
     "reportable",
+    "verdicts",
+    "impact_known",
     "warnings",
 )
 
@@ -194,7 +212,7 @@ def stored_document(incident: Incident, topology: Topology, now: datetime) -> di
                     "peak": impact.degradation_peak,
                 },
             },
-            "assessments": [_assessment(a, now) for a in incident.assessments],
+            "assessments": [_assessment(a, incident, now) for a in incident.assessments],
             "obligations": [obligation_json(o) for o in incident.obligations],
             "remedied_at": format_time(incident.remedied_at),
             "stale_alerts": incident.stale,

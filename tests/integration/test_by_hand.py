@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from builders import WEBHOOK_TOKEN, alert, rfc3339, webhook, write_config
+from builders import WEBHOOK_TOKEN, alert, rfc3339, token_auth, webhook, write_config
 from fakes import FakeClock
 
 from bridge.web.keys import SERVICE
@@ -27,14 +27,13 @@ def config_path(tmp_path: Path) -> Path:
     return write_config(
         tmp_path,
         extra={
-            "auth": {
-                "webhook": {"tokens": [{"name": "am", "token": WEBHOOK_TOKEN}]},
-                "api_tokens": [
-                    {"name": "editor", "token": "t-editor", "roles": ["viewer", "editor"]},
-                    {"name": "viewer", "token": "t-viewer", "roles": ["viewer"]},
-                    {"name": "auditor", "token": "t-auditor", "roles": ["viewer", "auditor"]},
-                ],
-            }
+            "auth": token_auth(
+                {
+                    "editor": ["viewer", "editor"],
+                    "viewer": ["viewer"],
+                    "auditor": ["viewer", "auditor"],
+                }
+            )
         },
     )
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from builders import WEBHOOK_TOKEN, add_user, alert, webhook, write_config
+from builders import WEBHOOK_TOKEN, add_user, alert, token_auth, webhook, write_config
 
 from bridge.web.keys import SERVICE
 
@@ -34,13 +34,7 @@ def config_path(tmp_path: Path) -> Path:
     return write_config(
         tmp_path,
         extra={
-            "auth": {
-                "webhook": {"tokens": [{"name": "am", "token": WEBHOOK_TOKEN}]},
-                "api_tokens": [
-                    {"name": who, "token": f"t-{who}", "roles": roles}
-                    for who, roles in ROLES.items()
-                ],
-            },
+            "auth": token_auth(ROLES),
             "console": {"time_zone": "Europe/Oslo"},
             "operator": {
                 "name": "Exempel Nät AB",

@@ -114,6 +114,12 @@ async def test_settled_incidents_leave_memory_and_are_still_served(
         assert doc["impact"]["timeline"] == was["impact"]["timeline"]
         assert [a["fingerprint"] for a in doc["alert_details"]] == inc["alerts"]
         assert doc["impact"]["peak"] == was["impact"]["peak"] > 0
+        # the evidence stays readable: its timeline (JSON and CSV) and its number
+        line = await ok(await client.get(f"/api/v1/incidents/{inc['id']}/timeline", headers=API))
+        assert any(e["kind"] == "alert" for e in line["events"]), line["events"]
+        assert line["number"] == doc["number"] is not None
+        csv = await client.get(f"/api/v1/incidents/{inc['id']}/timeline?format=csv", headers=API)
+        assert csv.status == 200 and "Down on se-olt-small resolved" in await csv.text()
     closed = await ok(await client.get("/api/v1/incidents?state=closed", headers=API))
     assert {i["id"] for i in closed["incidents"]} == {i["id"] for i in flaps}
 

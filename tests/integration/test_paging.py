@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from builders import WEBHOOK_TOKEN, alert, rfc3339, webhook, write_config
+from builders import WEBHOOK_TOKEN, alert, rfc3339, token_auth, webhook, write_config
 from fakes import FakeClock
 
 from bridge.errors import BadInput
@@ -35,13 +35,7 @@ def config_path(tmp_path: Path) -> Path:
     return write_config(
         tmp_path,
         extra={
-            "auth": {
-                "webhook": {"tokens": [{"name": "am", "token": WEBHOOK_TOKEN}]},
-                "api_tokens": [
-                    {"name": who, "token": f"t-{who}", "roles": roles}
-                    for who, roles in ROLES.items()
-                ],
-            },
+            "auth": token_auth(ROLES),
             "operator": {
                 "name": "Exempel Nät AB",
                 "org_number": "556000-0000",

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from builders import WEBHOOK_TOKEN, alert, rfc3339, webhook, write_config
+from builders import WEBHOOK_TOKEN, alert, rfc3339, token_auth, webhook, write_config
 from fakes import FakeClock
 from persons import sign_in, totp
 
@@ -30,14 +30,10 @@ def config_path(tmp_path: Path) -> Path:
     return write_config(
         tmp_path,
         extra={
-            "auth": {
-                "webhook": {"tokens": [{"name": "am", "token": WEBHOOK_TOKEN}]},
-                "api_tokens": [
-                    {"name": "approver", "token": "t-approver", "roles": ["approver:all"]},
-                    {"name": "auditor", "token": "t-auditor", "roles": ["auditor:all"]},
-                ],
-                "session": {"cookie_secure": False, "step_up_window": "5m"},
-            },
+            "auth": token_auth(
+                {"approver": ["approver:all"], "auditor": ["auditor:all"]},
+                session={"cookie_secure": False, "step_up_window": "5m"},
+            ),
             "notices": {"archive_dir": str(tmp_path / "sent"), "poll_interval": "1h"},
             "privacy": {"subscriber_notice_recipient": "kund@example.net"},
         },

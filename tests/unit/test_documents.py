@@ -9,6 +9,7 @@ from datetime import timedelta
 from corekit import PTS, at, engine, episode, live, network
 
 from bridge.core.documents import document, summary, warnings
+from bridge.core.engine import Engine
 
 
 def _incident_doc() -> dict[str, object]:
@@ -76,3 +77,37 @@ def test_summary_is_a_subset_of_the_document() -> None:
         assert short[key] == full[key]
     assert short["reportable"] == {"pts": False, "nkom": False}
     assert warnings(inc) == []
+
+
+def test_an_incident_whose_impact_is_unknown_is_never_shown_not_reportable() -> None:
+    """An alert the inventory cannot place: the verdict is impact_unknown (not
+    not_reportable) until a criterion is met; a reportable one stays reportable."""
+    eng = engine()
+    eng.apply([episode("g", at(0), element="ghost")], at(1))
+    (ghost,) = live(eng).values()
+    short = summary(ghost, at(1))
+    assert short["impact_known"] is False
+    assert set(short["verdicts"].values()) == {"impact_unknown"}
+    assert not any(short["reportable"].values())
+    full = document(ghost, eng.episodes, network(), at(1))
+    assert {a["verdict"] for a in full["assessments"]} == {"impact_unknown"}  # type: ignore[index]
+    known = engine()
+    known.apply([episode("b", at(0), element="olt-b1")], at(1))
+    (small,) = live(known).values()
+    assert summary(small, at(1))["verdicts"] == {"pts": "not_reportable", "nkom": "not_reportable"}
+    assert summary(small, at(1))["impact_known"] is True
+    (inc,) = live(_reportable_with_a_ghost()).values()
+    assert summary(inc, at(90))["verdicts"]["pts"] == "reportable"
+
+
+def _reportable_with_a_ghost() -> Engine:
+    eng = engine()
+    eng.apply(
+        [
+            episode("a", at(0), element="olt-a1", incident="INC-4"),
+            episode("g", at(1), element="ghost", incident="INC-4"),
+        ],
+        at(2),
+    )
+    eng.tick(at(90))
+    return eng

@@ -12,7 +12,8 @@ from bridge.store.records import IncidentRecord
 from bridge.store.sqlite.connection import SqliteConnection
 from bridge.store.sqlite.guards import check_fence, from_row, to_row
 
-_COLUMNS = (
+#: the table's columns, in order (the retention reads them too)
+COLUMNS = (
     "id",
     "key",
     "started_at",
@@ -23,7 +24,7 @@ _COLUMNS = (
     "settled_at",
 )
 _JSON = ("episodes", "document")
-_SELECT = f"SELECT {', '.join(_COLUMNS)} FROM incidents"
+_SELECT = f"SELECT {', '.join(COLUMNS)} FROM incidents"
 
 
 class SqliteIncidents(SqliteConnection):
@@ -32,12 +33,12 @@ class SqliteIncidents(SqliteConnection):
     async def save_incidents(
         self, records: Sequence[IncidentRecord], fence: int | None = None
     ) -> None:
-        rows = [to_row(r, _COLUMNS, _JSON) for r in records]
+        rows = [to_row(r, COLUMNS, _JSON) for r in records]
 
         def apply(conn: sqlite3.Connection) -> None:
             check_fence(conn, "save_incidents", fence)
             conn.executemany(
-                f"INSERT OR REPLACE INTO incidents({', '.join(_COLUMNS)}) VALUES (?,?,?,?,?,?,?,?)",
+                f"INSERT OR REPLACE INTO incidents({', '.join(COLUMNS)}) VALUES (?,?,?,?,?,?,?,?)",
                 rows,
             )
 
@@ -48,14 +49,14 @@ class SqliteIncidents(SqliteConnection):
             "load_incidents",
             lambda c: c.execute(f"{_SELECT} ORDER BY started_at, id").fetchall(),
         )
-        return [from_row(IncidentRecord, _COLUMNS, r, _JSON) for r in rows]
+        return [from_row(IncidentRecord, COLUMNS, r, _JSON) for r in rows]
 
     async def get_incident(self, incident_id: str) -> IncidentRecord | None:
         row = await self._read(
             "get_incident",
             lambda c: c.execute(f"{_SELECT} WHERE id=?", (incident_id,)).fetchone(),
         )
-        return from_row(IncidentRecord, _COLUMNS, row, _JSON) if row else None
+        return from_row(IncidentRecord, COLUMNS, row, _JSON) if row else None
 
     async def live_incidents(self, since: datetime) -> list[IncidentRecord]:
         rows = await self._read(
@@ -66,7 +67,7 @@ class SqliteIncidents(SqliteConnection):
                 (ts(since),),
             ).fetchall(),
         )
-        return [from_row(IncidentRecord, _COLUMNS, r, _JSON) for r in rows]
+        return [from_row(IncidentRecord, COLUMNS, r, _JSON) for r in rows]
 
     async def incident_page(
         self, state: str, before: tuple[datetime, str] | None, limit: int
@@ -87,4 +88,4 @@ class SqliteIncidents(SqliteConnection):
                 (*args, limit),
             ).fetchall(),
         )
-        return [from_row(IncidentRecord, _COLUMNS, r, _JSON) for r in rows]
+        return [from_row(IncidentRecord, COLUMNS, r, _JSON) for r in rows]

@@ -15,17 +15,9 @@ from bridge.store.codec import ts
 from bridge.store.records import DraftRecord, IncidentRecord
 from bridge.store.sqlite.connection import SqliteConnection
 from bridge.store.sqlite.guards import from_row
+from bridge.store.sqlite.incidents import COLUMNS as INCIDENT_COLUMNS
 
-_INCIDENT = (
-    "id",
-    "key",
-    "started_at",
-    "state",
-    "merged_into",
-    "episodes",
-    "document",
-    "settled_at",
-)
+_INCIDENT = INCIDENT_COLUMNS
 _DRAFT = ("id", "incident_id", "state", "revision", "updated_at", "document")
 #: kind → the count query (the draft queries use the drafts_state index)
 _COUNTS = {

@@ -110,8 +110,9 @@ def incident_of(service: BridgeService, incident_id: str) -> Incident | None:
     return service.engine.incidents.get(incident_id)
 
 
-async def _incident(request: web.Request) -> tuple[Principal, Incident]:
-    """The caller, once allowed on the incident's track, and the incident (404 unknown)."""
+async def _incident(request: web.Request) -> tuple[Principal, Incident | IncidentRecord]:
+    """The caller, once allowed on the incident's track, and the incident: the live one, or
+    its stored record when it left memory (404 unknown)."""
     incident_id = request.match_info["id"]
     track = decisions.track_of_id(incident_id)
     target = f"privacy:{incident_id}" if track == "privacy" else f"incident:{incident_id}"
@@ -122,13 +123,17 @@ async def _incident(request: web.Request) -> tuple[Principal, Incident]:
         )
     service = request.app[keys.SERVICE]
     await service.catch_up()
-    inc = incident_of(service, incident_id)
+    inc: Incident | IncidentRecord | None = incident_of(service, incident_id)
+    if inc is None:
+        inc = await service.store.get_incident(incident_id)
     if inc is None:
         raise web.HTTPNotFound(text=f"no incident {incident_id!r}")
     return caller, inc
 
 
-async def _changed(request: web.Request, inc: Incident, change: Any) -> web.Response:
+async def _changed(
+    request: web.Request, inc: Incident | IncidentRecord, change: Any
+) -> web.Response:
     service = request.app[keys.SERVICE]
     record = await service.casebooks.change(inc.id, change)
     return web.json_response(
@@ -215,7 +220,7 @@ async def incident_timeline(request: web.Request) -> web.Response:
         raise BadInput("format", f"expected json or csv, got {form!r}")
     service = request.app[keys.SERVICE]
     await service.settle_notices()
-    doc = service.get_incident(inc.id)
+    doc = await service.read_incident(inc.id)  # from the store when it left memory
     if doc is None:
         raise web.HTTPNotFound(text=f"no incident {inc.id!r}")
     record = await service.casebooks.record(inc.id)

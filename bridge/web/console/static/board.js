@@ -4,7 +4,7 @@
 // criterion that decided it, who is on it). Times in the console's zone.
 import {
   api, applicable, can, countdown, cyberOf, cyberPill, cyberPreview, decidingCriterion, criterionWords, el, fill, inZone, incidentName, live,
-  localTime, localiseText, number, page, pages, regulatorName, reportEnglish, showError, stateWords, warningsList, whoIsOnIt,
+  localTime, localiseText, number, page, pages, regulatorName, reportEnglish, showError, stateWords, verdictPill, warningsList, whoIsOnIt,
 } from "./console.js";
 
 const queue = document.getElementById("queue");
@@ -82,7 +82,7 @@ function verdictCell(doc) {
       "div",
       { class: "verdict", dataset: { regulator: a.regulator } },
       el("strong", {}, regulatorName(a.regulator), " "),
-      cyber ? cyberPill(cyber, a) : a.reportable ? el("span", { class: "pill yes" }, "REPORTABLE") : el("span", { class: "pill no" }, "not reportable"),
+      cyber ? cyberPill(cyber, a) : verdictPill(a),
       !a.reportable && a.forecast_at ? el("span", { class: "why" }, "would be ", countdown(a.forecast_at)) : null,
       c ? el("div", { class: "criterion", title: localiseText(c.reason) }, c.met ? "met: " : "nearest: ", criterionWords(a.rule_set, c.id)) : null,
     );

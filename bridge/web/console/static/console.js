@@ -291,6 +291,20 @@ export function cyberPreview(doc) {
   );
 }
 
+// A verdict's pill: REPORTABLE (red), impact unknown (amber: some alerts could not be placed,
+// so "not reportable" would be a guess), not reportable (green).
+export function verdictPill(a) {
+  if (a.reportable) return el("span", { class: "pill yes" }, "REPORTABLE");
+  if (a.verdict === "impact_unknown") {
+    return el(
+      "span",
+      { class: "pill unknown", title: "some alerts could not be placed in the inventory: what they take down is unknown" },
+      "impact unknown",
+    );
+  }
+  return el("span", { class: "pill no" }, "not reportable");
+}
+
 // One verdict per regulator: the pill, then the one criterion that decided it (all: every one).
 // ``cyber``: the incident's cybersecurity-act entry for this assessment (see cyberOf).
 export function verdict(a, { all = false, cyber = null } = {}) {
@@ -300,11 +314,7 @@ export function verdict(a, { all = false, cyber = null } = {}) {
     "div",
     { class: "verdict", dataset: { regulator: a.regulator } },
     el("strong", {}, regulatorName(a.regulator), " "),
-    cyber
-      ? cyberPill(cyber, a)
-      : a.reportable
-        ? el("span", { class: "pill yes" }, "REPORTABLE")
-        : el("span", { class: "pill no" }, "not reportable"),
+    cyber ? cyberPill(cyber, a) : verdictPill(a),
     a.verified ? null : el("span", { class: "why" }, `rule set ${a.rule_set} unverified`),
     !a.reportable && a.forecast_at
       ? el("span", { class: "why" }, cyber ? "would be marked " : "would become reportable ", countdown(a.forecast_at))
