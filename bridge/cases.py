@@ -4,16 +4,24 @@
 Ids tell them apart (privacy case ids carry :data:`bridge.core.privacy.PREFIX`). A privacy
 case whose drafts changed what it owes is remembered until :meth:`CaseRouter.take_moved`, so
 the next flush reconciles its drafts again (the supplementary report once the initial one was
-sent, say)."""
+sent, say).
+
+An incident's events come from its drafts and from a person's declaration of significance
+(the cybersecurity act's ``aware``, :mod:`bridge.evaluation.declarations`): the router merges
+the two before the engine hears of them, and tells the engine again when a declaration
+changes; an incident's document carries its declaration and, per cybersecurity rule set, what
+it would owe if declared now (:func:`bridge.core.awareness.board`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from bridge.core import case_drafts
+from bridge.core import awareness, case_drafts
 from bridge.core.alerts import AlertEpisode
+from bridge.core.obligations import incident_events
+from bridge.evaluation.declarations import Declarations
 from bridge.evaluation.incidents import IncidentView
 from bridge.notices.drafting import Drafting
 from bridge.privacy.cases import PrivacyCases, is_case
@@ -23,10 +31,18 @@ from bridge.privacy.owed import PrivacyObligations
 class CaseRouter:
     """See the module docstring."""
 
-    def __init__(self, incidents: IncidentView, privacy: PrivacyObligations) -> None:
+    def __init__(
+        self,
+        incidents: IncidentView,
+        privacy: PrivacyObligations,
+        declarations: Declarations | None = None,
+    ) -> None:
         self.incidents = incidents
         self.privacy = privacy
+        self.declarations = declarations
         self._moved: set[str] = set()
+        # what each incident's drafts said last (merged with its declaration when it changes)
+        self._notices: dict[str, tuple[dict[str, datetime], dict[str, str]]] = {}
 
     def owed(self, case_id: str) -> list[case_drafts.Owed] | None:
         if is_case(case_id):
@@ -36,15 +52,53 @@ class CaseRouter:
     def document(self, case_id: str) -> dict[str, Any] | None:
         if is_case(case_id):
             return self.privacy.document(case_id)
-        return self.incidents.document(case_id)
+        doc = self.incidents.document(case_id)
+        if doc is None or self.declarations is None:
+            return doc
+        declaration = self.declarations.of(case_id)
+        engine = self.incidents.evaluator.engine
+        inc = engine.incidents.get(case_id)
+        if declaration is not None:
+            doc["declaration"] = awareness.to_document(declaration)
+        if inc is not None:
+            events = incident_events(
+                inc.started_at, inc.remedied_at, inc.ended_at if inc.state == "closed" else None
+            )
+            doc["cyber"] = awareness.board(
+                engine.rule_sets, doc.get("assessments") or (), declaration, events, self.now()
+            )
+        return doc
+
+    def now(self) -> datetime:
+        return self.incidents.now()
 
     def notices_changed(
         self, case_id: str, events: Mapping[str, datetime], states: Mapping[str, str]
     ) -> None:
         if not is_case(case_id):
-            self.incidents.notices_changed(case_id, events, states)
+            self._notices[case_id] = (dict(events), dict(states))
+            self.incidents.notices_changed(case_id, self._with_declaration(case_id, events), states)
         elif self.privacy.set_notices(case_id, events, states):
             self._moved.add(case_id)
+
+    def declared(self, incident_ids: Iterable[str]) -> None:
+        """The declarations of these incidents changed: the engine hears their events again
+        (only incidents it holds: one that left memory hears them with its drafts' events)."""
+        live = self.incidents.evaluator.engine.incidents
+        for incident_id in incident_ids:
+            if incident_id not in live:
+                continue
+            events, states = self._notices.get(incident_id, ({}, {}))
+            self.incidents.notices_changed(
+                incident_id, self._with_declaration(incident_id, events), states
+            )
+
+    def _with_declaration(
+        self, incident_id: str, events: Mapping[str, datetime]
+    ) -> dict[str, datetime]:
+        if self.declarations is None:
+            return dict(events)
+        return {**events, **self.declarations.events(incident_id)}
 
     def take_moved(self) -> set[str]:
         """Privacy cases whose obligations moved since the last call."""

@@ -32,6 +32,7 @@ import contextlib
 import gc
 import logging
 import socket
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -42,8 +43,9 @@ from bridge.core.alerts import AlertEpisode
 from bridge.core.engine import Engine
 from bridge.core.incident_state import Incident
 from bridge.core.topology import Topology
-from bridge.errors import LeaseLost, StoreUnavailable
+from bridge.errors import Conflict, LeaseLost, StoreUnavailable
 from bridge.evaluation.by_hand import ByHand
+from bridge.evaluation.declarations import Declarations
 from bridge.evaluation.engine import build_engine, mapping_rules
 from bridge.evaluation.evaluator import Evaluator
 from bridge.evaluation.incidents import IncidentView
@@ -202,7 +204,8 @@ class BridgeService:
         )
         self.access_audit = AccessAudit(store, metrics, now)
         self.casebooks = Casebooks(store, now)  # people's handling of incidents
-        self.cases = CaseRouter(self.incidents, self.privacy_owed)
+        self.declarations = Declarations(store, now)  # the cybersecurity act's declarations
+        self.cases = CaseRouter(self.incidents, self.privacy_owed, self.declarations)
         self.book = DraftBook(store, metrics, self.cases, self.leadership)
         context = drafting_context(loaded)
         self.drafting = Drafting(self.book, self.cases, context, cfg.notices.refresh_interval, now)
@@ -302,6 +305,7 @@ class BridgeService:
         async with self._flush_lock:
             await self.evaluator.cancel()
             await self.privacy.start()
+            await self.declarations.load()
             engine, changed, cursor = await restore_engine(
                 self.store,
                 self.store,
@@ -314,6 +318,7 @@ class BridgeService:
             self._facts = {i: facts_of(inc) for i, inc in engine.incidents.items()}
             self.replicas.advance(cursor)
             self.book.tell_all()  # the new engine knows nothing of the drafts yet
+            self.cases.declared(self.declarations.known)  # nor of people's declarations
 
     async def _became_leader(self) -> None:
         if not self.evaluator.pristine:
@@ -351,6 +356,8 @@ class BridgeService:
             await self.replicas.sync()
         with contextlib.suppress(StoreUnavailable):
             await self._reload_privacy_cases()
+        with contextlib.suppress(StoreUnavailable):
+            await self._reload_declarations()
         if not self.leading:
             with contextlib.suppress(StoreUnavailable):
                 await self.book.load()
@@ -406,6 +413,62 @@ class BridgeService:
         ]
         if moved:
             self.drafting.mark_changed(moved)
+
+    async def _reload_declarations(self) -> None:
+        """Declarations made on another replica: the incidents' clocks and drafts follow."""
+        changed = await self.declarations.load()
+        if changed:
+            self.cases.declared(changed)
+            self.drafting.mark_changed(changed)
+
+    async def declare(
+        self,
+        incident_id: str,
+        significant: bool,
+        aware_at: datetime | None,
+        reason: str,
+        actor: str,
+        attest: Mapping[str, str] | None = None,
+    ) -> dict[str, Any] | None:
+        """A person declares an incident significant under the cybersecurity act (or not, with
+        a reason); its clocks and drafts follow at once. None: no such incident."""
+        await self.catch_up()
+        if self.evaluator.engine.incidents.get(incident_id) is None:
+            return None
+        if not any(rs.track == "cyber" for rs in self.evaluator.engine.rule_sets):
+            raise Conflict(
+                f"incident {incident_id}",
+                "no cybersecurity rule set (track: cyber, e.g. se-cyber) is enabled: there is "
+                "nothing to declare significant under",
+            )
+        await self.declarations.declare(
+            incident_id, significant, aware_at, reason, actor, attest or {}
+        )
+        self.cases.declared([incident_id])
+        self.drafting.mark_changed([incident_id])
+        with contextlib.suppress(StoreUnavailable):
+            await self.flush()
+        return self.get_incident(incident_id)
+
+    async def request_report(
+        self,
+        incident_id: str,
+        received_at: datetime | None,
+        deadline: datetime,
+        reference: str,
+        actor: str,
+    ) -> dict[str, Any] | None:
+        """The CSIRT asked for an intermediate report by ``deadline``: the report is owed and
+        drafted at once. None: no such incident."""
+        await self.catch_up()
+        if self.evaluator.engine.incidents.get(incident_id) is None:
+            return None
+        await self.declarations.request_report(incident_id, received_at, deadline, reference, actor)
+        self.cases.declared([incident_id])
+        self.drafting.mark_changed([incident_id])
+        with contextlib.suppress(StoreUnavailable):
+            await self.flush()
+        return self.get_incident(incident_id)
 
     async def privacy_changed(self, case_id: str) -> None:
         """Bring a privacy case's drafts up to date after a person changed it (a store failure

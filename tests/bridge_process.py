@@ -150,11 +150,17 @@ class BridgeProcess(_Metrics):
 
 
 def replica(
-    root: Path, name: str, store: str, smtp_config: dict[str, Any], tick_ms: int, lease_ms: int
+    root: Path,
+    name: str,
+    store: str,
+    smtp_config: dict[str, Any],
+    tick_ms: int,
+    lease_ms: int,
+    extra: dict[str, Any] | None = None,
 ) -> BridgeProcess:
     """One replica of a bridge pair on a shared ``store``: its own folder, port and archive, the
     replica id ``name``, evaluation every ``tick_ms``, a lease of ``lease_ms``, quick sync and
-    outbox, one approver token (``Bearer replica-approver``)."""
+    outbox, one approver token (``Bearer replica-approver``); ``extra`` sections over those."""
     folder = root / name
     folder.mkdir()
     port = free_port()
@@ -181,6 +187,7 @@ def replica(
                 "refresh_interval": "0s",
                 "poll_interval": "200ms",
             },
+            **(extra or {}),
         },
     )
     return BridgeProcess(config, port, folder / "bridge.log")

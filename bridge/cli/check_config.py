@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from bridge.cli.common import invalid
-from bridge.config import load_config
+from bridge.config import LoadedConfig, load_config
 from bridge.config.inventory import load_inventory
 from bridge.config.models import OperatorConfig, RetentionConfig, ServiceNames, SmtpConfig
+from bridge.config.rule_sets import ObligationModel
 from bridge.core.drafts import DEFAULT_SERVICE_NAMES
 from bridge.core.durations import format_duration
 from bridge.core.retention import PRUNABLE
 from bridge.core.rules import OPERATOR_SOURCE
+from bridge.core.topology import Element
 from bridge.errors import ConfigError
 from bridge.store.redis import redact
 
@@ -76,6 +78,38 @@ def _env(overrides: Mapping[tuple[str, ...], str]) -> None:
     print(f"  from the environment: {shown}")
 
 
+def _default_channel(track: str) -> str:
+    return "portal" if track == "cyber" else "email"
+
+
+def _law(loaded: LoadedConfig, elements: Iterable[Element]) -> None:
+    """What changed in the law: a rule set that encodes a repealed regime says so, with what
+    replaced it; a Swedish jurisdiction without a cybersecurity rule set (``se-cyber``) is a
+    warning (since 2026-01-15 significant incidents go to the CSIRT, docs/regulation.md §1b)."""
+    enabled = loaded.enabled_rule_sets()
+    for rs in enabled:
+        if rs.repealed_on is not None:
+            day = rs.repealed_on.isoformat()
+            by = f"; replaced by {rs.repealed_by}" if rs.repealed_by else ""
+            print(
+                f"  NOTE: rule set {rs.id} encodes a repealed regime (repealed {day}{by}): kept "
+                f"for incidents before {day} and as an internal threshold"
+            )
+    swedish = {rs.id for rs in enabled if rs.jurisdiction == "SE"}
+    if loaded.config.inventory.default_jurisdiction == "SE":
+        swedish.add("inventory.default_jurisdiction")
+    if any(el.jurisdiction == "SE" for el in elements):
+        swedish.add("inventory")
+    cyber = [rs.id for rs in enabled if rs.track == "cyber" and rs.jurisdiction == "SE"]
+    if swedish and not cyber:
+        print(
+            f"  WARNING: Swedish jurisdiction configured ({', '.join(sorted(swedish))}) without "
+            "a cybersecurity rule set: since 2026-01-15 significant incidents are reported to "
+            "the CSIRT under cybersäkerhetslagen (2025:1506); add a regulator with rule_set: "
+            "se-cyber (docs/regulation.md §1b)"
+        )
+
+
 def retention_summary(retention: RetentionConfig) -> str:
     """Each kind's period once its incident settled (docs/retention.md), on one line."""
     periods = retention.periods()
@@ -129,6 +163,16 @@ def check_config(path: str) -> int:
                     else f"source: {c.source}"
                 )
                 print(f"        criterion {c.id} ({c.kind}): {source}")
+            for o in rs.obligations:
+                if isinstance(o, ObligationModel) and (o.source or o.params):
+                    verified = rs.verified if o.verified is None else o.verified
+                    params = ", ".join(f"{k}={v}" for k, v in o.params.items()) or "default"
+                    print(
+                        f"        report {o.kind} ({params}; channel "
+                        f"{reg.channels.get(o.kind, reg.channel or _default_channel(rs.track))}):"
+                        f" source: {o.source or rs.source}"
+                        f"{'' if verified else ' (NOT VERIFIED)'}"
+                    )
     _smtp(cfg.smtp)
     _contacts(cfg.operator)
     _services(cfg.services, topology.service_names())
@@ -146,6 +190,7 @@ def check_config(path: str) -> int:
     unused = sorted(set(loaded.rule_sets) - used)
     if unused:
         print(f"  rule sets not used by any regulator: {', '.join(unused)}")
+    _law(loaded, topology.elements.values())
     unverified = [rs.id for rs in [*loaded.enabled_rule_sets(), *privacy] if not rs.verified]
     if unverified:
         print(

@@ -101,23 +101,25 @@ def _rule_set_problems(
     path: Path,
     where: str,
     name: str,
-    track: str,
+    track: str | tuple[str, ...],
     rule_sets: Mapping[str, tuple[Path, RuleSetModel]],
     rules_dir: Path,
 ) -> list[str]:
+    tracks = (track,) if isinstance(track, str) else track
     if name not in rule_sets:
-        known = ", ".join(sorted(n for n, (_, rs) in rule_sets.items() if rs.track == track))
+        known = ", ".join(sorted(n for n, (_, rs) in rule_sets.items() if rs.track in tracks))
         return [
             f"{path}: {where}: unknown rule set {name!r} (known: {known or 'none'} in {rules_dir})"
         ]
     found = rule_sets[name][1].track
-    if found != track:
+    if found not in tracks:
 
         def a(word: str) -> str:
             return f"an {word}" if word == "outage" else f"a {word}"
 
+        expected = " or ".join(a(t) for t in tracks)
         return [
-            f"{path}: {where}: rule set {name!r} is {a(found)} rule set, expected {a(track)} one"
+            f"{path}: {where}: rule set {name!r} is {a(found)} rule set, expected {expected} one"
         ]
     return []
 
@@ -160,7 +162,12 @@ def load_config(path: Path | str, env: Mapping[str, str] | None = None) -> Loade
     problems = []
     for name, reg in cfg.regulators.items():
         problems += _rule_set_problems(
-            path, f"regulators.{name}.rule_set", reg.rule_set, "outage", rule_sets, rules_dir
+            path,
+            f"regulators.{name}.rule_set",
+            reg.rule_set,
+            ("outage", "cyber"),
+            rule_sets,
+            rules_dir,
         )
     if cfg.privacy is not None:
         for i, name in enumerate(cfg.privacy.rule_sets):

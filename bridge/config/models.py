@@ -20,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from bridge.config.rule_sets import OBLIGATION_KINDS
 from bridge.config.types import Duration, Jurisdiction, Secret, Strict, WithSecret
 from bridge.core import retention as core_retention
 from bridge.core.access import grant_problem
@@ -179,10 +180,31 @@ class ServerConfig(Strict):
         return int(self.listen.rpartition(":")[2])
 
 
+Channel = Literal["email", "portal"]
+
+
 class RegulatorConfig(Strict):
+    """A regulator: its rule set, its e-mail address, and how its reports reach it: ``email``
+    (the outbox sends the approved notice) or ``portal`` (a person submits the approved report
+    on the regulator's web portal and records the submission). ``channel`` is the default of
+    the rule set's kinds (left out: ``portal`` for a cybersecurity rule set, else ``email``);
+    ``channels`` sets it per kind."""
+
     enabled: bool = True
     rule_set: str
     recipient: str | None = None
+    channel: Channel | None = None
+    channels: dict[str, Channel] = Field(default_factory=dict)
+
+    @field_validator("channels")
+    @classmethod
+    def _known_kinds(cls, channels: dict[str, str]) -> dict[str, str]:
+        for kind in channels:
+            if kind not in OBLIGATION_KINDS:
+                raise ValueError(
+                    f"{kind!r} is not a report kind; expected one of {', '.join(OBLIGATION_KINDS)}"
+                )
+        return channels
 
 
 # Defaults come from the core's own rule objects: one place says what a label is called.
@@ -312,6 +334,8 @@ class NoticesConfig(Strict):
     retry_max: Duration = timedelta(minutes=10)  # backoff ceiling (retries never stop)
     poll_interval: Duration = timedelta(seconds=5)  # how often the outbox looks for due retries
     significant_change: SignificantChangeConfig = SignificantChangeConfig()
+    # a portal's receipt a person may upload with a recorded submission, at most this large
+    receipt_max_bytes: int = Field(default=1024 * 1024, gt=0, le=4 * 1024 * 1024)
 
 
 class ReplicationConfig(Strict):

@@ -6,7 +6,7 @@ the key (``FILE: criteria.0.kind: unknown criterion kind …``).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -38,7 +38,9 @@ OBLIGATION_KINDS = (
     "nkom_privacy_subscriber",
     "se_cyber_early_warning",
     "se_cyber_notification",
+    "se_cyber_intermediate",
     "se_cyber_final",
+    "se_cyber_progress",
     "nkom_hendelsesrapport",
 )
 
@@ -106,6 +108,10 @@ class ObligationModel(Strict):
 
     kind: Literal[OBLIGATION_KINDS]  # type: ignore[valid-type]
     params: dict[str, Any] = Field(default_factory=dict)
+    # where its deadline comes from, and whether that was read in the regulation in force
+    # (left out: the rule set's ``source`` and ``verified``); shown by check-config
+    source: str | None = Field(default=None, min_length=1)
+    verified: bool | None = None
 
     @model_validator(mode="after")
     def _params_fit_the_rule(self) -> ObligationModel:
@@ -126,7 +132,10 @@ PRIVACY_NATURES = ("breach", "risk")
 class RuleSetModel(Strict):
     """A regulator's rule set. ``track: outage`` (default) judges incidents by ``criteria``;
     ``track: privacy`` has no criteria: its obligations are owed by every privacy case of its
-    jurisdiction whose nature (``breach``, ``risk``) it ``applies_to``."""
+    jurisdiction whose nature (``breach``, ``risk``) it ``applies_to``; ``track: cyber`` (the
+    Swedish cybersecurity act): its criteria only mark an incident *potentially significant*,
+    and its obligations are owed once a person declared the incident significant (the
+    awareness instant starts their clocks, :mod:`bridge.core.awareness`)."""
 
     id: str
     regulator: str
@@ -134,7 +143,11 @@ class RuleSetModel(Strict):
     source: str
     verified: bool
     notes: str = ""
-    track: Literal["outage", "privacy"] = "outage"
+    # the law this rule set encodes was repealed on this day (it is kept for incidents before it
+    # and as the operator's internal threshold); ``repealed_by``: what replaced it
+    repealed_on: date | None = None
+    repealed_by: str = ""
+    track: Literal["outage", "privacy", "cyber"] = "outage"
     applies_to: list[Literal["breach", "risk"]] = Field(default_factory=list)
     # privacy: exemptions that waive this rule set's subscriber notices (none: they never do),
     # and where that comes from (a regulation, or ``operator`` for its own legal reading)

@@ -191,7 +191,12 @@ DEFAULT_RULES: Mapping[str, Rule] = MappingProxyType(
         "nkom_privacy_subscriber": After("detected", timedelta(hours=24), zone=_OSLO, country="NO"),
         "se_cyber_early_warning": After("aware", timedelta(hours=24)),
         "se_cyber_notification": After("aware", timedelta(hours=72)),
+        "se_cyber_intermediate": SetByRegulator("csirt_deadline"),
+        # the final report one month after the notification, or (still ongoing then) one month
+        # after the incident was handled, with a progress report at the first instant: the
+        # choice between the two is bridge.core.obligations.cyber_owed's
         "se_cyber_final": After("notification_sent", months=1),
+        "se_cyber_progress": After("notification_sent", months=1),
         "nkom_hendelsesrapport": SetByRegulator(),
     }
 )

@@ -31,6 +31,7 @@ from bridge.core.casework import (
     refresh,
     withdraw,
 )
+from bridge.core.cyber_fields import ReportForm
 from bridge.core.drafts import (
     KINDS,
     DraftFields,
@@ -156,6 +157,12 @@ class Context:
     severity_label: str = "severity"
     kind_recipients: Mapping[str, str] = field(default_factory=dict)  # beats ``recipients``
     services: ServiceNames = field(default_factory=dict)  # display names (config)
+    forms: Mapping[str, ReportForm] = field(default_factory=dict)  # cyber reports' fields
+    # submission channel per kind (``portal``); a kind left out goes by e-mail
+    channels: Mapping[str, str] = field(default_factory=dict)
+
+    def channel(self, kind: str) -> str:
+        return self.channels.get(kind, "email")
 
     def fields(
         self,
@@ -165,7 +172,16 @@ class Context:
         previous: Previous | None = None,
     ) -> DraftFields:
         recipient = self.kind_recipients.get(kind) or self.recipients.get(regulator_of(kind))
-        return draft_fields(kind, incident, self.sender, recipient, now, self.services, previous)
+        return draft_fields(
+            kind,
+            incident,
+            self.sender,
+            recipient,
+            now,
+            self.services,
+            previous,
+            self.forms.get(kind),
+        )
 
     def fields_of(
         self,
@@ -268,6 +284,7 @@ def reconcile(
                     ctx.render,
                     snapshot=snap,
                     edits=carried(o.kind, before, tuple(fields.fields)),
+                    channel=ctx.channel(o.kind),
                 )
                 writes.append((draft, None, events))
             continue
@@ -328,6 +345,7 @@ def _next_update(
         trigger={"significant_change": now},
         snapshot=snap,
         edits=carried("nkom_update", followed("nkom_update", drafts), tuple(fields.fields)),
+        channel=ctx.channel("nkom_update"),
     )
     events[0].detail["significant_change"] = reasons
     return draft, None, events

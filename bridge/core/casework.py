@@ -10,6 +10,7 @@ A draft's life (``state``)::
     approved ─incident changed─▶ held ─approve─▶ approved      sending ─5xx─▶ failed
     sending ─found at start─▶ in_doubt ─a person resolves─▶ approved (resend) | sent
     approved ─the message cannot be built─▶ failed
+    portal: approved ─a person records the submission─▶ sent   (the outbox never sends it)
 
 Contract:
 - Every transition is a function of the draft, its inputs and ``now`` that returns the next
@@ -32,6 +33,10 @@ Contract:
   audit log records.
 - A message handed to SMTP but not known to be accepted (the process died meanwhile) is
   ``in_doubt`` and waits for a person: it is never re-sent silently.
+- Each draft has a submission ``channel``: ``email`` (the outbox sends the approved version) or
+  ``portal`` (the regulator's web portal: a person submits the approved version there and
+  records it, :func:`record_submission`, with when and the portal's case or receipt id; the
+  draft is ``sent`` at that instant, and only then is its deadline met).
 """
 
 from __future__ import annotations
@@ -131,6 +136,23 @@ class Attempt:
     detail: str = ""
 
 
+EMAIL, PORTAL = "email", "portal"
+CHANNELS = (EMAIL, PORTAL)
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """A report submitted on the regulator's portal, as a person recorded it. ``receipt``:
+    the uploaded receipt's name, media type, size and SHA-256 (its bytes are kept apart)."""
+
+    at: datetime  # when it was submitted (the person's word)
+    reference: str  # the portal's case or receipt id
+    by: str
+    recorded_at: datetime
+    version: int  # the approved version that was submitted
+    receipt: dict[str, Any] | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Draft:
     id: str
@@ -152,6 +174,8 @@ class Draft:
     message_id: str | None = None
     sent_at: datetime | None = None
     flag: str | None = None
+    channel: str = EMAIL
+    submission: Submission | None = None
 
     @property
     def latest(self) -> Version:
@@ -268,9 +292,11 @@ def open_draft(
     trigger: Mapping[str, datetime] | None = None,
     snapshot: Mapping[str, Any] | None = None,
     edits: Mapping[str, str] | None = None,
+    channel: str = EMAIL,
 ) -> Change:
     """Version 1 of the draft for ``fields.kind`` of ``fields.incident_id``; ``edits``: what a
-    person wrote in the notice this one follows, kept as written."""
+    person wrote in the notice this one follows, kept as written; ``channel``: how it reaches
+    the regulator (``email`` or ``portal``)."""
     kind = fields.kind
     reason = "opened from the previous notice" if edits else "opened"
     version = _version(1, fields, dict(edits or {}), BRIDGE, reason, now, render)
@@ -288,6 +314,7 @@ def open_draft(
         versions=(version,),
         trigger=dict(trigger or {}),
         snapshot=dict(snapshot or {}),
+        channel=channel,
     )
     return draft, [
         _audit(draft, now, BRIDGE, "draft.opened", version=1, to_complete=list(version.to_complete))
@@ -443,13 +470,16 @@ def approve(
             f'send_unknown to send it to the regulator as "{wording}"',
         )
     approval = Approval(version, actor, now, latest.content_hash, comment)
+    portal = draft.channel == PORTAL
     changed = _next(
         draft,
         now,
         state=APPROVED,
         approval=approval,
-        flag=None,
-        next_attempt_at=now,
+        flag="approved: submit it on the regulator's portal, then record the submission"
+        if portal
+        else None,
+        next_attempt_at=None if portal else now,
         message_id=message_id,
         snapshot=dict(snapshot) if snapshot is not None else draft.snapshot,
     )
@@ -464,6 +494,77 @@ def approve(
             recipient=latest.recipient,
             comment=comment,
             sent_as_unknown=unknown,
+            **({"channel": PORTAL} if portal else {}),
+        )
+    ]
+
+
+def record_submission(
+    draft: Draft,
+    submitted_at: datetime,
+    reference: str,
+    actor: str,
+    now: datetime,
+    receipt: Mapping[str, Any] | None = None,
+) -> Change:
+    """A person submitted the approved version on the regulator's portal at ``submitted_at``
+    (not after ``now``, not before the minute it was approved) and the portal answered with
+    ``reference``: the draft is sent at that instant. Only a portal draft, approved."""
+    if draft.channel != PORTAL:
+        raise Conflict(
+            f"draft {draft.id}", f"it goes by {draft.channel}: the outbox sends it, not a person"
+        )
+    if draft.state != APPROVED or draft.approval is None:
+        raise Conflict(
+            f"draft {draft.id}",
+            f"it is {draft.state}; only an approved draft is submitted (approve the latest "
+            "version first)",
+        )
+    reference = reference.strip()
+    if not reference:
+        raise BadInput("reference", "the portal's case or receipt id is required")
+    if any(c in reference for c in "\r\n"):
+        raise BadInput("reference", "expected a single line")
+    if submitted_at.utcoffset() is None:
+        raise BadInput("submitted_at", "expected a time with its offset")
+    if submitted_at > now:
+        raise BadInput("submitted_at", "the submission cannot be in the future")
+    approved_minute = draft.approval.at.replace(second=0, microsecond=0)
+    if submitted_at < approved_minute:
+        raise BadInput(
+            "submitted_at",
+            f"the submission cannot be before the approval ({draft.approval.at.isoformat()})",
+        )
+    submission = Submission(
+        at=submitted_at,
+        reference=reference,
+        by=actor,
+        recorded_at=now,
+        version=draft.approval.version,
+        receipt=dict(receipt) if receipt is not None else None,
+    )
+    changed = _next(
+        draft,
+        now,
+        state=SENT,
+        sent_at=submitted_at,
+        flag=None,
+        next_attempt_at=None,
+        submission=submission,
+    )
+    return changed, [
+        _audit(
+            draft,
+            now,
+            actor,
+            "draft.submitted",
+            version=draft.approval.version,
+            content_hash=draft.approval.content_hash,
+            submitted_at=submitted_at.isoformat(),
+            reference=reference,
+            receipt=None
+            if receipt is None
+            else {k: receipt[k] for k in ("name", "size", "sha256") if k in receipt},
         )
     ]
 

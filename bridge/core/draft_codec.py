@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from bridge.core.casework import Approval, Attempt, Draft, Version
+from bridge.core.casework import EMAIL, Approval, Attempt, Draft, Submission, Version
 
 
 def _t(value: datetime | None) -> str | None:
@@ -65,7 +65,34 @@ def to_dict(draft: Draft) -> dict[str, Any]:
         "message_id": draft.message_id,
         "sent_at": _t(draft.sent_at),
         "flag": draft.flag,
+        # written only when they say something (older drafts' stored form is unchanged)
+        **({"channel": draft.channel} if draft.channel != EMAIL else {}),
+        **({"submission": _submission(draft.submission)} if draft.submission else {}),
     }
+
+
+def _submission(s: Submission) -> dict[str, Any]:
+    return {
+        "at": _t(s.at),
+        "reference": s.reference,
+        "by": s.by,
+        "recorded_at": _t(s.recorded_at),
+        "version": s.version,
+        "receipt": s.receipt,
+    }
+
+
+def _submission_of(d: Mapping[str, Any] | None) -> Submission | None:
+    if not d:
+        return None
+    return Submission(
+        at=datetime.fromisoformat(d["at"]),
+        reference=d["reference"],
+        by=d["by"],
+        recorded_at=datetime.fromisoformat(d["recorded_at"]),
+        version=int(d["version"]),
+        receipt=d.get("receipt"),
+    )
 
 
 def from_dict(d: Mapping[str, Any]) -> Draft:
@@ -117,4 +144,6 @@ def from_dict(d: Mapping[str, Any]) -> Draft:
         message_id=d.get("message_id"),
         sent_at=_p(d.get("sent_at")),
         flag=d.get("flag"),
+        channel=d.get("channel", EMAIL),
+        submission=_submission_of(d.get("submission")),
     )

@@ -26,13 +26,14 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bridge.core import privacy_fields
+from bridge.core import cyber_fields, privacy_fields
 from bridge.errors import BadInput
 
 NKOM_KINDS = ("nkom_varsel", "nkom_update", "nkom_normalised")
 PTS_KINDS = ("pts_initial", "pts_supplementary")
 PRIVACY_KINDS = privacy_fields.KINDS
-KINDS = (*NKOM_KINDS, *PTS_KINDS, *PRIVACY_KINDS)
+CYBER_KINDS = cyber_fields.KINDS
+KINDS = (*NKOM_KINDS, *PTS_KINDS, *PRIVACY_KINDS, *CYBER_KINDS)
 
 _NKOM_KEYS = (
     "started_at",
@@ -118,8 +119,8 @@ TITLES = {
     **privacy_fields.TITLES,
 }
 
-ZONES = {"nkom": "Europe/Oslo", "pts": "Europe/Stockholm"}
-LANGUAGES = {"nkom": "nb", "pts": "sv"}
+ZONES = {"nkom": "Europe/Oslo", "pts": "Europe/Stockholm", "csirt": "Europe/Stockholm"}
+LANGUAGES = {"nkom": "nb", "pts": "sv", "csirt": "sv"}
 DEFAULT_RECIPIENTS = {"nkom": "ekomvarsling@nkom.no", "pts": "incidentrapport@pts.se"}
 #: What a regulator reads for a field nobody could answer yet. Sent only for the fields the
 #: approver named (``casework.approve``'s ``send_unknown``); never a placeholder token.
@@ -253,6 +254,8 @@ def regulator_of(kind: str) -> str:
         return "nkom"
     if kind in PTS_KINDS or kind in PRIVACY_KINDS:
         return "pts"
+    if kind in CYBER_KINDS:
+        return cyber_fields.REGULATOR
     raise BadInput("kind", f"unknown notice kind {kind!r}; expected one of {', '.join(KINDS)}")
 
 
@@ -307,11 +310,15 @@ def draft_fields(
     now: datetime,
     services: ServiceNames | None = None,
     previous: Previous | None = None,
+    form: cyber_fields.ReportForm | None = None,
 ) -> DraftFields:
     """See the module contract. ``recipient`` None: the regulator's published address;
     ``services``: display names per service and language; ``previous``: the notice this one
-    follows (Nkom update or normalised notice, PTS supplementary report)."""
+    follows (Nkom update or normalised notice, PTS supplementary report); ``form``: the
+    fields of a cybersecurity-act report (its kinds' fields are data)."""
     regulator = regulator_of(kind)
+    if kind in CYBER_KINDS:
+        return _cyber_fields(kind, incident, operator, recipient, now, services, form)
     language = LANGUAGES[regulator]
     reference = reference_number(operator.org_number, str(incident["id"]))
     contact = operator.contact(contact_track(kind))
@@ -344,6 +351,54 @@ def draft_fields(
         recipient=recipient or DEFAULT_RECIPIENTS[regulator],
         drafted_at=local_time(now, regulator),
         placeholder=UNKNOWN[language],
+        fields=fields,
+    )
+
+
+def _cyber_fields(
+    kind: str,
+    incident: Mapping[str, Any],
+    operator: Sender,
+    recipient: str | None,
+    now: datetime,
+    services: ServiceNames | None,
+    form: cyber_fields.ReportForm | None,
+) -> DraftFields:
+    """A cybersecurity-act report: the form's fields, prefilled where the bridge knows."""
+    if form is None or form.kind != kind:
+        raise BadInput("kind", f"no report form for {kind}")
+    regulator = cyber_fields.REGULATOR
+    reference = reference_number(operator.org_number, str(incident["id"]))
+    impact: Mapping[str, Any] = incident.get("impact") or {}
+    regions = _regions(impact, "sv")
+    customers = _customers(impact, "sv", services)
+    scope = "\n".join(
+        p for p in (customers, f"Berörda områden:\n{regions}" if regions else "") if p
+    )
+    values = cyber_fields.values(
+        incident,
+        lambda t: local_time(t, regulator),
+        _services(impact, "sv", services),
+        scope,
+        contact_line(operator.contact(OUTAGE), operator.name, "sv"),
+        reference,
+        person=frozenset(f.key for f in form.fields if f.person),
+    )
+    fields = {
+        f.key: Field(f.key, f.label, *values.get(f.key, ("", f.hint or "to complete")))
+        for f in form.fields
+    }
+    return DraftFields(
+        kind=kind,
+        regulator=regulator,
+        language="sv",
+        title=form.title,
+        incident_id=str(incident["id"]),
+        reference=reference,
+        operator=operator,
+        recipient=recipient or DEFAULT_RECIPIENTS.get(regulator, ""),
+        drafted_at=local_time(now, regulator),
+        placeholder=UNKNOWN["sv"],
         fields=fields,
     )
 

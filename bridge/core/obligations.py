@@ -12,6 +12,10 @@ Contract:
   ``overdue`` once ``now`` reaches ``due_at`` and it is neither sent nor rejected. An
   obligation whose triggering event has not happened has no ``due_at`` and names what it is
   ``waiting_for`` (``pts_supplementary`` waits for the initial report to be sent).
+- A rule set of ``track: cyber`` (the Swedish cybersecurity act) owes nothing until a person
+  declared the incident significant: the ``aware`` event (:mod:`bridge.core.awareness`) starts
+  its clocks, whatever its assessment (which only says *potentially significant*). See
+  :func:`cyber_owed` for which of its kinds are owed when.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from bridge.core.calendar import DEFAULT_RULES, Rule, due_at
+from bridge.core.calendar import DEFAULT_RULES, After, Rule, due_at
 from bridge.core.rules import Assessment, RuleSet
 
 OPEN = "open"
@@ -84,10 +88,81 @@ def owed(
     drafts: Mapping[str, str] | None = None,
 ) -> list[Obligation]:
     """See the module contract."""
+    if rule_set.track == CYBER:
+        return cyber_owed(rule_set, {**events, **(extra or {})}, now, drafts)
     if not assessment.reportable or assessment.since is None:
         return []
     known = {**events, "reportable": assessment.since, **(extra or {})}
     return [obligation(rule_set, kind, known, now, drafts) for kind in rule_set.obligations]
+
+
+CYBER = "cyber"
+#: The cybersecurity act's kinds whose presence depends on the incident (the rest of a cyber
+#: rule set's obligations are owed as soon as it is declared significant).
+INTERMEDIATE, FINAL, PROGRESS = "se_cyber_intermediate", "se_cyber_final", "se_cyber_progress"
+#: The events: a person's declaration, the CSIRT's deadline for an intermediate report, the
+#: recorded submission of the notification, and the incident handled (every alert resolved).
+AWARE, CSIRT_DEADLINE, NOTIFIED, HANDLED = (
+    "aware",
+    "csirt_deadline",
+    "notification_sent",
+    "remedied",
+)
+
+
+def cyber_owed(
+    rule_set: RuleSet,
+    known: Mapping[str, datetime],
+    now: datetime,
+    drafts: Mapping[str, str] | None = None,
+) -> list[Obligation]:
+    """What a ``track: cyber`` rule set owes given the events so far (cybersäkerhetslagen
+    2 kap. 5–8 §§, NIS2 Art. 23(4)):
+
+    - nothing before ``aware`` (a person declared the incident significant);
+    - the early warning and the notification from ``aware`` (24 h, 72 h by default);
+    - the intermediate report only once the CSIRT asked for one (``csirt_deadline``);
+    - with the notification submitted at N and T = N + one month (the progress rule): if the
+      incident was handled (``remedied``) by T, the final report is due at T and no progress
+      report is owed; if it is still ongoing at T, a progress report is due at T and the final
+      report one month after it is handled (waiting for that while it goes on).
+    """
+    if AWARE not in known:
+        return []
+    out: list[Obligation] = []
+    notified = known.get(NOTIFIED)
+    handled = known.get(HANDLED)
+    progress_at = None
+    if notified is not None and PROGRESS in rule_set.obligations:
+        found = due_at(rule_for(rule_set, PROGRESS), known)
+        progress_at = None if found is None else found.at
+    elif notified is not None:
+        found = due_at(rule_for(rule_set, FINAL), known)
+        progress_at = None if found is None else found.at
+    ongoing_at_progress = progress_at is not None and (handled is None or handled > progress_at)
+    for kind in rule_set.obligations:
+        if kind == INTERMEDIATE and CSIRT_DEADLINE not in known:
+            continue
+        if kind == PROGRESS and not ongoing_at_progress:
+            continue
+        if kind == FINAL and ongoing_at_progress:
+            months = getattr(rule_for(rule_set, FINAL), "months", 1) or 1
+            out.append(
+                obligation(rule_set, kind, known, now, drafts, After(HANDLED, months=months))
+            )
+            continue
+        out.append(obligation(rule_set, kind, known, now, drafts))
+    return out
+
+
+def if_declared(
+    rule_set: RuleSet, events: Mapping[str, datetime], now: datetime
+) -> list[Obligation]:
+    """What a ``track: cyber`` rule set would owe if a person declared the incident significant
+    at ``now`` (for the board of a potentially significant incident); empty for other tracks."""
+    if rule_set.track != CYBER:
+        return []
+    return cyber_owed(rule_set, {**events, AWARE: now}, now)
 
 
 def obligation(
@@ -96,10 +171,12 @@ def obligation(
     known: Mapping[str, datetime],
     now: datetime,
     drafts: Mapping[str, str] | None = None,
+    rule: Rule | None = None,
 ) -> Obligation:
     """One owed report of ``kind`` under ``rule_set``, given the events so far (``known``) and
-    the kinds' draft states (``drafts``). Used for incidents and for privacy cases alike."""
-    rule = rule_for(rule_set, kind)
+    the kinds' draft states (``drafts``). Used for incidents and for privacy cases alike.
+    ``rule``: the deadline rule to apply instead of the kind's own."""
+    rule = rule or rule_for(rule_set, kind)
     due = due_at(rule, known)
     state_of_draft = (drafts or {}).get(kind)
     if due is None:

@@ -79,6 +79,16 @@ REPORTS: Mapping[str, Mapping[str, str]] = MappingProxyType(
             "sv": "incidentanmälan",
         },
         "se_cyber_final": {"en": "final report", "nb": "sluttrapport", "sv": "slutrapport"},
+        "se_cyber_intermediate": {
+            "en": "intermediate report",
+            "nb": "delrapport",
+            "sv": "delrapport",
+        },
+        "se_cyber_progress": {
+            "en": "progress report",
+            "nb": "statusrapport",
+            "sv": "lägesrapport",
+        },
     }
 )
 
@@ -88,6 +98,8 @@ REGULATORS: Mapping[str, tuple[str, str, str]] = MappingProxyType(
         "nkom": ("Nkom", "NO", "nb"),
         "pts": ("PTS", "SE", "sv"),
         "se_cyber": ("PTS (cybersäkerhetslagen)", "SE", "sv"),
+        # the cybersecurity act's CSIRT unit (Myndigheten för civilt försvar): rule set se-cyber
+        "csirt": ("MCF CSIRT", "SE", "sv"),
         "enisa": ("ENISA", "EU", "en"),
     }
 )
@@ -102,6 +114,8 @@ WAITING: Mapping[str, str] = MappingProxyType(
         "notification_sent": "owed once the notification is sent",
         "subscriber_notice_sent": "owed once subscribers are notified",
         "set_by_regulator": "owed by the date the regulator sets",
+        "aware": "owed once a person declares the incident significant",
+        "csirt_deadline": "owed by the date the CSIRT sets",
     }
 )
 

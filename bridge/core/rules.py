@@ -66,7 +66,9 @@ class RuleSet:
     severity_map: dict[str, str] = field(default_factory=dict)  # label value → level
     notes: str = ""
     obligation_rules: Mapping[str, Rule] = field(default_factory=dict)  # overrides of defaults
-    track: str = "outage"  # outage: criteria on incidents; privacy: owed for privacy cases
+    # outage: criteria on incidents; privacy: owed for privacy cases; cyber: criteria mark an
+    # incident potentially significant, obligations follow a person's declaration
+    track: str = "outage"
     applies_to: tuple[str, ...] = ()  # privacy: the case natures (breach, risk) it covers
     # privacy: the exemptions (no_adverse_effect, data_unreadable) that waive this rule set's
     # subscriber notices, with their source; none: an exemption does not waive them

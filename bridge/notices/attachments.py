@@ -1,5 +1,7 @@
 """Documents attached to notices: for PTS, the report as a Word document (DOCX) whose sections
-follow the e-service's questions, ready to upload or to paste from.
+follow the e-service's questions, ready to upload or to paste from; for any other report that
+goes by a regulator's portal (the CSIRT's), the approved version as an HTML document to keep,
+upload or paste from.
 
 Why DOCX (python-docx): PTS's e-service takes the report as form answers plus attachments, and
 compliance staff often amend the document before uploading; DOCX is editable, handles Swedish
@@ -16,7 +18,7 @@ from urllib.parse import quote
 
 import docx
 
-from bridge.core.casework import Draft, Version
+from bridge.core.casework import PORTAL, Draft, Version
 from bridge.core.drafts import LABELS, PLACEHOLDERS, TITLES, Sender
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -24,6 +26,10 @@ DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 
 def attachment_for(draft: Draft, version: Version, sender: Sender) -> tuple[str, str, bytes] | None:
     """``(file name, MIME type, bytes)`` of the document a draft carries, or None."""
+    if draft.regulator != "pts" and draft.channel == PORTAL:
+        reference = version.fields.get("reference") or draft.incident_id
+        name = file_name(f"{draft.kind.replace('_', '-')}-{reference}.html")
+        return name, "text/html", version.html.encode("utf-8")
     if draft.regulator != "pts" or draft.kind == "subscriber_notice":
         return None  # a subscriber notice goes to subscribers, not to PTS's e-service
     reference = version.fields.get("reference") or draft.incident_id

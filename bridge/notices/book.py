@@ -182,7 +182,10 @@ class DraftBook:
         return counts
 
     def outbox_pending(self) -> int:
-        """Approved drafts not yet accepted by the relay (queued, retrying or sending)."""
+        """Approved drafts not yet accepted by the relay (queued, retrying or sending); a
+        portal report waiting for a person to record its submission is not the outbox's."""
         return sum(
-            1 for d in self.drafts.values() if d.state in (casework.APPROVED, casework.SENDING)
+            1
+            for d in self.drafts.values()
+            if d.state in (casework.APPROVED, casework.SENDING) and d.channel != casework.PORTAL
         )

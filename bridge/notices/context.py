@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bridge.config import LoadedConfig
+from bridge.config.report_forms import builtin_forms
 from bridge.core import case_drafts, privacy_fields
 from bridge.core.drafts import DEFAULT_RECIPIENTS, PRIVACY_KINDS, regulator_of
 from bridge.notices.rendering import render, sender
@@ -43,6 +44,23 @@ def privacy_recipients(loaded: LoadedConfig, recipients: Mapping[str, str]) -> d
     return out
 
 
+def channels(loaded: LoadedConfig) -> dict[str, str]:
+    """How each kind reaches its regulator: ``regulators.*.channels`` per kind, else the
+    regulator's ``channel`` for its rule set's kinds, else ``portal`` for a cybersecurity rule
+    set's (the CSIRT's portal) and ``email`` for the rest (left out: e-mail)."""
+    out: dict[str, str] = {}
+    for reg in loaded.config.regulators.values():
+        if not reg.enabled:
+            continue
+        rule_set = loaded.rule_sets[reg.rule_set][1]
+        default = reg.channel or ("portal" if rule_set.track == "cyber" else "email")
+        for kind in rule_set.obligation_kinds():
+            out[kind] = reg.channels.get(kind, default)
+        for kind, channel in reg.channels.items():
+            out[kind] = channel
+    return {kind: channel for kind, channel in out.items() if channel != "email"}
+
+
 def drafting_context(loaded: LoadedConfig) -> case_drafts.Context:
     """The core's drafting context for this configuration."""
     cfg = loaded.config
@@ -63,4 +81,6 @@ def drafting_context(loaded: LoadedConfig) -> case_drafts.Context:
         severity_label=cfg.inventory.labels.severity,
         kind_recipients=privacy_recipients(loaded, recipients),
         services={key: {"sv": n.sv, "nb": n.nb} for key, n in cfg.services.items()},
+        forms=builtin_forms(),
+        channels=channels(loaded),
     )

@@ -20,6 +20,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from bridge.config import report_forms
 from bridge.core import case_drafts, casework
 from bridge.core.casework import Draft
 from bridge.core.drafts import LABELS, LANGUAGES, DraftFields, Sender
@@ -65,7 +66,7 @@ class NoticeDesk:
     def diff(self, draft: Draft, old: int, new: int) -> dict[str, Any]:
         """Field-by-field changes and a unified diff of the text between two versions."""
         a, b = draft.version(old), draft.version(new)
-        labels = LABELS[LANGUAGES[draft.regulator]]
+        labels = {**LABELS[LANGUAGES[draft.regulator]], **report_forms.labels_of(draft.kind)}
         fields = [
             {
                 "key": k,
@@ -175,6 +176,26 @@ class NoticeDesk:
         draft = await self.book.fresh(draft_id)
         change = casework.resolve_doubt(draft, action, actor, comment, self.now())
         return await self._commit(_attested(change, attest), draft, wake=True)
+
+    async def record_submission(
+        self,
+        draft_id: str,
+        submitted_at: datetime | None,
+        reference: str,
+        actor: str,
+        receipt: Mapping[str, Any] | None = None,
+        attest: Mapping[str, str] | None = None,
+    ) -> Draft:
+        """A person submitted the approved report on the regulator's portal (``submitted_at``:
+        default now) and records it with the portal's reference (and optionally the receipt):
+        the draft is sent, so its deadline is met
+        (:func:`bridge.core.casework.record_submission`)."""
+        draft = await self.book.fresh(draft_id)
+        now = self.now()
+        change = casework.record_submission(
+            draft, submitted_at or now, reference, actor, now, receipt
+        )
+        return await self._commit(_attested(change, attest), draft)
 
 
 def _attested(change: casework.Change, attest: Mapping[str, str] | None) -> casework.Change:

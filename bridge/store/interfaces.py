@@ -34,6 +34,7 @@ from bridge.core.incidents import EpisodeKey
 from bridge.store.records import (
     AuditEntry,
     CasebookRecord,
+    DeclarationRecord,
     DeliveryRecord,
     DraftRecord,
     IncidentRecord,
@@ -44,7 +45,7 @@ from bridge.store.records import (
     UserRecord,
 )
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 #: The lease's name (one per store; a Redis key prefix gives several bridges one database each).
 LEADER_LEASE = "leader"
@@ -260,6 +261,25 @@ class PrivacyRegister(Protocol):
         """Every revision of a case as written, oldest first (empty: no such case)."""
 
 
+class DeclarationStore(Protocol):
+    """People's declarations of an incident's significance under the Swedish cybersecurity
+    act (schema 8): one small record per incident id, apart from the derived incidents (which
+    can always be recomputed; a person's decision cannot). Written like privacy cases
+    (revision check, audit entries in the same write); never deleted."""
+
+    async def put_declaration(
+        self, record: DeclarationRecord, expected_revision: int | None, audit: Sequence[AuditEntry]
+    ) -> None:
+        """Write ``record`` and append ``audit``, atomically, if the stored revision is
+        ``expected_revision`` (``None``: none yet) and ``record.revision`` is one more; else
+        raise Conflict and write nothing."""
+
+    async def get_declaration(self, incident_id: str) -> DeclarationRecord | None: ...
+
+    async def list_declarations(self) -> list[DeclarationRecord]:
+        """Every declaration (latest revision), ordered by incident id."""
+
+
 class RetentionStore(Protocol):
     """What retention needs (docs/retention.md): counts per kind, the incidents page by page
     with their drafts, and deletes in small batches. Which records go is decided by
@@ -350,6 +370,7 @@ class Store(
     LeaseStore,
     PeopleStore,
     PrivacyRegister,
+    DeclarationStore,
     RetentionStore,
     Casebook,
     Protocol,

@@ -87,6 +87,18 @@ class PrivacyCaseRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class DeclarationRecord:
+    """A person's declaration of an incident's significance (cybersecurity act), as stored:
+    one small record per incident id, kept apart from the derived incident records.
+    ``document`` is the declaration (:mod:`bridge.core.awareness` owns its shape)."""
+
+    id: str  # the incident id
+    revision: int
+    updated_at: datetime
+    document: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class CasebookRecord:
     """People's data about one incident (schema 6): its short ``number`` (given by the store
     when the record is opened, never changed) and ``document``, what people wrote

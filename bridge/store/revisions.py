@@ -4,7 +4,7 @@ cases, users, API tokens), with one wording of every refusal."""
 from __future__ import annotations
 
 from bridge.errors import Conflict
-from bridge.store.records import DraftRecord, PrivacyCaseRecord
+from bridge.store.records import DeclarationRecord, DraftRecord, PrivacyCaseRecord
 
 
 def check_revision(what: str, revision: int, expected_revision: int | None) -> None:
@@ -15,7 +15,9 @@ def check_revision(what: str, revision: int, expected_revision: int | None) -> N
 
 
 def check_follows(
-    record: DraftRecord | PrivacyCaseRecord, expected_revision: int | None, what: str = "draft"
+    record: DraftRecord | PrivacyCaseRecord | DeclarationRecord,
+    expected_revision: int | None,
+    what: str = "draft",
 ) -> None:
     """Raise Conflict unless ``record.revision`` is one more than ``expected_revision`` (1 for a
     new record): checked by every store before it touches storage."""

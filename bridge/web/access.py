@@ -224,3 +224,27 @@ def str_field(body: dict[str, Any], name: str, required: bool = False) -> str:
     if required and not value.strip():
         raise BadInput(name, "required")
     return value
+
+
+def instant_field(body: dict[str, Any], name: str) -> datetime | None:
+    """An optional ISO 8601 time with its offset (absent or null: None); 400 naming ``name``
+    otherwise."""
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise BadInput(name, f"expected an ISO 8601 time, got {type(value).__name__}")
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        raise BadInput(name, f"expected an ISO 8601 time, got {value!r}") from None
+    if at.utcoffset() is None:
+        raise BadInput(name, "expected a time with its offset (e.g. 2026-11-23T10:05:00Z)")
+    return at
+
+
+def known_fields(body: dict[str, Any], known: tuple[str, ...]) -> None:
+    """400 naming the first field of ``body`` not in ``known``."""
+    stray = sorted(set(body) - set(known))
+    if stray:
+        raise BadInput(stray[0], f"unknown field; expected {', '.join(known)}")

@@ -66,6 +66,12 @@ NEEDS: dict[str, Need] = {
     # incidents and drafts
     "GET /api/v1/incidents": _n("caller", _VIEW, "outage", "list incidents"),
     "GET /api/v1/incidents/{id}": _n("caller", _VIEW, "target", "read an incident or case"),
+    "POST /api/v1/incidents/{id}/declaration": _n(
+        "person+factor", "approver", "target", "declare an incident significant or not (cyber act)"
+    ),
+    "POST /api/v1/incidents/{id}/report-requests": _n(
+        "caller", "editor", "target", "record the CSIRT's request for an intermediate report"
+    ),
     "POST /api/v1/incidents": _n("caller", "editor", "outage", "open an incident by hand"),
     "POST /api/v1/incidents/{id}/end": _n(
         "caller", "editor", "target", "end an incident opened by hand"
@@ -94,6 +100,10 @@ NEEDS: dict[str, Need] = {
     "POST /api/v1/drafts/{id}/resolve": _n(
         "person+factor", "approver", "target", "resend or mark sent a notice in doubt"
     ),
+    "POST /api/v1/drafts/{id}/submission": _n(
+        "person+factor", "approver", "target", "record a report's submission on a portal"
+    ),
+    "GET /api/v1/drafts/{id}/receipt": _n("caller", _VIEW, "target", "read a portal's receipt"),
     "GET /api/v1/audit": _n("caller", "admin|auditor", "own", "read the audit log"),
     "GET /api/v1/events": _n("caller", _VIEW, "own", "live updates"),
     # the privacy track

@@ -143,3 +143,35 @@ def test_serve_refuses_a_redis_that_could_lose_acknowledged_alerts(tmp_path: Pat
     assert run.returncode == 1
     assert "appendfsync" in run.stderr or "appendonly" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_check_config_says_what_changed_in_the_swedish_law(tmp_path: Path) -> None:
+    """The PTS outage rule set is named as the repealed regime (kept for incidents before
+    2026-01-15 and as an internal threshold); the shipped config reports to the CSIRT under
+    se-cyber, each report with its source, channel and whether it was verified; a Swedish
+    jurisdiction without se-cyber is a warning."""
+    out = check_config("config/bridge.yaml").stdout
+    assert (
+        "NOTE: rule set pts-outage encodes a repealed regime (repealed 2026-01-15; replaced by "
+        "cybersäkerhetslagen (2025:1506), rule set se-cyber): kept for incidents before "
+        "2026-01-15 and as an internal threshold"
+    ) in out
+    assert " csirt: rule set se-cyber (SE, 5 criteria, NOT VERIFIED)" in out
+    warning = next(x for x in out.splitlines() if "report se_cyber_early_warning" in x)
+    assert "channel portal" in warning and "2 kap. 5 §" in warning
+    assert "NOT VERIFIED" not in warning
+    progress = next(x for x in out.splitlines() if "report se_cyber_progress" in x)
+    assert "NOT VERIFIED" in progress
+    assert "without a cybersecurity rule set" not in out
+    shipped = (REPO / "config" / "bridge.yaml").read_text(encoding="utf-8")
+    without = tmp_path / "bridge.yaml"
+    without.write_text(
+        shipped.replace("  csirt: {enabled: true, rule_set: se-cyber, channel: portal}\n", "")
+        .replace("rules_dir: rules", f"rules_dir: {REPO / 'config' / 'rules'}")
+        .replace("path: inventory.yaml", f"path: {REPO / 'config' / 'inventory.yaml'}"),
+        encoding="utf-8",
+    )
+    run = check_config(without)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "WARNING: Swedish jurisdiction configured" in run.stdout
+    assert "add a regulator with rule_set: se-cyber" in run.stdout

@@ -53,8 +53,8 @@ async def test_static_assets_are_bundled(client: TestClient[Any, Any], name: str
 async def test_rendered_page_has_csp_banner_and_csrf_meta(
     client: TestClient[Any, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A signed-in page carries the CSRF meta tag, a strict CSP and the banner naming the
-    shipped rule sets that are not verified."""
+    """A signed-in page carries the CSRF meta tag, a strict CSP, the banner naming the shipped
+    rule sets that are not verified and the one naming the rule set of a repealed regime."""
     from bridge.web import access
     from bridge.web.console import session_middleware
 
@@ -69,6 +69,8 @@ async def test_rendered_page_has_csp_banner_and_csrf_meta(
     html = await r.text()
     assert '<meta name="csrf-token" content="tok-123">' in html
     assert "pts-outage" in html and "nkom-varsel" in html and "Unverified rule set" in html
+    # the PTS outage rule set encodes the repealed LEK 8 kap.: every page says so
+    assert 'id="repealed-banner"' in html and "repealed on 2026-01-15" in html
     assert r.headers["Content-Security-Policy"] == frame.CSP
     assert "script-src 'self';" in frame.CSP
     assert 'href="/audit"' not in html  # an approver is neither admin nor auditor

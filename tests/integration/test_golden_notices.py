@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from bridge.config import OperatorConfig
+from bridge.config.report_forms import builtin_forms
 from bridge.core import case_drafts
 from bridge.core.drafts import FIELD_KEYS, KINDS, DraftFields, Previous, draft_fields, with_values
 from bridge.notices.rendering import render, sender
@@ -232,6 +233,63 @@ EDITS: dict[str, dict[str, str]] = {
     "nkom_privacy_subscriber": {},
 }
 EDITS["nkom_update"] = EDITS["nkom_normalised"] = EDITS["nkom_varsel"]
+# The cybersecurity act's reports of the Östersund incident, as the person on duty answers
+# what only a person can (the bridge never prefills these).
+_MALICIOUS = (
+    "Nej. Avbrottet orsakades av ett fel i nodstationens elförsörjning; inget tyder på "
+    "olagliga eller avsiktligt skadliga handlingar."
+)
+_CROSS_BORDER = "Nej. Endast abonnenter i Östersunds kommun berördes."
+_SEVERITY = (
+    "Allvarlig. Omkring 6 000 aktiva bredbandsanslutningar och 1 000 IP-TV-anslutningar var "
+    "utan tjänst i drygt tre timmar, och nödsamtal (112) från fast telefoni i området kunde "
+    "inte förmedlas under avbrottet."
+)
+_MITIGATION = (
+    "Mobil reservkraft kopplades in kl. 10.52 och tjänsterna återställdes. Startbatteriet i "
+    "nodstationens reservkraftaggregat byttes samma dag."
+)
+EDITS["se_cyber_early_warning"] = {
+    "suspected_malicious": _MALICIOUS,
+    "cross_border": _CROSS_BORDER,
+}
+EDITS["se_cyber_notification"] = {
+    **EDITS["se_cyber_early_warning"],
+    "severity_impact": _SEVERITY,
+    "indicators": "Inga. Incidenten har inte orsakats av något intrång.",
+}
+EDITS["se_cyber_intermediate"] = {
+    "updates": (
+        "Enligt CSIRT-enhetens begäran: reservkraften i övriga nodstationer i Jämtlands län "
+        "har kontrollerats; inga fler fel har hittats."
+    ),
+}
+EDITS["se_cyber_final"] = {
+    "cross_border": _CROSS_BORDER,
+    "severity_impact": _SEVERITY,
+    "root_cause": (
+        "Reservkraftaggregatets startbatteri var uttjänt, så reservkraften startade inte när "
+        "nodstationens ordinarie elmatning föll bort."
+    ),
+    "mitigation": (
+        f"{_MITIGATION} Startbatterierna i alla nodstationer provas nu varje månad och byts "
+        "vart tredje år."
+    ),
+}
+EDITS["se_cyber_progress"] = {
+    "updates": "Felsökningen av nodstationens elförsörjning pågår tillsammans med elnätsägaren.",
+    "mitigation": "Mobil reservkraft försörjer nodstationen tills felet är åtgärdat.",
+}
+#: when the cybersecurity act's reports are drafted (the others: NOW)
+DRAFTED = {
+    "se_cyber_early_warning": T0 + timedelta(hours=4),
+    "se_cyber_notification": T0 + timedelta(hours=5),
+    "se_cyber_intermediate": T0 + timedelta(days=2),
+    "se_cyber_final": T0 + timedelta(days=20),
+    "se_cyber_progress": T0 + timedelta(days=30),
+}
+#: the person's declaration the cybersecurity act's reports start from
+DECLARATION = {"aware_at": _iso(T0 + timedelta(minutes=20)), "by": "anna", "significant": True}
 
 
 def _snapshot(doc: dict[str, Any]) -> dict[str, Any]:
@@ -273,11 +331,31 @@ def fields_of(kind: str) -> DraftFields:
             previous = Previous(
                 "pts_initial", T0 + timedelta(hours=4), _snapshot(ostersund(remedied_at=None)), {}
             )
+    elif kind.startswith("se_cyber_"):
+        doc = ostersund(declaration=DECLARATION)
+        if kind == "se_cyber_progress":
+            doc = ostersund(
+                declaration=DECLARATION,
+                remedied_at=None,
+                impact={**ostersund()["impact"], "current": 6000},
+                alert_details=[
+                    {
+                        "status": "firing",
+                        "labels": {"severity": "major"},
+                        "annotations": {
+                            "expected_resolution": _iso(T0 + timedelta(days=33, hours=2))
+                        },
+                    }
+                ],
+            )
     else:
         doc = PRIVACY_CASE
     if previous is not None:
         previous = Previous(previous.kind, previous.sent_at, previous.before, _snapshot(doc))
-    fields = draft_fields(kind, doc, OPERATOR, None, NOW, SERVICES, previous)
+    form = builtin_forms().get(kind)
+    fields = draft_fields(
+        kind, doc, OPERATOR, None, DRAFTED.get(kind, NOW), SERVICES, previous, form
+    )
     return with_values(fields, EDITS[kind])
 
 
@@ -300,7 +378,10 @@ def test_each_kind_renders_exactly_its_golden_sample(kind: str) -> None:
         assert content == path.read_text(encoding="utf-8"), f"{path.name} changed"
 
 
-_FIELD_KEYS = sorted({k for keys in FIELD_KEYS.values() for k in keys if "_" in k})
+_FIELD_KEYS = sorted(
+    {k for keys in FIELD_KEYS.values() for k in keys if "_" in k}
+    | {k for form in builtin_forms().values() for k in form.field_keys() if "_" in k}
+)
 _INTERNAL = (
     "{{",
     "}}",

@@ -12,6 +12,7 @@ import jinja2
 import pytest
 
 from bridge.config import OperatorConfig
+from bridge.config.report_forms import builtin_forms
 from bridge.core.drafts import KINDS, DraftFields, draft_fields
 from bridge.notices.rendering import BUILTIN_DIR, render, sender
 
@@ -42,7 +43,8 @@ def incident(cause: str = "Fiberavbrott") -> dict[str, Any]:
 
 
 def draft(kind: str, cause: str = "Fiberavbrott") -> DraftFields:
-    return draft_fields(kind, incident(cause), sender(OPERATOR), None, NOW)
+    form = builtin_forms().get(kind)
+    return draft_fields(kind, incident(cause), sender(OPERATOR), None, NOW, form=form)
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -351,10 +351,12 @@ def test_shipped_config_loads() -> None:
     """The shipped config/bridge.yaml is valid and resolves paths against its own folder."""
     loaded = load_config(SHIPPED, env={})
     cfg = loaded.config
-    assert set(cfg.regulators) == {"pts", "nkom", "enisa"}
+    assert set(cfg.regulators) == {"pts", "nkom", "csirt", "enisa"}
+    assert cfg.regulators["csirt"].channel == "portal"
     assert {rs.id for rs in loaded.enabled_rule_sets()} == {
         "pts-outage",
         "nkom-varsel",
+        "se-cyber",
         "enisa-matrix",
     }
     assert cfg.rules_dir == REPO / "config" / "rules"
@@ -393,7 +395,7 @@ def test_env_overrides_apply() -> None:
     assert cfg.server.port == 9090
     assert cfg.evaluation.interval == timedelta(seconds=5)
     assert cfg.regulators["enisa"].enabled is False
-    assert {rs.id for rs in loaded.enabled_rule_sets()} == {"pts-outage", "nkom-varsel"}
+    assert {rs.id for rs in loaded.enabled_rule_sets()} == {"pts-outage", "nkom-varsel", "se-cyber"}
     assert loaded.store_url() == "redis://redis.example:6379/0"
     assert cfg.server.public_url == "http://127.0.0.1:8080"
 
@@ -537,7 +539,7 @@ def test_privacy_rule_set_given_to_a_regulator() -> None:
     """An outage regulator cannot use a privacy rule set: named, with its track."""
     problem = only_problem("privacy_rule_set_for_outage.yaml")
     assert "regulators.pts.rule_set:" in problem
-    assert "'pts-privacy' is a privacy rule set, expected an outage one" in problem
+    assert "'pts-privacy' is a privacy rule set, expected an outage or a cyber one" in problem
 
 
 def test_outage_rule_set_in_the_privacy_section() -> None:

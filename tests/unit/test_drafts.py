@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from corekit import PTS, at, engine, episode, live, network
 
+from bridge.config.report_forms import builtin_forms
 from bridge.core.documents import document
 from bridge.core.drafts import (
     KINDS,
@@ -54,6 +55,60 @@ EXPECTED_KEYS = {
     ],
 }
 # a follow-up opens with what changed since the notice it follows (docs/notices.md)
+# NIS2 Art. 23(4) and cybersäkerhetslagen 2 kap. 5–8 §§ (docs/regulation.md §1b): what each
+# report to the CSIRT says (the fields are data: bridge/config/forms/se-cyber.yaml)
+_CYBER_HEAD = ["aware_at", "started_at", "status", "services", "scope"]
+EXPECTED_KEYS["se_cyber_early_warning"] = [
+    *_CYBER_HEAD,
+    "suspected_malicious",
+    "cross_border",
+    "contact",
+    "reference",
+]
+EXPECTED_KEYS["se_cyber_notification"] = [
+    *_CYBER_HEAD,
+    "suspected_malicious",
+    "cross_border",
+    "severity_impact",
+    "indicators",
+    "contact",
+    "reference",
+]
+EXPECTED_KEYS["se_cyber_intermediate"] = [
+    "aware_at",
+    "status",
+    "services",
+    "scope",
+    "updates",
+    "contact",
+    "reference",
+]
+EXPECTED_KEYS["se_cyber_final"] = [
+    "aware_at",
+    "started_at",
+    "handled_at",
+    "description",
+    "services",
+    "scope",
+    "severity_impact",
+    "root_cause",
+    "mitigation",
+    "cross_border",
+    "contact",
+    "reference",
+]
+EXPECTED_KEYS["se_cyber_progress"] = [
+    "aware_at",
+    "started_at",
+    "status",
+    "expected",
+    "services",
+    "scope",
+    "updates",
+    "mitigation",
+    "contact",
+    "reference",
+]
 EXPECTED_KEYS["nkom_update"] = ["changes", *EXPECTED_KEYS["nkom_varsel"]]
 EXPECTED_KEYS["nkom_normalised"] = [
     "changes",
@@ -150,7 +205,8 @@ def doc(**over: Any) -> dict[str, Any]:
 
 
 def draft(kind: str, incident: dict[str, Any] | None = None, now: datetime = NOW) -> DraftFields:
-    return draft_fields(kind, incident or doc(), OPERATOR, None, now)
+    form = builtin_forms().get(kind)
+    return draft_fields(kind, incident or doc(), OPERATOR, None, now, form=form)
 
 
 def value(kind: str, key: str, incident: dict[str, Any] | None = None) -> str:

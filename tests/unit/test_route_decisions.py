@@ -32,10 +32,13 @@ def test_unscoped_grants_reach_no_privacy_route() -> None:
 
 
 def test_sending_routes_take_a_person_with_a_fresh_factor() -> None:
-    """Approve, resolve (resend, mark sent) and the exemption are person+factor routes."""
+    """Approve, resolve (resend, mark sent), the exemption and the cybersecurity act's
+    declaration of significance are person+factor routes."""
     sending = {k for k, n in decisions.NEEDS.items() if n.who == "person+factor"}
     assert sending == {
         "POST /api/v1/drafts/{id}/approve",
         "POST /api/v1/drafts/{id}/resolve",
         "POST /api/v1/privacy/cases/{id}/exemption",
+        "POST /api/v1/incidents/{id}/declaration",
+        "POST /api/v1/drafts/{id}/submission",
     }

@@ -1,8 +1,8 @@
 """The replicated store: Redis (redis-py asyncio), for two or more bridge replicas.
 
 Same contract as every store (:mod:`bridge.store.interfaces`). ``RedisStore`` is assembled from
-one class per concern (alerts, incidents, drafts, audit, lease, people, privacy,
-casebook), each over the shared client (:mod:`.connection`: open, durability check,
+one class per concern (alerts, incidents, drafts, audit, lease, people, privacy, retention,
+casebook, declarations), each over the shared client (:mod:`.connection`: open, durability check,
 migration, reads and guarded writes); what several concerns share is in :mod:`.guards`
 (audit arguments, the revised-document write) and :mod:`.replies` (conflict, fence and error
 answers). The URL and its parameters are :mod:`.url`; durable acknowledgement (which server
@@ -29,6 +29,7 @@ from __future__ import annotations
 from bridge.store.redis.alerts import RedisAlerts
 from bridge.store.redis.audit import RedisAudit
 from bridge.store.redis.casebook import RedisCasebook
+from bridge.store.redis.declarations import RedisDeclarations
 from bridge.store.redis.drafts import RedisDrafts
 from bridge.store.redis.durability import ServerSettings, durability_problems
 from bridge.store.redis.incidents import RedisIncidents
@@ -56,6 +57,7 @@ class RedisStore(
     RedisLease,
     RedisPeople,
     RedisPrivacy,
+    RedisDeclarations,
     RedisRetention,
     RedisCasebook,
 ):

@@ -2,9 +2,9 @@
 (:mod:`.connection`), the schema in :mod:`.migrations`.
 
 ``SqliteStore`` is assembled from one class per concern (alerts, incidents, drafts, audit,
-lease, people, privacy, retention, casebook), each over the shared connection; what several
-concerns do inside one write transaction (fence check, revision check, audit insert) is in
-:mod:`.guards`.
+lease, people, privacy, retention, casebook, declarations), each over the shared connection;
+what several concerns do inside one write transaction (fence check, revision check, audit
+insert) is in :mod:`.guards`.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 from bridge.store.sqlite.alerts import SqliteAlerts
 from bridge.store.sqlite.audit import SqliteAudit
 from bridge.store.sqlite.casebook import SqliteCasebook
+from bridge.store.sqlite.declarations import SqliteDeclarations
 from bridge.store.sqlite.drafts import SqliteDrafts
 from bridge.store.sqlite.incidents import SqliteIncidents
 from bridge.store.sqlite.lease import SqliteLease
@@ -30,6 +31,7 @@ class SqliteStore(
     SqliteLease,
     SqlitePeople,
     SqlitePrivacy,
+    SqliteDeclarations,
     SqliteRetention,
     SqliteCasebook,
 ):

@@ -6,8 +6,9 @@ its last write, 0 for rows from before schema 3), ``deliveries`` (row id = chang
 loads), ``drafts``, ``audit`` (append-only by trigger), ``lease``,
 ``users``, ``sessions``, ``api_tokens``, ``privacy_cases`` and ``privacy_case_revisions`` (never
 deleted from, by trigger), ``casebook`` (schema 7: people's data per incident; its numbers
-from the ``meta`` counter ``casebook_number``). Timestamps are :func:`bridge.store.codec.ts`
-text, so columns compare and sort as the instants they name.
+from the ``meta`` counter ``casebook_number``), ``declarations`` (schema 8, never deleted).
+Timestamps are :func:`bridge.store.codec.ts` text, so columns compare and sort as the instants
+they name.
 """
 
 from __future__ import annotations
@@ -99,6 +100,13 @@ MIGRATIONS: dict[int, str] = {
         incident_id TEXT PRIMARY KEY, number INTEGER NOT NULL UNIQUE, revision INTEGER NOT NULL,
         updated_at TEXT NOT NULL, document TEXT NOT NULL);
     INSERT OR IGNORE INTO meta(key, value) VALUES('casebook_number', '0');
+    """,
+    8: """
+    CREATE TABLE IF NOT EXISTS declarations (
+        id TEXT PRIMARY KEY, revision INTEGER NOT NULL, updated_at TEXT NOT NULL,
+        document TEXT NOT NULL);;
+    CREATE TRIGGER IF NOT EXISTS declarations_no_delete BEFORE DELETE ON declarations
+        BEGIN SELECT RAISE(ABORT, 'declarations are never deleted'); END;;
     """,
 }
 

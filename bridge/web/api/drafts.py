@@ -10,22 +10,29 @@ the draft. :func:`summary` is also the drafts' view in an incident and in a priv
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import re
 from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
+from bridge.config import report_forms
 from bridge.core import casework
 from bridge.core.alerts import format_time
 from bridge.core.casework import Draft
 from bridge.core.drafts import LABELS, LANGUAGES, PLACEHOLDERS, TO_ADD
-from bridge.errors import BadInput
-from bridge.notices.attachments import attachment_for, content_disposition
+from bridge.errors import BadInput, TooLarge
+from bridge.notices.attachments import attachment_for, content_disposition, file_name
 from bridge.web import decisions, keys, paging
 from bridge.web.access import (
     authorize,
     body_of,
+    instant_field,
     int_field,
+    known_fields,
     principal,
     privacy_read,
     second_factor,
@@ -65,12 +72,30 @@ def summary(draft: Draft) -> dict[str, Any]:
         },
         "sent_at": format_time(draft.sent_at),
         "message_id": draft.message_id,
+        "channel": draft.channel,
+        "submission": None if draft.submission is None else submission_json(draft.submission),
+    }
+
+
+def submission_json(sub: casework.Submission) -> dict[str, Any]:
+    """A recorded portal submission (the receipt's bytes are at ``…/receipt``, not here)."""
+    receipt = sub.receipt
+    return {
+        "at": format_time(sub.at),
+        "reference": sub.reference,
+        "by": sub.by,
+        "recorded_at": format_time(sub.recorded_at),
+        "version": sub.version,
+        "receipt": None
+        if receipt is None
+        else {k: receipt[k] for k in ("name", "media_type", "size", "sha256")},
     }
 
 
 def version_json(draft: Draft, version: casework.Version) -> dict[str, Any]:
     language = LANGUAGES[draft.regulator]
-    labels = LABELS[language]
+    labels = {**LABELS[language], **report_forms.labels_of(draft.kind)}
+    hints = {**TO_ADD, **report_forms.hints_of(draft.kind)}
     return {
         "number": version.number,
         "created_at": format_time(version.created_at),
@@ -86,7 +111,7 @@ def version_json(draft: Draft, version: casework.Version) -> dict[str, Any]:
                 "edited": key in version.edited,
                 "to_complete": key in version.to_complete,
                 # drafting guidance for staff: shown in the console, never sent
-                "hint": TO_ADD.get(key, "") if key in version.to_complete else "",
+                "hint": hints.get(key, "") if key in version.to_complete else "",
             }
             for key, value in version.fields.items()
         ],
@@ -287,3 +312,71 @@ async def resolve_draft(request: web.Request) -> web.Response:
         attested(factor_at),
     )
     return web.json_response(detail(changed))
+
+
+_RECEIPT_LIMIT = "notices.receipt_max_bytes"
+_SUBMISSION_KEYS = ("submitted_at", "reference", "receipt", "totp")
+_MEDIA_TYPE = re.compile(r"^[a-z0-9][a-z0-9.+-]*/[a-z0-9][a-z0-9.+-]*$")
+
+
+def receipt_of(value: object, limit: int) -> dict[str, Any] | None:
+    """``receipt``: ``{name, media_type, content_base64}`` (at most ``limit`` bytes decoded), or
+    absent; kept with its size and SHA-256. 400 naming the sub-field; 413 when too large."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise BadInput("receipt", "expected an object {name, media_type, content_base64}")
+    known_fields(value, ("name", "media_type", "content_base64"))
+    name = value.get("name")
+    if not isinstance(name, str) or not name.strip() or len(name) > 200:
+        raise BadInput("receipt.name", "expected a file name (1–200 characters)")
+    media_type = value.get("media_type", "application/octet-stream")
+    if not isinstance(media_type, str) or not _MEDIA_TYPE.match(media_type):
+        raise BadInput("receipt.media_type", "expected a media type such as application/pdf")
+    encoded = value.get("content_base64")
+    if not isinstance(encoded, str) or not encoded:
+        raise BadInput("receipt.content_base64", "expected the file's bytes in base64")
+    if len(encoded) > (limit * 4) // 3 + 4:
+        raise TooLarge("receipt.content_base64", f"over {limit} bytes", _RECEIPT_LIMIT)
+    try:
+        content = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise BadInput("receipt.content_base64", "not valid base64") from None
+    if len(content) > limit:
+        raise TooLarge("receipt.content_base64", f"over {limit} bytes", _RECEIPT_LIMIT)
+    return {
+        "name": file_name(name),
+        "media_type": media_type,
+        "size": len(content),
+        "sha256": hashlib.sha256(content).hexdigest(),
+        "content_base64": base64.b64encode(content).decode("ascii"),
+    }
+
+
+@routes.post("/api/v1/drafts/{id}/submission")
+async def record_submission(request: web.Request) -> web.Response:
+    draft, caller = await _draft(request)
+    body = await body_of(request)
+    known_fields(body, _SUBMISSION_KEYS)
+    submitted_at = instant_field(body, "submitted_at")
+    reference = str_field(body, "reference", required=True)
+    service = request.app[keys.SERVICE]
+    receipt = receipt_of(body.get("receipt"), service.loaded.config.notices.receipt_max_bytes)
+    factor_at = await second_factor(request, body)
+    changed = await service.desk.record_submission(
+        draft.id, submitted_at, reference, caller.name, receipt, attested(factor_at)
+    )
+    return web.json_response(detail(changed))
+
+
+@routes.get("/api/v1/drafts/{id}/receipt")
+async def submission_receipt(request: web.Request) -> web.Response:
+    draft, _ = await _draft(request)
+    receipt = None if draft.submission is None else draft.submission.receipt
+    if receipt is None:
+        raise web.HTTPNotFound(text=f"no receipt recorded for draft {draft.id}")
+    return web.Response(
+        body=base64.b64decode(receipt["content_base64"]),
+        content_type="application/octet-stream",
+        headers={"Content-Disposition": content_disposition(receipt["name"])},
+    )

@@ -12,6 +12,19 @@ handling (bridge/web/api/handling.py: ``number``, ``title``, ``acknowledged``, `
 full also ``notes`` and ``applies``, the regulators that can apply to its jurisdictions, whose
 verdicts the console shows). Editors open an incident by hand (``POST``: one monitoring never
 saw) and end one (``POST …/end``), audited.
+
+``POST /api/v1/incidents/{id}/declaration`` records a person's declaration that the incident
+is significant under the Swedish cybersecurity act (``significant: true``; ``aware_at``, an
+ISO time with its offset, defaults to now and may be earlier, never later), or that it is not
+(``significant: false`` with a ``reason``). It takes a signed-in approver with a fresh TOTP
+code: the declaration starts (or waives) statutory clocks, a legal decision of record that
+automation (an API token) must not make. Bad input is a 400 naming the field and changes
+nothing; undoing a declaration of significance, or moving its awareness later, is a 409.
+
+``POST /api/v1/incidents/{id}/report-requests`` records that the CSIRT asked for an
+intermediate report (``deadline`` it set, ``received_at`` default now, its ``reference``) on a
+declared-significant incident (409 otherwise): the report is then owed by that deadline. An
+editor may record it, a token too (a fact, not a decision; it only adds an obligation).
 """
 
 from __future__ import annotations
@@ -24,8 +37,16 @@ from bridge.core.incident_state import Incident
 from bridge.errors import BadInput
 from bridge.store.records import IncidentRecord
 from bridge.web import decisions, keys, paging, regulators
-from bridge.web.access import authorize, body_of, privacy_read
-from bridge.web.api.drafts import summary
+from bridge.web.access import (
+    authorize,
+    body_of,
+    instant_field,
+    known_fields,
+    privacy_read,
+    second_factor,
+    str_field,
+)
+from bridge.web.api.drafts import attested, summary
 from bridge.web.api.handling import incident_of, named, named_in_full
 
 routes = web.RouteTableDef()
@@ -114,4 +135,51 @@ async def get_incident(request: web.Request) -> web.Response:
     if track == "outage" and made is not None:
         doc.update(await named_in_full(service, made))
         doc["applies"] = regulators.applicable(request.app[keys.CONFIG], doc["jurisdictions"])
+    return web.json_response(doc)
+
+
+_DECLARATION_KEYS = ("significant", "aware_at", "reason", "totp")
+
+
+@routes.post("/api/v1/incidents/{id}/declaration")
+async def declare(request: web.Request) -> web.Response:
+    incident_id = request.match_info["id"]
+    caller = await authorize(request, decisions.track_of_id(incident_id), f"incident:{incident_id}")
+    body = await body_of(request)
+    known_fields(body, _DECLARATION_KEYS)
+    significant = body.get("significant")
+    if not isinstance(significant, bool):
+        raise BadInput("significant", f"expected true or false, got {significant!r}")
+    aware_at = instant_field(body, "aware_at")
+    reason = str_field(body, "reason")
+    factor_at = await second_factor(request, body)
+    service = request.app[keys.SERVICE]
+    doc = await service.declare(
+        incident_id, significant, aware_at, reason, caller.name, attested(factor_at)
+    )
+    if doc is None:
+        raise web.HTTPNotFound(text=f"no incident {incident_id!r}")
+    doc["drafts"] = [summary(d) for d in service.desk.select(incident=incident_id)]
+    return web.json_response(doc)
+
+
+_REQUEST_KEYS = ("received_at", "deadline", "reference")
+
+
+@routes.post("/api/v1/incidents/{id}/report-requests")
+async def request_report(request: web.Request) -> web.Response:
+    incident_id = request.match_info["id"]
+    caller = await authorize(request, decisions.track_of_id(incident_id), f"incident:{incident_id}")
+    body = await body_of(request)
+    known_fields(body, _REQUEST_KEYS)
+    deadline = instant_field(body, "deadline")
+    if deadline is None:
+        raise BadInput("deadline", "required: the deadline the CSIRT set (ISO 8601 with offset)")
+    received_at = instant_field(body, "received_at")
+    reference = str_field(body, "reference")
+    service = request.app[keys.SERVICE]
+    doc = await service.request_report(incident_id, received_at, deadline, reference, caller.name)
+    if doc is None:
+        raise web.HTTPNotFound(text=f"no incident {incident_id!r}")
+    doc["drafts"] = [summary(d) for d in service.desk.select(incident=incident_id)]
     return web.json_response(doc)

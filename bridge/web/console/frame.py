@@ -78,6 +78,21 @@ def unverified_rule_sets(loaded: LoadedConfig) -> list[dict[str, str]]:
     ]
 
 
+def repealed_rule_sets(loaded: LoadedConfig) -> list[dict[str, str]]:
+    """Enabled rule sets that encode a repealed regime (shown on every page, with the day and
+    what replaced it: e.g. PTS's outage reporting, repealed 2026-01-15)."""
+    return [
+        {
+            "id": rs.id,
+            "regulator": rs.regulator,
+            "repealed_on": rs.repealed_on.isoformat(),
+            "repealed_by": rs.repealed_by,
+        }
+        for rs in loaded.enabled_rule_sets()
+        if rs.repealed_on is not None
+    ]
+
+
 def regulator_zones(loaded: LoadedConfig) -> dict[str, str]:
     """regulator → IANA time zone of its jurisdiction (Europe/Stockholm for PTS …), for the
     outage and the privacy rule sets."""
@@ -121,6 +136,7 @@ async def render(
             principal=principal,
             csrf_token=csrf,
             unverified=unverified_rule_sets(loaded),
+            repealed=repealed_rule_sets(loaded),
             operator=loaded.config.operator.name,
             privacy_on=privacy_enabled(loaded),
             page=page,

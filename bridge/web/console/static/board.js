@@ -3,7 +3,7 @@
 // incident (its number and name, where, impact, one verdict per regulator that applies with the
 // criterion that decided it, who is on it). Times in the console's zone.
 import {
-  api, applicable, can, countdown, decidingCriterion, criterionWords, el, fill, inZone, incidentName, live,
+  api, applicable, can, countdown, cyberOf, cyberPill, cyberPreview, decidingCriterion, criterionWords, el, fill, inZone, incidentName, live,
   localTime, localiseText, number, page, pages, regulatorName, reportEnglish, showError, stateWords, verdictPill, warningsList, whoIsOnIt,
 } from "./console.js";
 
@@ -75,17 +75,18 @@ async function refreshQueue() {
 const cache = new Map(); // incident id → full document
 
 function verdictCell(doc) {
-  return applicable(doc).map((a) => {
+  return [...applicable(doc).map((a) => {
     const c = decidingCriterion(a);
+    const cyber = cyberOf(doc, a);
     return el(
       "div",
       { class: "verdict", dataset: { regulator: a.regulator } },
       el("strong", {}, regulatorName(a.regulator), " "),
-      verdictPill(a),
+      cyber ? cyberPill(cyber, a) : verdictPill(a),
       !a.reportable && a.forecast_at ? el("span", { class: "why" }, "would be ", countdown(a.forecast_at)) : null,
       c ? el("div", { class: "criterion", title: localiseText(c.reason) }, c.met ? "met: " : "nearest: ", criterionWords(a.rule_set, c.id)) : null,
     );
-  });
+  }), cyberPreview(doc)];
 }
 
 async function act(doc, path, body) {

@@ -253,6 +253,44 @@ function criterionItem(a, c) {
   );
 }
 
+// The cybersecurity act's entry of an incident for an assessment (its rule set is track cyber:
+// its criteria only mark the incident potentially significant; a person declares), or null.
+export function cyberOf(doc, a) {
+  return (doc.cyber || []).find((c) => c.rule_set === a.rule_set) || null;
+}
+
+// The pill of a cybersecurity-act verdict: declared (or not) by a person, else marked by the
+// criteria as potentially significant for a person to decide.
+export function cyberPill(cyber, a) {
+  const d = cyber.declaration;
+  if (d && d.significant) return el("span", { class: "pill yes" }, "DECLARED SIGNIFICANT");
+  if (d) return el("span", { class: "pill no" }, "declared not significant");
+  return a.reportable
+    ? el("span", { class: "pill yes" }, "POTENTIALLY SIGNIFICANT: a person decides")
+    : el("span", { class: "pill no" }, "not marked");
+}
+
+// What a potentially significant incident would owe under the cybersecurity act if a person
+// declared it significant now (nothing is owed, nor drafted, before that).
+export function cyberPreview(doc) {
+  const open = (doc.cyber || []).filter((c) => c.potentially_significant && !(c.declaration && c.declaration.significant) && c.if_declared_now.length);
+  if (!open.length) return null;
+  return el(
+    "div",
+    { class: "cyber-preview" },
+    open.map((c) =>
+      el(
+        "p",
+        {},
+        el("strong", {}, `If declared significant now (${regulatorName(c.regulator)}): `),
+        c.if_declared_now
+          .map((o) => (o.due_at ? `${reportName(c.regulator, o.kind)} due ${localTime(o.due_at)}` : `${reportName(c.regulator, o.kind)}: ${waitingWords(o.waiting_for) || o.explanation}`))
+          .join("; "),
+      ),
+    ),
+  );
+}
+
 // A verdict's pill: REPORTABLE (red), impact unknown (amber: some alerts could not be placed,
 // so "not reportable" would be a guess), not reportable (green).
 export function verdictPill(a) {
@@ -268,17 +306,18 @@ export function verdictPill(a) {
 }
 
 // One verdict per regulator: the pill, then the one criterion that decided it (all: every one).
-export function verdict(a, { all = false } = {}) {
+// ``cyber``: the incident's cybersecurity-act entry for this assessment (see cyberOf).
+export function verdict(a, { all = false, cyber = null } = {}) {
   const deciding = decidingCriterion(a);
   const shown = all ? a.criteria : deciding ? [deciding] : [];
   return el(
     "div",
     { class: "verdict", dataset: { regulator: a.regulator } },
     el("strong", {}, regulatorName(a.regulator), " "),
-    verdictPill(a),
+    cyber ? cyberPill(cyber, a) : verdictPill(a),
     a.verified ? null : el("span", { class: "why" }, `rule set ${a.rule_set} unverified`),
     !a.reportable && a.forecast_at
-      ? el("span", { class: "why" }, "would become reportable ", countdown(a.forecast_at))
+      ? el("span", { class: "why" }, cyber ? "would be marked " : "would become reportable ", countdown(a.forecast_at))
       : null,
     el("ul", {}, shown.map((c) => criterionItem(a, c))),
   );

@@ -2,7 +2,7 @@
 // versions and their diff, approve (with a confirmation naming regulator, recipient and
 // version) or reject (with a reason), and settling a message in doubt. Buttons the person's
 // roles or the draft's state do not allow are disabled with the reason; the API decides anyway.
-import { fill, api, ApiError, can, confirmWithCode, el, live, localTime, page, regulatorName, reportName, showError, zoneOf } from "./console.js";
+import { fill, api, ApiError, can, CODE_HINT, confirmWithCode, el, live, localTime, page, regulatorName, reportName, showError, zoneOf } from "./console.js";
 
 const root = document.getElementById("draft");
 const id = page.draft;
@@ -56,13 +56,15 @@ function fieldsForm(d) {
 
 function preview(d) {
   const v = d.latest;
-  const attachment = d.regulator === "pts"
-    ? el("a", { href: `/api/v1/drafts/${encodeURIComponent(d.id)}/attachment`, id: "attachment" }, "report (DOCX)")
+  const portal = d.channel === "portal";
+  const attachment = d.regulator === "pts" || portal
+    ? el("a", { href: `/api/v1/drafts/${encodeURIComponent(d.id)}/attachment`, id: "attachment" }, d.regulator === "pts" ? "report (DOCX)" : "report (HTML, to keep or upload)")
     : el("span", { class: "why" }, "none");
   return el(
     "section",
     { class: "preview", id: "preview" },
     el("h2", {}, `Preview of version ${v.number}: what ${regulatorName(d.regulator)} receives`),
+    portal ? el("p", { class: "why", id: "portal-note" }, "Submitted by a person on the regulator's portal: copy the text below (or the document) into the portal once approved, then record the submission here. Only then is the deadline met.") : null,
     el("dl", {}, el("dt", {}, "To"), el("dd", { id: "preview-to" }, v.recipient || "— no recipient configured —"), el("dt", {}, "Subject"), el("dd", { id: "preview-subject" }, v.subject), el("dt", {}, "Attachment"), el("dd", {}, attachment)),
     el("h3", {}, "Text part"),
     el("pre", { id: "preview-text" }, v.text),
@@ -79,6 +81,9 @@ function actions(d) {
     button(`Approve version ${d.latest.number}…`, { id: "approve", allowed: approver && APPROVABLE.includes(d.state), why: approver ? `a ${d.state} draft cannot be approved` : role, onclick: confirmApprove }),
     button("Reject…", { id: "reject", cls: "quiet", allowed: approver && REJECTABLE.includes(d.state), why: approver ? `a ${d.state} draft cannot be rejected` : role, onclick: confirmReject }),
   ];
+  if (d.channel === "portal" && d.state === "approved") {
+    parts.push(button("Record the portal submission…", { id: "record-submission", allowed: approver, why: role, onclick: recordSubmission }));
+  }
   if (d.state === "in_doubt") {
     parts.push(
       el("span", { class: "error" }, "The relay's answer was lost: the regulator may or may not have this message."),
@@ -128,7 +133,10 @@ function delivery(d) {
     { id: "delivery" },
     el("h2", {}, "Delivery"),
     d.approved ? el("p", {}, `Approved: version ${d.approved.version} by ${d.approved.by}, ${localTime(d.approved.at, zone)}.`) : null,
-    d.sent_at ? el("p", {}, `Sent ${localTime(d.sent_at, zone)}, Message-ID `, el("code", {}, d.message_id || "")) : null,
+    d.submission
+      ? el("p", { id: "submission" }, `Submitted on the portal ${localTime(d.submission.at, zone)} by ${d.submission.by}, reference `, el("code", {}, d.submission.reference),
+          d.submission.receipt ? [" · ", el("a", { href: `/api/v1/drafts/${encodeURIComponent(d.id)}/receipt` }, `receipt ${d.submission.receipt.name}`)] : null)
+      : d.sent_at ? el("p", {}, `Sent ${localTime(d.sent_at, zone)}, Message-ID `, el("code", {}, d.message_id || "")) : null,
     d.delivery.next_attempt_at && d.state === "approved" ? el("p", {}, `Next attempt ${localTime(d.delivery.next_attempt_at, zone)}.`) : null,
     d.delivery.attempts.length
       ? el("ul", {}, d.delivery.attempts.map((a) => el("li", {}, `${localTime(a.at, zone)}: ${a.outcome} ${a.detail || ""}`)))
@@ -193,7 +201,9 @@ function confirmApprove() {
   const d = draft;
   const dialog = document.getElementById("confirm-approve");
   document.getElementById("confirm-regulator").textContent = regulatorName(d.regulator);
-  document.getElementById("confirm-recipient").textContent = d.latest.recipient || "— none —";
+  document.getElementById("confirm-recipient").textContent = d.channel === "portal" ? "— the regulator's portal: a person submits it —" : d.latest.recipient || "— none —";
+  document.getElementById("confirm-approve-title").textContent = d.channel === "portal" ? "Approve this report for submission on the regulator's portal?" : "Send this notice to the regulator?";
+  document.getElementById("confirm-approve-yes").textContent = d.channel === "portal" ? "Approve" : "Approve and send";
   document.getElementById("confirm-version").textContent = `version ${d.latest.number}`;
   document.getElementById("confirm-subject").textContent = d.latest.subject;
   // Every field still to complete must be named, one by one, to be sent as not yet known.
@@ -215,7 +225,9 @@ function confirmApprove() {
     code.value = "";  // a code is single use
     const body = { version: d.latest.number, comment, send_unknown: sendUnknown, ...(totp ? { totp } : {}) };
     act(api(`/api/v1/drafts/${encodeURIComponent(id)}/approve`, { method: "POST", body }),
-      (x) => `Approved version ${x.approved.version}; the outbox sends it to ${x.latest.recipient}.`);
+      (x) => x.channel === "portal"
+        ? `Approved version ${x.approved.version}: submit it on the portal, then record the submission.`
+        : `Approved version ${x.approved.version}; the outbox sends it to ${x.latest.recipient}.`);
   };
   document.getElementById("confirm-approve-no").onclick = () => dialog.close();
   dialog.showModal();
@@ -231,6 +243,51 @@ function confirmReject() {
     act(api(`/api/v1/drafts/${encodeURIComponent(id)}/reject`, { method: "POST", body: { reason: reason.value } }), () => "Rejected: no notice will be sent for this obligation.");
   };
   document.getElementById("confirm-reject-no").onclick = () => dialog.close();
+  dialog.showModal();
+}
+
+// "2026-11-23T09:05" typed in the person's own time (a datetime-local input) → ISO with offset.
+function isoOfLocal(value) {
+  return value ? new Date(value).toISOString() : null;
+}
+
+function fileAsBase64(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result).split(",", 2)[1] || "");
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(file);
+  });
+}
+
+function recordSubmission() {
+  const reference = el("input", { id: "submission-reference", size: "30", required: true });
+  const when = el("input", { type: "datetime-local", id: "submission-at" });
+  const file = el("input", { type: "file", id: "submission-receipt" });
+  const code = el("input", { id: "submission-totp", inputmode: "numeric", autocomplete: "one-time-code", maxlength: "7", size: "8" });
+  const dialog = el(
+    "dialog",
+    { class: "confirm", id: "submission-dialog" },
+    el("h2", {}, `Record the submission on ${regulatorName(draft.regulator)}'s portal`),
+    el("p", {}, `Version ${draft.approved ? draft.approved.version : draft.latest.number} was submitted; the deadline counts as met at the time you give.`),
+    el("label", { for: "submission-reference" }, "The portal's case or receipt id"), reference,
+    el("label", { for: "submission-at" }, "Submitted at (your local time; empty: now)"), when,
+    el("label", { for: "submission-receipt" }, "Receipt file (optional)"), file,
+    el("label", { for: "submission-totp" }, CODE_HINT), code,
+    el("div", { class: "actions" },
+      el("button", { type: "button", id: "submission-yes", class: "danger", onclick: async () => {
+        if (!reference.value.trim()) { reference.setCustomValidity("The portal's reference is required"); reference.reportValidity(); return; }
+        const body = { reference: reference.value.trim(), ...(code.value.trim() ? { totp: code.value.trim() } : {}) };
+        if (when.value) body.submitted_at = isoOfLocal(when.value);
+        const chosen = file.files && file.files[0];
+        if (chosen) body.receipt = { name: chosen.name, media_type: chosen.type || "application/octet-stream", content_base64: await fileAsBase64(chosen) };
+        dialog.close();
+        act(api(`/api/v1/drafts/${encodeURIComponent(id)}/submission`, { method: "POST", body }), (x) => `Submission recorded: reference ${x.submission.reference}.`);
+      } }, "Record submission"),
+      el("button", { type: "button", id: "submission-no", class: "quiet", onclick: () => dialog.close() }, "Cancel")),
+  );
+  dialog.addEventListener("close", () => dialog.remove());
+  document.body.append(dialog);
   dialog.showModal();
 }
 

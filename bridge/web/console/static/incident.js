@@ -5,7 +5,7 @@
 // affected connections per service with each threshold and the instants it became reportable
 // (inline SVG drawn here: no external script). Times in the console's zone.
 import { fill,
-  affectedTable, api, applicable, can, el, inZone, incidentName, live, localiseText, localTime, number, obligationsTable, page, regulatorName,
+  affectedTable, api, ApiError, applicable, can, CODE_HINT, cyberOf, cyberPreview, el, inZone, incidentName, live, localiseText, localTime, number, obligationsTable, page, regulatorName,
   reportEnglish, reportName, showError, verdict, waitingWords, warningsList, whoIsOnIt,
 } from "./console.js";
 
@@ -210,6 +210,81 @@ function notes(doc) {
   );
 }
 
+// The cybersecurity act: whether the criteria mark the incident potentially significant, the
+// declaration (who, when aware, why), and for an approver the declaration itself (significant,
+// with the awareness instant: now or earlier; or not, with a reason), with an authenticator code.
+function cyberSection(doc) {
+  if (!(doc.cyber || []).length) return null;
+  const approver = can("approver", "outage");
+  return doc.cyber.map((c) => {
+    const d = c.declaration;
+    const said = d
+      ? el("p", { id: "declaration" }, d.significant
+          ? `Declared significant by ${d.by} at ${localTime(d.at)}; aware since ${localTime(d.aware_at)}: the clocks run from then.`
+          : `Declared not significant by ${d.by} at ${localTime(d.at)}: ${d.reason}`)
+      : el("p", { id: "declaration" }, c.potentially_significant
+          ? "Potentially significant (see the criteria): nothing is owed until a person declares it significant."
+          : "Not marked by the criteria; a person may still declare it significant.");
+    const significant = d && d.significant;
+    return el(
+      "section",
+      { class: "cyber", id: "cyber" },
+      el("h2", {}, `${regulatorName(c.regulator)}: significant incident?`),
+      said,
+      cyberPreview(doc),
+      approver && !significant
+        ? el("div", { class: "actions" },
+            el("button", { type: "button", id: "declare-significant", class: "danger", onclick: () => declare(true) }, "Declare significant…"),
+            el("button", { type: "button", id: "declare-not", class: "quiet", onclick: () => declare(false) }, "Declare not significant…"))
+        : null,
+      approver && significant
+        ? el("div", { class: "actions" }, el("button", { type: "button", id: "declare-earlier", class: "quiet", onclick: () => declare(true) }, "Correct the awareness instant (earlier only)…"))
+        : null,
+      el("div", { id: "declare-message" }),
+    );
+  });
+}
+
+// "2026-11-23T09:05" typed in the person's own time (a datetime-local input) → ISO with offset.
+function isoOfLocal(value) {
+  return value ? new Date(value).toISOString() : null;
+}
+
+function declare(significant) {
+  const when = el("input", { type: "datetime-local", id: "declare-aware-at" });
+  const reason = el("textarea", { id: "declare-reason", rows: "3", cols: "50" });
+  const code = el("input", { id: "declare-totp", inputmode: "numeric", autocomplete: "one-time-code", maxlength: "7", size: "8" });
+  const dialog = el(
+    "dialog",
+    { class: "confirm", id: "declare-dialog" },
+    el("h2", {}, significant ? "Declare this incident significant (cybersäkerhetslagen)?" : "Declare this incident not significant?"),
+    significant
+      ? el("p", {}, "The 24 h early warning and 72 h notification run from when you became aware. Leave the time empty for now; an earlier time may be entered, never a later one. This cannot be undone.")
+      : el("p", {}, "Say why: the reason is kept in the audit log."),
+    significant ? [el("label", { for: "declare-aware-at" }, "Aware since (your local time; empty: now)"), when] : [el("label", { for: "declare-reason" }, "Reason"), reason],
+    el("label", { for: "declare-totp" }, CODE_HINT),
+    code,
+    el("div", { class: "actions" },
+      el("button", { type: "button", id: "declare-yes", class: "danger", onclick: async () => {
+        const body = { significant, ...(code.value.trim() ? { totp: code.value.trim() } : {}) };
+        if (significant && when.value) body.aware_at = isoOfLocal(when.value);
+        if (!significant) body.reason = reason.value;
+        dialog.close();
+        try {
+          await api(`${base}/declaration`, { method: "POST", body });
+          await refresh(null, true);
+        } catch (e) {
+          const out = document.getElementById("declare-message");
+          if (out) fill(out, el("div", { class: "error" }, e instanceof ApiError ? `Refused (${e.status}): ${e.message}` : String(e)));
+        }
+      } }, significant ? "Declare significant" : "Declare not significant"),
+      el("button", { type: "button", id: "declare-no", class: "quiet", onclick: () => dialog.close() }, "Cancel")),
+  );
+  dialog.addEventListener("close", () => dialog.remove());
+  document.body.append(dialog);
+  dialog.showModal();
+}
+
 function render(doc, story, names) {
   fill(root,
     el("h1", {}, incidentName(doc), " ", el("span", { class: "why", id: "incident-id" }, doc.id)),
@@ -226,7 +301,8 @@ function render(doc, story, names) {
     handlingBar(doc, names),
     warningsList(doc.warnings),
     el("h2", {}, "Criteria"),
-    applicable(doc).map((a) => verdict(a, { all: true })),
+    applicable(doc).map((a) => verdict(a, { all: true, cyber: cyberOf(doc, a) })),
+    cyberSection(doc),
     el("h2", {}, "Reports owed"),
     obligationsTable(doc.obligations, doc.drafts),
     el("ul", {}, doc.obligations.map((o) => el("li", { title: reportEnglish(o.kind) }, `${reportName(o.regulator, o.kind)}: `, o.waiting_for && !o.due_at ? waitingWords(o.waiting_for) : localiseText(o.explanation || "")))),

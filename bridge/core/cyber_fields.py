@@ -1,0 +1,117 @@
+"""Notice fields of the Swedish cybersecurity act's reports to the CSIRT, prefilled from an
+incident document. Pure.
+
+Contract:
+- Which fields a report has, their Swedish labels and sources are data: a :class:`ReportForm`
+  (read from ``bridge/config/forms/se-cyber.yaml`` by :mod:`bridge.config.report_forms`),
+  because the CSIRT's exact fields are not verified.
+- :func:`values` answers ``key → (value, source)`` for the keys the bridge can know (times,
+  status, services, scope, a description of what was measured, contact, reference); a field
+  the form marks ``person`` is never prefilled: a person writes it, or names it in
+  ``send_unknown`` at approval. A key the bridge does not know is left to complete too.
+- Times are Stockholm local time in Swedish notation (``2026-11-23 kl. 08.42``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+#: The act's report kinds, in the order they are owed.
+KINDS = (
+    "se_cyber_early_warning",
+    "se_cyber_notification",
+    "se_cyber_intermediate",
+    "se_cyber_final",
+    "se_cyber_progress",
+)
+REGULATOR = "csirt"
+
+
+@dataclass(frozen=True, slots=True)
+class FormField:
+    key: str
+    label: str
+    source: str
+    person: bool = False  # only a person can answer it: never prefilled
+    hint: str = ""  # drafting guidance for staff, never sent
+
+
+@dataclass(frozen=True, slots=True)
+class ReportForm:
+    """One report kind's fields, in order, with its title and where it comes from."""
+
+    kind: str
+    title: str
+    source: str
+    verified: bool
+    fields: tuple[FormField, ...]
+
+    def field_keys(self) -> tuple[str, ...]:
+        return tuple(f.key for f in self.fields)
+
+
+def values(
+    doc: Mapping[str, Any],
+    when: Callable[[datetime], str],
+    services: str,
+    scope: str,
+    contact: str,
+    reference: str,
+    person: frozenset[str] = frozenset(),
+) -> dict[str, tuple[str, str]]:
+    """Prefilled ``key → (value, source)`` (see the module contract). ``services`` and
+    ``scope``: the outage notices' own Swedish wording of the impact (:mod:`drafts`);
+    ``person``: keys never prefilled."""
+    out: dict[str, tuple[str, str]] = {}
+    declaration: Mapping[str, Any] = doc.get("declaration") or {}
+    aware = _time(declaration.get("aware_at"))
+    if aware is not None:
+        by = str(declaration.get("by") or "")
+        out["aware_at"] = (when(aware), f"declared significant by {by}")
+    started = _time(doc.get("started_at"))
+    if started is not None:
+        out["started_at"] = (when(started), "incident.started_at")
+    handled = _time(doc.get("remedied_at"))
+    if handled is not None:
+        out["handled_at"] = (when(handled), "incident.remedied_at")
+        out["status"] = (f"Hanterad. Tjänsterna återställdes {when(handled)}.", "incident")
+    else:
+        out["status"] = ("Pågår.", "incident: alerts still firing")
+    expected = _time(_expected(doc))
+    if expected is not None:
+        out["expected"] = (when(expected), "alert annotation expected_resolution")
+    if services:
+        out["services"] = (services, "impact.by_service + services (config)")
+    if scope:
+        out["scope"] = (scope, "impact")
+    if started is not None and services:
+        lines = [f"Incidenten började {when(started)}. Berörda tjänster: {services}."]
+        if aware is not None:
+            lines.append(f"Vi fick kännedom om incidenten {when(aware)}.")
+        if handled is not None:
+            lines.append(f"Tjänsterna återställdes {when(handled)}.")
+        out["description"] = (" ".join(lines), "incident times and impact")
+    out["contact"] = (contact, "operator.contacts.outage")
+    out["reference"] = (reference, "incident id")
+    return {k: v for k, v in out.items() if k not in person}
+
+
+def _expected(doc: Mapping[str, Any]) -> str:
+    for alert in doc.get("alert_details") or ():
+        value = str((alert.get("annotations") or {}).get("expected_resolution", "")).strip()
+        if value:
+            return value
+    return ""
+
+
+def _time(text: object) -> datetime | None:
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return value if value.tzinfo is not None else None

@@ -1,0 +1,109 @@
+"""People's declarations of an incident's significance (the Swedish cybersecurity act), kept in
+the store's :class:`~bridge.store.interfaces.DeclarationStore` and known here by incident id.
+
+Contract:
+- :meth:`Declarations.declare` reads the stored declaration, applies the person's decision
+  (:func:`bridge.core.awareness.declare`: BadInput names the bad field, Conflict says why it
+  cannot be undone) and writes it with its audit entry in one compare-and-set write; two people
+  declaring at once: one wins, the other gets Conflict.
+- :meth:`Declarations.load` reads every declaration (at start and on each tick: another
+  replica's) and answers the incidents whose declaration changed, so their clocks follow.
+- The engine learns of a declaration as of what notices say: the ``aware`` event, merged by
+  :class:`bridge.cases.CaseRouter` into the events it passes on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from bridge.core import awareness
+from bridge.core.awareness import Declaration
+from bridge.core.casework import AuditEvent
+from bridge.store.interfaces import DeclarationStore
+from bridge.store.records import DeclarationRecord, audit_entries
+
+
+class Declarations:
+    """See the module contract."""
+
+    def __init__(self, store: DeclarationStore, now: Callable[[], datetime]) -> None:
+        self.store = store
+        self.now = now
+        self.known: dict[str, Declaration] = {}
+
+    def of(self, incident_id: str) -> Declaration | None:
+        return self.known.get(incident_id)
+
+    def events(self, incident_id: str) -> dict[str, datetime]:
+        """The deadline events of the incident's declaration (``aware``), if any."""
+        return awareness.events(self.known.get(incident_id))
+
+    async def load(self) -> set[str]:
+        """Read every declaration; the ids of those that changed since the last read."""
+        changed: set[str] = set()
+        for record in await self.store.list_declarations():
+            before = self.known.get(record.id)
+            if before is None or before.revision != record.revision:
+                self.known[record.id] = awareness.from_document(record.document)
+                changed.add(record.id)
+        return changed
+
+    async def declare(
+        self,
+        incident_id: str,
+        significant: bool,
+        aware_at: datetime | None,
+        reason: str,
+        actor: str,
+        attest: Mapping[str, str] | None = None,
+    ) -> Declaration:
+        """Record a person's declaration (see the module contract); ``attest``: what the audit
+        entry records about the person's second factor."""
+        now = self.now()
+        stored = await self.store.get_declaration(incident_id)
+        previous = None if stored is None else awareness.from_document(stored.document)
+        declaration, event = awareness.declare(
+            previous, incident_id, significant, aware_at, reason, actor, now
+        )
+        return await self._write(incident_id, stored, declaration, event, attest)
+
+    async def request_report(
+        self,
+        incident_id: str,
+        received_at: datetime | None,
+        deadline: datetime,
+        reference: str,
+        actor: str,
+    ) -> Declaration:
+        """Record the CSIRT's request for an intermediate report (received now by default)."""
+        now = self.now()
+        stored = await self.store.get_declaration(incident_id)
+        previous = None if stored is None else awareness.from_document(stored.document)
+        declaration, event = awareness.request_report(
+            previous, incident_id, received_at or now, deadline, reference, actor, now
+        )
+        return await self._write(incident_id, stored, declaration, event, None)
+
+    async def _write(
+        self,
+        incident_id: str,
+        stored: DeclarationRecord | None,
+        declaration: Declaration,
+        event: AuditEvent,
+        attest: Mapping[str, str] | None,
+    ) -> Declaration:
+        """One compare-and-set write of the incident's record with its audit entry."""
+        now = self.now()
+        event.detail.update(attest or {})
+        record = DeclarationRecord(
+            id=incident_id,
+            revision=declaration.revision,
+            updated_at=now,
+            document=awareness.to_document(declaration),
+        )
+        await self.store.put_declaration(
+            record, None if stored is None else stored.revision, audit_entries([event])
+        )
+        self.known[incident_id] = declaration
+        return declaration

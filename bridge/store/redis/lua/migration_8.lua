@@ -1,0 +1,1 @@
+-- people's declarations of significance (cybersecurity act): created on first write

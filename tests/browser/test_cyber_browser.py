@@ -1,0 +1,115 @@
+"""The Swedish cybersecurity act in the console, in Debian's chromium against a real ``bridge
+serve``: an incident the se-cyber criteria mark is shown as *potentially significant* with what
+it would owe if declared now; an approver declares it significant through the incident page's
+dialog; the early warning's draft says it goes by the CSIRT's portal, is approved, and the
+approver records the submission with the portal's reference and a receipt file; the obligation
+is then met. Screenshots go to tests/artifacts/screenshots/."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyotp
+import pytest
+from bridge_process import Bridge
+from builders import PASSWORD, WEBHOOK_TOKEN, alert, webhook
+from playwright.sync_api import Browser, Page, expect
+from polling import until_sync
+
+REPO = Path(__file__).resolve().parents[2]
+SHOTS = REPO / "tests" / "artifacts" / "screenshots"
+USERS = {"anna": ["approver"]}
+BRIDGE_EXTRA = {
+    "regulators": {
+        "pts": {"rule_set": "pts-outage", "recipient": "incidentrapport@pts.se"},
+        "csirt": {"rule_set": "se-cyber"},
+    }
+}
+WAIT_MS = 15_000
+
+
+def shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture(scope="module")
+def anna(browser: Browser, bridge: Bridge) -> Page:
+    context = browser.new_context(base_url=bridge.url, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    page.goto("/login")
+    page.fill("#username", "anna")
+    page.fill("#password", PASSWORD)
+    page.click("#login-form button[type=submit]")
+    page.wait_for_load_state()
+    bridge.secrets["anna"] = page.inner_text("#totp-secret").strip()
+    page.fill("#code", pyotp.TOTP(bridge.secrets["anna"]).now())
+    page.click("#enrol-form button[type=submit]")
+    expect(page.locator("header.top .who")).to_have_text("anna")
+    return page
+
+
+def post_webhook(bridge: Bridge, body: dict[str, Any]) -> list[str]:
+    request = urllib.request.Request(
+        bridge.url + "/api/v1/alertmanager",
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {WEBHOOK_TOKEN}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as r:
+        return list(json.loads(r.read())["incidents"])
+
+
+def test_declare_significant_then_record_the_portal_submission(
+    anna: Page, bridge: Bridge, tmp_path: Path
+) -> None:
+    started = datetime.now(UTC) - timedelta(minutes=3)
+    [incident_id] = post_webhook(
+        bridge, webhook(alert("fp-sjukhus", started, element="se-cell-ostersund-sjukhus"))
+    )
+    page = anna
+    page.goto(f"/incidents/{incident_id}")
+    page.wait_for_selector("#incident[data-loaded]")
+    csirt = page.locator('.verdict[data-regulator="csirt"]')
+    expect(csirt).to_contain_text("POTENTIALLY SIGNIFICANT")
+    expect(page.locator("#cyber .cyber-preview")).to_contain_text("tidig varning due")
+    shot(page, "cyber-potentially-significant")
+    page.click("#declare-significant")
+    expect(page.locator("#declare-dialog")).to_be_visible()
+    page.click("#declare-yes")  # aware now; the sign-in code is fresh
+    expect(csirt).to_contain_text("DECLARED SIGNIFICANT")
+    expect(page.locator("#declaration")).to_contain_text("Declared significant by anna")
+    row = page.locator('table.obligations tr[data-kind="se_cyber_early_warning"]')
+    expect(row).to_contain_text("MCF CSIRT")
+    draft_id = f"{incident_id}.se_cyber_early_warning"
+    until_sync(lambda: bridge.api(f"/api/v1/drafts/{draft_id}"), "the early warning draft", 15)
+
+    page.goto(f"/drafts/{draft_id}")
+    page.wait_for_selector("#draft[data-loaded]")
+    expect(page.locator("#portal-note")).to_contain_text("portal")
+    expect(page.locator("#preview-text")).to_contain_text("Tidig varning om betydande incident")
+    page.fill("#field-suspected_malicious", "Nej, inget tyder på det.")
+    page.fill("#field-cross_border", "Nej.")
+    page.click("#save")
+    page.wait_for_selector('#draft[data-version="2"]')
+    page.click("#approve")
+    page.click("#confirm-approve-yes")
+    expect(page.locator("#draft-state")).to_have_text("approved")
+    receipt = tmp_path / "kvitto.pdf"
+    receipt.write_bytes(b"%PDF-1.4 kvitto")
+    page.click("#record-submission")
+    page.fill("#submission-reference", "CP-2026-0042")
+    page.set_input_files("#submission-receipt", str(receipt))
+    page.click("#submission-yes")
+    expect(page.locator("#draft-state")).to_have_text("sent")
+    expect(page.locator("#submission")).to_contain_text("CP-2026-0042")
+    shot(page, "cyber-submission-recorded")
+    detail = bridge.api(f"/api/v1/drafts/{draft_id}")
+    assert detail["submission"]["receipt"]["size"] == len(b"%PDF-1.4 kvitto")
+    incident = bridge.api(f"/api/v1/incidents/{incident_id}")
+    states = {o["kind"]: o["state"] for o in incident["obligations"]}
+    assert states["se_cyber_early_warning"] == "sent"
