@@ -152,6 +152,8 @@ def _incident_families(engine: Engine | None, now: datetime) -> Iterator[Metric]
         for (service, region), n in sorted(by_label.items()):
             affected.add_metric([inc.id, service, region], n)
         for a in inc.assessments:
+            if a.track == "cyber":  # potentially significant only: a person declares it
+                continue
             reportable.add_metric([inc.id, a.regulator], 1 if a.reportable else 0)
             seconds = a.seconds_to_reportable(now)
             if seconds is not None:

@@ -19,15 +19,18 @@ from bridge.core.topology import Topology
 
 #: a regulator's verdict on an incident, as people read it
 REPORTABLE, NOT_REPORTABLE, IMPACT_UNKNOWN = "reportable", "not_reportable", "impact_unknown"
+#: the cybersecurity act's: its criteria only make an incident potentially significant
+POTENTIALLY_SIGNIFICANT = "potentially_significant"
 
 
 def verdict(a: Assessment, incident: Incident) -> str:
-    """``reportable``; ``impact_unknown`` when it is not but some of the incident's alerts
-    could not be placed (the inventory lacks their element and they do not describe their
-    impact): what they take down is unknown, so "not reportable" would be a guess; else
+    """``reportable`` (on the cyber track: ``potentially_significant``, since a person
+    declares significance); ``impact_unknown`` when it is not but some of the incident's
+    alerts could not be placed (the inventory lacks their element and they do not describe
+    their impact): what they take down is unknown, so "not reportable" would be a guess; else
     ``not_reportable``."""
     if a.reportable:
-        return REPORTABLE
+        return POTENTIALLY_SIGNIFICANT if a.track == "cyber" else REPORTABLE
     return IMPACT_UNKNOWN if incident.unmapped else NOT_REPORTABLE
 
 
@@ -37,6 +40,7 @@ def _assessment(a: Assessment, incident: Incident, now: datetime) -> dict[str, A
         "rule_set": a.rule_set,
         "verified": a.verified,
         "reportable": a.reportable,
+        "track": a.track,
         "verdict": verdict(a, incident),
         "since": format_time(a.since),
         "forecast_at": format_time(a.forecast_at),

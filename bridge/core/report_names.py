@@ -97,7 +97,6 @@ REGULATORS: Mapping[str, tuple[str, str, str]] = MappingProxyType(
     {
         "nkom": ("Nkom", "NO", "nb"),
         "pts": ("PTS", "SE", "sv"),
-        "se_cyber": ("PTS (cybersäkerhetslagen)", "SE", "sv"),
         # the cybersecurity act's CSIRT unit (Myndigheten för civilt försvar): rule set se-cyber
         "csirt": ("MCF CSIRT", "SE", "sv"),
         "enisa": ("ENISA", "EU", "en"),

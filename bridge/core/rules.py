@@ -100,6 +100,9 @@ class Assessment:
     since: datetime | None
     criteria: tuple[CriterionResult, ...]
     forecast_at: datetime | None  # nearest instant an unmet criterion is met if impact stays
+    #: the rule set's track: for ``cyber`` a met criterion makes the incident *potentially
+    #: significant* only; a person declares it significant (bridge.core.awareness)
+    track: str = "outage"
 
     def seconds_to_reportable(self, now: datetime) -> float | None:
         if self.reportable or self.forecast_at is None:
@@ -423,4 +426,5 @@ def evaluate(
         since=min(met) if met else None,
         criteria=results,
         forecast_at=None if met else (min(forecasts) if forecasts else None),
+        track=rule_set.track,
     )

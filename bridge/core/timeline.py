@@ -113,7 +113,18 @@ def _verdict_events(
                         "summary": f"{regulator_name(reg)}: criterion met: {what}",
                     }
                 )
-        if a.get("reportable") and a.get("since"):
+        if a.get("reportable") and a.get("since") and a.get("track") == "cyber":
+            out.append(
+                {
+                    "at": a["since"],
+                    "kind": "potentially_significant",
+                    "actor": "bridge",
+                    "regulator": reg,
+                    "summary": f"potentially significant ({regulator_name(reg)}): "
+                    "a person decides whether it is significant",
+                }
+            )
+        elif a.get("reportable") and a.get("since"):
             out.append(
                 {
                     "at": a["since"],
@@ -214,7 +225,14 @@ def events(
             for n in notes
         ),
     ]
-    order = {"alert": 0, "impact": 1, "criterion": 2, "reportable": 3, "obligation": 4}
+    order = {
+        "alert": 0,
+        "impact": 1,
+        "criterion": 2,
+        "reportable": 3,
+        "potentially_significant": 3,
+        "obligation": 4,
+    }
     out.sort(key=lambda e: (e["at"], order.get(e["kind"], 5)))
     return out
 
@@ -239,6 +257,9 @@ def chart(
         "reportable": [
             {"regulator": a["regulator"], "at": a["since"]}
             for a in doc.get("assessments", [])
-            if a["regulator"] in shown and a.get("reportable") and a.get("since")
+            if a["regulator"] in shown
+            and a.get("reportable")
+            and a.get("since")
+            and a.get("track") != "cyber"
         ],
     }

@@ -294,6 +294,9 @@ export function cyberPreview(doc) {
 // A verdict's pill: REPORTABLE (red), impact unknown (amber: some alerts could not be placed,
 // so "not reportable" would be a guess), not reportable (green).
 export function verdictPill(a) {
+  if (a.verdict === "potentially_significant") {
+    return el("span", { class: "pill unknown", title: "a person decides whether it is significant" }, "potentially significant");
+  }
   if (a.reportable) return el("span", { class: "pill yes" }, "REPORTABLE");
   if (a.verdict === "impact_unknown") {
     return el(
