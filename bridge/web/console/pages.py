@@ -56,6 +56,22 @@ async def _of_track(request: web.Request, identifier: str, target: str) -> web.R
     return await _forbidden(request, principal, f"This page needs the viewer role for {track}.")
 
 
+@routes.get("/report-outage")
+async def report_outage(request: web.Request) -> web.Response:
+    """The form for an outage monitoring never saw (POST /api/v1/incidents); editors only."""
+    principal = await _user(request)
+    if not principal.can("editor", "outage"):
+        return await _forbidden(request, principal, "Reporting an outage needs the editor role.")
+    services = sorted(request.app[keys.SERVICE].topology.service_names())
+    return await render(
+        request,
+        "report_outage.html",
+        principal=principal,
+        title="Report an outage",
+        page={"services": ",".join(services)},
+    )
+
+
 @routes.get("/incidents/{id}")
 async def incident(request: web.Request) -> web.Response:
     incident_id = request.match_info["id"]
