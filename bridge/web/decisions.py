@@ -140,9 +140,7 @@ NEEDS: dict[str, Need] = {
     # console pages (their data comes through the API rules above)
     "GET /": _n("person", what="the board page"),
     "GET /sent": _n("person", what="the sent page"),
-    "GET /report-outage": _n(
-        "person", "editor", "outage", "the page to report an outage by hand"
-    ),
+    "GET /report-outage": _n("person", "editor", "outage", "the page to report an outage by hand"),
     "GET /incidents/{id}": _n("person", _VIEW, "target", "an incident's or case's page"),
     "GET /drafts/{id}": _n("person", _VIEW, "target", "a draft's page"),
     "GET /audit": _n("person", "admin|auditor", "own", "the audit page"),
