@@ -238,6 +238,10 @@ class BridgeService:
     def _is_outage(self, ep: AlertEpisode) -> bool:
         return not self.privacy.is_privacy_alert(ep)
 
+    def _live_cases(self) -> set[str]:
+        """The incidents and privacy cases memory holds (whose drafts the book holds all of)."""
+        return set(self.evaluator.engine.incidents) | set(self.privacy.cases)
+
     @property
     def engine(self) -> Engine:
         return self.evaluator.engine
@@ -257,7 +261,7 @@ class BridgeService:
         await self._rebuild()
         await self.leadership.step()
         if not self.leading:
-            await self.book.load()
+            await self.book.load(self._live_cases())
         engine = self.evaluator.engine
         log.info(
             "started as %s (%s): %d live alerts, %d live incidents (%d open), inventory of %d "
@@ -324,7 +328,7 @@ class BridgeService:
         if not self.evaluator.pristine:
             await self._rebuild()
         self.evaluator.pristine = False
-        await self.book.load()
+        await self.book.load(self._live_cases())
         await self.outbox.recover()
         self.drafting.restart()
         self.outbox.start()
@@ -360,10 +364,10 @@ class BridgeService:
             await self._reload_declarations()
         if not self.leading:
             with contextlib.suppress(StoreUnavailable):
-                await self.book.load()
+                await self.book.load(self._live_cases())
         changed = self.evaluator.tick(self.clock.now())
         await self.flush()
-        await self.sweeper.sweep()
+        self.book.let_go(await self.sweeper.sweep())
         return changed
 
     async def flush(self) -> None:
@@ -494,7 +498,7 @@ class BridgeService:
             if self.leading:
                 await self.flush()
             else:
-                await self.book.load()
+                await self.book.load(self._live_cases())
 
     def list_incidents(self, state: str) -> list[dict[str, Any]]:
         self.evaluator.settle()

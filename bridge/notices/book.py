@@ -8,12 +8,16 @@ Contract:
   ``as_leader`` writes carry the fencing token (LeaseLost when not leading).
 - After a change, :meth:`tell` gives the case what its drafts now say (``initial_sent``, each
   kind's state), so obligations' states and deadlines follow.
+- Memory follows live work: :meth:`load` with ``live`` reads every unfinished draft and every
+  draft of the live cases (those memory holds: bridge/core/liveness.py), not the history;
+  :meth:`let_go` drops the finished drafts of cases that left memory; :meth:`stored` reads
+  lists that reach beyond them (sent notices of incidents closed long ago) from the store.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 from bridge.core import case_drafts, casework, draft_codec
 from bridge.core.casework import Draft
@@ -77,6 +81,10 @@ def draft_record(draft: Draft) -> DraftRecord:
     )
 
 
+#: states a draft never leaves: nothing more happens to it
+FINISHED = frozenset({casework.SENT, casework.REJECTED, casework.WITHDRAWN})
+
+
 class DraftBook:
     """See the module contract."""
 
@@ -87,10 +95,16 @@ class DraftBook:
         self.fence = fence
         self.drafts: dict[str, Draft] = {}
 
-    async def load(self) -> None:
+    async def load(self, live: Collection[str] | None = None) -> None:
         """Replace the book by the store's drafts (a follower's reads; taking over) and tell
-        the cases whose drafts changed."""
-        records = await self.store.list_drafts()
+        the cases whose drafts changed: every unfinished draft and every draft of the ``live``
+        cases (None: every draft stored)."""
+        if live is None:
+            records = await self.store.list_drafts()
+        else:
+            unfinished = await self.store.list_drafts(states=set(casework.STATES) - FINISHED)
+            of_live = await self.store.drafts_of(live)
+            records = list({r.id: r for r in [*unfinished, *of_live]}.values())
         before = {d.id: d.revision for d in self.drafts.values()}
         self.drafts = {r.id: draft_codec.from_dict(r.document) for r in records}
         changed = {d.incident_id for d in self.drafts.values() if before.get(d.id) != d.revision}
@@ -168,6 +182,27 @@ class DraftBook:
         for case_id, mine in sorted(by_case.items()):
             progress = case_drafts.progress(mine)
             self.cases.notices_changed(case_id, progress.events, progress.states)
+
+    def let_go(self, case_ids: Iterable[str]) -> None:
+        """Drop the finished drafts of cases that left memory (the store keeps them)."""
+        gone = set(case_ids)
+        for draft_id in [
+            d.id for d in self.drafts.values() if d.incident_id in gone and d.state in FINISHED
+        ]:
+            del self.drafts[draft_id]
+
+    async def stored(
+        self, states: set[str] | None = None, incident: str | None = None
+    ) -> list[Draft]:
+        """Like :meth:`select`, reaching beyond memory: the store's drafts in ``states`` of
+        ``incident`` (either None: any), this book's newer revisions winning, newest first."""
+        records = await self.store.list_drafts(incident, states)
+        found = {r.id: draft_codec.from_dict(r.document) for r in records}
+        for d in self.select(states, incident):
+            known = found.get(d.id)
+            if known is None or known.revision <= d.revision:
+                found[d.id] = d
+        return sorted(found.values(), key=lambda d: (d.created_at, d.id), reverse=True)
 
     def forget(self, draft_ids: Iterable[str]) -> None:
         """Drop drafts that retention removed from the store (bridge/retention/)."""

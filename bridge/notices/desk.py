@@ -26,7 +26,7 @@ from bridge.core.casework import Draft
 from bridge.core.drafts import LABELS, LANGUAGES, DraftFields, Sender
 from bridge.errors import Conflict
 from bridge.notices import mail
-from bridge.notices.book import DraftBook
+from bridge.notices.book import FINISHED, DraftBook
 from bridge.notices.ports import Cases, OutboxDoor
 
 
@@ -56,6 +56,16 @@ class NoticeDesk:
     # ---- reads ----------------------------------------------------------------------------
     def select(self, states: set[str] | None = None, incident: str | None = None) -> list[Draft]:
         return self.book.select(states, incident)
+
+    async def listed(
+        self, states: set[str] | None = None, incident: str | None = None
+    ) -> list[Draft]:
+        """:meth:`select` for lists that may reach beyond memory: when finished drafts are
+        asked (sent notices, or any state) the store's are read too (the book holds only
+        those of the live cases), newest first."""
+        if states is not None and not (states & FINISHED):
+            return self.book.select(states, incident)
+        return await self.book.stored(states, incident)
 
     async def get(self, draft_id: str) -> Draft | None:
         try:

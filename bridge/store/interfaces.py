@@ -153,6 +153,10 @@ class DraftStore(Protocol):
     ) -> list[DraftRecord]:
         """Drafts, optionally of one incident and/or in some states, ordered by id."""
 
+    async def drafts_of(self, case_ids: Collection[str]) -> list[DraftRecord]:
+        """Every draft of these incidents or cases, ordered by id (what a book holding only
+        the live cases loads; cost follows the cases asked, not the stored history)."""
+
 
 class AuditLog(Protocol):
     """The audit log is append-only: entries get a strictly increasing ``seq`` from the store

@@ -88,3 +88,22 @@ class RedisDrafts(RedisConnection):
         ]
         drafts.sort(key=lambda d: d.id)
         return drafts
+
+    async def drafts_of(self, case_ids: Collection[str]) -> list[DraftRecord]:
+        wanted = sorted(set(case_ids))
+        if not wanted:
+            return []
+
+        async def read(c: aioredis.Redis) -> list[str]:
+            keys = [self._key(f"drafts:by-incident:{case}") for case in wanted]
+            ids = sorted({text(m) for m in await c.sunion(keys)})
+            if not ids:
+                return []
+            found = await c.hmget(self._key("drafts"), ids)
+            return [text(doc) for doc in found if doc is not None]
+
+        chosen = set(wanted)
+        drafts = [decode(found, DraftRecord) for found in await self._call("drafts_of", read)]
+        drafts = [d for d in drafts if d.incident_id in chosen]
+        drafts.sort(key=lambda d: d.id)
+        return drafts

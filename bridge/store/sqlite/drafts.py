@@ -70,3 +70,20 @@ class SqliteDrafts(SqliteConnection):
         sql += " ORDER BY id"
         rows = await self._read("list_drafts", lambda c: c.execute(sql, params).fetchall())
         return [from_row(DraftRecord, _COLUMNS, r) for r in rows]
+
+    async def drafts_of(self, case_ids: Collection[str]) -> list[DraftRecord]:
+        wanted = sorted(set(case_ids))
+
+        def read(c: sqlite3.Connection) -> list[Any]:
+            rows: list[Any] = []
+            for i in range(0, len(wanted), 500):
+                chunk = wanted[i : i + 500]
+                rows += c.execute(
+                    f"{_SELECT} WHERE incident_id IN ({','.join('?' * len(chunk))})", chunk
+                ).fetchall()
+            return rows
+
+        rows = await self._read("drafts_of", read) if wanted else []
+        drafts = [from_row(DraftRecord, _COLUMNS, r) for r in rows]
+        drafts.sort(key=lambda d: d.id)
+        return drafts

@@ -196,10 +196,10 @@ async def list_drafts(request: web.Request) -> web.Response:
     regulator = request.query.get("regulator")
     drafts = [
         d
-        for d in service.desk.select(states, incident)
+        for d in await service.desk.listed(states, incident)
         if d.track in tracks and regulator in (None, d.regulator)
     ]
-    chosen = paging.page(drafts, _key, 2, request.query)  # the book's drafts, in memory
+    chosen = paging.page(drafts, _key, 2, request.query)
     if any(d.track == "privacy" for d in chosen.items):  # a read of privacy drafts is audited
         await privacy_read(request, caller, "privacy:drafts")
     return web.json_response(chosen.answer("drafts", [summary(d) for d in chosen.items]))

@@ -224,7 +224,7 @@ async def incident_timeline(request: web.Request) -> web.Response:
     if doc is None:
         raise web.HTTPNotFound(text=f"no incident {inc.id!r}")
     record = await service.casebooks.record(inc.id)
-    drafts = service.desk.select(incident=inc.id)
+    drafts = await service.desk.listed(incident=inc.id)  # those of long ago too
     audit = [
         {"at": format_time(e.at), "actor": e.actor, "action": e.action, "detail": e.detail}
         for target in [f"incident:{inc.id}", *(f"draft:{d.id}" for d in drafts)]

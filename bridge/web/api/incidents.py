@@ -127,7 +127,7 @@ async def get_incident(request: web.Request) -> web.Response:
         raise web.HTTPNotFound(text=f"no incident {incident_id!r}")
     if track == "privacy":
         await privacy_read(request, caller, target)
-    drafts = service.desk.select(incident=incident_id)
+    drafts = await service.desk.listed(incident=incident_id)  # those of long ago too
     doc["drafts"] = [summary(d) for d in drafts]
     made: Incident | IncidentRecord | None = incident_of(service, incident_id)
     if track == "outage" and made is None:  # it left memory: its stored record

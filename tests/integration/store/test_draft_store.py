@@ -85,6 +85,18 @@ async def test_list_drafts_filters(store: Store):
     assert [d.id for d in await store.list_drafts(states={"draft"})] == ["d-c"]
 
 
+async def test_drafts_of_some_cases(store: Store):
+    """drafts_of gives every draft of the cases asked, whatever their state, by id."""
+    await store.put_draft(draft(1, "draft", "inc-1", "d-a"), None, [])
+    await store.put_draft(draft(1, "sent", "inc-1", "d-b"), None, [])
+    await store.put_draft(draft(1, "sent", "inc-2", "d-c"), None, [])
+    await store.put_draft(draft(1, "draft", "priv-3", "d-d"), None, [])
+    got = await store.drafts_of(["inc-1", "priv-3", "inc-none"])
+    assert [d.id for d in got] == ["d-a", "d-b", "d-d"]
+    assert got[1] == draft(1, "sent", "inc-1", "d-b")
+    assert await store.drafts_of([]) == []
+
+
 async def test_drafts_and_audit_survive_reopen(make):
     """Drafts and audit entries are durable across a close and reopen."""
     s = await make()
