@@ -302,8 +302,7 @@ EDITS["nkom_hendelsesrapport"] = {
     "repair": "Fiberkabelen ble skjøtet av entreprenøren.",
     "repair_schedule": "Skjøtingen ble fullført samme dag; permanent omlegging i uke 49.",
     "lessons_different": (
-        "Gravearbeidet var ikke varslet oss; rutinen for påvisning ble ikke fulgt av "
-        "entreprenøren."
+        "Gravearbeidet var ikke varslet oss; rutinen for påvisning ble ikke fulgt av entreprenøren."
     ),
     "lessons_if_failed": (
         "Uten omrutingen hadde mobilnettet i Trondheim sør vært nede til kabelen var skjøtet."
@@ -321,9 +320,7 @@ NKOM_REQUEST = {
     "at": _iso(T0 + timedelta(days=1, hours=2, minutes=5)),
 }
 SENT_BEFORE = (
-    SentNotice(
-        T0 + timedelta(minutes=25), "Nkom – første varsel", "ekomvarsling@nkom.no", "email"
-    ),
+    SentNotice(T0 + timedelta(minutes=25), "Nkom – første varsel", "ekomvarsling@nkom.no", "email"),
     SentNotice(
         T0 + timedelta(hours=5, minutes=20),
         "Nkom – normalisert drift",
