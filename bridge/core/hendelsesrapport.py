@@ -177,7 +177,7 @@ def values(
         text += f" og varte til {when(restored)}." if restored is not None else " og pågår."
         out["when"] = (text, "incident.started_at, incident.remedied_at")
         out["detected_at"] = (
-            f"{when(started)}, da den første alarmen ble mottatt.",
+            f"{when(started)}, da den første alarmen ble utløst.",
             "incident.started_at (the first alert)",
         )
     how = _detected_how(doc)
