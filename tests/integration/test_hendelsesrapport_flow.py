@@ -4,7 +4,8 @@ Nkom's deadline, Nkom's reference) on an incident, reportable or not, open or cl
 report is then owed by that deadline and drafted in bokmål with every section of Nkom's template,
 prefilled from the incident and the notices already sent; a person writes the measures and
 lessons, a signed-in approver with a fresh TOTP approves it, and it is e-mailed to Nkom like
-the varsel. Bad input is a 400 naming the field and changes nothing; the request is audited."""
+the varsel. Bad input is a 400 naming the field and changes nothing; the request is audited and
+survives a rebuild from the store."""
 
 from __future__ import annotations
 
@@ -182,6 +183,14 @@ async def test_nkom_asks_after_a_closed_incident_that_was_never_reportable(
         "Det er ikke sendt varsel om hendelsen til myndigheter."
     )
     assert {k for k, f in fields.items() if f["to_complete"]} >= set(hendelsesrapport.PERSON)
+
+    # a rebuild from the store (as at a restart): the request and its obligation are still there
+    app = client.server.app
+    assert app is not None
+    await app[SERVICE]._rebuild()
+    rebuilt = await incident(client, incident_id)
+    assert owed(rebuilt)[KIND]["due_at"] == rfc3339(deadline)
+    assert rebuilt["report_requests"] == doc["report_requests"]
 
     log = await (await client.get("/api/v1/audit", headers=as_("auditor"))).json()
     [entry] = [e for e in log["entries"] if e["action"] == "incident.report_requested"]
