@@ -9,8 +9,9 @@ sent, say).
 An incident's events come from its drafts and from a person's declaration of significance
 (the cybersecurity act's ``aware``, :mod:`bridge.evaluation.declarations`): the router merges
 the two before the engine hears of them, and tells the engine again when a declaration
-changes; an incident's document carries its declaration and, per cybersecurity rule set, what
-it would owe if declared now (:func:`bridge.core.awareness.board`)."""
+changes; an incident's document carries its declaration, the regulators' requests for reports
+(``report_requests``: the CSIRT's intermediate report, Nkom's hendelsesrapport) and, per
+cybersecurity rule set, what it would owe if declared now (:func:`bridge.core.awareness.board`)."""
 
 from __future__ import annotations
 
@@ -58,8 +59,10 @@ class CaseRouter:
         declaration = self.declarations.of(case_id)
         engine = self.incidents.evaluator.engine
         inc = engine.incidents.get(case_id)
-        if declaration is not None:
-            doc["declaration"] = awareness.to_document(declaration)
+        person = awareness.declared(declaration)
+        if person is not None:
+            doc["declaration"] = awareness.to_document(person)
+        doc["report_requests"] = awareness.requests_document(declaration)
         if inc is not None:
             events = incident_events(
                 inc.started_at, inc.remedied_at, inc.ended_at if inc.state == "closed" else None

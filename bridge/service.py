@@ -457,17 +457,26 @@ class BridgeService:
     async def request_report(
         self,
         incident_id: str,
+        kind: str,
         received_at: datetime | None,
         deadline: datetime,
         reference: str,
         actor: str,
     ) -> dict[str, Any] | None:
-        """The CSIRT asked for an intermediate report by ``deadline``: the report is owed and
-        drafted at once. None: no such incident."""
+        """A regulator asked for a report of ``kind`` by ``deadline`` (the CSIRT's intermediate
+        report, Nkom's hendelsesrapport): the report is owed and drafted at once. None: no such
+        incident in memory; Conflict when no enabled rule set owes that kind."""
         await self.catch_up()
         if self.evaluator.engine.incidents.get(incident_id) is None:
             return None
-        await self.declarations.request_report(incident_id, received_at, deadline, reference, actor)
+        if not any(kind in rs.obligations for rs in self.evaluator.engine.rule_sets):
+            raise Conflict(
+                f"incident {incident_id}",
+                f"no enabled rule set lists the report {kind!r} among its obligations",
+            )
+        await self.declarations.request_report(
+            incident_id, kind, received_at, deadline, reference, actor
+        )
         self.cases.declared([incident_id])
         self.drafting.mark_changed([incident_id])
         with contextlib.suppress(StoreUnavailable):

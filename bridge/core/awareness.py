@@ -12,9 +12,13 @@ Contract:
 - Once declared significant the clocks run: a later declaration may move the awareness
   instant earlier (a correction), never later, and cannot make it not significant (a report a
   person decides not to send is rejected on its draft, with the reason, as any other).
-- The CSIRT may ask for an intermediate report (2 kap. 7 §) with a deadline it sets:
-  :func:`request_report` records that on a declared-significant incident; the latest request's
-  deadline is the ``csirt_deadline`` event of the ``se_cyber_intermediate`` obligation.
+- A regulator may ask for a report with a deadline it sets (:data:`REQUESTABLE`):
+  :func:`request_report` records the request (received, deadline, the regulator's reference)
+  and the latest request's deadline per kind is that kind's deadline event. The CSIRT asks for
+  an intermediate report (2 kap. 7 §, ``csirt_deadline``) of a declared-significant incident
+  only; Nkom may ask for a hendelsesrapport (``nkom_deadline``) after any incident, reportable
+  or not, open or closed: an incident no one declared then has a record with ``significant``
+  None (no declaration, only requests).
 - Every declaration is one more revision of the incident's record with one audit event; the
   record's stored form is :func:`to_document` / :func:`from_document`.
 """
@@ -27,31 +31,41 @@ from datetime import datetime
 from typing import Any
 
 from bridge.core.casework import AuditEvent
-from bridge.core.obligations import CSIRT_DEADLINE, CYBER, if_declared
+from bridge.core.obligations import CSIRT_DEADLINE, CYBER, INTERMEDIATE, if_declared
 from bridge.core.rules import RuleSet
 from bridge.errors import BadInput, Conflict
 
 AWARE = "aware"
+HENDELSESRAPPORT = "nkom_hendelsesrapport"
+NKOM_DEADLINE = "nkom_deadline"
+#: The reports a regulator asks for, each with its deadline event (the default deadline rules of
+#: :mod:`bridge.core.calendar`), and whether the incident must first be declared significant.
+REQUESTABLE: dict[str, tuple[str, bool]] = {
+    INTERMEDIATE: (CSIRT_DEADLINE, True),
+    HENDELSESRAPPORT: (NKOM_DEADLINE, False),
+}
 
 
 @dataclass(frozen=True, slots=True)
 class ReportRequest:
-    """The CSIRT asked for an intermediate report: when, by when, its reference."""
+    """A regulator asked for a report of ``kind``: when, by when, its reference."""
 
     received_at: datetime
     deadline: datetime
     reference: str
     by: str  # who recorded it
     at: datetime  # when it was recorded
+    kind: str = INTERMEDIATE
 
 
 @dataclass(frozen=True, slots=True)
 class Declaration:
     """The current declaration of one incident (``revision``: how many changes were made),
-    with the CSIRT's requests for an intermediate report, oldest first."""
+    with the regulators' requests for reports, oldest first. ``significant`` None: no one
+    declared the incident (the record holds only requests)."""
 
     incident_id: str
-    significant: bool
+    significant: bool | None
     aware_at: datetime | None  # significant only
     reason: str
     by: str
@@ -126,15 +140,19 @@ def declare(
 def request_report(
     declaration: Declaration | None,
     incident_id: str,
+    kind: str,
     received_at: datetime,
     deadline: datetime,
     reference: str,
     actor: str,
     now: datetime,
 ) -> tuple[Declaration, AuditEvent]:
-    """Record the CSIRT's request for an intermediate report (see the module contract):
-    Conflict unless the incident was declared significant; BadInput names the bad field."""
-    if declaration is None or not declaration.significant:
+    """Record a regulator's request for a report of ``kind`` (see the module contract):
+    BadInput names the bad field; Conflict for the CSIRT's intermediate report of an incident
+    not declared significant."""
+    if kind not in REQUESTABLE:
+        raise BadInput("kind", f"expected one of {', '.join(REQUESTABLE)}, got {kind!r}")
+    if REQUESTABLE[kind][1] and (declaration is None or not declaration.significant):
         raise Conflict(
             f"incident {incident_id}",
             "it is not declared significant: the CSIRT asks for reports of significant incidents",
@@ -149,11 +167,12 @@ def request_report(
         raise BadInput("received_at", "the request cannot be received in the future")
     if deadline <= received_at:
         raise BadInput("deadline", "the deadline must be after the request was received")
-    request = ReportRequest(received_at, deadline, reference, actor, now)
+    request = ReportRequest(received_at, deadline, reference, actor, now, kind)
+    before = declaration or Declaration(incident_id, None, None, "", actor, now, 0)
     changed = replace(
-        declaration,
-        revision=declaration.revision + 1,
-        requests=(*declaration.requests, request),
+        before,
+        revision=before.revision + 1,
+        requests=(*before.requests, request),
     )
     event = AuditEvent(
         at=now,
@@ -161,6 +180,7 @@ def request_report(
         action="incident.report_requested",
         target=f"incident:{incident_id}",
         detail={
+            "kind": kind,
             "received_at": received_at.isoformat(),
             "deadline": deadline.isoformat(),
             "reference": reference,
@@ -171,14 +191,37 @@ def request_report(
 
 
 def events(declaration: Declaration | None) -> dict[str, datetime]:
-    """The deadline events a declaration gives: ``aware`` once declared significant, and the
-    latest CSIRT request's deadline (``csirt_deadline``)."""
-    if declaration is None or not declaration.significant or declaration.aware_at is None:
+    """The deadline events a record gives: ``aware`` once declared significant, and per
+    requested kind the latest request's deadline (the CSIRT's only once declared significant)."""
+    if declaration is None:
         return {}
-    out = {AWARE: declaration.aware_at}
-    if declaration.requests:
-        out[CSIRT_DEADLINE] = declaration.requests[-1].deadline
+    significant = bool(declaration.significant) and declaration.aware_at is not None
+    out: dict[str, datetime] = {}
+    if significant and declaration.aware_at is not None:
+        out[AWARE] = declaration.aware_at
+    for request in declaration.requests:
+        event, needs_declaration = REQUESTABLE.get(request.kind, (None, True))
+        if event is not None and (significant or not needs_declaration):
+            out[event] = request.deadline
     return out
+
+
+def latest_request(declaration: Declaration | None, kind: str) -> ReportRequest | None:
+    """The latest request for a report of ``kind`` (None: never asked)."""
+    found = [r for r in (declaration.requests if declaration else ()) if r.kind == kind]
+    return found[-1] if found else None
+
+
+def requests_document(declaration: Declaration | None) -> list[dict[str, Any]]:
+    """The regulators' requests of an incident as JSON, oldest first."""
+    return [] if declaration is None else to_document(declaration)["requests"]
+
+
+def declared(declaration: Declaration | None) -> Declaration | None:
+    """The record if a person declared the incident (significant or not), else None."""
+    if declaration is None or declaration.significant is None:
+        return None
+    return declaration
 
 
 def _iso(at: datetime | None) -> str | None:
@@ -202,6 +245,7 @@ def to_document(declaration: Declaration) -> dict[str, Any]:
                 "reference": r.reference,
                 "by": r.by,
                 "at": r.at.isoformat(),
+                "kind": r.kind,
             }
             for r in declaration.requests
         ],
@@ -212,7 +256,7 @@ def from_document(doc: Mapping[str, Any]) -> Declaration:
     aware = doc.get("aware_at")
     return Declaration(
         incident_id=str(doc["incident"]),
-        significant=bool(doc["significant"]),
+        significant=None if doc.get("significant") is None else bool(doc["significant"]),
         aware_at=None if not aware else datetime.fromisoformat(str(aware)),
         reason=str(doc.get("reason", "")),
         by=str(doc["by"]),
@@ -225,6 +269,7 @@ def from_document(doc: Mapping[str, Any]) -> Declaration:
                 reference=str(r.get("reference", "")),
                 by=str(r["by"]),
                 at=datetime.fromisoformat(str(r["at"])),
+                kind=str(r.get("kind") or INTERMEDIATE),
             )
             for r in doc.get("requests") or ()
         ),
@@ -248,8 +293,9 @@ def board(
         if rs.track != CYBER:
             continue
         found = next((a for a in assessments if a.get("rule_set") == rs.id), {})
-        declared = declaration is not None and declaration.significant
-        preview = [] if declared else if_declared(rs, events, now)
+        significant = declaration is not None and bool(declaration.significant)
+        person = declared(declaration)
+        preview = [] if significant else if_declared(rs, events, now)
         out.append(
             {
                 "rule_set": rs.id,
@@ -259,7 +305,7 @@ def board(
                 "reasons": [
                     str(c.get("reason", "")) for c in found.get("criteria") or () if c.get("met")
                 ],
-                "declaration": None if declaration is None else to_document(declaration),
+                "declaration": None if person is None else to_document(person),
                 "if_declared_now": [
                     {
                         "kind": o.kind,

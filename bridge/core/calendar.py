@@ -197,7 +197,7 @@ DEFAULT_RULES: Mapping[str, Rule] = MappingProxyType(
         # choice between the two is bridge.core.obligations.cyber_owed's
         "se_cyber_final": After("notification_sent", months=1),
         "se_cyber_progress": After("notification_sent", months=1),
-        "nkom_hendelsesrapport": SetByRegulator(),
+        "nkom_hendelsesrapport": SetByRegulator("nkom_deadline"),
     }
 )
 

@@ -33,6 +33,7 @@ from bridge.core.casework import (
 )
 from bridge.core.cyber_fields import ReportForm
 from bridge.core.drafts import (
+    HENDELSESRAPPORT,
     KINDS,
     DraftFields,
     Previous,
@@ -42,6 +43,8 @@ from bridge.core.drafts import (
     expected_resolution,
     regulator_of,
 )
+from bridge.core.hendelsesrapport import SentNotice
+from bridge.core.report_names import report_name
 
 
 # ---- what the incident owes -----------------------------------------------------------------
@@ -170,6 +173,7 @@ class Context:
         incident: Mapping[str, Any],
         now: datetime,
         previous: Previous | None = None,
+        sent: Sequence[SentNotice] = (),
     ) -> DraftFields:
         recipient = self.kind_recipients.get(kind) or self.recipients.get(regulator_of(kind))
         return draft_fields(
@@ -181,6 +185,7 @@ class Context:
             self.services,
             previous,
             self.forms.get(kind),
+            sent,
         )
 
     def fields_of(
@@ -197,7 +202,22 @@ class Context:
         if before is not None and before.sent_at is not None:
             snap = snapshot(incident, self.severity_label)
             previous = Previous(before.kind, before.sent_at, before.snapshot, snap)
-        return self.fields(kind, incident, now, previous)
+        sent = sent_notices(drafts, exclude) if kind == HENDELSESRAPPORT else ()
+        return self.fields(kind, incident, now, previous, sent)
+
+
+def sent_notices(drafts: Sequence[Draft], exclude: str | None = None) -> list[SentNotice]:
+    """The case's notices that were sent (e-mailed, or submitted on a portal as a person
+    recorded), oldest first: when, which, to whom, how (what the audit records of each)."""
+    out = []
+    for d in drafts:
+        if d.state != SENT or d.sent_at is None or d.id == exclude:
+            continue
+        version = d.approved_version or d.latest
+        reference = d.submission.reference if d.submission is not None else ""
+        name = report_name(d.regulator, d.kind, "nb")
+        out.append(SentNotice(d.sent_at, name, version.recipient, d.channel, reference))
+    return sorted(out, key=lambda n: n.at)
 
 
 # ---- follow-ups: what they start from ----------------------------------------------------------

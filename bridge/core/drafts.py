@@ -26,14 +26,16 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bridge.core import cyber_fields, privacy_fields
+from bridge.core import cyber_fields, hendelsesrapport, privacy_fields
+from bridge.core.hendelsesrapport import SentNotice
 from bridge.errors import BadInput
 
 NKOM_KINDS = ("nkom_varsel", "nkom_update", "nkom_normalised")
+HENDELSESRAPPORT = hendelsesrapport.KIND  # on Nkom's request (its fields: that module's)
 PTS_KINDS = ("pts_initial", "pts_supplementary")
 PRIVACY_KINDS = privacy_fields.KINDS
 CYBER_KINDS = cyber_fields.KINDS
-KINDS = (*NKOM_KINDS, *PTS_KINDS, *PRIVACY_KINDS, *CYBER_KINDS)
+KINDS = (*NKOM_KINDS, HENDELSESRAPPORT, *PTS_KINDS, *PRIVACY_KINDS, *CYBER_KINDS)
 
 _NKOM_KEYS = (
     "started_at",
@@ -70,6 +72,7 @@ FIELD_KEYS: dict[str, tuple[str, ...]] = {
         "reference",
     ),
     **privacy_fields.FIELD_KEYS,
+    HENDELSESRAPPORT: hendelsesrapport.FIELD_KEYS,
 }
 
 LABELS: dict[str, dict[str, str]] = {
@@ -114,6 +117,7 @@ TITLES = {
     "nkom_varsel": "Varsel om hendelse",
     "nkom_update": "Oppdatert varsel om hendelse",
     "nkom_normalised": "Varsel om normalisert situasjon",
+    HENDELSESRAPPORT: hendelsesrapport.TITLE,
     "pts_initial": "Inledande rapport om störning eller avbrott",
     "pts_supplementary": "Kompletterande rapport om störning eller avbrott",
     **privacy_fields.TITLES,
@@ -250,7 +254,7 @@ def with_values(fields: DraftFields, values: Mapping[str, str]) -> DraftFields:
 def regulator_of(kind: str) -> str:
     """The regulator whose rules a kind follows (a subscriber notice: the rules of the
     regulator of its country; it sets the notice's language and time zone)."""
-    if kind in NKOM_KINDS or kind in privacy_fields.NKOM_PRIVACY_KINDS:
+    if kind in NKOM_KINDS or kind == HENDELSESRAPPORT or kind in privacy_fields.NKOM_PRIVACY_KINDS:
         return "nkom"
     if kind in PTS_KINDS or kind in PRIVACY_KINDS:
         return "pts"
@@ -311,18 +315,25 @@ def draft_fields(
     services: ServiceNames | None = None,
     previous: Previous | None = None,
     form: cyber_fields.ReportForm | None = None,
+    sent: Sequence[SentNotice] = (),
 ) -> DraftFields:
     """See the module contract. ``recipient`` None: the regulator's published address;
     ``services``: display names per service and language; ``previous``: the notice this one
     follows (Nkom update or normalised notice, PTS supplementary report); ``form``: the
-    fields of a cybersecurity-act report (its kinds' fields are data)."""
+    fields of a cybersecurity-act report (its kinds' fields are data); ``sent``: the notices
+    of the incident already sent (Nkom's hendelsesrapport lists them)."""
     regulator = regulator_of(kind)
     if kind in CYBER_KINDS:
         return _cyber_fields(kind, incident, operator, recipient, now, services, form)
     language = LANGUAGES[regulator]
     reference = reference_number(operator.org_number, str(incident["id"]))
     contact = operator.contact(contact_track(kind))
-    if kind in PRIVACY_KINDS:
+    labels = LABELS[language]
+    to_add: Mapping[str, str] = TO_ADD
+    if kind == HENDELSESRAPPORT:
+        values = _hendelsesrapport_values(incident, operator, contact, services, sent)
+        labels, to_add = dict(hendelsesrapport.LABELS), hendelsesrapport.TO_ADD
+    elif kind in PRIVACY_KINDS:
         values = privacy_fields.values(
             kind,
             incident,
@@ -335,9 +346,8 @@ def draft_fields(
     else:
         values = _values(kind, regulator, incident, operator.name, contact, services, previous)
         values["reference"] = (reference, "incident id")
-    labels = LABELS[language]
     fields = {
-        key: Field(key, labels[key], *values.get(key, ("", TO_ADD.get(key, "to complete"))))
+        key: Field(key, labels[key], *values.get(key, ("", to_add.get(key, "to complete"))))
         for key in FIELD_KEYS[kind]
     }
     return DraftFields(
@@ -353,6 +363,30 @@ def draft_fields(
         placeholder=UNKNOWN[language],
         fields=fields,
     )
+
+
+def _hendelsesrapport_values(
+    incident: Mapping[str, Any],
+    operator: Sender,
+    contact: Contact,
+    services: ServiceNames | None,
+    sent: Sequence[SentNotice],
+) -> dict[str, tuple[str, str]]:
+    """Nkom's hendelsesrapport, prefilled in the outage notices' own bokmål wording."""
+    impact: Mapping[str, Any] = incident.get("impact") or {}
+    values = hendelsesrapport.values(
+        incident,
+        lambda t: local_time(t, "nkom"),
+        lambda seconds: _span(seconds, "nb"),
+        _services(impact, "nb", services),
+        _regions(impact, "nb"),
+        _customers(impact, "nb", services),
+        _societal(incident, "nb"),
+        _cause(incident),
+        sent,
+        contact_line(contact, operator.name, "nb"),
+    )
+    return values
 
 
 def _cyber_fields(

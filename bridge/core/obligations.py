@@ -16,6 +16,10 @@ Contract:
   declared the incident significant: the ``aware`` event (:mod:`bridge.core.awareness`) starts
   its clocks, whatever its assessment (which only says *potentially significant*). See
   :func:`cyber_owed` for which of its kinds are owed when.
+- A report a regulator asks for (its deadline rule is :class:`SetByRegulator`: the Nkom
+  hendelsesrapport) is owed once a person recorded the request (its deadline event is known),
+  whether or not the incident is reportable: Nkom may ask after any incident. Before that it
+  is not owed at all.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from bridge.core.calendar import DEFAULT_RULES, After, Rule, due_at
+from bridge.core.calendar import DEFAULT_RULES, After, Rule, SetByRegulator, due_at
 from bridge.core.rules import Assessment, RuleSet
 
 OPEN = "open"
@@ -90,10 +94,26 @@ def owed(
     """See the module contract."""
     if rule_set.track == CYBER:
         return cyber_owed(rule_set, {**events, **(extra or {})}, now, drafts)
-    if not assessment.reportable or assessment.since is None:
-        return []
-    known = {**events, "reportable": assessment.since, **(extra or {})}
-    return [obligation(rule_set, kind, known, now, drafts) for kind in rule_set.obligations]
+    known = {**events, **(extra or {})}
+    reportable = assessment.reportable and assessment.since is not None
+    if reportable and assessment.since is not None:
+        known["reportable"] = assessment.since
+    out: list[Obligation] = []
+    for kind in rule_set.obligations:
+        asked = requested_event(rule_set, kind)
+        if asked is not None:
+            if asked in known:
+                out.append(obligation(rule_set, kind, known, now, drafts))
+        elif reportable:
+            out.append(obligation(rule_set, kind, known, now, drafts))
+    return out
+
+
+def requested_event(rule_set: RuleSet, kind: str) -> str | None:
+    """The event of a report owed only on a regulator's request (the deadline a person entered
+    from the request), None for a report the incident's own events make owed."""
+    rule = rule_for(rule_set, kind)
+    return rule.event if isinstance(rule, SetByRegulator) else None
 
 
 CYBER = "cyber"

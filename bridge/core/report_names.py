@@ -115,6 +115,7 @@ WAITING: Mapping[str, str] = MappingProxyType(
         "set_by_regulator": "owed by the date the regulator sets",
         "aware": "owed once a person declares the incident significant",
         "csirt_deadline": "owed by the date the CSIRT sets",
+        "nkom_deadline": "owed by the date Nkom sets",
     }
 )
 

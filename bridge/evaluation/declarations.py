@@ -8,7 +8,10 @@ Contract:
   declaring at once: one wins, the other gets Conflict.
 - :meth:`Declarations.load` reads every declaration (at start and on each tick: another
   replica's) and answers the incidents whose declaration changed, so their clocks follow.
-- The engine learns of a declaration as of what notices say: the ``aware`` event, merged by
+- :meth:`Declarations.request_report` records a regulator's request for a report the same
+  way (the CSIRT's intermediate report, Nkom's hendelsesrapport).
+- The engine learns of a declaration as of what notices say: the ``aware`` event and the
+  requested reports' deadlines, merged by
   :class:`bridge.cases.CaseRouter` into the events it passes on.
 """
 
@@ -71,17 +74,18 @@ class Declarations:
     async def request_report(
         self,
         incident_id: str,
+        kind: str,
         received_at: datetime | None,
         deadline: datetime,
         reference: str,
         actor: str,
     ) -> Declaration:
-        """Record the CSIRT's request for an intermediate report (received now by default)."""
+        """Record a regulator's request for a report of ``kind`` (received now by default)."""
         now = self.now()
         stored = await self.store.get_declaration(incident_id)
         previous = None if stored is None else awareness.from_document(stored.document)
         declaration, event = awareness.request_report(
-            previous, incident_id, received_at or now, deadline, reference, actor, now
+            previous, incident_id, kind, received_at or now, deadline, reference, actor, now
         )
         return await self._write(incident_id, stored, declaration, event, None)
 

@@ -70,7 +70,10 @@ NEEDS: dict[str, Need] = {
         "person+factor", "approver", "target", "declare an incident significant or not (cyber act)"
     ),
     "POST /api/v1/incidents/{id}/report-requests": _n(
-        "caller", "editor", "target", "record the CSIRT's request for an intermediate report"
+        "caller",
+        "editor",
+        "target",
+        "record a regulator's request for a report (CSIRT intermediate, Nkom hendelsesrapport)",
     ),
     "POST /api/v1/incidents": _n("caller", "editor", "outage", "open an incident by hand"),
     "POST /api/v1/incidents/{id}/end": _n(

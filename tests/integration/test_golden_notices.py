@@ -20,6 +20,7 @@ from bridge.config import OperatorConfig
 from bridge.config.report_forms import builtin_forms
 from bridge.core import case_drafts
 from bridge.core.drafts import FIELD_KEYS, KINDS, DraftFields, Previous, draft_fields, with_values
+from bridge.core.hendelsesrapport import SentNotice
 from bridge.notices.rendering import render, sender
 
 GOLDEN = Path(__file__).resolve().parents[1] / "data" / "notices"
@@ -280,6 +281,53 @@ EDITS["se_cyber_progress"] = {
     "updates": "Felsökningen av nodstationens elförsörjning pågår tillsammans med elnätsägaren.",
     "mitigation": "Mobil reservkraft försörjer nodstationen tills felet är åtgärdat.",
 }
+# Nkom's hendelsesrapport on the Trondheim incident, asked for the day after: what the person
+# on duty writes (measures, damage, lessons; the bridge never prefills these).
+EDITS["nkom_hendelsesrapport"] = {
+    "technical_damage": (
+        "Fiberkabelen i hovedtraséen ved Heimdal ble kuttet av en gravemaskin. Ingen "
+        "følgeskader på utstyr i nodene."
+    ),
+    "prevention": (
+        "Traséen ved Heimdal er meldt inn på nytt i Geomatikk, og vi innfører påvisning på "
+        "stedet ved all graving nær hovedtraséer."
+    ),
+    "prevention_effect": "Påvisning på stedet hindrer de fleste graveskader på traséen.",
+    "mitigation": (
+        "Kl. 09.05 ruterte NOC mobiltrafikken om via radiolinje (resultat: mobilnettet tilbake "
+        "for de fleste kundene kl. 10.10). Kl. 09.30 fikk St. Olavs hospital bekreftet at "
+        "reserveforbindelsen bar trafikken."
+    ),
+    "regulated_equipment": "Nei.",
+    "repair": "Fiberkabelen ble skjøtet av entreprenøren.",
+    "repair_schedule": "Skjøtingen ble fullført samme dag; permanent omlegging i uke 49.",
+    "lessons_different": (
+        "Gravearbeidet var ikke varslet oss; rutinen for påvisning ble ikke fulgt av entreprenøren."
+    ),
+    "lessons_if_failed": (
+        "Uten omrutingen hadde mobilnettet i Trondheim sør vært nede til kabelen var skjøtet."
+    ),
+    "lessons_recurrence": "Redundant trasé for hovedforbindelsen sør for Trondheim.",
+    "lessons_damage": "Raskere omruting med forhåndsgodkjente planer for radiolinje.",
+}
+#: the request Nkom made, as a person recorded it, and the notices sent before it
+NKOM_REQUEST = {
+    "kind": "nkom_hendelsesrapport",
+    "received_at": _iso(T0 + timedelta(days=1, hours=2)),
+    "deadline": _iso(T0 + timedelta(days=15, hours=8, minutes=18)),
+    "reference": "2026/04117",
+    "by": "kari",
+    "at": _iso(T0 + timedelta(days=1, hours=2, minutes=5)),
+}
+SENT_BEFORE = (
+    SentNotice(T0 + timedelta(minutes=25), "Nkom – første varsel", "ekomvarsling@nkom.no", "email"),
+    SentNotice(
+        T0 + timedelta(hours=5, minutes=20),
+        "Nkom – normalisert drift",
+        "ekomvarsling@nkom.no",
+        "email",
+    ),
+)
 #: when the cybersecurity act's reports are drafted (the others: NOW)
 DRAFTED = {
     "se_cyber_early_warning": T0 + timedelta(hours=4),
@@ -287,6 +335,7 @@ DRAFTED = {
     "se_cyber_intermediate": T0 + timedelta(days=2),
     "se_cyber_final": T0 + timedelta(days=20),
     "se_cyber_progress": T0 + timedelta(days=30),
+    "nkom_hendelsesrapport": T0 + timedelta(days=3),
 }
 #: the person's declaration the cybersecurity act's reports start from
 DECLARATION = {"aware_at": _iso(T0 + timedelta(minutes=20)), "by": "anna", "significant": True}
@@ -299,6 +348,7 @@ def _snapshot(doc: dict[str, Any]) -> dict[str, Any]:
 def fields_of(kind: str) -> DraftFields:
     """The draft of ``kind`` for the fixed incident or case, as a person approves it."""
     previous = None
+    sent: tuple[SentNotice, ...] = ()
     if kind in ("nkom_update", "nkom_normalised"):
         before = trondheim(
             impact={
@@ -315,7 +365,15 @@ def fields_of(kind: str) -> DraftFields:
         if kind == "nkom_update":
             now_doc["alert_details"][0]["labels"]["severity"] = "critical"
         previous = Previous("nkom_varsel", T0 + timedelta(minutes=25), _snapshot(before), {})
-    if kind.startswith("nkom_") and "privacy" not in kind:
+    if kind == "nkom_hendelsesrapport":
+        doc = trondheim(
+            state="closed",
+            remedied_at=_iso(T0 + timedelta(hours=5, minutes=3)),
+            impact={**trondheim()["impact"], "current": 0, "current_by_service_region": []},
+            report_requests=[NKOM_REQUEST],
+        )
+        sent = SENT_BEFORE
+    elif kind.startswith("nkom_") and "privacy" not in kind:
         doc = trondheim()
         if kind == "nkom_update":
             doc["alert_details"][0]["labels"]["severity"] = "critical"
@@ -354,7 +412,7 @@ def fields_of(kind: str) -> DraftFields:
         previous = Previous(previous.kind, previous.sent_at, previous.before, _snapshot(doc))
     form = builtin_forms().get(kind)
     fields = draft_fields(
-        kind, doc, OPERATOR, None, DRAFTED.get(kind, NOW), SERVICES, previous, form
+        kind, doc, OPERATOR, None, DRAFTED.get(kind, NOW), SERVICES, previous, form, sent
     )
     return with_values(fields, EDITS[kind])
 

@@ -14,6 +14,7 @@ from bridge.errors import BadInput, Conflict
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 INC = "inc-20261123-aa"
+CSIRT = "se_cyber_intermediate"
 
 
 def test_declared_significant_defaults_to_now_and_gives_the_aware_event() -> None:
@@ -121,15 +122,21 @@ def test_the_csirts_request_gives_the_intermediate_reports_deadline() -> None:
     the declaration itself is kept by later declarations."""
     deadline = NOW + timedelta(days=2)
     with pytest.raises(Conflict):
-        awareness.request_report(None, INC, NOW, deadline, "", "eva", NOW)
+        awareness.request_report(None, INC, CSIRT, NOW, deadline, "", "eva", NOW)
     declared, _ = awareness.declare(None, INC, True, None, "", "anna", NOW)
     with pytest.raises(BadInput) as err:
-        awareness.request_report(declared, INC, NOW, NOW - timedelta(seconds=1), "", "eva", NOW)
+        awareness.request_report(
+            declared, INC, CSIRT, NOW, NOW - timedelta(seconds=1), "", "eva", NOW
+        )
     assert err.value.field == "deadline"
     with pytest.raises(BadInput) as err:
-        awareness.request_report(declared, INC, NOW + timedelta(hours=1), deadline, "", "eva", NOW)
+        awareness.request_report(
+            declared, INC, CSIRT, NOW + timedelta(hours=1), deadline, "", "eva", NOW
+        )
     assert err.value.field == "received_at"
-    asked, event = awareness.request_report(declared, INC, NOW, deadline, " R-1 ", "eva", NOW)
+    asked, event = awareness.request_report(
+        declared, INC, CSIRT, NOW, deadline, " R-1 ", "eva", NOW
+    )
     assert awareness.events(asked) == {"aware": NOW, "csirt_deadline": deadline}
     assert event.action == "incident.report_requested" and event.detail["reference"] == "R-1"
     assert awareness.from_document(awareness.to_document(asked)) == asked

@@ -443,7 +443,7 @@ def test_hendelsesrapport_is_due_when_nkom_says() -> None:
     rule = DEFAULT_RULES["nkom_hendelsesrapport"]
     assert isinstance(rule, SetByRegulator)
     deadline = datetime(2026, 5, 20, 16, 0, tzinfo=OSLO)
-    due = due_at(rule, {"regulator_deadline": deadline})
+    due = due_at(rule, {"nkom_deadline": deadline})
     assert due is not None
     assert due.at == utc(2026, 5, 20, 14, 0)
     assert due_at(rule, {}) is None

@@ -58,6 +58,36 @@ EXPECTED_KEYS = {
 # NIS2 Art. 23(4) and cybersäkerhetslagen 2 kap. 5–8 §§ (docs/regulation.md §1b): what each
 # report to the CSIRT says (the fields are data: bridge/config/forms/se-cyber.yaml)
 _CYBER_HEAD = ["aware_at", "started_at", "status", "services", "scope"]
+# Nkom's hendelsesrapport: every item of its template (seed 003, docs/regulation.md §3), after
+# Nkom's request: the event (where, when, detected, how, cause), direct consequences, preventive
+# and damage-reducing measures (with the notices sent), repair, lessons, contact.
+EXPECTED_KEYS["nkom_hendelsesrapport"] = [
+    "request",
+    "where",
+    "when",
+    "detected_at",
+    "detected_how",
+    "cause",
+    "technical_damage",
+    "services",
+    "geography",
+    "customers",
+    "societal",
+    "duration",
+    "prevention",
+    "prevention_effect",
+    "mitigation",
+    "notices_sent",
+    "regulated_equipment",
+    "repair",
+    "repair_schedule",
+    "normal_at",
+    "lessons_different",
+    "lessons_if_failed",
+    "lessons_recurrence",
+    "lessons_damage",
+    "contact",
+]
 EXPECTED_KEYS["se_cyber_early_warning"] = [
     *_CYBER_HEAD,
     "suspected_malicious",

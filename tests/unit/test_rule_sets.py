@@ -82,6 +82,7 @@ def test_shipped_obligations_are_known_kinds() -> None:
         "nkom_varsel",
         "nkom_update",
         "nkom_normalised",
+        "nkom_hendelsesrapport",
     )
     for _, rs in load_rule_sets(SHIPPED).values():
         assert set(rs.obligation_kinds()) <= set(OBLIGATION_KINDS)

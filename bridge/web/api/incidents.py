@@ -21,9 +21,12 @@ code: the declaration starts (or waives) statutory clocks, a legal decision of r
 automation (an API token) must not make. Bad input is a 400 naming the field and changes
 nothing; undoing a declaration of significance, or moving its awareness later, is a 409.
 
-``POST /api/v1/incidents/{id}/report-requests`` records that the CSIRT asked for an
-intermediate report (``deadline`` it set, ``received_at`` default now, its ``reference``) on a
-declared-significant incident (409 otherwise): the report is then owed by that deadline. An
+``POST /api/v1/incidents/{id}/report-requests`` records that a regulator asked for a report
+(``kind``: ``se_cyber_intermediate``, the default, or ``nkom_hendelsesrapport``; the
+``deadline`` it set, ``received_at`` default now, its ``reference``): the report is then owed
+by that deadline and drafted. The CSIRT's intermediate report needs a declared-significant
+incident (409 otherwise); Nkom may ask for a hendelsesrapport after any incident still in
+memory, reportable or not, open or closed. A kind no enabled rule set lists is a 409. An
 editor may record it, a token too (a fact, not a decision; it only adds an obligation).
 """
 
@@ -33,7 +36,9 @@ from datetime import datetime
 
 from aiohttp import web
 
+from bridge.core.awareness import REQUESTABLE
 from bridge.core.incident_state import Incident
+from bridge.core.obligations import INTERMEDIATE
 from bridge.errors import BadInput
 from bridge.store.records import IncidentRecord
 from bridge.web import decisions, keys, paging, regulators
@@ -163,7 +168,7 @@ async def declare(request: web.Request) -> web.Response:
     return web.json_response(doc)
 
 
-_REQUEST_KEYS = ("received_at", "deadline", "reference")
+_REQUEST_KEYS = ("kind", "received_at", "deadline", "reference")
 
 
 @routes.post("/api/v1/incidents/{id}/report-requests")
@@ -172,13 +177,20 @@ async def request_report(request: web.Request) -> web.Response:
     caller = await authorize(request, decisions.track_of_id(incident_id), f"incident:{incident_id}")
     body = await body_of(request)
     known_fields(body, _REQUEST_KEYS)
+    kind = str_field(body, "kind") or INTERMEDIATE
+    if kind not in REQUESTABLE:
+        raise BadInput("kind", f"expected one of {', '.join(REQUESTABLE)}, got {kind!r}")
     deadline = instant_field(body, "deadline")
     if deadline is None:
-        raise BadInput("deadline", "required: the deadline the CSIRT set (ISO 8601 with offset)")
+        raise BadInput(
+            "deadline", "required: the deadline the regulator set (ISO 8601 with offset)"
+        )
     received_at = instant_field(body, "received_at")
     reference = str_field(body, "reference")
     service = request.app[keys.SERVICE]
-    doc = await service.request_report(incident_id, received_at, deadline, reference, caller.name)
+    doc = await service.request_report(
+        incident_id, kind, received_at, deadline, reference, caller.name
+    )
     if doc is None:
         raise web.HTTPNotFound(text=f"no incident {incident_id!r}")
     doc["drafts"] = [summary(d) for d in service.desk.select(incident=incident_id)]

@@ -245,6 +245,63 @@ function cyberSection(doc) {
   });
 }
 
+// Reports a regulator asked for (Nkom's hendelsesrapport; the CSIRT's intermediate report is
+// recorded through the API): the requests recorded so far, and for an editor on an incident in
+// Norway the dialog that records Nkom's request (received, Nkom's deadline, Nkom's reference).
+// The report is then owed by that deadline and drafted; nothing is sent without an approval.
+function requestsSection(doc) {
+  const requests = doc.report_requests || [];
+  const norway = (doc.jurisdictions || []).includes("NO");
+  if (!requests.length && !(norway && can("editor", "outage"))) return null;
+  return el(
+    "section",
+    { id: "report-requests" },
+    el("h2", {}, "Reports a regulator asked for"),
+    requests.length
+      ? el("ul", { class: "requests" }, requests.map((r) => el("li", { dataset: { kind: r.kind } },
+          `${reportName(r.kind === "nkom_hendelsesrapport" ? "nkom" : "csirt", r.kind)}: asked ${localTime(r.received_at)}, due ${localTime(r.deadline)}`,
+          r.reference ? ` (their reference ${r.reference})` : "",
+          el("span", { class: "why" }, ` recorded by ${r.by}`))))
+      : el("p", { class: "empty" }, "Nkom may ask for a hendelsesrapport after any incident, reportable or not."),
+    norway && can("editor", "outage")
+      ? el("div", { class: "actions" }, el("button", { type: "button", id: "record-nkom-request", onclick: recordRequest }, "Record Nkom's request for a hendelsesrapport…"))
+      : null,
+    el("div", { id: "request-message" }),
+  );
+}
+
+function recordRequest() {
+  const received = el("input", { type: "datetime-local", id: "request-received" });
+  const deadline = el("input", { type: "datetime-local", id: "request-deadline", required: "" });
+  const reference = el("input", { id: "request-reference", maxlength: "200", size: "30" });
+  const dialog = el(
+    "dialog",
+    { class: "confirm", id: "request-dialog" },
+    el("h2", {}, "Record Nkom's request for a hendelsesrapport"),
+    el("p", {}, "The report is then owed by Nkom's deadline and drafted in Nkom's template, prefilled from what the bridge knows; the measures and lessons are yours to write."),
+    el("label", { for: "request-received" }, "Received (your local time; empty: now)"), received,
+    el("label", { for: "request-deadline" }, "Nkom's deadline (your local time)"), deadline,
+    el("label", { for: "request-reference" }, "Nkom's reference"), reference,
+    el("div", { class: "actions" },
+      el("button", { type: "button", id: "request-yes", onclick: async () => {
+        const body = { kind: "nkom_hendelsesrapport", deadline: isoOfLocal(deadline.value), reference: reference.value };
+        if (received.value) body.received_at = isoOfLocal(received.value);
+        dialog.close();
+        try {
+          await api(`${base}/report-requests`, { method: "POST", body });
+          await refresh(null, true);
+        } catch (e) {
+          const out = document.getElementById("request-message");
+          if (out) fill(out, el("div", { class: "error" }, e instanceof ApiError ? `Refused (${e.status}): ${e.message}` : String(e)));
+        }
+      } }, "Record the request"),
+      el("button", { type: "button", id: "request-no", class: "quiet", onclick: () => dialog.close() }, "Cancel")),
+  );
+  dialog.addEventListener("close", () => dialog.remove());
+  document.body.append(dialog);
+  dialog.showModal();
+}
+
 // "2026-11-23T09:05" typed in the person's own time (a datetime-local input) → ISO with offset.
 function isoOfLocal(value) {
   return value ? new Date(value).toISOString() : null;
@@ -303,6 +360,7 @@ function render(doc, story, names) {
     el("h2", {}, "Criteria"),
     applicable(doc).map((a) => verdict(a, { all: true, cyber: cyberOf(doc, a) })),
     cyberSection(doc),
+    requestsSection(doc),
     el("h2", {}, "Reports owed"),
     obligationsTable(doc.obligations, doc.drafts),
     el("ul", {}, doc.obligations.map((o) => el("li", { title: reportEnglish(o.kind) }, `${reportName(o.regulator, o.kind)}: `, o.waiting_for && !o.due_at ? waitingWords(o.waiting_for) : localiseText(o.explanation || "")))),

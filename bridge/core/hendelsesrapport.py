@@ -1,0 +1,273 @@
+"""Nkom's hendelsesrapport (incident report on Nkom's request): the sections and fields of
+Nkom's template (seed 003, "Mal for hendelsesrapport til Nkom"), prefilled from an incident
+document. Pure.
+
+Contract:
+- :data:`SECTIONS` holds every section of Nkom's template in its order, with its heading in
+  Nkom's own words, and the fields under it (:data:`LABELS`, bokmål, Nkom's wording shortened
+  where a bullet holds several questions). Every field of the template is present.
+- :func:`values` answers ``key → (value, source)`` for what the bridge knows: where (the
+  affected areas), when (start and end), when and how it was detected (the first alert, the
+  monitoring that raised it, or the person who opened the incident by hand), the cause (the
+  alerts' cause annotation), the services, geography, customers and societally important users,
+  the duration from loss to restored service, the notices sent (when, to whom, how: from the
+  incident's sent drafts, as the audit records them), the time of the normal state, Nkom's
+  request (received, deadline, Nkom's reference) and the contact. The measures, the technical
+  damage and the lessons learned (:data:`PERSON`) are never prefilled: a person writes them,
+  or names them in ``send_unknown`` at approval.
+- The caller gives the outage notices' own bokmål wording of services, areas, customers and
+  societal functions, and how to write a time (Oslo time, ``23.11.2026 kl. 08.42``) and a span.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bridge.core.manual import ALERT_NAME as BY_HAND  # an incident opened by hand
+
+KIND = "nkom_hendelsesrapport"
+TITLE = "Hendelsesrapport"
+
+#: Nkom's template: (section heading, its fields), in order.
+SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Anmodning fra Nkom", ("request",)),
+    (
+        "Beskrivelse av selve hendelsen og foranledningen til den",
+        ("where", "when", "detected_at", "detected_how", "cause"),
+    ),
+    (
+        "Direkte konsekvenser av hendelsen",
+        ("technical_damage", "services", "geography", "customers", "societal", "duration"),
+    ),
+    ("Skadeforebyggende tiltak", ("prevention", "prevention_effect")),
+    ("Skadereduserende tiltak", ("mitigation", "notices_sent", "regulated_equipment")),
+    ("Utbedring/reparasjon", ("repair", "repair_schedule", "normal_at")),
+    (
+        "Erfaringer og vurderinger",
+        ("lessons_different", "lessons_if_failed", "lessons_recurrence", "lessons_damage"),
+    ),
+    ("Kontaktperson", ("contact",)),
+)
+FIELD_KEYS: tuple[str, ...] = tuple(k for _, keys in SECTIONS for k in keys)
+
+LABELS: Mapping[str, str] = {
+    "request": "Nkoms anmodning om hendelsesrapport",
+    "where": "Hvor skjedde hendelsen?",
+    "when": "Når skjedde hendelsen?",
+    "detected_at": "Når ble hendelsen oppdaget?",
+    "detected_how": "Hvordan ble hendelsen detektert/rapportert?",
+    "cause": (
+        "Hva var årsak til hendelsen (eventuelt antatt årsak, og hvilke tiltak som eventuelt "
+        "er iverksatt for å identifisere årsak)?"
+    ),
+    "technical_damage": "Teknisk skadeomfang, både direkte skader og følgeskader",
+    "services": "Hvilke tjenester som er omfattet",
+    "geography": "Geografisk kundeområde som er berørt",
+    "customers": "Svikt i / utfall av tjenesteleveranse til egne sluttkunder og andre tilbydere",
+    "societal": "Samfunnsviktige brukere som ble rammet (for eksempel sykehus), og hvilke "
+    "institusjoner dette gjelder",
+    "duration": (
+        "Varighet mellom bortfall av tjeneste og når tjenesten ble regnet som tilgjengelig "
+        "igjen for sluttkunder og andre tilbydere"
+    ),
+    "prevention": "Tiltak iverksatt for å forhindre/redusere antallet slike hendelser senere",
+    "prevention_effect": "Mulige reduserte skader og/eller konsekvenser ved slike tiltak",
+    "mitigation": (
+        "Tiltak iverksatt for å redusere skadekonsekvensene etter at hendelsen var detektert: "
+        "tiltak, tidspunkt, hvem som iverksatte det, og hvilke resultater det ga"
+    ),
+    "notices_sent": (
+        "Varsling til myndigheter, egne kunder og andre tilbydere: når, til hvilken funksjon, "
+        "informasjon formidlet og varslingsmedium"
+    ),
+    "regulated_equipment": (
+        "Ble myndighetsregulert utstyr benyttet til å håndtere hendelsen? I så fall: hvilket "
+        "utstyr, geografisk plassering og erfaringen med bruken"
+    ),
+    "repair": "Tiltak iverksatt for å utbedre skade(r)",
+    "repair_schedule": "Tidsplan for gjennomføring av tiltak",
+    "normal_at": "Tidspunkt for normalsituasjon",
+    "lessons_different": (
+        "Hva kunne vært gjort annerledes i forkant og under håndtering av hendelsen "
+        "(eksisterende eller manglende rutiner og tiltak, eventuelle avvik fra rutiner)?"
+    ),
+    "lessons_if_failed": (
+        "Hvis de skadeforebyggende og skadereduserende tiltakene ikke hadde fungert, hvilke "
+        "konsekvenser ville dette hatt for skadeomfanget?"
+    ),
+    "lessons_recurrence": "Hva kan gjøres for å eliminere/redusere faren for gjentagelse?",
+    "lessons_damage": "Hva kan gjøres for å eliminere/redusere eventuelle skader (antall/omfang)?",
+    "contact": "Kontaktperson hos tilbyder (telefon og e-post) for eventuell oppfølging",
+}
+
+#: What only a person can write (the bridge never prefills it), with what to write.
+PERSON: Mapping[str, str] = {
+    "technical_damage": "the technical damage, direct and consequential",
+    "prevention": "measures taken so that such incidents happen less often",
+    "prevention_effect": "what damage or consequences such measures may reduce",
+    "mitigation": "what was done after detection, when, by whom, with what result",
+    "regulated_equipment": "was regulated equipment used? if so which, where, and how it went",
+    "repair": "the measures taken to repair the damage",
+    "repair_schedule": "when the repair measures are or were carried out",
+    "lessons_different": "what could have been done differently, before and during",
+    "lessons_if_failed": "the consequences had the measures not worked",
+    "lessons_recurrence": "what can eliminate or reduce the risk of recurrence",
+    "lessons_damage": "what can eliminate or reduce damage",
+}
+#: What a person should add where the incident cannot say (shown in the console, not sent).
+TO_ADD: Mapping[str, str] = {
+    **PERSON,
+    "request": "record Nkom's request on the incident",
+    "where": "the incident has no affected area",
+    "when": "the incident has no start time",
+    "detected_at": "the incident has no start time",
+    "detected_how": "how the incident was detected or reported",
+    "cause": "no cause/årsak/summary annotation on the incident's alerts",
+    "services": "which services were affected",
+    "geography": "which customer areas were affected",
+    "customers": "how many end customers and which other providers were affected",
+    "societal": "no societal criterion in Nkom's assessment: name the institutions affected",
+    "duration": "the incident has no end yet",
+    "normal_at": "the incident has no end yet",
+    "contact": "operator.contacts.outage",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SentNotice:
+    """A notice of the incident that was sent (from its draft and the audit of its sending)."""
+
+    at: datetime
+    name: str  # "Nkom – første varsel", in bokmål
+    recipient: str
+    channel: str  # email or portal
+    reference: str = ""  # the portal's receipt id, if recorded
+
+
+def values(
+    doc: Mapping[str, Any],
+    when: Callable[[datetime], str],
+    span: Callable[[float], str],
+    services: str,
+    geography: str,
+    customers: str,
+    societal: tuple[str, str] | None,
+    cause: tuple[str, str] | None,
+    sent: Sequence[SentNotice],
+    contact: str,
+) -> dict[str, tuple[str, str]]:
+    """Prefilled ``key → (value, source)`` (see the module contract); the keys of
+    :data:`PERSON` are never among them."""
+    out: dict[str, tuple[str, str]] = {}
+    request = _request(doc, when)
+    if request is not None:
+        out["request"] = request
+    started = _time(doc.get("started_at"))
+    restored = _time(doc.get("remedied_at"))
+    where = _where(doc)
+    if where:
+        out["where"] = (where, "impact.by_region + region_names")
+    if geography:
+        out["geography"] = (geography, "impact.by_region + region_names")
+    if started is not None:
+        text = f"Hendelsen oppsto {when(started)}"
+        text += f" og varte til {when(restored)}." if restored is not None else " og pågår."
+        out["when"] = (text, "incident.started_at, incident.remedied_at")
+        out["detected_at"] = (
+            f"{when(started)}, da den første alarmen ble utløst.",
+            "incident.started_at (the first alert)",
+        )
+    how = _detected_how(doc)
+    if how is not None:
+        out["detected_how"] = how
+    if cause is not None:
+        out["cause"] = cause
+    if services:
+        out["services"] = (services, "impact.by_service + services (config)")
+    if customers:
+        out["customers"] = (customers, "impact")
+    if societal is not None:
+        out["societal"] = societal
+    if started is not None and restored is not None:
+        out["duration"] = (
+            f"{span((restored - started).total_seconds())}: fra {when(started)} til "
+            f"{when(restored)}.",
+            "incident.started_at to incident.remedied_at",
+        )
+        out["normal_at"] = (when(restored), "incident.remedied_at (every alert resolved)")
+    out["notices_sent"] = (_notices(sent, when), "the incident's sent notices (drafts, audit)")
+    out["contact"] = (contact, "operator.contacts.outage")
+    return {k: v for k, v in out.items() if k not in PERSON}
+
+
+def _where(doc: Mapping[str, Any]) -> str:
+    """``Hendelsen rammet kunder i Trondheim og Melhus.`` (the areas, most affected first)."""
+    impact: Mapping[str, Any] = doc.get("impact") or {}
+    by_region: Mapping[str, int] = impact.get("by_region") or {}
+    names: Mapping[str, str] = impact.get("region_names") or {}
+    rows = sorted(by_region.items(), key=lambda kv: (-kv[1], kv[0]))
+    places = [names.get(region, region) for region, n in rows if n > 0]
+    if not places:
+        return ""
+    listed = places[0] if len(places) == 1 else f"{', '.join(places[:-1])} og {places[-1]}"
+    return f"Hendelsen rammet kunder i {listed}."
+
+
+def _request(doc: Mapping[str, Any], when: Callable[[datetime], str]) -> tuple[str, str] | None:
+    """Nkom's latest request: received, deadline, Nkom's reference."""
+    found = [r for r in doc.get("report_requests") or () if r.get("kind") == KIND]
+    if not found:
+        return None
+    latest = found[-1]
+    received = _time(latest.get("received_at"))
+    deadline = _time(latest.get("deadline"))
+    if received is None or deadline is None:
+        return None
+    text = f"Anmodningen ble mottatt {when(received)}, med frist {when(deadline)}."
+    reference = str(latest.get("reference") or "").strip()
+    if reference:
+        text += f" Nkoms referanse: {reference}."
+    return text, "report_requests (recorded by a person)"
+
+
+def _detected_how(doc: Mapping[str, Any]) -> tuple[str, str] | None:
+    alerts: Sequence[Mapping[str, Any]] = doc.get("alert_details") or ()
+    if not alerts and not doc.get("alerts"):
+        return None
+    manual = [a for a in alerts if (a.get("labels") or {}).get("alertname") == BY_HAND]
+    if alerts and len(manual) == len(alerts):
+        return (
+            "Rapportert manuelt: hendelsen ble registrert av driftspersonell.",
+            "incident opened by hand",
+        )
+    count = len(alerts) or len(doc.get("alerts") or ())
+    noun = "alarm" if count == 1 else "alarmer"
+    return (
+        f"Detektert automatisk av driftsovervåkingen ({count} {noun}).",
+        "the incident's alerts (Alertmanager)",
+    )
+
+
+def _notices(sent: Sequence[SentNotice], when: Callable[[datetime], str]) -> str:
+    if not sent:
+        return "Det er ikke sendt varsel om hendelsen til myndigheter."
+    lines = ["Varsler sendt til myndigheter:"]
+    for n in sorted(sent, key=lambda n: n.at):
+        how = "e-post" if n.channel == "email" else "myndighetens portal"
+        to = f" til {n.recipient}" if n.recipient else ""
+        ref = f", kvittering {n.reference}" if n.reference else ""
+        lines.append(f"- {when(n.at)}: {n.name}{to} ({how}{ref}).")
+    return "\n".join(lines)
+
+
+def _time(text: object) -> datetime | None:
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return value if value.tzinfo is not None else None
