@@ -126,11 +126,14 @@ class AlertEpisode:
         return None if self.firing else (self.ends_at or self.last_seen)
 
 
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
+
+
 def _rank(ep: AlertEpisode) -> tuple[int, datetime]:
     # A resolve is final for its episode; among resolves the latest end wins (deterministic).
-    if ep.firing:
-        return (0, datetime.min.replace(tzinfo=UTC))
-    return (1, ep.ends_at or datetime.min.replace(tzinfo=UTC))
+    if ep.status == "firing":
+        return (0, _EARLIEST)
+    return (1, ep.ends_at or _EARLIEST)
 
 
 def merge_episode(old: AlertEpisode | None, new: AlertEpisode) -> AlertEpisode:
@@ -236,7 +239,7 @@ def _status(value: object, where: str, allowed: frozenset[str]) -> str:
     return value
 
 
-def _plausible(
+def plausible(
     value: datetime | None, where: str, received_at: datetime, lim: WebhookLimits
 ) -> None:
     if value is None:
@@ -278,7 +281,7 @@ def _parse_alert(
     starts_at = parse_time(raw.get("startsAt"), f"{where}.startsAt")
     if starts_at is None:
         raise BadInput(f"{where}.startsAt", "must not be Alertmanager's zero time")
-    _plausible(starts_at, f"{where}.startsAt", received_at, limits)
+    plausible(starts_at, f"{where}.startsAt", received_at, limits)
     ends_at = parse_time(raw.get("endsAt", ZERO_TIME_PREFIX + "T00:00:00Z"), f"{where}.endsAt")
     if status == "firing":
         ends_at = None  # a firing alert's endsAt is only Alertmanager's own timeout guess
@@ -287,7 +290,7 @@ def _parse_alert(
     elif ends_at < starts_at:
         raise BadInput(f"{where}.endsAt", "is before startsAt")
     else:
-        _plausible(ends_at, f"{where}.endsAt", received_at, limits)
+        plausible(ends_at, f"{where}.endsAt", received_at, limits)
     return AlertEpisode(
         fingerprint=fingerprint,
         starts_at=starts_at,
