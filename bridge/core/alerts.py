@@ -70,10 +70,15 @@ def parse_time(value: object, where: str) -> datetime | None:
     if m is None:
         raise BadInput(where, f"expected an RFC 3339 timestamp, got {value[:40]!r}")
     year, month, day, hour, minute, second, frac, offset = m.groups()
-    micro = int((frac or "0")[:6].ljust(6, "0"))
+    micro = int(frac[:6].ljust(6, "0")) if frac else 0
     tz: timezone
     if offset in ("Z", "z"):
-        tz = UTC
+        try:  # already UTC: no conversion
+            return datetime(
+                int(year), int(month), int(day), int(hour), int(minute), int(second), micro, UTC
+            )
+        except ValueError as exc:
+            raise BadInput(where, f"not a valid date/time: {value[:40]!r} ({exc})") from None
     else:
         sign = 1 if offset[0] == "+" else -1
         off_hours, off_minutes = int(offset[1:3]), int(offset[4:6])

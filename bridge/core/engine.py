@@ -171,6 +171,8 @@ class Engine:
         joined: dict[EpisodeKey, str] = {}
         for ep in batch:
             before = self.episodes.get(ep.key)
+            if before is not None and self._seen_again(before, ep):
+                continue  # only last_seen moved: nothing to map, correlate or evaluate
             touched = self._put(ep)
             self._pending |= touched
             for key in touched:
@@ -191,12 +193,13 @@ class Engine:
         placed: dict[EpisodeKey, str] = {}
         unplaced: set[str] = set()
         for ep in batch:
-            key = self._key_of[ep.key]
-            inc_id = None if key in self._risky else joined.get(ep.key) or self._joined_id(ep.key)
+            ek = ep.key
+            key = self._key_of[ek]
+            inc_id = None if key in self._risky else joined.get(ek) or self._joined_id(ek)
             if inc_id is None:
                 unplaced.add(key)
             else:
-                placed[ep.key] = inc_id
+                placed[ek] = inc_id
         for key in sorted(unplaced):  # a new incident or a late alert: correlate this key now
             # This answers for every episode of the key, those of the batch placed above too.
             parts, ids, _, _ = self._correlate(key)
@@ -294,6 +297,26 @@ class Engine:
                 self._orphans.discard((inc_id, key))
                 changed.add(inc_id)
         return changed
+
+    def _seen_again(self, known: AlertEpisode, ep: AlertEpisode) -> bool:
+        """:meth:`_put`'s fast lane for a re-delivery (Alertmanager re-sending a group) that
+        changes nothing but ``last_seen``: same status, end and annotations as held. It only
+        moves ``last_seen`` (and asks for a light re-evaluation if the alert was shown stale),
+        exactly what :meth:`_put` would do, and returns True; False when :meth:`_put` must run.
+        """
+        if (
+            ep.status != known.status
+            or ep.ends_at != known.ends_at
+            or ep.key not in self._key_of
+            or ep.annotations != known.annotations
+        ):
+            return False
+        merged = merge_episode(known, ep)
+        self.episodes[merged.key] = merged
+        inc = self.incidents.get(self._assignment.get(merged.key, ""))
+        if inc is not None and merged.fingerprint in inc.stale:
+            self._light.add(inc.id)
+        return True
 
     def _put(self, ep: AlertEpisode) -> set[str]:
         """Store one episode; return the correlation keys it touches (old and new)."""

@@ -14,6 +14,7 @@ and hand-written Python then walks; the per-alert Python left is the timestamps 
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -101,17 +102,24 @@ def decode_webhook(raw: bytes, received_at: datetime, limits: WebhookLimits) -> 
     )
 
 
+@lru_cache(maxsize=1 << 16)
+def _time(text: str) -> datetime | None:
+    """:func:`parse_time` remembered: a re-sent group repeats its alerts' timestamps (a bad one
+    raises, which is not remembered)."""
+    return parse_time(text, "")
+
+
 def _episode(
     alert: Any, index: int, received_at: datetime, group_key: str, limits: WebhookLimits
 ) -> AlertEpisode:
     """What ``_parse_alert`` checks beyond types and lengths (BadInput: the full path names it)."""
-    starts_at = parse_time(alert.startsAt, "")
+    starts_at = _time(alert.startsAt)
     if starts_at is None:
         raise BadInput("", "zero time")
     plausible(starts_at, "", received_at, limits)
     ends_at = None
     if alert.status != "firing":
-        ends_at = parse_time(alert.endsAt, "")
+        ends_at = _time(alert.endsAt)
         if ends_at is None:
             ends_at = received_at
         elif ends_at < starts_at:
@@ -119,7 +127,7 @@ def _episode(
         else:
             plausible(ends_at, "", received_at, limits)
     elif not alert.endsAt.startswith(ZERO_TIME_PREFIX):
-        parse_time(alert.endsAt, "")  # a firing alert's endsAt is dropped, but must be valid
+        _time(alert.endsAt)  # a firing alert's endsAt is dropped, but must be valid
     return AlertEpisode(
         fingerprint=alert.fingerprint,
         starts_at=starts_at,
