@@ -145,7 +145,7 @@ def merge_episode(old: AlertEpisode | None, new: AlertEpisode) -> AlertEpisode:
     """Combine two observations of the same episode key; see the module contract."""
     if old is None:
         return new
-    if old.key != new.key:
+    if old.fingerprint != new.fingerprint or old.starts_at != new.starts_at:  # not .key: hot
         raise ValueError(f"cannot merge different episodes {old.key} and {new.key}")
     winner = new if _rank(new) >= _rank(old) else old
     display = new if new.last_seen >= old.last_seen else old
