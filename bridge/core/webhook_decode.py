@@ -86,9 +86,11 @@ def decode_webhook(raw: bytes, received_at: datetime, limits: WebhookLimits) -> 
         body = _decoder(limits).decode(raw)
         group_key = body.groupKey or ""
         episodes: dict[tuple[str, datetime], AlertEpisode] = {}
-        for index, alert in enumerate(body.alerts):
-            ep = _episode(alert, index, received_at, group_key, limits)
-            episodes[ep.key] = merge_episode(episodes.get(ep.key), ep)
+        for alert in body.alerts:
+            ep = _episode(alert, received_at, group_key, limits)
+            key = (ep.fingerprint, ep.starts_at)
+            prior = episodes.get(key)
+            episodes[key] = ep if prior is None else merge_episode(prior, ep)
     except (msgspec.DecodeError, BadInput):  # ValidationError is a DecodeError
         return None
     return Delivery(
@@ -102,7 +104,7 @@ def decode_webhook(raw: bytes, received_at: datetime, limits: WebhookLimits) -> 
     )
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 14)  # a few MB at most
 def _time(text: str) -> datetime | None:
     """:func:`parse_time` remembered: a re-sent group repeats its alerts' timestamps (a bad one
     raises, which is not remembered)."""
@@ -110,7 +112,7 @@ def _time(text: str) -> datetime | None:
 
 
 def _episode(
-    alert: Any, index: int, received_at: datetime, group_key: str, limits: WebhookLimits
+    alert: Any, received_at: datetime, group_key: str, limits: WebhookLimits
 ) -> AlertEpisode:
     """What ``_parse_alert`` checks beyond types and lengths (BadInput: the full path names it)."""
     starts_at = _time(alert.startsAt)

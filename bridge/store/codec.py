@@ -13,7 +13,7 @@ import orjson
 from bridge.core.alerts import AlertEpisode
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 14)  # a few MB at most
 def ts(value: datetime) -> str:
     """Canonical UTC text with microseconds: sorts like the instant it names. Remembered: the
     webhook hot path writes the same instants again (a re-sent group's start times, a
