@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.webhook import cpu_ms_per_request
+
 
 def table(headers: list[str], rows: list[list[str]], right: set[int] | None = None) -> str:
     right = right if right is not None else set(range(1, len(headers)))
@@ -91,6 +93,7 @@ def webhook(res: dict[str, Any]) -> str:
                 _n(per_incident),
                 _n(s["sqlite_bytes"] / 1e6, 1),
                 f"{_n(r['server_cpu_pct'])} / {_n(b['server_cpu_pct'])}",
+                f"{_n(cpu_ms_per_request(r), 2)} / {_n(cpu_ms_per_request(b), 2)}",
                 f"{_n(r['client_cpu_pct'])} / {_n(b['client_cpu_pct'])}",
                 str(errors) if errors else "0",
             ]
@@ -106,6 +109,7 @@ def webhook(res: dict[str, Any]) -> str:
             "alerts/incident",
             "sqlite MB",
             "server CPU % br/base",
+            "CPU ms/req br/base",
             "client CPU % br/base",
             "errors",
         ],

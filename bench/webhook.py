@@ -38,6 +38,9 @@ from bench.loadgen import LoadResult, run_load
 INVENTORY_SIZE = 10_000
 MAX_BODY = 8 * 1024 * 1024
 AIM_RATIO_10 = 0.30  # bridge ≥ 30 % of baseline requests/s at 10 alerts per webhook
+AIM_RATIO_LARGE = 0.20  # … and ≥ 20 % at 100 and 1 000 alerts per webhook
+AIM_REDIS_SLOWER = 1.5  # the Redis store within 1.5× of SQLite's requests/s
+AIM_RESENT_CPU = 3.0  # a re-sent, unchanged group: server CPU per request ≤ 3× the parse's
 AIM_P99_1000_MS = 250.0  # a 1 000-alert webhook acknowledged within 250 ms at p99
 
 
@@ -72,6 +75,7 @@ CASES = [
     Case("1000 alerts", 1000, 4, 3_000, 6.0, variants=16),
     Case("1000 alerts, 1 conn", 1000, 1, 3_000, 6.0, variants=16),
     Case("10 alerts, repeated", 10, 16, 60_000, 5.0, repeat=True, variants=32),
+    Case("100 alerts, repeated", 100, 8, 20_000, 5.0, repeat=True, variants=8),
     # Alertmanager re-sends a group with the same fingerprints: state stops growing
     Case("1000 alerts, 1 conn, repeated", 1000, 1, 3_000, 6.0, repeat=True, variants=4),
 ]
@@ -193,37 +197,68 @@ async def _drive(server: Server, factory: BodyFactory, case: Case, first_seq: in
     )
 
 
+def cpu_ms_per_request(side: dict[str, Any]) -> float | None:
+    """The server process's CPU time per successful request (ms): steadier than req/s when
+    other work shares the machine."""
+    if not side.get("ok"):
+        return None
+    return side["server_cpu_pct"] / 100 * side["elapsed_s"] * 1000 / side["ok"]
+
+
 def _verdicts(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    by_name = {c["name"]: c for c in cases}
+    """Every aim of issue 18, judged on ratios measured in this run."""
     aims: list[dict[str, Any]] = []
-    for name in ("10 alerts", "10 alerts, repeated"):
-        ten = by_name.get(name)
-        if ten:
-            ratio = ten["ratio_rps"]
+    for c in cases:
+        if c["alerts_per_webhook"] < 10:
+            continue
+        aim = AIM_RATIO_10 if c["alerts_per_webhook"] == 10 else AIM_RATIO_LARGE
+        for key, store in (("ratio_rps", "SQLite"), ("ratio_rps_redis", "Redis")):
+            if key in c:
+                aims.append(
+                    {
+                        "aim": f"bridge on {store} >= {aim * 100:.0f} % of baseline requests/s "
+                        f"({c['name']}, durable writes)",
+                        "measured": f"{c[key] * 100:.1f} %",
+                        "met": c[key] >= aim,
+                    }
+                )
+        if "bridge_redis" in c:
+            sqlite, redis = c["bridge"]["requests_per_s"], c["bridge_redis"]["requests_per_s"]
+            slower = sqlite / redis if redis else float("inf")
             aims.append(
                 {
-                    "aim": "bridge >= 30 % of baseline requests/s, 10-alert webhooks, "
-                    f"durable writes ({name})",
-                    "measured": f"{ratio * 100:.1f} %",
-                    "met": ratio >= AIM_RATIO_10,
+                    "aim": f"Redis within {AIM_REDIS_SLOWER}× of SQLite's requests/s ({c['name']})",
+                    "measured": f"SQLite {slower:.2f}× Redis",
+                    "met": slower <= AIM_REDIS_SLOWER,
                 }
             )
-    for name in ("1000 alerts, 1 conn", "1000 alerts, 1 conn, repeated", "1000 alerts"):
-        c = by_name.get(name)
-        if c:
-            p99 = c["bridge"]["latency_ms"]["p99"]
-            how = (
-                "one webhook at a time"
-                if c["concurrency"] == 1
-                else f"{c['concurrency']} concurrent webhooks"
-            ) + (", same group re-sent" if c["repeated_deliveries"] else ", new alerts each time")
-            aims.append(
-                {
-                    "aim": f"1000-alert webhook acknowledged < 250 ms at p99 ({how})",
-                    "measured": f"p99 {p99:.0f} ms",
-                    "met": p99 < AIM_P99_1000_MS,
-                }
-            )
+        if c["repeated_deliveries"]:
+            bridge, base = cpu_ms_per_request(c["bridge"]), cpu_ms_per_request(c["baseline"])
+            if bridge is not None and base:
+                aims.append(
+                    {
+                        "aim": f"re-sent unchanged group costs <= {AIM_RESENT_CPU:.0f}× the parse, "
+                        f"server CPU per request ({c['name']}, SQLite)",
+                        "measured": f"{bridge:.2f} vs {base:.2f} ms ({bridge / base:.1f}×)",
+                        "met": bridge <= AIM_RESENT_CPU * base,
+                    }
+                )
+    for c in cases:
+        if c["alerts_per_webhook"] != 1000:
+            continue
+        p99 = c["bridge"]["latency_ms"]["p99"]
+        how = (
+            "one webhook at a time"
+            if c["concurrency"] == 1
+            else f"{c['concurrency']} concurrent webhooks"
+        ) + (", same group re-sent" if c["repeated_deliveries"] else ", new alerts each time")
+        aims.append(
+            {
+                "aim": f"1000-alert webhook acknowledged < 250 ms at p99 ({how})",
+                "measured": f"p99 {p99:.0f} ms",
+                "met": p99 < AIM_P99_1000_MS,
+            }
+        )
     return aims
 
 

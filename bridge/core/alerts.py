@@ -70,10 +70,15 @@ def parse_time(value: object, where: str) -> datetime | None:
     if m is None:
         raise BadInput(where, f"expected an RFC 3339 timestamp, got {value[:40]!r}")
     year, month, day, hour, minute, second, frac, offset = m.groups()
-    micro = int((frac or "0")[:6].ljust(6, "0"))
+    micro = int(frac[:6].ljust(6, "0")) if frac else 0
     tz: timezone
     if offset in ("Z", "z"):
-        tz = UTC
+        try:  # already UTC: no conversion
+            return datetime(
+                int(year), int(month), int(day), int(hour), int(minute), int(second), micro, UTC
+            )
+        except ValueError as exc:
+            raise BadInput(where, f"not a valid date/time: {value[:40]!r} ({exc})") from None
     else:
         sign = 1 if offset[0] == "+" else -1
         off_hours, off_minutes = int(offset[1:3]), int(offset[4:6])
@@ -126,18 +131,21 @@ class AlertEpisode:
         return None if self.firing else (self.ends_at or self.last_seen)
 
 
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
+
+
 def _rank(ep: AlertEpisode) -> tuple[int, datetime]:
     # A resolve is final for its episode; among resolves the latest end wins (deterministic).
-    if ep.firing:
-        return (0, datetime.min.replace(tzinfo=UTC))
-    return (1, ep.ends_at or datetime.min.replace(tzinfo=UTC))
+    if ep.status == "firing":
+        return (0, _EARLIEST)
+    return (1, ep.ends_at or _EARLIEST)
 
 
 def merge_episode(old: AlertEpisode | None, new: AlertEpisode) -> AlertEpisode:
     """Combine two observations of the same episode key; see the module contract."""
     if old is None:
         return new
-    if old.key != new.key:
+    if old.fingerprint != new.fingerprint or old.starts_at != new.starts_at:  # not .key: hot
         raise ValueError(f"cannot merge different episodes {old.key} and {new.key}")
     winner = new if _rank(new) >= _rank(old) else old
     display = new if new.last_seen >= old.last_seen else old
@@ -236,7 +244,7 @@ def _status(value: object, where: str, allowed: frozenset[str]) -> str:
     return value
 
 
-def _plausible(
+def plausible(
     value: datetime | None, where: str, received_at: datetime, lim: WebhookLimits
 ) -> None:
     if value is None:
@@ -278,7 +286,7 @@ def _parse_alert(
     starts_at = parse_time(raw.get("startsAt"), f"{where}.startsAt")
     if starts_at is None:
         raise BadInput(f"{where}.startsAt", "must not be Alertmanager's zero time")
-    _plausible(starts_at, f"{where}.startsAt", received_at, limits)
+    plausible(starts_at, f"{where}.startsAt", received_at, limits)
     ends_at = parse_time(raw.get("endsAt", ZERO_TIME_PREFIX + "T00:00:00Z"), f"{where}.endsAt")
     if status == "firing":
         ends_at = None  # a firing alert's endsAt is only Alertmanager's own timeout guess
@@ -287,7 +295,7 @@ def _parse_alert(
     elif ends_at < starts_at:
         raise BadInput(f"{where}.endsAt", "is before startsAt")
     else:
-        _plausible(ends_at, f"{where}.endsAt", received_at, limits)
+        plausible(ends_at, f"{where}.endsAt", received_at, limits)
     return AlertEpisode(
         fingerprint=fingerprint,
         starts_at=starts_at,

@@ -170,33 +170,37 @@ class Engine:
         ]
         joined: dict[EpisodeKey, str] = {}
         for ep in batch:
-            before = self.episodes.get(ep.key)
+            ek = ep.key
+            before = self.episodes.get(ek)
+            if before is not None and self._seen_again(before, ep, ek):
+                continue  # only last_seen moved: nothing to map, correlate or evaluate
             touched = self._put(ep)
             self._pending |= touched
             for key in touched:
                 self._versions[key] = self._versions.get(key, 0) + 1
-            if len(touched) > 1 or not self._plain(ep.key, before):
+            if len(touched) > 1 or not self._plain(ek, before):
                 self._risky |= touched
             elif touched and not touched <= self._risky:
                 # A plain episode outside the ongoing incident may start an incident or bridge
                 # a gap, merging two (every id answered for the later one would be stale): its
                 # key is correlated in full until it is evaluated.
-                inc_id = self._joined_id(ep.key)
+                inc_id = self._joined_id(ek)
                 if inc_id is None:
                     self._risky |= touched
                 else:
-                    joined[ep.key] = inc_id
+                    joined[ek] = inc_id
         # A delivery's own episodes are in ``episodes``, so their keys are already pending.
         self.truncation.update(truncation or {})
         placed: dict[EpisodeKey, str] = {}
         unplaced: set[str] = set()
         for ep in batch:
-            key = self._key_of[ep.key]
-            inc_id = None if key in self._risky else joined.get(ep.key) or self._joined_id(ep.key)
+            ek = ep.key
+            key = self._key_of[ek]
+            inc_id = None if key in self._risky else joined.get(ek) or self._joined_id(ek)
             if inc_id is None:
                 unplaced.add(key)
             else:
-                placed[ep.key] = inc_id
+                placed[ek] = inc_id
         for key in sorted(unplaced):  # a new incident or a late alert: correlate this key now
             # This answers for every episode of the key, those of the batch placed above too.
             parts, ids, _, _ = self._correlate(key)
@@ -294,6 +298,26 @@ class Engine:
                 self._orphans.discard((inc_id, key))
                 changed.add(inc_id)
         return changed
+
+    def _seen_again(self, known: AlertEpisode, ep: AlertEpisode, ek: EpisodeKey) -> bool:
+        """:meth:`_put`'s fast lane for a re-delivery (Alertmanager re-sending a group) that
+        changes nothing but ``last_seen``: same status, end and annotations as held. It only
+        moves ``last_seen`` (and asks for a light re-evaluation if the alert was shown stale),
+        exactly what :meth:`_put` would do, and returns True; False when :meth:`_put` must run.
+        """
+        if (
+            ep.status != known.status
+            or ep.ends_at != known.ends_at
+            or ek not in self._key_of
+            or ep.annotations != known.annotations
+        ):
+            return False
+        merged = merge_episode(known, ep)
+        self.episodes[ek] = merged
+        inc = self.incidents.get(self._assignment.get(ek, ""))
+        if inc is not None and merged.fingerprint in inc.stale:
+            self._light.add(inc.id)
+        return True
 
     def _put(self, ep: AlertEpisode) -> set[str]:
         """Store one episode; return the correlation keys it touches (old and new)."""

@@ -1,7 +1,7 @@
 """Webhook bodies in: validated, durably stored, then admitted for evaluation.
 
-Contract: :meth:`Ingest.ingest` validates a webhook body against ``server.limits`` (BadInput, or
-TooLarge over a limit, before anything is written),
+Contract: :meth:`Ingest.ingest` validates a webhook body (the raw bytes, or decoded JSON)
+against ``server.limits`` (BadInput, or TooLarge over a limit, before anything is written),
 writes it durably through the store and only then admits it: outage alerts to the evaluator,
 privacy alerts (``privacy.alert_label``) as privacy cases; it returns the accepted count and
 the incident ids the alerts belong to. A store failure raises StoreUnavailable (counted) and
@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+import orjson
+
 from bridge.core.alerts import (
     DEFAULT_LIMITS,
     AlertEpisode,
@@ -23,7 +25,8 @@ from bridge.core.alerts import (
     WebhookLimits,
     parse_webhook,
 )
-from bridge.errors import StoreUnavailable
+from bridge.core.webhook_decode import decode_webhook
+from bridge.errors import BadInput, StoreUnavailable
 from bridge.evaluation.evaluator import Evaluator
 from bridge.metrics import Metrics
 from bridge.store.interfaces import AlertLog
@@ -68,8 +71,24 @@ class Ingest:
         self.now = now
 
     async def ingest(self, body: object) -> IngestResult:
+        """Validate, store and admit one webhook body: the request's raw bytes, or a body
+        already decoded from JSON."""
         now = self.now()
-        return await self.take(parse_webhook(body, now, self.limits), now)
+        return await self.take(self.parse(body, now), now)
+
+    def parse(self, body: object, now: datetime) -> Delivery:
+        """The body validated: raw bytes take msgspec's lane first
+        (:mod:`bridge.core.webhook_decode`) and, if it does not take them whole, the full
+        path, which names the bad field (bad JSON is BadInput on ``body``)."""
+        if isinstance(body, bytes):
+            delivery = decode_webhook(body, now, self.limits)
+            if delivery is not None:
+                return delivery
+            try:
+                body = orjson.loads(body)
+            except orjson.JSONDecodeError as exc:
+                raise BadInput("body", f"not valid JSON ({exc})") from None
+        return parse_webhook(body, now, self.limits)
 
     async def take(self, delivery: Delivery, now: datetime) -> IngestResult:
         """Store a validated delivery durably, then admit it (the second half of

@@ -5,6 +5,7 @@ episodes. Records (users, drafts, …) are written by :mod:`bridge.store.record_
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -12,11 +13,14 @@ import orjson
 from bridge.core.alerts import AlertEpisode
 
 
+@lru_cache(maxsize=1 << 14)  # a few MB at most
 def ts(value: datetime) -> str:
-    """Canonical UTC text with microseconds: sorts like the instant it names."""
+    """Canonical UTC text with microseconds: sorts like the instant it names. Remembered: the
+    webhook hot path writes the same instants again (a re-sent group's start times, a
+    delivery's receive time), and equal instants have one text whatever their offset."""
     if value.tzinfo is not UTC:
         value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    return value.isoformat(timespec="microseconds")[:-6] + "Z"  # without "+00:00"
 
 
 def parse_ts(text: str) -> datetime:

@@ -67,6 +67,31 @@ def episode(value: bytes | str) -> AlertEpisode:
     )
 
 
+def merged_episode(value: bytes | str, sent: str, ep: AlertEpisode) -> AlertEpisode:
+    """The merged text the ingest script returned, read back reusing the sent episode's values
+    where the text is what was sent (a new alert, or a re-sent one whose merge moved only
+    ``first_seen``/``last_seen``); equal to :func:`episode`."""
+    value = text(value)
+    if value == sent:
+        return ep
+    status, ends, first, last, rest = value.split("|", 4)
+    _, sent_ends, sent_first, sent_last, sent_rest = sent.split("|", 4)
+    if rest != sent_rest:
+        return episode(value)
+    return AlertEpisode(
+        fingerprint=ep.fingerprint,
+        starts_at=ep.starts_at,
+        status=status,
+        ends_at=ep.ends_at if ends == sent_ends else (parse_ts(ends) if ends else None),
+        labels=ep.labels,
+        annotations=ep.annotations,
+        first_seen=ep.first_seen if first == sent_first else parse_ts(first),
+        last_seen=ep.last_seen if last == sent_last else parse_ts(last),
+        generator_url=ep.generator_url,
+        group_key=ep.group_key,
+    )
+
+
 class RedisAlerts(RedisConnection):
     """:class:`bridge.store.interfaces.AlertLog` on Redis."""
 
@@ -78,9 +103,11 @@ class RedisAlerts(RedisConnection):
             at,
             f"{at} {delivery.truncated_alerts}",
         ]
+        sent: list[str] = []
         for ep in delivery.episodes:
             args.append(episode_field(ep))
-            args.append(episode_value(ep))
+            sent.append(episode_value(ep))
+            args.append(sent[-1])
         keys = [
             self._key("alerts"),
             self._key("deliveries"),
@@ -90,7 +117,10 @@ class RedisAlerts(RedisConnection):
             self._key("alerts:ends"),
         ]
         merged = await self._write("ingest", "ingest", keys, args)
-        return [episode(value) for value in merged]
+        return [
+            merged_episode(value, value_sent, ep)
+            for value, value_sent, ep in zip(merged, sent, delivery.episodes, strict=True)
+        ]
 
     async def load_episodes(self) -> list[AlertEpisode]:
         values = await self._call("load_episodes", lambda c: c.hvals(self._key("alerts")))

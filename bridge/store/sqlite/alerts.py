@@ -38,7 +38,13 @@ def row_to_episode(row: Sequence[Any]) -> AlertEpisode:
     )
 
 
-def episode_row(ep: AlertEpisode) -> tuple[Any, ...]:
+def episode_row(ep: AlertEpisode, times: dict[datetime, str] | None = None) -> tuple[Any, ...]:
+    """``ep`` as a row of ``alerts``; ``times`` (optional) memoises :func:`ts` over one
+    delivery, whose episodes share their receive time."""
+    if times is None:
+        times = {}
+    first = times.get(ep.first_seen) or times.setdefault(ep.first_seen, ts(ep.first_seen))
+    last = times.get(ep.last_seen) or times.setdefault(ep.last_seen, ts(ep.last_seen))
     return (
         ep.fingerprint,
         ts(ep.starts_at),
@@ -46,10 +52,30 @@ def episode_row(ep: AlertEpisode) -> tuple[Any, ...]:
         opt_ts(ep.ends_at),
         dumps(ep.labels),
         dumps(ep.annotations),
-        ts(ep.first_seen),
-        ts(ep.last_seen),
+        first,
+        last,
         ep.generator_url,
         ep.group_key,
+    )
+
+
+def merged_episode(row: Sequence[Any], sent: tuple[Any, ...], ep: AlertEpisode) -> AlertEpisode:
+    """The stored row the upsert returned, read back reusing the sent episode's values where
+    the row kept the text that was sent (the common case: a new alert, or a re-sent one whose
+    merge moved only ``first_seen``/``last_seen``); equal to :func:`row_to_episode`."""
+    if tuple(row) == sent:
+        return ep
+    return AlertEpisode(
+        fingerprint=ep.fingerprint,
+        starts_at=ep.starts_at,  # the conflict key: the same text
+        status=row[2],
+        ends_at=ep.ends_at if row[3] == sent[3] else opt_parse_ts(row[3]),
+        labels=ep.labels if row[4] == sent[4] else loads(row[4]),
+        annotations=ep.annotations if row[5] == sent[5] else loads(row[5]),
+        first_seen=ep.first_seen if row[6] == sent[6] else parse_ts(row[6]),
+        last_seen=ep.last_seen if row[7] == sent[7] else parse_ts(row[7]),
+        generator_url=row[8],
+        group_key=row[9],
     )
 
 
@@ -92,7 +118,11 @@ class SqliteAlerts(SqliteConnection):
     """:class:`bridge.store.interfaces.AlertLog` on SQLite."""
 
     async def ingest(self, delivery: Delivery, received_at: datetime) -> list[AlertEpisode]:
-        rows = [episode_row(ep) for ep in delivery.episodes]
+        times: dict[datetime, str] = {}
+        rows = [episode_row(ep, times) for ep in delivery.episodes]
+        sent = {
+            (row[0], row[1]): (row, ep) for row, ep in zip(rows, delivery.episodes, strict=True)
+        }
         record = to_row(DeliveryRecord.of(delivery, received_at), _DELIVERY_COLUMNS, json=())
 
         def apply(conn: sqlite3.Connection) -> list[AlertEpisode]:
@@ -108,7 +138,9 @@ class SqliteAlerts(SqliteConnection):
                 values = ",".join(["(?,?,?,?,?,?,?,?,?,?,?)"] * len(chunk))
                 params = [value for row in chunk for value in (*row, seq)]
                 cursor = conn.execute(_UPSERT.format(values=values), params)
-                merged.extend(row_to_episode(r) for r in cursor.fetchall())
+                for r in cursor.fetchall():
+                    row, ep = sent[(r[0], r[1])]
+                    merged.append(merged_episode(r, row, ep))
             conn.execute(
                 "INSERT INTO group_truncation(group_key, truncated, updated_at) VALUES (?,?,?) "
                 "ON CONFLICT(group_key) DO UPDATE SET truncated=excluded.truncated, "

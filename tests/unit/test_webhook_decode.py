@@ -1,0 +1,141 @@
+"""The webhook's msgspec lane (bridge.core.webhook_decode) agrees with parse_webhook.
+
+For any body: either the lane gives exactly parse_webhook's Delivery, or it declines (None) and
+parse_webhook (which names the bad field) decides. A body parse_webhook rejects never passes.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from builders import alert, webhook
+from corekit import at
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bridge.core.alerts import DEFAULT_LIMITS, WebhookLimits, parse_webhook
+from bridge.core.webhook_decode import decode_webhook
+from bridge.errors import BadInput
+
+RECEIVED = at(90)
+SMALL = WebhookLimits(
+    alerts_per_webhook=3,
+    labels_per_alert=2,
+    label_name_length=5,
+    label_value_length=6,
+    annotation_value_length=8,
+    fingerprint_length=6,
+)
+
+
+def _both(body: Any, limits: WebhookLimits = DEFAULT_LIMITS) -> tuple[object, object]:
+    raw = json.dumps(body).encode()
+    lane = decode_webhook(raw, RECEIVED, limits)
+    try:
+        full: object = parse_webhook(json.loads(raw), RECEIVED, limits)
+    except BadInput as exc:
+        full = exc
+    return lane, full
+
+
+def test_a_valid_body_takes_the_lane_with_the_same_delivery() -> None:
+    body = webhook(
+        alert("fp-1", at(0), element="olt-a1"),
+        alert("fp-2", at(5), status="resolved", ends_at=at(20), element="olt-a2"),
+        alert("fp-1", at(0), element="olt-a1"),  # one episode twice: merged
+        group_key='{}:{alertname="Down"}',
+        truncated=3,
+    )
+    lane, full = _both(body)
+    assert lane is not None
+    assert lane == full
+
+
+def test_a_bad_body_is_declined_so_the_full_path_names_the_field() -> None:
+    body = webhook(alert("fp-1", at(0)))
+    body["alerts"][0]["startsAt"] = "yesterday"
+    lane, full = _both(body)
+    assert lane is None
+    assert isinstance(full, BadInput)
+    assert full.field == "alerts[0].startsAt"
+
+
+def test_bad_json_is_declined() -> None:
+    assert decode_webhook(b'{"version": "4", "alerts": [', RECEIVED, DEFAULT_LIMITS) is None
+
+
+_text = st.sampled_from(["", "a", "abcdef", "abcdefghi", "ü" * 5, "ü" * 7])
+_value: st.SearchStrategy[Any] = st.one_of(
+    st.none(), st.booleans(), st.integers(-2, 2**64), st.floats(allow_nan=False), _text
+)
+_times = st.sampled_from(
+    [
+        "2026-11-23T09:59:00Z",
+        "2026-11-23T10:59:00.123456789Z",
+        "2026-11-23t11:59:00+02:00",
+        "2026-11-22 11:59:00-23:59",
+        "2026-11-23T11:59:00+24:00",
+        "2026-11-23T11:59:00",
+        "0001-01-01T00:00:00Z",
+        "1999-01-01T00:00:00Z",
+        "2026-11-25T00:00:00Z",
+        "2026-02-30T00:00:00Z",
+    ]
+)
+_maps = st.one_of(
+    st.none(),
+    _value,
+    st.dictionaries(_text, st.one_of(_text, _value), max_size=3),
+)
+
+
+@st.composite
+def _alerts(draw: st.DrawFn) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "status": st.sampled_from(["firing", "resolved", "Firing", None, 1]),
+        "fingerprint": st.one_of(_text, _value),
+        "startsAt": st.one_of(_times, _value),
+        "endsAt": st.one_of(_times, _value),
+        "labels": _maps,
+        "annotations": _maps,
+        "generatorURL": st.one_of(_text, _value),
+        "other": _value,
+    }
+    return {k: draw(v) for k, v in fields.items() if draw(st.integers(0, 9)) > 0}
+
+
+@st.composite
+def _bodies(draw: st.DrawFn) -> Any:
+    fields: dict[str, Any] = {
+        "version": st.sampled_from(["4", "3", 4, None]),
+        "alerts": st.one_of(st.lists(st.one_of(_alerts(), _value), max_size=4), _value),
+        "truncatedAlerts": st.one_of(st.integers(-1, 2**64), _value),
+        "status": st.sampled_from(["firing", "resolved", "", "other", None]),
+        "groupKey": st.one_of(_text, _value),
+        "receiver": st.one_of(_text, _value),
+        "groupLabels": _maps,
+        "externalURL": st.one_of(_text, _value),
+    }
+    body = {k: draw(v) for k, v in fields.items() if draw(st.integers(0, 9)) > 0}
+    return draw(st.one_of(st.just(body), _value)) if draw(st.integers(0, 20)) == 0 else body
+
+
+@settings(max_examples=600, deadline=timedelta(seconds=2))
+@given(_bodies(), st.sampled_from([DEFAULT_LIMITS, SMALL]))
+def test_the_lane_gives_the_full_paths_delivery_or_declines(
+    body: Any, limits: WebhookLimits
+) -> None:
+    lane, full = _both(body, limits)
+    if lane is not None:
+        assert lane == full
+
+
+@settings(max_examples=300, deadline=timedelta(seconds=2))
+@given(st.lists(_alerts(), min_size=1, max_size=3))
+def test_the_lane_takes_every_body_the_full_path_takes(alerts: list[dict[str, Any]]) -> None:
+    lane, full = _both({"version": "4", "status": "firing", "alerts": alerts})
+    assert (lane is None) == isinstance(full, BadInput)
+    if lane is not None:
+        assert lane == full
