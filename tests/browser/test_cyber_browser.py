@@ -113,3 +113,16 @@ def test_declare_significant_then_record_the_portal_submission(
     incident = bridge.api(f"/api/v1/incidents/{incident_id}")
     states = {o["kind"]: o["state"] for o in incident["obligations"]}
     assert states["se_cyber_early_warning"] == "sent"
+
+    # the CSIRT asks for an intermediate report: recorded on the incident page
+    page.goto(f"/incidents/{incident_id}")
+    page.wait_for_selector("#incident[data-loaded]")
+    page.click("#record-csirt-request")
+    expect(page.locator("#request-dialog")).to_contain_text("the CSIRT's deadline")
+    due = (datetime.now(UTC).astimezone() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    page.fill("#request-deadline", due)
+    page.fill("#request-reference", "MCF-2026-117")
+    page.click("#request-yes")
+    expect(page.locator("#report-requests")).to_contain_text("MCF-2026-117")
+    expect(page.locator('table.obligations tr[data-kind="se_cyber_intermediate"]')).to_have_count(1)
+    shot(page, "cyber-intermediate-requested")

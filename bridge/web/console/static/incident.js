@@ -245,14 +245,25 @@ function cyberSection(doc) {
   });
 }
 
-// Reports a regulator asked for (Nkom's hendelsesrapport; the CSIRT's intermediate report is
-// recorded through the API): the requests recorded so far, and for an editor on an incident in
-// Norway the dialog that records Nkom's request (received, Nkom's deadline, Nkom's reference).
-// The report is then owed by that deadline and drafted; nothing is sent without an approval.
+// Reports a regulator asked for: the requests recorded so far, and for an editor the dialog
+// that records one (received, the regulator's deadline, its reference): Nkom's hendelsesrapport
+// on an incident in Norway, the CSIRT's intermediate report on one declared significant under
+// the cybersecurity act. The report is then owed by that deadline and drafted; nothing is sent
+// without an approval.
+const ASKERS = {
+  nkom_hendelsesrapport: { who: "Nkom", what: "a hendelsesrapport", button: "record-nkom-request",
+    explain: "The report is then owed by Nkom's deadline and drafted in Nkom's template, prefilled from what the bridge knows; the measures and lessons are yours to write." },
+  se_cyber_intermediate: { who: "the CSIRT", what: "an intermediate report", button: "record-csirt-request",
+    explain: "The intermediate report (delrapport, 2 kap. 7 § cybersäkerhetslagen) is then owed by the CSIRT's deadline and drafted in Swedish; what only a person knows is yours to complete." },
+};
+
 function requestsSection(doc) {
   const requests = doc.report_requests || [];
   const norway = (doc.jurisdictions || []).includes("NO");
-  if (!requests.length && !(norway && can("editor", "outage"))) return null;
+  const declared = (doc.cyber || []).some((c) => c.declaration && c.declaration.significant);
+  const editor = can("editor", "outage");
+  const kinds = editor ? [norway ? "nkom_hendelsesrapport" : null, declared ? "se_cyber_intermediate" : null].filter(Boolean) : [];
+  if (!requests.length && !kinds.length) return null;
   return el(
     "section",
     { id: "report-requests" },
@@ -262,29 +273,34 @@ function requestsSection(doc) {
           `${reportName(r.kind === "nkom_hendelsesrapport" ? "nkom" : "csirt", r.kind)}: asked ${localTime(r.received_at)}, due ${localTime(r.deadline)}`,
           r.reference ? ` (their reference ${r.reference})` : "",
           el("span", { class: "why" }, ` recorded by ${r.by}`))))
-      : el("p", { class: "empty" }, "Nkom may ask for a hendelsesrapport after any incident, reportable or not."),
-    norway && can("editor", "outage")
-      ? el("div", { class: "actions" }, el("button", { type: "button", id: "record-nkom-request", onclick: recordRequest }, "Record Nkom's request for a hendelsesrapport…"))
+      : el("p", { class: "empty" }, norway
+          ? "Nkom may ask for a hendelsesrapport after any incident, reportable or not."
+          : "The CSIRT may ask for an intermediate report on an incident declared significant."),
+    kinds.length
+      ? el("div", { class: "actions" }, kinds.map((kind) => el("button",
+          { type: "button", id: ASKERS[kind].button, onclick: () => recordRequest(kind) },
+          `Record ${ASKERS[kind].who}'s request for ${ASKERS[kind].what}…`)))
       : null,
     el("div", { id: "request-message" }),
   );
 }
 
-function recordRequest() {
+function recordRequest(kind) {
+  const asker = ASKERS[kind];
   const received = el("input", { type: "datetime-local", id: "request-received" });
   const deadline = el("input", { type: "datetime-local", id: "request-deadline", required: "" });
   const reference = el("input", { id: "request-reference", maxlength: "200", size: "30" });
   const dialog = el(
     "dialog",
     { class: "confirm", id: "request-dialog" },
-    el("h2", {}, "Record Nkom's request for a hendelsesrapport"),
-    el("p", {}, "The report is then owed by Nkom's deadline and drafted in Nkom's template, prefilled from what the bridge knows; the measures and lessons are yours to write."),
+    el("h2", {}, `Record ${asker.who}'s request for ${asker.what}`),
+    el("p", {}, asker.explain),
     el("label", { for: "request-received" }, "Received (your local time; empty: now)"), received,
-    el("label", { for: "request-deadline" }, "Nkom's deadline (your local time)"), deadline,
-    el("label", { for: "request-reference" }, "Nkom's reference"), reference,
+    el("label", { for: "request-deadline" }, `${asker.who}'s deadline (your local time)`), deadline,
+    el("label", { for: "request-reference" }, `${asker.who}'s reference`), reference,
     el("div", { class: "actions" },
       el("button", { type: "button", id: "request-yes", onclick: async () => {
-        const body = { kind: "nkom_hendelsesrapport", deadline: isoOfLocal(deadline.value), reference: reference.value };
+        const body = { kind, deadline: isoOfLocal(deadline.value), reference: reference.value };
         if (received.value) body.received_at = isoOfLocal(received.value);
         dialog.close();
         try {
