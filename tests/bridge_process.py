@@ -211,6 +211,19 @@ class Bridge:
         with urllib.request.urlopen(request, timeout=10) as r:
             return json.loads(r.read())
 
+    def deliver(self, body: dict[str, Any]) -> list[str]:
+        """POST a webhook body as Alertmanager would; the incident ids the answer names."""
+        request = urllib.request.Request(
+            self.url + "/api/v1/alertmanager",
+            data=json.dumps(body).encode(),
+            headers={
+                "Authorization": f"Bearer {WEBHOOK_TOKEN}",
+                "Content-Type": "application/json",
+            },
+        )
+        with urllib.request.urlopen(request, timeout=10) as r:
+            return list(json.loads(r.read())["incidents"])
+
 
 def bridge_cli(config: Path, *args: str, stdin: str = "") -> None:
     done = subprocess.run(

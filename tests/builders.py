@@ -70,6 +70,19 @@ def token_auth(roles: dict[str, list[str]], **more: Any) -> dict[str, Any]:
     }
 
 
+def notice_sections(smtp: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """Config sections that send notices at once through ``smtp`` (a test SMTP server's
+    config), archived under ``folder / "sent"``."""
+    return {
+        "smtp": smtp,
+        "notices": {
+            "archive_dir": str(folder / "sent"),
+            "refresh_interval": "0s",
+            "poll_interval": "200ms",
+        },
+    }
+
+
 def write_config(
     folder: Path,
     *,

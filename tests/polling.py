@@ -44,3 +44,22 @@ def until_sync(
         if time.monotonic() >= deadline:
             raise WaitTimeout(f"timed out after {seconds:g}s waiting for {what}")
         time.sleep(every)
+
+
+async def poll_json(
+    session: Any,
+    url: str,
+    headers: dict[str, str],
+    pick: Callable[[Any], Any],
+    what: str,
+    seconds: float = 20,
+) -> Any:
+    """GET ``url`` (an aiohttp session; each answer must be 200) until ``pick`` of its JSON
+    gives something truthy, which is returned; fail the test after ``seconds``."""
+
+    async def check() -> Any:
+        async with session.get(url, headers=headers) as r:
+            assert r.status == 200, await r.text()
+            return pick(await r.json())
+
+    return await until(check, what, seconds, every=0.1)

@@ -103,6 +103,18 @@ def format_time(value: datetime | None) -> str | None:
     return text.replace("+00:00", "Z")
 
 
+def read_time(text: object) -> datetime | None:
+    """A time as the documents write it (:func:`format_time`, or any ISO text with an offset),
+    or None: no text, unparsable, or naive (a time without its zone is not guessed at)."""
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return value if value.tzinfo is not None else None
+
+
 @dataclass(frozen=True, slots=True)
 class AlertEpisode:
     """One firing period of one alert, as we last know it."""

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bridge.core.alerts import read_time
+
 #: The act's report kinds, in the order they are owed.
 KINDS = (
     "se_cyber_early_warning",
@@ -67,20 +69,20 @@ def values(
     ``person``: keys never prefilled."""
     out: dict[str, tuple[str, str]] = {}
     declaration: Mapping[str, Any] = doc.get("declaration") or {}
-    aware = _time(declaration.get("aware_at"))
+    aware = read_time(declaration.get("aware_at"))
     if aware is not None:
         by = str(declaration.get("by") or "")
         out["aware_at"] = (when(aware), f"declared significant by {by}")
-    started = _time(doc.get("started_at"))
+    started = read_time(doc.get("started_at"))
     if started is not None:
         out["started_at"] = (when(started), "incident.started_at")
-    handled = _time(doc.get("remedied_at"))
+    handled = read_time(doc.get("remedied_at"))
     if handled is not None:
         out["handled_at"] = (when(handled), "incident.remedied_at")
         out["status"] = (f"Hanterad. Tjänsterna återställdes {when(handled)}.", "incident")
     else:
         out["status"] = ("Pågår.", "incident: alerts still firing")
-    expected = _time(_expected(doc))
+    expected = read_time(_expected(doc))
     if expected is not None:
         out["expected"] = (when(expected), "alert annotation expected_resolution")
     if services:
@@ -105,13 +107,3 @@ def _expected(doc: Mapping[str, Any]) -> str:
         if value:
             return value
     return ""
-
-
-def _time(text: object) -> datetime | None:
-    if not isinstance(text, str) or not text:
-        return None
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return value if value.tzinfo is not None else None

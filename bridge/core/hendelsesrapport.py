@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bridge.core.alerts import read_time
 from bridge.core.manual import ALERT_NAME as BY_HAND  # an incident opened by hand
 
 KIND = "nkom_hendelsesrapport"
@@ -165,8 +166,8 @@ def values(
     request = _request(doc, when)
     if request is not None:
         out["request"] = request
-    started = _time(doc.get("started_at"))
-    restored = _time(doc.get("remedied_at"))
+    started = read_time(doc.get("started_at"))
+    restored = read_time(doc.get("remedied_at"))
     where = _where(doc)
     if where:
         out["where"] = (where, "impact.by_region + region_names")
@@ -222,8 +223,8 @@ def _request(doc: Mapping[str, Any], when: Callable[[datetime], str]) -> tuple[s
     if not found:
         return None
     latest = found[-1]
-    received = _time(latest.get("received_at"))
-    deadline = _time(latest.get("deadline"))
+    received = read_time(latest.get("received_at"))
+    deadline = read_time(latest.get("deadline"))
     if received is None or deadline is None:
         return None
     text = f"Anmodningen ble mottatt {when(received)}, med frist {when(deadline)}."
@@ -261,13 +262,3 @@ def _notices(sent: Sequence[SentNotice], when: Callable[[datetime], str]) -> str
         ref = f", kvittering {n.reference}" if n.reference else ""
         lines.append(f"- {when(n.at)}: {n.name}{to} ({how}{ref}).")
     return "\n".join(lines)
-
-
-def _time(text: object) -> datetime | None:
-    if not isinstance(text, str) or not text:
-        return None
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return value if value.tzinfo is not None else None

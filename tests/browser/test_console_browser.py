@@ -14,10 +14,7 @@ fixture creates (a hospital cell in Oslo going down: reportable to Nkom at once)
 
 from __future__ import annotations
 
-import json
 import re
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,7 +25,7 @@ from zoneinfo import ZoneInfo
 import pyotp
 import pytest
 from bridge_process import Bridge
-from builders import PASSWORD, WEBHOOK_TOKEN, alert, webhook
+from builders import PASSWORD, alert, webhook
 from playwright.sync_api import Browser, Page, expect
 from polling import until_sync
 from smtp_server import Received, SmtpServer
@@ -266,13 +263,7 @@ def test_edit_then_approve_sends_the_edited_text(
 
 
 def post_webhook(bridge: Bridge, body: dict[str, Any]) -> list[str]:
-    request = urllib.request.Request(
-        bridge.url + "/api/v1/alertmanager",
-        data=json.dumps(body).encode(),
-        headers={"Authorization": f"Bearer {WEBHOOK_TOKEN}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as r:
-        return list(json.loads(r.read())["incidents"])
+    return bridge.deliver(body)
 
 
 def test_reject_needs_a_reason_and_pts_drafts_carry_the_report(anna: Page, bridge: Bridge) -> None:

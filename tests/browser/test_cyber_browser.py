@@ -7,8 +7,6 @@ is then met. Screenshots go to tests/artifacts/screenshots/."""
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,7 +14,7 @@ from typing import Any
 import pyotp
 import pytest
 from bridge_process import Bridge
-from builders import PASSWORD, WEBHOOK_TOKEN, alert, webhook
+from builders import PASSWORD, alert, webhook
 from playwright.sync_api import Browser, Page, expect
 from polling import until_sync
 
@@ -55,13 +53,7 @@ def anna(browser: Browser, bridge: Bridge) -> Page:
 
 
 def post_webhook(bridge: Bridge, body: dict[str, Any]) -> list[str]:
-    request = urllib.request.Request(
-        bridge.url + "/api/v1/alertmanager",
-        data=json.dumps(body).encode(),
-        headers={"Authorization": f"Bearer {WEBHOOK_TOKEN}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as r:
-        return list(json.loads(r.read())["incidents"])
+    return bridge.deliver(body)
 
 
 def test_declare_significant_then_record_the_portal_submission(

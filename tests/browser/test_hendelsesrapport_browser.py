@@ -6,13 +6,11 @@ tests/artifacts/screenshots/."""
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bridge_process import Bridge
-from builders import WEBHOOK_TOKEN, alert, webhook
+from builders import alert, webhook
 from playwright.sync_api import Browser, expect
 from test_console_browser import new_page, shot, sign_in
 
@@ -21,14 +19,8 @@ BRIDGE_EXTRA = {"console": {"time_zone": "Europe/Oslo"}}
 
 
 def post(bridge: Bridge, body: dict[str, Any]) -> str:
-    request = urllib.request.Request(
-        bridge.url + "/api/v1/alertmanager",
-        data=json.dumps(body).encode(),
-        headers={"Authorization": f"Bearer {WEBHOOK_TOKEN}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as r:
-        [incident] = json.loads(r.read())["incidents"]
-        return str(incident)
+    [incident] = bridge.deliver(body)
+    return incident
 
 
 def test_an_editor_records_nkoms_request_and_the_report_is_owed(

@@ -12,16 +12,14 @@ tests wait on what the page shows, never on the wall clock.
 
 from __future__ import annotations
 
-import json
 import re
-import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from bridge_process import Bridge
-from builders import WEBHOOK_TOKEN, alert, webhook
+from builders import alert, webhook
 from playwright.sync_api import Browser, Page, expect
 from test_console_browser import new_page, shot, sign_in
 
@@ -42,14 +40,8 @@ class Four:
 
 
 def post(bridge: Bridge, body: dict[str, Any]) -> str:
-    request = urllib.request.Request(
-        bridge.url + "/api/v1/alertmanager",
-        data=json.dumps(body).encode(),
-        headers={"Authorization": f"Bearer {WEBHOOK_TOKEN}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as r:
-        [incident] = json.loads(r.read())["incidents"]
-        return str(incident)
+    [incident] = bridge.deliver(body)
+    return incident
 
 
 @pytest.fixture(scope="module")

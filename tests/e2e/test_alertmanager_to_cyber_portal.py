@@ -16,7 +16,7 @@ import pytest
 from bridge_process import RunningBridge
 from builders import WEBHOOK_TOKEN, add_user, rfc3339
 from persons import sign_in
-from polling import until
+from polling import poll_json
 
 from bridge.web.keys import SERVICE
 
@@ -52,12 +52,7 @@ def bridge_extra(tmp_path: Path) -> dict[str, Any]:
 
 
 async def poll(session: aiohttp.ClientSession, url: str, pick: Any, what: str) -> Any:
-    async def check() -> Any:
-        async with session.get(url, headers=VIEWER) as r:
-            assert r.status == 200, await r.text()
-            return pick(await r.json())
-
-    return await until(check, what, DEADLINE_S, every=0.1)
+    return await poll_json(session, url, VIEWER, pick, what, DEADLINE_S)
 
 
 def obligations(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -12,9 +12,9 @@ from typing import Any
 import aiohttp
 import pytest
 from bridge_process import RunningBridge
-from builders import WEBHOOK_TOKEN, add_user
+from builders import WEBHOOK_TOKEN, add_user, notice_sections
 from persons import sign_in
-from polling import until
+from polling import poll_json
 from smtp_server import SmtpServer
 
 from bridge.web.keys import SERVICE
@@ -44,22 +44,12 @@ def bridge_extra(tmp_path: Path, smtp: SmtpServer) -> dict[str, Any]:
             "org_number": "556000-0000",
             "contact": {"name": "NOC", "phone": "+46 10 000 00 00", "email": "noc@example.net"},
         },
-        "smtp": smtp.smtp_config(),
-        "notices": {
-            "archive_dir": str(tmp_path / "sent"),
-            "refresh_interval": "0s",
-            "poll_interval": "200ms",
-        },
+        **notice_sections(smtp.smtp_config(), tmp_path),
     }
 
 
 async def poll(session: aiohttp.ClientSession, url: str, pick: Any, what: str) -> Any:
-    async def check() -> Any:
-        async with session.get(url, headers=APPROVER) as r:
-            assert r.status == 200, await r.text()
-            return pick(await r.json())
-
-    return await until(check, what, DEADLINE_S, every=0.1)
+    return await poll_json(session, url, APPROVER, pick, what, DEADLINE_S)
 
 
 async def test_alertmanager_to_approved_email_at_the_regulator(
