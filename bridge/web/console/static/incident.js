@@ -402,13 +402,19 @@ function typing() {
   const active = document.activeElement;
   return Boolean(active && root.contains(active) && /^(INPUT|TEXTAREA)$/.test(active.tagName));
 }
-root.addEventListener("focusout", () => {
+root.addEventListener("focusout", (event) => {
+  // Focus moving to one of the page's buttons is a click under way (Assign, Rename, Add note):
+  // drawing the page now would replace the button between the press and the release, and the
+  // click would be lost. Its action draws the page itself; a later change draws it otherwise.
+  const next = event.relatedTarget;
+  if (next && root.contains(next) && next.tagName === "BUTTON") return;
   if (deferred) setTimeout(() => { if (!typing() && deferred) { deferred = false; refresh(null).catch((e) => showError(root, e)); } }, 0);
 });
 
 async function refresh(change, force = false) {
   if (change && !change.incidents.includes(id) && !change.drafts.some((d) => d.startsWith(`${id}.`))) return;
   if (!force && typing()) { deferred = true; return; }
+  deferred = false;
   const [doc, story, names] = await Promise.all([api(base), api(`${base}/timeline`), assignees()]);
   render(doc, story, names);
 }
