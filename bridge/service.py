@@ -77,23 +77,31 @@ log = logging.getLogger("bridge.service")
 lifecycle = logging.getLogger("bridge.lifecycle")
 
 #: What the lifecycle log follows per incident: state, merged into, regulators it is reportable
-#: to, obligations by (regulator, kind).
-Facts = tuple[str, str | None, frozenset[str], frozenset[tuple[str, str]]]
+#: to, obligations by (regulator, kind), and the regulators whose (cybersecurity act) criteria
+#: mark it potentially significant, for a person to declare.
+Facts = tuple[str, str | None, frozenset[str], frozenset[tuple[str, str]], frozenset[str]]
 
 
 def facts_of(inc: Incident) -> Facts:
     return (
         inc.state,
         inc.merged_into,
-        frozenset(a.regulator for a in inc.assessments if a.reportable),
+        frozenset(a.regulator for a in inc.assessments if a.reportable and a.track != "cyber"),
         frozenset((o.regulator, o.kind) for o in inc.obligations),
+        frozenset(a.regulator for a in inc.assessments if a.reportable and a.track == "cyber"),
     )
 
 
 def log_lifecycle(incident_id: str, before: Facts | None, now: Facts) -> None:
     """One INFO line per lifecycle event between ``before`` (None: new) and ``now``."""
-    state, merged_into, reportable, obligations = now
-    old_state, _, old_reportable, old_obligations = before or ("", None, frozenset(), frozenset())
+    state, merged_into, reportable, obligations, marked = now
+    old_state, _, old_reportable, old_obligations, old_marked = before or (
+        "",
+        None,
+        frozenset(),
+        frozenset(),
+        frozenset(),
+    )
     if before is None:
         lifecycle.info(
             "incident opened: %s",
@@ -106,6 +114,18 @@ def log_lifecycle(incident_id: str, before: Facts | None, now: Facts) -> None:
             incident_id,
             regulator,
             extra={"event": "incident.reportable", "incident": incident_id, "regulator": regulator},
+        )
+    for regulator in sorted(marked - old_marked):
+        lifecycle.info(
+            "incident %s marked potentially significant (%s): a person decides whether to "
+            "declare it",
+            incident_id,
+            regulator,
+            extra={
+                "event": "incident.potentially_significant",
+                "incident": incident_id,
+                "regulator": regulator,
+            },
         )
     for regulator, kind in sorted(obligations - old_obligations):
         lifecycle.info(
