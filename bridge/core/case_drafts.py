@@ -20,10 +20,9 @@ from datetime import datetime
 from typing import Any
 
 from bridge.core.casework import (
-    REJECTED,
+    FINISHED,
     SENT,
     SENT_EVENTS,
-    WITHDRAWN,
     AuditEvent,
     Draft,
     Renderer,
@@ -346,7 +345,7 @@ def _next_update(
     if incident.get("remedied_at"):
         return None  # the normalised notice follows
     nkom = [d for d in drafts if d.kind in ("nkom_varsel", "nkom_update")]
-    if not nkom or any(d.state not in (SENT, REJECTED, WITHDRAWN) for d in nkom):
+    if not nkom or any(d.state not in FINISHED for d in nkom):
         return None
     sent = [d for d in nkom if d.state == SENT and d.sent_at is not None]
     if not sent:

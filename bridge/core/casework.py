@@ -77,6 +77,8 @@ EDITABLE = (DRAFT, APPROVED, HELD, REJECTED, FAILED)
 FOLLOWS_INCIDENT = (DRAFT, APPROVED, HELD)
 #: States the outbox owns or has finished with.
 DELIVERY = (SENDING, SENT, IN_DOUBT)
+#: States a draft never leaves: nothing more happens to it, nothing is waiting.
+FINISHED = frozenset({SENT, REJECTED, WITHDRAWN})
 
 BRIDGE = "bridge"  # the actor name of automatic transitions
 

@@ -27,6 +27,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bridge.core import cyber_fields, hendelsesrapport, privacy_fields
+from bridge.core.alerts import read_time
 from bridge.core.hendelsesrapport import SentNotice
 from bridge.errors import BadInput
 
@@ -594,15 +595,6 @@ def _time(text: object) -> datetime | None:
     return datetime.fromisoformat(text) if isinstance(text, str) and text else None
 
 
-def _aware(text: str) -> datetime | None:
-    """An ISO time with an offset; a naive or unparsable one is not guessed at."""
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return value if value.tzinfo is not None else None
-
-
 def _services(impact: Mapping[str, Any], lang: str, names: ServiceNames | None) -> str:
     by_service: Mapping[str, int] = impact.get("by_service") or {}
     return ", ".join(sorted(service_name(s, lang, names) for s, n in by_service.items() if n > 0))
@@ -757,7 +749,7 @@ def expected_resolution(doc: Mapping[str, Any]) -> str:
 
 
 def _when_text(value: str, regulator: str) -> str:
-    when = _aware(value)
+    when = read_time(value)
     return value if when is None else local_time(when, regulator)  # free text shown as written
 
 

@@ -28,12 +28,17 @@ def settled_at(incident: Incident) -> datetime | None:
         return incident.started_at
     if incident.state != CLOSED or incident.ended_at is None:
         return None
-    for o in incident.obligations:
-        done = o.state in (SENT, REJECTED)
-        waiting = o.due_at is None and o.state == OPEN
-        if not (done or waiting):
-            return None
+    if not all(obligation_done(o.state, o.due_at is not None) for o in incident.obligations):
+        return None
     return incident.ended_at
+
+
+def obligation_done(state: str, dated: bool) -> bool:
+    """An obligation of a closed incident asks nothing more: sent or rejected, or undrafted
+    and undated, waiting for an event a closed incident can no longer bring
+    (``pts_supplementary`` after a rejected initial report, ``nkom_update`` without a
+    significant change). Memory and retention both settle an incident by it."""
+    return state in (SENT, REJECTED) or (state == OPEN and not dated)
 
 
 def leaves_memory(incident: Incident, now: datetime, horizon: timedelta) -> bool:

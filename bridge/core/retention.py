@@ -33,9 +33,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bridge.core.casework import REJECTED, SENT, WITHDRAWN
+from bridge.core.casework import FINISHED, SENT
 from bridge.core.incident_state import CLOSED
 from bridge.core.incidents import EpisodeKey
+from bridge.core.liveness import obligation_done
 
 #: The kinds retention may remove, each with its own period.
 PRUNABLE = ("alerts", "deliveries", "incidents", "drafts", "notices")
@@ -43,13 +44,6 @@ PRUNABLE = ("alerts", "deliveries", "incidents", "drafts", "notices")
 KEPT = ("audit", "privacy_cases")
 #: Every kind counted in ``bridge_store_records{kind}``.
 RECORD_KINDS = (*PRUNABLE, *KEPT)
-
-#: Draft states that settle an obligation: sent, rejected by a person, withdrawn (not owed).
-FINISHED = (SENT, REJECTED, WITHDRAWN)
-#: Obligation states that settle it (bridge/core/obligations.py).
-SETTLED_OBLIGATIONS = ("sent", "rejected")
-#: The state of an obligation not yet drafted; with no due date it waits for an event.
-UNDRAFTED = "open"
 
 DAY = timedelta(days=1)
 
@@ -118,13 +112,6 @@ class Fate:
         }
 
 
-def _obligation_done(state: str, dated: bool) -> bool:
-    """Sent or rejected, or waiting undated for an event (``pts_supplementary`` after a
-    rejected initial report, ``nkom_update`` without a significant change): once the incident
-    closed, that event cannot come."""
-    return state in SETTLED_OBLIGATIONS or (state == UNDRAFTED and not dated)
-
-
 def settled_at(
     case: CaseFacts, drafts: Sequence[DraftFacts], target_stored: bool = False
 ) -> datetime | None:
@@ -134,7 +121,7 @@ def settled_at(
     if case.merged_into is not None:
         if target_stored:
             return None
-    elif case.state != CLOSED or not all(_obligation_done(*o) for o in case.obligations):
+    elif case.state != CLOSED or not all(obligation_done(*o) for o in case.obligations):
         return None
     if any(d.state not in FINISHED for d in drafts):
         return None

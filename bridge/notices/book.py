@@ -81,10 +81,6 @@ def draft_record(draft: Draft) -> DraftRecord:
     )
 
 
-#: states a draft never leaves: nothing more happens to it
-FINISHED = frozenset({casework.SENT, casework.REJECTED, casework.WITHDRAWN})
-
-
 class DraftBook:
     """See the module contract."""
 
@@ -102,7 +98,9 @@ class DraftBook:
         if live is None:
             records = await self.store.list_drafts()
         else:
-            unfinished = await self.store.list_drafts(states=set(casework.STATES) - FINISHED)
+            unfinished = await self.store.list_drafts(
+                states=set(casework.STATES) - casework.FINISHED
+            )
             of_live = await self.store.drafts_of(live)
             records = list({r.id: r for r in [*unfinished, *of_live]}.values())
         before = {d.id: d.revision for d in self.drafts.values()}
@@ -187,7 +185,9 @@ class DraftBook:
         """Drop the finished drafts of cases that left memory (the store keeps them)."""
         gone = set(case_ids)
         for draft_id in [
-            d.id for d in self.drafts.values() if d.incident_id in gone and d.state in FINISHED
+            d.id
+            for d in self.drafts.values()
+            if d.incident_id in gone and d.state in casework.FINISHED
         ]:
             del self.drafts[draft_id]
 

@@ -26,7 +26,7 @@ from bridge.core.casework import Draft
 from bridge.core.drafts import LABELS, LANGUAGES, DraftFields, Sender
 from bridge.errors import Conflict
 from bridge.notices import mail
-from bridge.notices.book import FINISHED, DraftBook
+from bridge.notices.book import DraftBook
 from bridge.notices.ports import Cases, OutboxDoor
 
 
@@ -63,7 +63,7 @@ class NoticeDesk:
         """:meth:`select` for lists that may reach beyond memory: when finished drafts are
         asked (sent notices, or any state) the store's are read too (the book holds only
         those of the live cases), newest first."""
-        if states is not None and not (states & FINISHED):
+        if states is not None and not (states & casework.FINISHED):
             return self.book.select(states, incident)
         return await self.book.stored(states, incident)
 
