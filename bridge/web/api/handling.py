@@ -110,6 +110,14 @@ def incident_of(service: BridgeService, incident_id: str) -> Incident | None:
     return service.engine.incidents.get(incident_id)
 
 
+async def incident_or_record(
+    service: BridgeService, incident_id: str
+) -> Incident | IncidentRecord | None:
+    """The live incident, else its stored record when it left memory, else None."""
+    live = incident_of(service, incident_id)
+    return live if live is not None else await service.store.get_incident(incident_id)
+
+
 async def _incident(request: web.Request) -> tuple[Principal, Incident | IncidentRecord]:
     """The caller, once allowed on the incident's track, and the incident: the live one, or
     its stored record when it left memory (404 unknown)."""
@@ -123,9 +131,7 @@ async def _incident(request: web.Request) -> tuple[Principal, Incident | Inciden
         )
     service = request.app[keys.SERVICE]
     await service.catch_up()
-    inc: Incident | IncidentRecord | None = incident_of(service, incident_id)
-    if inc is None:
-        inc = await service.store.get_incident(incident_id)
+    inc = await incident_or_record(service, incident_id)
     if inc is None:
         raise web.HTTPNotFound(text=f"no incident {incident_id!r}")
     return caller, inc

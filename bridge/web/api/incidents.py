@@ -37,10 +37,8 @@ from datetime import datetime
 from aiohttp import web
 
 from bridge.core.awareness import REQUESTABLE
-from bridge.core.incident_state import Incident
 from bridge.core.obligations import INTERMEDIATE
 from bridge.errors import BadInput
-from bridge.store.records import IncidentRecord
 from bridge.web import decisions, keys, paging, regulators
 from bridge.web.access import (
     authorize,
@@ -52,7 +50,7 @@ from bridge.web.access import (
     str_field,
 )
 from bridge.web.api.drafts import attested, summary
-from bridge.web.api.handling import incident_of, named, named_in_full
+from bridge.web.api.handling import incident_or_record, named, named_in_full
 
 routes = web.RouteTableDef()
 
@@ -134,10 +132,8 @@ async def get_incident(request: web.Request) -> web.Response:
         await privacy_read(request, caller, target)
     drafts = await service.desk.listed(incident=incident_id)  # those of long ago too
     doc["drafts"] = [summary(d) for d in drafts]
-    made: Incident | IncidentRecord | None = incident_of(service, incident_id)
-    if track == "outage" and made is None:  # it left memory: its stored record
-        made = await service.store.get_incident(incident_id)
-    if track == "outage" and made is not None:
+    made = await incident_or_record(service, incident_id) if track == "outage" else None
+    if made is not None:
         doc.update(await named_in_full(service, made))
         doc["applies"] = regulators.applicable(request.app[keys.CONFIG], doc["jurisdictions"])
     return web.json_response(doc)
