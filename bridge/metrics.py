@@ -30,6 +30,18 @@ def _bounded(value: str, known: frozenset[str]) -> str:
     return value if value in known else OTHER
 
 
+def _labelled(
+    cells: Mapping[tuple[str, str], int], services: frozenset[str], regions: frozenset[str]
+) -> list[tuple[tuple[str, str], int]]:
+    """Connections per (service, region) under bounded label values (unknown ones pooled),
+    sorted."""
+    out: dict[tuple[str, str], int] = {}
+    for (service, region), n in cells.items():
+        label = (_bounded(service, services), _bounded(region, regions))
+        out[label] = out.get(label, 0) + n
+    return sorted(out.items())
+
+
 class StateCollector(Collector):
     """Scrape-time gauges from the engine: open incidents, impact, reportability, forecasts."""
 
@@ -145,11 +157,8 @@ def _incident_families(engine: Engine | None, now: datetime) -> Iterator[Metric]
         n_stale += len(inc.stale)
         n_unmapped += len(inc.unmapped)
         unknown.add_metric([inc.id], 1 if inc.unmapped else 0)
-        by_label: dict[tuple[str, str], int] = {}
-        for (service, region), n in inc.impact.current_by_service_region.items():
-            label = (_bounded(service, services), _bounded(region, regions))
-            by_label[label] = by_label.get(label, 0) + n
-        for (service, region), n in sorted(by_label.items()):
+        cells = _labelled(inc.impact.current_by_service_region, services, regions)
+        for (service, region), n in cells:
             affected.add_metric([inc.id, service, region], n)
         for a in inc.assessments:
             if a.track == "cyber":  # potentially significant only: a person declares it
@@ -163,11 +172,8 @@ def _incident_families(engine: Engine | None, now: datetime) -> Iterator[Metric]
                 due.add_metric([inc.id, o.regulator, o.kind, o.state], o.due_at.timestamp())
     stale.add_metric([], n_stale)
     unmapped.add_metric([], n_unmapped)
-    together: dict[tuple[str, str], int] = {}
-    for (service, region), n in (engine.affected_now() if engine is not None else {}).items():
-        label = (_bounded(service, services), _bounded(region, regions))
-        together[label] = together.get(label, 0) + n
-    for (service, region), n in sorted(together.items()):
+    together = engine.affected_now() if engine is not None else {}
+    for (service, region), n in _labelled(together, services, regions):
         overall.add_metric([service, region], n)
     yield from (
         open_,

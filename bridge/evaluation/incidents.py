@@ -161,12 +161,10 @@ class IncidentView:
         chosen.sort(key=lambda i: (i.started_at, i.id), reverse=True)
         return chosen
 
-    def summaries(self, state: str, chosen: list[Incident] | None = None) -> list[dict[str, Any]]:
-        """Summaries of ``chosen`` (default: the live incidents in ``state``, newest first)."""
+    def summaries(self, state: str) -> list[dict[str, Any]]:
+        """Summaries of the live incidents in ``state``, newest first."""
         now = self.now()
-        if chosen is None:
-            chosen = self.newest_first(state)
-        return [documents.summary(inc, now) for inc in chosen]
+        return [documents.summary(inc, now) for inc in self.newest_first(state)]
 
 
 def _empty(record: IncidentRecord) -> Incident:
