@@ -50,6 +50,12 @@ class CaseRouter:
             return self.privacy.owed(case_id)
         return self.incidents.owed(case_id)
 
+    def absorbed(self, case_id: str) -> list[str]:
+        return [] if is_case(case_id) else self.incidents.absorbed(case_id)
+
+    def host(self, case_id: str) -> str:
+        return case_id if is_case(case_id) else self.incidents.host(case_id)
+
     def document(self, case_id: str) -> dict[str, Any] | None:
         if is_case(case_id):
             return self.privacy.document(case_id)

@@ -26,6 +26,7 @@ from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from bridge.core.alerts import AlertEpisode, merge_episode
+from bridge.core.covering import Covering
 from bridge.core.impact import Point, affected_once
 from bridge.core.incident_state import (
     CLOSED,
@@ -137,6 +138,10 @@ class Engine:
         self._notice_states: dict[str, dict[str, str]] = {}
         #: episodes resolved before this, and not held, are history (bridge.core.liveness)
         self.history_before: datetime | None = None
+        #: alerts above the correlation level and the incidents under them (one event, one
+        #: incident): ``_key_of`` is where covering put each episode, its own key otherwise
+        self.covering = Covering(topology, correlation, self.episodes)
+        self._absorbed: dict[str, set[str]] = {}  # incident id → ids merged into it
 
     # ---- input -------------------------------------------------------------------------
     def apply(
@@ -189,6 +194,9 @@ class Engine:
                     self._risky |= touched
                 else:
                     joined[ek] = inc_id
+        # Covering may move whole incidents into an alert above them (or back): those keys
+        # are correlated in full.
+        self._risky |= self._regroup()
         # A delivery's own episodes are in ``episodes``, so their keys are already pending.
         self.truncation.update(truncation or {})
         placed: dict[EpisodeKey, str] = {}
@@ -335,12 +343,22 @@ class Engine:
                 if inc is not None and ep.fingerprint in inc.stale:
                     self._light.add(inc.id)
                 return set()
+            self.covering.changed(ep.key)
             return {old}  # mapping reads labels and annotations only: nothing to redo
         self._fp_starts.setdefault(ep.fingerprint, set()).add(ep.starts_at)
         target = map_alert(ep, self.topology, self.mapping)
         self.targets[ep.key] = target
-        key = correlation_key(ep, target, self.topology, self.correlation)
+        home = correlation_key(ep, target, self.topology, self.correlation)
+        # Where covering put it stands until it looks again, unless its own key changed.
+        key = old if old is not None and self.covering.home.get(ep.key) == home else home
+        self.covering.place(ep.key, home)
         touched = {key}
+        # A new start of this alert ends its earlier episode wherever that is held (see _ends).
+        touched |= {
+            other
+            for start in self._fp_starts[ep.fingerprint]
+            if start < ep.starts_at and (other := self._key_of.get((ep.fingerprint, start)))
+        }
         if old is not None and old != key:
             # Its mapping changed (annotations follow the latest delivery): the old key must
             # let it go too (ids stay with their key; see ``_owner``).
@@ -349,6 +367,37 @@ class Engine:
         self._key_of[ep.key] = key
         self._by_key.setdefault(key, set()).add(ep.key)
         return touched
+
+    def _regroup(self) -> set[str]:
+        """Move the episodes covering places elsewhere (:mod:`bridge.core.covering`); return
+        the keys they left and joined, now pending."""
+        touched: set[str] = set()
+        for ek, key in self.covering.regroup().items():
+            old = self._key_of.get(ek)
+            if old is None or old == key:
+                continue
+            self._by_key[old].discard(ek)
+            self._by_key.setdefault(key, set()).add(ek)
+            self._key_of[ek] = key
+            touched |= {old, key}
+        self._pending |= touched
+        for key in touched:
+            self._versions[key] = self._versions.get(key, 0) + 1
+        return touched
+
+    def _ends(self, episodes: Iterable[AlertEpisode]) -> dict[EpisodeKey, datetime | None]:
+        """:func:`~bridge.core.incidents.effective_ends`, where an episode superseded by a later
+        one of its alert also ends when that one starts, should covering hold the later one in
+        another key."""
+        ends = effective_ends(episodes)
+        for ek, end in ends.items():
+            starts = self._fp_starts.get(ek[0], ())
+            if len(starts) > 1:
+                later = [s for s in starts if s > ek[1]]
+                if later:
+                    nxt = min(later)
+                    ends[ek] = nxt if end is None else min(end, nxt)
+        return ends
 
     def restore(
         self,
@@ -366,6 +415,7 @@ class Engine:
                     self._assignment[ek] = inc.id
         self._restored_started = started
         keys = {key for ep in episodes for key in self._put(ep)}
+        keys |= self._regroup()
         self.truncation.update(truncation)
         changed: set[str] = set()
         for key in sorted(keys):
@@ -385,7 +435,7 @@ class Engine:
         """Partition one key's episodes and name the parts (no timeline, no rules)."""
         eks = self._by_key.get(key, set())
         episodes = {ek: self.episodes[ek] for ek in eks}
-        ends = effective_ends(episodes.values())
+        ends = self._ends(episodes.values())
         parts = partition(key, episodes, ends, self.correlation)
         started = _Starts(self.incidents, self._restored_started)
         # An id belongs to one key: an episode whose key changed (annotations, or correlation
@@ -485,6 +535,7 @@ class Engine:
         self, inc_id: str, key: str, started: datetime, eks: list[EpisodeKey], into: str
     ) -> None:
         self.incidents[inc_id] = Incident.hollow(inc_id, key, started, eks, into)
+        self._absorbed.setdefault(into, set()).add(inc_id)
 
     def _store_if_changed(self, incident: Incident) -> bool:
         before = self.incidents.get(incident.id)
@@ -623,7 +674,7 @@ class Engine:
     def _reevaluate(self, incident: Incident, now: datetime) -> bool:
         """Evaluate an incident again at ``now`` on its standing timeline; True if it changed."""
         eks = incident.episodes
-        ends = effective_ends(self.episodes[ek] for ek in self._by_key.get(incident.key, ()))
+        ends = self._ends(self.episodes[ek] for ek in self._by_key.get(incident.key, ()))
         last_end = (
             None
             if any(ends[ek] is None for ek in eks)
@@ -692,6 +743,9 @@ class Engine:
                     self._by_key.pop(incident.key, None)
                     self._versions.pop(incident.key, None)
             self._owner.pop(inc_id, None)
+            self._absorbed.pop(inc_id, None)
+            if incident.merged_into is not None:
+                self._absorbed.get(incident.merged_into, set()).discard(inc_id)
             self._notice_events.pop(inc_id, None)
             self._notice_states.pop(inc_id, None)
         stubs = [i for i, inc in self.incidents.items() if inc.merged_into in gone]
@@ -708,6 +762,7 @@ class Engine:
         key = self._key_of.pop(ek, None)
         if key is not None:
             self._by_key.get(key, set()).discard(ek)
+        self.covering.forget(ek)
         starts = self._fp_starts.get(ek[0])
         if starts is not None:
             starts.discard(ek[1])
@@ -715,6 +770,29 @@ class Engine:
                 del self._fp_starts[ek[0]]
 
     # ---- views ------------------------------------------------------------------------
+    def absorbed(self, inc_id: str) -> list[str]:
+        """The incidents merged into this one, directly or through one merged into it (their
+        notices already sent count as this one's: nothing is reported twice)."""
+        out: list[str] = []
+        todo = [inc_id]
+        while todo:
+            for other in sorted(self._absorbed.get(todo.pop(), ())):
+                stub = self.incidents.get(other)
+                if stub is not None and stub.merged_into is not None and other not in out:
+                    out.append(other)
+                    todo.append(other)
+        return out
+
+    def host(self, inc_id: str) -> str:
+        """The incident this one was merged into, followed to the end (itself if none)."""
+        seen = {inc_id}
+        inc = self.incidents.get(inc_id)
+        while inc is not None and inc.merged_into is not None and inc.merged_into not in seen:
+            seen.add(inc.merged_into)
+            inc_id = inc.merged_into
+            inc = self.incidents.get(inc_id)
+        return inc_id
+
     def incident_of(self, key: EpisodeKey) -> str | None:
         """The incident an episode belongs to now."""
         return self._assignment.get(key)

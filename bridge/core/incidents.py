@@ -4,6 +4,9 @@ Contract:
 - Each episode gets a *correlation key*, from the alert alone, first rule that applies:
   1. the explicit incident label (``incident=<id>``) → ``label:<value>``;
   2. its inventory element's ancestor of the configured kind (e.g. ``site``) → ``topo:<id>``;
+     an element above that level (a core router over sites) → ``topo:<element>``, a *cover
+     key*: the incidents under it that overlap it in time move into it, so one event is one
+     incident (:mod:`bridge.core.covering`; the engine applies it);
   3. the first configured key-label set it carries in full → ``keys:a=1,b=2``;
   4. otherwise the alert alone → ``alert:<fingerprint>``.
 - Within one key, episodes form incidents by time: an episode joins the incident whose reach it
@@ -50,6 +53,8 @@ def correlation_key(
         anchor = topology.ancestor_of_kind(target.element, rules.ancestor_kind)
         if anchor is not None:
             return f"topo:{anchor}"
+        if topology.is_above_kind(target.element, rules.ancestor_kind):
+            return f"topo:{target.element}"  # a cover key (bridge.core.covering)
     for names in rules.key_labels:
         if names and all(ep.labels.get(n) for n in names):
             return "keys:" + ",".join(f"{n}={ep.labels[n]}" for n in names)

@@ -106,6 +106,7 @@ class Topology:
                 f"element {on_cycle}.parent", f"parent chain forms a cycle ({stuck[:5]})"
             )
         self._subtree_cache: dict[str, Vector] = {}
+        self._above: dict[str, frozenset[str]] = {}
         self._sum_cache: dict[tuple[str, str, str | None], float] = {}
         self._service_totals = {j: dict(v) for j, v in (service_totals or {}).items()}
         self.totals: Vector = {}
@@ -176,6 +177,24 @@ class Topology:
                 return node
             node = el.parent
         return None
+
+    def is_above_kind(self, element_id: str, kind: str) -> bool:
+        """True when the element is above the level of ``kind``: neither it nor an ancestor is
+        of that kind, but elements of that kind lie beneath it (a core router over sites, when
+        incidents correlate by site)."""
+        above = self._above.get(kind)
+        if above is None:
+            below: set[str] = set()
+            for el in self.elements.values():
+                if el.kind == kind:
+                    below.update(self.ancestors(el.id))
+            above = frozenset(e for e in below if self.ancestor_of_kind(e, kind) is None)
+            self._above[kind] = above
+        return element_id in above
+
+    def depth(self, element_id: str) -> int:
+        """How many ancestors the element has (a root: 0)."""
+        return len(self.ancestors(element_id))
 
     def subtree_vector(self, element_id: str) -> Vector:
         """Sum of own vectors over the element's subtree (cached; do not mutate the result)."""

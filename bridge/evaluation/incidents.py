@@ -63,6 +63,14 @@ class IncidentView:
             return None
         return [case_drafts.Owed(o.kind, o.due_at) for o in inc.obligations]
 
+    def absorbed(self, incident_id: str) -> list[str]:
+        """The incidents merged into this one (see :meth:`Engine.absorbed`)."""
+        return self.evaluator.engine.absorbed(incident_id)
+
+    def host(self, incident_id: str) -> str:
+        """The incident this one was merged into, followed to the end (itself if none)."""
+        return self.evaluator.engine.host(incident_id)
+
     def document(self, incident_id: str) -> dict[str, Any] | None:
         """The live incident's full API document as evaluated so far (None: not in memory)."""
         engine = self.evaluator.engine

@@ -155,7 +155,25 @@ class DraftBook:
         return draft
 
     def of_case(self, case_id: str) -> list[Draft]:
-        return [d for d in self.drafts.values() if d.incident_id == case_id]
+        """The case's drafts, after the notices in delivery or sent of the cases merged into
+        it (:meth:`Cases.absorbed`): a report one of them sent is this case's report too, and
+        the next of that kind follows it (first of a round wins in ``case_drafts``)."""
+        by_case: dict[str, list[Draft]] = {}
+        wanted = {case_id, *self.cases.absorbed(case_id)}
+        for d in self.drafts.values():
+            if d.incident_id in wanted:
+                by_case.setdefault(d.incident_id, []).append(d)
+        return self._with_carried(case_id, by_case)
+
+    def _with_carried(self, case_id: str, by_case: dict[str, list[Draft]]) -> list[Draft]:
+        carried = [
+            d
+            for other in self.cases.absorbed(case_id)
+            for d in by_case.get(other, ())
+            if d.state in casework.DELIVERY
+        ]
+        carried.sort(key=lambda d: (d.created_at, d.id))
+        return carried + by_case.get(case_id, [])
 
     def select(self, states: set[str] | None = None, incident: str | None = None) -> list[Draft]:
         """Drafts in ``states`` (all when None) of ``incident`` (any when None), newest first."""
@@ -177,8 +195,9 @@ class DraftBook:
         by_case: dict[str, list[Draft]] = {}
         for d in self.drafts.values():
             by_case.setdefault(d.incident_id, []).append(d)
-        for case_id, mine in sorted(by_case.items()):
-            progress = case_drafts.progress(mine)
+        cases = set(by_case) | {self.cases.host(case_id) for case_id in by_case}
+        for case_id in sorted(cases):  # hosts too: what the cases merged into them sent
+            progress = case_drafts.progress(self._with_carried(case_id, by_case))
             self.cases.notices_changed(case_id, progress.events, progress.states)
 
     def let_go(self, case_ids: Iterable[str]) -> None:

@@ -21,6 +21,13 @@ class Cases(Protocol):
     def owed(self, case_id: str) -> list[case_drafts.Owed] | None:
         """What the case owes now (None: no such case); cheap, read on every reconcile."""
 
+    def absorbed(self, case_id: str) -> list[str]:
+        """The cases merged into this one (an incident a covering or merged one took in):
+        their notices in delivery or sent count as this case's, never sent again."""
+
+    def host(self, case_id: str) -> str:
+        """The case this one was merged into, followed to the end (itself if none)."""
+
     def document(self, case_id: str) -> dict[str, Any] | None:
         """The case's full document (alerts and annotations included); built only to draft."""
 

@@ -438,25 +438,132 @@ def test_assessments_cover_every_rule_set_with_the_right_jurisdiction() -> None:
     assert assessment(eng.incidents[inc_id], "pts") == (False, None)
 
 
-def test_across_incidents_each_connection_counts_once() -> None:
-    """A core router's alert and a site's under it are two incidents today (the core has no
-    site above it), each with its own figure; across them (metrics, dashboards) every
-    connection counts once: SE internet 20 000, not 20 000 + 6 000."""
+# ---- one event, one incident (bridge.core.covering) -------------------------------------------
+
+
+def _internet(inc: Incident) -> int:
+    return sum(
+        n
+        for (service, _), n in inc.impact.current_by_service_region.items()
+        if service == "internet"
+    )
+
+
+def test_an_alert_above_the_sites_covers_the_incidents_under_it() -> None:
+    """A core router's alert and the site alerts under it are one incident, with each
+    connection once (SE internet 20 000, not 20 000 + 6 000 + 4 000), and one report owed."""
+    eng = engine()
+    eng.apply(
+        [
+            episode("core", at(0), element="core-se"),
+            episode("a", at(1), element="olt-a1"),
+            episode("b", at(2), element="olt-b1"),
+        ],
+        at(3),
+    )
+    inc = only(eng)
+    assert inc.key == "topo:core-se"
+    assert inc.fingerprints() == ["a", "b", "core"]
+    assert _internet(inc) == 20_000
+    assert eng.affected_now()[("internet", "SE-0180")] == 10_000
+
+
+def test_a_site_incident_opened_first_is_merged_into_the_covering_one() -> None:
+    """The site incident already on the board when the core router's alert comes is merged
+    into the one that covers both (its id then points there); a later site alert under the
+    router joins it too, and the figures count each connection once."""
+    eng = engine()
+    (site_id,) = eng.apply([episode("a", at(0), element="olt-a1")], at(1))
+    changed = eng.apply([episode("core", at(5), element="core-se")], at(5))
+    cover = only(eng)
+    assert cover.key == "topo:core-se"
+    assert site_id in changed and eng.incidents[site_id].merged_into == cover.id
+    assert cover.started_at == at(0)  # the event began with the site's alert
+    eng.apply([episode("b", at(8), element="olt-b1")], at(8))
+    assert only(eng).fingerprints() == ["a", "b", "core"]
+    assert _internet(only(eng)) == 20_000
+
+
+def test_the_order_alerts_arrive_in_does_not_change_what_covers_what() -> None:
+    """Router first, sites first, all at once: the same single incident."""
+    alerts = [
+        episode("core", at(3), element="core-se"),
+        episode("a", at(0), element="olt-a1"),
+        episode("b", at(4), element="olt-b1", end=at(6)),
+    ]
+    outcomes = []
+    for order in (alerts, alerts[::-1], [alerts[1], alerts[0], alerts[2]]):
+        eng = engine()
+        for ep in order:
+            eng.apply([ep], at(10))
+        inc = only(eng)
+        outcomes.append((inc.fingerprints(), inc.started_at, _internet(inc)))
+    assert outcomes[0] == outcomes[1] == outcomes[2]
+
+
+def test_site_alerts_outside_the_routers_time_or_tree_stay_apart() -> None:
+    """A site alert long after the router's incident ended, and one under another core,
+    are incidents of their own: covering joins what happened together under the router."""
+    eng = engine()
+    eng.apply(
+        [
+            episode("core", at(0), end=at(5), element="core-se"),
+            episode("late", at(120), element="olt-a1"),
+            episode("norway", at(1), element="olt-n1"),
+        ],
+        at(121),
+    )
+    keys = sorted((inc.key, inc.fingerprints()) for inc in live(eng).values())
+    assert keys == [
+        ("topo:core-se", ["core"]),
+        ("topo:site-a", ["late"]),
+        ("topo:site-n", ["norway"]),
+    ]
+
+
+def test_a_site_alert_bridging_to_the_router_through_another_site_alert_joins() -> None:
+    """Covering follows the incident, not the single alert: a site alert that started before
+    the router's, inside the reach of a site incident the router covers, is taken in too."""
+    eng = engine()
+    eng.apply(
+        [
+            episode("a1", at(0), end=at(10), element="olt-a1"),  # reaches at(40)
+            episode("a2", at(35), element="olt-a2"),  # same site, inside that reach
+            episode("core", at(50), element="core-se"),  # overlaps a2 only
+        ],
+        at(51),
+    )
+    assert only(eng).fingerprints() == ["a1", "a2", "core"]
+
+
+def test_covering_survives_a_restart() -> None:
+    """Restored from the store, the covering incident and the merged site incident are as
+    they were, with the same ids."""
+    before = engine()
+    before.apply([episode("a", at(0), element="olt-a1")], at(1))
+    before.apply([episode("core", at(5), element="core-se")], at(5))
+    before.apply([episode("b", at(8), element="olt-b1")], at(8))
+    after = engine()
+    after.restore(
+        before.episodes.values(),
+        [before.stored_form(i) for i in before.incidents],
+        before.truncation,
+        at(9),
+    )
+    before.tick(at(9))
+    assert outcome(after) == outcome(before)
+    assert {k: after.incident_of(k) for k in after.episodes} == {
+        k: before.incident_of(k) for k in before.episodes
+    }
+
+
+def test_what_is_down_now_counts_each_connection_once_and_follows_resolves() -> None:
+    """The figures for metrics and dashboards (affected_now) count the router's subtree
+    once with the OLT inside it, and only the OLT once the router is back."""
     eng = engine()
     eng.apply(
         [episode("core", at(0), element="core-se"), episode("a", at(0), element="olt-a1")], at(1)
     )
-    opened = eng.open_incidents()
-    assert len(opened) == 2
-    internet = [
-        n
-        for inc in opened
-        for (service, _), n in inc.impact.current_by_service_region.items()
-        if service == "internet"
-    ]
-    assert sum(internet) == 26_000  # what adding the incidents' own figures would say
-    together = eng.affected_now()
-    assert sum(n for (s, _), n in together.items() if s == "internet") == 20_000
-    assert together[("internet", "SE-0180")] == 10_000
+    assert eng.affected_now()[("internet", "SE-0180")] == 10_000
     eng.apply([episode("core", at(0), end=at(5), element="core-se")], at(5))
     assert eng.affected_now()[("internet", "SE-0180")] == 6_000  # only the OLT is still down

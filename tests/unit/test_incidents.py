@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from dataclasses import replace
 from datetime import timedelta
 
 from corekit import T0, at, episode, network
@@ -56,9 +57,16 @@ def test_topology_ancestor_of_the_configured_kind_comes_next() -> None:
     assert key_of(episode("fp", T0, element="site-b")) == "topo:site-b"
 
 
+def test_an_element_above_the_correlation_level_has_a_cover_key_of_its_own() -> None:
+    """A core router over sites correlates by itself: its key covers the sites under it
+    (bridge.core.covering), whatever labels it carries."""
+    assert key_of(episode("fp", T0, element="core-se", cluster="c1")) == "topo:core-se"
+
+
 def test_key_labels_apply_when_no_ancestor_of_the_kind_exists() -> None:
-    """An element without a site above it falls through to the key labels."""
-    assert key_of(episode("fp", T0, element="core-se", cluster="c1")) == (
+    """An element with no site above nor below it falls through to the key labels."""
+    ep = episode("fp", T0, element="core-se", cluster="c1")
+    assert key_of(ep, replace(RULES, ancestor_kind="district")) == (
         "keys:alertname=Down,cluster=c1"
     )
 

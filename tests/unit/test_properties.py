@@ -108,6 +108,34 @@ def topologies(draw: st.DrawFn) -> Topology:
     return Topology(elements)
 
 
+@st.composite
+def covered_topologies(draw: st.DrawFn) -> Topology:
+    """A core above sites (sometimes through a router), so alerts above the correlation level
+    (bridge.core.covering) are common: e0 core, e1 router or site, e2.. sites and OLTs."""
+    elements = [Element(id="e0", parent=None, jurisdiction="SE", region="R1", kind="core")]
+    router = draw(st.booleans())
+    elements.append(
+        Element(
+            id="e1", parent="e0", jurisdiction="SE", region="R1", kind="core" if router else "site"
+        )
+    )
+    for i in range(2, draw(st.integers(3, 7))):
+        kind = draw(st.sampled_from(["site", "olt", "olt"]))
+        parent = draw(st.integers(0, i - 1))
+        elements.append(
+            Element(
+                id=f"e{i}",
+                parent=f"e{parent}",
+                jurisdiction="SE",
+                region=draw(st.sampled_from(["R1", "R2"])),
+                kind=kind,
+                connections={"internet": draw(st.integers(0, 500))},
+                societal=draw(st.booleans()),
+            )
+        )
+    return Topology(elements)
+
+
 @dataclass(frozen=True)
 class Alert:
     """One fingerprint's fixed labels plus how its element / size may vary per delivery."""
@@ -167,7 +195,7 @@ class Scenario:
 
 @st.composite
 def scenarios(draw: st.DrawFn) -> Scenario:
-    topo = draw(topologies())
+    topo = draw(st.one_of(topologies(), covered_topologies()))
     elements = sorted(topo.elements)
     specs = [draw(alert_specs(topo, n)) for n in range(draw(st.integers(1, 6)))]
     observations: list[AlertEpisode] = []

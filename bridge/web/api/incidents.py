@@ -36,6 +36,7 @@ from datetime import datetime
 
 from aiohttp import web
 
+from bridge.core import casework
 from bridge.core.awareness import REQUESTABLE
 from bridge.core.obligations import INTERMEDIATE
 from bridge.errors import BadInput
@@ -131,6 +132,16 @@ async def get_incident(request: web.Request) -> web.Response:
     if track == "privacy":
         await privacy_read(request, caller, target)
     drafts = await service.desk.listed(incident=incident_id)  # those of long ago too
+    if track == "outage":
+        # Incidents merged into this one: listed, with the notices they sent (this
+        # incident's reports too: never sent again; each summary names its incident).
+        absorbed = service.incidents.absorbed(incident_id)
+        if absorbed:
+            doc["absorbed"] = absorbed
+        for other in absorbed:
+            drafts += [
+                d for d in await service.desk.listed(incident=other) if d.state in casework.DELIVERY
+            ]
     doc["drafts"] = [summary(d) for d in drafts]
     made = await incident_or_record(service, incident_id) if track == "outage" else None
     if made is not None:

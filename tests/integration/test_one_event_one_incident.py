@@ -1,0 +1,145 @@
+"""One event, one incident, through the app's factory with a real SMTP server (aiosmtpd on
+loopback) and an injected clock: a site's cell goes down and its Nkom varsel is approved and
+e-mailed; then the core router above that site and another one goes down. The router's alert
+does not open a second incident beside the site's: one incident covers the event, the site's
+id points to it, the varsel already sent counts as the covering incident's (never drafted nor
+e-mailed again: the next Nkom notice is the updated varsel), and every figure counts each
+connection once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+from builders import WEBHOOK_TOKEN, alert, notice_sections, token_auth, write_config
+from builders import webhook as make_webhook
+from fakes import FakeClock
+from persons import person
+from smtp_server import SmtpServer
+
+from bridge.web.keys import SERVICE
+
+HOOK = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
+VIEWER = {"Authorization": "Bearer t-viewer"}
+pytestmark = pytest.mark.manual_outbox  # the tests run the outbox themselves (deliver())
+
+# A core router in Trondheim above two sites, each with a societal cell with 112 (a cell going
+# down is reportable to Nkom at once).
+INVENTORY = """
+regions:
+  NO-5001: Trondheim
+elements:
+  - {id: no-core-trd, parent: null, kind: core, jurisdiction: "NO", region: NO-5001}
+  - {id: no-site-heimdal, parent: no-core-trd, kind: site, jurisdiction: "NO", region: NO-5001}
+  - {id: no-cell-heimdal, parent: no-site-heimdal, kind: cell, jurisdiction: "NO",
+     region: NO-5001, connections: {mobile: 5000}, societal: true, emergency_112: true}
+  - {id: no-site-lade, parent: no-core-trd, kind: site, jurisdiction: "NO", region: NO-5001}
+  - {id: no-cell-lade, parent: no-site-lade, kind: cell, jurisdiction: "NO",
+     region: NO-5001, connections: {mobile: 8000}, societal: true, emergency_112: true}
+"""
+
+
+@pytest.fixture
+def config_path(tmp_path: Path, smtp: SmtpServer) -> Path:
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text(INVENTORY, encoding="utf-8")
+    return write_config(
+        tmp_path,
+        inventory=inventory,
+        extra={
+            "regulators": {"nkom": {"rule_set": "nkom-varsel"}},
+            "auth": token_auth({"viewer": ["viewer"]}, session={"cookie_secure": False}),
+            "operator": {
+                "name": "Exempel Nett AS",
+                "org_number": "999 000 000",
+                "contact": {"name": "NOC", "phone": "+47 22 00 00 00", "email": "noc@example.net"},
+            },
+            **notice_sections(smtp.smtp_config(), tmp_path),
+        },
+    )
+
+
+async def post(client: TestClient[Any, Any], *alerts: dict[str, Any]) -> list[str]:
+    r = await client.post("/api/v1/alertmanager", json=make_webhook(*alerts), headers=HOOK)
+    assert r.status == 200, await r.text()
+    return list((await r.json())["incidents"])
+
+
+async def get(client: TestClient[Any, Any], path: str) -> Any:
+    r = await client.get(path, headers=VIEWER)
+    assert r.status == 200, await r.text()
+    return await r.json()
+
+
+async def deliver(client: TestClient[Any, Any]) -> list[Any]:
+    app = client.server.app
+    assert app is not None
+    return await app[SERVICE].outbox.deliver_due()
+
+
+async def test_a_router_alert_covers_the_site_incident_and_its_sent_varsel_is_not_sent_again(
+    client: TestClient[Any, Any], smtp: SmtpServer, clock: FakeClock
+) -> None:
+    start = clock.now() - timedelta(minutes=5)
+    [site_id] = await post(client, alert("fp-heimdal", start, element="no-cell-heimdal"))
+    varsel_id = f"{site_id}.nkom_varsel"
+    varsel = await get(client, f"/api/v1/drafts/{varsel_id}")
+    unknown = [f["key"] for f in varsel["latest"]["fields"] if f["to_complete"]]
+    r = await client.post(
+        f"/api/v1/drafts/{varsel_id}/approve",
+        json={"version": varsel["version"], "send_unknown": unknown},
+        headers=await person(client, clock.now),
+    )
+    assert r.status == 200, await r.text()
+    assert len(await deliver(client)) == 1
+    assert len(smtp.mailbox.received) == 1
+
+    clock.advance(timedelta(minutes=3))
+    [cover_id] = await post(
+        client,
+        alert("fp-core", clock.now(), element="no-core-trd"),
+        alert("fp-lade", clock.now(), element="no-cell-lade"),
+    )
+    assert cover_id != site_id
+
+    site = await get(client, f"/api/v1/incidents/{site_id}")
+    assert site["merged_into"] == cover_id
+    cover = await get(client, f"/api/v1/incidents/{cover_id}")
+    assert sorted(a["fingerprint"] for a in cover["alert_details"]) == [
+        "fp-core",
+        "fp-heimdal",
+        "fp-lade",
+    ]
+    assert cover["absorbed"] == [site_id]
+    assert cover["impact"]["current"] == 13_000  # each cell once, under the router once
+    # The varsel sent for the site is the covering incident's first varsel: listed there,
+    # not owed again; the next Nkom notice is an update (round 2), never a second first.
+    listed = {(d["id"], d["state"]) for d in cover["drafts"]}
+    assert (varsel_id, "sent") in listed
+    nkom = [o for o in cover["obligations"] if o["kind"] == "nkom_varsel"]
+    assert all(o["state"] != "drafted" for o in nkom), nkom
+    assert not any(d["id"] == f"{cover_id}.nkom_varsel" for d in cover["drafts"])
+    await deliver(client)
+    assert len(smtp.mailbox.received) == 1  # nothing went out twice
+
+    # the deadline queue lists the event once (the covering incident), never the site's
+    queue = await get(client, "/api/v1/queue")
+    assert not [item for item in queue["items"] if item["case"] == site_id]
+    assert not [
+        item
+        for item in queue["items"]
+        if item["kind"] == "nkom_varsel" and item.get("draft") == f"{cover_id}.nkom_varsel"
+    ]
+
+    # the figures count each connection once
+    r = await client.get("/metrics")
+    text = await r.text()
+    mobile = [
+        line
+        for line in text.splitlines()
+        if line.startswith("bridge_affected_connections{") and 'service="mobile"' in line
+    ]
+    assert sum(float(line.rsplit(" ", 1)[1]) for line in mobile) == 13_000
