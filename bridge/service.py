@@ -51,6 +51,7 @@ from bridge.evaluation.evaluator import Evaluator
 from bridge.evaluation.incidents import IncidentView
 from bridge.evaluation.ingest import Ingest, IngestResult
 from bridge.evaluation.persistence import IncidentWriter
+from bridge.evaluation.regroup import Regroup
 from bridge.evaluation.replica_sync import ReplicaSync
 from bridge.evaluation.restore import restore_engine
 from bridge.evaluation.sweeper import Sweeper
@@ -224,6 +225,13 @@ class BridgeService:
         )
         self.access_audit = AccessAudit(store, metrics, now)
         self.casebooks = Casebooks(store, now)  # people's handling of incidents
+        # people's merges and splits: kept in the casebook, then applied and evaluated at once
+        self.regroup = Regroup(
+            lambda: self.evaluator.engine,
+            self.casebooks.change,
+            self._settle_regrouped,
+            lambda: self.leading,
+        )
         self.declarations = Declarations(store, now)  # the cybersecurity act's declarations
         self.cases = CaseRouter(self.incidents, self.privacy_owed, self.declarations)
         self.book = DraftBook(store, metrics, self.cases, self.leadership)
@@ -337,6 +345,7 @@ class BridgeService:
                 self.topology,
                 self._is_outage,
                 self.clock.now(),
+                self.store,
             )
             await self.evaluator.replace(engine, changed)
             self._facts = {i: facts_of(inc) for i, inc in engine.incidents.items()}
@@ -473,6 +482,12 @@ class BridgeService:
         with contextlib.suppress(StoreUnavailable):
             await self.flush()
         return self.get_incident(incident_id)
+
+    async def _settle_regrouped(self) -> None:
+        """After a merge or split: evaluate, persist, bring the drafts up to date."""
+        self.evaluator.settle()
+        with contextlib.suppress(StoreUnavailable):
+            await self.flush()
 
     async def request_report(
         self,

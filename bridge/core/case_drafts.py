@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from bridge.core.casework import (
+    DELIVERY,
     FINISHED,
     SENT,
     SENT_EVENTS,
@@ -322,11 +323,20 @@ def reconcile(
     update = _next_update(incident, kinds, drafts, snap, ctx, now)
     if update is not None:
         writes.append(update)
+    own = incident.get("id")
+    from_merged = [d for d in drafts if own is not None and d.incident_id != own]
+    sent_elsewhere = {(d.kind, d.round) for d in from_merged if d.state in DELIVERY}
     for d in drafts:
+        if own is not None and d.incident_id != own:
+            continue  # a notice of an incident merged into this one: kept as it is
         if d.kind not in kinds:
             gone = withdraw(d, now, "the incident no longer owes this report")
-            if gone is not None:
-                writes.append((gone[0], d.revision, gone[1]))
+        elif (d.kind, d.round) in sent_elsewhere:
+            gone = withdraw(d, now, "an incident merged into this one sent this report already")
+        else:
+            continue
+        if gone is not None:
+            writes.append((gone[0], d.revision, gone[1]))
     return writes
 
 

@@ -1,26 +1,33 @@
-"""One event, one incident: an alert above the correlation level covers the incidents under it.
+"""One event, one incident: an alert above the correlation level covers the incidents under
+it, and incidents a person merged stay one.
 
 An alert on an element above the correlation level (a core router over several sites, when
 incidents correlate by site) has a *cover key* (``topo:<router>``, see
 :func:`bridge.core.incidents.correlation_key`). Left alone, it would open an incident of its
 own beside the site incidents under it, counting the same connections twice and owing the
 regulator a second report for one event. Instead, the site incidents under it that overlap it
-in time move into its key, so one incident covers them all. Pure.
+in time move into its key, so one incident covers them all. A person's merge of two incidents
+is a *bond* between one episode of each: the incidents holding them are one from then on,
+whatever their keys and times, and alerts that later join either join the merged one. Pure.
 
 Contract (:func:`cover`):
 - Input: *spans*, each one incident's worth of episodes of one correlation key as its own
-  key partitions them (:func:`bridge.core.incidents.partition`), with the key's element and
-  the part's start and reach (reach None: still going).
-- A span joins a *cover group* when it overlaps the group's time (start before the group's
-  reach and the group's start before its reach, as an episode joins a part in ``partition``)
-  and one of the group's cover elements is its own element or an ancestor of it. A group
-  starts from each span of a cover key and grows until nothing more joins; two groups that
-  meet become one. Spans of sites not under the cover never join it, however they overlap.
+  key partitions them (:func:`bridge.core.incidents.partition`), with the key's inventory
+  element (None for keys not of the topology) and the part's start and reach (None: still
+  going); and bonds (the episodes the absorbed incident held, those the host held).
+- Spans holding the episodes of a bond are one group. A span joins a group holding a
+  cover key's span when it overlaps the group's time (start before the group's reach and the
+  group's start before its reach, as an episode joins a part in ``partition``) and one of the
+  group's cover elements is its own element or an ancestor of it; a group starts from each
+  span of a cover key and grows until nothing more joins; groups that meet become one. Spans
+  of sites not under the cover never join it, however they overlap.
 - Every span of a group moves to the key of the group's topmost cover element (fewest
-  ancestors, then key): a router under a core router moves into the core's key too.
-  Spans in no group stay where they are.
-- The result depends on the set of spans only, never on their order (so on the set of
-  episodes only: delivery order cannot change what covers what).
+  ancestors, then key), or with no cover to the key of its bonds' host spans (the smallest,
+  if several): a router under a core router moves into the core's key too. Spans in no group
+  stay where they are. Episodes of a group with a bond are *together*: the engine's
+  partition keeps them in one incident however far apart in time.
+- The result depends on the set of spans and bonds only, never on their order (so on the
+  set of episodes only: delivery order cannot change what covers what).
 """
 
 from __future__ import annotations
@@ -33,13 +40,16 @@ from bridge.core.alerts import AlertEpisode
 from bridge.core.incidents import CorrelationRules, EpisodeKey, effective_ends, partition
 from bridge.core.topology import Topology
 
+#: a person's merge: the episodes the absorbed incident held, and those the host held
+Bond = tuple[tuple[EpisodeKey, ...], tuple[EpisodeKey, ...]]
+
 
 @dataclass(frozen=True, slots=True)
 class Span:
     """One part of one key: what it holds and when it lasts."""
 
     key: str
-    element: str
+    element: str | None  # the topology key's element (None: not a topology key)
     start: datetime
     reach: datetime | None  # None: unbounded (an episode still going)
     episodes: tuple[EpisodeKey, ...]
@@ -51,14 +61,22 @@ def _overlaps(
     return (reach is None or other_start < reach) and (other_reach is None or start < other_reach)
 
 
+@dataclass(frozen=True, slots=True)
+class Grouping:
+    """What :func:`cover` decides: where episodes move, and which belong together."""
+
+    moves: dict[EpisodeKey, str]  # episode → the key it moves to (those that stay: left out)
+    together: dict[EpisodeKey, str]  # episode → its bonded group's label (one incident)
+
+
 def cover(
     spans: Sequence[Span],
     cover_keys: Mapping[str, int],
     is_ancestor_or_self: Callable[[str, str], bool],
-) -> dict[EpisodeKey, str]:
-    """Where the episodes of covered spans go: episode → the cover key it moves to (episodes
-    that stay in their own key are left out). ``cover_keys``: each cover key → its element's
-    depth (number of ancestors); see the module contract."""
+    bonds: Sequence[Bond] = (),
+) -> Grouping:
+    """See the module contract. ``cover_keys``: each cover key held → its element's depth
+    (number of ancestors)."""
     ordered = sorted(spans, key=lambda s: (s.key, s.start, s.episodes[0]))
     parent = list(range(len(ordered)))
 
@@ -68,9 +86,53 @@ def cover(
             i = parent[i]
         return i
 
-    covers = [i for i, s in enumerate(ordered) if s.key in cover_keys]
-    if not covers:
-        return {}
+    holder = {ek: i for i, s in enumerate(ordered) for ek in s.episodes}
+    hosts: dict[int, str] = {}  # span index → key of a bond's host span
+    bonded: set[int] = set()
+    for absorbed, host in sorted(bonds):
+        a = sorted({i for ek in absorbed if (i := holder.get(ek)) is not None})
+        b = sorted({i for ek in host if (i := holder.get(ek)) is not None})
+        if not a or not b:
+            continue  # what one side held left memory, or was split out
+        for i in a + b:
+            parent[find(i)] = find(b[0])
+        for i in b:
+            hosts[i] = ordered[i].key
+        bonded.update(a + b)
+    if any(s.key in cover_keys for s in ordered):
+        _grow(ordered, cover_keys, is_ancestor_or_self, find, parent)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(ordered)):
+        groups.setdefault(find(i), []).append(i)
+    moves: dict[EpisodeKey, str] = {}
+    together: dict[EpisodeKey, str] = {}
+    for members in groups.values():
+        keys = {ordered[i].key for i in members if ordered[i].key in cover_keys}
+        if keys:
+            top = min(keys, key=lambda k: (cover_keys[k], k))
+        elif any(i in hosts for i in members):
+            top = min(hosts[i] for i in members if i in hosts)
+        else:
+            continue
+        label = f"{top}|{min(ek for i in members for ek in ordered[i].episodes)}"
+        with_bond = any(i in bonded for i in members)
+        for i in members:
+            for ek in ordered[i].episodes:
+                if ordered[i].key != top:
+                    moves[ek] = top
+                if with_bond:
+                    together[ek] = label
+    return Grouping(moves, together)
+
+
+def _grow(
+    ordered: Sequence[Span],
+    cover_keys: Mapping[str, int],
+    is_ancestor_or_self: Callable[[str, str], bool],
+    find: Callable[[int], int],
+    parent: list[int],
+) -> None:
+    """Grow every group holding a cover key's span until nothing more joins."""
     while True:
         groups: dict[int, list[int]] = {}
         for i in range(len(ordered)):
@@ -79,14 +141,16 @@ def cover(
         for root, members in sorted(groups.items()):
             if find(root) != root:
                 continue  # met another group in this round: looked at again next round
-            elements = [ordered[i].element for i in members if ordered[i].key in cover_keys]
+            elements = [
+                e for i in members if ordered[i].key in cover_keys and (e := ordered[i].element)
+            ]
             if not elements:
                 continue
             start = min(ordered[i].start for i in members)
             reaches = [ordered[i].reach for i in members]
             reach = None if any(r is None for r in reaches) else max(r for r in reaches if r)
             for j, span in enumerate(ordered):
-                if find(j) == find(root):
+                if find(j) == find(root) or span.element is None:
                     continue
                 if _overlaps(start, reach, span.start, span.reach) and any(
                     is_ancestor_or_self(e, span.element) for e in elements
@@ -94,21 +158,7 @@ def cover(
                     parent[find(j)] = find(root)
                     joined = True
         if not joined:
-            break
-    moves: dict[EpisodeKey, str] = {}
-    groups = {}
-    for i in range(len(ordered)):
-        groups.setdefault(find(i), []).append(i)
-    for members in groups.values():
-        keys = {ordered[i].key for i in members if ordered[i].key in cover_keys}
-        if not keys:
-            continue
-        top = min(keys, key=lambda k: (cover_keys[k], k))
-        for i in members:
-            if ordered[i].key != top:
-                for ek in ordered[i].episodes:
-                    moves[ek] = top
-    return moves
+            return
 
 
 def _element(key: str) -> str | None:
@@ -117,12 +167,13 @@ def _element(key: str) -> str | None:
 
 class Covering:
     """What the engine needs to apply :func:`cover` as alerts come and go: each episode's own
-    key (from the alert alone), the topology keys held per inventory tree, each key's spans
+    key (from the alert alone), the keys held per *domain* (a topology key's inventory tree;
+    any other key alone; domains a bond links are looked at together), each key's spans
     (recomputed only when the key changed), and where covering put each episode.
 
-    :meth:`regroup` looks again only at the trees something changed in, and only at trees
-    that hold a cover key's episodes or episodes a cover took in before; a tree without an
-    alert above the correlation level costs nothing more than before. No I/O, no clock.
+    :meth:`regroup` looks again only at the domains something changed in, and only at those
+    holding a cover key's episodes, a bond, or episodes covering moved before: a domain with
+    none costs nothing more than before. No I/O, no clock.
     """
 
     def __init__(
@@ -135,24 +186,48 @@ class Covering:
         self.rules = rules
         self.episodes = episodes  # the engine's, read through
         self.home: dict[EpisodeKey, str] = {}  # episode → its key from the alert alone
-        self._members: dict[str, set[EpisodeKey]] = {}  # topology key → its own episodes
-        self._keys_by_tree: dict[str, set[str]] = {}  # tree root → its topology keys held
-        self._tree_of: dict[str, str] = {}  # topology key → its tree's root
+        self._members: dict[str, set[EpisodeKey]] = {}  # key → its own episodes
+        self._keys_by_domain: dict[str, set[str]] = {}
+        self._domain_of: dict[str, str] = {}  # key → its domain
         self._covers: dict[str, int] = {}  # cover key held → its element's depth
-        self._spans: dict[str, list[Span]] = {}  # topology key → its spans (while unchanged)
-        self._dirty: set[str] = set()  # trees to look at again
-        self.moved: dict[EpisodeKey, str] = {}  # episode → the cover key it is in
+        self._spans: dict[str, list[Span]] = {}  # key → its spans (while unchanged)
+        self._dirty: set[str] = set()  # domains to look at again
+        self.moved: dict[EpisodeKey, str] = {}  # episode → the key covering put it in
+        self._moved_in: dict[str, set[EpisodeKey]] = {}  # domain → its episodes moved
+        self.together: dict[EpisodeKey, str] = {}  # episode → its bonded group's label
+        self.bonds: list[Bond] = []  # people's merges
+        self.pinned: set[EpisodeKey] = set()  # split out by a person: never bonded again
 
-    def _tree(self, key: str) -> str | None:
-        root = self._tree_of.get(key)
-        if root is None:
+    def _domain(self, key: str) -> str:
+        domain = self._domain_of.get(key)
+        if domain is None:
             element = _element(key)
-            if element is None or element not in self.topology:
-                return None
-            chain = self.topology.ancestors(element)
-            root = chain[-1] if chain else element
-            self._tree_of[key] = root
-        return root
+            if element is not None and element in self.topology:
+                chain = self.topology.ancestors(element)
+                domain = "tree:" + (chain[-1] if chain else element)
+            else:
+                domain = "key:" + key
+            self._domain_of[key] = domain
+        return domain
+
+    def bond(self, bond: Bond) -> None:
+        """A person merged the incident holding ``bond[0]`` into the one holding ``bond[1]``."""
+        if bond not in self.bonds:
+            self.bonds.append(bond)
+        for side in bond:
+            for ek in side:
+                if ek in self.home:
+                    self._dirty.add(self._domain(self.home[ek]))
+
+    def _live_bonds(self) -> list[Bond]:
+        """The bonds without the episodes a person split out since."""
+        return [
+            (
+                tuple(ek for ek in a if ek not in self.pinned),
+                tuple(ek for ek in b if ek not in self.pinned),
+            )
+            for a, b in self.bonds
+        ]
 
     def place(self, ek: EpisodeKey, home: str) -> None:
         """The episode's own key is ``home`` (new, or its alert's mapping changed)."""
@@ -162,38 +237,43 @@ class Covering:
             return
         if old is not None:
             self._leave(ek, old)
-        self.moved.pop(ek, None)  # the engine puts it in its own key: covering looks again
+        self._unmove(ek)  # the engine puts it in its own key: covering looks again
         self.home[ek] = home
-        root = self._tree(home)
-        if root is None:
-            return
+        domain = self._domain(home)
         members = self._members.setdefault(home, set())
         if not members:
-            self._keys_by_tree.setdefault(root, set()).add(home)
+            self._keys_by_domain.setdefault(domain, set()).add(home)
             element = _element(home)
-            assert element is not None
-            if self.rules.ancestor_kind and self.topology.is_above_kind(
-                element, self.rules.ancestor_kind
+            if (
+                element is not None
+                and element in self.topology
+                and self.rules.ancestor_kind
+                and self.topology.is_above_kind(element, self.rules.ancestor_kind)
             ):
                 self._covers[home] = self.topology.depth(element)
         members.add(ek)
         self._spans.pop(home, None)
-        self._dirty.add(root)
+        self._dirty.add(domain)
 
     def changed(self, ek: EpisodeKey) -> None:
         """The episode's interval changed (a resolve, a re-fire): its key's spans may too."""
         home = self.home.get(ek)
-        root = None if home is None else self._tree(home)
-        if home is not None and root is not None:
+        if home is not None:
             self._spans.pop(home, None)
-            self._dirty.add(root)
+            self._dirty.add(self._domain(home))
 
     def forget(self, ek: EpisodeKey) -> None:
         """The episode left memory."""
         home = self.home.pop(ek, None)
-        self.moved.pop(ek, None)
+        self._unmove(ek)
+        self.together.pop(ek, None)
         if home is not None:
             self._leave(ek, home)
+
+    def _unmove(self, ek: EpisodeKey) -> None:
+        key = self.moved.pop(ek, None)
+        if key is not None:
+            self._moved_in.get(self._domain(key), set()).discard(ek)
 
     def _leave(self, ek: EpisodeKey, home: str) -> None:
         members = self._members.get(home)
@@ -201,17 +281,15 @@ class Covering:
             return
         members.discard(ek)
         self._spans.pop(home, None)
-        root = self._tree_of.get(home)
-        if root is not None:
-            self._dirty.add(root)
+        domain = self._domain(home)
+        self._dirty.add(domain)
         if not members:
             del self._members[home]
             self._covers.pop(home, None)
-            if root is not None:
-                keys = self._keys_by_tree.get(root, set())
-                keys.discard(home)
-                if not keys:
-                    self._keys_by_tree.pop(root, None)
+            keys = self._keys_by_domain.get(domain, set())
+            keys.discard(home)
+            if not keys:
+                self._keys_by_domain.pop(domain, None)
 
     def _spans_of(self, key: str) -> list[Span]:
         spans = self._spans.get(key)
@@ -219,7 +297,6 @@ class Covering:
             episodes = {ek: self.episodes[ek] for ek in self._members.get(key, ())}
             ends = effective_ends(episodes.values())
             element = _element(key)
-            assert element is not None
             spans = [
                 Span(key, element, p.started_at, p.reach, tuple(p.episodes))
                 for p in partition(key, episodes, ends, self.rules)
@@ -228,25 +305,52 @@ class Covering:
             self._spans[key] = spans
         return spans
 
+    def _linked(self, domain: str) -> set[str]:
+        """The domain and those bonds link it with, directly or not."""
+        edges: dict[str, set[str]] = {}
+        for a, b in self._live_bonds():
+            ds = sorted({self._domain(self.home[ek]) for ek in a + b if ek in self.home})
+            for d in ds:
+                edges.setdefault(d, set()).update(ds)
+        out, todo = {domain}, [domain]
+        while todo:
+            for other in edges.get(todo.pop(), ()):
+                if other not in out:
+                    out.add(other)
+                    todo.append(other)
+        return out
+
     def regroup(self) -> dict[EpisodeKey, str]:
         """Each episode whose key covering changes: episode → the key it belongs in now (a
-        cover key, or its own key again)."""
+        cover key or a merged incident's, or its own key again)."""
         out: dict[EpisodeKey, str] = {}
         dirty, self._dirty = self._dirty, set()
-        for root in sorted(dirty):
-            keys = self._keys_by_tree.get(root, set())
+        bonds = self._live_bonds()
+        bonded = {self._domain(self.home[ek]) for a, b in bonds for ek in a + b if ek in self.home}
+        done: set[str] = set()
+        for start in sorted(dirty):
+            if start in done:
+                continue
+            domains = self._linked(start) if start in bonded else {start}
+            done |= domains
+            keys = {k for d in domains for k in self._keys_by_domain.get(d, ())}
             covers = {k: self._covers[k] for k in keys if k in self._covers}
-            before = {ek: k for ek, k in self.moved.items() if self._tree_of.get(k) == root}
-            if not covers and not before:
+            before = {ek: self.moved[ek] for d in domains for ek in self._moved_in.get(d, ())}
+            if not covers and not before and not (domains & bonded):
                 continue
             spans = [s for k in sorted(keys) for s in self._spans_of(k)]
-            now = cover(spans, covers, self.topology.is_ancestor_or_self) if covers else {}
-            for ek in before.keys() - now.keys():
-                del self.moved[ek]
+            grouping = cover(spans, covers, self.topology.is_ancestor_or_self, bonds)
+            for ek in [ek for ek in self.together if self.home.get(ek) in keys]:
+                del self.together[ek]
+            self.together.update(grouping.together)
+            for ek in before.keys() - grouping.moves.keys():
+                self._unmove(ek)
                 if ek in self.home:
                     out[ek] = self.home[ek]
-            for ek, key in now.items():
+            for ek, key in grouping.moves.items():
                 if before.get(ek) != key:
+                    self._unmove(ek)
                     self.moved[ek] = key
+                    self._moved_in.setdefault(self._domain(key), set()).add(ek)
                     out[ek] = key
         return out

@@ -26,7 +26,7 @@ from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from bridge.core.alerts import AlertEpisode, merge_episode
-from bridge.core.covering import Covering
+from bridge.core.covering import Bond, Covering
 from bridge.core.impact import Point, affected_once
 from bridge.core.incident_state import (
     CLOSED,
@@ -142,6 +142,7 @@ class Engine:
         #: incident): ``_key_of`` is where covering put each episode, its own key otherwise
         self.covering = Covering(topology, correlation, self.episodes)
         self._absorbed: dict[str, set[str]] = {}  # incident id → ids merged into it
+        self._pins: dict[EpisodeKey, str] = {}  # episodes a person split out → their key
 
     # ---- input -------------------------------------------------------------------------
     def apply(
@@ -348,7 +349,9 @@ class Engine:
         self._fp_starts.setdefault(ep.fingerprint, set()).add(ep.starts_at)
         target = map_alert(ep, self.topology, self.mapping)
         self.targets[ep.key] = target
-        home = correlation_key(ep, target, self.topology, self.correlation)
+        home = self._pins.get(ep.key) or correlation_key(
+            ep, target, self.topology, self.correlation
+        )
         # Where covering put it stands until it looks again, unless its own key changed.
         key = old if old is not None and self.covering.home.get(ep.key) == home else home
         self.covering.place(ep.key, home)
@@ -368,6 +371,57 @@ class Engine:
         self._by_key.setdefault(key, set()).add(ep.key)
         return touched
 
+    # ---- people's merges and splits ----------------------------------------------------
+    def directives(self, bonds: Iterable[Bond], pins: Mapping[EpisodeKey, str]) -> None:
+        """What people merged and split before (from the casebook), given before
+        :meth:`restore` so the same incidents come back."""
+        for bond in bonds:
+            self.covering.bond(bond)
+        self._pins.update(pins)
+        self.covering.pinned.update(pins)
+
+    def bond_of(self, absorbed: str, host: str) -> Bond:
+        """What merging ``absorbed`` into ``host`` bonds: the episodes each holds now."""
+        return (tuple(self.incidents[absorbed].episodes), tuple(self.incidents[host].episodes))
+
+    def merge(self, absorbed: str, host: str) -> Bond:
+        """A person merged incident ``absorbed`` into ``host`` (both held, neither merged
+        away): from now on they are one incident, whatever their keys and times, and alerts
+        that later join either join it (a bond between the episodes each holds:
+        :mod:`bridge.core.covering`). Evaluation (pending) makes it so; ``absorbed`` then
+        shows as merged into the incident that holds its alerts. Returns the bond."""
+        a, b = self.incidents[absorbed], self.incidents[host]
+        bond = self.bond_of(absorbed, host)
+        self.covering.bond(bond)
+        self._mark(self._regroup() | {a.key, b.key})
+        return bond
+
+    def split(self, episodes: Iterable[EpisodeKey], key: str) -> None:
+        """A person took these episodes out of their incident: they form incidents of their
+        own under ``key`` (:func:`bridge.core.regrouping.split_key`), never covered nor merged
+        back by correlation. Evaluation (pending) makes it so."""
+        touched: set[str] = set()
+        for ek in episodes:
+            self._pins[ek] = key
+            self.covering.pinned.add(ek)
+            old = self._key_of.get(ek)
+            if old is None:
+                continue
+            self.covering.place(ek, key)
+            if old != key:
+                self._by_key[old].discard(ek)
+                self._by_key.setdefault(key, set()).add(ek)
+                self._key_of[ek] = key
+                touched |= {old, key}
+        self._mark(touched | self._regroup())
+
+    def _mark(self, keys: set[str]) -> None:
+        """These keys must be correlated again, in full."""
+        self._pending |= keys
+        self._risky |= keys
+        for key in keys:
+            self._versions[key] = self._versions.get(key, 0) + 1
+
     def _regroup(self) -> set[str]:
         """Move the episodes covering places elsewhere (:mod:`bridge.core.covering`); return
         the keys they left and joined, now pending."""
@@ -380,9 +434,7 @@ class Engine:
             self._by_key.setdefault(key, set()).add(ek)
             self._key_of[ek] = key
             touched |= {old, key}
-        self._pending |= touched
-        for key in touched:
-            self._versions[key] = self._versions.get(key, 0) + 1
+        self._mark(touched)
         return touched
 
     def _ends(self, episodes: Iterable[AlertEpisode]) -> dict[EpisodeKey, datetime | None]:
@@ -420,6 +472,8 @@ class Engine:
         changed: set[str] = set()
         for key in sorted(keys):
             changed |= self._recompute_key(key, now)
+        self._pending -= keys
+        self._risky -= keys
         for inc in stored:  # merged-away incidents stay visible as such
             if inc.merged_into is not None and inc.id not in self.incidents:
                 self._merged_stub(
@@ -436,7 +490,9 @@ class Engine:
         eks = self._by_key.get(key, set())
         episodes = {ek: self.episodes[ek] for ek in eks}
         ends = self._ends(episodes.values())
-        parts = partition(key, episodes, ends, self.correlation)
+        together = self.covering.together
+        joined = {ek: together[ek] for ek in eks if ek in together} if together else None
+        parts = partition(key, episodes, ends, self.correlation, joined)
         started = _Starts(self.incidents, self._restored_started)
         # An id belongs to one key: an episode whose key changed (annotations, or correlation
         # settings between restarts) does not drag its old id into a second key.

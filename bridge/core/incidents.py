@@ -94,8 +94,11 @@ def partition(
     episodes: Mapping[EpisodeKey, AlertEpisode],
     ends: Mapping[EpisodeKey, datetime | None],
     rules: CorrelationRules,
+    together: Mapping[EpisodeKey, str] | None = None,
 ) -> list[Part]:
-    """Split one correlation key's episodes into incidents (see the module contract)."""
+    """Split one correlation key's episodes into incidents (see the module contract).
+    Episodes ``together`` gives one label (a person merged their incidents:
+    :mod:`bridge.core.covering`) end up in one part however far apart in time."""
     uses_window = key.startswith("keys:")
     parts: list[Part] = []
     for ek in sorted(episodes, key=lambda k: (k[1], k[0])):
@@ -111,9 +114,47 @@ def partition(
                 current.reach = None if reach is None else max(current.reach, reach)
             continue
         parts.append(Part(key, [ek], start, None, reach))
+    if together:
+        parts = _joined(parts, together)
     for part in parts:
         part.last_end = _last_end(part, ends)
     return parts
+
+
+def _joined(parts: list[Part], together: Mapping[EpisodeKey, str]) -> list[Part]:
+    """Parts holding episodes of one label made one (kept in start order)."""
+    parent = list(range(len(parts)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    first: dict[str, int] = {}
+    for i, part in enumerate(parts):
+        for label in {together[ek] for ek in part.episodes if ek in together}:
+            if label in first:
+                parent[find(i)] = find(first[label])
+            else:
+                first[label] = i
+    out: dict[int, Part] = {}
+    for i, part in enumerate(parts):
+        root = find(i)
+        into = out.get(root)
+        if into is None:
+            out[root] = Part(part.key, list(part.episodes), part.started_at, None, part.reach)
+            continue
+        into.episodes += part.episodes
+        if into.started_at is None or (part.started_at and part.started_at < into.started_at):
+            into.started_at = part.started_at
+        into.reach = (
+            None if into.reach is None or part.reach is None else max(into.reach, part.reach)
+        )
+    merged = list(out.values())
+    for part in merged:
+        part.episodes.sort(key=lambda k: (k[1], k[0]))
+    merged.sort(key=lambda p: (p.episodes[0][1], p.episodes[0][0]))
+    return merged
 
 
 def _last_end(part: Part, ends: Mapping[EpisodeKey, datetime | None]) -> datetime | None:

@@ -191,6 +191,16 @@ def _audit_events(audit: Iterable[Mapping[str, Any]], regulators: Mapping[str, s
                     "summary": f"{words} by {e['actor']}",
                 }
             )
+        elif action in _REGROUPED:
+            out.append(
+                {
+                    "at": e["at"],
+                    "kind": "regrouped",
+                    "actor": e["actor"],
+                    "summary": f"{_REGROUPED[action](detail)} by {e['actor']}: "
+                    f"{detail.get('reason', '')}",
+                }
+            )
         elif action == "incident.renamed":
             title = detail.get("title") or "(back to the name from its alerts)"
             out.append(
@@ -202,6 +212,14 @@ def _audit_events(audit: Iterable[Mapping[str, Any]], regulators: Mapping[str, s
                 }
             )
     return out
+
+
+#: people's merges and splits, in words (bridge.core.regrouping)
+_REGROUPED: dict[str, Any] = {
+    "incident.merged": lambda d: f"merged into {d.get('into')}",
+    "incident.absorbed": lambda d: f"{d.get('absorbed')} merged into this one",
+    "incident.split": lambda d: f"alerts {', '.join(d.get('alerts', []))} split out",
+}
 
 
 def events(

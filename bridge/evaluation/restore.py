@@ -7,12 +7,13 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bridge.config import LoadedConfig
+from bridge.core import regrouping
 from bridge.core.alerts import AlertEpisode
 from bridge.core.engine import Engine
 from bridge.core.incident_state import StoredIncident
 from bridge.core.topology import Topology
 from bridge.evaluation.engine import build_engine
-from bridge.store.interfaces import AlertLog, IncidentArchive
+from bridge.store.interfaces import AlertLog, Casebook, IncidentArchive
 
 
 async def restore_engine(
@@ -22,11 +23,13 @@ async def restore_engine(
     topology: Topology,
     keep: Callable[[AlertEpisode], bool],
     now: datetime,
+    casebook: Casebook | None = None,
 ) -> tuple[Engine, set[str], int]:
     """A new engine holding the live incidents (open, owing, or settled within the memory
     horizon) and their episodes that ``keep`` admits, with every episode firing or resolved
     within the horizon, under the incident ids the store has; returns it, the incidents its
-    evaluation changed, and the store's change number read up to."""
+    evaluation changed, and the store's change number read up to. What people merged and
+    split (``casebook``: :mod:`bridge.core.regrouping`) is applied as before."""
     since = now - loaded.config.evaluation.memory_horizon
     stored = await incidents.live_incidents(since)
     recent, cursor = await alerts.live_episodes(since)
@@ -36,6 +39,9 @@ async def restore_engine(
     truncation = await alerts.load_truncation()
     engine = build_engine(loaded, topology)
     engine.history_before = since
+    if casebook is not None and stored:
+        docs = await casebook.casebooks([r.id for r in stored])
+        engine.directives(*regrouping.directives({i: r.document for i, r in docs.items()}))
     changed = engine.restore(
         [ep for ep in everything if keep(ep)],
         [StoredIncident(r.id, r.key, r.started_at, r.episodes, r.merged_into) for r in stored],

@@ -88,6 +88,12 @@ NEEDS: dict[str, Need] = {
         "caller", "editor", "target", "assign an incident to a person"
     ),
     "POST /api/v1/incidents/{id}/notes": _n("caller", "editor", "target", "add a note"),
+    "POST /api/v1/incidents/{id}/merge": _n(
+        "caller", "editor", "target", "merge an incident into another"
+    ),
+    "POST /api/v1/incidents/{id}/split": _n(
+        "caller", "editor", "target", "split alerts out of an incident"
+    ),
     "GET /api/v1/assignees": _n("caller", "editor", "outage", "list the people one may assign"),
     "GET /api/v1/queue": _n("caller", _VIEW, "own", "the deadline queue"),
     "GET /api/v1/drafts": _n("caller", _VIEW, "own", "list drafts"),

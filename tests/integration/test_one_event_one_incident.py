@@ -1,10 +1,12 @@
-"""One event, one incident, through the app's factory with a real SMTP server (aiosmtpd on
-loopback) and an injected clock: a site's cell goes down and its Nkom varsel is approved and
-e-mailed; then the core router above that site and another one goes down. The router's alert
-does not open a second incident beside the site's: one incident covers the event, the site's
-id points to it, the varsel already sent counts as the covering incident's (never drafted nor
-e-mailed again: the next Nkom notice is the updated varsel), and every figure counts each
-connection once."""
+"""One event, one incident, and people's merges and splits, through the app's factory with a
+real SMTP server (aiosmtpd on loopback) and an injected clock. A site's cell goes down and its
+Nkom varsel is approved and e-mailed; then the core router above that site and another one goes
+down. The router's alert does not open a second incident beside the site's: one incident covers
+the event, the site's id points to it, the varsel already sent counts as the covering
+incident's (never drafted nor e-mailed again: the next Nkom notice is the updated varsel), and
+every figure counts each connection once. A person merges two incidents (the absorbed one's
+unsent varsel withdrawn, the sent one kept) and splits an alert out; both audited, both kept
+across a rebuild."""
 
 from __future__ import annotations
 
@@ -24,6 +26,8 @@ from bridge.web.keys import SERVICE
 
 HOOK = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
 VIEWER = {"Authorization": "Bearer t-viewer"}
+EDITOR = {"Authorization": "Bearer t-editor"}
+AUDITOR = {"Authorization": "Bearer t-auditor"}
 pytestmark = pytest.mark.manual_outbox  # the tests run the outbox themselves (deliver())
 
 # A core router in Trondheim above two sites, each with a societal cell with 112 (a cell going
@@ -36,6 +40,8 @@ elements:
   - {id: no-site-heimdal, parent: no-core-trd, kind: site, jurisdiction: "NO", region: NO-5001}
   - {id: no-cell-heimdal, parent: no-site-heimdal, kind: cell, jurisdiction: "NO",
      region: NO-5001, connections: {mobile: 5000}, societal: true, emergency_112: true}
+  - {id: no-olt-heimdal, parent: no-site-heimdal, kind: olt, jurisdiction: "NO",
+     region: NO-5001, connections: {internet: 40}}
   - {id: no-site-lade, parent: no-core-trd, kind: site, jurisdiction: "NO", region: NO-5001}
   - {id: no-cell-lade, parent: no-site-lade, kind: cell, jurisdiction: "NO",
      region: NO-5001, connections: {mobile: 8000}, societal: true, emergency_112: true}
@@ -51,7 +57,10 @@ def config_path(tmp_path: Path, smtp: SmtpServer) -> Path:
         inventory=inventory,
         extra={
             "regulators": {"nkom": {"rule_set": "nkom-varsel"}},
-            "auth": token_auth({"viewer": ["viewer"]}, session={"cookie_secure": False}),
+            "auth": token_auth(
+                {"viewer": ["viewer"], "editor": ["editor"], "auditor": ["viewer", "auditor"]},
+                session={"cookie_secure": False},
+            ),
             "operator": {
                 "name": "Exempel Nett AS",
                 "org_number": "999 000 000",
@@ -143,3 +152,128 @@ async def test_a_router_alert_covers_the_site_incident_and_its_sent_varsel_is_no
         if line.startswith("bridge_affected_connections{") and 'service="mobile"' in line
     ]
     assert sum(float(line.rsplit(" ", 1)[1]) for line in mobile) == 13_000
+
+
+async def send_first_varsel(client: TestClient[Any, Any], clock: FakeClock, incident: str) -> None:
+    varsel_id = f"{incident}.nkom_varsel"
+    varsel = await get(client, f"/api/v1/drafts/{varsel_id}")
+    unknown = [f["key"] for f in varsel["latest"]["fields"] if f["to_complete"]]
+    r = await client.post(
+        f"/api/v1/drafts/{varsel_id}/approve",
+        json={"version": varsel["version"], "send_unknown": unknown},
+        headers=await person(client, clock.now),
+    )
+    assert r.status == 200, await r.text()
+    assert len(await deliver(client)) == 1
+
+
+async def test_a_person_merges_two_incidents_into_one_and_nothing_is_sent_twice(
+    client: TestClient[Any, Any], smtp: SmtpServer, clock: FakeClock
+) -> None:
+    """Two sites' incidents a person knows are one event: bad input is named and changes
+    nothing; merged, the absorbed one points to the other, its unsent varsel is withdrawn,
+    the varsel already sent stays the merged incident's first (never a second first), the
+    merge and its reason are audited, and a rebuild from the store keeps it all."""
+    start = clock.now() - timedelta(minutes=5)
+    [host] = await post(client, alert("fp-heimdal", start, element="no-cell-heimdal"))
+    await send_first_varsel(client, clock, host)
+    clock.advance(timedelta(hours=2))
+    [absorbed] = await post(client, alert("fp-lade", clock.now(), element="no-cell-lade"))
+    assert absorbed != host
+    assert (await get(client, f"/api/v1/drafts/{absorbed}.nkom_varsel"))["state"] == "draft"
+
+    url = f"/api/v1/incidents/{absorbed}/merge"
+    good = {"into": host, "reason": "Same fibre cut: Lade hangs off the Heimdal ring."}
+    r = await client.post(url, json=good, headers=VIEWER)
+    assert r.status == 403
+    for body, field in (
+        ({"into": host}, "reason"),
+        ({**good, "reason": "  "}, "reason"),
+        ({**good, "into": absorbed}, "into"),
+        ({**good, "into": "inc-nope"}, "into"),
+        ({"reason": "x"}, "into"),
+        ({**good, "colour": "red"}, "colour"),
+    ):
+        r = await client.post(url, json=body, headers=EDITOR)
+        assert r.status == 400, (body, await r.text())
+        assert field in (await r.json())["detail"], body
+    assert (await get(client, f"/api/v1/incidents/{absorbed}"))["merged_into"] is None
+
+    r = await client.post(url, json=good, headers=EDITOR)
+    assert r.status == 200, await r.text()
+    assert await r.json() == {"merged": absorbed, "into": host}
+    merged = await get(client, f"/api/v1/incidents/{absorbed}")
+    assert merged["merged_into"] == host
+    doc = await get(client, f"/api/v1/incidents/{host}")
+    assert sorted(a["fingerprint"] for a in doc["alert_details"]) == ["fp-heimdal", "fp-lade"]
+    assert doc["absorbed"] == [absorbed]
+    states = {d["id"]: d["state"] for d in doc["drafts"]}
+    assert states[f"{host}.nkom_varsel"] == "sent"
+    assert (await get(client, f"/api/v1/drafts/{absorbed}.nkom_varsel"))["state"] == "withdrawn"
+    await deliver(client)
+    assert len(smtp.mailbox.received) == 1  # the one varsel, once
+
+    r = await client.post(url, json=good, headers=EDITOR)  # again: merged already
+    assert r.status == 409, await r.text()
+
+    log = await get_as(client, "/api/v1/audit", AUDITOR)
+    [entry] = [e for e in log["entries"] if e["action"] == "incident.merged"]
+    assert entry["actor"] == "token:editor" and entry["target"] == f"incident:{absorbed}"
+    assert entry["detail"]["into"] == host and entry["detail"]["reason"] == good["reason"]
+
+    app = client.server.app
+    assert app is not None
+    await app[SERVICE]._rebuild()
+    assert (await get(client, f"/api/v1/incidents/{absorbed}"))["merged_into"] == host
+    clock.advance(timedelta(minutes=1))
+    [joined] = await post(client, alert("fp-lade-2", clock.now(), element="no-cell-lade"))
+    assert joined == host  # what later joins the absorbed site's incident joins the merged one
+
+
+async def test_a_person_splits_an_alert_out_of_an_incident(
+    client: TestClient[Any, Any], clock: FakeClock
+) -> None:
+    """An OLT alert that was a separate event from the cell's at the same site: split out,
+    it forms an incident of its own (named in the answer), the cell's stays; bad input is
+    named and changes nothing; the split is audited and survives a rebuild."""
+    start = clock.now() - timedelta(minutes=5)
+    [incident] = await post(
+        client,
+        alert("fp-cell", start, element="no-cell-heimdal"),
+        alert("fp-olt", start, element="no-olt-heimdal"),
+    )
+    url = f"/api/v1/incidents/{incident}/split"
+    good = {"alerts": ["fp-olt"], "reason": "The OLT was in planned maintenance."}
+    for body, field in (
+        ({"alerts": ["fp-olt"]}, "reason"),
+        ({**good, "alerts": "fp-olt"}, "alerts"),
+        ({**good, "alerts": ["fp-nope"]}, "alerts"),
+        ({**good, "alerts": ["fp-olt", "fp-cell"]}, "alerts"),
+        ({**good, "alerts": []}, "alerts"),
+    ):
+        r = await client.post(url, json=body, headers=EDITOR)
+        assert r.status == 400, (body, await r.text())
+        assert field in (await r.json())["detail"], body
+    r = await client.post(url, json=good, headers=EDITOR)
+    assert r.status == 200, await r.text()
+    taken = (await r.json())["split_into"]
+    assert taken != incident
+    left = await get(client, f"/api/v1/incidents/{incident}")
+    assert [a["fingerprint"] for a in left["alert_details"]] == ["fp-cell"]
+    split_off = await get(client, f"/api/v1/incidents/{taken}")
+    assert [a["fingerprint"] for a in split_off["alert_details"]] == ["fp-olt"]
+    log = await get_as(client, "/api/v1/audit", AUDITOR)
+    [entry] = [e for e in log["entries"] if e["action"] == "incident.split"]
+    assert entry["detail"]["alerts"] == ["fp-olt"] and entry["target"] == f"incident:{incident}"
+
+    app = client.server.app
+    assert app is not None
+    await app[SERVICE]._rebuild()
+    again = await get(client, f"/api/v1/incidents/{taken}")
+    assert [a["fingerprint"] for a in again["alert_details"]] == ["fp-olt"]
+
+
+async def get_as(client: TestClient[Any, Any], path: str, headers: dict[str, str]) -> Any:
+    r = await client.get(path, headers=headers)
+    assert r.status == 200, await r.text()
+    return await r.json()

@@ -35,7 +35,7 @@ def span(element: str, start: int, reach: int | None, name: str) -> Span:
 
 
 def moves(*spans: Span) -> dict[str, str]:
-    return {ek[0]: key for ek, key in cover(spans, COVERS, under).items()}
+    return {ek[0]: key for ek, key in cover(spans, COVERS, under).moves.items()}
 
 
 def test_a_site_overlapping_the_alert_above_it_moves_into_its_key() -> None:

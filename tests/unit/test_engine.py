@@ -567,3 +567,75 @@ def test_what_is_down_now_counts_each_connection_once_and_follows_resolves() -> 
     assert eng.affected_now()[("internet", "SE-0180")] == 10_000
     eng.apply([episode("core", at(0), end=at(5), element="core-se")], at(5))
     assert eng.affected_now()[("internet", "SE-0180")] == 6_000  # only the OLT is still down
+
+
+# ---- people's merges and splits -------------------------------------------------------------
+
+
+def _restored(before: Engine, now: object) -> Engine:
+    after = engine()
+    after.directives(before.covering.bonds, before._pins)
+    after.restore(
+        before.episodes.values(),
+        [before.stored_form(i) for i in before.incidents],
+        before.truncation,
+        now,  # type: ignore[arg-type]
+    )
+    return after
+
+
+def test_a_merge_makes_two_incidents_one_and_later_alerts_join_it() -> None:
+    """Two sites' incidents a person knows are one event: merged, the absorbed one points to
+    the host, which holds both sites' alerts and counts each connection once; an alert that
+    later joins the absorbed site's incident joins the host; a restart keeps it so."""
+    eng = engine()
+    (host,) = eng.apply([episode("a", at(0), element="olt-a1")], at(1))
+    (absorbed,) = eng.apply([episode("b", at(2), element="olt-b1")], at(2))
+    assert host != absorbed
+    eng.merge(absorbed, host)
+    changed = eng.evaluate_pending(at(3))
+    assert absorbed in changed and eng.incidents[absorbed].merged_into == host
+    assert eng.absorbed(host) == [absorbed] and eng.host(absorbed) == host
+    assert only(eng).id == host and only(eng).fingerprints() == ["a", "b"]
+    eng.apply([episode("b2", at(10), element="olt-b1")], at(10))
+    assert only(eng).fingerprints() == ["a", "b", "b2"]
+    after = _restored(eng, at(11))
+    eng.tick(at(11))
+    assert outcome(after) == outcome(eng)
+
+
+def test_incidents_of_one_key_far_apart_in_time_merge_too() -> None:
+    """One site, two incidents hours apart (a person knows the second is the first coming
+    back): merged, they are one incident from the first's start."""
+    eng = engine()
+    (first,) = eng.apply([episode("a", at(0), end=at(5), element="olt-a1")], at(5))
+    eng.apply([episode("b", at(300), element="olt-a2")], at(300))
+    second = eng.incident_of(("b", at(300)))
+    assert second is not None and first != second
+    eng.merge(second, first)
+    eng.evaluate_pending(at(301))
+    inc = only(eng)
+    assert inc.fingerprints() == ["a", "b"] and inc.started_at == at(0)
+    assert {first, second} - {inc.id} == {eng.absorbed(inc.id)[0]}
+
+
+def test_a_split_takes_alerts_out_into_an_incident_of_their_own() -> None:
+    """Two OLTs of one site that were two events: split, the one taken out forms its own
+    incident (its own key, never correlated back), the other stays under the old id; a
+    restart keeps it so."""
+    eng = engine()
+    (inc_id,) = eng.apply(
+        [episode("a", at(0), element="olt-a1"), episode("b", at(1), element="olt-a2")], at(2)
+    )
+    b = ("b", at(1))
+    eng.split([b], "split:x")
+    eng.evaluate_pending(at(3))
+    incidents = live(eng)
+    assert incidents[inc_id].fingerprints() == ["a"]
+    (other,) = set(incidents) - {inc_id}
+    assert incidents[other].fingerprints() == ["b"] and incidents[other].key == "split:x"
+    eng.apply([episode("b", at(1), element="olt-a2", seen=at(4))], at(4))  # re-sent
+    assert live(eng)[inc_id].fingerprints() == ["a"]
+    after = _restored(eng, at(5))
+    eng.tick(at(5))
+    assert outcome(after) == outcome(eng)

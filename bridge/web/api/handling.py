@@ -268,3 +268,32 @@ def _csv(incident_id: str, events: list[dict[str, Any]]) -> web.Response:
         charset="utf-8",
         headers={"Content-Disposition": f'attachment; filename="timeline-{incident_id}.csv"'},
     )
+
+
+@routes.post("/api/v1/incidents/{id}/merge")
+async def merge(request: web.Request) -> web.Response:
+    """``{"into", "reason"}``: this incident is merged into ``into`` (see
+    bridge/evaluation/regroup.py); answers ``{"merged", "into"}`` with the incident that holds
+    both now. Its old id keeps answering, merged into that one."""
+    caller, inc = await _incident(request)
+    body = await body_of(request)
+    unknown = sorted(set(body) - {"into", "reason"})
+    if unknown:
+        raise BadInput(unknown[0], "not a field of a merge (into, reason)")
+    service = request.app[keys.SERVICE]
+    into = await service.regroup.merge(inc.id, body.get("into"), body.get("reason"), caller.name)
+    return web.json_response({"merged": inc.id, "into": into})
+
+
+@routes.post("/api/v1/incidents/{id}/split")
+async def split(request: web.Request) -> web.Response:
+    """``{"alerts": [fingerprint, …], "reason"}``: those alerts leave this incident for one
+    of their own; answers ``{"incident", "split_into"}``."""
+    caller, inc = await _incident(request)
+    body = await body_of(request)
+    unknown = sorted(set(body) - {"alerts", "reason"})
+    if unknown:
+        raise BadInput(unknown[0], "not a field of a split (alerts, reason)")
+    service = request.app[keys.SERVICE]
+    taken = await service.regroup.split(inc.id, body.get("alerts"), body.get("reason"), caller.name)
+    return web.json_response({"incident": inc.id, "split_into": taken})

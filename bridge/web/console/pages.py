@@ -18,6 +18,7 @@ Contract:
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -78,6 +79,10 @@ async def incident(request: web.Request) -> web.Response:
     refused = await _of_track(request, incident_id, f"privacy:{incident_id}")
     if refused is not None:
         return refused
+    service = request.app[keys.SERVICE]
+    host = service.incidents.host(incident_id)
+    if host != incident_id:  # merged into another (by covering or by a person): go there
+        raise web.HTTPSeeOther(f"/incidents/{quote(host, safe='')}")
     alertmanager = request.app[keys.CONFIG].config.alertmanager.url or ""
     return await _shell(
         request,

@@ -358,6 +358,56 @@ function declare(significant) {
   dialog.showModal();
 }
 
+// Merged and split by hand: a merged incident says which one holds it now (its page redirects
+// there); the one that holds others lists them. An editor merges this incident into another
+// (its id, a reason) or splits chosen alerts out into one of their own (a reason). Both are
+// audited; notices already sent are never sent again.
+function regroupSection(doc) {
+  const merged = doc.merged_into
+    ? el("p", { id: "merged-into", class: "warning" }, "Merged into ", el("a", { href: `/incidents/${encodeURIComponent(doc.merged_into)}` }, doc.merged_into), ".")
+    : null;
+  const absorbed = (doc.absorbed || []).length
+    ? el("p", { id: "absorbed" }, `Merged into this one: ${doc.absorbed.join(", ")} (their notices sent are this incident's).`)
+    : null;
+  if (!can("editor", "outage") || doc.merged_into || doc.archived) return merged || absorbed ? el("section", { id: "regroup" }, merged, absorbed) : null;
+  const into = keep("merge-into", el("input", { id: "merge-into", size: "28", placeholder: "inc-…", "aria-label": "Incident to merge into" }));
+  const reason = keep("regroup-reason", el("input", { id: "regroup-reason", size: "48", maxlength: "1000", "aria-label": "Reason" }));
+  const alerts = doc.alert_details || [];
+  const picks = alerts.length > 1
+    ? alerts.map((a) => el("label", { class: "pick" }, el("input", { type: "checkbox", class: "split-pick", value: a.fingerprint }), ` ${a.labels.alertname || a.fingerprint} (${a.labels.element || a.fingerprint})`))
+    : [];
+  const said = (e) => fill(document.getElementById("regroup-error"), el("div", { class: "error", role: "alert" }, e instanceof ApiError ? `Refused (${e.status}): ${e.message}` : String(e.message || e)));
+  return el(
+    "section",
+    { id: "regroup" },
+    el("h2", {}, "Merge or split"),
+    absorbed,
+    el("label", { for: "regroup-reason" }, "Reason (kept in the audit log)"), reason,
+    el("div", { class: "actions" },
+      el("label", { for: "merge-into" }, "Merge this incident into "), into,
+      el("button", { type: "button", id: "merge", onclick: async () => {
+        try {
+          const done = await api(`${base}/merge`, { method: "POST", body: { into: into.value.trim(), reason: reason.value } });
+          delete typed["merge-into"]; delete typed["regroup-reason"];
+          window.location.assign(`/incidents/${encodeURIComponent(done.into)}`);
+        } catch (e) { said(e); }
+      } }, "Merge")),
+    picks.length
+      ? el("div", { class: "actions" }, el("span", {}, "Split out: "), picks,
+          el("button", { type: "button", id: "split", class: "quiet", onclick: async () => {
+            const chosen = [...document.querySelectorAll(".split-pick:checked")].map((n) => n.value);
+            try {
+              const done = await api(`${base}/split`, { method: "POST", body: { alerts: chosen, reason: reason.value } });
+              delete typed["regroup-reason"];
+              fill(document.getElementById("regroup-error"), el("p", { id: "split-done" }, "Split into ", el("a", { href: `/incidents/${encodeURIComponent(done.split_into)}` }, done.split_into), "."));
+              await refresh(null, true);
+            } catch (e) { said(e); }
+          } }, "Split out"))
+      : null,
+    el("div", { id: "regroup-error" }),
+  );
+}
+
 function render(doc, story, names) {
   fill(root,
     el("h1", {}, incidentName(doc), " ", el("span", { class: "why", id: "incident-id" }, doc.id)),
@@ -385,6 +435,7 @@ function render(doc, story, names) {
     el("div", { class: "grid2" }, byTable("Service", doc.impact.by_service), byTable("Region", doc.impact.by_region, doc.impact.region_names)),
     el("h2", {}, "Alerts"),
     alertsTable(doc),
+    regroupSection(doc),
     notes(doc),
     el("h2", {}, "Timeline"),
     el("p", { class: "actions" },
