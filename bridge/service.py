@@ -457,7 +457,7 @@ class BridgeService:
         keeps them; the incidents whose override changed (evaluated with the pending keys)."""
         ids = sorted(i for i, inc in engine.incidents.items() if inc.merged_into is None)
         records = await self.store.casebooks(ids) if ids else {}
-        default = mapping_rules(self.loaded).default_jurisdiction
+        default = engine.mapping.default_jurisdiction
         changed: set[str] = set()
         for inc_id in ids:
             record = records.get(inc_id)
@@ -483,7 +483,7 @@ class BridgeService:
                 f"merged into {incident.merged_into}: override the impact of that incident",
             )
         record = await self.casebooks.change(incident_id, change)
-        default = mapping_rules(self.loaded).default_jurisdiction
+        default = self.engine.mapping.default_jurisdiction
         self.engine.set_override(
             incident_id, impact_override.from_document(record.document, default)
         )

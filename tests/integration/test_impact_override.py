@@ -202,3 +202,37 @@ async def test_a_restart_gives_the_same_verdicts(
     assert after["impact"]["inventory"] == before["impact"]["inventory"]
     engine = again.server.app[SERVICE].engine
     assert engine.override_of(incident_id) is not None
+
+
+async def test_an_incident_that_left_memory_keeps_its_overridden_timeline_and_refuses_more(
+    client: TestClient[Any, Any], clock: FakeClock
+) -> None:
+    """A small outage on an unknown cabinet, stated as 300 internet connections (owing nothing),
+    ends and leaves memory: read from the store, its timeline is the stated one; it can no
+    longer be overridden (409, nothing written)."""
+    service = client.server.app[SERVICE]
+    start = clock.now() - timedelta(minutes=10)
+    cabinet = {"element": "se-cabinet-9", "region": "SE-2380"}
+    body = await ok(
+        await client.post(
+            "/api/v1/alertmanager", json=webhook(alert("cab9", start, **cabinet)), headers=HOOK
+        )
+    )
+    (incident_id,) = body["incidents"]
+    path = f"/api/v1/incidents/{incident_id}/impact-override"
+    small = {"impacts": [{"service": "internet", "region": "SE-2380", "connections": 300}]}
+    doc = await ok(await client.put(path, json={**small, "reason": REASON}, headers=EDITOR))
+    assert doc["obligations"] == [] and doc["impact"]["current"] == 300
+    resolved = alert("cab9", start, status="resolved", ends_at=clock.now(), **cabinet)
+    await ok(await client.post("/api/v1/alertmanager", json=webhook(resolved), headers=HOOK))
+    clock.advance(timedelta(days=8))
+    await service.tick()
+    assert incident_id not in service.engine.incidents  # left memory
+
+    archived = await ok(await client.get(f"/api/v1/incidents/{incident_id}", headers=VIEWER))
+    assert archived["archived"] is True and archived["impact_overridden"] is True
+    assert [p["services"] for p in archived["impact"]["timeline"]] == [{"internet": 300}, {}]
+    again = {**small, "reason": "too late"}
+    r = await client.put(path, json=again, headers=EDITOR)
+    assert r.status == 409, await r.text()
+    assert len(await audit_of(client, incident_id)) == 1
