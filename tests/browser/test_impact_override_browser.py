@@ -6,7 +6,8 @@ unknown, and the incident page says so (never "not reportable"). A viewer reads 
 no form; the editor on duty states the impact (5 000 mobile connections serving a hospital: a
 societal function) with a reason: Nkom's varsel is owed at once, the page shows who overrode it,
 why and that the inventory cannot say; a save without a reason is refused naming the field.
-Lifting it, with a reason, brings *impact unknown* back. Screenshots go to
+The board marks its figure as stated by a person. Lifting it, with a reason, brings *impact
+unknown* back. Screenshots go to
 tests/artifacts/screenshots/ (override-*.png).
 """
 
@@ -87,6 +88,11 @@ def test_the_editor_overrides_the_impact_and_lifts_it(
     # the form shows the override standing, for a change
     expect(page.locator("#override-impacts tr.ov-row .ov-connections").first).to_have_value("5000")
     shot(page, "override-incident")
+
+    page.goto("/")  # the board says whose figure it is
+    page.wait_for_selector("#board[data-loaded]")
+    expect(page.locator(f"#incident-{cabinet} .overridden")).to_have_text("stated by a person")
+    incident_page(page, cabinet)
 
     if not page.locator("#override-form[open]").count():
         page.locator("#override-form summary").click()
