@@ -27,6 +27,7 @@ Contract:
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -111,15 +112,23 @@ def _reason(body: Mapping[str, Any]) -> str:
     text = raw.strip()
     if len(text) > MAX_REASON:
         raise BadInput("reason", f"at most {MAX_REASON} characters, got {len(text)}")
-    if any(ord(c) < 32 and c not in "\n\t" for c in text):
-        raise BadInput("reason", "control characters are not allowed")
+    bad = [c for c in text if unicodedata.category(c) in ("Cc", "Cf") and c not in "\n\t"]
+    if bad:
+        raise BadInput("reason", f"control character U+{ord(bad[0]):04X} is not allowed")
     return text
 
 
 def parse_override(
-    body: Mapping[str, Any], now: datetime, services: Collection[str] = ()
+    body: Mapping[str, Any],
+    now: datetime,
+    services: Collection[str] = (),
+    jurisdictions: Collection[str] = (),
+    default_jurisdiction: str = "SE",
 ) -> OverrideRequest:
-    """See the module contract (``services``: the inventory's; empty: any)."""
+    """See the module contract (``services``: the inventory's; empty: any). ``jurisdictions``
+    (the rule sets' and the inventory's; empty: any): each impact's jurisdiction (the given
+    one, else its region's prefix, else ``default_jurisdiction``) must be one of them, so a
+    typo never leaves an incident where no rule set looks."""
     unknown = sorted(set(body) - {"impacts", "reason", "jurisdiction", "from"})
     if unknown:
         raise BadInput(unknown[0], "not a field of an impact override")
@@ -144,6 +153,18 @@ def parse_override(
         raise BadInput("jurisdiction", "expected a jurisdiction code such as SE or NO")
     else:
         jurisdiction = jurisdiction.strip().upper()
+    if jurisdictions:
+        known = ", ".join(sorted(jurisdictions))
+        if jurisdiction is not None and jurisdiction not in jurisdictions:
+            raise BadInput("jurisdiction", f"{jurisdiction!r} is not one the bridge knows: {known}")
+        for i, impact in enumerate(impacts):
+            j = jurisdiction or region_jurisdiction(impact.region, default_jurisdiction)
+            if j not in jurisdictions:
+                raise BadInput(
+                    f"impacts[{i}].region",
+                    f"names jurisdiction {j!r}, not one the bridge knows ({known}): give "
+                    "jurisdiction",
+                )
     from_raw = body.get("from")
     from_at = None if from_raw in (None, "") else parse_time(from_raw, "from")
     if from_at is not None and from_at > now + FUTURE_SLACK:

@@ -97,6 +97,7 @@ def test_a_good_body_is_read_with_its_flags_jurisdiction_and_from() -> None:
         ({"reason": 12}, "reason"),
         ({"reason": "x" * (impact_override.MAX_REASON + 1)}, "reason"),
         ({"reason": "bell\x07"}, "reason"),
+        ({"reason": "txt\u202egnp.exe"}, "reason"),  # a right-to-left override
         ({"from": "yesterday"}, "from"),
         ({"from": "2026-11-23T15:00:00Z"}, "from"),  # after now (at(200)) + slack
         ({"jurisdiction": 7}, "jurisdiction"),
@@ -107,6 +108,25 @@ def test_a_bad_body_names_its_field(change: dict[str, Any], field: str) -> None:
     with pytest.raises(BadInput) as caught:
         impact_override.parse_override(body(**change), at(200), SERVICES)
     assert caught.value.field == field
+
+
+def test_a_jurisdiction_no_rule_set_or_element_has_is_refused() -> None:
+    known = {"SE", "NO"}
+    typo = {"service": "internet", "region": "SW-0180", "connections": 1}
+    for change, field in (
+        ({"jurisdiction": "DK"}, "jurisdiction"),
+        ({"impacts": [typo]}, "impacts[0].region"),
+    ):
+        with pytest.raises(BadInput) as caught:
+            impact_override.parse_override(body(**change), at(200), SERVICES, known, "SE")
+        assert caught.value.field == field
+    # a region without a country prefix is the default's; an explicit one stands for all
+    town = {"service": "internet", "region": "town", "connections": 1}
+    assert impact_override.parse_override(body(impacts=[town]), at(200), SERVICES, known, "SE")
+    stated = impact_override.parse_override(
+        body(impacts=[typo], jurisdiction="no"), at(200), SERVICES, known, "SE"
+    )
+    assert stated.jurisdiction == "NO"
 
 
 def test_lifting_needs_a_reason_and_nothing_else() -> None:

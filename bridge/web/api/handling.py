@@ -222,8 +222,15 @@ async def override_impact(request: web.Request) -> web.Response:
     body = await body_of(request)
     service = request.app[keys.SERVICE]
     # a bad body is refused before anything is written
+    engine = service.engine
+    known = {rs.jurisdiction for rs in engine.rule_sets}
+    known |= {str(k[1]) for k in service.topology.totals if k[0] == "conn"}
     stated = impact_override.parse_override(
-        body, service.clock.now(), service.topology.service_names()
+        body,
+        service.clock.now(),
+        service.topology.service_names(),
+        known,
+        engine.mapping.default_jurisdiction,
     )
     return await _impact_changed(
         request,

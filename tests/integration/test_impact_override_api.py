@@ -151,6 +151,7 @@ async def test_an_override_makes_an_unknown_impact_reportable_drafted_and_audite
             "impacts[0].connections",
         ),
         ({**STATED, "from": "in a while"}, "from"),
+        ({**STATED, "jurisdiction": "DK"}, "jurisdiction"),
         ({**STATED, "severity": "critical"}, "severity"),
     ],
 )
