@@ -5,8 +5,10 @@ Contract:
 - What a person enters (:func:`parse_override`): ``impacts`` (1 to :data:`MAX_IMPACTS`, each
   service × region × connections with optional flags, as for an incident opened by hand:
   :func:`bridge.core.manual.parse_impact`; one service and region once), ``reason`` (required,
-  at most :data:`MAX_REASON` characters), optional ``jurisdiction`` and optional ``from`` (when
-  the stated impact began; default the incident's start; not in the future). Lifting it
+  at most :data:`MAX_REASON` characters, no control or format characters), optional
+  ``jurisdiction`` (each impact's is it, else its region's prefix, else the default: one the
+  bridge knows, else refused) and optional ``from`` (when the stated impact began; default the
+  incident's start; not in the future). Lifting it
   (:func:`parse_lift`) takes a ``reason`` too. A bad body raises
   :class:`~bridge.errors.BadInput` naming the field; nothing is written.
 - The casebook document (:mod:`bridge.core.handling`) keeps the standing override as
