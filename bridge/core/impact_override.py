@@ -8,8 +8,8 @@ Contract:
   at most :data:`MAX_REASON` characters, no control or format characters), optional
   ``jurisdiction`` (each impact's is it, else its region's prefix, else the default: one the
   bridge knows, else refused) and optional ``from`` (when the stated impact began; default the
-  incident's start; not in the future). Lifting it
-  (:func:`parse_lift`) takes a ``reason`` too. A bad body raises
+  incident's start; not in the future; the API also refuses one after the incident's end).
+  Lifting it (:func:`parse_lift`) takes a ``reason`` too. A bad body raises
   :class:`~bridge.errors.BadInput` naming the field; nothing is written.
 - The casebook document (:mod:`bridge.core.handling`) keeps the standing override as
   ``impact_override``: ``{"impacts": [...as entered], "jurisdiction", "from", "reason", "by",

@@ -69,6 +69,7 @@ def test_the_editor_overrides_the_impact_and_lifts_it(
     row.locator(".ov-connections").fill("5000")
     row.locator(".ov-societal").check()
 
+    shot(page, "override-form")
     page.click("#override-save")  # no reason yet: refused, naming the field
     expect(page.locator("#override-error")).to_contain_text("reason")
     expect(page.locator("#override-standing")).to_contain_text("Impact unknown")

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from builders import WEBHOOK_TOKEN, alert, token_auth, webhook, write_config
+from builders import WEBHOOK_TOKEN, alert, rfc3339, token_auth, webhook, write_config
 from fakes import FakeClock
 
 from bridge.web.keys import SERVICE
@@ -226,6 +226,10 @@ async def test_an_incident_that_left_memory_keeps_its_overridden_timeline_and_re
     assert doc["obligations"] == [] and doc["impact"]["current"] == 300
     resolved = alert("cab9", start, status="resolved", ends_at=clock.now(), **cabinet)
     await ok(await client.post("/api/v1/alertmanager", json=webhook(resolved), headers=HOOK))
+    # a stated impact that would begin after the end is refused, naming the field
+    late = {**small, "reason": REASON, "from": rfc3339(clock.now() + timedelta(minutes=1))}
+    r = await client.put(path, json=late, headers=EDITOR)
+    assert r.status == 400 and "from" in (await r.json())["detail"], await r.text()
     clock.advance(timedelta(days=8))
     await service.tick()
     assert incident_id not in service.engine.incidents  # left memory

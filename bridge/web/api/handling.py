@@ -232,6 +232,9 @@ async def override_impact(request: web.Request) -> web.Response:
         known,
         engine.mapping.default_jurisdiction,
     )
+    ended = inc.remedied_at if isinstance(inc, Incident) else None
+    if stated.from_at is not None and ended is not None and stated.from_at >= ended:
+        raise BadInput("from", f"is not before the incident's end ({format_time(ended)})")
     return await _impact_changed(
         request,
         inc,

@@ -272,7 +272,7 @@ function overrideSection(doc) {
           ? `The inventory's own figure: ${number(own.current)} now, peak ${number(own.peak)}.`
           : `The inventory cannot say: some alerts are on elements it lacks (it places ${number(own.peak)} at peak).`) : null)
     : doc.impact_known === false
-      ? el("p", { id: "override-standing", class: "overdue" }, "Impact unknown: some alerts are on elements the inventory lacks, so what they take down is unknown. If you know what is down, state it below with a reason.")
+      ? el("p", { id: "override-standing", class: "impact-unknown" }, "Impact unknown: some alerts are on elements the inventory lacks, so what they take down is unknown. If you know what is down, state it below with a reason.")
       : null;
   if (!can("editor")) return standing ? el("section", { id: "impact-override" }, standing) : null;
   const given = o ? o.impacts : [];
@@ -502,7 +502,7 @@ function render(doc, story, names) {
 let deferred = false;
 function typing() {
   const active = document.activeElement;
-  return Boolean(active && root.contains(active) && /^(INPUT|TEXTAREA)$/.test(active.tagName));
+  return Boolean(active && root.contains(active) && /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName));
 }
 root.addEventListener("focusout", (event) => {
   // Focus moving to one of the page's buttons is a click under way (Assign, Rename, Add note):
