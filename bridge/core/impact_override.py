@@ -16,8 +16,9 @@ Contract:
   "at"}``. :func:`override` and :func:`lift` return the new document and the audit events
   (target ``incident:ID``: ``incident.impact_overridden`` with reason, impacts, jurisdiction,
   from and the override it replaced as ``before``; ``incident.impact_override_lifted`` with
-  reason and ``before``). The same override again, or lifting none, changes nothing: no
-  events, nothing written.
+  reason and ``before``; both with ``impact_before``, the incident's figures and verdicts as
+  the person saw them, when the caller gives them). The same override again, or lifting none,
+  changes nothing: no events, nothing written.
 - Evaluation (:func:`from_document` → :class:`ImpactOverride`,
   :meth:`ImpactOverride.intervals`): from ``from`` (never before the incident's start) until
   the incident's end (its last alert resolved; open while one fires) the incident's impact is
@@ -202,9 +203,15 @@ def standing(doc: Document) -> dict[str, Any] | None:
 
 
 def override(
-    doc: Document, incident: str, request: OverrideRequest, actor: str, now: datetime
+    doc: Document,
+    incident: str,
+    request: OverrideRequest,
+    actor: str,
+    now: datetime,
+    impact_before: Mapping[str, Any] | None = None,
 ) -> tuple[Document, list[AuditEvent]]:
-    """Set (or replace) the incident's override (see the module contract)."""
+    """Set (or replace) the incident's override (see the module contract); ``impact_before``:
+    the incident's impact and verdicts as the person saw them, for the audit."""
     before = standing(doc)
     stated = {
         "impacts": [_impact_json(i) for i in request.impacts],
@@ -215,24 +222,28 @@ def override(
     if before is not None and all(before.get(k) == v for k, v in stated.items()):
         return doc, []
     new = {**doc, FIELD: {**stated, "by": actor, "at": format_time(now)}}
-    return new, [
-        _event(incident, now, actor, "incident.impact_overridden", **stated, before=before)
-    ]
+    seen = dict(impact_before) if impact_before else None
+    detail = {**stated, "before": before, "impact_before": seen}
+    return new, [_event(incident, now, actor, "incident.impact_overridden", **detail)]
 
 
 def lift(
-    doc: Document, incident: str, reason: str, actor: str, now: datetime
+    doc: Document,
+    incident: str,
+    reason: str,
+    actor: str,
+    now: datetime,
+    impact_before: Mapping[str, Any] | None = None,
 ) -> tuple[Document, list[AuditEvent]]:
-    """Lift the incident's override: the inventory's impact stands again."""
+    """Lift the incident's override: the inventory's impact stands again (``impact_before``
+    as for :func:`override`)."""
     before = standing(doc)
     if before is None:
         return doc, []
     new = {k: v for k, v in doc.items() if k != FIELD}
-    return new, [
-        _event(
-            incident, now, actor, "incident.impact_override_lifted", reason=reason, before=before
-        )
-    ]
+    seen = dict(impact_before) if impact_before else None
+    detail = {"reason": reason, "before": before, "impact_before": seen}
+    return new, [_event(incident, now, actor, "incident.impact_override_lifted", **detail)]
 
 
 def from_document(doc: Document, default_jurisdiction: str) -> ImpactOverride | None:

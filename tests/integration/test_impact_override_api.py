@@ -109,6 +109,9 @@ async def test_an_override_makes_an_unknown_impact_reportable_drafted_and_audite
     assert entry["actor"] == "token:editor"
     assert entry["detail"]["reason"] == REASON and entry["detail"]["before"] is None
     assert entry["detail"]["impacts"] == STATED["impacts"]
+    seen = entry["detail"]["impact_before"]  # what the person saw when overriding
+    assert seen["known"] is False and seen["current"] == 0 and seen["overridden"] is False
+    assert seen["verdicts"]["nkom"] == "impact_unknown"
 
     events = await ok(await client.get(f"/api/v1/incidents/{incident_id}/timeline", headers=VIEWER))
     assert any(e["kind"] == "impact_override" and REASON in e["summary"] for e in events["events"])
@@ -128,6 +131,8 @@ async def test_an_override_makes_an_unknown_impact_reportable_drafted_and_audite
     ]
     (lift,) = [e for e in entries if e["action"] == "incident.impact_override_lifted"]
     assert lift["detail"]["before"]["reason"] == REASON
+    assert lift["detail"]["impact_before"]["verdicts"]["nkom"] == "reportable"
+    assert lift["detail"]["impact_before"]["current"] == 5000
     # lifting again changes nothing and writes nothing
     await ok(await client.delete(path, json={"reason": "again"}, headers=EDITOR))
     assert len(await audit_of(client, incident_id)) == 2

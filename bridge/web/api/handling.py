@@ -20,7 +20,8 @@ Contract:
   of a live incident; ``DELETE`` on the same path with ``{"reason"}`` lifts it
   (:mod:`bridge.core.impact_override`; editor on the incident's track, as above). Each is
   audited (``incident.impact_overridden`` / ``.impact_override_lifted``: who, when, reason,
-  before and after), written before the incident is evaluated again; the answer is the
+  the override before and after, and ``impact_before``: the figures and verdicts the person
+  saw), written before the incident is evaluated again; the answer is the
   incident as then evaluated (its verdicts, obligations and ``impact_override``). A bad body is
   a 400 naming the field (``impacts[0].connections``, ``reason``, ``from`` …), an incident that
   left memory (settled long ago) or was merged into another a 409: nothing is written.
@@ -39,7 +40,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bridge.core import handling, impact_override, timeline
+from bridge.core import documents, handling, impact_override, timeline
 from bridge.core.alerts import format_time
 from bridge.core.incident_state import Incident
 from bridge.errors import BadInput, Conflict, StoreUnavailable
@@ -235,10 +236,11 @@ async def override_impact(request: web.Request) -> web.Response:
     ended = inc.remedied_at if isinstance(inc, Incident) else None
     if stated.from_at is not None and ended is not None and stated.from_at >= ended:
         raise BadInput("from", f"is not before the incident's end ({format_time(ended)})")
+    seen = _figures(inc)
     return await _impact_changed(
         request,
         inc,
-        lambda doc, now: impact_override.override(doc, inc.id, stated, caller.name, now),
+        lambda doc, now: impact_override.override(doc, inc.id, stated, caller.name, now, seen),
     )
 
 
@@ -246,9 +248,26 @@ async def override_impact(request: web.Request) -> web.Response:
 async def lift_override(request: web.Request) -> web.Response:
     caller, inc = await _incident(request)
     reason = impact_override.parse_lift(await body_of(request))
+    seen = _figures(inc)
     return await _impact_changed(
-        request, inc, lambda doc, now: impact_override.lift(doc, inc.id, reason, caller.name, now)
+        request,
+        inc,
+        lambda doc, now: impact_override.lift(doc, inc.id, reason, caller.name, now, seen),
     )
+
+
+def _figures(inc: Incident | IncidentRecord) -> dict[str, Any] | None:
+    """The incident's impact and verdicts as the person changing its override sees them (for
+    the audit entry's ``impact_before``)."""
+    if not isinstance(inc, Incident):
+        return None
+    return {
+        "current": inc.impact.current,
+        "peak": inc.impact.peak,
+        "known": not documents.impact_unknown(inc),
+        "overridden": inc.overridden,
+        "verdicts": {a.regulator: documents.verdict(a, inc) for a in inc.assessments},
+    }
 
 
 async def _impact_changed(
