@@ -10,8 +10,9 @@ Contract:
 - :meth:`flush` is the join of evaluation and notices: incidents changed since the last
   successful flush are persisted, then their drafts brought up to date (which may change their
   obligations: persisted in the same call). A failed flush keeps them pending for the next one.
-- :meth:`tick` runs on the timer: other replicas' alerts and privacy cases read, a follower's
-  drafts re-read, the engine evaluated at the injected clock's ``now``, then a flush.
+- :meth:`tick` runs on the timer: other replicas' alerts and privacy cases read (declarations
+  and people's impact overrides too: :meth:`change_impact`), a follower's drafts re-read,
+  the engine evaluated at the injected clock's ``now``, then a flush.
 - Replicas (:mod:`bridge.replicas`, :mod:`bridge.evaluation.replica_sync`): every replica
   ingests and evaluates; only the lease holder persists incidents, drafts and sends, with its
   fencing token. On taking the lease a replica
@@ -470,9 +471,9 @@ class BridgeService:
         """A person sets or lifts an incident's impact override
         (:mod:`bridge.core.impact_override`): written to its casebook with the audit entry
         (durable before anything follows), then the incident evaluated again at once, its
-        drafts brought up to date. None: memory does
-        not hold the incident (settled long ago, its impact no longer moves); Conflict for one
-        merged into another (override that one)."""
+        drafts brought up to date. None: memory does not hold the incident (settled long ago,
+        its impact no longer moves); Conflict for one merged into another (override that
+        one)."""
         await self.catch_up()
         incident = self.engine.incidents.get(incident_id)
         if incident is None:
