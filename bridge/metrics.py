@@ -138,7 +138,7 @@ def _incident_families(engine: Engine | None, now: datetime) -> Iterator[Metric]
     unknown = GaugeMetricFamily(
         "bridge_incident_impact_unknown",
         "1 when some alerts of the open incident could not be placed (its impact, and so a "
-        "'not reportable' verdict, is unknown), else 0",
+        "'not reportable' verdict, is unknown) and no person overrode its impact, else 0",
         labels=["incident"],
     )
     due = GaugeMetricFamily(
@@ -156,7 +156,7 @@ def _incident_families(engine: Engine | None, now: datetime) -> Iterator[Metric]
     for inc in incidents:
         n_stale += len(inc.stale)
         n_unmapped += len(inc.unmapped)
-        unknown.add_metric([inc.id], 1 if inc.unmapped else 0)
+        unknown.add_metric([inc.id], 1 if inc.unmapped and not inc.overridden else 0)
         cells = _labelled(inc.impact.current_by_service_region, services, regions)
         for (service, region), n in cells:
             affected.add_metric([inc.id, service, region], n)

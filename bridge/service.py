@@ -10,8 +10,9 @@ Contract:
 - :meth:`flush` is the join of evaluation and notices: incidents changed since the last
   successful flush are persisted, then their drafts brought up to date (which may change their
   obligations: persisted in the same call). A failed flush keeps them pending for the next one.
-- :meth:`tick` runs on the timer: other replicas' alerts and privacy cases read, a follower's
-  drafts re-read, the engine evaluated at the injected clock's ``now``, then a flush.
+- :meth:`tick` runs on the timer: other replicas' alerts and privacy cases read (declarations
+  and people's impact overrides too: :meth:`change_impact`), a follower's drafts re-read,
+  the engine evaluated at the injected clock's ``now``, then a flush.
 - Replicas (:mod:`bridge.replicas`, :mod:`bridge.evaluation.replica_sync`): every replica
   ingests and evaluates; only the lease holder persists incidents, drafts and sends, with its
   fencing token. On taking the lease a replica
@@ -39,6 +40,7 @@ from typing import Any, Protocol
 from bridge.cases import CaseRouter, PrivacyIntake
 from bridge.config import LoadedConfig
 from bridge.config.inventory import load_inventory
+from bridge.core import impact_override
 from bridge.core.alerts import AlertEpisode
 from bridge.core.engine import Engine
 from bridge.core.incident_state import Incident
@@ -55,7 +57,7 @@ from bridge.evaluation.regroup import Regroup
 from bridge.evaluation.replica_sync import ReplicaSync
 from bridge.evaluation.restore import restore_engine
 from bridge.evaluation.sweeper import Sweeper
-from bridge.handling.book import Casebooks
+from bridge.handling.book import Casebooks, Change
 from bridge.loop_lag import LoopLag
 from bridge.metrics import Metrics
 from bridge.notices import mail
@@ -71,6 +73,7 @@ from bridge.privacy.owed import PrivacyObligations
 from bridge.replicas.leadership import Leadership
 from bridge.retention.task import retention_task
 from bridge.store.interfaces import Store
+from bridge.store.records import CasebookRecord
 
 __all__ = ["BridgeService", "Clock", "IngestResult", "SystemClock"]
 
@@ -347,6 +350,9 @@ class BridgeService:
                 self.clock.now(),
                 self.store,
             )
+            # people's impact overrides of the live incidents (bridge.core.impact_override)
+            if await self._load_overrides(engine):
+                changed |= engine.evaluate_pending(self.clock.now())
             await self.evaluator.replace(engine, changed)
             self._facts = {i: facts_of(inc) for i, inc in engine.incidents.items()}
             self.replicas.advance(cursor)
@@ -391,6 +397,8 @@ class BridgeService:
             await self._reload_privacy_cases()
         with contextlib.suppress(StoreUnavailable):
             await self._reload_declarations()
+        with contextlib.suppress(StoreUnavailable):
+            await self._load_overrides(self.engine)  # set or lifted on another replica
         if not self.leading:
             with contextlib.suppress(StoreUnavailable):
                 await self.book.load(self._live_cases())
@@ -453,6 +461,46 @@ class BridgeService:
         if changed:
             self.cases.declared(changed)
             self.drafting.mark_changed(changed)
+
+    async def _load_overrides(self, engine: Engine) -> set[str]:
+        """Give the engine people's impact overrides of the incidents it holds, as the casebook
+        keeps them; the incidents whose override changed (evaluated with the pending keys)."""
+        ids = sorted(i for i, inc in engine.incidents.items() if inc.merged_into is None)
+        records = await self.store.casebooks(ids) if ids else {}
+        default = engine.mapping.default_jurisdiction
+        changed: set[str] = set()
+        for inc_id in ids:
+            record = records.get(inc_id)
+            override = impact_override.from_document(record.document, default) if record else None
+            if engine.set_override(inc_id, override):
+                changed.add(inc_id)
+        return changed
+
+    async def change_impact(self, incident_id: str, change: Change) -> CasebookRecord | None:
+        """A person sets or lifts an incident's impact override
+        (:mod:`bridge.core.impact_override`): written to its casebook with the audit entry
+        (durable before anything follows), then the incident evaluated again at once, its
+        drafts brought up to date. None: memory does not hold the incident (settled long ago,
+        its impact no longer moves); Conflict for one merged into another (override that
+        one)."""
+        await self.catch_up()
+        incident = self.engine.incidents.get(incident_id)
+        if incident is None:
+            return None
+        if incident.merged_into is not None:
+            raise Conflict(
+                f"incident {incident_id}",
+                f"merged into {incident.merged_into}: override the impact of that incident",
+            )
+        record = await self.casebooks.change(incident_id, change)
+        default = self.engine.mapping.default_jurisdiction
+        self.engine.set_override(
+            incident_id, impact_override.from_document(record.document, default)
+        )
+        self.evaluator.settle()
+        with contextlib.suppress(StoreUnavailable):
+            await self.flush()
+        return record
 
     async def declare(
         self,

@@ -27,11 +27,16 @@ def verdict(a: Assessment, incident: Incident) -> str:
     """``reportable`` (on the cyber track: ``potentially_significant``, since a person
     declares significance); ``impact_unknown`` when it is not but some of the incident's
     alerts could not be placed (the inventory lacks their element and they do not describe
-    their impact): what they take down is unknown, so "not reportable" would be a guess; else
-    ``not_reportable``."""
+    their impact) and no person overrode its impact: what they take down is unknown, so "not
+    reportable" would be a guess; else ``not_reportable``."""
     if a.reportable:
         return POTENTIALLY_SIGNIFICANT if a.track == "cyber" else REPORTABLE
-    return IMPACT_UNKNOWN if incident.unmapped else NOT_REPORTABLE
+    return IMPACT_UNKNOWN if impact_unknown(incident) else NOT_REPORTABLE
+
+
+def impact_unknown(incident: Incident) -> bool:
+    """Some alerts could not be placed and no person stated the impact instead."""
+    return bool(incident.unmapped) and not incident.overridden
 
 
 def _assessment(a: Assessment, incident: Incident, now: datetime) -> dict[str, Any]:
@@ -89,7 +94,8 @@ def summary(incident: Incident, now: datetime) -> dict[str, Any]:
         "impact": {"current": incident.impact.current, "peak": incident.impact.peak},
         "reportable": {a.regulator: a.reportable for a in incident.assessments},
         "verdicts": {a.regulator: verdict(a, incident) for a in incident.assessments},
-        "impact_known": not incident.unmapped,
+        "impact_known": not impact_unknown(incident),
+        "impact_overridden": incident.overridden,
         "warnings": warnings(incident),
     }
 
@@ -106,6 +112,7 @@ _SUMMARY_FIELDS = (
     "reportable",
     "verdicts",
     "impact_known",
+    "impact_overridden",
     "warnings",
 )
 
@@ -215,6 +222,8 @@ def stored_document(incident: Incident, topology: Topology, now: datetime) -> di
                     "current": impact.degradation_current,
                     "peak": impact.degradation_peak,
                 },
+                "overridden": incident.overridden,
+                "inventory": _inventory(incident),
             },
             "assessments": [_assessment(a, incident, now) for a in incident.assessments],
             "obligations": [obligation_json(o) for o in incident.obligations],
@@ -226,6 +235,20 @@ def stored_document(incident: Incident, topology: Topology, now: datetime) -> di
         }
     )
     return doc
+
+
+def _inventory(incident: Incident) -> dict[str, Any] | None:
+    """While a person's override stands: what the alerts alone give (else None)."""
+    own = incident.derived.inventory if incident.derived is not None else None
+    if own is None:
+        return None
+    return {
+        "current": own.current,
+        "peak": own.peak,
+        "peak_at": format_time(own.peak_at),
+        "by_service": own.by_service,
+        "known": not incident.unmapped,
+    }
 
 
 def obligation_json(o: Obligation) -> dict[str, Any]:

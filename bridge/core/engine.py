@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from bridge.core.alerts import AlertEpisode, merge_episode
 from bridge.core.covering import Bond, Covering
 from bridge.core.impact import Point, affected_once
+from bridge.core.impact_override import ImpactOverride
 from bridge.core.incident_state import (
     CLOSED,
     OPEN,
@@ -136,6 +137,8 @@ class Engine:
         # what the notices say per incident: events (initial_sent…) and kind → draft state
         self._notice_events: dict[str, dict[str, datetime]] = {}
         self._notice_states: dict[str, dict[str, str]] = {}
+        # people's impact overrides per incident id (bridge.core.impact_override)
+        self._overrides: dict[str, ImpactOverride] = {}
         #: episodes resolved before this, and not held, are history (bridge.core.liveness)
         self.history_before: datetime | None = None
         #: alerts above the correlation level and the incidents under them (one event, one
@@ -529,7 +532,18 @@ class Engine:
         intervals = [
             tuple((ek[1], ends[ek], self.targets[ek]) for ek in part.episodes) for part in parts
         ]
-        return KeyPlan(key, self._versions.get(key, 0), now, parts, ids, merged, ends, intervals)
+        overrides = tuple(self._overrides.get(inc_id) for inc_id in ids)
+        return KeyPlan(
+            key,
+            self._versions.get(key, 0),
+            now,
+            parts,
+            ids,
+            merged,
+            ends,
+            intervals,
+            overrides if any(overrides) else (),
+        )
 
     def commit(self, plan: KeyPlan, computed: Sequence[Computed]) -> set[str] | None:
         """Apply a computed plan and return the changed incident ids, or None when the plan is
@@ -727,6 +741,26 @@ class Engine:
             return False
         return self._reevaluate(incident, now)
 
+    def set_override(self, inc_id: str, override: ImpactOverride | None) -> bool:
+        """A person's impact override for an incident (None: lifted); its correlation key is
+        evaluated again with the pending ones (the timeline changes, not only the verdicts).
+        False when nothing changed or memory does not hold the incident."""
+        incident = self.incidents.get(inc_id)
+        if incident is None or self._overrides.get(inc_id) == override:
+            return False
+        if override is None:
+            del self._overrides[inc_id]
+        else:
+            self._overrides[inc_id] = override
+        if incident.merged_into is not None:
+            return False
+        self._pending.add(incident.key)
+        self._versions[incident.key] = self._versions.get(incident.key, 0) + 1
+        return True
+
+    def override_of(self, inc_id: str) -> ImpactOverride | None:
+        return self._overrides.get(inc_id)
+
     def _reevaluate(self, incident: Incident, now: datetime) -> bool:
         """Evaluate an incident again at ``now`` on its standing timeline; True if it changed."""
         eks = incident.episodes
@@ -804,6 +838,7 @@ class Engine:
                 self._absorbed.get(incident.merged_into, set()).discard(inc_id)
             self._notice_events.pop(inc_id, None)
             self._notice_states.pop(inc_id, None)
+            self._overrides.pop(inc_id, None)
         stubs = [i for i, inc in self.incidents.items() if inc.merged_into in gone]
         if stubs:
             gone |= self.evict(stubs)
@@ -862,9 +897,14 @@ class Engine:
         targets = [
             self.targets[ek]
             for inc in self.open_incidents()
+            if inc.id not in self._overrides
             for ek in inc.episodes
             if ek in self.targets and self.episodes[ek].end_for_impact() is None
         ]
+        for inc in self.open_incidents():  # a person's override stands in for its alerts
+            override = self._overrides.get(inc.id)
+            if override is not None and inc.remedied_at is None:
+                targets += override.targets
         return affected_once(self.topology, targets)
 
     def stored_form(self, inc_id: str) -> StoredIncident:

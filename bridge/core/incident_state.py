@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bridge.core.impact import ImpactSummary, Interval, Point, build_timeline, summarise
+from bridge.core.impact_override import ImpactOverride
 from bridge.core.incidents import EpisodeKey, Part
 from bridge.core.obligations import Obligation
 from bridge.core.rules import Assessment, Measures, RuleSet, evaluate
@@ -20,18 +21,22 @@ CLOSED = "closed"
 
 @dataclass(frozen=True, slots=True)
 class Derived:
-    """What depends on the timeline alone: computed once, reused by every tick."""
+    """What depends on the timeline alone: computed once, reused by every tick.
+    ``inventory``: while a person's impact override stands, what the alerts alone would give
+    (shown beside the override); None when no override stands."""
 
     measures: Measures
     impact: ImpactSummary
     jurisdictions: frozenset[str]
+    inventory: ImpactSummary | None = None
 
     @staticmethod
-    def of(timeline: list[Point]) -> Derived:
+    def of(timeline: list[Point], inventory: ImpactSummary | None = None) -> Derived:
         return Derived(
             Measures(timeline),
             summarise(timeline),
             frozenset(k[1] for p in timeline for k in p.outage),
+            inventory,
         )
 
 
@@ -85,6 +90,11 @@ class Incident:
             merged_into=merged_into,
         )
 
+    @property
+    def overridden(self) -> bool:
+        """True while a person's impact override stands (:mod:`bridge.core.impact_override`)."""
+        return self.derived is not None and self.derived.inventory is not None
+
     def fingerprints(self) -> list[str]:
         return sorted({fp for fp, _ in self.episodes})
 
@@ -104,6 +114,7 @@ class Incident:
                 tuple((c.met, c.since, c.forecast_at) for c in a.criteria) for a in self.assessments
             ),
             self.impact,
+            self.overridden,
             tuple((o.regulator, o.kind, o.due_at, o.state) for o in self.obligations),
         )
 
@@ -138,15 +149,25 @@ class KeyPlan:
     merged: dict[str, str]
     ends: dict[EpisodeKey, datetime | None]
     intervals: list[tuple[Interval, ...]]
+    #: per part, a person's impact override standing for its incident (empty: none at all)
+    overrides: tuple[ImpactOverride | None, ...] = ()
 
 
 def compute(plan: KeyPlan, topology: Topology, rule_sets: Sequence[RuleSet]) -> list[Computed]:
     """The heavy, pure part of evaluating a key: timelines, their measures, assessments.
-    Reads only the plan, the topology (warmed: see :meth:`Topology.warm`) and the rule sets."""
+    Reads only the plan, the topology (warmed: see :meth:`Topology.warm`) and the rule sets.
+    A part whose incident has an impact override is evaluated on the override's intervals
+    (:meth:`ImpactOverride.intervals`), the alerts' own impact kept beside it."""
     out: list[Computed] = []
-    for intervals in plan.intervals:
+    for n, intervals in enumerate(plan.intervals):
+        override = plan.overrides[n] if plan.overrides else None
+        inventory: ImpactSummary | None = None
+        if override is not None:
+            part = plan.parts[n]
+            inventory = summarise(build_timeline(topology, intervals))
+            intervals = override.intervals(intervals, part.started_at, part.last_end)
         timeline = build_timeline(topology, intervals)
-        derived = Derived.of(timeline)
+        derived = Derived.of(timeline, inventory)
         out.append(
             (
                 timeline,

@@ -75,7 +75,9 @@ def _text(body: Mapping[str, Any], name: str, limit: int, required: bool = False
     return value
 
 
-def _impact(raw: object, where: str, services: Collection[str]) -> ManualImpact:
+def parse_impact(raw: object, where: str, services: Collection[str]) -> ManualImpact:
+    """One impact a person entered (``{service, region, connections, <flag>: bool}``) at
+    ``where`` in the body; BadInput naming ``where.<field>`` (``services``: empty, any)."""
     if not isinstance(raw, dict):
         raise BadInput(where, "expected an object with service, region and connections")
     service = raw.get("service")
@@ -131,7 +133,9 @@ def parse_manual(
     raw_impacts = body.get("impacts") or []
     if not isinstance(raw_impacts, list) or len(raw_impacts) > MAX_IMPACTS:
         raise BadInput("impacts", f"expected a list of at most {MAX_IMPACTS} impacts")
-    impacts = tuple(_impact(raw, f"impacts[{i}]", services) for i, raw in enumerate(raw_impacts))
+    impacts = tuple(
+        parse_impact(raw, f"impacts[{i}]", services) for i, raw in enumerate(raw_impacts)
+    )
     raw_elements = body.get("elements") or []
     if not isinstance(raw_elements, list) or len(raw_elements) > MAX_IMPACTS:
         raise BadInput("elements", f"expected a list of at most {MAX_IMPACTS} element ids")

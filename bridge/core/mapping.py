@@ -63,13 +63,18 @@ def _value(ep: AlertEpisode, name: str) -> str | None:
     return value.strip() if value is not None else None
 
 
+def region_jurisdiction(region: str | None, default: str) -> str:
+    """The jurisdiction a region code names (``SE-2380`` → ``SE``), else ``default``."""
+    if region and len(region) > 3 and region[2] == "-" and region[:2].isalpha():
+        return region[:2].upper()
+    return default
+
+
 def _jurisdiction_of(ep: AlertEpisode, rules: MappingRules, region: str | None) -> str:
     explicit = _value(ep, rules.jurisdiction)
     if explicit:
         return explicit.upper()
-    if region and len(region) > 3 and region[2] == "-" and region[:2].isalpha():
-        return region[:2].upper()
-    return rules.default_jurisdiction
+    return region_jurisdiction(region, rules.default_jurisdiction)
 
 
 def _self_described(ep: AlertEpisode, rules: MappingRules) -> tuple[Vector, str] | str:

@@ -6,9 +6,10 @@ Contract:
   reportable and each criterion met, in the rule set's words, each obligation opened: owed,
   or what it waits for), the audit entries of its drafts
   (opened, edited, approved, rejected, sent, failed …) and of the incident itself (renamed,
-  acknowledged, assigned, noted), and the notes. Each event is ``{"at", "kind", "actor",
-  "summary"}`` (plus ``regulator`` where one applies), in plain words, ordered by time then
-  kind; ``actor`` is ``bridge``, ``alertmanager`` or the person (or token) who acted.
+  acknowledged, assigned, noted, its impact overridden or the override lifted), and the
+  notes. Each event is ``{"at", "kind", "actor", "summary"}`` (plus ``regulator`` where one
+  applies), in plain words, ordered by time then kind; ``actor`` is ``bridge``,
+  ``alertmanager`` or the person (or token) who acted.
 - :func:`chart` is what the page draws beside it: the affected connections per service over
   time, each connections criterion's threshold per regulator, and the instant the incident
   became reportable to each regulator.
@@ -201,6 +202,15 @@ def _audit_events(audit: Iterable[Mapping[str, Any]], regulators: Mapping[str, s
                     f"{detail.get('reason', '')}",
                 }
             )
+        elif action in ("incident.impact_overridden", "incident.impact_override_lifted"):
+            out.append(
+                {
+                    "at": e["at"],
+                    "kind": "impact_override",
+                    "actor": e["actor"],
+                    "summary": _override_words(action, detail, e["actor"]),
+                }
+            )
         elif action == "incident.renamed":
             title = detail.get("title") or "(back to the name from its alerts)"
             out.append(
@@ -220,6 +230,17 @@ _REGROUPED: dict[str, Any] = {
     "incident.absorbed": lambda d: f"{d.get('absorbed')} merged into this one",
     "incident.split": lambda d: f"alerts {', '.join(d.get('alerts', []))} split out",
 }
+
+
+def _override_words(action: str, detail: Mapping[str, Any], actor: str) -> str:
+    """“impact overridden by ana: internet SE-2380 1,200; …: <reason>” (or lifted)."""
+    if action == "incident.impact_override_lifted":
+        return f"impact override lifted by {actor}: {detail.get('reason', '')}"
+    stated = "; ".join(
+        f"{i.get('service')} {i.get('region')} {int(i.get('connections', 0)):,}"
+        for i in detail.get("impacts") or []
+    )
+    return f"impact overridden by {actor} ({stated}): {detail.get('reason', '')}"
 
 
 def events(

@@ -14,13 +14,13 @@ from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
-from bridge.core import case_drafts, documents
+from bridge.core import case_drafts, documents, impact_override
 from bridge.core.alerts import AlertEpisode
 from bridge.core.engine import Engine
 from bridge.core.incident_state import Incident, StoredIncident
 from bridge.core.topology import Topology
 from bridge.evaluation.evaluator import Evaluator
-from bridge.store.records import IncidentRecord
+from bridge.store.records import CasebookRecord, IncidentRecord
 
 #: (started_at, id): the order of lists, newest first
 SortKey = tuple[datetime, str]
@@ -36,6 +36,8 @@ class History(Protocol):
     ) -> list[IncidentRecord]: ...
 
     async def get_episodes(self, keys: Collection[tuple[str, datetime]]) -> list[AlertEpisode]: ...
+
+    async def get_casebook(self, incident_id: str) -> CasebookRecord | None: ...
 
 
 class IncidentView:
@@ -89,19 +91,34 @@ class IncidentView:
         if record is None:
             return None
         episodes = await self.history.get_episodes(list(record.episodes))
+        casebook = await self.history.get_casebook(incident_id)
         return documents.archived_document(
-            record.document, self._rebuilt(record, episodes), {ep.key: ep for ep in episodes}
+            record.document,
+            self._rebuilt(record, episodes, casebook),
+            {ep.key: ep for ep in episodes},
         )
 
-    def _rebuilt(self, record: IncidentRecord, episodes: list[AlertEpisode]) -> Incident:
-        """The stored incident evaluated again from its own alerts (for its timeline)."""
+    def _rebuilt(
+        self,
+        record: IncidentRecord,
+        episodes: list[AlertEpisode],
+        casebook: CasebookRecord | None = None,
+    ) -> Incident:
+        """The stored incident evaluated again from its own alerts (for its timeline), with
+        the impact override its casebook keeps, if any."""
         stored = StoredIncident(
             record.id, record.key, record.started_at, record.episodes, record.merged_into
         )
         if self.scratch is None or record.merged_into is not None or not episodes:
             return _empty(record)
         engine = self.scratch()
-        engine.restore(episodes, [stored], {}, self.now())
+        now = self.now()
+        engine.restore(episodes, [stored], {}, now)
+        if casebook is not None:
+            default = engine.mapping.default_jurisdiction
+            override = impact_override.from_document(casebook.document, default)
+            if engine.set_override(record.id, override):
+                engine.evaluate_pending(now)
         return engine.incidents.get(record.id) or _empty(record)
 
     async def page(

@@ -94,6 +94,12 @@ NEEDS: dict[str, Need] = {
     "POST /api/v1/incidents/{id}/split": _n(
         "caller", "editor", "target", "split alerts out of an incident"
     ),
+    "PUT /api/v1/incidents/{id}/impact-override": _n(
+        "caller", "editor", "target", "override an incident's impact (with a reason)"
+    ),
+    "DELETE /api/v1/incidents/{id}/impact-override": _n(
+        "caller", "editor", "target", "lift an incident's impact override (with a reason)"
+    ),
     "GET /api/v1/assignees": _n("caller", "editor", "outage", "list the people one may assign"),
     "GET /api/v1/queue": _n("caller", _VIEW, "own", "the deadline queue"),
     "GET /api/v1/drafts": _n("caller", _VIEW, "own", "list drafts"),

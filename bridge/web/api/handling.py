@@ -15,6 +15,16 @@ Contract:
   (:mod:`bridge.core.timeline`); ``?format=csv`` gives the events as CSV (at, kind, actor,
   regulator, summary; a cell that would start a spreadsheet formula is quoted), for the
   evidence file.
+- ``PUT /api/v1/incidents/{id}/impact-override`` ``{"impacts": [{"service", "region",
+  "connections", <flag>: bool}], "reason", "jurisdiction"?, "from"?}`` overrides the impact
+  of a live incident; ``DELETE`` on the same path with ``{"reason"}`` lifts it
+  (:mod:`bridge.core.impact_override`; editor on the incident's track, as above). Each is
+  audited (``incident.impact_overridden`` / ``.impact_override_lifted``: who, when, reason,
+  the override before and after, and ``impact_before``: the figures and verdicts the person
+  saw), written before the incident is evaluated again; the answer is the
+  incident as then evaluated (its verdicts, obligations and ``impact_override``). A bad body is
+  a 400 naming the field (``impacts[0].connections``, ``reason``, ``from`` …), an incident that
+  left memory (settled long ago) or was merged into another a 409: nothing is written.
 - ``GET /api/v1/assignees`` (editor on the outage track) lists the people one may assign.
 - :func:`named` adds ``number``, ``title``, ``title_source``, ``acknowledged`` and
   ``assignee`` to incident summaries and documents (numbering the incidents seen for the first
@@ -30,10 +40,10 @@ from typing import Any
 
 from aiohttp import web
 
-from bridge.core import handling, timeline
+from bridge.core import documents, handling, impact_override, timeline
 from bridge.core.alerts import format_time
 from bridge.core.incident_state import Incident
-from bridge.errors import BadInput, StoreUnavailable
+from bridge.errors import BadInput, Conflict, StoreUnavailable
 from bridge.privacy.register_export import safe
 from bridge.service import BridgeService
 from bridge.store.records import CasebookRecord, IncidentRecord
@@ -81,6 +91,7 @@ def handling_json(
         out["renamed"] = {"by": view.title["by"], "at": view.title["at"]}
     if notes:
         out["notes"] = view.notes
+        out["impact_override"] = impact_override.standing(record.document if record else {})
     return out
 
 
@@ -204,6 +215,76 @@ async def add_note(request: web.Request) -> web.Response:
     )
     response.set_status(201)
     return response
+
+
+@routes.put("/api/v1/incidents/{id}/impact-override")
+async def override_impact(request: web.Request) -> web.Response:
+    caller, inc = await _incident(request)
+    body = await body_of(request)
+    service = request.app[keys.SERVICE]
+    # a bad body is refused before anything is written
+    engine = service.engine
+    known = {rs.jurisdiction for rs in engine.rule_sets}
+    known |= {str(k[1]) for k in service.topology.totals if k[0] == "conn"}
+    stated = impact_override.parse_override(
+        body,
+        service.clock.now(),
+        service.topology.service_names(),
+        known,
+        engine.mapping.default_jurisdiction,
+    )
+    ended = inc.remedied_at if isinstance(inc, Incident) else None
+    if stated.from_at is not None and ended is not None and stated.from_at >= ended:
+        raise BadInput("from", f"is not before the incident's end ({format_time(ended)})")
+    seen = _figures(inc)
+    return await _impact_changed(
+        request,
+        inc,
+        lambda doc, now: impact_override.override(doc, inc.id, stated, caller.name, now, seen),
+    )
+
+
+@routes.delete("/api/v1/incidents/{id}/impact-override")
+async def lift_override(request: web.Request) -> web.Response:
+    caller, inc = await _incident(request)
+    reason = impact_override.parse_lift(await body_of(request))
+    seen = _figures(inc)
+    return await _impact_changed(
+        request,
+        inc,
+        lambda doc, now: impact_override.lift(doc, inc.id, reason, caller.name, now, seen),
+    )
+
+
+def _figures(inc: Incident | IncidentRecord) -> dict[str, Any] | None:
+    """The incident's impact and verdicts as the person changing its override sees them (for
+    the audit entry's ``impact_before``)."""
+    if not isinstance(inc, Incident):
+        return None
+    return {
+        "current": inc.impact.current,
+        "peak": inc.impact.peak,
+        "known": not documents.impact_unknown(inc),
+        "overridden": inc.overridden,
+        "verdicts": {a.regulator: documents.verdict(a, inc) for a in inc.assessments},
+    }
+
+
+async def _impact_changed(
+    request: web.Request, inc: Incident | IncidentRecord, change: Any
+) -> web.Response:
+    service = request.app[keys.SERVICE]
+    record = await service.change_impact(inc.id, change)
+    if record is None:
+        raise Conflict(
+            f"incident {inc.id}",
+            "settled and no longer in memory: its impact no longer changes (add a note instead)",
+        )
+    doc = await service.read_incident(inc.id)
+    if doc is None:  # left memory in the meantime
+        raise web.HTTPNotFound(text=f"no incident {inc.id!r}")
+    doc.update(handling_json(record, derived_title(service, inc), notes=True))
+    return web.json_response(doc)
 
 
 @routes.get("/api/v1/assignees")

@@ -84,12 +84,14 @@ async def incident(request: web.Request) -> web.Response:
     if host != incident_id:  # merged into another (by covering or by a person): go there
         raise web.HTTPSeeOther(f"/incidents/{quote(host, safe='')}")
     alertmanager = request.app[keys.CONFIG].config.alertmanager.url or ""
+    services = sorted(request.app[keys.SERVICE].topology.service_names())
     return await _shell(
         request,
         "incident.html",
         f"Incident {incident_id}",
         incident=incident_id,
         alertmanager=alertmanager,
+        services=",".join(services),  # the impact override's form
     )
 
 

@@ -122,7 +122,8 @@ function row(doc) {
       warningsList(doc.warnings)),
     el("td", {}, doc.jurisdictions.join(", ") || "—", el("div", { class: "why" }, localTime(doc.started_at))),
     // one definition (docs/notices.md): the most affected service's count, services never added
-    el("td", { class: "num" }, number(doc.impact.current), el("div", { class: "why" }, `peak ${number(doc.impact.peak)}`)),
+    el("td", { class: "num" }, number(doc.impact.current), el("div", { class: "why" }, `peak ${number(doc.impact.peak)}`),
+      doc.impact_overridden ? el("div", { class: "why overridden", title: "a person overrode the impact: see the incident" }, "stated by a person") : null),
     el("td", {}, verdictCell(doc)),
     el("td", {}, whoIsOnIt(doc), actions(doc)),
   );

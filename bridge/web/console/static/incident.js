@@ -1,6 +1,7 @@
 // Incident detail: its number and name (rename), who is on it (acknowledge, assign), warnings,
 // every criterion of every regulator that applies with its reason, the reports owed, impact by
-// service and region, the alerts, notes, and one timeline (GET …/timeline: alerts, impact,
+// service and region (a person's override of it, and the form: overrideSection), the alerts,
+// notes, and one timeline (GET …/timeline: alerts, impact,
 // verdicts, obligations, drafts, notes, acknowledgements, assignments) beside a chart of the
 // affected connections per service with each threshold and the instants it became reportable
 // (inline SVG drawn here: no external script). Times in the console's zone.
@@ -207,6 +208,106 @@ function notes(doc) {
       ? el("ul", { class: "notes" }, doc.notes.map((n) => el("li", {}, el("strong", {}, n.author), el("span", { class: "why" }, localTime(n.at)), el("div", {}, n.text))))
       : el("p", { class: "empty" }, "No notes yet."),
     can("editor") ? el("div", {}, text, el("button", { type: "button", id: "add-note", onclick: () => text.value.trim() && post("notes", { text: text.value }, "note") }, "Add note")) : null,
+  );
+}
+
+// A person's override of the impact (PUT/DELETE …/impact-override): what stands (who, when,
+// why, from when) beside the inventory's own figure; for an editor the form that states the
+// impact (service × region × connections, flags) with a reason, and lifts it with a reason.
+// An incident whose impact is unknown (alerts on elements the inventory lacks) says so here.
+const FLAG_NAMES = { societal: "societal function", emergency_112: "112", wholesale: "wholesale" };
+
+function keepChecked(field, node) {
+  if (typed[field] !== undefined) node.checked = typed[field];
+  node.addEventListener("change", () => { typed[field] = node.checked; });
+  return node;
+}
+
+function impactRow(n, given) {
+  const service = keep(`ov-service-${n}`, el("select", { class: "ov-service", "aria-label": `Service ${n + 1}` },
+    (page.services || "").split(",").filter(Boolean).map((s) => el("option", { value: s }, s))));
+  if (given && typed[`ov-service-${n}`] === undefined) service.value = given.service;
+  const region = keep(`ov-region-${n}`, el("input", { class: "ov-region", value: given ? given.region : "", maxlength: "64", size: "10", "aria-label": `Region ${n + 1}`, placeholder: "SE-2380" }));
+  const count = keep(`ov-connections-${n}`, el("input", { class: "ov-connections", type: "number", min: "0", step: "1", value: given ? String(given.connections) : "", "aria-label": `Connections ${n + 1}` }));
+  const flags = Object.entries(FLAG_NAMES).map(([flag, words]) => el("label", { class: "flag" },
+    keepChecked(`ov-${flag}-${n}`, el("input", { type: "checkbox", class: `ov-${flag}`, ...(given && given[flag] ? { checked: "" } : {}) })), ` ${words}`));
+  return el("tr", { class: "ov-row" }, el("td", {}, service), el("td", {}, region), el("td", {}, count), el("td", {}, flags));
+}
+
+function statedImpacts(table) {
+  return [...table.querySelectorAll("tr.ov-row")].map((row) => {
+    const out = {
+      service: row.querySelector(".ov-service").value,
+      region: row.querySelector(".ov-region").value.trim(),
+      connections: Number(row.querySelector(".ov-connections").value || "0"),
+    };
+    for (const flag of Object.keys(FLAG_NAMES)) if (row.querySelector(`.ov-${flag}`).checked) out[flag] = true;
+    return out;
+  }).filter((i) => i.region || i.connections);
+}
+
+function forgetOverrideForm() {
+  for (const key of Object.keys(typed)) if (key.startsWith("ov-")) delete typed[key];
+}
+
+async function changeOverride(method, body) {
+  const out = document.getElementById("override-error");
+  try {
+    await api(`${base}/impact-override`, { method, body });
+    forgetOverrideForm();
+    await refresh(null, true);
+  } catch (e) {
+    if (out) fill(out, el("div", { class: "error", role: "alert" }, e instanceof ApiError ? `Refused (${e.status}): ${e.message}` : String(e)));
+  }
+}
+
+function overrideSection(doc) {
+  const o = doc.impact_override;
+  const own = doc.impact.inventory;
+  const standing = o
+    ? el("p", { id: "override-standing", class: "overridden" },
+        el("strong", {}, "Impact overridden"), ` by ${o.by} at ${localTime(o.at)}${o.from ? `, from ${localTime(o.from)}` : ""}: `,
+        el("q", { id: "override-reason" }, o.reason), " ",
+        own ? el("span", { class: "why", id: "inventory-figure" }, own.known
+          ? `The inventory's own figure: ${number(own.current)} now, peak ${number(own.peak)}.`
+          : `The inventory cannot say: some alerts are on elements it lacks (it places ${number(own.peak)} at peak).`) : null)
+    : doc.impact_known === false
+      ? el("p", { id: "override-standing", class: "impact-unknown" }, "Impact unknown: some alerts are on elements the inventory lacks, so what they take down is unknown. If you know what is down, state it below with a reason.")
+      : null;
+  if (!can("editor")) return standing ? el("section", { id: "impact-override" }, standing) : null;
+  const given = o ? o.impacts : [];
+  const rows = Math.max(1, Number(typed["ov-rows"] || 0), given.length);
+  const body = el("tbody", {}, Array.from({ length: rows }, (_, n) => impactRow(n, given[n])));
+  const table = el("table", { id: "override-impacts" },
+    el("thead", {}, el("tr", {}, el("th", {}, "Service"), el("th", {}, "Region"), el("th", {}, "Connections"), el("th", {}, "Flags"))), body);
+  const reason = keep("ov-reason", el("textarea", { id: "override-reason-input", maxlength: "1000", rows: "2", cols: "60", "aria-label": "Reason" }));
+  const from = keep("ov-from", el("input", { type: "datetime-local", id: "override-from", "aria-label": "From" }));
+  return el(
+    "section",
+    { id: "impact-override" },
+    standing,
+    el("details", {
+      id: "override-form",
+      open: typed["ov-open"] !== undefined ? typed["ov-open"] : doc.impact_known === false,
+      ontoggle: (event) => { typed["ov-open"] = event.target.open; },
+    },
+      el("summary", {}, o ? "Change or lift the impact override…" : "Override the impact…"),
+      el("p", { class: "why" }, "What you state stands in for the inventory's impact from the incident's start (or the time below) until it ends; rules, reports owed and drafts follow. Your name, the reason and the figures are kept in the audit log."),
+      table,
+      el("button", { type: "button", id: "override-add-row", class: "quiet", onclick: () => {
+        typed["ov-rows"] = body.children.length + 1;
+        body.append(impactRow(body.children.length, null));
+      } }, "Add a service or region"),
+      el("label", { for: "override-from" }, "From (your local time; empty: the incident's start)"), from,
+      el("label", { for: "override-reason-input" }, "Reason (required)"), reason,
+      el("div", { class: "actions" },
+        el("button", { type: "button", id: "override-save", onclick: () => {
+          const stated = { impacts: statedImpacts(table), reason: reason.value };
+          if (from.value) stated.from = isoOfLocal(from.value);
+          changeOverride("PUT", stated);
+        } }, o ? "Save the override" : "Override the impact"),
+        o ? el("button", { type: "button", id: "override-lift", class: "quiet", onclick: () => changeOverride("DELETE", { reason: reason.value }) }, "Lift the override") : null),
+      el("div", { id: "override-error" })),
   );
 }
 
@@ -431,6 +532,7 @@ function render(doc, story, names) {
     obligationsTable(doc.obligations, doc.drafts),
     el("ul", {}, doc.obligations.map((o) => el("li", { title: reportEnglish(o.kind) }, `${reportName(o.regulator, o.kind)}: `, o.waiting_for && !o.due_at ? waitingWords(o.waiting_for) : localiseText(o.explanation || "")))),
     el("h2", {}, "Affected now"),
+    overrideSection(doc),
     affectedTable(doc.impact),
     el("div", { class: "grid2" }, byTable("Service", doc.impact.by_service), byTable("Region", doc.impact.by_region, doc.impact.region_names)),
     el("h2", {}, "Alerts"),
@@ -451,7 +553,7 @@ function render(doc, story, names) {
 let deferred = false;
 function typing() {
   const active = document.activeElement;
-  return Boolean(active && root.contains(active) && /^(INPUT|TEXTAREA)$/.test(active.tagName));
+  return Boolean(active && root.contains(active) && /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName));
 }
 root.addEventListener("focusout", (event) => {
   // Focus moving to one of the page's buttons is a click under way (Assign, Rename, Add note):
