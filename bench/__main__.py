@@ -1,4 +1,4 @@
-"""``python -m bench [--quick] [--only webhook|evaluation|soak] [--stores …] [--profile]``
+"""``python -m bench [--quick] [--only webhook|evaluation|covering|soak] [--stores …] [--profile]``
 
 Runs the benchmarks, prints the tables (progress goes to stderr) and writes every figure as JSON
 to ``bench/results/latest.json``. Aims are printed as MET/MISSED; the exit status is 0 whatever
@@ -22,7 +22,7 @@ from typing import Any
 
 import aiohttp
 
-from bench import evaluation, report, soak, webhook
+from bench import covering, evaluation, report, soak, webhook
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[2])
     parser.add_argument("--quick", action="store_true", help="short runs, fewer repetitions")
     parser.add_argument(
-        "--only", choices=["webhook", "evaluation", "soak"], help="run one benchmark"
+        "--only", choices=["webhook", "evaluation", "covering", "soak"], help="run one benchmark"
     )
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json", help="JSON results")
     parser.add_argument(
@@ -111,6 +111,12 @@ def main(argv: list[str] | None = None) -> int:
         results["evaluation"] = res
         sections.append(report.evaluation(res))
         aims += res["aims"]
+
+    if args.only in (None, "covering"):
+        _progress("covering benchmark …")
+        res = covering.run(quick=args.quick, log=_progress)
+        results["covering"] = res
+        sections.append(covering.table(res))
 
     if args.only in (None, "soak"):
         _progress("soak benchmark …")

@@ -193,16 +193,20 @@ def build_timeline(topology: Topology, intervals: Iterable[Interval]) -> list[Po
             i += 1
         out_vec = dict(outage.elements.vector)
         add_into(out_vec, outage.described.vector)
-        point = Point(
-            at, out_vec, _degradation_vector(topology, outage.elements, degraded), dict(signals)
-        )
-        if points and (points[-1].outage, points[-1].degradation, points[-1].signals) == (
-            point.outage,
-            point.degradation,
-            point.signals,
-        ):
-            continue  # nothing visible changed at this instant
-        points.append(point)
+        deg_vec = _degradation_vector(topology, outage.elements, degraded)
+        if points:
+            last = points[-1]
+            # An unchanged vector is the previous point's own object: what reads the timeline
+            # (Measures, summarise) sees by identity that nothing changed there, so a long
+            # incident whose alerts change only its severity signals costs O(points), not
+            # O(points × keys) (an alert above the correlation level covering a storm).
+            if out_vec == last.outage:
+                out_vec = last.outage
+            if deg_vec == last.degradation:
+                deg_vec = last.degradation
+            if out_vec is last.outage and deg_vec is last.degradation and signals == last.signals:
+                continue  # nothing visible changed at this instant
+        points.append(Point(at, out_vec, deg_vec, dict(signals)))
     return points
 
 
@@ -242,7 +246,15 @@ def summarise(timeline: Sequence[Point]) -> ImpactSummary:
     peak, peak_at, out_peak, deg_peak = 0, None, 0, 0
     by_service: dict[str, int] = {}
     by_region: dict[str, int] = {}
+    previous: Point | None = None
     for point in timeline:
+        if (
+            previous is not None
+            and point.outage is previous.outage
+            and point.degradation is previous.degradation
+        ):
+            continue  # the same vectors (build_timeline shares them): nothing new to see
+        previous = point
         combined = point.combined()
         total = _conn_total(combined)
         if total > peak:

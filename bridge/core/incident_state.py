@@ -35,7 +35,9 @@ class Derived:
         return Derived(
             Measures(timeline),
             summarise(timeline),
-            frozenset(k[1] for p in timeline for k in p.outage),
+            frozenset(
+                k[1] for vec in {id(p.outage): p.outage for p in timeline}.values() for k in vec
+            ),
             inventory,
         )
 

@@ -175,20 +175,43 @@ class Measures:
         self._n = len(timeline)
         self._series: dict[tuple[str, ...], list[float]] = {}
         self._keys: dict[tuple[tuple[str, ...], int], list[tuple[str, ...]]] = {}
+        # Points whose vectors are the previous point's own objects (build_timeline shares an
+        # unchanged vector) take every vector series' value from the point before, in runs,
+        # after the loop: a long incident whose vectors rarely change costs O(points).
+        copies: list[tuple[int, int]] = []  # [start, end) runs of such points
+        vector_keys: set[tuple[str, ...]] = set()
+        previous: Point | None = None
         for i, point in enumerate(timeline):
-            for mode, vec in (
-                ("outage", point.outage),
-                ("any", point.outage),
-                ("any", point.degradation),
+            if (
+                previous is not None
+                and point.outage is previous.outage
+                and point.degradation is previous.degradation
             ):
-                for key, value in vec.items():
-                    if key[0] == "conn":
-                        self._add((mode, "conn", key[1], key[2]), i, value)
-                        self._add((mode, "conn", key[1], key[2], key[3]), i, value)
-                    else:
-                        self._add((mode, *key), i, value)
+                if copies and copies[-1][1] == i:
+                    copies[-1] = (copies[-1][0], i + 1)
+                else:
+                    copies.append((i, i + 1))
+            else:
+                previous = point
+                for mode, vec in (
+                    ("outage", point.outage),
+                    ("any", point.outage),
+                    ("any", point.degradation),
+                ):
+                    for key, value in vec.items():
+                        if key[0] == "conn":
+                            for k in ((mode, "conn", key[1], key[2]), (mode, "conn", *key[1:4])):
+                                self._add(k, i, value)
+                                vector_keys.add(k)
+                        else:
+                            self._add((mode, *key), i, value)
+                            vector_keys.add((mode, *key))
             for key, value in point.signals.items():
                 self._add(key, i, value)
+        for key in vector_keys:
+            series = self._series[key]
+            for start, end in copies:
+                series[start:end] = [series[start - 1]] * (end - start)
 
     def _add(self, key: tuple[str, ...], i: int, value: float) -> None:
         series = self._series.get(key)
