@@ -133,6 +133,10 @@ async def test_a_router_alert_covers_the_site_incident_and_its_sent_varsel_is_no
     assert not any(d["id"] == f"{cover_id}.nkom_varsel" for d in cover["drafts"])
     await deliver(client)
     assert len(smtp.mailbox.received) == 1  # nothing went out twice
+    # the next Nkom notice is the update, following the varsel the site incident sent
+    update = await get(client, f"/api/v1/drafts/{cover_id}.nkom_update")
+    changes = {f["key"]: f["value"] for f in update["latest"]["fields"]}["changes"]
+    assert changes.startswith("Forrige varsel ble sendt") and "5 000 → 13 000" in changes
 
     # the deadline queue lists the event once (the covering incident), never the site's
     queue = await get(client, "/api/v1/queue")
