@@ -270,6 +270,12 @@ class Covering:
         if home is not None:
             self._leave(ek, home)
 
+    def let_go(self) -> None:
+        """Forget the bonds and pins of episodes no longer held (their incidents left memory;
+        the casebook keeps them, a restart reads only those of live incidents)."""
+        self.bonds = [b for b in self.bonds if any(ek in self.home for ek in b[0] + b[1])]
+        self.pinned = {ek for ek in self.pinned if ek in self.home}
+
     def _unmove(self, ek: EpisodeKey) -> None:
         key = self.moved.pop(ek, None)
         if key is not None:

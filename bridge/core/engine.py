@@ -842,6 +842,9 @@ class Engine:
         stubs = [i for i, inc in self.incidents.items() if inc.merged_into in gone]
         if stubs:
             gone |= self.evict(stubs)
+        if gone:
+            self.covering.let_go()
+            self._pins = {ek: key for ek, key in self._pins.items() if ek in self.episodes}
         return gone
 
     def _forget_episode(self, ek: EpisodeKey, inc_id: str) -> None:

@@ -639,3 +639,19 @@ def test_a_split_takes_alerts_out_into_an_incident_of_their_own() -> None:
     after = _restored(eng, at(5))
     eng.tick(at(5))
     assert outcome(after) == outcome(eng)
+
+
+def test_merges_and_splits_are_let_go_with_their_incidents() -> None:
+    """Once the incidents they concern leave memory, the engine forgets their bonds and pins
+    (the casebook keeps them; a restart reads those of live incidents only)."""
+    eng = engine()
+    (host,) = eng.apply([episode("a", at(0), end=at(5), element="olt-a1")], at(5))
+    eng.apply([episode("b", at(1), end=at(6), element="olt-b1")], at(6))
+    absorbed = eng.incident_of(("b", at(1)))
+    assert absorbed is not None
+    eng.merge(absorbed, host)
+    eng.split([("b", at(1))], "split:x")
+    eng.evaluate_pending(at(7))
+    assert eng.covering.bonds and eng._pins
+    eng.evict(list(eng.incidents))
+    assert not eng.incidents and not eng.covering.bonds and not eng._pins
