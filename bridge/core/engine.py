@@ -319,6 +319,48 @@ class Engine:
             self._light.add(inc.id)
         return True
 
+    def seen_again(
+        self, episodes: Sequence[AlertEpisode], truncation: Mapping[str, int]
+    ) -> dict[EpisodeKey, str] | None:
+        """:meth:`admit` for a re-delivery known to change nothing but ``last_seen`` (a group
+        re-sent unchanged; episodes as stored), without admit's per-episode bookkeeping: if
+        every episode is held with the same status, end and annotations, and sits in the
+        incident admit would place it in, it does exactly what admit does (moves ``last_seen``,
+        asks for a light re-evaluation where an alert was shown stale, keeps the truncation)
+        and returns where each is; otherwise it changes nothing and returns None (then
+        :meth:`admit`)."""
+        placed: dict[EpisodeKey, str] = {}
+        for ep in episodes:
+            ek = ep.key
+            known = self.episodes.get(ek)
+            key = self._key_of.get(ek)
+            if (
+                known is None
+                or key is None
+                or key in self._risky
+                or ep.status != known.status
+                or ep.ends_at != known.ends_at
+                or (ep.annotations is not known.annotations and ep.annotations != known.annotations)
+                or (inc_id := self._joined_id(ek)) is None
+            ):
+                return None
+            placed[ek] = inc_id
+        held, assignment, incidents = self.episodes, self._assignment, self.incidents
+        for ep in episodes:
+            ek = ep.key
+            known = held[ek]
+            # merge_episode(known, ep), which is ``ep`` itself when it spans what is held
+            # (same rank: the new one wins; display fields follow the later last_seen)
+            if ep.first_seen <= known.first_seen and ep.last_seen >= known.last_seen:
+                held[ek] = ep
+            else:
+                held[ek] = merge_episode(known, ep)
+            inc = incidents.get(assignment.get(ek, ""))
+            if inc is not None and inc.stale and ep.fingerprint in inc.stale:
+                self._light.add(inc.id)
+        self.truncation.update(truncation)
+        return placed
+
     def _put(self, ep: AlertEpisode) -> set[str]:
         """Store one episode; return the correlation keys it touches (old and new)."""
         # Merging again is harmless (a join) and protects against an older stored state
