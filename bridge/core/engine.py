@@ -49,7 +49,7 @@ from bridge.core.incidents import (
 from bridge.core.liveness import is_history
 from bridge.core.mapping import MappingRules, Target, map_alert
 from bridge.core.obligations import Obligation, incident_events, owed
-from bridge.core.rules import Assessment, RuleSet, evaluate
+from bridge.core.rules import Assessment, RuleSet, evaluate, reevaluate
 from bridge.core.topology import Topology
 
 
@@ -556,9 +556,11 @@ class Engine:
         closed = reach is not None and now >= reach
         kept: Sequence[Assessment | None] = previous or [None] * len(self.rule_sets)
         assessments = [
-            prev
-            if prev is not None and not _due_before(prev, now)
-            else evaluate(derived.measures, rs, self.topology, now)
+            evaluate(derived.measures, rs, self.topology, now)
+            if prev is None
+            else reevaluate(prev, derived.measures, rs, self.topology, now)
+            if _due_before(prev, now)
+            else prev
             for rs, prev in zip(self.rule_sets, kept, strict=True)
         ]
         stale, next_stale = self._stale(eks, ends, now)
@@ -665,7 +667,7 @@ class Engine:
     def _reevaluate(self, incident: Incident, now: datetime) -> bool:
         """Evaluate an incident again at ``now`` on its standing timeline; True if it changed."""
         eks = incident.episodes
-        ends = effective_ends(self.episodes[ek] for ek in self._by_key.get(incident.key, ()))
+        ends = self._ends(eks, incident.key)
         last_end = (
             None
             if any(ends[ek] is None for ek in eks)
@@ -685,6 +687,23 @@ class Engine:
             incident.assessments or None,
         )
         return self._store_if_changed(rebuilt)
+
+    def _ends(self, eks: Sequence[EpisodeKey], key: str) -> dict[EpisodeKey, datetime | None]:
+        """:func:`effective_ends` of correlation key ``key``'s episodes, for ``eks`` (some of
+        them) only: each one's end, cut at the next start of its fingerprint in the key.
+        Costs what ``eks`` hold, not what the key holds."""
+        in_key = self._by_key.get(key, set())
+        held, fp_starts = self.episodes, self._fp_starts
+        ends: dict[EpisodeKey, datetime | None] = {}
+        for ek in eks:
+            end = held[ek].end_for_impact()
+            starts = fp_starts.get(ek[0])
+            if starts is not None and len(starts) > 1:
+                later = [s for s in starts if s > ek[1] and (ek[0], s) in in_key]
+                if later:
+                    end = min(later) if end is None else min(end, *later)
+            ends[ek] = end
+        return ends
 
     def _reach(
         self, incident: Incident, ends: Mapping[EpisodeKey, datetime | None]
