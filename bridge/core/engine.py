@@ -24,6 +24,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
+from operator import itemgetter
 
 from bridge.core.alerts import AlertEpisode, merge_episode
 from bridge.core.impact import Point, affected_once
@@ -62,6 +63,9 @@ def _due_times(
     due = [c.forecast_at for a in assessments for c in a.criteria if c.forecast_at is not None]
     due += [o.due_at for o in obligations if o.due_at is not None and o.due_at > now]
     return due
+
+
+_BY_START = itemgetter(1, 0)  # an episode key (fingerprint, start) by start, then fingerprint
 
 
 def _due_before(assessment: Assessment, now: datetime) -> bool:
@@ -128,6 +132,7 @@ class Engine:
         self._pending: set[str] = set()  # correlation keys admitted but not yet evaluated
         self._orphans: set[tuple[str, str]] = set()  # (id, key) emptied, destination pending
         self._light: set[str] = set()  # incidents to re-evaluate on their standing timeline
+        self._verdicts: dict[str, tuple[Incident, tuple[object, ...]]] = {}  # as last stored
         self._versions: dict[str, int] = {}  # correlation key → changes admitted so far
         self._planned: set[str] = set()  # keys with a plan out (see next_plan / commit)
         self._risky: set[str] = set()  # pending keys whose incidents may split or merge
@@ -533,7 +538,14 @@ class Engine:
         self.incidents[incident.id] = incident
         if incident.next_check_at is not None:
             heapq.heappush(self._heap, (incident.next_check_at, incident.id))
-        return before is None or before.verdict() != incident.verdict()
+        verdict = incident.verdict()
+        known = self._verdicts.get(incident.id)
+        self._verdicts[incident.id] = (incident, verdict)
+        if before is None:
+            return True
+        # the verdict kept when ``before`` was stored, unless it was stored another way
+        before_verdict = known[1] if known is not None and known[0] is before else before.verdict()
+        return before_verdict != verdict
 
     def _evaluate(
         self,
@@ -582,15 +594,16 @@ class Engine:
             due.append(reach)
         if next_stale is not None:
             due.append(next_stale)
+        targets = self.targets
         jurisdictions = sorted(
-            {self.targets[ek].jurisdiction for ek in eks if not self.targets[ek].unmapped}
+            {t.jurisdiction for ek in eks if not (t := targets[ek]).unmapped}
             | derived.jurisdictions
         )
         group_keys = {self.episodes[ek].group_key for ek in eks}
         return Incident(
             id=inc_id,
             key=key,
-            episodes=sorted(eks, key=lambda k: (k[1], k[0])),
+            episodes=sorted(eks, key=_BY_START),
             started_at=started_at,
             state=CLOSED if closed else "open",
             ended_at=last_end if closed else None,
@@ -697,8 +710,8 @@ class Engine:
         ends: dict[EpisodeKey, datetime | None] = {}
         for ek in eks:
             end = held[ek].end_for_impact()
-            starts = fp_starts.get(ek[0])
-            if starts is not None and len(starts) > 1:
+            starts = fp_starts.get(ek[0], ())
+            if len(starts) > 1:
                 later = [s for s in starts if s > ek[1] and (ek[0], s) in in_key]
                 if later:
                     end = min(later) if end is None else min(end, *later)
@@ -753,6 +766,7 @@ class Engine:
                     self._by_key.pop(incident.key, None)
                     self._versions.pop(incident.key, None)
             self._owner.pop(inc_id, None)
+            self._verdicts.pop(inc_id, None)
             self._notice_events.pop(inc_id, None)
             self._notice_states.pop(inc_id, None)
         stubs = [i for i, inc in self.incidents.items() if inc.merged_into in gone]
