@@ -30,8 +30,9 @@ from bridge.store.records import DeliveryRecord
 
 
 def digest(raw: bytes) -> bytes:
-    """What identifies a body (BLAKE2b, 128 bits: far cheaper than decoding it)."""
-    return hashlib.blake2b(raw, digest_size=16).digest()
+    """What identifies a body: SHA-256, far cheaper than decoding it (with the CPU's SHA
+    instructions, where x86-64 and ARMv8 have them, about twice BLAKE2b's speed)."""
+    return hashlib.sha256(raw).digest()
 
 
 @dataclass(slots=True)
