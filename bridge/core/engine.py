@@ -335,32 +335,39 @@ class Engine:
         and returns where each is; otherwise it changes nothing and returns None (then
         :meth:`admit`)."""
         placed: dict[EpisodeKey, str] = {}
+        held, key_of, risky = self.episodes, self._key_of, self._risky
+        assignment, owner, incidents = self._assignment, self._owner, self.incidents
+        taken: list[tuple[EpisodeKey, AlertEpisode, AlertEpisode, Incident | None]] = []
         for ep in episodes:
-            ek = ep.key
-            known = self.episodes.get(ek)
-            key = self._key_of.get(ek)
+            ek = (ep.fingerprint, ep.starts_at)
+            known = held.get(ek)
+            key = key_of.get(ek)
             if (
                 known is None
                 or key is None
-                or key in self._risky
+                or key in risky
                 or ep.status != known.status
                 or ep.ends_at != known.ends_at
                 or (ep.annotations is not known.annotations and ep.annotations != known.annotations)
-                or (inc_id := self._joined_id(ek)) is None
             ):
                 return None
-            placed[ek] = inc_id
-        held, assignment, incidents = self.episodes, self._assignment, self.incidents
-        for ep in episodes:
-            ek = ep.key
-            known = held[ek]
+            # _joined_id, its common case inline: the episode is in an incident of its key
+            current = assignment.get(ek, "")
+            inc = incidents.get(current)
+            if inc is not None and inc.merged_into is None and owner.get(current) == key:
+                placed[ek] = inc.id
+            elif (inc_id := self._joined_id(ek)) is not None:
+                placed[ek] = inc_id
+            else:
+                return None
+            taken.append((ek, ep, known, inc))
+        for ek, ep, known, inc in taken:
             # merge_episode(known, ep), which is ``ep`` itself when it spans what is held
             # (same rank: the new one wins; display fields follow the later last_seen)
             if ep.first_seen <= known.first_seen and ep.last_seen >= known.last_seen:
                 held[ek] = ep
             else:
                 held[ek] = merge_episode(known, ep)
-            inc = incidents.get(assignment.get(ek, ""))
             if inc is not None and inc.stale and ep.fingerprint in inc.stale:
                 self._light.add(inc.id)
         self.truncation.update(truncation)

@@ -60,17 +60,17 @@ class Resent:
 
 
 def _last_seen(ep: AlertEpisode, at: datetime) -> AlertEpisode:
-    return AlertEpisode(
-        fingerprint=ep.fingerprint,
-        starts_at=ep.starts_at,
-        status=ep.status,
-        ends_at=ep.ends_at,
-        labels=ep.labels,
-        annotations=ep.annotations,
-        first_seen=ep.first_seen,
-        last_seen=at,
-        generator_url=ep.generator_url,
-        group_key=ep.group_key,
+    return AlertEpisode(  # positional: once per alert of a re-sent group, so it counts
+        ep.fingerprint,
+        ep.starts_at,
+        ep.status,
+        ep.ends_at,
+        ep.labels,
+        ep.annotations,
+        ep.first_seen,
+        at,
+        ep.generator_url,
+        ep.group_key,
     )
 
 
