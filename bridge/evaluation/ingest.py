@@ -97,11 +97,9 @@ class Ingest:
     ) -> IngestResult | None:
         """Record a re-sent, unchanged group; None when the store or the engine holds
         something else for it by now (then the full way)."""
-        delivery = entry.delivery
+        recorded = entry.record(now)
         try:
-            change = await self.store.seen_again(
-                entry.change, len(entry.episodes), entry.record(now)
-            )
+            change = await self.store.seen_again(entry.change, len(entry.episodes), recorded)
         except StoreUnavailable as exc:
             self.metrics.store_errors.labels(op=exc.op).inc()
             raise
@@ -109,14 +107,15 @@ class Ingest:
             self.resent.forget(body_digest)
             return None
         moved = entry.moved(now)
-        placed = self.evaluator.seen_again(moved, {delivery.group_key: delivery.truncated_alerts})
+        truncation = {recorded.group_key: recorded.truncated}
+        placed = self.evaluator.seen_again(moved, truncation)
         if placed is None:  # the engine holds something else: admit, as the full way would
-            placed = self.evaluator.admit(moved, {delivery.group_key: delivery.truncated_alerts})
+            placed = self.evaluator.admit(moved, truncation)
             self.resent.forget(body_digest)
         else:
             self.resent.advanced(body_digest, entry, change, moved)
-        self._count_resent(entry, delivery)
-        return IngestResult(len(delivery.episodes), sorted(set(placed.values())))
+        self._counted(entry.firing, recorded.alerts, recorded.truncated, recorded.group_key)
+        return IngestResult(recorded.alerts, sorted(set(placed.values())))
 
     def parse(self, body: object, now: datetime) -> Delivery:
         """The body validated: raw bytes take msgspec's lane first
@@ -155,11 +154,6 @@ class Ingest:
         placed = self.evaluator.admit(outage, {delivery.group_key: delivery.truncated_alerts})
         result = IngestResult(len(delivery.episodes), sorted(set(placed.values())))
         return stored, (change if len(outage) == len(stored) else None), result
-
-    def _count_resent(self, entry: Resent, delivery: Delivery) -> None:
-        self._counted(
-            entry.firing, len(delivery.episodes), delivery.truncated_alerts, delivery.group_key
-        )
 
     def _count(self, episodes: Sequence[AlertEpisode], truncated: int, group_key: str) -> None:
         self._counted(sum(1 for ep in episodes if ep.firing), len(episodes), truncated, group_key)

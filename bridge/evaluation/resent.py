@@ -13,8 +13,7 @@ it back for a body with the same digest, while its timestamps are still within
 ``server.limits`` of ``now`` (else the full path answers, as it would have). Whether the store
 still holds what that write left is checked by the store itself
 (:meth:`~bridge.store.interfaces.AlertLog.seen_again`), and whether the engine does by
-:meth:`~bridge.core.engine.Engine.seen_again`; either saying no sends the body the full way. At
-most ``capacity`` bodies are kept (least recently used go).
+:meth:`~bridge.core.engine.Engine.seen_again`; either saying no sends the body the full way.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bridge.core.alerts import AlertEpisode, Delivery, WebhookLimits
@@ -38,17 +37,18 @@ def digest(raw: bytes) -> bytes:
 @dataclass(slots=True)
 class Resent:
     """What the last write of a body left: the store's change number and the episodes as
-    stored then; the delivery's recorded fields; its earliest and latest checked timestamp."""
+    stored then; the delivery as recorded (its receive time aside); how many alerts fired; the
+    earliest and latest timestamp its validation checked."""
 
     change: int
     episodes: list[AlertEpisode]
-    delivery: Delivery
+    delivery: DeliveryRecord
     firing: int
     earliest: datetime
     latest: datetime
 
     def record(self, received_at: datetime) -> DeliveryRecord:
-        return DeliveryRecord.of(self.delivery, received_at)
+        return replace(self.delivery, received_at=received_at)
 
     def moved(self, received_at: datetime) -> list[AlertEpisode]:
         """The episodes as the store holds them after :meth:`AlertLog.seen_again` at
@@ -86,12 +86,14 @@ def _as_sent(stored: AlertEpisode, sent: AlertEpisode) -> bool:
 
 
 class ResentGroups:
-    """See the module contract."""
+    """See the module contract. The bodies kept hold at most ``capacity`` alerts together
+    (the least recently used go first): memory for what is re-sent, bounded whatever comes."""
 
-    def __init__(self, limits: WebhookLimits, capacity: int = 4096) -> None:
+    def __init__(self, limits: WebhookLimits, capacity: int = 50_000) -> None:
         self.limits = limits
         self.capacity = capacity
         self._bodies: OrderedDict[bytes, Resent] = OrderedDict()
+        self._alerts = 0  # alerts in the bodies kept
         self.taken = 0  # bodies recorded the short way (for tests and the curious)
 
     def recall(self, body_digest: bytes, now: datetime) -> Resent | None:
@@ -102,7 +104,7 @@ class ResentGroups:
             entry.earliest < now - self.limits.timestamps_past
             or entry.latest > now + self.limits.timestamps_future
         ):
-            self._bodies.pop(body_digest, None)
+            self.forget(body_digest)
             return None
         self._bodies.move_to_end(body_digest)
         return entry
@@ -116,8 +118,8 @@ class ResentGroups:
         change: int,
     ) -> None:
         """Keep what the full way gave for this body, if a re-send can only move
-        ``last_seen`` (see the module contract); else forget any earlier entry."""
-        self._bodies.pop(body_digest, None)
+        ``last_seen`` (see the module contract)."""
+        self.forget(body_digest)
         sent = delivery.episodes
         if (
             not sent
@@ -130,13 +132,14 @@ class ResentGroups:
         self._bodies[body_digest] = Resent(
             change=change,
             episodes=list(stored),
-            delivery=delivery,
+            delivery=DeliveryRecord.of(delivery, received_at),
             firing=sum(1 for ep in sent if ep.firing),
             earliest=min(times),
             latest=max(times),
         )
-        while len(self._bodies) > self.capacity:
-            self._bodies.popitem(last=False)
+        self._alerts += len(stored)
+        while self._alerts > self.capacity and self._bodies:
+            self.forget(next(iter(self._bodies)))
 
     def advanced(
         self, body_digest: bytes, entry: Resent, change: int, episodes: list[AlertEpisode]
@@ -149,4 +152,6 @@ class ResentGroups:
             entry.episodes = episodes
 
     def forget(self, body_digest: bytes) -> None:
-        self._bodies.pop(body_digest, None)
+        entry = self._bodies.pop(body_digest, None)
+        if entry is not None:
+            self._alerts -= len(entry.episodes)
