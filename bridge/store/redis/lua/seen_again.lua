@@ -7,8 +7,9 @@
 -- delivery and truncation are kept as ingest keeps them.
 local fields = redis.call('ZRANGEBYSCORE', KEYS[6], ARGV[2], ARGV[2])
 if #fields ~= tonumber(ARGV[3]) then return false end
-local values = redis.call('HMGET', KEYS[2], unpack(fields))
-for i = 1, #values do
+local values = {}
+for i = 1, #fields do  -- one HGET each: unpack() of a large group would overflow Lua's stack
+  values[i] = redis.call('HGET', KEYS[2], fields[i])
   if not values[i] then return false end
 end
 local seq = redis.call('INCR', KEYS[5])
