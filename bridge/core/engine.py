@@ -582,7 +582,7 @@ class Engine:
             else prev
             for rs, prev in zip(self.rule_sets, kept, strict=True)
         ]
-        stale, next_stale = self._stale(eks, ends, now)
+        stale, next_stale, jurisdictions, group_keys, unmapped = self._of_alerts(eks, ends, now)
         events = incident_events(started_at, last_end, last_end if closed else None)
         obligations = [
             o
@@ -601,12 +601,6 @@ class Engine:
             due.append(reach)
         if next_stale is not None:
             due.append(next_stale)
-        targets = self.targets
-        jurisdictions = sorted(
-            {t.jurisdiction for ek in eks if not (t := targets[ek]).unmapped}
-            | derived.jurisdictions
-        )
-        group_keys = {self.episodes[ek].group_key for ek in eks}
         return Incident(
             id=inc_id,
             key=key,
@@ -615,16 +609,12 @@ class Engine:
             state=CLOSED if closed else "open",
             ended_at=last_end if closed else None,
             closes_at=None if closed else reach,
-            jurisdictions=jurisdictions,
+            jurisdictions=sorted(jurisdictions | derived.jurisdictions),
             timeline=timeline,
             impact=derived.impact,
             assessments=assessments,
             stale=sorted(set(stale)),
-            unmapped={
-                ek[0]: self.targets[ek].unmapped_reason or ""
-                for ek in eks
-                if self.targets[ek].unmapped
-            },
+            unmapped=unmapped,
             truncated_alerts=sum(self.truncation.get(g, 0) for g in group_keys),
             next_check_at=min(due) if due else None,
             derived=derived,
@@ -632,22 +622,34 @@ class Engine:
             obligations=obligations,
         )
 
-    def _stale(
+    def _of_alerts(
         self, eks: list[EpisodeKey], ends: Mapping[EpisodeKey, datetime | None], now: datetime
-    ) -> tuple[list[str], datetime | None]:
-        """Fingerprints of firing alerts not heard of within ``stale_after``, and when the next
-        one goes stale."""
+    ) -> tuple[list[str], datetime | None, set[str], set[str], dict[str, str]]:
+        """What an incident shows of its alerts, in one pass over them: fingerprints of firing
+        alerts not heard of within ``stale_after`` and when the next one goes stale; the
+        jurisdictions of its mapped alerts; their Alertmanager group keys; the unmapped ones'
+        reasons by fingerprint."""
+        held, targets, stale_after = self.episodes, self.targets, self.stale_after
         stale: list[str] = []
         next_stale: datetime | None = None
+        jurisdictions: set[str] = set()
+        group_keys: set[str] = set()
+        unmapped: dict[str, str] = {}
         for ek in eks:
-            ep = self.episodes[ek]
-            if ends[ek] is None and ep.firing:
-                stale_at = ep.last_seen + self.stale_after
+            ep = held[ek]
+            target = targets[ek]
+            group_keys.add(ep.group_key)
+            if target.unmapped:
+                unmapped[ek[0]] = target.unmapped_reason or ""
+            else:
+                jurisdictions.add(target.jurisdiction)
+            if ends[ek] is None and ep.status == "firing":
+                stale_at = ep.last_seen + stale_after
                 if now >= stale_at:
                     stale.append(ep.fingerprint)
                 elif next_stale is None or stale_at < next_stale:
                     next_stale = stale_at
-        return stale, next_stale
+        return stale, next_stale, jurisdictions, group_keys, unmapped
 
     def tick(self, now: datetime) -> set[str]:
         """Re-evaluate incidents with something due by ``now`` (and anything admitted but not
