@@ -78,6 +78,11 @@ def main(argv: list[str] | None = None) -> int:
         "sqlite,redis; redis starts its own redis-server on loopback)",
     )
     parser.add_argument(
+        "--cases",
+        default=None,
+        help="run only the webhook cases whose name contains this text (e.g. repeated)",
+    )
+    parser.add_argument(
         "--profile",
         action="store_true",
         help="run each bridge server under cProfile; reports next to --out",
@@ -100,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
                 profile_dir=args.out.parent if args.profile else None,
                 log=_progress,
                 stores=tuple(s.strip() for s in args.stores.split(",") if s.strip()),
+                cases_named=args.cases,
             )
         )
         results["webhook"] = res

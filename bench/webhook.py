@@ -296,9 +296,11 @@ async def run(
     profile_dir: Path | None = None,
     log: Any = print,
     stores: tuple[str, ...] = ("sqlite", "redis"),
+    cases_named: str | None = None,
 ) -> dict[str, Any]:
-    """Run every case; return the results (see bench/README.md for the fields)."""
-    cases = [c.scaled(quick) for c in CASES]
+    """Run every case (or those whose name contains ``cases_named``); return the results (see
+    bench/README.md for the fields)."""
+    cases = [c.scaled(quick) for c in CASES if cases_named is None or cases_named in c.name]
     redis = None
     if "redis" in stores:
         redis = redis_server_module().RedisServer()

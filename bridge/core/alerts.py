@@ -140,7 +140,7 @@ class AlertEpisode:
 
     def end_for_impact(self) -> datetime | None:
         """When this episode stopped counting: its end if resolved, else None (ongoing)."""
-        return None if self.firing else (self.ends_at or self.last_seen)
+        return None if self.status == "firing" else (self.ends_at or self.last_seen)  # hot
 
 
 _EARLIEST = datetime.min.replace(tzinfo=UTC)

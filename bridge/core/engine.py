@@ -24,6 +24,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
+from operator import itemgetter
 
 from bridge.core.alerts import AlertEpisode, merge_episode
 from bridge.core.covering import Bond, Covering
@@ -45,13 +46,12 @@ from bridge.core.incidents import (
     Part,
     assign_ids,
     correlation_key,
-    effective_ends,
     partition,
 )
 from bridge.core.liveness import is_history
 from bridge.core.mapping import MappingRules, Target, map_alert
 from bridge.core.obligations import Obligation, incident_events, owed
-from bridge.core.rules import Assessment, RuleSet, evaluate
+from bridge.core.rules import Assessment, RuleSet, evaluate, reevaluate
 from bridge.core.topology import Topology
 
 
@@ -64,6 +64,9 @@ def _due_times(
     due = [c.forecast_at for a in assessments for c in a.criteria if c.forecast_at is not None]
     due += [o.due_at for o in obligations if o.due_at is not None and o.due_at > now]
     return due
+
+
+_BY_START = itemgetter(1, 0)  # an episode key (fingerprint, start) by start, then fingerprint
 
 
 def _due_before(assessment: Assessment, now: datetime) -> bool:
@@ -130,6 +133,7 @@ class Engine:
         self._pending: set[str] = set()  # correlation keys admitted but not yet evaluated
         self._orphans: set[tuple[str, str]] = set()  # (id, key) emptied, destination pending
         self._light: set[str] = set()  # incidents to re-evaluate on their standing timeline
+        self._verdicts: dict[str, tuple[Incident, tuple[object, ...]]] = {}  # as last stored
         self._versions: dict[str, int] = {}  # correlation key → changes admitted so far
         self._planned: set[str] = set()  # keys with a plan out (see next_plan / commit)
         self._risky: set[str] = set()  # pending keys whose incidents may split or merge
@@ -331,6 +335,55 @@ class Engine:
             self._light.add(inc.id)
         return True
 
+    def seen_again(
+        self, episodes: Sequence[AlertEpisode], truncation: Mapping[str, int]
+    ) -> dict[EpisodeKey, str] | None:
+        """:meth:`admit` for a re-delivery known to change nothing but ``last_seen`` (a group
+        re-sent unchanged; episodes as stored), without admit's per-episode bookkeeping: if
+        every episode is held with the same status, end and annotations, and sits in the
+        incident admit would place it in, it does exactly what admit does (moves ``last_seen``,
+        asks for a light re-evaluation where an alert was shown stale, keeps the truncation)
+        and returns where each is; otherwise it changes nothing and returns None (then
+        :meth:`admit`)."""
+        placed: dict[EpisodeKey, str] = {}
+        held, key_of, risky = self.episodes, self._key_of, self._risky
+        assignment, owner, incidents = self._assignment, self._owner, self.incidents
+        taken: list[tuple[EpisodeKey, AlertEpisode, AlertEpisode, Incident | None]] = []
+        for ep in episodes:
+            ek = (ep.fingerprint, ep.starts_at)
+            known = held.get(ek)
+            key = key_of.get(ek)
+            if (
+                known is None
+                or key is None
+                or key in risky
+                or ep.status != known.status
+                or ep.ends_at != known.ends_at
+                or (ep.annotations is not known.annotations and ep.annotations != known.annotations)
+            ):
+                return None
+            # _joined_id, its common case inline: the episode is in an incident of its key
+            current = assignment.get(ek, "")
+            inc = incidents.get(current)
+            if inc is not None and inc.merged_into is None and owner.get(current) == key:
+                placed[ek] = inc.id
+            elif (inc_id := self._joined_id(ek)) is not None:
+                placed[ek] = inc_id
+            else:
+                return None
+            taken.append((ek, ep, known, inc))
+        for ek, ep, known, inc in taken:
+            # merge_episode(known, ep), which is ``ep`` itself when it spans what is held
+            # (same rank: the new one wins; display fields follow the later last_seen)
+            if ep.first_seen <= known.first_seen and ep.last_seen >= known.last_seen:
+                held[ek] = ep
+            else:
+                held[ek] = merge_episode(known, ep)
+            if inc is not None and inc.stale and ep.fingerprint in inc.stale:
+                self._light.add(inc.id)
+        self.truncation.update(truncation)
+        return placed
+
     def _put(self, ep: AlertEpisode) -> set[str]:
         """Store one episode; return the correlation keys it touches (old and new)."""
         # Merging again is harmless (a join) and protects against an older stored state
@@ -440,18 +493,23 @@ class Engine:
         self._mark(touched)
         return touched
 
-    def _ends(self, episodes: Iterable[AlertEpisode]) -> dict[EpisodeKey, datetime | None]:
-        """:func:`~bridge.core.incidents.effective_ends`, where an episode superseded by a later
-        one of its alert also ends when that one starts, should covering hold the later one in
-        another key."""
-        ends = effective_ends(episodes)
-        for ek, end in ends.items():
-            starts = self._fp_starts.get(ek[0], ())
+    def _ends(self, eks: Iterable[EpisodeKey]) -> dict[EpisodeKey, datetime | None]:
+        """Each episode's end for correlation and impact (None: still going): its own, cut at
+        the next start of its alert wherever that is held (its resolve was lost; covering or a
+        split may hold the later one in another key), as
+        :func:`~bridge.core.incidents.effective_ends` does within one key. Costs what ``eks``
+        hold, not what their key holds."""
+        held, fp_starts = self.episodes, self._fp_starts
+        ends: dict[EpisodeKey, datetime | None] = {}
+        for ek in eks:
+            end = held[ek].end_for_impact()
+            starts = fp_starts.get(ek[0], ())
             if len(starts) > 1:
                 later = [s for s in starts if s > ek[1]]
                 if later:
                     nxt = min(later)
-                    ends[ek] = nxt if end is None else min(end, nxt)
+                    end = nxt if end is None else min(end, nxt)
+            ends[ek] = end
         return ends
 
     def restore(
@@ -492,7 +550,7 @@ class Engine:
         """Partition one key's episodes and name the parts (no timeline, no rules)."""
         eks = self._by_key.get(key, set())
         episodes = {ek: self.episodes[ek] for ek in eks}
-        ends = self._ends(episodes.values())
+        ends = self._ends(eks)
         together = self.covering.together
         joined = {ek: together[ek] for ek in eks if ek in together} if together else None
         parts = partition(key, episodes, ends, self.correlation, joined)
@@ -612,7 +670,14 @@ class Engine:
         self.incidents[incident.id] = incident
         if incident.next_check_at is not None:
             heapq.heappush(self._heap, (incident.next_check_at, incident.id))
-        return before is None or before.verdict() != incident.verdict()
+        verdict = incident.verdict()
+        known = self._verdicts.get(incident.id)
+        self._verdicts[incident.id] = (incident, verdict)
+        if before is None:
+            return True
+        # the verdict kept when ``before`` was stored, unless it was stored another way
+        before_verdict = known[1] if known is not None and known[0] is before else before.verdict()
+        return before_verdict != verdict
 
     def _evaluate(
         self,
@@ -635,12 +700,14 @@ class Engine:
         closed = reach is not None and now >= reach
         kept: Sequence[Assessment | None] = previous or [None] * len(self.rule_sets)
         assessments = [
-            prev
-            if prev is not None and not _due_before(prev, now)
-            else evaluate(derived.measures, rs, self.topology, now)
+            evaluate(derived.measures, rs, self.topology, now)
+            if prev is None
+            else reevaluate(prev, derived.measures, rs, self.topology, now)
+            if _due_before(prev, now)
+            else prev
             for rs, prev in zip(self.rule_sets, kept, strict=True)
         ]
-        stale, next_stale = self._stale(eks, ends, now)
+        stale, next_stale, jurisdictions, group_keys, unmapped = self._of_alerts(eks, ends, now)
         events = incident_events(started_at, last_end, last_end if closed else None)
         obligations = [
             o
@@ -659,29 +726,20 @@ class Engine:
             due.append(reach)
         if next_stale is not None:
             due.append(next_stale)
-        jurisdictions = sorted(
-            {self.targets[ek].jurisdiction for ek in eks if not self.targets[ek].unmapped}
-            | derived.jurisdictions
-        )
-        group_keys = {self.episodes[ek].group_key for ek in eks}
         return Incident(
             id=inc_id,
             key=key,
-            episodes=sorted(eks, key=lambda k: (k[1], k[0])),
+            episodes=sorted(eks, key=_BY_START),
             started_at=started_at,
             state=CLOSED if closed else "open",
             ended_at=last_end if closed else None,
             closes_at=None if closed else reach,
-            jurisdictions=jurisdictions,
+            jurisdictions=sorted(jurisdictions | derived.jurisdictions),
             timeline=timeline,
             impact=derived.impact,
             assessments=assessments,
             stale=sorted(set(stale)),
-            unmapped={
-                ek[0]: self.targets[ek].unmapped_reason or ""
-                for ek in eks
-                if self.targets[ek].unmapped
-            },
+            unmapped=unmapped,
             truncated_alerts=sum(self.truncation.get(g, 0) for g in group_keys),
             next_check_at=min(due) if due else None,
             derived=derived,
@@ -689,22 +747,34 @@ class Engine:
             obligations=obligations,
         )
 
-    def _stale(
+    def _of_alerts(
         self, eks: list[EpisodeKey], ends: Mapping[EpisodeKey, datetime | None], now: datetime
-    ) -> tuple[list[str], datetime | None]:
-        """Fingerprints of firing alerts not heard of within ``stale_after``, and when the next
-        one goes stale."""
+    ) -> tuple[list[str], datetime | None, set[str], set[str], dict[str, str]]:
+        """What an incident shows of its alerts, in one pass over them: fingerprints of firing
+        alerts not heard of within ``stale_after`` and when the next one goes stale; the
+        jurisdictions of its mapped alerts; their Alertmanager group keys; the unmapped ones'
+        reasons by fingerprint."""
+        held, targets, stale_after = self.episodes, self.targets, self.stale_after
         stale: list[str] = []
         next_stale: datetime | None = None
+        jurisdictions: set[str] = set()
+        group_keys: set[str] = set()
+        unmapped: dict[str, str] = {}
         for ek in eks:
-            ep = self.episodes[ek]
-            if ends[ek] is None and ep.firing:
-                stale_at = ep.last_seen + self.stale_after
+            ep = held[ek]
+            target = targets[ek]
+            group_keys.add(ep.group_key)
+            if target.unmapped:
+                unmapped[ek[0]] = target.unmapped_reason or ""
+            else:
+                jurisdictions.add(target.jurisdiction)
+            if ends[ek] is None and ep.status == "firing":
+                stale_at = ep.last_seen + stale_after
                 if now >= stale_at:
                     stale.append(ep.fingerprint)
                 elif next_stale is None or stale_at < next_stale:
                     next_stale = stale_at
-        return stale, next_stale
+        return stale, next_stale, jurisdictions, group_keys, unmapped
 
     def tick(self, now: datetime) -> set[str]:
         """Re-evaluate incidents with something due by ``now`` (and anything admitted but not
@@ -764,7 +834,7 @@ class Engine:
     def _reevaluate(self, incident: Incident, now: datetime) -> bool:
         """Evaluate an incident again at ``now`` on its standing timeline; True if it changed."""
         eks = incident.episodes
-        ends = self._ends(self.episodes[ek] for ek in self._by_key.get(incident.key, ()))
+        ends = self._ends(eks)
         last_end = (
             None
             if any(ends[ek] is None for ek in eks)
@@ -836,6 +906,7 @@ class Engine:
             self._absorbed.pop(inc_id, None)
             if incident.merged_into is not None:
                 self._absorbed.get(incident.merged_into, set()).discard(inc_id)
+            self._verdicts.pop(inc_id, None)
             self._notice_events.pop(inc_id, None)
             self._notice_states.pop(inc_id, None)
             self._overrides.pop(inc_id, None)

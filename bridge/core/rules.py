@@ -10,6 +10,8 @@ Contract:
 - While unmet, a criterion whose measure is at or above its threshold *now* carries a forecast:
   the instant it will be met if the impact stays. ``seconds_to_reportable`` is the nearest.
 - Every criterion verdict carries a human-readable reason with the figures used.
+- :func:`reevaluate` gives what :func:`evaluate` gives at a later ``now`` on the same timeline,
+  evaluating again only the criteria forecast to be met by then.
 """
 
 from __future__ import annotations
@@ -439,6 +441,28 @@ def evaluate(
         replace(evaluate_criterion(c, m, rule_set, topology, now), source=c.source)
         for c in rule_set.criteria
     )
+    return _assessment(rule_set, results)
+
+
+def reevaluate(
+    previous: Assessment, measures: Measures, rule_set: RuleSet, topology: Topology, now: datetime
+) -> Assessment:
+    """:func:`evaluate` at a later ``now`` on the timeline ``previous`` was evaluated on:
+    only a criterion forecast to be met by ``now`` can have changed (a met one stays met, one
+    below its threshold at the timeline's end stays unmet, one pending stays pending until its
+    forecast), so only those are evaluated again and the others kept as they are."""
+    if len(previous.criteria) != len(rule_set.criteria):
+        return evaluate(measures, rule_set, topology, now)
+    results = tuple(
+        replace(evaluate_criterion(c, measures, rule_set, topology, now), source=c.source)
+        if r.forecast_at is not None and r.forecast_at <= now
+        else r
+        for c, r in zip(rule_set.criteria, previous.criteria, strict=True)
+    )
+    return _assessment(rule_set, results)
+
+
+def _assessment(rule_set: RuleSet, results: tuple[CriterionResult, ...]) -> Assessment:
     met = [r.since for r in results if r.since is not None]
     forecasts = [r.forecast_at for r in results if r.forecast_at is not None]
     return Assessment(

@@ -90,6 +90,19 @@ class Evaluator:
             self.request()
         return placed
 
+    def seen_again(
+        self, episodes: Sequence[AlertEpisode], truncation: Mapping[str, int]
+    ) -> dict[EpisodeKey, str] | None:
+        """:meth:`admit` for a group re-sent unchanged (:meth:`Engine.seen_again`); None when
+        the engine holds something else for it (nothing changed: admit instead)."""
+        placed = self.engine.seen_again(episodes, truncation)
+        if placed is None:
+            return None
+        self.pristine = False
+        if self.engine.has_pending:
+            self.request()
+        return placed
+
     def request(self) -> None:
         """Evaluate what was admitted, soon and once for everything admitted meanwhile."""
         self._wanted = True

@@ -28,6 +28,7 @@ from bridge.core.alerts import (
 from bridge.core.webhook_decode import decode_webhook
 from bridge.errors import BadInput, StoreUnavailable
 from bridge.evaluation.evaluator import Evaluator
+from bridge.evaluation.resent import Resent, ResentGroups, digest
 from bridge.metrics import Metrics
 from bridge.store.interfaces import AlertLog
 
@@ -69,12 +70,52 @@ class Ingest:
         self.privacy = privacy
         self.metrics = metrics
         self.now = now
+        self.resent = ResentGroups(limits)
 
     async def ingest(self, body: object) -> IngestResult:
         """Validate, store and admit one webhook body: the request's raw bytes, or a body
-        already decoded from JSON."""
+        already decoded from JSON. Raw bytes of a group re-sent unchanged take the short way
+        (:mod:`bridge.evaluation.resent`): same stored outcome, only ``last_seen`` moves."""
         now = self.now()
-        return await self.take(self.parse(body, now), now)
+        if not isinstance(body, bytes):
+            return await self.take(self.parse(body, now), now)
+        body_digest = digest(body)
+        entry = self.resent.recall(body_digest, now)
+        if entry is not None:
+            result = await self._seen_again(body_digest, entry, now)
+            if result is not None:
+                return result
+        delivery = self.parse(body, now)
+        self.resent.forget(body_digest)  # while it goes the full way
+        stored, change, result = await self._take(delivery, now)
+        if change is not None:
+            self.resent.remember(body_digest, delivery, now, stored, change)
+        return result
+
+    async def _seen_again(
+        self, body_digest: bytes, entry: Resent, now: datetime
+    ) -> IngestResult | None:
+        """Record a re-sent, unchanged group; None when the store or the engine holds
+        something else for it by now (then the full way)."""
+        recorded = entry.record(now)
+        try:
+            change = await self.store.seen_again(entry.change, len(entry.episodes), recorded)
+        except StoreUnavailable as exc:
+            self.metrics.store_errors.labels(op=exc.op).inc()
+            raise
+        if change is None:
+            self.resent.forget(body_digest)
+            return None
+        moved = entry.moved(now)
+        truncation = {recorded.group_key: recorded.truncated}
+        placed = self.evaluator.seen_again(moved, truncation)
+        if placed is None:  # the engine holds something else: admit, as the full way would
+            placed = self.evaluator.admit(moved, truncation)
+            self.resent.forget(body_digest)
+        else:
+            self.resent.advanced(body_digest, entry, change, moved)
+        self._counted(entry.firing, recorded.alerts, recorded.truncated, recorded.group_key)
+        return IngestResult(recorded.alerts, sorted(set(placed.values())))
 
     def parse(self, body: object, now: datetime) -> Delivery:
         """The body validated: raw bytes take msgspec's lane first
@@ -94,8 +135,15 @@ class Ingest:
         """Store a validated delivery durably, then admit it (the second half of
         :meth:`ingest`; also how the bridge's own alerts come in, e.g. an incident opened by
         hand)."""
+        return (await self._take(delivery, now))[2]
+
+    async def _take(
+        self, delivery: Delivery, now: datetime
+    ) -> tuple[list[AlertEpisode], int | None, IngestResult]:
+        """:meth:`take`, and the episodes as stored with the store's change number for them
+        (None when some were privacy alerts: such a body never takes the short way)."""
         try:
-            stored = await self.store.ingest(delivery, now)
+            stored, change = await self.store.ingest_numbered(delivery, now)
         except StoreUnavailable as exc:
             self.metrics.store_errors.labels(op=exc.op).inc()
             raise
@@ -104,14 +152,17 @@ class Ingest:
         if len(outage) < len(stored):  # privacy alerts open privacy cases, not incidents
             await self.privacy.open_cases(stored)
         placed = self.evaluator.admit(outage, {delivery.group_key: delivery.truncated_alerts})
-        return IngestResult(len(delivery.episodes), sorted(set(placed.values())))
+        result = IngestResult(len(delivery.episodes), sorted(set(placed.values())))
+        return stored, (change if len(outage) == len(stored) else None), result
 
     def _count(self, episodes: Sequence[AlertEpisode], truncated: int, group_key: str) -> None:
-        firing = sum(1 for ep in episodes if ep.firing)
+        self._counted(sum(1 for ep in episodes if ep.firing), len(episodes), truncated, group_key)
+
+    def _counted(self, firing: int, total: int, truncated: int, group_key: str) -> None:
         if firing:
             self.metrics.alerts_received.labels(status="firing").inc(firing)
-        if len(episodes) > firing:
-            self.metrics.alerts_received.labels(status="resolved").inc(len(episodes) - firing)
+        if total > firing:
+            self.metrics.alerts_received.labels(status="resolved").inc(total - firing)
         if truncated:
             self.metrics.alerts_truncated.inc(truncated)
             log.warning(

@@ -81,6 +81,21 @@ class AlertLog(Protocol):
 
     async def ingest(self, delivery: Delivery, received_at: datetime) -> list[AlertEpisode]: ...
 
+    async def ingest_numbered(
+        self, delivery: Delivery, received_at: datetime
+    ) -> tuple[list[AlertEpisode], int]:
+        """:meth:`ingest`, and the change number it gave every episode it wrote."""
+
+    async def seen_again(self, change: int, count: int, record: DeliveryRecord) -> int | None:
+        """A re-delivery that changes nothing but ``last_seen`` (Alertmanager re-sending a
+        group unchanged), recorded without the merge: if exactly ``count`` episodes still
+        carry change number ``change`` (those one ingest wrote, none written since), move
+        each one's ``last_seen`` to ``record.received_at`` if later, give them a new change
+        number, record the delivery and its truncation as :meth:`ingest` does, and return the
+        new change number; otherwise write nothing and return None. Durable when it returns.
+        It leaves the store exactly as :meth:`ingest` of the same alerts would when their
+        stored values are what was sent but for ``first_seen``/``last_seen``."""
+
     async def load_episodes(self) -> list[AlertEpisode]: ...
 
     async def load_truncation(self) -> dict[str, int]:

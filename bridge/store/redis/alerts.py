@@ -96,6 +96,11 @@ class RedisAlerts(RedisConnection):
     """:class:`bridge.store.interfaces.AlertLog` on Redis."""
 
     async def ingest(self, delivery: Delivery, received_at: datetime) -> list[AlertEpisode]:
+        return (await self.ingest_numbered(delivery, received_at))[0]
+
+    async def ingest_numbered(
+        self, delivery: Delivery, received_at: datetime
+    ) -> tuple[list[AlertEpisode], int]:
         at = ts(received_at)
         args: list[str] = [
             encode(DeliveryRecord.of(delivery, received_at)),
@@ -116,11 +121,33 @@ class RedisAlerts(RedisConnection):
             self._key("alerts:changes"),
             self._key("alerts:ends"),
         ]
-        merged = await self._write("ingest", "ingest", keys, args)
-        return [
+        reply = await self._write("ingest", "ingest", keys, args)
+        change, merged = int(reply[0]), reply[1:]
+        episodes = [
             merged_episode(value, value_sent, ep)
             for value, value_sent, ep in zip(merged, sent, delivery.episodes, strict=True)
         ]
+        return episodes, change
+
+    async def seen_again(self, change: int, count: int, record: DeliveryRecord) -> int | None:
+        at = ts(record.received_at)
+        args = [
+            str(change),
+            str(count),
+            encode(record),
+            record.group_key,
+            at,
+            f"{at} {record.truncated}",
+        ]
+        keys = [
+            self._key("alerts"),
+            self._key("deliveries"),
+            self._key("truncation"),
+            self._key("alerts:seq"),
+            self._key("alerts:changes"),
+        ]
+        seq = await self._write("ingest", "seen_again", keys, args)
+        return None if seq is None else int(seq)
 
     async def load_episodes(self) -> list[AlertEpisode]:
         values = await self._call("load_episodes", lambda c: c.hvals(self._key("alerts")))

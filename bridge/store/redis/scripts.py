@@ -18,6 +18,7 @@ LUA = Path(__file__).parent / "lua"
 #: script → the fragments before its own text (every write script starts with the guard)
 SCRIPTS: dict[str, tuple[str, ...]] = {
     "ingest": ("_guard",),
+    "seen_again": ("_guard",),
     "save_incidents": ("_guard", "_fenced"),
     "put_draft": ("_guard", "_append_audit", "_fenced"),
     "append_audit": ("_guard", "_append_audit"),

@@ -114,10 +114,31 @@ _UPSERT_CHUNK = 500  # 11 parameters a row, well under SQLite's 32 766
 _DELIVERY_COLUMNS = ("received_at", "receiver", "group_key", "status", "alerts", "truncated")
 
 
+class _WrittenSince(Exception):
+    """:meth:`SqliteAlerts.seen_again` found an episode written since the change it names."""
+
+
+def _keep_truncation(
+    conn: sqlite3.Connection, group_key: str, truncated: int, received_at: datetime
+) -> None:
+    """Alertmanager's latest ``truncatedAlerts`` for the group (the later delivery wins)."""
+    conn.execute(
+        "INSERT INTO group_truncation(group_key, truncated, updated_at) VALUES (?,?,?) "
+        "ON CONFLICT(group_key) DO UPDATE SET truncated=excluded.truncated, "
+        "updated_at=excluded.updated_at WHERE excluded.updated_at >= updated_at",
+        (group_key, truncated, ts(received_at)),
+    )
+
+
 class SqliteAlerts(SqliteConnection):
     """:class:`bridge.store.interfaces.AlertLog` on SQLite."""
 
     async def ingest(self, delivery: Delivery, received_at: datetime) -> list[AlertEpisode]:
+        return (await self.ingest_numbered(delivery, received_at))[0]
+
+    async def ingest_numbered(
+        self, delivery: Delivery, received_at: datetime
+    ) -> tuple[list[AlertEpisode], int]:
         times: dict[datetime, str] = {}
         rows = [episode_row(ep, times) for ep in delivery.episodes]
         sent = {
@@ -125,7 +146,7 @@ class SqliteAlerts(SqliteConnection):
         }
         record = to_row(DeliveryRecord.of(delivery, received_at), _DELIVERY_COLUMNS, json=())
 
-        def apply(conn: sqlite3.Connection) -> list[AlertEpisode]:
+        def apply(conn: sqlite3.Connection) -> tuple[list[AlertEpisode], int]:
             # The delivery's row id is the change number of every episode it writes: ids grow
             # in commit order (one writer), which is what episodes_since needs.
             seq = conn.execute(
@@ -141,15 +162,38 @@ class SqliteAlerts(SqliteConnection):
                 for r in cursor.fetchall():
                     row, ep = sent[(r[0], r[1])]
                     merged.append(merged_episode(r, row, ep))
-            conn.execute(
-                "INSERT INTO group_truncation(group_key, truncated, updated_at) VALUES (?,?,?) "
-                "ON CONFLICT(group_key) DO UPDATE SET truncated=excluded.truncated, "
-                "updated_at=excluded.updated_at WHERE excluded.updated_at >= updated_at",
-                (delivery.group_key, delivery.truncated_alerts, ts(received_at)),
-            )
-            return merged
+            _keep_truncation(conn, delivery.group_key, delivery.truncated_alerts, received_at)
+            return merged, int(seq or 0)
 
         return await self._write("ingest", apply)
+
+    async def seen_again(self, change: int, count: int, record: DeliveryRecord) -> int | None:
+        row = to_row(record, _DELIVERY_COLUMNS, json=())
+        at = ts(record.received_at)
+
+        def apply(conn: sqlite3.Connection) -> int:
+            seq = int(
+                conn.execute(
+                    f"INSERT INTO deliveries({', '.join(_DELIVERY_COLUMNS)}) VALUES (?,?,?,?,?,?)",
+                    row,
+                ).lastrowid
+                or 0
+            )
+            # Rows still carrying ``change`` are those its delivery wrote and nothing since
+            # (every write gives its rows its own change number; indexed).
+            moved = conn.execute(
+                "UPDATE alerts SET last_seen = max(last_seen, ?), seq = ? WHERE seq = ?",
+                (at, seq, change),
+            ).rowcount
+            if moved != count:
+                raise _WrittenSince  # undoes this job (its savepoint), nothing written
+            _keep_truncation(conn, record.group_key, record.truncated, record.received_at)
+            return seq
+
+        try:
+            return await self._write("ingest", apply)
+        except _WrittenSince:
+            return None
 
     async def load_episodes(self) -> list[AlertEpisode]:
         rows = await self._read(

@@ -17,6 +17,7 @@ from store_kit import STORES, T0, StoreFactory, delivery
 
 from bridge.core.alerts import merge_episode, parse_webhook
 from bridge.store.interfaces import Store
+from bridge.store.records import DeliveryRecord
 
 
 async def test_ingest_returns_what_is_stored(store: Store):
@@ -226,3 +227,70 @@ async def test_live_episodes_are_the_firing_and_the_recently_resolved(store: Sto
         ("up", "resolved"),
     ]
     assert await store.get_episodes([]) == []
+
+
+async def test_seen_again_leaves_what_ingesting_the_same_group_again_would(
+    make: Callable[[], Awaitable[Store]], request: pytest.FixtureRequest, tmp_path: Path
+):
+    """A group re-sent unchanged, recorded by seen_again, leaves every episode, the delivery
+    log and the truncation exactly as ingesting the same delivery again does (on a second
+    store given the same history), and numbers the change so a replica learns of it."""
+    fast = await make()
+    full = await STORES[request.node.callspec.params["make"]](tmp_path / "full")
+    sent = [
+        alert("a", T0),
+        alert("b", T0, status="resolved", ends_at=T0 + timedelta(minutes=2)),
+    ]
+    later = T0 + timedelta(minutes=5)
+    await fast.open()
+    try:
+        stored, change = await fast.ingest_numbered(delivery(*sent, truncated=3), T0)
+        assert [ep.fingerprint for ep in stored] == ["a", "b"]
+        _, cursor = await fast.episodes_since(0)
+        again = delivery(*sent, at=later, truncated=3)
+        moved = await fast.seen_again(change, 2, DeliveryRecord.of(again, later))
+        assert moved is not None and moved > change
+        got, top = await fast.episodes_since(cursor)
+        assert sorted(ep.fingerprint for ep in got) == ["a", "b"]
+        assert top == moved
+        state = (
+            sorted(await fast.load_episodes(), key=lambda ep: ep.fingerprint),
+            await fast.recent_deliveries(10),
+            await fast.load_truncation(),
+        )
+    finally:
+        await fast.close()
+    # the same history on another store of the same kind, the re-send ingested in full
+    await full.open()
+    try:
+        await full.ingest(delivery(*sent, truncated=3), T0)
+        await full.ingest(delivery(*sent, at=later, truncated=3), later)
+        expected = (
+            sorted(await full.load_episodes(), key=lambda ep: ep.fingerprint),
+            await full.recent_deliveries(10),
+            await full.load_truncation(),
+        )
+    finally:
+        await full.close()
+    assert state == expected
+    assert [ep.last_seen for ep in state[0]] == [later, later]
+    assert [ep.first_seen for ep in state[0]] == [T0, T0]
+
+
+async def test_seen_again_writes_nothing_once_an_episode_was_written_since(store: Store):
+    """seen_again refuses (None, nothing written: no episode moves, no delivery recorded)
+    when an episode of the change was written again since, or the count is not the number
+    of episodes still carrying it; the refusal is what sends a body the full way."""
+    _, change = await store.ingest_numbered(delivery(alert("a", T0), alert("b", T0)), T0)
+    later = T0 + timedelta(minutes=5)
+    record = DeliveryRecord.of(delivery(alert("a", T0), alert("b", T0), at=later), later)
+    assert await store.seen_again(change, 3, record) is None  # count does not match
+    ends = T0 + timedelta(minutes=1)
+    resolved = alert("b", T0, status="resolved", ends_at=ends)
+    await store.ingest(delivery(resolved, at=ends, group="other"), ends)
+    before = (sorted(await store.load_episodes(), key=lambda ep: ep.fingerprint),)
+    deliveries = await store.recent_deliveries(10)
+    assert await store.seen_again(change, 2, record) is None  # b was written since
+    assert (sorted(await store.load_episodes(), key=lambda ep: ep.fingerprint),) == before
+    assert await store.recent_deliveries(10) == deliveries
+    assert {ep.fingerprint: ep.last_seen for ep in before[0]} == {"a": T0, "b": ends}

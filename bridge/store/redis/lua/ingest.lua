@@ -1,6 +1,7 @@
 -- merge_episode in Lua. KEYS: schema, alerts, deliveries, truncation, alerts:seq, alerts:changes
 -- (every episode written gets the delivery's change number as its score there). ARGV: version,
 -- delivery JSON, group key, received ts, "ts n" truncation value, then field/episode pairs.
+-- Returns the change number, then each episode as now stored.
 -- Episodes are stored as "status|ends_at|first_seen|last_seen|IDENTITY\nDISPLAY" (see
 -- alerts.episode_value), so the merge is string work: no JSON is decoded inside Redis, which
 -- keeps the script (during which Redis serves nobody else) short in an alert storm.
@@ -39,6 +40,7 @@ for i = 6, #ARGV, 2 do
   redis.call('ZADD', KEYS[6], seq, field)
   merged[#merged + 1] = value
 end
+table.insert(merged, 1, seq)
 redis.call('LPUSH', KEYS[3], ARGV[2])
 local previous = redis.call('HGET', KEYS[4], ARGV[3])
 if (not previous) or ARGV[4] >= string.match(previous, '^(%S+)') then

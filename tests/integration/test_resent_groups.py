@@ -1,0 +1,112 @@
+"""A group re-sent unchanged takes the short way (bridge.evaluation.resent): the answers, the
+stored alerts and deliveries, and the incidents are exactly what the full way gives."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+from builders import API_TOKEN, WEBHOOK_TOKEN, alert, webhook, write_config
+from fakes import FakeClock
+from redis_server import shared_server, stop_shared_server
+
+from bridge.web.keys import SERVICE
+
+AUTH = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
+API = {"Authorization": f"Bearer {API_TOKEN}"}
+ClientFor = Callable[..., Awaitable[TestClient[Any, Any]]]  # the client_for fixture
+
+
+async def _post(client: TestClient[Any, Any], raw: bytes) -> Any:
+    resp = await client.post("/api/v1/alertmanager", data=io.BytesIO(raw), headers=AUTH)
+    assert resp.status == 200, await resp.text()
+    return await resp.json()
+
+
+async def _state(client: TestClient[Any, Any]) -> tuple[Any, ...]:
+    service = client.app[SERVICE]
+    await service.tick()
+    episodes = sorted(await service.store.load_episodes(), key=lambda ep: ep.key)
+    deliveries = [
+        (d.received_at, d.group_key, d.alerts) for d in await service.store.recent_deliveries(100)
+    ]
+    listing = await (await client.get("/api/v1/incidents?state=all", headers=API)).json()
+    details = [
+        await (await client.get(f"/api/v1/incidents/{i['id']}", headers=API)).json()
+        for i in listing["incidents"]
+    ]
+    return episodes, deliveries, await service.store.load_truncation(), details
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _stop_shared_redis_server() -> Any:
+    yield
+    stop_shared_server()
+
+
+def _store(kind: str, folder: Path) -> str | None:
+    if kind == "sqlite":
+        return None  # write_config's own file in the folder
+    prefix = "t" + hashlib.sha1(str(folder).encode()).hexdigest()[:16] + ":"
+    return shared_server().url(prefix=prefix)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "redis"])
+async def test_re_sent_groups_end_as_the_full_way_ends(
+    client_for: ClientFor, clock: FakeClock, tmp_path: Path, kind: str
+):
+    """The same deliveries (re-sends, a re-send after the alerts went stale, a changed body,
+    another group resolving one of the alerts, the old body again after each) into a bridge
+    with the short way and one without it answer alike and leave the same store and
+    incidents; the short way was taken for the unchanged re-sends only."""
+    fast_dir, full_dir = _folder(tmp_path, "fast"), _folder(tmp_path, "full")
+    fast = await client_for(write_config(fast_dir, store=_store(kind, fast_dir)))
+    full = await client_for(write_config(full_dir, store=_store(kind, full_dir)))
+    full.app[SERVICE].intake.resent.capacity = 0  # never remembers a body: always the full way
+    t0 = clock.now() - timedelta(minutes=10)
+    group = webhook(
+        alert("a", t0, element="se-olt-ostersund-1"),
+        alert("b", t0, element="se-olt-ostersund-2"),
+        alert("c", t0, status="resolved", ends_at=t0 + timedelta(minutes=1), element="x"),
+        group_key="g1",
+        truncated=2,
+    )
+    other = webhook(
+        alert("b", t0, status="resolved", ends_at=clock.now(), element="se-olt-ostersund-2"),
+        group_key="g2",
+    )
+    changed = json.loads(json.dumps(group))
+    changed["alerts"][0]["annotations"] = {"summary": "now with a summary"}
+    raw, raw_changed, raw_other = (json.dumps(b).encode() for b in (group, changed, other))
+    steps = [
+        (raw, timedelta(minutes=1)),
+        (raw, timedelta(minutes=1)),  # re-sent unchanged: the short way
+        (raw, timedelta(hours=2, minutes=1)),  # after a and b went stale: the short way
+        (raw_changed, timedelta(minutes=1)),  # a's annotations changed: the full way
+        (raw, timedelta(minutes=1)),  # a was written since: the full way
+        (raw, timedelta(minutes=1)),  # unchanged since that: the short way again
+        (raw_other, timedelta(minutes=1)),  # b resolved through another group
+        (raw, timedelta(minutes=1)),  # b was written since: the full way
+        (raw, timedelta(minutes=1)),  # b is stored resolved, not as sent: the full way
+    ]
+    for body, wait in steps:
+        await fast.app[SERVICE].tick()
+        await full.app[SERVICE].tick()
+        assert await _post(fast, body) == await _post(full, body)
+        clock.advance(wait)
+    assert await _state(fast) == await _state(full)
+    assert fast.app[SERVICE].intake.resent.taken == 3
+    assert full.app[SERVICE].intake.resent.taken == 0
+
+
+def _folder(root: Path, name: str) -> Path:
+    folder = root / name
+    folder.mkdir()
+    return folder
