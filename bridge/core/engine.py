@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from operator import itemgetter
 
@@ -33,6 +34,7 @@ from bridge.core.impact_override import ImpactOverride
 from bridge.core.incident_state import (
     CLOSED,
     OPEN,
+    AlertsView,
     Computed,
     Derived,
     Incident,
@@ -692,10 +694,12 @@ class Engine:
         ends: Mapping[EpisodeKey, datetime | None],
         now: datetime,
         previous: Sequence[Assessment] | None = None,
+        view: AlertsView | None = None,
     ) -> Incident:
         """``previous``: assessments of the same timeline; one with no criterion due by
         ``now`` cannot have changed (a met criterion stays met, one below its threshold at the
-        timeline's end stays unmet) and is kept as it is."""
+        timeline's end stays unmet) and is kept as it is. ``view``: what the incident read
+        from its alerts before, when they have not changed since."""
         assert started_at is not None
         closed = reach is not None and now >= reach
         kept: Sequence[Assessment | None] = previous or [None] * len(self.rule_sets)
@@ -707,7 +711,11 @@ class Engine:
             else prev
             for rs, prev in zip(self.rule_sets, kept, strict=True)
         ]
-        stale, next_stale, jurisdictions, group_keys, unmapped = self._of_alerts(eks, ends, now)
+        if view is None:
+            view = self._alerts_view(eks, ends, last_end, reach)
+        stale, next_stale, earliest = self._stale(view, now)
+        if earliest != view.earliest_seen:
+            view = replace(view, earliest_seen=earliest)
         events = incident_events(started_at, last_end, last_end if closed else None)
         obligations = [
             o
@@ -734,32 +742,37 @@ class Engine:
             state=CLOSED if closed else "open",
             ended_at=last_end if closed else None,
             closes_at=None if closed else reach,
-            jurisdictions=sorted(jurisdictions | derived.jurisdictions),
+            jurisdictions=sorted(view.jurisdictions | derived.jurisdictions),
             timeline=timeline,
             impact=derived.impact,
             assessments=assessments,
             stale=sorted(set(stale)),
-            unmapped=unmapped,
-            truncated_alerts=sum(self.truncation.get(g, 0) for g in group_keys),
+            unmapped=view.unmapped,
+            truncated_alerts=sum(self.truncation.get(g, 0) for g in view.group_keys),
             next_check_at=min(due) if due else None,
             derived=derived,
             remedied_at=last_end,
             obligations=obligations,
+            alerts=view,
         )
 
-    def _of_alerts(
-        self, eks: list[EpisodeKey], ends: Mapping[EpisodeKey, datetime | None], now: datetime
-    ) -> tuple[list[str], datetime | None, set[str], set[str], dict[str, str]]:
-        """What an incident shows of its alerts, in one pass over them: fingerprints of firing
-        alerts not heard of within ``stale_after`` and when the next one goes stale; the
-        jurisdictions of its mapped alerts; their Alertmanager group keys; the unmapped ones'
-        reasons by fingerprint."""
-        held, targets, stale_after = self.episodes, self.targets, self.stale_after
-        stale: list[str] = []
-        next_stale: datetime | None = None
+    def _alerts_view(
+        self,
+        eks: list[EpisodeKey],
+        ends: Mapping[EpisodeKey, datetime | None],
+        last_end: datetime | None,
+        reach: datetime | None,
+    ) -> AlertsView:
+        """What an incident shows of its alerts, in one pass over them (see
+        :class:`~bridge.core.incident_state.AlertsView`): the jurisdictions of its mapped
+        alerts, their Alertmanager group keys, the unmapped ones' reasons by fingerprint, and
+        the alerts that can go stale with the least ``last_seen`` among them."""
+        held, targets = self.episodes, self.targets
         jurisdictions: set[str] = set()
         group_keys: set[str] = set()
         unmapped: dict[str, str] = {}
+        firing: list[EpisodeKey] = []
+        earliest: datetime | None = None
         for ek in eks:
             ep = held[ek]
             target = targets[ek]
@@ -769,12 +782,45 @@ class Engine:
             else:
                 jurisdictions.add(target.jurisdiction)
             if ends[ek] is None and ep.status == "firing":
-                stale_at = ep.last_seen + stale_after
-                if now >= stale_at:
-                    stale.append(ep.fingerprint)
-                elif next_stale is None or stale_at < next_stale:
-                    next_stale = stale_at
-        return stale, next_stale, jurisdictions, group_keys, unmapped
+                firing.append(ek)
+                if earliest is None or ep.last_seen < earliest:
+                    earliest = ep.last_seen
+        return AlertsView(
+            {ek: ends[ek] for ek in eks},
+            last_end,
+            reach,
+            frozenset(jurisdictions),
+            frozenset(group_keys),
+            unmapped,
+            tuple(firing),
+            earliest,
+        )
+
+    def _stale(
+        self, view: AlertsView, now: datetime
+    ) -> tuple[list[str], datetime | None, datetime | None]:
+        """Fingerprints of firing alerts not heard of within ``stale_after``, when the next one
+        goes stale, and the least ``last_seen`` now. Before the earliest could go stale, none
+        is (no pass over the alerts; the next check may come early, never late)."""
+        stale_after = self.stale_after
+        if view.earliest_seen is None:
+            return [], None, None
+        if now < view.earliest_seen + stale_after:
+            return [], view.earliest_seen + stale_after, view.earliest_seen
+        held = self.episodes
+        stale: list[str] = []
+        next_stale: datetime | None = None
+        earliest: datetime | None = None
+        for ek in view.firing:
+            seen = held[ek].last_seen
+            if earliest is None or seen < earliest:
+                earliest = seen
+            stale_at = seen + stale_after
+            if now >= stale_at:
+                stale.append(ek[0])
+            elif next_stale is None or stale_at < next_stale:
+                next_stale = stale_at
+        return stale, next_stale, earliest
 
     def tick(self, now: datetime) -> set[str]:
         """Re-evaluate incidents with something due by ``now`` (and anything admitted but not
@@ -834,24 +880,30 @@ class Engine:
     def _reevaluate(self, incident: Incident, now: datetime) -> bool:
         """Evaluate an incident again at ``now`` on its standing timeline; True if it changed."""
         eks = incident.episodes
-        ends = self._ends(eks)
-        last_end = (
-            None
-            if any(ends[ek] is None for ek in eks)
-            else max(e for ek in eks if (e := ends[ek]) is not None)
-        )
+        view = incident.alerts
+        if view is not None:  # its alerts have not changed since: what they said stands
+            ends, last_end, reach = view.ends, view.last_end, view.reach
+        else:
+            ends = self._ends(eks)
+            last_end = (
+                None
+                if any(ends[ek] is None for ek in eks)
+                else max(e for ek in eks if (e := ends[ek]) is not None)
+            )
+            reach = self._reach(incident, ends)
         rebuilt = self._evaluate(
             incident.id,
             incident.key,
             eks,
             incident.started_at,
             last_end,
-            self._reach(incident, ends),
+            reach,
             incident.timeline,
             incident.derived or Derived.of(incident.timeline),
             ends,
             now,
             incident.assessments or None,
+            view,
         )
         return self._store_if_changed(rebuilt)
 

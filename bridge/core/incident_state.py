@@ -42,6 +42,25 @@ class Derived:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class AlertsView:
+    """What evaluating an incident read from its alerts that changes only when they do (a
+    resolve, a re-fire, a new alert: the incident is then built anew), kept for the
+    re-evaluations on its standing timeline (the timer's tick, a notice sent) so they cost
+    what is due, not what the incident holds. ``earliest_seen`` is the least ``last_seen``
+    of the alerts that can go stale when it was read; a re-delivery only moves ``last_seen``
+    later, so it stays a safe lower bound."""
+
+    ends: dict[EpisodeKey, datetime | None]
+    last_end: datetime | None
+    reach: datetime | None
+    jurisdictions: frozenset[str]
+    group_keys: frozenset[str]
+    unmapped: dict[str, str]
+    firing: tuple[EpisodeKey, ...]  # firing and not ended: the ones that can go stale
+    earliest_seen: datetime | None
+
+
 @dataclass(slots=True)
 class Incident:
     """One incident as evaluated at some ``now``. Recomputed, never edited in place by callers."""
@@ -65,6 +84,7 @@ class Incident:
     derived: Derived | None = None  # cached for re-evaluation while the timeline stands
     remedied_at: datetime | None = None  # every alert resolved (None while one fires)
     obligations: list[Obligation] = field(default_factory=list)
+    alerts: AlertsView | None = None  # kept for re-evaluations (see AlertsView)
 
     @classmethod
     def hollow(

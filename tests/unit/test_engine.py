@@ -655,3 +655,20 @@ def test_merges_and_splits_are_let_go_with_their_incidents() -> None:
     assert eng.covering.bonds and eng._pins
     eng.evict(list(eng.incidents))
     assert not eng.incidents and not eng.covering.bonds and not eng._pins
+
+
+def test_a_tick_sees_staleness_from_the_latest_hearing_without_reading_every_alert_again() -> None:
+    """Re-evaluations reuse what the incident read from its alerts (AlertsView); an alert
+    heard again later is not stale when its first hearing would say so, and goes stale from
+    its latest hearing, and the incident is checked again by then."""
+    eng = engine(stale_after=timedelta(minutes=30))
+    (inc_id,) = eng.apply(
+        [episode("a", at(0), element="olt-a1"), episode("b", at(0), element="olt-a2")], at(0)
+    )
+    eng.apply([episode("a", at(0), element="olt-a1", seen=at(20))], at(20))  # only last_seen
+    eng.tick(at(31))
+    assert eng.incidents[inc_id].stale == ["b"]
+    assert eng.incidents[inc_id].next_check_at is not None
+    assert eng.incidents[inc_id].next_check_at <= at(50)
+    eng.tick(at(50))
+    assert eng.incidents[inc_id].stale == ["a", "b"]
