@@ -463,6 +463,7 @@ function declare(significant) {
 // there); the one that holds others lists them. An editor merges this incident into another
 // (its id, a reason) or splits chosen alerts out into one of their own (a reason). Both are
 // audited; notices already sent are never sent again.
+let splitInto = null; // the incident the last split on this page made
 function regroupSection(doc) {
   const merged = doc.merged_into
     ? el("p", { id: "merged-into", class: "warning" }, "Merged into ", el("a", { href: `/incidents/${encodeURIComponent(doc.merged_into)}` }, doc.merged_into), ".")
@@ -500,12 +501,13 @@ function regroupSection(doc) {
             try {
               const done = await api(`${base}/split`, { method: "POST", body: { alerts: chosen, reason: reason.value } });
               delete typed["regroup-reason"];
-              fill(document.getElementById("regroup-error"), el("p", { id: "split-done" }, "Split into ", el("a", { href: `/incidents/${encodeURIComponent(done.split_into)}` }, done.split_into), "."));
+              splitInto = done.split_into; // shown by the page drawn again below
               await refresh(null, true);
             } catch (e) { said(e); }
           } }, "Split out"))
       : null,
-    el("div", { id: "regroup-error" }),
+    el("div", { id: "regroup-error" },
+      splitInto ? el("p", { id: "split-done" }, "Split into ", el("a", { href: `/incidents/${encodeURIComponent(splitInto)}` }, splitInto), ".") : null),
   );
 }
 
