@@ -23,16 +23,14 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
-from dataclasses import replace
 from datetime import datetime, timedelta
-from operator import itemgetter
 
 from bridge.core.alerts import AlertEpisode, merge_episode
 from bridge.core.covering import Bond, Covering
 from bridge.core.impact import Point, affected_once
 from bridge.core.impact_override import ImpactOverride
+from bridge.core.incident_build import IncidentBuilder
 from bridge.core.incident_state import (
-    CLOSED,
     OPEN,
     AlertsView,
     Computed,
@@ -52,27 +50,8 @@ from bridge.core.incidents import (
 )
 from bridge.core.liveness import is_history
 from bridge.core.mapping import MappingRules, Target, map_alert
-from bridge.core.obligations import Obligation, incident_events, owed
-from bridge.core.rules import Assessment, RuleSet, evaluate, reevaluate
+from bridge.core.rules import Assessment, RuleSet
 from bridge.core.topology import Topology
-
-
-def _due_times(
-    assessments: Sequence[Assessment], obligations: Sequence[Obligation], now: datetime
-) -> list[datetime]:
-    """When the incident must be looked at again: every criterion's forecast crossing (not
-    only the assessment's: once a rule set is reportable its other criteria still turn met,
-    and the console and reports list them) and every obligation falling due after ``now``."""
-    due = [c.forecast_at for a in assessments for c in a.criteria if c.forecast_at is not None]
-    due += [o.due_at for o in obligations if o.due_at is not None and o.due_at > now]
-    return due
-
-
-_BY_START = itemgetter(1, 0)  # an episode key (fingerprint, start) by start, then fingerprint
-
-
-def _due_before(assessment: Assessment, now: datetime) -> bool:
-    return any(c.forecast_at is not None and c.forecast_at <= now for c in assessment.criteria)
 
 
 class _Starts(Mapping[str, datetime]):
@@ -150,6 +129,16 @@ class Engine:
         #: alerts above the correlation level and the incidents under them (one event, one
         #: incident): ``_key_of`` is where covering put each episode, its own key otherwise
         self.covering = Covering(topology, correlation, self.episodes)
+        self._builder = IncidentBuilder(
+            topology,
+            self.rule_sets,
+            self.episodes,
+            self.targets,
+            self.truncation,
+            stale_after,
+            self._notice_events,
+            self._notice_states,
+        )
         self._absorbed: dict[str, set[str]] = {}  # incident id → ids merged into it
         self._pins: dict[EpisodeKey, str] = {}  # episodes a person split out → their key
 
@@ -696,131 +685,21 @@ class Engine:
         previous: Sequence[Assessment] | None = None,
         view: AlertsView | None = None,
     ) -> Incident:
-        """``previous``: assessments of the same timeline; one with no criterion due by
-        ``now`` cannot have changed (a met criterion stays met, one below its threshold at the
-        timeline's end stays unmet) and is kept as it is. ``view``: what the incident read
-        from its alerts before, when they have not changed since."""
-        assert started_at is not None
-        closed = reach is not None and now >= reach
-        kept: Sequence[Assessment | None] = previous or [None] * len(self.rule_sets)
-        assessments = [
-            evaluate(derived.measures, rs, self.topology, now)
-            if prev is None
-            else reevaluate(prev, derived.measures, rs, self.topology, now)
-            if _due_before(prev, now)
-            else prev
-            for rs, prev in zip(self.rule_sets, kept, strict=True)
-        ]
-        if view is None:
-            view = self._alerts_view(eks, ends, last_end, reach)
-        stale, next_stale, earliest = self._stale(view, now)
-        if earliest != view.earliest_seen:
-            view = replace(view, earliest_seen=earliest)
-        events = incident_events(started_at, last_end, last_end if closed else None)
-        obligations = [
-            o
-            for rs, a in zip(self.rule_sets, assessments, strict=True)
-            for o in owed(
-                rs,
-                a,
-                events,
-                now,
-                self._notice_events.get(inc_id),
-                self._notice_states.get(inc_id),
-            )
-        ]
-        due = _due_times(assessments, obligations, now)
-        if not closed and reach is not None:
-            due.append(reach)
-        if next_stale is not None:
-            due.append(next_stale)
-        return Incident(
-            id=inc_id,
-            key=key,
-            episodes=sorted(eks, key=_BY_START),
-            started_at=started_at,
-            state=CLOSED if closed else "open",
-            ended_at=last_end if closed else None,
-            closes_at=None if closed else reach,
-            jurisdictions=sorted(view.jurisdictions | derived.jurisdictions),
-            timeline=timeline,
-            impact=derived.impact,
-            assessments=assessments,
-            stale=sorted(set(stale)),
-            unmapped=view.unmapped,
-            truncated_alerts=sum(self.truncation.get(g, 0) for g in view.group_keys),
-            next_check_at=min(due) if due else None,
-            derived=derived,
-            remedied_at=last_end,
-            obligations=obligations,
-            alerts=view,
-        )
-
-    def _alerts_view(
-        self,
-        eks: list[EpisodeKey],
-        ends: Mapping[EpisodeKey, datetime | None],
-        last_end: datetime | None,
-        reach: datetime | None,
-    ) -> AlertsView:
-        """What an incident shows of its alerts, in one pass over them (see
-        :class:`~bridge.core.incident_state.AlertsView`): the jurisdictions of its mapped
-        alerts, their Alertmanager group keys, the unmapped ones' reasons by fingerprint, and
-        the alerts that can go stale with the least ``last_seen`` among them."""
-        held, targets = self.episodes, self.targets
-        jurisdictions: set[str] = set()
-        group_keys: set[str] = set()
-        unmapped: dict[str, str] = {}
-        firing: list[EpisodeKey] = []
-        earliest: datetime | None = None
-        for ek in eks:
-            ep = held[ek]
-            target = targets[ek]
-            group_keys.add(ep.group_key)
-            if target.unmapped:
-                unmapped[ek[0]] = target.unmapped_reason or ""
-            else:
-                jurisdictions.add(target.jurisdiction)
-            if ends[ek] is None and ep.status == "firing":
-                firing.append(ek)
-                if earliest is None or ep.last_seen < earliest:
-                    earliest = ep.last_seen
-        return AlertsView(
-            {ek: ends[ek] for ek in eks},
+        """:meth:`IncidentBuilder.build` (the incident as evaluated at ``now``)."""
+        return self._builder.build(
+            inc_id,
+            key,
+            eks,
+            started_at,
             last_end,
             reach,
-            frozenset(jurisdictions),
-            frozenset(group_keys),
-            unmapped,
-            tuple(firing),
-            earliest,
+            timeline,
+            derived,
+            ends,
+            now,
+            previous,
+            view,
         )
-
-    def _stale(
-        self, view: AlertsView, now: datetime
-    ) -> tuple[list[str], datetime | None, datetime | None]:
-        """Fingerprints of firing alerts not heard of within ``stale_after``, when the next one
-        goes stale, and the least ``last_seen`` now. Before the earliest could go stale, none
-        is (no pass over the alerts; the next check may come early, never late)."""
-        stale_after = self.stale_after
-        if view.earliest_seen is None:
-            return [], None, None
-        if now < view.earliest_seen + stale_after:
-            return [], view.earliest_seen + stale_after, view.earliest_seen
-        held = self.episodes
-        stale: list[str] = []
-        next_stale: datetime | None = None
-        earliest: datetime | None = None
-        for ek in view.firing:
-            seen = held[ek].last_seen
-            if earliest is None or seen < earliest:
-                earliest = seen
-            stale_at = seen + stale_after
-            if now >= stale_at:
-                stale.append(ek[0])
-            elif next_stale is None or stale_at < next_stale:
-                next_stale = stale_at
-        return stale, next_stale, earliest
 
     def tick(self, now: datetime) -> set[str]:
         """Re-evaluate incidents with something due by ``now`` (and anything admitted but not
