@@ -51,7 +51,10 @@ def view(doc: Document) -> View:
     )
 
 
-def _clean(text: object, field: str, most: int, one_line: bool) -> str:
+def clean_text(text: object, field: str, most: int, one_line: bool) -> str:
+    """Text a person wrote, as kept: stripped, at most ``most`` characters, no control or
+    format characters (lines and tabs allowed unless ``one_line``); else BadInput naming
+    ``field``."""
     if not isinstance(text, str):
         raise BadInput(field, f"expected text, got {type(text).__name__}")
     text = text.strip()
@@ -65,20 +68,23 @@ def _clean(text: object, field: str, most: int, one_line: bool) -> str:
     return text
 
 
-def _event(incident: str, now: datetime, actor: str, action: str, **detail: Any) -> AuditEvent:
+def incident_event(
+    incident: str, now: datetime, actor: str, action: str, **detail: Any
+) -> AuditEvent:
+    """An audit event of people's handling of an incident (target ``incident:ID``)."""
     return AuditEvent(now, actor, action, f"incident:{incident}", {"incident": incident, **detail})
 
 
 def clean_title(title: object) -> str:
     """A title as kept: stripped, one line, at most :data:`MAX_TITLE` characters ("" is
     allowed: back to the derived title); else BadInput naming ``title``."""
-    return _clean(title, "title", MAX_TITLE, one_line=True)
+    return clean_text(title, "title", MAX_TITLE, one_line=True)
 
 
 def clean_note(text: object) -> str:
     """A note's text as kept: stripped, 1 to :data:`MAX_NOTE` characters (lines and tabs
     allowed); else BadInput naming ``text``."""
-    body = _clean(text, "text", MAX_NOTE, one_line=False)
+    body = clean_text(text, "text", MAX_NOTE, one_line=False)
     if not body:
         raise BadInput("text", "required")
     return body
@@ -96,7 +102,9 @@ def rename(
     new = {k: v for k, v in doc.items() if k != "title"}
     if text:
         new["title"] = {"text": text, "by": actor, "at": format_time(now)}
-    return new, [_event(incident, now, actor, "incident.renamed", title=text, before=before)]
+    return new, [
+        incident_event(incident, now, actor, "incident.renamed", title=text, before=before)
+    ]
 
 
 def acknowledge(
@@ -106,7 +114,7 @@ def acknowledge(
     if doc.get("acknowledged"):
         return doc, []
     new = {**doc, "acknowledged": {"by": actor, "at": format_time(now)}}
-    return new, [_event(incident, now, actor, "incident.acknowledged")]
+    return new, [incident_event(incident, now, actor, "incident.acknowledged")]
 
 
 def assign(
@@ -120,7 +128,9 @@ def assign(
     new = {k: v for k, v in doc.items() if k != "assignee"}
     if assignee is not None:
         new["assignee"] = {"name": assignee, "by": actor, "at": format_time(now)}
-    event = _event(incident, now, actor, "incident.assigned", assignee=assignee, before=before)
+    event = incident_event(
+        incident, now, actor, "incident.assigned", assignee=assignee, before=before
+    )
     return new, [event]
 
 
@@ -135,7 +145,7 @@ def add_note(
         raise BadInput("text", f"this incident has {MAX_NOTES} notes already, the most kept")
     notes.append({"at": format_time(now), "author": actor, "text": body})
     new = {**doc, "notes": notes}
-    return new, [_event(incident, now, actor, "incident.noted", note=len(notes))]
+    return new, [incident_event(incident, now, actor, "incident.noted", note=len(notes))]
 
 
 def derived_title(

@@ -30,7 +30,6 @@ Contract:
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,6 +37,7 @@ from typing import Any
 
 from bridge.core.alerts import format_time, parse_time, read_time
 from bridge.core.casework import AuditEvent
+from bridge.core.handling import clean_text, incident_event
 from bridge.core.impact import Interval
 from bridge.core.manual import FUTURE_SLACK, ManualImpact, parse_impact
 from bridge.core.mapping import OUTAGE, Target, region_jurisdiction
@@ -112,13 +112,7 @@ def _reason(body: Mapping[str, Any]) -> str:
     raw = body.get("reason")
     if not isinstance(raw, str) or not raw.strip():
         raise BadInput("reason", "required: why the impact is overridden (or lifted)")
-    text = raw.strip()
-    if len(text) > MAX_REASON:
-        raise BadInput("reason", f"at most {MAX_REASON} characters, got {len(text)}")
-    bad = [c for c in text if unicodedata.category(c) in ("Cc", "Cf") and c not in "\n\t"]
-    if bad:
-        raise BadInput("reason", f"control character U+{ord(bad[0]):04X} is not allowed")
-    return text
+    return clean_text(raw, "reason", MAX_REASON, one_line=False)
 
 
 def parse_override(
@@ -192,10 +186,6 @@ def _impact_json(impact: ManualImpact) -> dict[str, Any]:
     }
 
 
-def _event(incident: str, now: datetime, actor: str, action: str, **detail: Any) -> AuditEvent:
-    return AuditEvent(now, actor, action, f"incident:{incident}", {"incident": incident, **detail})
-
-
 def standing(doc: Document) -> dict[str, Any] | None:
     """The override the casebook document holds, as stored (None: none stands)."""
     value = doc.get(FIELD)
@@ -224,7 +214,7 @@ def override(
     new = {**doc, FIELD: {**stated, "by": actor, "at": format_time(now)}}
     seen = dict(impact_before) if impact_before else None
     detail = {**stated, "before": before, "impact_before": seen}
-    return new, [_event(incident, now, actor, "incident.impact_overridden", **detail)]
+    return new, [incident_event(incident, now, actor, "incident.impact_overridden", **detail)]
 
 
 def lift(
@@ -243,7 +233,7 @@ def lift(
     new = {k: v for k, v in doc.items() if k != FIELD}
     seen = dict(impact_before) if impact_before else None
     detail = {"reason": reason, "before": before, "impact_before": seen}
-    return new, [_event(incident, now, actor, "incident.impact_override_lifted", **detail)]
+    return new, [incident_event(incident, now, actor, "incident.impact_override_lifted", **detail)]
 
 
 def from_document(doc: Document, default_jurisdiction: str) -> ImpactOverride | None:

@@ -19,7 +19,6 @@ Contract:
 from __future__ import annotations
 
 import hashlib
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -27,6 +26,7 @@ from typing import Any
 from bridge.core.alerts import format_time, parse_time
 from bridge.core.casework import AuditEvent
 from bridge.core.covering import Bond
+from bridge.core.handling import clean_text, incident_event
 from bridge.core.incidents import EpisodeKey
 from bridge.errors import BadInput
 
@@ -39,17 +39,13 @@ Document = dict[str, Any]
 
 def clean_reason(reason: object) -> str:
     """Why, as kept: required, at most :data:`MAX_REASON` characters, no control characters
-    but lines and tabs; else BadInput naming ``reason``."""
+    but lines and tabs (:func:`bridge.core.handling.clean_text`); else BadInput naming
+    ``reason``."""
     if not isinstance(reason, str):
         raise BadInput("reason", "required: say why (text)")
-    text = reason.strip()
+    text = clean_text(reason, "reason", MAX_REASON, one_line=False)
     if not text:
         raise BadInput("reason", "required: say why")
-    bad = [c for c in text if unicodedata.category(c) in ("Cc", "Cf") and c not in "\n\t"]
-    if bad:
-        raise BadInput("reason", f"control character U+{ord(bad[0]):04X} is not allowed")
-    if len(text) > MAX_REASON:
-        raise BadInput("reason", f"at most {MAX_REASON} characters, got {len(text)}")
     return text
 
 
@@ -62,10 +58,6 @@ def _read_ek(raw: object) -> EpisodeKey | None:
         return None
     start = parse_time(raw[1], "start")
     return None if start is None else (raw[0], start)
-
-
-def _event(incident: str, now: datetime, actor: str, action: str, **detail: Any) -> AuditEvent:
-    return AuditEvent(now, actor, action, f"incident:{incident}", {"incident": incident, **detail})
 
 
 def merge(
@@ -92,8 +84,8 @@ def merge(
         },
     }
     return new, [
-        _event(incident, now, actor, "incident.merged", into=into, reason=why),
-        _event(into, now, actor, "incident.absorbed", absorbed=incident, reason=why),
+        incident_event(incident, now, actor, "incident.merged", into=into, reason=why),
+        incident_event(into, now, actor, "incident.absorbed", absorbed=incident, reason=why),
     ]
 
 
@@ -141,7 +133,7 @@ def split(
             "at": format_time(now),
         }
     )
-    event = _event(
+    event = incident_event(
         incident, now, actor, "incident.split", alerts=[ek[0] for ek in sorted(alerts)], reason=why
     )
     return {**doc, "splits": splits}, [event], key
