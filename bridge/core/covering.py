@@ -196,7 +196,9 @@ class Covering:
         self._moved_in: dict[str, set[EpisodeKey]] = {}  # domain → its episodes moved
         self.together: dict[EpisodeKey, str] = {}  # episode → its bonded group's label
         self.bonds: list[Bond] = []  # people's merges
-        self.pinned: set[EpisodeKey] = set()  # split out by a person: never bonded again
+        #: episodes a person split out → the key they form their incident under (their own
+        #: key from then on: never covered nor bonded again)
+        self.pins: dict[EpisodeKey, str] = {}
 
     def _domain(self, key: str) -> str:
         domain = self._domain_of.get(key)
@@ -223,8 +225,8 @@ class Covering:
         """The bonds without the episodes a person split out since."""
         return [
             (
-                tuple(ek for ek in a if ek not in self.pinned),
-                tuple(ek for ek in b if ek not in self.pinned),
+                tuple(ek for ek in a if ek not in self.pins),
+                tuple(ek for ek in b if ek not in self.pins),
             )
             for a, b in self.bonds
         ]
@@ -274,7 +276,7 @@ class Covering:
         """Forget the bonds and pins of episodes no longer held (their incidents left memory;
         the casebook keeps them, a restart reads only those of live incidents)."""
         self.bonds = [b for b in self.bonds if any(ek in self.home for ek in b[0] + b[1])]
-        self.pinned = {ek for ek in self.pinned if ek in self.home}
+        self.pins = {ek: key for ek, key in self.pins.items() if ek in self.home}
 
     def _unmove(self, ek: EpisodeKey) -> None:
         key = self.moved.pop(ek, None)

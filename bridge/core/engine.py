@@ -140,7 +140,6 @@ class Engine:
             self._notice_states,
         )
         self._absorbed: dict[str, set[str]] = {}  # incident id → ids merged into it
-        self._pins: dict[EpisodeKey, str] = {}  # episodes a person split out → their key
 
     # ---- input -------------------------------------------------------------------------
     def apply(
@@ -194,8 +193,8 @@ class Engine:
                 else:
                     joined[ek] = inc_id
         # Covering may move whole incidents into an alert above them (or back): those keys
-        # are correlated in full.
-        self._risky |= self._regroup()
+        # are correlated in full (_regroup marks them).
+        self._regroup()
         # A delivery's own episodes are in ``episodes``, so their keys are already pending.
         self.truncation.update(truncation or {})
         placed: dict[EpisodeKey, str] = {}
@@ -396,7 +395,7 @@ class Engine:
         self._fp_starts.setdefault(ep.fingerprint, set()).add(ep.starts_at)
         target = map_alert(ep, self.topology, self.mapping)
         self.targets[ep.key] = target
-        home = self._pins.get(ep.key) or correlation_key(
+        home = self.covering.pins.get(ep.key) or correlation_key(
             ep, target, self.topology, self.correlation
         )
         # Where covering put it stands until it looks again, unless its own key changed.
@@ -424,8 +423,7 @@ class Engine:
         :meth:`restore` so the same incidents come back."""
         for bond in bonds:
             self.covering.bond(bond)
-        self._pins.update(pins)
-        self.covering.pinned.update(pins)
+        self.covering.pins.update(pins)
 
     def bond_of(self, absorbed: str, host: str) -> Bond:
         """What merging ``absorbed`` into ``host`` bonds: the episodes each holds now."""
@@ -449,17 +447,10 @@ class Engine:
         back by correlation. Evaluation (pending) makes it so."""
         touched: set[str] = set()
         for ek in episodes:
-            self._pins[ek] = key
-            self.covering.pinned.add(ek)
-            old = self._key_of.get(ek)
-            if old is None:
-                continue
-            self.covering.place(ek, key)
-            if old != key:
-                self._by_key[old].discard(ek)
-                self._by_key.setdefault(key, set()).add(ek)
-                self._key_of[ek] = key
-                touched |= {old, key}
+            self.covering.pins[ek] = key
+            if ek in self._key_of:
+                self.covering.place(ek, key)
+                touched |= self._move(ek, key)
         self._mark(touched | self._regroup())
 
     def _mark(self, keys: set[str]) -> None:
@@ -474,15 +465,20 @@ class Engine:
         the keys they left and joined, now pending."""
         touched: set[str] = set()
         for ek, key in self.covering.regroup().items():
-            old = self._key_of.get(ek)
-            if old is None or old == key:
-                continue
-            self._by_key[old].discard(ek)
-            self._by_key.setdefault(key, set()).add(ek)
-            self._key_of[ek] = key
-            touched |= {old, key}
+            if ek in self._key_of:
+                touched |= self._move(ek, key)
         self._mark(touched)
         return touched
+
+    def _move(self, ek: EpisodeKey, key: str) -> set[str]:
+        """Put a held episode in correlation key ``key``; the keys it left and joined."""
+        old = self._key_of[ek]
+        if old == key:
+            return set()
+        self._by_key[old].discard(ek)
+        self._by_key.setdefault(key, set()).add(ek)
+        self._key_of[ek] = key
+        return {old, key}
 
     def _ends(self, eks: Iterable[EpisodeKey]) -> dict[EpisodeKey, datetime | None]:
         """Each episode's end for correlation and impact (None: still going): its own, cut at
@@ -749,8 +745,7 @@ class Engine:
             self._overrides[inc_id] = override
         if incident.merged_into is not None:
             return False
-        self._pending.add(incident.key)
-        self._versions[incident.key] = self._versions.get(incident.key, 0) + 1
+        self._mark({incident.key})
         return True
 
     def override_of(self, inc_id: str) -> ImpactOverride | None:
@@ -846,7 +841,6 @@ class Engine:
             gone |= self.evict(stubs)
         if gone:
             self.covering.let_go()
-            self._pins = {ek: key for ek, key in self._pins.items() if ek in self.episodes}
         return gone
 
     def _forget_episode(self, ek: EpisodeKey, inc_id: str) -> None:

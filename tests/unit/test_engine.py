@@ -574,7 +574,7 @@ def test_what_is_down_now_counts_each_connection_once_and_follows_resolves() -> 
 
 def _restored(before: Engine, now: object) -> Engine:
     after = engine()
-    after.directives(before.covering.bonds, before._pins)
+    after.directives(before.covering.bonds, before.covering.pins)
     after.restore(
         before.episodes.values(),
         [before.stored_form(i) for i in before.incidents],
@@ -652,9 +652,9 @@ def test_merges_and_splits_are_let_go_with_their_incidents() -> None:
     eng.merge(absorbed, host)
     eng.split([("b", at(1))], "split:x")
     eng.evaluate_pending(at(7))
-    assert eng.covering.bonds and eng._pins
+    assert eng.covering.bonds and eng.covering.pins
     eng.evict(list(eng.incidents))
-    assert not eng.incidents and not eng.covering.bonds and not eng._pins
+    assert not eng.incidents and not eng.covering.bonds and not eng.covering.pins
 
 
 def test_a_tick_sees_staleness_from_the_latest_hearing_without_reading_every_alert_again() -> None:
