@@ -313,10 +313,10 @@ class Covering:
             self._spans[key] = spans
         return spans
 
-    def _linked(self, domain: str) -> set[str]:
-        """The domain and those bonds link it with, directly or not."""
+    def _linked(self, domain: str, bonds: Sequence[Bond]) -> set[str]:
+        """The domain and those ``bonds`` link it with, directly or not."""
         edges: dict[str, set[str]] = {}
-        for a, b in self._live_bonds():
+        for a, b in bonds:
             ds = sorted({self._domain(self.home[ek]) for ek in a + b if ek in self.home})
             for d in ds:
                 edges.setdefault(d, set()).update(ds)
@@ -339,7 +339,7 @@ class Covering:
         for start in sorted(dirty):
             if start in done:
                 continue
-            domains = self._linked(start) if start in bonded else {start}
+            domains = self._linked(start, bonds) if start in bonded else {start}
             done |= domains
             keys = {k for d in domains for k in self._keys_by_domain.get(d, ())}
             covers = {k: self._covers[k] for k in keys if k in self._covers}

@@ -99,6 +99,21 @@ def split_key(incident: str, alerts: Sequence[EpisodeKey]) -> str:
     return f"{SPLIT_PREFIX}{incident}:{first[0]}:{digest}"
 
 
+def check_split(alerts: Sequence[EpisodeKey], held: Iterable[EpisodeKey]) -> None:
+    """BadInput naming ``alerts`` unless they are some, not all, of ``held``."""
+    mine = set(held)
+    if not alerts:
+        raise BadInput("alerts", "name at least one alert of the incident")
+    strange = [ek for ek in alerts if ek not in mine]
+    if strange:
+        raise BadInput(
+            "alerts",
+            f"{strange[0][0]} (from {format_time(strange[0][1])}) is not an alert of this incident",
+        )
+    if mine <= set(alerts):
+        raise BadInput("alerts", "every alert of the incident: leave at least one in it")
+
+
 def split(
     doc: Document,
     incident: str,
@@ -111,17 +126,7 @@ def split(
     """``actor`` takes ``alerts`` (some, not all, of those ``incident`` holds: ``held``) out of
     it into an incident of their own; also returns the key they go to."""
     why = clean_reason(reason)
-    mine = set(held)
-    if not alerts:
-        raise BadInput("alerts", "name at least one alert of the incident")
-    strange = [ek for ek in alerts if ek not in mine]
-    if strange:
-        raise BadInput(
-            "alerts",
-            f"{strange[0][0]} (from {format_time(strange[0][1])}) is not an alert of this incident",
-        )
-    if mine <= set(alerts):
-        raise BadInput("alerts", "every alert of the incident: leave at least one in it")
+    check_split(alerts, held)
     key = split_key(incident, alerts)
     splits = list(doc.get("splits", []))
     splits.append(

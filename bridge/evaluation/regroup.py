@@ -92,7 +92,8 @@ class Regroup:
         if unknown:
             raise BadInput("alerts", f"{unknown[0]} is not an alert of {source}")
         chosen = [ek for ek in inc.episodes if ek[0] in set(alerts)]
-        key = regrouping.split_key(source, chosen) if chosen else ""
+        regrouping.check_split(chosen, inc.episodes)  # before the casebook is opened
+        key = regrouping.split_key(source, chosen)
         await self._change(
             source,
             lambda doc, now: regrouping.split(doc, source, chosen, inc.episodes, why, actor, now)[

@@ -158,19 +158,19 @@ class DraftBook:
         """The case's drafts, after the notices in delivery or sent of the cases merged into
         it (:meth:`Cases.absorbed`): a report one of them sent is this case's report too, and
         the next of that kind follows it (first of a round wins in ``case_drafts``)."""
+        absorbed = self.cases.absorbed(case_id)
+        wanted = {case_id, *absorbed}
         by_case: dict[str, list[Draft]] = {}
-        wanted = {case_id, *self.cases.absorbed(case_id)}
         for d in self.drafts.values():
             if d.incident_id in wanted:
                 by_case.setdefault(d.incident_id, []).append(d)
-        return self._with_carried(case_id, by_case)
+        return self._with_carried(case_id, absorbed, by_case)
 
-    def _with_carried(self, case_id: str, by_case: dict[str, list[Draft]]) -> list[Draft]:
+    def _with_carried(
+        self, case_id: str, absorbed: Sequence[str], by_case: dict[str, list[Draft]]
+    ) -> list[Draft]:
         carried = [
-            d
-            for other in self.cases.absorbed(case_id)
-            for d in by_case.get(other, ())
-            if d.state in casework.DELIVERY
+            d for other in absorbed for d in by_case.get(other, ()) if d.state in casework.DELIVERY
         ]
         carried.sort(key=lambda d: (d.created_at, d.id))
         return carried + by_case.get(case_id, [])
@@ -197,7 +197,8 @@ class DraftBook:
             by_case.setdefault(d.incident_id, []).append(d)
         cases = set(by_case) | {self.cases.host(case_id) for case_id in by_case}
         for case_id in sorted(cases):  # hosts too: what the cases merged into them sent
-            progress = case_drafts.progress(self._with_carried(case_id, by_case))
+            drafts = self._with_carried(case_id, self.cases.absorbed(case_id), by_case)
+            progress = case_drafts.progress(drafts)
             self.cases.notices_changed(case_id, progress.events, progress.states)
 
     def let_go(self, case_ids: Iterable[str]) -> None:
