@@ -27,12 +27,11 @@ from datetime import datetime, timedelta
 
 from bridge.core.alerts import AlertEpisode, merge_episode
 from bridge.core.covering import Bond, Covering
-from bridge.core.impact import Point, affected_once
+from bridge.core.impact import affected_once
 from bridge.core.impact_override import ImpactOverride
 from bridge.core.incident_build import IncidentBuilder
 from bridge.core.incident_state import (
     OPEN,
-    AlertsView,
     Computed,
     Derived,
     Incident,
@@ -50,7 +49,7 @@ from bridge.core.incidents import (
 )
 from bridge.core.liveness import is_history
 from bridge.core.mapping import MappingRules, Target, map_alert
-from bridge.core.rules import Assessment, RuleSet
+from bridge.core.rules import RuleSet
 from bridge.core.topology import Topology
 
 
@@ -621,7 +620,7 @@ class Engine:
         ):
             for ek in part.episodes:
                 self._assignment[ek] = inc_id
-            incident = self._evaluate(
+            incident = self._builder.build(
                 inc_id,
                 key,
                 part.episodes,
@@ -665,37 +664,6 @@ class Engine:
         # the verdict kept when ``before`` was stored, unless it was stored another way
         before_verdict = known[1] if known is not None and known[0] is before else before.verdict()
         return before_verdict != verdict
-
-    def _evaluate(
-        self,
-        inc_id: str,
-        key: str,
-        eks: list[EpisodeKey],
-        started_at: datetime | None,
-        last_end: datetime | None,
-        reach: datetime | None,
-        timeline: list[Point],
-        derived: Derived,
-        ends: Mapping[EpisodeKey, datetime | None],
-        now: datetime,
-        previous: Sequence[Assessment] | None = None,
-        view: AlertsView | None = None,
-    ) -> Incident:
-        """:meth:`IncidentBuilder.build` (the incident as evaluated at ``now``)."""
-        return self._builder.build(
-            inc_id,
-            key,
-            eks,
-            started_at,
-            last_end,
-            reach,
-            timeline,
-            derived,
-            ends,
-            now,
-            previous,
-            view,
-        )
 
     def tick(self, now: datetime) -> set[str]:
         """Re-evaluate incidents with something due by ``now`` (and anything admitted but not
@@ -765,7 +733,7 @@ class Engine:
                 else max(e for ek in eks if (e := ends[ek]) is not None)
             )
             reach = self._reach(incident, ends)
-        rebuilt = self._evaluate(
+        rebuilt = self._builder.build(
             incident.id,
             incident.key,
             eks,
