@@ -1,4 +1,6 @@
-"""``python -m bench [--quick] [--only webhook|evaluation|covering|soak] [--stores …] [--profile]``
+"""``python -m bench [--quick] [--only NAME] [--stores …] [--profile]``
+
+NAME: webhook, evaluation, covering, growth or soak.
 
 Runs the benchmarks, prints the tables (progress goes to stderr) and writes every figure as JSON
 to ``bench/results/latest.json``. Aims are printed as MET/MISSED; the exit status is 0 whatever
@@ -22,7 +24,7 @@ from typing import Any
 
 import aiohttp
 
-from bench import covering, evaluation, report, soak, webhook
+from bench import covering, evaluation, growth, report, soak, webhook
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -61,7 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[2])
     parser.add_argument("--quick", action="store_true", help="short runs, fewer repetitions")
     parser.add_argument(
-        "--only", choices=["webhook", "evaluation", "covering", "soak"], help="run one benchmark"
+        "--only",
+        choices=["webhook", "evaluation", "covering", "growth", "soak"],
+        help="run one benchmark",
     )
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json", help="JSON results")
     parser.add_argument(
@@ -123,6 +127,12 @@ def main(argv: list[str] | None = None) -> int:
         res = covering.run(quick=args.quick, log=_progress)
         results["covering"] = res
         sections.append(covering.table(res))
+
+    if args.only in (None, "growth"):
+        _progress("growth benchmark …")
+        res = growth.run(quick=args.quick, log=_progress)
+        results["growth"] = res
+        sections.append(growth.table(res))
 
     if args.only in (None, "soak"):
         _progress("soak benchmark …")

@@ -24,6 +24,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
+from operator import itemgetter
 
 from bridge.core.alerts import AlertEpisode, merge_episode
 from bridge.core.covering import Bond, Covering
@@ -51,6 +52,8 @@ from bridge.core.liveness import is_history
 from bridge.core.mapping import MappingRules, Target, map_alert
 from bridge.core.rules import RuleSet
 from bridge.core.topology import Topology
+
+_BY_START = itemgetter(1, 0)  # an episode key (fingerprint, start) by start, then fingerprint
 
 
 class _Starts(Mapping[str, datetime]):
@@ -117,6 +120,10 @@ class Engine:
         self._versions: dict[str, int] = {}  # correlation key → changes admitted so far
         self._planned: set[str] = set()  # keys with a plan out (see next_plan / commit)
         self._risky: set[str] = set()  # pending keys whose incidents may split or merge
+        # pending keys whose only changes are new alerts joining their ongoing incident
+        # (alert → that incident), and keys changed in any other way since last evaluated
+        self._grown: dict[str, dict[EpisodeKey, str]] = {}
+        self._ungrowable: set[str] = set()
         self._fp_starts: dict[str, set[datetime]] = {}  # fingerprint → its episodes' starts
         # what the notices say per incident: events (initial_sent…) and kind → draft state
         self._notice_events: dict[str, dict[str, datetime]] = {}
@@ -182,6 +189,7 @@ class Engine:
                 self._versions[key] = self._versions.get(key, 0) + 1
             if len(touched) > 1 or not self._plain(ek, before):
                 self._risky |= touched
+                self._ungrowable |= touched
             elif touched and not touched <= self._risky:
                 # A plain episode outside the ongoing incident may start an incident or bridge
                 # a gap, merging two (every id answered for the later one would be stale): its
@@ -189,8 +197,13 @@ class Engine:
                 inc_id = self._joined_id(ek)
                 if inc_id is None:
                     self._risky |= touched
+                    self._ungrowable |= touched
                 else:
                     joined[ek] = inc_id
+                    if before is None:  # a new alert joining the ongoing incident
+                        self._grown.setdefault(self._key_of[ek], {})[ek] = inc_id
+                    else:
+                        self._ungrowable |= touched
         # Covering may move whole incidents into an alert above them (or back): those keys
         # are correlated in full (_regroup marks them).
         self._regroup()
@@ -201,7 +214,11 @@ class Engine:
         for ep in batch:
             ek = ep.key
             key = self._key_of[ek]
-            inc_id = None if key in self._risky else joined.get(ek) or self._joined_id(ek)
+            inc_id = (
+                None
+                if key in self._risky
+                else self._grown.get(key, {}).get(ek) or joined.get(ek) or self._joined_id(ek)
+            )
             if inc_id is None:
                 unplaced.add(key)
             else:
@@ -456,6 +473,7 @@ class Engine:
         """These keys must be correlated again, in full."""
         self._pending |= keys
         self._risky |= keys
+        self._ungrowable |= keys
         for key in keys:
             self._versions[key] = self._versions.get(key, 0) + 1
 
@@ -464,10 +482,34 @@ class Engine:
         the keys they left and joined, now pending."""
         touched: set[str] = set()
         for ek, key in self.covering.regroup().items():
-            if ek in self._key_of:
-                touched |= self._move(ek, key)
+            if ek not in self._key_of:
+                continue
+            old = self._key_of[ek]
+            moved = self._move(ek, key)
+            if not moved:
+                continue
+            left = self._grown.get(old)
+            if left is not None:
+                left.pop(ek, None)
+            inc_id = self._fresh_join(ek)
+            if inc_id is None:
+                touched |= moved
+            else:  # a new alert joining the covering incident: the key only grew
+                self._grown.setdefault(key, {})[ek] = inc_id
+                self._mark({old})
+                self._pending.add(key)
+                self._versions[key] = self._versions.get(key, 0) + 1
         self._mark(touched)
         return touched
+
+    def _fresh_join(self, ek: EpisodeKey) -> str | None:
+        """The ongoing incident of its key that a new alert (never evaluated, one start of its
+        own) joins, or None (then its key is correlated in full)."""
+        if ek in self._assignment or len(self._fp_starts.get(ek[0], ())) != 1:
+            return None
+        inc_id = self._joined_id(ek)
+        inc = self.incidents.get(inc_id) if inc_id is not None else None
+        return inc_id if inc is not None and inc.closes_at is None else None
 
     def _move(self, ek: EpisodeKey, key: str) -> set[str]:
         """Put a held episode in correlation key ``key``; the keys it left and joined."""
@@ -571,7 +613,13 @@ class Engine:
         return self.plan(pending[0], now)
 
     def plan(self, key: str, now: datetime) -> KeyPlan:
-        """Correlate one key and copy what :func:`compute` needs: immutable values only."""
+        """Correlate one key and copy what :func:`compute` needs: immutable values only.
+        A key whose only changes since it was last evaluated are new alerts joining its
+        ongoing incident gets a *grown* plan (:meth:`_grown_plan`): that incident alone,
+        extended, at the cost of the new alerts, not of what the key holds."""
+        grown = self._grown_plan(key, now)
+        if grown is not None:
+            return grown
         parts, ids, merged, ends = self._correlate(key)
         intervals = [
             tuple((ek[1], ends[ek], self.targets[ek]) for ek in part.episodes) for part in parts
@@ -587,6 +635,62 @@ class Engine:
             ends,
             intervals,
             overrides if any(overrides) else (),
+        )
+
+    def _grown_plan(self, key: str, now: datetime) -> KeyPlan | None:
+        """The plan for a key that only grew (see :meth:`plan`), or None when it did anything
+        else. Correlating it in full would give the same incidents: every new alert has an
+        alert of its own (one start), starts at or after the ongoing incident's start, and
+        that incident's reach is unbounded (an alert of it is going), so partitioning by
+        time puts each new alert in it and changes no other incident of the key."""
+        grown = self._grown.get(key)
+        if not grown or key in self._ungrowable:
+            return None
+        inc_id = next(iter(grown.values()))
+        inc = self.incidents.get(inc_id)
+        view = inc.alerts if inc is not None else None
+        if (
+            inc is None
+            or view is None
+            or view.intervals is None
+            or inc.merged_into is not None
+            or inc.state != OPEN
+            or inc.closes_at is not None
+            or self._owner.get(inc_id) != key
+            or inc_id in self._overrides
+            or any(other != inc_id for other in grown.values())
+        ):
+            return None
+        key_ids = self._ids_by_key.get(key, set())
+        held = sum(len(self.incidents[i].episodes) for i in key_ids if i in self.incidents)
+        new = sorted(grown, key=_BY_START)
+        if (
+            inc_id not in key_ids
+            or len(self._by_key.get(key, ())) != held + len(new)
+            or new[0][1] < inc.started_at
+            or any(self._key_of.get(ek) != key or ek in view.ends for ek in new)
+        ):
+            return None
+        together = self.covering.together
+        if together and any(ek in together for ek in inc.episodes):
+            return None  # a person's merge joins parts by more than time: correlate in full
+        new_ends = self._ends(new)
+        intervals = view.intervals + tuple((ek[1], new_ends[ek], self.targets[ek]) for ek in new)
+        grown_view = self._builder.grown_view(view, new, new_ends, intervals)
+        part = Part(key, [*inc.episodes, *new], inc.started_at, None, None)
+        return KeyPlan(
+            key,
+            self._versions.get(key, 0),
+            now,
+            [part],
+            [inc_id],
+            {},
+            grown_view.ends,
+            [intervals],
+            (),
+            tuple(new),
+            grown_view,
+            None if inc.derived is None else (inc.timeline, inc.derived, len(view.intervals)),
         )
 
     def commit(self, plan: KeyPlan, computed: Sequence[Computed]) -> set[str] | None:
@@ -614,11 +718,13 @@ class Engine:
 
     def _commit(self, plan: KeyPlan, computed: Sequence[Computed]) -> set[str]:
         key, now = plan.key, plan.now
+        self._grown.pop(key, None)
+        self._ungrowable.discard(key)
         changed: set[str] = set()
-        for inc_id, part, (timeline, derived, assessments) in zip(
-            plan.ids, plan.parts, computed, strict=True
+        for inc_id, part, intervals, (timeline, derived, assessments) in zip(
+            plan.ids, plan.parts, plan.intervals, computed, strict=True
         ):
-            for ek in part.episodes:
+            for ek in part.episodes if plan.grown is None else plan.grown:
                 self._assignment[ek] = inc_id
             incident = self._builder.build(
                 inc_id,
@@ -632,9 +738,13 @@ class Engine:
                 plan.ends,
                 now,
                 assessments,
+                plan.view,
+                intervals,
             )
             if self._store_if_changed(incident):
                 changed.add(inc_id)
+        if plan.grown is not None:
+            return changed  # the key's other incidents stand
         for old, new in plan.merged.items():
             prev = self.incidents.get(old)
             if prev is not None and prev.merged_into != new:

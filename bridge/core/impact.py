@@ -56,6 +56,15 @@ class CoverSet:
     def _tout(self, tin: int) -> int:
         return self._topo.tout[self._topo.order[tin]]
 
+    def copy(self) -> CoverSet:
+        """An independent copy (C-level copies of its maps and lists)."""
+        out = CoverSet(self._topo)
+        out._count = dict(self._count)
+        out._active = list(self._active)
+        out.roots = list(self.roots)
+        out.vector = dict(self.vector)
+        return out
+
     def covering_root(self, element: str) -> str | None:
         """The active root whose subtree contains ``element``, if any."""
         tin = self._topo.tin[element]
@@ -132,6 +141,14 @@ class SelfDescribedSet:
         self._by_key.setdefault(key, []).append(vector)
         self._refresh(key)
 
+    def copy(self) -> SelfDescribedSet:
+        """An independent copy (the descriptions themselves are never changed in place)."""
+        out = SelfDescribedSet()
+        out._by_key = {key: list(vectors) for key, vectors in self._by_key.items()}
+        out._current = dict(self._current)
+        out.vector = dict(self.vector)
+        return out
+
     def remove(self, key: str, vector: Vector) -> None:
         self._by_key[key].remove(vector)
         self._refresh(key)
@@ -143,6 +160,12 @@ class _Layer:
     def __init__(self, topology: Topology) -> None:
         self.elements = CoverSet(topology)
         self.described = SelfDescribedSet()
+
+    def copy(self) -> _Layer:
+        out = _Layer.__new__(_Layer)
+        out.elements = self.elements.copy()
+        out.described = self.described.copy()
+        return out
 
     def change(self, target: Target, sign: int) -> None:
         if target.element is not None:
@@ -169,8 +192,47 @@ def _degradation_vector(topo: Topology, outage: CoverSet, degraded: _Layer) -> V
 Interval = tuple[datetime, datetime | None, Target]
 
 
+@dataclass(slots=True)
+class Sweep:
+    """Where :func:`sweep_timeline` stood after its last event: what is down and degraded, the
+    signal counts, and that event's instant. Never changed once returned (extending a
+    timeline works on a copy), so it can be kept beside the timeline it ended."""
+
+    outage: _Layer
+    degraded: _Layer
+    signals: Vector
+    last_event: datetime | None
+
+    @classmethod
+    def start(cls, topology: Topology) -> Sweep:
+        return cls(_Layer(topology), _Layer(topology), {}, None)
+
+    def copy(self) -> Sweep:
+        return Sweep(self.outage.copy(), self.degraded.copy(), dict(self.signals), self.last_event)
+
+    def extendable(self, intervals: Iterable[Interval]) -> bool:
+        """True when every one of ``intervals`` starts at or after the last event swept, so
+        sweeping them from here gives what sweeping everything from the start gives."""
+        last = self.last_event
+        return last is None or all(start >= last for start, _, _ in intervals)
+
+
 def build_timeline(topology: Topology, intervals: Iterable[Interval]) -> list[Point]:
     """See the module contract. Zero-length intervals leave no trace."""
+    return sweep_timeline(topology, intervals)[0]
+
+
+def sweep_timeline(
+    topology: Topology,
+    intervals: Iterable[Interval],
+    after: tuple[Sequence[Point], Sweep] | None = None,
+) -> tuple[list[Point], Sweep, int]:
+    """:func:`build_timeline`, and where its sweep ended. With ``after`` (a timeline and its
+    sweep, every one of ``intervals`` starting at or after that sweep's last event:
+    :meth:`Sweep.extendable`), the timeline of those intervals and the earlier ones
+    together, at the cost of the new ones: the earlier points are kept (but the last one,
+    when new events fall on its instant). Returns the points, the sweep, and how many of the
+    leading points are ``after``'s own."""
     events: list[tuple[datetime, int, int, Target]] = []
     for seq, (start, end, target) in enumerate(intervals):
         if end is not None and end <= start:
@@ -179,9 +241,17 @@ def build_timeline(topology: Topology, intervals: Iterable[Interval]) -> list[Po
         if end is not None:
             events.append((end, -1, seq, target))
     events.sort(key=lambda e: (e[0], e[1], e[2]))
-    outage, degraded = _Layer(topology), _Layer(topology)
-    signals: Vector = {}
-    points: list[Point] = []
+    if after is None:
+        points: list[Point] = []
+        state = Sweep.start(topology)
+    else:
+        points, state = list(after[0]), after[1].copy()
+        if events and points and points[-1].at == events[0][0]:
+            # the last point's instant gets more events: it is made again with them, as one
+            # sweep over everything would have made it
+            points.pop()
+    kept = len(points)
+    outage, degraded, signals = state.outage, state.degraded, state.signals
     i = 0
     while i < len(events):
         at = events[i][0]
@@ -191,6 +261,7 @@ def build_timeline(topology: Topology, intervals: Iterable[Interval]) -> list[Po
             if target.severity:
                 add_into(signals, {("sev", target.jurisdiction, target.severity): 1}, sign)
             i += 1
+        state.last_event = at
         out_vec = dict(outage.elements.vector)
         add_into(out_vec, outage.described.vector)
         deg_vec = _degradation_vector(topology, outage.elements, degraded)
@@ -207,7 +278,7 @@ def build_timeline(topology: Topology, intervals: Iterable[Interval]) -> list[Po
             if out_vec is last.outage and deg_vec is last.degradation and signals == last.signals:
                 continue  # nothing visible changed at this instant
         points.append(Point(at, out_vec, deg_vec, dict(signals)))
-    return points
+    return points, state, kept
 
 
 def value_at(timeline: Sequence[Point], at: datetime) -> Point | None:

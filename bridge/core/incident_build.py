@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from operator import itemgetter
 
 from bridge.core.alerts import AlertEpisode
-from bridge.core.impact import Point
+from bridge.core.impact import Interval, Point
 from bridge.core.incident_state import CLOSED, AlertsView, Derived, Incident
 from bridge.core.incidents import EpisodeKey
 from bridge.core.mapping import Target
@@ -43,6 +43,9 @@ def _due_times(
 
 
 _BY_START = itemgetter(1, 0)  # an episode key (fingerprint, start) by start, then fingerprint
+
+
+_EMPTY_VIEW = AlertsView({}, None, None, frozenset(), frozenset(), {}, (), None)
 
 
 def _due_before(assessment: Assessment, now: datetime) -> bool:
@@ -87,11 +90,14 @@ class IncidentBuilder:
         now: datetime,
         previous: Sequence[Assessment] | None = None,
         view: AlertsView | None = None,
+        intervals: tuple[Interval, ...] | None = None,
     ) -> Incident:
         """``previous``: assessments of the same timeline; one with no criterion due by
         ``now`` cannot have changed (a met criterion stays met, one below its threshold at the
         timeline's end stays unmet) and is kept as it is. ``view``: what the incident read
-        from its alerts before, when they have not changed since."""
+        from its alerts before, when they have not changed since (or as
+        :meth:`grown_view` extended it). ``intervals``: what the timeline was built from, kept
+        on a new view."""
         assert started_at is not None
         closed = reach is not None and now >= reach
         kept: Sequence[Assessment | None] = previous or [None] * len(self.rule_sets)
@@ -104,7 +110,7 @@ class IncidentBuilder:
             for rs, prev in zip(self.rule_sets, kept, strict=True)
         ]
         if view is None:
-            view = self.alerts_view(eks, ends, last_end, reach)
+            view = self.alerts_view(eks, ends, last_end, reach, intervals)
         stale, next_stale, earliest = self.stale(view, now)
         if earliest != view.earliest_seen:
             view = replace(view, earliest_seen=earliest)
@@ -154,18 +160,33 @@ class IncidentBuilder:
         ends: Mapping[EpisodeKey, datetime | None],
         last_end: datetime | None,
         reach: datetime | None,
+        intervals: tuple[Interval, ...] | None = None,
     ) -> AlertsView:
         """What an incident shows of its alerts, in one pass over them (see
         :class:`~bridge.core.incident_state.AlertsView`): the jurisdictions of its mapped
         alerts, their Alertmanager group keys, the unmapped ones' reasons by fingerprint, and
         the alerts that can go stale with the least ``last_seen`` among them."""
+        grown = self.grown_view(_EMPTY_VIEW, eks, ends, intervals)
+        return replace(grown, last_end=last_end, reach=reach)
+
+    def grown_view(
+        self,
+        view: AlertsView,
+        new: Sequence[EpisodeKey],
+        ends: Mapping[EpisodeKey, datetime | None],
+        intervals: tuple[Interval, ...] | None,
+    ) -> AlertsView:
+        """``view`` with the alerts ``new`` added (their ``ends`` given; ``intervals``: the
+        whole incident's, or None): costs what ``new`` holds, plus copying what ``view``
+        holds. Its ``last_end`` and ``reach`` stand (an incident that grows while an alert of
+        it is going, whose reach is unbounded)."""
         held, targets = self.episodes, self.targets
-        jurisdictions: set[str] = set()
-        group_keys: set[str] = set()
-        unmapped: dict[str, str] = {}
-        firing: list[EpisodeKey] = []
-        earliest: datetime | None = None
-        for ek in eks:
+        jurisdictions: set[str] = set(view.jurisdictions)
+        group_keys: set[str] = set(view.group_keys)
+        unmapped: dict[str, str] = dict(view.unmapped)
+        firing: list[EpisodeKey] = list(view.firing)
+        earliest = view.earliest_seen
+        for ek in new:
             ep = held[ek]
             target = targets[ek]
             group_keys.add(ep.group_key)
@@ -177,15 +198,18 @@ class IncidentBuilder:
                 firing.append(ek)
                 if earliest is None or ep.last_seen < earliest:
                     earliest = ep.last_seen
+        all_ends = dict(view.ends)
+        all_ends.update((ek, ends[ek]) for ek in new)
         return AlertsView(
-            {ek: ends[ek] for ek in eks},
-            last_end,
-            reach,
+            all_ends,
+            view.last_end,
+            view.reach,
             frozenset(jurisdictions),
             frozenset(group_keys),
             unmapped,
             tuple(firing),
             earliest,
+            intervals,
         )
 
     def stale(

@@ -8,7 +8,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bridge.core.impact import ImpactSummary, Interval, Point, build_timeline, summarise
+from bridge.core.impact import (
+    ImpactSummary,
+    Interval,
+    Point,
+    Sweep,
+    build_timeline,
+    summarise,
+    sweep_timeline,
+)
 from bridge.core.impact_override import ImpactOverride
 from bridge.core.incidents import EpisodeKey, Part
 from bridge.core.obligations import Obligation
@@ -29,17 +37,38 @@ class Derived:
     impact: ImpactSummary
     jurisdictions: frozenset[str]
     inventory: ImpactSummary | None = None
+    #: where the timeline's sweep ended, so that new alerts starting after it extend the
+    #: timeline instead of building it again (None: not kept)
+    sweep: Sweep | None = None
 
     @staticmethod
-    def of(timeline: list[Point], inventory: ImpactSummary | None = None) -> Derived:
+    def of(
+        timeline: list[Point], inventory: ImpactSummary | None = None, sweep: Sweep | None = None
+    ) -> Derived:
         return Derived(
             Measures(timeline),
             summarise(timeline),
-            frozenset(
-                k[1] for vec in {id(p.outage): p.outage for p in timeline}.values() for k in vec
-            ),
+            _jurisdictions(timeline),
             inventory,
+            sweep,
         )
+
+    def extended(self, timeline: list[Point], kept: int, sweep: Sweep) -> Derived:
+        """What ``timeline`` gives, whose first ``kept`` points are the ones this was derived
+        from (:func:`~bridge.core.impact.sweep_timeline`): the measures of those are copied."""
+        return Derived(
+            Measures.extended(self.measures, timeline, kept),
+            summarise(timeline),
+            self.jurisdictions | _jurisdictions(timeline[kept:]),
+            None,
+            sweep,
+        )
+
+
+def _jurisdictions(timeline: Sequence[Point]) -> frozenset[str]:
+    return frozenset(
+        k[1] for vec in {id(p.outage): p.outage for p in timeline}.values() for k in vec
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +88,9 @@ class AlertsView:
     unmapped: dict[str, str]
     firing: tuple[EpisodeKey, ...]  # firing and not ended: the ones that can go stale
     earliest_seen: datetime | None
+    #: each alert's (start, end, target) as the timeline was built from them (None: not kept),
+    #: so an incident that only grows extends them instead of reading every alert again
+    intervals: tuple[Interval, ...] | None = None
 
 
 @dataclass(slots=True)
@@ -173,6 +205,14 @@ class KeyPlan:
     intervals: list[tuple[Interval, ...]]
     #: per part, a person's impact override standing for its incident (empty: none at all)
     overrides: tuple[ImpactOverride | None, ...] = ()
+    #: a *grown* plan (:meth:`Engine.plan`): the key's only changes are these new alerts,
+    #: which joined its ongoing incident (the one part here); its other incidents stand
+    grown: tuple[EpisodeKey, ...] | None = None
+    #: with ``grown``: what the incident reads from its alerts, the new ones added
+    view: AlertsView | None = None
+    #: with ``grown``: the incident's timeline and what was derived from it, and where the
+    #: new alerts' intervals begin in ``intervals`` (the timeline is extended when it can be)
+    after: tuple[list[Point], Derived, int] | None = None
 
 
 def compute(plan: KeyPlan, topology: Topology, rule_sets: Sequence[RuleSet]) -> list[Computed]:
@@ -188,8 +228,13 @@ def compute(plan: KeyPlan, topology: Topology, rule_sets: Sequence[RuleSet]) -> 
             part = plan.parts[n]
             inventory = summarise(build_timeline(topology, intervals))
             intervals = override.intervals(intervals, part.started_at, part.last_end)
-        timeline = build_timeline(topology, intervals)
-        derived = Derived.of(timeline, inventory)
+            timeline = build_timeline(topology, intervals)
+            derived = Derived.of(timeline, inventory)
+        elif plan.after is not None and (extended := _extended(topology, plan.after, intervals)):
+            timeline, derived = extended
+        else:
+            timeline, sweep, _ = sweep_timeline(topology, intervals)
+            derived = Derived.of(timeline, None, sweep)
         out.append(
             (
                 timeline,
@@ -198,3 +243,18 @@ def compute(plan: KeyPlan, topology: Topology, rule_sets: Sequence[RuleSet]) -> 
             )
         )
     return out
+
+
+def _extended(
+    topology: Topology,
+    after: tuple[list[Point], Derived, int],
+    intervals: tuple[Interval, ...],
+) -> tuple[list[Point], Derived] | None:
+    """The timeline extended by the intervals from ``after``'s index on, and what derives
+    from it, when its kept sweep allows (:meth:`Sweep.extendable`); else None."""
+    timeline, derived, first_new = after
+    new = intervals[first_new:]
+    if derived.sweep is None or derived.inventory is not None or not derived.sweep.extendable(new):
+        return None
+    points, sweep, kept = sweep_timeline(topology, new, (timeline, derived.sweep))
+    return points, derived.extended(points, kept, sweep)

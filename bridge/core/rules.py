@@ -177,13 +177,34 @@ class Measures:
         self._n = len(timeline)
         self._series: dict[tuple[str, ...], list[float]] = {}
         self._keys: dict[tuple[tuple[str, ...], int], list[tuple[str, ...]]] = {}
+        self._vector_keys: set[tuple[str, ...]] = set()
+        self._fill(timeline, 0)
+
+    @classmethod
+    def extended(cls, before: Measures, timeline: Sequence[Point], kept: int) -> Measures:
+        """The measures of ``timeline``, whose first ``kept`` points are those ``before`` was
+        built from (:func:`~bridge.core.impact.sweep_timeline` extending a timeline): their
+        values are copied, only the points after them are read."""
+        out = cls.__new__(cls)
+        out.times = [p.at for p in timeline]
+        n = out._n = len(timeline)
+        pad = [0.0] * (n - kept)
+        out._series = {key: series[:kept] + pad for key, series in before._series.items()}
+        out._keys = {}
+        out._vector_keys = set(before._vector_keys)
+        out._fill(timeline, kept)
+        return out
+
+    def _fill(self, timeline: Sequence[Point], first: int) -> None:
+        """Add the values of the points from ``first`` on (those before it are in place)."""
         # Points whose vectors are the previous point's own objects (build_timeline shares an
         # unchanged vector) take every vector series' value from the point before, in runs,
         # after the loop: a long incident whose vectors rarely change costs O(points).
         copies: list[tuple[int, int]] = []  # [start, end) runs of such points
-        vector_keys: set[tuple[str, ...]] = set()
-        previous: Point | None = None
-        for i, point in enumerate(timeline):
+        vector_keys = self._vector_keys
+        previous: Point | None = timeline[first - 1] if first else None
+        for i in range(first, len(timeline)):
+            point = timeline[i]
             if (
                 previous is not None
                 and point.outage is previous.outage

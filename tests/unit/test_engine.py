@@ -9,7 +9,7 @@ from builders import alert, webhook
 from corekit import NKOM, PTS, at, deliver, engine, episode, live
 
 from bridge.core.engine import Engine
-from bridge.core.incident_state import CLOSED, OPEN, Incident
+from bridge.core.incident_state import CLOSED, OPEN, Incident, compute
 from bridge.core.incidents import incident_id
 
 
@@ -672,3 +672,49 @@ def test_a_tick_sees_staleness_from_the_latest_hearing_without_reading_every_ale
     assert eng.incidents[inc_id].next_check_at <= at(50)
     eng.tick(at(50))
     assert eng.incidents[inc_id].stale == ["a", "b"]
+
+
+# ---- an incident that only grows ---------------------------------------------------------------
+
+
+def test_new_alerts_joining_an_ongoing_incident_get_a_grown_plan_and_extend_its_timeline() -> None:
+    """A storm: alerts keep joining the site's ongoing incident, each batch starting after the
+    last. Each batch is planned as the one incident grown (not the key correlated again), its
+    timeline extended from the kept sweep (the earlier points are the same objects), and the
+    end equals one evaluation of everything."""
+    eng = engine()
+    everything = [episode("first", at(0), element="olt-a1")]
+    eng.apply(everything, at(0))
+    for n, element in enumerate(["olt-a2", "olt-a1", "olt-a2", "site-a"], start=1):
+        batch = [episode(f"s{n}", at(n), element=element, severity="critical")]
+        everything += batch
+        before = only(eng)
+        eng.admit(batch)
+        plan = eng.next_plan(at(n))
+        assert plan is not None and plan.grown == (batch[0].key,)
+        assert [p.episodes for p in plan.parts] == [[*before.episodes, batch[0].key]]
+        changed = eng.commit(plan, compute(plan, eng.topology, eng.rule_sets))
+        assert changed is not None
+        after = only(eng)
+        assert after.id == before.id
+        # the earlier points are kept as they were, not built again
+        assert all(a is b for a, b in zip(after.timeline[:-1], before.timeline[:-1], strict=False))
+    whole = engine()
+    whole.apply(everything, at(4))
+    eng.tick(at(4))
+    assert outcome(eng) == outcome(whole)
+    assert only(eng).impact.current == 10000
+
+
+def test_a_resolve_or_an_alert_before_the_incident_is_correlated_in_full() -> None:
+    """A resolve (which may split the incident) and an alert starting before the incident
+    (which may merge it with an earlier one) are not growth: the key is correlated again."""
+    eng = engine()
+    eng.apply([episode("first", at(10), element="olt-a1")], at(10))
+    eng.admit([episode("early", at(5), element="olt-a2")])
+    plan = eng.next_plan(at(11))
+    assert plan is not None and plan.grown is None
+    eng.commit(plan, compute(plan, eng.topology, eng.rule_sets))
+    eng.admit([episode("first", at(10), end=at(12), element="olt-a1")])
+    plan = eng.next_plan(at(12))
+    assert plan is not None and plan.grown is None

@@ -16,11 +16,11 @@ from hypothesis import strategies as st
 
 from bridge.core.alerts import AlertEpisode
 from bridge.core.engine import Engine
-from bridge.core.impact import Interval, build_timeline, value_at
+from bridge.core.impact import Interval, build_timeline, sweep_timeline, value_at
 from bridge.core.incident_state import compute
 from bridge.core.incidents import CorrelationRules, effective_ends
 from bridge.core.mapping import DEGRADATION, OUTAGE, MappingRules, Target
-from bridge.core.rules import Criterion, RuleSet
+from bridge.core.rules import Criterion, Measures, RuleSet
 from bridge.core.topology import Element, Topology, Vector, add_into
 
 #: Examples per engine property; raise it (e.g. ``PROPERTY_EXAMPLES=2000``) to hunt bugs.
@@ -583,6 +583,45 @@ def test_timeline_equals_brute_force_and_never_exceeds_inventory_totals(
     assert_timeline_matches_brute_force(topo, intervals, inventory_only=True)
 
 
+@settings(
+    max_examples=EXAMPLES * 3,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(element_intervals(), st.data())
+def test_a_timeline_extended_by_later_alerts_equals_one_built_from_all(
+    case: tuple[Topology, list[Interval]], data: st.DataObject
+) -> None:
+    """Sweeping the intervals that start at or after the last event swept, from where the
+    sweep of the others ended, gives the timeline (and measures) of all of them at once."""
+    topo, intervals = case
+    cut = data.draw(st.integers(0, len(intervals)))
+    before, _, _ = sweep_timeline(topo, intervals[:cut])
+    _, sweep, _ = sweep_timeline(topo, intervals[:cut])
+    later = intervals[cut:]
+    if not sweep.extendable(later):
+        later = [
+            (max(start, sweep.last_event or start), end, target)
+            for start, end, target in later
+            if end is None or end > (sweep.last_event or start)
+        ]
+    whole = build_timeline(topo, intervals[:cut] + later)
+    extended, after, kept = sweep_timeline(topo, later, (before, sweep))
+    assert extended == whole
+    assert extended[:kept] == before[:kept]
+    assert after.last_event == sweep_timeline(topo, intervals[:cut] + later)[1].last_event
+    measures = Measures.extended(Measures(before), extended, kept)
+    expected = Measures(whole)
+    assert measures.times == expected.times
+    keys = {k for k, v in expected._series.items() if any(v)}
+    assert {k for k, v in measures._series.items() if any(v)} == keys
+    for key in keys:
+        assert measures.series(key) == expected.series(key), key
+    # the sweep it started from is left as it was (a refused plan changes nothing)
+    assert sweep_timeline(topo, later, (before, sweep))[0] == extended
+
+
 @FAST
 @given(scenarios(), st.data())
 def test_a_group_re_sent_unchanged_through_seen_again_equals_admitting_it(
@@ -618,3 +657,91 @@ def test_a_group_re_sent_unchanged_through_seen_again_equals_admitting_it(
     short.tick(later + timedelta(hours=3))
     full.tick(later + timedelta(hours=3))
     assert outcome(short) == outcome(full)
+
+
+# ---- an incident that only grows (the storm) --------------------------------------------------
+
+
+@st.composite
+def storms(draw: st.DrawFn) -> Scenario:
+    """An alert that stays firing from the start, then many new alerts of their own (one start
+    each, firing or resolved, some re-delivered), now and then a re-fire or a resolve of an
+    earlier one: the incident mostly only grows (Engine's grown plans), sometimes not."""
+    topo = draw(st.one_of(topologies(), covered_topologies()))
+    elements = sorted(topo.elements)
+    long_labels = {"element": draw(st.sampled_from(elements))}
+    observations = [episode("long", at(0), **long_labels)]
+    labels_of: list[dict[str, str]] = []  # an alert's labels never change (its fingerprint)
+    for _ in range(draw(st.integers(1, 24))):
+        start = draw(st.integers(0, 200))
+        duration = draw(st.integers(0, 90))
+        resolved = draw(st.booleans())
+        if labels_of and draw(st.integers(0, 9)) == 0:  # a re-fire (or a duplicate)
+            k = draw(st.integers(0, len(labels_of) - 1))
+            fp, labels = f"s{k}", labels_of[k]
+        else:
+            labels = {"element": draw(st.sampled_from([*elements, "ghost"]))}
+            if draw(st.integers(0, 3)) == 0:
+                labels["severity"] = draw(st.sampled_from(["critical", "minor"]))
+            if draw(st.integers(0, 3)) == 0:
+                labels["impact"] = "degraded"
+            fp = f"s{len(labels_of)}"
+            labels_of.append(labels)
+        end = at(start + duration) if resolved else None
+        heard = at(start + duration) if resolved else at(start)  # a resolve comes after its end
+        observations.append(episode(fp, at(start), end=end, seen=heard, **labels))
+        if draw(st.integers(0, 2)) == 0:  # heard again later, as Alertmanager re-sends
+            observations.append(
+                episode(fp, at(start), end=end, seen=at(start + duration + 5), **labels)
+            )
+    if draw(st.integers(0, 5)) == 0:
+        resolved_at = draw(st.integers(1, 250))
+        observations.append(
+            episode("long", at(0), end=at(resolved_at), seen=at(resolved_at), **long_labels)
+        )
+    latest = max(e.last_seen for e in observations)
+    now = latest + timedelta(minutes=draw(st.integers(0, 120)))
+    return Scenario(topo, observations, now, timedelta(minutes=draw(st.sampled_from([30, 600]))))
+
+
+@FAST
+@given(storms(), st.data())
+def test_an_incident_that_only_grows_ends_as_one_evaluation_of_everything(
+    scenario: Scenario, data: st.DataObject
+) -> None:
+    """The long alert first, then the rest in batches, mostly in the order they started,
+    evaluated by apply, by admit and evaluate, or by plans committed late: the same
+    incidents as one evaluation of everything (grown plans change cost, never outcome)."""
+    expected = canonical(scenario)
+    eng = new_engine(scenario)
+    first, rest = scenario.observations[0], scenario.observations[1:]
+    eng.apply([first], first.last_seen)
+    if data.draw(st.booleans()):
+        rest = sorted(rest, key=lambda e: e.last_seen)
+    else:
+        rest = data.draw(st.permutations(rest))
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(rest)), max_size=8)))
+    clock = first.last_seen
+    in_flight: list[Any] = []
+    for a, b in itertools.pairwise([0, *cuts, len(rest)]):
+        batch = rest[a:b]
+        clock = max([clock, *(e.last_seen for e in batch)])
+        how = data.draw(st.sampled_from(["apply", "admit", "plan"]))
+        if how == "apply":
+            eng.apply(batch, clock)
+        elif how == "admit":
+            eng.admit(batch)
+            eng.evaluate_pending(clock)
+        else:
+            eng.admit(batch)
+            if (plan := eng.next_plan(clock)) is not None:
+                in_flight.append((plan, compute(plan, eng.topology, eng.rule_sets)))
+            if in_flight and data.draw(st.booleans()):
+                eng.commit(*in_flight.pop(0))
+    for plan, computed in in_flight:
+        eng.commit(plan, computed)
+    eng.tick(scenario.now)
+    assert not eng.has_pending
+    assert_partition(eng)
+    assert structural(eng) == structural(expected)
+    assert outcome(eng) == outcome(expected)

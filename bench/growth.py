@@ -1,0 +1,119 @@
+"""What a batch of new alerts costs as the incident they join grows (the storm): cost should
+follow what changed, not what the incident holds.
+
+One incident of N firing alerts (the Swedish core router down, covering every Swedish alert:
+one event, one incident), then batches of 10 new alerts that start after all of them and join
+it, each applied and evaluated at its own ``now``. Measured for N = 100, 1 000 and 10 000 on
+fresh engines in one run, twice: as the engine evaluates (a key that only grew gets a *grown*
+plan: :meth:`bridge.core.engine.Engine.plan`), and with the key correlated in full (the
+BASELINE, how every batch was evaluated before). The ratios say how the batch cost grows
+with N, and what the grown plan saves.
+
+``python -m bench --only growth [--quick]``
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from bench.covering import CORE
+from bench.evaluation import NOW0, Workload, _episode, _stats, _timed, new_engine, rule_sets
+from bench.inventory import generate
+from bridge.core.alerts import AlertEpisode
+from bridge.core.engine import Engine
+
+SIZES = (100, 1_000, 10_000)
+BATCH = 10
+
+
+def _swedish(workload: Workload, n: int, rnd: random.Random) -> list[AlertEpisode]:
+    """``n`` firing alerts on Swedish elements, started over the last 20 minutes."""
+    out: list[AlertEpisode] = []
+    while len(out) < n:
+        ep = workload._fresh(f"{len(out):016x}", NOW0, timedelta(minutes=20))
+        if ep.labels["element"].startswith("se-"):
+            out.append(ep)
+    return out
+
+
+def _batches(workload: Workload, count: int, rnd: random.Random) -> list[list[AlertEpisode]]:
+    """``count`` batches of new Swedish alerts, batch k starting at NOW0 + k × 30 s."""
+    out: list[list[AlertEpisode]] = []
+    serial = 0
+    for k in range(1, count + 1):
+        at = NOW0 + timedelta(seconds=30 * k)
+        batch: list[AlertEpisode] = []
+        while len(batch) < BATCH:
+            el = workload._element()
+            if el.startswith("se-"):
+                batch.append(_episode(f"new{serial:012x}", el, workload.site_of[el], at, at, rnd))
+                serial += 1
+        out.append(batch)
+    return out
+
+
+def _run_case(
+    inventory: Any, n: int, full: bool, batches: int, seed: int
+) -> tuple[list[float], int]:
+    rnd = random.Random(seed)
+    workload = Workload(inventory, 0, seed=seed)
+    held = _swedish(workload, n, rnd)
+    core = _episode("c0re", CORE, CORE, NOW0 - timedelta(minutes=25), NOW0, rnd)
+    engine: Engine = new_engine(inventory.topology(), rule_sets())
+    engine.apply([core, *held], NOW0)
+    times: list[float] = []
+    for k, batch in enumerate(_batches(workload, batches, rnd), start=1):
+        at = NOW0 + timedelta(seconds=30 * k)
+
+        def one(b: list[AlertEpisode] = batch, t: Any = at) -> None:
+            engine.admit(b)
+            if full:  # the baseline: the key correlated and evaluated in full
+                engine._mark({engine._key_of[b[0].key]})
+            engine.evaluate_pending(t)
+
+        dt, _ = _timed(one)
+        times.append(dt)
+    sizes = [len(i.episodes) for i in engine.incidents.values() if i.merged_into is None]
+    return times, max(sizes)
+
+
+def run(quick: bool = False, log: Callable[..., None] = print) -> dict[str, Any]:
+    batches = 5 if quick else 15
+    inventory = generate(100_000)
+    rows: list[dict[str, Any]] = []
+    for n in SIZES:
+        grown, largest = _run_case(inventory, n, False, batches, seed=5)
+        full, _ = _run_case(inventory, n, True, batches, seed=5)
+        row = {
+            "held": n,
+            "incident_alerts": largest,
+            "grown": _stats(grown),
+            "full": _stats(full),
+        }
+        rows.append(row)
+        log(f"  growth: {row}")
+    first = rows[0]
+    for row in rows:
+        row["grown_vs_smallest"] = round(row["grown"]["median_ms"] / first["grown"]["median_ms"], 2)
+        row["full_vs_smallest"] = round(row["full"]["median_ms"] / first["full"]["median_ms"], 2)
+        row["grown_vs_full"] = round(row["grown"]["median_ms"] / row["full"]["median_ms"], 3)
+    return {"rows": rows, "aims": []}
+
+
+def table(res: dict[str, Any]) -> str:
+    lines = [
+        "Growth: a batch of 10 new alerts joining one incident of N alerts (core router down)",
+        "| N held | alerts in the incident at the end | batch ms, grown plan | batch ms, "
+        "correlated in full (baseline) | grown / full | grown vs N=100 | full vs N=100 |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in res["rows"]:
+        lines.append(
+            f"| {r['held']} | {r['incident_alerts']} | {r['grown']['median_ms']} | "
+            f"{r['full']['median_ms']} | {r['grown_vs_full']} | {r['grown_vs_smallest']}× | "
+            f"{r['full_vs_smallest']}× |"
+        )
+    return "\n".join(lines)
