@@ -192,93 +192,136 @@ def _degradation_vector(topo: Topology, outage: CoverSet, degraded: _Layer) -> V
 Interval = tuple[datetime, datetime | None, Target]
 
 
-@dataclass(slots=True)
-class Sweep:
-    """Where :func:`sweep_timeline` stood after its last event: what is down and degraded, the
-    signal counts, and that event's instant. Never changed once returned (extending a
-    timeline works on a copy), so it can be kept beside the timeline it ended."""
+_Event = tuple[datetime, int, int, Target]  # (instant, +1 start / -1 end, order, target)
 
+#: a sweep keeps where it stood every this many events (or more, to keep at most about
+#: MAX_PLACES such places: each holds a copy of what was down then), so alerts arriving late
+#: (starting before the last event swept) re-sweep from the nearest such place, not from the
+#: start
+CHECKPOINT_EVERY = 256
+MAX_PLACES = 16
+
+
+@dataclass(frozen=True, slots=True)
+class _Place:
+    """Where a sweep stood before ``index`` events: the points made from them, what was down
+    and degraded, the signal counts; every event before it is earlier than ``before`` (None:
+    no bound, the start). Its layers are never changed (resuming copies them)."""
+
+    index: int
+    points: int
+    before: datetime | None
     outage: _Layer
     degraded: _Layer
     signals: Vector
-    last_event: datetime | None
 
-    @classmethod
-    def start(cls, topology: Topology) -> Sweep:
-        return cls(_Layer(topology), _Layer(topology), {}, None)
 
-    def copy(self) -> Sweep:
-        return Sweep(self.outage.copy(), self.degraded.copy(), dict(self.signals), self.last_event)
+@dataclass(frozen=True, slots=True)
+class Sweep:
+    """How :func:`sweep_timeline` made a timeline: its events in order, places it stood on the
+    way, and where it ended. Never changed once returned, so it is kept beside the timeline
+    and a later sweep resumes from it (:meth:`resumable`)."""
 
-    def extendable(self, intervals: Iterable[Interval]) -> bool:
-        """True when every one of ``intervals`` starts at or after the last event swept, so
-        sweeping them from here gives what sweeping everything from the start gives."""
-        last = self.last_event
-        return last is None or all(start >= last for start, _, _ in intervals)
+    events: list[_Event]
+    places: list[_Place]  # by index; places[0] is the start
+    end: _Place  # after every event; ``before`` is the last event's instant
+    intervals: int  # how many intervals were swept (later ones are ordered after them)
+
+    def resumable(self, intervals: Sequence[Interval]) -> _Place | None:
+        """Where sweeping ``intervals`` (besides those swept) can resume so the result is
+        what sweeping all of them from the start gives: the end when they all start after
+        the last event, else the last place before their earliest start."""
+        starts = [start for start, end, _ in intervals if end is None or end > start]
+        if not starts:
+            return self.end
+        first = min(starts)
+        if self.end.before is None or first > self.end.before:
+            return self.end
+        for place in reversed(self.places):
+            if place.before is None or place.before <= first:
+                return place
+        return None
 
 
 def build_timeline(topology: Topology, intervals: Iterable[Interval]) -> list[Point]:
     """See the module contract. Zero-length intervals leave no trace."""
-    return sweep_timeline(topology, intervals)[0]
+    return sweep_timeline(topology, list(intervals), keep_places=False)[0]
 
 
 def sweep_timeline(
     topology: Topology,
-    intervals: Iterable[Interval],
+    intervals: Sequence[Interval],
     after: tuple[Sequence[Point], Sweep] | None = None,
+    keep_places: bool = True,
 ) -> tuple[list[Point], Sweep, int]:
-    """:func:`build_timeline`, and where its sweep ended. With ``after`` (a timeline and its
-    sweep, every one of ``intervals`` starting at or after that sweep's last event:
-    :meth:`Sweep.extendable`), the timeline of those intervals and the earlier ones
-    together, at the cost of the new ones: the earlier points are kept (but the last one,
-    when new events fall on its instant). Returns the points, the sweep, and how many of the
-    leading points are ``after``'s own."""
-    events: list[tuple[datetime, int, int, Target]] = []
-    for seq, (start, end, target) in enumerate(intervals):
+    """:func:`build_timeline`, and how it was made (:class:`Sweep`). With ``after`` (a
+    timeline and its sweep), the timeline of ``intervals`` and the ones swept before
+    together, resumed where the sweep can be (:meth:`Sweep.resumable`; the caller checked it
+    can): the points before that place are kept, only the events after it are swept again
+    with the new ones. Returns the points, the sweep, and how many leading points are
+    ``after``'s own."""
+    offset = after[1].intervals if after is not None else 0
+    new: list[_Event] = []
+    for seq, (start, end, target) in enumerate(intervals, start=offset):
         if end is not None and end <= start:
             continue
-        events.append((start, 1, seq, target))
+        new.append((start, 1, seq, target))
         if end is not None:
-            events.append((end, -1, seq, target))
-    events.sort(key=lambda e: (e[0], e[1], e[2]))
+            new.append((end, -1, seq, target))
+    new.sort(key=_event_order)
     if after is None:
+        place = _Place(0, 0, None, _Layer(topology), _Layer(topology), {})
         points: list[Point] = []
-        state = Sweep.start(topology)
+        events, places = new, [place]
     else:
-        points, state = list(after[0]), after[1].copy()
-        if events and points and points[-1].at == events[0][0]:
-            # the last point's instant gets more events: it is made again with them, as one
-            # sweep over everything would have made it
-            points.pop()
+        old_points, sweep = after
+        resumed = sweep.resumable(intervals)
+        assert resumed is not None, "sweep_timeline: the caller checks Sweep.resumable"
+        place = resumed
+        points = list(old_points[: place.points])
+        events = sweep.events[: place.index] + sorted(
+            sweep.events[place.index :] + new, key=_event_order
+        )
+        places = [p for p in sweep.places if p.index <= place.index]
     kept = len(points)
-    outage, degraded, signals = state.outage, state.degraded, state.signals
-    i = 0
-    while i < len(events):
+    outage, degraded = place.outage.copy(), place.degraded.copy()
+    signals = dict(place.signals)
+    i, n = place.index, len(events)
+    spacing = max(CHECKPOINT_EVERY, n // MAX_PLACES)
+    last: datetime | None = place.before if place.index else None
+    while i < n:
         at = events[i][0]
-        while i < len(events) and events[i][0] == at:
+        if keep_places and i - places[-1].index >= spacing:
+            places.append(_Place(i, len(points), at, outage.copy(), degraded.copy(), dict(signals)))
+        while i < n and events[i][0] == at:
             _, sign, _, target = events[i]
             (degraded if target.impact_kind == DEGRADATION else outage).change(target, sign)
             if target.severity:
                 add_into(signals, {("sev", target.jurisdiction, target.severity): 1}, sign)
             i += 1
-        state.last_event = at
+        last = at
         out_vec = dict(outage.elements.vector)
         add_into(out_vec, outage.described.vector)
         deg_vec = _degradation_vector(topology, outage.elements, degraded)
         if points:
-            last = points[-1]
+            prev = points[-1]
             # An unchanged vector is the previous point's own object: what reads the timeline
             # (Measures, summarise) sees by identity that nothing changed there, so a long
             # incident whose alerts change only its severity signals costs O(points), not
             # O(points × keys) (an alert above the correlation level covering a storm).
-            if out_vec == last.outage:
-                out_vec = last.outage
-            if deg_vec == last.degradation:
-                deg_vec = last.degradation
-            if out_vec is last.outage and deg_vec is last.degradation and signals == last.signals:
+            if out_vec == prev.outage:
+                out_vec = prev.outage
+            if deg_vec == prev.degradation:
+                deg_vec = prev.degradation
+            if out_vec is prev.outage and deg_vec is prev.degradation and signals == prev.signals:
                 continue  # nothing visible changed at this instant
         points.append(Point(at, out_vec, deg_vec, dict(signals)))
-    return points, state, kept
+    finish = _Place(n, len(points), last, outage, degraded, signals)
+    return points, Sweep(events, places, finish, offset + len(intervals)), kept
+
+
+def _event_order(event: _Event) -> tuple[datetime, int, int]:
+    return event[0], event[1], event[2]
 
 
 def value_at(timeline: Sequence[Point], at: datetime) -> Point | None:

@@ -37,8 +37,8 @@ class Derived:
     impact: ImpactSummary
     jurisdictions: frozenset[str]
     inventory: ImpactSummary | None = None
-    #: where the timeline's sweep ended, so that new alerts starting after it extend the
-    #: timeline instead of building it again (None: not kept)
+    #: how the timeline was swept, so that new alerts extend it from the nearest place
+    #: before they start instead of building it again (None: not kept)
     sweep: Sweep | None = None
 
     @staticmethod
@@ -250,11 +250,14 @@ def _extended(
     after: tuple[list[Point], Derived, int],
     intervals: tuple[Interval, ...],
 ) -> tuple[list[Point], Derived] | None:
-    """The timeline extended by the intervals from ``after``'s index on, and what derives
-    from it, when its kept sweep allows (:meth:`Sweep.extendable`); else None."""
+    """The timeline with the intervals from ``after``'s index on added, and what derives
+    from it, swept again only from where its kept sweep allows (:meth:`Sweep.resumable`);
+    None when it was not kept."""
     timeline, derived, first_new = after
     new = intervals[first_new:]
-    if derived.sweep is None or derived.inventory is not None or not derived.sweep.extendable(new):
+    if derived.sweep is None or derived.inventory is not None:
+        return None
+    if derived.sweep.resumable(new) is None:
         return None
     points, sweep, kept = sweep_timeline(topology, new, (timeline, derived.sweep))
     return points, derived.extended(points, kept, sweep)

@@ -14,6 +14,7 @@ from corekit import T0, at, episode, live
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bridge.core import impact
 from bridge.core.alerts import AlertEpisode
 from bridge.core.engine import Engine
 from bridge.core.impact import Interval, build_timeline, sweep_timeline, value_at
@@ -590,36 +591,37 @@ def test_timeline_equals_brute_force_and_never_exceeds_inventory_totals(
     suppress_health_check=[HealthCheck.too_slow],
 )
 @given(element_intervals(), st.data())
-def test_a_timeline_extended_by_later_alerts_equals_one_built_from_all(
+def test_a_timeline_extended_by_more_alerts_equals_one_built_from_all(
     case: tuple[Topology, list[Interval]], data: st.DataObject
 ) -> None:
-    """Sweeping the intervals that start at or after the last event swept, from where the
-    sweep of the others ended, gives the timeline (and measures) of all of them at once."""
+    """Sweeping more intervals from where the sweep of the others can resume (its end, or a
+    place it kept before their earliest start), again and again, gives the timeline and the
+    measures of all of them swept at once; the points before that place are kept."""
     topo, intervals = case
-    cut = data.draw(st.integers(0, len(intervals)))
-    before, _, _ = sweep_timeline(topo, intervals[:cut])
-    _, sweep, _ = sweep_timeline(topo, intervals[:cut])
-    later = intervals[cut:]
-    if not sweep.extendable(later):
-        later = [
-            (max(start, sweep.last_event or start), end, target)
-            for start, end, target in later
-            if end is None or end > (sweep.last_event or start)
-        ]
-    whole = build_timeline(topo, intervals[:cut] + later)
-    extended, after, kept = sweep_timeline(topo, later, (before, sweep))
-    assert extended == whole
-    assert extended[:kept] == before[:kept]
-    assert after.last_event == sweep_timeline(topo, intervals[:cut] + later)[1].last_event
-    measures = Measures.extended(Measures(before), extended, kept)
-    expected = Measures(whole)
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(intervals)), min_size=1, max_size=3)))
+    bounds = [0, *cuts, len(intervals)]
+    with_places = data.draw(st.sampled_from([1, 2, 256]))
+    original = impact.CHECKPOINT_EVERY
+    impact.CHECKPOINT_EVERY = with_places  # places kept often, so resuming from them is tried
+    try:
+        timeline, sweep, _ = sweep_timeline(topo, intervals[: bounds[1]])
+        measures = Measures(timeline)
+        for a, b in itertools.pairwise(bounds[1:]):
+            more = intervals[a:b]
+            assert sweep.resumable(more) is not None
+            before = timeline
+            timeline, sweep, kept = sweep_timeline(topo, more, (before, sweep))
+            assert timeline[:kept] == before[:kept]
+            assert timeline == build_timeline(topo, intervals[:b])
+            measures = Measures.extended(measures, timeline, kept)
+    finally:
+        impact.CHECKPOINT_EVERY = original
+    expected = Measures(build_timeline(topo, intervals))
     assert measures.times == expected.times
     keys = {k for k, v in expected._series.items() if any(v)}
     assert {k for k, v in measures._series.items() if any(v)} == keys
     for key in keys:
         assert measures.series(key) == expected.series(key), key
-    # the sweep it started from is left as it was (a refused plan changes nothing)
-    assert sweep_timeline(topo, later, (before, sweep))[0] == extended
 
 
 @FAST
