@@ -117,7 +117,17 @@ class SqliteRetention(SqliteConnection):
     async def prune_episodes(self, keys: Sequence[EpisodeKey]) -> int:
         rows = [(fingerprint, ts(starts_at)) for fingerprint, starts_at in keys]
         sql = "DELETE FROM alerts WHERE fingerprint=? AND starts_at=?"
-        return await self._write("prune_episodes", lambda c: _deleted(c, sql, rows))
+
+        def prune(c: sqlite3.Connection) -> int:
+            deleted = _deleted(c, sql, rows)
+            # re-sent writes none of whose rows is left (table ``resent``, see alerts.py)
+            c.execute(
+                "DELETE FROM resent WHERE NOT EXISTS "
+                "(SELECT 1 FROM alerts WHERE alerts.seq = resent.seq)"
+            )
+            return deleted
+
+        return await self._write("prune_episodes", prune)
 
     async def prune_drafts(self, drafts: Sequence[tuple[str, int]]) -> int:
         rows = list(drafts)
