@@ -350,3 +350,61 @@ async def test_re_sends_chain_survive_reopening_and_each_is_read_by_a_replica(
         }
     finally:
         await s.close()
+
+
+async def test_writes_after_a_re_send_see_the_last_seen_it_left(
+    make: Callable[[], Awaitable[Store]], request: pytest.FixtureRequest, tmp_path: Path
+):
+    """Writes that take over re-sent episodes merge with the last_seen the re-send left: an
+    older delivery (another replica's, received earlier) neither moves last_seen back nor
+    takes the display fields, a later one does; every read agrees with the same history on a
+    store where the re-send was ingested in full."""
+    sent = [alert("a", T0), alert("b", T0), alert("c", T0)]
+    resent_at = T0 + timedelta(minutes=5)
+    older, newer = T0 + timedelta(minutes=3), T0 + timedelta(minutes=6)
+    changed = alert("a", T0, annotations={"summary": "older"})
+    resolved = alert("b", T0, status="resolved", ends_at=T0 + timedelta(minutes=4))
+    tail = [
+        (delivery(changed, at=older, group="h"), older),
+        (delivery(resolved, at=newer, group="h"), newer),
+    ]
+
+    async def reads(s: Store) -> tuple[object, ...]:
+        def by_fp(eps: list) -> list:  # type: ignore[type-arg]
+            return sorted(eps, key=lambda ep: ep.fingerprint)
+
+        return (
+            by_fp(await s.load_episodes()),
+            by_fp((await s.live_episodes(T0))[0]),
+            by_fp(await s.get_episodes([("a", T0), ("b", T0), ("c", T0)])),
+            by_fp((await s.episodes_since(0))[0]),
+        )
+
+    fast = await make()
+    await fast.open()
+    try:
+        _, change = await fast.ingest_numbered(delivery(*sent), T0)
+        moved = await fast.seen_again(change, 3, DeliveryRecord.of(delivery(*sent), resent_at))
+        assert moved is not None
+        _, cursor = await fast.episodes_since(0)
+        returned = [await fast.ingest(d, at) for d, at in tail]
+        since = sorted((await fast.episodes_since(cursor))[0], key=lambda ep: ep.fingerprint)
+        got = await reads(fast)
+    finally:
+        await fast.close()
+    full = await STORES[request.node.callspec.params["make"]](tmp_path / "full")
+    await full.open()
+    try:
+        await full.ingest(delivery(*sent), T0)
+        await full.ingest(delivery(*sent, at=resent_at), resent_at)
+        expected_returned = [await full.ingest(d, at) for d, at in tail]
+        expected = await reads(full)
+    finally:
+        await full.close()
+    assert returned == expected_returned
+    assert got == expected
+    assert [ep.fingerprint for ep in since] == ["a", "b"]
+    a, b, c = got[0]  # type: ignore[index]
+    assert (a.last_seen, a.annotations) == (resent_at, {})
+    assert (b.last_seen, b.status) == (newer, "resolved")
+    assert c.last_seen == resent_at
