@@ -72,6 +72,7 @@ def _serve(app: web.Application, profile: Path | None) -> None:
             out.write("\n---- by own time ----\n")
             pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(30)
             profile.write_text(out.getvalue(), encoding="utf-8")
+            profiler.dump_stats(profile.with_suffix(".prof"))  # for pstats / snakeviz
 
 
 def main(argv: list[str] | None = None) -> int:

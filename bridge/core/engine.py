@@ -354,14 +354,18 @@ class Engine:
         placed: dict[EpisodeKey, str] = {}
         held, key_of, risky = self.episodes, self._key_of, self._risky
         assignment, owner, incidents = self._assignment, self._owner, self.incidents
+        # per incident an episode is assigned to: (the incident, its key) when it stands
+        # (not merged away), else (None, None); most of a group's episodes share a few
+        standing: dict[str, tuple[Incident | None, str | None]] = {}
         taken: list[tuple[EpisodeKey, AlertEpisode, AlertEpisode, Incident | None]] = []
         for ep in episodes:
             ek = (ep.fingerprint, ep.starts_at)
             known = held.get(ek)
+            if known is None:
+                return None
             key = key_of.get(ek)
             if (
-                known is None
-                or key is None
+                key is None
                 or key in risky
                 or ep.status != known.status
                 or ep.ends_at != known.ends_at
@@ -370,14 +374,22 @@ class Engine:
                 return None
             # _joined_id, its common case inline: the episode is in an incident of its key
             current = assignment.get(ek, "")
-            inc = incidents.get(current)
-            if inc is not None and inc.merged_into is None and owner.get(current) == key:
+            found = standing.get(current)
+            if found is None:
+                inc = incidents.get(current)
+                found = standing[current] = (
+                    (inc, owner.get(current))
+                    if inc is not None and inc.merged_into is None
+                    else (None, None)
+                )
+            inc = found[0]
+            if inc is not None and found[1] == key:
                 placed[ek] = inc.id
             elif (inc_id := self._joined_id(ek)) is not None:
                 placed[ek] = inc_id
             else:
                 return None
-            taken.append((ek, ep, known, inc))
+            taken.append((ek, ep, known, incidents.get(current) if inc is None else inc))
         for ek, ep, known, inc in taken:
             # merge_episode(known, ep), which is ``ep`` itself when it spans what is held
             # (same rank: the new one wins; display fields follow the later last_seen)

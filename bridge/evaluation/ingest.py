@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Protocol
 
 import orjson
+from prometheus_client import Counter
 
 from bridge.core.alerts import (
     DEFAULT_LIMITS,
@@ -71,6 +72,7 @@ class Ingest:
         self.metrics = metrics
         self.now = now
         self.resent = ResentGroups(limits)
+        self._children: dict[str, Counter] = {}  # alerts_received by status, once looked up
 
     async def ingest(self, body: object) -> IngestResult:
         """Validate, store and admit one webhook body: the request's raw bytes, or a body
@@ -158,11 +160,18 @@ class Ingest:
     def _count(self, episodes: Sequence[AlertEpisode], truncated: int, group_key: str) -> None:
         self._counted(sum(1 for ep in episodes if ep.firing), len(episodes), truncated, group_key)
 
+    def _received(self, status: str) -> Counter:
+        """The received-alerts counter's child for ``status``, looked up once."""
+        child = self._children.get(status)
+        if child is None:
+            child = self._children[status] = self.metrics.alerts_received.labels(status=status)
+        return child
+
     def _counted(self, firing: int, total: int, truncated: int, group_key: str) -> None:
         if firing:
-            self.metrics.alerts_received.labels(status="firing").inc(firing)
+            self._received("firing").inc(firing)
         if total > firing:
-            self.metrics.alerts_received.labels(status="resolved").inc(total - firing)
+            self._received("resolved").inc(total - firing)
         if truncated:
             self.metrics.alerts_truncated.inc(truncated)
             log.warning(

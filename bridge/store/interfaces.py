@@ -45,7 +45,7 @@ from bridge.store.records import (
     UserRecord,
 )
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 #: The lease's name (one per store; a Redis key prefix gives several bridges one database each).
 LEADER_LEASE = "leader"
@@ -89,12 +89,15 @@ class AlertLog(Protocol):
     async def seen_again(self, change: int, count: int, record: DeliveryRecord) -> int | None:
         """A re-delivery that changes nothing but ``last_seen`` (Alertmanager re-sending a
         group unchanged), recorded without the merge: if exactly ``count`` episodes still
-        carry change number ``change`` (those one ingest wrote, none written since), move
-        each one's ``last_seen`` to ``record.received_at`` if later, give them a new change
-        number, record the delivery and its truncation as :meth:`ingest` does, and return the
-        new change number; otherwise write nothing and return None. Durable when it returns.
-        It leaves the store exactly as :meth:`ingest` of the same alerts would when their
-        stored values are what was sent but for ``first_seen``/``last_seen``."""
+        carry change number ``change`` (those one ingest wrote, or the number the last
+        seen_again of them returned; none written since), move each one's ``last_seen`` to
+        ``record.received_at`` if later, give them a new change number, record the delivery
+        and its truncation as :meth:`ingest` does, and return the new change number;
+        otherwise write nothing and return None. Durable when it returns. It leaves the store
+        exactly as :meth:`ingest` of the same alerts would when their stored values are what
+        was sent but for ``first_seen``/``last_seen``. It rewrites no episode: both stores
+        keep the moved ``last_seen`` once per write and fold it into every read and merge
+        (sqlite/alerts.py, redis/lua/_resent.lua)."""
 
     async def load_episodes(self) -> list[AlertEpisode]: ...
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 from dataclasses import dataclass
@@ -25,12 +26,17 @@ def _digest(value: str) -> bytes:
     return hashlib.sha256(value.encode("utf-8")).digest()
 
 
+#: a configured secret's digest, computed once (the configured secrets are few and fixed; what
+#: callers send is never kept here)
+_secret_digest = functools.lru_cache(maxsize=256)(_digest)
+
+
 def _any_equal(candidate: str, secrets: list[str]) -> int | None:
     """Index of the secret equal to ``candidate`` (constant-time over all), or None."""
     probe = _digest(candidate)
     found: int | None = None
     for index, secret in enumerate(secrets):
-        if hmac.compare_digest(probe, _digest(secret)) and found is None:
+        if hmac.compare_digest(probe, _secret_digest(secret)) and found is None:
             found = index
     return found
 

@@ -106,6 +106,45 @@ async def test_re_sent_groups_end_as_the_full_way_ends(
     assert full.app[SERVICE].intake.resent.taken == 0
 
 
+@pytest.mark.parametrize("kind", ["sqlite", "redis"])
+async def test_what_re_sends_moved_is_what_a_restart_loads(
+    client_for: ClientFor, clock: FakeClock, tmp_path: Path, kind: str
+):
+    """The last_seen re-sends moved (the store keeps it per write on SQLite) is what a bridge
+    started again on the store holds: the same episodes in the engine and the same incidents,
+    and the next re-send after the start goes the full way, then the short way again."""
+    folder = _folder(tmp_path, "bridge")
+    config = write_config(folder, store=_store(kind, folder))
+    t0 = clock.now() - timedelta(minutes=10)
+    raw = json.dumps(
+        webhook(
+            alert("a", t0, element="se-olt-ostersund-1"),
+            alert("b", t0, element="se-olt-ostersund-2"),
+            group_key="g1",
+        )
+    ).encode()
+    first = await client_for(config)
+    for _ in range(3):
+        await _post(first, raw)
+        clock.advance(timedelta(minutes=1))
+    service = first.app[SERVICE]
+    assert service.intake.resent.taken == 2
+    seen = {ep.fingerprint: ep.last_seen for ep in service.evaluator.engine.episodes.values()}
+    assert seen == {
+        "a": clock.now() - timedelta(minutes=1),
+        "b": clock.now() - timedelta(minutes=1),
+    }
+    before = await _state(first)
+    held = dict(service.evaluator.engine.episodes)
+    await first.close()
+    again = await client_for(config)
+    assert dict(again.app[SERVICE].evaluator.engine.episodes) == held
+    assert await _state(again) == before
+    await _post(again, raw)
+    await _post(again, raw)
+    assert again.app[SERVICE].intake.resent.taken == 1
+
+
 def _folder(root: Path, name: str) -> Path:
     folder = root / name
     folder.mkdir()

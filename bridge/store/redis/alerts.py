@@ -5,6 +5,9 @@ Keys (``P`` = prefix): ``P alerts`` (hash: episode key → the text of :func:`ep
 ``P alerts:seq`` (change counter) and ``P alerts:changes`` (sorted set: episode key scored by
 the change number of its last write; :meth:`RedisAlerts.episodes_since`), ``P alerts:ends``
 (sorted set, lex: ``END|key``, ``~|key`` while firing; :meth:`RedisAlerts.live_episodes`),
+``P alerts:resent`` and ``P alerts:resent:changes`` (a group re-sent unchanged: per write, the
+change number of its latest re-send and the ``last_seen`` it left, which every read folds into
+the write's episodes, ``lua/_resent.lua``; a re-send rewrites no episode's value),
 ``P deliveries``
 (list of delivery JSON, newest first) and ``P truncation`` (hash: group key → ``"ts n"``). Like
 SQLite's table, the delivery list grows with every webhook: memory to watch under
@@ -120,6 +123,8 @@ class RedisAlerts(RedisConnection):
             self._key("alerts:seq"),
             self._key("alerts:changes"),
             self._key("alerts:ends"),
+            self._key("alerts:resent"),
+            self._key("alerts:resent:changes"),
         ]
         reply = await self._write("ingest", "ingest", keys, args)
         change, merged = int(reply[0]), reply[1:]
@@ -145,21 +150,37 @@ class RedisAlerts(RedisConnection):
             self._key("truncation"),
             self._key("alerts:seq"),
             self._key("alerts:changes"),
+            self._key("alerts:resent"),
+            self._key("alerts:resent:changes"),
         ]
         seq = await self._write("ingest", "seen_again", keys, args)
         return None if seq is None else int(seq)
 
+    def _read_keys(self) -> list[str]:
+        return [self._key("alerts"), self._key("alerts:changes"), self._key("alerts:resent")]
+
     async def load_episodes(self) -> list[AlertEpisode]:
-        values = await self._call("load_episodes", lambda c: c.hvals(self._key("alerts")))
+        values = await self._script("load_episodes", "load_episodes", self._read_keys(), [])
         return [episode(value) for value in values]
 
     async def episodes_since(self, cursor: int) -> tuple[list[AlertEpisode], int]:
-        keys = [self._key("alerts:changes"), self._key("alerts")]
+        keys = [
+            self._key("alerts:changes"),
+            self._key("alerts"),
+            self._key("alerts:resent"),
+            self._key("alerts:resent:changes"),
+        ]
         reply = await self._script("episodes_since", "episodes_since", keys, [str(cursor)])
         return [episode(text(v)) for v in reply[1:]], int(text(reply[0]))
 
     async def live_episodes(self, since: datetime) -> tuple[list[AlertEpisode], int]:
-        keys = [self._key("alerts:seq"), self._key("alerts:ends"), self._key("alerts")]
+        keys = [
+            self._key("alerts:seq"),
+            self._key("alerts:ends"),
+            self._key("alerts"),
+            self._key("alerts:changes"),
+            self._key("alerts:resent"),
+        ]
         reply = await self._script("live_episodes", "live_episodes", keys, [ts(since)])
         return [episode(text(v)) for v in reply[1:]], int(text(reply[0]))
 
@@ -167,8 +188,8 @@ class RedisAlerts(RedisConnection):
         fields = [f"{fp}\n{ts(start)}" for fp, start in keys]
         if not fields:
             return []
-        values = await self._call("get_episodes", lambda c: c.hmget(self._key("alerts"), fields))
-        return [episode(v) for v in values if v is not None]
+        values = await self._script("get_episodes", "get_episodes", self._read_keys(), fields)
+        return [episode(v) for v in values]
 
     async def load_truncation(self) -> dict[str, int]:
         raw = await self._call("load_truncation", lambda c: c.hgetall(self._key("truncation")))

@@ -127,7 +127,13 @@ class RedisRetention(RedisConnection):
         if not keys:
             return 0
         fields = [f"{fingerprint}\n{ts(starts_at)}" for fingerprint, starts_at in keys]
-        script_keys = [self._key("alerts"), self._key("alerts:changes"), self._key("alerts:ends")]
+        script_keys = [
+            self._key("alerts"),
+            self._key("alerts:changes"),
+            self._key("alerts:ends"),
+            self._key("alerts:resent"),
+            self._key("alerts:resent:changes"),
+        ]
         return int(await self._write("prune_episodes", "prune_episodes", script_keys, fields))
 
     async def prune_drafts(self, drafts: Sequence[tuple[str, int]]) -> int:

@@ -17,7 +17,7 @@ LUA = Path(__file__).parent / "lua"
 
 #: script → the fragments before its own text (every write script starts with the guard)
 SCRIPTS: dict[str, tuple[str, ...]] = {
-    "ingest": ("_guard",),
+    "ingest": ("_guard", "_resent"),
     "seen_again": ("_guard",),
     "save_incidents": ("_guard", "_fenced"),
     "put_draft": ("_guard", "_append_audit", "_fenced"),
@@ -35,8 +35,10 @@ SCRIPTS: dict[str, tuple[str, ...]] = {
     "prune_deliveries": ("_guard",),
     "prune_drafts": ("_guard",),
     "prune_incidents": ("_guard",),
-    "episodes_since": (),  # a read: no guard
-    "live_episodes": (),  # a read: no guard
+    "episodes_since": ("_resent",),  # a read: no guard
+    "live_episodes": ("_resent",),  # a read: no guard
+    "get_episodes": ("_resent",),  # a read: no guard
+    "load_episodes": ("_resent",),  # a read: no guard
 }
 
 

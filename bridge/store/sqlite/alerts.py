@@ -1,7 +1,14 @@
 """SQLite's alert log: episodes merged in SQL (table ``alerts``), deliveries, truncation.
 
 The merge runs inside SQLite (one upsert per chunk of episodes) with the GIL released; the
-delivery's row id is the change number of every episode it writes (:meth:`episodes_since`).
+delivery's row id is the change number of every episode it writes (``alerts.seq``,
+:meth:`episodes_since`). A group re-sent unchanged (:meth:`SqliteAlerts.seen_again`) writes one
+row of table ``resent``, keyed by the write whose rows it re-sends (their ``seq``, kept): the
+change number of its latest re-send and the ``last_seen`` it left. Every read gives a row's
+``last_seen`` as the later of its own and that one (:data:`_READ_ALERTS`), and a write that
+takes a row over folds it in (the upsert), so the store holds per alert what it held when each
+re-send rewrote every row, at the cost of one row per re-send (rewriting 1 000 rows, their
+``seq`` index entries and the WAL pages they sit in cost the writer 2-3 ms per re-send).
 """
 
 from __future__ import annotations
@@ -20,6 +27,13 @@ from bridge.store.sqlite.guards import from_row, to_row
 _ALERT_COLUMNS = (
     "fingerprint, starts_at, status, ends_at, labels, annotations, first_seen, last_seen, "
     "generator_url, group_key"
+)
+# What every read gives: the row, its last_seen the later of its own and the one its write's
+# latest re-send left (table ``resent``; NULL > x is NULL, so a row never re-sent keeps its own).
+_READ_ALERTS = (
+    "SELECT a.fingerprint, a.starts_at, a.status, a.ends_at, a.labels, a.annotations, "
+    "a.first_seen, CASE WHEN r.last_seen > a.last_seen THEN r.last_seen ELSE a.last_seen END, "
+    "a.generator_url, a.group_key FROM alerts a LEFT JOIN resent r ON r.seq = a.seq"
 )
 
 
@@ -88,7 +102,12 @@ _NEW_WINS = (
     "OR excluded.ends_at >= alerts.ends_at)) "
     "OR (excluded.status = 'firing' AND alerts.status = 'firing'))"
 )
-_NEWER = "(excluded.last_seen >= alerts.last_seen)"
+# the stored episode's last_seen: its row's, or the later one a re-send of its write left
+_STORED_LAST = (
+    "max(alerts.last_seen, "
+    "coalesce((SELECT resent.last_seen FROM resent WHERE resent.seq = alerts.seq), ''))"
+)
+_NEWER = f"(excluded.last_seen >= {_STORED_LAST})"
 _UPSERT = (
     f"INSERT INTO alerts ({_ALERT_COLUMNS}, seq) VALUES {{values}} "
     "ON CONFLICT(fingerprint, starts_at) DO UPDATE SET "
@@ -103,7 +122,7 @@ _UPSERT = (
         ]
         + [
             "first_seen = min(alerts.first_seen, excluded.first_seen)",
-            "last_seen = max(alerts.last_seen, excluded.last_seen)",
+            f"last_seen = max({_STORED_LAST}, excluded.last_seen)",
             "seq = excluded.seq",
         ]
     )
@@ -168,8 +187,10 @@ class SqliteAlerts(SqliteConnection):
         return await self._write("ingest", apply)
 
     async def seen_again(self, change: int, count: int, record: DeliveryRecord) -> int | None:
-        row = to_row(record, _DELIVERY_COLUMNS, json=())
         at = ts(record.received_at)
+        # to_row(record, _DELIVERY_COLUMNS, json=()) spelled out: once per re-send, so it counts
+        r = record
+        row = (at, r.receiver, r.group_key, r.status, r.alerts, r.truncated)
 
         def apply(conn: sqlite3.Connection) -> int:
             seq = int(
@@ -179,14 +200,28 @@ class SqliteAlerts(SqliteConnection):
                 ).lastrowid
                 or 0
             )
-            # Rows still carrying ``change`` are those its delivery wrote and nothing since
+            # The rows keep the number of the write that stored them (``alerts.seq``); a
+            # re-send is one row of ``resent`` (write → its latest re-send's change number and
+            # last_seen), so no alert row is rewritten. ``change`` names either the write (not
+            # re-sent since) or its latest re-send.
+            found = conn.execute("SELECT seq FROM resent WHERE change = ?", (change,)).fetchone()
+            if found is not None:
+                write = int(found[0])
+            elif conn.execute("SELECT 1 FROM resent WHERE seq = ?", (change,)).fetchone():
+                raise _WrittenSince  # re-sent since under another number
+            else:
+                write = change
+            # Rows still carrying ``write`` are those its delivery wrote and nothing since
             # (every write gives its rows its own change number; indexed).
-            moved = conn.execute(
-                "UPDATE alerts SET last_seen = max(last_seen, ?), seq = ? WHERE seq = ?",
-                (at, seq, change),
-            ).rowcount
-            if moved != count:
+            held = conn.execute("SELECT count(*) FROM alerts WHERE seq = ?", (write,)).fetchone()
+            if int(held[0]) != count:
                 raise _WrittenSince  # undoes this job (its savepoint), nothing written
+            conn.execute(
+                "INSERT INTO resent(seq, change, last_seen) VALUES (?, ?, ?) "
+                "ON CONFLICT(seq) DO UPDATE SET change = excluded.change, "
+                "last_seen = max(last_seen, excluded.last_seen)",
+                (write, seq, at),
+            )
             _keep_truncation(conn, record.group_key, record.truncated, record.received_at)
             return seq
 
@@ -198,7 +233,7 @@ class SqliteAlerts(SqliteConnection):
     async def load_episodes(self) -> list[AlertEpisode]:
         rows = await self._read(
             "load_episodes",
-            lambda c: c.execute(f"SELECT {_ALERT_COLUMNS} FROM alerts").fetchall(),
+            lambda c: c.execute(_READ_ALERTS).fetchall(),
         )
         return [row_to_episode(r) for r in rows]
 
@@ -210,8 +245,15 @@ class SqliteAlerts(SqliteConnection):
             c.execute("BEGIN")
             try:
                 top = c.execute("SELECT coalesce(max(id), 0) FROM deliveries").fetchone()[0]
-                where, args = ("", ()) if cursor == 0 else ("WHERE seq > ?", (cursor,))
-                rows = c.execute(f"SELECT {_ALERT_COLUMNS} FROM alerts {where}", args).fetchall()
+                if cursor == 0:
+                    rows = c.execute(_READ_ALERTS).fetchall()
+                else:  # written after the cursor, or written before it and re-sent after it
+                    rows = c.execute(
+                        f"{_READ_ALERTS} WHERE a.seq > ? UNION ALL "
+                        f"{_READ_ALERTS} WHERE a.seq <= ? AND a.seq IN "
+                        "(SELECT seq FROM resent WHERE change > ?)",
+                        (cursor, cursor, cursor),
+                    ).fetchall()
             finally:
                 c.execute("COMMIT")
             return [row_to_episode(r) for r in rows], max(int(top), cursor)
@@ -224,9 +266,8 @@ class SqliteAlerts(SqliteConnection):
             try:
                 top = c.execute("SELECT coalesce(max(id), 0) FROM deliveries").fetchone()[0]
                 rows = c.execute(
-                    f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE status='firing' UNION ALL "
-                    f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE status='resolved' "
-                    "AND ends_at >= ?",
+                    f"{_READ_ALERTS} WHERE a.status='firing' UNION ALL "
+                    f"{_READ_ALERTS} WHERE a.status='resolved' AND a.ends_at >= ?",
                     (ts(since),),
                 ).fetchall()
             finally:
@@ -244,8 +285,7 @@ class SqliteAlerts(SqliteConnection):
                 chunk = wanted[i : i + _UPSERT_CHUNK]
                 marks = ",".join(["(?,?)"] * len(chunk))
                 rows += c.execute(
-                    f"SELECT {_ALERT_COLUMNS} FROM alerts "
-                    f"WHERE (fingerprint, starts_at) IN (VALUES {marks})",
+                    f"{_READ_ALERTS} WHERE (a.fingerprint, a.starts_at) IN (VALUES {marks})",
                     [v for pair in chunk for v in pair],
                 ).fetchall()
             return rows

@@ -6,7 +6,10 @@ its last write, 0 for rows from before schema 3), ``deliveries`` (row id = chang
 loads), ``drafts``, ``audit`` (append-only by trigger), ``lease``,
 ``users``, ``sessions``, ``api_tokens``, ``privacy_cases`` and ``privacy_case_revisions`` (never
 deleted from, by trigger), ``casebook`` (schema 7: people's data per incident; its numbers
-from the ``meta`` counter ``casebook_number``), ``declarations`` (schema 8, never deleted).
+from the ``meta`` counter ``casebook_number``), ``declarations`` (schema 8, never deleted),
+``resent`` (schema 9: a write's rows, by their ``seq``, re-sent unchanged since: the change
+number of the latest re-send and the ``last_seen`` it left, which reads take when later than the
+row's; see bridge/store/sqlite/alerts.py).
 Timestamps are :func:`bridge.store.codec.ts` text, so columns compare and sort as the instants
 they name.
 """
@@ -107,6 +110,11 @@ MIGRATIONS: dict[int, str] = {
         document TEXT NOT NULL);;
     CREATE TRIGGER IF NOT EXISTS declarations_no_delete BEFORE DELETE ON declarations
         BEGIN SELECT RAISE(ABORT, 'declarations are never deleted'); END;;
+    """,
+    9: """
+    CREATE TABLE IF NOT EXISTS resent (
+        seq INTEGER PRIMARY KEY, change INTEGER NOT NULL, last_seen TEXT NOT NULL);
+    CREATE INDEX IF NOT EXISTS resent_change ON resent(change);
     """,
 }
 

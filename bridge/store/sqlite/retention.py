@@ -43,6 +43,15 @@ def _deleted(conn: sqlite3.Connection, sql: str, rows: Sequence[Sequence[object]
     return conn.total_changes - before
 
 
+def _forget_resent(conn: sqlite3.Connection) -> None:
+    """Forget re-sent writes none of whose rows carries their number any more (pruned, or
+    taken over by a later write): table ``resent``, see alerts.py. The table holds a row per
+    write re-sent since, so this reads little."""
+    conn.execute(
+        "DELETE FROM resent WHERE NOT EXISTS (SELECT 1 FROM alerts WHERE alerts.seq = resent.seq)"
+    )
+
+
 class SqliteRetention(SqliteConnection):
     """:class:`bridge.store.interfaces.RetentionStore` on SQLite."""
 
@@ -100,10 +109,12 @@ class SqliteRetention(SqliteConnection):
 
     async def prune_deliveries(self, before: datetime, batch: int) -> int:
         def apply(conn: sqlite3.Connection) -> int:
-            return conn.execute(
+            went = conn.execute(
                 f"DELETE FROM deliveries WHERE id IN ({_OLD_DELIVERIES} LIMIT ?)",
                 (ts(before), batch),
             ).rowcount
+            _forget_resent(conn)  # also those whose alerts a later write took over
+            return went
 
         return await self._write("prune_deliveries", apply)
 
@@ -117,7 +128,13 @@ class SqliteRetention(SqliteConnection):
     async def prune_episodes(self, keys: Sequence[EpisodeKey]) -> int:
         rows = [(fingerprint, ts(starts_at)) for fingerprint, starts_at in keys]
         sql = "DELETE FROM alerts WHERE fingerprint=? AND starts_at=?"
-        return await self._write("prune_episodes", lambda c: _deleted(c, sql, rows))
+
+        def prune(c: sqlite3.Connection) -> int:
+            deleted = _deleted(c, sql, rows)
+            _forget_resent(c)
+            return deleted
+
+        return await self._write("prune_episodes", prune)
 
     async def prune_drafts(self, drafts: Sequence[tuple[str, int]]) -> int:
         rows = list(drafts)

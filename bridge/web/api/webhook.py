@@ -11,10 +11,14 @@ many alerts were accepted and the incidents they touched. Every answer is counte
 from __future__ import annotations
 
 import logging
+import weakref
 
+import orjson
 from aiohttp import web
+from prometheus_client import Counter
 
-from bridge.core.alerts import check_raw
+from bridge.config.models import LimitsConfig
+from bridge.core.alerts import WebhookLimits, check_raw
 from bridge.errors import BadInput, StoreUnavailable
 from bridge.web import keys
 from bridge.web.answers import bridge_error, error, too_large
@@ -24,12 +28,34 @@ log = logging.getLogger("bridge.web")
 
 routes = web.RouteTableDef()
 
+# Per-request work kept once (every webhook request pays for what is here): the core's view of
+# the configured limits (the config is frozen; one kept, for the config last seen) and the
+# counter's child per status code (``labels`` looks it up by keyword each time).
+_limits: list[tuple[LimitsConfig, WebhookLimits]] = []
+_children: weakref.WeakKeyDictionary[Counter, dict[int, Counter]] = weakref.WeakKeyDictionary()
+
+
+def _webhook_limits(config: LimitsConfig) -> WebhookLimits:
+    if not _limits or _limits[0][0] is not config:
+        _limits[:] = [(config, config.webhook())]
+    return _limits[0][1]
+
+
+def _count(counter: Counter, status: int) -> None:
+    children = _children.get(counter)
+    if children is None:
+        children = _children[counter] = {}
+    child = children.get(status)
+    if child is None:
+        child = children[status] = counter.labels(code=str(status))
+    child.inc()
+
 
 @routes.post("/api/v1/alertmanager")
 async def alertmanager_webhook(request: web.Request) -> web.Response:
     metrics = request.app[keys.METRICS]
     response = await _webhook(request)
-    metrics.webhook_requests.labels(code=str(response.status)).inc()
+    _count(metrics.webhook_requests, response.status)
     return response
 
 
@@ -50,7 +76,7 @@ async def _webhook(request: web.Request) -> web.Response:
     except web.HTTPRequestEntityTooLarge:
         return _too_large(limit)
     try:
-        check_raw(raw, cfg.server.limits.webhook())  # far too many alerts: refused undecoded
+        check_raw(raw, _webhook_limits(cfg.server.limits))  # far too many alerts: refused undecoded
     except BadInput as exc:
         return bridge_error(exc)
     try:  # decoded and validated in one pass (bridge.evaluation.ingest); bad JSON is BadInput
@@ -59,7 +85,8 @@ async def _webhook(request: web.Request) -> web.Response:
         if exc.retryable:
             log.warning("webhook refused, store unavailable: %s", exc)
         return bridge_error(exc)
-    return web.json_response({"accepted": result.accepted, "incidents": result.incidents})
+    body = orjson.dumps({"accepted": result.accepted, "incidents": result.incidents})
+    return web.Response(body=body, content_type="application/json", charset="utf-8")
 
 
 def _too_large(limit: int) -> web.Response:

@@ -294,3 +294,117 @@ async def test_seen_again_writes_nothing_once_an_episode_was_written_since(store
     assert (sorted(await store.load_episodes(), key=lambda ep: ep.fingerprint),) == before
     assert await store.recent_deliveries(10) == deliveries
     assert {ep.fingerprint: ep.last_seen for ep in before[0]} == {"a": T0, "b": ends}
+
+
+async def test_re_sends_chain_survive_reopening_and_each_is_read_by_a_replica(
+    make: Callable[[], Awaitable[Store]],
+):
+    """A group re-sent again and again: each seen_again names the episodes by the change
+    number the previous one returned (an older one is refused), each re-send is read by a
+    replica from the cursor before it (and only the re-sent episodes), the moved last_seen
+    is what a restart loads, and a write to one alert since refuses the next re-send."""
+    sent = [alert("a", T0), alert("b", T0)]
+    s = await make()
+    await s.open()
+    try:
+        await s.ingest(delivery(alert("other", T0)), T0)
+        _, first = await s.ingest_numbered(delivery(*sent), T0)
+        changes = [first]
+        for minutes in (1, 2, 3):
+            at = T0 + timedelta(minutes=minutes)
+            _, cursor = await s.episodes_since(0)
+            moved = await s.seen_again(changes[-1], 2, DeliveryRecord.of(delivery(*sent), at))
+            assert moved is not None and moved > changes[-1]
+            got, top = await s.episodes_since(cursor)
+            assert sorted((ep.fingerprint, ep.last_seen) for ep in got) == [("a", at), ("b", at)]
+            assert top == moved
+            assert (await s.episodes_since(top))[0] == []
+            changes.append(moved)
+        later = T0 + timedelta(minutes=4)
+        stale = DeliveryRecord.of(delivery(*sent), later)
+        assert await s.seen_again(changes[-2], 2, stale) is None  # not the latest number
+        assert await s.seen_again(first, 2, stale) is None
+    finally:
+        await s.close()
+    last = T0 + timedelta(minutes=3)
+    s = await make()
+    await s.open()
+    try:
+        live, _ = await s.live_episodes(T0)
+        seen = {ep.fingerprint: ep.last_seen for ep in live}
+        assert seen == {"a": last, "b": last, "other": T0}
+        assert {ep.fingerprint: ep.last_seen for ep in await s.load_episodes()} == seen
+        got = await s.get_episodes([("a", T0)])
+        assert [ep.last_seen for ep in got] == [last]
+        later = T0 + timedelta(minutes=5)
+        moved = await s.seen_again(changes[-1], 2, DeliveryRecord.of(delivery(*sent), later))
+        assert moved is not None
+        at = T0 + timedelta(minutes=6)
+        await s.ingest(delivery(alert("b", T0), at=at, group="other"), at)
+        refused = DeliveryRecord.of(delivery(*sent), at)
+        assert await s.seen_again(moved, 2, refused) is None  # b was written since
+        assert {ep.fingerprint: ep.last_seen for ep in await s.load_episodes()} == {
+            "a": later,
+            "b": at,
+            "other": T0,
+        }
+    finally:
+        await s.close()
+
+
+async def test_writes_after_a_re_send_see_the_last_seen_it_left(
+    make: Callable[[], Awaitable[Store]], request: pytest.FixtureRequest, tmp_path: Path
+):
+    """Writes that take over re-sent episodes merge with the last_seen the re-send left: an
+    older delivery (another replica's, received earlier) neither moves last_seen back nor
+    takes the display fields, a later one does; every read agrees with the same history on a
+    store where the re-send was ingested in full."""
+    sent = [alert("a", T0), alert("b", T0), alert("c", T0)]
+    resent_at = T0 + timedelta(minutes=5)
+    older, newer = T0 + timedelta(minutes=3), T0 + timedelta(minutes=6)
+    changed = alert("a", T0, annotations={"summary": "older"})
+    resolved = alert("b", T0, status="resolved", ends_at=T0 + timedelta(minutes=4))
+    tail = [
+        (delivery(changed, at=older, group="h"), older),
+        (delivery(resolved, at=newer, group="h"), newer),
+    ]
+
+    async def reads(s: Store) -> tuple[object, ...]:
+        def by_fp(eps: list) -> list:  # type: ignore[type-arg]
+            return sorted(eps, key=lambda ep: ep.fingerprint)
+
+        return (
+            by_fp(await s.load_episodes()),
+            by_fp((await s.live_episodes(T0))[0]),
+            by_fp(await s.get_episodes([("a", T0), ("b", T0), ("c", T0)])),
+            by_fp((await s.episodes_since(0))[0]),
+        )
+
+    fast = await make()
+    await fast.open()
+    try:
+        _, change = await fast.ingest_numbered(delivery(*sent), T0)
+        moved = await fast.seen_again(change, 3, DeliveryRecord.of(delivery(*sent), resent_at))
+        assert moved is not None
+        _, cursor = await fast.episodes_since(0)
+        returned = [await fast.ingest(d, at) for d, at in tail]
+        since = sorted((await fast.episodes_since(cursor))[0], key=lambda ep: ep.fingerprint)
+        got = await reads(fast)
+    finally:
+        await fast.close()
+    full = await STORES[request.node.callspec.params["make"]](tmp_path / "full")
+    await full.open()
+    try:
+        await full.ingest(delivery(*sent), T0)
+        await full.ingest(delivery(*sent, at=resent_at), resent_at)
+        expected_returned = [await full.ingest(d, at) for d, at in tail]
+        expected = await reads(full)
+    finally:
+        await full.close()
+    assert returned == expected_returned
+    assert got == expected
+    assert [ep.fingerprint for ep in since] == ["a", "b"]
+    a, b, c = got[0]  # type: ignore[index]
+    assert (a.last_seen, a.annotations) == (resent_at, {})
+    assert (b.last_seen, b.status) == (newer, "resolved")
+    assert c.last_seen == resent_at

@@ -3,16 +3,28 @@ incidents page by page with their drafts, deletes in batches that touch nothing 
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
+import redis
 from builders import alert
-from store_kit import T0, delivery
+from redis_server import shared_server
+from store_kit import T0, delivery, redis_prefix
 
 from bridge.core.retention import RECORD_KINDS, Periods
 from bridge.retention.pruner import Pruner
 from bridge.store.interfaces import Store
-from bridge.store.records import AuditEntry, DraftRecord, IncidentRecord, PrivacyCaseRecord
+from bridge.store.records import (
+    AuditEntry,
+    DeliveryRecord,
+    DraftRecord,
+    IncidentRecord,
+    PrivacyCaseRecord,
+)
 
 MIN = timedelta(minutes=1)
 
@@ -218,3 +230,50 @@ async def test_a_pruning_pass_on_this_store(store: Store):
     audit = await store.audit_log()  # a pass run by a person (the CLI) is audited always
     assert [e.action for e in audit] == ["retention.pruned"] * 3
     assert audit[-1].detail["complete"] is False
+
+
+async def test_re_sends_are_forgotten_once_none_of_their_episodes_is_left(
+    make: Callable[[], Awaitable[Store]], request: pytest.FixtureRequest, tmp_path: Path
+):
+    """What a re-send keeps per write (SQLite table ``resent``; Redis ``alerts:resent`` and
+    its index) goes once no episode carries the write's number any more: when a later write
+    took its episodes over (SQLite: at the next pruning pass; Redis: at once) or they were
+    pruned; until then it stays, and the episodes still show the last_seen it left."""
+    kind = request.node.callspec.params["make"]
+
+    def kept() -> int:
+        if kind == "sqlite":
+            with sqlite3.connect(tmp_path / "contract.sqlite3") as conn:
+                return int(conn.execute("SELECT count(*) FROM resent").fetchone()[0])
+        raw = redis.Redis(host="127.0.0.1", port=shared_server().port, decode_responses=True)
+        prefix = redis_prefix(tmp_path)
+        counts = {raw.hlen(f"{prefix}alerts:resent"), raw.zcard(f"{prefix}alerts:resent:changes")}
+        raw.close()
+        assert len(counts) == 1
+        return counts.pop()
+
+    store = await make()
+    await store.open()
+    try:
+        later = T0 + timedelta(minutes=5)
+        groups = {"x": [alert("x1", T0), alert("x2", T0)], "y": [alert("y1", T0)]}
+        for name, alerts in groups.items():
+            d = delivery(*alerts, group=name)
+            _, change = await store.ingest_numbered(d, T0)
+            assert await store.seen_again(change, len(alerts), DeliveryRecord.of(d, later))
+        assert kept() == 2
+        # x1 taken over by a later write: x2 still carries x's write, which stays
+        await store.ingest(delivery(alert("x1", T0), group="z"), later)
+        assert kept() == 2
+        assert {ep.fingerprint: ep.last_seen for ep in await store.load_episodes()} == {
+            "x1": later,
+            "x2": later,
+            "y1": later,
+        }
+        await store.ingest(delivery(alert("x2", T0), group="z"), later)
+        await store.prune_deliveries(T0 - timedelta(days=1), 10)  # a pass with nothing to prune
+        assert kept() == 1  # x's write has no episode left
+        await store.prune_episodes([("y1", T0)])
+        assert kept() == 0
+    finally:
+        await store.close()

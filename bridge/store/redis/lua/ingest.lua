@@ -1,7 +1,9 @@
 -- merge_episode in Lua. KEYS: schema, alerts, deliveries, truncation, alerts:seq, alerts:changes
--- (every episode written gets the delivery's change number as its score there). ARGV: version,
--- delivery JSON, group key, received ts, "ts n" truncation value, then field/episode pairs.
--- Returns the change number, then each episode as now stored.
+-- (every episode written gets the delivery's change number as its score there), alerts:ends,
+-- alerts:resent, alerts:resent:changes. ARGV: version, delivery JSON, group key, received ts,
+-- "ts n" truncation value, then field/episode pairs. Returns the change number, then each
+-- episode as now stored. A stored episode merges as stored (its re-sends' last_seen folded in,
+-- _resent.lua); a re-sent write none of whose episodes is left leaves alerts:resent.
 -- Episodes are stored as "status|ends_at|first_seen|last_seen|IDENTITY\nDISPLAY" (see
 -- alerts.episode_value), so the merge is string work: no JSON is decoded inside Redis, which
 -- keeps the script (during which Redis serves nobody else) short in an alert storm.
@@ -11,12 +13,14 @@ local function ends_member(status, ends, field)
   return ends .. '|' .. field
 end
 local merged = {}
+local memo = {}
 local seq = redis.call('INCR', KEYS[5])
 for i = 6, #ARGV, 2 do
   local field, value = ARGV[i], ARGV[i + 1]
   local kept = redis.call('HGET', KEYS[2], field)
   local before = nil
   if kept then
+    kept = folded(kept, field, KEYS[6], KEYS[8], memo)
     local ostatus, oend, ofirst, olast, oid, odisplay = string.match(kept, FORM)
     local status, ends, first, last, id, display = string.match(value, FORM)
     before = ends_member(ostatus, oend, field)
@@ -39,6 +43,12 @@ for i = 6, #ARGV, 2 do
   redis.call('ZADD', KEYS[7], 0, member)
   redis.call('ZADD', KEYS[6], seq, field)
   merged[#merged + 1] = value
+end
+for write, at in pairs(memo) do  -- writes re-sent before, whose episodes were written now
+  if at and redis.call('ZCOUNT', KEYS[6], write, write) == 0 then
+    redis.call('HDEL', KEYS[8], write)
+    redis.call('ZREM', KEYS[9], write)
+  end
 end
 table.insert(merged, 1, seq)
 redis.call('LPUSH', KEYS[3], ARGV[2])

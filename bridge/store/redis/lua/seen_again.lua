@@ -1,25 +1,29 @@
 -- A re-sent group that changed nothing: move last_seen only. KEYS: schema, alerts, deliveries,
--- truncation, alerts:seq, alerts:changes. ARGV: version, change, count, delivery JSON, group
--- key, received ts, "ts n" truncation value. The episodes still scored ``change`` in
--- alerts:changes are those its delivery wrote and nothing since; unless there are ``count``
--- of them, nothing is written and the reply is nil. Else each one's last_seen becomes the
--- later of its own and the received ts, each gets a new change number (returned), and the
--- delivery and truncation are kept as ingest keeps them.
-local fields = redis.call('ZRANGEBYSCORE', KEYS[6], ARGV[2], ARGV[2])
-if #fields ~= tonumber(ARGV[3]) then return false end
-local values = {}
-for i = 1, #fields do  -- one HGET each: unpack() of a large group would overflow Lua's stack
-  values[i] = redis.call('HGET', KEYS[2], fields[i])
-  if not values[i] then return false end
+-- truncation, alerts:seq, alerts:changes, alerts:resent, alerts:resent:changes. ARGV: version,
+-- change, count, delivery JSON, group key, received ts, "ts n" truncation value. ``change``
+-- names a write (its episodes score it in alerts:changes) or that write's latest re-send
+-- (_resent.lua); unless exactly ``count`` episodes still score the write (none written since)
+-- and it was not re-sent since under another number, nothing is written and the reply is nil.
+-- Else the re-send gets a new change number (returned) and leaves, per write, that number and
+-- the later of the received ts and the last_seen kept (one hash field: no episode's value is
+-- rewritten); the delivery and truncation are kept as ingest keeps them.
+local write = ARGV[2]
+local by = redis.call('ZRANGEBYSCORE', KEYS[8], ARGV[2], ARGV[2])
+if #by > 0 then
+  write = by[1]
+elseif redis.call('HEXISTS', KEYS[7], ARGV[2]) == 1 then
+  return false  -- re-sent since, under another number
 end
+if redis.call('ZCOUNT', KEYS[6], write, write) ~= tonumber(ARGV[3]) then return false end
 local seq = redis.call('INCR', KEYS[5])
 local at = ARGV[6]
-for i = 1, #fields do
-  -- status|ends_at|first_seen|last_seen|rest (see alerts.episode_value)
-  local head, last, rest = string.match(values[i], '^([^|]*|[^|]*|[^|]*|)([^|]*)(|.*)$')
-  if last < at then redis.call('HSET', KEYS[2], fields[i], head .. at .. rest) end
-  redis.call('ZADD', KEYS[6], seq, fields[i])
+local kept = redis.call('HGET', KEYS[7], write)
+if kept then
+  local before = string.match(kept, '|(.*)$')
+  if before > at then at = before end
 end
+redis.call('HSET', KEYS[7], write, seq .. '|' .. at)
+redis.call('ZADD', KEYS[8], seq, write)
 redis.call('LPUSH', KEYS[3], ARGV[4])
 local previous = redis.call('HGET', KEYS[4], ARGV[5])
 if (not previous) or ARGV[6] >= string.match(previous, '^(%S+)') then

@@ -1,0 +1,1 @@
+-- schema 9 is SQLite's table of re-sent writes (``resent``); nothing changes on Redis
