@@ -689,7 +689,12 @@ class Engine:
         new_ends = self._ends(new)
         intervals = view.intervals + tuple((ek[1], new_ends[ek], self.targets[ek]) for ek in new)
         grown_view = self._builder.grown_view(view, new, new_ends, intervals)
-        part = Part(key, [*inc.episodes, *new], inc.started_at, None, None)
+        held_eks = inc.episodes  # in start order (IncidentBuilder.build)
+        if held_eks and _BY_START(new[0]) < _BY_START(held_eks[-1]):
+            ordered = sorted([*held_eks, *new], key=_BY_START)
+        else:
+            ordered = [*held_eks, *new]
+        part = Part(key, ordered, inc.started_at, None, None)
         return KeyPlan(
             key,
             self._versions.get(key, 0),
@@ -752,6 +757,7 @@ class Engine:
                 assessments,
                 plan.view,
                 intervals,
+                ordered=plan.grown is not None,
             )
             if self._store_if_changed(incident):
                 changed.add(inc_id)

@@ -91,13 +91,14 @@ class IncidentBuilder:
         previous: Sequence[Assessment] | None = None,
         view: AlertsView | None = None,
         intervals: tuple[Interval, ...] | None = None,
+        ordered: bool = False,
     ) -> Incident:
         """``previous``: assessments of the same timeline; one with no criterion due by
         ``now`` cannot have changed (a met criterion stays met, one below its threshold at the
         timeline's end stays unmet) and is kept as it is. ``view``: what the incident read
         from its alerts before, when they have not changed since (or as
         :meth:`grown_view` extended it). ``intervals``: what the timeline was built from, kept
-        on a new view."""
+        on a new view. ``ordered``: ``eks`` are in start order already."""
         assert started_at is not None
         closed = reach is not None and now >= reach
         kept: Sequence[Assessment | None] = previous or [None] * len(self.rule_sets)
@@ -135,7 +136,7 @@ class IncidentBuilder:
         return Incident(
             id=inc_id,
             key=key,
-            episodes=sorted(eks, key=_BY_START),
+            episodes=eks if ordered else sorted(eks, key=_BY_START),
             started_at=started_at,
             state=CLOSED if closed else "open",
             ended_at=last_end if closed else None,

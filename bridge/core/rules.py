@@ -139,14 +139,31 @@ def sustained_arrays(
     now: datetime,
 ) -> _Run:
     """:func:`sustained` on parallel arrays (what :class:`Measures` holds)."""
-    run_start: datetime | None = None
-    peak = 0.0
+    return _scan_from(times, values, 0, None, 0.0, threshold, duration, now)[0]
+
+
+def _scan_from(
+    times: Sequence[datetime],
+    values: Sequence[float],
+    first: int,
+    run_start: datetime | None,
+    peak: float,
+    threshold: float,
+    duration: timedelta,
+    now: datetime,
+) -> tuple[_Run, _Progress | None]:
+    """:func:`sustained_arrays` from point ``first`` on (``values`` from there), given what
+    the points before it gave; also how far it got in a form that holds for a later ``now``
+    (:class:`_Progress`; None when it read nothing that outlasts this ``now``)."""
     n = len(times)
-    for i in range(n):
+    progress: _Progress | None = None
+    for i in range(first, n):
         at = times[i]
         if at > now:
             break
-        value = values[i]
+        if i == n - 1:  # the last point's scan reads ``now``: keep what was before it
+            progress = _Progress(i, run_start, peak)
+        value = values[i - first]
         if value > peak:
             peak = value
         if value >= threshold and threshold > 0:
@@ -154,12 +171,27 @@ def sustained_arrays(
                 run_start = at
             run_end = times[i + 1] if i + 1 < n and times[i + 1] < now else now
             if run_end - run_start >= duration:
-                return _Run(run_start + duration, None, run_start, peak)
+                met = _Run(run_start + duration, None, run_start, peak)
+                # met before the last point: it stays met for any ``now`` from the next one
+                return met, _Progress(i + 1, None, peak, met) if i + 1 < n else None
         else:
             run_start = None
     if run_start is not None:
-        return _Run(None, run_start + duration, run_start, peak)
-    return _Run(None, None, None, peak)
+        return _Run(None, run_start + duration, run_start, peak), progress
+    return _Run(None, None, None, peak), progress
+
+
+@dataclass(frozen=True, slots=True)
+class _Progress:
+    """How far a scan of one measure got (:func:`_scan`): the indices before ``index`` gave
+    ``run_start`` and ``peak`` and met nothing, or (``met``) the scan ended met there. Holds
+    for any ``now`` at or after the time of point ``index`` (the scan of the points before it
+    read only their times, not ``now``)."""
+
+    index: int
+    run_start: datetime | None
+    peak: float
+    met: _Run | None = None
 
 
 class Measures:
@@ -178,6 +210,8 @@ class Measures:
         self._series: dict[tuple[str, ...], list[float]] = {}
         self._keys: dict[tuple[tuple[str, ...], int], list[tuple[str, ...]]] = {}
         self._vector_keys: set[tuple[str, ...]] = set()
+        #: scans' progress, so a later ``now`` or an extended timeline scans on from there
+        self._scans: dict[tuple[object, ...], _Progress] = {}
         self._fill(timeline, 0)
 
     @classmethod
@@ -192,6 +226,8 @@ class Measures:
         out._series = {key: series[:kept] + pad for key, series in before._series.items()}
         out._keys = {}
         out._vector_keys = set(before._vector_keys)
+        # a scan's progress stands where the points it read and the one after are kept
+        out._scans = {key: p for key, p in before._scans.copy().items() if p.index < kept}
         out._fill(timeline, kept)
         return out
 
@@ -322,9 +358,42 @@ def _pct(x: float) -> str:
 
 
 def _scan(
-    m: Measures, values: Sequence[float], threshold: float, c: Criterion, now: datetime
+    m: Measures,
+    measure: tuple[object, ...],
+    values_from: Callable[[int], Sequence[float]],
+    threshold: float,
+    c: Criterion,
+    now: datetime,
 ) -> _Run:
-    return sustained_arrays(m.times, values, threshold, c.min_duration, now)
+    """:func:`sustained_arrays` over one measure (``measure`` names it; ``values_from(i)``
+    gives its values from point ``i`` on), resumed from where an earlier scan of it got
+    (:class:`_Progress`, kept on the measures and carried to an extended timeline), so a
+    re-evaluation reads only the points after that."""
+    times, duration = m.times, c.min_duration
+    key = (measure, threshold, duration)
+    progress = m._scans.get(key)
+    if progress is not None and progress.index < len(times) and now >= times[progress.index]:
+        if progress.met is not None:
+            return progress.met
+        first, run_start, peak = progress.index, progress.run_start, progress.peak
+    else:
+        first, run_start, peak = 0, None, 0.0
+    run, reached = _scan_from(
+        times, values_from(first), first, run_start, peak, threshold, duration, now
+    )
+    if reached is not None:
+        m._scans[key] = reached
+    return run
+
+
+def _tail(m: Measures, key: tuple[str, ...]) -> Callable[[int], Sequence[float]]:
+    series = m.series(key)
+    return lambda first: series[first:] if first else series
+
+
+def _shares(m: Measures, key: tuple[str, ...], total: float) -> Callable[[int], list[float]]:
+    series = m.series(key)
+    return lambda first: [v / total for v in series[first:]]
 
 
 def _eval_connections(c: Criterion, m: Measures, j: str, now: datetime) -> CriterionResult:
@@ -332,7 +401,14 @@ def _eval_connections(c: Criterion, m: Measures, j: str, now: datetime) -> Crite
     candidates = [
         _Candidate(
             f"{service} in {j}",
-            _scan(m, m.series((c.impact, "conn", j, service)), c.min_connections, c, now),
+            _scan(
+                m,
+                (c.impact, "conn", j, service),
+                _tail(m, (c.impact, "conn", j, service)),
+                c.min_connections,
+                c,
+                now,
+            ),
             _conn_unit,
         )
         for service in services
@@ -360,8 +436,7 @@ def _eval_share(
                 )
                 continue
             key = (c.impact, "conn", j, service) + ((region,) if region is not None else ())
-            shares = [v / total for v in m.series(key)]
-            run = _scan(m, shares, c.min_share, c, now)
+            run = _scan(m, ("share", total, *key), _shares(m, key, total), c.min_share, c, now)
             candidates.append(_Candidate(f"{where} (of {_fmt_num(total)})", run, _pct))
     return _result(c, candidates, _pct(c.min_share))
 
@@ -376,7 +451,7 @@ def _eval_simple(
     threshold_text: str,
     now: datetime,
 ) -> CriterionResult:
-    run = _scan(m, m.series((c.impact, *key)), threshold, c, now)
+    run = _scan(m, (c.impact, *key), _tail(m, (c.impact, *key)), threshold, c, now)
     return _result(c, [_Candidate(label, run, unit)], threshold_text)
 
 
@@ -385,11 +460,15 @@ def _eval_severity(
 ) -> CriterionResult:
     raw_values = {raw for raw, level in rs.severity_map.items() if level in c.levels}
     raw_values |= set(c.levels)  # a label may carry the level itself
-    active = [0.0] * len(m.times)
-    for key in m.keys(("sev", j), 3):
-        if key[2] in raw_values:
-            active = [a + b for a, b in zip(active, m.series(key), strict=True)]
-    run = _scan(m, active, 1, c, now)
+    keys = [key for key in m.keys(("sev", j), 3) if key[2] in raw_values]
+
+    def active(first: int) -> list[float]:
+        out = [0.0] * (len(m.times) - first)
+        for key in keys:
+            out = [a + b for a, b in zip(out, m.series(key)[first:], strict=True)]
+        return out
+
+    run = _scan(m, ("sev", j, *sorted(raw_values)), active, 1, c, now)
     levels = "/".join(c.levels)
     candidate = _Candidate(
         f"operator severity {levels} in {j}", run, lambda x: f"{int(x)} alert(s)"

@@ -21,7 +21,7 @@ from bridge.core.impact import Interval, build_timeline, sweep_timeline, value_a
 from bridge.core.incident_state import compute
 from bridge.core.incidents import CorrelationRules, effective_ends
 from bridge.core.mapping import DEGRADATION, OUTAGE, MappingRules, Target
-from bridge.core.rules import Criterion, Measures, RuleSet
+from bridge.core.rules import Criterion, Measures, RuleSet, evaluate
 from bridge.core.topology import Element, Topology, Vector, add_into
 
 #: Examples per engine property; raise it (e.g. ``PROPERTY_EXAMPLES=2000``) to hunt bugs.
@@ -614,6 +614,13 @@ def test_a_timeline_extended_by_more_alerts_equals_one_built_from_all(
             assert timeline[:kept] == before[:kept]
             assert timeline == build_timeline(topo, intervals[:b])
             measures = Measures.extended(measures, timeline, kept)
+            # rule scans resumed from what earlier scans kept (carried over to the extended
+            # measures) find what scanning a fresh copy finds, at any later ``now``
+            for minutes in sorted(data.draw(st.lists(st.integers(0, 200), max_size=3))):
+                now = at(minutes)
+                for rs in RULE_SETS:
+                    fresh = Measures(timeline)  # nothing scanned before
+                    assert evaluate(measures, rs, topo, now) == evaluate(fresh, rs, topo, now)
     finally:
         impact.CHECKPOINT_EVERY = original
     expected = Measures(build_timeline(topo, intervals))
