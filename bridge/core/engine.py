@@ -39,6 +39,7 @@ from bridge.core.incident_state import (
     KeyPlan,
     StoredIncident,
     compute,
+    keeps_sweep,
 )
 from bridge.core.incidents import (
     CorrelationRules,
@@ -756,7 +757,7 @@ class Engine:
                 now,
                 assessments,
                 plan.view,
-                intervals,
+                intervals if keeps_sweep(len(intervals)) else None,
                 ordered=plan.grown is not None,
             )
             if self._store_if_changed(incident):

@@ -26,6 +26,17 @@ from bridge.core.topology import Topology
 OPEN = "open"
 CLOSED = "closed"
 
+#: An incident of at least this many alerts keeps how its timeline was made (its intervals on
+#: its alerts view, the sweep on what derives from it), so that new alerts joining it extend
+#: the timeline. A smaller one is built again (cheap), and keeps nothing more in memory: what
+#: the kept objects cost the garbage collector shows when the state is large.
+KEEP_SWEEP_FROM = 200
+
+
+def keeps_sweep(alerts: int) -> bool:
+    """True when an incident of this many alerts keeps how its timeline was made."""
+    return alerts >= KEEP_SWEEP_FROM
+
 
 @dataclass(frozen=True, slots=True)
 class Derived:
@@ -233,8 +244,9 @@ def compute(plan: KeyPlan, topology: Topology, rule_sets: Sequence[RuleSet]) -> 
         elif plan.after is not None and (extended := _extended(topology, plan.after, intervals)):
             timeline, derived = extended
         else:
-            timeline, sweep, _ = sweep_timeline(topology, intervals)
-            derived = Derived.of(timeline, None, sweep)
+            keep = keeps_sweep(len(intervals))
+            timeline, sweep, _ = sweep_timeline(topology, intervals, keep_places=keep)
+            derived = Derived.of(timeline, None, sweep if keep else None)
         out.append(
             (
                 timeline,

@@ -181,6 +181,11 @@ def _scan_from(
     return _Run(None, None, None, peak), progress
 
 
+#: A scan of a timeline of at least this many points keeps how far it got; a shorter one is
+#: cheap to scan again, and keeping nothing spares memory and the garbage collector.
+KEEP_SCANS_FROM = 64
+
+
 @dataclass(frozen=True, slots=True)
 class _Progress:
     """How far a scan of one measure got (:func:`_scan`): the indices before ``index`` gave
@@ -381,7 +386,7 @@ def _scan(
     run, reached = _scan_from(
         times, values_from(first), first, run_start, peak, threshold, duration, now
     )
-    if reached is not None:
+    if reached is not None and len(times) >= KEEP_SCANS_FROM:
         m._scans[key] = reached
     return run
 

@@ -8,6 +8,7 @@ import pytest
 from builders import alert, webhook
 from corekit import NKOM, PTS, at, deliver, engine, episode, live
 
+from bridge.core import incident_state
 from bridge.core.engine import Engine
 from bridge.core.incident_state import CLOSED, OPEN, Incident, compute
 from bridge.core.incidents import incident_id
@@ -677,11 +678,15 @@ def test_a_tick_sees_staleness_from_the_latest_hearing_without_reading_every_ale
 # ---- an incident that only grows ---------------------------------------------------------------
 
 
-def test_new_alerts_joining_an_ongoing_incident_get_a_grown_plan_and_extend_its_timeline() -> None:
+def test_new_alerts_joining_an_ongoing_incident_get_a_grown_plan_and_extend_its_timeline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """A storm: alerts keep joining the site's ongoing incident, each batch starting after the
     last. Each batch is planned as the one incident grown (not the key correlated again), its
     timeline extended from the kept sweep (the earlier points are the same objects), and the
-    end equals one evaluation of everything."""
+    end equals one evaluation of everything (small incidents keep their sweep here; by
+    default only large ones do)."""
+    monkeypatch.setattr(incident_state, "KEEP_SWEEP_FROM", 0)
     eng = engine()
     everything = [episode("first", at(0), element="olt-a1")]
     eng.apply(everything, at(0))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import itertools
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,7 +15,7 @@ from corekit import T0, at, episode, live
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bridge.core import impact
+from bridge.core import impact, incident_state, rules
 from bridge.core.alerts import AlertEpisode
 from bridge.core.engine import Engine
 from bridge.core.impact import Interval, build_timeline, sweep_timeline, value_at
@@ -603,6 +604,8 @@ def test_a_timeline_extended_by_more_alerts_equals_one_built_from_all(
     with_places = data.draw(st.sampled_from([1, 2, 256]))
     original = impact.CHECKPOINT_EVERY
     impact.CHECKPOINT_EVERY = with_places  # places kept often, so resuming from them is tried
+    scans_from = rules.KEEP_SCANS_FROM
+    rules.KEEP_SCANS_FROM = data.draw(st.sampled_from([0, 0, 3]))
     try:
         timeline, sweep, _ = sweep_timeline(topo, intervals[: bounds[1]])
         measures = Measures(timeline)
@@ -623,6 +626,7 @@ def test_a_timeline_extended_by_more_alerts_equals_one_built_from_all(
                     assert evaluate(measures, rs, topo, now) == evaluate(fresh, rs, topo, now)
     finally:
         impact.CHECKPOINT_EVERY = original
+        rules.KEEP_SCANS_FROM = scans_from
     expected = Measures(build_timeline(topo, intervals))
     assert measures.times == expected.times
     keys = {k for k, v in expected._series.items() if any(v)}
@@ -666,6 +670,18 @@ def test_a_group_re_sent_unchanged_through_seen_again_equals_admitting_it(
     short.tick(later + timedelta(hours=3))
     full.tick(later + timedelta(hours=3))
     assert outcome(short) == outcome(full)
+
+
+@contextlib.contextmanager
+def keeping(sweeps_from: int, scans_from: int) -> Iterator[None]:
+    """Incidents keep their sweep, and scans their progress, from these sizes on (the
+    defaults keep them for large incidents only, which these small examples never reach)."""
+    before = incident_state.KEEP_SWEEP_FROM, rules.KEEP_SCANS_FROM
+    incident_state.KEEP_SWEEP_FROM, rules.KEEP_SCANS_FROM = sweeps_from, scans_from
+    try:
+        yield
+    finally:
+        incident_state.KEEP_SWEEP_FROM, rules.KEEP_SCANS_FROM = before
 
 
 # ---- an incident that only grows (the storm) --------------------------------------------------
@@ -721,6 +737,11 @@ def test_an_incident_that_only_grows_ends_as_one_evaluation_of_everything(
     """The long alert first, then the rest in batches, mostly in the order they started,
     evaluated by apply, by admit and evaluate, or by plans committed late: the same
     incidents as one evaluation of everything (grown plans change cost, never outcome)."""
+    with keeping(data.draw(st.sampled_from([0, 0, 3])), data.draw(st.sampled_from([0, 0, 4]))):
+        _grow_and_compare(scenario, data)
+
+
+def _grow_and_compare(scenario: Scenario, data: st.DataObject) -> None:
     expected = canonical(scenario)
     eng = new_engine(scenario)
     first, rest = scenario.observations[0], scenario.observations[1:]
