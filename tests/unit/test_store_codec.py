@@ -19,9 +19,11 @@ _instants = st.datetimes(  # hypothesis takes naive bounds
 
 
 @given(_instants, _offsets)
-def test_ts_is_the_utc_isoformat_with_a_z_whatever_the_offset(instant: datetime, tz: timezone):
+def test_ts_is_the_utc_isoformat_with_a_z_whatever_the_offset(
+    instant: datetime, tz: timezone
+) -> None:
     shown = instant.astimezone(tz)
-    text = ts.__wrapped__(shown)  # type: ignore[attr-defined]  # not the remembered one
+    text = ts.__wrapped__(shown)  # not the remembered one
     assert text == instant.isoformat(timespec="microseconds").replace("+00:00", "Z")
     assert len(text) == 27
     assert parse_ts(text) == instant
