@@ -65,6 +65,7 @@ def _decoder(limits: WebhookLimits) -> msgspec.json.Decoder[Any]:
             ("generatorURL", long_text | None, ""),
         ],
         kw_only=True,
+        gc=False,  # holds strings and dicts of strings only: never in a cycle
     )
     body = msgspec.defstruct(
         "Webhook",
