@@ -375,45 +375,55 @@ class Engine:
 
     def _put(self, ep: AlertEpisode) -> set[str]:
         """Store one episode; return the correlation keys it touches (old and new)."""
+        fingerprint, start = ek = (ep.fingerprint, ep.starts_at)  # not .key: hot
         # Merging again is harmless (a join) and protects against an older stored state
         # arriving after a newer one when concurrent ingests resume out of order.
-        known = self.episodes.get(ep.key)
-        ep = merge_episode(known, ep)
-        self.episodes[ep.key] = ep
-        old = self._key_of.get(ep.key)
+        known = self.episodes.get(ek)
+        if known is not None:
+            ep = merge_episode(known, ep)
+        self.episodes[ek] = ep
+        old = self._key_of.get(ek)
         if known is not None and old is not None and known.annotations == ep.annotations:
             if (known.status, known.ends_at) == (ep.status, ep.ends_at):
                 # Only last_seen moved: the timeline stands. An alert shown as stale is no
                 # longer stale, which a light re-evaluation shows.
-                inc = self.incidents.get(self._assignment.get(ep.key, ""))
-                if inc is not None and ep.fingerprint in inc.stale:
+                inc = self.incidents.get(self._assignment.get(ek, ""))
+                if inc is not None and fingerprint in inc.stale:
                     self._light.add(inc.id)
                 return set()
-            self.covering.changed(ep.key)
+            self.covering.changed(ek)
             return {old}  # mapping reads labels and annotations only: nothing to redo
-        self._fp_starts.setdefault(ep.fingerprint, set()).add(ep.starts_at)
+        starts = self._fp_starts.get(fingerprint)
+        if starts is None:
+            starts = self._fp_starts[fingerprint] = set()
+        starts.add(start)
         target = map_alert(ep, self.topology, self.mapping)
-        self.targets[ep.key] = target
-        home = self.covering.pins.get(ep.key) or correlation_key(
-            ep, target, self.topology, self.correlation
-        )
+        self.targets[ek] = target
+        covering = self.covering
+        home = covering.pins.get(ek) or correlation_key(ep, target, self.topology, self.correlation)
         # Where covering put it stands until it looks again, unless its own key changed.
-        key = old if old is not None and self.covering.home.get(ep.key) == home else home
-        self.covering.place(ep.key, home)
+        key = old if old is not None and covering.home.get(ek) == home else home
+        covering.place(ek, home)
         touched = {key}
-        # A new start of this alert ends its earlier episode wherever that is held (see _ends).
-        touched |= {
-            other
-            for start in self._fp_starts[ep.fingerprint]
-            if start < ep.starts_at and (other := self._key_of.get((ep.fingerprint, start)))
-        }
+        if len(starts) > 1:
+            # A new start of this alert ends its earlier episode wherever that is held (see
+            # _ends).
+            key_of = self._key_of
+            touched |= {
+                other
+                for earlier in starts
+                if earlier < start and (other := key_of.get((fingerprint, earlier)))
+            }
         if old is not None and old != key:
             # Its mapping changed (annotations follow the latest delivery): the old key must
             # let it go too (ids stay with their key; see ``_owner``).
-            self._by_key[old].discard(ep.key)
+            self._by_key[old].discard(ek)
             touched.add(old)
-        self._key_of[ep.key] = key
-        self._by_key.setdefault(key, set()).add(ep.key)
+        self._key_of[ek] = key
+        members = self._by_key.get(key)
+        if members is None:
+            members = self._by_key[key] = set()
+        members.add(ek)
         return touched
 
     # ---- people's merges and splits ----------------------------------------------------
