@@ -13,14 +13,14 @@ msgspec does not decode the timestamps itself: it rounds a fraction beyond micro
 :func:`~bridge.core.alerts.parse_time` truncates it (Alertmanager sends nanoseconds). Instead a
 timestamp of the usual shape (``2026-11-23T10:59:00.123456789Z``: ASCII digits, a ``T``, at
 most nine fraction digits, ``Z``) is read by ``datetime.fromisoformat``, which truncates as
-``parse_time`` does, in a fifth of its time; any other shape goes through ``parse_time``. Each
-distinct text is read once per body (alerts of one rule evaluation share ``startsAt``).
+``parse_time`` does, in a fifth of its time; any other shape goes through ``parse_time``.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -92,9 +92,9 @@ def decode_webhook(raw: bytes, received_at: datetime, limits: WebhookLimits) -> 
         body = _decoder(limits).decode(raw)
         group_key = body.groupKey or ""
         episodes: dict[tuple[str, datetime], AlertEpisode] = {}
-        read = _Times(received_at, limits)
+        lo, hi = received_at - limits.timestamps_past, received_at + limits.timestamps_future
         for alert in body.alerts:
-            ep = _episode(alert, read, received_at, group_key)
+            ep = _episode(alert, lo, hi, received_at, group_key)
             prior = episodes.setdefault((ep.fingerprint, ep.starts_at), ep)
             if prior is not ep:
                 episodes[(ep.fingerprint, ep.starts_at)] = merge_episode(prior, ep)
@@ -119,48 +119,41 @@ _USUAL = re.compile(
 _from_iso = datetime.fromisoformat
 
 
-class _Times(dict[str, datetime | None]):
-    """One body's timestamps, each distinct text read once (a bad one raises BadInput, and
-    the body is declined); ``lo`` and ``hi`` bound the plausible ones."""
-
-    __slots__ = ("hi", "lo")
-
-    def __init__(self, received_at: datetime, limits: WebhookLimits) -> None:
-        super().__init__()
-        self.lo = received_at - limits.timestamps_past
-        self.hi = received_at + limits.timestamps_future
-
-    def __missing__(self, text: str) -> datetime | None:
-        if _USUAL.fullmatch(text) is None or text.startswith(ZERO_TIME_PREFIX):
-            value = parse_time(text, "")
-        else:
-            try:
-                value = _from_iso(text)  # "Z": aware, in UTC itself (the same object as UTC)
-            except ValueError:  # a day the month lacks: parse_time says so
-                value = parse_time(text, "")
-        self[text] = value
-        return value
+@lru_cache(maxsize=1 << 14)  # a few MB at most
+def _time(text: str) -> datetime | None:
+    """:func:`parse_time` (a bad timestamp raises BadInput, which is not remembered), for the
+    usual shape through ``fromisoformat``; remembered: a group re-sent with changes repeats
+    its alerts' timestamps, and alerts of one rule evaluation share ``startsAt``."""
+    if _USUAL.fullmatch(text) is None or text.startswith(ZERO_TIME_PREFIX):
+        return parse_time(text, "")
+    try:
+        return _from_iso(text)  # "Z": aware, in UTC itself (the same object as UTC)
+    except ValueError:  # a day the month lacks: parse_time says so
+        return parse_time(text, "")
 
 
-def _episode(alert: Any, read: _Times, received_at: datetime, group_key: str) -> AlertEpisode:
-    """What ``_parse_alert`` checks beyond types and lengths (BadInput: the full path names it)."""
-    starts_at = read[alert.startsAt]
+def _episode(
+    alert: Any, lo: datetime, hi: datetime, received_at: datetime, group_key: str
+) -> AlertEpisode:
+    """What ``_parse_alert`` checks beyond types and lengths (BadInput: the full path names
+    it); ``lo`` and ``hi`` bound the plausible timestamps."""
+    starts_at = _time(alert.startsAt)
     if starts_at is None:
         raise BadInput("", "zero time")
-    if not read.lo <= starts_at <= read.hi:
+    if not lo <= starts_at <= hi:
         raise BadInput("", "implausible")
     ends_at = None
     status = alert.status
     if status != "firing":
-        ends_at = read[alert.endsAt]
+        ends_at = _time(alert.endsAt)
         if ends_at is None:
             ends_at = received_at
         elif ends_at < starts_at:
             raise BadInput("", "before startsAt")
-        elif not read.lo <= ends_at <= read.hi:
+        elif not lo <= ends_at <= hi:
             raise BadInput("", "implausible")
     elif not alert.endsAt.startswith(ZERO_TIME_PREFIX):
-        read[alert.endsAt]  # a firing alert's endsAt is dropped, but must be valid
+        _time(alert.endsAt)  # a firing alert's endsAt is dropped, but must be valid
     return AlertEpisode(
         alert.fingerprint,
         starts_at,
