@@ -165,15 +165,21 @@ class Engine:
         admitted later, before the evaluation, can still re-partition the key. An episode of
         history the engine does not hold is left out (module contract).
         """
-        batch = [
-            ep
-            for ep in episodes
-            if ep.key in self.episodes or not is_history(ep, self.history_before)
-        ]
+        held, history_before = self.episodes, self.history_before
+        batch = (
+            list(episodes)
+            if history_before is None  # nothing is history yet
+            else [
+                ep
+                for ep in episodes
+                if (ep.fingerprint, ep.starts_at) in held or not is_history(ep, history_before)
+            ]
+        )
         joined: dict[EpisodeKey, str] = {}
+        ongoing: dict[str, tuple[datetime, str] | None] = {}  # see _joined_id
         for ep in batch:
-            ek = ep.key
-            before = self.episodes.get(ek)
+            ek = (ep.fingerprint, ep.starts_at)  # not .key: hot
+            before = held.get(ek)
             if before is not None and self._seen_again(before, ep, ek):
                 continue  # only last_seen moved: nothing to map, correlate or evaluate
             touched = self._put(ep)
@@ -186,7 +192,7 @@ class Engine:
                 # A plain episode outside the ongoing incident may start an incident or bridge
                 # a gap, merging two (every id answered for the later one would be stale): its
                 # key is correlated in full until it is evaluated.
-                inc_id = self._joined_id(ek)
+                inc_id = self._joined_id(ek, ongoing)
                 if inc_id is None:
                     self._risky |= touched
                 else:
@@ -256,26 +262,43 @@ class Engine:
             return (before.status, before.ends_at) == (ep.status, ep.ends_at)
         return len(self._fp_starts[ek[0]]) == 1
 
-    def _joined_id(self, ek: EpisodeKey) -> str | None:
+    def _joined_id(
+        self, ek: EpisodeKey, ongoing: dict[str, tuple[datetime, str] | None] | None = None
+    ) -> str | None:
         """The incident an episode is in, or the ongoing one it starts inside; valid only
         while every change pending for its key is plain and joins that ongoing incident (see
-        :meth:`_plain`; :meth:`admit` marks the key risky otherwise)."""
+        :meth:`_plain`; :meth:`admit` marks the key risky otherwise). ``ongoing`` remembers
+        per key the earliest start of its ongoing incidents and the latest one's id, for a
+        caller asking about many episodes while no incident changes (:meth:`admit`)."""
         key = self._key_of[ek]
         current = self._assignment.get(ek)
         if current is not None and self._owner.get(current) == key:
             inc = self.incidents.get(current)
             if inc is not None and inc.merged_into is None:
                 return current
-        joinable = [
-            inc
-            for inc_id in self._ids_by_key.get(key, ())
-            if (inc := self.incidents.get(inc_id)) is not None
-            and inc.merged_into is None
-            and inc.state == OPEN
-            and inc.closes_at is None
-        ]
-        if joinable and ek[1] >= min(i.started_at for i in joinable):
-            return max(joinable, key=lambda i: (i.started_at, i.id)).id
+        if ongoing is not None and key in ongoing:
+            found = ongoing[key]
+        else:
+            joinable = [
+                inc
+                for inc_id in self._ids_by_key.get(key, ())
+                if (inc := self.incidents.get(inc_id)) is not None
+                and inc.merged_into is None
+                and inc.state == OPEN
+                and inc.closes_at is None
+            ]
+            found = (
+                (
+                    min(i.started_at for i in joinable),
+                    max(joinable, key=lambda i: (i.started_at, i.id)).id,
+                )
+                if joinable
+                else None
+            )
+            if ongoing is not None:
+                ongoing[key] = found
+        if found is not None and ek[1] >= found[0]:
+            return found[1]
         return None
 
     def _retire_emptied(self, before: Mapping[str, set[str]]) -> set[str]:
