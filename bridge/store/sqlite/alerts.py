@@ -145,10 +145,9 @@ class SqliteAlerts(SqliteConnection):
         self, delivery: Delivery, received_at: datetime
     ) -> tuple[list[AlertEpisode], int]:
         times: dict[datetime, str] = {}
-        rows = [episode_row(ep, times) for ep in delivery.episodes]
-        sent = {
-            (row[0], row[1]): (row, ep) for row, ep in zip(rows, delivery.episodes, strict=True)
-        }
+        episodes = delivery.episodes
+        rows = [episode_row(ep, times) for ep in episodes]
+        sent: dict[tuple[str, str], tuple[tuple[Any, ...], AlertEpisode]] = {}  # when merging
         record = to_row(DeliveryRecord.of(delivery, received_at), _DELIVERY_COLUMNS, json=())
 
         def apply(conn: sqlite3.Connection) -> tuple[list[AlertEpisode], int]:
@@ -171,9 +170,14 @@ class SqliteAlerts(SqliteConnection):
                     # join is idempotent), and the chunks after it skip this attempt.
                     inserted = conn.execute(_INSERT_NEW.format(values=values), params).rowcount
                     if inserted == len(chunk):
-                        merged += (sent[(row[0], row[1])][1] for row in chunk)
+                        merged += episodes[start : start + _UPSERT_CHUNK]
                         continue
                     new = False
+                if not sent:
+                    sent.update(
+                        ((row[0], row[1]), (row, ep))
+                        for row, ep in zip(rows, episodes, strict=True)
+                    )
                 cursor = conn.execute(_UPSERT.format(values=values), params)
                 for r in cursor.fetchall():
                     row, ep = sent[(r[0], r[1])]
