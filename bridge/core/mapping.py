@@ -61,7 +61,9 @@ def _value(ep: AlertEpisode, name: str) -> str | None:
     value = ep.labels.get(name)
     if value is None:
         value = ep.annotations.get(name)
-    return value.strip() if value is not None else None
+        if value is None:
+            return None
+    return value.strip()
 
 
 def region_jurisdiction(region: str | None, default: str) -> str:
