@@ -242,7 +242,9 @@ class Covering:
         self._unmove(ek)  # the engine puts it in its own key: covering looks again
         self.home[ek] = home
         domain = self._domain(home)
-        members = self._members.setdefault(home, set())
+        members = self._members.get(home)
+        if members is None:
+            members = self._members[home] = set()
         if not members:
             self._keys_by_domain.setdefault(domain, set()).add(home)
             element = _element(home)

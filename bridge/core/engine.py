@@ -173,15 +173,21 @@ class Engine:
         admitted later, before the evaluation, can still re-partition the key. An episode of
         history the engine does not hold is left out (module contract).
         """
-        batch = [
-            ep
-            for ep in episodes
-            if ep.key in self.episodes or not is_history(ep, self.history_before)
-        ]
+        held, history_before = self.episodes, self.history_before
+        batch = (
+            list(episodes)
+            if history_before is None  # nothing is history yet
+            else [
+                ep
+                for ep in episodes
+                if (ep.fingerprint, ep.starts_at) in held or not is_history(ep, history_before)
+            ]
+        )
         joined: dict[EpisodeKey, str] = {}
+        ongoing: dict[str, tuple[datetime, str] | None] = {}  # see _joined_id
         for ep in batch:
-            ek = ep.key
-            before = self.episodes.get(ek)
+            ek = (ep.fingerprint, ep.starts_at)  # not .key: hot
+            before = held.get(ek)
             if before is not None and self._seen_again(before, ep, ek):
                 continue  # only last_seen moved: nothing to map, correlate or evaluate
             touched = self._put(ep)
@@ -195,7 +201,7 @@ class Engine:
                 # A plain episode outside the ongoing incident may start an incident or bridge
                 # a gap, merging two (every id answered for the later one would be stale): its
                 # key is correlated in full until it is evaluated.
-                inc_id = self._joined_id(ek)
+                inc_id = self._joined_id(ek, ongoing)
                 if inc_id is None:
                     self._risky |= touched
                     self._ungrowable |= touched
@@ -274,26 +280,43 @@ class Engine:
             return (before.status, before.ends_at) == (ep.status, ep.ends_at)
         return len(self._fp_starts[ek[0]]) == 1
 
-    def _joined_id(self, ek: EpisodeKey) -> str | None:
+    def _joined_id(
+        self, ek: EpisodeKey, ongoing: dict[str, tuple[datetime, str] | None] | None = None
+    ) -> str | None:
         """The incident an episode is in, or the ongoing one it starts inside; valid only
         while every change pending for its key is plain and joins that ongoing incident (see
-        :meth:`_plain`; :meth:`admit` marks the key risky otherwise)."""
+        :meth:`_plain`; :meth:`admit` marks the key risky otherwise). ``ongoing`` remembers
+        per key the earliest start of its ongoing incidents and the latest one's id, for a
+        caller asking about many episodes while no incident changes (:meth:`admit`)."""
         key = self._key_of[ek]
         current = self._assignment.get(ek)
         if current is not None and self._owner.get(current) == key:
             inc = self.incidents.get(current)
             if inc is not None and inc.merged_into is None:
                 return current
-        joinable = [
-            inc
-            for inc_id in self._ids_by_key.get(key, ())
-            if (inc := self.incidents.get(inc_id)) is not None
-            and inc.merged_into is None
-            and inc.state == OPEN
-            and inc.closes_at is None
-        ]
-        if joinable and ek[1] >= min(i.started_at for i in joinable):
-            return max(joinable, key=lambda i: (i.started_at, i.id)).id
+        if ongoing is not None and key in ongoing:
+            found = ongoing[key]
+        else:
+            joinable = [
+                inc
+                for inc_id in self._ids_by_key.get(key, ())
+                if (inc := self.incidents.get(inc_id)) is not None
+                and inc.merged_into is None
+                and inc.state == OPEN
+                and inc.closes_at is None
+            ]
+            found = (
+                (
+                    min(i.started_at for i in joinable),
+                    max(joinable, key=lambda i: (i.started_at, i.id)).id,
+                )
+                if joinable
+                else None
+            )
+            if ongoing is not None:
+                ongoing[key] = found
+        if found is not None and ek[1] >= found[0]:
+            return found[1]
         return None
 
     def _retire_emptied(self, before: Mapping[str, set[str]]) -> set[str]:
@@ -405,45 +428,55 @@ class Engine:
 
     def _put(self, ep: AlertEpisode) -> set[str]:
         """Store one episode; return the correlation keys it touches (old and new)."""
+        fingerprint, start = ek = (ep.fingerprint, ep.starts_at)  # not .key: hot
         # Merging again is harmless (a join) and protects against an older stored state
         # arriving after a newer one when concurrent ingests resume out of order.
-        known = self.episodes.get(ep.key)
-        ep = merge_episode(known, ep)
-        self.episodes[ep.key] = ep
-        old = self._key_of.get(ep.key)
+        known = self.episodes.get(ek)
+        if known is not None:
+            ep = merge_episode(known, ep)
+        self.episodes[ek] = ep
+        old = self._key_of.get(ek)
         if known is not None and old is not None and known.annotations == ep.annotations:
             if (known.status, known.ends_at) == (ep.status, ep.ends_at):
                 # Only last_seen moved: the timeline stands. An alert shown as stale is no
                 # longer stale, which a light re-evaluation shows.
-                inc = self.incidents.get(self._assignment.get(ep.key, ""))
-                if inc is not None and ep.fingerprint in inc.stale:
+                inc = self.incidents.get(self._assignment.get(ek, ""))
+                if inc is not None and fingerprint in inc.stale:
                     self._light.add(inc.id)
                 return set()
-            self.covering.changed(ep.key)
+            self.covering.changed(ek)
             return {old}  # mapping reads labels and annotations only: nothing to redo
-        self._fp_starts.setdefault(ep.fingerprint, set()).add(ep.starts_at)
+        starts = self._fp_starts.get(fingerprint)
+        if starts is None:
+            starts = self._fp_starts[fingerprint] = set()
+        starts.add(start)
         target = map_alert(ep, self.topology, self.mapping)
-        self.targets[ep.key] = target
-        home = self.covering.pins.get(ep.key) or correlation_key(
-            ep, target, self.topology, self.correlation
-        )
+        self.targets[ek] = target
+        covering = self.covering
+        home = covering.pins.get(ek) or correlation_key(ep, target, self.topology, self.correlation)
         # Where covering put it stands until it looks again, unless its own key changed.
-        key = old if old is not None and self.covering.home.get(ep.key) == home else home
-        self.covering.place(ep.key, home)
+        key = old if old is not None and covering.home.get(ek) == home else home
+        covering.place(ek, home)
         touched = {key}
-        # A new start of this alert ends its earlier episode wherever that is held (see _ends).
-        touched |= {
-            other
-            for start in self._fp_starts[ep.fingerprint]
-            if start < ep.starts_at and (other := self._key_of.get((ep.fingerprint, start)))
-        }
+        if len(starts) > 1:
+            # A new start of this alert ends its earlier episode wherever that is held (see
+            # _ends).
+            key_of = self._key_of
+            touched |= {
+                other
+                for earlier in starts
+                if earlier < start and (other := key_of.get((fingerprint, earlier)))
+            }
         if old is not None and old != key:
             # Its mapping changed (annotations follow the latest delivery): the old key must
             # let it go too (ids stay with their key; see ``_owner``).
-            self._by_key[old].discard(ep.key)
+            self._by_key[old].discard(ek)
             touched.add(old)
-        self._key_of[ep.key] = key
-        self._by_key.setdefault(key, set()).add(ep.key)
+        self._key_of[ek] = key
+        members = self._by_key.get(key)
+        if members is None:
+            members = self._by_key[key] = set()
+        members.add(ek)
         return touched
 
     # ---- people's merges and splits ----------------------------------------------------

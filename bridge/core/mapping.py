@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from bridge.core.alerts import AlertEpisode
 from bridge.core.topology import FLAGS, Topology, Vector
@@ -60,7 +61,9 @@ def _value(ep: AlertEpisode, name: str) -> str | None:
     value = ep.labels.get(name)
     if value is None:
         value = ep.annotations.get(name)
-    return value.strip() if value is not None else None
+        if value is None:
+            return None
+    return value.strip()
 
 
 def region_jurisdiction(region: str | None, default: str) -> str:
@@ -104,6 +107,19 @@ def _self_described(ep: AlertEpisode, rules: MappingRules) -> tuple[Vector, str]
     return vec, j
 
 
+@lru_cache(maxsize=1 << 16)
+def _element_target(element: str, kind: str, jurisdiction: str, severity: str) -> Target:
+    """An inventory element's target, one shared value per distinct combination: a storm
+    maps thousands of alerts onto the same few elements (Target is immutable)."""
+    return Target(
+        key=f"el:{element}",
+        impact_kind=kind,
+        jurisdiction=jurisdiction,
+        element=element,
+        severity=severity,
+    )
+
+
 def map_alert(ep: AlertEpisode, topology: Topology, rules: MappingRules) -> Target:
     """See the module contract."""
     kind = (
@@ -117,15 +133,9 @@ def map_alert(ep: AlertEpisode, topology: Topology, rules: MappingRules) -> Targ
         value = _value(ep, label)
         if value:
             named = value
-            if value in topology:
-                el = topology.elements[value]
-                return Target(
-                    key=f"el:{value}",
-                    impact_kind=kind,
-                    jurisdiction=el.jurisdiction,
-                    element=value,
-                    severity=severity,
-                )
+            el = topology.elements.get(value)
+            if el is not None:
+                return _element_target(value, kind, el.jurisdiction, severity)
     described = _self_described(ep, rules)
     if isinstance(described, str):
         reason = f"element {named!r} is not in the inventory" if named else described

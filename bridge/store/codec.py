@@ -20,7 +20,16 @@ def ts(value: datetime) -> str:
     delivery's receive time), and equal instants have one text whatever their offset."""
     if value.tzinfo is not UTC:
         value = value.astimezone(UTC)
-    return value.isoformat(timespec="microseconds")[:-6] + "Z"  # without "+00:00"
+    # what ``isoformat(timespec="microseconds")`` writes without "+00:00", in half its time
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % (  # noqa: UP031 (the fastest form here)
+        value.year,
+        value.month,
+        value.day,
+        value.hour,
+        value.minute,
+        value.second,
+        value.microsecond,
+    )
 
 
 def parse_ts(text: str) -> datetime:

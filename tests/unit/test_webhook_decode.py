@@ -10,6 +10,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from builders import alert, webhook
 from corekit import at
 from hypothesis import given, settings
@@ -51,6 +52,7 @@ def test_a_valid_body_takes_the_lane_with_the_same_delivery() -> None:
     lane, full = _both(body)
     assert lane is not None
     assert lane == full
+    assert repr(lane) == repr(full)
 
 
 def test_a_bad_body_is_declined_so_the_full_path_names_the_field() -> None:
@@ -70,19 +72,49 @@ _text = st.sampled_from(["", "a", "abcdef", "abcdefghi", "ü" * 5, "ü" * 7])
 _value: st.SearchStrategy[Any] = st.one_of(
     st.none(), st.booleans(), st.integers(-2, 2**64), st.floats(allow_nan=False), _text
 )
-_times = st.sampled_from(
-    [
-        "2026-11-23T09:59:00Z",
-        "2026-11-23T10:59:00.123456789Z",
-        "2026-11-23t11:59:00+02:00",
-        "2026-11-22 11:59:00-23:59",
-        "2026-11-23T11:59:00+24:00",
-        "2026-11-23T11:59:00",
-        "0001-01-01T00:00:00Z",
-        "1999-01-01T00:00:00Z",
-        "2026-11-25T00:00:00Z",
-        "2026-02-30T00:00:00Z",
-    ]
+_TIMES = [
+    "2026-11-23T09:59:00Z",
+    "2026-11-23T10:59:00.123456789Z",
+    "2026-11-23t11:59:00+02:00",
+    "2026-11-22 11:59:00-23:59",
+    "2026-11-23T11:59:00+24:00",
+    "2026-11-23T11:59:00",
+    "0001-01-01T00:00:00Z",
+    "1999-01-01T00:00:00Z",
+    "2026-11-25T00:00:00Z",
+    "2026-02-30T00:00:00Z",
+    # shapes the lane reads with fromisoformat, and near misses that go the long way
+    "2026-11-23T10:59:00.1Z",
+    "2026-11-23T10:59:00.1234567Z",
+    "2026-11-23T10:59:00.123456789012Z",
+    "2026-11-23T10:59:00.Z",
+    "2026-11-23T10:59:00.123z",
+    "2026-11-23T24:00:00Z",
+    "2026-11-23T23:60:00Z",
+    "2026-11-23T23:59:60Z",
+    "2026-13-23T10:00:00Z",
+    "2026-00-23T10:00:00Z",
+    "2026-11-00T10:00:00Z",
+    "2026-11-23X10:59:00Z",
+    "2026-11-23T10:59Z",
+    "20261123T105900Z",
+    "2026-11-23T10:59:00.5+00:00",
+    "２026-11-23T10:59:00Z",
+    "0001-01-01T05:00:00Z",
+    "0001-01-01Tgarbage",
+]
+_times = st.sampled_from(_TIMES)
+_usual_times = st.builds(
+    lambda instant, digits: (
+        instant.strftime("%Y-%m-%dT%H:%M:%S")
+        + (("." + f"{instant.microsecond:06d}987"[:digits]) if digits else "")
+        + "Z"
+    ),
+    st.datetimes(
+        min_value=RECEIVED.replace(tzinfo=None) - timedelta(days=400),
+        max_value=RECEIVED.replace(tzinfo=None) + timedelta(days=2),
+    ),
+    st.integers(0, 9),
 )
 _maps = st.one_of(
     st.none(),
@@ -96,8 +128,8 @@ def _alerts(draw: st.DrawFn) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "status": st.sampled_from(["firing", "resolved", "Firing", None, 1]),
         "fingerprint": st.one_of(_text, _value),
-        "startsAt": st.one_of(_times, _value),
-        "endsAt": st.one_of(_times, _value),
+        "startsAt": st.one_of(_times, _usual_times, _value),
+        "endsAt": st.one_of(_times, _usual_times, _value),
         "labels": _maps,
         "annotations": _maps,
         "generatorURL": st.one_of(_text, _value),
@@ -130,6 +162,7 @@ def test_the_lane_gives_the_full_paths_delivery_or_declines(
     lane, full = _both(body, limits)
     if lane is not None:
         assert lane == full
+        assert repr(lane) == repr(full)  # the same times, down to their tzinfo
 
 
 @settings(max_examples=300, deadline=timedelta(seconds=2))
@@ -139,3 +172,17 @@ def test_the_lane_takes_every_body_the_full_path_takes(alerts: list[dict[str, An
     assert (lane is None) == isinstance(full, BadInput)
     if lane is not None:
         assert lane == full
+        assert repr(lane) == repr(full)
+
+
+@pytest.mark.parametrize("text", _TIMES)
+@pytest.mark.parametrize("field", ["startsAt", "endsAt"])
+def test_each_timestamp_shape_gives_the_full_paths_outcome(field: str, text: str) -> None:
+    """Every shape, as the start or as a resolved alert's end of an otherwise valid body: the
+    lane takes it exactly when the full path does, with the same times."""
+    body = webhook(alert("fp-1", at(0), status="resolved", ends_at=at(10)))
+    body["alerts"][0][field] = text
+    lane, full = _both(body)
+    assert (lane is None) == isinstance(full, BadInput)
+    if lane is not None:
+        assert repr(lane) == repr(full)

@@ -128,6 +128,11 @@ _UPSERT = (
     )
     + f" RETURNING {_ALERT_COLUMNS}"
 )
+#: the rows of episodes not stored yet, as sent (the upsert's outcome for them)
+_INSERT_NEW = (
+    f"INSERT INTO alerts ({_ALERT_COLUMNS}, seq) VALUES {{values}} "
+    "ON CONFLICT(fingerprint, starts_at) DO NOTHING"
+)
 _UPSERT_CHUNK = 500  # 11 parameters a row, well under SQLite's 32 766
 
 _DELIVERY_COLUMNS = ("received_at", "receiver", "group_key", "status", "alerts", "truncated")
@@ -159,10 +164,9 @@ class SqliteAlerts(SqliteConnection):
         self, delivery: Delivery, received_at: datetime
     ) -> tuple[list[AlertEpisode], int]:
         times: dict[datetime, str] = {}
-        rows = [episode_row(ep, times) for ep in delivery.episodes]
-        sent = {
-            (row[0], row[1]): (row, ep) for row, ep in zip(rows, delivery.episodes, strict=True)
-        }
+        episodes = delivery.episodes
+        rows = [episode_row(ep, times) for ep in episodes]
+        sent: dict[tuple[str, str], tuple[tuple[Any, ...], AlertEpisode]] = {}  # when merging
         record = to_row(DeliveryRecord.of(delivery, received_at), _DELIVERY_COLUMNS, json=())
 
         def apply(conn: sqlite3.Connection) -> tuple[list[AlertEpisode], int]:
@@ -173,10 +177,26 @@ class SqliteAlerts(SqliteConnection):
                 record,
             ).lastrowid
             merged: list[AlertEpisode] = []
+            new = True  # every row so far was new: try the plain insert first
             for start in range(0, len(rows), _UPSERT_CHUNK):
                 chunk = rows[start : start + _UPSERT_CHUNK]
                 values = ",".join(["(?,?,?,?,?,?,?,?,?,?,?)"] * len(chunk))
                 params = [value for row in chunk for value in (*row, seq)]
+                if new:
+                    # New alerts (the common case): stored as sent, so nothing to read back.
+                    # RETURNING costs more than the insert itself; a chunk holding a known
+                    # episode is merged below (rows inserted here merge with themselves: a
+                    # join is idempotent), and the chunks after it skip this attempt.
+                    inserted = conn.execute(_INSERT_NEW.format(values=values), params).rowcount
+                    if inserted == len(chunk):
+                        merged += episodes[start : start + _UPSERT_CHUNK]
+                        continue
+                    new = False
+                if not sent:
+                    sent.update(
+                        ((row[0], row[1]), (row, ep))
+                        for row, ep in zip(rows, episodes, strict=True)
+                    )
                 cursor = conn.execute(_UPSERT.format(values=values), params)
                 for r in cursor.fetchall():
                     row, ep = sent[(r[0], r[1])]

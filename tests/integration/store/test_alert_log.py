@@ -78,6 +78,42 @@ async def test_truncation_is_kept_per_group(store: Store):
     assert recent[0].truncated == 0 and recent[-1].truncated == 5
 
 
+@pytest.mark.parametrize(
+    "known",
+    [
+        pytest.param(range(0), id="all-new"),
+        pytest.param(range(0, 1200, 7), id="every-seventh-known"),
+        pytest.param(range(600, 700), id="known-in-the-second-chunk"),
+        pytest.param(range(1200), id="all-known"),
+    ],
+)
+async def test_a_large_delivery_returns_each_episode_as_stored(store: Store, known: range):
+    """A delivery larger than one write (the SQLite store writes 500 rows at a time) with new
+    and known episodes anywhere in it: ingest returns each episode as stored, which is the
+    core's merge of what was stored before and what came."""
+    resolved_at = T0 + timedelta(minutes=2)
+    before = delivery(
+        *(
+            alert(f"fp{i:04d}", T0, status="resolved", ends_at=resolved_at, annotations={"n": "1"})
+            for i in known
+        )
+    )
+    if known:
+        await store.ingest(before, T0)
+    later = T0 + timedelta(minutes=5)
+    now = delivery(
+        *(alert(f"fp{i:04d}", T0, annotations={"n": "2"}) for i in range(1200)), at=later
+    )
+    returned = await store.ingest(now, later)
+    held = {ep.key: ep for ep in before.episodes} if known else {}
+    expected = sorted(
+        (merge_episode(held.get(ep.key), ep) for ep in now.episodes), key=lambda e: e.key
+    )
+    assert sorted(returned, key=lambda e: e.key) == expected
+    assert sorted(await store.load_episodes(), key=lambda e: e.key) == expected
+    assert sum(ep.status == "resolved" for ep in expected) == len(known)
+
+
 _observations = st.lists(
     st.tuples(
         st.sampled_from(["firing", "resolved"]),
