@@ -246,8 +246,17 @@ class BridgeService:
         domain = mail.sender_domain(cfg.smtp.sender if cfg.smtp else "")
         self.desk = NoticeDesk(self.book, self.cases, context, self.outbox, domain, now)
         intake = PrivacyIntake(self.privacy, self.drafting)
+        self.replicas = ReplicaSync(
+            store, self.evaluator, self._is_outage, metrics, cfg.replication.sync_interval
+        )
         self.intake = Ingest(
-            store, self.evaluator, intake, metrics, now, cfg.server.limits.webhook()
+            store,
+            self.evaluator,
+            intake,
+            metrics,
+            now,
+            cfg.server.limits.webhook(),
+            written=self.replicas.mine,
         )
         self.by_hand = ByHand(
             self.intake,
@@ -258,9 +267,6 @@ class BridgeService:
             self.topology.elements.keys(),
             self.topology.service_names(),
             now,
-        )
-        self.replicas = ReplicaSync(
-            store, self.evaluator, self._is_outage, metrics, cfg.replication.sync_interval
         )
         self.retention = retention_task(
             cfg.retention, store, metrics, self.book.forget, now, lambda: self.leading

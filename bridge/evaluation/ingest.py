@@ -5,7 +5,8 @@ against ``server.limits`` (BadInput, or TooLarge over a limit, before anything i
 writes it durably through the store and only then admits it: outage alerts to the evaluator,
 privacy alerts (``privacy.alert_label``) as privacy cases; it returns the accepted count and
 the incident ids the alerts belong to. A store failure raises StoreUnavailable (counted) and
-nothing was acknowledged. Received alerts and Alertmanager's truncation are counted.
+nothing was acknowledged. Each change number written and admitted is told to ``written`` (the
+replica sync does not read it back). Received alerts and Alertmanager's truncation are counted.
 """
 
 from __future__ import annotations
@@ -53,6 +54,10 @@ class IngestResult:
     incidents: list[str]
 
 
+def _nothing(change: int) -> None:
+    return None
+
+
 class Ingest:
     """See the module contract."""
 
@@ -64,6 +69,7 @@ class Ingest:
         metrics: Metrics,
         now: Callable[[], datetime],
         limits: WebhookLimits = DEFAULT_LIMITS,
+        written: Callable[[int], None] | None = None,
     ) -> None:
         self.limits = limits
         self.store = store
@@ -72,6 +78,9 @@ class Ingest:
         self.metrics = metrics
         self.now = now
         self.resent = ResentGroups(limits)
+        #: told each change number this intake wrote and admitted what the store returned
+        #: for (the replica sync need not read it back: ReplicaSync.mine)
+        self.written = written or _nothing
         self._children: dict[str, Counter] = {}  # alerts_received by status, once looked up
 
     async def ingest(self, body: object) -> IngestResult:
@@ -116,6 +125,7 @@ class Ingest:
             self.resent.forget(body_digest)
         else:
             self.resent.advanced(body_digest, entry, change, moved)
+        self.written(change)
         self._counted(entry.firing, recorded.alerts, recorded.truncated, recorded.group_key)
         return IngestResult(recorded.alerts, sorted(set(placed.values())))
 
@@ -154,6 +164,7 @@ class Ingest:
         if len(outage) < len(stored):  # privacy alerts open privacy cases, not incidents
             await self.privacy.open_cases(stored)
         placed = self.evaluator.admit(outage, {delivery.group_key: delivery.truncated_alerts})
+        self.written(change)
         result = IngestResult(len(delivery.episodes), sorted(set(placed.values())))
         return stored, (change if len(outage) == len(stored) else None), result
 

@@ -110,6 +110,11 @@ class AlertLog(Protocol):
         """Episodes written after change number ``cursor`` (as now stored) and the cursor to
         ask with next time. ``cursor=0`` gives every episode."""
 
+    async def latest_change(self) -> int:
+        """The cursor :meth:`episodes_since` would give now (the newest change number any
+        stored episode carries; 0 when none), without reading an episode: cheap, so a replica
+        can see that only its own writes came since (:mod:`bridge.evaluation.replica_sync`)."""
+
     async def live_episodes(self, since: datetime) -> tuple[list[AlertEpisode], int]:
         """The episodes still firing or resolved at or after ``since`` (what a restart loads;
         older ones are history, read by key), and the change number read up to: every episode

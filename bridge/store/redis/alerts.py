@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
 from bridge.core.alerts import AlertEpisode, Delivery
 from bridge.store.codec import dumps, loads, parse_ts, ts
@@ -171,6 +172,17 @@ class RedisAlerts(RedisConnection):
         ]
         reply = await self._script("episodes_since", "episodes_since", keys, [str(cursor)])
         return [episode(text(v)) for v in reply[1:]], int(text(reply[0]))
+
+    async def latest_change(self) -> int:
+        # the newest score of either changes index: what episodes_since.lua gives as its top
+        async def read(client: Any) -> list[Any]:
+            pipe = client.pipeline(transaction=False)
+            pipe.zrange(self._key("alerts:changes"), -1, -1, withscores=True)
+            pipe.zrange(self._key("alerts:resent:changes"), -1, -1, withscores=True)
+            return list(await pipe.execute())
+
+        changed, resent = await self._call("latest_change", read)
+        return int(max([score for _, score in [*changed, *resent]], default=0))
 
     async def live_episodes(self, since: datetime) -> tuple[list[AlertEpisode], int]:
         keys = [

@@ -257,6 +257,13 @@ class SqliteAlerts(SqliteConnection):
         )
         return [row_to_episode(r) for r in rows]
 
+    async def latest_change(self) -> int:
+        row = await self._read(
+            "latest_change",
+            lambda c: c.execute("SELECT coalesce(max(id), 0) FROM deliveries").fetchone(),
+        )
+        return int(row[0])
+
     async def episodes_since(self, cursor: int) -> tuple[list[AlertEpisode], int]:
         def read(c: sqlite3.Connection) -> tuple[list[AlertEpisode], int]:
             # One snapshot: the newest change number given out (a delivery's id), and every

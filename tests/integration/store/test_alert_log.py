@@ -210,6 +210,24 @@ async def test_episodes_since_returns_each_change_once_in_order(store: Store):
     assert top == cursor2
 
 
+async def test_latest_change_is_the_cursor_episodes_since_gives(store: Store):
+    """latest_change reads no episode and gives the cursor episodes_since would give now:
+    0 on an empty store, each write's change number after it (a re-send's too), and it does
+    not move on a refused re-send."""
+    assert await store.latest_change() == 0 == (await store.episodes_since(0))[1]
+    _, change = await store.ingest_numbered(delivery(alert("a", T0), alert("b", T0)), T0)
+    assert await store.latest_change() == change == (await store.episodes_since(0))[1]
+    later = T0 + timedelta(minutes=5)
+    record = DeliveryRecord.of(delivery(alert("a", T0), alert("b", T0), at=later), later)
+    again = await store.seen_again(change, 2, record)
+    assert again is not None and again > change
+    assert await store.latest_change() == again == (await store.episodes_since(change))[1]
+    assert await store.seen_again(change, 3, record) is None
+    assert await store.latest_change() == again
+    _, third = await store.ingest_numbered(delivery(alert("c", T0), group="other"), later)
+    assert await store.latest_change() == third == (await store.episodes_since(again))[1]
+
+
 async def test_a_second_replica_sees_what_the_first_acknowledged(
     make: Callable[[], Awaitable[Store]],
 ):
