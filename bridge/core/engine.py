@@ -8,6 +8,10 @@ Contract:
   can be coalesced; :meth:`Engine.next_plan`, :func:`~bridge.core.incident_state.compute` and
   :meth:`Engine.commit` split one key's evaluation again so that its heavy, pure middle can run
   in another thread. Every split ends in the same incidents as ``apply`` (property tests).
+- A key whose only changes since it was last evaluated are new alerts joining its ongoing
+  incident is evaluated as that incident grown (:meth:`Engine.plan`): no partition, and the
+  incident's alerts view, timeline, measures and rule scans extended from what it kept, at the
+  cost of the new alerts, not of what it holds (same outcome: property tests).
 - :meth:`Engine.tick` re-evaluates only incidents with something due by ``now`` (a duration
   threshold crossing, the end of a quiet period, an alert going stale), found through a heap.
 - :meth:`Engine.restore` rebuilds from stored episodes and stored incident ids; the result is the

@@ -8,6 +8,10 @@ Contract:
 - An element that is down covers its whole subtree; a down element under a down ancestor adds
   nothing; two alerts on one target count once. Degradation covered by an outage counts as
   outage only. Hence no vector ever exceeds the inventory's totals.
+- :func:`sweep_timeline` is :func:`build_timeline` that also returns how it swept
+  (:class:`Sweep`), from which a later sweep with more intervals resumes (at its end, or at a
+  place kept before the new intervals' earliest start) and gives what one sweep of all of them
+  gives, keeping the points before that place.
 - Self-described targets (no inventory) sharing a key count once, at the largest description.
 - **Affected connections** (one definition, docs/notices.md): counted per service, because one
   customer with internet and TV is one customer with two affected connections. A headline

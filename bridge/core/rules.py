@@ -12,6 +12,9 @@ Contract:
 - Every criterion verdict carries a human-readable reason with the figures used.
 - :func:`reevaluate` gives what :func:`evaluate` gives at a later ``now`` on the same timeline,
   evaluating again only the criteria forecast to be met by then.
+- Scans of a long timeline keep how far they got on its :class:`Measures` (carried to
+  :meth:`Measures.extended`), so a later ``now`` or an extended timeline scans on from there;
+  the result is what a scan from the start gives (property tests).
 """
 
 from __future__ import annotations
