@@ -26,7 +26,7 @@ async def test_a_replica_reads_back_only_what_another_wrote(
     # the background sync waits an hour: the test calls sync itself
     config = write_config(tmp_path, extra={"replication": {"sync_interval": "1h"}})
     a, b = await client_for(config), await client_for(config)
-    one, other = a.server.app[SERVICE], b.server.app[SERVICE]  # type: ignore[index]
+    one, other = a.server.app[SERVICE], b.server.app[SERVICE]
     for service in (one, other):
         await service.replicas.sync()
     reads = one.replicas.reads, other.replicas.reads
