@@ -32,7 +32,7 @@ from operator import itemgetter
 
 from bridge.core.alerts import AlertEpisode, merge_episode
 from bridge.core.covering import Bond, Covering
-from bridge.core.impact import affected_once
+from bridge.core.impact import Interval, affected_once
 from bridge.core.impact_override import ImpactOverride
 from bridge.core.incident_build import IncidentBuilder
 from bridge.core.incident_state import (
@@ -199,8 +199,13 @@ class Engine:
             for key in touched:
                 self._versions[key] = self._versions.get(key, 0) + 1
             if len(touched) > 1 or not self._plain(ek, before):
-                self._risky |= touched
-                self._ungrowable |= touched
+                ended_in = None if len(touched) > 1 else self._ended_inside(ek, before)
+                if ended_in is None:
+                    self._risky |= touched
+                    self._ungrowable |= touched
+                else:  # a resolve inside an incident that stays one and ongoing
+                    joined[ek] = ended_in
+                    self._grown.setdefault(self._key_of[ek], {})[ek] = ended_in
             elif touched and not touched <= self._risky:
                 # A plain episode outside the ongoing incident may start an incident or bridge
                 # a gap, merging two (every id answered for the later one would be stale): its
@@ -283,6 +288,57 @@ class Engine:
         if before is not None:
             return (before.status, before.ends_at) == (ep.status, ep.ends_at)
         return len(self._fp_starts[ek[0]]) == 1
+
+    def _ended_inside(self, ek: EpisodeKey, before: AlertEpisode | None) -> str | None:
+        """The incident a firing alert just resolved in, when that changes nothing but its
+        end there: an alert of its own (one start), in an ongoing incident of its key that
+        stays one incident and ongoing with the new end (:meth:`_still_one`), no person's
+        merge or override on it. None otherwise (its key is correlated in full)."""
+        ep = self.episodes[ek]
+        if (
+            before is None
+            or before.status != "firing"
+            or ep.status != "resolved"
+            or len(self._fp_starts.get(ek[0], ())) != 1
+        ):
+            return None
+        inc_id = self._assignment.get(ek)
+        inc = self.incidents.get(inc_id) if inc_id is not None else None
+        if (
+            inc is None
+            or inc_id is None
+            or inc.merged_into is not None
+            or inc.state != OPEN
+            or inc.closes_at is not None
+            or self._owner.get(inc_id) != self._key_of.get(ek)
+            or inc.alerts is None
+            or inc.alerts.intervals is None
+            or inc_id in self._overrides
+        ):
+            return None
+        together = self.covering.together
+        if together and any(e in together for e in inc.episodes):
+            return None
+        return inc_id if self._still_one(inc) else None
+
+    def _still_one(self, incident: Incident) -> bool:
+        """True when partitioning the incident's alerts by time, with their ends as held now,
+        keeps them one part whose reach is unbounded (an alert going): walked in start order
+        up to the first alert still going, each starts inside the reach of those before."""
+        quiet, window = self.correlation.quiet_period, self.correlation.window
+        uses_window = incident.key.startswith("keys:")
+        reach: datetime | None = None
+        for n, ek in enumerate(incident.episodes):
+            if n and reach is not None and ek[1] >= reach:
+                return False  # a gap: it would split
+            end = self._ends((ek,))[ek]
+            if end is None:
+                return True  # unbounded from here: every later alert joins
+            candidate = end + quiet
+            if uses_window:
+                candidate = max(candidate, ek[1] + window)
+            reach = candidate if reach is None else max(reach, candidate)
+        return False  # nothing going any more: correlate in full
 
     def _joined_id(
         self, ek: EpisodeKey, ongoing: dict[str, tuple[datetime, str] | None] | None = None
@@ -692,7 +748,9 @@ class Engine:
         else. Correlating it in full would give the same incidents: every new alert has an
         alert of its own (one start), starts at or after the ongoing incident's start, and
         that incident's reach is unbounded (an alert of it is going), so partitioning by
-        time puts each new alert in it and changes no other incident of the key."""
+        time puts each new alert in it and changes no other incident of the key. Alerts of it
+        that resolved since (:meth:`_ended_inside`) change only their end: it stays one
+        incident and ongoing (checked again here, :meth:`_still_one`)."""
         grown = self._grown.get(key)
         if not grown or key in self._ungrowable:
             return None
@@ -713,22 +771,42 @@ class Engine:
             return None
         key_ids = self._ids_by_key.get(key, set())
         held = sum(len(self.incidents[i].episodes) for i in key_ids if i in self.incidents)
-        new = sorted(grown, key=_BY_START)
+        new = sorted((ek for ek in grown if ek not in view.ends), key=_BY_START)
+        ended = [ek for ek in grown if ek in view.ends]
         if (
             inc_id not in key_ids
             or len(self._by_key.get(key, ())) != held + len(new)
-            or new[0][1] < inc.started_at
-            or any(self._key_of.get(ek) != key or ek in view.ends for ek in new)
+            or (new and new[0][1] < inc.started_at)
+            or any(self._key_of.get(ek) != key for ek in grown)
+            or any(self._assignment.get(ek) != inc_id for ek in ended)
         ):
             return None
         together = self.covering.together
         if together and any(ek in together for ek in inc.episodes):
             return None  # a person's merge joins parts by more than time: correlate in full
+        if ended and not self._still_one(inc):
+            return None
         new_ends = self._ends(new)
-        intervals = view.intervals + tuple((ek[1], new_ends[ek], self.targets[ek]) for ek in new)
-        grown_view = self._builder.grown_view(view, new, new_ends, intervals)
+        base = view.intervals
+        changed: dict[int, tuple[Interval, Interval]] = {}
+        ends_now: dict[EpisodeKey, datetime] = {}
+        if ended:
+            order = list(view.ends)
+            now_ends = self._ends(ended)
+            swept = list(base)
+            for ek in ended:
+                end = now_ends[ek]
+                if end is None:
+                    return None
+                i = order.index(ek)
+                swept[i] = (ek[1], end, self.targets[ek])
+                changed[i] = (base[i], swept[i])
+                ends_now[ek] = end
+            base = tuple(swept)
+        intervals = base + tuple((ek[1], new_ends[ek], self.targets[ek]) for ek in new)
+        grown_view = self._builder.grown_view(view, new, new_ends, intervals, ends_now)
         held_eks = inc.episodes  # in start order (IncidentBuilder.build)
-        if held_eks and _BY_START(new[0]) < _BY_START(held_eks[-1]):
+        if new and held_eks and _BY_START(new[0]) < _BY_START(held_eks[-1]):
             ordered = sorted([*held_eks, *new], key=_BY_START)
         else:
             ordered = [*held_eks, *new]
@@ -743,9 +821,11 @@ class Engine:
             grown_view.ends,
             [intervals],
             (),
-            tuple(new),
+            (*new, *ended),
             grown_view,
-            None if inc.derived is None else (inc.timeline, inc.derived, len(view.intervals)),
+            None
+            if inc.derived is None
+            else (inc.timeline, inc.derived, len(view.intervals), changed),
         )
 
     def commit(self, plan: KeyPlan, computed: Sequence[Computed]) -> set[str] | None:

@@ -22,7 +22,7 @@ Contract:
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -231,11 +231,15 @@ class Sweep:
     end: _Place  # after every event; ``before`` is the last event's instant
     intervals: int  # how many intervals were swept (later ones are ordered after them)
 
-    def resumable(self, intervals: Sequence[Interval]) -> _Place | None:
+    def resumable(
+        self, intervals: Sequence[Interval], also: Sequence[datetime] = ()
+    ) -> _Place | None:
         """Where sweeping ``intervals`` (besides those swept) can resume so the result is
         what sweeping all of them from the start gives: the end when they all start after
-        the last event, else the last place before their earliest start."""
+        the last event, else the last place before their earliest start. ``also``: instants
+        the sweep must go over again too (a swept interval's changed end: :func:`changes`)."""
         starts = [start for start, end, _ in intervals if end is None or end > start]
+        starts += also
         if not starts:
             return self.end
         first = min(starts)
@@ -245,6 +249,18 @@ class Sweep:
             if place.before is None or place.before <= first:
                 return place
         return None
+
+
+def changes(changed: Mapping[int, tuple[Interval, Interval]]) -> list[datetime]:
+    """The instants a sweep must go over again for swept intervals (by their order) whose
+    end changed, ``(before, after)``: each one's end before and after; its start too when
+    either leaves no trace (zero length), since its start event then comes or goes."""
+    out: list[datetime] = []
+    for (start, old_end, _), (_, new_end, _) in changed.values():
+        if (old_end is not None and old_end <= start) or (new_end is not None and new_end <= start):
+            out.append(start)
+        out += [end for end in (old_end, new_end) if end is not None]
+    return out
 
 
 def build_timeline(topology: Topology, intervals: Iterable[Interval]) -> list[Point]:
@@ -257,13 +273,15 @@ def sweep_timeline(
     intervals: Sequence[Interval],
     after: tuple[Sequence[Point], Sweep] | None = None,
     keep_places: bool = True,
+    changed: Mapping[int, tuple[Interval, Interval]] | None = None,
 ) -> tuple[list[Point], Sweep, int]:
     """:func:`build_timeline`, and how it was made (:class:`Sweep`). With ``after`` (a
     timeline and its sweep), the timeline of ``intervals`` and the ones swept before
     together, resumed where the sweep can be (:meth:`Sweep.resumable`; the caller checked it
     can): the points before that place are kept, only the events after it are swept again
-    with the new ones. Returns the points, the sweep, and how many leading points are
-    ``after``'s own."""
+    with the new ones. ``changed``: swept intervals, by their order, whose end changed
+    (before, after); their events after that place are swept as they are now. Returns the
+    points, the sweep, and how many leading points are ``after``'s own."""
     offset = after[1].intervals if after is not None else 0
     new: list[_Event] = []
     for seq, (start, end, target) in enumerate(intervals, start=offset):
@@ -279,13 +297,26 @@ def sweep_timeline(
         events, places = new, [place]
     else:
         old_points, sweep = after
-        resumed = sweep.resumable(intervals)
+        resumed = sweep.resumable(intervals, changes(changed or {}))
         assert resumed is not None, "sweep_timeline: the caller checks Sweep.resumable"
         place = resumed
         points = list(old_points[: place.points])
-        events = sweep.events[: place.index] + sorted(
-            sweep.events[place.index :] + new, key=_event_order
-        )
+        suffix = sweep.events[place.index :]
+        if changed:
+            # every event of a changed interval after the place goes, and what it is now
+            # comes back; a start before the place stays there (the state at the place holds
+            # it): the place lies before its start whenever the interval gains or loses one
+            # (see changes)
+            suffix = [e for e in suffix if e[2] not in changed]
+            for seq, ((_, old_end, _), (start, end, target)) in changed.items():
+                if end is not None and end <= start:
+                    continue  # no trace now
+                had_start = old_end is None or old_end > start
+                if not (had_start and _before(place, sweep, start)):
+                    suffix.append((start, 1, seq, target))
+                if end is not None:
+                    suffix.append((end, -1, seq, target))
+        events = sweep.events[: place.index] + sorted(suffix + new, key=_event_order)
         places = [p for p in sweep.places if p.index <= place.index]
     kept = len(points)
     outage, degraded = place.outage.copy(), place.degraded.copy()
@@ -322,6 +353,15 @@ def sweep_timeline(
         points.append(Point(at, out_vec, deg_vec, dict(signals)))
     finish = _Place(n, len(points), last, outage, degraded, signals)
     return points, Sweep(events, places, finish, offset + len(intervals)), kept
+
+
+def _before(place: _Place, sweep: Sweep, at: datetime) -> bool:
+    """True when an event at ``at`` lies before ``place`` in the sweep's events: every event
+    before a place is earlier than its ``before``; every one before the end is at or before
+    the last event."""
+    if place.index == 0 or place.before is None:
+        return False
+    return at <= place.before if place is sweep.end else at < place.before
 
 
 def _event_order(event: _Event) -> tuple[datetime, int, int]:

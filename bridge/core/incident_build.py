@@ -176,16 +176,20 @@ class IncidentBuilder:
         new: Sequence[EpisodeKey],
         ends: Mapping[EpisodeKey, datetime | None],
         intervals: tuple[Interval, ...] | None,
+        ended: Mapping[EpisodeKey, datetime] | None = None,
     ) -> AlertsView:
         """``view`` with the alerts ``new`` added (their ``ends`` given; ``intervals``: the
-        whole incident's, or None): costs what ``new`` holds, plus copying what ``view``
-        holds. Its ``last_end`` and ``reach`` stand (an incident that grows while an alert of
-        it is going, whose reach is unbounded)."""
+        whole incident's, or None) and those of ``ended`` (held alerts) ended then: costs
+        what they hold, plus copying what ``view`` holds. Its ``last_end`` and ``reach``
+        stand (an incident that grows, or whose alerts end, while another alert of it is
+        going, whose reach is unbounded)."""
         held, targets = self.episodes, self.targets
         jurisdictions: set[str] = set(view.jurisdictions)
         group_keys: set[str] = set(view.group_keys)
         unmapped: dict[str, str] = dict(view.unmapped)
-        firing: list[EpisodeKey] = list(view.firing)
+        firing: list[EpisodeKey] = (
+            [ek for ek in view.firing if ek not in ended] if ended else list(view.firing)
+        )
         earliest = view.earliest_seen
         for ek in new:
             ep = held[ek]
@@ -201,6 +205,8 @@ class IncidentBuilder:
                     earliest = ep.last_seen
         all_ends = dict(view.ends)
         all_ends.update((ek, ends[ek]) for ek in new)
+        if ended:
+            all_ends.update(ended)
         return AlertsView(
             all_ends,
             view.last_end,

@@ -14,6 +14,7 @@ from bridge.core.impact import (
     Point,
     Sweep,
     build_timeline,
+    changes,
     summarise,
     sweep_timeline,
 )
@@ -221,9 +222,10 @@ class KeyPlan:
     grown: tuple[EpisodeKey, ...] | None = None
     #: with ``grown``: what the incident reads from its alerts, the new ones added
     view: AlertsView | None = None
-    #: with ``grown``: the incident's timeline and what was derived from it, and where the
-    #: new alerts' intervals begin in ``intervals`` (the timeline is extended when it can be)
-    after: tuple[list[Point], Derived, int] | None = None
+    #: with ``grown``: the incident's timeline and what was derived from it, where the new
+    #: alerts' intervals begin in ``intervals``, and the held alerts whose interval changed
+    #: since (by their order: before, now; an alert resolved)
+    after: tuple[list[Point], Derived, int, dict[int, tuple[Interval, Interval]]] | None = None
 
 
 def compute(plan: KeyPlan, topology: Topology, rule_sets: Sequence[RuleSet]) -> list[Computed]:
@@ -259,17 +261,17 @@ def compute(plan: KeyPlan, topology: Topology, rule_sets: Sequence[RuleSet]) -> 
 
 def _extended(
     topology: Topology,
-    after: tuple[list[Point], Derived, int],
+    after: tuple[list[Point], Derived, int, dict[int, tuple[Interval, Interval]]],
     intervals: tuple[Interval, ...],
 ) -> tuple[list[Point], Derived] | None:
     """The timeline with the intervals from ``after``'s index on added, and what derives
     from it, swept again only from where its kept sweep allows (:meth:`Sweep.resumable`);
     None when it was not kept."""
-    timeline, derived, first_new = after
+    timeline, derived, first_new, changed = after
     new = intervals[first_new:]
     if derived.sweep is None or derived.inventory is not None:
         return None
-    if derived.sweep.resumable(new) is None:
+    if derived.sweep.resumable(new, changes(changed)) is None:
         return None
-    points, sweep, kept = sweep_timeline(topology, new, (timeline, derived.sweep))
+    points, sweep, kept = sweep_timeline(topology, new, (timeline, derived.sweep), changed=changed)
     return points, derived.extended(points, kept, sweep)

@@ -723,3 +723,62 @@ def test_a_resolve_or_an_alert_before_the_incident_is_correlated_in_full() -> No
     eng.admit([episode("first", at(10), end=at(12), element="olt-a1")])
     plan = eng.next_plan(at(12))
     assert plan is not None and plan.grown is None
+
+
+def test_an_alert_resolving_inside_an_ongoing_incident_only_ends_it_there(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The site's first alert keeps going; others resolve one by one: each batch is the
+    incident with that alert's end (a grown plan that changes an end, its timeline swept
+    again only from before that end), and the end equals one evaluation of everything."""
+    monkeypatch.setattr(incident_state, "KEEP_SWEEP_FROM", 0)
+    eng = engine()
+    firing = [
+        episode("first", at(0), element="olt-a1"),
+        episode("b", at(1), element="olt-a2"),
+        episode("c", at(2), element="olt-a2", severity="critical"),
+    ]
+    eng.apply(firing, at(2))
+    everything = list(firing)
+    for n, fp in enumerate(["b", "c"], start=3):
+        resolve = [episode(fp, at(n - 2), end=at(n), element="olt-a2")]
+        if fp == "c":
+            resolve = [episode(fp, at(n - 2), end=at(n), element="olt-a2", severity="critical")]
+        everything += resolve
+        before = only(eng)
+        assert eng.admit(resolve) == {resolve[0].key: before.id}
+        plan = eng.next_plan(at(n))
+        assert plan is not None and plan.grown == (resolve[0].key,)
+        assert plan.after is not None and list(plan.after[3]) == [
+            before.episodes.index(resolve[0].key)
+        ]
+        eng.commit(plan, compute(plan, eng.topology, eng.rule_sets))
+        assert only(eng).id == before.id
+    whole = engine()
+    whole.apply(everything, at(5))
+    eng.tick(at(5))
+    assert outcome(eng) == outcome(whole)
+
+
+def test_a_resolve_that_would_split_the_incident_is_correlated_in_full(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A ended long ago; the alert that bridged it to B resolves early: A and B fall apart
+    (the gap is longer than the quiet period), so the key is correlated in full and the
+    incidents are what one evaluation of everything gives."""
+    monkeypatch.setattr(incident_state, "KEEP_SWEEP_FROM", 0)
+    eng = engine()
+    a = episode("a", at(0), end=at(10), element="olt-a1")
+    bridge = episode("x", at(5), element="olt-a2")
+    b = episode("b", at(50), element="olt-a2")
+    eng.apply([a, bridge, b], at(50))
+    assert len(live(eng)) == 1
+    resolved = episode("x", at(5), end=at(6), element="olt-a2")
+    eng.admit([resolved])
+    plan = eng.next_plan(at(51))
+    assert plan is not None and plan.grown is None
+    eng.commit(plan, compute(plan, eng.topology, eng.rule_sets))
+    whole = engine()
+    whole.apply([a, resolved, b], at(51))
+    assert len(live(eng)) == 2
+    assert outcome(eng) == outcome(whole)

@@ -635,6 +635,47 @@ def test_a_timeline_extended_by_more_alerts_equals_one_built_from_all(
         assert measures.series(key) == expected.series(key), key
 
 
+@settings(
+    max_examples=EXAMPLES * 3,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(element_intervals(), st.data())
+def test_a_timeline_whose_alerts_ended_since_equals_one_built_from_all(
+    case: tuple[Topology, list[Interval]], data: st.DataObject
+) -> None:
+    """Swept intervals whose end changed since (an alert resolved: open → an end, or zero
+    length), with new ones, swept from where the sweep can resume: the timeline and the
+    measures of all of them as they are now, swept at once."""
+    topo, intervals = case
+    with_places = data.draw(st.sampled_from([1, 2, 256]))
+    original = impact.CHECKPOINT_EVERY
+    impact.CHECKPOINT_EVERY = with_places
+    try:
+        cut = data.draw(st.integers(1, len(intervals)))
+        swept, more = intervals[:cut], intervals[cut:]
+        timeline, sweep, _ = sweep_timeline(topo, swept)
+        picked = data.draw(st.sets(st.integers(0, cut - 1), max_size=3))
+        changed: dict[int, tuple[Interval, Interval]] = {}
+        now_swept = list(swept)
+        for seq in picked:
+            start, _, target = swept[seq]
+            end = at(data.draw(st.integers(0, 160)))
+            now_swept[seq] = (start, end, target)
+            changed[seq] = (swept[seq], now_swept[seq])
+        assert sweep.resumable(more, impact.changes(changed)) is not None
+        points, _, kept = sweep_timeline(topo, more, (timeline, sweep), changed=changed)
+        assert points[:kept] == timeline[:kept]
+        assert points == build_timeline(topo, now_swept + more)
+        measures = Measures.extended(Measures(timeline), points, kept)
+        expected = Measures(points)
+        for key in {k for k, v in expected._series.items() if any(v)}:
+            assert measures.series(key) == expected.series(key), key
+    finally:
+        impact.CHECKPOINT_EVERY = original
+
+
 @FAST
 @given(scenarios(), st.data())
 def test_a_group_re_sent_unchanged_through_seen_again_equals_admitting_it(
@@ -719,6 +760,9 @@ def storms(draw: st.DrawFn) -> Scenario:
             observations.append(
                 episode(fp, at(start), end=end, seen=at(start + duration + 5), **labels)
             )
+        if end is None and draw(st.integers(0, 2)) == 0:  # it resolves later
+            resolved_at = at(start + draw(st.integers(1, 120)))
+            observations.append(episode(fp, at(start), end=resolved_at, seen=resolved_at, **labels))
     if draw(st.integers(0, 5)) == 0:
         resolved_at = draw(st.integers(1, 250))
         observations.append(
