@@ -303,23 +303,30 @@ class Engine:
         ):
             return None
         inc_id = self._assignment.get(ek)
-        inc = self.incidents.get(inc_id) if inc_id is not None else None
+        key = self._key_of.get(ek)
+        inc = self._growable(inc_id, key) if inc_id is not None and key is not None else None
+        return inc_id if inc is not None and self._still_one(inc) else None
+
+    def _growable(self, inc_id: str, key: str) -> Incident | None:
+        """The incident, when a grown plan may extend it: held, ongoing (open, reach
+        unbounded), owned by ``key``, its intervals kept, no person's override on it nor merge
+        joining its alerts by more than time; else None (its key is correlated in full)."""
+        inc = self.incidents.get(inc_id)
         if (
             inc is None
-            or inc_id is None
             or inc.merged_into is not None
             or inc.state != OPEN
             or inc.closes_at is not None
-            or self._owner.get(inc_id) != self._key_of.get(ek)
+            or self._owner.get(inc_id) != key
             or inc.alerts is None
             or inc.alerts.intervals is None
             or inc_id in self._overrides
         ):
             return None
         together = self.covering.together
-        if together and any(e in together for e in inc.episodes):
+        if together and any(ek in together for ek in inc.episodes):
             return None
-        return inc_id if self._still_one(inc) else None
+        return inc
 
     def _still_one(self, incident: Incident) -> bool:
         """True when partitioning the incident's alerts by time, with their ends as held now,
@@ -613,9 +620,7 @@ class Engine:
         own) joins, or None (then its key is correlated in full)."""
         if ek in self._assignment or len(self._fp_starts.get(ek[0], ())) != 1:
             return None
-        inc_id = self._joined_id(ek)
-        inc = self.incidents.get(inc_id) if inc_id is not None else None
-        return inc_id if inc is not None and inc.closes_at is None else None
+        return self._joined_id(ek)  # unassigned: only an ongoing incident (closes_at None)
 
     def _move(self, ek: EpisodeKey, key: str) -> set[str]:
         """Put a held episode in correlation key ``key``; the keys it left and joined."""
@@ -755,20 +760,11 @@ class Engine:
         if not grown or key in self._ungrowable:
             return None
         inc_id = next(iter(grown.values()))
-        inc = self.incidents.get(inc_id)
-        view = inc.alerts if inc is not None else None
-        if (
-            inc is None
-            or view is None
-            or view.intervals is None
-            or inc.merged_into is not None
-            or inc.state != OPEN
-            or inc.closes_at is not None
-            or self._owner.get(inc_id) != key
-            or inc_id in self._overrides
-            or any(other != inc_id for other in grown.values())
-        ):
+        inc = self._growable(inc_id, key)
+        if inc is None or any(other != inc_id for other in grown.values()):
             return None
+        view = inc.alerts
+        assert view is not None and view.intervals is not None  # _growable
         key_ids = self._ids_by_key.get(key, set())
         held = sum(len(self.incidents[i].episodes) for i in key_ids if i in self.incidents)
         new = sorted((ek for ek in grown if ek not in view.ends), key=_BY_START)
@@ -781,9 +777,6 @@ class Engine:
             or any(self._assignment.get(ek) != inc_id for ek in ended)
         ):
             return None
-        together = self.covering.together
-        if together and any(ek in together for ek in inc.episodes):
-            return None  # a person's merge joins parts by more than time: correlate in full
         if ended and not self._still_one(inc):
             return None
         new_ends = self._ends(new)
