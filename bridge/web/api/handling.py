@@ -48,7 +48,7 @@ from bridge.privacy.register_export import safe
 from bridge.service import BridgeService
 from bridge.store.records import CasebookRecord, IncidentRecord
 from bridge.web import decisions, keys, regulators
-from bridge.web.access import authorize, body_of
+from bridge.web.access import authorize, body_of, known_fields
 from bridge.web.auth import Principal
 
 routes = web.RouteTableDef()
@@ -358,9 +358,7 @@ async def merge(request: web.Request) -> web.Response:
     both now. Its old id keeps answering, merged into that one."""
     caller, inc = await _incident(request)
     body = await body_of(request)
-    unknown = sorted(set(body) - {"into", "reason"})
-    if unknown:
-        raise BadInput(unknown[0], "not a field of a merge (into, reason)")
+    known_fields(body, ("into", "reason"))
     service = request.app[keys.SERVICE]
     into = await service.regroup.merge(inc.id, body.get("into"), body.get("reason"), caller.name)
     return web.json_response({"merged": inc.id, "into": into})
@@ -372,9 +370,7 @@ async def split(request: web.Request) -> web.Response:
     of their own; answers ``{"incident", "split_into"}``."""
     caller, inc = await _incident(request)
     body = await body_of(request)
-    unknown = sorted(set(body) - {"alerts", "reason"})
-    if unknown:
-        raise BadInput(unknown[0], "not a field of a split (alerts, reason)")
+    known_fields(body, ("alerts", "reason"))
     service = request.app[keys.SERVICE]
     taken = await service.regroup.split(inc.id, body.get("alerts"), body.get("reason"), caller.name)
     return web.json_response({"incident": inc.id, "split_into": taken})
