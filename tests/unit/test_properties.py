@@ -33,6 +33,8 @@ FAST = settings(
     database=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
+#: Timelines alone are cheap: three times the examples.
+TIMELINES = settings(FAST, max_examples=EXAMPLES * 3)
 
 RULE_SETS = [
     RuleSet(
@@ -570,12 +572,7 @@ def element_intervals(draw: st.DrawFn) -> tuple[Topology, list[Interval]]:
     return topo, intervals
 
 
-@settings(
-    max_examples=EXAMPLES * 3,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+@TIMELINES
 @given(element_intervals())
 def test_timeline_equals_brute_force_and_never_exceeds_inventory_totals(
     case: tuple[Topology, list[Interval]],
@@ -585,12 +582,30 @@ def test_timeline_equals_brute_force_and_never_exceeds_inventory_totals(
     assert_timeline_matches_brute_force(topo, intervals, inventory_only=True)
 
 
-@settings(
-    max_examples=EXAMPLES * 3,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+@contextlib.contextmanager
+def keeping(sweeps_from: int, scans_from: int, places_every: int | None = None) -> Iterator[None]:
+    """Incidents keep their sweep, and scans their progress, from these sizes on (the
+    defaults keep them for large incidents only, which these small examples never reach);
+    ``places_every``: a sweep keeps a place that often (so resuming from one is tried)."""
+    before = incident_state.KEEP_SWEEP_FROM, rules.KEEP_SCANS_FROM, impact.CHECKPOINT_EVERY
+    incident_state.KEEP_SWEEP_FROM, rules.KEEP_SCANS_FROM = sweeps_from, scans_from
+    impact.CHECKPOINT_EVERY = places_every or before[2]
+    try:
+        yield
+    finally:
+        incident_state.KEEP_SWEEP_FROM, rules.KEEP_SCANS_FROM, impact.CHECKPOINT_EVERY = before
+
+
+def assert_same_measures(measures: Measures, expected: Measures) -> None:
+    """Every series that is not all zero is the same in both."""
+    assert measures.times == expected.times
+    keys = {k for k, v in expected._series.items() if any(v)}
+    assert {k for k, v in measures._series.items() if any(v)} == keys
+    for key in keys:
+        assert measures.series(key) == expected.series(key), key
+
+
+@TIMELINES
 @given(element_intervals(), st.data())
 def test_a_timeline_extended_by_more_alerts_equals_one_built_from_all(
     case: tuple[Topology, list[Interval]], data: st.DataObject
@@ -601,12 +616,11 @@ def test_a_timeline_extended_by_more_alerts_equals_one_built_from_all(
     topo, intervals = case
     cuts = sorted(data.draw(st.lists(st.integers(0, len(intervals)), min_size=1, max_size=3)))
     bounds = [0, *cuts, len(intervals)]
-    with_places = data.draw(st.sampled_from([1, 2, 256]))
-    original = impact.CHECKPOINT_EVERY
-    impact.CHECKPOINT_EVERY = with_places  # places kept often, so resuming from them is tried
-    scans_from = rules.KEEP_SCANS_FROM
-    rules.KEEP_SCANS_FROM = data.draw(st.sampled_from([0, 0, 3]))
-    try:
+    with keeping(
+        incident_state.KEEP_SWEEP_FROM,
+        data.draw(st.sampled_from([0, 0, 3])),
+        data.draw(st.sampled_from([1, 2, 256])),
+    ):
         timeline, sweep, _ = sweep_timeline(topo, intervals[: bounds[1]])
         measures = Measures(timeline)
         for a, b in itertools.pairwise(bounds[1:]):
@@ -624,23 +638,10 @@ def test_a_timeline_extended_by_more_alerts_equals_one_built_from_all(
                 for rs in RULE_SETS:
                     fresh = Measures(timeline)  # nothing scanned before
                     assert evaluate(measures, rs, topo, now) == evaluate(fresh, rs, topo, now)
-    finally:
-        impact.CHECKPOINT_EVERY = original
-        rules.KEEP_SCANS_FROM = scans_from
-    expected = Measures(build_timeline(topo, intervals))
-    assert measures.times == expected.times
-    keys = {k for k, v in expected._series.items() if any(v)}
-    assert {k for k, v in measures._series.items() if any(v)} == keys
-    for key in keys:
-        assert measures.series(key) == expected.series(key), key
+    assert_same_measures(measures, Measures(build_timeline(topo, intervals)))
 
 
-@settings(
-    max_examples=EXAMPLES * 3,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+@TIMELINES
 @given(element_intervals(), st.data())
 def test_a_timeline_whose_alerts_ended_since_equals_one_built_from_all(
     case: tuple[Topology, list[Interval]], data: st.DataObject
@@ -649,10 +650,8 @@ def test_a_timeline_whose_alerts_ended_since_equals_one_built_from_all(
     length), with new ones, swept from where the sweep can resume: the timeline and the
     measures of all of them as they are now, swept at once."""
     topo, intervals = case
-    with_places = data.draw(st.sampled_from([1, 2, 256]))
-    original = impact.CHECKPOINT_EVERY
-    impact.CHECKPOINT_EVERY = with_places
-    try:
+    places_every = data.draw(st.sampled_from([1, 2, 256]))
+    with keeping(incident_state.KEEP_SWEEP_FROM, rules.KEEP_SCANS_FROM, places_every):
         cut = data.draw(st.integers(1, len(intervals)))
         swept, more = intervals[:cut], intervals[cut:]
         timeline, sweep, _ = sweep_timeline(topo, swept)
@@ -668,12 +667,7 @@ def test_a_timeline_whose_alerts_ended_since_equals_one_built_from_all(
         points, _, kept = sweep_timeline(topo, more, (timeline, sweep), changed=changed)
         assert points[:kept] == timeline[:kept]
         assert points == build_timeline(topo, now_swept + more)
-        measures = Measures.extended(Measures(timeline), points, kept)
-        expected = Measures(points)
-        for key in {k for k, v in expected._series.items() if any(v)}:
-            assert measures.series(key) == expected.series(key), key
-    finally:
-        impact.CHECKPOINT_EVERY = original
+        assert_same_measures(Measures.extended(Measures(timeline), points, kept), Measures(points))
 
 
 @FAST
@@ -711,18 +705,6 @@ def test_a_group_re_sent_unchanged_through_seen_again_equals_admitting_it(
     short.tick(later + timedelta(hours=3))
     full.tick(later + timedelta(hours=3))
     assert outcome(short) == outcome(full)
-
-
-@contextlib.contextmanager
-def keeping(sweeps_from: int, scans_from: int) -> Iterator[None]:
-    """Incidents keep their sweep, and scans their progress, from these sizes on (the
-    defaults keep them for large incidents only, which these small examples never reach)."""
-    before = incident_state.KEEP_SWEEP_FROM, rules.KEEP_SCANS_FROM
-    incident_state.KEEP_SWEEP_FROM, rules.KEEP_SCANS_FROM = sweeps_from, scans_from
-    try:
-        yield
-    finally:
-        incident_state.KEEP_SWEEP_FROM, rules.KEEP_SCANS_FROM = before
 
 
 # ---- an incident that only grows (the storm) --------------------------------------------------
