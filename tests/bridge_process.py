@@ -193,6 +193,29 @@ def replica(
     return BridgeProcess(config, port, folder / "bridge.log")
 
 
+@contextlib.contextmanager
+def replica_pair(
+    root: Path,
+    store: str,
+    smtp_config: dict[str, Any],
+    tick_ms: int,
+    lease_ms: int,
+    extra: dict[str, Any] | None = None,
+) -> Iterator[list[BridgeProcess]]:
+    """Replicas ``a`` and ``b`` (:func:`replica`, not yet started), stopped afterwards (one a
+    test left stopped with SIGSTOP is continued first)."""
+    bridges = [
+        replica(root, name, store, smtp_config, tick_ms, lease_ms, extra) for name in ("a", "b")
+    ]
+    try:
+        yield bridges
+    finally:
+        for b in bridges:
+            if b.proc is not None and b.proc.poll() is None:
+                b.proc.send_signal(signal.SIGCONT)
+            b.stop()
+
+
 # ---- a bridge with people, for the browser tests ----------------------------------------
 
 

@@ -6,7 +6,6 @@ the declaration and the clocks it started."""
 from __future__ import annotations
 
 import asyncio
-import signal
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from bridge_process import BridgeProcess, replica
+from bridge_process import BridgeProcess, replica_pair
 from builders import WEBHOOK_TOKEN, alert, seed_user, webhook
 from persons import sign_in
 from polling import until
@@ -34,15 +33,10 @@ CYBER = {
 
 @pytest.fixture
 def pair(tmp_path: Path, redis: RedisServer, smtp: SmtpServer) -> Iterator[list[BridgeProcess]]:
-    bridges = [
-        replica(tmp_path, name, redis.url(), smtp.smtp_config(), TICK_MS, 2 * TICK_MS, CYBER)
-        for name in ("a", "b")
-    ]
-    yield bridges
-    for b in bridges:
-        if b.proc is not None and b.proc.poll() is None:
-            b.proc.send_signal(signal.SIGCONT)
-        b.stop()
+    with replica_pair(
+        tmp_path, redis.url(), smtp.smtp_config(), TICK_MS, 2 * TICK_MS, CYBER
+    ) as bridges:
+        yield bridges
 
 
 async def get(session: aiohttp.ClientSession, url: str) -> Any:

@@ -5,7 +5,6 @@ incident on it and drafts Nkom's varsel; both replicas show the same verdict."""
 
 from __future__ import annotations
 
-import signal
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from bridge_process import BridgeProcess, replica
+from bridge_process import BridgeProcess, replica_pair
 from builders import WEBHOOK_TOKEN, alert, webhook
 from polling import until
 from redis_server import RedisServer
@@ -30,15 +29,8 @@ STATED = {
 
 @pytest.fixture
 def pair(tmp_path: Path, redis: RedisServer, smtp: SmtpServer) -> Iterator[list[BridgeProcess]]:
-    bridges = [
-        replica(tmp_path, name, redis.url(), smtp.smtp_config(), TICK_MS, 2 * TICK_MS)
-        for name in ("a", "b")
-    ]
-    yield bridges
-    for b in bridges:
-        if b.proc is not None and b.proc.poll() is None:
-            b.proc.send_signal(signal.SIGCONT)
-        b.stop()
+    with replica_pair(tmp_path, redis.url(), smtp.smtp_config(), TICK_MS, 2 * TICK_MS) as bridges:
+        yield bridges
 
 
 async def get(session: aiohttp.ClientSession, url: str) -> Any:

@@ -22,7 +22,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from bridge_process import OUTBOX_ROUNDS, BridgeProcess, replica
+from bridge_process import OUTBOX_ROUNDS, BridgeProcess, replica_pair
 from builders import WEBHOOK_TOKEN, alert, seed_user, webhook
 from persons import sign_in
 from polling import until
@@ -39,14 +39,8 @@ TICK = 2.0  # evaluation.interval (and so the lease's time to live) in these tes
 @pytest.fixture
 def pair(tmp_path: Path, redis: RedisServer, smtp: SmtpServer) -> Iterator[list[BridgeProcess]]:
     tick = int(TICK * 1000)
-    bridges = [
-        replica(tmp_path, name, redis.url(), smtp.smtp_config(), tick, tick) for name in ("a", "b")
-    ]
-    yield bridges
-    for b in bridges:
-        if b.proc is not None and b.proc.poll() is None:
-            b.proc.send_signal(signal.SIGCONT)  # a test may leave one stopped
-        b.stop()
+    with replica_pair(tmp_path, redis.url(), smtp.smtp_config(), tick, tick) as bridges:
+        yield bridges  # a test may leave one stopped: replica_pair continues it
 
 
 async def readyz(session: aiohttp.ClientSession, bridge: BridgeProcess) -> dict[str, Any]:
