@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from functools import reduce
 from typing import Any
@@ -13,6 +12,7 @@ from builders import alert, webhook
 from corekit import T0, at, episode
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from msgspec.structs import replace
 
 from bridge.core.alerts import (
     AlertEpisode,

@@ -7,13 +7,14 @@ import copy
 import itertools
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from corekit import T0, at, episode, live
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from msgspec import structs
 
 from bridge.core import impact, incident_state, rules
 from bridge.core.alerts import AlertEpisode
@@ -688,7 +689,7 @@ def test_a_group_re_sent_unchanged_through_seen_again_equals_admitting_it(
     later = scenario.now + timedelta(minutes=data.draw(st.integers(0, 300)))
     short.tick(later)
     full.tick(later)
-    moved = [replace(ep, last_seen=max(ep.last_seen, later)) for ep in group]
+    moved = [structs.replace(ep, last_seen=max(ep.last_seen, later)) for ep in group]
     before = structural(short)
     placed = short.seen_again(moved, {"g": 1})
     expected = full.admit(moved, {"g": 1})

@@ -5,10 +5,10 @@ and never more than its capacity in alerts."""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from builders import alert, webhook
+from msgspec.structs import replace
 
 from bridge.core.alerts import DEFAULT_LIMITS, parse_webhook
 from bridge.evaluation.resent import ResentGroups, digest
