@@ -40,7 +40,7 @@ from typing import Any, Protocol
 from bridge.cases import CaseRouter, PrivacyIntake
 from bridge.config import LoadedConfig
 from bridge.config.inventory import load_inventory
-from bridge.core import impact_override
+from bridge.core import calendar, impact_override
 from bridge.core.alerts import AlertEpisode
 from bridge.core.engine import Engine
 from bridge.core.incident_state import Incident
@@ -294,6 +294,7 @@ class BridgeService:
         # storm, which shows as webhook latency spikes. Collect young objects less eagerly.
         gc.set_threshold(50_000, 20, 100)
         self.topology.warm()
+        calendar.warm(self.clock.now().year)
         await self.store.open()
         await self._rebuild()
         await self.leadership.step()

@@ -70,6 +70,16 @@ def _holiday_table(country: str, year: int) -> Mapping[date, str]:
     return MappingProxyType(days)
 
 
+def warm(year: int) -> None:
+    """Load every supported country's holidays of ``year`` and the next now, not at the first
+    deadline computed: the library imports its country modules then (about 80 ms on this
+    project's machines, once per process), which would otherwise land on the first webhook
+    that opens an incident."""
+    for country in _LANGUAGE:
+        for each in (year, year + 1):
+            _holiday_table(country, each)
+
+
 @dataclass(frozen=True, slots=True)
 class WorkingDays:
     """Working days of ``country``: SE *vardag* (not Sat, Sun, public holiday, midsommarafton,

@@ -56,6 +56,7 @@ from bridge.core.incidents import (
 from bridge.core.liveness import is_history
 from bridge.core.mapping import MappingRules, Target, map_alert
 from bridge.core.rules import RuleSet
+from bridge.core.seen_again import SeenAgain, still_as_left
 from bridge.core.topology import Topology
 
 _BY_START = itemgetter(1, 0)  # an episode key (fingerprint, start) by start, then fingerprint
@@ -433,15 +434,26 @@ class Engine:
         return True
 
     def seen_again(
-        self, episodes: Sequence[AlertEpisode], truncation: Mapping[str, int]
-    ) -> dict[EpisodeKey, str] | None:
+        self,
+        episodes: Sequence[AlertEpisode],
+        truncation: Mapping[str, int],
+        left: SeenAgain | None = None,
+    ) -> SeenAgain | None:
         """:meth:`admit` for a re-delivery known to change nothing but ``last_seen`` (a group
         re-sent unchanged; episodes as stored), without admit's per-episode bookkeeping: if
         every episode is held with the same status, end and annotations, and sits in the
         incident admit would place it in, it does exactly what admit does (moves ``last_seen``,
         asks for a light re-evaluation where an alert was shown stale, keeps the truncation)
-        and returns where each is; otherwise it changes nothing and returns None (then
-        :meth:`admit`)."""
+        and returns where each is (:class:`~bridge.core.seen_again.SeenAgain`); otherwise it
+        changes nothing and returns None (then :meth:`admit`). ``left``: what this returned
+        for the group's last re-send (``episodes`` are then its episodes again, in its order,
+        ``last_seen`` moved): when nothing it read has changed since
+        (:func:`~bridge.core.seen_again.still_as_left`), the same holds without checking
+        alert by alert."""
+        if left is not None and still_as_left(
+            left, episodes, self.episodes, self.incidents, self._risky
+        ):
+            return self._as_left(left, episodes, truncation)
         placed: dict[EpisodeKey, str] = {}
         held, key_of, risky = self.episodes, self._key_of, self._risky
         assignment, owner, incidents = self._assignment, self._owner, self.incidents
@@ -449,6 +461,8 @@ class Engine:
         # (not merged away), else (None, None); most of a group's episodes share a few
         standing: dict[str, tuple[Incident | None, str | None]] = {}
         taken: list[tuple[EpisodeKey, AlertEpisode, AlertEpisode, Incident | None]] = []
+        keys: set[str] = set()
+        reusable = True  # every episode sits in its standing incident (see SeenAgain)
         for ep in episodes:
             ek = (ep.fingerprint, ep.starts_at)
             known = held.get(ek)
@@ -476,22 +490,50 @@ class Engine:
             inc = found[0]
             if inc is not None and found[1] == key:
                 placed[ek] = inc.id
+                keys.add(key)
             elif (inc_id := self._joined_id(ek)) is not None:
                 placed[ek] = inc_id
+                reusable = False
             else:
                 return None
             taken.append((ek, ep, known, incidents.get(current) if inc is None else inc))
+        now_held: list[AlertEpisode] = []
         for ek, ep, known, inc in taken:
             # merge_episode(known, ep), which is ``ep`` itself when it spans what is held
             # (same rank: the new one wins; display fields follow the later last_seen)
-            if ep.first_seen <= known.first_seen and ep.last_seen >= known.last_seen:
-                held[ek] = ep
-            else:
-                held[ek] = merge_episode(known, ep)
+            if not (ep.first_seen <= known.first_seen and ep.last_seen >= known.last_seen):
+                ep = merge_episode(known, ep)
+            held[ek] = ep
+            now_held.append(ep)
             if inc is not None and inc.stale and ep.fingerprint in inc.stale:
                 self._light.add(inc.id)
         self.truncation.update(truncation)
-        return placed
+        return SeenAgain(
+            [ek for ek, _, _, _ in taken],
+            now_held,
+            placed,
+            sorted(set(placed.values())),
+            [(inc.id, inc) for inc, _ in standing.values() if inc is not None]
+            if reusable
+            else None,
+            frozenset(keys),
+        )
+
+    def _as_left(
+        self, left: SeenAgain, episodes: Sequence[AlertEpisode], truncation: Mapping[str, int]
+    ) -> SeenAgain:
+        """:meth:`seen_again` when nothing it read changed since it returned ``left``
+        (:func:`~bridge.core.seen_again.still_as_left`): ``episodes`` span what is held, so
+        they are held as they are, in the incidents ``left`` names."""
+        self.episodes.update(zip(left.keys, episodes, strict=True))
+        assert left.standing is not None  # still_as_left
+        for inc_id, inc in left.standing:
+            if inc.stale:
+                stale = set(inc.stale)
+                if any(ek[0] in stale and left.placed[ek] == inc_id for ek in left.keys):
+                    self._light.add(inc_id)
+        self.truncation.update(truncation)
+        return left.moved(episodes)
 
     def _put(self, ep: AlertEpisode) -> set[str]:
         """Store one episode; return the correlation keys it touches (old and new)."""

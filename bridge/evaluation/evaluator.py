@@ -27,6 +27,7 @@ from bridge.core.alerts import AlertEpisode
 from bridge.core.engine import Engine
 from bridge.core.incident_state import compute
 from bridge.core.incidents import EpisodeKey
+from bridge.core.seen_again import SeenAgain
 from bridge.errors import StoreUnavailable
 from bridge.metrics import Metrics
 
@@ -91,17 +92,21 @@ class Evaluator:
         return placed
 
     def seen_again(
-        self, episodes: Sequence[AlertEpisode], truncation: Mapping[str, int]
-    ) -> dict[EpisodeKey, str] | None:
-        """:meth:`admit` for a group re-sent unchanged (:meth:`Engine.seen_again`); None when
-        the engine holds something else for it (nothing changed: admit instead)."""
-        placed = self.engine.seen_again(episodes, truncation)
-        if placed is None:
+        self,
+        episodes: Sequence[AlertEpisode],
+        truncation: Mapping[str, int],
+        left: SeenAgain | None = None,
+    ) -> SeenAgain | None:
+        """:meth:`admit` for a group re-sent unchanged (:meth:`Engine.seen_again`, given what
+        it returned for the group's last re-send); None when the engine holds something else
+        for it (nothing changed: admit instead)."""
+        again = self.engine.seen_again(episodes, truncation, left)
+        if again is None:
             return None
         self.pristine = False
         if self.engine.has_pending:
             self.request()
-        return placed
+        return again
 
     def request(self) -> None:
         """Evaluate what was admitted, soon and once for everything admitted meanwhile."""

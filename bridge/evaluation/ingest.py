@@ -25,12 +25,13 @@ from bridge.core.alerts import (
     AlertEpisode,
     Delivery,
     WebhookLimits,
+    check_raw,
     parse_webhook,
 )
 from bridge.core.webhook_decode import decode_webhook
 from bridge.errors import BadInput, StoreUnavailable
 from bridge.evaluation.evaluator import Evaluator
-from bridge.evaluation.resent import Resent, ResentGroups, digest
+from bridge.evaluation.resent import Resent, ResentGroups
 from bridge.metrics import Metrics
 from bridge.store.interfaces import AlertLog
 
@@ -90,22 +91,19 @@ class Ingest:
         now = self.now()
         if not isinstance(body, bytes):
             return await self.take(self.parse(body, now), now)
-        body_digest = digest(body)
-        entry = self.resent.recall(body_digest, now)
+        entry = self.resent.recall(body, now)
         if entry is not None:
-            result = await self._seen_again(body_digest, entry, now)
+            result = await self._seen_again(entry, now)
             if result is not None:
                 return result
         delivery = self.parse(body, now)
-        self.resent.forget(body_digest)  # while it goes the full way
+        self.resent.forget(body)  # while it goes the full way
         stored, change, result = await self._take(delivery, now)
         if change is not None:
-            self.resent.remember(body_digest, delivery, now, stored, change)
+            self.resent.remember(body, delivery, now, stored, change)
         return result
 
-    async def _seen_again(
-        self, body_digest: bytes, entry: Resent, now: datetime
-    ) -> IngestResult | None:
+    async def _seen_again(self, entry: Resent, now: datetime) -> IngestResult | None:
         """Record a re-sent, unchanged group; None when the store or the engine holds
         something else for it by now (then the full way)."""
         recorded = entry.record(now)
@@ -115,25 +113,29 @@ class Ingest:
             self.metrics.store_errors.labels(op=exc.op).inc()
             raise
         if change is None:
-            self.resent.forget(body_digest)
+            self.resent.forget(entry.raw)
             return None
         moved = entry.moved(now)
         truncation = {recorded.group_key: recorded.truncated}
-        placed = self.evaluator.seen_again(moved, truncation)
-        if placed is None:  # the engine holds something else: admit, as the full way would
-            placed = self.evaluator.admit(moved, truncation)
-            self.resent.forget(body_digest)
+        again = self.evaluator.seen_again(moved, truncation, entry.placed)
+        if again is None:  # the engine holds something else: admit, as the full way would
+            ids = sorted(set(self.evaluator.admit(moved, truncation).values()))
+            self.resent.forget(entry.raw)
         else:
-            self.resent.advanced(body_digest, entry, change, moved)
+            ids = list(again.incident_ids)
+            self.resent.advanced(entry, change, moved, again)
         self.written(change)
         self._counted(entry.firing, recorded.alerts, recorded.truncated, recorded.group_key)
-        return IngestResult(recorded.alerts, sorted(set(placed.values())))
+        return IngestResult(recorded.alerts, ids)
 
     def parse(self, body: object, now: datetime) -> Delivery:
-        """The body validated: raw bytes take msgspec's lane first
-        (:mod:`bridge.core.webhook_decode`) and, if it does not take them whole, the full
-        path, which names the bad field (bad JSON is BadInput on ``body``)."""
+        """The body validated: raw bytes are refused undecoded when they certainly hold far
+        too many alerts (:func:`~bridge.core.alerts.check_raw`: TooLarge), then take msgspec's
+        lane (:mod:`bridge.core.webhook_decode`) and, if it does not take them whole, the
+        full path, which names the bad field (bad JSON is BadInput on ``body``). A body
+        re-sent unchanged never comes here: its bytes passed once."""
         if isinstance(body, bytes):
+            check_raw(body, self.limits)
             delivery = decode_webhook(body, now, self.limits)
             if delivery is not None:
                 return delivery

@@ -5,7 +5,10 @@ Contract:
   open incident and per draft) every ``interval`` seconds while anyone subscribes (nothing is
   compared while nobody watches), and at once after any successful state-changing API request
   (:meth:`LiveFeed.poke`, from the ``poke_middleware`` of bridge/web/api/events.py: webhook,
-  edit, approve…). When digests differ it publishes ``{"seq": n, "incidents": [ids],
+  edit, approve…), but never more often than once per ``min_gap`` seconds: during a storm every
+  webhook pokes, hundreds a second, and each comparison reads every open incident and draft
+  (pokes meanwhile are one comparison at the end of the gap). A poke while nobody watches
+  costs nothing. When digests differ it publishes ``{"seq": n, "incidents": [ids],
   "drafts": [ids], "privacy": [case ids]}`` to every subscriber, each seeing only the ids of the
   tracks it may view (a ``visible`` filter per stream; an event with nothing visible is not
   sent); ``seq`` grows by one per published change. Pages refetch what they show.
@@ -125,9 +128,11 @@ class LiveFeed:
         snapshot: Callable[[], Awaitable[Snapshot]],
         interval: float = 2.0,
         heartbeat: float = 15.0,
+        min_gap: float = 0.25,
     ) -> None:
         self._snapshot = snapshot
         self.interval = interval
+        self.min_gap = min_gap
         self.heartbeat = heartbeat
         self.seq = 0
         self._last: Snapshot | None = None
@@ -142,8 +147,10 @@ class LiveFeed:
             queue.put_nowait(_RECHECK)
 
     def poke(self) -> None:
-        """Compare now rather than at the next interval."""
-        self._wake.set()
+        """Compare now rather than at the next interval (see the contract: at most once per
+        ``min_gap``; nothing while nobody watches)."""
+        if self._subscribers:
+            self._wake.set()
 
     async def check(self) -> dict[str, Any] | None:
         """Compare once; publish and return the event when something changed."""
@@ -174,10 +181,14 @@ class LiveFeed:
             if not self._subscribers:
                 self._last = None  # nobody watches: compare nothing (a subscriber re-baselines)
                 continue
+            began = asyncio.get_running_loop().time()
             try:
                 await self.check()
             except Exception:  # the feed must outlive any one bad snapshot
                 log.exception("live feed: snapshot failed")
+            rest = self.min_gap - (asyncio.get_running_loop().time() - began)
+            if rest > 0:  # pokes meanwhile wait for the end of the gap: one comparison
+                await asyncio.sleep(rest)
 
     async def running(self, app: web.Application) -> AsyncIterator[None]:
         """Poll while the app runs (aiohttp ``cleanup_ctx``)."""

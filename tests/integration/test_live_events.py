@@ -160,8 +160,8 @@ def test_bridge_serve_stops_promptly_with_a_stream_open(
 
 
 async def test_nothing_is_compared_while_nobody_watches() -> None:
-    """Without subscribers the feed takes no snapshot, even when poked (no cost when no
-    console is open)."""
+    """Without subscribers the feed takes no snapshot, even when poked: a poke does not even
+    wake it (no cost when no console is open, however many webhooks come)."""
     calls: list[int] = []
 
     async def snapshot() -> live.Snapshot:
@@ -173,12 +173,39 @@ async def test_nothing_is_compared_while_nobody_watches() -> None:
     try:
         for n in range(3):
             feed.poke()
+            assert not feed._wake.is_set()
             # the loop clears its wake-up event, then decides without awaiting: once it is
             # clear, this poke's round has run (white-box: LiveFeed counts no rounds)
             await until(lambda: not feed._wake.is_set(), f"round {n + 1} of the feed", 10, every=0)
         assert calls == []
         assert await feed.check() is None  # a direct check does compare
         assert calls == [1]
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def test_pokes_during_a_storm_are_one_comparison_per_gap() -> None:
+    """With someone watching, a poke compares at once; pokes within ``min_gap`` after it wait
+    for the gap's end (every webhook of a storm pokes; each comparison reads everything)."""
+    calls: list[int] = []
+
+    async def snapshot() -> live.Snapshot:
+        calls.append(1)
+        return {}
+
+    feed = live.LiveFeed(snapshot, interval=3600, min_gap=3600)
+    feed._subscribers.add(asyncio.Queue())  # white-box: someone watches
+    task = asyncio.create_task(feed.run())
+    try:
+        feed.poke()
+        await until(lambda: calls == [1], "the first poke's comparison", 10, every=0)
+        for _ in range(5):
+            feed.poke()
+        for _ in range(20):  # turns of the loop, not time: the feed sits in its gap
+            await asyncio.sleep(0)
+        assert feed._wake.is_set() and calls == [1]
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

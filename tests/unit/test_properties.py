@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from corekit import T0, at, episode, live
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from msgspec import structs
 
@@ -24,6 +24,7 @@ from bridge.core.incident_state import compute
 from bridge.core.incidents import CorrelationRules, effective_ends
 from bridge.core.mapping import DEGRADATION, OUTAGE, MappingRules, Target
 from bridge.core.rules import Criterion, Measures, RuleSet, evaluate
+from bridge.core.seen_again import still_as_left
 from bridge.core.topology import Element, Topology, Vector, add_into
 
 #: Examples per engine property; raise it (e.g. ``PROPERTY_EXAMPLES=2000``) to hunt bugs.
@@ -691,13 +692,14 @@ def test_a_group_re_sent_unchanged_through_seen_again_equals_admitting_it(
     full.tick(later)
     moved = [structs.replace(ep, last_seen=max(ep.last_seen, later)) for ep in group]
     before = structural(short)
-    placed = short.seen_again(moved, {"g": 1})
+    again = short.seen_again(moved, {"g": 1})
     expected = full.admit(moved, {"g": 1})
-    if placed is None:
+    if again is None:
         assert structural(short) == before
         short.admit(moved, {"g": 1})
     else:
-        assert placed == expected
+        assert again.placed == expected
+        assert again.incident_ids == sorted(set(expected.values()))
     assert structural(short) == structural(full)
     assert short.truncation == full.truncation
     short.evaluate_pending(later)
@@ -705,6 +707,102 @@ def test_a_group_re_sent_unchanged_through_seen_again_equals_admitting_it(
     assert outcome(short) == outcome(full)
     short.tick(later + timedelta(hours=3))
     full.tick(later + timedelta(hours=3))
+    assert outcome(short) == outcome(full)
+
+
+@FAST
+@given(scenarios(), st.data())
+def test_a_group_re_sent_again_with_what_seen_again_left_equals_admitting_it(
+    scenario: Scenario, data: st.DataObject
+) -> None:
+    """The group's next re-send, given what Engine.seen_again left for the last one: taken
+    without checking alert by alert only while nothing that check reads has changed
+    (still_as_left), and then, as when it is checked again, it places the episodes where admit
+    does and leaves the same engine; in between, the engine may tick, take other alerts (new
+    ones, a resolve of one of the group's, some of the group's heard of later elsewhere) and
+    evaluate them or not yet, or neither."""
+    short, full = canonical(scenario), canonical(scenario)
+    held = sorted(short.episodes.values(), key=lambda e: e.key)
+    if not held:
+        return
+    group = data.draw(st.lists(st.sampled_from(held), unique_by=lambda e: e.key, min_size=1))
+    later = scenario.now + timedelta(minutes=data.draw(st.integers(0, 30)))
+    moved = [structs.replace(ep, last_seen=max(ep.last_seen, later)) for ep in group]
+    left = short.seen_again(moved, {"g": 1})
+    full.admit(moved, {"g": 1})
+    if left is None:
+        return
+    between = data.draw(st.sampled_from(["nothing", "tick", "other alerts", "admitted only"]))
+    again_at = later + timedelta(minutes=data.draw(st.integers(0, 300)))
+    # new alerts on the elements of held ones, at any time: they may start an incident, bridge
+    # a gap (a merge) or lengthen one; and perhaps a resolve of one of the group's alerts
+    resolves = [
+        structs.replace(ep, status="resolved", ends_at=end, last_seen=max(ep.last_seen, end))
+        for ep in data.draw(st.lists(st.sampled_from(left.held), max_size=1))
+        if ep.status == "firing"
+        for end in [ep.starts_at + timedelta(minutes=data.draw(st.integers(1, 120)))]
+    ]
+    # or some of the group heard of again later in another group (only last_seen moves)
+    elsewhere = [
+        structs.replace(ep, last_seen=later + timedelta(minutes=400))
+        for ep in data.draw(st.lists(st.sampled_from(left.held), max_size=2))
+    ]
+    others = (
+        resolves
+        + elsewhere
+        + [
+            structs.replace(
+                like,
+                fingerprint=f"{like.fingerprint}-new{n}",
+                starts_at=at(start),
+                status="firing" if length is None else "resolved",
+                ends_at=None if length is None else at(start + length),
+                first_seen=at(start),
+                last_seen=at(start) if length is None else at(start + length),
+            )
+            for n, (like, start, length) in enumerate(
+                data.draw(
+                    st.lists(
+                        st.tuples(
+                            st.sampled_from(held),
+                            st.integers(0, 300),
+                            st.none() | st.integers(1, 120),
+                        ),
+                        max_size=3,
+                    )
+                )
+            )
+        ]
+    )
+    for eng in (short, full):
+        if between == "tick":
+            eng.tick(again_at)
+        elif between == "other alerts":
+            eng.apply(others, again_at)
+        elif between == "admitted only":  # not evaluated yet: their keys may be risky
+            eng.admit(others)
+    # re-sent later, or (a request overtaken by a later one) with last_seen a little earlier
+    back = timedelta(minutes=data.draw(st.sampled_from([0, 0, 1])))
+    resent = [structs.replace(ep, last_seen=max(ep.last_seen, again_at) - back) for ep in left.held]
+    as_left = still_as_left(left, resent, short.episodes, short.incidents, short._risky)
+    event(f"as left: {as_left} ({between})")
+    before = structural(short)
+    again = short.seen_again(resent, {"g": 2}, left)
+    expected = full.admit(resent, {"g": 2})
+    if again is None:
+        assert not as_left
+        assert structural(short) == before
+        short.admit(resent, {"g": 2})
+    else:
+        assert again.placed == expected
+        assert again.incident_ids == sorted(set(expected.values()))
+    assert structural(short) == structural(full)
+    assert short.truncation == full.truncation
+    short.evaluate_pending(again_at)
+    full.evaluate_pending(again_at)
+    assert outcome(short) == outcome(full)
+    short.tick(again_at + timedelta(hours=3))
+    full.tick(again_at + timedelta(hours=3))
     assert outcome(short) == outcome(full)
 
 

@@ -17,8 +17,6 @@ import orjson
 from aiohttp import web
 from prometheus_client import Counter
 
-from bridge.config.models import LimitsConfig
-from bridge.core.alerts import WebhookLimits, check_raw
 from bridge.errors import BadInput, StoreUnavailable
 from bridge.web import keys
 from bridge.web.answers import bridge_error, error, too_large
@@ -28,17 +26,9 @@ log = logging.getLogger("bridge.web")
 
 routes = web.RouteTableDef()
 
-# Per-request work kept once (every webhook request pays for what is here): the core's view of
-# the configured limits (the config is frozen; one kept, for the config last seen) and the
-# counter's child per status code (``labels`` looks it up by keyword each time).
-_limits: list[tuple[LimitsConfig, WebhookLimits]] = []
+# Per-request work kept once (every webhook request pays for what is here): the counter's
+# child per status code (``labels`` looks it up by keyword each time).
 _children: weakref.WeakKeyDictionary[Counter, dict[int, Counter]] = weakref.WeakKeyDictionary()
-
-
-def _webhook_limits(config: LimitsConfig) -> WebhookLimits:
-    if not _limits or _limits[0][0] is not config:
-        _limits[:] = [(config, config.webhook())]
-    return _limits[0][1]
 
 
 def _count(counter: Counter, status: int) -> None:
@@ -75,10 +65,6 @@ async def _webhook(request: web.Request) -> web.Response:
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge:
         return _too_large(limit)
-    try:
-        check_raw(raw, _webhook_limits(cfg.server.limits))  # far too many alerts: refused undecoded
-    except BadInput as exc:
-        return bridge_error(exc)
     try:  # decoded and validated in one pass (bridge.evaluation.ingest); bad JSON is BadInput
         result = await request.app[keys.SERVICE].ingest(raw)
     except (BadInput, StoreUnavailable) as exc:  # answered here so that the count sees them
