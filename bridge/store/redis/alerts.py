@@ -111,11 +111,14 @@ class RedisAlerts(RedisConnection):
             at,
             f"{at} {delivery.truncated_alerts}",
         ]
-        sent: list[str] = []
-        for ep in delivery.episodes:
-            args.append(episode_field(ep))
-            sent.append(episode_value(ep))
-            args.append(sent[-1])
+        # every field and value in one argument, each followed by a NUL (see ingest.lua)
+        sent = [episode_value(ep) for ep in delivery.episodes]
+        args.append(
+            "".join(
+                f"{episode_field(ep)}\0{value}\0"
+                for ep, value in zip(delivery.episodes, sent, strict=True)
+            )
+        )
         keys = [
             self._key("alerts"),
             self._key("deliveries"),
@@ -127,10 +130,14 @@ class RedisAlerts(RedisConnection):
             self._key("alerts:resent:changes"),
         ]
         reply = await self._write("ingest", "ingest", keys, args)
-        change, merged = int(reply[0]), reply[1:]
+        change, merged = int(reply[0]), text(reply[1])
+        if merged == "".join(f"{value}\0" for value in sent):
+            return list(delivery.episodes), change  # stored as sent (new alerts: the storm)
         episodes = [
             merged_episode(value, value_sent, ep)
-            for value, value_sent, ep in zip(merged, sent, delivery.episodes, strict=True)
+            for value, value_sent, ep in zip(
+                merged.split("\0")[:-1], sent, delivery.episodes, strict=True
+            )
         ]
         return episodes, change
 

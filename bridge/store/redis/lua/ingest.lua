@@ -1,9 +1,12 @@
 -- merge_episode in Lua. KEYS: schema, alerts, deliveries, truncation, alerts:seq, alerts:changes
 -- (every episode written gets the delivery's change number as its score there), alerts:ends,
 -- alerts:resent, alerts:resent:changes. ARGV: version, delivery JSON, group key, received ts,
--- "ts n" truncation value, then field/episode pairs. Returns the change number, then each
--- episode as now stored. A stored episode merges as stored (its re-sends' last_seen folded in,
--- _resent.lua); a re-sent write none of whose episodes is left leaves alerts:resent.
+-- "ts n" truncation value, then every episode's field and value in one argument, each followed
+-- by a NUL byte (field NUL value NUL …: one argument to encode and send instead of two per
+-- alert; no field or value holds a NUL, compact JSON escapes it). Returns the change number,
+-- then every episode as now stored, in the same order, each followed by a NUL, as one string.
+-- A stored episode merges as stored (its re-sends' last_seen folded in, _resent.lua); a
+-- re-sent write none of whose episodes is left leaves alerts:resent.
 -- Episodes are stored as "status|ends_at|first_seen|last_seen|IDENTITY\nDISPLAY" (see
 -- alerts.episode_value), so the merge is string work: no JSON is decoded inside Redis, which
 -- keeps the script (during which Redis serves nobody else) short in an alert storm.
@@ -15,8 +18,13 @@ end
 local merged = {}
 local memo = {}
 local seq = redis.call('INCR', KEYS[5])
-for i = 6, #ARGV, 2 do
-  local field, value = ARGV[i], ARGV[i + 1]
+local packed, at = ARGV[6], 1
+while at <= #packed do
+  local cut = string.find(packed, '\0', at, true)
+  local field = string.sub(packed, at, cut - 1)
+  local stop = string.find(packed, '\0', cut + 1, true)
+  local value = string.sub(packed, cut + 1, stop - 1)
+  at = stop + 1
   local kept = redis.call('HGET', KEYS[2], field)
   local before = nil
   if kept then
@@ -43,6 +51,7 @@ for i = 6, #ARGV, 2 do
   redis.call('ZADD', KEYS[7], 0, member)
   redis.call('ZADD', KEYS[6], seq, field)
   merged[#merged + 1] = value
+  merged[#merged + 1] = '\0'
 end
 for write, at in pairs(memo) do  -- writes re-sent before, whose episodes were written now
   if at and redis.call('ZCOUNT', KEYS[6], write, write) == 0 then
@@ -50,10 +59,9 @@ for write, at in pairs(memo) do  -- writes re-sent before, whose episodes were w
     redis.call('ZREM', KEYS[9], write)
   end
 end
-table.insert(merged, 1, seq)
 redis.call('LPUSH', KEYS[3], ARGV[2])
 local previous = redis.call('HGET', KEYS[4], ARGV[3])
 if (not previous) or ARGV[4] >= string.match(previous, '^(%S+)') then
   redis.call('HSET', KEYS[4], ARGV[3], ARGV[5])
 end
-return merged
+return {seq, table.concat(merged)}
