@@ -56,6 +56,9 @@ class CoverSet:
         self._active: list[int] = []
         self.roots: list[int] = []
         self.vector: Vector = {}
+        #: grows whenever ``roots`` (and so ``vector``) may have changed: a sweep that sees it
+        #: unchanged since the last instant knows the vectors derived from it stand
+        self.changes = 0
 
     def _tout(self, tin: int) -> int:
         return self._topo.tout[self._topo.order[tin]]
@@ -67,6 +70,7 @@ class CoverSet:
         out._active = list(self._active)
         out.roots = list(self.roots)
         out.vector = dict(self.vector)
+        out.changes = self.changes
         return out
 
     def covering_root(self, element: str) -> str | None:
@@ -91,6 +95,7 @@ class CoverSet:
         insort(self._active, tin)
         if self.covering_root(element) is not None:
             return
+        self.changes += 1
         lo, hi = bisect_left(self.roots, tin), bisect_right(self.roots, tout)
         for covered in self.roots[lo:hi]:
             add_into(self.vector, self._topo.subtree_vector(self._topo.order[covered]), -1)
@@ -108,6 +113,7 @@ class CoverSet:
         i = bisect_left(self.roots, tin)
         if i >= len(self.roots) or self.roots[i] != tin:
             return  # it was covered: nothing changes
+        self.changes += 1
         add_into(self.vector, self._topo.subtree_vector(element), -1)
         promoted: list[int] = []
         reach = -1
@@ -126,8 +132,10 @@ class SelfDescribedSet:
         self._by_key: dict[str, list[Vector]] = {}
         self._current: dict[str, Vector] = {}
         self.vector: Vector = {}
+        self.changes = 0  # as CoverSet.changes (every add and remove counts)
 
     def _refresh(self, key: str) -> None:
+        self.changes += 1
         add_into(self.vector, self._current.pop(key, {}), -1)
         vectors = self._by_key.get(key)
         if not vectors:
@@ -151,6 +159,7 @@ class SelfDescribedSet:
         out._by_key = {key: list(vectors) for key, vectors in self._by_key.items()}
         out._current = dict(self._current)
         out.vector = dict(self.vector)
+        out.changes = self.changes
         return out
 
     def remove(self, key: str, vector: Vector) -> None:
@@ -324,6 +333,9 @@ def sweep_timeline(
     i, n = place.index, len(events)
     spacing = max(CHECKPOINT_EVERY, n // MAX_PLACES)
     last: datetime | None = place.before if place.index else None
+    # what the layers' change counters were when the last point's vectors were made: while
+    # they stand, so do those vectors (a storm's many alerts on elements already down)
+    made: tuple[int, int, int, int] | None = None
     while i < n:
         at = events[i][0]
         if keep_places and i - places[-1].index >= spacing:
@@ -335,6 +347,19 @@ def sweep_timeline(
                 add_into(signals, {("sev", target.jurisdiction, target.severity): 1}, sign)
             i += 1
         last = at
+        now_made = (
+            outage.elements.changes,
+            outage.described.changes,
+            degraded.elements.changes,
+            degraded.described.changes,
+        )
+        if points and now_made == made:
+            prev = points[-1]
+            if signals == prev.signals:
+                continue  # nothing visible changed at this instant
+            points.append(Point(at, prev.outage, prev.degradation, dict(signals)))
+            continue
+        made = now_made
         out_vec = dict(outage.elements.vector)
         add_into(out_vec, outage.described.vector)
         deg_vec = _degradation_vector(topology, outage.elements, degraded)
