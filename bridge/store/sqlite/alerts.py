@@ -154,6 +154,16 @@ def _keep_truncation(
     )
 
 
+#: for a re-send naming change number ?1: the write it re-sends again (when ?1 was a re-send),
+#: whether ?1 was re-sent since (then under another number), and how many rows still carry
+#: the write's number
+_RESENT_STATE = (
+    "SELECT r.seq, EXISTS(SELECT 1 FROM resent WHERE seq = ?1), "
+    "(SELECT count(*) FROM alerts WHERE seq = coalesce(r.seq, ?1)) "
+    "FROM (SELECT (SELECT seq FROM resent WHERE change = ?1) AS seq) AS r"
+)
+
+
 class SqliteAlerts(SqliteConnection):
     """:class:`bridge.store.interfaces.AlertLog` on SQLite."""
 
@@ -224,17 +234,17 @@ class SqliteAlerts(SqliteConnection):
             # re-send is one row of ``resent`` (write → its latest re-send's change number and
             # last_seen), so no alert row is rewritten. ``change`` names either the write (not
             # re-sent since) or its latest re-send.
-            found = conn.execute("SELECT seq FROM resent WHERE change = ?", (change,)).fetchone()
+            # Rows still carrying ``write`` are those its delivery wrote and nothing since
+            # (every write gives its rows its own change number; indexed). One statement for
+            # the three look-ups: this runs once per re-send.
+            found, resent_since, held = conn.execute(_RESENT_STATE, (change,)).fetchone()
             if found is not None:
-                write = int(found[0])
-            elif conn.execute("SELECT 1 FROM resent WHERE seq = ?", (change,)).fetchone():
+                write = int(found)
+            elif resent_since:
                 raise _WrittenSince  # re-sent since under another number
             else:
                 write = change
-            # Rows still carrying ``write`` are those its delivery wrote and nothing since
-            # (every write gives its rows its own change number; indexed).
-            held = conn.execute("SELECT count(*) FROM alerts WHERE seq = ?", (write,)).fetchone()
-            if int(held[0]) != count:
+            if int(held) != count:
                 raise _WrittenSince  # undoes this job (its savepoint), nothing written
             conn.execute(
                 "INSERT INTO resent(seq, change, last_seen) VALUES (?, ?, ?) "
