@@ -18,41 +18,68 @@ end
 local merged = {}
 local memo = {}
 local seq = redis.call('INCR', KEYS[5])
+-- The packed pairs apart, then every stored value read, merged and written back with one
+-- call per command and chunk rather than four per alert (a storm's webhooks are mostly new
+-- alerts: HMGET finds nothing, and the writes are HSET, ZADD, ZADD of many at once).
+local fields, values = {}, {}
 local packed, at = ARGV[6], 1
 while at <= #packed do
   local cut = string.find(packed, '\0', at, true)
-  local field = string.sub(packed, at, cut - 1)
   local stop = string.find(packed, '\0', cut + 1, true)
-  local value = string.sub(packed, cut + 1, stop - 1)
+  fields[#fields + 1] = string.sub(packed, at, cut - 1)
+  values[#values + 1] = string.sub(packed, cut + 1, stop - 1)
   at = stop + 1
-  local kept = redis.call('HGET', KEYS[2], field)
+end
+local CHUNK = 1000  -- arguments per call stay well below Lua's unpack limit
+local kepts = {}
+for first = 1, #fields, CHUNK do
+  local got = redis.call('HMGET', KEYS[2], unpack(fields, first, math.min(first + CHUNK - 1, #fields)))
+  for j = 1, #got do kepts[first + j - 1] = got[j] end
+end
+local stored, ends, changes, gone = {}, {}, {}, {}
+for i = 1, #fields do
+  local field, value = fields[i], values[i]
+  local kept = kepts[i]
   local before = nil
   if kept then
     kept = folded(kept, field, KEYS[6], KEYS[8], memo)
     local ostatus, oend, ofirst, olast, oid, odisplay = string.match(kept, FORM)
-    local status, ends, first, last, id, display = string.match(value, FORM)
+    local status, ends_at, first, last, id, display = string.match(value, FORM)
     before = ends_member(ostatus, oend, field)
     -- _rank(new) >= _rank(old): a resolve beats a firing; among resolves the later (or
     -- equal) end; '' (no end) ranks lowest, like datetime.min
     local new_wins
     if status == 'firing' then new_wins = (ostatus == 'firing')
     elseif ostatus == 'firing' then new_wins = true
-    else new_wins = (ends >= oend) end
-    if not new_wins then status, ends, id = ostatus, oend, oid end
+    else new_wins = (ends_at >= oend) end
+    if not new_wins then status, ends_at, id = ostatus, oend, oid end
     if last < olast then display = odisplay end
     if ofirst < first then first = ofirst end
     if olast > last then last = olast end
-    value = status .. '|' .. ends .. '|' .. first .. '|' .. last .. '|' .. id .. '\n' .. display
+    value = status .. '|' .. ends_at .. '|' .. first .. '|' .. last .. '|' .. id .. '\n' .. display
   end
-  redis.call('HSET', KEYS[2], field, value)
+  stored[#stored + 1] = field
+  stored[#stored + 1] = value
   local nstatus, nends = string.match(value, '^([^|]*)|([^|]*)|')
   local member = ends_member(nstatus, nends, field)
-  if before and before ~= member then redis.call('ZREM', KEYS[7], before) end
-  redis.call('ZADD', KEYS[7], 0, member)
-  redis.call('ZADD', KEYS[6], seq, field)
+  if before and before ~= member then gone[#gone + 1] = before end
+  ends[#ends + 1] = 0
+  ends[#ends + 1] = member
+  changes[#changes + 1] = seq
+  changes[#changes + 1] = field
   merged[#merged + 1] = value
   merged[#merged + 1] = '\0'
 end
+local function each_chunk(command, key, items, width)
+  local step = CHUNK * width
+  for first = 1, #items, step do
+    redis.call(command, key, unpack(items, first, math.min(first + step - 1, #items)))
+  end
+end
+each_chunk('HSET', KEYS[2], stored, 2)
+each_chunk('ZREM', KEYS[7], gone, 1)
+each_chunk('ZADD', KEYS[7], ends, 2)
+each_chunk('ZADD', KEYS[6], changes, 2)
 for write, at in pairs(memo) do  -- writes re-sent before, whose episodes were written now
   if at and redis.call('ZCOUNT', KEYS[6], write, write) == 0 then
     redis.call('HDEL', KEYS[8], write)
