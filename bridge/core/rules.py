@@ -160,27 +160,33 @@ def _scan_from(
     (:class:`_Progress`; None when it read nothing that outlasts this ``now``)."""
     n = len(times)
     progress: _Progress | None = None
+    last = n - 1
+    # ``run_start + duration``, once per run: comparing instants, not a timedelta per point
+    met_from = None if run_start is None else run_start + duration
+    counts = threshold > 0
     for i in range(first, n):
         at = times[i]
         if at > now:
             break
-        if i == n - 1:  # the last point's scan reads ``now``: keep what was before it
+        if i == last:  # the last point's scan reads ``now``: keep what was before it
             progress = _Progress(i, run_start, peak)
         value = values[i - first]
         if value > peak:
             peak = value
-        if value >= threshold and threshold > 0:
+        if counts and value >= threshold:
             if run_start is None:
                 run_start = at
-            run_end = times[i + 1] if i + 1 < n and times[i + 1] < now else now
-            if run_end - run_start >= duration:
-                met = _Run(run_start + duration, None, run_start, peak)
+                met_from = at + duration
+            after = i + 1
+            run_end = times[after] if after < n and times[after] < now else now
+            if run_end >= met_from:  # type: ignore[operator]  # set with run_start
+                met = _Run(met_from, None, run_start, peak)
                 # met before the last point: it stays met for any ``now`` from the next one
-                return met, _Progress(i + 1, None, peak, met) if i + 1 < n else None
+                return met, _Progress(after, None, peak, met) if after < n else None
         else:
             run_start = None
     if run_start is not None:
-        return _Run(None, run_start + duration, run_start, peak), progress
+        return _Run(None, met_from, run_start, peak), progress
     return _Run(None, None, None, peak), progress
 
 
@@ -246,6 +252,7 @@ class Measures:
         # after the loop: a long incident whose vectors rarely change costs O(points).
         copies: list[tuple[int, int]] = []  # [start, end) runs of such points
         vector_keys = self._vector_keys
+        all_series, n = self._series, self._n
         previous: Point | None = timeline[first - 1] if first else None
         for i in range(first, len(timeline)):
             point = timeline[i]
@@ -273,8 +280,11 @@ class Measures:
                         else:
                             self._add((mode, *key), i, value)
                             vector_keys.add((mode, *key))
-            for key, value in point.signals.items():
-                self._add(key, i, value)
+            for key, value in point.signals.items():  # _add, inline: every point has some
+                series = all_series.get(key)
+                if series is None:
+                    series = all_series[key] = [0.0] * n
+                series[i] += value
         for key in vector_keys:
             series = self._series[key]
             for start, end in copies:
