@@ -20,7 +20,7 @@ Contract:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bridge.core.calendar import Rule
@@ -556,7 +556,7 @@ def evaluate(
     """See the module contract. Pass :class:`Measures` to share them across rule sets."""
     m = timeline if isinstance(timeline, Measures) else Measures(timeline)
     results = tuple(
-        replace(evaluate_criterion(c, m, rule_set, topology, now), source=c.source)
+        _sourced(evaluate_criterion(c, m, rule_set, topology, now), c.source)
         for c in rule_set.criteria
     )
     return _assessment(rule_set, results)
@@ -572,12 +572,18 @@ def reevaluate(
     if len(previous.criteria) != len(rule_set.criteria):
         return evaluate(measures, rule_set, topology, now)
     results = tuple(
-        replace(evaluate_criterion(c, measures, rule_set, topology, now), source=c.source)
+        _sourced(evaluate_criterion(c, measures, rule_set, topology, now), c.source)
         if r.forecast_at is not None and r.forecast_at <= now
         else r
         for c, r in zip(rule_set.criteria, previous.criteria, strict=True)
     )
     return _assessment(rule_set, results)
+
+
+def _sourced(r: CriterionResult, source: str) -> CriterionResult:
+    """``r`` with its criterion's ``source`` (``dataclasses.replace`` costs several times
+    more, and every due criterion of every incident a tick re-evaluates comes here)."""
+    return CriterionResult(r.id, r.kind, r.met, r.since, r.forecast_at, r.reason, source)
 
 
 def _assessment(rule_set: RuleSet, results: tuple[CriterionResult, ...]) -> Assessment:
