@@ -7,11 +7,13 @@ from datetime import timedelta
 import pytest
 from builders import alert, webhook
 from corekit import NKOM, PTS, at, deliver, engine, episode, live
+from msgspec import structs
 
 from bridge.core import incident_state
 from bridge.core.engine import Engine
 from bridge.core.incident_state import CLOSED, OPEN, Incident, compute
 from bridge.core.incidents import incident_id
+from bridge.core.seen_again import still_as_left
 
 
 def only(eng: Engine) -> Incident:
@@ -782,3 +784,31 @@ def test_a_resolve_that_would_split_the_incident_is_correlated_in_full(
     whole.apply([a, resolved, b], at(51))
     assert len(live(eng)) == 2
     assert outcome(eng) == outcome(whole)
+
+
+def test_a_re_send_after_an_alert_bridging_two_incidents_is_checked_again() -> None:
+    """What seen_again left for a group no longer holds once an alert admitted since (not yet
+    evaluated) bridges its incident with an earlier one: the key waits to be correlated in
+    full, the re-send is declined, and admitting it places the alert in the merged incident,
+    not where the group was left."""
+    eng = engine()
+    eng.apply(
+        [
+            episode("a", at(0), end=at(10), element="olt-a1"),
+            episode("c", at(60), seen=at(60), element="olt-a2"),
+        ],
+        at(61),
+    )
+    assert len(live(eng)) == 2
+    (c,) = [ep for ep in eng.episodes.values() if ep.fingerprint == "c"]
+    left = eng.seen_again([structs.replace(c, last_seen=at(62))], {})
+    assert left is not None and left.standing is not None
+    resent = [structs.replace(ep, last_seen=at(64)) for ep in left.held]
+    assert still_as_left(left, resent, eng.episodes, eng.incidents, eng._risky)
+    eng.admit([episode("b", at(35), end=at(65), element="olt-a2")])  # bridges a's and c's
+    assert not still_as_left(left, resent, eng.episodes, eng.incidents, eng._risky)
+    assert eng.seen_again(resent, {}, left) is None
+    placed = eng.admit(resent, {})
+    assert placed[c.key] != left.placed[c.key]
+    eng.evaluate_pending(at(66))
+    assert len(live(eng)) == 1 and eng.incident_of(c.key) == placed[c.key]

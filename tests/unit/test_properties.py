@@ -24,7 +24,7 @@ from bridge.core.incident_state import compute
 from bridge.core.incidents import CorrelationRules, effective_ends
 from bridge.core.mapping import DEGRADATION, OUTAGE, MappingRules, Target
 from bridge.core.rules import Criterion, Measures, RuleSet, evaluate
-from bridge.core.seen_again import still_as_left
+from bridge.core.seen_again import SeenAgain, still_as_left
 from bridge.core.topology import Element, Topology, Vector, add_into
 
 #: Examples per engine property; raise it (e.g. ``PROPERTY_EXAMPLES=2000``) to hunt bugs.
@@ -672,6 +672,39 @@ def test_a_timeline_whose_alerts_ended_since_equals_one_built_from_all(
         assert_same_measures(Measures.extended(Measures(timeline), points, kept), Measures(points))
 
 
+def re_sent_as_admitted(
+    short: Engine,
+    full: Engine,
+    episodes: list[AlertEpisode],
+    truncation: dict[str, int],
+    left: SeenAgain | None = None,
+) -> SeenAgain | None:
+    """``short.seen_again`` of a re-sent group against ``full.admit`` of it: the same placement
+    and the same engine; when it declines it changed nothing (then ``short`` admits too)."""
+    before = structural(short)
+    again = short.seen_again(episodes, truncation, left)
+    expected = full.admit(episodes, truncation)
+    if again is None:
+        assert structural(short) == before
+        short.admit(episodes, truncation)
+    else:
+        assert again.placed == expected
+        assert again.incident_ids == sorted(set(expected.values()))
+    assert structural(short) == structural(full)
+    assert short.truncation == full.truncation
+    return again
+
+
+def same_outcome_then(short: Engine, full: Engine, at: datetime) -> None:
+    """Both evaluated at ``at``, and ticked three hours later, show the same incidents."""
+    short.evaluate_pending(at)
+    full.evaluate_pending(at)
+    assert outcome(short) == outcome(full)
+    short.tick(at + timedelta(hours=3))
+    full.tick(at + timedelta(hours=3))
+    assert outcome(short) == outcome(full)
+
+
 @FAST
 @given(scenarios(), st.data())
 def test_a_group_re_sent_unchanged_through_seen_again_equals_admitting_it(
@@ -691,23 +724,8 @@ def test_a_group_re_sent_unchanged_through_seen_again_equals_admitting_it(
     short.tick(later)
     full.tick(later)
     moved = [structs.replace(ep, last_seen=max(ep.last_seen, later)) for ep in group]
-    before = structural(short)
-    again = short.seen_again(moved, {"g": 1})
-    expected = full.admit(moved, {"g": 1})
-    if again is None:
-        assert structural(short) == before
-        short.admit(moved, {"g": 1})
-    else:
-        assert again.placed == expected
-        assert again.incident_ids == sorted(set(expected.values()))
-    assert structural(short) == structural(full)
-    assert short.truncation == full.truncation
-    short.evaluate_pending(later)
-    full.evaluate_pending(later)
-    assert outcome(short) == outcome(full)
-    short.tick(later + timedelta(hours=3))
-    full.tick(later + timedelta(hours=3))
-    assert outcome(short) == outcome(full)
+    re_sent_as_admitted(short, full, moved, {"g": 1})
+    same_outcome_then(short, full, later)
 
 
 @FAST
@@ -728,8 +746,7 @@ def test_a_group_re_sent_again_with_what_seen_again_left_equals_admitting_it(
     group = data.draw(st.lists(st.sampled_from(held), unique_by=lambda e: e.key, min_size=1))
     later = scenario.now + timedelta(minutes=data.draw(st.integers(0, 30)))
     moved = [structs.replace(ep, last_seen=max(ep.last_seen, later)) for ep in group]
-    left = short.seen_again(moved, {"g": 1})
-    full.admit(moved, {"g": 1})
+    left = re_sent_as_admitted(short, full, moved, {"g": 1})
     if left is None:
         return
     between = data.draw(st.sampled_from(["nothing", "tick", "other alerts", "admitted only"]))
@@ -786,24 +803,9 @@ def test_a_group_re_sent_again_with_what_seen_again_left_equals_admitting_it(
     resent = [structs.replace(ep, last_seen=max(ep.last_seen, again_at) - back) for ep in left.held]
     as_left = still_as_left(left, resent, short.episodes, short.incidents, short._risky)
     event(f"as left: {as_left} ({between})")
-    before = structural(short)
-    again = short.seen_again(resent, {"g": 2}, left)
-    expected = full.admit(resent, {"g": 2})
-    if again is None:
+    if re_sent_as_admitted(short, full, resent, {"g": 2}, left) is None:
         assert not as_left
-        assert structural(short) == before
-        short.admit(resent, {"g": 2})
-    else:
-        assert again.placed == expected
-        assert again.incident_ids == sorted(set(expected.values()))
-    assert structural(short) == structural(full)
-    assert short.truncation == full.truncation
-    short.evaluate_pending(again_at)
-    full.evaluate_pending(again_at)
-    assert outcome(short) == outcome(full)
-    short.tick(again_at + timedelta(hours=3))
-    full.tick(again_at + timedelta(hours=3))
-    assert outcome(short) == outcome(full)
+    same_outcome_then(short, full, again_at)
 
 
 # ---- an incident that only grows (the storm) --------------------------------------------------
