@@ -26,6 +26,7 @@ from typing import Any, Literal, TypeAlias, assert_never
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
+import msgspec
 
 from bridge.core.durations import format_duration, parse_duration
 
@@ -170,8 +171,7 @@ Rule: TypeAlias = After | WorkingDayAfter | OnEvent | SetByRegulator
 Basis = Literal["after", "working_day", "cap", "on_event", "regulator"]
 
 
-@dataclass(frozen=True, slots=True)
-class DueAt:
+class DueAt(msgspec.Struct, frozen=True, gc=False):
     at: datetime  # aware, UTC
     basis: Basis  # which part of the rule decided ``at``
     explanation: str

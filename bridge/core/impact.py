@@ -26,12 +26,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import msgspec
+
 from bridge.core.mapping import DEGRADATION, Target
 from bridge.core.topology import Topology, Vector, add_into
 
 
-@dataclass(frozen=True, slots=True)
-class Point:
+class Point(msgspec.Struct, frozen=True, gc=False):
     at: datetime
     outage: Vector
     degradation: Vector

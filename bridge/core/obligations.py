@@ -25,8 +25,9 @@ Contract:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
+
+import msgspec
 
 from bridge.core.calendar import DEFAULT_RULES, After, Rule, SetByRegulator, due_at
 from bridge.core.rules import Assessment, RuleSet
@@ -55,8 +56,7 @@ def obligation_state(draft_state: str | None, due: datetime | None, now: datetim
     return OPEN
 
 
-@dataclass(frozen=True, slots=True)
-class Obligation:
+class Obligation(msgspec.Struct, frozen=True, gc=False):
     regulator: str
     kind: str
     due_at: datetime | None

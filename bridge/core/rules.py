@@ -23,6 +23,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import msgspec
+
 from bridge.core.calendar import Rule
 from bridge.core.impact import Point
 from bridge.core.topology import Topology
@@ -81,8 +83,7 @@ class RuleSet:
     exemptions_source: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class CriterionResult:
+class CriterionResult(msgspec.Struct, frozen=True, gc=False):
     id: str
     kind: str
     met: bool
@@ -96,8 +97,7 @@ class CriterionResult:
 OPERATOR_SOURCE = "operator"
 
 
-@dataclass(frozen=True, slots=True)
-class Assessment:
+class Assessment(msgspec.Struct, frozen=True, gc=False):
     regulator: str
     rule_set: str
     verified: bool
@@ -115,8 +115,7 @@ class Assessment:
         return max(0.0, (self.forecast_at - now).total_seconds())
 
 
-@dataclass(frozen=True, slots=True)
-class _Run:
+class _Run(msgspec.Struct, frozen=True, gc=False):
     """Outcome of scanning one measure: when it was met, or when it would be."""
 
     met_at: datetime | None
@@ -195,8 +194,7 @@ def _scan_from(
 KEEP_SCANS_FROM = 64
 
 
-@dataclass(frozen=True, slots=True)
-class _Progress:
+class _Progress(msgspec.Struct, frozen=True, gc=False):
     """How far a scan of one measure got (:func:`_scan`): the indices before ``index`` gave
     ``run_start`` and ``peak`` and met nothing, or (``met``) the scan ended met there. Holds
     for any ``now`` at or after the time of point ``index`` (the scan of the points before it
@@ -331,8 +329,7 @@ def _fmt_num(x: float) -> str:
     return f"{round(x):,}".replace(",", " ")
 
 
-@dataclass(frozen=True, slots=True)
-class _Candidate:
+class _Candidate(msgspec.Struct, frozen=True):
     """One measured quantity (e.g. one service) of a criterion, with its scan."""
 
     label: str
