@@ -51,6 +51,11 @@ class WebhookLimits:
     #: ``startsAt``/``endsAt`` no later than this after the time of receipt (clock skew)
     timestamps_future: timedelta = timedelta(days=1)
 
+    def plausible_between(self, received_at: datetime) -> tuple[datetime, datetime]:
+        """The earliest and latest plausible ``startsAt``/``endsAt`` of a body received at
+        ``received_at`` (both included)."""
+        return received_at - self.timestamps_past, received_at + self.timestamps_future
+
 
 LIMITS_KEY = "server.limits"
 
@@ -267,13 +272,14 @@ def plausible(
 ) -> None:
     if value is None:
         return
-    if value < received_at - lim.timestamps_past:
+    earliest, latest = lim.plausible_between(received_at)
+    if value < earliest:
         raise BadInput(
             where,
             f"{format_time(value)} is more than {lim.timestamps_past} before it was received "
             f"(limit: {_limit('timestamps_past')})",
         )
-    if value > received_at + lim.timestamps_future:
+    if value > latest:
         raise BadInput(
             where,
             f"{format_time(value)} is more than {lim.timestamps_future} after it was received "

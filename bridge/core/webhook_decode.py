@@ -92,7 +92,7 @@ def decode_webhook(raw: bytes, received_at: datetime, limits: WebhookLimits) -> 
         body = _decoder(limits).decode(raw)
         group_key = body.groupKey or ""
         episodes: dict[tuple[str, datetime], AlertEpisode] = {}
-        lo, hi = received_at - limits.timestamps_past, received_at + limits.timestamps_future
+        lo, hi = limits.plausible_between(received_at)
         for alert in body.alerts:
             ep = _episode(alert, lo, hi, received_at, group_key)
             prior = episodes.setdefault((ep.fingerprint, ep.starts_at), ep)

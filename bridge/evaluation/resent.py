@@ -102,10 +102,8 @@ class ResentGroups:
         entry = self._bodies.get(slot)
         if entry is None or entry.raw != raw:
             return None
-        if (
-            entry.earliest < now - self.limits.timestamps_past
-            or entry.latest > now + self.limits.timestamps_future
-        ):
+        earliest, latest = self.limits.plausible_between(now)
+        if entry.earliest < earliest or entry.latest > latest:
             self.forget(raw)
             return None
         self._bodies.move_to_end(slot)
