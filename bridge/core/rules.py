@@ -239,7 +239,7 @@ class Measures:
         out._keys = {}
         out._vector_keys = set(before._vector_keys)
         # a scan's progress stands where the points it read and the one after are kept
-        out._scans = {key: p for key, p in before._scans.copy().items() if p.index < kept}
+        out._scans = {key: p for key, p in before._scans.items() if p.index < kept}
         out._fill(timeline, kept)
         return out
 
@@ -553,7 +553,7 @@ def evaluate(
     """See the module contract. Pass :class:`Measures` to share them across rule sets."""
     m = timeline if isinstance(timeline, Measures) else Measures(timeline)
     results = tuple(
-        _sourced(evaluate_criterion(c, m, rule_set, topology, now), c.source)
+        msgspec.structs.replace(evaluate_criterion(c, m, rule_set, topology, now), source=c.source)
         for c in rule_set.criteria
     )
     return _assessment(rule_set, results)
@@ -569,18 +569,14 @@ def reevaluate(
     if len(previous.criteria) != len(rule_set.criteria):
         return evaluate(measures, rule_set, topology, now)
     results = tuple(
-        _sourced(evaluate_criterion(c, measures, rule_set, topology, now), c.source)
+        msgspec.structs.replace(
+            evaluate_criterion(c, measures, rule_set, topology, now), source=c.source
+        )
         if r.forecast_at is not None and r.forecast_at <= now
         else r
         for c, r in zip(rule_set.criteria, previous.criteria, strict=True)
     )
     return _assessment(rule_set, results)
-
-
-def _sourced(r: CriterionResult, source: str) -> CriterionResult:
-    """``r`` with its criterion's ``source`` (``dataclasses.replace`` costs several times
-    more, and every due criterion of every incident a tick re-evaluates comes here)."""
-    return CriterionResult(r.id, r.kind, r.met, r.since, r.forecast_at, r.reason, source)
 
 
 def _assessment(rule_set: RuleSet, results: tuple[CriterionResult, ...]) -> Assessment:

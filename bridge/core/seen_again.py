@@ -46,14 +46,7 @@ class SeenAgain(msgspec.Struct, frozen=True, gc=False):
 
     def moved(self, held: Sequence[AlertEpisode]) -> SeenAgain:
         """The same placement, with ``held`` now held for the same keys."""
-        return SeenAgain(
-            self.keys,
-            held,
-            self.placed,
-            self.incident_ids,
-            self.standing,
-            self.correlation_keys,
-        )
+        return msgspec.structs.replace(self, held=held)
 
 
 def still_as_left(
