@@ -67,11 +67,13 @@ class Derived:
 
     def extended(self, timeline: list[Point], kept: int, sweep: Sweep) -> Derived:
         """What ``timeline`` gives, whose first ``kept`` points are the ones this was derived
-        from (:func:`~bridge.core.impact.sweep_timeline`): the measures of those are copied."""
+        from (:func:`~bridge.core.impact.sweep_timeline`): the measures of those are copied.
+        The jurisdictions are read from every point, as the summary is: an alert whose end
+        moved may leave none of its own after ``kept`` (ended where it started)."""
         return Derived(
             Measures.extended(self.measures, timeline, kept),
             summarise(timeline),
-            self.jurisdictions | _jurisdictions(timeline[kept:]),
+            _jurisdictions(timeline),
             None,
             sweep,
         )

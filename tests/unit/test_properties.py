@@ -20,7 +20,7 @@ from bridge.core import impact, incident_state, rules
 from bridge.core.alerts import AlertEpisode
 from bridge.core.engine import Engine
 from bridge.core.impact import Interval, build_timeline, sweep_timeline, value_at
-from bridge.core.incident_state import compute
+from bridge.core.incident_state import Derived, compute
 from bridge.core.incidents import CorrelationRules, effective_ends
 from bridge.core.mapping import DEGRADATION, OUTAGE, MappingRules, Target
 from bridge.core.rules import Criterion, Measures, RuleSet, evaluate
@@ -666,10 +666,12 @@ def test_a_timeline_whose_alerts_ended_since_equals_one_built_from_all(
             now_swept[seq] = (start, end, target)
             changed[seq] = (swept[seq], now_swept[seq])
         assert sweep.resumable(more, impact.changes(changed)) is not None
-        points, _, kept = sweep_timeline(topo, more, (timeline, sweep), changed=changed)
+        points, resumed, kept = sweep_timeline(topo, more, (timeline, sweep), changed=changed)
         assert points[:kept] == timeline[:kept]
         assert points == build_timeline(topo, now_swept + more)
         assert_same_measures(Measures.extended(Measures(timeline), points, kept), Measures(points))
+        extended = Derived.of(timeline, None, sweep).extended(points, kept, resumed)
+        assert extended.jurisdictions == Derived.of(points).jurisdictions
 
 
 def re_sent_as_admitted(
