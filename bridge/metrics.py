@@ -10,6 +10,7 @@ as ``other`` (:data:`OTHER`), so no alert sender can add series at will.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 
@@ -24,6 +25,20 @@ from bridge.core.retention import PRUNABLE
 
 #: The label value of every service or region the inventory does not declare.
 OTHER = "other"
+
+_children: weakref.WeakKeyDictionary[Counter, dict[str, Counter]] = weakref.WeakKeyDictionary()
+
+
+def child(counter: Counter, value: str) -> Counter:
+    """``counter.labels(value)`` for a counter of one label, looked up once per value: what
+    every webhook request counts (``labels`` checks its arguments each time it is called)."""
+    children = _children.get(counter)
+    if children is None:
+        children = _children[counter] = {}
+    found = children.get(value)
+    if found is None:
+        found = children[value] = counter.labels(value)
+    return found
 
 
 def _bounded(value: str, known: frozenset[str]) -> str:

@@ -18,7 +18,6 @@ from datetime import datetime
 from typing import Protocol
 
 import orjson
-from prometheus_client import Counter
 
 from bridge.core.alerts import (
     DEFAULT_LIMITS,
@@ -32,7 +31,7 @@ from bridge.core.webhook_decode import decode_webhook
 from bridge.errors import BadInput, StoreUnavailable
 from bridge.evaluation.evaluator import Evaluator
 from bridge.evaluation.resent import Resent, ResentGroups
-from bridge.metrics import Metrics
+from bridge.metrics import Metrics, child
 from bridge.store.interfaces import AlertLog
 
 log = logging.getLogger("bridge.evaluation")
@@ -82,7 +81,6 @@ class Ingest:
         #: told each change number this intake wrote and admitted what the store returned
         #: for (the replica sync need not read it back: ReplicaSync.mine)
         self.written = written or _nothing
-        self._children: dict[str, Counter] = {}  # alerts_received by status, once looked up
 
     async def ingest(self, body: object) -> IngestResult:
         """Validate, store and admit one webhook body: the request's raw bytes, or a body
@@ -173,18 +171,11 @@ class Ingest:
     def _count(self, episodes: Sequence[AlertEpisode], truncated: int, group_key: str) -> None:
         self._counted(sum(1 for ep in episodes if ep.firing), len(episodes), truncated, group_key)
 
-    def _received(self, status: str) -> Counter:
-        """The received-alerts counter's child for ``status``, looked up once."""
-        child = self._children.get(status)
-        if child is None:
-            child = self._children[status] = self.metrics.alerts_received.labels(status=status)
-        return child
-
     def _counted(self, firing: int, total: int, truncated: int, group_key: str) -> None:
         if firing:
-            self._received("firing").inc(firing)
+            child(self.metrics.alerts_received, "firing").inc(firing)
         if total > firing:
-            self._received("resolved").inc(total - firing)
+            child(self.metrics.alerts_received, "resolved").inc(total - firing)
         if truncated:
             self.metrics.alerts_truncated.inc(truncated)
             log.warning(

@@ -11,13 +11,12 @@ many alerts were accepted and the incidents they touched. Every answer is counte
 from __future__ import annotations
 
 import logging
-import weakref
 
 import orjson
 from aiohttp import web
-from prometheus_client import Counter
 
 from bridge.errors import BadInput, StoreUnavailable
+from bridge.metrics import child
 from bridge.web import keys
 from bridge.web.answers import bridge_error, error, too_large
 from bridge.web.auth import webhook_allowed
@@ -26,26 +25,12 @@ log = logging.getLogger("bridge.web")
 
 routes = web.RouteTableDef()
 
-# Per-request work kept once (every webhook request pays for what is here): the counter's
-# child per status code (``labels`` looks it up by keyword each time).
-_children: weakref.WeakKeyDictionary[Counter, dict[int, Counter]] = weakref.WeakKeyDictionary()
-
-
-def _count(counter: Counter, status: int) -> None:
-    children = _children.get(counter)
-    if children is None:
-        children = _children[counter] = {}
-    child = children.get(status)
-    if child is None:
-        child = children[status] = counter.labels(code=str(status))
-    child.inc()
-
 
 @routes.post("/api/v1/alertmanager")
 async def alertmanager_webhook(request: web.Request) -> web.Response:
     metrics = request.app[keys.METRICS]
     response = await _webhook(request)
-    _count(metrics.webhook_requests, response.status)
+    child(metrics.webhook_requests, str(response.status)).inc()
     return response
 
 
