@@ -62,11 +62,27 @@ def _overlaps(
 
 
 @dataclass(frozen=True, slots=True)
+class CoverGroup:
+    """A group holding a cover key's span, as :func:`cover` left it: its cover elements, its
+    time (the least start of its spans; reach None when one is still going) and the key its
+    spans move to."""
+
+    elements: tuple[str, ...]
+    start: datetime
+    reach: datetime | None
+    top: str
+
+
+@dataclass(frozen=True, slots=True)
 class Grouping:
-    """What :func:`cover` decides: where episodes move, and which belong together."""
+    """What :func:`cover` decides: where episodes move, and which belong together; also the
+    cover groups and, for each span given (in the order given), the index of the cover group
+    it is in (None: in none), so that :class:`Covering` can place new spans beside them."""
 
     moves: dict[EpisodeKey, str]  # episode → the key it moves to (those that stay: left out)
     together: dict[EpisodeKey, str]  # episode → its bonded group's label (one incident)
+    groups: tuple[CoverGroup, ...] = ()
+    span_groups: tuple[int | None, ...] = ()
 
 
 def cover(
@@ -77,7 +93,10 @@ def cover(
 ) -> Grouping:
     """See the module contract. ``cover_keys``: each cover key held → its element's depth
     (number of ancestors)."""
-    ordered = sorted(spans, key=lambda s: (s.key, s.start, s.episodes[0]))
+    order = sorted(
+        range(len(spans)), key=lambda i: (spans[i].key, spans[i].start, spans[i].episodes[0])
+    )
+    ordered = [spans[i] for i in order]
     parent = list(range(len(ordered)))
 
     def find(i: int) -> int:
@@ -106,10 +125,31 @@ def cover(
         groups.setdefault(find(i), []).append(i)
     moves: dict[EpisodeKey, str] = {}
     together: dict[EpisodeKey, str] = {}
+    cover_groups: list[CoverGroup] = []
+    span_groups: list[int | None] = [None] * len(spans)
     for members in groups.values():
         keys = {ordered[i].key for i in members if ordered[i].key in cover_keys}
         if keys:
             top = min(keys, key=lambda k: (cover_keys[k], k))
+            reaches = [ordered[i].reach for i in members]
+            for i in members:
+                span_groups[order[i]] = len(cover_groups)
+            cover_groups.append(
+                CoverGroup(
+                    tuple(
+                        sorted(
+                            {
+                                e
+                                for i in members
+                                if ordered[i].key in cover_keys and (e := ordered[i].element)
+                            }
+                        )
+                    ),
+                    min(ordered[i].start for i in members),
+                    None if any(r is None for r in reaches) else max(r for r in reaches if r),
+                    top,
+                )
+            )
         elif any(i in hosts for i in members):
             top = min(hosts[i] for i in members if i in hosts)
         else:
@@ -122,7 +162,7 @@ def cover(
                     moves[ek] = top
                 if with_bond:
                     together[ek] = label
-    return Grouping(moves, together)
+    return Grouping(moves, together, tuple(cover_groups), tuple(span_groups))
 
 
 def _grow(
@@ -173,7 +213,11 @@ class Covering:
 
     :meth:`regroup` looks again only at the domains something changed in, and only at those
     holding a cover key's episodes, a bond, or episodes covering moved before: a domain with
-    none costs nothing more than before. No I/O, no clock.
+    none costs nothing more than before. A domain whose only change is new episodes in keys
+    that are not cover keys (the storm: alerts under a core router that is down) is placed
+    from its last :class:`_Layout` at the cost of the keys they joined, when that provably
+    gives what :func:`cover` over the whole domain gives (:meth:`_placed_beside`); otherwise
+    the whole domain is covered again. No I/O, no clock.
     """
 
     def __init__(
@@ -192,6 +236,9 @@ class Covering:
         self._covers: dict[str, int] = {}  # cover key held → its element's depth
         self._spans: dict[str, list[Span]] = {}  # key → its spans (while unchanged)
         self._dirty: set[str] = set()  # domains to look at again
+        #: of those, the ones whose only change is new episodes (these), not of a cover key
+        self._added: dict[str, set[EpisodeKey]] = {}
+        self._layouts: dict[str, _Layout] = {}  # domain → how cover left it (no bonds)
         self.moved: dict[EpisodeKey, str] = {}  # episode → the key covering put it in
         self._moved_in: dict[str, set[EpisodeKey]] = {}  # domain → its episodes moved
         self.together: dict[EpisodeKey, str] = {}  # episode → its bonded group's label
@@ -212,6 +259,12 @@ class Covering:
             self._domain_of[key] = domain
         return domain
 
+    def _touch(self, domain: str) -> None:
+        """Something other than new episodes changed in ``domain``: cover it again in full."""
+        self._dirty.add(domain)
+        self._added.pop(domain, None)
+        self._layouts.pop(domain, None)
+
     def bond(self, bond: Bond) -> None:
         """A person merged the incident holding ``bond[0]`` into the one holding ``bond[1]``."""
         if bond not in self.bonds:
@@ -219,7 +272,7 @@ class Covering:
         for side in bond:
             for ek in side:
                 if ek in self.home:
-                    self._dirty.add(self._domain(self.home[ek]))
+                    self._touch(self._domain(self.home[ek]))
 
     def _live_bonds(self) -> list[Bond]:
         """The bonds without the episodes a person split out since."""
@@ -257,14 +310,18 @@ class Covering:
                 self._covers[home] = self.topology.depth(element)
         members.add(ek)
         self._spans.pop(home, None)
-        self._dirty.add(domain)
+        if old is None and home not in self._covers and domain in self._layouts:
+            self._dirty.add(domain)
+            self._added.setdefault(domain, set()).add(ek)
+        else:
+            self._touch(domain)
 
     def changed(self, ek: EpisodeKey) -> None:
         """The episode's interval changed (a resolve, a re-fire): its key's spans may too."""
         home = self.home.get(ek)
         if home is not None:
             self._spans.pop(home, None)
-            self._dirty.add(self._domain(home))
+            self._touch(self._domain(home))
 
     def forget(self, ek: EpisodeKey) -> None:
         """The episode left memory."""
@@ -292,7 +349,7 @@ class Covering:
         members.discard(ek)
         self._spans.pop(home, None)
         domain = self._domain(home)
-        self._dirty.add(domain)
+        self._touch(domain)
         if not members:
             del self._members[home]
             self._covers.pop(home, None)
@@ -335,21 +392,37 @@ class Covering:
         cover key or a merged incident's, or its own key again)."""
         out: dict[EpisodeKey, str] = {}
         dirty, self._dirty = self._dirty, set()
+        added, self._added = self._added, {}
         bonds = self._live_bonds()
         bonded = {self._domain(self.home[ek]) for a, b in bonds for ek in a + b if ek in self.home}
         done: set[str] = set()
         for start in sorted(dirty):
             if start in done:
                 continue
+            layout = self._layouts.get(start)
+            if start in added and layout is not None and start not in bonded:
+                placed = self._placed_beside(layout, added[start])
+                if placed is not None:
+                    done.add(start)
+                    for ek, key in placed.items():  # new episodes: covering never moved them
+                        self.moved[ek] = key
+                        self._moved_in.setdefault(self._domain(key), set()).add(ek)
+                        out[ek] = key
+                    continue
+            self._layouts.pop(start, None)
             domains = self._linked(start, bonds) if start in bonded else {start}
             done |= domains
             keys = {k for d in domains for k in self._keys_by_domain.get(d, ())}
             covers = {k: self._covers[k] for k in keys if k in self._covers}
             before = {ek: self.moved[ek] for d in domains for ek in self._moved_in.get(d, ())}
             if not covers and not before and not (domains & bonded):
+                self._layouts[start] = _Layout((), {})  # nothing covers: new episodes stay
                 continue
-            spans = [s for k in sorted(keys) for s in self._spans_of(k)]
+            ordered_keys = sorted(keys)
+            spans = [s for k in ordered_keys for s in self._spans_of(k)]
             grouping = cover(spans, covers, self.topology.is_ancestor_or_self, bonds)
+            if not (domains & bonded):
+                self._layouts[start] = _Layout.of(spans, grouping)
             for ek in [ek for ek in self.together if self.home.get(ek) in keys]:
                 del self.together[ek]
             self.together.update(grouping.together)
@@ -364,3 +437,88 @@ class Covering:
                     self._moved_in.setdefault(self._domain(key), set()).add(ek)
                     out[ek] = key
         return out
+
+    def _placed_beside(
+        self, layout: _Layout, added: set[EpisodeKey]
+    ) -> dict[EpisodeKey, str] | None:
+        """Where :func:`cover` over the whole domain would move the new episodes ``added``
+        (none of a cover key), read from the domain's last layout at the cost of the keys
+        they joined; None when that cannot be told so (then the domain is covered in full).
+
+        It can when, in each key they joined, every earlier span is within one new span
+        (none reaching less far: a new start of an alert ends its earlier episode, which may
+        end a group's reach) and every new span joins at most one cover group, starting at or
+        after that group's start while the group is still going (reach None). The groups'
+        elements, time and top then stand, so no other span joins or leaves any group, and
+        no group meets another: the new spans' episodes move to their group's top, the rest
+        stay where they were. The layout is updated."""
+        if not layout.groups:
+            return {}  # nothing covers in this domain (a new cover key covers it in full)
+        by_key: dict[str, set[EpisodeKey]] = {}
+        for ek in added:  # place() let none of a cover key through
+            home = self.home.get(ek)
+            if home is None:
+                return None
+            by_key.setdefault(home, set()).add(ek)
+        moves: dict[EpisodeKey, str] = {}
+        updates: dict[str, list[tuple[Span, int | None]]] = {}
+        is_under = self.topology.is_ancestor_or_self
+        for key, new in by_key.items():
+            spans = self._spans_of(key)
+            owner = {ek: i for i, span in enumerate(spans) for ek in span.episodes}
+            counted = [0] * len(spans)
+            for earlier, _ in layout.placed.get(key, ()):
+                i = owner.get(earlier.episodes[0])
+                if i is None:
+                    return None
+                reach = spans[i].reach
+                if reach is not None and (earlier.reach is None or reach < earlier.reach):
+                    return None  # a new start of an alert ended an earlier episode sooner
+                counted[i] += len(earlier.episodes)
+            for ek in new:
+                i = owner.get(ek)
+                if i is None:
+                    return None
+                counted[i] += 1
+            placed: list[tuple[Span, int | None]] = []
+            for i, span in enumerate(spans):
+                joins = [
+                    g
+                    for g, group in enumerate(layout.groups)
+                    if span.element is not None
+                    and _overlaps(group.start, group.reach, span.start, span.reach)
+                    and any(is_under(e, span.element) for e in group.elements)
+                ]
+                # Implied by the reach check and the groups' being a fixpoint of cover (an
+                # earlier span split or left out; two groups meeting, or an earlier span's
+                # group other than the one the new span joins), but checked: it costs
+                # nothing beside what it guards.
+                if counted[i] != len(span.episodes) or len(joins) > 1:
+                    return None
+                joined = joins[0] if joins else None
+                if joined is not None:
+                    group = layout.groups[joined]
+                    if group.reach is not None or span.start < group.start:
+                        return None  # the group's time would change: others may join
+                    if key != group.top:
+                        moves.update((ek, group.top) for ek in span.episodes if ek in new)
+                placed.append((span, joined))
+            updates[key] = placed
+        layout.placed.update(updates)
+        return moves
+
+
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """How :func:`cover` left one domain (without bonds): its cover groups, and each key's
+    spans with the index of the group each is in (None: in none)."""
+
+    groups: tuple[CoverGroup, ...]
+    placed: dict[str, list[tuple[Span, int | None]]]
+
+    @staticmethod
+    def of(spans: Sequence[Span], grouping: Grouping) -> _Layout:
+        placed: dict[str, list[tuple[Span, int | None]]] = {}
+        for span, group in zip(spans, grouping.span_groups, strict=True):
+            placed.setdefault(span.key, []).append((span, group))
+        return _Layout(grouping.groups, placed)

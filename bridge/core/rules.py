@@ -19,6 +19,7 @@ Contract:
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -153,11 +154,14 @@ def _scan_from(
     threshold: float,
     duration: timedelta,
     now: datetime,
+    n: int | None = None,
 ) -> tuple[_Run, _Progress | None]:
     """:func:`sustained_arrays` from point ``first`` on (``values`` from there), given what
     the points before it gave; also how far it got in a form that holds for a later ``now``
-    (:class:`_Progress`; None when it read nothing that outlasts this ``now``)."""
-    n = len(times)
+    (:class:`_Progress`; None when it read nothing that outlasts this ``now``). ``n``: how
+    many of ``times`` are the timeline's (:attr:`Measures.n`; default all)."""
+    if n is None:
+        n = len(times)
     progress: _Progress | None = None
     last = n - 1
     # ``run_start + duration``, once per run: comparing instants, not a timedelta per point
@@ -188,6 +192,9 @@ def _scan_from(
         return _Run(None, met_from, run_start, peak), progress
     return _Run(None, None, None, peak), progress
 
+
+#: Taken while claiming a :class:`Measures`' lists for an extension (:meth:`Measures.extended`).
+_HANDING_ON = threading.Lock()
 
 #: A scan of a timeline of at least this many points keeps how far it got; a shorter one is
 #: cheap to scan again, and keeping nothing spares memory and the garbage collector.
@@ -224,22 +231,50 @@ class Measures:
         self._vector_keys: set[tuple[str, ...]] = set()
         #: scans' progress, so a later ``now`` or an extended timeline scans on from there
         self._scans: dict[tuple[object, ...], _Progress] = {}
+        #: set once an extension took over this one's lists (see :meth:`extended`)
+        self._handed_on = False
         self._fill(timeline, 0)
+
+    @property
+    def n(self) -> int:
+        """How many points these measures cover. ``times`` and every series may be longer
+        (an extension appended to them in place, see :meth:`extended`): read only the
+        first ``n`` values (:meth:`tail`)."""
+        return self._n
 
     @classmethod
     def extended(cls, before: Measures, timeline: Sequence[Point], kept: int) -> Measures:
         """The measures of ``timeline``, whose first ``kept`` points are those ``before`` was
         built from (:func:`~bridge.core.impact.sweep_timeline` extending a timeline): their
-        values are copied, only the points after them are read."""
+        values are kept, only the points after them are read.
+
+        Costs what is added, not what ``before`` holds: when ``kept`` is all of ``before``'s
+        points and no other extension took ``before``'s lists yet, the new measures append to
+        those very lists (``before`` still reads only its own first ``n`` values, so it stays
+        valid for whoever still holds it, in any thread); otherwise their first ``kept``
+        values are copied. The claim on ``before``'s lists is taken under a lock, since two
+        evaluations may extend the same measures at once (one is then discarded)."""
         out = cls.__new__(cls)
-        out.times = [p.at for p in timeline]
         n = out._n = len(timeline)
-        pad = [0.0] * (n - kept)
-        out._series = {key: series[:kept] + pad for key, series in before._series.items()}
+        with _HANDING_ON:
+            share = kept == before._n and not before._handed_on
+            before._handed_on = before._handed_on or share
+        if share:
+            out.times = before.times
+            out.times.extend([p.at for p in timeline[kept:]])
+            pad = [0.0] * (n - kept)
+            out._series = before._series.copy()
+            for series in out._series.values():
+                series.extend(pad)
+        else:
+            out.times = [p.at for p in timeline]
+            pad = [0.0] * (n - kept)
+            out._series = {key: series[:kept] + pad for key, series in before._series.items()}
         out._keys = {}
         out._vector_keys = set(before._vector_keys)
         # a scan's progress stands where the points it read and the one after are kept
         out._scans = {key: p for key, p in before._scans.items() if p.index < kept}
+        out._handed_on = False
         out._fill(timeline, kept)
         return out
 
@@ -294,8 +329,12 @@ class Measures:
             series = self._series[key] = [0.0] * self._n
         series[i] += value
 
-    def series(self, key: tuple[str, ...]) -> list[float]:
-        return self._series.get(key) or [0.0] * self._n
+    def tail(self, key: tuple[str, ...], first: int = 0) -> list[float]:
+        """The values of one quantity from point ``first`` on (zeros where it never was)."""
+        series = self._series.get(key)
+        if series is None:
+            return [0.0] * (self._n - first)
+        return series[first : self._n]
 
     def keys(self, prefix: tuple[str, ...], length: int) -> list[tuple[str, ...]]:
         """Sorted keys of ``length`` starting with ``prefix`` (cached: ticks ask repeatedly)."""
@@ -384,31 +423,29 @@ def _scan(
     gives its values from point ``i`` on), resumed from where an earlier scan of it got
     (:class:`_Progress`, kept on the measures and carried to an extended timeline), so a
     re-evaluation reads only the points after that."""
-    times, duration = m.times, c.min_duration
+    times, duration, n = m.times, c.min_duration, m.n
     key = (measure, threshold, duration)
     progress = m._scans.get(key)
-    if progress is not None and progress.index < len(times) and now >= times[progress.index]:
+    if progress is not None and progress.index < n and now >= times[progress.index]:
         if progress.met is not None:
             return progress.met
         first, run_start, peak = progress.index, progress.run_start, progress.peak
     else:
         first, run_start, peak = 0, None, 0.0
     run, reached = _scan_from(
-        times, values_from(first), first, run_start, peak, threshold, duration, now
+        times, values_from(first), first, run_start, peak, threshold, duration, now, n
     )
-    if reached is not None and len(times) >= KEEP_SCANS_FROM:
+    if reached is not None and n >= KEEP_SCANS_FROM:
         m._scans[key] = reached
     return run
 
 
 def _tail(m: Measures, key: tuple[str, ...]) -> Callable[[int], Sequence[float]]:
-    series = m.series(key)
-    return lambda first: series[first:] if first else series
+    return lambda first: m.tail(key, first)
 
 
 def _shares(m: Measures, key: tuple[str, ...], total: float) -> Callable[[int], list[float]]:
-    series = m.series(key)
-    return lambda first: [v / total for v in series[first:]]
+    return lambda first: [v / total for v in m.tail(key, first)]
 
 
 def _eval_connections(c: Criterion, m: Measures, j: str, now: datetime) -> CriterionResult:
@@ -478,9 +515,9 @@ def _eval_severity(
     keys = [key for key in m.keys(("sev", j), 3) if key[2] in raw_values]
 
     def active(first: int) -> list[float]:
-        out = [0.0] * (len(m.times) - first)
+        out = [0.0] * (m.n - first)
         for key in keys:
-            out = [a + b for a, b in zip(out, m.series(key)[first:], strict=True)]
+            out = [a + b for a, b in zip(out, m.tail(key, first), strict=True)]
         return out
 
     run = _scan(m, ("sev", j, *sorted(raw_values)), active, 1, c, now)

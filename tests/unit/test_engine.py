@@ -10,6 +10,7 @@ from corekit import NKOM, PTS, at, deliver, engine, episode, live
 from msgspec import structs
 
 from bridge.core import incident_state
+from bridge.core.alerts import AlertEpisode
 from bridge.core.engine import Engine
 from bridge.core.incident_state import CLOSED, OPEN, Incident, compute
 from bridge.core.incidents import incident_id
@@ -812,3 +813,69 @@ def test_a_re_send_after_an_alert_bridging_two_incidents_is_checked_again() -> N
     assert placed[c.key] != left.placed[c.key]
     eng.evaluate_pending(at(66))
     assert len(live(eng)) == 1 and eng.incident_of(c.key) == placed[c.key]
+
+
+def _moved_batch_by_batch(*batches: list[AlertEpisode]) -> dict[str, str]:
+    """Where covering puts each alert (fingerprint → key) once ``batches`` are admitted one
+    after another, checked against admitting every episode at once."""
+    eng = engine()
+    for batch in batches:
+        eng.admit(batch)
+    once = engine()
+    once.admit(list(eng.episodes.values()))
+    assert eng.covering.moved == once.covering.moved
+    return {ek[0]: key for ek, key in eng.covering.moved.items()}
+
+
+def test_a_new_alert_under_a_cover_still_going_joins_it() -> None:
+    """The storm: a new site alert under the core router that is down moves into its key."""
+    first = [episode("core", at(0), element="core-se"), episode("a", at(5), element="olt-a1")]
+    assert _moved_batch_by_batch(first, [episode("b", at(9), element="olt-b1")]) == {
+        "a": "topo:core-se",
+        "b": "topo:core-se",
+    }
+
+
+def test_a_new_alert_bridging_an_ended_cover_to_a_later_site_alert_takes_that_one_in() -> None:
+    """The core's alert ended (its incident reaches at(40)); a site alert at(60) stayed apart.
+    A new alert from at(5), still going, joins the core's and stretches it to the later one,
+    which then moves in too."""
+    first = [
+        episode("core", at(0), end=at(10), element="core-se"),
+        episode("late", at(60), element="olt-b1"),
+    ]
+    assert _moved_batch_by_batch(first, [episode("bridge", at(5), element="olt-a1")]) == {
+        "bridge": "topo:core-se",
+        "late": "topo:core-se",
+    }
+
+
+def test_a_new_alert_starting_before_the_cover_takes_in_a_site_alert_only_it_overlaps() -> None:
+    """The core's alert from at(50) covers nothing yet (a site alert at(0)-at(10) reached only
+    at(40)). A new alert from at(5), still going, joins the core's and starts it at(5): the
+    earlier site alert now overlaps it and moves in too."""
+    first = [
+        episode("core", at(50), element="core-se"),
+        episode("early", at(0), end=at(10), element="olt-b1"),
+    ]
+    assert _moved_batch_by_batch(first, [episode("bridge", at(5), element="olt-a1")]) == {
+        "bridge": "topo:core-se",
+        "early": "topo:core-se",
+    }
+
+
+def test_a_new_start_that_ends_the_alert_keeping_a_cover_going_lets_a_later_one_go() -> None:
+    """The core's alert ended; a site alert still going kept the core's incident going, so a
+    site alert at(70) joined it. That alert fires again at(30) and resolves at(35): its first
+    episode ends at(30), the incident reaches at(65), and the one at(70) leaves it."""
+    first = [
+        episode("core", at(0), end=at(5), element="core-se"),
+        episode("x", at(2), element="olt-a1"),
+        episode("late", at(70), element="olt-b1"),
+    ]
+    assert _moved_batch_by_batch(first) == {
+        "x": "topo:core-se",
+        "late": "topo:core-se",
+    }
+    moved = _moved_batch_by_batch(first, [episode("x", at(30), end=at(35), element="olt-a1")])
+    assert moved == {"x": "topo:core-se"}  # both episodes of x; "late" stays in its own key
