@@ -35,6 +35,7 @@ from typing import Any
 
 from bench.inventory import Inventory, alertname_for, generate
 from bridge.config import load_rule_set
+from bridge.core import calendar
 from bridge.core.alerts import AlertEpisode, merge_episode
 from bridge.core.engine import Engine
 from bridge.core.incidents import CorrelationRules, correlation_key
@@ -56,7 +57,10 @@ def rule_sets() -> list[RuleSet]:
 
 
 def new_engine(topology: Topology, rules: Sequence[RuleSet]) -> Engine:
-    """As build_engine() does for the config tests/builders.py writes."""
+    """As build_engine() does for the config tests/builders.py writes; the holiday tables are
+    loaded first, as the service does at start (:func:`bridge.core.calendar.warm`), so the
+    first deadline computed is not timed with them."""
+    calendar.warm(NOW0.year)
     return Engine(
         topology,
         MappingRules(),

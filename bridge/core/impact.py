@@ -425,13 +425,25 @@ def _conn_total(vec: Vector) -> int:
     return max(per_service.values(), default=0)
 
 
-def summarise(timeline: Sequence[Point]) -> ImpactSummary:
-    """Current (the last point) and peak figures of a timeline."""
-    peak, peak_at, out_peak, deg_peak = 0, None, 0, 0
-    by_service: dict[str, int] = {}
-    by_region: dict[str, int] = {}
-    previous: Point | None = None
-    for point in timeline:
+def summarise(
+    timeline: Sequence[Point], before: ImpactSummary | None = None, first: int = 0
+) -> ImpactSummary:
+    """Current (the last point) and peak figures of a timeline. With ``before``, the summary
+    of its first ``first`` points exactly as they are (a timeline extended after them): only
+    the points from ``first`` on are read, for the same result."""
+    if before is None or not first:
+        peak, peak_at, out_peak, deg_peak = 0, None, 0, 0
+        by_service: dict[str, int] = {}
+        by_region: dict[str, int] = {}
+        previous: Point | None = None
+        first = 0
+    else:
+        peak, peak_at = before.peak, before.peak_at
+        out_peak, deg_peak = before.outage_peak, before.degradation_peak
+        by_service, by_region = dict(before.by_service), dict(before.by_region)
+        previous = timeline[first - 1]  # its vectors were read (or shared with one that was)
+    for i in range(first, len(timeline)):
+        point = timeline[i]
         if (
             previous is not None
             and point.outage is previous.outage

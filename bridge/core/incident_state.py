@@ -67,21 +67,27 @@ class Derived:
 
     def extended(self, timeline: list[Point], kept: int, sweep: Sweep) -> Derived:
         """What ``timeline`` gives, whose first ``kept`` points are the ones this was derived
-        from (:func:`~bridge.core.impact.sweep_timeline`): the measures of those are copied.
-        The jurisdictions are read from every point, as the summary is: an alert whose end
-        moved may leave none of its own after ``kept`` (ended where it started)."""
+        from (:func:`~bridge.core.impact.sweep_timeline`): the measures of those are kept.
+        When ``kept`` is every point this was derived from, the summary and the jurisdictions
+        go on from this one's, reading only the points added; otherwise (the sweep resumed
+        before the end: an alert whose end moved may leave none of its own after ``kept``,
+        ended where it started) they are read from every point."""
+        whole = kept == self.measures.n
         return Derived(
             Measures.extended(self.measures, timeline, kept),
-            summarise(timeline),
-            _jurisdictions(timeline),
+            summarise(timeline, self.impact, kept) if whole else summarise(timeline),
+            self.jurisdictions | _jurisdictions(timeline, kept)
+            if whole
+            else _jurisdictions(timeline),
             None,
             sweep,
         )
 
 
-def _jurisdictions(timeline: Sequence[Point]) -> frozenset[str]:
+def _jurisdictions(timeline: Sequence[Point], first: int = 0) -> frozenset[str]:
+    """The jurisdictions with an outage at some point from ``first`` on."""
     return frozenset(
-        k[1] for vec in {id(p.outage): p.outage for p in timeline}.values() for k in vec
+        k[1] for vec in {id(p.outage): p.outage for p in timeline[first:]}.values() for k in vec
     )
 
 

@@ -19,7 +19,7 @@ from msgspec import structs
 from bridge.core import impact, incident_state, rules
 from bridge.core.alerts import AlertEpisode
 from bridge.core.engine import Engine
-from bridge.core.impact import Interval, build_timeline, sweep_timeline, value_at
+from bridge.core.impact import Interval, build_timeline, summarise, sweep_timeline, value_at
 from bridge.core.incident_state import Derived, compute
 from bridge.core.incidents import CorrelationRules, effective_ends
 from bridge.core.mapping import DEGRADATION, OUTAGE, MappingRules, Target
@@ -626,6 +626,7 @@ def test_a_timeline_extended_by_more_alerts_equals_one_built_from_all(
     ):
         timeline, sweep, _ = sweep_timeline(topo, intervals[: bounds[1]])
         measures = Measures(timeline)
+        derived = Derived.of(timeline, None, sweep)
         for a, b in itertools.pairwise(bounds[1:]):
             more = intervals[a:b]
             assert sweep.resumable(more) is not None
@@ -633,6 +634,11 @@ def test_a_timeline_extended_by_more_alerts_equals_one_built_from_all(
             timeline, sweep, kept = sweep_timeline(topo, more, (before, sweep))
             assert timeline[:kept] == before[:kept]
             assert timeline == build_timeline(topo, intervals[:b])
+            # the summary and the jurisdictions go on from the earlier ones where every
+            # earlier point is kept, and are read again where not: the same either way
+            derived = derived.extended(timeline, kept, sweep)
+            assert derived.impact == summarise(timeline)
+            assert derived.jurisdictions == Derived.of(timeline).jurisdictions
             previous, measures = measures, Measures.extended(measures, timeline, kept)
             # the measures extended stay those of their own timeline (the extension may have
             # appended to their lists), and extending them again (a discarded evaluation
@@ -683,6 +689,7 @@ def test_a_timeline_whose_alerts_ended_since_equals_one_built_from_all(
         assert_same_measures(Measures.extended(Measures(timeline), points, kept), Measures(points))
         extended = Derived.of(timeline, None, sweep).extended(points, kept, resumed)
         assert extended.jurisdictions == Derived.of(points).jurisdictions
+        assert extended.impact == summarise(points)
 
 
 def re_sent_as_admitted(
