@@ -20,7 +20,16 @@ from datetime import timedelta
 from typing import Any
 
 from bench.covering import CORE
-from bench.evaluation import NOW0, Workload, _episode, _stats, _timed, new_engine, rule_sets
+from bench.evaluation import (
+    NOW0,
+    Workload,
+    _episode,
+    _stats,
+    _timed,
+    as_the_service_runs,
+    new_engine,
+    rule_sets,
+)
 from bench.inventory import generate
 from bridge.core.alerts import AlertEpisode
 from bridge.core.engine import Engine
@@ -62,7 +71,9 @@ def _run_case(
     workload = Workload(inventory, 0, seed=seed)
     held = _swedish(workload, n, rnd)
     core = _episode("c0re", CORE, CORE, NOW0 - timedelta(minutes=25), NOW0, rnd)
-    engine: Engine = new_engine(inventory.topology(), rule_sets())
+    topology = inventory.topology()
+    as_the_service_runs()
+    engine: Engine = new_engine(topology, rule_sets())
     engine.apply([core, *held], NOW0)
     times: list[float] = []
     for k, batch in enumerate(_batches(workload, batches, rnd), start=1):

@@ -5,6 +5,7 @@ live."""
 
 from __future__ import annotations
 
+import gc
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -133,3 +134,22 @@ async def test_settled_incidents_leave_memory_and_are_still_served(
     restarted = again.server.app[SERVICE]
     assert set(restarted.engine.incidents) == {open_id}
     assert [i["id"] for i in await listing(again)] == [i["id"] for i in before]
+
+
+async def test_the_inventory_is_frozen_out_of_the_collector_while_the_service_runs(
+    client_for: Any, tmp_path: Path
+) -> None:
+    """The inventory and what else exists at start live as long as the service: started, it
+    has them frozen out of the cycle collector's walks (each of the inventory's elements
+    among them); stopped, it thaws them, so another start in this process begins afresh."""
+    gc.unfreeze()
+    client = await client_for(write_config(tmp_path))
+    service = client.server.app[SERVICE]
+    elements = list(service.topology.elements.values())
+    walked = {id(o) for o in gc.get_objects()}
+    assert elements and not any(id(e) in walked for e in elements)
+    assert gc.get_freeze_count() >= len(elements)
+    await client.close()
+    assert gc.get_freeze_count() == 0
+    walked = {id(o) for o in gc.get_objects()}
+    assert all(id(e) in walked for e in elements)
