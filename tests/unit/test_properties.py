@@ -933,7 +933,7 @@ def test_covering_new_alerts_beside_the_last_layout_equals_covering_everything(
         rest = sorted(rest, key=lambda e: e.last_seen)
     else:
         rest = data.draw(st.permutations(rest))
-    cuts = sorted(data.draw(st.lists(st.integers(0, len(rest)), max_size=10)))
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(rest)), max_size=30)))
     eng = new_engine(scenario)
     for a, b in itertools.pairwise([0, *cuts, len(rest)]):
         eng.admit(rest[a:b])
