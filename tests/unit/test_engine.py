@@ -879,3 +879,29 @@ def test_a_new_start_that_ends_the_alert_keeping_a_cover_going_lets_a_later_one_
     }
     moved = _moved_batch_by_batch(first, [episode("x", at(30), end=at(35), element="olt-a1")])
     assert moved == {"x": "topo:core-se"}  # both episodes of x; "late" stays in its own key
+
+
+def test_a_resolve_under_a_cover_still_going_leaves_the_alert_in_it() -> None:
+    """The storm's resolves: the core router is still down, a site alert under it resolves;
+    it stays in the core's incident, as does the one still going."""
+    first = [
+        episode("core", at(0), element="core-se"),
+        episode("a", at(5), element="olt-a1"),
+        episode("b", at(6), element="olt-b1"),
+    ]
+    resolved = [episode("a", at(5), end=at(20), element="olt-a1")]
+    assert _moved_batch_by_batch(first, resolved) == {"a": "topo:core-se", "b": "topo:core-se"}
+
+
+def test_a_resolve_that_ends_the_alert_an_earlier_one_joined_through_lets_both_go() -> None:
+    """The core's alert from at(50) took in a site alert going since at(0), and through it
+    one at(10)-at(20) (reaching at(50)) that never overlapped the core's. The first resolves
+    at(5): neither overlaps the core's alert any more, and both leave its incident."""
+    first = [
+        episode("core", at(50), element="core-se"),
+        episode("x", at(0), element="olt-a1"),
+        episode("y", at(10), end=at(20), element="olt-b1"),
+    ]
+    assert _moved_batch_by_batch(first) == {"x": "topo:core-se", "y": "topo:core-se"}
+    resolved = [episode("x", at(0), end=at(5), element="olt-a1")]
+    assert _moved_batch_by_batch(first, resolved) == {}
