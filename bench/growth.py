@@ -65,14 +65,12 @@ def _batches(workload: Workload, count: int, rnd: random.Random) -> list[list[Al
 
 
 def _run_case(
-    inventory: Any, n: int, full: bool, batches: int, seed: int
+    inventory: Any, topology: Any, n: int, full: bool, batches: int, seed: int
 ) -> tuple[list[float], int]:
     rnd = random.Random(seed)
     workload = Workload(inventory, 0, seed=seed)
     held = _swedish(workload, n, rnd)
     core = _episode("c0re", CORE, CORE, NOW0 - timedelta(minutes=25), NOW0, rnd)
-    topology = inventory.topology()
-    as_the_service_runs()
     engine: Engine = new_engine(topology, rule_sets())
     engine.apply([core, *held], NOW0)
     times: list[float] = []
@@ -94,10 +92,12 @@ def _run_case(
 def run(quick: bool = False, log: Callable[..., None] = print) -> dict[str, Any]:
     batches = 5 if quick else 15
     inventory = generate(100_000)
+    topology = inventory.topology()
+    as_the_service_runs()
     rows: list[dict[str, Any]] = []
     for n in SIZES:
-        grown, largest = _run_case(inventory, n, False, batches, seed=5)
-        full, _ = _run_case(inventory, n, True, batches, seed=5)
+        grown, largest = _run_case(inventory, topology, n, False, batches, seed=5)
+        full, _ = _run_case(inventory, topology, n, True, batches, seed=5)
         row = {
             "held": n,
             "incident_alerts": largest,

@@ -404,9 +404,8 @@ class Covering:
                 placed = self._placed_beside(layout, added[start])
                 if placed is not None:
                     done.add(start)
-                    for ek, key in placed.items():  # new episodes: covering never moved them
-                        self.moved[ek] = key
-                        self._moved_in.setdefault(self._domain(key), set()).add(ek)
+                    for ek, key in placed.items():
+                        self._put_in(ek, key)
                         out[ek] = key
                     continue
             self._layouts.pop(start, None)
@@ -418,8 +417,7 @@ class Covering:
             if not covers and not before and not (domains & bonded):
                 self._layouts[start] = _Layout((), {})  # nothing covers: new episodes stay
                 continue
-            ordered_keys = sorted(keys)
-            spans = [s for k in ordered_keys for s in self._spans_of(k)]
+            spans = [s for k in sorted(keys) for s in self._spans_of(k)]
             grouping = cover(spans, covers, self.topology.is_ancestor_or_self, bonds)
             if not (domains & bonded):
                 self._layouts[start] = _Layout.of(spans, grouping)
@@ -432,11 +430,16 @@ class Covering:
                     out[ek] = self.home[ek]
             for ek, key in grouping.moves.items():
                 if before.get(ek) != key:
-                    self._unmove(ek)
-                    self.moved[ek] = key
-                    self._moved_in.setdefault(self._domain(key), set()).add(ek)
+                    self._put_in(ek, key)
                     out[ek] = key
         return out
+
+    def _put_in(self, ek: EpisodeKey, key: str) -> None:
+        """Covering puts the episode in ``key`` (instead of where it put it before, if
+        anywhere)."""
+        self._unmove(ek)
+        self.moved[ek] = key
+        self._moved_in.setdefault(self._domain(key), set()).add(ek)
 
     def _placed_beside(
         self, layout: _Layout, added: set[EpisodeKey]

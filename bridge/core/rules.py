@@ -259,16 +259,15 @@ class Measures:
         with _HANDING_ON:
             share = kept == before._n and not before._handed_on
             before._handed_on = before._handed_on or share
+        pad = [0.0] * (n - kept)
         if share:
             out.times = before.times
             out.times.extend([p.at for p in timeline[kept:]])
-            pad = [0.0] * (n - kept)
             out._series = before._series.copy()
             for series in out._series.values():
                 series.extend(pad)
         else:
             out.times = [p.at for p in timeline]
-            pad = [0.0] * (n - kept)
             out._series = {key: series[:kept] + pad for key, series in before._series.items()}
         out._keys = {}
         out._vector_keys = set(before._vector_keys)
