@@ -19,6 +19,7 @@ Contract:
 
 from __future__ import annotations
 
+import bisect
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -155,15 +156,21 @@ def _scan_from(
     duration: timedelta,
     now: datetime,
     n: int | None = None,
+    marks: list[_Progress] | None = None,
 ) -> tuple[_Run, _Progress | None]:
     """:func:`sustained_arrays` from point ``first`` on (``values`` from there), given what
     the points before it gave; also how far it got in a form that holds for a later ``now``
     (:class:`_Progress`; None when it read nothing that outlasts this ``now``). ``n``: how
-    many of ``times`` are the timeline's (:attr:`Measures.n`; default all)."""
+    many of ``times`` are the timeline's (:attr:`Measures.n`; default all). ``marks``: given,
+    it gets where the scan stood before each point after ``first`` that it read and whose
+    index is a multiple of the marks' spacing (see :data:`SCAN_MARKS_EVERY`); each holds as
+    a :class:`_Progress` does."""
     if n is None:
         n = len(times)
     progress: _Progress | None = None
     last = n - 1
+    every = max(SCAN_MARKS_EVERY, n // SCAN_MARKS_PER_SCAN)
+    mark = (first // every + 1) * every if marks is not None else n  # n: never reached
     # ``run_start + duration``, once per run: comparing instants, not a timedelta per point
     met_from = None if run_start is None else run_start + duration
     counts = threshold > 0
@@ -173,6 +180,9 @@ def _scan_from(
             break
         if i == last:  # the last point's scan reads ``now``: keep what was before it
             progress = _Progress(i, run_start, peak)
+        if i == mark:  # what the points before this one gave (its time is not after now)
+            marks.append(_Progress(i, run_start, peak))  # type: ignore[union-attr]  # n if None
+            mark += every
         value = values[i - first]
         if value > peak:
             peak = value
@@ -199,6 +209,17 @@ _HANDING_ON = threading.Lock()
 #: A scan of a timeline of at least this many points keeps how far it got; a shorter one is
 #: cheap to scan again, and keeping nothing spares memory and the garbage collector.
 KEEP_SCANS_FROM = 64
+
+#: Such a scan also keeps where it stood every this many points, or every
+#: 1/:data:`SCAN_MARKS_PER_SCAN` of the timeline if that is more (:attr:`Measures._marks`):
+#: an alert that starts before the timeline's end (Alertmanager sends a group's new alerts up
+#: to ``group_interval`` after they start) keeps only the points before it, and the scan goes
+#: on from the last mark before those instead of from the first point. A scan adds at most
+#: :data:`SCAN_MARKS_PER_SCAN` marks (a measure scanned again and again as its timeline grows
+#: keeps a few dozen), and a rescan reads at most 1/:data:`SCAN_MARKS_PER_SCAN` of the
+#: timeline more than the points after the alert's start.
+SCAN_MARKS_EVERY = 64
+SCAN_MARKS_PER_SCAN = 32
 
 
 class _Progress(msgspec.Struct, frozen=True, gc=False):
@@ -231,6 +252,9 @@ class Measures:
         self._vector_keys: set[tuple[str, ...]] = set()
         #: scans' progress, so a later ``now`` or an extended timeline scans on from there
         self._scans: dict[tuple[object, ...], _Progress] = {}
+        #: where each scan stood now and then (:data:`SCAN_MARKS_EVERY`), in index order: an
+        #: extension that keeps fewer points than a scan's progress scans on from one of these
+        self._marks: dict[tuple[object, ...], tuple[_Progress, ...]] = {}
         #: set once an extension took over this one's lists (see :meth:`extended`)
         self._handed_on = False
         self._fill(timeline, 0)
@@ -271,8 +295,13 @@ class Measures:
             out._series = {key: series[:kept] + pad for key, series in before._series.items()}
         out._keys = {}
         out._vector_keys = set(before._vector_keys)
-        # a scan's progress stands where the points it read and the one after are kept
+        # a scan's progress, or a mark, stands where the points it read and the one after
+        # are kept
         out._scans = {key: p for key, p in before._scans.items() if p.index < kept}
+        out._marks = {}
+        for key, marks in before._marks.items():
+            if marks[0].index < kept:
+                out._marks[key] = marks if marks[-1].index < kept else _before(marks, kept)
         out._handed_on = False
         out._fill(timeline, kept)
         return out
@@ -425,18 +454,39 @@ def _scan(
     times, duration, n = m.times, c.min_duration, m.n
     key = (measure, threshold, duration)
     progress = m._scans.get(key)
-    if progress is not None and progress.index < n and now >= times[progress.index]:
+    if progress is None or progress.index >= n or now < times[progress.index]:
+        progress = _last_mark(m._marks.get(key, ()), times, n, now)
+    if progress is not None:
         if progress.met is not None:
             return progress.met
         first, run_start, peak = progress.index, progress.run_start, progress.peak
     else:
         first, run_start, peak = 0, None, 0.0
+    keep = n >= KEEP_SCANS_FROM
+    marks: list[_Progress] | None = [] if keep and n > SCAN_MARKS_EVERY else None
     run, reached = _scan_from(
-        times, values_from(first), first, run_start, peak, threshold, duration, now, n
+        times, values_from(first), first, run_start, peak, threshold, duration, now, n, marks
     )
-    if reached is not None and n >= KEEP_SCANS_FROM:
+    if keep and reached is not None:
         m._scans[key] = reached
+    if marks:  # after those it scanned on from (all before ``first``)
+        m._marks[key] = (*_before(m._marks.get(key, ()), first + 1), *marks)
     return run
+
+
+def _last_mark(
+    marks: Sequence[_Progress], times: Sequence[datetime], n: int, now: datetime
+) -> _Progress | None:
+    """The last of ``marks`` (in index order) that a scan at ``now`` may go on from."""
+    for mark in reversed(marks):
+        if mark.index < n and times[mark.index] <= now:
+            return mark
+    return None
+
+
+def _before(marks: tuple[_Progress, ...], index: int) -> tuple[_Progress, ...]:
+    """The ``marks`` (in index order) before point ``index``."""
+    return marks[: bisect.bisect_left(marks, index, key=lambda p: p.index)]
 
 
 def _tail(m: Measures, key: tuple[str, ...]) -> Callable[[int], Sequence[float]]:

@@ -82,6 +82,40 @@ RULE_SETS = [
     ),
 ]
 
+#: Thresholds the random timelines below cross and fall under again, often for a short while:
+#: a scan that goes on from the wrong place (a mark, a progress) gives another peak or met time.
+SENSITIVE = [
+    RuleSet(
+        "se-low",
+        "pts",
+        "SE",
+        "test",
+        True,
+        (
+            Criterion("c1", "connections", min_duration=timedelta(minutes=20), min_connections=1),
+            Criterion(
+                "c100", "connections", min_duration=timedelta(minutes=10), min_connections=100
+            ),
+            Criterion(
+                "s20", "share", min_duration=timedelta(minutes=5), min_share=0.2, service="internet"
+            ),
+        ),
+    ),
+    RuleSet(
+        "no-low",
+        "nkom",
+        "NO",
+        "test",
+        True,
+        (
+            Criterion("c50", "connections", min_connections=50, impact="outage"),
+            Criterion(
+                "r10", "share", scope="region", min_share=0.1, min_duration=timedelta(minutes=15)
+            ),
+        ),
+    ),
+]
+
 
 # ---- strategies ---------------------------------------------------------------------------
 
@@ -588,14 +622,26 @@ def test_timeline_equals_brute_force_and_never_exceeds_inventory_totals(
 def keeping(sweeps_from: int, scans_from: int, places_every: int | None = None) -> Iterator[None]:
     """Incidents keep their sweep, and scans their progress, from these sizes on (the
     defaults keep them for large incidents only, which these small examples never reach);
-    ``places_every``: a sweep keeps a place that often (so resuming from one is tried)."""
-    before = incident_state.KEEP_SWEEP_FROM, rules.KEEP_SCANS_FROM, impact.CHECKPOINT_EVERY
+    ``places_every``: a sweep keeps a place, and a scan a mark, that often (so resuming from
+    one is tried)."""
+    before = (
+        incident_state.KEEP_SWEEP_FROM,
+        rules.KEEP_SCANS_FROM,
+        impact.CHECKPOINT_EVERY,
+        rules.SCAN_MARKS_EVERY,
+    )
     incident_state.KEEP_SWEEP_FROM, rules.KEEP_SCANS_FROM = sweeps_from, scans_from
     impact.CHECKPOINT_EVERY = places_every or before[2]
+    rules.SCAN_MARKS_EVERY = places_every or before[3]
     try:
         yield
     finally:
-        incident_state.KEEP_SWEEP_FROM, rules.KEEP_SCANS_FROM, impact.CHECKPOINT_EVERY = before
+        (
+            incident_state.KEEP_SWEEP_FROM,
+            rules.KEEP_SCANS_FROM,
+            impact.CHECKPOINT_EVERY,
+            rules.SCAN_MARKS_EVERY,
+        ) = before
 
 
 def assert_same_measures(measures: Measures, expected: Measures) -> None:
@@ -644,7 +690,7 @@ def test_a_timeline_extended_by_more_alerts_equals_one_built_from_all(
             # appended to their lists), and extending them again (a discarded evaluation
             # raced this one) gives the same as the first extension
             assert_same_measures(previous, Measures(before))
-            for rs in RULE_SETS:
+            for rs in (*RULE_SETS, *SENSITIVE):
                 late = at(200)
                 assert evaluate(previous, rs, topo, late) == evaluate(
                     Measures(before), rs, topo, late
@@ -654,7 +700,7 @@ def test_a_timeline_extended_by_more_alerts_equals_one_built_from_all(
             # measures) find what scanning a fresh copy finds, at any later ``now``
             for minutes in sorted(data.draw(st.lists(st.integers(0, 200), max_size=3))):
                 now = at(minutes)
-                for rs in RULE_SETS:
+                for rs in (*RULE_SETS, *SENSITIVE):
                     fresh = Measures(timeline)  # nothing scanned before
                     assert evaluate(measures, rs, topo, now) == evaluate(fresh, rs, topo, now)
     assert_same_measures(measures, Measures(build_timeline(topo, intervals)))
