@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from corekit import NKOM, PTS, at, described, el, network, rule_set
 
+from bridge.core import rules
 from bridge.core.impact import Interval, Point, build_timeline
 from bridge.core.mapping import DEGRADATION
 from bridge.core.rules import (
     CRITERION_KINDS,
     Criterion,
     CriterionResult,
+    Measures,
     RuleSet,
     evaluate,
     evaluate_criterion,
@@ -115,6 +118,36 @@ def test_connections_met_with_figures_in_the_reason() -> None:
     assert "5 000" in result.reason
     assert "1h" in result.reason
     assert stamp(60) in result.reason
+
+
+def test_a_late_alert_rescans_from_the_last_mark_before_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A long timeline scanned once keeps marks; an alert that starts inside it keeps the
+    points before its start, and the scan goes on from the last mark before those (not from
+    the first point), finding what a scan of the whole new timeline finds."""
+    internet = Criterion("i-5k-1h", "connections", H, min_connections=5000, service="internet")
+    flaps = [(at(2 * k), at(2 * k + 1), el("olt-a2")) for k in range(300)]  # 4 000, off and on
+    before = build_timeline(TOPO, flaps)
+    measures = Measures(before)
+    rs = rule_set(internet)
+    assert not evaluate_criterion(internet, measures, rs, TOPO, at(700)).met  # scanned: marks
+    late = (at(500.5), at(570.5), el("olt-a1"))  # 6 000 for 70 minutes
+    after = build_timeline(TOPO, [*flaps, late])
+    kept = next(i for i, (a, b) in enumerate(zip(before, after, strict=False)) if a != b)
+    extended = Measures.extended(measures, after, kept)
+    firsts: list[int] = []
+    scan = rules._scan_from
+
+    def spy(times: Any, values: Any, first: int, *rest: Any) -> Any:
+        firsts.append(first)
+        return scan(times, values, first, *rest)
+
+    monkeypatch.setattr(rules, "_scan_from", spy)
+    result = evaluate_criterion(internet, extended, rs, TOPO, at(700))
+    assert len(firsts) == 1 and 0 < firsts[0] < kept <= firsts[0] + rules.SCAN_MARKS_EVERY
+    assert result.met and result.since == at(560.5)
+    assert result == evaluate_criterion(internet, Measures(after), rs, TOPO, at(700))
 
 
 def test_connections_unmet_below_the_count_shows_the_peak() -> None:
