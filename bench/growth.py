@@ -16,6 +16,14 @@ earliest start are kept; the rest is swept and scanned again (rule scans go on f
 last mark before it: :data:`bridge.core.rules.SCAN_MARKS_EVERY`). That cost follows the
 points after the start, which in a storm grow with N: the ratio shows by how much.
 
+Last, *admission* (what the webhook waits for before it answers): one site's incident of N
+alerts (no core alert), then batches of 10 new alerts that each started up to five minutes
+before the incident did. Each batch is timed twice: ``admit`` alone (the webhook's answer
+names the incident each alert joins) and ``admit`` plus the evaluation. An alert still going
+that starts before the ongoing incident, after the reach of any earlier one, joins it, and
+admit answers that without correlating the key
+(:meth:`bridge.core.engine.Engine._joined_from_before`); the evaluation still correlates it.
+
 ``python -m bench --only growth [--quick]``
 """
 
@@ -24,6 +32,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from bench.covering import CORE
@@ -43,6 +52,7 @@ from bridge.core.engine import Engine
 
 SIZES = (100, 1_000, 10_000)
 BATCH = 10
+BEFORE_SIZES = (200, 2_000)
 
 
 def _swedish(workload: Workload, n: int, rnd: random.Random) -> list[AlertEpisode]:
@@ -107,6 +117,52 @@ def _run_case(
     return times, max(sizes)
 
 
+def _before_case(
+    workload: Workload, topology: Any, n: int, batches: int, seed: int
+) -> tuple[list[float], list[float]]:
+    """Admission, then admission and evaluation, of batches of new alerts that started
+    before one site's incident of ``n`` alerts (see the module contract)."""
+    rnd = random.Random(seed)
+    by_site: dict[str, list[str]] = {}
+    for el, site in workload.site_of.items():
+        if el.startswith("se-"):
+            by_site.setdefault(site, []).append(el)
+    site, elements = max(by_site.items(), key=lambda kv: (len(kv[1]), kv[0]))
+    held = [
+        _episode(
+            f"h{i:08x}",
+            rnd.choice(elements),
+            site,
+            NOW0 - timedelta(seconds=rnd.uniform(0, 1200)),
+            NOW0,
+            rnd,
+        )
+        for i in range(n)
+    ]
+    engine: Engine = new_engine(topology, rule_sets())
+    engine.apply(held, NOW0)
+    admitted: list[float] = []
+    evaluated: list[float] = []
+    for k in range(1, batches + 1):
+        at = NOW0 + timedelta(seconds=30 * k)
+        start = min(i.started_at for i in engine.incidents.values() if i.merged_into is None)
+        batch = [
+            _episode(
+                f"b{k:04d}{j:02d}",
+                rnd.choice(elements),
+                site,
+                start - timedelta(seconds=rnd.uniform(0, 300)),
+                at,
+                rnd,
+            )
+            for j in range(BATCH)
+        ]
+        dt, _ = _timed(partial(engine.admit, batch))
+        admitted.append(dt)
+        evaluated.append(dt + _timed(partial(engine.evaluate_pending, at))[0])
+    return admitted, evaluated
+
+
 def run(quick: bool = False, log: Callable[..., None] = print) -> dict[str, Any]:
     batches = 5 if quick else 15
     inventory = generate(100_000)
@@ -132,7 +188,13 @@ def run(quick: bool = False, log: Callable[..., None] = print) -> dict[str, Any]
         row["full_vs_smallest"] = round(row["full"]["median_ms"] / first["full"]["median_ms"], 2)
         row["late_vs_smallest"] = round(row["late"]["median_ms"] / first["late"]["median_ms"], 2)
         row["grown_vs_full"] = round(row["grown"]["median_ms"] / row["full"]["median_ms"], 3)
-    return {"rows": rows, "aims": []}
+    workload = Workload(inventory, 0, seed=7)
+    before: list[dict[str, Any]] = []
+    for n in BEFORE_SIZES:
+        admitted, evaluated = _before_case(workload, topology, n, batches, seed=7)
+        before.append({"held": n, "admit": _stats(admitted), "admit_evaluate": _stats(evaluated)})
+        log(f"  growth: before the incident {before[-1]}")
+    return {"rows": rows, "before": before, "aims": []}
 
 
 def table(res: dict[str, Any]) -> str:
@@ -148,5 +210,15 @@ def table(res: dict[str, Any]) -> str:
             f"| {r['held']} | {r['incident_alerts']} | {r['grown']['median_ms']} | "
             f"{r['full']['median_ms']} | {r['grown_vs_full']} | {r['grown_vs_smallest']}× | "
             f"{r['full_vs_smallest']}× | {r['late']['median_ms']} | {r['late_vs_smallest']}× |"
+        )
+    lines += [
+        "",
+        "Admission: a batch of 10 new alerts that started before one site's incident of N",
+        "| N held | admit ms (the webhook waits for this) | admit + evaluate ms |",
+        "|---|---|---|",
+    ]
+    for r in res.get("before", []):
+        lines.append(
+            f"| {r['held']} | {r['admit']['median_ms']} | {r['admit_evaluate']['median_ms']} |"
         )
     return "\n".join(lines)

@@ -190,6 +190,7 @@ class Engine:
         )
         joined: dict[EpisodeKey, str] = {}
         ongoing: dict[str, tuple[datetime, str] | None] = {}  # see _joined_id
+        earlier: dict[str, tuple[str, datetime | None] | None] = {}  # see _joined_from_before
         for ep in batch:
             ek = (ep.fingerprint, ep.starts_at)  # not .key: hot
             before = held.get(ek)
@@ -212,15 +213,21 @@ class Engine:
                 # a gap, merging two (every id answered for the later one would be stale): its
                 # key is correlated in full until it is evaluated.
                 inc_id = self._joined_id(ek, ongoing)
-                if inc_id is None:
-                    self._risky |= touched
-                    self._ungrowable |= touched
-                else:
+                if inc_id is not None:
                     joined[ek] = inc_id
                     if before is None:  # a new alert joining the ongoing incident
                         self._grown.setdefault(self._key_of[ek], {})[ek] = inc_id
                     else:
                         self._ungrowable |= touched
+                elif before is None and (inc_id := self._joined_from_before(ek, earlier)):
+                    # a new alert that started before the ongoing incident and joins it (sent
+                    # late): the id is known without correlating the key now; the incident's
+                    # start moves, so the key is evaluated in full
+                    joined[ek] = inc_id
+                    self._ungrowable |= touched
+                else:
+                    self._risky |= touched
+                    self._ungrowable |= touched
         # Covering may move whole incidents into an alert above them (or back): those keys
         # are correlated in full (_regroup marks them).
         self._regroup()
@@ -283,7 +290,8 @@ class Engine:
         never seen before (firing or resolved), or a re-delivery that changes nothing but
         ``last_seen``. Intervals are then only added, never shortened, so no incident splits,
         and one starting inside an ongoing incident joins it; one starting before it may still
-        merge incidents (:meth:`admit` correlates its key). Anything else (a resolve of a
+        merge incidents (:meth:`admit` correlates its key unless
+        :meth:`_joined_from_before` shows it cannot). Anything else (a resolve of a
         known episode, a re-fire superseding an older one) may split or merge incidents."""
         ep = self.episodes[ek]
         if before is not None:
@@ -386,6 +394,58 @@ class Engine:
         if found is not None and ek[1] >= found[0]:
             return found[1]
         return None
+
+    def _joined_from_before(
+        self, ek: EpisodeKey, earlier: dict[str, tuple[str, datetime | None] | None]
+    ) -> str | None:
+        """The ongoing incident a new episode joins although it starts before that incident:
+        the episode is going (its reach is unbounded, so every later alert of its key joins
+        it), its key has exactly one ongoing incident and nothing pending that is not plain
+        (the caller's condition, as for :meth:`_joined_id`), it starts at or after the reach
+        of every other incident of its key (else it would bridge into one: a merge, whose id
+        only correlating tells), and no person's merge holds the ongoing incident's alerts.
+        Then partitioning the key puts it in that incident's part, which keeps that id
+        (:func:`~bridge.core.incidents.assign_ids`). None otherwise. ``earlier`` remembers per
+        key the ongoing incident and that reach (None: not joinable this way), for a caller
+        asking about many episodes while no incident changes (:meth:`admit`)."""
+        key = self._key_of[ek]
+        if key in earlier:
+            found = earlier[key]
+        else:
+            found = earlier[key] = self._before_ongoing(key)
+        if found is None or self._ends((ek,))[ek] is not None:
+            return None
+        inc_id, floor = found
+        return inc_id if floor is None or ek[1] >= floor else None
+
+    def _before_ongoing(self, key: str) -> tuple[str, datetime | None] | None:
+        """For :meth:`_joined_from_before`: the key's one ongoing incident and the latest
+        reach of its other incidents (None when it has none), or None when the key has no
+        ongoing incident, more than one, another one still going, or a person's merge on it."""
+        ongoing: Incident | None = None
+        others: list[Incident] = []
+        for inc_id in self._ids_by_key.get(key, ()):
+            inc = self.incidents.get(inc_id)
+            if inc is None or inc.merged_into is not None:
+                continue
+            if inc.state == OPEN and inc.closes_at is None:
+                if ongoing is not None:
+                    return None
+                ongoing = inc
+            else:
+                others.append(inc)
+        if ongoing is None or self._owner.get(ongoing.id) != key:
+            return None
+        together = self.covering.together
+        if together and any(e in together for inc in (ongoing, *others) for e in inc.episodes):
+            return None
+        floor: datetime | None = None
+        for inc in others:
+            reach = self._reach(inc, self._ends(inc.episodes))
+            if reach is None:
+                return None
+            floor = reach if floor is None else max(floor, reach)
+        return ongoing.id, floor
 
     def _retire_emptied(self, before: Mapping[str, set[str]]) -> set[str]:
         # An incident whose every episode moved to another correlation key (its element

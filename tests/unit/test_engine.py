@@ -245,6 +245,40 @@ def test_admit_answers_the_ongoing_incident_for_an_alert_joining_it_without_corr
     assert eng.incident_of(("b", at(10))) == inc_id
 
 
+def test_admit_answers_the_ongoing_incident_for_a_going_alert_sent_late_without_correlating(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An alert still going that started before the ongoing incident, after the reach of the
+    earlier one (Alertmanager sent it late), joins the ongoing incident: answered without
+    correlating the key, and the incident starts earlier. One starting inside the earlier
+    incident's reach bridges the two (the earlier id stands), and one that already ended may
+    not reach the ongoing incident: both are correlated, and each answer is what evaluating
+    gives."""
+    eng = engine()  # quiet period 30 minutes
+    eng.apply(
+        [
+            episode("old", at(0), end=at(5), element="olt-a1"),  # reach: minute 35
+            episode("going", at(60), element="olt-a1"),
+        ],
+        at(61),
+    )
+    old, going = eng.incident_of(("old", at(0))), eng.incident_of(("going", at(60)))
+    assert old != going
+    with monkeypatch.context() as patched:
+        patched.setattr(eng, "_correlate", lambda key: pytest.fail(f"{key} correlated"))
+        assert eng.admit([episode("late", at(50), element="olt-a2")]) == {("late", at(50)): going}
+    eng.evaluate_pending(at(62))
+    assert eng.incident_of(("late", at(50))) == going
+    assert eng.incidents[going].started_at == at(50)
+    ended = episode("ended", at(38), end=at(40), element="olt-a2")  # reaches minute 70
+    assert eng.admit([ended]) == {ended.key: going}
+    eng.evaluate_pending(at(63))
+    assert eng.incident_of(ended.key) == going and eng.incidents[going].started_at == at(38)
+    assert eng.admit([episode("bridge", at(20), element="olt-a2")]) == {("bridge", at(20)): old}
+    eng.evaluate_pending(at(64))
+    assert {eng.incident_of(ek) for ek in eng.episodes} == {old}
+
+
 # ---- time-driven changes ----------------------------------------------------------------------
 
 

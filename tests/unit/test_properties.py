@@ -276,6 +276,49 @@ def deliveries(draw: st.DrawFn, observations: list[AlertEpisode]) -> list[list[A
     return [shuffled[a:b] for a, b in itertools.pairwise(bounds)]
 
 
+#: One site with three OLTs: every alert on it has the same correlation key.
+ONE_SITE = Topology(
+    [
+        Element(id="s1", parent=None, jurisdiction="SE", region="R1", kind="site"),
+        *(
+            Element(
+                id=f"o{i}",
+                parent="s1",
+                jurisdiction="SE",
+                region="R1",
+                kind="olt",
+                connections={"internet": 100 * i},
+            )
+            for i in (1, 2, 3)
+        ),
+    ]
+)
+
+
+@st.composite
+def sent_late(draw: st.DrawFn) -> tuple[Scenario, list[list[AlertEpisode]]]:
+    """An incident going on (an alert firing since minute 120, with up to two earlier alerts
+    of its key that ended before it: earlier incidents, or part of it when they ended within
+    the quiet period), then new alerts of the same key sent late, in batches: most start
+    before the ongoing incident, firing or resolved, some inside or right after an earlier
+    incident (they would join it, or bridge it to the ongoing one)."""
+    elements = st.sampled_from(["o1", "o2", "o3"])
+    first = [episode("going", at(120), seen=at(150), element=draw(elements))]
+    for n in range(draw(st.integers(0, 2))):
+        start, length = draw(st.integers(0, 110)), draw(st.integers(1, 60))
+        end = at(start + length)
+        first.append(episode(f"old{n}", at(start), end=end, element=draw(elements)))
+    late: list[AlertEpisode] = []
+    for n in range(draw(st.integers(1, 6))):
+        start = draw(st.integers(0, 200))
+        end = at(start + draw(st.integers(1, 90))) if draw(st.booleans()) else None
+        late.append(episode(f"late{n}", at(start), end=end, seen=at(200), element=draw(elements)))
+    cuts = sorted(draw(st.lists(st.integers(0, len(late)), max_size=3)))
+    bounds = [0, *cuts, len(late)]
+    batches = [first, *(late[a:b] for a, b in itertools.pairwise(bounds) if b > a)]
+    return Scenario(ONE_SITE, first + late, at(300), timedelta(days=1)), batches
+
+
 # ---- helpers ------------------------------------------------------------------------------
 
 
@@ -492,6 +535,32 @@ def test_ids_answered_while_earlier_admissions_await_evaluation_are_the_ids_eval
     expected = canonical(scenario)
     eng = new_engine(scenario)
     for batch in data.draw(deliveries(scenario.observations)):
+        placed = eng.admit(batch)
+        probe = copy.deepcopy(eng)
+        probe.evaluate_pending(scenario.now)
+        assert placed == {ep.key: probe.incident_of(ep.key) for ep in batch}
+        if data.draw(st.booleans()):
+            eng.evaluate_pending(scenario.now)
+    eng.evaluate_pending(scenario.now)
+    assert_partition(eng)
+    assert outcome(eng) == outcome(expected)
+
+
+@FAST
+@given(sent_late(), st.data())
+def test_ids_answered_for_alerts_sent_late_are_the_ids_evaluation_gives(
+    case: tuple[Scenario, list[list[AlertEpisode]]], data: st.DataObject
+) -> None:
+    """New alerts that start before the incident going on in their key (Alertmanager sends a
+    group's new alerts late): each admit() answers the ids that evaluating right after it
+    gives, whether the alert joins the incident going on (answered without correlating the
+    key), joins or bridges into an earlier one, or stands alone; the end equals apply()."""
+    scenario, (first, *later) = case
+    expected = canonical(scenario)
+    eng = new_engine(scenario)
+    eng.admit(first)
+    eng.evaluate_pending(scenario.now)
+    for batch in later:
         placed = eng.admit(batch)
         probe = copy.deepcopy(eng)
         probe.evaluate_pending(scenario.now)
