@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -128,17 +128,13 @@ def _before_case(
         if el.startswith("se-"):
             by_site.setdefault(site, []).append(el)
     site, elements = max(by_site.items(), key=lambda kv: (len(kv[1]), kv[0]))
-    held = [
-        _episode(
-            f"h{i:08x}",
-            rnd.choice(elements),
-            site,
-            NOW0 - timedelta(seconds=rnd.uniform(0, 1200)),
-            NOW0,
-            rnd,
-        )
-        for i in range(n)
-    ]
+
+    def alert(fp: str, before: datetime, within: float, seen: datetime) -> AlertEpisode:
+        """On an element of the site, started up to ``within`` seconds before ``before``."""
+        start = before - timedelta(seconds=rnd.uniform(0, within))
+        return _episode(fp, rnd.choice(elements), site, start, seen, rnd)
+
+    held = [alert(f"h{i:08x}", NOW0, 1200, NOW0) for i in range(n)]
     engine: Engine = new_engine(topology, rule_sets())
     engine.apply(held, NOW0)
     admitted: list[float] = []
@@ -146,17 +142,7 @@ def _before_case(
     for k in range(1, batches + 1):
         at = NOW0 + timedelta(seconds=30 * k)
         start = min(i.started_at for i in engine.incidents.values() if i.merged_into is None)
-        batch = [
-            _episode(
-                f"b{k:04d}{j:02d}",
-                rnd.choice(elements),
-                site,
-                start - timedelta(seconds=rnd.uniform(0, 300)),
-                at,
-                rnd,
-            )
-            for j in range(BATCH)
-        ]
+        batch = [alert(f"b{k:04d}{j:02d}", start, 300, at) for j in range(BATCH)]
         dt, _ = _timed(partial(engine.admit, batch))
         admitted.append(dt)
         evaluated.append(dt + _timed(partial(engine.evaluate_pending, at))[0])

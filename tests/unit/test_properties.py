@@ -532,9 +532,16 @@ def test_ids_answered_while_earlier_admissions_await_evaluation_are_the_ids_eval
 ) -> None:
     """With evaluation coalesced over several admits, each admit() answers the ids that
     evaluating right after it gives (checked on a copy), and the end equals apply()."""
-    expected = canonical(scenario)
     eng = new_engine(scenario)
-    for batch in data.draw(deliveries(scenario.observations)):
+    answered_as_evaluated(eng, data.draw(deliveries(scenario.observations)), scenario, data)
+
+
+def answered_as_evaluated(
+    eng: Engine, batches: list[list[AlertEpisode]], scenario: Scenario, data: st.DataObject
+) -> None:
+    """Each batch admitted answers the ids that evaluating right after it gives (checked on a
+    copy), evaluated or not before the next; the end equals apply() of the scenario."""
+    for batch in batches:
         placed = eng.admit(batch)
         probe = copy.deepcopy(eng)
         probe.evaluate_pending(scenario.now)
@@ -543,7 +550,7 @@ def test_ids_answered_while_earlier_admissions_await_evaluation_are_the_ids_eval
             eng.evaluate_pending(scenario.now)
     eng.evaluate_pending(scenario.now)
     assert_partition(eng)
-    assert outcome(eng) == outcome(expected)
+    assert outcome(eng) == outcome(canonical(scenario))
 
 
 @FAST
@@ -556,20 +563,10 @@ def test_ids_answered_for_alerts_sent_late_are_the_ids_evaluation_gives(
     gives, whether the alert joins the incident going on (answered without correlating the
     key), joins or bridges into an earlier one, or stands alone; the end equals apply()."""
     scenario, (first, *later) = case
-    expected = canonical(scenario)
     eng = new_engine(scenario)
     eng.admit(first)
     eng.evaluate_pending(scenario.now)
-    for batch in later:
-        placed = eng.admit(batch)
-        probe = copy.deepcopy(eng)
-        probe.evaluate_pending(scenario.now)
-        assert placed == {ep.key: probe.incident_of(ep.key) for ep in batch}
-        if data.draw(st.booleans()):
-            eng.evaluate_pending(scenario.now)
-    eng.evaluate_pending(scenario.now)
-    assert_partition(eng)
-    assert outcome(eng) == outcome(expected)
+    answered_as_evaluated(eng, later, scenario, data)
 
 
 @FAST
