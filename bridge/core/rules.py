@@ -171,6 +171,17 @@ def _scan_from(
     last = n - 1
     every = max(SCAN_MARKS_EVERY, n // SCAN_MARKS_PER_SCAN)
     mark = (first // every + 1) * every if marks is not None else n  # n: never reached
+    # the points read: up to the first after ``now``
+    end = n if n == 0 or times[n - 1] <= now else bisect.bisect_right(times, now, first, n)
+    if end - first >= SCAN_IN_C_FROM:
+        span = values[: end - first]
+        counts = threshold > 0
+        if not counts or max(span) < threshold:
+            return _below(times, span, first, end, n, run_start, peak, marks, every, mark)
+        if min(span) >= threshold:
+            return _above(
+                times, span, first, end, n, run_start, peak, duration, now, marks, every, mark
+            )
     # ``run_start + duration``, once per run: comparing instants, not a timedelta per point
     met_from = None if run_start is None else run_start + duration
     counts = threshold > 0
@@ -201,6 +212,100 @@ def _scan_from(
     if run_start is not None:
         return _Run(None, met_from, run_start, peak), progress
     return _Run(None, None, None, peak), progress
+
+
+#: :func:`_scan_from` reads at least this many points without a loop when every one of them
+#: is below the threshold or every one at or above it (a long outage, or a measure that never
+#: comes near): the run, the peak, the marks and the met point follow from a binary search
+#: over the times and ``min``/``max`` over the values, in C. Mixed points take the loop.
+SCAN_IN_C_FROM = 16
+
+
+def _marks_until(
+    span: Sequence[float],
+    first: int,
+    stop: int,
+    peak: float,
+    run_start: datetime | None,
+    marks: list[_Progress] | None,
+    every: int,
+    mark: int,
+) -> None:
+    """The marks :func:`_scan_from`'s loop would record before point ``stop`` when every
+    point after ``first`` leaves ``run_start`` as it is (marks are after ``first``)."""
+    if marks is None:
+        return
+    prev = first
+    while mark < stop:
+        peak = max(peak, max(span[prev - first : mark - first]))
+        marks.append(_Progress(mark, run_start, peak))
+        prev, mark = mark, mark + every
+
+
+def _before_last(
+    span: Sequence[float], first: int, end: int, n: int, peak: float, run_start: datetime | None
+) -> _Progress | None:
+    """The progress :func:`_scan_from`'s loop keeps when it reads the last point (before it:
+    ``run_start`` as it stood then); None when the last point is after ``now``."""
+    last = n - 1
+    if last >= end:
+        return None
+    return _Progress(
+        last, run_start, max(peak, max(span[: last - first])) if last > first else peak
+    )
+
+
+def _below(
+    times: Sequence[datetime],
+    span: Sequence[float],
+    first: int,
+    end: int,
+    n: int,
+    run_start: datetime | None,
+    peak: float,
+    marks: list[_Progress] | None,
+    every: int,
+    mark: int,
+) -> tuple[_Run, _Progress | None]:
+    """:func:`_scan_from` when no point read counts towards a run: any run ends at ``first``."""
+    _marks_until(span, first, end, peak, None, marks, every, mark)
+    progress = _before_last(span, first, end, n, peak, run_start if n - 1 == first else None)
+    return _Run(None, None, None, max(peak, max(span))), progress
+
+
+def _above(
+    times: Sequence[datetime],
+    span: Sequence[float],
+    first: int,
+    end: int,
+    n: int,
+    run_start: datetime | None,
+    peak: float,
+    duration: timedelta,
+    now: datetime,
+    marks: list[_Progress] | None,
+    every: int,
+    mark: int,
+) -> tuple[_Run, _Progress | None]:
+    """:func:`_scan_from` when every point read is at or above the threshold: the run goes on
+    (or starts at ``first``) and is met at the first point whose run end, the next point's
+    time or ``now``, reaches ``start + duration``."""
+    start = run_start if run_start is not None else times[first]
+    met_from = start + duration
+    met_at_point = None
+    if now >= met_from:  # else no run end reaches it: each is at most ``now``
+        met_at_point = bisect.bisect_left(times, met_from, first + 1, n) - 1
+        if met_at_point >= end:
+            met_at_point = None
+    if met_at_point is not None:
+        _marks_until(span, first, met_at_point + 1, peak, start, marks, every, mark)
+        top = max(peak, max(span[: met_at_point - first + 1]))
+        met = _Run(met_from, None, start, top)
+        after = met_at_point + 1
+        return met, _Progress(after, None, top, met) if after < n else None
+    _marks_until(span, first, end, peak, start, marks, every, mark)
+    progress = _before_last(span, first, end, n, peak, run_start if n - 1 == first else start)
+    return _Run(None, met_from, start, max(peak, max(span))), progress
 
 
 #: Taken while claiming a :class:`Measures`' lists for an extension (:meth:`Measures.extended`).

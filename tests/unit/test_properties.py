@@ -773,6 +773,49 @@ def test_a_timeline_extended_by_more_alerts_equals_one_built_from_all(
 
 
 @TIMELINES
+@given(st.data())
+def test_a_scan_without_its_loop_finds_what_the_loop_finds(data: st.DataObject) -> None:
+    """A scan whose points are all below the threshold or all at or above it, read without
+    the loop (rules.SCAN_IN_C_FROM), gives the loop's run, progress and marks, from any point
+    on, with any run carried in, at any ``now`` (also before some points), on a timeline that
+    may be shorter than its lists."""
+    size = data.draw(st.integers(1, 40))
+    times = [
+        at(m) for m in sorted(data.draw(st.sets(st.integers(0, 300), min_size=size, max_size=size)))
+    ]
+    n = data.draw(st.integers(1, size))
+    first = data.draw(st.integers(0, n - 1))
+    threshold = float(data.draw(st.sampled_from([0, 1, 50, 100])))
+    shape = data.draw(st.sampled_from(["below", "above", "mixed"]))
+    low, high = {"below": (0, 49), "above": (100, 400), "mixed": (0, 400)}[shape]
+    values = [float(data.draw(st.integers(low, high))) for _ in range(size - first)]
+    carried = data.draw(st.sampled_from([None, *times[:first]])) if first else None
+    args = (
+        times,
+        values,
+        first,
+        carried,
+        float(data.draw(st.integers(0, 200))),
+        threshold,
+        timedelta(minutes=data.draw(st.sampled_from([0, 1, 5, 30, 120]))),
+        at(data.draw(st.integers(0, 320))),
+        n,
+    )
+    every = data.draw(st.sampled_from([1, 2, 3, 7]))
+    found = []
+    before = rules.SCAN_IN_C_FROM, rules.SCAN_MARKS_EVERY
+    rules.SCAN_MARKS_EVERY = every
+    try:
+        for in_c_from in (1, 10**9):  # without the loop where it can, then always the loop
+            rules.SCAN_IN_C_FROM = in_c_from
+            marks: list[Any] = []
+            found.append((rules._scan_from(*args, marks=marks), marks))
+    finally:
+        rules.SCAN_IN_C_FROM, rules.SCAN_MARKS_EVERY = before
+    assert found[0] == found[1]
+
+
+@TIMELINES
 @given(element_intervals(), st.data())
 def test_a_timeline_whose_alerts_ended_since_equals_one_built_from_all(
     case: tuple[Topology, list[Interval]], data: st.DataObject
