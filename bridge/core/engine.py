@@ -55,7 +55,7 @@ from bridge.core.incidents import (
 )
 from bridge.core.liveness import is_history
 from bridge.core.mapping import MappingRules, Target, map_alert
-from bridge.core.rules import RuleSet
+from bridge.core.rules import MeasureKeys, RuleSet
 from bridge.core.seen_again import SeenAgain, still_as_left
 from bridge.core.topology import Topology
 
@@ -1082,7 +1082,8 @@ class Engine:
             last_end,
             reach,
             incident.timeline,
-            incident.derived or Derived.of(incident.timeline),
+            incident.derived
+            or Derived.of(incident.timeline, None, None, MeasureKeys.of(self.rule_sets)),
             ends,
             now,
             incident.assessments or None,

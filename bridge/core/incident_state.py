@@ -21,7 +21,7 @@ from bridge.core.impact import (
 from bridge.core.impact_override import ImpactOverride
 from bridge.core.incidents import EpisodeKey, Part
 from bridge.core.obligations import Obligation
-from bridge.core.rules import Assessment, Measures, RuleSet, evaluate
+from bridge.core.rules import ALL_MEASURES, Assessment, MeasureKeys, Measures, RuleSet, evaluate
 from bridge.core.topology import Topology
 
 OPEN = "open"
@@ -55,10 +55,14 @@ class Derived:
 
     @staticmethod
     def of(
-        timeline: list[Point], inventory: ImpactSummary | None = None, sweep: Sweep | None = None
+        timeline: list[Point],
+        inventory: ImpactSummary | None = None,
+        sweep: Sweep | None = None,
+        wanted: MeasureKeys = ALL_MEASURES,
     ) -> Derived:
+        """``wanted``: the measures the rule sets read (:meth:`MeasureKeys.of`; default all)."""
         return Derived(
-            Measures(timeline),
+            Measures(timeline, wanted),
             summarise(timeline),
             _jurisdictions(timeline),
             inventory,
@@ -242,6 +246,7 @@ def compute(plan: KeyPlan, topology: Topology, rule_sets: Sequence[RuleSet]) -> 
     A part whose incident has an impact override is evaluated on the override's intervals
     (:meth:`ImpactOverride.intervals`), the alerts' own impact kept beside it."""
     out: list[Computed] = []
+    wanted = MeasureKeys.of(rule_sets)
     for n, intervals in enumerate(plan.intervals):
         override = plan.overrides[n] if plan.overrides else None
         inventory: ImpactSummary | None = None
@@ -250,13 +255,17 @@ def compute(plan: KeyPlan, topology: Topology, rule_sets: Sequence[RuleSet]) -> 
             inventory = summarise(build_timeline(topology, intervals))
             intervals = override.intervals(intervals, part.started_at, part.last_end)
             timeline = build_timeline(topology, intervals)
-            derived = Derived.of(timeline, inventory)
-        elif plan.after is not None and (extended := _extended(topology, plan.after, intervals)):
+            derived = Derived.of(timeline, inventory, None, wanted)
+        elif (
+            plan.after is not None
+            and plan.after[1].measures.wanted is wanted
+            and (extended := _extended(topology, plan.after, intervals))
+        ):
             timeline, derived = extended
         else:
             keep = keeps_sweep(len(intervals))
             timeline, sweep, _ = sweep_timeline(topology, intervals, keep_places=keep)
-            derived = Derived.of(timeline, None, sweep if keep else None)
+            derived = Derived.of(timeline, None, sweep if keep else None, wanted)
         out.append(
             (
                 timeline,

@@ -20,6 +20,7 @@ Contract:
 from __future__ import annotations
 
 import bisect
+import functools
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -218,7 +219,7 @@ def _scan_from(
 #: is below the threshold or every one at or above it (a long outage, or a measure that never
 #: comes near): the run, the peak, the marks and the met point follow from a binary search
 #: over the times and ``min``/``max`` over the values, in C. Mixed points take the loop.
-SCAN_IN_C_FROM = 16
+SCAN_IN_C_FROM = 64
 
 
 def _marks_until(
@@ -339,6 +340,83 @@ class _Progress(msgspec.Struct, frozen=True, gc=False):
     met: _Run | None = None
 
 
+class MeasureKeys:
+    """Which of :class:`Measures`' quantities the configured rule sets read
+    (:meth:`of`), and for each vector key of a timeline point the measure keys it adds to
+    (remembered: a storm repeats a few). A Swedish incident's measures had a series per
+    region and service for every impact (about 500 at 10⁵ elements) that no Swedish criterion
+    reads; they were built, extended and copied with every point.
+
+    Families: ``(impact, "conn", j, 4)`` by service, ``(impact, "conn", j, 5)`` by service and
+    region, ``(impact, "area"|"cap", j)``, ``(impact, "flag", j, name)``, ``("sev", j)``.
+    ``families`` None: every quantity (a timeline evaluated without knowing the rule sets)."""
+
+    def __init__(self, families: frozenset[tuple[object, ...]] | None) -> None:
+        self.families = families
+        self._expanded: dict[tuple[str, tuple[object, ...]], tuple[tuple[str, ...], ...]] = {}
+
+    @staticmethod
+    def of(rule_sets: Sequence[RuleSet]) -> MeasureKeys:
+        """The quantities ``rule_sets``' criteria read, services and regions enumerated from
+        the ``"any"`` impact's keys (:meth:`Measures.services`, :meth:`Measures.regions`)."""
+        families: set[tuple[object, ...]] = set()
+        for rs in rule_sets:
+            j = rs.jurisdiction
+            for c in rs.criteria:
+                if c.kind in ("connections", "share"):
+                    by_region = c.kind == "share" and c.scope == "region"
+                    families.add((c.impact, "conn", j, 5 if by_region else 4))
+                    if c.service is None:
+                        families.add(("any", "conn", j, 4))
+                    if by_region:
+                        families.add(("any", "conn", j, 5))
+                elif c.kind == "area":
+                    families.add((c.impact, "area", j))
+                elif c.kind == "capacity":
+                    families.add((c.impact, "cap", j))
+                elif c.kind in ("emergency_112", "societal", "wholesale"):
+                    families.add((c.impact, "flag", j, c.kind))
+                elif c.kind == "severity":
+                    families.add(("sev", j))
+                else:
+                    raise ValueError(f"unknown criterion kind {c.kind!r}")
+        return _measure_keys(frozenset(families))
+
+    def wants(self, key: tuple[str, ...]) -> bool:
+        if self.families is None:
+            return True
+        if key[0] == "sev":
+            return ("sev", key[1]) in self.families
+        if key[1] == "conn":
+            return (key[0], "conn", key[2], len(key)) in self.families
+        return key in self.families
+
+    def expand(self, mode: str, key: tuple[object, ...]) -> tuple[tuple[str, ...], ...]:
+        """The measure keys a point's vector key adds to under ``mode`` (``"any"`` or
+        ``"outage"``), those wanted only."""
+        found = self._expanded.get((mode, key))
+        if found is None:
+            if key[0] == "conn":
+                candidates: tuple[tuple[str, ...], ...] = (
+                    (mode, "conn", *key[1:3]),  # type: ignore[arg-type]
+                    (mode, "conn", *key[1:4]),  # type: ignore[arg-type]
+                )
+            else:
+                candidates = ((mode, *key),)  # type: ignore[arg-type]
+            found = self._expanded[(mode, key)] = tuple(k for k in candidates if self.wants(k))
+        return found
+
+
+@functools.lru_cache(maxsize=64)
+def _measure_keys(families: frozenset[tuple[object, ...]] | None) -> MeasureKeys:
+    """One :class:`MeasureKeys` per set of families (its expansions are shared)."""
+    return MeasureKeys(families)
+
+
+#: Every quantity: measures built without knowing the rule sets.
+ALL_MEASURES = _measure_keys(None)
+
+
 class Measures:
     """Every quantity a criterion can measure, as one array per quantity over the timeline.
 
@@ -349,7 +427,10 @@ class Measures:
     ``"any"`` (outage + degradation) or ``"outage"``, and ``("sev", j, value)``.
     """
 
-    def __init__(self, timeline: Sequence[Point]) -> None:
+    def __init__(self, timeline: Sequence[Point], wanted: MeasureKeys = ALL_MEASURES) -> None:
+        #: the quantities built (:class:`MeasureKeys`): a criterion of other rule sets reads
+        #: zeros from these measures
+        self.wanted = wanted
         self.times = [p.at for p in timeline]
         self._n = len(timeline)
         self._series: dict[tuple[str, ...], list[float]] = {}
@@ -398,6 +479,7 @@ class Measures:
         else:
             out.times = [p.at for p in timeline]
             out._series = {key: series[:kept] + pad for key, series in before._series.items()}
+        out.wanted = before.wanted
         out._keys = {}
         out._vector_keys = set(before._vector_keys)
         # a scan's progress, or a mark, stands where the points it read and the one after
@@ -419,6 +501,7 @@ class Measures:
         copies: list[tuple[int, int]] = []  # [start, end) runs of such points
         vector_keys = self._vector_keys
         all_series, n = self._series, self._n
+        expand, wants = self.wanted.expand, self.wanted.wants
         previous: Point | None = timeline[first - 1] if first else None
         for i in range(first, len(timeline)):
             point = timeline[i]
@@ -439,14 +522,12 @@ class Measures:
                     ("any", point.degradation),
                 ):
                     for key, value in vec.items():
-                        if key[0] == "conn":
-                            for k in ((mode, "conn", key[1], key[2]), (mode, "conn", *key[1:4])):
-                                self._add(k, i, value)
-                                vector_keys.add(k)
-                        else:
-                            self._add((mode, *key), i, value)
-                            vector_keys.add((mode, *key))
+                        for k in expand(mode, key):
+                            self._add(k, i, value)
+                            vector_keys.add(k)
             for key, value in point.signals.items():  # _add, inline: every point has some
+                if not wants(key):
+                    continue
                 series = all_series.get(key)
                 if series is None:
                     series = all_series[key] = [0.0] * n
@@ -559,7 +640,9 @@ def _scan(
     times, duration, n = m.times, c.min_duration, m.n
     key = (measure, threshold, duration)
     progress = m._scans.get(key)
-    if progress is None or progress.index >= n or now < times[progress.index]:
+    if progress is not None and (progress.index >= n or now < times[progress.index]):
+        progress = None
+    if progress is None and n > SCAN_MARKS_EVERY:  # a shorter timeline keeps no marks
         progress = _last_mark(m._marks.get(key, ()), times, n, now)
     if progress is not None:
         if progress.met is not None:

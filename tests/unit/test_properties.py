@@ -9,6 +9,7 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from corekit import T0, at, episode, live
@@ -16,6 +17,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from msgspec import structs
 
+from bridge.config import load_rule_set
 from bridge.core import impact, incident_state, rules
 from bridge.core.alerts import AlertEpisode
 from bridge.core.engine import Engine
@@ -23,7 +25,7 @@ from bridge.core.impact import Interval, build_timeline, summarise, sweep_timeli
 from bridge.core.incident_state import Derived, compute
 from bridge.core.incidents import CorrelationRules, effective_ends
 from bridge.core.mapping import DEGRADATION, OUTAGE, MappingRules, Target
-from bridge.core.rules import Criterion, Measures, RuleSet, evaluate
+from bridge.core.rules import Criterion, MeasureKeys, Measures, RuleSet, evaluate
 from bridge.core.seen_again import SeenAgain, still_as_left
 from bridge.core.topology import Element, Topology, Vector, add_into
 
@@ -113,6 +115,14 @@ SENSITIVE = [
                 "r10", "share", scope="region", min_share=0.1, min_duration=timedelta(minutes=15)
             ),
         ),
+    ),
+    RuleSet(  # regions read from the outage alone: enumerated from the "any" impact's keys
+        "no-outage-regions",
+        "nkom",
+        "NO",
+        "test",
+        True,
+        (Criterion("r5-out", "share", scope="region", min_share=0.05, impact="outage"),),
     ),
 ]
 
@@ -689,16 +699,18 @@ def keeping(sweeps_from: int, scans_from: int, places_every: int | None = None) 
     """Incidents keep their sweep, and scans their progress, from these sizes on (the
     defaults keep them for large incidents only, which these small examples never reach);
     ``places_every``: a sweep keeps a place, and a scan a mark, that often (so resuming from
-    one is tried)."""
+    one is tried), and a scan of that many points or more may go without its loop."""
     before = (
         incident_state.KEEP_SWEEP_FROM,
         rules.KEEP_SCANS_FROM,
         impact.CHECKPOINT_EVERY,
         rules.SCAN_MARKS_EVERY,
+        rules.SCAN_IN_C_FROM,
     )
     incident_state.KEEP_SWEEP_FROM, rules.KEEP_SCANS_FROM = sweeps_from, scans_from
     impact.CHECKPOINT_EVERY = places_every or before[2]
     rules.SCAN_MARKS_EVERY = places_every or before[3]
+    rules.SCAN_IN_C_FROM = places_every or before[4]
     try:
         yield
     finally:
@@ -707,6 +719,7 @@ def keeping(sweeps_from: int, scans_from: int, places_every: int | None = None) 
             rules.KEEP_SCANS_FROM,
             impact.CHECKPOINT_EVERY,
             rules.SCAN_MARKS_EVERY,
+            rules.SCAN_IN_C_FROM,
         ) = before
 
 
@@ -770,6 +783,41 @@ def test_a_timeline_extended_by_more_alerts_equals_one_built_from_all(
                     fresh = Measures(timeline)  # nothing scanned before
                     assert evaluate(measures, rs, topo, now) == evaluate(fresh, rs, topo, now)
     assert_same_measures(measures, Measures(build_timeline(topo, intervals)))
+
+
+#: The rule sets config/rules ships, beside the test's own.
+SHIPPED = [
+    load_rule_set(path).to_core()
+    for path in sorted((Path(__file__).resolve().parents[2] / "config" / "rules").glob("*.yaml"))
+]
+
+
+@TIMELINES
+@given(element_intervals(), st.data())
+def test_measures_of_what_the_rule_sets_read_evaluate_as_every_measure(
+    case: tuple[Topology, list[Interval]], data: st.DataObject
+) -> None:
+    """Measures built only for the quantities some rule sets read (MeasureKeys.of), the
+    timeline extended or not, give those rule sets the assessments that measures of every
+    quantity give, at any ``now``; so do those of each rule set alone."""
+    topo, intervals = case
+    timeline = build_timeline(topo, intervals)
+    every = (*RULE_SETS, *SENSITIVE, *SHIPPED)
+    chosen = data.draw(st.lists(st.sampled_from(every), min_size=1, max_size=4))
+    cut = data.draw(st.integers(1, len(intervals)))
+    swept, sweep, _ = sweep_timeline(topo, intervals[:cut])
+    extended, _, kept = sweep_timeline(topo, intervals[cut:], (swept, sweep))
+    assert extended == timeline
+    for wanted_by in (chosen, *([rs] for rs in chosen)):
+        wanted = MeasureKeys.of(wanted_by)
+        some = Measures(timeline, wanted)
+        grown = Measures.extended(Measures(swept, wanted), timeline, kept)
+        for minutes in data.draw(st.lists(st.integers(0, 200), min_size=1, max_size=3)):
+            now = at(minutes)
+            for rs in wanted_by:
+                full = evaluate(Measures(timeline), rs, topo, now)
+                assert evaluate(some, rs, topo, now) == full, rs.id
+                assert evaluate(grown, rs, topo, now) == full, rs.id
 
 
 @TIMELINES
