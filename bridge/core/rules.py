@@ -177,12 +177,11 @@ def _scan_from(
     if end - first >= SCAN_IN_C_FROM:
         span = values[: end - first]
         counts = threshold > 0
+        stretch = _Stretch(times, span, first, end, n, run_start, peak, marks, every, mark)
         if not counts or max(span) < threshold:
-            return _below(times, span, first, end, n, run_start, peak, marks, every, mark)
+            return _below(stretch)
         if min(span) >= threshold:
-            return _above(
-                times, span, first, end, n, run_start, peak, duration, now, marks, every, mark
-            )
+            return _above(stretch, duration, now)
     # ``run_start + duration``, once per run: comparing instants, not a timedelta per point
     met_from = None if run_start is None else run_start + duration
     counts = threshold > 0
@@ -222,91 +221,72 @@ def _scan_from(
 SCAN_IN_C_FROM = 64
 
 
-def _marks_until(
-    span: Sequence[float],
-    first: int,
-    stop: int,
-    peak: float,
-    run_start: datetime | None,
-    marks: list[_Progress] | None,
-    every: int,
-    mark: int,
-) -> None:
-    """The marks :func:`_scan_from`'s loop would record before point ``stop`` when every
-    point after ``first`` leaves ``run_start`` as it is (marks are after ``first``)."""
-    if marks is None:
-        return
-    prev = first
-    while mark < stop:
-        peak = max(peak, max(span[prev - first : mark - first]))
-        marks.append(_Progress(mark, run_start, peak))
-        prev, mark = mark, mark + every
+@dataclass(frozen=True, slots=True)
+class _Stretch:
+    """Points ``first`` to ``end`` (those not after ``now``) of a scan that goes without its
+    loop (:data:`SCAN_IN_C_FROM`): their values ``span``, the run and peak carried in, the
+    timeline's length ``n``, and the marks to record (``every`` apart, the next at ``mark``)."""
+
+    times: Sequence[datetime]
+    span: Sequence[float]
+    first: int
+    end: int
+    n: int
+    run_start: datetime | None
+    peak: float
+    marks: list[_Progress] | None
+    every: int
+    mark: int
+
+    def marks_until(self, stop: int, run_start: datetime | None) -> None:
+        """The marks the loop would record before point ``stop`` when every point after
+        ``first`` leaves ``run_start`` as it is (marks are after ``first``)."""
+        if self.marks is None:
+            return
+        peak, prev, mark, first = self.peak, self.first, self.mark, self.first
+        while mark < stop:
+            peak = max(peak, max(self.span[prev - first : mark - first]))
+            self.marks.append(_Progress(mark, run_start, peak))
+            prev, mark = mark, mark + self.every
+
+    def before_last(self, run_start: datetime | None) -> _Progress | None:
+        """The progress the loop keeps when it reads the last point (``run_start``: as it
+        stood before that point, when the last point is not ``first``); None when the last
+        point is after ``now``."""
+        last, first = self.n - 1, self.first
+        if last >= self.end:
+            return None
+        if last == first:
+            return _Progress(last, self.run_start, self.peak)
+        return _Progress(last, run_start, max(self.peak, max(self.span[: last - first])))
+
+    def top(self, stop: int) -> float:
+        """The peak once the points before ``stop`` are read."""
+        return max(self.peak, max(self.span[: stop - self.first]))
 
 
-def _before_last(
-    span: Sequence[float], first: int, end: int, n: int, peak: float, run_start: datetime | None
-) -> _Progress | None:
-    """The progress :func:`_scan_from`'s loop keeps when it reads the last point (before it:
-    ``run_start`` as it stood then); None when the last point is after ``now``."""
-    last = n - 1
-    if last >= end:
-        return None
-    return _Progress(
-        last, run_start, max(peak, max(span[: last - first])) if last > first else peak
-    )
-
-
-def _below(
-    times: Sequence[datetime],
-    span: Sequence[float],
-    first: int,
-    end: int,
-    n: int,
-    run_start: datetime | None,
-    peak: float,
-    marks: list[_Progress] | None,
-    every: int,
-    mark: int,
-) -> tuple[_Run, _Progress | None]:
+def _below(st: _Stretch) -> tuple[_Run, _Progress | None]:
     """:func:`_scan_from` when no point read counts towards a run: any run ends at ``first``."""
-    _marks_until(span, first, end, peak, None, marks, every, mark)
-    progress = _before_last(span, first, end, n, peak, run_start if n - 1 == first else None)
-    return _Run(None, None, None, max(peak, max(span))), progress
+    st.marks_until(st.end, None)
+    return _Run(None, None, None, st.top(st.end)), st.before_last(None)
 
 
-def _above(
-    times: Sequence[datetime],
-    span: Sequence[float],
-    first: int,
-    end: int,
-    n: int,
-    run_start: datetime | None,
-    peak: float,
-    duration: timedelta,
-    now: datetime,
-    marks: list[_Progress] | None,
-    every: int,
-    mark: int,
-) -> tuple[_Run, _Progress | None]:
+def _above(st: _Stretch, duration: timedelta, now: datetime) -> tuple[_Run, _Progress | None]:
     """:func:`_scan_from` when every point read is at or above the threshold: the run goes on
     (or starts at ``first``) and is met at the first point whose run end, the next point's
     time or ``now``, reaches ``start + duration``."""
-    start = run_start if run_start is not None else times[first]
+    start = st.run_start if st.run_start is not None else st.times[st.first]
     met_from = start + duration
-    met_at_point = None
     if now >= met_from:  # else no run end reaches it: each is at most ``now``
-        met_at_point = bisect.bisect_left(times, met_from, first + 1, n) - 1
-        if met_at_point >= end:
-            met_at_point = None
-    if met_at_point is not None:
-        _marks_until(span, first, met_at_point + 1, peak, start, marks, every, mark)
-        top = max(peak, max(span[: met_at_point - first + 1]))
-        met = _Run(met_from, None, start, top)
-        after = met_at_point + 1
-        return met, _Progress(after, None, top, met) if after < n else None
-    _marks_until(span, first, end, peak, start, marks, every, mark)
-    progress = _before_last(span, first, end, n, peak, run_start if n - 1 == first else start)
-    return _Run(None, met_from, start, max(peak, max(span))), progress
+        met_at = bisect.bisect_left(st.times, met_from, st.first + 1, st.n) - 1
+        if met_at < st.end:
+            st.marks_until(met_at + 1, start)
+            top = st.top(met_at + 1)
+            met = _Run(met_from, None, start, top)
+            after = met_at + 1
+            return met, _Progress(after, None, top, met) if after < st.n else None
+    st.marks_until(st.end, start)
+    return _Run(None, met_from, start, st.top(st.end)), st.before_last(start)
 
 
 #: Taken while claiming a :class:`Measures`' lists for an extension (:meth:`Measures.extended`).
