@@ -334,6 +334,8 @@ class MeasureKeys:
     def __init__(self, families: frozenset[tuple[object, ...]] | None) -> None:
         self.families = families
         self._expanded: dict[tuple[str, tuple[object, ...]], tuple[tuple[str, ...], ...]] = {}
+        #: :meth:`wants` of each signal key met so far (a point's signals are read per point)
+        self.signals: dict[tuple[str, ...], bool] = {}
 
     @staticmethod
     def of(rule_sets: Sequence[RuleSet]) -> MeasureKeys:
@@ -481,7 +483,7 @@ class Measures:
         copies: list[tuple[int, int]] = []  # [start, end) runs of such points
         vector_keys = self._vector_keys
         all_series, n = self._series, self._n
-        expand, wants = self.wanted.expand, self.wanted.wants
+        expand, wants, signals = self.wanted.expand, self.wanted.wants, self.wanted.signals
         previous: Point | None = timeline[first - 1] if first else None
         for i in range(first, len(timeline)):
             point = timeline[i]
@@ -506,7 +508,10 @@ class Measures:
                             self._add(k, i, value)
                             vector_keys.add(k)
             for key, value in point.signals.items():  # _add, inline: every point has some
-                if not wants(key):
+                wanted = signals.get(key)
+                if wanted is None:
+                    wanted = signals[key] = wants(key)
+                if not wanted:
                     continue
                 series = all_series.get(key)
                 if series is None:
