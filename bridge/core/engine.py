@@ -107,6 +107,8 @@ class Engine:
         self.mapping = mapping
         self.correlation = correlation
         self.rule_sets = list(rule_sets)
+        #: the measures these rule sets read (an incident restored without them builds these)
+        self._measure_keys = MeasureKeys.of(self.rule_sets)
         self.stale_after = stale_after
         self.episodes: dict[EpisodeKey, AlertEpisode] = {}
         self.targets: dict[EpisodeKey, Target] = {}
@@ -323,19 +325,21 @@ class Engine:
         inc = self.incidents.get(inc_id)
         if (
             inc is None
-            or inc.merged_into is not None
-            or inc.state != OPEN
-            or inc.closes_at is not None
+            or not _ongoing(inc)
             or self._owner.get(inc_id) != key
             or inc.alerts is None
             or inc.alerts.intervals is None
             or inc_id in self._overrides
+            or self._merged_by_a_person((inc,))
         ):
             return None
-        together = self.covering.together
-        if together and any(ek in together for ek in inc.episodes):
-            return None
         return inc
+
+    def _merged_by_a_person(self, incidents: Iterable[Incident]) -> bool:
+        """True when a person's merge (:attr:`Covering.together`) holds an alert of any of
+        ``incidents``: their parts are joined by more than time."""
+        together = self.covering.together
+        return bool(together) and any(ek in together for inc in incidents for ek in inc.episodes)
 
     def _still_one(self, incident: Incident) -> bool:
         """True when partitioning the incident's alerts by time, with their ends as held now,
@@ -376,10 +380,7 @@ class Engine:
             joinable = [
                 inc
                 for inc_id in self._ids_by_key.get(key, ())
-                if (inc := self.incidents.get(inc_id)) is not None
-                and inc.merged_into is None
-                and inc.state == OPEN
-                and inc.closes_at is None
+                if (inc := self.incidents.get(inc_id)) is not None and _ongoing(inc)
             ]
             found = (
                 (
@@ -428,16 +429,17 @@ class Engine:
             inc = self.incidents.get(inc_id)
             if inc is None or inc.merged_into is not None:
                 continue
-            if inc.state == OPEN and inc.closes_at is None:
+            if _ongoing(inc):
                 if ongoing is not None:
                     return None
                 ongoing = inc
             else:
                 others.append(inc)
-        if ongoing is None or self._owner.get(ongoing.id) != key:
-            return None
-        together = self.covering.together
-        if together and any(e in together for inc in (ongoing, *others) for e in inc.episodes):
+        if (
+            ongoing is None
+            or self._owner.get(ongoing.id) != key
+            or self._merged_by_a_person((ongoing, *others))
+        ):
             return None
         floor: datetime | None = None
         for inc in others:
@@ -1082,8 +1084,7 @@ class Engine:
             last_end,
             reach,
             incident.timeline,
-            incident.derived
-            or Derived.of(incident.timeline, None, None, MeasureKeys.of(self.rule_sets)),
+            incident.derived or Derived.of(incident.timeline, None, None, self._measure_keys),
             ends,
             now,
             incident.assessments or None,
@@ -1219,3 +1220,8 @@ class Engine:
     def stored_form(self, inc_id: str) -> StoredIncident:
         inc = self.incidents[inc_id]
         return StoredIncident(inc.id, inc.key, inc.started_at, inc.episodes, inc.merged_into)
+
+
+def _ongoing(inc: Incident) -> bool:
+    """Not merged away, open, and its reach unbounded (an alert of it still going)."""
+    return inc.merged_into is None and inc.state == OPEN and inc.closes_at is None

@@ -174,9 +174,9 @@ def _scan_from(
     mark = (first // every + 1) * every if marks is not None else n  # n: never reached
     # the points read: up to the first after ``now``
     end = n if n == 0 or times[n - 1] <= now else bisect.bisect_right(times, now, first, n)
+    counts = threshold > 0
     if end - first >= SCAN_IN_C_FROM:
         span = values[: end - first]
-        counts = threshold > 0
         stretch = _Stretch(times, span, first, end, n, run_start, peak, marks, every, mark)
         if not counts or max(span) < threshold:
             return _below(stretch)
@@ -184,7 +184,6 @@ def _scan_from(
             return _above(stretch, duration, now)
     # ``run_start + duration``, once per run: comparing instants, not a timedelta per point
     met_from = None if run_start is None else run_start + duration
-    counts = threshold > 0
     for i in range(first, n):
         at = times[i]
         if at > now:
