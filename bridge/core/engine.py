@@ -25,6 +25,7 @@ Contract:
 
 from __future__ import annotations
 
+import bisect
 import heapq
 from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -904,7 +905,9 @@ class Engine:
         grown_view = self._builder.grown_view(view, new, new_ends, intervals, ends_now)
         held_eks = inc.episodes  # in start order (IncidentBuilder.build)
         if new and held_eks and _BY_START(new[0]) < _BY_START(held_eks[-1]):
-            ordered = sorted([*held_eks, *new], key=_BY_START)
+            # alerts sent late: only the held ones after the earliest new start are sorted
+            cut = bisect.bisect_left(held_eks, _BY_START(new[0]), key=_BY_START)
+            ordered = held_eks[:cut] + sorted([*held_eks[cut:], *new], key=_BY_START)
         else:
             ordered = [*held_eks, *new]
         part = Part(key, ordered, inc.started_at, None, None)

@@ -426,11 +426,16 @@ def _conn_total(vec: Vector) -> int:
 
 
 def summarise(
-    timeline: Sequence[Point], before: ImpactSummary | None = None, first: int = 0
+    timeline: Sequence[Point],
+    before: ImpactSummary | None = None,
+    first: int = 0,
+    last: int | None = None,
 ) -> ImpactSummary:
     """Current (the last point) and peak figures of a timeline. With ``before``, the summary
     of its first ``first`` points exactly as they are (a timeline extended after them): only
-    the points from ``first`` on are read, for the same result."""
+    the points from ``first`` on are read, for the same result. With ``last``, the summary of
+    the first ``last`` points only (what a summary of ``timeline[:last]`` gives)."""
+    end = len(timeline) if last is None else last
     if before is None or not first:
         peak, peak_at, out_peak, deg_peak = 0, None, 0, 0
         by_service: dict[str, int] = {}
@@ -442,7 +447,7 @@ def summarise(
         out_peak, deg_peak = before.outage_peak, before.degradation_peak
         by_service, by_region = dict(before.by_service), dict(before.by_region)
         previous = timeline[first - 1]  # its vectors were read (or shared with one that was)
-    for i in range(first, len(timeline)):
+    for i in range(first, end):
         point = timeline[i]
         if (
             previous is not None
@@ -470,22 +475,22 @@ def summarise(
             by_service[name] = max(by_service.get(name, 0), value)
         for name, value in regions.items():
             by_region[name] = max(by_region.get(name, 0), value)
-    last = timeline[-1] if timeline else None
+    final = timeline[end - 1] if end else None
     current_sr: dict[tuple[str, str], int] = {}
-    if last is not None:
-        for key, value in last.combined().items():
+    if final is not None:
+        for key, value in final.combined().items():
             if key[0] == "conn":
                 current_sr[(key[2], key[3])] = current_sr.get((key[2], key[3]), 0) + int(value)
     return ImpactSummary(
-        current=_conn_total(last.combined()) if last else 0,
+        current=_conn_total(final.combined()) if final else 0,
         peak=peak,
         peak_at=peak_at,
         by_service=by_service,
         by_region=by_region,
         current_by_service_region=current_sr,
-        outage_current=_conn_total(last.outage) if last else 0,
+        outage_current=_conn_total(final.outage) if final else 0,
         outage_peak=out_peak,
-        degradation_current=_conn_total(last.degradation) if last else 0,
+        degradation_current=_conn_total(final.degradation) if final else 0,
         degradation_peak=deg_peak,
     )
 

@@ -4,6 +4,7 @@ key (:func:`compute`), which may run in a worker thread: it reads only a :class:
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,9 +35,26 @@ CLOSED = "closed"
 KEEP_SWEEP_FROM = 200
 
 
+#: What keeps its sweep also keeps the summary and the jurisdictions of its timeline's first
+#: points every this many points, or every 1/SUMMARY_MARKS_PER_TIMELINE of the timeline,
+#: whichever is more (:class:`Prefix`): an alert sent late keeps only the points before its
+#: start, and the summary goes on from the last prefix before them instead of every point.
+SUMMARY_MARKS_EVERY = 64
+SUMMARY_MARKS_PER_TIMELINE = 32
+
+
 def keeps_sweep(alerts: int) -> bool:
     """True when an incident of this many alerts keeps how its timeline was made."""
     return alerts >= KEEP_SWEEP_FROM
+
+
+@dataclass(frozen=True, slots=True)
+class Prefix:
+    """The summary and the jurisdictions of a timeline's first ``points`` points."""
+
+    points: int
+    impact: ImpactSummary
+    jurisdictions: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +70,9 @@ class Derived:
     #: how the timeline was swept, so that new alerts extend it from the nearest place
     #: before they start instead of building it again (None: not kept)
     sweep: Sweep | None = None
+    #: with ``sweep``: the summary of the timeline's first points, now and then (in order of
+    #: ``points``; see SUMMARY_MARKS_EVERY)
+    prefixes: tuple[Prefix, ...] = ()
 
     @staticmethod
     def of(
@@ -61,12 +82,14 @@ class Derived:
         wanted: MeasureKeys = ALL_MEASURES,
     ) -> Derived:
         """``wanted``: the measures the rule sets read (:meth:`MeasureKeys.of`; default all)."""
+        final, prefixes = _summarised(timeline, None, (), marks=sweep is not None)
         return Derived(
             Measures(timeline, wanted),
-            summarise(timeline),
-            _jurisdictions(timeline),
+            final.impact,
+            final.jurisdictions,
             inventory,
             sweep,
+            prefixes,
         )
 
     def extended(self, timeline: list[Point], kept: int, sweep: Sweep) -> Derived:
@@ -74,24 +97,62 @@ class Derived:
         from (:func:`~bridge.core.impact.sweep_timeline`): the measures of those are kept.
         When ``kept`` is every point this was derived from, the summary and the jurisdictions
         go on from this one's, reading only the points added; otherwise (the sweep resumed
-        before the end: an alert whose end moved may leave none of its own after ``kept``,
-        ended where it started) they are read from every point."""
-        whole = kept == self.measures.n
+        before the end: an alert sent late, or whose end moved) they go on from the last
+        prefix of at most ``kept`` points (:class:`Prefix`), or from the first point."""
+        if kept == self.measures.n:
+            start: Prefix | None = Prefix(kept, self.impact, self.jurisdictions)
+            held = self.prefixes
+        else:
+            held = self.prefixes[: bisect.bisect_right(self.prefixes, kept, key=_points)]
+            start = held[-1] if held else None
+        final, prefixes = _summarised(timeline, start, held, marks=True)
         return Derived(
             Measures.extended(self.measures, timeline, kept),
-            summarise(timeline, self.impact, kept) if whole else summarise(timeline),
-            self.jurisdictions | _jurisdictions(timeline, kept)
-            if whole
-            else _jurisdictions(timeline),
+            final.impact,
+            final.jurisdictions,
             None,
             sweep,
+            prefixes,
         )
 
 
-def _jurisdictions(timeline: Sequence[Point], first: int = 0) -> frozenset[str]:
-    """The jurisdictions with an outage at some point from ``first`` on."""
+def _points(prefix: Prefix) -> int:
+    return prefix.points
+
+
+def _summarised(
+    timeline: Sequence[Point], start: Prefix | None, held: tuple[Prefix, ...], marks: bool
+) -> tuple[Prefix, tuple[Prefix, ...]]:
+    """The summary of the whole ``timeline``, read from ``start`` on (the summary of its
+    first points; None: from the first point), and, with ``marks``, its prefixes: ``held``
+    (those up to ``start``), ``start`` itself when it lies far enough after them, and one
+    every so many points after that (see SUMMARY_MARKS_EVERY)."""
+    n = len(timeline)
+    impact, jurisdictions, at = (
+        (start.impact, start.jurisdictions, start.points) if start else (None, frozenset(), 0)
+    )
+    prefixes = list(held)
+    if marks:
+        spacing = max(SUMMARY_MARKS_EVERY, n // SUMMARY_MARKS_PER_TIMELINE)
+        last = prefixes[-1].points if prefixes else 0
+        if start is not None and at - last >= spacing and at < n:
+            prefixes.append(start)
+            last = at
+        while (mark := last + spacing) < n:
+            impact = summarise(timeline, impact, at, mark)
+            jurisdictions = jurisdictions | _jurisdictions(timeline, at, mark)
+            prefixes.append(Prefix(mark, impact, jurisdictions))
+            at = last = mark
+    final = Prefix(n, summarise(timeline, impact, at), jurisdictions | _jurisdictions(timeline, at))
+    return final, tuple(prefixes)
+
+
+def _jurisdictions(
+    timeline: Sequence[Point], first: int = 0, last: int | None = None
+) -> frozenset[str]:
+    """The jurisdictions with an outage at some point from ``first`` on (before ``last``)."""
     return frozenset(
-        k[1] for vec in {id(p.outage): p.outage for p in timeline[first:]}.values() for k in vec
+        k[1] for vec in {id(p.outage): p.outage for p in timeline[first:last]}.values() for k in vec
     )
 
 

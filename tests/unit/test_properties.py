@@ -356,10 +356,12 @@ def canonical(scenario: Scenario) -> Engine:
 
 
 def outcome(eng: Engine) -> dict[frozenset[Any], tuple[Any, ...]]:
-    """What an observer sees, keyed by the set of episodes of each live incident (not ids)."""
+    """What an observer sees, keyed by the set of episodes of each live incident (not ids);
+    its alerts as listed (in start order, then fingerprint) among it."""
     out: dict[frozenset[Any], tuple[Any, ...]] = {}
     for inc in live(eng).values():
         out[frozenset(inc.episodes)] = (
+            tuple(inc.episodes),
             inc.key,
             inc.state,
             inc.started_at,
@@ -698,19 +700,22 @@ def test_timeline_equals_brute_force_and_never_exceeds_inventory_totals(
 def keeping(sweeps_from: int, scans_from: int, places_every: int | None = None) -> Iterator[None]:
     """Incidents keep their sweep, and scans their progress, from these sizes on (the
     defaults keep them for large incidents only, which these small examples never reach);
-    ``places_every``: a sweep keeps a place, and a scan a mark, that often (so resuming from
-    one is tried), and a scan of that many points or more may go without its loop."""
+    ``places_every``: a sweep keeps a place, a scan a mark and an incident's summary a
+    prefix that often (so resuming from one is tried), and a scan of that many points or more
+    may go without its loop."""
     before = (
         incident_state.KEEP_SWEEP_FROM,
         rules.KEEP_SCANS_FROM,
         impact.CHECKPOINT_EVERY,
         rules.SCAN_MARKS_EVERY,
         rules.SCAN_IN_C_FROM,
+        incident_state.SUMMARY_MARKS_EVERY,
     )
     incident_state.KEEP_SWEEP_FROM, rules.KEEP_SCANS_FROM = sweeps_from, scans_from
     impact.CHECKPOINT_EVERY = places_every or before[2]
     rules.SCAN_MARKS_EVERY = places_every or before[3]
     rules.SCAN_IN_C_FROM = places_every or before[4]
+    incident_state.SUMMARY_MARKS_EVERY = places_every or before[5]
     try:
         yield
     finally:
@@ -720,6 +725,7 @@ def keeping(sweeps_from: int, scans_from: int, places_every: int | None = None) 
             impact.CHECKPOINT_EVERY,
             rules.SCAN_MARKS_EVERY,
             rules.SCAN_IN_C_FROM,
+            incident_state.SUMMARY_MARKS_EVERY,
         ) = before
 
 
@@ -764,6 +770,15 @@ def test_a_timeline_extended_by_more_alerts_equals_one_built_from_all(
             derived = derived.extended(timeline, kept, sweep)
             assert derived.impact == summarise(timeline)
             assert derived.jurisdictions == Derived.of(timeline).jurisdictions
+            # ... also from the prefixes kept before a late alert's start: each is what its
+            # first points give
+            assert [p.points for p in derived.prefixes] == sorted(
+                {p.points for p in derived.prefixes}
+            )
+            for prefix in derived.prefixes:
+                assert 0 < prefix.points < len(timeline)
+                assert prefix.impact == summarise(timeline[: prefix.points])
+                assert prefix.jurisdictions == Derived.of(timeline[: prefix.points]).jurisdictions
             previous, measures = measures, Measures.extended(measures, timeline, kept)
             # the measures extended stay those of their own timeline (the extension may have
             # appended to their lists), and extending them again (a discarded evaluation
