@@ -458,7 +458,8 @@ class Measures:
             for series in out._series.values():
                 series.extend(pad)
         else:
-            out.times = [p.at for p in timeline]
+            # the kept points are ``before``'s own: their times are copied, not read again
+            out.times = before.times[:kept] + [p.at for p in timeline[kept:]]
             out._series = {key: series[:kept] + pad for key, series in before._series.items()}
         out.wanted = before.wanted
         out._keys = {}
