@@ -49,7 +49,12 @@ _EMPTY_VIEW = AlertsView({}, None, None, frozenset(), frozenset(), {}, (), None)
 
 
 def _due_before(assessment: Assessment, now: datetime) -> bool:
-    return any(c.forecast_at is not None and c.forecast_at <= now for c in assessment.criteria)
+    """True when a criterion of ``assessment`` is forecast to be met by ``now``."""
+    for c in assessment.criteria:  # a plain loop: the timer asks this of every assessment
+        forecast = c.forecast_at
+        if forecast is not None and forecast <= now:
+            return True
+    return False
 
 
 class IncidentBuilder:

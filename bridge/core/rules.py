@@ -551,6 +551,7 @@ class Measures:
         return [k[4] for k in self.keys(("any", "conn", jurisdiction, service), 5)]
 
 
+@functools.lru_cache(maxsize=256)  # a criterion's few durations, formatted for every result
 def _fmt_duration(d: timedelta) -> str:
     minutes = int(d.total_seconds() // 60)
     hours, minutes = divmod(minutes, 60)
@@ -560,9 +561,12 @@ def _fmt_duration(d: timedelta) -> str:
 
 
 def _fmt_time(at: datetime) -> str:
-    return at.strftime("%Y-%m-%d %H:%M UTC")
+    """``YYYY-MM-DD HH:MM UTC`` (``isoformat`` cut at the minute: strftime took twice as long,
+    and a tick formats a few thousand of these)."""
+    return at.isoformat(" ", "minutes")[:16] + " UTC"
 
 
+@functools.lru_cache(maxsize=4096)  # thresholds and totals recur across incidents
 def _fmt_num(x: float) -> str:
     return f"{round(x):,}".replace(",", " ")
 
