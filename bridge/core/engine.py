@@ -1092,6 +1092,7 @@ class Engine:
             now,
             incident.assessments or None,
             view,
+            ordered=True,  # an incident's alerts are held in start order (IncidentBuilder.build)
         )
         return self._store_if_changed(rebuilt)
 
