@@ -247,8 +247,7 @@ def _due_after(rule: After, events: Mapping[str, datetime]) -> DueAt | None:
 
 def _due_working_day_after(rule: WorkingDayAfter, events: Mapping[str, datetime]) -> DueAt | None:
     zone = ZoneInfo(rule.zone)
-    calendar = WorkingDays(rule.country)
-    cap = _cap(rule, events, zone, calendar)
+    cap = _cap(rule, events, zone)
     trigger = _event(events, rule.event)
     if trigger is None:
         if cap is None:
@@ -260,7 +259,7 @@ def _due_working_day_after(rule: WorkingDayAfter, events: Mapping[str, datetime]
             f"{cap_text}; not yet {rule.event}, so only the cap applies",
             waiting_for=rule.event,
         )
-    at, text = _first_working_day_deadline(rule, trigger, zone, calendar)
+    at, text = _first_working_day_deadline(rule, trigger, zone)
     if cap is None:
         return DueAt(at, "working_day", text)
     cap_at, cap_text = cap
@@ -270,29 +269,55 @@ def _due_working_day_after(rule: WorkingDayAfter, events: Mapping[str, datetime]
 
 
 def _first_working_day_deadline(
-    rule: WorkingDayAfter, trigger: datetime, zone: ZoneInfo, calendar: WorkingDays
+    rule: WorkingDayAfter, trigger: datetime, zone: ZoneInfo
 ) -> tuple[datetime, str]:
     local = trigger.astimezone(zone)
-    day = calendar.next_working_day_after(local.date())
-    skipped = calendar.non_working_days_between(local.date() + timedelta(days=1), day)
-    because = ", ".join(f"{_day(d)} {reason}" for d, reason in skipped)
-    why = f"; not working days: {because}" if because else ""
-    origin = f"first working day after {rule.event} on {_day(local.date())}{why}"
     if rule.end_of_day:
-        return end_of_local_day(day, zone), f"end of {_day(day)} {rule.zone} ({origin})"
+        return _end_of_first_working_day(rule, local.date())
+    day, origin = _first_working_day(rule, local.date())
     at = datetime.combine(day, local.time(), tzinfo=zone).astimezone(UTC)
     return at, f"{_local(at, zone)} ({origin})"
 
 
+# What follows depends on a rule and a local date only, and the timer asks it again for every
+# incident it re-evaluates (most of a storm's incidents start on the same day): kept.
+
+
+@lru_cache(maxsize=1024)
+def _end_of_first_working_day(rule: WorkingDayAfter, local_day: date) -> tuple[datetime, str]:
+    day, origin = _first_working_day(rule, local_day)
+    zone = ZoneInfo(rule.zone)
+    return end_of_local_day(day, zone), f"end of {_day(day)} {rule.zone} ({origin})"
+
+
+@lru_cache(maxsize=1024)
+def _first_working_day(rule: WorkingDayAfter, local_day: date) -> tuple[date, str]:
+    """The first working day after ``local_day`` and how it was found."""
+    calendar = WorkingDays(rule.country)
+    day = calendar.next_working_day_after(local_day)
+    skipped = calendar.non_working_days_between(local_day + timedelta(days=1), day)
+    because = ", ".join(f"{_day(d)} {reason}" for d, reason in skipped)
+    why = f"; not working days: {because}" if because else ""
+    return day, f"first working day after {rule.event} on {_day(local_day)}{why}"
+
+
 def _cap(
-    rule: WorkingDayAfter, events: Mapping[str, datetime], zone: ZoneInfo, calendar: WorkingDays
+    rule: WorkingDayAfter, events: Mapping[str, datetime], zone: ZoneInfo
 ) -> tuple[datetime, str] | None:
     if rule.cap_days_after is None or rule.cap_event is None:
         return None
     start = _event(events, rule.cap_event)
     if start is None:
         return None
-    start_day = start.astimezone(zone).date()
+    return _cap_after(rule, start.astimezone(zone).date())
+
+
+@lru_cache(maxsize=1024)
+def _cap_after(rule: WorkingDayAfter, start_day: date) -> tuple[datetime, str]:
+    """The cap's deadline for a cap event on local day ``start_day``, and how it was found."""
+    assert rule.cap_days_after is not None and rule.cap_event is not None  # _cap
+    zone = ZoneInfo(rule.zone)
+    calendar = WorkingDays(rule.country)
     day = start_day + timedelta(days=rule.cap_days_after)
     text = (
         f"end of {_day(day)} {rule.zone}, {rule.cap_days_after} days after "
