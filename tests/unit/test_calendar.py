@@ -188,6 +188,23 @@ def test_remedied_before_easter_is_due_end_of_tuesday_after() -> None:
     assert "Långfredagen" in due.explanation and "Annandag påsk" in due.explanation
 
 
+def test_a_deadline_at_the_events_time_of_day_keeps_each_events_own_time() -> None:
+    """``end_of_day: false``: due on the first working day after, at the event's local time of
+    day. Two events on the same day (the working day is found once per day and kept) keep
+    their own times; across the change to summer time the wall time is kept, not the offset."""
+    rule = WorkingDayAfter("remedied", cap_days_after=None, end_of_day=False)
+    morning = due_at(rule, {"remedied": sthlm(2026, 4, 2, 9, 15)})
+    evening = due_at(rule, {"remedied": sthlm(2026, 4, 2, 16, 40)})
+    assert morning is not None and evening is not None
+    assert morning.at == utc(2026, 4, 7, 7, 15)  # Tue after Easter, 09:15 CEST
+    assert evening.at == utc(2026, 4, 7, 14, 40)
+    assert morning.basis == evening.basis == "working_day"
+    assert "Långfredagen" in morning.explanation and "Annandag påsk" in evening.explanation
+    before_dst = due_at(rule, {"remedied": sthlm(2026, 3, 27, 10, 0)})  # Fri, CET
+    assert before_dst is not None
+    assert before_dst.at == utc(2026, 3, 30, 8, 0)  # Mon 10:00 CEST
+
+
 def test_remedied_before_easter_same_day_start_is_capped_on_easter_sunday() -> None:
     """Started and remedied Thu 2026-04-02: the cap, end of Sun 2026-04-05, beats Tuesday."""
     events = {"started": sthlm(2026, 4, 2, 9, 0), "remedied": sthlm(2026, 4, 2, 15, 0)}
