@@ -285,6 +285,7 @@ def _first_working_day_deadline(
 
 @lru_cache(maxsize=1024)
 def _end_of_first_working_day(rule: WorkingDayAfter, local_day: date) -> tuple[datetime, str]:
+    """The end of the first working day after ``local_day`` in the rule's zone, and why."""
     day, origin = _first_working_day(rule, local_day)
     zone = ZoneInfo(rule.zone)
     return end_of_local_day(day, zone), f"end of {_day(day)} {rule.zone} ({origin})"
