@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from corekit import T0, at, episode, live
@@ -696,6 +697,30 @@ def test_timeline_equals_brute_force_and_never_exceeds_inventory_totals(
     assert_timeline_matches_brute_force(topo, intervals, inventory_only=True)
 
 
+#: The module settings that space a sweep's places, a scan's marks, the loopless scans and
+#: an incident's summary prefixes (what ``keeping``'s ``places_every`` sets).
+_SPACINGS = (
+    (impact, "CHECKPOINT_EVERY"),
+    (rules, "SCAN_MARKS_EVERY"),
+    (rules, "SCAN_IN_C_FROM"),
+    (incident_state, "SUMMARY_MARKS_EVERY"),
+)
+
+
+@contextlib.contextmanager
+def patched(values: dict[tuple[ModuleType, str], int]) -> Iterator[None]:
+    """These module settings for the block, restored after (hypothesis runs many examples per
+    test, so pytest's function-scoped ``monkeypatch`` does not fit)."""
+    before = {(module, name): getattr(module, name) for module, name in values}
+    for (module, name), value in values.items():
+        setattr(module, name, value)
+    try:
+        yield
+    finally:
+        for (module, name), value in before.items():
+            setattr(module, name, value)
+
+
 @contextlib.contextmanager
 def keeping(sweeps_from: int, scans_from: int, places_every: int | None = None) -> Iterator[None]:
     """Incidents keep their sweep, and scans their progress, from these sizes on (the
@@ -703,30 +728,14 @@ def keeping(sweeps_from: int, scans_from: int, places_every: int | None = None) 
     ``places_every``: a sweep keeps a place, a scan a mark and an incident's summary a
     prefix that often (so resuming from one is tried), and a scan of that many points or more
     may go without its loop."""
-    before = (
-        incident_state.KEEP_SWEEP_FROM,
-        rules.KEEP_SCANS_FROM,
-        impact.CHECKPOINT_EVERY,
-        rules.SCAN_MARKS_EVERY,
-        rules.SCAN_IN_C_FROM,
-        incident_state.SUMMARY_MARKS_EVERY,
-    )
-    incident_state.KEEP_SWEEP_FROM, rules.KEEP_SCANS_FROM = sweeps_from, scans_from
-    impact.CHECKPOINT_EVERY = places_every or before[2]
-    rules.SCAN_MARKS_EVERY = places_every or before[3]
-    rules.SCAN_IN_C_FROM = places_every or before[4]
-    incident_state.SUMMARY_MARKS_EVERY = places_every or before[5]
-    try:
+    values = {
+        (incident_state, "KEEP_SWEEP_FROM"): sweeps_from,
+        (rules, "KEEP_SCANS_FROM"): scans_from,
+    }
+    if places_every:
+        values.update(dict.fromkeys(_SPACINGS, places_every))
+    with patched(values):
         yield
-    finally:
-        (
-            incident_state.KEEP_SWEEP_FROM,
-            rules.KEEP_SCANS_FROM,
-            impact.CHECKPOINT_EVERY,
-            rules.SCAN_MARKS_EVERY,
-            rules.SCAN_IN_C_FROM,
-            incident_state.SUMMARY_MARKS_EVERY,
-        ) = before
 
 
 def assert_same_measures(measures: Measures, expected: Measures) -> None:
@@ -866,15 +875,11 @@ def test_a_scan_without_its_loop_finds_what_the_loop_finds(data: st.DataObject) 
     )
     every = data.draw(st.sampled_from([1, 2, 3, 7]))
     found = []
-    before = rules.SCAN_IN_C_FROM, rules.SCAN_MARKS_EVERY
-    rules.SCAN_MARKS_EVERY = every
-    try:
-        for in_c_from in (1, 10**9):  # without the loop where it can, then always the loop
-            rules.SCAN_IN_C_FROM = in_c_from
+    for in_c_from in (1, 10**9):  # without the loop where it can, then always the loop
+        spacing = {(rules, "SCAN_MARKS_EVERY"): every, (rules, "SCAN_IN_C_FROM"): in_c_from}
+        with patched(spacing):
             marks: list[Any] = []
             found.append((rules._scan_from(*args, marks=marks), marks))
-    finally:
-        rules.SCAN_IN_C_FROM, rules.SCAN_MARKS_EVERY = before
     assert found[0] == found[1]
 
 
