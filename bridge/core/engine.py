@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
-from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Container, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from operator import itemgetter
 
@@ -132,6 +132,9 @@ class Engine:
         # pending keys whose only changes are new alerts joining their ongoing incident
         # (alert → that incident), and keys changed in any other way since last evaluated
         self._grown: dict[str, dict[EpisodeKey, str]] = {}
+        #: per key with growth, each grown alert's last change: the key's version then (a
+        #: plan that went stale while only more alerts joined is still committed: commit)
+        self._grown_at: dict[str, dict[EpisodeKey, int]] = {}
         self._ungrowable: set[str] = set()
         self._fp_starts: dict[str, set[datetime]] = {}  # fingerprint → its episodes' starts
         # what the notices say per incident: events (initial_sent…) and kind → draft state
@@ -210,7 +213,7 @@ class Engine:
                     self._ungrowable |= touched
                 else:  # a resolve inside an incident that stays one and ongoing
                     joined[ek] = ended_in
-                    self._grown.setdefault(self._key_of[ek], {})[ek] = ended_in
+                    self._grow(self._key_of[ek], ek, ended_in)
             elif touched and not touched <= self._risky:
                 # A plain episode outside the ongoing incident may start an incident or bridge
                 # a gap, merging two (every id answered for the later one would be stale): its
@@ -219,7 +222,7 @@ class Engine:
                 if inc_id is not None:
                     joined[ek] = inc_id
                     if before is None:  # a new alert joining the ongoing incident
-                        self._grown.setdefault(self._key_of[ek], {})[ek] = inc_id
+                        self._grow(self._key_of[ek], ek, inc_id)
                     else:
                         self._ungrowable |= touched
                 elif before is None and (inc_id := self._joined_from_before(ek, earlier)):
@@ -706,19 +709,24 @@ class Engine:
             moved = self._move(ek, key)
             if not moved:
                 continue
-            left = self._grown.get(old)
-            if left is not None:
-                left.pop(ek, None)
+            self._grown.get(old, {}).pop(ek, None)
+            self._grown_at.get(old, {}).pop(ek, None)
             inc_id = self._fresh_join(ek)
             if inc_id is None:
                 touched |= moved
             else:  # a new alert joining the covering incident: the key only grew
-                self._grown.setdefault(key, {})[ek] = inc_id
                 self._mark({old})
                 self._pending.add(key)
                 self._versions[key] = self._versions.get(key, 0) + 1
+                self._grow(key, ek, inc_id)
         self._mark(touched)
         return touched
+
+    def _grow(self, key: str, ek: EpisodeKey, inc_id: str) -> None:
+        """``ek`` joined ``key``'s ongoing incident ``inc_id`` (or resolved inside it): the
+        key only grew. Call after the key's version counted the change."""
+        self._grown.setdefault(key, {})[ek] = inc_id
+        self._grown_at.setdefault(key, {})[ek] = self._versions.get(key, 0)
 
     def _fresh_join(self, ek: EpisodeKey) -> str | None:
         """The ongoing incident of its key that a new alert (never evaluated, one start of its
@@ -820,9 +828,10 @@ class Engine:
         return self._commit(plan, compute(plan, self.topology, self.rule_sets))
 
     # ---- evaluation in three steps (so the heavy middle one can run elsewhere) ------------
-    def next_plan(self, now: datetime) -> KeyPlan | None:
-        """Plan the next pending correlation key (it stays pending until committed)."""
-        pending = sorted(self._pending - self._planned)
+    def next_plan(self, now: datetime, skip: Collection[str] = ()) -> KeyPlan | None:
+        """Plan the next pending correlation key, ``skip`` aside (it stays pending until
+        committed)."""
+        pending = sorted(self._pending - self._planned - set(skip))
         if not pending:
             return None
         self._planned.add(pending[0])
@@ -932,17 +941,52 @@ class Engine:
 
     def commit(self, plan: KeyPlan, computed: Sequence[Computed]) -> set[str] | None:
         """Apply a computed plan and return the changed incident ids, or None when the plan is
-        stale: its key took new alerts, or was evaluated another way, since it was planned.
-        A stale plan is dropped (the key stays pending and is planned again); applying it could
+        stale: its key changed, or was evaluated another way, since it was planned. A stale
+        plan is dropped (the key stays pending and is planned again); applying it could
         assign alerts that a newer evaluation placed elsewhere. A caller that sees a key's
-        plans go stale again and again evaluates it in place (:meth:`evaluate_key`)."""
+        plans go stale again and again evaluates it in place (:meth:`evaluate_key`).
+
+        One exception, so that a storm's evaluations are not thrown away while alerts keep
+        coming: a *grown* plan whose key, since, only took more new alerts joining the same
+        incident (:meth:`_grown_after`) is applied, as what those alerts found, and the key
+        stays pending with the alerts that came after it (they extend what was applied)."""
         self._planned.discard(plan.key)
-        if plan.key not in self._pending or self._versions.get(plan.key, 0) != plan.version:
+        if plan.key not in self._pending:
             return None
+        if self._versions.get(plan.key, 0) != plan.version:
+            after = self._grown_after(plan)
+            if after is None:
+                return None
+            changed = self._commit(plan, computed)  # forgets the key's growth: given back
+            self._grown[plan.key], self._grown_at[plan.key] = after
+            return changed
         self._pending.discard(plan.key)
         self._risky.discard(plan.key)
         before = {plan.key: set(self._ids_by_key.get(plan.key, ()))}
         return self._commit(plan, computed) | self._retire_emptied(before)
+
+    def _grown_after(
+        self, plan: KeyPlan
+    ) -> tuple[dict[EpisodeKey, str], dict[EpisodeKey, int]] | None:
+        """For a grown plan gone stale: the growth its key took since it was planned (its
+        ``_grown`` and ``_grown_at`` entries), when that growth is all that changed since its
+        last commit and the plan's alerts are still growth it did not commit (new alerts
+        joining, or resolving inside, the plan's incident); else None. An alert of the plan
+        that changed again since is growth again, later than the plan: what is applied is
+        what it was, and the next plan extends that with what it is."""
+        key = plan.key
+        if plan.grown is None or key in self._ungrowable:  # (every risky key is ungrowable)
+            return None
+        grown, at, version = self._grown.get(key, {}), self._grown_at.get(key, {}), plan.version
+        if any(at.get(ek, version + 1) > version for ek in plan.grown):
+            return None  # a commit since (it forgot the growth), and the alert grew again
+        # the rest came after the plan (the plan took every alert grown before it)
+        later = [ek for ek, v in at.items() if v > version]
+        return {ek: grown[ek] for ek in later}, {ek: at[ek] for ek in later}
+
+    def is_pending(self, key: str) -> bool:
+        """True while ``key`` has something admitted and not evaluated."""
+        return key in self._pending
 
     def evaluate_key(self, key: str, now: datetime) -> set[str]:
         """Evaluate one pending key in place, whatever plans are out for it."""
@@ -956,6 +1000,7 @@ class Engine:
     def _commit(self, plan: KeyPlan, computed: Sequence[Computed]) -> set[str]:
         key, now = plan.key, plan.now
         self._grown.pop(key, None)
+        self._grown_at.pop(key, None)
         self._ungrowable.discard(key)
         changed: set[str] = set()
         for inc_id, part, intervals, (timeline, derived, assessments) in zip(

@@ -130,7 +130,10 @@ class Evaluator:
     async def _evaluate_off_loop(self) -> None:
         """Evaluate pending keys one at a time, the heavy part in a worker thread."""
         stale: dict[str, int] = {}
-        while (plan := self.engine.next_plan(self.now())) is not None:
+        # keys committed this round: one still growing (its plan was applied while alerts
+        # kept coming, which asked for another round) waits for the next, not starving others
+        done: set[str] = set()
+        while (plan := self.engine.next_plan(self.now(), done)) is not None:
             began = time.perf_counter()
             args = (plan, self.engine.topology, self.engine.rule_sets)
             if sum(len(part) for part in plan.intervals) < _OFFLOAD_FROM_ALERTS:
@@ -139,7 +142,9 @@ class Evaluator:
             else:
                 computed = await asyncio.to_thread(compute, *args)
             changed = self.engine.commit(plan, computed)
-            if changed is None:  # new alerts for the key meanwhile: plan again, or at last
+            if changed is not None:
+                done.add(plan.key)
+            else:  # new alerts for the key meanwhile: plan again, or at last
                 stale[plan.key] = stale.get(plan.key, 0) + 1  # evaluate in place (progress)
                 if stale[plan.key] >= _STALE_PLANS_BEFORE_IN_PLACE:
                     changed = self.engine.evaluate_key(plan.key, self.now())

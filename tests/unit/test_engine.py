@@ -797,6 +797,85 @@ def test_an_alert_resolving_inside_an_ongoing_incident_only_ends_it_there(
     assert outcome(eng) == outcome(whole)
 
 
+def test_a_grown_plan_gone_stale_while_only_new_alerts_joined_is_committed_as_progress(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A grown plan computed while more new alerts joined the same incident (a storm's
+    webhooks during the worker thread's compute) is applied instead of thrown away: the
+    incident holds the plan's alerts, the key stays pending with the later ones, the next
+    plan extends what was applied with those alone, and the end equals one evaluation of
+    everything."""
+    monkeypatch.setattr(incident_state, "KEEP_SWEEP_FROM", 0)
+    eng = engine()
+    held = [episode("a", at(0), element="olt-a1"), episode("b", at(1), element="olt-a2")]
+    eng.apply(held, at(1))
+    inc_id = only(eng).id
+    first = [episode("c", at(2), element="olt-a1", severity="critical")]
+    eng.admit(first)
+    plan = eng.next_plan(at(3))
+    assert plan is not None and plan.grown == (first[0].key,)
+    computed = compute(plan, eng.topology, eng.rule_sets)
+    later = [episode("d", at(3), element="olt-a2"), episode("e", at(3), element="olt-a1")]
+    assert eng.admit(later) == {ep.key: inc_id for ep in later}
+    assert eng.commit(plan, computed) == {inc_id}
+    assert only(eng).fingerprints() == ["a", "b", "c"]
+    assert eng.is_pending(plan.key)
+    again = eng.next_plan(at(4))
+    assert again is not None and set(again.grown or ()) == {ep.key for ep in later}
+    assert again.after is not None and again.after[2] == 3  # extends the three applied
+    assert eng.commit(again, compute(again, eng.topology, eng.rule_sets)) is not None
+    assert not eng.has_pending
+    whole = engine()
+    whole.apply([*held, *first, *later], at(4))
+    assert outcome(eng) == outcome(whole)
+
+
+def test_a_grown_plan_is_refused_when_the_key_was_evaluated_since(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A read evaluates the key in place while a grown plan is out (the plan's alert and a
+    later one are applied), then the plan's alert resolves (the key grows again). The plan
+    is older than what was applied: it is refused, not applied over it, and the end equals
+    one evaluation of everything."""
+    monkeypatch.setattr(incident_state, "KEEP_SWEEP_FROM", 0)
+    eng = engine()
+    held = [episode("a", at(0), element="olt-a1"), episode("b", at(1), element="olt-a2")]
+    eng.apply(held, at(1))
+    eng.admit([episode("c", at(2), element="olt-a1")])
+    plan = eng.next_plan(at(3))
+    assert plan is not None and plan.grown is not None
+    computed = compute(plan, eng.topology, eng.rule_sets)
+    later = episode("d", at(3), element="olt-a2")
+    eng.admit([later])
+    eng.evaluate_pending(at(3))  # a read settles: c and d applied
+    assert only(eng).fingerprints() == ["a", "b", "c", "d"]
+    resolved = episode("c", at(2), end=at(4), element="olt-a1")
+    eng.admit([resolved])
+    assert eng.commit(plan, computed) is None
+    while (plan := eng.next_plan(at(5))) is not None:
+        assert eng.commit(plan, compute(plan, eng.topology, eng.rule_sets)) is not None
+    whole = engine()
+    whole.apply([*held, resolved, later], at(5))
+    assert outcome(eng) == outcome(whole)
+
+
+def test_a_grown_plan_is_refused_when_its_key_changed_otherwise_since(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A new alert that starts before the incident (sent late: the key is correlated in full)
+    admitted while a grown plan is out makes the plan stale for good."""
+    monkeypatch.setattr(incident_state, "KEEP_SWEEP_FROM", 0)
+    eng = engine()
+    eng.apply([episode("a", at(5), element="olt-a1")], at(5))
+    eng.admit([episode("c", at(6), element="olt-a2")])
+    plan = eng.next_plan(at(7))
+    assert plan is not None and plan.grown is not None
+    computed = compute(plan, eng.topology, eng.rule_sets)
+    eng.admit([episode("early", at(1), element="olt-a2")])
+    assert eng.commit(plan, computed) is None
+    assert eng.is_pending(plan.key)
+
+
 def test_a_resolve_that_would_split_the_incident_is_correlated_in_full(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
