@@ -14,6 +14,7 @@ from types import ModuleType
 from typing import Any
 
 from corekit import T0, at, episode, live
+from corekit import engine as site_engine
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from msgspec import structs
@@ -1163,6 +1164,61 @@ def test_covering_new_alerts_beside_the_last_layout_equals_covering_everything(
         once = new_engine(scenario)
         once.admit(list(eng.episodes.values()))
         assert eng.covering.moved == once.covering.moved
+
+
+@FAST
+@given(st.data())
+def test_plans_of_a_growing_incident_applied_while_it_grows_end_as_one_evaluation(
+    data: st.DataObject,
+) -> None:
+    """A storm growing one site's incident: new alerts join it (started any time since it
+    began, or a little before), alerts of it resolve, a plan is made and comes back after
+    more of that (applied as progress when only growth came since, refused otherwise), a read
+    settles the engine now and then. Drained, the incidents equal one evaluation of every
+    alert as it ended."""
+    with keeping(0, 0):
+        eng = site_engine()
+        first = [episode("h0", at(0), element="olt-a1"), episode("h1", at(1), element="olt-a2")]
+        eng.apply(first, at(1))
+        latest = {ep.key: ep for ep in first}
+        clock = 1
+        out: tuple[Any, Any] | None = None
+        steps = st.sampled_from(["new", "new", "resolve", "plan", "commit", "settle"])
+        for n, step in enumerate(data.draw(st.lists(steps, max_size=30))):
+            clock += 1
+            if step == "new":
+                start = at(data.draw(st.integers(-3, clock)))  # before it began: sent late
+                olt = data.draw(st.sampled_from(["olt-a1", "olt-a2"]))
+                ep = episode(f"n{n}", start, seen=at(clock), element=olt)
+                latest[ep.key] = ep
+                eng.admit([ep])
+            elif step == "resolve":
+                going = [k for k, e in latest.items() if e.ends_at is None][-3:]  # recent ones
+                if going:  # (a plan out most likely holds one of them)
+                    fp, start = data.draw(st.sampled_from(going))
+                    element = latest[(fp, start)].labels["element"]
+                    ep = episode(fp, start, end=at(clock), element=element)
+                    latest[ep.key] = ep
+                    eng.admit([ep])
+            elif step == "plan" and out is None:
+                if (plan := eng.next_plan(at(clock))) is not None:
+                    out = (plan, compute(plan, eng.topology, eng.rule_sets))
+            elif step == "commit" and out is not None:
+                applied = eng.commit(*out)
+                event("grown plan applied" if applied is not None and out[0].grown else "other")
+                out = None
+            elif step == "settle":
+                eng.evaluate_pending(at(clock))
+        if out is not None:
+            eng.commit(*out)
+        while (plan := eng.next_plan(at(clock))) is not None:
+            assert eng.commit(plan, compute(plan, eng.topology, eng.rule_sets)) is not None
+        eng.tick(at(clock))
+        assert not eng.has_pending
+        whole = site_engine()
+        whole.apply(sorted(latest.values(), key=lambda e: e.key), at(clock))
+        assert_partition(eng)
+        assert outcome(eng) == outcome(whole)
 
 
 def _grow_and_compare(scenario: Scenario, data: st.DataObject) -> None:
