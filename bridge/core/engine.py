@@ -28,6 +28,7 @@ from __future__ import annotations
 import bisect
 import heapq
 from collections.abc import Collection, Container, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from operator import itemgetter
 
@@ -196,7 +197,7 @@ class Engine:
         )
         joined: dict[EpisodeKey, str] = {}
         ongoing: dict[str, tuple[datetime, str] | None] = {}  # see _joined_id
-        earlier: dict[str, tuple[str, datetime | None] | None] = {}  # see _joined_from_before
+        earlier: dict[str, _Before | None] = {}  # see _joined_from_before
         for ep in batch:
             ek = (ep.fingerprint, ep.starts_at)  # not .key: hot
             before = held.get(ek)
@@ -400,33 +401,41 @@ class Engine:
             return found[1]
         return None
 
-    def _joined_from_before(
-        self, ek: EpisodeKey, earlier: dict[str, tuple[str, datetime | None] | None]
-    ) -> str | None:
+    def _joined_from_before(self, ek: EpisodeKey, earlier: dict[str, _Before | None]) -> str | None:
         """The ongoing incident a new episode joins although it starts before that incident:
-        the episode is going (its reach is unbounded, so every later alert of its key joins
-        it), its key has exactly one ongoing incident and nothing pending that is not plain
-        (the caller's condition, as for :meth:`_joined_id`), it starts at or after the reach
-        of every other incident of its key (else it would bridge into one: a merge, whose id
-        only correlating tells), and no person's merge holds the ongoing incident's alerts.
-        Then partitioning the key puts it in that incident's part, which keeps that id
-        (:func:`~bridge.core.incidents.assign_ids`). None otherwise. ``earlier`` remembers per
-        key the ongoing incident and that reach (None: not joinable this way), for a caller
-        asking about many episodes while no incident changes (:meth:`admit`)."""
+        the episode reaches the incident's start (it is going, so its reach is unbounded and
+        every later alert of its key joins it; or it ended, and its reach, its end plus the
+        quiet period as partitioning counts it, lies after that start: the incident's first
+        alert starts inside it), its key has exactly one ongoing incident and nothing pending
+        that is not plain (the caller's condition, as for :meth:`_joined_id`), it starts at
+        or after the reach of every other incident of its key (else it would bridge into one:
+        a merge, whose id only correlating tells), and no person's merge holds the ongoing
+        incident's alerts. Then partitioning the key puts it in that incident's part, which
+        keeps that id (:func:`~bridge.core.incidents.assign_ids`). None otherwise.
+        ``earlier`` remembers per key what that takes (:class:`_Before`; None: not joinable
+        this way), for a caller asking about many episodes while no incident changes
+        (:meth:`admit`)."""
         key = self._key_of[ek]
         if key in earlier:
             found = earlier[key]
         else:
             found = earlier[key] = self._before_ongoing(key)
-        if found is None or self._ends((ek,))[ek] is not None:
+        if found is None or (found.floor is not None and ek[1] < found.floor):
             return None
-        inc_id, floor = found
-        return inc_id if floor is None or ek[1] >= floor else None
+        end = self._ends((ek,))[ek]
+        if end is not None:  # ended: joins only when its reach passes the incident's start
+            reach = end + self.correlation.quiet_period
+            if key.startswith("keys:"):
+                reach = max(reach, ek[1] + self.correlation.window)
+            if not found.started_at < reach:
+                return None
+        return found.inc_id
 
-    def _before_ongoing(self, key: str) -> tuple[str, datetime | None] | None:
-        """For :meth:`_joined_from_before`: the key's one ongoing incident and the latest
-        reach of its other incidents (None when it has none), or None when the key has no
-        ongoing incident, more than one, another one still going, or a person's merge on it."""
+    def _before_ongoing(self, key: str) -> _Before | None:
+        """For :meth:`_joined_from_before`: the key's one ongoing incident, its start and the
+        latest reach of its other incidents (None when it has none), or None when the key has
+        no ongoing incident, more than one, another one still going, or a person's merge on
+        it."""
         ongoing: Incident | None = None
         others: list[Incident] = []
         for inc_id in self._ids_by_key.get(key, ()):
@@ -451,7 +460,7 @@ class Engine:
             if reach is None:
                 return None
             floor = reach if floor is None else max(floor, reach)
-        return ongoing.id, floor
+        return _Before(ongoing.id, ongoing.started_at, floor)
 
     def _retire_emptied(self, before: Mapping[str, set[str]]) -> set[str]:
         # An incident whose every episode moved to another correlation key (its element
@@ -1271,6 +1280,16 @@ class Engine:
     def stored_form(self, inc_id: str) -> StoredIncident:
         inc = self.incidents[inc_id]
         return StoredIncident(inc.id, inc.key, inc.started_at, inc.episodes, inc.merged_into)
+
+
+@dataclass(frozen=True, slots=True)
+class _Before:
+    """A key's one ongoing incident, its start, and the latest reach of its other incidents
+    (None: it has none): what :meth:`Engine._joined_from_before` needs."""
+
+    inc_id: str
+    started_at: datetime
+    floor: datetime | None
 
 
 def _ongoing(inc: Incident) -> bool:

@@ -250,10 +250,10 @@ def test_admit_answers_the_ongoing_incident_for_a_going_alert_sent_late_without_
 ) -> None:
     """An alert still going that started before the ongoing incident, after the reach of the
     earlier one (Alertmanager sent it late), joins the ongoing incident: answered without
-    correlating the key, and the incident starts earlier. One starting inside the earlier
-    incident's reach bridges the two (the earlier id stands), and one that already ended may
-    not reach the ongoing incident: both are correlated, and each answer is what evaluating
-    gives."""
+    correlating the key, and the incident starts earlier; so does one that already ended
+    whose reach (end plus the quiet period) passes the incident's start. One starting inside
+    the earlier incident's reach bridges the two (the earlier id stands): correlated. Each
+    answer is what evaluating gives."""
     eng = engine()  # quiet period 30 minutes
     eng.apply(
         [
@@ -271,12 +271,37 @@ def test_admit_answers_the_ongoing_incident_for_a_going_alert_sent_late_without_
     assert eng.incident_of(("late", at(50))) == going
     assert eng.incidents[going].started_at == at(50)
     ended = episode("ended", at(38), end=at(40), element="olt-a2")  # reaches minute 70
-    assert eng.admit([ended]) == {ended.key: going}
+    with monkeypatch.context() as patched:
+        patched.setattr(eng, "_correlate", lambda key: pytest.fail(f"{key} correlated"))
+        assert eng.admit([ended]) == {ended.key: going}
     eng.evaluate_pending(at(63))
     assert eng.incident_of(ended.key) == going and eng.incidents[going].started_at == at(38)
     assert eng.admit([episode("bridge", at(20), element="olt-a2")]) == {("bridge", at(20)): old}
     eng.evaluate_pending(at(64))
     assert {eng.incident_of(ek) for ek in eng.episodes} == {old}
+
+
+def test_an_ended_alert_sent_late_joins_only_when_its_reach_passes_the_incidents_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Partitioning joins an alert starting strictly inside the reach of those before it. An
+    ended alert sent late whose reach is exactly the ongoing incident's start is an incident
+    of its own (answered by correlating, a new id); one whose reach is a minute later joins
+    the ongoing incident, answered without correlating. Each answer is what evaluating gives."""
+    for end, joins in ((at(70), False), (at(71), True)):  # reach: minute 100, minute 101
+        eng = engine()  # quiet period 30 minutes
+        eng.apply([episode("going", at(100), element="olt-a1")], at(101))
+        going = eng.incident_of(("going", at(100)))
+        late = episode("late", at(40), end=end, element="olt-a2")
+        with monkeypatch.context() as patched:
+            if joins:
+                patched.setattr(eng, "_correlate", lambda key: pytest.fail(f"{key} correlated"))
+            (answered,) = eng.admit([late]).values()
+        assert (answered == going) is joins
+        eng.evaluate_pending(at(102))
+        assert eng.incident_of(late.key) == answered
+        assert eng.incident_of(("going", at(100))) == going
+        assert eng.incidents[going].started_at == (at(40) if joins else at(100))
 
 
 # ---- time-driven changes ----------------------------------------------------------------------
