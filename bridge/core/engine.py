@@ -31,6 +31,7 @@ from collections.abc import Collection, Container, Iterable, Iterator, Mapping, 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from operator import itemgetter
+from typing import NamedTuple
 
 from bridge.core.alerts import AlertEpisode, merge_episode
 from bridge.core.covering import Bond, Covering
@@ -130,12 +131,11 @@ class Engine:
         self._versions: dict[str, int] = {}  # correlation key → changes admitted so far
         self._planned: set[str] = set()  # keys with a plan out (see next_plan / commit)
         self._risky: set[str] = set()  # pending keys whose incidents may split or merge
-        # pending keys whose only changes are new alerts joining their ongoing incident
-        # (alert → that incident), and keys changed in any other way since last evaluated
-        self._grown: dict[str, dict[EpisodeKey, str]] = {}
-        #: per key with growth, each grown alert's last change: the key's version then (a
-        #: plan that went stale while only more alerts joined is still committed: commit)
-        self._grown_at: dict[str, dict[EpisodeKey, int]] = {}
+        # pending keys whose only changes are new alerts joining their ongoing incident, and
+        # keys changed in any other way since last evaluated
+        # (alert → that incident and the key's version at the alert's last change: a plan
+        # that went stale while only more alerts joined is still applied, see commit)
+        self._grown: dict[str, dict[EpisodeKey, _Growth]] = {}
         self._ungrowable: set[str] = set()
         self._fp_starts: dict[str, set[datetime]] = {}  # fingerprint → its episodes' starts
         # what the notices say per incident: events (initial_sent…) and kind → draft state
@@ -245,10 +245,11 @@ class Engine:
         for ep in batch:
             ek = ep.key
             key = self._key_of[ek]
+            growth = self._grown.get(key, {}).get(ek)
             inc_id = (
                 None
                 if key in self._risky
-                else self._grown.get(key, {}).get(ek) or joined.get(ek) or self._joined_id(ek)
+                else (growth and growth.inc_id) or joined.get(ek) or self._joined_id(ek)
             )
             if inc_id is None:
                 unplaced.add(key)
@@ -350,8 +351,6 @@ class Engine:
         """True when partitioning the incident's alerts by time, with their ends as held now,
         keeps them one part whose reach is unbounded (an alert going): walked in start order
         up to the first alert still going, each starts inside the reach of those before."""
-        quiet, window = self.correlation.quiet_period, self.correlation.window
-        uses_window = incident.key.startswith("keys:")
         reach: datetime | None = None
         for n, ek in enumerate(incident.episodes):
             if n and reach is not None and ek[1] >= reach:
@@ -359,9 +358,7 @@ class Engine:
             end = self._ends((ek,))[ek]
             if end is None:
                 return True  # unbounded from here: every later alert joins
-            candidate = end + quiet
-            if uses_window:
-                candidate = max(candidate, ek[1] + window)
+            candidate = self.correlation.reach(incident.key, ek[1], end)
             reach = candidate if reach is None else max(reach, candidate)
         return False  # nothing going any more: correlate in full
 
@@ -423,12 +420,8 @@ class Engine:
         if found is None or (found.floor is not None and ek[1] < found.floor):
             return None
         end = self._ends((ek,))[ek]
-        if end is not None:  # ended: joins only when its reach passes the incident's start
-            reach = end + self.correlation.quiet_period
-            if key.startswith("keys:"):
-                reach = max(reach, ek[1] + self.correlation.window)
-            if not found.started_at < reach:
-                return None
+        if end is not None and not found.started_at < self.correlation.reach(key, ek[1], end):
+            return None  # ended before its reach got to the incident's start
         return found.inc_id
 
     def _before_ongoing(self, key: str) -> _Before | None:
@@ -719,7 +712,6 @@ class Engine:
             if not moved:
                 continue
             self._grown.get(old, {}).pop(ek, None)
-            self._grown_at.get(old, {}).pop(ek, None)
             inc_id = self._fresh_join(ek)
             if inc_id is None:
                 touched |= moved
@@ -734,8 +726,7 @@ class Engine:
     def _grow(self, key: str, ek: EpisodeKey, inc_id: str) -> None:
         """``ek`` joined ``key``'s ongoing incident ``inc_id`` (or resolved inside it): the
         key only grew. Call after the key's version counted the change."""
-        self._grown.setdefault(key, {})[ek] = inc_id
-        self._grown_at.setdefault(key, {})[ek] = self._versions.get(key, 0)
+        self._grown.setdefault(key, {})[ek] = _Growth(inc_id, self._versions.get(key, 0))
 
     def _fresh_join(self, ek: EpisodeKey) -> str | None:
         """The ongoing incident of its key that a new alert (never evaluated, one start of its
@@ -882,9 +873,9 @@ class Engine:
         grown = self._grown.get(key)
         if not grown or key in self._ungrowable:
             return None
-        inc_id = next(iter(grown.values()))
+        inc_id = next(iter(grown.values())).inc_id
         inc = self._growable(inc_id, key)
-        if inc is None or any(other != inc_id for other in grown.values()):
+        if inc is None or any(other.inc_id != inc_id for other in grown.values()):
             return None
         view = inc.alerts
         assert view is not None and view.intervals is not None  # _growable
@@ -967,18 +958,16 @@ class Engine:
             if after is None:
                 return None
             changed = self._commit(plan, computed)  # forgets the key's growth: given back
-            self._grown[plan.key], self._grown_at[plan.key] = after
+            self._grown[plan.key] = after
             return changed
         self._pending.discard(plan.key)
         self._risky.discard(plan.key)
         before = {plan.key: set(self._ids_by_key.get(plan.key, ()))}
         return self._commit(plan, computed) | self._retire_emptied(before)
 
-    def _grown_after(
-        self, plan: KeyPlan
-    ) -> tuple[dict[EpisodeKey, str], dict[EpisodeKey, int]] | None:
+    def _grown_after(self, plan: KeyPlan) -> dict[EpisodeKey, _Growth] | None:
         """For a grown plan gone stale: the growth its key took since it was planned (its
-        ``_grown`` and ``_grown_at`` entries), when that growth is all that changed since its
+        ``_grown`` entries), when that growth is all that changed since its
         last commit and the plan's alerts are still growth it did not commit (new alerts
         joining, or resolving inside, the plan's incident); else None. An alert of the plan
         that changed again since is growth again, later than the plan: what is applied is
@@ -986,12 +975,11 @@ class Engine:
         key = plan.key
         if plan.grown is None or key in self._ungrowable:  # (every risky key is ungrowable)
             return None
-        grown, at, version = self._grown.get(key, {}), self._grown_at.get(key, {}), plan.version
-        if any(at.get(ek, version + 1) > version for ek in plan.grown):
+        grown, version = self._grown.get(key, {}), plan.version
+        if any(ek not in grown or grown[ek].version > version for ek in plan.grown):
             return None  # a commit since (it forgot the growth), and the alert grew again
         # the rest came after the plan (the plan took every alert grown before it)
-        later = [ek for ek, v in at.items() if v > version]
-        return {ek: grown[ek] for ek in later}, {ek: at[ek] for ek in later}
+        return {ek: g for ek, g in grown.items() if g.version > version}
 
     def is_pending(self, key: str) -> bool:
         """True while ``key`` has something admitted and not evaluated."""
@@ -1009,7 +997,6 @@ class Engine:
     def _commit(self, plan: KeyPlan, computed: Sequence[Computed]) -> set[str]:
         key, now = plan.key, plan.now
         self._grown.pop(key, None)
-        self._grown_at.pop(key, None)
         self._ungrowable.discard(key)
         changed: set[str] = set()
         for inc_id, part, intervals, (timeline, derived, assessments) in zip(
@@ -1155,17 +1142,12 @@ class Engine:
     def _reach(
         self, incident: Incident, ends: Mapping[EpisodeKey, datetime | None]
     ) -> datetime | None:
-        reach: datetime | None = incident.started_at
-        uses_window = incident.key.startswith("keys:")
+        reach = incident.started_at
         for ek in incident.episodes:
             end = ends[ek]
             if end is None:
                 return None
-            candidate = end + self.correlation.quiet_period
-            if uses_window:
-                candidate = max(candidate, ek[1] + self.correlation.window)
-            assert reach is not None
-            reach = max(reach, candidate)
+            reach = max(reach, self.correlation.reach(incident.key, ek[1], end))
         return reach
 
     # ---- memory -----------------------------------------------------------------------
@@ -1280,6 +1262,13 @@ class Engine:
     def stored_form(self, inc_id: str) -> StoredIncident:
         inc = self.incidents[inc_id]
         return StoredIncident(inc.id, inc.key, inc.started_at, inc.episodes, inc.merged_into)
+
+
+class _Growth(NamedTuple):
+    """A grown alert's incident, and its key's version when the alert last changed."""
+
+    inc_id: str
+    version: int
 
 
 @dataclass(frozen=True, slots=True)

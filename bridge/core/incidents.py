@@ -41,6 +41,14 @@ class CorrelationRules:
     window: timedelta = timedelta(minutes=10)
     quiet_period: timedelta = timedelta(minutes=30)
 
+    def reach(self, key: str, start: datetime, end: datetime) -> datetime:
+        """Until when an episode of ``key`` that started at ``start`` and ended at ``end``
+        holds its incident open: an episode starting before this instant joins it (one going
+        reaches without bound). Its end plus the quiet period; for a key by labels
+        (``keys:``) at least its start plus the window."""
+        reach = end + self.quiet_period
+        return max(reach, start + self.window) if key.startswith("keys:") else reach
+
 
 def correlation_key(
     ep: AlertEpisode, target: Target, topology: Topology, rules: CorrelationRules
@@ -99,14 +107,11 @@ def partition(
     """Split one correlation key's episodes into incidents (see the module contract).
     Episodes ``together`` gives one label (a person merged their incidents:
     :mod:`bridge.core.covering`) end up in one part however far apart in time."""
-    uses_window = key.startswith("keys:")
     parts: list[Part] = []
     for ek in sorted(episodes, key=lambda k: (k[1], k[0])):
         start = ek[1]
         end = ends[ek]
-        reach = None if end is None else end + rules.quiet_period
-        if uses_window and reach is not None:
-            reach = max(reach, start + rules.window)
+        reach = None if end is None else rules.reach(key, start, end)
         current = parts[-1] if parts else None
         if current is not None and (current.reach is None or start < current.reach):
             current.episodes.append(ek)

@@ -42,6 +42,10 @@ AUDIT_BESIDE = ("seq",)
 _decoders: dict[type[Any], msgspec.json.Decoder[Any]] = {}
 
 
+#: instants go to ``default`` (:func:`ts`) instead of orjson's own text
+_INSTANTS_BY_TS = orjson.OPT_PASSTHROUGH_DATETIME
+
+
 def to_fields(record: Any, omit: Collection[str] = ()) -> dict[str, Any]:
     """The record's fields as JSON values (what :func:`encode` writes, and SQLite's columns):
     instants as :func:`ts` text, arrays (tuples too) already written as JSON (an
@@ -61,10 +65,6 @@ def to_fields(record: Any, omit: Collection[str] = ()) -> dict[str, Any]:
             value = orjson.Fragment(orjson.dumps(value, default=ts, option=_INSTANTS_BY_TS))
         out[name] = value
     return out
-
-
-#: instants go to ``default`` (:func:`ts`) instead of orjson's own text
-_INSTANTS_BY_TS = orjson.OPT_PASSTHROUGH_DATETIME
 
 
 def encode(record: Any, omit: Collection[str] = ()) -> str:
