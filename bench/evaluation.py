@@ -17,6 +17,10 @@ Measured, each repetition on a fresh engine (median and max over repetitions):
 (c) ``tick`` one hour later, when the duration criteria of many incidents come due (e.g. 112
     affected for 30 min), and (c2) two hours later, when every firing alert has gone stale and
     every incident is due (worst case);
+(f) the open incidents' overall affected connections, each connection once (what every
+    metrics scrape reads, on the event loop): ``Engine.affected_now`` first (every target
+    placed), and again after the batches of (d), against the BASELINE of counting the same
+    targets afresh with ``affected_once`` (what it did before it kept its layers between calls);
 (e) scaling: one new alert applied into a state that holds N incidents (alerts that correlate
     with nothing, one incident each). Should be flat in N.
 """
@@ -38,6 +42,7 @@ from bridge.config import load_rule_set
 from bridge.core import calendar
 from bridge.core.alerts import AlertEpisode, merge_episode
 from bridge.core.engine import Engine
+from bridge.core.impact import affected_once
 from bridge.core.incidents import CorrelationRules, correlation_key
 from bridge.core.mapping import MappingRules, map_alert
 from bridge.core.rules import RuleSet
@@ -207,6 +212,26 @@ def _touched(engine: Engine, batch: list[AlertEpisode]) -> int:
     )
 
 
+def _affected_afresh(engine: Engine) -> dict[tuple[str, str], int]:
+    """The open incidents' overall figures counted from nothing (the baseline of step (f))."""
+    targets = [
+        engine.targets[ek]
+        for inc in engine.open_incidents()
+        for ek in inc.episodes
+        if ek in engine.targets and engine.episodes[ek].end_for_impact() is None
+    ]
+    return affected_once(engine.topology, targets)
+
+
+def _open_targets(engine: Engine) -> int:
+    return sum(
+        1
+        for inc in engine.open_incidents()
+        for ek in inc.episodes
+        if engine.episodes[ek].end_for_impact() is None
+    )
+
+
 def scaling(
     topology: Topology, rules: Sequence[RuleSet], sizes: Sequence[int], reps: int
 ) -> list[dict[str, Any]]:
@@ -272,6 +297,9 @@ def run(quick: bool = False, log: Callable[..., None] = print) -> dict[str, Any]
             "tick_due",
             "tick_all_stale",
             "full_recompute",
+            "overall_first",
+            "overall_again",
+            "overall_afresh",
             *(f"batch_{b}" for b in BATCHES),
         )
     }
@@ -292,6 +320,9 @@ def run(quick: bool = False, log: Callable[..., None] = print) -> dict[str, Any]
             engine.tick(idle_at)
             samples["tick_idle"].append(time.perf_counter() - t0)
 
+        dt, _ = _timed(engine.affected_now)  # the first scrape: every target placed
+        samples["overall_first"].append(dt)
+
         now = NOW0
         rng_state = workload.rnd.getstate()
         for size in BATCHES:
@@ -301,6 +332,14 @@ def run(quick: bool = False, log: Callable[..., None] = print) -> dict[str, Any]
             dt, changed = _timed(partial(engine.apply, batch, now))
             samples[f"batch_{size}"].append(dt)
             info[f"batch_{size}_changed"] = len(changed)
+        # a scrape after those batches: what changed since the last, against placing every
+        # target afresh (what affected_now did before it kept its layers between calls)
+        dt, again = _timed(engine.affected_now)
+        samples["overall_again"].append(dt)
+        dt, afresh = _timed(partial(_affected_afresh, engine))
+        samples["overall_afresh"].append(dt)
+        assert again == afresh, "affected_now differs from counting afresh"
+        info["overall_targets"] = _open_targets(engine)
         workload.rewind(rng_state)  # the same batches in every repetition
         current = list(engine.episodes.values())
         dt, _ = _timed(partial(new_engine(topology, rules).apply, current, now))

@@ -167,6 +167,21 @@ def evaluation(res: dict[str, Any]) -> str:
             f"{k['due_after_2h10m']} incidents due (worst case)",
         ),
     ]
+    if "overall_again" in t:  # results of runs before step (f) have no such rows
+        afresh = t["overall_afresh"]["median_ms"]
+        rows += [
+            row(
+                "(f) overall affected now, first scrape",
+                "overall_first",
+                f"{_n(k['overall_targets'])} targets of open incidents",
+            ),
+            row(
+                "(f) overall affected now, after the batches",
+                "overall_again",
+                f"{t['overall_again']['median_ms'] / afresh * 100:.1f} % of counting afresh",
+            ),
+            row("    BASELINE: the same counted afresh", "overall_afresh", "affected_once"),
+        ]
     main = table(["step", "median ms", "max ms", "notes"], rows, right={1, 2})
     scale_rows = [
         [

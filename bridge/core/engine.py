@@ -35,7 +35,7 @@ from typing import NamedTuple
 
 from bridge.core.alerts import AlertEpisode, merge_episode
 from bridge.core.covering import Bond, Covering
-from bridge.core.impact import Interval, affected_once
+from bridge.core.impact import AffectedNow, Interval
 from bridge.core.impact_override import ImpactOverride
 from bridge.core.incident_build import IncidentBuilder
 from bridge.core.incident_state import (
@@ -115,6 +115,7 @@ class Engine:
         self.stale_after = stale_after
         self.episodes: dict[EpisodeKey, AlertEpisode] = {}
         self.targets: dict[EpisodeKey, Target] = {}
+        self._affected_now = AffectedNow(topology)  # see affected_now
         self._key_of: dict[EpisodeKey, str] = {}
         self._by_key: dict[str, set[EpisodeKey]] = {}
         self._assignment: dict[EpisodeKey, str] = {}
@@ -1245,19 +1246,21 @@ class Engine:
 
     def affected_now(self) -> dict[tuple[str, str], int]:
         """What the open incidents take down now, together, each connection once, per
-        (service, region) (:func:`~bridge.core.impact.affected_once`)."""
-        targets = [
-            self.targets[ek]
-            for inc in self.open_incidents()
-            if inc.id not in self._overrides
-            for ek in inc.episodes
-            if ek in self.targets and self.episodes[ek].end_for_impact() is None
-        ]
-        for inc in self.open_incidents():  # a person's override stands in for its alerts
+        (service, region) (:func:`~bridge.core.impact.affected_once`; kept by differences
+        since the last call, :class:`~bridge.core.impact.AffectedNow`)."""
+        targets: dict[object, Target] = {}
+        held, episodes = self.targets, self.episodes
+        for inc in self.open_incidents():
             override = self._overrides.get(inc.id)
-            if override is not None and inc.remedied_at is None:
-                targets += override.targets
-        return affected_once(self.topology, targets)
+            if override is None:
+                for ek in inc.episodes:
+                    target = held.get(ek)
+                    if target is not None and episodes[ek].end_for_impact() is None:
+                        targets[ek] = target
+            elif inc.remedied_at is None:  # a person's override stands in for its alerts
+                for n, target in enumerate(override.targets):
+                    targets[(inc.id, n)] = target
+        return self._affected_now.of(targets)
 
     def stored_form(self, inc_id: str) -> StoredIncident:
         inc = self.incidents[inc_id]

@@ -698,6 +698,55 @@ def test_timeline_equals_brute_force_and_never_exceeds_inventory_totals(
     assert_timeline_matches_brute_force(topo, intervals, inventory_only=True)
 
 
+@st.composite
+def target_sets(draw: st.DrawFn) -> tuple[Topology, list[dict[object, Target]]]:
+    """A random tree and a sequence of keyed target sets, each the one before with targets
+    come, gone or replaced under their key (an equal object, or another target)."""
+    topo = draw(topologies())
+    elements = sorted(topo.elements)
+
+    def target() -> Target:
+        kind = draw(st.sampled_from([OUTAGE, OUTAGE, DEGRADATION]))
+        if draw(st.integers(0, 4)) == 0:  # self-described: one of two keys, a vector of its own
+            return Target(
+                draw(st.sampled_from(["sd:a", "sd:b"])),
+                kind,
+                "SE",
+                vector={("conn", "SE", "internet", "R1"): draw(st.integers(1, 300))},
+            )
+        element = draw(st.sampled_from(elements))
+        return Target(f"el:{element}", kind, topo.elements[element].jurisdiction, element=element)
+
+    sets: list[dict[object, Target]] = []
+    current: dict[object, Target] = {}
+    for _ in range(draw(st.integers(1, 8))):
+        current = dict(current)
+        for _ in range(draw(st.integers(0, 5))):
+            key = draw(st.integers(0, 7))
+            action = draw(st.sampled_from(["put", "put", "drop", "copy"]))
+            if action == "drop":
+                current.pop(key, None)
+            elif action == "copy" and key in current:
+                current[key] = copy.deepcopy(current[key])
+            else:
+                current[key] = target()
+        sets.append(current)
+    return topo, sets
+
+
+@FAST
+@given(target_sets())
+def test_what_is_affected_now_kept_by_differences_equals_counting_it_afresh(
+    case: tuple[Topology, list[dict[object, Target]]],
+) -> None:
+    """AffectedNow (the metrics' overall figures, kept between scrapes) gives after every
+    change what affected_once gives over the same targets placed from nothing."""
+    topo, sets = case
+    kept = impact.AffectedNow(topo)
+    for targets in sets:
+        assert kept.of(targets) == impact.affected_once(topo, targets.values())
+
+
 #: The module settings that space a sweep's places, a scan's marks, the loopless scans and
 #: an incident's summary prefixes (what ``keeping``'s ``places_every`` sets).
 _SPACINGS = (
