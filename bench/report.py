@@ -95,6 +95,7 @@ def webhook(res: dict[str, Any]) -> str:
                 f"{_n(r['server_cpu_pct'])} / {_n(b['server_cpu_pct'])}",
                 f"{_n(cpu_ms_per_request(r), 2)} / {_n(cpu_ms_per_request(b), 2)}",
                 f"{_n(r['client_cpu_pct'])} / {_n(b['client_cpu_pct'])}",
+                " / ".join(_n(ms, 0) for ms in s.get("scrape_ms", ())),
                 str(errors) if errors else "0",
             ]
         )
@@ -111,6 +112,7 @@ def webhook(res: dict[str, Any]) -> str:
             "server CPU % br/base",
             "CPU ms/req br/base",
             "client CPU % br/base",
+            "scrape ms 1st / 2nd",
             "errors",
         ],
         rows2,

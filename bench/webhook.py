@@ -152,9 +152,16 @@ _METRIC = re.compile(r"^(bridge_[a-z_]+)(\{[^}]*\})? ([0-9.eE+-]+|NaN)$")
 
 
 async def bridge_metrics(base: str) -> dict[str, Any]:
-    """Server-side figures from /metrics: evaluation time per ingest, alerts, open incidents."""
-    async with aiohttp.ClientSession() as session, session.get(base + "/metrics") as resp:
-        text = await resp.text()
+    """Server-side figures from /metrics: evaluation time per ingest, alerts, open incidents;
+    and how long a scrape takes after the load (the first, then a second one: what
+    Prometheus waits for, and the event loop is busy with, every scrape interval)."""
+    scrapes: list[float] = []
+    async with aiohttp.ClientSession() as session:
+        for _ in range(2):
+            t0 = time.perf_counter()
+            async with session.get(base + "/metrics") as resp:
+                text = await resp.text()
+            scrapes.append(round((time.perf_counter() - t0) * 1000, 1))
     values: dict[str, float] = {}
     for line in text.splitlines():
         m = _METRIC.match(line)
@@ -169,6 +176,8 @@ async def bridge_metrics(base: str) -> dict[str, Any]:
         "evaluation_ms_mean": round(1000 * total / count, 2) if count else None,
         "alerts_received": int(received),
         "incidents_open": int(values.get("bridge_incidents_open", 0)),
+        "scrape_ms": scrapes,
+        "scrape_bytes": len(text),
         "store_errors": int(
             sum(v for k, v in values.items() if k.startswith("bridge_store_errors_total"))
         ),
