@@ -22,6 +22,10 @@ from bridge.core.access import ROLE_RANK, grants_allow
 __all__ = ["ROLE_RANK", "Principal", "api_principal", "webhook_allowed"]
 
 
+#: where Alertmanager delivers; every delivery carries the webhook's own credentials
+WEBHOOK_PATH = "/api/v1/alertmanager"
+
+
 def _digest(value: str) -> bytes:
     return hashlib.sha256(value.encode("utf-8")).digest()
 

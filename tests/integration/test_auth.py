@@ -544,6 +544,27 @@ async def test_trusted_proxy_header(client_for, tmp_path):
     assert r.status == 401
 
 
+async def test_a_webhook_delivery_through_the_trusted_proxy_signs_nobody_in(
+    client_for, tmp_path, clock
+):
+    """Alertmanager's deliveries carry the webhook's own credentials: a trusted proxy's user
+    header on one (a proxy that adds it to every request) starts no session, sets no cookie
+    and audits no sign-in; the delivery is taken as any other."""
+    cfg = config(tmp_path, trusted_proxy_header="X-Remote-User", trusted_proxies=["127.0.0.1"])
+    client = await client_for(cfg)
+    await add_user(store_of(client), "arne", ["approver:outage"])
+    headers = {"Authorization": f"Bearer {WEBHOOK_TOKEN}", "X-Remote-User": "arne"}
+    body = webhook(alert("fp-proxy", clock.now() - 5 * MIN, element="se-olt-ostersund-1"))
+    r = await client.post("/api/v1/alertmanager", json=body, headers=headers)
+    assert r.status == 200, await r.text()
+    assert "Set-Cookie" not in r.headers
+    assert not client.session.cookie_jar.filter_cookies(client.make_url("/"))
+    assert "login.success" not in await audit_actions(client)
+    # the same header on a console request still signs the person in
+    assert (await client.get("/api/v1/incidents", headers={"X-Remote-User": "arne"})).status == 200
+    assert "login.success" in await audit_actions(client)
+
+
 async def test_replicas_on_one_redis_share_sessions_and_lockout(client_for, tmp_path, clock):
     """Two bridges on one Redis store: a session started on one works on the other and a
     sign-out on either ends it; failures on both count toward one account lock."""

@@ -19,14 +19,14 @@ from bridge.errors import BadInput, StoreUnavailable
 from bridge.metrics import child
 from bridge.web import keys
 from bridge.web.answers import bridge_error, error, too_large
-from bridge.web.auth import webhook_allowed
+from bridge.web.auth import WEBHOOK_PATH, webhook_allowed
 
 log = logging.getLogger("bridge.web")
 
 routes = web.RouteTableDef()
 
 
-@routes.post("/api/v1/alertmanager")
+@routes.post(WEBHOOK_PATH)
 async def alertmanager_webhook(request: web.Request) -> web.Response:
     metrics = request.app[keys.METRICS]
     response = await _webhook(request)

@@ -26,6 +26,7 @@ from multidict import MultiDictProxy
 from bridge.errors import BadInput
 from bridge.web import keys
 from bridge.web.access import current, sessions
+from bridge.web.auth import WEBHOOK_PATH
 from bridge.web.sessions import (
     COOKIE,
     CSRF_FIELD,
@@ -106,7 +107,12 @@ async def _proxy_sign_in(request: web.Request, cur: Current | None) -> Current |
 
 @web.middleware
 async def session_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Load the session, check CSRF on state-changing requests, set requested cookies."""
+    """Load the session, check CSRF on state-changing requests, set requested cookies.
+    Not for the webhook: Alertmanager authenticates each delivery by its own credentials,
+    so no session is read, started (a trusted proxy's user header is not a sign-in there)
+    or changed on its way, and it pays nothing for sessions."""
+    if request.path == WEBHOOK_PATH:
+        return await handler(request)
     sess = sessions(request)
     session_id = request.cookies.get(COOKIE)
     cur = await sess.load(session_id) if session_id else None
