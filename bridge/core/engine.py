@@ -138,6 +138,9 @@ class Engine:
         # that went stale while only more alerts joined is still applied, see commit)
         self._grown: dict[str, dict[EpisodeKey, _Growth]] = {}
         self._ungrowable: set[str] = set()
+        # risky keys correlated at admission whose last part was going (see _Provisional):
+        # later new alerts joining that part are answered without correlating again
+        self._provisional: dict[str, _Provisional] = {}
         self._fp_starts: dict[str, set[datetime]] = {}  # fingerprint → its episodes' starts
         # what the notices say per incident: events (initial_sent…) and kind → draft state
         self._notice_events: dict[str, dict[str, datetime]] = {}
@@ -216,6 +219,8 @@ class Engine:
                 else:  # a resolve inside an incident that stays one and ongoing
                     joined[ek] = ended_in
                     self._grow(self._key_of[ek], ek, ended_in)
+            elif before is None and touched and (inc_id := self._provisional_join(ek)):
+                joined[ek] = inc_id  # a new alert joining the going part of a risky key
             elif touched and not touched <= self._risky:
                 # A plain episode outside the ongoing incident may start an incident or bridge
                 # a gap, merging two (every id answered for the later one would be stale): its
@@ -247,11 +252,15 @@ class Engine:
             ek = ep.key
             key = self._key_of[ek]
             growth = self._grown.get(key, {}).get(ek)
-            inc_id = (
-                None
-                if key in self._risky
-                else (growth and growth.inc_id) or joined.get(ek) or self._joined_id(ek)
-            )
+            if key in self._risky:
+                provisional = self._provisional.get(key)
+                inc_id = (
+                    joined.get(ek)
+                    if provisional is not None and provisional.version == self._versions.get(key, 0)
+                    else None
+                )
+            else:
+                inc_id = (growth and growth.inc_id) or joined.get(ek) or self._joined_id(ek)
             if inc_id is None:
                 unplaced.add(key)
             else:
@@ -262,7 +271,48 @@ class Engine:
             for inc_id, part in zip(ids, parts, strict=True):
                 for ek in part.episodes:
                     placed[ek] = inc_id
+            self._provide(key, parts, ids)
         return {ep.key: placed[ep.key] for ep in batch}
+
+    def _provide(self, key: str, parts: Sequence[Part], ids: Sequence[str]) -> None:
+        """Remember, for a risky key just correlated at admission, its last part when that
+        part is going (reach unbounded) and no person's merge holds its alerts: a new alert
+        that starts after the part's first alert can then only join it, under the same id
+        (see :meth:`_provisional_join`)."""
+        self._provisional.pop(key, None)
+        if not parts or parts[-1].reach is not None or key not in self._risky:
+            return
+        last, together = parts[-1], self.covering.together
+        if together and any(ek in together for ek in last.episodes):
+            return
+        first = last.episodes[0]
+        self._provisional[key] = _Provisional(
+            self._versions.get(key, 0), (first[1], first[0]), ids[-1]
+        )
+
+    def _provisional_join(self, ek: EpisodeKey) -> str | None:
+        """The id correlating its key would give a new alert (just put, plain, one start of
+        its own, its key's only change since) of a risky key whose last correlation at
+        admission is remembered (:meth:`_provide`) and still stands (every change of the key
+        since was such a join): the going last part's, when the alert starts after that
+        part's first alert (partitioning puts it in that part, which keeps its first alert
+        and so its id, :func:`~bridge.core.incidents.assign_ids`). None otherwise; the key is
+        then correlated in full. Records the join: the memory stands for the key's next
+        version."""
+        key = self._key_of[ek]
+        provisional = self._provisional.get(key)
+        version = self._versions.get(key, 0)
+        if (
+            provisional is None
+            or provisional.version != version - 1
+            or (ek[1], ek[0]) <= provisional.first
+            or len(self._fp_starts.get(ek[0], ())) != 1
+            or ek in self._assignment
+            or ek in self.covering.together
+        ):
+            return None
+        self._provisional[key] = provisional._replace(version=version)
+        return provisional.inc_id
 
     @property
     def has_pending(self) -> bool:
@@ -998,6 +1048,7 @@ class Engine:
     def _commit(self, plan: KeyPlan, computed: Sequence[Computed]) -> set[str]:
         key, now = plan.key, plan.now
         self._grown.pop(key, None)
+        self._provisional.pop(key, None)
         self._ungrowable.discard(key)
         changed: set[str] = set()
         for inc_id, part, intervals, (timeline, derived, assessments) in zip(
@@ -1182,6 +1233,7 @@ class Engine:
                     del self._ids_by_key[incident.key]
                     self._by_key.pop(incident.key, None)
                     self._versions.pop(incident.key, None)
+                    self._provisional.pop(incident.key, None)
             self._owner.pop(inc_id, None)
             self._absorbed.pop(inc_id, None)
             if incident.merged_into is not None:
@@ -1265,6 +1317,16 @@ class Engine:
     def stored_form(self, inc_id: str) -> StoredIncident:
         inc = self.incidents[inc_id]
         return StoredIncident(inc.id, inc.key, inc.started_at, inc.episodes, inc.merged_into)
+
+
+class _Provisional(NamedTuple):
+    """A risky key's going last part as correlating it at admission gave it: the key's
+    version then (or after the new alerts that joined it since), the part's first alert as
+    (start, fingerprint), and its id."""
+
+    version: int
+    first: tuple[datetime, str]
+    inc_id: str
 
 
 class _Growth(NamedTuple):
