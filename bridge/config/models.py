@@ -240,7 +240,10 @@ class CorrelationConfig(Strict):
 class EvaluationConfig(Strict):
     interval: Duration = timedelta(seconds=15)
     stale_after: Duration = timedelta(hours=5)
-    coalesce: Duration = timedelta(milliseconds=100)  # at most one ingest evaluation per this
+    #: under a storm, at most one ingest evaluation per this (the first after a quiet spell
+    #: follows at once): a round costs what the touched incidents hold, not what came in, so
+    #: fewer rounds cost less (docs/performance.md); drafts follow at notices.refresh_interval
+    coalesce: Duration = timedelta(seconds=1)
     #: how long a closed incident that owes nothing stays in memory (bridge.core.liveness);
     #: longer than Alertmanager keeps resolved alerts (120 h by default), so no re-delivery
     #: of a resolved alert can reach an incident that has left memory
