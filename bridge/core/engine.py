@@ -311,7 +311,7 @@ class Engine:
             or ek in self.covering.together
         ):
             return None
-        self._provisional[key] = provisional._replace(version=version)
+        self._provisional[key] = _Provisional(version, provisional.first, provisional.inc_id)
         return provisional.inc_id
 
     @property
