@@ -253,10 +253,15 @@ class Engine:
             key = self._key_of[ek]
             growth = self._grown.get(key, {}).get(ek)
             if key in self._risky:
+                # what correlating it at admission last gave, while it stands: the going last
+                # part holds every alert from its first on (new ones joined it since, held
+                # ones only seen again)
                 provisional = self._provisional.get(key)
                 inc_id = (
-                    joined.get(ek)
-                    if provisional is not None and provisional.version == self._versions.get(key, 0)
+                    provisional.inc_id
+                    if provisional is not None
+                    and provisional.version == self._versions.get(key, 0)
+                    and (ek[1], ek[0]) >= provisional.first
                     else None
                 )
             else:

@@ -116,12 +116,14 @@ class Ingest:
         moved = entry.moved(now)
         truncation = {recorded.group_key: recorded.truncated}
         again = self.evaluator.seen_again(moved, truncation, entry.placed)
-        if again is None:  # the engine holds something else: admit, as the full way would
+        if again is None:
+            # the engine cannot tell where they are without admitting them (their key waits
+            # for evaluation, or holds something else): admit, as the full way would; the
+            # store recorded the re-send, so the next one still takes the short way here
             ids = sorted(set(self.evaluator.admit(moved, truncation).values()))
-            self.resent.forget(entry.raw)
         else:
             ids = list(again.incident_ids)
-            self.resent.advanced(entry, change, moved, again)
+        self.resent.advanced(entry, change, moved, again)
         self.written(change)
         self._counted(entry.firing, recorded.alerts, recorded.truncated, recorded.group_key)
         return IngestResult(recorded.alerts, ids)

@@ -143,10 +143,11 @@ class ResentGroups:
             self._drop(next(iter(self._bodies)))
 
     def advanced(
-        self, entry: Resent, change: int, episodes: list[AlertEpisode], placed: SeenAgain
+        self, entry: Resent, change: int, episodes: list[AlertEpisode], placed: SeenAgain | None
     ) -> None:
         """A re-send of the body was recorded with change number ``change``, leaving
-        ``episodes`` (:meth:`Resent.moved`), which the engine placed as ``placed``."""
+        ``episodes`` (:meth:`Resent.moved`), which the engine placed as ``placed`` (None: it
+        admitted them; the next re-send is checked alert by alert)."""
         self.taken += 1
         if self._bodies.get(_slot(entry.raw)) is entry and change > entry.change:
             entry.change = change

@@ -107,6 +107,37 @@ async def test_re_sent_groups_end_as_the_full_way_ends(
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "redis"])
+async def test_a_group_re_sent_while_its_key_awaits_evaluation_keeps_the_short_way(
+    client_for: ClientFor, clock: FakeClock, tmp_path: Path, kind: str
+):
+    """Under a storm a key waits for its coalesced evaluation while its groups are re-sent:
+    the engine cannot answer such a re-send without admitting it, yet the store recorded it,
+    so each later re-send still takes the short way (before, the first of them sent the body
+    the full way again, every row written anew); the answers and the end are the full
+    way's."""
+    fast_dir, full_dir = _folder(tmp_path, "fast"), _folder(tmp_path, "full")
+    fast = await client_for(write_config(fast_dir, store=_store(kind, fast_dir)))
+    full = await client_for(write_config(full_dir, store=_store(kind, full_dir)))
+    full.app[SERVICE].intake.resent.capacity = 0  # never remembers a body: always the full way
+    for client in (fast, full):  # nothing evaluates until the end (a long coalescing window)
+        client.app[SERVICE].evaluator.request = lambda: None  # type: ignore[method-assign]
+    t0 = clock.now() - timedelta(minutes=10)
+    raw = json.dumps(
+        webhook(
+            alert("a", t0, element="se-olt-ostersund-1"),
+            alert("b", t0 + timedelta(minutes=1), element="se-olt-ostersund-2"),
+            group_key="g1",
+        )
+    ).encode()
+    for _ in range(4):
+        assert await _post(fast, raw) == await _post(full, raw)
+        assert fast.app[SERVICE].evaluator.engine.has_pending  # the key still waits
+        clock.advance(timedelta(seconds=20))
+    assert fast.app[SERVICE].intake.resent.taken == 3
+    _assert_same(await _state(fast), await _state(full))
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "redis"])
 async def test_what_re_sends_moved_is_what_a_restart_loads(
     client_for: ClientFor, clock: FakeClock, tmp_path: Path, kind: str
 ):

@@ -620,6 +620,12 @@ def one_key_storms(draw: st.DrawFn) -> tuple[Scenario, list[list[AlertEpisode]]]
                 resolves.append((len(observations) + draw(st.integers(0, 3)), later))
     for position, later in reversed(resolves):  # each where it was heard, latest first
         observations.insert(min(position, len(observations)), later)
+    for _ in range(draw(st.integers(0, 4))):  # heard again (a group re-sent): last_seen moves
+        i = draw(st.integers(0, len(observations) - 1))
+        again = structs.replace(
+            observations[i], last_seen=observations[i].last_seen + timedelta(minutes=3)
+        )
+        observations.insert(draw(st.integers(i + 1, len(observations))), again)
     if draw(st.booleans()):  # some sent late: a neighbour swapped
         i = draw(st.integers(0, len(observations) - 1))
         j = min(i + 1, len(observations) - 1)
