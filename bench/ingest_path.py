@@ -1,6 +1,7 @@
-"""``python -m bench.ingest_path [--alerts N] [--bodies B] [--evaluate-every M]``: what a webhook of new alerts
-costs per alert on its way from the raw body to the engine's admission, stage by stage,
-in-process (no HTTP), against ``json.loads`` of the same body measured in the same run.
+"""``python -m bench.ingest_path [--alerts N] [--bodies B] [--evaluate-every M]``: what a
+webhook of new alerts costs per alert on its way from the raw body to the engine's admission,
+stage by stage, in-process (no HTTP), against ``json.loads`` of the same body measured in the
+same run.
 
 The webhook benchmark's bodies (:class:`bench.bodies.BodyFactory`: one site's alerts, new
 fingerprints every delivery, ~10 % resolved) and its inventory (10 000 elements), the shipped
