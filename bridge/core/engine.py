@@ -595,14 +595,25 @@ class Engine:
             key = key_of.get(ek)
             if (
                 key is None
-                or key in risky
                 or ep.status != known.status
                 or ep.ends_at != known.ends_at
                 or (ep.annotations is not known.annotations and ep.annotations != known.annotations)
             ):
                 return None
-            # _joined_id, its common case inline: the episode is in an incident of its key
             current = assignment.get(ek, "")
+            if key in risky:  # its key waits for evaluation: what admit answers, if it can
+                provisional = self._provisional.get(key)
+                if (
+                    provisional is None
+                    or provisional.version != self._versions.get(key, 0)
+                    or (ek[1], ek[0]) < provisional.first
+                ):
+                    return None
+                placed[ek] = provisional.inc_id
+                reusable = False
+                taken.append((ek, ep, known, incidents.get(current)))
+                continue
+            # _joined_id, its common case inline: the episode is in an incident of its key
             found = standing.get(current)
             if found is None:
                 inc = incidents.get(current)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import timedelta
 
 import pytest
@@ -928,8 +929,9 @@ def test_a_resolve_that_would_split_the_incident_is_correlated_in_full(
 def test_a_re_send_after_an_alert_bridging_two_incidents_is_checked_again() -> None:
     """What seen_again left for a group no longer holds once an alert admitted since (not yet
     evaluated) bridges its incident with an earlier one: the key waits to be correlated in
-    full, the re-send is declined, and admitting it places the alert in the merged incident,
-    not where the group was left."""
+    full, and the re-send is placed (from the key's correlation at that admission) in the
+    merged incident, not where the group was left, as admitting it would; evaluation
+    agrees."""
     eng = engine()
     eng.apply(
         [
@@ -946,8 +948,11 @@ def test_a_re_send_after_an_alert_bridging_two_incidents_is_checked_again() -> N
     assert still_as_left(left, resent, eng.episodes, eng.incidents, eng._risky)
     eng.admit([episode("b", at(35), end=at(65), element="olt-a2")])  # bridges a's and c's
     assert not still_as_left(left, resent, eng.episodes, eng.incidents, eng._risky)
-    assert eng.seen_again(resent, {}, left) is None
-    placed = eng.admit(resent, {})
+    admitted = copy.deepcopy(eng)
+    again = eng.seen_again(resent, {}, left)
+    placed = admitted.admit(resent, {})
+    assert again is not None and again.standing is None  # checked alert by alert next time
+    assert again.placed == placed
     assert placed[c.key] != left.placed[c.key]
     eng.evaluate_pending(at(66))
     assert len(live(eng)) == 1 and eng.incident_of(c.key) == placed[c.key]

@@ -1091,6 +1091,39 @@ def test_a_group_re_sent_unchanged_through_seen_again_equals_admitting_it(
 
 
 @FAST
+@given(one_key_storms(), st.data())
+def test_a_group_re_sent_while_its_key_waits_through_seen_again_equals_admitting_it(
+    case: tuple[Scenario, list[list[AlertEpisode]]], data: st.DataObject
+) -> None:
+    """Between batches admitted with no evaluation (keys waiting for it), a group of held
+    alerts re-sent with only last_seen moved: Engine.seen_again, when it takes them,
+    places them where admit does and leaves the same engine; when it declines, it changed
+    nothing; both end alike."""
+    scenario, batches = case
+    short, full = new_engine(scenario), new_engine(scenario)
+    last: tuple[list[AlertEpisode], SeenAgain] | None = None  # a group and what it left
+    for n, batch in enumerate(batches, start=1):
+        short.admit(batch)
+        full.admit(batch)
+        if last is not None and data.draw(st.booleans()):  # the same group once more
+            group, left = last
+            moved = [
+                structs.replace(ep, last_seen=ep.last_seen + timedelta(minutes=n)) for ep in group
+            ]
+            again = re_sent_as_admitted(short, full, moved, {"g": 1}, left)
+            event("again: taken" if again is not None else "again: declined")
+        held = sorted(short.episodes.values(), key=lambda e: e.key)
+        if not held:
+            continue
+        group = data.draw(st.lists(st.sampled_from(held), unique_by=lambda e: e.key, max_size=6))
+        moved = [structs.replace(ep, last_seen=ep.last_seen + timedelta(minutes=n)) for ep in group]
+        again = re_sent_as_admitted(short, full, moved, {"g": 1})
+        event("taken" if again is not None else "declined")
+        last = (moved, again) if again is not None else None
+    same_outcome_then(short, full, scenario.now)
+
+
+@FAST
 @given(scenarios(), st.data())
 def test_a_group_re_sent_again_with_what_seen_again_left_equals_admitting_it(
     scenario: Scenario, data: st.DataObject
