@@ -251,20 +251,10 @@ class Engine:
         for ep in batch:
             ek = ep.key
             key = self._key_of[ek]
-            growth = self._grown.get(key, {}).get(ek)
             if key in self._risky:
-                # what correlating it at admission last gave, while it stands: the going last
-                # part holds every alert from its first on (new ones joined it since, held
-                # ones only seen again)
-                provisional = self._provisional.get(key)
-                inc_id = (
-                    provisional.inc_id
-                    if provisional is not None
-                    and provisional.version == self._versions.get(key, 0)
-                    and (ek[1], ek[0]) >= provisional.first
-                    else None
-                )
+                inc_id = self._provisional_id(key, ek)
             else:
+                growth = self._grown.get(key, {}).get(ek)
                 inc_id = (growth and growth.inc_id) or joined.get(ek) or self._joined_id(ek)
             if inc_id is None:
                 unplaced.add(key)
@@ -290,9 +280,8 @@ class Engine:
         last, together = parts[-1], self.covering.together
         if together and any(ek in together for ek in last.episodes):
             return
-        first = last.episodes[0]
         self._provisional[key] = _Provisional(
-            self._versions.get(key, 0), (first[1], first[0]), ids[-1]
+            self._versions.get(key, 0), _BY_START(last.episodes[0]), ids[-1]
         )
 
     def _provisional_join(self, ek: EpisodeKey) -> str | None:
@@ -310,13 +299,28 @@ class Engine:
         if (
             provisional is None
             or provisional.version != version - 1
-            or (ek[1], ek[0]) <= provisional.first
+            or _BY_START(ek) <= provisional.first
             or len(self._fp_starts.get(ek[0], ())) != 1
             or ek in self._assignment
             or ek in self.covering.together
         ):
             return None
         self._provisional[key] = _Provisional(version, provisional.first, provisional.inc_id)
+        return provisional.inc_id
+
+    def _provisional_id(self, key: str, ek: EpisodeKey) -> str | None:
+        """For an episode of a risky key: what correlating the key at admission last gave
+        it, while that stands (every change of the key since was a join,
+        :meth:`_provisional_join`) and the episode is in the remembered going part (the part
+        holds every alert from its first on: new ones joined it since, held ones only seen
+        again). None otherwise: the key is correlated in full."""
+        provisional = self._provisional.get(key)
+        if (
+            provisional is None
+            or provisional.version != self._versions.get(key, 0)
+            or _BY_START(ek) < provisional.first
+        ):
+            return None
         return provisional.inc_id
 
     @property
@@ -602,14 +606,10 @@ class Engine:
                 return None
             current = assignment.get(ek, "")
             if key in risky:  # its key waits for evaluation: what admit answers, if it can
-                provisional = self._provisional.get(key)
-                if (
-                    provisional is None
-                    or provisional.version != self._versions.get(key, 0)
-                    or (ek[1], ek[0]) < provisional.first
-                ):
+                inc_id = self._provisional_id(key, ek)
+                if inc_id is None:
                     return None
-                placed[ek] = provisional.inc_id
+                placed[ek] = inc_id
                 reusable = False
                 taken.append((ek, ep, known, incidents.get(current)))
                 continue
