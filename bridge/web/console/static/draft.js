@@ -13,6 +13,7 @@ const REJECTABLE = ["draft", "approved", "held", "failed"];
 let draft = null; // the detail last fetched
 let dirty = false; // fields edited and not saved
 let message = null; // {kind: "notice"|"error", text}
+let compared = null; // [from, to]: the versions the person last compared, shown again on redraw
 
 // The page of what the draft reports on: an outage incident, or a privacy case.
 function caseUrl(d) {
@@ -98,10 +99,15 @@ function versions(d) {
   const options = () => d.versions.map((v) => el("option", { value: v.number }, `v${v.number}`));
   const from = el("select", { id: "diff-from" }, options());
   const to = el("select", { id: "diff-to" }, options());
-  from.value = String(Math.max(1, d.latest.number - 1));
-  to.value = String(d.latest.number);
+  // a redraw (a live refresh, often the echo of the person's own save) keeps the comparison
+  // the person asked for on screen instead of dropping it
+  const numbers = d.versions.map((v) => String(v.number));
+  const keep = compared !== null && compared.every((n) => numbers.includes(n));
+  from.value = keep ? compared[0] : String(Math.max(1, d.latest.number - 1));
+  to.value = keep ? compared[1] : String(d.latest.number);
   const out = el("div", { id: "diff", class: "diff" });
   const show = async () => {
+    compared = [from.value, to.value];
     try {
       const diff = await api(`/api/v1/drafts/${encodeURIComponent(d.id)}/diff?from=${from.value}&to=${to.value}`);
       fill(out, 
@@ -113,7 +119,7 @@ function versions(d) {
       );
     } catch (e) { showError(out, e); }
   };
-  return el(
+  const section = el(
     "section",
     { id: "versions" },
     el("h2", {}, "Versions"),
@@ -124,6 +130,8 @@ function versions(d) {
       : null,
     out,
   );
+  if (keep) show();
+  return section;
 }
 
 function delivery(d) {
