@@ -19,8 +19,10 @@ Measured, each repetition on a fresh engine (median and max over repetitions):
     every incident is due (worst case);
 (f) the open incidents' overall affected connections, each connection once (what every
     metrics scrape reads, on the event loop): ``Engine.affected_now`` first (every target
-    placed), and again after the batches of (d), against the BASELINE of counting the same
-    targets afresh with ``affected_once`` (what it did before it kept its layers between calls);
+    placed), and again after the batches of (d) (it reads only the incidents evaluated since
+    and the alerts whose status or mapping changed), against the BASELINE of counting the
+    same targets afresh with ``affected_once`` (what it did before it kept its layers between
+    calls);
 (e) scaling: one new alert applied into a state that holds N incidents (alerts that correlate
     with nothing, one incident each). Should be flat in N.
 """

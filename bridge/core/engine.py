@@ -115,7 +115,13 @@ class Engine:
         self.stale_after = stale_after
         self.episodes: dict[EpisodeKey, AlertEpisode] = {}
         self.targets: dict[EpisodeKey, Target] = {}
-        self._affected_now = AffectedNow(topology)  # see affected_now
+        # affected_now's own: what it counted per open incident (the incident and its
+        # override, as objects), how many counted incidents hold each episode, and the
+        # episodes whose status or target changed since it last counted
+        self._affected_now = AffectedNow(topology)
+        self._counted: dict[str, tuple[Incident, ImpactOverride | None]] = {}
+        self._holders: dict[EpisodeKey, int] = {}
+        self._impact_dirty: set[EpisodeKey] = set()
         self._key_of: dict[EpisodeKey, str] = {}
         self._by_key: dict[str, set[EpisodeKey]] = {}
         self._assignment: dict[EpisodeKey, str] = {}
@@ -689,6 +695,7 @@ class Engine:
                     self._light.add(inc.id)
                 return set()
             self.covering.changed(ek)
+            self._impact_dirty.add(ek)
             return {old}  # mapping reads labels and annotations only: nothing to redo
         starts = self._fp_starts.get(fingerprint)
         if starts is None:
@@ -696,6 +703,7 @@ class Engine:
         starts.add(start)
         target = map_alert(ep, self.topology, self.mapping)
         self.targets[ek] = target
+        self._impact_dirty.add(ek)
         covering = self.covering
         home = covering.pins.get(ek) or correlation_key(ep, target, self.topology, self.correlation)
         # Where covering put it stands until it looks again, unless its own key changed.
@@ -1271,6 +1279,10 @@ class Engine:
         self._assignment.pop(ek, None)
         self.episodes.pop(ek, None)
         self.targets.pop(ek, None)
+        if ek in self._holders:  # counted now: affected_now lets it go
+            self._impact_dirty.add(ek)
+        else:
+            self._impact_dirty.discard(ek)
         key = self._key_of.pop(ek, None)
         if key is not None:
             self._by_key.get(key, set()).discard(ek)
@@ -1314,21 +1326,65 @@ class Engine:
 
     def affected_now(self) -> dict[tuple[str, str], int]:
         """What the open incidents take down now, together, each connection once, per
-        (service, region) (:func:`~bridge.core.impact.affected_once`; kept by differences
-        since the last call, :class:`~bridge.core.impact.AffectedNow`)."""
-        targets: dict[object, Target] = {}
-        held, episodes = self.targets, self.episodes
-        for inc in self.open_incidents():
-            override = self._overrides.get(inc.id)
+        (service, region) (:func:`~bridge.core.impact.affected_once` of the targets of their
+        firing alerts, or of a person's override where one stands for an incident's alerts).
+        Kept by differences since the last call (:class:`~bridge.core.impact.AffectedNow`):
+        costs a pass over the incidents, what changed in those evaluated since, and the
+        alerts whose status or mapping changed since, not every alert held."""
+        counted, holders, recheck = self._counted, self._holders, self._impact_dirty
+        changes: dict[object, Target | None] = {}
+        now_open = {inc.id: inc for inc in self.incidents.values() if inc.state == OPEN}
+        for inc_id in [i for i in counted if i not in now_open]:
+            self._count(inc_id, None, None, recheck, changes)
+        for inc_id, inc in now_open.items():
+            override = self._overrides.get(inc_id)
+            before = counted.get(inc_id)
+            if before is None or before[0] is not inc or before[1] is not override:
+                self._count(inc_id, inc, override, recheck, changes)
+        targets, episodes = self.targets, self.episodes
+        for ek in recheck:
+            target = targets.get(ek) if ek in holders else None
+            if target is not None and episodes[ek].status != "firing":  # end_for_impact(): hot
+                target = None
+            changes[ek] = target
+        recheck.clear()
+        return self._affected_now.update(changes)
+
+    def _count(
+        self,
+        inc_id: str,
+        inc: Incident | None,
+        override: ImpactOverride | None,
+        recheck: set[EpisodeKey],
+        changes: dict[object, Target | None],
+    ) -> None:
+        """affected_now's step for one incident: count ``inc`` (None: no longer open or held)
+        with ``override`` instead of what it counted before; the episodes it took or let go
+        go to ``recheck``, an override's targets to ``changes``."""
+        holders = self._holders
+        before, before_override = self._counted.pop(inc_id, (None, None))
+        was: set[EpisodeKey] = set()
+        if before is not None:
+            if before_override is None:
+                was = set(before.episodes)
+            elif before.remedied_at is None:
+                changes.update(((inc_id, n), None) for n in range(len(before_override.targets)))
+        now: set[EpisodeKey] = set()
+        if inc is not None:
+            self._counted[inc_id] = (inc, override)
             if override is None:
-                for ek in inc.episodes:
-                    target = held.get(ek)
-                    if target is not None and episodes[ek].end_for_impact() is None:
-                        targets[ek] = target
-            elif inc.remedied_at is None:  # a person's override stands in for its alerts
-                for n, target in enumerate(override.targets):
-                    targets[(inc.id, n)] = target
-        return self._affected_now.of(targets)
+                now = set(inc.episodes)
+            elif inc.remedied_at is None:
+                changes.update(((inc_id, n), t) for n, t in enumerate(override.targets))
+        for ek in was - now:
+            left = holders[ek] - 1
+            if left:
+                holders[ek] = left
+            else:
+                del holders[ek]
+        for ek in now - was:
+            holders[ek] = holders.get(ek, 0) + 1
+        recheck |= was ^ now
 
     def stored_form(self, inc_id: str) -> StoredIncident:
         inc = self.incidents[inc_id]

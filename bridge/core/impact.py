@@ -512,11 +512,12 @@ def affected_once(topology: Topology, targets: Iterable[Target]) -> dict[tuple[s
 
 class AffectedNow:
     """:func:`affected_once` of a set of targets that changes a little between calls, kept
-    by differences: :meth:`of` gives what ``affected_once(topology, targets.values())``
-    gives, at the cost of a pass over the keys and a layer change per target that came,
-    went or was replaced since the last call (a target is the same while it is the same
-    object under its key), instead of placing every target again. For the metrics' overall
-    figures, read at every scrape while a storm holds tens of thousands of alerts.
+    by differences: :meth:`update` applies what came, went or was replaced since (a layer
+    change per such target; a target is the same while it is the same object under its
+    key) and gives what ``affected_once(topology, targets.values())`` gives over the
+    targets held then; :meth:`of` does the same from the whole set (a pass over its keys).
+    For the metrics' overall figures, read at every scrape while a storm holds tens of
+    thousands of alerts.
 
     Not thread-safe; one caller (the event loop) owns it."""
 
@@ -529,17 +530,38 @@ class AffectedNow:
     def _change(self, target: Target, sign: int) -> None:
         (self._degraded if target.impact_kind == DEGRADATION else self._outage).change(target, sign)
 
-    def of(self, targets: Mapping[object, Target]) -> dict[tuple[str, str], int]:
-        """Affected connections per (service, region) of ``targets`` (keyed by anything
-        hashable that names each, e.g. its episode), each connection counted once."""
+    def update(self, changes: Mapping[object, Target | None]) -> dict[tuple[str, str], int]:
+        """Hold ``target`` under each key of ``changes`` (None: hold nothing there); keys not
+        named keep what they hold. Affected connections per (service, region) of what is
+        held then, each connection counted once."""
         held = self._held
-        for key, target in held.items():
-            if targets.get(key) is not target:
-                self._change(target, -1)
-        for key, target in targets.items():
-            if held.get(key) is not target:
-                self._change(target, 1)
-        self._held = dict(targets)
+        coming: list[Target] = []
+        for key, target in changes.items():
+            before = held.get(key)
+            if before is target:
+                continue
+            if before is not None:
+                self._change(before, -1)
+            if target is None:
+                del held[key]
+            else:
+                coming.append(target)
+                held[key] = target
+        # Elements in tree order (an ancestor before what it covers): an element added under
+        # an active root costs nothing, while a root added over active ones takes their sums
+        # out again (a first call adds thousands).
+        tin = self._topology.tin
+        coming.sort(key=lambda t: -1 if t.element is None else tin[t.element])
+        for target in coming:
+            self._change(target, 1)
         out_vec, deg_vec = _vectors(self._topology, self._outage, self._degraded)
         point = Point(datetime.min.replace(tzinfo=UTC), out_vec, deg_vec, {})
         return summarise([point]).current_by_service_region
+
+    def of(self, targets: Mapping[object, Target]) -> dict[tuple[str, str], int]:
+        """Affected connections per (service, region) of ``targets`` (keyed by anything
+        hashable that names each, e.g. its episode), each connection counted once: what
+        :meth:`update` gives when told every key held now and not in ``targets``."""
+        changes: dict[object, Target | None] = {k: None for k in self._held if k not in targets}
+        changes.update(targets)
+        return self.update(changes)
