@@ -4,7 +4,8 @@ One body is one Alertmanager group: a site's alerts (``group_by: [site]``), each
 that site's subtree (spilling over to the next sites when a group is larger than a site), with
 labels an SNMP/blackbox exporter setup would give (alertname by element kind, element, site,
 severity, instance, job, cluster) and a summary annotation. Every body ``seq`` gets fingerprints of
-its own, so each request stores new alert episodes; ``startsAt`` lies in the last ten minutes with
+its own, so each request stores new alert episodes, spread over the key space as Alertmanager's
+label hashes are; ``startsAt`` lies in the last ten minutes with
 nanosecond precision (as Alertmanager sends it); about one alert in ten is already resolved.
 
 Bodies are rendered by string templates (about a microsecond per alert) instead of building dicts
@@ -149,6 +150,11 @@ class BodyFactory:
         parts: list[str] = []
         firing = False
         mark = MARK.decode()
+        # Alertmanager's fingerprints are hashes of the labels: spread evenly over the key
+        # space, so a store indexed by them writes each new alert at a place of its own. Each
+        # alert's fingerprint here is a random prefix of its own followed by the delivery
+        # number scrambled (see __call__), as spread as the real ones.
+        prefixes = rnd.sample(range(16**6), len(chosen))
         for i, el in enumerate(chosen):
             starts = now - rnd.uniform(1, 600)
             if rnd.random() < 0.1:
@@ -159,7 +165,7 @@ class BodyFactory:
                 f'{{"status":"{status}","labels":{labels[el]},'
                 f'"annotations":{annotations[el]},"startsAt":"{_rfc3339_ns(starts)}",'
                 f'"endsAt":"{ends}","generatorURL":"http://prometheus.example/graph?g0.expr=up",'
-                f'"fingerprint":"{mark}{i:06x}"}}'
+                f'"fingerprint":"{prefixes[i]:06x}{mark}"}}'
             )
         group = json.dumps({"site": site}, separators=(",", ":"))
         head = (
@@ -172,7 +178,13 @@ class BodyFactory:
 
     def __call__(self, seq: int) -> bytes:
         template = self._templates[seq % self.variants]
-        return template if self.repeat else template.replace(MARK, b"%010x" % seq)
+        return template if self.repeat else template.replace(MARK, b"%010x" % _scrambled(seq))
+
+
+def _scrambled(seq: int) -> int:
+    """``seq`` mapped one to one onto 40 bits, consecutive numbers far apart (an odd
+    multiplier is invertible modulo a power of two)."""
+    return (seq * 0x9E3779B97F) % (1 << 40)
 
 
 def self_check(factory: BodyFactory) -> None:
