@@ -45,7 +45,7 @@ from bridge.store.records import (
     UserRecord,
 )
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 #: The lease's name (one per store; a Redis key prefix gives several bridges one database each).
 LEADER_LEASE = "leader"

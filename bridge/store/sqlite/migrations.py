@@ -10,6 +10,12 @@ from the ``meta`` counter ``casebook_number``), ``declarations`` (schema 8, neve
 ``resent`` (schema 9: a write's rows, by their ``seq``, re-sent unchanged since: the change
 number of the latest re-send and the ``last_seen`` it left, which reads take when later than the
 row's; see bridge/store/sqlite/alerts.py).
+Schema 10 keeps ``alerts`` in write order (a row id, and a unique index on ``(fingerprint,
+starts_at)``) instead of in key order (``WITHOUT ROWID``): Alertmanager's fingerprints are hashes,
+so in key order every new alert of a storm was written into a page of its own among the rows
+(each such page written whole to the WAL and split when full; 3-4 times the CPU per new alert,
+``bench/README.md``); in write order new rows fill the last pages, and only the small index
+entries land at random places.
 Timestamps are :func:`bridge.store.codec.ts` text, so columns compare and sort as the instants
 they name.
 """
@@ -21,6 +27,12 @@ from pathlib import Path
 
 from bridge.errors import StoreUnavailable
 from bridge.store.interfaces import SCHEMA_VERSION
+
+#: ``alerts``' columns from schema 3 on (schema 10 copies them)
+_COLUMNS = (
+    "fingerprint, starts_at, status, ends_at, labels, annotations, first_seen, last_seen, "
+    "generator_url, group_key, seq"
+)
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -115,6 +127,21 @@ MIGRATIONS: dict[int, str] = {
     CREATE TABLE IF NOT EXISTS resent (
         seq INTEGER PRIMARY KEY, change INTEGER NOT NULL, last_seen TEXT NOT NULL);
     CREATE INDEX IF NOT EXISTS resent_change ON resent(change);
+    """,
+    10: f"""
+    CREATE TABLE alerts_in_write_order (
+        id INTEGER PRIMARY KEY,
+        fingerprint TEXT NOT NULL, starts_at TEXT NOT NULL, status TEXT NOT NULL,
+        ends_at TEXT, labels TEXT NOT NULL, annotations TEXT NOT NULL,
+        first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,
+        generator_url TEXT NOT NULL, group_key TEXT NOT NULL, seq INTEGER NOT NULL DEFAULT 0);
+    INSERT INTO alerts_in_write_order ({_COLUMNS})
+        SELECT {_COLUMNS} FROM alerts ORDER BY seq, fingerprint, starts_at;
+    DROP TABLE alerts;
+    ALTER TABLE alerts_in_write_order RENAME TO alerts;
+    CREATE UNIQUE INDEX alerts_key ON alerts(fingerprint, starts_at);
+    CREATE INDEX alerts_seq ON alerts(seq);
+    CREATE INDEX alerts_live ON alerts(status, ends_at);
     """,
 }
 

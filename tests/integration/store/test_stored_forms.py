@@ -33,6 +33,7 @@ from bridge.store.records import (
 from bridge.store.redis import RedisStore
 from bridge.store.redis.alerts import episode_field, episode_value
 from bridge.store.sqlite import SqliteStore
+from bridge.store.sqlite.alerts import episode_row
 from bridge.store.sqlite.migrations import MIGRATIONS, statements
 
 T = datetime(2026, 11, 23, 10, 0, 0, 123456, tzinfo=UTC)
@@ -356,3 +357,49 @@ async def test_sqlite_schema_6_adds_settled_at_to_what_schema_5_stored(tmp_path:
         assert await store.live_incidents(T + timedelta(days=365)) == [INCIDENT]
     finally:
         await store.close()
+
+
+async def test_sqlite_schema_10_keeps_in_write_order_what_schema_9_stored(tmp_path: Path) -> None:
+    """A schema-9 file (alerts in key order) opens as schema 10 (alerts in write order, a
+    unique index on the key): every row reads back as it was, with its change number, and a
+    later write of a stored alert merges into its row instead of adding one."""
+    path = tmp_path / "v9.sqlite3"
+    first = DELIVERY.episodes[0]
+    second = delivery(alert("fp0", T + timedelta(minutes=1)), at=T).episodes[0]
+    conn = sqlite3.connect(path)
+    with conn:
+        for version in range(1, 10):
+            for statement in statements(MIGRATIONS[version]):
+                conn.execute(statement)
+        conn.execute("INSERT INTO meta VALUES('schema_version', '9')")
+        for seq, ep in ((1, first), (2, second)):
+            conn.execute(
+                "INSERT INTO alerts VALUES (?,?,?,?,?,?,?,?,?,?,?)", (*episode_row(ep), seq)
+            )
+            conn.execute(
+                "INSERT INTO deliveries VALUES (?,?,?,?,?,?,?)",
+                (seq, TS, "bridge", "g", "firing", 1, 0),
+            )
+    conn.close()
+    store = SqliteStore(f"sqlite:///{path}")
+    await store.open()
+    try:
+        assert await store.schema_version() == SCHEMA_VERSION == 10
+        assert sorted(await store.load_episodes(), key=lambda e: e.fingerprint) == [second, first]
+        assert await store.episodes_since(1) == ([second], 2)
+        resolved = delivery(
+            alert("fp1", T, status="resolved", ends_at=T + timedelta(minutes=5)),
+            at=T + timedelta(minutes=6),
+        )
+        await store.ingest(resolved, T + timedelta(minutes=6))
+        stored = {e.fingerprint: e for e in await store.load_episodes()}
+        assert len(stored) == 2 and stored["fp1"].status == "resolved"
+    finally:
+        await store.close()
+    conn = sqlite3.connect(path)
+    try:
+        indexes = {row[1]: row[2] for row in conn.execute("PRAGMA index_list(alerts)")}
+        assert indexes["alerts_key"] == 1  # unique
+        assert conn.execute("SELECT count(*) FROM alerts").fetchone() == (2,)
+    finally:
+        conn.close()

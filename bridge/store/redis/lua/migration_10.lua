@@ -1,0 +1,1 @@
+-- schema 10 keeps SQLite's alerts table in write order; nothing changes on Redis
