@@ -33,7 +33,7 @@ from bridge.store.records import (
 from bridge.store.redis import RedisStore
 from bridge.store.redis.alerts import episode_field, episode_value
 from bridge.store.sqlite import SqliteStore
-from bridge.store.sqlite.alerts import episode_row
+from bridge.store.sqlite.alerts import episode_row, read_keys_sql
 from bridge.store.sqlite.migrations import MIGRATIONS, statements
 
 T = datetime(2026, 11, 23, 10, 0, 0, 123456, tzinfo=UTC)
@@ -401,5 +401,25 @@ async def test_sqlite_schema_10_keeps_in_write_order_what_schema_9_stored(tmp_pa
         indexes = {row[1]: row[2] for row in conn.execute("PRAGMA index_list(alerts)")}
         assert indexes["alerts_key"] == 1  # unique
         assert conn.execute("SELECT count(*) FROM alerts").fetchone() == (2,)
+    finally:
+        conn.close()
+
+
+def test_sqlite_reads_alerts_by_their_key_through_the_index(tmp_path: Path) -> None:
+    """Reading chosen alerts (an old incident's, a restart's older ones) and retention's
+    look-ups find them through the key's index, never by scanning every stored alert."""
+    conn = sqlite3.connect(tmp_path / "plans.sqlite3")
+    try:
+        for version in range(1, SCHEMA_VERSION + 1):
+            for statement in statements(MIGRATIONS[version]):
+                conn.execute(statement)
+        for sql, params in (
+            (read_keys_sql(3), ("f", "s") * 3),
+            ("SELECT 1 FROM alerts WHERE fingerprint=? AND starts_at=?", ("f", "s")),
+            ("DELETE FROM alerts WHERE fingerprint=? AND starts_at=?", ("f", "s")),
+        ):
+            plan = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
+            assert not any(step.startswith("SCAN a") or step == "SCAN alerts" for step in plan)
+            assert any("alerts_key" in step for step in plan), plan
     finally:
         conn.close()
