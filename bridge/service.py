@@ -407,7 +407,7 @@ class BridgeService:
 
     async def tick(self) -> set[str]:
         with contextlib.suppress(StoreUnavailable):  # counted by the sync loop; reads retry
-            await self.replicas.sync()
+            await self.replicas.sync(settle=True)
         with contextlib.suppress(StoreUnavailable):
             await self._reload_privacy_cases()
         with contextlib.suppress(StoreUnavailable):
