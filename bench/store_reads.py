@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.bodies import builders
 from bridge.core.alerts import parse_webhook
 from bridge.store.codec import ts
 from bridge.store.sqlite import SqliteStore
@@ -32,30 +33,12 @@ READS = (10, 500)
 
 
 def _body(keys: list[tuple[str, datetime]]) -> dict[str, Any]:
+    b = builders()
     alerts = [
-        {
-            "status": "firing",
-            "labels": {"alertname": "LinkDown", "link": fp, "site": "site-0001"},
-            "annotations": {"summary": "link down"},
-            "startsAt": start.isoformat().replace("+00:00", "Z"),
-            "endsAt": "0001-01-01T00:00:00Z",
-            "fingerprint": fp,
-            "generatorURL": "",
-        }
+        b.alert(fp, start, link=fp, site="site-0001", annotations={"summary": "link down"})
         for fp, start in keys
     ]
-    return {
-        "version": "4",
-        "status": "firing",
-        "receiver": "bridge",
-        "groupKey": "g",
-        "truncatedAlerts": 0,
-        "groupLabels": {},
-        "commonLabels": {},
-        "commonAnnotations": {},
-        "externalURL": "http://alertmanager",
-        "alerts": alerts,
-    }
+    return b.webhook(*alerts, group_key="g")
 
 
 def _scan_sql(count: int) -> str:

@@ -338,15 +338,22 @@ async def test_redis_schema_6_indexes_what_schema_5_stored(
         await store.close()
 
 
+def at_schema(path: Path, version: int) -> sqlite3.Connection:
+    """A SQLite file as a bridge of schema ``version`` left it, open (nothing stored)."""
+    conn = sqlite3.connect(path)
+    with conn:
+        for step in range(1, version + 1):
+            for statement in statements(MIGRATIONS[step]):
+                conn.execute(statement)
+        conn.execute("INSERT INTO meta VALUES('schema_version', ?)", (str(version),))
+    return conn
+
+
 async def test_sqlite_schema_6_adds_settled_at_to_what_schema_5_stored(tmp_path: Path) -> None:
     """A schema-5 SQLite file gains ``settled_at`` (NULL: live) and the indexes on open."""
     path = tmp_path / "v5.sqlite3"
-    conn = sqlite3.connect(path)
+    conn = at_schema(path, 5)
     with conn:
-        for version in range(1, 6):
-            for statement in statements(MIGRATIONS[version]):
-                conn.execute(statement)
-        conn.execute("INSERT INTO meta VALUES('schema_version', '5')")
         row = SQLITE_ROWS["incidents"][:-1]
         conn.execute(f"INSERT INTO incidents VALUES ({','.join('?' * len(row))})", row)
     conn.close()
@@ -366,12 +373,8 @@ async def test_sqlite_schema_10_keeps_in_write_order_what_schema_9_stored(tmp_pa
     path = tmp_path / "v9.sqlite3"
     first = DELIVERY.episodes[0]
     second = delivery(alert("fp0", T + timedelta(minutes=1)), at=T).episodes[0]
-    conn = sqlite3.connect(path)
+    conn = at_schema(path, 9)
     with conn:
-        for version in range(1, 10):
-            for statement in statements(MIGRATIONS[version]):
-                conn.execute(statement)
-        conn.execute("INSERT INTO meta VALUES('schema_version', '9')")
         for seq, ep in ((1, first), (2, second)):
             conn.execute(
                 "INSERT INTO alerts VALUES (?,?,?,?,?,?,?,?,?,?,?)", (*episode_row(ep), seq)
@@ -408,11 +411,8 @@ async def test_sqlite_schema_10_keeps_in_write_order_what_schema_9_stored(tmp_pa
 def test_sqlite_reads_alerts_by_their_key_through_the_index(tmp_path: Path) -> None:
     """Reading chosen alerts (an old incident's, a restart's older ones) and retention's
     look-ups find them through the key's index, never by scanning every stored alert."""
-    conn = sqlite3.connect(tmp_path / "plans.sqlite3")
+    conn = at_schema(tmp_path / "plans.sqlite3", SCHEMA_VERSION)
     try:
-        for version in range(1, SCHEMA_VERSION + 1):
-            for statement in statements(MIGRATIONS[version]):
-                conn.execute(statement)
         for sql, params in (
             (read_keys_sql(3), ("f", "s") * 3),
             ("SELECT 1 FROM alerts WHERE fingerprint=? AND starts_at=?", ("f", "s")),
