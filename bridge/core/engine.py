@@ -1333,7 +1333,7 @@ class Engine:
         alerts whose status or mapping changed since, not every alert held."""
         counted, holders, recheck = self._counted, self._holders, self._impact_dirty
         changes: dict[object, Target | None] = {}
-        now_open = {inc.id: inc for inc in self.incidents.values() if inc.state == OPEN}
+        now_open = {inc.id: inc for inc in self.open_incidents()}
         for inc_id in [i for i in counted if i not in now_open]:
             self._count(inc_id, None, None, recheck, changes)
         for inc_id, inc in now_open.items():

@@ -515,9 +515,8 @@ class AffectedNow:
     by differences: :meth:`update` applies what came, went or was replaced since (a layer
     change per such target; a target is the same while it is the same object under its
     key) and gives what ``affected_once(topology, targets.values())`` gives over the
-    targets held then; :meth:`of` does the same from the whole set (a pass over its keys).
-    For the metrics' overall figures, read at every scrape while a storm holds tens of
-    thousands of alerts.
+    targets held then. For the metrics' overall figures, read at every scrape while a storm
+    holds tens of thousands of alerts.
 
     Not thread-safe; one caller (the event loop) owns it."""
 
@@ -557,11 +556,3 @@ class AffectedNow:
         out_vec, deg_vec = _vectors(self._topology, self._outage, self._degraded)
         point = Point(datetime.min.replace(tzinfo=UTC), out_vec, deg_vec, {})
         return summarise([point]).current_by_service_region
-
-    def of(self, targets: Mapping[object, Target]) -> dict[tuple[str, str], int]:
-        """Affected connections per (service, region) of ``targets`` (keyed by anything
-        hashable that names each, e.g. its episode), each connection counted once: what
-        :meth:`update` gives when told every key held now and not in ``targets``."""
-        changes: dict[object, Target | None] = {k: None for k in self._held if k not in targets}
-        changes.update(targets)
-        return self.update(changes)

@@ -72,8 +72,10 @@ class ReplicaSync:
             self._own.add(change)
 
     def advance(self, cursor: int) -> None:
-        """Everything up to ``cursor`` was read elsewhere (a restore)."""
+        """Everything up to ``cursor`` was read (here, or elsewhere: a restore); its own
+        writes up to there no longer matter."""
         self.cursor = max(self.cursor, cursor)
+        self._own = {n for n in self._own if n > self.cursor}
 
     async def sync(self, *, settle: bool = False) -> int:
         """Admit what other replicas stored since the last call; how many changed. With
@@ -86,20 +88,17 @@ class ReplicaSync:
         if top - self.cursor <= len(own) + _WAIT_AT_MOST:
             missing = [n for n in range(start, top + 1) if n not in own]
             if not missing:
-                self._own = {n for n in own if n > top}  # only its own writes: read nothing
-                self._waiting = set()
+                self._waiting = set()  # only its own writes: read nothing
                 self.advance(top)
                 return 0
             if settle and self._waiting.isdisjoint(missing):
                 self._waiting = set(missing)  # its own by the next sync, or read then
-                self._own = {n for n in own if n >= missing[0]}
                 self.advance(missing[0] - 1)
                 return 0
         self._waiting = set()
         episodes, cursor = await self.store.episodes_since(self.cursor)
         self.reads += 1
         self.advance(cursor)
-        self._own = {n for n in self._own if n > self.cursor}
         engine = self.evaluator.engine
         candidates = [ep for ep in episodes if self.keep(ep) and engine.episodes.get(ep.key) != ep]
         if not candidates:

@@ -813,8 +813,12 @@ def test_what_is_affected_now_kept_by_differences_equals_counting_it_afresh(
     change what affected_once gives over the same targets placed from nothing."""
     topo, sets = case
     kept = impact.AffectedNow(topo)
+    held: dict[object, Target] = {}
     for targets in sets:
-        assert kept.of(targets) == impact.affected_once(topo, targets.values())
+        changes: dict[object, Target | None] = {k: None for k in held if k not in targets}
+        changes.update(targets)  # unchanged ones too: update skips what it holds already
+        assert kept.update(changes) == impact.affected_once(topo, targets.values())
+        held = targets
 
 
 def affected_afresh(eng: Engine, overrides: dict[str, ImpactOverride]) -> dict[Any, int]:
