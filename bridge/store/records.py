@@ -154,8 +154,9 @@ class UserRecord:
 class SessionRecord:
     """A browser session. ``id_hash`` is the SHA-256 (hex) of the id in the cookie;
     ``expires_at`` its absolute end; ``second_factor_done`` False while a TOTP is still owed;
-    ``second_factor_at`` when a second factor was last given in it (None for sessions stored
-    before it was kept: they step up with a code)."""
+    ``second_factor_at`` when the bridge last checked a TOTP code in it (None when it checked
+    none: a trusted proxy's sign-in, or a session stored before it was kept; they step up with
+    a code)."""
 
     id_hash: str
     user: str

@@ -16,8 +16,8 @@ Contract:
   :func:`privacy_read` audits a read of privacy data before it is answered.
 - :func:`second_factor` — for the routes that send (``person+factor``): when the signed-in
   person gave the second factor, either a TOTP code with the request (body field ``totp``,
-  single use) or one given in this session at most ``auth.session.step_up_window`` ago; else
-  403 naming why, nothing done.
+  single use) or one the bridge checked in this session at most ``auth.session.step_up_window``
+  ago (a trusted proxy's sign-in is none); else 403 naming why, nothing done.
 - :func:`body_of` — the request's JSON object (else 400 ``body: …``); :func:`int_field` and
   :func:`str_field` read one field of it (400 naming the field).
 """
@@ -189,9 +189,13 @@ async def second_factor(request: web.Request, body: dict[str, Any]) -> datetime:
     given = cur.session.second_factor_at
     if given is not None and rules.step_up_fresh(given, sess.config.step_up_window, now):
         return given
+    last = (
+        "no code was given in this session (a trusted proxy's sign-in is no step-up)"
+        if given is None
+        else "the last one in this session is older than auth.session.step_up_window"
+    )
     raise web.HTTPForbidden(
-        text="confirm this with a TOTP code (field totp): the last one in this session is "
-        "older than auth.session.step_up_window; nothing was done"
+        text=f"confirm this with a TOTP code (field totp): {last}; nothing was done"
     )
 
 

@@ -11,8 +11,12 @@ How it works:
   (:attr:`Current.complete`). Roles are read from the user on every request, so a change
   applies at once.
 - Optional SSO: with ``trusted_proxy_header`` set, a request from a ``trusted_proxies`` address
-  carrying that header signs in the named (existing, enabled) user; TOTP is the proxy's job
-  (:meth:`Sessions.trusted_proxy_user`).
+  carrying that header signs in the named (existing, enabled) user; the sign-in's second factor
+  is the proxy's job (:meth:`Sessions.trusted_proxy_user`), but it is no step-up: sending still
+  takes a TOTP code of the bridge's own enrolment.
+- Step-up: ``second_factor_at`` (what bridge/web/access.py's ``second_factor`` counts as a fresh
+  factor) is set only when the bridge itself checked a TOTP code in the session (the sign-in
+  code or :meth:`Sessions.second_factor_given`), never by :meth:`Sessions.start`.
 
 Per request (loading, CSRF, cookies): bridge/web/console/session_middleware.py; who a request
 comes from: bridge/web/access.py; the sign-in pages: bridge/web/console/signin.py.
@@ -104,8 +108,13 @@ class Sessions:
             del self._failures[next(iter(self._failures))]
 
     # ---- sessions ------------------------------------------------------------------------
-    async def start(self, user: UserRecord, address: str, second_factor: bool) -> str:
-        """A new session for ``user``; returns the id for the cookie (never stored)."""
+    async def start(self, user: UserRecord, address: str, *, signed_in: bool) -> str:
+        """A new session for ``user``; returns the id for the cookie (never stored).
+
+        ``signed_in``: the sign-in is complete already (a trusted proxy did its second factor),
+        else a TOTP code is still owed where :attr:`Current.complete` asks for one. Either way
+        the session starts with no step-up (``second_factor_at`` None): only a TOTP code the
+        bridge checks in it (:meth:`second_factor_given`, the sign-in's code step) gives one."""
         now = self.now()
         await self.store.prune_sessions(now)
         session_id = secrets.token_urlsafe(32)
@@ -117,9 +126,9 @@ class Sessions:
                 last_seen=now,
                 expires_at=now + self.timeouts.absolute,
                 csrf_token=secrets.token_urlsafe(32),
-                second_factor_done=second_factor,
+                second_factor_done=signed_in,
                 address=address,
-                second_factor_at=now if second_factor else None,
+                second_factor_at=None,
             )
         )
         return session_id
@@ -154,8 +163,9 @@ class Sessions:
         return user is not None and not user.disabled and user.grants == grants
 
     async def second_factor_given(self, current: Current, at: datetime) -> Current:
-        """Record that the session's person gave a second factor at ``at`` (sign-in or a
-        step-up code): approving within ``step_up_window`` after it needs no new code."""
+        """Record that the session's person gave a TOTP code the bridge checked at ``at`` (a
+        step-up code): approving within ``step_up_window`` after it needs no new code. Call it
+        only after such a check: sending actions are audited as ``second_factor: totp``."""
         record = replace(current.session, second_factor_done=True, second_factor_at=at)
         await self.store.put_session(record)
         return Current(record, current.user)

@@ -19,15 +19,18 @@ from builders import (
     WEBHOOK_TOKEN,
     add_user,
     alert,
+    rfc3339,
     webhook,
     write_config,
 )
 from fakes import FakeClock
 from redis_server import shared_server
+from smtp_server import SmtpServer
 from yarl import URL
 
 from bridge.people.signin import FAILED
 from bridge.web.keys import SERVICE
+from bridge.web.sessions import COOKIE, _hash
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 LOGIN_ERROR = re.compile(r'<p class="error" role="alert" id="login-error">([^<]*)</p>')
@@ -43,23 +46,24 @@ def login_error(page: str) -> str:
 MIN = timedelta(minutes=1)
 
 
-def config(tmp_path: Path, store: str | None = None, **session: Any) -> Path:
-    return write_config(
-        tmp_path,
-        store=store,
-        extra={
-            "auth": {
-                "webhook": {"tokens": [{"name": "am", "token": WEBHOOK_TOKEN}]},
-                "api_tokens": [{"name": "boot", "token": "config-admin-token", "roles": ["admin"]}],
-                "session": {
-                    "cookie_secure": False,  # the test client speaks plain http
-                    "lockout": {"max_failures": 3, "lock_for": "15m"},
-                    **session,
-                },
+def config(
+    tmp_path: Path, store: str | None = None, smtp: SmtpServer | None = None, **session: Any
+) -> Path:
+    extra: dict[str, Any] = {
+        "auth": {
+            "webhook": {"tokens": [{"name": "am", "token": WEBHOOK_TOKEN}]},
+            "api_tokens": [{"name": "boot", "token": "config-admin-token", "roles": ["admin"]}],
+            "session": {
+                "cookie_secure": False,  # the test client speaks plain http
+                "lockout": {"max_failures": 3, "lock_for": "15m"},
+                **session,
             },
-            "notices": {"archive_dir": str(tmp_path / "sent"), "poll_interval": "1h"},
         },
-    )
+        "notices": {"archive_dir": str(tmp_path / "sent"), "poll_interval": "1h"},
+    }
+    if smtp is not None:
+        extra["smtp"] = smtp.smtp_config()
+    return write_config(tmp_path, store=store, extra=extra)
 
 
 @pytest.fixture
@@ -563,6 +567,104 @@ async def test_a_webhook_delivery_through_the_trusted_proxy_signs_nobody_in(
     # the same header on a console request still signs the person in
     assert (await client.get("/api/v1/incidents", headers={"X-Remote-User": "arne"})).status == 200
     assert "login.success" in await audit_actions(client)
+
+
+async def proxy_session(client: TestClient[Any, Any], name: str) -> dict[str, str]:
+    """Come through the trusted proxy as ``name`` without a cookie: a new session; the headers
+    of its state-changing requests (the proxy's user header and the session's CSRF token)."""
+    client.session.cookie_jar.clear()
+    proxy = {"X-Remote-User": name}
+    page = await client.get("/", headers=proxy)
+    assert page.status == 200, await page.text()
+    found = re.search(r'name="csrf-token" content="([^"]+)"', await page.text())
+    assert found
+    return {**proxy, "X-CSRF-Token": found.group(1)}
+
+
+async def test_a_trusted_proxy_sign_in_is_no_step_up(client_for, tmp_path, clock, smtp):
+    """The proxy's sign-in completes sign-in but gives no fresh second factor: a new proxy
+    session's approval or declaration without a TOTP code is 403 and changes nothing (no
+    approval, no mail, no audit entry), again after dropping the cookie and coming back through
+    the proxy; with a code of the bridge's own enrolment it approves, audited as that code."""
+    cfg = config(
+        tmp_path,
+        smtp=smtp,
+        trusted_proxy_header="X-Remote-User",
+        trusted_proxies=["127.0.0.1"],
+        step_up_window="5m",
+    )
+    client = await client_for(cfg, manual_outbox=True)
+    app = client.server.app
+    assert app is not None
+    service = app[SERVICE]
+    await add_user(store_of(client), "arne", ["approver:all"])
+    hospital = alert(
+        "fp-ullevaal",
+        clock.now() - 5 * MIN,
+        element="no-cell-ullevaal",
+        severity="major",
+        annotations={"cause": "Fiberbrudd", "expected_resolution": "2 timer"},
+    )
+    hook = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
+    assert (await client.post("/api/v1/alertmanager", json=webhook(hospital), headers=hook)).ok
+
+    async def refused_and_nothing_changed(headers: dict[str, str]) -> None:
+        r = await client.get("/api/v1/drafts", headers=headers)
+        assert r.status == 200, await r.text()
+        [draft] = (await r.json())["drafts"]
+        body = {"version": draft["version"], "send_unknown": draft["to_complete"]}
+        url = f"/api/v1/drafts/{draft['id']}/approve"
+        r = await client.post(url, json=body, headers=headers)
+        assert r.status == 403, await r.text()
+        assert "TOTP code" in (await r.json())["detail"]
+        r = await client.post(
+            f"/api/v1/incidents/{draft['incident']}/declaration",
+            json={"significant": True},
+            headers=headers,
+        )
+        assert r.status == 403, await r.text()
+        assert "TOTP code" in (await r.json())["detail"]
+        assert (await service.desk.get(draft["id"])).state == "draft"
+        assert await service.outbox.deliver_due() == []
+        assert smtp.mailbox.received == []
+        actions = await audit_actions(client)
+        assert "draft.approved" not in actions and "incident.declared" not in actions
+
+    headers = await proxy_session(client, "arne")
+    clock.advance(MIN)  # well within the step-up window of the session's start
+    await refused_and_nothing_changed(headers)
+    cookie = client.session.cookie_jar.filter_cookies(client.make_url("/"))[COOKIE]
+    record = await store_of(client).get_session(_hash(cookie.value))
+    assert record.second_factor_done and record.second_factor_at is None
+
+    # dropping the cookie and coming back through the proxy starts no fresh step-up either
+    clock.advance(MIN)
+    headers = await proxy_session(client, "arne")
+    await refused_and_nothing_changed(headers)
+    assert (await audit_actions(client)).count("login.success") == 2
+
+    # with a code of the bridge's own enrolment it approves, audited as that code
+    [draft] = (await (await client.get("/api/v1/drafts", headers=headers)).json())["drafts"]
+    body = {"version": draft["version"], "send_unknown": draft["to_complete"], "totp": code(clock)}
+    r = await client.post(f"/api/v1/drafts/{draft['id']}/approve", json=body, headers=headers)
+    assert r.status == 200, await r.text()
+    [approved] = [e for e in await store_of(client).audit_log(1000) if e.action == "draft.approved"]
+    assert approved.actor == "arne"
+    assert approved.detail["second_factor"] == "totp"
+    assert approved.detail["second_factor_at"] == rfc3339(clock.now())
+    [done] = await service.outbox.deliver_due()
+    assert done.state == "sent" and len(smtp.mailbox.received) == 1
+
+    # that code belonged to its session: a new proxy session owes one again
+    clock.advance(MIN)
+    headers = await proxy_session(client, "arne")
+    r = await client.post(
+        f"/api/v1/incidents/{draft['incident']}/declaration",
+        json={"significant": True},
+        headers=headers,
+    )
+    assert r.status == 403 and "TOTP code" in (await r.json())["detail"]
+    assert "incident.declared" not in await audit_actions(client)
 
 
 async def test_replicas_on_one_redis_share_sessions_and_lockout(client_for, tmp_path, clock):

@@ -160,7 +160,10 @@ def states_param(text: str | None) -> set[str] | None:
 
 
 def attested(factor_at: datetime) -> dict[str, str]:
-    """What the audit entry of a sending action records about its second factor."""
+    """What the audit entry of a sending action records about its second factor.
+    ``factor_at`` comes from :func:`bridge.web.access.second_factor`: a TOTP code the bridge
+    checked with the request or earlier in the session (a trusted proxy's sign-in gives no
+    such time), so ``totp`` is the only way it can have been given."""
     return {"second_factor": "totp", "second_factor_at": format_time(factor_at) or ""}
 
 

@@ -99,7 +99,8 @@ async def _proxy_sign_in(request: web.Request, cur: Current | None) -> Current |
     if user is None or user.disabled:
         log.warning("trusted proxy named %r: no such enabled user", name)
         return None
-    session_id = await sess.start(user, request.remote or "", second_factor=True)
+    # The proxy did the sign-in's second factor, not a step-up: sending still takes a TOTP code.
+    session_id = await sess.start(user, request.remote or "", signed_in=True)
     await sess.audit(user.name, "login.success", f"user:{user.name}", via="trusted proxy")
     begin_session(request, session_id)
     return await sess.load(session_id)

@@ -129,7 +129,7 @@ async def login_submit(request: web.Request) -> web.Response:
     if old is not None:
         await sess.store.delete_session(old.session.id_hash)
     second_needed = needs_second_factor(user.grants) or user.totp_enrolled
-    session_id = await sess.start(user, address, second_factor=False)
+    session_id = await sess.start(user, address, signed_in=False)
     s.begin_session(request, session_id)
     if not second_needed:
         await sess.directory.signin.signed_in(user, address, second_factor=False)
