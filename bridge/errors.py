@@ -1,7 +1,10 @@
 """Errors that cross layers. Each says whether a retry can help; the web layer maps that to
-4xx (the caller must change the request) or 503 (try again: Alertmanager retries only 5xx)."""
+4xx (the caller must change the request) or 503 (try again: Alertmanager retries only 5xx).
+:func:`traced` renders any exception for the log without its message."""
 
 from __future__ import annotations
+
+import traceback
 
 
 class BridgeError(Exception):
@@ -76,3 +79,40 @@ class LeaseLost(BridgeError):
         super().__init__(f"store {op} refused: {detail}")
         self.op = op
         self.detail = detail
+
+
+def traced(exc: BaseException) -> str:
+    """``exc`` for a log line without any exception's message, which may hold whatever value was
+    being processed (personal data, a token): each exception's type and its traceback's frames
+    (file, line, function), the causes and contexts first as Python prints them, the members of
+    an exception group indented under it."""
+    return "\n".join(_traced(exc, "", set()))
+
+
+def _traced(exc: BaseException, indent: str, seen: set[int]) -> list[str]:
+    seen.add(id(exc))
+    lines: list[str] = []
+    cause = exc.__cause__
+    context = None if exc.__suppress_context__ else exc.__context__
+    if cause is not None and id(cause) not in seen:
+        lines += _traced(cause, indent, seen)
+        lines.append(f"{indent}The above exception was the direct cause of:")
+    elif cause is None and context is not None and id(context) not in seen:
+        lines += _traced(context, indent, seen)
+        lines.append(f"{indent}During handling of the above exception, another occurred:")
+    kind = type(exc)
+    name = (
+        kind.__qualname__
+        if kind.__module__ == "builtins"
+        else f"{kind.__module__}.{kind.__qualname__}"
+    )
+    lines.append(f"{indent}{name} (message not logged)")
+    lines += [
+        f'{indent}  File "{f.filename}", line {f.lineno}, in {f.name}'
+        for f in traceback.extract_tb(exc.__traceback__)
+    ]
+    if isinstance(exc, BaseExceptionGroup):
+        for number, member in enumerate(exc.exceptions, 1):
+            lines.append(f"{indent}  member {number} of {len(exc.exceptions)}:")
+            lines += _traced(member, indent + "    ", seen)
+    return lines

@@ -45,7 +45,7 @@ from bridge.core.alerts import AlertEpisode
 from bridge.core.engine import Engine
 from bridge.core.incident_state import Incident
 from bridge.core.topology import Topology
-from bridge.errors import Conflict, LeaseLost, StoreUnavailable
+from bridge.errors import Conflict, LeaseLost, StoreUnavailable, traced
 from bridge.evaluation.by_hand import ByHand
 from bridge.evaluation.declarations import Declarations
 from bridge.evaluation.engine import build_engine, mapping_rules
@@ -398,8 +398,8 @@ class BridgeService:
             await asyncio.sleep(interval)
             try:
                 await self.tick()
-            except Exception:  # keep ticking: one bad evaluation must not stop the watch
-                log.exception("evaluation tick failed")
+            except Exception as exc:  # keep ticking: one bad evaluation must not stop the watch
+                log.error("evaluation tick failed\n%s", traced(exc))
 
     # ---- work ---------------------------------------------------------------------------
     async def ingest(self, body: object) -> IngestResult:

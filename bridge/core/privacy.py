@@ -9,7 +9,10 @@ Contract:
   :func:`set_exemption` and :func:`set_state`, each of which returns the next case (``revision``
   + 1, one :class:`Change` more in ``history``) with its audit entries, or raises
   :class:`~bridge.errors.BadInput` naming the field / :class:`~bridge.errors.Conflict` when the
-  change is based on an older revision. The store writes it with a revision check.
+  change is based on an older revision. The store writes it with a revision check. A
+  person's free text (:func:`parse_values`, an exemption's comment) may hold line breaks and
+  tabs but no other C0 control character (nor a lone surrogate): BadInput naming the field. An
+  alert's annotations are kept as sent (the webhook drops no alert for its text).
 - Audit entries name the case, the revision and the *names* of changed fields, never their
   values: personal data stays in the case, out of the audit log (and out of logs and metrics).
 - :func:`owed` derives the reports a case owes from the privacy rule sets (data, see
@@ -25,6 +28,7 @@ Contract:
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
@@ -117,9 +121,23 @@ class PrivacyCase:
 
 
 # ---- editable fields: name → parser (value from JSON → stored value) ------------------------
+#: what a person's text may not hold: C0 control characters but tab, line feed and carriage
+#: return, and lone surrogates (the store cannot write those; a spreadsheet cannot hold either)
+_REFUSED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+
+
 def _text(name: str, value: object) -> str:
     if not isinstance(value, str):
         raise BadInput(name, f"expected text, got {type(value).__name__}")
+    refused = _REFUSED.search(value)
+    if refused is not None:  # the problem names the character, never the text around it
+        code = ord(refused.group())
+        what = "lone surrogate" if code >= 0xD800 else "control character"
+        raise BadInput(
+            name,
+            f"{what} U+{code:04X} (character {refused.start() + 1}) is not allowed; "
+            "line breaks and tabs are",
+        )
     return value.strip()
 
 
@@ -393,7 +411,7 @@ def set_exemption(
             "data_unreadable needs the case to say the data was unreadable to outsiders "
             "(set unreadable: true and unreadable_how first)",
         )
-    exemption = Exemption(reason, actor, now, comment.strip())
+    exemption = Exemption(reason, actor, now, _text("comment", comment))
     after = _next(case, now, actor, "exemption recorded", ["exemption"], exemption=exemption)
     return after, [
         _audit(

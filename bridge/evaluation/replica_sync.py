@@ -30,7 +30,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from bridge.core.alerts import AlertEpisode, merge_episode
-from bridge.errors import StoreUnavailable
+from bridge.errors import StoreUnavailable, traced
 from bridge.evaluation.evaluator import Evaluator
 from bridge.metrics import Metrics
 from bridge.store.interfaces import AlertLog
@@ -125,5 +125,5 @@ class ReplicaSync:
             except StoreUnavailable as exc:
                 self.metrics.store_errors.labels(op=exc.op).inc()
                 log.warning("could not read other replicas' alerts: %s", exc)
-            except Exception:
-                log.exception("replica sync failed")
+            except Exception as exc:
+                log.error("replica sync failed\n%s", traced(exc))

@@ -36,7 +36,7 @@ from bridge.config.models import NoticesConfig, SmtpConfig
 from bridge.core import casework
 from bridge.core.casework import Draft
 from bridge.core.drafts import Sender
-from bridge.errors import Conflict, LeaseLost, StoreUnavailable
+from bridge.errors import Conflict, LeaseLost, StoreUnavailable, traced
 from bridge.metrics import Metrics
 from bridge.notices import mail
 from bridge.notices.book import DraftBook
@@ -112,8 +112,8 @@ class Outbox:
                 log.error("outbox stopped: %s", exc)
                 await self.fence.lost(str(exc))
                 return
-            except Exception:
-                log.exception("outbox round failed")
+            except Exception as exc:
+                log.error("outbox round failed\n%s", traced(exc))
 
     # ---- rounds ---------------------------------------------------------------------------
     async def recover(self) -> None:
@@ -157,9 +157,11 @@ class Outbox:
                     log.info("outbox: %s changed meanwhile (%s)", draft.id, exc)
                 except (StoreUnavailable, LeaseLost):
                     raise  # every draft alike: the round ends (see _run)
-                except Exception:  # one draft's surprise never stops the others
+                except Exception as exc:  # one draft's surprise never stops the others
                     self.metrics.outbox_errors.inc()
-                    log.exception("outbox: delivering %s failed unexpectedly", draft.id)
+                    log.error(
+                        "outbox: delivering %s failed unexpectedly\n%s", draft.id, traced(exc)
+                    )
             self.metrics.outbox_rounds.inc()
             return done
 

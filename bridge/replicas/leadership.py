@@ -24,7 +24,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from bridge.errors import LeaseLost, StoreUnavailable
+from bridge.errors import LeaseLost, StoreUnavailable, traced
 from bridge.store.interfaces import LeaseStore
 
 log = logging.getLogger("bridge.replicas")
@@ -142,8 +142,8 @@ class Leadership:
             await asyncio.sleep(next_at - now)
             try:
                 await self.step()
-            except Exception:  # keep trying: a bug in a callback must not end the claim loop
-                log.exception("lease step failed")
+            except Exception as exc:  # keep trying: a bug in a callback must not end the claim loop
+                log.error("lease step failed\n%s", traced(exc))
 
     def start(self) -> None:
         self._task = asyncio.create_task(self.run(), name="lease")

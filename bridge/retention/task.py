@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from bridge.config.models import RetentionConfig
-from bridge.errors import StoreUnavailable
+from bridge.errors import StoreUnavailable, traced
 from bridge.metrics import Metrics
 from bridge.retention.pruner import Pruner, PrunerStore, Report
 from bridge.store.interfaces import RetentionStore
@@ -81,8 +81,8 @@ class RetentionTask:
             await self.refresh_counts()
         except StoreUnavailable as exc:
             log.warning("retention: store unavailable (%s); trying again later", exc)
-        except Exception:  # keep the task: the next round tries again
-            log.exception("retention round failed")
+        except Exception as exc:  # keep the task: the next round tries again
+            log.error("retention round failed\n%s", traced(exc))
 
 
 def retention_task(

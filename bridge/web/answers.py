@@ -7,18 +7,22 @@ Contract (:func:`error_middleware`, outermost on the app):
   naming the field, Conflict → 409); a status of 500 is not the caller's doing and answers like
   any other unexpected error;
 - aiohttp's own HTTP errors keep their status, reason and text (413 names the body limit);
-- anything else → 500 "internal error", the traceback in the log only.
+- anything else → 500 "internal error" whose detail carries an error id; the log has one ERROR
+  record ``unhandled error on METHOD PATH (error id …)`` with the exception's type and frames,
+  causes included, but no exception's message (:func:`bridge.errors.traced`): a message may hold
+  any value being processed, personal data included.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 from http import HTTPStatus
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from bridge.errors import BridgeError
+from bridge.errors import BridgeError, traced
 from bridge.web import keys
 
 log = logging.getLogger("bridge.web")
@@ -55,13 +59,22 @@ def _http_error(request: web.Request, exc: web.HTTPException) -> web.Response:
     )
 
 
-def _internal() -> web.Response:
-    return error(500, "internal error", "see the bridge's log")
+def _internal(error_id: str | None = None) -> web.Response:
+    detail = "see the bridge's log" + ("" if error_id is None else f" (error id {error_id})")
+    return error(500, "internal error", detail)
 
 
-def _unexpected(request: web.Request) -> web.Response:
-    log.exception("unhandled error on %s %s", request.method, request.path)
-    return _internal()
+def _unexpected(request: web.Request, exc: BaseException) -> web.Response:
+    """Log ``exc`` without its message under a new error id; answer 500 with that id."""
+    error_id = secrets.token_hex(6)
+    log.error(
+        "unhandled error on %s %s (error id %s)\n%s",
+        request.method,
+        request.path,
+        error_id,
+        traced(exc),
+    )
+    return _internal(error_id)
 
 
 @web.middleware
@@ -72,11 +85,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if exc.retryable:
             log.warning("store unavailable on %s %s: %s", request.method, request.path, exc)
         elif exc.status >= 500:
-            return _unexpected(request)
+            return _unexpected(request, exc)
         return bridge_error(exc)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
         return _http_error(request, exc)
-    except Exception:
-        return _unexpected(request)
+    except Exception as exc:
+        return _unexpected(request, exc)

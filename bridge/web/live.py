@@ -39,7 +39,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from bridge.errors import StoreUnavailable
+from bridge.errors import StoreUnavailable, traced
 from bridge.service import BridgeService
 
 log = logging.getLogger("bridge.web.live")
@@ -184,8 +184,8 @@ class LiveFeed:
             began = asyncio.get_running_loop().time()
             try:
                 await self.check()
-            except Exception:  # the feed must outlive any one bad snapshot
-                log.exception("live feed: snapshot failed")
+            except Exception as exc:  # the feed must outlive any one bad snapshot
+                log.error("live feed: snapshot failed\n%s", traced(exc))
             rest = self.min_gap - (asyncio.get_running_loop().time() - began)
             if rest > 0:  # pokes meanwhile wait for the end of the gap: one comparison
                 await asyncio.sleep(rest)

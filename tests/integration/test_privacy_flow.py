@@ -22,6 +22,7 @@ from fakes import FakeClock
 from persons import person
 from smtp_server import SmtpServer
 
+from bridge.web.api import privacy as privacy_api
 from bridge.web.keys import SERVICE
 
 HOOK = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
@@ -458,6 +459,110 @@ async def test_the_register_exports_every_case_as_csv_and_xlsx(
         "/api/v1/privacy/register.csv",
         "/api/v1/privacy/register.xlsx",
     ]
+
+
+async def test_an_alert_with_a_control_character_exports_as_xlsx_and_logs_none_of_it(
+    client: TestClient[Any, Any], clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Alertmanager's text is kept as sent, control characters included (the webhook drops no
+    alert); the XLSX register still exports, showing the character as U+FFFD, the export is
+    audited, and nothing of the case reaches any log record."""
+    caplog.set_level(logging.DEBUG)
+    text = f"Export of {MARKERS[0]}\x0b{MARKERS[1]} found on a public bucket"
+    leak = alert(
+        "fp-ctrl",
+        clock.now() - timedelta(minutes=2),
+        incident_type="privacy",
+        jurisdiction="SE",
+        annotations={"description": text},
+    )
+    r = await client.post("/api/v1/alertmanager", json=make_webhook(leak), headers=HOOK)
+    assert (await ok(r))["accepted"] == 1
+    [listed] = (await ok(await client.get("/api/v1/privacy/cases", headers=as_("p-viewer"))))[
+        "cases"
+    ]
+    full = await ok(
+        await client.get(f"/api/v1/privacy/cases/{listed['id']}", headers=as_("p-viewer"))
+    )
+    assert full["case"]["description"] == text  # stored as sent
+    r = await client.get("/api/v1/privacy/register.xlsx", headers=as_("p-viewer"))
+    assert r.status == 200, await r.text()
+    book = openpyxl.load_workbook(io.BytesIO(await r.read()))
+    rows = list(book.active.iter_rows(values_only=True))  # type: ignore[union-attr]
+    description = rows[0].index("description")
+    assert rows[1][description] == text.replace("\x0b", "\N{REPLACEMENT CHARACTER}")
+    exported = [e for e in await audit(client) if e["action"] == "privacy.exported"]
+    assert [e["detail"]["path"] for e in exported] == ["/api/v1/privacy/register.xlsx"]
+    logged = "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
+    assert "/api/v1/privacy/register.xlsx" in logged  # the log did cover the export
+    for marker in MARKERS[:2]:
+        assert marker not in logged, marker
+
+
+async def test_an_export_that_fails_is_not_audited_and_its_message_is_not_logged(
+    client: TestClient[Any, Any],
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """If making the file fails, the caller gets a 500 naming an error id, no audit entry claims
+    the register was exported, and the error's message (which may quote a cell) is not logged."""
+    caplog.set_level(logging.DEBUG)
+    await report_breach(client, clock)
+
+    def broken(rows: list[list[str]]) -> bytes:
+        raise ValueError(f"cannot write {rows[0][10]!r}")  # the description, as openpyxl would
+
+    monkeypatch.setattr(privacy_api, "to_xlsx", broken)
+    r = await client.get("/api/v1/privacy/register.xlsx", headers=as_("p-viewer"))
+    assert r.status == 500
+    assert (await r.json())["detail"].startswith("see the bridge's log (error id ")
+    assert [e for e in await audit(client) if e["action"] == "privacy.exported"] == []
+    logged = "\n".join(f"{r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
+    assert "unhandled error on GET /api/v1/privacy/register.xlsx" in logged
+    assert "ValueError" in logged and "in broken" in logged
+    for marker in MARKERS:
+        assert marker not in logged, marker
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("description", "Kund Kalle Markörsson\x0b070-1234567"),
+        ("measures_taken", "Remote wipe\x00ordered"),
+        ("texts", {"sv": {"causes": "Stöld\x1b ur bil"}}),
+    ],
+)
+async def test_a_control_character_in_a_persons_text_is_refused_naming_the_field(
+    client: TestClient[Any, Any], clock: FakeClock, field: str, value: Any
+) -> None:
+    """A case opened or edited through the API with a control character (other than line breaks
+    and tabs) in its text is a 400 naming the field, and nothing is stored or changed."""
+    r = await client.post(
+        "/api/v1/privacy/cases",
+        json={"detected_at": rfc3339(clock.now()), "jurisdictions": ["SE"], field: value},
+        headers=as_("p-editor"),
+    )
+    assert r.status == 400
+    detail = (await r.json())["detail"]
+    named = field if field != "texts" else "texts.sv.causes"
+    assert detail.startswith(f"{named}: control character U+"), detail
+    assert "Markörsson" not in detail and "Stöld" not in detail  # the value is not echoed
+    listed = await ok(await client.get("/api/v1/privacy/cases", headers=as_("p-viewer")))
+    assert listed["cases"] == []
+
+    case = await report_breach(client, clock, description="Line one\r\n\tline two")
+    assert case["case"]["description"] == "Line one\r\n\tline two"
+    url = f"/api/v1/privacy/cases/{case['id']}"
+    r = await client.patch(
+        url, json={"revision": 1, "fields": {field: value}}, headers=as_("p-editor")
+    )
+    assert r.status == 400
+    assert (await r.json())["detail"].startswith(f"fields.{named}: control character U+")
+    after = await ok(await client.get(url, headers=as_("p-viewer")))
+    assert after["revision"] == 1 and after["case"] == case["case"]
+    edited = [e for e in await audit(client) if e["action"] == "privacy.edited"]
+    assert edited == []
 
 
 async def test_a_labelled_alert_opens_a_privacy_case_not_an_outage_incident(

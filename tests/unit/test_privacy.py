@@ -233,3 +233,31 @@ def test_texts_per_language_are_checked_by_language_and_field() -> None:
         privacy.parse_values({"texts": {"en": {"description": "x"}}})
     with pytest.raises(BadInput, match=r"texts\.nb\.affected"):
         privacy.parse_values({"texts": {"nb": {"affected": "12"}}})
+
+
+@pytest.mark.parametrize("bad", ["\x00", "\x08", "\x0b", "\x0c", "\x0e", "\x1b", "\x1f", "\ud800"])
+def test_a_persons_text_refuses_control_characters_naming_the_field_not_the_text(
+    bad: str,
+) -> None:
+    """Free text from a person may hold line breaks and tabs, no other C0 control character
+    (nor a lone surrogate); the BadInput names the field and the character, not the text."""
+    ok = privacy.parse_values({"description": " a\r\nb\tc\n "})
+    assert ok == {"description": "a\r\nb\tc"}
+    for body, field in (
+        ({"description": f"{MARK}{bad}"}, "fields.description"),
+        ({"texts": {"nb": {"causes": f"{MARK}{bad}"}}}, "fields.texts.nb.causes"),
+    ):
+        with pytest.raises(BadInput) as info:
+            privacy.parse_values(body, prefix="fields.")
+        assert info.value.field == field
+        assert f"U+{ord(bad):04X}" in str(info.value) and MARK not in str(info.value)
+    with pytest.raises(BadInput, match="comment"):
+        privacy.set_exemption(case(), 1, "no_adverse_effect", f"{MARK}{bad}", "a", NOW)
+
+
+def test_a_case_from_an_alert_keeps_its_text_as_sent() -> None:
+    """The webhook drops no alert for its text: control characters stay in the description."""
+    opened, _ = privacy.case_from_alert(
+        "fp", DETECTED, {"description": f"{MARK}\x0bmore"}, "SE", NOW
+    )
+    assert opened.description == f"{MARK}\x0bmore"

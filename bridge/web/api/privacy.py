@@ -7,8 +7,11 @@ Contract:
   the outage track only. A caller without it gets 403, and that refusal is audited
   (``privacy.refused``: who, what, which role).
 - Every read of a privacy resource is audited too (``privacy.read`` / ``privacy.exported``), and
-  is answered only once its audit entry is written (store down: 503, nothing served). Audit
-  entries name cases and fields, never their contents.
+  is answered only once its audit entry is written (store down: 503, nothing served); an export
+  is audited once it is made (if making it fails, no entry says it was served). Audit entries
+  name cases and fields, never their contents.
+- Free text in a case (create, edit, the exemption's comment) refuses control characters other
+  than line breaks and tabs: 400 naming the field, nothing changed.
 - Changes name the revision they are based on (``revision``): a stale one is a 409.
 - With no ``privacy`` section in the config the track is off and these routes answer 404.
 """
@@ -225,11 +228,14 @@ async def register_xlsx(request: web.Request) -> web.Response:
 async def _register(
     request: web.Request, export: Callable[[list[list[str]]], bytes], mime: str, name: str
 ) -> web.Response:
-    """The register as a download (``export`` of its rows); the export is audited."""
-    _, service = await _read(request, "privacy:register", "privacy.exported")
+    """The register as a download (``export`` of its rows); the export is audited once it is
+    made, before it is answered (an export that fails claims nothing was served)."""
+    principal, service = await _access(request, "privacy:register")
     await service.settle_notices()
+    body = export(service.privacy_owed.register_rows())
+    await access.privacy_read(request, principal, "privacy:register", "privacy.exported")
     return web.Response(
-        body=export(service.privacy_owed.register_rows()),
+        body=body,
         content_type=mime,
         headers={
             "Content-Disposition": content_disposition(name),

@@ -17,6 +17,7 @@ import orjson
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from bridge.errors import traced
 from bridge.web.console.frame import render
 
 log = logging.getLogger("bridge.web")
@@ -55,8 +56,8 @@ async def html_errors(request: web.Request, handler: Handler) -> web.StreamRespo
             reason=response.reason,
             detail=detail,
         )
-    except Exception:  # the page must never hide the error behind another: keep the JSON
-        log.exception("could not render the error page for %s", request.path)
+    except Exception as exc:  # the page must never hide the error behind another: keep the JSON
+        log.error("could not render the error page for %s\n%s", request.path, traced(exc))
         return response
     for name in _KEPT_HEADERS:
         if name in response.headers:
