@@ -357,6 +357,17 @@ def check_raw(raw: bytes, limits: WebhookLimits = DEFAULT_LIMITS) -> None:
         )
 
 
+def _shown(value: object) -> str:
+    """A value for a message: a scalar's repr (cut short), else only its type: the repr of an
+    object or list could be long, or nested too deeply to make, and Python refuses to write an
+    integer of more than 4300 digits."""
+    if isinstance(value, str | float | None) or (
+        isinstance(value, int) and value.bit_length() <= 128
+    ):
+        return repr(value)[:40]
+    return type(value).__name__
+
+
 def parse_webhook(
     body: object, received_at: datetime, limits: WebhookLimits = DEFAULT_LIMITS
 ) -> Delivery:
@@ -365,7 +376,7 @@ def parse_webhook(
         raise BadInput("(body)", f"expected a JSON object, got {type(body).__name__}")
     version = body.get("version")
     if version != "4":
-        raise BadInput("version", f'only webhook version "4" is understood, got {version!r}')
+        raise BadInput("version", f'only webhook version "4" is understood, got {_shown(version)}')
     alerts = body.get("alerts")
     if not isinstance(alerts, list):
         raise BadInput("alerts", "expected a list of alerts")
@@ -378,7 +389,9 @@ def parse_webhook(
         )
     truncated = body.get("truncatedAlerts", 0)
     if isinstance(truncated, bool) or not isinstance(truncated, int) or truncated < 0:
-        raise BadInput("truncatedAlerts", f"expected a non-negative integer, got {truncated!r}")
+        raise BadInput(
+            "truncatedAlerts", f"expected a non-negative integer, got {_shown(truncated)}"
+        )
     status = _status(body.get("status", ""), "status", _GROUP_STATUSES)
     group_key = _opt_str(body, "groupKey", "", limits)
     episodes: dict[tuple[str, datetime], AlertEpisode] = {}

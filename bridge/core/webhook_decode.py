@@ -98,7 +98,9 @@ def decode_webhook(raw: bytes, received_at: datetime, limits: WebhookLimits) -> 
             prior = episodes.setdefault((ep.fingerprint, ep.starts_at), ep)
             if prior is not ep:
                 episodes[(ep.fingerprint, ep.starts_at)] = merge_episode(prior, ep)
-    except (msgspec.DecodeError, BadInput):  # ValidationError is a DecodeError
+    # ValidationError is a DecodeError; RecursionError: nesting deeper than the recursion
+    # limit allows msgspec (in any field, even one it skips): orjson refuses it as bad JSON
+    except (msgspec.DecodeError, BadInput, RecursionError):
         return None
     return Delivery(
         receiver=body.receiver or "",

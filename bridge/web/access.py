@@ -18,8 +18,9 @@ Contract:
   person gave the second factor, either a TOTP code with the request (body field ``totp``,
   single use) or one the bridge checked in this session at most ``auth.session.step_up_window``
   ago (a trusted proxy's sign-in is none); else 403 naming why, nothing done.
-- :func:`body_of` — the request's JSON object (else 400 ``body: …``); :func:`int_field` and
-  :func:`str_field` read one field of it (400 naming the field).
+- :func:`body_of` — the request's JSON object (else 400 ``body: …``, or ``Content-Type: …``
+  for a charset it cannot be decoded by); :func:`int_field` and :func:`str_field` read one
+  field of it (400 naming the field).
 """
 
 from __future__ import annotations
@@ -202,14 +203,45 @@ async def second_factor(request: web.Request, body: dict[str, Any]) -> datetime:
 # ---- the JSON body ------------------------------------------------------------------------
 
 
+#: deeper than any body this API takes (a handful of levels); a deeper one is refused whole
+BODY_DEPTH = 32
+
+
 async def body_of(request: web.Request) -> dict[str, Any]:
+    """The JSON object of the body, decoded by the ``charset`` of its Content-Type (UTF-8 by
+    default); 400 naming ``Content-Type`` for a charset Python does not know as text, 400
+    naming ``body`` for anything else: not JSON, not an object, or nested more than
+    :data:`BODY_DEPTH` levels (far deeper, decoding itself would exhaust the recursion
+    limit)."""
     try:
         body = await request.json()
+    except LookupError:  # bytes.decode: an unknown charset (or not a text encoding)
+        raise BadInput("Content-Type", f"unknown charset {request.charset!r}") from None
+    except RecursionError:
+        raise BadInput("body", f"nested more than {BODY_DEPTH} levels deep") from None
     except ValueError as exc:
         raise BadInput("body", f"not valid JSON ({exc})") from None
     if not isinstance(body, dict):
         raise BadInput("body", "expected a JSON object")
+    if _deeper_than(body, BODY_DEPTH):
+        raise BadInput("body", f"nested more than {BODY_DEPTH} levels deep")
     return body
+
+
+def _deeper_than(value: object, levels: int) -> bool:
+    """Whether decoded JSON nests objects and lists more than ``levels`` deep (level by level,
+    without recursion: each object or list is looked into once)."""
+    level = [value] if isinstance(value, dict | list) else []
+    for _ in range(levels):
+        level = [
+            child
+            for container in level
+            for child in (container.values() if isinstance(container, dict) else container)
+            if isinstance(child, dict | list)
+        ]
+        if not level:
+            return False
+    return bool(level)
 
 
 def int_field(

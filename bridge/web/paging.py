@@ -9,6 +9,11 @@ the last item's sort key as JSON: opaque to callers, and anything this service d
 shows each item once while items are added (one newer than the cursor shows on a new first
 page); only an item whose key changes meanwhile (an incident whose start moves earlier) can be
 seen twice or missed.
+
+:func:`whole_number` reads a whole number given as text in a query or a path (``limit`` here,
+versions, sequence numbers): ASCII digits only and at most :data:`MOST_DIGITS` of them, else a
+400 naming it (``int`` alone takes ``'²'``, which ``isdigit`` calls a digit, only to raise, and
+refuses more than 4300 digits with a ValueError; it also takes signs, spaces and ``_``).
 """
 
 from __future__ import annotations
@@ -26,6 +31,10 @@ from bridge.errors import BadInput
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 
+#: the most digits of a whole number in a query or path: SQLite's and Redis's largest integer
+#: (2**63 - 1) has 19
+MOST_DIGITS = 19
+
 Key = tuple[str, ...]
 T = TypeVar("T")
 
@@ -35,13 +44,18 @@ def limit_of(query: Mapping[str, str]) -> int:
     text = query.get("limit")
     if text is None or text == "":
         return DEFAULT_LIMIT
-    try:
-        limit = int(text)
-    except ValueError:
-        raise BadInput("limit", f"expected a whole number from 1 to {MAX_LIMIT}") from None
+    limit = whole_number(text, "limit", f"expected a whole number from 1 to {MAX_LIMIT}")
     if not 1 <= limit <= MAX_LIMIT:
         raise BadInput("limit", f"expected a whole number from 1 to {MAX_LIMIT}, got {limit}")
     return limit
+
+
+def whole_number(text: str, name: str, problem: str) -> int:
+    """``text`` as a whole number when it is 1 to :data:`MOST_DIGITS` ASCII digits; else
+    BadInput naming ``name`` with ``problem`` (a 400)."""
+    if not (text.isascii() and text.isdigit() and len(text) <= MOST_DIGITS):
+        raise BadInput(name, problem)
+    return int(text)
 
 
 def encode_cursor(key: Key) -> str:
@@ -57,7 +71,7 @@ def cursor_of(query: Mapping[str, str], width: int) -> Key | None:
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
         key = json.loads(raw)
-    except (binascii.Error, ValueError):
+    except (binascii.Error, ValueError, RecursionError):  # RecursionError: nested too deeply
         raise BadInput("cursor", "not a cursor this list gave (pass `next` as it came)") from None
     if (
         not isinstance(key, list)

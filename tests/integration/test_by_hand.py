@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestClient
 from builders import WEBHOOK_TOKEN, alert, rfc3339, token_auth, webhook, write_config
 from fakes import FakeClock
 
+from bridge.web.access import BODY_DEPTH
 from bridge.web.keys import SERVICE
 
 HOOK = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
@@ -111,6 +112,46 @@ async def test_a_bad_field_is_a_400_naming_it_and_writes_nothing(
     r = await client.post("/api/v1/incidents", json=entry(clock, **changes), headers=EDITOR)
     assert r.status == 400, await r.text()
     assert field in (await r.json())["detail"]
+    assert len(await store.recent_deliveries(100)) == before
+
+
+@pytest.mark.parametrize(
+    ("raw", "content_type", "named"),
+    [
+        (b"[" * 100_000, "application/json", "body:"),  # once a RecursionError decoding it
+        (b'{"a":' * 3000 + b"1" + b"}" * 3000, "application/json", "body:"),
+        (b"{}", "application/json; charset=x-bogus", "Content-Type:"),  # once a LookupError
+        (b"{}", "application/json; charset=base64", "Content-Type:"),  # not a text encoding
+    ],
+)
+async def test_a_body_that_cannot_be_decoded_is_a_400_naming_why_and_writes_nothing(
+    client: TestClient[Any, Any], raw: bytes, content_type: str, named: str
+) -> None:
+    store = client.server.app[SERVICE].store
+    before = len(await store.recent_deliveries(100)), len(await store.audit_log(1000))
+    headers = {**EDITOR, "Content-Type": content_type}
+    r = await client.post("/api/v1/incidents", data=raw, headers=headers)
+    assert r.status == 400, await r.text()
+    assert (await r.json())["detail"].startswith(named)
+    assert (len(await store.recent_deliveries(100)), len(await store.audit_log(1000))) == before
+
+
+async def test_a_body_nested_deeper_than_any_this_api_takes_is_refused_whole(
+    client: TestClient[Any, Any], clock: FakeClock
+) -> None:
+    """Past ``BODY_DEPTH`` levels (well short of where decoding recursed too deep) a body is
+    a 400 naming ``body``, whatever field holds the nesting; at the limit the fields decide."""
+    store = client.server.app[SERVICE].store
+    before = len(await store.recent_deliveries(100))
+    for levels, named in ((BODY_DEPTH, "description:"), (BODY_DEPTH + 1, "body:")):
+        nested: Any = "x"
+        for _ in range(levels - 1):  # the body itself is the first level
+            nested = [nested]
+        r = await client.post(
+            "/api/v1/incidents", json=entry(clock, description=nested), headers=EDITOR
+        )
+        assert r.status == 400, await r.text()
+        assert (await r.json())["detail"].startswith(named)
     assert len(await store.recent_deliveries(100)) == before
 
 

@@ -648,6 +648,30 @@ async def test_edits_with_a_bad_recipient_are_refused_naming_the_field(
     assert (await draft(client, d["id"]))["version"] == 1
 
 
+@pytest.mark.parametrize(
+    ("path", "named"),
+    [
+        ("/versions/%C2%B2", "n:"),  # '²': a digit to isdigit, not to int
+        ("/versions/" + "9" * 5000, "n:"),  # past int's 4300 digits
+        ("/diff?to=%C2%B2", "to:"),
+        ("/diff?from=" + "9" * 5000, "from:"),
+    ],
+)
+async def test_a_version_number_not_in_ascii_digits_is_a_400_naming_it(
+    client: TestClient[Any, Any], clock: FakeClock, path: str, named: str
+) -> None:
+    """A version in the path or query is ASCII digits only: else a 400 naming the parameter
+    (once a 500), and the draft and the audit log stay as they were."""
+    await post_alerts(client, ullevaal(clock))
+    [d] = await drafts(client)
+    store = client.server.app[SERVICE].store
+    before = await draft(client, d["id"]), await store.audit_log(1000)
+    r = await client.get(f"/api/v1/drafts/{d['id']}{path}", headers=as_("viewer"))
+    assert r.status == 400, await r.text()
+    assert (await r.json())["detail"].startswith(named)
+    assert (await draft(client, d["id"]), await store.audit_log(1000)) == before
+
+
 async def test_a_reference_with_a_line_break_is_refused_and_quotes_are_quoted_in_the_mime_part(
     client: TestClient[Any, Any], smtp: SmtpServer, clock: FakeClock
 ) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,10 @@ ROLES = {
     "p-editor": ["editor:privacy"],
 }
 SITES = ("se-olt-ostersund-1", "se-cell-berg-1", "no-olt-oslo-1")
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def as_(who: str) -> dict[str, str]:
@@ -172,6 +178,7 @@ async def test_audit_pages_by_cursor_and_before_and_skips_other_tracks(client):
         ("cursor=%21%21", "cursor"),
         ("cursor=bm90IGpzb24", "cursor"),  # base64url of "not json"
         ("cursor=WzEsMl0", "cursor"),  # [1,2]: not this list's key
+        (f"cursor={_b64(b'[' * 3000)}", "cursor"),  # once a RecursionError decoding it
     ],
 )
 async def test_bad_limit_or_cursor_is_a_400_naming_it(client, path, query, named):
@@ -180,6 +187,20 @@ async def test_bad_limit_or_cursor_is_a_400_naming_it(client, path, query, named
     r = await client.get(f"{path}?{query}", headers=as_(who))
     assert r.status == 400, await r.text()
     assert named in (await r.json())["detail"]
+
+
+@pytest.mark.parametrize("part", ["\u00b2", "9" * 5000])
+async def test_an_audit_cursor_whose_seq_is_not_ascii_digits_is_a_400_naming_it(client, part):
+    """The audit cursor's sequence number is ASCII digits only: ``'²'`` (a digit to
+    ``isdigit``, not to ``int``) and 5000 digits (past ``int``'s 4300) once answered 500."""
+    store = client.server.app[SERVICE].store
+    await store.append_audit([AuditEntry(datetime(2026, 11, 1, tzinfo=UTC), "t", "x", "draft:d")])
+    before = await store.audit_log(1000)
+    cursor = _b64(json.dumps([part]).encode())
+    r = await client.get(f"/api/v1/audit?cursor={cursor}", headers=as_("all-auditor"))
+    assert r.status == 400, await r.text()
+    assert (await r.json())["detail"].startswith("cursor:")
+    assert await store.audit_log(1000) == before
 
 
 def test_cursor_round_trips_and_page_after_it_excludes_it():

@@ -604,6 +604,32 @@ async def test_a_group_status_that_is_an_object_is_400(
     assert resp.status == 400 and (await resp.json())["detail"].startswith("status:")
 
 
+@pytest.mark.parametrize(
+    ("field", "depth", "named"),
+    [
+        ("unknown", 5000, "body:"),  # beyond orjson's 1024 levels: bad JSON
+        ("version", 1020, "version:"),  # decoded, but too deep to show in the answer
+        ("truncatedAlerts", 1020, "truncatedAlerts:"),
+    ],
+)
+async def test_deeply_nested_values_are_400_never_500(
+    client: TestClient[Any, Any],
+    clock: FakeClock,
+    config_path: Path,
+    field: str,
+    depth: int,
+    named: str,
+) -> None:
+    """Nesting deeper than the decoders recurse (once a RecursionError out of the msgspec lane,
+    or out of ``repr`` for the answer) is a 400 naming ``body`` or the field; nothing stored."""
+    body = {**webhook(_limited(clock)), field: "DEEP"}
+    raw = json.dumps(body).encode().replace(b'"DEEP"', b"[" * depth + b"]" * depth)
+    resp = await post(client, raw)
+    assert resp.status == 400, await resp.text()
+    assert (await resp.json())["detail"].startswith(named)
+    assert db_counts(config_path) == (0, 0, 0)
+
+
 async def test_alert_chosen_services_and_regions_never_become_metric_labels(
     client: TestClient[Any, Any], clock: FakeClock
 ) -> None:

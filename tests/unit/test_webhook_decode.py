@@ -10,6 +10,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
+import orjson
 import pytest
 from builders import alert, webhook
 from corekit import at
@@ -66,6 +67,30 @@ def test_a_bad_body_is_declined_so_the_full_path_names_the_field() -> None:
 
 def test_bad_json_is_declined() -> None:
     assert decode_webhook(b'{"version": "4", "alerts": [', RECEIVED, DEFAULT_LIMITS) is None
+
+
+def test_nesting_deeper_than_msgspec_recurses_is_declined_not_raised() -> None:
+    """msgspec recurses into every value, even of a field it skips, and raises RecursionError
+    some 1000 levels down: the lane declines that (its contract: it never raises), and the
+    full path's orjson refuses more than 1024 levels as bad JSON (a 400 naming ``body``)."""
+    deep = b"[" * 5000 + b"]" * 5000
+    raw = json.dumps(webhook(alert("fp-1", at(0)))).encode()[:-1] + b', "x": ' + deep + b"}"
+    assert decode_webhook(raw, RECEIVED, DEFAULT_LIMITS) is None
+    with pytest.raises(orjson.JSONDecodeError, match="depth limit exceeded"):
+        orjson.loads(raw)
+
+
+@pytest.mark.parametrize("field", ["version", "truncatedAlerts"])
+def test_a_known_field_nested_too_deep_to_show_is_named_by_the_full_path(field: str) -> None:
+    """A value orjson still decodes (up to 1024 levels) but too deep for ``repr`` is a
+    BadInput naming the field, its type shown instead of the value."""
+    body = {**webhook(alert("fp-1", at(0))), field: "DEEP"}
+    raw = json.dumps(body).encode().replace(b'"DEEP"', b"[" * 1020 + b"]" * 1020)
+    assert decode_webhook(raw, RECEIVED, DEFAULT_LIMITS) is None
+    with pytest.raises(BadInput) as caught:
+        parse_webhook(orjson.loads(raw), RECEIVED, DEFAULT_LIMITS)
+    assert caught.value.field == field
+    assert caught.value.problem.endswith("got list")
 
 
 _text = st.sampled_from(["", "a", "abcdef", "abcdefghi", "ü" * 5, "ü" * 7])

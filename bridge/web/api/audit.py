@@ -32,18 +32,18 @@ async def audit_log(request: web.Request) -> web.Response:
     principal = await authorize(request)
     tracks = decisions.tracks_allowed(decisions.need_of(request), principal.grants)
     limit = paging.limit_of(request.query)
-    try:
-        before = request.query.get("before")
-        before_seq = int(before) if before else None
-    except ValueError:
-        raise BadInput("before", "expected a whole number") from None
+    before = request.query.get("before")
+    before_seq = (
+        paging.whole_number(before, "before", "expected a whole number") if before else None
+    )
     if before_seq is not None and not 0 <= before_seq <= _MAX_SEQ:
         raise BadInput("before", f"expected a sequence number from 0 to {_MAX_SEQ}")
     cursor = paging.cursor_of(request.query, 1)
     if cursor is not None:
-        if not cursor[0].isdigit() or int(cursor[0]) > _MAX_SEQ:
-            raise BadInput("cursor", "not a cursor this list gave (pass `next` as it came)")
-        after = int(cursor[0])
+        not_given = "not a cursor this list gave (pass `next` as it came)"
+        after = paging.whole_number(cursor[0], "cursor", not_given)
+        if after > _MAX_SEQ:
+            raise BadInput("cursor", not_given)
         before_seq = after if before_seq is None else min(before_seq, after)
     store = request.app[keys.SERVICE].store
     target = request.query.get("target")

@@ -234,21 +234,20 @@ async def edit_draft(request: web.Request) -> web.Response:
 @routes.get("/api/v1/drafts/{id}/versions/{n}")
 async def get_draft_version(request: web.Request) -> web.Response:
     draft, _ = await _draft(request)
-    number = request.match_info["n"]
-    if not number.isdigit():
-        raise BadInput("n", f"expected a version number, got {number!r}")
-    return web.json_response(version_json(draft, draft.version(int(number))))
+    text = request.match_info["n"]
+    number = paging.whole_number(text, "n", f"expected a version number, got {text[:24]!r}")
+    return web.json_response(version_json(draft, draft.version(number)))
+
+
+_VERSION_NUMBER = "expected a version number"
 
 
 @routes.get("/api/v1/drafts/{id}/diff")
 async def draft_diff(request: web.Request) -> web.Response:
     draft, _ = await _draft(request)
-    latest = draft.latest.number
-    try:
-        new = int(request.query.get("to", latest))
-        old = int(request.query.get("from", max(1, new - 1)))
-    except ValueError:
-        raise BadInput("from/to", "expected version numbers") from None
+    to, since = request.query.get("to"), request.query.get("from")
+    new = draft.latest.number if to is None else paging.whole_number(to, "to", _VERSION_NUMBER)
+    old = max(1, new - 1) if since is None else paging.whole_number(since, "from", _VERSION_NUMBER)
     return web.json_response(request.app[keys.SERVICE].desk.diff(draft, old, new))
 
 
