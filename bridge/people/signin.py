@@ -123,8 +123,8 @@ class SignIn:
 
     def _totp_step(self, secret: str, code: str) -> int | None:
         code = code.replace(" ", "")
-        if not (len(code) == 6 and code.isdigit()):
-            return None
+        if not (len(code) == 6 and code.isascii() and code.isdigit()):
+            return None  # isdigit alone takes '²', which hmac.compare_digest raises on
         totp = pyotp.TOTP(secret)
         at = int(self.writes.now().timestamp())
         step = totp.timecode(at)

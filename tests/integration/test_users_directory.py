@@ -60,6 +60,14 @@ async def test_wrong_codes_lock_like_wrong_passwords(directory: Directory, clock
     assert not result.ok and result.locked_until == clock.now() + timedelta(minutes=15)
 
 
+@pytest.mark.parametrize("code", ["\u00b2" * 6, "\u0661" * 6])  # '²', Arabic-Indic 1
+async def test_a_code_of_digits_not_in_ascii_is_wrong_not_an_error(directory: Directory, code: str):
+    """Digits to ``isdigit`` outside ASCII are a wrong code (hmac.compare_digest raised
+    TypeError on them: a 500 for the request that sent it)."""
+    result = await directory.signin.check_totp("arne", code, "a")
+    assert not result.ok and result.reason == "wrong or reused TOTP code"
+
+
 async def test_enrolment_key_is_kept_until_done(directory: Directory):
     """Reloading the enrolment page shows the same key; an enrolled user gets none."""
     await directory.accounts.update("arne", "admin", reset_totp=True)
