@@ -6,7 +6,10 @@ upload or paste from.
 Why DOCX (python-docx): PTS's e-service takes the report as form answers plus attachments, and
 compliance staff often amend the document before uploading; DOCX is editable, handles Swedish
 text without font files, and python-docx is well kept. The document's text depends only on the
-approved version and the operator, so a resend carries the same content.
+approved version and the operator, so a resend carries the same content. Characters XML 1.0
+cannot hold (C0 control characters but tab, line feed and carriage return; U+FFFE, U+FFFF, lone
+surrogates), which an alert's annotations may bring, show as U+FFFD in the document
+(:func:`bridge.core.xml_text.xml_text`); python-docx would refuse them.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import docx
 
 from bridge.core.casework import PORTAL, Draft, Version
 from bridge.core.drafts import LABELS, PLACEHOLDERS, TITLES, Sender
+from bridge.core.xml_text import xml_text
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -60,17 +64,20 @@ def pts_document(draft: Draft, version: Version, sender: Sender) -> bytes:
     core = document.core_properties
     fixed = datetime(2000, 1, 1, tzinfo=UTC)
     core.created = core.modified = fixed  # bytes then depend on the content only
-    core.author = sender.name or "incident-bridge"
+    core.author = xml_text(sender.name or "incident-bridge")
     core.title = TITLES[draft.kind]
     document.add_heading(TITLES[draft.kind], level=1)
     document.add_paragraph(
-        f"Operatör: {sender.name} (org.nr {sender.org_number})\n"
-        f"Referensnummer: {version.fields.get('reference', '')}"
+        xml_text(
+            f"Operatör: {sender.name} (org.nr {sender.org_number})\n"
+            f"Referensnummer: {version.fields.get('reference', '')}"
+        )
     )
     labels = LABELS["sv"]
     for key, value in version.fields.items():
-        document.add_heading(labels.get(key, key), level=2)
-        for line in (value or PLACEHOLDERS["sv"]).splitlines() or [""]:
+        document.add_heading(xml_text(labels.get(key, key)), level=2)
+        # replaced before the split: a vertical tab or form feed shows as U+FFFD, as in the XLSX
+        for line in xml_text(value or PLACEHOLDERS["sv"]).splitlines() or [""]:
             document.add_paragraph(line)
     out = io.BytesIO()
     document.save(out)

@@ -3,41 +3,32 @@
 Both start with the header row :data:`bridge.core.register.COLUMNS`. A cell starting with
 ``=``, ``+``, ``-``, ``@``, tab or carriage return is prefixed with ``'`` so a spreadsheet shows
 it as text instead of running it as a formula (free text in a case is untrusted). The CSV keeps
-every character as stored. A worksheet cannot hold some characters (the C0 control characters
-other than tab, line feed and carriage return, as openpyxl's ``ILLEGAL_CHARACTERS_RE`` lists
-them; U+FFFE, U+FFFF and lone surrogates, which its XML writer refuses): free text from an
-alert may hold them, and the XLSX shows each as U+FFFD, the replacement character, instead of
-failing. The XLSX has fixed document properties, so its bytes depend on the rows only.
+every character as stored. A worksheet cannot hold the characters XML 1.0 cannot (the C0
+control characters other than tab, line feed and carriage return; U+FFFE, U+FFFF and lone
+surrogates): free text from an alert may hold them, and the XLSX shows each as U+FFFD, the
+replacement character, instead of failing (:func:`bridge.core.xml_text.xml_text`). The XLSX
+has fixed document properties, so its bytes depend on the rows only.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from bridge.core.register import COLUMNS
+from bridge.core.xml_text import xml_text
 
 CSV_MIME = "text/csv"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-#: what a worksheet cannot hold: openpyxl refuses the first, its XML writer the rest
-_UNWRITABLE = re.compile(f"{ILLEGAL_CHARACTERS_RE.pattern}|[\ufffe\uffff\ud800-\udfff]")
-REPLACEMENT = "\N{REPLACEMENT CHARACTER}"
 
 
 def safe(cell: str) -> str:
     return "'" + cell if cell.startswith(_FORMULA_START) else cell
-
-
-def writable(cell: str) -> str:
-    """``cell`` with each character a worksheet cannot hold shown as U+FFFD."""
-    return _UNWRITABLE.sub(REPLACEMENT, cell)
 
 
 def to_csv(rows: Sequence[Sequence[str]]) -> bytes:
@@ -57,7 +48,7 @@ def to_xlsx(rows: Sequence[Sequence[str]]) -> bytes:
     sheet.title = "Förteckning"
     sheet.append(list(COLUMNS))
     for row in rows:
-        sheet.append([safe(writable(c)) for c in row])
+        sheet.append([safe(xml_text(c)) for c in row])
     sheet.freeze_panes = "A2"
     fixed = datetime(2000, 1, 1, tzinfo=UTC).replace(tzinfo=None)
     book.properties.created = book.properties.modified = fixed

@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import docx
 import openpyxl
 import pytest
 from aiohttp.test_utils import TestClient
@@ -497,6 +498,47 @@ async def test_an_alert_with_a_control_character_exports_as_xlsx_and_logs_none_o
     assert "/api/v1/privacy/register.xlsx" in logged  # the log did cover the export
     for marker in MARKERS[:2]:
         assert marker not in logged, marker
+
+
+async def test_an_alert_with_control_characters_drafts_a_pts_report_whose_docx_builds(
+    client: TestClient[Any, Any], smtp: SmtpServer, clock: FakeClock
+) -> None:
+    """An alert's text is kept as sent, control characters included; the PTS initial report
+    drafted from it previews, its Word document downloads and the approved report is e-mailed
+    with it, each character XML cannot hold shown as U+FFFD in the document."""
+    text = "Export found\x0bon a \x1b[31mpublic\x1b[0m bucket\x00"
+    leak = alert(
+        "fp-ctrl-docx",
+        clock.now() - timedelta(minutes=2),
+        incident_type="privacy",
+        jurisdiction="SE",
+        annotations={"description": text},
+    )
+    r = await client.post("/api/v1/alertmanager", json=make_webhook(leak), headers=HOOK)
+    assert (await ok(r))["accepted"] == 1
+    [listed] = (await ok(await client.get("/api/v1/privacy/cases", headers=as_("p-viewer"))))[
+        "cases"
+    ]
+    initial = (await drafts_of(client, listed["id"]))["privacy_initial"]
+    url = f"/api/v1/drafts/{initial['id']}"
+    preview = await ok(await client.get(url, headers=as_("p-viewer")))
+    fields = {f["key"]: f["value"] for f in preview["latest"]["fields"]}
+    assert fields["summary"] == text  # the draft keeps it as sent, and so does the e-mail's text
+    assert "\x1b[31mpublic\x1b[0m bucket\x00" in preview["latest"]["text"]
+    expected = text.translate(dict.fromkeys([0x0B, 0x1B, 0x00], "\N{REPLACEMENT CHARACTER}"))
+
+    def paragraphs(body: bytes) -> list[str]:
+        return [p.text for p in docx.Document(io.BytesIO(body)).paragraphs]
+
+    download = await client.get(url + "/attachment", headers=as_("p-viewer"))
+    assert download.status == 200, await download.text()
+    assert expected in paragraphs(await download.read())
+    await ok(await approve(client, initial, "p-approver"))
+    [sent] = await deliver(client)
+    assert sent.state == "sent"
+    [mail] = smtp.mailbox.received
+    [attached] = list(mail.message.iter_attachments())
+    assert expected in paragraphs(attached.get_content())  # type: ignore[union-attr]
 
 
 async def test_an_export_that_fails_is_not_audited_and_its_message_is_not_logged(

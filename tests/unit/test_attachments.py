@@ -1,0 +1,75 @@
+"""The PTS upload document (bridge.notices.attachments.pts_document): any text a draft may hold
+builds a Word document, characters XML cannot hold (an alert's annotations may) shown as U+FFFD."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+import docx
+import pytest
+
+from bridge.core.casework import Draft, Version
+from bridge.core.drafts import Sender
+from bridge.notices.attachments import DOCX_MIME, attachment_for
+
+FFFD = "\N{REPLACEMENT CHARACTER}"
+T0 = datetime(2026, 11, 23, 7, 42, tzinfo=UTC)
+SENDER = Sender("Exempel Nät AB", "556000-0000", "NOC", "+46 10 000 00 00", "noc@example.net")
+
+
+def draft(kind: str, fields: dict[str, str]) -> tuple[Draft, Version]:
+    version = Version(
+        1,
+        T0,
+        "bridge",
+        "drafted",
+        fields,
+        (),
+        "",
+        "incidentrapport@pts.se",
+        "s",
+        "t",
+        "<p>h</p>",
+        (),
+    )
+    built = Draft("d-1", "inc-20261123-1", "pts", kind, 1, "outage", "draft", 1, T0, T0, (version,))
+    return built, version
+
+
+def paragraphs(body: bytes) -> list[str]:
+    return [p.text for p in docx.Document(io.BytesIO(body)).paragraphs]
+
+
+@pytest.mark.parametrize("kind", ["pts_initial", "privacy_initial"])
+def test_the_document_takes_control_characters_and_shows_them_as_the_replacement_character(
+    kind: str,
+) -> None:
+    """C0 control characters (but tab, line feed, carriage return), U+FFFE, U+FFFF and a lone
+    surrogate become U+FFFD, vertical tab and form feed too (as in the register's XLSX, not a
+    paragraph break); line breaks still make paragraphs, the rest of the text stays."""
+    built, version = draft(
+        kind,
+        {
+            "reference": "R-1\x00",
+            "summary": "Strömavbrott\x0bÖstersund\x0c\x1b[31mrött\x1b[0m\nrad två\tflik",
+            "cause": "non\ufffechar\uffff lone \ud800 surrogate\x01\x1f",
+        },
+    )
+    found = attachment_for(built, version, SENDER)
+    assert found is not None
+    name, mime, body = found
+    assert name.endswith(".docx") and mime == DOCX_MIME
+    text = paragraphs(body)
+    assert text[1].endswith(f"\nReferensnummer: R-1{FFFD}")
+    assert f"Strömavbrott{FFFD}Östersund{FFFD}{FFFD}[31mrött{FFFD}[0m" in text
+    assert "rad två\tflik" in text
+    assert f"non{FFFD}char{FFFD} lone {FFFD} surrogate{FFFD}{FFFD}" in text
+
+
+def test_a_document_of_plain_text_is_unchanged() -> None:
+    built, version = draft("pts_initial", {"summary": "Strömavbrott i Östersund\nrad två"})
+    found = attachment_for(built, version, SENDER)
+    assert found is not None
+    text = paragraphs(found[2])
+    assert "Strömavbrott i Östersund" in text and "rad två" in text and FFFD not in "".join(text)

@@ -1,0 +1,46 @@
+"""The one rule for text in the XML documents the bridge writes (bridge.core.xml_text): each
+character outside XML 1.0's ``Char`` production becomes U+FFFD, every other character stays."""
+
+from __future__ import annotations
+
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+from bridge.core.xml_text import REPLACEMENT, xml_text
+
+#: XML 1.0 (Fifth Edition) §2.2: Char ::= #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD]
+#: | [#x10000-#x10FFFF]
+XML_CHAR = (
+    (0x9, 0x9),
+    (0xA, 0xA),
+    (0xD, 0xD),
+    (0x20, 0xD7FF),
+    (0xE000, 0xFFFD),
+    (0x10000, 0x10FFFF),
+)
+
+
+def is_xml_char(code: int) -> bool:
+    return any(low <= code <= high for low, high in XML_CHAR)
+
+
+def test_exactly_the_characters_xml_cannot_hold_become_the_replacement_character() -> None:
+    text = "".join(map(chr, range(0x110000)))
+    shown = xml_text(text)
+    assert len(shown) == len(text)
+    wrong = [
+        hex(code)
+        for code, (before, after) in enumerate(zip(text, shown, strict=True))
+        if after != (before if is_xml_char(code) else REPLACEMENT)
+    ]
+    assert wrong == []
+
+
+def test_what_openpyxl_refuses_is_replaced() -> None:
+    """The XLSX export relies on it: every character openpyxl refuses in a cell is replaced."""
+    refused = [chr(c) for c in range(0x110000) if ILLEGAL_CHARACTERS_RE.match(chr(c))]
+    assert refused and all(xml_text(c) == REPLACEMENT for c in refused)
+
+
+def test_text_without_such_characters_is_unchanged() -> None:
+    text = "Strömavbrott i Östersund\r\n\tDEL \x7f, NEL \x85, emoji 😀, U+FFFD \ufffd"
+    assert xml_text(text) == text
