@@ -16,7 +16,9 @@ Contract:
   in the audit (``outbox.failed``) and in ``bridge_emails_sent_total{result="unsendable"}``,
   and the round goes on; any other unexpected error in one delivery is logged and counted
   (``bridge_outbox_errors_total``) and the round goes on too. Only a store outage and a lost
-  lease end the round (they concern every draft alike).
+  lease end the round (they concern every draft alike); neither ends the loop: a refused fenced
+  write is reported to the fence (which steps down, or re-takes a lapsed lease nobody took
+  and leads on), and rounds go on for as long as this replica leads.
 - Only the leader sends: :meth:`start` runs rounds on a timer and whenever :meth:`wake` is
   called; :meth:`pause` starts no new round (a hand-over already under way is let finish and
   its outcome recorded: cancelling it would only make it doubtful); :meth:`stop` ends the loop.
@@ -98,6 +100,7 @@ class Outbox:
 
     async def _run(self) -> None:
         poll = self.settings.poll_interval.total_seconds()
+        refused = False  # the last round ended with a refused fenced write
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), poll)
@@ -106,12 +109,18 @@ class Outbox:
                 return
             try:
                 await self.deliver_due()
+                refused = False
             except StoreUnavailable as exc:
                 log.warning("outbox round failed, store unavailable: %s", exc)
             except LeaseLost as exc:
-                log.error("outbox stopped: %s", exc)
+                log.error("outbox round ended, a fenced write was refused: %s", exc)
+                # Leadership decides: stepping down pauses this loop (on_lose); a lapsed lease
+                # re-taken under the same token leads on, and so do the rounds: the refused
+                # claim is tried again at once (once: not in a loop should it keep failing).
                 await self.fence.lost(str(exc))
-                return
+                if not refused and self.fence.token is not None:
+                    self._wake.set()
+                refused = True
             except Exception as exc:
                 log.error("outbox round failed\n%s", traced(exc))
 
