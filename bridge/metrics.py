@@ -25,6 +25,9 @@ from bridge.core.retention import PRUNABLE
 
 #: The label value of every service or region the inventory does not declare.
 OTHER = "other"
+#: The background loops of ``bridge_task_failures_total`` (series at 0 from the start); the
+#: evaluation timer's steps count as ``tick.<step>`` besides.
+TASKS = ("evaluation-timer", "lease", "takeover", "outbox", "retention")
 
 _children: weakref.WeakKeyDictionary[Counter, dict[str, Counter]] = weakref.WeakKeyDictionary()
 
@@ -307,8 +310,25 @@ class Metrics:
         )
         for kind in PRUNABLE:
             self.pruned_records.labels(kind=kind)
+        self.task_failures = Counter(
+            "bridge_task_failures",
+            "Failures of background work by task (evaluation-timer, the timer's steps "
+            "tick.<step>, lease, takeover, outbox, retention): each was logged with its type and "
+            "frames, and the loop went on; one that keeps growing is a task that keeps failing",
+            ["task"],
+            registry=registry,
+        )
+        self.task_last_success = Gauge(
+            "bridge_task_last_success_timestamp_seconds",
+            "When a background loop last completed a round without error (evaluation-timer, "
+            "lease, outbox while leading, retention), in seconds since the epoch",
+            ["task"],
+            registry=registry,
+        )
         # Series exist from the start (at 0), so dashboards and rate() see them before the
         # first event of each kind.
+        for task in TASKS:
+            self.task_failures.labels(task=task)
         for code in ("200", "400", "401", "413", "503"):
             self.webhook_requests.labels(code=code)
         for op in ("ingest", "save_incidents"):

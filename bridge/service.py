@@ -200,7 +200,7 @@ class BridgeService:
         self.replica_id = cfg.replication.replica_id or socket.gethostname()
         ttl = cfg.replication.lease_ttl or max(cfg.evaluation.interval, MIN_DEFAULT_LEASE)
         self.leadership = Leadership(
-            store, self.replica_id, ttl, self._became_leader, self._stepped_down
+            store, self.replica_id, ttl, self._became_leader, self._stepped_down, metrics
         )
         # evaluation
         engine = build_engine(loaded, self.topology)

@@ -5,7 +5,11 @@ Contract:
   write the leader makes carries it (``fence=``); the store refuses it once the lease moved on.
 - :meth:`step` makes one attempt to take or renew the lease. On gaining it, ``on_gain`` runs
   (the token is already set, so what it writes is fenced); on losing it, ``token`` is cleared
-  first and then ``on_lose`` runs. A renewal the store cannot answer keeps the claim only until
+  first and then ``on_lose`` runs. A takeover that fails, whatever the error (a fenced write
+  refused during it too: :meth:`lost` then ends it), is given up: counted
+  (``bridge_task_failures_total{task="takeover"}``), logged, ``on_lose`` run and the lease
+  released, so this replica or another tries again; it never stays half taken over.
+  A renewal the store cannot answer keeps the claim only until
   the lease would have expired (measured from when the last successful renewal was *sent*, on
   this process's monotonic clock), then gives it up: a leader cut off from the store stops
   acting before another can have taken over.
@@ -23,8 +27,10 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 from bridge.errors import LeaseLost, StoreUnavailable, traced
+from bridge.metrics import Metrics
 from bridge.store.interfaces import LeaseStore
 
 log = logging.getLogger("bridge.replicas")
@@ -40,6 +46,7 @@ class Leadership:
         ttl: timedelta,
         on_gain: Callable[[], Awaitable[None]],
         on_lose: Callable[[], Awaitable[None]],
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
         self.replica_id = replica_id
@@ -51,6 +58,8 @@ class Leadership:
         self._valid_until = 0.0
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        self._taking_over: asyncio.Task[Any] | None = None  # the task running on_gain
+        self.metrics = metrics
 
     @property
     def leading(self) -> bool:
@@ -71,6 +80,8 @@ class Leadership:
                     log.error("lease not renewed before it expired (%s): stepping down", exc)
                     await self._lose()
                 return
+            if self.metrics is not None:  # the store answered: taken, renewed or held by another
+                self.metrics.task_last_success.labels(task="lease").set(time.time())
             if token is None:
                 lease = None
                 with contextlib.suppress(StoreUnavailable):
@@ -88,12 +99,25 @@ class Leadership:
                 await self._lose()
             self.token = token
             log.info("replica %s leads (fencing token %d)", self.replica_id, token)
+            self._taking_over = asyncio.current_task()
             try:
                 await self._on_gain()
             except (StoreUnavailable, LeaseLost) as exc:  # needs the store: try again next step
+                self._failed("takeover")
                 log.error("taking over failed (%s): stepping down", exc)
                 await self._release_quietly()
                 await self._lose()
+            except Exception as exc:  # half taken over: give it up, to be tried again
+                self._failed("takeover")
+                log.error("taking over failed, stepping down\n%s", traced(exc))
+                await self._release_quietly()
+                await self._lose()
+            finally:
+                self._taking_over = None
+
+    def _failed(self, task: str) -> None:
+        if self.metrics is not None:
+            self.metrics.task_failures.labels(task=task).inc()
 
     async def _lose(self) -> None:
         self.token = None
@@ -110,6 +134,10 @@ class Leadership:
         replica was too busy to renew it in time) and nobody took it meanwhile: then taking it
         again gives back the same fencing token, no other replica can have written under
         another, and leading goes on (the refused write stays to do: its owner retries it)."""
+        if self._taking_over is not None and self._taking_over is asyncio.current_task():
+            # refused while taking over (step() holds the lock): end the takeover, which then
+            # steps down and releases the lease (waiting for the lock here would never end)
+            raise LeaseLost("takeover", why)
         async with self._lock:
             if self.token is None:
                 return
@@ -142,7 +170,8 @@ class Leadership:
             await asyncio.sleep(next_at - now)
             try:
                 await self.step()
-            except Exception as exc:  # keep trying: a bug in a callback must not end the claim loop
+            except Exception as exc:  # keep trying: a bug in a callback must not end the loop
+                self._failed("lease")
                 log.error("lease step failed\n%s", traced(exc))
 
     def start(self) -> None:

@@ -14,9 +14,11 @@ import pytest
 import redis
 from builders import alert, webhook
 from polling import until
+from prometheus_client import CollectorRegistry
 from redis_server import RedisServer
 
 from bridge.core.alerts import parse_webhook
+from bridge.metrics import Metrics
 from bridge.replicas.leadership import Leadership
 from bridge.store.interfaces import SCHEMA_VERSION
 from bridge.store.redis import RedisStore
@@ -206,6 +208,60 @@ async def test_taking_the_lease_is_logged_at_info_and_losing_it_at_error(
         assert [r.levelno for r in caplog.records if "lost the lease" in r.getMessage()] == [
             logging.ERROR
         ]
+    finally:
+        await lead.stop()
+        await store.close()
+
+
+async def test_a_takeover_that_fails_is_given_up_counted_and_tried_again(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Any error while taking over (here one on_gain raises once) leaves no half leader: the
+    takeover is counted and logged by type and frames (not its message), on_lose runs, the lease
+    is released for any replica to take, and the next step takes over again."""
+    store = SqliteStore(f"sqlite:///{tmp_path / 'lease.sqlite3'}")
+    await store.open()
+    calls = Calls()
+    metrics = Metrics(CollectorRegistry())
+
+    async def gain() -> None:
+        await calls.gain()
+        if calls.events == ["gain"]:
+            raise RuntimeError("restore failed for olga@example.net")
+
+    lead = Leadership(store, "solo", timedelta(seconds=30), gain, calls.lose, metrics)
+    caplog.set_level(logging.INFO, logger="bridge.replicas")
+    try:
+        await lead.step()
+        assert not lead.leading and calls.events == ["gain", "lose"]
+        assert await store.current_lease() is None  # released: any replica may take it
+        assert metrics.task_failures.labels(task="takeover")._value.get() == 1
+        [failed] = [r for r in caplog.records if "taking over failed" in r.getMessage()]
+        assert "RuntimeError" in failed.getMessage() and "olga" not in failed.getMessage()
+        await lead.step()
+        assert lead.leading and calls.events == ["gain", "lose", "gain"]
+    finally:
+        await lead.stop()
+        await store.close()
+
+
+async def test_a_fenced_write_refused_while_taking_over_ends_the_takeover(tmp_path: Path) -> None:
+    """A write refused during on_gain reports lost() from inside the step that holds the claim:
+    the takeover ends (stepped down, lease released) instead of waiting on itself for ever."""
+    store = SqliteStore(f"sqlite:///{tmp_path / 'lease.sqlite3'}")
+    await store.open()
+    calls = Calls()
+    lead: Leadership
+
+    async def gain() -> None:
+        await calls.gain()
+        await lead.lost("a fenced write was refused")  # what flush() does on LeaseLost
+
+    lead = Leadership(store, "solo", timedelta(seconds=30), gain, calls.lose)
+    try:
+        await asyncio.wait_for(lead.step(), 20)  # the old code waited here for ever
+        assert not lead.leading and calls.events == ["gain", "lose"]
+        assert await store.current_lease() is None
     finally:
         await lead.stop()
         await store.close()
