@@ -12,7 +12,10 @@ Contract:
   obligations: persisted in the same call). A failed flush keeps them pending for the next one.
 - :meth:`tick` runs on the timer: other replicas' alerts and privacy cases read (declarations
   and people's impact overrides too: :meth:`change_impact`), a follower's drafts re-read,
-  the engine evaluated at the injected clock's ``now``, then a flush.
+  the engine evaluated at the injected clock's ``now``, then a flush. Each step is guarded on
+  its own (counted in ``bridge_task_failures_total{task="tick.<step>"}``): no failing step
+  keeps the engine from being evaluated and flushed; a tick that evaluated and flushed sets
+  ``bridge_task_last_success_timestamp_seconds{task="evaluation-timer"}``.
 - Replicas (:mod:`bridge.replicas`, :mod:`bridge.evaluation.replica_sync`): every replica
   ingests and evaluates; only the lease holder persists incidents, drafts and sends, with its
   fencing token. On taking the lease a replica
@@ -33,7 +36,7 @@ import contextlib
 import gc
 import logging
 import socket
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -399,6 +402,7 @@ class BridgeService:
             try:
                 await self.tick()
             except Exception as exc:  # keep ticking: one bad evaluation must not stop the watch
+                self.metrics.task_failures.labels(task="evaluation-timer").inc()
                 log.error("evaluation tick failed\n%s", traced(exc))
 
     # ---- work ---------------------------------------------------------------------------
@@ -406,21 +410,52 @@ class BridgeService:
         return await self.intake.ingest(body)
 
     async def tick(self) -> set[str]:
-        with contextlib.suppress(StoreUnavailable):  # counted by the sync loop; reads retry
-            await self.replicas.sync(settle=True)
-        with contextlib.suppress(StoreUnavailable):
-            await self._reload_privacy_cases()
-        with contextlib.suppress(StoreUnavailable):
-            await self._reload_declarations()
-        with contextlib.suppress(StoreUnavailable):
-            await self._load_overrides(self.engine)  # set or lifted on another replica
+        """See the module contract. Each step is guarded on its own: whatever one of them
+        raises (counted as ``bridge_task_failures_total{task="tick.<step>"}``, logged by type
+        and frames), the others run, and the engine is evaluated and flushed on every tick."""
+        await self._tick_step("replica_sync", lambda: self.replicas.sync(settle=True))
+        await self._tick_step("privacy_cases", self._reload_privacy_cases)
+        await self._tick_step("declarations", self._reload_declarations)
+        # impact overrides set or lifted on another replica
+        await self._tick_step("overrides", lambda: self._load_overrides(self.engine))
         if not self.leading:
-            with contextlib.suppress(StoreUnavailable):
-                await self.book.load(self._live_cases())
-        changed = self.evaluator.tick(self.clock.now())
-        await self.flush()
-        self.book.let_go(await self.sweeper.sweep())
+            await self._tick_step("drafts", lambda: self.book.load(self._live_cases()))
+        now = self.clock.now()
+        changed: set[str] = set()
+        try:
+            changed = self.evaluator.tick(now)
+            evaluated = True
+        except Exception as exc:
+            evaluated = False
+            self.metrics.task_failures.labels(task="tick.evaluate").inc()
+            log.error("evaluation tick: evaluating failed\n%s", traced(exc))
+        flushed = await self._tick_step("flush", self.flush, quiet_outage=False)
+        await self._tick_step("sweep", self._sweep)
+        if evaluated and flushed:
+            self.metrics.task_last_success.labels(task="evaluation-timer").set(now.timestamp())
         return changed
+
+    async def _tick_step(
+        self, name: str, step: Callable[[], Awaitable[object]], *, quiet_outage: bool = True
+    ) -> bool:
+        """Run one step of :meth:`tick`; False when it failed (counted and logged). A store
+        outage is counted where the store is called; ``quiet_outage`` leaves it at that (the
+        reads retry on the next tick), else it is counted here as well."""
+        try:
+            await step()
+        except StoreUnavailable as exc:
+            if not quiet_outage:
+                self.metrics.task_failures.labels(task=f"tick.{name}").inc()
+                log.warning("evaluation tick: %s failed, store unavailable: %s", name, exc)
+            return False
+        except Exception as exc:
+            self.metrics.task_failures.labels(task=f"tick.{name}").inc()
+            log.error("evaluation tick: %s failed\n%s", name, traced(exc))
+            return False
+        return True
+
+    async def _sweep(self) -> None:
+        self.book.let_go(await self.sweeper.sweep())
 
     async def flush(self) -> None:
         """Persist incidents changed since the last successful flush, then bring their drafts

@@ -107,3 +107,30 @@ async def test_the_outbox_goes_on_after_a_lapsed_lease_is_taken_again(
 
     await until(sent, "the notice recorded as sent")
     assert len(smtp.mailbox.received) == 1
+
+
+async def test_a_failing_step_of_the_tick_does_not_stop_the_evaluation(
+    client: TestClient[Any, Any], clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reloading declarations raises (a bug, on every tick): the failure is counted per step,
+    and the engine is still evaluated at the clock's now (an alert silent for
+    evaluation.stale_after is marked stale) and flushed."""
+    service = service_of(client)
+    body = make_webhook(alert("fp1", clock.now(), element="se-olt-ostersund-1"))
+    r = await client.post("/api/v1/alertmanager", json=body, headers=HOOK)
+    [incident_id] = (await r.json())["incidents"]
+
+    async def broken() -> set[str]:
+        raise RuntimeError("a bug in reading declarations")
+
+    monkeypatch.setattr(service.declarations, "load", broken)
+    clock.advance(timedelta(hours=2, seconds=1))
+    await service.tick()
+    r = await client.get(f"/api/v1/incidents/{incident_id}", headers=VIEWER)
+    assert (await r.json())["stale_alerts"] == ["fp1"]
+    failures = service.metrics.task_failures
+    assert failures.labels(task="tick.declarations")._value.get() == 1
+    last = service.metrics.task_last_success.labels(task="evaluation-timer")._value.get()
+    assert last == clock.now().timestamp()
+    stored = await service.store.get_incident(incident_id)
+    assert stored is not None and stored.document["stale_alerts"] == ["fp1"]
