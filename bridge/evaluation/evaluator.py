@@ -74,11 +74,26 @@ class Evaluator:
         self.pristine = True
 
     async def cancel(self) -> None:
+        """Stop the background evaluation. One that had died of an error is done with: the
+        error was its own (counted, logged by type and frames), it does not fail the caller
+        (a rebuild, the service's stop: the lease must still be released, the store closed)."""
+        # imported here: only this method is changed (the module's head is left as it is)
+        import logging
+
+        from bridge.errors import where
+
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            try:
                 await task
+            except asyncio.CancelledError:
+                pass
+            except Exception as exc:
+                self.metrics.task_failures.labels(task="evaluation").inc()
+                logging.getLogger("bridge.evaluation").error(
+                    "background evaluation had failed: %s", where(exc)
+                )
 
     def admit(
         self, episodes: Sequence[AlertEpisode], truncation: Mapping[str, int]
