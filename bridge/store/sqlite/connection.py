@@ -36,6 +36,16 @@ T = TypeVar("T")
 _Job = tuple[Callable[[sqlite3.Connection], Any], "asyncio.Future[Any]"]
 
 
+def _settable(exc: BaseException) -> BaseException:
+    """``exc`` as a future can hold it: a StopIteration (a job's bug) cannot be set on one
+    (``set_exception`` raises TypeError, which would end the writer): wrapped instead."""
+    if isinstance(exc, StopIteration):
+        wrapped = RuntimeError(f"a store write raised {type(exc).__name__}")
+        wrapped.__cause__ = exc
+        return wrapped
+    return exc
+
+
 class SqliteConnection:
     """Lifecycle, reads and group-committed writes; the concerns build on :meth:`_read` and
     :meth:`_write` (each job runs in the writer's transaction and may raise to undo itself)."""
@@ -147,6 +157,8 @@ class SqliteConnection:
         other jobs of its batch, so a fenced write queued with it sees the renewed lease."""
         if self._queue is None:
             raise StoreUnavailable(op, "store is not open")
+        if self._writer_task is None or self._writer_task.done():
+            raise StoreUnavailable(op, "the store's writer has stopped")
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         if first:
             self._first.add(future)
@@ -157,26 +169,41 @@ class SqliteConnection:
             raise StoreUnavailable(op, str(exc)) from exc
 
     async def _write_loop(self) -> None:
-        assert self._queue is not None
+        """The writer (see the module docstring). Should it ever end (closed, or a bug), the
+        writes it holds and every later one fail with StoreUnavailable: none waits for ever."""
+        queue = self._queue
+        assert queue is not None
         loop = asyncio.get_running_loop()
-        while True:
-            batch = [await self._queue.get()]
-            while not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            if self._first:
-                batch.sort(key=lambda job: job[1] not in self._first)  # stable: order kept
-                self._first.difference_update(job[1] for job in batch)
-            try:
-                outcomes = await loop.run_in_executor(self._write_pool, self._run_batch, batch)
-            except Exception as exc:  # commit failed: nothing in the batch was applied
-                outcomes = [(False, exc)] * len(batch)
-            for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
-                if future.done():
-                    continue
-                if ok:
-                    future.set_result(value)
-                else:
-                    future.set_exception(value)
+        batch: list[_Job] = []
+        try:
+            while True:
+                batch = [await queue.get()]
+                while not queue.empty():
+                    batch.append(queue.get_nowait())
+                if self._first:
+                    batch.sort(key=lambda job: job[1] not in self._first)  # stable: order kept
+                    self._first.difference_update(job[1] for job in batch)
+                try:
+                    outcomes = await loop.run_in_executor(self._write_pool, self._run_batch, batch)
+                except Exception as exc:  # commit failed: nothing in the batch was applied
+                    outcomes = [(False, exc)] * len(batch)
+                for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
+                    if future.done():
+                        continue
+                    if ok:
+                        future.set_result(value)
+                    else:
+                        future.set_exception(_settable(value))
+                batch = []
+        finally:
+            while not queue.empty():
+                batch.append(queue.get_nowait())
+            for _, future in batch:
+                self._first.discard(future)
+                if not future.done():
+                    future.set_exception(
+                        StoreUnavailable("write", "the store's writer has stopped")
+                    )
 
     def _run_batch(self, batch: list[_Job]) -> list[tuple[bool, Any]]:
         conn = self._writer
