@@ -305,6 +305,11 @@ class BridgeService:
         # What is restored and evaluated from here on turns over and is collected as before;
         # stop() thaws what was frozen (any garbage among it is collected then).
         gc.freeze()
+        # the loops' last successes start at the start (an alert on a loop that never succeeded
+        # then fires as one that stopped would, instead of never: bridge_task_last_success_*)
+        started_at = self.clock.now().timestamp()
+        for task in ("evaluation-timer", "lease", "outbox", "retention"):
+            self.metrics.task_last_success.labels(task=task).set(started_at)
         await self.store.open()
         await self._rebuild()
         await self.leadership.step()

@@ -80,7 +80,7 @@ class Evaluator:
         # imported here: only this method is changed (the module's head is left as it is)
         import logging
 
-        from bridge.errors import where
+        from bridge.errors import traced
 
         task, self._task = self._task, None
         if task is not None:
@@ -92,7 +92,7 @@ class Evaluator:
             except Exception as exc:
                 self.metrics.task_failures.labels(task="evaluation").inc()
                 logging.getLogger("bridge.evaluation").error(
-                    "background evaluation had failed: %s", where(exc)
+                    "background evaluation had failed\n%s", traced(exc)
                 )
 
     def admit(

@@ -19,6 +19,9 @@ Contract:
   lease end the round (they concern every draft alike); neither ends the loop: a refused fenced
   write is reported to the fence (which steps down, or re-takes a lapsed lease nobody took
   and leads on), and rounds go on for as long as this replica leads.
+- Every round of the loop that ends without error sets
+  ``bridge_task_last_success_timestamp_seconds{task="outbox"}`` (the injected clock); one that
+  fails is counted in ``bridge_task_failures_total{task="outbox"}``.
 - Only the leader sends: :meth:`start` runs rounds on a timer and whenever :meth:`wake` is
   called; :meth:`pause` starts no new round (a hand-over already under way is let finish and
   its outcome recorded: cancelling it would only make it doubtful); :meth:`stop` ends the loop.
@@ -110,9 +113,12 @@ class Outbox:
             try:
                 await self.deliver_due()
                 refused = False
+                self.metrics.task_last_success.labels(task="outbox").set(self.now().timestamp())
             except StoreUnavailable as exc:
+                self.metrics.task_failures.labels(task="outbox").inc()
                 log.warning("outbox round failed, store unavailable: %s", exc)
             except LeaseLost as exc:
+                self.metrics.task_failures.labels(task="outbox").inc()
                 log.error("outbox round ended, a fenced write was refused: %s", exc)
                 # Leadership decides: stepping down pauses this loop (on_lose); a lapsed lease
                 # re-taken under the same token leads on, and so do the rounds: the refused
@@ -122,6 +128,7 @@ class Outbox:
                     self._wake.set()
                 refused = True
             except Exception as exc:
+                self.metrics.task_failures.labels(task="outbox").inc()
                 log.error("outbox round failed\n%s", traced(exc))
 
     # ---- rounds ---------------------------------------------------------------------------

@@ -7,7 +7,9 @@ whose removals are counted in ``bridge_pruned_records_total{kind}``.
 Contract: the first pass runs one ``count_interval`` after start (a bridge restarted more often
 than ``interval`` still prunes); a pass stops between batches as soon as this replica no longer
 leads; a failing store or pass is logged and tried again on the next round, never ending the
-task. The clock of the cut-offs is the service's (``now``), the cadence the event loop's.
+task (counted in ``bridge_task_failures_total{task="retention"}``; a round without error sets
+``bridge_task_last_success_timestamp_seconds{task="retention"}``).
+The clock of the cut-offs is the service's (``now``), the cadence the event loop's.
 """
 
 from __future__ import annotations
@@ -80,9 +82,15 @@ class RetentionTask:
                 await self.prune()
             await self.refresh_counts()
         except StoreUnavailable as exc:
+            self.metrics.task_failures.labels(task="retention").inc()
             log.warning("retention: store unavailable (%s); trying again later", exc)
         except Exception as exc:  # keep the task: the next round tries again
+            self.metrics.task_failures.labels(task="retention").inc()
             log.error("retention round failed\n%s", traced(exc))
+        else:
+            self.metrics.task_last_success.labels(task="retention").set(
+                self.pruner.now().timestamp()
+            )
 
 
 def retention_task(

@@ -95,6 +95,7 @@ async def test_the_outbox_goes_on_after_a_lapsed_lease_is_taken_again(
     token = service.leadership.token
     draft = await a_draft(client, clock)
     await service.store.release_lease(service.replica_id)  # lapsed; same holder, same token
+    clock.advance(timedelta(seconds=1))  # past the loops' start: a round after it shows
     await approve(client, clock, draft)  # wakes the outbox: its claim is refused (LeaseLost)
     await asyncio.to_thread(smtp.mailbox.data_started.wait, 20)
     assert smtp.mailbox.data_started.is_set(), "the approved notice never reached the relay"
@@ -107,6 +108,10 @@ async def test_the_outbox_goes_on_after_a_lapsed_lease_is_taken_again(
 
     await until(sent, "the notice recorded as sent")
     assert len(smtp.mailbox.received) == 1
+    metrics = service.metrics
+    assert metrics.task_failures.labels(task="outbox")._value.get() == 1  # the refused round
+    last = metrics.task_last_success.labels(task="outbox")._value.get()
+    assert last == clock.now().timestamp()  # the round after it
 
 
 async def test_a_failing_step_of_the_tick_does_not_stop_the_evaluation(
