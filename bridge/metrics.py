@@ -295,6 +295,12 @@ class Metrics:
             "Deliveries that failed unexpectedly (a bug: see the log); the round went on",
             registry=registry,
         )
+        self.drafting_errors = Counter(
+            "bridge_drafting_errors",
+            "Cases (incidents, privacy cases) whose drafts could not be brought up to date "
+            "(a bug or a stored value that cannot be drafted: see the log); the others were",
+            registry=registry,
+        )
         self.store_records = Gauge(
             "bridge_store_records",
             "Records in the store by kind (alerts, deliveries, incidents, drafts, notices, audit, "

@@ -242,7 +242,9 @@ class BridgeService:
         self.cases = CaseRouter(self.incidents, self.privacy_owed, self.declarations)
         self.book = DraftBook(store, metrics, self.cases, self.leadership)
         context = drafting_context(loaded)
-        self.drafting = Drafting(self.book, self.cases, context, cfg.notices.refresh_interval, now)
+        self.drafting = Drafting(
+            self.book, self.cases, context, cfg.notices.refresh_interval, now, metrics
+        )
         self.outbox = Outbox(
             self.book, cfg.smtp, cfg.notices, context.sender, metrics, self.leadership, now
         )

@@ -103,10 +103,15 @@ def parse_time(value: object, where: str) -> datetime | None:
 
 
 def format_time(value: datetime | None) -> str | None:
-    """RFC 3339 in UTC with a ``Z``; None stays None."""
+    """RFC 3339 in UTC with a ``Z``; None stays None. An instant UTC cannot hold (only a store
+    written before the API checked the times people give, :mod:`bridge.core.instants`, has
+    one) keeps its own offset: never an OverflowError."""
     if value is None:
         return None
-    text = value.astimezone(UTC).isoformat()
+    try:
+        text = value.astimezone(UTC).isoformat()
+    except OverflowError:
+        return value.isoformat()
     return text.replace("+00:00", "Z")
 
 

@@ -3,7 +3,9 @@
 Contract:
 - Pure: every instant is passed in (``events``, event name → aware datetime); nothing reads a clock.
 - :func:`due_at` returns the aware UTC instant an obligation is due, with a human-readable
-  explanation, or ``None`` while the event that starts its clock has not happened.
+  explanation, or ``None`` while the event that starts its clock has not happened. It never
+  overflows: an event too near year 1 or 9999 to count from gives the first or last instant
+  ``datetime`` holds, and the explanation says it cannot be counted.
 - Days are counted in the rule's local zone (``Europe/Stockholm`` for PTS). "End of day" is the
   last microsecond before the next local midnight, so DST changes give the exact UTC instant.
 - Durations (:class:`After`) are elapsed time, not wall-clock time: 24 h across a DST change is
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import MAXYEAR, MINYEAR, UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, Literal, TypeAlias, assert_never
@@ -215,8 +217,41 @@ DEFAULT_RULES: Mapping[str, Rule] = MappingProxyType(
 # ---- due_at ---------------------------------------------------------------------------------
 
 
+#: The deadline of an event so near the first or the last day ``datetime`` holds that the
+#: deadline cannot be counted (see :func:`due_at`).
+_FIRST = datetime.min.replace(tzinfo=UTC)
+_LAST = datetime.max.replace(tzinfo=UTC)
+_BASIS: dict[type, Basis] = {
+    After: "after",
+    WorkingDayAfter: "working_day",
+    OnEvent: "on_event",
+    SetByRegulator: "regulator",
+}
+
+
 def due_at(rule: Rule, events: Mapping[str, datetime]) -> DueAt | None:
-    """When an obligation under ``rule`` is due, given the instants of the events so far."""
+    """When an obligation under ``rule`` is due, given the instants of the events so far.
+
+    An event so near year 1 or year 9999 that the deadline overflows (in UTC, in the local
+    zone, or a month on) gives the first or the last instant ``datetime`` holds, saying so,
+    never an OverflowError: only a store written before the API checked the times people give
+    (:mod:`bridge.core.instants`) holds such an event, and it must not stop the bridge."""
+    try:
+        return _due_at(rule, events)
+    except OverflowError:
+        names = [getattr(rule, "event", None), getattr(rule, "cap_event", None)]
+        given = {n: at for n in names if n and (at := events.get(n)) is not None}
+        late = any(at.year > 5000 for at in given.values())
+        shown = ", ".join(f"{n} at {at.isoformat()}" for n, at in given.items())
+        return DueAt(
+            _LAST if late else _FIRST,
+            _BASIS[type(rule)],
+            f"cannot be counted: {shown} is too near the {'end' if late else 'start'} of the "
+            "calendar",
+        )
+
+
+def _due_at(rule: Rule, events: Mapping[str, datetime]) -> DueAt | None:
     if isinstance(rule, After):
         return _due_after(rule, events)
     if isinstance(rule, WorkingDayAfter):
@@ -361,13 +396,16 @@ def add_months(at: datetime, months: int, zone: ZoneInfo) -> datetime:
     before the change (zoneinfo's fold=0)."""
     local = at.astimezone(zone)
     year, month0 = divmod(local.year * 12 + local.month - 1 + months, 12)
+    if not MINYEAR <= year <= MAXYEAR:
+        raise OverflowError("date value out of range")  # as the other sums say it
     day = min(local.day, _days_in_month(year, month0 + 1))
     return local.replace(year=year, month=month0 + 1, day=day, fold=0).astimezone(UTC)
 
 
 def _days_in_month(year: int, month: int) -> int:
-    first_of_next = date(year + month // 12, month % 12 + 1, 1)
-    return (first_of_next - timedelta(days=1)).day
+    if month == 12:  # December of 9999 too: no next month's first day to count back from
+        return 31
+    return (date(year, month + 1, 1) - timedelta(days=1)).day
 
 
 def _event(events: Mapping[str, datetime], name: str) -> datetime | None:

@@ -266,8 +266,14 @@ def regulator_of(kind: str) -> str:
 
 def local_time(value: datetime, regulator: str) -> str:
     """``23.11.2026 kl. 10.05`` (Nkom, Oslo time) or ``2026-11-23 kl. 10.05`` (PTS, Stockholm):
-    each language's written convention (Språkrådet in both countries: a period in times)."""
-    local = value.astimezone(ZoneInfo(ZONES[regulator]))
+    each language's written convention (Språkrådet in both countries: a period in times).
+    An instant too near year 1 or 9999 for the zone (only a store written before the API
+    checked the times people give, :mod:`bridge.core.instants`, holds one) is shown in ISO
+    8601 as it is, never an OverflowError."""
+    try:
+        local = value.astimezone(ZoneInfo(ZONES[regulator]))
+    except OverflowError:
+        return value.isoformat(timespec="minutes")
     pattern = "%d.%m.%Y kl. %H.%M" if regulator == "nkom" else "%Y-%m-%d kl. %H.%M"
     return local.strftime(pattern)
 

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bridge.core import instants
 from bridge.core.alerts import format_time, parse_time, read_time
 from bridge.core.casework import AuditEvent
 from bridge.core.handling import clean_text, incident_event
@@ -164,6 +165,8 @@ def parse_override(
                 )
     from_raw = body.get("from")
     from_at = None if from_raw in (None, "") else parse_time(from_raw, "from")
+    if from_at is not None:
+        from_at = instants.given(from_at, "from", now)
     if from_at is not None and from_at > now + FUTURE_SLACK:
         raise BadInput("from", "lies in the future")
     return OverrideRequest(impacts, _reason(body), jurisdiction, from_at)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from bridge.core import instants
 from bridge.core.alerts import AlertEpisode, Delivery, parse_time
 from bridge.core.mapping import MappingRules
 from bridge.core.topology import FLAGS
@@ -119,11 +120,13 @@ def parse_manual(
     started_at = parse_time(body.get("started_at"), "started_at")
     if started_at is None:
         raise BadInput("started_at", "required")
+    started_at = instants.given(started_at, "started_at", now)
     if started_at > now + FUTURE_SLACK:
         raise BadInput("started_at", "lies in the future")
     ended_raw = body.get("ended_at")
     ended_at = None if ended_raw in (None, "") else parse_time(ended_raw, "ended_at")
     if ended_at is not None:
+        ended_at = instants.given(ended_at, "ended_at", now)
         if ended_at < started_at:
             raise BadInput("ended_at", "is before started_at")
         if ended_at > now + FUTURE_SLACK:

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 
+from bridge.core import instants
 from bridge.core.casework import AuditEvent
 from bridge.core.obligations import Obligation, obligation
 from bridge.core.rules import RuleSet
@@ -150,7 +151,7 @@ def _time(name: str, value: object) -> datetime:
         raise BadInput(name, f"not an RFC 3339 time: {value!r}") from None
     if parsed.tzinfo is None:
         raise BadInput(name, f"give a time with an offset (Z or +01:00), got {value!r}")
-    return parsed
+    return instants.in_utc(parsed, name)  # the window at now: parse_values
 
 
 def _opt_time(name: str, value: object) -> datetime | None:
@@ -270,8 +271,9 @@ EDITABLE: dict[str, Callable[[str, object], Any]] = {
 }
 
 
-def parse_values(body: Mapping[str, object], prefix: str = "") -> dict[str, Any]:
-    """Validated values of the editable fields in ``body``; a BadInput names ``prefix + key``."""
+def parse_values(body: Mapping[str, object], now: datetime, prefix: str = "") -> dict[str, Any]:
+    """Validated values of the editable fields in ``body``, times in UTC and in the plausible
+    window at ``now`` (:func:`bridge.core.instants.given`); a BadInput names ``prefix + key``."""
     out: dict[str, Any] = {}
     for key, value in body.items():
         parser = EDITABLE.get(key)
@@ -279,7 +281,10 @@ def parse_values(body: Mapping[str, object], prefix: str = "") -> dict[str, Any]
             raise BadInput(
                 f"{prefix}{key}", f"not a privacy case field; expected one of {', '.join(EDITABLE)}"
             )
-        out[key] = parser(f"{prefix}{key}", value)
+        parsed = parser(f"{prefix}{key}", value)
+        if isinstance(parsed, datetime):
+            parsed = instants.given(parsed, f"{prefix}{key}", now)
+        out[key] = parsed
     return out
 
 

@@ -10,8 +10,9 @@ closed ones included (the store never deletes one).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
+from bridge.core.alerts import format_time
 from bridge.core.obligations import Obligation
 from bridge.core.privacy import PrivacyCase
 
@@ -48,7 +49,7 @@ COLUMNS = (
 
 
 def _time(value: datetime | None) -> str:
-    return "" if value is None else value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return format_time(value) or ""  # never an OverflowError (a stored time of old)
 
 
 def _flag(value: bool | None) -> str:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from typing import Any
 
+from bridge.core import instants
 from bridge.core.alerts import Delivery, format_time, parse_time
 from bridge.core.manual import (
     ALERT_NAME,
@@ -94,6 +95,7 @@ class ByHand:
         at = now if raw in (None, "") else parse_time(raw, "ended_at")
         if at is None or at > now:
             raise BadInput("ended_at", "expected a time not in the future")
+        at = instants.given(at, "ended_at", now)
         self.evaluator.settle()
         engine = self.evaluator.engine
         incident = engine.incidents.get(incident_id)

@@ -9,16 +9,24 @@ Contract:
   (O(its alerts)) is built only for cases that owe or have drafts.
 - Only the leader reconciles: every write carries the fencing token. A draft another writer
   changed meanwhile (Conflict) leaves its case marked for the next call.
+- One case never holds up another: a case whose drafts fail unexpectedly (a bug, or a value a
+  store of old holds that cannot be drafted) is logged (the exception's type and frames, never
+  its message: it may carry personal data) and counted (``bridge_drafting_errors_total``), and
+  the other cases are reconciled. It is left unmarked, so a later call does not try it again
+  until it is marked again (its facts changed, or a take-over). Only a store outage and a lost
+  lease end the call (they concern every case alike).
 """
 
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from bridge.core import case_drafts
-from bridge.errors import Conflict
+from bridge.errors import Conflict, LeaseLost, StoreUnavailable
+from bridge.metrics import Metrics
 from bridge.notices.book import DraftBook
 from bridge.notices.ports import Cases
 
@@ -35,12 +43,14 @@ class Drafting:
         context: case_drafts.Context,
         refresh_interval: timedelta,
         now: Callable[[], datetime],
+        metrics: Metrics,
     ) -> None:
         self.book = book
         self.cases = cases
         self.context = context
         self.refresh_interval = refresh_interval
         self.now = now
+        self.errors = metrics.drafting_errors
         self._pending: set[str] = set()  # cases to reconcile
         self._reconciled: dict[str, tuple[datetime, object]] = {}
 
@@ -65,28 +75,47 @@ class Drafting:
         """Reconcile the cases marked so far (see the module contract)."""
         now = self.now()
         for case_id in sorted(self._pending):
-            owed = self.cases.owed(case_id)
-            if owed is None:
+            try:
+                await self._reconcile(case_id, now)
+            except (StoreUnavailable, LeaseLost):
+                raise  # every case alike: the caller retries or steps down
+            except Exception as exc:  # one case's surprise never stops the others
                 self._pending.discard(case_id)
-                continue
-            signature = tuple((o.kind, o.due_at) for o in owed)
-            last = self._reconciled.get(case_id)
-            if last is not None and last[1] == signature and now < last[0] + self.refresh_interval:
-                continue  # facts may have changed: re-rendered on a later call
-            mine = self.book.of_case(case_id)
-            doc = self.cases.document(case_id) if owed or mine else None
-            if doc is None:
-                self._pending.discard(case_id)
-                continue
-            writes = case_drafts.reconcile(doc, owed, mine, self.context, now)
-            for draft, expected, events in writes:
-                try:
-                    await self.book.write(draft, expected, events, as_leader=True)
-                except Conflict as exc:  # someone acted meanwhile: look again next time
-                    log.info("draft %s changed meanwhile (%s); reconciling again", draft.id, exc)
-                    self._reconciled.pop(case_id, None)
-                    break
-            else:
-                self._pending.discard(case_id)
-                self._reconciled[case_id] = (now, signature)
-            self.book.tell(case_id)
+                self._reconciled.pop(case_id, None)
+                self.errors.inc()
+                log.error(
+                    "drafting %s failed (%s), the other cases go on; tried again once it is "
+                    "marked again. Where (the message is left out: it may carry personal data):"
+                    "\n%s",
+                    case_id,
+                    type(exc).__name__,
+                    "".join(traceback.format_list(traceback.extract_tb(exc.__traceback__))),
+                )
+
+    async def _reconcile(self, case_id: str, now: datetime) -> None:
+        """Reconcile one marked case."""
+        owed = self.cases.owed(case_id)
+        if owed is None:
+            self._pending.discard(case_id)
+            return
+        signature = tuple((o.kind, o.due_at) for o in owed)
+        last = self._reconciled.get(case_id)
+        if last is not None and last[1] == signature and now < last[0] + self.refresh_interval:
+            return  # facts may have changed: re-rendered on a later call
+        mine = self.book.of_case(case_id)
+        doc = self.cases.document(case_id) if owed or mine else None
+        if doc is None:
+            self._pending.discard(case_id)
+            return
+        writes = case_drafts.reconcile(doc, owed, mine, self.context, now)
+        for draft, expected, events in writes:
+            try:
+                await self.book.write(draft, expected, events, as_leader=True)
+            except Conflict as exc:  # someone acted meanwhile: look again next time
+                log.info("draft %s changed meanwhile (%s); reconciling again", draft.id, exc)
+                self._reconciled.pop(case_id, None)
+                break
+        else:
+            self._pending.discard(case_id)
+            self._reconciled[case_id] = (now, signature)
+        self.book.tell(case_id)

@@ -32,6 +32,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from bridge.core import access as rules
+from bridge.core import instants
 from bridge.errors import BadInput
 from bridge.web import decisions, keys
 from bridge.web.auth import Principal, api_principal
@@ -262,8 +263,9 @@ def str_field(body: dict[str, Any], name: str, required: bool = False) -> str:
     return value
 
 
-def instant_field(body: dict[str, Any], name: str) -> datetime | None:
-    """An optional ISO 8601 time with its offset (absent or null: None); 400 naming ``name``
+def instant_field(body: dict[str, Any], name: str, now: datetime) -> datetime | None:
+    """An optional ISO 8601 time with its offset (absent or null: None), in UTC and in the
+    plausible window at ``now`` (:func:`bridge.core.instants.given`); 400 naming ``name``
     otherwise."""
     value = body.get(name)
     if value is None:
@@ -274,9 +276,7 @@ def instant_field(body: dict[str, Any], name: str) -> datetime | None:
         at = datetime.fromisoformat(value)
     except ValueError:
         raise BadInput(name, f"expected an ISO 8601 time, got {value!r}") from None
-    if at.utcoffset() is None:
-        raise BadInput(name, "expected a time with its offset (e.g. 2026-11-23T10:05:00Z)")
-    return at
+    return instants.given(at, name, now)
 
 
 def known_fields(body: dict[str, Any], known: tuple[str, ...]) -> None:

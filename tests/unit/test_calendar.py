@@ -12,6 +12,7 @@ from bridge.core.calendar import (
     DEFAULT_RULES,
     After,
     OnEvent,
+    Rule,
     SetByRegulator,
     WorkingDayAfter,
     WorkingDays,
@@ -445,6 +446,43 @@ def test_add_months_handles_negative_and_multi_year_spans() -> None:
     """Month arithmetic works backwards and over several years."""
     assert add_months(sthlm(2026, 3, 31, 0, 0), -1, STHLM) == sthlm(2026, 2, 28, 0, 0)
     assert add_months(sthlm(2026, 5, 31, 0, 0), 25, STHLM) == sthlm(2028, 6, 30, 0, 0)
+
+
+FIRST = datetime.min.replace(tzinfo=UTC)
+LAST = datetime.max.replace(tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("rule", "event", "end"),
+    [
+        # a regulator's deadline UTC cannot hold
+        (SetByRegulator("nkom_deadline"), "9999-12-31T23:30:00-01:00", LAST),
+        (OnEvent("normalised"), "0001-01-01T00:30:00+01:00", FIRST),
+        # counted from an event too near the ends: a month on, 24 h on, the next working day
+        (After("notification_sent", months=1), "9999-12-15T12:00:00+00:00", LAST),
+        (After("detected", timedelta(hours=24)), "0001-01-01T00:30:00+01:00", FIRST),
+        (After("detected", timedelta(hours=24)), "9999-12-31T12:00:00+00:00", LAST),
+        (WorkingDayAfter("remedied"), "9999-12-31T12:00:00+00:00", LAST),
+    ],
+)
+def test_an_event_too_near_the_ends_of_the_calendar_never_overflows(
+    rule: Rule, event: str, end: datetime
+) -> None:
+    """A stored event so near year 1 or 9999 that its deadline cannot be counted gives the
+    first or last instant there is, saying so: never an OverflowError (it stopped the restart
+    of a bridge whose store held one)."""
+    name = getattr(rule, "event", "")
+    due = due_at(rule, {name: datetime.fromisoformat(event)})
+    assert due is not None
+    assert due.at == end
+    assert "cannot be counted" in due.explanation and event in due.explanation
+
+
+def test_add_months_counts_to_the_last_month_there_is() -> None:
+    """December 9999 has its 31 days; a month past it overflows as any other sum does."""
+    assert add_months(utc(9999, 11, 30), 1, ZoneInfo("UTC")) == utc(9999, 12, 30)
+    with pytest.raises(OverflowError):
+        add_months(utc(9999, 12, 1), 1, ZoneInfo("UTC"))
 
 
 def test_on_event_is_due_when_the_event_happens() -> None:

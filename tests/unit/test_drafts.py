@@ -17,6 +17,7 @@ from bridge.core.drafts import (
     DraftFields,
     Sender,
     draft_fields,
+    local_time,
     reference_number,
 )
 from bridge.errors import BadInput
@@ -275,6 +276,16 @@ def test_pts_times_are_stockholm_local_across_the_spring_dst_change() -> None:
     d = draft("pts_initial", changed, now=datetime(2026, 3, 29, 0, 30, tzinfo=UTC))
     assert d.fields["scope"].value.startswith("Från 2026-03-29 kl. 03.30, pågår.")
     assert d.drafted_at == "2026-03-29 kl. 01.30"
+
+
+@pytest.mark.parametrize(
+    "text", ["0001-01-01T00:30:00+01:00", "9999-12-31T23:30:00+00:00", "9999-12-31T23:30:00-01:00"]
+)
+def test_a_time_the_zone_cannot_hold_is_shown_as_it_is(text: str) -> None:
+    """A time too near year 1 or 9999 for Oslo or Stockholm time (only a store written before
+    the API checked the times people give holds one) is shown in ISO 8601, never an error."""
+    at = datetime.fromisoformat(text)
+    assert local_time(at, "nkom") == local_time(at, "pts") == text[:16] + text[19:]
 
 
 def test_scope_names_regions_and_falls_back_to_the_code() -> None:

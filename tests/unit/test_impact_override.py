@@ -100,6 +100,7 @@ def test_a_good_body_is_read_with_its_flags_jurisdiction_and_from() -> None:
         ({"reason": "txt\u202egnp.exe"}, "reason"),  # a right-to-left override
         ({"from": "yesterday"}, "from"),
         ({"from": "2026-11-23T15:00:00Z"}, "from"),  # after now (at(200)) + slack
+        ({"from": "1999-12-31T23:59:59Z"}, "from"),  # before 2000: a typo
         ({"jurisdiction": 7}, "jurisdiction"),
         ({"connections": 7}, "connections"),
     ],

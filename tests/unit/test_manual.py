@@ -62,6 +62,7 @@ def body(**changes: Any) -> dict[str, Any]:
         ({"impacts": [], "elements": []}, "impacts"),
         ({"elements": ["nowhere"]}, "elements[0]"),
         ({"colour": "red"}, "colour"),
+        ({"started_at": "0001-01-02T00:00:00Z"}, "started_at"),  # before 2000: a typo
     ],
 )
 def test_a_bad_field_is_named(changes: dict[str, Any], field: str) -> None:

@@ -25,7 +25,9 @@ MARK = "Kalle Markörsson 070-1234567"  # personal data a test can recognise
 
 def case(**values: Any) -> privacy.PrivacyCase:
     body = {"detected_at": "2026-11-23T09:30:00Z", **values}
-    opened, _ = privacy.open_case(privacy.parse_values(body), "token:ops", NOW, "priv-20261123-1")
+    opened, _ = privacy.open_case(
+        privacy.parse_values(body, NOW), "token:ops", NOW, "priv-20261123-1"
+    )
     return opened
 
 
@@ -127,7 +129,7 @@ def test_edits_make_revisions_and_audit_names_not_values() -> None:
     an edit based on an old revision is a conflict."""
     c = case(description=MARK)
     edited, events = privacy.edit_case(
-        c, 1, privacy.parse_values({"affected": 12, "description": MARK}), "token:ed", NOW
+        c, 1, privacy.parse_values({"affected": 12, "description": MARK}, NOW), "token:ed", NOW
     )
     assert edited.revision == 2 and edited.affected == 12
     assert edited.history[-1].fields == ("affected",)
@@ -143,6 +145,12 @@ def test_edits_make_revisions_and_audit_names_not_values() -> None:
     [
         ({"detected_at": "yesterday"}, "detected_at"),
         ({"detected_at": "2026-11-23T09:30:00"}, "detected_at"),
+        # UTC cannot hold them (they broke every read and draft of the case once stored)
+        ({"detected_at": "0001-01-01T00:30:00+01:00"}, "detected_at"),
+        ({"occurred_at": "9999-12-31T23:30:00-01:00"}, "occurred_at"),
+        # outside the plausible window (bridge/core/instants.py)
+        ({"detected_at": "1999-12-31T23:59:59Z"}, "detected_at"),
+        ({"occurred_at": "2036-11-24T00:00:00Z"}, "occurred_at"),
         ({"affected": -1}, "affected"),
         ({"affected": "many"}, "affected"),
         ({"data_categories": ["medical"]}, "data_categories"),
@@ -156,8 +164,14 @@ def test_edits_make_revisions_and_audit_names_not_values() -> None:
 def test_bad_values_are_refused_naming_the_field(body: dict[str, Any], field: str) -> None:
     """Every bad value is a BadInput naming its field (the API answers 400 with it)."""
     with pytest.raises(BadInput) as info:
-        privacy.parse_values(body, prefix="fields.")
+        privacy.parse_values(body, NOW, prefix="fields.")
     assert info.value.field == f"fields.{field}"
+
+
+def test_times_are_kept_in_utc() -> None:
+    """A time with any offset is kept as the instant in UTC."""
+    values = privacy.parse_values({"detected_at": "2026-11-23T10:30:00+01:00"}, NOW)
+    assert values["detected_at"] == DETECTED and values["detected_at"].tzinfo is UTC
 
 
 def test_detected_at_is_required() -> None:
@@ -227,12 +241,12 @@ def test_privacy_fields_fill_annex_i_in_swedish_and_the_notices_in_plain_words()
 
 def test_texts_per_language_are_checked_by_language_and_field() -> None:
     """A case's per-language texts take sv or nb and free-text fields only, named when wrong."""
-    ok = privacy.parse_values({"texts": {"nb": {"description": " Tekst "}, "sv": {}}})
+    ok = privacy.parse_values({"texts": {"nb": {"description": " Tekst "}, "sv": {}}}, NOW)
     assert ok == {"texts": {"nb": {"description": "Tekst"}}}
     with pytest.raises(BadInput, match=r"texts\.en"):
-        privacy.parse_values({"texts": {"en": {"description": "x"}}})
+        privacy.parse_values({"texts": {"en": {"description": "x"}}}, NOW)
     with pytest.raises(BadInput, match=r"texts\.nb\.affected"):
-        privacy.parse_values({"texts": {"nb": {"affected": "12"}}})
+        privacy.parse_values({"texts": {"nb": {"affected": "12"}}}, NOW)
 
 
 @pytest.mark.parametrize("bad", ["\x00", "\x08", "\x0b", "\x0c", "\x0e", "\x1b", "\x1f", "\ud800"])
@@ -241,14 +255,14 @@ def test_a_persons_text_refuses_control_characters_naming_the_field_not_the_text
 ) -> None:
     """Free text from a person may hold line breaks and tabs, no other C0 control character
     (nor a lone surrogate); the BadInput names the field and the character, not the text."""
-    ok = privacy.parse_values({"description": " a\r\nb\tc\n "})
+    ok = privacy.parse_values({"description": " a\r\nb\tc\n "}, NOW)
     assert ok == {"description": "a\r\nb\tc"}
     for body, field in (
         ({"description": f"{MARK}{bad}"}, "fields.description"),
         ({"texts": {"nb": {"causes": f"{MARK}{bad}"}}}, "fields.texts.nb.causes"),
     ):
         with pytest.raises(BadInput) as info:
-            privacy.parse_values(body, prefix="fields.")
+            privacy.parse_values(body, NOW, prefix="fields.")
         assert info.value.field == field
         assert f"U+{ord(bad):04X}" in str(info.value) and MARK not in str(info.value)
     with pytest.raises(BadInput, match="comment"):

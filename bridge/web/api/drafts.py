@@ -360,9 +360,9 @@ async def record_submission(request: web.Request) -> web.Response:
     draft, caller = await _draft(request)
     body = await body_of(request)
     known_fields(body, _SUBMISSION_KEYS)
-    submitted_at = instant_field(body, "submitted_at")
-    reference = str_field(body, "reference", required=True)
     service = request.app[keys.SERVICE]
+    submitted_at = instant_field(body, "submitted_at", service.clock.now())
+    reference = str_field(body, "reference", required=True)
     receipt = receipt_of(body.get("receipt"), service.loaded.config.notices.receipt_max_bytes)
     factor_at = await second_factor(request, body)
     changed = await service.desk.record_submission(

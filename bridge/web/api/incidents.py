@@ -36,7 +36,7 @@ from datetime import datetime
 
 from aiohttp import web
 
-from bridge.core import casework
+from bridge.core import casework, instants
 from bridge.core.awareness import REQUESTABLE
 from bridge.core.obligations import INTERMEDIATE
 from bridge.errors import BadInput
@@ -115,7 +115,7 @@ def _instant_of(text: str) -> datetime:
         raise BadInput("cursor", "not a cursor this list gave (pass `next` as it came)") from None
     if value.tzinfo is None:
         raise BadInput("cursor", "not a cursor this list gave (pass `next` as it came)")
-    return value
+    return instants.in_utc(value, "cursor")  # the list compares it in UTC
 
 
 @routes.get("/api/v1/incidents/{id}")
@@ -162,10 +162,10 @@ async def declare(request: web.Request) -> web.Response:
     significant = body.get("significant")
     if not isinstance(significant, bool):
         raise BadInput("significant", f"expected true or false, got {significant!r}")
-    aware_at = instant_field(body, "aware_at")
+    service = request.app[keys.SERVICE]
+    aware_at = instant_field(body, "aware_at", service.clock.now())
     reason = str_field(body, "reason")
     factor_at = await second_factor(request, body)
-    service = request.app[keys.SERVICE]
     doc = await service.declare(
         incident_id, significant, aware_at, reason, caller.name, attested(factor_at)
     )
@@ -187,14 +187,15 @@ async def request_report(request: web.Request) -> web.Response:
     kind = str_field(body, "kind") or INTERMEDIATE
     if kind not in REQUESTABLE:
         raise BadInput("kind", f"expected one of {', '.join(REQUESTABLE)}, got {kind!r}")
-    deadline = instant_field(body, "deadline")
+    service = request.app[keys.SERVICE]
+    now = service.clock.now()
+    deadline = instant_field(body, "deadline", now)
     if deadline is None:
         raise BadInput(
             "deadline", "required: the deadline the regulator set (ISO 8601 with offset)"
         )
-    received_at = instant_field(body, "received_at")
+    received_at = instant_field(body, "received_at", now)
     reference = str_field(body, "reference")
-    service = request.app[keys.SERVICE]
     doc = await service.request_report(
         incident_id, kind, received_at, deadline, reference, caller.name
     )

@@ -145,7 +145,8 @@ async def list_cases(request: web.Request) -> web.Response:
 async def create_case(request: web.Request) -> web.Response:
     principal, service = await _access(request, "privacy:cases")
     body = await body_of(request)
-    case = await service.privacy.create(privacy.parse_values(body), principal.name)
+    values = privacy.parse_values(body, service.clock.now())
+    case = await service.privacy.create(values, principal.name)
     return await _changed(service, case, status=201)
 
 
@@ -167,7 +168,7 @@ async def edit_case(request: web.Request) -> web.Response:
     changed = await service.privacy.edit(
         case.id,
         int_field(body, "revision", _REVISION),
-        privacy.parse_values(fields, prefix="fields."),
+        privacy.parse_values(fields, service.clock.now(), prefix="fields."),
         principal.name,
     )
     return await _changed(service, changed)
