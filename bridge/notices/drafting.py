@@ -20,12 +20,11 @@ Contract:
 from __future__ import annotations
 
 import logging
-import traceback
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from bridge.core import case_drafts
-from bridge.errors import Conflict, LeaseLost, StoreUnavailable
+from bridge.errors import Conflict, LeaseLost, StoreUnavailable, traced
 from bridge.metrics import Metrics
 from bridge.notices.book import DraftBook
 from bridge.notices.ports import Cases
@@ -84,12 +83,10 @@ class Drafting:
                 self._reconciled.pop(case_id, None)
                 self.errors.inc()
                 log.error(
-                    "drafting %s failed (%s), the other cases go on; tried again once it is "
-                    "marked again. Where (the message is left out: it may carry personal data):"
-                    "\n%s",
+                    "drafting %s failed, the other cases go on; tried again once it is marked "
+                    "again\n%s",
                     case_id,
-                    type(exc).__name__,
-                    "".join(traceback.format_list(traceback.extract_tb(exc.__traceback__))),
+                    traced(exc),
                 )
 
     async def _reconcile(self, case_id: str, now: datetime) -> None:
