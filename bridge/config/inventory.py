@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from bridge.core.mapping import MAX_CONNECTIONS
 from bridge.core.topology import Element, Topology
 from bridge.errors import BadInput, ConfigError
 
@@ -83,6 +84,9 @@ def _number(value: object, where: str, problems: _Problems, *, integer: bool) ->
         return 0
     if number < 0:
         problems.add(where, f"must not be negative, got {value!r}")
+        return 0
+    if integer and number > MAX_CONNECTIONS:  # the integers are counts of connections
+        problems.add(where, f"more than {MAX_CONNECTIONS} connections, got {value!r}")
         return 0
     return number
 

@@ -30,6 +30,11 @@ from bridge.errors import BadInput, TooLarge
 #: Alertmanager's zero time: firing alerts carry it as ``endsAt``.
 ZERO_TIME_PREFIX = "0001-01-01"
 
+#: The largest ``truncatedAlerts`` taken: the largest integer SQLite and Redis store (2**63 - 1).
+#: Both paths refuse more (the full path's BadInput names the field), so no body is
+#: acknowledged that the store cannot keep, nor refused with a 500 that Alertmanager retries.
+TRUNCATED_ALERTS_MAX = 2**63 - 1
+
 _RFC3339 = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?"
     r"(Z|z|[+-]\d{2}:\d{2})$"
@@ -393,9 +398,14 @@ def parse_webhook(
             _limit("alerts_per_webhook"),
         )
     truncated = body.get("truncatedAlerts", 0)
-    if isinstance(truncated, bool) or not isinstance(truncated, int) or truncated < 0:
+    if (
+        isinstance(truncated, bool)
+        or not isinstance(truncated, int)
+        or not 0 <= truncated <= TRUNCATED_ALERTS_MAX
+    ):
         raise BadInput(
-            "truncatedAlerts", f"expected a non-negative integer, got {_shown(truncated)}"
+            "truncatedAlerts",
+            f"expected an integer from 0 to {TRUNCATED_ALERTS_MAX}, got {_shown(truncated)}",
         )
     status = _status(body.get("status", ""), "status", _GROUP_STATUSES)
     group_key = _opt_str(body, "groupKey", "", limits)

@@ -4,7 +4,8 @@ replay treat it like any other incident. Pure.
 
 Contract:
 - :func:`parse_manual` validates what a person entered (title, start, optional end, impacts as
-  service × region × connections with optional flags, and/or inventory elements) and raises
+  service × region × connections (0 to :data:`~bridge.core.mapping.MAX_CONNECTIONS`) with
+  optional flags, and/or inventory elements) and raises
   :class:`~bridge.errors.BadInput` naming the first bad field; nothing is written on a bad field.
 - :func:`manual_delivery` turns it into one delivery of alert episodes, one per impact and one
   per element, all carrying the correlation's incident label set to the incident's reference,
@@ -26,7 +27,7 @@ from typing import Any
 
 from bridge.core import instants
 from bridge.core.alerts import AlertEpisode, Delivery, parse_time
-from bridge.core.mapping import MappingRules
+from bridge.core.mapping import MAX_CONNECTIONS, MappingRules
 from bridge.core.topology import FLAGS
 from bridge.errors import BadInput
 
@@ -93,8 +94,15 @@ def parse_impact(raw: object, where: str, services: Collection[str]) -> ManualIm
     if not isinstance(region, str) or not region.strip() or len(region) > 64:
         raise BadInput(f"{where}.region", "required (a region code, e.g. SE-2380)")
     connections = raw.get("connections")
-    if isinstance(connections, bool) or not isinstance(connections, int) or connections < 0:
-        raise BadInput(f"{where}.connections", "expected a whole number of connections, 0 or more")
+    if (
+        isinstance(connections, bool)
+        or not isinstance(connections, int)
+        or not 0 <= connections <= MAX_CONNECTIONS
+    ):
+        raise BadInput(
+            f"{where}.connections",
+            f"expected a whole number of connections from 0 to {MAX_CONNECTIONS}",
+        )
     flags = []
     for flag in FLAGS:
         value = raw.get(flag, False)

@@ -4,7 +4,9 @@ Contract: :func:`map_alert` never drops an alert. It returns a :class:`Target` t
 - an inventory element (the first configured element label whose value the inventory knows), or
 - *self-described* when the alert itself carries ``service``, ``region`` and
   ``affected_connections`` (labels or annotations; names configurable), or
-- *unmapped*: kept and shown with the reason, adding no impact.
+- *unmapped*: kept and shown with the reason, adding no impact. So is an alert whose
+  ``affected_connections`` is not a count (:func:`connection_count`: a finite whole number
+  from 0 to :data:`MAX_CONNECTIONS`).
 A target named by an element label the inventory does not know is unmapped even when it also
 self-describes (``unmapped_reason`` says so) but its self-description still counts, so an
 inventory gap never hides an outage.
@@ -13,6 +15,7 @@ inventory gap never hides an outage.
 from __future__ import annotations
 
 import contextlib
+import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -22,6 +25,13 @@ from bridge.core.topology import FLAGS, Topology, Vector
 OUTAGE = "outage"
 DEGRADATION = "degradation"
 _TRUE = frozenset({"true", "yes", "1", "ja"})
+
+#: The most connections one alert, or one impact a person states, may say it affects. No
+#: operator serves anywhere near a billion connections from one element or one region, so a
+#: larger count is a typo or a broken exporter, not an outage. Unbounded, such a count broke
+#: what keeps it: JSON (orjson) and SQLite integers end at 2**63, and an incident sums its
+#: alerts' counts, which must stay far below that.
+MAX_CONNECTIONS = 10**9
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +90,25 @@ def _jurisdiction_of(ep: AlertEpisode, rules: MappingRules, region: str | None) 
     return region_jurisdiction(region, rules.default_jurisdiction)
 
 
+def connection_count(raw: str, label: str) -> int | str:
+    """The number of connections ``raw`` (the value of ``label``) states, or why it states
+    none: a finite whole number from 0 to :data:`MAX_CONNECTIONS` (``1500``, ``1.5e3`` and
+    ``1500.0`` alike)."""
+    try:
+        number = float(raw)
+    except ValueError:
+        return f"{label}={raw!r} is not a number"
+    if not math.isfinite(number):
+        return f"{label}={raw!r} is not a finite number"
+    if number < 0:
+        return f"{label}={raw!r} is negative"
+    if number > MAX_CONNECTIONS:
+        return f"{label}={raw!r} is more than {MAX_CONNECTIONS} connections"
+    if not number.is_integer():
+        return f"{label}={raw!r} is not a whole number"
+    return int(number)
+
+
 def _self_described(ep: AlertEpisode, rules: MappingRules) -> tuple[Vector, str] | str:
     """The alert's own impact vector and jurisdiction, or why it has none."""
     raw = _value(ep, rules.affected_connections)
@@ -87,12 +116,9 @@ def _self_described(ep: AlertEpisode, rules: MappingRules) -> tuple[Vector, str]
     region = _value(ep, rules.region)
     if raw is None:
         return "no inventory element and no affected_connections on the alert"
-    try:
-        count = int(float(raw))
-    except ValueError:
-        return f"{rules.affected_connections}={raw!r} is not a number"
-    if count < 0:
-        return f"{rules.affected_connections}={raw!r} is negative"
+    count = connection_count(raw, rules.affected_connections)
+    if isinstance(count, str):
+        return count
     if not service or not region:
         return f"{rules.affected_connections} given without {rules.service} and {rules.region}"
     j = _jurisdiction_of(ep, rules, region)
@@ -100,7 +126,9 @@ def _self_described(ep: AlertEpisode, rules: MappingRules) -> tuple[Vector, str]
     area = _value(ep, rules.area_km2)
     if area:
         with contextlib.suppress(ValueError):
-            vec[("area", j)] = float(area)
+            km2 = float(area)
+            if math.isfinite(km2):  # float() takes "nan" and "inf": they would poison sums
+                vec[("area", j)] = km2
     for flag in FLAGS:
         if (_value(ep, flag) or "").lower() in _TRUE:
             vec[("flag", j, flag)] = 1

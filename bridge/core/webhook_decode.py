@@ -26,6 +26,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from bridge.core.alerts import (
+    TRUNCATED_ALERTS_MAX,
     ZERO_TIME_PREFIX,
     AlertEpisode,
     Delivery,
@@ -72,8 +73,8 @@ def _decoder(limits: WebhookLimits) -> msgspec.json.Decoder[Any]:
         [
             ("version", Literal["4"]),
             ("alerts", Annotated[list[alert], msgspec.Meta(max_length=limits.alerts_per_webhook)]),  # type: ignore[valid-type]
-            # at most what SQLite and Redis store as an integer
-            ("truncatedAlerts", Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)], 0),
+            # at most what SQLite and Redis store as an integer (as the full path)
+            ("truncatedAlerts", Annotated[int, msgspec.Meta(ge=0, le=TRUNCATED_ALERTS_MAX)], 0),
             ("status", Literal["firing", "resolved", ""], ""),
             ("groupKey", long_text | None, ""),
             ("receiver", str | None, ""),

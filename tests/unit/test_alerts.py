@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from msgspec.structs import replace
 
 from bridge.core.alerts import (
+    TRUNCATED_ALERTS_MAX,
     AlertEpisode,
     format_time,
     merge_episode,
@@ -215,12 +216,20 @@ def test_parse_webhook_rejects_a_resolve_ending_before_it_started() -> None:
     assert _bad(body).field == "alerts[0].endsAt"
 
 
-@pytest.mark.parametrize("value", [-1, "3", 1.5, True, None])
+@pytest.mark.parametrize("value", [-1, "3", 1.5, True, None, 2**63, 2**64 - 1, 2**64])
 def test_parse_webhook_rejects_a_bad_truncated_alerts(value: object) -> None:
-    """truncatedAlerts must be a non-negative integer (not a bool, string or float)."""
+    """truncatedAlerts must be an integer from 0 to 2**63 - 1 (not a bool, string or float;
+    beyond, SQLite could not store it: a 500 Alertmanager retried forever)."""
     body = _two_alerts()
     body["truncatedAlerts"] = value
     assert _bad(body).field == "truncatedAlerts"
+
+
+def test_parse_webhook_takes_truncated_alerts_up_to_the_stores_largest_integer() -> None:
+    body = _two_alerts()
+    body["truncatedAlerts"] = TRUNCATED_ALERTS_MAX
+    assert TRUNCATED_ALERTS_MAX == 2**63 - 1
+    assert parse_webhook(body, RECEIVED).truncated_alerts == TRUNCATED_ALERTS_MAX
 
 
 def test_parse_webhook_defaults_missing_truncated_alerts_to_zero() -> None:

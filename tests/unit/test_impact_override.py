@@ -79,6 +79,14 @@ def test_a_good_body_is_read_with_its_flags_jurisdiction_and_from() -> None:
             {"impacts": [{"service": "internet", "region": "SE-0180", "connections": -1}]},
             "impacts[0].connections",
         ),
+        (  # more than any network has (2**64 broke the casebook's JSON)
+            {"impacts": [{"service": "internet", "region": "SE-0180", "connections": 2**64}]},
+            "impacts[0].connections",
+        ),
+        (
+            {"impacts": [{"service": "internet", "region": "SE-0180", "connections": 10**9 + 1}]},
+            "impacts[0].connections",
+        ),
         (
             {"impacts": [{"service": "radio", "region": "SE-0180", "connections": 1}]},
             "impacts[0].service",

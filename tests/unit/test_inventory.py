@@ -9,6 +9,7 @@ import pytest
 
 from bridge.config import load_config
 from bridge.config.inventory import load_csv, load_inventory, load_yaml
+from bridge.core.mapping import MAX_CONNECTIONS
 from bridge.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -210,6 +211,21 @@ def test_csv_lists_every_problem_at_once(tmp_path: Path) -> None:
         "line 3.jurisdiction",
         "line 4.region",
     ]
+
+
+def test_csv_more_connections_than_any_network_has(tmp_path: Path) -> None:
+    """A count above MAX_CONNECTIONS names the line and field (unbounded, it broke the
+    store's JSON once an alert on the element came)."""
+    path = tmp_path / "huge.csv"
+    path.write_text(
+        "id,parent,jurisdiction,region,conn_internet\n"
+        f"a,,SE,SE-1,{MAX_CONNECTIONS}\nb,,SE,SE-1,{MAX_CONNECTIONS + 1}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as info:
+        load_csv(path)
+    (problem,) = info.value.problems
+    assert f"line 3.conn_internet: more than {MAX_CONNECTIONS} connections" in problem
 
 
 # ---- YAML problems: file, element index, field, expected ----------------------------------

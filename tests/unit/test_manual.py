@@ -11,7 +11,7 @@ import pytest
 from corekit import at, engine, episode
 
 from bridge.core.manual import ALERT_NAME, ended, manual_delivery, parse_manual, reference
-from bridge.core.mapping import MappingRules
+from bridge.core.mapping import MAX_CONNECTIONS, MappingRules
 from bridge.errors import BadInput
 
 ELEMENTS = {"olt-a1", "olt-b1"}
@@ -69,6 +69,23 @@ def test_a_bad_field_is_named(changes: dict[str, Any], field: str) -> None:
     with pytest.raises(BadInput) as err:
         parse_manual(body(**changes), at(1), ELEMENTS, SERVICES)
     assert err.value.field == field
+
+
+@pytest.mark.parametrize("connections", [MAX_CONNECTIONS + 1, 2**63, 2**64, 10**30])
+def test_more_connections_than_any_network_has_is_refused_naming_the_field(
+    connections: int,
+) -> None:
+    """A count above MAX_CONNECTIONS (2**64 broke the store's JSON and the evaluator) is
+    BadInput on the impact's connections; the cap itself is taken."""
+    impact = {"service": "internet", "region": "SE-1480", "connections": connections}
+    with pytest.raises(BadInput) as err:
+        parse_manual(body(impacts=[{**impact}]), at(1), ELEMENTS, SERVICES)
+    assert err.value.field == "impacts[0].connections"
+    assert str(MAX_CONNECTIONS) in err.value.problem
+    most = parse_manual(
+        body(impacts=[{**impact, "connections": MAX_CONNECTIONS}]), at(1), ELEMENTS, SERVICES
+    )
+    assert most.impacts[0].connections == MAX_CONNECTIONS
 
 
 def test_the_reference_is_stable_for_the_same_entry_and_differs_otherwise() -> None:

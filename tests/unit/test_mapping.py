@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from corekit import T0, episode, network
 
-from bridge.core.mapping import DEGRADATION, OUTAGE, MappingRules, map_alert
+from bridge.core.mapping import DEGRADATION, MAX_CONNECTIONS, OUTAGE, MappingRules, map_alert
 
 RULES = MappingRules()
 
@@ -106,6 +107,46 @@ def test_bad_self_descriptions_are_unmapped_with_the_reason() -> None:
         target = map_alert(episode("fp", T0, **labels), topo, RULES)
         assert target.unmapped
         assert expected in (target.unmapped_reason or ""), (expected, target.unmapped_reason)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["inf", "-inf", "Infinity", "nan", "1e20", "18446744073709551616", "1000000001", "2.5"],
+)
+def test_a_count_that_is_no_finite_whole_number_up_to_the_cap_is_unmapped(raw: str) -> None:
+    """affected_connections of "inf" (OverflowError) or "1e20" (more than the store's JSON
+    takes), above MAX_CONNECTIONS or not whole: the alert is kept unmapped, adding nothing,
+    with a reason naming the label and the value."""
+    ep = episode("fp", T0, service="internet", region="SE-2380", affected_connections=raw)
+    target = map_alert(ep, network(), RULES)
+    assert target.unmapped
+    assert target.vector == {}
+    assert f"affected_connections={raw!r}" in (target.unmapped_reason or "")
+
+
+@pytest.mark.parametrize(
+    ("raw", "count"), [("0", 0), ("1e3", 1000), ("1500.0", 1500), (str(MAX_CONNECTIONS), 10**9)]
+)
+def test_a_whole_count_up_to_the_cap_counts_in_any_spelling(raw: str, count: int) -> None:
+    ep = episode("fp", T0, service="internet", region="SE-2380", affected_connections=raw)
+    target = map_alert(ep, network(), RULES)
+    assert not target.unmapped
+    assert target.vector == ({("conn", "SE", "internet", "SE-2380"): count} if count else {})
+    assert all(type(v) is int for v in target.vector.values())
+
+
+@pytest.mark.parametrize("area", ["inf", "nan", "-inf"])
+def test_an_area_that_is_not_finite_is_left_out(area: str) -> None:
+    """area_km2 of "nan" or "inf" would poison every sum: left out, as a non-number is."""
+    ep = episode(
+        "fp",
+        T0,
+        service="internet",
+        region="SE-2380",
+        affected_connections="10",
+        area_km2=area,
+    )
+    assert map_alert(ep, network(), RULES).vector == {("conn", "SE", "internet", "SE-2380"): 10}
 
 
 def test_jurisdiction_label_and_default_jurisdiction() -> None:

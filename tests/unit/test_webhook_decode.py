@@ -17,7 +17,12 @@ from corekit import at
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bridge.core.alerts import DEFAULT_LIMITS, WebhookLimits, parse_webhook
+from bridge.core.alerts import (
+    DEFAULT_LIMITS,
+    TRUNCATED_ALERTS_MAX,
+    WebhookLimits,
+    parse_webhook,
+)
 from bridge.core.webhook_decode import decode_webhook
 from bridge.errors import BadInput
 
@@ -63,6 +68,21 @@ def test_a_bad_body_is_declined_so_the_full_path_names_the_field() -> None:
     assert lane is None
     assert isinstance(full, BadInput)
     assert full.field == "alerts[0].startsAt"
+
+
+@pytest.mark.parametrize("truncated", [0, 2**63 - 1, 2**63, 2**64 - 1, 2**64])
+def test_both_paths_take_truncated_alerts_up_to_the_same_bound(truncated: int) -> None:
+    """The lane takes truncatedAlerts up to 2**63 - 1 (what SQLite and Redis store); the full
+    path refuses, naming the field, exactly what the lane declines (it took up to 2**64 - 1,
+    which SQLite then refused with a 500)."""
+    body = webhook(alert("fp-1", at(0), element="olt-a1"), truncated=truncated)
+    lane, full = _both(body)
+    assert (lane is None) == (truncated > TRUNCATED_ALERTS_MAX)
+    if lane is None:
+        assert isinstance(full, BadInput)
+        assert full.field == "truncatedAlerts"
+    else:
+        assert lane == full
 
 
 def test_bad_json_is_declined() -> None:
