@@ -271,6 +271,14 @@ class Metrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
             registry=registry,
         )
+        self.evaluation_errors = Counter(
+            "bridge_evaluation_errors",
+            "Correlation keys or incidents whose evaluation (evaluate) or saving (persist) failed "
+            "unexpectedly (a bug: see the log); set aside until they change again, the others "
+            "went on",
+            ["stage"],
+            registry=registry,
+        )
         self.store_errors = Counter(
             "bridge_store_errors",
             "Store operations that failed, by operation",
@@ -341,6 +349,8 @@ class Metrics:
             self.store_errors.labels(op=op)
         for trigger in ("ingest", "timer"):
             self.evaluation_duration.labels(trigger=trigger)
+        for stage in ("evaluate", "persist"):
+            self.evaluation_errors.labels(stage=stage)
         for status in ("firing", "resolved"):
             self.alerts_received.labels(status=status)
         for regulator in ("nkom", "pts"):

@@ -374,6 +374,7 @@ class BridgeService:
                 self._is_outage,
                 self.clock.now(),
                 self.store,
+                on_failure=self.evaluator.evaluation_failed,
             )
             # people's impact overrides of the live incidents (bridge.core.impact_override)
             if await self._load_overrides(engine):

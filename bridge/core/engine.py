@@ -19,6 +19,11 @@ Contract:
 - Memory holds live work only (:mod:`bridge.core.liveness`): :meth:`Engine.evict` lets settled
   incidents go with their episodes, and :meth:`Engine.admit` leaves to the store an episode of
   history (resolved before :attr:`Engine.history_before`) that it does not hold.
+- One key's or one incident's evaluation that raises never stops the others, given
+  :attr:`Engine.on_failure` (the service's evaluator gives it; without it, as in tests and
+  tools, the exception propagates): the exception is handed to it and the key is *set aside*
+  (:meth:`Engine.set_aside`): it stands as last evaluated, is not tried again (no retry
+  loop) and is evaluated in full when it changes again (a new alert, a restart).
 - Nothing here does I/O or reads a clock. (What it holds per incident, and the heavy pure
   :func:`~bridge.core.incident_state.compute`, are :mod:`bridge.core.incident_state`.)
 """
@@ -27,11 +32,20 @@ from __future__ import annotations
 
 import bisect
 import heapq
-from collections.abc import Collection, Container, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    Callable,
+    Collection,
+    Container,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from operator import itemgetter
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from bridge.core.alerts import AlertEpisode, merge_episode
 from bridge.core.covering import Bond, Covering
@@ -63,6 +77,7 @@ from bridge.core.seen_again import SeenAgain, still_as_left
 from bridge.core.topology import Topology
 
 _BY_START = itemgetter(1, 0)  # an episode key (fingerprint, start) by start, then fingerprint
+_T = TypeVar("_T")
 
 
 class _Starts(Mapping[str, datetime]):
@@ -169,6 +184,30 @@ class Engine:
             self._notice_states,
         )
         self._absorbed: dict[str, set[str]] = {}  # incident id → ids merged into it
+        #: told of a key or incident whose evaluation raised (what, as ``key K`` or
+        #: ``incident I``, and the exception), which is then set aside (module contract);
+        #: None: the exception propagates
+        self.on_failure: Callable[[str, Exception], None] | None = None
+
+    def set_aside(self, key: str) -> None:
+        """Leave ``key`` as last evaluated until it changes again: its evaluation failed (the
+        caller reports why). The next evaluation correlates it in full."""
+        self._pending.discard(key)
+        self._risky.discard(key)
+        self._planned.discard(key)
+        self._ungrowable.add(key)
+
+    def _isolated(self, key: str, what: str, step: Callable[[], _T], failed: _T) -> _T:
+        """``step()``, or, when it raises and :attr:`on_failure` is given, ``failed`` with
+        ``key`` set aside and the failure reported (module contract)."""
+        if self.on_failure is None:
+            return step()
+        try:
+            return step()
+        except Exception as exc:  # one key's surprise never stops the others
+            self.set_aside(key)
+            self.on_failure(what, exc)
+            return failed
 
     # ---- input -------------------------------------------------------------------------
     def apply(
@@ -343,7 +382,7 @@ class Engine:
         before = {key: set(self._ids_by_key.get(key, ())) for key in touched}
         changed: set[str] = set()
         for key in sorted(touched):
-            changed |= self._recompute_key(key, now)
+            changed |= self._recompute_isolated(key, now)
         # Light re-evaluations (only last_seen moved); an incident whose key was just recomputed
         # or still waits to be has nothing to gain from one, and its alerts may have moved.
         light, self._light = self._light, set()
@@ -354,7 +393,7 @@ class Engine:
                 and incident.merged_into is None
                 and incident.key not in touched
                 and incident.key not in self._pending
-                and self._reevaluate(incident, now)
+                and self._reevaluate_isolated(incident, now)
             ):
                 changed.add(inc_id)
         return changed | self._retire_emptied(before)
@@ -859,7 +898,7 @@ class Engine:
         self.truncation.update(truncation)
         changed: set[str] = set()
         for key in sorted(keys):
-            changed |= self._recompute_key(key, now)
+            changed |= self._recompute_isolated(key, now)
         self._pending -= keys
         self._risky -= keys
         for inc in stored:  # merged-away incidents stay visible as such
@@ -902,15 +941,27 @@ class Engine:
         plan = self.plan(key, now)
         return self._commit(plan, compute(plan, self.topology, self.rule_sets))
 
+    def _recompute_isolated(self, key: str, now: datetime) -> set[str]:
+        return self._isolated(key, f"key {key}", lambda: self._recompute_key(key, now), set())
+
+    def _reevaluate_isolated(self, incident: Incident, now: datetime) -> bool:
+        return self._isolated(
+            incident.key,
+            f"incident {incident.id}",
+            lambda: self._reevaluate(incident, now),
+            False,
+        )
+
     # ---- evaluation in three steps (so the heavy middle one can run elsewhere) ------------
     def next_plan(self, now: datetime, skip: Collection[str] = ()) -> KeyPlan | None:
         """Plan the next pending correlation key, ``skip`` aside (it stays pending until
-        committed)."""
-        pending = sorted(self._pending - self._planned - set(skip))
-        if not pending:
-            return None
-        self._planned.add(pending[0])
-        return self.plan(pending[0], now)
+        committed); one whose planning raises is set aside (module contract)."""
+        for key in sorted(self._pending - self._planned - set(skip)):
+            self._planned.add(key)
+            plan = self._isolated(key, f"key {key}", partial(self.plan, key, now), None)
+            if plan is not None:
+                return plan
+        return None
 
     def plan(self, key: str, now: datetime) -> KeyPlan:
         """Correlate one key and copy what :func:`compute` needs: immutable values only.
@@ -1067,7 +1118,7 @@ class Engine:
         self._pending.discard(key)
         self._risky.discard(key)
         before = {key: set(self._ids_by_key.get(key, ()))}
-        return self._recompute_key(key, now) | self._retire_emptied(before)
+        return self._recompute_isolated(key, now) | self._retire_emptied(before)
 
     def _commit(self, plan: KeyPlan, computed: Sequence[Computed]) -> set[str]:
         key, now = plan.key, plan.now
@@ -1141,7 +1192,7 @@ class Engine:
             if incident is None or incident.next_check_at != due_at or inc_id in seen:
                 continue  # superseded heap entry
             seen.add(inc_id)
-            if self._reevaluate(incident, now):
+            if self._reevaluate_isolated(incident, now):
                 changed.add(inc_id)
         return changed
 

@@ -12,12 +12,17 @@ Contract:
   alert is seen within one tick.
 - Every incident whose evaluation changed is added to :attr:`dirty` (persisted by
   :class:`~bridge.evaluation.persistence.IncidentWriter`).
+- One key or incident whose evaluation (or persisting) raises never stops the others nor the
+  evaluation task: :meth:`failed` logs it (the exception's type and frames, never its message,
+  which may quote alert labels) and counts it in ``bridge_evaluation_errors_total{stage}``; the
+  key is set aside until it changes again (:meth:`Engine.set_aside
+  <bridge.core.engine.Engine.set_aside>`), so it is never retried in a loop.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -28,8 +33,10 @@ from bridge.core.engine import Engine
 from bridge.core.incident_state import compute
 from bridge.core.incidents import EpisodeKey
 from bridge.core.seen_again import SeenAgain
-from bridge.errors import StoreUnavailable
+from bridge.errors import StoreUnavailable, traced
 from bridge.metrics import Metrics
+
+log = logging.getLogger("bridge.evaluation")
 
 #: Keys with at least this many alerts are computed in a worker thread (see _evaluate_off_loop).
 _OFFLOAD_FROM_ALERTS = 200
@@ -64,12 +71,14 @@ class Evaluator:
         self.pristine = False
         self._task: asyncio.Task[None] | None = None
         self._wanted = False
+        engine.on_failure = self.evaluation_failed
 
     async def replace(self, engine: Engine, changed: set[str]) -> None:
         """Use ``engine`` (restored from the store) from now on; a running evaluation of the
         old one is cancelled (its plans belong to the engine being replaced)."""
         await self.cancel()
         self.engine = engine
+        engine.on_failure = self.evaluation_failed
         self.dirty = set(changed)
         self.pristine = True
 
@@ -77,11 +86,6 @@ class Evaluator:
         """Stop the background evaluation. One that had died of an error is done with: the
         error was its own (counted, logged by type and frames), it does not fail the caller
         (a rebuild, the service's stop: the lease must still be released, the store closed)."""
-        # imported here: only this method is changed (the module's head is left as it is)
-        import logging
-
-        from bridge.errors import traced
-
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
@@ -91,9 +95,7 @@ class Evaluator:
                 pass
             except Exception as exc:
                 self.metrics.task_failures.labels(task="evaluation").inc()
-                logging.getLogger("bridge.evaluation").error(
-                    "background evaluation had failed\n%s", traced(exc)
-                )
+                log.error("background evaluation had failed\n%s", traced(exc))
 
     def admit(
         self, episodes: Sequence[AlertEpisode], truncation: Mapping[str, int]
@@ -129,15 +131,38 @@ class Evaluator:
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._loop())
 
+    def failed(self, stage: str, what: str, exc: BaseException) -> None:
+        """Report one key's or incident's unexpected failure at ``stage`` (``evaluate``,
+        ``persist``): logged with the exception's type and frames (not its message: it may
+        quote alert labels) and counted; the caller goes on with the others."""
+        self.metrics.evaluation_errors.labels(stage=stage).inc()
+        log.error(
+            "could not %s %s (a bug): set aside until it changes again, the others go on\n%s",
+            stage,
+            what,
+            traced(exc),
+        )
+
+    def evaluation_failed(self, what: str, exc: Exception) -> None:
+        """The engine's :attr:`~bridge.core.engine.Engine.on_failure` (restores give it too)."""
+        self.failed("evaluate", what, exc)
+
     async def _loop(self) -> None:
         floor = self.coalesce.total_seconds()
         while self._wanted:
             self._wanted = False
             await asyncio.sleep(0)  # let webhooks already resumed admit theirs first
             started = time.perf_counter()
-            await self._evaluate_off_loop()
-            with contextlib.suppress(StoreUnavailable):  # counted in flush; retried on tick
+            try:
+                await self._evaluate_off_loop()
+            except Exception as exc:  # keys fail one by one (set aside); this is a last guard
+                self.failed("evaluate", "the rest of the round", exc)
+            try:
                 await self.persist.flush()
+            except StoreUnavailable:  # counted in flush; retried on tick
+                pass
+            except Exception as exc:  # incidents fail one by one (the writer); a last guard
+                self.failed("persist", "the rest of the round", exc)
             # cost follows the incidents touched, not the number of webhooks, and
             # acknowledgements keep the other half of the loop; reads settle() themselves
             await asyncio.sleep(max(floor, time.perf_counter() - started))
@@ -151,12 +176,18 @@ class Evaluator:
         while (plan := self.engine.next_plan(self.now(), done)) is not None:
             began = time.perf_counter()
             args = (plan, self.engine.topology, self.engine.rule_sets)
-            if sum(len(part) for part in plan.intervals) < _OFFLOAD_FROM_ALERTS:
-                computed = compute(*args)  # a thread hop costs more than this
-                await asyncio.sleep(0)
-            else:
-                computed = await asyncio.to_thread(compute, *args)
-            changed = self.engine.commit(plan, computed)
+            try:
+                if sum(len(part) for part in plan.intervals) < _OFFLOAD_FROM_ALERTS:
+                    computed = compute(*args)  # a thread hop costs more than this
+                    await asyncio.sleep(0)
+                else:
+                    computed = await asyncio.to_thread(compute, *args)
+                changed = self.engine.commit(plan, computed)
+            except Exception as exc:  # this key alone: the others are still evaluated
+                self.engine.set_aside(plan.key)
+                self.failed("evaluate", f"key {plan.key}", exc)
+                done.add(plan.key)
+                continue
             if changed is not None:
                 done.add(plan.key)
             else:  # new alerts for the key meanwhile: plan again, or at last

@@ -4,7 +4,10 @@ Contract: :meth:`IncidentWriter.save_dirty` writes every incident the evaluator 
 one atomic, fenced write (only the leader persists) and returns their ids; a failed write
 leaves them dirty for the next call and raises (StoreUnavailable, counted; LeaseLost). Derived
 incidents can always be recomputed from stored alerts, so a crash between an alert's write and
-its incident's loses nothing.
+its incident's loses nothing. So one incident the store cannot take (any other exception, a
+bug) never keeps the others out: they are written one by one, and each that fails alone is
+reported (:meth:`~bridge.evaluation.evaluator.Evaluator.failed`, stage ``persist``) and left
+unsaved until it changes again (a restart recomputes it from its stored alerts).
 """
 
 from __future__ import annotations
@@ -61,13 +64,35 @@ class IncidentWriter:
         evaluator = self.evaluator
         now = self.now()
         incidents = evaluator.engine.incidents
-        records = [self._record(i, now) for i in sorted(ids) if i in incidents]
-        pending = ids
+        records: list[IncidentRecord] = []
+        pending = set(ids)
+        for incident_id in sorted(ids):
+            if incident_id in incidents:
+                try:
+                    records.append(self._record(incident_id, now))
+                except Exception as exc:  # this incident alone
+                    pending.discard(incident_id)
+                    evaluator.failed("persist", f"incident {incident_id}", exc)
+        try:
+            await self._write(records, pending)
+        except (StoreUnavailable, LeaseLost):
+            raise
+        except Exception:  # some record the store cannot take: find it, write the others
+            for n, record in enumerate(records):
+                try:
+                    await self._write([record], {r.id for r in records[n:]})
+                except (StoreUnavailable, LeaseLost):
+                    raise
+                except Exception as exc:
+                    evaluator.failed("persist", f"incident {record.id}", exc)
+
+    async def _write(self, records: list[IncidentRecord], pending: set[str]) -> None:
+        """One fenced write; on StoreUnavailable ``pending`` is left dirty (counted)."""
         try:
             await self.store.save_incidents(records, fence=self._token())
         except StoreUnavailable as exc:
             self.metrics.store_errors.labels(op=exc.op).inc()
-            evaluator.dirty |= pending
+            self.evaluator.dirty |= pending
             log.warning("could not persist %d incident(s): %s", len(pending), exc)
             raise
 

@@ -24,12 +24,15 @@ async def restore_engine(
     keep: Callable[[AlertEpisode], bool],
     now: datetime,
     casebook: Casebook | None = None,
+    on_failure: Callable[[str, Exception], None] | None = None,
 ) -> tuple[Engine, set[str], int]:
     """A new engine holding the live incidents (open, owing, or settled within the memory
     horizon) and their episodes that ``keep`` admits, with every episode firing or resolved
     within the horizon, under the incident ids the store has; returns it, the incidents its
     evaluation changed, and the store's change number read up to. What people merged and
-    split (``casebook``: :mod:`bridge.core.regrouping`) is applied as before."""
+    split (``casebook``: :mod:`bridge.core.regrouping`) is applied as before. ``on_failure``:
+    the engine's (:attr:`Engine.on_failure <bridge.core.engine.Engine.on_failure>`), so a key
+    whose evaluation raises is set aside and the restart still comes back."""
     since = now - loaded.config.evaluation.memory_horizon
     stored = await incidents.live_incidents(since)
     recent, cursor = await alerts.live_episodes(since)
@@ -39,6 +42,7 @@ async def restore_engine(
     truncation = await alerts.load_truncation()
     engine = build_engine(loaded, topology)
     engine.history_before = since
+    engine.on_failure = on_failure
     if casebook is not None and stored:
         docs = await casebook.casebooks([r.id for r in stored])
         engine.directives(*regrouping.directives({i: r.document for i, r in docs.items()}))
