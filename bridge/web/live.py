@@ -18,10 +18,18 @@ Contract:
 - :meth:`LiveFeed.stream` answers ``text/event-stream``: a ``retry`` hint, then ``changed``
   events, with a comment line every ``heartbeat`` seconds so proxies keep the stream open.
   Authentication is the caller's job (the route checks the viewer role first); the route also
-  passes ``alive``, asked at every wake (an event, a heartbeat, a :meth:`LiveFeed.recheck`):
-  once it says no (the session ended, the person's roles or the token changed) the stream ends.
-- :meth:`LiveFeed.recheck` wakes every stream to ask ``alive`` now (after any state-changing
-  request: a sign-out, a role change, a revoked token ends the streams it concerns at once).
+  passes ``alive``, asked once at every wake (events, a heartbeat, :meth:`LiveFeed.recheck`s:
+  however many came since the last wake): once it says no (the session ended, the person's
+  roles or the token changed) the stream ends.
+- :meth:`LiveFeed.recheck` wakes every stream to ask ``alive`` (after any state-changing
+  request: a sign-out, a role change, a revoked token ends the streams it concerns at once). It
+  sets a flag per stream, so a storm of requests costs one ``alive`` per stream per wake.
+- What waits for one stream is bounded: at most ``max_pending`` events; one more and they are
+  all replaced by a single ``resync`` event (``{"seq": n}``: the page refetches everything, as
+  after a reconnect), and nothing more is queued for it until that is written. A write the
+  client does not take within ``write_timeout`` seconds (a browser that stopped reading: its
+  socket buffers are full) ends the stream: the connection is closed, the subscriber removed
+  and counted in :attr:`LiveFeed.stalled`; a browser that reads again reconnects.
 - :meth:`LiveFeed.close` (aiohttp ``on_shutdown``) ends every open stream so the server stops
   promptly; the poller (:meth:`LiveFeed.running`, a ``cleanup_ctx``) stops with the app's
   cleanup. The app factory registers both.
@@ -33,6 +41,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -93,7 +102,11 @@ def privacy_changes(old: Snapshot, new: Snapshot) -> list[str]:
     return sorted(k.partition(":")[2] for k in keys if k.startswith("privacy:"))
 
 
-_RECHECK: dict[str, Any] = {"recheck": True}  # a wake that is no event: ask alive
+#: events waiting for one stream before they give way to a single "resync"
+MAX_PENDING = 32
+#: seconds one write to a stream may wait for the client to read before the stream is dropped
+WRITE_TIMEOUT = 10.0
+
 Visible = Callable[[dict[str, Any]], dict[str, Any] | None]
 
 
@@ -120,6 +133,45 @@ async def _still(alive: Callable[[], Awaitable[bool]]) -> bool:
         return False
 
 
+class _Subscriber:
+    """What waits for one stream: events (at most ``limit``), whether it owes a resync (its
+    events overflowed) and a wake-up (events, a recheck or the end)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.events: deque[dict[str, Any]] = deque()
+        self.resync = False
+        self.ended = False
+        self.wake = asyncio.Event()
+
+    def put(self, event: dict[str, Any]) -> bool:
+        """Queue ``event``; True when this one overflowed the queue (a resync is now owed)."""
+        self.wake.set()
+        if self.resync:
+            return False  # the resync owed covers it
+        if len(self.events) < self.limit:
+            self.events.append(event)
+            return False
+        self.events.clear()
+        self.resync = True
+        return True
+
+    def take(self) -> tuple[bool, list[dict[str, Any]]]:
+        """(whether a resync is owed, the events waiting), leaving nothing waiting."""
+        resync, events = self.resync, list(self.events)
+        self.resync = False
+        self.events.clear()
+        return resync, events
+
+    def end(self) -> None:
+        self.ended = True
+        self.wake.set()
+
+
+class _Stalled(Exception):
+    """A write to the stream's client did not finish in time."""
+
+
 class LiveFeed:
     """See the module contract."""
 
@@ -129,22 +181,32 @@ class LiveFeed:
         interval: float = 2.0,
         heartbeat: float = 15.0,
         min_gap: float = 0.25,
+        max_pending: int = MAX_PENDING,
+        write_timeout: float = WRITE_TIMEOUT,
     ) -> None:
         self._snapshot = snapshot
         self.interval = interval
         self.min_gap = min_gap
         self.heartbeat = heartbeat
+        self.max_pending = max_pending
+        self.write_timeout = write_timeout
         self.seq = 0
         self._last: Snapshot | None = None
-        self._subscribers: set[asyncio.Queue[dict[str, Any] | None]] = set()
+        self._subscribers: set[_Subscriber] = set()
         self._wake = asyncio.Event()
         self._closed = False
         self.ended = 0  # streams ended because their session or roles ended or changed
+        self.stalled = 0  # streams dropped because their client stopped reading
+        self.resyncs = 0  # resync events owed because a stream's events overflowed
 
     def recheck(self) -> None:
-        """Every stream asks its ``alive`` now."""
-        for queue in self._subscribers:
-            queue.put_nowait(_RECHECK)
+        """Every stream asks its ``alive`` at its next wake (one ask however many rechecks)."""
+        for subscriber in self._subscribers:
+            subscriber.wake.set()
+
+    def backlog(self) -> int:
+        """The most events waiting for any one stream."""
+        return max((len(s.events) for s in self._subscribers), default=0)
 
     def poke(self) -> None:
         """Compare now rather than at the next interval (see the contract: at most once per
@@ -168,8 +230,9 @@ class LiveFeed:
             return None
         self.seq += 1
         event = {"seq": self.seq, "incidents": incidents, "drafts": drafts, "privacy": cases}
-        for queue in self._subscribers:
-            queue.put_nowait(event)
+        for subscriber in self._subscribers:
+            if subscriber.put(event):
+                self.resyncs += 1
         return event
 
     async def run(self) -> None:
@@ -201,8 +264,8 @@ class LiveFeed:
     async def close(self, app: web.Application | None = None) -> None:
         """End every open stream (on_shutdown)."""
         self._closed = True
-        for queue in self._subscribers:
-            queue.put_nowait(None)
+        for subscriber in self._subscribers:
+            subscriber.end()
 
     async def stream(
         self,
@@ -220,34 +283,46 @@ class LiveFeed:
                 "X-Accel-Buffering": "no",  # nginx: do not buffer the stream
             }
         )
-        queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
-        self._subscribers.add(queue)
+        subscriber = _Subscriber(self.max_pending)
+        self._subscribers.add(subscriber)
+
+        async def send(data: bytes) -> None:
+            try:
+                await asyncio.wait_for(response.write(data), self.write_timeout)
+            except TimeoutError:
+                raise _Stalled from None
+
         try:
             if self._last is None:  # the baseline, before the page (on open) fetches its data
                 await self.check()
             await response.prepare(request)
-            await response.write(f"retry: 3000\n: seq {self.seq}\n\n".encode())
-            while not self._closed:
-                try:
-                    event = await asyncio.wait_for(queue.get(), self.heartbeat)
-                except TimeoutError:
-                    event = _RECHECK  # a heartbeat: ask alive, then keep the stream open
-                if event is None:
+            await send(f"retry: 3000\n: seq {self.seq}\n\n".encode())
+            while not (self._closed or subscriber.ended):
+                with contextlib.suppress(TimeoutError):  # a heartbeat: ask alive, write a comment
+                    await asyncio.wait_for(subscriber.wake.wait(), self.heartbeat)
+                subscriber.wake.clear()  # what wakes it from now on is another wake
+                if self._closed or subscriber.ended:
                     break
                 if alive is not None and not await _still(alive):
                     self.ended += 1
                     break
-                if event is _RECHECK:
-                    await response.write(b": keep-alive\n\n")
-                    continue
-                if visible is not None and (event := visible(event)) is None:
-                    continue
-                data = orjson.dumps(event).decode()
-                await response.write(
-                    f"id: {event['seq']}\nevent: changed\ndata: {data}\n\n".encode()
-                )
+                resync, events = subscriber.take()
+                out = []
+                if resync:  # its events overflowed: the page refetches everything
+                    out.append(f'id: {self.seq}\nevent: resync\ndata: {{"seq": {self.seq}}}\n\n')
+                for event in events:
+                    seen = event if visible is None else visible(event)
+                    if seen is not None:
+                        data = orjson.dumps(seen).decode()
+                        out.append(f"id: {seen['seq']}\nevent: changed\ndata: {data}\n\n")
+                await send("".join(out).encode() if out else b": keep-alive\n\n")
+        except _Stalled:
+            self.stalled += 1
+            log.info("live feed: %s stopped reading; its stream is dropped", request.remote)
+            if request.transport is not None:
+                request.transport.abort()  # what is buffered for it goes too
         except ConnectionResetError:
             pass  # the browser went away
         finally:
-            self._subscribers.discard(queue)
+            self._subscribers.discard(subscriber)
         return response

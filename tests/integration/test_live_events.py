@@ -1,6 +1,8 @@
 """The console's live stream (GET /api/v1/events) through the app factory: authenticated like
 the API, a webhook makes a "changed" event naming the incident at once, a change that no request
-of this process made is found by the periodic comparison, and shutdown ends open streams."""
+of this process made is found by the periodic comparison, and shutdown ends open streams. What
+waits for one stream is bounded (a "resync" replaces an overflow; a client that stops reading is
+dropped), and rechecks coalesce: one ``alive`` per wake, however many came."""
 
 from __future__ import annotations
 
@@ -8,13 +10,14 @@ import asyncio
 import contextlib
 import json
 import signal
+import socket
 import time
 import urllib.request
 from collections.abc import Callable
 from typing import Any
 
-from aiohttp import ClientResponse
-from aiohttp.test_utils import TestClient
+from aiohttp import ClientResponse, web
+from aiohttp.test_utils import TestClient, TestServer
 from bridge_process import BridgeProcess
 from builders import API_TOKEN, WEBHOOK_TOKEN, alert, webhook
 from fakes import FakeClock
@@ -196,7 +199,7 @@ async def test_pokes_during_a_storm_are_one_comparison_per_gap() -> None:
         return {}
 
     feed = live.LiveFeed(snapshot, interval=3600, min_gap=3600)
-    feed._subscribers.add(asyncio.Queue())  # white-box: someone watches
+    feed._subscribers.add(live._Subscriber(1))  # white-box: someone watches
     task = asyncio.create_task(feed.run())
     try:
         feed.poke()
@@ -210,3 +213,157 @@ async def test_pokes_during_a_storm_are_one_comparison_per_gap() -> None:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+class Changing:
+    """A snapshot in which each of ``size`` incidents changes at every call: every comparison
+    after the first publishes an event naming them all (``size`` sets the event's bytes)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.calls = 0
+
+    async def __call__(self) -> live.Snapshot:
+        self.calls += 1
+        return {f"incident:{i}": str(self.calls) for i in range(self.size)}
+
+
+def events_app(
+    feed: live.LiveFeed, alive: Any = None, sndbuf: int | None = None
+) -> web.Application:
+    """A bare app serving ``feed`` at /e (``sndbuf``: the server socket's send buffer)."""
+
+    async def events(request: web.Request) -> web.StreamResponse:
+        if sndbuf is not None:
+            sock = request.transport.get_extra_info("socket") if request.transport else None
+            assert sock is not None
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
+        return await feed.stream(request, None, alive)
+
+    app = web.Application()
+    app.router.add_get("/e", events)
+    app.on_shutdown.append(feed.close)
+    return app
+
+
+async def stalled_client(server: TestServer, feed: live.LiveFeed) -> socket.socket:
+    """A real client with a small receive buffer that asks for the stream, then never reads;
+    returned once the feed has it as a subscriber."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.setblocking(False)
+    loop = asyncio.get_running_loop()
+    await loop.sock_connect(sock, (str(server.host), int(server.port or 0)))
+    await loop.sock_sendall(sock, b"GET /e HTTP/1.1\r\nHost: bridge\r\n\r\n")
+    await until(lambda: len(feed._subscribers) == 1, "the stalled client's subscription", 10)
+    return sock
+
+
+async def next_sse(response: ClientResponse) -> tuple[str, dict[str, Any]]:
+    """The next event's (type, data), comments skipped, within 10 s."""
+
+    async def read() -> tuple[str, dict[str, Any]]:
+        event = ""
+        while True:
+            line = (await response.content.readline()).decode()
+            assert line, "stream ended"
+            if line.startswith("event:"):
+                event = line.split(":", 1)[1].strip()
+            elif line.startswith("data:"):
+                return event, dict(json.loads(line.split(":", 1)[1]))
+
+    return await asyncio.wait_for(read(), 10)
+
+
+async def test_a_stalled_stream_keeps_a_bounded_backlog(aiohttp_server: Any) -> None:
+    """A client that stops reading while webhooks storm (a recheck per request, an event per
+    comparison) holds at most ``max_pending`` events, then one resync owed, nothing more."""
+    feed = live.LiveFeed(Changing(2000), interval=3600, heartbeat=3600, max_pending=8)
+    server = await aiohttp_server(events_app(feed, sndbuf=4096))
+    sock = await stalled_client(server, feed)
+    try:
+        for _ in range(100):  # ~1.2 MB of events: far more than the socket buffers take
+            for _ in range(100):
+                feed.recheck()
+            await feed.check()
+            assert feed.backlog() <= 8
+            await asyncio.sleep(0)  # a turn of the loop: the stream writes what it can
+        assert feed.stalled == 0  # its write waits (write_timeout: 10 s)
+        assert feed.resyncs == 1
+    finally:
+        sock.close()
+
+
+async def test_a_stream_whose_client_stops_reading_is_dropped(aiohttp_server: Any) -> None:
+    """A write the client does not take within ``write_timeout`` ends the stream: the
+    connection is closed, the subscriber removed and counted."""
+    feed = live.LiveFeed(Changing(2000), interval=3600, heartbeat=3600, write_timeout=0.05)
+    server = await aiohttp_server(events_app(feed, sndbuf=4096))
+    sock = await stalled_client(server, feed)
+    loop = asyncio.get_running_loop()
+    try:
+        for _ in range(300):
+            if feed.stalled:
+                break
+            await feed.check()
+            await asyncio.sleep(0)  # a turn of the loop: the stream writes what it can
+        await until(lambda: feed.stalled == 1, "the stalled stream's end", 10, every=0.01)
+        assert not feed._subscribers
+
+        async def to_the_end() -> None:  # reading now drains what was sent, then the close
+            with contextlib.suppress(ConnectionResetError):
+                while await loop.sock_recv(sock, 65536):
+                    pass
+
+        await asyncio.wait_for(to_the_end(), 10)
+    finally:
+        sock.close()
+
+
+async def test_a_healthy_stream_gets_its_events_and_a_resync_after_an_overflow(
+    aiohttp_client: Any,
+) -> None:
+    """A reading client gets every event; when more came at once than ``max_pending`` it gets
+    one "resync" (the page refetches everything) instead, and events again after it."""
+    feed = live.LiveFeed(Changing(3), interval=3600, heartbeat=3600, max_pending=4)
+    client = await aiohttp_client(events_app(feed))
+    stream = await client.get("/e")
+    assert (await stream.content.readline()).decode() == "retry: 3000\n"
+    for _ in range(2):
+        await feed.check()
+    assert await next_sse(stream) == (
+        "changed",
+        {"seq": 1, "incidents": ["0", "1", "2"], "drafts": [], "privacy": []},
+    )
+    assert (await next_sse(stream))[1]["seq"] == 2
+    for _ in range(10):  # no turn of the loop between them: the stream cannot keep up
+        await feed.check()
+    assert feed.resyncs == 1
+    assert await next_sse(stream) == ("resync", {"seq": 12})
+    await feed.check()
+    assert await next_sse(stream) == (
+        "changed",
+        {"seq": 13, "incidents": ["0", "1", "2"], "drafts": [], "privacy": []},
+    )
+    stream.close()
+
+
+async def test_rechecks_coalesce_into_one_alive_per_wake(aiohttp_client: Any) -> None:
+    """However many rechecks come before a stream wakes, it asks ``alive`` once."""
+    asked: list[int] = []
+
+    async def alive() -> bool:
+        asked.append(1)
+        return True
+
+    feed = live.LiveFeed(Changing(1), interval=3600, heartbeat=3600)
+    client = await aiohttp_client(events_app(feed, alive))
+    stream = await client.get("/e")
+    assert (await stream.content.readuntil(b"\n\n")).startswith(b"retry: 3000\n")
+    for _ in range(1000):
+        feed.recheck()
+    assert await stream.content.readuntil(b"\n\n") == b": keep-alive\n\n"
+    await feed.check()  # after every recheck: its event is written once they are all handled
+    assert (await next_sse(stream))[0] == "changed"
+    assert len(asked) == 2  # the rechecks' wake, the event's
+    stream.close()

@@ -22,7 +22,7 @@ from persons import sign_in
 
 from bridge.notices.attachments import content_disposition
 from bridge.web import decisions
-from bridge.web.keys import FEED
+from bridge.web.keys import FEED, SESSIONS
 
 #: grants → the name of a person and of a token holding them
 GRANTS: dict[str, list[str]] = {
@@ -315,7 +315,31 @@ async def test_a_live_stream_ends_when_its_session_ends_or_roles_change(client, 
         clock.advance(timedelta(seconds=31))
 
 
-def test_attachment_file_names_are_quoted_per_rfc_6266():
+async def test_a_storm_of_rechecks_costs_a_live_stream_one_session_lookup(client, clock):
+    """Every state-changing request (each webhook of a storm) rechecks every stream; a stream
+    looks its session up in the store once per wake, not once per request."""
+    app = client.server.app
+    assert app is not None
+    feed, store = app[FEED], app[SESSIONS].store
+    looked_up: list[str] = []
+    get_session = store.get_session
+
+    async def counted(id_hash: str) -> Any:  # the real store, its calls counted
+        looked_up.append(id_hash)
+        return await get_session(id_hash)
+
+    await sign_in(client, "viewer", clock.now())
+    async with client.get("/api/v1/events") as stream:
+        assert stream.status == 200
+        await stream.content.readuntil(b"\n\n")  # the retry hint: subscribed
+        store.get_session = counted
+        for _ in range(500):
+            feed.recheck()
+        assert await stream.content.readuntil(b"\n\n") == b": keep-alive\n\n"
+        await feed.close()  # after every recheck: the stream has handled them all once it ends
+        rest = await asyncio.wait_for(stream.content.read(), 10)
+    assert len(looked_up) == 1, len(looked_up)
+    assert b"keep-alive" not in rest
     """The file name loses quotes, backslashes and line breaks (each run a ``-``), is an ASCII
     quoted-string in filename (non-ASCII as ``_``) and UTF-8 percent-encoded in filename*."""
     header = content_disposition('PTS "rapport"\\\r\nÖstersund.docx')

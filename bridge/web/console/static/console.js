@@ -142,9 +142,10 @@ export function showError(container, error) {
   fill(container, el("div", { class: "error", role: "alert" }, String(error.message || error)));
 }
 
-// Subscribe to the live stream; `refresh(change)` runs on every "changed" event (and once on
-// (re)connect, since changes may have been missed meanwhile). Falls back to polling when the
-// stream is unavailable.
+// Subscribe to the live stream; `refresh(change)` runs on every "changed" event, and
+// `refresh(null)` (everything) once on (re)connect, since changes may have been missed meanwhile,
+// and on a "resync" event (the server dropped changes this page was too slow to take). Falls back
+// to polling when the stream is unavailable.
 export function live(refresh) {
   const badge = document.getElementById("live");
   const set = (state, text) => { if (badge) { badge.hidden = false; badge.dataset.state = state; badge.textContent = text; } };
@@ -167,6 +168,7 @@ export function live(refresh) {
     source = new EventSource("/api/v1/events", { withCredentials: true });
     source.addEventListener("open", () => { set("live", "live"); run(null); });
     source.addEventListener("changed", (event) => run(JSON.parse(event.data)));
+    source.addEventListener("resync", () => run(null));
     source.addEventListener("error", () => {
       set("down", "reconnecting…");
       if (source.readyState !== EventSource.CLOSED) return; // the browser retries by itself
