@@ -22,7 +22,7 @@ from persons import sign_in
 
 from bridge.notices.attachments import content_disposition
 from bridge.web import decisions
-from bridge.web.keys import FEED, SESSIONS
+from bridge.web.keys import FEED, SERVICE, SESSIONS
 
 #: grants → the name of a person and of a token holding them
 GRANTS: dict[str, list[str]] = {
@@ -336,9 +336,12 @@ async def test_a_storm_of_rechecks_costs_a_live_stream_one_session_lookup(client
         for _ in range(500):
             feed.recheck()
         assert await stream.content.readuntil(b"\n\n") == b": keep-alive\n\n"
-        await feed.close()  # after every recheck: the stream has handled them all once it ends
-        rest = await asyncio.wait_for(stream.content.read(), 10)
-    assert len(looked_up) == 1, len(looked_up)
+        # a change after every recheck: once its event is written, they were all handled
+        hospital = alert("fp-storm", clock.now(), element="no-cell-ullevaal", severity="major")
+        await app[SERVICE].ingest(webhook(hospital))
+        assert await feed.check() is not None
+        rest = await asyncio.wait_for(stream.content.readuntil(b"event: changed\n"), 10)
+    assert len(looked_up) == 2, len(looked_up)  # the rechecks' wake, the event's
     assert b"keep-alive" not in rest
     """The file name loses quotes, backslashes and line breaks (each run a ``-``), is an ASCII
     quoted-string in filename (non-ASCII as ``_``) and UTF-8 percent-encoded in filename*."""
