@@ -607,7 +607,9 @@ def _services(impact: Mapping[str, Any], lang: str, names: ServiceNames | None) 
 
 
 def _region_name(region: str, names: Mapping[str, str]) -> str:
-    return f"{names[region]} ({region})" if region in names else region
+    """The region's inventory name; a notice never carries the inventory key beside it. Only a
+    region the inventory gives no name shows its key (the one thing known about it)."""
+    return names.get(region) or region
 
 
 def _regions(impact: Mapping[str, Any], lang: str) -> str:

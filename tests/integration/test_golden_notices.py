@@ -57,8 +57,9 @@ SERVICES = {"internet": {"sv": "Bredband", "nb": "Bredbånd"}}
 T0 = datetime(2026, 11, 23, 7, 42, tzinfo=UTC)  # 08:42 in Oslo and Stockholm
 NOW = T0 + timedelta(hours=1)
 
-# The inventory keys of the incidents below: none may show in a notice.
-INVENTORY_KEYS = ("internet", "mobile", "telephony", "tv", "iptv", "olt-", "site-")
+# The inventory keys of the incidents below: none may show in a notice (the region ids are
+# added below, from the incidents themselves).
+INVENTORY_KEYS: tuple[str, ...] = ("internet", "mobile", "telephony", "tv", "iptv", "olt-", "site-")
 
 
 def _iso(at: datetime) -> str:
@@ -146,6 +147,11 @@ def ostersund(**over: Any) -> dict[str, Any]:
     base.update(over)
     return base
 
+
+# Region ids are inventory keys too: a notice names the place ("Trondheim"), never its key.
+INVENTORY_KEYS += tuple(
+    sorted({r for doc in (trondheim(), ostersund()) for r in doc["impact"]["region_names"]})
+)
 
 PRIVACY_CASE: dict[str, Any] = {
     "id": "priv-20261123-5c0d1e2f",

@@ -526,7 +526,7 @@ def test_an_update_keeps_what_a_person_wrote_in_the_varsel_and_says_what_changed
         "Forrige varsel ble sendt 23.11.2026 kl. 13.00. Siden da:",
         "- Berørte kunder: 4 000 → 9 000",
         "- Nye tjenester rammet: Mobiltelefoni og mobildata",
-        "- Nye områder berørt: Bergen (NO-4601)",
+        "- Nye områder berørt: Bergen",
         "- Alvorlighetsgrad: alvorlig → kritisk",
     ]
     assert "changes" not in update.latest.to_complete

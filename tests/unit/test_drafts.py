@@ -288,14 +288,16 @@ def test_a_time_the_zone_cannot_hold_is_shown_as_it_is(text: str) -> None:
     assert local_time(at, "nkom") == local_time(at, "pts") == text[:16] + text[19:]
 
 
-def test_scope_names_regions_and_falls_back_to_the_code() -> None:
-    """Regions show their inventory name with the code; an unnamed region shows its code."""
+def test_scope_names_regions_without_their_inventory_key() -> None:
+    """Regions show their inventory name only, never the inventory key beside it; a region the
+    inventory gives no name shows its key (the one thing known about it)."""
     geography = value("nkom_varsel", "scope_geography")
     assert geography.splitlines() == [
-        "Stockholm (SE-0180): inntil 6 500 berørte kunder",
+        "Stockholm: inntil 6 500 berørte kunder",
         "SE-9999: inntil 500 berørte kunder",
     ]
-    assert "Stockholm (SE-0180): högst 6 500 aktiva anslutningar" in value("pts_initial", "scope")
+    assert "Stockholm: högst 6 500 aktiva anslutningar" in value("pts_initial", "scope")
+    assert "SE-0180" not in value("pts_initial", "scope")
 
 
 def test_services_and_connections_come_from_the_impact_by_service() -> None:
@@ -442,7 +444,7 @@ def test_a_real_engine_document_drafts_with_region_names_and_112() -> None:
     real = document(inc, eng.episodes, network(), at(90))
     d = draft_fields("pts_initial", real, OPERATOR, None, at(90))
     assert d.fields["networks_services"].value == "Bredband, IP-TV"
-    assert "Stockholm (SE-0180): högst 6 000 aktiva anslutningar" in d.fields["scope"].value
+    assert "Stockholm: högst 6 000 aktiva anslutningar" in d.fields["scope"].value
     assert d.fields["emergency_112"].value.startswith("Ja:")
     assert d.incident_id == inc.id
 

@@ -200,7 +200,8 @@ def test_what_the_bridge_knows_is_prefilled_measures_and_lessons_are_left_to_a_p
     assert value["detected_how"] == "Detektert automatisk av driftsovervåkingen (1 alarm)."
     assert value["cause"] == "Strømbrudd."
     assert value["services"] == "Bredbånd"
-    assert "Trondheim (NO-5001): inntil 700 berørte kunder" in value["geography"]
+    assert "Trondheim: inntil 700 berørte kunder" in value["geography"]
+    assert "NO-5001" not in value["geography"]
     assert value["duration"] == (
         "2 timer og 5 minutter: fra 23.11.2026 kl. 08.42 til 23.11.2026 kl. 10.47."
     )
