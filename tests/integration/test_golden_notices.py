@@ -13,6 +13,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -64,6 +65,17 @@ INVENTORY_KEYS: tuple[str, ...] = ("internet", "mobile", "telephony", "tv", "ipt
 
 def _iso(at: datetime) -> str:
     return at.isoformat().replace("+00:00", "Z")
+
+
+def _kl(at: datetime) -> str:
+    """A time as the person on duty in Sweden types it (Stockholm time): ``kl. 11.40``."""
+    return at.astimezone(ZoneInfo("Europe/Stockholm")).strftime("kl. %H.%M")
+
+
+# Östersund: mobile reserve power connected, then every service back (the incident's
+# remedied_at). What people write below takes its times from these, in Swedish local time.
+OSTERSUND_POWER_IN = T0 + timedelta(hours=2, minutes=58)
+OSTERSUND_RESTORED = T0 + timedelta(hours=3, minutes=10)
 
 
 def trondheim(**over: Any) -> dict[str, Any]:
@@ -119,7 +131,7 @@ def ostersund(**over: Any) -> dict[str, Any]:
         "state": "open",
         "started_at": _iso(T0),
         "ended_at": None,
-        "remedied_at": _iso(T0 + timedelta(hours=3, minutes=10)),
+        "remedied_at": _iso(OSTERSUND_RESTORED),
         "impact": {
             "current": 0,
             "peak": 6000,
@@ -221,7 +233,9 @@ EDITS: dict[str, dict[str, str]] = {
             "Driftsinformation på www.example.net från kl. 09.00 den 23 november; "
             "sms till berörda abonnenter kl. 09.30."
         ),
-        "effect_minimisation": "Mobil reservkraft kördes ut och kopplades in kl. 11.40.",
+        "effect_minimisation": (
+            f"Mobil reservkraft kördes ut och kopplades in {_kl(OSTERSUND_POWER_IN)}."
+        ),
         "remedy": "Reservkraftaggregatets startbatteri byttes.",
         "recurrence_prevention": (
             "Startbatterier provas varje månad och byts vart tredje år i alla nodstationer."
@@ -253,8 +267,9 @@ _SEVERITY = (
     "inte förmedlas under avbrottet."
 )
 _MITIGATION = (
-    "Mobil reservkraft kopplades in kl. 10.52 och tjänsterna återställdes. Startbatteriet i "
-    "nodstationens reservkraftaggregat byttes samma dag."
+    f"Mobil reservkraft kopplades in {_kl(OSTERSUND_POWER_IN)}, och tjänsterna var återställda "
+    f"{_kl(OSTERSUND_RESTORED)}. Startbatteriet i nodstationens reservkraftaggregat byttes "
+    "samma dag."
 )
 EDITS["se_cyber_early_warning"] = {
     "suspected_malicious": _MALICIOUS,
