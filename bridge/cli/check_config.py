@@ -37,6 +37,12 @@ def _contacts(operator: OperatorConfig) -> None:
             f"  WARNING: no own contact for {', '.join(shared)} (operator.contacts): the "
             "default contact signs them too"
         )
+    channel = operator.contacts.subscriber or operator.contact
+    if channel.phone and not channel.phone.startswith("+") and set(channel.phones) != {"sv", "nb"}:
+        print(
+            f"  WARNING: the subscriber notices' phone {channel.phone} is a domestic number and "
+            "Swedish and Norwegian subscribers would both read it: give phones: {sv: …, nb: …}"
+        )
 
 
 def _services(configured: Mapping[str, ServiceNames], used: Iterable[str]) -> None:

@@ -269,9 +269,17 @@ class TemplatesConfig(Strict):
 
 
 class OperatorContact(Strict):
+    """A contact as the notices name it. ``names`` and ``phones``: per notice language (``sv``
+    for Swedish notices and subscribers, ``nb`` for Norwegian ones), replacing ``name`` and
+    ``phone`` there: a title in the reader's language ("dataskyddsombud"/"personvernombud"), a
+    number dialled as a subscriber in that country dials it (a domestic number such as
+    ``0771-…`` works in one country only)."""
+
     name: str = ""
     phone: str = ""
     email: str = ""
+    names: dict[Literal["sv", "nb"], str] = Field(default_factory=dict)
+    phones: dict[Literal["sv", "nb"], str] = Field(default_factory=dict)
 
 
 class ChannelContact(OperatorContact):
@@ -281,7 +289,6 @@ class ChannelContact(OperatorContact):
 
     web: str = ""
     verification: dict[Literal["sv", "nb"], str] = Field(default_factory=dict)
-    names: dict[Literal["sv", "nb"], str] = Field(default_factory=dict)  # ``name`` per language
 
 
 class OperatorContacts(Strict):

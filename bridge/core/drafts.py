@@ -166,14 +166,23 @@ class RenderedDraft:
 @dataclass(frozen=True, slots=True)
 class Contact:
     """One of the operator's contacts as a notice names it. ``web``: a page (the subscriber
-    channel's); ``verification``: per language, how the channel checks who is asking."""
+    channel's); ``verification``: per language, how the channel checks who is asking;
+    ``names``, ``phones``: ``name`` and ``phone`` per language (the notice's), where they
+    differ between the countries."""
 
     name: str = ""
     phone: str = ""
     email: str = ""
     web: str = ""
     verification: Mapping[str, str] = field(default_factory=dict)
-    names: Mapping[str, str] = field(default_factory=dict)  # ``name`` per language
+    names: Mapping[str, str] = field(default_factory=dict)
+    phones: Mapping[str, str] = field(default_factory=dict)
+
+    def name_in(self, lang: str) -> str:
+        return self.names.get(lang) or self.name
+
+    def phone_in(self, lang: str) -> str:
+        return self.phones.get(lang) or self.phone
 
 
 @dataclass(frozen=True, slots=True)
@@ -859,9 +868,9 @@ def _changes(
 def contact_line(contact: Contact, operator_name: str, lang: str) -> str:
     """``NOC-vakt, Exempel Nät AB, tlf. …, e-post …`` in the notice's language."""
     phone = "tlf." if lang == "nb" else "tel."
-    parts = [p for p in (contact.name, operator_name) if p]
-    if contact.phone:
-        parts.append(f"{phone} {contact.phone}")
+    parts = [p for p in (contact.name_in(lang), operator_name) if p]
+    if contact.phone_in(lang):
+        parts.append(f"{phone} {contact.phone_in(lang)}")
     if contact.email:
         parts.append(f"e-post {contact.email}")
     return ", ".join(parts)
@@ -879,10 +888,10 @@ def channel_line(contact: Contact, lang: str) -> str:
     """Where a subscriber turns, and how that channel verifies who is asking."""
     phone = "tlf." if lang == "nb" else "tel."
     web = "nettside" if lang == "nb" else "webbplats"
-    name = contact.names.get(lang) or contact.name
+    name = contact.name_in(lang)
     parts = [name] if name else []
-    if contact.phone:
-        parts.append(f"{phone} {contact.phone}")
+    if contact.phone_in(lang):
+        parts.append(f"{phone} {contact.phone_in(lang)}")
     if contact.email:
         parts.append(f"e-post {contact.email}")
     if contact.web:

@@ -23,10 +23,11 @@ BUILTIN_DIR = Path(__file__).resolve().parent / "templates"
 
 def sender(operator: OperatorConfig) -> Sender:
     """The core's view of the configured operator: the default contact and one per track
-    (``operator.contacts``; a track left out uses ``operator.contact``)."""
+    (``operator.contacts``; a track left out uses ``operator.contact``, with its names and
+    phones per language)."""
     contacts: dict[str, Contact] = {}
     for track in ("outage", "privacy", "subscriber"):
-        found = getattr(operator.contacts, track)
+        found = getattr(operator.contacts, track) or operator.contact
         if found is not None:
             contacts[track] = Contact(
                 name=found.name,
@@ -34,7 +35,8 @@ def sender(operator: OperatorConfig) -> Sender:
                 email=found.email,
                 web=getattr(found, "web", ""),
                 verification=dict(getattr(found, "verification", {})),
-                names=dict(getattr(found, "names", {})),
+                names={str(k): v for k, v in found.names.items()},
+                phones={str(k): v for k, v in found.phones.items()},
             )
     return Sender(
         name=operator.name,

@@ -7,7 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from redis_server import UNSAFE, RedisServer
+
+from bridge.cli.check_config import _contacts
+from bridge.config.models import OperatorConfig
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG_DATA = REPO / "tests" / "data" / "config"
@@ -98,6 +102,26 @@ def test_check_config_names_criterion_sources_contacts_and_services() -> None:
     assert "privacy (privacy reports' contact point): Dataskyddsombud" in out
     assert "internet = Bredband / Bredbånd" in out
     assert "WARNING: services without a display name" not in out
+
+
+def test_check_config_warns_of_a_domestic_subscriber_number_for_both_countries(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A subscriber channel with one domestic number (0771-…) would show Norwegian subscribers
+    a Swedish number: check-config warns until phones per language are given."""
+    one = OperatorConfig.model_validate(
+        {"contacts": {"subscriber": {"name": "Kundtjänst", "phone": "0771-00 00 00"}}}
+    )
+    _contacts(one)
+    assert "WARNING: the subscriber notices' phone 0771-00 00 00 is a domestic number" in (
+        capsys.readouterr().out
+    )
+    both = {"sv": "0771-00 00 00", "nb": "815 00 000"}
+    per_language = OperatorConfig.model_validate(
+        {"contacts": {"subscriber": {"name": "Kundtjänst", "phone": "0771", "phones": both}}}
+    )
+    _contacts(per_language)
+    assert "domestic number" not in capsys.readouterr().out
 
 
 def test_check_config_lists_every_problem() -> None:

@@ -480,6 +480,43 @@ def test_each_kind_is_signed_by_the_contact_of_its_track() -> None:
     assert "kontrollerer vi at det er deg" in field("nkom_privacy_subscriber", "contact_us")
 
 
+def test_a_contact_s_name_and_phone_follow_the_notice_s_language() -> None:
+    """A contact's names and phones per language replace its name and phone in that language's
+    notices: a Norwegian notice names the personvernombud and the Norwegian number, never the
+    Swedish title or a Swedish domestic number."""
+    who = Sender(
+        "Exempel Nät AB",
+        "556000-0000",
+        "NOC vakt",
+        "+46 10 000 00 00",
+        "noc@ex.net",
+        contacts={
+            "privacy": Contact(
+                "Dataskyddsombud",
+                "+46 10 000 00 10",
+                "dpo@ex.net",
+                names={"sv": "Dataskyddsombud", "nb": "Personvernombud"},
+            ),
+            "subscriber": Contact(
+                "Kundtjänst",
+                "0771-00 00 00",
+                names={"nb": "Kundeservice"},
+                phones={"sv": "0771-00 00 00", "nb": "815 00 000"},
+            ),
+        },
+    )
+
+    def field(kind: str, key: str) -> str:
+        return draft_fields(kind, doc(), who, None, NOW).fields[key].value
+
+    assert field("nkom_privacy_varsel", "contact").startswith("Personvernombud, Exempel Nät AB")
+    assert field("privacy_initial", "contact_point").startswith("Dataskyddsombud, Exempel Nät AB")
+    nb = field("nkom_privacy_subscriber", "contact_us")
+    assert nb.startswith("Kundeservice, tlf. 815 00 000")
+    assert "0771" not in nb
+    assert field("subscriber_notice", "contact_us").startswith("Kundtjänst, tel. 0771-00 00 00")
+
+
 def test_a_case_s_text_per_language_goes_to_that_language_s_notices() -> None:
     """Where a case holds a text per language, the Swedish notices take the Swedish one and the
     Norwegian ones the bokmål one; a field without one takes the case's own text."""
