@@ -500,6 +500,7 @@ _WORDS = {
         "cause": "Årsak: {x}",
         "severity": "Alvorlighetsgrad: {a} → {b}",
         "expected": "Forventet normalisert: {a} → {b}",
+        "expected_span": "{d} fra hendelsen oppsto (forventet normalisert {at}).",
         "not_given": "ikke oppgitt",
         "restored": "Tjenestene var normalisert {at}.",
         "duration": "Samlet varighet: {d} (fra {start}).",
@@ -528,6 +529,7 @@ _WORDS = {
         "cause": "Orsak: {x}",
         "severity": "Allvarlighetsgrad: {a} → {b}",
         "expected": "Beräknad tid för åtgärd: {a} → {b}",
+        "expected_span": "{d} från början (beräknas vara åtgärdat {at}).",
         "not_given": "inte angiven",
         "restored": "Störningen eller avbrottet avhjälptes {at}.",
         "duration": "Total varaktighet: {d} (från {start}).",
@@ -750,10 +752,21 @@ def _societal(doc: Mapping[str, Any], lang: str) -> tuple[str, str] | None:
 
 
 def _expected(doc: Mapping[str, Any], regulator: str) -> tuple[str, str] | None:
+    """Nkom asks for the *duration* until normalised ("Varighet før hendelsen er forventet
+    normalisert", seed 003): a time in the annotation gives the span from the start and the
+    time itself; free text is shown as written."""
     value = expected_resolution(doc)
     if not value:
         return None
-    return _when_text(value, regulator), f"alert annotation {RESOLUTION_ANNOTATION}"
+    source = f"alert annotation {RESOLUTION_ANNOTATION}"
+    when, started = read_time(value), _time(doc.get("started_at"))
+    if when is None or started is None or when < started:
+        return _when_text(value, regulator), source
+    lang = LANGUAGES[regulator]
+    text = _WORDS[lang]["expected_span"].format(
+        d=_span((when - started).total_seconds(), lang), at=local_time(when, regulator)
+    )
+    return text, f"{source} − incident.started_at"
 
 
 def expected_resolution(doc: Mapping[str, Any]) -> str:

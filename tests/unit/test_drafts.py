@@ -367,10 +367,13 @@ def test_cause_comes_from_the_first_cause_like_annotation_of_each_alert() -> Non
     assert value("pts_initial", "cause_preliminary", doc(alert_details=alerts[:1])) == "Fiber cut"
 
 
-def test_expected_resolution_time_is_localised_and_free_text_kept() -> None:
-    """An ISO ``expected_resolution`` shows in local time; free text is shown as written."""
+def test_expected_duration_is_a_duration_with_its_local_end_and_free_text_kept() -> None:
+    """Nkom asks for the duration until normalised: an ISO ``expected_resolution`` gives the
+    span from the start and the expected time in local time; free text is shown as written."""
     timed = doc(alert_details=[{"annotations": {"expected_resolution": "2026-11-23T14:00:00Z"}}])
-    assert value("nkom_varsel", "expected_duration", timed) == "23.11.2026 kl. 15.00"
+    assert value("nkom_varsel", "expected_duration", timed) == (
+        "4 timer og 55 minutter fra hendelsen oppsto (forventet normalisert 23.11.2026 kl. 15.00)."
+    )
     text = doc(alert_details=[{"annotations": {"expected_resolution": "ca. 2 timer"}}])
     assert value("nkom_update", "expected_duration", text) == "ca. 2 timer"
 
