@@ -9,7 +9,9 @@ Contract:
 - A field the incident cannot answer (measures taken, risk to life and health…) is present
   with an empty value: ``to_complete`` is true and templates show ``placeholder``. Every
   prefilled field says in ``source`` where its value came from.
-- Times are shown in the regulator's local zone (Europe/Oslo, Europe/Stockholm).
+- Times are shown in the regulator's local zone (Europe/Oslo, Europe/Stockholm), each with
+  the zone named ("norsk tid", "svensk tid"; in the repeated autumn hour, which one and its
+  offset): :func:`local_time`.
 - :func:`reference_number` depends only on the operator's organisation number and the
   incident id (which is stable), so every draft of one incident carries the same reference.
 - Rendering the fields into text and HTML reads template files and lives in
@@ -273,18 +275,37 @@ def regulator_of(kind: str) -> str:
     raise BadInput("kind", f"unknown notice kind {kind!r}; expected one of {', '.join(KINDS)}")
 
 
+#: The zone as each language names it after a time, and in the hour repeated when summer
+#: time ends (02.00–02.59 twice in late October), which of the two it is, with its offset.
+_ZONE_WORDS = {
+    "nb": ("norsk tid", "norsk sommertid", "norsk vintertid"),
+    "sv": ("svensk tid", "svensk sommartid", "svensk vintertid"),
+}
+
+
 def local_time(value: datetime, regulator: str) -> str:
-    """``23.11.2026 kl. 10.05`` (Nkom, Oslo time) or ``2026-11-23 kl. 10.05`` (PTS, Stockholm):
-    each language's written convention (Språkrådet in both countries: a period in times).
-    An instant too near year 1 or 9999 for the zone (only a store written before the API
-    checked the times people give, :mod:`bridge.core.instants`, holds one) is shown in ISO
-    8601 as it is, never an OverflowError."""
+    """``23.11.2026 kl. 10.05 norsk tid`` (Nkom, Oslo time) or ``2026-11-23 kl. 10.05 svensk
+    tid`` (PTS and the CSIRT, Stockholm time): each language's written convention (Språkrådet
+    in both countries: a period in times), and the zone named with every time, so a time
+    copied alone (into a portal's or e-service's field) still says what it is. In the hour
+    repeated when summer time ends, a time says which of the two it is and its offset
+    (``kl. 02.30 norsk sommertid (UTC+2)``). An instant too near year 1 or 9999 for the zone
+    (only a store written before the API checked the times people give,
+    :mod:`bridge.core.instants`, holds one) is shown in ISO 8601 as it is, never an
+    OverflowError."""
     try:
         local = value.astimezone(ZoneInfo(ZONES[regulator]))
     except OverflowError:
         return value.isoformat(timespec="minutes")
     pattern = "%d.%m.%Y kl. %H.%M" if regulator == "nkom" else "%Y-%m-%d kl. %H.%M"
-    return local.strftime(pattern)
+    plain, summer, winter = _ZONE_WORDS[LANGUAGES[regulator]]
+    offset = local.utcoffset()
+    other = local.replace(fold=1 - local.fold).utcoffset()
+    if offset is None or other is None or offset == other:
+        return f"{local.strftime(pattern)} {plain}"
+    hours = round(offset.total_seconds() / 3600)
+    zone = summer if offset > other else winter
+    return f"{local.strftime(pattern)} {zone} (UTC{hours:+d})"
 
 
 def reference_number(org_number: str, incident_id: str) -> str:

@@ -83,7 +83,7 @@ def test_what_only_a_person_can_answer_is_never_prefilled() -> None:
     form = builtin_forms()["se_cyber_notification"]
     fields = draft_fields("se_cyber_notification", DOC, OPERATOR, None, NOW, form=form)
     assert fields.to_complete() == list(PERSON)
-    assert fields.fields["aware_at"].value == "2026-11-23 kl. 09.00"
+    assert fields.fields["aware_at"].value == "2026-11-23 kl. 09.00 svensk tid"
     assert fields.fields["status"].value == "Pågår."
     assert fields.regulator == "csirt" and fields.language == "sv"
     final = draft_fields(

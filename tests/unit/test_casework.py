@@ -523,7 +523,7 @@ def test_an_update_keeps_what_a_person_wrote_in_the_varsel_and_says_what_changed
     assert fields["expected_duration"] == "ca. 4 timer"
     assert set(update.latest.edited) == {"scope_life_health", "expected_duration"}
     assert fields["changes"].splitlines() == [
-        "Forrige varsel ble sendt 23.11.2026 kl. 13.00. Siden da:",
+        "Forrige varsel ble sendt 23.11.2026 kl. 13.00 norsk tid. Siden da:",
         "- Berørte kunder: 4 000 → 9 000",
         "- Nye tjenester rammet: Mobiltelefoni og mobildata",
         "- Nye områder berørt: Bergen",
@@ -551,9 +551,11 @@ def test_the_normalised_notice_starts_from_the_last_notice_sent() -> None:
     fields = normalised.latest.fields
     assert fields["scope_life_health"] == "Nei."
     assert "expected_duration" not in fields
-    assert fields["normalised"].startswith("Tjenestene var normalisert 23.11.2026 kl. 15.05.")
-    assert "Samlet varighet: 5 timer (fra 23.11.2026 kl. 10.05)." in fields["normalised"]
-    assert fields["changes"].startswith("Forrige varsel ble sendt 23.11.2026 kl. 13.00.")
+    assert fields["normalised"].startswith(
+        "Tjenestene var normalisert 23.11.2026 kl. 15.05 norsk tid."
+    )
+    assert "Samlet varighet: 5 timer (fra 23.11.2026 kl. 10.05 norsk tid)." in fields["normalised"]
+    assert fields["changes"].startswith("Forrige varsel ble sendt 23.11.2026 kl. 13.00 norsk tid.")
 
 
 def test_the_pts_supplementary_report_carries_the_person_s_cause_from_the_initial_report() -> None:
@@ -595,6 +597,6 @@ def test_a_draft_stored_by_the_previous_code_loads_and_an_update_starts_from_it(
     assert update.latest.fields["scope_life_health"] == "Nei."
     assert update.latest.fields["expected_duration"] == "ca. 4 timer"
     assert update.latest.fields["changes"].splitlines() == [
-        "Forrige varsel ble sendt 23.11.2026 kl. 13.00. Siden da:",
+        "Forrige varsel ble sendt 23.11.2026 kl. 13.00 norsk tid. Siden da:",
         "- Berørte kunder: 4 000 → 8 000",
     ]

@@ -265,17 +265,52 @@ def test_labels_are_bokmal_for_nkom_and_swedish_for_pts() -> None:
 
 def test_nkom_times_are_oslo_local_in_winter_and_in_summer() -> None:
     """Start times show in Oslo time, +1 h in winter and +2 h in summer."""
-    assert value("nkom_varsel", "started_at") == "23.11.2026 kl. 10.05"
+    assert value("nkom_varsel", "started_at") == "23.11.2026 kl. 10.05 norsk tid"
     summer = doc(started_at="2026-07-01T08:05:00Z")
-    assert value("nkom_varsel", "started_at", summer) == "01.07.2026 kl. 10.05"
+    assert value("nkom_varsel", "started_at", summer) == "01.07.2026 kl. 10.05 norsk tid"
 
 
 def test_pts_times_are_stockholm_local_across_the_spring_dst_change() -> None:
     """On the DST change day 01:30 UTC is 03:30 in Stockholm; the draft time uses ``now``."""
     changed = doc(started_at="2026-03-29T01:30:00Z")
     d = draft("pts_initial", changed, now=datetime(2026, 3, 29, 0, 30, tzinfo=UTC))
-    assert d.fields["scope"].value.startswith("Från 2026-03-29 kl. 03.30, pågår.")
-    assert d.drafted_at == "2026-03-29 kl. 01.30"
+    assert d.fields["scope"].value.startswith("Från 2026-03-29 kl. 03.30 svensk tid, pågår.")
+    assert d.drafted_at == "2026-03-29 kl. 01.30 svensk tid"
+
+
+@pytest.mark.parametrize(
+    ("utc", "nkom", "sv"),
+    [
+        (
+            "2026-11-23T09:05:00Z",
+            "23.11.2026 kl. 10.05 norsk tid",
+            "2026-11-23 kl. 10.05 svensk tid",
+        ),
+        (
+            "2026-10-25T00:30:00Z",
+            "25.10.2026 kl. 02.30 norsk sommertid (UTC+2)",
+            "2026-10-25 kl. 02.30 svensk sommartid (UTC+2)",
+        ),
+        (
+            "2026-10-25T01:30:00Z",
+            "25.10.2026 kl. 02.30 norsk vintertid (UTC+1)",
+            "2026-10-25 kl. 02.30 svensk vintertid (UTC+1)",
+        ),
+        (
+            "2026-10-25T02:30:00Z",
+            "25.10.2026 kl. 03.30 norsk tid",
+            "2026-10-25 kl. 03.30 svensk tid",
+        ),
+    ],
+)
+def test_every_time_names_its_zone_and_the_repeated_autumn_hour_says_which(
+    utc: str, nkom: str, sv: str
+) -> None:
+    """Every time names its zone as the notice's language does ("norsk tid", "svensk tid");
+    the two 02.30 of the night summer time ends differ: summer or winter time, with the offset."""
+    at = datetime.fromisoformat(utc)
+    assert local_time(at, "nkom") == nkom
+    assert local_time(at, "pts") == local_time(at, "csirt") == sv
 
 
 @pytest.mark.parametrize(
@@ -372,7 +407,8 @@ def test_expected_duration_is_a_duration_with_its_local_end_and_free_text_kept()
     span from the start and the expected time in local time; free text is shown as written."""
     timed = doc(alert_details=[{"annotations": {"expected_resolution": "2026-11-23T14:00:00Z"}}])
     assert value("nkom_varsel", "expected_duration", timed) == (
-        "4 timer og 55 minutter fra hendelsen oppsto (forventet normalisert 23.11.2026 kl. 15.00)."
+        "4 timer og 55 minutter fra hendelsen oppsto "
+        "(forventet normalisert 23.11.2026 kl. 15.00 norsk tid)."
     )
     text = doc(alert_details=[{"annotations": {"expected_resolution": "ca. 2 timer"}}])
     assert value("nkom_update", "expected_duration", text) == "ca. 2 timer"
@@ -383,9 +419,9 @@ def test_normalised_notice_states_restoration_total_duration_and_peak() -> None:
     impact = {**doc()["impact"], "peak_at": "2026-11-23T09:35:00Z"}
     done = doc(remedied_at="2026-11-23T11:30:00Z", state="closed", impact=impact)
     assert value("nkom_normalised", "normalised", done) == (
-        "Tjenestene var normalisert 23.11.2026 kl. 12.30. "
-        "Samlet varighet: 2 timer og 25 minutter (fra 23.11.2026 kl. 10.05). "
-        "Høyeste antall berørte kunder: 6 000 (Bredbånd), 23.11.2026 kl. 10.35."
+        "Tjenestene var normalisert 23.11.2026 kl. 12.30 norsk tid. "
+        "Samlet varighet: 2 timer og 25 minutter (fra 23.11.2026 kl. 10.05 norsk tid). "
+        "Høyeste antall berørte kunder: 6 000 (Bredbånd), 23.11.2026 kl. 10.35 norsk tid."
     )
 
 

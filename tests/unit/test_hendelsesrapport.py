@@ -194,24 +194,27 @@ def test_what_the_bridge_knows_is_prefilled_measures_and_lessons_are_left_to_a_p
     value = {k: f.value for k, f in fields.items()}
     assert value["where"] == "Hendelsen rammet kunder i Trondheim og Melhus."
     assert value["when"] == (
-        "Hendelsen oppsto 23.11.2026 kl. 08.42 og varte til 23.11.2026 kl. 10.47."
+        "Hendelsen oppsto 23.11.2026 kl. 08.42 norsk tid og varte til "
+        "23.11.2026 kl. 10.47 norsk tid."
     )
-    assert value["detected_at"].startswith("23.11.2026 kl. 08.42")
+    assert value["detected_at"].startswith("23.11.2026 kl. 08.42 norsk tid")
     assert value["detected_how"] == "Detektert automatisk av driftsovervåkingen (1 alarm)."
     assert value["cause"] == "Strømbrudd."
     assert value["services"] == "Bredbånd"
     assert "Trondheim: inntil 700 berørte kunder" in value["geography"]
     assert "NO-5001" not in value["geography"]
     assert value["duration"] == (
-        "2 timer og 5 minutter: fra 23.11.2026 kl. 08.42 til 23.11.2026 kl. 10.47."
+        "2 timer og 5 minutter: fra 23.11.2026 kl. 08.42 norsk tid til "
+        "23.11.2026 kl. 10.47 norsk tid."
     )
-    assert value["normal_at"] == "23.11.2026 kl. 10.47"
+    assert value["normal_at"] == "23.11.2026 kl. 10.47 norsk tid"
     assert value["notices_sent"] == (
         "Varsler sendt til myndigheter:\n"
-        "- 23.11.2026 kl. 09.12: Nkom – første varsel til ekomvarsling@nkom.no (e-post)."
+        "- 23.11.2026 kl. 09.12 norsk tid: Nkom – første varsel til ekomvarsling@nkom.no (e-post)."
     )
     assert value["request"] == (
-        "Anmodningen ble mottatt 24.11.2026 kl. 10.00, med frist 08.12.2026 kl. 10.00. "
+        "Anmodningen ble mottatt 24.11.2026 kl. 10.00 norsk tid, med frist "
+        "08.12.2026 kl. 10.00 norsk tid. "
         "Nkoms referanse: 2026/1."
     )
     assert "noc@example.net" in value["contact"]
@@ -227,7 +230,7 @@ def test_an_ongoing_incident_opened_by_hand_with_nothing_sent_says_so() -> None:
         alert_details=[{"labels": {"alertname": "ReportedByHand"}, "annotations": {}}],
     )
     fields = draft_fields(KIND, doc, OPERATOR, None, NOW).fields
-    assert fields["when"].value == "Hendelsen oppsto 23.11.2026 kl. 08.42 og pågår."
+    assert fields["when"].value == "Hendelsen oppsto 23.11.2026 kl. 08.42 norsk tid og pågår."
     assert fields["detected_how"].value.startswith("Rapportert manuelt")
     assert fields["duration"].to_complete and fields["normal_at"].to_complete
     assert fields["cause"].to_complete

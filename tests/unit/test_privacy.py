@@ -222,7 +222,7 @@ def test_privacy_fields_fill_annex_i_in_swedish_and_the_notices_in_plain_words()
     operator = Sender("Exempel Nät AB", "556000-0000", "NOC", "+46 10 000 00 00", "noc@ex.net")
     doc = privacy.to_dict(c)
     report = draft_fields("privacy_initial", doc, operator, None, NOW).fields
-    assert report["occurred_at"].value == "2026-11-22 kl. 18.00 (uppskattad)"
+    assert report["occurred_at"].value == "2026-11-22 kl. 18.00 svensk tid (uppskattad)"
     assert report["circumstances"].value == "Stöld"
     assert report["affected"].value == "1 200 abonnenter eller användare"
     assert report["notification"].value.startswith("Första anmälan")
