@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from bridge.core.casework import (
@@ -163,6 +163,8 @@ class Context:
     forms: Mapping[str, ReportForm] = field(default_factory=dict)  # cyber reports' fields
     # submission channel per kind (``portal``); a kind left out goes by e-mail
     channels: Mapping[str, str] = field(default_factory=dict)
+    # kind → the day the law behind it was repealed (its rule set's ``repealed_on``)
+    repealed_on: Mapping[str, date] = field(default_factory=dict)
 
     def channel(self, kind: str) -> str:
         return self.channels.get(kind, "email")
@@ -186,6 +188,7 @@ class Context:
             previous,
             self.forms.get(kind),
             sent,
+            self.repealed_on.get(kind),
         )
 
     def fields_of(

@@ -24,7 +24,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -247,6 +247,9 @@ class DraftFields:
     drafted_at: str  # local time, regulator's format
     placeholder: str
     fields: dict[str, Field]
+    # said first, above everything: the duty behind the kind was repealed before the incident
+    # began, so this is no report owed to the regulator (:func:`repealed_statement`)
+    repealed: str = ""
 
     def to_complete(self) -> list[str]:
         """Keys of the fields a person must still fill in."""
@@ -353,12 +356,14 @@ def draft_fields(
     previous: Previous | None = None,
     form: cyber_fields.ReportForm | None = None,
     sent: Sequence[SentNotice] = (),
+    repealed_on: date | None = None,
 ) -> DraftFields:
     """See the module contract. ``recipient`` None: the regulator's published address;
     ``services``: display names per service and language; ``previous``: the notice this one
     follows (Nkom update or normalised notice, PTS supplementary report); ``form``: the
     fields of a cybersecurity-act report (its kinds' fields are data); ``sent``: the notices
-    of the incident already sent (Nkom's hendelsesrapport lists them)."""
+    of the incident already sent (Nkom's hendelsesrapport lists them); ``repealed_on``: the
+    day the law behind the kind was repealed (its rule set's ``repealed_on``)."""
     regulator = regulator_of(kind)
     if kind in CYBER_KINDS:
         return _cyber_fields(kind, incident, operator, recipient, now, services, form)
@@ -399,7 +404,52 @@ def draft_fields(
         drafted_at=local_time(now, regulator),
         placeholder=UNKNOWN[language],
         fields=fields,
+        repealed=repealed_statement(kind, incident, repealed_on),
     )
+
+
+_MONTHS_SV = [
+    "januari",
+    "februari",
+    "mars",
+    "april",
+    "maj",
+    "juni",
+    "juli",
+    "augusti",
+    "september",
+    "oktober",
+    "november",
+    "december",
+]
+#: What a PTS outage report says first when the incident began on or after the day LEK 8 kap.
+#: 1–4 §§ was repealed (docs/regulation.md §1: the rule set is kept as the operator's internal
+#: threshold, "it must say so wherever it is shown").
+REPEALED_PTS = (
+    "Detta är ingen rapport som ska lämnas till PTS. Skyldigheten att rapportera störningar "
+    "och avbrott enligt lagen om elektronisk kommunikation (8 kap. 1–4 §§) upphävdes den {day} "
+    "(SFS 2025:1511), och incidenten började därefter. Rapporten har tagits fram enligt "
+    "operatörens interna tröskelvärden; betydande incidenter rapporteras i stället till "
+    "CSIRT-enheten enligt cybersäkerhetslagen (2025:1506)."
+)
+
+
+def repealed_statement(kind: str, incident: Mapping[str, Any], repealed_on: date | None) -> str:
+    """For a PTS outage report (:data:`PTS_KINDS`) of an incident that began on or after
+    ``repealed_on`` (Stockholm's calendar; an incident without a start counts as after): the
+    statement that the duty was repealed and this is no report owed to PTS. Else empty."""
+    if kind not in PTS_KINDS or repealed_on is None:
+        return ""
+    started = _time(incident.get("started_at"))
+    if started is not None:
+        try:
+            day = started.astimezone(ZoneInfo(ZONES["pts"])).date()
+        except OverflowError:
+            day = started.date()
+        if day < repealed_on:
+            return ""
+    written = f"{repealed_on.day} {_MONTHS_SV[repealed_on.month - 1]} {repealed_on.year}"
+    return REPEALED_PTS.format(day=written)
 
 
 def _hendelsesrapport_values(

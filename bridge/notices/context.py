@@ -4,6 +4,7 @@ privacy kind, the renderer and the rules of a significant change (a ``case_draft
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 
 from bridge.config import LoadedConfig
 from bridge.config.report_forms import builtin_forms
@@ -61,6 +62,17 @@ def channels(loaded: LoadedConfig) -> dict[str, str]:
     return {kind: channel for kind, channel in out.items() if channel != "email"}
 
 
+def repealed_on(loaded: LoadedConfig) -> dict[str, date]:
+    """Each kind of an enabled rule set that encodes a repealed law → the day it was repealed
+    (PTS's outage reports: 2026-01-15)."""
+    return {
+        kind: rs.repealed_on
+        for rs in loaded.enabled_rule_sets()
+        if rs.repealed_on is not None
+        for kind in rs.obligation_kinds()
+    }
+
+
 def drafting_context(loaded: LoadedConfig) -> case_drafts.Context:
     """The core's drafting context for this configuration."""
     cfg = loaded.config
@@ -83,4 +95,5 @@ def drafting_context(loaded: LoadedConfig) -> case_drafts.Context:
         services={key: {"sv": n.sv, "nb": n.nb} for key, n in cfg.services.items()},
         forms=builtin_forms(),
         channels=channels(loaded),
+        repealed_on=repealed_on(loaded),
     )

@@ -19,6 +19,7 @@ import pytest
 
 from bridge.config import OperatorConfig
 from bridge.config.report_forms import builtin_forms
+from bridge.config.rule_sets import load_rule_set
 from bridge.core import case_drafts
 from bridge.core.drafts import FIELD_KEYS, KINDS, DraftFields, Previous, draft_fields, with_values
 from bridge.core.hendelsesrapport import SentNotice
@@ -367,6 +368,12 @@ DRAFTED = {
 DECLARATION = {"aware_at": _iso(T0 + timedelta(minutes=20)), "by": "anna", "significant": True}
 
 
+#: the shipped PTS outage rule set encodes LEK 8 kap., repealed 2026-01-15: its reports of an
+#: incident since then (the Östersund one) say first that they are no report owed to PTS
+_PTS_OUTAGE = load_rule_set(Path(__file__).resolve().parents[2] / "config/rules/pts-outage.yaml")
+REPEALED_ON = {kind: _PTS_OUTAGE.repealed_on for kind in _PTS_OUTAGE.obligation_kinds()}
+
+
 def _snapshot(doc: dict[str, Any]) -> dict[str, Any]:
     return case_drafts.snapshot(doc, "severity")
 
@@ -438,7 +445,16 @@ def fields_of(kind: str) -> DraftFields:
         previous = Previous(previous.kind, previous.sent_at, previous.before, _snapshot(doc))
     form = builtin_forms().get(kind)
     fields = draft_fields(
-        kind, doc, OPERATOR, None, DRAFTED.get(kind, NOW), SERVICES, previous, form, sent
+        kind,
+        doc,
+        OPERATOR,
+        None,
+        DRAFTED.get(kind, NOW),
+        SERVICES,
+        previous,
+        form,
+        sent,
+        REPEALED_ON.get(kind),
     )
     return with_values(fields, EDITS[kind])
 

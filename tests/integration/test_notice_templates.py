@@ -11,10 +11,13 @@ from typing import Any
 import jinja2
 import pytest
 
-from bridge.config import OperatorConfig
+from bridge.config import OperatorConfig, load_config
 from bridge.config.report_forms import builtin_forms
 from bridge.core.drafts import KINDS, DraftFields, draft_fields
+from bridge.notices.context import drafting_context
 from bridge.notices.rendering import BUILTIN_DIR, render, sender
+
+REPO = Path(__file__).resolve().parents[2]
 
 OPERATOR = OperatorConfig.model_validate(
     {
@@ -116,3 +119,25 @@ def test_empty_fields_show_the_regulator_facing_not_yet_known_wording() -> None:
     assert "Ikke kjent ennå" in nkom.text
     for text in (out.text, out.html, nkom.text, nkom.html):
         assert "[fyll" not in text and "Utkast" not in text and "före sändning" not in text
+
+
+def test_a_pts_outage_report_after_the_repeal_says_first_it_is_none_owed_to_pts() -> None:
+    """The shipped configuration drafts PTS's outage reports with the day LEK 8 kap. was
+    repealed (pts-outage's ``repealed_on``): for an incident since then the subject and the top
+    of the text and HTML say it is no report owed to PTS (SFS 2025:1511); for an incident
+    before that day, nothing is added."""
+    context = drafting_context(load_config(REPO / "config" / "bridge.yaml", env={}))
+    assert context.repealed_on["pts_initial"] == context.repealed_on["pts_supplementary"]
+    assert "nkom_varsel" not in context.repealed_on
+    for kind in ("pts_initial", "pts_supplementary"):
+        out = render(context.fields(kind, incident(), NOW), None)
+        assert out.subject.startswith("Ingen rapport till PTS (upphävd rapportplikt) – ")
+        head = out.text.split("\n\n")[1]
+        assert head.startswith("Detta är ingen rapport som ska lämnas till PTS.")
+        assert "upphävdes den 15 januari 2026 (SFS 2025:1511)" in head
+        assert "ingen rapport som ska lämnas till PTS" in out.html.split("<table")[0]
+        before = {**incident(), "started_at": "2026-01-14T22:59:00Z"}  # 23.59 in Stockholm
+        earlier = render(context.fields(kind, before, NOW), None)
+        assert "PTS" not in earlier.subject and "upphävd" not in earlier.text
+    on_the_day = {**incident(), "started_at": "2026-01-14T23:00:00Z"}  # 00.00 in Stockholm
+    assert context.fields("pts_initial", on_the_day, NOW).repealed
