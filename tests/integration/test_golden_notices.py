@@ -2,14 +2,18 @@
 from one fixed, realistic incident or privacy case and kept under ``tests/data/notices/``.
 
 A reviewer reads exactly what is sent there, and every change to it shows in review. To accept
-a deliberate change, run ``UPDATE_GOLDEN=1 .venv/bin/python -m pytest
-tests/integration/test_golden_notices.py`` and read the diff before committing it.
+a deliberate change, run ``./scripts/update-golden`` (it sets ``UPDATE_GOLDEN=1`` for this
+file only) and read the diff before committing it. In that mode the samples are rewritten
+before they are compared, so the comparison always passes: it is a tool, never a check. So it
+can never run in CI: ``.ci/run`` unsets ``UPDATE_GOLDEN``, and with ``CI`` set this module
+refuses to load at all when ``UPDATE_GOLDEN`` is set (any value), failing the run.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,7 +30,19 @@ from bridge.core.hendelsesrapport import SentNotice
 from bridge.notices.rendering import render, sender
 
 GOLDEN = Path(__file__).resolve().parents[1] / "data" / "notices"
-UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+
+
+def update_mode(env: Mapping[str, str]) -> bool:
+    """Whether to rewrite the samples (``UPDATE_GOLDEN=1``); refused outright under ``CI``."""
+    asked = env.get("UPDATE_GOLDEN", "")
+    if asked and env.get("CI"):
+        raise RuntimeError(
+            "UPDATE_GOLDEN is set in CI: the golden samples would be rewritten, not checked"
+        )
+    return asked == "1"
+
+
+UPDATE = update_mode(os.environ)
 
 OPERATOR = sender(
     OperatorConfig.model_validate(
@@ -474,8 +490,18 @@ def test_each_kind_renders_exactly_its_golden_sample(kind: str) -> None:
         for path, content in zip(paths, (text, html), strict=True):
             path.write_text(content, encoding="utf-8")
     for path, content in zip(paths, (text, html), strict=True):
-        assert path.exists(), f"{path} missing: run with UPDATE_GOLDEN=1 and read it"
+        assert path.exists(), f"{path} missing: run ./scripts/update-golden and read it"
         assert content == path.read_text(encoding="utf-8"), f"{path.name} changed"
+
+
+def test_update_mode_is_refused_in_ci() -> None:
+    """With ``CI`` set, asking to rewrite the samples fails instead of passing every check."""
+    with pytest.raises(RuntimeError, match="CI"):
+        update_mode({"UPDATE_GOLDEN": "1", "CI": "true"})
+    with pytest.raises(RuntimeError, match="CI"):
+        update_mode({"UPDATE_GOLDEN": "yes", "CI": "1"})
+    assert update_mode({"UPDATE_GOLDEN": "1"}) is True
+    assert update_mode({"CI": "true"}) is False
 
 
 _FIELD_KEYS = sorted(
