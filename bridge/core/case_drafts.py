@@ -219,7 +219,7 @@ def sent_notices(drafts: Sequence[Draft], exclude: str | None = None) -> list[Se
         version = d.approved_version or d.latest
         reference = d.submission.reference if d.submission is not None else ""
         name = report_name(d.regulator, d.kind, "nb")
-        out.append(SentNotice(d.sent_at, name, version.recipient, d.channel, reference))
+        out.append(SentNotice(d.sent_at, name, version.recipient, d.channel, reference, d.kind))
     return sorted(out, key=lambda n: n.at)
 
 

@@ -461,6 +461,7 @@ def _hendelsesrapport_values(
 ) -> dict[str, tuple[str, str]]:
     """Nkom's hendelsesrapport, prefilled in the outage notices' own bokmål wording."""
     impact: Mapping[str, Any] = incident.get("impact") or {}
+    societal = _flag(incident, "societal", "nkom")
     values = hendelsesrapport.values(
         incident,
         lambda t: local_time(t, "nkom"),
@@ -469,6 +470,7 @@ def _hendelsesrapport_values(
         _regions(impact, "nb"),
         _customers(impact, "nb", services),
         _societal(incident, "nb"),
+        societal[0] if societal is not None else None,
         _cause(incident),
         sent,
         contact_line(contact, operator.name, "nb"),

@@ -10,11 +10,16 @@ Contract:
   affected areas), when (start and end), when and how it was detected (the first alert, the
   monitoring that raised it, or the person who opened the incident by hand), the cause (the
   alerts' cause annotation), the services, geography, customers and societally important users,
-  the duration from loss to restored service, the notices sent (when, to whom, how: from the
-  incident's sent drafts, as the audit records them), the time of the normal state, Nkom's
+  the duration from loss to restored service, the notices sent (every one the bridge sent for
+  the incident, to authorities and to subscribers: when, which, to whom, how, from the
+  incident's sent drafts as the audit records them), the time of the normal state, Nkom's
   request (received, deadline, Nkom's reference) and the contact. The measures, the technical
-  damage and the lessons learned (:data:`PERSON`) are never prefilled: a person writes them,
-  or names them in ``send_unknown`` at approval.
+  damage, the lessons learned and what the bridge cannot know (:data:`PERSON`: notices to
+  customers and other providers sent outside the bridge) are never prefilled: a person writes
+  them, or names them in ``send_unknown`` at approval (Nkom then reads "Ikke kjent ennå").
+- Which institutions the societally important users are is left to a person too (the
+  inventory flags an element as societally important without naming whom it serves), except
+  when Nkom's assessment found no such element affected: "Ingen, så langt vi kjenner til.".
 - The caller gives the outage notices' own bokmål wording of services, areas, customers and
   societal functions, and how to write a time (Oslo time, ``23.11.2026 kl. 08.42``) and a span.
 """
@@ -28,6 +33,7 @@ from typing import Any
 
 from bridge.core.alerts import read_time
 from bridge.core.manual import ALERT_NAME as BY_HAND  # an incident opened by hand
+from bridge.core.privacy_fields import SUBSCRIBER_KINDS
 
 KIND = "nkom_hendelsesrapport"
 TITLE = "Hendelsesrapport"
@@ -41,10 +47,21 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     (
         "Direkte konsekvenser av hendelsen",
-        ("technical_damage", "services", "geography", "customers", "societal", "duration"),
+        (
+            "technical_damage",
+            "services",
+            "geography",
+            "customers",
+            "societal",
+            "institutions",
+            "duration",
+        ),
     ),
     ("Skadeforebyggende tiltak", ("prevention", "prevention_effect")),
-    ("Skadereduserende tiltak", ("mitigation", "notices_sent", "regulated_equipment")),
+    (
+        "Skadereduserende tiltak",
+        ("mitigation", "notices_sent", "notices_others", "regulated_equipment"),
+    ),
     ("Utbedring/reparasjon", ("repair", "repair_schedule", "normal_at")),
     (
         "Erfaringer og vurderinger",
@@ -68,8 +85,10 @@ LABELS: Mapping[str, str] = {
     "services": "Hvilke tjenester som er omfattet",
     "geography": "Geografisk kundeområde som er berørt",
     "customers": "Svikt i / utfall av tjenesteleveranse til egne sluttkunder og andre tilbydere",
-    "societal": "Samfunnsviktige brukere som ble rammet (for eksempel sykehus), og hvilke "
-    "institusjoner dette gjelder",
+    # Nkom asks both in one bullet; the bridge knows the first (the inventory's flags), only a
+    # person the second, so each has its own answer
+    "societal": "Samfunnsviktige brukere som ble rammet (for eksempel sykehus)",
+    "institutions": "Konkret hvilke institusjoner dette gjelder",
     "duration": (
         "Varighet mellom bortfall av tjeneste og når tjenesten ble regnet som tilgjengelig "
         "igjen for sluttkunder og andre tilbydere"
@@ -84,6 +103,7 @@ LABELS: Mapping[str, str] = {
         "Varsling til myndigheter, egne kunder og andre tilbydere: når, til hvilken funksjon, "
         "informasjon formidlet og varslingsmedium"
     ),
+    "notices_others": "Øvrig varsling til egne kunder og andre tilbydere",
     "regulated_equipment": (
         "Ble myndighetsregulert utstyr benyttet til å håndtere hendelsen? I så fall: hvilket "
         "utstyr, geografisk plassering og erfaringen med bruken"
@@ -117,6 +137,10 @@ PERSON: Mapping[str, str] = {
     "lessons_if_failed": "the consequences had the measures not worked",
     "lessons_recurrence": "what can eliminate or reduce the risk of recurrence",
     "lessons_damage": "what can eliminate or reduce damage",
+    "notices_others": (
+        "how and when own customers (SMS, web page, phone…) and other providers were told, "
+        "beyond the notices listed above: the bridge does not know"
+    ),
 }
 #: What a person should add where the incident cannot say (shown in the console, not sent).
 TO_ADD: Mapping[str, str] = {
@@ -131,6 +155,10 @@ TO_ADD: Mapping[str, str] = {
     "geography": "which customer areas were affected",
     "customers": "how many end customers and which other providers were affected",
     "societal": "no societal criterion in Nkom's assessment: name the institutions affected",
+    "institutions": (
+        "which institutions (hospital, emergency service…) the societally important users "
+        "are: the inventory flags elements as societally important without naming them"
+    ),
     "duration": "the incident has no end yet",
     "normal_at": "the incident has no end yet",
     "contact": "operator.contacts.outage",
@@ -146,6 +174,7 @@ class SentNotice:
     recipient: str
     channel: str  # email or portal
     reference: str = ""  # the portal's receipt id, if recorded
+    kind: str = ""  # the draft's kind: a subscriber notice is listed as one to customers
 
 
 def values(
@@ -156,12 +185,14 @@ def values(
     geography: str,
     customers: str,
     societal: tuple[str, str] | None,
+    societal_met: bool | None,
     cause: tuple[str, str] | None,
     sent: Sequence[SentNotice],
     contact: str,
 ) -> dict[str, tuple[str, str]]:
     """Prefilled ``key → (value, source)`` (see the module contract); the keys of
-    :data:`PERSON` are never among them."""
+    :data:`PERSON` are never among them. ``societal_met``: whether Nkom's assessment found
+    a societally important element affected (None: it has no such criterion)."""
     out: dict[str, tuple[str, str]] = {}
     request = _request(doc, when)
     if request is not None:
@@ -192,6 +223,8 @@ def values(
         out["customers"] = (customers, "impact")
     if societal is not None:
         out["societal"] = societal
+    if societal_met is False:
+        out["institutions"] = ("Ingen, så langt vi kjenner til.", "societal criterion not met")
     if started is not None and restored is not None:
         out["duration"] = (
             f"{span((restored - started).total_seconds())}: fra {when(started)} til "
@@ -253,12 +286,25 @@ def _detected_how(doc: Mapping[str, Any]) -> tuple[str, str] | None:
 
 
 def _notices(sent: Sequence[SentNotice], when: Callable[[datetime], str]) -> str:
-    if not sent:
-        return "Det er ikke sendt varsel om hendelsen til myndigheter."
-    lines = ["Varsler sendt til myndigheter:"]
+    """Every notice the bridge sent for the incident, oldest first: to authorities, then to
+    customers (subscriber notices) if any."""
+    customers = [n for n in sent if n.kind in SUBSCRIBER_KINDS]
+    authorities = [n for n in sent if n.kind not in SUBSCRIBER_KINDS]
+    lines = (
+        ["Varsler sendt til myndigheter:", *_listed(authorities, when)]
+        if authorities
+        else ["Det er ikke sendt varsel om hendelsen til myndigheter."]
+    )
+    if customers:
+        lines += ["Varsler sendt til egne kunder:", *_listed(customers, when)]
+    return "\n".join(lines)
+
+
+def _listed(sent: Sequence[SentNotice], when: Callable[[datetime], str]) -> list[str]:
+    lines = []
     for n in sorted(sent, key=lambda n: n.at):
         how = "e-post" if n.channel == "email" else "myndighetens portal"
         to = f" til {n.recipient}" if n.recipient else ""
         ref = f", kvittering {n.reference}" if n.reference else ""
         lines.append(f"- {when(n.at)}: {n.name}{to} ({how}{ref}).")
-    return "\n".join(lines)
+    return lines

@@ -126,7 +126,11 @@ def trondheim(**over: Any) -> dict[str, Any]:
             {
                 "regulator": "nkom",
                 "criteria": [
-                    {"kind": "societal", "met": True, "reason": "St. Olavs hospital"},
+                    {
+                        "kind": "societal",
+                        "met": True,
+                        "reason": "1 societally important element(s)",
+                    },
                     {"kind": "emergency_112", "met": False, "reason": "none"},
                 ],
             }
@@ -341,6 +345,15 @@ EDITS["nkom_hendelsesrapport"] = {
         "for de fleste kundene kl. 10.10). Kl. 09.30 fikk St. Olavs hospital bekreftet at "
         "reserveforbindelsen bar trafikken."
     ),
+    "institutions": (
+        "St. Olavs hospital, Trondheim: hovedforbindelsen falt ut, og sykehuset gikk over på "
+        "reserveforbindelsen uten avbrudd i driften."
+    ),
+    "notices_others": (
+        "Egne kunder: driftsmelding på www.example.net fra kl. 09.15 og sms til berørte kunder "
+        "kl. 10.00 og da tjenestene var tilbake, kl. 13.50. St. Olavs hospital ble ringt av NOC "
+        "kl. 09.20. Andre tilbydere: ingen berørt, ingen varslet."
+    ),
     "regulated_equipment": "Nei.",
     "repair": "Fiberkabelen ble skjøtet av entreprenøren.",
     "repair_schedule": "Skjøtingen ble fullført samme dag; permanent omlegging i uke 49.",
@@ -364,6 +377,7 @@ NKOM_REQUEST = {
 }
 SENT_BEFORE = (
     SentNotice(T0 + timedelta(minutes=25), "Nkom – første varsel", "ekomvarsling@nkom.no", "email"),
+    SentNotice(T0 + timedelta(minutes=68), "Nkom – oppdatering", "ekomvarsling@nkom.no", "email"),
     SentNotice(
         T0 + timedelta(hours=5, minutes=20),
         "Nkom – normalisert drift",

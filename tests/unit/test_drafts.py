@@ -74,11 +74,13 @@ EXPECTED_KEYS["nkom_hendelsesrapport"] = [
     "geography",
     "customers",
     "societal",
+    "institutions",  # Nkom's "konkret hvilke institusjoner": a person's answer
     "duration",
     "prevention",
     "prevention_effect",
     "mitigation",
     "notices_sent",
+    "notices_others",  # to customers and other providers outside the bridge: a person's
     "regulated_equipment",
     "repair",
     "repair_schedule",

@@ -253,3 +253,71 @@ def test_the_notices_sent_come_from_the_sent_drafts_oldest_first() -> None:
     assert found.at == sent_at and found.name == "Nkom – første varsel"
     assert found.recipient == "ekomvarsling@nkom.no" and found.channel == "email"
     assert sent_notices([sent], exclude=sent.id) == []
+
+
+def _assessed(met: bool) -> list[dict[str, object]]:
+    reason = "1 societally important element(s)" if met else "0 societally important element(s)"
+    return [{"regulator": "nkom", "criteria": [{"kind": "societal", "met": met, "reason": reason}]}]
+
+
+def test_the_institutions_are_asked_of_a_person_unless_none_was_affected() -> None:
+    """Nkom asks which institutions concretely: the inventory flags an element without naming
+    whom it serves, so with societal users affected that answer is left to a person (flagged
+    in the console, "Ikke kjent ennå" only if the approver says so), never a generic sentence;
+    with none affected the bridge answers it, and without a criterion it cannot."""
+    met = draft_fields(KIND, incident(assessments=_assessed(True)), OPERATOR, None, NOW)
+    assert met.fields["societal"].value == "Samfunnsviktige funksjoner er berørt."
+    assert met.fields["societal"].label == (
+        "Samfunnsviktige brukere som ble rammet (for eksempel sykehus)"
+    )
+    institutions = met.fields["institutions"]
+    assert institutions.label == "Konkret hvilke institusjoner dette gjelder"
+    assert institutions.to_complete and "institutions" in met.to_complete()
+    assert "inventory flags" in institutions.source
+    unmet = draft_fields(KIND, incident(assessments=_assessed(False)), OPERATOR, None, NOW)
+    assert unmet.fields["institutions"].value == "Ingen, så langt vi kjenner til."
+    unassessed = draft_fields(KIND, incident(), OPERATOR, None, NOW)
+    assert unassessed.fields["institutions"].to_complete
+
+
+def test_every_notice_sent_is_listed_and_the_rest_is_asked_of_a_person() -> None:
+    """The bridge's notices to authorities and, if it sent any, to customers are listed; what
+    customers and other providers were told outside the bridge is a person's field."""
+    sent = (
+        *SENT,
+        hendelsesrapport.SentNotice(
+            T0 + timedelta(hours=1), "Nkom – oppdatering", "ekomvarsling@nkom.no", "email", ""
+        ),
+        hendelsesrapport.SentNotice(
+            T0 + timedelta(hours=2),
+            "Nkom – varsel til abonnenter",
+            "kunder@example.net",
+            "email",
+            "",
+            "nkom_privacy_subscriber",
+        ),
+    )
+    fields = draft_fields(KIND, incident(), OPERATOR, None, NOW, sent=sent).fields
+    assert fields["notices_sent"].value == (
+        "Varsler sendt til myndigheter:\n"
+        "- 23.11.2026 kl. 09.12: Nkom – første varsel til ekomvarsling@nkom.no (e-post).\n"
+        "- 23.11.2026 kl. 09.42: Nkom – oppdatering til ekomvarsling@nkom.no (e-post).\n"
+        "Varsler sendt til egne kunder:\n"
+        "- 23.11.2026 kl. 10.42: Nkom – varsel til abonnenter til kunder@example.net (e-post)."
+    )
+    others = fields["notices_others"]
+    assert others.label == "Øvrig varsling til egne kunder og andre tilbydere"
+    assert others.to_complete and "other providers" in others.source
+
+
+def test_sent_notices_carry_their_kind() -> None:
+    """A sent draft's kind goes with it, so a subscriber notice is listed as one."""
+
+    def render(fields: DraftFields) -> RenderedDraft:
+        return RenderedDraft("s", "t", "<p>t</p>")
+
+    update = draft_fields("nkom_update", incident(), OPERATOR, None, NOW)
+    opened, _ = casework.open_draft(update, 1, NOW, render)
+    sent = replace(opened, state=casework.SENT, sent_at=NOW)
+    [found] = sent_notices([sent])
+    assert found.kind == "nkom_update" and found.name == "Nkom – oppdatering"
