@@ -204,7 +204,15 @@ class Context:
         previous = None
         if before is not None and before.sent_at is not None:
             snap = snapshot(incident, self.severity_label)
-            previous = Previous(before.kind, before.sent_at, before.snapshot, snap)
+            version = before.approved_version or before.latest
+            previous = Previous(
+                before.kind,
+                before.sent_at,
+                before.snapshot,
+                snap,
+                dict(version.fields),
+                tuple(version.edited),
+            )
         sent = sent_notices(drafts, exclude) if kind == HENDELSESRAPPORT else ()
         return self.fields(kind, incident, now, previous, sent)
 
@@ -229,6 +237,7 @@ FOLLOWS = {
     "nkom_update": ("nkom_varsel", "nkom_update"),
     "nkom_normalised": ("nkom_varsel", "nkom_update"),
     "pts_supplementary": ("pts_initial",),
+    "privacy_supplementary": ("privacy_initial",),
 }
 #: A person's text in the earlier notice carried into another field of the follow-up.
 CARRY_AS = {"pts_supplementary": {"cause_preliminary": "causes"}}

@@ -331,6 +331,10 @@ class Previous:
     sent_at: datetime
     before: Mapping[str, Any]
     now: Mapping[str, Any]
+    #: the sent version's answers (key → text as sent; empty: sent as not yet known) and the
+    #: keys a person wrote there
+    fields: Mapping[str, str] = field(default_factory=dict)
+    edited: tuple[str, ...] = ()
 
 
 ServiceNames = Mapping[str, Mapping[str, str]]
@@ -385,6 +389,8 @@ def draft_fields(
             lambda t: local_time(t, regulator),
             channel=channel_line(operator.contact(SUBSCRIBER), language),
         )
+        if kind == "privacy_supplementary":
+            values["changes"] = _privacy_changes(kind, values, labels, previous)
     else:
         values = _values(kind, regulator, incident, operator.name, contact, services, previous)
         values["reference"] = (reference, "incident id")
@@ -476,6 +482,26 @@ def _hendelsesrapport_values(
         contact_line(contact, operator.name, "nb"),
     )
     return values
+
+
+def _privacy_changes(
+    kind: str,
+    values: Mapping[str, tuple[str, str]],
+    labels: Mapping[str, str],
+    previous: Previous | None,
+) -> tuple[str, str]:
+    """The supplementary privacy report's changes since the initial report that was sent."""
+    if previous is None:
+        return _WORDS["sv"]["no_previous"], "no initial report of this case sent"
+    now_ = {key: values[key][0] if key in values else "" for key in FIELD_KEYS[kind]}
+    text = privacy_fields.changes(
+        now_,
+        previous.fields,
+        previous.edited,
+        {k: labels[k] for k in FIELD_KEYS[kind]},
+        local_time(previous.sent_at, "pts"),
+    )
+    return text, f"the {previous.kind} sent {previous.sent_at.isoformat()} (its sent version)"
 
 
 def _cyber_fields(

@@ -6,6 +6,12 @@ Contract: :func:`values` takes a case document (:func:`bridge.core.privacy.to_di
 out (a person completes it). Swedish for PTS and Swedish subscribers, bokmål for Nkom and
 Norwegian subscribers; the subscriber notices are written for subscribers, in plain words.
 Robust to a document without privacy facts (every key read with a default).
+
+:func:`changes` is the supplementary report's first answer: when the initial report was sent
+and which of its answers changed or were added since, compared with the version that was sent
+(the bridge's record of it). Answers a person wrote in the initial report are carried into the
+supplementary report as written (:mod:`bridge.core.case_drafts`), so they are not compared: a
+person who changes one says so in this field.
 """
 
 from __future__ import annotations
@@ -57,7 +63,8 @@ _SUBSCRIBER = (
 )
 FIELD_KEYS: dict[str, tuple[str, ...]] = {
     "privacy_initial": _PTS_REPORT,
-    "privacy_supplementary": _PTS_REPORT,
+    # a follow-up says when the initial report was sent and what changed since (REGULATION §5)
+    "privacy_supplementary": (*_PTS_REPORT[:3], "changes", *_PTS_REPORT[3:]),
     "subscriber_notice": _SUBSCRIBER,
     "privacy_subscriber_copy": (
         "notice_copy",
@@ -92,6 +99,7 @@ LABELS: dict[str, dict[str, str]] = {
         "provider": "Leverantörens namn",
         "contact_point": "Kontaktpunkt",
         "notification": "Första eller andra anmälan",
+        "changes": "Ändringar sedan den inledande rapporten",
         "occurred_at": "Tidpunkt för incidenten",
         "detected_at": "Tidpunkt för upptäckt",
         "circumstances": "Omständigheter (t.ex. förlust, stöld, kopiering)",
@@ -301,6 +309,39 @@ def values(
     if kind == "privacy_subscriber_copy":
         _copy(out, doc, fmt)
     return out
+
+
+#: Answers of the reports that describe the report, not the incident (never listed as changed).
+_NOT_COMPARED = ("notification", "changes", "reference")
+_SHORT = 120  # an earlier answer longer than this (or on several lines) is not repeated
+
+
+def changes(
+    new: Mapping[str, str],
+    sent: Mapping[str, str],
+    edited: tuple[str, ...],
+    labels: Mapping[str, str],
+    sent_at: str,
+) -> str:
+    """``Den inledande rapporten skickades …`` and, one line each, the answers added (sent as
+    not yet known) or changed since (the earlier answer repeated when short)."""
+    lines = []
+    for key, value in new.items():
+        if key in _NOT_COMPARED or key in edited or key not in labels:
+            continue
+        before, after = sent.get(key, "").strip(), value.strip()
+        if before == after or not after:
+            continue
+        if not before:
+            lines.append(f"- {labels[key]}: ny uppgift (var ännu inte känd).")
+        elif len(before) <= _SHORT and "\n" not in before:
+            lines.append(f"- {labels[key]}: ändrad (tidigare: {before.rstrip('.')}).")
+        else:
+            lines.append(f"- {labels[key]}: ändrad.")
+    head = f"Den inledande rapporten skickades {sent_at}."
+    if not lines:
+        return f"{head} Inga uppgifter har ändrats eller tillkommit sedan dess."
+    return "\n".join([f"{head} Sedan dess:", *lines])
 
 
 def _times(out: Values, doc: Mapping[str, Any], lang: str, fmt: TimeFormat) -> None:

@@ -245,6 +245,10 @@ PRIVACY_CASE: dict[str, Any] = {
     },
 }
 
+#: The case as it was when its initial report to PTS was sent (the subscribers not told yet)
+PRIVACY_AT_INITIAL: dict[str, Any] = {**PRIVACY_CASE, "subscriber_notices": {}}
+PRIVACY_INITIAL_SENT = T0 + timedelta(hours=1, minutes=20)
+
 # What a person writes before approving (the fields the bridge cannot know).
 EDITS: dict[str, dict[str, str]] = {
     "nkom_varsel": {
@@ -393,6 +397,7 @@ DRAFTED = {
     "se_cyber_final": T0 + timedelta(days=20),
     "se_cyber_progress": T0 + timedelta(days=30),
     "nkom_hendelsesrapport": T0 + timedelta(days=3),
+    "privacy_supplementary": T0 + timedelta(days=2),
 }
 #: the person's declaration the cybersecurity act's reports start from
 DECLARATION = {"aware_at": _iso(T0 + timedelta(minutes=20)), "by": "anna", "significant": True}
@@ -471,7 +476,16 @@ def fields_of(kind: str) -> DraftFields:
             )
     else:
         doc = PRIVACY_CASE
-    if previous is not None:
+        if kind == "privacy_initial":
+            doc = PRIVACY_AT_INITIAL
+        if kind == "privacy_supplementary":
+            initial = fields_of("privacy_initial")
+            sent_fields = {k: f.value for k, f in initial.fields.items()}
+            edited = tuple(k for k, f in initial.fields.items() if f.source == "edited")
+            previous = Previous(
+                "privacy_initial", PRIVACY_INITIAL_SENT, {}, {}, sent_fields, edited
+            )
+    if previous is not None and previous.kind != "privacy_initial":  # the others: by snapshot
         previous = Previous(previous.kind, previous.sent_at, previous.before, _snapshot(doc))
     form = builtin_forms().get(kind)
     fields = draft_fields(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,11 +11,14 @@ import pytest
 from corekit import PTS, at, engine, episode, live, network
 
 from bridge.config.report_forms import builtin_forms
+from bridge.core import case_drafts, casework
 from bridge.core.documents import document
 from bridge.core.drafts import (
     KINDS,
     Contact,
     DraftFields,
+    Previous,
+    RenderedDraft,
     Sender,
     draft_fields,
     local_time,
@@ -168,6 +172,12 @@ EXPECTED_KEYS["privacy_initial"] = EXPECTED_KEYS["privacy_supplementary"] = [
     "subscriber_notification",
     "cross_border",
     "reference",
+]
+# a follow-up says what changed since the initial report was sent (docs/regulation.md §5)
+EXPECTED_KEYS["privacy_supplementary"] = [
+    *EXPECTED_KEYS["privacy_initial"][:3],
+    "changes",
+    *EXPECTED_KEYS["privacy_initial"][3:],
 ]
 # the subscriber notice content docs/regulation.md §2 lists: when, what and its consequences, what
 # the provider does, what the user can do, contact details
@@ -585,3 +595,56 @@ def test_a_case_s_text_per_language_goes_to_that_language_s_notices() -> None:
     assert nb["cause"].value == "Feilkonfigurasjon"
     assert sub["what_happened"].value == "En bærbar PC med samtaleopplysninger ble stjålet."
     assert "Case text" not in sv["summary"].value + nb["description"].value
+
+
+def _breach(**over: Any) -> dict[str, Any]:
+    case: dict[str, Any] = {
+        "id": "priv-20261123-aa",
+        "detected_at": "2026-11-23T07:42:00+00:00",
+        "jurisdictions": ["SE"],
+        "description": "En bärbar dator stals.",
+        "affected": 900,
+    }
+    case.update(over)
+    return case
+
+
+def test_a_supplementary_privacy_report_says_when_the_initial_was_sent_and_what_changed() -> None:
+    """Against the initial report as sent: a changed answer (the earlier one repeated), one
+    sent as not yet known and now known; a person's own answer is carried, not compared."""
+    initial = draft_fields("privacy_initial", _breach(), OPERATOR, None, NOW)
+    sent = {k: f.value for k, f in initial.fields.items()}
+    sent["summary"] = "Som personen skrev det."
+    previous = Previous("privacy_initial", NOW, {}, {}, sent, ("summary",))
+    later = _breach(affected=1200, consequences="Obehöriga kan se samtalsuppgifter.")
+    fields = draft_fields("privacy_supplementary", later, OPERATOR, None, NOW, previous=previous)
+    assert fields.fields["changes"].label == "Ändringar sedan den inledande rapporten"
+    assert fields.fields["changes"].value == (
+        "Den inledande rapporten skickades 2026-11-23 kl. 13.00. Sedan dess:\n"
+        "- Antal berörda abonnenter eller användare: ändrad "
+        "(tidigare: 900 abonnenter eller användare).\n"
+        "- Möjliga konsekvenser och negativa effekter för abonnenter/användare: ny uppgift "
+        "(var ännu inte känd)."
+    )
+    same = draft_fields("privacy_supplementary", _breach(), OPERATOR, None, NOW, previous=previous)
+    assert same.fields["changes"].value == (
+        "Den inledande rapporten skickades 2026-11-23 kl. 13.00. Inga uppgifter har ändrats "
+        "eller tillkommit sedan dess."
+    )
+
+
+def test_a_supplementary_privacy_report_follows_the_sent_initial_report() -> None:
+    """Drafting starts the supplementary report from the initial report that was sent."""
+
+    def render(fields: DraftFields) -> RenderedDraft:
+        return RenderedDraft("s", "t", "<p>t</p>")
+
+    initial = draft_fields("privacy_initial", _breach(), OPERATOR, None, NOW)
+    opened, _ = casework.open_draft(initial, 1, NOW, render)
+    sent = replace(opened, state=casework.SENT, sent_at=NOW)
+    ctx = case_drafts.Context(OPERATOR, {}, render)
+    fields = ctx.fields_of("privacy_supplementary", _breach(affected=1200), [sent], NOW)
+    assert fields.fields["changes"].value.startswith(
+        "Den inledande rapporten skickades 2026-11-23 kl. 13.00. Sedan dess:\n"
+        "- Antal berörda abonnenter eller användare: ändrad"
+    )
