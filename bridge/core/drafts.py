@@ -958,7 +958,8 @@ def _changes(
     for cause in sorted(set(now_.get("causes", ())) - set(before.get("causes", ()))):
         lines.append(words["cause"].format(x=cause))
     sev_a, sev_b = list(before.get("severities", ())), list(now_.get("severities", ()))
-    if sorted(sev_a) != sorted(sev_b):
+    # a severity is read from firing alerts: once it is over none fires, which is no change
+    if sorted(sev_a) != sorted(sev_b) and not (over and not sev_b):
 
         def sev(values: list[str]) -> str:
             shown = [_SEVERITY[lang].get(v.lower(), v) for v in sorted(values)]

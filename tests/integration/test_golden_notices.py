@@ -100,8 +100,19 @@ OSTERSUND_POWER_IN = T0 + timedelta(hours=2, minutes=58)
 OSTERSUND_RESTORED = T0 + timedelta(hours=3, minutes=10)
 
 
+#: The Trondheim incident's story, in order: broadband out in Trondheim (08.42); the first
+#: varsel drafted at 09.02 and sent at 09.07 with what was known then; the cut spreads to four
+#: services and Melhus, peaking at 09.30; the updated varsel (critical) drafted at 09.42 and
+#: sent at 09.50; service restored at 13.45; the normalised notice sent at 14.02.
+VARSEL_DRAFTED = T0 + timedelta(minutes=20)
+VARSEL_SENT = T0 + timedelta(minutes=25)
+UPDATE_SENT = T0 + timedelta(minutes=68)
+RESTORED = T0 + timedelta(hours=5, minutes=3)
+
+
 def trondheim(**over: Any) -> dict[str, Any]:
-    """A fibre cut south of Trondheim: four services, two kommuner, a hospital behind it."""
+    """A fibre cut south of Trondheim at its peak: four services, two kommuner, a hospital
+    behind it."""
     base: dict[str, Any] = {
         "id": "inc-20261123-7f3a9c21",
         "state": "open",
@@ -111,7 +122,7 @@ def trondheim(**over: Any) -> dict[str, Any]:
         "impact": {
             "current": 11500,
             "peak": 11500,
-            "peak_at": _iso(T0 + timedelta(minutes=6)),
+            "peak_at": _iso(T0 + timedelta(minutes=48)),
             "by_service": {"internet": 11500, "tv": 4500, "mobile": 3000, "telephony": 1500},
             "by_region": {"NO-5001": 9000, "NO-5028": 2500},
             "region_names": {"NO-5001": "Trondheim", "NO-5028": "Melhus"},
@@ -150,8 +161,48 @@ def trondheim(**over: Any) -> dict[str, Any]:
     return base
 
 
+def trondheim_at_varsel() -> dict[str, Any]:
+    """The Trondheim incident when the first varsel was sent: broadband in Trondheim only."""
+    return trondheim(
+        impact={
+            **trondheim()["impact"],
+            "current": 9000,
+            "peak": 9000,
+            "peak_at": _iso(T0 + timedelta(minutes=4)),
+            "by_service": {"internet": 9000},
+            "by_region": {"NO-5001": 9000},
+            "current_by_service_region": [
+                {"service": "internet", "region": "NO-5001", "connections": 9000}
+            ],
+            "outage": {"current": 9000, "peak": 9000},
+        }
+    )
+
+
+def trondheim_critical() -> dict[str, Any]:
+    """At its peak, rated critical (the updated varsel)."""
+    doc = trondheim()
+    doc["alert_details"][0]["labels"]["severity"] = "critical"
+    return doc
+
+
+def trondheim_restored(**over: Any) -> dict[str, Any]:
+    """Service restored, every alert resolved."""
+    doc = trondheim(
+        state="closed",
+        remedied_at=_iso(RESTORED),
+        impact={**trondheim()["impact"], "current": 0, "current_by_service_region": []},
+        **over,
+    )
+    doc["alert_details"][0]["status"] = "resolved"
+    doc["alert_details"][0]["labels"]["severity"] = "critical"
+    return doc
+
+
 def ostersund(**over: Any) -> dict[str, Any]:
-    """A power failure at a site in Östersund: broadband and IP-TV out, 112 carried there."""
+    """A power failure at a site in Östersund: broadband, IP-TV and IP telephony (which carries
+    emergency calls, 112) out from 08.42 until mobile backup power was connected (11.40) and
+    service restored (11.52)."""
     base: dict[str, Any] = {
         "id": "inc-20261123-2b8e4d10",
         "state": "open",
@@ -162,7 +213,7 @@ def ostersund(**over: Any) -> dict[str, Any]:
             "current": 0,
             "peak": 6000,
             "peak_at": _iso(T0 + timedelta(minutes=2)),
-            "by_service": {"internet": 6000, "iptv": 1000},
+            "by_service": {"internet": 6000, "voip": 2500, "iptv": 1000},
             "by_region": {"SE-2380": 6000},
             "region_names": {"SE-2380": "Östersund"},
             "outage": {"current": 0, "peak": 6000},
@@ -186,9 +237,56 @@ def ostersund(**over: Any) -> dict[str, Any]:
     return base
 
 
+#: A second incident, for the progress report only (the Östersund incident was handled the
+#: same day, so it owes none): a mains failure at a site in Krokom on 2026-11-02, declared
+#: significant at 10.05; its notification sent on 2026-11-03; a month later customers have
+#: service again (mobile backup power) but the mains alert still fires, so it is not handled.
+KROKOM_T0 = T0 - timedelta(days=21)
+KROKOM_DECLARATION = {
+    "aware_at": _iso(KROKOM_T0 + timedelta(hours=1, minutes=23)),
+    "by": "anna",
+    "significant": True,
+}
+
+
+def krokom() -> dict[str, Any]:
+    """The Krokom incident a month after its notification: ongoing, nobody affected now."""
+    return {
+        "id": "inc-20261102-6a1f0b57",
+        "state": "open",
+        "started_at": _iso(KROKOM_T0),
+        "ended_at": None,
+        "remedied_at": None,
+        "declaration": KROKOM_DECLARATION,
+        "impact": {
+            "current": 0,
+            "peak": 2000,
+            "peak_at": _iso(KROKOM_T0 + timedelta(minutes=3)),
+            "by_service": {"internet": 2000},
+            "by_region": {"SE-2309": 2000},
+            "region_names": {"SE-2309": "Krokom"},
+            "outage": {"current": 0, "peak": 2000},
+            "degradation": {"current": 0, "peak": 0},
+        },
+        "assessments": [],
+        "alert_details": [
+            {
+                "status": "firing",
+                "labels": {"severity": "major"},
+                "annotations": {
+                    "cause": "Nätstationen saknar elmatning; drivs med mobil reservkraft.",
+                    "expected_resolution": _iso(KROKOM_T0 + timedelta(days=35, hours=2)),
+                },
+            }
+        ],
+    }
+
+
 # Region ids are inventory keys too: a notice names the place ("Trondheim"), never its key.
 INVENTORY_KEYS += tuple(
-    sorted({r for doc in (trondheim(), ostersund()) for r in doc["impact"]["region_names"]})
+    sorted(
+        {r for doc in (trondheim(), ostersund(), krokom()) for r in doc["impact"]["region_names"]}
+    )
 )
 
 PRIVACY_CASE: dict[str, Any] = {
@@ -216,7 +314,9 @@ PRIVACY_CASE: dict[str, Any] = {
         "säger sig veta vem du har ringt."
     ),
     "other_providers": "Inga.",
-    "cross_border": "Abonnenter i Sverige och Norge; Nkom underrättas.",
+    "cross_border": (
+        "900 av de 1 200 berörda abonnenterna finns i Sverige och 300 i Norge; Nkom underrättas."
+    ),
     "unreadable": False,
     "unreadable_how": "",
     "texts": {
@@ -236,18 +336,22 @@ PRIVACY_CASE: dict[str, Any] = {
             ),
         }
     },
-    "subscriber_notices": {
-        "subscriber_notice": {
-            "subject": "Information om en personuppgiftsincident",
-            "text": "Hej, vi på Exempel Nät AB vill berätta att …",
-            "sent_at": _iso(NOW + timedelta(hours=3)),
-        }
-    },
+    # the subscriber notices as sent: added by _with_sent_notice (the copy is the real one)
+    "subscriber_notices": {},
 }
-
 #: The case as it was when its initial report to PTS was sent (the subscribers not told yet)
-PRIVACY_AT_INITIAL: dict[str, Any] = {**PRIVACY_CASE, "subscriber_notices": {}}
+PRIVACY_AT_INITIAL = PRIVACY_CASE
 PRIVACY_INITIAL_SENT = T0 + timedelta(hours=1, minutes=20)
+SUBSCRIBER_NOTICE_SENT = NOW + timedelta(hours=3)
+
+
+def _with_sent_notice(case: dict[str, Any]) -> dict[str, Any]:
+    """The case with the Swedish subscriber notice as it was sent: the rendered sample itself,
+    as the bridge copies the approved version's subject and text."""
+    out = render(fields_of("subscriber_notice"), None)
+    sent = {"subject": out.subject, "text": out.text, "sent_at": _iso(SUBSCRIBER_NOTICE_SENT)}
+    return {**case, "subscriber_notices": {"subscriber_notice": sent}}
+
 
 # What a person writes before approving (the fields the bridge cannot know).
 EDITS: dict[str, dict[str, str]] = {
@@ -274,9 +378,19 @@ EDITS: dict[str, dict[str, str]] = {
     "privacy_initial": {},
     "privacy_supplementary": {},
     "subscriber_notice": {},
-    "privacy_subscriber_copy": {"notice_means": "Sms och e-post till berörda abonnenter."},
+    # the case counts 1 200 subscribers in both countries (one figure: no split per country)
+    "privacy_subscriber_copy": {
+        "notice_means": "Sms och e-post till berörda abonnenter.",
+        "notified_count": (
+            "900 abonnenter i Sverige (de 300 i Norge underrättades på norska enligt Nkoms regler)"
+        ),
+    },
     "nkom_privacy_varsel": {
-        "scope_geography": "Abonnenter i hele Norge (et mindre antall i Trøndelag).",
+        "scope_geography": "Abonnenter spredt over hele Norge.",
+        "scope_customers": (
+            "300 abonnenter/brukere i Norge (av 1 200 berørte i alt; de øvrige 900 er i Sverige "
+            "og meldes til PTS)."
+        ),
         "scope_societal": "Ingen samfunnsviktige funksjoner er rammet.",
         "scope_life_health": "Nei.",
         "expected_duration": "Hendelsen er avsluttet; oppfølgingen pågår.",
@@ -292,9 +406,9 @@ _MALICIOUS = (
 )
 _CROSS_BORDER = "Nej. Endast abonnenter i Östersunds kommun berördes."
 _SEVERITY = (
-    "Allvarlig. Omkring 6 000 aktiva bredbandsanslutningar och 1 000 IP-TV-anslutningar var "
-    "utan tjänst i drygt tre timmar, och nödsamtal (112) från fast telefoni i området kunde "
-    "inte förmedlas under avbrottet."
+    "Allvarlig. Omkring 6 000 aktiva bredbandsanslutningar, 2 500 IP-telefonianslutningar och "
+    "1 000 IP-TV-anslutningar var utan tjänst i drygt tre timmar, och nödsamtal (112) från "
+    "IP-telefoni i området kunde inte ringas under avbrottet."
 )
 _MITIGATION = (
     f"Mobil reservkraft kopplades in {_kl(OSTERSUND_POWER_IN)}, och tjänsterna var återställda "
@@ -345,9 +459,9 @@ EDITS["nkom_hendelsesrapport"] = {
     ),
     "prevention_effect": "Påvisning på stedet hindrer de fleste graveskader på traséen.",
     "mitigation": (
-        "Kl. 09.05 ruterte NOC mobiltrafikken om via radiolinje (resultat: mobilnettet tilbake "
-        "for de fleste kundene kl. 10.10). Kl. 09.30 fikk St. Olavs hospital bekreftet at "
-        "reserveforbindelsen bar trafikken."
+        "Kl. 09.20 fikk St. Olavs hospital bekreftet at reserveforbindelsen bar trafikken. "
+        "Kl. 09.35 ruterte NOC mobiltrafikken om via radiolinje (resultat: mobilnettet tilbake "
+        "for de fleste kundene kl. 10.40)."
     ),
     "institutions": (
         "St. Olavs hospital, Trondheim: hovedforbindelsen falt ut, og sykehuset gikk over på "
@@ -380,8 +494,8 @@ NKOM_REQUEST = {
     "at": _iso(T0 + timedelta(days=1, hours=2, minutes=5)),
 }
 SENT_BEFORE = (
-    SentNotice(T0 + timedelta(minutes=25), "Nkom – første varsel", "ekomvarsling@nkom.no", "email"),
-    SentNotice(T0 + timedelta(minutes=68), "Nkom – oppdatering", "ekomvarsling@nkom.no", "email"),
+    SentNotice(VARSEL_SENT, "Nkom – første varsel", "ekomvarsling@nkom.no", "email"),
+    SentNotice(UPDATE_SENT, "Nkom – oppdatering", "ekomvarsling@nkom.no", "email"),
     SentNotice(
         T0 + timedelta(hours=5, minutes=20),
         "Nkom – normalisert drift",
@@ -395,9 +509,12 @@ DRAFTED = {
     "se_cyber_notification": T0 + timedelta(hours=5),
     "se_cyber_intermediate": T0 + timedelta(days=2),
     "se_cyber_final": T0 + timedelta(days=20),
-    "se_cyber_progress": T0 + timedelta(days=30),
+    "se_cyber_progress": KROKOM_T0 + timedelta(days=31, hours=2),
     "nkom_hendelsesrapport": T0 + timedelta(days=3),
+    "nkom_varsel": VARSEL_DRAFTED,
+    "nkom_normalised": RESTORED + timedelta(minutes=12),
     "privacy_supplementary": T0 + timedelta(days=2),
+    "privacy_subscriber_copy": SUBSCRIBER_NOTICE_SENT + timedelta(minutes=10),
 }
 #: the person's declaration the cybersecurity act's reports start from
 DECLARATION = {"aware_at": _iso(T0 + timedelta(minutes=20)), "by": "anna", "significant": True}
@@ -417,67 +534,33 @@ def fields_of(kind: str) -> DraftFields:
     """The draft of ``kind`` for the fixed incident or case, as a person approves it."""
     previous = None
     sent: tuple[SentNotice, ...] = ()
-    if kind in ("nkom_update", "nkom_normalised"):
-        before = trondheim(
-            impact={
-                **trondheim()["impact"],
-                "current": 9000,
-                "by_service": {"internet": 9000},
-                "by_region": {"NO-5001": 9000},
-                "current_by_service_region": [
-                    {"service": "internet", "region": "NO-5001", "connections": 9000}
-                ],
-            }
-        )
-        now_doc = trondheim()
-        if kind == "nkom_update":
-            now_doc["alert_details"][0]["labels"]["severity"] = "critical"
-        previous = Previous("nkom_varsel", T0 + timedelta(minutes=25), _snapshot(before), {})
-    if kind == "nkom_hendelsesrapport":
-        doc = trondheim(
-            state="closed",
-            remedied_at=_iso(T0 + timedelta(hours=5, minutes=3)),
-            impact={**trondheim()["impact"], "current": 0, "current_by_service_region": []},
-            report_requests=[NKOM_REQUEST],
-        )
+    if kind == "nkom_varsel":
+        doc = trondheim_at_varsel()
+    elif kind == "nkom_update":  # follows the first varsel, as it was sent
+        doc = trondheim_critical()
+        previous = Previous("nkom_varsel", VARSEL_SENT, _snapshot(trondheim_at_varsel()), {})
+    elif kind == "nkom_normalised":  # follows the updated varsel, as it was sent
+        doc = trondheim_restored()
+        previous = Previous("nkom_update", UPDATE_SENT, _snapshot(trondheim_critical()), {})
+    elif kind == "nkom_hendelsesrapport":
+        doc = trondheim_restored(report_requests=[NKOM_REQUEST])
         sent = SENT_BEFORE
-    elif kind.startswith("nkom_") and "privacy" not in kind:
-        doc = trondheim()
-        if kind == "nkom_update":
-            doc["alert_details"][0]["labels"]["severity"] = "critical"
-        if kind == "nkom_normalised":
-            doc = trondheim(
-                state="closed",
-                remedied_at=_iso(T0 + timedelta(hours=5, minutes=3)),
-                impact={**trondheim()["impact"], "current": 0, "current_by_service_region": []},
-            )
     elif kind.startswith("pts_"):
         doc = ostersund()
         if kind == "pts_supplementary":
             previous = Previous(
                 "pts_initial", T0 + timedelta(hours=4), _snapshot(ostersund(remedied_at=None)), {}
             )
+    elif kind == "se_cyber_progress":
+        doc = krokom()
     elif kind.startswith("se_cyber_"):
         doc = ostersund(declaration=DECLARATION)
-        if kind == "se_cyber_progress":
-            doc = ostersund(
-                declaration=DECLARATION,
-                remedied_at=None,
-                impact={**ostersund()["impact"], "current": 6000},
-                alert_details=[
-                    {
-                        "status": "firing",
-                        "labels": {"severity": "major"},
-                        "annotations": {
-                            "expected_resolution": _iso(T0 + timedelta(days=33, hours=2))
-                        },
-                    }
-                ],
-            )
     else:
         doc = PRIVACY_CASE
         if kind == "privacy_initial":
             doc = PRIVACY_AT_INITIAL
+        if kind in ("privacy_subscriber_copy", "privacy_supplementary"):
+            doc = _with_sent_notice(PRIVACY_CASE)
         if kind == "privacy_supplementary":
             initial = fields_of("privacy_initial")
             sent_fields = {k: f.value for k, f in initial.fields.items()}

@@ -648,3 +648,31 @@ def test_a_supplementary_privacy_report_follows_the_sent_initial_report() -> Non
         "Den inledande rapporten skickades 2026-11-23 kl. 13.00. Sedan dess:\n"
         "- Antal berörda abonnenter eller användare: ändrad"
     )
+
+
+def test_a_normalised_notice_does_not_report_the_severity_as_gone() -> None:
+    """Severity is read from firing alerts; once every alert is resolved none fires, and the
+    normalised notice must not say "Alvorlighetsgrad: kritisk → ikke oppgitt"."""
+    alert = {"status": "firing", "labels": {"severity": "critical"}, "annotations": {}}
+    incident = {
+        "id": "inc-20261123-aa",
+        "started_at": "2026-11-23T07:42:00+00:00",
+        "impact": {"current": 900, "peak": 900, "by_service": {"internet": 900}},
+        "alert_details": [alert],
+    }
+    done = {
+        **incident,
+        "state": "closed",
+        "remedied_at": "2026-11-23T10:00:00+00:00",
+        "impact": {"current": 0, "peak": 900, "by_service": {"internet": 900}},
+        "alert_details": [{**alert, "status": "resolved"}],
+    }
+    previous = Previous(
+        "nkom_update",
+        NOW,
+        case_drafts.snapshot(incident, "severity"),
+        case_drafts.snapshot(done, "severity"),
+    )
+    fields = draft_fields("nkom_normalised", done, OPERATOR, None, NOW, previous=previous)
+    assert "Alvorlighetsgrad" not in fields.fields["changes"].value
+    assert fields.fields["changes"].value.startswith("Forrige varsel ble sendt")
