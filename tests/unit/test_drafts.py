@@ -620,7 +620,7 @@ def test_a_supplementary_privacy_report_says_when_the_initial_was_sent_and_what_
     fields = draft_fields("privacy_supplementary", later, OPERATOR, None, NOW, previous=previous)
     assert fields.fields["changes"].label == "Ändringar sedan den inledande rapporten"
     assert fields.fields["changes"].value == (
-        "Den inledande rapporten skickades 2026-11-23 kl. 13.00. Sedan dess:\n"
+        "Den inledande rapporten skickades 2026-11-23 kl. 13.00 svensk tid. Sedan dess:\n"
         "- Antal berörda abonnenter eller användare: ändrad "
         "(tidigare: 900 abonnenter eller användare).\n"
         "- Möjliga konsekvenser och negativa effekter för abonnenter/användare: ny uppgift "
@@ -628,8 +628,8 @@ def test_a_supplementary_privacy_report_says_when_the_initial_was_sent_and_what_
     )
     same = draft_fields("privacy_supplementary", _breach(), OPERATOR, None, NOW, previous=previous)
     assert same.fields["changes"].value == (
-        "Den inledande rapporten skickades 2026-11-23 kl. 13.00. Inga uppgifter har ändrats "
-        "eller tillkommit sedan dess."
+        "Den inledande rapporten skickades 2026-11-23 kl. 13.00 svensk tid. Inga uppgifter har "
+        "ändrats eller tillkommit sedan dess."
     )
 
 
@@ -645,7 +645,7 @@ def test_a_supplementary_privacy_report_follows_the_sent_initial_report() -> Non
     ctx = case_drafts.Context(OPERATOR, {}, render)
     fields = ctx.fields_of("privacy_supplementary", _breach(affected=1200), [sent], NOW)
     assert fields.fields["changes"].value.startswith(
-        "Den inledande rapporten skickades 2026-11-23 kl. 13.00. Sedan dess:\n"
+        "Den inledande rapporten skickades 2026-11-23 kl. 13.00 svensk tid. Sedan dess:\n"
         "- Antal berörda abonnenter eller användare: ändrad"
     )
 

@@ -300,10 +300,12 @@ def test_every_notice_sent_is_listed_and_the_rest_is_asked_of_a_person() -> None
     fields = draft_fields(KIND, incident(), OPERATOR, None, NOW, sent=sent).fields
     assert fields["notices_sent"].value == (
         "Varsler sendt til myndigheter:\n"
-        "- 23.11.2026 kl. 09.12: Nkom – første varsel til ekomvarsling@nkom.no (e-post).\n"
-        "- 23.11.2026 kl. 09.42: Nkom – oppdatering til ekomvarsling@nkom.no (e-post).\n"
+        "- 23.11.2026 kl. 09.12 norsk tid: Nkom – første varsel til ekomvarsling@nkom.no "
+        "(e-post).\n"
+        "- 23.11.2026 kl. 09.42 norsk tid: Nkom – oppdatering til ekomvarsling@nkom.no (e-post).\n"
         "Varsler sendt til egne kunder:\n"
-        "- 23.11.2026 kl. 10.42: Nkom – varsel til abonnenter til kunder@example.net (e-post)."
+        "- 23.11.2026 kl. 10.42 norsk tid: Nkom – varsel til abonnenter til kunder@example.net "
+        "(e-post)."
     )
     others = fields["notices_others"]
     assert others.label == "Øvrig varsling til egne kunder og andre tilbydere"
