@@ -35,14 +35,22 @@ class Received:
 
 @dataclass
 class Mailbox:
-    """What the server does with DATA: ``accept``, ``tempfail`` (451), ``reject`` (554) or
-    ``hang`` (never answers: the sender's connection breaks or times out)."""
+    """What the server does with DATA: ``accept``, ``tempfail`` (451), ``reject`` (554),
+    ``hang`` (never answers: the sender's connection breaks or times out) or ``hold`` (accepts
+    once the test calls :meth:`release`; the message is recorded then, even if the sender has
+    gone meanwhile, as a relay would have it)."""
 
     mode: str = "accept"
     received: list[Received] = field(default_factory=list)
     data_started: threading.Event = field(default_factory=threading.Event)
+    _held: tuple[asyncio.AbstractEventLoop, asyncio.Event] | None = None
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.mode == "hold":
+            held = asyncio.Event()
+            self._held = (asyncio.get_running_loop(), held)
+            self.data_started.set()
+            await held.wait()
         self.data_started.set()
         if self.mode == "hang":
             await asyncio.sleep(3600)
@@ -55,6 +63,12 @@ class Mailbox:
         assert isinstance(parsed, EmailMessage)
         self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), raw, parsed))
         return "250 2.0.0 queued as test"
+
+    def release(self) -> None:
+        """Let the DATA step held in ``hold`` mode go on (from the test's thread)."""
+        assert self._held is not None, "no DATA step is held (wait for data_started first)"
+        loop, held = self._held
+        loop.call_soon_threadsafe(held.set)
 
 
 class SmtpServer:

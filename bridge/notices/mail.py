@@ -10,11 +10,13 @@ Contract:
   accepted it: 250 after DATA), ``transient`` (not accepted and certainly not delivered: no
   connection, a timeout before DATA, any 4xx reply), ``permanent`` (a 5xx reply, e.g. a refused
   recipient or failed authentication) or ``in_doubt`` (the connection broke after the message
-  was handed over, before the relay answered: it may have been delivered).
+  was handed over, before the relay answered: it may have been delivered). Cancelled, it
+  closes the connection at once (no QUIT) and lets the cancellation through.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import ssl
 from dataclasses import dataclass
@@ -110,6 +112,9 @@ async def send(message: EmailMessage, cfg: SmtpConfig) -> Outcome:
     except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
         text = f"{type(exc).__name__}: {exc}"
         return Outcome(IN_DOUBT if handed_over else TRANSIENT, text)
+    except asyncio.CancelledError:  # the caller gives up (stopping): no polite QUIT either,
+        client.close()  # which would wait for a relay still busy with DATA
+        raise
     finally:
         if client.is_connected:
             try:

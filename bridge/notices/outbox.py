@@ -24,7 +24,12 @@ Contract:
   fails is counted in ``bridge_task_failures_total{task="outbox"}``.
 - Only the leader sends: :meth:`start` runs rounds on a timer and whenever :meth:`wake` is
   called; :meth:`pause` starts no new round (a hand-over already under way is let finish and
-  its outcome recorded: cancelling it would only make it doubtful); :meth:`stop` ends the loop.
+  its outcome recorded: cancelling it would only make it doubtful); :meth:`stop` ends the loop
+  the same way: it takes no new delivery (a round in progress ends after its current draft) and
+  lets the hand-over in flight finish and its outcome be recorded, within a grace
+  (``smtp.timeout`` unless the caller gives less). Only past the grace is the hand-over
+  cancelled: the draft is then written ``in_doubt`` at once (as :meth:`recover` would), for a
+  person; never re-sent on its own.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ import contextlib
 import logging
 import os
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from bridge.config.models import NoticesConfig, SmtpConfig
@@ -77,6 +82,7 @@ class Outbox:
         self._lock = asyncio.Lock()  # one round at a time
         self._inflight: set[str] = set()  # drafts this process is handing to the relay now
         self._running = False  # rounds run only while this is set
+        self._stopping = False  # set by stop(): the round in progress takes no further draft
 
     # ---- lifecycle ----------------------------------------------------------------------
     def wake(self) -> None:
@@ -93,13 +99,34 @@ class Outbox:
         self._running = False
         self._wake.set()
 
-    async def stop(self) -> None:
+    async def stop(self, grace: timedelta | None = None) -> None:
+        """End the loop: no new delivery; a hand-over in flight may finish within ``grace``
+        (default ``smtp.timeout``), past which it is cancelled (in doubt); see the contract."""
         self._running = False
+        self._stopping = True
+        self._wake.set()
         loop, self._loop = self._loop, None
-        if loop is not None and loop is not asyncio.current_task():
-            loop.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await loop
+        try:
+            if loop is None or loop is asyncio.current_task():
+                return
+            if grace is None:
+                grace = self.smtp.timeout if self.smtp is not None else timedelta(0)
+            try:
+                done, _ = await asyncio.wait({loop}, timeout=max(grace.total_seconds(), 0))
+                if not done:
+                    log.error(
+                        "outbox: the hand-over in flight did not finish within %g s of "
+                        "stopping: cancelled",
+                        grace.total_seconds(),
+                    )
+                    loop.cancel()
+            finally:  # also when stop itself is cancelled (the service's stop deadline)
+                if not loop.done():
+                    loop.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await loop
+        finally:
+            self._stopping = False
 
     async def _run(self) -> None:
         poll = self.settings.poll_interval.total_seconds()
@@ -163,6 +190,8 @@ class Outbox:
             await self.book.reread_approved()
             done: list[Draft] = []
             for draft in self.due(self.now()):
+                if self._stopping:  # stop(): the hand-over just finished was the last one
+                    break
                 try:
                     self._inflight.add(draft.id)
                     try:
@@ -190,7 +219,11 @@ class Outbox:
         await asyncio.to_thread(self._archive, draft, raw)
         claimed, _ = casework.claim(draft, self.now())
         claimed = await self.book.write(claimed, draft.revision, [], as_leader=True)
-        outcome = await mail.send(message, smtp)
+        try:
+            outcome = await mail.send(message, smtp)
+        except asyncio.CancelledError:  # stop() past its grace: nobody will hear the relay
+            await self._cancelled(claimed)
+            raise
         changed, events = self._outcome(claimed, outcome)
         self.metrics.emails_sent.labels(regulator=draft.regulator, result=outcome.result).inc()
         log.log(
@@ -204,6 +237,19 @@ class Outbox:
         written = await self.book.write(changed, claimed.revision, events)
         self.book.tell(draft.incident_id)
         return written
+
+    async def _cancelled(self, claimed: Draft) -> None:
+        """The hand-over was cancelled midway: the draft is in doubt now (as :meth:`recover`
+        would find it), for a person. Unfenced, like every outcome: it is a fact."""
+        changed, events = casework.interrupted(claimed, self.now())
+        self.metrics.emails_sent.labels(regulator=claimed.regulator, result=mail.IN_DOUBT).inc()
+        try:
+            await self.book.write(changed, claimed.revision, events)
+        except (StoreUnavailable, Conflict) as exc:  # left sending: recover() finds it
+            log.error("notice %s: its hand-over was cancelled (%s)", claimed.id, exc)
+            return
+        log.error("notice %s is in doubt: its hand-over was cancelled by stopping", claimed.id)
+        self.book.tell(claimed.incident_id)
 
     async def _unsendable(self, draft: Draft, error: str) -> Draft:
         """The message cannot be built: the draft fails for a person, nothing was handed over."""

@@ -1,0 +1,120 @@
+"""Stopping, with real parts (aiosmtpd on loopback, SQLite locked by another connection): a notice
+being handed to the relay is let finish (sent once, not in doubt), cancelled only past its grace
+(in doubt, never re-sent on its own); every step of the service's stop runs whatever an earlier
+one raised; past the stop deadline the remaining steps are abandoned and the store is closed."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+from builders import API_TOKEN, WEBHOOK_TOKEN, alert, webhook, write_config
+from fakes import FakeClock
+from persons import person
+from smtp_server import SmtpServer
+
+from bridge.service import BridgeService
+from bridge.web.keys import SERVICE
+
+HOOK = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
+VIEWER = {"Authorization": f"Bearer {API_TOKEN}"}
+ClientFor = Callable[..., Awaitable[TestClient[Any, Any]]]
+
+
+def config(tmp_path: Path, smtp: SmtpServer | None = None, busy_timeout_ms: int = 5000) -> Path:
+    extra: dict[str, Any] = {
+        "operator": {
+            "name": "Exempel Nät AB",
+            "org_number": "556000-0000",
+            "contact": {"name": "Vakt", "phone": "+47 22 00 00 00", "email": "noc@example.net"},
+        },
+        "notices": {
+            "archive_dir": str(tmp_path / "sent"),
+            "refresh_interval": "0s",
+            "poll_interval": "1h",  # a round runs when an approval wakes the outbox
+        },
+    }
+    if smtp is not None:
+        extra["smtp"] = smtp.smtp_config() | {"timeout": "30s"}
+    store = f"sqlite:///{tmp_path / 'bridge.sqlite3'}?busy_timeout_ms={busy_timeout_ms}"
+    return write_config(tmp_path, store=store, extra=extra)
+
+
+def service_of(client: TestClient[Any, Any]) -> BridgeService:
+    assert client.server.app is not None
+    return client.server.app[SERVICE]
+
+
+async def approve_one(client: TestClient[Any, Any], clock: FakeClock) -> str:
+    """A reportable outage (a cell serving a hospital), its Nkom varsel approved: the id."""
+    start = clock.now() - timedelta(minutes=5)
+    body = webhook(alert("fp-ullevaal", start, element="no-cell-ullevaal", severity="major"))
+    r = await client.post("/api/v1/alertmanager", json=body, headers=HOOK)
+    assert r.status == 200, await r.text()
+    [draft] = (await (await client.get("/api/v1/drafts", headers=VIEWER)).json())["drafts"]
+    r = await client.post(
+        f"/api/v1/drafts/{draft['id']}/approve",
+        json={"version": 1, "send_unknown": draft["to_complete"]},
+        headers=await person(client, clock.now),
+    )
+    assert r.status == 200, await r.text()
+    return str(draft["id"])
+
+
+async def state(client: TestClient[Any, Any], draft_id: str) -> str:
+    r = await client.get(f"/api/v1/drafts/{draft_id}", headers=VIEWER)
+    return str((await r.json())["state"])
+
+
+async def held_in_data(smtp: SmtpServer) -> None:
+    """The relay has the message and holds its answer (DATA) until the test releases it."""
+    await asyncio.to_thread(smtp.mailbox.data_started.wait, 20)
+    assert smtp.mailbox.data_started.is_set()
+
+
+@pytest.fixture
+def holding_smtp(smtp: SmtpServer) -> SmtpServer:
+    smtp.mailbox.mode = "hold"
+    return smtp
+
+
+async def test_stop_lets_the_handover_in_flight_finish_and_the_notice_is_sent_once(
+    client_for: ClientFor, holding_smtp: SmtpServer, clock: FakeClock, tmp_path: Path
+) -> None:
+    """Stopping while the relay holds DATA: the outbox waits for its answer (within
+    smtp.timeout), records ``sent``, and takes no new delivery; one message reached the relay."""
+    client = await client_for(config(tmp_path, holding_smtp))
+    outbox = service_of(client).outbox
+    draft_id = await approve_one(client, clock)
+    await held_in_data(holding_smtp)
+    stopping = asyncio.create_task(outbox.stop())  # begins before the relay's answer is read
+    holding_smtp.mailbox.release()
+    await stopping
+    assert await state(client, draft_id) == "sent"
+    assert await outbox.deliver_due() == []
+    assert len(holding_smtp.mailbox.received) == 1
+
+
+async def test_a_handover_past_the_stop_grace_is_cancelled_in_doubt_and_never_resent(
+    client_for: ClientFor, holding_smtp: SmtpServer, clock: FakeClock, tmp_path: Path
+) -> None:
+    """Past the grace the hand-over is cancelled: the notice is ``in_doubt`` at once (the relay
+    may have it), and neither a restarted outbox nor recovery sends it again."""
+    client = await client_for(config(tmp_path, holding_smtp))
+    outbox = service_of(client).outbox
+    draft_id = await approve_one(client, clock)
+    await held_in_data(holding_smtp)
+    await outbox.stop(timedelta(0))  # the bound: passed at once
+    assert await state(client, draft_id) == "in_doubt"
+    holding_smtp.mailbox.mode = "accept"  # a resend would be received before it is answered
+    await outbox.recover()
+    outbox.start()
+    clock.advance(timedelta(hours=1))
+    assert await outbox.deliver_due() == []
+    assert await state(client, draft_id) == "in_doubt"
+    assert holding_smtp.mailbox.received == []  # the held DATA was never answered
