@@ -3,8 +3,11 @@
 Contract:
 - :meth:`BridgeService.start` loads the engine from the store (like every restart), takes or
   follows the lease, then runs the evaluation timer (``evaluation.interval``), the replica sync
-  (``replication.sync_interval``) and the lease renewal. :meth:`stop` stops them, persists what
-  is pending, releases the lease and closes the store.
+  (``replication.sync_interval``) and the lease renewal. :meth:`stop` stops them (a notice
+  being handed to the relay is let finish, :mod:`bridge.notices.outbox`), persists what is
+  pending, releases the lease and closes the store. Each step runs whatever an earlier one
+  raised (logged by type and frames); all of them within :data:`STOP_DEADLINE`, past which the
+  remaining steps are abandoned (one log line) and the store is closed all the same.
 - :meth:`ingest` (:mod:`bridge.evaluation.ingest`) acknowledges a webhook only after its durable
   write; evaluation follows in the background (:mod:`bridge.evaluation.evaluator`).
 - :meth:`flush` is the join of evaluation and notices: incidents changed since the last
@@ -78,7 +81,7 @@ from bridge.retention.task import retention_task
 from bridge.store.interfaces import Store
 from bridge.store.records import CasebookRecord
 
-__all__ = ["BridgeService", "Clock", "IngestResult", "SystemClock"]
+__all__ = ["STOP_DEADLINE", "BridgeService", "Clock", "IngestResult", "SystemClock"]
 
 log = logging.getLogger("bridge.service")
 lifecycle = logging.getLogger("bridge.lifecycle")
@@ -164,6 +167,12 @@ def log_lifecycle(incident_id: str, before: Facts | None, now: Facts) -> None:
 #: than this unless set: a loaded event loop must not lose its own lease between renewals.
 MIN_DEFAULT_LEASE = timedelta(seconds=5)
 
+#: The bound of :meth:`BridgeService.stop` (all steps but closing the store). After SIGTERM,
+#: ``bridge serve`` first gives requests in flight ``IN_FLIGHT_GRACE`` (5 s); 5 + 15 s, plus
+#: closing SQLite behind a write that waits at most its busy timeout (5 s), stay inside
+#: Kubernetes' ``terminationGracePeriodSeconds: 30`` (deploy/kubernetes) and systemd's 90 s.
+STOP_DEADLINE = timedelta(seconds=15)
+
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
@@ -197,6 +206,7 @@ class BridgeService:
         self._facts: dict[str, Facts] = {}  # per incident, as last logged (lifecycle log)
         self._tasks: list[asyncio.Task[None]] = []
         self.started = False
+        self.stop_deadline = STOP_DEADLINE  # see stop()
         # The host name by default: unique per pod (Kubernetes) and per machine, and the same
         # after a restart, so a restarted single bridge renews its own lease at once. Two
         # replicas on one machine must each set replication.replica_id.
@@ -343,22 +353,59 @@ class BridgeService:
         self.leadership.start()
 
     async def stop(self) -> None:
+        """See the module contract: the steps in order, each whatever the one before raised,
+        all within :attr:`stop_deadline`; the store is closed in any case."""
         self.started = False
         gc.unfreeze()  # see start(): another service in this process may start again
-        await self.loop_lag.stop()
-        await self.evaluator.cancel()
+        loop = asyncio.get_running_loop()
+        end = loop.time() + self.stop_deadline.total_seconds()
+
+        async def outbox() -> None:  # the hand-over in flight: smtp.timeout, within the deadline
+            grace = timedelta(seconds=max(end - loop.time(), 0))
+            smtp = self.loaded.config.smtp
+            await self.outbox.stop(min(grace, smtp.timeout) if smtp is not None else grace)
+
+        async def settle() -> None:
+            self.evaluator.settle()
+
+        steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
+            ("loop-lag", self.loop_lag.stop),
+            ("evaluation", self.evaluator.cancel),
+            ("tasks", self._cancel_tasks),
+            ("outbox", outbox),
+            ("settle", settle),
+            ("flush", self.flush),
+            ("lease", self.leadership.stop),
+        ]
+        try:
+            for number, (name, step) in enumerate(steps):
+                deadline = asyncio.timeout_at(end)
+                try:
+                    async with deadline:
+                        await step()
+                except TimeoutError as exc:
+                    if not deadline.expired():
+                        log.error("stop: step %s failed\n%s", name, traced(exc))
+                        continue
+                    log.error(
+                        "stop: not done within %g s, abandoned at step %s (not run: %s)",
+                        self.stop_deadline.total_seconds(),
+                        name,
+                        ", ".join(n for n, _ in steps[number + 1 :]) or "none",
+                    )
+                    break
+                except LeaseLost:  # another replica leads: nothing of ours to persist
+                    log.warning("stop: step %s refused, the lease was lost", name)
+                except Exception as exc:  # the next steps run all the same
+                    log.error("stop: step %s failed\n%s", name, traced(exc))
+        finally:
+            await self.store.close()
+
+    async def _cancel_tasks(self) -> None:
         for task in self._tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await self.outbox.stop()
-        self.evaluator.settle()
-        try:
-            with contextlib.suppress(LeaseLost):
-                await self.flush()
-            await self.leadership.stop()
-        finally:
-            await self.store.close()
 
     async def _rebuild(self) -> None:
         """Load the engine from the store, as a restart would (start; taking the lease)."""

@@ -1,9 +1,11 @@
 """``bridge serve``: run the service until SIGTERM/SIGINT.
 
 On SIGTERM the listener closes, requests in flight get :data:`IN_FLIGHT_GRACE` to finish (a
-webhook cut off is not acknowledged: Alertmanager retries it), then the service stops: it
-persists what changed, releases the lease and closes the store. Systemd waits 90 s and
-Kubernetes 30 s before killing; the whole stop stays well inside 10 s.
+webhook cut off is not acknowledged: Alertmanager retries it), then the service stops: it lets a
+notice being handed to the relay finish, persists what changed, releases the lease and closes
+the store, within :data:`bridge.service.STOP_DEADLINE` (15 s; usually well under a second).
+Systemd waits 90 s and Kubernetes 30 s before killing: 5 + 15 s, plus closing the store, stay
+inside both (docs/deployment.md, "Stopping").
 """
 
 from __future__ import annotations

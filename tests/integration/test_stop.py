@@ -6,7 +6,9 @@ one raised; past the stop deadline the remaining steps are abandoned and the sto
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import logging
+import sqlite3
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -118,3 +120,103 @@ async def test_a_handover_past_the_stop_grace_is_cancelled_in_doubt_and_never_re
     assert await outbox.deliver_due() == []
     assert await state(client, draft_id) == "in_doubt"
     assert holding_smtp.mailbox.received == []  # the held DATA was never answered
+
+
+class _OnRecord(logging.Handler):
+    """Calls ``then`` once, on the first record of ``logger`` starting with ``prefix``."""
+
+    def __init__(self, prefix: str, then: Callable[[], None]) -> None:
+        super().__init__()
+        self.prefix, self.then, self.seen = prefix, then, False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self.seen and record.getMessage().startswith(self.prefix):
+            self.seen = True
+            self.then()
+
+
+@pytest.fixture
+def on_stop_log() -> Iterator[Callable[[str, Callable[[], None]], _OnRecord]]:
+    logger = logging.getLogger("bridge.service")
+    added: list[_OnRecord] = []
+
+    def add(prefix: str, then: Callable[[], None]) -> _OnRecord:
+        added.append(_OnRecord(prefix, then))
+        logger.addHandler(added[-1])
+        return added[-1]
+
+    yield add
+    for handler in added:
+        logger.removeHandler(handler)
+
+
+def lease_expires_at(db: Path) -> float:
+    with sqlite3.connect(db) as conn:
+        [(expires_at,)] = conn.execute("SELECT expires_at FROM lease").fetchall()
+    return float(expires_at)
+
+
+async def test_a_store_error_at_the_stop_flush_does_not_keep_the_lease(
+    client_for: ClientFor,
+    clock: FakeClock,
+    tmp_path: Path,
+    on_stop_log: Callable[[str, Callable[[], None]], _OnRecord],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """SQLite locked by another connection while the stop persists the incidents: the flush
+    fails (StoreUnavailable, logged by type and frames, no message), the lease is released all
+    the same (the lock gone by then) and the store closed."""
+    db = tmp_path / "bridge.sqlite3"
+    client = await client_for(config(tmp_path, busy_timeout_ms=200))
+    service = service_of(client)
+    start = clock.now() - timedelta(minutes=5)
+    body = webhook(alert("fp-1", start, element="se-olt-ostersund-1"))
+    assert (await client.post("/api/v1/alertmanager", json=body, headers=HOOK)).status == 200
+    assert lease_expires_at(db) > 0
+    blocker = sqlite3.connect(db, isolation_level=None, timeout=0.1)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        clock.advance(timedelta(hours=6))  # the alert goes stale: the incident changes
+        await service.tick()  # its flush fails: the incident stays to be persisted
+        assert service.evaluator.dirty
+        failed = on_stop_log("stop: step flush failed", lambda: blocker.execute("ROLLBACK"))
+        await client.close()  # the app's cleanup: service.stop()
+        assert failed.seen
+    finally:
+        if blocker.in_transaction:
+            blocker.execute("ROLLBACK")
+        blocker.close()
+    assert lease_expires_at(db) == 0  # released: another replica takes over at once
+    assert service.store._writer is None  # type: ignore[attr-defined]  # closed
+    [line] = [r.getMessage() for r in caplog.records if "step flush failed" in r.getMessage()]
+    assert "bridge.errors.StoreUnavailable (message not logged)" in line
+    assert "locked" not in line
+
+
+async def test_stop_past_its_deadline_abandons_the_remaining_steps_and_closes_the_store(
+    client_for: ClientFor,
+    tmp_path: Path,
+    on_stop_log: Callable[[str, Callable[[], None]], _OnRecord],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A store that would make the lease release wait 30 s: the stop gives up at its deadline
+    with one line naming where, and the store is closed all the same."""
+    db = tmp_path / "bridge.sqlite3"
+    client = await client_for(config(tmp_path, busy_timeout_ms=30_000))
+    service = service_of(client)
+    service.stop_deadline = timedelta(milliseconds=300)
+    blocker = sqlite3.connect(db, isolation_level=None, timeout=0.1)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        # the writer waits on the lock until the stop has given up; closing the store waits
+        # for that write: the lock goes with the log line
+        abandoned = on_stop_log("stop: not done within", lambda: blocker.execute("ROLLBACK"))
+        await client.close()
+        assert abandoned.seen
+    finally:
+        if blocker.in_transaction:
+            blocker.execute("ROLLBACK")
+        blocker.close()
+    [line] = [r.getMessage() for r in caplog.records if "stop: not done within" in r.getMessage()]
+    assert line == "stop: not done within 0.3 s, abandoned at step lease (not run: none)"
+    assert service.store._writer is None  # type: ignore[attr-defined]  # closed
