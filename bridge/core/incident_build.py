@@ -36,7 +36,9 @@ def _due_times(
 ) -> list[datetime]:
     """When the incident must be looked at again: every criterion's forecast crossing (not
     only the assessment's: once a rule set is reportable its other criteria still turn met,
-    and the console and reports list them) and every obligation falling due after ``now``."""
+    and the console and reports list them) and every obligation falling due after ``now``.
+    Timeline points after ``now`` (a start ahead of the bridge's clock) need no check of
+    their own: a criterion's forecast already accounts for them (bridge.core.rules)."""
     due = [c.forecast_at for a in assessments for c in a.criteria if c.forecast_at is not None]
     due += [o.due_at for o in obligations if o.due_at is not None and o.due_at > now]
     return due
@@ -99,11 +101,11 @@ class IncidentBuilder:
         ordered: bool = False,
     ) -> Incident:
         """``previous``: assessments of the same timeline; one with no criterion due by
-        ``now`` cannot have changed (a met criterion stays met, one below its threshold at the
-        timeline's end stays unmet) and is kept as it is. ``view``: what the incident read
-        from its alerts before, when they have not changed since (or as
-        :meth:`grown_view` extended it). ``intervals``: what the timeline was built from, kept
-        on a new view. ``ordered``: ``eks`` are in start order already."""
+        ``now`` cannot have changed (a met criterion stays met, one with no forecast is met
+        nowhere on the timeline, its points after ``now`` included) and is kept as it is.
+        ``view``: what the incident read from its alerts before, when they have not changed
+        since (or as :meth:`grown_view` extended it). ``intervals``: what the timeline was
+        built from, kept on a new view. ``ordered``: ``eks`` are in start order already."""
         assert started_at is not None
         closed = reach is not None and now >= reach
         kept: Sequence[Assessment | None] = previous or [None] * len(self.rule_sets)

@@ -2,13 +2,19 @@
 
 Contract:
 - :func:`evaluate` is pure: ``(timeline, rule_set, topology, now) → Assessment``. The timeline is
-  a step function; the last point lasts until ``now``.
+  a step function; the last point lasts on (while the impact stays).
 - A criterion with ``min_duration`` D is met at ``s + D`` for the first instant ``s`` from which
-  its measure stayed at or above the threshold for D (D = 0: met at the first such instant).
-  Once met it stays met: reportability is about what happened, not only what is happening.
+  its measure stayed at or above the threshold for D (D = 0: met at the first such instant),
+  once ``now`` has reached it. Once met it stays met: reportability is about what happened,
+  not only what is happening.
 - A rule set is reportable when any criterion is met; ``since`` is the earliest criterion's.
-- While unmet, a criterion whose measure is at or above its threshold *now* carries a forecast:
-  the instant it will be met if the impact stays. ``seconds_to_reportable`` is the nearest.
+- While unmet, a criterion the timeline meets later carries a forecast: the instant it will be
+  met if the impact stays. The timeline may hold points after ``now`` (an alert whose
+  ``startsAt`` is ahead of the bridge's clock, a resolve that says it ends later, an
+  override's ``from``): they count, so a measure below its threshold now but above it from a
+  later point is forecast, and one above it now that such a point ends short of D is not.
+  ``seconds_to_reportable`` is the nearest.
+- So on a given timeline a criterion's verdict changes with ``now`` only at its forecast.
 - Every criterion verdict carries a human-readable reason with the figures used.
 - :func:`reevaluate` gives what :func:`evaluate` gives at a later ``now`` on the same timeline,
   evaluating again only the criteria forecast to be met by then.
@@ -130,7 +136,8 @@ class _Run(msgspec.Struct, frozen=True, gc=False):
 def sustained(
     series: Sequence[tuple[datetime, float]], threshold: float, duration: timedelta, now: datetime
 ) -> _Run:
-    """First instant the step-function ``series`` stayed >= threshold for ``duration``."""
+    """First instant the step-function ``series`` stayed >= threshold for ``duration``: met
+    when that is at or before ``now``, else its forecast (None: never, on this series)."""
     return sustained_arrays(
         [at for at, _ in series], [v for _, v in series], threshold, duration, now
     )
@@ -144,7 +151,16 @@ def sustained_arrays(
     now: datetime,
 ) -> _Run:
     """:func:`sustained` on parallel arrays (what :class:`Measures` holds)."""
-    return _scan_from(times, values, 0, None, 0.0, threshold, duration, now)[0]
+    return _at(_scan_from(times, values, 0, None, 0.0, threshold, duration)[0], now)
+
+
+def _at(run: _Run, now: datetime) -> _Run:
+    """A scan's outcome (:func:`_scan_from`: when the timeline meets the measure, whatever
+    ``now``) as it stands at ``now``: met by then, or forecast."""
+    met_at = run.met_at
+    if met_at is None or met_at <= now:
+        return run
+    return _Run(None, met_at, run.run_start, run.peak)
 
 
 def _scan_from(
@@ -155,42 +171,42 @@ def _scan_from(
     peak: float,
     threshold: float,
     duration: timedelta,
-    now: datetime,
     n: int | None = None,
     marks: list[_Progress] | None = None,
 ) -> tuple[_Run, _Progress | None]:
-    """:func:`sustained_arrays` from point ``first`` on (``values`` from there), given what
-    the points before it gave; also how far it got in a form that holds for a later ``now``
-    (:class:`_Progress`; None when it read nothing that outlasts this ``now``). ``n``: how
-    many of ``times`` are the timeline's (:attr:`Measures.n`; default all). ``marks``: given,
-    it gets where the scan stood before each point after ``first`` that it read and whose
-    index is a multiple of the marks' spacing (see :data:`SCAN_MARKS_EVERY`); each holds as
-    a :class:`_Progress` does."""
+    """When the step function ``times``/``values`` first stayed >= ``threshold`` for
+    ``duration``, its last point lasting for ever (``met_at``, None: never; the caller
+    compares it with ``now``, :func:`_at`), reading from point ``first`` on (``values`` from
+    there) given what the points before it gave. It reads every point, those after any
+    ``now`` too (an alert whose ``startsAt`` lies ahead of the bridge's clock, a resolve
+    whose end does, an override's ``from``): what the timeline holds is known now, so the
+    outcome is the same at every ``now`` and a standing verdict changes only at its
+    forecast. Also how far it got (:class:`_Progress`, before the last point at the
+    latest: an extension may end a run there; None when ``first`` is not a point). ``n``:
+    how many of ``times`` are the timeline's (:attr:`Measures.n`; default all). ``marks``:
+    given, it gets where the scan stood before each point after ``first`` that it read and
+    whose index is a multiple of the marks' spacing (see :data:`SCAN_MARKS_EVERY`)."""
     if n is None:
         n = len(times)
     progress: _Progress | None = None
     last = n - 1
     every = max(SCAN_MARKS_EVERY, n // SCAN_MARKS_PER_SCAN)
     mark = (first // every + 1) * every if marks is not None else n  # n: never reached
-    # the points read: up to the first after ``now``
-    end = n if n == 0 or times[n - 1] <= now else bisect.bisect_right(times, now, first, n)
     counts = threshold > 0
-    if end - first >= SCAN_IN_C_FROM:
-        span = values[: end - first]
-        stretch = _Stretch(times, span, first, end, n, run_start, peak, marks, every, mark)
+    if n - first >= SCAN_IN_C_FROM:
+        span = values[: n - first]
+        stretch = _Stretch(times, span, first, n, run_start, peak, marks, every, mark)
         if not counts or max(span) < threshold:
             return _below(stretch)
         if min(span) >= threshold:
-            return _above(stretch, duration, now)
+            return _above(stretch, duration)
     # ``run_start + duration``, once per run: comparing instants, not a timedelta per point
     met_from = None if run_start is None else run_start + duration
     for i in range(first, n):
         at = times[i]
-        if at > now:
-            break
-        if i == last:  # the last point's scan reads ``now``: keep what was before it
+        if i == last:  # an extension may end a run at the last point: keep what was before
             progress = _Progress(i, run_start, peak)
-        if i == mark:  # what the points before this one gave (its time is not after now)
+        if i == mark:  # what the points before this one gave
             marks.append(_Progress(i, run_start, peak))  # type: ignore[union-attr]  # n if None
             mark += every
         value = values[i - first]
@@ -201,15 +217,13 @@ def _scan_from(
                 run_start = at
                 met_from = at + duration
             after = i + 1
-            run_end = times[after] if after < n and times[after] < now else now
-            if run_end >= met_from:  # type: ignore[operator]  # set with run_start
+            # the run lasts to the next point at least (the last point: for ever)
+            if after == n or times[after] >= met_from:  # type: ignore[operator]  # set with run_start
                 met = _Run(met_from, None, run_start, peak)
-                # met before the last point: it stays met for any ``now`` from the next one
-                return met, _Progress(after, None, peak, met) if after < n else None
+                # met before the last point: it stays met on any extension keeping the next
+                return met, _Progress(after, None, peak, met) if after < n else progress
         else:
             run_start = None
-    if run_start is not None:
-        return _Run(None, met_from, run_start, peak), progress
     return _Run(None, None, None, peak), progress
 
 
@@ -222,14 +236,13 @@ SCAN_IN_C_FROM = 64
 
 @dataclass(frozen=True, slots=True)
 class _Stretch:
-    """Points ``first`` to ``end`` (those not after ``now``) of a scan that goes without its
-    loop (:data:`SCAN_IN_C_FROM`): their values ``span``, the run and peak carried in, the
-    timeline's length ``n``, and the marks to record (``every`` apart, the next at ``mark``)."""
+    """Points ``first`` to ``n`` (the timeline's) of a scan that goes without its loop
+    (:data:`SCAN_IN_C_FROM`): their values ``span``, the run and peak carried in, and the
+    marks to record (``every`` apart, the next at ``mark``)."""
 
     times: Sequence[datetime]
     span: Sequence[float]
     first: int
-    end: int
     n: int
     run_start: datetime | None
     peak: float
@@ -248,13 +261,10 @@ class _Stretch:
             self.marks.append(_Progress(mark, run_start, peak))
             prev, mark = mark, mark + self.every
 
-    def before_last(self, run_start: datetime | None) -> _Progress | None:
+    def before_last(self, run_start: datetime | None) -> _Progress:
         """The progress the loop keeps when it reads the last point (``run_start``: as it
-        stood before that point, when the last point is not ``first``); None when the last
-        point is after ``now``."""
+        stood before that point, when the last point is not ``first``)."""
         last, first = self.n - 1, self.first
-        if last >= self.end:
-            return None
         if last == first:
             return _Progress(last, self.run_start, self.peak)
         return _Progress(last, run_start, max(self.peak, max(self.span[: last - first])))
@@ -266,26 +276,22 @@ class _Stretch:
 
 def _below(st: _Stretch) -> tuple[_Run, _Progress | None]:
     """:func:`_scan_from` when no point read counts towards a run: any run ends at ``first``."""
-    st.marks_until(st.end, None)
-    return _Run(None, None, None, st.top(st.end)), st.before_last(None)
+    st.marks_until(st.n, None)
+    return _Run(None, None, None, st.top(st.n)), st.before_last(None)
 
 
-def _above(st: _Stretch, duration: timedelta, now: datetime) -> tuple[_Run, _Progress | None]:
+def _above(st: _Stretch, duration: timedelta) -> tuple[_Run, _Progress | None]:
     """:func:`_scan_from` when every point read is at or above the threshold: the run goes on
     (or starts at ``first``) and is met at the first point whose run end, the next point's
-    time or ``now``, reaches ``start + duration``."""
+    time (the last point's: never), reaches ``start + duration``."""
     start = st.run_start if st.run_start is not None else st.times[st.first]
     met_from = start + duration
-    if now >= met_from:  # else no run end reaches it: each is at most ``now``
-        met_at = bisect.bisect_left(st.times, met_from, st.first + 1, st.n) - 1
-        if met_at < st.end:
-            st.marks_until(met_at + 1, start)
-            top = st.top(met_at + 1)
-            met = _Run(met_from, None, start, top)
-            after = met_at + 1
-            return met, _Progress(after, None, top, met) if after < st.n else None
-    st.marks_until(st.end, start)
-    return _Run(None, met_from, start, st.top(st.end)), st.before_last(start)
+    met_at = bisect.bisect_left(st.times, met_from, st.first + 1, st.n) - 1
+    st.marks_until(met_at + 1, start)
+    top = st.top(met_at + 1)
+    met = _Run(met_from, None, start, top)
+    after = met_at + 1
+    return met, _Progress(after, None, top, met) if after < st.n else st.before_last(start)
 
 
 #: Taken while claiming a :class:`Measures`' lists for an extension (:meth:`Measures.extended`).
@@ -310,8 +316,8 @@ SCAN_MARKS_PER_SCAN = 32
 class _Progress(msgspec.Struct, frozen=True, gc=False):
     """How far a scan of one measure got (:func:`_scan`): the indices before ``index`` gave
     ``run_start`` and ``peak`` and met nothing, or (``met``) the scan ended met there. Holds
-    for any ``now`` at or after the time of point ``index`` (the scan of the points before it
-    read only their times, not ``now``)."""
+    for any ``now`` (a scan does not read it) and on any extension of the timeline that keeps
+    the points up to ``index`` (:meth:`Measures.extended`)."""
 
     index: int
     run_start: datetime | None
@@ -625,38 +631,37 @@ def _scan(
     """:func:`sustained_arrays` over one measure (``measure`` names it; ``values_from(i)``
     gives its values from point ``i`` on), resumed from where an earlier scan of it got
     (:class:`_Progress`, kept on the measures and carried to an extended timeline), so a
-    re-evaluation reads only the points after that."""
+    re-evaluation reads only the points after that. The scan reads the points after ``now``
+    too (:func:`_scan_from`); only its outcome is read at ``now`` (:func:`_at`)."""
     times, duration, n = m.times, c.min_duration, m.n
     key = (measure, threshold, duration)
     progress = m._scans.get(key)
-    if progress is not None and (progress.index >= n or now < times[progress.index]):
+    if progress is not None and progress.index >= n:
         progress = None
     if progress is None and n > SCAN_MARKS_EVERY:  # a shorter timeline keeps no marks
-        progress = _last_mark(m._marks.get(key, ()), times, n, now)
+        progress = _last_mark(m._marks.get(key, ()), n)
     if progress is not None:
         if progress.met is not None:
-            return progress.met
+            return _at(progress.met, now)
         first, run_start, peak = progress.index, progress.run_start, progress.peak
     else:
         first, run_start, peak = 0, None, 0.0
     keep = n >= KEEP_SCANS_FROM
     marks: list[_Progress] | None = [] if keep and n > SCAN_MARKS_EVERY else None
     run, reached = _scan_from(
-        times, values_from(first), first, run_start, peak, threshold, duration, now, n, marks
+        times, values_from(first), first, run_start, peak, threshold, duration, n, marks
     )
     if keep and reached is not None:
         m._scans[key] = reached
     if marks:  # after those it scanned on from (all before ``first``)
         m._marks[key] = (*_before(m._marks.get(key, ()), first + 1), *marks)
-    return run
+    return _at(run, now)
 
 
-def _last_mark(
-    marks: Sequence[_Progress], times: Sequence[datetime], n: int, now: datetime
-) -> _Progress | None:
-    """The last of ``marks`` (in index order) that a scan at ``now`` may go on from."""
+def _last_mark(marks: Sequence[_Progress], n: int) -> _Progress | None:
+    """The last of ``marks`` (in index order) that a scan of ``n`` points may go on from."""
     for mark in reversed(marks):
-        if mark.index < n and times[mark.index] <= now:
+        if mark.index < n:
             return mark
     return None
 
@@ -827,8 +832,9 @@ def reevaluate(
 ) -> Assessment:
     """:func:`evaluate` at a later ``now`` on the timeline ``previous`` was evaluated on:
     only a criterion forecast to be met by ``now`` can have changed (a met one stays met, one
-    below its threshold at the timeline's end stays unmet, one pending stays pending until its
-    forecast), so only those are evaluated again and the others kept as they are."""
+    with no forecast is met nowhere on the timeline, its points after ``now`` included, one
+    pending stays pending until its forecast), so only those are evaluated again and the
+    others kept as they are."""
     if len(previous.criteria) != len(rule_set.criteria):
         return evaluate(measures, rule_set, topology, now)
     results = tuple(

@@ -139,3 +139,57 @@ def test_replay_text_names_each_change_and_the_forecast(tmp_path: Path):
     assert "owes nkom nkom_varsel, due" in out
     assert "forecast, if no further alert comes after" in out
     assert "nkom_varsel overdue (nothing sent)" in out
+
+
+def test_an_alert_starting_after_it_was_received_owes_what_it_would_owe_from_its_start(
+    tmp_path: Path,
+):
+    """Prometheus's clock ahead of the bridge's: an alert received at 10:00 whose startsAt is
+    10:10 (the webhook takes up to a day ahead) becomes reportable and owes what the same
+    alert starting at 10:00 does, each 10 minutes later; re-sent unchanged at 14:00 and
+    18:00, those changes are in the past, not forecast."""
+    config = write_config(
+        tmp_path,
+        extra={
+            "regulators": {
+                "csirt": {"rule_set": "se-cyber", "channel": "portal"},
+                "enisa": {"rule_set": "enisa-matrix"},
+            }
+        },
+    )
+    received = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    skew = timedelta(minutes=10)
+
+    def recording(name: str, starts: datetime, *resent: int) -> Path:
+        body = webhook(
+            alert("f1", starts, alertname="SiteDown", cluster="c1", element="se-site-ostersund"),
+            group_key='{}:{alertname="X"}',
+        )
+        path = tmp_path / f"{name}.jsonl"
+        records = [received, *(received + timedelta(hours=h) for h in resent)]
+        lines = [json.dumps({"received_at": r.isoformat(), "body": body}) for r in records]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return path
+
+    def owed(report: dict, shift: timedelta) -> tuple[object, ...]:  # type: ignore[type-arg]
+        (inc,) = report["incidents"]
+        changes = sorted(
+            (c["what"], c["regulator"], c.get("kind"), datetime.fromisoformat(c["at"]) - shift)
+            for c in inc["changes"]
+            if c["what"] in ("reportable", "owes")
+        )
+        obligations = sorted(
+            (o["regulator"], o["kind"], o["due_at"], o["state"]) for o in inc["obligations"]
+        )
+        return datetime.fromisoformat(inc["started_at"]) - shift, changes, obligations
+
+    on_time = owed(replay_json(config, recording("a", received)), timedelta(0))
+    started, changes, obligations = on_time
+    assert started == received
+    assert ("reportable", "csirt", None, received) in changes
+    assert ("reportable", "pts", None, received + timedelta(minutes=30)) in changes
+    assert ("reportable", "enisa", None, received + timedelta(hours=1)) in changes
+    assert ("pts", "pts_initial") in {o[:2] for o in obligations}
+    # the due dates are calendar days (end of day, Europe/Stockholm): 10 minutes move none
+    assert owed(replay_json(config, recording("b", received + skew)), skew) == on_time
+    assert owed(replay_json(config, recording("c", received + skew, 4, 8)), skew) == on_time

@@ -335,6 +335,24 @@ def test_tick_turns_further_criteria_met_after_the_rule_set_is_already_reportabl
     assert assessment(eng.incidents[inc_id], "pts") == (True, at(0))
 
 
+def test_an_alert_starting_after_it_was_received_turns_reportable_at_start_plus_duration() -> None:
+    """startsAt ahead of the bridge's clock (received at 0, starting at 10): the incident is
+    due at the start, turns reportable there (112 at once), and the 1 h criterion at 70."""
+    eng = engine()
+    (inc_id,) = eng.apply([episode("a", at(10), seen=at(0), element="olt-a1")], at(0))
+    inc = eng.incidents[inc_id]
+    assert assessment(inc, "pts") == (False, None)
+    assert inc.next_check_at == at(10)
+    assert inc.assessments[0].seconds_to_reportable(at(0)) == 600
+    assert eng.tick(at(9)) == set()
+    assert eng.tick(at(10)) == {inc_id}
+    assert assessment(eng.incidents[inc_id], "pts") == (True, at(10))
+    assert eng.incidents[inc_id].next_check_at == at(70)
+    assert eng.tick(at(70)) == {inc_id}
+    criteria = {c.id: c for c in eng.incidents[inc_id].assessments[0].criteria}
+    assert (criteria["conn-5k-1h"].met, criteria["conn-5k-1h"].since) == (True, at(70))
+
+
 def test_tick_flags_a_firing_alert_not_heard_of_within_stale_after() -> None:
     """A firing alert silent for stale_after is flagged stale; hearing it again clears that."""
     eng = engine(stale_after=timedelta(hours=2))

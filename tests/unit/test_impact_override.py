@@ -284,6 +284,22 @@ def test_an_override_from_a_time_and_its_lifting() -> None:
     assert pts(back) == documents.NOT_REPORTABLE
 
 
+def test_an_override_from_a_time_after_now_is_forecast_and_met_on_time() -> None:
+    """An override whose ``from`` lies ahead of the evaluation (a person stating when the
+    impact will be in force): the 1 h criterion is forecast at from + 1 h and met there."""
+    eng = engine()
+    eng.apply([episode("a", at(0), element="olt-a2")], at(5))  # 4000: never reportable
+    inc = only(eng)
+    eng.set_override(inc.id, standing_override(**{"from": "2026-11-23T10:30:00Z"}))
+    eng.evaluate_pending(at(20))
+    assert [p.at for p in only(eng).timeline] == [at(0), at(30)]
+    assert pts(only(eng)) == documents.NOT_REPORTABLE
+    assert only(eng).next_check_at == at(90)
+    assert eng.tick(at(90)) == {inc.id}
+    (a,) = [a for a in only(eng).assessments if a.regulator == "pts"]
+    assert (a.reportable, a.since) == (True, at(90))
+
+
 def test_the_override_ends_with_the_incident() -> None:
     eng = engine()
     inc = unknown_element(eng)

@@ -258,9 +258,13 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             resolved = draw(st.booleans())
             duration = draw(st.integers(1, 120))
             heard = sorted(draw(st.lists(st.integers(0, 30), min_size=1, max_size=2, unique=True)))
+            # Prometheus's clock ahead of the bridge's: the episode's times (start, end) are
+            # later than when it is heard (the webhook takes startsAt up to a day ahead), so
+            # a delivery's ``now`` may be before its start or its end
+            ahead = draw(st.sampled_from([0, 0, 0, 10, 45]))
             for n, delay in enumerate(heard):
                 final = resolved and n == len(heard) - 1
-                seen = start + (duration if final else min(delay, duration - 1))
+                seen = start - ahead + (duration if final else min(delay, duration - 1))
                 if final and draw(st.booleans()):
                     seen += delay  # the resolve may be heard a little after the end
                 observations.append(
@@ -1053,8 +1057,8 @@ def test_measures_of_what_the_rule_sets_read_evaluate_as_every_measure(
 def test_a_scan_without_its_loop_finds_what_the_loop_finds(data: st.DataObject) -> None:
     """A scan whose points are all below the threshold or all at or above it, read without
     the loop (rules.SCAN_IN_C_FROM), gives the loop's run, progress and marks, from any point
-    on, with any run carried in, at any ``now`` (also before some points), on a timeline that
-    may be shorter than its lists."""
+    on, with any run carried in, on a timeline that may be shorter than its lists (a scan
+    reads every point, ``now`` or not: its outcome is compared with ``now`` afterwards)."""
     size = data.draw(st.integers(1, 40))
     times = [
         at(m) for m in sorted(data.draw(st.sets(st.integers(0, 300), min_size=size, max_size=size)))
@@ -1074,7 +1078,6 @@ def test_a_scan_without_its_loop_finds_what_the_loop_finds(data: st.DataObject) 
         float(data.draw(st.integers(0, 200))),
         threshold,
         timedelta(minutes=data.draw(st.sampled_from([0, 1, 5, 30, 120]))),
-        at(data.draw(st.integers(0, 320))),
         n,
     )
     every = data.draw(st.sampled_from([1, 2, 3, 7]))

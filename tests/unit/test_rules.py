@@ -19,6 +19,7 @@ from bridge.core.rules import (
     RuleSet,
     evaluate,
     evaluate_criterion,
+    reevaluate,
     sustained,
 )
 
@@ -90,16 +91,50 @@ def test_sustained_has_no_forecast_once_the_measure_fell_below() -> None:
     assert (run.met_at, run.forecast_at, run.peak) == (None, None, 6.0)
 
 
-def test_sustained_ignores_points_after_now() -> None:
-    """A future step does not count before it happens."""
-    run = sustained([(at(0), 1.0), (at(100), 9.0)], 5, timedelta(0), at(50))
-    assert (run.met_at, run.forecast_at, run.peak) == (None, None, 1.0)
+def test_sustained_forecasts_a_step_after_now_not_meeting_it_before_it_happens() -> None:
+    """A step after ``now`` (an alert starting ahead of the bridge's clock) is not met before
+    it happens, but is forecast: at it (D = 0), or at it + D."""
+    series = [(at(0), 1.0), (at(100), 9.0)]
+    run = sustained(series, 5, timedelta(0), at(50))
+    assert (run.met_at, run.forecast_at, run.run_start) == (None, at(100), at(100))
+    assert sustained(series, 5, H, at(50)).forecast_at == at(160)
+    assert sustained(series, 5, H, at(160)).met_at == at(160)
+
+
+def test_sustained_has_no_forecast_when_a_point_after_now_ends_the_run_short() -> None:
+    """A run going on now that the timeline already ends short of D (a resolve whose end lies
+    ahead) has no forecast; a later run after now is forecast instead."""
+    run = sustained([(at(0), 6.0), (at(30), 0.0)], 5, H, at(10))
+    assert (run.met_at, run.forecast_at, run.peak) == (None, None, 6.0)
+    later = sustained([(at(0), 6.0), (at(30), 0.0), (at(40), 7.0)], 5, H, at(10))
+    assert (later.met_at, later.forecast_at) == (None, at(100))
 
 
 def test_sustained_is_met_exactly_at_the_boundary() -> None:
     """At now == s + D the criterion is met (the threshold and duration are inclusive)."""
     assert sustained([(at(0), 5.0)], 5, H, at(60)).met_at == at(60)
     assert sustained([(at(0), 5.0)], 5, H, at(59.99)).met_at is None
+
+
+def test_a_timeline_starting_after_now_is_forecast_and_met_on_time_by_reevaluation() -> None:
+    """An alert whose start lies ahead of ``now`` (clock skew: Prometheus ahead of the
+    bridge): evaluated at ``now`` each criterion is forecast at start + D; re-evaluated at
+    the nearest forecast (the next due time) it is met there, and the rest at start + D.
+    Re-evaluating equals evaluating afresh at each of those instants."""
+    tl = timeline((at(10), None, el("olt-a1")))  # 6 000 internet, a 112 element, from 10
+    measures = Measures(tl)
+    first = evaluate(measures, PTS, TOPO, at(0))
+    assert (first.reportable, first.forecast_at) == (False, at(10))
+    by_id = {c.id: c for c in first.criteria}
+    assert by_id["e112"].forecast_at == at(10)
+    assert by_id["conn-5k-1h"].forecast_at == at(70)
+    assert reevaluate(first, measures, PTS, TOPO, at(9)) == first  # nothing due yet
+    second = reevaluate(first, measures, PTS, TOPO, at(10))
+    assert (second.reportable, second.since) == (True, at(10))
+    assert second == evaluate(Measures(tl), PTS, TOPO, at(10))
+    third = reevaluate(second, measures, PTS, TOPO, at(70))
+    assert {c.id: c.since for c in third.criteria} == {"e112": at(10), "conn-5k-1h": at(70)}
+    assert third == evaluate(Measures(tl), PTS, TOPO, at(70))
 
 
 # ---- connections ---------------------------------------------------------------------------
