@@ -10,6 +10,8 @@ Contract:
   last microsecond before the next local midnight, so DST changes give the exact UTC instant.
 - Durations (:class:`After`) are elapsed time, not wall-clock time: 24 h across a DST change is
   24 h. Months are calendar months on the local wall clock, the day clamped to the month's end.
+- A local wall time that a DST change skips (spring) or repeats (autumn) has two readings; a
+  deadline takes the earlier (:func:`local_instant`), so it is never moved later by the clock.
 - Conservative default: a deadline is never moved later because it falls on a non-working day;
   ``non_working_day="next_working_day"`` opts in to moving it to the next working day.
 - Deadline rules are data: four rule types (:class:`After`, :class:`WorkingDayAfter`,
@@ -310,7 +312,7 @@ def _first_working_day_deadline(
     if rule.end_of_day:
         return _end_of_first_working_day(rule, local.date())
     day, origin = _first_working_day(rule, local.date())
-    at = datetime.combine(day, local.time(), tzinfo=zone).astimezone(UTC)
+    at = local_instant(day, local.time(), zone)
     return at, f"{_local(at, zone)} ({origin})"
 
 
@@ -377,29 +379,49 @@ def _roll(
     if reason is None or policy == "keep":
         return at, ""
     day = calendar.next_working_day_after(local.date())
-    moved = datetime.combine(day, local.time(), tzinfo=zone).astimezone(UTC)
+    moved = local_instant(day, local.time(), zone)
     return moved, f"; {_day(local.date())} is {reason}, moved to the next working day"
 
 
 # ---- time arithmetic ------------------------------------------------------------------------
 
 
+def local_instant(day: date, wall: time, zone: ZoneInfo) -> datetime:
+    """The instant (UTC) ``zone``'s clocks show ``wall`` on ``day``. A wall time a DST change
+    skips (spring forward: 02:30 on the last Sunday of March in Stockholm) or repeats (fall
+    back: 02:30 on the last Sunday of October) has two readings, one per offset; the earlier
+    is taken, so a deadline read from the wall clock is never moved later (zoneinfo's
+    ``fold=0`` alone gives the later one in a gap). Every wall time made a deadline here is
+    read through this."""
+    naive = datetime.combine(day, wall.replace(tzinfo=None, fold=0))
+    first = naive.replace(tzinfo=zone).astimezone(UTC)
+    second = naive.replace(tzinfo=zone, fold=1).astimezone(UTC)
+    return min(first, second)
+
+
 def end_of_local_day(day: date, zone: ZoneInfo) -> datetime:
-    """The last microsecond of ``day`` in ``zone``, in UTC (exact across DST changes)."""
+    """The last microsecond of ``day`` in ``zone``, in UTC (exact across DST changes). Not a
+    wall time made a deadline (:func:`local_instant`) but the instant the next local day
+    begins: a midnight skipped by DST (zones that change at 00:00) begins it at the change,
+    which is the reading with the offset before it (``fold=0``); a midnight repeated begins it
+    at its first occurrence, ``fold=0`` again."""
     next_midnight = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
     return next_midnight.astimezone(UTC) - timedelta(microseconds=1)
 
 
 def add_months(at: datetime, months: int, zone: ZoneInfo) -> datetime:
     """``at`` plus calendar ``months`` on ``zone``'s wall clock, the day clamped to the month's
-    end (Jan 31 + 1 → Feb 28/29), in UTC. A wall time skipped by DST is read with the offset
-    before the change (zoneinfo's fold=0)."""
+    end (Jan 31 + 1 → Feb 28/29), in UTC. A wall time that DST skips or repeats on the day
+    reached is read as its earlier instant (:func:`local_instant`). No months: ``at`` itself
+    (read again from the wall clock, an instant in the repeated hour would move)."""
+    if months == 0:
+        return at.astimezone(UTC)
     local = at.astimezone(zone)
     year, month0 = divmod(local.year * 12 + local.month - 1 + months, 12)
     if not MINYEAR <= year <= MAXYEAR:
         raise OverflowError("date value out of range")  # as the other sums say it
     day = min(local.day, _days_in_month(year, month0 + 1))
-    return local.replace(year=year, month=month0 + 1, day=day, fold=0).astimezone(UTC)
+    return local_instant(date(year, month0 + 1, day), local.time(), zone)
 
 
 def _days_in_month(year: int, month: int) -> int:

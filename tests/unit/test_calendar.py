@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,6 +19,7 @@ from bridge.core.calendar import (
     add_months,
     due_at,
     end_of_local_day,
+    local_instant,
     parse_duration,
     rule_from_params,
 )
@@ -440,6 +441,28 @@ def test_se_cyber_final_is_one_calendar_month_later(sent: datetime, expected: da
     due = due_at(DEFAULT_RULES["se_cyber_final"], {"notification_sent": sent})
     assert due is not None
     assert due.at == expected.astimezone(UTC)
+
+
+def test_a_month_landing_in_the_spring_forward_gap_is_due_at_the_earlier_instant() -> None:
+    """Sent Sun 2027-02-28 02:30 CET: one month on is 2027-03-28 02:30, a wall time the
+    change to CEST skips. Of its two readings (01:30 CET = 00:30 UTC, 03:30 CEST = 01:30 UTC)
+    the deadline is the earlier: never moved later."""
+    due = due_at(DEFAULT_RULES["se_cyber_final"], {"notification_sent": sthlm(2027, 2, 28, 2, 30)})
+    assert due is not None
+    assert due.at == utc(2027, 3, 28, 0, 30)
+    assert local_instant(date(2027, 3, 28), time(2, 30), STHLM) == utc(2027, 3, 28, 0, 30)
+
+
+def test_a_wall_time_repeated_in_the_autumn_overlap_is_read_as_its_first_occurrence() -> None:
+    """2027-10-31 02:30 in Stockholm happens twice (CEST 00:30 UTC, then CET 01:30 UTC): a
+    month count landing on it is due at the first; an elapsed duration from an event in the
+    repeated hour counts from the event itself, not from the hour's first pass."""
+    assert local_instant(date(2027, 10, 31), time(2, 30), STHLM) == utc(2027, 10, 31, 0, 30)
+    assert add_months(sthlm(2027, 8, 31, 2, 30), 2, STHLM) == utc(2027, 10, 31, 0, 30)
+    second_pass = utc(2027, 10, 31, 1, 30)  # 02:30 CET, the repeated hour's second pass
+    due = due_at(After("aware", timedelta(hours=72)), {"aware": second_pass})
+    assert due is not None
+    assert due.at == utc(2027, 11, 3, 1, 30)
 
 
 def test_add_months_handles_negative_and_multi_year_spans() -> None:
