@@ -90,6 +90,11 @@ class CaseRouter:
         elif self.privacy.set_notices(case_id, events, states):
             self._moved.add(case_id)
 
+    def let_go(self, incident_ids: Iterable[str]) -> None:
+        """Forget what the drafts of these incidents said (they left memory)."""
+        for incident_id in incident_ids:
+            self._notices.pop(incident_id, None)
+
     def declared(self, incident_ids: Iterable[str]) -> None:
         """The declarations of these incidents changed: the engine hears their events again
         (only incidents it holds: one that left memory hears them with its drafts' events)."""

@@ -510,7 +510,15 @@ class BridgeService:
         return True
 
     async def _sweep(self) -> None:
-        self.book.let_go(await self.sweeper.sweep())
+        """Let settled incidents leave memory, and with them what the service kept of each."""
+        gone = await self.sweeper.sweep()
+        if not gone:
+            return
+        self.book.let_go(gone)
+        self.cases.let_go(gone)
+        self.drafting.let_go(gone)
+        for incident_id in gone:
+            self._facts.pop(incident_id, None)
 
     async def flush(self) -> None:
         """Persist incidents changed since the last successful flush, then bring their drafts

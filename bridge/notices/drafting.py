@@ -64,6 +64,12 @@ class Drafting:
             self._reconciled.pop(case_id, None)
         self._pending.update(ids)
 
+    def let_go(self, case_ids: Iterable[str]) -> None:
+        """Forget when these cases were last reconciled (they left memory: one marked again
+        is reconciled in full)."""
+        for case_id in case_ids:
+            self._reconciled.pop(case_id, None)
+
     def restart(self) -> None:
         """Forget when each case was last reconciled and mark every case with drafts (this
         replica took over: it re-reads everything once)."""

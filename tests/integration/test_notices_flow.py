@@ -776,3 +776,31 @@ async def test_the_lifecycle_log_has_one_info_line_per_event_with_ids_only(
     )
     text = "\n".join(r.getMessage() for r in records)
     assert "person" not in text and "@" not in text and "Strömavbrott" not in text
+
+
+async def test_a_settled_incident_that_left_memory_leaves_no_notices_behind(
+    client: TestClient[Any, Any], clock: FakeClock
+) -> None:
+    """Once a settled incident leaves memory, what the service kept of it for its notices
+    (its lifecycle facts, what its drafts said, when it was last reconciled) goes too."""
+    service = client.server.app[SERVICE]
+    start = clock.now() - timedelta(minutes=5)
+    (inc_id,) = (await post_alerts(client, ullevaal(clock)))["incidents"]
+    ended = alert(
+        "fp-ullevaal", start, status="resolved", ends_at=clock.now(), element="no-cell-ullevaal"
+    )
+    await post_alerts(client, ended)
+    clock.advance(timedelta(hours=1))  # closed (after the quiet period): normalised
+    for _ in range(3):  # every notice it owes (each drafted once the one before is done)
+        await service.tick()
+        for d in await drafts(client, state="draft"):
+            url = f"/api/v1/drafts/{d['id']}/reject"
+            r = await client.post(url, json={"reason": "test"}, headers=as_("approver"))
+            assert r.status == 200, await r.text()
+    await service.tick()
+    kept = (service._facts, service.cases._notices, service.drafting._reconciled)
+    assert [inc_id in held for held in kept] == [True, True, True]
+    clock.advance(timedelta(days=30))
+    await service.tick()
+    assert inc_id not in service.engine.incidents
+    assert [inc_id in held for held in kept] == [False, False, False]
