@@ -232,7 +232,7 @@ class Covering:
         self.home: dict[EpisodeKey, str] = {}  # episode → its key from the alert alone
         self._members: dict[str, set[EpisodeKey]] = {}  # key → its own episodes
         self._keys_by_domain: dict[str, set[str]] = {}
-        self._domain_of: dict[str, str] = {}  # key → its domain
+        self._domain_of: dict[str, str] = {}  # key with episodes → its domain
         self._covers: dict[str, int] = {}  # cover key held → its element's depth
         self._spans: dict[str, list[Span]] = {}  # key → its spans (while unchanged)
         self._dirty: set[str] = set()  # domains to look at again
@@ -248,6 +248,7 @@ class Covering:
         self.pins: dict[EpisodeKey, str] = {}
 
     def _domain(self, key: str) -> str:
+        """The key's domain (kept while the key has episodes: it goes with its last)."""
         domain = self._domain_of.get(key)
         if domain is None:
             element = _element(key)
@@ -256,7 +257,8 @@ class Covering:
                 domain = "tree:" + (chain[-1] if chain else element)
             else:
                 domain = "key:" + key
-            self._domain_of[key] = domain
+            if key in self._members:
+                self._domain_of[key] = domain
         return domain
 
     def _touch(self, domain: str) -> None:
@@ -294,10 +296,10 @@ class Covering:
             self._leave(ek, old)
         self._unmove(ek)  # the engine puts it in its own key: covering looks again
         self.home[ek] = home
-        domain = self._domain(home)
         members = self._members.get(home)
         if members is None:
             members = self._members[home] = set()
+        domain = self._domain(home)
         if not members:
             self._keys_by_domain.setdefault(domain, set()).add(home)
             element = _element(home)
@@ -352,6 +354,7 @@ class Covering:
         self._touch(domain)
         if not members:
             del self._members[home]
+            self._domain_of.pop(home, None)
             self._covers.pop(home, None)
             keys = self._keys_by_domain.get(domain, set())
             keys.discard(home)
@@ -415,11 +418,12 @@ class Covering:
             covers = {k: self._covers[k] for k in keys if k in self._covers}
             before = {ek: self.moved[ek] for d in domains for ek in self._moved_in.get(d, ())}
             if not covers and not before and not (domains & bonded):
-                self._layouts[start] = _Layout((), {})  # nothing covers: new episodes stay
+                if keys:  # an empty domain (its last key let go) keeps no layout
+                    self._layouts[start] = _Layout((), {})  # nothing covers: new ones stay
                 continue
             spans = [s for k in sorted(keys) for s in self._spans_of(k)]
             grouping = cover(spans, covers, self.topology.is_ancestor_or_self, bonds)
-            if not (domains & bonded):
+            if keys and not (domains & bonded):
                 self._layouts[start] = _Layout.of(spans, grouping)
             for ek in [ek for ek in self.together if self.home.get(ek) in keys]:
                 del self.together[ek]

@@ -143,7 +143,11 @@ class Engine:
         self.incidents: dict[str, Incident] = {}
         self._ids_by_key: dict[str, set[str]] = {}
         self._owner: dict[str, str] = {}  # incident id → the one correlation key using it
+        #: Alertmanager's truncatedAlerts per group key, of groups an episode held is in, and
+        #: only where not zero (what :class:`IncidentBuilder` reads: a group missing counts 0):
+        #: an entry goes with its group's last episode (:meth:`_keep_truncation`)
         self.truncation: dict[str, int] = {}
+        self._grouped: dict[str, int] = {}  # group key → episodes held with it
         self._heap: list[tuple[datetime, str]] = []
         self._restored_started: dict[str, datetime] = {}  # only during restore()
         self._pending: set[str] = set()  # correlation keys admitted but not yet evaluated
@@ -290,7 +294,8 @@ class Engine:
         # are correlated in full (_regroup marks them).
         self._regroup()
         # A delivery's own episodes are in ``episodes``, so their keys are already pending.
-        self.truncation.update(truncation or {})
+        if truncation:
+            self._keep_truncation(truncation)
         placed: dict[EpisodeKey, str] = {}
         unplaced: set[str] = set()
         for ep in batch:
@@ -601,6 +606,8 @@ class Engine:
             return False
         merged = merge_episode(known, ep)
         self.episodes[ek] = merged
+        if merged.group_key != known.group_key:
+            self._group_moved(known.group_key, merged.group_key)
         inc = self.incidents.get(self._assignment.get(ek, ""))
         if inc is not None and merged.fingerprint in inc.stale:
             self._light.add(inc.id)
@@ -684,10 +691,12 @@ class Engine:
             if not (ep.first_seen <= known.first_seen and ep.last_seen >= known.last_seen):
                 ep = merge_episode(known, ep)
             held[ek] = ep
+            if ep.group_key != known.group_key:
+                self._group_moved(known.group_key, ep.group_key)
             now_held.append(ep)
             if inc is not None and inc.stale and ep.fingerprint in inc.stale:
                 self._light.add(inc.id)
-        self.truncation.update(truncation)
+        self._keep_truncation(truncation)
         return SeenAgain(
             [ek for ek, _, _, _ in taken],
             now_held,
@@ -706,14 +715,42 @@ class Engine:
         (:func:`~bridge.core.seen_again.still_as_left`): ``episodes`` span what is held, so
         they are held as they are, in the incidents ``left`` names."""
         self.episodes.update(zip(left.keys, episodes, strict=True))
+        for ep, known in zip(episodes, left.held, strict=True):
+            if ep.group_key != known.group_key:
+                self._group_moved(known.group_key, ep.group_key)
         assert left.standing is not None  # still_as_left
         for inc_id, inc in left.standing:
             if inc.stale:
                 stale = set(inc.stale)
                 if any(ek[0] in stale and left.placed[ek] == inc_id for ek in left.keys):
                     self._light.add(inc_id)
-        self.truncation.update(truncation)
+        self._keep_truncation(truncation)
         return left.moved(episodes)
+
+    def _keep_truncation(self, truncation: Mapping[str, int]) -> None:
+        """Take per-group truncation counts (after the episodes they came with are held): kept
+        for groups an episode held is in, where not zero; a zero, or a group none is in,
+        leaves no entry (it reads as 0)."""
+        kept, grouped = self.truncation, self._grouped
+        for group, n in truncation.items():
+            if n and group in grouped:
+                kept[group] = n
+            else:
+                kept.pop(group, None)
+
+    def _group_moved(self, old: str, new: str) -> None:
+        """A held episode's group key changed from ``old`` to ``new``."""
+        self._grouped[new] = self._grouped.get(new, 0) + 1
+        self._ungroup(old)
+
+    def _ungroup(self, group: str) -> None:
+        """One episode held in ``group`` less (its truncation goes with the last)."""
+        left = self._grouped[group] - 1
+        if left:
+            self._grouped[group] = left
+        else:
+            del self._grouped[group]
+            self.truncation.pop(group, None)
 
     def _put(self, ep: AlertEpisode) -> set[str]:
         """Store one episode; return the correlation keys it touches (old and new)."""
@@ -723,6 +760,11 @@ class Engine:
         known = self.episodes.get(ek)
         if known is not None:
             ep = merge_episode(known, ep)
+            if ep.group_key != known.group_key:
+                self._group_moved(known.group_key, ep.group_key)
+        else:
+            group, grouped = ep.group_key, self._grouped
+            grouped[group] = grouped.get(group, 0) + 1
         self.episodes[ek] = ep
         old = self._key_of.get(ek)
         if known is not None and old is not None and known.annotations == ep.annotations:
@@ -895,7 +937,7 @@ class Engine:
         self._restored_started = started
         keys = {key for ep in episodes for key in self._put(ep)}
         keys |= self._regroup()
-        self.truncation.update(truncation)
+        self._keep_truncation(truncation)
         changed: set[str] = set()
         for key in sorted(keys):
             changed |= self._recompute_isolated(key, now)
@@ -1328,7 +1370,9 @@ class Engine:
         if self._assignment.get(ek) != inc_id:
             return  # it belongs to another incident now
         self._assignment.pop(ek, None)
-        self.episodes.pop(ek, None)
+        held = self.episodes.pop(ek, None)
+        if held is not None:
+            self._ungroup(held.group_key)
         self.targets.pop(ek, None)
         if ek in self._holders:  # counted now: affected_now lets it go
             self._impact_dirty.add(ek)

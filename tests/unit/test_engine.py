@@ -6,7 +6,7 @@ import copy
 from datetime import timedelta
 
 import pytest
-from builders import alert, webhook
+from builders import alert, rfc3339, webhook
 from corekit import NKOM, PTS, at, deliver, engine, episode, live
 from msgspec import structs
 
@@ -737,6 +737,57 @@ def test_merges_and_splits_are_let_go_with_their_incidents() -> None:
     assert eng.covering.bonds and eng.covering.pins
     eng.evict(list(eng.incidents))
     assert not eng.incidents and not eng.covering.bonds and not eng.covering.pins
+
+
+def _sizes(eng: Engine) -> dict[str, int]:
+    """The size of every map, set and list the engine and its covering hold (but the heap of
+    checks to come, which lets an entry go when it comes due)."""
+    return {
+        f"{type(owner).__name__}.{name}": len(value)
+        for owner in (eng, eng.covering)
+        for name, value in vars(owner).items()
+        if isinstance(value, dict | set | list) and name != "_heap"
+    }
+
+
+def test_incidents_that_left_memory_leave_nothing_behind() -> None:
+    """Incidents opened, closed and let go (alerts of a site, alerts with labels of a key,
+    alerts nothing places: each a key of its own; groups truncated or not) leave every map of
+    the engine as it was, while a live incident keeps its group's truncation."""
+    eng = engine()
+    deliver(eng, at(0), webhook(alert("live", at(0), element="olt-a1"), group_key="g", truncated=3))
+    eng.tick(at(1))
+    eng.affected_now()
+    before = _sizes(eng)
+    now = at(1)
+    for n in range(60):
+        sent = [
+            alert(f"s{n}", now, element=("olt-b1", "olt-c1")[n % 2]),
+            alert(f"k{n}", now, cluster=f"c{n}"),
+            alert(f"u{n}", now),  # placed nowhere: key alert:u{n}
+        ]
+        deliver(eng, now, webhook(*sent, group_key=f"g{n}", truncated=n % 3))
+        eng.tick(now)
+        eng.affected_now()
+        now += timedelta(minutes=1)
+        ended = [{**a, "status": "resolved", "endsAt": rfc3339(now)} for a in sent]
+        deliver(eng, now, webhook(*ended, group_key=f"g{n}", truncated=n % 2))
+        now += timedelta(hours=2)
+        eng.tick(now)
+        eng.affected_now()
+        eng.history_before = now - timedelta(hours=1)
+        went = eng.evict(
+            [i for i, inc in eng.incidents.items() if inc.state == CLOSED and eng.evictable(i)]
+        )
+        assert len(went) == 3
+    eng.admit([])  # covering looks again at what was let go
+    assert _sizes(eng) == before
+    assert eng.truncation == {"g": 3}
+    assert only(eng).truncated_alerts == 3
+    deliver(eng, now, webhook(alert("live", at(0), element="olt-a1"), group_key="g"))
+    assert eng.truncation == {}  # a zero clears it
+    eng.tick(now)
+    assert only(eng).truncated_alerts == 0
 
 
 def test_a_tick_sees_staleness_from_the_latest_hearing_without_reading_every_alert_again() -> None:
