@@ -36,6 +36,7 @@ import msgspec
 
 from bridge.core.calendar import Rule
 from bridge.core.impact import Point
+from bridge.core.memo import Memo
 from bridge.core.topology import Topology
 
 CRITERION_KINDS = (
@@ -336,11 +337,18 @@ class MeasureKeys:
     region, ``(impact, "area"|"cap", j)``, ``(impact, "flag", j, name)``, ``("sev", j)``.
     ``families`` None: every quantity (a timeline evaluated without knowing the rule sets)."""
 
+    #: entries each of its memos holds at most: the keys hold label values an alert can name
+    #: itself (service, region), so the memos would otherwise grow with every value ever met
+    #: (one that fills starts over: a memo, so nothing but its cost changes)
+    HELD = 4096
+
     def __init__(self, families: frozenset[tuple[object, ...]] | None) -> None:
         self.families = families
-        self._expanded: dict[tuple[str, tuple[object, ...]], tuple[tuple[str, ...], ...]] = {}
+        self._expanded: dict[tuple[str, tuple[object, ...]], tuple[tuple[str, ...], ...]] = Memo(
+            self.HELD
+        )
         #: :meth:`wants` of each signal key met so far (a point's signals are read per point)
-        self.signals: dict[tuple[str, ...], bool] = {}
+        self.signals: dict[tuple[str, ...], bool] = Memo(self.HELD)
 
     @staticmethod
     def of(rule_sets: Sequence[RuleSet]) -> MeasureKeys:

@@ -112,6 +112,12 @@ class Topology:
         self.totals: Vector = {}
         for el in self.elements.values():
             add_into(self.totals, el.own_vector())
+        #: the (jurisdiction, service) and (jurisdiction, service, region) the inventory counts
+        #: connections in: :meth:`_sum_conn` remembers only these (any other sums to nothing;
+        #: an alert can name any service or region itself)
+        self._conn_scopes: frozenset[tuple[object, ...]] = frozenset(
+            scope for k in self.totals if k[0] == "conn" for scope in (k[1:3], k[1:4])
+        )
         #: Services and regions the operator declared (inventory, ``service_totals``): the only
         #: values metrics show as labels; any other an alert names counts as ``other``.
         self.services: frozenset[str] = frozenset(
@@ -237,6 +243,10 @@ class Topology:
         cached = self._sum_cache.get(key)
         if cached is not None:
             return cached
+        if (jurisdiction, service) not in self._conn_scopes or (
+            region is not None and key not in self._conn_scopes
+        ):
+            return 0  # what the sum below gives: no connections counted there
         total = sum(
             v
             for k, v in self.totals.items()

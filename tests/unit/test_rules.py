@@ -464,3 +464,29 @@ def test_share_without_a_service_takes_each_service_on_its_own() -> None:
     )
     assert result.met
     assert "iptv in SE (of 1 000): 100.0 %" in result.reason
+
+
+def test_measure_keys_memos_stay_bounded_and_answer_alike(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Services, regions and severities an alert names itself, far more than the memos hold:
+    they stay within their bound, and the measures equal those built with fresh memos."""
+    monkeypatch.setattr(rules.MeasureKeys, "HELD", 16, raising=False)
+    families = frozenset({("any", "conn", "SE", 4), ("any", "conn", "SE", 5), ("sev", "SE")})
+    keys = rules.MeasureKeys(families)
+    timeline = [
+        Point(
+            at(n),
+            {("conn", "SE", f"svc-{n % 7}", f"SE-{n}"): 10.0},
+            {},
+            {("sev", "SE", f"level-{n}"): 1.0},
+        )
+        for n in range(200)
+    ]
+    bounded = Measures(timeline, keys)
+    assert len(keys._expanded) <= 16 and len(keys.signals) <= 16
+    again = Measures(timeline, keys)  # with what the memos kept
+    fresh = Measures(timeline, rules.MeasureKeys(families))
+    assert bounded._series == again._series == fresh._series
+    assert ("any", "conn", "SE", "svc-3", "SE-10") in fresh._series
+    assert ("sev", "SE", "level-5") in fresh._series

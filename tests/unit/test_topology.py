@@ -215,3 +215,37 @@ def test_warm_gives_the_same_subtree_vectors_as_lazy_computation() -> None:
     for element in ("root", "a", "b", "c"):
         assert warm.subtree_vector(element) == lazy.subtree_vector(element)
     assert warm.subtree_vector("root")[("conn", "SE", "internet", "R1")] == 12
+
+
+def test_connection_sums_remember_only_what_the_inventory_counts() -> None:
+    """Services and regions an alert names itself, any number of them, add nothing to what
+    the topology remembers; every sum equals the one counted afresh."""
+    topo = network()
+
+    def counted(j: str, service: str, region: str | None) -> float:
+        return sum(
+            v
+            for k, v in topo.totals.items()
+            if k[0] == "conn" and k[1:3] == (j, service) and region in (None, k[3])
+        )
+
+    known = [("SE", "internet", "SE-0180"), ("SE", "iptv", "SE-1480"), ("NO", "internet", None)]
+    asked = known + [
+        (j, service, region)
+        for n in range(500)
+        for j, service, region in [
+            ("SE", "internet", f"SE-{n}"),
+            ("SE", f"svc-{n}", "SE-0180"),
+            ("SE", f"svc-{n}", None),
+            (f"X{n}", "internet", None),
+        ]
+    ]
+    for j, service, region in asked:
+        got = (
+            topo.service_total(j, service)
+            if region is None
+            else topo.region_total(j, service, region)
+        )
+        assert got == counted(j, service, region)
+    assert topo.region_total("SE", "internet", "SE-0180") == 10000
+    assert len(topo._sum_cache) <= len(known)
