@@ -1,7 +1,8 @@
 """One pass of retention over the store: every incident page by page, what goes decided by
 :func:`bridge.core.retention.fate`, deletes of at most ``batch`` records each with the event
 loop given back between them, then the deliveries older than every incident that keeps its
-alerts. A real pass appends one audit entry (actor ``retention``) with what went.
+alerts, then Alertmanager's truncation counts of groups not heard of since (and cleared ones).
+A real pass appends one audit entry (actor ``retention``) with what went.
 
 Contract:
 - :meth:`Pruner.run` with ``dry_run`` deletes nothing and reports what would go per kind; without
@@ -19,7 +20,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from bridge.core import retention
@@ -31,6 +32,8 @@ log = logging.getLogger("bridge.retention")
 
 ACTOR = "retention"
 ACTION = "retention.pruned"
+#: how long a cleared truncation count (a zero) stays: long enough for every replica to hear it
+CLEARED_KEPT = timedelta(days=1)
 
 
 class PrunerStore(RetentionStore, IncidentArchive, AuditLog, Protocol):
@@ -138,7 +141,30 @@ class Pruner:
                         break
                 else:
                     report.complete = False
+        if not dry_run:
+            await self._prune_truncation(cut, now, keep_going, report)
         return await self._finish(report, now, by)
+
+    async def _prune_truncation(
+        self,
+        cut: datetime | None,
+        now: datetime,
+        keep_going: Callable[[], bool],
+        report: Report,
+    ) -> None:
+        """Alertmanager's truncation counts of groups last heard of before the deliveries'
+        cut-off go, and cleared ones (zeros) a day after (not a kind of record: not counted)."""
+        cursor = ""
+        while True:
+            if not keep_going():
+                report.complete = False
+                return
+            _, cursor = await self.store.prune_truncation(
+                cut, now - CLEARED_KEPT, cursor, self.batch
+            )
+            await asyncio.sleep(0)
+            if not cursor:
+                return
 
     async def _page(
         self,

@@ -102,7 +102,10 @@ class AlertLog(Protocol):
     async def load_episodes(self) -> list[AlertEpisode]: ...
 
     async def load_truncation(self) -> dict[str, int]:
-        """Latest ``truncatedAlerts`` per Alertmanager group key."""
+        """Latest ``truncatedAlerts`` per Alertmanager group key, of groups that had some
+        truncated: a delivery's count is stored when not zero, and a zero only where it
+        clears a count stored (so that a replica hears it); the later delivery wins. Old
+        counts go with retention (:meth:`RetentionStore.prune_truncation`)."""
 
     async def recent_deliveries(self, limit: int) -> list[DeliveryRecord]: ...
 
@@ -335,6 +338,17 @@ class RetentionStore(Protocol):
     async def prune_deliveries(self, before: datetime, batch: int) -> int:
         """Delete at most ``batch`` deliveries received before ``before``, oldest first; how
         many. The newest delivery always stays (SQLite numbers changes after it)."""
+
+    async def prune_truncation(
+        self, before: datetime | None, cleared_before: datetime, cursor: str, batch: int
+    ) -> tuple[int, str]:
+        """Of about ``batch`` groups' truncation counts after ``cursor`` (``""``: from the
+        start), delete those last updated before ``before`` (None: none for that) and the
+        zeros (a count cleared, kept only so that a replica hears it) last updated before
+        ``cleared_before``; how many went and the cursor of the next call (``""``: that was
+        the last). Going from ``""`` to ``""`` visits every count stored before the first
+        call at least once. (Only non-zero counts are stored, and the zero that clears one:
+        see :meth:`AlertLog.ingest`.)"""
 
     async def count_episodes(self, keys: Sequence[EpisodeKey]) -> int:
         """How many of these alert episodes are stored (what :meth:`prune_episodes` would

@@ -9,7 +9,8 @@ the change number of its last write; :meth:`RedisAlerts.episodes_since`), ``P al
 change number of its latest re-send and the ``last_seen`` it left, which every read folds into
 the write's episodes, ``lua/_resent.lua``; a re-send rewrites no episode's value),
 ``P deliveries``
-(list of delivery JSON, newest first) and ``P truncation`` (hash: group key → ``"ts n"``). Like
+(list of delivery JSON, newest first) and ``P truncation`` (hash: group key → ``"ts n"``, of
+groups that had some truncated; retention prunes it, ``lua/prune_truncation.lua``). Like
 SQLite's table, the delivery list grows with every webhook: memory to watch under
 ``noeviction``.
 """

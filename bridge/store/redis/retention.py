@@ -109,6 +109,22 @@ class RedisRetention(RedisConnection):
         n = await self._write("prune_deliveries", "prune_deliveries", keys, [ts(before), batch])
         return int(n)
 
+    async def prune_truncation(
+        self, before: datetime | None, cleared_before: datetime, cursor: str, batch: int
+    ) -> tuple[int, str]:
+        key = self._key("truncation")
+
+        async def scan(c: aioredis.Redis) -> tuple[int, list[bytes | str]]:
+            following, found = await c.hscan(key, cursor=int(cursor or 0), count=batch)
+            return int(following), list(found)
+
+        following, fields = await self._call("prune_truncation", scan)
+        went = 0
+        if fields:  # the script reads each again: one updated meanwhile stays
+            args = [ts(before) if before is not None else "", ts(cleared_before), *fields]
+            went = int(await self._write("prune_truncation", "prune_truncation", [key], args))
+        return went, str(following) if following else ""
+
     async def count_episodes(self, keys: Sequence[EpisodeKey]) -> int:
         if not keys:
             return 0

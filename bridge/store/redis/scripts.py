@@ -33,6 +33,7 @@ SCRIPTS: dict[str, tuple[str, ...]] = {
     "release_lease": ("_guard",),
     "prune_episodes": ("_guard",),
     "prune_deliveries": ("_guard",),
+    "prune_truncation": ("_guard",),
     "prune_drafts": ("_guard",),
     "prune_incidents": ("_guard",),
     "episodes_since": ("_resent",),  # a read: no guard

@@ -156,7 +156,15 @@ class _WrittenSince(Exception):
 def _keep_truncation(
     conn: sqlite3.Connection, group_key: str, truncated: int, received_at: datetime
 ) -> None:
-    """Alertmanager's latest ``truncatedAlerts`` for the group (the later delivery wins)."""
+    """Alertmanager's latest ``truncatedAlerts`` for the group (the later delivery wins): a
+    zero is stored only where it clears a count (see AlertLog.load_truncation)."""
+    if not truncated:
+        conn.execute(
+            "UPDATE group_truncation SET truncated=0, updated_at=?1 "
+            "WHERE group_key=?2 AND truncated<>0 AND ?1 >= updated_at",
+            (ts(received_at), group_key),
+        )
+        return
     conn.execute(
         "INSERT INTO group_truncation(group_key, truncated, updated_at) VALUES (?,?,?) "
         "ON CONFLICT(group_key) DO UPDATE SET truncated=excluded.truncated, "

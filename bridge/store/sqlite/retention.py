@@ -118,6 +118,31 @@ class SqliteRetention(SqliteConnection):
 
         return await self._write("prune_deliveries", apply)
 
+    async def prune_truncation(
+        self, before: datetime | None, cleared_before: datetime, cursor: str, batch: int
+    ) -> tuple[int, str]:
+        # by rowid (kept by the upsert): each call reads the next ``batch`` rows, no index
+        # needed, however many a store written before only non-zero counts were kept holds
+        old = ts(before) if before is not None else ""
+        cleared = ts(cleared_before)
+
+        def apply(conn: sqlite3.Connection) -> tuple[int, str]:
+            rows = conn.execute(
+                "SELECT rowid FROM group_truncation WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                (int(cursor or 0), batch),
+            ).fetchall()
+            if not rows:
+                return 0, ""
+            went = _deleted(
+                conn,
+                "DELETE FROM group_truncation WHERE rowid = ? "
+                "AND (updated_at < ? OR (truncated = 0 AND updated_at < ?))",
+                [(r[0], old, cleared) for r in rows],
+            )
+            return went, str(rows[-1][0]) if len(rows) == batch else ""
+
+        return await self._write("prune_truncation", apply)
+
     async def count_episodes(self, keys: Sequence[EpisodeKey]) -> int:
         rows = [(fingerprint, ts(starts_at)) for fingerprint, starts_at in keys]
         sql = "SELECT 1 FROM alerts WHERE fingerprint=? AND starts_at=?"

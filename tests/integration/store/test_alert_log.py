@@ -78,6 +78,26 @@ async def test_truncation_is_kept_per_group(store: Store):
     assert recent[0].truncated == 0 and recent[-1].truncated == 5
 
 
+async def test_only_truncated_groups_keep_a_count(store: Store):
+    """A group never truncated leaves no count (ingest or re-send); a zero clears a count
+    (kept as a zero, so that a replica hears it), which an earlier delivery arriving late
+    does not bring back, and a later one can set again."""
+    at = [T0 + timedelta(minutes=m) for m in range(5)]
+    sent = delivery(alert("a", T0), truncated=0, group="plain")
+    _, change = await store.ingest_numbered(sent, at[0])
+    again = delivery(alert("a", T0), at=at[1], truncated=0, group="plain")
+    assert await store.seen_again(change, 1, DeliveryRecord.of(again, at[1])) is not None
+    assert await store.load_truncation() == {}
+    await store.ingest(delivery(alert("b", T0), at=at[1], truncated=4, group="cut"), at[1])
+    assert await store.load_truncation() == {"cut": 4}
+    await store.ingest(delivery(alert("b", T0), at=at[3], truncated=0, group="cut"), at[3])
+    assert await store.load_truncation() == {"cut": 0}
+    await store.ingest(delivery(alert("b", T0), at=at[2], truncated=7, group="cut"), at[2])
+    assert await store.load_truncation() == {"cut": 0}  # the later delivery wins
+    await store.ingest(delivery(alert("b", T0), at=at[4], truncated=1, group="cut"), at[4])
+    assert await store.load_truncation() == {"cut": 1}
+
+
 @pytest.mark.parametrize(
     "known",
     [

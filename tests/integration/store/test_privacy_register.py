@@ -82,9 +82,16 @@ async def test_list_privacy_cases_is_the_register_ordered_by_id(store: Store):
         ("priv-b", 1),
     ]
     # the interface has no way to remove a case: only sessions and what retention prunes
-    # (episodes, deliveries, drafts, incidents: test_retention.py) are ever deleted
+    # (episodes, deliveries, truncation counts, drafts, incidents: test_retention.py) are
+    # ever deleted
     removers = [n for n in dir(store) if any(w in n for w in ("delete", "remove", "prune", "drop"))]
-    retention = {"prune_episodes", "prune_deliveries", "prune_drafts", "prune_incidents"}
+    retention = {
+        "prune_episodes",
+        "prune_deliveries",
+        "prune_truncation",
+        "prune_drafts",
+        "prune_incidents",
+    }
     assert removers and all("session" in n or n in retention for n in removers), removers
 
 

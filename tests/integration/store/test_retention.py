@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -141,6 +141,50 @@ async def test_prune_deliveries_in_batches_oldest_first_keeping_the_newest(store
     await ingest(store, "late", minute=11)
     changed, after = await store.episodes_since(cursor)
     assert [ep.fingerprint for ep in changed] == ["late"] and after > cursor
+
+
+async def test_prune_truncation_in_batches_old_counts_and_old_zeros(store: Store):
+    """Truncation counts last updated before the cut-off go, and zeros (cleared counts) before
+    their own; a batch at a time, the cursor visiting every count; the rest stay."""
+    for n in range(7):  # group gN truncated at minute N
+        sent = delivery(alert(f"fp{n}", T0), truncated=n + 1, group=f"g{n}")
+        await store.ingest(sent, T0 + n * MIN)
+    for n in (1, 5):  # then cleared at minute 10 + N
+        sent = delivery(alert(f"fp{n}", T0), truncated=0, group=f"g{n}")
+        await store.ingest(sent, T0 + (10 + n) * MIN)
+    assert await store.load_truncation() == {f"g{n}": 0 if n in (1, 5) else n + 1 for n in range(7)}
+
+    async def prune(before: datetime | None, cleared_before: datetime) -> int:
+        went, cursor, calls = 0, "", 0
+        while True:
+            n, cursor = await store.prune_truncation(before, cleared_before, cursor, 2)
+            went, calls = went + n, calls + 1
+            assert calls < 50
+            if not cursor:
+                return went
+
+    assert await prune(None, T0) == 0
+    assert await prune(T0 + 3 * MIN, T0 + 12 * MIN) == 3  # g0, g2 (old); g1 (an old zero)
+    assert await store.load_truncation() == {"g3": 4, "g4": 5, "g5": 0, "g6": 7}
+    assert await prune(None, T0 + 100 * MIN) == 1  # g5: zeros go whatever the cut-off
+    assert await prune(T0 + 100 * MIN, T0) == 3
+    assert await store.load_truncation() == {}
+
+
+async def test_a_pruning_pass_prunes_truncation_counts_with_the_deliveries(store: Store):
+    """A real pass lets Alertmanager's truncation counts go with the deliveries: a group last
+    heard of before the deliveries' cut-off, and a count cleared over a day ago."""
+    await store.ingest(delivery(alert("a", T0), truncated=3, group="old"), T0)
+    await store.ingest(delivery(alert("b", T0), truncated=2, group="cleared"), T0)
+    soon = T0 + timedelta(days=300)
+    await store.ingest(delivery(alert("b", soon), at=soon, truncated=0, group="cleared"), soon)
+    recent = T0 + timedelta(days=399)
+    await store.ingest(delivery(alert("c", recent), at=recent, truncated=5, group="new"), recent)
+    pruner = Pruner(store, Periods(), 2, lambda: T0 + timedelta(days=401))
+    await pruner.run(dry_run=True)
+    assert await store.load_truncation() == {"old": 3, "cleared": 0, "new": 5}
+    await pruner.run(dry_run=False)
+    assert await store.load_truncation() == {"new": 5}
 
 
 async def test_prune_drafts_only_at_the_revision_read(store: Store):
