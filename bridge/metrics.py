@@ -19,7 +19,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from bridge.core.engine import Engine
-from bridge.core.obligations import REJECTED, SENT
+from bridge.core.obligations import SETTLED
 from bridge.core.obligations import STATES as OBLIGATION_STATES
 from bridge.core.retention import PRUNABLE
 
@@ -162,8 +162,10 @@ def _incident_families(engine: Engine | None, now: datetime) -> Iterator[Metric]
     due = GaugeMetricFamily(
         "bridge_obligation_due_timestamp_seconds",
         "When an owed report is due (Unix time), per open incident, regulator and kind; "
-        "state: open, drafted, approved or overdue (sent and rejected ones are absent)",
-        labels=["incident", "regulator", "kind", "state"],
+        "state: open, drafted, approved or overdue (sent, kept and rejected ones are absent); "
+        'binding="false": the operator\'s internal threshold, owed to no regulator (a repealed '
+        "law's rule set, for an incident since the repeal), not a legal deadline",
+        labels=["incident", "regulator", "kind", "state", "binding"],
     )
     states = _obligation_states(engine)
     incidents = engine.open_incidents() if engine is not None else []
@@ -186,8 +188,10 @@ def _incident_families(engine: Engine | None, now: datetime) -> Iterator[Metric]
             if seconds is not None:
                 forecast.add_metric([inc.id, a.regulator], seconds)
         for o in inc.obligations:
-            if o.due_at is not None and o.state not in (SENT, REJECTED):
-                due.add_metric([inc.id, o.regulator, o.kind, o.state], o.due_at.timestamp())
+            if o.due_at is not None and o.state not in SETTLED:
+                binding = "true" if o.binding else "false"
+                labels = [inc.id, o.regulator, o.kind, o.state, binding]
+                due.add_metric(labels, o.due_at.timestamp())
     stale.add_metric([], n_stale)
     unmapped.add_metric([], n_unmapped)
     together = engine.affected_now() if engine is not None else {}

@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import Annotated, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     BeforeValidator,
     Field,
     IPvAnyNetwork,
     PlainSerializer,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -25,6 +27,7 @@ from bridge.config.types import Duration, Jurisdiction, Secret, Strict, WithSecr
 from bridge.core import retention as core_retention
 from bridge.core.access import grant_problem
 from bridge.core.alerts import WebhookLimits
+from bridge.core.drafts import DEFAULT_RECIPIENTS
 from bridge.core.durations import format_duration, parse_duration
 from bridge.core.incidents import CorrelationRules
 from bridge.core.mapping import MappingRules
@@ -193,8 +196,33 @@ class RegulatorConfig(Strict):
     enabled: bool = True
     rule_set: str
     recipient: str | None = None
+    # where the reports of a repealed law's rule set go for an incident since the repeal (the
+    # operator's internal threshold, owed to no regulator): the operator's own address; left
+    # out, such reports are kept internally on approval and sent to no one
+    internal_recipient: str | None = None
     channel: Channel | None = None
     channels: dict[str, Channel] = Field(default_factory=dict)
+
+    @field_validator("internal_recipient")
+    @classmethod
+    def _internal_address(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        regulators = {a.lower() for a in DEFAULT_RECIPIENTS.values()}
+        own = info.data.get("recipient")
+        if own:
+            regulators |= {a.strip().lower() for a in own.split(",")}
+        for address in (a.strip() for a in value.split(",")):
+            try:
+                validate_email(address, check_deliverability=False)
+            except EmailNotValidError as exc:
+                raise ValueError(f"{address!r} is not an e-mail address: {exc}") from exc
+            if address.lower() in regulators:
+                raise ValueError(
+                    f"{address} is a regulator's address; internal-threshold reports are owed "
+                    "to no regulator: give the operator's own address"
+                )
+        return value
 
     @field_validator("channels")
     @classmethod

@@ -219,6 +219,7 @@ class RuleSetModel(Strict):
             applies_to=tuple(self.applies_to),
             exemptions=tuple(self.exemptions),
             exemptions_source=self.exemptions_source,
+            repealed_on=self.repealed_on,
         )
 
 

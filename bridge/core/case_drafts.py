@@ -21,7 +21,9 @@ from typing import Any
 
 from bridge.core.casework import (
     DELIVERY,
+    EMAIL,
     FINISHED,
+    INTERNAL,
     SENT,
     SENT_EVENTS,
     AuditEvent,
@@ -66,8 +68,9 @@ def progress(drafts: Sequence[Draft]) -> Progress:
         if d.kind not in latest or d.round > latest[d.kind].round:
             latest[d.kind] = d
         name = SENT_EVENTS.get(d.kind)
-        if name is not None and d.state == SENT and d.sent_at is not None:
-            events[name] = min(events.get(name, d.sent_at), d.sent_at)
+        done = d.done_at  # sent, or kept internally (a report owed to no regulator)
+        if name is not None and done is not None:
+            events[name] = min(events.get(name, done), done)
     for d in latest.values():
         for name, at in d.trigger.items():
             events[name] = at
@@ -165,9 +168,20 @@ class Context:
     channels: Mapping[str, str] = field(default_factory=dict)
     # kind → the day the law behind it was repealed (its rule set's ``repealed_on``)
     repealed_on: Mapping[str, date] = field(default_factory=dict)
+    # kind → the operator's own address for its reports owed to no regulator (an incident since
+    # the repeal); a kind left out: such a report is kept internally, sent to no one
+    internal_recipients: Mapping[str, str] = field(default_factory=dict)
 
     def channel(self, kind: str) -> str:
         return self.channels.get(kind, "email")
+
+    def channel_for(self, fields: DraftFields) -> str:
+        """How a draft reaches its reader: a report owed to no regulator (``repealed``) goes
+        by e-mail to the operator's internal address, or nowhere (``internal``: kept) when
+        none is configured; never by the regulator's portal. Else its kind's channel."""
+        if fields.repealed:
+            return EMAIL if fields.recipient else INTERNAL
+        return self.channel(fields.kind)
 
     def fields(
         self,
@@ -189,6 +203,7 @@ class Context:
             self.forms.get(kind),
             sent,
             self.repealed_on.get(kind),
+            self.internal_recipients.get(kind, ""),
         )
 
     def fields_of(
@@ -202,12 +217,13 @@ class Context:
         """The fields of ``kind``, a follow-up starting from the notice it follows."""
         before = followed(kind, drafts, exclude)
         previous = None
-        if before is not None and before.sent_at is not None:
+        done = None if before is None else before.done_at
+        if before is not None and done is not None:
             snap = snapshot(incident, self.severity_label)
             version = before.approved_version or before.latest
             previous = Previous(
                 before.kind,
-                before.sent_at,
+                done,
                 before.snapshot,
                 snap,
                 dict(version.fields),
@@ -248,12 +264,8 @@ NOT_CARRIED = ("changes", "normalised", "recipient")
 def followed(kind: str, drafts: Sequence[Draft], exclude: str | None = None) -> Draft | None:
     """The notice ``kind`` starts from: the last sent of the kinds it follows (None: none)."""
     kinds = FOLLOWS.get(kind, ())
-    sent = [
-        d
-        for d in drafts
-        if d.kind in kinds and d.state == SENT and d.sent_at is not None and d.id != exclude
-    ]
-    return max(sent, key=lambda d: (d.sent_at, d.round)) if sent else None
+    done = [(at, d) for d in drafts if d.kind in kinds and d.id != exclude and (at := d.done_at)]
+    return max(done, key=lambda p: (p[0], p[1].round))[1] if done else None
 
 
 def carried(kind: str, before: Draft | None, keys: Sequence[str]) -> dict[str, str]:
@@ -316,7 +328,7 @@ def reconcile(
                     ctx.render,
                     snapshot=snap,
                     edits=carried(o.kind, before, tuple(fields.fields)),
-                    channel=ctx.channel(o.kind),
+                    channel=ctx.channel_for(fields),
                 )
                 writes.append((draft, None, events))
             continue
@@ -329,6 +341,10 @@ def reconcile(
             ctx.render,
             snap,
             carried=carried(o.kind, before, tuple(fields.fields)),
+            # the incident's start moved across the repeal: where the report goes follows
+            channel=ctx.channel_for(fields)
+            if fields.repealed or found.channel == INTERNAL
+            else None,
         )
         if refreshed is not None:
             writes.append((refreshed[0], found.revision, refreshed[1]))

@@ -11,6 +11,7 @@ A draft's life (``state``)::
     sending ─found at start─▶ in_doubt ─a person resolves─▶ approved (resend) | sent
     approved ─the message cannot be built─▶ failed
     portal: approved ─a person records the submission─▶ sent   (the outbox never sends it)
+    internal: draft ─approve─▶ kept   (owed to no regulator: kept internally, sent to no one)
 
 Contract:
 - Every transition is a function of the draft, its inputs and ``now`` that returns the next
@@ -36,7 +37,10 @@ Contract:
 - Each draft has a submission ``channel``: ``email`` (the outbox sends the approved version) or
   ``portal`` (the regulator's web portal: a person submits the approved version there and
   records it, :func:`record_submission`, with when and the portal's case or receipt id; the
-  draft is ``sent`` at that instant, and only then is its deadline met).
+  draft is ``sent`` at that instant, and only then is its deadline met), or ``internal``: a
+  report owed to no regulator (its law was repealed before the incident began,
+  :mod:`bridge.core.repeal`) and no internal address configured; approving it keeps it
+  (``kept``): recorded as kept internally, handed to no one.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 
 from bridge.core.drafts import (
+    DEFAULT_RECIPIENTS,
     LANGUAGES,
     PRIVACY_KINDS,
     UNKNOWN,
@@ -70,7 +75,8 @@ FAILED = "failed"
 IN_DOUBT = "in_doubt"
 REJECTED = "rejected"
 WITHDRAWN = "withdrawn"
-STATES = (DRAFT, APPROVED, HELD, SENDING, SENT, FAILED, IN_DOUBT, REJECTED, WITHDRAWN)
+KEPT = "kept"  # approved, owed to no regulator: kept internally, sent to no one
+STATES = (DRAFT, APPROVED, HELD, SENDING, SENT, FAILED, IN_DOUBT, REJECTED, WITHDRAWN, KEPT)
 #: States a person may still change the content in.
 EDITABLE = (DRAFT, APPROVED, HELD, REJECTED, FAILED)
 #: States whose content follows the incident automatically.
@@ -78,7 +84,9 @@ FOLLOWS_INCIDENT = (DRAFT, APPROVED, HELD)
 #: States the outbox owns or has finished with.
 DELIVERY = (SENDING, SENT, IN_DOUBT)
 #: States a draft never leaves: nothing more happens to it, nothing is waiting.
-FINISHED = frozenset({SENT, REJECTED, WITHDRAWN})
+FINISHED = frozenset({SENT, REJECTED, WITHDRAWN, KEPT})
+#: States of a report done with: sent (or submitted), or kept internally (owed to no one).
+DONE = (SENT, KEPT)
 
 BRIDGE = "bridge"  # the actor name of automatic transitions
 
@@ -111,6 +119,9 @@ class Version:
     text: str
     html: str
     to_complete: tuple[str, ...]
+    # the statement the report opens with when it is owed to no regulator (the duty behind it
+    # was repealed before the incident began: ``DraftFields.repealed``); the document says it too
+    repealed: str = ""
 
     @property
     def content_hash(self) -> str:
@@ -138,8 +149,13 @@ class Attempt:
     detail: str = ""
 
 
-EMAIL, PORTAL = "email", "portal"
-CHANNELS = (EMAIL, PORTAL)
+EMAIL, PORTAL, INTERNAL = "email", "portal", "internal"
+CHANNELS = (EMAIL, PORTAL, INTERNAL)
+#: Why an ``internal`` draft goes nowhere (its flag once kept, and the refusal of a recipient).
+KEPT_INTERNALLY = (
+    "kept internally: owed to no regulator (the duty behind it was repealed before the incident "
+    "began); not sent to anyone"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +209,16 @@ class Draft:
     def approved_version(self) -> Version | None:
         return None if self.approval is None else self.version(self.approval.version)
 
+    @property
+    def done_at(self) -> datetime | None:
+        """When the report was done with: sent (or submitted), or kept internally (approved);
+        None while it is not."""
+        if self.state == SENT:
+            return self.sent_at
+        if self.state == KEPT and self.approval is not None:
+            return self.approval.at
+        return None
+
 
 @dataclass(frozen=True, slots=True)
 class AuditEvent:
@@ -222,6 +248,8 @@ def facts_of(fields: DraftFields) -> str:
     digest = hashlib.sha256(fields.recipient.encode())
     for key, f in fields.fields.items():
         digest.update(f"\x00{key}\x01{f.value}".encode())
+    if fields.repealed:  # only then: the facts of every other draft stay as they were
+        digest.update(f"\x00\x02{fields.repealed}".encode())
     return digest.hexdigest()[:24]
 
 
@@ -259,6 +287,7 @@ def _version(
         text=rendered.text,
         html=rendered.html,
         to_complete=tuple(shown.to_complete()),
+        repealed=shown.repealed,
     )
 
 
@@ -283,6 +312,26 @@ def check_recipients(text: str) -> list[str]:
                 "fields.recipient", f"{address!r} is not an e-mail address: {exc}"
             ) from exc
     return addresses
+
+
+def _check_repealed_recipient(draft: Draft, fields: DraftFields, text: str) -> None:
+    """A report owed to no regulator (``fields.repealed``) never goes to the regulator: an
+    ``internal`` draft takes no recipient at all, another one not the regulator's address."""
+    if not fields.repealed:
+        return
+    if draft.channel == INTERNAL:
+        raise BadInput(
+            "fields.recipient",
+            f"{KEPT_INTERNALLY}; configure regulators.{draft.regulator}.internal_recipient "
+            "to e-mail such reports to the operator's own address",
+        )
+    published = DEFAULT_RECIPIENTS.get(draft.regulator, "").lower()
+    if published and published in (a.strip().lower() for a in text.split(",")):
+        raise BadInput(
+            "fields.recipient",
+            f"{published} is the regulator's address, and this report is owed to no regulator "
+            "(the duty behind it was repealed before the incident began)",
+        )
 
 
 # ---- opening and following the incident -----------------------------------------------------
@@ -330,10 +379,13 @@ def refresh(
     render: Renderer,
     snapshot: Mapping[str, Any] | None = None,
     carried: Mapping[str, str] | None = None,
+    channel: str | None = None,
 ) -> Change | None:
     """A new version when the incident's facts changed (edited fields kept), else None.
     An approved draft not yet handed over becomes ``held``. ``carried``: a person's text from
-    the notice this one follows, kept unless this draft's own edits replace it."""
+    the notice this one follows, kept unless this draft's own edits replace it; ``channel``:
+    how the new version reaches its reader (changes when the incident's start moves across
+    the day its law was repealed), else the draft's own."""
     if draft.state not in FOLLOWS_INCIDENT or facts_of(fields) == draft.latest.facts:
         return None
     number = draft.latest.number + 1
@@ -358,6 +410,7 @@ def refresh(
         approval=approval,
         next_attempt_at=None if state == HELD else draft.next_attempt_at,
         snapshot=dict(snapshot) if snapshot is not None else draft.snapshot,
+        channel=channel or draft.channel,
     )
     events.insert(0, _audit(draft, now, BRIDGE, "draft.rerendered", version=number))
     return changed, events
@@ -406,6 +459,7 @@ def edit(
         ):
             raise BadInput(f"fields.{key}", "expected a single line: line breaks are not allowed")
     if "recipient" in changes:
+        _check_repealed_recipient(draft, fields, changes["recipient"])
         check_recipients(changes["recipient"])
     if not changes:
         raise BadInput("fields", "nothing to change")
@@ -472,6 +526,8 @@ def approve(
             f'send_unknown to send it to the regulator as "{wording}"',
         )
     approval = Approval(version, actor, now, latest.content_hash, comment)
+    if draft.channel == INTERNAL:
+        return _keep(draft, approval, now, message_id, snapshot, unknown)
     portal = draft.channel == PORTAL
     changed = _next(
         draft,
@@ -498,6 +554,52 @@ def approve(
             sent_as_unknown=unknown,
             **({"channel": PORTAL} if portal else {}),
         )
+    ]
+
+
+def _keep(
+    draft: Draft,
+    approval: Approval,
+    now: datetime,
+    message_id: str,
+    snapshot: Mapping[str, Any] | None,
+    unknown: Sequence[str],
+) -> Change:
+    """Approving an ``internal`` draft: it is kept (done with, nothing handed to anyone)."""
+    latest = draft.version(approval.version)
+    changed = _next(
+        draft,
+        now,
+        state=KEPT,
+        approval=approval,
+        flag=KEPT_INTERNALLY,
+        next_attempt_at=None,
+        message_id=message_id,
+        snapshot=dict(snapshot) if snapshot is not None else draft.snapshot,
+    )
+    return changed, [
+        _audit(
+            draft,
+            now,
+            approval.by,
+            "draft.approved",
+            version=approval.version,
+            content_hash=approval.content_hash,
+            recipient=latest.recipient,
+            comment=approval.comment,
+            sent_as_unknown=list(unknown),
+            channel=INTERNAL,
+        ),
+        _audit(
+            draft,
+            now,
+            approval.by,
+            "draft.kept_internally",
+            version=approval.version,
+            content_hash=approval.content_hash,
+            sent=False,
+            reason=KEPT_INTERNALLY,
+        ),
     ]
 
 

@@ -261,6 +261,8 @@ def obligation_json(o: Obligation) -> dict[str, Any]:
         "basis": o.basis,
         "explanation": o.explanation,
         "waiting_for": o.waiting_for,
+        # false: the operator's internal threshold, owed to no regulator (no legal deadline)
+        "binding": o.binding,
     }
 
 

@@ -44,6 +44,7 @@ def to_dict(draft: Draft) -> dict[str, Any]:
                 "text": v.text,
                 "html": v.html,
                 "to_complete": list(v.to_complete),
+                **({"repealed": v.repealed} if v.repealed else {}),
             }
             for v in draft.versions
         ],
@@ -122,6 +123,7 @@ def from_dict(d: Mapping[str, Any]) -> Draft:
                 text=v["text"],
                 html=v["html"],
                 to_complete=tuple(v["to_complete"]),
+                repealed=v.get("repealed", ""),
             )
             for v in d["versions"]
         ),

@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 from bridge.core import cyber_fields, hendelsesrapport, privacy_fields
 from bridge.core.alerts import read_time
 from bridge.core.hendelsesrapport import SentNotice
+from bridge.core.repeal import after_repeal
 from bridge.errors import BadInput
 
 NKOM_KINDS = ("nkom_varsel", "nkom_update", "nkom_normalised")
@@ -361,13 +362,19 @@ def draft_fields(
     form: cyber_fields.ReportForm | None = None,
     sent: Sequence[SentNotice] = (),
     repealed_on: date | None = None,
+    internal_recipient: str = "",
 ) -> DraftFields:
     """See the module contract. ``recipient`` None: the regulator's published address;
     ``services``: display names per service and language; ``previous``: the notice this one
     follows (Nkom update or normalised notice, PTS supplementary report); ``form``: the
     fields of a cybersecurity-act report (its kinds' fields are data); ``sent``: the notices
     of the incident already sent (Nkom's hendelsesrapport lists them); ``repealed_on``: the
-    day the law behind the kind was repealed (its rule set's ``repealed_on``)."""
+    day the law behind the kind was repealed (its rule set's ``repealed_on``).
+
+    A report of an incident since that day (:func:`repealed_statement`) is owed to no
+    regulator: it never goes to the regulator's address. Its recipient is
+    ``internal_recipient`` (the operator's own address for internal-threshold reports), or
+    empty: it is kept internally and sent to no one (``casework.INTERNAL``)."""
     regulator = regulator_of(kind)
     if kind in CYBER_KINDS:
         return _cyber_fields(kind, incident, operator, recipient, now, services, form)
@@ -394,6 +401,7 @@ def draft_fields(
     else:
         values = _values(kind, regulator, incident, operator.name, contact, services, previous)
         values["reference"] = (reference, "incident id")
+    repealed = repealed_statement(kind, incident, repealed_on)
     fields = {
         key: Field(key, labels[key], *values.get(key, ("", to_add.get(key, "to complete"))))
         for key in FIELD_KEYS[kind]
@@ -406,11 +414,11 @@ def draft_fields(
         incident_id=str(incident["id"]),
         reference=reference,
         operator=operator,
-        recipient=recipient or DEFAULT_RECIPIENTS[regulator],
+        recipient=internal_recipient if repealed else (recipient or DEFAULT_RECIPIENTS[regulator]),
         drafted_at=local_time(now, regulator),
         placeholder=UNKNOWN[language],
         fields=fields,
-        repealed=repealed_statement(kind, incident, repealed_on),
+        repealed=repealed,
     )
 
 
@@ -442,18 +450,13 @@ REPEALED_PTS = (
 
 def repealed_statement(kind: str, incident: Mapping[str, Any], repealed_on: date | None) -> str:
     """For a PTS outage report (:data:`PTS_KINDS`) of an incident that began on or after
-    ``repealed_on`` (Stockholm's calendar; an incident without a start counts as after): the
-    statement that the duty was repealed and this is no report owed to PTS. Else empty."""
+    ``repealed_on`` (Stockholm's calendar; an incident without a start counts as after,
+    :func:`bridge.core.repeal.after_repeal`): the statement that the duty was repealed and this
+    is no report owed to PTS. Else empty."""
     if kind not in PTS_KINDS or repealed_on is None:
         return ""
-    started = _time(incident.get("started_at"))
-    if started is not None:
-        try:
-            day = started.astimezone(ZoneInfo(ZONES["pts"])).date()
-        except OverflowError:
-            day = started.date()
-        if day < repealed_on:
-            return ""
+    if not after_repeal(_time(incident.get("started_at")), repealed_on, "SE"):
+        return ""
     written = f"{repealed_on.day} {_MONTHS_SV[repealed_on.month - 1]} {repealed_on.year}"
     return REPEALED_PTS.format(day=written)
 

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from bridge.core.alerts import AlertEpisode
 from bridge.core.incident_state import CLOSED, Incident
-from bridge.core.obligations import OPEN, REJECTED, SENT
+from bridge.core.obligations import OPEN, SETTLED
 
 
 def settled_at(incident: Incident) -> datetime | None:
@@ -34,11 +34,11 @@ def settled_at(incident: Incident) -> datetime | None:
 
 
 def obligation_done(state: str, dated: bool) -> bool:
-    """An obligation of a closed incident asks nothing more: sent or rejected, or undrafted
-    and undated, waiting for an event a closed incident can no longer bring
+    """An obligation of a closed incident asks nothing more: sent, kept internally or rejected,
+    or undrafted and undated, waiting for an event a closed incident can no longer bring
     (``pts_supplementary`` after a rejected initial report, ``nkom_update`` without a
     significant change). Memory and retention both settle an incident by it."""
-    return state in (SENT, REJECTED) or (state == OPEN and not dated)
+    return state in SETTLED or (state == OPEN and not dated)
 
 
 def leaves_memory(incident: Incident, now: datetime, horizon: timedelta) -> bool:

@@ -20,6 +20,10 @@ Contract:
   hendelsesrapport) is owed once a person recorded the request (its deadline event is known),
   whether or not the incident is reportable: Nkom may ask after any incident. Before that it
   is not owed at all.
+- A rule set whose law was repealed (``repealed_on``) is, for an incident that began on or
+  after that day (:func:`bridge.core.repeal.after_repeal`), the operator's internal threshold:
+  its obligations carry ``binding`` false (their deadline is the operator's own, no
+  regulator's), and a report kept internally instead of sent (``kept``) is done with.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from datetime import datetime
 import msgspec
 
 from bridge.core.calendar import DEFAULT_RULES, After, Rule, SetByRegulator, due_at
+from bridge.core.repeal import after_repeal
 from bridge.core.rules import Assessment, RuleSet
 
 OPEN = "open"
@@ -38,13 +43,18 @@ APPROVED = "approved"
 SENT = "sent"
 REJECTED = "rejected"
 OVERDUE = "overdue"
-STATES = (OPEN, DRAFTED, APPROVED, SENT, REJECTED, OVERDUE)
+KEPT = "kept"  # approved and kept internally: a report owed to no regulator
+STATES = (OPEN, DRAFTED, APPROVED, SENT, REJECTED, OVERDUE, KEPT)
+#: States of an obligation that asks nothing more.
+SETTLED = (SENT, KEPT, REJECTED)
 
 
 def obligation_state(draft_state: str | None, due: datetime | None, now: datetime) -> str:
     """The obligation's state from its draft's state (None: no draft yet) and deadline."""
     if draft_state == "sent":
         return SENT
+    if draft_state == "kept":
+        return KEPT
     if draft_state == "rejected":
         return REJECTED
     if due is not None and now >= due:
@@ -64,6 +74,9 @@ class Obligation(msgspec.Struct, frozen=True, gc=False):
     basis: str | None
     explanation: str
     waiting_for: str | None = None
+    # False: the operator's internal threshold, owed to no regulator (a repealed law's rule
+    # set, for an incident since the repeal): its deadline is no legal one
+    binding: bool = True
 
 
 def incident_events(
@@ -199,6 +212,13 @@ def obligation(
     rule = rule or rule_for(rule_set, kind)
     due = due_at(rule, known)
     state_of_draft = (drafts or {}).get(kind)
+    binding = not after_repeal(known.get("started"), rule_set.repealed_on, rule_set.jurisdiction)
+    internal = (
+        ""
+        if binding
+        else f"internal threshold, owed to no regulator (the law behind {rule_set.id} was "
+        f"repealed on {rule_set.repealed_on}): "
+    )
     if due is None:
         trigger = getattr(rule, "event", "")
         return Obligation(
@@ -207,8 +227,9 @@ def obligation(
             None,
             obligation_state(state_of_draft, None, now),
             None,
-            f"owed once {trigger.replace('_', ' ')} happens",
+            f"{internal}owed once {trigger.replace('_', ' ')} happens",
             trigger,
+            binding,
         )
     return Obligation(
         rule_set.regulator,
@@ -216,6 +237,7 @@ def obligation(
         due.at,
         obligation_state(state_of_draft, due.at, now),
         due.basis,
-        due.explanation,
+        f"{internal}{due.explanation}",
         due.waiting_for,
+        binding,
     )

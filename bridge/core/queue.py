@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from bridge.core.obligations import REJECTED, SENT
+from bridge.core.obligations import SETTLED
 
 #: draft states in which a person has to act (review, approve again, settle a delivery)
 NEEDS_A_PERSON = ("draft", "held", "failed", "in_doubt")
@@ -68,7 +68,7 @@ class Entry:
 
 
 def _done(state: str) -> bool:
-    return state in (SENT, REJECTED)
+    return state in SETTLED
 
 
 def deadline_queue(owed: Iterable[Owed], drafts: Iterable[Waiting], now: datetime) -> list[Entry]:

@@ -33,7 +33,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bridge.core.casework import FINISHED, SENT
+from bridge.core.casework import DONE, FINISHED
 from bridge.core.incident_state import CLOSED
 from bridge.core.incidents import EpisodeKey
 from bridge.core.liveness import obligation_done
@@ -150,8 +150,9 @@ def fate(
         return Fate(keeps_alerts_since=case.started_at if own_alerts else None)
     alerts_go = _due(periods, "alerts", settled, now)
     episodes = tuple(case.episodes) if own_alerts and alerts_go else ()
-    unsent = tuple(d for d in drafts if d.state != SENT)
-    sent = tuple(d for d in drafts if d.state == SENT)
+    # a report kept internally (owed to no regulator) is kept as long as a sent one
+    unsent = tuple(d for d in drafts if d.state not in DONE)
+    sent = tuple(d for d in drafts if d.state in DONE)
     drafts_go = unsent if _due(periods, "drafts", settled, now) else ()
     notices_go = sent if _due(periods, "notices", settled, now) else ()
     everything_else_goes = (

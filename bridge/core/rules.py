@@ -30,7 +30,7 @@ import functools
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import msgspec
 
@@ -91,6 +91,9 @@ class RuleSet:
     # subscriber notices, with their source; none: an exemption does not waive them
     exemptions: tuple[str, ...] = ()
     exemptions_source: str = ""
+    # the law it encodes was repealed on this day: for incidents since then it is the
+    # operator's internal threshold, owed to no regulator (:mod:`bridge.core.repeal`)
+    repealed_on: date | None = None
 
 
 class CriterionResult(msgspec.Struct, frozen=True, gc=False):

@@ -67,6 +67,8 @@ def pts_document(draft: Draft, version: Version, sender: Sender) -> bytes:
     core.author = xml_text(sender.name or "incident-bridge")
     core.title = TITLES[draft.kind]
     document.add_heading(TITLES[draft.kind], level=1)
+    if version.repealed:  # owed to no regulator: said first, above everything, as in the text
+        document.add_paragraph().add_run(xml_text(version.repealed)).bold = True
     document.add_paragraph(
         xml_text(
             f"Operatör: {sender.name} (org.nr {sender.org_number})\n"

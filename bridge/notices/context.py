@@ -73,6 +73,20 @@ def repealed_on(loaded: LoadedConfig) -> dict[str, date]:
     }
 
 
+def internal_recipients(loaded: LoadedConfig) -> dict[str, str]:
+    """Each kind of an enabled regulator's repealed rule set → the operator's own address for
+    its reports of an incident since the repeal (``regulators.*.internal_recipient``); a kind
+    left out is kept internally on approval, sent to no one."""
+    out: dict[str, str] = {}
+    for reg in loaded.config.regulators.values():
+        if not reg.enabled or not reg.internal_recipient:
+            continue
+        rule_set = loaded.rule_sets[reg.rule_set][1]
+        if rule_set.repealed_on is not None:
+            out |= dict.fromkeys(rule_set.obligation_kinds(), reg.internal_recipient)
+    return out
+
+
 def drafting_context(loaded: LoadedConfig) -> case_drafts.Context:
     """The core's drafting context for this configuration."""
     cfg = loaded.config
@@ -96,4 +110,5 @@ def drafting_context(loaded: LoadedConfig) -> case_drafts.Context:
         forms=builtin_forms(),
         channels=channels(loaded),
         repealed_on=repealed_on(loaded),
+        internal_recipients=internal_recipients(loaded),
     )

@@ -11,11 +11,12 @@ import json
 import logging
 import zipfile
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from aiohttp.test_utils import TestClient
 from builders import WEBHOOK_TOKEN, alert, rfc3339, write_config
 from builders import webhook as make_webhook
@@ -44,6 +45,14 @@ ROLES = {
 ClientFactory = Callable[..., Awaitable[TestClient[Any, Any]]]
 SMTP_WITH_LOGIN = {"security": "starttls", "login": ("bridge", "s3cret")}
 pytestmark = pytest.mark.manual_outbox  # the tests run the outbox themselves (deliver())
+
+
+def before_repeal() -> pytest.MarkDecorator:
+    """The test's clock starts before PTS's outage duty was repealed (LEK 8 kap. 1–4 §§, on
+    2026-01-15): a Monday, as the default clock's 2026-11-23. Its PTS outage reports are owed to
+    PTS and e-mailed to it."""
+    start = datetime(2025, 11, 24, 10, 0, tzinfo=UTC)
+    return pytest.mark.parametrize("clock", [FakeClock(start)], ids=["before-repeal"])
 
 
 def as_(who: str) -> dict[str, str]:
@@ -294,11 +303,13 @@ async def test_reportable_incident_drafted_edited_approved_and_delivered(
     )
 
 
+@before_repeal()
 async def test_pts_initial_with_upload_document_then_supplementary_due_two_weeks_after_sending(
     client: TestClient[Any, Any], smtp: SmtpServer, clock: FakeClock
 ) -> None:
-    """The PTS initial report opens once the incident becomes reportable, carries the upload
-    document (.docx) by e-mail, and sending it makes the supplementary report due 14 days later."""
+    """The PTS initial report of an incident before the repeal of PTS's outage duty opens once
+    the incident becomes reportable, is e-mailed to PTS with the upload document (.docx, without
+    the repeal statement), and sending it makes the supplementary report due 14 days later."""
     start = clock.now()
     berg = alert(
         "fp-berg", start, element="se-cell-berg-1", annotations={"summary": "Strömavbrott"}
@@ -330,6 +341,7 @@ async def test_pts_initial_with_upload_document_then_supplementary_due_two_weeks
     with zipfile.ZipFile(io.BytesIO(docx.get_content())) as z:
         body = z.read("word/document.xml").decode()
     assert "Inledande rapport" in body and "Strömavbrott" in body and "Referensnummer" in body
+    assert "ingen rapport" not in body and "upphävd" not in mail.message["Subject"]
     sent_at = clock.now()
     await app[SERVICE].tick()
     incident = await (
@@ -344,6 +356,118 @@ async def test_pts_initial_with_upload_document_then_supplementary_due_two_weeks
     assert supplementary["state"] == "drafted"
     kinds = {d["kind"] for d in await drafts(client, incident=initial["incident"])}
     assert "pts_supplementary" in kinds
+
+
+async def _pts_initial_after_repeal(
+    client: TestClient[Any, Any], clock: FakeClock
+) -> dict[str, Any]:
+    """An incident at Berg on the default clock (2026-11-23, after the repeal of PTS's outage
+    duty on 2026-01-15) that became reportable under the pts-outage rule set: its initial
+    report's draft."""
+    await post_alerts(
+        client,
+        alert("fp-berg", clock.now(), element="se-cell-berg-1", annotations={"summary": "Ström"}),
+    )
+    clock.advance(timedelta(minutes=31))  # 112 element out for 30 min: the internal threshold
+    app = client.server.app
+    assert app is not None
+    await app[SERVICE].tick()
+    [initial] = [d for d in await drafts(client) if d["kind"] == "pts_initial"]
+    return await draft(client, initial["id"])
+
+
+async def test_a_pts_outage_report_after_the_repeal_is_kept_internally_and_never_mailed(
+    client: TestClient[Any, Any], smtp: SmtpServer, clock: FakeClock
+) -> None:
+    """PTS's outage duty was repealed on 2026-01-15: the initial report of a later incident is
+    owed to no one, and without regulators.pts.internal_recipient it goes nowhere. Its draft
+    has no recipient ("Till: ingen …"), a recipient cannot be given to it, approving keeps it
+    (state kept, audited as kept internally, nothing handed to the relay), its obligation is an
+    internal threshold settled as kept, and the supplementary report follows from it."""
+    initial = await _pts_initial_after_repeal(client, clock)
+    assert initial["channel"] == "internal" and initial["recipient"] == ""
+    text = initial["latest"]["text"]
+    assert "incidentrapport@pts.se" not in text + initial["latest"]["html"]
+    assert "Till: ingen – rapporten skickas inte utan sparas internt hos operatören" in text
+    assert initial["latest"]["repealed"].startswith("Detta är ingen rapport som ska lämnas")
+    url = f"/api/v1/drafts/{initial['id']}"
+    r = await client.patch(
+        url,
+        json={"version": 1, "fields": {"recipient": "incidentrapport@pts.se"}},
+        headers=as_("editor"),
+    )
+    assert r.status == 400 and "fields.recipient" in (await r.json())["detail"]
+    r = await client.post(
+        url + "/approve",
+        json={"version": 1, "send_unknown": initial["to_complete"]},
+        headers=await person(client, clock.now),
+    )
+    assert r.status == 200, await r.text()
+    kept = await r.json()
+    assert kept["state"] == "kept" and kept["sent_at"] is None
+    assert "kept internally" in kept["flag"] and "not sent" in kept["flag"]
+    approved_at = clock.now()
+    clock.advance(timedelta(minutes=2))
+    assert await deliver(client) == []
+    assert smtp.mailbox.received == []  # nothing reached the relay, least of all PTS
+    assert await metric(client, "bridge_outbox_pending") == 0
+    log = (await (await client.get("/api/v1/audit", headers=as_("auditor"))).json())["entries"]
+    mine = [e for e in log if e["target"] == f"draft:{initial['id']}"]
+    actions = [e["action"] for e in mine]
+    assert "draft.kept_internally" in actions and "outbox.sent" not in actions
+    kept_entry = next(e for e in mine if e["action"] == "draft.kept_internally")
+    assert kept_entry["detail"]["sent"] is False
+    app = client.server.app
+    assert app is not None
+    await app[SERVICE].tick()
+    incident = await (
+        await client.get(f"/api/v1/incidents/{initial['incident']}", headers=as_("viewer"))
+    ).json()
+    owed = {o["kind"]: o for o in incident["obligations"] if o["regulator"] == "pts"}
+    assert owed["pts_initial"]["state"] == "kept" and owed["pts_initial"]["binding"] is False
+    supplementary = owed["pts_supplementary"]
+    assert supplementary["binding"] is False
+    assert supplementary["due_at"] == (approved_at + timedelta(days=14)).isoformat().replace(
+        "+00:00", "Z"
+    ).replace(".000000", "")
+    [follow] = [
+        d
+        for d in await drafts(client, incident=initial["incident"])
+        if d["kind"] == "pts_supplementary"
+    ]
+    assert follow["recipient"] == "" and follow["channel"] == "internal"
+
+
+async def test_a_pts_outage_report_after_the_repeal_goes_to_the_internal_recipient_only(
+    tmp_path: Path, client_for: ClientFactory, smtp: SmtpServer, clock: FakeClock
+) -> None:
+    """With regulators.pts.internal_recipient the report of an incident since the repeal is
+    e-mailed there, and only there: never to PTS; its document opens with the repeal
+    statement too."""
+    path = config(tmp_path, smtp)
+    doc = yaml.safe_load(path.read_text())
+    doc["regulators"]["pts"]["internal_recipient"] = "noc-reports@example.net"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True))
+    client = await client_for(path, manual_outbox=True)
+    initial = await _pts_initial_after_repeal(client, clock)
+    assert initial["channel"] == "email" and initial["recipient"] == "noc-reports@example.net"
+    assert "Till: noc-reports@example.net" in initial["latest"]["text"]
+    r = await client.post(
+        f"/api/v1/drafts/{initial['id']}/approve",
+        json={"version": 1, "send_unknown": initial["to_complete"]},
+        headers=await person(client, clock.now),
+    )
+    assert r.status == 200, await r.text()
+    clock.advance(timedelta(minutes=2))
+    await deliver(client)
+    [mail] = smtp.mailbox.received
+    assert mail.rcpt_tos == ["noc-reports@example.net"]
+    assert mail.message["Subject"].startswith("Ingen rapport till PTS (upphävd rapportplikt)")
+    [docx] = list(mail.message.iter_attachments())
+    with zipfile.ZipFile(io.BytesIO(docx.get_content())) as z:
+        body = z.read("word/document.xml").decode()
+    first = body.index("Detta är ingen rapport som ska lämnas till PTS")
+    assert first < body.index("Referensnummer")
 
 
 async def test_smtp_down_then_up_delivers_once_with_backoff(
@@ -572,6 +696,7 @@ async def test_normalised_incident_opens_the_nkom_normalised_notice(
     assert incident["state"] == "closed" and owed["nkom_normalised"]["state"] == "drafted"
 
 
+@before_repeal()
 async def test_a_draft_whose_message_cannot_be_built_fails_alone_and_the_next_is_delivered(
     client: TestClient[Any, Any], smtp: SmtpServer, clock: FakeClock
 ) -> None:
@@ -672,6 +797,7 @@ async def test_a_version_number_not_in_ascii_digits_is_a_400_naming_it(
     assert (await draft(client, d["id"]), await store.audit_log(1000)) == before
 
 
+@before_repeal()
 async def test_a_reference_with_a_line_break_is_refused_and_quotes_are_quoted_in_the_mime_part(
     client: TestClient[Any, Any], smtp: SmtpServer, clock: FakeClock
 ) -> None:
@@ -728,6 +854,7 @@ async def test_audit_query_numbers_out_of_range_are_4xx(
     assert r.status == status, await r.text()
 
 
+@before_repeal()
 async def test_the_lifecycle_log_has_one_info_line_per_event_with_ids_only(
     client: TestClient[Any, Any],
     smtp: SmtpServer,

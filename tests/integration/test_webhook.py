@@ -431,9 +431,12 @@ async def test_reportable_incident_lists_its_obligations_and_they_turn_overdue(c
     assert initial["state"] == "drafted" and initial["waiting_for"] == "remedied"
     assert owed["pts_supplementary"]["due_at"] is None
     metrics = await (await client.get("/metrics")).text()
+    # the incident began after PTS's outage duty was repealed (2026-01-15): the rule set is the
+    # operator's internal threshold, its deadline no legal one (no ObligationOverdue page)
+    assert initial["binding"] is False and initial["explanation"].startswith("internal threshold")
     assert (
-        f'bridge_obligation_due_timestamp_seconds{{incident="{inc_id}",kind="pts_initial",'
-        'regulator="pts",state="drafted"}' in metrics
+        f'bridge_obligation_due_timestamp_seconds{{binding="false",incident="{inc_id}",'
+        'kind="pts_initial",regulator="pts",state="drafted"}' in metrics
     )
     assert 'bridge_obligations{state="drafted"} 1.0' in metrics
     assert 'bridge_obligations{state="open"} 1.0' in metrics  # the supplementary, waiting

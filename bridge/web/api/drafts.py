@@ -102,6 +102,8 @@ def version_json(draft: Draft, version: casework.Version) -> dict[str, Any]:
         "author": version.author,
         "reason": version.reason,
         "recipient": version.recipient,
+        # owed to no regulator (the duty was repealed before the incident began): why
+        "repealed": version.repealed,
         "subject": version.subject,
         "fields": [
             {

@@ -230,7 +230,7 @@ export function criterionWords(ruleSet, id) {
 
 // The obligations still owing something: not sent, not rejected.
 export function obligationDone(o) {
-  return o.state === "sent" || o.state === "rejected";
+  return o.state === "sent" || o.state === "kept" || o.state === "rejected";
 }
 
 // The criterion that decided a verdict: reportable, the one met first; not reportable, the one
@@ -343,6 +343,7 @@ export const STATE_WORDS = {
   approved: "approved, being sent",
   sending: "approved, being sent",
   sent: "sent",
+  kept: "kept internally, not sent (owed to no regulator)",
   rejected: "rejected by a person",
   withdrawn: "withdrawn",
   open: "no draft yet",
@@ -369,8 +370,10 @@ export function obligationsTable(obligations, drafts) {
         const d = draftFor(o);
         return el(
           "tr",
-          { dataset: { kind: o.kind }, class: o.state === "overdue" ? "overdue" : "" },
-          el("td", { title: reportEnglish(o.kind) }, reportName(o.regulator, o.kind)),
+          { dataset: { kind: o.kind }, class: o.state === "overdue" && o.binding !== false ? "overdue" : "" },
+          el("td", { title: reportEnglish(o.kind) }, reportName(o.regulator, o.kind),
+            // a repealed law's report of an incident since the repeal: the operator's own deadline
+            o.binding === false ? el("span", { class: "pill internal", title: o.explanation || "" }, " internal threshold, owed to no regulator") : null),
           el("td", {}, el("span", { class: "pill state" }, stateWords(o.state))),
           el("td", {}, o.due_at ? localTime(o.due_at) : o.waiting_for ? waitingWords(o.waiting_for) : "—"),
           el("td", {}, o.due_at ? countdown(o.due_at, obligationDone(o)) : ""),

@@ -55,18 +55,30 @@ function fieldsForm(d) {
   return form;
 }
 
+// A report owed to no regulator (its law was repealed before the incident began): where it goes.
+const KEPT_NOTE = "— no one: kept internally, not sent (owed to no regulator: the duty behind it was repealed) —";
+function recipientWords(d) {
+  if (d.channel === "portal") return "— the regulator's portal: a person submits it —";
+  if (d.channel === "internal") return KEPT_NOTE;
+  return d.latest.recipient || "— no recipient configured —";
+}
+
 function preview(d) {
   const v = d.latest;
   const portal = d.channel === "portal";
+  const internal = d.channel === "internal" || Boolean(v.repealed);
   const attachment = d.regulator === "pts" || portal
     ? el("a", { href: `/api/v1/drafts/${encodeURIComponent(d.id)}/attachment`, id: "attachment" }, d.regulator === "pts" ? "report (DOCX)" : "report (HTML, to keep or upload)")
     : el("span", { class: "why" }, "none");
   return el(
     "section",
     { class: "preview", id: "preview" },
-    el("h2", {}, `Preview of version ${v.number}: what ${regulatorName(d.regulator)} receives`),
+    el("h2", {}, internal
+      ? `Preview of version ${v.number}: an internal report, not sent to ${regulatorName(d.regulator)}`
+      : `Preview of version ${v.number}: what ${regulatorName(d.regulator)} receives`),
+    v.repealed ? el("p", { class: "why", id: "repealed-note" }, v.repealed) : null,
     portal ? el("p", { class: "why", id: "portal-note" }, "Submitted by a person on the regulator's portal: copy the text below (or the document) into the portal once approved, then record the submission here. Only then is the deadline met.") : null,
-    el("dl", {}, el("dt", {}, "To"), el("dd", { id: "preview-to" }, v.recipient || "— no recipient configured —"), el("dt", {}, "Subject"), el("dd", { id: "preview-subject" }, v.subject), el("dt", {}, "Attachment"), el("dd", {}, attachment)),
+    el("dl", {}, el("dt", {}, "To"), el("dd", { id: "preview-to" }, d.channel === "internal" ? KEPT_NOTE : v.recipient || "— no recipient configured —"), el("dt", {}, "Subject"), el("dd", { id: "preview-subject" }, v.subject), el("dt", {}, "Attachment"), el("dd", {}, attachment)),
     el("h3", {}, "Text part"),
     el("pre", { id: "preview-text" }, v.text),
     el("h3", {}, "HTML part"),
@@ -209,9 +221,12 @@ function confirmApprove() {
   const d = draft;
   const dialog = document.getElementById("confirm-approve");
   document.getElementById("confirm-regulator").textContent = regulatorName(d.regulator);
-  document.getElementById("confirm-recipient").textContent = d.channel === "portal" ? "— the regulator's portal: a person submits it —" : d.latest.recipient || "— none —";
-  document.getElementById("confirm-approve-title").textContent = d.channel === "portal" ? "Approve this report for submission on the regulator's portal?" : "Send this notice to the regulator?";
-  document.getElementById("confirm-approve-yes").textContent = d.channel === "portal" ? "Approve" : "Approve and send";
+  document.getElementById("confirm-recipient").textContent = recipientWords(d);
+  document.getElementById("confirm-approve-title").textContent = d.channel === "portal" ? "Approve this report for submission on the regulator's portal?"
+    : d.channel === "internal" ? "Approve this internal report? It is kept, not sent to anyone."
+    : d.latest.repealed ? `Send this internal report to ${d.latest.recipient} (not to the regulator)?`
+    : "Send this notice to the regulator?";
+  document.getElementById("confirm-approve-yes").textContent = d.channel === "portal" || d.channel === "internal" ? "Approve" : "Approve and send";
   document.getElementById("confirm-version").textContent = `version ${d.latest.number}`;
   document.getElementById("confirm-subject").textContent = d.latest.subject;
   // Every field still to complete must be named, one by one, to be sent as not yet known.
@@ -235,6 +250,8 @@ function confirmApprove() {
     act(api(`/api/v1/drafts/${encodeURIComponent(id)}/approve`, { method: "POST", body }),
       (x) => x.channel === "portal"
         ? `Approved version ${x.approved.version}: submit it on the portal, then record the submission.`
+        : x.channel === "internal"
+        ? `Approved version ${x.approved.version}: kept internally, sent to no one.`
         : `Approved version ${x.approved.version}; the outbox sends it to ${x.latest.recipient}.`);
   };
   document.getElementById("confirm-approve-no").onclick = () => dialog.close();
