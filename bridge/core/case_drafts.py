@@ -24,6 +24,7 @@ from bridge.core.casework import (
     EMAIL,
     FINISHED,
     INTERNAL,
+    KEPT,
     SENT,
     SENT_EVENTS,
     AuditEvent,
@@ -228,6 +229,7 @@ class Context:
                 snap,
                 dict(version.fields),
                 tuple(version.edited),
+                kept=before.state == KEPT,
             )
         sent = sent_notices(drafts, exclude) if kind == HENDELSESRAPPORT else ()
         return self.fields(kind, incident, now, previous, sent)

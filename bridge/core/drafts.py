@@ -336,6 +336,8 @@ class Previous:
     #: keys a person wrote there
     fields: Mapping[str, str] = field(default_factory=dict)
     edited: tuple[str, ...] = ()
+    #: it was kept internally, not sent (an internal-threshold report: ``bridge.core.repeal``)
+    kept: bool = False
 
 
 ServiceNames = Mapping[str, Mapping[str, str]]
@@ -623,6 +625,10 @@ _WORDS = {
         "no_previous": "Ingen inledande rapport om störningen har skickats tidigare.",
         "no_change": "Den inledande rapporten skickades {at}. Inga ändringar i omfattning, "
         "tjänster, områden eller orsak sedan dess.",
+        "since_kept": "Den inledande rapporten sparades internt {at} (den skickades inte). "
+        "Sedan dess:",
+        "no_change_kept": "Den inledande rapporten sparades internt {at} (den skickades inte). "
+        "Inga ändringar i omfattning, tjänster, områden eller orsak sedan dess.",
         "impact": "Påverkade aktiva anslutningar: {a} → {b}",
         "service_new": "Nya berörda tjänster: {x}",
         "service_cleared": "Tjänster som inte längre påverkas: {x}",
@@ -976,9 +982,10 @@ def _changes(
 
         lines.append(words["expected"].format(a=exp(before["expected"]), b=exp(now_["expected"])))
     at = local_time(previous.sent_at, regulator)
+    kept = "_kept" if previous.kept else ""  # only Swedish reports are ever kept (PTS's repeal)
     if not lines:
-        return words["no_change"].format(at=at)
-    return "\n".join([words["since"].format(at=at), *(f"- {line}" for line in lines)])
+        return words["no_change" + kept].format(at=at)
+    return "\n".join([words["since" + kept].format(at=at), *(f"- {line}" for line in lines)])
 
 
 def contact_line(contact: Contact, operator_name: str, lang: str) -> str:

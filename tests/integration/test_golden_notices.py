@@ -548,8 +548,13 @@ def fields_of(kind: str) -> DraftFields:
     elif kind.startswith("pts_"):
         doc = ostersund()
         if kind == "pts_supplementary":
+            # the incident came after PTS's repeal: its initial report was kept internally
             previous = Previous(
-                "pts_initial", T0 + timedelta(hours=4), _snapshot(ostersund(remedied_at=None)), {}
+                "pts_initial",
+                T0 + timedelta(hours=4),
+                _snapshot(ostersund(remedied_at=None)),
+                {},
+                kept=True,
             )
     elif kind == "se_cyber_progress":
         doc = krokom()
@@ -569,7 +574,9 @@ def fields_of(kind: str) -> DraftFields:
                 "privacy_initial", PRIVACY_INITIAL_SENT, {}, {}, sent_fields, edited
             )
     if previous is not None and previous.kind != "privacy_initial":  # the others: by snapshot
-        previous = Previous(previous.kind, previous.sent_at, previous.before, _snapshot(doc))
+        previous = Previous(
+            previous.kind, previous.sent_at, previous.before, _snapshot(doc), kept=previous.kept
+        )
     form = builtin_forms().get(kind)
     fields = draft_fields(
         kind,
