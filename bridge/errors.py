@@ -50,6 +50,17 @@ class StoreUnavailable(BridgeError):
         self.cause = cause
 
 
+class StoreUnsafe(StoreUnavailable):
+    """The store answers but must not be written now (Redis: its durability settings changed
+    while the bridge runs), or was found restarted or failed over underneath (``reset``: said
+    once, to the lease's renewal). Retry later, like any StoreUnavailable; a leader steps down
+    at once instead of when its lease would have expired."""
+
+    def __init__(self, op: str, cause: str, *, reset: bool = False) -> None:
+        super().__init__(op, cause)
+        self.reset = reset
+
+
 class ConfigError(BridgeError):
     """Configuration is invalid; lists every problem as ``file: key.path: expected …``."""
 

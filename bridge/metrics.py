@@ -289,6 +289,12 @@ class Metrics:
             ["op"],
             registry=registry,
         )
+        self.store_resets = Counter(
+            "bridge_store_resets",
+            "Times this replica found Redis restarted or failed over underneath it (a new "
+            "run_id or master_replid): it stepped down and read the store again",
+            registry=registry,
+        )
         self.emails_sent = Counter(
             "bridge_emails_sent",
             "Notices handed to the mail relay, by regulator and result "

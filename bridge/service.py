@@ -213,7 +213,13 @@ class BridgeService:
         self.replica_id = cfg.replication.replica_id or socket.gethostname()
         ttl = cfg.replication.lease_ttl or max(cfg.evaluation.interval, MIN_DEFAULT_LEASE)
         self.leadership = Leadership(
-            store, self.replica_id, ttl, self._became_leader, self._stepped_down, metrics
+            store,
+            self.replica_id,
+            ttl,
+            self._became_leader,
+            self._stepped_down,
+            metrics,
+            on_reset=self._store_reset,
         )
         # evaluation
         engine = build_engine(loaded, self.topology)
@@ -449,6 +455,13 @@ class BridgeService:
         self.evaluator.pristine = False
         self.evaluator.dirty.clear()
         self.outbox.pause()
+
+    async def _store_reset(self) -> None:
+        """Redis was found restarted or failed over underneath (the lease's renewal said so,
+        having stepped down): read every alert again at the next sync; leading again is a
+        takeover, which rebuilds from the store."""
+        self.evaluator.pristine = False
+        self.replicas.reset()
 
     async def _timer_loop(self) -> None:
         interval = self.loaded.config.evaluation.interval.total_seconds()

@@ -77,6 +77,14 @@ class ReplicaSync:
         self.cursor = max(self.cursor, cursor)
         self._own = {n for n in self._own if n > self.cursor}
 
+    def reset(self, cursor: int = 0) -> None:
+        """Read again from ``cursor`` (0: everything) at the next sync: the store was found
+        restarted or failed over underneath, so numbers after it may name other writes now.
+        Re-read episodes merge with what the engine holds (no harm in reading one twice)."""
+        self.cursor = cursor
+        self._own = set()
+        self._waiting = set()
+
     async def sync(self, *, settle: bool = False) -> int:
         """Admit what other replicas stored since the last call; how many changed. With
         ``settle`` (the periodic syncs), numbers not its own are read only when the last

@@ -13,6 +13,11 @@ Contract:
   the lease would have expired (measured from when the last successful renewal was *sent*, on
   this process's monotonic clock), then gives it up: a leader cut off from the store stops
   acting before another can have taken over.
+- A store that answers but must not be written (StoreUnsafe: Redis's durability settings
+  changed at runtime) ends leadership at once, not when the lease would have expired; one
+  found restarted or failed over underneath (StoreUnsafe with ``reset``) does too, is counted
+  (``bridge_store_resets_total``) and ``on_reset`` runs (the service re-reads the store), on a
+  follower as well. Leading again later is a takeover: ``on_gain`` rebuilds.
 - :meth:`lost` is called when a fenced write was refused (LeaseLost): leadership ends at once,
   unless the lease merely lapsed and re-taking it gives back the same token (nobody took it).
 - The lease lasts ``ttl`` and is renewed every ``ttl / 3``; a dead leader's lease expires after
@@ -29,7 +34,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-from bridge.errors import LeaseLost, StoreUnavailable, traced
+from bridge.errors import LeaseLost, StoreUnavailable, StoreUnsafe, traced
 from bridge.metrics import Metrics
 from bridge.store.interfaces import LeaseStore
 
@@ -47,6 +52,8 @@ class Leadership:
         on_gain: Callable[[], Awaitable[None]],
         on_lose: Callable[[], Awaitable[None]],
         metrics: Metrics | None = None,
+        *,
+        on_reset: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.store = store
         self.replica_id = replica_id
@@ -55,6 +62,7 @@ class Leadership:
         self.leader_id: str | None = None  # who leads, as last seen (None: nobody / unknown)
         self._on_gain = on_gain
         self._on_lose = on_lose
+        self._on_reset = on_reset
         self._valid_until = 0.0
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
@@ -75,6 +83,9 @@ class Leadership:
             sent = time.monotonic()
             try:
                 token = await self.store.acquire_lease(self.replica_id, self.ttl)
+            except StoreUnsafe as exc:
+                await self._unsafe(exc)
+                return
             except StoreUnavailable as exc:
                 if self.token is not None and time.monotonic() >= self._valid_until:
                     log.error("lease not renewed before it expired (%s): stepping down", exc)
@@ -115,6 +126,19 @@ class Leadership:
             finally:
                 self._taking_over = None
 
+    async def _unsafe(self, exc: StoreUnsafe) -> None:
+        """The store must not be written now, or was reset underneath: stop leading at once
+        (the lease cannot be released: that is a write; it expires). See the contract."""
+        if exc.reset:
+            if self.metrics is not None:
+                self.metrics.store_resets.inc()
+            log.error("%s", exc)
+        if self.token is not None:
+            log.error("store unsafe to write (%s): stepping down", exc.cause)
+            await self._lose()
+        if exc.reset and self._on_reset is not None:
+            await self._on_reset()
+
     def _failed(self, task: str) -> None:
         if self.metrics is not None:
             self.metrics.task_failures.labels(task=task).inc()
@@ -142,17 +166,23 @@ class Leadership:
             if self.token is None:
                 return
             sent = time.monotonic()
-            with contextlib.suppress(StoreUnavailable):
-                if await self.store.acquire_lease(self.replica_id, self.ttl) == self.token:
-                    self._valid_until = sent + self.ttl.total_seconds()
-                    log.warning(
-                        "replica %s renewed its lapsed lease with the same fencing token %d "
-                        "(nobody took it; %s): leading on",
-                        self.replica_id,
-                        self.token,
-                        why,
-                    )
-                    return
+            try:
+                renewed = await self.store.acquire_lease(self.replica_id, self.ttl)
+            except StoreUnsafe as exc:
+                await self._unsafe(exc)
+                return
+            except StoreUnavailable:
+                renewed = None
+            if renewed == self.token:
+                self._valid_until = sent + self.ttl.total_seconds()
+                log.warning(
+                    "replica %s renewed its lapsed lease with the same fencing token %d "
+                    "(nobody took it; %s): leading on",
+                    self.replica_id,
+                    self.token,
+                    why,
+                )
+                return
             log.error("replica %s lost the lease (%s): stepping down", self.replica_id, why)
             await self._lose()
 

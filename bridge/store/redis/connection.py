@@ -7,6 +7,16 @@ and the two ways to reach Redis, :meth:`RedisConnection._call` (reads) and
 - Every write script first checks the schema version key (``lua/_guard.lua``). A missing or
   different version means the data was flushed or lost, or a newer bridge migrated it: the
   write is refused (StoreUnavailable) instead of building a partial state beside it.
+- The server's settings are read again while the store runs (:meth:`RedisConnection._check`,
+  before a write when ``check_interval_ms``, default 5 s, has passed since the last read: one
+  pipelined round trip). While they cannot keep acknowledged writes (``CONFIG SET appendfsync
+  everysec`` at runtime, a failing AOF disk, an evicting policy) every write is refused with
+  :class:`~bridge.errors.StoreUnsafe` naming the setting (webhooks 503, ``/readyz`` 503, the
+  lease renewal too, so a leader steps down at once); when they are right again, writes
+  resume. ``unsafe_ok`` logs the change instead. A changed ``run_id`` or ``master_replid``
+  (Redis restarted, or a replica promoted, underneath: data may have been rolled back) is
+  logged, counted in :attr:`RedisConnection.resets` and said once to the next lease renewal
+  (StoreUnsafe with ``reset``), which steps down and has the replica re-read the store.
 - Every redis-py error, timeout or refused connection becomes
   :class:`~bridge.errors.StoreUnavailable`. The client never retries a command on its own (a
   script retried after a lost reply could apply twice); the pool replaces a dead pooled
@@ -15,7 +25,9 @@ and the two ways to reach Redis, :meth:`RedisConnection._call` (reads) and
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -23,10 +35,16 @@ from typing import Any, TypeVar
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from bridge.errors import StoreUnavailable
+from bridge.errors import StoreUnavailable, StoreUnsafe
 from bridge.store.codec import ts
 from bridge.store.interfaces import SCHEMA_VERSION
-from bridge.store.redis.durability import judge, read_settings
+from bridge.store.redis.durability import (
+    ServerSettings,
+    durability_problems,
+    judge,
+    read_settings,
+    replica_warning,
+)
 from bridge.store.redis.replies import describe, is_conflict
 from bridge.store.redis.scripts import bodies
 from bridge.store.redis.url import parse_url, redact
@@ -45,6 +63,15 @@ class RedisConnection:
         self.prefix = self.options.prefix
         self._client: aioredis.Redis | None = None
         self._scripts: dict[str, Any] = {}
+        # the settings read again while running (see the module docstring)
+        self._checking = asyncio.Lock()
+        self._checked_at = 0.0  # time.monotonic() of the last read
+        self._noted: tuple[str, ...] = ()  # problems and warnings last logged
+        self._unsafe: str | None = None  # why writes are refused now (None: they are not)
+        self._identity: tuple[str | None, str | None] | None = None  # run_id, master_replid
+        self._reset: str | None = None  # a restart or failover not yet told to the lease
+        #: restarts or failovers of Redis found underneath this store since it was opened
+        self.resets = 0
 
     def _key(self, name: str) -> str:
         return self.prefix + name
@@ -58,7 +85,9 @@ class RedisConnection:
         client = aioredis.Redis.from_pool(pool)
         try:
             await client.ping()
-            judge(await read_settings(client), self.options, self.url)
+            settings = await read_settings(client)
+            judge(settings, self.options, self.url)
+            self._seen(settings, opening=True)
             self._scripts = {name: client.register_script(body) for name, body in bodies().items()}
             self._client = client
             await self._migrate()
@@ -68,6 +97,73 @@ class RedisConnection:
         except BaseException:
             await self._discard(client)
             raise
+
+    # ---- the settings, again while running -----------------------------------------------
+    async def _check(self, op: str) -> None:
+        """Read the server's settings again when ``check_interval_ms`` has passed; raise
+        StoreUnsafe while they cannot keep acknowledged writes (see the module docstring)."""
+        every = self.options.check_interval_ms / 1000
+        if time.monotonic() - self._checked_at >= every:
+            async with self._checking:  # concurrent writes wait for one read
+                if time.monotonic() - self._checked_at >= every:
+                    settings = await self._call(op, read_settings)
+                    self._checked_at = time.monotonic()
+                    self._seen(settings)
+        if self._unsafe is not None:
+            raise StoreUnsafe(op, self._unsafe)
+
+    def _seen(self, settings: ServerSettings, *, opening: bool = False) -> None:
+        """Judge settings read at open (already logged by ``judge``) or while running."""
+        self._checked_at = time.monotonic()
+        problems = durability_problems(settings, self.options.wait_replicas)
+        warning = replica_warning(settings, self.options.wait_replicas)
+        noted = (*problems, *([warning] if warning else []))
+        if not opening and noted != self._noted:
+            for note in noted:
+                if note not in self._noted:
+                    log.warning("store %s: Redis settings changed: %s", self.url, note)
+        self._noted = noted
+        if problems and not self.options.unsafe_ok:
+            if self._unsafe is None:
+                log.error(
+                    "store %s: refusing every write until the Redis settings keep acknowledged "
+                    "writes again: %s",
+                    self.url,
+                    "; ".join(problems),
+                )
+            self._unsafe = (
+                "the Redis settings changed and could lose acknowledged writes, so writes are "
+                "refused until they are fixed: " + "; ".join(problems)
+            )
+        elif self._unsafe is not None:
+            log.warning("store %s: the Redis settings are safe again: writes resume", self.url)
+            self._unsafe = None
+        self._identify(settings)
+
+    def _identify(self, settings: ServerSettings) -> None:
+        """Notice a restart (new ``run_id``) or a failover (new ``master_replid``)."""
+        before, now = self._identity, settings.identity
+        self._identity = now
+        if before is None:
+            return
+        changed = [
+            f"{name} {old} → {new}"
+            for name, old, new in zip(("run_id", "master_replid"), before, now, strict=True)
+            if old is not None and new is not None and old != new
+        ]
+        if not changed:
+            return
+        self.resets += 1
+        self._reset = (
+            "Redis was restarted or failed over underneath (" + ", ".join(changed) + "): what "
+            "it acknowledged last may be gone, so the store is read again"
+        )
+        log.error("store %s: %s", self.url, self._reset)
+
+    def _take_reset(self) -> str | None:
+        """A restart or failover not yet told (the lease's renewal tells it), once."""
+        reset, self._reset = self._reset, None
+        return reset
 
     async def _discard(self, client: aioredis.Redis) -> None:
         self._client = None
@@ -96,7 +192,8 @@ class RedisConnection:
 
     async def ping(self) -> None:
         """A guarded write (and WAIT when configured): a read-only replica, a refused AOF
-        write, lost data or missing replicas all make the store not ready."""
+        write, lost data, missing replicas or settings changed to unsafe ones (read again
+        every ``check_interval_ms``) all make the store not ready."""
         await self._write("ping", "ping", [self._key("alive")], [ts(datetime.now(UTC))])
 
     async def schema_version(self) -> int:
@@ -124,7 +221,9 @@ class RedisConnection:
         return await self._call(op, read)
 
     async def _write(self, op: str, script: str, keys: list[str], args: list[Any]) -> Any:
-        """Run a write script; with wait_replicas, follow it by WAIT on the same connection."""
+        """Run a write script; with wait_replicas, follow it by WAIT on the same connection.
+        Refused (StoreUnsafe) while the server's settings are unsafe (:meth:`_check`)."""
+        await self._check(op)
         run = self._scripts.get(script)
         guarded_keys = [self._key("schema"), *keys]
         guarded_args = [str(SCHEMA_VERSION), *args]

@@ -11,6 +11,11 @@ setting that cannot keep that promise:
 
 A managed Redis often disables CONFIG; then the settings INFO shows are used and the error says
 that CONFIG is unavailable and what could not be verified.
+
+Connected replicas (``INFO replication``) without ``wait_replicas`` are logged as a warning, not
+refused (:func:`replica_warning`). The store reads the settings again while it runs
+(:mod:`.connection`: refusing writes while they are unsafe, and noticing a restart or failover
+by the server's ``run_id`` and ``master_replid``).
 """
 
 from __future__ import annotations
@@ -38,6 +43,15 @@ class ServerSettings:
     maxmemory_policy: str | None
     aof_last_write_status: str | None = None
     config_unavailable: str | None = None  # why CONFIG GET could not be used
+    connected_replicas: int | None = None  # INFO replication connected_slaves
+    run_id: str | None = None  # INFO server: new at every restart
+    replid: str | None = None  # INFO replication master_replid: new at a failover
+
+    @property
+    def identity(self) -> tuple[str | None, str | None]:
+        """Which server (process) answered and which replication history it continues: a
+        change means Redis was restarted or failed over underneath (None: INFO unavailable)."""
+        return (self.run_id, self.replid)
 
 
 def durability_problems(settings: ServerSettings, wait_replicas: int) -> list[str]:
@@ -90,22 +104,34 @@ def _info_fields(reply: Any) -> dict[str, str]:
 
 
 async def read_settings(client: aioredis.Redis) -> ServerSettings:
-    """What the server says about persistence and eviction (CONFIG GET, else INFO)."""
+    """What the server says about persistence, eviction, replicas and its identity (CONFIG GET,
+    else INFO), in one round trip (a pipeline): cheap enough to repeat every few seconds."""
+    names = ("appendonly", "appendfsync", "maxmemory-policy")
+    sections = ("persistence", "memory", "replication", "server")
+    async with client.pipeline(transaction=False) as pipe:
+        for name in names:
+            pipe.config_get(name)
+        for section in sections:
+            pipe.info(section)
+        replies = await pipe.execute(raise_on_error=False)
     values: dict[str, str | None] = {}
     unavailable: str | None = None
-    for name in ("appendonly", "appendfsync", "maxmemory-policy"):
-        try:
-            got = await client.config_get(name)
-        except (NoPermissionError, ResponseError) as exc:
-            unavailable = describe(exc)
+    for name, got in zip(names, replies[: len(names)], strict=True):
+        if isinstance(got, (NoPermissionError, ResponseError)):
+            unavailable = describe(got)
             break
+        if isinstance(got, Exception):
+            raise got
         values[name] = None if got.get(name) is None else str(got[name])
-    persistence = memory = {}
-    try:
-        persistence = _info_fields(await client.info("persistence"))
-        memory = _info_fields(await client.info("memory"))
-    except (NoPermissionError, ResponseError):
-        log.debug("INFO is unavailable", exc_info=True)
+    infos: list[dict[str, str]] = []
+    for got in replies[len(names) :]:
+        if isinstance(got, (NoPermissionError, ResponseError)):
+            log.debug("INFO is unavailable: %s", describe(got))
+            got = {}
+        elif isinstance(got, Exception):
+            raise got
+        infos.append(_info_fields(got))
+    persistence, memory, replication, server = infos
     if unavailable is not None:  # what INFO shows instead (appendfsync it does not show)
         aof = persistence.get("aof_enabled")
         values = {
@@ -113,17 +139,39 @@ async def read_settings(client: aioredis.Redis) -> ServerSettings:
             "appendfsync": None,
             "maxmemory-policy": memory.get("maxmemory_policy"),
         }
+    replicas = replication.get("connected_slaves")
     return ServerSettings(
         appendonly=values.get("appendonly"),
         appendfsync=values.get("appendfsync"),
         maxmemory_policy=values.get("maxmemory-policy"),
         aof_last_write_status=persistence.get("aof_last_write_status"),
         config_unavailable=unavailable,
+        connected_replicas=int(replicas) if replicas and replicas.isdigit() else None,
+        run_id=server.get("run_id"),
+        replid=replication.get("master_replid"),
+    )
+
+
+def replica_warning(settings: ServerSettings, wait_replicas: int) -> str | None:
+    """Why acknowledged writes could be lost in a failover (None: no replica, or WAIT used).
+
+    A warning, not a refusal: ``appendfsync always`` keeps them through a crash of this server,
+    which is what the bridge promises; a replica promoted in its place may lack the last ones."""
+    if wait_replicas or not settings.connected_replicas:
+        return None
+    return (
+        f"{settings.connected_replicas} replica(s) connected (INFO replication) but "
+        "wait_replicas is not set: replication is asynchronous, so a failover to a replica can "
+        "lose acknowledged alerts; give wait_replicas=N in the store URL"
     )
 
 
 def judge(settings: ServerSettings, options: RedisOptions, url: str) -> None:
-    """Raise ConfigError naming every unsafe setting, unless ``unsafe_ok`` (then log them)."""
+    """Raise ConfigError naming every unsafe setting, unless ``unsafe_ok`` (then log them);
+    log a warning for replicas without ``wait_replicas`` (:func:`replica_warning`)."""
+    warning = replica_warning(settings, options.wait_replicas)
+    if warning:
+        log.warning("store %s: %s", url, warning)
     problems = durability_problems(settings, options.wait_replicas)
     if not problems:
         return

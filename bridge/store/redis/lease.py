@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bridge.errors import StoreUnsafe
 from bridge.store.records import Lease
 from bridge.store.redis.connection import RedisConnection
 from bridge.store.redis.replies import text
@@ -15,6 +16,12 @@ class RedisLease(RedisConnection):
     """:class:`bridge.store.interfaces.LeaseStore` on Redis."""
 
     async def acquire_lease(self, holder: str, ttl: timedelta) -> int | None:
+        """Take or renew the lease; StoreUnsafe (``reset``) once after Redis was found
+        restarted or failed over underneath, so the caller steps down and reads again."""
+        await self._check("acquire_lease")
+        reset = self._take_reset()
+        if reset is not None:
+            raise StoreUnsafe("acquire_lease", reset, reset=True)
         ttl_ms = max(1, int(ttl.total_seconds() * 1000))
         keys = [self._key("lease"), self._key("lease:token")]
         result = await self._write("acquire_lease", "acquire_lease", keys, [holder, str(ttl_ms)])

@@ -6,6 +6,8 @@
   M``; fewer than N acknowledgements raise StoreUnavailable. The write is then on the primary
   but not known to be on a replica; the caller retries (ingest is idempotent; a retried draft
   write finds its own revision and raises Conflict, so re-read).
+- ``check_interval_ms=N`` (default 5000) — how often the store reads the server's settings
+  again while it runs (:mod:`.connection`); 0: before every write (tests).
 - ``unsafe_ok=true`` — open despite unsafe settings (:mod:`.durability`), logging a WARNING
   naming each one.
 - ``socket_timeout``, ``socket_connect_timeout`` (seconds, default 5 and 2),
@@ -28,7 +30,14 @@ from redis.backoff import NoBackoff
 
 from bridge.errors import ConfigError
 
-_OWN_PARAMS = {"prefix", "unsafe_ok", "wait_replicas", "wait_timeout_ms", "max_connections"}
+_OWN_PARAMS = {
+    "prefix",
+    "unsafe_ok",
+    "wait_replicas",
+    "wait_timeout_ms",
+    "max_connections",
+    "check_interval_ms",
+}
 _DRIVER_PARAMS = {
     "socket_timeout",
     "socket_connect_timeout",
@@ -68,6 +77,7 @@ class RedisOptions:
     wait_replicas: int
     wait_timeout_ms: int
     max_connections: int
+    check_interval_ms: int
     driver_kwargs: dict[str, Any]
 
 
@@ -108,6 +118,7 @@ def parse_url(url: str) -> RedisOptions:
     wait_replicas = integer("wait_replicas", 0, 0)
     wait_timeout_ms = integer("wait_timeout_ms", 1000, 1)
     max_connections = integer("max_connections", 32, 1)
+    check_interval_ms = integer("check_interval_ms", 5000, 0)
     if problems:
         raise ConfigError(problems)
     # a socket timeout shorter than WAIT would report a slow replica as a dead Redis
@@ -119,6 +130,7 @@ def parse_url(url: str) -> RedisOptions:
         wait_replicas=wait_replicas,
         wait_timeout_ms=wait_timeout_ms,
         max_connections=max_connections,
+        check_interval_ms=check_interval_ms,
         driver_kwargs={  # the URL's own socket_* parameters override these
             "socket_timeout": patience,
             "socket_connect_timeout": 2.0,
