@@ -13,6 +13,11 @@ privacy cases, not incidents).
   one of those, the cursor moves there without reading an episode (on a single bridge, always;
   reading its own writes back cost about 7.6 µs per new alert). Any other number in the range
   (another replica's write, a write whose admission failed) reads the range as before.
+- A store whose newest number is below the cursor went back (Redis rolled back underneath:
+  restarted from an older file, a failover to a lagging replica): the cursor goes back with it,
+  so the numbers handed out again are read. The store never hands out again a number a
+  replica that writes has seen (the Redis store raises its counter first), and a restart or
+  failover it notices has every replica read everything again (:meth:`reset`).
 - The periodic syncs (:meth:`run`, the tick's) let a number that is not its own wait one
   sync (``settle``): under load some of this replica's writes are always committed but not yet
   admitted when a sync looks, and reading the range for them read every alert of the last
@@ -90,6 +95,16 @@ class ReplicaSync:
         ``settle`` (the periodic syncs), numbers not its own are read only when the last
         periodic sync found them missing too (see the module contract)."""
         top = await self.store.latest_change()
+        if top < self.cursor:  # the store went back (rolled back underneath, or pruned)
+            log.warning(
+                "the store's newest change number %d is below this replica's cursor %d (Redis "
+                "rolled back underneath?): reading on from %d",
+                top,
+                self.cursor,
+                top,
+            )
+            self.reset(top)
+            return 0
         if top <= self.cursor:
             return 0
         own, start = self._own, self.cursor + 1

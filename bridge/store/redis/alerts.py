@@ -2,7 +2,9 @@
 as text, see ``lua/ingest.lua``).
 
 Keys (``P`` = prefix): ``P alerts`` (hash: episode key → the text of :func:`episode_value`),
-``P alerts:seq`` (change counter) and ``P alerts:changes`` (sorted set: episode key scored by
+``P alerts:seq`` (change counter: a new number is above every number this process has seen
+and every number the changes indexes hold, even after a rollback underneath, ``lua/_floor.lua``)
+and ``P alerts:changes`` (sorted set: episode key scored by
 the change number of its last write; :meth:`RedisAlerts.episodes_since`), ``P alerts:ends``
 (sorted set, lex: ``END|key``, ``~|key`` while firing; :meth:`RedisAlerts.live_episodes`),
 ``P alerts:resent`` and ``P alerts:resent:changes`` (a group re-sent unchanged: per write, the
@@ -120,6 +122,7 @@ class RedisAlerts(RedisConnection):
                 for ep, value in zip(delivery.episodes, sent, strict=True)
             )
         )
+        args.append(str(self._top_change))  # lua/_floor.lua
         keys = [
             self._key("alerts"),
             self._key("deliveries"),
@@ -131,7 +134,7 @@ class RedisAlerts(RedisConnection):
             self._key("alerts:resent:changes"),
         ]
         reply = await self._write("ingest", "ingest", keys, args)
-        change, merged = int(reply[0]), text(reply[1])
+        change, merged = self._saw_change(int(reply[0])), text(reply[1])
         if merged == "".join(f"{value}\0" for value in sent):
             return list(delivery.episodes), change  # stored as sent (new alerts: the storm)
         episodes = [
@@ -151,6 +154,7 @@ class RedisAlerts(RedisConnection):
             record.group_key,
             at,
             f"{at} {record.truncated}",
+            str(self._top_change),  # lua/_floor.lua
         ]
         keys = [
             self._key("alerts"),
@@ -162,7 +166,7 @@ class RedisAlerts(RedisConnection):
             self._key("alerts:resent:changes"),
         ]
         seq = await self._write("ingest", "seen_again", keys, args)
-        return None if seq is None else int(seq)
+        return None if seq is None else self._saw_change(int(seq))
 
     def _read_keys(self) -> list[str]:
         return [self._key("alerts"), self._key("alerts:changes"), self._key("alerts:resent")]
@@ -179,7 +183,7 @@ class RedisAlerts(RedisConnection):
             self._key("alerts:resent:changes"),
         ]
         reply = await self._script("episodes_since", "episodes_since", keys, [str(cursor)])
-        return [episode(text(v)) for v in reply[1:]], int(text(reply[0]))
+        return [episode(text(v)) for v in reply[1:]], self._saw_change(int(text(reply[0])))
 
     async def latest_change(self) -> int:
         # the newest score of either changes index: what episodes_since.lua gives as its top
@@ -190,7 +194,7 @@ class RedisAlerts(RedisConnection):
             return list(await pipe.execute())
 
         changed, resent = await self._call("latest_change", read)
-        return int(max([score for _, score in [*changed, *resent]], default=0))
+        return self._saw_change(int(max([score for _, score in [*changed, *resent]], default=0)))
 
     async def live_episodes(self, since: datetime) -> tuple[list[AlertEpisode], int]:
         keys = [
@@ -201,7 +205,7 @@ class RedisAlerts(RedisConnection):
             self._key("alerts:resent"),
         ]
         reply = await self._script("live_episodes", "live_episodes", keys, [ts(since)])
-        return [episode(text(v)) for v in reply[1:]], int(text(reply[0]))
+        return [episode(text(v)) for v in reply[1:]], self._saw_change(int(text(reply[0])))
 
     async def get_episodes(self, keys: Collection[tuple[str, datetime]]) -> list[AlertEpisode]:
         fields = [f"{fp}\n{ts(start)}" for fp, start in keys]

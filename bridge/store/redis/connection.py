@@ -72,6 +72,11 @@ class RedisConnection:
         self._reset: str | None = None  # a restart or failover not yet told to the lease
         #: restarts or failovers of Redis found underneath this store since it was opened
         self.resets = 0
+        # the highest fencing token and change number this process has seen: the scripts that
+        # hand out new ones raise their counter above these first (lua/_floor.lua), so after a
+        # rollback underneath no number this process saw is handed out again
+        self._top_token = 0
+        self._top_change = 0
 
     def _key(self, name: str) -> str:
         return self.prefix + name
@@ -159,6 +164,14 @@ class RedisConnection:
             "it acknowledged last may be gone, so the store is read again"
         )
         log.error("store %s: %s", self.url, self._reset)
+
+    def _saw_token(self, token: int) -> int:
+        self._top_token = max(self._top_token, token)
+        return token
+
+    def _saw_change(self, change: int) -> int:
+        self._top_change = max(self._top_change, change)
+        return change
 
     def _take_reset(self) -> str | None:
         """A restart or failover not yet told (the lease's renewal tells it), once."""

@@ -3,7 +3,9 @@
 -- alerts:resent, alerts:resent:changes. ARGV: version, delivery JSON, group key, received ts,
 -- "ts n" truncation value, then every episode's field and value in one argument, each followed
 -- by a NUL byte (field NUL value NUL …: one argument to encode and send instead of two per
--- alert; no field or value holds a NUL, compact JSON escapes it). Returns the change number,
+-- alert; no field or value holds a NUL, compact JSON escapes it), then the highest change
+-- number the caller has seen (_floor.lua; the number given is above it and above every number
+-- the changes indexes hold, even after a rollback underneath). Returns the change number,
 -- then every episode as now stored, in the same order, each followed by a NUL, as one string.
 -- A stored episode merges as stored (its re-sends' last_seen folded in, _resent.lua); a
 -- re-sent write none of whose episodes is left leaves alerts:resent.
@@ -17,6 +19,11 @@ local function ends_member(status, ends, field)
 end
 local merged = {}
 local memo = {}
+raise_to(KEYS[5], ARGV[7])
+for _, index in ipairs({KEYS[6], KEYS[9]}) do
+  local top = redis.call('ZRANGE', index, -1, -1, 'WITHSCORES')
+  if #top > 0 then raise_to(KEYS[5], top[2]) end
+end
 local seq = redis.call('INCR', KEYS[5])
 -- The packed pairs apart, then every stored value read, merged and written back with one
 -- call per command and chunk rather than four per alert (a storm's webhooks are mostly new

@@ -1,6 +1,7 @@
 -- A re-sent group that changed nothing: move last_seen only. KEYS: schema, alerts, deliveries,
 -- truncation, alerts:seq, alerts:changes, alerts:resent, alerts:resent:changes. ARGV: version,
--- change, count, delivery JSON, group key, received ts, "ts n" truncation value. ``change``
+-- change, count, delivery JSON, group key, received ts, "ts n" truncation value, the highest
+-- change number the caller has seen (_floor.lua, as ingest.lua). ``change``
 -- names a write (its episodes score it in alerts:changes) or that write's latest re-send
 -- (_resent.lua); unless exactly ``count`` episodes still score the write (none written since)
 -- and it was not re-sent since under another number, nothing is written and the reply is nil.
@@ -15,6 +16,11 @@ elseif redis.call('HEXISTS', KEYS[7], ARGV[2]) == 1 then
   return false  -- re-sent since, under another number
 end
 if redis.call('ZCOUNT', KEYS[6], write, write) ~= tonumber(ARGV[3]) then return false end
+raise_to(KEYS[5], ARGV[8])
+for _, index in ipairs({KEYS[6], KEYS[8]}) do
+  local top = redis.call('ZRANGE', index, -1, -1, 'WITHSCORES')
+  if #top > 0 then raise_to(KEYS[5], top[2]) end
+end
 local seq = redis.call('INCR', KEYS[5])
 local at = ARGV[6]
 local kept = redis.call('HGET', KEYS[7], write)
