@@ -1,7 +1,11 @@
-"""End to end, the whole product: real Alertmanager → webhook → incident → reportable to PTS →
-drafts → a person approves through the API → the outbox (its own background loop) delivers the
-e-mail to a real SMTP server (aiosmtpd on loopback). The clock is injected: the test moves it to
-the instant the incident becomes reportable; nothing sleeps for a deadline."""
+"""End to end, the whole product: real Alertmanager → webhook → incident → reportable under PTS's
+outage rules → drafts → a person approves through the API → the outbox (its own background loop)
+delivers the e-mail to a real SMTP server (aiosmtpd on loopback). The clock is injected: the test
+moves it to the instant the incident becomes reportable; nothing sleeps for a deadline.
+
+Real Alertmanager stamps its alerts with today's time, after PTS's outage reporting duty was
+repealed (2026-01-15): the report is the operator's internal threshold, so it goes to the
+configured internal recipient and never to PTS (``regulators.pts.internal_recipient``)."""
 
 from __future__ import annotations
 
@@ -30,6 +34,7 @@ pytestmark = [
     pytest.mark.parametrize("smtp", [RELAY], ids=["starttls-auth"], indirect=True),
 ]
 APPROVER = {"Authorization": "Bearer e2e-viewer"}  # reads; only a signed-in person approves
+INTERNAL = "noc-rapporter@example.net"
 
 
 @pytest.fixture
@@ -44,6 +49,14 @@ def bridge_extra(tmp_path: Path, smtp: SmtpServer) -> dict[str, Any]:
             "org_number": "556000-0000",
             "contact": {"name": "NOC", "phone": "+46 10 000 00 00", "email": "noc@example.net"},
         },
+        "regulators": {
+            "pts": {
+                "rule_set": "pts-outage",
+                "recipient": "incidentrapport@pts.se",
+                "internal_recipient": INTERNAL,
+            },
+            "nkom": {"rule_set": "nkom-varsel", "recipient": "ekomvarsling@nkom.no"},
+        },
         **notice_sections(smtp.smtp_config(), tmp_path),
     }
 
@@ -52,12 +65,13 @@ async def poll(session: aiohttp.ClientSession, url: str, pick: Any, what: str) -
     return await poll_json(session, url, APPROVER, pick, what, DEADLINE_S)
 
 
-async def test_alertmanager_to_approved_email_at_the_regulator(
+async def test_alertmanager_to_approved_email_at_the_internal_recipient(
     bridge: RunningBridge, smtp: SmtpServer
 ) -> None:
-    """Alerts through Alertmanager make an incident that becomes reportable to PTS when the clock
-    reaches it; the approved initial report reaches the relay (STARTTLS, AUTH) once, with the facts
-    and the upload document."""
+    """Alerts through Alertmanager make an incident that crosses PTS's (repealed) outage threshold
+    when the clock reaches it; the approved initial report reaches the relay (STARTTLS, AUTH) once,
+    addressed to the operator's internal recipient only, with the facts, the repeal statement and
+    the Word document."""
     url, clock = bridge.url, bridge.clock
     start = clock.now() - timedelta(hours=1, minutes=50)
     reportable_at = start + timedelta(hours=2)
@@ -121,11 +135,14 @@ async def test_alertmanager_to_approved_email_at_the_regulator(
             "the incident",
         )
     [mail] = smtp.mailbox.received
-    assert mail.rcpt_tos == ["incidentrapport@pts.se"]
+    assert mail.rcpt_tos == [INTERNAL]  # never PTS: the duty was repealed
+
     msg = mail.message
     assert msg["Message-ID"] == approved["message_id"]
     assert msg["Subject"] == approved["latest"]["subject"]
     text = msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert msg["Subject"].startswith("Ingen rapport till PTS")
+    assert "SFS 2025:1511" in text  # the repeal, said first
     assert "Fiberavbrott vid grävarbete i Östersund" in text
     assert "11 500" in text  # the affected internet connections
     assert approved["latest"]["fields"][-1]["value"] in text  # the reference number
