@@ -765,6 +765,24 @@ def transient_failure(
     ]
 
 
+def withheld(draft: Draft, now: datetime, reason: str) -> Change:
+    """Claimed but never handed to the relay (this replica's lease lapsed before the
+    hand-over): certainly not delivered, so it is approved again and due at once, for whichever
+    replica leads."""
+    if draft.state != SENDING:
+        raise Conflict(f"draft {draft.id}", f"it is {draft.state}, not sending")
+    changed = _next(
+        draft,
+        now,
+        state=APPROVED,
+        next_attempt_at=now,
+        attempts=(*draft.attempts, Attempt(now, "withheld", reason)),
+    )
+    return changed, [
+        _audit(draft, now, BRIDGE, "outbox.retry", error=reason, next_attempt_at=now.isoformat())
+    ]
+
+
 def unsendable(draft: Draft, now: datetime, error: str) -> Change:
     """The approved version cannot be made into a message (a header that cannot be written, an
     attachment that cannot be built): nothing was handed over; a person edits and approves
@@ -796,13 +814,15 @@ def permanent_failure(draft: Draft, now: datetime, error: str) -> Change:
     return changed, [_audit(draft, now, BRIDGE, "outbox.failed", error=error)]
 
 
-def interrupted(draft: Draft, now: datetime) -> Change:
-    """Found ``sending`` when no send is running (a crash): flag it for a person."""
+def interrupted(draft: Draft, now: datetime, cause: str | None = None) -> Change:
+    """Found ``sending`` when no send is running (a crash; a write whose reply was lost:
+    ``cause``, what a person reads): flag it for a person."""
     if draft.state != SENDING:
         raise Conflict(f"draft {draft.id}", f"it is {draft.state}, not sending")
+    cause = cause or "the bridge stopped while handing this message to the mail relay"
     flag = (
-        "in doubt: the bridge stopped while handing this message to the mail relay; it may or "
-        "may not have been delivered. Check with the regulator, then resend or mark as sent"
+        f"in doubt: {cause}; it may or may not have been delivered. Check with the regulator, "
+        "then resend or mark as sent"
     )
     changed = _next(
         draft,

@@ -109,10 +109,10 @@ class DraftBook:
         for case_id in sorted(changed):
             self.tell(case_id)
 
-    async def reread_approved(self) -> None:
-        """Take approved drafts the store has in a newer revision (approved on another
-        replica, perhaps)."""
-        for record in await self.store.list_drafts(states={casework.APPROVED}):
+    async def reread(self, states: Collection[str]) -> None:
+        """Take the drafts in ``states`` the store has in a newer revision (approved on another
+        replica, perhaps, or claimed by a write whose reply was lost)."""
+        for record in await self.store.list_drafts(states=set(states)):
             known = self.drafts.get(record.id)
             if known is None or known.revision < record.revision:
                 self.drafts[record.id] = draft_codec.from_dict(record.document)

@@ -9,8 +9,19 @@ Contract:
   ``notices.poll_interval``.
 - The archive folder (when the outbox creates it) is ``0700`` and every ``.eml`` ``0600``,
   whatever the umask: they hold personal data of privacy cases.
-- :meth:`recover` (on taking over) turns drafts left ``sending`` by a stopped process into
-  ``in_doubt``: never re-sent without a person.
+- :meth:`recover` (on taking over, and at the start of every round) turns drafts left
+  ``sending`` into ``in_doubt``, except this process's own hand-over in flight: never re-sent
+  without a person. Besides a stopped process, a running one leaves ``sending`` behind when a
+  write's reply is lost (the claim applied but reported as a store error, the draft re-read as
+  ``sending`` at the next round) or the relay's answer cannot be recorded.
+- The relay's answer is a fact: its write (unfenced) is retried after a store error
+  (``OUTCOME_RETRY_DELAYS``, a few seconds in all; a try applied whose reply was lost shows as
+  the stored draft being the one written); only then is it given up (logged with the answer)
+  and the draft left ``sending``, in doubt from the next round on.
+- Right before the hand-over the lease must still be this replica's by its own clock
+  (:meth:`Fence.holds`): a leader paused past its lease since the claim hands nothing over;
+  the draft is approved again (unfenced, revision-checked: a new leader that already found it
+  ``sending`` has put it in doubt) and the round ends as on a refused fenced write.
 - One draft never holds up another: a draft whose message cannot be built (a header that
   cannot be written, an attachment that fails) goes to ``failed`` with the reason on the draft,
   in the audit (``outbox.failed``) and in ``bridge_emails_sent_total{result="unsendable"}``,
@@ -55,6 +66,10 @@ from bridge.replicas.fence import Fence
 log = logging.getLogger("bridge.notices")
 
 UNSENDABLE = "unsendable"  # the result label of a message that could not be built
+#: seconds between the tries of writing the relay's answer after a store error (see contract)
+OUTCOME_RETRY_DELAYS = (0.1, 0.5, 2.0)
+#: what a person reads on a draft found ``sending`` by a running leader's round
+LOST_TRACK = "the bridge lost track of handing this message to the mail relay (a store error)"
 
 
 class Outbox:
@@ -159,12 +174,13 @@ class Outbox:
                 log.error("outbox round failed\n%s", traced(exc))
 
     # ---- rounds ---------------------------------------------------------------------------
-    async def recover(self) -> None:
-        """Drafts left ``sending`` by a stopped process become ``in_doubt`` (see contract)."""
+    async def recover(self, cause: str | None = None) -> None:
+        """Drafts left ``sending`` (by a stopped process; by a lost write: ``cause``) become
+        ``in_doubt`` (see contract)."""
         for draft in [d for d in self.book.drafts.values() if d.state == casework.SENDING]:
             if draft.id in self._inflight:  # our own hand-over, still running: not in doubt
                 continue
-            changed, events = casework.interrupted(draft, self.now())
+            changed, events = casework.interrupted(draft, self.now(), cause)
             with contextlib.suppress(Conflict):
                 await self.book.write(changed, draft.revision, events, as_leader=True)
                 log.error("notice %s is in doubt: %s", draft.id, changed.flag)
@@ -187,7 +203,11 @@ class Outbox:
         async with self._lock:
             if self.smtp is None:
                 return []
-            await self.book.reread_approved()
+            # approvals made elsewhere, and claims applied whose reply was lost (stored
+            # ``sending``, known here as ``approved``); then whatever is left ``sending`` and is
+            # not being handed over (none is, between rounds) goes to a person
+            await self.book.reread((casework.APPROVED, casework.SENDING))
+            await self.recover(LOST_TRACK)
             done: list[Draft] = []
             for draft in self.due(self.now()):
                 if self._stopping:  # stop(): the hand-over just finished was the last one
@@ -219,6 +239,9 @@ class Outbox:
         await asyncio.to_thread(self._archive, draft, raw)
         claimed, _ = casework.claim(draft, self.now())
         claimed = await self.book.write(claimed, draft.revision, [], as_leader=True)
+        if not self.fence.holds():  # paused past the lease since the claim: not ours to send
+            await self._withhold(claimed)
+            raise LeaseLost("outbox", f"the lease lapsed before {draft.id} was handed over")
         try:
             outcome = await mail.send(message, smtp)
         except asyncio.CancelledError:  # stop() past its grace: nobody will hear the relay
@@ -234,9 +257,75 @@ class Outbox:
             outcome.result,
             outcome.detail,
         )
-        written = await self.book.write(changed, claimed.revision, events)
+        written = await self._record(claimed, changed, events, outcome)
         self.book.tell(draft.incident_id)
         return written
+
+    async def _record(
+        self,
+        claimed: Draft,
+        changed: Draft,
+        events: list[casework.AuditEvent],
+        outcome: mail.Outcome,
+    ) -> Draft:
+        """Write the relay's answer, retried after a store error (see the module contract)."""
+        answer = f"{outcome.result} ({outcome.detail})"
+        delays = iter(OUTCOME_RETRY_DELAYS)
+        while True:
+            try:
+                return await self.book.write(changed, claimed.revision, events)
+            except Conflict:
+                stored = self.book.drafts.get(changed.id)
+                if stored is not None and (stored.revision, stored.state, stored.updated_at) == (
+                    changed.revision,
+                    changed.state,
+                    changed.updated_at,
+                ):
+                    return stored  # an earlier try was applied, only its reply was lost
+                log.error(
+                    "notice %s: the relay answered %s but the draft changed meanwhile",
+                    claimed.id,
+                    answer,
+                )
+                raise
+            except StoreUnavailable as exc:
+                delay = next(delays, None)
+                if delay is None:
+                    log.error(
+                        "notice %s: the relay answered %s but it could not be recorded (%s): "
+                        "left sending, in doubt for a person from the next round",
+                        claimed.id,
+                        answer,
+                        exc,
+                    )
+                    raise
+                log.warning(
+                    "notice %s: recording the relay's answer failed (%s): again in %g s",
+                    claimed.id,
+                    exc,
+                    delay,
+                )
+            try:
+                await asyncio.sleep(delay)
+            except asyncio.CancelledError:  # stop() past its grace
+                log.error(
+                    "notice %s: the relay answered %s; not recorded before stopping",
+                    claimed.id,
+                    answer,
+                )
+                raise
+
+    async def _withhold(self, claimed: Draft) -> None:
+        """Claimed, not handed over: approved again (see the module contract)."""
+        reason = "not handed over: this replica's lease lapsed after the claim"
+        changed, events = casework.withheld(claimed, self.now(), reason)
+        try:  # unfenced (the lease is gone), revision-checked, like every outcome: a fact
+            await self.book.write(changed, claimed.revision, events)
+        except (StoreUnavailable, Conflict) as exc:  # left sending, or a new leader decided
+            log.error("notice %s was not handed over, its lease lapsed (%s)", claimed.id, exc)
+            return
+        log.warning("notice %s was not handed over, its lease lapsed: approved again", claimed.id)
+        self.book.tell(claimed.incident_id)
 
     async def _cancelled(self, claimed: Draft) -> None:
         """The hand-over was cancelled midway: the draft is in doubt now (as :meth:`recover`

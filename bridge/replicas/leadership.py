@@ -18,6 +18,9 @@ Contract:
   found restarted or failed over underneath (StoreUnsafe with ``reset``) does too, is counted
   (``bridge_store_resets_total``) and ``on_reset`` runs (the service re-reads the store), on a
   follower as well. Leading again later is a takeover: ``on_gain`` rebuilds.
+- :meth:`holds` says whether the lease is still this replica's by its own monotonic clock
+  (leading, and less than ``ttl`` since the last successful renewal was sent): checked right
+  before what no fenced write covers (the outbox's hand-over to the mail relay).
 - :meth:`lost` is called when a fenced write was refused (LeaseLost): leadership ends at once,
   unless the lease merely lapsed and re-taking it gives back the same token (nobody took it).
 - The lease lasts ``ttl`` and is renewed every ``ttl / 3``; a dead leader's lease expires after
@@ -72,6 +75,10 @@ class Leadership:
     @property
     def leading(self) -> bool:
         return self.token is not None
+
+    def holds(self) -> bool:
+        """Leading, and the lease not lapsed by this process's monotonic clock (contract)."""
+        return self.token is not None and time.monotonic() < self._valid_until
 
     @property
     def renew_every(self) -> float:

@@ -1,7 +1,8 @@
 """Fixtures of the integration tests: the app through its factory behind aiohttp's test client.
 
-- ``client_for(config, manual_outbox=False)``: a test client of the app made from that config
-  file, with the ``clock`` fixture injected and a registry of its own; ``manual_outbox`` stops
+- ``client_for(config, manual_outbox=False, store=None)``: a test client of the app made from
+  that config file (and ``store``, when given, instead of the one its URL names), with the
+  ``clock`` fixture injected and a registry of its own; ``manual_outbox`` stops
   the background outbox so the test decides when a delivery round runs
   (``app[SERVICE].outbox.deliver_due()``).
 - ``bridge_process(extra)``: a :class:`bridge_process.BridgeProcess` (not yet started) on a free
@@ -27,6 +28,7 @@ from fakes import FakeClock
 from prometheus_client import CollectorRegistry
 
 from bridge.config import load_config
+from bridge.store.interfaces import Store
 from bridge.web.app import create_app
 from bridge.web.keys import SERVICE
 
@@ -37,8 +39,11 @@ People = list[tuple[str, list[str], bool]]
 
 @pytest.fixture
 def client_for(aiohttp_client: Any, clock: FakeClock) -> ClientFor:
-    async def make(config: Path, *, manual_outbox: bool = False) -> TestClient[Any, Any]:
-        app = create_app(load_config(config, env={}), clock=clock, registry=CollectorRegistry())
+    async def make(
+        config: Path, *, manual_outbox: bool = False, store: Store | None = None
+    ) -> TestClient[Any, Any]:
+        loaded = load_config(config, env={})
+        app = create_app(loaded, store=store, clock=clock, registry=CollectorRegistry())
         client: TestClient[Any, Any] = await aiohttp_client(app)
         if manual_outbox:
             await app[SERVICE].outbox.stop()
