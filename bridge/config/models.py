@@ -401,7 +401,8 @@ def _period(value: object) -> object:
     return period
 
 
-#: A retention period: a duration of at least a day, or ``never``.
+#: A retention period: a duration from one day to 100 years (the cut-off ``now - period`` must
+#: stay a date: ``999999d`` once passed check-config and crashed ``bridge prune``), or ``never``.
 Period = Annotated[
     timedelta | None,
     BeforeValidator(_period),

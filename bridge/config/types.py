@@ -28,6 +28,9 @@ def _jurisdiction(value: object) -> object:
 
 Jurisdiction = Annotated[Literal["SE", "NO"], BeforeValidator(_jurisdiction)]
 
+#: A duration (``90s``, ``1h30m``, ``14d``) of at most 100 years
+#: (:data:`bridge.core.durations.MAX_DURATION`): no interval or threshold means anything longer,
+#: and a longer one once overflowed ``datetime`` arithmetic at start or in ``bridge prune``.
 Duration = Annotated[
     timedelta, BeforeValidator(parse_duration), PlainSerializer(format_duration, return_type=str)
 ]

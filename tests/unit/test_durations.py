@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from bridge.core.durations import format_duration, parse_duration
+from bridge.core.durations import MAX_DURATION, format_duration, parse_duration
 
 
 @pytest.mark.parametrize(
@@ -27,3 +27,17 @@ def test_negative_timedelta_is_refused() -> None:
     """A negative timedelta is not a duration."""
     with pytest.raises(ValueError, match="non-negative"):
         parse_duration(timedelta(seconds=-1))
+
+
+@pytest.mark.parametrize("text", ["1000000000d", "9999999999d", "99999999999999999999h", "36526d"])
+def test_a_duration_beyond_100_years_is_a_value_error(text: str) -> None:
+    """Too long for a timedelta (OverflowError once) or beyond MAX_DURATION: a ValueError."""
+    with pytest.raises(ValueError, match=r"at most 36525d \(100 years\)"):
+        parse_duration(text)
+
+
+def test_100_years_is_the_longest_duration() -> None:
+    """MAX_DURATION itself parses, as a string and as a timedelta."""
+    assert parse_duration("36525d") == MAX_DURATION == parse_duration(MAX_DURATION)
+    with pytest.raises(ValueError, match="at most"):
+        parse_duration(MAX_DURATION + timedelta(milliseconds=1))

@@ -1,0 +1,65 @@
+"""Bad configuration values through the commands an operator runs: exit code 1 and a message
+naming the key path, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from builders import write_config
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def bridge(*args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m bridge ARGS`` from the repository root, without BRIDGE_ variables."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_")}
+    return subprocess.run(
+        [sys.executable, "-m", "bridge", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def refused(config: Path, *expected: str, command: str = "check-config") -> str:
+    """Run ``command -c config``: exit 1, no traceback, stderr holding every ``expected``."""
+    run = bridge(command, "-c", str(config))
+    assert run.returncode == 1, (run.stdout, run.stderr)
+    assert "Traceback" not in run.stderr, run.stderr
+    for text in expected:
+        assert text in run.stderr, run.stderr
+    return run.stderr
+
+
+def config(tmp_path: Path, **sections: Any) -> Path:
+    return write_config(tmp_path, extra=sections)
+
+
+# ---- durations ------------------------------------------------------------------------------
+
+
+def test_check_config_and_serve_refuse_a_huge_duration(tmp_path: Path) -> None:
+    """1000000000d was an OverflowError traceback in check-config and serve."""
+    path = config(tmp_path, evaluation={"interval": "1000000000d"})
+    for command in ("check-config", "serve"):
+        refused(path, "evaluation.interval: expected a duration of at most 36525d", command=command)
+
+
+def test_prune_runs_with_the_longest_retention_period(tmp_path: Path) -> None:
+    """The bound keeps ``now - period`` a date: ``bridge prune --dry-run`` with 36525d runs,
+    999999d is refused naming the key (it crashed with 'date value out of range')."""
+    ok = bridge("prune", "--dry-run", "-c", str(config(tmp_path, retention={"alerts": "36525d"})))
+    assert ok.returncode == 0, ok.stderr
+    assert "alerts" in ok.stdout
+    refused(
+        config(tmp_path, retention={"alerts": "999999d"}),
+        "retention.alerts: expected a duration of at most 36525d",
+        command="prune",
+    )

@@ -1,0 +1,81 @@
+"""bridge.yaml values that parse but make no sense or are unsafe: each refused at load with a
+problem naming the file, the key path and what is allowed (never a traceback)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from builders import write_config
+
+from bridge.config import load_config
+from bridge.errors import ConfigError
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def config(tmp_path: Path, **sections: Any) -> Path:
+    """The test builder's bridge.yaml with ``sections`` merged over its own."""
+    return write_config(tmp_path, extra=sections)
+
+
+def only_problem(path: Path) -> str:
+    """The one problem of a config that must fail; it names the file."""
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env={})
+    problems = info.value.problems
+    assert len(problems) == 1, problems
+    assert str(path.parent) in problems[0], problems[0]
+    return problems[0]
+
+
+def rules_with(tmp_path: Path, name: str, change: Any) -> Path:
+    """A copy of the shipped rule sets with ``change(data)`` applied to ``name``'s file."""
+    rules = tmp_path / "rules"
+    shutil.copytree(REPO / "config" / "rules", rules)
+    file = rules / f"{name}.yaml"
+    data = yaml.safe_load(file.read_text(encoding="utf-8"))
+    change(data)
+    file.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return rules
+
+
+# ---- durations: at most 100 years -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["1000000000d", "99999999999999999999d", "36526d"])
+def test_a_duration_beyond_100_years_is_refused(tmp_path: Path, value: str) -> None:
+    """A duration too long for a timedelta, or longer than 100 years, names the key."""
+    problem = only_problem(config(tmp_path, evaluation={"interval": value}))
+    assert "evaluation.interval: expected a duration of at most 36525d (100 years)" in problem
+
+
+def test_a_rule_set_duration_beyond_100_years_is_refused(tmp_path: Path) -> None:
+    """A criterion's min_duration too long for a timedelta names the rule file and the key."""
+
+    def change(data: dict[str, Any]) -> None:
+        data["criteria"][0]["min_duration"] = "9999999999d"
+
+    rules = rules_with(tmp_path, "pts-outage", change)
+    problem = only_problem(config(tmp_path, rules_dir=str(rules)))
+    assert str(rules / "pts-outage.yaml") in problem
+    assert "criteria.0" in problem and "min_duration: expected a duration of at most" in problem
+
+
+def test_a_retention_period_beyond_100_years_is_refused(tmp_path: Path) -> None:
+    """999999d passed once and crashed ``bridge prune`` (date value out of range)."""
+    problem = only_problem(config(tmp_path, retention={"alerts": "999999d"}))
+    assert "retention.alerts: expected a duration of at most 36525d" in problem
+
+
+def test_100_years_is_the_longest_duration(tmp_path: Path) -> None:
+    """36525d is accepted wherever a duration or a period is."""
+    loaded = load_config(
+        config(tmp_path, retention={"alerts": "36525d"}, evaluation={"stale_after": "36525d"}),
+        env={},
+    )
+    assert loaded.config.retention.alerts is not None
+    assert loaded.config.retention.alerts.days == 36525
