@@ -264,6 +264,16 @@ class CorrelationConfig(Strict):
     window: Duration = _CORRELATION.window
     quiet_period: Duration = _CORRELATION.quiet_period
 
+    @field_validator("window")
+    @classmethod
+    def _window(cls, v: timedelta) -> timedelta:
+        if v <= timedelta(0):
+            raise ValueError(
+                "must be longer than 0s (how long alerts of the same key_labels join one "
+                "incident after its first began)"
+            )
+        return v
+
 
 class EvaluationConfig(Strict):
     interval: Duration = timedelta(seconds=15)
@@ -289,6 +299,16 @@ class EvaluationConfig(Strict):
     def _positive(cls, v: timedelta) -> timedelta:
         if v <= timedelta(0):
             raise ValueError("must be longer than 0s")
+        return v
+
+    @field_validator("stale_after")
+    @classmethod
+    def _at_least_a_minute(cls, v: timedelta) -> timedelta:
+        if v < timedelta(minutes=1):
+            raise ValueError(
+                "must be at least 1m (keep it above Alertmanager's repeat_interval: an unchanged "
+                "firing alert is heard of only that often)"
+            )
         return v
 
 
@@ -374,6 +394,33 @@ class NoticesConfig(Strict):
     significant_change: SignificantChangeConfig = SignificantChangeConfig()
     # a portal's receipt a person may upload with a recorded submission, at most this large
     receipt_max_bytes: int = Field(default=1024 * 1024, gt=0, le=4 * 1024 * 1024)
+
+    # refresh_interval 0s is meaningful: a draft follows every change of its incident at once
+    @field_validator("poll_interval")
+    @classmethod
+    def _at_least_100ms(cls, v: timedelta) -> timedelta:
+        if v < timedelta(milliseconds=100):  # 0s made the outbox spin at 90 % CPU
+            raise ValueError("must be at least 100ms (how often the outbox looks for due retries)")
+        return v
+
+    @field_validator("retry_initial", "retry_max")
+    @classmethod
+    def _at_least_a_second(cls, v: timedelta) -> timedelta:
+        if v < timedelta(seconds=1):
+            raise ValueError(
+                "must be at least 1s (a relay's transient failure is retried no sooner)"
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _backoff_in_order(self) -> NoticesConfig:
+        if self.retry_initial > self.retry_max:
+            raise ValueError(
+                f"retry_initial ({format_duration(self.retry_initial)}) must not be longer than "
+                f"retry_max ({format_duration(self.retry_max)}): the backoff starts at "
+                "retry_initial and doubles up to retry_max"
+            )
+        return self
 
 
 class ReplicationConfig(Strict):

@@ -63,3 +63,26 @@ def test_prune_runs_with_the_longest_retention_period(tmp_path: Path) -> None:
         "retention.alerts: expected a duration of at most 36525d",
         command="prune",
     )
+
+
+# ---- intervals ------------------------------------------------------------------------------
+
+
+def test_check_config_refuses_a_zero_poll_interval_and_a_backoff_out_of_order(
+    tmp_path: Path,
+) -> None:
+    """Every such problem is listed at once, each naming its key."""
+    path = config(
+        tmp_path,
+        notices={"poll_interval": "0s", "retry_initial": "1h", "retry_max": "10m"},
+        evaluation={"stale_after": "0s"},
+        correlation={"window": "0s"},
+    )
+    refused(
+        path,
+        "notices.poll_interval: must be at least 100ms",
+        "evaluation.stale_after: must be at least 1m",
+        "correlation.window: must be longer than 0s",
+    )
+    path = config(tmp_path, notices={"retry_initial": "1h", "retry_max": "10m"})
+    refused(path, "notices: retry_initial (1h) must not be longer than retry_max (10m)")

@@ -79,3 +79,51 @@ def test_100_years_is_the_longest_duration(tmp_path: Path) -> None:
     )
     assert loaded.config.retention.alerts is not None
     assert loaded.config.retention.alerts.days == 36525
+
+
+# ---- intervals that must be longer than nothing ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "allowed"),
+    [
+        ("notices", "poll_interval", "0s", "must be at least 100ms"),
+        ("notices", "poll_interval", "50ms", "must be at least 100ms"),
+        ("notices", "retry_initial", "0s", "must be at least 1s"),
+        ("notices", "retry_max", "0s", "must be at least 1s"),
+        ("evaluation", "stale_after", "0s", "must be at least 1m"),
+        ("correlation", "window", "0s", "must be longer than 0s"),
+    ],
+)
+def test_an_interval_too_short_to_mean_anything_is_refused(
+    tmp_path: Path, section: str, key: str, value: str, allowed: str
+) -> None:
+    """poll_interval 0s made the outbox spin at 90 % CPU; the others meant nothing."""
+    problem = only_problem(config(tmp_path, **{section: {key: value}}))
+    assert f"{section}.{key}: {allowed}" in problem
+    assert repr(value) in problem
+
+
+def test_retry_initial_longer_than_retry_max_is_refused(tmp_path: Path) -> None:
+    """The backoff starts at retry_initial and doubles up to retry_max: both are named."""
+    problem = only_problem(config(tmp_path, notices={"retry_initial": "1h", "retry_max": "10m"}))
+    assert "notices: retry_initial (1h) must not be longer than retry_max (10m)" in problem
+
+
+def test_the_shortest_intervals_and_an_unthrottled_refresh_load(tmp_path: Path) -> None:
+    """The minimums themselves load, and refresh_interval 0s (a draft follows every change)."""
+    loaded = load_config(
+        config(
+            tmp_path,
+            notices={
+                "poll_interval": "100ms",
+                "retry_initial": "1s",
+                "retry_max": "1s",
+                "refresh_interval": "0s",
+            },
+            evaluation={"stale_after": "1m"},
+            correlation={"window": "1ms"},
+        ),
+        env={},
+    )
+    assert loaded.config.notices.refresh_interval.total_seconds() == 0
