@@ -439,10 +439,19 @@ class ReplicationConfig(Strict):
 
 
 def _period(value: object) -> object:
-    """``never`` → None (kept for ever); a duration of at least one day otherwise."""
-    if value is None or value == "never":
+    """``never`` → None (kept for ever); a duration of at least one day otherwise. Keeping for
+    ever is spelled out: an empty value (``alerts:``, ``alerts: null``, ``alerts: ""``) is
+    refused, not read as ``never``."""
+    if value == "never":
         return None
-    period = parse_duration(value)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ValueError(
+            "is empty: write 'never' to keep this kind for ever, or a duration of at least 1d"
+        )
+    try:
+        period = parse_duration(value)
+    except ValueError as exc:
+        raise ValueError(f"{exc} (or 'never')") from None
     if period < timedelta(days=1):
         raise ValueError(f"expected 'never' or a duration of at least 1d, got {value!r}")
     return period

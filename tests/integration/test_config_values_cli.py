@@ -86,3 +86,14 @@ def test_check_config_refuses_a_zero_poll_interval_and_a_backoff_out_of_order(
     )
     path = config(tmp_path, notices={"retry_initial": "1h", "retry_max": "10m"})
     refused(path, "notices: retry_initial (1h) must not be longer than retry_max (10m)")
+
+
+# ---- retention ------------------------------------------------------------------------------
+
+
+def test_check_config_refuses_an_empty_retention_period(tmp_path: Path) -> None:
+    """``retention.alerts: null`` is refused; 'never' must be written out."""
+    refused(
+        config(tmp_path, retention={"alerts": None}),
+        "retention.alerts: is empty: write 'never' to keep this kind for ever",
+    )

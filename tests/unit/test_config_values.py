@@ -127,3 +127,29 @@ def test_the_shortest_intervals_and_an_unthrottled_refresh_load(tmp_path: Path) 
         env={},
     )
     assert loaded.config.notices.refresh_interval.total_seconds() == 0
+
+
+# ---- retention: keeping for ever is spelled 'never' -----------------------------------------
+
+
+@pytest.mark.parametrize("value", [None, "", "  "])
+def test_an_empty_retention_period_is_refused_not_read_as_never(
+    tmp_path: Path, value: str | None
+) -> None:
+    """``alerts:`` (null) or blank once silently meant "keep for ever"."""
+    problem = only_problem(config(tmp_path, retention={"alerts": value}))
+    assert "retention.alerts: is empty: write 'never' to keep this kind for ever" in problem
+
+
+def test_never_spelled_out_keeps_a_kind(tmp_path: Path) -> None:
+    """'never' is the one spelling of keeping for ever."""
+    loaded = load_config(config(tmp_path, retention={"alerts": "never"}), env={})
+    assert loaded.config.retention.alerts is None
+
+
+def test_an_empty_retention_override_is_refused(tmp_path: Path) -> None:
+    """``BRIDGE_RETENTION__ALERTS=`` (empty, read as null) names the variable."""
+    with pytest.raises(ConfigError) as info:
+        load_config(config(tmp_path), env={"BRIDGE_RETENTION__ALERTS": ""})
+    (problem,) = info.value.problems
+    assert problem.startswith("environment BRIDGE_RETENTION__ALERTS: retention.alerts: is empty")
