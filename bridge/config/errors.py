@@ -38,11 +38,35 @@ def errors_of(
     return out
 
 
-def read_yaml(path: Path) -> Any:
+_BOM = b"\xef\xbb\xbf"
+
+
+def read_text(path: Path) -> str:
+    """A configuration file's text (UTF-8, a leading byte-order mark dropped). A file that
+    cannot be read, or is not UTF-8 (a Latin-1 ``å``, a UTF-16 export), raises ConfigError naming
+    the file and the first bad byte's offset and line."""
     try:
-        with path.open(encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+        data = path.read_bytes()
     except OSError as exc:
         raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from None
+    skip = len(_BOM) if data.startswith(_BOM) else 0
+    try:
+        return data[skip:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        offset = skip + exc.start
+        line = data.count(b"\n", 0, offset) + 1
+        raise ConfigError(
+            [
+                f"{path}: not UTF-8 text: byte 0x{data[offset]:02x} at offset {offset} (line "
+                f"{line}); save the file as UTF-8"
+            ]
+        ) from None
+
+
+def read_yaml(path: Path) -> Any:
+    """A YAML file's data (see :func:`read_text`); invalid YAML raises ConfigError."""
+    text = read_text(path)
+    try:
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError([f"{path}: not valid YAML: {exc}"]) from None

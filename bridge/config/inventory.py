@@ -14,6 +14,7 @@ Contract:
 from __future__ import annotations
 
 import csv
+import io
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from bridge.config.errors import read_text
 from bridge.core.mapping import MAX_CONNECTIONS
 from bridge.core.topology import Element, Topology
 from bridge.errors import BadInput, ConfigError
@@ -165,10 +167,7 @@ def load_csv(path: Path, service_totals: Mapping[str, Mapping[str, int]] | None 
     problems = _Problems(path)
     elements: list[tuple[str, Element]] = []
     regions: dict[str, str] = {}
-    try:
-        fh = path.open(encoding="utf-8-sig", newline="")
-    except OSError as exc:
-        raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from None
+    fh = io.StringIO(read_text(path), newline="")
     with fh:
         reader = csv.DictReader(fh)
         header = reader.fieldnames or []
@@ -203,10 +202,9 @@ def load_yaml(
     path: Path, service_totals: Mapping[str, Mapping[str, int]] | None = None
 ) -> Topology:
     problems = _Problems(path)
+    text = read_text(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from None
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError([f"{path}: not valid YAML: {exc}"]) from None
     if not isinstance(data, dict):

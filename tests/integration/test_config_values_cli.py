@@ -97,3 +97,17 @@ def test_check_config_refuses_an_empty_retention_period(tmp_path: Path) -> None:
         config(tmp_path, retention={"alerts": None}),
         "retention.alerts: is empty: write 'never' to keep this kind for ever",
     )
+
+
+# ---- files that are not UTF-8 ---------------------------------------------------------------
+
+
+def test_check_config_names_a_file_that_is_not_utf8(tmp_path: Path) -> None:
+    """bridge.yaml, or the inventory it names, with a Latin-1 byte: the file and the offset."""
+    inventory = tmp_path / "inventory.csv"
+    inventory.write_bytes("id,parent,jurisdiction,region\nåsa,,SE,R1\n".encode("latin-1"))
+    path = write_config(tmp_path, inventory=inventory)
+    refused(path, f"{inventory}: not UTF-8 text: byte 0xe5 at offset 30 (line 2)")
+    path.write_bytes("# Nät\n".encode("latin-1") + path.read_bytes())
+    for command in ("check-config", "serve"):
+        refused(path, f"{path}: not UTF-8 text: byte 0xe4 at offset 3 (line 1)", command=command)

@@ -153,3 +153,57 @@ def test_an_empty_retention_override_is_refused(tmp_path: Path) -> None:
         load_config(config(tmp_path), env={"BRIDGE_RETENTION__ALERTS": ""})
     (problem,) = info.value.problems
     assert problem.startswith("environment BRIDGE_RETENTION__ALERTS: retention.alerts: is empty")
+
+
+# ---- files that are not UTF-8 ---------------------------------------------------------------
+
+LATIN1_NAME = "# Exempel Nät AB\n".encode("latin-1")  # ä is 0xe4 in Latin-1, at offset 11
+
+
+def test_a_config_file_that_is_not_utf8_names_the_file_and_the_byte(tmp_path: Path) -> None:
+    """A Latin-1 byte in bridge.yaml was a UnicodeDecodeError traceback."""
+    path = config(tmp_path)
+    path.write_bytes(LATIN1_NAME + path.read_bytes())
+    problem = only_problem(path)
+    assert (
+        problem
+        == f"{path}: not UTF-8 text: byte 0xe4 at offset 11 (line 1); save the file as UTF-8"
+    )
+
+
+def test_a_rule_set_that_is_not_utf8_names_its_file(tmp_path: Path) -> None:
+    """So does a Latin-1 byte in a rule set, naming the rule set's file."""
+    rules = rules_with(tmp_path, "nkom-varsel", lambda data: None)
+    file = rules / "nkom-varsel.yaml"
+    file.write_bytes(b"\n\n" + LATIN1_NAME + file.read_bytes())
+    problem = only_problem(config(tmp_path, rules_dir=str(rules)))
+    assert (
+        problem
+        == f"{file}: not UTF-8 text: byte 0xe4 at offset 13 (line 3); save the file as UTF-8"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "offset", "line"),
+    [
+        ("inventory.csv", "id,parent,jurisdiction,region\nåsa,,SE,R1\n", 30, 2),
+        ("inventory.yaml", "elements:\n- {id: å, jurisdiction: SE, region: R}\n", 17, 2),
+    ],
+)
+def test_an_inventory_that_is_not_utf8_names_the_file_and_the_byte(
+    tmp_path: Path, name: str, data: str, offset: int, line: int
+) -> None:
+    """A Latin-1 inventory (CSV or YAML; with a UTF-8 byte-order mark before it or not)."""
+    from bridge.config.inventory import load_inventory
+
+    for bom in (b"", b"\xef\xbb\xbf"):
+        path = tmp_path / name
+        path.write_bytes(bom + data.encode("latin-1"))
+        with pytest.raises(ConfigError) as info:
+            load_inventory(path)
+        assert info.value.problems == [
+            f"{path}: not UTF-8 text: byte 0xe5 at offset {offset + len(bom)} (line {line}); "
+            "save the file as UTF-8"
+        ]
+        path.write_bytes(bom + data.encode("utf-8"))
+        assert len(load_inventory(path)) == 1
