@@ -11,6 +11,7 @@ inside both (docs/deployment.md, "Stopping").
 from __future__ import annotations
 
 import logging
+import socket
 import sys
 
 from bridge.cli.common import invalid
@@ -20,6 +21,17 @@ from bridge.errors import ConfigError, StoreUnavailable
 
 #: seconds requests in flight may take to finish after SIGTERM (aiohttp's default is 60)
 IN_FLIGHT_GRACE = 5.0
+
+
+def _bind_problem(exc: OSError, host: str) -> str | None:
+    """Why the listener could not be opened (the host does not resolve, the port is in use, the
+    address is not this machine's, a privileged port), or None for any other OSError."""
+    if isinstance(exc, socket.gaierror):
+        return f"cannot resolve host {host!r}: {exc.strerror or exc}"
+    # asyncio's create_server: "error while attempting to bind on address (…): reason"
+    if "attempting to bind" in str(exc):
+        return str(exc).rpartition(": ")[2] or str(exc)
+    return None
 
 
 def serve(path: str) -> int:
@@ -45,6 +57,12 @@ def serve(path: str) -> int:
         )
     except StoreUnavailable as exc:
         print(f"cannot start: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        reason = _bind_problem(exc, server.host)
+        if reason is None:
+            raise
+        print(f"cannot start: server.listen {server.listen!r}: {reason}", file=sys.stderr)
         return 1
     except ConfigError as exc:  # e.g. a Redis whose settings cannot keep acknowledged alerts
         return invalid(exc)

@@ -6,6 +6,8 @@ rule-set files are :mod:`bridge.config.rule_sets`.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, ClassVar, Literal
@@ -160,6 +162,12 @@ class LimitsConfig(Strict):
         return WebhookLimits(**{name: getattr(self, name) for name in type(self).model_fields})
 
 
+#: A host name or IPv4 address: dot-separated labels of letters, digits and inner hyphens.
+_HOST_NAME = re.compile(
+    r"(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
+)
+
+
 class ServerConfig(Strict):
     listen: str = "127.0.0.1:8080"
     public_url: str = "http://127.0.0.1:8080"
@@ -169,9 +177,25 @@ class ServerConfig(Strict):
     @field_validator("listen")
     @classmethod
     def _host_port(cls, v: str) -> str:
-        _host, sep, port = v.rpartition(":")
-        if not sep or not port.isdigit() or not 0 <= int(port) < 65536:
+        host, sep, port = v.rpartition(":")
+        if not sep or not port.isascii() or not port.isdigit() or not 0 <= int(port) < 65536:
             raise ValueError(f"expected HOST:PORT, got {v!r}")
+        if not host:  # aiohttp would listen on every interface
+            raise ValueError(
+                f"expected HOST:PORT, got {v!r}: no host; to listen on every interface say so "
+                "with 0.0.0.0:PORT (IPv4) or [::]:PORT (IPv6)"
+            )
+        if host.startswith("[") and host.endswith("]"):
+            try:
+                ipaddress.IPv6Address(host[1:-1])
+            except ValueError:
+                raise ValueError(f"expected [IPv6 address]:PORT, got {v!r}") from None
+        elif ":" in host:
+            raise ValueError(f"expected HOST:PORT, got {v!r}: an IPv6 address goes in brackets")
+        elif not _HOST_NAME.fullmatch(host):
+            raise ValueError(
+                f"expected HOST:PORT, got {v!r}: {host!r} is not a host name or address"
+            )
         return v
 
     @property

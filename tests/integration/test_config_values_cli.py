@@ -4,6 +4,7 @@ naming the key path, never a traceback."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -111,3 +112,37 @@ def test_check_config_names_a_file_that_is_not_utf8(tmp_path: Path) -> None:
     path.write_bytes("# Nät\n".encode("latin-1") + path.read_bytes())
     for command in ("check-config", "serve"):
         refused(path, f"{path}: not UTF-8 text: byte 0xe4 at offset 3 (line 1)", command=command)
+
+
+# ---- server.listen --------------------------------------------------------------------------
+
+
+def test_check_config_refuses_a_listen_address_without_a_host(tmp_path: Path) -> None:
+    refused(
+        config(tmp_path, server={"listen": ":8080"}),
+        "server.listen: expected HOST:PORT, got ':8080': no host",
+    )
+
+
+def test_serve_names_server_listen_when_the_port_is_in_use(tmp_path: Path) -> None:
+    """Another process on the port (errno 98) was an OSError traceback: now one line."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        listen = f"127.0.0.1:{holder.getsockname()[1]}"
+        err = refused(
+            config(tmp_path, server={"listen": listen}),
+            f"cannot start: server.listen '{listen}': address already in use",
+            command="serve",
+        )
+    assert err.strip().splitlines()[-1].startswith("cannot start: server.listen")
+
+
+def test_serve_names_server_listen_when_its_host_does_not_resolve(tmp_path: Path) -> None:
+    """A host no resolver knows (socket.gaierror) was a traceback: now one line."""
+    listen = "no-such-host.invalid:18432"
+    refused(
+        config(tmp_path, server={"listen": listen}),
+        f"cannot start: server.listen '{listen}': cannot resolve host 'no-such-host.invalid'",
+        command="serve",
+    )

@@ -207,3 +207,36 @@ def test_an_inventory_that_is_not_utf8_names_the_file_and_the_byte(
         ]
         path.write_bytes(bom + data.encode("utf-8"))
         assert len(load_inventory(path)) == 1
+
+
+# ---- server.listen --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("listen", "why"),
+    [
+        (":8080", "no host; to listen on every interface say so with 0.0.0.0:PORT"),
+        ("bad host:80", "'bad host' is not a host name or address"),
+        ("::1:8080", "an IPv6 address goes in brackets"),
+        ("[::zz]:8080", "expected [IPv6 address]:PORT"),
+        ("-h:8080", "'-h' is not a host name or address"),
+    ],
+)
+def test_a_listen_address_of_the_wrong_shape_is_refused(
+    tmp_path: Path, listen: str, why: str
+) -> None:
+    """An empty host (every interface, silently) or one no resolver could take is refused."""
+    problem = only_problem(config(tmp_path, server={"listen": listen}))
+    assert f"server.listen: expected HOST:PORT, got {listen!r}" in problem or (
+        f"server.listen: expected [IPv6 address]:PORT, got {listen!r}" in problem
+    )
+    assert why in problem
+
+
+@pytest.mark.parametrize(
+    "listen",
+    ["0.0.0.0:8080", "[::]:8080", "[::1]:8080", "localhost:8080", "bridge-1.example.net:80"],
+)
+def test_a_listen_address_of_the_right_shape_loads(tmp_path: Path, listen: str) -> None:
+    server = load_config(config(tmp_path, server={"listen": listen}), env={}).config.server
+    assert server.port in (80, 8080)
