@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,9 @@ import yaml
 from pydantic import ValidationError
 
 from bridge.errors import ConfigError
+
+#: A URL's user information (``redis://:PASSWORD@host``): never printed in a problem.
+_USERINFO = re.compile(r"(?<=://)[^@\s'\"]+@")
 
 
 def _describe(err: Mapping[str, Any]) -> str:
@@ -22,7 +26,7 @@ def _describe(err: Mapping[str, Any]) -> str:
     shown = (
         "" if isinstance(got, dict | list) or got is None or repr(got) in msg else f" (got {got!r})"
     )
-    return f"{loc or '(top)'}: {msg}{shown}"
+    return _USERINFO.sub("<secret>@", f"{loc or '(top)'}: {msg}{shown}")
 
 
 def errors_of(

@@ -11,6 +11,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, ClassVar, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from email_validator import EmailNotValidError, validate_email
@@ -33,6 +34,7 @@ from bridge.core.drafts import DEFAULT_RECIPIENTS
 from bridge.core.durations import format_duration, parse_duration
 from bridge.core.incidents import CorrelationRules
 from bridge.core.mapping import MappingRules
+from bridge.core.store_url import store_url_problems
 
 
 class WebhookToken(WithSecret):
@@ -168,6 +170,29 @@ _HOST_NAME = re.compile(
 )
 
 
+def _host(v: str) -> str:
+    """A host name, an IPv4 address or an IPv6 address (bare)."""
+    try:
+        ipaddress.ip_address(v)
+    except ValueError:
+        if not _HOST_NAME.fullmatch(v):
+            raise ValueError(f"expected a host name or an IP address, got {v!r}") from None
+    return v
+
+
+def _http_url(v: str) -> str:
+    """An absolute http:// or https:// URL with a host (and a port from 1 to 65535, if any)."""
+    parts = urlsplit(v)
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    bad_host = not parts.hostname or any(c.isspace() for c in v)
+    if parts.scheme not in ("http", "https") or bad_host or port == 0:
+        raise ValueError(f"expected an http:// or https:// URL with a host, got {v!r}")
+    return v
+
+
 class ServerConfig(Strict):
     listen: str = "127.0.0.1:8080"
     public_url: str = "http://127.0.0.1:8080"
@@ -197,6 +222,11 @@ class ServerConfig(Strict):
                 f"expected HOST:PORT, got {v!r}: {host!r} is not a host name or address"
             )
         return v
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, v: str) -> str:
+        return _http_url(v)
 
     @property
     def host(self) -> str:
@@ -396,6 +426,33 @@ class SmtpConfig(WithSecret):
     timeout: Duration = timedelta(seconds=30)
     ca_file: Path | None = None  # CA bundle to trust for the relay's certificate (else system)
 
+    @field_validator("host")
+    @classmethod
+    def _relay_host(cls, v: str) -> str:
+        return _host(v)
+
+    @field_validator("port")
+    @classmethod
+    def _port(cls, v: int) -> int:
+        if not 1 <= v <= 65535:
+            raise ValueError("expected a port from 1 to 65535")
+        return v
+
+    @field_validator("ca_file")
+    @classmethod
+    def _readable(cls, v: Path | None, info: ValidationInfo) -> Path | None:
+        """Read at load, so a missing or unreadable bundle fails now, not at the first notice."""
+        if v is None:
+            return v
+        base = (info.context or {}).get("base_dir")
+        path = base / v if base is not None and not v.is_absolute() else v
+        try:
+            with path.open("rb") as fh:
+                fh.read(1)
+        except OSError as exc:
+            raise ValueError(f"cannot read the CA file {path}: {exc.strerror}") from None
+        return v
+
 
 class SignificantChangeConfig(Strict):
     """What makes an ongoing incident's change worth an updated Nkom varsel."""
@@ -527,8 +584,10 @@ class RetentionConfig(Strict):
 
 
 def _check_store_url(v: str) -> str:
-    if not (v.startswith("sqlite:///") or v.startswith(("redis://", "rediss://"))):
-        raise ValueError(f"expected sqlite:///PATH or redis://HOST:PORT/DB, got {v!r}")
+    """The URL's shape and parameter names (bridge.core.store_url); errors never print it."""
+    problems = store_url_problems(v)
+    if problems:
+        raise ValueError("; ".join(problems))
     return v
 
 

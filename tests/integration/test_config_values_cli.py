@@ -146,3 +146,28 @@ def test_serve_names_server_listen_when_its_host_does_not_resolve(tmp_path: Path
         f"cannot start: server.listen '{listen}': cannot resolve host 'no-such-host.invalid'",
         command="serve",
     )
+
+
+# ---- store URL, SMTP relay, public URL ------------------------------------------------------
+
+
+def test_check_config_refuses_bad_store_smtp_and_public_url_values(tmp_path: Path) -> None:
+    """Each problem names its key; the store's password is never printed."""
+    path = write_config(
+        tmp_path,
+        store="redis://:hunter2@/0?bogus=1",
+        extra={
+            "smtp": {"host": "", "port": 70000, "ca_file": "missing.pem"},
+            "server": {"public_url": "not a url"},
+        },
+    )
+    err = refused(
+        path,
+        "store: expected sqlite:///PATH or redis://HOST:PORT/DB: no host after redis://; "
+        "unknown parameter(s) 'bogus'",
+        "smtp.host: expected a host name or an IP address",
+        "smtp.port: expected a port from 1 to 65535",
+        f"smtp.ca_file: cannot read the CA file {tmp_path / 'missing.pem'}",
+        "server.public_url: expected an http:// or https:// URL with a host",
+    )
+    assert "hunter2" not in err

@@ -240,3 +240,107 @@ def test_a_listen_address_of_the_wrong_shape_is_refused(
 def test_a_listen_address_of_the_right_shape_loads(tmp_path: Path, listen: str) -> None:
     server = load_config(config(tmp_path, server={"listen": listen}), env={}).config.server
     assert server.port in (80, 8080)
+
+
+# ---- store URL, SMTP relay, public URL ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("store", "why"),
+    [
+        ("redis://", "no host after redis://"),  # redis-py would use a local Redis
+        ("redis:///0", "no host after redis://"),
+        ("redis://h:notaport/0", "the port must be a number from 1 to 65535"),
+        ("redis://h:70000/0", "the port must be a number from 1 to 65535"),
+        ("redis://h/db", "the database after the host must be a number"),
+        ("redis://h/0?bogus=1&prefix=x:", "unknown parameter(s) 'bogus' (known: client_name, "),
+        ("sqlite:///", "no database file after sqlite:///"),
+        ("sqlite:///x.db?bogus=1", "unknown parameter(s) 'bogus' (known: busy_timeout_ms)"),
+        ("sqlite:///x.db?busy_timeout_ms=soon", "busy_timeout_ms: expected a whole number"),
+    ],
+)
+def test_a_store_url_of_the_wrong_shape_is_refused(tmp_path: Path, store: str, why: str) -> None:
+    problem = only_problem(write_config(tmp_path, store=store))
+    assert (
+        f"store: {'' if 'parameter' in why or why.startswith('busy') else 'expected '}" in problem
+    )
+    assert why in problem
+
+
+def test_a_store_url_problem_never_prints_its_password(tmp_path: Path) -> None:
+    """The long form too (store.url); the password is shown as <secret>."""
+    path = config(tmp_path, store={"url": "redis://:hunter2@redis.example:notaport/0"})
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env={})
+    problems = "\n".join(info.value.problems)  # with the union's "store.str: …" beside it
+    assert "store.url: expected sqlite:///PATH or redis://HOST:PORT/DB: the port" in problems
+    assert "hunter2" not in problems and "redis://<secret>@redis.example" in problems
+    with pytest.raises(ConfigError) as info:
+        load_config(config(tmp_path), env={"BRIDGE_STORE": "redis://u:hunter2@/0"})
+    (problem,) = info.value.problems
+    assert problem.startswith("environment BRIDGE_STORE: store: expected sqlite:///PATH or")
+    assert "hunter2" not in problem
+
+
+@pytest.mark.parametrize(
+    "store",
+    [
+        "redis://:pw@redis.example:6380/2?prefix=nb:&wait_replicas=1&socket_timeout=1",
+        "rediss://redis.example",
+        "redis://[::1]:6379/0",
+        "sqlite:///data/bridge.sqlite3?busy_timeout_ms=100",
+    ],
+)
+def test_a_store_url_of_the_right_shape_loads(tmp_path: Path, store: str) -> None:
+    assert load_config(write_config(tmp_path, store=store), env={}).config.store == store
+
+
+@pytest.mark.parametrize(
+    ("smtp", "problem"),
+    [
+        ({"port": -1}, "smtp.port: expected a port from 1 to 65535 (got -1)"),
+        ({"port": 70000}, "smtp.port: expected a port from 1 to 65535 (got 70000)"),
+        ({"port": 0}, "smtp.port: expected a port from 1 to 65535 (got 0)"),
+        ({"host": ""}, "smtp.host: expected a host name or an IP address, got ''"),
+        ({"host": "relay example"}, "smtp.host: expected a host name or an IP address"),
+        ({"ca_file": "nope.pem"}, "smtp.ca_file: cannot read the CA file "),
+    ],
+)
+def test_a_bad_smtp_value_is_refused(tmp_path: Path, smtp: dict[str, Any], problem: str) -> None:
+    found = only_problem(config(tmp_path, smtp={"host": "relay.example.net", **smtp}))
+    assert problem in found
+    if "ca_file" in smtp:  # named as resolved against the config's folder
+        assert f"{tmp_path / 'nope.pem'}: No such file or directory" in found
+
+
+def test_an_smtp_ca_file_that_cannot_be_read_is_refused(tmp_path: Path) -> None:
+    """A folder given as the CA file fails at load, not at the first notice."""
+    (tmp_path / "ca").mkdir()
+    found = only_problem(config(tmp_path, smtp={"ca_file": "ca"}))
+    assert f"smtp.ca_file: cannot read the CA file {tmp_path / 'ca'}: Is a directory" in found
+
+
+def test_a_readable_smtp_ca_file_and_an_ip_relay_load(tmp_path: Path) -> None:
+    (tmp_path / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\n", encoding="utf-8")
+    smtp = {"host": "::1", "port": 465, "security": "tls", "ca_file": "ca.pem"}
+    loaded = load_config(config(tmp_path, smtp=smtp), env={})
+    assert loaded.config.smtp is not None
+    assert loaded.config.smtp.ca_file == tmp_path / "ca.pem"
+
+
+@pytest.mark.parametrize(
+    "url", ["not a url", "ftp://bridge.example", "http://", "https://bridge.example:99999", "/x"]
+)
+def test_a_public_url_that_is_not_an_http_url_is_refused(tmp_path: Path, url: str) -> None:
+    problem = only_problem(config(tmp_path, server={"public_url": url}))
+    assert f"server.public_url: expected an http:// or https:// URL with a host, got {url!r}" in (
+        problem
+    )
+
+
+def test_an_http_public_url_loads(tmp_path: Path) -> None:
+    url = "https://bridge.example.net:8443/incidents"
+    assert (
+        load_config(config(tmp_path, server={"public_url": url}), env={}).config.server.public_url
+        == url
+    )

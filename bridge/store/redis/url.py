@@ -28,27 +28,12 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
+from bridge.core.store_url import REDIS_DRIVER_PARAMETERS, REDIS_OWN_PARAMETERS
 from bridge.errors import ConfigError
 
-_OWN_PARAMS = {
-    "prefix",
-    "unsafe_ok",
-    "wait_replicas",
-    "wait_timeout_ms",
-    "max_connections",
-    "check_interval_ms",
-}
-_DRIVER_PARAMS = {
-    "socket_timeout",
-    "socket_connect_timeout",
-    "health_check_interval",
-    "client_name",
-    "ssl_cert_reqs",
-    "ssl_ca_certs",
-    "ssl_certfile",
-    "ssl_keyfile",
-    "ssl_check_hostname",
-}
+# one list, also read when bridge.yaml is checked
+_OWN_PARAMS = REDIS_OWN_PARAMETERS
+_DRIVER_PARAMS = REDIS_DRIVER_PARAMETERS
 
 
 def _truthy(value: str) -> bool:

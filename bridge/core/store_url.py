@@ -1,0 +1,85 @@
+"""The store URL's shape, checked when bridge.yaml is read (before any store is opened):
+``sqlite:///PATH[?busy_timeout_ms=N]`` or ``redis[s]://[[USER]:PASSWORD@]HOST[:PORT][/DB][?PARAMS]``.
+
+One list of the parameters each store takes: :mod:`bridge.store.redis.url` reads the Redis ones
+from here (it validates their values again when it opens the store)."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlsplit
+
+#: what ``sqlite:///PATH?…`` takes (bridge.store.sqlite.connection)
+SQLITE_PARAMETERS = frozenset({"busy_timeout_ms"})
+#: what the bridge reads itself from a Redis URL (bridge.store.redis.url)
+REDIS_OWN_PARAMETERS = frozenset(
+    {
+        "prefix",
+        "unsafe_ok",
+        "wait_replicas",
+        "wait_timeout_ms",
+        "max_connections",
+        "check_interval_ms",
+    }
+)
+#: what it passes on to redis-py
+REDIS_DRIVER_PARAMETERS = frozenset(
+    {
+        "socket_timeout",
+        "socket_connect_timeout",
+        "health_check_interval",
+        "client_name",
+        "ssl_cert_reqs",
+        "ssl_ca_certs",
+        "ssl_certfile",
+        "ssl_keyfile",
+        "ssl_check_hostname",
+    }
+)
+_FORMS = "expected sqlite:///PATH or redis://HOST:PORT/DB"
+
+
+def _unknown(query: str, known: frozenset[str]) -> list[str]:
+    names = [name for name, _ in parse_qsl(query, keep_blank_values=True)]
+    unknown = sorted({name for name in names if name not in known})
+    if not unknown:
+        return []
+    return [
+        f"unknown parameter(s) {', '.join(map(repr, unknown))} (known: {', '.join(sorted(known))})"
+    ]
+
+
+def _sqlite(url: str) -> list[str]:
+    path, _, query = url[len("sqlite:///") :].partition("?")
+    problems = [] if path.strip() else [f"{_FORMS}: no database file after sqlite:///"]
+    problems += _unknown(query, SQLITE_PARAMETERS)
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        if name == "busy_timeout_ms" and not (value.isascii() and value.isdigit()):
+            problems.append(f"busy_timeout_ms: expected a whole number of milliseconds ({value!r})")
+    return problems
+
+
+def _redis(url: str) -> list[str]:
+    parts = urlsplit(url)
+    problems = []
+    if not parts.hostname:  # redis-py would connect to localhost:6379
+        problems.append(f"{_FORMS}: no host after {parts.scheme}://")
+    try:
+        port = parts.port
+    except ValueError:  # not a number, or beyond 65535
+        port = 0
+    if port == 0 or parts.netloc.endswith(":"):
+        problems.append(f"{_FORMS}: the port must be a number from 1 to 65535")
+    db = parts.path.removeprefix("/")
+    if db and not (db.isascii() and db.isdigit()):
+        problems.append(f"{_FORMS}: the database after the host must be a number, like /0")
+    return problems + _unknown(parts.query, REDIS_OWN_PARAMETERS | REDIS_DRIVER_PARAMETERS)
+
+
+def store_url_problems(url: str) -> list[str]:
+    """What is wrong with a store URL (nothing: an empty list). The messages never repeat the
+    URL, which may hold a password."""
+    if url.startswith("sqlite:///"):
+        return _sqlite(url)
+    if url.startswith(("redis://", "rediss://")):
+        return _redis(url)
+    return [_FORMS]
