@@ -253,7 +253,10 @@ def test_a_listen_address_of_the_right_shape_loads(tmp_path: Path, listen: str) 
         ("redis://h:notaport/0", "the port must be a number from 1 to 65535"),
         ("redis://h:70000/0", "the port must be a number from 1 to 65535"),
         ("redis://h/db", "the database after the host must be a number"),
-        ("redis://h/0?bogus=1&prefix=x:", "unknown parameter(s) 'bogus' (known: check_interval_ms, client_name, "),
+        (
+            "redis://h/0?bogus=1&prefix=x:",
+            "unknown parameter(s) 'bogus' (known: check_interval_ms, client_name, ",
+        ),
         ("sqlite:///", "no database file after sqlite:///"),
         ("sqlite:///x.db?bogus=1", "unknown parameter(s) 'bogus' (known: busy_timeout_ms)"),
         ("sqlite:///x.db?busy_timeout_ms=soon", "busy_timeout_ms: expected a whole number"),
