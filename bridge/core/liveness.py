@@ -3,8 +3,13 @@
 Contract:
 - :func:`settled_at` is when an incident stopped needing attention: a closed incident whose
   every obligation is sent or rejected (or waits, undrafted, for an event that has not come) is
-  settled at its end; a merged-away one at its start (it holds nothing of its own); anything
-  open, owing or with a draft in progress is not settled (None).
+  settled at its end; anything open, owing or with a draft in progress is not settled (None). A
+  merged-away one settles with the incident it went into (``held``: what memory holds; followed
+  to the end of a chain of merges): not while that one is live, since the notices it sent count
+  as that one's (:meth:`Engine.absorbed <bridge.core.engine.Engine.absorbed>`), and at that
+  one's settling once it settles, so they leave memory (and a restart leaves them out)
+  together. One whose host memory no longer holds is settled at its own start (it holds
+  nothing of its own).
 - :func:`leaves_memory` is true once a settled incident lies a ``horizon`` behind ``now``. The
   store keeps every incident; memory keeps open and owing ones, and settled ones only within the
   horizon, so cost follows live work, not history.
@@ -15,6 +20,7 @@ Contract:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from bridge.core.alerts import AlertEpisode
@@ -22,15 +28,29 @@ from bridge.core.incident_state import CLOSED, Incident
 from bridge.core.obligations import OPEN, SETTLED
 
 
-def settled_at(incident: Incident) -> datetime | None:
-    """See the module contract."""
+def settled_at(incident: Incident, held: Mapping[str, Incident]) -> datetime | None:
+    """See the module contract; ``held``: the incidents memory holds, by id."""
     if incident.merged_into is not None:
-        return incident.started_at
+        host = host_of(incident, held)
+        return incident.started_at if host is None else settled_at(host, held)
     if incident.state != CLOSED or incident.ended_at is None:
         return None
     if not all(obligation_done(o.state, o.due_at is not None) for o in incident.obligations):
         return None
     return incident.ended_at
+
+
+def host_of(incident: Incident, held: Mapping[str, Incident]) -> Incident | None:
+    """The incident a merged-away one went into, followed to the end of a chain of merges;
+    None when memory (``held``) no longer holds it (or the chain loops)."""
+    seen = {incident.id}
+    while incident.merged_into is not None:
+        into = held.get(incident.merged_into)
+        if into is None or into.id in seen:
+            return None
+        seen.add(into.id)
+        incident = into
+    return incident
 
 
 def obligation_done(state: str, dated: bool) -> bool:
@@ -41,9 +61,12 @@ def obligation_done(state: str, dated: bool) -> bool:
     return state in SETTLED or (state == OPEN and not dated)
 
 
-def leaves_memory(incident: Incident, now: datetime, horizon: timedelta) -> bool:
-    """True once the incident is settled and its settling lies ``horizon`` before ``now``."""
-    settled = settled_at(incident)
+def leaves_memory(
+    incident: Incident, held: Mapping[str, Incident], now: datetime, horizon: timedelta
+) -> bool:
+    """True once the incident is settled (``held``: as :func:`settled_at`) and its settling
+    lies ``horizon`` before ``now``."""
+    settled = settled_at(incident, held)
     return settled is not None and settled + horizon <= now
 
 

@@ -59,11 +59,14 @@ class IncidentWriter:
         return pending
 
     async def save(self, ids: set[str]) -> None:
-        """Persist these incidents now (fenced); on failure they are left dirty and it
-        raises."""
+        """Persist these incidents now (fenced), with the incidents merged into them (whose
+        ``settled_at`` follows theirs: :func:`~bridge.core.liveness.settled_at`); on failure
+        they are left dirty and it raises."""
         evaluator = self.evaluator
         now = self.now()
-        incidents = evaluator.engine.incidents
+        engine = evaluator.engine
+        incidents = engine.incidents
+        ids = set(ids) | {a for i in ids if i in incidents for a in engine.absorbed(i)}
         records: list[IncidentRecord] = []
         pending = set(ids)
         for incident_id in sorted(ids):
@@ -112,5 +115,5 @@ class IncidentWriter:
             episodes=list(inc.episodes),
             merged_into=inc.merged_into,
             document=documents.stored_document(inc, self.topology, now),
-            settled_at=settled_at(inc),
+            settled_at=settled_at(inc, self.evaluator.engine.incidents),
         )

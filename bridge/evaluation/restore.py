@@ -30,7 +30,9 @@ async def restore_engine(
     horizon) and their episodes that ``keep`` admits, with every episode firing or resolved
     within the horizon, under the incident ids the store has; returns it, the incidents its
     evaluation changed, and the store's change number read up to. What people merged and
-    split (``casebook``: :mod:`bridge.core.regrouping`) is applied as before. ``on_failure``:
+    split (``casebook``: :mod:`bridge.core.regrouping`) is applied as before: the casebooks
+    of the live incidents (those merged into a live one among them) and of the incidents
+    they were merged into. ``on_failure``:
     the engine's (:attr:`Engine.on_failure <bridge.core.engine.Engine.on_failure>`), so a key
     whose evaluation raises is set aside and the restart still comes back."""
     since = now - loaded.config.evaluation.memory_horizon
@@ -44,7 +46,10 @@ async def restore_engine(
     engine.history_before = since
     engine.on_failure = on_failure
     if casebook is not None and stored:
-        docs = await casebook.casebooks([r.id for r in stored])
+        # a merged-away incident is live while the one it went into is (bridge.core.liveness):
+        # both sides of its bond are read, so the same merged incident comes back
+        wanted = {r.id for r in stored} | {r.merged_into for r in stored if r.merged_into}
+        docs = await casebook.casebooks(sorted(wanted))
         engine.directives(*regrouping.directives({i: r.document for i, r in docs.items()}))
     changed = engine.restore(
         [ep for ep in everything if keep(ep)],

@@ -76,7 +76,7 @@ class Sweeper:
         for inc_id, incident in engine.incidents.items():
             if (
                 inc_id not in dirty
-                and leaves_memory(incident, now, self.horizon)
+                and leaves_memory(incident, engine.incidents, now, self.horizon)
                 and engine.evictable(inc_id)
             ):
                 going.add(inc_id)

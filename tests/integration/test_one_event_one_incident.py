@@ -50,12 +50,17 @@ elements:
 
 @pytest.fixture
 def config_path(tmp_path: Path, smtp: SmtpServer) -> Path:
+    return make_config(tmp_path, smtp)
+
+
+def make_config(tmp_path: Path, smtp: SmtpServer, **evaluation: str) -> Path:
     inventory = tmp_path / "inventory.yaml"
     inventory.write_text(INVENTORY, encoding="utf-8")
     return write_config(
         tmp_path,
         inventory=inventory,
         extra={
+            "evaluation": evaluation,
             "regulators": {"nkom": {"rule_set": "nkom-varsel"}},
             "auth": token_auth(
                 {"viewer": ["viewer"], "editor": ["editor"], "auditor": ["viewer", "auditor"]},
@@ -224,6 +229,78 @@ async def test_a_person_merges_two_incidents_into_one_and_nothing_is_sent_twice(
     clock.advance(timedelta(minutes=1))
     [joined] = await post(client, alert("fp-lade-2", clock.now(), element="no-cell-lade"))
     assert joined == host  # what later joins the absorbed site's incident joins the merged one
+
+
+async def merged_past_the_horizon(
+    client_for: Any, smtp: SmtpServer, clock: FakeClock, tmp_path: Path
+) -> tuple[Path, TestClient[Any, Any], str, str, set[str]]:
+    """B sends its Nkom varsel, A opens, a person merges B into A (memory_horizon 1h); the
+    clock then lies past the horizon from B's start, before A's update falls due, A still
+    open. The config, the client, A, B and the drafts there were once merged."""
+    config = make_config(tmp_path, smtp, memory_horizon="1h")
+    client = await client_for(config, manual_outbox=True)
+    start = clock.now() - timedelta(minutes=5)
+    [b] = await post(client, alert("fp-lade", start, element="no-cell-lade"))
+    await send_first_varsel(client, clock, b)
+    clock.advance(timedelta(minutes=10))
+    [a] = await post(client, alert("fp-heimdal", clock.now(), element="no-cell-heimdal"))
+    assert a != b
+    r = await client.post(
+        f"/api/v1/incidents/{b}/merge",
+        json={"into": a, "reason": "Same fibre cut."},
+        headers=EDITOR,
+    )
+    assert r.status == 200, await r.text()
+    await deliver(client)
+    drafts = await merged_as_before(client, a, b)
+    clock.advance(timedelta(minutes=50))
+    return config, client, a, b, drafts
+
+
+async def merged_as_before(client: TestClient[Any, Any], a: str, b: str) -> set[str]:
+    """A holds B, B's sent varsel is A's, nothing overdue; the ids of every draft."""
+    doc = await get(client, f"/api/v1/incidents/{a}")
+    assert doc["state"] == "open" and doc.get("absorbed") == [b], doc.get("absorbed")
+    assert (f"{b}.nkom_varsel", "sent") in {(d["id"], d["state"]) for d in doc["drafts"]}
+    varsel = [o for o in doc["obligations"] if o["kind"] == "nkom_varsel"]
+    assert varsel and all(o["state"] == "sent" for o in varsel), varsel
+    assert not [o for o in doc["obligations"] if o["state"] == "overdue"], doc["obligations"]
+    assert (await get(client, f"/api/v1/incidents/{b}"))["merged_into"] == a
+    queue = await get(client, "/api/v1/queue")
+    assert not [i for i in queue["items"] if i["case"] == b or i["state"] == "overdue"]
+    return {d["id"] for d in (await get(client, "/api/v1/drafts"))["drafts"]}
+
+
+async def test_a_merged_away_incident_stays_in_memory_while_its_host_is_live(
+    client_for: Any, smtp: SmtpServer, clock: FakeClock, tmp_path: Path
+) -> None:
+    """Past the memory horizon from B's start, with A live, a tick keeps B in memory, merged
+    into A: A's varsel still counts as sent, nothing turns overdue, nothing is drafted."""
+    _, client, a, b, drafts = await merged_past_the_horizon(client_for, smtp, clock, tmp_path)
+    app = client.server.app
+    assert app is not None
+    await app[SERVICE].tick()
+    assert await merged_as_before(client, a, b) == drafts
+    assert b in app[SERVICE].engine.incidents
+    assert len(await deliver(client)) == 0
+    assert len(smtp.mailbox.received) == 1  # the one varsel, once
+
+
+async def test_a_restart_brings_a_merged_incident_back_whole_past_the_memory_horizon(
+    client_for: Any, smtp: SmtpServer, clock: FakeClock, tmp_path: Path
+) -> None:
+    """Past the memory horizon from B's start, with A live, the app restarts on the same
+    store: the same merged incident, B's sent varsel counted as A's, no draft opened anew."""
+    config, client, a, b, drafts = await merged_past_the_horizon(client_for, smtp, clock, tmp_path)
+    await client.close()
+    again = await client_for(config, manual_outbox=True)
+    assert await merged_as_before(again, a, b) == drafts
+    app = again.server.app
+    assert app is not None
+    await app[SERVICE].tick()
+    assert await merged_as_before(again, a, b) == drafts
+    assert len(await deliver(again)) == 0
+    assert len(smtp.mailbox.received) == 1  # the one varsel, once
 
 
 async def test_a_person_splits_an_alert_out_of_an_incident(

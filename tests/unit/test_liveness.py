@@ -11,7 +11,7 @@ from datetime import timedelta
 from corekit import at, engine, episode, live
 
 from bridge.core.engine import Engine
-from bridge.core.incident_state import CLOSED
+from bridge.core.incident_state import CLOSED, Incident
 from bridge.core.liveness import is_history, leaves_memory, settled_at
 from bridge.core.obligations import Obligation
 
@@ -42,9 +42,9 @@ def test_a_closed_incident_that_owes_nothing_is_settled_at_its_end() -> None:
     eng.tick(at(100))
     inc = eng.incidents[inc_id]
     assert inc.state == CLOSED
-    assert settled_at(inc) == at(10)
-    assert not leaves_memory(inc, at(10) + HORIZON - timedelta(seconds=1), HORIZON)
-    assert leaves_memory(inc, at(10) + HORIZON, HORIZON)
+    assert settled_at(inc, eng.incidents) == at(10)
+    assert not leaves_memory(inc, eng.incidents, at(10) + HORIZON - timedelta(seconds=1), HORIZON)
+    assert leaves_memory(inc, eng.incidents, at(10) + HORIZON, HORIZON)
 
 
 def test_open_owing_or_drafted_incidents_are_not_settled() -> None:
@@ -52,18 +52,44 @@ def test_open_owing_or_drafted_incidents_are_not_settled() -> None:
     inc_id = _closed_flap(eng, "a", 0)
     eng.tick(at(100))
     closed = eng.incidents[inc_id]
-    assert settled_at(replace(closed, state="open", ended_at=None)) is None
+    assert settled_at(replace(closed, state="open", ended_at=None), {}) is None
     for state in ("open", "drafted", "approved", "overdue"):
         owing = replace(closed, obligations=[_obligation("sent"), _obligation(state)])
-        assert settled_at(owing) is None, state
+        assert settled_at(owing, {}) is None, state
     done = replace(closed, obligations=[_obligation("sent"), _obligation("rejected")])
-    assert settled_at(done) == at(10)
+    assert settled_at(done, {}) == at(10)
     # waiting, undrafted, for an event that never came (a supplementary after a rejected
     # initial report): settled; a draft for it in progress: not
     waiting = replace(closed, obligations=[_obligation("rejected"), _obligation("open", False)])
-    assert settled_at(waiting) == at(10)
+    assert settled_at(waiting, {}) == at(10)
     drafted = replace(waiting, obligations=[_obligation("drafted", False)])
-    assert settled_at(drafted) is None
+    assert settled_at(drafted, {}) is None
+
+
+def test_a_merged_away_incident_settles_with_the_incident_it_went_into() -> None:
+    """B (started long before) merged into A, C into B: while A is live neither B nor C is
+    settled, however old; once A settles they settle at A's settling, not at their start;
+    one whose host memory no longer holds is settled at its own start."""
+    host = Incident.hollow("inc-a", "k", at(0), [("a", at(0))], None)
+    live_host = replace(host, state="open")
+    settled_host = replace(host, ended_at=at(600))
+    b = Incident.hollow("inc-b", "k", at(-600), [("b", at(-600))], "inc-a")
+    c = Incident.hollow("inc-c", "k", at(-900), [("c", at(-900))], "inc-b")
+    far = at(600) + 10 * HORIZON
+    held = {i.id: i for i in (live_host, b, c)}
+    for stub in (b, c):
+        assert settled_at(stub, held) is None
+        assert not leaves_memory(stub, held, far, HORIZON)
+    held = {i.id: i for i in (settled_host, b, c)}
+    for stub in (b, c):
+        assert settled_at(stub, held) == at(600)
+        assert not leaves_memory(stub, held, at(600) + HORIZON - timedelta(seconds=1), HORIZON)
+        assert leaves_memory(stub, held, at(600) + HORIZON, HORIZON)
+    # A owes a report again (or has a draft in progress): B is live again with it
+    owing = replace(settled_host, obligations=[_obligation("overdue")])
+    assert settled_at(b, {"inc-a": owing, "inc-b": b}) is None
+    assert settled_at(b, {"inc-b": b}) == at(-600)
+    assert settled_at(c, {"inc-b": b, "inc-c": c}) == at(-900)
 
 
 def test_evicting_settled_incidents_leaves_the_live_ones_as_they_were() -> None:
@@ -77,7 +103,9 @@ def test_evicting_settled_incidents_leaves_the_live_ones_as_they_were() -> None:
     now = at(10) + HORIZON + timedelta(days=1)
     for eng in (full, lean):
         eng.tick(now)
-    going = [i for i, inc in lean.incidents.items() if leaves_memory(inc, now, HORIZON)]
+    going = [
+        i for i, inc in lean.incidents.items() if leaves_memory(inc, lean.incidents, now, HORIZON)
+    ]
     assert len(going) == 5
     assert lean.evict(going) == set(going)
     assert set(lean.incidents) == set(full.incidents) - set(going)
