@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -11,7 +13,7 @@ import yaml
 ZERO = "0001-01-01T00:00:00Z"
 REPO = Path(__file__).resolve().parent.parent
 WEBHOOK_TOKEN = "test-webhook-token"
-API_TOKEN = "test-api-token"
+API_TOKEN = "test-api-token-viewer"
 
 
 def rfc3339(at: datetime) -> str:
@@ -59,12 +61,14 @@ def webhook(
 
 def token_auth(roles: dict[str, list[str]], **more: Any) -> dict[str, Any]:
     """An ``auth`` section: Alertmanager's webhook token and one API token per name, its
-    secret ``t-<name>`` (send ``Authorization: Bearer t-<name>``), with those roles; ``more``
+    secret ``test-token-for-<name>`` (send ``Authorization: Bearer test-token-for-<name>``), with
+    those roles; ``more``
     adds other ``auth`` keys (``session=…``)."""
     return {
         "webhook": {"tokens": [{"name": "am", "token": WEBHOOK_TOKEN}]},
         "api_tokens": [
-            {"name": who, "token": f"t-{who}", "roles": granted} for who, granted in roles.items()
+            {"name": who, "token": f"test-token-for-{who}", "roles": granted}
+            for who, granted in roles.items()
         ],
         **more,
     }
@@ -97,11 +101,15 @@ def write_config(
         "auth": {
             "webhook": {
                 "tokens": [{"name": "am", "token": WEBHOOK_TOKEN}],
-                "basic": [{"username": "am", "password": "basic-secret"}],
+                "basic": [{"username": "am", "password": "basic-secret-for-am"}],
             },
             "api_tokens": [
                 {"name": "viewer", "token": API_TOKEN, "roles": ["viewer"]},
-                {"name": "privacy-only", "token": "privacy-token", "roles": ["viewer:privacy"]},
+                {
+                    "name": "privacy-only",
+                    "token": "privacy-viewer-token",
+                    "roles": ["viewer:privacy"],
+                },
             ],
             "session": {"cookie_secure": False},  # tests speak plain http to 127.0.0.1
         },
@@ -189,3 +197,16 @@ def seed_user(store_url: str, name: str, roles: list[str], **kw: Any) -> Any:
             await store.close()
 
     return asyncio.run(run())
+
+
+def shipped_config(folder: Path, mutate: Callable[[dict[str, Any], Path], object] | None) -> Path:
+    """A copy of the shipped config/ (bridge.yaml, rule sets, inventory) in ``folder``, its
+    bridge.yaml changed by ``mutate(data, folder)`` (which may change the other files too);
+    returns the bridge.yaml's path."""
+    shutil.copytree(REPO / "config", folder, dirs_exist_ok=True)
+    path = folder / "bridge.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if mutate is not None:
+        mutate(data, folder)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path

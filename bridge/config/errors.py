@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from bridge.config.types import Secret
 from bridge.errors import ConfigError
 
 #: A URL's user information (``redis://:PASSWORD@host``): never printed in a problem.
@@ -24,7 +25,9 @@ def _describe(err: Mapping[str, Any]) -> str:
     msg = str(err["msg"]).removeprefix("Value error, ")
     got = err.get("input")
     shown = (
-        "" if isinstance(got, dict | list) or got is None or repr(got) in msg else f" (got {got!r})"
+        ""
+        if isinstance(got, dict | list | Secret) or got is None or repr(got) in msg
+        else f" (got {got!r})"
     )
     return _USERINFO.sub("<secret>@", f"{loc or '(top)'}: {msg}{shown}")
 

@@ -13,8 +13,9 @@ Contract:
 
 from __future__ import annotations
 
+import ipaddress
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from pydantic import ValidationError
 from bridge.config.errors import errors_of, read_yaml
 from bridge.config.models import BridgeConfig, StoreConfig, TemplatesConfig
 from bridge.config.rule_sets import RuleSetModel, load_rule_sets
+from bridge.config.types import DEV_SECRET_PREFIX, Secret
 from bridge.errors import ConfigError
 
 
@@ -124,6 +126,55 @@ def _rule_set_problems(
     return []
 
 
+def _origin(path: Path, applied: Mapping[tuple[str, ...], str], loc: tuple[str, ...]) -> str:
+    """Where the value at ``loc`` came from: the ``BRIDGE_…`` variable that set it, else the
+    file (as :func:`~bridge.config.errors.errors_of` names them)."""
+    name = next((n for p, n in applied.items() if loc[: len(p)] == p), None)
+    return f"environment {name}" if name else str(path)
+
+
+def loopback_only(host: str) -> bool:
+    """Whether a listen host accepts connections from this machine only (127.0.0.0/8, ::1,
+    ``localhost``); an empty host or 0.0.0.0 listens on every interface."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name may resolve to any interface
+
+
+def _secrets(cfg: BridgeConfig) -> Iterator[tuple[tuple[str, ...], Secret]]:
+    """Every configured secret with its key path."""
+    auth = cfg.auth
+    for i, token in enumerate(auth.webhook.tokens):
+        yield ("auth", "webhook", "tokens", str(i), "token"), token.token
+    for i, basic in enumerate(auth.webhook.basic):
+        yield ("auth", "webhook", "basic", str(i), "password"), basic.password
+    for i, api in enumerate(auth.api_tokens):
+        yield ("auth", "api_tokens", str(i), "token"), api.token
+    if cfg.smtp is not None and cfg.smtp.password is not None:
+        yield ("smtp", "password"), cfg.smtp.password
+
+
+def _development_secret_problems(
+    path: Path, cfg: BridgeConfig, applied: Mapping[tuple[str, ...], str]
+) -> list[str]:
+    """The shipped example's ``dev-only-…`` secrets are published in this repository: accepted
+    while the server listens on loopback only (the README's demo), refused otherwise."""
+    listen = cfg.server.listen
+    if loopback_only(cfg.server.host):
+        return []
+    return [
+        f"{_origin(path, applied, loc)}: {'.'.join(loc)}: a development secret "
+        f"({DEV_SECRET_PREFIX}…, published with the example configuration) while server.listen "
+        f"{listen} is reachable beyond this machine: set a secret of your own, or listen on "
+        "127.0.0.1 only"
+        for loc, secret in _secrets(cfg)
+        if secret.get().startswith(DEV_SECRET_PREFIX)
+    ]
+
+
 def load_config(path: Path | str, env: Mapping[str, str] | None = None) -> LoadedConfig:
     """See the module contract."""
     path = Path(path)
@@ -159,7 +210,7 @@ def load_config(path: Path | str, env: Mapping[str, str] | None = None) -> Loade
     if not rules_dir.is_dir():
         raise ConfigError([f"{path}: rules_dir: expected a folder of rule sets, got {rules_dir}"])
     rule_sets = load_rule_sets(rules_dir)
-    problems = []
+    problems = _development_secret_problems(path, cfg, applied)
     for name, reg in cfg.regulators.items():
         problems += _rule_set_problems(
             path,

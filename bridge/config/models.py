@@ -26,7 +26,14 @@ from pydantic import (
 )
 
 from bridge.config.rule_sets import OBLIGATION_KINDS
-from bridge.config.types import Duration, Jurisdiction, Secret, Strict, WithSecret
+from bridge.config.types import (
+    CallerSecret,
+    Duration,
+    GivenSecret,
+    Jurisdiction,
+    Strict,
+    WithSecret,
+)
 from bridge.core import retention as core_retention
 from bridge.core.access import grant_problem
 from bridge.core.alerts import WebhookLimits
@@ -40,13 +47,13 @@ from bridge.core.store_url import store_url_problems
 class WebhookToken(WithSecret):
     _secret_fields: ClassVar[tuple[str, ...]] = ("token",)
     name: str
-    token: Secret
+    token: CallerSecret
 
 
 class BasicCredential(WithSecret):
     _secret_fields: ClassVar[tuple[str, ...]] = ("password",)
     username: str
-    password: Secret
+    password: CallerSecret
 
 
 def _check_role(value: str) -> str:
@@ -64,7 +71,7 @@ class ApiToken(WithSecret):
 
     _secret_fields: ClassVar[tuple[str, ...]] = ("token",)
     name: str
-    token: Secret
+    token: CallerSecret
     roles: list[RoleGrant] = Field(min_length=1)
 
 
@@ -421,7 +428,7 @@ class SmtpConfig(WithSecret):
     port: int = 25
     security: Literal["none", "starttls", "tls"] = "starttls"
     username: str | None = None
-    password: Secret | None = None
+    password: GivenSecret | None = None
     sender: str = "incident-bridge@localhost"
     timeout: Duration = timedelta(seconds=30)
     ca_file: Path | None = None  # CA bundle to trust for the relay's certificate (else system)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -90,12 +91,50 @@ def _secret_from(data: dict[str, Any], name: str, base: Path | None) -> dict[str
             direct = p.read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise ValueError(f"{file_key}: cannot read {p}: {exc.strerror}") from None
+        if not direct:
+            # an empty file (a secret not yet written, a mount gone wrong) would be an empty
+            # secret: a blank password lets a caller in with just the user name
+            raise ValueError(f"{file_key}: {p} is empty (blank): write the secret into it")
         data = {k: v for k, v in data.items() if k != file_key}
     if direct is None:
         return data
     if not isinstance(direct, str | Secret):
         raise ValueError(f"{name}: expected a string")
     return {**data, name: direct if isinstance(direct, Secret) else Secret(direct)}
+
+
+#: The shortest secret the bridge accepts from a caller (webhook and API tokens, basic-auth
+#: passwords): 16 characters. A configured secret is compared on every request and is never
+#: locked out like a person's password, so a short one can be guessed by trying; 16 random
+#: characters are beyond guessing over the network, and a person choosing one is pushed past
+#: words like ``alertmanager`` (``bridge tokens add`` makes 47).
+MIN_SECRET_LENGTH = 16
+
+#: The prefix of the shipped example's development secrets (config/bridge.yaml): accepted only
+#: while the server listens on loopback (:func:`bridge.config.loading.load_config`).
+DEV_SECRET_PREFIX = "dev-only-"
+
+
+def _long_secret(value: Secret) -> Secret:
+    if len(value.get()) < MIN_SECRET_LENGTH:
+        raise ValueError(
+            f"must be at least {MIN_SECRET_LENGTH} characters (got {len(value.get())}): a "
+            "secret checked on every request can be guessed by trying when short "
+            "(docs/security.md)"
+        )
+    return value
+
+
+def _some_secret(value: Secret) -> Secret:
+    if not value.get().strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+#: A caller's secret: at least :data:`MIN_SECRET_LENGTH` characters.
+CallerSecret = Annotated[Secret, AfterValidator(_long_secret)]
+#: A secret of another system (the SMTP relay's password): not blank.
+GivenSecret = Annotated[Secret, AfterValidator(_some_secret)]
 
 
 class WithSecret(Strict):

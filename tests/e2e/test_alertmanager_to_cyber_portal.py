@@ -26,7 +26,7 @@ except ImportError:
     from alertmanager import DEADLINE_S, AlertmanagerProcess  # type: ignore[no-redef]
 
 pytestmark = [pytest.mark.e2e]
-VIEWER = {"Authorization": "Bearer e2e-viewer"}
+VIEWER = {"Authorization": "Bearer e2e-viewer-token"}
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def bridge_extra(tmp_path: Path) -> dict[str, Any]:
     return {
         "auth": {
             "webhook": {"tokens": [{"name": "am", "token": WEBHOOK_TOKEN}]},
-            "api_tokens": [{"name": "noc", "token": "e2e-viewer", "roles": ["viewer"]}],
+            "api_tokens": [{"name": "noc", "token": "e2e-viewer-token", "roles": ["viewer"]}],
             "session": {"cookie_secure": False},
         },
         "regulators": {"csirt": {"rule_set": "se-cyber"}},

@@ -33,7 +33,7 @@ pytestmark = [
     pytest.mark.e2e,
     pytest.mark.parametrize("smtp", [RELAY], ids=["starttls-auth"], indirect=True),
 ]
-APPROVER = {"Authorization": "Bearer e2e-viewer"}  # reads; only a signed-in person approves
+APPROVER = {"Authorization": "Bearer e2e-viewer-token"}  # reads; only a signed-in person approves
 INTERNAL = "noc-rapporter@example.net"
 
 
@@ -42,7 +42,7 @@ def bridge_extra(tmp_path: Path, smtp: SmtpServer) -> dict[str, Any]:
     return {
         "auth": {
             "webhook": {"tokens": [{"name": "am", "token": WEBHOOK_TOKEN}]},
-            "api_tokens": [{"name": "noc", "token": "e2e-viewer", "roles": ["viewer"]}],
+            "api_tokens": [{"name": "noc", "token": "e2e-viewer-token", "roles": ["viewer"]}],
         },
         "operator": {
             "name": "Exempel Nät AB",

@@ -27,8 +27,8 @@ except ImportError:
     from alertmanager import DEADLINE_S, AlertmanagerProcess  # type: ignore[no-redef]
 
 pytestmark = pytest.mark.e2e
-VIEWER = {"Authorization": "Bearer e2e-viewer"}
-EDITOR = {"Authorization": "Bearer e2e-editor"}
+VIEWER = {"Authorization": "Bearer e2e-viewer-token"}
+EDITOR = {"Authorization": "Bearer e2e-editor-token"}
 KIND = "nkom_hendelsesrapport"
 
 
@@ -38,8 +38,8 @@ def bridge_extra(tmp_path: Path, smtp: SmtpServer) -> dict[str, Any]:
         "auth": {
             "webhook": {"tokens": [{"name": "am", "token": WEBHOOK_TOKEN}]},
             "api_tokens": [
-                {"name": "noc", "token": "e2e-viewer", "roles": ["viewer"]},
-                {"name": "duty", "token": "e2e-editor", "roles": ["editor"]},
+                {"name": "noc", "token": "e2e-viewer-token", "roles": ["viewer"]},
+                {"name": "duty", "token": "e2e-editor-token", "roles": ["editor"]},
             ],
         },
         "operator": {

@@ -28,7 +28,7 @@ except ImportError:
 pytestmark = pytest.mark.e2e
 EDITOR = {"Authorization": "Bearer e2e-privacy-editor"}
 VIEWER = {"Authorization": "Bearer e2e-privacy-viewer"}  # reads; only a person approves
-OUTAGE = {"Authorization": "Bearer e2e-outage"}
+OUTAGE = {"Authorization": "Bearer e2e-outage-token"}
 
 
 @pytest.fixture
@@ -39,7 +39,11 @@ def bridge_extra(tmp_path: Path, smtp: SmtpServer) -> dict[str, Any]:
             "api_tokens": [
                 {"name": "dpo", "token": "e2e-privacy-editor", "roles": ["editor:privacy"]},
                 {"name": "ciso", "token": "e2e-privacy-viewer", "roles": ["viewer:privacy"]},
-                {"name": "noc", "token": "e2e-outage", "roles": ["approver:outage", "auditor:all"]},
+                {
+                    "name": "noc",
+                    "token": "e2e-outage-token",
+                    "roles": ["approver:outage", "auditor:all"],
+                },
             ],
         },
         "operator": {

@@ -126,7 +126,7 @@ def served(tmp_path: Path) -> Iterator[tuple[BridgeProcess, Path]]:
             "auth": {
                 "webhook": {"tokens": [{"name": "am", "token": WEBHOOK_TOKEN}]},
                 "api_tokens": [
-                    {"name": role, "token": f"fuzz-{role}", "roles": grants}
+                    {"name": role, "token": f"fuzz-token-for-{role}", "roles": grants}
                     for role, grants in ROLES.items()
                     if grants is not None
                 ],
@@ -149,7 +149,7 @@ def credentials(role: str, path: str) -> dict[str, str]:
         return {}
     if path == "/api/v1/alertmanager":
         return {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
-    return {"Authorization": f"Bearer fuzz-{role}"}
+    return {"Authorization": f"Bearer fuzz-token-for-{role}"}
 
 
 @pytest.mark.timeout(BUDGET_SECONDS + 90)

@@ -23,7 +23,7 @@ from smtp_server import SmtpServer
 from bridge.web.keys import SERVICE
 
 HOOK = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
-VIEWER = {"Authorization": "Bearer t-viewer"}
+VIEWER = {"Authorization": "Bearer test-token-for-viewer"}
 
 
 @pytest.fixture
@@ -33,7 +33,9 @@ def config_path(tmp_path: Path, smtp: SmtpServer) -> Path:
         extra={
             "auth": {
                 "webhook": {"tokens": [{"name": "am", "token": WEBHOOK_TOKEN}]},
-                "api_tokens": [{"name": "viewer", "token": "t-viewer", "roles": ["viewer"]}],
+                "api_tokens": [
+                    {"name": "viewer", "token": "test-token-for-viewer", "roles": ["viewer"]}
+                ],
                 "session": {"cookie_secure": False},
             },
             "smtp": smtp.smtp_config(),

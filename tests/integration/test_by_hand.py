@@ -18,9 +18,9 @@ from bridge.web.access import BODY_DEPTH
 from bridge.web.keys import SERVICE
 
 HOOK = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
-EDITOR = {"Authorization": "Bearer t-editor"}
-VIEWER = {"Authorization": "Bearer t-viewer"}
-AUDITOR = {"Authorization": "Bearer t-auditor"}
+EDITOR = {"Authorization": "Bearer test-token-for-editor"}
+VIEWER = {"Authorization": "Bearer test-token-for-viewer"}
+AUDITOR = {"Authorization": "Bearer test-token-for-auditor"}
 
 
 @pytest.fixture

@@ -31,8 +31,8 @@ from bridge.store import make_store
 from bridge.web.keys import SERVICE
 
 HOOK = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
-VIEWER = {"Authorization": "Bearer t-viewer"}
-EDITOR = {"Authorization": "Bearer t-editor"}
+VIEWER = {"Authorization": "Bearer test-token-for-viewer"}
+EDITOR = {"Authorization": "Bearer test-token-for-editor"}
 Client = TestClient[Any, Any]
 
 

@@ -28,7 +28,11 @@ def config(tmp_path: Path, privacy: bool) -> Path:
         "auth": {
             "webhook": {"tokens": [{"name": "am", "token": WEBHOOK_TOKEN}]},
             "api_tokens": [
-                {"name": "audit", "token": "t-audit", "roles": ["viewer", "auditor:all"]}
+                {
+                    "name": "audit",
+                    "token": "test-token-for-audit",
+                    "roles": ["viewer", "auditor:all"],
+                }
             ],
             "session": {"cookie_secure": False},  # the test client speaks plain http
         },
@@ -58,7 +62,9 @@ async def as_person(client: TestClient[Any, Any], clock: FakeClock, name: str) -
 
 async def refusals(client: TestClient[Any, Any]) -> list[tuple[str, str, str]]:
     r = await client.get(
-        "/api/v1/audit", params={"limit": "1000"}, headers={"Authorization": "Bearer t-audit"}
+        "/api/v1/audit",
+        params={"limit": "1000"},
+        headers={"Authorization": "Bearer test-token-for-audit"},
     )
     assert r.status == 200, await r.text()
     return [

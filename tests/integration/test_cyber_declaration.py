@@ -22,19 +22,19 @@ from persons import person
 from bridge.web.keys import SERVICE
 
 HOOK = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
-APPROVER_TOKEN = {"Authorization": "Bearer t-approver"}
-VIEWER = {"Authorization": "Bearer t-viewer"}
-AUDITOR = {"Authorization": "Bearer t-auditor"}
+APPROVER_TOKEN = {"Authorization": "Bearer test-token-for-approver"}
+VIEWER = {"Authorization": "Bearer test-token-for-viewer"}
+AUDITOR = {"Authorization": "Bearer test-token-for-auditor"}
 
 
 def cyber_auth() -> dict[str, Any]:
     return {
         "webhook": {"tokens": [{"name": "am", "token": WEBHOOK_TOKEN}]},
         "api_tokens": [
-            {"name": "viewer", "token": "t-viewer", "roles": ["viewer"]},
-            {"name": "approver", "token": "t-approver", "roles": ["approver"]},
-            {"name": "auditor", "token": "t-auditor", "roles": ["auditor"]},
-            {"name": "editor", "token": "t-editor", "roles": ["editor"]},
+            {"name": "viewer", "token": "test-token-for-viewer", "roles": ["viewer"]},
+            {"name": "approver", "token": "test-token-for-approver", "roles": ["approver"]},
+            {"name": "auditor", "token": "test-token-for-auditor", "roles": ["auditor"]},
+            {"name": "editor", "token": "test-token-for-editor", "roles": ["editor"]},
         ],
         "session": {"cookie_secure": False},
     }
@@ -339,7 +339,7 @@ async def test_portal_reports_are_met_only_once_a_submission_is_recorded(
     assert entry["detail"]["second_factor"] == "totp"
 
 
-EDITOR = {"Authorization": "Bearer t-editor"}
+EDITOR = {"Authorization": "Bearer test-token-for-editor"}
 
 
 async def test_the_csirts_request_makes_the_intermediate_report_owed_by_its_deadline(

@@ -18,7 +18,7 @@ from polling import until
 from smtp_server import SmtpServer
 
 HOOK = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
-VIEWER = {"Authorization": "Bearer modes-viewer"}
+VIEWER = {"Authorization": "Bearer modes-viewer-token"}
 
 
 def mode(path: Path) -> int:
@@ -39,7 +39,7 @@ async def test_store_and_archive_are_private_whatever_the_umask(
             "server": {"listen": f"127.0.0.1:{port}"},
             "auth": {
                 "webhook": {"tokens": [{"name": "am", "token": WEBHOOK_TOKEN}]},
-                "api_tokens": [{"name": "noc", "token": "modes-viewer", "roles": ["viewer"]}],
+                "api_tokens": [{"name": "noc", "token": "modes-viewer-token", "roles": ["viewer"]}],
             },
             "smtp": smtp.smtp_config(),
             "notices": {

@@ -26,7 +26,7 @@ ROLES = {
 
 
 def as_(who: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer t-{who}"}
+    return {"Authorization": f"Bearer test-token-for-{who}"}
 
 
 @pytest.fixture

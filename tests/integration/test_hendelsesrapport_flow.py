@@ -26,7 +26,11 @@ from bridge.core.drafts import local_time
 from bridge.web.keys import SERVICE
 
 HOOK = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
-TOKENS = {"viewer": "t-viewer", "editor": "t-editor", "auditor": "t-auditor"}
+TOKENS = {
+    "viewer": "test-token-for-viewer",
+    "editor": "test-token-for-editor",
+    "auditor": "test-token-for-auditor",
+}
 ROLES = {"viewer": ["viewer"], "editor": ["editor"], "auditor": ["viewer", "auditor"]}
 KIND = "nkom_hendelsesrapport"
 pytestmark = pytest.mark.manual_outbox  # the tests run the outbox themselves (deliver())

@@ -19,9 +19,9 @@ from fakes import FakeClock
 from bridge.web.keys import SERVICE
 
 HOOK = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
-EDITOR = {"Authorization": "Bearer t-editor"}
-VIEWER = {"Authorization": "Bearer t-viewer"}
-AUDITOR = {"Authorization": "Bearer t-auditor"}
+EDITOR = {"Authorization": "Bearer test-token-for-editor"}
+VIEWER = {"Authorization": "Bearer test-token-for-viewer"}
+AUDITOR = {"Authorization": "Bearer test-token-for-auditor"}
 REASON = "Field team: the new cabinet serves Ullevål hospital; the inventory lacks it"
 STATED = {
     "impacts": [{"service": "mobile", "region": "NO-0301", "connections": 5000, "societal": True}],

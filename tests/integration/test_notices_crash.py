@@ -18,7 +18,7 @@ from polling import until
 from smtp_server import SmtpServer
 
 HOOK = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
-VIEWER = {"Authorization": "Bearer crash-viewer"}
+VIEWER = {"Authorization": "Bearer crash-viewer-token"}
 
 
 async def test_kill9_during_handover_leaves_the_notice_in_doubt_never_resent_silently(
@@ -30,7 +30,7 @@ async def test_kill9_during_handover_leaves_the_notice_in_doubt_never_resent_sil
         {
             "auth": {
                 "webhook": {"tokens": [{"name": "am", "token": WEBHOOK_TOKEN}]},
-                "api_tokens": [{"name": "noc", "token": "crash-viewer", "roles": ["viewer"]}],
+                "api_tokens": [{"name": "noc", "token": "crash-viewer-token", "roles": ["viewer"]}],
             },
             "smtp": smtp.smtp_config() | {"timeout": "60s"},
             "notices": {"refresh_interval": "0s", "poll_interval": "200ms"},

@@ -29,11 +29,11 @@ from bridge.web.keys import SERVICE
 
 HOOK = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
 TOKENS = {
-    "viewer": "t-viewer",
-    "editor": "t-editor",
-    "approver": "t-approver",
-    "privacy-approver": "t-privacy",
-    "auditor": "t-auditor",
+    "viewer": "test-token-for-viewer",
+    "editor": "test-token-for-editor",
+    "approver": "test-token-for-approver",
+    "privacy-approver": "test-token-for-privacy",
+    "auditor": "test-token-for-auditor",
 }
 ROLES = {
     "viewer": ["viewer"],

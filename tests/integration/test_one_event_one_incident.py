@@ -25,9 +25,9 @@ from smtp_server import SmtpServer
 from bridge.web.keys import SERVICE
 
 HOOK = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
-VIEWER = {"Authorization": "Bearer t-viewer"}
-EDITOR = {"Authorization": "Bearer t-editor"}
-AUDITOR = {"Authorization": "Bearer t-auditor"}
+VIEWER = {"Authorization": "Bearer test-token-for-viewer"}
+EDITOR = {"Authorization": "Bearer test-token-for-editor"}
+AUDITOR = {"Authorization": "Bearer test-token-for-auditor"}
 pytestmark = pytest.mark.manual_outbox  # the tests run the outbox themselves (deliver())
 
 # A core router in Trondheim above two sites, each with a societal cell with 112 (a cell going

@@ -33,7 +33,7 @@ def _b64(raw: bytes) -> str:
 
 
 def as_(who: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer t-{who}"}
+    return {"Authorization": f"Bearer test-token-for-{who}"}
 
 
 @pytest.fixture

@@ -54,7 +54,7 @@ pytestmark = pytest.mark.manual_outbox  # the client's outbox runs when a test c
 
 
 def as_(who: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer t-{who}"}
+    return {"Authorization": f"Bearer test-token-for-{who}"}
 
 
 def config(tmp_path: Path, smtp: SmtpServer) -> Path:
@@ -64,7 +64,7 @@ def config(tmp_path: Path, smtp: SmtpServer) -> Path:
             "auth": {
                 "webhook": {"tokens": [{"name": "am", "token": WEBHOOK_TOKEN}]},
                 "api_tokens": [
-                    {"name": who, "token": f"t-{who}", "roles": roles}
+                    {"name": who, "token": f"test-token-for-{who}", "roles": roles}
                     for who, roles in ROLES.items()
                 ],
                 "session": {"cookie_secure": False},  # the test client speaks plain http

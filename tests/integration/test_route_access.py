@@ -37,18 +37,18 @@ GRANTS: dict[str, list[str]] = {
     "admin-outage": ["admin:outage"],
     "admin": ["admin"],
 }
-SEED = {"Authorization": "Bearer t-seed"}  # opens the privacy case, reads everything
-AUDIT_ALL = {"Authorization": "Bearer t-audit-all"}
+SEED = {"Authorization": "Bearer test-token-for-seed"}  # opens the privacy case, reads everything
+AUDIT_ALL = {"Authorization": "Bearer test-token-for-audit-all"}
 #: routes not called in the matrix: signing in and out would change the caller's own session
 NOT_CALLED = {"GET /login", "POST /login", "GET /login/totp", "POST /login/totp"}
 NOT_CALLED |= {"GET /enrol/totp", "POST /enrol/totp", "POST /logout"}
 
 
 def config(tmp_path: Path) -> Path:
-    tokens = [{"name": n, "token": f"t-{n}", "roles": g} for n, g in GRANTS.items()]
+    tokens = [{"name": n, "token": f"test-token-for-{n}", "roles": g} for n, g in GRANTS.items()]
     tokens += [
-        {"name": "seed", "token": "t-seed", "roles": ["editor:all"]},
-        {"name": "audit-all", "token": "t-audit-all", "roles": ["auditor:all"]},
+        {"name": "seed", "token": "test-token-for-seed", "roles": ["editor:all"]},
+        {"name": "audit-all", "token": "test-token-for-audit-all", "roles": ["auditor:all"]},
     ]
     return write_config(
         tmp_path,
@@ -183,7 +183,7 @@ async def each_role_on_each_route(
 ) -> None:
     for name, grants in GRANTS.items():
         person = await sign_in(client, name, clock.now())
-        token = {"Authorization": f"Bearer t-{name}"}
+        token = {"Authorization": f"Bearer test-token-for-{name}"}
         for key in keys:
             method, path = key.split(" ", 1)
             need = decisions.NEEDS[key]
@@ -222,7 +222,8 @@ async def test_a_privacy_case_through_the_incident_route_needs_the_privacy_role(
     case_id = ids["privacy"]["id"]
     for who in ("viewer", "approver-outage"):
         r = await client.get(
-            f"/api/v1/incidents/{case_id}", headers={"Authorization": f"Bearer t-{who}"}
+            f"/api/v1/incidents/{case_id}",
+            headers={"Authorization": f"Bearer test-token-for-{who}"},
         )
         assert r.status == 403
     assert await audited(client, "privacy.refused", f"privacy:{case_id}") == [
@@ -230,7 +231,8 @@ async def test_a_privacy_case_through_the_incident_route_needs_the_privacy_role(
         "token:viewer",
     ]
     r = await client.get(
-        f"/api/v1/incidents/{case_id}", headers={"Authorization": "Bearer t-viewer-privacy"}
+        f"/api/v1/incidents/{case_id}",
+        headers={"Authorization": "Bearer test-token-for-viewer-privacy"},
     )
     assert r.status == 200 and (await r.json())["drafts"]
     assert await audited(client, "privacy.read", f"privacy:{case_id}") == ["token:viewer-privacy"]
@@ -263,7 +265,9 @@ async def test_auditors_read_the_audit_log_of_their_tracks(client, clock):
 
     async def tracks(who: str) -> set[str]:
         r = await client.get(
-            "/api/v1/audit", params={"limit": "1000"}, headers={"Authorization": f"Bearer t-{who}"}
+            "/api/v1/audit",
+            params={"limit": "1000"},
+            headers={"Authorization": f"Bearer test-token-for-{who}"},
         )
         assert r.status == 200, await r.text()
         return {
@@ -279,11 +283,13 @@ async def test_auditors_read_the_audit_log_of_their_tracks(client, clock):
     assert await tracks("auditor-privacy") == {"privacy"}
     assert await tracks("admin-outage") == {"outage"}
     assert await tracks("audit-all") == {"outage", "privacy"}
-    r = await client.get("/api/v1/audit", headers={"Authorization": "Bearer t-viewer"})
+    r = await client.get("/api/v1/audit", headers={"Authorization": "Bearer test-token-for-viewer"})
     assert r.status == 403
     case = f"privacy:{ids['privacy']['id']}"
     r = await client.get(
-        "/api/v1/audit", params={"target": case}, headers={"Authorization": "Bearer t-auditor"}
+        "/api/v1/audit",
+        params={"target": case},
+        headers={"Authorization": "Bearer test-token-for-auditor"},
     )
     assert r.status == 403
     assert await audited(client, "privacy.refused", case) == ["token:auditor"]
@@ -295,7 +301,7 @@ async def test_a_live_stream_ends_when_its_session_ends_or_roles_change(client, 
     app = client.server.app
     assert app is not None
     feed = app[FEED]
-    admin = {"Authorization": "Bearer t-admin"}
+    admin = {"Authorization": "Bearer test-token-for-admin"}
     for end in ("sign-out", "roles"):
         person = await sign_in(client, "viewer", clock.now())
         ended = feed.ended

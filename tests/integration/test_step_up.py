@@ -20,8 +20,8 @@ from persons import sign_in, totp
 from bridge.web.keys import SERVICE
 from bridge.web.sessions import _hash
 
-APPROVER_TOKEN = {"Authorization": "Bearer t-approver"}
-AUDITOR = {"Authorization": "Bearer t-auditor"}
+APPROVER_TOKEN = {"Authorization": "Bearer test-token-for-approver"}
+AUDITOR = {"Authorization": "Bearer test-token-for-auditor"}
 pytestmark = pytest.mark.manual_outbox
 
 

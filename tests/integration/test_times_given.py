@@ -22,8 +22,8 @@ from bridge.store.records import DeclarationRecord, PrivacyCaseRecord
 from bridge.web.keys import SERVICE
 
 ClientFor = Any
-EDITOR = {"Authorization": "Bearer t-editor"}
-PRIVACY = {"Authorization": "Bearer t-p-editor"}
+EDITOR = {"Authorization": "Bearer test-token-for-editor"}
+PRIVACY = {"Authorization": "Bearer test-token-for-p-editor"}
 KIND = "nkom_hendelsesrapport"
 YEAR_ONE = "0001-01-01T00:30:00+01:00"  # 0000-12-31T23:30:00Z: before UTC's first day
 YEAR_10000 = "9999-12-31T23:30:00-01:00"  # 10000-01-01T00:30:00Z: after its last

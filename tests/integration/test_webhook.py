@@ -168,7 +168,7 @@ async def test_webhook_without_valid_credentials_is_401(client, config_path, hea
 
 async def test_webhook_accepts_basic_auth(client, clock):
     """Basic auth with a configured username and password is accepted."""
-    headers = {"Authorization": "Basic " + base64.b64encode(b"am:basic-secret").decode()}
+    headers = {"Authorization": "Basic " + base64.b64encode(b"am:basic-secret-for-am").decode()}
     resp = await post(client, webhook(alert("fp", clock.now())), headers=headers)
     assert resp.status == 200
 
@@ -253,7 +253,7 @@ async def test_read_api_requires_a_viewer_token(client):
     """The read API answers 401 without a token and 403 for a token without the outage
     viewer role."""
     assert (await client.get("/api/v1/incidents")).status == 401
-    wrong = {"Authorization": "Bearer privacy-token"}
+    wrong = {"Authorization": "Bearer privacy-viewer-token"}
     resp = await client.get("/api/v1/incidents", headers=wrong)
     assert resp.status == 403
     assert (await resp.json())["error"] == "forbidden"

@@ -383,6 +383,8 @@ def test_env_overrides_apply() -> None:
     """BRIDGE_SECTION__KEY variables override the file, values parsed as YAML."""
     env = {
         "BRIDGE_SERVER__LISTEN": "0.0.0.0:9090",
+        # beyond loopback the example's dev-only-… tokens are refused: the operator's own
+        "BRIDGE_AUTH": "{webhook: {tokens: [{name: am, token: own-webhook-token-4f9c}]}}",
         "BRIDGE_EVALUATION__INTERVAL": "5s",
         "BRIDGE_REGULATORS__ENISA__ENABLED": "false",
         "BRIDGE_STORE": "redis://redis.example:6379/0",
@@ -422,7 +424,7 @@ def test_env_override_with_unknown_key_names_the_key() -> None:
 
 def test_loaded_config_names_the_environment_overrides_it_applied() -> None:
     """The loaded configuration keeps which keys came from which BRIDGE_ variable (names only)."""
-    env = {"BRIDGE_SERVER__LISTEN": "0.0.0.0:9090", "BRIDGE_CONFIG": "ignored.yaml"}
+    env = {"BRIDGE_SERVER__LISTEN": "127.0.0.1:9090", "BRIDGE_CONFIG": "ignored.yaml"}
     loaded = load_config(SHIPPED, env=env)
     assert loaded.env_overrides == {("server", "listen"): "BRIDGE_SERVER__LISTEN"}
 

@@ -1,0 +1,83 @@
+"""`bridge check-config` and `bridge serve` refuse an unsafe or meaningless config, naming the
+key path (the rules themselves: tests/unit/test_config_strict.py)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from builders import shipped_config
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def bridge(*args: str, timeout: float = 60, **env_extra: str) -> subprocess.CompletedProcess[str]:
+    """``python -m bridge ARGS`` from the repository root, no BRIDGE_ variable but ``env_extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_")}
+    return subprocess.run(
+        [sys.executable, "-m", "bridge", *args],
+        cwd=REPO,
+        env={**env, **env_extra},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def refused(run: subprocess.CompletedProcess[str], config: Path | str, *problems: str) -> None:
+    """The run exited 1 printing each problem (``KEY: what``) for ``config``."""
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "configuration INVALID" in run.stderr
+    for problem in problems:
+        assert f"  {config}: {problem}" in run.stderr, run.stderr
+
+
+def changed(tmp_path: Path, mutate: Callable[[dict[str, Any], Path], object]) -> Path:
+    return shipped_config(tmp_path, mutate)
+
+
+def test_check_config_refuses_development_tokens_beyond_loopback() -> None:
+    """The shipped config with its listener opened by the environment names every dev token;
+    the secret itself is never printed."""
+    run = bridge("check-config", "-c", "config/bridge.yaml", BRIDGE_SERVER__LISTEN="0.0.0.0:8080")
+    refused(
+        run,
+        "config/bridge.yaml",
+        "auth.webhook.tokens.0.token: a development secret",
+        "auth.api_tokens.1.token: a development secret",
+    )
+    assert "dev-only-webhook-token-change-me" not in run.stdout + run.stderr
+
+
+def test_serve_refuses_development_tokens_beyond_loopback() -> None:
+    """serve refuses to start, rather than listening on every interface with them."""
+    run = bridge("serve", "-c", "config/bridge.yaml", timeout=30, BRIDGE_SERVER__LISTEN="0.0.0.0:0")
+    refused(run, "config/bridge.yaml", "auth.webhook.tokens.0.token: a development secret")
+
+
+def test_check_config_refuses_a_short_token(tmp_path: Path) -> None:
+    def mutate(data: dict[str, Any], _folder: Path) -> None:
+        data["auth"]["webhook"]["tokens"][0]["token"] = "alertmanager"
+
+    path = changed(tmp_path, mutate)
+    run = bridge("check-config", "-c", str(path))
+    refused(run, path, "auth.webhook.tokens.0.token: must be at least 16 characters (got 12)")
+    assert "alertmanager" not in run.stderr.partition("(got 12)")[0]
+
+
+def test_check_config_refuses_a_blank_token_file(tmp_path: Path) -> None:
+    def mutate(data: dict[str, Any], folder: Path) -> None:
+        (folder / "api.token").write_text("\n", encoding="utf-8")
+        data["auth"]["api_tokens"][0] = {
+            "name": "noc",
+            "token_file": "api.token",
+            "roles": ["viewer"],
+        }
+
+    path = changed(tmp_path, mutate)
+    refused(bridge("check-config", "-c", str(path)), path, "auth.api_tokens.0: token_file:")

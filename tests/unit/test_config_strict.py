@@ -1,0 +1,123 @@
+"""bridge.yaml refuses what is unsafe or meaningless, naming the key path: each rule through
+:func:`load_config` on a changed copy of the shipped config/ (tests/builders.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from builders import shipped_config
+
+from bridge.config import LoadedConfig, load_config
+from bridge.errors import ConfigError
+
+Mutate = Callable[[dict[str, Any], Path], object]
+
+
+def loaded(tmp_path: Path, mutate: Mutate | None = None, **env: str) -> LoadedConfig:
+    return load_config(shipped_config(tmp_path, mutate), env=env)
+
+
+def problems(tmp_path: Path, mutate: Mutate | None = None, **env: str) -> list[str]:
+    """The problems of a config that must fail, each checked to name the file or variable."""
+    path = shipped_config(tmp_path, mutate)
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env=env)
+    for problem in info.value.problems:
+        assert problem.startswith((f"{path}: ", "environment BRIDGE_")), problem
+    return [p.removeprefix(f"{path}: ") for p in info.value.problems]
+
+
+def put(dotted: str, value: object) -> Mutate:
+    """Set the value at a dotted key path (list items by index)."""
+
+    def mutate(data: dict[str, Any], _folder: Path) -> None:
+        *parents, last = dotted.split(".")
+        node: Any = data
+        for key in parents:
+            node = node[int(key)] if isinstance(node, list) else node.setdefault(key, {})
+        if isinstance(node, list):
+            node[int(last)] = value
+        else:
+            node[last] = value
+
+    return mutate
+
+
+# ---- secrets ------------------------------------------------------------------------------
+
+
+def test_development_secrets_are_refused_beyond_loopback(tmp_path: Path) -> None:
+    """The shipped dev-only-… tokens are published: on 0.0.0.0 each one is refused by key path;
+    on loopback (127.0.0.0/8, ::1: the README's demo) they are accepted."""
+    found = problems(tmp_path, put("server.listen", "0.0.0.0:8080"))
+    assert [p.partition(": a development secret")[0] for p in found] == [
+        "auth.webhook.tokens.0.token",
+        "auth.api_tokens.0.token",
+        "auth.api_tokens.1.token",
+    ]
+    assert "server.listen 0.0.0.0:8080 is reachable beyond this machine" in found[0]
+    for listen in ("127.0.0.1:8080", "127.0.0.2:8080", "[::1]:8080"):
+        assert loaded(tmp_path, put("server.listen", listen)).config.server.listen == listen
+
+
+def test_development_secrets_are_refused_when_the_environment_opens_the_listener(
+    tmp_path: Path,
+) -> None:
+    """A BRIDGE_SERVER__LISTEN override is the listener checked (containers set it)."""
+    found = problems(tmp_path, BRIDGE_SERVER__LISTEN="0.0.0.0:8080")
+    assert found[0].startswith("auth.webhook.tokens.0.token: a development secret")
+
+
+def test_a_development_smtp_password_is_refused_beyond_loopback(tmp_path: Path) -> None:
+    """Every secret counts, the SMTP relay's password too."""
+
+    def mutate(data: dict[str, Any], _folder: Path) -> None:
+        data["server"]["listen"] = "0.0.0.0:8080"
+        data["auth"] = {"webhook": {"tokens": [{"name": "am", "token": "a" * 32}]}}
+        data["smtp"] = {"username": "ib", "password": "dev-only-smtp-password"}
+
+    found = problems(tmp_path, mutate)
+    assert len(found) == 1 and found[0].startswith("smtp.password: a development secret")
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("auth.webhook.tokens.0.token", "short-token"),
+        ("auth.webhook.tokens.0.token", ""),
+        ("auth.api_tokens.0.token", "fifteen-chars-x"),
+    ],
+)
+def test_short_secrets_are_refused(tmp_path: Path, key: str, value: str) -> None:
+    """A token shorter than 16 characters can be guessed by trying: refused by key path."""
+    (found,) = problems(tmp_path, put(key, value))
+    assert found.startswith(f"{key}: must be at least 16 characters (got {len(value)})")
+    assert value not in found.partition("(got")[0] or not value
+
+
+def test_an_empty_basic_password_is_refused(tmp_path: Path) -> None:
+    """An empty basic-auth password would let a caller in with just ``am:``."""
+    (found,) = problems(tmp_path, put("auth.webhook.basic", [{"username": "am", "password": ""}]))
+    assert found.startswith("auth.webhook.basic.0.password: must be at least 16 characters")
+
+
+def test_a_blank_token_file_is_refused(tmp_path: Path) -> None:
+    """A token_file holding only white space is an empty secret: refused naming the key."""
+
+    def mutate(data: dict[str, Any], folder: Path) -> None:
+        (folder / "webhook.token").write_text("  \n", encoding="utf-8")
+        data["auth"]["webhook"]["tokens"] = [{"name": "am", "token_file": "webhook.token"}]
+
+    (found,) = problems(tmp_path, mutate)
+    assert found.startswith("auth.webhook.tokens.0: token_file: ")
+    assert "webhook.token is empty" in found
+
+
+def test_a_blank_smtp_password_is_refused(tmp_path: Path) -> None:
+    """An SMTP password, when given, is not blank (the relay chose it: no length asked)."""
+    (found,) = problems(tmp_path, put("smtp", {"username": "ib", "password": " "}))
+    assert found.startswith("smtp.password: must not be empty")
+    assert loaded(tmp_path, put("smtp", {"username": "ib", "password": "pw"})).config.smtp
