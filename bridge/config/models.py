@@ -88,6 +88,17 @@ class LockoutConfig(Strict):
     address_max_failures: int = Field(default=20, ge=1)  # per client address, in the window
     address_window: Duration = timedelta(minutes=15)
 
+    @field_validator("lock_for", "address_window")
+    @classmethod
+    def _positive(cls, v: timedelta) -> timedelta:
+        # 0s would switch the lockout (or the per-address throttle) off while looking set
+        if v <= timedelta(0):
+            raise ValueError(
+                "must be longer than 0s: 0s switches this protection off (a wrong password "
+                "could be tried without end)"
+            )
+        return v
+
 
 MAX_STEP_UP_WINDOW = timedelta(minutes=15)
 

@@ -81,3 +81,17 @@ def test_check_config_refuses_a_blank_token_file(tmp_path: Path) -> None:
 
     path = changed(tmp_path, mutate)
     refused(bridge("check-config", "-c", str(path)), path, "auth.api_tokens.0: token_file:")
+
+
+def test_check_config_refuses_a_lockout_of_zero() -> None:
+    run = bridge(
+        "check-config",
+        "-c",
+        "config/bridge.yaml",
+        BRIDGE_AUTH__SESSION__LOCKOUT__LOCK_FOR="0s",
+    )
+    assert run.returncode == 1
+    assert (
+        "environment BRIDGE_AUTH__SESSION__LOCKOUT__LOCK_FOR: auth.session.lockout.lock_for: "
+        "must be longer than 0s" in run.stderr
+    )

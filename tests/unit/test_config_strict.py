@@ -121,3 +121,13 @@ def test_a_blank_smtp_password_is_refused(tmp_path: Path) -> None:
     (found,) = problems(tmp_path, put("smtp", {"username": "ib", "password": " "}))
     assert found.startswith("smtp.password: must not be empty")
     assert loaded(tmp_path, put("smtp", {"username": "ib", "password": "pw"})).config.smtp
+
+
+# ---- lockout ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", ["lock_for", "address_window"])
+def test_a_lockout_of_zero_is_refused(tmp_path: Path, key: str) -> None:
+    """``0s`` would switch the lockout (or the per-address throttle) off while looking set."""
+    (found,) = problems(tmp_path, put(f"auth.session.lockout.{key}", "0s"))
+    assert found.startswith(f"auth.session.lockout.{key}: must be longer than 0s")
