@@ -14,7 +14,6 @@ from typing import Annotated, ClassVar, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     BeforeValidator,
     Field,
@@ -27,13 +26,17 @@ from pydantic import (
 
 from bridge.config.rule_sets import OBLIGATION_KINDS
 from bridge.config.types import (
+    Address,
+    Addresses,
     CallerSecret,
     Duration,
     GivenSecret,
     Jurisdiction,
+    OptionalAddress,
     Strict,
     WithSecret,
 )
+from bridge.core import addresses
 from bridge.core import retention as core_retention
 from bridge.core.access import grant_problem
 from bridge.core.alerts import WebhookLimits
@@ -267,11 +270,11 @@ class RegulatorConfig(Strict):
 
     enabled: bool = True
     rule_set: str
-    recipient: str | None = None
+    recipient: Addresses | None = None  # one or more, comma-separated
     # where the reports of a repealed law's rule set go for an incident since the repeal (the
     # operator's internal threshold, owed to no regulator): the operator's own address; left
     # out, such reports are kept internally on approval and sent to no one
-    internal_recipient: str | None = None
+    internal_recipient: Addresses | None = None
     channel: Channel | None = None
     channels: dict[str, Channel] = Field(default_factory=dict)
 
@@ -283,12 +286,8 @@ class RegulatorConfig(Strict):
         regulators = {a.lower() for a in DEFAULT_RECIPIENTS.values()}
         own = info.data.get("recipient")
         if own:
-            regulators |= {a.strip().lower() for a in own.split(",")}
-        for address in (a.strip() for a in value.split(",")):
-            try:
-                validate_email(address, check_deliverability=False)
-            except EmailNotValidError as exc:
-                raise ValueError(f"{address!r} is not an e-mail address: {exc}") from exc
+            regulators |= {a.lower() for a in addresses.split(own)}
+        for address in addresses.split(value):
             if address.lower() in regulators:
                 raise ValueError(
                     f"{address} is a regulator's address; internal-threshold reports are owed "
@@ -397,7 +396,7 @@ class OperatorContact(Strict):
 
     name: str = ""
     phone: str = ""
-    email: str = ""
+    email: OptionalAddress = ""
     names: dict[Literal["sv", "nb"], str] = Field(default_factory=dict)
     phones: dict[Literal["sv", "nb"], str] = Field(default_factory=dict)
 
@@ -440,7 +439,7 @@ class SmtpConfig(WithSecret):
     security: Literal["none", "starttls", "tls"] = "starttls"
     username: str | None = None
     password: GivenSecret | None = None
-    sender: str = "incident-bridge@localhost"
+    sender: Address = "incident-bridge@localhost"  # the envelope's and header's From
     timeout: Duration = timedelta(seconds=30)
     ca_file: Path | None = None  # CA bundle to trust for the relay's certificate (else system)
 
@@ -637,10 +636,10 @@ class PrivacyConfig(Strict):
     alert_label: dict[str, str] = Field(default_factory=dict)
     # Regulator → address of its privacy reports (default: regulators.<name>.recipient, else
     # the regulator's published address).
-    recipients: dict[str, str] = Field(default_factory=dict)
+    recipients: dict[str, Addresses] = Field(default_factory=dict)
     # Where approved subscriber notices are e-mailed for the operator to distribute (default:
     # operator.contact.email). The bridge never e-mails subscribers itself.
-    subscriber_notice_recipient: str | None = None
+    subscriber_notice_recipient: Addresses | None = None
 
 
 class AlertmanagerConfig(Strict):

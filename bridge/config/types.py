@@ -18,6 +18,7 @@ from pydantic import (
 )
 from pydantic_core import core_schema
 
+from bridge.core.addresses import address_problem
 from bridge.core.durations import format_duration, parse_duration
 
 
@@ -35,6 +36,28 @@ Jurisdiction = Annotated[Literal["SE", "NO"], BeforeValidator(_jurisdiction)]
 Duration = Annotated[
     timedelta, BeforeValidator(parse_duration), PlainSerializer(format_duration, return_type=str)
 ]
+
+
+def _addresses(value: str) -> str:
+    problem = address_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+def _address(value: str) -> str:
+    problem = address_problem(value, several=False)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+#: One e-mail address or several, comma-separated (a recipient field of the notices).
+Addresses = Annotated[str, AfterValidator(_addresses)]
+#: Exactly one e-mail address (a sender, a contact).
+Address = Annotated[str, AfterValidator(_address)]
+#: One e-mail address, or ``""`` for none.
+OptionalAddress = Annotated[str, AfterValidator(lambda v: v and _address(v))]
 
 
 class Secret:

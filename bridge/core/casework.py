@@ -51,8 +51,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
-
+from bridge.core import addresses
 from bridge.core.drafts import (
     DEFAULT_RECIPIENTS,
     LANGUAGES,
@@ -301,17 +300,10 @@ def _edits(version: Version) -> dict[str, str]:
 def check_recipients(text: str) -> list[str]:
     """The addresses of a recipient field (comma-separated), each a real address (syntax only:
     no DNS look-up); :class:`BadInput` naming ``fields.recipient`` otherwise."""
-    addresses = [a.strip() for a in text.split(",")]
-    if not any(addresses):
-        raise BadInput("fields.recipient", "expected an e-mail address")
-    for address in addresses:
-        try:
-            validate_email(address, check_deliverability=False)
-        except EmailNotValidError as exc:
-            raise BadInput(
-                "fields.recipient", f"{address!r} is not an e-mail address: {exc}"
-            ) from exc
-    return addresses
+    problem = addresses.address_problem(text)
+    if problem is not None:
+        raise BadInput("fields.recipient", problem)
+    return addresses.split(text)
 
 
 def _check_repealed_recipient(draft: Draft, fields: DraftFields, text: str) -> None:

@@ -95,3 +95,17 @@ def test_check_config_refuses_a_lockout_of_zero() -> None:
         "environment BRIDGE_AUTH__SESSION__LOCKOUT__LOCK_FOR: auth.session.lockout.lock_for: "
         "must be longer than 0s" in run.stderr
     )
+
+
+def test_check_config_refuses_an_address_that_is_not_one() -> None:
+    run = bridge(
+        "check-config",
+        "-c",
+        "config/bridge.yaml",
+        BRIDGE_REGULATORS__PTS__RECIPIENT="incidentrapport at pts",
+    )
+    assert run.returncode == 1
+    assert (
+        "environment BRIDGE_REGULATORS__PTS__RECIPIENT: regulators.pts.recipient: "
+        "'incidentrapport at pts' is not an e-mail address" in run.stderr
+    )

@@ -131,3 +131,41 @@ def test_a_lockout_of_zero_is_refused(tmp_path: Path, key: str) -> None:
     """``0s`` would switch the lockout (or the per-address throttle) off while looking set."""
     (found,) = problems(tmp_path, put(f"auth.session.lockout.{key}", "0s"))
     assert found.startswith(f"auth.session.lockout.{key}: must be longer than 0s")
+
+
+# ---- e-mail addresses ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "says"),
+    [
+        ("regulators.pts.recipient", "incidentrapport at pts", "'incidentrapport at pts' is not"),
+        ("regulators.pts.recipient", 5, "'5' is not an e-mail address"),
+        ("regulators.pts.recipient", "", "expected an e-mail address"),
+        ("smtp.sender", "noc reports", "'noc reports' is not an e-mail address"),
+        ("privacy.recipients.pts", "dpo at pts", "'dpo at pts' is not an e-mail address"),
+        ("privacy.subscriber_notice_recipient", "nope", "'nope' is not an e-mail address"),
+        ("operator.contact.email", "noc", "'noc' is not an e-mail address"),
+        ("operator.contacts.privacy.email", "dpo@", "'dpo@' is not an e-mail address"),
+    ],
+)
+def test_e_mail_addresses_are_checked(tmp_path: Path, key: str, value: object, says: str) -> None:
+    """Every address of the config is an e-mail address (syntax only, no DNS look-up), checked
+    with the recipient field's check (bridge/core/addresses.py)."""
+    (found,) = problems(tmp_path, put(key, value))
+    assert found.startswith(f"{key}: {says}"), found
+
+
+def test_each_of_several_recipients_is_checked(tmp_path: Path) -> None:
+    """Several recipients comma-separated are each checked; when all are addresses they load,
+    as does an empty contact e-mail (none)."""
+    (found,) = problems(tmp_path, put("regulators.pts.recipient", "incidentrapport@pts.se, noc"))
+    assert found.startswith("regulators.pts.recipient: 'noc' is not an e-mail address")
+
+    def mutate(data: dict[str, Any], _folder: Path) -> None:
+        data["regulators"]["pts"]["recipient"] = "incidentrapport@pts.se, noc@example.net"
+        data["operator"]["contacts"]["outage"]["email"] = ""
+        data["smtp"] = {"sender": "noc-reports@example.net"}
+
+    cfg = loaded(tmp_path, mutate).config
+    assert cfg.regulators["pts"].recipient == "incidentrapport@pts.se, noc@example.net"
