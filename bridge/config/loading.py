@@ -175,6 +175,55 @@ def _development_secret_problems(
     ]
 
 
+def _regulator_problems(
+    path: Path,
+    cfg: BridgeConfig,
+    rule_sets: Mapping[str, tuple[Path, RuleSetModel]],
+    applied: Mapping[tuple[str, ...], str],
+) -> list[str]:
+    """Each ``regulators`` key is its rule set's ``regulator`` (drafting looks a regulator's
+    recipient and channel up by that name: under another key they are never found), and its
+    ``channels`` name only its own rule set's report kinds (another's kind would move that
+    regulator's report); each ``privacy.recipients`` key is the regulator of a privacy rule set
+    in use."""
+    problems: list[str] = []
+    known = sorted({rs.regulator for _, rs in rule_sets.values()})
+    for name, reg in cfg.regulators.items():
+        if reg.rule_set not in rule_sets:
+            continue  # said by _rule_set_problems
+        rule_set = rule_sets[reg.rule_set][1]
+        loc: tuple[str, ...] = ("regulators", name)
+        if name != rule_set.regulator:
+            problems.append(
+                f"{_origin(path, applied, loc)}: {'.'.join(loc)}: expected the key "
+                f"{rule_set.regulator!r}, the regulator of rule set {rule_set.id} (notices find "
+                f"a regulator's recipient and channels by it; known regulators: "
+                f"{', '.join(known)})"
+            )
+        kinds = rule_set.obligation_kinds()
+        for kind in reg.channels:
+            if kind not in kinds:
+                loc = ("regulators", name, "channels", kind)
+                problems.append(
+                    f"{_origin(path, applied, loc)}: {'.'.join(loc)}: not a report kind of rule "
+                    f"set {rule_set.id} (its kinds: {', '.join(kinds) or 'none'}): a regulator "
+                    "sets the channel of its own reports only"
+                )
+    if cfg.privacy is not None and cfg.privacy.recipients:
+        privacy = sorted(
+            {rule_sets[n][1].regulator for n in cfg.privacy.rule_sets if n in rule_sets}
+        )
+        for name in cfg.privacy.recipients:
+            if name not in privacy:
+                loc = ("privacy", "recipients", name)
+                problems.append(
+                    f"{_origin(path, applied, loc)}: {'.'.join(loc)}: not the regulator of a "
+                    f"privacy rule set in privacy.rule_sets (expected one of "
+                    f"{', '.join(privacy) or 'none'})"
+                )
+    return problems
+
+
 def load_config(path: Path | str, env: Mapping[str, str] | None = None) -> LoadedConfig:
     """See the module contract."""
     path = Path(path)
@@ -225,6 +274,7 @@ def load_config(path: Path | str, env: Mapping[str, str] | None = None) -> Loade
             problems += _rule_set_problems(
                 path, f"privacy.rule_sets.{i}", name, "privacy", rule_sets, rules_dir
             )
+    problems += _regulator_problems(path, cfg, rule_sets, applied)
     if cfg.inventory.path is not None and not cfg.inventory.path.exists():
         problems.append(f"{path}: inventory.path: file not found: {cfg.inventory.path}")
     if problems:

@@ -109,3 +109,17 @@ def test_check_config_refuses_an_address_that_is_not_one() -> None:
         "environment BRIDGE_REGULATORS__PTS__RECIPIENT: regulators.pts.recipient: "
         "'incidentrapport at pts' is not an e-mail address" in run.stderr
     )
+
+
+def test_check_config_refuses_a_renamed_regulator_and_a_foreign_channel(tmp_path: Path) -> None:
+    def mutate(data: dict[str, Any], _folder: Path) -> None:
+        data["regulators"]["sweden"] = data["regulators"].pop("pts")
+        data["regulators"]["enisa"]["channels"] = {"se_cyber_final": "email"}
+
+    path = changed(tmp_path, mutate)
+    refused(
+        bridge("check-config", "-c", str(path)),
+        path,
+        "regulators.sweden: expected the key 'pts'",
+        "regulators.enisa.channels.se_cyber_final: not a report kind of rule set enisa-matrix",
+    )

@@ -169,3 +169,36 @@ def test_each_of_several_recipients_is_checked(tmp_path: Path) -> None:
 
     cfg = loaded(tmp_path, mutate).config
     assert cfg.regulators["pts"].recipient == "incidentrapport@pts.se, noc@example.net"
+
+
+# ---- regulator keys and channels ----------------------------------------------------------
+
+
+def test_a_regulator_under_another_name_is_refused(tmp_path: Path) -> None:
+    """Drafting finds PTS's recipient under ``pts``: renamed, its notices would have none."""
+
+    def mutate(data: dict[str, Any], _folder: Path) -> None:
+        data["regulators"]["sweden"] = data["regulators"].pop("pts")
+
+    (found,) = problems(tmp_path, mutate)
+    assert found.startswith(
+        "regulators.sweden: expected the key 'pts', the regulator of rule set pts-outage"
+    )
+    assert "known regulators: csirt, enisa, nkom, pts" in found
+
+
+def test_a_privacy_recipient_of_no_privacy_regulator_is_refused(tmp_path: Path) -> None:
+    (found,) = problems(tmp_path, put("privacy.recipients", {"sweden": "dpo@example.net"}))
+    assert found.startswith("privacy.recipients.sweden: not the regulator of a privacy rule set")
+    assert "expected one of nkom, pts" in found
+
+
+def test_a_channel_for_another_regulators_report_is_refused(tmp_path: Path) -> None:
+    """ENISA's entry may not move the CSIRT's final report off the portal."""
+    (found,) = problems(tmp_path, put("regulators.enisa.channels", {"se_cyber_final": "email"}))
+    assert found.startswith(
+        "regulators.enisa.channels.se_cyber_final: not a report kind of rule set enisa-matrix "
+        "(its kinds: none)"
+    )
+    ok = loaded(tmp_path, put("regulators.pts.channels", {"pts_initial": "portal"}))
+    assert ok.config.regulators["pts"].channels == {"pts_initial": "portal"}
