@@ -18,11 +18,15 @@ _USERINFO = re.compile(r"(?<=://)[^@\s'\"]+@")
 
 
 def _describe(err: Mapping[str, Any]) -> str:
-    loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith("function-"))
+    parts = [str(p) for p in err["loc"] if not str(p).startswith("function-")]
+    of_key = parts[-1:] == ["[key]"]  # a mapping's key failed, not its value
+    loc = ".".join(parts[:-1] if of_key else parts)
     kind = err["type"]
     if kind == "extra_forbidden":
         return f"{loc}: unknown key"
     msg = str(err["msg"]).removeprefix("Value error, ")
+    if of_key:
+        msg = f"as a key: {msg}"
     got = err.get("input")
     shown = (
         ""

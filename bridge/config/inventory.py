@@ -174,9 +174,16 @@ def load_csv(path: Path, service_totals: Mapping[str, Mapping[str, int]] | None 
         for column in ("id", "parent", "jurisdiction", "region"):
             if column not in header:
                 problems.add("header", f"missing column {column!r}")
+        seen: set[str] = set()
         for column in header:
+            if column in seen:
+                # csv.DictReader keeps the last cell of a repeated column: the first is lost
+                problems.add("header", f"column {column!r} appears more than once")
+            seen.add(column)
             if column not in _KNOWN_CSV and not column.startswith("conn_"):
                 problems.add("header", f"unknown column {column!r} (services are conn_<name>)")
+            elif column.startswith("conn_") and not column[len("conn_") :].strip():
+                problems.add("header", f"column {column!r} names no service (conn_<service>)")
         problems.raise_if_any()
         services = [(c, c[len("conn_") :]) for c in header if c.startswith("conn_")]
         for row in reader:
@@ -235,6 +242,9 @@ def load_yaml(
             problems.add(f"{where}.connections", "expected a mapping of service to count")
         else:
             for service, value in raw_conns.items():
+                if not str(service).strip():
+                    problems.add(f"{where}.connections", f"service {service!r} has no name")
+                    continue
                 count = _number(value, f"{where}.connections.{service}", problems, integer=True)
                 if count:
                     conns[str(service)] = int(count)

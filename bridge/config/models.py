@@ -32,6 +32,7 @@ from bridge.config.types import (
     Duration,
     GivenSecret,
     Jurisdiction,
+    JurisdictionKey,
     OptionalAddress,
     Strict,
     WithSecret,
@@ -43,7 +44,7 @@ from bridge.core.alerts import WebhookLimits
 from bridge.core.drafts import DEFAULT_RECIPIENTS
 from bridge.core.durations import format_duration, parse_duration
 from bridge.core.incidents import CorrelationRules
-from bridge.core.mapping import MappingRules
+from bridge.core.mapping import MAX_CONNECTIONS, MappingRules
 from bridge.core.store_url import store_url_problems
 
 
@@ -321,11 +322,16 @@ class InventoryLabels(Strict):
     severity: str = _LABELS.severity
 
 
+ConnectionTotal = Annotated[int, Field(ge=1, le=MAX_CONNECTIONS)]
+
+
 class InventoryConfig(Strict):
     path: Path | None = None
     labels: InventoryLabels = InventoryLabels()
     default_jurisdiction: Jurisdiction = "SE"
-    service_totals: dict[str, dict[str, int]] = Field(default_factory=dict)
+    # jurisdiction → service → all its active connections there (the denominator of a share
+    # criterion; default: the inventory's sum): at least 1, at most MAX_CONNECTIONS
+    service_totals: dict[JurisdictionKey, dict[str, ConnectionTotal]] = Field(default_factory=dict)
 
 
 class CorrelationConfig(Strict):

@@ -30,6 +30,18 @@ def _jurisdiction(value: object) -> object:
 
 Jurisdiction = Annotated[Literal["SE", "NO"], BeforeValidator(_jurisdiction)]
 
+
+def _known_jurisdiction(value: str) -> str:
+    if value not in ("SE", "NO"):
+        raise ValueError(f"expected SE or NO, got {value!r}")
+    return value
+
+
+#: A jurisdiction as a mapping's key (typed ``str``, so the mapping passes where text keys go).
+JurisdictionKey = Annotated[
+    str, BeforeValidator(_jurisdiction), AfterValidator(_known_jurisdiction)
+]
+
 #: A duration (``90s``, ``1h30m``, ``14d``) of at most 100 years
 #: (:data:`bridge.core.durations.MAX_DURATION`): no interval or threshold means anything longer,
 #: and a longer one once overflowed ``datetime`` arithmetic at start or in ``bridge prune``.

@@ -123,3 +123,30 @@ def test_check_config_refuses_a_renamed_regulator_and_a_foreign_channel(tmp_path
         "regulators.sweden: expected the key 'pts'",
         "regulators.enisa.channels.se_cyber_final: not a report kind of rule set enisa-matrix",
     )
+
+
+def test_check_config_refuses_a_repeated_inventory_column_and_a_negative_total(
+    tmp_path: Path,
+) -> None:
+    def mutate(data: dict[str, Any], folder: Path) -> None:
+        (folder / "inventory.csv").write_text(
+            "id,parent,jurisdiction,region,conn_internet,conn_internet\na,,SE,R1,5,7\n",
+            encoding="utf-8",
+        )
+        data["inventory"]["path"] = "inventory.csv"
+
+    path = changed(tmp_path, mutate)
+    run = bridge("check-config", "-c", str(path))
+    assert run.returncode == 1
+    assert "inventory.csv: header: column 'conn_internet' appears more than once" in run.stderr
+    run = bridge(
+        "check-config",
+        "-c",
+        str(path),
+        BRIDGE_INVENTORY__SERVICE_TOTALS="{SE: {internet: -5}}",
+    )
+    assert run.returncode == 1
+    assert (
+        "environment BRIDGE_INVENTORY__SERVICE_TOTALS: inventory.service_totals.SE.internet: "
+        "Input should be greater than or equal to 1" in run.stderr
+    )

@@ -11,6 +11,7 @@ import pytest
 from builders import shipped_config
 
 from bridge.config import LoadedConfig, load_config
+from bridge.config.inventory import load_inventory
 from bridge.errors import ConfigError
 
 Mutate = Callable[[dict[str, Any], Path], object]
@@ -202,3 +203,55 @@ def test_a_channel_for_another_regulators_report_is_refused(tmp_path: Path) -> N
     )
     ok = loaded(tmp_path, put("regulators.pts.channels", {"pts_initial": "portal"}))
     assert ok.config.regulators["pts"].channels == {"pts_initial": "portal"}
+
+
+# ---- inventory ----------------------------------------------------------------------------
+
+
+def inventory_problems(path: Path, text: str) -> list[str]:
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_inventory(path)
+    assert all(p.startswith(f"{path}: ") for p in info.value.problems), info.value.problems
+    return [p.removeprefix(f"{path}: ") for p in info.value.problems]
+
+
+def test_a_repeated_inventory_column_is_refused(tmp_path: Path) -> None:
+    """csv.DictReader kept the last of two conn_internet cells: 5 connections were lost."""
+    found = inventory_problems(
+        tmp_path / "inv.csv",
+        "id,parent,jurisdiction,region,conn_internet,conn_internet\na,,SE,R1,5,7\n",
+    )
+    assert found == ["header: column 'conn_internet' appears more than once"]
+
+
+def test_an_inventory_column_naming_no_service_is_refused(tmp_path: Path) -> None:
+    """``conn_`` made a service called ""; a YAML ``connections`` key "" likewise."""
+    found = inventory_problems(
+        tmp_path / "inv.csv", "id,parent,jurisdiction,region,conn_\na,,SE,R1,5\n"
+    )
+    assert found == ["header: column 'conn_' names no service (conn_<service>)"]
+    found = inventory_problems(
+        tmp_path / "inv.yaml",
+        "elements:\n- {id: a, jurisdiction: SE, region: R1, connections: {'': 5}}\n",
+    )
+    assert found == ["elements[0].connections: service '' has no name"]
+
+
+@pytest.mark.parametrize(
+    ("totals", "says"),
+    [
+        ({"SE": {"internet": -5}}, "inventory.service_totals.SE.internet: Input should be greater"),
+        ({"SE": {"internet": 0}}, "inventory.service_totals.SE.internet: Input should be greater"),
+        (
+            {"DK": {"internet": 5}},
+            "inventory.service_totals.DK: as a key: expected SE or NO, got 'DK'",
+        ),
+    ],
+)
+def test_service_totals_are_counts_of_a_known_jurisdiction(
+    tmp_path: Path, totals: dict[str, dict[str, int]], says: str
+) -> None:
+    """A national total is the denominator of share criteria: a count of at least 1 in SE or NO."""
+    (found,) = problems(tmp_path, put("inventory.service_totals", totals))
+    assert found.startswith(says), found
