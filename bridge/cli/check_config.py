@@ -116,6 +116,22 @@ def _law(loaded: LoadedConfig, elements: Iterable[Element]) -> None:
         )
 
 
+def _criterion_services(loaded: LoadedConfig, known: set[str]) -> None:
+    """A criterion restricted to a ``service`` the inventory does not count (nor
+    ``inventory.service_totals`` names) is never met: warn, naming it (an inventory may grow,
+    and alerts may describe their own service, so this is not an error)."""
+    if not known:
+        return  # no inventory: alerts describe their own services
+    for rs in loaded.enabled_rule_sets():
+        for i, c in enumerate(rs.criteria):
+            if c.service is not None and c.service not in known:
+                print(
+                    f"  WARNING: rule set {rs.id}: criteria.{i}.service: {c.service!r} is no "
+                    f"service of the inventory ({', '.join(sorted(known))}): only alerts "
+                    "describing that service themselves can meet it"
+                )
+
+
 def retention_summary(retention: RetentionConfig) -> str:
     """Each kind's period once its incident settled (docs/retention.md), on one line."""
     periods = retention.periods()
@@ -197,6 +213,8 @@ def check_config(path: str) -> int:
     if unused:
         print(f"  rule sets not used by any regulator: {', '.join(unused)}")
     _law(loaded, topology.elements.values())
+    totals = {svc for per in cfg.inventory.service_totals.values() for svc in per}
+    _criterion_services(loaded, topology.service_names() | totals)
     unverified = [rs.id for rs in [*loaded.enabled_rule_sets(), *privacy] if not rs.verified]
     if unverified:
         print(

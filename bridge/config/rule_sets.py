@@ -45,6 +45,18 @@ OBLIGATION_KINDS = (
 )
 
 
+#: The keys of a criterion that only some kinds read (bridge/core/rules.py), and those kinds.
+_USED_BY = {
+    "min_connections": ("connections",),
+    "min_share": ("share",),
+    "min_area_km2": ("area",),
+    "min_capacity_share": ("capacity",),
+    "service": ("connections", "share"),
+    "scope": ("share",),
+    "levels": ("severity",),
+}
+
+
 class CriterionModel(Strict):
     id: str
     kind: str  # one of bridge.core.rules.CRITERION_KINDS (the core evaluates exactly those)
@@ -80,6 +92,17 @@ class CriterionModel(Strict):
         }.get(self.kind)
         if needed and getattr(self, needed) is None:
             raise ValueError(f"kind {self.kind!r} needs {needed}")
+        unused = sorted(
+            key
+            for key, kinds in _USED_BY.items()
+            if key in self.model_fields_set and self.kind not in kinds
+        )
+        if unused:
+            # the evaluation never reads it: the criterion would not be what it says
+            raise ValueError(
+                f"{', '.join(unused)}: not used by kind {self.kind!r} (ignored by its "
+                "evaluation); remove it or choose the kind that uses it"
+            )
         if self.kind == "severity" and not self.levels:
             raise ValueError("kind 'severity' needs levels (e.g. [alvorlig, kritisk])")
         return self
@@ -156,6 +179,17 @@ class RuleSetModel(Strict):
     severity_map: dict[str, str] = Field(default_factory=dict)
     criteria: list[CriterionModel] = Field(default_factory=list, validate_default=True)
     obligations: list[Obligation] = Field(default_factory=list)
+
+    @field_validator("obligations")
+    @classmethod
+    def _unique_kinds(cls, obligations: list[ObligationModel]) -> list[ObligationModel]:
+        seen: set[str] = set()
+        for o in obligations:
+            if o.kind in seen:
+                # one report per kind: a second entry would hold a second deadline rule
+                raise ValueError(f"obligation kind {o.kind!r} appears twice")
+            seen.add(o.kind)
+        return obligations
 
     @field_validator("criteria")
     @classmethod

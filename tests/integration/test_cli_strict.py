@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import yaml
 from builders import shipped_config
 
 REPO = Path(__file__).resolve().parents[2]
@@ -149,4 +150,29 @@ def test_check_config_refuses_a_repeated_inventory_column_and_a_negative_total(
     assert (
         "environment BRIDGE_INVENTORY__SERVICE_TOTALS: inventory.service_totals.SE.internet: "
         "Input should be greater than or equal to 1" in run.stderr
+    )
+
+
+def test_check_config_refuses_an_unused_threshold_and_warns_of_an_unknown_service(
+    tmp_path: Path,
+) -> None:
+    def rules(change: Callable[[dict[str, Any]], object]) -> Path:
+        def mutate(_data: dict[str, Any], folder: Path) -> None:
+            path = folder / "rules" / "pts-outage.yaml"
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            change(data)
+            path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+
+        return changed(tmp_path, mutate)
+
+    path = rules(lambda r: r["criteria"][3].update(min_connections=5))
+    run = bridge("check-config", "-c", str(path))
+    assert run.returncode == 1
+    assert "pts-outage.yaml: criteria.3: min_connections: not used by kind 'area'" in run.stderr
+    path = rules(lambda r: r["criteria"][0].update(service="interwebs"))
+    run = bridge("check-config", "-c", str(path))
+    assert run.returncode == 0, run.stderr
+    assert (
+        "WARNING: rule set pts-outage: criteria.0.service: 'interwebs' is no service of the "
+        "inventory" in run.stdout
     )

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from builders import shipped_config
 
 from bridge.config import LoadedConfig, load_config
@@ -27,7 +28,7 @@ def problems(tmp_path: Path, mutate: Mutate | None = None, **env: str) -> list[s
     with pytest.raises(ConfigError) as info:
         load_config(path, env=env)
     for problem in info.value.problems:
-        assert problem.startswith((f"{path}: ", "environment BRIDGE_")), problem
+        assert problem.startswith((f"{path.parent}/", "environment BRIDGE_")), problem
     return [p.removeprefix(f"{path}: ") for p in info.value.problems]
 
 
@@ -255,3 +256,38 @@ def test_service_totals_are_counts_of_a_known_jurisdiction(
     """A national total is the denominator of share criteria: a count of at least 1 in SE or NO."""
     (found,) = problems(tmp_path, put("inventory.service_totals", totals))
     assert found.startswith(says), found
+
+
+# ---- rule sets ----------------------------------------------------------------------------
+
+
+def rule_set(name: str, change: Callable[[dict[str, Any]], object]) -> Mutate:
+    """Change the rule set file ``rules/NAME.yaml`` of the copy."""
+
+    def mutate(_data: dict[str, Any], folder: Path) -> None:
+        path = folder / "rules" / f"{name}.yaml"
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        change(data)
+        path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+
+    return mutate
+
+
+def test_a_threshold_the_criterion_kind_does_not_use_is_refused(tmp_path: Path) -> None:
+    """``min_connections`` on an ``area`` criterion was silently ignored."""
+    found = problems(
+        tmp_path, rule_set("pts-outage", lambda r: r["criteria"][3].update(min_connections=5))
+    )
+    rules = tmp_path / "rules" / "pts-outage.yaml"
+    assert found == [
+        f"{rules}: criteria.3: min_connections: not used by kind 'area' (ignored by its "
+        "evaluation); remove it or choose the kind that uses it"
+    ]
+
+
+def test_an_obligation_kind_listed_twice_is_refused(tmp_path: Path) -> None:
+    found = problems(
+        tmp_path, rule_set("nkom-varsel", lambda r: r["obligations"].append("nkom_varsel"))
+    )
+    rules = tmp_path / "rules" / "nkom-varsel.yaml"
+    assert found == [f"{rules}: obligations: obligation kind 'nkom_varsel' appears twice"]
