@@ -15,10 +15,13 @@ from bridge.errors import ConfigError
 
 #: A URL's user information (``redis://:PASSWORD@host``): never printed in a problem.
 _USERINFO = re.compile(r"(?<=://)[^@\s'\"]+@")
+#: The prefix of a union's tags (``Tag(BRANCH + "url")``): which form of a key was read is no
+#: part of its path, so the tag is left out of the problem's key path.
+BRANCH = "form:"
 
 
 def _describe(err: Mapping[str, Any]) -> str:
-    parts = [str(p) for p in err["loc"] if not str(p).startswith("function-")]
+    parts = [str(p) for p in err["loc"] if not str(p).startswith(("function-", BRANCH))]
     of_key = parts[-1:] == ["[key]"]  # a mapping's key failed, not its value
     loc = ".".join(parts[:-1] if of_key else parts)
     kind = err["type"]
@@ -43,7 +46,7 @@ def errors_of(
     (``env``: key path → variable name) as ``environment BRIDGE_…: key.path: …`` instead."""
     out = []
     for e in exc.errors():
-        loc = tuple(str(p) for p in e["loc"] if not str(p).startswith("function-"))
+        loc = tuple(str(p) for p in e["loc"] if not str(p).startswith(("function-", BRANCH)))
         name = next((n for p, n in (env or {}).items() if loc[: len(p)] == p), None)
         out.append(f"{'environment ' + name if name else file}: {_describe(e)}")
     return out

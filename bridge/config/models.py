@@ -16,14 +16,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BeforeValidator,
+    Discriminator,
     Field,
     IPvAnyNetwork,
     PlainSerializer,
+    Tag,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
+from bridge.config.errors import BRANCH
 from bridge.config.rule_sets import OBLIGATION_KINDS
 from bridge.config.types import (
     Address,
@@ -633,6 +636,18 @@ class StoreConfig(Strict):
         return self
 
 
+def _store_form(value: object) -> str:
+    return f"{BRANCH}long" if isinstance(value, dict | StoreConfig) else f"{BRANCH}url"
+
+
+#: ``store``: a URL, or the long form. Either form is validated alone, so a problem of one
+#: names its own key (``store.bogus: unknown key``), never the other form's expectations.
+StoreSetting = Annotated[
+    Annotated[str, Tag(f"{BRANCH}url")] | Annotated[StoreConfig, Tag(f"{BRANCH}long")],
+    Discriminator(_store_form),
+]
+
+
 class PrivacyConfig(Strict):
     """The privacy track (integritetsincidenter). Absent: the track is off."""
 
@@ -684,7 +699,7 @@ class BridgeConfig(Strict):
     """The whole bridge.yaml."""
 
     server: ServerConfig = ServerConfig()
-    store: str | StoreConfig = "sqlite:///bridge.sqlite3"  # a URL, or {url, unsafe_ok}
+    store: StoreSetting = "sqlite:///bridge.sqlite3"  # a URL, or {url, unsafe_ok}
     auth: AuthConfig = AuthConfig()
     smtp: SmtpConfig | None = None
     alertmanager: AlertmanagerConfig = AlertmanagerConfig()

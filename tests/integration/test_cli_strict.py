@@ -176,3 +176,12 @@ def test_check_config_refuses_an_unused_threshold_and_warns_of_an_unknown_servic
         "WARNING: rule set pts-outage: criteria.0.service: 'interwebs' is no service of the "
         "inventory" in run.stdout
     )
+
+
+def test_check_config_names_only_the_unknown_key_of_the_long_store_form() -> None:
+    run = bridge(
+        "check-config", "-c", "config/bridge.yaml", BRIDGE_STORE="{url: redis://h, bogus: 1}"
+    )
+    assert run.returncode == 1
+    assert "configuration INVALID (1 problem(s))" in run.stderr
+    assert "environment BRIDGE_STORE: store.bogus: unknown key" in run.stderr

@@ -291,3 +291,13 @@ def test_an_obligation_kind_listed_twice_is_refused(tmp_path: Path) -> None:
     )
     rules = tmp_path / "rules" / "nkom-varsel.yaml"
     assert found == [f"{rules}: obligations: obligation kind 'nkom_varsel' appears twice"]
+
+
+# ---- store --------------------------------------------------------------------------------
+
+
+def test_a_problem_of_the_long_store_form_names_only_its_key(tmp_path: Path) -> None:
+    """``store`` is a URL or ``{url, unsafe_ok}``: a problem of one form no longer also says
+    what the other form expected (``store.str: Input should be a valid string``)."""
+    found = problems(tmp_path, put("store", {"url": "redis://h", "bogus": 1}))
+    assert found == ["store.bogus: unknown key"]
