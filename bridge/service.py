@@ -76,7 +76,7 @@ from bridge.people.rules import add_person_hint
 from bridge.privacy.access_audit import AccessAudit
 from bridge.privacy.cases import PrivacyCases, is_case
 from bridge.privacy.owed import PrivacyObligations
-from bridge.replicas.leadership import Leadership
+from bridge.replicas.leadership import Leadership, lease_holder
 from bridge.retention.task import retention_task
 from bridge.store.interfaces import Store
 from bridge.store.records import CasebookRecord
@@ -207,14 +207,15 @@ class BridgeService:
         self._tasks: list[asyncio.Task[None]] = []
         self.started = False
         self.stop_deadline = STOP_DEADLINE  # see stop()
-        # The host name by default: unique per pod (Kubernetes) and per machine, and the same
-        # after a restart, so a restarted single bridge renews its own lease at once. Two
-        # replicas on one machine must each set replication.replica_id.
+        # The name in logs, /readyz and bridge_leader{replica}: the host name by default
+        # (unique per pod and per machine; two replicas on one machine set
+        # replication.replica_id). The lease is held by this process, not by the name
+        # (lease_holder: name, pid, nonce): a second process under the same name follows.
         self.replica_id = cfg.replication.replica_id or socket.gethostname()
         ttl = cfg.replication.lease_ttl or max(cfg.evaluation.interval, MIN_DEFAULT_LEASE)
         self.leadership = Leadership(
             store,
-            self.replica_id,
+            lease_holder(self.replica_id),
             ttl,
             self._became_leader,
             self._stepped_down,
@@ -337,7 +338,7 @@ class BridgeService:
         log.info(
             "started as %s (%s): %d live alerts, %d live incidents (%d open), inventory of %d "
             "elements",
-            self.replica_id,
+            self.leadership.holder,
             "leader" if self.leading else f"follower of {self.leadership.leader_id}",
             len(engine.episodes),
             len(engine.incidents),

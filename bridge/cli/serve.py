@@ -6,18 +6,23 @@ notice being handed to the relay finish, persists what changed, releases the lea
 the store, within :data:`bridge.service.STOP_DEADLINE` (15 s; usually well under a second).
 Systemd waits 90 s and Kubernetes 30 s before killing: 5 + 15 s, plus closing the store, stay
 inside both (docs/deployment.md, "Stopping").
+
+On SQLite it first takes the file's serve lock (:mod:`bridge.store.sqlite.sole`): a second
+``serve`` on the same file exits 1 with one line naming the first one's process id.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import sys
 
 from bridge.cli.common import invalid
 from bridge.cli.log_format import configure
-from bridge.config import load_config
+from bridge.config import LoadedConfig, load_config
 from bridge.errors import ConfigError, StoreUnavailable
+from bridge.store.sqlite.sole import AlreadyServed, sole_server
 
 #: seconds requests in flight may take to finish after SIGTERM (aiohttp's default is 60)
 IN_FLIGHT_GRACE = 5.0
@@ -35,14 +40,29 @@ def _bind_problem(exc: OSError, host: str) -> str | None:
 
 
 def serve(path: str) -> int:
+    try:
+        loaded = load_config(path)
+        configure(loaded.config.log_level, loaded.config.log_format)
+    except ConfigError as exc:
+        return invalid(exc)
+    with contextlib.ExitStack() as held:
+        url = loaded.store_url()
+        if url.startswith("sqlite:///"):  # one bridge per SQLite file (bridge.store.sqlite.sole)
+            try:
+                held.enter_context(sole_server(url))
+            except AlreadyServed as exc:
+                print(f"cannot start: {exc}", file=sys.stderr)
+                return 1
+        return _serve(loaded)
+
+
+def _serve(loaded: LoadedConfig) -> int:
     from aiohttp import web
 
     from bridge.web.app import create_app
 
     try:
-        loaded = load_config(path)
-        configure(loaded.config.log_level, loaded.config.log_format)
-        app = create_app(loaded)  # reads the inventory: may raise ConfigError too
+        app = create_app(loaded)  # reads the inventory: may raise ConfigError
     except ConfigError as exc:
         return invalid(exc)
     server = loaded.config.server

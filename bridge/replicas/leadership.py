@@ -25,6 +25,12 @@ Contract:
   unless the lease merely lapsed and re-taking it gives back the same token (nobody took it).
 - The lease lasts ``ttl`` and is renewed every ``ttl / 3``; a dead leader's lease expires after
   at most ``ttl`` and a follower takes it within ``ttl / 3`` more.
+- The lease's holder is one process, never a host or a replica name: :func:`lease_holder`
+  (the replica id, the process id and a nonce drawn at start). Two processes under one name (a
+  second bridge started on the same machine with the same configuration) are two holders: one
+  leads, the other follows. A restarted process is a new holder too: it takes over from its
+  dead predecessor once that one's lease expired (at most ``ttl`` plus ``ttl / 3``; at once
+  after a clean stop, which releases it), under a new fencing token.
 """
 
 from __future__ import annotations
@@ -32,6 +38,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import re
+import secrets
 import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -43,6 +52,21 @@ from bridge.store.interfaces import LeaseStore
 
 log = logging.getLogger("bridge.replicas")
 
+_HOLDER = re.compile(r"(?s)(.+)/[0-9]+/[0-9a-f]{6}")
+
+
+def lease_holder(replica_id: str) -> str:
+    """This process's name on the lease (see the contract): ``REPLICA/PID/NONCE``, e.g.
+    ``vm/4711/3fa2c1``: readable in logs, unique per process and per start."""
+    return f"{replica_id}/{os.getpid()}/{secrets.token_hex(3)}"
+
+
+def replica_of(holder: str) -> str:
+    """The replica id in a lease holder made by :func:`lease_holder` (any other holder, e.g. one
+    written by an older bridge, is returned whole)."""
+    found = _HOLDER.fullmatch(holder)
+    return found.group(1) if found else holder
+
 
 class Leadership:
     """See the module contract."""
@@ -50,7 +74,7 @@ class Leadership:
     def __init__(
         self,
         store: LeaseStore,
-        replica_id: str,
+        holder: str,
         ttl: timedelta,
         on_gain: Callable[[], Awaitable[None]],
         on_lose: Callable[[], Awaitable[None]],
@@ -59,10 +83,10 @@ class Leadership:
         on_reset: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.store = store
-        self.replica_id = replica_id
+        self.holder = holder  # unique per process: lease_holder()
         self.ttl = ttl
         self.token: int | None = None
-        self.leader_id: str | None = None  # who leads, as last seen (None: nobody / unknown)
+        self.leader_id: str | None = None  # holder leading, as last seen (None: nobody/unknown)
         self._on_gain = on_gain
         self._on_lose = on_lose
         self._on_reset = on_reset
@@ -89,7 +113,7 @@ class Leadership:
         async with self._lock:
             sent = time.monotonic()
             try:
-                token = await self.store.acquire_lease(self.replica_id, self.ttl)
+                token = await self.store.acquire_lease(self.holder, self.ttl)
             except StoreUnsafe as exc:
                 await self._unsafe(exc)
                 return
@@ -110,13 +134,13 @@ class Leadership:
                     await self._lose()
                 return
             self._valid_until = sent + self.ttl.total_seconds()
-            self.leader_id = self.replica_id
+            self.leader_id = self.holder
             if self.token == token:
                 return
             if self.token is not None:  # expired and retaken by us under a new token
                 await self._lose()
             self.token = token
-            log.info("replica %s leads (fencing token %d)", self.replica_id, token)
+            log.info("replica %s leads (fencing token %d)", self.holder, token)
             self._taking_over = asyncio.current_task()
             try:
                 await self._on_gain()
@@ -152,13 +176,13 @@ class Leadership:
 
     async def _lose(self) -> None:
         self.token = None
-        if self.leader_id == self.replica_id:
+        if self.leader_id == self.holder:
             self.leader_id = None
         await self._on_lose()
 
     async def _release_quietly(self) -> None:
         with contextlib.suppress(StoreUnavailable):
-            await self.store.release_lease(self.replica_id)
+            await self.store.release_lease(self.holder)
 
     async def lost(self, why: str) -> None:
         """A fenced write was refused: stop leading now, unless the lease only lapsed (this
@@ -174,7 +198,7 @@ class Leadership:
                 return
             sent = time.monotonic()
             try:
-                renewed = await self.store.acquire_lease(self.replica_id, self.ttl)
+                renewed = await self.store.acquire_lease(self.holder, self.ttl)
             except StoreUnsafe as exc:
                 await self._unsafe(exc)
                 return
@@ -185,12 +209,12 @@ class Leadership:
                 log.warning(
                     "replica %s renewed its lapsed lease with the same fencing token %d "
                     "(nobody took it; %s): leading on",
-                    self.replica_id,
+                    self.holder,
                     self.token,
                     why,
                 )
                 return
-            log.error("replica %s lost the lease (%s): stepping down", self.replica_id, why)
+            log.error("replica %s lost the lease (%s): stepping down", self.holder, why)
             await self._lose()
 
     async def run(self) -> None:

@@ -96,7 +96,7 @@ async def test_the_outbox_goes_on_after_a_lapsed_lease_is_taken_again(
     assert service.leading
     token = service.leadership.token
     draft = await a_draft(client, clock)
-    await service.store.release_lease(service.replica_id)  # lapsed; same holder, same token
+    await service.store.release_lease(service.leadership.holder)  # lapsed; same holder, same token
     clock.advance(timedelta(seconds=1))  # past the loops' start: a round after it shows
     await approve(client, clock, draft)  # wakes the outbox: its claim is refused (LeaseLost)
     await asyncio.to_thread(smtp.mailbox.data_started.wait, 20)

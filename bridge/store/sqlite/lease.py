@@ -1,5 +1,10 @@
 """SQLite's lease: table ``lease`` (one row per lease name: holder, fencing token, expiry in
-epoch seconds on this host's clock). Writes of other concerns check it through :mod:`.guards`."""
+epoch seconds on this host's clock). Writes of other concerns check it through :mod:`.guards`.
+
+The token grows whenever the holder changes; the same holder taking its own lapsed lease again
+gets the same token (nobody can have written under another meanwhile:
+:meth:`bridge.replicas.leadership.Leadership.lost`). Holders are processes
+(:func:`bridge.replicas.leadership.lease_holder`), so a restarted bridge gets a new token."""
 
 from __future__ import annotations
 

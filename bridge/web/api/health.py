@@ -9,6 +9,7 @@ from aiohttp import web
 from prometheus_client.aiohttp import make_aiohttp_handler
 
 from bridge.errors import StoreUnavailable
+from bridge.replicas.leadership import replica_of
 from bridge.web import keys
 from bridge.web.answers import error
 
@@ -27,13 +28,16 @@ async def readyz(request: web.Request) -> web.Response:
         await service.ready()
     except StoreUnavailable as exc:
         return error(503, "not ready", str(exc))
+    leader = service.leadership.leader_id  # the leading process's lease holder, as last seen
     return web.json_response(
         {
             "status": "ready",
             "store": service.store.url,
             "replica": service.replica_id,
+            "holder": service.leadership.holder,
             "leader": service.leading,
-            "leader_replica": service.leadership.leader_id,
+            "leader_replica": replica_of(leader) if leader else None,
+            "leader_holder": leader,
         }
     )
 
