@@ -8,7 +8,8 @@ Systemd waits 90 s and Kubernetes 30 s before killing: 5 + 15 s, plus closing th
 inside both (docs/deployment.md, "Stopping").
 
 On SQLite it first takes the file's serve lock (:mod:`bridge.store.sqlite.sole`): a second
-``serve`` on the same file exits 1 with one line naming the first one's process id.
+``serve`` on the same file exits 1 with one line naming the first one's process id, and the
+one holding it takes over at once a lease a killed predecessor left behind.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from bridge.cli.common import invalid
 from bridge.cli.log_format import configure
 from bridge.config import LoadedConfig, load_config
 from bridge.errors import ConfigError, StoreUnavailable
+from bridge.store import Store, make_store
 from bridge.store.sqlite.sole import AlreadyServed, sole_server
 
 #: seconds requests in flight may take to finish after SIGTERM (aiohttp's default is 60)
@@ -47,22 +49,23 @@ def serve(path: str) -> int:
         return invalid(exc)
     with contextlib.ExitStack() as held:
         url = loaded.store_url()
-        if url.startswith("sqlite:///"):  # one bridge per SQLite file (bridge.store.sqlite.sole)
+        sole = url.startswith("sqlite:///")  # one bridge per SQLite file (store.sqlite.sole)
+        if sole:
             try:
                 held.enter_context(sole_server(url))
             except AlreadyServed as exc:
                 print(f"cannot start: {exc}", file=sys.stderr)
                 return 1
-        return _serve(loaded)
+        return _serve(loaded, make_store(url, sole=sole))
 
 
-def _serve(loaded: LoadedConfig) -> int:
+def _serve(loaded: LoadedConfig, store: Store) -> int:
     from aiohttp import web
 
     from bridge.web.app import create_app
 
     try:
-        app = create_app(loaded)  # reads the inventory: may raise ConfigError
+        app = create_app(loaded, store=store)  # reads the inventory: may raise ConfigError
     except ConfigError as exc:
         return invalid(exc)
     server = loaded.config.server

@@ -28,9 +28,11 @@ Contract:
 - The lease's holder is one process, never a host or a replica name: :func:`lease_holder`
   (the replica id, the process id and a nonce drawn at start). Two processes under one name (a
   second bridge started on the same machine with the same configuration) are two holders: one
-  leads, the other follows. A restarted process is a new holder too: it takes over from its
-  dead predecessor once that one's lease expired (at most ``ttl`` plus ``ttl / 3``; at once
-  after a clean stop, which releases it), under a new fencing token.
+  leads, the other follows. A restarted process is a new holder too, so it leads under a new
+  fencing token: at once after a clean stop (which releases the lease); after a crash once the
+  dead one's lease expired (at most ``ttl`` plus ``ttl / 3``), or at once on SQLite, where
+  ``bridge serve`` holds the file's serve lock and so knows the lease's holder is gone
+  (:mod:`bridge.store.sqlite.sole`).
 """
 
 from __future__ import annotations
@@ -38,9 +40,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import re
-import secrets
 import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -48,24 +47,12 @@ from typing import Any
 
 from bridge.errors import LeaseLost, StoreUnavailable, StoreUnsafe, traced
 from bridge.metrics import Metrics
+from bridge.store.holders import lease_holder, replica_of
 from bridge.store.interfaces import LeaseStore
 
+__all__ = ["Leadership", "lease_holder", "replica_of"]
+
 log = logging.getLogger("bridge.replicas")
-
-_HOLDER = re.compile(r"(?s)(.+)/[0-9]+/[0-9a-f]{6}")
-
-
-def lease_holder(replica_id: str) -> str:
-    """This process's name on the lease (see the contract): ``REPLICA/PID/NONCE``, e.g.
-    ``vm/4711/3fa2c1``: readable in logs, unique per process and per start."""
-    return f"{replica_id}/{os.getpid()}/{secrets.token_hex(3)}"
-
-
-def replica_of(holder: str) -> str:
-    """The replica id in a lease holder made by :func:`lease_holder` (any other holder, e.g. one
-    written by an older bridge, is returned whole)."""
-    found = _HOLDER.fullmatch(holder)
-    return found.group(1) if found else holder
 
 
 class Leadership:

@@ -18,12 +18,15 @@ from bridge.store.sqlite import SqliteStore
 __all__ = ["IncidentRecord", "RedisStore", "SqliteStore", "Store", "make_store"]
 
 
-def make_store(url: str) -> Store:
+def make_store(url: str, *, sole: bool = False) -> Store:
     """``sqlite:///PATH`` → SqliteStore; ``redis://`` or ``rediss://`` → RedisStore (URL
     parameters in :mod:`bridge.store.redis.url`). Anything else, or a bad parameter:
-    ConfigError."""
+    ConfigError. ``sole``: this process holds the SQLite file's serve lock
+    (:mod:`bridge.store.sqlite.sole`, :mod:`bridge.store.sqlite.lease`)."""
     if url.startswith("sqlite:///"):
-        return SqliteStore(url)
+        store = SqliteStore(url)
+        store.sole = sole
+        return store
     if url.startswith(("redis://", "rediss://")):
         return RedisStore(url)
     raise ConfigError([f"store: {url!r}: expected sqlite:///PATH or redis[s]://HOST:PORT/DB"])

@@ -19,7 +19,7 @@ from redis_server import RedisServer
 
 from bridge.core.alerts import parse_webhook
 from bridge.metrics import Metrics
-from bridge.replicas.leadership import Leadership
+from bridge.replicas.leadership import Leadership, lease_holder, replica_of
 from bridge.store.interfaces import SCHEMA_VERSION
 from bridge.store.redis import RedisStore
 from bridge.store.redis.alerts import episode_field, episode_value
@@ -129,6 +129,60 @@ async def test_a_lapsed_lease_nobody_took_is_renewed_and_a_taken_one_is_lost(
 
 async def _lapsed(store: SqliteStore) -> bool:
     return await store.current_lease() is None
+
+
+async def test_two_processes_under_one_name_are_two_holders(tmp_path: Path) -> None:
+    """Two leaderships under the same replica id (the host name, when two bridges share one
+    configuration) on one SQLite file: one leads, the other follows it; the follower takes
+    over after a clean stop under a bigger token, and sees the replica id in the holder."""
+    url = f"sqlite:///{tmp_path / 'lease.sqlite3'}"
+    a_store, b_store = SqliteStore(url), SqliteStore(url)
+    await a_store.open()
+    await b_store.open()
+    a_calls, b_calls = Calls(), Calls()
+    ttl = timedelta(seconds=30)
+    a = Leadership(a_store, lease_holder("vm"), ttl, a_calls.gain, a_calls.lose)
+    b = Leadership(b_store, lease_holder("vm"), ttl, b_calls.gain, b_calls.lose)
+    try:
+        assert a.holder != b.holder and replica_of(a.holder) == replica_of(b.holder) == "vm"
+        await a.step()
+        await b.step()
+        await a.step()
+        await b.step()
+        assert a.leading and not b.leading and b.leader_id == a.holder and b_calls.events == []
+        first = a.token
+        assert first is not None
+        await a.stop()
+        await b.step()
+        assert b.leading and b.token is not None and b.token > first
+    finally:
+        await b.stop()
+        await a_store.close()
+        await b_store.close()
+
+
+async def test_sqlite_serve_holding_the_file_lock_takes_a_dead_process_lease_at_once(
+    tmp_path: Path,
+) -> None:
+    """The store of the ``serve`` holding the file's serve lock (``sole``) takes a lease another
+    process holder left unexpired, with a bigger token; one held under a bare name (a bridge
+    from before the lock) it waits out, and so does a store without the lock."""
+    url = f"sqlite:///{tmp_path / 'lease.sqlite3'}"
+    store = SqliteStore(url)
+    await store.open()
+    try:
+        dead = lease_holder("vm")
+        token = await store.acquire_lease(dead, timedelta(seconds=60))
+        assert token is not None
+        assert await store.acquire_lease(lease_holder("vm"), timedelta(seconds=60)) is None
+        store.sole = True
+        restarted = lease_holder("vm")
+        assert await store.acquire_lease(restarted, timedelta(seconds=60)) == token + 1
+        await store.release_lease(restarted)
+        assert await store.acquire_lease("old-bridge", timedelta(seconds=60)) == token + 2
+        assert await store.acquire_lease(lease_holder("vm"), timedelta(seconds=60)) is None
+    finally:
+        await store.close()
 
 
 async def test_sqlite_from_schema_2_reads_old_alerts_as_change_zero(tmp_path: Path) -> None:

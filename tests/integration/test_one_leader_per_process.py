@@ -3,8 +3,9 @@ the same configuration (so the same default replica id, the host name).
 
 - SQLite: a second ``serve`` on the same file is refused (exit 1, one line) while the first
   leads on; the maintenance commands (users, tokens, prune) work beside the running bridge.
-- SQLite: a bridge started after the first one died (SIGKILL) or stopped (SIGTERM) leads, under
-  a bigger fencing token each time.
+- SQLite: a bridge started after the first one died (SIGKILL) or stopped (SIGTERM) leads at
+  once (it holds the file's serve lock: the killed one's lease is not waited out), under a
+  bigger fencing token each time.
 - Redis: two ``serve`` with the same configuration on one Redis: exactly one leads.
 """
 
@@ -24,7 +25,7 @@ from polling import until
 from redis_server import RedisServer
 from smtp_server import SmtpServer
 
-from bridge.replicas.leadership import replica_of
+from bridge.store.holders import replica_of
 
 LEASE = {"replication": {"lease_ttl": "1s"}}  # a dead leader's lease expires within a second
 
@@ -98,26 +99,29 @@ async def test_a_bridge_started_after_the_first_ended_leads_with_a_bigger_token(
     bridge_process: Callable[..., BridgeProcess], tmp_path: Path
 ) -> None:
     db = tmp_path / "bridge.sqlite3"
-    first = bridge_process(LEASE)
+    long = {"replication": {"lease_ttl": "60s"}}
+    first = bridge_process(long)
     first.start()
     await first.wait_ready()
     await leads(first)
     holder1, token1 = lease_row(db)
 
-    first.kill9()  # its lease stays behind until it expires
-    second = bridge_process(LEASE)
+    first.kill9()  # its lease stays behind, unexpired for a minute
+    second = bridge_process(long)
     second.start()
     await second.wait_ready()
-    state = await leads(second)
+    state = await readyz(second)  # the lease was taken at start, before it listened
+    assert state["leader"], state
     holder2, token2 = lease_row(db)
     assert holder2 == state["holder"] != holder1
     assert token2 > token1
 
     second.stop()  # SIGTERM: the lease is released
-    third = bridge_process(LEASE)
+    third = bridge_process(long)
     third.start()
     await third.wait_ready()
-    state = await leads(third, seconds=5)
+    state = await readyz(third)
+    assert state["leader"], state
     holder3, token3 = lease_row(db)
     assert holder3 == state["holder"] not in (holder1, holder2)
     assert token3 > token2

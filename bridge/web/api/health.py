@@ -9,7 +9,7 @@ from aiohttp import web
 from prometheus_client.aiohttp import make_aiohttp_handler
 
 from bridge.errors import StoreUnavailable
-from bridge.replicas.leadership import replica_of
+from bridge.store.holders import replica_of
 from bridge.web import keys
 from bridge.web.answers import error
 
