@@ -10,21 +10,28 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from bridge.cli.common import invalid
 from bridge.config import LoadedConfig, load_config
+from bridge.config.errors import read_text
 from bridge.config.inventory import load_inventory
 from bridge.core.alerts import Delivery, format_time, parse_time, parse_webhook
 from bridge.core.documents import obligation_json
 from bridge.core.replay import Change, Replay
 from bridge.core.replay import replay as run_replay
-from bridge.errors import BadInput
+from bridge.errors import BadInput, ConfigError
 from bridge.evaluation.engine import build_engine
 
 
 def _records(loaded: LoadedConfig, file: str) -> list[tuple[datetime, Delivery]]:
-    """The recording's deliveries; BadInput naming ``FILE:LINE`` and the field."""
+    """The recording's deliveries; BadInput naming ``FILE:LINE`` and the field, or ``FILE`` when
+    it cannot be read or is not UTF-8."""
     limits = loaded.config.server.limits.webhook()
     out: list[tuple[datetime, Delivery]] = []
-    for line_no, line in enumerate(Path(file).read_text(encoding="utf-8").splitlines(), 1):
+    try:
+        text = read_text(Path(file))
+    except ConfigError as exc:  # cannot be read, or not UTF-8: names the file (and the byte)
+        raise BadInput(file, exc.problems[0].removeprefix(f"{Path(file)}: ")) from None
+    for line_no, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
@@ -41,14 +48,17 @@ def _records(loaded: LoadedConfig, file: str) -> list[tuple[datetime, Delivery]]
 
 def replay(path: str, file: str, as_json: bool = False) -> int:
     """Print what the recording owed, when, and the forecast (text, or JSON with ``as_json``)."""
-    loaded = load_config(path)
-    cfg = loaded.config
+    try:
+        loaded = load_config(path)
+        cfg = loaded.config
+        topology = load_inventory(cfg.inventory.path, cfg.inventory.service_totals)
+    except ConfigError as exc:
+        return invalid(exc)
     try:
         records = _records(loaded, file)
     except BadInput as exc:
         print(f"{exc.field}: {exc.problem}", file=sys.stderr)
         return 1
-    topology = load_inventory(cfg.inventory.path, cfg.inventory.service_totals)
     result = run_replay(build_engine(loaded, topology), records)
     print(json.dumps(_as_json(result), indent=2) if as_json else _as_text(result))
     return 0

@@ -193,3 +193,40 @@ def test_an_alert_starting_after_it_was_received_owes_what_it_would_owe_from_its
     # the due dates are calendar days (end of day, Europe/Stockholm): 10 minutes move none
     assert owed(replay_json(config, recording("b", received + skew)), skew) == on_time
     assert owed(replay_json(config, recording("c", received + skew, 4, 8)), skew) == on_time
+
+
+def one_line(result: subprocess.CompletedProcess[str], *names: str) -> None:
+    """Exit 1 and one stderr line naming ``names``; no traceback."""
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    for name in names:
+        assert name in result.stderr, result.stderr
+
+
+def test_a_recording_that_cannot_be_read_is_one_line_naming_it(tmp_path: Path):
+    """A missing recording, a directory, or one that is not UTF-8 (a Latin-1 å): exit 1, one
+    line naming the file (and the first bad byte), no traceback."""
+    config = write_config(tmp_path)
+    one_line(run_cli(config, tmp_path / "missing.jsonl"), "missing.jsonl", "No such file")
+    one_line(run_cli(config, tmp_path), str(tmp_path), "cannot read")
+    latin1 = tmp_path / "latin1.jsonl"
+    latin1.write_bytes(b'{"received_at": "2026-11-23T08:00:00Z", "body": {"x": "\xe5"}}\n')
+    one_line(run_cli(config, latin1), "latin1.jsonl", "not UTF-8", "0xe5", "line 1")
+
+
+def test_replay_with_a_bad_configuration_names_the_problem(tmp_path: Path):
+    """A configuration that does not load, or an inventory that does not, is reported as every
+    other command reports it (the problem naming the file and field), exit 1, no traceback."""
+    recording = tmp_path / "recording.jsonl"
+    recording.write_text("", encoding="utf-8")
+    missing = run_cli(tmp_path / "nowhere.yaml", recording)
+    assert missing.returncode == 1 and "Traceback" not in missing.stderr, missing.stderr
+    assert "nowhere.yaml: cannot read" in missing.stderr
+    bad_inventory = tmp_path / "inventory.yaml"
+    bad_inventory.write_text("elements: [{id: x, kind: nonsense}]\n", encoding="utf-8")
+    config = write_config(tmp_path, inventory=bad_inventory)
+    result = run_cli(config, recording)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "inventory.yaml" in result.stderr
+    assert result.stderr.startswith("configuration INVALID")
