@@ -2,24 +2,33 @@
 ``bridge users``, ``bridge tokens`` (one module each; people's commands in
 :mod:`bridge.people.cli`).
 
-Exit codes: 0 success, 1 invalid configuration or input, 2 usage error.
+Exit codes: 0 success, 1 invalid configuration or input (or a store that cannot be opened),
+2 usage error. A problem is printed to stderr as one line per problem, never as a traceback:
+each command reports its own, and :func:`main` reports any BridgeError or OSError (a file or
+directory that cannot be read or made) a command let through the same way; ``--debug`` shows
+the traceback instead. Any other exception is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 
 from bridge.cli.check_config import check_config
-from bridge.cli.common import config_arg
+from bridge.cli.common import config_arg, invalid
 from bridge.cli.prune import prune
 from bridge.cli.replay import replay
 from bridge.cli.serve import serve
+from bridge.errors import BridgeError, ConfigError
 from bridge.people import cli as people_cli
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bridge", description=__doc__)
+    parser.add_argument(
+        "--debug", action="store_true", help="show a traceback instead of a one-line problem"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p_serve = sub.add_parser("serve", help="run the service")
     config_arg(p_serve)
@@ -38,6 +47,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     people_cli.add_parsers(sub, config_arg)
     args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except ConfigError as exc:
+        if args.debug:
+            raise
+        return invalid(exc)
+    except (BridgeError, OSError) as exc:
+        if args.debug:
+            raise
+        print(f"bridge {args.command}: {_one_line(exc)}", file=sys.stderr)
+        return 1
+
+
+def _one_line(exc: BaseException) -> str:
+    """The problem an exception a command let through names, on one line."""
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f"{exc.filename}: " if exc.filename is not None else ""
+        return f"{where}{exc.strerror}"
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command in ("users", "tokens"):
         return people_cli.run(args)
     if args.command == "serve":

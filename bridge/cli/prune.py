@@ -1,9 +1,10 @@
 """``bridge prune [--dry-run]``: one retention pass over the store (docs/retention.md).
 
 With ``--dry-run`` it prints, per kind, how many records would go and the cut-off, and changes
-nothing; without, it prunes in batches, prints what went and appends one audit entry (actor
-``retention``). The periods are ``retention`` in bridge.yaml. Safe beside a running bridge: every
-delete is a short write of records nothing uses any more.
+nothing: it does not migrate the store either (a store at an older schema is refused, exit 1:
+``bridge serve`` upgrades it). Without, it prunes in batches, prints what went and appends one
+audit entry (actor ``retention``). The periods are ``retention`` in bridge.yaml. Safe beside a
+running bridge: every delete is a short write of records nothing uses any more.
 """
 
 from __future__ import annotations
@@ -36,11 +37,11 @@ def prune(path: str, dry_run: bool) -> int:
     except ConfigError as exc:
         return invalid(exc)
     cfg = loaded.config.retention
-    store = make_store(loaded.store_url())
-    pruner = Pruner(store, cfg.periods(), cfg.batch, lambda: datetime.now(UTC))
 
     async def run() -> Report:
-        await store.open()
+        store = make_store(loaded.store_url())
+        pruner = Pruner(store, cfg.periods(), cfg.batch, lambda: datetime.now(UTC))
+        await store.open(migrate=not dry_run)  # a dry run changes nothing, not the schema either
         try:
             return await pruner.run(dry_run=dry_run, by="cli")
         finally:
@@ -51,6 +52,8 @@ def prune(path: str, dry_run: bool) -> int:
     except StoreUnavailable as exc:
         print(f"store unavailable: {exc}", file=sys.stderr)
         return 1
+    except ConfigError as exc:  # e.g. a Redis whose settings cannot keep acknowledged writes
+        return invalid(exc)
     print(render(report))
     return 0
 

@@ -9,6 +9,8 @@ Contract:
   on a terminal, from a prompt asked twice; at least 12 characters.
 - ``tokens add`` prints the token's secret once on standard output (the store keeps only its
   hash). Every change is audited with the actor ``cli:<login name>``.
+- ``users list`` and ``tokens list`` only read: they open the store without migrating it, and
+  refuse a store at an older schema (``bridge serve`` upgrades it).
 - Exit codes: 0 done, 1 refused (bad input, unknown name, name taken, store unavailable).
 """
 
@@ -79,12 +81,18 @@ def _actor() -> str:
 
 def _password(file: str | None) -> str:
     if file == "-":
-        text = sys.stdin.readline().rstrip("\r\n")
+        try:
+            text = sys.stdin.readline().rstrip("\r\n")
+            text.encode("utf-8")  # under the C locale, bytes not UTF-8 arrive as surrogates
+        except UnicodeError:
+            raise Refused("--password-file -: standard input is not UTF-8 text") from None
     elif file:
         try:
             lines = Path(file).read_text(encoding="utf-8").splitlines()
         except OSError as exc:
             raise Refused(f"--password-file: cannot read {file}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise Refused(f"--password-file: {file} is not UTF-8 text") from None
         text = lines[0] if lines else ""
     else:
         if not sys.stdin.isatty():
@@ -149,8 +157,12 @@ async def _run(args: argparse.Namespace, directory: Directory) -> None:
         print(f"revoked {args.id}")
 
 
-async def _with_store(store: Store, work: Callable[[], Awaitable[T]]) -> T:
-    await store.open()
+#: what only reads: it opens the store without migrating it (an older schema is refused)
+_READ_ONLY = {("users", "list"), ("tokens", "list")}
+
+
+async def _with_store(store: Store, work: Callable[[], Awaitable[T]], *, migrate: bool) -> T:
+    await store.open(migrate=migrate)
     try:
         return await work()
     finally:
@@ -163,7 +175,8 @@ def run(args: argparse.Namespace) -> int:
         loaded = load_config(args.config)
         store = make_store(loaded.store_url())
         directory = Directory(store, lambda: datetime.now(UTC))
-        asyncio.run(_with_store(store, lambda: _run(args, directory)))
+        migrate = (args.command, args.action) not in _READ_ONLY
+        asyncio.run(_with_store(store, lambda: _run(args, directory), migrate=migrate))
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)

@@ -56,7 +56,11 @@ class Lifecycle(Protocol):
 
     url: str
 
-    async def open(self) -> None: ...
+    async def open(self, *, migrate: bool = True) -> None:
+        """Connect and bring the stored schema to :data:`SCHEMA_VERSION` (a newer one is
+        refused). Without ``migrate`` (commands that only read, a dry run) nothing is created
+        or changed: a store that is empty or at an older schema is refused instead
+        (StoreUnavailable saying that ``bridge serve`` upgrades it)."""
 
     async def close(self) -> None: ...
 

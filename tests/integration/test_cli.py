@@ -159,11 +159,17 @@ def test_serve_refuses_an_invalid_config_naming_every_problem() -> None:
     assert "Running on" not in run.stdout + run.stderr
 
 
-def test_serve_refuses_a_redis_that_could_lose_acknowledged_alerts(tmp_path: Path) -> None:
-    """`bridge serve` on a Redis without durable persistence exits 1 naming the setting, with
-    no traceback (a real redis-server started with unsafe settings)."""
+@pytest.mark.parametrize(
+    "command", [["serve"], ["prune"], ["prune", "--dry-run"], ["users", "list"]], ids=" ".join
+)
+def test_a_redis_that_could_lose_acknowledged_alerts_is_refused(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """`bridge serve` (and every command opening the store) on a Redis without durable
+    persistence exits 1 naming the setting, with no traceback (a real redis-server started with
+    unsafe settings)."""
     with RedisServer(tmp_path / "redis", settings=UNSAFE) as server:
-        run = bridge("serve", "-c", "config/bridge.yaml", BRIDGE_STORE=server.url())
+        run = bridge(*command, "-c", "config/bridge.yaml", BRIDGE_STORE=server.url())
     assert run.returncode == 1
     assert "appendfsync" in run.stderr or "appendonly" in run.stderr
     assert "Traceback" not in run.stderr

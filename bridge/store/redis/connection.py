@@ -82,8 +82,9 @@ class RedisConnection:
         return self.prefix + name
 
     # ---- lifecycle ----------------------------------------------------------------------
-    async def open(self) -> None:
-        """Connect, check durability (ConfigError), migrate (StoreUnavailable if newer)."""
+    async def open(self, *, migrate: bool = True) -> None:
+        """Connect, check durability (ConfigError), migrate (StoreUnavailable if newer);
+        without ``migrate``, an empty or older schema is refused instead (StoreUnavailable)."""
         pool = aioredis.BlockingConnectionPool.from_url(
             self.options.driver_url, **self.options.driver_kwargs
         )
@@ -95,7 +96,7 @@ class RedisConnection:
             self._seen(settings, opening=True)
             self._scripts = {name: client.register_script(body) for name, body in bodies().items()}
             self._client = client
-            await self._migrate()
+            await (self._migrate() if migrate else self._refuse_older(client))
         except (RedisError, OSError) as exc:
             await self._discard(client)
             raise StoreUnavailable("open", f"{self.url}: {describe(exc)}") from exc
@@ -189,6 +190,24 @@ class RedisConnection:
         client, self._client = self._client, None
         if client is not None:
             await self._discard(client)
+
+    async def _refuse_older(self, client: aioredis.Redis) -> None:
+        """For a store opened without migrating: its schema must be this bridge's."""
+        value = await client.get(self._key("schema"))
+        current = int(value) if value else 0
+        if current < SCHEMA_VERSION:
+            raise StoreUnavailable(
+                "open",
+                f"{self.url} (prefix {self.prefix!r}) has schema {current}, older than this "
+                f"bridge's {SCHEMA_VERSION}: start `bridge serve` of this version to upgrade it "
+                "first (docs/deployment.md, Upgrading); nothing was changed",
+            )
+        if current > SCHEMA_VERSION:
+            raise StoreUnavailable(
+                "open",
+                f"{self.url} (prefix {self.prefix!r}) has schema {current}, newer than this "
+                f"bridge's {SCHEMA_VERSION}: upgrade the bridge",
+            )
 
     async def _migrate(self) -> None:
         result = await self._scripts["migrate"](

@@ -29,7 +29,9 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
 from bridge.errors import StoreUnavailable
-from bridge.store.sqlite.migrations import migrate
+from bridge.store.interfaces import SCHEMA_VERSION
+from bridge.store.sqlite.migrations import migrate as migrate_to
+from bridge.store.sqlite.migrations import newer_than_this
 
 T = TypeVar("T")
 
@@ -103,22 +105,76 @@ class SqliteConnection:
                 if companion.stat().st_mode & 0o077:
                     os.chmod(companion, 0o600)
 
-    async def open(self) -> None:
+    def _stored_schema(self) -> int:
+        """The schema version the file has (0: none yet), read without changing the file; a
+        missing file raises StoreUnavailable."""
+        if not self.path.is_file():
+            raise StoreUnavailable(
+                "open",
+                f"{self.path} does not exist (nothing stored yet): `bridge serve` creates it",
+            )
+        conn = sqlite3.connect(f"{self.path.absolute().as_uri()}?mode=rw", uri=True)
+        try:
+            conn.execute(f"PRAGMA busy_timeout={self.busy_timeout_ms}")
+            found = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'"
+            ).fetchone()
+            if found is None:
+                return 0
+            row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            return int(row[0]) if row else 0
+        finally:
+            conn.close()
+
+    def _prepare(self, migrate: bool) -> None:
+        """Before connecting: the directory and the file ``0600`` when they do not exist yet;
+        without ``migrate``, nothing is created and the file must be at :data:`SCHEMA_VERSION`."""
+        if not migrate:
+            current = self._stored_schema()
+            if current < SCHEMA_VERSION:
+                raise StoreUnavailable(
+                    "open",
+                    f"{self.path} has schema {current}, older than this bridge's "
+                    f"{SCHEMA_VERSION}: start `bridge serve` of this version to upgrade it "
+                    "first (docs/deployment.md, Upgrading); nothing was changed",
+                )
+            if current > SCHEMA_VERSION:
+                raise StoreUnavailable("open", newer_than_this(self.path, current))
+            return
         if not self.path.parent.is_dir():
             self.path.parent.mkdir(parents=True, exist_ok=True)
             os.chmod(self.path.parent, 0o700)  # made here: this user's only
         self._create_private()
+
+    async def open(self, *, migrate: bool = True) -> None:
+        """Open the file, creating it and bringing its schema to :data:`SCHEMA_VERSION` first.
+        Without ``migrate`` (a command that only reads, or a dry run) the file is neither
+        created nor migrated: one that is missing or at an older schema is refused
+        (StoreUnavailable, naming the path). A directory or file that cannot be made or read
+        is StoreUnavailable naming the path too."""
+        try:
+            self._prepare(migrate)
+        except OSError as exc:
+            where = f": {exc.filename}" if exc.filename not in (None, str(self.path)) else ""
+            raise StoreUnavailable("open", f"{self.path}: {exc.strerror or exc}{where}") from exc
+        except sqlite3.Error as exc:
+            raise StoreUnavailable("open", f"{self.path}: {exc}") from exc
         self._write_pool = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
         self._read_pool = ThreadPoolExecutor(1, thread_name_prefix="sqlite-reader")
         loop = asyncio.get_running_loop()
         try:
             self._writer = await loop.run_in_executor(self._write_pool, self._connect)
-            await loop.run_in_executor(self._write_pool, migrate, self._writer, self.path)
+            if migrate:
+                await loop.run_in_executor(self._write_pool, migrate_to, self._writer, self.path)
             self._reader = await loop.run_in_executor(self._read_pool, self._connect)
             self._private_companions()
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
             await self.close()
-            raise StoreUnavailable("open", f"{self.path}: {exc}") from exc
+            cause = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise StoreUnavailable("open", f"{self.path}: {cause}") from exc
+        except BaseException:
+            await self.close()
+            raise
         self._queue = asyncio.Queue()
         self._writer_task = asyncio.create_task(self._write_loop(), name="sqlite-group-commit")
 

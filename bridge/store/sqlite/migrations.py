@@ -154,6 +154,14 @@ def statements(script: str) -> list[str]:
     return [s.strip() for s in script.split(separator) if s.strip()]
 
 
+def newer_than_this(path: Path, current: int) -> str:
+    """Why a file a newer bridge wrote is refused."""
+    return (
+        f"{path} has schema {current}, newer than this bridge's {SCHEMA_VERSION}: "
+        "upgrade the bridge"
+    )
+
+
 def migrate(conn: sqlite3.Connection, path: Path) -> None:
     """Bring the file to :data:`SCHEMA_VERSION` (StoreUnavailable if it is newer)."""
     conn.execute("BEGIN IMMEDIATE")
@@ -162,11 +170,7 @@ def migrate(conn: sqlite3.Connection, path: Path) -> None:
         row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         current = int(row[0]) if row else 0
         if current > SCHEMA_VERSION:
-            raise StoreUnavailable(
-                "open",
-                f"{path} has schema {current}, newer than this bridge's "
-                f"{SCHEMA_VERSION}: upgrade the bridge",
-            )
+            raise StoreUnavailable("open", newer_than_this(path, current))
         for version in range(current + 1, SCHEMA_VERSION + 1):
             for statement in statements(MIGRATIONS[version]):
                 if statement.strip():

@@ -36,3 +36,28 @@ async def test_closed_store_raises_store_unavailable(make: Callable[[], Awaitabl
         await s.ingest(delivery(alert("a", T0)), T0)
     with pytest.raises(StoreUnavailable):
         await s.ping()
+
+
+async def test_open_without_migrating_refuses_an_empty_store_and_creates_nothing(
+    make: Callable[[], Awaitable[Store]],
+):
+    """``open(migrate=False)`` (commands that only read, a dry run) refuses a store with no
+    schema yet, naming ``bridge serve``, and leaves it empty; once a bridge has opened it (and
+    migrated it), it opens without migrating and reads."""
+    reader = await make()
+    with pytest.raises(StoreUnavailable, match="bridge serve"):
+        await reader.open(migrate=False)
+    await reader.close()
+    first = await make()
+    await first.open()
+    try:
+        await first.ingest(delivery(alert("a", T0)), T0)
+    finally:
+        await first.close()
+    reader = await make()
+    await reader.open(migrate=False)
+    try:
+        assert await reader.schema_version() == SCHEMA_VERSION
+        assert [ep.fingerprint for ep in await reader.load_episodes()] == ["a"]
+    finally:
+        await reader.close()
