@@ -11,6 +11,10 @@ Contract (:func:`error_middleware`, outermost on the app):
   record ``unhandled error on METHOD PATH (error id …)`` with the exception's type and frames,
   causes included, but no exception's message (:func:`bridge.errors.traced`): a message may hold
   any value being processed, personal data included.
+- every answer under ``/api/`` but the webhook's carries ``Cache-Control: no-store`` and
+  ``X-Content-Type-Options: nosniff`` (:func:`api_not_stored`): its JSON may hold personal data
+  (a privacy case, users, the audit), which a shared NOC workstation's browser must not keep in
+  its cache after sign-out.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from aiohttp.typedefs import Handler
 
 from bridge.errors import BridgeError, traced
 from bridge.web import keys
+from bridge.web.auth import WEBHOOK_PATH
 
 log = logging.getLogger("bridge.web")
 
@@ -93,3 +98,12 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return _http_error(request, exc)
     except Exception as exc:
         return _unexpected(request, exc)
+
+
+async def api_not_stored(request: web.Request, response: web.StreamResponse) -> None:
+    """``on_response_prepare``: the API's answers are not kept by browsers or proxies (see the
+    module contract); the webhook's answer (Alertmanager's, no personal data) is left alone."""
+    path = request.path
+    if path.startswith("/api/") and path != WEBHOOK_PATH:
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["X-Content-Type-Options"] = "nosniff"

@@ -350,6 +350,29 @@ async def test_reads_are_audited_and_edits_make_revisions(
     assert [e["action"] for e in draft_reads if e["actor"] == "token:p-viewer"] == ["privacy.read"]
 
 
+async def test_personal_data_answers_are_not_kept_by_the_browser(
+    client: TestClient[Any, Any], clock: FakeClock
+) -> None:
+    """Every API answer that can hold personal data says no-store (a shared NOC workstation's
+    browser cache must not keep a privacy case after sign-out) and nosniff; Alertmanager's
+    webhook answer is left as it was."""
+    case = await report_breach(client, clock)
+    for url in (
+        f"/api/v1/privacy/cases/{case['id']}",
+        "/api/v1/privacy/cases",
+        f"/api/v1/incidents/{case['id']}",
+        "/api/v1/audit",
+    ):
+        r = await client.get(url, headers=as_("p-viewer"))
+        assert r.status in (200, 403), (url, r.status)
+        assert r.headers.get("Cache-Control") == "no-store", url
+        assert r.headers.get("X-Content-Type-Options") == "nosniff", url
+    r = await client.get("/api/v1/privacy/cases/no-such-case", headers=as_("p-viewer"))
+    assert r.status == 404 and r.headers.get("Cache-Control") == "no-store"  # errors too
+    r = await client.post("/api/v1/alertmanager", data=b"{}", headers=HOOK)
+    assert r.status == 400 and "Cache-Control" not in r.headers
+
+
 async def test_deadlines_follow_the_injected_clock(
     client: TestClient[Any, Any], clock: FakeClock
 ) -> None:
