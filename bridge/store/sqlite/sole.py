@@ -33,13 +33,16 @@ def sole_server(url: str) -> Iterator[Path]:
     docstring); yields the lock file's path."""
     database = SqliteConnection(url).path
     path = lock_path(database)
-    if not database.parent.is_dir():
-        database.parent.mkdir(parents=True, exist_ok=True)
-        os.chmod(database.parent, 0o700)  # as SqliteConnection.open makes it
     try:
+        if not database.parent.is_dir():
+            database.parent.mkdir(parents=True, exist_ok=True)
+            os.chmod(database.parent, 0o700)  # as SqliteConnection.open makes it
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    except OSError as exc:
-        raise AlreadyServed(f"cannot open {path}: {exc.strerror or exc}") from exc
+    except OSError as exc:  # its folder cannot be made (a file in the way) or opened
+        where = f" ({exc.filename})" if exc.filename not in (None, str(path)) else ""
+        raise AlreadyServed(
+            f"cannot open {path} for the store {database}: {exc.strerror or exc}{where}"
+        ) from exc
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
