@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from bridge.cli.common import invalid
-from bridge.config import LoadedConfig, load_config
-from bridge.config.inventory import load_inventory
+from bridge.cli.common import invalid, load_with_inventory
+from bridge.config import LoadedConfig
 from bridge.config.models import OperatorConfig, RetentionConfig, ServiceNames, SmtpConfig
 from bridge.config.rule_sets import ObligationModel
 from bridge.core.drafts import DEFAULT_SERVICE_NAMES
@@ -146,11 +145,10 @@ def retention_summary(retention: RetentionConfig) -> str:
 def check_config(path: str) -> int:
     """Print a summary of a valid configuration, or every problem; return 0 or 1."""
     try:
-        loaded = load_config(path)
-        cfg = loaded.config
-        topology = load_inventory(cfg.inventory.path, cfg.inventory.service_totals)
+        loaded, topology = load_with_inventory(path)
     except ConfigError as exc:
         return invalid(exc)
+    cfg = loaded.config
     print(f"configuration OK: {loaded.path}")
     _env(loaded.env_overrides)
     print(f"  store: {redact(loaded.store_url())}")

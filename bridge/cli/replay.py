@@ -10,10 +10,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bridge.cli.common import invalid
-from bridge.config import LoadedConfig, load_config
+from bridge.cli.common import invalid, load_with_inventory
+from bridge.config import LoadedConfig
 from bridge.config.errors import read_text
-from bridge.config.inventory import load_inventory
 from bridge.core.alerts import Delivery, format_time, parse_time, parse_webhook
 from bridge.core.documents import obligation_json
 from bridge.core.replay import Change, Replay
@@ -49,9 +48,7 @@ def _records(loaded: LoadedConfig, file: str) -> list[tuple[datetime, Delivery]]
 def replay(path: str, file: str, as_json: bool = False) -> int:
     """Print what the recording owed, when, and the forecast (text, or JSON with ``as_json``)."""
     try:
-        loaded = load_config(path)
-        cfg = loaded.config
-        topology = load_inventory(cfg.inventory.path, cfg.inventory.service_totals)
+        loaded, topology = load_with_inventory(path)
     except ConfigError as exc:
         return invalid(exc)
     try:

@@ -63,6 +63,14 @@ class BasicCredential(WithSecret):
     password: CallerSecret
 
 
+def _longer_than_zero(v: timedelta, why: str = "") -> timedelta:
+    """``v`` unchanged if it is longer than 0s; else a ValueError "must be longer than 0s"
+    followed by ``why`` (what 0s or less would mean, for the operator reading it)."""
+    if v <= timedelta(0):
+        raise ValueError(f"must be longer than 0s{why}")
+    return v
+
+
 def _check_role(value: str) -> str:
     problem = grant_problem(value)  # one grammar for config tokens, stored tokens and users
     if problem:
@@ -99,12 +107,10 @@ class LockoutConfig(Strict):
     @classmethod
     def _positive(cls, v: timedelta) -> timedelta:
         # 0s would switch the lockout (or the per-address throttle) off while looking set
-        if v <= timedelta(0):
-            raise ValueError(
-                "must be longer than 0s: 0s switches this protection off (a wrong password "
-                "could be tried without end)"
-            )
-        return v
+        return _longer_than_zero(
+            v,
+            ": 0s switches this protection off (a wrong password could be tried without end)",
+        )
 
 
 MAX_STEP_UP_WINDOW = timedelta(minutes=15)
@@ -128,9 +134,7 @@ class SessionConfig(Strict):
     @field_validator("idle_timeout", "absolute_timeout")
     @classmethod
     def _positive(cls, v: timedelta) -> timedelta:
-        if v <= timedelta(0):
-            raise ValueError("must be longer than 0s")
-        return v
+        return _longer_than_zero(v)
 
     @field_validator("step_up_window")
     @classmethod
@@ -180,9 +184,7 @@ class LimitsConfig(Strict):
     @field_validator("timestamps_past", "timestamps_future")
     @classmethod
     def _window(cls, v: timedelta) -> timedelta:
-        if v <= timedelta(0):
-            raise ValueError("must be longer than 0s")
-        return v
+        return _longer_than_zero(v)
 
     def webhook(self) -> WebhookLimits:
         """The core's view of these limits."""
@@ -347,12 +349,10 @@ class CorrelationConfig(Strict):
     @field_validator("window")
     @classmethod
     def _window(cls, v: timedelta) -> timedelta:
-        if v <= timedelta(0):
-            raise ValueError(
-                "must be longer than 0s (how long alerts of the same key_labels join one "
-                "incident after its first began)"
-            )
-        return v
+        return _longer_than_zero(
+            v,
+            " (how long alerts of the same key_labels join one incident after its first began)",
+        )
 
 
 class EvaluationConfig(Strict):
@@ -377,9 +377,7 @@ class EvaluationConfig(Strict):
     @field_validator("interval")
     @classmethod
     def _positive(cls, v: timedelta) -> timedelta:
-        if v <= timedelta(0):
-            raise ValueError("must be longer than 0s")
-        return v
+        return _longer_than_zero(v)
 
     @field_validator("stale_after")
     @classmethod

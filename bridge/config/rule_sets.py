@@ -6,6 +6,7 @@ the key (``FILE: criteria.0.kind: unknown criterion kind …``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -152,6 +153,16 @@ Obligation = Annotated[
 PRIVACY_NATURES = ("breach", "risk")
 
 
+def _each_once(keys: Iterable[str], what: str) -> None:
+    """Nothing if every key in ``keys`` is different; else a ValueError naming the first one
+    seen again: ``{what} 'key' appears twice``."""
+    seen: set[str] = set()
+    for key in keys:
+        if key in seen:
+            raise ValueError(f"{what} {key!r} appears twice")
+        seen.add(key)
+
+
 class RuleSetModel(Strict):
     """A regulator's rule set. ``track: outage`` (default) judges incidents by ``criteria``;
     ``track: privacy`` has no criteria: its obligations are owed by every privacy case of its
@@ -183,12 +194,8 @@ class RuleSetModel(Strict):
     @field_validator("obligations")
     @classmethod
     def _unique_kinds(cls, obligations: list[ObligationModel]) -> list[ObligationModel]:
-        seen: set[str] = set()
-        for o in obligations:
-            if o.kind in seen:
-                # one report per kind: a second entry would hold a second deadline rule
-                raise ValueError(f"obligation kind {o.kind!r} appears twice")
-            seen.add(o.kind)
+        # one report per kind: a second entry would hold a second deadline rule
+        _each_once((o.kind for o in obligations), "obligation kind")
         return obligations
 
     @field_validator("criteria")
@@ -199,11 +206,7 @@ class RuleSetModel(Strict):
             raise ValueError("an outage rule set needs at least 1 item (a criterion)")
         if track == "privacy" and criteria:
             raise ValueError("a privacy rule set has no criteria (every case owes its reports)")
-        seen: set[str] = set()
-        for c in criteria:
-            if c.id in seen:
-                raise ValueError(f"criterion id {c.id!r} appears twice")
-            seen.add(c.id)
+        _each_once((c.id for c in criteria), "criterion id")
         return criteria
 
     @model_validator(mode="after")

@@ -521,32 +521,63 @@ def approve(
     if draft.channel == INTERNAL:
         return _keep(draft, approval, now, message_id, snapshot, unknown)
     portal = draft.channel == PORTAL
-    changed = _next(
+    changed, approved = _approved(
         draft,
+        approval,
         now,
         state=APPROVED,
-        approval=approval,
         flag="approved: submit it on the regulator's portal, then record the submission"
         if portal
         else None,
         next_attempt_at=None if portal else now,
         message_id=message_id,
+        snapshot=snapshot,
+        unknown=unknown,
+        channel=PORTAL if portal else None,
+    )
+    return changed, [approved]
+
+
+def _approved(
+    draft: Draft,
+    approval: Approval,
+    now: datetime,
+    *,
+    state: str,
+    flag: str | None,
+    next_attempt_at: datetime | None,
+    message_id: str,
+    snapshot: Mapping[str, Any] | None,
+    unknown: Sequence[str],
+    channel: str | None,
+) -> tuple[Draft, AuditEvent]:
+    """The draft as ``approval`` leaves it (in ``state``, with ``flag`` and
+    ``next_attempt_at``, ``message_id`` and ``snapshot``, the draft's own snapshot kept when
+    None) and the ``draft.approved`` audit event that records it, by the approver, naming the
+    ``unknown`` fields sent as not yet known and, when given, the ``channel``."""
+    changed = _next(
+        draft,
+        now,
+        state=state,
+        approval=approval,
+        flag=flag,
+        next_attempt_at=next_attempt_at,
+        message_id=message_id,
         snapshot=dict(snapshot) if snapshot is not None else draft.snapshot,
     )
-    return changed, [
-        _audit(
-            draft,
-            now,
-            actor,
-            "draft.approved",
-            version=version,
-            content_hash=latest.content_hash,
-            recipient=latest.recipient,
-            comment=comment,
-            sent_as_unknown=unknown,
-            **({"channel": PORTAL} if portal else {}),
-        )
-    ]
+    event = _audit(
+        draft,
+        now,
+        approval.by,
+        "draft.approved",
+        version=approval.version,
+        content_hash=approval.content_hash,
+        recipient=draft.version(approval.version).recipient,
+        comment=approval.comment,
+        sent_as_unknown=list(unknown),
+        **({"channel": channel} if channel is not None else {}),
+    )
+    return changed, event
 
 
 def _keep(
@@ -558,30 +589,20 @@ def _keep(
     unknown: Sequence[str],
 ) -> Change:
     """Approving an ``internal`` draft: it is kept (done with, nothing handed to anyone)."""
-    latest = draft.version(approval.version)
-    changed = _next(
+    changed, approved = _approved(
         draft,
+        approval,
         now,
         state=KEPT,
-        approval=approval,
         flag=KEPT_INTERNALLY,
         next_attempt_at=None,
         message_id=message_id,
-        snapshot=dict(snapshot) if snapshot is not None else draft.snapshot,
+        snapshot=snapshot,
+        unknown=unknown,
+        channel=INTERNAL,
     )
     return changed, [
-        _audit(
-            draft,
-            now,
-            approval.by,
-            "draft.approved",
-            version=approval.version,
-            content_hash=approval.content_hash,
-            recipient=latest.recipient,
-            comment=approval.comment,
-            sent_as_unknown=list(unknown),
-            channel=INTERNAL,
-        ),
+        approved,
         _audit(
             draft,
             now,

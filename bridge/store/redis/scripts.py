@@ -1,8 +1,9 @@
 """The Lua scripts, read from ``lua/`` beside this module and composed once.
 
 A script is its own file after the shared fragments it uses (files named ``_*.lua``): the schema
-guard that heads every write script, ``fenced`` (the fence check), ``append_audit`` and
-``raise_to`` (a counter raised to the caller's highest number seen, before an INCR). The
+guard that heads every write script, ``fenced`` (the fence check), ``append_audit``,
+``raise_to`` (a counter raised to the caller's highest number seen, before an INCR) and
+``keep_truncation`` (a group's truncation count, the later delivery winning). The
 migration script is ``migrate.lua`` with one ``if current < N`` step per ``migration_N.lua``.
 Each file's head comment gives its KEYS and ARGV.
 """
@@ -18,8 +19,8 @@ LUA = Path(__file__).parent / "lua"
 
 #: script → the fragments before its own text (every write script starts with the guard)
 SCRIPTS: dict[str, tuple[str, ...]] = {
-    "ingest": ("_guard", "_resent", "_floor"),
-    "seen_again": ("_guard", "_floor"),
+    "ingest": ("_guard", "_resent", "_floor", "_truncation"),
+    "seen_again": ("_guard", "_floor", "_truncation"),
     "save_incidents": ("_guard", "_fenced"),
     "put_draft": ("_guard", "_append_audit", "_fenced"),
     "append_audit": ("_guard", "_append_audit"),

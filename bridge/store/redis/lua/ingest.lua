@@ -95,13 +95,5 @@ for write, at in pairs(memo) do  -- writes re-sent before, whose episodes were w
 end
 redis.call('LPUSH', KEYS[3], ARGV[2])
 -- the group's truncation, the later delivery winning; a zero only clears a count kept
-local previous = redis.call('HGET', KEYS[4], ARGV[3])
-if string.match(ARGV[5], ' 0$') then
-  if previous and string.match(previous, ' (%S+)$') ~= '0'
-      and ARGV[4] >= string.match(previous, '^(%S+)') then
-    redis.call('HSET', KEYS[4], ARGV[3], ARGV[5])
-  end
-elseif (not previous) or ARGV[4] >= string.match(previous, '^(%S+)') then
-  redis.call('HSET', KEYS[4], ARGV[3], ARGV[5])
-end
+keep_truncation(KEYS[4], ARGV[3], ARGV[4], ARGV[5])
 return {seq, table.concat(merged)}

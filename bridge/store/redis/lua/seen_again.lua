@@ -32,13 +32,5 @@ redis.call('HSET', KEYS[7], write, seq .. '|' .. at)
 redis.call('ZADD', KEYS[8], seq, write)
 redis.call('LPUSH', KEYS[3], ARGV[4])
 -- the group's truncation as ingest keeps it (a zero only clears a count kept)
-local previous = redis.call('HGET', KEYS[4], ARGV[5])
-if string.match(ARGV[7], ' 0$') then
-  if previous and string.match(previous, ' (%S+)$') ~= '0'
-      and ARGV[6] >= string.match(previous, '^(%S+)') then
-    redis.call('HSET', KEYS[4], ARGV[5], ARGV[7])
-  end
-elseif (not previous) or ARGV[6] >= string.match(previous, '^(%S+)') then
-  redis.call('HSET', KEYS[4], ARGV[5], ARGV[7])
-end
+keep_truncation(KEYS[4], ARGV[5], ARGV[6], ARGV[7])
 return seq
