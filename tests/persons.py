@@ -14,6 +14,8 @@ a signed-in person with a fresh second factor sends a notice.
   cookie jar: one person at a time.
 - ``await person(client, clock.now, "olga", ["approver"])``: the same through one
   :class:`Persons` per client.
+- ``await approve_outage_notice(client, clock.now)``: a reportable outage posted and its one
+  draft approved by that person; the draft's id.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any
 
 import pyotp
 from aiohttp.test_utils import TestClient
-from builders import PASSWORD, TOTP_SECRET, add_user
+from builders import API_TOKEN, PASSWORD, TOTP_SECRET, WEBHOOK_TOKEN, add_user, alert, webhook
 
 from bridge.web.keys import SERVICE
 
@@ -125,3 +127,24 @@ async def person(
     if persons is None:
         persons = _PERSONS[client] = Persons(client, now)
     return await persons.headers(name, roles)
+
+
+async def approve_outage_notice(client: TestClient[Any, Any], now: Callable[[], datetime]) -> str:
+    """A reportable outage (a cell serving a hospital, begun 5 minutes before ``now()``) posted
+    to the webhook, and its one draft (the Nkom varsel, version 1) approved by :func:`person`
+    with every field still to complete sent as not yet known: the draft's id. Asserts that the
+    bridge took both (200) and made exactly one draft."""
+    start = now() - timedelta(minutes=5)
+    body = webhook(alert("fp-ullevaal", start, element="no-cell-ullevaal", severity="major"))
+    hook = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
+    r = await client.post("/api/v1/alertmanager", json=body, headers=hook)
+    assert r.status == 200, await r.text()
+    viewer = {"Authorization": f"Bearer {API_TOKEN}"}
+    [draft] = (await (await client.get("/api/v1/drafts", headers=viewer)).json())["drafts"]
+    r = await client.post(
+        f"/api/v1/drafts/{draft['id']}/approve",
+        json={"version": 1, "send_unknown": draft["to_complete"]},
+        headers=await person(client, now),
+    )
+    assert r.status == 200, await r.text()
+    return str(draft["id"])

@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from builders import API_TOKEN, WEBHOOK_TOKEN, alert, webhook, write_config
+from builders import API_TOKEN, write_config
 from fakes import FakeClock
-from persons import person
+from persons import approve_outage_notice
 from smtp_server import SmtpServer
 
 from bridge.errors import LeaseLost, StoreUnavailable
@@ -33,7 +33,6 @@ from bridge.store.redis import RedisStore
 from bridge.store.sqlite import SqliteStore
 from bridge.web.keys import SERVICE
 
-HOOK = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
 VIEWER = {"Authorization": f"Bearer {API_TOKEN}"}
 ClientFor = Callable[..., Awaitable[TestClient[Any, Any]]]
 LEASE_TTL = 1.0  # seconds: replication.lease_ttl in these tests
@@ -66,42 +65,33 @@ class Faults:
             raise StoreUnavailable("put_draft", f"reply lost (test): {draft.state}")
 
 
-class FaultySqlite(SqliteStore):
+class FaultyDrafts:
+    """Put before a real store class (``class X(FaultyDrafts, SqliteStore)``): the store as it
+    is, made with ``(url, faults)``, except that its draft writes go wrong as ``faults`` says
+    (:meth:`Faults.before` the write, :meth:`Faults.after` it)."""
+
+    def __init__(self, url: str, faults: Faults) -> None:
+        super().__init__(url)  # type: ignore[call-arg]
+        self.faults = faults
+
+    async def put_draft(
+        self,
+        draft: DraftRecord,
+        expected_revision: int | None,
+        audit: Sequence[AuditEntry],
+        fence: int | None = None,
+    ) -> None:
+        self.faults.before(draft)
+        await super().put_draft(draft, expected_revision, audit, fence=fence)  # type: ignore[misc]
+        self.faults.after(draft)
+
+
+class FaultySqlite(FaultyDrafts, SqliteStore):
     """The real SQLite store; its draft writes go wrong as ``faults`` says."""
 
-    def __init__(self, url: str, faults: Faults) -> None:
-        super().__init__(url)
-        self.faults = faults
 
-    async def put_draft(
-        self,
-        draft: DraftRecord,
-        expected_revision: int | None,
-        audit: Sequence[AuditEntry],
-        fence: int | None = None,
-    ) -> None:
-        self.faults.before(draft)
-        await super().put_draft(draft, expected_revision, audit, fence=fence)
-        self.faults.after(draft)
-
-
-class FaultyRedis(RedisStore):
+class FaultyRedis(FaultyDrafts, RedisStore):
     """The real Redis store; its draft writes go wrong as ``faults`` says."""
-
-    def __init__(self, url: str, faults: Faults) -> None:
-        super().__init__(url)
-        self.faults = faults
-
-    async def put_draft(
-        self,
-        draft: DraftRecord,
-        expected_revision: int | None,
-        audit: Sequence[AuditEntry],
-        fence: int | None = None,
-    ) -> None:
-        self.faults.before(draft)
-        await super().put_draft(draft, expected_revision, audit, fence=fence)
-        self.faults.after(draft)
 
 
 def config(tmp_path: Path, smtp: SmtpServer, store: str | None = None) -> Path:
@@ -148,23 +138,6 @@ async def started(client_for: ClientFor, faulty: tuple[Path, Store, Faults]) -> 
     return Bridge(client, client.server.app[SERVICE])
 
 
-async def approve_one(bridge: Bridge, clock: FakeClock) -> str:
-    """A reportable outage (a cell serving a hospital), its Nkom varsel approved: the id."""
-    client = bridge.client
-    start = clock.now() - timedelta(minutes=5)
-    body = webhook(alert("fp-ullevaal", start, element="no-cell-ullevaal", severity="major"))
-    r = await client.post("/api/v1/alertmanager", json=body, headers=HOOK)
-    assert r.status == 200, await r.text()
-    [draft] = (await (await client.get("/api/v1/drafts", headers=VIEWER)).json())["drafts"]
-    r = await client.post(
-        f"/api/v1/drafts/{draft['id']}/approve",
-        json={"version": 1, "send_unknown": draft["to_complete"]},
-        headers=await person(client, clock.now),
-    )
-    assert r.status == 200, await r.text()
-    return str(draft["id"])
-
-
 async def stored_state(service: BridgeService, draft_id: str) -> str:
     record = await service.store.get_draft(draft_id)
     assert record is not None
@@ -196,7 +169,7 @@ async def test_a_claim_applied_whose_reply_was_lost_is_in_doubt_at_the_next_roun
     in doubt for a person (audited, counted), and no later round sends it on its own."""
     bridge = await started(client_for, faulty)
     service, faults = bridge.service, faulty[2]
-    draft_id = await approve_one(bridge, clock)
+    draft_id = await approve_outage_notice(bridge.client, clock.now)
     faults.lose["sending"] = 1
     with pytest.raises(StoreUnavailable):
         await service.outbox.deliver_due()
@@ -228,7 +201,7 @@ async def test_the_relays_answer_is_written_again_after_a_store_error_sent_once(
     again, the notice ends ``sent`` with one ``outbox.sent`` entry, and one message was sent."""
     bridge = await started(client_for, faulty)
     service, faults = bridge.service, faulty[2]
-    draft_id = await approve_one(bridge, clock)
+    draft_id = await approve_outage_notice(bridge.client, clock.now)
     getattr(faults, fault)["sent"] = 1
     [done] = await service.outbox.deliver_due()
     assert done.state == "sent"
@@ -255,7 +228,7 @@ async def test_a_leader_paused_past_its_lease_after_the_claim_hands_nothing_over
     new token first, and that takeover's round send it), the notice is sent once."""
     bridge = await started(client_for, faulty)
     service, faults = bridge.service, faulty[2]
-    draft_id = await approve_one(bridge, clock)
+    draft_id = await approve_outage_notice(bridge.client, clock.now)
     faults.pause["sending"] = LEASE_TTL + 0.1
     with pytest.raises(LeaseLost):
         await service.outbox.deliver_due()

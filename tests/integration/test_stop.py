@@ -17,7 +17,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from builders import API_TOKEN, WEBHOOK_TOKEN, alert, webhook, write_config
 from fakes import FakeClock
-from persons import person
+from persons import approve_outage_notice
 from smtp_server import SmtpServer
 
 from bridge.service import BridgeService
@@ -52,22 +52,6 @@ def service_of(client: TestClient[Any, Any]) -> BridgeService:
     return client.server.app[SERVICE]
 
 
-async def approve_one(client: TestClient[Any, Any], clock: FakeClock) -> str:
-    """A reportable outage (a cell serving a hospital), its Nkom varsel approved: the id."""
-    start = clock.now() - timedelta(minutes=5)
-    body = webhook(alert("fp-ullevaal", start, element="no-cell-ullevaal", severity="major"))
-    r = await client.post("/api/v1/alertmanager", json=body, headers=HOOK)
-    assert r.status == 200, await r.text()
-    [draft] = (await (await client.get("/api/v1/drafts", headers=VIEWER)).json())["drafts"]
-    r = await client.post(
-        f"/api/v1/drafts/{draft['id']}/approve",
-        json={"version": 1, "send_unknown": draft["to_complete"]},
-        headers=await person(client, clock.now),
-    )
-    assert r.status == 200, await r.text()
-    return str(draft["id"])
-
-
 async def state(client: TestClient[Any, Any], draft_id: str) -> str:
     r = await client.get(f"/api/v1/drafts/{draft_id}", headers=VIEWER)
     return str((await r.json())["state"])
@@ -92,7 +76,7 @@ async def test_stop_lets_the_handover_in_flight_finish_and_the_notice_is_sent_on
     smtp.timeout), records ``sent``, and takes no new delivery; one message reached the relay."""
     client = await client_for(config(tmp_path, holding_smtp))
     outbox = service_of(client).outbox
-    draft_id = await approve_one(client, clock)
+    draft_id = await approve_outage_notice(client, clock.now)
     await held_in_data(holding_smtp)
     stopping = asyncio.create_task(outbox.stop())  # begins before the relay's answer is read
     holding_smtp.mailbox.release()
@@ -109,7 +93,7 @@ async def test_a_handover_past_the_stop_grace_is_cancelled_in_doubt_and_never_re
     may have it), and neither a restarted outbox nor recovery sends it again."""
     client = await client_for(config(tmp_path, holding_smtp))
     outbox = service_of(client).outbox
-    draft_id = await approve_one(client, clock)
+    draft_id = await approve_outage_notice(client, clock.now)
     await held_in_data(holding_smtp)
     await outbox.stop(timedelta(0))  # the bound: passed at once
     assert await state(client, draft_id) == "in_doubt"
