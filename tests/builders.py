@@ -74,6 +74,28 @@ def token_auth(roles: dict[str, list[str]], **more: Any) -> dict[str, Any]:
     }
 
 
+#: one API token each for an editor, a viewer and an auditor (``token_auth``'s ``roles``)
+EDITOR_VIEWER_AUDITOR = {
+    "editor": ["viewer", "editor"],
+    "viewer": ["viewer"],
+    "auditor": ["viewer", "auditor"],
+}
+
+
+def token_config(
+    folder: Path,
+    roles: dict[str, list[str]],
+    *,
+    session: dict[str, Any] | None = None,
+    **sections: Any,
+) -> Path:
+    """``write_config(folder, extra=…)`` whose ``auth`` is ``token_auth(roles)`` (with
+    ``session`` as ``auth.session`` when given) and whose other top-level sections are
+    ``sections`` (``notices={…}``, ``privacy={…}``); returns the config's path."""
+    auth = token_auth(roles) if session is None else token_auth(roles, session=session)
+    return write_config(folder, extra={"auth": auth, **sections})
+
+
 def notice_sections(smtp: dict[str, Any], folder: Path) -> dict[str, Any]:
     """Config sections that send notices at once through ``smtp`` (a test SMTP server's
     config), archived under ``folder / "sent"``."""

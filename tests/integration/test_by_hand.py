@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from builders import WEBHOOK_TOKEN, alert, rfc3339, token_auth, webhook, write_config
+from builders import EDITOR_VIEWER_AUDITOR, WEBHOOK_TOKEN, alert, rfc3339, token_config, webhook
 from fakes import FakeClock
 
 from bridge.web.access import BODY_DEPTH
@@ -25,18 +25,7 @@ AUDITOR = {"Authorization": "Bearer test-token-for-auditor"}
 
 @pytest.fixture
 def config_path(tmp_path: Path) -> Path:
-    return write_config(
-        tmp_path,
-        extra={
-            "auth": token_auth(
-                {
-                    "editor": ["viewer", "editor"],
-                    "viewer": ["viewer"],
-                    "auditor": ["viewer", "auditor"],
-                }
-            )
-        },
-    )
+    return token_config(tmp_path, EDITOR_VIEWER_AUDITOR)
 
 
 def entry(clock: FakeClock, **changes: Any) -> dict[str, Any]:

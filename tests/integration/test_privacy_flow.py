@@ -131,6 +131,26 @@ async def report_breach(client: TestClient[Any, Any], clock: FakeClock, **over: 
     )
 
 
+async def alert_opens_swedish_case(
+    client: TestClient[Any, Any], clock: FakeClock, fingerprint: str, description: str
+) -> dict[str, Any]:
+    """A privacy alert in SE (``fingerprint``, begun 2 minutes before now, ``description`` as
+    its description annotation) posted to the webhook: asserts it was accepted and opened the
+    only privacy case; that case as the case list shows it."""
+    leak = alert(
+        fingerprint,
+        clock.now() - timedelta(minutes=2),
+        incident_type="privacy",
+        jurisdiction="SE",
+        annotations={"description": description},
+    )
+    r = await client.post("/api/v1/alertmanager", json=make_webhook(leak), headers=HOOK)
+    assert (await ok(r))["accepted"] == 1
+    listed = await ok(await client.get("/api/v1/privacy/cases", headers=as_("p-viewer")))
+    [case] = listed["cases"]
+    return dict(case)
+
+
 async def drafts_of(client: TestClient[Any, Any], case_id: str) -> dict[str, Any]:
     case = await ok(await client.get(f"/api/v1/privacy/cases/{case_id}", headers=as_("p-viewer")))
     return {d["kind"]: d for d in case["drafts"]}
@@ -493,18 +513,7 @@ async def test_an_alert_with_a_control_character_exports_as_xlsx_and_logs_none_o
     audited, and nothing of the case reaches any log record."""
     caplog.set_level(logging.DEBUG)
     text = f"Export of {MARKERS[0]}\x0b{MARKERS[1]} found on a public bucket"
-    leak = alert(
-        "fp-ctrl",
-        clock.now() - timedelta(minutes=2),
-        incident_type="privacy",
-        jurisdiction="SE",
-        annotations={"description": text},
-    )
-    r = await client.post("/api/v1/alertmanager", json=make_webhook(leak), headers=HOOK)
-    assert (await ok(r))["accepted"] == 1
-    [listed] = (await ok(await client.get("/api/v1/privacy/cases", headers=as_("p-viewer"))))[
-        "cases"
-    ]
+    listed = await alert_opens_swedish_case(client, clock, "fp-ctrl", text)
     full = await ok(
         await client.get(f"/api/v1/privacy/cases/{listed['id']}", headers=as_("p-viewer"))
     )
@@ -530,18 +539,7 @@ async def test_an_alert_with_control_characters_drafts_a_pts_report_whose_docx_b
     drafted from it previews, its Word document downloads and the approved report is e-mailed
     with it, each character XML cannot hold shown as U+FFFD in the document."""
     text = "Export found\x0bon a \x1b[31mpublic\x1b[0m bucket\x00"
-    leak = alert(
-        "fp-ctrl-docx",
-        clock.now() - timedelta(minutes=2),
-        incident_type="privacy",
-        jurisdiction="SE",
-        annotations={"description": text},
-    )
-    r = await client.post("/api/v1/alertmanager", json=make_webhook(leak), headers=HOOK)
-    assert (await ok(r))["accepted"] == 1
-    [listed] = (await ok(await client.get("/api/v1/privacy/cases", headers=as_("p-viewer"))))[
-        "cases"
-    ]
+    listed = await alert_opens_swedish_case(client, clock, "fp-ctrl-docx", text)
     initial = (await drafts_of(client, listed["id"]))["privacy_initial"]
     url = f"/api/v1/drafts/{initial['id']}"
     preview = await ok(await client.get(url, headers=as_("p-viewer")))

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from builders import WEBHOOK_TOKEN, alert, rfc3339, token_auth, webhook, write_config
+from builders import WEBHOOK_TOKEN, alert, rfc3339, token_config, webhook
 from fakes import FakeClock
 from persons import sign_in, totp
 
@@ -27,16 +27,12 @@ pytestmark = pytest.mark.manual_outbox
 
 @pytest.fixture
 def config_path(tmp_path: Path) -> Path:
-    return write_config(
+    return token_config(
         tmp_path,
-        extra={
-            "auth": token_auth(
-                {"approver": ["approver:all"], "auditor": ["auditor:all"]},
-                session={"cookie_secure": False, "step_up_window": "5m"},
-            ),
-            "notices": {"archive_dir": str(tmp_path / "sent"), "poll_interval": "1h"},
-            "privacy": {"subscriber_notice_recipient": "kund@example.net"},
-        },
+        {"approver": ["approver:all"], "auditor": ["auditor:all"]},
+        session={"cookie_secure": False, "step_up_window": "5m"},
+        notices={"archive_dir": str(tmp_path / "sent"), "poll_interval": "1h"},
+        privacy={"subscriber_notice_recipient": "kund@example.net"},
     )
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from builders import rfc3339, token_auth, write_config
+from builders import rfc3339, token_config
 from fakes import FakeClock
 
 from bridge.core import awareness, privacy
@@ -31,22 +31,18 @@ YEAR_10000 = "9999-12-31T23:30:00-01:00"  # 10000-01-01T00:30:00Z: after its las
 
 @pytest.fixture
 def config_path(tmp_path: Path) -> Path:
-    return write_config(
+    return token_config(
         tmp_path,
-        extra={
-            "auth": token_auth(
-                {"editor": ["editor", "auditor"], "p-editor": ["editor:privacy", "viewer:privacy"]},
-                session={"cookie_secure": False},
-            ),
-            "notices": {
-                "archive_dir": str(tmp_path / "sent"),
-                "refresh_interval": "0s",
-                "poll_interval": "1h",
-            },
-            "privacy": {
-                "alert_label": {"incident_type": "privacy"},
-                "subscriber_notice_recipient": "kunder@example.net",
-            },
+        {"editor": ["editor", "auditor"], "p-editor": ["editor:privacy", "viewer:privacy"]},
+        session={"cookie_secure": False},
+        notices={
+            "archive_dir": str(tmp_path / "sent"),
+            "refresh_interval": "0s",
+            "poll_interval": "1h",
+        },
+        privacy={
+            "alert_label": {"incident_type": "privacy"},
+            "subscriber_notice_recipient": "kunder@example.net",
         },
     )
 
