@@ -1,10 +1,12 @@
 // Audit log (admin or auditor): who did what to which draft, newest first, 100 at a time
 // (following the list's `next` cursor on "Older entries").
-import { fill, api, el, live, showError } from "./console.js";
+import { fill, api, el, live, showError, ZONE } from "./console.js";
 
 const root = document.getElementById("audit");
-const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-const when = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "medium", timeZone: zone });
+// console.time_zone, as every other time in the console (not the browser's own zone), with the
+// year, the seconds and the zone's name: what compliance staff quote months later
+const zone = ZONE;
+const when = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "long", timeZone: zone });
 let entries = [];
 let target = "";
 let next = null; // the cursor of the page after those shown
