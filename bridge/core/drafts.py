@@ -383,11 +383,9 @@ def draft_fields(
     language = LANGUAGES[regulator]
     reference = reference_number(operator.org_number, str(incident["id"]))
     contact = operator.contact(contact_track(kind))
-    labels = LABELS[language]
-    to_add: Mapping[str, str] = TO_ADD
+    labels, to_add = field_texts(kind)
     if kind == HENDELSESRAPPORT:
         values = _hendelsesrapport_values(incident, operator, contact, services, sent)
-        labels, to_add = dict(hendelsesrapport.LABELS), hendelsesrapport.TO_ADD
     elif kind in PRIVACY_KINDS:
         values = privacy_fields.values(
             kind,
@@ -558,6 +556,15 @@ def _cyber_fields(
 
 
 # What a person should add where the incident cannot say (shown to the operator, not sent).
+def field_texts(kind: str) -> tuple[Mapping[str, str], Mapping[str, str]]:
+    """The labels of ``kind``'s fields and the hints shown to staff for those a person must
+    complete (never sent), as drafting uses them: the hendelsesrapport has its own (Nkom's
+    template), every other e-mailed kind its language's. Kinds with a form add the form's."""
+    if kind == HENDELSESRAPPORT:
+        return hendelsesrapport.LABELS, hendelsesrapport.TO_ADD
+    return LABELS[LANGUAGES[regulator_of(kind)]], TO_ADD
+
+
 TO_ADD = {
     "scope_life_health": "judge whether life and health are or may be at risk",
     "public_information": "what the public and affected subscribers were told, when, how",

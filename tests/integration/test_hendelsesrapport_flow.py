@@ -187,6 +187,11 @@ async def test_nkom_asks_after_a_closed_incident_that_was_never_reportable(
         "Det er ikke sendt varsel om hendelsen til myndigheter."
     )
     assert {k for k, f in fields.items() if f["to_complete"]} >= set(hendelsesrapport.PERSON)
+    # the console shows Nkom's own labels, and for every answer left to a person what to write
+    assert {k: f["label"] for k, f in fields.items()} == dict(hendelsesrapport.LABELS)
+    for key, f in fields.items():
+        if f["to_complete"]:
+            assert f["hint"] == hendelsesrapport.TO_ADD[key], key
 
     # a rebuild from the store (as at a restart): the request and its obligation are still there
     app = client.server.app

@@ -23,7 +23,7 @@ from bridge.config import report_forms
 from bridge.core import casework
 from bridge.core.alerts import format_time
 from bridge.core.casework import Draft
-from bridge.core.drafts import LABELS, LANGUAGES, PLACEHOLDERS, TO_ADD
+from bridge.core.drafts import LANGUAGES, PLACEHOLDERS, field_texts
 from bridge.errors import BadInput, TooLarge
 from bridge.notices.attachments import attachment_for, content_disposition, file_name
 from bridge.web import decisions, keys, paging
@@ -94,8 +94,9 @@ def submission_json(sub: casework.Submission) -> dict[str, Any]:
 
 def version_json(draft: Draft, version: casework.Version) -> dict[str, Any]:
     language = LANGUAGES[draft.regulator]
-    labels = {**LABELS[language], **report_forms.labels_of(draft.kind)}
-    hints = {**TO_ADD, **report_forms.hints_of(draft.kind)}
+    kind_labels, kind_hints = field_texts(draft.kind)
+    labels = {**kind_labels, **report_forms.labels_of(draft.kind)}
+    hints = {**kind_hints, **report_forms.hints_of(draft.kind)}
     return {
         "number": version.number,
         "created_at": format_time(version.created_at),
