@@ -19,8 +19,10 @@ and the two ways to reach Redis, :meth:`RedisConnection._call` (reads) and
   (StoreUnsafe with ``reset``), which steps down and has the replica re-read the store.
 - Every redis-py error, timeout or refused connection becomes
   :class:`~bridge.errors.StoreUnavailable`. The client never retries a command on its own (a
-  script retried after a lost reply could apply twice); the pool replaces a dead pooled
-  connection before sending on it, so the first call after Redis is back succeeds.
+  script retried after a lost reply could apply twice). After Redis restarted, the first call
+  on each connection the pool kept from before fails ("Connection closed by server") and that
+  connection is replaced: a webhook then answers 503 once per such connection and Alertmanager
+  sends it again; later calls succeed.
 """
 
 from __future__ import annotations
