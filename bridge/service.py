@@ -491,13 +491,11 @@ class BridgeService:
             await self._tick_step("drafts", lambda: self.book.load(self._live_cases()))
         now = self.clock.now()
         changed: set[str] = set()
-        try:
-            changed = self.evaluator.tick(now)
-            evaluated = True
-        except Exception as exc:
-            evaluated = False
-            self.metrics.task_failures.labels(task="tick.evaluate").inc()
-            log.error("evaluation tick: evaluating failed\n%s", traced(exc))
+
+        async def evaluate() -> None:
+            changed.update(self.evaluator.tick(now))
+
+        evaluated = await self._tick_step("evaluate", evaluate, quiet_outage=False)
         flushed = await self._tick_step("flush", self.flush, quiet_outage=False)
         await self._tick_step("sweep", self._sweep)
         if evaluated and flushed:

@@ -128,13 +128,12 @@ class Outbox:
                 grace = self.smtp.timeout if self.smtp is not None else timedelta(0)
             try:
                 done, _ = await asyncio.wait({loop}, timeout=max(grace.total_seconds(), 0))
-                if not done:
+                if not done:  # cancelled below
                     log.error(
                         "outbox: the hand-over in flight did not finish within %g s of "
                         "stopping: cancelled",
                         grace.total_seconds(),
                     )
-                    loop.cancel()
             finally:  # also when stop itself is cancelled (the service's stop deadline)
                 if not loop.done():
                     loop.cancel()
