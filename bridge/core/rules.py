@@ -612,7 +612,10 @@ def _result(c: Criterion, candidates: list[_Candidate], threshold_text: str) -> 
         best = min(pending, key=lambda x: x.run.forecast_at)  # type: ignore[arg-type, return-value]
         assert best.run.forecast_at is not None and best.run.run_start is not None
         reason = (
-            f"{best.label}: at or above threshold since {_fmt_time(best.run.run_start)}; "
+            # "from", not "since": the run may start ahead of ``now`` (an alert whose startsAt
+            # is ahead of the bridge's clock), and a pending result is kept unchanged until its
+            # forecast (:func:`reevaluate`), so its words must not depend on ``now``
+            f"{best.label}: at or above threshold from {_fmt_time(best.run.run_start)}; "
             f"met at {_fmt_time(best.run.forecast_at)} if it lasts {tail}"
         )
         return CriterionResult(c.id, c.kind, False, None, best.run.forecast_at, reason)

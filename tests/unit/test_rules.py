@@ -203,6 +203,19 @@ def test_connections_unmet_while_short_carries_a_forecast() -> None:
     assert stamp(60) in result.reason
 
 
+def test_a_forecast_whose_run_starts_ahead_of_now_reads_from_not_since() -> None:
+    """An alert starting ahead of the bridge's clock (skew) is forecast, and the reason reads
+    "from" its start, not "since" (at 10:00 nothing has been above the threshold since 10:10).
+    The words do not depend on ``now``: a pending result is kept as it is until its forecast."""
+    ahead = judge(CONN, timeline((at(10), None, el("olt-a1"))), at(0))
+    assert not ahead.met and ahead.forecast_at == at(70)
+    assert f"at or above threshold from {stamp(10)}; met at {stamp(70)} if it lasts" in (
+        ahead.reason
+    )
+    assert "since" not in ahead.reason
+    assert judge(CONN, timeline((at(10), None, el("olt-a1"))), at(20)).reason == ahead.reason
+
+
 def test_connections_count_each_service_on_its_own() -> None:
     """Services are not added together: 6 000 internet + 1 000 iptv is not 7 000."""
     c = Criterion("conn-7k", "connections", min_connections=7000)
