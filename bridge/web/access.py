@@ -181,7 +181,7 @@ async def second_factor(request: web.Request, body: dict[str, Any]) -> datetime:
             why = (
                 "locked"
                 if result.locked_until is not None
-                else "not possible: no TOTP enrolled for this person"
+                else "not possible: no TOTP enrolled for this person (enrol one at /enrol/totp)"
                 if result.reason == "no second factor possible"
                 else "wrong or used already"
             )

@@ -667,6 +667,67 @@ async def test_a_trusted_proxy_sign_in_is_no_step_up(client_for, tmp_path, clock
     assert "incident.declared" not in await audit_actions(client)
 
 
+async def test_a_proxy_only_approver_enrols_totp_in_the_proxy_session(client_for, tmp_path, clock):
+    """Someone who only ever signs in through the trusted proxy (no password route) and has no
+    TOTP yet can enrol one in the proxy session: the board says so and links the page, the step-up
+    refusal names it, the code completes enrolment (audited), counts as the session's fresh
+    factor, and enrolment cannot be started again once done."""
+    cfg = config(
+        tmp_path,
+        trusted_proxy_header="X-Remote-User",
+        trusted_proxies=["127.0.0.1"],
+        step_up_window="5m",
+    )
+    client = await client_for(cfg)
+    await add_user(store_of(client), "olga", ["approver:all"], enrolled=False)
+    headers = await proxy_session(client, "olga")
+    board = await (await client.get("/", headers=headers)).text()
+    assert 'id="enrol-banner"' in board and 'href="/enrol/totp' in board
+    page = await client.get("/enrol/totp", headers=headers, allow_redirects=False)
+    assert page.status == 200, page.headers.get("Location")
+    text = await page.text()
+    secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', text)
+    assert secret and "<svg" in text
+    token = CSRF.search(text)
+    assert token
+    r = await client.post(
+        "/enrol/totp",
+        data={"code": code(clock, secret=secret.group(1)), "csrf_token": token.group(1)},
+        headers=headers,
+        allow_redirects=False,
+    )
+    assert r.status == 303, await r.text()
+    user = await store_of(client).get_user("olga")
+    assert user.totp_enrolled and user.totp_secret == secret.group(1)
+    assert "user.totp_enrol" in await audit_actions(client)
+    cookie = client.session.cookie_jar.filter_cookies(client.make_url("/"))[COOKIE]
+    record = await store_of(client).get_session(_hash(cookie.value))
+    assert record.second_factor_at == clock.now()  # the code just checked is a fresh factor
+    assert 'id="enrol-banner"' not in await (await client.get("/", headers=headers)).text()
+    again = await client.get("/enrol/totp", headers=headers, allow_redirects=False)
+    assert again.status == 303 and not again.headers["Location"].startswith("/enrol")
+
+
+async def test_step_up_without_enrolment_names_the_enrolment_page(client_for, tmp_path, clock):
+    """A step-up code from a person with no TOTP enrolled is refused naming where to enrol."""
+    cfg = config(tmp_path, trusted_proxy_header="X-Remote-User", trusted_proxies=["127.0.0.1"])
+    client = await client_for(cfg)
+    await add_user(store_of(client), "olga", ["approver:all"], enrolled=False)
+    headers = await proxy_session(client, "olga")
+    hook = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
+    body = webhook(alert("fp-olga", clock.now() - 5 * MIN, element="se-olt-ostersund-1"))
+    r = await client.post("/api/v1/alertmanager", json=body, headers=hook)
+    [incident] = (await r.json())["incidents"]
+    r = await client.post(
+        f"/api/v1/incidents/{incident}/declaration",
+        json={"significant": True, "totp": "123456"},
+        headers=headers,
+    )
+    assert r.status == 403, await r.text()
+    detail = (await r.json())["detail"]
+    assert "no TOTP enrolled" in detail and "/enrol/totp" in detail
+
+
 async def test_replicas_on_one_redis_share_sessions_and_lockout(client_for, tmp_path, clock):
     """Two bridges on one Redis store: a session started on one works on the other and a
     sign-out on either ends it; failures on both count toward one account lock."""

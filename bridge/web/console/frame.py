@@ -24,7 +24,7 @@ from aiohttp import web
 
 from bridge.config import LoadedConfig
 from bridge.core import report_names
-from bridge.core.access import is_user_admin
+from bridge.core.access import is_user_admin, needs_second_factor
 from bridge.web import access, keys, regulators
 from bridge.web.auth import ROLE_RANK, Principal
 from bridge.web.console import session_middleware
@@ -107,6 +107,18 @@ def privacy_enabled(loaded: LoadedConfig) -> bool:
     return loaded.config.privacy is not None
 
 
+def _enrol_needed(request: web.Request) -> bool:
+    """A signed-in person whose roles send (approver, admin) has no TOTP yet: someone who signs
+    in only through the trusted proxy, who cannot approve or send until they enrol one."""
+    cur = access.current(request)
+    return (
+        cur is not None
+        and cur.complete
+        and not cur.user.totp_enrolled
+        and needs_second_factor(cur.user.grants)
+    )
+
+
 async def render(
     request: web.Request, template: str, *, status: int = 200, **ctx: Any
 ) -> web.Response:
@@ -141,6 +153,7 @@ async def render(
             privacy_on=privacy_enabled(loaded),
             page=page,
             path=request.path,
+            enrol_needed=_enrol_needed(request),
             static=lambda name: str(request.app.router["static"].url_for(filename=name)),
             **ctx,
         )

@@ -7,7 +7,9 @@ Contract (routes):
   ``/enrol/totp`` (roles need TOTP, none enrolled yet) or ``next``.
 - ``GET/POST /login/totp`` and ``/enrol/totp`` — need the session of the password step; the
   code completes the session; enrolment shows the otpauth URI, its secret and a QR code (inline
-  SVG). Wrong codes count toward the account's lockout like wrong passwords.
+  SVG). Wrong codes count toward the account's lockout like wrong passwords. ``/enrol/totp``
+  also serves any signed-in session whose person has no TOTP yet (a trusted proxy's sign-in,
+  which is no step-up); its code is then the session's fresh second factor.
 - ``POST /logout`` — ends the session (CSRF-checked by the middleware), back to ``/login``.
 - Failures answer 401 with the form again (429 while the client address is throttled); the
   message never says whether the name exists. ``next`` is followed only when it is a local path.
@@ -163,12 +165,17 @@ async def _login_again(request: web.Request, error: str, status: int, target: st
     )
 
 
-def _pending(request: web.Request) -> Current:
-    """The session of the password step still owing its code, else redirect."""
+def _pending(request: web.Request, enrolling: bool = False) -> Current:
+    """The session of the password step still owing its code, else redirect. ``enrolling``:
+    a signed-in session whose person has no TOTP yet may enrol one too (someone who signs in
+    only through the trusted proxy, whose sign-in is no step-up: without it they could never
+    approve or send)."""
     cur = current(request)
     target = _next(request)
     if cur is None:
         raise web.HTTPSeeOther(_with_next("/login", target))
+    if enrolling and not cur.user.totp_enrolled:
+        return cur
     if cur.complete and cur.session.second_factor_done:
         raise web.HTTPSeeOther(target)
     return cur
@@ -184,7 +191,7 @@ async def totp_page(request: web.Request) -> web.Response:
 
 @routes.get("/enrol/totp")
 async def enrol_page(request: web.Request) -> web.Response:
-    cur = _pending(request)
+    cur = _pending(request, enrolling=True)
     if cur.user.totp_enrolled:
         raise web.HTTPSeeOther(_with_next("/login/totp", _next(request)))
     return await _code_page(request, cur, "enrol.html")
@@ -212,9 +219,10 @@ async def _code_page(
 @routes.post("/login/totp")
 @routes.post("/enrol/totp")
 async def code_submit(request: web.Request) -> web.Response:
-    """POST /login/totp and /enrol/totp: the code completes the session."""
-    cur = _pending(request)
-    template = "enrol.html" if request.path == "/enrol/totp" else "totp.html"
+    """POST /login/totp and /enrol/totp: the code completes the session (and enrolment)."""
+    enrolling = request.path == "/enrol/totp"
+    cur = _pending(request, enrolling)
+    template = "enrol.html" if enrolling else "totp.html"
     form = await s.read_form(request)
     target = _next(request, form)
     sess = sessions(request)
