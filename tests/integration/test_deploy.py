@@ -377,6 +377,25 @@ def test_deployment_probes_resources_and_security():
     assert {p["targetPort"] for p in service["spec"]["ports"]} == {"http"}
 
 
+def test_the_configmaps_rule_sets_and_inventory_are_the_examples_copies():
+    """The ConfigMap says its rule sets and inventory are copies of config/: they are, byte for
+    byte (a drifted copy attributed the operator's own criteria to the regulator's text)."""
+    (configmap,) = k8s("configmap.yaml")
+    copies = {
+        key: REPO / "config" / "rules" / key.removeprefix("rules-")
+        for key in configmap["data"]
+        if key.startswith("rules-")
+    }
+    copies["inventory.yaml"] = REPO / "config" / "inventory.yaml"
+    assert {"inventory.yaml", "rules-pts-outage.yaml", "rules-se-cyber.yaml"} <= set(copies)
+    drifted = [
+        key
+        for key, path in copies.items()
+        if configmap["data"][key].rstrip("\n") != path.read_text(encoding="utf-8").rstrip("\n")
+    ]
+    assert not drifted, f"{drifted} differ from config/ (copy the files into the ConfigMap)"
+
+
 def test_deployment_config_comes_from_the_configmap_and_loads(tmp_path):
     """The container's -c path lies in the volume built from the ConfigMap and the Secret; that
     folder, rebuilt here, is a bridge.yaml the bridge loads, with its store on the PVC."""
