@@ -7,6 +7,9 @@ the store, within :data:`bridge.service.STOP_DEADLINE` (15 s; usually well under
 Systemd waits 90 s and Kubernetes 30 s before killing: 5 + 15 s, plus closing the store, stay
 inside both (docs/deployment.md, "Stopping").
 
+It refuses to start (one line, exit 1) when ``notices.archive_dir`` cannot be made or written
+(:func:`bridge.notices.archive.ready`): every notice is archived before it leaves.
+
 On SQLite it first takes the file's serve lock (:mod:`bridge.store.sqlite.sole`): a second
 ``serve`` on the same file exits 1 with one line naming the first one's process id, and the
 one holding it takes over at once a lease a killed predecessor left behind.
@@ -23,6 +26,7 @@ from bridge.cli.common import invalid
 from bridge.cli.log_format import configure
 from bridge.config import LoadedConfig, load_config
 from bridge.errors import ConfigError, StoreUnavailable
+from bridge.notices import archive
 from bridge.store import Store, make_store
 from bridge.store.sqlite.sole import AlreadyServed, sole_server
 
@@ -64,6 +68,10 @@ def _serve(loaded: LoadedConfig, store: Store) -> int:
 
     from bridge.web.app import create_app
 
+    unwritable = archive.ready(loaded.config.notices.archive_dir)
+    if unwritable is not None:  # else every approved notice would fail as it should leave
+        print(f"cannot start: {unwritable}: approved notices could not be sent", file=sys.stderr)
+        return 1
     try:
         app = create_app(loaded, store=store)  # reads the inventory: may raise ConfigError
     except ConfigError as exc:

@@ -59,7 +59,7 @@ from bridge.core.casework import Draft
 from bridge.core.drafts import Sender
 from bridge.errors import Conflict, LeaseLost, StoreUnavailable, traced
 from bridge.metrics import Metrics
-from bridge.notices import mail
+from bridge.notices import archive, mail
 from bridge.notices.book import DraftBook
 from bridge.replicas.fence import Fence
 
@@ -368,9 +368,7 @@ class Outbox:
         folder: Path = self.settings.archive_dir
         approval = draft.approval
         assert approval is not None
-        if not folder.is_dir():
-            folder.mkdir(parents=True, exist_ok=True)
-            os.chmod(folder, 0o700)  # made here: this user's only, whatever the umask
+        archive.make(folder)  # checked at start (bridge serve); made again if removed since
         target = folder / f"{draft.id}.v{approval.version}.eml"
         temp = target.with_suffix(".eml.tmp")
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

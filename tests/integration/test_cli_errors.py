@@ -66,6 +66,36 @@ def test_a_data_directory_that_cannot_be_made_is_one_line(
     one_line_problem(run, str(db))
 
 
+@pytest.mark.parametrize("under", ["blocker", "blocker/sent"], ids=["in-file", "below-file"])
+def test_serve_refuses_an_archive_folder_it_cannot_write_in_one_line(
+    tmp_path: Path, under: str
+) -> None:
+    """Every notice is archived before it is handed to the relay: a notices.archive_dir the
+    bridge cannot make or write (here a file stands in its way) stops ``serve`` at once with
+    one line naming the key and the folder, before it takes any webhook."""
+    (tmp_path / "blocker").write_text("not a directory", encoding="utf-8")
+    folder = tmp_path / under
+    config = write_config(tmp_path, extra={"notices": {"archive_dir": str(folder)}})
+    err = one_line_problem(bridge("serve", "-c", str(config)), "notices.archive_dir", str(folder))
+    assert "approved notices could not be sent" in err
+
+
+def test_the_archive_check_makes_the_folder_private_and_leaves_nothing_in_it(
+    tmp_path: Path,
+) -> None:
+    """:func:`bridge.notices.archive.ready` makes a missing folder (mode 0700) and leaves it
+    empty; on a folder in the way of a file it says why, naming the key."""
+    from bridge.notices import archive
+
+    folder = tmp_path / "data" / "sent"
+    assert archive.ready(folder) is None
+    assert folder.is_dir() and (folder.stat().st_mode & 0o777) == 0o700
+    assert list(folder.iterdir()) == []
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    why = archive.ready(tmp_path / "file" / "sent")
+    assert why is not None and why.startswith("notices.archive_dir ")
+
+
 # ---- the top-level handler ---------------------------------------------------------------
 
 
