@@ -1,12 +1,18 @@
 """``bridge replay FILE [--json]``: recorded webhooks through the core on their own timestamps:
 per incident, its verdict changes over time, each obligation with its due time, and a forecast
-from the last record if nothing changes (:mod:`bridge.core.replay`). No server, no store."""
+from the last record if nothing changes (:mod:`bridge.core.replay`). No server, no store.
+
+A met rule set is printed as what it means for the incident (:func:`says`): reportable to a
+regulator; *potentially significant* under a cyber rule set (a person declares) with what a
+declaration then would owe; a repealed law's internal threshold, owed to no regulator (on every
+line naming it or its reports, whose passed due time is not called overdue); or a reference
+matrix met. docs/configuration.md (``bridge replay``) lists the lines."""
 
 from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +21,12 @@ from bridge.config import LoadedConfig
 from bridge.config.errors import read_text
 from bridge.core.alerts import Delivery, format_time, parse_time, parse_webhook
 from bridge.core.documents import obligation_json
+from bridge.core.durations import format_duration
+from bridge.core.obligations import CYBER
+from bridge.core.repeal import internal_threshold
 from bridge.core.replay import Change, Replay
 from bridge.core.replay import replay as run_replay
+from bridge.core.report_names import REPORTS
 from bridge.errors import BadInput, ConfigError
 from bridge.evaluation.engine import build_engine
 
@@ -57,7 +67,7 @@ def replay(path: str, file: str, as_json: bool = False) -> int:
         print(f"{exc.field}: {exc.problem}", file=sys.stderr)
         return 1
     result = run_replay(build_engine(loaded, topology), records)
-    print(json.dumps(_as_json(result), indent=2) if as_json else _as_text(result))
+    print(json.dumps(_as_json(result), indent=2) if as_json else as_text(result))
     return 0
 
 
@@ -79,7 +89,78 @@ def _as_json(result: Replay) -> dict[str, Any]:
     }
 
 
-def _says(change: Change) -> str:
+def _span(delta: timedelta) -> str:
+    """``24h``, ``72h``, ``1h30m``: whole hours as hours (deadlines are read so), else the
+    configuration's own duration words."""
+    hours, rest = divmod(delta, timedelta(hours=1))
+    return f"{hours}h" if not rest and hours >= 0 else format_duration(delta)
+
+
+def _internal(d: dict[str, Any]) -> str:
+    """A repealed law's rule set's words (bridge.core.repeal), from the change's own date."""
+    return internal_threshold(date.fromisoformat(d["repealed_on"]))
+
+
+def _then(change: Change) -> str:
+    """What a cyber rule set would owe were the incident declared at the change's instant T,
+    as T plus each deadline (its own rules, carried in the change); "" when nothing would."""
+    owed = [
+        f"{REPORTS[o['kind']]['en'] if o['kind'] in REPORTS else o['kind']} due "
+        f"T+{_span(datetime.fromisoformat(o['due_at']) - change.at)}"
+        for o in change.detail.get("if_declared", ())
+        if o["due_at"] is not None
+    ]
+    return f"; if declared at T={format_time(change.at)}: {', '.join(owed)}" if owed else ""
+
+
+def _met(change: Change) -> str:
+    """A rule set's criteria met, in what that means: reportable to a regulator, potentially
+    significant (a person declares; what that would owe), the operator's internal threshold
+    under a repealed law, or a reference matrix that opens no report."""
+    d = change.detail
+    rule_set = d.get("rule_set", "")
+    if d.get("track") == CYBER:
+        return f"potentially significant under {rule_set} (a person declares){_then(change)}"
+    if d.get("reference"):
+        return f"reference matrix met: {rule_set} (opens no report)"
+    if d.get("binding") is False:
+        return f"{rule_set} met: {_internal(d)}"
+    return f"reportable to {d['regulator']} ({rule_set})"
+
+
+def _unmet(change: Change) -> str:
+    d = change.detail
+    rule_set = d.get("rule_set", "")
+    if d.get("track") == CYBER:
+        return f"no longer potentially significant under {rule_set}"
+    if d.get("reference"):
+        return f"reference matrix no longer met: {rule_set}"
+    if d.get("binding") is False:
+        return f"{rule_set} no longer met: {_internal(d)}"
+    return f"no longer reportable to {d['regulator']}"
+
+
+def _owed(change: Change) -> str:
+    """An obligation's change; one that binds no regulator never reads as owed to one, and its
+    passing due time is no regulator's deadline missed."""
+    d = change.detail
+    what = change.what
+    due = d["due_at"] or "once its event comes"
+    if d.get("binding") is False:
+        name = f"{d['kind']} ({d['rule_set']})"
+        if what == "owes":
+            return f"{name} due {due}: {_internal(d)}"
+        if what == "due_moved":
+            return f"{name} now due {d['due_at']}: {_internal(d)}"
+        return f"{name} past its internal due time, nothing kept or sent: {_internal(d)}"
+    if what == "owes":
+        return f"owes {d['regulator']} {d['kind']}, due {due}"
+    if what == "due_moved":
+        return f"{d['regulator']} {d['kind']} now due {d['due_at']}"
+    return f"{d['regulator']} {d['kind']} overdue (nothing sent)"
+
+
+def says(change: Change) -> str:
     """One change in words."""
     d = change.detail
     what = change.what
@@ -87,15 +168,11 @@ def _says(change: Change) -> str:
         where = ", ".join(d["jurisdictions"]) or "no jurisdiction"
         return f"opened: {d['affected']} connections affected ({where})"
     if what == "reportable":
-        return f"reportable to {d['regulator']} ({d['rule_set']})"
+        return _met(change)
     if what == "not_reportable":
-        return f"no longer reportable to {d['regulator']}"
-    if what == "owes":
-        return f"owes {d['regulator']} {d['kind']}, due {d['due_at'] or 'once its event comes'}"
-    if what == "due_moved":
-        return f"{d['regulator']} {d['kind']} now due {d['due_at']}"
-    if what == "overdue":
-        return f"{d['regulator']} {d['kind']} overdue (nothing sent)"
+        return _unmet(change)
+    if what in ("owes", "due_moved", "overdue"):
+        return _owed(change)
     if what == "closed":
         return f"closed: ended {d['ended_at']}, peak {d['affected_peak']} connections"
     if what == "merged":
@@ -104,10 +181,11 @@ def _says(change: Change) -> str:
 
 
 def _line(change: Change) -> str:
-    return f"  {format_time(change.at)}  {_says(change)}"
+    return f"  {format_time(change.at)}  {says(change)}"
 
 
-def _as_text(result: Replay) -> str:
+def as_text(result: Replay) -> str:
+    """The replay as lines for a person: per incident its changes, then the forecast."""
     if not result.incidents:
         return "no incidents"
     lines: list[str] = []

@@ -5,7 +5,8 @@ repealed on 2026-01-15 by SFS 2025:1511) is kept for incidents that began before
 for later ones, as the operator's own internal threshold: its reports are then owed to no
 regulator. :func:`after_repeal` is the one test of which side of that day an incident is on;
 drafting (what a report says, where it goes) and the obligations (a legal deadline or an
-internal one) both ask it.
+internal one) both ask it. :func:`internal_threshold` is how such a rule set and its reports
+are named where a line of text shows them (``bridge replay``).
 """
 
 from __future__ import annotations
@@ -30,3 +31,10 @@ def after_repeal(started_at: datetime | None, repealed_on: date | None, jurisdic
     except OverflowError:
         day = started_at.date()
     return day >= repealed_on
+
+
+def internal_threshold(repealed_on: date) -> str:
+    """The words for a repealed law's rule set, or one of its reports, for an incident since the
+    repeal: "internal threshold (repealed 2026-01-15), owed to no regulator" (the day is the
+    rule set's ``repealed_on``)."""
+    return f"internal threshold (repealed {repealed_on.isoformat()}), owed to no regulator"

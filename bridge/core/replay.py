@@ -14,6 +14,17 @@ Contract:
   until nothing more is due or ``horizon`` has passed; those changes are marked ``forecast``.
 - Nothing is sent in a replay, so every obligation stays open and goes overdue at its due time:
   the forecast shows what is owed by when if nobody acts.
+- What a met rule set means is in each change, never only in the word ``reportable``: a
+  ``reportable`` or ``not_reportable`` change carries its ``rule_set``, ``track``, ``verdict``
+  (:func:`bridge.core.documents.verdict`), ``binding`` (false: the rule set's law was repealed
+  before the incident began, :func:`bridge.core.repeal.after_repeal`, so it is the operator's
+  internal threshold, owed to no regulator), ``repealed_on`` (the rule set's, or None) and
+  ``reference`` (true: the rule set opens no report, like the ENISA matrix: met, owed to no
+  one). On the cyber track (criteria only make an incident *potentially significant*; a person
+  declares it, and no person does in a replay) ``if_declared`` lists what would be owed were it
+  declared at the change's instant (:func:`bridge.core.obligations.if_declared`: the rule set's
+  own deadline rules). An obligation's change (``owes``, ``due_moved``, ``overdue``) carries
+  its ``rule_set``, ``binding`` (the obligation's own) and ``repealed_on``.
 """
 
 from __future__ import annotations
@@ -24,8 +35,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bridge.core.alerts import Delivery, format_time
+from bridge.core.documents import verdict
 from bridge.core.engine import Engine
 from bridge.core.incident_state import CLOSED, Incident
+from bridge.core.obligations import CYBER, if_declared
+from bridge.core.repeal import after_repeal
+from bridge.core.rules import Assessment, RuleSet
 
 #: how far past the last record the forecast looks
 HORIZON = timedelta(days=45)
@@ -74,7 +89,37 @@ def _snapshot(inc: Incident) -> _Snapshot:
     )
 
 
-def _diff(before: _Snapshot | None, inc: Incident, at: datetime, forecast: bool) -> list[Change]:
+def _meaning(a: Assessment, inc: Incident, rule_set: RuleSet | None) -> dict[str, Any]:
+    """What a rule set's verdict on ``inc`` means (see the module contract)."""
+    repealed_on = None if rule_set is None else rule_set.repealed_on
+    jurisdiction = "" if rule_set is None else rule_set.jurisdiction
+    return {
+        "rule_set": a.rule_set,
+        "track": a.track,
+        "verdict": verdict(a, inc),
+        "binding": not after_repeal(inc.started_at, repealed_on, jurisdiction),
+        "repealed_on": None if repealed_on is None else repealed_on.isoformat(),
+        "reference": rule_set is not None and a.track != CYBER and not rule_set.obligations,
+    }
+
+
+def _if_declared(rule_set: RuleSet | None, inc: Incident, at: datetime) -> list[dict[str, Any]]:
+    """What a cyber rule set would owe were the incident declared significant at ``at``."""
+    if rule_set is None or rule_set.track != CYBER:
+        return []
+    return [
+        {"kind": o.kind, "due_at": format_time(o.due_at), "waiting_for": o.waiting_for}
+        for o in if_declared(rule_set, {"started": inc.started_at}, at)
+    ]
+
+
+def _diff(
+    before: _Snapshot | None,
+    inc: Incident,
+    at: datetime,
+    forecast: bool,
+    rule_sets: dict[str, RuleSet],
+) -> list[Change]:
     now = _snapshot(inc)
     out: list[Change] = []
 
@@ -97,13 +142,28 @@ def _diff(before: _Snapshot | None, inc: Incident, at: datetime, forecast: bool)
         return out
     for a in inc.assessments:
         was = old_reportable.get(a.regulator, False)
+        rule_set = rule_sets.get(a.regulator)
         if a.reportable and not was:
-            add(a.since or at, "reportable", regulator=a.regulator, rule_set=a.rule_set)
+            when = a.since or at
+            meaning = _meaning(a, inc, rule_set)
+            if a.track == CYBER:
+                meaning["if_declared"] = _if_declared(rule_set, inc, when)
+            add(when, "reportable", regulator=a.regulator, **meaning)
         elif was and not a.reportable:
-            add(at, "not_reportable", regulator=a.regulator)
+            add(at, "not_reportable", regulator=a.regulator, **_meaning(a, inc, rule_set))
+    binding = {(o.regulator, o.kind): o.binding for o in inc.obligations}
     for (regulator, kind), (due, ob_state) in owed.items():
         old = old_owed.get((regulator, kind))
-        detail = {"regulator": regulator, "kind": kind, "due_at": format_time(due)}
+        rule_set = rule_sets.get(regulator)
+        repealed_on = None if rule_set is None else rule_set.repealed_on
+        detail = {
+            "regulator": regulator,
+            "kind": kind,
+            "due_at": format_time(due),
+            "rule_set": None if rule_set is None else rule_set.id,
+            "binding": binding[(regulator, kind)],
+            "repealed_on": None if repealed_on is None else repealed_on.isoformat(),
+        }
         if old is None:
             add(at, "owes", **detail)
         elif old[0] != due:
@@ -121,11 +181,12 @@ def _observe(
     engine: Engine, seen: dict[str, _Snapshot], at: datetime, forecast: bool
 ) -> list[Change]:
     changes: list[Change] = []
+    rule_sets = {rs.regulator: rs for rs in engine.rule_sets}
     for inc in engine.incidents.values():
         before = seen.get(inc.id)
         snap = _snapshot(inc)
         if snap != before:
-            changes += _diff(before, inc, at, forecast)
+            changes += _diff(before, inc, at, forecast, rule_sets)
             seen[inc.id] = snap
     return changes
 

@@ -4,13 +4,15 @@ record, nothing sent so obligations go overdue."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 
 from builders import alert, webhook
 from corekit import NKOM, PTS, at, engine
 
-from bridge.core.alerts import parse_webhook
-from bridge.core.replay import replay
+from bridge.core.alerts import format_time, parse_webhook
+from bridge.core.calendar import After
+from bridge.core.replay import Change, Replay, replay
+from bridge.core.rules import Criterion, RuleSet
 
 
 def record(minutes: float, *alerts: dict) -> tuple:  # type: ignore[type-arg]
@@ -49,3 +51,96 @@ def test_a_threshold_crossed_between_records_shows_at_its_own_instant() -> None:
 def test_an_empty_recording_has_no_changes() -> None:
     result = replay(engine(), [])
     assert result.changes == [] and result.incidents == [] and result.last_record is None
+
+
+#: a repealed law's rule set (as pts-outage since 2026-01-15), a cyber one whose early warning
+#: is 12 h (not the act's 24 h: the replay must read the rule set's own rules), and a
+#: reference matrix that opens no report
+REPEALED = replace(PTS, id="pts-old", obligations=("pts_initial",), repealed_on=date(2026, 1, 15))
+CYBER = RuleSet(
+    id="cyber-test",
+    regulator="csirt",
+    jurisdiction="SE",
+    source="unit test",
+    verified=True,
+    criteria=(Criterion("e112", "emergency_112"),),
+    track="cyber",
+    obligations=("se_cyber_early_warning", "se_cyber_notification", "se_cyber_final"),
+    obligation_rules={"se_cyber_early_warning": After("aware", timedelta(hours=12))},
+)
+REFERENCE = RuleSet(
+    id="matrix-test",
+    regulator="enisa",
+    jurisdiction="SE",
+    source="unit test",
+    verified=True,
+    criteria=(
+        Criterion("c", "connections", min_duration=timedelta(hours=1), min_connections=5000),
+    ),
+)
+#: minutes from corekit's T0 (2026-11-23) back to 2025-11-23, before the repeal
+A_YEAR_BEFORE = -365 * 24 * 60
+
+
+def outage(start: float = 0) -> Replay:
+    """olt-a1 (6 000 connections, carries 112) down from ``start`` for 95 minutes, recorded at
+    its start and at start + 100 min, under the four kinds of rule set."""
+    records = [
+        record(start, alert("a", at(start), element="olt-a1")),
+        record(
+            start + 100,
+            alert("a", at(start), status="resolved", ends_at=at(start + 95), element="olt-a1"),
+        ),
+    ]
+    return replay(engine(rule_sets=[REPEALED, NKOM, CYBER, REFERENCE]), records)
+
+
+def changes_of(result: Replay, regulator: str) -> dict[str, list[Change]]:
+    out: dict[str, list[Change]] = {}
+    for c in result.changes:
+        if c.detail.get("regulator") == regulator:
+            out.setdefault(c.what, []).append(c)
+    return out
+
+
+def test_a_repealed_rule_set_binds_no_regulator_for_an_incident_since_the_repeal() -> None:
+    """Every change of a repealed law's rule set for a November-2026 incident says binding
+    false and the day of the repeal: its verdict, and its obligation opened, moved and
+    overdue; the same outage a year earlier binds (binding true, no repeal in force)."""
+    after = changes_of(outage(), "pts")
+    assert set(after) == {"reportable", "owes", "due_moved", "overdue"}
+    for c in (c for cs in after.values() for c in cs):
+        assert c.detail["binding"] is False and c.detail["repealed_on"] == "2026-01-15", c
+        assert c.detail["rule_set"] == "pts-old"
+    before = changes_of(outage(A_YEAR_BEFORE), "pts")
+    assert set(before) == {"reportable", "owes", "due_moved", "overdue"}
+    assert all(c.detail["binding"] is True for cs in before.values() for c in cs)
+
+
+def test_a_cyber_rule_set_is_potentially_significant_and_says_what_declaring_would_owe() -> None:
+    """The cyber rule set's met criterion makes the incident potentially significant, owes
+    nothing (no person declares in a replay) and lists what a declaration at that instant
+    would owe by the rule set's own rules: early warning T+12h, notification T+72h, the final
+    report once the notification is sent."""
+    result = outage()
+    cyber = changes_of(result, "csirt")
+    assert set(cyber) == {"reportable"}  # no owes, no overdue
+    (met,) = cyber["reportable"]
+    assert met.detail["verdict"] == "potentially_significant"
+    assert met.detail["track"] == "cyber" and met.detail["reference"] is False
+    owed = {o["kind"]: o for o in met.detail["if_declared"]}
+    assert owed["se_cyber_early_warning"]["due_at"] == format_time(met.at + timedelta(hours=12))
+    assert owed["se_cyber_notification"]["due_at"] == format_time(met.at + timedelta(hours=72))
+    assert owed["se_cyber_final"]["due_at"] is None
+    assert owed["se_cyber_final"]["waiting_for"] == "notification_sent"
+
+
+def test_a_rule_set_that_opens_no_report_is_a_reference() -> None:
+    """A rule set without obligations (the ENISA matrix's kind) is met as a reference: it
+    owes nothing; one with obligations is no reference."""
+    result = outage()
+    (met,) = changes_of(result, "enisa")["reportable"]
+    assert met.detail["reference"] is True and met.at == at(60)
+    assert set(changes_of(result, "enisa")) == {"reportable"}
+    (pts,) = changes_of(result, "pts")["reportable"]
+    assert pts.detail["reference"] is False

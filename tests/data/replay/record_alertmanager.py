@@ -5,9 +5,10 @@
 
 (Debian's ``prometheus-alertmanager`` on loopback, its webhook pointed at a receiver here).
 The alerts, on ``config/inventory.yaml``'s elements: both Östersund OLTs down since 2 h 15 min
-before the recording (11 500 internet connections: PTS's 10 000-for-2-hours criterion), the
-Ullevål hospital cell down since 10 minutes before it with severity ``critical`` (Nkom); then
-both OLTs resolved. Not a test; the recording drives ``tests/integration/test_replay.py``.
+before the recording (11 500 internet connections: pts-outage's 10 000-for-2-hours criterion,
+since its repeal an internal threshold), the Ullevål hospital cell down since 10 minutes before
+it with severity ``critical`` (Nkom); then both OLTs resolved. Not a test; the recording drives
+``tests/integration/test_replay.py``.
 """
 
 from __future__ import annotations
