@@ -7,7 +7,8 @@ Contract:
   rule sets of ``rules_dir`` and checks every reference between them.
 - Any problem raises :class:`~bridge.errors.ConfigError` listing every problem as
   ``FILE: key.path: what was expected (got …)``: unknown keys, wrong types, bad durations,
-  unknown rule sets or criterion kinds.
+  unknown rule sets or criterion kinds; a secret (:func:`_secrets`) still a ``CHANGE-ME``
+  placeholder, or a ``dev-only-`` one beyond loopback.
 - Secrets print as ``<secret>``.
 """
 
@@ -18,6 +19,7 @@ import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import yaml
 from pydantic import ValidationError
@@ -25,7 +27,7 @@ from pydantic import ValidationError
 from bridge.config.errors import errors_of, read_yaml
 from bridge.config.models import BridgeConfig, StoreConfig, TemplatesConfig
 from bridge.config.rule_sets import RuleSetModel, load_rule_sets
-from bridge.config.types import DEV_SECRET_PREFIX, Secret
+from bridge.config.types import DEV_SECRET_PREFIX, PLACEHOLDER_SECRET_PREFIX, Secret
 from bridge.errors import ConfigError
 
 
@@ -145,7 +147,9 @@ def loopback_only(host: str) -> bool:
 
 
 def _secrets(cfg: BridgeConfig) -> Iterator[tuple[tuple[str, ...], Secret]]:
-    """Every configured secret with its key path."""
+    """Every configured secret with its key path: the callers' tokens and passwords, the SMTP
+    relay's password and the password of a Redis store URL (its key path is ``store``, or
+    ``store.url`` in the long form)."""
     auth = cfg.auth
     for i, token in enumerate(auth.webhook.tokens):
         yield ("auth", "webhook", "tokens", str(i), "token"), token.token
@@ -155,6 +159,11 @@ def _secrets(cfg: BridgeConfig) -> Iterator[tuple[tuple[str, ...], Secret]]:
         yield ("auth", "api_tokens", str(i), "token"), api.token
     if cfg.smtp is not None and cfg.smtp.password is not None:
         yield ("smtp", "password"), cfg.smtp.password
+    store = cfg.store
+    url, loc = (store, ("store",)) if isinstance(store, str) else (store.url, ("store", "url"))
+    password = urlsplit(url).password if url.startswith(("redis://", "rediss://")) else None
+    if password:  # redis://[USER]:PASSWORD@HOST: the store's password
+        yield loc, Secret(unquote(password))
 
 
 def _development_secret_problems(
@@ -172,6 +181,21 @@ def _development_secret_problems(
         "127.0.0.1 only"
         for loc, secret in _secrets(cfg)
         if secret.get().startswith(DEV_SECRET_PREFIX)
+    ]
+
+
+def _placeholder_secret_problems(
+    path: Path, cfg: BridgeConfig, applied: Mapping[tuple[str, ...], str]
+) -> list[str]:
+    """A secret still starting ``CHANGE-ME`` (any case: the placeholders of
+    deploy/kubernetes/secret.yaml) is as public as this repository: refused wherever the server
+    listens."""
+    return [
+        f"{_origin(path, applied, loc)}: {'.'.join(loc)}: a placeholder secret (CHANGE-ME…, "
+        "published with the example deploy files): replace it with a secret of your own "
+        "(e.g. openssl rand -hex 32)"
+        for loc, secret in _secrets(cfg)
+        if secret.get().lower().startswith(PLACEHOLDER_SECRET_PREFIX)
     ]
 
 
@@ -259,7 +283,8 @@ def load_config(path: Path | str, env: Mapping[str, str] | None = None) -> Loade
     if not rules_dir.is_dir():
         raise ConfigError([f"{path}: rules_dir: expected a folder of rule sets, got {rules_dir}"])
     rule_sets = load_rule_sets(rules_dir)
-    problems = _development_secret_problems(path, cfg, applied)
+    problems = _placeholder_secret_problems(path, cfg, applied)
+    problems += _development_secret_problems(path, cfg, applied)
     for name, reg in cfg.regulators.items():
         problems += _rule_set_problems(
             path,

@@ -149,6 +149,11 @@ MIN_SECRET_LENGTH = 16
 #: while the server listens on loopback (:func:`bridge.config.loading.load_config`).
 DEV_SECRET_PREFIX = "dev-only-"
 
+#: The prefix of the example deploy files' placeholders (deploy/kubernetes/secret.yaml): a
+#: secret starting with it (in any case) is refused wherever the server listens: it is as
+#: public as the repository (:func:`bridge.config.loading.load_config`).
+PLACEHOLDER_SECRET_PREFIX = "change-me"
+
 
 def _long_secret(value: Secret) -> Secret:
     if len(value.get()) < MIN_SECRET_LENGTH:

@@ -61,6 +61,19 @@ def test_serve_refuses_development_tokens_beyond_loopback() -> None:
     refused(run, "config/bridge.yaml", "auth.webhook.tokens.0.token: a development secret")
 
 
+def test_serve_refuses_a_placeholder_secret_in_one_line_per_key() -> None:
+    """A CHANGE-ME… store password left from deploy/kubernetes/secret.yaml: serve exits 1 before
+    opening any store, one line naming the variable and key; the URL is never printed."""
+    url = "redis://:CHANGE-ME-redis-password@127.0.0.1:1/0"
+    run = bridge("serve", "-c", "config/bridge.yaml", timeout=30, BRIDGE_STORE=url)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert run.stderr.splitlines() == [
+        "configuration INVALID (1 problem(s)):",
+        "  environment BRIDGE_STORE: store: a placeholder secret (CHANGE-ME…, published with the "
+        "example deploy files): replace it with a secret of your own (e.g. openssl rand -hex 32)",
+    ]
+
+
 def test_check_config_refuses_a_short_token(tmp_path: Path) -> None:
     def mutate(data: dict[str, Any], _folder: Path) -> None:
         data["auth"]["webhook"]["tokens"][0]["token"] = "alertmanager"

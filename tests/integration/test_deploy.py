@@ -25,6 +25,7 @@ from prometheus_client import CollectorRegistry
 from redis_server import RedisServer
 
 from bridge.config import load_config
+from bridge.errors import ConfigError
 from bridge.store.redis import RedisStore
 from bridge.web.app import create_app
 
@@ -428,11 +429,26 @@ def test_deployment_config_comes_from_the_configmap_and_loads(tmp_path):
         "BRIDGE_STORE": secret["stringData"]["store-url"],
         "BRIDGE_REPLICATION__REPLICA_ID": "incident-bridge-7d9f-abcde",
     }
+    # as shipped, the Secret's placeholders are refused: nobody runs on a published token
+    with pytest.raises(ConfigError) as refused:
+        load_config(root / relative, env=env)
+    assert [p.partition(": a placeholder secret")[0] for p in refused.value.problems] == [
+        f"{root / relative}: auth.webhook.tokens.0.token",
+        f"{root / relative}: auth.api_tokens.0.token",
+        "environment BRIDGE_STORE: store",
+    ]
+    # replaced as secret.yaml's comment says, it loads
+    for key in ("webhook-token", "api-token"):
+        (root / "secrets" / key).write_text(f"{key}-{'0123456789abcdef' * 2}", encoding="utf-8")
+    password = "r3dis-" + "0123456789abcdef" * 2
+    env["BRIDGE_STORE"] = secret["stringData"]["store-url"].replace(
+        secret["stringData"]["redis-password"], password
+    )
     loaded = load_config(root / relative, env=env)
     cfg = loaded.config
     assert set(loaded.rule_sets) >= {r.rule_set for r in cfg.regulators.values()}
     assert [t.token.get() for t in cfg.auth.webhook.tokens] == [
-        secret["stringData"]["webhook-token"]
+        (root / "secrets" / "webhook-token").read_text(encoding="utf-8")
     ]
     assert cfg.server.host == "0.0.0.0" and cfg.server.port == 8080
     assert cfg.replication.replica_id == "incident-bridge-7d9f-abcde"

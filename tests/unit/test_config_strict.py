@@ -85,6 +85,60 @@ def test_a_development_smtp_password_is_refused_beyond_loopback(tmp_path: Path) 
     assert len(found) == 1 and found[0].startswith("smtp.password: a development secret")
 
 
+PLACEHOLDER = "a placeholder secret (CHANGE-ME…, published with the example deploy files)"
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("auth.webhook.tokens.0.token", "CHANGE-ME-webhook-token"),
+        ("auth.api_tokens.1.token", "change-me-please-0123456789"),
+        ("auth.webhook.basic", [{"username": "am", "password": "Change-Me-basic-password"}]),
+        ("smtp", {"username": "ib", "password": "CHANGE-ME-smtp"}),
+    ],
+)
+def test_placeholder_secrets_are_refused_even_on_loopback(
+    tmp_path: Path, key: str, value: object
+) -> None:
+    """deploy/kubernetes/secret.yaml's CHANGE-ME-… placeholders are public: a secret starting
+    so (any case) is refused by key path wherever the server listens; never printed."""
+    (found,) = problems(tmp_path, put(key, value))
+    named = {"auth.webhook.basic": "auth.webhook.basic.0.password", "smtp": "smtp.password"}
+    assert found.startswith(f"{named.get(key, key)}: {PLACEHOLDER}")
+    assert "openssl rand" in found
+    assert "-webhook-token" not in found and "basic-password" not in found
+
+
+@pytest.mark.parametrize(
+    ("env", "mutate", "where"),
+    [
+        ({"BRIDGE_STORE": "redis://:CHANGE-ME-redis-password@redis:6379/0"}, None, "store"),
+        ({"BRIDGE_STORE": "rediss://bridge:change-me%2Dx@redis:6379/0"}, None, "store"),
+        ({}, put("store", {"url": "redis://:CHANGE-ME@redis:6379/0"}), "store.url"),
+    ],
+)
+def test_a_placeholder_store_password_is_refused(
+    tmp_path: Path, env: dict[str, str], mutate: Mutate | None, where: str
+) -> None:
+    """The Secret's store-url carries the same placeholder as the Redis password: refused
+    naming the variable (or the key) and never printing the URL."""
+    (found,) = problems(tmp_path, mutate, **env)
+    origin = "environment BRIDGE_STORE: " if env else ""
+    assert found.startswith(f"{origin}{where}: {PLACEHOLDER}")
+    assert "redis://" not in found and "CHANGE-ME-redis" not in found
+
+
+def test_secrets_merely_mentioning_change_me_load(tmp_path: Path) -> None:
+    """Only the prefix is a placeholder: the example's dev tokens end in change-me and load on
+    loopback, and so does a store password of one's own."""
+
+    def mutate(data: dict[str, Any], _folder: Path) -> None:
+        data["store"] = "redis://:s3cret-not-CHANGE-ME@redis:6379/0"
+
+    cfg = loaded(tmp_path, mutate).config
+    assert cfg.auth.webhook.tokens[0].token.get() == "dev-only-webhook-token-change-me"
+
+
 @pytest.mark.parametrize(
     ("key", "value"),
     [
