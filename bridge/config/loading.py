@@ -8,7 +8,7 @@ Contract:
 - Any problem raises :class:`~bridge.errors.ConfigError` listing every problem as
   ``FILE: key.path: what was expected (got …)``: unknown keys, wrong types, bad durations,
   unknown rule sets or criterion kinds; a secret (:func:`_secrets`) still a ``CHANGE-ME``
-  placeholder, or a ``dev-only-`` one beyond loopback.
+  placeholder, or a ``dev-only-`` one beyond loopback; two bearer tokens with one secret.
 - Secrets print as ``<secret>``.
 """
 
@@ -199,6 +199,36 @@ def _placeholder_secret_problems(
     ]
 
 
+def _shared_token_problems(
+    path: Path, cfg: BridgeConfig, applied: Mapping[tuple[str, ...], str]
+) -> list[str]:
+    """A bearer token (``auth.webhook.tokens``, ``auth.api_tokens``) names one caller: one
+    whose secret another entry has too would authenticate as whichever is looked up first, its
+    roles and its name in the audit then being a matter of order (a webhook token equal to an
+    API token also lets Alertmanager's credential read the API). Each later entry is refused
+    naming the earlier one."""
+    auth = cfg.auth
+    tokens: list[tuple[tuple[str, ...], str]] = [
+        (("auth", "webhook", "tokens", str(i), "token"), t.token.get())
+        for i, t in enumerate(auth.webhook.tokens)
+    ] + [
+        (("auth", "api_tokens", str(i), "token"), t.token.get())
+        for i, t in enumerate(auth.api_tokens)
+    ]
+    first: dict[str, tuple[str, ...]] = {}
+    problems: list[str] = []
+    for loc, value in tokens:
+        earlier = first.setdefault(value, loc)
+        if earlier != loc:
+            problems.append(
+                f"{_origin(path, applied, loc)}: {'.'.join(loc)}: the same secret as "
+                f"{'.'.join(earlier)}: a token names one caller (shared, it would act as "
+                "whichever entry comes first, with its roles and its name in the audit); give "
+                "each its own"
+            )
+    return problems
+
+
 def _regulator_problems(
     path: Path,
     cfg: BridgeConfig,
@@ -285,6 +315,7 @@ def load_config(path: Path | str, env: Mapping[str, str] | None = None) -> Loade
     rule_sets = load_rule_sets(rules_dir)
     problems = _placeholder_secret_problems(path, cfg, applied)
     problems += _development_secret_problems(path, cfg, applied)
+    problems += _shared_token_problems(path, cfg, applied)
     for name, reg in cfg.regulators.items():
         problems += _rule_set_problems(
             path,

@@ -139,6 +139,50 @@ def test_secrets_merely_mentioning_change_me_load(tmp_path: Path) -> None:
     assert cfg.auth.webhook.tokens[0].token.get() == "dev-only-webhook-token-change-me"
 
 
+SHARED = "a" * 32
+
+
+@pytest.mark.parametrize(
+    ("webhook", "api", "expected"),
+    [
+        ([SHARED, SHARED], [], ["auth.webhook.tokens.1.token", "auth.webhook.tokens.0.token"]),
+        ([], [SHARED, "b" * 32, SHARED], ["auth.api_tokens.2.token", "auth.api_tokens.0.token"]),
+        ([SHARED], ["b" * 32, SHARED], ["auth.api_tokens.1.token", "auth.webhook.tokens.0.token"]),
+    ],
+    ids=["two-webhook-tokens", "two-api-tokens", "api-token-equal-to-webhook-token"],
+)
+def test_a_token_shared_by_two_entries_is_refused_naming_both(
+    tmp_path: Path, webhook: list[str], api: list[str], expected: list[str]
+) -> None:
+    """A shared secret would authenticate as whichever entry comes first (roles, audit name):
+    the later entry is refused naming the earlier; the secret is never printed."""
+
+    def mutate(data: dict[str, Any], _folder: Path) -> None:
+        data["auth"]["webhook"]["tokens"] = [
+            {"name": f"am{i}", "token": t} for i, t in enumerate(webhook)
+        ]
+        data["auth"]["api_tokens"] = [
+            {"name": f"api{i}", "token": t, "roles": ["viewer"]} for i, t in enumerate(api)
+        ]
+
+    (found,) = problems(tmp_path, mutate)
+    later, earlier = expected
+    assert found.startswith(f"{later}: the same secret as {earlier}: a token names one caller")
+    assert SHARED not in found
+
+
+def test_a_token_shared_through_the_environment_names_the_variable(tmp_path: Path) -> None:
+    """The duplicate set by a BRIDGE_… variable is named by the variable."""
+    token = "dev-only-webhook-token-change-me"  # the shipped webhook token
+    (found,) = problems(
+        tmp_path, BRIDGE_AUTH__API_TOKENS=f"[{{name: x, token: {token}, roles: [viewer]}}]"
+    )
+    assert found.startswith(
+        "environment BRIDGE_AUTH__API_TOKENS: auth.api_tokens.0.token: the same secret as "
+        "auth.webhook.tokens.0.token"
+    )
+
+
 @pytest.mark.parametrize(
     ("key", "value"),
     [
