@@ -6,8 +6,9 @@ Contract:
   (``replication.sync_interval``) and the lease renewal. :meth:`stop` stops them (a notice
   being handed to the relay is let finish, :mod:`bridge.notices.outbox`), persists what is
   pending, releases the lease and closes the store. Each step runs whatever an earlier one
-  raised (logged by type and frames); all of them within :data:`STOP_DEADLINE`, past which the
-  remaining steps are abandoned (one log line) and the store is closed all the same.
+  raised (logged by type and frames); all of them within :func:`stop_deadline` (15 s, plus
+  ``smtp.timeout`` for the hand-over), past which the remaining steps are abandoned (one log
+  line) and the store is closed all the same.
 - :meth:`ingest` (:mod:`bridge.evaluation.ingest`) acknowledges a webhook only after its durable
   write; evaluation follows in the background (:mod:`bridge.evaluation.evaluator`).
 - :meth:`flush` is the join of evaluation and notices: incidents changed since the last
@@ -44,7 +45,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from bridge.cases import CaseRouter, PrivacyIntake
-from bridge.config import LoadedConfig
+from bridge.config import BridgeConfig, LoadedConfig
 from bridge.config.inventory import load_inventory
 from bridge.core import calendar, impact_override
 from bridge.core.alerts import AlertEpisode
@@ -81,7 +82,14 @@ from bridge.retention.task import retention_task
 from bridge.store.interfaces import Store
 from bridge.store.records import CasebookRecord
 
-__all__ = ["STOP_DEADLINE", "BridgeService", "Clock", "IngestResult", "SystemClock"]
+__all__ = [
+    "STOP_DEADLINE",
+    "BridgeService",
+    "Clock",
+    "IngestResult",
+    "SystemClock",
+    "stop_deadline",
+]
 
 log = logging.getLogger("bridge.service")
 lifecycle = logging.getLogger("bridge.lifecycle")
@@ -167,11 +175,21 @@ def log_lifecycle(incident_id: str, before: Facts | None, now: Facts) -> None:
 #: than this unless set: a loaded event loop must not lose its own lease between renewals.
 MIN_DEFAULT_LEASE = timedelta(seconds=5)
 
-#: The bound of :meth:`BridgeService.stop` (all steps but closing the store). After SIGTERM,
-#: ``bridge serve`` first gives requests in flight ``IN_FLIGHT_GRACE`` (5 s); 5 + 15 s, plus
-#: closing SQLite behind a write that waits at most its busy timeout (5 s), stay inside
-#: Kubernetes' ``terminationGracePeriodSeconds: 30`` (deploy/kubernetes) and systemd's 90 s.
+#: What :meth:`BridgeService.stop` gives its steps besides a notice's hand-over in flight
+#: (see :func:`stop_deadline`).
 STOP_DEADLINE = timedelta(seconds=15)
+
+
+def stop_deadline(cfg: BridgeConfig) -> timedelta:
+    """The bound of :meth:`BridgeService.stop` (all steps but closing the store):
+    :data:`STOP_DEADLINE`, plus ``smtp.timeout`` when a relay is configured, so a hand-over in
+    flight may finish within its timeout (cut off, the notice is in doubt for a person) and
+    persisting and releasing the lease still get their 15 s after it. After SIGTERM,
+    ``bridge serve`` first gives requests in flight ``IN_FLIGHT_GRACE`` (5 s); 5 + at most
+    15 + 60 s (``MAX_SMTP_TIMEOUT``), plus closing SQLite behind a write that waits at most its
+    busy timeout (5 s), stay inside ``terminationGracePeriodSeconds: 90`` (deploy/kubernetes)
+    and ``TimeoutStopSec=90s`` (deploy/systemd)."""
+    return STOP_DEADLINE + (cfg.smtp.timeout if cfg.smtp is not None else timedelta(0))
 
 
 class Clock(Protocol):
@@ -206,7 +224,7 @@ class BridgeService:
         self._facts: dict[str, Facts] = {}  # per incident, as last logged (lifecycle log)
         self._tasks: list[asyncio.Task[None]] = []
         self.started = False
-        self.stop_deadline = STOP_DEADLINE  # see stop()
+        self.stop_deadline = stop_deadline(cfg)  # see stop()
         # The name in logs, /readyz and bridge_leader{replica}: the host name by default
         # (unique per pod and per machine; two replicas on one machine set
         # replication.replica_id). The lease is held by this process, not by the name

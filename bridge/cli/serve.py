@@ -3,9 +3,10 @@
 On SIGTERM the listener closes, requests in flight get :data:`IN_FLIGHT_GRACE` to finish (a
 webhook cut off is not acknowledged: Alertmanager retries it), then the service stops: it lets a
 notice being handed to the relay finish, persists what changed, releases the lease and closes
-the store, within :data:`bridge.service.STOP_DEADLINE` (15 s; usually well under a second).
-Systemd waits 90 s and Kubernetes 30 s before killing: 5 + 15 s, plus closing the store, stay
-inside both (docs/deployment.md, "Stopping").
+the store, within :func:`bridge.service.stop_deadline` (15 s plus ``smtp.timeout``, at most
+60 s; usually well under a second). The deploy files give it 90 s before killing
+(``TimeoutStopSec``, ``terminationGracePeriodSeconds``): 5 + 15 + 60 s, plus closing the store,
+stay inside (docs/deployment.md, "Stopping").
 
 It refuses to start (one line, exit 1) when ``notices.archive_dir`` cannot be made or written
 (:func:`bridge.notices.archive.ready`): every notice is archived before it leaves.

@@ -439,6 +439,13 @@ class ServiceNames(Strict):
     nb: str = Field(min_length=1)
 
 
+#: The longest ``smtp.timeout``: a hand-over in flight at SIGTERM is let finish within it, and
+#: the stop's whole budget (:func:`bridge.service.stop_deadline`) must end inside the process
+#: managers' grace (deploy/: Kubernetes' terminationGracePeriodSeconds, systemd's
+#: TimeoutStopSec).
+MAX_SMTP_TIMEOUT = timedelta(seconds=60)
+
+
 class SmtpConfig(WithSecret):
     _secret_fields: ClassVar[tuple[str, ...]] = ("password",)
     host: str = "127.0.0.1"
@@ -460,6 +467,18 @@ class SmtpConfig(WithSecret):
     def _port(cls, v: int) -> int:
         if not 1 <= v <= 65535:
             raise ValueError("expected a port from 1 to 65535")
+        return v
+
+    @field_validator("timeout")
+    @classmethod
+    def _fits_the_stop(cls, v: timedelta) -> timedelta:
+        if not timedelta(0) < v <= MAX_SMTP_TIMEOUT:
+            raise ValueError(
+                f"must be longer than 0s and at most {format_duration(MAX_SMTP_TIMEOUT)} (how "
+                "long the relay may take to answer; on SIGTERM a notice being handed over is "
+                "let finish within it, and the stop must end inside the process manager's "
+                "grace: docs/deployment.md, Stopping)"
+            )
         return v
 
     @field_validator("ca_file")

@@ -73,8 +73,11 @@ async def test_stop_lets_the_handover_in_flight_finish_and_the_notice_is_sent_on
     client_for: ClientFor, holding_smtp: SmtpServer, clock: FakeClock, tmp_path: Path
 ) -> None:
     """Stopping while the relay holds DATA: the outbox waits for its answer (within
-    smtp.timeout), records ``sent``, and takes no new delivery; one message reached the relay."""
+    smtp.timeout), records ``sent``, and takes no new delivery; one message reached the relay.
+    The service's stop deadline leaves that hand-over its whole smtp.timeout (30 s) and the
+    steps after it their own 15 s."""
     client = await client_for(config(tmp_path, holding_smtp))
+    assert service_of(client).stop_deadline == timedelta(seconds=30 + 15)
     outbox = service_of(client).outbox
     draft_id = await approve_outage_notice(client, clock.now)
     await held_in_data(holding_smtp)

@@ -1,24 +1,61 @@
-"""The stop's bounds fit the process managers' patience: ``bridge serve``'s grace for requests
-in flight, then the service's stop deadline, then closing SQLite behind a write that waits at
-most its busy timeout, all end before Kubernetes kills the pod (deploy/kubernetes) and before
-systemd's default 90 s (the unit sets no TimeoutStopSec)."""
+"""The stop's bounds fit the process managers' patience. The service's stop deadline is a
+function of the config (:func:`bridge.service.stop_deadline`): ``STOP_DEADLINE`` (15 s) for the
+steps around the hand-over in flight, plus ``smtp.timeout`` for that hand-over (at most
+``MAX_SMTP_TIMEOUT``, 60 s: a longer one is refused at load). ``bridge serve``'s grace for
+requests in flight, then that deadline at its longest, then closing SQLite behind a write that
+waits at most its busy timeout, all end before Kubernetes kills the pod (deploy/kubernetes)
+and before systemd does (the unit's TimeoutStopSec)."""
 
 from __future__ import annotations
 
+import configparser
+from datetime import timedelta
 from pathlib import Path
 
+import pytest
 import yaml
+from builders import write_config
 
 from bridge.cli.serve import IN_FLIGHT_GRACE
-from bridge.service import STOP_DEADLINE
+from bridge.config import load_config
+from bridge.config.models import MAX_SMTP_TIMEOUT, BridgeConfig, SmtpConfig
+from bridge.errors import ConfigError
+from bridge.service import stop_deadline
 from bridge.store.sqlite.connection import SqliteConnection
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def test_the_stop_deadline_gives_the_handover_its_smtp_timeout_and_the_other_steps_15s() -> None:
+    """Default smtp.timeout 30 s: the hand-over in flight is let finish within it (not cut at
+    15 s into an in-doubt notice), and flush and lease release keep their own 15 s after it."""
+    assert stop_deadline(BridgeConfig()) == timedelta(seconds=15)  # no relay, no hand-over
+    assert stop_deadline(BridgeConfig(smtp=SmtpConfig())) == timedelta(seconds=45)
+    slow = BridgeConfig(smtp=SmtpConfig(timeout=MAX_SMTP_TIMEOUT))
+    assert stop_deadline(slow) == timedelta(seconds=75)
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("61s", "must be longer than 0s and at most 1m"),
+        ("0s", "must be longer than 0s and at most 1m"),
+    ],
+)
+def test_an_smtp_timeout_beyond_the_stop_budget_is_refused(
+    tmp_path: Path, value: str, problem: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(write_config(tmp_path, extra={"smtp": {"timeout": value}}), env={})
+    (found,) = info.value.problems
+    assert f"smtp.timeout: {problem}" in found
+    assert f"(got {value!r})" in found
+
+
 def test_sigterm_to_exit_fits_the_kubernetes_and_systemd_grace_periods() -> None:
     busy = SqliteConnection("sqlite:///unused.sqlite3").busy_timeout_ms / 1000
-    worst = IN_FLIGHT_GRACE + STOP_DEADLINE.total_seconds() + busy
+    longest = stop_deadline(BridgeConfig(smtp=SmtpConfig(timeout=MAX_SMTP_TIMEOUT)))
+    worst = IN_FLIGHT_GRACE + longest.total_seconds() + busy
     docs = list(yaml.safe_load_all((ROOT / "deploy/kubernetes/deployment.yaml").read_text()))
     [grace] = [
         d["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
@@ -26,5 +63,8 @@ def test_sigterm_to_exit_fits_the_kubernetes_and_systemd_grace_periods() -> None
         if d and d.get("kind") == "Deployment"
     ]
     assert worst < grace
-    unit = (ROOT / "deploy/systemd/incident-bridge.service").read_text()
-    assert "TimeoutStopSec" not in unit and worst < 90
+    unit = configparser.ConfigParser(strict=False, interpolation=None)
+    unit.read_string((ROOT / "deploy/systemd/incident-bridge.service").read_text())
+    timeout_stop = unit["Service"]["TimeoutStopSec"]
+    assert timeout_stop.endswith("s")
+    assert worst < int(timeout_stop.removesuffix("s"))
