@@ -8,7 +8,8 @@ Contract:
 - Any problem raises :class:`~bridge.errors.ConfigError` listing every problem as
   ``FILE: key.path: what was expected (got …)``: unknown keys, wrong types, bad durations,
   unknown rule sets or criterion kinds; a secret (:func:`_secrets`) still a ``CHANGE-ME``
-  placeholder, or a ``dev-only-`` one beyond loopback; two bearer tokens with one secret.
+  placeholder, or a ``dev-only-`` one beyond loopback; two bearer tokens with one secret; two
+  credentials of one list (webhook tokens, basic users, API tokens) with one name.
 - Secrets print as ``<secret>``.
 """
 
@@ -229,6 +230,33 @@ def _shared_token_problems(
     return problems
 
 
+def _shared_name_problems(
+    path: Path, cfg: BridgeConfig, applied: Mapping[tuple[str, ...], str]
+) -> list[str]:
+    """A credential's name is who the audit says acted (``token:NAME``) and what a person reads
+    in the logs: two webhook tokens, two API tokens or two basic-auth users under one name would
+    be told apart by nobody. Each later entry is refused naming the earlier one."""
+    auth = cfg.auth
+    lists: list[tuple[tuple[str, ...], str, list[str]]] = [
+        (("auth", "webhook", "tokens"), "name", [t.name for t in auth.webhook.tokens]),
+        (("auth", "webhook", "basic"), "username", [b.username for b in auth.webhook.basic]),
+        (("auth", "api_tokens"), "name", [t.name for t in auth.api_tokens]),
+    ]
+    problems: list[str] = []
+    for where, field, names in lists:
+        first: dict[str, int] = {}
+        for i, name in enumerate(names):
+            earlier = first.setdefault(name, i)
+            if earlier != i:
+                loc = (*where, str(i), field)
+                problems.append(
+                    f"{_origin(path, applied, loc)}: {'.'.join(loc)}: {name!r} is the "
+                    f"{field} of {'.'.join((*where, str(earlier)))} too: the audit and the logs "
+                    "name a caller by it; give each its own"
+                )
+    return problems
+
+
 def _regulator_problems(
     path: Path,
     cfg: BridgeConfig,
@@ -316,6 +344,7 @@ def load_config(path: Path | str, env: Mapping[str, str] | None = None) -> Loade
     problems = _placeholder_secret_problems(path, cfg, applied)
     problems += _development_secret_problems(path, cfg, applied)
     problems += _shared_token_problems(path, cfg, applied)
+    problems += _shared_name_problems(path, cfg, applied)
     for name, reg in cfg.regulators.items():
         problems += _rule_set_problems(
             path,

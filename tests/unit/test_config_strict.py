@@ -171,6 +171,39 @@ def test_a_token_shared_by_two_entries_is_refused_naming_both(
     assert SHARED not in found
 
 
+@pytest.mark.parametrize(
+    ("section", "entries", "expected"),
+    [
+        (
+            "webhook.tokens",
+            [{"name": "am", "token": "a" * 32}, {"name": "am", "token": "b" * 32}],
+            "auth.webhook.tokens.1.name: 'am' is the name of auth.webhook.tokens.0 too",
+        ),
+        (
+            "webhook.basic",
+            [{"username": "am", "password": "a" * 32}, {"username": "am", "password": "b" * 32}],
+            "auth.webhook.basic.1.username: 'am' is the username of auth.webhook.basic.0 too",
+        ),
+        (
+            "api_tokens",
+            [
+                {"name": "ci", "token": "a" * 32, "roles": ["viewer"]},
+                {"name": "ci", "token": "b" * 32, "roles": ["admin"]},
+            ],
+            "auth.api_tokens.1.name: 'ci' is the name of auth.api_tokens.0 too",
+        ),
+    ],
+    ids=["webhook-tokens", "basic-users", "api-tokens"],
+)
+def test_two_credentials_under_one_name_are_refused_naming_both(
+    tmp_path: Path, section: str, entries: list[dict[str, Any]], expected: str
+) -> None:
+    """The audit names a caller by its credential's name (``token:ci``): two under one name, with
+    different secrets and roles, could not be told apart afterwards."""
+    found = problems(tmp_path, put(f"auth.{section}", entries))
+    assert [p for p in found if "give each its own" in p and expected in p], found
+
+
 def test_a_token_shared_through_the_environment_names_the_variable(tmp_path: Path) -> None:
     """The duplicate set by a BRIDGE_… variable is named by the variable."""
     token = "dev-only-webhook-token-change-me"  # the shipped webhook token
