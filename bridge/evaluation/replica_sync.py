@@ -40,6 +40,10 @@ from bridge.evaluation.evaluator import Evaluator
 from bridge.metrics import Metrics
 from bridge.store.interfaces import AlertLog
 
+#: during a store outage the periodic sync (every second by default) logs its failure on the
+#: first and then on every this many in a row: one line a minute, not one a second
+OUTAGE_LOG_EVERY = 60
+
 log = logging.getLogger("bridge.evaluation")
 
 
@@ -69,6 +73,9 @@ class ReplicaSync:
         self._waiting: set[int] = set()
         #: how many syncs read episodes from the store (the others moved the cursor alone)
         self.reads = 0
+        #: periodic syncs failed in a row for want of the store (logged on the first, then at
+        #: most every :data:`OUTAGE_LOG_EVERY` of them, and once when the store answers again)
+        self.failed_in_a_row = 0
 
     def mine(self, change: int) -> None:
         """This replica wrote change number ``change`` and admitted what the store returned
@@ -145,8 +152,21 @@ class ReplicaSync:
             await asyncio.sleep(self.interval.total_seconds())
             try:
                 await self.sync(settle=True)
+                if self.failed_in_a_row:
+                    log.info(
+                        "reading other replicas' alerts again, after %d failed sync(s)",
+                        self.failed_in_a_row,
+                    )
+                    self.failed_in_a_row = 0
             except StoreUnavailable as exc:
                 self.metrics.store_errors.labels(op=exc.op).inc()
-                log.warning("could not read other replicas' alerts: %s", exc)
+                self.failed_in_a_row += 1
+                if self.failed_in_a_row % OUTAGE_LOG_EVERY == 1:  # the first, then every 60th
+                    log.warning(
+                        "could not read other replicas' alerts (%d time(s) in a row; counted "
+                        "in bridge_store_errors_total): %s",
+                        self.failed_in_a_row,
+                        exc,
+                    )
             except Exception as exc:
                 log.error("replica sync failed\n%s", traced(exc))
