@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from bridge.core import awareness, case_drafts
+from bridge.core import awareness, case_drafts, documents
 from bridge.core.alerts import AlertEpisode
 from bridge.core.obligations import incident_events
 from bridge.evaluation.declarations import Declarations
@@ -63,20 +63,34 @@ class CaseRouter:
         if doc is None or self.declarations is None:
             return doc
         declaration = self.declarations.of(case_id)
-        engine = self.incidents.evaluator.engine
-        inc = engine.incidents.get(case_id)
         person = awareness.declared(declaration)
         if person is not None:
             doc["declaration"] = awareness.to_document(person)
         doc["report_requests"] = awareness.requests_document(declaration)
-        if inc is not None:
-            events = incident_events(
-                inc.started_at, inc.remedied_at, inc.ended_at if inc.state == "closed" else None
-            )
-            doc["cyber"] = awareness.board(
-                engine.rule_sets, doc.get("assessments") or (), declaration, events, self.now()
-            )
+        cyber = self.cyber(case_id, doc.get("assessments") or ())
+        if cyber is not None:
+            doc["cyber"] = cyber
         return doc
+
+    def cyber(
+        self, incident_id: str, assessments: Sequence[Mapping[str, Any]] | None = None
+    ) -> list[dict[str, Any]] | None:
+        """A live incident's entries per cybersecurity rule set (:func:`awareness.board`: its
+        declaration, and what it would owe if declared now), from its ``assessments`` (the
+        document's; None: evaluated here); None for an incident memory does not hold. Reads
+        memory only: the board's list shows it for every open incident."""
+        engine = self.incidents.evaluator.engine
+        inc = engine.incidents.get(incident_id)
+        if inc is None or is_case(incident_id) or self.declarations is None:
+            return None
+        now = self.now()
+        if assessments is None:
+            assessments = documents.assessments_json(inc, now)
+        declaration = self.declarations.of(incident_id)
+        events = incident_events(
+            inc.started_at, inc.remedied_at, inc.ended_at if inc.state == "closed" else None
+        )
+        return awareness.board(engine.rule_sets, assessments, declaration, events, now)
 
     def now(self) -> datetime:
         return self.incidents.now()

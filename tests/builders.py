@@ -232,3 +232,21 @@ def shipped_config(folder: Path, mutate: Callable[[dict[str, Any], Path], object
         mutate(data, folder)
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return path
+
+
+async def alert_details(client: Any, incident_id: str, headers: dict[str, str]) -> list[Any]:
+    """Every alert of an incident (``GET /api/v1/incidents/{id}/alerts``, page by page): the
+    incident's document leaves them out."""
+    items: list[Any] = []
+    cursor: str | None = None
+    while True:
+        params = {"limit": "1000"} | ({"cursor": cursor} if cursor else {})
+        response = await client.get(
+            f"/api/v1/incidents/{incident_id}/alerts", params=params, headers=headers
+        )
+        assert response.status == 200, await response.text()
+        body = await response.json()
+        items += body["alerts"]
+        cursor = body.get("next")
+        if cursor is None:
+            return items

@@ -7,7 +7,7 @@ contract; more fields are welcome, none may disappear.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -65,7 +65,17 @@ def _assessment(a: Assessment, incident: Incident, now: datetime) -> dict[str, A
     }
 
 
-def _alert(ep: AlertEpisode, incident: Incident) -> dict[str, Any]:
+def assessments_json(incident: Incident, now: datetime) -> list[dict[str, Any]]:
+    """The incident's assessments as its document shows them (every criterion, its reason)."""
+    return [_assessment(a, incident, now) for a in incident.assessments]
+
+
+def alert_json(
+    ep: AlertEpisode, stale: Collection[str], unmapped: Mapping[str, str]
+) -> dict[str, Any]:
+    """One alert (an episode of it) as the API shows it: its labels, times and whether it is
+    stale (``stale``: the incident's stale fingerprints) or unmapped (``unmapped``: fingerprint
+    → why)."""
     return {
         "fingerprint": ep.fingerprint,
         "status": ep.status,
@@ -75,13 +85,59 @@ def _alert(ep: AlertEpisode, incident: Incident) -> dict[str, Any]:
         "labels": ep.labels,
         "annotations": ep.annotations,
         "generator_url": ep.generator_url,
-        "stale": ep.fingerprint in incident.stale and ep.firing,
-        "unmapped": incident.unmapped.get(ep.fingerprint),
+        "stale": ep.fingerprint in stale and ep.firing,
+        "unmapped": unmapped.get(ep.fingerprint),
     }
 
 
+def alert_counts(
+    episodes: Collection[AlertEpisode], stale: Collection[str], unmapped: Mapping[str, str]
+) -> dict[str, int]:
+    """How many of an incident's alert episodes there are (``total``), firing, resolved, stale
+    and unmapped: what its page says before it shows a page of them."""
+    firing = [ep for ep in episodes if ep.firing]
+    return {
+        "total": len(episodes),
+        "firing": len(firing),
+        "resolved": len(episodes) - len(firing),
+        "stale": sum(1 for ep in firing if ep.fingerprint in stale),
+        "unmapped": sum(1 for ep in episodes if ep.fingerprint in unmapped),
+    }
+
+
+def deciding(assessment: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The criterion that decided an assessment (its JSON, as :func:`document` shows it):
+    reportable, the one met first; not reportable, the one nearest to being met (soonest
+    forecast), else the first; None without criteria. The board shows it beside the verdict."""
+    criteria = list(assessment.get("criteria") or ())
+    if assessment.get("reportable"):
+        met = [c for c in criteria if c.get("met")]
+        met.sort(key=lambda c: (c.get("since") is None, c.get("since") or ""))
+        chosen = met[0] if met else (criteria[0] if criteria else None)
+    else:
+        near = sorted((c for c in criteria if c.get("forecast_at")), key=lambda c: c["forecast_at"])
+        chosen = near[0] if near else (criteria[0] if criteria else None)
+    return dict(chosen) if chosen is not None else None
+
+
+#: the fields of an assessment in a summary (beside ``deciding``)
+_BRIEF_FIELDS = ("regulator", "rule_set", "verified", "reportable", "track", "verdict", "since")
+
+
+def brief(assessment: Mapping[str, Any]) -> dict[str, Any]:
+    """An assessment as the list shows it: its verdict, ``forecast_at``, and the one criterion
+    that decided it (``deciding``) instead of all. Nothing in it moves with the clock alone
+    (no ``seconds_to_reportable``): the live stream digests summaries."""
+    out = {name: assessment.get(name) for name in _BRIEF_FIELDS}
+    out["forecast_at"] = assessment.get("forecast_at")
+    out["deciding"] = deciding(assessment)
+    return out
+
+
 def summary(incident: Incident, now: datetime) -> dict[str, Any]:
-    """The list view: enough to triage without opening the incident."""
+    """The list view: enough to triage without opening the incident (the board draws from it
+    alone): its verdicts, each with the criterion that decided it (``assessments``, see
+    :func:`brief`), and how many alert episodes it has (``alert_count``)."""
     return {
         "id": incident.id,
         "state": incident.state,
@@ -97,6 +153,8 @@ def summary(incident: Incident, now: datetime) -> dict[str, Any]:
         "impact_known": not impact_unknown(incident),
         "impact_overridden": incident.overridden,
         "warnings": warnings(incident),
+        "alert_count": len(incident.episodes),
+        "assessments": [brief(a) for a in assessments_json(incident, now)],
     }
 
 
@@ -151,6 +209,14 @@ def document(
     return doc
 
 
+def answered(doc: dict[str, Any]) -> dict[str, Any]:
+    """The incident document as the HTTP API answers it: without ``alert_details``, which grow
+    with the alerts (10 000 of them are megabytes): ``GET /api/v1/incidents/{id}/alerts`` pages
+    them, and ``alert_counts`` says how many there are. ``alerts`` (the fingerprints) stays."""
+    doc.pop("alert_details", None)
+    return doc
+
+
 def archived_document(
     stored: Mapping[str, Any],
     incident: Incident,
@@ -167,11 +233,14 @@ def archived_document(
     return doc
 
 
-def stored_summary(stored: Mapping[str, Any]) -> dict[str, Any]:
-    """The list view (:func:`summary`) of a stored document, as it was last evaluated."""
+def stored_summary(stored: Mapping[str, Any], episodes: int) -> dict[str, Any]:
+    """The list view (:func:`summary`) of a stored document, as it was last evaluated
+    (``episodes``: how many alert episodes its record lists)."""
     out = {name: stored.get(name) for name in _SUMMARY_FIELDS}
     impact = stored.get("impact") or {}
     out["impact"] = {"current": impact.get("current"), "peak": impact.get("peak")}
+    out["alert_count"] = episodes
+    out["assessments"] = [brief(a) for a in stored.get("assessments") or ()]
     return out
 
 
@@ -189,9 +258,9 @@ def _add_details(
         }
         for p in incident.timeline
     ]
-    doc["alert_details"] = [
-        _alert(episodes[ek], incident) for ek in incident.episodes if ek in episodes
-    ]
+    held = [episodes[ek] for ek in incident.episodes if ek in episodes]
+    doc["alert_details"] = [alert_json(ep, incident.stale, incident.unmapped) for ep in held]
+    doc["alert_counts"] = alert_counts(held, incident.stale, incident.unmapped)
 
 
 def stored_document(incident: Incident, topology: Topology, now: datetime) -> dict[str, Any]:
@@ -225,7 +294,7 @@ def stored_document(incident: Incident, topology: Topology, now: datetime) -> di
                 "overridden": incident.overridden,
                 "inventory": _inventory(incident),
             },
-            "assessments": [_assessment(a, incident, now) for a in incident.assessments],
+            "assessments": assessments_json(incident, now),
             "obligations": [obligation_json(o) for o in incident.obligations],
             "remedied_at": format_time(incident.remedied_at),
             "stale_alerts": incident.stale,

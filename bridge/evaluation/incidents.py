@@ -10,7 +10,8 @@ only: one that left memory owes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -18,6 +19,7 @@ from bridge.core import case_drafts, documents, impact_override
 from bridge.core.alerts import AlertEpisode
 from bridge.core.engine import Engine
 from bridge.core.incident_state import Incident, StoredIncident
+from bridge.core.incidents import EpisodeKey
 from bridge.core.topology import Topology
 from bridge.evaluation.evaluator import Evaluator
 from bridge.store.records import CasebookRecord, IncidentRecord
@@ -38,6 +40,19 @@ class History(Protocol):
     async def get_episodes(self, keys: Collection[tuple[str, datetime]]) -> list[AlertEpisode]: ...
 
     async def get_casebook(self, incident_id: str) -> CasebookRecord | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AlertList:
+    """An incident's alert episodes, to be shown a page at a time: their keys newest first (by
+    start, then fingerprint), what marks them stale or unmapped, and the episodes themselves
+    when memory holds them (None: the incident left memory; its episodes are read from the
+    store a page at a time)."""
+
+    keys: list[EpisodeKey]
+    stale: Collection[str]
+    unmapped: Mapping[str, str]
+    held: Mapping[EpisodeKey, AlertEpisode] | None
 
 
 class IncidentView:
@@ -98,6 +113,40 @@ class IncidentView:
             {ep.key: ep for ep in episodes},
         )
 
+    async def alerts(self, incident_id: str) -> AlertList | None:
+        """The incident's alerts to page through (None: no such incident anywhere). A live one's
+        come from memory; one that left memory reads only its record here, its stale and
+        unmapped alerts as it was last evaluated."""
+        inc = self.evaluator.engine.incidents.get(incident_id)
+        if inc is not None:
+            keys = _newest_first(inc.episodes)
+            return AlertList(
+                keys, set(inc.stale), dict(inc.unmapped), self.evaluator.engine.episodes
+            )
+        if self.history is None:
+            return None
+        record = await self.history.get_incident(incident_id)
+        if record is None:
+            return None
+        stored = record.document
+        stale = set(stored.get("stale_alerts") or ())
+        return AlertList(
+            _newest_first(record.episodes), stale, dict(stored.get("unmapped_alerts") or {}), None
+        )
+
+    async def alert_details(
+        self, listed: AlertList, keys: Sequence[EpisodeKey]
+    ) -> list[dict[str, Any]]:
+        """The API's JSON of the episodes ``keys`` of ``listed`` (:func:`documents.alert_json`),
+        in that order; an episode no longer held (pruned meanwhile) is left out."""
+        if listed.held is not None:
+            found = [listed.held[k] for k in keys if k in listed.held]
+        else:
+            assert self.history is not None
+            by_key = {ep.key: ep for ep in await self.history.get_episodes(list(keys))}
+            found = [by_key[k] for k in keys if k in by_key]
+        return [documents.alert_json(ep, listed.stale, listed.unmapped) for ep in found]
+
     def _rebuilt(
         self,
         record: IncidentRecord,
@@ -146,7 +195,7 @@ class IncidentView:
             (
                 documents.summary(item, now)
                 if isinstance(item, Incident)
-                else documents.stored_summary(item.document),
+                else documents.stored_summary(item.document, len(item.episodes)),
                 item,
             )
             for _, item in chosen
@@ -190,6 +239,11 @@ class IncidentView:
         """Summaries of the live incidents in ``state``, newest first."""
         now = self.now()
         return [documents.summary(inc, now) for inc in self.newest_first(state)]
+
+
+def _newest_first(keys: Collection[EpisodeKey]) -> list[EpisodeKey]:
+    """Episode keys (fingerprint, start) newest first: by start, then fingerprint."""
+    return sorted(keys, key=lambda k: (k[1], k[0]), reverse=True)
 
 
 def _empty(record: IncidentRecord) -> Incident:

@@ -66,6 +66,9 @@ NEEDS: dict[str, Need] = {
     # incidents and drafts
     "GET /api/v1/incidents": _n("caller", _VIEW, "outage", "list incidents"),
     "GET /api/v1/incidents/{id}": _n("caller", _VIEW, "target", "read an incident or case"),
+    "GET /api/v1/incidents/{id}/alerts": _n(
+        "caller", _VIEW, "target", "read an incident's alerts, a page at a time"
+    ),
     "POST /api/v1/incidents/{id}/declaration": _n(
         "person+factor", "approver", "target", "declare an incident significant or not (cyber act)"
     ),

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from corekit import PTS, at, engine, episode, live, network
 
-from bridge.core.documents import document, summary, warnings
+from bridge.core.documents import answered, brief, deciding, document, summary, warnings
 from bridge.core.engine import Engine
 
 
@@ -111,3 +111,47 @@ def _reportable_with_a_ghost() -> Engine:
     )
     eng.tick(at(90))
     return eng
+
+
+def test_document_counts_its_alerts_and_answered_leaves_their_details_out() -> None:
+    """``alert_counts`` counts the episodes (firing, resolved, stale, unmapped); the HTTP answer
+    keeps ``alerts`` (the fingerprints) and the counts, not the details."""
+    doc = _incident_doc()
+    assert doc["alert_counts"] == {
+        "total": 2,
+        "firing": 2,
+        "resolved": 0,
+        "stale": 2,
+        "unmapped": 1,
+    }
+    answer = answered(doc)
+    assert "alert_details" not in answer
+    assert answer["alerts"] == ["a", "g"] and answer["alert_counts"]["total"] == 2
+
+
+def test_a_summary_shows_each_verdict_with_the_criterion_that_decided_it() -> None:
+    """Reportable: the criterion met first; not reportable: the one nearest to being met
+    (soonest forecast), else the first. Nothing in it moves with the clock alone."""
+    (inc,) = live(_reportable_with_a_ghost()).values()
+    full = document(inc, {}, network(), at(90))
+    (brief_pts,) = [a for a in summary(inc, at(90))["assessments"] if a["regulator"] == "pts"]
+    (whole,) = [a for a in full["assessments"] if a["regulator"] == "pts"]  # type: ignore[union-attr]
+    met = sorted((c for c in whole["criteria"] if c["met"]), key=lambda c: c["since"])
+    assert brief_pts["reportable"] is True and brief_pts["deciding"] == met[0]
+    assert "criteria" not in brief_pts and "seconds_to_reportable" not in brief_pts
+    assert summary(inc, at(90))["assessments"] == summary(inc, at(95))["assessments"]
+
+    criteria = [
+        {"id": "a", "met": False, "forecast_at": None},
+        {"id": "b", "met": False, "forecast_at": "2026-11-23T12:00:00Z"},
+        {"id": "c", "met": False, "forecast_at": "2026-11-23T11:00:00Z"},
+    ]
+    assert deciding({"reportable": False, "criteria": criteria})["id"] == "c"  # type: ignore[index]
+    assert deciding({"reportable": False, "criteria": criteria[:1]})["id"] == "a"  # type: ignore[index]
+    assert deciding({"reportable": False, "criteria": []}) is None
+    met_late = [
+        {"id": "x", "met": True, "since": "2026-11-23T11:00:00Z"},
+        {"id": "y", "met": True, "since": "2026-11-23T10:00:00Z"},
+    ]
+    assert deciding({"reportable": True, "criteria": met_late})["id"] == "y"  # type: ignore[index]
+    assert brief({"regulator": "pts", "criteria": criteria})["deciding"]["id"] == "c"  # type: ignore[index]

@@ -284,7 +284,7 @@ async def _impact_changed(
     if doc is None:  # left memory in the meantime
         raise web.HTTPNotFound(text=f"no incident {inc.id!r}")
     doc.update(handling_json(record, derived_title(service, inc), notes=True))
-    return web.json_response(doc)
+    return web.json_response(documents.answered(doc))
 
 
 @routes.get("/api/v1/assignees")

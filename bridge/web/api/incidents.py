@@ -9,9 +9,18 @@ over every incident: the live ones from memory, the rest from the store
 (bridge/evaluation/incidents.py); one incident comes in full with its drafts' summaries,
 from the store when it left memory (404 for an unknown id). Outage incidents carry people's
 handling (bridge/web/api/handling.py: ``number``, ``title``, ``acknowledged``, ``assignee``; in
-full also ``notes`` and ``applies``, the regulators that can apply to its jurisdictions, whose
-verdicts the console shows). Editors open an incident by hand (``POST``: one monitoring never
-saw) and end one (``POST …/end``), audited.
+full also ``notes``) and ``applies``, the regulators that can apply to its jurisdictions, whose
+verdicts the console shows. A summary is what the board draws from, without the incident's
+document: each verdict with the criterion that decided it (``assessments``, short:
+bridge/core/documents.py :func:`~bridge.core.documents.brief`), ``alert_count`` and, for a live
+incident, ``cyber`` (as in the document); all of it from memory (or the stored record), no
+store read per summary but the one batch of handling. Every answer that carries an incident's
+document leaves out its per-alert details (:func:`~bridge.core.documents.answered`): it says how
+many (``alert_counts``) and ``GET …/{id}/alerts`` pages them (``limit``, ``cursor``, ``next``,
+plus ``total``; newest first by start, then fingerprint; the same roles as the incident, a bad
+``limit`` or ``cursor`` a 400 naming it, an unknown incident a 404, a privacy case's id a 404 once
+the caller may view privacy cases). Editors open an incident by hand (``POST``: one monitoring
+never saw) and end one (``POST …/end``), audited.
 
 ``POST /api/v1/incidents/{id}/declaration`` records a person's declaration that the incident
 is significant under the Swedish cybersecurity act (``significant: true``; ``aware_at``, an
@@ -33,13 +42,15 @@ editor may record it, a token too (a fact, not a decision; it only adds an oblig
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from aiohttp import web
 
-from bridge.core import casework, instants
+from bridge.core import casework, documents, instants
 from bridge.core.awareness import REQUESTABLE
 from bridge.core.obligations import INTERMEDIATE
 from bridge.errors import BadInput
+from bridge.service import BridgeService
 from bridge.web import decisions, keys, paging, regulators
 from bridge.web.access import (
     authorize,
@@ -69,7 +80,16 @@ async def list_incidents(request: web.Request) -> web.Response:
     await service.catch_up()
     rows, last = await service.incidents.page(state, before, limit)
     handling = await named(service, [made for _, made in rows])
-    items = [{**summary, **handling[summary["id"]]} for summary, _ in rows]
+    loaded = request.app[keys.CONFIG]
+    items = [
+        {
+            **summary,
+            **handling[summary["id"]],
+            "applies": regulators.applicable(loaded, summary["jurisdictions"] or ()),
+            **_cyber(service, summary["id"]),
+        }
+        for summary, _ in rows
+    ]
     nxt = None if last is None else paging.encode_cursor((paging.instant(last[0]), last[1]))
     return web.json_response(paging.Page(items, nxt).answer("incidents", items))
 
@@ -86,7 +106,9 @@ async def open_by_hand(request: web.Request) -> web.Response:
     if doc is None:  # evaluated on another replica's lead meanwhile: still the id
         doc = {"id": incident_id}
     return web.json_response(
-        doc, status=201, headers={"Location": f"/api/v1/incidents/{incident_id}"}
+        documents.answered(doc),
+        status=201,
+        headers={"Location": f"/api/v1/incidents/{incident_id}"},
     )
 
 
@@ -105,7 +127,15 @@ async def end_by_hand(request: web.Request) -> web.Response:
     except LookupError:
         raise web.HTTPNotFound(text=f"no open incident {incident_id!r}") from None
     await service.settle_notices()
-    return web.json_response(await service.read_incident(incident_id))
+    doc = await service.read_incident(incident_id)
+    return web.json_response(None if doc is None else documents.answered(doc))
+
+
+def _cyber(service: BridgeService, incident_id: str) -> dict[str, Any]:
+    """``cyber`` of a live incident's summary (as in its document), nothing for one that left
+    memory: read from memory, never from the store."""
+    cyber = service.cases.cyber(incident_id)
+    return {} if cyber is None else {"cyber": cyber}
 
 
 def _instant_of(text: str) -> datetime:
@@ -147,7 +177,34 @@ async def get_incident(request: web.Request) -> web.Response:
     if made is not None:
         doc.update(await named_in_full(service, made))
         doc["applies"] = regulators.applicable(request.app[keys.CONFIG], doc["jurisdictions"])
-    return web.json_response(doc)
+    return web.json_response(documents.answered(doc))
+
+
+@routes.get("/api/v1/incidents/{id}/alerts")
+async def incident_alerts(request: web.Request) -> web.Response:
+    """A page of the incident's alerts (see the module contract)."""
+    incident_id = request.match_info["id"]
+    track = decisions.track_of_id(incident_id)
+    target = f"privacy:{incident_id}" if track == "privacy" else f"incident:{incident_id}"
+    await authorize(request, track, target)
+    paging.limit_of(request.query)  # a bad limit or cursor is a 400 before anything is read
+    paging.cursor_of(request.query, 2)
+    if track == "privacy":
+        raise web.HTTPNotFound(text="privacy cases have no alerts here: see /privacy")
+    service = request.app[keys.SERVICE]
+    await service.catch_up()
+    listed = await service.incidents.alerts(incident_id)
+    if listed is None:
+        raise web.HTTPNotFound(text=f"no incident {incident_id!r}")
+    chosen = paging.page(listed.keys, _alert_key, 2, request.query)
+    items = await service.incidents.alert_details(listed, chosen.items)
+    return web.json_response({**chosen.answer("alerts", items), "total": len(listed.keys)})
+
+
+def _alert_key(key: tuple[str, datetime]) -> paging.Key:
+    """An alert episode's sort key: its start, then its fingerprint (newest first)."""
+    fingerprint, starts_at = key
+    return (paging.instant(starts_at), fingerprint)
 
 
 _DECLARATION_KEYS = ("significant", "aware_at", "reason", "totp")
@@ -172,7 +229,7 @@ async def declare(request: web.Request) -> web.Response:
     if doc is None:
         raise web.HTTPNotFound(text=f"no incident {incident_id!r}")
     doc["drafts"] = [summary(d) for d in service.desk.select(incident=incident_id)]
-    return web.json_response(doc)
+    return web.json_response(documents.answered(doc))
 
 
 _REQUEST_KEYS = ("kind", "received_at", "deadline", "reference")
@@ -202,4 +259,4 @@ async def request_report(request: web.Request) -> web.Response:
     if doc is None:
         raise web.HTTPNotFound(text=f"no incident {incident_id!r}")
     doc["drafts"] = [summary(d) for d in service.desk.select(incident=incident_id)]
-    return web.json_response(doc)
+    return web.json_response(documents.answered(doc))

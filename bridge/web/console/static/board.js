@@ -1,9 +1,11 @@
 // Board: the deadline queue (everything owed across incidents, privacy cases and drafts,
 // nearest due first, overdue on top in red: GET /api/v1/queue) and one compact row per open
 // incident (its number and name, where, impact, one verdict per regulator that applies with the
-// criterion that decided it, who is on it). Times in the console's zone.
+// criterion that decided it, who is on it). Times in the console's zone. The incidents come from
+// their summaries alone (GET /api/v1/incidents: verdicts with the deciding criterion, cyber,
+// handling), one list read per refresh: never each incident's full document.
 import {
-  api, applicable, can, countdown, cyberOf, cyberPill, cyberPreview, decidingCriterion, criterionWords, el, fill, inZone, incidentName, live,
+  api, applicable, can, countdown, cyberOf, cyberPill, cyberPreview, criterionWords, el, fill, inZone, incidentName, live,
   localTime, localiseText, number, page, pages, regulatorName, reportEnglish, showError, stateWords, verdictPill, warningsList, whoIsOnIt,
 } from "./console.js";
 
@@ -72,11 +74,9 @@ async function refreshQueue() {
   queue.dataset.loaded = "1";
 }
 
-const cache = new Map(); // incident id → full document
-
 function verdictCell(doc) {
   return [...applicable(doc).map((a) => {
-    const c = decidingCriterion(a);
+    const c = a.deciding; // the summary's: the criterion that decided the verdict
     const cyber = cyberOf(doc, a);
     return el(
       "div",
@@ -92,8 +92,7 @@ function verdictCell(doc) {
 async function act(doc, path, body) {
   try {
     await api(`/api/v1/incidents/${encodeURIComponent(doc.id)}/${path}`, { method: "POST", body });
-    cache.delete(doc.id);
-    await refresh(null);
+    await refresh();
   } catch (e) {
     showError(board, e);
   }
@@ -129,16 +128,9 @@ function row(doc) {
   );
 }
 
-async function refreshIncidents(change) {
-  const { items: incidents } = await pages("/api/v1/incidents?state=open", "incidents"); // the first 1000
-  const wanted = new Set(incidents.map((i) => i.id));
-  for (const id of [...cache.keys()]) if (!wanted.has(id)) cache.delete(id);
-  const stale = incidents
-    .map((i) => i.id)
-    .filter((id) => !cache.has(id) || !change || change.incidents.includes(id) || change.drafts.some((d) => d.startsWith(`${id}.`)));
-  const docs = await Promise.all(stale.map((id) => api(`/api/v1/incidents/${encodeURIComponent(id)}`).catch(() => null)));
-  docs.forEach((doc) => doc && cache.set(doc.id, doc));
-  const shown = incidents.map((i) => cache.get(i.id)).filter(Boolean);
+async function refreshIncidents() {
+  // the first 1000 open incidents' summaries, in one read
+  const { items: shown } = await pages("/api/v1/incidents?state=open", "incidents", { most: 1, limit: 1000 });
   const reportable = (d) => Number(applicable(d).some((x) => x.reportable));
   shown.sort((a, b) => reportable(b) - reportable(a) || (b.number || 0) - (a.number || 0));
   fill(
@@ -155,9 +147,9 @@ async function refreshIncidents(change) {
   board.dataset.loaded = "1";
 }
 
-async function refresh(change) {
-  await Promise.all([refreshQueue(), refreshIncidents(change)]);
+async function refresh() {
+  await Promise.all([refreshQueue(), refreshIncidents()]);
 }
 
-refresh(null).catch((e) => showError(board, e));
+refresh().catch((e) => showError(board, e));
 live(refresh);

@@ -1,6 +1,7 @@
 // Incident detail: its number and name (rename), who is on it (acknowledge, assign), warnings,
 // every criterion of every regulator that applies with its reason, the reports owed, impact by
-// service and region (a person's override of it, and the form: overrideSection), the alerts,
+// service and region (a person's override of it, and the form: overrideSection), the alerts (a
+// page at a time from GET …/alerts, with their counts: the incident's document leaves them out),
 // notes, and one timeline (GET …/timeline: alerts, impact,
 // verdicts, obligations, drafts, notes, acknowledgements, assignments) beside a chart of the
 // affected connections per service with each threshold and the instants it became reportable
@@ -118,30 +119,82 @@ function alertLinks(a) {
   return out;
 }
 
-function alertsTable(doc) {
-  const alerts = doc.alert_details || [];
+// The alerts shown so far (newest first), and the cursor of the page after them (null: all).
+// A live refresh reads as many again from the top (at most MOST_ALERTS), so "Show more" survives it.
+const ALERT_PAGE = 100;
+const MOST_ALERTS = 1000;
+const alerts = { items: [], next: null, total: 0 };
+
+async function firstAlerts() {
+  const limit = Math.min(MOST_ALERTS, Math.max(ALERT_PAGE, alerts.items.length));
+  const got = await api(`${base}/alerts?limit=${limit}`);
+  return { items: got.alerts, next: got.next || null, total: got.total };
+}
+
+// Split picks sit in the alerts' rows (only for an editor who may split, and more than one alert).
+function splittable(doc) {
+  return can("editor", "outage") && !doc.merged_into && !doc.archived && alerts.total > 1;
+}
+
+function alertRow(a, pick) {
   return el(
-    "table",
-    { id: "alerts" },
-    el("thead", {}, el("tr", {}, ["Alert", "Element", "Status", inZone("Started"), "Last heard of", "Problem", "Links"].map((h) => el("th", {}, h)))),
-    el(
-      "tbody",
-      {},
-      alerts.map((a) =>
-        el(
-          "tr",
-          { dataset: { fingerprint: a.fingerprint } },
-          el("td", {}, a.labels.alertname || a.fingerprint, a.labels.severity ? el("span", { class: "why" }, a.labels.severity) : null),
-          el("td", {}, a.labels.element || a.labels.instance_element || a.labels.instance || "—"),
-          el("td", {}, a.status),
-          el("td", {}, localTime(a.starts_at)),
-          el("td", {}, localTime(a.last_seen)),
-          el("td", { class: a.stale || a.unmapped ? "overdue" : "" }, a.stale ? "stale: its resolve may be lost" : a.unmapped ? `unmapped: ${a.unmapped}` : ""),
-          alertLinks(a),
-        ),
-      ),
-    ),
+    "tr",
+    { dataset: { fingerprint: a.fingerprint } },
+    pick ? el("td", {}, el("input", { type: "checkbox", class: "split-pick", value: a.fingerprint, "aria-label": `Split out ${a.labels.alertname || a.fingerprint}` })) : null,
+    el("td", {}, a.labels.alertname || a.fingerprint, a.labels.severity ? el("span", { class: "why" }, a.labels.severity) : null),
+    el("td", {}, a.labels.element || a.labels.instance_element || a.labels.instance || "—"),
+    el("td", {}, a.status),
+    el("td", {}, localTime(a.starts_at)),
+    el("td", {}, localTime(a.last_seen)),
+    el("td", { class: a.stale || a.unmapped ? "overdue" : "" }, a.stale ? "stale: its resolve may be lost" : a.unmapped ? `unmapped: ${a.unmapped}` : ""),
+    alertLinks(a),
   );
+}
+
+function alertCounts(doc) {
+  const c = doc.alert_counts || { total: alerts.total };
+  const parts = [c.firing !== undefined ? `${number(c.firing)} firing, ${number(c.resolved)} resolved` : null,
+    c.stale ? `${number(c.stale)} stale` : null, c.unmapped ? `${number(c.unmapped)} unmapped` : null].filter(Boolean);
+  return `${number(c.total)} alert${c.total === 1 ? "" : "s"}${parts.length ? ` (${parts.join("; ")})` : ""}`;
+}
+
+function shownWords() {
+  return `showing the newest ${number(alerts.items.length)} of ${number(alerts.total)}`;
+}
+
+function alertsSection(doc) {
+  const pick = splittable(doc);
+  const body = el("tbody", {}, alerts.items.map((a) => alertRow(a, pick)));
+  const shown = el("span", { id: "alerts-shown", class: "why" }, alerts.next ? shownWords() : "");
+  const more = alerts.next
+    ? el("button", { type: "button", id: "more-alerts", class: "quiet", onclick: async (event) => {
+        const button = event.currentTarget;
+        button.disabled = true;
+        try {
+          const got = await api(`${base}/alerts?limit=${ALERT_PAGE}&cursor=${encodeURIComponent(alerts.next)}`);
+          alerts.items = alerts.items.concat(got.alerts);
+          alerts.next = got.next || null;
+          alerts.total = got.total;
+          body.append(...got.alerts.map((a) => alertRow(a, pick)));
+          shown.textContent = alerts.next ? shownWords() : "";
+          if (alerts.next) button.disabled = false; else button.remove();
+        } catch (e) {
+          button.disabled = false;
+          fill(document.getElementById("alerts-error"), el("div", { class: "error", role: "alert" }, String(e.message || e)));
+        }
+      } }, `Show ${ALERT_PAGE} more`)
+    : null;
+  return [
+    el("p", { id: "alert-counts" }, alertCounts(doc), " ", shown),
+    el(
+      "table",
+      { id: "alerts" },
+      el("thead", {}, el("tr", {}, [pick ? "Split" : null, "Alert", "Element", "Status", inZone("Started"), "Last heard of", "Problem", "Links"].filter(Boolean).map((h) => el("th", {}, h)))),
+      body,
+    ),
+    el("p", { class: "actions" }, more),
+    el("div", { id: "alerts-error" }),
+  ];
 }
 
 function byTable(title, values, names = {}) {
@@ -474,10 +527,7 @@ function regroupSection(doc) {
   if (!can("editor", "outage") || doc.merged_into || doc.archived) return merged || absorbed ? el("section", { id: "regroup" }, merged, absorbed) : null;
   const into = keep("merge-into", el("input", { id: "merge-into", size: "28", placeholder: "inc-…", "aria-label": "Incident to merge into" }));
   const reason = keep("regroup-reason", el("input", { id: "regroup-reason", size: "48", maxlength: "1000", "aria-label": "Reason" }));
-  const alerts = doc.alert_details || [];
-  const picks = alerts.length > 1
-    ? alerts.map((a) => el("label", { class: "pick" }, el("input", { type: "checkbox", class: "split-pick", value: a.fingerprint }), ` ${a.labels.alertname || a.fingerprint} (${a.labels.element || a.fingerprint})`))
-    : [];
+  const picks = splittable(doc); // the picks are in the alerts' rows above
   const said = (e) => fill(document.getElementById("regroup-error"), el("div", { class: "error", role: "alert" }, e instanceof ApiError ? `Refused (${e.status}): ${e.message}` : String(e.message || e)));
   return el(
     "section",
@@ -494,8 +544,8 @@ function regroupSection(doc) {
           window.location.assign(`/incidents/${encodeURIComponent(done.into)}`);
         } catch (e) { said(e); }
       } }, "Merge")),
-    picks.length
-      ? el("div", { class: "actions" }, el("span", {}, "Split out: "), picks,
+    picks
+      ? el("div", { class: "actions" }, el("span", {}, "Split out the alerts ticked above: "),
           el("button", { type: "button", id: "split", class: "quiet", onclick: async () => {
             const chosen = [...document.querySelectorAll(".split-pick:checked")].map((n) => n.value);
             try {
@@ -538,7 +588,7 @@ function render(doc, story, names) {
     affectedTable(doc.impact),
     el("div", { class: "grid2" }, byTable("Service", doc.impact.by_service), byTable("Region", doc.impact.by_region, doc.impact.region_names)),
     el("h2", {}, "Alerts"),
-    alertsTable(doc),
+    alertsSection(doc),
     regroupSection(doc),
     notes(doc),
     el("h2", {}, "Timeline"),
@@ -570,7 +620,8 @@ async function refresh(change, force = false) {
   if (change && !change.incidents.includes(id) && !change.drafts.some((d) => d.startsWith(`${id}.`))) return;
   if (!force && typing()) { deferred = true; return; }
   deferred = false;
-  const [doc, story, names] = await Promise.all([api(base), api(`${base}/timeline`), assignees()]);
+  const [doc, story, names, listed] = await Promise.all([api(base), api(`${base}/timeline`), assignees(), firstAlerts()]);
+  Object.assign(alerts, listed);
   render(doc, story, names);
 }
 
