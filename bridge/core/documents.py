@@ -293,6 +293,7 @@ def stored_document(incident: Incident, topology: Topology, now: datetime) -> di
                 },
                 "overridden": incident.overridden,
                 "inventory": _inventory(incident),
+                "flags": flag_impact(incident, topology, now),
             },
             "assessments": assessments_json(incident, now),
             "obligations": [obligation_json(o) for o in incident.obligations],
@@ -304,6 +305,56 @@ def stored_document(incident: Incident, topology: Topology, now: datetime) -> di
         }
     )
     return doc
+
+
+def flag_impact(
+    incident: Incident, topology: Topology, now: datetime
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """What the incident did to the inventory's flagged elements (``FLAGS``: carrying 112,
+    societally important, wholesale), per jurisdiction and flag: ``inventory`` (how many such
+    elements the inventory holds there), and over the impact timeline, outage and degradation
+    alike, ``peak`` (the most affected at once), ``from`` (first affected), ``until`` (the last
+    time one stopped being affected; None while one still is) and ``seconds`` (how long any was
+    affected in all, counted to ``now`` while one still is). A flag the inventory holds with
+    ``peak`` 0 was not affected (as far as the alerts were placed: ``impact_known``); a flag
+    neither the inventory holds nor the incident touched is absent."""
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+
+    def entry(jurisdiction: str, flag: str) -> dict[str, Any]:
+        found = out.setdefault(jurisdiction, {}).get(flag)
+        if found is None:
+            found = {"inventory": 0, "peak": 0, "from": None, "until": None, "seconds": 0}
+            out[jurisdiction][flag] = found
+        return found
+
+    for key, n in topology.totals.items():
+        if key[0] == "flag" and n > 0:
+            entry(key[1], key[2])["inventory"] = int(n)
+    timeline = incident.timeline
+    counts: dict[tuple[str, ...], float] = {}
+    for i, point in enumerate(timeline):
+        last = i + 1 == len(timeline)
+        end = now if last else timeline[i + 1].at
+        before = timeline[i - 1] if i else None
+        if (
+            before is None
+            or point.outage is not before.outage
+            or point.degradation is not before.degradation
+        ):  # the timeline shares unchanged vectors: read each once
+            counts = {}
+            for vector in (point.outage, point.degradation):
+                for key, n in vector.items():
+                    if key[0] == "flag":
+                        counts[key] = counts.get(key, 0) + n
+        for key, n in counts.items():
+            if n <= 0:
+                continue
+            found = entry(key[1], key[2])
+            found["peak"] = max(found["peak"], int(n))
+            found["from"] = found["from"] or format_time(point.at)
+            found["seconds"] += max(0, int((end - point.at).total_seconds()))
+            found["until"] = None if last else format_time(end)
+    return out
 
 
 def _inventory(incident: Incident) -> dict[str, Any] | None:

@@ -470,7 +470,7 @@ def _hendelsesrapport_values(
 ) -> dict[str, tuple[str, str]]:
     """Nkom's hendelsesrapport, prefilled in the outage notices' own bokmål wording."""
     impact: Mapping[str, Any] = incident.get("impact") or {}
-    societal = _flag(incident, "societal", "nkom")
+    societal = flag_state(incident, "societal", "nkom")
     values = hendelsesrapport.values(
         incident,
         lambda t: local_time(t, "nkom"),
@@ -479,7 +479,7 @@ def _hendelsesrapport_values(
         _regions(impact, "nb"),
         _customers(impact, "nb", services),
         _societal(incident, "nb"),
-        societal[0] if societal is not None else None,
+        None if societal is None else societal[0] == AFFECTED,
         _cause(incident),
         sent,
         contact_line(contact, operator.name, "nb"),
@@ -566,6 +566,11 @@ def field_texts(kind: str) -> tuple[Mapping[str, str], Mapping[str, str]]:
 
 
 TO_ADD = {
+    "scope_societal": (
+        "not known from the impact (the inventory flags no societally important element or "
+        "none carrying 112 in Norway, or some alerts could not be placed): state the societal "
+        "functions and the 112 network affected"
+    ),
     "scope_life_health": "judge whether life and health are or may be at risk",
     "public_information": "what the public and affected subscribers were told, when, how",
     "effect_minimisation": "measures taken to minimise the effects",
@@ -575,7 +580,10 @@ TO_ADD = {
     "cause_preliminary": "no cause/årsak/summary annotation on the incident's alerts",
     "causes": "no cause/årsak/summary annotation on the incident's alerts",
     "expected_duration": "no expected_resolution annotation on the incident's alerts",
-    "emergency_112": "no emergency_112 criterion in any assessment: state the effect on 112",
+    "emergency_112": (
+        "state the effect on 112: not known from the impact (the inventory flags no element "
+        "carrying 112 in Sweden, or some alerts could not be placed)"
+    ),
     "normalised": "the incident has no end time yet",
     "what_you_can_do": "what the subscriber should do (change a password, watch for fraud…)",
     "notice_means": "how subscribers were told (SMS, e-mail, letter, web page)",
@@ -617,6 +625,9 @@ _WORDS = {
         "duration": "Samlet varighet: {d} (fra {start}).",
         "peak": "Høyeste antall berørte kunder: {n} ({service}), {at}.",
         "and": "og",
+        "flag_since": "siden {a}",
+        "flag_from_to": "fra {a} til {b} ({d})",
+        "flag_between": "mellom {a} og {b}, til sammen {d}",
     },
     "sv": {
         "unit": "aktiva anslutningar",
@@ -650,6 +661,9 @@ _WORDS = {
         "duration": "Total varaktighet: {d} (från {start}).",
         "peak": "Högsta antalet påverkade aktiva anslutningar: {n} ({service}), {at}.",
         "and": "och",
+        "flag_since": "sedan {a}",
+        "flag_from_to": "från {a} till {b} ({d})",
+        "flag_between": "mellan {a} och {b}, sammanlagt {d}",
     },
 }
 _UNITS = {
@@ -811,59 +825,107 @@ def _cause(doc: Mapping[str, Any]) -> tuple[str, str] | None:
     return "\n".join(found), f"alert annotation(s) {', '.join(sorted(set(names)))}"
 
 
-def _criteria(doc: Mapping[str, Any], kind: str, prefer: str) -> Sequence[Mapping[str, Any]]:
-    """Criteria of ``kind`` from the ``prefer``-ed regulator's assessment, else from any."""
-    assessments: Sequence[Mapping[str, Any]] = doc.get("assessments") or ()
-    ordered = sorted(assessments, key=lambda a: a.get("regulator") != prefer)
-    for a in ordered:
-        hits = [c for c in a.get("criteria") or () if c.get("kind") == kind]
-        if hits:
-            return hits
-    return []
+#: The country whose inventory flags a regulator's answers read (``impact.flags``).
+_JURISDICTIONS = {"nkom": "NO", "pts": "SE"}
+AFFECTED, NOT_AFFECTED = "affected", "not_affected"
 
 
-def _flag(doc: Mapping[str, Any], kind: str, regulator: str) -> tuple[bool, str] | None:
-    hits = _criteria(doc, kind, regulator)
-    if not hits:
+def flag_state(
+    doc: Mapping[str, Any], flag: str, regulator: str
+) -> tuple[str, Mapping[str, Any]] | None:
+    """Whether the incident's impact reached the inventory's elements flagged ``flag``
+    (``emergency_112``, ``societal``) in the regulator's country, read from the impact itself
+    (``impact.flags``: :func:`bridge.core.documents.flag_impact`), never from whether a
+    criterion was met (a criterion also asks for a duration): :data:`AFFECTED` with the
+    entry once one was affected at all; :data:`NOT_AFFECTED` when none was, the inventory
+    flags such elements there and every alert was placed; None when that is not known (a
+    document from before ``impact.flags``, an inventory that flags none, alerts the inventory
+    could not place): a person answers."""
+    impact: Mapping[str, Any] = doc.get("impact") or {}
+    flags = impact.get("flags")
+    if not isinstance(flags, Mapping):
         return None
-    reasons = "; ".join(str(c.get("reason", "")) for c in hits)
-    return any(c.get("met") for c in hits), f"{kind} criterion: {reasons}"
+    entry: Mapping[str, Any] = (flags.get(_JURISDICTIONS[regulator]) or {}).get(flag) or {}
+    if int(entry.get("peak") or 0) > 0:
+        return AFFECTED, entry
+    if int(entry.get("inventory") or 0) > 0 and doc.get("impact_known", True) is not False:
+        return NOT_AFFECTED, entry
+    return None
+
+
+def _flag_when(entry: Mapping[str, Any], regulator: str) -> str:
+    """When the flagged elements were affected: ``fra … til … (2 timer)``, ``mellom … og …,
+    til sammen …`` (affected on and off), ``siden …`` (still affected)."""
+    lang = LANGUAGES[regulator]
+    words = _WORDS[lang]
+    started, until = _time(entry.get("from")), _time(entry.get("until"))
+    if started is None:
+        return ""
+    if until is None:
+        return words["flag_since"].format(a=local_time(started, regulator))
+    seconds = int(entry.get("seconds") or 0)
+    span = _span(seconds, lang)
+    whole = (until - started).total_seconds()
+    key = "flag_from_to" if seconds >= whole else "flag_between"
+    return words[key].format(
+        a=local_time(started, regulator), b=local_time(until, regulator), d=span
+    )
 
 
 def _emergency_112(doc: Mapping[str, Any], regulator: str) -> tuple[str, str] | None:
-    flag = _flag(doc, "emergency_112", regulator)
-    if flag is None:
+    """PTS asks every report to state the limits on calling 112 (seed 002): yes with how many
+    elements carrying 112, when and how long, or no; unknown is left to a person."""
+    found = flag_state(doc, "emergency_112", regulator)
+    if found is None:
         return None
-    met, source = flag
-    value = (
-        "Ja: nätelement som förmedlar nödsamtal (112) har berörts."
-        if met
-        else "Nej: inga nätelement som förmedlar nödsamtal (112) har berörts."
+    state, entry = found
+    source = "impact.flags (the inventory's elements carrying 112, over the incident)"
+    if state == NOT_AFFECTED:
+        return "Nej: inga nätelement som förmedlar nödsamtal (112) har berörts.", source
+    n = int(entry.get("peak") or 0)
+    what = (
+        "ett nätelement som förmedlar nödsamtal (112)"
+        if n == 1
+        else f"upp till {_num(n)} nätelement samtidigt som förmedlar nödsamtal (112)"
     )
-    return value, source
+    when = _flag_when(entry, regulator)
+    verb = "berörs" if entry.get("until") is None else "berördes"
+    return f"Ja: {what} {verb}{' ' + when if when else ''}.", source
 
 
 def _societal(doc: Mapping[str, Any], lang: str) -> tuple[str, str] | None:
+    """Nkom's "samfunnsviktige funksjoner": the societally important elements and the network
+    carrying 112, each affected (when) or not, from the impact (:func:`flag_state`)."""
     regulator = "nkom" if lang == "nb" else "pts"
-    societal = _flag(doc, "societal", regulator)
-    e112 = _flag(doc, "emergency_112", regulator)
+    societal = flag_state(doc, "societal", regulator)
+    e112 = flag_state(doc, "emergency_112", regulator)
     if societal is None and e112 is None:
         return None
     parts = []
-    if societal is not None:
-        parts.append(
-            "Samfunnsviktige funksjoner er berørt."
-            if societal[0]
-            else "Ingen samfunnsviktige funksjoner er berørt så langt vi kjenner til."
-        )
-    if e112 is not None:
-        parts.append(
-            "Nett som bærer nødanrop (112) er berørt."
-            if e112[0]
-            else "Nett som bærer nødanrop (112) er ikke berørt."
-        )
-    sources = "; ".join(f[1] for f in (societal, e112) if f is not None)
-    return " ".join(parts), sources
+    for found, subject, none in (
+        (
+            societal,
+            "Samfunnsviktige funksjoner",
+            "Ingen samfunnsviktige funksjoner har vært berørt så langt vi kjenner til.",
+        ),
+        (
+            e112,
+            "Nett som bærer nødanrop (112)",
+            "Nett som bærer nødanrop (112) har ikke vært berørt så langt vi kjenner til.",
+        ),
+    ):
+        if found is None:
+            continue
+        state, entry = found
+        if state == NOT_AFFECTED:
+            parts.append(none)
+            continue
+        when = _flag_when(entry, "nkom")
+        if entry.get("until") is None:  # still affected: "… er berørt (siden …)."
+            parts.append(f"{subject} er berørt{f' ({when})' if when else ''}.")
+        else:
+            parts.append(f"{subject} var berørt{f' {when}' if when else ''}.")
+    return " ".join(parts), "impact.flags (the inventory's flagged elements, over the incident)"
 
 
 def _expected(doc: Mapping[str, Any], regulator: str) -> tuple[str, str] | None:

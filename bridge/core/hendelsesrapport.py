@@ -19,7 +19,8 @@ Contract:
   them, or names them in ``send_unknown`` at approval (Nkom then reads "Ikke kjent ennå").
 - Which institutions the societally important users are is left to a person too (the
   inventory flags an element as societally important without naming whom it serves), except
-  when Nkom's assessment found no such element affected: "Ingen, så langt vi kjenner til.".
+  when the incident's impact reached no such element (the impact itself, not whether a
+  criterion was met): "Ingen, så langt vi kjenner til.".
 - The caller gives the outage notices' own bokmål wording of services, areas, customers and
   societal functions, and how to write a time (Oslo time, ``23.11.2026 kl. 08.42``) and a span.
 """
@@ -154,7 +155,10 @@ TO_ADD: Mapping[str, str] = {
     "services": "which services were affected",
     "geography": "which customer areas were affected",
     "customers": "how many end customers and which other providers were affected",
-    "societal": "no societal criterion in Nkom's assessment: name the institutions affected",
+    "societal": (
+        "not known from the impact (the inventory flags no societally important element in "
+        "Norway, or some alerts could not be placed): name the societal functions affected"
+    ),
     "institutions": (
         "which institutions (hospital, emergency service…) the societally important users "
         "are: the inventory flags elements as societally important without naming them"
@@ -185,14 +189,14 @@ def values(
     geography: str,
     customers: str,
     societal: tuple[str, str] | None,
-    societal_met: bool | None,
+    societal_affected: bool | None,
     cause: tuple[str, str] | None,
     sent: Sequence[SentNotice],
     contact: str,
 ) -> dict[str, tuple[str, str]]:
     """Prefilled ``key → (value, source)`` (see the module contract); the keys of
-    :data:`PERSON` are never among them. ``societal_met``: whether Nkom's assessment found
-    a societally important element affected (None: it has no such criterion)."""
+    :data:`PERSON` are never among them. ``societal_affected``: whether the incident's impact
+    reached a societally important element in Norway (None: not known)."""
     out: dict[str, tuple[str, str]] = {}
     request = _request(doc, when)
     if request is not None:
@@ -223,8 +227,11 @@ def values(
         out["customers"] = (customers, "impact")
     if societal is not None:
         out["societal"] = societal
-    if societal_met is False:
-        out["institutions"] = ("Ingen, så langt vi kjenner til.", "societal criterion not met")
+    if societal_affected is False:
+        out["institutions"] = (
+            "Ingen, så langt vi kjenner til.",
+            "impact.flags: no societally important element affected",
+        )
     if started is not None and restored is not None:
         out["duration"] = (
             f"{span((restored - started).total_seconds())}: fra {when(started)} til "

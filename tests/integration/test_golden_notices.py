@@ -132,6 +132,20 @@ def trondheim(**over: Any) -> dict[str, Any]:
             ],
             "outage": {"current": 11500, "peak": 11500},
             "degradation": {"current": 0, "peak": 0},
+            # St. Olavs hospital's connection (societally important) out from the start; no
+            # element carrying 112 reached
+            "flags": {
+                "NO": {
+                    "societal": {
+                        "inventory": 12,
+                        "peak": 1,
+                        "from": _iso(T0),
+                        "until": None,
+                        "seconds": 3600,
+                    },
+                    "emergency_112": {"inventory": 40, "peak": 0},
+                }
+            },
         },
         "assessments": [
             {
@@ -188,10 +202,18 @@ def trondheim_critical() -> dict[str, Any]:
 
 def trondheim_restored(**over: Any) -> dict[str, Any]:
     """Service restored, every alert resolved."""
+    impact = trondheim()["impact"]
+    societal = {**impact["flags"]["NO"]["societal"], "until": _iso(RESTORED)}
+    societal["seconds"] = int((RESTORED - T0).total_seconds())
     doc = trondheim(
         state="closed",
         remedied_at=_iso(RESTORED),
-        impact={**trondheim()["impact"], "current": 0, "current_by_service_region": []},
+        impact={
+            **impact,
+            "current": 0,
+            "current_by_service_region": [],
+            "flags": {"NO": {**impact["flags"]["NO"], "societal": societal}},
+        },
         **over,
     )
     doc["alert_details"][0]["status"] = "resolved"
@@ -218,6 +240,18 @@ def ostersund(**over: Any) -> dict[str, Any]:
             "region_names": {"SE-2380": "Östersund"},
             "outage": {"current": 0, "peak": 6000},
             "degradation": {"current": 0, "peak": 0},
+            # the site's IP telephony element carries 112: out until the reserve power came
+            "flags": {
+                "SE": {
+                    "emergency_112": {
+                        "inventory": 25,
+                        "peak": 1,
+                        "from": _iso(T0),
+                        "until": _iso(OSTERSUND_POWER_IN),
+                        "seconds": int((OSTERSUND_POWER_IN - T0).total_seconds()),
+                    }
+                }
+            },
         },
         "assessments": [
             {

@@ -155,3 +155,33 @@ def test_a_summary_shows_each_verdict_with_the_criterion_that_decided_it() -> No
     ]
     assert deciding({"reportable": True, "criteria": met_late})["id"] == "y"  # type: ignore[index]
     assert brief({"regulator": "pts", "criteria": criteria})["deciding"]["id"] == "c"  # type: ignore[index]
+
+
+def test_flag_impact_says_which_flagged_elements_were_affected_when_and_for_how_long() -> None:
+    """``impact.flags``: per country and flag, how many the inventory holds, the most affected
+    at once, from when until when (None while one still is) and for how long in all; a flag
+    the inventory holds that the incident never reached has peak 0."""
+    eng = engine(rule_sets=(PTS,))
+    eps = [
+        episode("a", at(0), end=at(20), element="olt-a1"),  # carries 112
+        episode("b", at(0), element="olt-a2"),  # societally important, still out
+    ]
+    eng.apply(eps, at(60), {})
+    (inc,) = live(eng).values()
+    flags = document(inc, eng.episodes, network(), at(60))["impact"]["flags"]
+    assert flags["SE"]["emergency_112"] == {
+        "inventory": 1,
+        "peak": 1,
+        "from": "2026-11-23T10:00:00Z",
+        "until": "2026-11-23T10:20:00Z",
+        "seconds": 1200,
+    }
+    assert flags["SE"]["societal"] == {
+        "inventory": 1,
+        "peak": 1,
+        "from": "2026-11-23T10:00:00Z",
+        "until": None,
+        "seconds": 3600,
+    }
+    assert flags["SE"]["wholesale"]["peak"] == 0  # olt-b1, not under this incident
+    assert flags["NO"]["emergency_112"]["peak"] == 0

@@ -437,17 +437,118 @@ def test_normalised_notice_states_restoration_total_duration_and_peak() -> None:
     )
 
 
-def test_112_effect_comes_from_the_emergency_112_criteria_or_is_left_to_complete() -> None:
-    """A met 112 criterion says yes, an unmet one no, and without one a person must answer."""
-    assert value("pts_initial", "emergency_112").startswith("Ja:")
-    unmet = doc(
-        assessments=[{"regulator": "pts", "criteria": [{"kind": "emergency_112", "met": False}]}]
+def _flags(**by_country: dict[str, Any]) -> dict[str, Any]:
+    """``impact.flags`` as :func:`bridge.core.documents.flag_impact` writes it."""
+    return {**doc()["impact"], "flags": by_country}
+
+
+_E112_OUT = {
+    "inventory": 3,
+    "peak": 1,
+    "from": "2026-11-23T09:05:00Z",
+    "until": "2026-11-23T09:25:00Z",
+    "seconds": 1200,
+}
+
+
+def test_112_effect_comes_from_the_impact_on_112_elements_or_is_left_to_complete() -> None:
+    """The answer is the impact itself (``impact.flags``), never whether a criterion was met:
+    an element carrying 112 that was out says yes, with when and how long; none out while the
+    inventory flags some says no; not known (no flags in the document, an inventory that
+    flags none, alerts not placed) is left to a person."""
+    met_but_untouched = doc(impact=_flags(SE={"emergency_112": {"inventory": 3, "peak": 0}}))
+    assert value("pts_initial", "emergency_112", met_but_untouched) == (
+        "Nej: inga nätelement som förmedlar nödsamtal (112) har berörts."
     )
-    assert value("pts_initial", "emergency_112", unmet).startswith("Nej:")
-    d = draft("pts_initial", doc(assessments=[]))
-    assert d.fields["emergency_112"].to_complete
-    assert "emergency_112" in d.fields["emergency_112"].source
-    assert "nødanrop (112) er berørt" in value("nkom_varsel", "scope_societal")
+    unmet = doc(
+        impact=_flags(SE={"emergency_112": _E112_OUT}),
+        assessments=[{"regulator": "pts", "criteria": [{"kind": "emergency_112", "met": False}]}],
+    )
+    assert value("pts_initial", "emergency_112", unmet) == (
+        "Ja: ett nätelement som förmedlar nödsamtal (112) berördes från 2026-11-23 kl. 10.05 "
+        "svensk tid till 2026-11-23 kl. 10.25 svensk tid (20 minuter)."
+    )
+    ongoing = {**_E112_OUT, "peak": 2, "until": None}
+    assert value(
+        "pts_initial", "emergency_112", doc(impact=_flags(SE={"emergency_112": ongoing}))
+    ) == (
+        "Ja: upp till 2 nätelement samtidigt som förmedlar nödsamtal (112) berörs sedan "
+        "2026-11-23 kl. 10.05 svensk tid."
+    )
+    on_and_off = {**_E112_OUT, "until": "2026-11-23T10:05:00Z"}
+    assert "mellan 2026-11-23 kl. 10.05 svensk tid och 2026-11-23 kl. 11.05 svensk tid, " in (
+        value("pts_initial", "emergency_112", doc(impact=_flags(SE={"emergency_112": on_and_off})))
+    )
+    for unknown in (
+        doc(),  # a document from before impact.flags: the met criterion says nothing
+        doc(impact=_flags(SE={})),  # the inventory flags no element carrying 112
+        doc(impact=_flags(SE={"emergency_112": {"inventory": 3, "peak": 0}}), impact_known=False),
+    ):
+        d = draft("pts_initial", unknown)
+        assert d.fields["emergency_112"].to_complete, unknown
+        assert "112" in d.fields["emergency_112"].source
+
+
+def test_nkom_societal_functions_and_112_come_from_the_impact_not_a_criterion() -> None:
+    """Nkom's "samfunnsviktige funksjoner" says which flagged elements were affected, when,
+    whatever the criteria said; "not affected" only when the impact says so."""
+    impact = _flags(
+        NO={
+            "societal": {**_E112_OUT, "until": None},
+            "emergency_112": {**_E112_OUT, "inventory": 5},
+        }
+    )
+    unmet = [
+        {
+            "regulator": "nkom",
+            "criteria": [
+                {"kind": "societal", "met": False},
+                {"kind": "emergency_112", "met": False},
+            ],
+        }
+    ]
+    assert value("nkom_varsel", "scope_societal", doc(impact=impact, assessments=unmet)) == (
+        "Samfunnsviktige funksjoner er berørt (siden 23.11.2026 kl. 10.05 norsk tid). "
+        "Nett som bærer nødanrop (112) var berørt fra 23.11.2026 kl. 10.05 norsk tid til "
+        "23.11.2026 kl. 10.25 norsk tid (20 minutter)."
+    )
+    untouched = _flags(NO={"emergency_112": {"inventory": 5, "peak": 0}})
+    met = [{"regulator": "nkom", "criteria": [{"kind": "emergency_112", "met": True}]}]
+    assert value("nkom_varsel", "scope_societal", doc(impact=untouched, assessments=met)) == (
+        "Nett som bærer nødanrop (112) har ikke vært berørt så langt vi kjenner til."
+    )
+    assert draft("nkom_varsel", doc(assessments=met)).fields["scope_societal"].to_complete
+
+
+def test_an_element_carrying_112_out_for_less_than_the_criterion_is_still_stated() -> None:
+    """A real engine document: the 112 element is out 20 min, under the 30 min the criterion
+    asks, so the criterion is not met, yet PTS reads that 112 was affected and for how long
+    (before, it read "Nej: inga nätelement … har berörts")."""
+    rule_set = replace(
+        PTS,
+        criteria=(
+            *PTS.criteria[:1],
+            replace(
+                next(c for c in PTS.criteria if c.kind == "emergency_112"),
+                min_duration=timedelta(minutes=30),
+            ),
+        ),
+    )
+    eng = engine(rule_sets=(rule_set,))
+    eps = [
+        episode("a", at(0), end=at(20), element="olt-a1"),  # carries 112 (and 6 000 internet)
+        episode("b", at(0), end=at(180), element="olt-a2"),
+    ]
+    eng.apply(eps, at(200), {})
+    (inc,) = live(eng).values()
+    real = document(inc, {(e.fingerprint, e.starts_at): e for e in eps}, network(), at(200))
+    (criterion,) = [c for c in real["assessments"][0]["criteria"] if c["kind"] == "emergency_112"]
+    assert criterion["met"] is False
+    answer = draft_fields("pts_initial", real, OPERATOR, None, at(200)).fields["emergency_112"]
+    assert answer.value == (
+        "Ja: ett nätelement som förmedlar nödsamtal (112) berördes från 2026-11-23 kl. 11.00 "
+        "svensk tid till 2026-11-23 kl. 11.20 svensk tid (20 minuter)."
+    )
 
 
 def test_fields_only_a_person_can_answer_are_present_empty_and_marked() -> None:

@@ -260,13 +260,32 @@ def _assessed(met: bool) -> list[dict[str, object]]:
     return [{"regulator": "nkom", "criteria": [{"kind": "societal", "met": met, "reason": reason}]}]
 
 
+def _flagged(peak: int) -> dict[str, object]:
+    """The impact with ``impact.flags``: a societally important element in Norway affected
+    (``peak`` 1) for the incident's first 30 minutes, or none (0)."""
+    entry: dict[str, object] = {"inventory": 4, "peak": peak}
+    if peak:
+        entry |= {
+            "from": T0.isoformat(),
+            "until": (T0 + timedelta(minutes=30)).isoformat(),
+            "seconds": 1800,
+        }
+    return {**incident()["impact"], "flags": {"NO": {"societal": entry}}}  # type: ignore[dict-item]
+
+
 def test_the_institutions_are_asked_of_a_person_unless_none_was_affected() -> None:
     """Nkom asks which institutions concretely: the inventory flags an element without naming
     whom it serves, so with societal users affected that answer is left to a person (flagged
     in the console, "Ikke kjent ennå" only if the approver says so), never a generic sentence;
-    with none affected the bridge answers it, and without a criterion it cannot."""
-    met = draft_fields(KIND, incident(assessments=_assessed(True)), OPERATOR, None, NOW)
-    assert met.fields["societal"].value == "Samfunnsviktige funksjoner er berørt."
+    with none affected the bridge answers it, and when the impact does not say it cannot.
+    Affected or not is the impact's, never the criterion's (one that also asks for a duration
+    is unmet for an element out a short while)."""
+    hit = incident(impact=_flagged(1), assessments=_assessed(False))
+    met = draft_fields(KIND, hit, OPERATOR, None, NOW)
+    assert met.fields["societal"].value == (
+        "Samfunnsviktige funksjoner var berørt fra 23.11.2026 kl. 08.42 norsk tid til "
+        "23.11.2026 kl. 09.12 norsk tid (30 minutter)."
+    )
     assert met.fields["societal"].label == (
         "Samfunnsviktige brukere som ble rammet (for eksempel sykehus)"
     )
@@ -274,10 +293,11 @@ def test_the_institutions_are_asked_of_a_person_unless_none_was_affected() -> No
     assert institutions.label == "Konkret hvilke institusjoner dette gjelder"
     assert institutions.to_complete and "institutions" in met.to_complete()
     assert "inventory flags" in institutions.source
-    unmet = draft_fields(KIND, incident(assessments=_assessed(False)), OPERATOR, None, NOW)
+    untouched = incident(impact=_flagged(0), assessments=_assessed(True))
+    unmet = draft_fields(KIND, untouched, OPERATOR, None, NOW)
     assert unmet.fields["institutions"].value == "Ingen, så langt vi kjenner til."
-    unassessed = draft_fields(KIND, incident(), OPERATOR, None, NOW)
-    assert unassessed.fields["institutions"].to_complete
+    for unknown in (incident(), incident(assessments=_assessed(False))):
+        assert draft_fields(KIND, unknown, OPERATOR, None, NOW).fields["institutions"].to_complete
 
 
 def test_every_notice_sent_is_listed_and_the_rest_is_asked_of_a_person() -> None:
