@@ -9,7 +9,9 @@ Contract:
   status, services, scope, a description of what was measured, contact, reference); a field
   the form marks ``person`` is never prefilled: a person writes it, or names it in
   ``send_unknown`` at approval. A key the bridge does not know is left to complete too.
-- Times are Stockholm local time in Swedish notation (``2026-11-23 kl. 08.42``).
+- Times are Stockholm local time in Swedish notation (``2026-11-23 kl. 08.42``). The start
+  says whose word it is: "enligt vår övervakning" (the first alert), or "enligt den manuella
+  registreringen av incidenten" (opened by hand: :func:`bridge.core.manual.started_by_hand`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from bridge.core.alerts import read_time
+from bridge.core.manual import started_by_hand
 
 #: The act's report kinds, in the order they are owed.
 KINDS = (
@@ -74,8 +77,13 @@ def values(
         by = str(declaration.get("by") or "")
         out["aware_at"] = (when(aware), f"declared significant by {by}")
     started = read_time(doc.get("started_at"))
-    if started is not None:
-        out["started_at"] = (when(started), "incident.started_at")
+    if started is not None:  # whose word the start is: monitoring's, or a person's
+        if started_by_hand(doc):
+            said = "enligt den manuella registreringen av incidenten"
+            source = "incident.started_at (entered by hand)"
+        else:
+            said, source = "enligt vår övervakning", "incident.started_at (the first alert)"
+        out["started_at"] = (f"{when(started)} ({said})", source)
     handled = read_time(doc.get("remedied_at"))
     if handled is not None:
         out["handled_at"] = (when(handled), "incident.remedied_at")

@@ -81,6 +81,7 @@ def alert_json(
         "status": ep.status,
         "starts_at": format_time(ep.starts_at),
         "ends_at": format_time(ep.ends_at),
+        "first_seen": format_time(ep.first_seen),
         "last_seen": format_time(ep.last_seen),
         "labels": ep.labels,
         "annotations": ep.annotations,

@@ -7,8 +7,9 @@ Contract:
   Nkom's own words, and the fields under it (:data:`LABELS`, bokmål, Nkom's wording shortened
   where a bullet holds several questions). Every field of the template is present.
 - :func:`values` answers ``key → (value, source)`` for what the bridge knows: where (the
-  affected areas), when (start and end), when and how it was detected (the first alert, the
-  monitoring that raised it, or the person who opened the incident by hand), the cause (the
+  affected areas), when (start and end), when and how it was detected (the first alert and the
+  monitoring that raised it; for an incident opened by hand, that a person entered it and
+  when, while when it was noticed is left to a person), the cause (the
   alerts' cause annotation), the services, geography, customers and societally important users,
   the duration from loss to restored service, the notices sent (every one the bridge sent for
   the incident, to authorities and to subscribers: when, which, to whom, how, from the
@@ -34,6 +35,7 @@ from typing import Any
 
 from bridge.core.alerts import read_time
 from bridge.core.manual import ALERT_NAME as BY_HAND  # an incident opened by hand
+from bridge.core.manual import entered_at, started_by_hand
 from bridge.core.privacy_fields import SUBSCRIBER_KINDS
 
 KIND = "nkom_hendelsesrapport"
@@ -149,7 +151,11 @@ TO_ADD: Mapping[str, str] = {
     "request": "record Nkom's request on the incident",
     "where": "the incident has no affected area",
     "when": "the incident has no start time",
-    "detected_at": "the incident has no start time",
+    "detected_at": (
+        "when the incident was first noticed or reported to you: it was opened by hand (the "
+        "bridge knows only when it was entered, said under 'Hvordan ble hendelsen "
+        "detektert/rapportert?'), or has no start time"
+    ),
     "detected_how": "how the incident was detected or reported",
     "cause": "no cause/årsak/summary annotation on the incident's alerts",
     "services": "which services were affected",
@@ -212,11 +218,12 @@ def values(
         text = f"Hendelsen oppsto {when(started)}"
         text += f" og varte til {when(restored)}." if restored is not None else " og pågår."
         out["when"] = (text, "incident.started_at, incident.remedied_at")
-        out["detected_at"] = (
-            f"{when(started)}, da den første alarmen ble utløst.",
-            "incident.started_at (the first alert)",
-        )
-    how = _detected_how(doc)
+        if not started_by_hand(doc):  # opened by hand: only a person knows when it was noticed
+            out["detected_at"] = (
+                f"{when(started)}, da den første alarmen ble utløst.",
+                "incident.started_at (the first alert)",
+            )
+    how = _detected_how(doc, when)
     if how is not None:
         out["detected_how"] = how
     if cause is not None:
@@ -274,15 +281,19 @@ def _request(doc: Mapping[str, Any], when: Callable[[datetime], str]) -> tuple[s
     return text, "report_requests (recorded by a person)"
 
 
-def _detected_how(doc: Mapping[str, Any]) -> tuple[str, str] | None:
+def _detected_how(
+    doc: Mapping[str, Any], when: Callable[[datetime], str]
+) -> tuple[str, str] | None:
     alerts: Sequence[Mapping[str, Any]] = doc.get("alert_details") or ()
     if not alerts and not doc.get("alerts"):
         return None
     manual = [a for a in alerts if (a.get("labels") or {}).get("alertname") == BY_HAND]
     if alerts and len(manual) == len(alerts):
+        entered = entered_at(doc)
+        at = f" {when(entered)}" if entered is not None else ""
         return (
-            "Rapportert manuelt: hendelsen ble registrert av driftspersonell.",
-            "incident opened by hand",
+            f"Rapportert manuelt: hendelsen ble registrert av driftspersonell{at}.",
+            "incident opened by hand (its alerts' first_seen: when it was entered)",
         )
     count = len(alerts) or len(doc.get("alerts") or ())
     noun = "alarm" if count == 1 else "alarmer"

@@ -12,6 +12,10 @@ Contract:
   so they form one incident (key ``label:<reference>``); impacts are self-described alerts
   (:mod:`bridge.core.mapping`), elements are placed in the inventory as an alert on them would
   be. Given an end, the episodes are resolved at it.
+- :func:`started_by_hand` and :func:`entered_at` read an incident *document*: whether its start
+  is a person's word (its first alerts were entered by hand), and when the by-hand record was
+  entered (the alerts' ``first_seen``), so a notice never says monitoring saw what a person
+  reported.
 - The reference is derived from who entered it, the start and the title (:func:`reference`):
   entering the same incident again (a retry after a timeout) gives the same alerts, which the
   store merges (duplicates are harmless), never a second incident.
@@ -26,7 +30,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bridge.core import instants
-from bridge.core.alerts import AlertEpisode, Delivery, parse_time
+from bridge.core.alerts import AlertEpisode, Delivery, parse_time, read_time
 from bridge.core.mapping import MAX_CONNECTIONS, MappingRules
 from bridge.core.topology import FLAGS
 from bridge.errors import BadInput
@@ -261,3 +265,29 @@ def ended(episodes: Collection[AlertEpisode], at: datetime) -> list[AlertEpisode
         for ep in episodes
         if ep.labels.get("alertname") == ALERT_NAME
     ]
+
+
+def _by_hand(alert: Mapping[str, Any]) -> bool:
+    return (alert.get("labels") or {}).get("alertname") == ALERT_NAME
+
+
+def started_by_hand(doc: Mapping[str, Any]) -> bool:
+    """The incident document's first alerts (the earliest ``starts_at``; every alert when none
+    says) were all entered by hand: its start is what a person reported, not what monitoring
+    saw."""
+    alerts: list[Mapping[str, Any]] = list(doc.get("alert_details") or ())
+    starts = [(read_time(a.get("starts_at")), a) for a in alerts]
+    known = [at for at, _ in starts if at is not None]
+    first = [a for at, a in starts if at == min(known)] if known else alerts
+    return bool(first) and all(_by_hand(a) for a in first)
+
+
+def entered_at(doc: Mapping[str, Any]) -> datetime | None:
+    """When the incident's by-hand record was entered: the earliest ``first_seen`` of its alerts
+    entered by hand (None: none, or a document without it)."""
+    found = [
+        at
+        for a in doc.get("alert_details") or ()
+        if _by_hand(a) and (at := read_time(a.get("first_seen"))) is not None
+    ]
+    return min(found, default=None)

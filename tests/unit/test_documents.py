@@ -185,3 +185,13 @@ def test_flag_impact_says_which_flagged_elements_were_affected_when_and_for_how_
     }
     assert flags["SE"]["wholesale"]["peak"] == 0  # olt-b1, not under this incident
     assert flags["NO"]["emergency_112"]["peak"] == 0
+
+
+def test_each_alert_says_when_the_bridge_first_heard_of_it() -> None:
+    """``first_seen`` (for an incident opened by hand: when it was entered) is in the alert
+    details beside ``last_seen``, for the hendelsesrapport's "Rapportert manuelt … <when>"."""
+    eng = engine(rule_sets=(PTS,))
+    eng.apply([episode("a", at(0), seen=at(7), element="olt-a1")], at(8), {})
+    (inc,) = live(eng).values()
+    (alert,) = document(inc, eng.episodes, network(), at(8))["alert_details"]
+    assert alert["first_seen"] == "2026-11-23T10:07:00Z"

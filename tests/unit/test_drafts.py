@@ -551,6 +551,20 @@ def test_an_element_carrying_112_out_for_less_than_the_criterion_is_still_stated
     )
 
 
+def test_the_csirt_reads_whose_word_the_start_is() -> None:
+    """The start of an incident seen by monitoring says so; one opened by hand says it is
+    what was registered by hand (the label said "enligt vår övervakning" for both)."""
+    declared = {"aware_at": "2026-11-23T10:00:00Z", "by": "anna", "significant": True}
+    seen = draft("se_cyber_early_warning", doc(declaration=declared)).fields["started_at"]
+    assert seen.label == "Tidpunkt då incidenten började"
+    assert seen.value == "2026-11-23 kl. 10.05 svensk tid (enligt vår övervakning)"
+    by_hand = [{"labels": {"alertname": "ReportedByHand"}, "annotations": {}}]
+    told = draft("se_cyber_early_warning", doc(declaration=declared, alert_details=by_hand))
+    assert told.fields["started_at"].value == (
+        "2026-11-23 kl. 10.05 svensk tid (enligt den manuella registreringen av incidenten)"
+    )
+
+
 def test_fields_only_a_person_can_answer_are_present_empty_and_marked() -> None:
     """Measures, public information and the risk to life are empty and listed to complete."""
     d = draft("pts_supplementary")

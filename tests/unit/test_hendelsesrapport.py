@@ -237,6 +237,34 @@ def test_an_ongoing_incident_opened_by_hand_with_nothing_sent_says_so() -> None:
     assert fields["notices_sent"].value == "Det er ikke sendt varsel om hendelsen til myndigheter."
 
 
+def test_an_incident_opened_by_hand_leaves_when_it_was_noticed_to_a_person() -> None:
+    """Seed 003 asks when it happened and, apart, when it was noticed. An incident opened by
+    hand has no alarm: its detection time is not "da den første alarmen ble utløst" (which
+    contradicted "Rapportert manuelt"); only a person knows when it was noticed, and the
+    bridge says when it was entered."""
+    by_hand = {
+        "labels": {"alertname": "ReportedByHand"},
+        "annotations": {},
+        "starts_at": T0.isoformat(),
+        "first_seen": (T0 + timedelta(minutes=25)).isoformat(),
+    }
+    fields = draft_fields(KIND, incident(alert_details=[by_hand]), OPERATOR, None, NOW).fields
+    assert fields["detected_at"].to_complete
+    assert "opened by hand" in fields["detected_at"].source
+    assert fields["detected_how"].value == (
+        "Rapportert manuelt: hendelsen ble registrert av driftspersonell "
+        "23.11.2026 kl. 09.07 norsk tid."
+    )
+    assert "alarm" not in "".join(f.value for f in fields.values())
+    # an alarm came first and a person added to it later: the alarm is when it was detected
+    alarm = {"labels": {"alertname": "OltDown"}, "annotations": {}, "starts_at": T0.isoformat()}
+    later = {**by_hand, "starts_at": (T0 + timedelta(minutes=5)).isoformat()}
+    mixed = draft_fields(KIND, incident(alert_details=[later, alarm]), OPERATOR, None, NOW)
+    assert mixed.fields["detected_at"].value == (
+        "23.11.2026 kl. 08.42 norsk tid, da den første alarmen ble utløst."
+    )
+
+
 def test_the_notices_sent_come_from_the_sent_drafts_oldest_first() -> None:
     """Sent drafts only (not a draft, not the report itself), with the approved version's
     recipient and the portal's receipt where one was recorded."""
