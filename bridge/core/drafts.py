@@ -611,6 +611,9 @@ _WORDS = {
         "no_previous": "Det er ikke sendt noe tidligere varsel om denne hendelsen.",
         "no_change": "Forrige varsel ble sendt {at}. Ingen endring i omfang, tjenester, "
         "områder, årsak eller alvorlighetsgrad siden da.",
+        "since_over": "Forrige varsel ble sendt {at}. Utover normaliseringen, siden da:",
+        "no_change_over": "Forrige varsel ble sendt {at}. Utover normaliseringen: ingen nye "
+        "tjenester, områder eller årsaker siden da.",
         "impact": "Berørte kunder: {a} → {b}",
         "service_new": "Nye tjenester rammet: {x}",
         "service_cleared": "Tjenester ikke lenger rammet: {x}",
@@ -647,6 +650,15 @@ _WORDS = {
         "Sedan dess:",
         "no_change_kept": "Den inledande rapporten sparades internt {at} (den skickades inte). "
         "Inga ändringar i omfattning, tjänster, områden eller orsak sedan dess.",
+        "since_over": "Den inledande rapporten skickades {at}. Utöver att störningen har "
+        "avhjälpts, sedan dess:",
+        "no_change_over": "Den inledande rapporten skickades {at}. Utöver att störningen har "
+        "avhjälpts: inga nya tjänster, områden eller orsaker sedan dess.",
+        "since_kept_over": "Den inledande rapporten sparades internt {at} (den skickades inte). "
+        "Utöver att störningen har avhjälpts, sedan dess:",
+        "no_change_kept_over": "Den inledande rapporten sparades internt {at} (den skickades "
+        "inte). Utöver att störningen har avhjälpts: inga nya tjänster, områden eller orsaker "
+        "sedan dess.",
         "impact": "Påverkade aktiva anslutningar: {a} → {b}",
         "service_new": "Nya berörda tjänster: {x}",
         "service_cleared": "Tjänster som inte längre påverkas: {x}",
@@ -1044,7 +1056,8 @@ def _changes(
             return ", ".join(shown) or words["not_given"]
 
         lines.append(words["severity"].format(a=sev(sev_a), b=sev(sev_b)))
-    if "expected" in before and before.get("expected") != now_.get("expected"):
+    # once it is over, the expected normalisation is moot: the notice says when it was
+    if "expected" in before and before.get("expected") != now_.get("expected") and not over:
 
         def exp(value: object) -> str:
             return _when_text(str(value), regulator) if value else words["not_given"]
@@ -1052,9 +1065,12 @@ def _changes(
         lines.append(words["expected"].format(a=exp(before["expected"]), b=exp(now_["expected"])))
     at = local_time(previous.sent_at, regulator)
     kept = "_kept" if previous.kept else ""  # only Swedish reports are ever kept (PTS's repeal)
+    # over: only what it added (services, regions, causes) is compared, so only that is said
+    end = "_over" if over else ""
     if not lines:
-        return words["no_change" + kept].format(at=at)
-    return "\n".join([words["since" + kept].format(at=at), *(f"- {line}" for line in lines)])
+        return words["no_change" + kept + end].format(at=at)
+    head = words["since" + kept + end].format(at=at)
+    return "\n".join([head, *(f"- {line}" for line in lines)])
 
 
 def contact_line(contact: Contact, operator_name: str, lang: str) -> str:

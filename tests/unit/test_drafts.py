@@ -791,3 +791,42 @@ def test_a_normalised_notice_does_not_report_the_severity_as_gone() -> None:
     fields = draft_fields("nkom_normalised", done, OPERATOR, None, NOW, previous=previous)
     assert "Alvorlighetsgrad" not in fields.fields["changes"].value
     assert fields.fields["changes"].value.startswith("Forrige varsel ble sendt")
+
+
+def test_a_notice_after_the_end_names_only_what_it_compares() -> None:
+    """Once it is over, what cleared and the expected end are the normalised notice's own
+    story, not compared: "no change" must not read "Ingen endring i omfang" beside a scope
+    that fell to zero; it says that, besides the normalisation, no service, area or cause came
+    in. Something new is still listed. The PTS supplementary report alike."""
+    ongoing = doc(alert_details=[{"annotations": {"expected_resolution": "2026-11-23T14:00:00Z"}}])
+    done = doc(
+        state="closed",
+        remedied_at="2026-11-23T11:30:00Z",
+        impact={**doc()["impact"], "current": 0},
+        alert_details=[{"annotations": {"expected_resolution": "2026-11-23T15:00:00Z"}}],
+    )
+    before = case_drafts.snapshot(ongoing, "severity")
+
+    def changes(kind: str, incident: dict[str, Any], prior: str = "nkom_update") -> str:
+        previous = Previous(prior, NOW, before, case_drafts.snapshot(incident, "severity"))
+        fields = draft_fields(kind, incident, OPERATOR, None, NOW, previous=previous)
+        return fields.fields["changes"].value
+
+    assert changes("nkom_normalised", done) == (
+        "Forrige varsel ble sendt 23.11.2026 kl. 13.00 norsk tid. Utover normaliseringen: "
+        "ingen nye tjenester, områder eller årsaker siden da."
+    )
+    assert changes("pts_supplementary", done, "pts_initial") == (
+        "Den inledande rapporten skickades 2026-11-23 kl. 13.00 svensk tid. Utöver att "
+        "störningen har avhjälpts: inga nya tjänster, områden eller orsaker sedan dess."
+    )
+    grown = {**done["impact"], "by_service": {**done["impact"]["by_service"], "voip": 300}}
+    assert changes("nkom_normalised", {**done, "impact": grown}) == (
+        "Forrige varsel ble sendt 23.11.2026 kl. 13.00 norsk tid. Utover normaliseringen, "
+        "siden da:\n- Nye tjenester rammet: IP-telefoni"
+    )
+    # while it goes on, every comparison stands and "no change" is the whole claim
+    assert changes("nkom_update", ongoing) == (
+        "Forrige varsel ble sendt 23.11.2026 kl. 13.00 norsk tid. Ingen endring i omfang, "
+        "tjenester, områder, årsak eller alvorlighetsgrad siden da."
+    )
