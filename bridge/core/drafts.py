@@ -251,6 +251,9 @@ class DraftFields:
     # said first, above everything: the duty behind the kind was repealed before the incident
     # began, so this is no report owed to the regulator (:func:`repealed_statement`)
     repealed: str = ""
+    # the normalised notice's first sentence: whether it follows a varsel that was sent
+    # (:func:`normalised_lead`)
+    lead: str = ""
 
     def to_complete(self) -> list[str]:
         """Keys of the fields a person must still fill in."""
@@ -419,7 +422,22 @@ def draft_fields(
         placeholder=UNKNOWN[language],
         fields=fields,
         repealed=repealed,
+        lead=normalised_lead(previous) if kind == "nkom_normalised" else "",
     )
+
+
+#: The normalised notice's first sentence, after a varsel was sent, and when none was: Nkom
+#: asks for an updated varsel once it is normalised (seed 003), which presupposes a first one;
+#: an incident normalised before any varsel went still owes both (docs/notices.md), and this
+#: notice must not claim a varsel nobody sent.
+NORMALISED_LEAD = "Hendelsen vi har varslet om, er normalisert."
+NORMALISED_FIRST = "Hendelsen er normalisert."  # "changes" says no varsel was sent before
+
+
+def normalised_lead(previous: Previous | None) -> str:
+    """:data:`NORMALISED_LEAD` when the notice follows a varsel or update that was sent,
+    else :data:`NORMALISED_FIRST`."""
+    return NORMALISED_LEAD if previous is not None else NORMALISED_FIRST
 
 
 _MONTHS_SV = [
@@ -734,6 +752,11 @@ def _values(
     normalised = _normalised(doc, regulator, names)
     if normalised:
         out["normalised"] = (normalised, "incident.remedied_at + impact peak")
+        if lang == "nb":  # a varsel drafted after the end: no forecast, what happened
+            out["expected_duration"] = (
+                f"Hendelsen er allerede normalisert. {normalised}",
+                "incident.remedied_at (it is over: nothing is expected any more)",
+            )
     if previous is not None:
         out["changes"] = (
             _changes(previous, doc, regulator, names),

@@ -689,3 +689,17 @@ def test_nothing_internal_reaches_a_regulator(kind: str) -> None:
                 f"{kind}: inventory key {key!r} in the message"
             )
         assert not re.search(r"\b0 (berørte|aktiva|kunder)", content), f"{kind}: a zero part"
+
+
+def test_a_normalised_notice_with_no_varsel_before_claims_none() -> None:
+    """Drafted with no varsel sent (normalised before one went), the notice must not open
+    "Hendelsen vi har varslet om, er normalisert." (the sample, which follows a sent update,
+    does)."""
+    fields = draft_fields(
+        "nkom_normalised", trondheim_restored(), OPERATOR, None, DRAFTED["nkom_normalised"]
+    )
+    text = render(with_values(fields, EDITS["nkom_normalised"]), None).text
+    assert "varslet om" not in text
+    assert "\nHendelsen er normalisert.\n" in text
+    assert "Det er ikke sendt noe tidligere varsel om denne hendelsen." in text
+    assert "\nHendelsen vi har varslet om, er normalisert.\n" in sample("nkom_normalised")[0]

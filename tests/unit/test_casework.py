@@ -600,3 +600,29 @@ def test_a_draft_stored_by_the_previous_code_loads_and_an_update_starts_from_it(
         "Forrige varsel ble sendt 23.11.2026 kl. 13.00 norsk tid. Siden da:",
         "- Berørte kunder: 4 000 → 8 000",
     ]
+
+
+def test_an_incident_normalised_before_any_varsel_still_owes_both_and_neither_claims_one() -> None:
+    """Normalised before a varsel went: both the varsel and the normalised notice are still
+    drafted (no duty disappears); the varsel says it is already normalised instead of a
+    forecast, and the normalised notice does not claim an earlier varsel (its lead and its
+    changes say none was sent)."""
+    done = doc(
+        state="closed",
+        remedied_at="2026-11-23T10:05:00Z",
+        impact={**doc()["impact"], "current": 0, "peak_at": "2026-11-23T09:10:00Z"},
+    )
+    owed = [cd.Owed("nkom_varsel", NOW), cd.Owed("nkom_normalised", NOW)]
+    drafts = {w[0].kind: w[0] for w in cd.reconcile(done, owed, [], CTX, NOW) if w[1] is None}
+    assert sorted(drafts) == ["nkom_normalised", "nkom_varsel"]
+    assert drafts["nkom_varsel"].latest.fields["expected_duration"] == (
+        "Hendelsen er allerede normalisert. Tjenestene var normalisert 23.11.2026 kl. 11.05 "
+        "norsk tid. Samlet varighet: 1 time (fra 23.11.2026 kl. 10.05 norsk tid). "
+        "Høyeste antall berørte kunder: 4 000 (Bredbånd), 23.11.2026 kl. 10.10 norsk tid."
+    )
+    assert CTX.fields_of("nkom_normalised", done, [], NOW).lead == "Hendelsen er normalisert."
+    after_varsel = CTX.fields_of("nkom_normalised", done, [sent_varsel({"cause": "x"})], NOW)
+    assert after_varsel.lead == "Hendelsen vi har varslet om, er normalisert."
+    assert drafts["nkom_normalised"].latest.fields["changes"] == (
+        "Det er ikke sendt noe tidligere varsel om denne hendelsen."
+    )
