@@ -135,6 +135,10 @@ DEFAULT_RECIPIENTS = {"nkom": "ekomvarsling@nkom.no", "pts": "incidentrapport@pt
 UNKNOWN = {"nb": "Ikke kjent ennå", "sv": "Ännu inte känt"}
 PLACEHOLDERS = UNKNOWN  # the older name (templates use ``d.placeholder``)
 
+#: How each language abbreviates "organisation number" (one form per language, everywhere:
+#: the templates write the same): Swedish ``org.nr``, bokmål ``org.nr.``.
+ORG_NR = {"sv": "org.nr", "nb": "org.nr."}
+
 #: Display names of the common services (``services`` in bridge.yaml adds and overrides). A
 #: notice never shows an inventory key.
 DEFAULT_SERVICE_NAMES: dict[str, dict[str, str]] = {
@@ -393,7 +397,7 @@ def draft_fields(
         values = privacy_fields.values(
             kind,
             incident,
-            f"{operator.name} (org.nr {operator.org_number})",
+            f"{operator.name} ({ORG_NR[language]} {operator.org_number})",
             contact_line(operator.contact(PRIVACY), operator.name, language),
             reference,
             lambda t: local_time(t, regulator),

@@ -15,6 +15,7 @@ import os
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -363,7 +364,7 @@ PRIVACY_CASE: dict[str, Any] = {
             "measures_taken": "PC-en er sperret, og tyveriet er anmeldt til politiet.",
             "measures_planned": "Kopier for feilsøking slettes automatisk etter 24 timer.",
             "services": "Mobiltelefoni",
-            "data_description": "Trafikkdata (samtalelogger) for oktober 2026.",
+            "data_description": "Samtalelogger for oktober 2026.",
             "recommended_actions": (
                 "Du trenger ikke å gjøre noe. Vær oppmerksom på samtaler eller meldinger der "
                 "noen sier at de vet hvem du har ringt."
@@ -703,3 +704,30 @@ def test_a_normalised_notice_with_no_varsel_before_claims_none() -> None:
     assert "\nHendelsen er normalisert.\n" in text
     assert "Det er ikke sendt noe tidligere varsel om denne hendelsen." in text
     assert "\nHendelsen vi har varslet om, er normalisert.\n" in sample("nkom_normalised")[0]
+
+
+#: How each language writes "organisation number": one form per language in every notice
+_ORG_NR = {"sv": "org.nr ", "nb": "org.nr. "}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_organisation_number_is_written_one_way_per_language(kind: str) -> None:
+    """Swedish notices write "org.nr", Norwegian ones "org.nr." (the PTS privacy report had
+    "Org.nr" beside "org.nr" three lines apart)."""
+    language = fields_of(kind).language
+    for content in sample(kind):
+        found = set(re.findall(r"org\.\s?nr\.?\s", content, flags=re.IGNORECASE))
+        # a subscriber notice names the operator without its number
+        assert found <= {_ORG_NR[language]}, f"{kind}: {sorted(found)}"
+        assert found or "subscriber" in kind, f"{kind}: no organisation number"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_no_line_repeats_the_line_before_it(kind: str) -> None:
+    """A line that merely restates the one above (the Norwegian privacy varsel read
+    "Trafikkdata" then "Trafikkdata (samtalelogger) …": the sample's own description repeated
+    the category the notice already lists) reads as a slip to a regulator."""
+    lines = [line.strip() for line in sample(kind)[0].splitlines()]
+    for above, line in pairwise(lines):
+        if above and not above.endswith(":"):
+            assert not line.startswith(above), f"{kind}: {above!r} then {line!r}"
