@@ -11,7 +11,14 @@ An incident's events come from its drafts and from a person's declaration of sig
 the two before the engine hears of them, and tells the engine again when a declaration
 changes; an incident's document carries its declaration, the regulators' requests for reports
 (``report_requests``: the CSIRT's intermediate report, Nkom's hendelsesrapport) and, per
-cybersecurity rule set, what it would owe if declared now (:func:`bridge.core.awareness.board`)."""
+cybersecurity rule set that can apply to it, what it would owe if declared now
+(:func:`bridge.core.awareness.board`).
+
+An incident with others merged into it (:meth:`absorbed`) stands by their declarations and
+requests too (:func:`bridge.core.awareness.combine`): its events and its document are the
+combined ones (``declarations`` lists each person's declaration and the incident it was made
+on), and a change of any of those records, or of what is merged into it
+(:meth:`CaseRouter.declared` with the incidents evaluation changed), tells it again."""
 
 from __future__ import annotations
 
@@ -62,10 +69,15 @@ class CaseRouter:
         doc = self.incidents.document(case_id)
         if doc is None or self.declarations is None:
             return doc
-        declaration = self.declarations.of(case_id)
+        absorbed = self.incidents.absorbed(case_id)
+        declaration = self.declarations.effective(case_id, absorbed)
         person = awareness.declared(declaration)
         if person is not None:
             doc["declaration"] = awareness.to_document(person)
+        said = [self.declarations.of(case_id), *self.declarations.others(absorbed)]
+        doc["declarations"] = [
+            awareness.to_document(d) for d in said if d is not None and d.significant is not None
+        ]
         doc["report_requests"] = awareness.requests_document(declaration)
         cyber = self.cyber(case_id, doc.get("assessments") or ())
         if cyber is not None:
@@ -86,11 +98,15 @@ class CaseRouter:
         now = self.now()
         if assessments is None:
             assessments = documents.assessments_json(inc, now)
-        declaration = self.declarations.of(incident_id)
+        declaration = self.declarations.effective(
+            incident_id, self.incidents.absorbed(incident_id)
+        )
         events = incident_events(
             inc.started_at, inc.remedied_at, inc.ended_at if inc.state == "closed" else None
         )
-        return awareness.board(engine.rule_sets, assessments, declaration, events, now)
+        return awareness.board(
+            engine.rule_sets, assessments, declaration, events, now, inc.jurisdictions
+        )
 
     def now(self) -> datetime:
         return self.incidents.now()
@@ -110,11 +126,16 @@ class CaseRouter:
             self._notices.pop(incident_id, None)
 
     def declared(self, incident_ids: Iterable[str]) -> None:
-        """The declarations of these incidents changed: the engine hears their events again
-        (only incidents it holds: one that left memory hears them with its drafts' events)."""
+        """The declarations of these incidents changed, or what is merged into them: the engine
+        hears the events of each of them, or of the incident it was merged into, again (only
+        incidents it holds: one that left memory hears them with its drafts' events)."""
+        if self.declarations is None or not self.declarations.known:
+            return  # no record anywhere: nothing to hear
         live = self.incidents.evaluator.engine.incidents
-        for incident_id in incident_ids:
-            if incident_id not in live:
+        hosts = {self.incidents.host(i) for i in incident_ids if i in live}
+        for incident_id in sorted(hosts):
+            inc = live.get(incident_id)
+            if inc is None or inc.merged_into is not None:
                 continue
             events, states = self._notices.get(incident_id, ({}, {}))
             self.incidents.notices_changed(
@@ -126,7 +147,8 @@ class CaseRouter:
     ) -> dict[str, datetime]:
         if self.declarations is None:
             return dict(events)
-        return {**events, **self.declarations.events(incident_id)}
+        absorbed = self.incidents.absorbed(incident_id)
+        return {**events, **self.declarations.events(incident_id, absorbed)}
 
     def take_moved(self) -> set[str]:
         """Privacy cases whose obligations moved since the last call."""

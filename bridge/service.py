@@ -47,7 +47,7 @@ from typing import Any, Protocol
 from bridge.cases import CaseRouter, PrivacyIntake
 from bridge.config import BridgeConfig, LoadedConfig
 from bridge.config.inventory import load_inventory
-from bridge.core import calendar, impact_override
+from bridge.core import awareness, calendar, impact_override
 from bridge.core.alerts import AlertEpisode
 from bridge.core.engine import Engine
 from bridge.core.incident_state import Incident
@@ -554,6 +554,7 @@ class BridgeService:
         """Persist incidents changed since the last successful flush, then bring their drafts
         up to date (which may change their obligations: persisted in the same call)."""
         if not self.leading:  # the leader persists its own evaluation of the same alerts
+            self.cases.declared(set(self.evaluator.dirty))  # merged: hosts hear declarations
             self.evaluator.dirty.clear()
             return
         try:
@@ -576,6 +577,9 @@ class BridgeService:
 
     async def _save(self) -> None:
         saved = await self.writer.save_dirty()
+        # an incident merged into another, or one that took others in: the hosts stand by the
+        # declarations and requests of what was merged into them (bridge.cases)
+        self.cases.declared(saved)
         incidents = self.evaluator.engine.incidents
         for incident_id in sorted(saved):
             inc = incidents.get(incident_id)
@@ -655,24 +659,52 @@ class BridgeService:
         attest: Mapping[str, str] | None = None,
     ) -> dict[str, Any] | None:
         """A person declares an incident significant under the cybersecurity act (or not, with
-        a reason); its clocks and drafts follow at once. None: no such incident."""
+        a reason); its clocks and drafts follow at once. None: no such incident. Conflict: no
+        cybersecurity rule set is enabled, none can apply to the incident's jurisdictions
+        (:func:`bridge.core.awareness.applicable`), or it was merged into another (declare on
+        that one: it stands by this one's declaration too)."""
         await self.catch_up()
-        if self.evaluator.engine.incidents.get(incident_id) is None:
+        incident = self.evaluator.engine.incidents.get(incident_id)
+        if incident is None:
             return None
-        if not any(rs.track == "cyber" for rs in self.evaluator.engine.rule_sets):
+        cyber = [rs for rs in self.evaluator.engine.rule_sets if rs.track == "cyber"]
+        if not cyber:
             raise Conflict(
                 f"incident {incident_id}",
                 "no cybersecurity rule set (track: cyber, e.g. se-cyber) is enabled: there is "
                 "nothing to declare significant under",
             )
+        absorbed = self._acted_on(incident, "declare on")
+        known = self.declarations.events(incident_id, absorbed)
+        if not awareness.applicable(cyber, None, incident.jurisdictions, known):
+            raise awareness.cannot_apply(incident_id, cyber, incident.jurisdictions)
         await self.declarations.declare(
-            incident_id, significant, aware_at, reason, actor, attest or {}
+            incident_id,
+            significant,
+            aware_at,
+            reason,
+            actor,
+            attest or {},
+            absorbed,
+            incident.jurisdictions,
         )
         self.cases.declared([incident_id])
         self.drafting.mark_changed([incident_id])
         with contextlib.suppress(StoreUnavailable):
             await self.flush()
         return self.get_incident(incident_id)
+
+    def _acted_on(self, incident: Incident, what: str) -> list[str]:
+        """The incidents merged into ``incident``, which a person declares on or records a
+        request for; Conflict for one merged into another (its host stands by its records)."""
+        if incident.merged_into is not None:
+            host = self.incidents.host(incident.id)
+            raise Conflict(
+                f"incident {incident.id}",
+                f"merged into {host}: {what} that incident (it stands by this one's "
+                "declaration and requests too)",
+            )
+        return self.incidents.absorbed(incident.id)
 
     async def _settle_regrouped(self) -> None:
         """After a merge or split: evaluate, persist, bring the drafts up to date."""
@@ -691,17 +723,31 @@ class BridgeService:
     ) -> dict[str, Any] | None:
         """A regulator asked for a report of ``kind`` by ``deadline`` (the CSIRT's intermediate
         report, Nkom's hendelsesrapport): the report is owed and drafted at once. None: no such
-        incident in memory; Conflict when no enabled rule set owes that kind."""
+        incident in memory; Conflict when no enabled rule set owes that kind, none that does can
+        apply to the incident's jurisdictions, or it was merged into another."""
         await self.catch_up()
-        if self.evaluator.engine.incidents.get(incident_id) is None:
+        incident = self.evaluator.engine.incidents.get(incident_id)
+        if incident is None:
             return None
-        if not any(kind in rs.obligations for rs in self.evaluator.engine.rule_sets):
+        listing = [rs for rs in self.evaluator.engine.rule_sets if kind in rs.obligations]
+        if not listing:
             raise Conflict(
                 f"incident {incident_id}",
                 f"no enabled rule set lists the report {kind!r} among its obligations",
             )
+        absorbed = self._acted_on(incident, "record the request on")
+        known = self.declarations.events(incident_id, absorbed)
+        if not awareness.applicable(listing, kind, incident.jurisdictions, known):
+            raise awareness.cannot_apply(incident_id, listing, incident.jurisdictions)
         await self.declarations.request_report(
-            incident_id, kind, received_at, deadline, reference, actor
+            incident_id,
+            kind,
+            received_at,
+            deadline,
+            reference,
+            actor,
+            absorbed,
+            incident.jurisdictions,
         )
         self.cases.declared([incident_id])
         self.drafting.mark_changed([incident_id])

@@ -20,7 +20,18 @@ Contract:
   or not, open or closed: an incident no one declared then has a record with ``significant``
   None (no declaration, only requests).
 - Every declaration is one more revision of the incident's record with one audit event; the
-  record's stored form is :func:`to_document` / :func:`from_document`.
+  record's stored form is :func:`to_document` / :func:`from_document`. A declaration and a
+  request keep the incident's jurisdictions when the person acted (``jurisdictions``): the
+  duties they started stand if the incident later loses that jurisdiction
+  (:func:`bridge.core.obligations.applies`, through the ``EVENT@J`` events :func:`events`
+  gives).
+- An incident merged into another (covered by a router's alert, or merged by a person) keeps
+  its record, and its host owes what the records of both say (:func:`combine`,
+  :func:`merged_events`): significant if either was declared significant, aware at the
+  earliest instant of those so declared (a host's own later declaration never moves it
+  later; a "not significant" on one side yields to "significant" on the other, each record
+  keeping who declared what); each requested kind due by the earliest of their deadlines.
+  :func:`declare` and :func:`request_report` on the host check against the combined record.
 """
 
 from __future__ import annotations
@@ -31,7 +42,14 @@ from datetime import datetime
 from typing import Any
 
 from bridge.core.casework import AuditEvent
-from bridge.core.obligations import CSIRT_DEADLINE, CYBER, INTERMEDIATE, if_declared
+from bridge.core.obligations import (
+    CSIRT_DEADLINE,
+    CYBER,
+    INTERMEDIATE,
+    applies,
+    at_event,
+    if_declared,
+)
 from bridge.core.rules import RuleSet
 from bridge.errors import BadInput, Conflict
 
@@ -56,6 +74,7 @@ class ReportRequest:
     by: str  # who recorded it
     at: datetime  # when it was recorded
     kind: str = INTERMEDIATE
+    jurisdictions: tuple[str, ...] = ()  # the incident's when it was recorded
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +91,9 @@ class Declaration:
     at: datetime  # when the person declared
     revision: int
     requests: tuple[ReportRequest, ...] = ()
+    # the incident's jurisdictions when a person declared it (and those of earlier
+    # declarations of significance: they stand)
+    jurisdictions: tuple[str, ...] = ()
 
 
 def declare(
@@ -82,10 +104,15 @@ def declare(
     reason: str,
     actor: str,
     now: datetime,
+    others: Sequence[Declaration] = (),
+    jurisdictions: Sequence[str] = (),
 ) -> tuple[Declaration, AuditEvent]:
     """The next declaration of ``incident_id`` (see the module contract): BadInput names the
-    bad field, Conflict says why a declaration of significance cannot be undone or delayed."""
+    bad field, Conflict says why a declaration of significance cannot be undone or delayed.
+    ``others``: the records of the incidents merged into this one (checked against together
+    with its own); ``jurisdictions``: the incident's now."""
     reason = reason.strip()
+    standing = combine(previous, others)
     if aware_at is not None and aware_at.utcoffset() is None:
         raise BadInput("aware_at", "expected a time with its offset (e.g. 2026-11-23T10:05:00Z)")
     if not significant:
@@ -93,24 +120,25 @@ def declare(
             raise BadInput("aware_at", "only a significant incident has an awareness instant")
         if not reason:
             raise BadInput("reason", "say why the incident is not significant")
-        if previous is not None and previous.significant:
+        if standing is not None and standing.significant:
             raise Conflict(
                 f"incident {incident_id}",
-                f"it was declared significant by {previous.by} (aware at "
-                f"{_iso(previous.aware_at)}); the act's clocks run: reject a report on its "
-                "draft, with the reason, instead",
+                f"it was declared significant by {standing.by}{_on(standing, incident_id)} "
+                f"(aware at {_iso(standing.aware_at)}); the act's clocks run: reject a report "
+                "on its draft, with the reason, instead",
             )
     else:
         aware_at = now if aware_at is None else aware_at
         if aware_at > now:
             raise BadInput("aware_at", "the awareness instant cannot be in the future")
-        before = previous.aware_at if previous is not None and previous.significant else None
-        if before is not None and aware_at > before:
+        before = standing.aware_at if standing is not None and standing.significant else None
+        if standing is not None and before is not None and aware_at > before:
             raise Conflict(
                 f"incident {incident_id}",
-                f"it was declared significant with awareness at {_iso(before)}; "
-                "the awareness instant may be moved earlier, never later",
+                f"it was declared significant{_on(standing, incident_id)} with awareness at "
+                f"{_iso(before)}; the awareness instant may be moved earlier, never later",
             )
+    kept = previous.jurisdictions if previous is not None and previous.significant else ()
     declaration = Declaration(
         incident_id=incident_id,
         significant=significant,
@@ -120,6 +148,7 @@ def declare(
         at=now,
         revision=1 if previous is None else previous.revision + 1,
         requests=() if previous is None else previous.requests,
+        jurisdictions=tuple(sorted({*kept, *jurisdictions})),
     )
     event = AuditEvent(
         at=now,
@@ -132,6 +161,7 @@ def declare(
             "reason": reason,
             "revision": declaration.revision,
             "previous_aware_at": None if previous is None else _iso(previous.aware_at),
+            "jurisdictions": list(jurisdictions),
         },
     )
     return declaration, event
@@ -146,13 +176,17 @@ def request_report(
     reference: str,
     actor: str,
     now: datetime,
+    others: Sequence[Declaration] = (),
+    jurisdictions: Sequence[str] = (),
 ) -> tuple[Declaration, AuditEvent]:
     """Record a regulator's request for a report of ``kind`` (see the module contract):
     BadInput names the bad field; Conflict for the CSIRT's intermediate report of an incident
-    not declared significant."""
+    not declared significant (``others``: the records of the incidents merged into it count
+    too). ``jurisdictions``: the incident's now, kept with the request."""
     if kind not in REQUESTABLE:
         raise BadInput("kind", f"expected one of {', '.join(REQUESTABLE)}, got {kind!r}")
-    if REQUESTABLE[kind][1] and (declaration is None or not declaration.significant):
+    standing = combine(declaration, others)
+    if REQUESTABLE[kind][1] and (standing is None or not standing.significant):
         raise Conflict(
             f"incident {incident_id}",
             "it is not declared significant: the CSIRT asks for reports of significant incidents",
@@ -167,7 +201,9 @@ def request_report(
         raise BadInput("received_at", "the request cannot be received in the future")
     if deadline <= received_at:
         raise BadInput("deadline", "the deadline must be after the request was received")
-    request = ReportRequest(received_at, deadline, reference, actor, now, kind)
+    request = ReportRequest(
+        received_at, deadline, reference, actor, now, kind, tuple(sorted(jurisdictions))
+    )
     before = declaration or Declaration(incident_id, None, None, "", actor, now, 0)
     changed = replace(
         before,
@@ -185,6 +221,7 @@ def request_report(
             "deadline": deadline.isoformat(),
             "reference": reference,
             "revision": changed.revision,
+            "jurisdictions": list(jurisdictions),
         },
     )
     return changed, event
@@ -192,18 +229,94 @@ def request_report(
 
 def events(declaration: Declaration | None) -> dict[str, datetime]:
     """The deadline events a record gives: ``aware`` once declared significant, and per
-    requested kind the latest request's deadline (the CSIRT's only once declared significant)."""
-    if declaration is None:
-        return {}
-    significant = bool(declaration.significant) and declaration.aware_at is not None
+    requested kind the latest request's deadline (the CSIRT's only once declared significant);
+    each also as ``EVENT@J`` for the jurisdictions the incident had when the person acted
+    (:func:`bridge.core.obligations.at_event`)."""
+    return merged_events([] if declaration is None else [declaration])
+
+
+def merged_events(records: Sequence[Declaration]) -> dict[str, datetime]:
+    """The deadline events of an incident whose own record and those of the incidents merged
+    into it are ``records`` (see the module contract): ``aware`` the earliest awareness of
+    those declared significant; per requested kind, each record's latest request, the earliest
+    of their deadlines (the CSIRT's only once one of them was declared significant)."""
     out: dict[str, datetime] = {}
-    if significant and declaration.aware_at is not None:
-        out[AWARE] = declaration.aware_at
-    for request in declaration.requests:
-        event, needs_declaration = REQUESTABLE.get(request.kind, (None, True))
-        if event is not None and (significant or not needs_declaration):
-            out[event] = request.deadline
+
+    def put(name: str, at: datetime, where: Sequence[str]) -> None:
+        for key in (name, *(at_event(name, j) for j in where)):
+            out[key] = min(out[key], at) if key in out else at
+
+    significant = False
+    for r in records:
+        if r.significant and r.aware_at is not None:
+            significant = True
+            put(AWARE, r.aware_at, r.jurisdictions)
+    for r in records:
+        latest: dict[str, ReportRequest] = {}
+        for request in r.requests:
+            latest[request.kind] = request
+        for request in latest.values():
+            event, needs_declaration = REQUESTABLE.get(request.kind, (None, True))
+            if event is not None and (significant or not needs_declaration):
+                put(event, request.deadline, request.jurisdictions)
     return out
+
+
+def combine(own: Declaration | None, others: Sequence[Declaration]) -> Declaration | None:
+    """The record an incident stands by with the incidents merged into it (``others``): the
+    declaration of significance with the earliest awareness, else its own declaration, else
+    the first of the others'; every request of them all, oldest first; the jurisdictions of
+    every declaration of significance. Its ``incident_id`` names the incident the deciding
+    declaration was made on. None: no record at all."""
+    records = [r for r in (own, *others) if r is not None]
+    if not records:
+        return None
+    if not others:
+        return records[0]
+    significant = [r for r in records if r.significant and r.aware_at is not None]
+    said = [r for r in records if r.significant is not None]
+    if significant:
+        base = min(significant, key=lambda r: r.aware_at or r.at)  # the first of equals
+    else:
+        base = said[0] if said else records[0]
+    kept = {j for r in significant for j in r.jurisdictions} if significant else set()
+    return replace(
+        base,
+        requests=tuple(sorted((q for r in records for q in r.requests), key=lambda q: q.at)),
+        jurisdictions=tuple(sorted(kept or base.jurisdictions)),
+    )
+
+
+def applicable(
+    rule_sets: Sequence[RuleSet],
+    kind: str | None,
+    jurisdictions: Sequence[str],
+    known: Mapping[str, datetime],
+) -> list[RuleSet]:
+    """The rule sets a person's act can apply to on an incident of ``jurisdictions`` whose
+    declarations' events are ``known`` (:func:`merged_events`): a declaration (``kind`` None)
+    under the ``track: cyber`` ones, a request for a report of ``kind`` under those listing
+    it (:func:`bridge.core.obligations.applies`; the CSIRT's request also where the
+    declaration it needs was made while the incident was of the rule set's jurisdiction)."""
+    checks: tuple[str, ...]
+    if kind is None:
+        chosen, checks = [rs for rs in rule_sets if rs.track == CYBER], (AWARE,)
+    else:
+        event, needs_declaration = REQUESTABLE[kind]
+        chosen = [rs for rs in rule_sets if kind in rs.obligations]
+        checks = (event, AWARE) if needs_declaration else (event,)
+    return [rs for rs in chosen if any(applies(rs, e, known, jurisdictions) for e in checks)]
+
+
+def cannot_apply(
+    incident_id: str, rule_sets: Sequence[RuleSet], jurisdictions: Sequence[str]
+) -> Conflict:
+    """Why a person's declaration or recorded request cannot apply to the incident (409)."""
+    laws = ", ".join(f"{rs.id} ({rs.jurisdiction})" for rs in rule_sets)
+    return Conflict(
+        f"incident {incident_id}",
+        f"its jurisdictions are {', '.join(jurisdictions)}: {laws} cannot apply to it",
+    )
 
 
 def latest_request(declaration: Declaration | None, kind: str) -> ReportRequest | None:
@@ -228,6 +341,13 @@ def _iso(at: datetime | None) -> str | None:
     return None if at is None else at.isoformat()
 
 
+def _on(declaration: Declaration, incident_id: str) -> str:
+    """`` on inc-X (merged into this one)`` when another incident's record decides."""
+    if declaration.incident_id == incident_id:
+        return ""
+    return f" on {declaration.incident_id} (merged into this one)"
+
+
 def to_document(declaration: Declaration) -> dict[str, Any]:
     """The declaration as JSON (stored, and in the incident's API document)."""
     return {
@@ -238,6 +358,7 @@ def to_document(declaration: Declaration) -> dict[str, Any]:
         "by": declaration.by,
         "at": declaration.at.isoformat(),
         "revision": declaration.revision,
+        "jurisdictions": list(declaration.jurisdictions),
         "requests": [
             {
                 "received_at": r.received_at.isoformat(),
@@ -246,6 +367,7 @@ def to_document(declaration: Declaration) -> dict[str, Any]:
                 "by": r.by,
                 "at": r.at.isoformat(),
                 "kind": r.kind,
+                "jurisdictions": list(r.jurisdictions),
             }
             for r in declaration.requests
         ],
@@ -270,9 +392,11 @@ def from_document(doc: Mapping[str, Any]) -> Declaration:
                 by=str(r["by"]),
                 at=datetime.fromisoformat(str(r["at"])),
                 kind=str(r.get("kind") or INTERMEDIATE),
+                jurisdictions=tuple(str(j) for j in r.get("jurisdictions") or ()),
             )
             for r in doc.get("requests") or ()
         ),
+        jurisdictions=tuple(str(j) for j in doc.get("jurisdictions") or ()),
     )
 
 
@@ -282,15 +406,19 @@ def board(
     declaration: Declaration | None,
     events: Mapping[str, datetime],
     now: datetime,
+    jurisdictions: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
-    """Per ``track: cyber`` rule set, what the incident's page and the board show: whether its
-    criteria mark the incident *potentially significant* (``assessments``: the incident
-    document's), the declaration, and, until a person declared it significant, what would be
-    owed if it were declared at ``now`` (``events``: the incident's own,
-    :func:`~bridge.core.obligations.incident_events`)."""
+    """Per ``track: cyber`` rule set that can apply to the incident (its jurisdiction is one
+    of the incident's ``jurisdictions``, none is known, or it was when it was declared: see
+    :func:`bridge.core.obligations.applies`), what the incident's page and the board show:
+    whether its criteria mark the incident *potentially significant* (``assessments``: the
+    incident document's), the declaration (the incident's combined one, :func:`combine`), and,
+    until a person declared it significant, what would be owed if it were declared at ``now``
+    (``events``: the incident's own, :func:`~bridge.core.obligations.incident_events`)."""
     out: list[dict[str, Any]] = []
+    declared_events = merged_events([] if declaration is None else [declaration])
     for rs in rule_sets:
-        if rs.track != CYBER:
+        if rs.track != CYBER or not applies(rs, AWARE, declared_events, jurisdictions):
             continue
         found = next((a for a in assessments if a.get("rule_set") == rs.id), {})
         significant = declaration is not None and bool(declaration.significant)

@@ -356,11 +356,17 @@ def reconcile(
     own = incident.get("id")
     from_merged = [d for d in drafts if own is not None and d.incident_id != own]
     sent_elsewhere = {(d.kind, d.round) for d in from_merged if d.state in DELIVERY}
+    into = incident.get("merged_into")
+    no_longer = (
+        f"merged into {into}: that incident owes what this one did, drafted there"
+        if into
+        else "the incident no longer owes this report"
+    )
     for d in drafts:
         if own is not None and d.incident_id != own:
             continue  # a notice of an incident merged into this one: kept as it is
         if d.kind not in kinds:
-            gone = withdraw(d, now, "the incident no longer owes this report")
+            gone = withdraw(d, now, no_longer)
         elif (d.kind, d.round) in sent_elsewhere:
             gone = withdraw(d, now, "an incident merged into this one sent this report already")
         else:

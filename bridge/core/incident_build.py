@@ -123,6 +123,7 @@ class IncidentBuilder:
         if earliest != view.earliest_seen:
             view = replace(view, earliest_seen=earliest)
         events = incident_events(started_at, last_end, last_end if closed else None)
+        jurisdictions = sorted(view.jurisdictions | derived.jurisdictions)
         obligations = [
             o
             for rs, a in zip(self.rule_sets, assessments, strict=True)
@@ -133,6 +134,7 @@ class IncidentBuilder:
                 now,
                 self._notice_events.get(inc_id),
                 self._notice_states.get(inc_id),
+                jurisdictions,
             )
         ]
         due = _due_times(assessments, obligations, now)
@@ -148,7 +150,7 @@ class IncidentBuilder:
             state=CLOSED if closed else "open",
             ended_at=last_end if closed else None,
             closes_at=None if closed else reach,
-            jurisdictions=sorted(view.jurisdictions | derived.jurisdictions),
+            jurisdictions=jurisdictions,
             timeline=timeline,
             impact=derived.impact,
             assessments=assessments,

@@ -20,6 +20,13 @@ Contract:
   hendelsesrapport) is owed once a person recorded the request (its deadline event is known),
   whether or not the incident is reportable: Nkom may ask after any incident. Before that it
   is not owed at all.
+- A person's declaration or a regulator's request is of one jurisdiction's law: a ``cyber``
+  rule set, and a report a regulator asks for, owe nothing unless the rule set
+  :func:`applies` to the incident: its jurisdiction is one of the incident's (``jurisdictions``;
+  none known, nothing mapped: it cannot be ruled out), or it was one of them when the person
+  declared or recorded the request (the ``EVENT@J`` event, :mod:`bridge.core.awareness`): an
+  incident that later loses that jurisdiction (an alert split out, an inventory change) keeps
+  the duties a person started, for a person to reject on its draft with the reason.
 - A rule set whose law was repealed (``repealed_on``) is, for an incident that began on or
   after that day (:func:`bridge.core.repeal.after_repeal`), the operator's internal threshold:
   its obligations carry ``binding`` false (their deadline is the operator's own, no
@@ -28,7 +35,7 @@ Contract:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 
 import msgspec
@@ -103,10 +110,11 @@ def owed(
     now: datetime,
     extra: Mapping[str, datetime] | None = None,
     drafts: Mapping[str, str] | None = None,
+    jurisdictions: Collection[str] = (),
 ) -> list[Obligation]:
-    """See the module contract."""
+    """See the module contract (``jurisdictions``: the incident's)."""
     if rule_set.track == CYBER:
-        return cyber_owed(rule_set, {**events, **(extra or {})}, now, drafts)
+        return cyber_owed(rule_set, {**events, **(extra or {})}, now, drafts, jurisdictions)
     known = {**events, **(extra or {})}
     reportable = assessment.reportable and assessment.since is not None
     if reportable and assessment.since is not None:
@@ -115,7 +123,7 @@ def owed(
     for kind in rule_set.obligations:
         asked = requested_event(rule_set, kind)
         if asked is not None:
-            if asked in known:
+            if asked in known and applies(rule_set, asked, known, jurisdictions):
                 out.append(obligation(rule_set, kind, known, now, drafts))
         elif reportable:
             out.append(obligation(rule_set, kind, known, now, drafts))
@@ -127,6 +135,22 @@ def requested_event(rule_set: RuleSet, kind: str) -> str | None:
     from the request), None for a report the incident's own events make owed."""
     rule = rule_for(rule_set, kind)
     return rule.event if isinstance(rule, SetByRegulator) else None
+
+
+def applies(
+    rule_set: RuleSet, event: str, known: Mapping[str, datetime], jurisdictions: Collection[str]
+) -> bool:
+    """Whether ``rule_set``'s law can apply to an incident of ``jurisdictions`` for what a
+    person started with ``event`` (``aware``, a request's deadline event): its jurisdiction is
+    one of the incident's, none is known, or it was one of them when the person acted
+    (``EVENT@J`` in ``known``). See the module contract."""
+    j = rule_set.jurisdiction
+    return not jurisdictions or j in jurisdictions or at_event(event, j) in known
+
+
+def at_event(event: str, jurisdiction: str) -> str:
+    """The event saying ``event`` happened while the incident was of ``jurisdiction``."""
+    return f"{event}@{jurisdiction}"
 
 
 CYBER = "cyber"
@@ -148,11 +172,14 @@ def cyber_owed(
     known: Mapping[str, datetime],
     now: datetime,
     drafts: Mapping[str, str] | None = None,
+    jurisdictions: Collection[str] = (),
 ) -> list[Obligation]:
     """What a ``track: cyber`` rule set owes given the events so far (cybersäkerhetslagen
     2 kap. 5–8 §§, NIS2 Art. 23(4)):
 
-    - nothing before ``aware`` (a person declared the incident significant);
+    - nothing before ``aware`` (a person declared the incident significant), nor for an
+      incident the rule set cannot apply to (:func:`applies`: an incident of ``jurisdictions``
+      none of which is the rule set's, and was not when it was declared);
     - the early warning and the notification from ``aware`` (24 h, 72 h by default);
     - the intermediate report only once the CSIRT asked for one (``csirt_deadline``);
     - with the notification submitted at N and T = N + one month (the progress rule): if the
@@ -160,7 +187,7 @@ def cyber_owed(
       report is owed; if it is still ongoing at T, a progress report is due at T and the final
       report one month after it is handled (waiting for that while it goes on).
     """
-    if AWARE not in known:
+    if AWARE not in known or not applies(rule_set, AWARE, known, jurisdictions):
         return []
     out: list[Obligation] = []
     notified = known.get(NOTIFIED)
@@ -189,13 +216,17 @@ def cyber_owed(
 
 
 def if_declared(
-    rule_set: RuleSet, events: Mapping[str, datetime], now: datetime
+    rule_set: RuleSet,
+    events: Mapping[str, datetime],
+    now: datetime,
+    jurisdictions: Collection[str] = (),
 ) -> list[Obligation]:
     """What a ``track: cyber`` rule set would owe if a person declared the incident significant
-    at ``now`` (for the board of a potentially significant incident); empty for other tracks."""
+    at ``now`` (for the board of a potentially significant incident); empty for other tracks
+    and for an incident it cannot apply to."""
     if rule_set.track != CYBER:
         return []
-    return cyber_owed(rule_set, {**events, AWARE: now}, now)
+    return cyber_owed(rule_set, {**events, AWARE: now}, now, None, jurisdictions)
 
 
 def obligation(

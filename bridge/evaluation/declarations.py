@@ -13,11 +13,16 @@ Contract:
 - The engine learns of a declaration as of what notices say: the ``aware`` event and the
   requested reports' deadlines, merged by
   :class:`bridge.cases.CaseRouter` into the events it passes on.
+- A record stays with the incident it was made on. An incident merged into another (covered,
+  or merged by a person) keeps it, and the host stands by the records of both
+  (:meth:`effective`, :meth:`events` with ``absorbed``: :func:`bridge.core.awareness.combine`):
+  nothing is copied, so a restart, a replica and a split read the same from the same records
+  and the incidents as the engine groups them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from bridge.core import awareness
@@ -38,9 +43,20 @@ class Declarations:
     def of(self, incident_id: str) -> Declaration | None:
         return self.known.get(incident_id)
 
-    def events(self, incident_id: str) -> dict[str, datetime]:
-        """The deadline events of the incident's declaration (``aware``), if any."""
-        return awareness.events(self.known.get(incident_id))
+    def others(self, absorbed: Sequence[str]) -> list[Declaration]:
+        """The records of the incidents merged into one (``absorbed``: their ids)."""
+        return [d for i in absorbed if (d := self.known.get(i)) is not None]
+
+    def effective(self, incident_id: str, absorbed: Sequence[str] = ()) -> Declaration | None:
+        """The record the incident stands by with those merged into it (``absorbed``)."""
+        return awareness.combine(self.known.get(incident_id), self.others(absorbed))
+
+    def events(self, incident_id: str, absorbed: Sequence[str] = ()) -> dict[str, datetime]:
+        """The deadline events of the incident's declaration (``aware``) and requests, with
+        those of the incidents merged into it (``absorbed``), if any."""
+        own = self.known.get(incident_id)
+        records = [*([] if own is None else [own]), *self.others(absorbed)]
+        return awareness.merged_events(records)
 
     async def load(self) -> set[str]:
         """Read every declaration; the ids of those that changed since the last read."""
@@ -60,14 +76,25 @@ class Declarations:
         reason: str,
         actor: str,
         attest: Mapping[str, str] | None = None,
+        absorbed: Sequence[str] = (),
+        jurisdictions: Sequence[str] = (),
     ) -> Declaration:
         """Record a person's declaration (see the module contract); ``attest``: what the audit
-        entry records about the person's second factor."""
+        entry records about the person's second factor; ``absorbed``: the incidents merged into
+        this one (their records count); ``jurisdictions``: the incident's now."""
         now = self.now()
         stored = await self.store.get_declaration(incident_id)
         previous = None if stored is None else awareness.from_document(stored.document)
         declaration, event = awareness.declare(
-            previous, incident_id, significant, aware_at, reason, actor, now
+            previous,
+            incident_id,
+            significant,
+            aware_at,
+            reason,
+            actor,
+            now,
+            self.others(absorbed),
+            jurisdictions,
         )
         return await self._write(incident_id, stored, declaration, event, attest)
 
@@ -79,13 +106,25 @@ class Declarations:
         deadline: datetime,
         reference: str,
         actor: str,
+        absorbed: Sequence[str] = (),
+        jurisdictions: Sequence[str] = (),
     ) -> Declaration:
-        """Record a regulator's request for a report of ``kind`` (received now by default)."""
+        """Record a regulator's request for a report of ``kind`` (received now by default);
+        ``absorbed`` and ``jurisdictions`` as :meth:`declare`."""
         now = self.now()
         stored = await self.store.get_declaration(incident_id)
         previous = None if stored is None else awareness.from_document(stored.document)
         declaration, event = awareness.request_report(
-            previous, incident_id, kind, received_at or now, deadline, reference, actor, now
+            previous,
+            incident_id,
+            kind,
+            received_at or now,
+            deadline,
+            reference,
+            actor,
+            now,
+            self.others(absorbed),
+            jurisdictions,
         )
         return await self._write(incident_id, stored, declaration, event, None)
 
