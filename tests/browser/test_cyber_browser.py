@@ -118,3 +118,17 @@ def test_declare_significant_then_record_the_portal_submission(
     expect(page.locator("#report-requests")).to_contain_text("MCF-2026-117")
     expect(page.locator('table.obligations tr[data-kind="se_cyber_intermediate"]')).to_have_count(1)
     shot(page, "cyber-intermediate-requested")
+
+
+def test_a_norwegian_incident_offers_no_declaration_under_the_swedish_act(
+    anna: Page, bridge: Bridge
+) -> None:
+    started = datetime.now(UTC) - timedelta(minutes=3)
+    [incident_id] = post_webhook(
+        bridge, webhook(alert("fp-ullevaal", started, element="no-cell-ullevaal"))
+    )
+    page = anna
+    page.goto(f"/incidents/{incident_id}")
+    page.wait_for_selector("#incident[data-loaded]")
+    expect(page.locator("#cyber")).to_have_count(0)
+    expect(page.locator("#declare-significant")).to_have_count(0)

@@ -142,3 +142,52 @@ def test_the_csirts_request_gives_the_intermediate_reports_deadline() -> None:
     assert awareness.from_document(awareness.to_document(asked)) == asked
     earlier, _ = awareness.declare(asked, INC, True, NOW - timedelta(hours=1), "", "anna", NOW)
     assert earlier.requests == asked.requests
+
+
+def test_a_host_stands_by_the_earliest_declaration_of_significance_of_what_merged_into_it() -> None:
+    """The records of an incident and those merged into it: significant if either was declared
+    so (a 'not significant' yields), aware at the earliest such instant, keeping who declared
+    what on which incident; each requested kind due by the earliest deadline; the host's own
+    declaration checked against them together."""
+    site = "inc-site"
+    later = NOW + timedelta(minutes=1)
+    early = NOW - timedelta(hours=2)
+    declared, _ = awareness.declare(None, site, True, early, "", "anna", NOW, (), ["SE"])
+    declared, _ = awareness.request_report(
+        declared, site, CSIRT, NOW, NOW + timedelta(days=2), "A", "ed", NOW, (), ["SE"]
+    )
+    host, _ = awareness.declare(None, INC, False, None, "fallback", "bo", NOW)
+    host, _ = awareness.request_report(
+        host, INC, CSIRT, NOW, NOW + timedelta(days=5), "B", "ed", later, [declared], ["SE"]
+    )
+    both = awareness.combine(host, [declared])
+    assert both is not None and both.significant and both.aware_at == early
+    assert (both.incident_id, both.by) == (site, "anna")
+    assert [q.reference for q in both.requests] == ["A", "B"]
+    assert awareness.merged_events([host, declared]) == {
+        "aware": early,
+        "aware@SE": early,
+        "csirt_deadline": NOW + timedelta(days=2),
+        "csirt_deadline@SE": NOW + timedelta(days=2),
+    }
+    with pytest.raises(Conflict) as err:
+        awareness.declare(host, INC, False, None, "no", "bo", NOW, [declared])
+    assert site in str(err.value)
+    with pytest.raises(Conflict):
+        awareness.declare(host, INC, True, early + timedelta(minutes=1), "", "bo", NOW, [declared])
+    earlier, _ = awareness.declare(
+        host, INC, True, early - timedelta(hours=1), "", "bo", NOW, [declared]
+    )
+    assert awareness.combine(earlier, [declared]).aware_at == early - timedelta(hours=1)  # type: ignore[union-attr]
+    # alone, each is what it was
+    assert awareness.combine(host, []) is host
+    assert awareness.merged_events([host]) == {}
+
+
+def test_the_jurisdictions_a_declaration_was_made_in_are_kept() -> None:
+    found, _ = awareness.declare(None, INC, True, None, "", "anna", NOW, (), ["NO", "SE"])
+    assert awareness.from_document(awareness.to_document(found)) == found
+    again, _ = awareness.declare(
+        found, INC, True, NOW - timedelta(hours=1), "", "bo", NOW, (), ["NO"]
+    )
+    assert again.jurisdictions == ("NO", "SE")  # once declared in Sweden, it stands

@@ -172,3 +172,35 @@ def test_what_would_be_owed_if_declared_now() -> None:
     assert found["se_cyber_notification"].due_at == now + timedelta(hours=72)
     outage = RuleSet("pts", "pts", "SE", "x", True, (), obligations=("pts_initial",))
     assert if_declared(outage, {"started": START}, now) == []
+
+
+def test_owed_only_for_an_incident_of_sweden_or_one_that_was_when_declared() -> None:
+    """A Norwegian incident owes the Swedish act nothing, declared or not; one of unknown
+    jurisdiction cannot be ruled out; one declared while Swedish keeps its duties after it
+    lost Sweden (``aware@SE``: the clock is never stopped)."""
+    events = {**incident_events(START, None, None), "aware": AWARE}
+    a = assessment(True)
+    assert owed(CYBER, a, events, AWARE, jurisdictions=["NO"]) == []
+    assert if_declared(CYBER, events, AWARE, ["NO"]) == []
+    assert by_kind(owed(CYBER, a, events, AWARE, jurisdictions=["NO", "SE"]))
+    assert by_kind(owed(CYBER, a, events, AWARE, jurisdictions=[]))
+    kept = owed(CYBER, a, {**events, "aware@SE": AWARE}, AWARE, jurisdictions=["NO"])
+    assert by_kind(kept)["se_cyber_early_warning"].due_at == AWARE + timedelta(hours=24)
+
+
+def test_a_requested_report_is_owed_only_in_the_requesting_regulators_jurisdiction() -> None:
+    nkom = RuleSet(
+        "nkom-varsel",
+        "nkom",
+        "NO",
+        "ekomloven",
+        False,
+        (Criterion("sev", "severity", levels=("critical",)),),
+        obligations=("nkom_hendelsesrapport",),
+    )
+    quiet = Assessment("nkom", "nkom-varsel", False, False, None, (), None)
+    asked = {**incident_events(START, None, None), "nkom_deadline": AWARE + timedelta(days=7)}
+    assert by_kind(owed(nkom, quiet, asked, AWARE, jurisdictions=["NO"]))
+    assert owed(nkom, quiet, asked, AWARE, jurisdictions=["SE"]) == []
+    sticky = {**asked, "nkom_deadline@NO": AWARE + timedelta(days=7)}
+    assert by_kind(owed(nkom, quiet, sticky, AWARE, jurisdictions=["SE"]))

@@ -28,14 +28,19 @@ ISO time with its offset, defaults to now and may be earlier, never later), or t
 (``significant: false`` with a ``reason``). It takes a signed-in approver with a fresh TOTP
 code: the declaration starts (or waives) statutory clocks, a legal decision of record that
 automation (an API token) must not make. Bad input is a 400 naming the field and changes
-nothing; undoing a declaration of significance, or moving its awareness later, is a 409.
+nothing; undoing a declaration of significance, or moving its awareness later, is a 409 (the
+declarations of incidents merged into it count: it stands by them, bridge/cases.py), and so is a
+declaration on an incident merged into another (naming it) or on one none of whose
+jurisdictions a cybersecurity rule set is of (naming them; nothing recorded).
 
 ``POST /api/v1/incidents/{id}/report-requests`` records that a regulator asked for a report
 (``kind``: ``se_cyber_intermediate``, the default, or ``nkom_hendelsesrapport``; the
 ``deadline`` it set, ``received_at`` default now, its ``reference``): the report is then owed
 by that deadline and drafted. The CSIRT's intermediate report needs a declared-significant
 incident (409 otherwise); Nkom may ask for a hendelsesrapport after any incident still in
-memory, reportable or not, open or closed. A kind no enabled rule set lists is a 409. An
+memory, reportable or not, open or closed. A kind no enabled rule set lists is a 409, as is
+one whose rule sets are of none of the incident's jurisdictions (Nkom's on a Swedish incident)
+or a request on an incident merged into another. An
 editor may record it, a token too (a fact, not a decision; it only adds an obligation).
 """
 
