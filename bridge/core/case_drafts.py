@@ -5,7 +5,10 @@ Contract:
   incident's (or privacy case's) drafts up to date with what it owes: a draft opened for each
   obligation whose clock runs, drafts whose facts changed re-rendered (people's edits kept,
   :func:`bridge.core.casework.refresh`), the next Nkom update round opened on a significant
-  change once everything before was sent, unsent drafts of reports no longer owed withdrawn.
+  change once everything before was sent, unsent drafts of reports no longer owed withdrawn
+  (an incident merged into another: "merged into …"). A draft the incident opens for a kind an
+  incident merged into it had unsent (``merged``: withdrawn there, the host owing it now)
+  starts with what a person wrote in that one.
 - :func:`progress` is what the drafts tell the engine: events for the deadline rules
   (``initial_sent``, ``significant_change``…) and each kind's current state.
 - :func:`significant_changes` says why an ongoing incident changed enough for an updated Nkom
@@ -270,12 +273,15 @@ def followed(kind: str, drafts: Sequence[Draft], exclude: str | None = None) -> 
     return max(done, key=lambda p: (p[0], p[1].round))[1] if done else None
 
 
-def carried(kind: str, before: Draft | None, keys: Sequence[str]) -> dict[str, str]:
+def carried(
+    kind: str, before: Draft | None, keys: Sequence[str], sent_only: bool = True
+) -> dict[str, str]:
     """The fields a person wrote in the notice ``before`` (its sent version), as edits of a
-    ``kind`` draft whose fields are ``keys``."""
+    ``kind`` draft whose fields are ``keys``; ``sent_only`` False: of an unsent one, its latest
+    version."""
     if before is None:
         return {}
-    version = before.approved_version or before.latest
+    version = (before.approved_version if sent_only else None) or before.latest
     rename = CARRY_AS.get(kind, {})
     out: dict[str, str] = {}
     for key in version.edited:
@@ -284,6 +290,12 @@ def carried(kind: str, before: Draft | None, keys: Sequence[str]) -> dict[str, s
         if key not in NOT_CARRIED and target in keys and value.strip():
             out[target] = value
     return out
+
+
+def _merged_of(kind: str, merged: Sequence[Draft]) -> Draft | None:
+    """The unsent draft of ``kind`` of an incident merged into this one, the latest touched."""
+    found = [d for d in merged if d.kind == kind and d.state not in DELIVERY]
+    return max(found, key=lambda d: (d.updated_at, d.id)) if found else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,11 +315,13 @@ def reconcile(
     drafts: Sequence[Draft],
     ctx: Context,
     now: datetime,
+    merged: Sequence[Draft] = (),
 ) -> list[Write]:
     """The writes that bring an incident's drafts up to date with what it owes:
-    open a draft for each obligation whose clock runs; re-render drafts whose facts changed;
-    open the next Nkom update round on a significant change once everything before was sent;
-    withdraw unsent drafts whose report is no longer owed."""
+    open a draft for each obligation whose clock runs (with what a person wrote in the unsent
+    draft of the same kind of an incident merged into it, ``merged``); re-render drafts whose
+    facts changed; open the next Nkom update round on a significant change once everything
+    before was sent; withdraw unsent drafts whose report is no longer owed."""
     writes: list[Write] = []
     latest: dict[str, Draft] = {}
     for d in drafts:
@@ -322,15 +336,21 @@ def reconcile(
         if found is None:
             if o.due_at is not None:
                 fields = ctx.fields_of(o.kind, incident, drafts, now)
-                before = followed(o.kind, drafts)
+                keys = tuple(fields.fields)
+                edits = carried(o.kind, followed(o.kind, drafts), keys)
+                source = _merged_of(o.kind, merged)
+                kept = carried(o.kind, source, keys, sent_only=False)
                 draft, events = open_draft(
                     fields,
                     1,
                     now,
                     ctx.render,
                     snapshot=snap,
-                    edits=carried(o.kind, before, tuple(fields.fields)),
+                    edits={**kept, **edits},
                     channel=ctx.channel_for(fields),
+                    reason=None
+                    if source is None or not kept
+                    else f"opened with what a person wrote in {source.id} (merged into this one)",
                 )
                 writes.append((draft, None, events))
             continue

@@ -336,12 +336,14 @@ def open_draft(
     snapshot: Mapping[str, Any] | None = None,
     edits: Mapping[str, str] | None = None,
     channel: str = EMAIL,
+    reason: str | None = None,
 ) -> Change:
     """Version 1 of the draft for ``fields.kind`` of ``fields.incident_id``; ``edits``: what a
     person wrote in the notice this one follows, kept as written; ``channel``: how it reaches
-    the regulator (``email`` or ``portal``)."""
+    the regulator (``email`` or ``portal``); ``reason``: what the version says of where its
+    edits came from (default: the previous notice)."""
     kind = fields.kind
-    reason = "opened from the previous notice" if edits else "opened"
+    reason = (reason or "opened from the previous notice") if edits else "opened"
     version = _version(1, fields, dict(edits or {}), BRIDGE, reason, now, render)
     draft = Draft(
         id=draft_id(fields.incident_id, kind, round_),

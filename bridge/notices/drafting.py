@@ -23,7 +23,7 @@ import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
-from bridge.core import case_drafts
+from bridge.core import case_drafts, casework
 from bridge.errors import Conflict, LeaseLost, StoreUnavailable, traced
 from bridge.metrics import Metrics
 from bridge.notices.book import DraftBook
@@ -110,7 +110,15 @@ class Drafting:
         if doc is None:
             self._pending.discard(case_id)
             return
-        writes = case_drafts.reconcile(doc, owed, mine, self.context, now)
+        # the unsent drafts of incidents merged into this one: a draft it opens of their kind
+        # starts with what a person wrote there
+        merged = [
+            d
+            for other in self.cases.absorbed(case_id)
+            for d in self.book.select(incident=other)
+            if d.state not in casework.DELIVERY
+        ]
+        writes = case_drafts.reconcile(doc, owed, mine, self.context, now, merged)
         for draft, expected, events in writes:
             try:
                 await self.book.write(draft, expected, events, as_leader=True)

@@ -65,6 +65,13 @@ async def test_a_covered_site_incidents_declaration_carries_to_the_covering_inci
     r = await declare(client, clock, site, significant=True, aware_at=rfc3339(aware))
     assert r.status == 200, await r.text()
     site_warning = (await cyber_drafts(client, site))["se_cyber_early_warning"]
+    written = "Nej, strömavbrott i Östersund."
+    r = await client.patch(
+        f"/api/v1/drafts/{site_warning['id']}",
+        json={"version": site_warning["version"], "fields": {"suspected_malicious": written}},
+        headers=EDITOR,
+    )
+    assert r.status == 200, await r.text()
 
     clock.advance(timedelta(minutes=3))
     body = make_webhook(
@@ -93,10 +100,15 @@ async def test_a_covered_site_incidents_declaration_carries_to_the_covering_inci
         assert not [k for k in queued if k[0] == site]
 
     await owed_by_the_cover(client)
-    # the site's unsent draft gives way to the cover's, saying where the duty went
+    # the site's unsent draft gives way to the cover's, saying where the duty went; what a
+    # person wrote in it is where the report is now
     r = await client.get(f"/api/v1/drafts/{site_warning['id']}", headers=VIEWER)
     gone = await r.json()
     assert gone["state"] == "withdrawn" and cover in gone["flag"], gone
+    r = await client.get(f"/api/v1/drafts/{cover}.se_cyber_early_warning", headers=VIEWER)
+    fields = {f["key"]: f for f in (await r.json())["latest"]["fields"]}
+    assert fields["suspected_malicious"]["value"] == written
+    assert not fields["suspected_malicious"]["to_complete"]
 
     app = client.server.app
     assert app is not None
