@@ -98,9 +98,7 @@ class CaseRouter:
         now = self.now()
         if assessments is None:
             assessments = documents.assessments_json(inc, now)
-        declaration = self.declarations.effective(
-            incident_id, self.incidents.absorbed(incident_id)
-        )
+        declaration = self.declarations.effective(incident_id, self.incidents.absorbed(incident_id))
         events = incident_events(
             inc.started_at, inc.remedied_at, inc.ended_at if inc.state == "closed" else None
         )
