@@ -1,11 +1,14 @@
 """Prometheus metrics (names per docs/design.md "Metrics contract"), on an injected registry.
 
 Counters and the histogram are updated where things happen. Gauges that describe incidents are
-produced at scrape time from the evaluator's current state by :class:`StateCollector`, so an
-incident's series disappear as soon as it closes: incident ids appear only for open incidents,
-alert fingerprints never. Label values that alerts can choose (an alert may describe its own
-service and region) are bounded: a service or region the inventory does not declare is shown
-as ``other`` (:data:`OTHER`), so no alert sender can add series at will.
+produced at scrape time from the evaluator's current state by :class:`StateCollector`: incident
+ids appear only for open incidents, and for a closed one only on the due times of the reports
+it still owes (none once each is sent, kept or rejected, or waits undated for an event that
+cannot come), so its series disappear once it owes nothing; alert fingerprints never. Privacy
+cases show as counts and, per regulator and kind, the soonest due time: never a case id. Label
+values that alerts can choose (an alert may describe its own service and region) are bounded:
+a service or region the inventory does not declare is shown as ``other`` (:data:`OTHER`), so no
+alert sender can add series at will.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from bridge.core.engine import Engine
-from bridge.core.obligations import SETTLED
+from bridge.core.obligations import SETTLED, binds
 from bridge.core.obligations import STATES as OBLIGATION_STATES
 from bridge.core.retention import PRUNABLE
 
@@ -106,6 +109,10 @@ class StateCollector(Collector):
             yield leader
 
 
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
 def _obligation_states(engine: Engine | None) -> GaugeMetricFamily:
     states = GaugeMetricFamily(
         "bridge_obligations",
@@ -132,14 +139,18 @@ def _incident_families(engine: Engine | None, now: datetime) -> Iterator[Metric]
     )
     reportable = GaugeMetricFamily(
         "bridge_incident_reportable",
-        "1 when the open incident is reportable to the regulator, else 0",
-        labels=["incident", "regulator"],
+        "1 when the open incident is reportable to the regulator, else 0; "
+        'binding="false": a verdict that owes no regulator anything (a reference matrix such '
+        "as ENISA's, or a repealed law's rule set for an incident since the repeal: the "
+        "operator's internal threshold)",
+        labels=["incident", "regulator", "binding"],
     )
     forecast = GaugeMetricFamily(
         "bridge_incident_seconds_to_reportable",
         "Seconds until the open incident becomes reportable if its impact stays "
-        "(absent once reportable or when no criterion is on its way)",
-        labels=["incident", "regulator"],
+        "(absent once reportable or when no criterion is on its way); binding as for "
+        "bridge_incident_reportable",
+        labels=["incident", "regulator", "binding"],
     )
     stale = GaugeMetricFamily(
         "bridge_alerts_stale", "Firing alerts not heard of within evaluation.stale_after"
@@ -161,7 +172,8 @@ def _incident_families(engine: Engine | None, now: datetime) -> Iterator[Metric]
     )
     due = GaugeMetricFamily(
         "bridge_obligation_due_timestamp_seconds",
-        "When an owed report is due (Unix time), per open incident, regulator and kind; "
+        "When an owed report is due (Unix time), per incident (open, or closed and still "
+        "owing it), regulator and kind; "
         "state: open, drafted, approved or overdue (sent, kept and rejected ones are absent); "
         'binding="false": the operator\'s internal threshold, owed to no regulator (a repealed '
         "law's rule set, for an incident since the repeal), not a legal deadline",
@@ -169,6 +181,7 @@ def _incident_families(engine: Engine | None, now: datetime) -> Iterator[Metric]
     )
     states = _obligation_states(engine)
     incidents = engine.open_incidents() if engine is not None else []
+    rule_sets = {rs.id: rs for rs in engine.rule_sets} if engine is not None else {}
     services = engine.topology.services if engine is not None else frozenset()
     regions = engine.topology.regions if engine is not None else frozenset()
     open_.add_metric([], len(incidents))
@@ -183,14 +196,21 @@ def _incident_families(engine: Engine | None, now: datetime) -> Iterator[Metric]
         for a in inc.assessments:
             if a.track == "cyber":  # potentially significant only: a person declares it
                 continue
-            reportable.add_metric([inc.id, a.regulator], 1 if a.reportable else 0)
+            rule_set = rule_sets.get(a.rule_set)
+            binding = _flag(rule_set is not None and binds(rule_set, inc.started_at))
+            reportable.add_metric([inc.id, a.regulator, binding], 1 if a.reportable else 0)
             seconds = a.seconds_to_reportable(now)
             if seconds is not None:
-                forecast.add_metric([inc.id, a.regulator], seconds)
+                forecast.add_metric([inc.id, a.regulator, binding], seconds)
+    # every incident memory holds (open, or closed and owing: bounded by live work, see
+    # bridge.core.liveness), so a report owed after the close (nkom_normalised, a final
+    # report) or left unsent at it still has a due time to page on
+    for inc in engine.incidents.values() if engine is not None else []:
+        if inc.merged_into is not None:
+            continue  # its reports are its host's
         for o in inc.obligations:
             if o.due_at is not None and o.state not in SETTLED:
-                binding = "true" if o.binding else "false"
-                labels = [inc.id, o.regulator, o.kind, o.state, binding]
+                labels = [inc.id, o.regulator, o.kind, o.state, _flag(o.binding)]
                 due.add_metric(labels, o.due_at.timestamp())
     stale.add_metric([], n_stale)
     unmapped.add_metric([], n_unmapped)
@@ -212,11 +232,18 @@ def _incident_families(engine: Engine | None, now: datetime) -> Iterator[Metric]
 
 
 class PrivacyCollector(Collector):
-    """Scrape-time gauges of the privacy track: numbers by state only, never a case id or a
-    case's text (personal data stays out of /metrics)."""
+    """Scrape-time gauges of the privacy track: numbers by state, and the soonest deadline per
+    regulator and kind, never a case id or a case's text (personal data stays out of
+    /metrics). ``next_due`` answers empty on a follower (only the leader drafts, so only its
+    obligation states are current)."""
 
-    def __init__(self, counts: Callable[[], tuple[Mapping[str, int], Mapping[str, int]]]) -> None:
+    def __init__(
+        self,
+        counts: Callable[[], tuple[Mapping[str, int], Mapping[str, int]]],
+        next_due: Callable[[], Mapping[tuple[str, str], datetime]] | None = None,
+    ) -> None:
         self._counts = counts
+        self._next_due = next_due
 
     def describe(self) -> Iterable[Metric]:
         return []
@@ -236,7 +263,17 @@ class PrivacyCollector(Collector):
         )
         for state, n in sorted(owed.items()):
             obligations.add_metric([state], n)
-        yield from (by_state, obligations)
+        next_due = GaugeMetricFamily(
+            "bridge_privacy_obligation_next_due_timestamp_seconds",
+            "The soonest due time (Unix time) among the privacy cases' reports and notices of "
+            "this regulator and kind that still need a person: not sent, kept, rejected or "
+            "approved (an approved one shows again once overdue); absent when none; on the "
+            "leader only. No case id: the privacy register names them",
+            labels=["regulator", "kind"],
+        )
+        for (regulator, kind), at in sorted((self._next_due() if self._next_due else {}).items()):
+            next_due.add_metric([regulator, kind], at.timestamp())
+        yield from (by_state, obligations, next_due)
 
 
 class Metrics:

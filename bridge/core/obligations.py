@@ -35,7 +35,7 @@ Contract:
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 
 import msgspec
@@ -151,6 +151,31 @@ def applies(
 def at_event(event: str, jurisdiction: str) -> str:
     """The event saying ``event`` happened while the incident was of ``jurisdiction``."""
     return f"{event}@{jurisdiction}"
+
+
+def binds(rule_set: RuleSet, started_at: datetime | None) -> bool:
+    """True when ``rule_set`` finding an incident that began at ``started_at`` reportable
+    owes a regulator a report: the rule set lists a kind that reportability opens (not only
+    reports a regulator asks for) and its law is in force for that incident. False for a
+    reference matrix (no obligations: ENISA's) and for a repealed law's rule set since its
+    repeal (the operator's internal threshold, :mod:`bridge.core.repeal`)."""
+    opens = any(requested_event(rule_set, kind) is None for kind in rule_set.obligations)
+    return opens and not after_repeal(started_at, rule_set.repealed_on, rule_set.jurisdiction)
+
+
+def soonest_due(obligations: Iterable[Obligation]) -> dict[tuple[str, str], datetime]:
+    """(regulator, kind) → the soonest due time among ``obligations`` that still need a
+    person: binding, dated, neither sent, kept nor rejected, and not approved (an approved one
+    is on its way, until its deadline passes and it turns overdue). Keyed by what the
+    obligations are, never by whose: for a number per regulator and kind."""
+    out: dict[tuple[str, str], datetime] = {}
+    for o in obligations:
+        if o.due_at is None or not o.binding or o.state in SETTLED or o.state == APPROVED:
+            continue
+        key = (o.regulator, o.kind)
+        if key not in out or o.due_at < out[key]:
+            out[key] = o.due_at
+    return out
 
 
 CYBER = "cyber"

@@ -6,7 +6,8 @@ Contract:
   (``initial_sent``, ``subscriber_notice_sent``, each kind's state) and answers whether the
   obligations moved.
 - :meth:`register_rows` are the register's rows (:mod:`bridge.core.register`); :meth:`counts`
-  are numbers by state only, for /metrics: never a case id or a case's text.
+  are numbers by state only and :meth:`next_due` the soonest deadline per regulator and kind,
+  for /metrics: never a case id or a case's text.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from bridge.core import case_drafts, casework, privacy, register
 from bridge.core.obligations import STATES as OBLIGATION_STATES
-from bridge.core.obligations import Obligation
+from bridge.core.obligations import Obligation, soonest_due
 from bridge.core.rules import RuleSet
 from bridge.privacy.cases import PrivacyCases
 
@@ -109,3 +110,11 @@ class PrivacyObligations:
             for o in self.obligations(case.id, now):
                 owed[o.state] = owed.get(o.state, 0) + 1
         return cases, owed
+
+    def next_due(self) -> dict[tuple[str, str], datetime]:
+        """(regulator, kind) → the soonest due time among the cases' reports that still need a
+        person (:func:`~bridge.core.obligations.soonest_due`): no case id, for /metrics."""
+        now = self.now()
+        return soonest_due(
+            o for case_id in self.cases.cases for o in self.obligations(case_id, now)
+        )

@@ -111,7 +111,8 @@ def create_app(
 
 
 def _collect(metrics: Metrics, service: BridgeService) -> None:
-    """The scrape-time collectors: the service's state (on the leader) and privacy counts."""
+    """The scrape-time collectors: the service's state (on the leader), privacy counts and the
+    privacy deadlines (on the leader)."""
     metrics.attach_state(
         StateCollector(
             lambda: service.engine if service.leading else None,
@@ -121,4 +122,9 @@ def _collect(metrics: Metrics, service: BridgeService) -> None:
             lambda: (service.replica_id, service.leading),
         )
     )
-    metrics.registry.register(PrivacyCollector(service.privacy_owed.counts))
+    metrics.registry.register(
+        PrivacyCollector(
+            service.privacy_owed.counts,
+            lambda: service.privacy_owed.next_due() if service.leading else {},
+        )
+    )

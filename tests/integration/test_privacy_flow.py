@@ -8,19 +8,22 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import docx
 import openpyxl
 import pytest
+import yaml
 from aiohttp.test_utils import TestClient
 from builders import WEBHOOK_TOKEN, alert, rfc3339, write_config
 from builders import webhook as make_webhook
 from fakes import FakeClock
 from persons import person
+from prometheus_client.parser import text_string_to_metric_families
 from smtp_server import SmtpServer
 
 from bridge.web.api import privacy as privacy_api
@@ -419,6 +422,55 @@ async def test_deadlines_follow_the_injected_clock(
     scrape = await (await client.get("/metrics")).text()
     assert 'bridge_privacy_obligations{state="overdue"} 4.0' in scrape
     assert 'bridge_privacy_cases{state="open"} 1.0' in scrape
+
+
+RULES = Path(__file__).resolve().parents[2] / "deploy" / "prometheus" / "bridge-rules.yml"
+RULE_METRIC = re.compile(r"\bbridge_[a-z_]+")
+RULE_LABEL = re.compile(r"\$labels\.(\w+)")
+
+
+async def test_privacy_deadlines_are_on_metrics_the_paging_rules_read(
+    client: TestClient[Any, Any], clock: FakeClock
+) -> None:
+    """A privacy case's deadlines reach /metrics as the series PrivacyObligationDueSoon and
+    PrivacyObligationOverdue read (deploy/prometheus/bridge-rules.yml): the soonest due time
+    per regulator and kind of what still needs a person, with exactly the labels the rules'
+    text names, and no case id. Once the Nkom varsel is past due it stays there (overdue)."""
+    case = await report_breach(client, clock, jurisdictions=["SE", "NO"])
+    owed = [o for o in case["obligations"] if o["due_at"] is not None]
+    assert {o["state"] for o in owed} <= {"open", "drafted"}  # none approved yet
+    scrape = await (await client.get("/metrics")).text()
+    families = {f.name: f for f in text_string_to_metric_families(scrape)}
+    rules = {
+        r["alert"]: r
+        for g in yaml.safe_load(RULES.read_text(encoding="utf-8"))["groups"]
+        for r in g["rules"]
+        if r.get("alert", "").startswith("PrivacyObligation")
+    }
+    assert set(rules) == {"PrivacyObligationDueSoon", "PrivacyObligationOverdue"}
+    for name, rule in rules.items():
+        [metric] = set(RULE_METRIC.findall(rule["expr"]))
+        samples = families[metric].samples
+        assert samples, (name, metric)
+        named = set(RULE_LABEL.findall(yaml.safe_dump(rule["annotations"])))
+        for sample in samples:
+            assert set(sample.labels) == {"regulator", "kind"}
+            assert named <= set(sample.labels), (name, named)
+    due = {
+        (s.labels["regulator"], s.labels["kind"]): s.value
+        for s in families["bridge_privacy_obligation_next_due_timestamp_seconds"].samples
+    }
+    assert due == {(o["regulator"], o["kind"]): parse_time(o["due_at"]) for o in owed}
+    assert ("nkom", "nkom_privacy_varsel") in due and ("pts", "privacy_initial") in due
+    assert case["id"] not in scrape
+    clock.advance(timedelta(hours=1))
+    scrape = await (await client.get("/metrics")).text()
+    varsel = 'bridge_privacy_obligation_next_due_timestamp_seconds{kind="nkom_privacy_varsel"'
+    assert varsel in scrape  # overdue now: still there for PrivacyObligationOverdue
+
+
+def parse_time(at: str) -> float:
+    return datetime.fromisoformat(at.replace("Z", "+00:00")).timestamp()
 
 
 async def test_an_exemption_withdraws_the_subscriber_notices(

@@ -252,3 +252,31 @@ async def test_a_paused_leader_loses_the_lease_and_steps_down_when_resumed(
     log = leader.log.read_text()
     assert re.search(r"lease taken by|lost the lease|not renewed", log), log[-2000:]
     assert smtp.mailbox.received == []
+
+
+async def test_privacy_deadlines_are_exported_by_the_leader_only(
+    tmp_path: Path, redis: RedisServer, smtp: SmtpServer
+) -> None:
+    """A privacy case opened through the follower: its deadlines reach the leader's /metrics
+    (per regulator and kind), never the follower's, whose obligation states are not kept
+    current (only the leader drafts), so PrivacyObligation* alerts come from one replica."""
+    tick = int(TICK * 1000)
+    privacy = {"privacy": {"alert_label": {"incident_type": "privacy"}}}
+    name = "bridge_privacy_obligation_next_due_timestamp_seconds"
+    with replica_pair(tmp_path, redis.url(), smtp.smtp_config(), tick, tick, privacy) as pair:
+        for b in pair:
+            b.start()
+        for b in pair:
+            await b.wait_ready()
+        async with aiohttp.ClientSession() as session:
+            leader, follower = await leader_of(session, pair)
+            start = datetime.now(UTC) - timedelta(minutes=2)
+            leak = alert("leak-1", start, incident_type="privacy", jurisdiction="SE")
+            assert await post(session, follower, webhook(leak)) == 200
+            due = await until(lambda: metric(session, leader, name), "the leader's deadlines")
+            assert f'{name}{{kind="privacy_initial",regulator="pts"}}' in due
+            assert 'bridge_privacy_cases{state="open"} 1.0' in await until(
+                lambda: metric(session, follower, 'bridge_privacy_cases{state="open"} 1.0'),
+                "the follower to read the case",
+            )
+            assert await metric(session, follower, name) == ""

@@ -20,6 +20,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from builders import API_TOKEN, WEBHOOK_TOKEN, alert, alert_details, rfc3339, webhook, write_config
 from fakes import FakeClock
+from prometheus_client.parser import text_string_to_metric_families
 
 import bridge
 from bridge.errors import BadInput, Conflict, LeaseLost, StoreUnavailable
@@ -446,6 +447,72 @@ async def test_reportable_incident_lists_its_obligations_and_they_turn_overdue(c
     doc = await (await client.get(f"/api/v1/incidents/{inc_id}", headers=API)).json()
     initial = next(o for o in doc["obligations"] if o["kind"] == "pts_initial")
     assert initial["state"] == "overdue"
+
+
+async def test_a_closed_incident_still_owing_reports_keeps_their_due_times_in_metrics(
+    client, clock
+):
+    """An incident that closes with reports unsent keeps their due times on /metrics (what
+    ObligationDueSoon/Overdue and the deadlines table read), though it is no longer open: a
+    critical alert in Norway fires (Nkom varsel owed), then resolves two hours ago, so the
+    incident is closed with the varsel overdue and nkom_normalised (owed from the close)
+    unsent. Its id shows on those series only, not on the open incidents' gauges."""
+    start = clock.now() - timedelta(hours=3)
+    firing = alert("no1", start, element="no-olt-oslo-1", severity="critical")
+    inc_id = (await (await post(client, webhook(firing))).json())["incidents"][0]
+    ended = clock.now() - timedelta(hours=2)
+    resolved = alert(
+        "no1", start, status="resolved", ends_at=ended, element="no-olt-oslo-1", severity="critical"
+    )
+    assert (await post(client, webhook(resolved))).status == 200
+    await client.app[SERVICE].tick()
+    doc = await (await client.get(f"/api/v1/incidents/{inc_id}", headers=API)).json()
+    assert doc["state"] == "closed"
+    owed = {o["kind"]: o for o in doc["obligations"] if o["due_at"] is not None}
+    assert {"nkom_varsel", "nkom_normalised"} <= set(owed)
+    assert owed["nkom_varsel"]["state"] == "overdue"
+    metrics = await (await client.get("/metrics")).text()
+    assert "bridge_incidents_open 0.0" in metrics
+    samples = [s for f in text_string_to_metric_families(metrics) for s in f.samples]
+    due = {
+        s.labels["kind"]: (s.labels, s.value)
+        for s in samples
+        if s.name == "bridge_obligation_due_timestamp_seconds"
+    }
+    for kind in ("nkom_varsel", "nkom_normalised"):
+        at = datetime.fromisoformat(owed[kind]["due_at"].replace("Z", "+00:00")).timestamp()
+        labels = {"incident": inc_id, "regulator": "nkom", "kind": kind, "binding": "true"}
+        assert due[kind] == ({**labels, "state": owed[kind]["state"]}, at)
+    with_id = {s.name for s in samples if s.labels.get("incident") == inc_id}
+    assert with_id == {"bridge_obligation_due_timestamp_seconds"}
+
+
+async def test_reportability_series_say_whether_a_regulator_is_owed_a_report(
+    client_for, clock, tmp_path
+):
+    """bridge_incident_reportable carries binding: "true" for Nkom (its varsel is owed),
+    "false" for PTS's repealed outage rules on an incident since 2026-01-15 (an internal
+    threshold) and for ENISA's reference matrix (it opens no obligations), so that
+    IncidentReportable pages only for a duty to report."""
+    enisa = {"enisa": {"enabled": True, "rule_set": "enisa-matrix"}}
+    client = await client_for(write_config(tmp_path, extra={"regulators": enisa}))
+    start = clock.now() - timedelta(hours=3)
+    body = webhook(
+        alert("se1", start, element="se-olt-ostersund-1"),
+        alert("se2", start, element="se-olt-ostersund-2"),
+        alert("no1", start, element="no-olt-oslo-1", severity="critical"),
+    )
+    assert (await post(client, body)).status == 200
+    metrics = await (await client.get("/metrics")).text()
+    verdicts = {
+        (s.labels["regulator"], s.labels["binding"], s.value)
+        for f in text_string_to_metric_families(metrics)
+        for s in f.samples
+        if s.name == "bridge_incident_reportable"
+    }
+    assert {("nkom", "true", 1.0), ("pts", "false", 1.0)} <= verdicts
+    binding = {(regulator, flag) for regulator, flag, _ in verdicts}
+    assert binding == {("nkom", "true"), ("pts", "false"), ("enisa", "false")}
 
 
 SMALL_LIMITS = {

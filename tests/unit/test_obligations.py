@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bridge.core.calendar import After
-from bridge.core.obligations import OPEN, OVERDUE, incident_events, owed
+from bridge.core.obligations import (
+    APPROVED,
+    DRAFTED,
+    OPEN,
+    OVERDUE,
+    REJECTED,
+    SENT,
+    Obligation,
+    binds,
+    incident_events,
+    owed,
+    soonest_due,
+)
 from bridge.core.rules import Assessment, Criterion, RuleSet
 
 STHLM = ZoneInfo("Europe/Stockholm")
@@ -113,3 +125,44 @@ def test_a_rule_set_may_override_a_deadline_rule() -> None:
     )
     (ob,) = owed(rs, assessment("nkom", since), incident_events(since, None, None), since)
     assert ob.due_at == since + timedelta(minutes=30)
+
+
+def test_a_verdict_binds_only_a_rule_set_that_owes_a_regulator_a_report() -> None:
+    """ENISA's reference matrix (no obligations) and a repealed law's rule set for an incident
+    since the repeal bind no one (an internal threshold); a rule set in force that opens
+    reports does, and a repealed one still does for an incident before the repeal."""
+    repealed = rule_set("pts", ("pts_initial",), repealed_on=date(2026, 1, 15))
+    assert binds(rule_set("nkom", ("nkom_varsel",)), local(2026, 11, 23, 8))
+    assert not binds(rule_set("enisa", ()), local(2026, 11, 23, 8))
+    assert not binds(repealed, local(2026, 1, 15, 0, 30))
+    assert binds(repealed, local(2026, 1, 14, 23, 30))
+
+
+def obligation_of(regulator: str, kind: str, due: datetime | None, state: str) -> Obligation:
+    return Obligation(regulator, kind, due, state, None, "")
+
+
+def test_soonest_due_is_per_regulator_and_kind_among_reports_needing_a_person() -> None:
+    """The soonest due time per (regulator, kind) of dated reports neither sent, kept,
+    rejected nor approved; an overdue one counts (approved or not: its deadline passed), an
+    internal threshold's (binding false) does not."""
+    t = local(2026, 11, 23, 8)
+    hour = timedelta(hours=1)
+    found = soonest_due(
+        [
+            obligation_of("pts", "privacy_initial", t + 3 * hour, DRAFTED),
+            obligation_of("pts", "privacy_initial", t + 2 * hour, OPEN),
+            obligation_of("pts", "privacy_initial", t + hour, APPROVED),  # on its way
+            obligation_of("pts", "privacy_initial", t, SENT),
+            obligation_of("pts", "privacy_supplementary", None, OPEN),  # waiting, undated
+            obligation_of("pts", "subscriber_notice", t - hour, OVERDUE),
+            obligation_of("pts", "subscriber_notice", t + hour, REJECTED),
+            obligation_of("nkom", "nkom_privacy_varsel", t + 5 * hour, DRAFTED),
+            Obligation("nkom", "nkom_privacy_subscriber", t, OPEN, None, "", binding=False),
+        ]
+    )
+    assert found == {
+        ("pts", "privacy_initial"): t + 2 * hour,
+        ("pts", "subscriber_notice"): t - hour,
+        ("nkom", "nkom_privacy_varsel"): t + 5 * hour,
+    }
