@@ -319,7 +319,13 @@ class PrometheusProcess:
 @pytest.fixture
 async def bridge_url(tmp_path: Path) -> AsyncIterator[str]:
     require_binaries()
-    path = write_config(tmp_path, extra={"evaluation": {"interval": "1s", "stale_after": "2h"}})
+    path = write_config(
+        tmp_path,
+        extra={
+            "evaluation": {"interval": "1s", "stale_after": "2h"},
+            "privacy": {"alert_label": {"incident_type": "privacy"}},  # a privacy case's deadlines
+        },
+    )
     app = create_app(load_config(path, env={}), registry=CollectorRegistry())  # real clock
     runner = web.AppRunner(app)
     await runner.setup()
@@ -336,7 +342,7 @@ async def bridge_url(tmp_path: Path) -> AsyncIterator[str]:
 async def test_every_dashboard_panel_has_data_in_real_prometheus(bridge_url: str, tmp_path):
     """Every panel expression of both dashboards, run by a real Prometheus that scrapes a bridge
     fed by a real Alertmanager (a reportable outage, a forecast, an unmapped alert and one bad
-    webhook), succeeds and returns a non-empty result."""
+    webhook, a privacy case), succeeds and returns a non-empty result."""
     prometheus = PrometheusProcess(tmp_path, bridge_url)
     timeout = aiohttp.ClientTimeout(total=5)
     try:
@@ -368,7 +374,16 @@ async def test_every_dashboard_panel_has_data_in_real_prometheus(bridge_url: str
                     "startsAt": now - timedelta(minutes=5),
                     "endsAt": far,
                 }
-                await am.post_alerts([*olts, cell, unknown])
+                leak = {  # opens a privacy case: its deadlines, never its id, on /metrics
+                    "labels": {
+                        "alertname": "DataLeak",
+                        "incident_type": "privacy",
+                        "jurisdiction": "SE",
+                    },
+                    "startsAt": now - timedelta(minutes=5),
+                    "endsAt": far,
+                }
+                await am.post_alerts([*olts, cell, unknown, leak])
                 async with session.post(
                     f"http://{bridge_url}/api/v1/alertmanager",
                     data=b"not json",
