@@ -30,9 +30,11 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from bridge.core.alerts import AlertEpisode, Delivery
+from bridge.core.audit_search import AuditFilter
 from bridge.core.incidents import EpisodeKey
 from bridge.store.records import (
     AuditEntry,
+    AuditPage,
     CasebookRecord,
     DeclarationRecord,
     DeliveryRecord,
@@ -45,7 +47,7 @@ from bridge.store.records import (
     UserRecord,
 )
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 #: The lease's name (one per store; a Redis key prefix gives several bridges one database each).
 LEADER_LEASE = "leader"
@@ -200,6 +202,19 @@ class AuditLog(Protocol):
     ) -> list[AuditEntry]:
         """Newest first: at most ``limit`` entries with ``seq < before_seq`` (all when None),
         optionally only those about ``target``."""
+
+    async def search_audit(
+        self, where: AuditFilter, limit: int, before_seq: int | None = None, scan: int = 5000
+    ) -> AuditPage:
+        """Newest first, the entries with ``seq < before_seq`` that ``where`` matches
+        (:meth:`bridge.core.audit_search.AuditFilter.matches`), at most ``limit``, found in the
+        store, never by reading the log into Python. The walk goes down the index
+        :meth:`~bridge.core.audit_search.AuditFilter.source` names, within the range of ``seq``
+        the time range allows (:func:`bridge.core.audit_search.window_times`, found through an
+        index of ``at``), and looks at no more than ``scan`` of its entries: the work of one
+        call is bounded whatever the size of the log, and ``resume`` says where to go on
+        (:class:`~bridge.store.records.AuditPage`). Both stores look at the same entries, so
+        they answer the same pages."""
 
 
 class LeaseStore(Protocol):

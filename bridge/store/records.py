@@ -123,6 +123,17 @@ class AuditEntry:
     seq: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class AuditPage:
+    """What :meth:`~bridge.store.interfaces.AuditLog.search_audit` answers: up to ``limit``
+    entries, newest first, and ``resume``: None when every entry the filter may match was looked
+    at, else the ``seq`` to go on below (the last entry's when the page is full; else the lowest
+    looked at, when the ``scan`` bound stopped the walk first: the page is short, maybe empty)."""
+
+    entries: list[AuditEntry]
+    resume: int | None
+
+
 def audit_entries(events: Iterable[AuditEvent]) -> list[AuditEntry]:
     """The store's audit entries for the core's audit events (drafts, privacy cases)."""
     return [AuditEntry(e.at, e.actor, e.action, e.target, e.detail) for e in events]

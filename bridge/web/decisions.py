@@ -123,6 +123,9 @@ NEEDS: dict[str, Need] = {
     ),
     "GET /api/v1/drafts/{id}/receipt": _n("caller", _VIEW, "target", "read a portal's receipt"),
     "GET /api/v1/audit": _n("caller", "admin|auditor", "own", "read the audit log"),
+    "GET /api/v1/audit/export": _n(
+        "caller", "admin|auditor", "own", "export the audit log (CSV, JSON Lines; audited)"
+    ),
     "GET /api/v1/events": _n("caller", _VIEW, "own", "live updates"),
     # the privacy track
     "GET /api/v1/privacy/cases": _n("caller", _VIEW, "privacy", "list privacy cases"),

@@ -2,16 +2,29 @@
 ``P audit:target:T`` (sorted sets scored by seq, members the entry JSON with its seq). Entries
 get their ``seq`` from ``INCR`` inside the same script as the entry (``lua/_append_audit.lua``,
 shared by every script that appends); append-only by discipline (Redis has no triggers to
-enforce it as SQLite does)."""
+enforce it as SQLite does).
+
+Schema 11 indexes the log for its searches (the same script keeps them): ``P audit:at`` (the
+seq, zero-padded to 20 digits, scored by ``at`` in microseconds since the epoch: ties in seq
+order), ``P audit:actor:A`` and ``P audit:incident:X`` (the padded seq scored by seq) and
+``P audit:clock`` (hash: ``high`` and ``lag`` in microseconds,
+:func:`bridge.core.audit_search.lag_after`). A search is one read script
+(``lua/audit_search.lua``): the range of seq from the time range, then at most ``scan`` entries
+of the source index walked newest first, each decoded and checked in Lua. Redis runs one script
+at a time, so ``scan`` also bounds how long one search holds every other client back.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
+from bridge.core.audit_search import AuditFilter
+from bridge.store.codec import dumps, ts
 from bridge.store.record_codec import decode
-from bridge.store.records import AuditEntry
+from bridge.store.records import AuditEntry, AuditPage
 from bridge.store.redis.connection import RedisConnection
-from bridge.store.redis.guards import audit_args
+from bridge.store.redis.guards import audit_args, micros
 
 
 class RedisAudit(RedisConnection):
@@ -37,3 +50,52 @@ class RedisAudit(RedisConnection):
             "audit_log", lambda c: c.zrevrangebyscore(key, top, "-inf", start=0, num=limit)
         )
         return [decode(row, AuditEntry) for row in rows if isinstance(row, str | bytes)]
+
+    async def search_audit(
+        self, where: AuditFilter, limit: int, before_seq: int | None = None, scan: int = 5000
+    ) -> AuditPage:
+        if limit <= 0 or scan <= 0:
+            return AuditPage([], before_seq)
+        kind, value = where.source()
+        source = {
+            "target": ("entries", f"audit:target:{value}"),
+            "incident": ("seqs", f"audit:incident:{value}"),
+            "actor": ("seqs", f"audit:actor:{value}"),
+            "log": ("entries", "audit"),
+        }[kind]
+        keys = [self._key(k) for k in ("audit", "audit:at", "audit:clock", source[1])]
+        reply = await self._script(
+            "search_audit",
+            "audit_search",
+            keys,
+            [source[0], str(limit), str(scan), dumps(_filter_args(where, before_seq))],
+        )
+        resume = _text(reply[0])
+        entries = [decode(row, AuditEntry) for row in reply[1:]]
+        return AuditPage(entries, int(resume) if resume else None)
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _filter_args(where: AuditFilter, before_seq: int | None) -> dict[str, Any]:
+    """The filter as ``lua/audit_search.lua`` takes it: only the keys given."""
+    args: dict[str, Any] = {}
+    if before_seq is not None:
+        args["before"] = before_seq
+    if where.since is not None:
+        args["since_us"], args["since"] = micros(where.since), ts(where.since)
+    if where.until is not None:
+        args["till_us"], args["till"] = micros(where.until), ts(where.until)
+    for name in ("actor", "action", "target", "incident"):
+        if getattr(where, name) is not None:
+            args[name] = getattr(where, name)
+    if where.action_prefix:
+        args["prefix"] = True
+    if not where.every_track():
+        tracks = where.tracks or frozenset()
+        args["track"] = (
+            "privacy" if "privacy" in tracks else "outage" if "outage" in tracks else "none"
+        )
+    return args

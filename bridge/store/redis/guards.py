@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 
 from bridge.store.record_codec import AUDIT_BESIDE, encode
 from bridge.store.records import AuditEntry
@@ -14,12 +15,20 @@ from bridge.store.revisions import check_revision
 
 
 def audit_args(entries: Sequence[AuditEntry]) -> list[str]:
-    """Target/entry-JSON pairs (the script splices each entry's seq in)."""
+    """Four arguments per entry: target, actor, ``at`` in microseconds since the epoch (the
+    search indexes and the log's clock) and the entry JSON (the script splices its seq in)."""
     args: list[str] = []
     for e in entries:
-        args.append(e.target)
-        args.append(encode(e, omit=AUDIT_BESIDE))
+        args += [e.target, e.actor, str(micros(e.at)), encode(e, omit=AUDIT_BESIDE)]
     return args
+
+
+def micros(at: datetime) -> int:
+    """``at`` in whole microseconds since the epoch (what P audit:at scores)."""
+    return (at - _EPOCH) // timedelta(microseconds=1)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def opt_arg(value: int | None) -> str:

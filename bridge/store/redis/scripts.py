@@ -4,7 +4,8 @@ A script is its own file after the shared fragments it uses (files named ``_*.lu
 guard that heads every write script, ``fenced`` (the fence check), ``append_audit``,
 ``raise_to`` (a counter raised to the caller's highest number seen, before an INCR) and
 ``keep_truncation`` (a group's truncation count, the later delivery winning). The
-migration script is ``migrate.lua`` with one ``if current < N`` step per ``migration_N.lua``.
+migration script is ``migrate.lua`` with one ``if current < N`` step per ``migration_N.lua``
+(after the ``append_audit`` fragment, whose reading of a target migration 11 shares).
 Each file's head comment gives its KEYS and ARGV.
 """
 
@@ -42,6 +43,7 @@ SCRIPTS: dict[str, tuple[str, ...]] = {
     "live_episodes": ("_resent",),  # a read: no guard
     "get_episodes": ("_resent",),  # a read: no guard
     "load_episodes": ("_resent",),  # a read: no guard
+    "audit_search": ("_append_audit",),  # a read: no guard (the fragment reads targets)
 }
 
 
@@ -55,7 +57,8 @@ def migration_script() -> str:
         f"if current < {version} then\n{_read(f'migration_{version}')}end"
         for version in range(1, SCHEMA_VERSION + 1)
     )
-    return _read("migrate").replace("--@steps\n", steps + "\n")
+    # the audit's fragment first: migration 11 indexes the stored entries as appends do
+    return _read("_append_audit") + _read("migrate").replace("--@steps\n", steps + "\n")
 
 
 @cache

@@ -1,12 +1,23 @@
 """SQLite's audit log: table ``audit`` (``seq`` its AUTOINCREMENT key; triggers refuse every
-UPDATE and DELETE). Writes of other concerns append through :mod:`.guards`."""
+UPDATE and DELETE; indexed by ``(target, seq)``, ``at`` and ``(actor, seq)``). Writes of other
+concerns append through :mod:`.guards`, which keeps the log's clock in ``meta``.
+
+A search (:meth:`SqliteAudit.search_audit`) runs in one read transaction: the range of ``seq``
+the time range allows (two lookups in the index of ``at``), then the walk: at most ``scan`` rows
+of the source's index within that range, newest first (a ``LIMIT`` in the query), of which the
+rows the whole filter matches are the page.
+"""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
-from bridge.store.records import AuditEntry
+from bridge.core.audit_search import AuditFilter, window_times
+from bridge.store.codec import ts
+from bridge.store.records import AuditEntry, AuditPage
 from bridge.store.sqlite.connection import SqliteConnection
 from bridge.store.sqlite.guards import AUDIT_COLUMNS, audit_rows, from_row, insert_audit
 
@@ -39,3 +50,147 @@ class SqliteAudit(SqliteConnection):
         params.append(limit)
         rows = await self._read("audit_log", lambda c: c.execute(sql, params).fetchall())
         return [from_row(AuditEntry, _COLUMNS, r, json=("detail",)) for r in rows]
+
+    async def search_audit(
+        self, where: AuditFilter, limit: int, before_seq: int | None = None, scan: int = 5000
+    ) -> AuditPage:
+        if limit <= 0 or scan <= 0:
+            return AuditPage([], before_seq)
+
+        def run(conn: sqlite3.Connection) -> AuditPage:
+            conn.execute("BEGIN")  # one snapshot: the clock, the range and the walk agree
+            try:
+                return _search(conn, where, limit, before_seq, scan)
+            finally:
+                conn.execute("COMMIT")
+
+        return await self._read("search_audit", run)
+
+
+def _search(
+    conn: sqlite3.Connection, where: AuditFilter, limit: int, before_seq: int | None, scan: int
+) -> AuditPage:
+    bounds, params = _window(conn, where)
+    if before_seq is not None:
+        bounds.append("seq < ?")
+        params.append(before_seq)
+    kind, value = where.source()
+    source, source_params = _SOURCES[kind](value)
+    walk = (
+        f"SELECT {', '.join(_COLUMNS)} FROM audit WHERE {' AND '.join([source, *bounds])} "
+        "ORDER BY seq DESC LIMIT ?"
+    )
+    walk_params = [*source_params, *params, scan]
+    rest, rest_params = _matching(where)
+    rows = conn.execute(
+        f"SELECT * FROM ({walk}) WHERE {rest} ORDER BY seq DESC LIMIT ?",
+        [*walk_params, *rest_params, limit],
+    ).fetchall()
+    entries = [from_row(AuditEntry, _COLUMNS, r, json=("detail",)) for r in rows]
+    if len(entries) == limit:
+        return AuditPage(entries, entries[-1].seq)
+    looked, lowest = conn.execute(
+        f"SELECT COUNT(*), MIN(seq) FROM ({walk})", walk_params
+    ).fetchone()
+    return AuditPage(entries, lowest if looked == scan else None)
+
+
+def _window(conn: sqlite3.Connection, where: AuditFilter) -> tuple[list[str], list[Any]]:
+    """The range of ``seq`` the time range allows (:func:`window_times`)."""
+    if where.since is None and where.until is None:
+        return [], []
+    found = conn.execute("SELECT value FROM meta WHERE key = 'audit_lag_us'").fetchone()
+    lag = timedelta(microseconds=int(found[0]) if found else 0)
+    before, from_on = window_times(where.since, where.until, lag)
+    bounds: list[str] = []
+    params: list[Any] = []
+    if before is not None:
+        row = conn.execute(
+            "SELECT seq FROM audit WHERE at < ? ORDER BY at DESC, seq DESC LIMIT 1", (ts(before),)
+        ).fetchone()
+        if row is not None:
+            bounds.append("seq > ?")
+            params.append(row[0])
+    if from_on is not None:
+        row = conn.execute(
+            "SELECT seq FROM audit WHERE at >= ? ORDER BY at, seq LIMIT 1", (ts(from_on),)
+        ).fetchone()
+        if row is not None:
+            bounds.append("seq < ?")
+            params.append(row[0])
+    return bounds, params
+
+
+def _by_target(target: str) -> tuple[str, list[Any]]:
+    return "target = ?", [target]
+
+
+def _by_incident(incident: str) -> tuple[str, list[Any]]:
+    # the target index's rows of incident:X, privacy:X and draft:X.… (X holds no dot)
+    return "(target IN (?, ?) OR (target >= ? AND target < ?))", [
+        f"incident:{incident}",
+        f"privacy:{incident}",
+        f"draft:{incident}.",
+        f"draft:{incident}/",  # "/" follows "." (BINARY collation): every "draft:X.…" between
+    ]
+
+
+def _by_actor(actor: str) -> tuple[str, list[Any]]:
+    return "actor = ?", [actor]
+
+
+def _whole_log(_: str) -> tuple[str, list[Any]]:
+    return "1", []
+
+
+_SOURCES = {
+    "target": _by_target,
+    "incident": _by_incident,
+    "actor": _by_actor,
+    "log": _whole_log,
+}
+
+#: the track of a target as SQL (bridge.core.access.audit_track): ``privacy`` before any colon,
+#: or a target whose part after the first colon starts with ``priv-``
+_PRIVACY = (
+    "(target = 'privacy' OR substr(target, 1, 8) = 'privacy:' OR "
+    "(instr(target, ':') > 0 AND substr(target, instr(target, ':') + 1, 5) = 'priv-'))"
+)
+
+
+def _matching(where: AuditFilter) -> tuple[str, list[Any]]:
+    """``where`` as SQL (:meth:`AuditFilter.matches`; comparisons case-sensitive, no LIKE)."""
+    terms: list[str] = []
+    params: list[Any] = []
+    if where.since is not None:
+        terms.append("at >= ?")
+        params.append(ts(where.since))
+    if where.until is not None:
+        terms.append("at < ?")
+        params.append(ts(where.until))
+    if where.actor is not None:
+        terms.append("actor = ?")
+        params.append(where.actor)
+    if where.action is not None:
+        if where.action_prefix:
+            terms.append("substr(action, 1, ?) = ?")
+            params += [len(where.action), where.action]
+        else:
+            terms.append("action = ?")
+            params.append(where.action)
+    if where.target is not None:
+        terms.append("target = ?")
+        params.append(where.target)
+    if where.incident is not None:
+        source, source_params = _by_incident(where.incident)
+        terms.append(source)
+        params += source_params
+    if not where.every_track():
+        tracks = where.tracks or frozenset()
+        if "privacy" in tracks:
+            terms.append(_PRIVACY)
+        elif "outage" in tracks:
+            terms.append(f"NOT {_PRIVACY}")
+        else:
+            terms.append("0")
+    return " AND ".join(terms) or "1", params

@@ -6,10 +6,12 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Collection, Sequence
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from bridge.core.audit_search import lag_after
 from bridge.errors import Conflict, LeaseLost
-from bridge.store.codec import dumps, loads
+from bridge.store.codec import dumps, loads, ts
 from bridge.store.interfaces import LEADER_LEASE
 from bridge.store.record_codec import from_fields, to_fields
 from bridge.store.records import AuditEntry
@@ -84,9 +86,29 @@ def audit_rows(entries: Sequence[AuditEntry]) -> list[tuple[Any, ...]]:
 
 
 def insert_audit(conn: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Append ``rows`` (:func:`audit_rows`) and keep the log's clock (``meta``'s
+    ``audit_high`` and ``audit_lag_us``, :func:`bridge.core.audit_search.lag_after`) in the same
+    transaction."""
+    if not rows:
+        return
     conn.executemany(
         "INSERT INTO audit(at, actor, action, target, detail) VALUES (?,?,?,?,?)", rows
     )
+    stored = dict(
+        conn.execute(
+            "SELECT key, value FROM meta WHERE key IN ('audit_high', 'audit_lag_us')"
+        ).fetchall()
+    )
+    high = datetime.fromisoformat(stored["audit_high"]) if "audit_high" in stored else None
+    lag = before = timedelta(microseconds=int(stored.get("audit_lag_us", 0)))
+    first = high
+    for row in rows:
+        high, lag = lag_after(high, lag, datetime.fromisoformat(row[0]))
+    upsert = "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)"
+    if high is not None and high != first:
+        conn.execute(upsert, ("audit_high", ts(high)))
+    if lag != before:
+        conn.execute(upsert, ("audit_lag_us", str(lag // timedelta(microseconds=1))))
 
 
 def to_row(

@@ -17,6 +17,11 @@ page of its own among the rows (each such page written whole to the WAL, and spl
 3-4 times the CPU per new alert, ``bench/README.md``). In write order new rows fill the last
 pages, and the index, ordered by start first, takes a storm's new alerts (which started
 minutes ago) near its end instead of all over it.
+Schema 11 indexes the audit log by ``at`` and by ``(actor, seq)`` for its searches, and keeps
+the log's clock in ``meta`` (``audit_high``, the latest ``at`` appended; ``audit_lag_us``, the
+most an entry's ``at`` fell behind it, :func:`bridge.core.audit_search.lag_after`), computed
+here from the rows already stored (through ``julianday``, whose precision is some
+microseconds: a millisecond is added to any lag found) and by every append after.
 Timestamps are :func:`bridge.store.codec.ts` text, so columns compare and sort as the instants
 they name.
 """
@@ -143,6 +148,17 @@ MIGRATIONS: dict[int, str] = {
     CREATE UNIQUE INDEX alerts_key ON alerts(starts_at, fingerprint);
     CREATE INDEX alerts_seq ON alerts(seq);
     CREATE INDEX alerts_live ON alerts(status, ends_at);
+    """,
+    11: """
+    CREATE INDEX IF NOT EXISTS audit_at ON audit(at);
+    CREATE INDEX IF NOT EXISTS audit_actor ON audit(actor, seq);
+    INSERT OR REPLACE INTO meta(key, value)
+        SELECT 'audit_high', MAX(at) FROM audit HAVING COUNT(*) > 0;
+    INSERT OR REPLACE INTO meta(key, value)
+        SELECT 'audit_lag_us', CASE WHEN behind > 0 THEN CAST(behind AS INTEGER) + 1000 ELSE 0 END
+        FROM (SELECT MAX((julianday(high) - julianday(at)) * 86400000000.0) AS behind
+              FROM (SELECT at, MAX(at) OVER (ORDER BY seq) AS high FROM audit))
+        WHERE behind IS NOT NULL;
     """,
 }
 

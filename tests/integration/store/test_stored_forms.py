@@ -19,6 +19,7 @@ from builders import alert
 from redis_server import RedisServer, shared_server
 from store_kit import delivery, redis_prefix
 
+from bridge.core.audit_search import AuditFilter
 from bridge.store.interfaces import SCHEMA_VERSION, Store
 from bridge.store.records import (
     AuditEntry,
@@ -387,7 +388,7 @@ async def test_sqlite_schema_10_keeps_in_write_order_what_schema_9_stored(tmp_pa
     store = SqliteStore(f"sqlite:///{path}")
     await store.open()
     try:
-        assert await store.schema_version() == SCHEMA_VERSION == 10
+        assert await store.schema_version() == SCHEMA_VERSION
         assert sorted(await store.load_episodes(), key=lambda e: e.fingerprint) == [second, first]
         assert await store.episodes_since(1) == ([second], 2)
         resolved = delivery(
@@ -423,3 +424,72 @@ def test_sqlite_reads_alerts_by_their_key_through_the_index(tmp_path: Path) -> N
             assert any("alerts_key" in step for step in plan), plan
     finally:
         conn.close()
+
+
+#: three entries as schema 10 stored them: the second written 40 minutes late (another clock)
+_OLD_AUDIT = [
+    (1, "2026-11-23T10:00:00.000000Z", "ada", "draft.approved", "draft:inc-7.nkom_varsel"),
+    (2, "2026-11-23T09:20:00.500000Z", "bo", "incident.note", "incident:inc-7"),
+    (3, "2026-11-23T10:05:00.000000Z", "ada", "login.success", "user:ada"),
+]
+
+
+async def _old_audit_is_searched(store: Store) -> None:
+    """What schema 11 indexes for the entries stored before it: actor, incident, time (the
+    late entry found through the clock the migration computed, with a scan of one)."""
+    assert await store.schema_version() == SCHEMA_VERSION
+    ada = await store.search_audit(AuditFilter(actor="ada"), 10)
+    assert [e.seq for e in ada.entries] == [3, 1]
+    inc = await store.search_audit(AuditFilter(incident="inc-7"), 10)
+    assert [e.seq for e in inc.entries] == [2, 1]
+    where = AuditFilter(since=T - timedelta(hours=1), until=T - timedelta(minutes=30))
+    found, before = [], None
+    for _ in range(5):
+        page = await store.search_audit(where, 10, before, 1)
+        found += [e.seq for e in page.entries]
+        before = page.resume
+        if before is None:
+            break
+    assert found == [2]
+    await store.append_audit([AuditEntry(T + timedelta(hours=1), "cy", "x.y", "store")])
+    late = await store.search_audit(AuditFilter(since=T + timedelta(minutes=30)), 10)
+    assert [(e.seq, e.actor) for e in late.entries] == [(4, "cy")]
+
+
+async def test_sqlite_schema_11_indexes_the_audit_log_schema_10_stored(tmp_path: Path) -> None:
+    path = tmp_path / "v10.sqlite3"
+    conn = at_schema(path, 10)
+    with conn:
+        for seq, at, actor, action, target in _OLD_AUDIT:
+            conn.execute(
+                "INSERT INTO audit VALUES (?,?,?,?,?,?)", (seq, at, actor, action, target, "{}")
+            )
+    conn.close()
+    store = SqliteStore(f"sqlite:///{path}")
+    await store.open()
+    try:
+        await _old_audit_is_searched(store)
+    finally:
+        await store.close()
+
+
+async def test_redis_schema_11_indexes_the_audit_log_schema_10_stored(
+    server: RedisServer, tmp_path: Path
+) -> None:
+    prefix = redis_prefix(tmp_path)
+    with _raw(server) as r:
+        for seq, at, actor, action, target in _OLD_AUDIT:
+            entry = (
+                f'{{"seq":{seq},"action":"{action}","actor":"{actor}","at":"{at}",'
+                f'"detail":{{}},"target":"{target}"}}'
+            )
+            r.zadd(prefix + "audit", {entry: seq})
+            r.zadd(prefix + f"audit:target:{target}", {entry: seq})
+        r.set(prefix + "audit:seq", "3")
+        r.set(prefix + "schema", "10")
+    store = RedisStore(server.url(prefix=prefix))
+    await store.open()
+    try:
+        await _old_audit_is_searched(store)
+    finally:
+        await store.close()

@@ -1,11 +1,47 @@
 -- append_audit(prefix, seq_key, log_key, first): appends audit entries from ARGV[first..]
--- (target/entry-JSON pairs) to the log and to P audit:target:T. The entry JSON gets its seq
--- from INCR, spliced in front ('{"seq":N,' .. rest).
+-- (target, actor, at in microseconds since the epoch, entry JSON: four per entry) to the log,
+-- to P audit:target:T and to the search indexes: P audit:at (seq scored by at), P audit:actor:A
+-- and P audit:incident:X (seq scored by seq; X as bridge/core/audit_search.py incident_of
+-- names it). The entry JSON gets its seq from INCR, spliced in front ('{"seq":N,' .. rest).
+-- P audit:clock keeps the log's clock (audit_search.lag_after): high, the latest at appended;
+-- lag, the most an entry's at fell behind the high before it (microseconds).
+local function audit_incident(target)
+  local kind, rest = string.match(target, '^([^:]*):(.*)$')
+  local found = nil
+  if kind == 'incident' or kind == 'privacy' then
+    found = rest
+  elseif kind == 'draft' then
+    found = string.match(rest, '^([^.]*)%.')
+  end
+  if found == '' then return nil end
+  return found
+end
+
 local function append_audit(prefix, seq_key, log_key, first)
-  for i = first, #ARGV, 2 do
+  if first > #ARGV then return end
+  local clock_key = prefix .. 'audit:clock'
+  local clock = redis.call('HMGET', clock_key, 'high', 'lag')
+  local high = tonumber(clock[1])
+  local lag = tonumber(clock[2]) or 0
+  for i = first, #ARGV, 4 do
     local seq = redis.call('INCR', seq_key)
-    local entry = '{"seq":' .. seq .. ',' .. string.sub(ARGV[i + 1], 2)
+    local member = string.format('%020d', seq)
+    local at = tonumber(ARGV[i + 2])
+    local entry = '{"seq":' .. seq .. ',' .. string.sub(ARGV[i + 3], 2)
     redis.call('ZADD', log_key, seq, entry)
     redis.call('ZADD', prefix .. 'audit:target:' .. ARGV[i], seq, entry)
+    redis.call('ZADD', prefix .. 'audit:at', ARGV[i + 2], member)
+    redis.call('ZADD', prefix .. 'audit:actor:' .. ARGV[i + 1], seq, member)
+    local incident = audit_incident(ARGV[i])
+    if incident then
+      redis.call('ZADD', prefix .. 'audit:incident:' .. incident, seq, member)
+    end
+    if high == nil or at >= high then
+      high = at
+    elseif high - at > lag then
+      lag = high - at
+    end
   end
+  redis.call('HSET', clock_key, 'high', string.format('%.0f', high), 'lag',
+             string.format('%.0f', lag))
 end

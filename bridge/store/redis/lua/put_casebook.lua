@@ -1,6 +1,6 @@
 -- A casebook record under compare-and-set on its revision, its number unchanged, with audit
 -- entries. KEYS: schema, casebook, casebook:rev, casebook:number, audit:seq, audit. ARGV: version,
--- prefix, id, expected revision, new revision, number, record JSON, then audit target/entry pairs.
+-- prefix, id, expected revision, new revision, number, record JSON, then audit entries (four arguments each, _append_audit.lua).
 local prefix, id = ARGV[2], ARGV[3]
 local stored = redis.call('HGET', KEYS[3], id)
 if stored ~= ARGV[4] then return {'conflict', stored or ''} end

@@ -1,6 +1,6 @@
 -- KEYS: schema, drafts, drafts:rev, drafts:state, drafts:incident, audit:seq, audit, lease.
 -- ARGV: version, prefix, id, expected revision ('' = must not exist), revision, state,
--- incident id, draft JSON, fence ('' = none), then audit target/entry pairs.
+-- incident id, draft JSON, fence ('' = none), then audit entries (four arguments each, _append_audit.lua).
 if fenced(KEYS[8], ARGV[9]) then
   return {'fenced', redis.call('HGET', KEYS[8], 'token') or ''}
 end

@@ -2,7 +2,7 @@
 -- privacy cases). KEYS: schema, documents, revisions, audit:seq, audit, index (hash: field ->
 -- id). ARGV: version, prefix, id, expected revision ('' = must not exist), revision, document
 -- JSON, index field ('' = none), history key prefix ('' = none: else every revision is also
--- pushed on P<history>ID, e.g. P privacy:revisions:ID), then audit target/entry pairs.
+-- pushed on P<history>ID, e.g. P privacy:revisions:ID), then audit entries (four arguments each, _append_audit.lua).
 local prefix, id, expected = ARGV[2], ARGV[3], ARGV[4]
 local stored = redis.call('HGET', KEYS[3], id)
 if (expected == '' and stored) or (expected ~= '' and stored ~= expected) then

@@ -1,0 +1,43 @@
+-- schema 11 indexes the audit log for its searches (_append_audit.lua): P audit:at,
+-- P audit:actor:A and P audit:incident:X for the entries already stored, and P audit:clock
+-- from them, in seq order. An entry's at is codec.ts text (YYYY-MM-DDTHH:MM:SS.ffffffZ), read
+-- here as microseconds since the epoch (days from the civil date, as Python's proleptic
+-- Gregorian calendar counts them).
+local function micros(text)
+  local y, mo, d, h, mi, s = string.match(text, '^(%d+)-(%d+)-(%d+)T(%d+):(%d+):(%d+)')
+  local frac = string.match(text, '^%d+-%d+-%d+T%d+:%d+:%d+%.(%d+)') or ''
+  y, mo, d = tonumber(y), tonumber(mo), tonumber(d)
+  if mo <= 2 then y = y - 1 end
+  local era = math.floor(y / 400)
+  local yoe = y - era * 400
+  local mp = (mo + 9) % 12
+  local doy = math.floor((153 * mp + 2) / 5) + d - 1
+  local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
+  local days = era * 146097 + doe - 719468
+  local seconds = days * 86400 + tonumber(h) * 3600 + tonumber(mi) * 60 + tonumber(s)
+  return seconds * 1000000 + tonumber(string.sub(frac .. '000000', 1, 6))
+end
+local prefix = ARGV[2]
+local high, lag = nil, 0
+local entries = redis.call('ZRANGE', prefix .. 'audit', 0, -1, 'WITHSCORES')
+for i = 1, #entries, 2 do
+  local e = cjson.decode(entries[i])
+  local seq = tonumber(entries[i + 1])
+  local member = string.format('%020d', seq)
+  local at = micros(e['at'])
+  redis.call('ZADD', prefix .. 'audit:at', string.format('%.0f', at), member)
+  redis.call('ZADD', prefix .. 'audit:actor:' .. e['actor'], seq, member)
+  local incident = audit_incident(e['target'])
+  if incident then
+    redis.call('ZADD', prefix .. 'audit:incident:' .. incident, seq, member)
+  end
+  if high == nil or at >= high then
+    high = at
+  elseif high - at > lag then
+    lag = high - at
+  end
+end
+if high ~= nil then
+  redis.call('HSET', prefix .. 'audit:clock', 'high', string.format('%.0f', high), 'lag',
+             string.format('%.0f', lag))
+end
