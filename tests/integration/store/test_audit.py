@@ -148,9 +148,7 @@ async def test_the_scan_bound_stops_a_walk_at_the_same_entry_on_every_store(stor
     ada = [e.seq for e in log if e.actor == "ada"]  # the source walked: the actor's index
     first = await store.search_audit(where, 10, None, 4)
     assert first.resume == ada[3]
-    assert [e.seq for e in first.entries] == _expected(
-        [e for e in log if e.seq >= ada[3]], where
-    )
+    assert [e.seq for e in first.entries] == _expected([e for e in log if e.seq >= ada[3]], where)
     empty = await store.search_audit(AuditFilter(action="none.such"), 10, None, 5)
     assert empty.entries == [] and empty.resume == seqs[4]
     done = await store.search_audit(AuditFilter(action="none.such"), 10, seqs[35], 50)
