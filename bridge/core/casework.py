@@ -9,6 +9,7 @@ A draft's life (``state``)::
     draft ─reject─▶ rejected ─edit─▶ draft          sending ─4xx/no connection─▶ approved (later)
     approved ─incident changed─▶ held ─approve─▶ approved      sending ─5xx─▶ failed
     sending ─found at start─▶ in_doubt ─a person resolves─▶ approved (resend) | sent
+    approved | sending ─the store restored from a backup─▶ in_doubt   (:func:`restored`)
     approved ─the message cannot be built─▶ failed
     portal: approved ─a person records the submission─▶ sent   (the outbox never sends it)
     internal: draft ─approve─▶ kept   (owed to no regulator: kept internally, sent to no one)
@@ -144,7 +145,8 @@ class Approval:
 @dataclass(frozen=True, slots=True)
 class Attempt:
     at: datetime
-    outcome: str  # started | sent | transient | permanent | interrupted | unsendable
+    # started | sent | transient | permanent | interrupted | unsendable | withheld | restored
+    outcome: str
     detail: str = ""
 
 
@@ -699,6 +701,55 @@ def reject(draft: Draft, actor: str, reason: str, now: datetime) -> Change:
     )
     return changed, [
         _audit(draft, now, actor, "draft.rejected", version=draft.latest.number, reason=reason)
+    ]
+
+
+def at_risk_after_restore(draft: Draft) -> bool:
+    """Whether the outbox would hand ``draft`` to the relay on its own once a store restored
+    from a backup is served: it is ``approved`` for e-mail (a portal draft is submitted by a
+    person, never by the outbox) or ``sending``. Such a draft may have left after the backup
+    was taken, and the restored store cannot know."""
+    return draft.state == SENDING or (draft.state == APPROVED and draft.channel == EMAIL)
+
+
+def restored(draft: Draft, backup_taken_at: datetime, actor: str, now: datetime) -> Change:
+    """The store was restored from a backup taken at ``backup_taken_at``: a draft the outbox
+    would send on its own (:func:`at_risk_after_restore`) goes to a person instead, ``in_doubt``
+    (it may have been sent after the backup; sent twice is an incident of its own). A person
+    then resolves it (:func:`resolve_doubt`: resend, same Message-ID, or mark sent). Audited as
+    ``outbox.in_doubt`` by ``actor`` with the reason and the backup's time."""
+    if not at_risk_after_restore(draft):
+        raise Conflict(
+            f"draft {draft.id}",
+            f"it is {draft.state} ({draft.channel}): the outbox would not send it",
+        )
+    flag = (
+        f"in doubt: the store was restored from a backup taken at {backup_taken_at.isoformat()} "
+        f"while this notice was {draft.state}; it may have been sent after that. Check the "
+        "archive folder and with the regulator, then resend or mark as sent"
+    )
+    changed = _next(
+        draft,
+        now,
+        state=IN_DOUBT,
+        flag=flag,
+        next_attempt_at=None,
+        attempts=(
+            *draft.attempts,
+            Attempt(now, "restored", f"backup taken at {backup_taken_at.isoformat()}"),
+        ),
+    )
+    return changed, [
+        _audit(
+            draft,
+            now,
+            actor,
+            "outbox.in_doubt",
+            reason=flag,
+            was=draft.state,
+            backup_taken_at=backup_taken_at.isoformat(),
+            message_id=draft.message_id,
+        )
     ]
 
 

@@ -307,6 +307,34 @@ def test_a_send_cut_off_midway_is_in_doubt_until_a_person_resolves_it() -> None:
     assert marked.state == "sent" and events[0].action == "outbox.mark_sent"
 
 
+def test_a_restored_store_puts_what_the_outbox_would_send_in_doubt_for_a_person() -> None:
+    """After a restore from a backup, an approved e-mail draft and one left sending go in doubt
+    (audited with the reason, the state it was in and the backup's time), keep their Message-ID
+    for a person's resend, and are not claimable; any other draft is refused (nothing to do)."""
+    taken = NOW - timedelta(hours=3)
+    ready = approved(opened())
+    sending, _ = cw.claim(ready, NOW)
+    for draft in (ready, sending):
+        assert cw.at_risk_after_restore(draft)
+        doubt, events = cw.restored(draft, taken, "cli:ops", NOW)
+        assert doubt.state == "in_doubt" and doubt.revision == draft.revision + 1
+        assert doubt.next_attempt_at is None and doubt.message_id == draft.message_id
+        assert taken.isoformat() in (doubt.flag or "")
+        [event] = events
+        assert (event.action, event.actor) == ("outbox.in_doubt", "cli:ops")
+        assert event.detail["was"] == draft.state
+        assert event.detail["backup_taken_at"] == taken.isoformat()
+        with pytest.raises(Conflict):
+            cw.claim(doubt, NOW)
+        resend, _ = cw.resolve_doubt(doubt, "resend", "boss", "Nkom has no record", NOW)
+        assert resend.state == "approved" and resend.message_id == draft.message_id
+    portal = replace(ready, channel=cw.PORTAL)
+    for other in (opened(), portal, cw.delivered(sending, NOW, "250 ok")[0]):
+        assert not cw.at_risk_after_restore(other)
+        with pytest.raises(Conflict):
+            cw.restored(other, taken, "cli:ops", NOW)
+
+
 def test_reject_needs_a_reason_and_an_edit_reopens() -> None:
     """Rejecting needs a reason; a rejected draft is not refreshed by changed facts, and a person's
     edit reopens it as a draft."""
