@@ -1,6 +1,6 @@
 """Command line: ``bridge serve``, ``bridge check-config``, ``bridge replay``, ``bridge prune``,
-``bridge users``, ``bridge tokens`` (one module each; people's commands in
-:mod:`bridge.people.cli`).
+``bridge backup``, ``bridge restored``, ``bridge users``, ``bridge tokens`` (one module each;
+people's commands in :mod:`bridge.people.cli`).
 
 Exit codes: 0 success, 1 invalid configuration or input (or a store that cannot be opened),
 2 usage error. A problem is printed to stderr as one line per problem, never as a traceback:
@@ -15,10 +15,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from bridge.cli.backup import backup
 from bridge.cli.check_config import check_config
 from bridge.cli.common import config_arg, invalid
 from bridge.cli.prune import prune
 from bridge.cli.replay import replay
+from bridge.cli.restored import restored
 from bridge.cli.serve import serve
 from bridge.errors import BridgeError, ConfigError
 from bridge.people import cli as people_cli
@@ -44,6 +46,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     config_arg(p_prune)
     p_prune.add_argument(
         "--dry-run", action="store_true", help="print what would go per kind; change nothing"
+    )
+    p_backup = sub.add_parser(
+        "backup", help="a consistent copy of the SQLite store while it serves (not Redis)"
+    )
+    config_arg(p_backup)
+    p_backup.add_argument("dest", help="a new file, or a folder (named by store and time)")
+    p_restored = sub.add_parser(
+        "restored",
+        help="run once on a store restored from a backup, before serving it: what the outbox "
+        "would send again goes to a person",
+    )
+    config_arg(p_restored)
+    p_restored.add_argument(
+        "--backup-taken-at",
+        metavar="TIME",
+        help="when the backup was taken, ISO 8601 with offset (default: what a copy made by "
+        "`bridge backup` records, else the store's newest audit entry)",
     )
     people_cli.add_parsers(sub, config_arg)
     args = parser.parse_args(argv)
@@ -77,4 +96,8 @@ def _run(args: argparse.Namespace) -> int:
         return check_config(args.config)
     if args.command == "prune":
         return prune(args.config, args.dry_run)
+    if args.command == "backup":
+        return backup(args.config, args.dest)
+    if args.command == "restored":
+        return restored(args.config, args.backup_taken_at)
     return replay(args.config, args.file, as_json=args.json)

@@ -13,7 +13,10 @@ It refuses to start (one line, exit 1) when ``notices.archive_dir`` cannot be ma
 
 On SQLite it first takes the file's serve lock (:mod:`bridge.store.sqlite.sole`): a second
 ``serve`` on the same file exits 1 with one line naming the first one's process id, and the
-one holding it takes over at once a lease a killed predecessor left behind.
+one holding it takes over at once a lease a killed predecessor left behind. A file that is a
+copy made by ``bridge backup`` and put back in place is refused (exit 1) until ``bridge
+restored`` ran on it (:mod:`bridge.store.sqlite.backup`): served as it is, the outbox would send
+again what may have left after the backup.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from bridge.config import LoadedConfig, load_config
 from bridge.errors import ConfigError, StoreUnavailable
 from bridge.notices import archive
 from bridge.store import Store, make_store
+from bridge.store.sqlite import backup
+from bridge.store.sqlite.connection import SqliteConnection
 from bridge.store.sqlite.sole import AlreadyServed, sole_server
 
 #: seconds requests in flight may take to finish after SIGTERM (aiohttp's default is 60)
@@ -60,6 +65,17 @@ def serve(path: str) -> int:
                 held.enter_context(sole_server(url))
             except AlreadyServed as exc:
                 print(f"cannot start: {exc}", file=sys.stderr)
+                return 1
+            database = SqliteConnection(url).path
+            taken = backup.pending(database)
+            if taken is not None:
+                print(
+                    f"cannot start: {database} is a copy made by `bridge backup` at "
+                    f"{taken.isoformat()}: run `bridge restored -c {path}` on it first, or "
+                    "notices sent after the backup would be sent again (docs/deployment.md, "
+                    '"Backups and restore")',
+                    file=sys.stderr,
+                )
                 return 1
         return _serve(loaded, make_store(url, sole=sole))
 

@@ -1,0 +1,169 @@
+"""``bridge restored [--backup-taken-at T]``: run once on a store restored from a backup,
+before any ``bridge serve`` on it (docs/deployment.md, "Backups and restore"; what it does:
+:mod:`bridge.notices.after_restore`).
+
+Every draft the outbox would send on its own (approved for e-mail, or sending) goes ``in_doubt``
+for a person, audited; the archive's ``.eml`` files written since the backup are listed with
+their Message-IDs so that person can tell which left. It refuses (exit 1, nothing written)
+while a bridge serves the store: on SQLite it takes the serve lock as ``serve`` does, on Redis
+it takes the store's lease, waiting up to the lease's time to live for one the restored data
+holds to lapse, and refuses while another holder keeps renewing it.
+
+The backup's time ``T`` (ISO 8601 with its offset): given, else the one a copy made by
+``bridge backup`` carries, else the store's newest audit entry (every approval and every
+hand-over to the relay is audited, so the backup was taken at or after it: listing the files
+from there lists every one written after the backup, and perhaps a few more). On SQLite it
+finally removes the copy's mark, so ``bridge serve`` accepts the file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bridge.cli.common import invalid
+from bridge.config import LoadedConfig, load_config
+from bridge.core.alerts import format_time
+from bridge.errors import BadInput, ConfigError, Conflict, LeaseLost, StoreUnavailable
+from bridge.notices.after_restore import Refused, Report, settle
+from bridge.store import make_store
+from bridge.store.holders import lease_holder
+from bridge.store.sqlite import backup
+from bridge.store.sqlite.connection import SqliteConnection
+from bridge.store.sqlite.sole import AlreadyServed, sole_server
+
+
+def parse_taken_at(text: str, now: datetime) -> datetime:
+    """``--backup-taken-at``: an ISO 8601 instant with its offset, not in the future."""
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise BadInput(
+            "--backup-taken-at", f"{text!r} is not an ISO 8601 time (2026-11-23T10:00:00Z)"
+        ) from None
+    if value.utcoffset() is None:
+        raise BadInput("--backup-taken-at", f"{text!r} has no offset: add Z or +01:00")
+    if value > now:
+        raise BadInput("--backup-taken-at", f"{text} is in the future")
+    return value.astimezone(UTC)
+
+
+def restored(path: str, taken_at: str | None) -> int:
+    try:
+        loaded = load_config(path)
+    except ConfigError as exc:
+        return invalid(exc)
+    url = loaded.store_url()
+    sqlite = url.startswith("sqlite:///")
+    try:
+        given = None if taken_at is None else parse_taken_at(taken_at, datetime.now(UTC))
+        if not sqlite:
+            report, basis = asyncio.run(_run(url, False, given, None, loaded))
+        else:
+            database = SqliteConnection(url)
+            with sole_server(url):
+                mark = backup.pending(database.path)
+                report, basis = asyncio.run(_run(url, True, given, mark, loaded))
+                if mark is not None:
+                    backup.clear_pending(database.path, database.busy_timeout_ms)
+    except AlreadyServed as exc:
+        print(f"bridge restored: {exc}: stop it first", file=sys.stderr)
+        return 1
+    except (BadInput, Refused, Conflict, LeaseLost, StoreUnavailable) as exc:
+        print(f"bridge restored: {exc}", file=sys.stderr)
+        return 1
+    except ConfigError as exc:  # e.g. a Redis whose settings cannot keep acknowledged writes
+        return invalid(exc)
+    print(render(report, basis, loaded.config.notices.archive_dir))
+    return 0
+
+
+async def _run(
+    url: str, sole: bool, given: datetime | None, mark: datetime | None, loaded: LoadedConfig
+) -> tuple[Report, str]:
+    store = make_store(url, sole=sole)
+    await store.open()
+    try:
+        if given is not None:
+            taken, basis = given, "as given"
+        elif mark is not None:
+            taken, basis = mark, "as `bridge backup` recorded it in the copy"
+        else:
+            newest = await store.audit_log(limit=1)
+            if newest:
+                taken = newest[0].at
+                basis = (
+                    "not given: the store's newest audit entry, the earliest the backup can "
+                    "have been taken"
+                )
+            else:
+                taken, basis = datetime.fromtimestamp(0, UTC), "not given, and nothing audited"
+        report = await settle(
+            store,
+            taken,
+            _actor(),
+            lease_holder("restored"),
+            loaded.config.notices.archive_dir,
+            datetime.now(UTC),
+            _lease_ttl(loaded),
+        )
+        return report, basis
+    finally:
+        await store.close()
+
+
+def _lease_ttl(loaded: LoadedConfig) -> timedelta:
+    """The lease's time to live as the bridges on this store take it (bridge.service)."""
+    from bridge.service import MIN_DEFAULT_LEASE
+
+    cfg = loaded.config
+    return cfg.replication.lease_ttl or max(cfg.evaluation.interval, MIN_DEFAULT_LEASE)
+
+
+def _actor() -> str:
+    """Who ran it, for the audit log (as ``bridge users`` records it)."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _time(value: datetime) -> str:
+    return format_time(value.astimezone(UTC).replace(microsecond=0)) or value.isoformat()
+
+
+def render(report: Report, basis: str, archive_dir: Path) -> str:
+    """What a person reads: the backup's time, what went in doubt, what left since."""
+    lines = [f"backup taken at {_time(report.backup_taken_at)} ({basis})"]
+    if report.moved:
+        lines.append(
+            f"in doubt now, for a person (console: resend with the same Message-ID, or mark "
+            f"sent): {len(report.moved)}"
+        )
+        lines += [f"  {m.draft_id}  was {m.was}  {m.message_id or '-'}" for m in report.moved]
+    else:
+        lines.append("in doubt now: none (no draft was approved or sending)")
+    if report.portal:
+        lines.append("approved for a portal (check the portal for a submission since the backup):")
+        lines += [f"  {d}" for d in report.portal]
+    if report.archive_missing:
+        lines.append(
+            f"archive {archive_dir}: missing (restore it from its own backup, never older)"
+        )
+    elif report.archived:
+        lines.append(
+            f"handed to the relay since the backup (archive {archive_dir}, .eml written since "
+            f"then): {len(report.archived)}"
+        )
+        lines += [
+            f"  {_time(a.written_at)}  {a.name}  {a.message_id or '-'}  draft now: "
+            f"{a.draft_state or 'not in the store'}"
+            for a in report.archived
+        ]
+    else:
+        lines.append(f"archive {archive_dir}: nothing written since the backup")
+    lines.append("audited as store.restored; the store may be served now")
+    return "\n".join(lines)

@@ -1,0 +1,287 @@
+"""Backups and restore on SQLite, as the platform team runs them (docs/deployment.md, "Backups
+and restore"): ``bridge backup`` copies the file while a real ``bridge serve`` writes to it, and
+a restored copy never sends again on its own a notice that left after the backup: ``serve``
+refuses the copy until ``bridge restored`` ran, which puts the notice in doubt for a person
+and names the archived message that left; only the person's resend reaches the relay."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sqlite3
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from bridge_process import OUTBOX_ROUNDS, BridgeProcess
+from builders import WEBHOOK_TOKEN, alert, seed_user, webhook
+from persons import sign_in
+from polling import until
+from smtp_server import SmtpServer
+from test_cli import bridge as bridge_cli
+
+from bridge.store.sqlite import SqliteStore
+
+HOOK = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
+VIEWER = {"Authorization": "Bearer backup-viewer-token"}
+
+
+def sections(smtp: SmtpServer) -> dict[str, Any]:
+    return {
+        "auth": {
+            "webhook": {"tokens": [{"name": "am", "token": WEBHOOK_TOKEN}]},
+            "api_tokens": [{"name": "noc", "token": "backup-viewer-token", "roles": ["viewer"]}],
+        },
+        "smtp": smtp.smtp_config(),
+        "notices": {
+            "refresh_interval": "0s",
+            "poll_interval": "200ms",
+            "retry_initial": "1s",
+            "retry_max": "1s",
+        },
+    }
+
+
+def integrity(path: Path) -> list[str]:
+    conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+    try:
+        return [row[0] for row in conn.execute("PRAGMA integrity_check")]
+    finally:
+        conn.close()
+
+
+def count_alerts(path: Path) -> int:
+    conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+    try:
+        return int(conn.execute("SELECT count(*) FROM alerts").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def put_back(copy: Path, database: Path) -> None:
+    """What the docs say a restore does: the bridge stopped, the old file and its ``-wal`` and
+    ``-shm`` removed (an old write-ahead log must never meet another file), the copy put in."""
+    for suffix in ("", "-wal", "-shm"):
+        database.with_name(database.name + suffix).unlink(missing_ok=True)
+    shutil.copy2(copy, database)
+
+
+async def approve_first_draft(
+    session: aiohttp.ClientSession, bridge: BridgeProcess, approver: dict[str, str]
+) -> tuple[str, dict[str, Any], str]:
+    """An alert that makes a report owed; the person approves its draft while the relay answers
+    4xx (``tempfail``): the draft stays ``approved``, retried. Its URL, the draft as first read
+    and the approved Message-ID."""
+    start = datetime.now(UTC) - timedelta(minutes=5)
+    body = webhook(alert("fp-1", start, element="no-cell-ullevaal", severity="major"))
+    async with session.post(bridge.url + "/api/v1/alertmanager", json=body, headers=HOOK) as r:
+        assert r.status == 200
+
+    async def the_draft() -> dict[str, Any] | None:
+        found = (await get(session, bridge.url + "/api/v1/drafts"))["drafts"]
+        return found[0] if found else None
+
+    draft = await until(the_draft, "the draft")
+    url = f"{bridge.url}/api/v1/drafts/{draft['id']}"
+    async with session.post(
+        url + "/approve",
+        json={"version": 1, "send_unknown": draft["to_complete"]},
+        headers=approver,
+    ) as r:
+        assert r.status == 200, await r.text()
+        message_id = str((await r.json())["message_id"])
+
+    async def retrying() -> bool:
+        d = await get(session, url)
+        return d["state"] == "approved" and "failed, retrying" in (d["flag"] or "")
+
+    await until(retrying, "a transient failure")
+    return url, draft, message_id
+
+
+async def get(session: aiohttp.ClientSession, url: str) -> Any:
+    async with session.get(url, headers=VIEWER) as r:
+        assert r.status == 200, await r.text()
+        return await r.json()
+
+
+async def state_is(session: aiohttp.ClientSession, url: str, state: str) -> bool:
+    return bool((await get(session, url))["state"] == state)
+
+
+async def test_a_backup_taken_while_the_bridge_writes_is_consistent_and_complete(
+    bridge_process: Callable[..., BridgeProcess], smtp: SmtpServer, tmp_path: Path
+) -> None:
+    """Webhooks are acknowledged before, during and after ``bridge backup``: the copy passes
+    ``PRAGMA integrity_check``, is one private file (no ``-wal``), holds every alert acknowledged
+    before the command started, and the bridge never stopped acknowledging."""
+    bridge = bridge_process(sections(smtp))
+    bridge.start()
+    acked = 0
+    stop = asyncio.Event()
+    start = datetime.now(UTC) - timedelta(minutes=1)
+
+    async def post_forever() -> None:
+        nonlocal acked
+        async with aiohttp.ClientSession() as session:
+            n = 0
+            while not stop.is_set():
+                n += 1
+                body = webhook(
+                    alert(f"fp-{n}", start, element="no-cell-ullevaal"), group_key=f"g{n}"
+                )
+                async with session.post(
+                    bridge.url + "/api/v1/alertmanager", json=body, headers=HOOK
+                ) as r:
+                    assert r.status == 200, await r.text()
+                acked = n
+
+    try:
+        await bridge.wait_ready()
+        poster = asyncio.create_task(post_forever())
+        await until(lambda: acked >= 20, "20 webhooks acknowledged", every=0.05)
+        before = acked
+        dest = tmp_path / "backups"
+        dest.mkdir()
+        run = await asyncio.to_thread(bridge_cli, "backup", str(dest), "-c", str(bridge.config))
+        during = acked
+        await until(lambda: acked >= during + 5, "webhooks acknowledged after the backup")
+        stop.set()
+        await poster
+    finally:
+        stop.set()
+        bridge.stop()
+    assert run.returncode == 0, run.stderr
+    [copy] = list(dest.iterdir())
+    assert copy.name.startswith("bridge-") and copy.suffix == ".sqlite3"
+    assert f"{copy} (" in run.stdout and "integrity ok" in run.stdout
+    assert during > before  # the bridge went on acknowledging while the backup ran
+    assert integrity(copy) == ["ok"]
+    assert not copy.with_name(copy.name + "-wal").exists()
+    assert copy.stat().st_mode & 0o777 == 0o600
+    assert before <= count_alerts(copy) <= during
+
+
+async def test_a_restored_store_sends_nothing_again_until_a_person_resolves_it(
+    bridge_process: Callable[..., BridgeProcess], smtp: SmtpServer, tmp_path: Path
+) -> None:
+    """A notice approved before the backup and sent after it: the copy put back is refused by
+    ``serve``; ``bridge restored`` puts the notice in doubt and names the archived message that
+    left; the restored bridge's outbox sends nothing on its own, and a person's resend delivers
+    it with the same Message-ID."""
+    database = tmp_path / "bridge.sqlite3"
+    bridge = bridge_process(sections(smtp))
+    await asyncio.to_thread(seed_user, f"sqlite:///{database}", "olga", ["approver"])
+    smtp.mailbox.mode = "tempfail"  # approved, not delivered yet: as the backup will find it
+    bridge.start()
+    try:
+        await bridge.wait_ready()
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+            approver = await sign_in(session, "olga", base=bridge.url)
+            url, draft, message_id = await approve_first_draft(session, bridge, approver)
+            backup = tmp_path / "bridge-backup.sqlite3"
+            run = await asyncio.to_thread(
+                bridge_cli, "backup", str(backup), "-c", str(bridge.config)
+            )
+            assert run.returncode == 0, run.stderr
+            smtp.mailbox.mode = "accept"
+
+            await until(lambda: state_is(session, url, "sent"), "the notice sent after the backup")
+    finally:
+        bridge.stop()
+    [first] = smtp.mailbox.received
+    assert first.message["Message-ID"] == message_id
+
+    put_back(backup, database)
+    refused = await asyncio.to_thread(bridge_cli, "serve", "-c", str(bridge.config))
+    assert refused.returncode == 1
+    assert "is a copy made by `bridge backup`" in refused.stderr
+    assert "run `bridge restored" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+
+    run = await asyncio.to_thread(bridge_cli, "restored", "-c", str(bridge.config))
+    assert run.returncode == 0, run.stderr
+    assert "as `bridge backup` recorded it in the copy" in run.stdout
+    assert f"{draft['id']}  was approved  {message_id}" in run.stdout
+    assert f"{draft['id']}.v1.eml  {message_id}  draft now: in_doubt" in run.stdout
+
+    bridge.start()
+    try:
+        await bridge.wait_ready()
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+            doubt = await get(session, url)
+            assert doubt["state"] == "in_doubt"
+            assert "restored from a backup" in doubt["flag"]
+            await bridge.grows_by(OUTBOX_ROUNDS, 5, "outbox rounds")
+            assert smtp.mailbox.received == [first]  # nothing sent again on its own
+            later = datetime.now(UTC) + timedelta(seconds=30)  # a TOTP step not used yet
+            approver = await sign_in(session, "olga", later, base=bridge.url)
+            async with session.post(
+                url + "/resolve",
+                json={"action": "resend", "comment": "Nkom has no record of it"},
+                headers=approver,
+            ) as r:
+                assert r.status == 200, await r.text()
+
+            await until(lambda: state_is(session, url, "sent"), "the person's resend")
+    finally:
+        bridge.stop()
+    assert [m.message["Message-ID"] for m in smtp.mailbox.received] == [message_id] * 2
+    store = SqliteStore(f"sqlite:///{database}")
+    await store.open()
+    try:
+        [summary] = await store.audit_log(target="store")
+        entries = await store.audit_log(target=f"draft:{draft['id']}")
+    finally:
+        await store.close()
+    assert summary.action == "store.restored" and summary.actor.startswith("cli")
+    assert summary.detail["in_doubt"] == [{"draft": draft["id"], "was": "approved"}]
+    assert [a["message_id"] for a in summary.detail["archived_after_backup"]] == [message_id]
+    doubted = next(e for e in entries if e.action == "outbox.in_doubt")
+    assert (
+        doubted.detail["was"] == "approved" and "restored from a backup" in doubted.detail["reason"]
+    )
+
+
+async def test_restored_refuses_while_a_bridge_serves_the_file(
+    bridge_process: Callable[..., BridgeProcess], smtp: SmtpServer
+) -> None:
+    """``bridge restored`` takes the serve lock as ``serve`` does: beside a running bridge it
+    exits 1 with one line naming that bridge's pid, and writes nothing."""
+    bridge = bridge_process(sections(smtp))
+    bridge.start()
+    try:
+        await bridge.wait_ready()
+        run = await asyncio.to_thread(bridge_cli, "restored", "-c", str(bridge.config))
+        assert bridge.proc is not None
+        pid = bridge.proc.pid
+    finally:
+        bridge.stop()
+    assert run.returncode == 1
+    assert run.stderr.startswith("bridge restored: another bridge (pid ")
+    assert f"(pid {pid})" in run.stderr and run.stderr.strip().endswith("stop it first")
+    assert len(run.stderr.strip().splitlines()) == 1 and run.stdout == ""
+
+
+def test_backup_refuses_redis_an_existing_file_and_a_missing_store(tmp_path: Path) -> None:
+    """One line, exit 1: a Redis store (pointing to the docs), a destination that exists
+    (never overwritten), a store file that does not exist yet."""
+    from builders import write_config
+
+    redis_cfg = write_config(tmp_path, store="redis://127.0.0.1:1/0")
+    run = bridge_cli("backup", str(tmp_path / "x.sqlite3"), "-c", str(redis_cfg))
+    assert run.returncode == 1 and "Backups and restore" in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
+    config = write_config(tmp_path)
+    run = bridge_cli("backup", str(tmp_path / "x.sqlite3"), "-c", str(config))
+    assert run.returncode == 1 and "does not exist" in run.stderr
+    assert not (tmp_path / "x.sqlite3").exists()
+    (tmp_path / "bridge.sqlite3").write_bytes(b"")
+    taken = tmp_path / "taken.sqlite3"
+    taken.write_bytes(b"keep me")
+    run = bridge_cli("backup", str(taken), "-c", str(config))
+    assert run.returncode == 1 and "exists" in run.stderr
+    assert taken.read_bytes() == b"keep me"
+    assert not any(p.name.endswith(".partial") for p in tmp_path.iterdir())
