@@ -173,13 +173,22 @@ def _keep_truncation(
     )
 
 
-#: for a re-send naming change number ?1: the write it re-sends again (when ?1 was a re-send),
-#: whether ?1 was re-sent since (then under another number), and how many rows still carry
-#: the write's number
+#: for a re-send naming change number ?1 of group ?2: the write it re-sends again (when ?1 was
+#: a re-send), whether ?1 was re-sent since (then under another number), how many rows still
+#: carry the write's number, and whether the group has a truncation count to clear
 _RESENT_STATE = (
     "SELECT r.seq, EXISTS(SELECT 1 FROM resent WHERE seq = ?1), "
-    "(SELECT count(*) FROM alerts WHERE seq = coalesce(r.seq, ?1)) "
+    "(SELECT count(*) FROM alerts WHERE seq = coalesce(r.seq, ?1)), "
+    "EXISTS(SELECT 1 FROM group_truncation WHERE group_key = ?2 AND truncated <> 0) "
     "FROM (SELECT (SELECT seq FROM resent WHERE change = ?1) AS seq) AS r"
+)
+
+_INSERT_DELIVERY = f"INSERT INTO deliveries({', '.join(_DELIVERY_COLUMNS)}) VALUES (?,?,?,?,?,?)"
+
+_RESENT_UPSERT = (
+    "INSERT INTO resent(seq, change, last_seen) VALUES (?, ?, ?) "
+    "ON CONFLICT(seq) DO UPDATE SET change = excluded.change, "
+    "last_seen = max(last_seen, excluded.last_seen)"
 )
 
 
@@ -201,10 +210,7 @@ class SqliteAlerts(SqliteConnection):
         def apply(conn: sqlite3.Connection) -> tuple[list[AlertEpisode], int]:
             # The delivery's row id is the change number of every episode it writes: ids grow
             # in commit order (one writer), which is what episodes_since needs.
-            seq = conn.execute(
-                f"INSERT INTO deliveries({', '.join(_DELIVERY_COLUMNS)}) VALUES (?,?,?,?,?,?)",
-                record,
-            ).lastrowid
+            seq = conn.execute(_INSERT_DELIVERY, record).lastrowid
             merged: list[AlertEpisode] = []
             new = True  # every row so far was new: try the plain insert first
             for start in range(0, len(rows), _UPSERT_CHUNK):
@@ -242,21 +248,17 @@ class SqliteAlerts(SqliteConnection):
         row = (at, r.receiver, r.group_key, r.status, r.alerts, r.truncated)
 
         def apply(conn: sqlite3.Connection) -> int:
-            seq = int(
-                conn.execute(
-                    f"INSERT INTO deliveries({', '.join(_DELIVERY_COLUMNS)}) VALUES (?,?,?,?,?,?)",
-                    row,
-                ).lastrowid
-                or 0
-            )
             # The rows keep the number of the write that stored them (``alerts.seq``); a
             # re-send is one row of ``resent`` (write → its latest re-send's change number and
             # last_seen), so no alert row is rewritten. ``change`` names either the write (not
             # re-sent since) or its latest re-send.
             # Rows still carrying ``write`` are those its delivery wrote and nothing since
             # (every write gives its rows its own change number; indexed). One statement for
-            # the three look-ups: this runs once per re-send.
-            found, resent_since, held = conn.execute(_RESENT_STATE, (change,)).fetchone()
+            # the look-ups, before anything is written: a refusal writes nothing, so the job
+            # needs no savepoint of its own (``bare``; this runs once per re-send).
+            found, resent_since, held, to_clear = conn.execute(
+                _RESENT_STATE, (change, r.group_key)
+            ).fetchone()
             if found is not None:
                 write = int(found)
             elif resent_since:
@@ -264,18 +266,15 @@ class SqliteAlerts(SqliteConnection):
             else:
                 write = change
             if int(held) != count:
-                raise _WrittenSince  # undoes this job (its savepoint), nothing written
-            conn.execute(
-                "INSERT INTO resent(seq, change, last_seen) VALUES (?, ?, ?) "
-                "ON CONFLICT(seq) DO UPDATE SET change = excluded.change, "
-                "last_seen = max(last_seen, excluded.last_seen)",
-                (write, seq, at),
-            )
-            _keep_truncation(conn, record.group_key, record.truncated, record.received_at)
+                raise _WrittenSince  # nothing written
+            seq = int(conn.execute(_INSERT_DELIVERY, row).lastrowid or 0)
+            conn.execute(_RESENT_UPSERT, (write, seq, at))
+            if r.truncated or to_clear:  # a zero clears a stored count only (_keep_truncation)
+                _keep_truncation(conn, r.group_key, r.truncated, r.received_at)
             return seq
 
         try:
-            return await self._write("ingest", apply)
+            return await self._write("ingest", apply, bare=True)
         except _WrittenSince:
             return None
 

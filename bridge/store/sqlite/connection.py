@@ -4,7 +4,10 @@ Why this shape: the webhook may answer 2xx only after a durable write, and an fs
 would cap throughput at the disk's fsync rate. So writes go through one writer thread that takes
 every job waiting, runs each in its own SAVEPOINT inside one transaction and commits once
 (``synchronous=FULL``): one fsync acknowledges the whole batch, and a failing job rolls back only
-itself. Reads use a second connection (WAL readers never block the writer).
+itself. A job that can only refuse before it writes anything (a re-sent group's record, the
+commonest write under a long outage) may run without a savepoint of its own (``bare``): two
+statements fewer; should it fail after writing all the same, the batch fails whole, as when the
+commit fails. Reads use a second connection (WAL readers never block the writer).
 
 URL: ``sqlite:///PATH[?busy_timeout_ms=N]``. A file locked by another process for longer than
 the busy timeout makes writes raise StoreUnavailable (the webhook answers 503).
@@ -35,7 +38,9 @@ from bridge.store.sqlite.migrations import newer_than_this
 
 T = TypeVar("T")
 
-_Job = tuple[Callable[[sqlite3.Connection], Any], "asyncio.Future[Any]"]
+#: a write: what to run in the writer's transaction, its caller's future, and whether it runs
+#: without a savepoint of its own (``bare``, see :meth:`SqliteConnection._write`)
+_Job = tuple[Callable[[sqlite3.Connection], Any], "asyncio.Future[Any]", bool]
 
 
 def _settable(exc: BaseException) -> BaseException:
@@ -207,18 +212,28 @@ class SqliteConnection:
 
     # ---- group commit -------------------------------------------------------------------
     async def _write(
-        self, op: str, fn: Callable[[sqlite3.Connection], T], *, first: bool = False
+        self,
+        op: str,
+        fn: Callable[[sqlite3.Connection], T],
+        *,
+        first: bool = False,
+        bare: bool = False,
     ) -> T:
         """Run ``fn`` in the next group commit; ``first`` (the lease's renewal) runs before the
-        other jobs of its batch, so a fenced write queued with it sees the renewed lease."""
-        if self._queue is None:
+        other jobs of its batch, so a fenced write queued with it sees the renewed lease.
+        ``bare``: ``fn`` raises on purpose only before its first write, so it runs without a
+        savepoint of its own; if it raises after writing (an SQLite error half-way), nothing of
+        the batch is committed and every write in it fails (StoreUnavailable), as when the
+        commit fails."""
+        queue = self._queue
+        if queue is None:
             raise StoreUnavailable(op, "store is not open")
         if self._writer_task is None or self._writer_task.done():
             raise StoreUnavailable(op, "the store's writer has stopped")
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         if first:
             self._first.add(future)
-        await self._queue.put((fn, future))
+        queue.put_nowait((fn, future, bare))  # unbounded: never waits
         try:
             return await future
         except sqlite3.Error as exc:
@@ -243,7 +258,7 @@ class SqliteConnection:
                     outcomes = await loop.run_in_executor(self._write_pool, self._run_batch, batch)
                 except Exception as exc:  # commit failed: nothing in the batch was applied
                     outcomes = [(False, exc)] * len(batch)
-                for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
+                for (_, future, _), (ok, value) in zip(batch, outcomes, strict=True):
                     if future.done():
                         continue
                     if ok:
@@ -254,7 +269,7 @@ class SqliteConnection:
         finally:
             while not queue.empty():
                 batch.append(queue.get_nowait())
-            for _, future in batch:
+            for _, future, _ in batch:
                 self._first.discard(future)
                 if not future.done():
                     future.set_exception(
@@ -267,7 +282,10 @@ class SqliteConnection:
         conn.execute("BEGIN IMMEDIATE")
         outcomes: list[tuple[bool, Any]] = []
         try:
-            for fn, _ in batch:
+            for fn, _, bare in batch:
+                if bare:
+                    outcomes.append(self._run_bare(conn, fn))
+                    continue
                 conn.execute("SAVEPOINT job")
                 try:
                     outcomes.append((True, fn(conn)))
@@ -282,6 +300,20 @@ class SqliteConnection:
                 conn.execute("ROLLBACK")
             raise
         return outcomes
+
+    @staticmethod
+    def _run_bare(
+        conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], Any]
+    ) -> tuple[bool, Any]:
+        """A ``bare`` job (see :meth:`_write`): its outcome, or raises (the batch fails) when
+        it failed after writing or SQLite ended the transaction."""
+        before = conn.total_changes
+        try:
+            return (True, fn(conn))
+        except Exception as exc:
+            if conn.total_changes != before or not conn.in_transaction:
+                raise  # half-written (or rolled back by SQLite): cannot be undone alone
+            return (False, exc)
 
     async def _read(self, op: str, fn: Callable[[sqlite3.Connection], T]) -> T:
         if self._reader is None or self._read_pool is None:

@@ -303,6 +303,28 @@ async def test_live_episodes_are_the_firing_and_the_recently_resolved(store: Sto
     assert await store.get_episodes([]) == []
 
 
+async def test_a_resend_keeps_its_groups_truncation_as_a_delivery_does(store: Store):
+    """A re-send's truncation count is its group's latest like any delivery's: a zero clears
+    the count another delivery of the group set meanwhile (unless that one came later), and a
+    count replaces it."""
+    at = [T0 + timedelta(minutes=m) for m in range(5)]
+    sent = delivery(alert("a", T0), truncated=0, group="g")
+    _, change = await store.ingest_numbered(sent, at[0])
+    await store.ingest(delivery(alert("b", T0), at=at[2], truncated=4, group="g"), at[2])
+    assert await store.load_truncation() == {"g": 4}
+    early = DeliveryRecord.of(delivery(alert("a", T0), at=at[1], truncated=0, group="g"), at[1])
+    change = await store.seen_again(change, 1, early)
+    assert change is not None
+    assert await store.load_truncation() == {"g": 4}  # the later delivery wins
+    again = DeliveryRecord.of(delivery(alert("a", T0), at=at[3], truncated=0, group="g"), at[3])
+    change = await store.seen_again(change, 1, again)
+    assert change is not None
+    assert await store.load_truncation() == {"g": 0}
+    cut = DeliveryRecord.of(delivery(alert("a", T0), at=at[4], truncated=2, group="g"), at[4])
+    assert await store.seen_again(change, 1, cut) is not None
+    assert await store.load_truncation() == {"g": 2}
+
+
 async def test_seen_again_leaves_what_ingesting_the_same_group_again_would(
     make: Callable[[], Awaitable[Store]], request: pytest.FixtureRequest, tmp_path: Path
 ):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import NoReturn
@@ -72,3 +72,85 @@ async def test_writes_fail_with_store_unavailable_once_the_writer_is_gone(
     release.set()
     with pytest.raises(StoreUnavailable):
         await store.ping()
+
+
+class _Refused(Exception):
+    pass
+
+
+_Fn = Callable[[sqlite3.Connection], object]
+
+
+async def _one_batch(store: SqliteStore, *jobs: tuple[str, _Fn, bool]) -> list[object]:
+    """Run ``jobs`` (name, fn, bare) as one batch of the writer: queued while it is held by a
+    batch of its own, then released together; their outcomes in order."""
+    blocked = asyncio.Event()
+    release = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def hold(conn: sqlite3.Connection) -> None:
+        loop.call_soon_threadsafe(blocked.set)
+        asyncio.run_coroutine_threadsafe(release.wait(), loop).result(20)
+
+    held = asyncio.create_task(store._write("hold", hold))
+    await blocked.wait()
+    tasks = [asyncio.create_task(store._write(n, fn, bare=bare)) for n, fn, bare in jobs]
+    await asyncio.sleep(0)  # each is queued (one loop turn), none answered: the writer is held
+    release.set()
+    await held
+    return list(await asyncio.gather(*tasks, return_exceptions=True))
+
+
+async def _scratch(store: SqliteStore) -> list[str]:
+    rows = await store._read("scratch", lambda c: c.execute("SELECT v FROM scratch").fetchall())
+    return sorted(r[0] for r in rows)
+
+
+def _insert(value: str) -> _Fn:
+    return lambda conn: conn.execute("INSERT INTO scratch(v) VALUES (?)", (value,)).rowcount
+
+
+async def test_a_bare_job_refusing_before_it_writes_fails_alone(store: SqliteStore) -> None:
+    """A job run without a savepoint of its own (``bare``, as a re-sent group's record is)
+    that raises before writing fails alone: the writes before and after it in its batch are
+    committed, and a bare job that succeeds is committed with them."""
+    await store._write("setup", lambda c: c.execute("CREATE TABLE scratch (v TEXT)"))
+
+    def refuse(conn: sqlite3.Connection) -> None:
+        conn.execute("SELECT count(*) FROM scratch").fetchone()
+        raise _Refused
+
+    outcomes = await _one_batch(
+        store,
+        ("before", _insert("before"), False),
+        ("refused", refuse, True),
+        ("bare", _insert("bare"), True),
+        ("after", _insert("after"), False),
+    )
+    assert outcomes[0] == 1 and outcomes[2] == 1 and outcomes[3] == 1
+    assert isinstance(outcomes[1], _Refused)
+    assert await _scratch(store) == ["after", "bare", "before"]
+
+
+async def test_a_bare_job_failing_after_it_wrote_fails_its_whole_batch(
+    store: SqliteStore,
+) -> None:
+    """A bare job cannot be undone alone once it wrote: if it raises after a write, nothing
+    of its batch is committed and every write in the batch fails (StoreUnavailable, as when
+    the commit fails); the writer goes on with the next batch."""
+    await store._write("setup", lambda c: c.execute("CREATE TABLE scratch (v TEXT)"))
+
+    def half(conn: sqlite3.Connection) -> None:
+        conn.execute("INSERT INTO scratch(v) VALUES ('half')")
+        conn.execute("INSERT INTO no_such_table VALUES (1)")  # an SQLite error after a write
+
+    outcomes = await _one_batch(
+        store,
+        ("before", _insert("before"), False),
+        ("half", half, True),
+        ("after", _insert("after"), False),
+    )
+    assert all(isinstance(o, StoreUnavailable) for o in outcomes), outcomes
+    assert await _scratch(store) == []
+    assert await store._write("next", _insert("next")) == 1
+    assert await _scratch(store) == ["next"]
