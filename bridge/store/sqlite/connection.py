@@ -223,8 +223,8 @@ class SqliteConnection:
         other jobs of its batch, so a fenced write queued with it sees the renewed lease.
         ``bare``: ``fn`` raises on purpose only before its first write, so it runs without a
         savepoint of its own; if it raises after writing (an SQLite error half-way), nothing of
-        the batch is committed and every write in it fails (StoreUnavailable), as when the
-        commit fails."""
+        the batch is committed and every write in it fails with that error (StoreUnavailable
+        for an SQLite error), as when the commit fails."""
         queue = self._queue
         if queue is None:
             raise StoreUnavailable(op, "store is not open")
