@@ -21,9 +21,15 @@ TIME_DEPENDENT = ("evaluated_at", "seconds_to_reportable")
 
 
 def comparable(doc: Any) -> Any:
-    """The document without fields that move with the wall clock."""
+    """The document without fields that move with the wall clock (and the running total of an
+    inventory flag still affected: ``impact.flags``' ``seconds`` while ``until`` is null)."""
     if isinstance(doc, dict):
-        return {k: comparable(v) for k, v in doc.items() if k not in TIME_DEPENDENT}
+        going = "seconds" in doc and "until" in doc and doc["until"] is None
+        return {
+            k: comparable(v)
+            for k, v in doc.items()
+            if k not in TIME_DEPENDENT and not (going and k == "seconds")
+        }
     if isinstance(doc, list):
         return [comparable(v) for v in doc]
     return doc
