@@ -16,6 +16,10 @@ Contract:
 - :meth:`AuditFilter.source` is the one index a store walks (newest first) for a filter: the
   target's, else the incident's, else the actor's, else the whole log. Both stores walk the same
   one, so a bounded walk (``scan`` entries at most per request) stops at the same entry on both.
+- :func:`suggested_actions` are the actions and prefixes the console's audit page offers to
+  someone who reads the entries of ``tracks``: only those that can find an entry of one of them
+  (``privacy.`` only to a privacy auditor; people's sign-ins and accounts are outage-track
+  entries).
 - :func:`lag_after` keeps the log's clock: the latest ``at`` appended so far (``high``) and the
   most an entry's ``at`` ever fell behind the ``high`` before it (``lag``, clocks of replicas
   and the time between taking ``now`` and the write). With them a time range becomes a range of
@@ -25,6 +29,7 @@ Contract:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -91,6 +96,26 @@ class AuditFilter:
 
     def every_track(self) -> bool:
         return self.tracks is None or set(TRACKS) <= self.tracks
+
+
+#: (an action or prefix the audit page suggests, the tracks whose entries it can find)
+SUGGESTED_ACTIONS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("draft.", frozenset(TRACKS)),  # drafts of incidents and of privacy cases
+    ("outbox.", frozenset(TRACKS)),  # what left for a regulator, or failed to
+    ("incident.", frozenset({"outage"})),
+    ("privacy.", frozenset({"privacy"})),
+    ("login.", frozenset({"outage"})),  # target user:NAME
+    ("user.", frozenset({"outage"})),
+    ("token.", frozenset({"outage"})),
+    ("audit.exported", frozenset(TRACKS)),  # one entry per track an export covers
+)
+
+
+def suggested_actions(tracks: Iterable[str]) -> list[str]:
+    """The actions and prefixes worth suggesting to a reader of ``tracks``' entries, in
+    :data:`SUGGESTED_ACTIONS`' order (see the module contract)."""
+    readable = set(tracks)
+    return [action for action, found in SUGGESTED_ACTIONS if found & readable]
 
 
 def lag_after(high: datetime | None, lag: timedelta, at: datetime) -> tuple[datetime, timedelta]:

@@ -36,7 +36,7 @@ async def test_page_without_session_redirects_to_login(
     assert unquote(r.headers["Location"]) == f"/login?next={path}"
 
 
-ASSETS = ["console.css", "console.js", "board.js", "draft.js"]
+ASSETS = ["console.css", "console.js", "board.js", "draft.js", "audit.js", "zoned.js"]
 PRIVACY_ASSETS = ["privacy.js", "privacy_case.js", "privacy_form.js"]
 
 
@@ -101,3 +101,41 @@ async def test_incident_page_carries_the_alertmanager_url_for_silence_links(
     data = json.loads(found.group(1))
     assert data["incident"] == "inc-1"
     assert data["alertmanager"] == "https://alertmanager.example.net"
+
+
+@pytest.mark.parametrize(
+    ("grants", "tracks", "privacy_prefix"),
+    [
+        (("auditor",), ["outage"], False),
+        (("auditor:privacy",), ["privacy"], True),
+        (("admin", "auditor:privacy"), ["outage", "privacy"], True),
+    ],
+)
+async def test_audit_page_names_the_tracks_read_and_suggests_only_their_actions(
+    client: TestClient[Any, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    grants: tuple[str, ...],
+    tracks: list[str],
+    privacy_prefix: bool,
+) -> None:
+    """The audit page's data says whose entries the person reads (the API's track rule) and
+    offers ``privacy.`` only to a privacy auditor; its script comes from this origin only."""
+    import json
+    import re
+
+    from bridge.web import access
+
+    async def signed_in(request: Any) -> Principal:
+        return Principal("carl", grants)
+
+    monkeypatch.setattr(access, "require_page_user", signed_in)
+    r = await client.get("/audit")
+    assert r.status == 200
+    html = await r.text()
+    found = re.search(r'<script type="application/json" id="page-data">(.*?)</script>', html)
+    assert found
+    data = json.loads(found.group(1))
+    assert data["tracks"] == tracks
+    assert ("privacy." in data["actions"]) is privacy_prefix
+    assert "draft." in data["actions"]
+    assert re.search(r'<script type="module" src="/static/audit\.js\?v=[^"]+"></script>', html)

@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from bridge.core import privacy
+from bridge.core import audit_search, privacy
 from bridge.web import access, decisions, keys
 from bridge.web.auth import Principal
 from bridge.web.console.frame import privacy_enabled, render
@@ -117,10 +117,19 @@ async def _forbidden(request: web.Request, principal: Principal, reason: str) ->
 
 @routes.get("/audit")
 async def audit(request: web.Request) -> web.Response:
+    """The audit log's search (audit.js): its page data names the tracks whose entries the
+    person reads (the API shows those only) and the actions worth suggesting for them."""
     principal = await _user(request)
     if not await access.allowed_on(request, principal):
         return await _forbidden(request, principal, "The audit log needs the admin or auditor role")
-    return await render(request, "audit.html", principal=principal, title="Audit log")
+    tracks = decisions.tracks_allowed(decisions.need_of(request), principal.grants)
+    return await render(
+        request,
+        "audit.html",
+        principal=principal,
+        title="Audit log",
+        page={"tracks": tracks, "actions": audit_search.suggested_actions(tracks)},
+    )
 
 
 @routes.get("/users")

@@ -1,0 +1,45 @@
+"""The actions the console's audit page suggests (bridge/core/audit_search.py): only those that
+can find an entry of a track the reader's entries come from."""
+
+from __future__ import annotations
+
+from bridge.core.access import audit_track
+from bridge.core.audit_search import SUGGESTED_ACTIONS, suggested_actions
+
+
+def test_an_outage_auditor_is_not_offered_the_privacy_prefix() -> None:
+    assert suggested_actions(["outage"]) == [
+        "draft.",
+        "outbox.",
+        "incident.",
+        "login.",
+        "user.",
+        "token.",
+        "audit.exported",
+    ]
+
+
+def test_a_privacy_only_auditor_is_offered_what_privacy_entries_carry() -> None:
+    """Sign-ins and accounts are about ``user:…`` targets (outage track): not for them."""
+    assert suggested_actions(["privacy"]) == ["draft.", "outbox.", "privacy.", "audit.exported"]
+
+
+def test_an_auditor_of_both_tracks_is_offered_everything_and_nobody_nothing() -> None:
+    assert suggested_actions(["outage", "privacy"]) == [a for a, _ in SUGGESTED_ACTIONS]
+    assert suggested_actions([]) == []
+
+
+def test_the_tracks_said_are_those_of_the_targets_these_actions_are_written_with() -> None:
+    """The targets the bridge writes these actions with fall in the tracks the table names."""
+    written = {
+        "login.": ["user:kari"],
+        "user.": ["user:kari"],
+        "token.": ["token:3"],
+        "incident.": ["incident:inc-20260301-aaaa"],
+        "privacy.": ["privacy:priv-20260301-bbbb"],
+        "draft.": ["draft:inc-20260301-aaaa.nkom_varsel", "draft:priv-20260301-bbbb.pts_privacy"],
+        "outbox.": ["draft:inc-20260301-aaaa.nkom_varsel", "draft:priv-20260301-bbbb.pts_privacy"],
+        "audit.exported": ["audit:export", "privacy:audit-export"],
+    }
+    for action, tracks in SUGGESTED_ACTIONS:
+        assert {audit_track(t) for t in written[action]} == tracks, action
