@@ -60,6 +60,7 @@ from bridge.evaluation.evaluator import Evaluator
 from bridge.evaluation.incidents import IncidentView
 from bridge.evaluation.ingest import Ingest, IngestResult
 from bridge.evaluation.persistence import IncidentWriter
+from bridge.evaluation.recall import recall_incident
 from bridge.evaluation.regroup import Regroup
 from bridge.evaluation.replica_sync import ReplicaSync
 from bridge.evaluation.restore import restore_engine
@@ -605,6 +606,12 @@ class BridgeService:
     async def _reload_declarations(self) -> None:
         """Declarations made on another replica: the incidents' clocks and drafts follow."""
         changed = await self.declarations.load()
+        for incident_id in sorted(changed - self.engine.incidents.keys()):
+            # a request recorded on another replica for an incident that left memory here
+            try:
+                await self._recall(incident_id)
+            except Conflict as exc:
+                log.warning("declarations: incident %s not brought back: %s", incident_id, exc)
         if changed:
             self.cases.declared(changed)
             self.drafting.mark_changed(changed)
@@ -722,10 +729,31 @@ class BridgeService:
         actor: str,
     ) -> dict[str, Any] | None:
         """A regulator asked for a report of ``kind`` by ``deadline`` (the CSIRT's intermediate
-        report, Nkom's hendelsesrapport): the report is owed and drafted at once. None: no such
-        incident in memory; Conflict when no enabled rule set owes that kind, none that does can
-        apply to the incident's jurisdictions, or it was merged into another."""
+        report, Nkom's hendelsesrapport): the report is owed and drafted at once. An incident
+        that left memory (settled long ago: Nkom asks weeks later) is brought back first
+        (:meth:`_recall`) and stays while it owes. None: no such incident in memory or the
+        store; Conflict when no enabled rule set owes that kind, none that does can apply to
+        the incident's jurisdictions, or it was merged into another."""
         await self.catch_up()
+        if incident_id not in self.engine.incidents and not await self._recall(incident_id):
+            return None
+        self.sweeper.kept.add(incident_id)  # until the request makes it owe
+        try:
+            return await self._request_report(
+                incident_id, kind, received_at, deadline, reference, actor
+            )
+        finally:
+            self.sweeper.kept.discard(incident_id)
+
+    async def _request_report(
+        self,
+        incident_id: str,
+        kind: str,
+        received_at: datetime | None,
+        deadline: datetime,
+        reference: str,
+        actor: str,
+    ) -> dict[str, Any] | None:
         incident = self.evaluator.engine.incidents.get(incident_id)
         if incident is None:
             return None
@@ -754,6 +782,24 @@ class BridgeService:
         with contextlib.suppress(StoreUnavailable):
             await self.flush()
         return self.get_incident(incident_id)
+
+    async def _recall(self, incident_id: str) -> bool:
+        """Bring an incident that left memory back into it (:mod:`bridge.evaluation.recall`):
+        its drafts are read into the book first and told once the engine holds it, so what it
+        sent is never owed again, and nothing is flushed in between. False: the store holds
+        no such incident (or it is a privacy case); Conflict as ``recall_incident``."""
+        if is_case(incident_id):
+            return False
+        async with self._flush_lock:
+            await self.book.bring_back([incident_id])
+            changed = await recall_incident(self.store, self.engine, incident_id, self.clock.now())
+            if changed is None:
+                return False
+            self.evaluator.dirty |= changed
+            self.book.tell(incident_id)  # with the declaration's events (bridge.cases)
+            self._facts[incident_id] = facts_of(self.engine.incidents[incident_id])
+        log.info("incident %s brought back into memory: a person acts on it", incident_id)
+        return True
 
     async def privacy_changed(self, case_id: str) -> None:
         """Bring a privacy case's drafts up to date after a person changed it (a store failure

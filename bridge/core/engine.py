@@ -951,6 +951,33 @@ class Engine:
         self._restored_started = {}
         return changed
 
+    def recall(
+        self,
+        episodes: Iterable[AlertEpisode],
+        incidents: Iterable[StoredIncident],
+        now: datetime,
+    ) -> set[str]:
+        """Bring incidents that left memory back into this running engine with their stored
+        episodes, under their stored ids, as :meth:`restore` rebuilds them at a restart (a
+        person acts on one settled long ago: a regulator asks for a report weeks later). An
+        episode memory already holds keeps the incident memory gives it. Their keys are
+        evaluated at once, with whatever else is pending (a plan out for one of those keys is
+        stale); returns the changed incident ids."""
+        stored = list(incidents)
+        for inc in stored:
+            if inc.merged_into is None:
+                for ek in inc.episodes:
+                    self._assignment.setdefault(ek, inc.id)
+        self._restored_started = {inc.id: inc.started_at for inc in stored}
+        try:
+            keys: set[str] = set()
+            for ep in episodes:
+                keys |= self._put(ep)
+            self._mark(keys | self._regroup())
+            return self.evaluate_pending(now)
+        finally:
+            self._restored_started = {}
+
     # ---- evaluation -------------------------------------------------------------------
     def _correlate(
         self, key: str

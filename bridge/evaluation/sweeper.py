@@ -10,7 +10,9 @@ several ticks). On the leader
 it first writes their records once more (fenced), so what the store holds is their final state
 with ``settled_at``, which the next restart reads to leave them out; a failed write evicts
 nothing (tried again next time). A follower evicts without writing (the leader persists the
-same evaluation). The store keeps everything: reads by id and by page serve what left.
+same evaluation). The store keeps everything: reads by id and by page serve what left. An
+incident in :attr:`Sweeper.kept` (a person acting on one just brought back, before what they
+record makes it owe) stays.
 """
 
 from __future__ import annotations
@@ -53,6 +55,8 @@ class Sweeper:
         self.now = now
         self.batch = batch
         self.rounds = rounds
+        #: incidents not to evict whatever their liveness (see the module contract)
+        self.kept: set[str] = set()
 
     async def sweep(self) -> set[str]:
         """Evict what has settled beyond the horizon (see the module contract); the ids."""
@@ -76,6 +80,7 @@ class Sweeper:
         for inc_id, incident in engine.incidents.items():
             if (
                 inc_id not in dirty
+                and inc_id not in self.kept
                 and leaves_memory(incident, engine.incidents, now, self.horizon)
                 and engine.evictable(inc_id)
             ):
@@ -89,5 +94,5 @@ class Sweeper:
                 await self.writer.save(going)
             except (StoreUnavailable, LeaseLost):
                 return set()  # counted and logged (the writer, leadership); evicted next time
-            going -= self.evaluator.dirty  # changed while the write was in flight
+            going -= self.evaluator.dirty | self.kept  # changed while the write was in flight
         return self.evaluator.engine.evict(going)

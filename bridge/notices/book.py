@@ -10,7 +10,8 @@ Contract:
   kind's state), so obligations' states and deadlines follow.
 - Memory follows live work: :meth:`load` with ``live`` reads every unfinished draft and every
   draft of the live cases (those memory holds: bridge/core/liveness.py), not the history;
-  :meth:`let_go` drops the finished drafts of cases that left memory; :meth:`stored` reads
+  :meth:`let_go` drops the finished drafts of cases that left memory (:meth:`bring_back` reads
+  them again for one that comes back); :meth:`stored` reads
   lists that reach beyond them (sent notices of incidents closed long ago) from the store.
 """
 
@@ -108,6 +109,15 @@ class DraftBook:
         changed = {d.incident_id for d in self.drafts.values() if before.get(d.id) != d.revision}
         for case_id in sorted(changed):
             self.tell(case_id)
+
+    async def bring_back(self, case_ids: Collection[str]) -> None:
+        """Read every draft of these cases into the book (cases coming back into memory: an
+        incident recalled for a late request), the book's newer revisions winning. Tells no
+        case: the caller tells each once memory holds it."""
+        for record in await self.store.drafts_of(case_ids):
+            known = self.drafts.get(record.id)
+            if known is None or known.revision < record.revision:
+                self.drafts[record.id] = draft_codec.from_dict(record.document)
 
     async def reread(self, states: Collection[str]) -> None:
         """Take the drafts in ``states`` the store has in a newer revision (approved on another

@@ -11,7 +11,7 @@ from datetime import timedelta
 from corekit import at, engine, episode, live
 
 from bridge.core.engine import Engine
-from bridge.core.incident_state import CLOSED, Incident
+from bridge.core.incident_state import CLOSED, Incident, StoredIncident
 from bridge.core.liveness import is_history, leaves_memory, settled_at
 from bridge.core.obligations import Obligation
 
@@ -158,3 +158,31 @@ def test_incidents_merged_into_one_that_leaves_go_with_it() -> None:
     eng.tick(at(500))
     assert eng.evict([into]) == {into, *stubs}
     assert eng.incidents == {}
+
+
+def test_an_evicted_incident_recalled_comes_back_as_it_was_beside_the_live_ones() -> None:
+    """Engine.recall brings an evicted incident back under its id with its alerts, the same
+    incident as before it left (as a restart restores one), in history the engine otherwise
+    leaves to the store; a live incident of the same element, later, stays as it was, and a
+    new alert after the recall still opens a new incident."""
+    eng = engine()
+    old_id = _closed_flap(eng, "a", 0)
+    now = at(10) + 3 * HORIZON
+    eng.tick(now)
+    was = eng.incidents[old_id]
+    eng.history_before = now - HORIZON
+    assert eng.evict([old_id]) == {old_id}
+    (live_id,) = eng.apply([episode("b", now, element="olt-b1")], now)
+    live_before = seen(eng)
+    stored = StoredIncident(old_id, was.key, was.started_at, was.episodes)
+    flap = episode("a", at(0), end=at(10), element="olt-b1")
+    assert old_id in eng.recall([flap], [stored], now + timedelta(minutes=1))
+    back = eng.incidents[old_id]
+    assert (back.state, back.episodes, back.timeline) == (was.state, was.episodes, was.timeline)
+    assert back.verdict() == was.verdict()
+    assert seen(eng, [old_id]) == live_before
+    assert eng.incident_of(("b", now)) == live_id
+    later = now + timedelta(minutes=5)
+    assert eng.incident_of(("a", at(0))) == old_id
+    eng.apply([episode("c", later, element="olt-b1")], later)
+    assert eng.incident_of(("c", later)) == live_id  # joins the live one, not the recalled

@@ -37,8 +37,9 @@ jurisdictions a cybersecurity rule set is of (naming them; nothing recorded).
 (``kind``: ``se_cyber_intermediate``, the default, or ``nkom_hendelsesrapport``; the
 ``deadline`` it set, ``received_at`` default now, its ``reference``): the report is then owed
 by that deadline and drafted. The CSIRT's intermediate report needs a declared-significant
-incident (409 otherwise); Nkom may ask for a hendelsesrapport after any incident still in
-memory, reportable or not, open or closed. A kind no enabled rule set lists is a 409, as is
+incident (409 otherwise); Nkom may ask for a hendelsesrapport after any stored incident,
+reportable or not, open or closed (one that left memory is brought back first:
+:mod:`bridge.evaluation.recall`). A kind no enabled rule set lists is a 409, as is
 one whose rule sets are of none of the incident's jurisdictions (Nkom's on a Swedish incident)
 or a request on an incident merged into another. An
 editor may record it, a token too (a fact, not a decision; it only adds an obligation).
