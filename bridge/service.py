@@ -26,9 +26,12 @@ Contract:
   rebuilds its engine from the store unless nothing was admitted since its last rebuild, like a
   restart; on losing it, it stops writing at once.
 - Lifecycle log (logger ``bridge.lifecycle``, INFO, ids only, never personal data): one line
-  per incident opened, closed (or merged), became reportable to a regulator, and obligation
-  opened, written by the leader as it persists the change (what the engine held when it was
-  loaded from the store is not logged again); the drafts' lines come from the notice book.
+  per incident opened, closed (or merged), became reportable to a regulator (or met a rule set
+  that owes no regulator: "incident X: reference matrix met: enisa-matrix (opens no report)",
+  "incident X: pts-outage met: internal threshold (repealed 2026-01-15), owed to no
+  regulator"), and obligation opened, written by the leader as it persists the change (what
+  the engine held when it was loaded from the store is not logged again); the drafts' lines
+  come from the notice book.
 - Reads (:meth:`list_incidents`, :meth:`get_incident`, :meth:`settle_notices`) never show a
   state older than the last acknowledged webhook.
 """
@@ -47,10 +50,12 @@ from typing import Any, Protocol
 from bridge.cases import CaseRouter, PrivacyIntake
 from bridge.config import BridgeConfig, LoadedConfig
 from bridge.config.inventory import load_inventory
-from bridge.core import awareness, calendar, impact_override
+from bridge.core import awareness, calendar, documents, impact_override
 from bridge.core.alerts import AlertEpisode
 from bridge.core.engine import Engine
 from bridge.core.incident_state import Incident
+from bridge.core.report_names import met_words
+from bridge.core.rules import Assessment, RuleSet
 from bridge.core.topology import Topology
 from bridge.errors import Conflict, LeaseLost, StoreUnavailable, traced
 from bridge.evaluation.by_hand import ByHand
@@ -95,20 +100,43 @@ __all__ = [
 log = logging.getLogger("bridge.service")
 lifecycle = logging.getLogger("bridge.lifecycle")
 
-#: What the lifecycle log follows per incident: state, merged into, regulators it is reportable
-#: to, obligations by (regulator, kind), and the regulators whose (cybersecurity act) criteria
-#: mark it potentially significant, for a person to declare.
-Facts = tuple[str, str | None, frozenset[str], frozenset[tuple[str, str]], frozenset[str]]
+#: What the lifecycle log follows per incident: state, merged into, the regulators whose rule
+#: sets it meets (each with None when that makes it reportable, a report owed, else what it
+#: means: a reference matrix, a repealed law's internal threshold), obligations by (regulator,
+#: kind), and the regulators whose (cybersecurity act) criteria mark it potentially
+#: significant, for a person to declare.
+Facts = tuple[
+    str,
+    str | None,
+    frozenset[tuple[str, str | None]],
+    frozenset[tuple[str, str]],
+    frozenset[str],
+]
 
 
-def facts_of(inc: Incident) -> Facts:
+def facts_of(inc: Incident, rule_sets: Mapping[str, RuleSet]) -> Facts:
+    """``rule_sets``: by id, to tell what a met verdict means (:func:`_owes_no_one`)."""
     return (
         inc.state,
         inc.merged_into,
-        frozenset(a.regulator for a in inc.assessments if a.reportable and a.track != "cyber"),
+        frozenset(
+            (a.regulator, _owes_no_one(a, inc, rule_sets))
+            for a in inc.assessments
+            if a.reportable and a.track != "cyber"
+        ),
         frozenset((o.regulator, o.kind) for o in inc.obligations),
         frozenset(a.regulator for a in inc.assessments if a.reportable and a.track == "cyber"),
     )
+
+
+def _owes_no_one(a: Assessment, inc: Incident, rule_sets: Mapping[str, RuleSet]) -> str | None:
+    """None when the met verdict makes the incident reportable (a report owed to the regulator),
+    else its words (:func:`bridge.core.report_names.met_words`): a reference matrix, a
+    repealed law's internal threshold."""
+    meaning = documents.meaning(a, inc, rule_sets.get(a.rule_set))
+    if meaning.get("binding", True) and not meaning.get("reference"):
+        return None
+    return met_words({"regulator": a.regulator, "rule_set": a.rule_set, **meaning})
 
 
 def log_lifecycle(incident_id: str, before: Facts | None, now: Facts) -> None:
@@ -127,13 +155,29 @@ def log_lifecycle(incident_id: str, before: Facts | None, now: Facts) -> None:
             incident_id,
             extra={"event": "incident.opened", "incident": incident_id},
         )
-    for regulator in sorted(reportable - old_reportable):
-        lifecycle.info(
-            "incident %s became reportable to %s",
-            incident_id,
-            regulator,
-            extra={"event": "incident.reportable", "incident": incident_id, "regulator": regulator},
-        )
+    for regulator, words in sorted(reportable - old_reportable, key=lambda m: (m[0], m[1] or "")):
+        if words is None:
+            lifecycle.info(
+                "incident %s became reportable to %s",
+                incident_id,
+                regulator,
+                extra={
+                    "event": "incident.reportable",
+                    "incident": incident_id,
+                    "regulator": regulator,
+                },
+            )
+        else:  # met, owing no regulator anything
+            lifecycle.info(
+                "incident %s: %s",
+                incident_id,
+                words,
+                extra={
+                    "event": "incident.threshold_met",
+                    "incident": incident_id,
+                    "regulator": regulator,
+                },
+            )
     for regulator in sorted(marked - old_marked):
         lifecycle.info(
             "incident %s marked potentially significant (%s): a person decides whether to "
@@ -320,6 +364,10 @@ class BridgeService:
         """The incidents and privacy cases memory holds (whose drafts the book holds all of)."""
         return set(self.evaluator.engine.incidents) | set(self.privacy.cases)
 
+    def _rule_sets(self) -> dict[str, RuleSet]:
+        """The engine's rule sets by id (what a verdict means: the lifecycle log)."""
+        return {rs.id: rs for rs in self.evaluator.engine.rule_sets}
+
     @property
     def engine(self) -> Engine:
         return self.evaluator.engine
@@ -453,7 +501,9 @@ class BridgeService:
             if await self._load_overrides(engine):
                 changed |= engine.evaluate_pending(self.clock.now())
             await self.evaluator.replace(engine, changed)
-            self._facts = {i: facts_of(inc) for i, inc in engine.incidents.items()}
+            self._facts = {
+                i: facts_of(inc, self._rule_sets()) for i, inc in engine.incidents.items()
+            }
             self.replicas.advance(cursor)
             self.book.tell_all()  # the new engine knows nothing of the drafts yet
             self.cases.declared(self.declarations.known)  # nor of people's declarations
@@ -582,10 +632,11 @@ class BridgeService:
         # declarations and requests of what was merged into them (bridge.cases)
         self.cases.declared(saved)
         incidents = self.evaluator.engine.incidents
+        rule_sets = self._rule_sets()
         for incident_id in sorted(saved):
             inc = incidents.get(incident_id)
             if inc is not None:
-                now = facts_of(inc)
+                now = facts_of(inc, rule_sets)
                 log_lifecycle(incident_id, self._facts.get(incident_id), now)
                 self._facts[incident_id] = now
         self.drafting.mark(saved)
@@ -797,7 +848,9 @@ class BridgeService:
                 return False
             self.evaluator.dirty |= changed
             self.book.tell(incident_id)  # with the declaration's events (bridge.cases)
-            self._facts[incident_id] = facts_of(self.engine.incidents[incident_id])
+            self._facts[incident_id] = facts_of(
+                self.engine.incidents[incident_id], self._rule_sets()
+            )
         log.info("incident %s brought back into memory: a person acts on it", incident_id)
         return True
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from bridge.core.alerts import AlertEpisode, format_time
 from bridge.core.incident_state import Incident
-from bridge.core.obligations import Obligation
-from bridge.core.rules import Assessment
+from bridge.core.obligations import Obligation, binds
+from bridge.core.rules import Assessment, RuleSet
 from bridge.core.topology import Topology
 
 #: a regulator's verdict on an incident, as people read it
@@ -39,7 +39,30 @@ def impact_unknown(incident: Incident) -> bool:
     return bool(incident.unmapped) and not incident.overridden
 
 
-def _assessment(a: Assessment, incident: Incident, now: datetime) -> dict[str, Any]:
+#: rule set id → the rule set, for what a verdict means (:func:`meaning`)
+RuleSets = Mapping[str, RuleSet]
+
+
+def meaning(a: Assessment, incident: Incident, rule_set: RuleSet | None) -> dict[str, Any]:
+    """What the rule set's verdict on the incident means, beside it in the document (empty when
+    the rule set is not known: no longer configured): ``binding`` (a met verdict owes the
+    regulator a report: :func:`bridge.core.obligations.binds`; false for a reference matrix and
+    for a repealed law's rule set since its repeal), ``reference`` (a reference matrix, ENISA's:
+    it opens no report) and ``repealed_on`` (the day its law was repealed, if it was)."""
+    if rule_set is None:
+        return {}
+    repealed = rule_set.repealed_on
+    return {
+        "binding": binds(rule_set, incident.started_at),
+        "reference": a.track != "cyber" and not rule_set.obligations,
+        "repealed_on": None if repealed is None else repealed.isoformat(),
+    }
+
+
+def _assessment(
+    a: Assessment, incident: Incident, now: datetime, rule_sets: RuleSets | None = None
+) -> dict[str, Any]:
+    known = {} if rule_sets is None else meaning(a, incident, rule_sets.get(a.rule_set))
     return {
         "regulator": a.regulator,
         "rule_set": a.rule_set,
@@ -62,12 +85,16 @@ def _assessment(a: Assessment, incident: Incident, now: datetime) -> dict[str, A
             }
             for c in a.criteria
         ],
+        **known,
     }
 
 
-def assessments_json(incident: Incident, now: datetime) -> list[dict[str, Any]]:
-    """The incident's assessments as its document shows them (every criterion, its reason)."""
-    return [_assessment(a, incident, now) for a in incident.assessments]
+def assessments_json(
+    incident: Incident, now: datetime, rule_sets: RuleSets | None = None
+) -> list[dict[str, Any]]:
+    """The incident's assessments as its document shows them (every criterion, its reason),
+    each with what it means (:func:`meaning`) when ``rule_sets`` are given."""
+    return [_assessment(a, incident, now, rule_sets) for a in incident.assessments]
 
 
 def alert_json(
@@ -201,11 +228,12 @@ def document(
     episodes: dict[tuple[str, datetime], AlertEpisode],
     topology: Topology,
     now: datetime,
+    rule_sets: RuleSets | None = None,
 ) -> dict[str, Any]:
     """The full incident (docs/design.md fields and more), as the API shows it; each point of
     ``impact.timeline`` has the connections affected per service (``services``) beside the
-    totals."""
-    doc = stored_document(incident, topology, now)
+    totals; with ``rule_sets``, each assessment says what it means (:func:`meaning`)."""
+    doc = stored_document(incident, topology, now, rule_sets)
     _add_details(doc, incident, episodes)
     return doc
 
@@ -264,9 +292,12 @@ def _add_details(
     doc["alert_counts"] = alert_counts(held, incident.stale, incident.unmapped)
 
 
-def stored_document(incident: Incident, topology: Topology, now: datetime) -> dict[str, Any]:
+def stored_document(
+    incident: Incident, topology: Topology, now: datetime, rule_sets: RuleSets | None = None
+) -> dict[str, Any]:
     """The incident as stored after each evaluation: everything but the per-alert details and
-    the timeline, which grow with the alerts and are rebuilt from the stored alerts."""
+    the timeline, which grow with the alerts and are rebuilt from the stored alerts (with
+    ``rule_sets``: as :func:`document`)."""
     impact = incident.impact
     doc = summary(incident, now)
     doc.update(
@@ -296,7 +327,7 @@ def stored_document(incident: Incident, topology: Topology, now: datetime) -> di
                 "inventory": _inventory(incident),
                 "flags": flag_impact(incident, topology, now),
             },
-            "assessments": assessments_json(incident, now),
+            "assessments": assessments_json(incident, now, rule_sets),
             "obligations": [obligation_json(o) for o in incident.obligations],
             "remedied_at": format_time(incident.remedied_at),
             "stale_alerts": incident.stale,

@@ -10,12 +10,22 @@ Contract:
   for ENISA), the words its own forms use.
 - :data:`WAITING` names each event an obligation can wait for ("the initial report is sent");
   :func:`waiting_words` falls back to the event with underscores as spaces, never a code.
+- :func:`met_words` says what a rule set's met verdict means (an assessment of the incident's
+  document, with its ``binding``, ``reference`` and ``repealed_on``:
+  :func:`bridge.core.documents.meaning`), as ``bridge replay`` words it: "reportable to Nkom";
+  "reference matrix met: enisa-matrix (opens no report)"; "pts-outage met: internal threshold
+  (repealed 2026-01-15), owed to no regulator". An assessment without those fields (stored
+  before they were) reads as binding.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from types import MappingProxyType
+from typing import Any
+
+from bridge.core.repeal import internal_threshold
 
 #: kind → language → name
 REPORTS: Mapping[str, Mapping[str, str]] = MappingProxyType(
@@ -123,6 +133,19 @@ WAITING: Mapping[str, str] = MappingProxyType(
 def regulator_name(regulator: str) -> str:
     """ "Nkom", "PTS" … (the id itself for one not listed)."""
     return REGULATORS.get(regulator, (regulator, "", "en"))[0]
+
+
+def met_words(assessment: Mapping[str, Any]) -> str:
+    """What a met (non-cyber) verdict means, in words (see the module contract)."""
+    rule_set = str(assessment.get("rule_set") or "")
+    if assessment.get("reference"):
+        return f"reference matrix met: {rule_set} (opens no report)"
+    if assessment.get("binding") is False:
+        repealed = assessment.get("repealed_on")
+        if repealed:
+            return f"{rule_set} met: {internal_threshold(date.fromisoformat(str(repealed)))}"
+        return f"{rule_set} met: owed to no regulator"
+    return f"reportable to {regulator_name(str(assessment.get('regulator') or ''))}"
 
 
 def country_of(regulator: str) -> str:

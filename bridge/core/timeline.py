@@ -3,8 +3,9 @@
 Contract:
 - :func:`events` merges, from plain values: the incident's API document (its alerts firing and
   resolved, each change of the affected connections, each regulator's verdict becoming
-  reportable and each criterion met, in the rule set's words, each obligation opened: owed,
-  or what it waits for), the audit entries of its drafts
+  reportable (:func:`~bridge.core.report_names.met_words`: a reference matrix or a repealed
+  law's internal threshold met owes no regulator) and each criterion met, in the rule set's
+  words, each obligation opened: owed, or what it waits for), the audit entries of its drafts
   (opened, edited, approved, rejected, sent, failed …) and of the incident itself (renamed,
   acknowledged, assigned, noted, its impact overridden or the override lifted), and the
   notes. Each event is ``{"at", "kind", "actor", "summary"}`` (plus ``regulator`` where one
@@ -12,7 +13,9 @@ Contract:
   ``alertmanager`` or the person (or token) who acted.
 - :func:`chart` is what the page draws beside it: the affected connections per service over
   time, each connections criterion's threshold per regulator, and the instant the incident
-  became reportable to each regulator.
+  became reportable to each regulator (or met a rule set that owes no regulator: a reference
+  matrix, a repealed law's internal threshold; each mark carries its assessment's
+  ``rule_set``, ``binding``, ``reference`` and ``repealed_on``).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from bridge.core.report_names import regulator_name, report_name, waiting_words
+from bridge.core.report_names import met_words, regulator_name, report_name, waiting_words
 
 Event = dict[str, Any]
 
@@ -132,7 +135,7 @@ def _verdict_events(
                     "kind": "reportable",
                     "actor": "bridge",
                     "regulator": reg,
-                    "summary": f"reportable to {regulator_name(reg)}",
+                    "summary": met_words(a),  # a reference matrix, an internal threshold
                 }
             )
             for o in doc.get("obligations", []):
@@ -276,6 +279,10 @@ def events(
     return out
 
 
+#: what a chart's mark carries of its assessment, for the console to word it
+_MEANING = ("rule_set", "binding", "reference", "repealed_on")
+
+
 def chart(
     doc: Mapping[str, Any],
     thresholds: Sequence[Mapping[str, Any]],
@@ -293,8 +300,12 @@ def chart(
             for p in points
         ],
         "thresholds": [dict(t) for t in thresholds if t["regulator"] in shown],
-        "reportable": [
-            {"regulator": a["regulator"], "at": a["since"]}
+        "reportable": [  # with what each means (bridge.core.documents.meaning), when known
+            {
+                "regulator": a["regulator"],
+                "at": a["since"],
+                **{k: a[k] for k in _MEANING if k in a},
+            }
             for a in doc.get("assessments", [])
             if a["regulator"] in shown
             and a.get("reportable")

@@ -94,7 +94,8 @@ class IncidentView:
         inc = engine.incidents.get(incident_id)
         if inc is None:
             return None
-        return documents.document(inc, engine.episodes, self.topology, self.now())
+        rule_sets = {rs.id: rs for rs in engine.rule_sets}
+        return documents.document(inc, engine.episodes, self.topology, self.now(), rule_sets)
 
     async def read(self, incident_id: str) -> dict[str, Any] | None:
         """Any incident's full API document: from memory, else from the store (None: no such

@@ -106,7 +106,9 @@ class IncidentWriter:
         return token
 
     def _record(self, incident_id: str, now: datetime) -> IncidentRecord:
-        inc = self.evaluator.engine.incidents[incident_id]
+        engine = self.evaluator.engine
+        inc = engine.incidents[incident_id]
+        rule_sets = {rs.id: rs for rs in engine.rule_sets}
         return IncidentRecord(
             id=inc.id,
             key=inc.key,
@@ -114,6 +116,6 @@ class IncidentWriter:
             state=inc.state,
             episodes=list(inc.episodes),
             merged_into=inc.merged_into,
-            document=documents.stored_document(inc, self.topology, now),
-            settled_at=settled_at(inc, self.evaluator.engine.incidents),
+            document=documents.stored_document(inc, self.topology, now, rule_sets),
+            settled_at=settled_at(inc, engine.incidents),
         )

@@ -211,8 +211,9 @@ def test_acknowledge_and_assign_show_who_is_on_it(
 def test_notes_and_one_timeline_with_its_chart(erik: Page, four: Four) -> None:
     """A note appears under Notes and in the one timeline beside the alert, the verdict, the
     obligation, the draft, the acknowledgement and the assignment; the chart draws the
-    connections per service and the instant it became reportable to Nkom; the CSV export holds
-    the note."""
+    connections per service and the instant it became reportable to Nkom (and, for a Swedish
+    incident since PTS's outage rules were repealed, the internal threshold, owed to no
+    regulator, never "reportable to"); the CSV export holds the note."""
     incident_page(erik, four.overdue)
     erik.fill("#note-text", "Ringte Telenor: graver har kuttet fiber ved Ullevål")
     erik.click("#add-note")
@@ -250,6 +251,17 @@ def test_notes_and_one_timeline_with_its_chart(erik: Page, four: Four) -> None:
     expect(swedish.locator('line.threshold[data-criterion="conn-1k-8h"]')).to_have_count(1)
     expect(swedish.locator('line.reportable-at[data-regulator="pts"]')).to_have_count(1)
     expect(swedish.locator('line.reportable-at[data-regulator="nkom"]')).to_have_count(0)
+    # PTS's outage rules were repealed before this incident (2026-01-15): its mark and its
+    # timeline line say the internal threshold, owed to no regulator, never "reportable to"
+    internal = "pts-outage met: internal threshold (repealed 2026-01-15), owed to no regulator"
+    expect(swedish.locator('line.reportable-at[data-regulator="pts"]')).to_have_attribute(
+        "data-binding", "false"
+    )
+    expect(swedish).to_contain_text(internal)
+    expect(swedish).not_to_contain_text("reportable to")
+    se_line = erik.locator('#timeline tr[data-kind="reportable"]')
+    expect(se_line).to_contain_text(internal)
+    expect(se_line).not_to_contain_text("reportable to")
     expect(erik.locator('.verdict[data-regulator="nkom"]')).to_have_count(0)
     shot(erik, "noc-timeline-se")
 

@@ -239,4 +239,6 @@ def test_chart_draws_services_thresholds_and_reportable_instants_of_applicable_r
         {"at": "2026-11-23T09:50:00Z", "mobile": 0},
     ]
     assert [t["regulator"] for t in got["thresholds"]] == ["nkom"]
-    assert got["reportable"] == [{"regulator": "nkom", "at": "2026-11-23T09:00:00Z"}]
+    assert got["reportable"] == [
+        {"regulator": "nkom", "at": "2026-11-23T09:00:00Z", "rule_set": "nkom-varsel"}
+    ]

@@ -37,7 +37,7 @@ def test_nothing_new_logs_nothing(caplog: pytest.LogCaptureFixture) -> None:
     facts: Facts = (
         "open",
         None,
-        frozenset({"nkom"}),
+        frozenset({("nkom", None)}),
         frozenset({("nkom", "nkom_varsel")}),
         frozenset(),
     )

@@ -36,6 +36,19 @@ function svg(tag, attrs = {}, ...children) {
   return node;
 }
 
+// What a mark means, in bridge replay's words, from what the server says of its assessment
+// (binding, reference, repealed_on: GET …/timeline's chart): a reference matrix or a repealed
+// law's internal threshold owes no regulator, so it is never "reportable to …". A mark without
+// those fields (an incident stored before them) reads as binding.
+export function metWords(m) {
+  if (m.reference) return `reference matrix met: ${m.rule_set} (opens no report)`;
+  if (m.binding === false) {
+    const owed = m.repealed_on ? `internal threshold (repealed ${m.repealed_on}), owed to no regulator` : "owed to no regulator";
+    return `${m.rule_set} met: ${owed}`;
+  }
+  return `reportable to ${regulatorName(m.regulator)}`;
+}
+
 export function chart(data, now = Date.now()) {
   const W = 640, H = 320, L = 64, R = 16, T = 16, B = 40;
   const pts = data.points.map((p) => ({ ...p, t: new Date(p.at).getTime() }));
@@ -76,8 +89,8 @@ export function chart(data, now = Date.now()) {
     root.append(svg("text", { x: L + 4, y: y(th.connections) - 4, style: `fill:${colour}` }, `${regulatorName(th.regulator)} ${number(th.connections)} for ${th.minutes >= 60 && th.minutes % 60 === 0 ? `${th.minutes / 60} h` : `${th.minutes} min`}`));
   });
   marks.forEach((m) => {
-    root.append(svg("line", { class: "reportable-at", x1: x(m.t), x2: x(m.t), y1: T, y2: H - B, "data-regulator": m.regulator }));
-    root.append(svg("text", { x: x(m.t) + 4, y: H - B - 6, style: "fill:#b00020" }, `reportable to ${regulatorName(m.regulator)}`));
+    root.append(svg("line", { class: "reportable-at", x1: x(m.t), x2: x(m.t), y1: T, y2: H - B, "data-regulator": m.regulator, "data-binding": m.binding === false ? "false" : "true" }));
+    root.append(svg("text", { x: x(m.t) + 4, y: H - B - 6, style: m.binding === false ? "fill:#555" : "fill:#b00020" }, metWords(m)));
   });
   const off = data.thresholds.filter((th) => !near.includes(th));
   return el(
