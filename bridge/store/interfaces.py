@@ -421,6 +421,23 @@ class Casebook(Protocol):
         """Every record, by number."""
 
 
+class HandoverCount(Protocol):
+    """How many times the outbox was about to hand a notice to the mail relay: counted right
+    before each hand-over, so it only grows on one store's history. The outbox keeps a copy of
+    the highest count it was given outside the store (:mod:`bridge.notices.witness`, in the
+    archive folder, which a restore of the store does not roll back): a store whose count is
+    below that copy was rolled back (restored from a backup) after notices left."""
+
+    async def count_handover(self) -> int:
+        """One more: the new count (1 on a new store). Atomic: no two callers get the same."""
+
+    async def handovers(self) -> int:
+        """The count (0 on a new store)."""
+
+    async def raise_handovers(self, at_least: int) -> int:
+        """The count raised to ``at_least`` when it is lower (never lowered); the count now."""
+
+
 class Store(
     Lifecycle,
     AlertLog,
@@ -433,6 +450,7 @@ class Store(
     DeclarationStore,
     RetentionStore,
     Casebook,
+    HandoverCount,
     Protocol,
 ):
     """Every concern of one backing store (see the module contract)."""

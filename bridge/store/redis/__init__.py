@@ -2,11 +2,11 @@
 
 Same contract as every store (:mod:`bridge.store.interfaces`). ``RedisStore`` is assembled from
 one class per concern (alerts, incidents, drafts, audit, lease, people, privacy, retention,
-casebook, declarations), each over the shared client (:mod:`.connection`: open, durability check,
-migration, reads and guarded writes); what several concerns share is in :mod:`.guards`
-(audit arguments, the revised-document write) and :mod:`.replies` (conflict, fence and error
-answers). The URL and its parameters are :mod:`.url`; durable acknowledgement (which server
-settings are refused) is :mod:`.durability`.
+casebook, declarations, the hand-over count), each over the shared client (:mod:`.connection`:
+open, durability check, migration, reads and guarded writes); what several concerns share is
+in :mod:`.guards` (audit arguments, the revised-document write) and :mod:`.replies` (conflict,
+fence and error answers). The URL and its parameters are :mod:`.url`; durable acknowledgement
+(which server settings are refused) is :mod:`.durability`.
 
 Every change that touches more than one key runs as one Lua script (``lua/*.lua``, loaded by
 :mod:`.scripts`): ingest (merge, delivery record, truncation), save_incidents, put_draft
@@ -32,6 +32,7 @@ from bridge.store.redis.casebook import RedisCasebook
 from bridge.store.redis.declarations import RedisDeclarations
 from bridge.store.redis.drafts import RedisDrafts
 from bridge.store.redis.durability import ServerSettings, durability_problems
+from bridge.store.redis.handovers import RedisHandovers
 from bridge.store.redis.incidents import RedisIncidents
 from bridge.store.redis.lease import RedisLease
 from bridge.store.redis.people import RedisPeople
@@ -60,6 +61,7 @@ class RedisStore(
     RedisDeclarations,
     RedisRetention,
     RedisCasebook,
+    RedisHandovers,
 ):
     """Every concern of :class:`bridge.store.interfaces.Store` on one Redis database (or one
     key prefix in it). ``url`` is the store URL with its password redacted."""

@@ -32,6 +32,8 @@ SCRIPTS: dict[str, tuple[str, ...]] = {
     "delete_sessions": ("_guard",),
     "touch_token": ("_guard",),
     "ping": ("_guard",),
+    "count_handover": ("_guard",),
+    "raise_handovers": ("_guard",),
     "acquire_lease": ("_guard", "_floor"),
     "release_lease": ("_guard",),
     "prune_episodes": ("_guard",),

@@ -2,7 +2,8 @@
 (:mod:`.connection`), the schema in :mod:`.migrations`.
 
 ``SqliteStore`` is assembled from one class per concern (alerts, incidents, drafts, audit,
-lease, people, privacy, retention, casebook, declarations), each over the shared connection;
+lease, people, privacy, retention, casebook, declarations,
+hand-over count), each over the shared connection;
 what several concerns do inside one write transaction (fence check, revision check, audit
 insert) is in :mod:`.guards`.
 """
@@ -14,6 +15,7 @@ from bridge.store.sqlite.audit import SqliteAudit
 from bridge.store.sqlite.casebook import SqliteCasebook
 from bridge.store.sqlite.declarations import SqliteDeclarations
 from bridge.store.sqlite.drafts import SqliteDrafts
+from bridge.store.sqlite.handovers import SqliteHandovers
 from bridge.store.sqlite.incidents import SqliteIncidents
 from bridge.store.sqlite.lease import SqliteLease
 from bridge.store.sqlite.people import SqlitePeople
@@ -34,6 +36,7 @@ class SqliteStore(
     SqliteDeclarations,
     SqliteRetention,
     SqliteCasebook,
+    SqliteHandovers,
 ):
     """Every concern of :class:`bridge.store.interfaces.Store` on one SQLite file (URL:
     :mod:`.connection`)."""
