@@ -50,6 +50,13 @@ class StoreUnavailable(BridgeError):
         self.cause = cause
 
 
+class StoreRolledBack(BridgeError):
+    """The store knows fewer hand-overs to the mail relay than the archive folder recorded: it
+    was rolled back (restored from a backup) after notices left, and served as it is the outbox
+    would send them again (:mod:`bridge.notices.witness`). Nothing is sent until ``bridge
+    restored`` ran on it."""
+
+
 class StoreUnsafe(StoreUnavailable):
     """The store answers but must not be written now (Redis: its durability settings changed
     while the bridge runs), or was found restarted or failed over underneath (``reset``: said

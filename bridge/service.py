@@ -1,7 +1,10 @@
 """The composition root: the stages wired together, started and stopped, and their one join.
 
 Contract:
-- :meth:`BridgeService.start` loads the engine from the store (like every restart), takes or
+- :meth:`BridgeService.start` refuses a store rolled back after notices left
+  (:class:`~bridge.errors.StoreRolledBack`, store closed again: its hand-over count is below the
+  archive folder's witness, :mod:`bridge.notices.witness`), else
+  loads the engine from the store (like every restart), takes or
   follows the lease, then runs the evaluation timer (``evaluation.interval``), the replica sync
   (``replication.sync_interval``) and the lease renewal. :meth:`stop` stops them (a notice
   being handed to the relay is let finish, :mod:`bridge.notices.outbox`), persists what is
@@ -57,7 +60,7 @@ from bridge.core.incident_state import Incident
 from bridge.core.report_names import met_words
 from bridge.core.rules import Assessment, RuleSet
 from bridge.core.topology import Topology
-from bridge.errors import Conflict, LeaseLost, StoreUnavailable, traced
+from bridge.errors import Conflict, LeaseLost, StoreRolledBack, StoreUnavailable, traced
 from bridge.evaluation.by_hand import ByHand
 from bridge.evaluation.declarations import Declarations
 from bridge.evaluation.engine import build_engine, mapping_rules
@@ -326,7 +329,7 @@ class BridgeService:
             self.book, self.cases, context, cfg.notices.refresh_interval, now, metrics
         )
         self.outbox = Outbox(
-            self.book, cfg.smtp, cfg.notices, context.sender, metrics, self.leadership, now
+            self.book, cfg.smtp, cfg.notices, context.sender, metrics, self.leadership, now, store
         )
         domain = mail.sender_domain(cfg.smtp.sender if cfg.smtp else "")
         self.desk = NoticeDesk(self.book, self.cases, context, self.outbox, domain, now)
@@ -397,6 +400,11 @@ class BridgeService:
         for task in ("evaluation-timer", "lease", "outbox", "retention"):
             self.metrics.task_last_success.labels(task=task).set(started_at)
         await self.store.open()
+        try:  # a store rolled back after notices left would send them again: not served
+            await self.outbox.not_rolled_back()
+        except StoreRolledBack:
+            await self.store.close()
+            raise
         await self._rebuild()
         await self.leadership.step()
         if not self.leading:

@@ -165,5 +165,10 @@ def render(report: Report, basis: str, archive_dir: Path) -> str:
         ]
     else:
         lines.append(f"archive {archive_dir}: nothing written since the backup")
+    if report.handovers_witness is not None and report.handovers_witness > report.handovers_before:
+        lines.append(
+            f"hand-overs counted: the store had {report.handovers_before}, the archive's witness "
+            f"{report.handovers_witness}: the store's count is {report.handovers} now"
+        )
     lines.append("audited as store.restored; the store may be served now")
     return "\n".join(lines)

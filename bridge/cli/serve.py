@@ -16,7 +16,9 @@ On SQLite it first takes the file's serve lock (:mod:`bridge.store.sqlite.sole`)
 one holding it takes over at once a lease a killed predecessor left behind. A file that is a
 copy made by ``bridge backup`` and put back in place is refused (exit 1) until ``bridge
 restored`` ran on it (:mod:`bridge.store.sqlite.backup`): served as it is, the outbox would send
-again what may have left after the backup.
+again what may have left after the backup. On either store it refuses (exit 1, one line naming
+``bridge restored``) a store whose hand-over count is below the archive folder's witness: one
+rolled back after notices left (restored from a backup by any means, :mod:`bridge.notices.witness`).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import sys
 from bridge.cli.common import invalid
 from bridge.cli.log_format import configure
 from bridge.config import LoadedConfig, load_config
-from bridge.errors import ConfigError, StoreUnavailable
+from bridge.errors import ConfigError, StoreRolledBack, StoreUnavailable
 from bridge.notices import archive
 from bridge.store import Store, make_store
 from bridge.store.sqlite import backup
@@ -103,7 +105,7 @@ def _serve(loaded: LoadedConfig, store: Store) -> int:
             print=lambda msg: logging.getLogger("bridge").info(msg),
             shutdown_timeout=IN_FLIGHT_GRACE,
         )
-    except StoreUnavailable as exc:
+    except (StoreUnavailable, StoreRolledBack) as exc:
         print(f"cannot start: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:

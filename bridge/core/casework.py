@@ -9,6 +9,7 @@ A draft's life (``state``)::
     draft ─reject─▶ rejected ─edit─▶ draft          sending ─4xx/no connection─▶ approved (later)
     approved ─incident changed─▶ held ─approve─▶ approved      sending ─5xx─▶ failed
     sending ─found at start─▶ in_doubt ─a person resolves─▶ approved (resend) | sent
+    approved ─another message of its version archived─▶ in_doubt   (:func:`archived_differs`)
     approved | sending ─the store restored from a backup─▶ in_doubt   (:func:`restored`)
     approved ─the message cannot be built─▶ failed
     portal: approved ─a person records the submission─▶ sent   (the outbox never sends it)
@@ -146,6 +147,7 @@ class Approval:
 class Attempt:
     at: datetime
     # started | sent | transient | permanent | interrupted | unsendable | withheld | restored
+    # | archived_differs
     outcome: str
     detail: str = ""
 
@@ -751,6 +753,67 @@ def restored(draft: Draft, backup_taken_at: datetime, actor: str, now: datetime)
             message_id=draft.message_id,
         )
     ]
+
+
+#: the attempt outcome of a hand-over held because the archive holds another message of the
+#: approved version (:func:`archived_differs`); its detail: the files' names, one a line
+ARCHIVED_DIFFERS = "archived_differs"
+
+
+def archived_differs(
+    draft: Draft, now: datetime, names: Sequence[str], described: Sequence[str]
+) -> Change:
+    """The archive already holds another message of the approved version (``names``, each
+    ``described`` with its Message-ID and Date for a person): a message of the same version,
+    approved at another time, was handed to the relay before (typically before the store was
+    restored from a backup, and the restored store drafted the report again): it may have
+    reached the regulator. Nothing is handed over; ``in_doubt`` for a person, who resolves it
+    (:func:`resolve_doubt`): mark sent, or resend, which sends it with those files accepted
+    (:func:`accepted_archive`) and keeps both messages. Audited as ``outbox.in_doubt``."""
+    approval = draft.approval
+    if draft.state != APPROVED or approval is None:
+        raise Conflict(f"draft {draft.id}", f"it is {draft.state}, not approved")
+    flag = (
+        f"in doubt: the archive already holds another message of version {approval.version} "
+        f"of this notice ({'; '.join(described)}): it may have been sent already, e.g. before "
+        "the store was restored from a backup. Check the archive folder and with the "
+        "regulator, then mark as sent, or resend (both messages are kept)"
+    )
+    changed = _next(
+        draft,
+        now,
+        state=IN_DOUBT,
+        flag=flag,
+        next_attempt_at=None,
+        attempts=(*draft.attempts, Attempt(now, ARCHIVED_DIFFERS, "\n".join(names))),
+    )
+    return changed, [
+        _audit(
+            draft,
+            now,
+            BRIDGE,
+            "outbox.in_doubt",
+            reason=flag,
+            was=draft.state,
+            archived=list(names),
+            message_id=draft.message_id,
+        )
+    ]
+
+
+def accepted_archive(draft: Draft) -> frozenset[str]:
+    """The archived files of other messages a person chose to send beside: those named by an
+    :data:`ARCHIVED_DIFFERS` attempt of the current approval (the draft left ``in_doubt``
+    only by a person's resend)."""
+    approval = draft.approval
+    if approval is None:
+        return frozenset()
+    return frozenset(
+        name
+        for a in draft.attempts
+        if a.outcome == ARCHIVED_DIFFERS and a.at >= approval.at
+        for name in a.detail.splitlines()
+    )
 
 
 def resolve_doubt(draft: Draft, action: str, actor: str, comment: str, now: datetime) -> Change:

@@ -22,8 +22,13 @@ Contract of :func:`settle`:
   listed (the outbox archives every message before handing it over: each is one that may have
   left after the backup), each with its Message-ID and what the restored store says of its
   draft, so a person can tell which of the drafts in doubt did leave.
-- One ``store.restored`` audit entry records the backup's time, the drafts moved and the
-  archived files found: what compliance reads about the gap.
+- The store's hand-over count is raised to the archive folder's witness
+  (:mod:`bridge.notices.witness`): a store rolled back after notices left is refused by ``bridge
+  serve`` until then. A witness file that cannot be read is replaced by one of the store's
+  count. Replicas with archive folders of their own: run it with each replica's folder (each
+  lists its own files; running it again is harmless).
+- One ``store.restored`` audit entry records the backup's time, the drafts moved, the
+  archived files found and the hand-over counts: what compliance reads about the gap.
 - Running it again is harmless: a draft already in doubt is left as it is.
 """
 
@@ -34,11 +39,11 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.parser import BytesHeaderParser
 from pathlib import Path
 
 from bridge.core import casework, draft_codec
 from bridge.errors import BridgeError
+from bridge.notices import archive, witness
 from bridge.notices.book import draft_record
 from bridge.store.interfaces import Store
 from bridge.store.records import AuditEntry, audit_entries
@@ -76,6 +81,9 @@ class Report:
     portal: list[str]  # approved portal drafts: check the portal before submitting
     archived: list[Archived]
     archive_missing: bool
+    handovers_before: int = 0  # the restored store's hand-over count
+    handovers_witness: int | None = None  # the archive folder's (None: no readable witness)
+    handovers: int = 0  # the store's count now
 
 
 def archived_after(folder: Path, since: datetime) -> tuple[list[Archived], bool]:
@@ -85,16 +93,14 @@ def archived_after(folder: Path, since: datetime) -> tuple[list[Archived], bool]
         return [], True
     found: list[Archived] = []
     for path in folder.glob("*.eml"):
-        written = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-        if written < since:
+        stat = path.stat()
+        written = datetime.fromtimestamp(stat.st_mtime, UTC)
+        if written < since or stat.st_size == 0:  # empty: a name taken, no message in it
             continue
-        with path.open("rb") as fh:
-            headers = BytesHeaderParser().parse(fh)
-        stem = path.name.removesuffix(".eml")
-        draft_id, sep, version = stem.rpartition(".v")
-        named = draft_id if sep and version.isdigit() else None
-        message_id = headers.get("Message-ID")
-        found.append(Archived(path.name, written, message_id and str(message_id), named, None))
+        message_id, _ = archive.identity(path)
+        named = archive.draft_of(path.name)
+        draft_id = named[0] if named is not None else None
+        found.append(Archived(path.name, written, message_id, draft_id, None))
     return sorted(found, key=lambda a: (a.written_at, a.name)), False
 
 
@@ -158,7 +164,17 @@ async def _settle(
         moved.append(Moved(draft.id, draft.state, draft.message_id))
     archived, missing = archived_after(archive_dir, taken)
     archived = await _with_states(store, archived)
-    report = Report(taken, moved, portal, archived, missing)
+    before = await store.handovers()
+    try:
+        seen = witness.read(archive_dir)
+    except witness.Unreadable:
+        seen = None
+        archive.make(archive_dir)
+        witness.record(archive_dir, witness.Witness(before, "bridge restored", now))
+    count = before if seen is None else await store.raise_handovers(seen.count)
+    report = Report(
+        taken, moved, portal, archived, missing, before, None if seen is None else seen.count, count
+    )
     await store.append_audit([_summary(report, actor, archive_dir, now)])
     return report
 
@@ -183,6 +199,11 @@ def _summary(report: Report, actor: str, archive_dir: Path, now: datetime) -> Au
             "in_doubt": [{"draft": m.draft_id, "was": m.was} for m in report.moved],
             "portal_approved": report.portal,
             "archive_dir": str(archive_dir),
+            "handovers": {
+                "store_before": report.handovers_before,
+                "archive_witness": report.handovers_witness,
+                "store_now": report.handovers,
+            },
             "archived_after_backup": [
                 {"file": a.name, "written_at": a.written_at.isoformat(), "message_id": a.message_id}
                 for a in report.archived

@@ -1,17 +1,36 @@
 """The notices' archive folder (``notices.archive_dir``): an ``.eml`` copy of every message is
 written there before it is handed to the relay (bridge/notices/outbox.py), so a folder the
-bridge cannot write stops every notice from leaving.
+bridge cannot write stops every notice from leaving. The archive is evidence of what may have
+reached a regulator: a file in it is never replaced by a different message.
 
-Contract: :func:`ready` makes the folder if it is missing (mode 0700: this user's only,
-whatever the umask) and proves it writable by creating and removing a file in it; it returns
-None when it is, else one line saying why (for ``bridge serve`` to refuse to start with, naming
-the key, instead of failing each approved notice at the moment it should leave).
+Contract:
+- :func:`ready` makes the folder if it is missing (mode 0700: this user's only, whatever the
+  umask) and proves it writable by creating and removing a file in it; it returns None when it
+  is, else one line saying why (for ``bridge serve`` to refuse to start with, naming the key,
+  instead of failing each approved notice at the moment it should leave).
+- :func:`keep` archives one message of a draft's approved version: ``DRAFT.vN.eml``, or
+  ``DRAFT.vN.K.eml`` (K = 2, 3, …) when that name holds another message. A message is the same
+  as an archived one when both have the same ``Message-ID`` and ``Date`` (the same approval of
+  the same content: a retry or a person's resend; :mod:`bridge.notices.mail` makes it the same
+  bytes too): its file is rewritten (fsync, atomic rename), which also dates it to this
+  hand-over. An archived file holding another message of the same draft version (approved at
+  another time: e.g. before the store was restored from a backup, or by another bridge sharing
+  the folder) is never replaced: unless the caller accepted every such file by name (a person
+  decided to send all the same), nothing is written and they are returned, for the outbox to
+  hold the hand-over for a person. A new name is taken exclusively (``O_EXCL``), so two writers
+  never both take it; an empty file (a name taken by a writer that died before its rename) is
+  no message and keeps its name taken.
 """
 
 from __future__ import annotations
 
+import glob
 import os
+import re
 import secrets
+from collections.abc import Collection
+from dataclasses import dataclass
+from email.parser import BytesHeaderParser
 from pathlib import Path
 
 
@@ -34,3 +53,123 @@ def ready(folder: Path) -> str | None:
     except OSError as exc:
         return f"notices.archive_dir {str(folder)!r}: {exc.strerror or exc}"
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class Other:
+    """An archived message of the same draft version that is not the one being kept."""
+
+    name: str
+    message_id: str | None
+    date: str | None
+
+    def describe(self) -> str:
+        return f"{self.name} (Message-ID {self.message_id or '-'}, Date {self.date or '-'})"
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """What :func:`keep` did: ``name`` the file holding the message now (None: not written,
+    because of ``others`` not accepted) and every other message of the version archived."""
+
+    name: str | None
+    others: tuple[Other, ...]
+
+
+def name_of(draft_id: str, version: int, n: int = 1) -> str:
+    return f"{draft_id}.v{version}.eml" if n == 1 else f"{draft_id}.v{version}.{n}.eml"
+
+
+_NAME = re.compile(r"(?P<draft>.+)\.v(?P<version>\d+)(?:\.(?P<n>\d+))?\.eml")
+
+
+def draft_of(name: str) -> tuple[str, int] | None:
+    """The draft id and version an archived file's name says (None: not an archive name)."""
+    found = _NAME.fullmatch(name)
+    return None if found is None else (found["draft"], int(found["version"]))
+
+
+def identity(data: bytes | Path) -> tuple[str | None, str | None]:
+    """A message's ``Message-ID`` and ``Date`` (headers only are parsed)."""
+    parser = BytesHeaderParser()
+    if isinstance(data, Path):
+        with data.open("rb") as fh:
+            headers = parser.parse(fh)
+    else:
+        headers = parser.parsebytes(data)
+    mid, date = headers.get("Message-ID"), headers.get("Date")
+    return (None if mid is None else str(mid).strip(), None if date is None else str(date).strip())
+
+
+def keep(folder: Path, draft_id: str, version: int, raw: bytes, accepted: Collection[str]) -> Kept:
+    """Archive ``raw`` as a message of ``draft_id``'s ``version`` (see the module contract)."""
+    make(folder)  # checked at start (bridge serve); made again if removed since
+    mine = identity(raw)
+    while True:
+        same, others, taken = None, [], set()
+        for path in _versions(folder, draft_id, version):
+            taken.add(path.name)
+            if path.stat().st_size == 0:  # a name taken, its message not (yet) in it
+                continue
+            theirs = identity(path)
+            if theirs == mine:
+                same = same or path.name
+            else:
+                others.append(Other(path.name, *theirs))
+        found = tuple(sorted(others, key=lambda o: o.name))
+        if any(o.name not in accepted for o in found):
+            return Kept(None, found)
+        if same is not None:
+            _write(folder, same, raw)
+            return Kept(same, found)
+        n = 1
+        while name_of(draft_id, version, n) in taken:
+            n += 1
+        name = name_of(draft_id, version, n)
+        try:  # the name, exclusively: another writer that took it first makes us look again
+            os.close(os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            continue
+        _write(folder, name, raw)
+        return Kept(name, found)
+
+
+def _versions(folder: Path, draft_id: str, version: int) -> list[Path]:
+    stem = f"{draft_id}.v{version}"
+    return [
+        p
+        for p in folder.glob(f"{glob.escape(stem)}*.eml")
+        if (d := draft_of(p.name)) is not None and d == (draft_id, version)
+    ]
+
+
+def _write(folder: Path, name: str, raw: bytes) -> None:
+    """``raw`` as ``folder/name``, whole or not at all: a private temporary file, fsync'd, then
+    renamed over the name (0600 whatever the umask: privacy cases' personal data)."""
+    temp = folder / f".{name}.{secrets.token_hex(4)}.tmp"
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with open(fd, "wb") as fh:
+            os.fchmod(fd, 0o600)
+            fh.write(raw)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(temp, folder / name)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    sync_folder(folder)
+
+
+def sync_folder(folder: Path) -> None:
+    """A rename in ``folder`` made durable (its directory entry), where the platform allows."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

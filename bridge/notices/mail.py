@@ -2,9 +2,10 @@
 
 Contract:
 - :func:`build_message` makes the exact message for a draft's approved version: plain text and
-  HTML alternatives, the draft's stable ``Message-ID``, ``Date`` = the approval time (so a
-  resend after an in-doubt delivery is byte-for-byte the same message), headers naming the draft,
-  version and content hash, and for PTS the upload document (:mod:`bridge.notices.attachments`).
+  HTML alternatives, the draft's stable ``Message-ID``, ``Date`` = the approval time and MIME
+  boundaries derived from both (so a retry, or a resend after an in-doubt delivery, is
+  byte-for-byte the same message), headers naming the draft, version and content hash, and for
+  PTS the upload document (:mod:`bridge.notices.attachments`).
 - :func:`send` hands one message to the configured relay (aiosmtplib; implicit TLS, STARTTLS or
   plain; optional AUTH) and says what happened as a :class:`Outcome`: ``sent`` (the relay
   accepted it: 250 after DATA), ``transient`` (not accepted and certainly not delivered: no
@@ -73,6 +74,13 @@ def build_message(draft: Draft, sender: Sender, from_address: str) -> EmailMessa
         name, mime, body = attachment
         maintype, _, subtype = mime.partition("/")
         msg.add_attachment(body, maintype=maintype, subtype=subtype, filename=name)
+    # the MIME boundaries from the message's identity, not at random (the email package's
+    # default): the same approval always makes the same bytes, so a retry or a resend archives
+    # and sends exactly what the first try did
+    seed = f"{draft.message_id}|{approval.content_hash}|{approval.at.isoformat()}"
+    digest = hashlib.sha256(seed.encode()).hexdigest()[:24]
+    for n, part in enumerate(p for p in msg.walk() if p.is_multipart()):
+        part.set_boundary(f"=_bridge.{digest}.{n}")
     return msg
 
 

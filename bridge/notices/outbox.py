@@ -7,6 +7,16 @@ Contract:
   atomic rename) before the hand-over. The leader re-reads approved drafts from the store
   before every round, so an approval made on another replica is sent within
   ``notices.poll_interval``.
+- The archive is evidence: a copy of another message of the same draft version (approved at
+  another time: before the store was restored from a backup, typically) is never replaced
+  (:func:`bridge.notices.archive.keep`); that draft is not handed over but goes ``in_doubt``
+  for a person (:func:`bridge.core.casework.archived_differs`), whose resend then sends it
+  with both copies kept.
+- Before each hand-over the store's hand-over count is taken and recorded in the archive's
+  witness (:mod:`bridge.notices.witness`). A round with drafts due first compares the two:
+  a witness above the store's count (the store was rolled back under this bridge) hands
+  nothing over (:class:`~bridge.errors.StoreRolledBack`: logged once, counted as a failed
+  round) until ``bridge restored`` ran.
 - The archive folder (when the outbox creates it) is ``0700`` and every ``.eml`` ``0600``,
   whatever the umask: they hold personal data of privacy cases.
 - :meth:`recover` (on taking over, and at the start of every round) turns drafts left
@@ -48,7 +58,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -57,11 +66,12 @@ from bridge.config.models import NoticesConfig, SmtpConfig
 from bridge.core import casework
 from bridge.core.casework import Draft
 from bridge.core.drafts import Sender
-from bridge.errors import Conflict, LeaseLost, StoreUnavailable, traced
+from bridge.errors import Conflict, LeaseLost, StoreRolledBack, StoreUnavailable, traced
 from bridge.metrics import Metrics
-from bridge.notices import archive, mail
+from bridge.notices import archive, mail, witness
 from bridge.notices.book import DraftBook
 from bridge.replicas.fence import Fence
+from bridge.store.interfaces import HandoverCount
 
 log = logging.getLogger("bridge.notices")
 
@@ -84,8 +94,10 @@ class Outbox:
         metrics: Metrics,
         fence: Fence,
         now: Callable[[], datetime],
+        handovers: HandoverCount,
     ) -> None:
         self.book = book
+        self.handovers = handovers
         self.smtp = smtp
         self.settings = settings
         self.sender = sender
@@ -98,6 +110,7 @@ class Outbox:
         self._inflight: set[str] = set()  # drafts this process is handing to the relay now
         self._running = False  # rounds run only while this is set
         self._stopping = False  # set by stop(): the round in progress takes no further draft
+        self._rolled_back: str | None = None  # why the last round handed nothing over, logged
 
     # ---- lifecycle ----------------------------------------------------------------------
     def wake(self) -> None:
@@ -154,7 +167,13 @@ class Outbox:
             try:
                 await self.deliver_due()
                 refused = False
+                self._rolled_back = None
                 self.metrics.task_last_success.labels(task="outbox").set(self.now().timestamp())
+            except StoreRolledBack as exc:
+                self.metrics.task_failures.labels(task="outbox").inc()
+                if str(exc) != self._rolled_back:  # once, not every poll_interval
+                    log.error("outbox: nothing is handed over: %s", exc)
+                self._rolled_back = str(exc)
             except StoreUnavailable as exc:
                 self.metrics.task_failures.labels(task="outbox").inc()
                 log.warning("outbox round failed, store unavailable: %s", exc)
@@ -208,7 +227,10 @@ class Outbox:
             await self.book.reread((casework.APPROVED, casework.SENDING))
             await self.recover(LOST_TRACK)
             done: list[Draft] = []
-            for draft in self.due(self.now()):
+            due = self.due(self.now())
+            if due:
+                await self.not_rolled_back()
+            for draft in due:
                 if self._stopping:  # stop(): the hand-over just finished was the last one
                     break
                 try:
@@ -219,7 +241,7 @@ class Outbox:
                         self._inflight.discard(draft.id)
                 except Conflict as exc:
                     log.info("outbox: %s changed meanwhile (%s)", draft.id, exc)
-                except (StoreUnavailable, LeaseLost):
+                except (StoreUnavailable, LeaseLost, StoreRolledBack):
                     raise  # every draft alike: the round ends (see _run)
                 except Exception as exc:  # one draft's surprise never stops the others
                     self.metrics.outbox_errors.inc()
@@ -229,13 +251,28 @@ class Outbox:
             self.metrics.outbox_rounds.inc()
             return done
 
+    async def not_rolled_back(self) -> None:
+        """StoreRolledBack when the archive folder's witness (read first) is above the store's
+        hand-over count (read second): see :mod:`bridge.notices.witness`."""
+        folder = self.settings.archive_dir
+        try:
+            seen = await asyncio.to_thread(witness.read, folder)
+        except witness.Unreadable as exc:
+            raise StoreRolledBack(witness.unreadable(exc)) from None
+        why = witness.problem(folder, seen, await self.handovers.handovers())
+        if why is not None:
+            raise StoreRolledBack(why)
+
     async def _deliver(self, draft: Draft, smtp: SmtpConfig) -> Draft:
         try:
             message = mail.build_message(draft, self.sender, smtp.sender)
             raw = message.as_bytes()
         except Exception as exc:  # whatever it is, this draft cannot be sent
             return await self._unsendable(draft, f"{type(exc).__name__}: {exc}")
-        await asyncio.to_thread(self._archive, draft, raw)
+        count = await self.handovers.count_handover()
+        kept = await asyncio.to_thread(self._archive, draft, raw, count)
+        if kept.name is None:  # another message of this version is archived: a person decides
+            return await self._archived_differs(draft, kept.others)
         claimed, _ = casework.claim(draft, self.now())
         claimed = await self.book.write(claimed, draft.revision, [], as_leader=True)
         if not self.fence.holds():  # paused past the lease since the claim: not ours to send
@@ -362,19 +399,32 @@ class Outbox:
             return casework.permanent_failure(claimed, now, outcome.detail)
         return casework.interrupted(claimed, now)  # a person decides
 
-    def _archive(self, draft: Draft, raw: bytes) -> None:
-        """Keep the exact message, written before it is handed over (fsync, atomic rename):
-        a copy exists of everything that may have reached the regulator."""
+    def _archive(self, draft: Draft, raw: bytes, count: int) -> archive.Kept:
+        """The store's hand-over number ``count`` recorded in the folder's witness, then the
+        exact message kept, written before it is handed over (fsync, atomic rename): a copy
+        exists of everything that may have reached the regulator, and no other message's copy
+        is ever replaced (:func:`bridge.notices.archive.keep`)."""
         folder: Path = self.settings.archive_dir
         approval = draft.approval
         assert approval is not None
         archive.make(folder)  # checked at start (bridge serve); made again if removed since
-        target = folder / f"{draft.id}.v{approval.version}.eml"
-        temp = target.with_suffix(".eml.tmp")
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with open(fd, "wb") as fh:
-            os.fchmod(fd, 0o600)  # also when a stale temp file was left with other bits
-            fh.write(raw)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(temp, target)
+        witness.record(folder, witness.Witness(count, draft.id, self.now()))
+        accepted = casework.accepted_archive(draft)
+        return archive.keep(folder, draft.id, approval.version, raw, accepted)
+
+    async def _archived_differs(self, draft: Draft, others: tuple[archive.Other, ...]) -> Draft:
+        """Not handed over: the archive holds another message of the approved version, which
+        may have reached the regulator (see :func:`bridge.core.casework.archived_differs`)."""
+        names = [o.name for o in others]
+        changed, events = casework.archived_differs(
+            draft, self.now(), names, [o.describe() for o in others]
+        )
+        written = await self.book.write(changed, draft.revision, events, as_leader=True)
+        log.error(
+            "notice %s is in doubt, not handed over: the archive holds another message of its "
+            "version (%s)",
+            draft.id,
+            ", ".join(names),
+        )
+        self.book.tell(draft.incident_id)
+        return written

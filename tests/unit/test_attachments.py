@@ -73,3 +73,26 @@ def test_a_document_of_plain_text_is_unchanged() -> None:
     assert found is not None
     text = paragraphs(found[2])
     assert "Strömavbrott i Östersund" in text and "rad två" in text and FFFD not in "".join(text)
+
+
+def test_the_same_approval_makes_the_same_message_bytes_every_time() -> None:
+    """A retry or a resend builds the message again: the bytes (MIME boundaries included, in
+    the mixed and the alternative part) are those of the first build, so the archived copy is
+    what left every time; another approval time makes another message."""
+    from dataclasses import replace
+
+    from bridge.core.casework import Approval
+    from bridge.notices import mail
+
+    built, version = draft("pts_initial", {"reference": "R-1", "summary": "s", "cause": "c"})
+    approved = replace(
+        built,
+        state="approved",
+        approval=Approval(1, "boss", T0, version.content_hash),
+        message_id="<d-1.v1.abc@example.net>",
+    )
+    first = mail.build_message(approved, SENDER, "noc@example.net").as_bytes()
+    assert mail.build_message(approved, SENDER, "noc@example.net").as_bytes() == first
+    assert first.count(b"boundary=") == 2
+    later = replace(approved, approval=replace(approved.approval, at=T0.replace(hour=9)))
+    assert mail.build_message(later, SENDER, "noc@example.net").as_bytes() != first

@@ -654,3 +654,26 @@ def test_an_incident_normalised_before_any_varsel_still_owes_both_and_neither_cl
     assert drafts["nkom_normalised"].latest.fields["changes"] == (
         "Det er ikke sendt noe tidligere varsel om denne hendelsen."
     )
+
+
+def test_another_archived_message_of_the_version_puts_it_in_doubt_and_a_resend_accepts_it() -> None:
+    """The archive holds another message of the approved version: the draft goes in doubt
+    (flag naming the file, audited with the names, not claimable); a person's resend makes
+    exactly those files accepted for this approval, and a new approval accepts none."""
+    ready = approved(opened())
+    assert cw.accepted_archive(ready) == frozenset()
+    later = NOW + timedelta(minutes=1)
+    names = ["d.v1.eml", "d.v1.2.eml"]
+    doubt, [event] = cw.archived_differs(ready, later, names, ["d.v1.eml (Message-ID <a@x>)", "…"])
+    assert doubt.state == "in_doubt" and doubt.next_attempt_at is None
+    assert "d.v1.eml (Message-ID <a@x>)" in (doubt.flag or "")
+    assert (event.action, event.detail["archived"]) == ("outbox.in_doubt", names)
+    with pytest.raises(Conflict):
+        cw.claim(doubt, later)
+    with pytest.raises(Conflict):
+        cw.archived_differs(doubt, later, names, names)
+    resend, _ = cw.resolve_doubt(doubt, "resend", "boss", "Nkom has only the first", later)
+    assert cw.accepted_archive(resend) == frozenset(names)
+    assert codec.from_dict(codec.to_dict(resend)) == resend  # the attempt's detail is stored
+    reapproved = replace(resend, approval=replace(resend.approval, at=later + timedelta(hours=1)))
+    assert cw.accepted_archive(reapproved) == frozenset()
