@@ -12,8 +12,9 @@ holds to lapse, and refuses while another holder keeps renewing it.
 The backup's time ``T`` (ISO 8601 with its offset): given, else the one a copy made by
 ``bridge backup`` carries, else the store's newest audit entry (every approval and every
 hand-over to the relay is audited, so the backup was taken at or after it: listing the files
-from there lists every one written after the backup, and perhaps a few more). On SQLite it
-finally removes the copy's mark, so ``bridge serve`` accepts the file.
+from there lists every one written after the backup, and perhaps a few more). It raises the
+store's hand-over count to the archive folder's witness (:mod:`bridge.notices.witness`), and on
+SQLite it finally removes the copy's mark, so ``bridge serve`` accepts the store.
 """
 
 from __future__ import annotations
