@@ -170,6 +170,7 @@ async def test_a_rolled_back_store_is_refused_and_an_archived_message_is_never_r
     clock.advance(timedelta(minutes=1))  # approved again later: another Date, another message
     client = await client_for(path, manual_outbox=True)
     assert (await draft_of(client, draft_id))["state"] == "draft"  # as the copy had it
+    assert await service_of(client).store.handovers() == 1  # raised by `bridge restored`
     await approve(client, clock, draft_id)
     [held] = await service_of(client).outbox.deliver_due()
     assert held.state == "in_doubt" and f"{draft_id}.v1.eml" in (held.flag or "")
