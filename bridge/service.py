@@ -742,8 +742,12 @@ class BridgeService:
             )
         absorbed = self._acted_on(incident, "declare on")
         known = self.declarations.events(incident_id, absorbed)
-        if not awareness.applicable(cyber, None, incident.jurisdictions, known):
-            raise awareness.cannot_apply(incident_id, cyber, incident.jurisdictions)
+        if not awareness.applicable(
+            cyber, None, incident.jurisdictions, known, incident.started_at
+        ):
+            raise awareness.cannot_apply(
+                incident_id, cyber, incident.jurisdictions, incident.started_at
+            )
         await self.declarations.declare(
             incident_id,
             significant,
@@ -824,8 +828,12 @@ class BridgeService:
             )
         absorbed = self._acted_on(incident, "record the request on")
         known = self.declarations.events(incident_id, absorbed)
-        if not awareness.applicable(listing, kind, incident.jurisdictions, known):
-            raise awareness.cannot_apply(incident_id, listing, incident.jurisdictions)
+        if not awareness.applicable(
+            listing, kind, incident.jurisdictions, known, incident.started_at
+        ):
+            raise awareness.cannot_apply(
+                incident_id, listing, incident.jurisdictions, incident.started_at
+            )
         await self.declarations.request_report(
             incident_id,
             kind,

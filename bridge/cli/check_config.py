@@ -88,11 +88,18 @@ def _default_channel(track: str) -> str:
 
 
 def _law(loaded: LoadedConfig, elements: Iterable[Element]) -> None:
-    """What changed in the law: a rule set that encodes a repealed regime says so, with what
+    """What changed in the law: a rule set whose law applies only from a day says from when
+    (``in_force_from``); a rule set that encodes a repealed regime says so, with what
     replaced it; a Swedish jurisdiction without a cybersecurity rule set (``se-cyber``) is a
     warning (since 2026-01-15 significant incidents go to the CSIRT, docs/regulation.md §1b)."""
     enabled = loaded.enabled_rule_sets()
     for rs in enabled:
+        if rs.in_force_from is not None:
+            print(
+                f"  NOTE: rule set {rs.id} applies to incidents from {rs.in_force_from} "
+                f"(in_force_from, {rs.jurisdiction} calendar): one that began earlier owes it "
+                "nothing and is not marked by its criteria"
+            )
         if rs.repealed_on is not None:
             day = rs.repealed_on.isoformat()
             by = f"; replaced by {rs.repealed_by}" if rs.repealed_by else ""

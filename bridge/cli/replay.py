@@ -6,7 +6,9 @@ A met rule set is printed as what it means for the incident (:func:`says`): repo
 regulator; *potentially significant* under a cyber rule set (a person declares) with what a
 declaration then would owe; a repealed law's internal threshold, owed to no regulator (on every
 line naming it or its reports, whose passed due time is not called overdue); or a reference
-matrix met. docs/configuration.md (``bridge replay``) lists the lines."""
+matrix met. A rule set whose law applies only from a day after an incident began is named on
+its ``opened`` line as not in force for it. docs/configuration.md (``bridge replay``) lists
+the lines."""
 
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from bridge.core.alerts import Delivery, format_time, parse_time, parse_webhook
 from bridge.core.documents import obligation_json
 from bridge.core.durations import format_duration
 from bridge.core.obligations import CYBER
-from bridge.core.repeal import internal_threshold
+from bridge.core.repeal import internal_threshold, not_in_force
 from bridge.core.replay import Change, Replay
 from bridge.core.replay import replay as run_replay
 from bridge.core.report_names import REPORTS
@@ -166,7 +168,11 @@ def says(change: Change) -> str:
     what = change.what
     if what == "opened":
         where = ", ".join(d["jurisdictions"]) or "no jurisdiction"
-        return f"opened: {d['affected']} connections affected ({where})"
+        late = "".join(
+            f"; {n['rule_set']} {not_in_force(date.fromisoformat(n['in_force_from']))}"
+            for n in d.get("not_in_force", ())
+        )
+        return f"opened: {d['affected']} connections affected ({where}){late}"
     if what == "reportable":
         return _met(change)
     if what == "not_reportable":

@@ -181,6 +181,10 @@ class RuleSetModel(Strict):
     # and as the operator's internal threshold); ``repealed_by``: what replaced it
     repealed_on: date | None = None
     repealed_by: str = ""
+    # the law this rule set encodes applies from this day: an incident that began before it
+    # (the jurisdiction's calendar) is owed nothing and marked nothing under it (se-cyber:
+    # 2026-01-15, the cybersecurity act; earlier incidents fall under pts-outage)
+    in_force_from: date | None = None
     track: Literal["outage", "privacy", "cyber"] = "outage"
     applies_to: list[Literal["breach", "risk"]] = Field(default_factory=list)
     # privacy: exemptions that waive this rule set's subscriber notices (none: they never do),
@@ -208,6 +212,19 @@ class RuleSetModel(Strict):
             raise ValueError("a privacy rule set has no criteria (every case owes its reports)")
         _each_once((c.id for c in criteria), "criterion id")
         return criteria
+
+    @model_validator(mode="after")
+    def _in_force_before_repealed(self) -> RuleSetModel:
+        if (
+            self.in_force_from is not None
+            and self.repealed_on is not None
+            and self.in_force_from >= self.repealed_on
+        ):
+            raise ValueError(
+                f"in_force_from: {self.in_force_from} is not before repealed_on "
+                f"({self.repealed_on}): the law would apply to no incident"
+            )
+        return self
 
     @model_validator(mode="after")
     def _privacy_natures(self) -> RuleSetModel:
@@ -257,6 +274,7 @@ class RuleSetModel(Strict):
             exemptions=tuple(self.exemptions),
             exemptions_source=self.exemptions_source,
             repealed_on=self.repealed_on,
+            in_force_from=self.in_force_from,
         )
 
 

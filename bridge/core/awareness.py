@@ -49,6 +49,7 @@ from bridge.core.obligations import (
     applies,
     at_event,
     if_declared,
+    in_force,
 )
 from bridge.core.rules import RuleSet
 from bridge.errors import BadInput, Conflict
@@ -292,12 +293,15 @@ def applicable(
     kind: str | None,
     jurisdictions: Sequence[str],
     known: Mapping[str, datetime],
+    started_at: datetime | None = None,
 ) -> list[RuleSet]:
     """The rule sets a person's act can apply to on an incident of ``jurisdictions`` whose
-    declarations' events are ``known`` (:func:`merged_events`): a declaration (``kind`` None)
-    under the ``track: cyber`` ones, a request for a report of ``kind`` under those listing
-    it (:func:`bridge.core.obligations.applies`; the CSIRT's request also where the
-    declaration it needs was made while the incident was of the rule set's jurisdiction)."""
+    declarations' events are ``known`` (:func:`merged_events`) and that began at
+    ``started_at``: a declaration (``kind`` None) under the ``track: cyber`` ones, a request
+    for a report of ``kind`` under those listing it (:func:`bridge.core.obligations.applies`;
+    the CSIRT's request also where the declaration it needs was made while the incident was of
+    the rule set's jurisdiction), whose law is in force for the incident
+    (:func:`bridge.core.obligations.in_force`: none applies from a day after it began)."""
     checks: tuple[str, ...]
     if kind is None:
         chosen, checks = [rs for rs in rule_sets if rs.track == CYBER], (AWARE,)
@@ -305,13 +309,31 @@ def applicable(
         event, needs_declaration = REQUESTABLE[kind]
         chosen = [rs for rs in rule_sets if kind in rs.obligations]
         checks = (event, AWARE) if needs_declaration else (event,)
-    return [rs for rs in chosen if any(applies(rs, e, known, jurisdictions) for e in checks)]
+    return [
+        rs
+        for rs in chosen
+        if in_force(rs, started_at) and any(applies(rs, e, known, jurisdictions) for e in checks)
+    ]
 
 
 def cannot_apply(
-    incident_id: str, rule_sets: Sequence[RuleSet], jurisdictions: Sequence[str]
+    incident_id: str,
+    rule_sets: Sequence[RuleSet],
+    jurisdictions: Sequence[str],
+    started_at: datetime | None = None,
 ) -> Conflict:
-    """Why a person's declaration or recorded request cannot apply to the incident (409)."""
+    """Why a person's declaration or recorded request cannot apply to the incident (409): the
+    rule sets whose law applies only from a day after the incident began (``started_at``)
+    name that day; the others, the incident's jurisdictions."""
+    late = [rs for rs in rule_sets if not in_force(rs, started_at)]
+    if late and started_at is not None:
+        laws = ", ".join(f"{rs.id} ({rs.jurisdiction}) from {rs.in_force_from}" for rs in late)
+        return Conflict(
+            f"incident {incident_id}",
+            f"it began {started_at.isoformat()}, before the law applies: {laws} applies only "
+            "to incidents from that day (the jurisdiction's calendar); an earlier one falls "
+            "under the law then in force",
+        )
     laws = ", ".join(f"{rs.id} ({rs.jurisdiction})" for rs in rule_sets)
     return Conflict(
         f"incident {incident_id}",
@@ -414,13 +436,17 @@ def board(
     whether its criteria mark the incident *potentially significant* (``assessments``: the
     incident document's), the declaration (the incident's combined one, :func:`combine`), and,
     until a person declared it significant, what would be owed if it were declared at ``now``
-    (``events``: the incident's own, :func:`~bridge.core.obligations.incident_events`)."""
+    (``events``: the incident's own, :func:`~bridge.core.obligations.incident_events`). For an
+    incident that began before the rule set's law applies, ``in_force_from`` names that day
+    (else None): it is not potentially significant and nothing would be owed."""
     out: list[dict[str, Any]] = []
     declared_events = merged_events([] if declaration is None else [declaration])
+    started = events.get("started")
     for rs in rule_sets:
         if rs.track != CYBER or not applies(rs, AWARE, declared_events, jurisdictions):
             continue
         found = next((a for a in assessments if a.get("rule_set") == rs.id), {})
+        late = not in_force(rs, started)
         significant = declaration is not None and bool(declaration.significant)
         person = declared(declaration)
         preview = [] if significant else if_declared(rs, events, now)
@@ -429,7 +455,11 @@ def board(
                 "rule_set": rs.id,
                 "regulator": rs.regulator,
                 "verified": rs.verified,
-                "potentially_significant": bool(found.get("reportable")),
+                "potentially_significant": bool(found.get("reportable")) and not late,
+                # set when the incident began before the law applies: nothing to declare
+                "in_force_from": rs.in_force_from.isoformat()
+                if late and rs.in_force_from
+                else None,
                 "reasons": [
                     str(c.get("reason", "")) for c in found.get("criteria") or () if c.get("met")
                 ],

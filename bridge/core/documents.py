@@ -73,6 +73,9 @@ def _assessment(
         "since": format_time(a.since),
         "forecast_at": format_time(a.forecast_at),
         "seconds_to_reportable": a.seconds_to_reportable(now),
+        # the day the rule set's law applies from, when the incident began before it (then
+        # never reportable, whatever the criteria say); else None
+        "in_force_from": None if a.in_force_from is None else a.in_force_from.isoformat(),
         "criteria": [
             {
                 "id": c.id,

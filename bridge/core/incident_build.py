@@ -5,7 +5,9 @@ notices say. Pure: reads the engine's state it is given (by reference), never ch
 Contract:
 - :meth:`IncidentBuilder.build` returns the :class:`~bridge.core.incident_state.Incident`:
   assessments (a rule set's previous assessment of the same timeline is kept unless one of its
-  criteria is due by ``now``, and then only the due criteria are evaluated again), state,
+  criteria is due by ``now``, and then only the due criteria are evaluated again; each as it
+  stands for the incident's start, :func:`~bridge.core.rules.for_incident`: a rule set whose
+  law applies only from a later day marks nothing), state,
   obligations, the alerts it shows (stale, unmapped, jurisdictions, truncated), and when it
   must be looked at again (``next_check_at``: a forecast crossing, a deadline, the end of its
   quiet period, an alert going stale).
@@ -27,7 +29,7 @@ from bridge.core.incident_state import CLOSED, AlertsView, Derived, Incident
 from bridge.core.incidents import EpisodeKey
 from bridge.core.mapping import Target
 from bridge.core.obligations import Obligation, incident_events, owed
-from bridge.core.rules import Assessment, RuleSet, evaluate, reevaluate
+from bridge.core.rules import Assessment, RuleSet, evaluate, for_incident, reevaluate
 from bridge.core.topology import Topology
 
 
@@ -110,11 +112,15 @@ class IncidentBuilder:
         closed = reach is not None and now >= reach
         kept: Sequence[Assessment | None] = previous or [None] * len(self.rule_sets)
         assessments = [
-            evaluate(derived.measures, rs, self.topology, now)
-            if prev is None
-            else reevaluate(prev, derived.measures, rs, self.topology, now)
-            if _due_before(prev, now)
-            else prev
+            for_incident(
+                evaluate(derived.measures, rs, self.topology, now)
+                if prev is None
+                else reevaluate(prev, derived.measures, rs, self.topology, now)
+                if _due_before(prev, now)
+                else prev,
+                rs,
+                started_at,
+            )
             for rs, prev in zip(self.rule_sets, kept, strict=True)
         ]
         if view is None:

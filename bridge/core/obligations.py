@@ -31,6 +31,9 @@ Contract:
   after that day (:func:`bridge.core.repeal.after_repeal`), the operator's internal threshold:
   its obligations carry ``binding`` false (their deadline is the operator's own, no
   regulator's), and a report kept internally instead of sent (``kept``) is done with.
+- A rule set whose law applies only from a day (``in_force_from``: the cybersecurity act, from
+  2026-01-15) owes nothing at all, declared, requested or not, for an incident that began
+  before that day (:func:`bridge.core.repeal.before_in_force`, the ``started`` event).
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from datetime import datetime
 import msgspec
 
 from bridge.core.calendar import DEFAULT_RULES, After, Rule, SetByRegulator, due_at
-from bridge.core.repeal import after_repeal
+from bridge.core.repeal import after_repeal, before_in_force
 from bridge.core.rules import Assessment, RuleSet
 
 OPEN = "open"
@@ -113,6 +116,8 @@ def owed(
     jurisdictions: Collection[str] = (),
 ) -> list[Obligation]:
     """See the module contract (``jurisdictions``: the incident's)."""
+    if not in_force(rule_set, events.get("started")):
+        return []
     if rule_set.track == CYBER:
         return cyber_owed(rule_set, {**events, **(extra or {})}, now, drafts, jurisdictions)
     known = {**events, **(extra or {})}
@@ -153,14 +158,25 @@ def at_event(event: str, jurisdiction: str) -> str:
     return f"{event}@{jurisdiction}"
 
 
+def in_force(rule_set: RuleSet, started_at: datetime | None) -> bool:
+    """False when ``rule_set``'s law applies only from a day after the one an incident that
+    began at ``started_at`` began on (its jurisdiction's calendar; unknown start: in force)."""
+    return not before_in_force(started_at, rule_set.in_force_from, rule_set.jurisdiction)
+
+
 def binds(rule_set: RuleSet, started_at: datetime | None) -> bool:
     """True when ``rule_set`` finding an incident that began at ``started_at`` reportable
     owes a regulator a report: the rule set lists a kind that reportability opens (not only
     reports a regulator asks for) and its law is in force for that incident. False for a
-    reference matrix (no obligations: ENISA's) and for a repealed law's rule set since its
-    repeal (the operator's internal threshold, :mod:`bridge.core.repeal`)."""
+    reference matrix (no obligations: ENISA's), for a repealed law's rule set since its
+    repeal (the operator's internal threshold, :mod:`bridge.core.repeal`) and for a law that
+    applies only from a day after the incident began (``in_force_from``)."""
     opens = any(requested_event(rule_set, kind) is None for kind in rule_set.obligations)
-    return opens and not after_repeal(started_at, rule_set.repealed_on, rule_set.jurisdiction)
+    return (
+        opens
+        and in_force(rule_set, started_at)
+        and not after_repeal(started_at, rule_set.repealed_on, rule_set.jurisdiction)
+    )
 
 
 def soonest_due(obligations: Iterable[Obligation]) -> dict[tuple[str, str], datetime]:
@@ -204,7 +220,8 @@ def cyber_owed(
 
     - nothing before ``aware`` (a person declared the incident significant), nor for an
       incident the rule set cannot apply to (:func:`applies`: an incident of ``jurisdictions``
-      none of which is the rule set's, and was not when it was declared);
+      none of which is the rule set's, and was not when it was declared; :func:`in_force`: one
+      that began, the ``started`` event, before the rule set's law applies);
     - the early warning and the notification from ``aware`` (24 h, 72 h by default);
     - the intermediate report only once the CSIRT asked for one (``csirt_deadline``);
     - with the notification submitted at N and T = N + one month (the progress rule): if the
@@ -213,6 +230,8 @@ def cyber_owed(
       report one month after it is handled (waiting for that while it goes on).
     """
     if AWARE not in known or not applies(rule_set, AWARE, known, jurisdictions):
+        return []
+    if not in_force(rule_set, known.get("started")):
         return []
     out: list[Obligation] = []
     notified = known.get(NOTIFIED)
@@ -248,7 +267,8 @@ def if_declared(
 ) -> list[Obligation]:
     """What a ``track: cyber`` rule set would owe if a person declared the incident significant
     at ``now`` (for the board of a potentially significant incident); empty for other tracks
-    and for an incident it cannot apply to."""
+    and for an incident it cannot apply to (its jurisdictions, or its ``started`` event before
+    the rule set's law applies)."""
     if rule_set.track != CYBER:
         return []
     return cyber_owed(rule_set, {**events, AWARE: now}, now, None, jurisdictions)

@@ -25,6 +25,10 @@ Contract:
   declared at the change's instant (:func:`bridge.core.obligations.if_declared`: the rule set's
   own deadline rules). An obligation's change (``owes``, ``due_moved``, ``overdue``) carries
   its ``rule_set``, ``binding`` (the obligation's own) and ``repealed_on``.
+- The ``opened`` change lists, in ``not_in_force``, the rule sets of the incident's
+  jurisdictions whose law applies only from a day after it began (``in_force_from``: the
+  cybersecurity act from 2026-01-15): they mark it nothing and owe it nothing, so no later
+  change names them.
 """
 
 from __future__ import annotations
@@ -103,6 +107,20 @@ def _meaning(a: Assessment, inc: Incident, rule_set: RuleSet | None) -> dict[str
     }
 
 
+def _not_in_force(inc: Incident, rule_sets: dict[str, RuleSet]) -> list[dict[str, Any]]:
+    """The rule sets of the incident's jurisdictions (any, while none is known) whose law
+    applies only from a day after it began: they mark nothing and owe nothing for it."""
+    out = []
+    for a in inc.assessments:
+        rule_set = rule_sets.get(a.regulator)
+        if a.in_force_from is None or rule_set is None:
+            continue
+        if inc.jurisdictions and rule_set.jurisdiction not in inc.jurisdictions:
+            continue
+        out.append({"rule_set": a.rule_set, "in_force_from": a.in_force_from.isoformat()})
+    return out
+
+
 def _if_declared(rule_set: RuleSet | None, inc: Incident, at: datetime) -> list[dict[str, Any]]:
     """What a cyber rule set would owe were the incident declared significant at ``at``."""
     if rule_set is None or rule_set.track != CYBER:
@@ -133,6 +151,7 @@ def _diff(
             key=inc.key,
             affected=inc.impact.current,
             jurisdictions=list(inc.jurisdictions),
+            not_in_force=_not_in_force(inc, rule_sets),
         )
         before = ("open", None, {}, {})
     state, merged, _, owed = now

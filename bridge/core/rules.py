@@ -18,6 +18,9 @@ Contract:
 - Every criterion verdict carries a human-readable reason with the figures used.
 - :func:`reevaluate` gives what :func:`evaluate` gives at a later ``now`` on the same timeline,
   evaluating again only the criteria forecast to be met by then.
+- :func:`for_incident` gives the assessment an incident stands by: for one that began before
+  the rule set's law applies (``in_force_from``) it is not reportable and forecasts nothing,
+  its criteria's findings kept for people to read, and says so (``in_force_from``).
 - Scans of a long timeline keep how far they got on its :class:`Measures` (carried to
   :meth:`Measures.extended`), so a later ``now`` or an extended timeline scans on from there;
   the result is what a scan from the start gives (property tests).
@@ -37,6 +40,7 @@ import msgspec
 from bridge.core.calendar import Rule
 from bridge.core.impact import Point
 from bridge.core.memo import Memo
+from bridge.core.repeal import before_in_force
 from bridge.core.topology import Topology
 
 CRITERION_KINDS = (
@@ -94,6 +98,9 @@ class RuleSet:
     # the law it encodes was repealed on this day: for incidents since then it is the
     # operator's internal threshold, owed to no regulator (:mod:`bridge.core.repeal`)
     repealed_on: date | None = None
+    # the law it encodes applies from this day: an incident that began before it (the
+    # jurisdiction's calendar) is owed nothing and marked nothing (:func:`for_incident`)
+    in_force_from: date | None = None
 
 
 class CriterionResult(msgspec.Struct, frozen=True, gc=False):
@@ -121,6 +128,10 @@ class Assessment(msgspec.Struct, frozen=True, gc=False):
     #: the rule set's track: for ``cyber`` a met criterion makes the incident *potentially
     #: significant* only; a person declares it significant (bridge.core.awareness)
     track: str = "outage"
+    #: set (the rule set's ``in_force_from``) when the rule set's law does not apply to the
+    #: incident, which began before that day: then never reportable, never forecast, whatever
+    #: its criteria found (:func:`for_incident`)
+    in_force_from: date | None = None
 
     def seconds_to_reportable(self, now: datetime) -> float | None:
         if self.reportable or self.forecast_at is None:
@@ -875,3 +886,25 @@ def _assessment(rule_set: RuleSet, results: tuple[CriterionResult, ...]) -> Asse
         forecast_at=None if met else (min(forecasts) if forecasts else None),
         track=rule_set.track,
     )
+
+
+def for_incident(assessment: Assessment, rule_set: RuleSet, started_at: datetime) -> Assessment:
+    """``assessment`` (of ``rule_set``, on a timeline, however evaluated) as it stands for an
+    incident that began at ``started_at``: not reportable and forecasting nothing, with the
+    rule set's ``in_force_from``, when the incident began before that day in the
+    jurisdiction's calendar (:func:`bridge.core.repeal.before_in_force`); else as its criteria
+    say (one that stood aside before, the incident's start since moved, is judged again from
+    its criteria). Idempotent: the engine keeps the result and gives it back later."""
+    if before_in_force(started_at, rule_set.in_force_from, rule_set.jurisdiction):
+        if assessment.in_force_from == rule_set.in_force_from and not assessment.reportable:
+            return assessment
+        return msgspec.structs.replace(
+            assessment,
+            reportable=False,
+            since=None,
+            forecast_at=None,
+            in_force_from=rule_set.in_force_from,
+        )
+    if assessment.in_force_from is not None:
+        return _assessment(rule_set, assessment.criteria)
+    return assessment

@@ -177,14 +177,18 @@ def test_a_redis_that_could_lose_acknowledged_alerts_is_refused(
 
 def test_check_config_says_what_changed_in_the_swedish_law(tmp_path: Path) -> None:
     """The PTS outage rule set is named as the repealed regime (kept for incidents before
-    2026-01-15 and as an internal threshold); the shipped config reports to the CSIRT under
-    se-cyber, each report with its source, channel and whether it was verified; a Swedish
-    jurisdiction without se-cyber is a warning."""
+    2026-01-15 and as an internal threshold), se-cyber as applying from that day; the shipped
+    config reports to the CSIRT under se-cyber, each report with its source, channel and
+    whether it was verified; a Swedish jurisdiction without se-cyber is a warning."""
     out = check_config("config/bridge.yaml").stdout
     assert (
         "NOTE: rule set pts-outage encodes a repealed regime (repealed 2026-01-15; replaced by "
         "cybersäkerhetslagen (2025:1506), rule set se-cyber): kept for incidents before "
         "2026-01-15 and as an internal threshold"
+    ) in out
+    assert (
+        "NOTE: rule set se-cyber applies to incidents from 2026-01-15 (in_force_from, SE "
+        "calendar): one that began earlier owes it nothing and is not marked by its criteria"
     ) in out
     assert " csirt: rule set se-cyber (SE, 5 criteria, NOT VERIFIED)" in out
     warning = next(x for x in out.splitlines() if "report se_cyber_early_warning" in x)

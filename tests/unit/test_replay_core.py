@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from builders import alert, webhook
 from corekit import NKOM, PTS, at, engine
 
+from bridge.cli.replay import says
 from bridge.core.alerts import format_time, parse_webhook
 from bridge.core.calendar import After
 from bridge.core.replay import Change, Replay, replay
@@ -144,3 +145,29 @@ def test_a_rule_set_that_opens_no_report_is_a_reference() -> None:
     assert set(changes_of(result, "enisa")) == {"reportable"}
     (pts,) = changes_of(result, "pts")["reportable"]
     assert pts.detail["reference"] is False
+
+
+def test_a_law_not_yet_in_force_marks_and_owes_nothing_and_the_opening_says_so() -> None:
+    """The cyber rule set applying from 2026-01-15 (``in_force_from``, as se-cyber): the same
+    outage a year earlier is never potentially significant and shows no change of the CSIRT's,
+    its ``opened`` names the rule set and the day; in November 2026 it is marked as before."""
+
+    def run(start: float) -> Replay:
+        records = [record(start, alert("a", at(start), element="olt-a1"))]
+        late = replace(CYBER, in_force_from=date(2026, 1, 15))
+        return replay(engine(rule_sets=[REPEALED, late]), records)
+
+    before = run(A_YEAR_BEFORE)
+    assert changes_of(before, "csirt") == {}
+    assert set(changes_of(before, "pts")) >= {"reportable", "owes"}  # the law then in force
+    (opened,) = [c for c in before.changes if c.what == "opened"]
+    assert opened.detail["not_in_force"] == [
+        {"rule_set": "cyber-test", "in_force_from": "2026-01-15"}
+    ]
+    assert says(opened).endswith(
+        "; cyber-test not in force for this incident (applies to incidents from 2026-01-15)"
+    )
+    now = run(0)
+    assert set(changes_of(now, "csirt")) == {"reportable"}
+    (opened,) = [c for c in now.changes if c.what == "opened"]
+    assert opened.detail["not_in_force"] == []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -307,3 +307,22 @@ def test_shipped_privacy_rule_sets() -> None:
     nkom = shipped("nkom-privacy")
     assert nkom.to_core().applies_to == ("breach", "risk")
     assert nkom.obligation_kinds() == ("nkom_privacy_varsel", "nkom_privacy_subscriber")
+
+
+def test_se_cyber_applies_from_the_day_the_lek_duty_was_repealed() -> None:
+    """The cybersecurity act (SFS 2025:1506) applies from 2026-01-15, the day pts-outage's
+    LEK 8 kap. 1–4 §§ were repealed (docs/regulation.md §1b): the one day both files name."""
+    cyber, pts = shipped("se-cyber"), shipped("pts-outage")
+    assert cyber.in_force_from == pts.repealed_on == date(2026, 1, 15)
+    assert cyber.to_core().in_force_from == date(2026, 1, 15)
+    assert pts.in_force_from is None and cyber.repealed_on is None
+
+
+def test_in_force_from_must_be_a_date() -> None:
+    problem = only_problem("in_force_not_a_date.yaml")
+    assert "in_force_from:" in problem and "next spring" in problem
+
+
+def test_in_force_from_must_come_before_the_repeal() -> None:
+    problem = only_problem("in_force_after_repeal.yaml")
+    assert "in_force_from: 2026-01-15 is not before repealed_on (2026-01-15)" in problem

@@ -261,9 +261,11 @@ export function cyberOf(doc, a) {
   return (doc.cyber || []).find((c) => c.rule_set === a.rule_set) || null;
 }
 
-// The pill of a cybersecurity-act verdict: declared (or not) by a person, else marked by the
-// criteria as potentially significant for a person to decide.
+// The pill of a cybersecurity-act verdict: not in force for an incident that began before the
+// act applies; declared (or not) by a person; else marked by the criteria as potentially
+// significant for a person to decide.
 export function cyberPill(cyber, a) {
+  if (cyber.in_force_from) return el("span", { class: "pill no" }, "not in force for this incident");
   const d = cyber.declaration;
   if (d && d.significant) return el("span", { class: "pill yes" }, "DECLARED SIGNIFICANT");
   if (d) return el("span", { class: "pill no" }, "declared not significant");
@@ -321,6 +323,9 @@ export function verdict(a, { all = false, cyber = null } = {}) {
     el("strong", {}, regulatorName(a.regulator), " "),
     cyber ? cyberPill(cyber, a) : verdictPill(a),
     a.verified ? null : el("span", { class: "why" }, `rule set ${a.rule_set} unverified`),
+    a.in_force_from
+      ? el("span", { class: "why" }, `its law applies to incidents from ${a.in_force_from}: this one began earlier, so it marks and owes nothing`)
+      : null,
     !a.reportable && a.forecast_at
       ? el("span", { class: "why" }, cyber ? "would be marked " : "would become reportable ", countdown(a.forecast_at))
       : null,

@@ -384,6 +384,14 @@ function cyberSection(doc) {
   if (!(doc.cyber || []).length) return null;
   const approver = can("approver", "outage");
   return doc.cyber.map((c) => {
+    if (c.in_force_from) {
+      return el(
+        "section",
+        { class: "cyber", id: "cyber" },
+        el("h2", {}, `${regulatorName(c.regulator)}: significant incident?`),
+        el("p", { id: "declaration" }, `The act applies to incidents from ${c.in_force_from}; this one began earlier: nothing to declare, nothing owed under it.`),
+      );
+    }
     const d = c.declaration;
     const said = d
       ? el("p", { id: "declaration" }, d.significant
