@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from bridge.cli.common import invalid, load_with_inventory
-from bridge.config import LoadedConfig
+from bridge.config import LoadedConfig, org_numbers
 from bridge.config.models import OperatorConfig, RetentionConfig, ServiceNames, SmtpConfig
 from bridge.config.rule_sets import ObligationModel
 from bridge.core.drafts import DEFAULT_SERVICE_NAMES
@@ -42,6 +42,45 @@ def _contacts(operator: OperatorConfig) -> None:
             f"  WARNING: the subscriber notices' phone {channel.phone} is a domestic number and "
             "Swedish and Norwegian subscribers would both read it: give phones: {sv: …, nb: …}"
         )
+
+
+_WHOSE = {
+    "SE": "PTS's, the CSIRT's and Swedish subscribers'",
+    "NO": "Nkom's and Norwegian subscribers'",
+}
+
+
+def _identities(operator: OperatorConfig, jurisdictions: Iterable[str]) -> None:
+    """The provider each country's notices name (``operator.jurisdictions.J``, else the
+    operator's own ``name``/``org_number``); a warning when that country's notices would carry
+    an organisation number without its form (:mod:`bridge.config.org_numbers`): the default
+    one is not checked at load, as its country is not stated."""
+    print("  provider named in the notices:")
+    for j in sorted(set(jurisdictions)):
+        own = operator.jurisdictions.get(j)
+        name = (own.name if own else "") or operator.name
+        number = (own.org_number if own else "") or operator.org_number
+        origin = (
+            f"operator.jurisdictions.{j}"
+            if own and own.name and own.org_number
+            else "operator.name, operator.org_number"
+            if not own
+            else f"operator.jurisdictions.{j} with operator's defaults"
+        )
+        print(f"    {j} ({_WHOSE[j]} notices): {name or '-'}, org.nr {number or '-'} ({origin})")
+        field = (
+            f"operator.jurisdictions.{j}.org_number"
+            if own and own.org_number
+            else "operator.org_number"
+        )
+        if not number:
+            print(f"  WARNING: {field} is empty: {_WHOSE[j]} notices name no organisation number")
+        elif not org_numbers.valid(j, number):
+            print(
+                f"  WARNING: {field} {number!r} is not {org_numbers.FORMS[j]}, yet {_WHOSE[j]} "
+                f"notices name it: give operator.jurisdictions.{j} (name, org_number) for the "
+                f"provider registered there"
+            )
 
 
 def _services(configured: Mapping[str, ServiceNames], used: Iterable[str]) -> None:
@@ -202,6 +241,10 @@ def check_config(path: str) -> int:
                     )
     _smtp(cfg.smtp)
     _contacts(cfg.operator)
+    _identities(
+        cfg.operator,
+        [rs.jurisdiction for rs in [*loaded.enabled_rule_sets(), *loaded.privacy_rule_sets()]],
+    )
     _services(cfg.services, topology.service_names())
     privacy = loaded.privacy_rule_sets()
     if cfg.privacy is None:

@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from bridge.config import org_numbers
 from bridge.config.errors import BRANCH
 from bridge.config.rule_sets import OBLIGATION_KINDS
 from bridge.config.types import (
@@ -425,11 +426,44 @@ class OperatorContacts(Strict):
     subscriber: ChannelContact | None = None  # the "contact us" of subscriber notices
 
 
+class OperatorIdentity(Strict):
+    """The provider as registered in one country (``operator.jurisdictions.NO``, ``.SE``):
+    the notices to that country's regulators and subscribers name it. A Norwegian provider
+    under ekomloven is usually its own legal entity with a Norwegian organisasjonsnummer, not
+    the Swedish AB. Left out, a field is the operator's own (``operator.name``,
+    ``operator.org_number``; a track left out of ``contacts`` is ``operator.contacts``' or
+    ``operator.contact``). ``org_number`` must have the country's form
+    (:mod:`bridge.config.org_numbers`)."""
+
+    name: str = ""
+    org_number: str = ""
+    contacts: OperatorContacts = OperatorContacts()
+
+
 class OperatorConfig(Strict):
+    """The operator as the notices name it: ``name`` and ``org_number`` are the default
+    identity (of no stated country, so not checked: ``check-config`` warns when a country's
+    notices use one that lacks that country's form), ``jurisdictions`` the identity registered
+    in a country, checked at load."""
+
     name: str = ""
     org_number: str = ""
     contact: OperatorContact = OperatorContact()  # the default of every track
     contacts: OperatorContacts = OperatorContacts()
+    jurisdictions: dict[JurisdictionKey, OperatorIdentity] = Field(default_factory=dict)
+
+    @field_validator("jurisdictions")
+    @classmethod
+    def _org_numbers_of_their_country(
+        cls, v: dict[str, OperatorIdentity]
+    ) -> dict[str, OperatorIdentity]:
+        for jurisdiction, identity in v.items():
+            if not identity.org_number:
+                continue
+            found = org_numbers.problem(jurisdiction, identity.org_number)
+            if found is not None:
+                raise ValueError(f"{jurisdiction}.org_number: {found}")
+        return v
 
 
 class ServiceNames(Strict):

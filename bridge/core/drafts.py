@@ -3,7 +3,8 @@
 Contract:
 - :func:`draft_fields` takes an incident *document* (:func:`bridge.core.documents.document`, the
   API shape; a stored document works too but has no alert annotations, so the cause stays to
-  be completed), the operator, the recipient and ``now``, and returns :class:`DraftFields`
+  be completed), the operator (named as registered in the regulator's country,
+  :meth:`Sender.of`), the recipient and ``now``, and returns :class:`DraftFields`
   whose ``fields`` hold exactly the content docs/regulation.md lists for the kind, in that order
   (:data:`FIELD_KEYS`), labelled in the regulator's language (bokmål for Nkom, Swedish for PTS).
 - A field the incident cannot answer (measures taken, risk to life and health…) is present
@@ -12,8 +13,9 @@ Contract:
 - Times are shown in the regulator's local zone (Europe/Oslo, Europe/Stockholm), each with
   the zone named ("norsk tid", "svensk tid"; in the repeated autumn hour, which one and its
   offset): :func:`local_time`.
-- :func:`reference_number` depends only on the operator's organisation number and the
-  incident id (which is stable), so every draft of one incident carries the same reference.
+- :func:`reference_number` depends only on the operator's organisation number (in the
+  regulator's country) and the incident id (which is stable), so every draft of one incident
+  to one country carries the same reference.
 - Rendering the fields into text and HTML reads template files and lives in
   :mod:`bridge.notices`.
 """
@@ -130,6 +132,8 @@ TITLES = {
 ZONES = {"nkom": "Europe/Oslo", "pts": "Europe/Stockholm", "csirt": "Europe/Stockholm"}
 LANGUAGES = {"nkom": "nb", "pts": "sv", "csirt": "sv"}
 DEFAULT_RECIPIENTS = {"nkom": "ekomvarsling@nkom.no", "pts": "incidentrapport@pts.se"}
+#: The country whose provider a regulator's notices come from (:meth:`Sender.of`).
+JURISDICTIONS = {"nkom": "NO", "pts": "SE", "csirt": "SE"}
 #: What a regulator reads for a field nobody could answer yet. Sent only for the fields the
 #: approver named (``casework.approve``'s ``send_unknown``); never a placeholder token.
 UNKNOWN = {"nb": "Ikke kjent ennå", "sv": "Ännu inte känt"}
@@ -193,10 +197,21 @@ class Contact:
 
 
 @dataclass(frozen=True, slots=True)
+class Identity:
+    """The provider as registered in one country (``operator.jurisdictions`` in bridge.yaml):
+    empty fields, and tracks ``contacts`` leaves out, are the operator's own."""
+
+    name: str = ""
+    org_number: str = ""
+    contacts: Mapping[str, Contact] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class Sender:
     """The operator as a notice names it (built from ``OperatorConfig`` outside the core).
     ``contact_name``, ``phone`` and ``email`` are the default contact; ``contacts`` holds one
-    per track (``outage``, ``privacy``, ``subscriber``) where the configuration names one."""
+    per track (``outage``, ``privacy``, ``subscriber``) where the configuration names one;
+    ``identities`` the provider registered in a country (:meth:`of`)."""
 
     name: str
     org_number: str
@@ -204,6 +219,22 @@ class Sender:
     phone: str
     email: str
     contacts: Mapping[str, Contact] = field(default_factory=dict)
+    identities: Mapping[str, Identity] = field(default_factory=dict)
+
+    def of(self, jurisdiction: str) -> Sender:
+        """The operator as the notices of ``jurisdiction`` (``SE``, ``NO``) name it: its
+        identity there (name, organisation number, contacts per track), each part it leaves
+        out the operator's own; the operator itself when it has none there."""
+        found = self.identities.get(jurisdiction)
+        if found is None:
+            return self
+        return replace(
+            self,
+            name=found.name or self.name,
+            org_number=found.org_number or self.org_number,
+            contacts={**self.contacts, **found.contacts},
+            identities={},
+        )
 
     def contact(self, track: str) -> Contact:
         """The contact of ``track``, else the default one."""
@@ -385,6 +416,7 @@ def draft_fields(
     ``internal_recipient`` (the operator's own address for internal-threshold reports), or
     empty: it is kept internally and sent to no one (``casework.INTERNAL``)."""
     regulator = regulator_of(kind)
+    operator = operator.of(JURISDICTIONS[regulator])
     if kind in CYBER_KINDS:
         return _cyber_fields(kind, incident, operator, recipient, now, services, form)
     language = LANGUAGES[regulator]

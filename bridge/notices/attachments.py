@@ -38,7 +38,7 @@ def attachment_for(draft: Draft, version: Version, sender: Sender) -> tuple[str,
         return None  # a subscriber notice goes to subscribers, not to PTS's e-service
     reference = version.fields.get("reference") or draft.incident_id
     name = file_name(f"PTS-{draft.kind.replace('_', '-')}-{reference}.docx")
-    return name, DOCX_MIME, pts_document(draft, version, sender)
+    return name, DOCX_MIME, pts_document(draft, version, sender.of("SE"))
 
 
 _NOT_IN_A_NAME = re.compile(r'[\x00-\x1f\x7f-\x9f\u2028\u2029/\\"]+')

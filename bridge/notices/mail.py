@@ -29,7 +29,7 @@ import aiosmtplib
 
 from bridge.config import SmtpConfig
 from bridge.core.casework import Draft
-from bridge.core.drafts import Sender
+from bridge.core.drafts import JURISDICTIONS, Sender
 from bridge.notices.attachments import attachment_for
 
 SENT, TRANSIENT, PERMANENT, IN_DOUBT = "sent", "transient", "permanent", "in_doubt"
@@ -57,6 +57,7 @@ def build_message(draft: Draft, sender: Sender, from_address: str) -> EmailMessa
     if approval is None or draft.message_id is None:
         raise ValueError(f"draft {draft.id} is not approved")
     version = draft.version(approval.version)
+    sender = sender.of(JURISDICTIONS.get(draft.regulator, ""))  # Nkom's: the Norwegian provider
     msg = EmailMessage(policy=SMTP_POLICY)
     msg["From"] = formataddr((sender.name, from_address)) if sender.name else from_address
     msg["To"] = version.recipient

@@ -16,28 +16,42 @@ from pathlib import Path
 import jinja2
 
 from bridge.config import OperatorConfig
-from bridge.core.drafts import Contact, DraftFields, RenderedDraft, Sender
+from bridge.config.models import OperatorContact, OperatorContacts
+from bridge.core.drafts import Contact, DraftFields, Identity, RenderedDraft, Sender
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "templates"
+
+
+def _contact(found: OperatorContact) -> Contact:
+    return Contact(
+        name=found.name,
+        phone=found.phone,
+        email=found.email,
+        web=getattr(found, "web", ""),
+        verification=dict(getattr(found, "verification", {})),
+        names={str(k): v for k, v in found.names.items()},
+        phones={str(k): v for k, v in found.phones.items()},
+    )
+
+
+def _tracks(contacts: OperatorContacts) -> dict[str, Contact]:
+    """The contacts ``contacts`` names, by track (those it leaves out are absent)."""
+    return {
+        track: _contact(found)
+        for track in ("outage", "privacy", "subscriber")
+        if (found := getattr(contacts, track)) is not None
+    }
 
 
 def sender(operator: OperatorConfig) -> Sender:
     """The core's view of the configured operator: the default contact and one per track
     (``operator.contacts``; a track left out uses ``operator.contact``, with its names and
-    phones per language)."""
-    contacts: dict[str, Contact] = {}
-    for track in ("outage", "privacy", "subscriber"):
-        found = getattr(operator.contacts, track) or operator.contact
-        if found is not None:
-            contacts[track] = Contact(
-                name=found.name,
-                phone=found.phone,
-                email=found.email,
-                web=getattr(found, "web", ""),
-                verification=dict(getattr(found, "verification", {})),
-                names={str(k): v for k, v in found.names.items()},
-                phones={str(k): v for k, v in found.phones.items()},
-            )
+    phones per language), and its identity per country (``operator.jurisdictions``: name,
+    organisation number and the contacts it names; the rest is the operator's own)."""
+    contacts = {
+        track: _tracks(operator.contacts).get(track) or _contact(operator.contact)
+        for track in ("outage", "privacy", "subscriber")
+    }
     return Sender(
         name=operator.name,
         org_number=operator.org_number,
@@ -45,6 +59,10 @@ def sender(operator: OperatorConfig) -> Sender:
         phone=operator.contact.phone,
         email=operator.contact.email,
         contacts=contacts,
+        identities={
+            j: Identity(identity.name, identity.org_number, _tracks(identity.contacts))
+            for j, identity in operator.jurisdictions.items()
+        },
     )
 
 

@@ -209,3 +209,38 @@ def test_check_config_says_what_changed_in_the_swedish_law(tmp_path: Path) -> No
     assert run.returncode == 0, run.stdout + run.stderr
     assert "WARNING: Swedish jurisdiction configured" in run.stdout
     assert "add a regulator with rule_set: se-cyber" in run.stdout
+
+
+def test_check_config_names_each_countrys_provider_and_warns_of_a_wrong_number(
+    tmp_path: Path,
+) -> None:
+    """The shipped config names the Norwegian provider for Nkom's notices and the Swedish AB
+    for the Swedish ones, each number of its country's form (no warning). Without
+    operator.jurisdictions, Nkom's notices would carry the Swedish AB's number: a warning
+    naming operator.org_number and the form Norway's notices need."""
+    out = check_config("config/bridge.yaml").stdout
+    assert (
+        "    NO (Nkom's and Norwegian subscribers' notices): Exempel Nett AS, org.nr 312 345 676 "
+        "(operator.jurisdictions.NO)"
+    ) in out
+    assert "    SE (PTS's, the CSIRT's and Swedish subscribers' notices): Exempel Nät AB, " in out
+    assert "org_number" not in "".join(x for x in out.splitlines() if "WARNING" in x)
+    shipped = (REPO / "config" / "bridge.yaml").read_text(encoding="utf-8")
+    start = shipped.index("  jurisdictions:\n")
+    end = shipped.index("\n\n", start)
+    single = tmp_path / "bridge.yaml"
+    single.write_text(
+        (shipped[:start] + shipped[end + 1 :])
+        .replace("rules_dir: rules", f"rules_dir: {REPO / 'config' / 'rules'}")
+        .replace("path: inventory.yaml", f"path: {REPO / 'config' / 'inventory.yaml'}"),
+        encoding="utf-8",
+    )
+    run = check_config(single)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert (
+        "    NO (Nkom's and Norwegian subscribers' notices): Exempel Nät AB, org.nr 559999-9991 "
+        "(operator.name, operator.org_number)"
+    ) in run.stdout
+    [warning] = [x for x in run.stdout.splitlines() if "WARNING: operator.org_number" in x]
+    assert "'559999-9991' is not a Norwegian organisasjonsnummer" in warning
+    assert "give operator.jurisdictions.NO (name, org_number)" in warning

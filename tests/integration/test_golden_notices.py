@@ -53,8 +53,8 @@ OPERATOR = sender(
             "contact": {"name": "NOC", "phone": "+46 10 000 00 00", "email": "noc@example.net"},
             "contacts": {
                 "outage": {
-                    "name": "Kari Nordmann, NOC",
-                    "phone": "+47 22 00 00 00",
+                    "name": "Anna Lindqvist, NOC",
+                    "phone": "+46 10 000 00 00",
                     "email": "noc@example.net",
                 },
                 "privacy": {
@@ -72,6 +72,20 @@ OPERATOR = sender(
                     "phone": "0771-00 00 00",
                     "phones": {"sv": "0771-00 00 00", "nb": "815 00 000"},
                     "web": "https://www.example.net/integritet",
+                },
+            },
+            # the provider registered in Norway: Nkom's notices name it and its NOC
+            "jurisdictions": {
+                "NO": {
+                    "name": "Exempel Nett AS",
+                    "org_number": "312 345 676",
+                    "contacts": {
+                        "outage": {
+                            "name": "Kari Nordmann, NOC",
+                            "phone": "+47 22 00 00 00",
+                            "email": "noc-no@example.net",
+                        },
+                    },
                 },
             },
         }
