@@ -9,7 +9,9 @@ Contract:
   ``FILE: key.path: what was expected (got …)``: unknown keys, wrong types, bad durations,
   unknown rule sets or criterion kinds; a secret (:func:`_secrets`) still a ``CHANGE-ME``
   placeholder, or a ``dev-only-`` one beyond loopback; two bearer tokens with one secret; two
-  credentials of one list (webhook tokens, basic users, API tokens) with one name.
+  credentials of one list (webhook tokens, basic users, API tokens) with one name; a
+  ``correlation.quiet_period`` not shorter than a report's deadline after the incident is
+  normalised (``nkom_normalised``: :func:`_quiet_period_problems`).
 - Secrets print as ``<secret>``.
 """
 
@@ -29,6 +31,9 @@ from bridge.config.errors import errors_of, read_yaml
 from bridge.config.models import BridgeConfig, StoreConfig, TemplatesConfig
 from bridge.config.rule_sets import RuleSetModel, load_rule_sets
 from bridge.config.types import DEV_SECRET_PREFIX, PLACEHOLDER_SECRET_PREFIX, Secret
+from bridge.core.calendar import After
+from bridge.core.durations import format_duration
+from bridge.core.obligations import rule_for
 from bridge.errors import ConfigError
 
 
@@ -306,6 +311,45 @@ def _regulator_problems(
     return problems
 
 
+def _quiet_period_problems(
+    path: Path,
+    cfg: BridgeConfig,
+    rule_sets: Mapping[str, tuple[Path, RuleSetModel]],
+    applied: Mapping[tuple[str, ...], str],
+) -> list[str]:
+    """A report due a while after the incident is *normalised* (``nkom_normalised``: Nkom asks
+    for an updated varsel when the incident is normalised, seed 003) is due that long after its
+    last alert ended, but the bridge opens it only when the incident closes, a
+    ``correlation.quiet_period`` later (an alert re-firing meanwhile continues the incident). A
+    quiet period as long as that deadline makes every such report overdue the moment it opens:
+    refused, naming both keys. The anchor stays the normalisation: that is when Nkom's text
+    asks for the notice, and the quiet period is the bridge's own wait."""
+    quiet = cfg.correlation.quiet_period
+    problems: list[str] = []
+    for name, reg in cfg.regulators.items():
+        if not reg.enabled or reg.rule_set not in rule_sets:
+            continue
+        file, rule_set = rule_sets[reg.rule_set]
+        core = rule_set.to_core()
+        for kind in rule_set.obligation_kinds():
+            rule = rule_for(core, kind)
+            if not isinstance(rule, After) or rule.event != "normalised" or rule.months:
+                continue
+            if quiet >= rule.duration:
+                loc = ("correlation", "quiet_period")
+                problems.append(
+                    f"{_origin(path, applied, loc)}: correlation.quiet_period: "
+                    f"{format_duration(quiet)} is not shorter than the deadline of {kind} "
+                    f"({format_duration(rule.duration)} after the incident is normalised: rule "
+                    f"set {rule_set.id} of regulators.{name}, {file.name} obligations {kind} "
+                    "params.duration): an incident is normalised when its last alert ends "
+                    "but closes, and owes that report, only a quiet period later, so every "
+                    f"{kind} would be overdue the moment it opens; shorten the quiet period "
+                    f"or give {kind} a longer params.duration"
+                )
+    return problems
+
+
 def load_config(path: Path | str, env: Mapping[str, str] | None = None) -> LoadedConfig:
     """See the module contract."""
     path = Path(path)
@@ -360,6 +404,7 @@ def load_config(path: Path | str, env: Mapping[str, str] | None = None) -> Loade
                 path, f"privacy.rule_sets.{i}", name, "privacy", rule_sets, rules_dir
             )
     problems += _regulator_problems(path, cfg, rule_sets, applied)
+    problems += _quiet_period_problems(path, cfg, rule_sets, applied)
     if cfg.inventory.path is not None and not cfg.inventory.path.exists():
         problems.append(f"{path}: inventory.path: file not found: {cfg.inventory.path}")
     if problems:
