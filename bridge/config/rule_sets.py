@@ -182,8 +182,9 @@ class RuleSetModel(Strict):
     repealed_on: date | None = None
     repealed_by: str = ""
     # the law this rule set encodes applies from this day: an incident that began before it
-    # (the jurisdiction's calendar) is owed nothing and marked nothing under it (se-cyber:
-    # 2026-01-15, the cybersecurity act; earlier incidents fall under pts-outage)
+    # (the jurisdiction's calendar) is marked nothing and owes nothing under it, nor can be
+    # declared (se-cyber: 2026-01-15, the cybersecurity act; earlier incidents fall under
+    # pts-outage); bridge.core.obligations says what a declaration made before still owes
     in_force_from: date | None = None
     track: Literal["outage", "privacy", "cyber"] = "outage"
     applies_to: list[Literal["breach", "risk"]] = Field(default_factory=list)

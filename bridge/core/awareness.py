@@ -301,7 +301,9 @@ def applicable(
     for a report of ``kind`` under those listing it (:func:`bridge.core.obligations.applies`;
     the CSIRT's request also where the declaration it needs was made while the incident was of
     the rule set's jurisdiction), whose law is in force for the incident
-    (:func:`bridge.core.obligations.in_force`: none applies from a day after it began)."""
+    (:func:`bridge.core.obligations.in_force`: none applies from a day after it began), or
+    that a standing declaration of significance (``aware`` in ``known``) already put it under:
+    its start moved earlier since, and the clocks a person started run on."""
     checks: tuple[str, ...]
     if kind is None:
         chosen, checks = [rs for rs in rule_sets if rs.track == CYBER], (AWARE,)
@@ -309,10 +311,12 @@ def applicable(
         event, needs_declaration = REQUESTABLE[kind]
         chosen = [rs for rs in rule_sets if kind in rs.obligations]
         checks = (event, AWARE) if needs_declaration else (event,)
+    declared = AWARE in known
     return [
         rs
         for rs in chosen
-        if in_force(rs, started_at) and any(applies(rs, e, known, jurisdictions) for e in checks)
+        if (in_force(rs, started_at) or (declared and rs.track == CYBER))
+        and any(applies(rs, e, known, jurisdictions) for e in checks)
     ]
 
 

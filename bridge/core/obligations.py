@@ -32,8 +32,12 @@ Contract:
   its obligations carry ``binding`` false (their deadline is the operator's own, no
   regulator's), and a report kept internally instead of sent (``kept``) is done with.
 - A rule set whose law applies only from a day (``in_force_from``: the cybersecurity act, from
-  2026-01-15) owes nothing at all, declared, requested or not, for an incident that began
-  before that day (:func:`bridge.core.repeal.before_in_force`, the ``started`` event).
+  2026-01-15) opens nothing by reportability, and :func:`if_declared` previews nothing, for an
+  incident that began before that day (:func:`in_force`, the ``started`` event). What a person
+  started (a declaration, a recorded request) is refused on such an incident (409), and stands
+  if the incident's start later moves before that day (an earlier alert joins it, a person
+  merges an earlier incident into it): as for jurisdictions, a clock a person started is never
+  stopped silently; a person rejects the report on its draft, with the reason.
 """
 
 from __future__ import annotations
@@ -116,12 +120,14 @@ def owed(
     jurisdictions: Collection[str] = (),
 ) -> list[Obligation]:
     """See the module contract (``jurisdictions``: the incident's)."""
-    if not in_force(rule_set, events.get("started")):
-        return []
     if rule_set.track == CYBER:
         return cyber_owed(rule_set, {**events, **(extra or {})}, now, drafts, jurisdictions)
     known = {**events, **(extra or {})}
-    reportable = assessment.reportable and assessment.since is not None
+    reportable = (
+        assessment.reportable
+        and assessment.since is not None
+        and in_force(rule_set, events.get("started"))
+    )
     if reportable and assessment.since is not None:
         known["reportable"] = assessment.since
     out: list[Obligation] = []
@@ -220,8 +226,7 @@ def cyber_owed(
 
     - nothing before ``aware`` (a person declared the incident significant), nor for an
       incident the rule set cannot apply to (:func:`applies`: an incident of ``jurisdictions``
-      none of which is the rule set's, and was not when it was declared; :func:`in_force`: one
-      that began, the ``started`` event, before the rule set's law applies);
+      none of which is the rule set's, and was not when it was declared);
     - the early warning and the notification from ``aware`` (24 h, 72 h by default);
     - the intermediate report only once the CSIRT asked for one (``csirt_deadline``);
     - with the notification submitted at N and T = N + one month (the progress rule): if the
@@ -230,8 +235,6 @@ def cyber_owed(
       report one month after it is handled (waiting for that while it goes on).
     """
     if AWARE not in known or not applies(rule_set, AWARE, known, jurisdictions):
-        return []
-    if not in_force(rule_set, known.get("started")):
         return []
     out: list[Obligation] = []
     notified = known.get(NOTIFIED)
@@ -269,7 +272,7 @@ def if_declared(
     at ``now`` (for the board of a potentially significant incident); empty for other tracks
     and for an incident it cannot apply to (its jurisdictions, or its ``started`` event before
     the rule set's law applies)."""
-    if rule_set.track != CYBER:
+    if rule_set.track != CYBER or not in_force(rule_set, events.get("started")):
         return []
     return cyber_owed(rule_set, {**events, AWARE: now}, now, None, jurisdictions)
 

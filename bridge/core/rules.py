@@ -99,7 +99,8 @@ class RuleSet:
     # operator's internal threshold, owed to no regulator (:mod:`bridge.core.repeal`)
     repealed_on: date | None = None
     # the law it encodes applies from this day: an incident that began before it (the
-    # jurisdiction's calendar) is owed nothing and marked nothing (:func:`for_incident`)
+    # jurisdiction's calendar) is marked nothing (:func:`for_incident`) and reportability opens
+    # nothing for it (:mod:`bridge.core.obligations`)
     in_force_from: date | None = None
 
 

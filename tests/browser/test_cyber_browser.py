@@ -132,3 +132,24 @@ def test_a_norwegian_incident_offers_no_declaration_under_the_swedish_act(
     page.wait_for_selector("#incident[data-loaded]")
     expect(page.locator("#cyber")).to_have_count(0)
     expect(page.locator("#declare-significant")).to_have_count(0)
+
+
+def test_an_incident_before_the_act_applies_offers_no_declaration(
+    anna: Page, bridge: Bridge
+) -> None:
+    """A cell carrying 112 traffic in Berg down since 23.47 on 14 January 2026 (Stockholm),
+    before the act applies (se-cyber's in_force_from): the CSIRT's verdict reads "not in force
+    for this incident", the section says why and offers no declaration."""
+    started = datetime(2026, 1, 14, 22, 47, tzinfo=UTC)
+    [incident_id] = post_webhook(
+        bridge, webhook(alert("fp-berg-jan", started, element="se-cell-berg-1"))
+    )
+    page = anna
+    page.goto(f"/incidents/{incident_id}")
+    page.wait_for_selector("#incident[data-loaded]")
+    csirt = page.locator('.verdict[data-regulator="csirt"]')
+    expect(csirt).to_contain_text("not in force for this incident")
+    expect(page.locator("#cyber")).to_contain_text("The act applies to incidents from 2026-01-15")
+    expect(page.locator("#declare-significant")).to_have_count(0)
+    expect(page.locator("#declare-not")).to_have_count(0)
+    shot(page, "cyber-not-in-force")

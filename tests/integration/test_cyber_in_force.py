@@ -11,10 +11,13 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from builders import alert
+from builders import webhook as make_webhook
 from fakes import FakeClock
 from persons import person
 from test_cyber_declaration import (  # noqa: F401  (config_path: the fixture it provides)
     AUDITOR,
+    HOOK,
     config_path,
     cyber_kinds,
     hospital_cell_down,
@@ -22,6 +25,8 @@ from test_cyber_declaration import (  # noqa: F401  (config_path: the fixture it
 )
 
 from bridge.web.keys import SERVICE
+
+OLT = "se-olt-ostersund-1"  # under the same site as the hospital's cell
 
 
 @pytest.fixture
@@ -80,3 +85,25 @@ async def test_the_same_outage_after_midnight_is_marked_and_declared(
     assert "se_cyber_early_warning" in cyber_kinds(await incident(client, after))
     pts = [o for o in (await incident(client, after))["obligations"] if o["regulator"] == "pts"]
     assert all(not o["binding"] for o in pts)  # since the repeal: an internal threshold
+
+
+async def test_a_declaration_stands_when_an_earlier_alert_moves_the_start_before_the_act(
+    client: TestClient[Any, Any], clock: FakeClock
+) -> None:
+    """Declared at 00.25 on 15 January; then an alert of the same site that began at 23.50 on
+    the 14th joins the incident, whose start moves before the act applies: the CSIRT's
+    reports a person started stay owed (a person rejects one on its draft, with the reason),
+    the console keeps showing the declaration."""
+    clock.advance(timedelta(minutes=35))
+    declared = await hospital_cell_down(client, clock)  # began 00.22 on 15 January
+    r = await declare(client, clock, declared, {"significant": True})
+    assert r.status == 200, await r.text()
+    earlier = make_webhook(alert("fp-olt", clock.now() - timedelta(minutes=35), element=OLT))
+    r = await client.post("/api/v1/alertmanager", json=earlier, headers=HOOK)
+    assert r.status == 200, await r.text()
+    doc = await incident(client, declared)
+    assert doc["started_at"] == "2026-01-14T22:50:00Z"  # 23.50 Stockholm, the 14th
+    assert "se_cyber_early_warning" in cyber_kinds(doc)
+    [board] = doc["cyber"]
+    assert board["declaration"]["significant"] is True
+    assert board["in_force_from"] == "2026-01-15"  # said, yet the declaration stands

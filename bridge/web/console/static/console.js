@@ -261,13 +261,14 @@ export function cyberOf(doc, a) {
   return (doc.cyber || []).find((c) => c.rule_set === a.rule_set) || null;
 }
 
-// The pill of a cybersecurity-act verdict: not in force for an incident that began before the
-// act applies; declared (or not) by a person; else marked by the criteria as potentially
-// significant for a person to decide.
+// The pill of a cybersecurity-act verdict: declared significant by a person (the clocks run,
+// even if the incident's start later moved before the act applied); not in force for an
+// incident that began before the act applies; declared not significant; else marked by the
+// criteria as potentially significant for a person to decide.
 export function cyberPill(cyber, a) {
-  if (cyber.in_force_from) return el("span", { class: "pill no" }, "not in force for this incident");
   const d = cyber.declaration;
   if (d && d.significant) return el("span", { class: "pill yes" }, "DECLARED SIGNIFICANT");
+  if (cyber.in_force_from) return el("span", { class: "pill no" }, "not in force for this incident");
   if (d) return el("span", { class: "pill no" }, "declared not significant");
   return a.reportable
     ? el("span", { class: "pill yes" }, "POTENTIALLY SIGNIFICANT: a person decides")

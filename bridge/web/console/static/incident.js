@@ -384,7 +384,7 @@ function cyberSection(doc) {
   if (!(doc.cyber || []).length) return null;
   const approver = can("approver", "outage");
   return doc.cyber.map((c) => {
-    if (c.in_force_from) {
+    if (c.in_force_from && !(c.declaration && c.declaration.significant)) {
       return el(
         "section",
         { class: "cyber", id: "cyber" },
