@@ -329,6 +329,29 @@ async def test_openapi_documents_exactly_the_routes(client):
     assert routes == documented
 
 
+#: the only routes that answer without the store: the document itself, liveness, metrics
+#: (kept in memory) and the console's static files
+NO_STORE = {
+    ("get", "/api/v1/openapi.json"),
+    ("get", "/healthz"),
+    ("get", "/metrics"),
+    ("get", "/static"),
+}
+
+
+async def test_openapi_says_503_wherever_the_store_is_read(client):
+    """Every other operation reads the store (a session, a stored token, the data itself), so a
+    store outage answers 503: the document says so for each (it left out 48 of them)."""
+    doc = await (await client.get("/api/v1/openapi.json")).json()
+    silent = sorted(
+        (m, p)
+        for p, ops in doc["paths"].items()
+        for m, op in ops.items()
+        if "503" not in op["responses"] and (m, p) not in NO_STORE
+    )
+    assert not silent
+
+
 async def test_openapi_is_the_checked_yaml_served_unchanged(client):
     """The document is bridge/web/api/openapi.yaml (it parses), served as JSON unchanged but
     for the version, which is the package's."""
