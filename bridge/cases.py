@@ -63,10 +63,12 @@ class CaseRouter:
     def host(self, case_id: str) -> str:
         return case_id if is_case(case_id) else self.incidents.host(case_id)
 
-    def document(self, case_id: str) -> dict[str, Any] | None:
+    def document(self, case_id: str, details: bool = True) -> dict[str, Any] | None:
+        """The case's document; an incident's without ``alert_details`` when ``details`` is
+        False (:func:`bridge.core.documents.document`; a privacy case has none)."""
         if is_case(case_id):
             return self.privacy.document(case_id)
-        doc = self.incidents.document(case_id)
+        doc = self.incidents.document(case_id, details)
         if doc is None or self.declarations is None:
             return doc
         absorbed = self.incidents.absorbed(case_id)

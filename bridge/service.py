@@ -762,7 +762,7 @@ class BridgeService:
         self.drafting.mark_changed([incident_id])
         with contextlib.suppress(StoreUnavailable):
             await self.flush()
-        return self.get_incident(incident_id)
+        return self.get_incident(incident_id, details=False)  # for the HTTP answer
 
     def _acted_on(self, incident: Incident, what: str) -> list[str]:
         """The incidents merged into ``incident``, which a person declares on or records a
@@ -848,7 +848,7 @@ class BridgeService:
         self.drafting.mark_changed([incident_id])
         with contextlib.suppress(StoreUnavailable):
             await self.flush()
-        return self.get_incident(incident_id)
+        return self.get_incident(incident_id, details=False)  # for the HTTP answer
 
     async def _recall(self, incident_id: str) -> bool:
         """Bring an incident that left memory back into it (:mod:`bridge.evaluation.recall`):
@@ -905,17 +905,26 @@ class BridgeService:
         self.evaluator.settle()
         return self.incidents.newest_first(state)
 
-    def get_incident(self, incident_id: str) -> dict[str, Any] | None:
-        """A live incident or privacy case (what memory holds)."""
+    def get_incident(self, incident_id: str, details: bool = True) -> dict[str, Any] | None:
+        """A live incident or privacy case (what memory holds); ``details=False``: without
+        the per-alert ``alert_details`` (what an HTTP answer carries,
+        :func:`bridge.core.documents.document`)."""
         self.evaluator.settle()
-        return self.cases.document(incident_id)
+        return self.cases.document(incident_id, details)
 
-    async def read_incident(self, incident_id: str) -> dict[str, Any] | None:
-        """Any incident or privacy case: what memory holds, else from the store."""
-        doc = self.get_incident(incident_id)
+    async def read_incident(self, incident_id: str, details: bool = True) -> dict[str, Any] | None:
+        """Any incident or privacy case: what memory holds, else from the store; ``details``
+        as for :meth:`get_incident`."""
+        doc = self.get_incident(incident_id, details)
         if doc is not None or is_case(incident_id):
             return doc
-        return await self.incidents.read(incident_id)
+        return await self.incidents.read(incident_id, details)
+
+    async def incident_episodes(self, incident_id: str) -> list[AlertEpisode] | None:
+        """Every alert episode of an outage incident (None: no such incident anywhere), for
+        views that read the alerts themselves rather than their JSON (the grouped timeline)."""
+        self.evaluator.settle()
+        return await self.incidents.episodes(incident_id)
 
     async def ready(self) -> None:
         if not self.started:

@@ -232,19 +232,27 @@ def document(
     topology: Topology,
     now: datetime,
     rule_sets: RuleSets | None = None,
+    *,
+    details: bool = True,
 ) -> dict[str, Any]:
     """The full incident (docs/design.md fields and more), as the API shows it; each point of
     ``impact.timeline`` has the connections affected per service (``services``) beside the
-    totals; with ``rule_sets``, each assessment says what it means (:func:`meaning`)."""
+    totals; with ``rule_sets``, each assessment says what it means (:func:`meaning`).
+    ``details=False`` builds it without ``alert_details`` (one JSON object per alert: most of
+    the document's cost for a large incident), equal to :func:`answered` of the full document:
+    what an HTTP answer carries. Drafts, the hendelsesrapport and the timeline's every-alert
+    view read the details: they keep the default."""
     doc = stored_document(incident, topology, now, rule_sets)
-    _add_details(doc, incident, episodes)
+    _add_details(doc, incident, episodes, details)
     return doc
 
 
 def answered(doc: dict[str, Any]) -> dict[str, Any]:
     """The incident document as the HTTP API answers it: without ``alert_details``, which grow
     with the alerts (10 000 of them are megabytes): ``GET /api/v1/incidents/{id}/alerts`` pages
-    them, and ``alert_counts`` says how many there are. ``alerts`` (the fingerprints) stays."""
+    them, and ``alert_counts`` says how many there are. ``alerts`` (the fingerprints) stays.
+    Build it without them in the first place where you can (``details=False``,
+    :func:`document`); this removes them from a document that has them."""
     doc.pop("alert_details", None)
     return doc
 
@@ -253,14 +261,15 @@ def archived_document(
     stored: Mapping[str, Any],
     incident: Incident,
     episodes: Mapping[tuple[str, datetime], AlertEpisode],
+    details: bool = True,
 ) -> dict[str, Any]:
     """An incident that left memory (bridge.core.liveness), as the API shows it: its stored
     document (its last evaluation, with the obligations as its notices left them) and the
     timeline and alert details rebuilt from its stored alerts (``incident``: the same alerts
-    evaluated again), marked ``archived``."""
+    evaluated again), marked ``archived``; ``details`` as for :func:`document`."""
     doc = copy.deepcopy(dict(stored))
     doc.setdefault("impact", {})
-    _add_details(doc, incident, episodes)
+    _add_details(doc, incident, episodes, details)
     doc["archived"] = True
     return doc
 
@@ -280,6 +289,7 @@ def _add_details(
     doc: dict[str, Any],
     incident: Incident,
     episodes: Mapping[tuple[str, datetime], AlertEpisode],
+    details: bool = True,
 ) -> None:
     doc["impact"]["timeline"] = [
         {
@@ -291,7 +301,8 @@ def _add_details(
         for p in incident.timeline
     ]
     held = [episodes[ek] for ek in incident.episodes if ek in episodes]
-    doc["alert_details"] = [alert_json(ep, incident.stale, incident.unmapped) for ep in held]
+    if details:
+        doc["alert_details"] = [alert_json(ep, incident.stale, incident.unmapped) for ep in held]
     doc["alert_counts"] = alert_counts(held, incident.stale, incident.unmapped)
 
 

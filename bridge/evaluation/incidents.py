@@ -88,19 +88,22 @@ class IncidentView:
         """The incident this one was merged into, followed to the end (itself if none)."""
         return self.evaluator.engine.host(incident_id)
 
-    def document(self, incident_id: str) -> dict[str, Any] | None:
-        """The live incident's full API document as evaluated so far (None: not in memory)."""
+    def document(self, incident_id: str, details: bool = True) -> dict[str, Any] | None:
+        """The live incident's full API document as evaluated so far (None: not in memory);
+        ``details=False``: without ``alert_details`` (:func:`documents.document`)."""
         engine = self.evaluator.engine
         inc = engine.incidents.get(incident_id)
         if inc is None:
             return None
         rule_sets = {rs.id: rs for rs in engine.rule_sets}
-        return documents.document(inc, engine.episodes, self.topology, self.now(), rule_sets)
+        return documents.document(
+            inc, engine.episodes, self.topology, self.now(), rule_sets, details=details
+        )
 
-    async def read(self, incident_id: str) -> dict[str, Any] | None:
+    async def read(self, incident_id: str, details: bool = True) -> dict[str, Any] | None:
         """Any incident's full API document: from memory, else from the store (None: no such
-        incident anywhere)."""
-        doc = self.document(incident_id)
+        incident anywhere); ``details`` as for :meth:`document`."""
+        doc = self.document(incident_id, details)
         if doc is not None or self.history is None:
             return doc
         record = await self.history.get_incident(incident_id)
@@ -112,7 +115,24 @@ class IncidentView:
             record.document,
             self._rebuilt(record, episodes, casebook),
             {ep.key: ep for ep in episodes},
+            details,
         )
+
+    async def episodes(self, incident_id: str) -> list[AlertEpisode] | None:
+        """Every alert episode of the incident (None: no such incident anywhere), in no
+        particular order: a live one's from memory, one that left memory's from the store (an
+        episode pruned meanwhile is left out)."""
+        engine = self.evaluator.engine
+        inc = engine.incidents.get(incident_id)
+        if inc is not None:
+            held = engine.episodes
+            return [held[k] for k in inc.episodes if k in held]
+        if self.history is None:
+            return None
+        record = await self.history.get_incident(incident_id)
+        if record is None:
+            return None
+        return await self.history.get_episodes(list(record.episodes))
 
     async def alerts(self, incident_id: str) -> AlertList | None:
         """The incident's alerts to page through (None: no such incident anywhere). A live one's

@@ -8,7 +8,16 @@ from datetime import timedelta
 
 from corekit import PTS, at, engine, episode, live, network
 
-from bridge.core.documents import answered, brief, deciding, document, summary, warnings
+from bridge.core.documents import (
+    answered,
+    archived_document,
+    brief,
+    deciding,
+    document,
+    stored_document,
+    summary,
+    warnings,
+)
 from bridge.core.engine import Engine
 
 
@@ -127,6 +136,50 @@ def test_document_counts_its_alerts_and_answered_leaves_their_details_out() -> N
     answer = answered(doc)
     assert "alert_details" not in answer
     assert answer["alerts"] == ["a", "g"] and answer["alert_counts"]["total"] == 2
+
+
+def _several_incidents() -> Engine:
+    """Incidents of every sort an answer meets: stale, unmapped, resolved, reportable, one
+    alert and many, in both countries."""
+    eng = engine(stale_after=timedelta(minutes=30))
+    eng.apply(
+        [
+            episode("a", at(0), element="olt-a1"),
+            episode("g", at(1), element="ghost"),
+            episode("r", at(2), end=at(20), element="olt-a2"),
+            *(episode(f"b{n}", at(n % 7), element="olt-b1", port=str(n)) for n in range(40)),
+            episode("n", at(3), end=at(4), element="olt-n1"),
+            episode("n2", at(5), element="olt-n1"),
+        ],
+        at(6),
+        {"": 1},
+    )
+    eng.tick(at(90))
+    return eng
+
+
+def test_a_document_built_without_details_equals_the_answered_full_one() -> None:
+    """``document(..., details=False)`` (what the HTTP answers build) is exactly
+    ``answered(document(...))`` for every incident, live or archived, and when an episode of
+    the incident is no longer held (pruned)."""
+    eng = _several_incidents()
+    incidents = list(eng.incidents.values())
+    assert len(incidents) >= 3
+    pruned = dict(eng.episodes)
+    del pruned[next(iter(incidents[0].episodes))]
+    checked = 0
+    for inc in incidents:
+        for held in (eng.episodes, pruned):
+            full = document(inc, held, network(), at(90))
+            assert "alert_details" in full
+            lean = document(inc, held, network(), at(90), details=False)
+            assert lean == answered(full)
+            assert list(lean) == list(answered(full))  # the same keys in the same order
+            stored = stored_document(inc, network(), at(90))
+            old = archived_document(stored, inc, held, details=False)
+            assert old == answered(archived_document(stored, inc, held))
+            checked += 1
+    assert checked == 2 * len(incidents)
 
 
 def test_a_summary_shows_each_verdict_with_the_criterion_that_decided_it() -> None:

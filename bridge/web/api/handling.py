@@ -280,7 +280,7 @@ async def _impact_changed(
             f"incident {inc.id}",
             "settled and no longer in memory: its impact no longer changes (add a note instead)",
         )
-    doc = await service.read_incident(inc.id)
+    doc = await service.read_incident(inc.id, details=False)
     if doc is None:  # left memory in the meantime
         raise web.HTTPNotFound(text=f"no incident {inc.id!r}")
     doc.update(handling_json(record, derived_title(service, inc), notes=True))

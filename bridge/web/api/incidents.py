@@ -108,7 +108,7 @@ async def open_by_hand(request: web.Request) -> web.Response:
     service = request.app[keys.SERVICE]
     incident_id = await service.by_hand.open(body, caller.name)
     await service.settle_notices()
-    doc = await service.read_incident(incident_id)
+    doc = await service.read_incident(incident_id, details=False)
     if doc is None:  # evaluated on another replica's lead meanwhile: still the id
         doc = {"id": incident_id}
     return web.json_response(
@@ -133,7 +133,7 @@ async def end_by_hand(request: web.Request) -> web.Response:
     except LookupError:
         raise web.HTTPNotFound(text=f"no open incident {incident_id!r}") from None
     await service.settle_notices()
-    doc = await service.read_incident(incident_id)
+    doc = await service.read_incident(incident_id, details=False)
     return web.json_response(None if doc is None else documents.answered(doc))
 
 
@@ -162,7 +162,7 @@ async def get_incident(request: web.Request) -> web.Response:
     caller = await authorize(request, track, target)
     service = request.app[keys.SERVICE]
     await service.settle_notices()
-    doc = await service.read_incident(incident_id)
+    doc = await service.read_incident(incident_id, details=False)
     if doc is None:
         raise web.HTTPNotFound(text=f"no incident {incident_id!r}")
     if track == "privacy":
