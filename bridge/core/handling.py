@@ -13,18 +13,20 @@ Contract:
   assigning the same person) returns no events: nothing is written.
 - :func:`derived_title` names an incident nobody named: the first alert summary (the
   ``summary`` annotation, firing alerts first, oldest first), else its top element ("site
-  se-site-ostersund, Östersund"), else its first alert's name.
+  se-site-ostersund, Östersund"), else its first alert's name; :func:`title_sources` picks
+  those out of the incident's alerts in one pass, without sorting them.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
-from bridge.core.alerts import format_time
+from bridge.core.alerts import AlertEpisode, format_time
 from bridge.core.casework import AuditEvent
 from bridge.errors import BadInput
 
@@ -146,6 +148,52 @@ def add_note(
     notes.append({"at": format_time(now), "author": actor, "text": body})
     new = {**doc, "notes": notes}
     return new, [incident_event(incident, now, actor, "incident.noted", note=len(notes))]
+
+
+@dataclass(frozen=True, slots=True)
+class TitleSources:
+    """What an incident nobody named is named from (see :func:`title_sources`)."""
+
+    summary: str | None  # the first non-blank ``summary`` annotation
+    element: str | None  # the first ``element`` label
+    alertname: str | None  # the first alert's ``alertname`` (None: it has none)
+
+
+#: an episode's place in a title's order: firing before resolved (an episode's only two
+#: statuses, in that alphabetical order), then oldest start first; compared in C
+_RANK = attrgetter("status", "starts_at")
+
+
+def title_sources(episodes: Iterable[AlertEpisode]) -> TitleSources:
+    """The first non-blank summary, the first element label and the first alert's name of an
+    incident's alerts, in the order :func:`derived_title` prefers them: firing before resolved,
+    then oldest start first, ties in the order given (as a stable sort of them by
+    ``(not firing, starts_at)`` would put them). No sort: the first alert is a ``min``, and
+    is the summary's and the element's source too when it has them (a storm's alerts mostly
+    say alike); only otherwise are the alerts that have one looked through. An incident of
+    10 000 alerts is named at every read of it."""
+    eps = episodes if isinstance(episodes, list) else list(episodes)
+    first = min(eps, key=_RANK, default=None)
+    if first is None:
+        return TitleSources(None, None, None)
+    if _summary(first):
+        said: AlertEpisode | None = first
+    else:
+        said = min((ep for ep in eps if _summary(ep)), key=_RANK, default=None)
+    if first.labels.get("element"):
+        placed: AlertEpisode | None = first
+    else:
+        placed = min((ep for ep in eps if ep.labels.get("element")), key=_RANK, default=None)
+    return TitleSources(
+        said.annotations["summary"] if said is not None else None,
+        placed.labels["element"] if placed is not None else None,
+        first.labels.get("alertname"),
+    )
+
+
+def _summary(ep: AlertEpisode) -> bool:
+    """The episode has a summary that is not blank."""
+    return bool(ep.annotations.get("summary", "").strip())
 
 
 def derived_title(

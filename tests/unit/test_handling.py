@@ -7,8 +7,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bridge.core import handling, report_names, timeline
+from bridge.core.alerts import AlertEpisode
 from bridge.core.calendar import DEFAULT_RULES
 from bridge.core.queue import Owed, Waiting, deadline_queue
 from bridge.errors import BadInput
@@ -138,6 +141,63 @@ def test_derived_title_prefers_a_summary_then_the_element_then_the_alert():
     assert handling.derived_title(["", " Fiberbrudd  Oslo "], "x") == "Fiberbrudd Oslo"
     assert handling.derived_title([], "se-site-berg", "site", "Berg") == "site se-site-berg, Berg"
     assert handling.derived_title([], None, alertname="Down") == "Down"
+
+
+def _sources_by_sorting(episodes: list[AlertEpisode]) -> handling.TitleSources:
+    """How the API picked a title's sources before: a stable sort of every episode."""
+    eps = sorted(episodes, key=lambda e: (not e.firing, e.starts_at))
+    summaries = [e.annotations.get("summary", "") for e in eps]
+    summary = next((s for s in summaries if s.strip()), None)
+    element = next((e.labels["element"] for e in eps if e.labels.get("element")), None)
+    return handling.TitleSources(summary, element, eps[0].labels.get("alertname") if eps else None)
+
+
+@st.composite
+def titled_episodes(draw: st.DrawFn) -> list[AlertEpisode]:
+    """Episodes with few distinct starts (ties), blank and missing summaries and labels."""
+    out = []
+    for n in range(draw(st.integers(0, 12))):
+        start = NOW + timedelta(minutes=draw(st.integers(0, 3)))
+        resolved = draw(st.booleans())
+        labels = {}
+        if draw(st.booleans()):
+            labels["alertname"] = draw(st.sampled_from(["Down", "LinkDown", ""]))
+        if draw(st.booleans()):
+            labels["element"] = draw(st.sampled_from(["olt-1", "site-2", ""]))
+        summary = draw(st.sampled_from([None, "", "  ", "\u2003", "Cell down", f"s{n}"]))
+        out.append(
+            AlertEpisode(
+                fingerprint=f"fp{n}",
+                starts_at=start,
+                status="resolved" if resolved else "firing",
+                ends_at=start + timedelta(minutes=5) if resolved else None,
+                labels=labels,
+                annotations={} if summary is None else {"summary": summary},
+                first_seen=start,
+                last_seen=start,
+            )
+        )
+    return out
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(titled_episodes())
+def test_title_sources_pick_what_sorting_every_alert_picked(episodes):
+    """One pass over the alerts names an incident as the full sort did: the same summary,
+    element and alert name, ties in the order given."""
+    assert handling.title_sources(episodes) == _sources_by_sorting(episodes)
+
+
+def test_title_sources_prefer_firing_then_oldest_then_the_first_given():
+    def ep(fp, minutes, status="firing", **labels):
+        start = NOW + timedelta(minutes=minutes)
+        return AlertEpisode(fp, start, status, None, labels, {"summary": fp}, start, start)
+
+    got = handling.title_sources(
+        [ep("old-resolved", 0, "resolved"), ep("b", 5, element="e-b"), ep("a", 5), ep("c", 9)]
+    )
+    assert got == handling.TitleSources("b", "e-b", None)
+    assert handling.title_sources([]) == handling.TitleSources(None, None, None)
 
 
 # ---- the timeline ------------------------------------------------------------------------------

@@ -58,20 +58,16 @@ def derived_title(service: BridgeService, inc: Incident | IncidentRecord) -> tup
     """The name of an incident nobody named, and where it comes from (``alerts`` or
     ``element``); one that left memory (a stored record) is named from its key."""
     episodes = service.engine.episodes
-    eps = sorted(
-        (episodes[k] for k in inc.episodes if k in episodes),
-        key=lambda e: (not e.firing, e.starts_at),
-    )
-    summaries = [e.annotations.get("summary", "") for e in eps]
-    if any(s.strip() for s in summaries):
-        return handling.derived_title(summaries, None), "alerts"
+    found = handling.title_sources(episodes[k] for k in inc.episodes if k in episodes)
+    if found.summary is not None:
+        return handling.derived_title([found.summary], None), "alerts"
     top = inc.key.removeprefix("topo:") if inc.key.startswith("topo:") else None
-    top = top or next((e.labels["element"] for e in eps if e.labels.get("element")), None)
+    top = top or found.element
     topology = service.topology
     element = topology.elements.get(top) if top else None
     region = topology.region_names.get(element.region) if element else None
-    name = eps[0].labels.get("alertname") if eps else None
-    title = handling.derived_title([], top, element.kind if element else "", region, name)
+    kind = element.kind if element else ""
+    title = handling.derived_title([], top, kind, region, found.alertname)
     return title, "element"
 
 
