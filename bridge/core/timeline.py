@@ -11,6 +11,21 @@ Contract:
   notes. Each event is ``{"at", "kind", "actor", "summary"}`` (plus ``regulator`` where one
   applies), in plain words, ordered by time then kind; ``actor`` is ``bridge``,
   ``alertmanager`` or the person (or token) who acted.
+- :func:`grouped` is the same timeline for reading (the incident page): every event of
+  :func:`events` but the alerts' and the impact's is there as it is; the alerts that fired (or
+  resolved) in the same minute on the same kind of inventory element are one ``alert`` event
+  (``"37 alerts firing (olt): OltDown on olt-1, OltDown on olt-2, OltDown on olt-3 and 34
+  more"``: the first three of its different alert names and places), and the changes of the
+  affected connections in the same minute one ``impact`` event (the minute's last figures),
+  each with ``count`` (how many it stands for), ``until`` (the last of them; ``at`` is the
+  first) and, for alerts, ``fingerprints`` (the first :data:`FEW`). A group never spans
+  another event: people's actions, notes, verdicts and obligations split them, so whatever
+  stands between two of those events in :func:`events` stands between them here. One alert
+  alone reads as in :func:`events`. It reads the alerts themselves
+  (:class:`~bridge.core.alerts.AlertEpisode`), not their JSON, so a storm's 10 000 alerts are
+  not each put into words.
+- Both are ordered by instant (not by the text of ``at``: ``10:00:00.5Z`` is after
+  ``10:00:00Z``), then by kind: alerts, impact, criteria, verdicts, obligations, the rest.
 - :func:`chart` is what the page draws beside it: the affected connections per service over
   time, each connections criterion's threshold per regulator, and the instant the incident
   became reportable to each regulator (or met a rule set that owes no regulator: a reference
@@ -20,12 +35,20 @@ Contract:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
+from bridge.core.alerts import AlertEpisode, format_time, read_time
 from bridge.core.report_names import met_words, regulator_name, report_name, waiting_words
 
 Event = dict[str, Any]
+
+#: fingerprints a grouped alert event lists (its ``count`` says how many it stands for)
+FEW = 5
+#: different alerts (name and place) a grouped event names in its summary
+NAMED = 3
 
 #: draft audit actions → what happened, in plain words ({report} is the report's name)
 DRAFT_WORDS = {
@@ -50,13 +73,17 @@ def _number(n: float) -> str:
     return f"{round(n):,}".replace(",", " ")
 
 
+def _what(labels: Mapping[str, str], fingerprint: str) -> str:
+    """An alert in words: its name and where (``OltDown on se-olt-1``)."""
+    name = labels.get("alertname") or fingerprint
+    where = labels.get("element") or labels.get("instance") or ""
+    return f"{name} on {where}" if where else name
+
+
 def _alert_events(doc: Mapping[str, Any]) -> list[Event]:
     out: list[Event] = []
     for a in doc.get("alert_details", []):
-        labels = a.get("labels", {})
-        name = labels.get("alertname") or a.get("fingerprint", "")
-        where = labels.get("element") or labels.get("instance") or ""
-        what = f"{name} on {where}" if where else name
+        what = _what(a.get("labels", {}), a.get("fingerprint", ""))
         summary = (a.get("annotations") or {}).get("summary")
         tail = f": {summary}" if summary else ""
         out.append(
@@ -79,20 +106,17 @@ def _alert_events(doc: Mapping[str, Any]) -> list[Event]:
     return out
 
 
+def _impact_words(point: Mapping[str, Any]) -> str:
+    services = point.get("services") or {}
+    per = ", ".join(f"{s} {_number(n)}" for s, n in services.items()) or "none"
+    return f"affected connections: {per}"
+
+
 def _impact_events(doc: Mapping[str, Any]) -> list[Event]:
-    out: list[Event] = []
-    for p in doc.get("impact", {}).get("timeline", []):
-        services = p.get("services") or {}
-        per = ", ".join(f"{s} {_number(n)}" for s, n in services.items()) or "none"
-        out.append(
-            {
-                "at": p["at"],
-                "kind": "impact",
-                "actor": "bridge",
-                "summary": f"affected connections: {per}",
-            }
-        )
-    return out
+    return [
+        {"at": p["at"], "kind": "impact", "actor": "bridge", "summary": _impact_words(p)}
+        for p in doc.get("impact", {}).get("timeline", [])
+    ]
 
 
 def _verdict_events(
@@ -260,6 +284,45 @@ def events(
     out = [
         *_alert_events(doc),
         *_impact_events(doc),
+        *_marked(doc, audit, notes, applies, draft_regulators, criteria),
+    ]
+    return _in_order(out)
+
+
+def grouped(
+    doc: Mapping[str, Any],
+    alerts: Iterable[AlertEpisode],
+    kind_of: Callable[[AlertEpisode], str],
+    audit: Iterable[Mapping[str, Any]],
+    notes: Sequence[Mapping[str, str]],
+    applies: Iterable[str],
+    draft_regulators: Mapping[str, str],
+    criteria: Mapping[str, Mapping[str, str]] | None = None,
+) -> list[Event]:
+    """See the module contract: :func:`events` for reading, with the incident's alerts
+    (``alerts``, its episodes; ``doc`` needs no ``alert_details``) and ``kind_of``, the kind of
+    inventory element an alert is on (``""``: none the inventory holds); the rest as for
+    :func:`events`."""
+    marked = _marked(doc, audit, notes, applies, draft_regulators, criteria)
+    bounds = sorted(t for t in (read_time(e["at"]) for e in marked) if t is not None)
+    out = [
+        *_alert_groups(alerts, kind_of, bounds),
+        *_impact_groups(doc, bounds),
+        *marked,
+    ]
+    return _in_order(out)
+
+
+def _marked(
+    doc: Mapping[str, Any],
+    audit: Iterable[Mapping[str, Any]],
+    notes: Sequence[Mapping[str, str]],
+    applies: Iterable[str],
+    draft_regulators: Mapping[str, str],
+    criteria: Mapping[str, Mapping[str, str]] | None,
+) -> list[Event]:
+    """The events no view groups: verdicts, obligations, people's actions and notes."""
+    return [
         *_verdict_events(doc, applies, criteria or {}),
         *_audit_events(audit, draft_regulators),
         *(
@@ -267,15 +330,112 @@ def events(
             for n in notes
         ),
     ]
-    order = {
-        "alert": 0,
-        "impact": 1,
-        "criterion": 2,
-        "reportable": 3,
-        "potentially_significant": 3,
-        "obligation": 4,
-    }
-    out.sort(key=lambda e: (e["at"], order.get(e["kind"], 5)))
+
+
+#: the order of events at the same instant
+_ORDER = {
+    "alert": 0,
+    "impact": 1,
+    "criterion": 2,
+    "reportable": 3,
+    "potentially_significant": 3,
+    "obligation": 4,
+}
+
+
+def _in_order(out: list[Event]) -> list[Event]:
+    """By instant, then kind (see the module contract); an ``at`` that is no time (none the
+    bridge writes) goes last, by its text."""
+
+    def key(e: Event) -> tuple[int, datetime | str, int]:
+        when = read_time(e["at"])
+        place = _ORDER.get(e["kind"], 5)
+        return (0, when, place) if when is not None else (1, str(e["at"]), place)
+
+    out.sort(key=key)
+    return out
+
+
+def _segment(bounds: Sequence[datetime], when: datetime) -> int:
+    """Which gap between the ungrouped events (sorted ``bounds``) an alert or an impact change
+    at ``when`` falls in: one at the same instant as such an event comes before it, as in the
+    order of :func:`events`."""
+    return bisect_left(bounds, when)
+
+
+def _alert_groups(
+    alerts: Iterable[AlertEpisode], kind_of: Callable[[AlertEpisode], str], bounds: list[datetime]
+) -> list[Event]:
+    """The alerts' firings and resolves, grouped (see the module contract)."""
+    groups: dict[tuple[int, datetime, str, str], list[tuple[datetime, str, AlertEpisode]]] = {}
+    for ep in alerts:
+        kind = kind_of(ep)
+        happened = [(ep.starts_at, "firing")]
+        if ep.status == "resolved" and ep.ends_at is not None:
+            happened.append((ep.ends_at, "resolved"))
+        for when, word in happened:
+            minute = when.replace(second=0, microsecond=0)
+            key = (_segment(bounds, when), minute, word, kind)
+            groups.setdefault(key, []).append((when, ep.fingerprint, ep))
+    out: list[Event] = []
+    for (_, _, word, kind), members in groups.items():
+        members.sort(key=lambda m: (m[0], m[1]))
+        first, last = members[0], members[-1]
+        if len(members) == 1:
+            ep = first[2]
+            tail = ""
+            if word == "firing" and ep.annotations.get("summary"):
+                tail = f": {ep.annotations['summary']}"
+            summary = f"{_what(ep.labels, ep.fingerprint)} {word}{tail}"
+        else:
+            whats = list(dict.fromkeys(_what(m[2].labels, m[1]) for m in members))
+            named = ", ".join(whats[:NAMED])
+            more = f" and {len(whats) - NAMED} more" if len(whats) > NAMED else ""
+            summary = (
+                f"{len(members)} alerts {word} ({kind or 'not in the inventory'}): {named}{more}"
+            )
+        out.append(
+            {
+                "at": format_time(first[0]),
+                "kind": "alert",
+                "actor": "alertmanager",
+                "summary": summary,
+                "count": len(members),
+                "until": format_time(last[0]),
+                "fingerprints": [m[1] for m in members[:FEW]],
+            }
+        )
+    return out
+
+
+def _impact_groups(doc: Mapping[str, Any], bounds: list[datetime]) -> list[Event]:
+    """The changes of the affected connections, one event per minute (and gap between
+    ungrouped events): the minute's last figures."""
+    groups: dict[tuple[int, datetime | str], list[Mapping[str, Any]]] = {}
+    for p in doc.get("impact", {}).get("timeline", []):
+        when = read_time(p["at"])
+        key: tuple[int, datetime | str] = (
+            (_segment(bounds, when), when.replace(second=0, microsecond=0))
+            if when is not None
+            else (len(bounds), str(p["at"]))
+        )
+        groups.setdefault(key, []).append(p)
+    out: list[Event] = []
+    for points in groups.values():  # each group's points in the timeline's order
+        last = points[-1]
+        words = _impact_words(last)
+        if len(points) > 1:
+            words += f" (the last of {len(points)} changes)"
+        out.append(
+            {
+                "at": points[0]["at"],
+                "kind": "impact",
+                "actor": "bridge",
+                "summary": words,
+                "count": len(points),
+                "until": last["at"],
+            }
+        )
     return out
 
 

@@ -102,3 +102,41 @@ def test_the_incident_page_shows_its_alerts_a_page_at_a_time(
     assert alerts[0].endswith("/alerts?limit=100"), alerts
     by_cursor = [u for u in alerts if "cursor=" in u]
     assert len(by_cursor) == 2 and all("limit=100&" in u for u in by_cursor), alerts
+
+
+def test_the_incident_page_groups_a_storms_alerts_in_its_timeline_and_exports_every_one(
+    browser: Browser, bridge: Bridge, incidents: dict[str, str]
+) -> None:
+    """The page reads the grouped timeline: the storm's 250 alerts (over about four minutes)
+    are a few rows, each saying how many it stands for, and a person's note is a row of its
+    own; *Export JSON* still gives one event per alert."""
+    page = new_page(browser, bridge)
+    sign_in(page, bridge, "ed")
+    storm = incidents["storm"]
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    page.goto(f"/incidents/{storm}")
+    page.wait_for_selector("#incident[data-loaded]")
+    page.fill("#note-text", "Fibre cut north of Östersund")
+    page.click("#add-note")
+    timeline = page.locator("#timeline")
+    expect(timeline.locator('tr[data-kind="note"]')).to_contain_text("Fibre cut north")
+    rows = timeline.locator('tr[data-kind="alert"]')
+    expect(
+        rows.filter(has_text="alerts firing (olt): Down on se-olt-ostersund-1")
+    ).not_to_have_count(0)
+    shown = rows.evaluate_all(
+        "rows => rows.map((r) => [Number(r.dataset.count || 1), r.getAttribute('title')])"
+    )
+    # five minutes at most, and a verdict's instant may split one
+    assert sum(n for n, _ in shown) == MANY and len(shown) <= 10, shown
+    # a row lists its first five fingerprints on hover, "…" when it stands for more
+    several = [(n, title) for n, title in shown if n > 1]  # one alert alone has no title
+    assert several and all(title.count(",") == min(n, 5) - 1 for n, title in several), shown
+    assert all(title.endswith(" …") == (n > 5) for n, title in several), shown
+    assert any(u.endswith(f"/api/v1/incidents/{storm}/timeline?view=grouped") for u in asked)
+    export = page.locator("#export-json").get_attribute("href")
+    assert export == f"/api/v1/incidents/{storm}/timeline"
+    every = page.evaluate("async (url) => (await fetch(url)).json()", export)
+    firing = [e for e in every["events"] if e["kind"] == "alert"]
+    assert len(firing) == MANY and all("count" not in e for e in firing)

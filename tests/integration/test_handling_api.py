@@ -279,3 +279,42 @@ async def test_queue_shows_each_caller_its_own_tracks_and_audits_privacy(client,
     store = client.server.app[SERVICE].store
     reads = await store.audit_log(target="privacy:queue")
     assert [(e.action, e.actor) for e in reads] == [("privacy.read", "token:p-viewer")]
+
+
+async def test_the_grouped_timeline_stands_for_every_alert_and_the_default_lists_each(
+    client, clock
+):
+    """``?view=grouped`` (the incident page's): 30 alerts on an OLT within half a minute are two
+    events (the verdict at the first one's instant splits them), the other events as in the
+    default view, which
+    (with its CSV, the export) still lists every alert; a bad ``view`` is a 400 naming it."""
+    start = (clock.now() - timedelta(minutes=10)).replace(second=0, microsecond=0)
+    many = [
+        alert(f"fp-{n:02d}", start + timedelta(seconds=n), element="no-olt-oslo-1", port=str(n))
+        for n in range(30)
+    ]
+    await ok(await client.post("/api/v1/alertmanager", json=webhook(*many), headers=HOOK))
+    (listed,) = (await ok(await client.get("/api/v1/incidents", headers=as_("viewer"))))[
+        "incidents"
+    ]
+    url = f"/api/v1/incidents/{listed['id']}"
+    await ok(await client.post(f"{url}/notes", json={"text": "on it"}, headers=as_("editor")), 201)
+    every = (await ok(await client.get(f"{url}/timeline", headers=as_("viewer"))))["events"]
+    body = await ok(await client.get(f"{url}/timeline?view=grouped", headers=as_("viewer")))
+    grouped = body["events"]
+    # the first alert made it reportable at once: the verdict's events split it off
+    alone, group = [e for e in grouped if e["kind"] == "alert"]
+    assert (alone["count"], alone["summary"]) == (1, "Down on no-olt-oslo-1 firing")
+    assert group["count"] == 29 and group["fingerprints"] == [f"fp-{n:02d}" for n in range(1, 6)]
+    assert group["summary"] == "29 alerts firing (olt): Down on no-olt-oslo-1"
+    each = [e["at"] for e in every if e["kind"] == "alert"]
+    assert len(each) == 30
+    assert (group["at"], group["until"]) == (each[1], each[29])
+    kinds = [e["kind"] for e in grouped]
+    assert kinds.index("reportable") < kinds.index("alert", 1)
+    rest = [e for e in every if e["kind"] not in ("alert", "impact")]
+    assert rest and rest == [e for e in grouped if e["kind"] not in ("alert", "impact")]
+    assert body["chart"]["points"]
+    response = await client.get(f"{url}/timeline?view=grouped&format=csv", headers=as_("viewer"))
+    assert len(list(csv.reader(io.StringIO(await response.text())))) == len(grouped) + 1
+    await bad(await client.get(f"{url}/timeline?view=short", headers=as_("viewer")), "view")

@@ -123,6 +123,12 @@ async def test_settled_incidents_leave_memory_and_are_still_served(
         assert line["number"] == doc["number"] is not None
         csv = await client.get(f"/api/v1/incidents/{inc['id']}/timeline?format=csv", headers=API)
         assert csv.status == 200 and "Down on se-olt-small resolved" in await csv.text()
+        grouped = await ok(
+            await client.get(f"/api/v1/incidents/{inc['id']}/timeline?view=grouped", headers=API)
+        )  # the page's view reads the alerts from the store
+        assert [(e["summary"], e["count"]) for e in grouped["events"] if e["kind"] == "alert"] == [
+            (e["summary"], 1) for e in line["events"] if e["kind"] == "alert"
+        ]
     closed = await ok(await client.get("/api/v1/incidents?state=closed", headers=API))
     assert {i["id"] for i in closed["incidents"]} == {i["id"] for i in flaps}
 

@@ -180,7 +180,7 @@ def titled_episodes(draw: st.DrawFn) -> list[AlertEpisode]:
     return out
 
 
-@settings(max_examples=300, deadline=None, database=None)
+@settings(max_examples=100, deadline=None, database=None)
 @given(titled_episodes())
 def test_title_sources_pick_what_sorting_every_alert_picked(episodes):
     """One pass over the alerts names an incident as the full sort did: the same summary,
@@ -302,3 +302,201 @@ def test_chart_draws_services_thresholds_and_reportable_instants_of_applicable_r
     assert got["reportable"] == [
         {"regulator": "nkom", "at": "2026-11-23T09:00:00Z", "rule_set": "nkom-varsel"}
     ]
+
+
+# ---- the grouped timeline (what the incident page reads) ---------------------------------------
+
+T9 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+KINDS = {"olt": "olt", "cell": "cell"}
+
+
+def storm_alert(fp, seconds, element="olt", end=None, summary=None):
+    start = T9 + timedelta(seconds=seconds)
+    return AlertEpisode(
+        fp,
+        start,
+        "firing" if end is None else "resolved",
+        None if end is None else T9 + timedelta(seconds=end),
+        {"alertname": "Down", "element": f"{element}-{fp}"},
+        {} if summary is None else {"summary": summary},
+        start,
+        start,
+    )
+
+
+def kind_of(ep):
+    """The test inventory: elements named ``olt-…`` are OLTs, ``cell-…`` cells, others unknown."""
+    return KINDS.get(ep.labels["element"].split("-")[0], "")
+
+
+def with_details(doc, episodes):
+    """The document the every-alert view reads: with each alert's JSON."""
+    from bridge.core.documents import alert_json
+
+    return {**doc, "alert_details": [alert_json(ep, (), {}) for ep in episodes]}
+
+
+def test_grouped_timeline_tells_a_storm_in_a_few_events_and_never_hides_people():
+    """37 OLT alerts and 3 cell alerts firing within one minute, the OLTs resolving later: one
+    event per minute and kind (count, first and last instant, the first fingerprints), each
+    split where a person's note falls among them; the note, verdicts and obligations are all
+    there as in the every-alert view; one alert alone reads as there."""
+    storm = [  # 09:00:00 … 09:00:36, the first ten resolving at 09:10:00 …
+        storm_alert(f"o{n:02d}", n, end=600 + n if n < 10 else None) for n in range(37)
+    ]
+    storm += [storm_alert(f"c{n}", 40 + n, "cell") for n in range(3)]
+    storm += [storm_alert("late", 300, "cell", summary="Cell down")]
+    doc = {
+        "impact": {
+            "timeline": [
+                {"at": f"2026-11-23T09:00:{s:02d}Z", "services": {"internet": 100 * s}}
+                for s in range(0, 40, 2)
+            ]
+        },
+        "assessments": [
+            {
+                "regulator": "nkom",
+                "rule_set": "nkom-varsel",
+                "reportable": True,
+                "since": "2026-11-23T09:02:00Z",
+                "criteria": [{"id": "societal", "met": True, "since": "2026-11-23T09:02:00Z"}],
+            }
+        ],
+        "obligations": DOC["obligations"],
+    }
+    notes = [{"at": "2026-11-23T09:00:20.500000Z", "author": "bo", "text": "Ringte Telenor"}]
+    got = timeline.grouped(doc, reversed(storm), kind_of, [], notes, ["nkom"], {})
+    alerts = [e for e in got if e["kind"] == "alert"]
+    assert [(e["at"][11:], e["until"][11:], e["count"], e["summary"]) for e in alerts] == [
+        (
+            "09:00:00Z",
+            "09:00:20Z",
+            21,
+            "21 alerts firing (olt): Down on olt-o00, Down on olt-o01, Down on olt-o02 and 18 more",
+        ),
+        (
+            "09:00:21Z",
+            "09:00:36Z",
+            16,
+            "16 alerts firing (olt): Down on olt-o21, Down on olt-o22, Down on olt-o23 and 13 more",
+        ),
+        (
+            "09:00:40Z",
+            "09:00:42Z",
+            3,
+            "3 alerts firing (cell): Down on cell-c0, Down on cell-c1, Down on cell-c2",
+        ),
+        ("09:05:00Z", "09:05:00Z", 1, "Down on cell-late firing: Cell down"),
+        (
+            "09:10:00Z",
+            "09:10:09Z",
+            10,
+            "10 alerts resolved (olt): Down on olt-o00, Down on olt-o01, Down on olt-o02"
+            " and 7 more",
+        ),
+    ]
+    assert alerts[0]["fingerprints"] == ["o00", "o01", "o02", "o03", "o04"]
+    impact = [e for e in got if e["kind"] == "impact"]
+    assert [(e["at"][17:], e["until"][17:], e["count"]) for e in impact] == [
+        ("00Z", "20Z", 11),
+        ("22Z", "38Z", 9),  # split by the note
+    ]
+    assert impact[0]["summary"] == "affected connections: internet 2 000 (the last of 11 changes)"
+    full = timeline.events(with_details(doc, storm), [], notes, ["nkom"], {})
+    assert [e for e in got if e["kind"] not in ("alert", "impact")] == [
+        e for e in full if e["kind"] not in ("alert", "impact")
+    ]
+    assert [e["kind"] for e in got] == [
+        *("alert", "impact", "note", "alert", "impact", "alert"),  # the storm's first minute
+        *("criterion", "reportable", "obligation", "obligation"),  # 09:02
+        *("alert", "alert"),  # 09:05, and the resolves at 09:10
+    ]
+
+
+def test_every_view_orders_by_instant_not_by_the_text_of_at():
+    """``09:00:00.5Z`` comes after ``09:00:00Z`` (as text it sorts first)."""
+    doc = {"impact": {"timeline": [{"at": "2026-11-23T09:00:00.500000Z", "services": {}}]}}
+    notes = [{"at": "2026-11-23T09:00:00Z", "author": "bo", "text": "first"}]
+    for got in (
+        timeline.events(doc, [], notes, [], {}),
+        timeline.grouped(doc, [], kind_of, [], notes, [], {}),
+    ):
+        assert [e["kind"] for e in got] == ["note", "impact"]
+
+
+@st.composite
+def storms(draw: st.DrawFn):
+    """Alerts over three minutes (starts to the microsecond, many at the same instant), some
+    resolved, on OLTs, cells and unknown elements; notes among them, some at an alert's
+    instant."""
+    instants = [
+        T9 + timedelta(seconds=s, microseconds=u)
+        for s, u in draw(
+            st.lists(
+                st.tuples(st.integers(0, 180), st.sampled_from([0, 0, 500_000])),
+                min_size=1,
+                max_size=10,
+            )
+        )
+    ]
+    episodes = []
+    for n in range(draw(st.integers(0, 25))):
+        start = draw(st.sampled_from(instants))
+        end = draw(st.one_of(st.none(), st.sampled_from(instants)))
+        element = draw(st.sampled_from(["olt", "cell", "ghost"]))
+        episodes.append(
+            AlertEpisode(
+                f"fp{n:02d}",
+                start,
+                "firing" if end is None or end < start else "resolved",
+                end if end is not None and end >= start else None,
+                {"alertname": "Down", "element": f"{element}-{n}"},
+                {"summary": "s"} if draw(st.booleans()) else {},
+                start,
+                start,
+            )
+        )
+    notes = [
+        {"at": draw(st.sampled_from(instants)).isoformat().replace("+00:00", "Z"), "author": "a"}
+        | {"text": f"note {n}"}
+        for n in range(draw(st.integers(0, 4)))
+    ]
+    return episodes, notes
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(storms())
+def test_the_grouped_view_stands_for_every_alert_and_hides_nothing_else(storm):
+    """Against the every-alert view of the same incident: the same events but alerts' and
+    impact's, in the same order; as many alerts firing and resolved; and each group's alerts
+    lie between the same two of the other events there."""
+    episodes, notes = storm
+    doc: dict = {"impact": {"timeline": []}}
+    full = timeline.events(with_details(doc, episodes), [], notes, [], {})
+    got = timeline.grouped(doc, episodes, kind_of, [], notes, [], {})
+    assert [e for e in got if e["kind"] == "note"] == [e for e in full if e["kind"] == "note"]
+    for word in ("firing", "resolved"):
+        alone = sum(1 for e in full if e["kind"] == "alert" and e["summary"].endswith(word))
+        alone += sum(1 for e in full if e["kind"] == "alert" and f" {word}: " in e["summary"])
+        grouped = sum(
+            e["count"] for e in got if e["kind"] == "alert" and f" {word}" in e["summary"]
+        )
+        assert grouped == alone
+
+    def gaps(events):
+        """Each alert event → how many notes come before it."""
+        out, notes_before = [], 0
+        for e in events:
+            if e["kind"] == "note":
+                notes_before += 1
+            else:
+                out.append((e, notes_before))
+        return out
+
+    before = {}
+    for e, n in gaps(full):
+        before.setdefault(e["at"], set()).add(n)
+    for e, n in gaps(got):
+        assert len(e["fingerprints"]) == min(e["count"], timeline.FEW)
+        assert before[e["at"]] == {n}  # its first alert lies in the same gap in both views
+        assert before[e["until"]] == {n}  # and its last

@@ -35,13 +35,13 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from aiohttp import web
 
 from bridge.core import documents, handling, impact_override, timeline
-from bridge.core.alerts import format_time
+from bridge.core.alerts import AlertEpisode, format_time
 from bridge.core.incident_state import Incident
 from bridge.errors import BadInput, Conflict, StoreUnavailable
 from bridge.privacy.register_export import safe
@@ -301,10 +301,15 @@ async def incident_timeline(request: web.Request) -> web.Response:
     form = request.query.get("format", "json")
     if form not in ("json", "csv"):
         raise BadInput("format", f"expected json or csv, got {form!r}")
+    view = request.query.get("view", "all")
+    if view not in ("all", "grouped"):
+        raise BadInput("view", f"expected all or grouped, got {view!r}")
     service = request.app[keys.SERVICE]
     await service.settle_notices()
-    doc = await service.read_incident(inc.id)  # from the store when it left memory
-    if doc is None:
+    # from the store when it left memory; the grouped view reads the alerts, not their JSON
+    doc = await service.read_incident(inc.id, details=view == "all")
+    episodes = await service.incident_episodes(inc.id) if view == "grouped" else []
+    if doc is None or episodes is None:
         raise web.HTTPNotFound(text=f"no incident {inc.id!r}")
     record = await service.casebooks.record(inc.id)
     drafts = await service.desk.listed(incident=inc.id)  # those of long ago too
@@ -315,9 +320,14 @@ async def incident_timeline(request: web.Request) -> web.Response:
     ]
     loaded = request.app[keys.CONFIG]
     applies = regulators.applicable(loaded, doc["jurisdictions"])
-    view = handling.view(record.document)
     owners = {d.id: d.regulator for d in drafts}
-    events = timeline.events(doc, audit, view.notes, applies, owners, regulators.criteria(loaded))
+    notes = handling.view(record.document).notes
+    words = regulators.criteria(loaded)
+    if view == "grouped":
+        kind = _element_kind(service)
+        events = timeline.grouped(doc, episodes, kind, audit, notes, applies, owners, words)
+    else:
+        events = timeline.events(doc, audit, notes, applies, owners, words)
     head = handling_json(record, derived_title(service, inc))
     if form == "csv":
         return _csv(inc.id, events)
@@ -330,6 +340,29 @@ async def incident_timeline(request: web.Request) -> web.Response:
             "chart": timeline.chart(doc, regulators.thresholds(loaded), applies),
         }
     )
+
+
+def _element_kind(service: BridgeService) -> Callable[[AlertEpisode], str]:
+    """The kind of inventory element an alert is on (by the configured element labels, as
+    mapping reads them), ``""`` when the inventory holds none of them."""
+    elements = service.topology.elements
+    names = service.engine.mapping.element_labels
+    seen: dict[str, str | None] = {}  # label value → its element's kind (None: not held)
+
+    def kind(ep: AlertEpisode) -> str:
+        for name in names:
+            value = ep.labels.get(name) or ep.annotations.get(name)
+            if not value:
+                continue
+            found = seen.get(value, "")
+            if found == "":
+                element = elements.get(value.strip())
+                found = seen[value] = element.kind if element is not None else None
+            if found is not None:
+                return found
+        return ""
+
+    return kind
 
 
 def _csv(incident_id: str, events: list[dict[str, Any]]) -> web.Response:

@@ -2,8 +2,9 @@
 // every criterion of every regulator that applies with its reason, the reports owed, impact by
 // service and region (a person's override of it, and the form: overrideSection), the alerts (a
 // page at a time from GET …/alerts, with their counts: the incident's document leaves them out),
-// notes, and one timeline (GET …/timeline: alerts, impact,
-// verdicts, obligations, drafts, notes, acknowledgements, assignments) beside a chart of the
+// notes, and one timeline (GET …/timeline?view=grouped: alerts and impact a minute at a time,
+// verdicts, obligations, drafts, notes, acknowledgements, assignments, each of those on its own
+// line; Export JSON / CSV download every alert, the default view) beside a chart of the
 // affected connections per service with each threshold and the instants it became reportable
 // (inline SVG drawn here: no external script). Times in the console's zone.
 import { fill,
@@ -20,7 +21,11 @@ function timelineTable(events) {
     "table",
     { class: "timeline", id: "timeline" },
     el("thead", {}, el("tr", {}, el("th", {}, inZone("When")), el("th", {}, "What"), el("th", {}, "Who"))),
-    el("tbody", {}, events.map((e) => el("tr", { dataset: { kind: e.kind } }, el("td", {}, localTime(e.at)), el("td", {}, e.summary), el("td", {}, e.actor)))),
+    el("tbody", {}, events.map((e) => el(
+      "tr",
+      // a grouped event stands for `count` alerts (or changes); its first fingerprints on hover
+      { dataset: e.count > 1 ? { kind: e.kind, count: String(e.count) } : { kind: e.kind }, title: e.count > 1 && e.fingerprints ? `${e.fingerprints.join(", ")}${e.count > e.fingerprints.length ? " …" : ""}` : null },
+      el("td", {}, localTime(e.at)), el("td", {}, e.summary), el("td", {}, e.actor)))),
   );
 }
 
@@ -641,7 +646,7 @@ async function refresh(change, force = false) {
   if (change && !change.incidents.includes(id) && !change.drafts.some((d) => d.startsWith(`${id}.`))) return;
   if (!force && typing()) { deferred = true; return; }
   deferred = false;
-  const [doc, story, names, listed] = await Promise.all([api(base), api(`${base}/timeline`), assignees(), firstAlerts()]);
+  const [doc, story, names, listed] = await Promise.all([api(base), api(`${base}/timeline?view=grouped`), assignees(), firstAlerts()]);
   Object.assign(alerts, listed);
   render(doc, story, names);
 }
