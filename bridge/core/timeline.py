@@ -14,11 +14,12 @@ Contract:
 - :func:`grouped` is the same timeline for reading (the incident page): every event of
   :func:`events` but the alerts' and the impact's is there as it is; the alerts that fired (or
   resolved) in the same minute on the same kind of inventory element are one ``alert`` event
-  (``"37 alerts firing (olt): OltDown on olt-1, OltDown on olt-2, OltDown on olt-3 and 34
-  more"``: the first three of its different alert names and places), and the changes of the
-  affected connections in the same minute one ``impact`` event (the minute's last figures),
-  each with ``count`` (how many it stands for), ``until`` (the last of them; ``at`` is the
-  first) and, for alerts, ``fingerprints`` (the first :data:`FEW`). A group never spans
+  (``"37 alerts firing (olt): OltDown on olt-1, OltDown on olt-2, OltDown on olt-3, …"``: the
+  first three of its different alert names and places, "…" when there are more), and the
+  changes of the affected connections in the same minute one ``impact`` event (the minute's
+  last figures), each with ``count`` (how many it stands for), ``until`` (the last of them;
+  ``at`` is the first) and, for alerts, ``fingerprints`` (the first :data:`FEW`). A group
+  never spans
   another event: people's actions, notes, verdicts and obligations split them, so whatever
   stands between two of those events in :func:`events` stands between them here. One alert
   alone reads as in :func:`events`. It reads the alerts themselves
@@ -36,8 +37,10 @@ Contract:
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from bridge.core.alerts import AlertEpisode, format_time, read_time
@@ -75,8 +78,7 @@ def _number(n: float) -> str:
 
 def _what(labels: Mapping[str, str], fingerprint: str) -> str:
     """An alert in words: its name and where (``OltDown on se-olt-1``)."""
-    name = labels.get("alertname") or fingerprint
-    where = labels.get("element") or labels.get("instance") or ""
+    name, where = _place(labels, fingerprint)
     return f"{name} on {where}" if where else name
 
 
@@ -360,52 +362,77 @@ def _segment(bounds: Sequence[datetime], when: datetime) -> int:
     """Which gap between the ungrouped events (sorted ``bounds``) an alert or an impact change
     at ``when`` falls in: one at the same instant as such an event comes before it, as in the
     order of :func:`events`."""
-    return bisect_left(bounds, when)
+    return bisect_left(bounds, when) if bounds else 0
+
+
+def _minute(when: datetime) -> tuple[int, int, int, int, int]:
+    """The minute ``when`` falls in (in its own offset: UTC for every instant the bridge
+    holds); cheaper than ``replace(second=0, microsecond=0)``, which matters 10 000 times."""
+    return (when.year, when.month, when.day, when.hour, when.minute)
+
+
+#: a grouped alert's order: by its instant (start, or end for a resolve), then fingerprint
+_BY_START = attrgetter("starts_at", "fingerprint")
+_BY_END = attrgetter("ends_at", "fingerprint")
 
 
 def _alert_groups(
     alerts: Iterable[AlertEpisode], kind_of: Callable[[AlertEpisode], str], bounds: list[datetime]
 ) -> list[Event]:
-    """The alerts' firings and resolves, grouped (see the module contract)."""
-    groups: dict[tuple[int, datetime, str, str], list[tuple[datetime, str, AlertEpisode]]] = {}
+    """The alerts' firings and resolves, grouped (see the module contract). Runs once per
+    alert of a storm: the loop keeps to what is needed to place each one."""
+    groups: dict[tuple[int, tuple[int, ...], str, str], list[AlertEpisode]] = defaultdict(list)
     for ep in alerts:
         kind = kind_of(ep)
-        happened = [(ep.starts_at, "firing")]
-        if ep.status == "resolved" and ep.ends_at is not None:
-            happened.append((ep.ends_at, "resolved"))
-        for when, word in happened:
-            minute = when.replace(second=0, microsecond=0)
-            key = (_segment(bounds, when), minute, word, kind)
-            groups.setdefault(key, []).append((when, ep.fingerprint, ep))
+        when = ep.starts_at
+        groups[(_segment(bounds, when), _minute(when), "firing", kind)].append(ep)
+        end = ep.ends_at
+        if end is not None and ep.status == "resolved":
+            groups[(_segment(bounds, end), _minute(end), "resolved", kind)].append(ep)
     out: list[Event] = []
     for (_, _, word, kind), members in groups.items():
-        members.sort(key=lambda m: (m[0], m[1]))
+        firing = word == "firing"
+        members.sort(key=_BY_START if firing else _BY_END)
         first, last = members[0], members[-1]
         if len(members) == 1:
-            ep = first[2]
             tail = ""
-            if word == "firing" and ep.annotations.get("summary"):
-                tail = f": {ep.annotations['summary']}"
-            summary = f"{_what(ep.labels, ep.fingerprint)} {word}{tail}"
+            if firing and first.annotations.get("summary"):
+                tail = f": {first.annotations['summary']}"
+            summary = f"{_what(first.labels, first.fingerprint)} {word}{tail}"
         else:
-            whats = list(dict.fromkeys(_what(m[2].labels, m[1]) for m in members))
-            named = ", ".join(whats[:NAMED])
-            more = f" and {len(whats) - NAMED} more" if len(whats) > NAMED else ""
+            named: list[tuple[str, str]] = []  # its first different alerts (name, where)
+            more = ""
+            for ep in members:  # a storm's alerts differ at once; stop at the fourth
+                place = _place(ep.labels, ep.fingerprint)
+                if place not in named:
+                    if len(named) == NAMED:
+                        more = ", …"
+                        break
+                    named.append(place)
+            words = ", ".join(f"{name} on {where}" if where else name for name, where in named)
             summary = (
-                f"{len(members)} alerts {word} ({kind or 'not in the inventory'}): {named}{more}"
+                f"{len(members)} alerts {word} ({kind or 'not in the inventory'}): {words}{more}"
             )
         out.append(
             {
-                "at": format_time(first[0]),
+                "at": format_time(first.starts_at if firing else first.ends_at),
                 "kind": "alert",
                 "actor": "alertmanager",
                 "summary": summary,
                 "count": len(members),
-                "until": format_time(last[0]),
-                "fingerprints": [m[1] for m in members[:FEW]],
+                "until": format_time(last.starts_at if firing else last.ends_at),
+                "fingerprints": [ep.fingerprint for ep in members[:FEW]],
             }
         )
     return out
+
+
+def _place(labels: Mapping[str, str], fingerprint: str) -> tuple[str, str]:
+    """What :func:`_what` tells of an alert, as a key (name, where)."""
+    return (
+        labels.get("alertname") or fingerprint,
+        labels.get("element") or labels.get("instance") or "",
+    )
 
 
 def _impact_groups(doc: Mapping[str, Any], bounds: list[datetime]) -> list[Event]:

@@ -126,7 +126,7 @@ class IncidentView:
         inc = engine.incidents.get(incident_id)
         if inc is not None:
             held = engine.episodes
-            return [held[k] for k in inc.episodes if k in held]
+            return [ep for k in inc.episodes if (ep := held.get(k)) is not None]
         if self.history is None:
             return None
         record = await self.history.get_incident(incident_id)

@@ -372,13 +372,13 @@ def test_grouped_timeline_tells_a_storm_in_a_few_events_and_never_hides_people()
             "09:00:00Z",
             "09:00:20Z",
             21,
-            "21 alerts firing (olt): Down on olt-o00, Down on olt-o01, Down on olt-o02 and 18 more",
+            "21 alerts firing (olt): Down on olt-o00, Down on olt-o01, Down on olt-o02, …",
         ),
         (
             "09:00:21Z",
             "09:00:36Z",
             16,
-            "16 alerts firing (olt): Down on olt-o21, Down on olt-o22, Down on olt-o23 and 13 more",
+            "16 alerts firing (olt): Down on olt-o21, Down on olt-o22, Down on olt-o23, …",
         ),
         (
             "09:00:40Z",
@@ -391,8 +391,7 @@ def test_grouped_timeline_tells_a_storm_in_a_few_events_and_never_hides_people()
             "09:10:00Z",
             "09:10:09Z",
             10,
-            "10 alerts resolved (olt): Down on olt-o00, Down on olt-o01, Down on olt-o02"
-            " and 7 more",
+            "10 alerts resolved (olt): Down on olt-o00, Down on olt-o01, Down on olt-o02, …",
         ),
     ]
     assert alerts[0]["fingerprints"] == ["o00", "o01", "o02", "o03", "o04"]

@@ -58,7 +58,8 @@ def derived_title(service: BridgeService, inc: Incident | IncidentRecord) -> tup
     """The name of an incident nobody named, and where it comes from (``alerts`` or
     ``element``); one that left memory (a stored record) is named from its key."""
     episodes = service.engine.episodes
-    found = handling.title_sources(episodes[k] for k in inc.episodes if k in episodes)
+    held = [ep for k in inc.episodes if (ep := episodes.get(k)) is not None]
+    found = handling.title_sources(held)
     if found.summary is not None:
         return handling.derived_title([found.summary], None), "alerts"
     top = inc.key.removeprefix("topo:") if inc.key.startswith("topo:") else None
