@@ -8,7 +8,8 @@ the webhook benchmark: the same configuration, inventory and bodies of new alert
 M webhooks of N new alerts, one at a time; once the evaluation they caused has settled (the
 server's CPU time stops moving), the server's CPU time since it was ready, from ``/proc``,
 divided by M is printed. Evaluation and the replica machinery's background work are included,
-as they are in the webhook benchmark's figure. Linux only. Not part of ``python -m bench``; run
+as they are in the webhook benchmark's figure. With ``--profile FILE`` the bridge's event
+loop runs under cProfile (its CPU figure then counts the profiler too). Linux only. Not part of ``python -m bench``; run
 it for each code version alternately, several times (see bench/README.md).
 """
 
@@ -34,7 +35,7 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def run(alerts: int, requests: int) -> float:
+async def run(alerts: int, requests: int, profile: Path | None = None) -> float:
     """The bridge's CPU milliseconds per request for ``requests`` webhooks of ``alerts``."""
     with tempfile.TemporaryDirectory(prefix="bridge-fixed-work-") as tmp:
         root = Path(tmp)
@@ -48,7 +49,7 @@ async def run(alerts: int, requests: int) -> float:
             },
         )
         factory = BodyFactory(inventory, alerts, variants=16).prepare()
-        with Server("bridge", root, config) as bridge:
+        with Server("bridge", root, config, profile=profile) as bridge:
             await bridge.wait_ready()
             await asyncio.sleep(1.0)  # start-up work done
             before = _cpu_seconds(bridge.proc.pid)
@@ -75,8 +76,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.fixed_work")
     parser.add_argument("--alerts", type=int, default=100)
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument(
+        "--profile", type=Path, help="run the bridge's event loop under cProfile; report here"
+    )
     args = parser.parse_args(argv)
-    ms = asyncio.run(run(args.alerts, args.requests))
+    ms = asyncio.run(run(args.alerts, args.requests, args.profile))
     print(f"{args.requests} webhooks of {args.alerts} new alerts: bridge CPU {ms:.2f} ms/request")
     return 0
 
