@@ -9,8 +9,9 @@ M webhooks of N new alerts, one at a time; once the evaluation they caused has s
 server's CPU time stops moving), the server's CPU time since it was ready, from ``/proc``,
 divided by M is printed. Evaluation and the replica machinery's background work are included,
 as they are in the webhook benchmark's figure. With ``--profile FILE`` the bridge's event
-loop runs under cProfile (its CPU figure then counts the profiler too). Linux only. Not part of ``python -m bench``; run
-it for each code version alternately, several times (see bench/README.md).
+loop runs under cProfile (its CPU figure then counts the profiler too). Linux only. Not part
+of ``python -m bench``; run it for each code version alternately, several times (see
+bench/README.md).
 """
 
 from __future__ import annotations
