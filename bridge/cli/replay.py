@@ -2,12 +2,14 @@
 per incident, its verdict changes over time, each obligation with its due time, and a forecast
 from the last record if nothing changes (:mod:`bridge.core.replay`). No server, no store.
 
-A met rule set is printed as what it means for the incident (:func:`says`): reportable to a
-regulator; *potentially significant* under a cyber rule set (a person declares) with what a
-declaration then would owe; a repealed law's internal threshold, owed to no regulator (on every
-line naming it or its reports, whose passed due time is not called overdue); or a reference
-matrix met. A rule set whose law applies only from a day after an incident began is named on
-its ``opened`` line as not in force for it. docs/configuration.md (``bridge replay``) lists
+A met rule set is printed as what it means for the incident (:func:`says`; the incident
+document's ``binding``, carried in each change): reportable to a regulator; *potentially
+significant* under a cyber rule set (a person declares) with what a declaration then would owe;
+a repealed law's internal threshold, owed to no regulator (on every line naming it or its
+reports, whose passed due time is not called overdue); or a reference matrix met. A rule set
+whose law applies only from a day after an incident began is named on its ``opened`` line as
+not in force for it, and on the line of a verdict that stopped because the incident's start
+moved before that day. docs/configuration.md (``bridge replay``) lists
 the lines."""
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from bridge.core.obligations import CYBER
 from bridge.core.repeal import internal_threshold, not_in_force
 from bridge.core.replay import Change, Replay
 from bridge.core.replay import replay as run_replay
-from bridge.core.report_names import REPORTS
+from bridge.core.report_names import REPORTS, met_words
 from bridge.errors import BadInput, ConfigError
 from bridge.evaluation.engine import build_engine
 
@@ -115,31 +117,38 @@ def _then(change: Change) -> str:
     return f"; if declared at T={format_time(change.at)}: {', '.join(owed)}" if owed else ""
 
 
+def _binds(d: dict[str, Any]) -> bool:
+    """The verdict owes its regulator a report: neither a reference matrix nor binding false."""
+    return d.get("binding") is not False and not d.get("reference")
+
+
 def _met(change: Change) -> str:
-    """A rule set's criteria met, in what that means: reportable to a regulator, potentially
-    significant (a person declares; what that would owe), the operator's internal threshold
-    under a repealed law, or a reference matrix that opens no report."""
+    """A rule set's criteria met, in what that means: reportable to a regulator (its code and
+    the rule set, as the other lines name them), potentially significant (a person declares;
+    what that would owe), else the incident document's words for a verdict that owes no
+    regulator anything (:func:`bridge.core.report_names.met_words`: a reference matrix, a
+    repealed law's internal threshold)."""
     d = change.detail
     rule_set = d.get("rule_set", "")
     if d.get("track") == CYBER:
         return f"potentially significant under {rule_set} (a person declares){_then(change)}"
-    if d.get("reference"):
-        return f"reference matrix met: {rule_set} (opens no report)"
-    if d.get("binding") is False:
-        return f"{rule_set} met: {_internal(d)}"
-    return f"reportable to {d['regulator']} ({rule_set})"
+    if _binds(d):
+        return f"reportable to {d['regulator']} ({rule_set})"
+    return met_words(d)
 
 
 def _unmet(change: Change) -> str:
+    """A verdict that stopped, worded as :func:`_met` words it; one that stopped because the
+    incident's start moved before the day its law applies from names that day."""
     d = change.detail
     rule_set = d.get("rule_set", "")
     if d.get("track") == CYBER:
-        return f"no longer potentially significant under {rule_set}"
-    if d.get("reference"):
-        return f"reference matrix no longer met: {rule_set}"
-    if d.get("binding") is False:
-        return f"{rule_set} no longer met: {_internal(d)}"
-    return f"no longer reportable to {d['regulator']}"
+        late = d.get("in_force_from")
+        why = f": {not_in_force(date.fromisoformat(late))}" if late else ""
+        return f"no longer potentially significant under {rule_set}{why}"
+    if _binds(d):
+        return f"no longer reportable to {d['regulator']} ({rule_set})"
+    return met_words(d, met=False)
 
 
 def _owed(change: Change) -> str:

@@ -46,9 +46,12 @@ RuleSets = Mapping[str, RuleSet]
 def meaning(a: Assessment, incident: Incident, rule_set: RuleSet | None) -> dict[str, Any]:
     """What the rule set's verdict on the incident means, beside it in the document (empty when
     the rule set is not known: no longer configured): ``binding`` (a met verdict owes the
-    regulator a report: :func:`bridge.core.obligations.binds`; false for a reference matrix and
-    for a repealed law's rule set since its repeal), ``reference`` (a reference matrix, ENISA's:
-    it opens no report) and ``repealed_on`` (the day its law was repealed, if it was)."""
+    regulator a report: :func:`bridge.core.obligations.binds`; false for a reference matrix,
+    for a repealed law's rule set since its repeal and for a law not in force for the
+    incident), ``reference`` (a reference matrix, ENISA's:
+    it opens no report) and ``repealed_on`` (the day its law was repealed, if it was). The
+    one spelling of it: ``bridge replay``'s verdict changes carry it too
+    (:mod:`bridge.core.replay`)."""
     if rule_set is None:
         return {}
     repealed = rule_set.repealed_on

@@ -16,19 +16,25 @@ Contract:
   the forecast shows what is owed by when if nobody acts.
 - What a met rule set means is in each change, never only in the word ``reportable``: a
   ``reportable`` or ``not_reportable`` change carries its ``rule_set``, ``track``, ``verdict``
-  (:func:`bridge.core.documents.verdict`), ``binding`` (false: the rule set's law was repealed
-  before the incident began, :func:`bridge.core.repeal.after_repeal`, so it is the operator's
-  internal threshold, owed to no regulator), ``repealed_on`` (the rule set's, or None) and
-  ``reference`` (true: the rule set opens no report, like the ENISA matrix: met, owed to no
-  one). On the cyber track (criteria only make an incident *potentially significant*; a person
-  declares it, and no person does in a replay) ``if_declared`` lists what would be owed were it
-  declared at the change's instant (:func:`bridge.core.obligations.if_declared`: the rule set's
-  own deadline rules). An obligation's change (``owes``, ``due_moved``, ``overdue``) carries
-  its ``rule_set``, ``binding`` (the obligation's own) and ``repealed_on``.
+  (:func:`bridge.core.documents.verdict`), ``in_force_from`` (the day the rule set's law
+  applies from, when the incident, as it then stands, began before it: its verdict stopped for
+  that; else None) and what the incident's document says the verdict means, as of the incident
+  at the change (:func:`bridge.core.documents.meaning`, one function for both): ``binding``
+  (a met verdict owes the regulator a report, :func:`bridge.core.obligations.binds`; false for
+  a reference matrix, for a repealed law's rule set since its repeal, the operator's internal
+  threshold, and for a law not in force for the incident), ``repealed_on`` (the rule set's, or
+  None) and ``reference`` (true: the rule set opens no report, like the ENISA matrix: met, owed
+  to no one). On the cyber track (criteria only make an incident *potentially significant*; a
+  person declares it, and no person does in a replay) ``if_declared`` lists what would be owed
+  were it declared at the change's instant (:func:`bridge.core.obligations.if_declared`: the
+  rule set's own deadline rules). An obligation's change (``owes``, ``due_moved``,
+  ``overdue``) carries its ``rule_set``, ``binding`` (the obligation's own) and
+  ``repealed_on``.
 - The ``opened`` change lists, in ``not_in_force``, the rule sets of the incident's
   jurisdictions whose law applies only from a day after it began (``in_force_from``: the
   cybersecurity act from 2026-01-15): they mark it nothing and owe it nothing, so no later
-  change names them.
+  change names them, unless an earlier alert moves the start of an incident they marked
+  before that day: its verdict then stops, with ``in_force_from``.
 """
 
 from __future__ import annotations
@@ -39,11 +45,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bridge.core.alerts import Delivery, format_time
-from bridge.core.documents import verdict
+from bridge.core.documents import meaning, verdict
 from bridge.core.engine import Engine
 from bridge.core.incident_state import CLOSED, Incident
 from bridge.core.obligations import CYBER, if_declared
-from bridge.core.repeal import after_repeal
 from bridge.core.rules import Assessment, RuleSet
 
 #: how far past the last record the forecast looks
@@ -94,16 +99,14 @@ def _snapshot(inc: Incident) -> _Snapshot:
 
 
 def _meaning(a: Assessment, inc: Incident, rule_set: RuleSet | None) -> dict[str, Any]:
-    """What a rule set's verdict on ``inc`` means (see the module contract)."""
-    repealed_on = None if rule_set is None else rule_set.repealed_on
-    jurisdiction = "" if rule_set is None else rule_set.jurisdiction
+    """What a rule set's verdict on ``inc`` means (see the module contract): the incident
+    document's words for it (:func:`bridge.core.documents.meaning`)."""
     return {
         "rule_set": a.rule_set,
         "track": a.track,
         "verdict": verdict(a, inc),
-        "binding": not after_repeal(inc.started_at, repealed_on, jurisdiction),
-        "repealed_on": None if repealed_on is None else repealed_on.isoformat(),
-        "reference": rule_set is not None and a.track != CYBER and not rule_set.obligations,
+        "in_force_from": None if a.in_force_from is None else a.in_force_from.isoformat(),
+        **meaning(a, inc, rule_set),
     }
 
 
@@ -164,10 +167,10 @@ def _diff(
         rule_set = rule_sets.get(a.regulator)
         if a.reportable and not was:
             when = a.since or at
-            meaning = _meaning(a, inc, rule_set)
+            means = _meaning(a, inc, rule_set)
             if a.track == CYBER:
-                meaning["if_declared"] = _if_declared(rule_set, inc, when)
-            add(when, "reportable", regulator=a.regulator, **meaning)
+                means["if_declared"] = _if_declared(rule_set, inc, when)
+            add(when, "reportable", regulator=a.regulator, **means)
         elif was and not a.reportable:
             add(at, "not_reportable", regulator=a.regulator, **_meaning(a, inc, rule_set))
     binding = {(o.regulator, o.kind): o.binding for o in inc.obligations}

@@ -14,8 +14,15 @@ Contract:
   document, with its ``binding``, ``reference`` and ``repealed_on``:
   :func:`bridge.core.documents.meaning`), as ``bridge replay`` words it: "reportable to Nkom";
   "reference matrix met: enisa-matrix (opens no report)"; "pts-outage met: internal threshold
-  (repealed 2026-01-15), owed to no regulator". An assessment without those fields (stored
-  before they were) reads as binding.
+  (repealed 2026-01-15), owed to no regulator"; "x met: owed to no regulator" (a law in force
+  whose reports are all the regulator's to ask for). With ``met=False``, that the verdict
+  stopped: "no longer reportable to Nkom", "reference matrix no longer met: enisa-matrix",
+  "pts-outage no longer met: internal threshold (…)", and, for an incident whose start moved
+  before the day its law applies from (``in_force_from``), "x no longer met: not in force
+  for this incident (applies to incidents from 2026-01-15)". An assessment without those
+  fields (stored before they were) reads as binding. ``bridge replay`` uses it for every verdict
+  that owes no regulator anything; its binding lines name the regulator by its code and the
+  rule set ("reportable to nkom (nkom-varsel)"), as its other lines name regulators and reports.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from datetime import date
 from types import MappingProxyType
 from typing import Any
 
-from bridge.core.repeal import internal_threshold
+from bridge.core.repeal import internal_threshold, not_in_force
 
 #: kind → language → name
 REPORTS: Mapping[str, Mapping[str, str]] = MappingProxyType(
@@ -135,17 +142,27 @@ def regulator_name(regulator: str) -> str:
     return REGULATORS.get(regulator, (regulator, "", "en"))[0]
 
 
-def met_words(assessment: Mapping[str, Any]) -> str:
-    """What a met (non-cyber) verdict means, in words (see the module contract)."""
+def met_words(assessment: Mapping[str, Any], *, met: bool = True) -> str:
+    """What a met (non-cyber) verdict means, in words, or (``met`` false) that it stopped
+    meaning it (see the module contract)."""
     rule_set = str(assessment.get("rule_set") or "")
+    late = assessment.get("in_force_from")
+    if not met and late:  # the incident now began before the day the law applies from
+        return f"{rule_set} no longer met: {not_in_force(date.fromisoformat(str(late)))}"
     if assessment.get("reference"):
+        if not met:
+            return f"reference matrix no longer met: {rule_set}"
         return f"reference matrix met: {rule_set} (opens no report)"
     if assessment.get("binding") is False:
         repealed = assessment.get("repealed_on")
-        if repealed:
-            return f"{rule_set} met: {internal_threshold(date.fromisoformat(str(repealed)))}"
-        return f"{rule_set} met: owed to no regulator"
-    return f"reportable to {regulator_name(str(assessment.get('regulator') or ''))}"
+        why = (
+            internal_threshold(date.fromisoformat(str(repealed)))
+            if repealed
+            else "owed to no regulator"
+        )
+        return f"{rule_set} {'met' if met else 'no longer met'}: {why}"
+    name = regulator_name(str(assessment.get("regulator") or ""))
+    return f"reportable to {name}" if met else f"no longer reportable to {name}"
 
 
 def country_of(regulator: str) -> str:

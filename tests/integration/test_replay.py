@@ -166,6 +166,25 @@ def test_the_real_recording_reads_as_what_each_rule_set_means(tmp_path: Path):
     assert "owes pts" not in result.stdout and "pts pts_initial overdue" not in result.stdout
 
 
+def test_the_real_recording_as_json_means_what_the_incident_documents_say():
+    """``--json`` with config/bridge.yaml: each met rule set carries what the incident's
+    document (the API, the metrics' ``binding`` label) says of it: se-cyber in force and
+    nkom-varsel bind; the ENISA reference matrix and pts-outage since its repeal bind no one."""
+    report = replay_json(REPO / "config" / "bridge.yaml", RECORDING)
+    said = {
+        c["rule_set"]: (c["binding"], c["reference"], c["repealed_on"])
+        for inc in report["incidents"]
+        for c in inc["changes"]
+        if c["what"] == "reportable"
+    }
+    assert said == {
+        "se-cyber": (True, False, None),
+        "enisa-matrix": (False, True, None),
+        "pts-outage": (False, False, "2026-01-15"),
+        "nkom-varsel": (True, False, None),
+    }
+
+
 def test_an_alert_starting_after_it_was_received_owes_what_it_would_owe_from_its_start(
     tmp_path: Path,
 ):

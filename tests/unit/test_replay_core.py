@@ -4,12 +4,14 @@ record, nothing sent so obligations go overdue."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from builders import alert, webhook
 from corekit import NKOM, PTS, at, engine
 
 from bridge.cli.replay import says
+from bridge.core import documents
 from bridge.core.alerts import format_time, parse_webhook
 from bridge.core.calendar import After
 from bridge.core.replay import Change, Replay, replay
@@ -17,7 +19,10 @@ from bridge.core.rules import Criterion, RuleSet
 
 
 def record(minutes: float, *alerts: dict) -> tuple:  # type: ignore[type-arg]
-    when = at(minutes)
+    return received(at(minutes), *alerts)
+
+
+def received(when: datetime, *alerts: dict) -> tuple:  # type: ignore[type-arg]
     return when, parse_webhook(webhook(*alerts), when)
 
 
@@ -171,3 +176,86 @@ def test_a_law_not_yet_in_force_marks_and_owes_nothing_and_the_opening_says_so()
     assert set(changes_of(now, "csirt")) == {"reportable"}
     (opened,) = [c for c in now.changes if c.what == "opened"]
     assert opened.detail["not_in_force"] == []
+
+
+#: a law in force whose met verdict owes the regulator a report (Nkom's varsel)
+BINDING = replace(NKOM, id="nkom-binding", obligations=("nkom_varsel",))
+#: the cyber rule set applying from 2026-01-15, as se-cyber (Europe/Stockholm's calendar)
+LATE = replace(CYBER, in_force_from=date(2026, 1, 15))
+#: 00.30 on 15 January 2026 in Stockholm (the act applies) and 23.30 on the 14th (it does not)
+IN_FORCE = datetime(2026, 1, 14, 23, 30, tzinfo=UTC)
+BEFORE_IN_FORCE = datetime(2026, 1, 14, 22, 30, tzinfo=UTC)
+MEANING = ("binding", "reference", "repealed_on")
+
+
+def _verdicts(result: Replay) -> list[tuple[str, str, tuple[Any, ...]]]:
+    return [
+        (c.detail["regulator"], c.what, tuple(c.detail[k] for k in MEANING))
+        for c in result.changes
+        if c.what in ("reportable", "not_reportable")
+    ]
+
+
+def _agrees_with_the_document(result: Replay) -> None:
+    """Each regulator's last verdict change means what the incident's document says of its
+    assessment at the end (:func:`bridge.core.documents.meaning`, the API's and the metrics')."""
+    rule_sets = {rs.regulator: rs for rs in (REPEALED, BINDING, CYBER, REFERENCE, LATE)}
+    for inc in result.incidents:
+        last = {
+            c.detail["regulator"]: c
+            for c in result.changes
+            if c.incident == inc.id and c.what in ("reportable", "not_reportable")
+        }
+        for a in inc.assessments:
+            if a.regulator in last:
+                said = last[a.regulator].detail
+                document = documents.meaning(a, inc, rule_sets[a.regulator])
+                assert {k: said[k] for k in MEANING} == document, (a.rule_set, said)
+
+
+def test_a_verdict_change_means_what_the_incident_document_says() -> None:
+    """Replay's JSON says of each met rule set what the incident's document says (``binding``
+    from :func:`bridge.core.obligations.binds`): a law in force with reports binds (Nkom's
+    varsel; the cyber rule set in force); a reference matrix binds no one; a repealed law's
+    rule set binds no one since its repeal."""
+    se = outage()
+    assert _verdicts(se) == [
+        ("pts", "reportable", (False, False, "2026-01-15")),
+        ("csirt", "reportable", (True, False, None)),
+        ("enisa", "reportable", (False, True, None)),
+    ]
+    _agrees_with_the_document(se)
+    no = replay(engine(rule_sets=[BINDING]), [record(0, alert("n", at(0), element="olt-n1"))])
+    assert _verdicts(no) == [("nkom", "reportable", (True, False, None))]
+    _agrees_with_the_document(no)
+
+
+def test_a_law_no_longer_in_force_for_a_moved_start_binds_no_one() -> None:
+    """A law that applies only from a day (se-cyber's in_force_from): the incident began on it
+    and is potentially significant, binding; an alert from the evening before joins and moves
+    its start before the day, and its verdict stops naming the day, binding false as the
+    incident's document then says."""
+    first = alert("a", IN_FORCE, element="olt-a1")
+    moved = replay(
+        engine(rule_sets=[LATE]),
+        [
+            received(IN_FORCE + timedelta(minutes=1), first),
+            received(
+                IN_FORCE + timedelta(minutes=20),
+                first,
+                alert("b", BEFORE_IN_FORCE, element="olt-a2"),
+            ),
+        ],
+    )
+    assert _verdicts(moved) == [
+        ("csirt", "reportable", (True, False, None)),
+        ("csirt", "not_reportable", (False, False, None)),
+    ]
+    (stopped,) = [c for c in moved.changes if c.what == "not_reportable"]
+    assert stopped.as_json()["binding"] is False
+    assert stopped.detail["in_force_from"] == "2026-01-15"
+    assert says(stopped) == (
+        "no longer potentially significant under cyber-test: not in force for this incident"
+        " (applies to incidents from 2026-01-15)"
+    )
+    _agrees_with_the_document(moved)

@@ -67,12 +67,26 @@ def met(what: str, **detail: object) -> Change:
 @pytest.mark.parametrize(
     ("line", "words"),
     [
-        (met("not_reportable"), "no longer reportable to pts"),
+        (met("not_reportable"), "no longer reportable to pts (rs)"),
         (
             met("not_reportable", binding=False, repealed_on="2031-07-01"),
             "rs no longer met: internal threshold (repealed 2031-07-01), owed to no regulator",
         ),
         (met("not_reportable", track="cyber"), "no longer potentially significant under rs"),
+        # the incident's start moved before the day the rule set's law applies from
+        (
+            met("not_reportable", track="cyber", binding=False, in_force_from="2026-01-15"),
+            "no longer potentially significant under rs: not in force for this incident"
+            " (applies to incidents from 2026-01-15)",
+        ),
+        (
+            met("not_reportable", binding=False, in_force_from="2026-01-15"),
+            "rs no longer met: not in force for this incident (applies to incidents from"
+            " 2026-01-15)",
+        ),
+        # a law in force whose only reports are the regulator's to ask for: nothing owed on it
+        (met("reportable", binding=False), "rs met: owed to no regulator"),
+        (met("not_reportable", binding=False), "rs no longer met: owed to no regulator"),
         (met("not_reportable", reference=True), "reference matrix no longer met: rs"),
         (
             met("reportable", track="cyber", if_declared=[]),
@@ -88,6 +102,8 @@ def met(what: str, **detail: object) -> Change:
 )
 def test_each_other_line_reads_as_its_kind(line: Change, words: str):
     """The lines a recording seldom shows: a verdict that stops, per kind of rule set (a
-    repealed one's carries its own repeal day), a cyber verdict with nothing due on
-    declaration, a report waiting for its event, a merge, a reopening."""
+    repealed one's carries its own repeal day; one whose law no longer applies to the incident,
+    its start moved earlier, the day it applies from), a rule set met that binds no one though
+    its law is in force, a cyber verdict with nothing due on declaration, a report waiting for
+    its event, a merge, a reopening."""
     assert says(line) == words
