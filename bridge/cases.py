@@ -12,7 +12,8 @@ the two before the engine hears of them, and tells the engine again when a decla
 changes; an incident's document carries its declaration, the regulators' requests for reports
 (``report_requests``: the CSIRT's intermediate report, Nkom's hendelsesrapport) and, per
 cybersecurity rule set that can apply to it, what it would owe if declared now
-(:func:`bridge.core.awareness.board`).
+(:func:`bridge.core.awareness.board`); so does one that left memory, read from the store
+(:meth:`CaseRouter.archived`: its own record, from its stored assessments and times).
 
 An incident with others merged into it (:meth:`absorbed`) stands by their declarations and
 requests too (:func:`bridge.core.awareness.combine`): its events and its document are the
@@ -28,6 +29,7 @@ from typing import Any
 
 from bridge.core import awareness, case_drafts, documents
 from bridge.core.alerts import AlertEpisode
+from bridge.core.incident_state import CLOSED
 from bridge.core.obligations import incident_events
 from bridge.evaluation.declarations import Declarations
 from bridge.evaluation.incidents import IncidentView
@@ -71,19 +73,33 @@ class CaseRouter:
         doc = self.incidents.document(case_id, details)
         if doc is None or self.declarations is None:
             return doc
-        absorbed = self.incidents.absorbed(case_id)
-        declaration = self.declarations.effective(case_id, absorbed)
-        person = awareness.declared(declaration)
-        if person is not None:
-            doc["declaration"] = awareness.to_document(person)
-        said = [self.declarations.of(case_id), *self.declarations.others(absorbed)]
-        doc["declarations"] = [
-            awareness.to_document(d) for d in said if d is not None and d.significant is not None
-        ]
-        doc["report_requests"] = awareness.requests_document(declaration)
+        _add_records(self.declarations, case_id, doc, self.incidents.absorbed(case_id))
         cyber = self.cyber(case_id, doc.get("assessments") or ())
         if cyber is not None:
             doc["cyber"] = cyber
+        return doc
+
+    def archived(self, incident_id: str, doc: dict[str, Any]) -> dict[str, Any]:
+        """An incident that left memory, as read from the store (``doc``: marked ``archived``):
+        with its own declaration and requests, and ``cyber`` from its stored assessments and
+        times, as a live incident's document carries them, so a person can still declare it
+        (the declaration brings it back: bridge.evaluation.recall). The records of incidents
+        merged into it are not known here: the store lists no incidents per host. Any other
+        document as it is."""
+        if not doc.get("archived") or self.declarations is None:
+            return doc
+        _add_records(self.declarations, incident_id, doc, ())
+        started = _instant(doc.get("started_at"))
+        if started is not None:
+            ended = _instant(doc.get("ended_at")) if doc.get("state") == CLOSED else None
+            doc["cyber"] = awareness.board(
+                self.incidents.evaluator.engine.rule_sets,
+                doc.get("assessments") or (),
+                self.declarations.effective(incident_id),
+                incident_events(started, _instant(doc.get("remedied_at")), ended),
+                self.now(),
+                doc.get("jurisdictions") or (),
+            )
         return doc
 
     def cyber(
@@ -154,6 +170,27 @@ class CaseRouter:
         """Privacy cases whose obligations moved since the last call."""
         moved, self._moved = self._moved, set()
         return moved
+
+
+def _instant(value: object) -> datetime | None:
+    """A stored document's time (ISO 8601 with its offset), or None."""
+    return datetime.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+def _add_records(
+    declarations: Declarations, incident_id: str, doc: dict[str, Any], absorbed: Sequence[str]
+) -> None:
+    """The incident's ``declaration`` (the one it stands by), each person's ``declarations``
+    and the regulators' ``report_requests``, with those of the incidents in ``absorbed``."""
+    declaration = declarations.effective(incident_id, absorbed)
+    person = awareness.declared(declaration)
+    if person is not None:
+        doc["declaration"] = awareness.to_document(person)
+    said = [declarations.of(incident_id), *declarations.others(absorbed)]
+    doc["declarations"] = [
+        awareness.to_document(d) for d in said if d is not None and d.significant is not None
+    ]
+    doc["report_requests"] = awareness.requests_document(declaration)
 
 
 class PrivacyIntake:

@@ -725,11 +725,31 @@ class BridgeService:
         attest: Mapping[str, str] | None = None,
     ) -> dict[str, Any] | None:
         """A person declares an incident significant under the cybersecurity act (or not, with
-        a reason); its clocks and drafts follow at once. None: no such incident. Conflict: no
-        cybersecurity rule set is enabled, none can apply to the incident's jurisdictions
-        (:func:`bridge.core.awareness.applicable`), or it was merged into another (declare on
-        that one: it stands by this one's declaration too)."""
+        a reason); its clocks and drafts follow at once. An incident that left memory (the
+        outage settled long ago; forensics show weeks later that it was an attack) is brought
+        back first (:meth:`_recall`) and stays while it owes. None: no such incident in memory
+        or the store. Conflict: no cybersecurity rule set is enabled, none can apply to the
+        incident's jurisdictions (:func:`bridge.core.awareness.applicable`), or it was merged
+        into another (declare on that one: it stands by this one's declaration too)."""
         await self.catch_up()
+        if incident_id not in self.engine.incidents and not await self._recall(
+            incident_id, "declare on"
+        ):
+            return None
+        with self.sweeper.keeping(incident_id):  # until the declaration makes it owe
+            return await self._declare(
+                incident_id, significant, aware_at, reason, actor, attest or {}
+            )
+
+    async def _declare(
+        self,
+        incident_id: str,
+        significant: bool,
+        aware_at: datetime | None,
+        reason: str,
+        actor: str,
+        attest: Mapping[str, str],
+    ) -> dict[str, Any] | None:
         incident = self.evaluator.engine.incidents.get(incident_id)
         if incident is None:
             return None
@@ -754,7 +774,7 @@ class BridgeService:
             aware_at,
             reason,
             actor,
-            attest or {},
+            attest,
             absorbed,
             incident.jurisdictions,
         )
@@ -798,15 +818,14 @@ class BridgeService:
         store; Conflict when no enabled rule set owes that kind, none that does can apply to
         the incident's jurisdictions, or it was merged into another."""
         await self.catch_up()
-        if incident_id not in self.engine.incidents and not await self._recall(incident_id):
+        if incident_id not in self.engine.incidents and not await self._recall(
+            incident_id, "record the request on"
+        ):
             return None
-        self.sweeper.kept.add(incident_id)  # until the request makes it owe
-        try:
+        with self.sweeper.keeping(incident_id):  # until the request makes it owe
             return await self._request_report(
                 incident_id, kind, received_at, deadline, reference, actor
             )
-        finally:
-            self.sweeper.kept.discard(incident_id)
 
     async def _request_report(
         self,
@@ -850,16 +869,19 @@ class BridgeService:
             await self.flush()
         return self.get_incident(incident_id, details=False)  # for the HTTP answer
 
-    async def _recall(self, incident_id: str) -> bool:
+    async def _recall(self, incident_id: str, what: str = "act on") -> bool:
         """Bring an incident that left memory back into it (:mod:`bridge.evaluation.recall`):
         its drafts are read into the book first and told once the engine holds it, so what it
         sent is never owed again, and nothing is flushed in between. False: the store holds
-        no such incident (or it is a privacy case); Conflict as ``recall_incident``."""
+        no such incident (or it is a privacy case); Conflict as ``recall_incident`` (``what``
+        the person does: one merged into another is told to do it on that one)."""
         if is_case(incident_id):
             return False
         async with self._flush_lock:
             await self.book.bring_back([incident_id])
-            changed = await recall_incident(self.store, self.engine, incident_id, self.clock.now())
+            changed = await recall_incident(
+                self.store, self.engine, incident_id, self.clock.now(), what
+            )
             if changed is None:
                 return False
             self.evaluator.dirty |= changed
@@ -913,12 +935,14 @@ class BridgeService:
         return self.cases.document(incident_id, details)
 
     async def read_incident(self, incident_id: str, details: bool = True) -> dict[str, Any] | None:
-        """Any incident or privacy case: what memory holds, else from the store; ``details``
-        as for :meth:`get_incident`."""
+        """Any incident or privacy case: what memory holds, else from the store (with its
+        declaration and requests: :meth:`CaseRouter.archived`); ``details`` as for
+        :meth:`get_incident`."""
         doc = self.get_incident(incident_id, details)
         if doc is not None or is_case(incident_id):
             return doc
-        return await self.incidents.read(incident_id, details)
+        doc = await self.incidents.read(incident_id, details)
+        return None if doc is None else self.cases.archived(incident_id, doc)
 
     async def incident_episodes(self, incident_id: str) -> list[AlertEpisode] | None:
         """Every alert episode of an outage incident (None: no such incident anywhere), for

@@ -8,9 +8,12 @@ Contract:
   an incident split out of another by a person keeps its split key. It answers the incidents
   whose evaluation changed (the caller marks them to persist), or None when the store holds no
   such incident.
-- Conflict, with memory left as it was: the incident was merged into another (act on that
-  one, which is recalled in turn), or it does not come back as stored (its alerts pruned by
-  retention, or grouped otherwise by today's configuration).
+- Conflict, with memory left as it was: the incident was merged into another (the answer
+  names the incident it went into, followed to the end of a chain of merges as
+  :meth:`Engine.host <bridge.core.engine.Engine.host>` does in memory, and says to do ``what``
+  the person did on that one, which is recalled in turn: the in-memory path's answer), or it
+  does not come back as stored (its alerts pruned by retention, or grouped otherwise by
+  today's configuration).
 - Not brought back: the incidents merged into it (a site incident its router's alert covered,
   one a person merged into it). The store keeps no list of them per host, so the notices they
   sent before the merge are not counted as its own (docs/architecture.md).
@@ -28,20 +31,22 @@ from bridge.core.incident_state import StoredIncident
 from bridge.core.regrouping import SPLIT_PREFIX
 from bridge.errors import Conflict
 from bridge.evaluation.incidents import History
+from bridge.store.records import IncidentRecord
 
 
 async def recall_incident(
-    history: History, engine: Engine, incident_id: str, now: datetime
+    history: History, engine: Engine, incident_id: str, now: datetime, what: str = "act on"
 ) -> set[str] | None:
     """See the module contract."""
     record = await history.get_incident(incident_id)
     if record is None:
         return None
     if record.merged_into is not None:
+        host = await _host(history, engine, record)
         raise Conflict(
             f"incident {incident_id}",
-            f"merged into {record.merged_into}: act on that incident (it stands by this one's "
-            "declaration and requests too)",
+            f"merged into {host}: {what} that incident (it stands by this one's declaration "
+            "and requests too)",
         )
     episodes = await history.get_episodes(list(record.episodes))
     casebook = await history.get_casebook(incident_id)
@@ -78,3 +83,19 @@ async def recall_incident(
             "settings changed since): it cannot be brought back to owe a report",
         )
     return changed
+
+
+async def _host(history: History, engine: Engine, record: IncidentRecord) -> str:
+    """The incident a stored merged-away one went into, followed to the end of a chain of
+    merges (through memory once it holds one of them, else the store's records)."""
+    seen = {record.id}
+    host = record.merged_into
+    while host is not None and host not in seen:
+        if host in engine.incidents:
+            return engine.host(host)
+        seen.add(host)
+        into = await history.get_incident(host)
+        if into is None or into.merged_into is None:
+            return host
+        host = into.merged_into
+    return record.merged_into or record.id

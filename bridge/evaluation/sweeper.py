@@ -11,15 +11,17 @@ it first writes their records once more (fenced), so what the store holds is the
 with ``settled_at``, which the next restart reads to leave them out; a failed write evicts
 nothing (tried again next time). A follower evicts without writing (the leader persists the
 same evaluation). The store keeps everything: reads by id and by page serve what left. An
-incident in :attr:`Sweeper.kept` (a person acting on one just brought back, before what they
-record makes it owe) stays.
+incident :meth:`Sweeper.keeping` holds (a person acting on one just brought back, before what
+they record makes it owe) stays; two people acting on it at once hold it until both are done.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
 from bridge.core.liveness import leaves_memory
@@ -55,8 +57,20 @@ class Sweeper:
         self.now = now
         self.batch = batch
         self.rounds = rounds
-        #: incidents not to evict whatever their liveness (see the module contract)
-        self.kept: set[str] = set()
+        #: incidents not to evict whatever their liveness, with how many hold each (see the
+        #: module contract: :meth:`keeping`)
+        self.kept: Counter[str] = Counter()
+
+    @contextlib.contextmanager
+    def keeping(self, incident_id: str) -> Iterator[None]:
+        """Keep the incident in memory while the block runs (see the module contract)."""
+        self.kept[incident_id] += 1
+        try:
+            yield
+        finally:
+            self.kept[incident_id] -= 1
+            if self.kept[incident_id] <= 0:
+                del self.kept[incident_id]
 
     async def sweep(self) -> set[str]:
         """Evict what has settled beyond the horizon (see the module contract); the ids."""
@@ -94,5 +108,6 @@ class Sweeper:
                 await self.writer.save(going)
             except (StoreUnavailable, LeaseLost):
                 return set()  # counted and logged (the writer, leadership); evicted next time
-            going -= self.evaluator.dirty | self.kept  # changed while the write was in flight
+            # changed, or held by a person's action, while the write was in flight
+            going -= self.evaluator.dirty | self.kept.keys()
         return self.evaluator.engine.evict(going)

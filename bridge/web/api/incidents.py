@@ -31,7 +31,10 @@ automation (an API token) must not make. Bad input is a 400 naming the field and
 nothing; undoing a declaration of significance, or moving its awareness later, is a 409 (the
 declarations of incidents merged into it count: it stands by them, bridge/cases.py), and so is a
 declaration on an incident merged into another (naming it) or on one none of whose
-jurisdictions a cybersecurity rule set is of (naming them; nothing recorded).
+jurisdictions a cybersecurity rule set is of (naming them; nothing recorded). Any stored
+incident may be declared, however long ago it closed (the early warning is due from awareness,
+which may come long after the outage): one that left memory is brought back first
+(:mod:`bridge.evaluation.recall`); 404 only for an incident the store does not hold.
 
 ``POST /api/v1/incidents/{id}/report-requests`` records that a regulator asked for a report
 (``kind``: ``se_cyber_intermediate``, the default, or ``nkom_hendelsesrapport``; the
