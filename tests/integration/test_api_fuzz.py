@@ -45,7 +45,7 @@ ROLES: dict[str, list[str] | None] = {
 ROUNDS = 3
 EXAMPLES = 2
 #: the whole run stops generating after this many seconds (what ran is still checked)
-BUDGET_SECONDS = 90.0
+BUDGET_SECONDS = 50.0
 #: audit actions a refusal (4xx) records by design
 REFUSALS_AUDITED = {"privacy.refused", "login.failure", "login.lockout"}
 #: a read of personal data is recorded before it is answered, whatever the answer
