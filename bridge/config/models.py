@@ -432,12 +432,25 @@ class OperatorIdentity(Strict):
     under ekomloven is usually its own legal entity with a Norwegian organisasjonsnummer, not
     the Swedish AB. Left out, a field is the operator's own (``operator.name``,
     ``operator.org_number``; a track left out of ``contacts`` is ``operator.contacts``' or
-    ``operator.contact``). ``org_number`` must have the country's form
-    (:mod:`bridge.config.org_numbers`)."""
+    ``operator.contact``; ``reply_to`` is ``operator.contact.email``). ``org_number`` must have
+    the country's form (:mod:`bridge.config.org_numbers`). ``reply_to``: where a regulator's
+    case handler's answer to that country's notices goes (the e-mail's Reply-To; From stays
+    ``smtp.sender``): exactly one address, never a regulator's."""
 
     name: str = ""
     org_number: str = ""
     contacts: OperatorContacts = OperatorContacts()
+    reply_to: OptionalAddress = ""
+
+    @field_validator("reply_to")
+    @classmethod
+    def _not_a_regulators(cls, value: str) -> str:
+        if value.strip().lower() in {a.lower() for a in DEFAULT_RECIPIENTS.values()}:
+            raise ValueError(
+                f"{value} is a regulator's address; a regulator's answer would go back to it: "
+                "give the operator's own address"
+            )
+        return value
 
 
 class OperatorConfig(Strict):

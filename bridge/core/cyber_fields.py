@@ -63,13 +63,14 @@ def values(
     when: Callable[[datetime], str],
     services: str,
     scope: str,
-    contact: str,
+    contact: tuple[str, str],
     reference: str,
     person: frozenset[str] = frozenset(),
 ) -> dict[str, tuple[str, str]]:
     """Prefilled ``key → (value, source)`` (see the module contract). ``services`` and
     ``scope``: the outage notices' own Swedish wording of the impact (:mod:`drafts`);
-    ``person``: keys never prefilled."""
+    ``contact``: the contact line and the configuration key it came from; ``person``: keys
+    never prefilled."""
     out: dict[str, tuple[str, str]] = {}
     declaration: Mapping[str, Any] = doc.get("declaration") or {}
     aware = read_time(declaration.get("aware_at"))
@@ -104,7 +105,7 @@ def values(
         if handled is not None:
             lines.append(f"Tjänsterna återställdes {when(handled)}.")
         out["description"] = (" ".join(lines), "incident times and impact")
-    out["contact"] = (contact, "operator.contacts.outage")
+    out["contact"] = contact
     out["reference"] = (reference, "incident id")
     return {k: v for k, v in out.items() if k not in person}
 

@@ -204,14 +204,17 @@ class Identity:
     name: str = ""
     org_number: str = ""
     contacts: Mapping[str, Contact] = field(default_factory=dict)
+    reply_to: str = ""  # where the regulators' answers to this country's notices go
 
 
 @dataclass(frozen=True, slots=True)
 class Sender:
     """The operator as a notice names it (built from ``OperatorConfig`` outside the core).
     ``contact_name``, ``phone`` and ``email`` are the default contact; ``contacts`` holds one
-    per track (``outage``, ``privacy``, ``subscriber``) where the configuration names one;
-    ``identities`` the provider registered in a country (:meth:`of`)."""
+    per track (``outage``, ``privacy``, ``subscriber``) where the configuration names one, and
+    ``origins`` the configuration key each came from (a note for people, never sent);
+    ``identities`` the provider registered in a country (:meth:`of`); ``reply_to`` where a
+    regulator's answer goes (the e-mail's Reply-To; empty: none, answers go to From)."""
 
     name: str
     org_number: str
@@ -220,19 +223,24 @@ class Sender:
     email: str
     contacts: Mapping[str, Contact] = field(default_factory=dict)
     identities: Mapping[str, Identity] = field(default_factory=dict)
+    reply_to: str = ""
+    origins: Mapping[str, str] = field(default_factory=dict)
 
     def of(self, jurisdiction: str) -> Sender:
         """The operator as the notices of ``jurisdiction`` (``SE``, ``NO``) name it: its
-        identity there (name, organisation number, contacts per track), each part it leaves
-        out the operator's own; the operator itself when it has none there."""
+        identity there (name, organisation number, contacts per track, reply address), each
+        part it leaves out the operator's own; the operator itself when it has none there."""
         found = self.identities.get(jurisdiction)
         if found is None:
             return self
+        where = f"operator.jurisdictions.{jurisdiction}.contacts"
         return replace(
             self,
             name=found.name or self.name,
             org_number=found.org_number or self.org_number,
             contacts={**self.contacts, **found.contacts},
+            origins={**self.origins, **{t: f"{where}.{t}" for t in found.contacts}},
+            reply_to=found.reply_to or self.reply_to,
             identities={},
         )
 
@@ -242,6 +250,14 @@ class Sender:
         if found is not None:
             return found
         return Contact(self.contact_name, self.phone, self.email)
+
+    def origin(self, track: str) -> str:
+        """The configuration key the contact of ``track`` came from (:meth:`contact`): a
+        drafting note for people, never part of a notice."""
+        found = self.origins.get(track)
+        if found is not None:
+            return found
+        return f"operator.contacts.{track}" if track in self.contacts else "operator.contact"
 
 
 def contact_track(kind: str) -> str:
@@ -434,11 +450,15 @@ def draft_fields(
             reference,
             lambda t: local_time(t, regulator),
             channel=channel_line(operator.contact(SUBSCRIBER), language),
+            origins=(operator.origin(PRIVACY), operator.origin(SUBSCRIBER)),
         )
         if kind == "privacy_supplementary":
             values["changes"] = _privacy_changes(kind, values, labels, previous)
     else:
-        values = _values(kind, regulator, incident, operator.name, contact, services, previous)
+        origin = operator.origin(contact_track(kind))
+        values = _values(
+            kind, regulator, incident, operator.name, (contact, origin), services, previous
+        )
         values["reference"] = (reference, "incident id")
     repealed = repealed_statement(kind, incident, repealed_on)
     fields = {
@@ -536,7 +556,7 @@ def _hendelsesrapport_values(
         None if societal is None else societal[0] == AFFECTED,
         _cause(incident),
         sent,
-        contact_line(contact, operator.name, "nb"),
+        (contact_line(contact, operator.name, "nb"), operator.origin(OUTAGE)),
     )
     return values
 
@@ -586,7 +606,7 @@ def _cyber_fields(
         lambda t: local_time(t, regulator),
         _services(impact, "sv", services),
         scope,
-        contact_line(operator.contact(OUTAGE), operator.name, "sv"),
+        (contact_line(operator.contact(OUTAGE), operator.name, "sv"), operator.origin(OUTAGE)),
         reference,
         person=frozenset(f.key for f in form.fields if f.person),
     )
@@ -747,11 +767,12 @@ def _values(
     regulator: str,
     doc: Mapping[str, Any],
     operator_name: str,
-    contact: Contact,
+    signed: tuple[Contact, str],
     names: ServiceNames | None,
     previous: Previous | None,
 ) -> dict[str, tuple[str, str]]:
-    """Prefilled ``key → (value, source)``; keys missing here are left to complete."""
+    """Prefilled ``key → (value, source)``; keys missing here are left to complete.
+    ``signed``: the contact the notice names and the configuration key it came from."""
     impact: Mapping[str, Any] = doc.get("impact") or {}
     lang = LANGUAGES[regulator]
     out: dict[str, tuple[str, str]] = {}
@@ -800,7 +821,8 @@ def _values(
         )
     else:
         out["changes"] = (_WORDS[lang]["no_previous"], "no earlier notice of this incident sent")
-    out["contact"] = (contact_line(contact, operator_name, lang), f"operator.contacts.{OUTAGE}")
+    contact, origin = signed
+    out["contact"] = (contact_line(contact, operator_name, lang), origin)
     return out
 
 

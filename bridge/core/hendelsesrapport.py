@@ -171,7 +171,10 @@ TO_ADD: Mapping[str, str] = {
     ),
     "duration": "the incident has no end yet",
     "normal_at": "the incident has no end yet",
-    "contact": "operator.contacts.outage",
+    "contact": (
+        "who Nkom may contact: none is configured (operator.jurisdictions.NO.contacts.outage, "
+        "else operator.contacts.outage, else operator.contact)"
+    ),
 }
 
 
@@ -198,7 +201,7 @@ def values(
     societal_affected: bool | None,
     cause: tuple[str, str] | None,
     sent: Sequence[SentNotice],
-    contact: str,
+    contact: tuple[str, str],
 ) -> dict[str, tuple[str, str]]:
     """Prefilled ``key → (value, source)`` (see the module contract); the keys of
     :data:`PERSON` are never among them. ``societal_affected``: whether the incident's impact
@@ -247,7 +250,7 @@ def values(
         )
         out["normal_at"] = (when(restored), "incident.remedied_at (every alert resolved)")
     out["notices_sent"] = (_notices(sent, when), "the incident's sent notices (drafts, audit)")
-    out["contact"] = (contact, "operator.contacts.outage")
+    out["contact"] = contact
     return {k: v for k, v in out.items() if k not in PERSON}
 
 

@@ -246,17 +246,25 @@ def values(
     reference: str,
     fmt: TimeFormat,
     channel: str | None = None,
+    origins: tuple[str, str] = ("operator.contacts.privacy", "operator.contacts.subscriber"),
 ) -> Values:
     """See the module contract. ``provider``: the operator's name and organisation number;
     ``contact``: its privacy contact point in the kind's language; ``channel``: where
     subscribers turn (a channel that verifies who is asking; default ``contact``); ``fmt``:
-    local time in the recipient's zone."""
+    local time in the recipient's zone; ``origins``: the configuration keys the contact point
+    and the channel came from (the fields' notes)."""
     lang = language(kind)
     out: Values = {}
+    privacy, subscriber = origins
     _put(out, "reference", reference, "case id")
-    _put(out, "contact_point", contact, "operator.contacts.privacy (config)")
-    _put(out, "contact", contact, "operator.contacts.privacy (config)")
-    _put(out, "contact_us", contact if channel is None else channel, "operator.contacts.subscriber")
+    _put(out, "contact_point", contact, privacy)
+    _put(out, "contact", contact, privacy)
+    _put(
+        out,
+        "contact_us",
+        contact if channel is None else channel,
+        privacy if channel is None else subscriber,
+    )
     _times(out, doc, lang, fmt)
     _put(out, "circumstances", _circumstances(doc, lang), "case.circumstances")
     _put(out, "data_concerned", _data(doc, lang), "case.data_categories + data_description")

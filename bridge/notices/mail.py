@@ -5,7 +5,9 @@ Contract:
   HTML alternatives, the draft's stable ``Message-ID``, ``Date`` = the approval time and MIME
   boundaries derived from both (so a retry, or a resend after an in-doubt delivery, is
   byte-for-byte the same message), headers naming the draft, version and content hash, and for
-  PTS the upload document (:mod:`bridge.notices.attachments`).
+  PTS the upload document (:mod:`bridge.notices.attachments`). ``From`` is ``smtp.sender`` for
+  every notice, named as the provider of the regulator's country; ``Reply-To`` is that
+  country's reply address (:attr:`Sender.reply_to` after :meth:`Sender.of`).
 - :func:`send` hands one message to the configured relay (aiosmtplib; implicit TLS, STARTTLS or
   plain; optional AUTH) and says what happened as a :class:`Outcome`: ``sent`` (the relay
   accepted it: 250 after DATA), ``transient`` (not accepted and certainly not delivered: no
@@ -59,10 +61,12 @@ def build_message(draft: Draft, sender: Sender, from_address: str) -> EmailMessa
     version = draft.version(approval.version)
     sender = sender.of(JURISDICTIONS.get(draft.regulator, ""))  # Nkom's: the Norwegian provider
     msg = EmailMessage(policy=SMTP_POLICY)
+    # From is the relay's one sender (smtp.sender), whichever country: its domain is the one the
+    # relay may send for (SPF, DKIM, DMARC alignment); the name and Reply-To are the country's
     msg["From"] = formataddr((sender.name, from_address)) if sender.name else from_address
     msg["To"] = version.recipient
-    if sender.email:
-        msg["Reply-To"] = sender.email
+    if sender.reply_to:
+        msg["Reply-To"] = sender.reply_to
     msg["Subject"] = version.subject
     msg["Date"] = format_datetime(approval.at)
     msg["Message-ID"] = draft.message_id

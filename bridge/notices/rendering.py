@@ -46,23 +46,33 @@ def _tracks(contacts: OperatorContacts) -> dict[str, Contact]:
 def sender(operator: OperatorConfig) -> Sender:
     """The core's view of the configured operator: the default contact and one per track
     (``operator.contacts``; a track left out uses ``operator.contact``, with its names and
-    phones per language), and its identity per country (``operator.jurisdictions``: name,
-    organisation number and the contacts it names; the rest is the operator's own)."""
-    contacts = {
-        track: _tracks(operator.contacts).get(track) or _contact(operator.contact)
-        for track in ("outage", "privacy", "subscriber")
-    }
+    phones per language), each with the key it came from, and its identity per country
+    (``operator.jurisdictions``: name, organisation number, the contacts it names and its
+    reply address; the rest is the operator's own). Replies go to ``operator.contact.email``
+    where a country names no ``reply_to``."""
+    own = _tracks(operator.contacts)
+    tracks = ("outage", "privacy", "subscriber")
     return Sender(
         name=operator.name,
         org_number=operator.org_number,
         contact_name=operator.contact.name,
         phone=operator.contact.phone,
         email=operator.contact.email,
-        contacts=contacts,
+        contacts={track: own.get(track) or _contact(operator.contact) for track in tracks},
+        origins={
+            track: f"operator.contacts.{track}" if track in own else "operator.contact"
+            for track in tracks
+        },
         identities={
-            j: Identity(identity.name, identity.org_number, _tracks(identity.contacts))
+            j: Identity(
+                identity.name,
+                identity.org_number,
+                _tracks(identity.contacts),
+                reply_to=identity.reply_to,
+            )
             for j, identity in operator.jurisdictions.items()
         },
+        reply_to=operator.contact.email,
     )
 
 

@@ -470,6 +470,53 @@ async def test_a_pts_outage_report_after_the_repeal_goes_to_the_internal_recipie
     assert first < body.index("Referensnummer")
 
 
+@before_repeal()
+async def test_each_countrys_notices_carry_its_reply_address_and_the_relays_one_sender(
+    tmp_path: Path, client_for: ClientFactory, smtp: SmtpServer, clock: FakeClock
+) -> None:
+    """With operator.jurisdictions.{NO,SE}.reply_to, the Nkom varsel delivered through the relay
+    says Reply-To the Norwegian NOC and the PTS report the Swedish one: a case handler's answer
+    reaches the country's own NOC. Both leave From (and MAIL FROM) the relay's one sender,
+    named as the country's provider."""
+    path = config(tmp_path, smtp)
+    doc = yaml.safe_load(path.read_text())
+    doc["operator"]["jurisdictions"] = {
+        "NO": {
+            "name": "Exempel Nett AS",
+            "org_number": "312 345 676",
+            "reply_to": "noc-no@example.net",
+        },
+        "SE": {"reply_to": "noc-se@example.net"},
+    }
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True))
+    client = await client_for(path, manual_outbox=True)
+    await post_alerts(
+        client,
+        ullevaal(clock),
+        alert("fp-berg", clock.now(), element="se-cell-berg-1", annotations={"summary": "Ström"}),
+    )
+    clock.advance(timedelta(minutes=31))  # the 112 element at Berg out for 30 min: PTS's too
+    app = client.server.app
+    assert app is not None
+    await app[SERVICE].tick()
+    for kind in ("nkom_varsel", "pts_initial"):
+        [found] = [d for d in await drafts(client) if d["kind"] == kind]
+        r = await client.post(
+            f"/api/v1/drafts/{found['id']}/approve",
+            json={"version": found["version"], "send_unknown": found["to_complete"]},
+            headers=await person(client, clock.now),
+        )
+        assert r.status == 200, await r.text()
+    await deliver(client)
+    mails = {m.rcpt_tos[0]: m for m in smtp.mailbox.received}
+    nkom, pts = mails["ekomvarsling@nkom.no"], mails["incidentrapport@pts.se"]
+    assert nkom.message["Reply-To"] == "noc-no@example.net"
+    assert pts.message["Reply-To"] == "noc-se@example.net"
+    assert nkom.message["From"] == "Exempel Nett AS <noc-reports@example.net>"
+    assert pts.message["From"] == "Exempel Nät AB <noc-reports@example.net>"
+    assert nkom.mail_from == pts.mail_from == "noc-reports@example.net"
+
+
 async def test_smtp_down_then_up_delivers_once_with_backoff(
     client: TestClient[Any, Any], smtp: SmtpServer, clock: FakeClock
 ) -> None:

@@ -13,8 +13,11 @@ from builders import write_config
 
 from bridge.config import OperatorConfig, load_config
 from bridge.config.org_numbers import problem
-from bridge.core.drafts import draft_fields
+from bridge.config.report_forms import builtin_forms
+from bridge.core.casework import Approval, Draft, Version
+from bridge.core.drafts import Sender, draft_fields, regulator_of
 from bridge.errors import ConfigError
+from bridge.notices.mail import build_message
 from bridge.notices.rendering import sender
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -96,3 +99,145 @@ def test_a_country_identity_leaves_out_what_it_does_not_name() -> None:
     who = sender(operator(jurisdictions={"NO": {"name": "Exempel Nett AS"}})).of("NO")
     assert (who.name, who.org_number) == ("Exempel Nett AS", "559999-9991")
     assert who.contact("outage").phone == "+46 10 000 00 00"
+
+
+# ---- where a regulator's reply goes (operator.jurisdictions.J.reply_to) ---------------------
+
+RELAY = "incident-bridge@relay.example.net"  # smtp.sender: the envelope's and header's From
+
+
+def approved(kind: str) -> Draft:
+    """An approved draft of ``kind`` (the regulator its kind follows), as the outbox sends it."""
+    version = Version(
+        1,
+        NOW,
+        "bridge",
+        "drafted",
+        {"reference": "R-1"},
+        (),
+        "",
+        "x@example.org",
+        "s",
+        "t",
+        "<p>h</p>",
+        (),
+    )
+    return Draft(
+        "d-1",
+        "inc-20261123-1",
+        regulator_of(kind),
+        kind,
+        1,
+        "outage",
+        "approved",
+        2,
+        NOW,
+        NOW,
+        (version,),
+        approval=Approval(1, "boss", NOW, version.content_hash),
+        message_id="<d-1.v1.abc@relay.example.net>",
+        channel="email",
+    )
+
+
+def headers(kind: str, who: Sender) -> tuple[str, str]:
+    """The From and Reply-To a regulator's case handler sees on the notice of ``kind``."""
+    message = build_message(approved(kind), who, RELAY)
+    return str(message["From"]), str(message["Reply-To"] or "")
+
+
+def test_each_countrys_notices_ask_for_replies_at_that_countrys_address() -> None:
+    """Nkom's notices and Norwegian subscriber notices carry the NO identity's reply address,
+    PTS's, the CSIRT's and Swedish subscriber notices the SE identity's; From stays the relay's
+    one sender (SPF, DMARC), named as the country's provider."""
+    who = sender(
+        operator(
+            contact={"name": "NOC", "email": "noc@example.net"},
+            jurisdictions={
+                "NO": {**NORWEGIAN, "reply_to": "noc-no@example.net"},
+                "SE": {"reply_to": "noc-se@example.net"},
+            },
+        )
+    )
+    for kind in (
+        "nkom_varsel",
+        "nkom_hendelsesrapport",
+        "nkom_privacy_varsel",
+        "nkom_privacy_subscriber",
+    ):
+        assert headers(kind, who) == (f"Exempel Nett AS <{RELAY}>", "noc-no@example.net"), kind
+    for kind in (
+        "pts_initial",
+        "privacy_initial",
+        "privacy_subscriber_copy",
+        "subscriber_notice",
+        "se_cyber_notification",
+    ):
+        assert headers(kind, who) == (f"Exempel Nät AB <{RELAY}>", "noc-se@example.net"), kind
+
+
+def test_a_country_without_its_own_reply_address_uses_the_operators() -> None:
+    """Left out, a country's replies go where every reply went before: operator.contact.email
+    (not the country's outage contact, which may be one duty of several)."""
+    who = sender(operator(contact={"email": "noc@example.net"}, jurisdictions={"NO": NORWEGIAN}))
+    assert headers("nkom_varsel", who)[1] == "noc@example.net"
+    assert headers("pts_initial", who)[1] == "noc@example.net"
+    nobody = sender(operator(jurisdictions={"NO": NORWEGIAN}))
+    assert headers("nkom_varsel", nobody)[1] == ""  # no Reply-To: replies go to From
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ("noc at example.net", "'noc at example.net' is not an e-mail address"),
+        ("noc-no@example.net, noc@example.net", "is not an e-mail address"),  # exactly one
+        ("ekomvarsling@nkom.no", "is a regulator's address"),
+        ("Incidentrapport@PTS.se", "is a regulator's address"),
+        (5, "is not an e-mail address"),
+    ],
+)
+def test_a_bad_reply_address_is_refused_at_load_naming_the_field(
+    tmp_path: Path, value: object, says: str
+) -> None:
+    path = write_config(
+        tmp_path,
+        extra={"operator": {**SWEDISH, "jurisdictions": {"NO": {"reply_to": value}}}},
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env={})
+    [found] = info.value.problems
+    assert "operator.jurisdictions.NO.reply_to: " in found, found
+    assert says in found, found
+
+
+# ---- where a notice's contact came from: the drafting note says it truly --------------------
+
+
+def test_the_contact_fields_note_names_the_key_the_contact_came_from() -> None:
+    """A contact from the country's identity is noted as operator.jurisdictions.J.contacts.T
+    (the hendelsesrapport said operator.contacts.outage for the Norwegian NOC); one from the
+    operator's own tracks as operator.contacts.T, the default as operator.contact. Notes for
+    people in the console, never sent."""
+    incident = {"id": "inc-20261123-0a1b2c3d", "started_at": "2026-11-23T08:00:00Z"}
+    norwegian_privacy = {
+        **NORWEGIAN,
+        "contacts": {**NORWEGIAN["contacts"], "privacy": {"name": "Personvernombud"}},
+    }
+    swedish_outage = {"contacts": {"outage": {"name": "NOC Sverige", "phone": "+46 8"}}}
+    who = sender(operator(jurisdictions={"NO": norwegian_privacy, "SE": swedish_outage}))
+
+    def note(kind: str, key: str, by: Sender = who) -> str:
+        found = draft_fields(kind, incident, by, None, NOW, form=builtin_forms().get(kind))
+        return found.fields[key].source
+
+    assert note("nkom_varsel", "contact") == "operator.jurisdictions.NO.contacts.outage"
+    assert note("nkom_hendelsesrapport", "contact") == "operator.jurisdictions.NO.contacts.outage"
+    assert note("nkom_privacy_varsel", "contact") == "operator.jurisdictions.NO.contacts.privacy"
+    assert note("se_cyber_early_warning", "contact") == "operator.jurisdictions.SE.contacts.outage"
+    assert note("pts_initial", "contact") == "operator.jurisdictions.SE.contacts.outage"
+    # neither SE nor the operator names a privacy contact point: the default contact signs
+    assert note("privacy_initial", "contact_point") == "operator.contact"
+    assert note("subscriber_notice", "contact_us") == "operator.contact"  # no subscriber track
+    alone = sender(operator())
+    assert note("nkom_hendelsesrapport", "contact", alone) == "operator.contacts.outage"
+    assert note("nkom_privacy_subscriber", "contact_us", alone) == "operator.contact"
