@@ -1,7 +1,8 @@
 """Golden samples: what a regulator (or a subscriber) receives, for every notice kind, rendered
 from one fixed, realistic incident or privacy case and kept under ``tests/data/notices/``.
 
-A reviewer reads exactly what is sent there, and every change to it shows in review. To accept
+A reviewer reads exactly what is sent there (the From and Reply-To a case handler sees and
+answers, the subject, the text; the HTML), and every change to it shows in review. To accept
 a deliberate change, run ``./scripts/update-golden`` (it sets ``UPDATE_GOLDEN=1`` for this
 file only) and read the diff before committing it. In that mode the samples are rewritten
 before they are compared, so the comparison always passes: it is a tool, never a check. So it
@@ -22,12 +23,22 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bridge.config import OperatorConfig
-from bridge.config.report_forms import builtin_forms
+from bridge.config import BridgeConfig, OperatorConfig
+from bridge.config.report_forms import builtin_forms, hints_of
 from bridge.config.rule_sets import load_rule_set
 from bridge.core import case_drafts
-from bridge.core.drafts import FIELD_KEYS, KINDS, DraftFields, Previous, draft_fields, with_values
+from bridge.core.casework import Approval, Draft, Version
+from bridge.core.drafts import (
+    FIELD_KEYS,
+    KINDS,
+    DraftFields,
+    Previous,
+    draft_fields,
+    field_texts,
+    with_values,
+)
 from bridge.core.hendelsesrapport import SentNotice
+from bridge.notices.mail import build_message
 from bridge.notices.rendering import render, sender
 
 GOLDEN = Path(__file__).resolve().parents[1] / "data" / "notices"
@@ -74,11 +85,13 @@ OPERATOR = sender(
                     "web": "https://www.example.net/integritet",
                 },
             },
-            # the provider registered in Norway: Nkom's notices name it and its NOC
+            # the provider registered in Norway: Nkom's notices name it and its NOC, and ask
+            # for replies there; Swedish notices' replies go to operator.contact.email
             "jurisdictions": {
                 "NO": {
                     "name": "Exempel Nett AS",
                     "org_number": "312 345 676",
+                    "reply_to": "noc-no@example.net",
                     "contacts": {
                         "outage": {
                             "name": "Kari Nordmann, NOC",
@@ -91,6 +104,8 @@ OPERATOR = sender(
         }
     )
 )
+#: smtp.sender: every notice's From (the relay's one sender), named as the country's provider
+RELAY = "incident-bridge@example.net"
 SERVICES = {"internet": {"sv": "Bredband", "nb": "Bredbånd"}}
 T0 = datetime(2026, 11, 23, 7, 42, tzinfo=UTC)  # 08:42 in Oslo and Stockholm
 NOW = T0 + timedelta(hours=1)
@@ -642,9 +657,46 @@ def fields_of(kind: str) -> DraftFields:
     return with_values(fields, EDITS[kind])
 
 
+def headers(fields: DraftFields, kind: str) -> str:
+    """The From and Reply-To of the message the outbox builds for the approved draft."""
+    out = render(fields, None)
+    version = Version(
+        1,
+        NOW,
+        "bridge",
+        "drafted",
+        {},
+        (),
+        "",
+        fields.recipient,
+        out.subject,
+        out.text,
+        out.html,
+        (),
+    )
+    draft = Draft(
+        f"{fields.incident_id}.{kind}",
+        fields.incident_id,
+        fields.regulator,
+        kind,
+        1,
+        "t",
+        "approved",
+        1,
+        NOW,
+        NOW,
+        (version,),
+        approval=Approval(1, "p", NOW, version.content_hash),
+        message_id="<golden@example.net>",
+    )
+    message = build_message(draft, OPERATOR, RELAY)
+    return f"Fra/Från: {message['From']}\nSvar til/Svara till: {message['Reply-To']}\n"
+
+
 def sample(kind: str) -> tuple[str, str]:
-    out = render(fields_of(kind), None)
-    return f"Emne/Ämne: {out.subject}\n\n{out.text}", out.html
+    fields = fields_of(kind)
+    out = render(fields, None)
+    return f"{headers(fields, kind)}Emne/Ämne: {out.subject}\n\n{out.text}", out.html
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -690,13 +742,43 @@ _INTERNAL = (
 )
 
 
+#: The roots of a configuration key (bridge.yaml's sections) or a document path a drafting
+#: note names (operator.contacts.outage, impact.by_region, incident.started_at, case.causes):
+#: followed by a dot and a key, never in a message
+_KEY_ROOTS = (*BridgeConfig.model_fields, "incident", "impact", "case", "alert", "annotations")
+_KEY_PATH = re.compile(rf"(?<![\w.@/-])(?:{'|'.join(_KEY_ROOTS)})\.[a-z_]", re.IGNORECASE)
+#: Internal ids: the incidents' and the case's ids, the rule sets' ids, the kinds' names
+_IDS = (
+    *(doc["id"] for doc in (trondheim(), ostersund(), krokom(), PRIVACY_CASE)),
+    *(path.stem for path in (Path(__file__).resolve().parents[2] / "config/rules").glob("*.yaml")),
+    *KINDS,
+)
+
+
+def _notes(kind: str) -> set[str]:
+    """What the bridge tells people about a field (its source, the hint of one to complete):
+    shown in the console, never sent."""
+    fields = fields_of(kind)
+    hints = {**field_texts(kind)[1], **hints_of(kind)}
+    sources = {f.source for f in fields.fields.values() if f.source != "edited"}
+    return {note for note in (*sources, *hints.values()) if len(note) > 12}
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_nothing_internal_reaches_a_regulator(kind: str) -> None:
-    """No inventory key, template syntax, None, placeholder token, drafting note or field key
-    appears in a message as it would be sent."""
+    """No inventory key, template syntax, None, placeholder token, drafting note (a field's
+    source or hint), configuration key, internal id or field key appears in a message as it
+    would be sent, its From and Reply-To included."""
+    notes = _notes(kind)
     for content in sample(kind):
         for word in _INTERNAL:
             assert word not in content, f"{kind}: {word!r} in the message"
+        for note in notes:
+            assert note not in content, f"{kind}: the drafting note {note!r} in the message"
+        found = _KEY_PATH.search(content)
+        assert found is None, f"{kind}: a configuration key {found and found.group()!r}"
+        for internal in _IDS:
+            assert internal not in content, f"{kind}: the internal id {internal!r}"
         for key in _FIELD_KEYS:
             assert key not in content, f"{kind}: field key {key!r} in the message"
         for key in INVENTORY_KEYS:
