@@ -81,6 +81,29 @@ def _identities(operator: OperatorConfig, jurisdictions: Iterable[str]) -> None:
                 f"notices name it: give operator.jurisdictions.{j} (name, org_number) for the "
                 f"provider registered there"
             )
+        _replies(operator, j)
+
+
+def _replies(operator: OperatorConfig, j: str) -> None:
+    """Where a regulator's answer to country ``j``'s notices goes (their Reply-To): its
+    ``reply_to``, else ``operator.contact.email``, else nowhere but From (``smtp.sender``); a
+    warning when the country names its own contacts but not where replies go."""
+    own = operator.jurisdictions.get(j)
+    if own and own.reply_to:
+        print(f"      replies to {own.reply_to} (operator.jurisdictions.{j}.reply_to)")
+        return
+    default = operator.contact.email
+    if default:
+        print(f"      replies to {default} (operator.contact.email)")
+    else:
+        print("      replies to smtp.sender (no Reply-To: no reply_to, no operator.contact.email)")
+    tracks = [t for t in ("outage", "privacy", "subscriber") if own and getattr(own.contacts, t)]
+    if tracks:
+        print(
+            f"  WARNING: operator.jurisdictions.{j} names its own contacts but no reply_to: a "
+            f"regulator's answer to {_WHOSE[j]} notices goes to "
+            f"{default or 'smtp.sender'}, not to the contacts the notices name there"
+        )
 
 
 def _services(configured: Mapping[str, ServiceNames], used: Iterable[str]) -> None:

@@ -211,6 +211,32 @@ def test_check_config_says_what_changed_in_the_swedish_law(tmp_path: Path) -> No
     assert "add a regulator with rule_set: se-cyber" in run.stdout
 
 
+def test_check_config_says_where_each_countrys_replies_go(tmp_path: Path) -> None:
+    """The shipped config asks Nkom's case handlers to answer the Norwegian NOC
+    (operator.jurisdictions.NO.reply_to) and the Swedish ones operator.contact.email. A country
+    whose identity names its own contacts but no reply_to is warned of: its regulators' answers
+    would go to the operator's default address, perhaps another country's NOC."""
+    out = check_config("config/bridge.yaml").stdout
+    assert "      replies to noc-no@example.net (operator.jurisdictions.NO.reply_to)" in out
+    assert "      replies to noc@example.net (operator.contact.email)" in out
+    assert "reply_to" not in "".join(x for x in out.splitlines() if "WARNING" in x)
+    shipped = (REPO / "config" / "bridge.yaml").read_text(encoding="utf-8")
+    [line] = [x for x in shipped.splitlines(keepends=True) if x.strip().startswith("reply_to:")]
+    without = tmp_path / "bridge.yaml"
+    without.write_text(
+        shipped.replace(line, "")
+        .replace("rules_dir: rules", f"rules_dir: {REPO / 'config' / 'rules'}")
+        .replace("path: inventory.yaml", f"path: {REPO / 'config' / 'inventory.yaml'}"),
+        encoding="utf-8",
+    )
+    run = check_config(without)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "      replies to noc@example.net (operator.contact.email)" in run.stdout
+    [warning] = [x for x in run.stdout.splitlines() if "WARNING: operator.jurisdictions.NO" in x]
+    assert "names its own contacts but no reply_to" in warning
+    assert "Nkom's and Norwegian subscribers' notices" in warning and "noc@example.net" in warning
+
+
 def test_check_config_names_each_countrys_provider_and_warns_of_a_wrong_number(
     tmp_path: Path,
 ) -> None:

@@ -280,6 +280,7 @@ def test_a_lockout_of_zero_is_refused(tmp_path: Path, key: str) -> None:
         ("privacy.subscriber_notice_recipient", "nope", "'nope' is not an e-mail address"),
         ("operator.contact.email", "noc", "'noc' is not an e-mail address"),
         ("operator.contacts.privacy.email", "dpo@", "'dpo@' is not an e-mail address"),
+        ("operator.jurisdictions.NO.reply_to", "noc", "'noc' is not an e-mail address"),
     ],
 )
 def test_e_mail_addresses_are_checked(tmp_path: Path, key: str, value: object, says: str) -> None:
