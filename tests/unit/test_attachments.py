@@ -10,7 +10,7 @@ import docx
 import pytest
 
 from bridge.core.casework import Draft, Version
-from bridge.core.drafts import Sender
+from bridge.core.drafts import Identity, Sender
 from bridge.notices.attachments import DOCX_MIME, attachment_for
 
 FFFD = "\N{REPLACEMENT CHARACTER}"
@@ -96,3 +96,25 @@ def test_the_same_approval_makes_the_same_message_bytes_every_time() -> None:
     assert first.count(b"boundary=") == 2
     later = replace(approved, approval=replace(approved.approval, at=T0.replace(hour=9)))
     assert mail.build_message(later, SENDER, "noc@example.net").as_bytes() != first
+
+
+def test_the_swedish_providers_name_and_number_go_through_the_same_rule() -> None:
+    """The document names the provider registered in Sweden (operator.jurisdictions.SE): its
+    configured name and number are text like any other, a control character in them shown as
+    U+FFFD in the paragraph and the document's author, never a document that fails to build."""
+    sender = Sender(
+        "Exempel Nät AB",
+        "556000-0000",
+        "NOC",
+        "+46 10",
+        "noc@example.net",
+        identities={"SE": Identity("Exempel\x0bSverige AB\x00", "559999-9991\x1b")},
+    )
+    built, version = draft("pts_initial", {"reference": "R-1", "summary": "s"})
+    found = attachment_for(built, version, sender)
+    assert found is not None
+    document = docx.Document(io.BytesIO(found[2]))
+    assert document.core_properties.author == f"Exempel{FFFD}Sverige AB{FFFD}"
+    assert f"Operatör: Exempel{FFFD}Sverige AB{FFFD} (org.nr 559999-9991{FFFD})" in "\n".join(
+        p.text for p in document.paragraphs
+    )

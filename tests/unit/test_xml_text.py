@@ -3,6 +3,9 @@ character outside XML 1.0's ``Char`` production becomes U+FFFD, every other char
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from bridge.core.xml_text import REPLACEMENT, xml_text
@@ -44,3 +47,43 @@ def test_what_openpyxl_refuses_is_replaced() -> None:
 def test_text_without_such_characters_is_unchanged() -> None:
     text = "Strömavbrott i Östersund\r\n\tDEL \x7f, NEL \x85, emoji 😀, U+FFFD \ufffd"
     assert xml_text(text) == text
+
+
+#: The libraries that write Office Open XML documents (python-docx, openpyxl): they refuse a
+#: character XML cannot hold, so text reaches them only through xml_text.
+DOCUMENT_LIBRARIES = ("docx", "openpyxl")
+BRIDGE = Path(__file__).resolve().parents[2] / "bridge"
+
+
+def _imports(tree: ast.Module) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+    return found
+
+
+def test_every_module_that_writes_an_office_document_goes_through_xml_text() -> None:
+    """Each module of the bridge that imports python-docx or openpyxl (today the PTS document,
+    bridge/notices/attachments.py, and the privacy register's XLSX,
+    bridge/privacy/register_export.py) imports xml_text and calls it: a new export path cannot
+    forget it, and a control character in people's text or an alert's annotation never makes a
+    document fail to build or open."""
+    writers = {}
+    for path in sorted(BRIDGE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported = _imports(tree)
+        if any(name.split(".")[0] in DOCUMENT_LIBRARIES for name in imported):
+            calls = [
+                node
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "xml_text"
+            ]
+            writers[path.relative_to(BRIDGE).as_posix()] = (
+                "bridge.core.xml_text.xml_text" in imported and len(calls) > 0
+            )
+    assert writers == {"notices/attachments.py": True, "privacy/register_export.py": True}
