@@ -375,3 +375,53 @@ def test_store_unsafe_ok_is_refused_for_sqlite(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match=r"store.*unsafe_ok applies to a redis:// store only"):
         load_config(path, env={})
+
+
+async def test_concurrent_writes_go_together_each_answered_as_if_alone(
+    server: RedisServer, store: RedisStore
+) -> None:
+    """Writes made at once are sent together (one pipeline on one connection: the bridge's
+    client opens no connection per write) and each caller gets its own script's answer: every
+    delivery stored, with a change number of its own."""
+    before = raw(server).info("stats")["total_connections_received"]
+    results = await asyncio.gather(
+        *(store.ingest_numbered(delivery(f"fp-{n}"), T0) for n in range(200))
+    )
+    changes = [change for _, change in results]
+    assert len(set(changes)) == 200
+    assert sorted(ep.fingerprint for eps, _ in results for ep in eps) == sorted(
+        f"fp-{n}" for n in range(200)
+    )
+    assert len(await store.load_episodes()) == 200
+    opened = raw(server).info("stats")["total_connections_received"] - before
+    assert opened <= 3, f"{opened} connections for 200 writes made at once"
+
+
+async def test_writes_go_on_after_redis_forgot_its_scripts(
+    server: RedisServer, store: RedisStore
+) -> None:
+    """A script Redis no longer knows (SCRIPT FLUSH, as after a restart) did not run: each
+    write of a batch that met NOSCRIPT is sent again alone, and stored once."""
+    await store.ingest_numbered(delivery("fp-before"), T0)
+    raw(server).script_flush()
+    results = await asyncio.gather(
+        *(store.ingest_numbered(delivery(f"fp-{n}"), T0) for n in range(20))
+    )
+    assert len({change for _, change in results}) == 20
+    assert len(await store.load_episodes()) == 21
+
+
+async def test_a_refused_write_in_a_batch_fails_its_own_caller_with_its_reason(
+    server: RedisServer, store: RedisStore
+) -> None:
+    """Each write's own error reaches its caller through the batch: with the schema key gone
+    (the data flushed underneath), every one of the writes made at once is refused naming
+    it, and nothing is written."""
+    raw(server).delete("bridge:schema")
+    outcomes = await asyncio.gather(
+        *(store.ingest_numbered(delivery(f"fp-{n}"), T0) for n in range(10)),
+        return_exceptions=True,
+    )
+    assert all(isinstance(o, StoreUnavailable) for o in outcomes), outcomes
+    assert all("schema version key" in str(o) for o in outcomes), outcomes
+    assert raw(server).hlen("bridge:alerts") == 0
