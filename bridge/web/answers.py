@@ -2,10 +2,13 @@
 
 Contract (:func:`error_middleware`, outermost on the app):
 - a :class:`bridge.errors.BridgeError` answers by its data (:func:`bridge_error`): a retryable
-  one 503 (Alertmanager retries only 5xx; StoreUnavailable: "nothing was stored, retry",
-  logged as a warning), any other its ``status`` with its message as the detail (BadInput → 400
-  naming the field, Conflict → 409); a status of 500 is not the caller's doing and answers like
-  any other unexpected error;
+  one 503 (Alertmanager retries only 5xx) with the fixed detail :data:`STORE_DOWN` ("the store
+  is unavailable; nothing was stored; retry"), never the error's own text, which names the
+  store (a Redis host and port, a file): the webhook's answer lands in Alertmanager's log and
+  any answer with any API client; the bridge logs the text as a warning (a Redis URL's password
+  is redacted there: bridge/store/redis/url.py); any other its ``status`` with its message as
+  the detail (BadInput → 400 naming the field, Conflict → 409); a status of 500 is not the
+  caller's doing and answers like any other unexpected error;
 - aiohttp's own HTTP errors keep their status, reason and text (413 names the body limit);
 - anything else → 500 "internal error" whose detail carries an error id; the log has one ERROR
   record ``unhandled error on METHOD PATH (error id …)`` with the exception's type and frames,
@@ -32,6 +35,9 @@ from bridge.web.auth import WEBHOOK_PATH
 
 log = logging.getLogger("bridge.web")
 
+#: the detail of every 503 for a store error: never the error's text, which names the store
+STORE_DOWN = "the store is unavailable; nothing was stored; retry"
+
 
 def error(status: int, error_: str, detail: str, **headers: str) -> web.Response:
     return web.json_response({"error": error_, "detail": detail}, status=status, headers=headers)
@@ -45,7 +51,7 @@ def too_large(limit: int) -> str:
 def bridge_error(exc: BridgeError) -> web.Response:
     """The answer to ``exc`` by its data (see the module contract); logging is the caller's."""
     if exc.retryable:
-        return error(503, "store unavailable", f"{exc}; nothing was stored, retry")
+        return error(503, "store unavailable", STORE_DOWN)
     if exc.status >= 500:
         return _internal()
     return error(exc.status, HTTPStatus(exc.status).phrase.lower(), str(exc))

@@ -372,7 +372,7 @@ async def test_openapi_is_the_checked_yaml_served_unchanged(client):
             StoreUnavailable("put", "locked"),
             503,
             "store unavailable",
-            "store put failed: locked; nothing was stored, retry",
+            "the store is unavailable; nothing was stored; retry",
             "store unavailable on GET /boom: store put failed: locked",
         ),
         (
