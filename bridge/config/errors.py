@@ -11,6 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from bridge.config.types import Secret
+from bridge.core.store_url import hide_userinfo
 from bridge.errors import ConfigError
 
 #: A URL's user information (``redis://:PASSWORD@host``): never printed in a problem.
@@ -34,7 +35,7 @@ def _describe(err: Mapping[str, Any]) -> str:
     shown = (
         ""
         if isinstance(got, dict | list | Secret) or got is None or repr(got) in msg
-        else f" (got {got!r})"
+        else f" (got {(hide_userinfo(got) if isinstance(got, str) else got)!r})"
     )
     return _USERINFO.sub("<secret>@", f"{loc or '(top)'}: {msg}{shown}")
 

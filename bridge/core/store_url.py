@@ -2,7 +2,14 @@
 ``sqlite:///PATH[?busy_timeout_ms=N]`` or ``redis[s]://[[USER]:PASSWORD@]HOST[:PORT][/DB][?PARAMS]``.
 
 One list of the parameters each store takes: :mod:`bridge.store.redis.url` reads the Redis ones
-from here (it validates their values again when it opens the store)."""
+from here (it validates their values again when it opens the store).
+
+A URL's password never shows: :func:`redact` (logs, errors, ``/readyz``) and
+:func:`hide_userinfo` (configuration problems) take everything between ``://`` and the URL's
+*last* ``@`` as its user part, so an unencoded ``@``, ``/``, ``?``, ``#``, a space or a quote in
+the password cannot push any of it out of the part hidden; and a Redis URL with an ``@`` after
+its host (an unencoded ``/``, ``?`` or ``#`` in the password moved it there) is refused without
+naming anything after the ``://``."""
 
 from __future__ import annotations
 
@@ -58,8 +65,41 @@ def _sqlite(url: str) -> list[str]:
     return problems
 
 
+def _split(url: str) -> tuple[str, str, str] | None:
+    """``(SCHEME://, USERINFO, REST)`` split at the last ``@``; None without a user part (no
+    ``@``, or an empty authority: ``sqlite:///path@x`` has none)."""
+    head, sep, rest = url.partition("://")
+    if not sep or rest.startswith("/") or "@" not in rest:
+        return None
+    userinfo, _, after = rest.rpartition("@")
+    return f"{head}://", userinfo, after
+
+
+def redact(url: str) -> str:
+    """The URL with its password shown as ``<secret>`` (the user name kept:
+    ``redis://USER:<secret>@HOST``); a user part without a colon is hidden whole
+    (``redis://<secret>@HOST``): it may be a password written without its colon."""
+    split = _split(url)
+    if split is None:
+        return url
+    head, userinfo, after = split
+    user, colon, _ = userinfo.partition(":")
+    return f"{head}{user + ':' if colon else ''}<secret>@{after}"
+
+
+def hide_userinfo(url: str) -> str:
+    """The URL with its whole user part shown as ``<secret>`` (``redis://<secret>@HOST``)."""
+    split = _split(url)
+    return url if split is None else f"{split[0]}<secret>@{split[2]}"
+
+
 def _redis(url: str) -> list[str]:
     parts = urlsplit(url)
+    if "@" in parts.path + parts.query + parts.fragment:  # the split cannot be trusted
+        return [
+            f"{_FORMS}: an '@' after the host: percent-encode '@', '/', '?' and '#' in the "
+            "user name, the password and the parameters (%40, %2F, %3F, %23)"
+        ]
     problems = []
     if not parts.hostname:  # redis-py would connect to localhost:6379
         problems.append(f"{_FORMS}: no host after {parts.scheme}://")

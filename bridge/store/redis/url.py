@@ -23,11 +23,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
+from bridge.core import store_url
 from bridge.core.store_url import REDIS_DRIVER_PARAMETERS, REDIS_OWN_PARAMETERS
 from bridge.errors import ConfigError
 
@@ -41,15 +42,9 @@ def _truthy(value: str) -> bool:
 
 
 def redact(url: str) -> str:
-    """The URL with its password shown as ``<secret>`` (for logs, errors and /readyz)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user = quote(parts.username or "", safe="")
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    return urlunsplit(parts._replace(netloc=f"{user}:<secret>@{host}"))
+    """The URL with its password shown as ``<secret>`` (for logs, errors and /readyz); see
+    :func:`bridge.core.store_url.redact`."""
+    return store_url.redact(url)
 
 
 @dataclass(frozen=True, slots=True)
