@@ -235,8 +235,9 @@ def stop_deadline(cfg: BridgeConfig) -> timedelta:
     persisting and releasing the lease still get their 15 s after it. After SIGTERM,
     ``bridge serve`` first gives requests in flight ``IN_FLIGHT_GRACE`` (5 s); 5 + at most
     15 + 60 s (``MAX_SMTP_TIMEOUT``), plus closing SQLite behind a write that waits at most its
-    busy timeout (5 s), stay inside ``terminationGracePeriodSeconds: 90`` (deploy/kubernetes)
-    and ``TimeoutStopSec=90s`` (deploy/systemd)."""
+    busy timeout (at most 5 s: ``SQLITE_MAX_BUSY_TIMEOUT_MS``, refused beyond at load), stay
+    inside ``terminationGracePeriodSeconds: 90`` (deploy/kubernetes) and ``TimeoutStopSec=90s``
+    (deploy/systemd)."""
     return STOP_DEADLINE + (cfg.smtp.timeout if cfg.smtp is not None else timedelta(0))
 
 

@@ -1,5 +1,5 @@
 """The store URL's shape, checked when bridge.yaml is read (before any store is opened):
-``sqlite:///PATH[?busy_timeout_ms=N]`` or ``redis[s]://[[USER]:PASSWORD@]HOST[:PORT][/DB][?PARAMS]``.
+``sqlite:///PATH[?busy_timeout_ms=N]`` (N from 0 to 5000) or ``redis[s]://[[USER]:PASSWORD@]HOST[:PORT][/DB][?PARAMS]``.
 
 One list of the parameters each store takes: :mod:`bridge.store.redis.url` reads the Redis ones
 from here (it validates their values again when it opens the store).
@@ -17,6 +17,13 @@ from urllib.parse import parse_qsl, urlsplit
 
 #: what ``sqlite:///PATH?…`` takes (bridge.store.sqlite.connection)
 SQLITE_PARAMETERS = frozenset({"busy_timeout_ms"})
+#: the longest ``busy_timeout_ms`` (the default): how long a write waits for a lock another
+#: process holds. The stop's worst case, 5 s for requests in flight + 15 s + ``smtp.timeout``
+#: (at most 60 s) + closing behind a write that waits this long, must end inside the deploy
+#: files' 90 s; and a webhook queued behind a batch that waits can wait two of these before its
+#: 503, which must fit Alertmanager's shortest notification budget (10 s). Why, in full:
+#: docs/configuration.md (``store``).
+SQLITE_MAX_BUSY_TIMEOUT_MS = 5000
 #: what the bridge reads itself from a Redis URL (bridge.store.redis.url)
 REDIS_OWN_PARAMETERS = frozenset(
     {
@@ -60,8 +67,13 @@ def _sqlite(url: str) -> list[str]:
     problems = [] if path.strip() else [f"{_FORMS}: no database file after sqlite:///"]
     problems += _unknown(query, SQLITE_PARAMETERS)
     for name, value in parse_qsl(query, keep_blank_values=True):
-        if name == "busy_timeout_ms" and not (value.isascii() and value.isdigit()):
-            problems.append(f"busy_timeout_ms: expected a whole number of milliseconds ({value!r})")
+        if name == "busy_timeout_ms" and not (
+            value.isascii() and value.isdigit() and int(value) <= SQLITE_MAX_BUSY_TIMEOUT_MS
+        ):
+            problems.append(
+                "busy_timeout_ms: expected a whole number of milliseconds from 0 to "
+                f"{SQLITE_MAX_BUSY_TIMEOUT_MS}, not {value!r}"
+            )
     return problems
 
 

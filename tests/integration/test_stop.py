@@ -186,10 +186,10 @@ async def test_stop_past_its_deadline_abandons_the_remaining_steps_and_closes_th
     on_stop_log: Callable[[str, Callable[[], None]], _OnRecord],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """A store that would make the lease release wait 30 s: the stop gives up at its deadline
+    """A store that would make the lease release wait 5 s: the stop gives up at its deadline
     with one line naming where, and the store is closed all the same."""
     db = tmp_path / "bridge.sqlite3"
-    client = await client_for(config(tmp_path, busy_timeout_ms=30_000))
+    client = await client_for(config(tmp_path, busy_timeout_ms=5_000))
     service = service_of(client)
     service.stop_deadline = timedelta(milliseconds=300)
     blocker = sqlite3.connect(db, isolation_level=None, timeout=0.1)

@@ -260,6 +260,15 @@ def test_a_listen_address_of_the_right_shape_loads(tmp_path: Path, listen: str) 
         ("sqlite:///", "no database file after sqlite:///"),
         ("sqlite:///x.db?bogus=1", "unknown parameter(s) 'bogus' (known: busy_timeout_ms)"),
         ("sqlite:///x.db?busy_timeout_ms=soon", "busy_timeout_ms: expected a whole number"),
+        (
+            "sqlite:///x.db?busy_timeout_ms=5001",
+            "busy_timeout_ms: expected a whole number of milliseconds from 0 to 5000, not '5001'",
+        ),
+        (
+            "sqlite:///x.db?busy_timeout_ms=600000",
+            "busy_timeout_ms: expected a whole number of milliseconds from 0 to 5000, "
+            "not '600000'",
+        ),
     ],
 )
 def test_a_store_url_of_the_wrong_shape_is_refused(tmp_path: Path, store: str, why: str) -> None:
@@ -292,6 +301,8 @@ def test_a_store_url_problem_never_prints_its_password(tmp_path: Path) -> None:
         "rediss://redis.example",
         "redis://[::1]:6379/0",
         "sqlite:///data/bridge.sqlite3?busy_timeout_ms=100",
+        "sqlite:///data/bridge.sqlite3?busy_timeout_ms=0",
+        "sqlite:///data/bridge.sqlite3?busy_timeout_ms=5000",
     ],
 )
 def test_a_store_url_of_the_right_shape_loads(tmp_path: Path, store: str) -> None:

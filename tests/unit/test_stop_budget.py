@@ -19,6 +19,7 @@ from builders import write_config
 from bridge.cli.serve import IN_FLIGHT_GRACE
 from bridge.config import load_config
 from bridge.config.models import MAX_SMTP_TIMEOUT, BridgeConfig, SmtpConfig
+from bridge.core.store_url import SQLITE_MAX_BUSY_TIMEOUT_MS
 from bridge.errors import ConfigError
 from bridge.service import stop_deadline
 from bridge.store.sqlite.connection import SqliteConnection
@@ -33,6 +34,19 @@ def test_the_stop_deadline_gives_the_handover_its_smtp_timeout_and_the_other_ste
     assert stop_deadline(BridgeConfig(smtp=SmtpConfig())) == timedelta(seconds=45)
     slow = BridgeConfig(smtp=SmtpConfig(timeout=MAX_SMTP_TIMEOUT))
     assert stop_deadline(slow) == timedelta(seconds=75)
+
+
+def test_a_busy_timeout_beyond_the_stop_budget_is_refused_naming_it_and_the_range(
+    tmp_path: Path,
+) -> None:
+    """A write waits at most the busy timeout for a lock another process holds, and a webhook
+    queued behind a batch that waits can wait two of them: an unbounded one outlasts the stop's
+    budget and Alertmanager's notification budget (configuration.md gives the reason)."""
+    store = f"sqlite:///{tmp_path / 'b.sqlite3'}?busy_timeout_ms=60000"
+    with pytest.raises(ConfigError) as info:
+        load_config(write_config(tmp_path, store=store), env={})
+    (found,) = info.value.problems
+    assert "store: busy_timeout_ms: expected a whole number of milliseconds from 0 to 5000" in found
 
 
 @pytest.mark.parametrize(
@@ -53,7 +67,10 @@ def test_an_smtp_timeout_beyond_the_stop_budget_is_refused(
 
 
 def test_sigterm_to_exit_fits_the_kubernetes_and_systemd_grace_periods() -> None:
-    busy = SqliteConnection("sqlite:///unused.sqlite3").busy_timeout_ms / 1000
+    """With the longest busy timeout a SQLite URL may set (longer is refused at load)."""
+    default = SqliteConnection("sqlite:///unused.sqlite3").busy_timeout_ms
+    assert default <= SQLITE_MAX_BUSY_TIMEOUT_MS
+    busy = SQLITE_MAX_BUSY_TIMEOUT_MS / 1000
     longest = stop_deadline(BridgeConfig(smtp=SmtpConfig(timeout=MAX_SMTP_TIMEOUT)))
     worst = IN_FLIGHT_GRACE + longest.total_seconds() + busy
     docs = list(yaml.safe_load_all((ROOT / "deploy/kubernetes/deployment.yaml").read_text()))

@@ -9,8 +9,9 @@ commonest write under a long outage) may run without a savepoint of its own (``b
 statements fewer; should it fail after writing all the same, the batch fails whole, as when the
 commit fails. Reads use a second connection (WAL readers never block the writer).
 
-URL: ``sqlite:///PATH[?busy_timeout_ms=N]``. A file locked by another process for longer than
-the busy timeout makes writes raise StoreUnavailable (the webhook answers 503).
+URL: ``sqlite:///PATH[?busy_timeout_ms=N]`` (N at most 5000, checked at load:
+:data:`bridge.core.store_url.SQLITE_MAX_BUSY_TIMEOUT_MS`). A file locked by another process for
+longer than the busy timeout makes writes raise StoreUnavailable (the webhook answers 503).
 
 Files: the database is created readable and writable by this process's user only (``0600``,
 whatever the umask; it holds personal data of privacy cases), and so are its ``-wal`` and
