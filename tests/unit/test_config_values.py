@@ -266,8 +266,7 @@ def test_a_listen_address_of_the_right_shape_loads(tmp_path: Path, listen: str) 
         ),
         (
             "sqlite:///x.db?busy_timeout_ms=600000",
-            "busy_timeout_ms: expected a whole number of milliseconds from 0 to 5000, "
-            "not '600000'",
+            "busy_timeout_ms: expected a whole number of milliseconds from 0 to 5000, not '600000'",
         ),
     ],
 )
