@@ -3,7 +3,9 @@
 Contract:
 - :meth:`BridgeService.start` refuses a store rolled back after notices left
   (:class:`~bridge.errors.StoreRolledBack`, store closed again: its hand-over count is below the
-  archive folder's witness, :mod:`bridge.notices.witness`), else
+  archive folder's witness, :mod:`bridge.notices.witness`) and a live stored API token sharing
+  a configured token's secret or API token's name (ConfigError naming both, store closed
+  again: :func:`bridge.people.tokens.clashes`), else
   loads the engine from the store (like every restart), takes or
   follows the lease, then runs the evaluation timer (``evaluation.interval``), the replica sync
   (``replication.sync_interval``) and the lease renewal. :meth:`stop` stops them (a notice
@@ -60,7 +62,14 @@ from bridge.core.incident_state import Incident
 from bridge.core.report_names import met_words
 from bridge.core.rules import Assessment, RuleSet
 from bridge.core.topology import Topology
-from bridge.errors import Conflict, LeaseLost, StoreRolledBack, StoreUnavailable, traced
+from bridge.errors import (
+    ConfigError,
+    Conflict,
+    LeaseLost,
+    StoreRolledBack,
+    StoreUnavailable,
+    traced,
+)
 from bridge.evaluation.by_hand import ByHand
 from bridge.evaluation.declarations import Declarations
 from bridge.evaluation.engine import build_engine, mapping_rules
@@ -82,6 +91,7 @@ from bridge.notices.context import drafting_context
 from bridge.notices.desk import NoticeDesk
 from bridge.notices.drafting import Drafting
 from bridge.notices.outbox import Outbox
+from bridge.people import tokens
 from bridge.people.rules import add_person_hint
 from bridge.privacy.access_audit import AccessAudit
 from bridge.privacy.cases import PrivacyCases, is_case
@@ -403,7 +413,13 @@ class BridgeService:
         await self.store.open()
         try:  # a store rolled back after notices left would send them again: not served
             await self.outbox.not_rolled_back()
-        except StoreRolledBack:
+            # a stored token beside a configured one with its secret or name: not served
+            clashing = tokens.clashes(
+                self.loaded.config.auth, await self.store.list_tokens(), self.loaded.origin
+            )
+            if clashing:
+                raise ConfigError(clashing)
+        except (StoreRolledBack, ConfigError):
             await self.store.close()
             raise
         await self._rebuild()

@@ -92,6 +92,11 @@ class LoadedConfig:
         privacy = self.config.privacy
         return [] if privacy is None else [self.rule_sets[n][1] for n in privacy.rule_sets]
 
+    def origin(self, loc: tuple[str, ...]) -> str:
+        """Where the value at key path ``loc`` came from: the ``BRIDGE_…`` variable that set it,
+        else the file (how a problem names it)."""
+        return _origin(self.path, self.env_overrides, loc)
+
     def store_url(self) -> str:
         """The store URL with a relative SQLite path resolved against the config folder (and
         ``store.unsafe_ok`` carried as the Redis URL's ``unsafe_ok=true``)."""

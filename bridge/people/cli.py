@@ -8,7 +8,9 @@ Contract:
 - A password comes from ``--password-file`` (``-`` reads standard input; the first line) or,
   on a terminal, from a prompt asked twice; at least 12 characters.
 - ``tokens add`` prints the token's secret once on standard output (the store keeps only its
-  hash). Every change is audited with the actor ``cli:<login name>``.
+  hash); it refuses the name of a configured API token (``auth.api_tokens``: the audit names
+  both ``token:NAME``), naming that entry. Every change is audited with the actor
+  ``cli:<login name>``.
 - ``users list`` and ``tokens list`` only read: they open the store without migrating it, and
   refuse a store at an older schema (``bridge serve`` upgrades it).
 - Exit codes: 0 done, 1 refused (bad input, unknown name, name taken, store unavailable).
@@ -174,7 +176,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         loaded = load_config(args.config)
         store = make_store(loaded.store_url())
-        directory = Directory(store, lambda: datetime.now(UTC))
+        directory = Directory(store, lambda: datetime.now(UTC), configured=loaded.config.auth)
         migrate = (args.command, args.action) not in _READ_ONLY
         asyncio.run(_with_store(store, lambda: _run(args, directory), migrate=migrate))
     except ConfigError as exc:

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from argon2 import PasswordHasher
 
+from bridge.config import AuthConfig
 from bridge.core import access
 from bridge.people.accounts import Accounts
 from bridge.people.signin import SignIn
@@ -17,7 +18,8 @@ from bridge.people.writes import DirectoryStore, UserWrites
 
 
 class Directory:
-    """The three over one store and clock (``now``, injected in tests)."""
+    """The three over one store and clock (``now``, injected in tests); ``configured``: the
+    configured credentials (``auth``), whose API token names a stored token may not take."""
 
     def __init__(
         self,
@@ -25,9 +27,10 @@ class Directory:
         now: Callable[[], datetime],
         policy: access.LockoutPolicy | None = None,
         hasher: PasswordHasher | None = None,
+        configured: AuthConfig | None = None,
     ) -> None:
         self.store = store
         writes = UserWrites(store, now, hasher)
         self.accounts = Accounts(writes)
         self.signin = SignIn(writes, policy)
-        self.tokens = Tokens(writes)
+        self.tokens = Tokens(writes, configured)

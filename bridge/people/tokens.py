@@ -3,15 +3,28 @@
 Contract: only the SHA-256 of a secret is stored; :meth:`Tokens.token_for` finds a live (not
 revoked) token by its secret and records its use (at most once a minute: last use is for
 people to read, not an exact log). Every change carries its audit entry (``token.*``).
+
+Stored and configured tokens (``auth.api_tokens``, ``auth.webhook.tokens``) never stand for one
+caller: a request's bearer token is looked up among the configured ones first, so a stored
+token whose secret a configured entry holds too would act with that entry's roles and name (and
+revoking it would not stop the secret), and a stored token under a configured API token's name
+is told apart from it by nobody in the audit (both ``token:NAME``). A new token's secret is
+random (256 bits): it cannot meet a configured one by chance, only by being copied into
+bridge.yaml; so :meth:`Tokens.add_token` (``bridge tokens add``, ``POST /api/v1/tokens``)
+refuses a configured API token's name (BadInput naming ``name``), and ``bridge serve`` refuses
+to start beside a live stored token that shares a configured token's secret or API token's
+name (:func:`clashes`), naming both. A revoked token clashes with nothing: it authenticates no
+one.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import timedelta
 
+from bridge.config import AuthConfig
 from bridge.errors import BadInput, Conflict
 from bridge.people.rules import TOKEN_PREFIX, check_grants, token_hash
 from bridge.people.writes import UserWrites
@@ -24,8 +37,10 @@ _TOUCH_EVERY = timedelta(minutes=1)  # last use is for people to read, not an ex
 class Tokens:
     """See the module contract."""
 
-    def __init__(self, writes: UserWrites) -> None:
+    def __init__(self, writes: UserWrites, configured: AuthConfig | None = None) -> None:
         self.writes = writes
+        #: the configured credentials, whose API token names a new token may not take
+        self.configured = configured if configured is not None else AuthConfig()
 
     async def add_token(
         self, name: str, grants: Sequence[str], actor: str
@@ -33,6 +48,13 @@ class Tokens:
         """A new token and its secret (shown once, never stored)."""
         if not name or len(name) > 64:
             raise BadInput("name", "expected 1-64 characters")
+        index = configured_name(self.configured, name)
+        if index is not None:
+            raise BadInput(
+                "name",
+                f"{name!r} is the name of a configured token (auth.api_tokens.{index}.name): "
+                f"the audit would name both token:{name}; choose another",
+            )
         roles = check_grants(grants)
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         token = TokenRecord(
@@ -76,3 +98,49 @@ class Tokens:
         if token.last_used_at is None or now - token.last_used_at >= _TOUCH_EVERY:
             await self.writes.store.touch_token(token.id, now)
         return token
+
+
+def configured_name(auth: AuthConfig, name: str) -> int | None:
+    """The index in ``auth.api_tokens`` of the configured token named ``name``, or None."""
+    return next((i for i, t in enumerate(auth.api_tokens) if t.name == name), None)
+
+
+def clashes(
+    auth: AuthConfig,
+    stored: Iterable[TokenRecord],
+    origin: Callable[[tuple[str, ...]], str],
+) -> list[str]:
+    """Each configured token sharing its secret, or API token its name, with a live stored
+    token (see the module contract), as ``ORIGIN: key.path: …`` naming the stored token's id
+    (``origin`` names where a key path's value came from). Never a secret."""
+    live = [t for t in stored if t.revoked_at is None]
+    by_hash = {t.token_hash: t for t in live}
+    webhook = "Alertmanager's credential would read the API as the stored token too"
+    api = "configured tokens are looked up first: this entry's roles and name would act for it"
+    configured = [
+        (("auth", "webhook", "tokens", str(i), "token"), t.token.get(), webhook)
+        for i, t in enumerate(auth.webhook.tokens)
+    ] + [
+        (("auth", "api_tokens", str(i), "token"), t.token.get(), api)
+        for i, t in enumerate(auth.api_tokens)
+    ]
+    problems: list[str] = []
+    for loc, secret, why in configured:
+        hit = by_hash.get(token_hash(secret))
+        if hit is not None:
+            problems.append(
+                f"{origin(loc)}: {'.'.join(loc)}: the secret of the stored token {hit.id} "
+                f"({hit.name!r}, made by `bridge tokens add`): a token names one caller ({why}, "
+                "and revoking the stored token would not stop this secret); revoke it "
+                f"(`bridge tokens revoke {hit.id}`) and give this entry a secret of its own"
+            )
+    for i, token in enumerate(auth.api_tokens):
+        for same in (t for t in live if t.name == token.name):
+            loc = ("auth", "api_tokens", str(i), "name")
+            problems.append(
+                f"{origin(loc)}: {'.'.join(loc)}: {token.name!r} is also the name of the stored "
+                f"token {same.id} (made by `bridge tokens add`): the audit names both "
+                f"token:{token.name}; revoke the stored one (`bridge tokens revoke {same.id}`) "
+                "or rename this entry"
+            )
+    return problems

@@ -81,7 +81,7 @@ class Sessions:
             cfg.lockout.address_max_failures,
             cfg.lockout.address_window,
         )
-        self.directory = Directory(store, now, self.policy)
+        self.directory = Directory(store, now, self.policy, configured=loaded.config.auth)
         self.store = store
         self._failures: dict[str, list[datetime]] = {}
         self._proxies = [ipaddress.ip_network(str(n)) for n in cfg.trusted_proxies]

@@ -526,6 +526,20 @@ async def test_bearer_requests_need_no_csrf(client):
     assert r.status == 201
 
 
+async def test_a_stored_token_may_not_take_a_configured_tokens_name(client):
+    """POST /api/v1/tokens under the name of a configured API token (boot): 400 naming the
+    field and the configured entry, nothing stored (the audit would name both token:boot)."""
+    admin = {"Authorization": "Bearer config-admin-token"}
+    r = await client.post(
+        "/api/v1/tokens", json={"name": "boot", "roles": ["viewer"]}, headers=admin
+    )
+    assert r.status == 400
+    assert (await r.json())["detail"].startswith(
+        "name: 'boot' is the name of a configured token (auth.api_tokens.0.name)"
+    )
+    assert (await (await client.get("/api/v1/tokens", headers=admin)).json())["tokens"] == []
+
+
 async def test_trusted_proxy_header(client_for, tmp_path):
     """With a trusted proxy configured, its header signs in an existing user (from the proxy's
     address only); the same header from elsewhere does nothing."""

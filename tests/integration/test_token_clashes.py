@@ -1,0 +1,117 @@
+"""A stored API token (``bridge tokens add``) and a configured one (bridge.yaml) never stand for
+one caller under two grants: the configured tokens are looked up first, so a stored token whose
+secret a configured entry also holds authenticates with the configured entry's roles and name,
+and revoking it does not stop the secret; one under a configured token's name is told apart
+from it by nobody in the audit (``token:NAME``). ``tokens add`` refuses a configured name (its
+secret is random, 256 bits: it cannot meet a configured one by chance, only by being copied
+into bridge.yaml), and ``serve`` refuses to start beside such a pair, naming both."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from builders import write_config
+from test_cli import bridge
+
+from bridge.errors import ConfigError
+from bridge.people.directory import Directory
+from bridge.store import SqliteStore
+
+
+def stored_token(tmp_path: Path, name: str, roles: list[str]) -> tuple[str, str]:
+    """Add a live token to the test's store as ``bridge tokens add`` does: (id, secret)."""
+
+    async def run() -> tuple[str, str]:
+        store = SqliteStore(f"sqlite:///{tmp_path / 'bridge.sqlite3'}")
+        await store.open()
+        try:
+            directory = Directory(store, lambda: datetime.now(UTC))
+            token, secret = await directory.tokens.add_token(name, roles, "cli:test")
+            return token.id, secret
+        finally:
+            await store.close()
+
+    return asyncio.run(run())
+
+
+def stored_names(tmp_path: Path) -> list[str]:
+    async def run() -> list[str]:
+        store = SqliteStore(f"sqlite:///{tmp_path / 'bridge.sqlite3'}")
+        await store.open()
+        try:
+            return [t.name for t in await store.list_tokens()]
+        finally:
+            await store.close()
+
+    return asyncio.run(run())
+
+
+def test_tokens_add_refuses_the_name_of_a_configured_api_token(tmp_path: Path) -> None:
+    cfg = str(write_config(tmp_path))  # auth.api_tokens: viewer, privacy-only
+    run = bridge("tokens", "add", "privacy-only", "--role", "approver", "-c", cfg)
+    assert run.returncode == 1
+    assert "'privacy-only'" in run.stderr and "auth.api_tokens.1.name" in run.stderr
+    assert stored_names(tmp_path) == []
+    assert bridge("tokens", "add", "grafana", "--role", "viewer", "-c", cfg).returncode == 0
+
+
+async def test_serve_refuses_a_stored_token_under_a_configured_name(
+    tmp_path: Path, client_for: Any
+) -> None:
+    config = write_config(tmp_path)
+    token_id, _ = await asyncio.to_thread(stored_token, tmp_path, "viewer", ["approver"])
+    with pytest.raises(ConfigError) as info:
+        await client_for(config)
+    (problem,) = info.value.problems
+    assert problem.startswith(f"{config}: auth.api_tokens.0.name: 'viewer'")
+    assert f"stored token {token_id}" in problem
+
+
+@pytest.mark.parametrize("section", ["api_tokens", "webhook"])
+async def test_serve_refuses_a_configured_token_holding_a_stored_tokens_secret(
+    tmp_path: Path, client_for: Any, section: str
+) -> None:
+    """The secret ``tokens add`` printed, copied into bridge.yaml: the configured entry would
+    act with its own roles (found first) and revoking the stored one would not stop it."""
+    token_id, secret = await asyncio.to_thread(stored_token, tmp_path, "grafana", ["viewer"])
+    auth: dict[str, Any] = (
+        {"api_tokens": [{"name": "ops", "token": secret, "roles": ["approver"]}]}
+        if section == "api_tokens"
+        else {"webhook": {"tokens": [{"name": "am", "token": secret}]}}
+    )
+    config = write_config(tmp_path, extra={"auth": auth})
+    with pytest.raises(ConfigError) as info:
+        await client_for(config)
+    (problem,) = info.value.problems
+    key = "auth.api_tokens.0.token" if section == "api_tokens" else "auth.webhook.tokens.0.token"
+    assert problem.startswith(f"{config}: {key}: the secret of the stored token {token_id}")
+    assert secret not in problem
+
+
+async def test_a_revoked_stored_token_clashes_with_nothing(tmp_path: Path, client_for: Any) -> None:
+    """Revoked, it no longer authenticates: its name may be configured (a token moved into
+    bridge.yaml under the same name), and serve starts."""
+    token_id, _ = await asyncio.to_thread(stored_token, tmp_path, "viewer", ["approver"])
+    cfg = str(write_config(tmp_path))
+    assert (
+        await asyncio.to_thread(bridge, "tokens", "revoke", token_id, "-c", cfg)
+    ).returncode == 0
+    client = await client_for(Path(cfg))
+    assert (await client.get("/readyz")).status == 200
+
+
+def test_bridge_serve_exits_1_naming_both(tmp_path: Path) -> None:
+    """Through the command: the problem printed as any configuration problem, no traceback."""
+    token_id, _ = stored_token(tmp_path, "viewer", ["approver"])
+    cfg = write_config(tmp_path, extra={"notices": {"archive_dir": str(tmp_path / "sent")}})
+    run = bridge("serve", "-c", str(cfg))
+    assert run.returncode == 1
+    assert "configuration INVALID (1 problem(s))" in run.stderr
+    assert f"auth.api_tokens.0.name: 'viewer' is also the name of the stored token {token_id}" in (
+        run.stderr
+    )
+    assert "Traceback" not in run.stderr
