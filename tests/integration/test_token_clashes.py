@@ -15,11 +15,16 @@ from typing import Any
 
 import pytest
 from builders import write_config
+from fakes import FakeClock
+from prometheus_client import CollectorRegistry
 from test_cli import bridge
 
+from bridge.config import load_config
 from bridge.errors import ConfigError
 from bridge.people.directory import Directory
 from bridge.store import SqliteStore
+from bridge.web.app import create_app
+from bridge.web.keys import SERVICE
 
 
 def stored_token(tmp_path: Path, name: str, roles: list[str]) -> tuple[str, str]:
@@ -50,6 +55,17 @@ def stored_names(tmp_path: Path) -> list[str]:
     return asyncio.run(run())
 
 
+async def start_refused(config: Path, clock: FakeClock) -> list[str]:
+    """The service of that config refuses to start (ConfigError): its problems. The store is
+    closed again."""
+    app = create_app(load_config(config, env={}), clock=clock, registry=CollectorRegistry())
+    service = app[SERVICE]
+    with pytest.raises(ConfigError) as info:
+        await service.start()
+    assert service.store._writer is None  # type: ignore[attr-defined]  # closed
+    return info.value.problems
+
+
 def test_tokens_add_refuses_the_name_of_a_configured_api_token(tmp_path: Path) -> None:
     cfg = str(write_config(tmp_path))  # auth.api_tokens: viewer, privacy-only
     run = bridge("tokens", "add", "privacy-only", "--role", "approver", "-c", cfg)
@@ -60,20 +76,18 @@ def test_tokens_add_refuses_the_name_of_a_configured_api_token(tmp_path: Path) -
 
 
 async def test_serve_refuses_a_stored_token_under_a_configured_name(
-    tmp_path: Path, client_for: Any
+    tmp_path: Path, clock: FakeClock
 ) -> None:
     config = write_config(tmp_path)
     token_id, _ = await asyncio.to_thread(stored_token, tmp_path, "viewer", ["approver"])
-    with pytest.raises(ConfigError) as info:
-        await client_for(config)
-    (problem,) = info.value.problems
+    (problem,) = await start_refused(config, clock)
     assert problem.startswith(f"{config}: auth.api_tokens.0.name: 'viewer'")
     assert f"stored token {token_id}" in problem
 
 
 @pytest.mark.parametrize("section", ["api_tokens", "webhook"])
 async def test_serve_refuses_a_configured_token_holding_a_stored_tokens_secret(
-    tmp_path: Path, client_for: Any, section: str
+    tmp_path: Path, clock: FakeClock, section: str
 ) -> None:
     """The secret ``tokens add`` printed, copied into bridge.yaml: the configured entry would
     act with its own roles (found first) and revoking the stored one would not stop it."""
@@ -84,9 +98,7 @@ async def test_serve_refuses_a_configured_token_holding_a_stored_tokens_secret(
         else {"webhook": {"tokens": [{"name": "am", "token": secret}]}}
     )
     config = write_config(tmp_path, extra={"auth": auth})
-    with pytest.raises(ConfigError) as info:
-        await client_for(config)
-    (problem,) = info.value.problems
+    (problem,) = await start_refused(config, clock)
     key = "auth.api_tokens.0.token" if section == "api_tokens" else "auth.webhook.tokens.0.token"
     assert problem.startswith(f"{config}: {key}: the secret of the stored token {token_id}")
     assert secret not in problem
