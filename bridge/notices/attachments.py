@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from datetime import UTC, datetime
 from urllib.parse import quote
 
@@ -83,4 +84,22 @@ def pts_document(draft: Draft, version: Version, sender: Sender) -> bytes:
             document.add_paragraph(line)
     out = io.BytesIO()
     document.save(out)
+    return _zip_at_fixed_times(out.getvalue())
+
+
+#: every member's time in a built document (a ZIP's times have two-second steps, from 1980)
+_FIXED_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
+
+
+def _zip_at_fixed_times(data: bytes) -> bytes:
+    """The same ZIP (members, order, compression) with every member's time fixed: python-docx
+    stamps each with the clock's second, so two builds of one approval a second apart differed
+    and a retry's message was not the archived one."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            fixed = zipfile.ZipInfo(info.filename, _FIXED_ZIP_TIME)
+            fixed.compress_type = info.compress_type
+            fixed.external_attr = info.external_attr
+            dst.writestr(fixed, src.read(info))
     return out.getvalue()

@@ -118,3 +118,18 @@ def test_the_swedish_providers_name_and_number_go_through_the_same_rule() -> Non
     assert f"Operatör: Exempel{FFFD}Sverige AB{FFFD} (org.nr 559999-9991{FFFD})" in "\n".join(
         p.text for p in document.paragraphs
     )
+
+
+def test_the_documents_bytes_carry_no_build_time() -> None:
+    """Every member of the DOCX has one fixed time: python-docx stamps each with the clock's
+    second, so two builds of the same approval a second apart made different bytes (a retry's
+    message differed from the archived one)."""
+    import zipfile
+
+    built, version = draft("pts_initial", {"reference": "R-1", "summary": "s", "cause": "c"})
+    found = attachment_for(built, version, SENDER)
+    assert found is not None
+    with zipfile.ZipFile(io.BytesIO(found[2])) as z:
+        times = {info.date_time for info in z.infolist()}
+        assert times == {(2000, 1, 1, 0, 0, 0)}
+        assert z.testzip() is None  # every member reads back whole
