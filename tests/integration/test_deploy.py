@@ -36,6 +36,8 @@ EXAMPLE_RULES = PROM / "example-alerting-rules.yml"
 RULE_TESTS = PROM / "tests" / "bridge-rules.test.yml"
 ALERTMANAGER = DEPLOY / "alertmanager" / "alertmanager.yml"
 UNIT = DEPLOY / "systemd" / "incident-bridge.service"
+BACKUP_UNIT = DEPLOY / "systemd" / "incident-bridge-backup.service"
+BACKUP_TIMER = DEPLOY / "systemd" / "incident-bridge-backup.timer"
 K8S = DEPLOY / "kubernetes"
 
 ClientFactory = Callable[..., Awaitable[TestClient[Any, Any]]]
@@ -308,6 +310,58 @@ def test_systemd_analyze_verify_accepts_the_unit(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     about_unit = [line for line in result.stderr.splitlines() if UNIT.name in line]
     assert about_unit == []
+
+
+def _unit(path: Path) -> configparser.ConfigParser:
+    unit = configparser.ConfigParser(strict=False, interpolation=None)
+    unit.optionxform = str  # type: ignore[assignment,method-assign]
+    unit.read_string(path.read_text(encoding="utf-8"))
+    return unit
+
+
+def test_the_backup_timer_copies_the_store_the_service_serves_as_its_user():
+    """The backup unit runs `bridge backup` into its own folder with the service's config,
+    user and hardening, may write only the store's folder (a WAL reader writes the -shm) and
+    its own, and needs no network; its timer runs it hourly and catches up after downtime."""
+    serve, backup = _unit(UNIT)["Service"], _unit(BACKUP_UNIT)["Service"]
+    assert backup["Type"] == "oneshot"
+    config = serve["ExecStart"].split(" -c ", 1)[1]
+    assert backup["ExecStart"] == (
+        "/opt/incident-bridge/.venv/bin/bridge backup /var/backups/incident-bridge/ -c " + config
+    )
+    assert (backup["User"], backup["Group"]) == (serve["User"], serve["Group"])
+    assert backup["ReadWritePaths"].split() == [
+        serve["ReadWritePaths"],
+        "/var/backups/incident-bridge",
+    ]
+    assert backup["UMask"] == "0077" and backup["PrivateNetwork"] == "true"
+    for hardening in ("NoNewPrivileges", "ProtectSystem", "ProtectHome", "PrivateTmp"):
+        assert backup[hardening] == serve[hardening], hardening
+    # only the copies bridge backup names after the store (bridge-TIME.sqlite3) are pruned
+    assert "-name bridge-*.sqlite3 -mtime +14 -delete" in backup["ExecStartPost"]
+    timer = _unit(BACKUP_TIMER)
+    assert timer["Timer"]["OnCalendar"] == "hourly"
+    assert timer["Timer"]["Persistent"] == "true"
+    assert timer["Install"]["WantedBy"] == "timers.target"
+
+
+def test_systemd_analyze_verify_accepts_the_backup_units(tmp_path):
+    """systemd-analyze verify finds nothing to say about the backup service and timer."""
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.skip("systemd-analyze not installed")
+    here = str(Path(analyze).resolve())
+    for path in (BACKUP_UNIT, BACKUP_TIMER):
+        text = path.read_text(encoding="utf-8").replace(
+            "/opt/incident-bridge/.venv/bin/bridge", here
+        )
+        (tmp_path / path.name).write_text(text.replace("/usr/bin/find", here), encoding="utf-8")
+    result = run(
+        analyze, "verify", str(tmp_path / BACKUP_UNIT.name), str(tmp_path / BACKUP_TIMER.name)
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    about = [line for line in result.stderr.splitlines() if "incident-bridge-backup" in line]
+    assert about == []
 
 
 def test_dockerfile_runs_the_bridge_as_non_root_with_a_healthcheck():
