@@ -2,10 +2,11 @@
 what each owes for the notice stage (:class:`~bridge.notices.ports.Cases` for incident ids).
 
 Memory holds the live incidents (:mod:`bridge.core.liveness`); the store holds every one.
-:meth:`IncidentView.read` and :meth:`IncidentView.page` serve both: what memory holds as
-evaluated now, the rest from the store (its last evaluation, its timeline rebuilt from its
-stored alerts). The notice stage's reads (:meth:`owed`, :meth:`document`) are of live incidents
-only: one that left memory owes nothing.
+:meth:`IncidentView.read` and :meth:`IncidentView.page` (and :meth:`IncidentView.some`, the
+same list over given ids) serve both: what memory holds as evaluated now, the rest from the
+store (its last evaluation, its timeline rebuilt from its stored alerts). The notice stage's
+reads (:meth:`owed`, :meth:`document`) are of live incidents only: one that left memory owes
+nothing.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ from bridge.store.records import CasebookRecord, IncidentRecord
 
 #: (started_at, id): the order of lists, newest first
 SortKey = tuple[datetime, str]
+#: a page of a list: each incident's summary with what it was made from (the live incident, or
+#: the stored record), and the key to ask for the next page with (None: the last page)
+Listed = tuple[list[tuple[dict[str, Any], Incident | IncidentRecord]], SortKey | None]
 
 
 class History(Protocol):
@@ -191,14 +195,11 @@ class IncidentView:
                 engine.evaluate_pending(now)
         return engine.incidents.get(record.id) or _empty(record)
 
-    async def page(
-        self, state: str, before: SortKey | None, limit: int
-    ) -> tuple[list[tuple[dict[str, Any], Incident | IncidentRecord]], SortKey | None]:
+    async def page(self, state: str, before: SortKey | None, limit: int) -> Listed:
         """Summaries of at most ``limit`` incidents in ``state``, newest first, below
         ``before`` (None: from the newest), memory's and the store's merged (memory's wins for
         an incident both hold), each with what it was made from (the live incident, or the
         stored record); and the key to ask for the next page with (None: last page)."""
-        now = self.now()
         held = self.evaluator.engine.incidents
         rows: list[tuple[SortKey, Incident | IncidentRecord]] = []
         for inc in self.newest_first(state):
@@ -209,6 +210,32 @@ class IncidentView:
         if self.history is not None:
             stored = await self._stored_page(state, before, limit + 1, held)
             rows += [((r.started_at, r.id), r) for r in stored]
+        return self._summarised(rows, limit)
+
+    async def some(
+        self, ids: Collection[str], state: str, before: SortKey | None, limit: int
+    ) -> Listed:
+        """:meth:`page` over the incidents ``ids`` only: the same summaries, order and pages;
+        an id no incident in ``state`` has is left out. Memory's incident, else the store's
+        record (one read per id memory does not hold)."""
+        held = self.evaluator.engine.incidents
+        rows: list[tuple[SortKey, Incident | IncidentRecord]] = []
+        for incident_id in ids:
+            item: Incident | IncidentRecord | None = held.get(incident_id)
+            if item is None and self.history is not None:
+                item = await self.history.get_incident(incident_id)
+            if item is None or (state != "all" and item.state != state):
+                continue
+            key = (item.started_at, item.id)
+            if before is None or key < before:
+                rows.append((key, item))
+        return self._summarised(rows, limit)
+
+    def _summarised(
+        self, rows: list[tuple[SortKey, Incident | IncidentRecord]], limit: int
+    ) -> Listed:
+        """The first ``limit`` of ``rows``, newest first, summarised."""
+        now = self.now()
         rows.sort(key=lambda row: row[0], reverse=True)
         chosen = rows[:limit]
         more = len(rows) > limit

@@ -6,7 +6,11 @@ and a refusal are audited (``privacy.read`` / ``privacy.refused``). The list tak
 (open, closed or all; open by default; else 400), is caught up with the store first and is
 paged (``limit``, ``cursor``, ``next``: bridge/web/paging.py), newest first (start, then id),
 over every incident: the live ones from memory, the rest from the store
-(bridge/evaluation/incidents.py); one incident comes in full with its drafts' summaries,
+(bridge/evaluation/incidents.py). ``ids`` (1 to 100 incident ids separated by commas, else a
+400 naming it) narrows it to those incidents: the same summaries, order and paging, an id no
+incident in ``state`` has simply absent (the board's read of what a live change named: an
+incident no longer open is absent, so its row goes), a privacy case's id too, whoever asks
+(the list holds outage incidents only); one incident comes in full with its drafts' summaries,
 from the store when it left memory (404 for an unknown id). Outage incidents carry people's
 handling (bridge/web/api/handling.py: ``number``, ``title``, ``acknowledged``, ``assignee``; in
 full also ``notes``) and ``applies``, the regulators that can apply to its jurisdictions, whose
@@ -50,6 +54,8 @@ editor may record it, a token too (a fact, not a decision; it only adds an oblig
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -82,12 +88,16 @@ async def list_incidents(request: web.Request) -> web.Response:
     state = request.query.get("state", "open")
     if state not in ("open", "closed", "all"):
         raise BadInput("state", f"expected open, closed or all, got {state!r}")
+    ids = _ids_of(request.query)
     limit = paging.limit_of(request.query)
     after = paging.cursor_of(request.query, 2)
     before = None if after is None else (_instant_of(after[0]), after[1])
     service = request.app[keys.SERVICE]
     await service.catch_up()
-    rows, last = await service.incidents.page(state, before, limit)
+    if ids is None:
+        rows, last = await service.incidents.page(state, before, limit)
+    else:
+        rows, last = await service.incidents.some(ids, state, before, limit)
     handling = await named(service, [made for _, made in rows])
     loaded = request.app[keys.CONFIG]
     items = [
@@ -145,6 +155,28 @@ def _cyber(service: BridgeService, incident_id: str) -> dict[str, Any]:
     memory: read from memory, never from the store."""
     cyber = service.cases.cyber(incident_id)
     return {} if cyber is None else {"cyber": cyber}
+
+
+#: the most ids one ``?ids=`` names
+MOST_IDS = 100
+#: an incident's id: ``inc-20261123-1a2b3c4d`` (``-2`` after a clash); a privacy case's is alike
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")
+
+
+def _ids_of(query: Mapping[str, str]) -> list[str] | None:
+    """``?ids=``: 1 to :data:`MOST_IDS` ids separated by commas, each once (None: not given);
+    else BadInput naming ``ids``. A privacy case's id (``priv-…``) is dropped: the list holds
+    outage incidents only, whoever asks (its read through ``…/{id}`` takes the privacy role)."""
+    text = query.get("ids")
+    if text is None:
+        return None
+    given = text.split(",")
+    if len(given) > MOST_IDS:
+        raise BadInput("ids", f"at most {MOST_IDS} ids, got {len(given)}")
+    for one in given:
+        if not _ID.fullmatch(one):
+            raise BadInput("ids", f"expected incident ids separated by commas, got {one[:40]!r}")
+    return [i for i in dict.fromkeys(given) if decisions.track_of_id(i) == "outage"]
 
 
 def _instant_of(text: str) -> datetime:
