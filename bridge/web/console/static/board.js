@@ -3,7 +3,11 @@
 // incident (its number and name, where, impact, one verdict per regulator that applies with the
 // criterion that decided it, who is on it). Times in the console's zone. The incidents come from
 // their summaries alone (GET /api/v1/incidents: verdicts with the deciding criterion, cyber,
-// handling), one list read per refresh: never each incident's full document.
+// handling): never each incident's full document. On load, a (re)connect and a "resync" the
+// board reads every open incident's summary in one list read; on a live change it reads the
+// queue and only the summaries of the incidents the change names (?ids=), then patches those
+// rows: a new open incident comes in, one no longer open (absent from the answer) goes, and the
+// rows are sorted again as the whole read sorts them.
 import {
   api, applicable, can, countdown, cyberOf, cyberPill, cyberPreview, criterionWords, el, fill, inZone, incidentName, live,
   localTime, localiseText, number, page, pages, regulatorName, reportEnglish, showError, stateWords, verdictPill, warningsList, whoIsOnIt,
@@ -92,7 +96,7 @@ function verdictCell(doc) {
 async function act(doc, path, body) {
   try {
     await api(`/api/v1/incidents/${encodeURIComponent(doc.id)}/${path}`, { method: "POST", body });
-    await refresh();
+    await refresh({ incidents: [doc.id], drafts: [], privacy: [] });
   } catch (e) {
     showError(board, e);
   }
@@ -128,27 +132,88 @@ function row(doc) {
   );
 }
 
-async function refreshIncidents() {
-  // the first 1000 open incidents' summaries, in one read
-  const { items: shown } = await pages("/api/v1/incidents?state=open", "incidents", { most: 1, limit: 1000 });
-  const reportable = (d) => Number(applicable(d).some((x) => x.reportable));
-  shown.sort((a, b) => reportable(b) - reportable(a) || (b.number || 0) - (a.number || 0));
-  fill(
-    board,
-    shown.length
-      ? el(
-          "table",
-          { id: "incidents", class: "incidents" },
-          el("thead", {}, el("tr", {}, ["#", "Incident", inZone("Where, started"), "Affected now", "Verdicts", "Who is on it"].map((h) => el("th", {}, h)))),
-          el("tbody", {}, shown.map(row)),
-        )
-      : el("p", { class: "empty" }, "No open incidents."),
-  );
+// The open incidents' summaries as last read, by id: the rows drawn from them.
+let held = new Map();
+// Whether the next refresh must read every open incident: until a whole read succeeded, after
+// a patch failed, and while more than 1000 are open (the board holds the first 1000 the list
+// gives, so a row leaving must let the next one in: only a whole read knows it).
+let readAll = true;
+// The most ids one read takes (GET /api/v1/incidents?ids=, docs/api.md); a change naming more
+// reads every open incident instead.
+const MOST_IDS = 100;
+
+const anyReportable = (d) => Number(applicable(d).some((x) => x.reportable));
+const started = (d) => Date.parse(d.started_at) || 0;
+
+// The board's order: reportable first, then the highest number, then the list's (newest first).
+function order(a, b) {
+  return anyReportable(b) - anyReportable(a) || (b.number || 0) - (a.number || 0)
+    || started(b) - started(a) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+}
+
+// Draw the held incidents in order; `changed` (a Set of ids, null: all) are drawn anew, the
+// other rows are kept as they are (moved into place).
+function draw(changed) {
+  const shown = [...held.values()].sort(order);
+  const table = board.querySelector("#incidents");
+  if (!shown.length) {
+    fill(board, el("p", { class: "empty" }, "No open incidents."));
+  } else if (changed && table) {
+    const body = table.tBodies[0];
+    const kept = new Map([...body.rows].map((tr) => [tr.dataset.incident, tr]));
+    fill(body, shown.map((doc) => (!changed.has(doc.id) && kept.get(doc.id)) || row(doc)));
+  } else {
+    fill(
+      board,
+      el(
+        "table",
+        { id: "incidents", class: "incidents" },
+        el("thead", {}, el("tr", {}, ["#", "Incident", inZone("Where, started"), "Affected now", "Verdicts", "Who is on it"].map((h) => el("th", {}, h)))),
+        el("tbody", {}, shown.map(row)),
+      ),
+    );
+  }
   board.dataset.loaded = "1";
 }
 
-async function refresh() {
-  await Promise.all([refreshQueue(), refreshIncidents()]);
+async function readEvery() {
+  // the first 1000 open incidents' summaries, in one read
+  const { items, next } = await pages("/api/v1/incidents?state=open", "incidents", { most: 1, limit: 1000 });
+  held = new Map(items.map((d) => [d.id, d]));
+  readAll = Boolean(next);
+  draw(null);
+}
+
+async function readSome(ids) {
+  const { incidents } = await api(`/api/v1/incidents?state=open&ids=${ids.map(encodeURIComponent).join(",")}`);
+  for (const id of ids) held.delete(id); // absent from the answer: no longer open
+  for (const doc of incidents) held.set(doc.id, doc);
+  draw(new Set(ids));
+}
+
+// `change`: a live change (the ids it names), or null: everything.
+async function refreshIncidents(change) {
+  const ids = change ? change.incidents : null;
+  if (ids && !ids.length && !readAll) return; // a draft's or a privacy case's change: the queue's
+  if (!ids || readAll || ids.length > MOST_IDS) {
+    await readEvery();
+    return;
+  }
+  try {
+    await readSome(ids);
+  } catch (e) {
+    readAll = true; // what the rows show is no longer known: the next refresh reads everything
+    throw e;
+  }
+}
+
+// One refresh at a time (the first load, an action's, the live stream's): each reads after the
+// one before has drawn.
+let last = Promise.resolve();
+function refresh(change = null) {
+  const next = last.then(() => Promise.all([refreshQueue(), refreshIncidents(change)]));
+  last = next.catch(() => {});
+  return next;
 }
 
 refresh().catch((e) => showError(board, e));

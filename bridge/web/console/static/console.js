@@ -142,21 +142,29 @@ export function showError(container, error) {
   fill(container, el("div", { class: "error", role: "alert" }, String(error.message || error)));
 }
 
+// Two changes as one: the ids either names (null, everything, wins).
+function joined(a, b) {
+  if (a === null || b === null) return null;
+  const both = (k) => [...new Set([...(a[k] || []), ...(b[k] || [])])];
+  return { seq: Math.max(a.seq || 0, b.seq || 0), incidents: both("incidents"), drafts: both("drafts"), privacy: both("privacy") };
+}
+
 // Subscribe to the live stream; `refresh(change)` runs on every "changed" event, and
 // `refresh(null)` (everything) once on (re)connect, since changes may have been missed meanwhile,
-// and on a "resync" event (the server dropped changes this page was too slow to take). Falls back
-// to polling when the stream is unavailable.
+// and on a "resync" event (the server dropped changes this page was too slow to take). One
+// refresh runs at a time: the changes that come meanwhile are joined into one refresh after it.
+// Falls back to polling when the stream is unavailable.
 export function live(refresh) {
   const badge = document.getElementById("live");
   const set = (state, text) => { if (badge) { badge.hidden = false; badge.dataset.state = state; badge.textContent = text; } };
   let busy = false;
-  let again = false;
+  let waiting; // undefined: nothing; else the changes that came while busy, joined (null: everything)
   const run = async (change) => {
-    if (busy) { again = true; return; }
+    if (busy) { waiting = waiting === undefined ? change : joined(waiting, change); return; }
     busy = true;
     try { await refresh(change); } catch (e) { console.error(e); }
     busy = false;
-    if (again) { again = false; run(null); }
+    if (waiting !== undefined) { const next = waiting; waiting = undefined; run(next); }
   };
   if (!window.EventSource) {
     set("live", "polling");
@@ -174,7 +182,7 @@ export function live(refresh) {
       if (source.readyState !== EventSource.CLOSED) return; // the browser retries by itself
       // refused (e.g. the session ended): api() sends a signed-out person to the login page;
       // otherwise try again shortly
-      api("/api/v1/incidents?state=open").then(() => setTimeout(connect, 3000), () => setTimeout(connect, 5000));
+      api("/api/v1/incidents?state=open&limit=1").then(() => setTimeout(connect, 3000), () => setTimeout(connect, 5000));
     });
   };
   connect();

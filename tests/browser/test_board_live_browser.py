@@ -1,0 +1,137 @@
+"""The board on a live change, in a real browser (Debian's chromium, a real ``bridge serve``): a
+webhook that changes one incident makes the open board read that incident's summary
+(``GET /api/v1/incidents?ids=…``) and the queue, never the whole list again, and the row shows
+the change; a new incident's row comes in and a closed one's leaves the same way, in the order a
+whole read gives (docs/console.md "Live updates"). The tests watch the page's own requests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from bridge_process import Bridge
+from builders import alert, webhook
+from playwright.sync_api import Browser, Page, Request, expect
+from test_console_browser import new_page, sign_in
+
+USERS = {"vera": ["viewer"]}
+WHOLE = "/api/v1/incidents?state=open&limit=1000"  # the board's read of every open incident
+
+
+class Board:
+    """Vera's open, live board and the API requests it made since it last loaded."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.asked: list[str] = []
+        page.on("request", self._seen)
+
+    def _seen(self, request: Request) -> None:
+        if "/api/v1/" in request.url:
+            self.asked.append("/api/v1/" + request.url.split("/api/v1/", 1)[1])
+
+    def load(self) -> None:
+        """Load the board afresh and wait until it is live and both of its whole reads (the
+        first draw's, the stream's on connect) are done: what it asks from then on is a
+        change's."""
+        self.page.reload()
+        expect(self.page.locator("#live")).to_have_attribute("data-state", "live")
+        self.page.wait_for_function(
+            "(whole) => performance.getEntriesByType('resource')"
+            ".filter((e) => e.name.endsWith(whole)).length >= 2",
+            arg=WHOLE,
+        )
+        self.page.wait_for_selector("#board[data-loaded]")
+        self.asked.clear()
+
+    def incident_reads(self) -> list[str]:
+        return [u for u in self.asked if u.startswith("/api/v1/incidents")]
+
+    def rows(self) -> list[str]:
+        return list(
+            self.page.locator("#incidents tbody tr").evaluate_all(
+                "rows => rows.map((r) => r.dataset.incident)"
+            )
+        )
+
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+STARTED = {"ost": NOW - timedelta(minutes=5), "berg": NOW - timedelta(hours=2)}
+STARTED["oslo"] = NOW - timedelta(minutes=20)
+ELEMENTS = {"ost": "se-olt-ostersund-1", "berg": "se-cell-berg-1", "oslo": "no-olt-oslo-1"}
+
+
+@pytest.fixture(scope="module")
+def three(bridge: Bridge) -> dict[str, str]:
+    """Three open incidents, one per site: {site: id}."""
+    return {
+        site: one(bridge, webhook(alert(f"fp-{site}", STARTED[site], element=ELEMENTS[site])))
+        for site in ELEMENTS
+    }
+
+
+def one(bridge: Bridge, body: dict[str, object]) -> str:
+    [incident] = bridge.deliver(body)
+    return incident
+
+
+@pytest.fixture(scope="module")
+def board(browser: Browser, bridge: Bridge, three: dict[str, str]) -> Iterator[Board]:
+    page = new_page(browser, bridge)
+    sign_in(page, bridge, "vera")
+    watched = Board(page)
+    yield watched
+    page.context.close()
+
+
+def test_a_webhook_that_changes_one_incident_reads_only_its_summary(
+    board: Board, bridge: Bridge, three: dict[str, str]
+) -> None:
+    """A second OLT of the Östersund site goes down: the board reads that incident's summary
+    by its id, and the queue, and draws its row with the new figure; it does not read the
+    whole list again."""
+    board.load()
+    ost = three["ost"]
+    row = board.page.locator(f"#incident-{ost}")
+    expect(row).to_contain_text("6,000")  # the OLT's internet subscribers
+    with board.page.expect_request(lambda r: f"ids={ost}" in r.url):
+        now = datetime.now(UTC)
+        assert one(bridge, webhook(alert("fp-ost-2", now, element="se-olt-ostersund-2"))) == ost
+    expect(row).to_contain_text("11,500")  # both OLTs' internet subscribers
+    reads = board.incident_reads()
+    assert reads and all("ids=" in u for u in reads), reads
+    assert any(u.startswith("/api/v1/queue") for u in board.asked), board.asked
+
+
+def test_a_new_incident_comes_in_and_a_closed_one_leaves_without_a_whole_read(
+    board: Board, bridge: Bridge, three: dict[str, str]
+) -> None:
+    """A new incident's row appears and the row of one whose alert resolved long enough ago
+    (closed) leaves, each read by its id only; the rows stand in the order a reload draws."""
+    board.load()
+    now = datetime.now(UTC)
+    body = webhook(alert("fp-new", now, element="se-cell-berg-1", incident="berg-power"))
+    with board.page.expect_request(lambda r: "ids=" in r.url):
+        new = one(bridge, body)
+    assert new not in three.values()
+    expect(board.page.locator(f"#incident-{new}")).to_be_visible()
+    berg = three["berg"]
+    resolved = alert(
+        "fp-berg",
+        STARTED["berg"],
+        element=ELEMENTS["berg"],
+        status="resolved",
+        ends_at=STARTED["berg"] + timedelta(hours=1),  # past the 30 min quiet period: closed
+    )
+    with board.page.expect_request(lambda r: f"ids={berg}" in r.url):
+        assert one(bridge, webhook(resolved)) == berg
+    expect(board.page.locator(f"#incident-{berg}")).to_have_count(0)
+    reads = board.incident_reads()
+    assert reads and all("ids=" in u for u in reads), reads
+    assert any(f"ids={new}" in u for u in reads), reads
+    patched = board.rows()
+    assert new in patched and berg not in patched
+    board.page.reload()
+    board.page.wait_for_selector("#board[data-loaded]")
+    assert board.rows() == patched
