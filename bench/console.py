@@ -13,7 +13,14 @@ middleware around every request (the client is idle meanwhile: the requests go o
   incident's full document (``GET /api/v1/incidents/{id}``, alert details included: the answer
   as it was before ``documents.answered`` left them out, obtained here by making ``answered``
   return the document whole for these reads).
-- **board, after**: the list's summaries in one page of up to 1000: what the board reads now.
+- **board, after**: the list's summaries in one page of up to 1000: what the board reads now
+  on load, on a (re)connect and on a ``resync``.
+- **live change, before**: what an open board read on each ``changed`` event of the live
+  stream (``GET /api/v1/events``): the queue and every open incident's summary again.
+- **live change, after**: the queue and the summaries of the incidents the event names
+  (``GET /api/v1/incidents?state=open&ids=…``), what the board reads now. Each change is a
+  real one: a webhook adds an alert to one of the open incidents, and the event the stream
+  sends for it (read here as a browser would) names the ids.
 - **incident page, before**: the incident's full document with its 10 000 alert details and its
   timeline with every alert (``GET …/timeline``, what the export still gives).
 - **incident page, after**: the document without alert details (built without them), the
@@ -21,8 +28,9 @@ middleware around every request (the client is idle meanwhile: the requests go o
   kind of element for the alerts, per minute for the impact), and the first page of 100
   alerts.
 
-What both ways read alike is left out: the board's queue (``GET /api/v1/queue``), and the
-incident page's assignees (an editor's only).
+What both ways read alike is left out of the board's refresh and the incident page: the board's
+queue (``GET /api/v1/queue``, in both live-change rows: a change reads it), and the incident
+page's assignees (an editor's only).
 Nothing here is a test; no test asserts these figures.
 """
 
@@ -41,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from aiohttp import ClientSession, web
+from aiohttp import ClientResponse, ClientSession, web
 from aiohttp.test_utils import TestServer
 
 from bench.bodies import _labels, builders
@@ -146,6 +154,61 @@ async def board_after(client: Client) -> tuple[int, float, int]:
     return size, spent, requests
 
 
+async def live_before(client: Client) -> tuple[int, float, int, Parts]:
+    parts: Parts = {}
+    await _part(client, parts, "queue", "/api/v1/queue")
+    body = await _part(client, parts, "list", "/api/v1/incidents?state=open&limit=1000")
+    assert len(body["incidents"]) == OPEN and "next" not in body
+    return _sum(parts)
+
+
+async def live_after(client: Client, ids: list[str]) -> tuple[int, float, int, Parts]:
+    parts: Parts = {}
+    await _part(client, parts, "queue", "/api/v1/queue")
+    body = await _part(client, parts, "list", f"/api/v1/incidents?state=open&ids={','.join(ids)}")
+    assert sorted(i["id"] for i in body["incidents"]) == sorted(ids)
+    return _sum(parts)
+
+
+async def _changed(stream: ClientResponse) -> list[str]:
+    """The incident ids of the next ``changed`` event of the live stream."""
+    while True:
+        block = await asyncio.wait_for(stream.content.readuntil(b"\n\n"), 30)
+        lines = block.decode().splitlines()
+        if "event: changed" in lines:
+            data = next(line for line in lines if line.startswith("data: "))
+            ids: list[str] = orjson.loads(data.removeprefix("data: "))["incidents"]
+            return ids
+
+
+async def live_changes(
+    client: Client,
+    incidents: list[str],
+    started: datetime,
+    sites: list[str],
+    by_site: dict[str, list[str]],
+    reps: int,
+) -> tuple[dict[str, list[Any]], list[int]]:
+    """Per rep: one webhook adds an alert to one open incident (the next site's); the stream's
+    event for it names the ids; the board's reads of the old way and the new. Also how many
+    incident ids each change named."""
+    b = builders()
+    runs: dict[str, list[Any]] = {"before": [], "after": []}
+    named: list[int] = []
+    async with client.session.get(client.base + "/api/v1/events", headers=VIEWER) as stream:
+        await stream.content.readuntil(b"\n\n")  # the retry hint: subscribed
+        for n in range(reps):
+            members = by_site[sites[n]][1:]
+            one = _alert(b, f"live{n:04d}", started, members[SMALL % len(members)], SMALL)
+            assert await _post(client, b.webhook(one, group_key=f"live{n}")) == [incidents[n]]
+            ids = await _changed(stream)
+            assert incidents[n] in ids, (incidents[n], ids)
+            named.append(len(ids))
+            runs["before"].append(await live_before(client))
+            runs["after"].append(await live_after(client, ids))
+    return runs, named
+
+
 async def page_before(client: Client, incident: str) -> tuple[int, float, int, Parts]:
     parts: Parts = {}
     with whole_documents():
@@ -193,15 +256,21 @@ async def _post(client: Client, body: dict[str, Any]) -> list[str]:
         return list((await r.json())["incidents"])
 
 
-async def _seed_open(client: Client, sites: list[str], by_site: dict[str, list[str]]) -> None:
+async def _seed_open(
+    client: Client, sites: list[str], by_site: dict[str, list[str]]
+) -> tuple[list[str], datetime]:
+    """The open incidents, one per site (in the order of ``sites``), and when they started."""
     b = builders()
     start = datetime.now(UTC) - timedelta(minutes=30)
+    incidents: list[str] = []
     for s, site in enumerate(sites[:OPEN]):
         members = by_site[site][1:]
         alerts = [
             _alert(b, f"s{s:04d}a{n}", start, members[n % len(members)], n) for n in range(SMALL)
         ]
-        await _post(client, b.webhook(*alerts, group_key=f"g{s}"))
+        (incident,) = await _post(client, b.webhook(*alerts, group_key=f"g{s}"))
+        incidents.append(incident)
+    return incidents, start
 
 
 async def _seed_large(client: Client, site: str, members: list[str]) -> str:
@@ -222,7 +291,7 @@ async def _seed_large(client: Client, site: str, members: list[str]) -> str:
 
 def _median(runs: list[tuple[Any, ...]]) -> dict[str, Any]:
     return {
-        "bytes": runs[0][0],  # the same answer every time
+        "bytes": int(statistics.median(r[0] for r in runs)),  # a live change's vary a little
         "server_ms": round(statistics.median(r[1] for r in runs) * 1000, 1),
         "requests": runs[0][2],
     }
@@ -247,11 +316,14 @@ async def _run(folder: Path, reps: int) -> dict[str, Any]:
         async with ClientSession() as session:
             client = Client(session, str(server.make_url("")).rstrip("/"), spent)
             print(f"seeding {OPEN} open incidents of {SMALL} alerts …", file=sys.stderr)
-            await _seed_open(client, inventory.sites, inventory.by_site)
+            incidents, started = await _seed_open(client, inventory.sites, inventory.by_site)
             board: dict[str, list[Any]] = {"before": [], "after": []}
             for _ in range(reps):
                 board["before"].append(await board_before(client))
                 board["after"].append(await board_after(client))
+            change, named = await live_changes(
+                client, incidents, started, inventory.sites, inventory.by_site, reps
+            )
             spent.clear()
             print(f"seeding one incident of {LARGE} alerts …", file=sys.stderr)
             site = inventory.sites[OPEN]
@@ -263,13 +335,14 @@ async def _run(folder: Path, reps: int) -> dict[str, Any]:
     finally:
         await server.close()
     out: dict[str, Any] = {"open_incidents": OPEN, "large_incident_alerts": LARGE, "reps": reps}
-    for name, runs in (("board", board), ("incident_page", page)):
+    out["ids_per_change"] = named
+    for name, runs in (("board", board), ("live_change", change), ("incident_page", page)):
         out[name] = {way: _median(r) for way, r in runs.items()}
-        if name == "incident_page":
+        if name != "board":
             for way, r in runs.items():
                 out[name][way]["parts"] = {
                     part: {
-                        "bytes": r[0][3][part][0],
+                        "bytes": int(statistics.median(x[3][part][0] for x in r)),
                         "server_ms": round(statistics.median(x[3][part][1] for x in r) * 1000, 1),
                     }
                     for part in r[0][3]
@@ -296,7 +369,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"the console's fetches ({OPEN} open incidents; one incident of {LARGE} alerts)")
     head = f"{'':<36}{'requests':>9}{'bytes':>10}{'server ms':>11}"
     print(f"{head}{'bytes/before':>14}{'ms/before':>11}")
-    for name, label in (("board", "board refresh"), ("incident_page", "incident page, first load")):
+    rows = (
+        ("board", "board refresh"),
+        ("live_change", "board, each live change"),
+        ("incident_page", "incident page, first load"),
+    )
+    for name, label in rows:
         before = res[name]["before"]
         for way in ("before", "after"):
             r = res[name][way]
@@ -305,12 +383,14 @@ def main(argv: list[str] | None = None) -> int:
                 f"{r['server_ms']:>11.1f}{r['bytes'] / before['bytes']:>13.1%}"
                 f"{r['server_ms'] / before['server_ms']:>10.1%}"
             )
-    for way in ("before", "after"):
-        parts = ", ".join(
-            f"{k} {_mb(v['bytes'])} {v['server_ms']:.0f} ms"
-            for k, v in res["incident_page"][way]["parts"].items()
-        )
-        print(f"  incident page {way}: {parts}")
+    for name, label in (("live_change", "live change"), ("incident_page", "incident page")):
+        for way in ("before", "after"):
+            parts = ", ".join(
+                f"{k} {_mb(v['bytes'])} {v['server_ms']:.0f} ms"
+                for k, v in res[name][way]["parts"].items()
+            )
+            print(f"  {label} {way}: {parts}")
+    print(f"  incident ids named by each live change: {res['ids_per_change']}")
     return 0
 
 
