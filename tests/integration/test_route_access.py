@@ -349,6 +349,9 @@ async def test_a_storm_of_rechecks_costs_a_live_stream_one_session_lookup(client
         rest = await asyncio.wait_for(stream.content.readuntil(b"event: changed\n"), 10)
     assert len(looked_up) == 2, len(looked_up)  # the rechecks' wake, the event's
     assert b"keep-alive" not in rest
+
+
+def test_attachment_file_names_are_quoted_per_rfc_6266():
     """The file name loses quotes, backslashes and line breaks (each run a ``-``), is an ASCII
     quoted-string in filename (non-ASCII as ``_``) and UTF-8 percent-encoded in filename*."""
     header = content_disposition('PTS "rapport"\\\r\nÖstersund.docx')
