@@ -962,7 +962,9 @@ class Engine:
         person acts on one settled long ago: a regulator asks for a report weeks later). An
         episode memory already holds keeps the incident memory gives it. Their keys are
         evaluated at once, with whatever else is pending (a plan out for one of those keys is
-        stale); returns the changed incident ids."""
+        stale). A stored incident merged into another comes back as such, as :meth:`restore`
+        keeps one (what it sent then counts as that one's again: :meth:`absorbed`), unless
+        memory holds it. Returns the changed incident ids (those merged-away ones among them)."""
         stored = list(incidents)
         for inc in stored:
             if inc.merged_into is None:
@@ -974,9 +976,16 @@ class Engine:
             for ep in episodes:
                 keys |= self._put(ep)
             self._mark(keys | self._regroup())
-            return self.evaluate_pending(now)
+            changed = self.evaluate_pending(now)
         finally:
             self._restored_started = {}
+        for inc in stored:
+            if inc.merged_into is not None and inc.id not in self.incidents:
+                self._merged_stub(
+                    inc.id, inc.key, inc.started_at, list(inc.episodes), inc.merged_into
+                )
+                changed.add(inc.id)
+        return changed
 
     # ---- evaluation -------------------------------------------------------------------
     def _correlate(

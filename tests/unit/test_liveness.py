@@ -186,3 +186,38 @@ def test_an_evicted_incident_recalled_comes_back_as_it_was_beside_the_live_ones(
     assert eng.incident_of(("a", at(0))) == old_id
     eng.apply([episode("c", later, element="olt-b1")], later)
     assert eng.incident_of(("c", later)) == live_id  # joins the live one, not the recalled
+
+
+def test_a_recalled_incident_brings_back_those_merged_into_it_as_merged() -> None:
+    """Engine.recall given a host and the stored incidents merged into it: the host comes back
+    as it was, each merged-away one as merged into the incident it went into (a chain kept),
+    listed by Engine.absorbed, so what they sent counts as the host's again."""
+    eng = engine()
+    eng.apply([episode("x", at(0), end=at(5), cluster="c1")], at(5))
+    eng.apply([episode("y", at(60), end=at(70), cluster="c1")], at(70))
+    eng.apply([episode("z", at(30), end=at(55), cluster="c1")], at(71))  # bridges: merges
+    [stub] = [i for i, inc in eng.incidents.items() if inc.merged_into]
+    host = eng.host(stub)
+    now = at(500) + 3 * HORIZON
+    eng.tick(now)
+    was = {i: eng.stored_form(i) for i in eng.incidents}
+    built = eng.incidents[host]
+    episodes = [eng.episodes[ek] for ek in built.episodes]
+    eng.history_before = now - HORIZON
+    assert eng.evict([host]) == {host, stub}
+    # a chain: one more incident stored as merged into the stub
+    deeper = StoredIncident("inc-deeper", was[stub].key, at(1), (), stub)
+    changed = eng.recall(episodes, [was[host], was[stub], deeper], now)
+    assert {host, stub, "inc-deeper"} <= changed
+    back = eng.incidents[host]
+    assert (back.episodes, back.timeline, back.verdict()) == (
+        built.episodes,
+        built.timeline,
+        built.verdict(),
+    )
+    assert eng.incidents[stub].merged_into == host
+    assert eng.incidents["inc-deeper"].merged_into == stub
+    assert sorted(eng.absorbed(host)) == sorted([stub, "inc-deeper"])
+    assert eng.stored_form(stub) == was[stub]
+    # settled again, they leave together
+    assert eng.evict([host]) == {host, stub, "inc-deeper"}
