@@ -13,7 +13,8 @@ changes; an incident's document carries its declaration, the regulators' request
 (``report_requests``: the CSIRT's intermediate report, Nkom's hendelsesrapport) and, per
 cybersecurity rule set that can apply to it, what it would owe if declared now
 (:func:`bridge.core.awareness.board`); so does one that left memory, read from the store
-(:meth:`CaseRouter.archived`: its own record, from its stored assessments and times).
+(:meth:`CaseRouter.archived`: its own record and those of the incidents its stored document
+lists as merged into it, from its stored assessments and times).
 
 An incident with others merged into it (:meth:`absorbed`) stands by their declarations and
 requests too (:func:`bridge.core.awareness.combine`): its events and its document are the
@@ -83,19 +84,20 @@ class CaseRouter:
         """An incident that left memory, as read from the store (``doc``: marked ``archived``):
         with its own declaration and requests, and ``cyber`` from its stored assessments and
         times, as a live incident's document carries them, so a person can still declare it
-        (the declaration brings it back: bridge.evaluation.recall). The records of incidents
-        merged into it are not known here: the store lists no incidents per host. Any other
-        document as it is."""
+        (the declaration brings it back: bridge.evaluation.recall). With the records of the
+        incidents merged into it that its stored document lists (``absorbed``; none in a
+        record stored before hosts listed them). Any other document as it is."""
         if not doc.get("archived") or self.declarations is None:
             return doc
-        _add_records(self.declarations, incident_id, doc, ())
+        absorbed = [i for i in doc.get("absorbed") or () if isinstance(i, str)]
+        _add_records(self.declarations, incident_id, doc, absorbed)
         started = _instant(doc.get("started_at"))
         if started is not None:
             ended = _instant(doc.get("ended_at")) if doc.get("state") == CLOSED else None
             doc["cyber"] = awareness.board(
                 self.incidents.evaluator.engine.rule_sets,
                 doc.get("assessments") or (),
-                self.declarations.effective(incident_id),
+                self.declarations.effective(incident_id, absorbed),
                 incident_events(started, _instant(doc.get("remedied_at")), ended),
                 self.now(),
                 doc.get("jurisdictions") or (),

@@ -887,26 +887,36 @@ class BridgeService:
         return self.get_incident(incident_id, details=False)  # for the HTTP answer
 
     async def _recall(self, incident_id: str, what: str = "act on") -> bool:
-        """Bring an incident that left memory back into it (:mod:`bridge.evaluation.recall`):
-        its drafts are read into the book first and told once the engine holds it, so what it
-        sent is never owed again, and nothing is flushed in between. False: the store holds
-        no such incident (or it is a privacy case); Conflict as ``recall_incident`` (``what``
-        the person does: one merged into another is told to do it on that one)."""
+        """Bring an incident that left memory back into it (:mod:`bridge.evaluation.recall`),
+        with the incidents merged into it: their drafts are read into the book first and told
+        once the engine holds them, so what it or they sent is never owed again, and nothing is
+        flushed in between. False: the store holds no such incident (or it is a privacy case);
+        Conflict as ``recall_incident`` (``what`` the person does: one merged into another is
+        told to do it on that one)."""
         if is_case(incident_id):
             return False
         async with self._flush_lock:
-            await self.book.bring_back([incident_id])
             changed = await recall_incident(
-                self.store, self.engine, incident_id, self.clock.now(), what
+                self.store,
+                self.engine,
+                incident_id,
+                self.clock.now(),
+                what,
+                drafts=self.book.bring_back,
             )
             if changed is None:
                 return False
             self.evaluator.dirty |= changed
-            self.book.tell(incident_id)  # with the declaration's events (bridge.cases)
-            self._facts[incident_id] = facts_of(
-                self.engine.incidents[incident_id], self._rule_sets()
-            )
-        log.info("incident %s brought back into memory: a person acts on it", incident_id)
+            absorbed = self.engine.absorbed(incident_id)
+            rule_sets = self._rule_sets()
+            for case_id in [*absorbed, incident_id]:  # the host last: with what they sent
+                self.book.tell(case_id)  # with the declaration's events (bridge.cases)
+                self._facts[case_id] = facts_of(self.engine.incidents[case_id], rule_sets)
+        log.info(
+            "incident %s brought back into memory: a person acts on it%s",
+            incident_id,
+            f" (with {', '.join(absorbed)} merged into it)" if absorbed else "",
+        )
         return True
 
     async def privacy_changed(self, case_id: str) -> None:

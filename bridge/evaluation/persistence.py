@@ -8,6 +8,13 @@ its incident's loses nothing. So one incident the store cannot take (any other e
 bug) never keeps the others out: they are written one by one, and each that fails alone is
 reported (:meth:`~bridge.evaluation.evaluator.Evaluator.failed`, stage ``persist``) and left
 unsaved until it changes again (a restart recomputes it from its stored alerts).
+
+A record's document lists, as ``absorbed``, the incidents merged into it (directly or through
+a chain of merges: :meth:`Engine.absorbed <bridge.core.engine.Engine.absorbed>`; left out when
+none), the same list a live incident's API document shows: the store has no index of them per
+host, so this is how an incident brought back from the store (:mod:`bridge.evaluation.recall`)
+brings them back with it. Every save writes it again, the last when the incident leaves memory
+(:mod:`bridge.evaluation.sweeper`).
 """
 
 from __future__ import annotations
@@ -109,6 +116,10 @@ class IncidentWriter:
         engine = self.evaluator.engine
         inc = engine.incidents[incident_id]
         rule_sets = {rs.id: rs for rs in engine.rule_sets}
+        document = documents.stored_document(inc, self.topology, now, rule_sets)
+        absorbed = engine.absorbed(incident_id)
+        if absorbed:
+            document["absorbed"] = absorbed
         return IncidentRecord(
             id=inc.id,
             key=inc.key,
@@ -116,6 +127,6 @@ class IncidentWriter:
             state=inc.state,
             episodes=list(inc.episodes),
             merged_into=inc.merged_into,
-            document=documents.stored_document(inc, self.topology, now, rule_sets),
+            document=document,
             settled_at=settled_at(inc, engine.incidents),
         )

@@ -13,19 +13,32 @@ Contract:
   :meth:`Engine.host <bridge.core.engine.Engine.host>` does in memory, and says to do ``what``
   the person did on that one, which is recalled in turn: the in-memory path's answer), or it
   does not come back as stored (its alerts pruned by retention, or grouped otherwise by
-  today's configuration).
-- Not brought back: the incidents merged into it (a site incident its router's alert covered,
-  one a person merged into it). The store keeps no list of them per host, so the notices they
-  sent before the merge are not counted as its own (docs/architecture.md).
+  today's configuration, or, in a record that does not list what was merged into it, without
+  the bonds of people's merges).
+- Brought back with it: the incidents merged into it (a site incident its router's alert
+  covered, one a person merged into it; through a chain of merges, A into B into C, all of
+  them), as its stored document lists them (``absorbed``: :mod:`bridge.evaluation.persistence`
+  writes it at each save) and each one's own record confirms (its ``merged_into`` leads to
+  this incident; one retention pruned is left out). They come back as merged into it, with
+  what people merged (the bonds in their casebooks, :mod:`bridge.core.regrouping`), so the
+  same incident comes back and the notices they sent before the merge, and their
+  declarations and requests, count as its own again (:meth:`Engine.absorbed
+  <bridge.core.engine.Engine.absorbed>`). A record stored before hosts listed them has no
+  ``absorbed``: it comes back alone, as before (what they sent is not counted as its own:
+  docs/architecture.md).
+- ``drafts`` (when given) is awaited with the ids coming back (this incident first) after the
+  checks and before the engine takes them: the caller reads their drafts there.
 - While it owes (the request a person records next makes it owe) it stays in memory and a
   restart loads it (:mod:`bridge.core.liveness`); settled again, it leaves memory again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
+from typing import Any
 
-from bridge.core import impact_override
+from bridge.core import impact_override, regrouping
 from bridge.core.engine import Engine
 from bridge.core.incident_state import StoredIncident
 from bridge.core.regrouping import SPLIT_PREFIX
@@ -35,7 +48,12 @@ from bridge.store.records import IncidentRecord
 
 
 async def recall_incident(
-    history: History, engine: Engine, incident_id: str, now: datetime, what: str = "act on"
+    history: History,
+    engine: Engine,
+    incident_id: str,
+    now: datetime,
+    what: str = "act on",
+    drafts: Callable[[Sequence[str]], Awaitable[None]] | None = None,
 ) -> set[str] | None:
     """See the module contract."""
     record = await history.get_incident(incident_id)
@@ -50,6 +68,12 @@ async def recall_incident(
         )
     episodes = await history.get_episodes(list(record.episodes))
     casebook = await history.get_casebook(incident_id)
+    absorbed = await _absorbed(history, engine, record)
+    casebooks = {incident_id: casebook.document} if casebook is not None else {}
+    for other in absorbed:
+        kept = await history.get_casebook(other.id)
+        if kept is not None:
+            casebooks[other.id] = kept.document
     if incident_id in engine.incidents:  # brought back meanwhile (another request)
         return set()
     if len(episodes) != len(record.episodes):
@@ -57,13 +81,18 @@ async def recall_incident(
             f"incident {incident_id}",
             "its alerts were pruned from the store (retention): it cannot be evaluated again",
         )
+    if drafts is not None:
+        await drafts([incident_id, *(other.id for other in absorbed)])
+    if absorbed:  # what people merged into it, so the same incident comes back
+        engine.directives(*regrouping.directives(casebooks))
     if record.key.startswith(SPLIT_PREFIX):  # split out by a person: never merged back
         engine.directives((), dict.fromkeys(record.episodes, record.key))
     held = set(engine.incidents)
-    stored = StoredIncident(
-        record.id, record.key, record.started_at, record.episodes, record.merged_into
-    )
-    changed = engine.recall(episodes, [stored], now)
+    stored = [
+        StoredIncident(r.id, r.key, r.started_at, r.episodes, r.merged_into)
+        for r in (record, *absorbed)
+    ]
+    changed = engine.recall(episodes, stored, now)
     if casebook is not None:
         default = engine.mapping.default_jurisdiction
         override = impact_override.from_document(casebook.document, default)
@@ -80,9 +109,51 @@ async def recall_incident(
         raise Conflict(
             f"incident {incident_id}",
             "its stored alerts no longer make the same incident (the inventory or correlation "
-            "settings changed since): it cannot be brought back to owe a report",
+            "settings changed since, or a person merged others into it and its record, stored "
+            "by an older bridge, does not list them): it cannot be brought back to owe a report",
         )
     return changed
+
+
+def _listed(document: dict[str, Any]) -> list[str]:
+    """The ids a stored document lists as merged into its incident (none in a record stored
+    before hosts listed them)."""
+    listed = document.get("absorbed")
+    if not isinstance(listed, list):
+        return []
+    return [i for i in listed if isinstance(i, str)]
+
+
+async def _absorbed(
+    history: History, engine: Engine, record: IncidentRecord
+) -> list[IncidentRecord]:
+    """The stored incidents merged into ``record``'s, directly or through a chain of merges, as
+    the stored documents list them (``record``'s, and those it lists: a chain recorded in
+    parts), each one's ``merged_into`` leading to ``record``'s; those memory holds, or the
+    store no longer does, left out. Ordered by id."""
+    found: dict[str, IncidentRecord] = {}
+    todo = _listed(record.document)
+    while todo:
+        other = todo.pop()
+        if other == record.id or other in found or other in engine.incidents:
+            continue
+        stored = await history.get_incident(other)
+        if stored is None or stored.merged_into is None:
+            continue
+        found[other] = stored
+        todo += _listed(stored.document)
+
+    def leads_here(stored: IncidentRecord) -> bool:
+        seen = {stored.id}
+        while stored.merged_into != record.id:
+            into = found.get(stored.merged_into or "")
+            if into is None or into.id in seen:
+                return False
+            seen.add(into.id)
+            stored = into
+        return True
+
+    return [found[i] for i in sorted(found) if leads_here(found[i])]
 
 
 async def _host(history: History, engine: Engine, record: IncidentRecord) -> str:

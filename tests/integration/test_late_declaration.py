@@ -381,3 +381,64 @@ async def test_declared_on_a_follower_the_leader_brings_it_back_and_drafts(
     doc = await incident(leader_client, incident_id)
     assert cyber_owed(doc)[WARNING]["due_at"] == rfc3339(aware + timedelta(hours=24))
     assert {d["kind"]: d["state"] for d in doc["drafts"]}[WARNING] == "draft"
+
+
+async def test_the_csirt_asks_a_covering_incident_weeks_later_it_stands_by_the_sites_declaration(
+    store: str, client_for: Any, clock: FakeClock, tmp_path: Path
+) -> None:
+    """The hospital's site incident was declared significant, then covered by the core
+    router's alert; its reports settled (rejected here), both left memory. Weeks later the
+    CSIRT asks the covering incident for an intermediate report: it comes back with the site
+    incident merged into it, stands by the site's declaration (so the request is taken), and
+    owes the intermediate report only: the early warning and notification stay as they were."""
+    client = await client_for(config(tmp_path, store), manual_outbox=True)
+    service = client.server.app[SERVICE]
+    start = clock.now() - timedelta(minutes=3)
+    body = make_webhook(alert("fp-cell", start, element=CELL))
+    [site] = (await ok(await client.post("/api/v1/alertmanager", json=body, headers=HOOK)))[
+        "incidents"
+    ]
+    await ok(await declare(client, clock, site, {"significant": True}))
+    clock.advance(timedelta(minutes=3))
+    core = clock.now()
+    body = make_webhook(alert("fp-core", core, element="se-core-sto"))
+    await ok(await client.post("/api/v1/alertmanager", json=body, headers=HOOK))
+    cover = (await incident(client, site))["merged_into"]
+    assert cover and cover != site
+    clock.advance(timedelta(minutes=15))
+    body = make_webhook(
+        alert("fp-cell", start, status="resolved", ends_at=clock.now(), element=CELL),
+        alert("fp-core", core, status="resolved", ends_at=clock.now(), element="se-core-sto"),
+    )
+    await ok(await client.post("/api/v1/alertmanager", json=body, headers=HOOK))
+    clock.advance(timedelta(hours=1))
+    await service.tick()
+    before = await incident(client, cover)
+    assert before["declaration"]["incident"] == site
+    for draft in before["drafts"]:
+        if draft["state"] == "draft":
+            r = await client.post(
+                f"/api/v1/drafts/{draft['id']}/reject",
+                json={"reason": "reported by phone to CERT-SE"},
+                headers=as_("approver"),
+            )
+            await ok(r)
+    owed_before = {k: o["state"] for k, o in cyber_owed(await incident(client, cover)).items()}
+    assert owed_before and set(owed_before.values()) <= {"rejected", "open"}, owed_before
+    clock.advance(timedelta(days=8))
+    await service.tick()
+    assert not {site, cover} & service.engine.incidents.keys()
+
+    deadline = clock.now() + timedelta(days=5)
+    r = await client.post(
+        f"/api/v1/incidents/{cover}/report-requests",
+        json={"kind": "se_cyber_intermediate", "deadline": rfc3339(deadline)},
+        headers=as_("editor"),
+    )
+    asked = await ok(r)
+    assert {site, cover} <= service.engine.incidents.keys()
+    assert asked["declaration"]["incident"] == site
+    owed = cyber_owed(asked)
+    assert owed.pop("se_cyber_intermediate")["due_at"] == rfc3339(deadline)
+    assert {k: o["state"] for k, o in owed.items()} == owed_before
+    assert (await incident(client, site))["merged_into"] == cover

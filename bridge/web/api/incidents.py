@@ -205,8 +205,11 @@ async def get_incident(request: web.Request) -> web.Response:
     drafts = await service.desk.listed(incident=incident_id)  # those of long ago too
     if track == "outage":
         # Incidents merged into this one: listed, with the notices they sent (this
-        # incident's reports too: never sent again; each summary names its incident).
-        absorbed = service.incidents.absorbed(incident_id)
+        # incident's reports too: never sent again; each summary names its incident). One
+        # that left memory: as its stored document lists them.
+        absorbed = service.incidents.absorbed(incident_id) or [
+            i for i in doc.get("absorbed") or () if isinstance(i, str)
+        ]
         if absorbed:
             doc["absorbed"] = absorbed
         for other in absorbed:

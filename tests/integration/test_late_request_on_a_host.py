@@ -1,0 +1,332 @@
+"""Nkom asks for a hendelsesrapport weeks after an event that was one incident only because
+others were merged into it: a site's cell went down and its Nkom varsel was e-mailed, then the
+core router above the site went down and its incident covered the site's (bridge.core.covering).
+Both settled and left memory (``evaluation.memory_horizon``). Recording the request on the
+covering incident brings it back with the incidents merged into it (bridge.evaluation.recall):
+the varsel the site incident sent stays the covering incident's, so nothing already sent is
+owed, overdue or drafted again (a duplicated notice to a regulator is an incident of its own),
+only the hendelsesrapport is owed, and the site incident shows as merged into it, after a
+restart too. Also a chain of people's merges (A into B, B into C) and a host stored before
+hosts recorded what was merged into them. On SQLite and on a real redis-server; real SMTP
+server; injected clock."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+from builders import WEBHOOK_TOKEN, alert, notice_sections, rfc3339, token_auth, write_config
+from builders import webhook as make_webhook
+from fakes import FakeClock
+from persons import person
+from smtp_server import SmtpServer
+
+from bridge.web.keys import SERVICE
+
+HOOK = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
+VIEWER = {"Authorization": "Bearer test-token-for-viewer"}
+EDITOR = {"Authorization": "Bearer test-token-for-editor"}
+KIND = "nkom_hendelsesrapport"
+pytestmark = pytest.mark.manual_outbox  # the tests run the outbox themselves (deliver())
+
+# A core router in Trondheim above two sites, each with a societal cell with 112 (a cell going
+# down is reportable to Nkom at once), and a third site on its own.
+INVENTORY = """
+regions:
+  NO-5001: Trondheim
+elements:
+  - {id: no-core-trd, parent: null, kind: core, jurisdiction: "NO", region: NO-5001}
+  - {id: no-site-heimdal, parent: no-core-trd, kind: site, jurisdiction: "NO", region: NO-5001}
+  - {id: no-cell-heimdal, parent: no-site-heimdal, kind: cell, jurisdiction: "NO",
+     region: NO-5001, connections: {mobile: 5000}, societal: true, emergency_112: true}
+  - {id: no-site-lade, parent: no-core-trd, kind: site, jurisdiction: "NO", region: NO-5001}
+  - {id: no-cell-lade, parent: no-site-lade, kind: cell, jurisdiction: "NO",
+     region: NO-5001, connections: {mobile: 8000}, societal: true, emergency_112: true}
+  - {id: no-site-byasen, parent: null, kind: site, jurisdiction: "NO", region: NO-5001}
+  - {id: no-cell-byasen, parent: no-site-byasen, kind: cell, jurisdiction: "NO",
+     region: NO-5001, connections: {mobile: 2000}, societal: true, emergency_112: true}
+"""
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The store's URL: the SQLite file in ``tmp_path``, or a redis-server of this test's own
+    (set up before the app, so it outlives it)."""
+    if request.param == "redis":
+        return str(request.getfixturevalue("redis").url())
+    return f"sqlite:///{tmp_path / 'bridge.sqlite3'}"
+
+
+def config(tmp_path: Path, store: str, smtp: SmtpServer) -> Path:
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text(INVENTORY, encoding="utf-8")
+    sections = notice_sections(smtp.smtp_config(), tmp_path)
+    sections["notices"]["poll_interval"] = "1h"
+    return write_config(
+        tmp_path,
+        inventory=inventory,
+        store=store,
+        extra={
+            "regulators": {"nkom": {"rule_set": "nkom-varsel"}},
+            "evaluation": {"memory_horizon": "7d"},
+            "auth": token_auth(
+                {"viewer": ["viewer"], "editor": ["editor"]}, session={"cookie_secure": False}
+            ),
+            "operator": {
+                "name": "Exempel Nett AS",
+                "org_number": "999 000 000",
+                "contact": {"name": "NOC", "phone": "+47 22 00 00 00", "email": "noc@example.net"},
+            },
+            **sections,
+        },
+    )
+
+
+async def ok(response: Any, status: int = 200) -> Any:
+    assert response.status == status, await response.text()
+    return await response.json()
+
+
+async def post(client: TestClient[Any, Any], *alerts: dict[str, Any]) -> list[str]:
+    body = make_webhook(*alerts)
+    r = await client.post("/api/v1/alertmanager", json=body, headers=HOOK)
+    return list((await ok(r))["incidents"])
+
+
+async def get(client: TestClient[Any, Any], path: str) -> Any:
+    return await ok(await client.get(path, headers=VIEWER))
+
+
+async def deliver(client: TestClient[Any, Any]) -> list[Any]:
+    return list(await client.server.app[SERVICE].outbox.deliver_due())
+
+
+async def send(client: TestClient[Any, Any], clock: FakeClock, draft_id: str) -> None:
+    """An approver approves the draft as it stands (unknown fields sent as unknown); the
+    outbox e-mails it."""
+    draft = await get(client, f"/api/v1/drafts/{draft_id}")
+    unknown = [f["key"] for f in draft["latest"]["fields"] if f["to_complete"]]
+    r = await client.post(
+        f"/api/v1/drafts/{draft_id}/approve",
+        json={"version": draft["version"], "send_unknown": unknown},
+        headers=await person(client, clock.now),
+    )
+    await ok(r)
+    assert len(await deliver(client)) == 1
+
+
+async def settle(client: TestClient[Any, Any], clock: FakeClock, incident_id: str) -> None:
+    """Every notice the incident owes now, approved and e-mailed."""
+    doc = await get(client, f"/api/v1/incidents/{incident_id}")
+    for d in doc["drafts"]:
+        if d["state"] == "draft" and d["incident"] == incident_id:
+            await send(client, clock, d["id"])
+
+
+async def gone_from_memory(client: TestClient[Any, Any], clock: FakeClock, *ids: str) -> None:
+    """Settled: 8 days on, a timer tick lets them leave memory."""
+    service = client.server.app[SERVICE]
+    clock.advance(timedelta(days=8))
+    await service.tick()
+    assert not set(ids) & service.engine.incidents.keys()
+
+
+async def request_report(client: TestClient[Any, Any], clock: FakeClock, host: str) -> Any:
+    deadline = clock.now() + timedelta(days=14)
+    r = await client.post(
+        f"/api/v1/incidents/{host}/report-requests",
+        json={"kind": KIND, "deadline": rfc3339(deadline), "reference": "2026/09002"},
+        headers=EDITOR,
+    )
+    return await ok(r)
+
+
+async def as_it_left(client: TestClient[Any, Any], host: str) -> tuple[Any, Any]:
+    """What the host owes (kind → state) and its drafts as listed (id → state), those of the
+    incidents merged into it included."""
+    doc = await get(client, f"/api/v1/incidents/{host}")
+    owes = {o["kind"]: o["state"] for o in doc["obligations"]}
+    return owes, {d["id"]: d["state"] for d in doc["drafts"]}
+
+
+async def owes_the_report_only(
+    client: TestClient[Any, Any], host: str, absorbed: list[str], left: tuple[Any, Any]
+) -> None:
+    """The host owes the hendelsesrapport and nothing else: what it owed and its drafts
+    (``left``: :func:`as_it_left` before it left memory) as they were, its varsel sent, and
+    the report drafted; the incidents in ``absorbed`` merged into it (directly or through one
+    another); nothing overdue in its document, on the deadline queue or in the due metric."""
+    owes, drafts = left
+    assert owes["nkom_varsel"] == "sent" and KIND not in owes
+    doc = await get(client, f"/api/v1/incidents/{host}")
+    assert {o["kind"]: o["state"] for o in doc["obligations"]} == {**owes, KIND: "drafted"}
+    assert {d["id"]: d["state"] for d in doc["drafts"]} == {**drafts, f"{host}.{KIND}": "draft"}
+    assert sorted(doc.get("absorbed", [])) == sorted(absorbed)
+    for other in absorbed:  # merged into it, or into one merged into it (a chain)
+        assert (await get(client, f"/api/v1/incidents/{other}"))["merged_into"] in {
+            host,
+            *absorbed,
+        }
+    queue = await get(client, "/api/v1/queue")
+    assert [(i["case"], i["kind"]) for i in queue["items"]] == [(host, KIND)]
+    metrics = await (await client.get("/metrics")).text()
+    due = [
+        line
+        for line in metrics.splitlines()
+        if line.startswith("bridge_obligation_due_timestamp_seconds{")
+    ]
+    assert len(due) == 1 and f'kind="{KIND}"' in due[0] and f'incident="{host}"' in due[0], due
+    assert 'state="drafted"' in due[0]
+
+
+async def covered_and_settled(client: TestClient[Any, Any], clock: FakeClock) -> tuple[str, str]:
+    """The site's cell goes down and its varsel is e-mailed; the core router above the site
+    goes down and its incident covers the site's; the covering incident's update and, once
+    everything resolved, its normalised notice are e-mailed; it is closed. The site incident
+    and the covering one."""
+    service = client.server.app[SERVICE]
+    start = clock.now() - timedelta(minutes=5)
+    [site] = await post(client, alert("fp-heimdal", start, element="no-cell-heimdal"))
+    await send(client, clock, f"{site}.nkom_varsel")
+    clock.advance(timedelta(minutes=3))
+    core = clock.now()
+    [cover] = await post(client, alert("fp-core", core, element="no-core-trd"))
+    assert cover != site
+    assert (await get(client, f"/api/v1/incidents/{site}"))["merged_into"] == cover
+    await settle(client, clock, cover)  # the update the covering incident owes
+    clock.advance(timedelta(hours=2))
+    end = clock.now()
+    await post(
+        client,
+        alert("fp-heimdal", start, status="resolved", ends_at=end, element="no-cell-heimdal"),
+        alert("fp-core", core, status="resolved", ends_at=end, element="no-core-trd"),
+    )
+    clock.advance(timedelta(hours=1))
+    await service.tick()
+    await settle(client, clock, cover)  # the normalised notice
+    assert (await get(client, f"/api/v1/incidents/{cover}"))["state"] == "closed"
+    return site, cover
+
+
+async def test_a_late_request_on_the_covering_incident_owes_no_varsel_the_site_sent(
+    store: str, client_for: Any, smtp: SmtpServer, clock: FakeClock, tmp_path: Path
+) -> None:
+    path = config(tmp_path, store, smtp)
+    client = await client_for(path, manual_outbox=True)
+    service = client.server.app[SERVICE]
+    site, cover = await covered_and_settled(client, clock)
+    left = await as_it_left(client, cover)
+    assert left[1][f"{site}.nkom_varsel"] == "sent"  # the site's varsel is the cover's
+    assert set(left[1].values()) == {"sent"}
+    mails = len(smtp.mailbox.received)
+    assert mails == 3  # the varsel, the update, the normalised notice
+    await gone_from_memory(client, clock, site, cover)
+    # read from the store, it lists the site incident and the varsel it sent, as it did live
+    archived = await get(client, f"/api/v1/incidents/{cover}")
+    assert archived["archived"] and archived["absorbed"] == [site]
+    assert {d["id"]: d["state"] for d in archived["drafts"]} == left[1]
+
+    clock.advance(timedelta(days=20))  # Nkom asks four weeks after the outage
+    await service.tick()
+    await request_report(client, clock, cover)
+    assert cover in service.engine.incidents
+    await owes_the_report_only(client, cover, [site], left)
+    await service.tick()
+    assert len(await deliver(client)) == 0
+    assert len(smtp.mailbox.received) == mails  # nothing went out twice
+
+    # a restart keeps it whole: the site incident comes back with it
+    await client.close()
+    again = await client_for(path, manual_outbox=True)
+    assert {site, cover} <= again.server.app[SERVICE].engine.incidents.keys()
+    await owes_the_report_only(again, cover, [site], left)
+    await again.server.app[SERVICE].tick()
+    assert len(await deliver(again)) == 0
+    assert len(smtp.mailbox.received) == mails
+
+
+async def merge(client: TestClient[Any, Any], absorbed: str, into: str) -> None:
+    r = await client.post(
+        f"/api/v1/incidents/{absorbed}/merge",
+        json={"into": into, "reason": "One fibre cut under the three sites."},
+        headers=EDITOR,
+    )
+    assert (await ok(r))["into"] == into
+
+
+async def test_a_chain_of_merges_comes_back_whole(
+    store: str, client_for: Any, smtp: SmtpServer, clock: FakeClock, tmp_path: Path
+) -> None:
+    """A sent its varsel; a person merged A into B, then B into C. Weeks after all three left
+    memory, Nkom asks C for its hendelsesrapport: A and B come back merged into it (B's bond
+    with C and A's with B kept, so C comes back as the same incident), and A's varsel is C's."""
+    client = await client_for(config(tmp_path, store, smtp), manual_outbox=True)
+    service = client.server.app[SERVICE]
+    start = clock.now() - timedelta(minutes=5)
+    [a] = await post(client, alert("fp-heimdal", start, element="no-cell-heimdal"))
+    await send(client, clock, f"{a}.nkom_varsel")
+    clock.advance(timedelta(minutes=10))
+    [b] = await post(client, alert("fp-lade", clock.now(), element="no-cell-lade"))
+    clock.advance(timedelta(minutes=10))
+    [c] = await post(client, alert("fp-byasen", clock.now(), element="no-cell-byasen"))
+    assert len({a, b, c}) == 3
+    await merge(client, a, b)
+    await merge(client, b, c)
+    assert sorted((await get(client, f"/api/v1/incidents/{c}"))["absorbed"]) == sorted([a, b])
+    await settle(client, clock, c)
+
+    clock.advance(timedelta(hours=2))
+    end = clock.now()
+    await post(
+        client,
+        *(
+            alert(f"fp-{site}", at, status="resolved", ends_at=end, element=f"no-cell-{site}")
+            for site, at in (
+                ("heimdal", start),
+                ("lade", start + timedelta(minutes=15)),
+                ("byasen", start + timedelta(minutes=25)),
+            )
+        ),
+    )
+    clock.advance(timedelta(hours=1))
+    await service.tick()
+    await settle(client, clock, c)
+    assert (await get(client, f"/api/v1/incidents/{c}"))["state"] == "closed"
+    left = await as_it_left(client, c)
+    assert left[1][f"{a}.nkom_varsel"] == "sent"
+    mails = len(smtp.mailbox.received)
+    await gone_from_memory(client, clock, a, b, c)
+
+    clock.advance(timedelta(days=20))
+    await request_report(client, clock, c)
+    assert {a, b, c} <= service.engine.incidents.keys()
+    await owes_the_report_only(client, c, [a, b], left)
+    assert (await get(client, f"/api/v1/incidents/{a}"))["merged_into"] == b
+    assert (await get(client, f"/api/v1/incidents/{b}"))["merged_into"] == c
+    await service.tick()
+    assert len(await deliver(client)) == 0
+    assert len(smtp.mailbox.received) == mails
+
+
+async def test_a_host_stored_before_hosts_listed_what_was_merged_comes_back_alone(
+    store: str, client_for: Any, smtp: SmtpServer, clock: FakeClock, tmp_path: Path
+) -> None:
+    """A covering incident whose record lacks ``absorbed`` (stored by a bridge before hosts
+    listed what was merged into them) comes back alone, as before: the request is recorded and
+    the hendelsesrapport owed; the site incident stays in the store, merged into it."""
+    client = await client_for(config(tmp_path, store, smtp), manual_outbox=True)
+    service = client.server.app[SERVICE]
+    site, cover = await covered_and_settled(client, clock)
+    await gone_from_memory(client, clock, site, cover)
+    record = await service.store.get_incident(cover)
+    assert record is not None and record.document.pop("absorbed") == [site]
+    await service.store.save_incidents([record])  # as an older bridge stored it
+
+    doc = await request_report(client, clock, cover)
+    assert {o["kind"]: o["state"] for o in doc["obligations"]}[KIND] == "drafted"
+    assert cover in service.engine.incidents and site not in service.engine.incidents
+    assert "absorbed" not in await get(client, f"/api/v1/incidents/{cover}")
+    assert (await get(client, f"/api/v1/incidents/{site}"))["merged_into"] == cover
