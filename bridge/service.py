@@ -229,10 +229,6 @@ def log_lifecycle(incident_id: str, before: Facts | None, now: Facts) -> None:
         )
 
 
-#: The lease lasts evaluation.interval by default (failover within two ticks), but never less
-#: than this unless set: a loaded event loop must not lose its own lease between renewals.
-MIN_DEFAULT_LEASE = timedelta(seconds=5)
-
 #: What :meth:`BridgeService.stop` gives its steps besides a notice's hand-over in flight
 #: (see :func:`stop_deadline`).
 STOP_DEADLINE = timedelta(seconds=15)
@@ -289,11 +285,10 @@ class BridgeService:
         # replication.replica_id). The lease is held by this process, not by the name
         # (lease_holder: name, pid, nonce): a second process under the same name follows.
         self.replica_id = cfg.replication.replica_id or socket.gethostname()
-        ttl = cfg.replication.lease_ttl or max(cfg.evaluation.interval, MIN_DEFAULT_LEASE)
         self.leadership = Leadership(
             store,
             lease_holder(self.replica_id),
-            ttl,
+            loaded.lease_ttl(),
             self._became_leader,
             self._stepped_down,
             metrics,

@@ -15,15 +15,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from bridge.cli.backup import backup
-from bridge.cli.check_config import check_config
+# Only light modules here (the docstring above is ``--help``'s text): a command's module, with
+# the store, the web stack or the configuration models it needs, is imported in _run when that
+# command runs, so ``bridge --help`` and a usage error answer at once and each command pays for
+# its own imports alone.
 from bridge.cli.common import config_arg, invalid
-from bridge.cli.prune import prune
-from bridge.cli.replay import replay
-from bridge.cli.restored import restored
-from bridge.cli.serve import serve
 from bridge.errors import BridgeError, ConfigError
-from bridge.people import cli as people_cli
+from bridge.people import cli_args as people_args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -64,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="when the backup was taken, ISO 8601 with offset (default: what a copy made by "
         "`bridge backup` records, else the store's newest audit entry)",
     )
-    people_cli.add_parsers(sub, config_arg)
+    people_args.add_parsers(sub, config_arg)
     args = parser.parse_args(argv)
     try:
         return _run(args)
@@ -88,16 +86,31 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
+    """Run the command ``args`` name; its module is imported here, when it runs."""
     if args.command in ("users", "tokens"):
+        from bridge.people import cli as people_cli
+
         return people_cli.run(args)
     if args.command == "serve":
+        from bridge.cli.serve import serve
+
         return serve(args.config)
     if args.command == "check-config":
+        from bridge.cli.check_config import check_config
+
         return check_config(args.config)
     if args.command == "prune":
+        from bridge.cli.prune import prune
+
         return prune(args.config, args.dry_run)
     if args.command == "backup":
+        from bridge.cli.backup import backup
+
         return backup(args.config, args.dest)
     if args.command == "restored":
+        from bridge.cli.restored import restored
+
         return restored(args.config, args.backup_taken_at)
+    from bridge.cli.replay import replay
+
     return replay(args.config, args.file, as_json=args.json)

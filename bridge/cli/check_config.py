@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from bridge.cli.common import invalid, load_with_inventory
+from bridge.cli.common import invalid
+from bridge.cli.configured import load_with_inventory
 from bridge.config import LoadedConfig, org_numbers
 from bridge.config.models import OperatorConfig, RetentionConfig, ServiceNames, SmtpConfig
 from bridge.config.rule_sets import ObligationModel
@@ -12,9 +13,9 @@ from bridge.core.drafts import DEFAULT_SERVICE_NAMES
 from bridge.core.durations import format_duration
 from bridge.core.retention import PRUNABLE
 from bridge.core.rules import OPERATOR_SOURCE
+from bridge.core.store_url import redact
 from bridge.core.topology import Element
 from bridge.errors import ConfigError
-from bridge.store.redis import redact
 
 
 def _contacts(operator: OperatorConfig) -> None:

@@ -1,13 +1,13 @@
-"""What every command shares: the ``-c CONFIG`` option and how configuration problems print."""
+"""What every command shares: the ``-c CONFIG`` option and how configuration problems print.
+
+Light on purpose: :mod:`bridge.cli` imports it to build the parser, before any command runs
+(loading the configuration and its inventory is :mod:`bridge.cli.configured`)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from bridge.config import LoadedConfig, load_config
-from bridge.config.inventory import load_inventory
-from bridge.core.topology import Topology
 from bridge.errors import ConfigError
 
 DEFAULT_CONFIG = "config/bridge.yaml"
@@ -25,11 +25,3 @@ def invalid(exc: ConfigError) -> int:
     for problem in exc.problems:
         print(f"  {problem}", file=sys.stderr)
     return 1
-
-
-def load_with_inventory(path: str) -> tuple[LoadedConfig, Topology]:
-    """The configuration at ``path`` and the inventory it names (with its service totals).
-    Raises :class:`ConfigError` when either is invalid; nothing is printed."""
-    loaded = load_config(path)
-    inventory = loaded.config.inventory
-    return loaded, load_inventory(inventory.path, inventory.service_totals)

@@ -20,7 +20,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bridge.cli.common import invalid, load_with_inventory
+from bridge.cli.common import invalid
+from bridge.cli.configured import load_with_inventory
 from bridge.config import LoadedConfig
 from bridge.config.errors import read_text
 from bridge.core.alerts import Delivery, format_time, parse_time, parse_webhook

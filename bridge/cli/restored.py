@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bridge.cli.common import invalid
@@ -109,19 +109,11 @@ async def _run(
             lease_holder("restored"),
             loaded.config.notices.archive_dir,
             datetime.now(UTC),
-            _lease_ttl(loaded),
+            loaded.lease_ttl(),  # as the bridges on this store take it
         )
         return report, basis
     finally:
         await store.close()
-
-
-def _lease_ttl(loaded: LoadedConfig) -> timedelta:
-    """The lease's time to live as the bridges on this store take it (bridge.service)."""
-    from bridge.service import MIN_DEFAULT_LEASE
-
-    cfg = loaded.config
-    return cfg.replication.lease_ttl or max(cfg.evaluation.interval, MIN_DEFAULT_LEASE)
 
 
 def _actor() -> str:

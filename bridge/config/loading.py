@@ -20,6 +20,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from collections.abc import Iterator, Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -63,6 +64,11 @@ def _apply_env(
     return problems
 
 
+#: The lease lasts evaluation.interval by default (failover within two ticks), but never less
+#: than this unless set: a loaded event loop must not lose its own lease between renewals.
+MIN_DEFAULT_LEASE = timedelta(seconds=5)
+
+
 class LoadedConfig:
     """A validated bridge.yaml with its rule sets."""
 
@@ -96,6 +102,13 @@ class LoadedConfig:
         """Where the value at key path ``loc`` came from: the ``BRIDGE_…`` variable that set it,
         else the file (how a problem names it)."""
         return _origin(self.path, self.env_overrides, loc)
+
+    def lease_ttl(self) -> timedelta:
+        """The leader lease's time to live: ``replication.lease_ttl``, else
+        ``evaluation.interval`` but at least :data:`MIN_DEFAULT_LEASE` (the bridges and
+        ``bridge restored`` take it alike)."""
+        cfg = self.config
+        return cfg.replication.lease_ttl or max(cfg.evaluation.interval, MIN_DEFAULT_LEASE)
 
     def store_url(self) -> str:
         """The store URL with a relative SQLite path resolved against the config folder (and

@@ -12,21 +12,25 @@ from __future__ import annotations
 from bridge.errors import ConfigError
 from bridge.store.interfaces import Store
 from bridge.store.records import IncidentRecord
-from bridge.store.redis import RedisStore
-from bridge.store.sqlite import SqliteStore
 
-__all__ = ["IncidentRecord", "RedisStore", "SqliteStore", "Store", "make_store"]
+__all__ = ["IncidentRecord", "Store", "make_store"]
 
 
 def make_store(url: str, *, sole: bool = False) -> Store:
     """``sqlite:///PATH`` → SqliteStore; ``redis://`` or ``rediss://`` → RedisStore (URL
     parameters in :mod:`bridge.store.redis.url`). Anything else, or a bad parameter:
     ConfigError. ``sole``: this process holds the SQLite file's serve lock
-    (:mod:`bridge.store.sqlite.sole`, :mod:`bridge.store.sqlite.lease`)."""
+    (:mod:`bridge.store.sqlite.sole`, :mod:`bridge.store.sqlite.lease`).
+
+    Only the backend the URL names is imported (a bridge on SQLite never loads redis-py)."""
     if url.startswith("sqlite:///"):
+        from bridge.store.sqlite import SqliteStore
+
         store = SqliteStore(url)
         store.sole = sole
         return store
     if url.startswith(("redis://", "rediss://")):
+        from bridge.store.redis import RedisStore
+
         return RedisStore(url)
     raise ConfigError([f"store: {url!r}: expected sqlite:///PATH or redis[s]://HOST:PORT/DB"])

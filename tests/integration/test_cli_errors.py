@@ -16,8 +16,8 @@ import pytest
 from builders import REPO, write_config
 from test_cli import bridge
 
-from bridge import cli as bridge_cli
 from bridge.cli import main
+from bridge.cli import prune as prune_command
 from bridge.errors import StoreUnavailable
 from bridge.store.interfaces import SCHEMA_VERSION
 from bridge.store.sqlite import SqliteStore
@@ -108,7 +108,7 @@ def test_an_os_error_a_command_lets_through_is_one_line(
     def denied(path: str, dry_run: bool) -> int:
         raise PermissionError(13, "Permission denied", "/var/lib/bridge/bridge.sqlite3")
 
-    monkeypatch.setattr(bridge_cli, "prune", denied)
+    monkeypatch.setattr(prune_command, "prune", denied)
     assert main(["prune"]) == 1
     err = capsys.readouterr().err
     assert err == "bridge prune: /var/lib/bridge/bridge.sqlite3: Permission denied\n"
@@ -116,7 +116,7 @@ def test_an_os_error_a_command_lets_through_is_one_line(
     def unavailable(path: str, dry_run: bool) -> int:
         raise StoreUnavailable("open", "redis://db:6379/0: Connection refused")
 
-    monkeypatch.setattr(bridge_cli, "prune", unavailable)
+    monkeypatch.setattr(prune_command, "prune", unavailable)
     assert main(["prune"]) == 1
     assert capsys.readouterr().err.count("\n") == 1
 
@@ -126,7 +126,7 @@ def test_an_os_error_a_command_lets_through_is_one_line(
     def bug(path: str, dry_run: bool) -> int:
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setattr(bridge_cli, "prune", bug)
+    monkeypatch.setattr(prune_command, "prune", bug)
     with pytest.raises(ZeroDivisionError):
         main(["prune"])
 
