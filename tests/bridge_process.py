@@ -5,6 +5,7 @@ process (:class:`RunningBridge`); reading /metrics (:func:`metric_value`)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -15,7 +16,9 @@ import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +26,10 @@ import aiohttp
 from builders import API_TOKEN, PASSWORD, REPO, WEBHOOK_TOKEN, write_config
 from polling import WaitTimeout, until, until_sync
 from smtp_server import SmtpServer
+
+from bridge.config import load_config
+from bridge.people.directory import Directory
+from bridge.store import make_store
 
 
 def free_port() -> int:
@@ -260,6 +267,27 @@ def bridge_cli(config: Path, *args: str, stdin: str = "") -> None:
     assert done.returncode == 0, done.stderr.decode() + done.stdout.decode()
 
 
+def add_users(config: Path, users: dict[str, list[str]]) -> None:
+    """What ``bridge users add NAME --role … --password-file -`` (password PASSWORD) does for
+    each of ``users``, in this process: the directory of the configured store adds them,
+    audited (the command itself: test_cli_people; each run of it costs a start-up). In a thread
+    of its own: a caller's thread may be running an event loop (Playwright's)."""
+
+    async def add() -> None:
+        loaded = load_config(config, env={})
+        store = make_store(loaded.store_url())
+        directory = Directory(store, lambda: datetime.now(UTC))
+        await store.open()
+        try:
+            for name, roles in users.items():
+                await directory.accounts.add_user(name, roles, PASSWORD, "cli:tests")
+        finally:
+            await store.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, add()).result()
+
+
 @contextlib.contextmanager
 def start_bridge(
     folder: Path,
@@ -288,9 +316,7 @@ def start_bridge(
             **(extra or {}),
         },
     )
-    for name, roles in users.items():
-        role_args = [a for role in roles for a in ("--role", role)]
-        bridge_cli(config, "users", "add", name, *role_args, "--password-file", "-", stdin=PASSWORD)
+    add_users(config, users)
     log = folder / "bridge.log"
     with log.open("ab") as out:
         proc = subprocess.Popen(

@@ -39,10 +39,19 @@ def check_config(config: Path | str) -> subprocess.CompletedProcess[str]:
     return bridge("check-config", "-c", str(config))
 
 
-def test_check_config_accepts_the_shipped_config() -> None:
+@pytest.fixture(scope="module")
+def shipped_summary() -> subprocess.CompletedProcess[str]:
+    """``check-config -c config/bridge.yaml``, run once for the tests that read its summary
+    (the same command on the same files prints the same)."""
+    return check_config("config/bridge.yaml")
+
+
+def test_check_config_accepts_the_shipped_config(
+    shipped_summary: subprocess.CompletedProcess[str],
+) -> None:
     """The shipped config exits 0 and summarises rule sets (flagged NOT VERIFIED), inventory
     size and the regulators that are on."""
-    run = check_config("config/bridge.yaml")
+    run = shipped_summary
     assert run.returncode == 0, run.stderr
     out = run.stdout
     assert out.startswith("configuration OK: config/bridge.yaml")
@@ -62,10 +71,12 @@ def test_check_config_accepts_the_shipped_config() -> None:
     assert "dev-only-webhook-token-change-me" not in out + run.stderr
 
 
-def test_check_config_says_where_notices_go_and_what_came_from_the_environment() -> None:
+def test_check_config_says_where_notices_go_and_what_came_from_the_environment(
+    shipped_summary: subprocess.CompletedProcess[str],
+) -> None:
     """check-config names the SMTP relay, its security and sender (or that nothing is sent) and
     the keys set by BRIDGE_ variables by name, never printing a secret value."""
-    plain = check_config("config/bridge.yaml")
+    plain = shipped_summary
     assert plain.returncode == 0, plain.stderr
     assert "smtp: no smtp section: nothing will be sent" in plain.stdout
     assert "from the environment: nothing" in plain.stdout
@@ -92,10 +103,12 @@ def test_check_config_names_the_environment_variable_of_an_unknown_key() -> None
     assert "config/bridge.yaml: smtp.hostname" not in run.stderr
 
 
-def test_check_config_names_criterion_sources_contacts_and_services() -> None:
+def test_check_config_names_criterion_sources_contacts_and_services(
+    shipped_summary: subprocess.CompletedProcess[str],
+) -> None:
     """check-config names each criterion's source (the 112 one as the operator's own choice),
     the contact signing each track and each inventory service's display names."""
-    out = check_config("config/bridge.yaml").stdout
+    out = shipped_summary.stdout
     line = next(x for x in out.splitlines() if "criterion e112-30m" in x)
     assert "operator's own choice" in line
     assert "criterion conn-10k-2h (connections): source: seed 002" in out
@@ -175,12 +188,14 @@ def test_a_redis_that_could_lose_acknowledged_alerts_is_refused(
     assert "Traceback" not in run.stderr
 
 
-def test_check_config_says_what_changed_in_the_swedish_law(tmp_path: Path) -> None:
+def test_check_config_says_what_changed_in_the_swedish_law(
+    tmp_path: Path, shipped_summary: subprocess.CompletedProcess[str]
+) -> None:
     """The PTS outage rule set is named as the repealed regime (kept for incidents before
     2026-01-15 and as an internal threshold), se-cyber as applying from that day; the shipped
     config reports to the CSIRT under se-cyber, each report with its source, channel and
     whether it was verified; a Swedish jurisdiction without se-cyber is a warning."""
-    out = check_config("config/bridge.yaml").stdout
+    out = shipped_summary.stdout
     assert (
         "NOTE: rule set pts-outage encodes a repealed regime (repealed 2026-01-15; replaced by "
         "cybersäkerhetslagen (2025:1506), rule set se-cyber): kept for incidents before "
@@ -211,12 +226,14 @@ def test_check_config_says_what_changed_in_the_swedish_law(tmp_path: Path) -> No
     assert "add a regulator with rule_set: se-cyber" in run.stdout
 
 
-def test_check_config_says_where_each_countrys_replies_go(tmp_path: Path) -> None:
+def test_check_config_says_where_each_countrys_replies_go(
+    tmp_path: Path, shipped_summary: subprocess.CompletedProcess[str]
+) -> None:
     """The shipped config asks Nkom's case handlers to answer the Norwegian NOC
     (operator.jurisdictions.NO.reply_to) and the Swedish ones operator.contact.email. A country
     whose identity names its own contacts but no reply_to is warned of: its regulators' answers
     would go to the operator's default address, perhaps another country's NOC."""
-    out = check_config("config/bridge.yaml").stdout
+    out = shipped_summary.stdout
     assert "      replies to noc-no@example.net (operator.jurisdictions.NO.reply_to)" in out
     assert "      replies to noc@example.net (operator.contact.email)" in out
     assert "reply_to" not in "".join(x for x in out.splitlines() if "WARNING" in x)
@@ -238,13 +255,13 @@ def test_check_config_says_where_each_countrys_replies_go(tmp_path: Path) -> Non
 
 
 def test_check_config_names_each_countrys_provider_and_warns_of_a_wrong_number(
-    tmp_path: Path,
+    tmp_path: Path, shipped_summary: subprocess.CompletedProcess[str]
 ) -> None:
     """The shipped config names the Norwegian provider for Nkom's notices and the Swedish AB
     for the Swedish ones, each number of its country's form (no warning). Without
     operator.jurisdictions, Nkom's notices would carry the Swedish AB's number: a warning
     naming operator.org_number and the form Norway's notices need."""
-    out = check_config("config/bridge.yaml").stdout
+    out = shipped_summary.stdout
     assert (
         "    NO (Nkom's and Norwegian subscribers' notices): Exempel Nett AS, org.nr 312 345 676 "
         "(operator.jurisdictions.NO)"

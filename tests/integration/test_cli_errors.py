@@ -208,20 +208,31 @@ def test_a_dry_run_on_the_current_schema_leaves_the_file_as_it_was(tmp_path: Pat
     assert (db.read_bytes(), db.stat().st_mtime_ns) == before
 
 
-@pytest.mark.parametrize("locale", ["C.UTF-8", "C"])
-def test_a_password_that_is_not_utf8_is_refused_in_one_line(tmp_path: Path, locale: str) -> None:
-    """A password file or standard input in Latin-1: one line saying it is not UTF-8, exit 1."""
+LATIN1_PASSWORD = "lösenordet är långt nog\n".encode("latin-1")
+
+
+def test_a_password_file_that_is_not_utf8_is_refused_in_one_line(tmp_path: Path) -> None:
+    """A password file in Latin-1: one line naming it and saying it is not UTF-8, exit 1."""
     config = str(write_config(tmp_path))
     pw = tmp_path / "pw"
-    pw.write_bytes("lösenordet är långt nog\n".encode("latin-1"))
+    pw.write_bytes(LATIN1_PASSWORD)
     run = bridge("users", "add", "bo", "--role", "viewer", "--password-file", str(pw), "-c", config)
     one_line_problem(run, str(pw), "not UTF-8")
+
+
+@pytest.mark.parametrize("locale", ["C.UTF-8", "C"])
+def test_a_password_on_standard_input_that_is_not_utf8_is_refused_in_one_line(
+    tmp_path: Path, locale: str
+) -> None:
+    """Standard input in Latin-1, under a UTF-8 and under the C locale (where the bytes arrive
+    as surrogates): one line saying it is not UTF-8, exit 1."""
+    config = str(write_config(tmp_path))
     passwd = ["users", "passwd", "bo", "--password-file", "-", "-c", config]
     proc = subprocess.run(
         [sys.executable, "-m", "bridge", *passwd],
         cwd=REPO,
         env={**ENV, "LC_ALL": locale, "LANG": locale},
-        input=pw.read_bytes(),
+        input=LATIN1_PASSWORD,
         capture_output=True,
         timeout=60,
         check=False,

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from builders import write_config
+from builders import seed_user, write_config
 from test_cli import bridge
 
 from bridge.people.rules import token_hash
@@ -89,8 +89,8 @@ def test_refusals_exit_1_and_say_why(cfg: str, args: list[str], stdin: str, mess
 
 def test_users_add_twice_is_refused(tmp_path: Path, cfg: str) -> None:
     """A taken name is refused."""
+    seed_user(f"sqlite:///{tmp_path / 'bridge.sqlite3'}", "bob", ["viewer"])
     args = ("users", "add", "bob", "--role", "viewer", "--password-file", "-", "-c", cfg)
-    assert bridge(*args, stdin="long enough pass\n").returncode == 0
     again = bridge(*args, stdin="long enough pass\n")
     assert again.returncode == 1 and "exists already" in again.stderr
 

@@ -3,6 +3,7 @@ naming the key path, never a traceback."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -11,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from builders import write_config
+
+from bridge.store.sqlite import SqliteStore
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -43,6 +46,13 @@ def config(tmp_path: Path, **sections: Any) -> Path:
     return write_config(tmp_path, extra=sections)
 
 
+async def made(db: Path) -> None:
+    """The store at ``db``, made (at this bridge's schema) and closed."""
+    store = SqliteStore(f"sqlite:///{db}")
+    await store.open()
+    await store.close()
+
+
 # ---- durations ------------------------------------------------------------------------------
 
 
@@ -58,8 +68,7 @@ def test_prune_runs_with_the_longest_retention_period(tmp_path: Path) -> None:
     999999d is refused naming the key (it crashed with 'date value out of range'). A dry run
     does not create the store: a bridge has made it first."""
     longest = config(tmp_path, retention={"alerts": "36525d"})
-    made = bridge("tokens", "add", "ci", "--role", "viewer", "-c", str(longest))
-    assert made.returncode == 0, made.stderr
+    asyncio.run(made(tmp_path / "bridge.sqlite3"))  # as a bridge leaves it
     ok = bridge("prune", "--dry-run", "-c", str(longest))
     assert ok.returncode == 0, ok.stderr
     assert "alerts" in ok.stdout
