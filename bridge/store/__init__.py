@@ -12,8 +12,9 @@ from __future__ import annotations
 from bridge.errors import ConfigError
 from bridge.store.interfaces import Store
 from bridge.store.records import IncidentRecord
+from bridge.store.sqlite import SqliteStore
 
-__all__ = ["IncidentRecord", "Store", "make_store"]
+__all__ = ["IncidentRecord", "SqliteStore", "Store", "make_store"]
 
 
 def make_store(url: str, *, sole: bool = False) -> Store:
@@ -22,10 +23,9 @@ def make_store(url: str, *, sole: bool = False) -> Store:
     ConfigError. ``sole``: this process holds the SQLite file's serve lock
     (:mod:`bridge.store.sqlite.sole`, :mod:`bridge.store.sqlite.lease`).
 
-    Only the backend the URL names is imported (a bridge on SQLite never loads redis-py)."""
+    The Redis store is imported only for a Redis URL: a bridge or a command on SQLite never
+    loads redis-py."""
     if url.startswith("sqlite:///"):
-        from bridge.store.sqlite import SqliteStore
-
         store = SqliteStore(url)
         store.sole = sole
         return store

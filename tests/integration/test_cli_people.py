@@ -12,7 +12,7 @@ from builders import seed_user, write_config
 from test_cli import bridge
 
 from bridge.people.rules import token_hash
-from bridge.store.sqlite import SqliteStore
+from bridge.store import SqliteStore
 
 
 def read_store(tmp_path: Path, fn: Any) -> Any:

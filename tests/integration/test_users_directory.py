@@ -16,7 +16,7 @@ from bridge.core.access import LockoutPolicy
 from bridge.errors import BadInput
 from bridge.people.directory import Directory
 from bridge.people.signin import FAILED
-from bridge.store.sqlite import SqliteStore
+from bridge.store import SqliteStore
 
 
 @pytest.fixture
