@@ -29,7 +29,6 @@ from types import MappingProxyType
 from typing import Any, Literal, TypeAlias, assert_never
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays
 import msgspec
 
 from bridge.core.durations import format_duration, parse_duration
@@ -64,7 +63,11 @@ def _holiday_table(country: str, year: int) -> Mapping[date, str]:
     ``include_sundays=False`` is explicit because older ``holidays`` releases listed every
     Sunday as a Swedish/Norwegian holiday by default; weekends are handled by weekday here.
     The eves are added here too, whatever category the library files them under.
+    The library is imported here, at the first table (:func:`warm` at the service's start):
+    it takes about 45 ms, which every command that only loads the configuration would pay.
     """
+    import holidays
+
     table = holidays.country_holidays(
         country, years=year, language=_LANGUAGE[country], include_sundays=False
     )

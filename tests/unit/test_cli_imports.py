@@ -1,7 +1,8 @@
 """The command line imports a command's modules only when that command runs: ``bridge --help`` and
 a usage error answer without the configuration models, the stores or the web stack, and a
 command on a SQLite store never loads redis-py, the web stack or the notices' mail and templates
-(every CLI start-up paid for all of them: about half a second each)."""
+(every CLI start-up paid for all of them: about half a second each); loading the
+configuration does not load the holiday tables' library either."""
 
 from __future__ import annotations
 
@@ -63,6 +64,7 @@ def test_commands_on_sqlite_load_only_what_they_use(tmp_path: Path) -> None:
     check = tops(loaded_by("check-config", "-c", config))
     assert "bridge.cli.check_config" in check
     assert check & (HEAVY | {"argon2", "bridge.store"}) == set()
+    assert "holidays" not in check  # read at the first deadline (bridge.core.calendar)
     users = tops(loaded_by("users", "list", "-c", config))
     assert "bridge.people.cli" in users
     assert users & HEAVY == set()
