@@ -268,20 +268,35 @@ def _where(doc: Mapping[str, Any]) -> str:
 
 
 def _request(doc: Mapping[str, Any], when: Callable[[datetime], str]) -> tuple[str, str] | None:
-    """Nkom's latest request: received, deadline, Nkom's reference."""
-    found = [r for r in doc.get("report_requests") or () if r.get("kind") == KIND]
+    """Nkom's requests: each one's receipt, deadline and Nkom's reference, oldest first. One
+    incident can carry several (Nkom asked again; incidents merged into it were asked about
+    under their own references): the report answers every one of them, so Nkom's case
+    handler finds the reference they filed it under."""
+    found: list[tuple[datetime, datetime, str]] = []
+    for r in doc.get("report_requests") or ():
+        if r.get("kind") != KIND:
+            continue
+        received, deadline = read_time(r.get("received_at")), read_time(r.get("deadline"))
+        if received is None or deadline is None:
+            continue
+        asked = (received, deadline, str(r.get("reference") or "").strip())
+        if asked not in found:
+            found.append(asked)
     if not found:
         return None
-    latest = found[-1]
-    received = read_time(latest.get("received_at"))
-    deadline = read_time(latest.get("deadline"))
-    if received is None or deadline is None:
-        return None
-    text = f"Anmodningen ble mottatt {when(received)}, med frist {when(deadline)}."
-    reference = str(latest.get("reference") or "").strip()
-    if reference:
-        text += f" Nkoms referanse: {reference}."
-    return text, "report_requests (recorded by a person)"
+    source = "report_requests (recorded by a person)"
+    if len(found) == 1:
+        received, deadline, reference = found[0]
+        text = f"Anmodningen ble mottatt {when(received)}, med frist {when(deadline)}."
+        if reference:
+            text += f" Nkoms referanse: {reference}."
+        return text, source
+    each = [
+        f"mottatt {when(received)}, med frist {when(deadline)}"
+        + (f" (Nkoms referanse: {reference})" if reference else "")
+        for received, deadline, reference in sorted(found)
+    ]
+    return f"Nkom har sendt {len(found)} anmodninger: " + "; ".join(each) + ".", source
 
 
 def _detected_how(

@@ -371,3 +371,23 @@ def test_sent_notices_carry_their_kind() -> None:
     sent = replace(opened, state=casework.SENT, sent_at=NOW)
     [found] = sent_notices([sent])
     assert found.kind == "nkom_update" and found.name == "Nkom – oppdatering"
+
+
+def test_every_request_nkom_sent_is_answered_with_its_reference_oldest_first() -> None:
+    """An incident merged with another that Nkom asked about under its own reference (or
+    asked about twice) answers every request: Nkom's case handler finds the reference they
+    filed it under. The same request recorded twice (carried from a merged incident) once."""
+    first = awareness.requests_document(asked(NOW + timedelta(days=14)))[0]
+    second = {
+        **first,
+        "received_at": (T0 + timedelta(days=2)).isoformat(),
+        "deadline": (T0 + timedelta(days=20)).isoformat(),
+        "reference": "2026/7",
+    }
+    doc = incident(report_requests=[second, first, dict(first)])
+    value = draft_fields(KIND, doc, OPERATOR, None, NOW, sent=SENT).fields["request"].value
+    assert value == (
+        "Nkom har sendt 2 anmodninger: mottatt 24.11.2026 kl. 10.00 norsk tid, med frist "
+        "08.12.2026 kl. 10.00 norsk tid (Nkoms referanse: 2026/1); mottatt 25.11.2026 kl. "
+        "08.42 norsk tid, med frist 13.12.2026 kl. 08.42 norsk tid (Nkoms referanse: 2026/7)."
+    )
