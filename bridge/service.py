@@ -37,6 +37,8 @@ Contract:
   regulator"), and obligation opened, written by the leader as it persists the change (what
   the engine held when it was loaded from the store is not logged again); the drafts' lines
   come from the notice book.
+- :meth:`ready` (``/readyz``): started and the store's ping passes; the cause of a failure is
+  logged once per change of state, not on every probe.
 - Reads (:meth:`list_incidents`, :meth:`get_incident`, :meth:`settle_notices`) never show a
   state older than the last acknowledged webhook.
 """
@@ -279,6 +281,7 @@ class BridgeService:
         self._facts: dict[str, Facts] = {}  # per incident, as last logged (lifecycle log)
         self._tasks: list[asyncio.Task[None]] = []
         self.started = False
+        self._unready: str | None = None  # why ready() last failed (its log), None: it passed
         self.stop_deadline = stop_deadline(cfg)  # see stop()
         # The name in logs, /readyz and bridge_leader{replica}: the host name by default
         # (unique per pod and per machine; two replicas on one machine set
@@ -973,6 +976,19 @@ class BridgeService:
         return await self.incidents.episodes(incident_id)
 
     async def ready(self) -> None:
+        """Raise StoreUnavailable unless started and the store serves writes (its ping). The
+        cause goes to the log once per change (a WARNING when the ping fails or its error
+        changes, an INFO when it passes again), not on every probe: probes come every few
+        seconds, and /readyz tells an anonymous caller only that it is not ready."""
         if not self.started:
             raise StoreUnavailable("ready", "service is starting")
-        await self.store.ping()
+        try:
+            await self.store.ping()
+        except StoreUnavailable as exc:
+            if str(exc) != self._unready:
+                log.warning("not ready (/readyz answers 503): %s", exc)
+                self._unready = str(exc)
+            raise
+        if self._unready is not None:
+            log.info("ready again (/readyz answers 200): the store answers")
+            self._unready = None

@@ -105,12 +105,25 @@ class RunningBridge(_Metrics):
 
 
 class BridgeProcess(_Metrics):
-    """``python -m bridge serve`` on a loopback port, stopped by PID."""
+    """``python -m bridge serve`` on a loopback port, stopped by PID; ``token``: an API token
+    its configuration holds (:meth:`readiness` reads ``/readyz`` with it)."""
 
-    def __init__(self, config: Path, port: int, log: Path) -> None:
+    def __init__(self, config: Path, port: int, log: Path, token: str = API_TOKEN) -> None:
         self.config, self.port, self.log = config, port, log
         self.url = f"http://127.0.0.1:{port}"
+        self.auth = {"Authorization": f"Bearer {token}"}
         self.proc: subprocess.Popen[bytes] | None = None
+
+    async def readiness(self) -> dict[str, Any]:
+        """``/readyz``'s whole answer (200), read with :attr:`auth`: an anonymous caller is
+        told the status only, a credential's holder the store, replica and leadership."""
+        async with (
+            aiohttp.ClientSession() as s,
+            s.get(self.url + "/readyz", headers=self.auth) as r,
+        ):
+            assert r.status == 200, await r.text()
+            body: dict[str, Any] = await r.json()
+            return body
 
     def start(self, umask: int = -1) -> None:
         """Start it (``umask``: the child's, e.g. ``0o000``; -1 keeps this process's)."""
@@ -156,6 +169,10 @@ class BridgeProcess(_Metrics):
                 self.proc.wait(5)
 
 
+#: the one API token of :func:`replica`'s configuration (an approver)
+REPLICA_TOKEN = "replica-approver"
+
+
 def replica(
     root: Path,
     name: str,
@@ -178,9 +195,7 @@ def replica(
             "server": {"listen": f"127.0.0.1:{port}"},
             "auth": {
                 "webhook": {"tokens": [{"name": "am", "token": WEBHOOK_TOKEN}]},
-                "api_tokens": [
-                    {"name": "boss", "token": "replica-approver", "roles": ["approver"]}
-                ],
+                "api_tokens": [{"name": "boss", "token": REPLICA_TOKEN, "roles": ["approver"]}],
             },
             "smtp": smtp_config,
             "evaluation": {"interval": f"{tick_ms}ms"},
@@ -197,7 +212,7 @@ def replica(
             **(extra or {}),
         },
     )
-    return BridgeProcess(config, port, folder / "bridge.log")
+    return BridgeProcess(config, port, folder / "bridge.log", REPLICA_TOKEN)
 
 
 @contextlib.contextmanager

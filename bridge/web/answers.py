@@ -37,6 +37,8 @@ log = logging.getLogger("bridge.web")
 
 #: the detail of every 503 for a store error: never the error's text, which names the store
 STORE_DOWN = "the store is unavailable; nothing was stored; retry"
+#: the detail of ``/readyz``'s 503 to an anonymous caller (a probe): the cause is in the log
+NOT_READY = "the store is unavailable, or the bridge is starting; the cause is in the bridge's log"
 
 
 def error(status: int, error_: str, detail: str, **headers: str) -> web.Response:

@@ -193,7 +193,7 @@ async def test_redis_down_means_503_and_not_ready_then_retried_alerts_are_stored
             redis.start()  # same port and folder: the AOF is replayed
 
             async def ready_and_leading() -> bool:
-                async with session.get(bridge.url + "/readyz") as r:
+                async with session.get(bridge.url + "/readyz", headers=bridge.auth) as r:
                     return r.status == 200 and bool((await r.json())["leader"])
 
             await wait(ready_and_leading, "/readyz and the lease again")

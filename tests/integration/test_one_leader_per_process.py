@@ -19,7 +19,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 from bridge_process import BridgeProcess, bridge_cli, replica
 from polling import until
 from redis_server import RedisServer
@@ -28,13 +27,6 @@ from smtp_server import SmtpServer
 from bridge.store.holders import replica_of
 
 LEASE = {"replication": {"lease_ttl": "1s"}}  # a dead leader's lease expires within a second
-
-
-async def readyz(bridge: BridgeProcess) -> dict[str, Any]:
-    async with aiohttp.ClientSession() as s, s.get(bridge.url + "/readyz") as r:
-        assert r.status == 200, await r.text()
-        body: dict[str, Any] = await r.json()
-        return body
 
 
 def lease_row(db: Path) -> tuple[str, int]:
@@ -49,7 +41,7 @@ async def leads(bridge: BridgeProcess, seconds: float = 15) -> dict[str, Any]:
     """Wait until ``bridge`` leads; its /readyz then."""
 
     async def leading() -> dict[str, Any] | None:
-        state = await readyz(bridge)
+        state = await bridge.readiness()
         return state if state["leader"] else None
 
     found: dict[str, Any] = await until(leading, f"{bridge.url} to lead", seconds)
@@ -90,7 +82,7 @@ async def test_a_second_serve_on_the_same_sqlite_file_is_refused_and_the_first_l
     bridge_cli(first.config, "tokens", "list")
     bridge_cli(first.config, "prune")
     await asyncio.sleep(1.5)  # past the lease's time to live: renewed, not taken
-    state = await readyz(first)
+    state = await first.readiness()
     assert state["leader"] and state["holder"] == holder, state
     assert lease_row(db) == (holder, token)
 
@@ -110,7 +102,7 @@ async def test_a_bridge_started_after_the_first_ended_leads_with_a_bigger_token(
     second = bridge_process(long)
     second.start()
     await second.wait_ready()
-    state = await readyz(second)  # the lease was taken at start, before it listened
+    state = await second.readiness()  # the lease was taken at start, before it listened
     assert state["leader"], state
     holder2, token2 = lease_row(db)
     assert holder2 == state["holder"] != holder1
@@ -120,7 +112,7 @@ async def test_a_bridge_started_after_the_first_ended_leads_with_a_bigger_token(
     third = bridge_process(long)
     third.start()
     await third.wait_ready()
-    state = await readyz(third)
+    state = await third.readiness()
     assert state["leader"], state
     holder3, token3 = lease_row(db)
     assert holder3 == state["holder"] not in (holder1, holder2)
@@ -142,7 +134,7 @@ async def test_two_serves_with_the_same_configuration_on_redis_one_leads(
         for b in bridges:
             await b.wait_ready()
         for _ in range(3):  # over several lease periods
-            states = [await readyz(b) for b in bridges]
+            states = [await b.readiness() for b in bridges]
             assert states[0]["replica"] == states[1]["replica"], states
             assert states[0]["holder"] != states[1]["holder"], states
             assert [s["leader"] for s in states].count(True) == 1, states

@@ -1,7 +1,8 @@
 """The Redis settings read again while the bridge runs (bridge/store/redis/connection.py):
 changed to unsafe ones at runtime, every write is refused (webhook 503, /readyz 503 naming the
-setting, the leader steps down) until they are right again; a restart of Redis underneath is
-noticed (run_id), counted and stepped down for; replicas without wait_replicas are warned of."""
+setting to an API token, the leader steps down) until they are right again; a restart of Redis
+underneath is noticed (run_id), counted and stepped down for; replicas without wait_replicas
+are warned of."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Any
 
 import pytest
 import redis as redis_py
-from builders import WEBHOOK_TOKEN, alert, webhook, write_config
+from builders import API_TOKEN, WEBHOOK_TOKEN, alert, webhook, write_config
 from fakes import FakeClock
 from polling import until
 from prometheus_client import CollectorRegistry
@@ -30,6 +31,7 @@ from bridge.web.keys import SERVICE
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 HOOK = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
+API = {"Authorization": f"Bearer {API_TOKEN}"}
 
 
 def raw(server: RedisServer) -> redis_py.Redis:
@@ -117,7 +119,7 @@ async def test_a_webhook_and_readyz_answer_503_naming_appendfsync_and_the_leader
     assert (await client.post("/api/v1/alertmanager", json=body, headers=HOOK)).status == 200
     assert service.leading
     fsync.config_set("appendfsync", "everysec")
-    ready = await client.get("/readyz")
+    ready = await client.get("/readyz", headers=API)  # told to a credential; a probe: 503 only
     assert ready.status == 503
     assert "appendfsync" in await ready.text()
     hook = await client.post("/api/v1/alertmanager", json=body, headers=HOOK)

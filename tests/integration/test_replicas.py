@@ -44,7 +44,8 @@ def pair(tmp_path: Path, redis: RedisServer, smtp: SmtpServer) -> Iterator[list[
 
 
 async def readyz(session: aiohttp.ClientSession, bridge: BridgeProcess) -> dict[str, Any]:
-    async with session.get(bridge.url + "/readyz") as r:
+    """The replica's readiness, its leadership included (told to a credential's holder)."""
+    async with session.get(bridge.url + "/readyz", headers=bridge.auth) as r:
         assert r.status == 200, await r.text()
         body: dict[str, Any] = await r.json()
         return body

@@ -1,6 +1,17 @@
-"""Operational endpoints: ``/healthz`` (alive), ``/readyz`` (started and the store reachable:
-200 with the store, replica and leadership, else 503 saying why) and ``/metrics`` (Prometheus
-text exposition of the app's registry). No authentication: they say nothing about incidents.
+"""Operational endpoints: ``/healthz`` (alive), ``/readyz`` (started and the store reachable)
+and ``/metrics`` (Prometheus text exposition of the app's registry). No credential is needed:
+they say nothing about incidents.
+
+Contract of ``/readyz``: an anonymous caller (an orchestrator's probe) is told the status
+only, ``{"status": "ready"}`` (200) or a 503 with the fixed detail
+:data:`~bridge.web.answers.NOT_READY`: the store's URL, the replica and the lease holders, and
+the cause of a 503 (which names the store's host and port) describe the internal topology. A
+caller with any valid credential, an API token or a signed-in person's session of any role
+(:func:`~bridge.web.access.request_principal`), gets them: ``store`` (password redacted),
+``replica``, ``holder``, ``leader``, ``leader_replica``, ``leader_holder``, and on a 503 the
+cause. A credential that is wrong, or that cannot be checked because the store is down, counts
+as none: never a 401 (probes send no credential). The cause reaches the bridge's log once per
+change (:meth:`~bridge.service.BridgeService.ready`).
 """
 
 from __future__ import annotations
@@ -11,7 +22,8 @@ from prometheus_client.aiohttp import make_aiohttp_handler
 from bridge.errors import StoreUnavailable
 from bridge.store.holders import replica_of
 from bridge.web import keys
-from bridge.web.answers import error
+from bridge.web.access import request_principal
+from bridge.web.answers import NOT_READY, error
 
 routes = web.RouteTableDef()
 
@@ -21,13 +33,24 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+async def _known(request: web.Request) -> bool:
+    """Whether the caller presents a valid credential (a stored token the store cannot check
+    now counts as none)."""
+    try:
+        return await request_principal(request) is not None
+    except StoreUnavailable:
+        return False
+
+
 @routes.get("/readyz")
 async def readyz(request: web.Request) -> web.Response:
     service = request.app[keys.SERVICE]
     try:
         await service.ready()
     except StoreUnavailable as exc:
-        return error(503, "not ready", str(exc))
+        return error(503, "not ready", str(exc) if await _known(request) else NOT_READY)
+    if not await _known(request):
+        return web.json_response({"status": "ready"})
     leader = service.leadership.leader_id  # the leading process's lease holder, as last seen
     return web.json_response(
         {
