@@ -14,6 +14,10 @@ seen twice or missed.
 versions, sequence numbers): ASCII digits only and at most :data:`MOST_DIGITS` of them, else a
 400 naming it (``int`` alone takes ``'²'``, which ``isdigit`` calls a digit, only to raise, and
 refuses more than 4300 digits with a ValueError; it also takes signs, spaces and ``_``).
+
+:func:`ids_of` reads a list narrowed to given ids (``?ids=`` of the incidents, ``?cases=`` of
+the queue): 1 to :data:`MOST_IDS` ids separated by commas, each of letters, digits, ``-`` and
+``_`` (1 to 100 characters, a letter or digit first), else a 400 naming the parameter.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,6 +39,11 @@ MAX_LIMIT = 1000
 #: the most digits of a whole number in a query or path: SQLite's and Redis's largest integer
 #: (2**63 - 1) has 19
 MOST_DIGITS = 19
+
+#: the most ids one ``?ids=`` / ``?cases=`` names
+MOST_IDS = 100
+#: an incident's or privacy case's id: ``inc-20261123-1a2b3c4d`` (``-2`` after a clash)
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")
 
 Key = tuple[str, ...]
 T = TypeVar("T")
@@ -56,6 +66,21 @@ def whole_number(text: str, name: str, problem: str) -> int:
     if not (text.isascii() and text.isdigit() and len(text) <= MOST_DIGITS):
         raise BadInput(name, problem)
     return int(text)
+
+
+def ids_of(query: Mapping[str, str], name: str, what: str) -> list[str] | None:
+    """``?{name}=``: 1 to :data:`MOST_IDS` ids separated by commas, each once, in the order
+    given (None: not given); else BadInput naming ``name`` (``what``: the ids' words)."""
+    text = query.get(name)
+    if text is None:
+        return None
+    given = text.split(",")
+    if len(given) > MOST_IDS:
+        raise BadInput(name, f"at most {MOST_IDS} ids, got {len(given)}")
+    for one in given:
+        if not _ID.fullmatch(one):
+            raise BadInput(name, f"expected {what} separated by commas, got {one[:40]!r}")
+    return list(dict.fromkeys(given))
 
 
 def encode_cursor(key: Key) -> str:

@@ -2,7 +2,10 @@
 webhook that changes one incident makes the open board read that incident's summary
 (``GET /api/v1/incidents?ids=…``) and the queue, never the whole list again, and the row shows
 the change; a new incident's row comes in and a closed one's leaves the same way, in the order a
-whole read gives (docs/console.md "Live updates"). The tests watch the page's own requests."""
+whole read gives (docs/console.md "Live updates"). A change reads only the queue items of the
+cases it names (``GET /api/v1/queue?cases=…``), never the whole queue: a newly owed item comes in
+where a whole read puts it, an item's state and countdown follow its draft, and a sent one
+leaves. The tests watch the page's own requests."""
 
 from __future__ import annotations
 
@@ -15,10 +18,12 @@ import pytest
 from bridge_process import Bridge
 from builders import alert, webhook
 from playwright.sync_api import Browser, Page, Request, expect
+from polling import until_sync
 from test_console_browser import new_page, sign_in
 
-USERS = {"vera": ["viewer"]}
+USERS = {"vera": ["viewer"], "anna": ["approver"]}
 WHOLE = "/api/v1/incidents?state=open&limit=1000"  # the board's read of every open incident
+QUEUE = "/api/v1/queue"  # the board's read of the whole queue
 
 
 class Board:
@@ -39,16 +44,27 @@ class Board:
         change's."""
         self.page.reload()
         expect(self.page.locator("#live")).to_have_attribute("data-state", "live")
-        self.page.wait_for_function(
-            "(whole) => performance.getEntriesByType('resource')"
-            ".filter((e) => e.name.endsWith(whole)).length >= 2",
-            arg=WHOLE,
-        )
+        for whole in (WHOLE, QUEUE):
+            self.page.wait_for_function(
+                "(whole) => performance.getEntriesByType('resource')"
+                ".filter((e) => e.name.endsWith(whole)).length >= 2",
+                arg=whole,
+            )
         self.page.wait_for_selector("#board[data-loaded]")
         self.asked.clear()
 
     def incident_reads(self) -> list[str]:
         return [u for u in self.asked if u.startswith("/api/v1/incidents")]
+
+    def queue_reads(self) -> list[str]:
+        return [u for u in self.asked if u.startswith(QUEUE)]
+
+    def queue_rows(self) -> list[tuple[str, str, str]]:
+        """(case, regulator, kind) of each queue row, dated ones then those owed later."""
+        rows = self.page.locator("#queue tr[data-kind]").evaluate_all(
+            "rows => rows.map((r) => [r.dataset.case, r.dataset.regulator, r.dataset.kind])"
+        )
+        return [tuple(r) for r in rows]
 
     def rows(self) -> list[str]:
         return list(
@@ -150,3 +166,72 @@ def test_a_new_incident_comes_in_and_a_closed_one_leaves_without_a_whole_read(
     board.page.reload()
     board.page.wait_for_selector("#board[data-loaded]")
     assert board.rows() == patched
+
+
+def whole_queue(bridge: Bridge) -> list[tuple[str, str, str]]:
+    """(case, regulator, kind) of the whole queue's items, as a whole read orders them (the
+    dated ones and drafts first, as the board draws them, then those owed later)."""
+    items = bridge.api(QUEUE)["items"]
+    dated = [i for i in items if i["due_at"] or i["draft"]]
+    later = [i for i in items if not (i["due_at"] or i["draft"])]
+    return [(i["case"], i["regulator"], i["kind"]) for i in dated + later]
+
+
+def cased(url: str, case: str) -> bool:
+    """Whether ``url`` reads the queue items of ``case`` (among others)."""
+    query = parse_qs(urlsplit(url).query)
+    return url.startswith(QUEUE) and case in ",".join(query.get("cases", [])).split(",")
+
+
+def test_a_change_reads_only_its_cases_queue_items_and_patches_their_rows(
+    board: Board, bridge: Bridge, browser: Browser
+) -> None:
+    """A new reportable Oslo incident: the board reads that case's queue items (?cases=), not
+    the whole queue, and its varsel's row comes in where a whole read puts it; the draft edited
+    (a draft's change) shows its new version; approved and sent, its row leaves. The rows
+    stand in the whole read's order throughout."""
+    board.load()
+    page = board.page
+    started = datetime.now(UTC) - timedelta(minutes=50)  # the varsel due in about 10 minutes
+    body = webhook(alert("fp-ull", started, element="no-cell-ullevaal", severity="major"))
+    with page.expect_request(lambda r: "cases=" in r.url):
+        new = one(bridge, body)
+    varsel = page.locator(f'#queue tr[data-case="{new}"][data-kind="nkom_varsel"]')
+    expect(varsel).to_contain_text("in 0:")  # its countdown: due within the hour
+    until_sync(lambda: board.queue_rows() == whole_queue(bridge), "the whole read's order", 10)
+    assert any(cased(u, new) for u in board.queue_reads()), board.asked
+    assert QUEUE not in board.asked, board.asked  # never the whole queue again
+
+    approver = new_page(browser, bridge)
+    sign_in(approver, bridge, "anna")
+    found = until_sync(
+        lambda: bridge.api(f"/api/v1/drafts?incident={new}&regulator=nkom")["drafts"], "draft", 15
+    )[0]
+    draft, version = found["id"], bridge.api(f"/api/v1/drafts/{found['id']}")["version"]
+    csrf = "document.querySelector('meta[name=csrf-token]').content"
+    status = approver.evaluate(
+        f"""async ([id, version]) => (await fetch(`/api/v1/drafts/${{id}}`, {{
+            method: 'PATCH', credentials: 'same-origin',
+            headers: {{'Content-Type': 'application/json', 'X-CSRF-Token': {csrf}}},
+            body: JSON.stringify({{version, fields: {{scope_life_health: 'Nei'}}}})}})).status""",
+        [draft, version],
+    )
+    assert status == 200
+    # the draft's change: its case's rows read again
+    expect(varsel).to_contain_text(f"(v{version + 1})")
+    assert QUEUE not in board.asked, board.asked
+
+    to_complete = bridge.api(f"/api/v1/drafts/{draft}")["to_complete"]
+    status = approver.evaluate(
+        f"""async ([id, version, unknown]) => (await fetch(`/api/v1/drafts/${{id}}/approve`, {{
+            method: 'POST', credentials: 'same-origin',
+            headers: {{'Content-Type': 'application/json', 'X-CSRF-Token': {csrf}}},
+            body: JSON.stringify({{version, send_unknown: unknown}})}})).status""",
+        [draft, version + 1, to_complete],
+    )
+    assert status == 200
+    approver.context.close()
+    expect(varsel).to_have_count(0, timeout=20_000)  # sent: no longer owed
+    until_sync(lambda: board.queue_rows() == whole_queue(bridge), "the whole read's order", 10)
+    assert QUEUE not in board.asked, board.asked
+    assert all("cases=" in u for u in board.queue_reads()), board.asked

@@ -54,7 +54,6 @@ editor may record it, a token too (a fact, not a decision; it only adds an oblig
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -157,26 +156,14 @@ def _cyber(service: BridgeService, incident_id: str) -> dict[str, Any]:
     return {} if cyber is None else {"cyber": cyber}
 
 
-#: the most ids one ``?ids=`` names
-MOST_IDS = 100
-#: an incident's id: ``inc-20261123-1a2b3c4d`` (``-2`` after a clash); a privacy case's is alike
-_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")
-
-
 def _ids_of(query: Mapping[str, str]) -> list[str] | None:
-    """``?ids=``: 1 to :data:`MOST_IDS` ids separated by commas, each once (None: not given);
-    else BadInput naming ``ids``. A privacy case's id (``priv-…``) is dropped: the list holds
-    outage incidents only, whoever asks (its read through ``…/{id}`` takes the privacy role)."""
-    text = query.get("ids")
-    if text is None:
+    """``?ids=`` (:func:`bridge.web.paging.ids_of`); a privacy case's id (``priv-…``) is
+    dropped: the list holds outage incidents only, whoever asks (its read through ``…/{id}``
+    takes the privacy role)."""
+    given = paging.ids_of(query, "ids", "incident ids")
+    if given is None:
         return None
-    given = text.split(",")
-    if len(given) > MOST_IDS:
-        raise BadInput("ids", f"at most {MOST_IDS} ids, got {len(given)}")
-    for one in given:
-        if not _ID.fullmatch(one):
-            raise BadInput("ids", f"expected incident ids separated by commas, got {one[:40]!r}")
-    return [i for i in dict.fromkeys(given) if decisions.track_of_id(i) == "outage"]
+    return [i for i in given if decisions.track_of_id(i) == "outage"]
 
 
 def _instant_of(text: str) -> datetime:

@@ -11,6 +11,12 @@ Contract:
   ``title``, ``acknowledged`` and ``assignee`` (privacy cases: their id only, no contents).
   Only regulators that apply to the incident's jurisdictions are listed
   (bridge/web/regulators.py). Not paged: it holds what is owed, nothing older.
+- ``cases`` (1 to 100 incident or privacy case ids separated by commas, else a 400 naming it:
+  bridge/web/paging.py :func:`~bridge.web.paging.ids_of`) narrows it to those cases' items:
+  exactly the whole queue's items of those cases, in its order (what the board reads after a
+  live change names them). The tracks are the caller's as without it: a privacy case's items
+  only for a privacy viewer (absent for an outage-only caller, nothing audited then), an
+  incident's only for an outage viewer; an unknown id is simply absent.
 """
 
 from __future__ import annotations
@@ -23,23 +29,35 @@ from bridge.core import queue, report_names
 from bridge.core.alerts import format_time
 from bridge.core.incident_state import Incident
 from bridge.service import BridgeService
-from bridge.web import decisions, keys, regulators
+from bridge.web import decisions, keys, paging, regulators
 from bridge.web.access import authorize, privacy_read
 from bridge.web.api.handling import incident_of, named
 
 routes = web.RouteTableDef()
 
 
-def _waiting(service: BridgeService, tracks: list[str]) -> list[queue.Waiting]:
+def _waiting(
+    service: BridgeService, tracks: list[str], cases: set[str] | None
+) -> list[queue.Waiting]:
     out = []
     for d in service.desk.select():
-        if d.track in tracks:
+        if d.track in tracks and (cases is None or d.incident_id in cases):
             out.append(
                 queue.Waiting(
                     d.id, d.incident_id, d.track, d.regulator, d.kind, d.state, d.latest.number
                 )
             )
     return out
+
+
+def _incidents(service: BridgeService, cases: list[str] | None) -> list[Incident]:
+    """The live incidents (open, closed or merged away), newest first; only those of ``cases``
+    when given (looked up by id, not every incident read; the caller settled evaluation first:
+    :meth:`~bridge.service.BridgeService.settle_notices`)."""
+    if cases is None:
+        return service.incidents_newest_first("all")
+    found = (incident_of(service, c) for c in cases if decisions.track_of_id(c) == "outage")
+    return [i for i in found if i is not None]
 
 
 def _incident_owed(request: web.Request, incidents: list[Incident]) -> list[queue.Owed]:
@@ -64,7 +82,9 @@ def _incident_owed(request: web.Request, incidents: list[Incident]) -> list[queu
     return out
 
 
-def _privacy_owed(service: BridgeService) -> list[queue.Owed]:
+def _privacy_owed(service: BridgeService, cases: set[str] | None) -> list[queue.Owed]:
+    every = list(service.privacy.cases.values())
+    chosen = every if cases is None else [c for c in every if c.id in cases]
     return [
         queue.Owed(
             case.id,
@@ -76,7 +96,7 @@ def _privacy_owed(service: BridgeService) -> list[queue.Owed]:
             o.waiting_for,
             case.state == "open",
         )
-        for case in list(service.privacy.cases.values())
+        for case in chosen
         for o in service.privacy_owed.obligations(case.id)
     ]
 
@@ -112,17 +132,22 @@ def _item(e: queue.Entry, incident: dict[str, Any] | None, state: str | None) ->
 async def deadline_queue(request: web.Request) -> web.Response:
     caller = await authorize(request)
     tracks = decisions.tracks_allowed(decisions.need_of(request), caller.grants)
+    named_cases = paging.ids_of(request.query, "cases", "incident or privacy case ids")
+    cases = None if named_cases is None else set(named_cases)
     service = request.app[keys.SERVICE]
     await service.settle_notices()
     now = service.clock.now()
     owed: list[queue.Owed] = []
     incidents: list[Incident] = []
     if "outage" in tracks:
-        incidents = [i for i in service.incidents_newest_first("all") if i.obligations]
+        incidents = [i for i in _incidents(service, named_cases) if i.obligations]
         owed.extend(_incident_owed(request, incidents))
     if "privacy" in tracks and service.privacy.enabled:
-        owed.extend(_privacy_owed(service))
-    entries = queue.deadline_queue(owed, _waiting(service, tracks), now)
+        owed.extend(_privacy_owed(service, cases))
+    # each case's entries depend on that case alone and the order's key starts with the due
+    # time and the case: a case's items are the same and in the same order whether or not
+    # `cases` narrows the queue
+    entries = queue.deadline_queue(owed, _waiting(service, tracks, cases), now)
     outage = {e.case for e in entries if e.track == "outage"}
     by_id = {i.id: i for i in incidents}
     for case in outage - by_id.keys():

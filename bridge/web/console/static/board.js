@@ -4,10 +4,12 @@
 // criterion that decided it, who is on it). Times in the console's zone. The incidents come from
 // their summaries alone (GET /api/v1/incidents: verdicts with the deciding criterion, cyber,
 // handling): never each incident's full document. On load, a (re)connect and a "resync" the
-// board reads every open incident's summary in one list read; on a live change it reads the
-// queue and only the summaries of the incidents the change names (?ids=), then patches those
-// rows: a new open incident comes in, one no longer open (absent from the answer) goes, and the
-// rows are sorted again as the whole read sorts them.
+// board reads the whole queue and every open incident's summary in one list read each; on a live
+// change it reads only the queue items of the cases the change names (?cases=: its incidents,
+// privacy cases and drafts' cases) and the summaries of the incidents it names (?ids=), then
+// patches those rows: a case's queue rows are replaced by what it owes now (a newly owed item
+// comes in, a sent one goes), a new open incident comes in, one no longer open (absent from the
+// answer) goes, and both are sorted again as the whole read sorts them.
 import {
   api, applicable, can, countdown, cyberOf, cyberPill, cyberPreview, criterionWords, el, fill, inZone, incidentName, live,
   localTime, localiseText, number, page, pages, regulatorName, reportEnglish, showError, stateWords, verdictPill, warningsList, whoIsOnIt,
@@ -47,35 +49,115 @@ function queueRow(item) {
   );
 }
 
-function queueTable(id, items) {
+function queueTable(id, rows) {
   return el(
     "table",
     { id, class: "queue" },
     el("thead", {}, el("tr", {}, [inZone("Due"), "Time left", "Report", "Incident", "State", "Who is on it"].map((h) => el("th", {}, h)))),
-    el("tbody", {}, items.map(queueRow)),
+    el("tbody", {}, rows),
   );
 }
 
+// The most ids one read takes (GET /api/v1/incidents?ids=, GET /api/v1/queue?cases=:
+// docs/api.md); a change naming more reads everything instead.
+const MOST_IDS = 100;
+
+// The queue's items as last read, in queueOrder, and the row drawn for each: an item kept from
+// the read before keeps its row as it is.
+let owed = [];
+const drawn = new WeakMap();
+// Whether the next refresh must read the whole queue: until a whole read succeeded.
+let queueAll = true;
 let laterOpen = false; // the person's choice survives a refresh
 
-async function refreshQueue() {
-  const { items } = await api("/api/v1/queue");
-  const dated = items.filter((i) => i.due_at || i.draft);
-  const later = items.filter((i) => !(i.due_at || i.draft));
-  const details = later.length
-    ? el(
+// An instant as [milliseconds, the microseconds past them]: the queue's times carry microseconds.
+function instant(iso) {
+  const fraction = /\.(\d+)/.exec(iso);
+  return [Date.parse(iso), fraction ? Number(fraction[1].padEnd(6, "0").slice(3, 6)) : 0];
+}
+const byText = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+
+// The queue's order, the server's (bridge/core/queue.py): with a deadline first, nearest due
+// first (so the overdue on top, the most overdue first), then the ones without; ties by case,
+// regulator, kind (a case's items that tie stay in the order read: the sort is stable). The one
+// comparison for a whole read and a patch.
+function queueOrder(a, b) {
+  if (!a.due_at !== !b.due_at) return a.due_at ? -1 : 1;
+  if (a.due_at) {
+    const [x, y] = [instant(a.due_at), instant(b.due_at)];
+    if (x[0] !== y[0] || x[1] !== y[1]) return x[0] - y[0] || x[1] - y[1];
+  }
+  return byText(a.case, b.case) || byText(a.regulator, b.regulator) || byText(a.kind, b.kind);
+}
+
+// Draw `owed`: the dated items (and drafts waiting for a person) in a table, those owed once
+// something happens folded below; each item's row is the one drawn before when it was kept.
+function drawQueue() {
+  const rows = (items) => items.map((i) => drawn.get(i) || drawn.set(i, queueRow(i)).get(i));
+  const table = (id, items) => {
+    const found = queue.querySelector(`#${id}`);
+    if (!found) return queueTable(id, rows(items));
+    fill(found.tBodies[0], rows(items));
+    return found;
+  };
+  const dated = owed.filter((i) => i.due_at || i.draft);
+  const later = owed.filter((i) => !(i.due_at || i.draft));
+  let details = null;
+  if (later.length) {
+    const summary = el("summary", {}, `Owed later, once something happens (${later.length})`);
+    details = queue.querySelector("#queue-later");
+    if (details) fill(details, summary, table("queue-later-table", later));
+    else {
+      details = el(
         "details",
         { id: "queue-later", open: laterOpen, ontoggle: (e) => { laterOpen = e.target.open; } },
-        el("summary", {}, `Owed later, once something happens (${later.length})`),
-        queueTable("queue-later-table", later),
-      )
-    : null;
-  fill(
-    queue,
-    dated.length ? queueTable("queue-table", dated) : el("p", { class: "empty" }, "Nothing due."),
-    details,
-  );
+        summary,
+        table("queue-later-table", later),
+      );
+    }
+  }
+  fill(queue, dated.length ? table("queue-table", dated) : el("p", { class: "empty" }, "Nothing due."), details);
   queue.dataset.loaded = "1";
+}
+
+// The cases a change names: its incidents, its privacy cases and its drafts' (a draft's id is
+// its case's, then `.kind`, then `.round` after the first: bridge/core/casework.py).
+function casesOf(change) {
+  const drafts = (change.drafts || []).map((d) => d.split(".")[0]);
+  return [...new Set([...(change.incidents || []), ...(change.privacy || []), ...drafts])];
+}
+
+async function readQueue() {
+  const { items } = await api("/api/v1/queue");
+  owed = items.slice().sort(queueOrder); // as read: the comparison is the server's
+  queueAll = false;
+  drawQueue();
+}
+
+async function patchQueue(cases) {
+  const { items } = await api(`/api/v1/queue?cases=${cases.map(encodeURIComponent).join(",")}`);
+  const named = new Set(cases);
+  owed = [...owed.filter((i) => !named.has(i.case)), ...items].sort(queueOrder);
+  drawQueue();
+}
+
+// `change`: a live change (the ids it names), or null: the whole queue. A change reads only the
+// queue items of the cases it names (?cases=) and replaces theirs; more than MOST_IDS cases, or
+// a failed patch, reads the whole queue.
+async function refreshQueue(change) {
+  const cases = change ? casesOf(change) : null;
+  if (cases && !cases.length && !queueAll) return;
+  if (!cases || queueAll || cases.length > MOST_IDS) {
+    await readQueue();
+    return;
+  }
+  try {
+    await patchQueue(cases);
+  } catch (e) {
+    queueAll = true; // what the rows show is no longer known: read it all now
+    console.error(e);
+    await readQueue();
+  }
 }
 
 function verdictCell(doc) {
@@ -138,10 +220,6 @@ let held = new Map();
 // a patch failed, and while more than 1000 are open (the board holds the first 1000 the list
 // gives, so a row leaving must let the next one in: only a whole read knows it).
 let readAll = true;
-// The most ids one read takes (GET /api/v1/incidents?ids=, docs/api.md); a change naming more
-// reads every open incident instead.
-const MOST_IDS = 100;
-
 const anyReportable = (d) => Number(applicable(d).some((x) => x.reportable));
 const started = (d) => Date.parse(d.started_at) || 0;
 
@@ -211,7 +289,7 @@ async function refreshIncidents(change) {
 // one before has drawn.
 let last = Promise.resolve();
 function refresh(change = null) {
-  const next = last.then(() => Promise.all([refreshQueue(), refreshIncidents(change)]));
+  const next = last.then(() => Promise.all([refreshQueue(change), refreshIncidents(change)]));
   last = next.catch(() => {});
   return next;
 }
