@@ -108,6 +108,8 @@ SUGGESTED_ACTIONS: tuple[tuple[str, frozenset[str]], ...] = (
     ("user.", frozenset({"outage"})),
     ("token.", frozenset({"outage"})),
     ("audit.exported", frozenset(TRACKS)),  # one entry per track an export covers
+    ("retention.pruned", frozenset({"outage"})),  # target store: what pruning removed
+    ("store.restored", frozenset({"outage"})),  # target store: bridge restored after a backup
 )
 
 
