@@ -29,7 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from bridge.core import awareness, case_drafts, documents
-from bridge.core.alerts import AlertEpisode
+from bridge.core.alerts import AlertEpisode, read_time
 from bridge.core.incident_state import CLOSED
 from bridge.core.obligations import incident_events
 from bridge.evaluation.declarations import Declarations
@@ -89,16 +89,16 @@ class CaseRouter:
         record stored before hosts listed them). Any other document as it is."""
         if not doc.get("archived") or self.declarations is None:
             return doc
-        absorbed = [i for i in doc.get("absorbed") or () if isinstance(i, str)]
+        absorbed = documents.absorbed_listed(doc)
         _add_records(self.declarations, incident_id, doc, absorbed)
-        started = _instant(doc.get("started_at"))
+        started = read_time(doc.get("started_at"))
         if started is not None:
-            ended = _instant(doc.get("ended_at")) if doc.get("state") == CLOSED else None
+            ended = read_time(doc.get("ended_at")) if doc.get("state") == CLOSED else None
             doc["cyber"] = awareness.board(
                 self.incidents.evaluator.engine.rule_sets,
                 doc.get("assessments") or (),
                 self.declarations.effective(incident_id, absorbed),
-                incident_events(started, _instant(doc.get("remedied_at")), ended),
+                incident_events(started, read_time(doc.get("remedied_at")), ended),
                 self.now(),
                 doc.get("jurisdictions") or (),
             )
@@ -172,11 +172,6 @@ class CaseRouter:
         """Privacy cases whose obligations moved since the last call."""
         moved, self._moved = self._moved, set()
         return moved
-
-
-def _instant(value: object) -> datetime | None:
-    """A stored document's time (ISO 8601 with its offset), or None."""
-    return datetime.fromisoformat(value) if isinstance(value, str) and value else None
 
 
 def _add_records(

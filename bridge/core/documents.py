@@ -309,6 +309,16 @@ def _add_details(
     doc["alert_counts"] = alert_counts(held, incident.stale, incident.unmapped)
 
 
+def absorbed_listed(document: Mapping[str, Any]) -> list[str]:
+    """The ids a stored incident document lists as merged into its incident (``absorbed``,
+    written with each save: bridge/evaluation/persistence.py); none in a record stored before
+    hosts listed them, or in anything that is not a list of ids."""
+    listed = document.get("absorbed")
+    if not isinstance(listed, list):
+        return []
+    return [i for i in listed if isinstance(i, str)]
+
+
 def stored_document(
     incident: Incident, topology: Topology, now: datetime, rule_sets: RuleSets | None = None
 ) -> dict[str, Any]:

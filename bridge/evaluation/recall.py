@@ -36,9 +36,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Any
 
-from bridge.core import impact_override, regrouping
+from bridge.core import documents, impact_override, regrouping
 from bridge.core.engine import Engine
 from bridge.core.incident_state import StoredIncident
 from bridge.core.regrouping import SPLIT_PREFIX
@@ -115,15 +114,6 @@ async def recall_incident(
     return changed
 
 
-def _listed(document: dict[str, Any]) -> list[str]:
-    """The ids a stored document lists as merged into its incident (none in a record stored
-    before hosts listed them)."""
-    listed = document.get("absorbed")
-    if not isinstance(listed, list):
-        return []
-    return [i for i in listed if isinstance(i, str)]
-
-
 async def _absorbed(
     history: History, engine: Engine, record: IncidentRecord
 ) -> list[IncidentRecord]:
@@ -132,7 +122,7 @@ async def _absorbed(
     parts), each one's ``merged_into`` leading to ``record``'s; those memory holds, or the
     store no longer does, left out. Ordered by id."""
     found: dict[str, IncidentRecord] = {}
-    todo = _listed(record.document)
+    todo = documents.absorbed_listed(record.document)
     while todo:
         other = todo.pop()
         if other == record.id or other in found or other in engine.incidents:
@@ -141,7 +131,7 @@ async def _absorbed(
         if stored is None or stored.merged_into is None:
             continue
         found[other] = stored
-        todo += _listed(stored.document)
+        todo += documents.absorbed_listed(stored.document)
 
     def leads_here(stored: IncidentRecord) -> bool:
         seen = {stored.id}

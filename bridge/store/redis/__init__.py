@@ -26,6 +26,7 @@ does).
 
 from __future__ import annotations
 
+from bridge.core.store_url import redact
 from bridge.store.redis.alerts import RedisAlerts
 from bridge.store.redis.audit import RedisAudit
 from bridge.store.redis.casebook import RedisCasebook
@@ -38,7 +39,7 @@ from bridge.store.redis.lease import RedisLease
 from bridge.store.redis.people import RedisPeople
 from bridge.store.redis.privacy import RedisPrivacy
 from bridge.store.redis.retention import RedisRetention
-from bridge.store.redis.url import RedisOptions, parse_url, redact
+from bridge.store.redis.url import RedisOptions, parse_url
 
 __all__ = [
     "RedisOptions",

@@ -48,6 +48,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, RedisError
 
+from bridge.core.store_url import redact
 from bridge.errors import StoreUnavailable, StoreUnsafe
 from bridge.store.codec import ts
 from bridge.store.interfaces import SCHEMA_VERSION
@@ -60,7 +61,7 @@ from bridge.store.redis.durability import (
 )
 from bridge.store.redis.replies import describe, is_conflict
 from bridge.store.redis.scripts import bodies
-from bridge.store.redis.url import parse_url, redact
+from bridge.store.redis.url import parse_url
 
 log = logging.getLogger(__name__)
 

@@ -28,8 +28,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from bridge.core import store_url
-from bridge.core.store_url import REDIS_DRIVER_PARAMETERS, REDIS_OWN_PARAMETERS
+from bridge.core.store_url import REDIS_DRIVER_PARAMETERS, REDIS_OWN_PARAMETERS, redact
 from bridge.errors import ConfigError
 
 # one list, also read when bridge.yaml is checked
@@ -39,12 +38,6 @@ _DRIVER_PARAMS = REDIS_DRIVER_PARAMETERS
 
 def _truthy(value: str) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
-
-
-def redact(url: str) -> str:
-    """The URL with its password shown as ``<secret>`` (for logs, errors and /readyz); see
-    :func:`bridge.core.store_url.redact`."""
-    return store_url.redact(url)
 
 
 @dataclass(frozen=True, slots=True)

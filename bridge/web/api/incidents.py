@@ -194,9 +194,7 @@ async def get_incident(request: web.Request) -> web.Response:
         # Incidents merged into this one: listed, with the notices they sent (this
         # incident's reports too: never sent again; each summary names its incident). One
         # that left memory: as its stored document lists them.
-        absorbed = service.incidents.absorbed(incident_id) or [
-            i for i in doc.get("absorbed") or () if isinstance(i, str)
-        ]
+        absorbed = service.incidents.absorbed(incident_id) or documents.absorbed_listed(doc)
         if absorbed:
             doc["absorbed"] = absorbed
         for other in absorbed:
