@@ -59,6 +59,30 @@ def webhook(
     }
 
 
+def bearer_for(who: str) -> dict[str, str]:
+    """The ``Authorization`` header of :func:`token_auth`'s API token for ``who``."""
+    return {"Authorization": f"Bearer test-token-for-{who}"}
+
+
+def two_track_config(folder: Path, roles: dict[str, list[str]], **extra: Any) -> Path:
+    """:func:`write_config` with an API token per name in ``roles`` (:func:`token_auth`), a
+    Swedish operator identity and the privacy track's subscriber-notice recipient, for tests
+    that read both tracks; ``extra``: more top-level sections."""
+    return write_config(
+        folder,
+        extra={
+            "auth": token_auth(roles),
+            "operator": {
+                "name": "Exempel Nät AB",
+                "org_number": "556000-0000",
+                "contact": {"name": "Dataskydd", "phone": "+46 10 000 00 00", "email": "d@ex.net"},
+            },
+            "privacy": {"subscriber_notice_recipient": "kund@example.net"},
+            **extra,
+        },
+    )
+
+
 def token_auth(roles: dict[str, list[str]], **more: Any) -> dict[str, Any]:
     """An ``auth`` section: Alertmanager's webhook token and one API token per name, its
     secret ``test-token-for-<name>`` (send ``Authorization: Bearer test-token-for-<name>``), with

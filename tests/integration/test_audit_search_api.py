@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from builders import token_auth, write_config
+from builders import bearer_for as as_
+from builders import two_track_config
 
 from bridge.store.records import AuditEntry
 from bridge.web.api import audit as audit_api
@@ -40,25 +41,9 @@ HISTORY = [
 ]
 
 
-def as_(who: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer test-token-for-{who}"}
-
-
 @pytest.fixture
 def config_path(tmp_path: Path) -> Path:
-    return write_config(
-        tmp_path,
-        extra={
-            "auth": token_auth(ROLES),
-            "operator": {
-                "name": "Exempel Nät AB",
-                "org_number": "556000-0000",
-                "contact": {"name": "Dataskydd", "phone": "+46 10 000 00 00", "email": "d@ex.net"},
-            },
-            "privacy": {"subscriber_notice_recipient": "kund@example.net"},
-            "console": {"time_zone": "Europe/Oslo"},
-        },
-    )
+    return two_track_config(tmp_path, ROLES, console={"time_zone": "Europe/Oslo"})
 
 
 @pytest.fixture

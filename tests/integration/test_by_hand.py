@@ -21,6 +21,7 @@ from builders import (
     webhook,
 )
 from fakes import FakeClock
+from http_answers import ok
 
 from bridge.web.access import BODY_DEPTH
 from bridge.web.keys import SERVICE
@@ -47,11 +48,6 @@ def entry(clock: FakeClock, **changes: Any) -> dict[str, Any]:
         ],
     }
     return {**base, **changes}
-
-
-async def ok(response: Any, status: int = 200) -> Any:
-    assert response.status == status, await response.text()
-    return await response.json()
 
 
 async def test_an_incident_opened_by_hand_is_evaluated_owes_and_is_audited(

@@ -22,6 +22,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from builders import WEBHOOK_TOKEN, alert, rfc3339, token_auth, webhook, write_config
 from fakes import FakeClock
+from http_answers import ok
 from polling import until
 
 from bridge.core import engine as engine_module
@@ -64,11 +65,6 @@ def saved(config_path: Path, incident_id: str) -> bool:
 async def hook(client: Client, body: Any) -> Any:
     data = io.BytesIO(json.dumps(body).encode())
     return await client.post("/api/v1/alertmanager", data=data, headers=HOOK)
-
-
-async def ok(response: Any, status: int = 200) -> Any:
-    assert response.status == status, await response.text()
-    return await response.json()
 
 
 def described(clock: FakeClock, fingerprint: str, count: str) -> dict[str, Any]:

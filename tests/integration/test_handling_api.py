@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 from builders import WEBHOOK_TOKEN, add_user, alert, token_auth, webhook, write_config
+from builders import bearer_for as as_
+from http_answers import ok
 
 from bridge.web.keys import SERVICE
 
@@ -23,10 +25,6 @@ ROLES = {
     "p-editor": ["editor:privacy"],
     "p-viewer": ["viewer:privacy"],
 }
-
-
-def as_(who: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer test-token-for-{who}"}
 
 
 @pytest.fixture
@@ -44,11 +42,6 @@ def config_path(tmp_path: Path) -> Path:
             "privacy": {"subscriber_notice_recipient": "kund@example.net"},
         },
     )
-
-
-async def ok(response: Any, status: int = 200) -> Any:
-    assert response.status == status, await response.text()
-    return await response.json()
 
 
 async def bad(response: Any, field: str, status: int = 400) -> None:

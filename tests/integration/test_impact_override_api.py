@@ -15,6 +15,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from builders import EDITOR_VIEWER_AUDITOR, WEBHOOK_TOKEN, alert, rfc3339, token_config, webhook
 from fakes import FakeClock
+from http_answers import ok
 
 from bridge.web.keys import SERVICE
 
@@ -32,11 +33,6 @@ STATED = {
 @pytest.fixture
 def config_path(tmp_path: Path) -> Path:
     return token_config(tmp_path, EDITOR_VIEWER_AUDITOR)
-
-
-async def ok(response: Any, status: int = 200) -> Any:
-    assert response.status == status, await response.text()
-    return await response.json()
 
 
 async def unknown_incident(client: TestClient[Any, Any], clock: FakeClock) -> str:

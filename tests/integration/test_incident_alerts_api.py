@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 from builders import WEBHOOK_TOKEN, alert, token_auth, webhook, write_config
+from builders import bearer_for as as_
 from fakes import FakeClock
 
 HOOK = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
@@ -21,10 +22,6 @@ ROLES = {
     "privacy-viewer": ["viewer:privacy"],
     "auditor": ["auditor"],
 }
-
-
-def as_(who: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer test-token-for-{who}"}
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from aiohttp.test_utils import TestClient
 from builders import WEBHOOK_TOKEN, alert, rfc3339, write_config
 from builders import webhook as make_webhook
 from fakes import FakeClock
+from http_answers import ok
 from persons import person
 
 from bridge.web.keys import SERVICE
@@ -111,11 +112,6 @@ def config(tmp_path: Path, store: str) -> Path:
 @pytest.fixture
 def config_path(tmp_path: Path) -> Path:
     return config(tmp_path, f"sqlite:///{tmp_path / 'bridge.sqlite3'}")
-
-
-async def ok(response: Any, status: int = 200) -> Any:
-    assert response.status == status, await response.text()
-    return await response.json()
 
 
 async def incident(client: TestClient[Any, Any], incident_id: str) -> dict[str, Any]:

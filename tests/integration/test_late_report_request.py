@@ -16,6 +16,7 @@ from aiohttp.test_utils import TestClient
 from builders import WEBHOOK_TOKEN, alert, rfc3339, write_config
 from builders import webhook as make_webhook
 from fakes import FakeClock
+from http_answers import ok
 
 from bridge.web.keys import SERVICE
 
@@ -69,11 +70,6 @@ def config_path(tmp_path: Path) -> Path:
             "notices": {"refresh_interval": "0s", "poll_interval": "1h"},
         },
     )
-
-
-async def ok(response: Any, status: int = 200) -> Any:
-    assert response.status == status, await response.text()
-    return await response.json()
 
 
 async def incident(client: TestClient[Any, Any], incident_id: str) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from aiohttp.test_utils import TestClient
 from builders import WEBHOOK_TOKEN, alert, notice_sections, rfc3339, token_auth, write_config
 from builders import webhook as make_webhook
 from fakes import FakeClock
+from http_answers import ok
 from persons import person
 from smtp_server import SmtpServer
 
@@ -83,11 +84,6 @@ def config(tmp_path: Path, store: str, smtp: SmtpServer) -> Path:
             **sections,
         },
     )
-
-
-async def ok(response: Any, status: int = 200) -> Any:
-    assert response.status == status, await response.text()
-    return await response.json()
 
 
 async def post(client: TestClient[Any, Any], *alerts: dict[str, Any]) -> list[str]:

@@ -14,6 +14,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from builders import API_TOKEN, WEBHOOK_TOKEN, alert, alert_details, webhook, write_config
 from fakes import FakeClock
+from http_answers import ok
 
 from bridge.web.keys import SERVICE
 
@@ -40,11 +41,6 @@ def config_path(tmp_path: Path) -> Path:
     return write_config(
         tmp_path, inventory=inventory, extra={"evaluation": {"memory_horizon": "7d"}}
     )
-
-
-async def ok(response: Any, status: int = 200) -> Any:
-    assert response.status == status, await response.text()
-    return await response.json()
 
 
 async def post(client: TestClient[Any, Any], body: dict[str, Any]) -> None:

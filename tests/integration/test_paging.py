@@ -10,8 +10,16 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from builders import WEBHOOK_TOKEN, alert, rfc3339, token_auth, webhook, write_config
+from builders import (
+    WEBHOOK_TOKEN,
+    alert,
+    rfc3339,
+    two_track_config,
+    webhook,
+)
+from builders import bearer_for as as_
 from fakes import FakeClock
+from http_answers import ok
 
 from bridge.errors import BadInput
 from bridge.store.records import AuditEntry
@@ -32,29 +40,9 @@ def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def as_(who: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer test-token-for-{who}"}
-
-
 @pytest.fixture
 def config_path(tmp_path: Path) -> Path:
-    return write_config(
-        tmp_path,
-        extra={
-            "auth": token_auth(ROLES),
-            "operator": {
-                "name": "Exempel Nät AB",
-                "org_number": "556000-0000",
-                "contact": {"name": "Dataskydd", "phone": "+46 10 000 00 00", "email": "d@ex.net"},
-            },
-            "privacy": {"subscriber_notice_recipient": "kund@example.net"},
-        },
-    )
-
-
-async def ok(response: Any, status: int = 200) -> Any:
-    assert response.status == status, await response.text()
-    return await response.json()
+    return two_track_config(tmp_path, ROLES)
 
 
 async def follow(

@@ -20,8 +20,10 @@ import pytest
 import yaml
 from aiohttp.test_utils import TestClient
 from builders import WEBHOOK_TOKEN, alert, rfc3339, write_config
+from builders import bearer_for as as_
 from builders import webhook as make_webhook
 from fakes import FakeClock
+from http_answers import ok
 from persons import person
 from prometheus_client.parser import text_string_to_metric_families
 from smtp_server import SmtpServer
@@ -54,10 +56,6 @@ DESCRIPTION = (
 )
 ClientFactory = Callable[..., Awaitable[TestClient[Any, Any]]]
 pytestmark = pytest.mark.manual_outbox  # the client's outbox runs when a test calls deliver()
-
-
-def as_(who: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer test-token-for-{who}"}
 
 
 def config(tmp_path: Path, smtp: SmtpServer) -> Path:
@@ -105,11 +103,6 @@ async def deliver(client: TestClient[Any, Any]) -> list[Any]:
     app = client.server.app
     assert app is not None
     return await app[SERVICE].outbox.deliver_due()
-
-
-async def ok(response: Any, status: int = 200) -> Any:
-    assert response.status == status, await response.text()
-    return await response.json()
 
 
 async def report_breach(client: TestClient[Any, Any], clock: FakeClock, **over: Any) -> Any:

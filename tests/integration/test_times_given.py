@@ -16,6 +16,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from builders import rfc3339, token_config
 from fakes import FakeClock
+from http_answers import ok
 
 from bridge.core import awareness, privacy
 from bridge.store.records import DeclarationRecord, PrivacyCaseRecord
@@ -45,11 +46,6 @@ def config_path(tmp_path: Path) -> Path:
             "subscriber_notice_recipient": "kunder@example.net",
         },
     )
-
-
-async def ok(response: Any, status: int = 200) -> Any:
-    assert response.status == status, await response.text()
-    return await response.json()
 
 
 async def refused(response: Any, field: str) -> None:
