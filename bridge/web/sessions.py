@@ -135,7 +135,7 @@ class Sessions:
 
     async def load(self, session_id: str) -> Current | None:
         """The live session with this id and its enabled user, or None (an ended one is
-        deleted)."""
+        deleted); a use of it (the idle timeout starts again)."""
         record = await self.store.get_session(_hash(session_id))
         if record is None:
             return None
@@ -149,6 +149,17 @@ class Sessions:
             record = replace(record, last_seen=now)
             await self.store.put_session(record)
         return Current(record, user)
+
+    async def peek(self, session_id: str) -> Current | None:
+        """The live session with this id and its enabled user, or None; changes nothing and
+        does not count as use (a probe's look: the idle timeout still ends the session)."""
+        record = await self.store.get_session(_hash(session_id))
+        if record is None:
+            return None
+        if access.session_end(record.created_at, record.last_seen, self.timeouts, self.now()):
+            return None
+        user = await self.store.get_user(record.user)
+        return None if user is None or user.disabled else Current(record, user)
 
     async def still(self, id_hash: str, grants: tuple[str, ...]) -> bool:
         """Whether the session ``id_hash`` is still live with its user enabled and holding

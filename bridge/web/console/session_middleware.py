@@ -6,6 +6,11 @@ Contract:
   vouches for, refuses any POST, PUT, PATCH or DELETE carrying the session cookie (and no
   ``Authorization`` header) without the session's CSRF token (403, nothing done), and sets
   cookies the handler asked for (:func:`begin_session`, :func:`end_session`).
+  The probes (``/healthz``, ``/metrics``, ``/readyz``) start, end and renew no session and
+  sign nobody in; only ``/readyz`` looks at the session (its details are for a credential; a
+  look is no use of it: a page polling /readyz keeps no session alive), and a session the
+  store cannot check now counts as none there: a browser's probe while the store
+  is down gets ``/readyz``'s own 503, its cookie kept, and no warning per probe.
 - :func:`read_form` — the request's form (URL-encoded or multipart); a body that cannot be
   read as one (a broken multipart body, an unknown charset) is a 400 naming ``(form)``.
 - :func:`csrf_token` — the token a page puts in every state-changing form
@@ -23,7 +28,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from multidict import MultiDictProxy
 
-from bridge.errors import BadInput
+from bridge.errors import BadInput, StoreUnavailable
 from bridge.web import keys
 from bridge.web.access import current, sessions
 from bridge.web.auth import WEBHOOK_PATH
@@ -37,6 +42,9 @@ from bridge.web.sessions import (
 )
 
 log = logging.getLogger("bridge.web.session")
+
+#: the probes: no session work but /readyz's read of one (see the module contract)
+PROBES = frozenset({"/healthz", "/metrics", "/readyz"})
 
 
 async def read_form(
@@ -114,6 +122,8 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
     or changed on its way, and it pays nothing for sessions."""
     if request.path == WEBHOOK_PATH:
         return await handler(request)
+    if request.path in PROBES:
+        return await _probe(request, handler)
     sess = sessions(request)
     session_id = request.cookies.get(COOKIE)
     cur = await sess.load(session_id) if session_id else None
@@ -144,6 +154,19 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
         raise
     _cookies(request, response)
     return response
+
+
+async def _probe(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A probe's request (see the module contract): ``/readyz`` learns of a live session."""
+    session_id = request.cookies.get(COOKIE)
+    if session_id and request.path == "/readyz":
+        try:
+            cur = await sessions(request).peek(session_id)
+        except StoreUnavailable:
+            cur = None  # cannot be checked now: counts as none
+        if cur is not None:
+            request[keys.CURRENT] = cur
+    return await handler(request)
 
 
 def _cookies(request: web.Request, response: web.StreamResponse) -> None:
