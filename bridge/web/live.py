@@ -1,17 +1,17 @@
 """Live updates for the console: a Server-Sent Events stream of "something changed" events.
 
 Contract:
-- One :class:`LiveFeed` per app compares a cheap snapshot of the service's state (a digest per
-  open incident and per draft) every ``interval`` seconds while anyone subscribes (nothing is
-  compared while nobody watches), and at once after any successful state-changing API request
-  (:meth:`LiveFeed.poke`, from the ``poke_middleware`` of bridge/web/api/events.py: webhook,
-  edit, approve…), but never more often than once per ``min_gap`` seconds: during a storm every
-  webhook pokes, hundreds a second, and each comparison reads every open incident and draft
-  (pokes meanwhile are one comparison at the end of the gap). A poke while nobody watches
-  costs nothing. When digests differ it publishes ``{"seq": n, "incidents": [ids],
+- One :class:`LiveFeed` per app compares a cheap snapshot of the service's state (a digest per open
+  incident, closed one that still owes, and draft) every ``interval`` seconds while anyone
+  subscribes (nothing is compared while nobody watches), and at once after any successful
+  state-changing API request (:meth:`LiveFeed.poke`, from the ``poke_middleware`` of
+  bridge/web/api/events.py: webhook, edit, approve…), but never more often than once per ``min_gap``
+  seconds: during a storm every webhook pokes, hundreds a second, and each comparison reads every
+  open incident and draft (pokes meanwhile are one comparison at the end of the gap). A poke while
+  nobody watches costs nothing. When digests differ it publishes ``{"seq": n, "incidents": [ids],
   "drafts": [ids], "privacy": [case ids]}`` to every subscriber, each seeing only the ids of the
-  tracks it may view (a ``visible`` filter per stream; an event with nothing visible is not
-  sent); ``seq`` grows by one per published change. Pages refetch what they show.
+  tracks it may view (a ``visible`` filter per stream; an event with nothing visible is not sent);
+  ``seq`` grows by one per published change. Pages refetch what they show.
 - The periodic comparison is what makes a change visible that no request on this process made
   (the timer's verdicts, the outbox, and later another replica's writes once the state read
   here comes from the shared store); the pokes only make the common case immediate.
@@ -62,8 +62,9 @@ def _digest(value: Any) -> str:
 
 async def service_snapshot(service: BridgeService) -> Snapshot:
     """Digests of what the console shows: open incidents (summary, obligations, the revision
-    of people's handling: title, acknowledgement, assignee, notes), drafts and
-    privacy cases (revision, state, obligations: no contents)."""
+    of people's handling: title, acknowledgement, assignee, notes), closed ones that still owe
+    (their obligations: the queue shows them), drafts and privacy cases (revision, state,
+    obligations: no contents)."""
     await service.settle_notices()
     out: Snapshot = {}
     summaries = service.list_incidents("open")
@@ -78,6 +79,14 @@ async def service_snapshot(service: BridgeService) -> Snapshot:
         )
         book = handled.get(summary["id"])
         out[f"incident:{summary['id']}"] = _digest([summary, owed, book and book.revision])
+    # closed but still owing (on the queue, as in bridge_obligation_due_timestamp_seconds):
+    # memory holds them only while they owe (bridge.core.liveness), so this stays bounded
+    for incident in list(service.engine.incidents.values()):
+        key = f"incident:{incident.id}"
+        if key in out or incident.merged_into is not None or not incident.obligations:
+            continue
+        owed = [(o.kind, o.due_at, o.state) for o in incident.obligations]
+        out[key] = _digest([incident.state, owed])
     for case in list(service.privacy.cases.values()):
         owed = [(o.kind, o.due_at, o.state) for o in service.privacy_owed.obligations(case.id)]
         out[f"privacy:{case.id}"] = _digest([case.revision, case.state, owed])

@@ -14,6 +14,7 @@ import socket
 import time
 import urllib.request
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import ClientResponse, web
@@ -367,3 +368,41 @@ async def test_rechecks_coalesce_into_one_alive_per_wake(aiohttp_client: Any) ->
     assert (await next_sse(stream))[0] == "changed"
     assert len(asked) == 2  # the rechecks' wake, the event's
     stream.close()
+
+
+async def test_a_closed_incident_that_still_owes_is_compared_too(
+    client: TestClient[Any, Any], clock: FakeClock
+) -> None:
+    """An incident closed while it still owes Nkom (its varsel unsent, the normalised notice
+    opened by the close) stays on the queue, so a change of its obligations is announced: its
+    varsel passing its deadline unsent (drafted → overdue) names it, with nothing else of it
+    changed. Once the varsel's deadline is past, nothing more changes, and nothing is named."""
+    service = client.app[SERVICE]
+    firing = alert(
+        "fp-ullevaal",
+        clock.now() - timedelta(minutes=5),
+        element="no-cell-ullevaal",
+        severity="major",
+    )
+    incident_id = (await service.ingest(webhook(firing))).incidents[0]
+    resolved = {**firing, "status": "resolved", "endsAt": clock.now().isoformat()}
+    await service.ingest(webhook(resolved))
+    clock.advance(timedelta(minutes=31))  # the quiet period: normalised and closed
+    await service.tick()
+    document = service.get_incident(incident_id)
+    assert document is not None and document["state"] == "closed"
+    owed = {o["kind"]: o for o in document["obligations"]}
+    assert owed["nkom_varsel"]["state"] == "drafted", owed
+    due = datetime.fromisoformat(owed["nkom_varsel"]["due_at"])
+    before = await live.service_snapshot(service)
+    clock.set(due + timedelta(minutes=1))
+    await service.tick()
+    assert {o["kind"]: o["state"] for o in service.get_incident(incident_id)["obligations"]}[
+        "nkom_varsel"
+    ] == "overdue"
+    after = await live.service_snapshot(service)
+    incidents, drafts = live.changes(before, after)
+    assert incidents == [incident_id] and drafts == []
+    clock.advance(timedelta(minutes=1))
+    await service.tick()
+    assert live.changes(after, await live.service_snapshot(service)) == ([], [])
