@@ -11,15 +11,19 @@ Contract:
 - :func:`keep` archives one message of a draft's approved version: ``DRAFT.vN.eml``, or
   ``DRAFT.vN.K.eml`` (K = 2, 3, …) when that name holds another message. A message is the same
   as an archived one when both have the same ``Message-ID`` and ``Date`` (the same approval of
-  the same content: a retry or a person's resend; :mod:`bridge.notices.mail` makes it the same
-  bytes too): its file is rewritten (fsync, atomic rename), which also dates it to this
-  hand-over. An archived file holding another message of the same draft version (approved at
-  another time: e.g. before the store was restored from a backup, or by another bridge sharing
-  the folder) is never replaced: unless the caller accepted every such file by name (a person
-  decided to send all the same), nothing is written and they are returned, for the outbox to
-  hold the hand-over for a person. A new name is taken exclusively (``O_EXCL``), so two writers
-  never both take it; an empty file (a name taken by a writer that died before its rename) is
-  no message and keeps its name taken.
+  the same content: a retry or a person's resend). :mod:`bridge.notices.mail` makes it the same
+  bytes too, while the configuration is unchanged: the file holding these very bytes is
+  rewritten (fsync, atomic rename), which also dates it to this hand-over. Built after a
+  configuration change (From's name, Reply-To: not in the approved content), the same message
+  has other bytes: it is kept under a new name beside the first copy, which is never replaced
+  (it may be what reached the regulator), and the hand-over goes on. An archived file holding
+  another message of the same draft version (approved at another time: e.g. before the store
+  was restored from a backup, or by another bridge sharing the folder) is never replaced:
+  unless the caller accepted every such file by name (a person decided to send all the same),
+  nothing is written and they are returned, for the outbox to hold the hand-over for a person.
+  A new name is taken exclusively (``O_EXCL``), so two writers never both take it; an empty
+  file (a name taken by a writer that died before its rename) is no message and keeps its
+  name taken.
 """
 
 from __future__ import annotations
@@ -112,8 +116,9 @@ def keep(folder: Path, draft_id: str, version: int, raw: bytes, accepted: Collec
             if path.stat().st_size == 0:  # a name taken, its message not (yet) in it
                 continue
             theirs = identity(path)
-            if theirs == mine:
-                same = same or path.name
+            if theirs == mine:  # the same message: its file, if it holds these very bytes
+                if same is None and path.read_bytes() == raw:
+                    same = path.name
             else:
                 others.append(Other(path.name, *theirs))
         found = tuple(sorted(others, key=lambda o: o.name))

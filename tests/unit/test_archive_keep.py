@@ -29,6 +29,23 @@ def test_a_retry_of_the_same_message_rewrites_its_own_file(tmp_path: Path) -> No
     assert (tmp_path / "inc.nkom_varsel.v1.eml").stat().st_mode & 0o777 == 0o600
 
 
+def test_a_retry_with_other_headers_is_kept_beside_the_first_not_over_it(tmp_path: Path) -> None:
+    """The same approval built again after a configuration change (the From name or the Reply-To
+    the reply rule gives: neither is in the content hash) is the same message (Message-ID and
+    Date) in other bytes: it is handed over, not held for a person, and archived beside the
+    first copy, which may be what reached the regulator; a later retry of either rewrites the
+    file holding its own bytes."""
+    first = message("<d.v1.a@x>", body="Reply-To: noc@example.net")
+    assert archive.keep(tmp_path, "d", 1, first, ()) == archive.Kept("d.v1.eml", ())
+    changed = message("<d.v1.a@x>", body="Reply-To: dpo@example.net")
+    assert archive.keep(tmp_path, "d", 1, changed, ()) == archive.Kept("d.v1.2.eml", ())
+    assert (tmp_path / "d.v1.eml").read_bytes() == first
+    assert (tmp_path / "d.v1.2.eml").read_bytes() == changed
+    assert archive.keep(tmp_path, "d", 1, changed, ()) == archive.Kept("d.v1.2.eml", ())
+    assert archive.keep(tmp_path, "d", 1, first, ()) == archive.Kept("d.v1.eml", ())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.v1.2.eml", "d.v1.eml"]
+
+
 def test_a_different_message_of_the_same_version_never_replaces_the_archived_one(
     tmp_path: Path,
 ) -> None:
