@@ -9,13 +9,14 @@ from bridge.cli.configured import load_with_inventory
 from bridge.config import LoadedConfig, org_numbers
 from bridge.config.models import OperatorConfig, RetentionConfig, ServiceNames, SmtpConfig
 from bridge.config.rule_sets import ObligationModel
-from bridge.core.drafts import DEFAULT_SERVICE_NAMES
+from bridge.core.drafts import DEFAULT_SERVICE_NAMES, OUTAGE, PRIVACY, SUBSCRIBER
 from bridge.core.durations import format_duration
 from bridge.core.retention import PRUNABLE
 from bridge.core.rules import OPERATOR_SOURCE
 from bridge.core.store_url import redact
 from bridge.core.topology import Element
 from bridge.errors import ConfigError
+from bridge.notices.senders import sender
 
 
 def _contacts(operator: OperatorConfig) -> None:
@@ -51,7 +52,7 @@ _WHOSE = {
 }
 
 
-def _identities(operator: OperatorConfig, jurisdictions: Iterable[str]) -> None:
+def _identities(operator: OperatorConfig, jurisdictions: Iterable[str], privacy_on: bool) -> None:
     """The provider each country's notices name (``operator.jurisdictions.J``, else the
     operator's own ``name``/``org_number``); a warning when that country's notices would carry
     an organisation number without its form (:mod:`bridge.config.org_numbers`): the default
@@ -82,28 +83,62 @@ def _identities(operator: OperatorConfig, jurisdictions: Iterable[str]) -> None:
                 f"notices name it: give operator.jurisdictions.{j} (name, org_number) for the "
                 f"provider registered there"
             )
-        _replies(operator, j)
+        _replies(operator, j, privacy_on)
 
 
-def _replies(operator: OperatorConfig, j: str) -> None:
-    """Where a regulator's answer to country ``j``'s notices goes (their Reply-To): its
-    ``reply_to``, else ``operator.contact.email``, else nowhere but From (``smtp.sender``); a
-    warning when the country names its own contacts but not where replies go."""
+#: what each reply track's notices are, as check-config names them
+_REPLY_TRACKS = {
+    OUTAGE: "outage notices",
+    PRIVACY: "privacy notices",
+    SUBSCRIBER: "subscriber notices",
+}
+#: the keys that give a track's notices an address of their own, per track (operator's first)
+_REPLY_KEYS = {PRIVACY: (PRIVACY,), SUBSCRIBER: (SUBSCRIBER, PRIVACY)}
+
+
+def _replies(operator: OperatorConfig, j: str, privacy_on: bool) -> None:
+    """Where a regulator's answer to country ``j``'s notices goes (their Reply-To), per track
+    (:meth:`bridge.core.drafts.Sender.reply`, the rule the mail follows): outage notices to the
+    country's ``reply_to``, else ``operator.contact.email``, else nowhere but From
+    (``smtp.sender``); privacy notices to the privacy contact's e-mail, subscriber notices to
+    the subscriber channel's, else the privacy contact's. A warning when the country names its
+    own contacts but not where replies go, and (privacy track on) when privacy or subscriber
+    notices fall back to the general address, naming the keys to set."""
     own = operator.jurisdictions.get(j)
-    if own and own.reply_to:
-        print(f"      replies to {own.reply_to} (operator.jurisdictions.{j}.reply_to)")
-        return
-    default = operator.contact.email
-    if default:
-        print(f"      replies to {default} (operator.contact.email)")
-    else:
-        print("      replies to smtp.sender (no Reply-To: no reply_to, no operator.contact.email)")
+    who = sender(operator).of(j)
+    for track, what in _REPLY_TRACKS.items():
+        reply = who.reply(track)
+        if not reply.address:
+            where = "smtp.sender (no Reply-To: no reply_to, no operator.contact.email)"
+        else:
+            note = f": no {track} contact e-mail" if reply.general and track == PRIVACY else ""
+            if reply.general and track == SUBSCRIBER:
+                note = ": no subscriber channel or privacy contact e-mail"
+            where = f"{reply.address} ({reply.key}{note})"
+        print(f"      replies to {what}: {where}")
+    general = who.reply(OUTAGE)
     tracks = [t for t in ("outage", "privacy", "subscriber") if own and getattr(own.contacts, t)]
-    if tracks:
+    if own and not own.reply_to and tracks:
         print(
             f"  WARNING: operator.jurisdictions.{j} names its own contacts but no reply_to: a "
             f"regulator's answer to {_WHOSE[j]} notices goes to "
-            f"{default or 'smtp.sender'}, not to the contacts the notices name there"
+            f"{general.address or 'smtp.sender'}, not to the contacts the notices name there"
+        )
+    if not privacy_on:
+        return
+    for track in (PRIVACY, SUBSCRIBER):
+        reply = who.reply(track)
+        if not reply.general:
+            continue
+        keys = " or ".join(
+            f"{root}.contacts.{t}.email"
+            for t in _REPLY_KEYS[track]
+            for root in ("operator", f"operator.jurisdictions.{j}")
+        )
+        print(
+            f"  WARNING: replies to {j}'s {_REPLY_TRACKS[track]} go to "
+            f"{reply.address or 'smtp.sender'}, the general address, though an answer about a "
+            f"personal-data breach may quote personal data: set {keys}"
         )
 
 
@@ -268,6 +303,7 @@ def check_config(path: str) -> int:
     _identities(
         cfg.operator,
         [rs.jurisdiction for rs in [*loaded.enabled_rule_sets(), *loaded.privacy_rule_sets()]],
+        cfg.privacy is not None,
     )
     _services(cfg.services, topology.service_names())
     privacy = loaded.privacy_rule_sets()

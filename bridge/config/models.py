@@ -395,18 +395,37 @@ class TemplatesConfig(Strict):
     dir: Path | None = None
 
 
+def _not_a_regulators(value: str) -> str:
+    """``value`` unless it is a regulator's published address: a reply address (a country's
+    ``reply_to``, a contact's ``email``, which a notice's Reply-To may be) would send a
+    regulator's answer back to the regulator."""
+    if value.strip().lower() in {a.lower() for a in DEFAULT_RECIPIENTS.values()}:
+        raise ValueError(
+            f"{value} is a regulator's address; a regulator's answer would go back to it: "
+            "give the operator's own address"
+        )
+    return value
+
+
 class OperatorContact(Strict):
     """A contact as the notices name it. ``names`` and ``phones``: per notice language (``sv``
     for Swedish notices and subscribers, ``nb`` for Norwegian ones), replacing ``name`` and
     ``phone`` there: a title in the reader's language ("dataskyddsombud"/"personvernombud"), a
     number dialled as a subscriber in that country dials it (a domestic number such as
-    ``0771-…`` works in one country only)."""
+    ``0771-…`` works in one country only). ``email`` may be a notice's Reply-To (the privacy
+    contact's on privacy reports, the subscriber channel's on subscriber notices,
+    ``operator.contact``'s as the fallback), so it is never a regulator's address."""
 
     name: str = ""
     phone: str = ""
     email: OptionalAddress = ""
     names: dict[Literal["sv", "nb"], str] = Field(default_factory=dict)
     phones: dict[Literal["sv", "nb"], str] = Field(default_factory=dict)
+
+    @field_validator("email")
+    @classmethod
+    def _not_a_regulators(cls, value: str) -> str:
+        return _not_a_regulators(value)
 
 
 class ChannelContact(OperatorContact):
@@ -434,8 +453,9 @@ class OperatorIdentity(Strict):
     ``operator.org_number``; a track left out of ``contacts`` is ``operator.contacts``' or
     ``operator.contact``; ``reply_to`` is ``operator.contact.email``). ``org_number`` must have
     the country's form (:mod:`bridge.config.org_numbers`). ``reply_to``: where a regulator's
-    case handler's answer to that country's notices goes (the e-mail's Reply-To; From stays
-    ``smtp.sender``): exactly one address, never a regulator's."""
+    case handler's answer to that country's outage notices goes, and to its privacy and
+    subscriber notices when no privacy contact names an e-mail (the e-mail's Reply-To; From
+    stays ``smtp.sender``): exactly one address, never a regulator's."""
 
     name: str = ""
     org_number: str = ""
@@ -445,12 +465,7 @@ class OperatorIdentity(Strict):
     @field_validator("reply_to")
     @classmethod
     def _not_a_regulators(cls, value: str) -> str:
-        if value.strip().lower() in {a.lower() for a in DEFAULT_RECIPIENTS.values()}:
-            raise ValueError(
-                f"{value} is a regulator's address; a regulator's answer would go back to it: "
-                "give the operator's own address"
-            )
-        return value
+        return _not_a_regulators(value)
 
 
 class OperatorConfig(Strict):

@@ -161,6 +161,18 @@ DEFAULT_SERVICE_NAMES: dict[str, dict[str, str]] = {
 #: Which of the operator's contacts signs each kind (``operator.contacts`` in bridge.yaml).
 OUTAGE, PRIVACY, SUBSCRIBER = "outage", "privacy", "subscriber"
 
+#: Whose e-mail the answer to a notice of each track (:func:`contact_track`) goes to, tried in
+#: order before the country's general reply address (:func:`reply_for`): an outage notice's
+#: (and a cybersecurity report's) to the general address; a privacy report's to the privacy
+#: contact point; a subscriber notice's to the subscriber channel it sends people to, else the
+#: privacy contact point. An answer about a personal-data breach may quote personal data: it
+#: goes to the general address (the NOC) only when no privacy role names an e-mail.
+REPLY_TRACKS: dict[str, tuple[str, ...]] = {
+    OUTAGE: (),
+    PRIVACY: (PRIVACY,),
+    SUBSCRIBER: (SUBSCRIBER, PRIVACY),
+}
+
 CAUSE_ANNOTATIONS = ("cause", "årsak", "summary")
 RESOLUTION_ANNOTATION = "expected_resolution"
 
@@ -197,6 +209,32 @@ class Contact:
 
 
 @dataclass(frozen=True, slots=True)
+class Reply:
+    """Where the answer to a notice goes: its e-mail's Reply-To (``address``; empty: none, the
+    answer goes to From) and the configuration ``key`` it came from (a note for people, never
+    sent). ``general``: the notice's track names its own contacts first (privacy, subscriber)
+    but none of them has an e-mail, so the answer goes to the country's general address."""
+
+    address: str
+    key: str
+    general: bool = False
+
+
+def reply_for(track: str, own: Mapping[str, tuple[str, str]], general: tuple[str, str]) -> Reply:
+    """The Reply-To of a notice of ``track`` (:data:`REPLY_TRACKS`): the first of its tracks
+    whose contact names an e-mail (``own``: track → (e-mail, key), the country's contact's
+    e-mail if it names one, else the operator's), else ``general`` (the country's ``reply_to``,
+    else ``operator.contact.email``: (e-mail, key)), then marked ``general`` for a privacy or
+    subscriber notice."""
+    chain = REPLY_TRACKS.get(track, ())
+    for candidate in chain:
+        address, key = own.get(candidate, ("", ""))
+        if address:
+            return Reply(address, key)
+    return Reply(*general, general=bool(chain))
+
+
+@dataclass(frozen=True, slots=True)
 class Identity:
     """The provider as registered in one country (``operator.jurisdictions`` in bridge.yaml):
     empty fields, and tracks ``contacts`` leaves out, are the operator's own."""
@@ -204,7 +242,7 @@ class Identity:
     name: str = ""
     org_number: str = ""
     contacts: Mapping[str, Contact] = field(default_factory=dict)
-    reply_to: str = ""  # where the regulators' answers to this country's notices go
+    reply_to: str = ""  # where answers to this country's outage notices go (:func:`reply_for`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,8 +251,10 @@ class Sender:
     ``contact_name``, ``phone`` and ``email`` are the default contact; ``contacts`` holds one
     per track (``outage``, ``privacy``, ``subscriber``) where the configuration names one, and
     ``origins`` the configuration key each came from (a note for people, never sent);
-    ``identities`` the provider registered in a country (:meth:`of`); ``reply_to`` where a
-    regulator's answer goes (the e-mail's Reply-To; empty: none, answers go to From)."""
+    ``identities`` the provider registered in a country (:meth:`of`); ``reply_to`` the general
+    address a regulator's answer goes to (empty: none, answers go to From) and ``reply_key``
+    the key it came from; ``track_emails`` the e-mail each track's own contact names (track →
+    (e-mail, key)): :meth:`reply` chooses a notice's Reply-To by its track."""
 
     name: str
     org_number: str
@@ -225,24 +265,41 @@ class Sender:
     identities: Mapping[str, Identity] = field(default_factory=dict)
     reply_to: str = ""
     origins: Mapping[str, str] = field(default_factory=dict)
+    reply_key: str = "operator.contact.email"
+    track_emails: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
     def of(self, jurisdiction: str) -> Sender:
         """The operator as the notices of ``jurisdiction`` (``SE``, ``NO``) name it: its
-        identity there (name, organisation number, contacts per track, reply address), each
-        part it leaves out the operator's own; the operator itself when it has none there."""
+        identity there (name, organisation number, contacts per track, reply address; a
+        track's e-mail for replies only where its contact there names one), each part it leaves
+        out the operator's own; the operator itself when it has none there."""
         found = self.identities.get(jurisdiction)
         if found is None:
             return self
-        where = f"operator.jurisdictions.{jurisdiction}.contacts"
+        where = f"operator.jurisdictions.{jurisdiction}"
         return replace(
             self,
             name=found.name or self.name,
             org_number=found.org_number or self.org_number,
             contacts={**self.contacts, **found.contacts},
-            origins={**self.origins, **{t: f"{where}.{t}" for t in found.contacts}},
+            origins={**self.origins, **{t: f"{where}.contacts.{t}" for t in found.contacts}},
             reply_to=found.reply_to or self.reply_to,
+            reply_key=f"{where}.reply_to" if found.reply_to else self.reply_key,
+            track_emails={
+                **self.track_emails,
+                **{
+                    t: (c.email, f"{where}.contacts.{t}.email")
+                    for t, c in found.contacts.items()
+                    if c.email
+                },
+            },
             identities={},
         )
+
+    def reply(self, track: str) -> Reply:
+        """Where the answer to a notice of ``track`` goes (:func:`reply_for`; call it on the
+        operator as a country names it, :meth:`of`)."""
+        return reply_for(track, self.track_emails, (self.reply_to, self.reply_key))
 
     def contact(self, track: str) -> Contact:
         """The contact of ``track``, else the default one."""

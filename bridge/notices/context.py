@@ -10,7 +10,8 @@ from bridge.config import LoadedConfig
 from bridge.config.report_forms import builtin_forms
 from bridge.core import case_drafts, privacy_fields
 from bridge.core.drafts import DEFAULT_RECIPIENTS, PRIVACY_KINDS, regulator_of
-from bridge.notices.rendering import render, sender
+from bridge.notices.rendering import render
+from bridge.notices.senders import sender
 
 
 def regulator_recipients(loaded: LoadedConfig) -> dict[str, str]:

@@ -4,10 +4,18 @@ Contract:
 - :func:`build_message` makes the exact message for a draft's approved version: plain text and
   HTML alternatives, the draft's stable ``Message-ID``, ``Date`` = the approval time and MIME
   boundaries derived from both (so a retry, or a resend after an in-doubt delivery, is
-  byte-for-byte the same message), headers naming the draft, version and content hash, and for
-  PTS the upload document (:mod:`bridge.notices.attachments`). ``From`` is ``smtp.sender`` for
-  every notice, named as the provider of the regulator's country; ``Reply-To`` is that
-  country's reply address (:attr:`Sender.reply_to` after :meth:`Sender.of`).
+  byte-for-byte the same message while the configuration is unchanged), headers naming the
+  draft, version and content hash, and for PTS the upload document
+  (:mod:`bridge.notices.attachments`). ``From`` is ``smtp.sender`` for
+  every notice, named as the provider of the regulator's country; ``Reply-To`` follows the
+  notice's track in that country (:meth:`Sender.reply` of :func:`contact_track` after
+  :meth:`Sender.of`): a privacy report's answer goes to the privacy contact point, a
+  subscriber notice's to the subscriber channel (else the privacy contact point), an outage
+  notice's to the country's reply address. Neither From's name nor Reply-To is in the content
+  hash (a person approves the notice, not the configuration): a retry built after the
+  configuration changed carries the ones configured now, in other bytes under the same
+  ``Message-ID`` and ``Date``, and the archive keeps it beside the first copy
+  (:func:`bridge.notices.archive.keep`).
 - :func:`send` hands one message to the configured relay (aiosmtplib; implicit TLS, STARTTLS or
   plain; optional AUTH) and says what happened as a :class:`Outcome`: ``sent`` (the relay
   accepted it: 250 after DATA), ``transient`` (not accepted and certainly not delivered: no
@@ -31,7 +39,7 @@ import aiosmtplib
 
 from bridge.config import SmtpConfig
 from bridge.core.casework import Draft
-from bridge.core.drafts import JURISDICTIONS, Sender
+from bridge.core.drafts import JURISDICTIONS, Sender, contact_track
 from bridge.notices.attachments import attachment_for
 
 SENT, TRANSIENT, PERMANENT, IN_DOUBT = "sent", "transient", "permanent", "in_doubt"
@@ -62,11 +70,12 @@ def build_message(draft: Draft, sender: Sender, from_address: str) -> EmailMessa
     sender = sender.of(JURISDICTIONS.get(draft.regulator, ""))  # Nkom's: the Norwegian provider
     msg = EmailMessage(policy=SMTP_POLICY)
     # From is the relay's one sender (smtp.sender), whichever country: its domain is the one the
-    # relay may send for (SPF, DKIM, DMARC alignment); the name and Reply-To are the country's
+    # relay may send for (SPF, DKIM, DMARC alignment); the name is the country's provider's
     msg["From"] = formataddr((sender.name, from_address)) if sender.name else from_address
     msg["To"] = version.recipient
-    if sender.reply_to:
-        msg["Reply-To"] = sender.reply_to
+    reply = sender.reply(contact_track(draft.kind))  # a privacy report's: the privacy contact
+    if reply.address:
+        msg["Reply-To"] = reply.address
     msg["Subject"] = version.subject
     msg["Date"] = format_datetime(approval.at)
     msg["Message-ID"] = draft.message_id

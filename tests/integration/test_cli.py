@@ -229,14 +229,32 @@ def test_check_config_says_what_changed_in_the_swedish_law(
 def test_check_config_says_where_each_countrys_replies_go(
     tmp_path: Path, shipped_summary: subprocess.CompletedProcess[str]
 ) -> None:
-    """The shipped config asks Nkom's case handlers to answer the Norwegian NOC
-    (operator.jurisdictions.NO.reply_to) and the Swedish ones operator.contact.email. A country
-    whose identity names its own contacts but no reply_to is warned of: its regulators' answers
+    """Per country and per track: the shipped config asks Nkom's case handlers to answer an
+    outage notice at the Norwegian NOC (operator.jurisdictions.NO.reply_to), the Swedish ones
+    at operator.contact.email, and both countries' privacy reports and subscriber notices at
+    the privacy contact point (the subscriber channel names no e-mail). A country whose
+    identity names its own contacts but no reply_to is warned of: its regulators' answers
     would go to the operator's default address, perhaps another country's NOC."""
     out = shipped_summary.stdout
-    assert "      replies to noc-no@example.net (operator.jurisdictions.NO.reply_to)" in out
-    assert "      replies to noc@example.net (operator.contact.email)" in out
+    no = out[out.index("    NO (") : out.index("    SE (")]
+    assert (
+        "      replies to outage notices: noc-no@example.net (operator.jurisdictions.NO.reply_to)"
+        in no
+    )
+    assert (
+        "      replies to privacy notices: dpo@example.net (operator.contacts.privacy.email)" in no
+    )
+    assert (
+        "      replies to subscriber notices: dpo@example.net (operator.contacts.privacy.email)"
+        in no
+    )
+    se = out[out.index("    SE (") :]
+    assert "      replies to outage notices: noc@example.net (operator.contact.email)" in se
+    assert (
+        "      replies to privacy notices: dpo@example.net (operator.contacts.privacy.email)" in se
+    )
     assert "reply_to" not in "".join(x for x in out.splitlines() if "WARNING" in x)
+    assert "privacy notices go to" not in out
     shipped = (REPO / "config" / "bridge.yaml").read_text(encoding="utf-8")
     [line] = [x for x in shipped.splitlines(keepends=True) if x.strip().startswith("reply_to:")]
     without = tmp_path / "bridge.yaml"
@@ -248,10 +266,44 @@ def test_check_config_says_where_each_countrys_replies_go(
     )
     run = check_config(without)
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "      replies to noc@example.net (operator.contact.email)" in run.stdout
+    assert "      replies to outage notices: noc@example.net (operator.contact.email)" in run.stdout
     [warning] = [x for x in run.stdout.splitlines() if "WARNING: operator.jurisdictions.NO" in x]
     assert "names its own contacts but no reply_to" in warning
     assert "Nkom's and Norwegian subscribers' notices" in warning and "noc@example.net" in warning
+
+
+def test_check_config_warns_when_privacy_replies_would_reach_the_general_address(
+    tmp_path: Path,
+) -> None:
+    """Without an e-mail of the privacy contact point, a privacy report's Reply-To falls back to
+    the country's general address (the NOC): check-config says so for each country and names
+    the key to set; subscriber notices too, when the subscriber channel names no e-mail
+    either."""
+    shipped = (REPO / "config" / "bridge.yaml").read_text(encoding="utf-8")
+    [line] = [x for x in shipped.splitlines(keepends=True) if "email: dpo@example.net  " in x]
+    without = tmp_path / "bridge.yaml"
+    without.write_text(
+        shipped.replace(line, "")
+        .replace("rules_dir: rules", f"rules_dir: {REPO / 'config' / 'rules'}")
+        .replace("path: inventory.yaml", f"path: {REPO / 'config' / 'inventory.yaml'}"),
+        encoding="utf-8",
+    )
+    run = check_config(without)
+    assert run.returncode == 0, run.stdout + run.stderr
+    out = run.stdout
+    assert (
+        "      replies to privacy notices: noc-no@example.net "
+        "(operator.jurisdictions.NO.reply_to: no privacy contact e-mail)"
+    ) in out
+    warnings = [x for x in out.splitlines() if "WARNING: replies to" in x]
+    [no_privacy] = [x for x in warnings if "NO's privacy notices" in x]
+    assert "go to noc-no@example.net, the general address" in no_privacy
+    assert "set operator.contacts.privacy.email" in no_privacy
+    assert "or operator.jurisdictions.NO.contacts.privacy.email" in no_privacy
+    [se_subscriber] = [x for x in warnings if "SE's subscriber notices" in x]
+    assert "go to noc@example.net, the general address" in se_subscriber
+    assert "operator.contacts.subscriber.email" in se_subscriber
+    assert len(warnings) == 4  # privacy and subscriber notices, in each country
 
 
 def test_check_config_names_each_countrys_provider_and_warns_of_a_wrong_number(

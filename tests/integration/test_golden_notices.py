@@ -39,7 +39,8 @@ from bridge.core.drafts import (
 )
 from bridge.core.hendelsesrapport import SentNotice
 from bridge.notices.mail import build_message
-from bridge.notices.rendering import render, sender
+from bridge.notices.rendering import render
+from bridge.notices.senders import sender
 
 GOLDEN = Path(__file__).resolve().parents[1] / "data" / "notices"
 
@@ -85,8 +86,10 @@ OPERATOR = sender(
                     "web": "https://www.example.net/integritet",
                 },
             },
-            # the provider registered in Norway: Nkom's notices name it and its NOC, and ask
-            # for replies there; Swedish notices' replies go to operator.contact.email
+            # the provider registered in Norway: Nkom's notices name it and its NOC, and its
+            # outage notices ask for replies there (Swedish ones: operator.contact.email);
+            # every privacy and subscriber notice asks for them at the privacy contact point
+            # (the subscriber channel names no e-mail)
             "jurisdictions": {
                 "NO": {
                     "name": "Exempel Nett AS",

@@ -15,7 +15,8 @@ from bridge.config import OperatorConfig, load_config
 from bridge.config.report_forms import builtin_forms
 from bridge.core.drafts import KINDS, DraftFields, draft_fields
 from bridge.notices.context import drafting_context
-from bridge.notices.rendering import BUILTIN_DIR, render, sender
+from bridge.notices.rendering import BUILTIN_DIR, render
+from bridge.notices.senders import sender
 
 REPO = Path(__file__).resolve().parents[2]
 

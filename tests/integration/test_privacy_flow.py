@@ -11,6 +11,8 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from email import message_from_bytes
+from email.policy import default as email_policy
 from pathlib import Path
 from typing import Any
 
@@ -721,3 +723,131 @@ async def test_cases_and_their_drafts_survive_a_restart(
     assert {k: d["id"] for k, d in (await drafts_of(second, case["id"])).items()} == {
         k: d["id"] for k, d in drafts.items()
     }
+
+
+async def test_a_privacy_notice_asks_for_replies_at_the_privacy_officer_an_outage_one_at_the_noc(
+    tmp_path: Path, client_for: ClientFactory, smtp: SmtpServer, clock: FakeClock
+) -> None:
+    """Delivered through the relay: Nkom's privacy varsel and the PTS privacy report say
+    Reply-To the privacy contact point (the country's own, else the operator's), the Swedish
+    subscriber notice the subscriber channel, while the Nkom varsel of an outage says the
+    Norwegian NOC. A case handler's answer about a personal-data breach may quote personal
+    data: it reaches the privacy officer, not the NOC."""
+    path = config(tmp_path, smtp)
+    doc = yaml.safe_load(path.read_text())
+    doc["operator"]["contact"] = {"name": "NOC", "email": "noc@example.net"}
+    doc["operator"]["contacts"] = {
+        "privacy": {"name": "Dataskyddsombud", "email": "dpo@example.net"},
+        "subscriber": {"name": "Kundtjänst", "email": "kundtjanst@example.net"},
+    }
+    doc["operator"]["jurisdictions"] = {
+        "NO": {
+            "name": "Exempel Nett AS",
+            "org_number": "312 345 676",
+            "reply_to": "noc-no@example.net",
+            "contacts": {"privacy": {"name": "Personvernombud", "email": "pvo@example.no"}},
+        },
+    }
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True))
+    client = await client_for(path)
+    # a Norwegian breach (by alert), a Swedish one (reported by hand) and a Norwegian outage
+    leak = alert(
+        "fp-leak",
+        clock.now() - timedelta(minutes=2),
+        incident_type="privacy",
+        jurisdiction="NO",
+        annotations={"summary": "Unencrypted CDR export found on a public bucket"},
+    )
+    await ok(await client.post("/api/v1/alertmanager", json=make_webhook(leak), headers=HOOK))
+    swedish = await report_breach(client, clock)
+    outage = alert(
+        "fp-ullevaal",
+        clock.now() - timedelta(minutes=5),
+        element="no-cell-ullevaal",
+        severity="major",
+    )
+    await ok(await client.post("/api/v1/alertmanager", json=make_webhook(outage), headers=HOOK))
+    cases = await ok(await client.get("/api/v1/privacy/cases", headers=as_("p-viewer")))
+    [norwegian] = [c for c in cases["cases"] if c["id"] != swedish["id"]]
+    for case_id, kind in (
+        (norwegian["id"], "nkom_privacy_varsel"),
+        (swedish["id"], "privacy_initial"),
+        (swedish["id"], "subscriber_notice"),
+    ):
+        await ok(await approve(client, (await drafts_of(client, case_id))[kind], "p-approver"))
+    drafts = await ok(await client.get("/api/v1/drafts", headers=as_("auditor")))
+    [varsel] = [d for d in drafts["drafts"] if d["kind"] == "nkom_varsel"]
+    await ok(await approve(client, varsel, "outage-approver"))
+    clock.advance(timedelta(minutes=3))
+    assert {d.state for d in await deliver(client)} == {"sent"}
+    replies = {
+        str(m.message["X-Incident-Bridge-Draft"]).split(";")[0].rsplit(".", 1)[-1]: m.message[
+            "Reply-To"
+        ]
+        for m in smtp.mailbox.received
+    }
+    assert replies == {
+        "nkom_privacy_varsel": "pvo@example.no",  # the Norwegian privacy contact
+        "privacy_initial": "dpo@example.net",  # the operator's privacy contact
+        "subscriber_notice": "kundtjanst@example.net",  # the subscriber channel
+        "nkom_varsel": "noc-no@example.net",  # the Norwegian NOC (reply_to)
+    }
+
+
+async def test_a_retry_after_the_privacy_e_mail_is_set_replies_there_and_keeps_both_copies(
+    tmp_path: Path, client_for: ClientFactory, smtp: SmtpServer, clock: FakeClock
+) -> None:
+    """No contact names an e-mail of its own, so the subscriber notice and the PTS privacy
+    report reply to operator.contact.email (the NOC). Both are approved; the relay refuses
+    them for now (451). The operator sets operator.contacts.privacy.email (check-config's
+    advice) and restarts. The report shows its contact point, so it changed: it is held for a
+    new approval, never sent stale. The subscriber notice's text did not change: its retry is
+    the same approved message (Message-ID, Date; nobody approves again) with the Reply-To of
+    the configuration now, the privacy contact; the archive keeps both copies, the first never
+    replaced."""
+    path = config(tmp_path, smtp)
+    doc = yaml.safe_load(path.read_text())
+    doc["operator"]["contact"] = {"name": "NOC", "email": "noc@example.net"}
+    doc["operator"]["contacts"] = {
+        "privacy": {"name": "Dataskyddsombud", "phone": "+46 10 000 00 10"},
+        "subscriber": {"name": "Kundtjänst", "phone": "+46 771 00 00 00"},
+    }
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True))
+    first = await client_for(path)
+    case = await report_breach(first, clock)
+    drafts = await drafts_of(first, case["id"])
+    for kind in ("privacy_initial", "subscriber_notice"):
+        await ok(await approve(first, drafts[kind], "p-approver"))
+    smtp.mailbox.mode = "tempfail"
+    await deliver(first)
+    assert smtp.mailbox.received == []
+    for kind in ("privacy_initial", "subscriber_notice"):
+        after = (await drafts_of(first, case["id"]))[kind]
+        assert after["state"] == "approved" and "451" in after["flag"], after
+    [eml] = list((tmp_path / "sent").glob("*subscriber_notice*.eml"))
+    assert b"Reply-To: noc@example.net" in eml.read_bytes()
+    await first.close()
+
+    doc["operator"]["contacts"]["privacy"]["email"] = "dpo@example.net"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True))
+    second = await client_for(path)
+    smtp.mailbox.mode = "accept"
+    clock.advance(timedelta(hours=1))  # past the retry's backoff
+    [sent] = await deliver(second)
+    assert sent.kind == "subscriber_notice" and sent.state == "sent"
+    assert (await drafts_of(second, case["id"]))["privacy_initial"]["state"] == "held"
+    [mail] = smtp.mailbox.received
+    assert mail.message["Reply-To"] == "dpo@example.net"
+    copies = [eml, eml.with_name(eml.name.replace(".eml", ".2.eml"))]
+    assert set((tmp_path / "sent").glob("*subscriber_notice*.eml")) == set(copies)
+    assert b"Reply-To: noc@example.net" in copies[0].read_bytes()  # never replaced
+    assert copies[1].read_bytes() == mail.raw
+    before, after = _headers(copies[0].read_bytes()), _headers(mail.raw)
+    assert ("Reply-To", "noc@example.net") in before and ("Reply-To", "dpo@example.net") in after
+    assert [h for h in before if h[0] != "Reply-To"] == [h for h in after if h[0] != "Reply-To"]
+
+
+def _headers(raw: bytes) -> list[tuple[str, str]]:
+    """A message's headers as (name, value), in order."""
+    parsed = message_from_bytes(raw, policy=email_policy)
+    return [(k, str(v)) for k, v in parsed.items()]

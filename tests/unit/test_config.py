@@ -11,7 +11,7 @@ from bridge.config import Secret, load_config
 from bridge.core.alerts import WebhookLimits
 from bridge.core.durations import parse_duration
 from bridge.errors import ConfigError
-from bridge.notices.rendering import sender
+from bridge.notices.senders import sender
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "data" / "config"

@@ -14,11 +14,19 @@ from builders import write_config
 from bridge.config import OperatorConfig, load_config
 from bridge.config.org_numbers import problem
 from bridge.config.report_forms import builtin_forms
-from bridge.core.casework import Approval, Draft, Version
-from bridge.core.drafts import Sender, draft_fields, regulator_of
+from bridge.core.casework import Approval, Draft, Version, track_of
+from bridge.core.drafts import (
+    KINDS,
+    Reply,
+    Sender,
+    contact_track,
+    draft_fields,
+    regulator_of,
+    reply_for,
+)
 from bridge.errors import ConfigError
 from bridge.notices.mail import build_message
-from bridge.notices.rendering import sender
+from bridge.notices.senders import sender
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 SWEDISH = {
@@ -241,3 +249,131 @@ def test_the_contact_fields_note_names_the_key_the_contact_came_from() -> None:
     alone = sender(operator())
     assert note("nkom_hendelsesrapport", "contact", alone) == "operator.contacts.outage"
     assert note("nkom_privacy_subscriber", "contact_us", alone) == "operator.contact"
+
+
+# ---- where the answer to each track's notices goes (Reply-To by track) -----------------------
+
+GENERAL = ("noc-no@example.net", "operator.jurisdictions.NO.reply_to")
+DPO = ("dpo@example.net", "operator.contacts.privacy.email")
+CHANNEL = ("kund@example.net", "operator.contacts.subscriber.email")
+
+
+@pytest.mark.parametrize(
+    ("track", "own", "general", "expected"),
+    [
+        # an outage notice's answers go to the country's reply address, never to privacy roles
+        ("outage", {"privacy": DPO, "subscriber": CHANNEL}, GENERAL, Reply(*GENERAL)),
+        # a privacy report's to the privacy contact point
+        ("privacy", {"privacy": DPO, "subscriber": CHANNEL}, GENERAL, Reply(*DPO)),
+        ("privacy", {"subscriber": CHANNEL}, GENERAL, Reply(*GENERAL, general=True)),
+        # a subscriber notice's to the channel it sends people to, else the privacy contact
+        ("subscriber", {"privacy": DPO, "subscriber": CHANNEL}, GENERAL, Reply(*CHANNEL)),
+        ("subscriber", {"privacy": DPO}, GENERAL, Reply(*DPO)),
+        ("subscriber", {}, GENERAL, Reply(*GENERAL, general=True)),
+        # no address at all: no Reply-To (answers go to From)
+        ("privacy", {}, ("", "operator.contact.email"), Reply("", "operator.contact.email", True)),
+        ("privacy", {"privacy": ("", "x")}, GENERAL, Reply(*GENERAL, general=True)),
+    ],
+)
+def test_the_reply_rule_follows_the_notices_track(
+    track: str, own: dict[str, tuple[str, str]], general: tuple[str, str], expected: Reply
+) -> None:
+    """The pure rule on plain values: each track's own contacts' e-mail first, the country's
+    general reply address only when none is configured (then ``general`` says so)."""
+    assert reply_for(track, own, general) == expected
+
+
+def test_every_privacy_track_kind_replies_to_a_privacy_role() -> None:
+    """The reply track is the contact track (:func:`contact_track`), and it agrees with the
+    draft's access track (``casework.track_of``): no kind that only privacy roles may read
+    replies to the outage address while a privacy contact names an e-mail."""
+    for kind in KINDS:
+        privacy = track_of(kind) == "privacy"
+        assert (contact_track(kind) in ("privacy", "subscriber")) is privacy, kind
+
+
+def test_privacy_notices_ask_for_replies_at_the_privacy_contact_and_outage_ones_at_the_noc() -> (
+    None
+):
+    """Nkom's privacy varsel and the PTS privacy reports carry the privacy contact point's
+    e-mail as Reply-To (a case handler's answer may quote personal data), a country's own
+    privacy contact first; the outage notices keep the country's reply address; subscriber
+    notices reply to the subscriber channel, else to the privacy contact."""
+    who = sender(
+        operator(
+            contact={"name": "NOC", "email": "noc@example.net"},
+            contacts={
+                **SWEDISH["contacts"],
+                "privacy": {"name": "Dataskyddsombud", "email": "dpo@example.net"},
+            },
+            jurisdictions={
+                "NO": {
+                    **NORWEGIAN,
+                    "reply_to": "noc-no@example.net",
+                    "contacts": {
+                        **NORWEGIAN["contacts"],
+                        "privacy": {"name": "Personvernombud", "email": "pvo@example.no"},
+                        "subscriber": {"name": "Kundeservice", "email": "kunde@example.no"},
+                    },
+                },
+                "SE": {"reply_to": "noc-se@example.net"},
+            },
+        )
+    )
+    replies = {kind: headers(kind, who)[1] for kind in KINDS}
+    assert replies["nkom_privacy_varsel"] == "pvo@example.no"
+    assert replies["nkom_privacy_subscriber"] == "kunde@example.no"
+    assert replies["privacy_initial"] == "dpo@example.net"
+    assert replies["privacy_supplementary"] == "dpo@example.net"
+    assert replies["privacy_subscriber_copy"] == "dpo@example.net"
+    assert replies["subscriber_notice"] == "dpo@example.net"  # SE names no channel e-mail
+    for kind in ("nkom_varsel", "nkom_update", "nkom_normalised", "nkom_hendelsesrapport"):
+        assert replies[kind] == "noc-no@example.net", kind
+    for kind in ("pts_initial", "pts_supplementary", "se_cyber_notification"):
+        assert replies[kind] == "noc-se@example.net", kind
+    # the country's privacy contact without an e-mail: the operator's privacy e-mail
+    nameless = sender(
+        operator(
+            contacts={"privacy": {"name": "DPO", "email": "dpo@example.net"}},
+            jurisdictions={"NO": {"reply_to": "noc-no@example.net", "contacts": {"privacy": {}}}},
+        )
+    )
+    assert headers("nkom_privacy_varsel", nameless)[1] == "dpo@example.net"
+    assert nameless.of("NO").reply("privacy") == Reply(
+        "dpo@example.net", "operator.contacts.privacy.email"
+    )
+    assert who.of("NO").reply("privacy") == Reply(
+        "pvo@example.no", "operator.jurisdictions.NO.contacts.privacy.email"
+    )
+    assert who.of("SE").reply("outage") == Reply(
+        "noc-se@example.net", "operator.jurisdictions.SE.reply_to"
+    )
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        ("contacts", "privacy"),
+        ("contacts", "subscriber"),
+        ("jurisdictions", "NO", "contacts", "privacy"),
+        ("contact",),
+    ],
+)
+def test_a_contact_email_that_is_a_regulators_address_is_refused_at_load(
+    tmp_path: Path, key: tuple[str, ...]
+) -> None:
+    """A contact's e-mail may be a notice's Reply-To (the privacy contact's on privacy reports,
+    the subscriber channel's on subscriber notices, operator.contact's as the fallback): like
+    reply_to, it may never be a regulator's published address."""
+    section: dict[str, Any] = {**SWEDISH}
+    node = section
+    for part in key[:-1]:
+        node[part] = dict(node.get(part) or {})
+        node = node[part]
+    node[key[-1]] = {"name": "x", "email": "Ekomvarsling@nkom.no"}
+    path = write_config(tmp_path, extra={"operator": section})
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env={})
+    [found] = info.value.problems
+    assert f"operator.{'.'.join(key)}.email: " in found, found
+    assert "is a regulator's address" in found, found
