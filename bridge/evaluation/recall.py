@@ -27,7 +27,9 @@ Contract:
   ``absorbed``: it comes back alone, as before (what they sent is not counted as its own:
   docs/architecture.md).
 - ``drafts`` (when given) is awaited with the ids coming back (this incident first) after the
-  checks and before the engine takes them: the caller reads their drafts there.
+  checks and before the engine takes them: the caller reads their drafts there, and answers
+  how to undo that; a Conflict after it (the last check) calls the undo, so a failed recall
+  leaves the caller's drafts as they were too.
 - While it owes (the request a person records next makes it owe) it stays in memory and a
   restart loads it (:mod:`bridge.core.liveness`); settled again, it leaves memory again.
 """
@@ -52,7 +54,7 @@ async def recall_incident(
     incident_id: str,
     now: datetime,
     what: str = "act on",
-    drafts: Callable[[Sequence[str]], Awaitable[None]] | None = None,
+    drafts: Callable[[Sequence[str]], Awaitable[Callable[[], None]]] | None = None,
 ) -> set[str] | None:
     """See the module contract."""
     record = await history.get_incident(incident_id)
@@ -80,8 +82,7 @@ async def recall_incident(
             f"incident {incident_id}",
             "its alerts were pruned from the store (retention): it cannot be evaluated again",
         )
-    if drafts is not None:
-        await drafts([incident_id, *(other.id for other in absorbed)])
+    undo = None if drafts is None else await drafts([incident_id, *(o.id for o in absorbed)])
     if absorbed:  # what people merged into it, so the same incident comes back
         engine.directives(*regrouping.directives(casebooks))
     if record.key.startswith(SPLIT_PREFIX):  # split out by a person: never merged back
@@ -105,6 +106,8 @@ async def recall_incident(
         or set(back.episodes) != set(record.episodes)
     ):
         engine.evict(set(engine.incidents) - held)
+        if undo is not None:
+            undo()
         raise Conflict(
             f"incident {incident_id}",
             "its stored alerts no longer make the same incident (the inventory or correlation "

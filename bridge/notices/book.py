@@ -11,14 +11,15 @@ Contract:
 - Memory follows live work: :meth:`load` with ``live`` reads every unfinished draft and every
   draft of the live cases (those memory holds: bridge/core/liveness.py), not the history;
   :meth:`let_go` drops the finished drafts of cases that left memory (:meth:`bring_back` reads
-  them again for one that comes back); :meth:`stored` reads
-  lists that reach beyond them (sent notices of incidents closed long ago) from the store.
+  them again for one that comes back, and answers how to undo that for one that does not
+  stay); :meth:`stored` reads lists that reach beyond them (sent notices of incidents closed
+  long ago) from the store.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 
 from bridge.core import case_drafts, casework, draft_codec
 from bridge.core.casework import Draft
@@ -110,14 +111,30 @@ class DraftBook:
         for case_id in sorted(changed):
             self.tell(case_id)
 
-    async def bring_back(self, case_ids: Collection[str]) -> None:
+    async def bring_back(self, case_ids: Collection[str]) -> Callable[[], None]:
         """Read every draft of these cases into the book (cases coming back into memory: an
         incident recalled for a late request), the book's newer revisions winning. Tells no
-        case: the caller tells each once memory holds it."""
+        case: the caller tells each once memory holds it. Answers the undo, for a recall that
+        then fails or an action refused on what it brought back: each draft it read is as the
+        book held it before (absent, or the older revision), unless written since."""
+        before: dict[str, Draft | None] = {}
+        read: dict[str, Draft] = {}
         for record in await self.store.drafts_of(case_ids):
             known = self.drafts.get(record.id)
             if known is None or known.revision < record.revision:
-                self.drafts[record.id] = draft_codec.from_dict(record.document)
+                before[record.id] = known
+                read[record.id] = self.drafts[record.id] = draft_codec.from_dict(record.document)
+
+        def undo() -> None:
+            for draft_id, known in before.items():
+                if self.drafts.get(draft_id) is not read[draft_id]:
+                    continue  # written or read again since: that stands
+                if known is None:
+                    del self.drafts[draft_id]
+                else:
+                    self.drafts[draft_id] = known
+
+        return undo
 
     async def reread(self, states: Collection[str]) -> None:
         """Take the drafts in ``states`` the store has in a newer revision (approved on another

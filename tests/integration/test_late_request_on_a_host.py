@@ -253,13 +253,11 @@ async def merge(client: TestClient[Any, Any], absorbed: str, into: str) -> None:
     assert (await ok(r))["into"] == into
 
 
-async def test_a_chain_of_merges_comes_back_whole(
-    store: str, client_for: Any, smtp: SmtpServer, clock: FakeClock, tmp_path: Path
-) -> None:
-    """A sent its varsel; a person merged A into B, then B into C. Weeks after all three left
-    memory, Nkom asks C for its hendelsesrapport: A and B come back merged into it (B's bond
-    with C and A's with B kept, so C comes back as the same incident), and A's varsel is C's."""
-    client = await client_for(config(tmp_path, store, smtp), manual_outbox=True)
+async def merged_in_a_chain_and_settled(
+    client: TestClient[Any, Any], clock: FakeClock
+) -> tuple[str, str, str]:
+    """Three sites' cells go down; A's varsel is e-mailed; a person merges A into B, then B
+    into C; C's notices are e-mailed and it is closed. A, B and C."""
     service = client.server.app[SERVICE]
     start = clock.now() - timedelta(minutes=5)
     [a] = await post(client, alert("fp-heimdal", start, element="no-cell-heimdal"))
@@ -291,6 +289,18 @@ async def test_a_chain_of_merges_comes_back_whole(
     await service.tick()
     await settle(client, clock, c)
     assert (await get(client, f"/api/v1/incidents/{c}"))["state"] == "closed"
+    return a, b, c
+
+
+async def test_a_chain_of_merges_comes_back_whole(
+    store: str, client_for: Any, smtp: SmtpServer, clock: FakeClock, tmp_path: Path
+) -> None:
+    """A sent its varsel; a person merged A into B, then B into C. Weeks after all three left
+    memory, Nkom asks C for its hendelsesrapport: A and B come back merged into it (B's bond
+    with C and A's with B kept, so C comes back as the same incident), and A's varsel is C's."""
+    client = await client_for(config(tmp_path, store, smtp), manual_outbox=True)
+    service = client.server.app[SERVICE]
+    a, b, c = await merged_in_a_chain_and_settled(client, clock)
     left = await as_it_left(client, c)
     assert left[1][f"{a}.nkom_varsel"] == "sent"
     mails = len(smtp.mailbox.received)
@@ -326,3 +336,49 @@ async def test_a_host_stored_before_hosts_listed_what_was_merged_comes_back_alon
     assert cover in service.engine.incidents and site not in service.engine.incidents
     assert "absorbed" not in await get(client, f"/api/v1/incidents/{cover}")
     assert (await get(client, f"/api/v1/incidents/{site}"))["merged_into"] == cover
+
+
+async def what_a_person_sees(client: TestClient[Any, Any]) -> tuple[Any, list[str]]:
+    """The deadline queue, and the drafts and what is due as /metrics counts them."""
+    metrics = await (await client.get("/metrics")).text()
+    counted = [
+        line
+        for line in metrics.splitlines()
+        if line.startswith(("bridge_drafts{", "bridge_obligation_due_timestamp_seconds{"))
+    ]
+    return await get(client, "/api/v1/queue"), counted
+
+
+async def test_a_recall_that_fails_leaves_memory_and_the_store_as_they_were(
+    store: str, client_for: Any, smtp: SmtpServer, clock: FakeClock, tmp_path: Path
+) -> None:
+    """C (A and B merged into it by a person) is stored as a bridge before hosts listed what
+    was merged into them stored it: weeks later its alerts no longer make the same incident
+    without the merges, so Nkom's request is refused (409). The refusal leaves everything as
+    it was: memory holds neither C nor its drafts (the drafts gauge does not count its sent
+    notices, nothing is queued or due), and a tick writes nothing of A, B or C."""
+    client = await client_for(config(tmp_path, store, smtp), manual_outbox=True)
+    service = client.server.app[SERVICE]
+    a, b, c = await merged_in_a_chain_and_settled(client, clock)
+    await gone_from_memory(client, clock, a, b, c)
+    record = await service.store.get_incident(c)
+    assert record is not None and sorted(record.document.pop("absorbed")) == sorted([a, b])
+    await service.store.save_incidents([record])  # as an older bridge stored it
+    stored = [await service.store.get_incident(i) for i in (a, b, c)]
+    clock.advance(timedelta(days=20))
+    seen, book = await what_a_person_sees(client), set(service.book.drafts)
+    assert 'bridge_drafts{state="sent"} 0.0' in seen[1]
+
+    deadline = clock.now() + timedelta(days=14)
+    r = await client.post(
+        f"/api/v1/incidents/{c}/report-requests",
+        json={"kind": KIND, "deadline": rfc3339(deadline), "reference": "2026/09002"},
+        headers=EDITOR,
+    )
+    assert r.status == 409, await r.text()
+    assert "no longer make the same incident" in (await r.json())["detail"]
+    assert await what_a_person_sees(client) == seen
+    assert not service.engine.incidents and set(service.book.drafts) == book
+    await service.tick()
+    assert await what_a_person_sees(client) == seen
+    assert [await service.store.get_incident(i) for i in (a, b, c)] == stored
