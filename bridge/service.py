@@ -50,7 +50,7 @@ import contextlib
 import gc
 import logging
 import socket
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -79,7 +79,7 @@ from bridge.evaluation.evaluator import Evaluator
 from bridge.evaluation.incidents import IncidentView
 from bridge.evaluation.ingest import Ingest, IngestResult
 from bridge.evaluation.persistence import IncidentWriter
-from bridge.evaluation.recall import recall_incident
+from bridge.evaluation.recall import Recalled, recall_incident
 from bridge.evaluation.regroup import Regroup
 from bridge.evaluation.replica_sync import ReplicaSync
 from bridge.evaluation.restore import restore_engine
@@ -279,6 +279,9 @@ class BridgeService:
         self.topology = topology or load_inventory(cfg.inventory.path, cfg.inventory.service_totals)
         self._flush_lock = asyncio.Lock()
         self._facts: dict[str, Facts] = {}  # per incident, as last logged (lifecycle log)
+        #: incidents brought back for what a person does on them, until it is recorded or
+        #: refused (:meth:`_recall_done`)
+        self._recalled: dict[str, Recalled] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self.started = False
         self._unready: str | None = None  # why ready() last failed (its log), None: it passed
@@ -616,9 +619,12 @@ class BridgeService:
     async def _sweep(self) -> None:
         """Let settled incidents leave memory, and with them what the service kept of each."""
         gone = await self.sweeper.sweep()
-        if not gone:
-            return
-        self.book.let_go(gone)
+        if gone:
+            self.book.let_go(gone)
+            self._let_go(gone)
+
+    def _let_go(self, gone: set[str]) -> None:
+        """Forget what the service kept of incidents that left memory (their drafts aside)."""
         self.cases.let_go(gone)
         self.drafting.let_go(gone)
         for incident_id in gone:
@@ -683,9 +689,13 @@ class BridgeService:
         for incident_id in sorted(changed - self.engine.incidents.keys()):
             # a request recorded on another replica for an incident that left memory here
             try:
-                await self._recall(incident_id)
+                if await self._recall(incident_id):
+                    self._recall_done(incident_id, recorded=True)
             except Conflict as exc:
                 log.warning("declarations: incident %s not brought back: %s", incident_id, exc)
+        for incident_id, brought in list(self._recalled.items()):
+            if brought.ids & changed:  # a person acts on it here: a record now makes it stay
+                self._recall_done(incident_id, recorded=True)
         if changed:
             self.cases.declared(changed)
             self.drafting.mark_changed(changed)
@@ -742,57 +752,110 @@ class BridgeService:
         """A person declares an incident significant under the cybersecurity act (or not, with
         a reason); its clocks and drafts follow at once. An incident that left memory (the
         outage settled long ago; forensics show weeks later that it was an attack) is brought
-        back first (:meth:`_recall`) and stays while it owes. None: no such incident in memory
-        or the store. Conflict: no cybersecurity rule set is enabled, none can apply to the
-        incident's jurisdictions (:func:`bridge.core.awareness.applicable`), or it was merged
-        into another (declare on that one: it stands by this one's declaration too)."""
-        await self.catch_up()
-        if incident_id not in self.engine.incidents and not await self._recall(
-            incident_id, "declare on"
-        ):
-            return None
-        with self.sweeper.keeping(incident_id):  # until the declaration makes it owe
-            return await self._declare(
-                incident_id, significant, aware_at, reason, actor, attest or {}
+        back first and stays while it owes (:meth:`_record_on`). None: no such incident in
+        memory or the store. Conflict: no cybersecurity rule set is enabled, none can apply to
+        the incident's jurisdictions (:func:`bridge.core.awareness.applicable`), or it was
+        merged into another (declare on that one: it stands by this one's declaration too)."""
+
+        async def record(incident: Incident, absorbed: list[str]) -> None:
+            cyber = [rs for rs in self.evaluator.engine.rule_sets if rs.track == "cyber"]
+            if not cyber:
+                raise Conflict(
+                    f"incident {incident_id}",
+                    "no cybersecurity rule set (track: cyber, e.g. se-cyber) is enabled: there "
+                    "is nothing to declare significant under",
+                )
+            known = self.declarations.events(incident_id, absorbed)
+            if not awareness.applicable(
+                cyber, None, incident.jurisdictions, known, incident.started_at
+            ):
+                raise awareness.cannot_apply(
+                    incident_id, cyber, incident.jurisdictions, incident.started_at
+                )
+            await self.declarations.declare(
+                incident_id,
+                significant,
+                aware_at,
+                reason,
+                actor,
+                attest or {},
+                absorbed,
+                incident.jurisdictions,
             )
 
-    async def _declare(
+        return await self._record_on(incident_id, "declare on", record)
+
+    async def request_report(
         self,
         incident_id: str,
-        significant: bool,
-        aware_at: datetime | None,
-        reason: str,
+        kind: str,
+        received_at: datetime | None,
+        deadline: datetime,
+        reference: str,
         actor: str,
-        attest: Mapping[str, str],
     ) -> dict[str, Any] | None:
-        incident = self.evaluator.engine.incidents.get(incident_id)
-        if incident is None:
+        """A regulator asked for a report of ``kind`` by ``deadline`` (the CSIRT's intermediate
+        report, Nkom's hendelsesrapport): the report is owed and drafted at once. An incident
+        that left memory (settled long ago: Nkom asks weeks later) is brought back first and
+        stays while it owes (:meth:`_record_on`). None: no such incident in memory or the
+        store; Conflict when no enabled rule set owes that kind, none that does can apply to
+        the incident's jurisdictions, or it was merged into another."""
+
+        async def record(incident: Incident, absorbed: list[str]) -> None:
+            listing = [rs for rs in self.evaluator.engine.rule_sets if kind in rs.obligations]
+            if not listing:
+                raise Conflict(
+                    f"incident {incident_id}",
+                    f"no enabled rule set lists the report {kind!r} among its obligations",
+                )
+            known = self.declarations.events(incident_id, absorbed)
+            if not awareness.applicable(
+                listing, kind, incident.jurisdictions, known, incident.started_at
+            ):
+                raise awareness.cannot_apply(
+                    incident_id, listing, incident.jurisdictions, incident.started_at
+                )
+            await self.declarations.request_report(
+                incident_id,
+                kind,
+                received_at,
+                deadline,
+                reference,
+                actor,
+                absorbed,
+                incident.jurisdictions,
+            )
+
+        return await self._record_on(incident_id, "record the request on", record)
+
+    async def _record_on(
+        self,
+        incident_id: str,
+        what: str,
+        record: Callable[[Incident, list[str]], Awaitable[None]],
+    ) -> dict[str, Any] | None:
+        """What a person records on an incident (a declaration, a regulator's request):
+        ``record`` checks and writes it, given the incident and those merged into it; then
+        its clocks and drafts follow and the answer is its document. One that left memory is
+        brought back first (:meth:`_recall`) and kept (:meth:`Sweeper.keeping
+        <bridge.evaluation.sweeper.Sweeper.keeping>`) until the record makes it owe. A refusal
+        (whatever ``record`` raises: nothing was recorded) changes nothing: what was brought
+        back for it leaves memory at once, unwritten (:meth:`_recall_done`). None: no such
+        incident in memory or the store; Conflict for one merged into another (``what``, on
+        that one)."""
+        await self.catch_up()
+        if incident_id not in self.engine.incidents and not await self._recall(incident_id, what):
             return None
-        cyber = [rs for rs in self.evaluator.engine.rule_sets if rs.track == "cyber"]
-        if not cyber:
-            raise Conflict(
-                f"incident {incident_id}",
-                "no cybersecurity rule set (track: cyber, e.g. se-cyber) is enabled: there is "
-                "nothing to declare significant under",
-            )
-        absorbed = self._acted_on(incident, "declare on")
-        known = self.declarations.events(incident_id, absorbed)
-        if not awareness.applicable(
-            cyber, None, incident.jurisdictions, known, incident.started_at
-        ):
-            raise awareness.cannot_apply(
-                incident_id, cyber, incident.jurisdictions, incident.started_at
-            )
-        await self.declarations.declare(
-            incident_id,
-            significant,
-            aware_at,
-            reason,
-            actor,
-            attest,
-            absorbed,
-            incident.jurisdictions,
-        )
+        with self.sweeper.keeping(incident_id):
+            recorded = False
+            try:
+                incident = self.engine.incidents.get(incident_id)
+                if incident is None:
+                    return None
+                await record(incident, self._acted_on(incident, what))
+                recorded = True
+            finally:
+                self._recall_done(incident_id, recorded)
         self.cases.declared([incident_id])
         self.drafting.mark_changed([incident_id])
         with contextlib.suppress(StoreUnavailable):
@@ -817,95 +880,34 @@ class BridgeService:
         with contextlib.suppress(StoreUnavailable):
             await self.flush()
 
-    async def request_report(
-        self,
-        incident_id: str,
-        kind: str,
-        received_at: datetime | None,
-        deadline: datetime,
-        reference: str,
-        actor: str,
-    ) -> dict[str, Any] | None:
-        """A regulator asked for a report of ``kind`` by ``deadline`` (the CSIRT's intermediate
-        report, Nkom's hendelsesrapport): the report is owed and drafted at once. An incident
-        that left memory (settled long ago: Nkom asks weeks later) is brought back first
-        (:meth:`_recall`) and stays while it owes. None: no such incident in memory or the
-        store; Conflict when no enabled rule set owes that kind, none that does can apply to
-        the incident's jurisdictions, or it was merged into another."""
-        await self.catch_up()
-        if incident_id not in self.engine.incidents and not await self._recall(
-            incident_id, "record the request on"
-        ):
-            return None
-        with self.sweeper.keeping(incident_id):  # until the request makes it owe
-            return await self._request_report(
-                incident_id, kind, received_at, deadline, reference, actor
-            )
-
-    async def _request_report(
-        self,
-        incident_id: str,
-        kind: str,
-        received_at: datetime | None,
-        deadline: datetime,
-        reference: str,
-        actor: str,
-    ) -> dict[str, Any] | None:
-        incident = self.evaluator.engine.incidents.get(incident_id)
-        if incident is None:
-            return None
-        listing = [rs for rs in self.evaluator.engine.rule_sets if kind in rs.obligations]
-        if not listing:
-            raise Conflict(
-                f"incident {incident_id}",
-                f"no enabled rule set lists the report {kind!r} among its obligations",
-            )
-        absorbed = self._acted_on(incident, "record the request on")
-        known = self.declarations.events(incident_id, absorbed)
-        if not awareness.applicable(
-            listing, kind, incident.jurisdictions, known, incident.started_at
-        ):
-            raise awareness.cannot_apply(
-                incident_id, listing, incident.jurisdictions, incident.started_at
-            )
-        await self.declarations.request_report(
-            incident_id,
-            kind,
-            received_at,
-            deadline,
-            reference,
-            actor,
-            absorbed,
-            incident.jurisdictions,
-        )
-        self.cases.declared([incident_id])
-        self.drafting.mark_changed([incident_id])
-        with contextlib.suppress(StoreUnavailable):
-            await self.flush()
-        return self.get_incident(incident_id, details=False)  # for the HTTP answer
-
     async def _recall(self, incident_id: str, what: str = "act on") -> bool:
         """Bring an incident that left memory back into it (:mod:`bridge.evaluation.recall`),
         with the incidents merged into it: their drafts are read into the book first and told
         once the engine holds them, so what it or they sent is never owed again, and nothing is
-        flushed in between. False: the store holds no such incident (or it is a privacy case);
-        Conflict as ``recall_incident`` (``what`` the person does: one merged into another is
-        told to do it on that one)."""
+        flushed in between. What it brought back is not persisted (nor drafted) until
+        :meth:`_recall_done` says whether what the person does is recorded. False: the store
+        holds no such incident (or it is a privacy case); Conflict as ``recall_incident``
+        (``what`` the person does: one merged into another is told to do it on that one),
+        memory left as it was."""
         if is_case(incident_id):
             return False
+        undo: list[Callable[[], None]] = []
+
+        async def drafts(case_ids: Sequence[str]) -> Callable[[], None]:
+            undo.append(await self.book.bring_back(case_ids))
+            return undo[-1]
+
         async with self._flush_lock:
             changed = await recall_incident(
-                self.store,
-                self.engine,
-                incident_id,
-                self.clock.now(),
-                what,
-                drafts=self.book.bring_back,
+                self.store, self.engine, incident_id, self.clock.now(), what, drafts=drafts
             )
             if changed is None:
                 return False
-            self.evaluator.dirty |= changed
             absorbed = self.engine.absorbed(incident_id)
+            brought = frozenset([incident_id, *absorbed])
+            self.evaluator.dirty |= changed - brought  # what else was pending: evaluated
+            if undo:  # brought back now (not meanwhile, by another person's request)
+                self._recalled[incident_id] = Recalled(brought, changed & brought, undo[0])
             rule_sets = self._rule_sets()
             for case_id in [*absorbed, incident_id]:  # the host last: with what they sent
                 self.book.tell(case_id)  # with the declaration's events (bridge.cases)
@@ -916,6 +918,31 @@ class BridgeService:
             f" (with {', '.join(absorbed)} merged into it)" if absorbed else "",
         )
         return True
+
+    def _recall_done(self, incident_id: str, recorded: bool) -> None:
+        """What a person did on an incident :meth:`_recall` brought back is ``recorded``: it
+        stays, persisted with its evaluation. Refused, and no one else acting on it: it
+        leaves memory at once, as it was before (the engine, the book, what the service kept
+        of it; nothing written: the store holds it as it was)."""
+        brought = self._recalled.get(incident_id)
+        if brought is None:
+            return
+        if recorded:
+            del self._recalled[incident_id]
+            self.evaluator.dirty |= brought.changed
+            return
+        if self.sweeper.kept[incident_id] > 1:
+            return  # another person acts on it: the last one out decides
+        del self._recalled[incident_id]
+        gone = self.engine.evict(brought.ids)
+        if gone >= brought.ids:
+            brought.undo()
+        else:  # some stay (their key changed meanwhile): the others' finished drafts go
+            self.book.let_go(gone)
+        self._let_go(gone)
+        self.evaluator.dirty -= gone
+        self.evaluator.dirty |= brought.changed - gone  # kept (changed meanwhile): written
+        log.info("incident %s left memory again: what a person did on it was refused", incident_id)
 
     async def privacy_changed(self, case_id: str) -> None:
         """Bring a privacy case's drafts up to date after a person changed it (a store failure

@@ -37,6 +37,7 @@ Contract:
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from bridge.core import documents, impact_override, regrouping
@@ -46,6 +47,19 @@ from bridge.core.regrouping import SPLIT_PREFIX
 from bridge.errors import Conflict
 from bridge.evaluation.incidents import History
 from bridge.store.records import IncidentRecord
+
+
+@dataclass(frozen=True, slots=True)
+class Recalled:
+    """What a recall brought back, kept by the caller until what the person does on it is
+    recorded (it stays) or refused (it goes as it came: ``undo`` puts the caller's drafts
+    back)."""
+
+    #: the incident and those merged into it
+    ids: frozenset[str]
+    #: those of them whose evaluation changed (to persist once it stays)
+    changed: set[str]
+    undo: Callable[[], None]
 
 
 async def recall_incident(

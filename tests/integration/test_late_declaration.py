@@ -438,3 +438,46 @@ async def test_the_csirt_asks_a_covering_incident_weeks_later_it_stands_by_the_s
     assert owed.pop("se_cyber_intermediate")["due_at"] == rfc3339(deadline)
     assert {k: o["state"] for k, o in owed.items()} == owed_before
     assert (await incident(client, site))["merged_into"] == cover
+
+
+async def test_a_refused_action_out_of_memory_changes_nothing(
+    store: str, client_for: Any, clock: FakeClock, tmp_path: Path
+) -> None:
+    """Refused on incidents that left memory (the Norwegian one declared under the Swedish act
+    and asked for the CSIRT's intermediate report: 409; the Swedish one declared not
+    significant without a reason: 400), each brought back to be checked: each refusal leaves
+    them out of memory at once, their stored records as they were (not written again, not
+    even by the tick that follows), no audit entry, no draft read into memory."""
+    client = await client_for(config(tmp_path, store), manual_outbox=True)
+    service = client.server.app[SERVICE]
+    swedish, norwegian = await outages(client, clock, CELL, "no-olt-heimdal-1")
+    await gone_from_memory(client, clock, swedish, norwegian)
+    clock.advance(timedelta(days=2))  # a record written now would say so (evaluated_at)
+    await person(client, clock.now, "anna", ["approver"])  # signed in (audited) beforehand
+    stored = [await service.store.get_incident(i) for i in (swedish, norwegian)]
+    audit = await ok(await client.get("/api/v1/audit", headers=as_("auditor")))
+    book = dict(service.book.drafts)
+
+    refusals = [
+        (await declare(client, clock, norwegian, {"significant": True}), 409),
+        (await declare(client, clock, swedish, {"significant": False}), 400),
+        (
+            await client.post(
+                f"/api/v1/incidents/{norwegian}/report-requests",
+                json={
+                    "kind": "se_cyber_intermediate",
+                    "deadline": rfc3339(clock.now() + timedelta(days=5)),
+                },
+                headers=as_("editor"),
+            ),
+            409,
+        ),
+    ]
+    for r, status in refusals:
+        assert r.status == status, await r.text()
+    held = {swedish, norwegian} & service.engine.incidents.keys()
+    drafts = dict(service.book.drafts)
+    await service.tick()
+    assert [await service.store.get_incident(i) for i in (swedish, norwegian)] == stored
+    assert await ok(await client.get("/api/v1/audit", headers=as_("auditor"))) == audit
+    assert not held and drafts == book  # out of memory at once
