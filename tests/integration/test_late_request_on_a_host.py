@@ -23,6 +23,7 @@ from builders import webhook as make_webhook
 from fakes import FakeClock
 from http_answers import ok
 from persons import person
+from redis_server import RedisServer
 from smtp_server import SmtpServer
 
 from bridge.web.keys import SERVICE
@@ -382,3 +383,51 @@ async def test_a_recall_that_fails_leaves_memory_and_the_store_as_they_were(
     await service.tick()
     assert await what_a_person_sees(client) == seen
     assert [await service.store.get_incident(i) for i in (a, b, c)] == stored
+
+
+async def test_a_late_request_on_a_follower_brings_the_host_back_on_both(
+    client_for: Any, smtp: SmtpServer, clock: FakeClock, tmp_path: Path, redis: RedisServer
+) -> None:
+    """Two replicas on one redis-server; the covering incident and the site incident merged
+    into it left both memories. A request the follower refuses leaves nothing in its memory.
+    Nkom's request reaches the follower (writes on a follower are taken: the leader follows
+    the store): the follower brings the covering incident back with
+    the site incident and answers that the hendelsesrapport is owed and the site's varsel was
+    sent; the leader, which never saw the request, brings both back on its next tick and
+    drafts the report alone; nothing is e-mailed twice."""
+    path = config(tmp_path, redis.url(), smtp)
+    replicas = [await client_for(path, manual_outbox=True) for _ in range(2)]
+    [leader_client] = [c for c in replicas if c.server.app[SERVICE].leading]
+    [follower_client] = [c for c in replicas if c is not leader_client]
+    leader, follower = (c.server.app[SERVICE] for c in (leader_client, follower_client))
+    site, cover = await covered_and_settled(leader_client, clock)
+    left = await as_it_left(leader_client, cover)
+    mails = len(smtp.mailbox.received)
+    await gone_from_memory(leader_client, clock, site, cover)
+    await follower.tick()
+    assert not {site, cover} & follower.engine.incidents.keys()
+
+    clock.advance(timedelta(days=20))
+    r = await follower_client.post(  # a kind no rule set here owes: refused, nothing kept
+        f"/api/v1/incidents/{cover}/report-requests",
+        json={"kind": "se_cyber_intermediate", "deadline": rfc3339(clock.now())},
+        headers=EDITOR,
+    )
+    assert r.status == 409, await r.text()
+    assert not {site, cover} & follower.engine.incidents.keys()
+    answer = await request_report(follower_client, clock, cover)
+    due = rfc3339(clock.now() + timedelta(days=14))
+    assert {o["kind"]: o["due_at"] for o in answer["obligations"]}[KIND] == due
+    assert {site, cover} <= follower.engine.incidents.keys()
+    doc = await get(follower_client, f"/api/v1/incidents/{cover}")
+    assert doc["absorbed"] == [site]
+    assert {o["kind"]: o["state"] for o in doc["obligations"]} == {**left[0], KIND: "open"}
+
+    await leader.tick()
+    assert {site, cover} <= leader.engine.incidents.keys()
+    await owes_the_report_only(leader_client, cover, [site], left)
+    await follower.tick()  # reads the leader's draft
+    assert await as_it_left(follower_client, cover) == await as_it_left(leader_client, cover)
+    await leader.tick()
+    assert len(await deliver(leader_client)) == 0
+    assert len(smtp.mailbox.received) == mails
