@@ -249,7 +249,8 @@ async def test_a_declaration_out_of_memory_keeps_the_in_memory_checks(
 ) -> None:
     """An API token cannot declare (403), a Norwegian incident cannot be declared under the
     Swedish act (409 naming its jurisdictions), an undated decision names its field (400):
-    nothing recorded or audited, and what was brought back leaves memory again on the next tick.
+    nothing recorded or audited, and what was brought back leaves memory again (at once:
+    :func:`test_a_refused_action_out_of_memory_changes_nothing`).
     A declaration that it is not significant is recorded and audited; owing nothing, the
     incident leaves memory again."""
     service = client.server.app[SERVICE]
