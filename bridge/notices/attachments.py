@@ -6,22 +6,22 @@ upload or paste from.
 Why DOCX (python-docx): PTS's e-service takes the report as form answers plus attachments, and
 compliance staff often amend the document before uploading; DOCX is editable, handles Swedish
 text without font files, and python-docx is well kept. The document's text depends only on the
-approved version and the operator, so a resend carries the same content. Characters XML 1.0
-cannot hold (C0 control characters but tab, line feed and carriage return; U+FFFE, U+FFFF, lone
-surrogates), which an alert's annotations may bring, show as U+FFFD in the document
-(:func:`bridge.core.xml_text.xml_text`); python-docx would refuse them.
+approved version and the operator, so a resend carries the same bytes; its properties name the
+operator and the report, never the library or its template (:mod:`bridge.core.office_files`).
+Characters XML 1.0 cannot hold (C0 control characters but tab, line feed and carriage return;
+U+FFFE, U+FFFF, lone surrogates), which an alert's annotations may bring, show as U+FFFD in the
+document (:func:`bridge.core.xml_text.xml_text`); python-docx would refuse them.
 """
 
 from __future__ import annotations
 
 import io
 import re
-import zipfile
-from datetime import UTC, datetime
 from urllib.parse import quote
 
 import docx
 
+from bridge.core import office_files
 from bridge.core.casework import PORTAL, Draft, Version
 from bridge.core.drafts import LABELS, PLACEHOLDERS, TITLES, Sender
 from bridge.core.xml_text import xml_text
@@ -61,12 +61,10 @@ def content_disposition(name: str) -> str:
 
 
 def pts_document(draft: Draft, version: Version, sender: Sender) -> bytes:
+    """The PTS report as a Word document; its properties name the provider registered in
+    Sweden as author (none when it has no name) and the report as title, nothing of the
+    library (:func:`bridge.core.office_files.finished`)."""
     document = docx.Document()
-    core = document.core_properties
-    fixed = datetime(2000, 1, 1, tzinfo=UTC)
-    core.created = core.modified = fixed  # bytes then depend on the content only
-    core.author = xml_text(sender.name or "incident-bridge")
-    core.title = TITLES[draft.kind]
     document.add_heading(TITLES[draft.kind], level=1)
     if version.repealed:  # owed to no regulator: said first, above everything, as in the text
         document.add_paragraph().add_run(xml_text(version.repealed)).bold = True
@@ -84,22 +82,4 @@ def pts_document(draft: Draft, version: Version, sender: Sender) -> bytes:
             document.add_paragraph(line)
     out = io.BytesIO()
     document.save(out)
-    return _zip_at_fixed_times(out.getvalue())
-
-
-#: every member's time in a built document (a ZIP's times have two-second steps, from 1980)
-_FIXED_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
-
-
-def _zip_at_fixed_times(data: bytes) -> bytes:
-    """The same ZIP (members, order, compression) with every member's time fixed: python-docx
-    stamps each with the clock's second, so two builds of one approval a second apart differed
-    and a retry's message was not the archived one."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
-        for info in src.infolist():
-            fixed = zipfile.ZipInfo(info.filename, _FIXED_ZIP_TIME)
-            fixed.compress_type = info.compress_type
-            fixed.external_attr = info.external_attr
-            dst.writestr(fixed, src.read(info))
-    return out.getvalue()
+    return office_files.finished(out.getvalue(), TITLES[draft.kind], sender.name)

@@ -6,8 +6,10 @@ it as text instead of running it as a formula (free text in a case is untrusted)
 every character as stored. A worksheet cannot hold the characters XML 1.0 cannot (the C0
 control characters other than tab, line feed and carriage return; U+FFFE, U+FFFF and lone
 surrogates): free text from an alert may hold them, and the XLSX shows each as U+FFFD, the
-replacement character, instead of failing (:func:`bridge.core.xml_text.xml_text`). The XLSX
-has fixed document properties, so its bytes depend on the rows only.
+replacement character, instead of failing (:func:`bridge.core.xml_text.xml_text`). The XLSX's
+properties name the operator as author and the register as title, at a fixed time, and nothing
+of openpyxl (:func:`bridge.core.office_files.finished`), so its bytes depend on the rows and the
+author only.
 """
 
 from __future__ import annotations
@@ -15,10 +17,10 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 from openpyxl import Workbook
 
+from bridge.core import office_files
 from bridge.core.register import COLUMNS
 from bridge.core.xml_text import xml_text
 
@@ -41,7 +43,12 @@ def to_csv(rows: Sequence[Sequence[str]]) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-def to_xlsx(rows: Sequence[Sequence[str]]) -> bytes:
+#: the XLSX's title
+TITLE = "Förteckning över integritetsincidenter"
+
+
+def to_xlsx(rows: Sequence[Sequence[str]], author: str = "") -> bytes:
+    """The register as a workbook; ``author``: the operator's name (none when empty)."""
     book = Workbook()
     sheet = book.active
     assert sheet is not None
@@ -50,9 +57,6 @@ def to_xlsx(rows: Sequence[Sequence[str]]) -> bytes:
     for row in rows:
         sheet.append([safe(xml_text(c)) for c in row])
     sheet.freeze_panes = "A2"
-    fixed = datetime(2000, 1, 1, tzinfo=UTC).replace(tzinfo=None)
-    book.properties.created = book.properties.modified = fixed
-    book.properties.title = "Förteckning över integritetsincidenter"
     out = io.BytesIO()
     book.save(out)
-    return out.getvalue()
+    return office_files.finished(out.getvalue(), TITLE, author)

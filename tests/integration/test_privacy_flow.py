@@ -9,8 +9,9 @@ from __future__ import annotations
 import io
 import logging
 import re
+import zipfile
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.policy import default as email_policy
 from pathlib import Path
@@ -620,7 +621,7 @@ async def test_an_export_that_fails_is_not_audited_and_its_message_is_not_logged
     caplog.set_level(logging.DEBUG)
     await report_breach(client, clock)
 
-    def broken(rows: list[list[str]]) -> bytes:
+    def broken(rows: list[list[str]], author: str = "") -> bytes:
         raise ValueError(f"cannot write {rows[0][10]!r}")  # the description, as openpyxl would
 
     monkeypatch.setattr(privacy_api, "to_xlsx", broken)
@@ -851,3 +852,53 @@ def _headers(raw: bytes) -> list[tuple[str, str]]:
     """A message's headers as (name, value), in order."""
     parsed = message_from_bytes(raw, policy=email_policy)
     return [(k, str(v)) for k, v in parsed.items()]
+
+
+# ---- what the office documents say about themselves ------------------------------------------
+
+#: what a library or a template writes into a document unless told otherwise
+BOILERPLATE = ("python-docx", "openpyxl", "Microsoft", "Normal.dotm", "incident-bridge")
+FIXED = datetime(2000, 1, 1, tzinfo=UTC)  # the documents' created and modified time
+
+
+def package_text(body: bytes) -> str:
+    """What an Office document says about itself (its properties, the parts they belong to),
+    as one text; its members' times are fixed and it has no thumbnail."""
+    with zipfile.ZipFile(io.BytesIO(body)) as z:
+        assert {i.date_time for i in z.infolist()} == {(2000, 1, 1, 0, 0, 0)}
+        assert "docProps/thumbnail.jpeg" not in z.namelist()  # the template's picture of a page
+        parts = [n for n in z.namelist() if n.startswith("docProps/") or n == "_rels/.rels"]
+        return "\n".join(z.read(n).decode("utf-8") for n in parts)
+
+
+async def test_the_pts_docx_and_the_register_xlsx_name_the_operator_not_the_library(
+    client: TestClient[Any, Any], clock: FakeClock
+) -> None:
+    """The PTS privacy report's Word document and the register's workbook, as the API serves
+    them, carry the operator as author, a title that says what they are, no comment, and the
+    fixed times of their ZIP members: no library's or template's name or build time."""
+    case = await report_breach(client, clock)
+    initial = (await drafts_of(client, case["id"]))["privacy_initial"]
+    r = await client.get(f"/api/v1/drafts/{initial['id']}/attachment", headers=as_("p-viewer"))
+    assert r.status == 200, await r.text()
+    body = await r.read()
+    props = docx.Document(io.BytesIO(body)).core_properties
+    assert (props.author, props.title) == (
+        "Exempel Nät AB",
+        "Anmälan av integritetsincident – inledande rapport",
+    )
+    assert (props.comments, props.last_modified_by, props.keywords, props.subject) == ("",) * 4
+    assert props.created == props.modified == FIXED  # python-docx reads them aware
+    text = package_text(body)
+    assert not [b for b in BOILERPLATE if b in text], text
+    r = await client.get("/api/v1/privacy/register.xlsx", headers=as_("p-viewer"))
+    body = await r.read()
+    book = openpyxl.load_workbook(io.BytesIO(body)).properties
+    assert (book.creator, book.title) == (
+        "Exempel Nät AB",
+        "Förteckning över integritetsincidenter",
+    )
+    assert book.description is None and book.lastModifiedBy is None
+    assert book.created == book.modified == FIXED.replace(tzinfo=None)  # openpyxl: naive UTC
+    text = package_text(body)
+    assert not [b for b in BOILERPLATE if b in text], text

@@ -49,3 +49,26 @@ def test_formulas_are_still_text_and_the_csv_keeps_every_character() -> None:
     assert cells(to_xlsx([row]))[1][:2] == ("'=1+1", f"a{FFFD}b")
     text = to_csv([row]).decode("utf-8-sig")
     assert "'=1+1,a\x0bb," in text
+
+
+def test_the_xlsx_names_the_operator_and_no_library_and_carries_no_build_time() -> None:
+    """Read back: the author is the operator's name (empty when none), the title the
+    register's, created and modified one fixed time as every ZIP member's, and no part names
+    openpyxl (its creator and "Microsoft Excel Compatible / Openpyxl" application were there,
+    and the save's time made two exports of the same rows differ)."""
+    import zipfile
+    from datetime import datetime
+
+    for author in ("Exempel Nät AB", ""):
+        body = to_xlsx([], author=author)
+        props = openpyxl.load_workbook(io.BytesIO(body)).properties
+        # openpyxl reads a workbook without an author as its own ("openpyxl"): the XML says
+        assert props.creator == (author or "openpyxl")
+        assert props.title == "Förteckning över integritetsincidenter"
+        fixed = datetime(2000, 1, 1)  # noqa: DTZ001 (openpyxl reads them naive, in UTC)
+        assert props.created == props.modified == fixed
+        with zipfile.ZipFile(io.BytesIO(body)) as z:
+            assert {i.date_time for i in z.infolist()} == {(2000, 1, 1, 0, 0, 0)}
+            meta = z.read("docProps/core.xml") + z.read("docProps/app.xml")
+        assert b"penpyxl" not in meta and b"Microsoft" not in meta
+        assert (b"<dc:creator>" in meta) == bool(author)

@@ -223,7 +223,10 @@ async def register_csv(request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/privacy/register.xlsx")
 async def register_xlsx(request: web.Request) -> web.Response:
-    return await _register(request, to_xlsx, XLSX_MIME, "privacy-register.xlsx")
+    author = request.app[keys.SERVICE].desk.sender.name  # the operator (operator.name)
+    return await _register(
+        request, lambda rows: to_xlsx(rows, author), XLSX_MIME, "privacy-register.xlsx"
+    )
 
 
 async def _register(
