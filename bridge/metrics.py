@@ -356,6 +356,13 @@ class Metrics:
             "(a bug or a stored value that cannot be drafted: see the log); the others were",
             registry=registry,
         )
+        self.privacy_jurisdiction_unrecognised = Counter(
+            "bridge_privacy_jurisdiction_unrecognised",
+            "Privacy cases opened from an alert whose jurisdiction label named no jurisdiction "
+            "the bridge knows: owed under every jurisdiction of the privacy rule sets until a "
+            "person sets them (the log names the case; no case id here)",
+            registry=registry,
+        )
         self.store_records = Gauge(
             "bridge_store_records",
             "Records in the store by kind (alerts, deliveries, incidents, drafts, notices, audit, "

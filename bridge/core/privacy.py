@@ -23,6 +23,14 @@ Contract:
   (no adverse effect, or data unreadable to outsiders) no subscriber notice — nor its copy to
   PTS — is owed under a rule set that lists that exemption (``exemptions``: per jurisdiction;
   the EU one for Sweden; none for Norway, where seed 003's rule has none).
+- :func:`alert_jurisdictions` reads an alert's jurisdiction label as a person means it (a
+  country code in any case, spaces around it ignored); no label (or an empty one) is the
+  configured default, as for outage alerts. A value naming no jurisdiction the bridge knows
+  never picks one: the case is owed under every jurisdiction the privacy rule sets cover (a
+  missed Nkom varsel is a breach of the law; a report owed to a country that turns out not to
+  be concerned is a draft a person withdraws) and keeps the value
+  (``jurisdiction_unrecognised``), which :func:`attention` turns into words for the case and
+  the queue until a person sets ``jurisdictions`` (the same ones too: that confirms them).
 """
 
 from __future__ import annotations
@@ -38,6 +46,7 @@ from bridge.core import instants
 from bridge.core.casework import AuditEvent
 from bridge.core.obligations import Obligation, obligation
 from bridge.core.rules import RuleSet
+from bridge.core.xml_text import xml_text
 from bridge.errors import BadInput, Conflict
 
 NATURES = ("breach", "risk")
@@ -119,6 +128,9 @@ class PrivacyCase:
     texts: dict[str, dict[str, str]] = field(default_factory=dict)
     exemption: Exemption | None = None
     history: tuple[Change, ...] = field(default_factory=tuple)
+    # the alert's jurisdiction label when it named no jurisdiction the bridge knows (the case
+    # is then owed under every configured one) until a person sets ``jurisdictions``
+    jurisdiction_unrecognised: str | None = None
 
 
 # ---- editable fields: name → parser (value from JSON → stored value) ------------------------
@@ -322,15 +334,48 @@ def open_case(
     return case, [_audit(case, now, actor, "privacy.opened", revision=1, fields=sorted(values))]
 
 
+#: the most characters of an unrecognised jurisdiction label a case keeps
+UNRECOGNISED_KEPT = 100
+#: what a case opened under every jurisdiction says (on the case, its list row and the queue)
+JURISDICTION_ATTENTION = (
+    "The alert's jurisdiction label named no country the bridge knows: the case is owed to "
+    "every country's regulator until a person sets its jurisdictions."
+)
+
+
+def alert_jurisdictions(
+    label: str | None, default: str, configured: Sequence[str]
+) -> tuple[tuple[str, ...], str | None]:
+    """The jurisdictions of a case an alert opens, from the value of its jurisdiction label
+    (None: no such label), and what the case keeps of a value that names none (None when it
+    names one, or is absent or empty). ``configured``: the jurisdictions of the privacy rule
+    sets (see the module contract)."""
+    text = (label or "").strip()
+    if not text:
+        return (default,), None
+    code = text.upper()
+    if code in JURISDICTIONS:
+        return (code,), None
+    every = tuple(j for j in JURISDICTIONS if j in configured) or (default,)
+    return every, xml_text(text[:UNRECOGNISED_KEPT])
+
+
+def attention(case: PrivacyCase) -> str | None:
+    """What a person must look at on ``case`` before anything else, in words (None: nothing)."""
+    return JURISDICTION_ATTENTION if case.jurisdiction_unrecognised is not None else None
+
+
 def case_from_alert(
     fingerprint: str,
     starts_at: datetime,
     annotations: Mapping[str, str],
-    jurisdiction: str,
+    jurisdictions: tuple[str, ...],
     now: datetime,
+    jurisdiction_unrecognised: str | None = None,
 ) -> tuple[PrivacyCase, list[AuditEvent]]:
     """Revision 1 of a case opened by an alert: detected when the alert started; its
-    ``summary``/``description`` annotations give the description; a person completes the rest."""
+    ``summary``/``description`` annotations give the description; a person completes the rest.
+    ``jurisdictions`` and ``jurisdiction_unrecognised``: :func:`alert_jurisdictions`'."""
     text = "\n".join(
         v.strip() for k in ("summary", "description") if (v := annotations.get(k, "")).strip()
     )
@@ -345,8 +390,9 @@ def case_from_alert(
         created_by="bridge",
         detected_at=starts_at,
         alert=fingerprint,
-        jurisdictions=(jurisdiction,),
+        jurisdictions=jurisdictions,
         description=text,
+        jurisdiction_unrecognised=jurisdiction_unrecognised,
     )
     opened = ("description", "detected_at", "jurisdictions")
     case = replace(case, history=(Change(1, now, "bridge", "opened from an alert", opened),))
@@ -378,9 +424,14 @@ def edit_case(
     case: PrivacyCase, base_revision: int, values: Mapping[str, Any], actor: str, now: datetime
 ) -> tuple[PrivacyCase, list[AuditEvent]]:
     """A new revision with ``values`` (from :func:`parse_values`); fields whose value does not
-    change are not counted as changed; nothing changed is a BadInput."""
+    change are not counted as changed; nothing changed is a BadInput. Setting ``jurisdictions``
+    on a case opened under every jurisdiction (``jurisdiction_unrecognised``) is a person's
+    choice, a change even to the same ones, and clears the flag."""
     _check_base(case, base_revision)
     changed = {k: v for k, v in values.items() if getattr(case, k) != v}
+    if "jurisdictions" in values and case.jurisdiction_unrecognised is not None:
+        changed["jurisdictions"] = values["jurisdictions"]
+        changed["jurisdiction_unrecognised"] = None
     if not changed:
         raise BadInput("fields", "nothing to change")
     names = sorted(changed)

@@ -7,7 +7,13 @@ outages; drafts of privacy kinds carry ``track="privacy"``).
 
 Contract:
 - :meth:`PrivacyCases.open_from_alerts` opens one case per alert episode carrying every label
-  of ``privacy.alert_label`` (detected at the alert's start; a re-delivery finds its case).
+  of ``privacy.alert_label`` (detected at the alert's start; a re-delivery finds its case),
+  of the jurisdictions its jurisdiction label names (:func:`bridge.core.privacy.
+  alert_jurisdictions`: any case, else ``inventory.default_jurisdiction`` without the label).
+  A label naming no jurisdiction the bridge knows is never refused (Alertmanager would retry
+  the whole webhook for ever) nor read as one: the case is owed under every jurisdiction of the
+  privacy rule sets, flagged for a person; that is logged once, as a WARNING naming the case
+  (never the value), and counted (``bridge_privacy_jurisdiction_unrecognised_total``).
 - A write that lost a race (Conflict) re-reads the case and re-raises: the caller decides again.
 - Nothing here logs case facts: log lines carry case ids only.
 """
@@ -67,6 +73,7 @@ class PrivacyCases:
         self.now = now
         self._jurisdiction_label = cfg.inventory.labels.jurisdiction
         self._default_jurisdiction = cfg.inventory.default_jurisdiction
+        self._configured = tuple(rs.jurisdiction for rs in loaded.privacy_rule_sets())
         self.cases: dict[str, PrivacyCase] = {}
 
     async def start(self) -> None:
@@ -147,10 +154,18 @@ class PrivacyCases:
         for ep in episodes:
             if not matches(ep.labels, self.alert_label):
                 continue
-            label = ep.labels.get(self._jurisdiction_label, "")
-            jurisdiction = label if label in privacy.JURISDICTIONS else self._default_jurisdiction
+            jurisdictions, unrecognised = privacy.alert_jurisdictions(
+                ep.labels.get(self._jurisdiction_label),
+                self._default_jurisdiction,
+                self._configured,
+            )
             case, events = privacy.case_from_alert(
-                ep.fingerprint, ep.starts_at, ep.annotations, jurisdiction, self.now()
+                ep.fingerprint,
+                ep.starts_at,
+                ep.annotations,
+                jurisdictions,
+                self.now(),
+                jurisdiction_unrecognised=unrecognised,
             )
             if case.id in self.cases:
                 continue
@@ -159,6 +174,17 @@ class PrivacyCases:
             except Conflict:  # opened meanwhile (another replica, a re-delivery): it exists
                 continue
             log.info("privacy case %s opened from an alert", case.id)
+            if unrecognised is not None:  # the value may be anything: never logged
+                self.metrics.privacy_jurisdiction_unrecognised.inc()
+                log.warning(
+                    "privacy case %s: the alert's %s label names no jurisdiction the bridge "
+                    "knows (%s); the case is owed under %s until a person sets its "
+                    "jurisdictions",
+                    case.id,
+                    self._jurisdiction_label,
+                    ", ".join(privacy.JURISDICTIONS),
+                    ", ".join(jurisdictions),
+                )
             opened.append(case.id)
         return opened
 

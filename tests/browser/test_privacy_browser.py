@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from bridge_process import Bridge
-from builders import API_TOKEN, WEBHOOK_TOKEN
+from builders import API_TOKEN, WEBHOOK_TOKEN, alert, webhook
 from playwright.sync_api import Browser, Page, expect
 from polling import until_sync
 from smtp_server import Received, SmtpServer
@@ -41,7 +41,10 @@ BRIDGE_EXTRA = {
             {"name": "p-reader", "token": READER_TOKEN, "roles": ["viewer:privacy"]},
         ],
     },
-    "privacy": {"subscriber_notice_recipient": "kundkommunikation@example.net"},
+    "privacy": {
+        "subscriber_notice_recipient": "kundkommunikation@example.net",
+        "alert_label": {"incident_type": "privacy"},
+    },
 }  # config sections of the module's bridge (browser/conftest.py)
 MARKER = "Laptop ZQX-4711 med samtalsdata stulen ur bil"
 
@@ -258,6 +261,44 @@ def test_register_downloads_as_csv(petra: Page, reported: str) -> None:
     assert download.suggested_filename == "privacy-register.csv"
     text = download.path().read_text(encoding="utf-8-sig")
     assert reported in text
+
+
+def test_a_case_of_an_unknown_jurisdiction_says_so_until_a_person_keeps_its_countries(
+    petra: Page, bridge: Bridge
+) -> None:
+    """A privacy alert labelled `jurisdiction: Norge` opens a case owed to both countries: the
+    privacy list and the board's queue say its jurisdictions are to be set, the case page
+    says what the alert said, and petra keeps both countries (after a confirmation): the
+    notice goes, the case is at revision 2."""
+    started = datetime.now(UTC) - timedelta(minutes=3)
+    leak = alert("fp-norge", started, incident_type="privacy", jurisdiction="Norge")
+    bridge.deliver(webhook(leak))
+    listed = until_sync(
+        lambda: [
+            c for c in bridge.api("/api/v1/privacy/cases", READER_TOKEN)["cases"] if c["attention"]
+        ],
+        "the case of the alert",
+    )
+    [case] = listed
+    assert case["jurisdictions"] == ["SE", "NO"]
+    page = petra
+    page.goto("/privacy")
+    page.wait_for_selector("#privacy[data-loaded]")
+    expect(page.locator(f'#open-cases tr[data-case="{case["id"]}"] .attention')).to_be_visible()
+    page.goto("/")
+    rows = page.locator(f'#queue tr[data-case="{case["id"]}"] .attention')
+    expect(rows.first).to_contain_text("jurisdictions to be set")
+    page.goto(f"/privacy/{case['id']}")
+    page.wait_for_selector("#case[data-loaded]")
+    expect(page.locator("#case-attention")).to_contain_text("“Norge”")
+    shot(page, "privacy-case-jurisdiction")
+    page.click("#keep-jurisdictions")
+    expect(page.locator("#confirm-dialog")).to_be_visible()
+    page.click("#confirm-yes")
+    page.wait_for_selector('#case[data-revision="2"]')
+    expect(page.locator("#case-attention")).to_have_count(0)
+    after = bridge.api(f"/api/v1/privacy/cases/{case['id']}", READER_TOKEN)
+    assert after["attention"] is None and after["jurisdictions"] == ["SE", "NO"]
 
 
 def test_outage_only_approver_has_no_privacy_pages(browser: Browser, bridge: Bridge) -> None:

@@ -854,6 +854,109 @@ def _headers(raw: bytes) -> list[tuple[str, str]]:
     return [(k, str(v)) for k, v in parsed.items()]
 
 
+# ---- an alert's jurisdiction label -----------------------------------------------------------
+
+
+async def privacy_alert(
+    client: TestClient[Any, Any], clock: FakeClock, fingerprint: str, **labels: str
+) -> dict[str, Any]:
+    """A privacy alert (``labels`` besides the privacy label) posted to the webhook: asserts it
+    was accepted; the case it opened (or found) as the case list shows it."""
+    before = await ok(await client.get("/api/v1/privacy/cases", headers=as_("p-viewer")))
+    leak = alert(fingerprint, clock.now() - timedelta(minutes=2), incident_type="privacy", **labels)
+    r = await client.post("/api/v1/alertmanager", json=make_webhook(leak), headers=HOOK)
+    assert (await ok(r))["accepted"] == 1
+    after = await ok(await client.get("/api/v1/privacy/cases", headers=as_("p-viewer")))
+    known = {c["id"] for c in before["cases"]}
+    new = [c for c in after["cases"] if c["id"] not in known]
+    return dict(new[0] if new else after["cases"][0])
+
+
+@pytest.mark.parametrize(("label", "country"), [("no", "NO"), (" No ", "NO"), ("se", "SE")])
+async def test_a_lower_case_jurisdiction_label_is_that_country(
+    client: TestClient[Any, Any], clock: FakeClock, label: str, country: str
+) -> None:
+    """`jurisdiction: no` is Norway, as the person who wrote the alert rule meant: Nkom's
+    varsel is owed within the hour (it became a Swedish case before, owing PTS only)."""
+    case = await privacy_alert(client, clock, "fp-lower", jurisdiction=label)
+    assert case["jurisdictions"] == [country] and case["attention"] is None
+    kinds = {o["kind"] for o in case["obligations"]}
+    assert ("nkom_privacy_varsel" in kinds) == (country == "NO")
+    assert ("privacy_initial" in kinds) == (country == "SE")
+
+
+@pytest.mark.parametrize("label", ["Norge", "see ticket 4711 (Oslo office)"])
+async def test_an_unknown_jurisdiction_label_owes_every_country_until_a_person_sets_it(
+    client: TestClient[Any, Any],
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+    label: str,
+) -> None:
+    """A label naming no jurisdiction the bridge knows never picks one silently: the alert is
+    taken (Alertmanager would retry a refusal for ever), the case is owed under every
+    jurisdiction the privacy rule sets cover (Nkom's varsel within the hour among them), the
+    case, its list row and its queue items say so, one WARNING names the case (never the
+    value) and a counter without a case id counts it; a re-delivery adds neither. A person
+    then sets the jurisdictions (PATCH) and the flag goes."""
+    caplog.set_level(logging.INFO)
+    case = await privacy_alert(client, clock, "fp-unknown", jurisdiction=label)
+    case_id = case["id"]
+    assert case["jurisdictions"] == ["SE", "NO"]
+    assert case["attention"] and "jurisdiction" in case["attention"]
+    owed = {o["kind"]: o for o in case["obligations"]}
+    detected = clock.now() - timedelta(minutes=2)
+    assert owed["nkom_privacy_varsel"]["due_at"] == rfc3339(detected + timedelta(hours=1))
+    assert "privacy_initial" in owed
+    url = f"/api/v1/privacy/cases/{case_id}"
+    full = await ok(await client.get(url, headers=as_("p-viewer")))
+    assert full["case"]["jurisdiction_unrecognised"] == label
+    assert full["attention"] == case["attention"]
+    queue = await ok(await client.get(f"/api/v1/queue?cases={case_id}", headers=as_("p-viewer")))
+    assert queue["items"] and {i["attention"] for i in queue["items"]} == {case["attention"]}
+    assert label not in str(queue)
+    # again: a re-delivery finds the case and says nothing more
+    again = await privacy_alert(client, clock, "fp-unknown", jurisdiction=label)
+    assert again["id"] == case_id
+    warned = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert [r.name for r in warned] == ["bridge.privacy"]
+    assert case_id in warned[0].getMessage() and label not in warned[0].getMessage()
+    scrape = await (await client.get("/metrics")).text()
+    assert "bridge_privacy_jurisdiction_unrecognised_total 1.0" in scrape
+    assert case_id not in scrape and label not in scrape
+    # a person sets Norway: the flag goes, PTS is owed nothing
+    set_no = {"revision": full["revision"], "fields": {"jurisdictions": ["NO"]}}
+    edited = await ok(await client.patch(url, json=set_no, headers=as_("p-editor")))
+    assert edited["jurisdictions"] == ["NO"] and edited["attention"] is None
+    assert edited["case"]["jurisdiction_unrecognised"] is None
+    assert {o["regulator"] for o in edited["obligations"]} == {"nkom"}
+    queue = await ok(await client.get(f"/api/v1/queue?cases={case_id}", headers=as_("p-viewer")))
+    assert {i["attention"] for i in queue["items"]} == {None}
+
+
+async def test_confirming_both_countries_clears_the_flag(
+    client: TestClient[Any, Any], clock: FakeClock
+) -> None:
+    """Setting the same jurisdictions the bridge chose is a person's confirmation, a revision
+    of its own, not "nothing to change"."""
+    case = await privacy_alert(client, clock, "fp-both", jurisdiction="Skandinavia")
+    url = f"/api/v1/privacy/cases/{case['id']}"
+    body = {"revision": case["revision"], "fields": {"jurisdictions": ["SE", "NO"]}}
+    confirmed = await ok(await client.patch(url, json=body, headers=as_("p-editor")))
+    assert confirmed["revision"] == case["revision"] + 1 and confirmed["attention"] is None
+    assert confirmed["jurisdictions"] == ["SE", "NO"]
+
+
+async def test_an_alert_without_a_jurisdiction_label_is_the_configured_default(
+    client: TestClient[Any, Any], clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No label at all: the case is of `inventory.default_jurisdiction` (SE here), as
+    documented and as outage alerts are; nothing is flagged or warned."""
+    caplog.set_level(logging.INFO)
+    case = await privacy_alert(client, clock, "fp-none")
+    assert case["jurisdictions"] == ["SE"] and case["attention"] is None
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
 # ---- what the office documents say about themselves ------------------------------------------
 
 #: what a library or a template writes into a document unless told otherwise

@@ -185,9 +185,9 @@ def test_a_case_from_an_alert_is_detected_when_the_alert_started() -> None:
     stable id so a re-delivery finds it."""
     started = DETECTED - timedelta(minutes=3)
     c, events = privacy.case_from_alert(
-        "fp1", started, {"summary": "Export job leaked", "description": "S3 bucket"}, "SE", NOW
+        "fp1", started, {"summary": "Export job leaked", "description": "S3 bucket"}, ("SE",), NOW
     )
-    again, _ = privacy.case_from_alert("fp1", started, {}, "SE", NOW + timedelta(minutes=1))
+    again, _ = privacy.case_from_alert("fp1", started, {}, ("SE",), NOW + timedelta(minutes=1))
     assert c.id == again.id and c.id.startswith("priv-20261123-")
     assert c.detected_at == started and c.source == "alert" and c.alert == "fp1"
     assert c.description == "Export job leaked\nS3 bucket"
@@ -272,6 +272,65 @@ def test_a_persons_text_refuses_control_characters_naming_the_field_not_the_text
 def test_a_case_from_an_alert_keeps_its_text_as_sent() -> None:
     """The webhook drops no alert for its text: control characters stay in the description."""
     opened, _ = privacy.case_from_alert(
-        "fp", DETECTED, {"description": f"{MARK}\x0bmore"}, "SE", NOW
+        "fp", DETECTED, {"description": f"{MARK}\x0bmore"}, ("SE",), NOW
     )
     assert opened.description == f"{MARK}\x0bmore"
+
+
+@pytest.mark.parametrize(
+    ("label", "read"),
+    [("NO", "NO"), ("no", "NO"), (" No\n", "NO"), ("se", "SE"), ("SE", "SE"), ("\tsE ", "SE")],
+)
+def test_an_alerts_jurisdiction_label_is_read_as_a_person_means_it(label: str, read: str) -> None:
+    """A country code in any case, with spaces around it, is that country; nothing is flagged."""
+    assert privacy.alert_jurisdictions(label, "SE", ("SE", "NO")) == ((read,), None)
+
+
+@pytest.mark.parametrize(
+    "label", ["Norge", "norway", "SE,NO", "ticket 4711: Oslo office", "N0", "DK"]
+)
+def test_a_label_naming_no_known_jurisdiction_is_every_configured_one_flagged(label: str) -> None:
+    """A value that names no jurisdiction the bridge knows never picks one: the case is owed
+    under every jurisdiction the privacy rule sets cover (in the bridge's order, whatever the
+    configuration's), and the value is kept for the person who sets it."""
+    assert privacy.alert_jurisdictions(label, "SE", ("NO", "SE")) == (("SE", "NO"), label)
+    assert privacy.alert_jurisdictions(label, "SE", ("NO",)) == (("NO",), label)
+    # no privacy rule set at all (none configured): the default, still flagged
+    assert privacy.alert_jurisdictions(label, "SE", ()) == (("SE",), label)
+
+
+def test_an_unrecognised_label_is_kept_short_and_as_text_a_document_can_hold() -> None:
+    """What the case keeps of an unrecognised label: at most 100 characters, characters XML
+    cannot hold (a label may carry any) as U+FFFD."""
+    _, kept = privacy.alert_jurisdictions("x\x00" + "y" * 200, "SE", ("SE", "NO"))
+    assert kept == "x\N{REPLACEMENT CHARACTER}" + "y" * 98
+
+
+@pytest.mark.parametrize("label", [None, "", "  "])
+def test_no_jurisdiction_label_is_the_configured_default_as_documented(label: str | None) -> None:
+    """An alert without the label (or with an empty one) is the default jurisdiction
+    (``inventory.default_jurisdiction``, as for outage alerts), not flagged."""
+    assert privacy.alert_jurisdictions(label, "NO", ("SE", "NO")) == (("NO",), None)
+
+
+def test_a_case_opened_under_every_jurisdiction_says_so_until_a_person_sets_them() -> None:
+    """The flag is on the case (and its attention text) until a person sets ``jurisdictions``,
+    even to the same countries (a confirmation is a revision of its own); editing another
+    field keeps it."""
+    opened, events = privacy.case_from_alert(
+        "fp", DETECTED, {}, ("SE", "NO"), NOW, jurisdiction_unrecognised="Norge"
+    )
+    assert opened.jurisdictions == ("SE", "NO") and opened.jurisdiction_unrecognised == "Norge"
+    assert "jurisdiction" in (privacy.attention(opened) or "")
+    assert "Norge" not in str(events)  # the audit names no value
+    edited, _ = privacy.edit_case(opened, 1, {"affected": 3}, "token:ops", NOW)
+    assert edited.jurisdiction_unrecognised == "Norge" and privacy.attention(edited)
+    confirmed, events = privacy.edit_case(
+        edited, 2, {"jurisdictions": ("SE", "NO")}, "token:ops", NOW
+    )
+    assert confirmed.revision == 3 and confirmed.jurisdictions == ("SE", "NO")
+    assert confirmed.jurisdiction_unrecognised is None and privacy.attention(confirmed) is None
+    assert events[0].detail["fields"] == ["jurisdiction_unrecognised", "jurisdictions"]
+    assert privacy.from_dict(privacy.to_dict(opened)) == opened
+    with pytest.raises(BadInput, match="nothing to change"):  # once set, the same is no change
+        privacy.edit_case(confirmed, 3, {"jurisdictions": ("SE", "NO")}, "token:ops", NOW)

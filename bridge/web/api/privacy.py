@@ -60,6 +60,7 @@ def summary(case: PrivacyCase, obligations: list[Obligation]) -> dict[str, Any]:
         "obligations": [obligation_json(o) for o in obligations],
         "next_due_at": format_time(min(due)) if due else None,
         "overdue": sorted(o.kind for o in obligations if o.state == "overdue"),
+        "attention": privacy.attention(case),
     }
 
 

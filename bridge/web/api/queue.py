@@ -8,7 +8,9 @@ Contract:
 - Each item says in plain words what is owed to whom (``report``: "Nkom – første varsel",
   ``regulator_name``, ``country``), by when (``due_at``, ``seconds_left``, ``overdue``), or
   what it waits for (``waiting_for``), its ``state``, its draft, and the incident's ``number``,
-  ``title``, ``acknowledged`` and ``assignee`` (privacy cases: their id only, no contents).
+  ``title``, ``acknowledged`` and ``assignee`` (privacy cases: their id only, no contents);
+  ``attention``: what a person must look at on the case first, in words (a privacy case opened
+  under every jurisdiction: :func:`bridge.core.privacy.attention`), else null.
   Only regulators that apply to the incident's jurisdictions are listed
   (bridge/web/regulators.py). Not paged: it holds what is owed, nothing older.
 - ``cases`` (1 to 100 incident or privacy case ids separated by commas, else a 400 naming it:
@@ -25,7 +27,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bridge.core import queue, report_names
+from bridge.core import privacy, queue, report_names
 from bridge.core.alerts import format_time
 from bridge.core.incident_state import Incident
 from bridge.service import BridgeService
@@ -101,12 +103,15 @@ def _privacy_owed(service: BridgeService, cases: set[str] | None) -> list[queue.
     ]
 
 
-def _item(e: queue.Entry, incident: dict[str, Any] | None, state: str | None) -> dict[str, Any]:
+def _item(
+    e: queue.Entry, incident: dict[str, Any] | None, state: str | None, attention: str | None
+) -> dict[str, Any]:
     names = report_names.REPORTS.get(e.kind, {})
     return {
         "case": e.case,
         "track": e.track,
         "case_state": state,
+        "attention": attention,
         "number": incident["number"] if incident else None,
         "title": incident["title"] if incident else None,
         "acknowledged": incident["acknowledged"] if incident else None,
@@ -162,8 +167,10 @@ async def deadline_queue(request: web.Request) -> web.Response:
     for e in entries:
         inc = by_id.get(e.case)
         state = inc.state if inc else None
+        attention = None
         if e.track == "privacy":
             found = service.privacy.cases.get(e.case)
             state = found.state if found else None
-        items.append(_item(e, handling.get(e.case), state))
+            attention = privacy.attention(found) if found else None
+        items.append(_item(e, handling.get(e.case), state, attention))
     return web.json_response({"at": format_time(now), "items": items})

@@ -21,7 +21,12 @@ const board = document.getElementById("board");
 function caseLink(item) {
   const href = item.track === "privacy" ? `/privacy/${encodeURIComponent(item.case)}` : `/incidents/${encodeURIComponent(item.case)}`;
   const name = item.track === "privacy" ? `Privacy case ${item.case}` : incidentName(item);
-  return el("a", { href, class: "case" }, name, item.case_state === "closed" ? el("span", { class: "why" }, "closed") : null);
+  return el(
+    "span", {},
+    el("a", { href, class: "case" }, name, item.case_state === "closed" ? el("span", { class: "why" }, "closed") : null),
+    // e.g. a privacy case owed to every country until a person sets its jurisdictions
+    item.attention ? el("div", { class: "overdue attention", title: item.attention }, "jurisdictions to be set: open the case") : null,
+  );
 }
 
 function what(item) {

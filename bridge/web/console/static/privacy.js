@@ -31,7 +31,7 @@ function row(c) {
     el("td", {}, el("a", { href: `/privacy/${encodeURIComponent(c.id)}` }, c.id)),
     el("td", {}, el("span", { class: "pill state" }, c.state)),
     el("td", {}, c.nature),
-    el("td", {}, c.jurisdictions.join(", ")),
+    el("td", {}, c.jurisdictions.join(", "), c.attention ? el("div", { class: "overdue attention", title: c.attention }, "to be set: open the case") : null),
     el("td", {}, localTime(c.detected_at, zone)),
     el("td", {}, next.when),
     el("td", {}, next.left),

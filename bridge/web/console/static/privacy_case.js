@@ -129,6 +129,26 @@ function exemptionSection(d) {
   );
 }
 
+// A case opened under every jurisdiction (the alert's label named none the bridge knows): what
+// the label said, and a way to keep the jurisdictions it has (setting others: the facts form).
+function attentionBox(d) {
+  if (!d.attention) return null;
+  const editor = can("editor", "privacy");
+  const keep = async () => {
+    const those = d.jurisdictions.join(", ");
+    if (!(await confirmDialog(`Keep ${those}?`, "Keep", `The case stays owed to the regulators of ${those}.`))) return;
+    act(() => api(url, { method: "PATCH", body: { revision: d.revision, fields: { jurisdictions: d.jurisdictions } } }), () => `Jurisdictions set: ${those}.`);
+  };
+  return el(
+    "div",
+    { class: "error", role: "alert", id: "case-attention" },
+    d.attention,
+    ` The alert said: “${d.case.jurisdiction_unrecognised}”. Set the jurisdictions under Facts, or `,
+    el("button", { type: "button", id: "keep-jurisdictions", class: "quiet", disabled: !editor, onclick: keep }, `keep ${d.jurisdictions.join(", ")}`),
+    editor ? null : el("span", { class: "why" }, "your roles do not include editor on the privacy track"),
+  );
+}
+
 function stateButton(d) {
   const editor = can("editor", "privacy");
   const to = d.state === "open" ? "closed" : "open";
@@ -171,6 +191,7 @@ function render(d) {
       `${label(d.nature)} · ${d.jurisdictions.join(", ")} · detected ${localTime(d.detected_at, zone)} · opened by ${d.case.created_by}${d.source === "alert" ? " (from an alert)" : ""} · revision ${d.revision} `,
       stateButton(d),
     ),
+    attentionBox(d),
     el("div", { id: "case-message" }, message ? el("div", { class: message.kind, role: message.kind === "error" ? "alert" : "status" }, message.text) : null),
     moved ? el("div", { class: "error" }, `This case changed meanwhile (now revision ${d.revision}); saving your edits will be refused until you reload.`) : null,
     el("h2", {}, "Reports owed"),
