@@ -13,7 +13,9 @@ Contract:
   of route decisions) allows it on the route's track (or the target's, which the handler
   names): else 403 naming what is missing, a refusal on the privacy track audited
   (``privacy.refused``) before it is answered. Routes that send notices refuse API tokens.
-  :func:`privacy_read` audits a read of privacy data before it is answered.
+  :func:`privacy_read` audits a read of privacy data before it is answered;
+  :func:`privacy_list_read` a list's read, one entry per privacy case it shows (target
+  ``privacy:<case id>``, so an audit search by ``incident=<case id>`` finds it), in one write.
 - :func:`second_factor` — for the routes that send (``person+factor``): when the signed-in
   person gave the second factor, either a TOTP code with the request (body field ``totp``,
   single use) or one the bridge checked in this session at most ``auth.session.step_up_window``
@@ -25,6 +27,7 @@ Contract:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -161,6 +164,20 @@ async def privacy_read(
 ) -> None:
     """Audit a read of privacy data by ``caller`` before it is answered."""
     await privacy_audit(request, caller, action, target)
+
+
+async def privacy_list_read(request: web.Request, caller: Principal, cases: Iterable[str]) -> None:
+    """Audit a list's read of privacy data by ``caller`` before it is answered: one
+    ``privacy.read`` entry per case in ``cases`` (the privacy cases whose items the answer
+    shows), each naming its case and the route, all appended in one write; none for none."""
+    targets = [f"privacy:{c}" for c in sorted(set(cases))]
+    if targets:
+        await request.app[keys.SERVICE].access_audit.record_each(
+            caller.name,
+            "privacy.read",
+            targets,
+            {"method": request.method, "path": request.path},
+        )
 
 
 async def second_factor(request: web.Request, body: dict[str, Any]) -> datetime:

@@ -270,8 +270,9 @@ async def test_queue_shows_each_caller_its_own_tracks_and_audits_privacy(client,
     first = privacy["items"][0]
     assert first["due_at"] and first["report"].startswith("PTS – ")
     store = client.server.app[SERVICE].store
-    reads = await store.audit_log(target="privacy:queue")
-    assert [(e.action, e.actor) for e in reads] == [("privacy.read", "token:p-viewer")]
+    reads = await store.audit_log(target=f"privacy:{case['id']}")
+    read = [(e.action, e.actor, e.detail["path"]) for e in reads if e.action == "privacy.read"]
+    assert read == [("privacy.read", "token:p-viewer", "/api/v1/queue")]
 
 
 async def test_the_grouped_timeline_stands_for_every_alert_and_the_default_lists_each(

@@ -957,6 +957,41 @@ async def test_an_alert_without_a_jurisdiction_label_is_the_configured_default(
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
 
+# ---- list reads name each case they show in the audit ------------------------------------------
+
+
+async def test_list_reads_of_privacy_cases_are_found_by_an_audit_search_for_each_case(
+    client: TestClient[Any, Any], clock: FakeClock
+) -> None:
+    """The drafts list, the queue and the case list, narrowed to a case or not, audit one
+    `privacy.read` per privacy case they show (target `privacy:<id>`, the route's path), so
+    `GET /api/v1/audit?incident=priv-…` finds every read of that case; a read narrowed to one
+    case is not found under another; no entry carries the case's contents."""
+    first = (await report_breach(client, clock))["id"]
+    second = (await report_breach(client, clock, jurisdictions=["NO"]))["id"]
+
+    async def reads_of(case_id: str) -> list[tuple[str, str]]:
+        params = {"incident": case_id, "action": "privacy.read", "limit": "1000"}
+        body = await ok(await client.get("/api/v1/audit", params=params, headers=as_("auditor")))
+        entries = [e for e in body["entries"] if e["actor"] == "token:p-viewer"]
+        assert all(e["target"] == f"privacy:{case_id}" for e in entries)
+        assert not any(m in str(entries) for m in MARKERS)
+        return sorted((e["detail"]["path"], e["detail"]["method"]) for e in entries)
+
+    narrowed = [f"/api/v1/drafts?incident={first}", f"/api/v1/queue?cases={first}"]
+    for path in narrowed:
+        await ok(await client.get(path, headers=as_("p-viewer")))
+    assert await reads_of(first) == [("/api/v1/drafts", "GET"), ("/api/v1/queue", "GET")]
+    assert await reads_of(second) == []
+    for path in ("/api/v1/drafts", "/api/v1/queue", "/api/v1/privacy/cases"):
+        await ok(await client.get(path, headers=as_("p-viewer")))
+    whole = [("/api/v1/drafts", "GET"), ("/api/v1/privacy/cases", "GET"), ("/api/v1/queue", "GET")]
+    assert await reads_of(second) == whole
+    assert await reads_of(first) == sorted(
+        [*whole, ("/api/v1/drafts", "GET"), ("/api/v1/queue", "GET")]
+    )
+
+
 # ---- what the office documents say about themselves ------------------------------------------
 
 #: what a library or a template writes into a document unless told otherwise

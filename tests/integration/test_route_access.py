@@ -235,7 +235,11 @@ async def test_a_privacy_case_through_the_incident_route_needs_the_privacy_role(
         headers={"Authorization": "Bearer test-token-for-viewer-privacy"},
     )
     assert r.status == 200 and (await r.json())["drafts"]
-    assert await audited(client, "privacy.read", f"privacy:{case_id}") == ["token:viewer-privacy"]
+    # newest first: this read, then the seed's drafts list that showed the case's drafts
+    assert await audited(client, "privacy.read", f"privacy:{case_id}") == [
+        "token:viewer-privacy",
+        "token:seed",
+    ]
 
 
 async def test_an_outage_persons_board_writes_no_privacy_entries(client, clock):

@@ -34,6 +34,7 @@ from bridge.web.access import (
     int_field,
     known_fields,
     principal,
+    privacy_list_read,
     privacy_read,
     second_factor,
     str_field,
@@ -206,8 +207,10 @@ async def list_drafts(request: web.Request) -> web.Response:
         if d.track in tracks and regulator in (None, d.regulator)
     ]
     chosen = paging.page(drafts, _key, 2, request.query)
-    if any(d.track == "privacy" for d in chosen.items):  # a read of privacy drafts is audited
-        await privacy_read(request, caller, "privacy:drafts")
+    # a read of privacy drafts is audited: one entry per case whose drafts it shows
+    await privacy_list_read(
+        request, caller, (d.incident_id for d in chosen.items if d.track == "privacy")
+    )
     return web.json_response(chosen.answer("drafts", [summary(d) for d in chosen.items]))
 
 

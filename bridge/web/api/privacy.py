@@ -9,7 +9,9 @@ Contract:
 - Every read of a privacy resource is audited too (``privacy.read`` / ``privacy.exported``), and
   is answered only once its audit entry is written (store down: 503, nothing served); an export
   is audited once it is made (if making it fails, no entry says it was served). Audit entries
-  name cases and fields, never their contents.
+  name cases and fields, never their contents. The case list writes one entry per case on the
+  page (target ``privacy:<id>``; none for an empty page), so a search for a case finds it;
+  the register's export, of every case, is one ``privacy.exported`` of ``privacy:register``.
 - Free text in a case (create, edit, the exemption's comment) refuses control characters other
   than line breaks and tabs: 400 naming the field, nothing changed.
 - Changes name the revision they are based on (``revision``): a stale one is a 409.
@@ -124,7 +126,7 @@ def _detail(service: BridgeService, case: PrivacyCase) -> dict[str, Any]:
 
 @routes.get("/api/v1/privacy/cases")
 async def list_cases(request: web.Request) -> web.Response:
-    _, service = await _read(request, "privacy:cases")
+    principal, service = await _access(request, "privacy:cases")
     state = request.query.get("state", "all")
     if state not in ("open", "closed", "all"):
         raise BadInput("state", f"expected open, closed or all, got {state!r}")
@@ -135,6 +137,7 @@ async def list_cases(request: web.Request) -> web.Response:
         if state in ("all", c.state)
     ]
     chosen = paging.page(cases, lambda c: (c.id,), 1, request.query)  # in memory, by id
+    await access.privacy_list_read(request, principal, (c.id for c in chosen.items))
     return web.json_response(
         chosen.answer(
             "cases", [summary(c, service.privacy_owed.obligations(c.id)) for c in chosen.items]

@@ -3,8 +3,9 @@
 Contract:
 - Viewer on either track (bridge/web/decisions.py, ``own``): an outage viewer sees what the
   incidents (open and closed) owe and their drafts waiting for a person, a privacy viewer what
-  the privacy cases owe (that read is audited, ``privacy.read`` of ``privacy:queue``, before it
-  is answered). Ordered by :func:`bridge.core.queue.deadline_queue`: overdue on top.
+  the privacy cases owe (that read is audited before it is answered: one ``privacy.read`` of
+  ``privacy:<case id>`` per privacy case it shows, so an audit search by the case finds it).
+  Ordered by :func:`bridge.core.queue.deadline_queue`: overdue on top.
 - Each item says in plain words what is owed to whom (``report``: "Nkom – første varsel",
   ``regulator_name``, ``country``), by when (``due_at``, ``seconds_left``, ``overdue``), or
   what it waits for (``waiting_for``), its ``state``, its draft, and the incident's ``number``,
@@ -32,7 +33,7 @@ from bridge.core.alerts import format_time
 from bridge.core.incident_state import Incident
 from bridge.service import BridgeService
 from bridge.web import decisions, keys, paging, regulators
-from bridge.web.access import authorize, privacy_read
+from bridge.web.access import authorize, privacy_list_read
 from bridge.web.api.handling import incident_of, named
 
 routes = web.RouteTableDef()
@@ -161,8 +162,8 @@ async def deadline_queue(request: web.Request) -> web.Response:
             by_id[case] = inc
     shown = [by_id[c] for c in outage if c in by_id]
     handling = await named(service, shown)
-    if any(e.track == "privacy" for e in entries):
-        await privacy_read(request, caller, "privacy:queue")
+    # one audit entry per privacy case the answer shows
+    await privacy_list_read(request, caller, (e.case for e in entries if e.track == "privacy"))
     items = []
     for e in entries:
         inc = by_id.get(e.case)
