@@ -72,10 +72,11 @@ async def require_page_user(request: web.Request) -> Principal:
 
 
 async def request_principal(request: web.Request) -> Principal | None:
-    """Who calls: a bearer token when an Authorization header is present (configured token,
-    or stored live token), else the session's signed-in person; None when neither."""
+    """Who calls: a bearer token when an Authorization header is present, even empty
+    (configured token, or stored live token; the session's cookie is then not used, as the
+    CSRF check assumes), else the session's signed-in person; None when neither."""
     header = request.headers.get("Authorization")
-    if header:
+    if header is not None:
         principal = api_principal(request.app[keys.CONFIG].config.auth.api_tokens, header)
         if principal is not None:
             return principal

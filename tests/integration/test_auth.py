@@ -410,6 +410,20 @@ async def test_csrf_missing_or_wrong_is_403_and_nothing_changes(client, clock):
     assert (await store_of(client).get_user("vera")).disabled
 
 
+async def test_an_empty_authorization_header_does_not_skip_the_csrf_check(client, clock):
+    """A session's cookie with an empty ``Authorization`` header and no CSRF token: a header
+    that is present decides (docs/security.md), so the empty one is no credential (401) and
+    the cookie is not used; nothing changes (it used to skip the CSRF check and use the
+    cookie: the middleware asked whether the header was there, the caller's check whether it
+    was non-empty)."""
+    await sign_in(client, clock, "ada")
+    r = await client.patch(
+        "/api/v1/users/vera", json={"disabled": True}, headers={"Authorization": ""}
+    )
+    assert r.status == 401, await r.text()
+    assert not (await store_of(client).get_user("vera")).disabled
+
+
 async def test_viewer_cannot_approve_through_the_session(client, clock):
     """A viewer's session may read drafts but approving is 403 and the draft stays; an
     approver's session (after TOTP) approves."""
