@@ -85,8 +85,9 @@ class CaseRouter:
         with its own declaration and requests, and ``cyber`` from its stored assessments and
         times, as a live incident's document carries them, so a person can still declare it
         (the declaration brings it back: bridge.evaluation.recall). With the records of the
-        incidents merged into it that its stored document lists (``absorbed``; none in a
-        record stored before hosts listed them). Any other document as it is."""
+        incidents merged into it that its stored document lists (``absorbed``; a record saved
+        before hosts listed them got the list with the store's schema 12). Any other document
+        as it is."""
         if not doc.get("archived") or self.declarations is None:
             return doc
         absorbed = documents.absorbed_listed(doc)

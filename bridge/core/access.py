@@ -10,8 +10,10 @@ Contract:
   about a privacy case or a privacy case's draft are the privacy track's, every other entry
   (outage incidents and drafts, sign-in, people, tokens) the outage track's.
 - People holding ``approver`` or ``admin`` (any track) need a second factor (TOTP):
-  :func:`needs_second_factor`. Managing users and tokens takes an unscoped ``admin``:
-  :func:`is_user_admin`.
+  :func:`needs_second_factor`. Managing users and tokens takes an unscoped ``admin``
+  (:func:`is_user_admin`) and, for a change, ``admin`` on each track of the roles it gives,
+  takes or touches (:func:`grant_tracks`; the decision: bridge/web/decisions.py); nobody adds
+  to their own roles (:func:`raised_grants`).
 - Lockout (per account, stored with the user): :func:`after_failure` counts a failed password or
   code; the ``max_failures``-th locks the account for ``lock_for`` and starts a new count;
   :func:`locked_until` says whether a lock is still in force at ``now``.
@@ -69,6 +71,27 @@ def audit_track(target: str, privacy_prefix: str = "priv-") -> str:
 def step_up_fresh(given_at: datetime | None, window: timedelta, now: datetime) -> bool:
     """Whether a second factor given at ``given_at`` still covers an action at ``now``."""
     return given_at is not None and now - given_at <= window
+
+
+def grant_tracks(grants: Iterable[str]) -> tuple[str, ...]:
+    """The tracks on which ``grants`` give any role, by :func:`grants_allow`: an unscoped
+    grant the outage track, ``…:privacy`` the privacy track, ``…:all`` both."""
+    grants = tuple(grants)
+    return tuple(
+        t for t in TRACKS if any(grants_allow((g,), g.partition(":")[0], t) for g in grants)
+    )
+
+
+def raised_grants(held: Iterable[str], wanted: Iterable[str]) -> list[str]:
+    """The grants of ``wanted`` that ``held`` does not already give: its role (or a higher one)
+    on each of its tracks, by :func:`grants_allow`. ``admin`` is given by ``admin:all``;
+    ``auditor`` by no ``admin`` (it stands apart)."""
+    held = tuple(held)
+    return [
+        g
+        for g in wanted
+        if not all(grants_allow(held, g.partition(":")[0], t) for t in grant_tracks((g,)))
+    ]
 
 
 def needs_second_factor(grants: Iterable[str]) -> bool:

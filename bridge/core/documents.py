@@ -311,8 +311,9 @@ def _add_details(
 
 def absorbed_listed(document: Mapping[str, Any]) -> list[str]:
     """The ids a stored incident document lists as merged into its incident (``absorbed``,
-    written with each save: bridge/evaluation/persistence.py); none in a record stored before
-    hosts listed them, or in anything that is not a list of ids."""
+    written with each save: bridge/evaluation/persistence.py; in a record saved before, by
+    the store's schema 12); none when nothing was merged into it, or in anything that is not a
+    list of ids."""
     listed = document.get("absorbed")
     if not isinstance(listed, list):
         return []

@@ -716,6 +716,11 @@ TO_ADD = {
         "carrying 112 in Sweden, or some alerts could not be placed)"
     ),
     "normalised": "the incident has no end time yet",
+    "what_happened": (
+        "what happened, in plain words for subscribers: write it here, or as the case's "
+        "description. An alert's own text is never shown to subscribers: while the case's "
+        "description is still the alert's, a person must write it (or save it as it is)"
+    ),
     "what_you_can_do": "what the subscriber should do (change a password, watch for fraud…)",
     "notice_means": "how subscribers were told (SMS, e-mail, letter, web page)",
     "notice_copy": "sent once the subscriber notice was sent",

@@ -13,6 +13,12 @@ Contract:
   person's free text (:func:`parse_values`, an exemption's comment) may hold line breaks and
   tabs but no other C0 control character (nor a lone surrogate): BadInput naming the field. An
   alert's annotations are kept as sent (the webhook drops no alert for its text).
+- A case remembers, through its revisions, which free-text fields still hold only what an
+  alert wrote (:func:`alert_texts`: set by the revision an alert opened it with, and by no
+  person since). A person's edit naming such a field makes it theirs even with the same text
+  (saving the alert's words unchanged is a person's choice: a revision naming the field).
+  :func:`document` (what drafting reads) lists them: the notices to subscribers leave them out
+  (:mod:`bridge.core.privacy_fields`), the reports to regulators may start from them.
 - Audit entries name the case, the revision and the *names* of changed fields, never their
   values: personal data stays in the case, out of the audit log (and out of logs and metrics).
 - :func:`owed` derives the reports a case owes from the privacy rule sets (data, see
@@ -365,6 +371,10 @@ def attention(case: PrivacyCase) -> str | None:
     return JURISDICTION_ATTENTION if case.jurisdiction_unrecognised is not None else None
 
 
+#: The action of the revision an alert opens a case with: its texts are the alert's words.
+FROM_ALERT = "opened from an alert"
+
+
 def case_from_alert(
     fingerprint: str,
     starts_at: datetime,
@@ -395,7 +405,7 @@ def case_from_alert(
         jurisdiction_unrecognised=jurisdiction_unrecognised,
     )
     opened = ("description", "detected_at", "jurisdictions")
-    case = replace(case, history=(Change(1, now, "bridge", "opened from an alert", opened),))
+    case = replace(case, history=(Change(1, now, "bridge", FROM_ALERT, opened),))
     return case, [
         _audit(case, now, "bridge", "privacy.opened", revision=1, alert=fingerprint, source="alert")
     ]
@@ -424,11 +434,14 @@ def edit_case(
     case: PrivacyCase, base_revision: int, values: Mapping[str, Any], actor: str, now: datetime
 ) -> tuple[PrivacyCase, list[AuditEvent]]:
     """A new revision with ``values`` (from :func:`parse_values`); fields whose value does not
-    change are not counted as changed; nothing changed is a BadInput. Setting ``jurisdictions``
-    on a case opened under every jurisdiction (``jurisdiction_unrecognised``) is a person's
-    choice, a change even to the same ones, and clears the flag."""
+    change are not counted as changed, except a text still the alert's (:func:`alert_texts`),
+    which the person now owns; nothing changed is a BadInput. Setting ``jurisdictions`` on a
+    case opened under every jurisdiction (``jurisdiction_unrecognised``) is a person's choice,
+    a change even to the same ones, and clears the flag."""
     _check_base(case, base_revision)
     changed = {k: v for k, v in values.items() if getattr(case, k) != v}
+    # a person saving an alert's text as it is makes it theirs (see the module contract)
+    changed |= {k: values[k] for k in alert_texts(case) if k in values}
     if "jurisdictions" in values and case.jurisdiction_unrecognised is not None:
         changed["jurisdictions"] = values["jurisdictions"]
         changed["jurisdiction_unrecognised"] = None
@@ -439,6 +452,16 @@ def edit_case(
     return after, [
         _audit(after, now, actor, "privacy.edited", revision=after.revision, fields=names)
     ]
+
+
+def alert_texts(case: PrivacyCase) -> tuple[str, ...]:
+    """The free-text fields (:data:`TEXT_FIELDS`) whose value is still what an alert wrote: the
+    last revision naming each was the one an alert opened the case with."""
+    last: dict[str, str] = {}
+    for change in case.history:
+        for name in change.fields:
+            last[name] = change.action
+    return tuple(k for k in TEXT_FIELDS if last.get(k) == FROM_ALERT)
 
 
 def set_exemption(
@@ -573,6 +596,18 @@ def to_dict(case: PrivacyCase) -> dict[str, Any]:
             ]
         out[f.name] = value
     return out
+
+
+def document(
+    case: PrivacyCase, subscriber_notices: Mapping[str, Mapping[str, Any]] | None = None
+) -> dict[str, Any]:
+    """What drafting reads (:func:`bridge.core.privacy_fields.values`): the stored form, plus
+    ``alert_texts`` (:func:`alert_texts`) and ``subscriber_notices`` (kind → the notice as sent:
+    ``subject``, ``text``, ``sent_at``)."""
+    doc = to_dict(case)
+    doc["alert_texts"] = list(alert_texts(case))
+    doc["subscriber_notices"] = {k: dict(v) for k, v in (subscriber_notices or {}).items()}
+    return doc
 
 
 def from_dict(d: Mapping[str, Any]) -> PrivacyCase:

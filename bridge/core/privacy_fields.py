@@ -7,6 +7,14 @@ out (a person completes it). Swedish for PTS and Swedish subscribers, bokmål fo
 Norwegian subscribers; the subscriber notices are written for subscribers, in plain words.
 Robust to a document without privacy facts (every key read with a default).
 
+Only a person's words reach subscribers: the document's ``alert_texts``
+(:func:`bridge.core.privacy.document`) names the free-text facts that still hold only what an
+alert wrote (a Prometheus rule's annotation: technical, in English, naming hosts). The notices
+to subscribers (:data:`SUBSCRIBER_KINDS`) leave those out, so a field built from one alone is
+left to complete (its hint, never sent, says why); a person's text for the notice's language
+(``texts``) is used. The reports to regulators (technical readers, reviewed before sending) start
+from the alert's text, and the field's ``source`` says it is the alert's: the text never does.
+
 :func:`changes` is the supplementary report's first answer: when the initial report was sent
 and which of its answers changed or were added since, compared with the version that was sent
 (the bridge's record of it). Answers a person wrote in the initial report are carried into the
@@ -233,6 +241,19 @@ def _str(doc: Mapping[str, Any], key: str, lang: str) -> str:
     return str(value)
 
 
+#: What a regulator report's field built from an alert's text says of it (its note, never sent).
+ALERT_NOTE = (
+    " (still the alert's own summary/description annotations: no person has saved the case's "
+    "description; check it says what a case handler at the regulator should read)"
+)
+
+
+def _by_alert(doc: Mapping[str, Any], key: str, lang: str, alert: tuple[str, ...]) -> bool:
+    """Whether ``key`` in ``lang`` is still only an alert's text (no person's text for it)."""
+    texts = (doc.get("texts") or {}).get(lang) or {}
+    return key in alert and not texts.get(key) and bool(str(doc.get(key) or "").strip())
+
+
 def _put(out: Values, key: str, value: str, source: str) -> None:
     if value.strip():
         out[key] = (value.strip(), source)
@@ -256,6 +277,10 @@ def values(
     lang = language(kind)
     out: Values = {}
     privacy, subscriber = origins
+    alert = tuple(str(k) for k in doc.get("alert_texts") or ())
+    if kind in SUBSCRIBER_KINDS:  # only a person's words reach subscribers
+        doc = {**doc, **dict.fromkeys(alert, "")}
+    said = ALERT_NOTE if _by_alert(doc, "description", lang, alert) else ""
     _put(out, "reference", reference, "case id")
     _put(out, "contact_point", contact, privacy)
     _put(out, "contact", contact, privacy)
@@ -272,7 +297,7 @@ def values(
     _put(out, "measures_applied", _unreadable(doc, lang), "case.unreadable + unreadable_how")
     _put(out, "other_providers", _str(doc, "other_providers", lang), "case.other_providers")
     _put(out, "cross_border", _str(doc, "cross_border", lang), "case.cross_border")
-    _put(out, "summary", _summary(doc, lang), "case.description + location + causes")
+    _put(out, "summary", _summary(doc, lang), "case.description + location + causes" + said)
     _put(out, "prevention", _str(doc, "recurrence_prevention", lang), "case.recurrence_prevention")
     _put(out, "services", _str(doc, "services", lang), "case.services")
     _put(
@@ -283,7 +308,7 @@ def values(
     )
     _put(out, "cause", _str(doc, "causes", lang), "case.causes")
     description = _str(doc, "description", lang)
-    _put(out, "description", description, "case.description")
+    _put(out, "description", description, "case.description" + said)
     _put(out, "what_happened", description, "case.description")
     affected = doc.get("affected")
     if isinstance(affected, int):

@@ -14,7 +14,8 @@ a chain of merges: :meth:`Engine.absorbed <bridge.core.engine.Engine.absorbed>`;
 none), the same list a live incident's API document shows: the store has no index of them per
 host, so this is how an incident brought back from the store (:mod:`bridge.evaluation.recall`)
 brings them back with it. Every save writes it again, the last when the incident leaves memory
-(:mod:`bridge.evaluation.sweeper`).
+(:mod:`bridge.evaluation.sweeper`); a record saved before saves wrote it got it from the
+store's schema 12, read from the records' ``merged_into``.
 """
 
 from __future__ import annotations

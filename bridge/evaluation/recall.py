@@ -13,8 +13,7 @@ Contract:
   :meth:`Engine.host <bridge.core.engine.Engine.host>` does in memory, and says to do ``what``
   the person did on that one, which is recalled in turn: the in-memory path's answer), or it
   does not come back as stored (its alerts pruned by retention, or grouped otherwise by
-  today's configuration, or, in a record that does not list what was merged into it, without
-  the bonds of people's merges).
+  today's configuration).
 - Brought back with it: the incidents merged into it (a site incident its router's alert
   covered, one a person merged into it; through a chain of merges, A into B into C, all of
   them), as its stored document lists them (``absorbed``: :mod:`bridge.evaluation.persistence`
@@ -23,8 +22,10 @@ Contract:
   what people merged (the bonds in their casebooks, :mod:`bridge.core.regrouping`), so the
   same incident comes back and the notices they sent before the merge, and their
   declarations and requests, count as its own again (:meth:`Engine.absorbed
-  <bridge.core.engine.Engine.absorbed>`). A record stored before hosts listed them has no
-  ``absorbed``: it comes back alone, as before (what they sent is not counted as its own:
+  <bridge.core.engine.Engine.absorbed>`). A record saved before hosts listed them got its
+  list when the upgraded bridge first opened the store (schema 12:
+  bridge/store/sqlite/migrations.py, bridge/store/redis/lua/migration_12.lua), so it comes
+  back whole too; the list is read, never derived here (no scan of the store per recall:
   docs/architecture.md).
 - ``drafts`` (when given) is awaited with the ids coming back (this incident first) after the
   checks and before the engine takes them: the caller reads their drafts there, and answers
@@ -125,8 +126,7 @@ async def recall_incident(
         raise Conflict(
             f"incident {incident_id}",
             "its stored alerts no longer make the same incident (the inventory or correlation "
-            "settings changed since, or a person merged others into it and its record, stored "
-            "by an older bridge, does not list them): it cannot be brought back to owe a report",
+            "settings changed since): it cannot be brought back to owe a report",
         )
     return changed
 

@@ -8,9 +8,14 @@ Contract:
 - A password comes from ``--password-file`` (``-`` reads standard input; the first line) or,
   on a terminal, from a prompt asked twice; at least 12 characters.
 - ``tokens add`` prints the token's secret once on standard output (the store keeps only its
-  hash); it refuses the name of a configured API token (``auth.api_tokens``: the audit names
-  both ``token:NAME``), naming that entry. Every change is audited with the actor
+  hash); its name follows the user-name pattern and may be neither a configured API token's
+  (``auth.api_tokens``, in any case) nor a live stored token's: the audit names a caller
+  ``token:NAME`` (bridge/people/tokens.py). Every change is audited with the actor
   ``cli:<login name>``.
+- These commands are the way in for whoever runs the server: they write to the store directly,
+  need no sign-in or second factor and are bound by no admin's track (the API's rules for
+  changing people and tokens: bridge/web/api/people.py). They make the first admin and repair
+  what the API will not.
 - ``users list`` and ``tokens list`` only read: they open the store without migrating it, and
   refuse a store at an older schema (``bridge serve`` upgrades it).
 - Exit codes: 0 done, 1 refused (bad input, unknown name, name taken, store unavailable).

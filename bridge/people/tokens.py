@@ -11,10 +11,18 @@ revoking it would not stop the secret), and a stored token under a configured AP
 is told apart from it by nobody in the audit (both ``token:NAME``). A new token's secret is
 random (256 bits): it cannot meet a configured one by chance, only by being copied into
 bridge.yaml; so :meth:`Tokens.add_token` (``bridge tokens add``, ``POST /api/v1/tokens``)
-refuses a configured API token's name (BadInput naming ``name``), and ``bridge serve`` refuses
-to start beside a live stored token that shares a configured token's secret or API token's
-name (:func:`clashes`), naming both. A revoked token clashes with nothing: it authenticates no
-one.
+refuses a configured API token's name in any case (BadInput naming ``name``), and ``bridge
+serve`` refuses to start beside a live stored token that shares a configured token's secret or
+API token's name (:func:`clashes`), naming both. A revoked token clashes with nothing: it
+authenticates no one.
+
+A stored token's name is the audit's actor (``token:NAME``), so it follows the user-name
+pattern (:data:`bridge.people.rules.NAME`: lower-case letters, digits, ``.``, ``_``, ``@``,
+``-``; no control, format or look-alike characters) and no two live stored tokens share one:
+at any moment one live token carries a name, so an audit entry's actor and time name one token.
+Rotating a token means a new token under a new name, then revoking the old one. Two
+simultaneous ``add_token`` calls under one new name are not serialised by the store: each reads
+the live names before it writes (see docs/security.md).
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ from datetime import timedelta
 
 from bridge.config import AuthConfig
 from bridge.errors import BadInput, Conflict
-from bridge.people.rules import TOKEN_PREFIX, check_grants, token_hash
+from bridge.people.rules import TOKEN_PREFIX, check_grants, check_name, token_hash
 from bridge.people.writes import UserWrites
 from bridge.store.records import TokenRecord
 
@@ -42,20 +50,37 @@ class Tokens:
         #: the configured credentials, whose API token names a new token may not take
         self.configured = configured if configured is not None else AuthConfig()
 
-    async def add_token(
-        self, name: str, grants: Sequence[str], actor: str
-    ) -> tuple[TokenRecord, str]:
-        """A new token and its secret (shown once, never stored)."""
-        if not name or len(name) > 64:
-            raise BadInput("name", "expected 1-64 characters")
+    async def check_new(self, name: str, grants: Sequence[str]) -> tuple[str, ...]:
+        """The roles of a new token named ``name``, once the name may be taken (BadInput
+        naming ``name``: a configured API token's name in any case, not the user-name pattern,
+        a live stored token's name) and the roles are valid (naming ``roles[i]``)."""
         index = configured_name(self.configured, name)
         if index is not None:
+            taken = self.configured.api_tokens[index].name
+            case = "" if taken == name else f" in another case ({taken!r})"
             raise BadInput(
                 "name",
-                f"{name!r} is the name of a configured token (auth.api_tokens.{index}.name): "
-                f"the audit would name both token:{name}; choose another",
+                f"{name!r} is the name of a configured token{case} (auth.api_tokens.{index}.name):"
+                f" the audit would name both token:{name}; choose another",
             )
-        roles = check_grants(grants)
+        check_name(name)
+        live = [t for t in await self.writes.store.list_tokens() if t.revoked_at is None]
+        same = next((t for t in live if t.name == name), None)
+        if same is not None:
+            raise BadInput(
+                "name",
+                f"{name!r} is the name of the live token {same.id}: the audit would name both "
+                f"token:{name}; choose another (to rotate a token, make the new one under a new "
+                "name, then revoke the old)",
+            )
+        return check_grants(grants)
+
+    async def add_token(
+        self, name: str, grants: Sequence[str], actor: str, **attest: str
+    ) -> tuple[TokenRecord, str]:
+        """A new token and its secret (shown once, never stored); ``attest``: more detail for
+        its audit entry (the second factor of the person who made it)."""
+        roles = await self.check_new(name, grants)
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         token = TokenRecord(
             id=secrets.token_hex(6),
@@ -66,12 +91,12 @@ class Tokens:
             created_by=actor,
         )
         audit = self.writes.audit(
-            actor, "token.create", f"token:{token.id}", name=name, roles=list(roles)
+            actor, "token.create", f"token:{token.id}", name=name, roles=list(roles), **attest
         )
         await self.writes.store.put_token(token, None, [audit])
         return token, secret
 
-    async def revoke_token(self, token_id: str, actor: str) -> TokenRecord:
+    async def revoke_token(self, token_id: str, actor: str, **attest: str) -> TokenRecord:
         for _ in range(_RETRIES):
             token = await self.writes.store.get_token(token_id)
             if token is None:
@@ -79,7 +104,9 @@ class Tokens:
             if token.revoked_at is not None:
                 return token
             revoked = replace(token, revoked_at=self.writes.now(), revision=token.revision + 1)
-            audit = self.writes.audit(actor, "token.revoke", f"token:{token_id}", name=token.name)
+            audit = self.writes.audit(
+                actor, "token.revoke", f"token:{token_id}", name=token.name, **attest
+            )
             try:
                 await self.writes.store.put_token(revoked, token.revision, [audit])
             except Conflict:
@@ -101,8 +128,10 @@ class Tokens:
 
 
 def configured_name(auth: AuthConfig, name: str) -> int | None:
-    """The index in ``auth.api_tokens`` of the configured token named ``name``, or None."""
-    return next((i for i, t in enumerate(auth.api_tokens) if t.name == name), None)
+    """The index in ``auth.api_tokens`` of the configured token named ``name`` in any case
+    (``NOC-READONLY`` for ``noc-readonly``), or None."""
+    folded = name.casefold()
+    return next((i for i, t in enumerate(auth.api_tokens) if t.name.casefold() == folded), None)
 
 
 def clashes(

@@ -61,19 +61,18 @@ class PrivacyObligations:
         return [case_drafts.Owed(o.kind, o.due_at) for o in self.obligations(case_id)]
 
     def document(self, case_id: str) -> dict[str, Any] | None:
-        """The case as drafting reads it: its facts, plus each subscriber notice as sent."""
+        """The case as drafting reads it (:func:`bridge.core.privacy.document`): its facts, which
+        of its texts are still an alert's, and each subscriber notice as sent."""
         case = self.cases.cases.get(case_id)
         if case is None:
             return None
-        doc = privacy.to_dict(case)
         sent: dict[str, dict[str, Any]] = {}
         for d in self._drafts(case_id):
             version = d.approved_version
             if d.kind in privacy.SUBSCRIBER_KINDS and d.state == "sent" and version is not None:
                 at = d.sent_at.isoformat() if d.sent_at else None
                 sent[d.kind] = {"subject": version.subject, "text": version.text, "sent_at": at}
-        doc["subscriber_notices"] = sent
-        return doc
+        return privacy.document(case, sent)
 
     def set_notices(
         self, case_id: str, events: Mapping[str, datetime], states: Mapping[str, str]

@@ -12,10 +12,14 @@ Contract:
 - :func:`authorize` — the caller, once the route's need (bridge/web/decisions.py, the one table
   of route decisions) allows it on the route's track (or the target's, which the handler
   names): else 403 naming what is missing, a refusal on the privacy track audited
-  (``privacy.refused``) before it is answered. Routes that send notices refuse API tokens.
+  (``privacy.refused``) before it is answered. ``person+factor`` routes (those that send
+  notices, and changes to people and tokens) refuse API tokens, naming why.
   :func:`privacy_read` audits a read of privacy data before it is answered;
   :func:`privacy_list_read` a list's read, one entry per privacy case it shows (target
   ``privacy:<case id>``, so an audit search by ``incident=<case id>`` finds it), in one write.
+- :func:`may_change` — for a change to people or tokens (``roles`` routes): 403 naming the
+  track unless the caller holds admin on every track of the roles the change gives, takes or
+  touches; a refusal that names the privacy track is audited (``privacy.refused``).
 - :func:`second_factor` — for the routes that send (``person+factor``): when the signed-in
   person gave the second factor, either a TOTP code with the request (body field ``totp``,
   single use) or one the bridge checked in this session at most ``auth.session.step_up_window``
@@ -75,10 +79,11 @@ async def require_page_user(request: web.Request) -> Principal:
 
 
 async def request_principal(request: web.Request) -> Principal | None:
-    """Who calls: a bearer token when an Authorization header is present (configured token,
-    or stored live token), else the session's signed-in person; None when neither."""
+    """Who calls: a bearer token when an Authorization header is present, even empty
+    (configured token, or stored live token; the session's cookie is then not used, as the
+    CSRF check assumes), else the session's signed-in person; None when neither."""
     header = request.headers.get("Authorization")
-    if header:
+    if header is not None:
         principal = api_principal(request.app[keys.CONFIG].config.auth.api_tokens, header)
         if principal is not None:
             return principal
@@ -106,7 +111,7 @@ async def principal(request: web.Request) -> Principal:
 
 def _refusal(caller: Principal, need: decisions.Need, track: str) -> str:
     roles = " or ".join(need.roles)
-    if need.track == "-":
+    if need.track in ("-", "roles"):
         return f"{caller.name} lacks an unscoped admin role (admin or admin:all)"
     if need.track == "own":
         return f"{caller.name} lacks the {roles} role for the outage or privacy track"
@@ -152,11 +157,32 @@ async def authorize(
         on = track if need.track == "target" and track else need.track
         raise web.HTTPForbidden(text=_refusal(caller, need, on))
     if need.who == "person+factor" and not caller.person:
+        never = "manage people or tokens" if need.track == "roles" else "send notices"
         raise web.HTTPForbidden(
             text=f"{caller.name} is an API token: to {need.what} a person signs in and confirms "
-            "it with a TOTP code; API tokens never send notices"
+            f"it with a TOTP code; API tokens never {never}"
         )
     return caller
+
+
+async def may_change(
+    request: web.Request, caller: Principal, touched: Iterable[str], target: str
+) -> None:
+    """403 unless ``caller`` holds what the route's need asks (admin) on every track of the
+    roles ``touched`` (given, taken, or held by ``target``, the person or token changed):
+    :func:`bridge.web.decisions.unmanaged_tracks`. Nothing is done before it."""
+    need = decisions.need_of(request)
+    missing = decisions.unmanaged_tracks(need, caller.grants, touched)
+    if not missing:
+        return
+    if "privacy" in missing:
+        await privacy_audit(request, caller, "privacy.refused", target, role="|".join(need.roles))
+    tracks = " and ".join(f"the {t} track" for t in missing)
+    raise web.HTTPForbidden(
+        text=f"{caller.name} lacks admin on {tracks}: to {need.what} that gives, takes or "
+        f"touches roles on it (here {target}) takes admin there (admin:{missing[0]} or "
+        "admin:all); nothing was done"
+    )
 
 
 async def privacy_read(

@@ -13,8 +13,12 @@ Contract:
 - :class:`Need` says who may call (``who``), which roles do (``roles``: any one of them) and on
   which track (``track``): a fixed track, ``target`` (the track of the incident, case or draft
   named in the path, privacy for ``priv-…`` ids), ``own`` (a viewer of either track, who is
-  shown only what belongs to the tracks it may view) or ``-`` (no track: people and tokens,
-  which take an unscoped admin).
+  shown only what belongs to the tracks it may view), ``-`` (no track: reading the people and
+  token lists, which takes an unscoped admin: ``admin`` or ``admin:all``) or ``roles`` (a change
+  to people or tokens: an unscoped admin to call it, and ``admin`` on each track of the roles
+  the change gives, takes or touches, which the handler names: :func:`unmanaged_tracks`).
+  Changes to people and tokens are ``person+factor`` like sending: an API token never makes a
+  person, a role or another token.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from bridge.core.access import TRACKS, grants_allow, is_user_admin
+from bridge.core.access import TRACKS, grant_tracks, grants_allow, is_user_admin
 from bridge.core.privacy import PREFIX
 
 #: who may call: nobody in particular, Alertmanager, a token or a person, a signed-in person
@@ -41,12 +45,15 @@ class Need:
 
     def allows(self, grants: Iterable[str], track: str) -> bool:
         """Whether ``grants`` hold one of the roles on ``track`` (for ``-``: an unscoped
-        admin; no roles: anyone who may call)."""
+        admin; for ``roles``: an unscoped admin who holds the role on ``track`` too; no roles:
+        anyone who may call)."""
         grants = tuple(grants)
         if not self.roles:
             return True
         if self.track == "-":
             return is_user_admin(grants)
+        if self.track == "roles" and not is_user_admin(grants):
+            return False
         return any(grants_allow(grants, role, track) for role in self.roles)
 
 
@@ -145,11 +152,13 @@ NEEDS: dict[str, Need] = {
     "GET /api/v1/privacy/register.xlsx": _n("caller", _VIEW, "privacy", "export the register"),
     # people and tokens
     "GET /api/v1/users": _n("caller", "admin", "-", "list people"),
-    "POST /api/v1/users": _n("caller", "admin", "-", "add a person"),
-    "PATCH /api/v1/users/{name}": _n("caller", "admin", "-", "change a person"),
+    "POST /api/v1/users": _n("person+factor", "admin", "roles", "add a person"),
+    "PATCH /api/v1/users/{name}": _n(
+        "person+factor", "admin", "roles", "change, reset, unlock or disable a person"
+    ),
     "GET /api/v1/tokens": _n("caller", "admin", "-", "list API tokens"),
-    "POST /api/v1/tokens": _n("caller", "admin", "-", "make an API token"),
-    "POST /api/v1/tokens/{id}/revoke": _n("caller", "admin", "-", "revoke an API token"),
+    "POST /api/v1/tokens": _n("person+factor", "admin", "roles", "make an API token"),
+    "POST /api/v1/tokens/{id}/revoke": _n("person+factor", "admin", "roles", "revoke an API token"),
     # sign-in (before a session exists, or to end one)
     "GET /login": _n("public", what="sign in"),
     "POST /login": _n("public", what="sign in"),
@@ -195,14 +204,25 @@ def tracks_allowed(need: Need, grants: Iterable[str]) -> list[str]:
 
 
 def allowed(need: Need, grants: Iterable[str], track: str | None = None) -> bool:
-    """Whether ``grants`` satisfy ``need`` on ``track`` (the target's, for ``target``; ``own``:
-    on at least one track). Who calls (token or person, the second factor) is checked apart."""
+    """Whether ``grants`` satisfy ``need`` on ``track`` (the target's, for ``target``; one of
+    the tracks a change touches, for ``roles``; both default to the outage track, which is
+    what calling the route takes; ``own``: on at least one track). Who calls (token or person,
+    the second factor) is checked apart."""
     grants = tuple(grants)
     if need.track == "own":
         return bool(tracks_allowed(need, grants))
-    if need.track == "target":
-        return need.allows(grants, track or "outage")
+    if need.track in ("target", "roles"):
+        return need.allows(grants, track if track in TRACKS else "outage")
     return need.allows(grants, need.track)
+
+
+def unmanaged_tracks(need: Need, grants: Iterable[str], touched: Iterable[str]) -> list[str]:
+    """For a ``roles`` route: the tracks of the roles ``touched`` (given, taken, or held by the
+    person or token the change is about) on which ``grants`` do not satisfy ``need`` (admin on
+    that track): a change to people or tokens needs every one, so an outage admin (``admin``)
+    neither gives a privacy role nor resets, disables or changes a person holding one."""
+    grants = tuple(grants)
+    return [t for t in grant_tracks(touched) if not allowed(need, grants, t)]
 
 
 # ---- the role × action table of docs/security.md (a test checks the page holds it) ----------
@@ -228,7 +248,7 @@ _CALLERS = {
 
 
 def _cell(need: Need, grant: str) -> str:
-    if need.track in ("target", "own"):
+    if need.track in ("target", "own", "roles"):
         on = [t for t in TRACKS if need.allows((grant,), t)]
         return "both" if len(on) == len(TRACKS) else (on[0] if on else "—")
     return "✓" if allowed(need, (grant,)) else "—"
@@ -236,7 +256,8 @@ def _cell(need: Need, grant: str) -> str:
 
 def role_action_table() -> str:
     """The role × action table (Markdown) of every route a token or person calls: a cell says
-    whether one grant alone may (✓, —) or on which tracks (outage, privacy, both)."""
+    whether one grant alone may (✓, —) or on which tracks (outage, privacy, both: for a change
+    to people or tokens, the tracks of the roles it may give, take or touch)."""
     head = ["action", "route", "caller", *(f"`{g}`" for g in DOC_GRANTS)]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for key, need in NEEDS.items():

@@ -310,3 +310,53 @@ def test_outage_only_approver_has_no_privacy_pages(browser: Browser, bridge: Bri
     assert response is not None and response.status == 403
     expect(page.locator("#forbidden")).to_contain_text("privacy viewer role")
     page.context.close()
+
+
+ALERT_WORDS = "Unusual bulk export from crm-prod-02 by svc_batch, 41k rows"
+PERSONS_WORDS = "Någon har obehörigt hämtat ut kunduppgifter ur vårt kundregister."
+
+
+def test_a_case_from_an_alert_keeps_the_alert_s_text_from_subscribers(
+    petra: Page, bridge: Bridge
+) -> None:
+    """An alert opens a case: its page says the alert's text is kept from subscribers, and the
+    subscriber notice's "Vad har hänt?" waits to be completed, its hint saying why; once petra
+    writes her own words on the case page, the note goes and the notice says them."""
+    started = datetime.now(UTC) - timedelta(minutes=2)
+    leak = alert(
+        "fp-browser-words",
+        started,
+        incident_type="privacy",
+        jurisdiction="SE",
+        annotations={"summary": ALERT_WORDS},
+    )
+    known = {c["id"] for c in bridge.api("/api/v1/privacy/cases?state=all", READER_TOKEN)["cases"]}
+    bridge.deliver(webhook(leak))
+    listed = bridge.api("/api/v1/privacy/cases?state=all", READER_TOKEN)["cases"]
+    # the module's other alert cases (an unknown jurisdiction's) are not this one
+    [case_id] = [c["id"] for c in listed if c["source"] == "alert" and c["id"] not in known]
+    page = petra
+    page.goto(f"/privacy/{case_id}")
+    page.wait_for_selector("#case[data-loaded]")
+    expect(page.locator("#alert-text")).to_contain_text("subscribers leave it out")
+    notice = next(
+        d
+        for d in bridge.api(f"/api/v1/privacy/cases/{case_id}", READER_TOKEN)["drafts"]
+        if d["kind"] == "subscriber_notice"
+    )
+    page.goto(f"/drafts/{notice['id']}")
+    page.wait_for_selector("#draft[data-loaded]")
+    what = page.locator(".field", has=page.locator("#field-what_happened"))
+    expect(what).to_have_class("field to-complete")
+    expect(what).to_contain_text("An alert's own text is never shown to subscribers")
+    expect(page.locator("#field-what_happened")).to_have_value("")
+
+    page.goto(f"/privacy/{case_id}")
+    page.wait_for_selector("#case[data-loaded]")
+    page.fill("#fact-description", PERSONS_WORDS)
+    page.click("#save-facts")
+    page.wait_for_selector('#case[data-revision="2"]')
+    expect(page.locator("#alert-text")).to_have_count(0)
+    page.goto(f"/drafts/{notice['id']}")
+    page.wait_for_selector("#draft[data-loaded]")
+    expect(page.locator("#field-what_happened")).to_have_value(PERSONS_WORDS)

@@ -1,8 +1,9 @@
-"""Approving asks for an authenticator code, in a real browser (Debian's chromium through
-Playwright) against a real ``bridge serve`` whose step-up window is 0s, so the code given at
-sign-in never covers an approval: the approval without a code is refused with the reason on the
-page and nothing is sent; with a fresh code typed into the approval dialog it is approved and the
-e-mail reaches the SMTP server.
+"""Approving, and managing people, ask for an authenticator code, in a real browser (Debian's
+chromium through Playwright) against a real ``bridge serve`` whose step-up window is 0s, so the
+code given at sign-in never covers them: the approval without a code is refused with the reason
+on the page and nothing is sent; with a fresh code typed into the approval dialog it is approved
+and the e-mail reaches the SMTP server. An outage admin adds a person only with a fresh code in
+the form, and finds a privacy approver's buttons disabled with the reason.
 """
 
 from __future__ import annotations
@@ -18,7 +19,11 @@ from polling import until_sync
 from smtp_server import Received, SmtpServer
 from test_console_browser import new_page, post_webhook, shot, sign_in
 
-USERS = {"anna": ["approver"]}  # approves; TOTP
+USERS = {
+    "anna": ["approver"],  # approves; TOTP
+    "ada": ["admin"],  # manages the outage track's people; TOTP
+    "pia": ["approver:privacy"],  # a privacy approver: not ada's to change
+}
 BRIDGE_EXTRA = {
     "auth": {
         "webhook": {"tokens": [{"name": "am", "token": WEBHOOK_TOKEN}]},
@@ -70,4 +75,37 @@ def test_approving_takes_a_fresh_code_in_the_dialog(
 
     approved = bridge.api(f"/api/v1/drafts/{draft['id']}")["approved"]
     assert approved["by"] == "anna" and approved["version"] == 1
+    page.context.close()
+
+
+def test_managing_people_takes_a_fresh_code_and_admin_on_the_track(
+    browser: Browser, bridge: Bridge
+) -> None:
+    """Adding a person without a code is refused (403 naming the TOTP code) and adds nobody;
+    with the authenticator's next code in the form the person is added. The privacy approver's
+    buttons are disabled for this outage admin, the reason beside them."""
+    page = new_page(browser, bridge)
+    sign_in(page, bridge, "ada")
+    page.goto("/users")
+    page.wait_for_selector("#users[data-loaded]")
+    pia = page.locator('tr[data-user="pia"]')
+    for label in ("Disable", "Reset TOTP", "Reset password"):
+        expect(pia.locator(f'button:text("{label}")')).to_be_disabled()
+    expect(pia.locator(".why")).to_contain_text("privacy track")
+
+    page.fill("#new-user-name", "otto")
+    page.fill("#new-user-roles", "viewer")
+    expect(page.locator("#add-user #new-user-totp")).to_be_visible()
+    page.click("#add-user button[type=submit]")  # no code: the sign-in's is outside the window
+    expect(page.locator("#users-message")).to_contain_text("TOTP code")
+    expect(page.locator('tr[data-user="otto"]')).to_have_count(0)
+
+    page.fill("#new-user-name", "otto")
+    page.fill("#new-user-roles", "viewer")
+    # the sign-in used this step's code, and a code is single use: the authenticator's next one
+    page.fill("#new-user-totp", pyotp.TOTP(bridge.secrets["ada"]).at(int(time.time()) + 30))
+    shot(page, "users-add-with-code")
+    page.click("#add-user button[type=submit]")
+    expect(page.locator("#one-time-password")).to_be_visible()
+    expect(page.locator('tr[data-user="otto"]')).to_be_visible()
     page.context.close()

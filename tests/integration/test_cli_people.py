@@ -111,3 +111,14 @@ def test_tokens_add_list_revoke(tmp_path: Path, cfg: str) -> None:
     assert bridge("tokens", "revoke", token.id, "-c", cfg).returncode == 0
     assert read_store(tmp_path, lambda s: s.get_token(token.id)).revoked_at is not None
     assert "\trevoked " in bridge("tokens", "list", "-c", cfg).stdout
+
+
+def test_tokens_add_takes_a_plain_name_one_live_token_each(tmp_path: Path, cfg: str) -> None:
+    """The CLI (the way in for whoever runs the server, bound by no admin's track) names tokens
+    by the API's rule: the user-name pattern, and no second live token under one name (the
+    audit's token:NAME names one caller); refused with exit 1 naming ``name``, nothing stored."""
+    assert bridge("tokens", "add", "grafana", "--role", "viewer:all", "-c", cfg).returncode == 0
+    for name in ("grafana", "Grafana", "graf\u202eana", "graf ana"):
+        run = bridge("tokens", "add", name, "--role", "viewer", "-c", cfg)
+        assert run.returncode == 1 and "name: " in run.stderr, (name, run.stderr)
+    assert [t.name for t in read_store(tmp_path, lambda s: s.list_tokens())] == ["grafana"]

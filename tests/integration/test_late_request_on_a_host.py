@@ -6,17 +6,19 @@ covering incident brings it back with the incidents merged into it (bridge.evalu
 the varsel the site incident sent stays the covering incident's, so nothing already sent is
 owed, overdue or drafted again (a duplicated notice to a regulator is an incident of its own),
 only the hendelsesrapport is owed, and the site incident shows as merged into it, after a
-restart too. Also a chain of people's merges (A into B, B into C) and a host stored before
-hosts recorded what was merged into them. On SQLite and on a real redis-server; real SMTP
-server; injected clock."""
+restart too. Also a chain of people's merges (A into B, B into C), and hosts stored before
+hosts recorded what was merged into them (the store's schema 12 lists it). On SQLite and on a
+real redis-server; real SMTP server; injected clock."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from aiohttp.test_utils import TestClient
 from builders import WEBHOOK_TOKEN, alert, notice_sections, rfc3339, token_auth, write_config
 from builders import webhook as make_webhook
@@ -26,6 +28,9 @@ from persons import person
 from redis_server import RedisServer
 from smtp_server import SmtpServer
 
+from bridge.store.codec import dumps, loads
+from bridge.store.record_codec import decode, encode
+from bridge.store.records import IncidentRecord
 from bridge.web.keys import SERVICE
 
 HOOK = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
@@ -179,6 +184,40 @@ async def owes_the_report_only(
     assert 'state="drafted"' in due[0]
 
 
+#: the store's schema when hosts did not yet list what was merged into them: schema 12 lists it
+#: in each stored host (bridge/store/sqlite/migrations.py, bridge/store/redis/lua/migration_12.lua)
+BEFORE_THE_LIST = 11
+
+
+def as_an_older_bridge_left_it(service: Any, store: str, *hosts: str) -> None:
+    """The stored hosts as a bridge before schema 12 left them: their documents without
+    ``absorbed`` (the incidents merged into them keep their records, each with
+    ``merged_into``), the store at that bridge's schema. Written with the store's own client
+    in the codec's form, the bridge stopped."""
+    if store.startswith("sqlite:///"):
+        conn = sqlite3.connect(store.removeprefix("sqlite:///"))
+        with conn:
+            for host in hosts:
+                (text,) = conn.execute(
+                    "SELECT document FROM incidents WHERE id=?", (host,)
+                ).fetchone()
+                document = loads(text)
+                assert document.pop("absorbed")
+                conn.execute("UPDATE incidents SET document=? WHERE id=?", (dumps(document), host))
+            conn.execute(
+                "UPDATE meta SET value=? WHERE key='schema_version'", (str(BEFORE_THE_LIST),)
+            )
+        conn.close()
+        return
+    prefix = service.store.prefix
+    with redis.Redis.from_url(store, decode_responses=True) as r:
+        for host in hosts:
+            record = decode(r.hget(prefix + "incidents", host), IncidentRecord)
+            assert record.document.pop("absorbed")
+            r.hset(prefix + "incidents", host, encode(record))
+        r.set(prefix + "schema", str(BEFORE_THE_LIST))
+
+
 async def covered_and_settled(client: TestClient[Any, Any], clock: FakeClock) -> tuple[str, str]:
     """The site's cell goes down and its varsel is e-mailed; the core router above the site
     goes down and its incident covers the site's; the covering incident's update and, once
@@ -293,19 +332,28 @@ async def merged_in_a_chain_and_settled(
     return a, b, c
 
 
+@pytest.mark.parametrize("older", [False, True], ids=["listed", "stored-before-the-list"])
 async def test_a_chain_of_merges_comes_back_whole(
-    store: str, client_for: Any, smtp: SmtpServer, clock: FakeClock, tmp_path: Path
+    store: str, client_for: Any, smtp: SmtpServer, clock: FakeClock, tmp_path: Path, older: bool
 ) -> None:
     """A sent its varsel; a person merged A into B, then B into C. Weeks after all three left
     memory, Nkom asks C for its hendelsesrapport: A and B come back merged into it (B's bond
-    with C and A's with B kept, so C comes back as the same incident), and A's varsel is C's."""
-    client = await client_for(config(tmp_path, store, smtp), manual_outbox=True)
+    with C and A's with B kept, so C comes back as the same incident), and A's varsel is C's.
+    ``older``: the three left memory under a bridge that did not list them in B and C; the
+    upgraded bridge's store lists them (without the bonds C would not come back: a 409)."""
+    path = config(tmp_path, store, smtp)
+    client = await client_for(path, manual_outbox=True)
     service = client.server.app[SERVICE]
     a, b, c = await merged_in_a_chain_and_settled(client, clock)
     left = await as_it_left(client, c)
     assert left[1][f"{a}.nkom_varsel"] == "sent"
     mails = len(smtp.mailbox.received)
     await gone_from_memory(client, clock, a, b, c)
+    if older:
+        await client.close()
+        as_an_older_bridge_left_it(service, store, c, b)
+        client = await client_for(path, manual_outbox=True)
+        service = client.server.app[SERVICE]
 
     clock.advance(timedelta(days=20))
     await request_report(client, clock, c)
@@ -318,25 +366,39 @@ async def test_a_chain_of_merges_comes_back_whole(
     assert len(smtp.mailbox.received) == mails
 
 
-async def test_a_host_stored_before_hosts_listed_what_was_merged_comes_back_alone(
+async def test_a_host_stored_before_hosts_listed_what_was_merged_comes_back_whole(
     store: str, client_for: Any, smtp: SmtpServer, clock: FakeClock, tmp_path: Path
 ) -> None:
-    """A covering incident whose record lacks ``absorbed`` (stored by a bridge before hosts
-    listed what was merged into them) comes back alone, as before: the request is recorded and
-    the hendelsesrapport owed; the site incident stays in the store, merged into it."""
-    client = await client_for(config(tmp_path, store, smtp), manual_outbox=True)
-    service = client.server.app[SERVICE]
+    """A covering incident that left memory under a bridge that did not list, in the stored
+    host, what was merged into it: its record lacks ``absorbed``; the site incident's record
+    says ``merged_into`` and its varsel was e-mailed. The upgraded bridge opens the store
+    (schema 12 lists the site incident in the host's record) and Nkom's late request brings the
+    host back with the site incident: no varsel is drafted or owed again, on the queue or in the
+    due metric, and nothing is e-mailed twice."""
+    path = config(tmp_path, store, smtp)
+    client = await client_for(path, manual_outbox=True)
     site, cover = await covered_and_settled(client, clock)
+    left = await as_it_left(client, cover)
+    assert left[1][f"{site}.nkom_varsel"] == "sent"
+    mails = len(smtp.mailbox.received)
     await gone_from_memory(client, clock, site, cover)
-    record = await service.store.get_incident(cover)
-    assert record is not None and record.document.pop("absorbed") == [site]
-    await service.store.save_incidents([record])  # as an older bridge stored it
+    service = client.server.app[SERVICE]
+    await client.close()
+    as_an_older_bridge_left_it(service, store, cover)
 
-    doc = await request_report(client, clock, cover)
-    assert {o["kind"]: o["state"] for o in doc["obligations"]}[KIND] == "drafted"
-    assert cover in service.engine.incidents and site not in service.engine.incidents
-    assert "absorbed" not in await get(client, f"/api/v1/incidents/{cover}")
-    assert (await get(client, f"/api/v1/incidents/{site}"))["merged_into"] == cover
+    upgraded = await client_for(path, manual_outbox=True)
+    service = upgraded.server.app[SERVICE]
+    assert await service.store.schema_version() > BEFORE_THE_LIST
+    archived = await get(upgraded, f"/api/v1/incidents/{cover}")
+    assert archived["archived"] and archived["absorbed"] == [site]
+    clock.advance(timedelta(days=20))  # Nkom asks four weeks after the outage
+    await service.tick()
+    await request_report(upgraded, clock, cover)
+    assert {site, cover} <= service.engine.incidents.keys()
+    await owes_the_report_only(upgraded, cover, [site], left)
+    await service.tick()
+    assert len(await deliver(upgraded)) == 0
+    assert len(smtp.mailbox.received) == mails  # no second varsel to Nkom
 
 
 async def what_a_person_sees(client: TestClient[Any, Any]) -> tuple[Any, list[str]]:

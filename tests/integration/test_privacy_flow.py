@@ -707,6 +707,81 @@ async def test_a_labelled_alert_opens_a_privacy_case_not_an_outage_incident(
     assert {d["kind"] for d in full["drafts"]} == {"nkom_privacy_varsel", "nkom_privacy_subscriber"}
 
 
+ALERT_WORDS = "Unusual bulk export from crm-prod-02 by svc_batch, 41k rows"
+PERSONS_WORDS = "Någon har obehörigt hämtat ut kunduppgifter ur vårt kundregister."
+
+
+async def draft_detail(client: TestClient[Any, Any], draft_id: str) -> dict[str, Any]:
+    return dict(await ok(await client.get(f"/api/v1/drafts/{draft_id}", headers=as_("p-viewer"))))
+
+
+def by_key(detail: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {f["key"]: f for f in detail["latest"]["fields"]}
+
+
+async def test_a_subscriber_notice_from_an_alert_waits_for_a_person_s_words(
+    client: TestClient[Any, Any], smtp: SmtpServer, clock: FakeClock
+) -> None:
+    """A case opened from an alert drafts the subscriber notice without the alert's text: "what
+    happened" is to complete, its hint saying why, while the PTS report starts from the alert's
+    text. Once a person saves the case's description, the notice as sent carries their words."""
+    listed = await alert_opens_swedish_case(client, clock, "fp-words", ALERT_WORDS)
+    url = f"/api/v1/privacy/cases/{listed['id']}"
+    case = await ok(await client.get(url, headers=as_("p-viewer")))
+    drafts = {d["kind"]: d for d in case["drafts"]}
+    notice = await draft_detail(client, drafts["subscriber_notice"]["id"])
+    what = by_key(notice)["what_happened"]
+    assert what["value"] == "" and what["to_complete"] and "what_happened" in notice["to_complete"]
+    assert "alert" in what["hint"] and ALERT_WORDS not in what["hint"]
+    assert ALERT_WORDS not in notice["latest"]["text"] + notice["latest"]["html"]
+    initial = await draft_detail(client, drafts["privacy_initial"]["id"])
+    assert by_key(initial)["summary"]["value"] == ALERT_WORDS  # a starting point for PTS
+    assert case["alert_texts"] == ["description"]  # the console says why
+
+    changed = await ok(
+        await client.patch(
+            url,
+            json={"revision": case["revision"], "fields": {"description": PERSONS_WORDS}},
+            headers=as_("p-editor"),
+        )
+    )
+    assert changed["alert_texts"] == []
+    notice = await draft_detail(client, drafts["subscriber_notice"]["id"])
+    what = by_key(notice)["what_happened"]
+    assert what["value"] == PERSONS_WORDS and not what["to_complete"]
+    assert PERSONS_WORDS in notice["latest"]["text"]
+    await ok(await approve(client, notice, "p-approver"))
+    [sent] = await deliver(client)
+    assert sent.state == "sent"
+    [mail] = smtp.mailbox.received
+    assert mail.rcpt_tos == [SUBSCRIBERS]
+    text = mail.message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert PERSONS_WORDS in text and ALERT_WORDS not in text
+
+
+async def test_a_person_who_saves_the_alert_s_text_unchanged_chooses_it_for_subscribers(
+    client: TestClient[Any, Any], clock: FakeClock
+) -> None:
+    """Saving the alert's description as it is makes a revision naming the field, by that
+    person: the subscriber notice then says it (a person chose those words)."""
+    listed = await alert_opens_swedish_case(client, clock, "fp-same", ALERT_WORDS)
+    url = f"/api/v1/privacy/cases/{listed['id']}"
+    saved = await ok(
+        await client.patch(
+            url,
+            json={"revision": 1, "fields": {"description": ALERT_WORDS}},
+            headers=as_("p-editor"),
+        )
+    )
+    assert saved["revision"] == 2 and saved["alert_texts"] == []
+    assert saved["case"]["history"][-1]["fields"] == ["description"]
+    assert saved["case"]["history"][-1]["actor"] == "token:p-editor"
+    notice = await draft_detail(
+        client, (await drafts_of(client, listed["id"]))["subscriber_notice"]["id"]
+    )
+    assert by_key(notice)["what_happened"]["value"] == ALERT_WORDS
+
+
 async def test_cases_and_their_drafts_survive_a_restart(
     client_for: ClientFactory, config_path: Path, clock: FakeClock
 ) -> None:

@@ -277,6 +277,24 @@ async def test_newer_schema_is_refused_and_older_is_migrated(server: RedisServer
             await s.close()
 
 
+async def test_a_migration_longer_than_the_socket_timeout_completes_the_open(
+    server: RedisServer,
+) -> None:
+    """The migration reads every stored record (schema 12: seconds for 100 000 incidents):
+    opening waits for its answer beyond ``socket_timeout``, meant for one command. Redis holds
+    back scripts (``CLIENT PAUSE 1000 WRITE``: the reads of the open go on) for five times the
+    socket timeout."""
+    with raw(server) as r:
+        r.set("bridge:schema", SCHEMA_VERSION - 1)
+        r.execute_command("CLIENT", "PAUSE", 1000, "WRITE")
+    s = RedisStore(server.url(socket_timeout="0.2"))
+    await s.open()
+    try:
+        assert await s.schema_version() == SCHEMA_VERSION
+    finally:
+        await s.close()
+
+
 async def test_prefixes_keep_bridges_apart(server: RedisServer) -> None:
     """Two prefixes in one database are two independent stores."""
     a, b = RedisStore(server.url(prefix="se:")), RedisStore(server.url(prefix="no:"))

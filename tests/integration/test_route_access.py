@@ -157,7 +157,7 @@ async def test_every_route_has_one_decision(client):
     assert set(decisions.NEEDS) - found == set(), "decisions without a route"
     for key, need in decisions.NEEDS.items():
         assert need.who in decisions.WHO, key
-        assert need.track in ("outage", "privacy", "target", "own", "-"), key
+        assert need.track in ("outage", "privacy", "target", "own", "-", "roles"), key
         assert need.what, key
 
 
@@ -300,12 +300,28 @@ async def test_auditors_read_the_audit_log_of_their_tracks(client, clock):
 
 
 async def test_a_live_stream_ends_when_its_session_ends_or_roles_change(client, clock):
-    """A person's live stream ends once they sign out, and once an admin changes their roles
-    through the API; the feed counts both."""
+    """A person's live stream ends once they sign out, and once an admin (a person with a
+    fresh code, in a browser of their own) changes their roles through the API; the feed
+    counts both."""
     app = client.server.app
     assert app is not None
     feed = app[FEED]
-    admin = {"Authorization": "Bearer test-token-for-admin"}
+    admin_browser = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+    base = str(client.make_url("/")).rstrip("/")
+    try:
+        await stream_ends(client, clock, feed, admin_browser, base)
+    finally:
+        await admin_browser.close()
+
+
+async def stream_ends(
+    client: TestClient[Any, Any],
+    clock: FakeClock,
+    feed: Any,
+    admin_browser: aiohttp.ClientSession,
+    base: str,
+) -> None:
+    admin = await sign_in(admin_browser, "admin", clock.now(), base=base)
     for end in ("sign-out", "roles"):
         person = await sign_in(client, "viewer", clock.now())
         ended = feed.ended
@@ -316,9 +332,10 @@ async def test_a_live_stream_ends_when_its_session_ends_or_roles_change(client, 
                 r = await client.post("/logout", headers=person, allow_redirects=False)
                 assert r.status == 303
             else:
-                body = {"roles": ["viewer", "viewer:privacy"]}
-                r = await client.patch("/api/v1/users/viewer", json=body, headers=admin)
-                assert r.status == 200, await r.text()
+                body = {"roles": ["viewer", "editor:outage"]}
+                url = base + "/api/v1/users/viewer"
+                async with admin_browser.patch(url, json=body, headers=admin) as r:
+                    assert r.status == 200, await r.text()
             rest = await asyncio.wait_for(stream.content.read(), 10)  # the stream's end
             assert b"event: changed" not in rest
         assert feed.ended == ended + 1

@@ -13,7 +13,7 @@ from builders import PASSWORD, TOTP_SECRET, add_user
 from fakes import FakeClock
 
 from bridge.core.access import LockoutPolicy
-from bridge.errors import BadInput
+from bridge.errors import BadInput, Conflict
 from bridge.people.directory import Directory
 from bridge.people.signin import FAILED
 from bridge.store import SqliteStore
@@ -127,3 +127,19 @@ async def test_every_password_step_costs_one_argon2_verification(
     assert await verifications("arne", PASSWORD) == (1, True, "")
     await directory.accounts.update("arne", "admin", disabled=True)
     assert await verifications("arne", PASSWORD) == (1, False, failed)
+
+
+async def test_a_change_checked_against_roles_that_changed_meanwhile_is_a_conflict(
+    directory: Directory,
+):
+    """An admin found allowed to change a person holding the roles they read (expect_grants)
+    changes nothing once another admin changed those roles: Conflict, password and TOTP kept."""
+    await directory.accounts.update("arne", "root", grants=["approver:privacy"])
+    before = await directory.accounts.get("arne")
+    with pytest.raises(Conflict, match="roles changed"):
+        await directory.accounts.update("arne", "ops", reset_totp=True, expect_grants=("approver",))
+    with pytest.raises(Conflict, match="roles changed"):
+        await directory.accounts.set_password(
+            "arne", "another long password", "ops", expect_grants=("approver",)
+        )
+    assert await directory.accounts.get("arne") == before

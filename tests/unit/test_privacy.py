@@ -3,6 +3,7 @@ deadline of docs/regulation.md §2-3 computed from the case and an injected ``no
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ import pytest
 
 from bridge.config import load_rule_sets
 from bridge.core import privacy, privacy_fields
-from bridge.core.drafts import Sender, draft_fields
+from bridge.core.drafts import DraftFields, Sender, draft_fields, field_texts
 from bridge.core.obligations import Obligation
 from bridge.errors import BadInput, Conflict
 
@@ -334,3 +335,98 @@ def test_a_case_opened_under_every_jurisdiction_says_so_until_a_person_sets_them
     assert privacy.from_dict(privacy.to_dict(opened)) == opened
     with pytest.raises(BadInput, match="nothing to change"):  # once set, the same is no change
         privacy.edit_case(confirmed, 3, {"jurisdictions": ("SE", "NO")}, "token:ops", NOW)
+
+
+# ---- an alert's words never reach subscribers unless a person chose them ---------------------
+ALERT_TEXT = "Unusual bulk export from crm-prod-02 by svc_batch, 41k rows"
+PERSONS_WORDS = "Någon har obehörigt hämtat ut kunduppgifter ur vårt kundregister."
+SUBSCRIBER_KINDS = ("subscriber_notice", "nkom_privacy_subscriber")
+OPERATOR = Sender("Exempel Nät AB", "556000-0000", "NOC", "+46 10 000 00 00", "noc@ex.net")
+
+
+def from_alert() -> privacy.PrivacyCase:
+    opened, _ = privacy.case_from_alert("fp-x", DETECTED, {"summary": ALERT_TEXT}, ("SE",), NOW)
+    return replace(opened, jurisdictions=("SE", "NO"))
+
+
+def drafted(kind: str, c: privacy.PrivacyCase) -> DraftFields:
+    return draft_fields(kind, privacy.document(c), OPERATOR, None, NOW)
+
+
+def test_a_case_s_description_is_the_alert_s_text_until_a_person_saves_it() -> None:
+    """An alert's case remembers that its description is the alert's text; editing another
+    field does not change that, saving the description does; a person's case has none."""
+    c = from_alert()
+    assert privacy.alert_texts(c) == ("description",)
+    other, _ = privacy.edit_case(c, 1, {"affected": 12}, "token:dpo", NOW)
+    assert privacy.alert_texts(other) == ("description",)
+    mine, _ = privacy.edit_case(other, 2, {"description": PERSONS_WORDS}, "token:dpo", NOW)
+    assert privacy.alert_texts(mine) == ()
+    assert privacy.alert_texts(case(description=ALERT_TEXT)) == ()
+    assert privacy.document(c)["alert_texts"] == ["description"]
+    assert privacy.document(mine)["alert_texts"] == []
+
+
+def test_saving_the_alert_s_description_unchanged_is_a_person_s_choice() -> None:
+    """A person who saves the alert's text as it is adopts it: a revision naming the field
+    (audited like any edit); saving it unchanged once more is nothing to change."""
+    c = from_alert()
+    adopted, events = privacy.edit_case(c, 1, {"description": ALERT_TEXT}, "token:dpo", NOW)
+    assert adopted.revision == 2 and adopted.description == ALERT_TEXT
+    assert adopted.history[-1].fields == ("description",)
+    assert adopted.history[-1].actor == "token:dpo"
+    assert events[0].detail["fields"] == ["description"]
+    assert privacy.alert_texts(adopted) == ()
+    with pytest.raises(BadInput, match="nothing to change"):
+        privacy.edit_case(adopted, 2, {"description": ALERT_TEXT}, "token:dpo", NOW)
+
+
+@pytest.mark.parametrize("kind", SUBSCRIBER_KINDS)
+def test_a_subscriber_notice_leaves_out_the_alert_s_text_as_a_field_to_complete(
+    kind: str,
+) -> None:
+    """While the description is the alert's text, "what happened" is left to complete with a
+    hint saying why; the alert's text is in none of the notice's fields."""
+    fields = drafted(kind, from_alert())
+    assert fields.fields["what_happened"].to_complete
+    assert "what_happened" in fields.to_complete()
+    assert all(ALERT_TEXT not in f.value for f in fields.fields.values())
+    hint = field_texts(kind)[1]["what_happened"]
+    assert "alert" in hint and "subscriber" in hint and ALERT_TEXT not in hint
+
+
+@pytest.mark.parametrize("kind", SUBSCRIBER_KINDS)
+def test_a_subscriber_notice_carries_the_words_a_person_saved(kind: str) -> None:
+    """Once a person saved the description (new words, or the alert's as they are), the notice
+    says it."""
+    c = from_alert()
+    mine, _ = privacy.edit_case(c, 1, {"description": PERSONS_WORDS}, "token:dpo", NOW)
+    assert drafted(kind, mine).fields["what_happened"].value == PERSONS_WORDS
+    adopted, _ = privacy.edit_case(c, 1, {"description": ALERT_TEXT}, "token:dpo", NOW)
+    assert drafted(kind, adopted).fields["what_happened"].value == ALERT_TEXT
+
+
+def test_a_person_s_text_in_one_language_goes_to_that_language_s_notice_only() -> None:
+    """A person's Swedish text (``texts.sv.description``) is the Swedish notice's; the Norwegian
+    notice, with only the alert's text to fall back on, still waits for a person."""
+    c = from_alert()
+    sv, _ = privacy.edit_case(
+        c, 1, {"texts": {"sv": {"description": PERSONS_WORDS}}}, "token:dpo", NOW
+    )
+    assert drafted("subscriber_notice", sv).fields["what_happened"].value == PERSONS_WORDS
+    assert drafted("nkom_privacy_subscriber", sv).fields["what_happened"].to_complete
+
+
+@pytest.mark.parametrize(
+    ("kind", "key"), [("privacy_initial", "summary"), ("nkom_privacy_varsel", "description")]
+)
+def test_a_regulator_report_starts_from_the_alert_s_text_saying_so_in_its_note_only(
+    kind: str, key: str
+) -> None:
+    """The reports to PTS and Nkom (technical readers, reviewed) keep the alert's text as a
+    starting point; the field's note says it is the alert's, the text does not."""
+    field = drafted(kind, from_alert()).fields[key]
+    assert field.value == ALERT_TEXT
+    assert "alert" in field.source
+    mine, _ = privacy.edit_case(from_alert(), 1, {"description": PERSONS_WORDS}, "p", NOW)
+    assert "alert" not in drafted(kind, mine).fields[key].source

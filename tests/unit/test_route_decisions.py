@@ -24,21 +24,48 @@ def test_unscoped_grants_reach_no_privacy_route() -> None:
     return or change privacy data is on the privacy track or the target's."""
     unscoped = [[r] for r in ("viewer", "editor", "approver", "admin", "auditor")]
     for key, need in decisions.NEEDS.items():
-        if need.track in ("privacy", "target", "own"):
+        if need.track in ("privacy", "target", "own", "roles"):
             for grants in unscoped:
                 assert not need.allows(grants, "privacy"), (key, grants)
         if "privacy" in key:
             assert need.track == "privacy", key
 
 
-def test_sending_routes_take_a_person_with_a_fresh_factor() -> None:
+def test_sending_and_managing_people_take_a_person_with_a_fresh_factor() -> None:
     """Approve, resolve (resend, mark sent), the exemption and the cybersecurity act's
-    declaration of significance are person+factor routes."""
-    sending = {k for k, n in decisions.NEEDS.items() if n.who == "person+factor"}
-    assert sending == {
+    declaration of significance are person+factor routes; so is every change to people and
+    API tokens (an API token with admin made a privacy token and a privacy approver it
+    controlled), which also takes admin on the tracks of the roles it touches."""
+    factor = {k for k, n in decisions.NEEDS.items() if n.who == "person+factor"}
+    people = {
+        "POST /api/v1/users",
+        "PATCH /api/v1/users/{name}",
+        "POST /api/v1/tokens",
+        "POST /api/v1/tokens/{id}/revoke",
+    }
+    assert factor == {
         "POST /api/v1/drafts/{id}/approve",
         "POST /api/v1/drafts/{id}/resolve",
         "POST /api/v1/privacy/cases/{id}/exemption",
         "POST /api/v1/incidents/{id}/declaration",
         "POST /api/v1/drafts/{id}/submission",
+        *people,
     }
+    assert {k for k, n in decisions.NEEDS.items() if n.track == "roles"} == people
+
+
+def test_a_change_to_people_needs_admin_on_every_track_it_touches() -> None:
+    """For a change to people or tokens: an outage admin (admin) manages outage roles only;
+    admin:all, or admin beside admin:privacy, both tracks; admin:outage or admin:privacy alone
+    call no such route."""
+    need = decisions.NEEDS["PATCH /api/v1/users/{name}"]
+    privacy = ["approver:privacy"]
+    assert decisions.unmanaged_tracks(need, ["admin"], ["viewer", "editor:outage"]) == []
+    assert decisions.unmanaged_tracks(need, ["admin"], privacy) == ["privacy"]
+    assert decisions.unmanaged_tracks(need, ["admin"], ["viewer:all"]) == ["privacy"]
+    assert decisions.unmanaged_tracks(need, ["admin:all"], ["viewer:all", *privacy]) == []
+    assert decisions.unmanaged_tracks(need, ["admin", "admin:privacy"], privacy) == []
+    assert decisions.unmanaged_tracks(need, ["admin:privacy"], privacy) == ["privacy"]
+    assert not decisions.allowed(need, ["admin:privacy"])
+    assert not decisions.allowed(need, ["admin:outage"])
+    assert decisions.allowed(need, ["admin"])

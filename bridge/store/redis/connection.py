@@ -47,6 +47,7 @@ from typing import Any, TypeVar
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bridge.core.store_url import redact
 from bridge.errors import StoreUnavailable, StoreUnsafe
@@ -66,6 +67,10 @@ from bridge.store.redis.url import parse_url
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+#: how long opening waits for the migration script's answer (seconds): it runs once, at an
+#: upgrade, and may read every stored record
+MIGRATION_TIMEOUT = 600.0
 
 
 class RedisConnection:
@@ -227,9 +232,29 @@ class RedisConnection:
             )
 
     async def _migrate(self) -> None:
-        result = await self._scripts["migrate"](
-            keys=[self._key("schema")], args=[str(SCHEMA_VERSION), self.prefix]
-        )
+        """Run the migration script, waiting up to :data:`MIGRATION_TIMEOUT` for its answer:
+        a step that reads every stored record (schema 12: about 3-5 s for 100 000 incidents,
+        docs/deployment.md "Upgrading") outlasts the socket timeout meant for one command,
+        and the script runs on in Redis when the client stops waiting."""
+        client = self._client
+        assert client is not None
+        pool = client.connection_pool
+        conn = await pool.get_connection()  # type: ignore[no-untyped-call]  # redis-py: untyped
+        try:
+            await conn.send_command(
+                "EVAL", bodies()["migrate"], 1, self._key("schema"), SCHEMA_VERSION, self.prefix
+            )
+            try:
+                result = await conn.read_response(timeout=MIGRATION_TIMEOUT)
+            except RedisTimeoutError as exc:
+                raise StoreUnavailable(
+                    "open",
+                    f"{self.url} (prefix {self.prefix!r}): the schema migration gave no answer "
+                    f"within {MIGRATION_TIMEOUT:.0f} s; Redis completes it on its own: start "
+                    "the bridge again once Redis answers other commands",
+                ) from exc
+        finally:
+            await pool.release(conn)
         if result[0] == "newer":
             raise StoreUnavailable(
                 "open",

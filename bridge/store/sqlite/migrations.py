@@ -22,6 +22,15 @@ the log's clock in ``meta`` (``audit_high``, the latest ``at`` appended; ``audit
 most an entry's ``at`` fell behind it, :func:`bridge.core.audit_search.lag_after`), computed
 here from the rows already stored (through ``julianday``, whose precision is some
 microseconds: a millisecond is added to any lag found) and by every append after.
+Schema 12 lists in each stored incident's document (``absorbed``) the incidents merged into it,
+directly or through a chain of merges, as each save has written it since
+(bridge/evaluation/persistence.py): a record last saved before has none, and recall
+(bridge/evaluation/recall.py) brings back only what the host lists. The lists are read from
+every record's ``merged_into`` (one pass over the table, following each chain through the
+primary key), a list already there is kept and added to (sorted by id), so applying it again
+changes nothing, and a host the store no longer holds (retention) is left out. The table of
+hosts it builds is temporary and gone at the end (docs/architecture.md: why at the upgrade
+and not at each recall).
 Timestamps are :func:`bridge.store.codec.ts` text, so columns compare and sort as the instants
 they name.
 """
@@ -159,6 +168,25 @@ MIGRATIONS: dict[int, str] = {
         FROM (SELECT MAX((julianday(high) - julianday(at)) * 86400000000.0) AS behind
               FROM (SELECT at, MAX(at) OVER (ORDER BY seq) AS high FROM audit))
         WHERE behind IS NOT NULL;
+    """,
+    12: """
+    CREATE TEMP TABLE listed_absorbed AS
+        WITH RECURSIVE leads(id, host) AS (
+            SELECT id, merged_into FROM incidents WHERE merged_into IS NOT NULL
+            UNION
+            SELECT leads.id, i.merged_into FROM leads JOIN incidents AS i ON i.id = leads.host
+            WHERE i.merged_into IS NOT NULL)
+        SELECT host, id FROM leads WHERE id <> host;
+    CREATE INDEX temp.listed_absorbed_host ON listed_absorbed(host, id);
+    UPDATE incidents SET document = json_set(document, '$.absorbed', json((
+        SELECT json_group_array(id) FROM (
+            SELECT id FROM listed_absorbed WHERE host = incidents.id
+            UNION
+            SELECT value FROM json_each(incidents.document, '$.absorbed')
+            WHERE type = 'text' AND json_type(incidents.document, '$.absorbed') = 'array'
+            ORDER BY 1))))
+        WHERE id IN (SELECT host FROM listed_absorbed) AND json_valid(document);
+    DROP TABLE temp.listed_absorbed;
     """,
 }
 

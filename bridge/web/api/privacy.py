@@ -117,6 +117,8 @@ def _detail(service: BridgeService, case: PrivacyCase) -> dict[str, Any]:
     return {
         **summary(case, obligations),
         "case": privacy.to_dict(case),
+        # the free-text fields still holding only an alert's words: kept from subscribers
+        "alert_texts": list(privacy.alert_texts(case)),
         "drafts": [draft_summary(d) for d in drafts],
     }
 

@@ -21,6 +21,7 @@ from store_kit import delivery, redis_prefix
 
 from bridge.core.audit_search import AuditFilter
 from bridge.store.interfaces import SCHEMA_VERSION, Store
+from bridge.store.record_codec import encode
 from bridge.store.records import (
     AuditEntry,
     DeliveryRecord,
@@ -493,3 +494,132 @@ async def test_redis_schema_11_indexes_the_audit_log_schema_10_stored(
         await _old_audit_is_searched(store)
     finally:
         await store.close()
+
+
+# ---- schema 12: what was merged into each stored incident, listed in it ----------------------
+#: the schema before stored hosts listed what was merged into them
+BEFORE_THE_LIST = 11
+#: a document as the bridge stores one (sorted keys when written): an empty array, a text with
+#: a quote, a bracket and a brace in it, a nested object, a non-ASCII name
+_DOC = {
+    "alert_count": 2,
+    "impact": {"by_service": {"mobile": 5000}, "current": 0, "peak": 5000},
+    "merged_into": None,
+    "stale_alerts": [],
+    "title": 'Heimdal "cell" ] } down',
+    "region": "Trøndelag",
+}
+
+
+def _merged(incident_id: str, into: str | None, **document: Any) -> IncidentRecord:
+    return IncidentRecord(
+        incident_id,
+        f"topo:{incident_id}",
+        T,
+        "closed",
+        [(f"fp-{incident_id}", T)],
+        into,
+        {**_DOC, "id": incident_id, "merged_into": into, **document},
+        settled_at=T + timedelta(hours=1),
+    )
+
+
+#: as a bridge of schema 11 stored them: A merged into B, B into C (a chain; no list in any);
+#: X and Y merged into H, whose record lists X only (written by a bridge that listed them, Y
+#: merged by one that did not); O merged into an incident the store no longer holds
+#: (retention); P stands alone
+_OLD_RECORDS = [
+    _merged("inc-a", "inc-b"),
+    _merged("inc-b", "inc-c"),
+    _merged("inc-c", None),
+    _merged("inc-h", None, absorbed=["inc-x"]),
+    _merged("inc-x", "inc-h"),
+    _merged("inc-y", "inc-h"),
+    _merged("inc-o", "inc-gone"),
+    _merged("inc-p", None),
+]
+#: what schema 12 lists in each (sorted by id; the others stay as they were)
+_LISTED = {"inc-b": ["inc-a"], "inc-c": ["inc-a", "inc-b"], "inc-h": ["inc-x", "inc-y"]}
+
+
+def _listed(record: IncidentRecord) -> IncidentRecord:
+    absorbed = _LISTED.get(record.id)
+    if absorbed is None:
+        return record
+    return replace(record, document={**record.document, "absorbed": absorbed})
+
+
+async def _old_hosts_list_what_was_merged(store: Store) -> None:
+    assert await store.schema_version() == SCHEMA_VERSION
+    for old in _OLD_RECORDS:
+        assert await store.get_incident(old.id) == _listed(old), old.id
+    assert await store.get_incident("inc-gone") is None
+
+
+async def test_sqlite_schema_12_lists_in_each_host_what_was_merged_into_it(
+    tmp_path: Path,
+) -> None:
+    """A store written before hosts listed the incidents merged into them gets the lists on
+    open (a chain listed in each incident it leads through, a list already there added to),
+    every other record as it was; the migration applied again changes nothing."""
+    path = tmp_path / "v11.sqlite3"
+    store = SqliteStore(f"sqlite:///{path}")
+    await store.open()
+    try:
+        await store.save_incidents(_OLD_RECORDS)
+    finally:
+        await store.close()
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(BEFORE_THE_LIST),))
+        before = dict(conn.execute("SELECT id, document FROM incidents").fetchall())
+    conn.close()
+    store = SqliteStore(f"sqlite:///{path}")
+    await store.open()
+    try:
+        await _old_hosts_list_what_was_merged(store)
+    finally:
+        await store.close()
+    conn = sqlite3.connect(path)
+    try:
+        after = dict(conn.execute("SELECT id, document FROM incidents").fetchall())
+        assert {i: t for i, t in after.items() if i not in _LISTED} == {
+            i: t for i, t in before.items() if i not in _LISTED
+        }  # byte for byte
+        with conn:
+            for statement in statements(MIGRATIONS[12]):
+                conn.execute(statement)
+        assert dict(conn.execute("SELECT id, document FROM incidents").fetchall()) == after
+    finally:
+        conn.close()
+
+
+async def test_redis_schema_12_lists_in_each_host_what_was_merged_into_it(
+    server: RedisServer, tmp_path: Path
+) -> None:
+    """As on SQLite; each record's text is the one the bridge writes for it (sorted keys),
+    byte for byte, and opening the store at schema 11 again changes nothing."""
+    prefix = redis_prefix(tmp_path)
+    store = RedisStore(server.url(prefix=prefix))
+    await store.open()
+    try:
+        await store.save_incidents(_OLD_RECORDS)
+    finally:
+        await store.close()
+    with _raw(server) as r:
+        r.set(prefix + "schema", str(BEFORE_THE_LIST))
+    store = RedisStore(server.url(prefix=prefix))
+    await store.open()
+    try:
+        await _old_hosts_list_what_was_merged(store)
+    finally:
+        await store.close()
+    with _raw(server) as r:
+        after = r.hgetall(prefix + "incidents")
+        assert after == {old.id: encode(_listed(old)) for old in _OLD_RECORDS}
+        r.set(prefix + "schema", str(BEFORE_THE_LIST))
+    store = RedisStore(server.url(prefix=prefix))
+    await store.open()
+    await store.close()
+    with _raw(server) as r:
+        assert r.hgetall(prefix + "incidents") == after

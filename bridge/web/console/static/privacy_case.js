@@ -50,6 +50,10 @@ function factsSection(d) {
     { id: "facts" },
     el("h2", {}, "Facts"),
     el("p", { class: "why" }, `Revision ${d.revision}. Times in your local time (${browserZone}).`),
+    // an alert's own words are kept from subscribers until a person saves "What happened"
+    (d.alert_texts || []).includes("description")
+      ? el("ul", { class: "warnings", id: "alert-text" }, el("li", {}, "⚠ “What happened” is still the alert's own text. The reports to PTS and Nkom start from it; the notices to subscribers leave it out until a person writes it here in plain words and saves it."))
+      : null,
     el(
       "form",
       { id: "facts-form", class: "facts", oninput: () => { dirty = true; }, onchange: () => { dirty = true; }, onsubmit: (e) => { e.preventDefault(); save(); } },

@@ -1,6 +1,9 @@
 // Users (admin): people who sign in and API tokens, managed through /api/v1/users and
 // /api/v1/tokens. One-time passwords and token secrets are shown once, here, and never again.
-import { api, ApiError, confirmDialog, el, fill, page, showError } from "./console.js";
+// Every change asks for an authenticator code (the same step-up as approving a notice), and a
+// person or token whose roles reach the privacy track is changed only by an admin of that track:
+// their buttons are disabled for others, with the reason (the API refuses anyway).
+import { api, ApiError, can, CODE_HINT, confirmWithCode, el, fill, page, showError } from "./console.js";
 
 const root = document.getElementById("users");
 const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
@@ -28,8 +31,8 @@ function roles(text) {
   return text.split(/[\s,]+/).map((r) => r.trim()).filter(Boolean);
 }
 
-async function act(question, yes, call, done) {
-  if (question && !(await confirmDialog(question, yes))) return;
+// a change: the answer shown, or the refusal; then the lists again
+async function run(call, done) {
   try {
     const answer = await call();
     say("notice", ...done(answer));
@@ -39,11 +42,35 @@ async function act(question, yes, call, done) {
   await load();
 }
 
-const patch = (name, body) => api(`/api/v1/users/${encodeURIComponent(name)}`, { method: "PATCH", body });
+// a change confirmed in a dialog that also takes the authenticator code (call gets { totp? })
+async function act(question, yes, call, done) {
+  const answer = await confirmWithCode(question, yes);
+  if (!answer) return;
+  await run(() => call(answer.totp ? { totp: answer.totp } : {}), done);
+}
+
+// the reason a row's changes are not this admin's to make, or null
+function outOfReach(tracks) {
+  return (tracks || []).includes("privacy") && !can("admin", "privacy") ? "privacy track: needs admin:all" : null;
+}
+
+function codeField(id) {
+  return [el("label", { for: id }, CODE_HINT), el("input", { id, inputmode: "numeric", autocomplete: "one-time-code", maxlength: "7", size: "8" })];
+}
+
+function codeOf(id) {
+  const value = document.getElementById(id).value.trim();
+  return value ? { totp: value } : {};
+}
+
+const patch = (name, body) => (code) => api(`/api/v1/users/${encodeURIComponent(name)}`, { method: "PATCH", body: { ...body, ...code } });
 const oneTime = (name) => (answer) => [`One-time password for ${name} (shown once; hand it over in person): `, el("code", { id: "one-time-password" }, answer.password)];
 
 function userRow(u) {
   const self = u.name === me;
+  const why = outOfReach(u.tracks);
+  const button = (label, question, body, done, extra = {}) =>
+    el("button", { type: "button", class: "quiet", disabled: Boolean(why) || Boolean(extra.disabled), title: why || extra.title || null, onclick: () => act(question, label, patch(u.name, body), done) }, label);
   return el(
     "tr",
     { dataset: { user: u.name } },
@@ -56,16 +83,19 @@ function userRow(u) {
       "td",
       { class: "row-actions" },
       u.disabled
-        ? el("button", { type: "button", class: "quiet", onclick: () => act(null, "", () => patch(u.name, { disabled: false }), () => [`${u.name} enabled.`]) }, "Enable")
-        : el("button", { type: "button", class: "quiet", disabled: self, title: self ? "you cannot disable yourself" : null, onclick: () => act(`Disable ${u.name}?`, "Disable", () => patch(u.name, { disabled: true }), () => [`${u.name} disabled; their sessions ended.`]) }, "Disable"),
-      locked(u) ? el("button", { type: "button", class: "quiet", onclick: () => act(null, "", () => patch(u.name, { unlock: true }), () => [`${u.name} unlocked.`]) }, "Unlock") : null,
-      el("button", { type: "button", class: "quiet", onclick: () => act(`Reset ${u.name}'s second factor?`, "Reset TOTP", () => patch(u.name, { reset_totp: true }), () => [`${u.name} enrols TOTP again at next sign-in.`]) }, "Reset TOTP"),
-      el("button", { type: "button", class: "quiet", onclick: () => act(`Give ${u.name} a new one-time password?`, "Reset password", () => patch(u.name, { reset_password: true }), oneTime(u.name)) }, "Reset password"),
+        ? button("Enable", `Enable ${u.name}?`, { disabled: false }, () => [`${u.name} enabled.`])
+        : button("Disable", `Disable ${u.name}?`, { disabled: true }, () => [`${u.name} disabled; their sessions ended.`], self ? { disabled: true, title: "you cannot disable yourself" } : {}),
+      locked(u) ? button("Unlock", `Unlock ${u.name}?`, { unlock: true }, () => [`${u.name} unlocked.`]) : null,
+      button("Reset TOTP", `Reset ${u.name}'s second factor?`, { reset_totp: true }, () => [`${u.name} enrols TOTP again at next sign-in.`]),
+      button("Reset password", `Give ${u.name} a new one-time password?`, { reset_password: true }, oneTime(u.name)),
+      why ? el("span", { class: "why" }, why) : null,
     ),
   );
 }
 
 function tokenRow(t) {
+  const why = outOfReach(t.tracks);
+  const revoke = (code) => api(`/api/v1/tokens/${encodeURIComponent(t.id)}/revoke`, { method: "POST", body: code });
   return el(
     "tr",
     { dataset: { token: t.id } },
@@ -75,7 +105,7 @@ function tokenRow(t) {
     el("td", {}, fmt(t.created_at)),
     el("td", {}, fmt(t.last_used_at)),
     el("td", {}, t.revoked_at ? `revoked ${fmt(t.revoked_at)}` : "live"),
-    el("td", {}, t.revoked_at ? null : el("button", { type: "button", class: "quiet", onclick: () => act(`Revoke token ${t.name}?`, "Revoke", () => api(`/api/v1/tokens/${encodeURIComponent(t.id)}/revoke`, { method: "POST", body: {} }), () => [`Token ${t.name} revoked.`]) }, "Revoke")),
+    el("td", {}, t.revoked_at ? null : el("button", { type: "button", class: "quiet", disabled: Boolean(why), title: why, onclick: () => act(`Revoke token ${t.name}?`, "Revoke", revoke, () => [`Token ${t.name} revoked.`]) }, "Revoke"), t.revoked_at || !why ? null : el("span", { class: "why" }, why)),
   );
 }
 
@@ -85,24 +115,26 @@ function addUserForm() {
   const grants = el("input", { id: "new-user-roles", required: true, placeholder: "viewer, editor, approver:outage …" });
   return el(
     "form",
-    { id: "add-user", class: "inline-form", onsubmit: (e) => { e.preventDefault(); act(null, "", () => api("/api/v1/users", { method: "POST", body: { name: name.value.trim(), display_name: display.value.trim(), roles: roles(grants.value) } }), oneTime(name.value.trim())); } },
+    { id: "add-user", class: "inline-form", onsubmit: (e) => { e.preventDefault(); run(() => api("/api/v1/users", { method: "POST", body: { name: name.value.trim(), display_name: display.value.trim(), roles: roles(grants.value), ...codeOf("new-user-totp") } }), oneTime(name.value.trim())); } },
     el("h3", {}, "Add a person"),
     el("label", { for: "new-user-name" }, "User name"), name,
     el("label", { for: "new-user-display" }, "Display name"), display,
     el("label", { for: "new-user-roles" }, "Roles"), grants,
+    ...codeField("new-user-totp"),
     el("div", { class: "actions" }, el("button", { type: "submit" }, "Add")),
   );
 }
 
 function addTokenForm() {
-  const name = el("input", { id: "new-token-name", required: true, autocomplete: "off" });
+  const name = el("input", { id: "new-token-name", required: true, autocomplete: "off", placeholder: "grafana-2 (a-z 0-9 . _ @ -; a new name per token)" });
   const grants = el("input", { id: "new-token-roles", required: true, placeholder: "viewer" });
   return el(
     "form",
-    { id: "add-token", class: "inline-form", onsubmit: (e) => { e.preventDefault(); act(null, "", () => api("/api/v1/tokens", { method: "POST", body: { name: name.value.trim(), roles: roles(grants.value) } }), (a) => [`Secret of token ${a.token.name} (shown once; store it now): `, el("code", { id: "token-secret" }, a.secret)]); } },
+    { id: "add-token", class: "inline-form", onsubmit: (e) => { e.preventDefault(); run(() => api("/api/v1/tokens", { method: "POST", body: { name: name.value.trim(), roles: roles(grants.value), ...codeOf("new-token-totp") } }), (a) => [`Secret of token ${a.token.name} (shown once; store it now): `, el("code", { id: "token-secret" }, a.secret)]); } },
     el("h3", {}, "Create an API token"),
     el("label", { for: "new-token-name" }, "Name"), name,
     el("label", { for: "new-token-roles" }, "Roles"), grants,
+    ...codeField("new-token-totp"),
     el("div", { class: "actions" }, el("button", { type: "submit" }, "Create")),
   );
 }
