@@ -757,7 +757,7 @@ class BridgeService:
         the incident's jurisdictions (:func:`bridge.core.awareness.applicable`), or it was
         merged into another (declare on that one: it stands by this one's declaration too)."""
 
-        async def record(incident: Incident, absorbed: list[str]) -> None:
+        async def record(incident: Incident, absorbed: list[str]) -> bool:
             cyber = [rs for rs in self.evaluator.engine.rule_sets if rs.track == "cyber"]
             if not cyber:
                 raise Conflict(
@@ -772,7 +772,7 @@ class BridgeService:
                 raise awareness.cannot_apply(
                     incident_id, cyber, incident.jurisdictions, incident.started_at
                 )
-            await self.declarations.declare(
+            return await self.declarations.declare(
                 incident_id,
                 significant,
                 aware_at,
@@ -781,6 +781,7 @@ class BridgeService:
                 attest or {},
                 absorbed,
                 incident.jurisdictions,
+                self._began(incident, absorbed),
             )
 
         return await self._record_on(incident_id, "declare on", record)
@@ -801,7 +802,7 @@ class BridgeService:
         store; Conflict when no enabled rule set owes that kind, none that does can apply to
         the incident's jurisdictions, or it was merged into another."""
 
-        async def record(incident: Incident, absorbed: list[str]) -> None:
+        async def record(incident: Incident, absorbed: list[str]) -> bool:
             listing = [rs for rs in self.evaluator.engine.rule_sets if kind in rs.obligations]
             if not listing:
                 raise Conflict(
@@ -815,7 +816,7 @@ class BridgeService:
                 raise awareness.cannot_apply(
                     incident_id, listing, incident.jurisdictions, incident.started_at
                 )
-            await self.declarations.request_report(
+            return await self.declarations.request_report(
                 incident_id,
                 kind,
                 received_at,
@@ -824,6 +825,7 @@ class BridgeService:
                 actor,
                 absorbed,
                 incident.jurisdictions,
+                self._began(incident, absorbed),
             )
 
         return await self._record_on(incident_id, "record the request on", record)
@@ -832,7 +834,7 @@ class BridgeService:
         self,
         incident_id: str,
         what: str,
-        record: Callable[[Incident, list[str]], Awaitable[None]],
+        record: Callable[[Incident, list[str]], Awaitable[bool]],
     ) -> dict[str, Any] | None:
         """What a person records on an incident (a declaration, a regulator's request):
         ``record`` checks and writes it, given the incident and those merged into it; then
@@ -840,9 +842,10 @@ class BridgeService:
         brought back first (:meth:`_recall`) and kept (:meth:`Sweeper.keeping
         <bridge.evaluation.sweeper.Sweeper.keeping>`) until the record makes it owe. A refusal
         (whatever ``record`` raises: nothing was recorded) changes nothing: what was brought
-        back for it leaves memory at once, unwritten (:meth:`_recall_done`). None: no such
-        incident in memory or the store; Conflict for one merged into another (``what``, on
-        that one)."""
+        back for it leaves memory at once, unwritten (:meth:`_recall_done`); so does the same
+        act again (``record`` answers False: nothing written), answered with the incident as
+        it stands. None: no such incident in memory or the store; Conflict for one merged into
+        another (``what``, on that one)."""
         await self.catch_up()
         if incident_id not in self.engine.incidents and not await self._recall(incident_id, what):
             return None
@@ -852,15 +855,26 @@ class BridgeService:
                 incident = self.engine.incidents.get(incident_id)
                 if incident is None:
                     return None
-                await record(incident, self._acted_on(incident, what))
-                recorded = True
+                recorded = await record(incident, self._acted_on(incident, what))
             finally:
                 self._recall_done(incident_id, recorded)
+        if not recorded:  # the same again: nothing changed
+            return await self.read_incident(incident_id, details=False)
         self.cases.declared([incident_id])
         self.drafting.mark_changed([incident_id])
         with contextlib.suppress(StoreUnavailable):
             await self.flush()
         return self.get_incident(incident_id, details=False)  # for the HTTP answer
+
+    def _began(self, incident: Incident, absorbed: Sequence[str]) -> datetime | None:
+        """When the incident began, with those merged into it (``absorbed``): the earliest
+        start (:func:`bridge.core.awareness.check_began`)."""
+        starts = [
+            i.started_at
+            for i in (incident, *(self.engine.incidents.get(a) for a in absorbed))
+            if i is not None and i.started_at is not None
+        ]
+        return min(starts) if starts else None
 
     def _acted_on(self, incident: Incident, what: str) -> list[str]:
         """The incidents merged into ``incident``, which a person declares on or records a

@@ -7,14 +7,33 @@ Contract:
   declaration of significance gives the ``aware`` event (:func:`events`) that starts the act's
   clocks (:func:`bridge.core.obligations.cyber_owed`).
 - The awareness instant defaults to the moment of declaring; an earlier one may be entered
-  (the person knew before the bridge was told), never one after ``now``. A declaration that
-  the incident is not significant names its reason and carries no awareness instant.
+  (the person knew before the bridge was told), never one after ``now`` nor one before the
+  minute the incident began (``began``: its start as its reports state it, minutes shown;
+  see :func:`check_began`). A declaration that the incident is not significant names its
+  reason (:func:`~bridge.core.person_text.clean_text`, at most :data:`MAX_REASON`
+  characters) and carries no awareness instant.
 - Once declared significant the clocks run: a later declaration may move the awareness
-  instant earlier (a correction), never later, and cannot make it not significant (a report a
-  person decides not to send is rejected on its draft, with the reason, as any other).
+  instant earlier (a correction), never later (no one can push the act's deadlines out: the
+  409 says how to correct a time typed too early in the reports instead), and cannot make it
+  not significant (a report a person decides not to send is rejected on its draft, with the
+  reason, as any other).
+- The same declaration again by the same person (a double click, a client's retry: the same
+  decision and reason, the awareness instant omitted or the one recorded, no jurisdiction the
+  record lacks) changes nothing: :func:`declare` answers the record as it stands and no audit
+  event (None).
 - A regulator may ask for a report with a deadline it sets (:data:`REQUESTABLE`):
-  :func:`request_report` records the request (received, deadline, the regulator's reference)
-  and the latest request's deadline per kind is that kind's deadline event. The CSIRT asks for
+  :func:`request_report` records the request (received, deadline, the regulator's reference:
+  one line of at most :data:`~bridge.core.person_text.MAX_REFERENCE` characters, no control
+  or bidirectional characters, :func:`~bridge.core.person_text.clean_text`; received neither
+  in the future nor before the minute the incident began; the deadline after its receipt)
+  and the latest request's deadline per kind is that kind's deadline event. A request is the
+  same as one the record (with those merged into it) holds when kind, reference and deadline
+  are equal and so is ``received_at`` if given (omitted, it defaults to ``now``, which a
+  retry a second later would not match): nothing is recorded, no audit event (None). A
+  request naming the reference of one of the record's own (same kind, non-empty) with
+  another deadline or receipt is that request changed (the regulator moved its deadline):
+  it replaces it, as the latest, its receipt kept unless given, and the audit event says
+  what it replaced (``replaced``). Any other request is one more. The CSIRT asks for
   an intermediate report (2 kap. 7 §, ``csirt_deadline``) of a declared-significant incident
   only; Nkom may ask for a hendelsesrapport (``nkom_deadline``) after any incident, reportable
   or not, open or closed: an incident no one declared then has a record with ``significant``
@@ -51,10 +70,13 @@ from bridge.core.obligations import (
     if_declared,
     in_force,
 )
+from bridge.core.person_text import MAX_REFERENCE, clean_text
 from bridge.core.rules import RuleSet
 from bridge.errors import BadInput, Conflict
 
 AWARE = "aware"
+#: the longest reason a person gives for a declaration (as for merges, splits, overrides)
+MAX_REASON = 1000
 HENDELSESRAPPORT = "nkom_hendelsesrapport"
 NKOM_DEADLINE = "nkom_deadline"
 #: The reports a regulator asks for, each with its deadline event (the default deadline rules of
@@ -107,15 +129,28 @@ def declare(
     now: datetime,
     others: Sequence[Declaration] = (),
     jurisdictions: Sequence[str] = (),
-) -> tuple[Declaration, AuditEvent]:
+    began: datetime | None = None,
+) -> tuple[Declaration, AuditEvent | None]:
     """The next declaration of ``incident_id`` (see the module contract): BadInput names the
     bad field, Conflict says why a declaration of significance cannot be undone or delayed.
     ``others``: the records of the incidents merged into this one (checked against together
-    with its own); ``jurisdictions``: the incident's now."""
-    reason = reason.strip()
+    with its own); ``jurisdictions``: the incident's now; ``began``: when it began (None:
+    not known). No audit event (None): the same declaration again, the record as it stands."""
+    reason = clean_text(reason, "reason", MAX_REASON, one_line=False)
     standing = combine(previous, others)
     if aware_at is not None and aware_at.utcoffset() is None:
         raise BadInput("aware_at", "expected a time with its offset (e.g. 2026-11-23T10:05:00Z)")
+    if (
+        previous is not None
+        and standing is not None
+        and previous.significant is significant
+        and standing.significant is significant
+        and previous.by == actor
+        and previous.reason == reason
+        and (aware_at is None or aware_at == previous.aware_at)
+        and set(jurisdictions) <= set(previous.jurisdictions)
+    ):
+        return previous, None  # the same declaration again: nothing changes
     if not significant:
         if aware_at is not None:
             raise BadInput("aware_at", "only a significant incident has an awareness instant")
@@ -132,12 +167,17 @@ def declare(
         aware_at = now if aware_at is None else aware_at
         if aware_at > now:
             raise BadInput("aware_at", "the awareness instant cannot be in the future")
+        check_began(aware_at, began, "aware_at", "awareness of an incident cannot precede it")
         before = standing.aware_at if standing is not None and standing.significant else None
         if standing is not None and before is not None and aware_at > before:
             raise Conflict(
                 f"incident {incident_id}",
                 f"it was declared significant{_on(standing, incident_id)} with awareness at "
-                f"{_iso(before)}; the awareness instant may be moved earlier, never later",
+                f"{_iso(before)}; the awareness instant may be moved earlier, never later (no "
+                "one can push the act's deadlines out). If that time was typed too early, its "
+                "deadlines stand: correct the time the CSIRT is told in each report's draft "
+                "still to send (its field aware_at, 'Tidpunkt då vi fick kännedom'), saying "
+                "why",
             )
     kept = previous.jurisdictions if previous is not None and previous.significant else ()
     declaration = Declaration(
@@ -168,62 +208,114 @@ def declare(
     return declaration, event
 
 
+def check_began(at: datetime, began: datetime | None, field: str, why: str) -> None:
+    """BadInput naming ``field`` when ``at`` lies before the minute the incident began
+    (``began``; None: not known, nothing to check). ``began`` is the incident's start as its
+    reports state it (to the minute): the earliest start of its alerts (when monitoring saw
+    the condition begin, not when the alert reached the bridge: one that arrives late with an
+    earlier start moves it earlier), or the start a person entered for an incident opened by
+    hand, and the earliest of the incidents merged into it. A time before it contradicts the
+    report itself, and is in practice a typo (a year, a month, a day off)."""
+    if began is not None and at < began.replace(second=0, microsecond=0):
+        raise BadInput(
+            field,
+            f"{_iso(at)} is before the incident began ({_iso(began)}): {why}; check the date "
+            "and time",
+        )
+
+
+def same_request(
+    held: ReportRequest,
+    kind: str,
+    reference: str,
+    deadline: datetime,
+    received_at: datetime | None,
+) -> bool:
+    """Whether a request of ``kind`` with ``reference`` and ``deadline`` received at
+    ``received_at`` (None: not given) is ``held`` again (see the module contract)."""
+    return (
+        held.kind == kind
+        and held.reference == reference
+        and held.deadline == deadline
+        and (received_at is None or held.received_at == received_at)
+    )
+
+
 def request_report(
     declaration: Declaration | None,
     incident_id: str,
     kind: str,
-    received_at: datetime,
+    received_at: datetime | None,
     deadline: datetime,
     reference: str,
     actor: str,
     now: datetime,
     others: Sequence[Declaration] = (),
     jurisdictions: Sequence[str] = (),
-) -> tuple[Declaration, AuditEvent]:
-    """Record a regulator's request for a report of ``kind`` (see the module contract):
-    BadInput names the bad field; Conflict for the CSIRT's intermediate report of an incident
-    not declared significant (``others``: the records of the incidents merged into it count
-    too). ``jurisdictions``: the incident's now, kept with the request."""
+    began: datetime | None = None,
+) -> tuple[Declaration | None, AuditEvent | None]:
+    """Record a regulator's request for a report of ``kind`` received at ``received_at``
+    (None: now) (see the module contract): BadInput names the bad field; Conflict for the
+    CSIRT's intermediate report of an incident not declared significant (``others``: the
+    records of the incidents merged into it count too). ``jurisdictions``: the incident's now,
+    kept with the request; ``began``: when it began (None: not known). No audit event (None):
+    the same request again, the record as it stands (``declaration``) written by no one."""
     if kind not in REQUESTABLE:
         raise BadInput("kind", f"expected one of {', '.join(REQUESTABLE)}, got {kind!r}")
+    reference = clean_text(reference, "reference", MAX_REFERENCE, one_line=True)
+    for name, value in (("received_at", received_at), ("deadline", deadline)):
+        if value is not None and value.utcoffset() is None:
+            raise BadInput(name, "expected a time with its offset (e.g. 2026-11-23T10:05:00Z)")
+    received = now if received_at is None else received_at
+    if received > now:
+        raise BadInput("received_at", "the request cannot be received in the future")
+    check_began(
+        received, began, "received_at", "a regulator asks about an incident once it happened"
+    )
     standing = combine(declaration, others)
     if REQUESTABLE[kind][1] and (standing is None or not standing.significant):
         raise Conflict(
             f"incident {incident_id}",
             "it is not declared significant: the CSIRT asks for reports of significant incidents",
         )
-    reference = reference.strip()
-    if any(c in reference for c in "\r\n"):
-        raise BadInput("reference", "expected a single line")
-    for name, value in (("received_at", received_at), ("deadline", deadline)):
-        if value.utcoffset() is None:
-            raise BadInput(name, "expected a time with its offset (e.g. 2026-11-23T10:05:00Z)")
-    if received_at > now:
-        raise BadInput("received_at", "the request cannot be received in the future")
-    if deadline <= received_at:
+    held = () if standing is None else standing.requests
+    if any(same_request(r, kind, reference, deadline, received_at) for r in held):
+        return declaration, None  # the same request again: nothing changes
+    own = () if declaration is None else declaration.requests
+    named = [r for r in own if reference and r.kind == kind and r.reference == reference]
+    replaced = named[-1] if named else None
+    if replaced is not None and received_at is None:
+        received = replaced.received_at  # the regulator moved the deadline of that request
+    if deadline <= received:
         raise BadInput("deadline", "the deadline must be after the request was received")
     request = ReportRequest(
-        received_at, deadline, reference, actor, now, kind, tuple(sorted(jurisdictions))
+        received, deadline, reference, actor, now, kind, tuple(sorted(jurisdictions))
     )
     before = declaration or Declaration(incident_id, None, None, "", actor, now, 0)
     changed = replace(
         before,
         revision=before.revision + 1,
-        requests=(*before.requests, request),
+        requests=(*(r for r in before.requests if r is not replaced), request),
     )
+    detail: dict[str, Any] = {
+        "kind": kind,
+        "received_at": received.isoformat(),
+        "deadline": deadline.isoformat(),
+        "reference": reference,
+        "revision": changed.revision,
+        "jurisdictions": list(jurisdictions),
+    }
+    if replaced is not None:
+        detail["replaced"] = {
+            "received_at": replaced.received_at.isoformat(),
+            "deadline": replaced.deadline.isoformat(),
+        }
     event = AuditEvent(
         at=now,
         actor=actor,
         action="incident.report_requested",
         target=f"incident:{incident_id}",
-        detail={
-            "kind": kind,
-            "received_at": received_at.isoformat(),
-            "deadline": deadline.isoformat(),
-            "reference": reference,
-            "revision": changed.revision,
-            "jurisdictions": list(jurisdictions),
-        },
+        detail=detail,
     )
     return changed, event
 

@@ -26,8 +26,12 @@ Contract:
   collide on the store's revision check instead of creating two.
 - A new version is made by a person's edit, or by :func:`refresh` when the incident's facts
   (the prefilled values, :func:`facts_of`) changed; a refresh keeps every field a person
-  edited. An approved draft whose facts changed before it was handed to the outbox becomes
-  ``held``: it is never sent stale; a person approves the new version.
+  edited. What a person writes goes to the regulator as written: an edit holding a control
+  character (but line feed, carriage return and tab in a field of several lines) or a
+  bidirectional control is a BadInput naming ``fields.KEY``
+  (:func:`bridge.core.person_text.refused`). An approved draft whose facts changed before it
+  was handed to the outbox becomes ``held``: it is never sent stale; a person approves the
+  new version.
 - Approval names the version it approves; it is refused unless that version is the latest one
   and the draft's facts are the incident's current facts, and unless every field still to
   complete is named in ``send_unknown``: the regulator then reads the language's "not yet
@@ -38,7 +42,9 @@ Contract:
   ``in_doubt`` and waits for a person: it is never re-sent silently.
 - Each draft has a submission ``channel``: ``email`` (the outbox sends the approved version) or
   ``portal`` (the regulator's web portal: a person submits the approved version there and
-  records it, :func:`record_submission`, with when and the portal's case or receipt id; the
+  records it, :func:`record_submission`, with when and the portal's case or receipt id (one
+  line of at most :data:`~bridge.core.person_text.MAX_REFERENCE` characters, no control or
+  bidirectional characters: Nkom's hendelsesrapport lists it); the
   draft is ``sent`` at that instant, and only then is its deadline met), or ``internal``: a
   report owed to no regulator (its law was repealed before the incident began,
   :mod:`bridge.core.repeal`) and no internal address configured; approving it keeps it
@@ -53,7 +59,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from bridge.core import addresses
+from bridge.core import addresses, person_text
 from bridge.core.drafts import (
     DEFAULT_RECIPIENTS,
     LANGUAGES,
@@ -64,6 +70,7 @@ from bridge.core.drafts import (
     regulator_of,
     with_values,
 )
+from bridge.core.person_text import MAX_REFERENCE, clean_text
 from bridge.errors import BadInput, Conflict
 
 # ---- states -------------------------------------------------------------------------------
@@ -93,6 +100,9 @@ BRIDGE = "bridge"  # the actor name of automatic transitions
 
 #: Fields that end up in a mail header (To, Subject, the attachment's file name): one line only.
 SINGLE_LINE = ("recipient", "reference")
+#: The control characters a field of several lines keeps (a client's CRLF line ends too);
+#: any other, and a bidirectional control, is refused (:mod:`bridge.core.person_text`).
+TEXT_KEEPS = "\n\r\t"
 
 #: An event the engine's deadline rules use, recorded when a draft of a kind is sent.
 SENT_EVENTS = {
@@ -456,6 +466,9 @@ def edit(
             c in value for c in "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
         ):
             raise BadInput(f"fields.{key}", "expected a single line: line breaks are not allowed")
+        refused = person_text.refused(value, "" if key in SINGLE_LINE else TEXT_KEEPS, False)
+        if refused is not None:  # it goes to the regulator as written
+            raise BadInput(f"fields.{key}", person_text.problem(refused))
     if "recipient" in changes:
         _check_repealed_recipient(draft, fields, changes["recipient"])
         check_recipients(changes["recipient"])
@@ -643,11 +656,9 @@ def record_submission(
             f"it is {draft.state}; only an approved draft is submitted (approve the latest "
             "version first)",
         )
-    reference = reference.strip()
+    reference = clean_text(reference, "reference", MAX_REFERENCE, one_line=True)
     if not reference:
         raise BadInput("reference", "the portal's case or receipt id is required")
-    if any(c in reference for c in "\r\n"):
-        raise BadInput("reference", "expected a single line")
     if submitted_at.utcoffset() is None:
         raise BadInput("submitted_at", "expected a time with its offset")
     if submitted_at > now:

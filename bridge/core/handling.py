@@ -19,7 +19,6 @@ Contract:
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +27,7 @@ from typing import Any
 
 from bridge.core.alerts import AlertEpisode, format_time
 from bridge.core.casework import AuditEvent
+from bridge.core.person_text import clean_text
 from bridge.errors import BadInput
 
 MAX_TITLE = 120
@@ -51,23 +51,6 @@ def view(doc: Document) -> View:
     return View(
         doc.get("title"), doc.get("acknowledged"), doc.get("assignee"), list(doc.get("notes", []))
     )
-
-
-def clean_text(text: object, field: str, most: int, one_line: bool) -> str:
-    """Text a person wrote, as kept: stripped, at most ``most`` characters, no control or
-    format characters (lines and tabs allowed unless ``one_line``); else BadInput naming
-    ``field``."""
-    if not isinstance(text, str):
-        raise BadInput(field, f"expected text, got {type(text).__name__}")
-    text = text.strip()
-    bad = [
-        c for c in text if unicodedata.category(c) in ("Cc", "Cf") and (one_line or c not in "\n\t")
-    ]
-    if bad:
-        raise BadInput(field, f"control character U+{ord(bad[0]):04X} is not allowed")
-    if len(text) > most:
-        raise BadInput(field, f"at most {most} characters, got {len(text)}")
-    return text
 
 
 def incident_event(

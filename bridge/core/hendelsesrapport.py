@@ -14,10 +14,11 @@ Contract:
   the duration from loss to restored service, the notices sent (every one the bridge sent for
   the incident, to authorities and to subscribers: when, which, to whom, how, from the
   incident's sent drafts as the audit records them), the time of the normal state, Nkom's
-  request (received, deadline, Nkom's reference) and the contact. The measures, the technical
-  damage, the lessons learned and what the bridge cannot know (:data:`PERSON`: notices to
-  customers and other providers sent outside the bridge) are never prefilled: a person writes
-  them, or names them in ``send_unknown`` at approval (Nkom then reads "Ikke kjent ennå").
+  requests (received, deadline, Nkom's reference; one per reference) and the contact. The
+  measures, the technical damage, the lessons learned and what the bridge cannot know
+  (:data:`PERSON`: notices to customers and other providers sent outside the bridge) are never
+  prefilled: a person writes them, or names them in ``send_unknown`` at approval (Nkom then
+  reads "Ikke kjent ennå").
 - Which institutions the societally important users are is left to a person too (the
   inventory flags an element as societally important without naming whom it serves), except
   when the incident's impact reached no such element (the impact itself, not whether a
@@ -271,16 +272,27 @@ def _request(doc: Mapping[str, Any], when: Callable[[datetime], str]) -> tuple[s
     """Nkom's requests: each one's receipt, deadline and Nkom's reference, oldest first. One
     incident can carry several (Nkom asked again; incidents merged into it were asked about
     under their own references): the report answers every one of them, so Nkom's case
-    handler finds the reference they filed it under."""
+    handler finds the reference they filed it under. Records of one reference are one
+    request (a retry recorded twice, a deadline Nkom moved, as records written before the
+    bridge merged them hold): received when first recorded, due by the latest recorded
+    deadline."""
     found: list[tuple[datetime, datetime, str]] = []
+    named: dict[str, int] = {}  # reference → its place in found
     for r in doc.get("report_requests") or ():
         if r.get("kind") != KIND:
             continue
         received, deadline = read_time(r.get("received_at")), read_time(r.get("deadline"))
         if received is None or deadline is None:
             continue
-        asked = (received, deadline, str(r.get("reference") or "").strip())
+        reference = str(r.get("reference") or "").strip()
+        if reference in named:
+            first = found[named[reference]][0]
+            found[named[reference]] = (min(first, received), deadline, reference)
+            continue
+        asked = (received, deadline, reference)
         if asked not in found:
+            if reference:
+                named[reference] = len(found)
             found.append(asked)
     if not found:
         return None

@@ -38,10 +38,11 @@ from typing import Any
 from bridge.core import instants
 from bridge.core.alerts import format_time, parse_time, read_time
 from bridge.core.casework import AuditEvent
-from bridge.core.handling import clean_text, incident_event
+from bridge.core.handling import incident_event
 from bridge.core.impact import Interval
 from bridge.core.manual import FUTURE_SLACK, ManualImpact, parse_impact
 from bridge.core.mapping import OUTAGE, Target, region_jurisdiction
+from bridge.core.person_text import clean_text
 from bridge.core.topology import FLAGS, Vector
 from bridge.errors import BadInput
 

@@ -7,6 +7,8 @@ Contract:
   service × region × connections (0 to :data:`~bridge.core.mapping.MAX_CONNECTIONS`) with
   optional flags, and/or inventory elements) and raises
   :class:`~bridge.errors.BadInput` naming the first bad field; nothing is written on a bad field.
+  Its texts reach notices as typed: no control or bidirectional characters (the description
+  may hold line ends and tabs).
 - :func:`manual_delivery` turns it into one delivery of alert episodes, one per impact and one
   per element, all carrying the correlation's incident label set to the incident's reference,
   so they form one incident (key ``label:<reference>``); impacts are self-described alerts
@@ -29,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bridge.core import instants
+from bridge.core import instants, person_text
 from bridge.core.alerts import AlertEpisode, Delivery, parse_time, read_time
 from bridge.core.mapping import MAX_CONNECTIONS, MappingRules
 from bridge.core.topology import FLAGS
@@ -67,13 +69,21 @@ class ManualIncident:
     elements: tuple[str, ...]
 
 
-def _text(body: Mapping[str, Any], name: str, limit: int, required: bool = False) -> str:
+def _text(
+    body: Mapping[str, Any], name: str, limit: int, required: bool = False, lines: bool = False
+) -> str:
+    """What a person typed in ``name``: stripped, at most ``limit`` characters, no control
+    or bidirectional characters (``lines``: line ends and tabs allowed; the text becomes an
+    alert's annotation that notices quote: :func:`bridge.core.person_text.refused`)."""
     value = body.get(name, "")
     if value is None:
         value = ""
     if not isinstance(value, str):
         raise BadInput(name, f"expected text, got {type(value).__name__}")
     value = value.strip()
+    found = person_text.refused(value, "\n\r\t" if lines else "", formats=not lines)
+    if found is not None:
+        raise BadInput(name, person_text.problem(found))
     if required and not value:
         raise BadInput(name, "required")
     if len(value) > limit:
@@ -128,7 +138,7 @@ def parse_manual(
 ) -> ManualIncident:
     """See the module contract (``services``: the inventory's; empty: any)."""
     title = _text(body, "title", TITLE_MAX, required=True)
-    description = _text(body, "description", DESCRIPTION_MAX)
+    description = _text(body, "description", DESCRIPTION_MAX, lines=True)
     started_at = parse_time(body.get("started_at"), "started_at")
     if started_at is None:
         raise BadInput("started_at", "required")

@@ -11,7 +11,8 @@ Contract:
   :class:`~bridge.errors.BadInput` naming the field / :class:`~bridge.errors.Conflict` when the
   change is based on an older revision. The store writes it with a revision check. A
   person's free text (:func:`parse_values`, an exemption's comment) may hold line breaks and
-  tabs but no other C0 control character (nor a lone surrogate): BadInput naming the field. An
+  tabs but no other control character (C0, DEL, C1), no bidirectional control, no lone
+  surrogate: BadInput naming the field. An
   alert's annotations are kept as sent (the webhook drops no alert for its text).
 - A case remembers, through its revisions, which free-text fields still hold only what an
   alert wrote (:func:`alert_texts`: set by the revision an alert opened it with, and by no
@@ -42,13 +43,12 @@ Contract:
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 
-from bridge.core import instants
+from bridge.core import instants, person_text
 from bridge.core.casework import AuditEvent
 from bridge.core.obligations import Obligation, obligation
 from bridge.core.rules import RuleSet
@@ -140,23 +140,18 @@ class PrivacyCase:
 
 
 # ---- editable fields: name → parser (value from JSON → stored value) ------------------------
-#: what a person's text may not hold: C0 control characters but tab, line feed and carriage
-#: return, and lone surrogates (the store cannot write those; a spreadsheet cannot hold either)
-_REFUSED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+#: the control characters a person's text keeps (:func:`bridge.core.person_text.refused`
+#: refuses any other, bidirectional controls and lone surrogates: the store cannot write
+#: those, a spreadsheet cannot hold control characters, and the notices quote the text)
+_KEPT = "\t\n\r"
 
 
 def _text(name: str, value: object) -> str:
     if not isinstance(value, str):
         raise BadInput(name, f"expected text, got {type(value).__name__}")
-    refused = _REFUSED.search(value)
+    refused = person_text.refused(value, _KEPT, formats=False)
     if refused is not None:  # the problem names the character, never the text around it
-        code = ord(refused.group())
-        what = "lone surrogate" if code >= 0xD800 else "control character"
-        raise BadInput(
-            name,
-            f"{what} U+{code:04X} (character {refused.start() + 1}) is not allowed; "
-            "line breaks and tabs are",
-        )
+        raise BadInput(name, f"{person_text.problem(refused)}; line breaks and tabs are")
     return value.strip()
 
 

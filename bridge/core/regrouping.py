@@ -26,8 +26,9 @@ from typing import Any
 from bridge.core.alerts import format_time, parse_time
 from bridge.core.casework import AuditEvent
 from bridge.core.covering import Bond
-from bridge.core.handling import clean_text, incident_event
+from bridge.core.handling import incident_event
 from bridge.core.incidents import EpisodeKey
+from bridge.core.person_text import clean_text
 from bridge.errors import BadInput
 
 MAX_REASON = 1000
@@ -39,7 +40,7 @@ Document = dict[str, Any]
 
 def clean_reason(reason: object) -> str:
     """Why, as kept: required, at most :data:`MAX_REASON` characters, no control characters
-    but lines and tabs (:func:`bridge.core.handling.clean_text`); else BadInput naming
+    but lines and tabs (:func:`bridge.core.person_text.clean_text`); else BadInput naming
     ``reason``."""
     if not isinstance(reason, str):
         raise BadInput("reason", "required: say why (text)")

@@ -10,6 +10,8 @@ Contract:
   replica's) and answers the incidents whose declaration changed, so their clocks follow.
 - :meth:`Declarations.request_report` records a regulator's request for a report the same
   way (the CSIRT's intermediate report, Nkom's hendelsesrapport).
+- The same declaration or request again (a double click, a client's retry) writes nothing
+  and both answer False (:mod:`bridge.core.awareness` says what "the same" is).
 - The engine learns of a declaration as of what notices say: the ``aware`` event and the
   requested reports' deadlines, merged by
   :class:`bridge.cases.CaseRouter` into the events it passes on.
@@ -78,10 +80,12 @@ class Declarations:
         attest: Mapping[str, str] | None = None,
         absorbed: Sequence[str] = (),
         jurisdictions: Sequence[str] = (),
-    ) -> Declaration:
+        began: datetime | None = None,
+    ) -> bool:
         """Record a person's declaration (see the module contract); ``attest``: what the audit
         entry records about the person's second factor; ``absorbed``: the incidents merged into
-        this one (their records count); ``jurisdictions``: the incident's now."""
+        this one (their records count); ``jurisdictions``: the incident's now; ``began``: when
+        it began. False: the same declaration again, nothing written."""
         now = self.now()
         stored = await self.store.get_declaration(incident_id)
         previous = None if stored is None else awareness.from_document(stored.document)
@@ -95,8 +99,12 @@ class Declarations:
             now,
             self.others(absorbed),
             jurisdictions,
+            began,
         )
-        return await self._write(incident_id, stored, declaration, event, attest)
+        if event is None:
+            return False
+        await self._write(incident_id, stored, declaration, event, attest)
+        return True
 
     async def request_report(
         self,
@@ -108,9 +116,11 @@ class Declarations:
         actor: str,
         absorbed: Sequence[str] = (),
         jurisdictions: Sequence[str] = (),
-    ) -> Declaration:
+        began: datetime | None = None,
+    ) -> bool:
         """Record a regulator's request for a report of ``kind`` (received now by default);
-        ``absorbed`` and ``jurisdictions`` as :meth:`declare`."""
+        ``absorbed``, ``jurisdictions`` and ``began`` as :meth:`declare`. False: the same
+        request again (:func:`bridge.core.awareness.request_report`), nothing written."""
         now = self.now()
         stored = await self.store.get_declaration(incident_id)
         previous = None if stored is None else awareness.from_document(stored.document)
@@ -118,15 +128,19 @@ class Declarations:
             previous,
             incident_id,
             kind,
-            received_at or now,
+            received_at,
             deadline,
             reference,
             actor,
             now,
             self.others(absorbed),
             jurisdictions,
+            began,
         )
-        return await self._write(incident_id, stored, declaration, event, None)
+        if declaration is None or event is None:
+            return False
+        await self._write(incident_id, stored, declaration, event, None)
+        return True
 
     async def _write(
         self,

@@ -124,7 +124,7 @@ async def test_a_person_merges_a_declared_incident_into_one_declared_not_signifi
 ) -> None:
     client = await client_for(cyber_config(tmp_path))
     declared = await hospital_cell_down(client, clock)
-    aware = clock.now() - timedelta(minutes=30)
+    aware = clock.now() - timedelta(minutes=2)  # the cell went down a minute before
     r = await declare(client, clock, declared, significant=True, aware_at=rfc3339(aware))
     assert r.status == 200, await r.text()
     warning = (await cyber_drafts(client, declared))["se_cyber_early_warning"]

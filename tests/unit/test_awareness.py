@@ -191,3 +191,177 @@ def test_the_jurisdictions_a_declaration_was_made_in_are_kept() -> None:
         found, INC, True, NOW - timedelta(hours=1), "", "bo", NOW, (), ["NO"]
     )
     assert again.jurisdictions == ("NO", "SE")  # once declared in Sweden, it stands
+
+
+BEGAN = datetime(2026, 11, 23, 9, 57, 37, tzinfo=UTC)  # seconds past the minute, as monitoring's
+NKOM = "nkom_hendelsesrapport"
+
+
+def test_awareness_before_the_minute_the_incident_began_is_refused() -> None:
+    """The audit's typo (2020 for 2026) made the act's deadlines overdue for good; awareness of
+    an incident cannot precede it. The minute it began (as its reports show it) is taken."""
+    for typed in (datetime(2020, 1, 1, tzinfo=UTC), BEGAN.replace(second=0) - timedelta(seconds=1)):
+        with pytest.raises(BadInput) as err:
+            awareness.declare(None, INC, True, typed, "", "anna", NOW, began=BEGAN)
+        assert err.value.field == "aware_at"
+        assert "before the incident began (2026-11-23T09:57:37+00:00)" in str(err.value)
+    found, _ = awareness.declare(
+        None, INC, True, BEGAN.replace(second=0), "", "anna", NOW, began=BEGAN
+    )
+    assert found.aware_at == BEGAN.replace(second=0)
+    # a start not known: nothing to check against
+    found, _ = awareness.declare(None, INC, True, datetime(2020, 1, 1, tzinfo=UTC), "", "anna", NOW)
+    assert found.aware_at == datetime(2020, 1, 1, tzinfo=UTC)
+
+
+def test_a_time_typed_too_early_cannot_be_moved_later_and_the_answer_says_what_to_do() -> None:
+    found, _ = awareness.declare(None, INC, True, BEGAN, "", "anna", NOW, began=BEGAN)
+    with pytest.raises(Conflict) as err:
+        awareness.declare(found, INC, True, NOW, "", "anna", NOW, began=BEGAN)
+    said = str(err.value)
+    assert "may be moved earlier, never later" in said
+    assert "field aware_at" in said and "draft" in said
+
+
+def test_the_same_declaration_again_by_the_same_person_changes_nothing() -> None:
+    """A double click (awareness omitted: now, a second later) or a retry with the awareness
+    recorded: no event, the record as it stands. Anything else is checked as a declaration."""
+    found, _ = awareness.declare(None, INC, True, None, "", "anna", NOW, (), ["SE"])
+    for aware in (None, NOW):
+        again, event = awareness.declare(
+            found, INC, True, aware, "", "anna", NOW + timedelta(seconds=1), (), ["SE"]
+        )
+        assert again is found and event is None
+    with pytest.raises(Conflict):  # another person: a declaration of its own, refused
+        awareness.declare(found, INC, True, None, "", "bo", NOW + timedelta(seconds=1))
+    _, event = awareness.declare(  # a jurisdiction the record lacks: recorded
+        found, INC, True, None, "", "anna", NOW, (), ["NO", "SE"]
+    )
+    assert event is not None
+    no, _ = awareness.declare(None, INC, False, None, "Planerat arbete", "anna", NOW)
+    again, event = awareness.declare(no, INC, False, None, " Planerat arbete ", "anna", NOW)
+    assert again is no and event is None
+    _, event = awareness.declare(no, INC, False, None, "Strömavbrott", "anna", NOW)
+    assert event is not None
+
+
+def test_a_reason_is_clean_text() -> None:
+    for reason, named in (
+        ("Planerat\x1b[31m", "U+001B"),
+        ("a\u202eb", "U+202E"),
+        ("x" * 1001, "1000"),
+    ):
+        with pytest.raises(BadInput) as err:
+            awareness.declare(None, INC, False, None, reason, "anna", NOW)
+        assert err.value.field == "reason" and named in str(err.value)
+
+
+def test_a_request_received_before_the_incident_began_is_refused() -> None:
+    deadline = NOW + timedelta(days=14)
+    with pytest.raises(BadInput) as err:
+        awareness.request_report(
+            None, INC, NKOM, datetime(2020, 1, 1, tzinfo=UTC), deadline, "", "eva", NOW, began=BEGAN
+        )
+    assert err.value.field == "received_at" and "before the incident began" in str(err.value)
+    asked, _ = awareness.request_report(
+        None, INC, NKOM, BEGAN.replace(second=0), deadline, "", "eva", NOW, began=BEGAN
+    )
+    assert asked is not None and asked.requests[0].received_at == BEGAN.replace(second=0)
+
+
+@pytest.mark.parametrize(
+    ("reference", "named"),
+    [
+        ("ref\x00\x1b[31m", "U+0000"),
+        ("ref\x1b[31m", "U+001B"),
+        ("re\x85f", "U+0085"),
+        ("re\x7ff", "U+007F"),
+        ("2026/\u202e9990", "U+202E"),
+        ("2026/\u20690999", "U+2069"),
+        ("2026/\u200b0999", "U+200B"),
+        ("a\nb", "U+000A"),
+        ("re\ud800f", "U+D800"),
+        ("x" * 101, "at most 100 characters, got 101"),
+        ("x" * 5000, "at most 100 characters, got 5000"),
+    ],
+)
+def test_a_reference_is_one_short_line_a_regulator_can_read(reference: str, named: str) -> None:
+    with pytest.raises(BadInput) as err:
+        awareness.request_report(
+            None, INC, NKOM, NOW, NOW + timedelta(days=1), reference, "eva", NOW
+        )
+    assert err.value.field == "reference" and named in str(err.value)
+    assert reference not in str(err.value)  # the character named, never the text echoed
+
+
+def test_a_reference_is_kept_stripped_up_to_100_characters() -> None:
+    for typed, kept in (
+        (" 2026/0999\t", "2026/0999"),
+        ("x" * 100, "x" * 100),
+        ("Sak 2026/0999", "Sak 2026/0999"),
+    ):
+        asked, _ = awareness.request_report(
+            None, INC, NKOM, NOW, NOW + timedelta(days=1), typed, "eva", NOW
+        )
+        assert asked is not None and asked.requests[0].reference == kept
+
+
+def test_the_same_request_again_changes_nothing() -> None:
+    """The audit's case: the same request three times (no received_at, each its own now) was
+    recorded three times. The same kind, reference and deadline is the same request; a given
+    received_at must match too. A request recorded on an incident merged into this one counts."""
+    deadline = NOW + timedelta(days=14)
+    asked, _ = awareness.request_report(None, INC, NKOM, None, deadline, "2026/0999", "eva", NOW)
+    assert asked is not None
+    for received in (None, NOW):
+        again, event = awareness.request_report(
+            asked, INC, NKOM, received, deadline, " 2026/0999 ", "bo", NOW + timedelta(seconds=1)
+        )
+        assert again is asked and event is None
+    # long after the deadline passed, the same request without received_at is still the same
+    again, event = awareness.request_report(
+        asked, INC, NKOM, None, deadline, "2026/0999", "eva", deadline + timedelta(days=5)
+    )
+    assert again is asked and event is None
+    # on a host, a request its merged-in incident holds
+    host, event = awareness.request_report(
+        None, "inc-host", NKOM, None, deadline, "2026/0999", "eva", NOW, [asked]
+    )
+    assert host is None and event is None
+
+
+def test_nkom_moving_a_deadline_replaces_the_request_of_that_reference() -> None:
+    """The same reference with another deadline (or receipt) is that request changed: it
+    replaces it, as the latest (its deadline is the kind's), its receipt kept unless given;
+    the event says what it replaced. Another reference, or none, is another request."""
+    first, moved = NOW + timedelta(days=14), NOW + timedelta(days=21)
+    asked, _ = awareness.request_report(None, INC, NKOM, None, first, "2026/0999", "eva", NOW)
+    other, _ = awareness.request_report(asked, INC, NKOM, None, first, "2026/1234", "eva", NOW)
+    later = NOW + timedelta(days=2)
+    changed, event = awareness.request_report(
+        other, INC, NKOM, None, moved, "2026/0999", "bo", later
+    )
+    assert changed is not None and event is not None
+    assert [(r.reference, r.received_at, r.deadline) for r in changed.requests] == [
+        ("2026/1234", NOW, first),
+        ("2026/0999", NOW, moved),
+    ]
+    assert awareness.events(changed)["nkom_deadline"] == moved
+    assert event.detail["replaced"] == {
+        "received_at": NOW.isoformat(),
+        "deadline": first.isoformat(),
+    }
+    # its receipt corrected, given
+    fixed, event = awareness.request_report(
+        changed, INC, NKOM, later, moved, "2026/0999", "bo", later
+    )
+    assert fixed is not None and event is not None
+    assert [r.received_at for r in fixed.requests if r.reference == "2026/0999"] == [later]
+    # without a reference nothing says which request it is: another deadline is another request
+    blank, _ = awareness.request_report(None, INC, NKOM, None, first, "", "eva", NOW)
+    more, event = awareness.request_report(blank, INC, NKOM, None, moved, "", "eva", later)
+    assert more is not None and event is not None and len(more.requests) == 2
+    # a moved deadline still comes after the request's receipt
+    with pytest.raises(BadInput) as err:
+        awareness.request_report(asked, INC, NKOM, None, NOW, "2026/0999", "eva", later)
+    assert err.value.field == "deadline"

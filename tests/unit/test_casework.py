@@ -4,6 +4,7 @@ delivery outcomes, obligations' progress and significant changes for Nkom update
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -235,6 +236,33 @@ def test_edits_of_header_fields_refuse_line_breaks_and_non_addresses(key: str, v
         cw.edit(draft, 1, {key: value}, fields, "ann", NOW, render)
     ok, _ = cw.edit(draft, 1, {"recipient": "a@pts.se, b@pts.se"}, fields, "ann", NOW, render)
     assert ok.latest.recipient == "a@pts.se, b@pts.se"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "named"),
+    [
+        ("cause_preliminary", "Fiberbrudd\x1b[31m", "U+001B"),
+        ("cause_preliminary", "Fiberbrudd\x00", "U+0000"),
+        ("cause_preliminary", "Fiberbrudd\x85", "U+0085"),
+        ("cause_preliminary", "Fiber\u202ebrudd", "U+202E"),
+        ("cause_preliminary", "Fiber\u2067brudd", "U+2067"),
+        ("cause_preliminary", "Fiber\ud800brudd", "U+D800"),
+        ("reference", "R-1\x1b", "U+001B"),
+    ],
+)
+def test_edits_refuse_control_and_bidirectional_characters(
+    key: str, value: str, named: str
+) -> None:
+    """What a person writes goes to the regulator as written: a field of several lines keeps
+    line ends (a client's CRLF too) and tabs, and a soft hyphen or zero-width space pasted
+    from a word processor; no other control character, no bidirectional control."""
+    draft = opened("pts_initial")
+    fields = CTX.fields(draft.kind, doc(), NOW)
+    with pytest.raises(BadInput, match=rf"fields\.{key}: .*{re.escape(named)}"):
+        cw.edit(draft, 1, {key: value}, fields, "ann", NOW, render)
+    text = "Fiberbrudd.\r\n\tGrave\u00adarbeid\u200b ved Heimdal."
+    ok, _ = cw.edit(draft, 1, {"cause_preliminary": text}, fields, "ann", NOW, render)
+    assert ok.latest.fields["cause_preliminary"] == text
 
 
 def test_an_approved_draft_whose_message_cannot_be_built_fails_for_a_person() -> None:

@@ -391,3 +391,23 @@ def test_every_request_nkom_sent_is_answered_with_its_reference_oldest_first() -
         "08.12.2026 kl. 10.00 norsk tid (Nkoms referanse: 2026/1); mottatt 25.11.2026 kl. "
         "08.42 norsk tid, med frist 13.12.2026 kl. 08.42 norsk tid (Nkoms referanse: 2026/7)."
     )
+
+
+def test_records_of_one_reference_are_one_request() -> None:
+    """The audit's case: a request retried (recorded three times, each received at its own
+    now) told Nkom it had sent two requests under one reference. Records of one reference, as
+    stored before the bridge merged them (a retry, a deadline Nkom moved), are one request:
+    received when first recorded, due by the latest recorded deadline."""
+    first = awareness.requests_document(asked(NOW + timedelta(days=14)))[0]
+    retried = {**first, "received_at": (NOW + timedelta(seconds=1)).isoformat()}
+    moved = {
+        **first,
+        "received_at": (NOW + timedelta(days=1)).isoformat(),
+        "deadline": (NOW + timedelta(days=21)).isoformat(),
+    }
+    doc = incident(report_requests=[first, retried, moved])
+    value = draft_fields(KIND, doc, OPERATOR, None, NOW, sent=SENT).fields["request"].value
+    assert value == (
+        "Anmodningen ble mottatt 24.11.2026 kl. 10.00 norsk tid, med frist 15.12.2026 kl. "
+        "10.00 norsk tid. Nkoms referanse: 2026/1."
+    )

@@ -63,6 +63,11 @@ def body(**changes: Any) -> dict[str, Any]:
         ({"elements": ["nowhere"]}, "elements[0]"),
         ({"colour": "red"}, "colour"),
         ({"started_at": "0001-01-02T00:00:00Z"}, "started_at"),  # before 2000: a typo
+        # what is typed reaches notices as typed (the alerts' summary and description)
+        ({"title": "Fiberbrudd\x1b[31m"}, "title"),
+        ({"title": "Fiberbrudd \u202eved Heimdal"}, "title"),
+        ({"description": "Gravearbeid\x00"}, "description"),
+        ({"description": "Gravearbeid \x85ved Heimdal"}, "description"),
     ],
 )
 def test_a_bad_field_is_named(changes: dict[str, Any], field: str) -> None:
@@ -136,3 +141,8 @@ def test_ending_resolves_only_the_alerts_made_by_hand() -> None:
     assert {(ep.status, ep.ends_at) for ep in closed.episodes} == {("resolved", at(20))}
     assert closed.episodes[0].starts_at == at(0)
     assert at(20) - closed.episodes[0].starts_at == timedelta(minutes=20)
+
+
+def test_a_description_keeps_its_lines_and_tabs() -> None:
+    found = parse_manual(body(description="Gravearbeid.\r\n\tKabel kuttet."), at(1), ELEMENTS)
+    assert found.description == "Gravearbeid.\r\n\tKabel kuttet."

@@ -66,6 +66,11 @@ def test_bad_submissions_are_refused_naming_the_field() -> None:
     for at, ref, field in (
         (later, "", "reference"),
         (later, "a\nb", "reference"),
+        # Nkom's hendelsesrapport lists the receipt: one short line a regulator can read
+        (later, "CP\x1b[31m", "reference"),
+        (later, "CP-\u202e24", "reference"),
+        (later, "CP-\x8542", "reference"),
+        (later, "C" * 101, "reference"),
         (later + timedelta(minutes=1), "CP", "submitted_at"),  # in the future
         (NOW - timedelta(minutes=1), "CP", "submitted_at"),  # before the approval
         (datetime(2026, 11, 23, 12, 30), "CP", "submitted_at"),  # noqa: DTZ001 no offset

@@ -250,12 +250,19 @@ def test_texts_per_language_are_checked_by_language_and_field() -> None:
         privacy.parse_values({"texts": {"nb": {"affected": "12"}}}, NOW)
 
 
-@pytest.mark.parametrize("bad", ["\x00", "\x08", "\x0b", "\x0c", "\x0e", "\x1b", "\x1f", "\ud800"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        *("\x00", "\x08", "\x0b", "\x0c", "\x0e", "\x1b", "\x1f", "\ud800"),
+        *("\x7f", "\x85", "\x9b", "\u202a", "\u202e", "\u2066", "\u2069"),  # DEL, C1, bidi
+    ],
+)
 def test_a_persons_text_refuses_control_characters_naming_the_field_not_the_text(
     bad: str,
 ) -> None:
-    """Free text from a person may hold line breaks and tabs, no other C0 control character
-    (nor a lone surrogate); the BadInput names the field and the character, not the text."""
+    """Free text from a person may hold line breaks and tabs, no other control character (C0,
+    DEL, C1), bidirectional control or lone surrogate; the BadInput names the field and the
+    character, not the text."""
     ok = privacy.parse_values({"description": " a\r\nb\tc\n "}, NOW)
     assert ok == {"description": "a\r\nb\tc"}
     for body, field in (

@@ -32,10 +32,13 @@ ISO time with its offset, defaults to now and may be earlier, never later), or t
 (``significant: false`` with a ``reason``). It takes a signed-in approver with a fresh TOTP
 code: the declaration starts (or waives) statutory clocks, a legal decision of record that
 automation (an API token) must not make. Bad input is a 400 naming the field and changes
-nothing; undoing a declaration of significance, or moving its awareness later, is a 409 (the
-declarations of incidents merged into it count: it stands by them, bridge/cases.py), and so is a
-declaration on an incident merged into another (naming it) or on one none of whose
-jurisdictions a cybersecurity rule set is of (naming them; nothing recorded). Any stored
+nothing (an ``aware_at`` before the minute the incident began too:
+:func:`bridge.core.awareness.check_began`); the same declaration again by the same person is
+answered with the incident as it stands, nothing recorded; undoing a declaration of
+significance, or moving its awareness later, is a 409 (the declarations of incidents merged
+into it count: it stands by them, bridge/cases.py), and so is a declaration on an incident
+merged into another (naming it) or on one none of whose jurisdictions a cybersecurity rule
+set is of (naming them; nothing recorded). Any stored
 incident may be declared, however long ago it closed (the early warning is due from awareness,
 which may come long after the outage): one that left memory is brought back first
 (:mod:`bridge.evaluation.recall`); 404 only for an incident the store does not hold.
@@ -43,7 +46,12 @@ which may come long after the outage): one that left memory is brought back firs
 ``POST /api/v1/incidents/{id}/report-requests`` records that a regulator asked for a report
 (``kind``: ``se_cyber_intermediate``, the default, or ``nkom_hendelsesrapport``; the
 ``deadline`` it set, ``received_at`` default now, its ``reference``): the report is then owed
-by that deadline and drafted. The CSIRT's intermediate report needs a declared-significant
+by that deadline and drafted (a ``reference`` is one line of at most 100 characters without
+control or bidirectional characters, ``received_at`` not before the minute the incident
+began: else a 400 naming it, nothing recorded; the same request again is answered with the
+incident as it stands, nothing recorded; the same reference with another deadline updates
+that request: :func:`bridge.core.awareness.request_report`). The answer's ``drafts`` are the
+incident's, finished ones too. The CSIRT's intermediate report needs a declared-significant
 incident (409 otherwise); Nkom may ask for a hendelsesrapport after any stored incident,
 reportable or not, open or closed (one that left memory is brought back first:
 :mod:`bridge.evaluation.recall`). A kind no enabled rule set lists is a 409, as is
@@ -257,7 +265,7 @@ async def declare(request: web.Request) -> web.Response:
     )
     if doc is None:
         raise web.HTTPNotFound(text=f"no incident {incident_id!r}")
-    doc["drafts"] = [summary(d) for d in service.desk.select(incident=incident_id)]
+    doc["drafts"] = [summary(d) for d in await service.desk.listed(incident=incident_id)]
     return web.json_response(documents.answered(doc))
 
 
@@ -287,5 +295,5 @@ async def request_report(request: web.Request) -> web.Response:
     )
     if doc is None:
         raise web.HTTPNotFound(text=f"no incident {incident_id!r}")
-    doc["drafts"] = [summary(d) for d in service.desk.select(incident=incident_id)]
+    doc["drafts"] = [summary(d) for d in await service.desk.listed(incident=incident_id)]
     return web.json_response(documents.answered(doc))
