@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+import redis
 import yaml
 from aiohttp.test_utils import TestClient
 from builders import REPO, write_config
@@ -535,3 +536,25 @@ async def test_the_redis_manifest_passes_the_bridges_durability_check(tmp_path):
         store = RedisStore(f"redis://:{password}@127.0.0.1:{server.port}/0")
         await store.open()  # raises ConfigError naming any unsafe setting
         await store.close()
+
+
+def test_the_redis_manifest_refuses_writes_before_its_container_is_killed(tmp_path):
+    """redis.yaml's Redis, run by a real redis-server, has a ``maxmemory`` (with ``noeviction``
+    it refuses writes past it, and the bridge answers 503) of at most half its container's
+    memory limit (the rest for an AOF rewrite's fork and an upgrade's peak; see
+    docs/replicas-and-redis.md, Sizing Redis). Without one it grows until the limit kills it."""
+    (statefulset,) = [d for d in k8s("redis.yaml") if d["kind"] == "StatefulSet"]
+    (container,) = statefulset["spec"]["template"]["spec"]["containers"]
+    args = list(container["args"])
+    args[args.index("--dir") + 1] = str(tmp_path)
+    args[args.index("--requirepass") + 1] = "pw"
+    units = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30}
+    limit = container["resources"]["limits"]["memory"]
+    limit_bytes = int(limit[:-2]) * units[limit[-2:]]
+    with RedisServer(tmp_path, settings=args) as server:
+        client = redis.Redis(host="127.0.0.1", port=server.port, password="pw")
+        try:
+            maxmemory = int(client.config_get("maxmemory")["maxmemory"])
+        finally:
+            client.close()
+    assert 0 < maxmemory <= limit_bytes // 2
