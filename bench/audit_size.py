@@ -19,7 +19,8 @@ For each store, in the same run:
    ``audit:at``, ``audit:actor:*``, ``audit:incident:*``, ``audit:clock``). The rows are the
    ones today's code wrote, which schema 10's code wrote alike. Its size is measured again
    (what the indexes add).
-4. **Start** the bridge on it: today's code migrates at open, before it listens. The time to
+4. **Start** the bridge on it: today's code migrates at open (schema 11, and any later step:
+   schema 12 has no incidents to read here), before it listens. The time to
    ``/readyz`` 200, how long nothing answered on the port, and, when the process exits instead,
    its last log line. On Redis: the migration script's own duration (``SLOWLOG``), the longest
    another client waited for a ``PING`` meanwhile and the ``BUSY`` replies it got (Redis runs
@@ -50,7 +51,7 @@ from bench.bodies import redis_server_module
 from bench.inventory import generate, write_csv
 from bench.soak import _config
 from bench.webhook import Server
-from bridge.store.interfaces import Store
+from bridge.store.interfaces import SCHEMA_VERSION, Store
 from bridge.store.record_codec import AUDIT_BESIDE, encode
 from bridge.store.redis import RedisStore
 from bridge.store.sqlite import SqliteStore
@@ -184,7 +185,7 @@ async def bench_sqlite(n: int, root: Path, csv: Path, base: int) -> dict[str, An
     _progress(f"  written in {fill_s:.0f} s")
     today = sqlite_sizes(path)
     plain = await start_bridge(workdir, config)
-    _progress("  " + _started("start at schema 11", plain))
+    _progress("  " + _started(f"start at schema {SCHEMA_VERSION}", plain))
     if plain["server"] is not None:
         plain["server"].stop()
     sqlite_to_schema_10(path)
@@ -364,7 +365,7 @@ async def bench_redis(n: int, root: Path, csv: Path, base: int) -> dict[str, Any
         families = redis_families(client)
         aof = aof_bytes(server.folder)
         plain = await start_bridge(workdir, config)
-        _progress("  " + _started("start at schema 11", plain))
+        _progress("  " + _started(f"start at schema {SCHEMA_VERSION}", plain))
         if plain["server"] is not None:
             plain["server"].stop()
         redis_to_schema_10(client)
@@ -380,7 +381,7 @@ async def bench_redis(n: int, root: Path, csv: Path, base: int) -> dict[str, Any
         _progress("  " + _started("start migrating", upgrade))
         again: dict[str, Any] | None = None
         if upgrade["server"] is None:
-            waited = wait_schema(client, "11")
+            waited = wait_schema(client, str(SCHEMA_VERSION))
             _progress(f"  the migration script finished {waited:.1f} s after the bridge gave up")
             again = await start_bridge(workdir, config)
             _progress("  " + _started("started again", again))
@@ -441,7 +442,7 @@ def report(res: dict[str, Any]) -> str:
     lines.append(_row("BASELINE: the entries' own JSON", base, n, base))
     if res["store"] == "sqlite":
         sizes, old = res["sizes"], res["sizes_schema_10"]
-        lines.append(_row("the file (today, schema 11)", sizes["(file)"], n, base))
+        lines.append(_row(f"the file (today, schema {SCHEMA_VERSION})", sizes["(file)"], n, base))
         audit = ("audit", "audit_target", "audit_at", "audit_actor")
         for name in audit:
             lines.append(_row(f"  dbstat {name}", sizes.get(name, 0), n, base))
@@ -479,7 +480,7 @@ def report(res: dict[str, Any]) -> str:
         )
     lines.append(
         "  "
-        + _started("BASELINE start at schema 11 (nothing to migrate)", res["start"])
+        + _started(f"BASELINE start at schema {SCHEMA_VERSION} (nothing to migrate)", res["start"])
         + "\n  "
         + _started("start on the schema-10 store (migrating)", res["upgrade"])
     )
