@@ -28,6 +28,7 @@ from redis_server import RedisServer
 from bridge.config import load_config
 from bridge.errors import ConfigError
 from bridge.store.redis import RedisStore
+from bridge.store.redis.connection import MIGRATION_TIMEOUT
 from bridge.web.app import create_app
 
 DEPLOY = REPO / "deploy"
@@ -558,3 +559,18 @@ def test_the_redis_manifest_refuses_writes_before_its_container_is_killed(tmp_pa
         finally:
             client.close()
     assert 0 < maxmemory <= limit_bytes // 2
+
+
+def test_kubernetes_lets_a_migrating_start_finish_before_liveness_restarts_it():
+    """The bridge listens only once the store is open, and opening a Redis store that migrates
+    waits up to MIGRATION_TIMEOUT for the script (schema 11 indexing 10^6 audit entries: about
+    a minute, docs/deployment.md). The Deployment's startup probe covers that wait, so the
+    liveness probe (three failures 10 s apart) cannot restart the pod in the middle of it."""
+    (deployment,) = [d for d in k8s("deployment.yaml") if d["kind"] == "Deployment"]
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    startup = container.get("startupProbe")
+    assert startup is not None, "no startupProbe: liveness restarts a start after about 30 s"
+    assert startup["httpGet"]["path"] == "/healthz"
+    delay = startup.get("initialDelaySeconds", 0)
+    grace = delay + startup.get("periodSeconds", 10) * startup.get("failureThreshold", 3)
+    assert grace >= MIGRATION_TIMEOUT
