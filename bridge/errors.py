@@ -38,6 +38,17 @@ class TooLarge(BadInput):
         self.limit = limit
 
 
+class NameTaken(BadInput):
+    """A name that one live record holds alone (an API token's) is held by another: ``holder``
+    is that record's id. Nothing was written; another name is needed, a retry does not help
+    (400 naming ``field``)."""
+
+    def __init__(self, field: str, name: str, holder: str, problem: str) -> None:
+        super().__init__(field, problem)
+        self.name = name
+        self.holder = holder
+
+
 class StoreUnavailable(BridgeError):
     """The store could not complete an operation; nothing was acknowledged. Retry later."""
 

@@ -415,11 +415,13 @@ class BridgeService:
         try:  # a store rolled back after notices left would send them again: not served
             await self.outbox.not_rolled_back()
             # a stored token beside a configured one with its secret or name: not served
-            clashing = tokens.clashes(
-                self.loaded.config.auth, await self.store.list_tokens(), self.loaded.origin
-            )
+            stored = await self.store.list_tokens()
+            clashing = tokens.clashes(self.loaded.config.auth, stored, self.loaded.origin)
             if clashing:
                 raise ConfigError(clashing)
+            # live tokens sharing a name from before the store refused it: kept, said
+            for shared in tokens.shared_names(stored):
+                log.warning("%s", shared)
         except (StoreRolledBack, ConfigError):
             await self.store.close()
             raise

@@ -18,11 +18,15 @@ authenticates no one.
 
 A stored token's name is the audit's actor (``token:NAME``), so it follows the user-name
 pattern (:data:`bridge.people.rules.NAME`: lower-case letters, digits, ``.``, ``_``, ``@``,
-``-``; no control, format or look-alike characters) and no two live stored tokens share one:
-at any moment one live token carries a name, so an audit entry's actor and time name one token.
-Rotating a token means a new token under a new name, then revoking the old one. Two
-simultaneous ``add_token`` calls under one new name are not serialised by the store: each reads
-the live names before it writes (see docs/security.md).
+``-``; no control, format or look-alike characters) and no two live stored tokens share one, in
+any case (:func:`bridge.store.records.token_name_key`): at any moment one live token carries a
+name, so an audit entry's actor and time name one token. Rotating a token means a new token
+under a new name, then revoking the old one. :meth:`Tokens.check_new` reads the live names to
+refuse early; the store refuses again in the write itself
+(:meth:`bridge.store.interfaces.PeopleStore.put_token`), so two simultaneous ``add_token`` calls
+under one new name (two requests, two replicas, ``bridge tokens add`` beside a running bridge)
+store one token and the other gets the same BadInput. Live tokens sharing a name from before
+that (schema 13) are kept; ``bridge serve`` logs a warning per such name (:func:`shared_names`).
 """
 
 from __future__ import annotations
@@ -33,10 +37,10 @@ from dataclasses import replace
 from datetime import timedelta
 
 from bridge.config import AuthConfig
-from bridge.errors import BadInput, Conflict
+from bridge.errors import BadInput, Conflict, NameTaken
 from bridge.people.rules import TOKEN_PREFIX, check_grants, check_name, token_hash
 from bridge.people.writes import UserWrites
-from bridge.store.records import TokenRecord
+from bridge.store.records import TokenRecord, token_name_key
 
 _RETRIES = 5
 _TOUCH_EVERY = timedelta(minutes=1)  # last use is for people to read, not an exact log
@@ -64,15 +68,10 @@ class Tokens:
                 f" the audit would name both token:{name}; choose another",
             )
         check_name(name)
-        live = [t for t in await self.writes.store.list_tokens() if t.revoked_at is None]
-        same = next((t for t in live if t.name == name), None)
+        key = token_name_key(name)
+        same = next((t for t in await self.writes.store.list_tokens() if t.live_name == key), None)
         if same is not None:
-            raise BadInput(
-                "name",
-                f"{name!r} is the name of the live token {same.id}: the audit would name both "
-                f"token:{name}; choose another (to rotate a token, make the new one under a new "
-                "name, then revoke the old)",
-            )
+            raise _taken(name, same.id, same.name)
         return check_grants(grants)
 
     async def add_token(
@@ -93,7 +92,10 @@ class Tokens:
         audit = self.writes.audit(
             actor, "token.create", f"token:{token.id}", name=name, roles=list(roles), **attest
         )
-        await self.writes.store.put_token(token, None, [audit])
+        try:
+            await self.writes.store.put_token(token, None, [audit])
+        except NameTaken as exc:  # made meanwhile under the name (the store's own check)
+            raise _taken(name, exc.holder) from None
         return token, secret
 
     async def revoke_token(self, token_id: str, actor: str, **attest: str) -> TokenRecord:
@@ -125,6 +127,36 @@ class Tokens:
         if token.last_used_at is None or now - token.last_used_at >= _TOUCH_EVERY:
             await self.writes.store.touch_token(token.id, now)
         return token
+
+
+def _taken(name: str, holder: str, held: str | None = None) -> BadInput:
+    """The refusal of ``name``, held by the live token ``holder`` (as ``held``, when known)."""
+    case = f" (as {held!r})" if held is not None and held != name else ""
+    return BadInput(
+        "name",
+        f"{name!r} is the name of the live token {holder}{case}: the audit would name both "
+        f"token:{name}; choose another (to rotate a token, make the new one under a new name, "
+        "then revoke the old)",
+    )
+
+
+def shared_names(stored: Iterable[TokenRecord]) -> list[str]:
+    """One line per name that live tokens share (stored before schema 13 refused it; see the
+    module contract), naming it and the tokens, for ``bridge serve``'s log. Names are shown as
+    :func:`repr` gives them (one stored before the name pattern may hold any character)."""
+    holders: dict[str, list[TokenRecord]] = {}
+    for token in stored:
+        if token.live_name is not None:
+            holders.setdefault(token.live_name, []).append(token)
+    return [
+        f"the live API tokens {', '.join(f'{t.id} ({t.name!r})' for t in same)} share the name "
+        f"{same[0].name!r} in any case (made before one live token per name was enforced): the "
+        "audit cannot tell them apart, and no new token may take the name while one of them "
+        "lives; revoke all but one (`bridge tokens revoke ID`; a client on a revoked one gets "
+        "401): docs/deployment.md, Upgrading"
+        for same in holders.values()
+        if len(same) > 1
+    ]
 
 
 def configured_name(auth: AuthConfig, name: str) -> int | None:

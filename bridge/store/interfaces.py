@@ -47,7 +47,7 @@ from bridge.store.records import (
     UserRecord,
 )
 
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 13
 
 #: The lease's name (one per store; a Redis key prefix gives several bridges one database each).
 LEADER_LEASE = "leader"
@@ -235,14 +235,18 @@ class LeaseStore(Protocol):
 
 
 class PeopleStore(Protocol):
-    """People, sessions and API tokens (schema 4).
+    """People, sessions and API tokens (schema 4; one live token per name: schema 13).
 
     Users and tokens are written like drafts: :meth:`put_user` and :meth:`put_token`
     compare-and-set on ``revision`` (``None``: must not exist yet) and append their audit
-    entries in the same atomic write. A token's ``last_used_at`` is the one field written apart
-    (:meth:`touch_token`, only ever moved later). Sessions are keyed by the SHA-256 of their id
-    (the id itself is never stored), upserted whole, and deleted one by one, per user, or once
-    expired (``expires_at``, the absolute end).
+    entries in the same atomic write. A token's name is its audit actor (``token:NAME``), so
+    :meth:`put_token` also refuses, in that write, a live token under a name another live token
+    holds (:attr:`~bridge.store.records.TokenRecord.live_name`: in any ASCII case): two
+    writers making a token under one new name at once (two replicas, ``bridge tokens add``
+    beside a running bridge) never both win. A token's ``last_used_at`` is the one field
+    written apart (:meth:`touch_token`, only ever moved later). Sessions are keyed by the
+    SHA-256 of their id (the id itself is never stored), upserted whole, and deleted one by
+    one, per user, or once expired (``expires_at``, the absolute end).
     """
 
     async def put_user(
@@ -272,7 +276,13 @@ class PeopleStore(Protocol):
     async def put_token(
         self, token: TokenRecord, expected_revision: int | None, audit: Sequence[AuditEntry]
     ) -> None:
-        """Like :meth:`put_user`, for API tokens (``last_used_at`` is not written here)."""
+        """Like :meth:`put_user`, for API tokens (``last_used_at`` is not written here); and
+        when ``token`` is live, :class:`~bridge.errors.NameTaken` (``name``, the holder's id;
+        nothing written) if another live token holds its
+        :attr:`~bridge.store.records.TokenRecord.live_name`, unless the stored ``token`` is live
+        under that name already. So live tokens sharing a name from before schema 13 are kept
+        (each may be written and revoked) and no token takes the name while one of them lives;
+        a revoked token's name is free."""
 
     async def get_token(self, token_id: str) -> TokenRecord | None: ...
 

@@ -5,6 +5,7 @@ Their stored text is :mod:`bridge.store.record_codec`'s; timestamps are timezone
 
 from __future__ import annotations
 
+import string
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -194,3 +195,21 @@ class TokenRecord:
     revision: int = 1
     revoked_at: datetime | None = None
     last_used_at: datetime | None = None
+
+    @property
+    def live_name(self) -> str | None:
+        """The name this token holds alone while live (:func:`token_name_key`), None once
+        revoked (what :meth:`bridge.store.interfaces.PeopleStore.put_token` compares)."""
+        return None if self.revoked_at is not None else token_name_key(self.name)
+
+
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def token_name_key(name: str) -> str:
+    """What API token names are told apart by: ``name`` with ``A``-``Z`` lower-cased and
+    nothing else, as SQLite's ``lower()`` and Lua's ``string.lower`` do (so both stores and
+    their migrations compute the same key): ``Grafana`` and ``grafana`` are one name. A new
+    token's name is lower-case ASCII (:data:`bridge.people.rules.NAME`), so this only matters
+    against names stored before that rule."""
+    return name.translate(_ASCII_LOWER)

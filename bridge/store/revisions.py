@@ -1,10 +1,16 @@
 """The revision rules every store applies to documents under compare-and-set (drafts, privacy
-cases, users, API tokens), with one wording of every refusal."""
+cases, users, API tokens), and the one live token per name, with one wording of every
+refusal."""
 
 from __future__ import annotations
 
-from bridge.errors import Conflict
-from bridge.store.records import DeclarationRecord, DraftRecord, PrivacyCaseRecord
+from bridge.errors import Conflict, NameTaken
+from bridge.store.records import (
+    DeclarationRecord,
+    DraftRecord,
+    PrivacyCaseRecord,
+    TokenRecord,
+)
 
 
 def check_revision(what: str, revision: int, expected_revision: int | None) -> None:
@@ -31,3 +37,14 @@ def revision_problem(stored: int | None, expected: int | None) -> str:
     if stored is None:
         return "it does not exist"
     return f"it changed meanwhile (revision {stored}, expected {expected}): re-read and retry"
+
+
+def name_taken(token: TokenRecord, holder: str) -> NameTaken:
+    """The refusal of ``token``, live under a name the live token ``holder`` holds."""
+    return NameTaken(
+        "name",
+        token.name,
+        holder,
+        f"{token.name!r} is the name of the live token {holder} (one live token per name, in "
+        "any case); nothing was written",
+    )

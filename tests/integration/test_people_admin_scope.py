@@ -8,6 +8,7 @@ main, one by one."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -277,6 +278,28 @@ async def test_two_live_tokens_never_share_a_name(client, clock):
     assert r.status == 200, await r.text()
     r = await client.post("/api/v1/tokens", json={"name": "ci", "roles": ["viewer"]}, headers=root)
     assert r.status == 201, await r.text()
+
+
+async def test_tokens_asked_for_at_once_under_one_name_leave_one_live(client, clock):
+    """Four POST /api/v1/tokens under one new name at the same instant (each reads the live
+    names before any is stored): one is 201, the others 400 naming ``name`` and the live token,
+    and one token is stored."""
+    root = await sign_in(client, "root", clock.now())
+    answers = await asyncio.gather(
+        *(
+            client.post("/api/v1/tokens", json={"name": "ci", "roles": ["viewer"]}, headers=root)
+            for _ in range(4)
+        )
+    )
+    assert sorted(r.status for r in answers) == [201, 400, 400, 400], [
+        await r.text() for r in answers
+    ]
+    (made,) = [(await r.json())["token"]["id"] for r in answers if r.status == 201]
+    for r in answers:
+        if r.status == 400:
+            assert (await detail(r)).startswith("name: 'ci' is the name of the live token ")
+            assert made in await detail(r)
+    assert [t.id for t in await store_of(client).list_tokens()] == [made]
 
 
 async def test_a_revoke_needs_no_body_within_the_window(client, clock):

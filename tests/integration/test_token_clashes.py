@@ -9,7 +9,9 @@ into bridge.yaml), and ``serve`` refuses to start beside such a pair, naming bot
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+import logging
+import sqlite3
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,10 @@ from bridge.config import load_config
 from bridge.errors import ConfigError
 from bridge.people.directory import Directory
 from bridge.store import SqliteStore
+from bridge.store.codec import ts
+from bridge.store.record_codec import TOKEN_BESIDE, encode
+from bridge.store.records import TokenRecord
+from bridge.store.sqlite.migrations import MIGRATIONS, statements
 from bridge.web.app import create_app
 from bridge.web.keys import SERVICE
 
@@ -127,3 +133,61 @@ def test_bridge_serve_exits_1_naming_both(tmp_path: Path) -> None:
         run.stderr
     )
     assert "Traceback" not in run.stderr
+
+
+def schema_12_store(path: Path, tokens: list[TokenRecord]) -> None:
+    """A SQLite store as a bridge of schema 12 (which let live tokens share a name) left it,
+    holding ``tokens``."""
+    conn = sqlite3.connect(path)
+    with conn:
+        for step in range(1, 13):
+            for statement in statements(MIGRATIONS[step]):
+                conn.execute(statement)
+        conn.execute("INSERT INTO meta VALUES('schema_version', '12')")
+        for t in tokens:
+            conn.execute(
+                "INSERT INTO api_tokens(id, token_hash, created_at, revision, document) "
+                "VALUES (?,?,?,?,?)",
+                (t.id, t.token_hash, ts(t.created_at), t.revision, encode(t, omit=TOKEN_BESIDE)),
+            )
+    conn.close()
+
+
+async def test_serve_starts_beside_live_tokens_sharing_a_name_and_warns_once(
+    tmp_path: Path, client_for: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An upgraded store holding live tokens under one name (in any case; allowed before schema
+    13) is served as it is: one WARNING per such name at the start, naming it and the tokens
+    (revoking all but one is the operator's call: each may be in use), and a new token under
+    the name is refused (``tokens add``: exit 1 naming ``name``)."""
+    t0 = datetime(2026, 11, 1, tzinfo=UTC)
+
+    def made(tid: str, name: str, minutes: int, revoked: bool = False) -> TokenRecord:
+        at = t0 + timedelta(minutes=minutes)
+        return TokenRecord(
+            tid, name, f"hash-{tid}", ("viewer",), at, "cli:old", 1, at if revoked else None
+        )
+
+    schema_12_store(
+        tmp_path / "bridge.sqlite3",
+        [
+            made("aa01", "grafana", 0),
+            made("aa02", "Grafana", 1),
+            made("aa03", "grafana", 2),
+            made("aa04", "ci", 3),
+            made("aa05", "ci", 4, revoked=True),
+        ],
+    )
+    cfg = write_config(tmp_path)
+    caplog.set_level(logging.WARNING, logger="bridge")
+    client = await client_for(cfg)
+    assert (await client.get("/readyz")).status == 200
+    shared = [r.getMessage() for r in caplog.records if "live API tokens" in r.getMessage()]
+    assert len(shared) == 1, shared
+    assert all(f"aa0{i}" in shared[0] for i in (1, 2, 3)) and "'grafana'" in shared[0]
+    run = await asyncio.to_thread(
+        bridge, "tokens", "add", "grafana", "--role", "viewer", "-c", str(cfg)
+    )
+    assert run.returncode == 1, run.stderr
+    assert "refused: name: 'grafana' is the name of the live token aa01" in run.stderr
+    assert len(await asyncio.to_thread(stored_names, tmp_path)) == 5

@@ -1,6 +1,7 @@
 """What several Redis concerns share inside their scripts' arguments: audit entries as the
 ``append_audit`` fragment takes them, and the compare-and-set write of a revised document
-(``lua/put_revised.lua``: users, API tokens, privacy cases)."""
+(``lua/put_revised.lua``: users, privacy cases; API tokens have ``lua/put_token.lua``, which
+also keeps one live token per name)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,12 @@
 """Redis's people (schema 4). Keys (``P`` = prefix): ``P users`` and ``P tokens`` (hashes: name
 or id → JSON of :mod:`bridge.store.record_codec`) with ``P users:rev`` and ``P tokens:rev`` (id
 → revision), ``P tokens:by-hash`` (SHA-256 of the secret → id), ``P tokens:used`` (id → last
-use, ts text compared as text); ``P sessions`` (hash: id hash → JSON), ``P sessions:by-user:U``
-(set of id hashes) and ``P sessions:expiry`` (sorted set scored by the absolute end, epoch
-seconds). Sessions are the one thing (with the lease, on release) ever deleted."""
+use, ts text compared as text), ``P tokens:live-names`` (schema 13: id → the name each live
+token holds, :attr:`~bridge.store.records.TokenRecord.live_name`; ``lua/put_token.lua`` refuses
+a name another live token holds in the same script); ``P sessions`` (hash: id hash → JSON),
+``P sessions:by-user:U`` (set of id hashes) and ``P sessions:expiry`` (sorted set scored by the
+absolute end, epoch seconds). Sessions are the one thing (with the lease, on release) ever
+deleted."""
 
 from __future__ import annotations
 
@@ -16,8 +19,19 @@ import redis.asyncio as aioredis
 from bridge.store.codec import opt_parse_ts, ts
 from bridge.store.record_codec import TOKEN_BESIDE, USER_BESIDE, decode, encode
 from bridge.store.records import AuditEntry, SessionRecord, TokenRecord, UserRecord
-from bridge.store.redis.guards import RevisedDocuments
-from bridge.store.redis.replies import text
+from bridge.store.redis.guards import RevisedDocuments, audit_args, opt_arg
+from bridge.store.redis.replies import raise_if_conflict, text
+from bridge.store.revisions import check_revision, name_taken
+
+#: the keys of lua/put_token.lua, after the schema's (``P`` + each)
+_TOKEN_KEYS = (
+    "tokens",
+    "tokens:rev",
+    "audit:seq",
+    "audit",
+    "tokens:by-hash",
+    "tokens:live-names",
+)
 
 
 def expiry_score(at: datetime) -> float:
@@ -105,17 +119,25 @@ class RedisPeople(RevisedDocuments):
     async def put_token(
         self, token: TokenRecord, expected_revision: int | None, audit: Sequence[AuditEntry]
     ) -> None:
-        await self._put_revised(
-            "put_token",
-            "tokens",
-            f"token {token.id}",
+        what = f"token {token.id}"
+        check_revision(what, token.revision, expected_revision)
+        keys = [self._key(k) for k in _TOKEN_KEYS]
+        live_name = token.live_name
+        args = [
+            self.prefix,
             token.id,
-            token.revision,
-            expected_revision,
+            opt_arg(expected_revision),
+            str(token.revision),
             encode(token, omit=TOKEN_BESIDE),
             token.token_hash,
-            audit,
-        )
+            "" if live_name is None else "live",
+            live_name or "",
+            *audit_args(audit),
+        ]
+        result = await self._write("put_token", "put_token", keys, args)
+        raise_if_conflict(result, what, expected_revision)
+        if isinstance(result, list) and result and text(result[0]) == "taken":
+            raise name_taken(token, text(result[1]))
 
     async def _read_tokens(self, op: str, ids: list[str] | None) -> list[TokenRecord]:
         async def read(c: aioredis.Redis) -> tuple[Any, Any, Any]:

@@ -26,6 +26,7 @@ SCRIPTS: dict[str, tuple[str, ...]] = {
     "put_draft": ("_guard", "_append_audit", "_fenced"),
     "append_audit": ("_guard", "_append_audit"),
     "put_revised": ("_guard", "_append_audit"),
+    "put_token": ("_guard", "_append_audit"),
     "open_casebook": ("_guard",),
     "put_casebook": ("_guard", "_append_audit"),
     "put_session": ("_guard",),

@@ -31,6 +31,12 @@ primary key), a list already there is kept and added to (sorted by id), so apply
 changes nothing, and a host the store no longer holds (retention) is left out. The table of
 hosts it builds is temporary and gone at the end (docs/architecture.md: why at the upgrade
 and not at each recall).
+Schema 13 lists the API tokens that are live in ``api_token_names`` (id → the name each holds
+alone while live: A-Z lower-cased, :func:`bridge.store.records.token_name_key`), indexed by
+that name, so a token's write refuses in its transaction a name another live token holds
+(bridge/store/sqlite/people.py). Built anew from the tokens' documents, so applying it again
+changes nothing; live tokens that share a name from before are all listed (a unique index
+could not be built over them): docs/deployment.md, Upgrading.
 Timestamps are :func:`bridge.store.codec.ts` text, so columns compare and sort as the instants
 they name.
 """
@@ -187,6 +193,16 @@ MIGRATIONS: dict[int, str] = {
             ORDER BY 1))))
         WHERE id IN (SELECT host FROM listed_absorbed) AND json_valid(document);
     DROP TABLE temp.listed_absorbed;
+    """,
+    13: """
+    CREATE TABLE IF NOT EXISTS api_token_names (
+        id TEXT PRIMARY KEY, live_name TEXT NOT NULL);
+    CREATE INDEX IF NOT EXISTS api_token_names_name ON api_token_names(live_name, id);
+    DELETE FROM api_token_names;
+    INSERT INTO api_token_names(id, live_name)
+        SELECT id, lower(json_extract(document, '$.name')) FROM api_tokens
+        WHERE json_valid(document) AND json_type(document, '$.name') = 'text'
+        AND coalesce(json_type(document, '$.revoked_at'), 'null') = 'null';
     """,
 }
 

@@ -1,7 +1,11 @@
 """SQLite's people: ``users`` (name, revision, document), ``sessions`` (id hash, user and
 ``expires_at`` as ts text beside the document, so expiry compares as text) and ``api_tokens``
-(id, hash of the secret, creation time, revision and ``last_used_at`` beside the document).
-Users and tokens are written under the revision check with their audit entries."""
+(id, hash of the secret, creation time, revision and ``last_used_at`` beside the document),
+with ``api_token_names`` (schema 13: id → the name each live token holds,
+:attr:`~bridge.store.records.TokenRecord.live_name`). Users and tokens are written under the
+revision check with their audit entries; a token's write also checks, in its transaction
+(``BEGIN IMMEDIATE``: other writers, other processes too, wait for it), that no other live
+token holds its name, and keeps ``api_token_names``."""
 
 from __future__ import annotations
 
@@ -13,9 +17,15 @@ from typing import Any
 from bridge.store.codec import opt_parse_ts, ts
 from bridge.store.record_codec import TOKEN_BESIDE, USER_BESIDE, decode, encode
 from bridge.store.records import AuditEntry, SessionRecord, TokenRecord, UserRecord
-from bridge.store.revisions import check_revision
+from bridge.store.revisions import check_revision, name_taken
 from bridge.store.sqlite.connection import SqliteConnection
-from bridge.store.sqlite.guards import audit_rows, write_revised
+from bridge.store.sqlite.guards import (
+    audit_rows,
+    check_stored_revision,
+    insert_audit,
+    upsert,
+    write_revised,
+)
 
 _USER_COLUMNS = ("name", "revision", "document")
 _TOKEN_COLUMNS = ("id", "token_hash", "created_at", "revision", "document")
@@ -99,6 +109,7 @@ class SqlitePeople(SqliteConnection):
     ) -> None:
         what = f"token {token.id}"
         check_revision(what, token.revision, expected_revision)
+        live_name = token.live_name
         row = (
             token.id,
             token.token_hash,
@@ -109,9 +120,19 @@ class SqlitePeople(SqliteConnection):
         entries = audit_rows(audit)
 
         def apply(conn: sqlite3.Connection) -> None:
-            write_revised(
-                conn, "api_tokens", _TOKEN_COLUMNS, _UPDATED, row, expected_revision, what, entries
-            )
+            check_stored_revision(conn, "api_tokens", "id", token.id, expected_revision, what)
+            if live_name is None:
+                conn.execute("DELETE FROM api_token_names WHERE id=?", (token.id,))
+            else:
+                holder = _other_holder(conn, token.id, live_name)
+                if holder is not None:
+                    raise name_taken(token, holder)
+                conn.execute(
+                    "INSERT OR REPLACE INTO api_token_names(id, live_name) VALUES (?,?)",
+                    (token.id, live_name),
+                )
+            conn.execute(upsert("api_tokens", _TOKEN_COLUMNS, _UPDATED), row)
+            insert_audit(conn, entries)
 
         await self._write("put_token", apply)
 
@@ -146,3 +167,16 @@ class SqlitePeople(SqliteConnection):
                 (ts(at), token_id, ts(at)),
             ),
         )
+
+
+def _other_holder(conn: sqlite3.Connection, token_id: str, live_name: str) -> str | None:
+    """Another live token holding ``live_name`` (the least id), unless the stored ``token_id``
+    holds it already (tokens sharing a name from before schema 13 keep it), or None."""
+    held = conn.execute("SELECT live_name FROM api_token_names WHERE id=?", (token_id,)).fetchone()
+    if held is not None and held[0] == live_name:
+        return None
+    other = conn.execute(
+        "SELECT id FROM api_token_names WHERE live_name=? AND id<>? ORDER BY id LIMIT 1",
+        (live_name, token_id),
+    ).fetchone()
+    return None if other is None else str(other[0])

@@ -1,18 +1,27 @@
 """PeopleStore (bridge.store.interfaces) on every store in ``STORES``: users and API tokens under
-compare-and-set with their audit entries, sessions by id hash, per user and by expiry."""
+compare-and-set with their audit entries (one live token per name, in any case), sessions by id
+hash, per user and by expiry."""
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+import redis
+from redis_server import shared_server
 from store_kit import T0
 
-from bridge.errors import Conflict
-from bridge.store.interfaces import Store
+from bridge.errors import Conflict, NameTaken
+from bridge.store.codec import ts
+from bridge.store.interfaces import SCHEMA_VERSION, Store
+from bridge.store.record_codec import TOKEN_BESIDE, encode
 from bridge.store.records import AuditEntry, SessionRecord, TokenRecord, UserRecord
+from bridge.store.redis import RedisStore
+from bridge.store.sqlite import SqliteStore
+from bridge.store.sqlite.migrations import MIGRATIONS, statements
 
 
 def user(name: str = "alice", rev: int = 1, **changes: object) -> UserRecord:
@@ -147,3 +156,109 @@ async def test_tokens_by_id_and_hash_revoke_and_touch(store: Store):
 async def test_schema_version_has_people(store: Store):
     """The store is migrated to the schema that holds people (3 on this branch)."""
     assert await store.schema_version() >= 3
+
+
+async def test_two_tokens_made_at_once_under_one_name_leave_one_live(store: Store):
+    """Six writers making a token under one new name at the same instant (two replicas, the
+    CLI beside a bridge), in any case: exactly one is stored with its audit entry; the others
+    are NameTaken naming ``name`` and the token that holds it, nothing written."""
+    names = ["ci", "CI", "ci", "Ci", "ci", "cI"]
+    made = [token(f"t{i}", name=name) for i, name in enumerate(names)]
+    results = await asyncio.gather(
+        *(store.put_token(t, None, [entry("token.create", f"token:{t.id}")]) for t in made),
+        return_exceptions=True,
+    )
+    assert sum(r is None for r in results) == 1, results
+    (winner,) = (t for t, r in zip(made, results, strict=True) if r is None)
+    refused = [r for r in results if r is not None]
+    assert all(isinstance(r, NameTaken) for r in refused), refused
+    assert {(r.field, r.holder) for r in refused} == {("name", winner.id)}  # type: ignore[union-attr]
+    assert await store.list_tokens() == [winner]
+    assert [e.target for e in await store.audit_log()] == [f"token:{winner.id}"]
+
+
+async def test_a_revoked_tokens_name_is_free_again(store: Store):
+    """A live token's name (in any case) is refused to another token, also to one revoked
+    earlier coming back live; writing the holder again keeps it; once revoked, the name is free
+    and may be taken by a new token."""
+    await store.put_token(token("t1", name="grafana"), None, [])
+    with pytest.raises(NameTaken, match="t1") as refused:
+        await store.put_token(token("t2", name="Grafana"), None, [entry("token.create")])
+    assert refused.value.field == "name"
+    await store.put_token(token("t1", rev=2, name="grafana", grants=("editor",)), 1, [])
+    await store.put_token(token("old", name="grafana", revoked_at=T0), None, [])
+    with pytest.raises(NameTaken):
+        await store.put_token(token("old", rev=2, name="grafana"), 1, [])  # back to live
+    await store.put_token(token("t1", rev=3, name="grafana", revoked_at=T0), 2, [])
+    await store.put_token(token("t2", name="GRAFANA"), None, [entry("token.create")])
+    with pytest.raises(NameTaken, match="t2"):
+        await store.put_token(token("t3", name="grafana"), None, [])
+    live = [t.id for t in await store.list_tokens() if t.revoked_at is None]
+    assert live == ["t2"]
+    assert [e.action for e in await store.audit_log()] == ["token.create"]
+
+
+#: the last schema without one live token per name
+BEFORE_ONE_NAME = 12
+
+
+def plant_at_schema_12(store: Store, tokens: list[TokenRecord]) -> None:
+    """``tokens`` stored as a bridge of schema 12 (which let live tokens share a name) left
+    them: a SQLite file at that schema, Redis keys with its version."""
+    if isinstance(store, SqliteStore):
+        conn = sqlite3.connect(store.path)
+        with conn:
+            for step in range(1, BEFORE_ONE_NAME + 1):
+                for statement in statements(MIGRATIONS[step]):
+                    conn.execute(statement)
+            conn.execute("INSERT INTO meta VALUES('schema_version', ?)", (str(BEFORE_ONE_NAME),))
+            conn.executemany(
+                "INSERT INTO api_tokens(id, token_hash, created_at, revision, document) "
+                "VALUES (?,?,?,?,?)",
+                [
+                    (t.id, t.token_hash, ts(t.created_at), t.revision,
+                     encode(t, omit=TOKEN_BESIDE))
+                    for t in tokens
+                ],
+            )  # fmt: skip
+        conn.close()
+        return
+    assert isinstance(store, RedisStore)
+    with redis.Redis(port=shared_server().port, decode_responses=True) as r:
+        p = store.prefix
+        for t in tokens:
+            r.hset(p + "tokens", t.id, encode(t, omit=TOKEN_BESIDE))
+            r.hset(p + "tokens:rev", t.id, str(t.revision))
+            r.hset(p + "tokens:by-hash", t.token_hash, t.id)
+        r.set(p + "schema", str(BEFORE_ONE_NAME))
+
+
+async def test_live_tokens_sharing_a_name_before_the_rule_are_kept_and_the_name_refused(make):
+    """A store written when live tokens could share a name (schema 12) opens: both stay live
+    (revoking one is the operator's choice, not the upgrade's), a new token under the name, in
+    any case, is refused while either lives, and once both are revoked the name is free. A
+    revoked token's name was free all along."""
+    legacy = [
+        token("t1", name="grafana"),
+        token("t2", name="Grafana", created_at=T0 + timedelta(minutes=1)),
+        token("t3", name="ci", revoked_at=T0, created_at=T0 + timedelta(minutes=2)),
+    ]
+    store = await make()
+    plant_at_schema_12(store, legacy)
+    await store.open()
+    try:
+        assert await store.schema_version() == SCHEMA_VERSION
+        assert await store.list_tokens() == legacy
+        with pytest.raises(NameTaken):
+            await store.put_token(token("t4", name="grafana"), None, [])
+        await store.put_token(token("t5", name="ci"), None, [])
+        await store.put_token(token("t2", rev=2, name="Grafana", grants=("editor",)), 1, [])
+        await store.put_token(token("t1", rev=2, name="grafana", revoked_at=T0), 1, [])
+        with pytest.raises(NameTaken, match="t2"):
+            await store.put_token(token("t4", name="GRAFANA"), None, [])
+        await store.put_token(token("t2", rev=3, name="Grafana", revoked_at=T0), 2, [])
+        await store.put_token(token("t4", name="grafana"), None, [])
+        live = [(t.id, t.name) for t in await store.list_tokens() if t.revoked_at is None]
+        assert live == [("t4", "grafana"), ("t5", "ci")]
+    finally:
+        await store.close()

@@ -1,6 +1,6 @@
--- A document under compare-and-set on its revision, with audit entries (users, API tokens,
--- privacy cases). KEYS: schema, documents, revisions, audit:seq, audit, index (hash: field ->
--- id). ARGV: version, prefix, id, expected revision ('' = must not exist), revision, document
+-- A document under compare-and-set on its revision, with audit entries (users, privacy
+-- cases; API tokens: put_token.lua). KEYS: schema, documents, revisions, audit:seq, audit,
+-- index (hash: field -> id). ARGV: version, prefix, id, expected revision ('' = must not exist), revision, document
 -- JSON, index field ('' = none), history key prefix ('' = none: else every revision is also
 -- pushed on P<history>ID, e.g. P privacy:revisions:ID), then audit entries (four arguments each, _append_audit.lua).
 local prefix, id, expected = ARGV[2], ARGV[3], ARGV[4]
