@@ -25,11 +25,14 @@ on), and a change of any of those records, or of what is merged into it
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from bridge.core import awareness, case_drafts, documents
 from bridge.core.alerts import AlertEpisode, read_time
+from bridge.core.awareness import Answered
+from bridge.core.casework import FINISHED
 from bridge.core.incident_state import CLOSED
 from bridge.core.obligations import incident_events
 from bridge.evaluation.declarations import Declarations
@@ -37,6 +40,15 @@ from bridge.evaluation.incidents import IncidentView
 from bridge.notices.drafting import Drafting
 from bridge.privacy.cases import PrivacyCases, is_case
 from bridge.privacy.owed import PrivacyObligations
+
+
+@dataclass(frozen=True, slots=True)
+class Heard:
+    """What an incident's drafts said last (:meth:`CaseRouter.notices_changed`)."""
+
+    events: dict[str, datetime]
+    states: dict[str, str]
+    answered: dict[str, Answered]
 
 
 class CaseRouter:
@@ -53,7 +65,7 @@ class CaseRouter:
         self.declarations = declarations
         self._moved: set[str] = set()
         # what each incident's drafts said last (merged with its declaration when it changes)
-        self._notices: dict[str, tuple[dict[str, datetime], dict[str, str]]] = {}
+        self._notices: dict[str, Heard] = {}
 
     def owed(self, case_id: str) -> list[case_drafts.Owed] | None:
         if is_case(case_id):
@@ -131,11 +143,16 @@ class CaseRouter:
         return self.incidents.now()
 
     def notices_changed(
-        self, case_id: str, events: Mapping[str, datetime], states: Mapping[str, str]
+        self,
+        case_id: str,
+        events: Mapping[str, datetime],
+        states: Mapping[str, str],
+        answered: Mapping[str, Answered] | None = None,
     ) -> None:
         if not is_case(case_id):
-            self._notices[case_id] = (dict(events), dict(states))
-            self.incidents.notices_changed(case_id, self._with_declaration(case_id, events), states)
+            heard = Heard(dict(events), dict(states), dict(answered or {}))
+            self._notices[case_id] = heard
+            self.incidents.notices_changed(case_id, *self._with_declaration(case_id, heard))
         elif self.privacy.set_notices(case_id, events, states):
             self._moved.add(case_id)
 
@@ -156,18 +173,28 @@ class CaseRouter:
             inc = live.get(incident_id)
             if inc is None or inc.merged_into is not None:
                 continue
-            events, states = self._notices.get(incident_id, ({}, {}))
-            self.incidents.notices_changed(
-                incident_id, self._with_declaration(incident_id, events), states
-            )
+            heard = self._notices.get(incident_id, Heard({}, {}, {}))
+            self.incidents.notices_changed(incident_id, *self._with_declaration(incident_id, heard))
 
     def _with_declaration(
-        self, incident_id: str, events: Mapping[str, datetime]
-    ) -> dict[str, datetime]:
+        self, incident_id: str, heard: Heard
+    ) -> tuple[dict[str, datetime], dict[str, str]]:
+        """The events and draft states the engine hears: the drafts' with the deadline events
+        of the incident's records (those merged into it too), each requested report due by
+        the earliest deadline its next report must answer; a kind whose last report was
+        settled while a request it did not answer stands reads as not drafted yet (a new
+        report is owed: :func:`bridge.core.awareness.owed_again`)."""
         if self.declarations is None:
-            return dict(events)
+            return dict(heard.events), dict(heard.states)
         absorbed = self.incidents.absorbed(incident_id)
-        return {**events, **self.declarations.events(incident_id, absorbed)}
+        own = self.declarations.events(incident_id, absorbed, heard.answered)
+        again = self.declarations.owed_again(incident_id, absorbed, heard.answered)
+        states = {
+            kind: state
+            for kind, state in heard.states.items()
+            if kind not in again or state not in FINISHED
+        }
+        return {**heard.events, **own}, states
 
     def take_moved(self) -> set[str]:
         """Privacy cases whose obligations moved since the last call."""

@@ -25,8 +25,16 @@ Contract:
   :func:`request_report` records the request (received, deadline, the regulator's reference:
   one line of at most :data:`~bridge.core.person_text.MAX_REFERENCE` characters, no control
   or bidirectional characters, :func:`~bridge.core.person_text.clean_text`; received neither
-  in the future nor before the minute the incident began; the deadline after its receipt)
-  and the latest request's deadline per kind is that kind's deadline event. A request is the
+  in the future nor before the minute the incident began; the deadline after its receipt).
+  A kind's deadline event is the earliest deadline among the requests its next report must
+  answer (:func:`due_by`): per reference the request recorded last stands (the regulator
+  moving its own deadline replaces it; a request without a reference stands on its own), and
+  one a settled report of the kind answered holds no deadline (:class:`Answered`: Nkom's
+  hendelsesrapport lists the requests it answers; one recorded after it was drafted, or a
+  deadline moved since, is owed by a new report, :func:`owed_again`). Once every request was
+  answered the event is the earliest deadline of them all (what the settled reports were owed
+  by). A later reference with a later deadline never hides an earlier one still open. A
+  request is the
   same as one the record (with those merged into it) holds when kind, reference and deadline
   are equal and so is ``received_at`` if given (omitted, it defaults to ``now``, which a
   retry a second later would not match): nothing is recorded, no audit event (None). A
@@ -49,8 +57,11 @@ Contract:
   :func:`merged_events`): significant if either was declared significant, aware at the
   earliest instant of those so declared (a host's own later declaration never moves it
   later; a "not significant" on one side yields to "significant" on the other, each record
-  keeping who declared what); each requested kind due by the earliest of their deadlines.
-  :func:`declare` and :func:`request_report` on the host check against the combined record.
+  keeping who declared what); each requested kind due by the same rule over the requests of
+  them all, so one reference is one request whichever incident it was recorded on (Nkom
+  moving, on the host, a deadline it set under a reference recorded on a merged-in incident
+  replaces that deadline, later or earlier). :func:`declare` and :func:`request_report` on
+  the host check against the combined record.
 """
 
 from __future__ import annotations
@@ -322,17 +333,83 @@ def request_report(
 
 def events(declaration: Declaration | None) -> dict[str, datetime]:
     """The deadline events a record gives: ``aware`` once declared significant, and per
-    requested kind the latest request's deadline (the CSIRT's only once declared significant);
+    requested kind the earliest deadline of its requests as they stand (:func:`due_by`, no
+    report settled; the CSIRT's only once declared significant);
     each also as ``EVENT@J`` for the jurisdictions the incident had when the person acted
     (:func:`bridge.core.obligations.at_event`)."""
     return merged_events([] if declaration is None else [declaration])
 
 
-def merged_events(records: Sequence[Declaration]) -> dict[str, datetime]:
+@dataclass(frozen=True, slots=True)
+class Answered:
+    """What the settled reports of one kind (sent, kept or rejected) answered: the requests
+    they listed (``listed``: reference and deadline, as each report named them), and for
+    reports stored before reports recorded that, every request recorded by ``through`` (when
+    the last such report's settled version was drafted)."""
+
+    listed: frozenset[tuple[str, datetime]] = frozenset()
+    through: datetime | None = None
+
+    def answers(self, request: ReportRequest) -> bool:
+        """Whether a settled report answered ``request`` (see the module contract)."""
+        return (request.reference, request.deadline) in self.listed or (
+            self.through is not None and request.at <= self.through
+        )
+
+
+def request_key(request: ReportRequest) -> tuple[str, ...]:
+    """Which request of the regulator's a record is: its kind and reference; without a
+    reference nothing says which one it is, so its receipt and deadline too."""
+    if request.reference:
+        return (request.kind, request.reference)
+    return (request.kind, "", request.received_at.isoformat(), request.deadline.isoformat())
+
+
+def standing(requests: Sequence[ReportRequest]) -> list[ReportRequest]:
+    """The regulator's requests as they stand: per reference the one recorded last (the
+    regulator moving its own deadline replaces it, on whichever incident merged into the
+    same one it was recorded), each request without a reference on its own; oldest first."""
+    latest: dict[tuple[str, ...], ReportRequest] = {}
+    for request in sorted(requests, key=lambda q: q.at):  # stable: a record's own order
+        key = request_key(request)
+        latest.pop(key, None)
+        latest[key] = request
+    return list(latest.values())
+
+
+def unanswered(
+    requests: Sequence[ReportRequest], kind: str, answered: Answered | None
+) -> list[ReportRequest]:
+    """The standing requests of ``kind`` the next report must answer: those no settled
+    report of the kind answered (``answered`` None: none was settled), oldest first."""
+    return [
+        r
+        for r in standing(requests)
+        if r.kind == kind and (answered is None or not answered.answers(r))
+    ]
+
+
+def due_by(
+    requests: Sequence[ReportRequest], kind: str, answered: Answered | None
+) -> datetime | None:
+    """When the report of ``kind`` is due: the earliest deadline among the requests the next
+    report must answer (:func:`unanswered`); once every one was answered, the earliest
+    deadline of those the settled reports answered (what they were owed by). None: never
+    asked."""
+    open_ = unanswered(requests, kind, answered)
+    found = open_ or [r for r in standing(requests) if r.kind == kind]
+    return min((r.deadline for r in found), default=None)
+
+
+def merged_events(
+    records: Sequence[Declaration], answered: Mapping[str, Answered] | None = None
+) -> dict[str, datetime]:
     """The deadline events of an incident whose own record and those of the incidents merged
     into it are ``records`` (see the module contract): ``aware`` the earliest awareness of
-    those declared significant; per requested kind, each record's latest request, the earliest
-    of their deadlines (the CSIRT's only once one of them was declared significant)."""
+    those declared significant; per requested kind, :func:`due_by` over the requests of them
+    all (``answered``: per kind, what its settled reports answered; the CSIRT's only once one
+    of them was declared significant); ``EVENT@J`` for the jurisdictions of each request as
+    it stands."""
     out: dict[str, datetime] = {}
 
     def put(name: str, at: datetime, where: Sequence[str]) -> None:
@@ -344,15 +421,27 @@ def merged_events(records: Sequence[Declaration]) -> dict[str, datetime]:
         if r.significant and r.aware_at is not None:
             significant = True
             put(AWARE, r.aware_at, r.jurisdictions)
-    for r in records:
-        latest: dict[str, ReportRequest] = {}
-        for request in r.requests:
-            latest[request.kind] = request
-        for request in latest.values():
-            event, needs_declaration = REQUESTABLE.get(request.kind, (None, True))
-            if event is not None and (significant or not needs_declaration):
-                put(event, request.deadline, request.jurisdictions)
+    requests = [q for r in records for q in r.requests]
+    for kind, (event, needs_declaration) in REQUESTABLE.items():
+        if needs_declaration and not significant:
+            continue
+        at = due_by(requests, kind, (answered or {}).get(kind))
+        if at is None:
+            continue
+        out[event] = at
+        for request in standing(requests):
+            if request.kind == kind:
+                for j in request.jurisdictions:
+                    put(at_event(event, j), request.deadline, ())
     return out
+
+
+def owed_again(records: Sequence[Declaration], answered: Mapping[str, Answered]) -> set[str]:
+    """The kinds a settled report of which (``answered`` has the kind) left a request
+    unanswered: one recorded after it was drafted, or a deadline the regulator moved since.
+    A new report of the kind is owed, whatever state the last one's draft is in."""
+    requests = [q for r in records for q in r.requests]
+    return {kind for kind, done in answered.items() if unanswered(requests, kind, done)}
 
 
 def combine(own: Declaration | None, others: Sequence[Declaration]) -> Declaration | None:
@@ -502,19 +591,22 @@ def from_document(doc: Mapping[str, Any]) -> Declaration:
         by=str(doc["by"]),
         at=datetime.fromisoformat(str(doc["at"])),
         revision=int(doc["revision"]),
-        requests=tuple(
-            ReportRequest(
-                received_at=datetime.fromisoformat(str(r["received_at"])),
-                deadline=datetime.fromisoformat(str(r["deadline"])),
-                reference=str(r.get("reference", "")),
-                by=str(r["by"]),
-                at=datetime.fromisoformat(str(r["at"])),
-                kind=str(r.get("kind") or INTERMEDIATE),
-                jurisdictions=tuple(str(j) for j in r.get("jurisdictions") or ()),
-            )
-            for r in doc.get("requests") or ()
-        ),
+        requests=tuple(request_from_document(r) for r in doc.get("requests") or ()),
         jurisdictions=tuple(str(j) for j in doc.get("jurisdictions") or ()),
+    )
+
+
+def request_from_document(r: Mapping[str, Any]) -> ReportRequest:
+    """One request as :func:`to_document` writes it (and an incident's ``report_requests``
+    lists it); stored without a kind, it is the CSIRT's (the first kind there was)."""
+    return ReportRequest(
+        received_at=datetime.fromisoformat(str(r["received_at"])),
+        deadline=datetime.fromisoformat(str(r["deadline"])),
+        reference=str(r.get("reference", "")),
+        by=str(r["by"]),
+        at=datetime.fromisoformat(str(r["at"])),
+        kind=str(r.get("kind") or INTERMEDIATE),
+        jurisdictions=tuple(str(j) for j in r.get("jurisdictions") or ()),
     )
 
 

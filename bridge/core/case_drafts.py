@@ -9,8 +9,16 @@ Contract:
   (an incident merged into another: "merged into …"). A draft the incident opens for a kind an
   incident merged into it had unsent (``merged``: withdrawn there, the host owing it now)
   starts with what a person wrote in that one.
+- A report that names the regulator's requests it answers (:data:`LISTS_REQUESTS`: Nkom's
+  hendelsesrapport) keeps them in its snapshot (:data:`REQUESTS`, as drafted and as
+  approved). Settled (sent, kept or rejected), it answered those (:func:`answered_by`); a
+  request no settled report answered (recorded after the last one was drafted, or a deadline
+  Nkom moved since) opens the next round once the last one is settled, and each round names
+  only the requests still unanswered (:func:`still_asked`), starting with what a person wrote
+  in the last one sent.
 - :func:`progress` is what the drafts tell the engine: events for the deadline rules
-  (``initial_sent``, ``significant_change``…) and each kind's current state.
+  (``initial_sent``, ``significant_change``…), each kind's current state and what the
+  settled reports answered.
 - :func:`significant_changes` says why an ongoing incident changed enough for an updated Nkom
   varsel since the facts of the last one sent (:func:`snapshot`), per :class:`ChangeRules`.
 """
@@ -22,12 +30,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from bridge.core import awareness
+from bridge.core.awareness import Answered
 from bridge.core.casework import (
     DELIVERY,
+    EDITABLE,
     EMAIL,
     FINISHED,
     INTERNAL,
     KEPT,
+    REJECTED,
     SENT,
     SENT_EVENTS,
     AuditEvent,
@@ -56,16 +68,18 @@ from bridge.core.report_names import report_name
 # ---- what the incident owes -----------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class Progress:
-    """What the drafts of one incident tell the engine: events for the deadline rules and the
-    state of each kind's current draft."""
+    """What the drafts of one incident tell the engine: events for the deadline rules, the
+    state of each kind's current draft and, per kind a regulator asks for whose reports list
+    the requests they answer (Nkom's hendelsesrapport), what its settled reports answered."""
 
     events: dict[str, datetime]
     states: dict[str, str]
+    answered: dict[str, Answered] = field(default_factory=dict)
 
 
 def progress(drafts: Sequence[Draft]) -> Progress:
-    """Events (``initial_sent``, ``significant_change``…) and, per kind, the state of the
-    draft of the latest round."""
+    """Events (``initial_sent``, ``significant_change``…), per kind the state of the draft of
+    the latest round, and what the settled reports answered (:func:`answered_by`)."""
     events: dict[str, datetime] = {}
     latest: dict[str, Draft] = {}
     for d in drafts:
@@ -78,7 +92,78 @@ def progress(drafts: Sequence[Draft]) -> Progress:
     for d in latest.values():
         for name, at in d.trigger.items():
             events[name] = at
-    return Progress(events, {k: d.state for k, d in latest.items()})
+    return Progress(events, {k: d.state for k, d in latest.items()}, answered_by(drafts))
+
+
+# ---- reports a regulator asks for: which requests each answered ------------------------------
+#: The kinds whose reports name the regulator's requests they answer (Nkom's hendelsesrapport
+#: lists each with its reference): one settled answers what it listed, a request after it is
+#: owed by the next round.
+LISTS_REQUESTS = (HENDELSESRAPPORT,)
+#: The draft's snapshot key listing the requests it answers: [reference, deadline] pairs.
+REQUESTS = "requests"
+#: The states of a draft whose report answered the requests it listed: sent (or submitted),
+#: kept internally, or rejected by a person (who decided it is not to be sent).
+ANSWERING = (SENT, KEPT, REJECTED)
+
+
+def listed_requests(incident: Mapping[str, Any], kind: str) -> list[list[str]]:
+    """The regulator's requests of ``kind`` a report drafted from ``incident`` names, as they
+    stand (:func:`bridge.core.awareness.standing`): [reference, deadline] pairs, oldest first."""
+    docs = incident.get("report_requests") or ()
+    requests = awareness.standing([awareness.request_from_document(r) for r in docs])
+    return [[r.reference, r.deadline.isoformat()] for r in requests if r.kind == kind]
+
+
+def answered_by(drafts: Sequence[Draft], exclude: str | None = None) -> dict[str, Answered]:
+    """Per kind of :data:`LISTS_REQUESTS`, what its settled drafts (:data:`ANSWERING`; not
+    ``exclude``) answered: the requests each listed (its snapshot's :data:`REQUESTS`, as
+    drafted or approved), and for one stored before drafts listed them, every request
+    recorded by the time its settled version was drafted."""
+    out: dict[str, Answered] = {}
+    for d in drafts:
+        if d.kind not in LISTS_REQUESTS or d.state not in ANSWERING or d.id == exclude:
+            continue
+        before = out.get(d.kind, Answered())
+        pairs = d.snapshot.get(REQUESTS)
+        if isinstance(pairs, list):
+            listed = {(str(p[0]), datetime.fromisoformat(str(p[1]))) for p in pairs}
+            out[d.kind] = Answered(before.listed | listed, before.through)
+        else:
+            version = d.approved_version or d.latest
+            through = version.created_at
+            if before.through is not None:
+                through = max(through, before.through)
+            out[d.kind] = Answered(before.listed, through)
+    return out
+
+
+def still_asked(
+    kind: str, incident: Mapping[str, Any], drafts: Sequence[Draft], exclude: str | None = None
+) -> Mapping[str, Any]:
+    """``incident`` as the next report of ``kind`` is drafted from it: for a kind of
+    :data:`LISTS_REQUESTS`, its ``report_requests`` only those of the requests the settled
+    drafts (not ``exclude``) left unanswered (every record of such a request's reference)."""
+    done = answered_by(drafts, exclude).get(kind) if kind in LISTS_REQUESTS else None
+    if done is None:
+        return incident
+    docs = list(incident.get("report_requests") or ())
+    requests = [awareness.request_from_document(r) for r in docs]
+    asked = {awareness.request_key(r) for r in awareness.unanswered(requests, kind, done)}
+    kept = [
+        doc
+        for doc, r in zip(docs, requests, strict=True)
+        if r.kind != kind or awareness.request_key(r) in asked
+    ]
+    return {**incident, "report_requests": kept}
+
+
+def asks_again(kind: str, incident: Mapping[str, Any], drafts: Sequence[Draft]) -> bool:
+    """Whether a request of ``kind`` stands that no settled draft answered."""
+    if kind not in LISTS_REQUESTS:
+        return False
+    kept = still_asked(kind, incident, drafts).get("report_requests") or ()
+    return any(r.get("kind") == kind for r in kept)
 
 
 # ---- significant change (Nkom updated varsel) ---------------------------------------------------
@@ -91,6 +176,33 @@ class ChangeRules:
     new_service: bool = True
     new_cause: bool = True
     severity_change: bool = True
+
+
+def snapshot_of(
+    kind: str,
+    incident: Mapping[str, Any],
+    drafts: Sequence[Draft],
+    severity_label: str,
+    exclude: str | None = None,
+) -> dict[str, Any]:
+    """What a draft of ``kind`` keeps of the incident as it is drafted or approved: its
+    :func:`snapshot`, and for a kind of :data:`LISTS_REQUESTS` the requests its text names
+    (:data:`REQUESTS`: those the case's other settled drafts, not ``exclude``, left
+    unanswered)."""
+    return _with_requests(snapshot(incident, severity_label), kind, incident, drafts, exclude)
+
+
+def _with_requests(
+    snap: dict[str, Any],
+    kind: str,
+    incident: Mapping[str, Any],
+    drafts: Sequence[Draft],
+    exclude: str | None = None,
+) -> dict[str, Any]:
+    if kind not in LISTS_REQUESTS:
+        return snap
+    asked = still_asked(kind, incident, drafts, exclude)
+    return {**snap, REQUESTS: listed_requests(asked, kind)}
 
 
 def snapshot(incident: Mapping[str, Any], severity_label: str) -> dict[str, Any]:
@@ -235,7 +347,7 @@ class Context:
                 kept=before.state == KEPT,
             )
         sent = sent_notices(drafts, exclude) if kind == HENDELSESRAPPORT else ()
-        return self.fields(kind, incident, now, previous, sent)
+        return self.fields(kind, still_asked(kind, incident, drafts, exclude), now, previous, sent)
 
 
 def sent_notices(drafts: Sequence[Draft], exclude: str | None = None) -> list[SentNotice]:
@@ -259,11 +371,14 @@ FOLLOWS = {
     "nkom_normalised": ("nkom_varsel", "nkom_update"),
     "pts_supplementary": ("pts_initial",),
     "privacy_supplementary": ("privacy_initial",),
+    # the next hendelsesrapport (Nkom asked again) starts from the last one sent
+    HENDELSESRAPPORT: (HENDELSESRAPPORT,),
 }
 #: A person's text in the earlier notice carried into another field of the follow-up.
 CARRY_AS = {"pts_supplementary": {"cause_preliminary": "causes"}}
-#: Fields that are never carried (they describe one notice, not the incident).
-NOT_CARRIED = ("changes", "normalised", "recipient")
+#: Fields that are never carried (they describe one notice, not the incident: the
+#: hendelsesrapport's request it answers and the notices sent before it).
+NOT_CARRIED = ("changes", "normalised", "recipient", "request", "notices_sent")
 
 
 def followed(kind: str, drafts: Sequence[Draft], exclude: str | None = None) -> Draft | None:
@@ -321,38 +436,34 @@ def reconcile(
     open a draft for each obligation whose clock runs (with what a person wrote in the unsent
     draft of the same kind of an incident merged into it, ``merged``); re-render drafts whose
     facts changed; open the next Nkom update round on a significant change once everything
-    before was sent; withdraw unsent drafts whose report is no longer owed."""
+    before was sent; open the next round of a report that names the regulator's requests
+    (:data:`LISTS_REQUESTS`) once its last one was settled and a request stands that none
+    answered (:func:`asks_again`), naming only those; withdraw unsent drafts whose report is
+    no longer owed."""
     writes: list[Write] = []
     latest: dict[str, Draft] = {}
     for d in drafts:
         if d.kind not in latest or d.round > latest[d.kind].round:
             latest[d.kind] = d
     snap = snapshot(incident, ctx.severity_label)
+
+    def snap_of(kind: str) -> dict[str, Any]:
+        return _with_requests(snap, kind, incident, drafts)
+
     kinds = {o.kind for o in owed_now}
     for o in owed_now:
         if o.kind not in KINDS:
             continue  # no templates for this kind (yet): the obligation is shown, not drafted
         found = latest.get(o.kind)
-        if found is None:
+        again = (
+            found is not None
+            and found.state in FINISHED
+            and not incident.get("merged_into")
+            and asks_again(o.kind, incident, drafts)
+        )
+        if found is None or again:
             if o.due_at is not None:
-                fields = ctx.fields_of(o.kind, incident, drafts, now)
-                keys = tuple(fields.fields)
-                edits = carried(o.kind, followed(o.kind, drafts), keys)
-                source = _merged_of(o.kind, merged)
-                kept = carried(o.kind, source, keys, sent_only=False)
-                draft, events = open_draft(
-                    fields,
-                    1,
-                    now,
-                    ctx.render,
-                    snapshot=snap,
-                    edits={**kept, **edits},
-                    channel=ctx.channel_for(fields),
-                    reason=None
-                    if source is None or not kept
-                    else f"opened with what a person wrote in {source.id} (merged into this one)",
-                )
-                writes.append((draft, None, events))
+                writes.append(_opened(o.kind, incident, drafts, ctx, now, snap_of(o.kind), merged))
             continue
         fields = ctx.fields_of(o.kind, incident, drafts, now, exclude=found.id)
         before = followed(o.kind, drafts, exclude=found.id)
@@ -361,7 +472,7 @@ def reconcile(
             fields,
             now,
             ctx.render,
-            snap,
+            snap_of(o.kind),
             carried=carried(o.kind, before, tuple(fields.fields)),
             # the incident's start moved across the repeal: where the report goes follows
             channel=ctx.channel_for(fields)
@@ -394,6 +505,48 @@ def reconcile(
         if gone is not None:
             writes.append((gone[0], d.revision, gone[1]))
     return writes
+
+
+def _opened(
+    kind: str,
+    incident: Mapping[str, Any],
+    drafts: Sequence[Draft],
+    ctx: Context,
+    now: datetime,
+    snap: Mapping[str, Any],
+    merged: Sequence[Draft],
+) -> Write:
+    """The next round's draft of ``kind`` (the first: round 1), starting with what a person
+    wrote in the last one sent of its line (:data:`FOLLOWS`) and, for the first, in the unsent
+    draft of ``kind`` of an incident merged into this one (``merged``); for a later round, in
+    this incident's own unsent or rejected one (withdrawn once a report merged into it was
+    sent, or rejected before the regulator asked again)."""
+    rounds = [d.round for d in drafts if d.kind == kind]
+    round_ = 1 + max(rounds, default=0)
+    fields = ctx.fields_of(kind, incident, drafts, now)
+    keys = tuple(fields.fields)
+    edits = carried(kind, followed(kind, drafts), keys)
+    own = incident.get("id")
+    if rounds:
+        mine = [d for d in drafts if d.incident_id == own and d.kind == kind]
+        source = _merged_of(kind, [d for d in mine if d.state in EDITABLE])
+        where = ""
+    else:
+        source, where = _merged_of(kind, merged), " (merged into this one)"
+    kept = carried(kind, source, keys, sent_only=False)
+    draft, events = open_draft(
+        fields,
+        round_,
+        now,
+        ctx.render,
+        snapshot=snap,
+        edits={**kept, **edits},
+        channel=ctx.channel_for(fields),
+        reason=None
+        if source is None or not kept
+        else f"opened with what a person wrote in {source.id}{where}",
+    )
+    return draft, None, events
 
 
 def _next_update(

@@ -14,7 +14,8 @@ Contract:
   the duration from loss to restored service, the notices sent (every one the bridge sent for
   the incident, to authorities and to subscribers: when, which, to whom, how, from the
   incident's sent drafts as the audit records them), the time of the normal state, Nkom's
-  requests (received, deadline, Nkom's reference; one per reference) and the contact. The
+  requests the report answers (received, deadline, Nkom's reference; one per reference;
+  those an earlier report answered are left out by the caller) and the contact. The
   measures, the technical damage, the lessons learned and what the bridge cannot know
   (:data:`PERSON`: notices to customers and other providers sent outside the bridge) are never
   prefilled: a person writes them, or names them in ``send_unknown`` at approval (Nkom then
@@ -271,8 +272,10 @@ def _where(doc: Mapping[str, Any]) -> str:
 def _request(doc: Mapping[str, Any], when: Callable[[datetime], str]) -> tuple[str, str] | None:
     """Nkom's requests: each one's receipt, deadline and Nkom's reference, oldest first. One
     incident can carry several (Nkom asked again; incidents merged into it were asked about
-    under their own references): the report answers every one of them, so Nkom's case
-    handler finds the reference they filed it under. Records of one reference are one
+    under their own references): the report answers every one of them its document lists
+    (the caller leaves out those an earlier report answered:
+    :func:`bridge.core.case_drafts.still_asked`), so Nkom's case handler finds the reference
+    they filed it under. Records of one reference are one
     request (a retry recorded twice, a deadline Nkom moved, as records written before the
     bridge merged them hold): received when first recorded, due by the latest recorded
     deadline."""

@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from bridge.core import awareness
-from bridge.core.awareness import Declaration
+from bridge.core.awareness import Answered, Declaration
 from bridge.core.casework import AuditEvent
 from bridge.store.interfaces import DeclarationStore
 from bridge.store.records import DeclarationRecord, audit_entries
@@ -53,12 +53,27 @@ class Declarations:
         """The record the incident stands by with those merged into it (``absorbed``)."""
         return awareness.combine(self.known.get(incident_id), self.others(absorbed))
 
-    def events(self, incident_id: str, absorbed: Sequence[str] = ()) -> dict[str, datetime]:
+    def events(
+        self,
+        incident_id: str,
+        absorbed: Sequence[str] = (),
+        answered: Mapping[str, Answered] | None = None,
+    ) -> dict[str, datetime]:
         """The deadline events of the incident's declaration (``aware``) and requests, with
-        those of the incidents merged into it (``absorbed``), if any."""
+        those of the incidents merged into it (``absorbed``), if any; ``answered``: per kind,
+        what the incident's settled reports answered (:func:`awareness.merged_events`)."""
+        return awareness.merged_events(self._records(incident_id, absorbed), answered)
+
+    def owed_again(
+        self, incident_id: str, absorbed: Sequence[str], answered: Mapping[str, Answered]
+    ) -> set[str]:
+        """The kinds a new report of which is owed: a request stands that the settled ones
+        did not answer (:func:`awareness.owed_again`)."""
+        return awareness.owed_again(self._records(incident_id, absorbed), answered)
+
+    def _records(self, incident_id: str, absorbed: Sequence[str]) -> list[Declaration]:
         own = self.known.get(incident_id)
-        records = [*([] if own is None else [own]), *self.others(absorbed)]
-        return awareness.merged_events(records)
+        return [*([] if own is None else [own]), *self.others(absorbed)]
 
     async def load(self) -> set[str]:
         """Read every declaration; the ids of those that changed since the last read."""

@@ -215,7 +215,7 @@ class DraftBook:
     def tell(self, case_id: str) -> None:
         """Tell the case what its drafts say now."""
         progress = case_drafts.progress(self.of_case(case_id))
-        self.cases.notices_changed(case_id, progress.events, progress.states)
+        self.cases.notices_changed(case_id, progress.events, progress.states, progress.answered)
 
     def tell_all(self) -> None:
         """Tell every case with drafts what they say (one pass: a freshly built engine)."""
@@ -226,7 +226,7 @@ class DraftBook:
         for case_id in sorted(cases):  # hosts too: what the cases merged into them sent
             drafts = self._with_carried(case_id, self.cases.absorbed(case_id), by_case)
             progress = case_drafts.progress(drafts)
-            self.cases.notices_changed(case_id, progress.events, progress.states)
+            self.cases.notices_changed(case_id, progress.events, progress.states, progress.answered)
 
     def let_go(self, case_ids: Iterable[str]) -> None:
         """Drop the finished drafts of cases that left memory (the store keeps them)."""

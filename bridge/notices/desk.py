@@ -142,11 +142,10 @@ class NoticeDesk:
         draft = await self.book.fresh(draft_id)
         doc, fields = self._current(draft)
         now = self.now()
-        snap = case_drafts.snapshot(doc, self.context.severity_label)
+        mine = self.book.of_case(draft.incident_id)
+        snap = case_drafts.snapshot_of(draft.kind, doc, mine, self.context.severity_label, draft.id)
         if draft.state in casework.FOLLOWS_INCIDENT:
-            before = case_drafts.followed(
-                draft.kind, self.book.of_case(draft.incident_id), draft.id
-            )
+            before = case_drafts.followed(draft.kind, mine, draft.id)
             carried = case_drafts.carried(draft.kind, before, tuple(fields.fields))
             refreshed = casework.refresh(draft, fields, now, self.context.render, snap, carried)
             if refreshed is not None:

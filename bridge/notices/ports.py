@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from bridge.core import case_drafts
+from bridge.core.awareness import Answered
 
 
 class Cases(Protocol):
@@ -32,9 +33,15 @@ class Cases(Protocol):
         """The case's full document (alerts and annotations included); built only to draft."""
 
     def notices_changed(
-        self, case_id: str, events: Mapping[str, datetime], states: Mapping[str, str]
+        self,
+        case_id: str,
+        events: Mapping[str, datetime],
+        states: Mapping[str, str],
+        answered: Mapping[str, Answered] | None = None,
     ) -> None:
-        """What the case's drafts say now (``initial_sent``…, each kind's draft state)."""
+        """What the case's drafts say now (``initial_sent``…, each kind's draft state, and per
+        kind of report a regulator asked for, the requests its settled reports answered:
+        :func:`bridge.core.case_drafts.answered_by`)."""
 
 
 class OutboxDoor(Protocol):

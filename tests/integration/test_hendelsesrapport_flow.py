@@ -302,3 +302,87 @@ async def test_requested_after_the_varsel_was_sent_drafted_approved_and_emailed(
             assert key not in text, key
     doc = await incident(client, incident_id)
     assert owed(doc)[KIND]["state"] == "sent"
+
+
+def due_metric(metrics: str, incident_id: str) -> dict[str, float]:
+    """``state`` → the due time /metrics gives the incident's hendelsesrapport (Unix time)."""
+    found: dict[str, float] = {}
+    prefix = f'bridge_obligation_due_timestamp_seconds{{binding="true",incident="{incident_id}",'
+    for line in metrics.splitlines():
+        if line.startswith(prefix) and f'kind="{KIND}"' in line:
+            state = line.split('state="', 1)[1].split('"', 1)[0]
+            found[state] = float(line.rsplit(" ", 1)[1])
+    return found
+
+
+async def test_due_by_the_earliest_deadline_the_next_report_must_answer(
+    client: TestClient[Any, Any], smtp: SmtpServer, clock: FakeClock
+) -> None:
+    """Nkom asks under A by day 9, then under B by day 19: the report is due on day 9 in the
+    incident, on the deadline queue and in the due metric (not day 19 while A is unanswered).
+    Nkom extends A to day 24: due on day 19 (B's). The report sent answers both; Nkom then
+    asks under C by day 12: a new report is owed by then, naming C alone."""
+    [incident_id] = await post_alerts(
+        client, alert("fp-heimdal", clock.now() - timedelta(minutes=5), element="no-olt-heimdal-1")
+    )
+    start = clock.now()
+    a, b = start + timedelta(days=9), start + timedelta(days=19)
+
+    async def ask(reference: str, deadline: Any) -> dict[str, Any]:
+        r = await client.post(
+            f"/api/v1/incidents/{incident_id}/report-requests",
+            json={"kind": KIND, "deadline": rfc3339(deadline), "reference": reference},
+            headers=as_("editor"),
+        )
+        assert r.status == 200, await r.text()
+        return dict(await r.json())
+
+    async def shown(state: str) -> tuple[str, str, dict[str, float]]:
+        """The obligation's due time, the queue's, and the metric's, as the app shows them."""
+        doc = await incident(client, incident_id)
+        assert owed(doc)[KIND]["state"] == state
+        r = await client.get("/api/v1/queue", headers=as_("viewer"))
+        [item] = [i for i in (await r.json())["items"] if i["case"] == incident_id]
+        assert item["kind"] == KIND
+        metrics = await (await client.get("/metrics")).text()
+        return owed(doc)[KIND]["due_at"], item["due_at"], due_metric(metrics, incident_id)
+
+    await ask("2026/0100", a)
+    clock.advance(timedelta(hours=1))
+    await ask("2026/0200", b)
+    assert await shown("drafted") == (rfc3339(a), rfc3339(a), {"drafted": a.timestamp()})
+
+    clock.advance(timedelta(hours=1))
+    extended = start + timedelta(days=24)
+    await ask("2026/0100", extended)
+    assert await shown("drafted") == (rfc3339(b), rfc3339(b), {"drafted": b.timestamp()})
+
+    # the report answers both, as it says, and is sent
+    report_id = f"{incident_id}.{KIND}"
+    report = await draft(client, report_id)
+    request = {f["key"]: f["value"] for f in report["latest"]["fields"]}["request"]
+    assert "2026/0100" in request and "2026/0200" in request, request
+    assert local_time(extended, "nkom") in request and local_time(b, "nkom") in request
+    r = await client.post(
+        f"/api/v1/drafts/{report_id}/approve",
+        json={"version": report["version"], "send_unknown": report["to_complete"]},
+        headers=await person(client, clock.now),
+    )
+    assert r.status == 200, await r.text()
+    [done] = await deliver(client)
+    assert done.state == "sent"
+    assert owed(await incident(client, incident_id))[KIND]["state"] == "sent"
+    r = await client.get("/api/v1/queue", headers=as_("viewer"))
+    assert [i for i in (await r.json())["items"] if i["case"] == incident_id] == []
+
+    # Nkom asks again, under C: a new report is owed by C's deadline, naming C alone
+    clock.advance(timedelta(days=2))
+    c = start + timedelta(days=12)
+    doc = await ask("2026/0300", c)
+    drafts = {d["id"]: d["state"] for d in doc["drafts"] if d["kind"] == KIND}
+    assert drafts == {report_id: "sent", f"{report_id}.2": "draft"}
+    assert await shown("drafted") == (rfc3339(c), rfc3339(c), {"drafted": c.timestamp()})
+    again = await draft(client, f"{report_id}.2")
+    request = {f["key"]: f["value"] for f in again["latest"]["fields"]}["request"]
+    assert "2026/0300" in request and local_time(c, "nkom") in request, request
+    assert "2026/0100" not in request and "2026/0200" not in request, request

@@ -255,3 +255,64 @@ async def test_a_request_on_an_incident_the_store_does_not_hold_is_404(
         headers=as_("editor"),
     )
     assert r.status == 404
+
+
+async def test_nkom_asking_again_after_the_report_was_settled_owes_a_new_one(
+    client: TestClient[Any, Any], clock: FakeClock
+) -> None:
+    """The first report was settled (rejected here: a person decided it is not sent) and the
+    incident left memory; weeks later Nkom asks under another reference. The settled report
+    did not answer it: a new report is owed by its deadline (drafted as the next round, naming
+    only the new request), on the deadline queue and in the due metric; the first stays as
+    it was."""
+    service = client.server.app[SERVICE]
+    incident_id = await closed_long_ago(client, clock)
+    first = clock.now() + timedelta(days=14)
+    r = await client.post(
+        f"/api/v1/incidents/{incident_id}/report-requests",
+        json={"kind": KIND, "deadline": rfc3339(first), "reference": "2026/09001"},
+        headers=as_("editor"),
+    )
+    await ok(r)
+    r = await client.post(
+        f"/api/v1/drafts/{incident_id}.{KIND}/reject",
+        json={"reason": "answered by phone"},
+        headers=as_("approver"),
+    )
+    assert (await ok(r))["state"] == "rejected"
+    clock.advance(timedelta(days=8))
+    await service.tick()
+    assert incident_id not in service.engine.incidents
+
+    clock.advance(timedelta(days=20))  # past the first deadline: it is answered, not overdue
+    deadline = clock.now() + timedelta(days=10)
+    r = await client.post(
+        f"/api/v1/incidents/{incident_id}/report-requests",
+        json={"kind": KIND, "deadline": rfc3339(deadline), "reference": "2026/09777"},
+        headers=as_("editor"),
+    )
+    doc = await ok(r)
+    assert owed(doc)[KIND]["due_at"] == rfc3339(deadline)
+    assert owed(doc)[KIND]["state"] == "drafted"
+    assert {d["id"]: d["state"] for d in doc["drafts"] if d["kind"] == KIND} == {
+        f"{incident_id}.{KIND}": "rejected",
+        f"{incident_id}.{KIND}.2": "draft",
+    }
+    drafted = await ok(
+        await client.get(f"/api/v1/drafts/{incident_id}.{KIND}.2", headers=as_("viewer"))
+    )
+    request = {f["key"]: f["value"] for f in drafted["latest"]["fields"]}["request"]
+    assert "Nkoms referanse: 2026/09777" in request and "2026/09001" not in request, request
+
+    board = await ok(await client.get("/api/v1/queue", headers=as_("viewer")))
+    [item] = [i for i in board["items"] if i["case"] == incident_id]
+    assert item["kind"] == KIND and item["due_at"] == rfc3339(deadline)
+    metrics = await (await client.get("/metrics")).text()
+    label = (
+        f'bridge_obligation_due_timestamp_seconds{{binding="true",incident="{incident_id}",'
+        f'kind="{KIND}",regulator="nkom",state="drafted"}} '
+    )
+    [value] = [line.removeprefix(label) for line in metrics.splitlines() if line.startswith(label)]
+    assert float(value) == deadline.timestamp()
+    await service.tick()
+    assert incident_id in service.engine.incidents  # it owes: it stays

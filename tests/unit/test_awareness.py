@@ -332,8 +332,9 @@ def test_the_same_request_again_changes_nothing() -> None:
 
 def test_nkom_moving_a_deadline_replaces_the_request_of_that_reference() -> None:
     """The same reference with another deadline (or receipt) is that request changed: it
-    replaces it, as the latest (its deadline is the kind's), its receipt kept unless given;
-    the event says what it replaced. Another reference, or none, is another request."""
+    replaces it, as the latest, its receipt kept unless given; the event says what it
+    replaced. Another reference, or none, is another request: its deadline still counts (the
+    kind is due by the earliest of the references' deadlines)."""
     first, moved = NOW + timedelta(days=14), NOW + timedelta(days=21)
     asked, _ = awareness.request_report(None, INC, NKOM, None, first, "2026/0999", "eva", NOW)
     other, _ = awareness.request_report(asked, INC, NKOM, None, first, "2026/1234", "eva", NOW)
@@ -346,7 +347,7 @@ def test_nkom_moving_a_deadline_replaces_the_request_of_that_reference() -> None
         ("2026/1234", NOW, first),
         ("2026/0999", NOW, moved),
     ]
-    assert awareness.events(changed)["nkom_deadline"] == moved
+    assert awareness.events(changed)["nkom_deadline"] == first  # 2026/1234's, still open
     assert event.detail["replaced"] == {
         "received_at": NOW.isoformat(),
         "deadline": first.isoformat(),

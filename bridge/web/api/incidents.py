@@ -46,7 +46,10 @@ which may come long after the outage): one that left memory is brought back firs
 ``POST /api/v1/incidents/{id}/report-requests`` records that a regulator asked for a report
 (``kind``: ``se_cyber_intermediate``, the default, or ``nkom_hendelsesrapport``; the
 ``deadline`` it set, ``received_at`` default now, its ``reference``): the report is then owed
-by that deadline and drafted (a ``reference`` is one line of at most 100 characters without
+and drafted, due by the earliest deadline among the requests it must answer (per reference
+the one set last; a request a settled report named holds none; a hendelsesrapport request
+after that report was drafted opens the next round: :func:`bridge.core.awareness.due_by`,
+:mod:`bridge.core.case_drafts`) (a ``reference`` is one line of at most 100 characters without
 control or bidirectional characters, ``received_at`` not before the minute the incident
 began: else a 400 naming it, nothing recorded; the same request again is answered with the
 incident as it stands, nothing recorded; the same reference with another deadline updates
