@@ -52,15 +52,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_backup.add_argument("dest", help="a new file, or a folder (named by store and time)")
     p_restored = sub.add_parser(
         "restored",
-        help="run once on a store restored from a backup, before serving it: what the outbox "
-        "would send again goes to a person",
+        help="run on a store restored from a backup, before serving it (once per archive "
+        "folder): what the outbox would send again goes to a person",
     )
     config_arg(p_restored)
     p_restored.add_argument(
         "--backup-taken-at",
         metavar="TIME",
         help="when the backup was taken, ISO 8601 with offset (default: what a copy made by "
-        "`bridge backup` records, else the store's newest audit entry)",
+        "`bridge backup` records, else the time an earlier run recorded, else the store's "
+        "newest audit entry)",
     )
     people_args.add_parsers(sub, config_arg)
     args = parser.parse_args(argv)

@@ -1,6 +1,6 @@
-"""``bridge restored [--backup-taken-at T]``: run once on a store restored from a backup,
-before any ``bridge serve`` on it (docs/deployment.md, "Backups and restore"; what it does:
-:mod:`bridge.notices.after_restore`).
+"""``bridge restored [--backup-taken-at T]``: run on a store restored from a backup, before
+any ``bridge serve`` on it, once per archive folder (docs/deployment.md, "Backups and restore";
+what it does: :mod:`bridge.notices.after_restore`).
 
 Every draft the outbox would send on its own (approved for e-mail, or sending) goes ``in_doubt``
 for a person, audited; the archive's ``.eml`` files written since the backup are listed with
@@ -10,11 +10,19 @@ it takes the store's lease, waiting up to the lease's time to live for one the r
 holds to lapse, and refuses while another holder keeps renewing it.
 
 The backup's time ``T`` (ISO 8601 with its offset): given, else the one a copy made by
-``bridge backup`` carries, else the store's newest audit entry (every approval and every
+``bridge backup`` carries, else the one the newest earlier run recorded in its
+``store.restored`` audit entry, else the store's newest audit entry (every approval and every
 hand-over to the relay is audited, so the backup was taken at or after it: listing the files
-from there lists every one written after the backup, and perhaps a few more). It raises the
-store's hand-over count to the archive folder's witness (:mod:`bridge.notices.witness`), and on
-SQLite it finally removes the copy's mark, so ``bridge serve`` accepts the store.
+from there lists every one written after the backup, and perhaps a few more). So a second run
+(another archive folder, or again) reports against the same time as the first, never against
+the first run's own entry or one a bridge wrote since. A given time that differs from an
+earlier run's is used, with a ``warning:`` line naming both (and, when it is the later, how
+many of this folder's files it leaves out); an earlier run's time used although entries were
+written after that run gets a ``note:`` line (a later copy of a store restored before: give
+its time). Every run records the time it used and where from (``backup_time`` in its
+``store.restored`` entry). It raises the store's hand-over count to the archive folder's
+witness (:mod:`bridge.notices.witness`), and on SQLite it finally removes the copy's mark, so
+``bridge serve`` accepts the store.
 """
 
 from __future__ import annotations
@@ -29,7 +37,17 @@ from bridge.cli.common import invalid
 from bridge.config import LoadedConfig, load_config
 from bridge.core.alerts import format_time
 from bridge.errors import BadInput, ConfigError, Conflict, LeaseLost, StoreUnavailable
-from bridge.notices.after_restore import Refused, Report, settle
+from bridge.notices.after_restore import (
+    EARLIER_RUN,
+    GIVEN,
+    MARK,
+    NEWEST_ENTRY,
+    BackupTime,
+    EarlierRun,
+    Refused,
+    Report,
+    settle,
+)
 from bridge.store import make_store
 from bridge.store.holders import lease_holder
 from bridge.store.sqlite import backup
@@ -62,12 +80,12 @@ def restored(path: str, taken_at: str | None) -> int:
     try:
         given = None if taken_at is None else parse_taken_at(taken_at, datetime.now(UTC))
         if not sqlite:
-            report, basis = asyncio.run(_run(url, False, given, None, loaded))
+            report = asyncio.run(_run(url, False, given, None, loaded))
         else:
             database = SqliteConnection(url)
             with sole_server(url):
                 mark = backup.pending(database.path)
-                report, basis = asyncio.run(_run(url, True, given, mark, loaded))
+                report = asyncio.run(_run(url, True, given, mark, loaded))
                 if mark is not None:
                     backup.clear_pending(database.path, database.busy_timeout_ms)
     except AlreadyServed as exc:
@@ -78,40 +96,26 @@ def restored(path: str, taken_at: str | None) -> int:
         return 1
     except ConfigError as exc:  # e.g. a Redis whose settings cannot keep acknowledged writes
         return invalid(exc)
-    print(render(report, basis, loaded.config.notices.archive_dir))
+    print(render(report, loaded.config.notices.archive_dir))
     return 0
 
 
 async def _run(
     url: str, sole: bool, given: datetime | None, mark: datetime | None, loaded: LoadedConfig
-) -> tuple[Report, str]:
+) -> Report:
     store = make_store(url, sole=sole)
     await store.open()
     try:
-        if given is not None:
-            taken, basis = given, "as given"
-        elif mark is not None:
-            taken, basis = mark, "as `bridge backup` recorded it in the copy"
-        else:
-            newest = await store.audit_log(limit=1)
-            if newest:
-                taken = newest[0].at
-                basis = (
-                    "not given: the store's newest audit entry, the earliest the backup can "
-                    "have been taken"
-                )
-            else:
-                taken, basis = datetime.fromtimestamp(0, UTC), "not given, and nothing audited"
-        report = await settle(
+        return await settle(
             store,
-            taken,
+            given,
+            mark,
             _actor(),
             lease_holder("restored"),
             loaded.config.notices.archive_dir,
             datetime.now(UTC),
             loaded.lease_ttl(),  # as the bridges on this store take it
         )
-        return report, basis
     finally:
         await store.close()
 
@@ -128,9 +132,64 @@ def _time(value: datetime) -> str:
     return format_time(value.astimezone(UTC).replace(microsecond=0)) or value.isoformat()
 
 
-def render(report: Report, basis: str, archive_dir: Path) -> str:
+def _earlier(run: EarlierRun) -> str:
+    folder = f", archive {run.archive_dir}" if run.archive_dir else ""
+    return f"store.restored #{run.seq} at {_time(run.at)} by {run.actor}{folder}"
+
+
+def basis(backup: BackupTime) -> str:
+    """Where the backup's time came from, in words."""
+    if backup.source == GIVEN:
+        return "as given"
+    if backup.source == MARK:
+        return "as `bridge backup` recorded it in the copy"
+    if backup.source == EARLIER_RUN and backup.earlier is not None:
+        return (
+            "not given: the time the earlier `bridge restored` reported against, as it recorded "
+            f"it ({_earlier(backup.earlier)})"
+        )
+    if backup.source == NEWEST_ENTRY:
+        return (
+            "not given: the store's newest audit entry, the earliest the backup can have been taken"
+        )
+    return "not given, and nothing audited"
+
+
+def caveats(report: Report, archive_dir: Path) -> list[str]:
+    """A given time that differs from an earlier run's; entries written since an earlier run
+    whose time is used."""
+    backup = report.backup
+    earlier = backup.earlier
+    if earlier is None:
+        return []
+    if backup.contradicts:
+        if backup.at > earlier.backup_taken_at:
+            then = (
+                f"{report.unlisted} .eml file(s) in {archive_dir} written between the two are "
+                f"not listed: if both restored the same copy, run it again with "
+                f"--backup-taken-at {_time(earlier.backup_taken_at)}"
+            )
+        else:
+            then = "this run lists files that one did not"
+        return [
+            f"warning: an earlier `bridge restored` ({_earlier(earlier)}) reported against a "
+            f"backup taken at {_time(earlier.backup_taken_at)}, this run against "
+            f"{_time(backup.at)} as given; {then}"
+        ]
+    if backup.source == EARLIER_RUN and backup.written_since is not None:
+        return [
+            f"note: audit entries were written after that run (the newest at "
+            f"{_time(backup.written_since)}): a bridge served the restored store, or this is a "
+            f"copy taken later than the one that run restored; if so, give its time with "
+            f"--backup-taken-at (this time lists more files, never fewer)"
+        ]
+    return []
+
+
+def render(report: Report, archive_dir: Path) -> str:
     """What a person reads: the backup's time, what went in doubt, what left since."""
-    lines = [f"backup taken at {_time(report.backup_taken_at)} ({basis})"]
+    lines = [f"backup taken at {_time(report.backup_taken_at)} ({basis(report.backup)})"]
+    lines += caveats(report, archive_dir)
     if report.moved:
         lines.append(
             f"in doubt now, for a person (console: resend with the same Message-ID, or mark "

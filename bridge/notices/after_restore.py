@@ -27,9 +27,20 @@ Contract of :func:`settle`:
   serve`` until then. A witness file that cannot be read is replaced by one of the store's
   count. Replicas with archive folders of their own: run it with each replica's folder (each
   lists its own files; running it again is harmless).
-- One ``store.restored`` audit entry records the backup's time, the drafts moved, the
-  archived files found and the hand-over counts: what compliance reads about the gap.
-- Running it again is harmless: a draft already in doubt is left as it is.
+- The backup's time it reports against (:func:`backup_time`, pure): the one given, else the
+  copy's mark (``bridge backup``), else the one the newest earlier run recorded in its
+  ``store.restored`` entry (:func:`earlier_run`), else the store's newest audit entry, else the
+  epoch. An earlier run's time comes before the newest entry: after a run the newest entries
+  are that run's own and those of bridges served since, all written after the restore, and a
+  copy without a mark (any Redis copy, ``sqlite3 .backup``) says nothing else. Read under the
+  lease, so two runs never interleave.
+- One ``store.restored`` audit entry records the backup's time and where it came from
+  (``backup_time``: its ``source``; ``earlier_run_seq``, the entry it was read from;
+  ``contradicts``, an earlier run's time that a given one differs from; ``written_since``, the
+  newest entry written after that earlier run), the drafts moved, the archived files found
+  and the hand-over counts: what compliance reads about the gap, and what the next run reads.
+- Running it again, with the same or another archive folder, is harmless and reports against
+  the same backup time: a draft already in doubt is left as it is.
 """
 
 from __future__ import annotations
@@ -42,6 +53,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bridge.core import casework, draft_codec
+from bridge.core.audit_search import AuditFilter
 from bridge.errors import BridgeError
 from bridge.notices import archive, witness
 from bridge.notices.book import draft_record
@@ -50,6 +62,16 @@ from bridge.store.records import AuditEntry, audit_entries
 
 #: how long the lease is taken for: the writes are a handful, each a short store write
 LEASE_TTL = timedelta(seconds=60)
+#: the audit action of a run's summary (target ``store``)
+RESTORED = "store.restored"
+#: where the backup's time came from (:attr:`BackupTime.source`)
+GIVEN, MARK, EARLIER_RUN, NEWEST_ENTRY, NOTHING = (
+    "given",
+    "mark",
+    "earlier run",
+    "newest audit entry",
+    "nothing audited",
+)
 
 
 class Refused(BridgeError):
@@ -75,8 +97,85 @@ class Archived:
 
 
 @dataclass(frozen=True, slots=True)
-class Report:
+class EarlierRun:
+    """An earlier run's ``store.restored`` entry: the backup time it reported against."""
+
+    seq: int
+    at: datetime
+    actor: str
     backup_taken_at: datetime
+    archive_dir: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class BackupTime:
+    """The backup's time a run reports against and where it came from (module contract)."""
+
+    at: datetime
+    source: str  # GIVEN, MARK, EARLIER_RUN, NEWEST_ENTRY or NOTHING
+    earlier: EarlierRun | None = None  # the newest earlier run on this store
+    written_since: datetime | None = None  # the newest audit entry written after ``earlier``
+
+    @property
+    def contradicts(self) -> bool:
+        """A given time that differs from the one an earlier run reported against."""
+        return (
+            self.source == GIVEN
+            and self.earlier is not None
+            and self.at != self.earlier.backup_taken_at
+        )
+
+
+def backup_time(
+    given: datetime | None,
+    mark: datetime | None,
+    earlier: EarlierRun | None,
+    newest: tuple[int, datetime] | None,
+) -> BackupTime:
+    """The backup's time (module contract): ``given`` (``--backup-taken-at``), ``mark`` (the
+    copy's, from ``bridge backup``), ``earlier`` (the newest ``store.restored`` entry) and
+    ``newest`` (the store's newest audit entry: its ``seq`` and time), each None when absent."""
+    since = newest[1] if earlier is not None and newest and newest[0] > earlier.seq else None
+    if given is not None:
+        return BackupTime(given, GIVEN, earlier, since)
+    if mark is not None:
+        return BackupTime(mark, MARK, earlier, since)
+    if earlier is not None:
+        return BackupTime(earlier.backup_taken_at, EARLIER_RUN, earlier, since)
+    if newest is not None:
+        return BackupTime(newest[1], NEWEST_ENTRY)
+    return BackupTime(datetime.fromtimestamp(0, UTC), NOTHING)
+
+
+async def earlier_run(store: Store) -> EarlierRun | None:
+    """The newest ``store.restored`` entry whose backup time can be read, or None."""
+    where = AuditFilter(action=RESTORED, target="store")
+    before: int | None = None
+    while True:
+        page = await store.search_audit(where, 10, before)
+        for entry in page.entries:
+            try:
+                taken = datetime.fromisoformat(str(entry.detail["backup_taken_at"]))
+            except (KeyError, ValueError):
+                continue
+            if taken.utcoffset() is None:
+                continue
+            folder = entry.detail.get("archive_dir")
+            return EarlierRun(
+                entry.seq,
+                entry.at,
+                entry.actor,
+                taken.astimezone(UTC),
+                None if folder is None else str(folder),
+            )
+        if page.resume is None:
+            return None
+        before = page.resume
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    backup: BackupTime
     moved: list[Moved]
     portal: list[str]  # approved portal drafts: check the portal before submitting
     archived: list[Archived]
@@ -84,6 +183,13 @@ class Report:
     handovers_before: int = 0  # the restored store's hand-over count
     handovers_witness: int | None = None  # the archive folder's (None: no readable witness)
     handovers: int = 0  # the store's count now
+    #: a given time later than an earlier run's: the files this folder has from that run's time
+    #: on that this run does not list
+    unlisted: int = 0
+
+    @property
+    def backup_taken_at(self) -> datetime:
+        return self.backup.at
 
 
 def archived_after(folder: Path, since: datetime) -> tuple[list[Archived], bool]:
@@ -106,17 +212,26 @@ def archived_after(folder: Path, since: datetime) -> tuple[list[Archived], bool]
 
 async def settle(
     store: Store,
-    backup_taken_at: datetime,
+    given: datetime | None,
+    mark: datetime | None,
     actor: str,
     holder: str,
     archive_dir: Path,
     now: datetime,
     wait: timedelta,
 ) -> Report:
-    """Make the restored ``store`` safe to serve (see the module contract)."""
+    """Make the restored ``store`` safe to serve (see the module contract): ``given`` is
+    ``--backup-taken-at``, ``mark`` the copy's time from ``bridge backup`` (None: absent)."""
     token = await _take_lease(store, holder, wait)
     try:
-        return await _settle(store, token, backup_taken_at, actor, archive_dir, now)
+        newest = await store.audit_log(limit=1)
+        backup = backup_time(
+            given,
+            mark,
+            await earlier_run(store),
+            (newest[0].seq, newest[0].at) if newest else None,
+        )
+        return await _settle(store, token, backup, actor, archive_dir, now)
     finally:
         await store.release_lease(holder)
 
@@ -143,11 +258,12 @@ async def _take_lease(store: Store, holder: str, wait: timedelta) -> int:
 async def _settle(
     store: Store,
     token: int,
-    taken: datetime,
+    backup: BackupTime,
     actor: str,
     archive_dir: Path,
     now: datetime,
 ) -> Report:
+    taken = backup.at
     records = await store.list_drafts(states=(casework.APPROVED, casework.SENDING))
     moved: list[Moved] = []
     portal: list[str] = []
@@ -163,6 +279,11 @@ async def _settle(
         )
         moved.append(Moved(draft.id, draft.state, draft.message_id))
     archived, missing = archived_after(archive_dir, taken)
+    unlisted = 0
+    if backup.contradicts and backup.earlier is not None and backup.earlier.backup_taken_at < taken:
+        unlisted = len(archived_after(archive_dir, backup.earlier.backup_taken_at)[0]) - len(
+            archived
+        )
     archived = await _with_states(store, archived)
     before = await store.handovers()
     try:
@@ -173,7 +294,15 @@ async def _settle(
         witness.record(archive_dir, witness.Witness(before, "bridge restored", now))
     count = before if seen is None else await store.raise_handovers(seen.count)
     report = Report(
-        taken, moved, portal, archived, missing, before, None if seen is None else seen.count, count
+        backup,
+        moved,
+        portal,
+        archived,
+        missing,
+        before,
+        None if seen is None else seen.count,
+        count,
+        unlisted,
     )
     await store.append_audit([_summary(report, actor, archive_dir, now)])
     return report
@@ -188,14 +317,31 @@ async def _with_states(store: Store, archived: Sequence[Archived]) -> list[Archi
     return out
 
 
+def _basis(backup: BackupTime, unlisted: int) -> dict[str, object]:
+    """Where the backup's time came from, for the ``store.restored`` entry."""
+    out: dict[str, object] = {"source": backup.source}
+    if backup.source == EARLIER_RUN and backup.earlier is not None:
+        out["earlier_run_seq"] = backup.earlier.seq
+    if backup.contradicts and backup.earlier is not None:
+        out["contradicts"] = {
+            "earlier_run_seq": backup.earlier.seq,
+            "backup_taken_at": backup.earlier.backup_taken_at.isoformat(),
+            "unlisted_files": unlisted,
+        }
+    if backup.written_since is not None:
+        out["written_since"] = backup.written_since.isoformat()
+    return out
+
+
 def _summary(report: Report, actor: str, archive_dir: Path, now: datetime) -> AuditEntry:
     return AuditEntry(
         now,
         actor,
-        "store.restored",
+        RESTORED,
         "store",
         {
             "backup_taken_at": report.backup_taken_at.isoformat(),
+            "backup_time": _basis(report.backup, report.unlisted),
             "in_doubt": [{"draft": m.draft_id, "was": m.was} for m in report.moved],
             "portal_approved": report.portal,
             "archive_dir": str(archive_dir),

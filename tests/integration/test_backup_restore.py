@@ -7,8 +7,10 @@ and names the archived message that left; only the person's resend reaches the r
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import sqlite3
+import subprocess
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,7 +18,7 @@ from typing import Any
 
 import aiohttp
 from bridge_process import OUTBOX_ROUNDS, BridgeProcess
-from builders import WEBHOOK_TOKEN, alert, seed_user, webhook
+from builders import WEBHOOK_TOKEN, alert, seed_user, webhook, write_config
 from persons import sign_in
 from polling import until
 from smtp_server import SmtpServer
@@ -243,6 +245,105 @@ async def test_a_restored_store_sends_nothing_again_until_a_person_resolves_it(
     assert (
         doubted.detail["was"] == "approved" and "restored from a backup" in doubted.detail["reason"]
     )
+
+
+def backup_line(stdout: str) -> str:
+    """The time ``bridge restored`` says the backup was taken at (its first line)."""
+    found = re.match(r"backup taken at (\S+) ", stdout)
+    assert found, stdout
+    return found.group(1)
+
+
+def second_folder(first: Path, second: Path) -> None:
+    """Another replica's archive folder that got the same messages (``.eml`` copied with their
+    times, no witness of its own)."""
+    second.mkdir()
+    for eml in first.glob("*.eml"):
+        shutil.copy2(eml, second / eml.name)
+
+
+async def test_restored_once_per_archive_folder_reports_every_run_against_the_backup(
+    bridge_process: Callable[..., BridgeProcess], smtp: SmtpServer, tmp_path: Path
+) -> None:
+    """The audit's reproduction: an unmarked copy (``sqlite3 .backup``), a notice sent after it
+    whose ``.eml`` is in two archive folders, the copy put back. ``bridge restored`` with the
+    first folder, then with the second: both report against the backup's time the first run
+    found (recorded in its ``store.restored`` entry), never the first run's own entry, so the
+    second folder's message is listed too. A later run given a later time warns, naming both."""
+    database = tmp_path / "bridge.sqlite3"
+    bridge = bridge_process(sections(smtp))
+    await asyncio.to_thread(seed_user, f"sqlite:///{database}", "olga", ["approver"])
+    smtp.mailbox.mode = "tempfail"
+    bridge.start()
+    try:
+        await bridge.wait_ready()
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+            approver = await sign_in(session, "olga", base=bridge.url)
+            url, draft, message_id = await approve_first_draft(session, bridge, approver)
+            copy = tmp_path / "unmarked.sqlite3"
+            taken = datetime.now(UTC)
+            made = await asyncio.to_thread(
+                subprocess.run,
+                ["sqlite3", str(database), f".backup {copy}"],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            assert made.returncode == 0, made.stderr
+            smtp.mailbox.mode = "accept"
+            await until(lambda: state_is(session, url, "sent"), "the notice sent after the backup")
+    finally:
+        bridge.stop()
+    second_folder(tmp_path / "sent", tmp_path / "sentB")
+    (tmp_path / "b").mkdir()
+    other = write_config(  # the same store, the other folder
+        tmp_path / "b",
+        store=f"sqlite:///{database}",
+        extra={"notices": {"archive_dir": str(tmp_path / "sentB")}},
+    )
+    put_back(copy, database)
+    listed = f"{draft['id']}.v1.eml  {message_id}  draft now: in_doubt"
+
+    first = await asyncio.to_thread(bridge_cli, "restored", "-c", str(bridge.config))
+    assert first.returncode == 0, first.stderr
+    assert listed in first.stdout
+    at = backup_line(first.stdout)
+    assert datetime.fromisoformat(at) <= taken
+
+    second = await asyncio.to_thread(bridge_cli, "restored", "-c", str(other))
+    assert second.returncode == 0, second.stderr
+    assert backup_line(second.stdout) == at
+    assert "the time the earlier `bridge restored`" in second.stdout
+    assert listed in second.stdout, second.stdout
+    assert "nothing written since the backup" not in second.stdout
+
+    later = datetime.now(UTC).replace(microsecond=0)
+    third = await asyncio.to_thread(
+        bridge_cli, "restored", "--backup-taken-at", later.isoformat(), "-c", str(other)
+    )
+    assert third.returncode == 0, third.stderr
+    assert f"backup taken at {later.isoformat().replace('+00:00', 'Z')}" in third.stdout
+    warning = next(line for line in third.stdout.splitlines() if line.startswith("warning:"))
+    assert at in warning and later.isoformat().replace("+00:00", "Z") in warning, warning
+    assert "1 .eml file(s)" in warning and f"--backup-taken-at {at}" in warning
+
+    store = SqliteStore(f"sqlite:///{database}")
+    await store.open()
+    try:
+        runs = list(reversed(await store.audit_log(target="store")))
+    finally:
+        await store.close()
+    assert [r.action for r in runs] == ["store.restored"] * 3
+    recorded = [datetime.fromisoformat(r.detail["backup_taken_at"]) for r in runs]
+    assert recorded[0] == recorded[1]
+    assert recorded[0].replace(microsecond=0) == datetime.fromisoformat(at)
+    assert runs[1].detail["backup_time"]["earlier_run_seq"] == runs[0].seq
+    assert [a["message_id"] for a in runs[1].detail["archived_after_backup"]] == [message_id]
+    assert runs[2].detail["backup_time"]["contradicts"] == {
+        "earlier_run_seq": runs[1].seq,
+        "backup_taken_at": runs[1].detail["backup_taken_at"],
+        "unlisted_files": 1,
+    }
 
 
 async def test_restored_refuses_while_a_bridge_serves_the_file(

@@ -18,7 +18,14 @@ from persons import sign_in
 from polling import until
 from redis_server import RedisServer
 from smtp_server import SmtpServer
-from test_backup_restore import approve_first_draft, get, sections, state_is
+from test_backup_restore import (
+    approve_first_draft,
+    backup_line,
+    get,
+    second_folder,
+    sections,
+    state_is,
+)
 from test_cli import bridge as bridge_cli
 
 from bridge.store.redis import RedisStore
@@ -116,3 +123,83 @@ async def test_a_redis_restored_from_an_older_aof_sends_nothing_again_until_a_pe
     assert summary.action == "store.restored"
     assert summary.detail["backup_taken_at"] == taken.isoformat()
     assert summary.detail["in_doubt"] == [{"draft": draft["id"], "was": "approved"}]
+
+
+async def test_a_redis_restored_without_a_time_reports_every_folder_against_the_backup(
+    redis: RedisServer, smtp: SmtpServer, tmp_path: Path
+) -> None:
+    """A Redis store carries no mark: the first ``bridge restored`` (no ``--backup-taken-at``)
+    takes the copy's newest audit entry and records it; a bridge then serves and writes to the
+    audit log (a sign-in); ``bridge restored`` with the second replica's folder still reports
+    against the recorded time, never the first run's entry nor the served bridge's, so the
+    message that left after the copy is listed in that folder too, with a note that entries
+    were written since the earlier run."""
+    port = free_port()
+    extra = {
+        **sections(smtp),
+        "server": {"listen": f"127.0.0.1:{port}"},
+        "replication": {"lease_ttl": "2s"},
+    }
+    config = write_config(
+        tmp_path,
+        store=redis.url(),
+        extra={**extra, "notices": {**extra["notices"], "archive_dir": str(tmp_path / "sent")}},
+    )
+    (tmp_path / "b").mkdir()
+    other = write_config(
+        tmp_path / "b",
+        store=redis.url(),
+        extra={**extra, "notices": {**extra["notices"], "archive_dir": str(tmp_path / "sentB")}},
+    )
+    bridge = BridgeProcess(config, port, tmp_path / "bridge.log")
+    await asyncio.to_thread(seed_user, redis.url(), "olga", ["approver"])
+    smtp.mailbox.mode = "tempfail"
+    bridge.start()
+    try:
+        await bridge.wait_ready()
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+            approver = await sign_in(session, "olga", base=bridge.url)
+            url, draft, message_id = await approve_first_draft(session, bridge, approver)
+            taken = datetime.now(UTC)
+            await asyncio.to_thread(copy_aof, redis, tmp_path / "aof-backup")
+            smtp.mailbox.mode = "accept"
+            await until(lambda: state_is(session, url, "sent"), "the notice sent after the copy")
+    finally:
+        bridge.stop()
+    second_folder(tmp_path / "sent", tmp_path / "sentB")
+    redis.stop()
+    shutil.rmtree(redis.folder / "appendonlydir")
+    shutil.copytree(tmp_path / "aof-backup", redis.folder / "appendonlydir")
+    redis.start()
+    listed = f"{draft['id']}.v1.eml  {message_id}  draft now: in_doubt"
+
+    first = await asyncio.to_thread(bridge_cli, "restored", "-c", str(config))
+    assert first.returncode == 0, first.stderr
+    assert listed in first.stdout
+    at = backup_line(first.stdout)
+    assert datetime.fromisoformat(at) <= taken
+
+    bridge.start()  # the first folder's replica serves a while: the audit log grows
+    try:
+        await bridge.wait_ready()
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+            later = datetime.now(UTC) + timedelta(seconds=30)  # a TOTP step not used yet
+            await sign_in(session, "olga", later, base=bridge.url)
+    finally:
+        bridge.stop()
+
+    second = await asyncio.to_thread(bridge_cli, "restored", "-c", str(other))
+    assert second.returncode == 0, second.stderr
+    assert backup_line(second.stdout) == at
+    assert listed in second.stdout, second.stdout
+    assert "nothing written since the backup" not in second.stdout
+    note = next(line for line in second.stdout.splitlines() if line.startswith("note:"))
+    assert "--backup-taken-at" in note
+    store = RedisStore(redis.url())
+    await store.open()
+    try:
+        runs = list(reversed(await store.audit_log(target="store")))
+    finally:
+        await store.close()
+    assert [r.detail["backup_taken_at"] for r in runs] == [runs[0].detail["backup_taken_at"]] * 2
+    assert runs[1].detail["backup_time"]["earlier_run_seq"] == runs[0].seq
