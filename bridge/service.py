@@ -369,7 +369,14 @@ class BridgeService:
             now,
         )
         self.retention = retention_task(
-            cfg.retention, store, metrics, self.book.forget, now, lambda: self.leading
+            cfg.retention,
+            store,
+            metrics,
+            self.book.forget,
+            now,
+            lambda: self.leading,
+            privacy_label=cfg.privacy.alert_label if cfg.privacy is not None else None,
+            held=lambda incident_id: incident_id in self.evaluator.engine.incidents,
         )
 
     def _is_outage(self, ep: AlertEpisode) -> bool:

@@ -23,7 +23,7 @@ from bridge.store import make_store
 
 #: What each kind's cut-off is compared with.
 _BASIS = {
-    "alerts": "incident settled before",
+    "alerts": "incident settled (unlisted: received) before",
     "incidents": "incident settled before",
     "drafts": "incident settled before",
     "notices": "incident settled before",
@@ -37,10 +37,17 @@ def prune(path: str, dry_run: bool) -> int:
     except ConfigError as exc:
         return invalid(exc)
     cfg = loaded.config.retention
+    privacy = loaded.config.privacy
 
     async def run() -> Report:
         store = make_store(loaded.store_url())
-        pruner = Pruner(store, cfg.periods(), cfg.batch, lambda: datetime.now(UTC))
+        pruner = Pruner(
+            store,
+            cfg.periods(),
+            cfg.batch,
+            lambda: datetime.now(UTC),
+            privacy_label=privacy.alert_label if privacy is not None else None,
+        )
         await store.open(migrate=not dry_run)  # a dry run changes nothing, not the schema either
         try:
             return await pruner.run(dry_run=dry_run, by="cli")

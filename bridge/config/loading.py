@@ -368,6 +368,34 @@ def _quiet_period_problems(
     return problems
 
 
+#: The kinds of record memory holds of an incident it still keeps (its document, alerts and
+#: drafts): each one's period must be at least ``evaluation.memory_horizon``.
+_HELD_IN_MEMORY = ("alerts", "incidents", "drafts", "notices")
+
+
+def _retention_problems(
+    path: Path, cfg: BridgeConfig, applied: Mapping[tuple[str, ...], str]
+) -> list[str]:
+    """A retention period shorter than ``evaluation.memory_horizon`` would prune records of an
+    incident memory still holds: the API would list an incident (its alerts, its drafts) the
+    store no longer has, and a restart would find it incomplete. Refused, naming both keys
+    (``deliveries`` are not held in memory: any period from 1d stands)."""
+    horizon = cfg.evaluation.memory_horizon
+    problems: list[str] = []
+    for kind in _HELD_IN_MEMORY:
+        period = getattr(cfg.retention, kind)
+        if period is not None and period < horizon:
+            loc = ("retention", kind)
+            problems.append(
+                f"{_origin(path, applied, loc)}: retention.{kind}: {format_duration(period)} is "
+                f"shorter than evaluation.memory_horizon ({format_duration(horizon)}), how long "
+                "memory keeps a settled incident: the store would prune what the API still "
+                f"lists; set it to at least {format_duration(horizon)} (or 'never'), or lower "
+                "evaluation.memory_horizon"
+            )
+    return problems
+
+
 def load_config(path: Path | str, env: Mapping[str, str] | None = None) -> LoadedConfig:
     """See the module contract."""
     path = Path(path)
@@ -423,6 +451,7 @@ def load_config(path: Path | str, env: Mapping[str, str] | None = None) -> Loade
             )
     problems += _regulator_problems(path, cfg, rule_sets, applied)
     problems += _quiet_period_problems(path, cfg, rule_sets, applied)
+    problems += _retention_problems(path, cfg, applied)
     if cfg.inventory.path is not None and not cfg.inventory.path.exists():
         problems.append(f"{path}: inventory.path: file not found: {cfg.inventory.path}")
     if problems:

@@ -310,6 +310,12 @@ def case_id(detected_at: datetime, seed: str) -> str:
     return f"{PREFIX}{detected_at:%Y%m%d}-{digest}"
 
 
+def alert_case_id(fingerprint: str, starts_at: datetime) -> str:
+    """The id of the case an alert (fingerprint, start) opens: the same for every delivery of
+    it, so retention can tell a stored alert that opened a case (the register's evidence)."""
+    return case_id(starts_at, f"alert|{fingerprint}|{starts_at.isoformat()}")
+
+
 def _audit(case: PrivacyCase, at: datetime, actor: str, action: str, **detail: Any) -> AuditEvent:
     return AuditEvent(at, actor, action, f"privacy:{case.id}", {"case": case.id, **detail})
 
@@ -384,7 +390,7 @@ def case_from_alert(
     text = "\n".join(
         v.strip() for k in ("summary", "description") if (v := annotations.get(k, "")).strip()
     )
-    id_ = case_id(starts_at, f"alert|{fingerprint}|{starts_at.isoformat()}")
+    id_ = alert_case_id(fingerprint, starts_at)
     case = PrivacyCase(
         id=id_,
         revision=1,

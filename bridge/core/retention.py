@@ -20,8 +20,16 @@ Contract:
   ``alerts``, its unsent drafts and its sent notices after ``drafts`` and ``notices``, and its
   document after ``incidents`` but only when nothing of it stays (so no draft or alert ever
   points to a document that is gone, and a restart never derives an incident again from alerts
-  whose document went). Episodes listed by no incident (privacy alerts: evidence of the
-  register) are never pruned.
+  whose document went).
+- :func:`unlisted_goes`: an episode the store holds but no stored incident lists goes once both
+  its end and its first receipt lie ``alerts`` behind ``now``. Such an episode is a resolved
+  alert that arrived after its episode had become history (it ended more than
+  ``evaluation.memory_horizon`` before it came, and the bridge no longer held, or never saw,
+  it firing): acknowledged and stored as proof of what Alertmanager sent, never an incident.
+  Counting from its receipt keeps that proof the full period however late it came. A firing
+  episode always forms an incident (a restart derives it again), so it is never unlisted for
+  long: only resolved ones are. The caller keeps those that opened a privacy case (evidence
+  of the register, never pruned).
 - :func:`delivery_cutoff`: deliveries are a log without incident ids, so they go by time: those
   received before ``now - deliveries`` and before the start of every incident that still keeps
   its alerts (:attr:`Fate.keeps_alerts_since`), whatever incident (or none) they belonged to.
@@ -168,6 +176,16 @@ def fate(
         keeps_alerts_since=None if alerts_go or not own_alerts else case.started_at,
         settled=settled,
     )
+
+
+def unlisted_goes(
+    ended_at: datetime | None, received_at: datetime, periods: Periods, now: datetime
+) -> bool:
+    """Whether a resolved episode no stored incident lists goes at ``now`` (see the module
+    contract): ended (``ended_at``) and first received (``received_at``) at or before the
+    ``alerts`` cut-off."""
+    cut = periods.cutoff("alerts", now)
+    return cut is not None and ended_at is not None and max(ended_at, received_at) <= cut
 
 
 def delivery_cutoff(

@@ -1,15 +1,20 @@
 """One pass of retention over the store: every incident page by page, what goes decided by
 :func:`bridge.core.retention.fate`, deletes of at most ``batch`` records each with the event
-loop given back between them, then the deliveries older than every incident that keeps its
-alerts, then Alertmanager's truncation counts of groups not heard of since (and cleared ones).
-A real pass appends one audit entry (actor ``retention``) with what went.
+loop given back between them, then the stored alerts no incident lists (late resolved alerts
+of episodes that were already history, :func:`bridge.core.retention.unlisted_goes`; those that
+opened a privacy case, or carry ``privacy.alert_label``, stay), then the deliveries older than
+every incident that keeps its alerts, then Alertmanager's truncation counts of groups not heard
+of since (and cleared ones). A real pass appends one audit entry (actor ``retention``) with
+what went.
 
 Contract:
 - :meth:`Pruner.run` with ``dry_run`` deletes nothing and reports what would go per kind; without
   it, it deletes exactly that (a record another writer changed meanwhile stays) and reports what
   went. Within an incident, drafts go first and its document last, so a pass cut short (a
   crash, a lost lease: ``keep_going`` turned false) leaves nothing pointing to a record that is
-  gone; the next pass finishes the work.
+  gone; the next pass finishes the work. An incident ``held`` says memory still holds is
+  kept whole this pass (what the API lists from memory stays in the store; the CLI, which
+  holds nothing, relies on every period being at least ``evaluation.memory_horizon``).
 - No step holds the event loop for longer than decoding one page: every store call is one short
   read or write and ``asyncio.sleep(0)`` follows each.
 """
@@ -18,14 +23,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from bridge.core import retention
-from bridge.core.alerts import format_time
-from bridge.store.interfaces import AuditLog, IncidentArchive, RetentionStore
+from bridge.core.alerts import AlertEpisode, format_time
+from bridge.core.incidents import EpisodeKey
+from bridge.core.privacy import alert_case_id
+from bridge.store.interfaces import AuditLog, IncidentArchive, PrivacyRegister, RetentionStore
 from bridge.store.records import AuditEntry, DraftRecord, IncidentRecord
 
 log = logging.getLogger("bridge.retention")
@@ -36,7 +43,7 @@ ACTION = "retention.pruned"
 CLEARED_KEPT = timedelta(days=1)
 
 
-class PrunerStore(RetentionStore, IncidentArchive, AuditLog, Protocol):
+class PrunerStore(RetentionStore, IncidentArchive, AuditLog, PrivacyRegister, Protocol):
     """What a pass reads and writes."""
 
 
@@ -102,12 +109,17 @@ class Pruner:
         batch: int,
         now: Callable[[], datetime],
         forget_drafts: Callable[[Sequence[str]], None] = lambda ids: None,
+        privacy_label: Mapping[str, str] | None = None,
+        held: Callable[[str], bool] = lambda incident_id: False,
     ) -> None:
         self.store = store
         self.periods = periods
         self.batch = batch
         self.now = now
         self.forget_drafts = forget_drafts  # drafts gone from the store, for those who hold them
+        #: ``privacy.alert_label``: an unlisted alert carrying it is a privacy alert (kept)
+        self.privacy_label = dict(privacy_label or {})
+        self.held = held  # incidents memory holds (the service's evaluator): kept this pass
 
     async def run(
         self, *, dry_run: bool, by: str = "cli", keep_going: Callable[[], bool] = lambda: True
@@ -117,16 +129,20 @@ class Pruner:
         cutoffs = {k: self.periods.cutoff(k, now) for k in retention.PRUNABLE}
         report = Report(dry_run, cutoffs)
         kept_since: list[datetime] = []
+        listed: set[EpisodeKey] = set()  # old episodes incidents still list (see _unlisted)
         cursor = ""
         while True:
             if not keep_going():
                 report.complete = False
                 return await self._finish(report, now, by)
             incidents, drafts, cursor = await self.store.retention_page(cursor, self.batch)
-            kept_since += await self._page(incidents, drafts, now, report)
+            kept_since += await self._page(incidents, drafts, now, report, listed)
             await asyncio.sleep(0)
             if not cursor:
                 break
+        if not await self._unlisted(now, listed, report, keep_going):
+            report.complete = False
+            return await self._finish(report, now, by)
         cut = retention.delivery_cutoff(self.periods, now, kept_since)
         report.cutoffs["deliveries"] = cut
         if cut is not None:
@@ -166,31 +182,80 @@ class Pruner:
             if not cursor:
                 return
 
+    async def _unlisted(
+        self,
+        now: datetime,
+        listed: set[EpisodeKey],
+        report: Report,
+        keep_going: Callable[[], bool],
+    ) -> bool:
+        """The stored alerts no incident lists that :func:`retention.unlisted_goes` (a privacy
+        alert's stay), counted with ``alerts`` and (unless dry) deleted; ``listed``: the old
+        episodes the incidents still list (or, dry, would have removed). False: stopped."""
+        cut = self.periods.cutoff("alerts", now)
+        if cut is None:
+            return True
+        cursor = ""
+        while True:
+            if not keep_going():
+                return False
+            found, cursor = await self.store.resolved_before(cut, cursor, self.batch)
+            going = [
+                ep.key
+                for ep in found
+                if ep.key not in listed
+                and retention.unlisted_goes(ep.ends_at, ep.first_seen, self.periods, now)
+                and not await self._privacy_alert(ep)
+            ]
+            if going:
+                if report.dry_run:
+                    report.add("alerts", len(going))
+                else:
+                    report.add("alerts", await self.store.prune_episodes(going))
+            await asyncio.sleep(0)
+            if not cursor:
+                return True
+
+    async def _privacy_alert(self, ep: AlertEpisode) -> bool:
+        """An alert that opened a privacy case, or carries ``privacy.alert_label`` (one whose
+        case is still to be opened): the register's evidence, never pruned."""
+        label = self.privacy_label
+        if label and all(ep.labels.get(k) == v for k, v in label.items()):
+            return True
+        return await self.store.get_privacy_case(alert_case_id(*ep.key)) is not None
+
     async def _page(
         self,
         incidents: Sequence[IncidentRecord],
         drafts: Sequence[DraftRecord],
         now: datetime,
         report: Report,
+        listed: set[EpisodeKey],
     ) -> list[datetime]:
-        """Decide and (unless dry) delete one page; the starts of incidents keeping alerts."""
+        """Decide and (unless dry) delete one page; the starts of incidents keeping alerts.
+        Adds to ``listed`` the episodes older than the alerts' cut-off that stay listed (or,
+        dry, are counted as going), which the unlisted alerts' step must leave alone."""
         by_incident: dict[str, list[retention.DraftFacts]] = {}
         for d in drafts:
             by_incident.setdefault(d.incident_id, []).append(draft_facts(d))
         fates: list[tuple[str, retention.Fate]] = []
+        cut = self.periods.cutoff("alerts", now)
         for record in incidents:
             case = case_facts(record)
             target_stored = False
             if case.merged_into is not None:
                 target_stored = await self.store.get_incident(case.merged_into) is not None
-            fates.append(
-                (
-                    record.id,
-                    retention.fate(
-                        case, by_incident.get(record.id, []), self.periods, now, target_stored
-                    ),
+            if self.held(record.id):  # memory still lists it: nothing of it goes yet
+                decided = retention.Fate(
+                    keeps_alerts_since=case.started_at if case.merged_into is None else None
                 )
-            )
+            else:
+                decided = retention.fate(
+                    case, by_incident.get(record.id, []), self.periods, now, target_stored
+                )
+            fates.append((record.id, decided))
+            if cut is not None and not decided.episodes:
+                listed.update(ek for ek in case.episodes if ek[1] <= cut)
         episodes = [ep for _, f in fates for ep in f.episodes]
         documents = [i for i, f in fates if f.document]
         if report.dry_run:
@@ -199,7 +264,10 @@ class Pruner:
                     if kind != "alerts":
                         report.add(kind, n)
             for chunk in _chunks(episodes, self.batch):  # those a past pass removed: not again
-                report.add("alerts", await self.store.count_episodes(chunk))
+                n = await self.store.count_episodes(chunk)
+                report.add("alerts", n)
+                if n:  # still stored: the unlisted step must not count them again
+                    listed.update(chunk)
                 await asyncio.sleep(0)
         else:
             all_went = True

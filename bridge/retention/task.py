@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from bridge.config.models import RetentionConfig
@@ -100,8 +100,12 @@ def retention_task(
     forget_drafts: Callable[[Sequence[str]], None],
     now: Callable[[], datetime],
     leading: Callable[[], bool],
+    privacy_label: Mapping[str, str] | None = None,
+    held: Callable[[str], bool] = lambda incident_id: False,
 ) -> RetentionTask:
     """The service's task from ``retention`` in bridge.yaml; ``forget_drafts`` tells whoever
-    holds drafts in memory (the notice book) which ones went."""
-    pruner = Pruner(store, cfg.periods(), cfg.batch, now, forget_drafts)
+    holds drafts in memory (the notice book) which ones went; ``privacy_label`` is
+    ``privacy.alert_label`` and ``held`` says which incidents memory holds (see
+    :class:`~bridge.retention.pruner.Pruner`)."""
+    pruner = Pruner(store, cfg.periods(), cfg.batch, now, forget_drafts, privacy_label, held)
     return RetentionTask(pruner, store, metrics, leading, cfg.interval, cfg.count_interval)

@@ -379,6 +379,15 @@ class RetentionStore(Protocol):
         call at least once. (Only non-zero counts are stored, and the zero that clears one:
         see :meth:`AlertLog.ingest`.)"""
 
+    async def resolved_before(
+        self, before: datetime, cursor: str, limit: int
+    ) -> tuple[list[AlertEpisode], str]:
+        """About ``limit`` stored resolved episodes after ``cursor`` (``""``: from the start)
+        that ended and were first received at or before ``before``, listed by an incident or
+        not (the caller tells), and the cursor of the next page (``""``: that was the last).
+        Going from ``""`` to ``""`` visits every such episode stored before the first call at
+        least once."""
+
     async def count_episodes(self, keys: Sequence[EpisodeKey]) -> int:
         """How many of these alert episodes are stored (what :meth:`prune_episodes` would
         remove)."""

@@ -1,6 +1,8 @@
 """`bridge prune` as an operator runs it (a subprocess) on a SQLite store seeded through the
 store API: ``--dry-run`` reports per kind and changes nothing; without it the settled, old
-records go, an incident still owing a report keeps everything, and the audit says what went."""
+records go, an incident still owing a report keeps everything, a late resolved alert no
+incident lists goes once the alerts' period has passed since it was received (a privacy alert
+stays), and the audit says what went."""
 
 from __future__ import annotations
 
@@ -44,10 +46,14 @@ async def seed(path: Path) -> None:
     store = SqliteStore(f"sqlite:///{path}")
     await store.open()
     try:
-        # p1: an alert no incident lists (as a privacy alert), before every incident
+        # p1: a privacy alert (privacy.alert_label), listed by no incident, before every
+        # incident; late1: a resolved alert that had ended long before it arrived (history):
+        # stored, listed by no incident either
         earliest = OLD - 30 * 24 * HOUR
+        privacy = alert("p1", earliest, status="resolved", ends_at=earliest + HOUR, kind="pii")
+        late = alert("late1", earliest - 20 * 24 * HOUR, status="resolved", ends_at=earliest)
+        await store.ingest(parse_webhook(webhook(privacy, late), earliest), earliest)
         for fps, at in (
-            (["p1"], earliest),
             (["s1", "s2"], OLD),
             (["o1"], OLD),
             (["m1"], MIDDLE),
@@ -86,7 +92,8 @@ async def contents(path: Path) -> tuple[dict[str, int], list[str], list[str], li
 def test_prune_dry_run_then_prune(tmp_path: Path) -> None:
     db = tmp_path / "b.sqlite3"
     asyncio.run(seed(db))
-    config = write_config(tmp_path, store=f"sqlite:///{db}")
+    privacy = {"alert_label": {"kind": "pii"}}
+    config = write_config(tmp_path, store=f"sqlite:///{db}", extra={"privacy": privacy})
     before = asyncio.run(contents(db))
 
     dry = bridge("prune", "--dry-run", "-c", str(config))
@@ -95,9 +102,10 @@ def test_prune_dry_run_then_prune(tmp_path: Path) -> None:
     assert "dry run" in dry.stdout.splitlines()[0]
     # the settled incident: its 2 alerts; the document and the sent notice stay 5 years, and
     # 2019 is more than that ago, so they go too. The owing incident keeps the deliveries from
-    # its start on: only the one before it goes (its alert, listed by no incident, stays)
+    # its start on: only the one before it goes. Of its alerts, listed by no incident, the
+    # late one goes (received years ago), the privacy alert stays (the register's evidence)
     assert {k: int(v[1]) for k, v in lines.items() if v[1] != "-"} == {
-        "alerts": 3,
+        "alerts": 4,
         "deliveries": 1,
         "incidents": 1,
         "drafts": 0,
@@ -117,7 +125,7 @@ def test_prune_dry_run_then_prune(tmp_path: Path) -> None:
     newest = audit[0]
     assert (newest.actor, newest.action) == ("retention", "retention.pruned")
     assert newest.detail["counts"] == {
-        "alerts": 3,
+        "alerts": 4,
         "deliveries": 1,
         "incidents": 1,
         "drafts": 0,

@@ -116,6 +116,18 @@ def test_short_retention_period() -> None:
     assert "at least 1d" in problem and "'3h'" in problem
 
 
+def test_retention_period_shorter_than_memory_horizon() -> None:
+    """A period of a kind memory holds shorter than evaluation.memory_horizon is refused, naming
+    the key and the bound (else the store prunes incidents the API still lists from memory)."""
+    problem = only_problem("retention_within_memory.yaml")
+    assert problem.startswith(f"{DATA / 'retention_within_memory.yaml'}: retention.incidents: 1d ")
+    assert "shorter than evaluation.memory_horizon (7d)" in problem
+    assert "at least 7d" in problem
+    env = {"BRIDGE_EVALUATION__MEMORY_HORIZON": "1d"}
+    cfg = load_config(DATA / "retention_within_memory.yaml", env=env).config
+    assert cfg.retention.incidents == timedelta(days=1)
+
+
 def test_audit_is_never_pruned() -> None:
     """retention.audit takes only 'never': the audit log is not pruned."""
     problem = only_problem("audit_retention.yaml")

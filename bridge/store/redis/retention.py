@@ -11,10 +11,12 @@ from datetime import datetime
 
 import redis.asyncio as aioredis
 
+from bridge.core.alerts import AlertEpisode
 from bridge.core.incidents import EpisodeKey
 from bridge.store.codec import loads, ts
 from bridge.store.record_codec import decode
 from bridge.store.records import DraftRecord, IncidentRecord
+from bridge.store.redis.alerts import episode
 from bridge.store.redis.connection import RedisConnection
 from bridge.store.redis.replies import text
 
@@ -124,6 +126,27 @@ class RedisRetention(RedisConnection):
             args = [ts(before) if before is not None else "", ts(cleared_before), *fields]
             went = int(await self._write("prune_truncation", "prune_truncation", [key], args))
         return went, str(following) if following else ""
+
+    async def resolved_before(
+        self, before: datetime, cursor: str, limit: int
+    ) -> tuple[list[AlertEpisode], str]:
+        # alerts:ends holds "END|field" for a resolved episode (fixed-width END: lex order is
+        # time order; "~|field" while firing sorts after every END); "}" sorts after "|", so
+        # the bound takes the episodes that ended at ``before`` too. The cursor is the last
+        # member read.
+        ends, alerts = self._key("alerts:ends"), self._key("alerts")
+        low = f"({cursor}" if cursor else "-"
+        high = f"({ts(before)}}}"
+
+        async def read(c: aioredis.Redis) -> tuple[list[bytes | str], list[bytes | str | None]]:
+            members = await c.zrangebylex(ends, low, high, start=0, num=limit)
+            fields = [text(m).split("|", 1)[1] for m in members]
+            return members, (await c.hmget(alerts, fields) if fields else [])
+
+        members, values = await self._call("resolved_before", read)
+        found = [episode(v) for v in values if v is not None]
+        going = [ep for ep in found if ep.status == "resolved" and ep.first_seen <= before]
+        return going, text(members[-1]) if len(members) == limit else ""
 
     async def count_episodes(self, keys: Sequence[EpisodeKey]) -> int:
         if not keys:

@@ -9,10 +9,12 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 
+from bridge.core.alerts import AlertEpisode
 from bridge.core.incidents import EpisodeKey
 from bridge.errors import StoreUnavailable
 from bridge.store.codec import ts
 from bridge.store.records import DraftRecord, IncidentRecord
+from bridge.store.sqlite.alerts import _READ_ALERTS, row_to_episode
 from bridge.store.sqlite.connection import SqliteConnection
 from bridge.store.sqlite.guards import from_row
 from bridge.store.sqlite.incidents import COLUMNS as INCIDENT_COLUMNS
@@ -142,6 +144,24 @@ class SqliteRetention(SqliteConnection):
             return went, str(rows[-1][0]) if len(rows) == batch else ""
 
         return await self._write("prune_truncation", apply)
+
+    async def resolved_before(
+        self, before: datetime, cursor: str, limit: int
+    ) -> tuple[list[AlertEpisode], str]:
+        # by row id (write order), read in the reader thread; the page's last id is the cursor
+        at = ts(before)
+        sql = (
+            _READ_ALERTS.replace("SELECT ", "SELECT a.id, ", 1)
+            + " WHERE a.id > ? AND a.status = 'resolved' AND a.ends_at <= ? "
+            "AND a.first_seen <= ? ORDER BY a.id LIMIT ?"
+        )
+
+        def read(c: sqlite3.Connection) -> list[tuple[object, ...]]:
+            return c.execute(sql, (int(cursor or 0), at, at, limit)).fetchall()
+
+        rows = await self._read("resolved_before", read)
+        following = str(rows[-1][0]) if len(rows) == limit else ""
+        return [row_to_episode(r[1:]) for r in rows], following
 
     async def count_episodes(self, keys: Sequence[EpisodeKey]) -> int:
         rows = [(fingerprint, ts(starts_at)) for fingerprint, starts_at in keys]

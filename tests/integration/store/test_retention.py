@@ -15,6 +15,7 @@ from builders import alert
 from redis_server import shared_server
 from store_kit import T0, delivery, redis_prefix
 
+from bridge.core.privacy import alert_case_id
 from bridge.core.retention import RECORD_KINDS, Periods
 from bridge.retention.pruner import Pruner
 from bridge.store.interfaces import Store
@@ -117,6 +118,59 @@ async def test_prune_episodes_removes_only_those_named(store: Store):
     episodes, _ = await store.episodes_since(0)
     assert sorted(ep.fingerprint for ep in episodes) == ["b", "d"]
     assert (await store.count_records())["alerts"] == 2
+
+
+async def test_resolved_before_pages_through_old_resolved_episodes(store: Store):
+    """resolved_before gives, page by page, every resolved episode that ended and was first
+    received at or before the instant, listed by an incident or not; firing ones, later ends
+    and later receipts are left out."""
+    await ingest(store, *(f"old{n}" for n in range(5)))  # ended T0+1m, received T0
+    late = alert("late", T0, status="resolved", ends_at=T0 + MIN)
+    await store.ingest(delivery(late, at=T0 + 60 * MIN), T0 + 60 * MIN)  # received later
+    firing = alert("firing", T0)
+    later = alert("later", T0, status="resolved", ends_at=T0 + 90 * MIN)
+    await store.ingest(delivery(firing, later, at=T0), T0)
+    found: list[str] = []
+    cursor = ""
+    pages = 0
+    while True:
+        page, cursor = await store.resolved_before(T0 + MIN, cursor, 2)
+        found += [ep.fingerprint for ep in page]
+        pages += 1
+        assert pages < 10
+        if not cursor:
+            break
+    assert sorted(found) == [f"old{n}" for n in range(5)]
+    everything, _ = await store.resolved_before(T0 + 60 * MIN, "", 100)
+    assert sorted(ep.fingerprint for ep in everything) == ["late", *(f"old{n}" for n in range(5))]
+    assert await store.resolved_before(T0, "", 100) == ([], "")
+
+
+async def test_a_pass_prunes_unlisted_alerts_but_keeps_a_privacy_alert(store: Store):
+    """A pass removes a resolved alert no incident lists once the alerts' period has passed
+    since it ended and was received; one that opened a privacy case, or carries the privacy
+    label, stays; one an incident still lists stays with it."""
+    await ingest(store, "orphan", "listed", "case")
+    owing = IncidentRecord(
+        "inc-o", "k", T0, "closed", [("listed", T0)], None,
+        {"ended_at": T0.isoformat(), "obligations": [{"state": "overdue"}]},
+    )  # fmt: skip
+    await store.save_incidents([owing])
+    doc = {"id": alert_case_id("case", T0)}
+    await store.put_privacy_case(
+        PrivacyCaseRecord(alert_case_id("case", T0), "open", 1, T0, doc), None, []
+    )
+    labelled = alert("labelled", T0, status="resolved", ends_at=T0 + MIN, kind="pii")
+    await store.ingest(delivery(labelled, at=T0), T0)
+    at = T0 + timedelta(days=401)
+    pruner = Pruner(store, Periods(), 2, lambda: at, privacy_label={"kind": "pii"})
+    early = await Pruner(store, Periods(), 2, lambda: T0 + timedelta(days=399)).run(dry_run=True)
+    assert early.counts["alerts"] == 0
+    assert (await pruner.run(dry_run=True)).counts["alerts"] == 1
+    assert (await pruner.run(dry_run=False)).counts["alerts"] == 1
+    assert sorted(ep.fingerprint for ep in await store.load_episodes()) == [
+        "case", "labelled", "listed",
+    ]  # fmt: skip
 
 
 async def test_prune_deliveries_in_batches_oldest_first_keeping_the_newest(store: Store):
