@@ -136,3 +136,20 @@ def test_prune_dry_run_then_prune(tmp_path: Path) -> None:
     # what went is not counted again (inc-middle still lists its alert)
     again = bridge("prune", "--dry-run", "-c", str(config))
     assert all(line.split()[1] in ("0", "-") for line in again.stdout.splitlines()[1:])
+
+
+def test_prune_refuses_a_period_shorter_than_memory_horizon(tmp_path: Path) -> None:
+    """A period shorter than what memory keeps (evaluation.memory_horizon) would let the store
+    prune incidents the API still lists: `bridge prune` (like every command) refuses the config,
+    naming the key and the bound, and changes nothing."""
+    db = tmp_path / "b.sqlite3"
+    asyncio.run(seed(db))
+    before = asyncio.run(contents(db))
+    extra = {"retention": {"incidents": "1d"}, "evaluation": {"memory_horizon": "7d"}}
+    config = write_config(tmp_path, store=f"sqlite:///{db}", extra=extra)
+    refused = bridge("prune", "-c", str(config))
+    assert refused.returncode != 0
+    assert "retention.incidents: 1d is shorter than evaluation.memory_horizon (7d)" in (
+        refused.stderr
+    )
+    assert asyncio.run(contents(db)) == before

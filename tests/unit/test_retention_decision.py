@@ -12,6 +12,7 @@ from bridge.core.retention import (
     delivery_cutoff,
     fate,
     settled_at,
+    unlisted_goes,
 )
 
 T0 = datetime(2024, 1, 10, 8, 0, tzinfo=UTC)
@@ -137,3 +138,15 @@ def test_a_period_of_never_keeps_the_kind():
     periods = Periods(alerts=None, deliveries=None, incidents=None, drafts=None, notices=None)
     got = fate(case(), [draft("rejected")], periods, END + 100_000 * DAY)
     assert got.counts() == {"alerts": 0, "drafts": 0, "notices": 0, "incidents": 0}
+
+
+def test_an_unlisted_alert_goes_a_period_after_it_ended_and_was_received():
+    """A late resolved alert no incident lists: the alerts' period counts from the later of its
+    end and its first receipt, so one received long after it ended keeps the full period."""
+    received = END + 30 * DAY  # ended 30 days before it arrived
+    assert not unlisted_goes(END, received, PERIODS, END + 401 * DAY - timedelta(seconds=1))
+    assert not unlisted_goes(END, received, PERIODS, received + 400 * DAY - timedelta(seconds=1))
+    assert unlisted_goes(END, received, PERIODS, received + 400 * DAY)
+    assert not unlisted_goes(None, received, PERIODS, received + 9000 * DAY)  # not resolved
+    never = Periods(alerts=None)
+    assert not unlisted_goes(END, received, never, received + 9000 * DAY)

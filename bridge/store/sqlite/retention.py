@@ -148,19 +148,21 @@ class SqliteRetention(SqliteConnection):
     async def resolved_before(
         self, before: datetime, cursor: str, limit: int
     ) -> tuple[list[AlertEpisode], str]:
-        # by row id (write order), read in the reader thread; the page's last id is the cursor
+        # along the index alerts_live (status, ends_at, then the row id): no sort, each page
+        # starts where the last one ended; the cursor is that row's "ends_at id"
         at = ts(before)
+        after_end, _, after_id = cursor.partition(" ")
         sql = (
             _READ_ALERTS.replace("SELECT ", "SELECT a.id, ", 1)
-            + " WHERE a.id > ? AND a.status = 'resolved' AND a.ends_at <= ? "
-            "AND a.first_seen <= ? ORDER BY a.id LIMIT ?"
+            + " WHERE a.status = 'resolved' AND (a.ends_at, a.id) > (?, ?) AND a.ends_at <= ? "
+            "AND a.first_seen <= ? ORDER BY a.ends_at, a.id LIMIT ?"
         )
 
         def read(c: sqlite3.Connection) -> list[tuple[object, ...]]:
-            return c.execute(sql, (int(cursor or 0), at, at, limit)).fetchall()
+            return c.execute(sql, (after_end, int(after_id or 0), at, at, limit)).fetchall()
 
         rows = await self._read("resolved_before", read)
-        following = str(rows[-1][0]) if len(rows) == limit else ""
+        following = f"{rows[-1][4]} {rows[-1][0]}" if len(rows) == limit else ""
         return [row_to_episode(r[1:]) for r in rows], following
 
     async def count_episodes(self, keys: Sequence[EpisodeKey]) -> int:
