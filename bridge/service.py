@@ -37,8 +37,8 @@ Contract:
   regulator"), and obligation opened, written by the leader as it persists the change (what
   the engine held when it was loaded from the store is not logged again); the drafts' lines
   come from the notice book.
-- :meth:`ready` (``/readyz``): started and the store's ping passes; the cause of a failure is
-  logged once per change of state, not on every probe.
+- :meth:`ready` (``/readyz``): started and the store's ping (a write) passes; the cause of a
+  failure is logged once per change of state, not on every probe.
 - Reads (:meth:`list_incidents`, :meth:`get_incident`, :meth:`settle_notices`) never show a
   state older than the last acknowledged webhook.
 """

@@ -9,7 +9,9 @@ Contract:
   refused during it too: :meth:`lost` then ends it), is given up: counted
   (``bridge_task_failures_total{task="takeover"}``), logged, ``on_lose`` run and the lease
   released, so this replica or another tries again; it never stays half taken over.
-  A renewal the store cannot answer keeps the claim only until
+  A renewal the store cannot answer (or refuses: a full disk) is counted
+  (``bridge_task_failures_total{task="lease"}`` and ``bridge_store_errors_total{op}``, on a
+  follower's attempt to take the lease too) and keeps the claim only until
   the lease would have expired (measured from when the last successful renewal was *sent*, on
   this process's monotonic clock), then gives it up: a leader cut off from the store stops
   acting before another can have taken over.
@@ -105,6 +107,7 @@ class Leadership:
                 await self._unsafe(exc)
                 return
             except StoreUnavailable as exc:
+                self._store_failed(exc)
                 if self.token is not None and time.monotonic() >= self._valid_until:
                     log.error("lease not renewed before it expired (%s): stepping down", exc)
                     await self._lose()
@@ -157,6 +160,13 @@ class Leadership:
         if exc.reset and self._on_reset is not None:
             await self._on_reset()
 
+    def _store_failed(self, exc: StoreUnavailable) -> None:
+        """A renewal (or an attempt to take the lease) the store refused: counted as the
+        lease task's failure and as a store error, as other store failures are."""
+        self._failed("lease")
+        if self.metrics is not None:
+            self.metrics.store_errors.labels(op=exc.op).inc()
+
     def _failed(self, task: str) -> None:
         if self.metrics is not None:
             self.metrics.task_failures.labels(task=task).inc()
@@ -189,7 +199,8 @@ class Leadership:
             except StoreUnsafe as exc:
                 await self._unsafe(exc)
                 return
-            except StoreUnavailable:
+            except StoreUnavailable as exc:
+                self._store_failed(exc)
                 renewed = None
             if renewed == self.token:
                 self._valid_until = sent + self.ttl.total_seconds()

@@ -67,7 +67,9 @@ class Lifecycle(Protocol):
     async def close(self) -> None: ...
 
     async def ping(self) -> None:
-        """Raise StoreUnavailable unless the store can serve reads and writes now."""
+        """Raise StoreUnavailable unless the store can serve reads and writes now: a write
+        (``/readyz`` runs it every few seconds), so a store that refuses writes (a full disk, a
+        read-only replica) fails it; it rewrites one fixed row or key, so nothing grows."""
 
     async def schema_version(self) -> int: ...
 

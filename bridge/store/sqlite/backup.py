@@ -9,7 +9,9 @@ Contract of :func:`copy`:
   under load. Nothing is written to the live file; its serve lock (``PATH.lock``, an ``flock``
   only ``serve`` takes) is not touched.
 - The copy is made as ``DEST.partial`` (``0600``, created exclusively: it holds personal data),
-  passes ``PRAGMA integrity_check`` or is removed, is switched to journal mode ``DELETE`` (one
+  passes ``PRAGMA integrity_check`` or is removed (a copy that fails, whatever the cause, a
+  full disk too, is removed with any side file SQLite made beside it: ``-journal``, ``-wal``,
+  ``-shm``; nothing is left behind), is switched to journal mode ``DELETE`` (one
   self-contained file: no ``-wal`` beside it), gets the mark, is fsync'd, renamed to ``DEST``
   and its folder fsync'd. An existing ``DEST`` is never overwritten.
 - ``taken_at`` is read just before the snapshot starts: the copy holds everything committed
@@ -75,10 +77,16 @@ def copy(database: Path, dest: Path, now: Callable[[], datetime], busy_timeout_m
         os.replace(partial, dest)
         _fsync_dir(dest.parent)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            partial.unlink()
+        for left in (partial, *_side_files(partial)):
+            with contextlib.suppress(FileNotFoundError):
+                left.unlink()
         raise
     return Copy(dest, taken_at, dest.stat().st_size)
+
+
+def _side_files(database: Path) -> tuple[Path, ...]:
+    """The files SQLite may make beside ``database`` (its journal, WAL and shared memory)."""
+    return tuple(database.with_name(database.name + s) for s in ("-journal", "-wal", "-shm"))
 
 
 def _snapshot(

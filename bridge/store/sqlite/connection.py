@@ -28,11 +28,13 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
 from bridge.errors import StoreUnavailable
+from bridge.store.codec import ts
 from bridge.store.interfaces import SCHEMA_VERSION
 from bridge.store.sqlite.migrations import migrate as migrate_to
 from bridge.store.sqlite.migrations import newer_than_this
@@ -201,8 +203,21 @@ class SqliteConnection:
         self._write_pool = self._read_pool = None
 
     async def ping(self) -> None:
-        """Through the writer: a file another process keeps locked is not ready."""
-        await self._write("ping", lambda c: c.execute("SELECT count(*) FROM meta").fetchone())
+        """A write through the writer, as a webhook's is: a file another process keeps
+        locked, a full disk, a read-only file or folder all make it fail (StoreUnavailable),
+        as Redis's ping does. It rewrites one fixed row, ``meta``'s ``alive`` (when the last
+        probe wrote, so the page really changes: SQLite skips writing a page left as it was),
+        so nothing grows with probes: each adds a page to the WAL, which the checkpoints take
+        back like any other write's; in a busy moment it joins the batch being committed."""
+
+        def alive(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO meta(key, value) VALUES('alive', ?) "
+                "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                (ts(datetime.now(UTC)),),
+            )
+
+        await self._write("ping", alive)
 
     async def schema_version(self) -> int:
         row = await self._read(

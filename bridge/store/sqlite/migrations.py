@@ -43,11 +43,15 @@ they name.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import sqlite3
 from pathlib import Path
 
 from bridge.errors import StoreUnavailable
 from bridge.store.interfaces import SCHEMA_VERSION
+
+log = logging.getLogger(__name__)
 
 #: ``alerts``' columns from schema 3 on (schema 10 copies them)
 _COLUMNS = (
@@ -223,7 +227,11 @@ def newer_than_this(path: Path, current: int) -> str:
 
 
 def migrate(conn: sqlite3.Connection, path: Path) -> None:
-    """Bring the file to :data:`SCHEMA_VERSION` (StoreUnavailable if it is newer)."""
+    """Bring the file to :data:`SCHEMA_VERSION` (StoreUnavailable if it is newer), in one
+    transaction: logged at INFO (``store PATH: schema migrated from X to Y``, as Redis logs
+    it) once committed. A migration that fails changes nothing and raises SQLite's own error
+    (a full disk: ``database or disk is full``), also when SQLite already rolled the
+    transaction back itself (as it does on a full disk)."""
     conn.execute("BEGIN IMMEDIATE")
     try:
         conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
@@ -242,5 +250,9 @@ def migrate(conn: sqlite3.Connection, path: Path) -> None:
         )
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # a full disk has SQLite roll back on its own: nothing to undo
+            with contextlib.suppress(sqlite3.Error):  # the cause is the error being raised
+                conn.execute("ROLLBACK")
         raise
+    if current != SCHEMA_VERSION:
+        log.info("store %s: schema migrated from %s to %s", path, current, SCHEMA_VERSION)

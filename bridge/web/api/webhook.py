@@ -3,14 +3,13 @@
 Contract: needs a configured webhook bearer token or basic credential (401 else); a body over
 ``server.max_body_bytes`` is 413, and so is one over ``server.limits`` (a body with far too
 many alerts is refused before it is decoded); bad JSON or schema 400 naming the field; a store
-that cannot take the alerts 503 (nothing stored: Alertmanager retries 5xx); else 200 with how
+that cannot take the alerts 503 (nothing stored: Alertmanager retries 5xx; logged once per
+outage, :class:`bridge.evaluation.ingest.Refusals`); else 200 with how
 many alerts were accepted and the incidents they touched. Every answer is counted in
 ``bridge_webhook_requests_total`` by status code.
 """
 
 from __future__ import annotations
-
-import logging
 
 import orjson
 from aiohttp import web
@@ -20,8 +19,6 @@ from bridge.metrics import child
 from bridge.web import keys
 from bridge.web.answers import bridge_error, error, too_large
 from bridge.web.auth import WEBHOOK_PATH, webhook_allowed
-
-log = logging.getLogger("bridge.web")
 
 routes = web.RouteTableDef()
 
@@ -53,9 +50,7 @@ async def _webhook(request: web.Request) -> web.Response:
     try:  # decoded and validated in one pass (bridge.evaluation.ingest); bad JSON is BadInput
         result = await request.app[keys.SERVICE].ingest(raw)
     except (BadInput, StoreUnavailable) as exc:  # answered here so that the count sees them
-        if exc.retryable:
-            log.warning("webhook refused, store unavailable: %s", exc)
-        return bridge_error(exc)
+        return bridge_error(exc)  # a store's refusal is logged once per outage by the ingest
     body = orjson.dumps({"accepted": result.accepted, "incidents": result.incidents})
     return web.Response(body=body, content_type="application/json", charset="utf-8")
 
