@@ -179,6 +179,18 @@ async def test_an_upgrade_on_a_full_disk_says_so_changes_nothing_and_logs_the_mi
         holder.close()
 
 
+async def test_opening_a_store_on_a_full_disk_says_the_disk_is_full_whatever_sqlite_says(
+    disk: SmallDisk,
+) -> None:
+    """Without room for its shared-memory file SQLite says only "disk I/O error"."""
+    path = disk.path / "bridge.sqlite3"
+    _schema_9_store(path)
+    disk.fill()
+    with pytest.raises(StoreUnavailable) as refused:
+        await SqliteStore(f"sqlite:///{path}").open()
+    assert "no space left" in str(refused.value)
+
+
 async def test_a_backup_that_does_not_fit_leaves_no_file_behind(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -159,7 +159,9 @@ class SqliteConnection:
         Without ``migrate`` (a command that only reads, or a dry run) the file is neither
         created nor migrated: one that is missing or at an older schema is refused
         (StoreUnavailable, naming the path). A directory or file that cannot be made or read
-        is StoreUnavailable naming the path too."""
+        is StoreUnavailable naming the path too, and so is an error of SQLite's (a full disk:
+        ``database or disk is full``, or "disk I/O error" followed by "its filesystem has no
+        space left")."""
         try:
             self._prepare(migrate)
         except OSError as exc:
@@ -179,12 +181,24 @@ class SqliteConnection:
         except (sqlite3.Error, OSError) as exc:
             await self.close()
             cause = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-            raise StoreUnavailable("open", f"{self.path}: {cause}") from exc
+            raise StoreUnavailable("open", f"{self.path}: {cause}{self._full(cause)}") from exc
         except BaseException:
             await self.close()
             raise
         self._queue = asyncio.Queue()
         self._writer_task = asyncio.create_task(self._write_loop(), name="sqlite-group-commit")
+
+    def _full(self, cause: object) -> str:
+        """What to add to an error opening the file when its filesystem has no space left:
+        SQLite names that only sometimes ("database or disk is full"); without room for its
+        ``-shm`` it says "disk I/O error"."""
+        if "full" in str(cause):
+            return ""
+        try:
+            free = os.statvfs(self.path.parent).f_bavail
+        except OSError:
+            return ""
+        return " (its filesystem has no space left)" if free == 0 else ""
 
     async def close(self) -> None:
         if self._writer_task is not None:
