@@ -6,6 +6,14 @@ Contract:
   RFC 3339), ``level``, ``logger``, ``message`` and, where the record carries them, the
   lifecycle fields (``event``, ``incident``, ``draft``, ``regulator``, ``kind``, ``version``)
   and ``exception`` (the traceback).
+- In both formats the handler passes aiohttp's own records (``aiohttp.*``: the HTTP server, the
+  web app, the client) through :class:`AiohttpRecords`: they never carry a request's bytes nor
+  an exception's message (which quotes them: a bearer token, a query string). A malformed
+  request (anyone reaching the port can send one, without credentials) is one WARNING line
+  ``malformed request from ADDRESS: CLASS: REASON`` (``REASON`` fixed per class; a non-HTTP
+  first line stays at DEBUG, as aiohttp logs it); any other exception of theirs is its type
+  and frames without its message (:func:`bridge.errors.traced`). ``aiohttp.access`` lines are
+  dropped: ``bridge serve`` runs without an access log, and one would carry query strings.
 """
 
 from __future__ import annotations
@@ -14,6 +22,10 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
+
+from aiohttp import http_exceptions as bad
+
+from bridge.errors import traced
 
 TEXT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 #: the record attributes the lifecycle log adds (``extra=``), copied into a JSON line
@@ -39,8 +51,60 @@ class JsonLines(logging.Formatter):
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
+#: why a malformed request was refused, by the class aiohttp raised (the first that matches):
+#: fixed texts, never the exception's message (it quotes the offending bytes)
+REASONS: tuple[tuple[type[Exception], str], ...] = (
+    (bad.BadHttpMethod, "not an HTTP request (TLS or another protocol on this port?)"),
+    (bad.LineTooLong, "a line or header too long"),
+    (bad.InvalidHeader, "an invalid header"),
+    (bad.BadStatusLine, "an invalid request line"),
+    (bad.InvalidURLError, "an invalid URL"),
+    (bad.ContentLengthError, "a body shorter than its Content-Length"),
+    (bad.TransferEncodingError, "an invalid chunked body"),
+    (bad.ContentEncodingError, "an invalid compressed body"),
+    (bad.DecompressSizeError, "a compressed body too large"),
+    (bad.BadHttpMessage, "an invalid HTTP message"),
+    (bad.HttpProcessingError, "not a valid HTTP request"),
+)
+
+
+def _from_aiohttp(name: str) -> bool:
+    return name == "aiohttp" or name.startswith("aiohttp.")
+
+
+class AiohttpRecords(logging.Filter):
+    """aiohttp's records without request bytes or exception messages (the module contract).
+    Rewrites the record in place: the one handler is the only reader."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not _from_aiohttp(record.name):
+            return True
+        if record.name == "aiohttp.access":
+            return False
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, bad.HttpProcessingError):
+            args = record.args if isinstance(record.args, tuple) else ()
+            remote = (
+                f" from {args[0]}"
+                if str(record.msg).startswith("Error handling request from") and args
+                else ""
+            )
+            reason = next(text for kind, text in REASONS if isinstance(exc, kind))
+            record.msg = f"malformed request{remote}: {type(exc).__name__}: {reason}"
+            if record.levelno > logging.WARNING:
+                record.levelno, record.levelname = logging.WARNING, "WARNING"
+        elif exc is not None:
+            record.msg = f"{record.getMessage()}\n{traced(exc)}"
+        else:
+            return True
+        record.args = ()
+        record.exc_info = record.exc_text = record.stack_info = None
+        return True
+
+
 def configure(level: str, fmt: str) -> None:
     """See the module contract."""
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(AiohttpRecords())
     handler.setFormatter(JsonLines() if fmt == "json" else logging.Formatter(TEXT))
     logging.basicConfig(level=level.upper(), handlers=[handler], force=True)

@@ -6,7 +6,11 @@ notice being handed to the relay finish, persists what changed, releases the lea
 the store, within :func:`bridge.service.stop_deadline` (15 s plus ``smtp.timeout``, at most
 60 s; usually well under a second). The deploy files give it 90 s before killing
 (``TimeoutStopSec``, ``terminationGracePeriodSeconds``): 5 + 15 + 60 s, plus closing the store,
-stay inside (docs/deployment.md, "Stopping").
+stay inside (docs/deployment.md, "Stopping"). SIGTERM or SIGINT, while running or during the
+start (which restores the store's live work: seconds at 10^5 live alerts), ends in one INFO
+line ``stopped on SIGTERM after 0.4 s`` (``stopped on SIGTERM during start-up after …``), the
+time from the signal to the end of the stop; the start is logged too (``starting: …``, then
+aiohttp's ``Running on http://HOST:PORT`` once it listens).
 
 It refuses to start (one line, exit 1) when ``notices.archive_dir`` cannot be made or written
 (:func:`bridge.notices.archive.ready`): every notice is archived before it leaves.
@@ -23,10 +27,14 @@ rolled back after notices left (restored from a backup by any means, :mod:`bridg
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+import signal
 import socket
 import sys
+import time
+from dataclasses import dataclass
 
 from bridge.cli.common import invalid
 from bridge.cli.log_format import configure
@@ -40,6 +48,46 @@ from bridge.store.sqlite.sole import AlreadyServed, sole_server
 
 #: seconds requests in flight may take to finish after SIGTERM (aiohttp's default is 60)
 IN_FLIGHT_GRACE = 5.0
+
+
+log = logging.getLogger("bridge")
+
+
+@dataclass
+class _Stop:
+    """What ended the run: the signal's name and when it came (``time.monotonic``); whether
+    the server was listening by then."""
+
+    listening: bool = False
+    name: str | None = None
+    at: float = 0.0
+
+    def on_signal(self, number: signal.Signals) -> None:
+        if self.name is None:  # a second signal does not restart the clock
+            self.name, self.at = number.name, time.monotonic()
+        raise _graceful_exit()
+
+    def started(self, msg: str) -> None:
+        """aiohttp's "Running on …" (its first line only: the second says to press CTRL+C)."""
+        self.listening = True
+        log.info("%s", msg.strip().splitlines()[0] if msg.strip() else msg)
+
+    def logged(self) -> None:
+        if self.name is None:
+            return
+        log.info(
+            "stopped on %s %safter %.1f s",
+            self.name,
+            "" if self.listening else "during start-up ",
+            time.monotonic() - self.at,
+        )
+
+
+def _graceful_exit() -> BaseException:
+    """aiohttp's GracefulExit (imported late, as aiohttp is: see _serve)."""
+    from aiohttp import web
+
+    return web.GracefulExit()
 
 
 def _bind_problem(exc: OSError, host: str) -> str | None:
@@ -96,14 +144,21 @@ def _serve(loaded: LoadedConfig, store: Store) -> int:
     except ConfigError as exc:
         return invalid(exc)
     server = loaded.config.server
+    stop = _Stop()
+    loop = asyncio.new_event_loop()
+    for number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(number, stop.on_signal, number)
+    log.info("starting: %s, listening on %s once started", loaded.path, server.listen)
     try:
         web.run_app(
             app,
             host=server.host,
             port=server.port,
             access_log=None,
-            print=lambda msg: logging.getLogger("bridge").info(msg),
+            print=stop.started,
             shutdown_timeout=IN_FLIGHT_GRACE,
+            loop=loop,
+            handle_signals=False,
         )
     except (StoreUnavailable, StoreRolledBack) as exc:
         print(f"cannot start: {exc}", file=sys.stderr)
@@ -116,4 +171,6 @@ def _serve(loaded: LoadedConfig, store: Store) -> int:
         return 1
     except ConfigError as exc:  # e.g. a Redis whose settings cannot keep acknowledged alerts
         return invalid(exc)
+    finally:
+        stop.logged()
     return 0

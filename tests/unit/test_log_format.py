@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import logging
 
-from bridge.cli.log_format import JsonLines
+from aiohttp.http_exceptions import BadHttpMethod
+
+from bridge.cli.log_format import AiohttpRecords, JsonLines
 
 
 def record(**extra: object) -> logging.LogRecord:
@@ -39,3 +41,54 @@ def test_an_exception_stays_inside_its_line() -> None:
         rec.exc_info = sys.exc_info()
     doc = json.loads(JsonLines().format(rec))
     assert "ValueError: boom" in doc["exception"]
+
+
+def aiohttp_record(
+    name: str, level: int, msg: str, args: tuple[object, ...], exc: BaseException
+) -> logging.LogRecord:
+    try:
+        raise exc
+    except BaseException:
+        import sys
+
+        return logging.LogRecord(name, level, __file__, 1, msg, args, sys.exc_info())
+
+
+def test_an_aiohttp_error_keeps_its_frames_but_not_its_message() -> None:
+    """Anything aiohttp logs with an exception that is not a malformed request (a handler's
+    error reaching aiohttp) keeps the type and frames, never the message (request data)."""
+    rec = aiohttp_record(
+        "aiohttp.server", logging.ERROR, "Unhandled exception", (), ValueError("Bearer s3cret")
+    )
+    assert AiohttpRecords().filter(rec)
+    line = JsonLines().format(rec)
+    doc = json.loads(line)
+    assert "s3cret" not in line and "exception" not in doc
+    assert doc["message"].startswith("Unhandled exception\nValueError (message not logged)")
+    assert doc["level"] == "ERROR"
+
+
+def test_a_non_http_first_line_stays_at_debug() -> None:
+    """aiohttp logs a first line that is not HTTP (TLS on the plain port) at DEBUG: kept so."""
+    exc = BadHttpMethod("\x16\x03\x01 s3cret")
+    rec = aiohttp_record(
+        "aiohttp.server", logging.DEBUG, "Error handling request from %s", ("10.0.0.9",), exc
+    )
+    assert AiohttpRecords().filter(rec)
+    assert (rec.levelname, rec.getMessage(), rec.exc_info) == (
+        "DEBUG",
+        "malformed request from 10.0.0.9: BadHttpMethod: not an HTTP request (TLS or another "
+        "protocol on this port?)",
+        None,
+    )
+
+
+def test_access_lines_are_dropped_and_the_bridges_own_records_untouched() -> None:
+    """An access line (it would carry the query string) never reaches the log; the bridge's
+    own records pass as they are (its code logs through traced())."""
+    access = logging.LogRecord(
+        "aiohttp.access", logging.INFO, __file__, 1, '"%s"', ("GET /x?token=s3cret",), None
+    )
+    assert not AiohttpRecords().filter(access)
+    own = record()
+    assert AiohttpRecords().filter(own) and own.getMessage() == "incident opened: inc-1"
