@@ -40,15 +40,23 @@ def _describe(err: Mapping[str, Any]) -> str:
     return _USERINFO.sub("<secret>@", f"{loc or '(top)'}: {msg}{shown}")
 
 
+def env_origin(env: Mapping[tuple[str, ...], str], loc: tuple[str, ...]) -> str | None:
+    """The ``BRIDGE_…`` variable(s) that set the value at ``loc`` or a section above it (the
+    longest key path of ``env`` that ``loc`` starts with), or None: the file's."""
+    found = [p for p in env if loc[: len(p)] == p]
+    return env[max(found, key=len)] if found else None
+
+
 def errors_of(
     file: Path | str, exc: ValidationError, env: Mapping[tuple[str, ...], str] | None = None
 ) -> list[str]:
     """Each problem as ``FILE: key.path: …``; one at or below a key an environment override set
-    (``env``: key path → variable name) as ``environment BRIDGE_…: key.path: …`` instead."""
+    or a section it made (``env``: key path → variable names) as ``environment BRIDGE_…:
+    key.path: …`` instead (:func:`env_origin`)."""
     out = []
     for e in exc.errors():
         loc = tuple(str(p) for p in e["loc"] if not str(p).startswith(("function-", BRANCH)))
-        name = next((n for p, n in (env or {}).items() if loc[: len(p)] == p), None)
+        name = env_origin(env or {}, loc)
         out.append(f"{'environment ' + name if name else file}: {_describe(e)}")
     return out
 

@@ -6,12 +6,15 @@ Contract:
   resolves relative paths against the config file's folder, reads ``*_file`` secrets, loads the
   rule sets of ``rules_dir`` and checks every reference between them.
 - Any problem raises :class:`~bridge.errors.ConfigError` listing every problem as
-  ``FILE: key.path: what was expected (got …)``: unknown keys, wrong types, bad durations,
-  unknown rule sets or criterion kinds; a secret (:func:`_secrets`) still a ``CHANGE-ME``
-  placeholder, or a ``dev-only-`` one beyond loopback; two bearer tokens with one secret; two
-  credentials of one list (webhook tokens, basic users, API tokens) with one name; a
-  ``correlation.quiet_period`` not shorter than a report's deadline after the incident is
-  normalised (``nkom_normalised``: :func:`_quiet_period_problems`).
+  ``FILE: key.path: what was expected (got …)`` (``environment BRIDGE_…: …`` for a key a
+  variable set, or one under a section a variable made, as a misspelt
+  ``BRIDGE_EVALUATON__INTERVAL``): unknown keys, wrong types, bad durations, unknown rule sets
+  or criterion kinds; a secret (:func:`_secrets`) still a ``CHANGE-ME`` placeholder or an
+  unexpanded one (``${VAR}``, ``{{ … }}``, ``<…>``: nothing is substituted,
+  :func:`_template_secret_problems`), or a ``dev-only-`` one beyond loopback; two bearer
+  tokens with one secret; two credentials of one list (webhook tokens, basic users, API
+  tokens) with one name; a ``correlation.quiet_period`` not shorter than a report's deadline
+  after the incident is normalised (``nkom_normalised``: :func:`_quiet_period_problems`).
 - Secrets print as ``<secret>``.
 """
 
@@ -28,10 +31,15 @@ from urllib.parse import unquote, urlsplit
 import yaml
 from pydantic import ValidationError
 
-from bridge.config.errors import errors_of, read_yaml
+from bridge.config.errors import env_origin, errors_of, read_yaml
 from bridge.config.models import BridgeConfig, StoreConfig, TemplatesConfig
 from bridge.config.rule_sets import RuleSetModel, load_rule_sets
-from bridge.config.types import DEV_SECRET_PREFIX, PLACEHOLDER_SECRET_PREFIX, Secret
+from bridge.config.types import (
+    DEV_SECRET_PREFIX,
+    PLACEHOLDER_SECRET_PREFIX,
+    Secret,
+    template_shape,
+)
 from bridge.core.calendar import After
 from bridge.core.durations import format_duration
 from bridge.core.obligations import rule_for
@@ -39,17 +47,29 @@ from bridge.errors import ConfigError
 
 
 def _apply_env(
-    data: dict[str, Any], env: Mapping[str, str], applied: dict[tuple[str, ...], str]
+    data: dict[str, Any],
+    env: Mapping[str, str],
+    applied: dict[tuple[str, ...], str],
+    made: dict[tuple[str, ...], str] | None = None,
 ) -> list[str]:
     """Apply ``BRIDGE_…`` overrides to ``data``; ``applied`` gets each key path set and the
-    variable that set it. Returns the problems (each naming the variable)."""
+    variable that set it, ``made`` each section the file did not have and the variables that
+    made it or wrote under it (``"BRIDGE_A__X, BRIDGE_A__Y"``: a misspelt section,
+    ``BRIDGE_EVALUATON__INTERVAL``, is theirs, not the file's). Returns the problems (each
+    naming the variable)."""
     problems: list[str] = []
+    writers: dict[tuple[str, ...], list[str]] = {}
     for name, raw in sorted(env.items()):
         if not name.startswith("BRIDGE_") or name in ("BRIDGE_CONFIG",):
             continue
         path = [p.lower() for p in name[len("BRIDGE_") :].split("__")]
         node = data
-        for part in path[:-1]:
+        for depth, part in enumerate(path[:-1], 1):
+            section = tuple(path[:depth])
+            if part not in node:
+                writers[section] = []
+            if section in writers:
+                writers[section].append(name)
             child = node.setdefault(part, {})
             if not isinstance(child, dict):
                 problems.append(f"environment {name}: {part} is not a section")
@@ -61,6 +81,8 @@ def _apply_env(
             except yaml.YAMLError:
                 node[path[-1]] = raw
             applied[tuple(path)] = name
+    if made is not None:
+        made.update({section: ", ".join(names) for section, names in writers.items()})
     return problems
 
 
@@ -78,12 +100,15 @@ class LoadedConfig:
         config: BridgeConfig,
         rule_sets: dict[str, tuple[Path, RuleSetModel]],
         env_overrides: Mapping[tuple[str, ...], str] | None = None,
+        env_sections: Mapping[tuple[str, ...], str] | None = None,
     ) -> None:
         self.path = path
         self.config = config
         self.rule_sets = rule_sets
         #: key path → the ``BRIDGE_…`` variable that set it (names only: never the value)
         self.env_overrides = dict(env_overrides or {})
+        #: a section the file did not have → the variables that made it (names only)
+        self.env_sections = dict(env_sections or {})
 
     def enabled_rule_sets(self) -> list[RuleSetModel]:
         """The outage rule sets of the enabled regulators."""
@@ -101,7 +126,7 @@ class LoadedConfig:
     def origin(self, loc: tuple[str, ...]) -> str:
         """Where the value at key path ``loc`` came from: the ``BRIDGE_…`` variable that set it,
         else the file (how a problem names it)."""
-        return _origin(self.path, self.env_overrides, loc)
+        return _origin(self.path, {**self.env_sections, **self.env_overrides}, loc)
 
     def lease_ttl(self) -> timedelta:
         """The leader lease's time to live: ``replication.lease_ttl``, else
@@ -155,7 +180,7 @@ def _rule_set_problems(
 def _origin(path: Path, applied: Mapping[tuple[str, ...], str], loc: tuple[str, ...]) -> str:
     """Where the value at ``loc`` came from: the ``BRIDGE_…`` variable that set it, else the
     file (as :func:`~bridge.config.errors.errors_of` names them)."""
-    name = next((n for p, n in applied.items() if loc[: len(p)] == p), None)
+    name = env_origin(applied, loc)
     return f"environment {name}" if name else str(path)
 
 
@@ -221,6 +246,26 @@ def _placeholder_secret_problems(
         for loc, secret in _secrets(cfg)
         if secret.get().lower().startswith(PLACEHOLDER_SECRET_PREFIX)
     ]
+
+
+def _template_secret_problems(
+    path: Path, cfg: BridgeConfig, applied: Mapping[tuple[str, ...], str]
+) -> list[str]:
+    """bridge.yaml is read as written: nothing substitutes ``${VAR}`` in it. A secret still in
+    a placeholder's shape (:func:`~bridge.config.types.template_shape`: a deploy tool that did
+    not run, a variable never set) is a public, guessable secret: refused wherever the server
+    listens, naming the key, its origin and the shape, never the value."""
+    problems: list[str] = []
+    for loc, secret in _secrets(cfg):
+        shape = template_shape(secret.get())
+        if shape is not None:
+            problems.append(
+                f"{_origin(path, applied, loc)}: {'.'.join(loc)}: a secret that looks like an "
+                f"unexpanded placeholder ({shape}): bridge.yaml is read as written, without "
+                "substituting variables: put the secret itself there, in a token_file or "
+                "password_file, or in a BRIDGE_… variable"
+            )
+    return problems
 
 
 def _shared_token_problems(
@@ -404,10 +449,13 @@ def load_config(path: Path | str, env: Mapping[str, str] | None = None) -> Loade
         data = {}
     if not isinstance(data, dict):
         raise ConfigError([f"{path}: expected a mapping at the top level"])
-    applied: dict[tuple[str, ...], str] = {}
-    problems = _apply_env(data, os.environ if env is None else env, applied)
+    overrides: dict[tuple[str, ...], str] = {}
+    made: dict[tuple[str, ...], str] = {}
+    problems = _apply_env(data, os.environ if env is None else env, overrides, made)
     if problems:
         raise ConfigError(problems)
+    # where a problem came from: the variable that set a key, or made the section holding it
+    applied = {**made, **overrides}
     base = path.parent.resolve()
     try:
         cfg = BridgeConfig.model_validate(data, context={"base_dir": base})
@@ -432,6 +480,7 @@ def load_config(path: Path | str, env: Mapping[str, str] | None = None) -> Loade
         raise ConfigError([f"{path}: rules_dir: expected a folder of rule sets, got {rules_dir}"])
     rule_sets = load_rule_sets(rules_dir)
     problems = _placeholder_secret_problems(path, cfg, applied)
+    problems += _template_secret_problems(path, cfg, applied)
     problems += _development_secret_problems(path, cfg, applied)
     problems += _shared_token_problems(path, cfg, applied)
     problems += _shared_name_problems(path, cfg, applied)
@@ -456,4 +505,4 @@ def load_config(path: Path | str, env: Mapping[str, str] | None = None) -> Loade
         problems.append(f"{path}: inventory.path: file not found: {cfg.inventory.path}")
     if problems:
         raise ConfigError(problems)
-    return LoadedConfig(path, cfg, rule_sets, applied)
+    return LoadedConfig(path, cfg, rule_sets, overrides, made)

@@ -3,6 +3,7 @@ secrets that never print, and ``*_file`` secret loading."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
@@ -153,6 +154,38 @@ DEV_SECRET_PREFIX = "dev-only-"
 #: secret starting with it (in any case) is refused wherever the server listens: it is as
 #: public as the repository (:func:`bridge.config.loading.load_config`).
 PLACEHOLDER_SECRET_PREFIX = "change-me"
+
+
+#: The shapes of a templating leftover, each named by how it is written (never the value): a
+#: secret in one of them was meant to be filled in by a tool (a shell, envsubst, Helm, Ansible,
+#: a CI's replace-tokens step) but reached bridge.yaml as written, which substitutes nothing.
+#: Anywhere in the secret: ``${…}``, ``{{ … }}``, ``{% … %}``, ``#{…}`` (a random secret does
+#: not hold them); the whole secret only: ``$(…)``, ``$VAR`` (a name in capitals), ``<…>``,
+#: ``%VAR%``, ``__VAR__``, ``@VAR@`` (a ``$`` or ``<`` inside a password of one's own is fine).
+TEMPLATE_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("${…}", re.compile(r"\$\{[^{}]*\}")),
+    ("{{ … }}", re.compile(r"\{\{.*?\}\}", re.S)),
+    ("{% … %}", re.compile(r"\{%.*?%\}", re.S)),
+    ("#{…}", re.compile(r"#\{[^{}]*\}")),
+    ("$(…)", re.compile(r"\$\(.*\)", re.S)),
+    ("$VAR", re.compile(r"\$[A-Z_][A-Z0-9_]*")),
+    ("<…>", re.compile(r"<[^<>]*>", re.S)),
+    ("%VAR%", re.compile(r"%[A-Za-z_][A-Za-z0-9_]*%")),
+    ("__VAR__", re.compile(r"__[A-Za-z][A-Za-z0-9_]*__")),
+    ("@VAR@", re.compile(r"@[A-Za-z_][A-Za-z0-9_]*@")),
+)
+#: the shapes that count only as the whole secret (see :data:`TEMPLATE_SHAPES`)
+_WHOLE = frozenset({"$(…)", "$VAR", "<…>", "%VAR%", "__VAR__", "@VAR@"})
+
+
+def template_shape(value: str) -> str | None:
+    """How ``value`` looks like an unexpanded placeholder (``"${…}"``), or None."""
+    value = value.strip()
+    for shape, pattern in TEMPLATE_SHAPES:
+        found = pattern.fullmatch(value) if shape in _WHOLE else pattern.search(value)
+        if found is not None:
+            return shape
+    return None
 
 
 def _long_secret(value: Secret) -> Secret:

@@ -434,6 +434,40 @@ def test_env_override_with_unknown_key_names_the_key() -> None:
     assert problem == "environment BRIDGE_SERVER__LISTENS: server.listens: unknown key"
 
 
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        (
+            {"BRIDGE_EVALUATON__INTERVAL": "5s"},
+            ["environment BRIDGE_EVALUATON__INTERVAL: evaluaton: unknown key"],
+        ),
+        (
+            {"BRIDGE_SEVRER__TLS__CERT": "x"},
+            ["environment BRIDGE_SEVRER__TLS__CERT: sevrer: unknown key"],
+        ),
+        (
+            {"BRIDGE_EVALUATON__INTERVAL": "5s", "BRIDGE_EVALUATON__STALE_AFTER": "1h"},
+            [
+                "environment BRIDGE_EVALUATON__INTERVAL, BRIDGE_EVALUATON__STALE_AFTER: "
+                "evaluaton: unknown key"
+            ],
+        ),
+        (
+            {"BRIDGE_SERVER__LIMTS__MAX_ALERTS": "5"},
+            ["environment BRIDGE_SERVER__LIMTS__MAX_ALERTS: server.limts: unknown key"],
+        ),
+    ],
+)
+def test_env_override_with_a_misspelt_section_names_the_variable(
+    env: dict[str, str], expected: list[str]
+) -> None:
+    """A misspelt section in a variable (``BRIDGE_EVALUATON__INTERVAL``) is an unknown key the
+    variable made: named by it (them), not by the file, which never had that section."""
+    with pytest.raises(ConfigError) as info:
+        load_config(SHIPPED, env=env)
+    assert info.value.problems == expected
+
+
 def test_loaded_config_names_the_environment_overrides_it_applied() -> None:
     """The loaded configuration keeps which keys came from which BRIDGE_ variable (names only)."""
     env = {"BRIDGE_SERVER__LISTEN": "127.0.0.1:9090", "BRIDGE_CONFIG": "ignored.yaml"}

@@ -139,6 +139,76 @@ def test_secrets_merely_mentioning_change_me_load(tmp_path: Path) -> None:
     assert cfg.auth.webhook.tokens[0].token.get() == "dev-only-webhook-token-change-me"
 
 
+TEMPLATE = "a secret that looks like an unexpanded placeholder"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "form"),
+    [
+        ("auth.api_tokens.0.token", "${NOC_API_TOKEN_VALUE}", "${…}"),
+        ("auth.webhook.tokens.0.token", "Bearer-${WEBHOOK_TOKEN:-x}-0123", "${…}"),
+        ("auth.webhook.tokens.0.token", "$NOC_WEBHOOK_TOKEN_1", "$VAR"),
+        ("auth.webhook.tokens.0.token", "$(cat /run/secrets/token)", "$(…)"),
+        ("auth.api_tokens.1.token", "{{ .Values.apiToken }}", "{{ … }}"),
+        ("auth.api_tokens.1.token", "{{vault_bridge_api_token}}", "{{ … }}"),
+        ("auth.api_tokens.1.token", "{% raw %}token{% endraw %}", "{% … %}"),
+        ("auth.api_tokens.1.token", "<your-api-token-here>", "<…>"),
+        ("auth.api_tokens.1.token", "#{Bridge.ApiToken}#-0123456", "#{…}"),
+        ("auth.api_tokens.1.token", "%BRIDGE_API_TOKEN%", "%VAR%"),
+        ("auth.api_tokens.1.token", "__BRIDGE_API_TOKEN__", "__VAR__"),
+        ("auth.api_tokens.1.token", "@BRIDGE_API_TOKEN@", "@VAR@"),
+        ("auth.webhook.basic", [{"username": "am", "password": "${AM_PASSWORD}xxxx"}], "${…}"),
+        ("smtp", {"username": "ib", "password": "${SMTP_PASSWORD}"}, "${…}"),
+    ],
+)
+def test_unexpanded_placeholders_are_refused_even_on_loopback(
+    tmp_path: Path, key: str, value: object, form: str
+) -> None:
+    """bridge.yaml is read as written (no ``${VAR}`` substitution): a secret still holding a
+    templating leftover would be a public, guessable secret (the audit's ``${…}`` token
+    answered 200 on 0.0.0.0). Refused wherever the server listens, naming the key and the form,
+    never the value."""
+    (found,) = problems(tmp_path, put(key, value))
+    named = {"auth.webhook.basic": "auth.webhook.basic.0.password", "smtp": "smtp.password"}
+    assert found.startswith(f"{named.get(key, key)}: {TEMPLATE} ({form})"), found
+    entry: Any = value[0] if isinstance(value, list) else value
+    secret = entry if isinstance(entry, str) else entry["password"]
+    assert secret not in found and "NOC_" not in found and "Values" not in found, found
+
+
+def test_a_placeholder_from_the_environment_names_the_variable(tmp_path: Path) -> None:
+    """The audit's case, through a BRIDGE_ variable and on every interface: the variable is
+    named, the value is not."""
+    found = problems(
+        tmp_path,
+        put("server.listen", "127.0.0.1:8080"),
+        BRIDGE_AUTH__API_TOKENS="[{name: noc, token: '${NOC_API_TOKEN_VALUE}', roles: [viewer]}]",
+        BRIDGE_SERVER__LISTEN="0.0.0.0:18475",
+    )
+    refused = [p for p in found if TEMPLATE in p]
+    assert refused == [
+        f"environment BRIDGE_AUTH__API_TOKENS: auth.api_tokens.0.token: {TEMPLATE} (${{…}}): "
+        "bridge.yaml is read as written, without substituting variables: put the secret "
+        "itself there, in a token_file or password_file, or in a BRIDGE_… variable"
+    ], found
+    assert all("NOC_API_TOKEN_VALUE" not in p for p in found)
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "p4$$w0rd-Of-My-Own-123",  # a $ in a password of one's own
+        "$ecretPassw0rd-of-mine",  # not a variable name in capitals
+        "Xy7<Q2p>Wv9{k}Lm#z%Q1",  # brackets and braces, not a placeholder's shape
+        "abcdef0123456789abcdef",
+    ],
+)
+def test_secrets_with_dollars_and_brackets_of_their_own_load(tmp_path: Path, secret: str) -> None:
+    """Only a placeholder's shape is refused, not every ``$`` or ``<``."""
+    cfg = loaded(tmp_path, put("auth.api_tokens.1.token", secret)).config
+    assert cfg.auth.api_tokens[1].token.get() == secret
+
+
 SHARED = "a" * 32
 
 
