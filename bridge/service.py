@@ -774,13 +774,7 @@ class BridgeService:
                     "no cybersecurity rule set (track: cyber, e.g. se-cyber) is enabled: there "
                     "is nothing to declare significant under",
                 )
-            known = self.declarations.events(incident_id, absorbed)
-            if not awareness.applicable(
-                cyber, None, incident.jurisdictions, known, incident.started_at
-            ):
-                raise awareness.cannot_apply(
-                    incident_id, cyber, incident.jurisdictions, incident.started_at
-                )
+            self._must_apply(incident, absorbed, cyber, None)
             return await self.declarations.declare(
                 incident_id,
                 significant,
@@ -794,6 +788,20 @@ class BridgeService:
             )
 
         return await self._record_on(incident_id, "declare on", record)
+
+    def _must_apply(
+        self, incident: Incident, absorbed: list[str], rule_sets: list[RuleSet], kind: str | None
+    ) -> None:
+        """Raise :func:`awareness.cannot_apply`'s Conflict unless one of ``rule_sets`` can owe
+        ``kind`` (None: a declaration) for the incident, with the declarations and requests
+        known on it and on what was merged into it."""
+        known = self.declarations.events(incident.id, absorbed)
+        if not awareness.applicable(
+            rule_sets, kind, incident.jurisdictions, known, incident.started_at
+        ):
+            raise awareness.cannot_apply(
+                incident.id, rule_sets, incident.jurisdictions, incident.started_at
+            )
 
     async def request_report(
         self,
@@ -818,13 +826,7 @@ class BridgeService:
                     f"incident {incident_id}",
                     f"no enabled rule set lists the report {kind!r} among its obligations",
                 )
-            known = self.declarations.events(incident_id, absorbed)
-            if not awareness.applicable(
-                listing, kind, incident.jurisdictions, known, incident.started_at
-            ):
-                raise awareness.cannot_apply(
-                    incident_id, listing, incident.jurisdictions, incident.started_at
-                )
+            self._must_apply(incident, absorbed, listing, kind)
             return await self.declarations.request_report(
                 incident_id,
                 kind,
