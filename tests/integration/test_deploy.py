@@ -563,9 +563,10 @@ def test_the_redis_manifest_refuses_writes_before_its_container_is_killed(tmp_pa
 
 def test_kubernetes_lets_a_migrating_start_finish_before_liveness_restarts_it():
     """The bridge listens only once the store is open, and opening a Redis store that migrates
-    waits up to MIGRATION_TIMEOUT for the script (schema 11 indexing 10^6 audit entries: about
-    a minute, docs/deployment.md). The Deployment's startup probe covers that wait, so the
-    liveness probe (three failures 10 s apart) cannot restart the pod in the middle of it."""
+    runs the migration's steps (schemas 11 and 14 on 10^6 audit entries: about a minute,
+    docs/deployment.md), waiting up to MIGRATION_TIMEOUT for any one call. The Deployment's
+    startup probe covers that wait, so the liveness probe (three failures 10 s apart) does not
+    restart the pod in the middle of it."""
     (deployment,) = [d for d in k8s("deployment.yaml") if d["kind"] == "Deployment"]
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
     startup = container.get("startupProbe")

@@ -280,10 +280,10 @@ async def test_newer_schema_is_refused_and_older_is_migrated(server: RedisServer
 async def test_a_migration_longer_than_the_socket_timeout_completes_the_open(
     server: RedisServer,
 ) -> None:
-    """The migration reads every stored record (schema 12: seconds for 100 000 incidents):
-    opening waits for its answer beyond ``socket_timeout``, meant for one command. Redis holds
-    back scripts (``CLIENT PAUSE 1000 WRITE``: the reads of the open go on) for five times the
-    socket timeout."""
+    """A whole (not stepped) migration may read every record of a kind, and a step waits its
+    turn behind other clients' scripts: opening waits for each call's answer beyond
+    ``socket_timeout``, meant for one command. Redis holds back scripts (``CLIENT PAUSE 1000
+    WRITE``: the reads of the open go on) for five times the socket timeout."""
     with raw(server) as r:
         r.set("bridge:schema", SCHEMA_VERSION - 1)
         r.execute_command("CLIENT", "PAUSE", 1000, "WRITE")

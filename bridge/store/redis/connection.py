@@ -60,7 +60,7 @@ from bridge.store.redis.durability import (
     read_settings,
     replica_warning,
 )
-from bridge.store.redis.replies import describe, is_conflict
+from bridge.store.redis.replies import describe, is_conflict, text
 from bridge.store.redis.scripts import bodies
 from bridge.store.redis.url import parse_url
 
@@ -68,9 +68,14 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-#: how long opening waits for the migration script's answer (seconds): it runs once, at an
-#: upgrade, and may read every stored record
+#: how long opening waits for one call of the migration script (seconds): a whole (not
+#: stepped) migration runs once, at an upgrade, and may read every record of a kind
 MIGRATION_TIMEOUT = 600.0
+#: how many items (audit entries, incidents) one step of a stepped migration handles at most:
+#: 10-60 ms of Redis's time on a 2-core machine (docs/performance.md, the audit log)
+MIGRATION_STEP = 1000
+#: how often (seconds) a long migration logs where it is
+MIGRATION_NOTE_EVERY = 10.0
 
 
 class RedisConnection:
@@ -232,37 +237,91 @@ class RedisConnection:
             )
 
     async def _migrate(self) -> None:
-        """Run the migration script, waiting up to :data:`MIGRATION_TIMEOUT` for its answer:
-        a step that reads every stored record (schema 12: about 3-5 s for 100 000 incidents,
-        docs/deployment.md "Upgrading") outlasts the socket timeout meant for one command,
-        and the script runs on in Redis when the client stops waiting."""
+        """Bring the schema to :data:`SCHEMA_VERSION`: the migration script (``lua/migrate.lua``)
+        called again and again on one connection until it answers ``done``.
+
+        - A call applies the *whole* migrations due in a row (small ones, each setting its
+          version) or one *step* of a stepped one (``scripts.STEPPED``: those that walk a data
+          set): at most :data:`MIGRATION_STEP` items, so Redis is held for milliseconds at a
+          time, never for the whole data set, and Lua never holds more than a step's items.
+        - A stepped migration keeps where it is in ``P migration`` (hash: its ``version`` and
+          whatever its steps keep), written by each step with its work, so a start stopped at
+          any point (the bridge killed, Redis restarted: a step reaches the append-only file
+          whole) resumes at the next step; two bridges opening at once share the steps. Only
+          its last step sets its version (and deletes the progress): until then the version is
+          the last one finished, so nothing reads its data as migrated. This bridge does not
+          listen before the store is open; older bridges still running keep their version,
+          so their writes are accepted meanwhile.
+        - Writing one: ``lua/migration_N.lua`` is a function body called once a step with
+          ``progress``, ``prefix`` and ``budget`` in scope; it handles about ``budget`` items
+          in an order where what an older bridge writes meanwhile is still ahead of it (audit
+          entries by seq: migration 11, 14) or holds off the older writers it races with
+          (migration 12 holds the leader lease), keeps its cursor in ``progress``, returns a
+          note while there is more and nothing when done; list N in ``scripts.STEPPED``.
+
+        Each call waits up to :data:`MIGRATION_TIMEOUT` for its answer (a whole migration may
+        read every record of a kind: the socket timeout is meant for one command)."""
         client = self._client
         assert client is not None
+        began, said = time.monotonic(), time.monotonic()
+        before = await client.get(self._key("schema"))
+        keys = [self._key("schema"), self._key("migration")]
+        args = [SCHEMA_VERSION, self.prefix, MIGRATION_STEP]
         pool = client.connection_pool
         conn = await pool.get_connection()  # type: ignore[no-untyped-call]  # redis-py: untyped
+        steps = 0
         try:
-            await conn.send_command(
-                "EVAL", bodies()["migrate"], 1, self._key("schema"), SCHEMA_VERSION, self.prefix
-            )
-            try:
-                result = await conn.read_response(timeout=MIGRATION_TIMEOUT)
-            except RedisTimeoutError as exc:
-                raise StoreUnavailable(
-                    "open",
-                    f"{self.url} (prefix {self.prefix!r}): the schema migration gave no answer "
-                    f"within {MIGRATION_TIMEOUT:.0f} s; Redis completes it on its own: start "
-                    "the bridge again once Redis answers other commands",
-                ) from exc
+            sha = await self._answer(conn, "SCRIPT", "LOAD", bodies()["migrate"])
+            while True:
+                try:
+                    answer = await self._answer(conn, "EVALSHA", sha, len(keys), *keys, *args)
+                except NoScriptError:  # Redis restarted (or SCRIPT FLUSH) meanwhile: not run
+                    sha = await self._answer(conn, "SCRIPT", "LOAD", bodies()["migrate"])
+                    continue
+                steps += 1
+                kind = text(answer[0])
+                if kind == "newer":
+                    raise StoreUnavailable(
+                        "open",
+                        f"{self.url} (prefix {self.prefix!r}) has schema {answer[1]}, newer "
+                        f"than this bridge's {SCHEMA_VERSION}: upgrade the bridge",
+                    )
+                if kind == "done":
+                    break
+                if time.monotonic() - said >= MIGRATION_NOTE_EVERY or text(answer[3]) == "done":
+                    said = time.monotonic()
+                    log.info(
+                        "store %s: migrating to schema %s (now at %s): %s",
+                        self.url,
+                        answer[2],
+                        answer[1],
+                        text(answer[3]),
+                    )
         finally:
             await pool.release(conn)
-        if result[0] == "newer":
+        if int(before or 0) != SCHEMA_VERSION:
+            log.info(
+                "store %s: schema migrated from %s to %s (%d calls, %.1f s)",
+                self.url,
+                int(before or 0),
+                SCHEMA_VERSION,
+                steps,
+                time.monotonic() - began,
+            )
+
+    async def _answer(self, conn: Any, *command: Any) -> Any:
+        """One command on the migration's connection, its answer awaited for up to
+        :data:`MIGRATION_TIMEOUT` (redis-py errors are raised as they are)."""
+        await conn.send_command(*command)
+        try:
+            return await conn.read_response(timeout=MIGRATION_TIMEOUT)
+        except RedisTimeoutError as exc:
             raise StoreUnavailable(
                 "open",
-                f"{self.url} (prefix {self.prefix!r}) has schema {result[1]}, newer than this "
-                f"bridge's {SCHEMA_VERSION}: upgrade the bridge",
-            )
-        if int(result[1]) != SCHEMA_VERSION:
-            log.info("store %s: schema migrated from %s to %s", self.url, result[1], SCHEMA_VERSION)
+                f"{self.url} (prefix {self.prefix!r}): the schema migration gave no answer "
+                f"within {MIGRATION_TIMEOUT:.0f} s; Redis completes that call on its own: "
+                "start the bridge again once Redis answers other commands",
+            ) from exc
 
     async def ping(self) -> None:
         """A guarded write (and WAIT when configured): a read-only replica, a refused AOF

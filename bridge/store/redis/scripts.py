@@ -4,8 +4,10 @@ A script is its own file after the shared fragments it uses (files named ``_*.lu
 guard that heads every write script, ``fenced`` (the fence check), ``append_audit``,
 ``raise_to`` (a counter raised to the caller's highest number seen, before an INCR) and
 ``keep_truncation`` (a group's truncation count, the later delivery winning). The
-migration script is ``migrate.lua`` with one ``if current < N`` step per ``migration_N.lua``
-(after the ``append_audit`` fragment, whose reading of a target migration 11 shares).
+migration script is ``migrate.lua`` with each ``migration_N.lua`` as a function of it (after the
+``append_audit`` fragment, whose reading of a target migration 11 shares): a whole one, applied
+in one call, or a stepped one (:data:`STEPPED`), one bounded step a call (connection.py's
+``_migrate`` calls it until it is done; how to write one: ``RedisConnection._migrate``).
 Each file's head comment gives its KEYS and ARGV.
 """
 
@@ -54,14 +56,25 @@ def _read(name: str) -> str:
     return (LUA / f"{name}.lua").read_text(encoding="utf-8")
 
 
+#: the migrations that walk a data set, done in bounded steps: ``migration_N.lua`` is the body
+#: of a function called once a step (``progress``, ``prefix`` and ``budget`` in scope, see
+#: ``migrate.lua``) that handles at most about ``budget`` items, keeps where it is in the hash
+#: ``progress`` and returns a note while there is more; returning nothing, it is done (the
+#: caller then deletes the progress and sets the version). Every later migration that reads
+#: more than a handful of records belongs here.
+STEPPED = frozenset({11, 12})
+
+
 def migration_script() -> str:
-    """One script: read the version, refuse a newer one, apply each missing step, set it."""
-    steps = "\n".join(
-        f"if current < {version} then\n{_read(f'migration_{version}')}end"
+    """One script: read the version, refuse a newer one, apply the whole migrations due, or
+    one step of a stepped one (``migrate.lua``)."""
+    functions = "\n".join(
+        f"{'stepped' if version in STEPPED else 'whole'}[{version}] = function()\n"
+        f"{_read(f'migration_{version}')}end"
         for version in range(1, SCHEMA_VERSION + 1)
     )
     # the audit's fragment first: migration 11 indexes the stored entries as appends do
-    return _read("_append_audit") + _read("migrate").replace("--@steps\n", steps + "\n")
+    return _read("_append_audit") + _read("migrate").replace("--@migrations\n", functions + "\n")
 
 
 @cache

@@ -1,8 +1,11 @@
 -- schema 11 indexes the audit log for its searches (_append_audit.lua): P audit:at,
 -- P audit:actor:A and P audit:incident:X for the entries already stored, and P audit:clock
--- from them, in seq order. An entry's at is codec.ts text (YYYY-MM-DDTHH:MM:SS.ffffffZ), read
--- here as microseconds since the epoch (days from the civil date, as Python's proleptic
--- Gregorian calendar counts them).
+-- from them. Stepped: each step indexes the next budget entries of P audit in seq order after
+-- the progress's seq, carrying the clock (high, lag) in the progress; entries a bridge of
+-- schema 10 appends meanwhile get higher seqs, so a later step takes them. The step that finds
+-- fewer left writes P audit:clock (nobody reads it before the version is 11). An entry's at is
+-- codec.ts text (YYYY-MM-DDTHH:MM:SS.ffffffZ), read here as microseconds since the epoch (days
+-- from the civil date, as Python's proleptic Gregorian calendar counts them).
 local function micros(text)
   local y, mo, d, h, mi, s = string.match(text, '^(%d+)-(%d+)-(%d+)T(%d+):(%d+):(%d+)')
   local frac = string.match(text, '^%d+-%d+-%d+T%d+:%d+:%d+%.(%d+)') or ''
@@ -17,9 +20,11 @@ local function micros(text)
   local seconds = days * 86400 + tonumber(h) * 3600 + tonumber(mi) * 60 + tonumber(s)
   return seconds * 1000000 + tonumber(string.sub(frac .. '000000', 1, 6))
 end
-local prefix = ARGV[2]
-local high, lag = nil, 0
-local entries = redis.call('ZRANGE', prefix .. 'audit', 0, -1, 'WITHSCORES')
+local state = redis.call('HMGET', progress, 'seq', 'high', 'lag')
+local after = tonumber(state[1]) or 0
+local high, lag = tonumber(state[2]), tonumber(state[3]) or 0
+local entries = redis.call('ZRANGEBYSCORE', prefix .. 'audit', '(' .. string.format('%.0f', after),
+                           '+inf', 'WITHSCORES', 'LIMIT', 0, budget)
 for i = 1, #entries, 2 do
   local e = cjson.decode(entries[i])
   local seq = tonumber(entries[i + 1])
@@ -36,6 +41,12 @@ for i = 1, #entries, 2 do
   elseif high - at > lag then
     lag = high - at
   end
+  after = seq
+end
+if #entries / 2 >= budget then
+  redis.call('HSET', progress, 'seq', string.format('%.0f', after), 'lag', string.format('%.0f', lag))
+  if high ~= nil then redis.call('HSET', progress, 'high', string.format('%.0f', high)) end
+  return string.format('audit entries indexed up to seq %.0f', after)
 end
 if high ~= nil then
   redis.call('HSET', prefix .. 'audit:clock', 'high', string.format('%.0f', high), 'lag',
