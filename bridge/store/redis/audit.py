@@ -1,17 +1,20 @@
-"""Redis's audit log. Keys (``P`` = prefix): ``P audit:seq`` (counter), ``P audit`` and
-``P audit:target:T`` (sorted sets scored by seq, members the entry JSON with its seq). Entries
-get their ``seq`` from ``INCR`` inside the same script as the entry (``lua/_append_audit.lua``,
-shared by every script that appends); append-only by discipline (Redis has no triggers to
-enforce it as SQLite does).
+"""Redis's audit log. Keys (``P`` = prefix): ``P audit:seq`` (counter), ``P audit`` (sorted
+set scored by seq, members the entry JSON with its seq: the only copy of an entry) and
+``P audit:by-target:T`` (the seq, zero-padded to 20 digits, scored by seq; schema 14: up to 13,
+``P audit:target:T`` held each entry's JSON again). Entries get their ``seq`` from ``INCR``
+inside the same script as the entry (``lua/_append_audit.lua``, shared by every script that
+appends); append-only by discipline (Redis has no triggers to enforce it as SQLite does).
 
 Schema 11 indexes the log for its searches (the same script keeps them): ``P audit:at`` (the
-seq, zero-padded to 20 digits, scored by ``at`` in microseconds since the epoch: ties in seq
-order), ``P audit:actor:A`` and ``P audit:incident:X`` (the padded seq scored by seq) and
+padded seq scored by ``at`` in microseconds since the epoch: ties in seq order),
+``P audit:actor:A`` and ``P audit:incident:X`` (the padded seq scored by seq) and
 ``P audit:clock`` (hash: ``high`` and ``lag`` in microseconds,
 :func:`bridge.core.audit_search.lag_after`). A search is one read script
-(``lua/audit_search.lua``): the range of seq from the time range, then at most ``scan`` entries
-of the source index walked newest first, each decoded and checked in Lua. Redis runs one script
-at a time, so ``scan`` also bounds how long one search holds every other client back.
+(``lua/audit_search.lua``): the range of seq from the time range, then at most ``scan`` members
+of the source index walked newest first, each entry read from ``P audit`` by its seq, decoded and
+checked in Lua. Redis runs one script at a time, so ``scan`` also bounds how long one search
+holds every other client back. A target's log (``audit_log(target=…)``) is the same script over
+``P audit:by-target:T`` with no filter.
 """
 
 from __future__ import annotations
@@ -44,7 +47,15 @@ class RedisAudit(RedisConnection):
     ) -> list[AuditEntry]:
         if limit <= 0:
             return []
-        key = self._key("audit") if target is None else self._key(f"audit:target:{target}")
+        if target is not None:  # the entries by their seq, as a search reads them
+            keys = [self._key(k) for k in ("audit", "audit:at", "audit:clock")]
+            keys.append(self._key(f"audit:by-target:{target}"))
+            before = {} if before_seq is None else {"before": before_seq}
+            reply = await self._script(
+                "audit_log", "audit_search", keys, ["seqs", str(limit), str(limit), dumps(before)]
+            )
+            return [decode(row, AuditEntry) for row in reply[1:]]
+        key = self._key("audit")
         top = "+inf" if before_seq is None else f"({before_seq}"
         rows = await self._call(
             "audit_log", lambda c: c.zrevrangebyscore(key, top, "-inf", start=0, num=limit)
@@ -58,7 +69,7 @@ class RedisAudit(RedisConnection):
             return AuditPage([], before_seq)
         kind, value = where.source()
         source = {
-            "target": ("entries", f"audit:target:{value}"),
+            "target": ("seqs", f"audit:by-target:{value}"),
             "incident": ("seqs", f"audit:incident:{value}"),
             "actor": ("seqs", f"audit:actor:{value}"),
             "log": ("entries", "audit"),

@@ -62,7 +62,7 @@ def _read(name: str) -> str:
 #: ``progress`` and returns a note while there is more; returning nothing, it is done (the
 #: caller then deletes the progress and sets the version). Every later migration that reads
 #: more than a handful of records belongs here.
-STEPPED = frozenset({11, 12})
+STEPPED = frozenset({11, 12, 14})
 
 
 def migration_script() -> str:

@@ -37,6 +37,8 @@ that name, so a token's write refuses in its transaction a name another live tok
 (bridge/store/sqlite/people.py). Built anew from the tokens' documents, so applying it again
 changes nothing; live tokens that share a name from before are all listed (a unique index
 could not be built over them): docs/deployment.md, Upgrading.
+Schema 14 changes nothing here: it is Redis's target index of the audit log, which now holds
+each entry's seq instead of its JSON (SQLite's ``audit_target`` index always held the row).
 Timestamps are :func:`bridge.store.codec.ts` text, so columns compare and sort as the instants
 they name.
 """
@@ -207,6 +209,9 @@ MIGRATIONS: dict[int, str] = {
         SELECT id, lower(json_extract(document, '$.name')) FROM api_tokens
         WHERE json_valid(document) AND json_type(document, '$.name') = 'text'
         AND coalesce(json_type(document, '$.revoked_at'), 'null') = 'null';
+    """,
+    14: """
+    -- Redis's audit target index holds seqs (bridge/store/redis/lua/migration_14.lua)
     """,
 }
 

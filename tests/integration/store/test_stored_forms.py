@@ -166,7 +166,8 @@ REDIS_KEYS: dict[str, Any] = {
     "privacy:revisions:priv-1": [CASE_JSON],
     "audit:seq": "1",
     "audit": [(AUDIT_JSON, 1.0)],
-    "audit:target:draft:d-1": [(AUDIT_JSON, 1.0)],
+    # schema 14: the target index holds the seq (up to 13 it held AUDIT_JSON again)
+    "audit:by-target:draft:d-1": [("00000000000000000001", 1.0)],
     "deliveries": [DELIVERY_JSON],
 }
 

@@ -1,8 +1,9 @@
 -- append_audit(prefix, seq_key, log_key, first): appends audit entries from ARGV[first..]
--- (target, actor, at in microseconds since the epoch, entry JSON: four per entry) to the log,
--- to P audit:target:T and to the search indexes: P audit:at (seq scored by at), P audit:actor:A
--- and P audit:incident:X (seq scored by seq; X as bridge/core/audit_search.py incident_of
--- names it). The entry JSON gets its seq from INCR, spliced in front ('{"seq":N,' .. rest).
+-- (target, actor, at in microseconds since the epoch, entry JSON: four per entry) to the log
+-- and to the search indexes: P audit:at (seq scored by at), P audit:by-target:T (schema 14),
+-- P audit:actor:A and P audit:incident:X (seq scored by seq; X as
+-- bridge/core/audit_search.py incident_of names it). Every index member is the seq,
+-- zero-padded to 20 digits. The entry JSON gets its seq from INCR, spliced in front ('{"seq":N,' .. rest).
 -- P audit:clock keeps the log's clock (audit_search.lag_after): high, the latest at appended;
 -- lag, the most an entry's at fell behind the high before it (microseconds).
 local function audit_incident(target)
@@ -29,7 +30,7 @@ local function append_audit(prefix, seq_key, log_key, first)
     local at = tonumber(ARGV[i + 2])
     local entry = '{"seq":' .. seq .. ',' .. string.sub(ARGV[i + 3], 2)
     redis.call('ZADD', log_key, seq, entry)
-    redis.call('ZADD', prefix .. 'audit:target:' .. ARGV[i], seq, entry)
+    redis.call('ZADD', prefix .. 'audit:by-target:' .. ARGV[i], seq, member)
     redis.call('ZADD', prefix .. 'audit:at', ARGV[i + 2], member)
     redis.call('ZADD', prefix .. 'audit:actor:' .. ARGV[i + 1], seq, member)
     local incident = audit_incident(ARGV[i])

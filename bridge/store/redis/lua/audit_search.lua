@@ -1,6 +1,6 @@
 -- audit_search: one page of a search of the audit log (bridge/store/redis/audit.py; the rules
--- are bridge/core/audit_search.py's). KEYS: audit, audit:at, audit:clock, the source (audit,
--- audit:target:T: entry JSON scored by seq; audit:actor:A, audit:incident:X: seq members).
+-- are bridge/core/audit_search.py's). KEYS: audit, audit:at, audit:clock, the source (audit:
+-- entry JSON scored by seq; audit:by-target:T, audit:actor:A, audit:incident:X: seq members).
 -- ARGV: source kind ('entries' or 'seqs'), limit, scan, the filter as JSON (keys present only
 -- when given: before, since_us, till_us, since, till (codec.ts text), actor, action, prefix
 -- (true: action is a prefix), target, incident, track ('privacy', 'outage' or 'none')).
