@@ -171,9 +171,10 @@ def clashes(
     stored: Iterable[TokenRecord],
     origin: Callable[[tuple[str, ...]], str],
 ) -> list[str]:
-    """Each configured token sharing its secret, or API token its name, with a live stored
-    token (see the module contract), as ``ORIGIN: key.path: …`` naming the stored token's id
-    (``origin`` names where a key path's value came from). Never a secret."""
+    """Each configured token sharing its secret, or API token its name (in any case, as
+    :func:`configured_name` compares), with a live stored token (see the module contract), as
+    ``ORIGIN: key.path: …`` naming the stored token's id (``origin`` names where a key path's
+    value came from). Never a secret."""
     live = [t for t in stored if t.revoked_at is None]
     by_hash = {t.token_hash: t for t in live}
     webhook = "Alertmanager's credential would read the API as the stored token too"
@@ -196,7 +197,8 @@ def clashes(
                 f"(`bridge tokens revoke {hit.id}`) and give this entry a secret of its own"
             )
     for i, token in enumerate(auth.api_tokens):
-        for same in (t for t in live if t.name == token.name):
+        folded = token.name.casefold()
+        for same in (t for t in live if t.name.casefold() == folded):
             loc = ("auth", "api_tokens", str(i), "name")
             problems.append(
                 f"{origin(loc)}: {'.'.join(loc)}: {token.name!r} is also the name of the stored "

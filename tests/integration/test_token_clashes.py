@@ -91,6 +91,20 @@ async def test_serve_refuses_a_stored_token_under_a_configured_name(
     assert f"stored token {token_id}" in problem
 
 
+async def test_serve_refuses_a_stored_token_under_a_configured_name_in_another_case(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """``Viewer``, stored before names were checked, beside the configured ``viewer``: names
+    compare in any case (as ``tokens add`` compares them), so it is refused as ``viewer`` is."""
+    at = datetime(2026, 11, 1, tzinfo=UTC)
+    schema_12_store(
+        tmp_path / "bridge.sqlite3",
+        [TokenRecord("aa01", "Viewer", "hash-aa01", ("approver",), at, "cli:old")],
+    )
+    (problem,) = await start_refused(write_config(tmp_path), clock)
+    assert "auth.api_tokens.0.name: 'viewer' is also the name of the stored token aa01" in problem
+
+
 @pytest.mark.parametrize("section", ["api_tokens", "webhook"])
 async def test_serve_refuses_a_configured_token_holding_a_stored_tokens_secret(
     tmp_path: Path, clock: FakeClock, section: str
