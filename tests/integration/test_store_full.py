@@ -20,6 +20,7 @@ from small_disk import SmallDisk, small_disk
 
 from bridge.cli.backup import backup
 from bridge.errors import StoreUnavailable
+from bridge.store.interfaces import SCHEMA_VERSION
 from bridge.store.sqlite import SqliteStore
 from bridge.store.sqlite.migrations import MIGRATIONS, statements
 from bridge.web.keys import METRICS, SERVICE
@@ -170,11 +171,11 @@ async def test_an_upgrade_on_a_full_disk_says_so_changes_nothing_and_logs_the_mi
         store = SqliteStore(f"sqlite:///{path}")
         await store.open()
         try:
-            assert await store.schema_version() == 13
+            assert await store.schema_version() == SCHEMA_VERSION
         finally:
             await store.close()
         migrated = [r.getMessage() for r in caplog.records if "schema migrated" in r.getMessage()]
-        assert migrated == [f"store {path}: schema migrated from 9 to 13"]
+        assert migrated == [f"store {path}: schema migrated from 9 to {SCHEMA_VERSION}"]
     finally:
         holder.close()
 
