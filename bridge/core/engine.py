@@ -137,6 +137,9 @@ class Engine:
         self._counted: dict[str, tuple[Incident, ImpactOverride | None]] = {}
         self._holders: dict[EpisodeKey, int] = {}
         self._impact_dirty: set[EpisodeKey] = set()
+        #: incidents put, removed or given or relieved of an override since affected_now last
+        #: ran: the ones it counts again (an incident changes only by being replaced)
+        self._impact_incidents: set[str] = set()
         self._key_of: dict[EpisodeKey, str] = {}
         self._by_key: dict[str, set[EpisodeKey]] = {}
         self._assignment: dict[EpisodeKey, str] = {}
@@ -1243,11 +1246,13 @@ class Engine:
         self, inc_id: str, key: str, started: datetime, eks: list[EpisodeKey], into: str
     ) -> None:
         self.incidents[inc_id] = Incident.hollow(inc_id, key, started, eks, into)
+        self._impact_incidents.add(inc_id)
         self._absorbed.setdefault(into, set()).add(inc_id)
 
     def _store_if_changed(self, incident: Incident) -> bool:
         before = self.incidents.get(incident.id)
         self.incidents[incident.id] = incident
+        self._impact_incidents.add(incident.id)
         if incident.next_check_at is not None:
             heapq.heappush(self._heap, (incident.next_check_at, incident.id))
         verdict = incident.verdict()
@@ -1305,6 +1310,7 @@ class Engine:
             del self._overrides[inc_id]
         else:
             self._overrides[inc_id] = override
+        self._impact_incidents.add(inc_id)
         if incident.merged_into is not None:
             return False
         self._mark({incident.key})
@@ -1375,6 +1381,10 @@ class Engine:
             if inc_id in gone or not self.evictable(inc_id):
                 continue
             incident = self.incidents.pop(inc_id)
+            if inc_id in self._counted:  # else nothing to uncount: the set stays bounded
+                self._impact_incidents.add(inc_id)
+            else:
+                self._impact_incidents.discard(inc_id)
             gone.add(inc_id)
             if incident.merged_into is None:
                 for ek in incident.episodes:
@@ -1460,18 +1470,22 @@ class Engine:
         (service, region) (:func:`~bridge.core.impact.affected_once` of the targets of their
         firing alerts, or of a person's override where one stands for an incident's alerts).
         Kept by differences since the last call (:class:`~bridge.core.impact.AffectedNow`):
-        costs a pass over the incidents, what changed in those evaluated since, and the
-        alerts whose status or mapping changed since, not every alert held."""
+        costs what changed in the incidents put, removed or overridden since, and the alerts
+        whose status or mapping changed since, not every alert held nor a pass over the
+        incidents (a metrics scrape reads it on the event loop)."""
         counted, holders, recheck = self._counted, self._holders, self._impact_dirty
         changes: dict[object, Target | None] = {}
-        now_open = {inc.id: inc for inc in self.open_incidents()}
-        for inc_id in [i for i in counted if i not in now_open]:
-            self._count(inc_id, None, None, recheck, changes)
-        for inc_id, inc in now_open.items():
+        for inc_id in self._impact_incidents:
+            inc = self.incidents.get(inc_id)
+            if inc is None or inc.state != OPEN:
+                if inc_id in counted:
+                    self._count(inc_id, None, None, recheck, changes)
+                continue
             override = self._overrides.get(inc_id)
             before = counted.get(inc_id)
             if before is None or before[0] is not inc or before[1] is not override:
                 self._count(inc_id, inc, override, recheck, changes)
+        self._impact_incidents.clear()
         targets, episodes = self.targets, self.episodes
         for ek in recheck:
             target = targets.get(ek) if ek in holders else None
