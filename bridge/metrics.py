@@ -13,18 +13,25 @@ alert sender can add series at will.
 
 from __future__ import annotations
 
+import threading
+import time
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
+from typing import NamedTuple, Protocol, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 from bridge.core.engine import Engine
+from bridge.core.incident_state import OPEN, Incident
 from bridge.core.obligations import SETTLED, binds
 from bridge.core.obligations import STATES as OBLIGATION_STATES
 from bridge.core.retention import PRUNABLE
+from bridge.core.rules import Assessment
 
 #: The label value of every service or region the inventory does not declare.
 OTHER = "other"
@@ -63,8 +70,349 @@ def _labelled(
     return sorted(out.items())
 
 
+#: Encodes metric families as exposition text (prometheus_client's encoder of the format a
+#: scraper asked for, without OpenMetrics' closing ``# EOF``).
+Encode = Callable[[Sequence[Metric]], bytes]
+
+
+class Snapshot(Protocol):
+    """What a scrape-time collector read on the event loop: plain values, or objects nobody
+    edits afterwards, so a thread can render them while the loop goes on."""
+
+    def families(self) -> list[Metric]:
+        """The families, built one sample at a time (prometheus_client's way)."""
+        ...
+
+    def chunks(self, encode: Encode) -> list[bytes]:
+        """The same families as exposition text, in pieces: together exactly
+        ``encode(self.families())``."""
+        ...
+
+
+class ScrapeTime(Collector, Protocol):
+    """A collector whose families are read at scrape time: ``snapshot`` runs on the event
+    loop and must be cheap; rendering the snapshot may run in another thread."""
+
+    def snapshot(self) -> Snapshot: ...
+
+
+class _Families:
+    """A snapshot that is its families already (a handful of series: rendering them the
+    generic way costs nothing)."""
+
+    def __init__(self, families: list[Metric]) -> None:
+        self._families = families
+
+    def families(self) -> list[Metric]:
+        return self._families
+
+    def chunks(self, encode: Encode) -> list[bytes]:
+        return [encode(self._families)]
+
+
+def _escape(value: str) -> str:
+    """A label value as the exposition formats write it (both escape the same three)."""
+    return value.replace("\\", r"\\").replace("\n", r"\n").replace('"', r"\"")
+
+
+#: A sample's value as prometheus_client writes it (``1.0``, ``1.7e+09``, ``+Inf``).
+_value: Callable[[float], str] = floatToGoString
+
+
+_OPEN_FAMILY = ("bridge_incidents_open", "Open (not yet normalised) incidents")
+_AFFECTED = (
+    "bridge_incident_affected_connections",
+    "Affected active connections now, per open incident, service and region",
+)
+_REPORTABLE = (
+    "bridge_incident_reportable",
+    "1 when the open incident is reportable to the regulator, else 0; "
+    'binding="false": a verdict that owes no regulator anything (a reference matrix such '
+    "as ENISA's, or a repealed law's rule set for an incident since the repeal: the "
+    "operator's internal threshold)",
+)
+_FORECAST = (
+    "bridge_incident_seconds_to_reportable",
+    "Seconds until the open incident becomes reportable if its impact stays "
+    "(absent once reportable or when no criterion is on its way); binding as for "
+    "bridge_incident_reportable",
+)
+_STALE = ("bridge_alerts_stale", "Firing alerts not heard of within evaluation.stale_after")
+_UNMAPPED = ("bridge_alerts_unmapped", "Alerts in open incidents that the inventory cannot place")
+_OVERALL = (
+    "bridge_affected_connections",
+    "Affected active connections now across all open incidents, per service and region, "
+    "each connection counted once (a core router's incident and a site's under it overlap)",
+)
+_UNKNOWN = (
+    "bridge_incident_impact_unknown",
+    "1 when some alerts of the open incident could not be placed (its impact, and so a "
+    "'not reportable' verdict, is unknown) and no person overrode its impact, else 0",
+)
+_DUE = (
+    "bridge_obligation_due_timestamp_seconds",
+    "When an owed report is due (Unix time), per incident (open, or closed and still "
+    "owing it), regulator and kind; "
+    "state: open, drafted, approved or overdue (sent, kept and rejected ones are absent); "
+    'binding="false": the operator\'s internal threshold, owed to no regulator (a repealed '
+    "law's rule set, for an incident since the repeal), not a legal deadline",
+)
+_STATES = (
+    "bridge_obligations",
+    "Owed reports of the incidents in memory (open, owing, or settled within "
+    "evaluation.memory_horizon), by state",
+)
+_INCIDENT_LABELS = ["incident"]
+_ONE_LABELS = ["incident", "regulator", "binding"]
+_CELL_LABELS = ["incident", "service", "region"]
+_DUE_LABELS = ["incident", "regulator", "kind", "state", "binding"]
+
+
+T = TypeVar("T")
+#: items between two offers of the GIL to the event loop's thread (a few hundred µs of work)
+_BATCH = 256
+
+
+def _yielding(items: Sequence[T]) -> Iterator[T]:
+    """``items``, letting go of the GIL every :data:`_BATCH` of them: the rendering thread holds
+    it otherwise until the interpreter takes it away (``sys.getswitchinterval()``, 5 ms), and
+    the event loop waits that long each time it wants it back."""
+    for start in range(0, len(items), _BATCH):
+        yield from items[start : start + _BATCH]
+        time.sleep(0)
+
+
+class _Lines(NamedTuple):
+    """One incident's share of the incident families, as exposition lines; it depends on the
+    incident object only (and on the rule sets and the inventory's labels, which the cache
+    they are kept in is tied to), so an incident that was not evaluated again since the last
+    scrape costs a look-up. ``forecasts``: label text and assessment (seconds depend on now)."""
+
+    incident: Incident
+    open: bool
+    unknown: bytes
+    affected: bytes
+    reportable: bytes
+    forecasts: tuple[tuple[str, Assessment], ...]
+    due: bytes
+    states: tuple[str, ...]
+    stale: int
+    unmapped: int
+
+
+class _EngineView:
+    """What the incident families read, taken on the event loop: the incident objects (never
+    edited once evaluated: the engine replaces them), the rule sets, the inventory's labels,
+    the overall figures (:meth:`Engine.affected_now` keeps state, so it runs on the loop) and
+    the time."""
+
+    def __init__(self, engine: Engine, now: datetime) -> None:
+        self.engine = engine
+        self.incidents = list(engine.incidents.values())
+        self.rule_sets = {rs.id: rs for rs in engine.rule_sets}
+        self.rule_set_list = engine.rule_sets
+        self.services = engine.topology.services
+        self.regions = engine.topology.regions
+        self.together = engine.affected_now()
+        self.now = now
+
+    def context(self) -> tuple[object, ...]:
+        return (self.engine, self.rule_set_list, self.services, self.regions)
+
+
+class _LineCache:
+    """Each incident's lines, kept while the incident object and the context stay; a lock
+    makes concurrent scrapes (two Prometheus servers) take turns."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self._context: tuple[object, ...] = ()
+        self._lines: dict[str, _Lines] = {}
+
+    def lines(self, view: _EngineView) -> list[_Lines]:
+        """Under ``lock``."""
+        context = view.context()
+        if len(self._context) != len(context) or any(
+            a is not b for a, b in zip(self._context, context, strict=True)
+        ):
+            self._context, self._lines = context, {}
+        old: dict[str, _Lines] = self._lines
+        new: dict[str, _Lines] = {}
+        out = []
+        for inc in _yielding(view.incidents):
+            known = old.get(inc.id)
+            if known is None or known.incident is not inc:
+                known = _incident_lines(inc, view)
+            new[inc.id] = known
+            out.append(known)
+        self._lines = new
+        return out
+
+
+def _incident_lines(inc: Incident, view: _EngineView) -> _Lines:
+    iid = _escape(inc.id)
+    is_open = inc.state == OPEN
+    unknown = affected = reportable = ""
+    forecasts: list[tuple[str, Assessment]] = []
+    if is_open:
+        flag = "1.0" if inc.unmapped and not inc.overridden else "0.0"
+        unknown = f'bridge_incident_impact_unknown{{incident="{iid}"}} {flag}\n'
+        cells = _labelled(inc.impact.current_by_service_region, view.services, view.regions)
+        affected = "".join(
+            f'bridge_incident_affected_connections{{incident="{iid}",region="{_escape(region)}",'
+            f'service="{_escape(service)}"}} {_value(n)}\n'
+            for (service, region), n in cells
+        )
+        parts = []
+        for a in inc.assessments:
+            if a.track == "cyber":
+                continue
+            rule_set = view.rule_sets.get(a.rule_set)
+            binding = _flag(rule_set is not None and binds(rule_set, inc.started_at))
+            labels = f'{{binding="{binding}",incident="{iid}",regulator="{_escape(a.regulator)}"}}'
+            parts.append(f"bridge_incident_reportable{labels} {'1.0' if a.reportable else '0.0'}\n")
+            if not a.reportable and a.forecast_at is not None:
+                forecasts.append((labels, a))
+        reportable = "".join(parts)
+    due = ""
+    if inc.merged_into is None:
+        due = "".join(
+            f'bridge_obligation_due_timestamp_seconds{{binding="{_flag(o.binding)}",'
+            f'incident="{iid}",kind="{_escape(o.kind)}",regulator="{_escape(o.regulator)}",'
+            f'state="{_escape(o.state)}"}} {_value(o.due_at.timestamp())}\n'
+            for o in inc.obligations
+            if o.due_at is not None and o.state not in SETTLED
+        )
+    return _Lines(
+        inc,
+        is_open,
+        unknown.encode(),
+        affected.encode(),
+        reportable.encode(),
+        tuple(forecasts),
+        due.encode(),
+        tuple(o.state for o in inc.obligations),
+        len(inc.stale) if is_open else 0,
+        len(inc.unmapped) if is_open else 0,
+    )
+
+
+class _StateSnapshot:
+    """:class:`StateCollector`'s reading at one scrape."""
+
+    def __init__(
+        self,
+        view: _EngineView | None,
+        now: datetime,
+        drafts: list[tuple[str, int]],
+        pending: int,
+        leader: tuple[str, bool] | None,
+        cache: _LineCache,
+    ) -> None:
+        self._view = view
+        self._now = now
+        self._drafts = drafts
+        self._pending = pending
+        self._leader = leader
+        self._cache = cache
+
+    def _tail(self) -> list[Metric]:
+        drafts = GaugeMetricFamily(
+            "bridge_drafts", "Notice drafts by state (see docs/notices.md)", labels=["state"]
+        )
+        for state, n in self._drafts:
+            drafts.add_metric([state], n)
+        pending = GaugeMetricFamily(
+            "bridge_outbox_pending",
+            "Approved notices not yet accepted by the mail relay (queued, retrying or sending)",
+        )
+        pending.add_metric([], self._pending)
+        out: list[Metric] = [drafts, pending]
+        if self._leader is not None:
+            replica, leading = self._leader
+            leader = GaugeMetricFamily(
+                "bridge_leader",
+                "1 on the replica that holds the lease (evaluates, drafts and sends), else 0; "
+                "followers export the incident, obligation and draft gauges as empty or 0",
+                labels=["replica"],
+            )
+            leader.add_metric([replica], 1 if leading else 0)
+            out.append(leader)
+        return out
+
+    def families(self) -> list[Metric]:
+        return [*_incident_families(self._view, self._now), *self._tail()]
+
+    def chunks(self, encode: Encode) -> list[bytes]:
+        return [*_incident_chunks(self._view, self._now, self._cache, encode), encode(self._tail())]
+
+
+def _header(encode: Encode, family: tuple[str, str], labels: list[str] | None = None) -> bytes:
+    """A family's ``# HELP`` and ``# TYPE`` lines, as the encoder writes them."""
+    return encode([GaugeMetricFamily(family[0], family[1], labels=labels)])
+
+
+def _incident_chunks(
+    view: _EngineView | None, now: datetime, cache: _LineCache, encode: Encode
+) -> list[bytes]:
+    """The incident families as :func:`_incident_families` builds them, written directly
+    (prometheus_client's ``add_metric`` and its encoder cost several microseconds a series, and
+    an alert sender decides how many incidents there are)."""
+    if view is None:
+        return [encode(list(_incident_families(None, now)))]
+    with cache.lock:
+        every = cache.lines(view)
+    open_ = [lines for lines in every if lines.open]
+    states = dict.fromkeys(OBLIGATION_STATES, 0)
+    for lines in _yielding(every):
+        for state in lines.states:
+            states[state] = states.get(state, 0) + 1
+    forecasts = []
+    for lines in _yielding(open_):
+        for labels, a in lines.forecasts:
+            seconds = a.seconds_to_reportable(now)
+            if seconds is not None:
+                forecasts.append(
+                    f"bridge_incident_seconds_to_reportable{labels} {_value(seconds)}\n".encode()
+                )
+    overall = "".join(
+        f'bridge_affected_connections{{region="{_escape(region)}",service="{_escape(service)}"}}'
+        f" {_value(n)}\n"
+        for (service, region), n in _labelled(view.together, view.services, view.regions)
+    )
+    n_stale = sum(lines.stale for lines in open_)
+    n_unmapped = sum(lines.unmapped for lines in open_)
+    # pieces, joined once (as bytes) by Scrape.render: no single step holds the GIL for long
+    return [
+        _header(encode, _OPEN_FAMILY),
+        f"bridge_incidents_open {_value(len(open_))}\n".encode(),
+        _header(encode, _AFFECTED, _CELL_LABELS),
+        *[lines.affected for lines in open_],
+        _header(encode, _OVERALL, ["service", "region"]),
+        overall.encode(),
+        _header(encode, _REPORTABLE, _ONE_LABELS),
+        *[lines.reportable for lines in open_],
+        _header(encode, _FORECAST, _ONE_LABELS),
+        *forecasts,
+        _header(encode, _STALE),
+        f"bridge_alerts_stale {_value(n_stale)}\n".encode(),
+        _header(encode, _UNMAPPED),
+        f"bridge_alerts_unmapped {_value(n_unmapped)}\n".encode(),
+        _header(encode, _UNKNOWN, _INCIDENT_LABELS),
+        *[lines.unknown for lines in open_],
+        _header(encode, _DUE, _DUE_LABELS),
+        *[lines.due for lines in every],
+        encode([_obligation_family(states)]),
+    ]
+
+
 class StateCollector(Collector):
-    """Scrape-time gauges from the engine: open incidents, impact, reportability, forecasts."""
+    """Scrape-time gauges from the engine: open incidents, impact, reportability, forecasts.
+
+    :meth:`snapshot` (on the event loop) takes the incident objects as they are, which the
+    engine replaces and never edits, and the few figures that need the engine itself
+    (:meth:`Engine.affected_now`), so the exposition text can be written in another thread;
+    an incident's lines are kept until the engine replaces the incident."""
 
     def __init__(
         self,
@@ -79,111 +427,60 @@ class StateCollector(Collector):
         self._now = now
         self._drafts = drafts
         self._outbox_pending = outbox_pending
+        self._cache = _LineCache()
 
     def describe(self) -> Iterable[Metric]:
         return []  # families are built at scrape time; skip registry-time collection
 
-    def collect(self) -> Iterator[Metric]:
+    def snapshot(self) -> _StateSnapshot:
         engine = self._engine()
-        yield from _incident_families(engine, self._now())
-        drafts = GaugeMetricFamily(
-            "bridge_drafts", "Notice drafts by state (see docs/notices.md)", labels=["state"]
+        now = self._now()
+        return _StateSnapshot(
+            _EngineView(engine, now) if engine is not None else None,
+            now,
+            sorted((self._drafts() if self._drafts else {}).items()),
+            self._outbox_pending() if self._outbox_pending else 0,
+            self._leader() if self._leader is not None else None,
+            self._cache,
         )
-        for state, n in sorted((self._drafts() if self._drafts else {}).items()):
-            drafts.add_metric([state], n)
-        pending = GaugeMetricFamily(
-            "bridge_outbox_pending",
-            "Approved notices not yet accepted by the mail relay (queued, retrying or sending)",
-        )
-        pending.add_metric([], self._outbox_pending() if self._outbox_pending else 0)
-        yield from (drafts, pending)
-        if self._leader is not None:
-            replica, leading = self._leader()
-            leader = GaugeMetricFamily(
-                "bridge_leader",
-                "1 on the replica that holds the lease (evaluates, drafts and sends), else 0; "
-                "followers export the incident, obligation and draft gauges as empty or 0",
-                labels=["replica"],
-            )
-            leader.add_metric([replica], 1 if leading else 0)
-            yield leader
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self.snapshot().families()
 
 
 def _flag(value: bool) -> str:
     return "true" if value else "false"
 
 
-def _obligation_states(engine: Engine | None) -> GaugeMetricFamily:
-    states = GaugeMetricFamily(
-        "bridge_obligations",
-        "Owed reports of the incidents in memory (open, owing, or settled within "
-        "evaluation.memory_horizon), by state",
-        labels=["state"],
-    )
-    counts = dict.fromkeys(OBLIGATION_STATES, 0)
-    for inc in engine.incidents.values() if engine is not None else []:
-        for o in inc.obligations:
-            counts[o.state] = counts.get(o.state, 0) + 1
+def _obligation_family(counts: Mapping[str, int]) -> GaugeMetricFamily:
+    states = GaugeMetricFamily(*_STATES, labels=["state"])
     for state, n in sorted(counts.items()):
         states.add_metric([state], n)
     return states
 
 
-def _incident_families(engine: Engine | None, now: datetime) -> Iterator[Metric]:
-    """Open incidents, their impact, reportability, forecasts and due times; obligations."""
-    open_ = GaugeMetricFamily("bridge_incidents_open", "Open (not yet normalised) incidents")
-    affected = GaugeMetricFamily(
-        "bridge_incident_affected_connections",
-        "Affected active connections now, per open incident, service and region",
-        labels=["incident", "service", "region"],
-    )
-    reportable = GaugeMetricFamily(
-        "bridge_incident_reportable",
-        "1 when the open incident is reportable to the regulator, else 0; "
-        'binding="false": a verdict that owes no regulator anything (a reference matrix such '
-        "as ENISA's, or a repealed law's rule set for an incident since the repeal: the "
-        "operator's internal threshold)",
-        labels=["incident", "regulator", "binding"],
-    )
-    forecast = GaugeMetricFamily(
-        "bridge_incident_seconds_to_reportable",
-        "Seconds until the open incident becomes reportable if its impact stays "
-        "(absent once reportable or when no criterion is on its way); binding as for "
-        "bridge_incident_reportable",
-        labels=["incident", "regulator", "binding"],
-    )
-    stale = GaugeMetricFamily(
-        "bridge_alerts_stale", "Firing alerts not heard of within evaluation.stale_after"
-    )
-    unmapped = GaugeMetricFamily(
-        "bridge_alerts_unmapped", "Alerts in open incidents that the inventory cannot place"
-    )
-    overall = GaugeMetricFamily(
-        "bridge_affected_connections",
-        "Affected active connections now across all open incidents, per service and region, "
-        "each connection counted once (a core router's incident and a site's under it overlap)",
-        labels=["service", "region"],
-    )
-    unknown = GaugeMetricFamily(
-        "bridge_incident_impact_unknown",
-        "1 when some alerts of the open incident could not be placed (its impact, and so a "
-        "'not reportable' verdict, is unknown) and no person overrode its impact, else 0",
-        labels=["incident"],
-    )
-    due = GaugeMetricFamily(
-        "bridge_obligation_due_timestamp_seconds",
-        "When an owed report is due (Unix time), per incident (open, or closed and still "
-        "owing it), regulator and kind; "
-        "state: open, drafted, approved or overdue (sent, kept and rejected ones are absent); "
-        'binding="false": the operator\'s internal threshold, owed to no regulator (a repealed '
-        "law's rule set, for an incident since the repeal), not a legal deadline",
-        labels=["incident", "regulator", "kind", "state", "binding"],
-    )
-    states = _obligation_states(engine)
-    incidents = engine.open_incidents() if engine is not None else []
-    rule_sets = {rs.id: rs for rs in engine.rule_sets} if engine is not None else {}
-    services = engine.topology.services if engine is not None else frozenset()
-    regions = engine.topology.regions if engine is not None else frozenset()
+def _incident_families(view: _EngineView | None, now: datetime) -> Iterator[Metric]:
+    """Open incidents, their impact, reportability, forecasts and due times; obligations:
+    prometheus_client's way, one ``add_metric`` a series (what :func:`_incident_text` writes
+    directly)."""
+    open_ = GaugeMetricFamily(*_OPEN_FAMILY)
+    affected = GaugeMetricFamily(*_AFFECTED, labels=_CELL_LABELS)
+    reportable = GaugeMetricFamily(*_REPORTABLE, labels=_ONE_LABELS)
+    forecast = GaugeMetricFamily(*_FORECAST, labels=_ONE_LABELS)
+    stale = GaugeMetricFamily(*_STALE)
+    unmapped = GaugeMetricFamily(*_UNMAPPED)
+    overall = GaugeMetricFamily(*_OVERALL, labels=["service", "region"])
+    unknown = GaugeMetricFamily(*_UNKNOWN, labels=_INCIDENT_LABELS)
+    due = GaugeMetricFamily(*_DUE, labels=_DUE_LABELS)
+    every = view.incidents if view is not None else []
+    counts = dict.fromkeys(OBLIGATION_STATES, 0)
+    for inc in every:
+        for o in inc.obligations:
+            counts[o.state] = counts.get(o.state, 0) + 1
+    incidents = [inc for inc in every if inc.state == OPEN]
+    rule_sets = view.rule_sets if view is not None else {}
+    services = view.services if view is not None else frozenset()
+    regions = view.regions if view is not None else frozenset()
     open_.add_metric([], len(incidents))
     n_stale = n_unmapped = 0
     for inc in incidents:
@@ -205,7 +502,7 @@ def _incident_families(engine: Engine | None, now: datetime) -> Iterator[Metric]
     # every incident memory holds (open, or closed and owing: bounded by live work, see
     # bridge.core.liveness), so a report owed after the close (nkom_normalised, a final
     # report) or left unsent at it still has a due time to page on
-    for inc in engine.incidents.values() if engine is not None else []:
+    for inc in every:
         if inc.merged_into is not None:
             continue  # its reports are its host's
         for o in inc.obligations:
@@ -214,7 +511,7 @@ def _incident_families(engine: Engine | None, now: datetime) -> Iterator[Metric]
                 due.add_metric(labels, o.due_at.timestamp())
     stale.add_metric([], n_stale)
     unmapped.add_metric([], n_unmapped)
-    together = engine.affected_now() if engine is not None else {}
+    together = view.together if view is not None else {}
     for (service, region), n in _labelled(together, services, regions):
         overall.add_metric([service, region], n)
     yield from (
@@ -227,7 +524,7 @@ def _incident_families(engine: Engine | None, now: datetime) -> Iterator[Metric]
         unmapped,
         unknown,
         due,
-        states,
+        _obligation_family(counts),
     )
 
 
@@ -248,7 +545,7 @@ class PrivacyCollector(Collector):
     def describe(self) -> Iterable[Metric]:
         return []
 
-    def collect(self) -> Iterator[Metric]:
+    def snapshot(self) -> Snapshot:
         cases, owed = self._counts()
         by_state = GaugeMetricFamily(
             "bridge_privacy_cases", "Privacy cases in the register, by state", labels=["state"]
@@ -273,7 +570,55 @@ class PrivacyCollector(Collector):
         )
         for (regulator, kind), at in sorted((self._next_due() if self._next_due else {}).items()):
             next_due.add_metric([regulator, kind], at.timestamp())
-        yield from (by_state, obligations, next_due)
+        return _Families([by_state, obligations, next_due])
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self.snapshot().families()
+
+
+class _Plain:
+    """Counters, gauges and histograms updated where things happen: prometheus_client guards
+    their values with locks, so they are read in the rendering thread."""
+
+    def __init__(self, metrics: Sequence[Collector]) -> None:
+        self._metrics = metrics
+
+    def families(self) -> list[Metric]:
+        return [family for metric in self._metrics for family in metric.collect()]
+
+    def chunks(self, encode: Encode) -> list[bytes]:
+        return [encode(self.families())]
+
+
+class Scrape:
+    """One scrape's reading of every metric, taken by :meth:`Metrics.snapshot` on the event
+    loop; :meth:`render` writes the exposition and may run in another thread."""
+
+    def __init__(self, parts: list[Snapshot | _Plain]) -> None:
+        self._parts = parts
+
+    def render(self, accept: str) -> tuple[bytes, str]:
+        """The body and its content type for a scraper's ``Accept`` header: byte for byte what
+        prometheus_client's handler answers for the same values (text format 0.0.4, or
+        OpenMetrics when asked for)."""
+        encoder, content_type = choose_encoder(accept)
+        eof = b"# EOF\n"
+
+        def encode(families: Sequence[Metric]) -> bytes:
+            out = bytes(encoder(_Given(families)))
+            return out[: -len(eof)] if out.endswith(eof) else out
+
+        chunks = [chunk for part in self._parts for chunk in part.chunks(encode)]
+        chunks.append(bytes(encoder(_Given([]))))  # b"# EOF\n" for OpenMetrics, else empty
+        return b"".join(chunks), content_type
+
+
+class _Given(Collector):
+    def __init__(self, families: Sequence[Metric]) -> None:
+        self._families = families
+
+    def collect(self) -> Iterable[Metric]:
+        return self._families
 
 
 class Metrics:
@@ -411,5 +756,20 @@ class Metrics:
             for result in ("sent", "transient", "permanent", "in_doubt", "unsendable"):
                 self.emails_sent.labels(regulator=regulator, result=result)
 
-    def attach_state(self, collector: StateCollector) -> None:
+        # what the registry holds so far, in the order it was registered (the registry's order)
+        self._plain = [m for m in vars(self).values() if isinstance(m, Counter | Gauge | Histogram)]
+        self._scrape_time: list[ScrapeTime] = []
+
+    def attach_state(self, collector: ScrapeTime) -> None:
+        """Register a scrape-time collector (:class:`StateCollector`, :class:`PrivacyCollector`)
+        after the others: every collector of the registry goes through here or ``__init__``,
+        so :meth:`snapshot` reads what ``generate_latest(registry)`` would, in its order."""
         self.registry.register(collector)
+        self._scrape_time.append(collector)
+
+    def snapshot(self) -> Scrape:
+        """On the event loop: what the scrape-time collectors read now (cheap: references to
+        objects nobody edits, and a few figures); the rest is read while rendering."""
+        parts: list[Snapshot | _Plain] = [_Plain(self._plain)]
+        parts.extend(collector.snapshot() for collector in self._scrape_time)
+        return Scrape(parts)

@@ -122,7 +122,7 @@ def _collect(metrics: Metrics, service: BridgeService) -> None:
             lambda: (service.replica_id, service.leading),
         )
     )
-    metrics.registry.register(
+    metrics.attach_state(
         PrivacyCollector(
             service.privacy_owed.counts,
             lambda: service.privacy_owed.next_due() if service.leading else {},
