@@ -1,6 +1,6 @@
 """``python -m bench [--quick] [--only NAME] [--stores …] [--profile]``
 
-NAME: webhook, evaluation, covering, growth or soak.
+NAME: webhook, evaluation, covering, growth, soak or scrape.
 
 Runs the benchmarks, prints the tables (progress goes to stderr) and writes every figure as JSON
 to ``bench/results/latest.json``. Aims are printed as MET/MISSED; the exit status is 0 whatever
@@ -24,7 +24,7 @@ from typing import Any
 
 import aiohttp
 
-from bench import covering, evaluation, growth, report, soak, webhook
+from bench import covering, evaluation, growth, report, scrape, soak, webhook
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="short runs, fewer repetitions")
     parser.add_argument(
         "--only",
-        choices=["webhook", "evaluation", "covering", "growth", "soak"],
+        choices=["webhook", "evaluation", "covering", "growth", "soak", "scrape"],
         help="run one benchmark",
     )
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json", help="JSON results")
@@ -147,6 +147,12 @@ def main(argv: list[str] | None = None) -> int:
         results["soak"] = res
         sections.append(soak.table(res))
         aims += res["aims"]
+
+    if args.only in (None, "scrape"):
+        _progress("scrape benchmark …")
+        res = asyncio.run(scrape.run(quick=args.quick, tmpdir=args.tmpdir, log=_progress))
+        results["scrape"] = res
+        sections.append(scrape.table(res))
 
     env["duration_s"] = round(time.perf_counter() - started, 1)
     results["aims"] = aims

@@ -54,6 +54,23 @@ def bridge_app(config: Path) -> web.Application:
     return create_app(load_config(config))
 
 
+def add_scrape_routes(app: web.Application) -> None:
+    """The routes bench/scrape.py compares ``/metrics`` with: prometheus_client's own aiohttp
+    handler over the process's default registry (``/bench/default-registry``) and over the
+    bridge's registry, on the event loop, as ``/metrics`` was served before
+    (``/bench/inline-metrics``)."""
+    from prometheus_client import REGISTRY
+    from prometheus_client.aiohttp import make_aiohttp_handler
+
+    from bridge.web.keys import METRICS
+
+    async def inline(request: web.Request) -> web.StreamResponse:
+        return await make_aiohttp_handler(request.app[METRICS].registry)(request)
+
+    app.router.add_get("/bench/default-registry", make_aiohttp_handler(REGISTRY))
+    app.router.add_get("/bench/inline-metrics", inline)
+
+
 def _serve(app: web.Application, profile: Path | None) -> None:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -80,6 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("kind", choices=["baseline", "bridge"])
     parser.add_argument("--config", type=Path, help="bridge.yaml (bridge only)")
     parser.add_argument("--profile", type=Path, help="write a cProfile report here on exit")
+    parser.add_argument(
+        "--scrape-routes", action="store_true", help="bridge only: the routes of bench/scrape.py"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.WARNING,
@@ -90,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.config is None:
             parser.error("bridge needs --config")
         app = bridge_app(args.config)
+        if args.scrape_routes:
+            add_scrape_routes(app)
     else:
         app = baseline_app()
     _serve(app, args.profile)

@@ -85,7 +85,12 @@ class Server:
     """One server subprocess (see bench/servers.py); a context manager that stops it."""
 
     def __init__(
-        self, kind: str, workdir: Path, config: Path | None = None, profile: Path | None = None
+        self,
+        kind: str,
+        workdir: Path,
+        config: Path | None = None,
+        profile: Path | None = None,
+        extra_args: list[str] | None = None,
     ) -> None:
         self.kind = kind
         self.log_path = workdir / f"{kind}-server.log"
@@ -94,6 +99,7 @@ class Server:
             cmd += ["--config", str(config)]
         if profile is not None:
             cmd += ["--profile", str(profile)]
+        cmd += extra_args or []
         path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
         env = {**os.environ, "PYTHONPATH": path}
         self._log = self.log_path.open("wb")
