@@ -597,11 +597,16 @@ class Scrape:
     def __init__(self, parts: list[Snapshot | _Plain]) -> None:
         self._parts = parts
 
-    def render(self, accept: str) -> tuple[bytes, str]:
+    def render(self, accept: str, names: Iterable[str] = ()) -> tuple[bytes, str]:
         """The body and its content type for a scraper's ``Accept`` header: byte for byte what
         prometheus_client's handler answers for the same values (text format 0.0.4, or
-        OpenMetrics when asked for)."""
+        OpenMetrics when asked for); with ``names`` (``name[]`` parameters), only the samples
+        of those names, as its ``restricted_registry`` gives them (the slow way: rare)."""
         encoder, content_type = choose_encoder(accept)
+        wanted = set(names)
+        if wanted:
+            every = [f for part in self._parts for f in part.families()]
+            return bytes(encoder(_Given(list(_restricted(every, wanted))))), content_type
         eof = b"# EOF\n"
 
         def encode(families: Sequence[Metric]) -> bytes:
@@ -611,6 +616,16 @@ class Scrape:
         chunks = [chunk for part in self._parts for chunk in part.chunks(encode)]
         chunks.append(bytes(encoder(_Given([]))))  # b"# EOF\n" for OpenMetrics, else empty
         return b"".join(chunks), content_type
+
+
+def _restricted(families: Iterable[Metric], names: set[str]) -> Iterator[Metric]:
+    """The families with only the samples named (and none left without one)."""
+    for family in families:
+        samples = [s for s in family.samples if s.name in names]
+        if samples:
+            kept = Metric(family.name, family.documentation, family.type, family.unit)
+            kept.samples = samples
+            yield kept
 
 
 class _Given(Collector):

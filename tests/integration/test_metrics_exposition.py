@@ -109,6 +109,29 @@ async def test_a_scrape_answers_what_prometheus_clients_handler_answers(
     assert (await response.text()).endswith("# EOF\n")
 
 
+async def test_name_filters_keep_the_samples_named(client_for, clock, tmp_path):
+    """``name[]`` parameters keep the samples of those names only: as prometheus_client's
+    ``restricted_registry`` for the counters and histograms, and for the scrape-time gauges
+    too (for which prometheus_client answered nothing: they declare no names up front)."""
+    client = await client_for(write_config(tmp_path))
+    await _a_varied_state(client, clock)
+    metrics: Metrics = client.app[METRICS]
+    counted = {"bridge_webhook_requests_total"}
+    expected = generate_latest(metrics.registry.restricted_registry(counted))
+    assert metrics.snapshot().render("", counted)[0] == expected
+    gauges = {"bridge_incident_reportable", "bridge_incidents_open"}
+    everything = _samples(generate_latest(metrics.registry).decode())
+    body = metrics.snapshot().render("", gauges)[0].decode()
+    assert _samples(body) == {s for s in everything if s[0] in gauges}
+    response = await client.get(
+        "/metrics", params=[("name[]", "bridge_incidents_open"), ("name[]", "bridge_leader")]
+    )
+    assert _samples(await response.text()) == {
+        ("bridge_incidents_open", (), 3.0),
+        ("bridge_leader", (("replica", client.app[SERVICE].replica_id),), 1.0),
+    }
+
+
 async def test_a_snapshot_renders_the_state_it_was_taken_in(client_for, clock, tmp_path):
     """The rendering thread reads nothing the event loop changes: incidents evaluated after the
     snapshot (new alerts, a resolve) do not show in it, even in incidents it had already

@@ -6,7 +6,7 @@ Contract of ``/metrics``: the body prometheus_client's own handler would answer 
 0.0.4, or OpenMetrics when the ``Accept`` header asks for it; gzip when accepted), but the
 event loop only takes a snapshot (:meth:`~bridge.metrics.Metrics.snapshot`): the exposition is
 written in a worker thread, so a scrape at 10^4 open incidents does not hold up webhooks.
-``name[]`` filters (rarely used) are answered by prometheus_client's handler, on the loop.
+``name[]`` parameters keep only the samples of those names, as prometheus_client does.
 
 Contract of ``/readyz``: an anonymous caller (an orchestrator's probe) is told the status
 only, ``{"status": "ready"}`` (200) or a 503 with the fixed detail
@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 
 from aiohttp import hdrs, web
-from prometheus_client.aiohttp import make_aiohttp_handler
 
 from bridge.errors import StoreUnavailable
 from bridge.store.holders import replica_of
@@ -75,12 +74,10 @@ async def readyz(request: web.Request) -> web.Response:
 
 @routes.get("/metrics")
 async def metrics(request: web.Request) -> web.StreamResponse:
-    registry = request.app[keys.METRICS]
-    if "name[]" in request.query:
-        return await make_aiohttp_handler(registry.registry)(request)
-    scrape = registry.snapshot()  # on the loop: cheap, and what the engine holds right now
+    scrape = request.app[keys.METRICS].snapshot()  # on the loop: cheap, the engine's state now
     accept = ",".join(request.headers.getall(hdrs.ACCEPT, []))
-    body, content_type = await asyncio.to_thread(scrape.render, accept)
+    names = request.query.getall("name[]", [])
+    body, content_type = await asyncio.to_thread(scrape.render, accept, names)
     response = web.Response(body=body, headers={"Content-Type": content_type})
     response.enable_compression()
     return response
