@@ -150,16 +150,59 @@ def _ms(seconds: float) -> float:
     return round(seconds * 1000, 2)
 
 
+async def _lag_buckets(session: aiohttp.ClientSession, base: str) -> dict[float, float]:
+    """The bridge's own ``bridge_event_loop_lag_seconds`` buckets (cumulative counts by
+    ``le``), read with a ``name[]`` filter; then a pause, so that the lag this reading caused
+    is counted before what follows."""
+    params = [("name[]", "bridge_event_loop_lag_seconds_bucket")]
+    async with session.get(base + "/metrics", params=params) as r:
+        text = await r.text()
+    await asyncio.sleep(0.3)
+    out: dict[float, float] = {}
+    for line in text.splitlines():
+        if line.startswith("bridge_event_loop_lag_seconds_bucket{"):
+            le = line.split('le="', 1)[1].split('"', 1)[0]
+            out[float(le)] = float(line.rsplit(" ", 1)[1])
+    return out
+
+
+async def _gc_pauses(session: aiohttp.ClientSession, base: str) -> list[list[float]]:
+    """The bridge's garbage-collector pauses of 10 ms or more since the last call, as
+    [generation, ms] (bench/servers.py)."""
+    async with session.get(base + "/bench/gc") as r:
+        pauses: list[list[float]] = await r.json()
+    return pauses
+
+
+def _lag_bound_ms(before: dict[float, float], after: dict[float, float]) -> float | None:
+    """The smallest bucket bound that holds every lag the bridge's 100 ms timer saw between
+    two readings (None: it saw none)."""
+    total = after.get(float("inf"), 0.0) - before.get(float("inf"), 0.0)
+    if total <= 0:
+        return None
+    for le in sorted(after):
+        if after[le] - before.get(le, 0.0) >= total:
+            return le * 1000
+    return None
+
+
 async def _route(base: str, route: str, scrapes: int, idle_probe: float) -> dict[str, Any]:
     async with aiohttp.ClientSession() as session:
         await _scrape(session, base + route)  # first one apart: caches, connection
+        lags_before = await _lag_buckets(session, base)
+        await _gc_pauses(session, base)
 
         async def work() -> list[tuple[float, int]]:
             return [await _scrape(session, base + route) for _ in range(scrapes)]
 
         done, probes = await _probed(base, work)
+        await asyncio.sleep(0.2)  # the timer's last late wake-up is counted
+        pauses = await _gc_pauses(session, base)
+        lags_after = await _lag_buckets(session, base)
     times = sorted(t for t, _ in done)
     return {
+        "gc_pauses_ms": pauses,
+        "timer_lag_ms_at_most": _lag_bound_ms(lags_before, lags_after),
         "scrape_ms_median": _ms(statistics.median(times)),
         "scrape_ms_max": _ms(times[-1]),
         "bytes": done[-1][1],
@@ -196,9 +239,12 @@ async def _webhooks_while(
                 await _scrape(session, base + route)
                 scrapes += 1
 
+        await _gc_pauses(session, base)
         await asyncio.gather(*(sender(k) for k in range(4)), scraper())
+        pauses = await _gc_pauses(session, base)
     latencies.sort()
     return {
+        "gc_pauses_ms": pauses,
         "requests": len(latencies),
         "scrapes": scrapes,
         "p50_ms": _ms(percentile(latencies, 50)),
@@ -277,26 +323,31 @@ def table(res: dict[str, Any]) -> str:
         "metrics = /metrics now. Stall = slowest /healthz answer during the scrapes less its "
         "idle median.",
         "",
-        "| open incidents | route | scrape ms median / max | body bytes | longest stall ms |",
-        "|---|---|---|---|---|",
+        "| open incidents | route | scrape ms median / max | body bytes | longest stall ms "
+        "| bridge's lag timer: all ≤ ms | GC pauses ≥ 10 ms (gen, ms) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for case in res["cases"]:
         for name, r in case["routes"].items():
             lines.append(
                 f"| {case['open_incidents']} | {name} | {r['scrape_ms_median']} / "
-                f"{r['scrape_ms_max']} | {r['bytes']} | {r['stall_ms']} |"
+                f"{r['scrape_ms_max']} | {r['bytes']} | {r['stall_ms']} | "
+                f"{r['timer_lag_ms_at_most']} | "
+                f"{', '.join(f'{int(g)}: {ms}' for g, ms in r['gc_pauses_ms']) or '–'} |"
             )
     lines += [
         "",
         "Webhook latency (4 connections, closed loop) while a route is scraped back to back:",
         "",
-        "| open incidents | scraping | requests | scrapes | p50 ms | p99 ms | max ms |",
-        "|---|---|---|---|---|---|---|",
+        "| open incidents | scraping | requests | scrapes | p50 ms | p99 ms | max ms "
+        "| GC pauses ≥ 10 ms (gen, ms) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for case in res["cases"]:
         for name, w in case["webhooks"].items():
             lines.append(
                 f"| {case['open_incidents']} | {name} | {w['requests']} | {w['scrapes']} | "
-                f"{w['p50_ms']} | {w['p99_ms']} | {w['max_ms']} |"
+                f"{w['p50_ms']} | {w['p99_ms']} | {w['max_ms']} | "
+                f"{', '.join(f'{int(g)}: {ms}' for g, ms in w['gc_pauses_ms']) or '–'} |"
             )
     return "\n".join(lines)

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import io
 import logging
 import pstats
 import socket
 import sys
+import time
 from pathlib import Path
 
 import orjson
@@ -69,6 +71,26 @@ def add_scrape_routes(app: web.Application) -> None:
 
     app.router.add_get("/bench/default-registry", make_aiohttp_handler(REGISTRY))
     app.router.add_get("/bench/inline-metrics", inline)
+
+    # the garbage collector's pauses of 10 ms or more, by generation, since the last reading
+    # (GET /bench/gc): a full collection holds every thread, the event loop's included
+    pauses: list[tuple[int, float]] = []
+    started: list[float] = []
+
+    def timed(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started[:] = [time.perf_counter()]
+        elif started and (ms := (time.perf_counter() - started[0]) * 1000) >= 10:
+            pauses.append((info["generation"], round(ms, 1)))
+
+    gc.callbacks.append(timed)
+
+    async def gc_pauses(request: web.Request) -> web.Response:
+        answer = web.json_response(pauses[:])
+        pauses.clear()
+        return answer
+
+    app.router.add_get("/bench/gc", gc_pauses)
 
 
 def _serve(app: web.Application, profile: Path | None) -> None:
