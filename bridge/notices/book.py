@@ -25,6 +25,7 @@ from bridge.core import case_drafts, casework, draft_codec
 from bridge.core.casework import Draft
 from bridge.errors import Conflict, LeaseLost, StoreUnavailable
 from bridge.metrics import Metrics
+from bridge.notices.drafts_by_case import DraftsById
 from bridge.notices.ports import Cases
 from bridge.replicas.fence import Fence
 from bridge.store.interfaces import DraftStore
@@ -91,7 +92,7 @@ class DraftBook:
         self.metrics = metrics
         self.cases = cases
         self.fence = fence
-        self.drafts: dict[str, Draft] = {}
+        self.drafts = DraftsById()
 
     async def load(self, live: Collection[str] | None = None) -> None:
         """Replace the book by the store's drafts (a follower's reads; taking over) and tell
@@ -106,7 +107,7 @@ class DraftBook:
             of_live = await self.store.drafts_of(live)
             records = list({r.id: r for r in [*unfinished, *of_live]}.values())
         before = {d.id: d.revision for d in self.drafts.values()}
-        self.drafts = {r.id: draft_codec.from_dict(r.document) for r in records}
+        self.drafts = DraftsById(draft_codec.from_dict(r.document) for r in records)
         changed = {d.incident_id for d in self.drafts.values() if before.get(d.id) != d.revision}
         for case_id in sorted(changed):
             self.tell(case_id)
@@ -186,11 +187,7 @@ class DraftBook:
         it (:meth:`Cases.absorbed`): a report one of them sent is this case's report too, and
         the next of that kind follows it (first of a round wins in ``case_drafts``)."""
         absorbed = self.cases.absorbed(case_id)
-        wanted = {case_id, *absorbed}
-        by_case: dict[str, list[Draft]] = {}
-        for d in self.drafts.values():
-            if d.incident_id in wanted:
-                by_case.setdefault(d.incident_id, []).append(d)
+        by_case = {c: self.drafts.of(c) for c in {case_id, *absorbed}}
         return self._with_carried(case_id, absorbed, by_case)
 
     def _with_carried(
@@ -204,12 +201,8 @@ class DraftBook:
 
     def select(self, states: set[str] | None = None, incident: str | None = None) -> list[Draft]:
         """Drafts in ``states`` (all when None) of ``incident`` (any when None), newest first."""
-        chosen = [
-            d
-            for d in self.drafts.values()
-            if (states is None or d.state in states)
-            and (incident is None or d.incident_id == incident)
-        ]
+        among = self.drafts.values() if incident is None else self.drafts.of(incident)
+        chosen = [d for d in among if states is None or d.state in states]
         return sorted(chosen, key=lambda d: (d.created_at, d.id), reverse=True)
 
     def tell(self, case_id: str) -> None:
@@ -230,13 +223,10 @@ class DraftBook:
 
     def let_go(self, case_ids: Iterable[str]) -> None:
         """Drop the finished drafts of cases that left memory (the store keeps them)."""
-        gone = set(case_ids)
-        for draft_id in [
-            d.id
-            for d in self.drafts.values()
-            if d.incident_id in gone and d.state in casework.FINISHED
-        ]:
-            del self.drafts[draft_id]
+        for case_id in set(case_ids):
+            for d in self.drafts.of(case_id):
+                if d.state in casework.FINISHED:
+                    del self.drafts[d.id]
 
     async def stored(
         self, states: set[str] | None = None, incident: str | None = None
