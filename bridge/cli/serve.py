@@ -9,8 +9,9 @@ the store, within :func:`bridge.service.stop_deadline` (15 s plus ``smtp.timeout
 stay inside (docs/deployment.md, "Stopping"). SIGTERM or SIGINT, while running or during the
 start (which restores the store's live work: seconds at 10^5 live alerts), ends in one INFO
 line ``stopped on SIGTERM after 0.4 s`` (``stopped on SIGTERM during start-up after …``), the
-time from the signal to the end of the stop; the start is logged too (``starting: …``, then
-aiohttp's ``Running on http://HOST:PORT`` once it listens).
+time from the signal to the end of the stop; the start is logged too (``starting: …`` at DEBUG,
+so that a refused start stays one line, then aiohttp's ``Running on http://HOST:PORT`` once it
+listens).
 
 It refuses to start (one line, exit 1) when ``notices.archive_dir`` cannot be made or written
 (:func:`bridge.notices.archive.ready`): every notice is archived before it leaves.
@@ -148,7 +149,8 @@ def _serve(loaded: LoadedConfig, store: Store) -> int:
     loop = asyncio.new_event_loop()
     for number in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(number, stop.on_signal, number)
-    log.info("starting: %s, listening on %s once started", loaded.path, server.listen)
+    # DEBUG: a refused start stays one line at the default level (docs/deployment.md)
+    log.debug("starting: %s, listening on %s once started", loaded.path, server.listen)
     try:
         web.run_app(
             app,

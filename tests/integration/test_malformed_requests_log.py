@@ -140,12 +140,15 @@ async def test_a_stop_during_start_up_is_logged(tmp_path: Path) -> None:
             extra={
                 "server": {"listen": f"127.0.0.1:{port}"},
                 "notices": {"archive_dir": str(tmp_path / "sent")},
+                "log_level": "debug",  # the start's line is a DEBUG one
             },
         )
         bridge = BridgeProcess(config, port, tmp_path / "bridge.log")
         bridge.start()
         try:
-            until_sync(lambda: "INFO bridge: starting: " in bridge.log.read_text(), "the start", 20)
+            until_sync(
+                lambda: "DEBUG bridge: starting: " in bridge.log.read_text(), "the start", 20
+            )
             bridge.stop()
         finally:
             bridge.stop()
