@@ -101,6 +101,7 @@ from bridge.privacy.owed import PrivacyObligations
 from bridge.replicas.leadership import Leadership, lease_holder
 from bridge.retention.task import retention_task
 from bridge.store.interfaces import Store
+from bridge.store.outage import Refusals
 from bridge.store.records import CasebookRecord
 
 __all__ = [
@@ -285,6 +286,10 @@ class BridgeService:
         self._tasks: list[asyncio.Task[None]] = []
         self.started = False
         self._unready: str | None = None  # why ready() last failed (its log), None: it passed
+        #: the API's and console's requests the store refused (bridge.web.answers), logged once
+        #: per outage; over when the store answers again: the readiness ping passes or a webhook
+        #: is stored (a 2xx proves nothing: many routes read memory only)
+        self.refusals = Refusals("requests", "the store answers requests again", now)
         self.stop_deadline = stop_deadline(cfg)  # see stop()
         # The name in logs, /readyz and bridge_leader{replica}: the host name by default
         # (unique per pod and per machine; two replicas on one machine set
@@ -580,7 +585,9 @@ class BridgeService:
 
     # ---- work ---------------------------------------------------------------------------
     async def ingest(self, body: object) -> IngestResult:
-        return await self.intake.ingest(body)
+        result = await self.intake.ingest(body)
+        self.refusals.answered()  # stored: the store answers
+        return result
 
     async def tick(self) -> set[str]:
         """See the module contract. Each step is guarded on its own: whatever one of them
@@ -1041,6 +1048,7 @@ class BridgeService:
                 log.warning("not ready (/readyz answers 503): %s", exc)
                 self._unready = str(exc)
             raise
+        self.refusals.answered()
         if self._unready is not None:
             log.info("ready again (/readyz answers 200): the store answers")
             self._unready = None

@@ -5,7 +5,7 @@ against ``server.limits`` (BadInput, or TooLarge over a limit, before anything i
 writes it durably through the store and only then admits it: outage alerts to the evaluator,
 privacy alerts (``privacy.alert_label``) as privacy cases; it returns the accepted count and
 the incident ids the alerts belong to. A store failure raises StoreUnavailable (counted) and
-nothing was acknowledged; it is logged here, once per outage (:class:`Refusals`), not by
+nothing was acknowledged; it is logged here, once per outage (``Ingest.refusals``), not by
 the webhook's handler. Each change number written and admitted is told to ``written`` (the
 replica sync does not read it back). Received alerts and Alertmanager's truncation are counted.
 """
@@ -34,6 +34,7 @@ from bridge.evaluation.evaluator import Evaluator
 from bridge.evaluation.resent import Resent, ResentGroups
 from bridge.metrics import Metrics, child
 from bridge.store.interfaces import AlertLog
+from bridge.store.outage import Refusals
 
 log = logging.getLogger("bridge.evaluation")
 
@@ -59,35 +60,6 @@ def _nothing(change: int) -> None:
     return None
 
 
-class Refusals:
-    """Webhooks the store refused, logged once per outage rather than once per request (an
-    Alertmanager retrying into a full disk sends dozens a second; each is counted all the same,
-    in ``bridge_webhook_requests_total{code="503"}`` and ``bridge_store_errors_total``):
-    a WARNING at the first refusal and whenever the cause changes, an INFO when a webhook is
-    stored again, with how many were refused since the outage began."""
-
-    def __init__(self) -> None:
-        self.cause: str | None = None  # the last refusal's, None: the last webhook was stored
-        self.count = 0  # refused since the outage began
-
-    def refused(self, exc: StoreUnavailable) -> None:
-        self.count += 1
-        if str(exc) != self.cause:
-            self.cause = str(exc)
-            log.warning(
-                "webhooks refused (503), store unavailable: %s (logged again when the cause "
-                "changes or webhooks are stored again)",
-                exc,
-            )
-
-    def stored(self) -> None:
-        if self.cause is None:
-            return
-        log.info("webhooks stored again: %d refused during the store's outage", self.count)
-        self.cause = None
-        self.count = 0
-
-
 class Ingest:
     """See the module contract."""
 
@@ -111,19 +83,23 @@ class Ingest:
         #: told each change number this intake wrote and admitted what the store returned
         #: for (the replica sync need not read it back: ReplicaSync.mine)
         self.written = written or _nothing
-        self.refusals = Refusals()
+        #: refused webhooks, logged once per outage (an Alertmanager retrying into a full disk
+        #: sends dozens a second; each is counted all the same, in
+        #: ``bridge_webhook_requests_total{code="503"}`` and ``bridge_store_errors_total``)
+        self.refusals = Refusals("webhooks", "webhooks stored again", now, logger=log)
 
     async def ingest(self, body: object) -> IngestResult:
         """Validate, store and admit one webhook body: the request's raw bytes, or a body
         already decoded from JSON. Raw bytes of a group re-sent unchanged take the short way
         (:mod:`bridge.evaluation.resent`): same stored outcome, only ``last_seen`` moves.
-        A store that refuses it is logged once per outage (:class:`Refusals`)."""
+        A store that refuses it is logged once per outage
+        (:class:`bridge.store.outage.Refusals`)."""
         try:
             result = await self._ingest(body)
         except StoreUnavailable as exc:
             self.refusals.refused(exc)
             raise
-        self.refusals.stored()
+        self.refusals.answered()
         return result
 
     async def _ingest(self, body: object) -> IngestResult:

@@ -6,7 +6,10 @@ Contract (:func:`error_middleware`, outermost on the app):
   is unavailable; nothing was stored; retry"), never the error's own text, which names the
   store (a Redis host and port, a file): the webhook's answer lands in Alertmanager's log and
   any answer with any API client; the bridge logs the text as a warning (a Redis URL's password
-  is redacted there: bridge/store/redis/url.py); any other its ``status`` with its message as
+  is redacted there: bridge/store/redis/url.py), once per outage, not once per request
+  (:class:`bridge.store.outage.Refusals`, ``app[keys.REFUSALS]``: at the first refusal, naming
+  its method and path, when the cause changes, at most once a minute while it lasts, and an
+  INFO with the count when the store answers again); any other its ``status`` with its message as
   the detail (BadInput → 400 naming the field, Conflict → 409); a status of 500 is not the
   caller's doing and answers like any other unexpected error;
 - aiohttp's own HTTP errors keep their status, reason and text (413 names the body limit);
@@ -96,7 +99,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     except BridgeError as exc:
         if exc.retryable:
-            log.warning("store unavailable on %s %s: %s", request.method, request.path, exc)
+            # logged once per outage, not per request (a few consoles polling make hundreds)
+            request.app[keys.REFUSALS].refused(exc, f"{request.method} {request.path}")
         elif exc.status >= 500:
             return _unexpected(request, exc)
         return bridge_error(exc)

@@ -88,6 +88,7 @@ def create_app(
     )
     feed = live.LiveFeed(lambda: live.service_snapshot(service))
     app[keys.SERVICE] = service
+    app[keys.REFUSALS] = service.refusals
     app[keys.METRICS] = metrics
     app[keys.CONFIG] = loaded
     app[keys.SESSIONS] = Sessions(loaded, service.store, service.clock.now)

@@ -14,6 +14,7 @@ from aiohttp import web
 from bridge.config import LoadedConfig
 from bridge.metrics import Metrics
 from bridge.service import BridgeService
+from bridge.store.outage import Refusals
 from bridge.web.live import LiveFeed
 from bridge.web.sessions import Current, Sessions
 
@@ -24,6 +25,8 @@ CONFIG = web.AppKey("config", LoadedConfig)
 SESSIONS = web.AppKey("sessions", Sessions)
 JINJA = web.AppKey("console_jinja", jinja2.Environment)
 FEED = web.AppKey("live_feed", LiveFeed)
+#: requests the store refused, logged once per outage (the error middleware tells it)
+REFUSALS = web.AppKey("store_refusals", Refusals)
 
 # ---- per request (set by the session middleware and the handlers it wraps) ---------------
 CURRENT = web.RequestKey("session_current", Current)

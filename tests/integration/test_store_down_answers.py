@@ -52,7 +52,66 @@ async def test_redis_down_answers_503_without_its_address_and_logs_it_without_th
         assert where in await ready.text() and PASSWORD not in await ready.text()
         logged = "\n".join(r.getMessage() for r in caplog.records)
         assert where in logged  # the cause is in the bridge's log
-        assert "store unavailable on GET /api/v1/incidents" in logged
+        assert "requests refused (503), store unavailable" in logged
+        assert "first: GET /api/v1/incidents" in logged
         assert PASSWORD not in logged
+    finally:
+        server.cleanup()
+
+
+def refusal_lines(caplog: pytest.LogCaptureFixture) -> list[tuple[int, str]]:
+    return [
+        (r.levelno, r.getMessage())
+        for r in caplog.records
+        if "refused" in r.getMessage() and "webhook" not in r.getMessage()
+    ]
+
+
+async def test_api_requests_the_store_refuses_are_logged_once_per_outage_not_per_request(
+    tmp_path: Path, client_for: Any, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A few consoles polling during a Redis outage: one WARNING naming the first request and
+    the cause, not one per request; the same cause at most once a minute (with the count since);
+    when the store answers again (the readiness ping passes) an INFO with how many were refused,
+    and the next outage its own WARNING. The Redis URL's password is in none of them."""
+    server = RedisServer(tmp_path / "redis", extra=("--requirepass", PASSWORD)).start()
+    try:
+        url = f"redis://:{PASSWORD}@{LOOPBACK}:{server.port}/0"
+        client = await client_for(write_config(tmp_path, store=url))
+        where = f"{LOOPBACK}:{server.port}"
+        server.stop()
+        caplog.set_level(logging.DEBUG)
+        paths = ["/api/v1/incidents?state=all", "/api/v1/drafts?state=sent"] * 5
+        for path in paths:
+            assert (await client.get(path, headers=API)).status == 503
+        clock.advance(timedelta(seconds=59))
+        assert (await client.get(paths[1], headers=API)).status == 503
+        lines = refusal_lines(caplog)
+        assert [level for level, _ in lines] == [logging.WARNING], lines
+        assert "GET /api/v1/incidents" in lines[0][1] and where in lines[0][1]
+
+        clock.advance(timedelta(seconds=1))  # a minute since the WARNING: said again, counted
+        assert (await client.get(paths[1], headers=API)).status == 503
+        lines = refusal_lines(caplog)
+        assert [level for level, _ in lines] == [logging.WARNING] * 2, lines
+        assert "11 refused since" in lines[1][1] and where in lines[1][1]
+
+        server.start()  # the store answers again: the readiness ping passes
+        assert (await client.get("/readyz")).status == 200
+        assert (await client.get(paths[0], headers=API)).status == 200
+        lines = refusal_lines(caplog)
+        assert [level for level, _ in lines] == [logging.WARNING] * 2 + [logging.INFO], lines
+        assert "12 refused" in lines[2][1]
+
+        server.stop()  # a new outage, the same cause, within the minute: a WARNING of its own
+        for path in paths:
+            assert (await client.get(path, headers=API)).status == 503
+        lines = refusal_lines(caplog)
+        assert [level for level, _ in lines] == [logging.WARNING] * 2 + [logging.INFO] + [
+            logging.WARNING
+        ], lines
+        assert where in lines[3][1]
+        assert not any("store unavailable on" in r.getMessage() for r in caplog.records)
+        assert PASSWORD not in "\n".join(r.getMessage() for r in caplog.records)
     finally:
         server.cleanup()

@@ -220,16 +220,16 @@ async def test_a_backup_that_does_not_fit_leaves_no_file_behind(
 def test_a_refusal_with_another_cause_is_logged_again_and_the_count_covers_the_outage(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from bridge.evaluation.ingest import Refusals  # here: the other tests run without it
+    from bridge.store.outage import Refusals  # here: the other tests run without it
 
-    refusals = Refusals()
-    caplog.set_level(logging.INFO, logger="bridge.evaluation")
+    refusals = Refusals("webhooks", "webhooks stored again", FakeClock().now)
+    caplog.set_level(logging.INFO, logger="bridge.store")
     for _ in range(3):
         refusals.refused(StoreUnavailable("ingest", FULL))
     refusals.refused(StoreUnavailable("ingest", "database is locked"))
     refusals.refused(StoreUnavailable("ingest", "database is locked"))
-    refusals.stored()
-    refusals.stored()
+    refusals.answered()
+    refusals.answered()
     logged = [(r.levelno, r.getMessage()) for r in caplog.records]
     assert [level for level, _ in logged] == [logging.WARNING, logging.WARNING, logging.INFO]
     assert FULL in logged[0][1] and "database is locked" in logged[1][1]

@@ -24,8 +24,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 import bridge
 from bridge.errors import BadInput, Conflict, LeaseLost, StoreUnavailable
+from bridge.store.outage import Refusals
 from bridge.web.answers import error_middleware
-from bridge.web.keys import SERVICE
+from bridge.web.keys import REFUSALS, SERVICE
 
 AUTH = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
 API = {"Authorization": f"Bearer {API_TOKEN}"}
@@ -373,7 +374,8 @@ async def test_openapi_is_the_checked_yaml_served_unchanged(client):
             503,
             "store unavailable",
             "the store is unavailable; nothing was stored; retry",
-            "store unavailable on GET /boom: store put failed: locked",
+            "requests refused (503), store unavailable: store put failed: locked"
+            " (first: GET /boom;",
         ),
         (
             LeaseLost("put", "expired"),
@@ -403,6 +405,7 @@ async def test_errors_answer_by_their_data(
         raise exc
 
     app = web.Application(middlewares=[error_middleware])
+    app[REFUSALS] = Refusals("requests", "the store answers requests again", FakeClock().now)
     app.router.add_get("/boom", boom)
     client = await aiohttp_client(app)
     with caplog.at_level(logging.WARNING, logger="bridge.web"):
@@ -415,7 +418,8 @@ async def test_errors_answer_by_their_data(
         body["detail"] = detail
         logged = f"{logged} (error id {found[1]})"
     assert body == {"error": error, "detail": detail}
-    messages = [rec.getMessage() for rec in caplog.records if rec.name == "bridge.web"]
+    named = ("bridge.web", "bridge.store")
+    messages = [rec.getMessage() for rec in caplog.records if rec.name in named]
     if logged is None:
         assert messages == []
     else:

@@ -4,7 +4,7 @@ Contract: needs a configured webhook bearer token or basic credential (401 else)
 ``server.max_body_bytes`` is 413, and so is one over ``server.limits`` (a body with far too
 many alerts is refused before it is decoded); bad JSON or schema 400 naming the field; a store
 that cannot take the alerts 503 (nothing stored: Alertmanager retries 5xx; logged once per
-outage, :class:`bridge.evaluation.ingest.Refusals`); else 200 with how
+outage, :class:`bridge.store.outage.Refusals`); else 200 with how
 many alerts were accepted and the incidents they touched. Every answer is counted in
 ``bridge_webhook_requests_total`` by status code.
 """
