@@ -72,8 +72,9 @@ async def test_api_requests_the_store_refuses_are_logged_once_per_outage_not_per
 ) -> None:
     """A few consoles polling during a Redis outage: one WARNING naming the first request and
     the cause, not one per request; the same cause at most once a minute (with the count since);
-    when the store answers again (the readiness ping passes) an INFO with how many were refused,
-    and the next outage its own WARNING. The Redis URL's password is in none of them."""
+    when the store answers again (the readiness ping passes, a webhook is stored) an INFO with
+    how many were refused, and the next outage its own WARNING. The Redis URL's password is in
+    none of them."""
     server = RedisServer(tmp_path / "redis", extra=("--requirepass", PASSWORD)).start()
     try:
         url = f"redis://:{PASSWORD}@{LOOPBACK}:{server.port}/0"
@@ -111,6 +112,13 @@ async def test_api_requests_the_store_refuses_are_logged_once_per_outage_not_per
             logging.WARNING
         ], lines
         assert where in lines[3][1]
+
+        server.start()  # and a webhook stored ends it as well
+        body = webhook(alert("fp1", clock.now() - timedelta(minutes=1)))
+        assert (await client.post("/api/v1/alertmanager", json=body, headers=HOOK)).status == 200
+        lines = refusal_lines(caplog)
+        assert [level for level, _ in lines][4:] == [logging.INFO], lines
+        assert "10 refused" in lines[4][1]
         assert not any("store unavailable on" in r.getMessage() for r in caplog.records)
         assert PASSWORD not in "\n".join(r.getMessage() for r in caplog.records)
     finally:
