@@ -35,7 +35,10 @@ Contract:
 - Approval names the version it approves; it is refused unless that version is the latest one
   and the draft's facts are the incident's current facts, and unless every field still to
   complete is named in ``send_unknown``: the regulator then reads the language's "not yet
-  known" wording (:data:`bridge.core.drafts.UNKNOWN`) for exactly those fields. The approved
+  known" wording (:data:`bridge.core.drafts.UNKNOWN`) for exactly those fields. A notice to
+  subscribers is refused while one of its required elements is still to complete, named or not
+  (:func:`bridge.core.privacy_fields.not_sendable_unknown`): the public never reads "not yet
+  known" for what the notice must state. The approved
   version's content hash (recipient, subject, text, HTML) is what the outbox sends and the
   audit log records.
 - A message handed to SMTP but not known to be accepted (the process died meanwhile) is
@@ -59,7 +62,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from bridge.core import addresses, person_text
+from bridge.core import addresses, person_text, privacy_fields
 from bridge.core.drafts import (
     DEFAULT_RECIPIENTS,
     LANGUAGES,
@@ -527,6 +530,13 @@ def approve(
             "send_unknown",
             f"not fields still to complete: {', '.join(stray)} (still to complete: "
             f"{', '.join(latest.to_complete) or 'none'})",
+        )
+    required = privacy_fields.not_sendable_unknown(draft.kind, latest.to_complete)
+    if required:
+        raise BadInput(
+            "send_unknown",
+            f"a notice to subscribers must state {', '.join(required)}: it cannot be sent as "
+            f'"{UNKNOWN[LANGUAGES[draft.regulator]]}"; write them in the draft, or in the case',
         )
     missing = [k for k in latest.to_complete if k not in unknown]
     if missing:

@@ -14,6 +14,9 @@ to subscribers (:data:`SUBSCRIBER_KINDS`) leave those out, so a field built from
 left to complete (its hint, never sent, says why); a person's text for the notice's language
 (``texts``) is used. The reports to regulators (technical readers, reviewed before sending) start
 from the alert's text, and the field's ``source`` says it is the alert's: the text never does.
+A notice to subscribers never says "not yet known" for what it must state
+(:data:`SUBSCRIBER_REQUIRED`, :func:`not_sendable_unknown`): its approval is refused until a
+person writes them.
 
 :func:`changes` is the supplementary report's first answer: when the initial report was sent
 and which of its answers changed or were added since, compared with the version that was sent
@@ -24,12 +27,26 @@ person who changes one says so in this field.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 PTS_PRIVACY_KINDS = ("privacy_initial", "privacy_supplementary", "privacy_subscriber_copy")
 SUBSCRIBER_KINDS = ("subscriber_notice", "nkom_privacy_subscriber")
+#: The elements a notice to subscribers must state (seed 001, PTS's list for the notice to
+#: subscribers: when, what happened and its consequences, what the operator does, what the
+#: subscriber should do, the operator's contact details; it covers GDPR art. 34(2)'s nature,
+#: likely consequences, measures and contact point). Norway's quoted rule lists no content: the
+#: Norwegian notice has the same headings and follows the same list. Never sent as "not yet
+#: known" (:func:`not_sendable_unknown`); ``your_data`` and ``reference`` may be.
+SUBSCRIBER_REQUIRED = (
+    "when",
+    "what_happened",
+    "what_it_means",
+    "what_we_do",
+    "what_you_can_do",
+    "contact_us",
+)
 NKOM_PRIVACY_KINDS = ("nkom_privacy_varsel", "nkom_privacy_subscriber")
 KINDS = (
     "privacy_initial",
@@ -220,6 +237,16 @@ _EXEMPTION = {
 
 Values = dict[str, tuple[str, str]]
 TimeFormat = Callable[[datetime], str]
+
+
+def not_sendable_unknown(kind: str, keys: Iterable[str]) -> list[str]:
+    """Which of ``keys`` (fields still to complete) ``kind`` may not send as not yet known: a
+    notice to subscribers' required elements (:data:`SUBSCRIBER_REQUIRED`), in the notice's
+    order; none for a report to a regulator (it says what is known, and is supplemented)."""
+    if kind not in SUBSCRIBER_KINDS:
+        return []
+    named = set(keys)
+    return [k for k in SUBSCRIBER_REQUIRED if k in named]
 
 
 def language(kind: str) -> str:

@@ -229,6 +229,30 @@ def test_privacy_approver_approves_the_pts_initial_report(
     expect(page.locator("#draft-state")).to_have_text("sent")
 
 
+def test_a_subscriber_notice_with_a_required_element_ticked_as_unknown_is_refused(
+    pelle: Page, bridge: Bridge, reported: str
+) -> None:
+    """The reported case names no advice for subscribers: pelle ticks every empty field of the
+    subscriber notice and approves; the page shows the refusal, naming the field and saying a
+    notice to subscribers must state it, and the draft is still a draft."""
+    notice = next(
+        d
+        for d in bridge.api(f"/api/v1/privacy/cases/{reported}", READER_TOKEN)["drafts"]
+        if d["kind"] == "subscriber_notice"
+    )
+    assert "what_you_can_do" in notice["to_complete"]
+    page = pelle
+    page.goto(f"/drafts/{notice['id']}")
+    page.wait_for_selector("#draft[data-loaded]")
+    page.click("#approve")
+    for box in page.locator("#confirm-incomplete input[type=checkbox]").all():
+        box.check()
+    page.click("#confirm-approve-yes")
+    expect(page.locator("#message")).to_contain_text("a notice to subscribers must state")
+    expect(page.locator("#message")).to_contain_text("what_you_can_do")
+    expect(page.locator("#draft-state")).to_have_text("draft")
+
+
 def test_privacy_approver_records_the_exemption_after_confirming(
     pelle: Page, bridge: Bridge, reported: str
 ) -> None:

@@ -122,6 +122,7 @@ async def report_breach(client: TestClient[Any, Any], clock: FakeClock, **over: 
         "consequences": "Risk of identity fraud for the subscribers concerned.",
         "measures_taken": "Remote wipe ordered, police report filed.",
         "measures_planned": "Full-disk encryption on every laptop by 2027.",
+        "recommended_actions": "Var uppmärksam på samtal som ber om koder.",
         "unreadable": False,
         **over,
     }
@@ -709,6 +710,12 @@ async def test_a_labelled_alert_opens_a_privacy_case_not_an_outage_incident(
 
 ALERT_WORDS = "Unusual bulk export from crm-prod-02 by svc_batch, 41k rows"
 PERSONS_WORDS = "Någon har obehörigt hämtat ut kunduppgifter ur vårt kundregister."
+#: What a subscriber notice must also state (its consequences, measures, advice), in a case.
+RISKS = {
+    "consequences": "Någon kan försöka lura dig med hjälp av uppgifterna.",
+    "measures_taken": "Vi har stängt åtkomsten.",
+    "recommended_actions": "Var uppmärksam på samtal som ber om koder.",
+}
 
 
 async def draft_detail(client: TestClient[Any, Any], draft_id: str) -> dict[str, Any]:
@@ -741,7 +748,7 @@ async def test_a_subscriber_notice_from_an_alert_waits_for_a_person_s_words(
     changed = await ok(
         await client.patch(
             url,
-            json={"revision": case["revision"], "fields": {"description": PERSONS_WORDS}},
+            json={"revision": case["revision"], "fields": {"description": PERSONS_WORDS, **RISKS}},
             headers=as_("p-editor"),
         )
     )
@@ -757,6 +764,65 @@ async def test_a_subscriber_notice_from_an_alert_waits_for_a_person_s_words(
     assert mail.rcpt_tos == [SUBSCRIBERS]
     text = mail.message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert PERSONS_WORDS in text and ALERT_WORDS not in text
+
+
+async def test_a_subscriber_notice_is_not_approved_with_a_required_element_unknown(
+    client: TestClient[Any, Any], smtp: SmtpServer, clock: FakeClock
+) -> None:
+    """An approver who names every empty field of a subscriber notice in send_unknown (TOTP and
+    all) is refused (400) naming the required elements still empty and saying a notice to
+    subscribers must state them: the draft stays a draft, nothing is approved or sent. Once
+    people write them (in the case and in the draft), the notice is approved with only the
+    optional "which data" sent as not yet known, and subscribers read it exactly once."""
+    listed = await alert_opens_swedish_case(client, clock, "fp-required", ALERT_WORDS)
+    url = f"/api/v1/privacy/cases/{listed['id']}"
+    drafts = await drafts_of(client, listed["id"])
+    notice = await draft_detail(client, drafts["subscriber_notice"]["id"])
+    required = ["what_happened", "what_it_means", "what_we_do", "what_you_can_do"]
+    assert set(required) <= set(notice["to_complete"])
+    r = await approve(client, notice, "p-approver")
+    assert r.status == 400
+    detail = (await r.json())["detail"]
+    assert "subscribers must state" in detail and "write them in the draft" in detail
+    assert all(key in detail for key in required) and "your_data" not in detail
+    after = await draft_detail(client, notice["id"])
+    assert after["state"] == "draft" and after["approved"] is None
+    assert after["latest"] == notice["latest"]
+    assert "draft.approved" not in [e["action"] for e in await audit(client)]
+    assert await deliver(client) == [] and smtp.mailbox.received == []
+
+    case = await ok(await client.get(url, headers=as_("p-viewer")))
+    words = {
+        "description": PERSONS_WORDS,
+        "consequences": "Någon kan försöka lura dig med hjälp av uppgifterna.",
+        "recommended_actions": "Var uppmärksam på samtal och meddelanden som ber om koder.",
+    }
+    await ok(
+        await client.patch(
+            url, json={"revision": case["revision"], "fields": words}, headers=as_("p-editor")
+        )
+    )
+    notice = await draft_detail(client, notice["id"])
+    edited = await ok(
+        await client.patch(
+            f"/api/v1/drafts/{notice['id']}",
+            json={
+                "version": notice["latest"]["number"],
+                "fields": {"what_we_do": "Vi har stängt exporten och ändrat alla lösenord."},
+            },
+            headers=as_("p-editor"),
+        )
+    )
+    assert edited["to_complete"] == ["your_data"]
+    approved = await ok(await approve(client, edited, "p-approver"))
+    assert approved["state"] == "approved"
+    [sent] = await deliver(client)
+    assert sent.state == "sent"
+    [mail] = smtp.mailbox.received
+    body = mail.message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    text = body.replace("\r\n", "\n")
+    assert "Vilka uppgifter om dig berörs?\nÄnnu inte känt" in text
+    assert text.count("Ännu inte känt") == 1 and "lösenord" in text and "lura dig" in text
 
 
 async def test_a_person_who_saves_the_alert_s_text_unchanged_chooses_it_for_subscribers(
