@@ -182,22 +182,73 @@ def _yielding(items: Sequence[T]) -> Iterator[T]:
         time.sleep(0)
 
 
+class _Series(NamedTuple):
+    """One incident's share of the incident families, as values (:func:`_incident_series`: the
+    one rule of what an incident exports, which both writers follow). ``affected``: (service,
+    region, connections); ``reportable``: (regulator, binding, 0 or 1, the assessment, whose
+    forecast counts from now); ``due``: (regulator, kind, state, binding, Unix time)."""
+
+    open: bool
+    unknown: int
+    affected: tuple[tuple[str, str, float], ...]
+    reportable: tuple[tuple[str, str, int, Assessment], ...]
+    due: tuple[tuple[str, str, str, str, float], ...]
+    states: tuple[str, ...]
+    stale: int
+    unmapped: int
+
+
+def _incident_series(inc: Incident, view: _EngineView) -> _Series:
+    """What ``inc`` exports (see :class:`_Series`): impact, reportability and the unknown flag
+    while open (a cybersecurity verdict is no reportability: a person declares it); a due time
+    for each report it still owes unless merged into another (its reports are its host's),
+    open or closed (memory holds a closed incident only while it owes: bridge.core.liveness)."""
+    is_open = inc.state == OPEN
+    affected: tuple[tuple[str, str, float], ...] = ()
+    reportable: list[tuple[str, str, int, Assessment]] = []
+    if is_open:
+        cells = _labelled(inc.impact.current_by_service_region, view.services, view.regions)
+        affected = tuple((service, region, n) for (service, region), n in cells)
+        for a in inc.assessments:
+            if a.track == "cyber":
+                continue
+            rule_set = view.rule_sets.get(a.rule_set)
+            binding = _flag(rule_set is not None and binds(rule_set, inc.started_at))
+            reportable.append((a.regulator, binding, 1 if a.reportable else 0, a))
+    due = (
+        ()
+        if inc.merged_into is not None
+        else tuple(
+            (o.regulator, o.kind, o.state, _flag(o.binding), o.due_at.timestamp())
+            for o in inc.obligations
+            if o.due_at is not None and o.state not in SETTLED
+        )
+    )
+    return _Series(
+        is_open,
+        1 if is_open and inc.unmapped and not inc.overridden else 0,
+        affected,
+        tuple(reportable),
+        due,
+        tuple(o.state for o in inc.obligations),
+        len(inc.stale) if is_open else 0,
+        len(inc.unmapped) if is_open else 0,
+    )
+
+
 class _Lines(NamedTuple):
-    """One incident's share of the incident families, as exposition lines; it depends on the
-    incident object only (and on the rule sets and the inventory's labels, which the cache
-    they are kept in is tied to), so an incident that was not evaluated again since the last
-    scrape costs a look-up. ``forecasts``: label text and assessment (seconds depend on now)."""
+    """One incident's :class:`_Series` as exposition lines; it depends on the incident object
+    only (and on the rule sets and the inventory's labels, which the cache they are kept in is
+    tied to), so an incident that was not evaluated again since the last scrape costs a
+    look-up. ``forecasts``: label text and assessment (seconds depend on now)."""
 
     incident: Incident
-    open: bool
+    series: _Series
     unknown: bytes
     affected: bytes
     reportable: bytes
     forecasts: tuple[tuple[str, Assessment], ...]
     due: bytes
-    states: tuple[str, ...]
-    stale: int
-    unmapped: int
 
 
 class _EngineView:
@@ -250,50 +301,38 @@ class _LineCache:
 
 
 def _incident_lines(inc: Incident, view: _EngineView) -> _Lines:
+    series = _incident_series(inc, view)
     iid = _escape(inc.id)
-    is_open = inc.state == OPEN
     unknown = affected = reportable = ""
     forecasts: list[tuple[str, Assessment]] = []
-    if is_open:
-        flag = "1.0" if inc.unmapped and not inc.overridden else "0.0"
-        unknown = f'bridge_incident_impact_unknown{{incident="{iid}"}} {flag}\n'
-        cells = _labelled(inc.impact.current_by_service_region, view.services, view.regions)
+    if series.open:
+        unknown = f'bridge_incident_impact_unknown{{incident="{iid}"}} {_value(series.unknown)}\n'
         affected = "".join(
             f'bridge_incident_affected_connections{{incident="{iid}",region="{_escape(region)}",'
             f'service="{_escape(service)}"}} {_value(n)}\n'
-            for (service, region), n in cells
+            for service, region, n in series.affected
         )
         parts = []
-        for a in inc.assessments:
-            if a.track == "cyber":
-                continue
-            rule_set = view.rule_sets.get(a.rule_set)
-            binding = _flag(rule_set is not None and binds(rule_set, inc.started_at))
-            labels = f'{{binding="{binding}",incident="{iid}",regulator="{_escape(a.regulator)}"}}'
-            parts.append(f"bridge_incident_reportable{labels} {'1.0' if a.reportable else '0.0'}\n")
+        for regulator, binding, value, a in series.reportable:
+            labels = f'{{binding="{binding}",incident="{iid}",regulator="{_escape(regulator)}"}}'
+            parts.append(f"bridge_incident_reportable{labels} {_value(value)}\n")
             if not a.reportable and a.forecast_at is not None:
                 forecasts.append((labels, a))
         reportable = "".join(parts)
-    due = ""
-    if inc.merged_into is None:
-        due = "".join(
-            f'bridge_obligation_due_timestamp_seconds{{binding="{_flag(o.binding)}",'
-            f'incident="{iid}",kind="{_escape(o.kind)}",regulator="{_escape(o.regulator)}",'
-            f'state="{_escape(o.state)}"}} {_value(o.due_at.timestamp())}\n'
-            for o in inc.obligations
-            if o.due_at is not None and o.state not in SETTLED
-        )
+    due = "".join(
+        f'bridge_obligation_due_timestamp_seconds{{binding="{binding}",'
+        f'incident="{iid}",kind="{_escape(kind)}",regulator="{_escape(regulator)}",'
+        f'state="{_escape(state)}"}} {_value(at)}\n'
+        for regulator, kind, state, binding, at in series.due
+    )
     return _Lines(
         inc,
-        is_open,
+        series,
         unknown.encode(),
         affected.encode(),
         reportable.encode(),
         tuple(forecasts),
         due.encode(),
-        tuple(o.state for o in inc.obligations),
-        len(inc.stale) if is_open else 0,
-        len(inc.unmapped) if is_open else 0,
     )
 
 
@@ -362,10 +401,10 @@ def _incident_chunks(
         return [encode(list(_incident_families(None, now)))]
     with cache.lock:
         every = cache.lines(view)
-    open_ = [lines for lines in every if lines.open]
+    open_ = [lines for lines in every if lines.series.open]
     states = dict.fromkeys(OBLIGATION_STATES, 0)
     for lines in _yielding(every):
-        for state in lines.states:
+        for state in lines.series.states:
             states[state] = states.get(state, 0) + 1
     forecasts = []
     for lines in _yielding(open_):
@@ -380,8 +419,8 @@ def _incident_chunks(
         f" {_value(n)}\n"
         for (service, region), n in _labelled(view.together, view.services, view.regions)
     )
-    n_stale = sum(lines.stale for lines in open_)
-    n_unmapped = sum(lines.unmapped for lines in open_)
+    n_stale = sum(lines.series.stale for lines in open_)
+    n_unmapped = sum(lines.series.unmapped for lines in open_)
     # pieces, joined once (as bytes) by Scrape.render: no single step holds the GIL for long
     return [
         _header(encode, _OPEN_FAMILY),
@@ -461,8 +500,9 @@ def _obligation_family(counts: Mapping[str, int]) -> GaugeMetricFamily:
 
 def _incident_families(view: _EngineView | None, now: datetime) -> Iterator[Metric]:
     """Open incidents, their impact, reportability, forecasts and due times; obligations:
-    prometheus_client's way, one ``add_metric`` a series (what :func:`_incident_text` writes
-    directly)."""
+    each incident's :func:`_incident_series` the prometheus_client way, one ``add_metric`` a
+    series (what :func:`_incident_chunks` writes directly; the name-filtered scrape and
+    ``collect`` read these)."""
     open_ = GaugeMetricFamily(*_OPEN_FAMILY)
     affected = GaugeMetricFamily(*_AFFECTED, labels=_CELL_LABELS)
     reportable = GaugeMetricFamily(*_REPORTABLE, labels=_ONE_LABELS)
@@ -472,43 +512,34 @@ def _incident_families(view: _EngineView | None, now: datetime) -> Iterator[Metr
     overall = GaugeMetricFamily(*_OVERALL, labels=["service", "region"])
     unknown = GaugeMetricFamily(*_UNKNOWN, labels=_INCIDENT_LABELS)
     due = GaugeMetricFamily(*_DUE, labels=_DUE_LABELS)
-    every = view.incidents if view is not None else []
+    every = (
+        [(inc.id, _incident_series(inc, view)) for inc in view.incidents]
+        if view is not None
+        else []
+    )
     counts = dict.fromkeys(OBLIGATION_STATES, 0)
-    for inc in every:
-        for o in inc.obligations:
-            counts[o.state] = counts.get(o.state, 0) + 1
-    incidents = [inc for inc in every if inc.state == OPEN]
-    rule_sets = view.rule_sets if view is not None else {}
+    for _, series in every:
+        for state in series.states:
+            counts[state] = counts.get(state, 0) + 1
+    incidents = [(iid, series) for iid, series in every if series.open]
     services = view.services if view is not None else frozenset()
     regions = view.regions if view is not None else frozenset()
     open_.add_metric([], len(incidents))
     n_stale = n_unmapped = 0
-    for inc in incidents:
-        n_stale += len(inc.stale)
-        n_unmapped += len(inc.unmapped)
-        unknown.add_metric([inc.id], 1 if inc.unmapped and not inc.overridden else 0)
-        cells = _labelled(inc.impact.current_by_service_region, services, regions)
-        for (service, region), n in cells:
-            affected.add_metric([inc.id, service, region], n)
-        for a in inc.assessments:
-            if a.track == "cyber":  # potentially significant only: a person declares it
-                continue
-            rule_set = rule_sets.get(a.rule_set)
-            binding = _flag(rule_set is not None and binds(rule_set, inc.started_at))
-            reportable.add_metric([inc.id, a.regulator, binding], 1 if a.reportable else 0)
+    for iid, series in incidents:
+        n_stale += series.stale
+        n_unmapped += series.unmapped
+        unknown.add_metric([iid], series.unknown)
+        for service, region, n in series.affected:
+            affected.add_metric([iid, service, region], n)
+        for regulator, binding, value, a in series.reportable:
+            reportable.add_metric([iid, regulator, binding], value)
             seconds = a.seconds_to_reportable(now)
             if seconds is not None:
-                forecast.add_metric([inc.id, a.regulator, binding], seconds)
-    # every incident memory holds (open, or closed and owing: bounded by live work, see
-    # bridge.core.liveness), so a report owed after the close (nkom_normalised, a final
-    # report) or left unsent at it still has a due time to page on
-    for inc in every:
-        if inc.merged_into is not None:
-            continue  # its reports are its host's
-        for o in inc.obligations:
-            if o.due_at is not None and o.state not in SETTLED:
-                labels = [inc.id, o.regulator, o.kind, o.state, _flag(o.binding)]
-                due.add_metric(labels, o.due_at.timestamp())
+                forecast.add_metric([iid, regulator, binding], seconds)
+    for iid, series in every:
+        for regulator, kind, state, binding, at in series.due:
+            due.add_metric([iid, regulator, kind, state, binding], at)
     stale.add_metric([], n_stale)
     unmapped.add_metric([], n_unmapped)
     together = view.together if view is not None else {}
