@@ -380,7 +380,7 @@ class _StateSnapshot:
         return out
 
     def families(self) -> list[Metric]:
-        return [*_incident_families(self._view, self._now), *self._tail()]
+        return [*_incident_families(self._view, self._now, self._cache), *self._tail()]
 
     def chunks(self, encode: Encode) -> list[bytes]:
         return [*_incident_chunks(self._view, self._now, self._cache, encode), encode(self._tail())]
@@ -398,7 +398,7 @@ def _incident_chunks(
     (prometheus_client's ``add_metric`` and its encoder cost several microseconds a series, and
     an alert sender decides how many incidents there are)."""
     if view is None:
-        return [encode(list(_incident_families(None, now)))]
+        return [encode(list(_incident_families(None, now, cache)))]
     with cache.lock:
         every = cache.lines(view)
     open_ = [lines for lines in every if lines.series.open]
@@ -498,11 +498,13 @@ def _obligation_family(counts: Mapping[str, int]) -> GaugeMetricFamily:
     return states
 
 
-def _incident_families(view: _EngineView | None, now: datetime) -> Iterator[Metric]:
+def _incident_families(
+    view: _EngineView | None, now: datetime, cache: _LineCache
+) -> Iterator[Metric]:
     """Open incidents, their impact, reportability, forecasts and due times; obligations:
     each incident's :func:`_incident_series` the prometheus_client way, one ``add_metric`` a
     series (what :func:`_incident_chunks` writes directly; the name-filtered scrape and
-    ``collect`` read these)."""
+    ``collect`` read these), from the same cache of each incident's lines."""
     open_ = GaugeMetricFamily(*_OPEN_FAMILY)
     affected = GaugeMetricFamily(*_AFFECTED, labels=_CELL_LABELS)
     reportable = GaugeMetricFamily(*_REPORTABLE, labels=_ONE_LABELS)
@@ -512,11 +514,10 @@ def _incident_families(view: _EngineView | None, now: datetime) -> Iterator[Metr
     overall = GaugeMetricFamily(*_OVERALL, labels=["service", "region"])
     unknown = GaugeMetricFamily(*_UNKNOWN, labels=_INCIDENT_LABELS)
     due = GaugeMetricFamily(*_DUE, labels=_DUE_LABELS)
-    every = (
-        [(inc.id, _incident_series(inc, view)) for inc in view.incidents]
-        if view is not None
-        else []
-    )
+    every: list[tuple[str, _Series]] = []
+    if view is not None:
+        with cache.lock:
+            every = [(lines.incident.id, lines.series) for lines in cache.lines(view)]
     counts = dict.fromkeys(OBLIGATION_STATES, 0)
     for _, series in every:
         for state in series.states:
