@@ -24,6 +24,8 @@ __all__ = ["ROLE_RANK", "Principal", "api_principal", "webhook_allowed"]
 
 #: where Alertmanager delivers; every delivery carries the webhook's own credentials
 WEBHOOK_PATH = "/api/v1/alertmanager"
+#: the probes (an orchestrator's, Prometheus'): no credential, no session, no console page
+PROBES = ("/healthz", "/metrics", "/readyz")
 
 
 def _digest(value: str) -> bytes:

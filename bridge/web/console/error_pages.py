@@ -18,11 +18,12 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from bridge.errors import traced
+from bridge.web.auth import PROBES
 from bridge.web.console.frame import render
 
 log = logging.getLogger("bridge.web")
 
-_MACHINE_PREFIXES = ("/api/", "/metrics", "/healthz", "/readyz", "/static/")
+_MACHINE_PREFIXES = ("/api/", *PROBES, "/static/")
 _KEPT_HEADERS = ("WWW-Authenticate", "Allow")
 
 

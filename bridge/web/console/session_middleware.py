@@ -31,7 +31,7 @@ from multidict import MultiDictProxy
 from bridge.errors import BadInput, StoreUnavailable
 from bridge.web import keys
 from bridge.web.access import current, sessions
-from bridge.web.auth import WEBHOOK_PATH
+from bridge.web.auth import PROBES, WEBHOOK_PATH
 from bridge.web.sessions import (
     COOKIE,
     CSRF_FIELD,
@@ -42,9 +42,6 @@ from bridge.web.sessions import (
 )
 
 log = logging.getLogger("bridge.web.session")
-
-#: the probes: no session work but /readyz's read of one (see the module contract)
-PROBES = frozenset({"/healthz", "/metrics", "/readyz"})
 
 
 async def read_form(
@@ -122,7 +119,7 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
     or changed on its way, and it pays nothing for sessions."""
     if request.path == WEBHOOK_PATH:
         return await handler(request)
-    if request.path in PROBES:
+    if request.path in PROBES:  # no session work but /readyz's look at one
         return await _probe(request, handler)
     sess = sessions(request)
     session_id = request.cookies.get(COOKIE)
