@@ -212,9 +212,7 @@ class DraftBook:
 
     def tell_all(self) -> None:
         """Tell every case with drafts what they say (one pass: a freshly built engine)."""
-        by_case: dict[str, list[Draft]] = {}
-        for d in self.drafts.values():
-            by_case.setdefault(d.incident_id, []).append(d)
+        by_case = {case_id: self.drafts.of(case_id) for case_id in self.drafts.cases()}
         cases = set(by_case) | {self.cases.host(case_id) for case_id in by_case}
         for case_id in sorted(cases):  # hosts too: what the cases merged into them sent
             drafts = self._with_carried(case_id, self.cases.absorbed(case_id), by_case)

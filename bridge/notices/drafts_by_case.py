@@ -51,6 +51,10 @@ class DraftsById(dict[str, Draft]):
         """The drafts of ``case_id``, in the mapping's order."""
         return list(self._cases.get(case_id, {}).values())
 
+    def cases(self) -> list[str]:
+        """The cases that have drafts here."""
+        return list(self._cases)
+
     def _unfile(self, draft_id: str, draft: Draft) -> None:
         filed = self._cases.get(draft.incident_id)
         if filed is not None:

@@ -41,6 +41,7 @@ def test_a_cases_drafts_are_the_mappings_drafts_of_that_case_in_its_order() -> N
             assert key not in drafts
         for c in cases:
             assert drafts.of(c) == filtered(drafts, c)
+        assert set(drafts.cases()) == {d.incident_id for d in drafts.values()}
     assert drafts.of("inc-unknown") == []
 
 
