@@ -1086,13 +1086,16 @@ def _societal(doc: Mapping[str, Any], lang: str) -> tuple[str, str] | None:
 def _expected(doc: Mapping[str, Any], regulator: str) -> tuple[str, str] | None:
     """Nkom asks for the *duration* until normalised ("Varighet før hendelsen er forventet
     normalisert", seed 003): a time in the annotation gives the span from the start and the
-    time itself; free text is shown as written."""
+    time itself; free text is shown as written. A time before the incident's start is a wrong
+    annotation, not a forecast: nothing (the element stays for a person to complete)."""
     value = expected_resolution(doc)
     if not value:
         return None
     source = f"alert annotation {RESOLUTION_ANNOTATION}"
     when, started = read_time(value), _time(doc.get("started_at"))
-    if when is None or started is None or when < started:
+    if when is not None and started is not None and when < started:
+        return None
+    if when is None or started is None:
         return _when_text(value, regulator), source
     lang = LANGUAGES[regulator]
     text = _WORDS[lang]["expected_span"].format(

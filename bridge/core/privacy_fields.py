@@ -173,7 +173,7 @@ LABELS: dict[str, dict[str, str]] = {
 TITLES = {
     "privacy_initial": "Anmälan av integritetsincident – inledande rapport",
     "privacy_supplementary": "Anmälan av integritetsincident – kompletterande rapport",
-    "subscriber_notice": "Information om en personuppgiftsincident",
+    "subscriber_notice": "Information om en integritetsincident",
     "privacy_subscriber_copy": "Kopia av underrättelse till abonnenter om integritetsincident",
     "nkom_privacy_varsel": "Varsel om brudd på personvernet",
     "nkom_privacy_subscriber": "Informasjon om et brudd på personvernet",
@@ -491,7 +491,10 @@ def _notified(doc: Mapping[str, Any], fmt: TimeFormat) -> str:
     sent = (doc.get("subscriber_notices") or {}).get("subscriber_notice") or {}
     at = _time(sent.get("sent_at"))
     if at is not None:
-        return f"Underrättade {fmt(at)}; en kopia av underrättelsen skickas till PTS."
+        return (
+            f"Abonnenterna och användarna underrättades {fmt(at)}; "
+            "en kopia av underrättelsen skickas till PTS."
+        )
     return "Abonnenter och användare underrättas; en kopia av underrättelsen skickas till PTS."
 
 

@@ -58,12 +58,12 @@ REPORTS: Mapping[str, Mapping[str, str]] = MappingProxyType(
         "privacy_initial": {
             "en": "personal data breach: initial report",
             "nb": "brudd på personopplysningssikkerheten: første melding",
-            "sv": "personuppgiftsincident: inledande anmälan",
+            "sv": "integritetsincident: inledande anmälan",
         },
         "privacy_supplementary": {
             "en": "personal data breach: supplementary report",
             "nb": "brudd på personopplysningssikkerheten: supplerende melding",
-            "sv": "personuppgiftsincident: kompletterande anmälan",
+            "sv": "integritetsincident: kompletterande anmälan",
         },
         "subscriber_notice": {
             "en": "notice to subscribers",
@@ -78,12 +78,12 @@ REPORTS: Mapping[str, Mapping[str, str]] = MappingProxyType(
         "nkom_privacy_varsel": {
             "en": "personal data breach: notice",
             "nb": "brudd på personopplysningssikkerheten: varsel",
-            "sv": "personuppgiftsincident: varsel",
+            "sv": "integritetsincident: varsel",
         },
         "nkom_privacy_subscriber": {
             "en": "personal data breach: notice to subscribers",
             "nb": "brudd på personopplysningssikkerheten: varsel til abonnenter",
-            "sv": "personuppgiftsincident: underrättelse till abonnenter",
+            "sv": "integritetsincident: underrättelse till abonnenter",
         },
         "se_cyber_early_warning": {
             "en": "early warning",

@@ -426,6 +426,17 @@ def test_expected_duration_is_a_duration_with_its_local_end_and_free_text_kept()
     assert value("nkom_update", "expected_duration", text) == "ca. 2 timer"
 
 
+def test_an_expected_normalisation_before_the_start_is_left_for_a_person() -> None:
+    """An ``expected_resolution`` earlier than the incident's start is a wrong annotation (a
+    date typed a month off, a template's stale value): it is not sent as Nkom's forecast, the
+    element stays to complete."""
+    stale = doc(alert_details=[{"annotations": {"expected_resolution": "2026-10-26T12:00:00Z"}}])
+    field = draft("nkom_varsel", stale).fields["expected_duration"]
+    assert field.value == ""
+    assert field.to_complete
+    assert "26.10.2026" not in draft("nkom_update", stale).fields["expected_duration"].value
+
+
 def test_normalised_notice_states_restoration_total_duration_and_peak() -> None:
     """The normalised varsel says when service was restored, how long it lasted, and the peak."""
     impact = {**doc()["impact"], "peak_at": "2026-11-23T09:35:00Z"}

@@ -437,3 +437,26 @@ def test_a_regulator_report_starts_from_the_alert_s_text_saying_so_in_its_note_o
     assert "alert" in field.source
     mine, _ = privacy.edit_case(from_alert(), 1, {"description": PERSONS_WORDS}, "p", NOW)
     assert "alert" not in drafted(kind, mine).fields[key].source
+
+
+def test_swedish_privacy_texts_use_pts_s_word_integritetsincident() -> None:
+    """PTS's own page (seed 001) and LEK say *integritetsincident* ("personuppgiftsbrott" in
+    EU 611/2013): the Swedish notice, its copy to PTS and the console's names use it, not the
+    GDPR's *personuppgiftsincident*."""
+    from bridge.core.report_names import REPORTS
+
+    templates = Path(__file__).parents[2] / "bridge" / "notices" / "templates"
+    subject = (templates / "subscriber_notice.subject.txt.j2").read_text(encoding="utf-8")
+    assert "integritetsincident" in subject
+    assert "integritetsincident" in privacy_fields.TITLES["subscriber_notice"]
+    for kind in ("privacy_initial", "privacy_supplementary", "nkom_privacy_varsel"):
+        assert REPORTS[kind]["sv"].startswith("integritetsincident")
+    everything = subject + privacy_fields.TITLES["subscriber_notice"]
+    assert "personuppgiftsincident" not in everything
+
+
+def test_the_supplementary_report_says_who_was_told_in_a_whole_sentence() -> None:
+    """"Underrättade 2026-11-23 kl. 12.42" (no subject) read as broken Swedish to PTS."""
+    sent = {"subscriber_notices": {"subscriber_notice": {"sent_at": "2026-11-23T11:42:00Z"}}}
+    text = privacy_fields._notified(sent, lambda at: at.strftime("%Y-%m-%d kl. %H.%M"))
+    assert text.startswith("Abonnenterna och användarna underrättades 2026-11-23 kl. 11.42")
