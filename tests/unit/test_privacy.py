@@ -456,7 +456,7 @@ def test_swedish_privacy_texts_use_pts_s_word_integritetsincident() -> None:
 
 
 def test_the_supplementary_report_says_who_was_told_in_a_whole_sentence() -> None:
-    """"Underrättade 2026-11-23 kl. 12.42" (no subject) read as broken Swedish to PTS."""
+    """ "Underrättade 2026-11-23 kl. 12.42" (no subject) read as broken Swedish to PTS."""
     sent = {"subscriber_notices": {"subscriber_notice": {"sent_at": "2026-11-23T11:42:00Z"}}}
     text = privacy_fields._notified(sent, lambda at: at.strftime("%Y-%m-%d kl. %H.%M"))
     assert text.startswith("Abonnenterna och användarna underrättades 2026-11-23 kl. 11.42")
