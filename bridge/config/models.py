@@ -567,6 +567,7 @@ class SignificantChangeConfig(Strict):
     new_service: bool = True
     new_cause: bool = True
     severity_change: bool = True
+    flags_change: bool = True  # 112, a societal or a wholesale element affected or restored
 
 
 class NoticesConfig(Strict):

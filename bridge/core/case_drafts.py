@@ -51,6 +51,7 @@ from bridge.core.casework import (
 )
 from bridge.core.cyber_fields import ReportForm
 from bridge.core.drafts import (
+    FLAGS_NOW,
     HENDELSESRAPPORT,
     KINDS,
     DraftFields,
@@ -59,6 +60,7 @@ from bridge.core.drafts import (
     ServiceNames,
     draft_fields,
     expected_resolution,
+    flags_in,
     regulator_of,
 )
 from bridge.core.hendelsesrapport import SentNotice
@@ -176,6 +178,9 @@ class ChangeRules:
     new_service: bool = True
     new_cause: bool = True
     severity_change: bool = True
+    # the network carrying 112, a societally important or a wholesale element affected now
+    # or no longer (:data:`~bridge.core.drafts.FLAGS_NOW`)
+    flags_change: bool = True
 
 
 def snapshot_of(
@@ -227,6 +232,7 @@ def snapshot(incident: Mapping[str, Any], severity_label: str) -> dict[str, Any]
     ]
     return {
         "current": int(impact.get("current") or 0),
+        FLAGS_NOW: _flags_now(impact),
         "regions": sorted(r for r, n in (impact.get("by_region") or {}).items() if n > 0),
         "services": sorted(s for s, n in (impact.get("by_service") or {}).items() if n > 0),
         "current_regions": sorted({r for _, r in current}),
@@ -237,10 +243,32 @@ def snapshot(incident: Mapping[str, Any], severity_label: str) -> dict[str, Any]
     }
 
 
+def _flags_now(impact: Mapping[str, Any]) -> list[str]:
+    """:data:`FLAGS_NOW` of an incident's impact (``impact.flags``:
+    :func:`bridge.core.documents.flag_impact`): each flag some element of which is affected
+    now (affected at all, and not yet ended)."""
+    flags = impact.get("flags")
+    if not isinstance(flags, Mapping):
+        return []
+    return sorted(
+        f"{country}:{flag}"
+        for country, by_flag in flags.items()
+        if isinstance(by_flag, Mapping)
+        for flag, entry in by_flag.items()
+        if isinstance(entry, Mapping)
+        and int(entry.get("peak") or 0) > 0
+        and entry.get("until") is None
+    )
+
+
 def significant_changes(
-    baseline: Mapping[str, Any], now_: Mapping[str, Any], rules: ChangeRules
+    baseline: Mapping[str, Any],
+    now_: Mapping[str, Any],
+    rules: ChangeRules,
+    jurisdiction: str = "NO",
 ) -> list[str]:
-    """Why the incident changed significantly since ``baseline`` (empty: it did not)."""
+    """Why the incident changed significantly since ``baseline`` (empty: it did not);
+    flagged elements are compared in ``jurisdiction`` only (the updated varsel is Nkom's)."""
     reasons: list[str] = []
     before, after = int(baseline.get("current", 0)), int(now_.get("current", 0))
     if rules.impact_change > 0 and before != after:
@@ -264,6 +292,12 @@ def significant_changes(
             f"severity {', '.join(baseline.get('severities', ())) or '-'} → "
             f"{', '.join(now_.get('severities', ())) or '-'}"
         )
+    before_flags, now_flags = flags_in(baseline, jurisdiction), flags_in(now_, jurisdiction)
+    if rules.flags_change and before_flags is not None and now_flags is not None:
+        if ended := sorted(before_flags - now_flags):
+            reasons.append(f"no longer affected: {', '.join(ended)}")
+        if began := sorted(now_flags - before_flags):
+            reasons.append(f"now affected: {', '.join(began)}")
     return reasons
 
 
@@ -570,7 +604,7 @@ def _next_update(
     if not sent:
         return None
     baseline = max(sent, key=lambda d: (d.sent_at, d.round)).snapshot
-    reasons = significant_changes(baseline, snap, ctx.change_rules)
+    reasons = significant_changes(baseline, snap, ctx.change_rules, "NO")
     if not reasons:
         return None
     round_ = 1 + max((d.round for d in drafts if d.kind == "nkom_update"), default=0)

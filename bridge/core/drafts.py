@@ -755,6 +755,8 @@ _WORDS = {
         "service_cleared": "Tjenester ikke lenger rammet: {x}",
         "region_new": "Nye områder berørt: {x}",
         "region_cleared": "Områder ikke lenger berørt: {x}",
+        "flag_cleared": "{x}: ikke lenger berørt",
+        "flag_new": "{x}: berørt",
         "cause": "Årsak: {x}",
         "severity": "Alvorlighetsgrad: {a} → {b}",
         "expected": "Forventet normalisert: {a} → {b}",
@@ -800,6 +802,8 @@ _WORDS = {
         "service_cleared": "Tjänster som inte längre påverkas: {x}",
         "region_new": "Nya berörda områden: {x}",
         "region_cleared": "Områden som inte längre påverkas: {x}",
+        "flag_cleared": "{x}: påverkas inte längre",
+        "flag_new": "{x}: påverkas",
         "cause": "Orsak: {x}",
         "severity": "Allvarlighetsgrad: {a} → {b}",
         "expected": "Beräknad tid för åtgärd: {a} → {b}",
@@ -817,6 +821,19 @@ _WORDS = {
 _UNITS = {
     "nb": {"hours": ("time", "timer"), "minutes": ("minutt", "minutter")},
     "sv": {"hours": ("timme", "timmar"), "minutes": ("minut", "minuter")},
+}
+#: the inventory's flagged elements as a change line names them (FLAGS' order)
+_FLAG_NAMES = {
+    "nb": {
+        "emergency_112": "Nett som bærer nødanrop (112)",
+        "societal": "Samfunnsviktige funksjoner",
+        "wholesale": "Andre tilbyderes tjenester",
+    },
+    "sv": {
+        "emergency_112": "Nätelement som förmedlar nödsamtal (112)",
+        "societal": "Samhällsviktiga funktioner",
+        "wholesale": "Andra operatörers tjänster",
+    },
 }
 _SEVERITY = {
     "nb": {"critical": "kritisk", "major": "alvorlig", "serious": "alvorlig"},
@@ -982,6 +999,22 @@ def _cause(doc: Mapping[str, Any]) -> tuple[str, str] | None:
 
 #: The country whose inventory flags a regulator's answers read (``impact.flags``).
 _JURISDICTIONS = {"nkom": "NO", "pts": "SE"}
+
+#: a snapshot's key (:func:`bridge.core.case_drafts.snapshot`) for the inventory's flagged
+#: elements affected at that moment: ``"<country>:<flag>"`` (``NO:emergency_112``); absent
+#: from snapshots stored before it was kept
+FLAGS_NOW = "flags_now"
+
+
+def flags_in(snap: Mapping[str, Any], jurisdiction: str) -> set[str] | None:
+    """The flags affected in ``jurisdiction`` when ``snap`` was taken (None: a snapshot stored
+    before they were kept)."""
+    if FLAGS_NOW not in snap:
+        return None
+    prefix = f"{jurisdiction}:"
+    return {f[len(prefix) :] for f in snap[FLAGS_NOW] if f.startswith(prefix)}
+
+
 AFFECTED, NOT_AFFECTED = "affected", "not_affected"
 
 
@@ -1191,6 +1224,14 @@ def _changes(
             cleared = sorted(set(before[current_key]) - set(now_[current_key]))
             if cleared:
                 lines.append(words[f"{key[:-1]}_cleared"].format(x=listed(cleared, service)))
+    flagged = _FLAG_NAMES[lang]
+    was = flags_in(before, _JURISDICTIONS[regulator])
+    is_ = flags_in(now_, _JURISDICTIONS[regulator])
+    if was is not None and is_ is not None and not over:  # over: the normalised notice's story
+        for flag in (f for f in flagged if f in was ^ is_):
+            lines.append(
+                words["flag_new" if flag in is_ else "flag_cleared"].format(x=flagged[flag])
+            )
     for cause in sorted(set(now_.get("causes", ())) - set(before.get("causes", ()))):
         lines.append(words["cause"].format(x=cause))
     sev_a, sev_b = list(before.get("severities", ())), list(now_.get("severities", ()))

@@ -104,6 +104,7 @@ def drafting_context(loaded: LoadedConfig) -> case_drafts.Context:
             new_service=rules.new_service,
             new_cause=rules.new_cause,
             severity_change=rules.severity_change,
+            flags_change=rules.flags_change,
         ),
         severity_label=cfg.inventory.labels.severity,
         kind_recipients=privacy_recipients(loaded, recipients),

@@ -432,6 +432,7 @@ def test_significant_changes_name_what_changed() -> None:
     base = cd.snapshot(doc(), "severity")
     assert base == {
         "current": 4000,
+        "flags_now": [],
         "regions": ["NO-0301"],
         "services": ["internet"],
         "current_regions": [],
@@ -705,3 +706,39 @@ def test_another_archived_message_of_the_version_puts_it_in_doubt_and_a_resend_a
     assert codec.from_dict(codec.to_dict(resend)) == resend  # the attempt's detail is stored
     reapproved = replace(resend, approval=replace(resend.approval, at=later + timedelta(hours=1)))
     assert cw.accepted_archive(reapproved) == frozenset()
+
+
+def _flagged(**now_affected: bool) -> dict[str, Any]:
+    """``impact.flags`` for Norway: each named flag affected, still (True) or no longer."""
+    flags = {
+        flag: {
+            "inventory": 2,
+            "peak": 1,
+            "from": "2026-11-23T09:05:00Z",
+            "until": None if still else "2026-11-23T11:05:00Z",
+            "seconds": 7200,
+        }
+        for flag, still in now_affected.items()
+    }
+    return {**doc()["impact"], "flags": {"NO": flags}}
+
+
+def test_112_or_a_societal_function_affected_or_restored_is_a_significant_change() -> None:
+    """Nkom: "oppdatert varsel dersom det skjer vesentlige endringer underveis" (seed 003). A
+    hospital's cell or the network carrying 112 coming back (or going down) while the rest
+    stays is such a change, though the customers counted barely move."""
+    rules = cd.ChangeRules()
+    out = cd.snapshot(doc(impact=_flagged(emergency_112=True, societal=True)), "severity")
+    back = cd.snapshot(doc(impact=_flagged(emergency_112=False, societal=False)), "severity")
+    assert cd.significant_changes(out, out, rules) == []
+    assert cd.significant_changes(out, back, rules) == [
+        "no longer affected: emergency_112, societal"
+    ]
+    assert cd.significant_changes(back, out, rules) == ["now affected: emergency_112, societal"]
+    # another country's flags are not Nkom's
+    swedish = {**doc()["impact"], "flags": {"SE": _flagged(societal=True)["flags"]["NO"]}}
+    assert cd.significant_changes(back, cd.snapshot(doc(impact=swedish), "severity"), rules) == []
+    # a snapshot stored before this rule compares nothing (no update opened by an upgrade)
+    old = {k: v for k, v in back.items() if k != "flags_now"}
+    assert cd.significant_changes(old, out, rules) == []
+    assert cd.significant_changes(out, back, cd.ChangeRules(flags_change=False)) == []

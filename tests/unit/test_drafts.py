@@ -841,3 +841,20 @@ def test_a_notice_after_the_end_names_only_what_it_compares() -> None:
         "Forrige varsel ble sendt 23.11.2026 kl. 13.00 norsk tid. Ingen endring i omfang, "
         "tjenester, områder, årsak eller alvorlighetsgrad siden da."
     )
+
+
+def test_an_update_says_when_112_or_a_societal_function_is_no_longer_affected() -> None:
+    """The update that the end of a flagged element's outage opens says so in Nkom's words."""
+    entry = {"inventory": 2, "peak": 1, "from": "2026-11-23T09:05:00Z", "seconds": 7200}
+
+    def flagged(until: str | None) -> dict[str, Any]:
+        flags = {"NO": {f: {**entry, "until": until} for f in ("emergency_112", "societal")}}
+        return doc(impact={**doc()["impact"], "flags": flags})
+
+    before = case_drafts.snapshot(flagged(None), "severity")
+    back = flagged("2026-11-23T11:05:00Z")
+    previous = Previous("nkom_varsel", NOW, before, case_drafts.snapshot(back, "severity"))
+    text = draft_fields("nkom_update", back, OPERATOR, None, NOW, previous=previous)
+    changes = text.fields["changes"].value
+    assert "- Nett som bærer nødanrop (112): ikke lenger berørt" in changes
+    assert "- Samfunnsviktige funksjoner: ikke lenger berørt" in changes
