@@ -592,7 +592,9 @@ def _next_update(
     now: datetime,
 ) -> Write | None:
     """A new ``nkom_update`` round when the ongoing incident changed significantly since the
-    last Nkom notice that was sent, and no Nkom notice is still on its way."""
+    last Nkom notice that was sent, and no Nkom notice is still on its way. An update a person
+    rejected since is their decision on the facts it showed: the change is then measured from
+    those (else every rejection opened the same round again at once, its due time later)."""
     if "nkom_update" not in kinds or incident.get("state") != "open":
         return None
     if incident.get("remedied_at"):
@@ -603,7 +605,19 @@ def _next_update(
     sent = [d for d in nkom if d.state == SENT and d.sent_at is not None]
     if not sent:
         return None
-    baseline = max(sent, key=lambda d: (d.sent_at, d.round)).snapshot
+    last = max(sent, key=lambda d: (d.sent_at, d.round))
+    assert last.sent_at is not None
+    decided = [
+        d
+        for d in nkom
+        if d.kind == "nkom_update"
+        and d.state == REJECTED
+        and d.snapshot
+        and d.updated_at >= last.sent_at
+    ]
+    baseline = (
+        max(decided, key=lambda d: (d.updated_at, d.round)).snapshot if decided else last.snapshot
+    )
     reasons = significant_changes(baseline, snap, ctx.change_rules, "NO")
     if not reasons:
         return None

@@ -742,3 +742,22 @@ def test_112_or_a_societal_function_affected_or_restored_is_a_significant_change
     old = {k: v for k, v in back.items() if k != "flags_now"}
     assert cd.significant_changes(old, out, rules) == []
     assert cd.significant_changes(out, back, cd.ChangeRules(flags_change=False)) == []
+
+
+def test_a_rejected_update_stays_decided_until_the_incident_changes_again() -> None:
+    """A person who rejects an update ("the cause annotation is not news for Nkom") decided on
+    the facts it showed: no new round opens at once for the same change (each new round moved
+    the update's due time later, hiding the first), only a further significant change since
+    those facts opens one."""
+    owed = [cd.Owed("nkom_varsel", NOW), cd.Owed("nkom_update", None)]
+    drafts = apply([], cd.reconcile(doc(), owed, [], CTX, NOW))
+    varsel, _ = cw.delivered(cw.claim(approved(drafts[0]), NOW)[0], NOW, "250")
+    later = NOW + timedelta(minutes=30)
+    halved = with_impact(doc(), current=2000)
+    (write,) = cd.reconcile(halved, owed, [varsel], CTX, later)
+    rejected, _ = cw.reject(write[0], "kari", "not news for Nkom", later)
+    assert cd.reconcile(halved, owed, [varsel, rejected], CTX, later + timedelta(seconds=1)) == []
+    # a change beyond the rules since what the person saw opens the next round
+    quarter = with_impact(doc(), current=1000)
+    writes = cd.reconcile(quarter, owed, [varsel, rejected], CTX, later + timedelta(minutes=5))
+    assert [(w[0].kind, w[0].round) for w in writes] == [("nkom_update", 2)]
