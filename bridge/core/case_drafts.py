@@ -58,6 +58,7 @@ from bridge.core.drafts import (
     Previous,
     Sender,
     ServiceNames,
+    causes,
     draft_fields,
     expected_resolution,
     flags_in,
@@ -213,14 +214,8 @@ def _with_requests(
 def snapshot(incident: Mapping[str, Any], severity_label: str) -> dict[str, Any]:
     """The facts an updated varsel is measured against, from an incident document."""
     impact: Mapping[str, Any] = incident.get("impact") or {}
-    causes: set[str] = set()
     severities: set[str] = set()
     for alert in incident.get("alert_details") or ():
-        notes = alert.get("annotations") or {}
-        for name in ("cause", "årsak", "summary"):
-            if notes.get(name, "").strip():
-                causes.add(notes[name].strip())
-                break
         if alert.get("status") == "firing":
             value = (alert.get("labels") or {}).get(severity_label)
             if value:
@@ -237,7 +232,7 @@ def snapshot(incident: Mapping[str, Any], severity_label: str) -> dict[str, Any]
         "services": sorted(s for s, n in (impact.get("by_service") or {}).items() if n > 0),
         "current_regions": sorted({r for _, r in current}),
         "current_services": sorted({s for s, _ in current}),
-        "causes": sorted(causes),
+        "causes": sorted(causes(incident)[0]),  # as the notices state them
         "severities": sorted(severities),
         "expected": expected_resolution(incident),
     }

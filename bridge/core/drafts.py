@@ -980,18 +980,42 @@ def _annotations(doc: Mapping[str, Any]) -> Iterable[Mapping[str, str]]:
         yield alert.get("annotations") or {}
 
 
-def _cause(doc: Mapping[str, Any]) -> tuple[str, str] | None:
-    """The first cause-like annotation of each alert, distinct values joined."""
-    found: list[str] = []
-    names: list[str] = []
+#: the most distinct alert summaries a cause is drafted from when no alert states a cause:
+#: beyond that they are a storm's symptoms, not a cause, and a person writes it
+MAX_SUMMARIES_AS_CAUSE = 3
+
+
+def causes(doc: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """The incident's causes as its alerts state them, distinct, in the alerts' order, and the
+    annotations they came from. A stated cause (``cause``, ``årsak``) beats every alert's
+    ``summary``: once one alert states one, summaries are symptoms (in a storm hundreds of
+    distinct ones, each new alert changing the notice). Without one, the summaries when at
+    most :data:`MAX_SUMMARIES_AS_CAUSE`, else none."""
+    stated: list[str] = []
+    stated_names: list[str] = []
+    summaries: list[str] = []
     for notes in _annotations(doc):
-        for name in CAUSE_ANNOTATIONS:
+        for name in CAUSE_ANNOTATIONS[:-1]:
             value = notes.get(name, "").strip()
             if value:
-                if value not in found:
-                    found.append(value)
-                    names.append(name)
+                if value not in stated:
+                    stated.append(value)
+                    stated_names.append(name)
                 break
+        else:
+            summary = notes.get(CAUSE_ANNOTATIONS[-1], "").strip()
+            if summary and summary not in summaries:
+                summaries.append(summary)
+    if stated:
+        return stated, stated_names
+    if len(summaries) <= MAX_SUMMARIES_AS_CAUSE:
+        return summaries, [CAUSE_ANNOTATIONS[-1]] * len(summaries)
+    return [], []
+
+
+def _cause(doc: Mapping[str, Any]) -> tuple[str, str] | None:
+    """:func:`causes`, joined one per line."""
+    found, names = causes(doc)
     if not found:
         return None
     return "\n".join(found), f"alert annotation(s) {', '.join(sorted(set(names)))}"

@@ -414,6 +414,32 @@ def test_cause_comes_from_the_first_cause_like_annotation_of_each_alert() -> Non
     assert value("pts_initial", "cause_preliminary", doc(alert_details=alerts[:1])) == "Fiber cut"
 
 
+def test_a_stated_cause_beats_every_alert_s_summary() -> None:
+    """In a storm every alert has a summary ("OLT … down", 221 distinct ones were seen): once
+    any alert states a cause, summaries are symptoms, not the cause, and a new alert's summary
+    neither lengthens Årsak nor changes the notice (an approved varsel was held again by every
+    new alert)."""
+    alerts = [{"annotations": {"summary": f"OLT {n} down"}} for n in range(40)]
+    alerts.insert(7, {"annotations": {"summary": "Site down", "cause": "Strømbrudd i Heimdal"}})
+    d = draft("nkom_varsel", doc(alert_details=alerts))
+    assert d.fields["cause"].value == "Strømbrudd i Heimdal"
+    more = [*alerts, {"annotations": {"summary": "OLT 99 down"}}]
+    assert draft("nkom_varsel", doc(alert_details=more)).fields["cause"].value == (
+        "Strømbrudd i Heimdal"
+    )
+
+
+def test_many_summaries_and_no_stated_cause_leave_the_cause_to_a_person() -> None:
+    """Without a stated cause, a few summaries are a starting point; many are a list of
+    symptoms, not a cause: the element is left to complete."""
+    few = [{"annotations": {"summary": s}} for s in ("OLT 1 down", "OLT 2 down")]
+    assert value("nkom_varsel", "cause", doc(alert_details=few)) == "OLT 1 down\nOLT 2 down"
+    many = [{"annotations": {"summary": f"OLT {n} down"}} for n in range(12)]
+    field = draft("nkom_varsel", doc(alert_details=many)).fields["cause"]
+    assert field.value == ""
+    assert field.to_complete
+
+
 def test_expected_duration_is_a_duration_with_its_local_end_and_free_text_kept() -> None:
     """Nkom asks for the duration until normalised: an ISO ``expected_resolution`` gives the
     span from the start and the expected time in local time; free text is shown as written."""
