@@ -37,7 +37,7 @@ Contract:
   complete is named in ``send_unknown``: the regulator then reads the language's "not yet
   known" wording (:data:`bridge.core.drafts.UNKNOWN`) for exactly those fields. A notice to
   subscribers is refused while one of its required elements is still to complete, named or not
-  (:func:`bridge.core.privacy_fields.not_sendable_unknown`): the public never reads "not yet
+  (:func:`must_complete`, which the draft's view shows too): the public never reads "not yet
   known" for what the notice must state. The approved
   version's content hash (recipient, subject, text, HTML) is what the outbox sends and the
   audit log records.
@@ -497,6 +497,14 @@ def edit(
     return changed, events
 
 
+def must_complete(draft: Draft) -> list[str]:
+    """The fields of ``draft``'s latest version still to complete that must be written before
+    it can be approved (:func:`bridge.core.privacy_fields.not_sendable_unknown`: a notice to
+    subscribers' required elements); the others still to complete may be named in
+    ``send_unknown``. What :func:`approve` refuses, and what the draft's view says."""
+    return privacy_fields.not_sendable_unknown(draft.kind, draft.latest.to_complete)
+
+
 def approve(
     draft: Draft,
     version: int,
@@ -531,7 +539,7 @@ def approve(
             f"not fields still to complete: {', '.join(stray)} (still to complete: "
             f"{', '.join(latest.to_complete) or 'none'})",
         )
-    required = privacy_fields.not_sendable_unknown(draft.kind, latest.to_complete)
+    required = must_complete(draft)
     if required:
         raise BadInput(
             "send_unknown",

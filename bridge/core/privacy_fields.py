@@ -239,14 +239,18 @@ Values = dict[str, tuple[str, str]]
 TimeFormat = Callable[[datetime], str]
 
 
+def required(kind: str) -> tuple[str, ...]:
+    """The fields ``kind`` must state, never sent as not yet known: a notice to subscribers'
+    required elements (:data:`SUBSCRIBER_REQUIRED`); none for any other kind, a report to a
+    regulator (it says what is known, and is supplemented)."""
+    return SUBSCRIBER_REQUIRED if kind in SUBSCRIBER_KINDS else ()
+
+
 def not_sendable_unknown(kind: str, keys: Iterable[str]) -> list[str]:
-    """Which of ``keys`` (fields still to complete) ``kind`` may not send as not yet known: a
-    notice to subscribers' required elements (:data:`SUBSCRIBER_REQUIRED`), in the notice's
-    order; none for a report to a regulator (it says what is known, and is supplemented)."""
-    if kind not in SUBSCRIBER_KINDS:
-        return []
+    """Which of ``keys`` (fields still to complete) ``kind`` may not send as not yet known
+    (:func:`required`), in the notice's order: they must be written before approval."""
     named = set(keys)
-    return [k for k in SUBSCRIBER_REQUIRED if k in named]
+    return [k for k in required(kind) if k in named]
 
 
 def language(kind: str) -> str:

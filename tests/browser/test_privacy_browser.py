@@ -13,10 +13,12 @@ go to tests/artifacts/screenshots/.
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pyotp
 import pytest
 from bridge_process import Bridge
 from builders import API_TOKEN, WEBHOOK_TOKEN, alert, webhook
@@ -229,30 +231,6 @@ def test_privacy_approver_approves_the_pts_initial_report(
     expect(page.locator("#draft-state")).to_have_text("sent")
 
 
-def test_a_subscriber_notice_with_a_required_element_ticked_as_unknown_is_refused(
-    pelle: Page, bridge: Bridge, reported: str
-) -> None:
-    """The reported case names no advice for subscribers: pelle ticks every empty field of the
-    subscriber notice and approves; the page shows the refusal, naming the field and saying a
-    notice to subscribers must state it, and the draft is still a draft."""
-    notice = next(
-        d
-        for d in bridge.api(f"/api/v1/privacy/cases/{reported}", READER_TOKEN)["drafts"]
-        if d["kind"] == "subscriber_notice"
-    )
-    assert "what_you_can_do" in notice["to_complete"]
-    page = pelle
-    page.goto(f"/drafts/{notice['id']}")
-    page.wait_for_selector("#draft[data-loaded]")
-    page.click("#approve")
-    for box in page.locator("#confirm-incomplete input[type=checkbox]").all():
-        box.check()
-    page.click("#confirm-approve-yes")
-    expect(page.locator("#message")).to_contain_text("a notice to subscribers must state")
-    expect(page.locator("#message")).to_contain_text("what_you_can_do")
-    expect(page.locator("#draft-state")).to_have_text("draft")
-
-
 def test_privacy_approver_records_the_exemption_after_confirming(
     pelle: Page, bridge: Bridge, reported: str
 ) -> None:
@@ -384,3 +362,83 @@ def test_a_case_from_an_alert_keeps_the_alert_s_text_from_subscribers(
     page.goto(f"/drafts/{notice['id']}")
     page.wait_for_selector("#draft[data-loaded]")
     expect(page.locator("#field-what_happened")).to_have_value(PERSONS_WORDS)
+
+
+def test_the_approve_dialog_of_a_subscriber_notice_asks_for_its_required_elements_first(
+    petra: Page, pelle: Page, bridge: Bridge
+) -> None:
+    """An alert opens a case whose subscriber notice still lacks what happened, what it means,
+    what we do and what subscribers can do (required: a notice to subscribers must state them)
+    and which data (optional). On pelle's draft page the required fields are marked and the page
+    says they must be written before approval, beside the approve button too; the dialog lists
+    them without a tick box (never "send as unknown"), offers one for which data only, and its
+    approve button is disabled, saying what to write. Once petra writes them in the draft,
+    pelle's page follows (live) and he approves with which data sent as "Ännu inte känt"."""
+    started = datetime.now(UTC) - timedelta(minutes=2)
+    leak = alert(
+        "fp-browser-required",
+        started,
+        incident_type="privacy",
+        jurisdiction="SE",
+        annotations={"summary": "Bulk export from crm-prod-07"},
+    )
+    known = {c["id"] for c in bridge.api("/api/v1/privacy/cases?state=all", READER_TOKEN)["cases"]}
+    bridge.deliver(webhook(leak))
+    listed = bridge.api("/api/v1/privacy/cases?state=all", READER_TOKEN)["cases"]
+    [case_id] = [c["id"] for c in listed if c["id"] not in known]
+    notice = next(
+        d
+        for d in bridge.api(f"/api/v1/privacy/cases/{case_id}", READER_TOKEN)["drafts"]
+        if d["kind"] == "subscriber_notice"
+    )
+    must = ["what_happened", "what_it_means", "what_we_do", "what_you_can_do"]
+    assert notice["must_complete"] == must and set(notice["to_complete"]) == {*must, "your_data"}
+
+    page = pelle
+    page.goto(f"/drafts/{notice['id']}")
+    page.wait_for_selector("#draft[data-loaded]")
+    what = page.locator(".field", has=page.locator("#field-what_happened"))
+    expect(what.locator(".tag.required")).to_have_text("required: write it before approval")
+    data = page.locator(".field", has=page.locator("#field-your_data"))
+    expect(data.locator(".tag")).to_have_text("to complete")
+    expect(page.locator("#must-complete")).to_contain_text("Vad har hänt?")
+    expect(page.locator("#must-complete")).not_to_contain_text("Vilka uppgifter")
+    expect(page.locator("#approve-why")).to_contain_text("Vad kan du göra?")
+
+    page.click("#approve")
+    required = page.locator("#confirm-required")
+    expect(required).to_contain_text("must be written before approval")
+    for label in ("Vad har hänt?", "Vad kan det innebära för dig?", "Vad gör vi?"):
+        expect(required).to_contain_text(label)
+    expect(required.locator("input")).to_have_count(0)
+    boxes = page.locator("#confirm-incomplete input[type=checkbox]")
+    expect(boxes).to_have_count(1)
+    expect(page.locator("#unknown-your_data")).to_be_visible()
+    expect(page.locator("#unknown-what_happened")).to_have_count(0)
+    expect(page.locator("#confirm-approve-yes")).to_be_disabled()
+    expect(page.locator("#confirm-approve-why")).to_contain_text("Vad kan du göra?")
+    shot(page, "draft-approve-required")
+    page.click("#confirm-approve-no")
+
+    petra.goto(f"/drafts/{notice['id']}")
+    petra.wait_for_selector("#draft[data-loaded]")
+    petra.fill("#field-what_happened", PERSONS_WORDS)
+    petra.fill("#field-what_it_means", "Någon kan försöka lura dig med hjälp av uppgifterna.")
+    petra.fill("#field-what_we_do", "Vi har stängt exporten.")
+    petra.fill("#field-what_you_can_do", "Var uppmärksam på samtal som ber om koder.")
+    petra.click("#save")
+    petra.wait_for_selector('#draft[data-version="2"]')
+
+    page.wait_for_selector('#draft[data-version="2"]')  # the live stream
+    expect(page.locator("#must-complete")).to_have_count(0)
+    expect(page.locator("#approve-why")).to_have_count(0)
+    page.click("#approve")
+    expect(page.locator("#confirm-required")).to_be_hidden()
+    expect(page.locator("#confirm-approve-yes")).to_be_enabled()
+    page.check("#unknown-your_data")
+    # the sign-in's code may be outside the step-up window: the authenticator's next one
+    page.fill("#approve-totp", pyotp.TOTP(bridge.secrets["pelle"]).at(int(time.time()) + 30))
+    page.click("#confirm-approve-yes")
+    expect(page.locator("#message")).to_contain_text("Approved version 2")
+    approved = bridge.api(f"/api/v1/drafts/{notice['id']}", READER_TOKEN)["approved"]
+    assert approved["by"] == "pelle" and approved["version"] == 2

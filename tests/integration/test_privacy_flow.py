@@ -825,6 +825,52 @@ async def test_a_subscriber_notice_is_not_approved_with_a_required_element_unkno
     assert text.count("Ännu inte känt") == 1 and "lösenord" in text and "lura dig" in text
 
 
+async def test_a_draft_says_which_fields_must_be_written_before_approval(
+    client: TestClient[Any, Any], clock: FakeClock
+) -> None:
+    """GET /api/v1/drafts/{id} says, of the fields still to complete, which must be written
+    before approval (``must_complete``; each field's ``required``) and which may be sent as not
+    yet known: a subscriber notice's required elements must, its "which data" may; the
+    approval's refusal names exactly ``must_complete``. The PTS report has none (every field
+    may be sent as not yet known), and neither does the notice once they are written. The case's
+    list of drafts says the same."""
+    listed = await alert_opens_swedish_case(client, clock, "fp-must", ALERT_WORDS)
+    drafts = await drafts_of(client, listed["id"])
+    notice = await draft_detail(client, drafts["subscriber_notice"]["id"])
+    must = ["what_happened", "what_it_means", "what_we_do", "what_you_can_do"]
+    assert notice["must_complete"] == must and drafts["subscriber_notice"]["must_complete"] == must
+    assert set(notice["to_complete"]) == {*must, "your_data"}
+    fields = by_key(notice)
+    assert [k for k, f in fields.items() if f["required"]] == [
+        "when", "what_happened", "what_it_means", "what_we_do", "what_you_can_do", "contact_us"
+    ]  # fmt: skip
+    assert fields["your_data"]["to_complete"] and not fields["your_data"]["required"]
+    assert fields["when"]["required"] and not fields["when"]["to_complete"]  # written: no block
+    r = await approve(client, notice, "p-approver")
+    assert r.status == 400
+    assert f"must state {', '.join(notice['must_complete'])}:" in (await r.json())["detail"]
+
+    initial = await draft_detail(client, drafts["privacy_initial"]["id"])
+    assert initial["to_complete"] and initial["must_complete"] == []
+    assert not any(f["required"] for f in initial["latest"]["fields"])
+
+    written = {
+        "what_happened": PERSONS_WORDS,
+        "what_it_means": "Någon kan försöka lura dig med hjälp av uppgifterna.",
+        "what_we_do": "Vi har stängt exporten.",
+        "what_you_can_do": "Var uppmärksam på samtal som ber om koder.",
+    }
+    edited = await ok(
+        await client.patch(
+            f"/api/v1/drafts/{notice['id']}",
+            json={"version": notice["latest"]["number"], "fields": written},
+            headers=as_("p-editor"),
+        )
+    )
+    assert edited["to_complete"] == ["your_data"] and edited["must_complete"] == []
+    assert (await draft_detail(client, notice["id"]))["must_complete"] == []
+
+
 async def test_a_person_who_saves_the_alert_s_text_unchanged_chooses_it_for_subscribers(
     client: TestClient[Any, Any], clock: FakeClock
 ) -> None:

@@ -16,6 +16,7 @@ DETECTED = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 NOW = DETECTED + timedelta(minutes=10)
 OPERATOR = Sender("Exempel Nät AB", "556000-0000", "NOC", "+46 10 000 00 00", "noc@ex.net")
 SUBSCRIBER_KINDS = ("subscriber_notice", "nkom_privacy_subscriber")
+REPORT_KINDS = ("privacy_initial", "privacy_subscriber_copy", "nkom_privacy_varsel")
 
 
 def render(fields: DraftFields) -> RenderedDraft:
@@ -82,3 +83,37 @@ def test_a_regulator_report_may_still_be_sent_with_fields_unknown() -> None:
         draft, 1, latest.facts, "boss", NOW, "<m@x>", send_unknown=latest.to_complete
     )
     assert done.state == "approved"
+
+
+@pytest.mark.parametrize("kind", SUBSCRIBER_KINDS)
+def test_what_a_draft_must_have_written_is_exactly_what_its_approval_refuses(kind: str) -> None:
+    """One rule for the draft's view and the approval: a subscriber notice's required elements
+    (the same for both languages) that are still to complete must be written before approval
+    (:func:`casework.must_complete`), and the refusal names exactly those; an optional one
+    still to complete (``your_data``) is not among them."""
+    assert privacy_fields.required(kind) == (
+        "when",
+        "what_happened",
+        "what_it_means",
+        "what_we_do",
+        "what_you_can_do",
+        "contact_us",
+    )
+    draft = notice(kind, what_we_do="Vi har stängt åtkomsten.")
+    latest = draft.latest
+    must = cw.must_complete(draft)
+    assert must == ["what_happened", "what_it_means", "what_you_can_do"]
+    assert set(latest.to_complete) - set(must) == {"your_data"}
+    with pytest.raises(BadInput) as refused:
+        cw.approve(draft, 1, latest.facts, "boss", NOW, "<m@x>", send_unknown=latest.to_complete)
+    assert f"must state {', '.join(must)}:" in str(refused.value)
+
+
+@pytest.mark.parametrize("kind", REPORT_KINDS)
+def test_a_regulator_report_has_nothing_that_must_be_written_before_approval(kind: str) -> None:
+    """A report to a regulator has no required element: every field still to complete may be
+    sent as not yet known, so nothing must be written first."""
+    draft = notice(kind)
+    assert draft.latest.to_complete
+    assert privacy_fields.required(kind) == ()
+    assert cw.must_complete(draft) == []

@@ -20,7 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from bridge.config import report_forms
-from bridge.core import casework
+from bridge.core import casework, privacy_fields
 from bridge.core.alerts import format_time
 from bridge.core.casework import Draft
 from bridge.core.drafts import LANGUAGES, PLACEHOLDERS, field_texts
@@ -60,6 +60,9 @@ def summary(draft: Draft) -> dict[str, Any]:
         "subject": latest.subject,
         "recipient": latest.recipient,
         "to_complete": list(latest.to_complete),
+        # of those, the ones that must be written before approval (never sent as not yet
+        # known): the rule the approval applies, bridge.core.casework.must_complete
+        "must_complete": casework.must_complete(draft),
         "flag": draft.flag,
         "created_at": format_time(draft.created_at),
         "updated_at": format_time(draft.updated_at),
@@ -98,6 +101,7 @@ def version_json(draft: Draft, version: casework.Version) -> dict[str, Any]:
     kind_labels, kind_hints = field_texts(draft.kind)
     labels = {**kind_labels, **report_forms.labels_of(draft.kind)}
     hints = {**kind_hints, **report_forms.hints_of(draft.kind)}
+    required = privacy_fields.required(draft.kind)
     return {
         "number": version.number,
         "created_at": format_time(version.created_at),
@@ -114,6 +118,8 @@ def version_json(draft: Draft, version: casework.Version) -> dict[str, Any]:
                 "value": value,
                 "edited": key in version.edited,
                 "to_complete": key in version.to_complete,
+                # must be written before approval: never sent as not yet known
+                "required": key in required,
                 # drafting guidance for staff: shown in the console, never sent
                 "hint": hints.get(key, "") if key in version.to_complete else "",
             }

@@ -35,6 +35,31 @@ function button(label, { id: bid, allowed, why, onclick, cls }) {
   );
 }
 
+// What a notice to subscribers must state (the field's `required`) is never sent as "not yet
+// known": still empty, it must be written before approval; written, it must stay so.
+const MUST_STATE = "a notice to subscribers must state it";
+
+function fieldTag(f, d) {
+  if (f.to_complete && f.required) {
+    return el("span", { class: "tag required", title: `${MUST_STATE}: it cannot be sent as "${d.latest.placeholder}"` }, "required: write it before approval");
+  }
+  if (f.to_complete) return el("span", { class: "tag" }, "to complete");
+  return f.required ? el("span", { class: "why", title: `${MUST_STATE}: it cannot be sent as "${d.latest.placeholder}"` }, "required") : null;
+}
+
+// The labels of `keys`, in their order ("Vad har hänt?, Vad gör vi?").
+function labelsOf(d, keys) {
+  const labels = Object.fromEntries(d.latest.fields.map((f) => [f.key, f.label]));
+  return keys.map((key) => labels[key] || key).join(", ");
+}
+
+// Why the draft cannot be approved yet, while a field it must state is still empty; else null.
+function mustWrite(d) {
+  return d.must_complete.length
+    ? `Cannot be approved yet: write ${labelsOf(d, d.must_complete)} first (a notice to subscribers must state them; they are never sent as "${d.latest.placeholder}").`
+    : null;
+}
+
 function fieldsForm(d) {
   const mayEdit = can("editor", d.track);
   const editable = mayEdit && EDITABLE.includes(d.state);
@@ -46,7 +71,7 @@ function fieldsForm(d) {
       el(
         "div",
         { class: `field${f.to_complete ? " to-complete" : ""}` },
-        el("label", { for: `field-${f.key}` }, f.label, f.to_complete ? el("span", { class: "tag" }, "to complete") : null, f.edited ? el("span", { class: "why" }, "edited") : null, f.hint ? el("span", { class: "why" }, f.hint) : null),
+        el("label", { for: `field-${f.key}` }, f.label, fieldTag(f, d), f.edited ? el("span", { class: "why" }, "edited") : null, f.hint ? el("span", { class: "why" }, f.hint) : null),
         el("textarea", { id: `field-${f.key}`, name: f.key, rows: Math.min(8, Math.max(2, Math.ceil((f.value || "").length / 70))), disabled: !editable, oninput: () => { dirty = true; } }, f.value),
       ),
     ),
@@ -90,8 +115,11 @@ function preview(d) {
 function actions(d) {
   const approver = can("approver", d.track);
   const role = `your roles do not include approver on the ${d.track} track`;
+  const approvable = approver && APPROVABLE.includes(d.state);
   const parts = [
-    button(`Approve version ${d.latest.number}…`, { id: "approve", allowed: approver && APPROVABLE.includes(d.state), why: approver ? `a ${d.state} draft cannot be approved` : role, onclick: confirmApprove }),
+    button(`Approve version ${d.latest.number}…`, { id: "approve", allowed: approvable, why: approver ? `a ${d.state} draft cannot be approved` : role, onclick: confirmApprove }),
+    // the dialog it opens says the same and offers no approval until they are written
+    approvable && mustWrite(d) ? el("span", { class: "why", id: "approve-why" }, mustWrite(d)) : null,
     button("Reject…", { id: "reject", cls: "quiet", allowed: approver && REJECTABLE.includes(d.state), why: approver ? `a ${d.state} draft cannot be rejected` : role, onclick: confirmReject }),
   ];
   if (d.channel === "portal" && d.state === "approved") {
@@ -164,6 +192,11 @@ function delivery(d) {
   );
 }
 
+// The fields still to complete that the approver may send as not yet known.
+function optional(d) {
+  return d.to_complete.filter((key) => !d.must_complete.includes(key));
+}
+
 function render(d) {
   const keepForm = dirty && draft && document.getElementById("fields");
   const moved = keepForm && draft.latest.number !== d.latest.number;
@@ -181,6 +214,7 @@ function render(d) {
     ),
     el("div", { id: "message" }, message ? el("div", { class: message.kind }, message.text) : null),
     d.to_complete.length ? el("div", { class: "error" }, `Still to complete: ${d.to_complete.join(", ")}`) : null,
+    d.must_complete.length ? el("div", { class: "error", id: "must-complete" }, `Must be written before approval (a notice to subscribers must state them, never as "${d.latest.placeholder}"): ${labelsOf(d, d.must_complete)}`) : null,
     moved ? el("div", { class: "error" }, `This draft changed meanwhile (now version ${d.latest.number}); saving your edits will be refused until you reload.`) : null,
     el("div", { class: "editor" }, el("section", {}, el("h2", {}, "Fields"), form), preview(d)),
     actions(d),
@@ -229,16 +263,29 @@ function confirmApprove() {
   document.getElementById("confirm-approve-yes").textContent = d.channel === "portal" || d.channel === "internal" ? "Approve" : "Approve and send";
   document.getElementById("confirm-version").textContent = `version ${d.latest.number}`;
   document.getElementById("confirm-subject").textContent = d.latest.subject;
-  // Every field still to complete must be named, one by one, to be sent as not yet known.
+  // A field the notice must state is never offered as not yet known: while one is empty the
+  // approval waits. Every other field still to complete must be named, one by one, to be sent
+  // as not yet known.
+  const required = document.getElementById("confirm-required");
+  required.hidden = !d.must_complete.length;
+  fill(required,
+    d.must_complete.length ? el("p", {}, `These fields must be written before approval: a notice to subscribers must state them, so they cannot be sent as "${d.latest.placeholder}". Write them in the draft (or in the case), then approve.`) : null,
+    d.must_complete.length ? el("ul", {}, d.must_complete.map((key) => el("li", { "data-key": key }, labelsOf(d, [key])))) : null,
+  );
   const incomplete = document.getElementById("confirm-incomplete");
-  const labels = Object.fromEntries(d.latest.fields.map((f) => [f.key, f.label]));
-  const boxes = d.to_complete.map((key) => el("input", { type: "checkbox", id: `unknown-${key}`, value: key }));
-  incomplete.hidden = !d.to_complete.length;
+  const keys = optional(d);
+  const boxes = keys.map((key) => el("input", { type: "checkbox", id: `unknown-${key}`, value: key }));
+  incomplete.hidden = !keys.length;
   fill(incomplete,
-    d.to_complete.length ? el("p", {}, `These fields are still empty. Tick each one you want to send as "${d.latest.placeholder}"; the regulator reads exactly that. Unticked fields block the approval: complete them first.`) : null,
-    ...d.to_complete.map((key, i) => el("label", { for: `unknown-${key}` }, boxes[i], ` ${labels[key] || key}`)),
+    keys.length ? el("p", {}, `These fields are still empty. Tick each one you want to send as "${d.latest.placeholder}"; the recipient reads exactly that. Unticked fields block the approval: complete them first.`) : null,
+    ...keys.map((key, i) => el("label", { for: `unknown-${key}` }, boxes[i], ` ${labelsOf(d, [key])}`)),
   );
   const yes = document.getElementById("confirm-approve-yes");
+  const blocked = mustWrite(d);
+  yes.disabled = Boolean(blocked);
+  const why = document.getElementById("confirm-approve-why");
+  why.hidden = !blocked;
+  why.textContent = blocked || "";
   yes.onclick = () => {
     dialog.close();
     const comment = document.getElementById("approve-comment").value;
