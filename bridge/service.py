@@ -434,6 +434,11 @@ class BridgeService:
             # live tokens sharing a name from before the store refused it: kept, said
             for shared in tokens.shared_names(stored):
                 log.warning("%s", shared)
+            if self.loaded.config.smtp is None:  # the console says it on every page too
+                log.warning(
+                    "no mail relay (no smtp section): approved notices are not sent; they "
+                    "wait in the outbox until a relay is configured"
+                )
         except (StoreRolledBack, ConfigError):
             await self.store.close()
             raise

@@ -7,7 +7,8 @@ Contract:
   None), the session's CSRF token for ``<meta name="csrf-token">``, the one time zone people
   read times in (``console.time_zone``), the reports' and regulators' names in plain words
   (:mod:`bridge.core.report_names`), the criteria's descriptions, and the rule sets not
-  verified against the regulation in force (a banner on every page).
+  verified against the regulation in force (a banner on every page), and whether a mail relay
+  is configured (without one an approved notice is never sent: a banner on every page too).
 - Every page answer carries a strict Content-Security-Policy (:data:`CSP`): scripts only from
   this origin, no inline script, no third-party host (the console runs on closed networks), and
   the notice preview's HTML lives in a sandboxed ``iframe srcdoc`` that can run nothing.
@@ -137,6 +138,8 @@ async def render(
         "jurisdiction_zones": TIME_ZONES,
         # every time people read, in this one zone (console.time_zone), labelled
         "zone": loaded.config.console.time_zone,
+        # False: no smtp section, so the outbox sends nothing (what approved means then)
+        "relay": loaded.config.smtp is not None,
         "names": report_names.table(),
         "criteria": regulators.criteria(loaded),
         **ctx.pop("page", {}),
@@ -149,6 +152,7 @@ async def render(
             csrf_token=csrf,
             unverified=unverified_rule_sets(loaded),
             repealed=repealed_rule_sets(loaded),
+            no_relay=loaded.config.smtp is None,
             operator=loaded.config.operator.name,
             privacy_on=privacy_enabled(loaded),
             page=page,

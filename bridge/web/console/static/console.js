@@ -365,6 +365,10 @@ export const STATE_WORDS = {
   overdue: "overdue",
 };
 export function stateWords(state) {
+  // no smtp section: the outbox sends nothing, whatever was approved (the banner says why)
+  if (page.relay === false && (state === "approved" || state === "sending")) {
+    return "approved, NOT sent: no mail relay";
+  }
   return STATE_WORDS[state] || String(state).replace(/_/g, " ");
 }
 

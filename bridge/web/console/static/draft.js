@@ -299,6 +299,8 @@ function confirmApprove() {
         ? `Approved version ${x.approved.version}: submit it on the portal, then record the submission.`
         : x.channel === "internal"
         ? `Approved version ${x.approved.version}: kept internally, sent to no one.`
+        : page.relay === false
+        ? `Approved version ${x.approved.version}, but NOT sent: this bridge has no mail relay (smtp); it waits in the outbox.`
         : `Approved version ${x.approved.version}; the outbox sends it to ${x.latest.recipient}.`);
   };
   document.getElementById("confirm-approve-no").onclick = () => dialog.close();
