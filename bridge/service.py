@@ -65,6 +65,7 @@ from bridge.core.report_names import met_words
 from bridge.core.rules import Assessment, RuleSet
 from bridge.core.topology import Topology
 from bridge.errors import (
+    BadInput,
     ConfigError,
     Conflict,
     LeaseLost,
@@ -734,6 +735,19 @@ class BridgeService:
             if engine.set_override(inc_id, override):
                 changed.add(inc_id)
         return changed
+
+    async def incident_named(self, name: object) -> object:
+        """The incident ``name`` names as people write it: its number (``#2`` or ``2``, as
+        the console shows it) becomes the id of the incident in memory that carries it
+        (BadInput on ``into`` when none does); anything else is given back as it is."""
+        if not isinstance(name, str) or not (text := name.strip().removeprefix("#")).isdigit():
+            return name
+        ids = sorted(i for i, inc in self.engine.incidents.items() if inc.merged_into is None)
+        records = await self.store.casebooks(ids) if ids else {}
+        found = [i for i, r in records.items() if r.number == int(text)]
+        if not found:
+            raise BadInput("into", f"no incident #{int(text)} in memory (open or recent)")
+        return found[0]
 
     async def change_impact(self, incident_id: str, change: Change) -> CasebookRecord | None:
         """A person sets or lifts an incident's impact override

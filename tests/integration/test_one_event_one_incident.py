@@ -352,3 +352,23 @@ async def get_as(client: TestClient[Any, Any], path: str, headers: dict[str, str
     r = await client.get(path, headers=headers)
     assert r.status == 200, await r.text()
     return await r.json()
+
+
+async def test_a_person_merges_into_an_incident_by_the_number_everyone_sees(
+    client: TestClient[Any, Any], clock: FakeClock
+) -> None:
+    """The console shows incidents by number (#2): "into" takes ``#2`` or ``2`` as well as the
+    id; a number no incident in memory carries is a 400 naming ``into`` and the number."""
+    start = clock.now() - timedelta(minutes=5)
+    [host] = await post(client, alert("fp-heimdal", start, element="no-cell-heimdal"))
+    clock.advance(timedelta(minutes=10))
+    [absorbed] = await post(client, alert("fp-lade", clock.now(), element="no-cell-lade"))
+    number = (await get(client, f"/api/v1/incidents/{host}"))["number"]
+    url = f"/api/v1/incidents/{absorbed}/merge"
+    r = await client.post(url, json={"into": "#999", "reason": "same cut"}, headers=EDITOR)
+    assert r.status == 400, await r.text()
+    detail = (await r.json())["detail"]
+    assert "into" in detail and "#999" in detail
+    r = await client.post(url, json={"into": f"#{number}", "reason": "same cut"}, headers=EDITOR)
+    assert r.status == 200, await r.text()
+    assert await r.json() == {"merged": absorbed, "into": host}

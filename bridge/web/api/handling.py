@@ -383,14 +383,16 @@ def _csv(incident_id: str, events: list[dict[str, Any]]) -> web.Response:
 
 @routes.post("/api/v1/incidents/{id}/merge")
 async def merge(request: web.Request) -> web.Response:
-    """``{"into", "reason"}``: this incident is merged into ``into`` (see
+    """``{"into", "reason"}``: this incident is merged into ``into`` (its id, or its number
+    ``#2``; see
     bridge/evaluation/regroup.py); answers ``{"merged", "into"}`` with the incident that holds
     both now. Its old id keeps answering, merged into that one."""
     caller, inc = await _incident(request)
     body = await body_of(request)
     known_fields(body, ("into", "reason"))
     service = request.app[keys.SERVICE]
-    into = await service.regroup.merge(inc.id, body.get("into"), body.get("reason"), caller.name)
+    into_ = await service.incident_named(body.get("into"))  # "#2" as the console shows it
+    into = await service.regroup.merge(inc.id, into_, body.get("reason"), caller.name)
     return web.json_response({"merged": inc.id, "into": into})
 
 

@@ -551,7 +551,7 @@ function regroupSection(doc) {
     ? el("p", { id: "absorbed" }, `Merged into this one: ${doc.absorbed.join(", ")} (their notices sent are this incident's).`)
     : null;
   if (!can("editor", "outage") || doc.merged_into || doc.archived) return merged || absorbed ? el("section", { id: "regroup" }, merged, absorbed) : null;
-  const into = keep("merge-into", el("input", { id: "merge-into", size: "28", placeholder: "inc-…", "aria-label": "Incident to merge into" }));
+  const into = keep("merge-into", el("input", { id: "merge-into", size: "28", placeholder: "#2 or inc-…", "aria-label": "Incident to merge into" }));
   const reason = keep("regroup-reason", el("input", { id: "regroup-reason", size: "48", maxlength: "1000", "aria-label": "Reason" }));
   const picks = splittable(doc); // the picks are in the alerts' rows above
   const said = (e) => fill(document.getElementById("regroup-error"), el("div", { class: "error", role: "alert" }, e instanceof ApiError ? `Refused (${e.status}): ${e.message}` : String(e.message || e)));
