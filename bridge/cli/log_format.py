@@ -28,6 +28,20 @@ from aiohttp import http_exceptions as bad
 from bridge.errors import traced
 
 TEXT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class TextLines(logging.Formatter):
+    """:data:`TEXT`, its time in UTC with the zone said (``2026-12-01T04:19:19.586Z``): a line
+    read months later, on another host or in the hour summer time repeats, says when."""
+
+    def __init__(self) -> None:
+        super().__init__(TEXT)
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        at = datetime.fromtimestamp(record.created, UTC)
+        return at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 #: the record attributes the lifecycle log adds (``extra=``), copied into a JSON line
 FIELDS = ("event", "incident", "draft", "regulator", "kind", "version")
 
@@ -106,5 +120,5 @@ def configure(level: str, fmt: str) -> None:
     """See the module contract."""
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(AiohttpRecords())
-    handler.setFormatter(JsonLines() if fmt == "json" else logging.Formatter(TEXT))
+    handler.setFormatter(JsonLines() if fmt == "json" else TextLines())
     logging.basicConfig(level=level.upper(), handlers=[handler], force=True)

@@ -92,3 +92,14 @@ def test_access_lines_are_dropped_and_the_bridges_own_records_untouched() -> Non
     assert not AiohttpRecords().filter(access)
     own = record()
     assert AiohttpRecords().filter(own) and own.getMessage() == "incident opened: inc-1"
+
+
+def test_a_text_line_says_its_time_in_utc_with_its_zone() -> None:
+    """The text format's time names its zone (an operator reading "04:19" months later must not
+    have to know the host's zone, nor the hour repeated when summer time ends)."""
+    from bridge.cli.log_format import TextLines
+
+    rec = record()
+    rec.created = 1796098759.586  # 2026-12-01 04:19:19.586 UTC
+    line = TextLines().format(rec)
+    assert line.startswith("2026-12-01T04:19:19.586Z INFO bridge.lifecycle: incident opened")
