@@ -53,7 +53,9 @@ from bridge.core.cyber_fields import ReportForm
 from bridge.core.drafts import (
     FLAGS_NOW,
     HENDELSESRAPPORT,
+    JURISDICTIONS,
     KINDS,
+    Carried,
     DraftFields,
     Previous,
     Sender,
@@ -62,6 +64,7 @@ from bridge.core.drafts import (
     draft_fields,
     expected_resolution,
     flags_in,
+    reference_number,
     regulator_of,
 )
 from bridge.core.hendelsesrapport import SentNotice
@@ -335,6 +338,7 @@ class Context:
         now: datetime,
         previous: Previous | None = None,
         sent: Sequence[SentNotice] = (),
+        carried: Carried | None = None,
     ) -> DraftFields:
         recipient = self.kind_recipients.get(kind) or self.recipients.get(regulator_of(kind))
         return draft_fields(
@@ -349,6 +353,7 @@ class Context:
             sent,
             self.repealed_on.get(kind),
             self.internal_recipients.get(kind, ""),
+            carried,
         )
 
     def fields_of(
@@ -376,7 +381,64 @@ class Context:
                 kept=before.state == KEPT,
             )
         sent = sent_notices(drafts, exclude) if kind == HENDELSESRAPPORT else ()
-        return self.fields(kind, still_asked(kind, incident, drafts, exclude), now, previous, sent)
+        regulator = regulator_of(kind)
+        org = self.sender.of(JURISDICTIONS[regulator]).org_number
+        carried = references(regulator, str(incident.get("id", "")), drafts, org, exclude)
+        asked = still_asked(kind, incident, drafts, exclude)
+        return self.fields(kind, asked, now, previous, sent, carried)
+
+
+# ---- references: the one a regulator holds stays with what the incident became ---------------
+def sent_reference(draft: Draft, org_number: str) -> str:
+    """The reference ``draft`` went to its regulator under: the one its sent version names, or
+    for a version stored before versions kept it, its incident's own."""
+    version = draft.approved_version or draft.latest
+    return version.reference or reference_number(org_number, draft.incident_id)
+
+
+def _handed_over(draft: Draft, regulator: str) -> datetime | None:
+    """When ``draft`` reached ``regulator`` (or may have: sending, in doubt), None if it did
+    not: unsent, rejected, withdrawn, kept internally, owed to no regulator (its duty was
+    repealed), another regulator's, or a privacy case's."""
+    if draft.regulator != regulator or draft.track == "privacy":
+        return None
+    if draft.state not in DELIVERY or draft.channel == INTERNAL:
+        return None
+    if (draft.approved_version or draft.latest).repealed:
+        return None
+    if draft.sent_at is not None:
+        return draft.sent_at
+    return draft.approval.at if draft.approval is not None else draft.updated_at
+
+
+def references(
+    regulator: str,
+    incident_id: str,
+    drafts: Sequence[Draft],
+    org_number: str,
+    exclude: str | None = None,
+) -> Carried:
+    """The reference the case's next notice to ``regulator`` carries, and the other references
+    sent to it that the case now covers (``drafts``: the case's, with the notices the incidents
+    merged into it handed over: ``DraftBook.of_case``). Once the regulator was sent a reference
+    it is never replaced: the incident's own notices' first reference if it sent one, else the
+    first one sent for an incident merged into it, else (nothing sent) the incident's own. A
+    notice keeps the reference it went under (its version), so the part of a split that keeps
+    the incident keeps it too, and the split-off part, a new incident, starts its own."""
+    sent: list[tuple[bool, datetime, str]] = []
+    for d in drafts:
+        at = _handed_over(d, regulator)
+        if at is None or d.id == exclude:
+            continue
+        sent.append((d.incident_id != incident_id, at, sent_reference(d, org_number)))
+    if not sent:
+        return Carried()
+    ordered = [ref for _, _, ref in sorted(sent)]
+    keep = ordered[0]
+    by_time = [ref for _, _, ref in sorted(sent, key=lambda s: (s[1], s[0]))]
+    also = tuple(dict.fromkeys(r for r in by_time if r != keep))
+    own = reference_number(org_number, incident_id)
+    return Carried("" if keep == own else keep, also)
 
 
 def sent_notices(drafts: Sequence[Draft], exclude: str | None = None) -> list[SentNotice]:

@@ -136,6 +136,12 @@ class Version:
     # the statement the report opens with when it is owed to no regulator (the duty behind it
     # was repealed before the incident began: ``DraftFields.repealed``); the document says it too
     repealed: str = ""
+    # the reference the version names (its subject and text): the one the regulator holds for
+    # the incident or what was merged into it (``DraftFields.reference``); empty in a version
+    # stored before versions kept it: the incident's own (``drafts.reference_number``)
+    reference: str = ""
+    # said after the reference: the other references it also covers (``DraftFields``)
+    reference_note: str = ""
 
     @property
     def content_hash(self) -> str:
@@ -266,6 +272,8 @@ def facts_of(fields: DraftFields) -> str:
         digest.update(f"\x00{key}\x01{f.value}".encode())
     if fields.repealed:  # only then: the facts of every other draft stay as they were
         digest.update(f"\x00\x02{fields.repealed}".encode())
+    if fields.reference_carried or fields.reference_note:  # likewise
+        digest.update(f"\x00\x03{fields.reference}\x01{fields.reference_note}".encode())
     return digest.hexdigest()[:24]
 
 
@@ -304,6 +312,8 @@ def _version(
         html=rendered.html,
         to_complete=tuple(shown.to_complete()),
         repealed=shown.repealed,
+        reference=shown.reference,
+        reference_note=shown.reference_note,
     )
 
 

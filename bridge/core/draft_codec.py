@@ -45,6 +45,8 @@ def to_dict(draft: Draft) -> dict[str, Any]:
                 "html": v.html,
                 "to_complete": list(v.to_complete),
                 **({"repealed": v.repealed} if v.repealed else {}),
+                **({"reference": v.reference} if v.reference else {}),
+                **({"reference_note": v.reference_note} if v.reference_note else {}),
             }
             for v in draft.versions
         ],
@@ -124,6 +126,8 @@ def from_dict(d: Mapping[str, Any]) -> Draft:
                 html=v["html"],
                 to_complete=tuple(v["to_complete"]),
                 repealed=v.get("repealed", ""),
+                reference=v.get("reference", ""),
+                reference_note=v.get("reference_note", ""),
             )
             for v in d["versions"]
         ),

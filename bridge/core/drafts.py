@@ -15,7 +15,11 @@ Contract:
   offset): :func:`local_time`.
 - :func:`reference_number` depends only on the operator's organisation number (in the
   regulator's country) and the incident id (which is stable), so every draft of one incident
-  to one country carries the same reference.
+  to one country carries the same reference. Once a regulator was sent a reference, what the
+  incident became carries that one (:class:`Carried`, chosen by
+  :func:`bridge.core.case_drafts.references`): the host of a merge names the reference the
+  regulator holds and, in the regulator's language, any other one it now also covers
+  (:func:`reference_note`).
 - Rendering the fields into text and HTML reads template files and lives in
   :mod:`bridge.notices`.
 """
@@ -362,6 +366,15 @@ class DraftFields:
     # the normalised notice's first sentence: whether it follows a varsel that was sent
     # (:func:`normalised_lead`)
     lead: str = ""
+    # said right after the reference: the other references sent to this regulator that this
+    # notice now also covers (incidents merged into this one): :func:`reference_note`
+    reference_note: str = ""
+    # the reference is not the incident's own: one the regulator was sent for an incident
+    # merged into it (:class:`Carried`)
+    reference_carried: bool = False
+    # the regulator's own case references this report answers (Nkom's hendelsesrapport: the
+    # references Nkom gave with its requests), oldest first; its subject names them
+    regulator_references: tuple[str, ...] = ()
 
     def to_complete(self) -> list[str]:
         """Keys of the fields a person must still fill in."""
@@ -435,6 +448,59 @@ def reference_number(org_number: str, incident_id: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Carried:
+    """The reference a notice carries when a regulator already holds one for the incident or
+    for what was merged into it (:func:`bridge.core.case_drafts.references`): ``reference``
+    (empty: the incident's own, :func:`reference_number`) and ``also``, the other references
+    that regulator was sent that the notice now covers, in the order they were first sent."""
+
+    reference: str = ""
+    also: tuple[str, ...] = ()
+
+
+#: What a notice says right after its reference when it also covers references sent before
+#: for incidents merged into this one (one, several), in each regulator's language.
+_ALSO = {
+    "nkom": (
+        "Gjelder også hendelsen vi har varslet om under ref. {refs} (nå slått sammen med "
+        "denne hendelsen).",
+        "Gjelder også hendelsene vi har varslet om under ref. {refs} (nå slått sammen med "
+        "denne hendelsen).",
+    ),
+    "pts": (
+        "Avser även störningen eller avbrottet som vi har rapporterat under referensnummer "
+        "{refs} (nu sammanslagen med denna).",
+        "Avser även störningarna eller avbrotten som vi har rapporterat under referensnummer "
+        "{refs} (nu sammanslagna med denna).",
+    ),
+    "csirt": (
+        "Avser även incidenten som vi har rapporterat under referensnummer {refs} (nu "
+        "sammanslagen med denna).",
+        "Avser även incidenterna som vi har rapporterat under referensnummer {refs} (nu "
+        "sammanslagna med denna).",
+    ),
+}
+_AND = {"nb": "og", "sv": "och"}
+
+
+def listed(items: Sequence[str], lang: str) -> str:
+    """``a``, ``a og b``, ``a, b og c`` (``och`` in Swedish)."""
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {_AND[lang]} {items[-1]}"
+
+
+def reference_note(regulator: str, also: Sequence[str]) -> str:
+    """The sentence after a notice's reference naming the other references sent to
+    ``regulator`` that it now also covers (empty: none)."""
+    if not also or regulator not in _ALSO:
+        return ""
+    one, several = _ALSO[regulator]
+    template = one if len(also) == 1 else several
+    return template.format(refs=listed(list(also), LANGUAGES[regulator]))
+
+
+@dataclass(frozen=True, slots=True)
 class Previous:
     """The notice a follow-up starts from: the last one of its line that was sent (its kind,
     when, and the facts it was sent with) and the facts now (``case_drafts.snapshot``)."""
@@ -476,6 +542,7 @@ def draft_fields(
     sent: Sequence[SentNotice] = (),
     repealed_on: date | None = None,
     internal_recipient: str = "",
+    carried: Carried | None = None,
 ) -> DraftFields:
     """See the module contract. ``recipient`` None: the regulator's published address;
     ``services``: display names per service and language; ``previous``: the notice this one
@@ -487,13 +554,18 @@ def draft_fields(
     A report of an incident since that day (:func:`repealed_statement`) is owed to no
     regulator: it never goes to the regulator's address. Its recipient is
     ``internal_recipient`` (the operator's own address for internal-threshold reports), or
-    empty: it is kept internally and sent to no one (``casework.INTERNAL``)."""
+    empty: it is kept internally and sent to no one (``casework.INTERNAL``).
+
+    ``carried``: the reference the regulator already holds for the incident or for what was
+    merged into it, and the others it now also covers (:class:`Carried`); none: its own."""
     regulator = regulator_of(kind)
     operator = operator.of(JURISDICTIONS[regulator])
+    carried = carried or Carried()
     if kind in CYBER_KINDS:
-        return _cyber_fields(kind, incident, operator, recipient, now, services, form)
+        found = _cyber_fields(kind, incident, operator, recipient, now, services, form, carried)
+        return _with_carried(found, carried)
     language = LANGUAGES[regulator]
-    reference = reference_number(operator.org_number, str(incident["id"]))
+    reference = carried.reference or reference_number(operator.org_number, str(incident["id"]))
     contact = operator.contact(contact_track(kind))
     labels, to_add = field_texts(kind)
     if kind == HENDELSESRAPPORT:
@@ -516,13 +588,16 @@ def draft_fields(
         values = _values(
             kind, regulator, incident, operator.name, (contact, origin), services, previous
         )
-        values["reference"] = (reference, "incident id")
+        values["reference"] = (
+            reference,
+            "the reference the regulator was sent before" if carried.reference else "incident id",
+        )
     repealed = repealed_statement(kind, incident, repealed_on)
     fields = {
         key: Field(key, labels[key], *values.get(key, ("", to_add.get(key, "to complete"))))
         for key in FIELD_KEYS[kind]
     }
-    return DraftFields(
+    out = DraftFields(
         kind=kind,
         regulator=regulator,
         language=language,
@@ -536,6 +611,21 @@ def draft_fields(
         fields=fields,
         repealed=repealed,
         lead=normalised_lead(previous) if kind == "nkom_normalised" else "",
+        regulator_references=hendelsesrapport.nkom_references(incident)
+        if kind == HENDELSESRAPPORT
+        else (),
+    )
+    return _with_carried(out, carried)
+
+
+def _with_carried(fields: DraftFields, carried: Carried) -> DraftFields:
+    """``fields`` saying which references they carry (:class:`Carried`)."""
+    own = reference_number(fields.operator.org_number, fields.incident_id)
+    also = tuple(r for r in carried.also if r != fields.reference)
+    return replace(
+        fields,
+        reference_note=reference_note(fields.regulator, also),
+        reference_carried=fields.reference != own,
     )
 
 
@@ -646,12 +736,13 @@ def _cyber_fields(
     now: datetime,
     services: ServiceNames | None,
     form: cyber_fields.ReportForm | None,
+    carried: Carried,
 ) -> DraftFields:
     """A cybersecurity-act report: the form's fields, prefilled where the bridge knows."""
     if form is None or form.kind != kind:
         raise BadInput("kind", f"no report form for {kind}")
     regulator = cyber_fields.REGULATOR
-    reference = reference_number(operator.org_number, str(incident["id"]))
+    reference = carried.reference or reference_number(operator.org_number, str(incident["id"]))
     impact: Mapping[str, Any] = incident.get("impact") or {}
     regions = _regions(impact, "sv")
     customers = _customers(impact, "sv", services)

@@ -269,6 +269,22 @@ def _where(doc: Mapping[str, Any]) -> str:
     return f"Hendelsen rammet kunder i {listed}."
 
 
+def nkom_references(doc: Mapping[str, Any]) -> tuple[str, ...]:
+    """Nkom's own references of the requests the report answers (those ``doc`` lists), in the
+    order :func:`_request` names them (oldest first), each once; requests without one are
+    left out. The report's subject names them, so Nkom's case handler can file it."""
+    found: dict[str, datetime] = {}
+    for r in doc.get("report_requests") or ():
+        reference = str(r.get("reference") or "").strip()
+        received = read_time(r.get("received_at"))
+        if r.get("kind") != KIND or not reference or received is None:
+            continue
+        if read_time(r.get("deadline")) is None:
+            continue
+        found[reference] = min(found.get(reference, received), received)
+    return tuple(sorted(found, key=lambda ref: (found[ref], ref)))
+
+
 def _request(doc: Mapping[str, Any], when: Callable[[datetime], str]) -> tuple[str, str] | None:
     """Nkom's requests: each one's receipt, deadline and Nkom's reference, oldest first. One
     incident can carry several (Nkom asked again; incidents merged into it were asked about

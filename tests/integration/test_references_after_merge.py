@@ -1,0 +1,106 @@
+"""The reference Nkom was sent stays with what the incident became: a varsel goes out, a person
+merges the incident into another, and the updated varsel Nkom receives names the reference of
+the first one (docs/notices.md "One reference per incident, as the regulator knows it"). Real
+app, real SMTP server, injected clock."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from aiohttp.test_utils import TestClient
+from builders import alert
+from fakes import FakeClock
+from persons import person
+from smtp_server import SmtpServer
+from test_notices_flow import as_, config, deliver, draft, drafts, post_alerts
+
+from bridge.web.keys import SERVICE
+
+pytestmark = pytest.mark.manual_outbox
+
+INVENTORY = """
+regions:
+  NO-0301: Oslo
+  NO-3201: Bærum
+elements:
+  - {id: no-site-a, parent: null, kind: site, jurisdiction: "NO", region: NO-0301}
+  - {id: no-cell-a, parent: no-site-a, kind: cell, jurisdiction: "NO", region: NO-0301,
+     connections: {mobile: 5000}, societal: true, emergency_112: true}
+  - {id: no-site-b, parent: null, kind: site, jurisdiction: "NO", region: NO-3201}
+  - {id: no-olt-b, parent: no-site-b, kind: olt, jurisdiction: "NO", region: NO-3201,
+     connections: {internet: 7000}}
+"""
+
+
+@pytest.fixture
+def config_path(tmp_path: Path, smtp: SmtpServer) -> Path:
+    path = config(tmp_path, smtp)
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text(INVENTORY, encoding="utf-8")
+    cfg = yaml.safe_load(path.read_text(encoding="utf-8"))
+    cfg["inventory"] = {"path": str(inventory)}
+    path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def fibre_cut(fingerprint: str, start: Any, element: str) -> dict[str, Any]:
+    return alert(
+        fingerprint, start, element=element, severity="major", annotations={"cause": "Fiberbrudd"}
+    )
+
+
+async def approve_all(client: TestClient[Any, Any], clock: FakeClock, kinds: set[str]) -> None:
+    """Every draft of ``kinds`` still a draft, approved by a signed-in person (fields not
+    known yet sent as such)."""
+    for listed in await drafts(client):
+        if listed["kind"] not in kinds or listed["state"] != "draft":
+            continue
+        full = await draft(client, listed["id"])
+        unknown = [f["key"] for f in full["latest"]["fields"] if f["to_complete"]]
+        r = await client.post(
+            f"/api/v1/drafts/{listed['id']}/approve",
+            json={"version": full["version"], "send_unknown": unknown},
+            headers=await person(client, clock.now),
+        )
+        assert r.status == 200, await r.text()
+
+
+async def test_the_update_after_a_merge_names_the_reference_of_the_varsel_nkom_holds(
+    client: TestClient[Any, Any], smtp: SmtpServer, clock: FakeClock
+) -> None:
+    start = clock.now() - timedelta(minutes=5)
+    [first] = (await post_alerts(client, fibre_cut("m1", start, "no-cell-a")))["incidents"]
+    await approve_all(client, clock, {"nkom_varsel"})
+    await deliver(client)
+    [varsel] = smtp.mailbox.received
+    subject = str(varsel.message["Subject"])
+    assert subject.startswith("Varsel om hendelse – ")
+    reference = subject.rsplit("ref. ", 1)[1]
+
+    clock.advance(timedelta(minutes=20))
+    [host] = (await post_alerts(client, fibre_cut("m2", clock.now(), "no-olt-b")))["incidents"]
+    r = await client.post(
+        f"/api/v1/incidents/{first}/merge",
+        json={"into": host, "reason": "Samme fiberbrudd."},
+        headers=as_("editor"),
+    )
+    assert r.status == 200, await r.text()
+    await client.server.app[SERVICE].tick()
+    await approve_all(client, clock, {"nkom_varsel", "nkom_update"})
+    await deliver(client)
+
+    [_, update] = smtp.mailbox.received
+    operator = subject.split(" – ")[1]
+    assert str(update.message["Subject"]) == f"Oppdatert varsel – {operator} – ref. {reference}"
+    body = update.message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert f"Referanse: {reference}\n" in body
+    assert "Forrige varsel ble sendt" in body
+    # the host's own reference, which Nkom never saw, appears nowhere
+    listed = {d["id"]: d for d in await drafts(client)}
+    sent = await draft(client, f"{host}.nkom_update")
+    assert sent["state"] == "sent" and listed[f"{host}.nkom_update"]["incident"] == host
+    assert reference in sent["latest"]["subject"]
