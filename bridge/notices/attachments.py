@@ -74,6 +74,8 @@ def pts_document(draft: Draft, version: Version, sender: Sender) -> bytes:
             f"Referensnummer: {version.fields.get('reference', '')}"
         )
     )
+    if version.reference_note:  # the other references it now covers (a merge)
+        document.add_paragraph(xml_text(version.reference_note))
     labels = LABELS["sv"]
     for key, value in version.fields.items():
         document.add_heading(xml_text(labels.get(key, key)), level=2)
