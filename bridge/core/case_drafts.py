@@ -383,7 +383,7 @@ class Context:
         sent = sent_notices(drafts, exclude) if kind == HENDELSESRAPPORT else ()
         regulator = regulator_of(kind)
         org = self.sender.of(JURISDICTIONS[regulator]).org_number
-        carried = references(regulator, str(incident.get("id", "")), drafts, org, exclude)
+        carried = references(regulator, incident, drafts, org, exclude)
         asked = still_asked(kind, incident, drafts, exclude)
         return self.fields(kind, asked, now, previous, sent, carried)
 
@@ -411,9 +411,31 @@ def _handed_over(draft: Draft, regulator: str) -> datetime | None:
     return draft.approval.at if draft.approval is not None else draft.updated_at
 
 
+#: The incident document's key for what a split-off incident's origin was reported under
+#: (:func:`split_origin_references`; added by the notice desk, never stored).
+SPLIT_FROM = "split_from"
+
+
+def split_origin_references(origin: str, drafts: Sequence[Draft], sender: Sender) -> dict[str, Any]:
+    """For an incident a person split out of ``origin`` (``drafts``: ``origin``'s as drafting
+    reads them), per regulator the reference it holds for ``origin`` (only regulators it was
+    sent something): what the split-off incident's first notice to each names
+    (:data:`SPLIT_FROM`: ``{"incident": origin, "references": {regulator: reference}}``)."""
+    found: dict[str, str] = {}
+    for regulator in sorted({d.regulator for d in drafts}):
+        if regulator not in JURISDICTIONS:
+            continue
+        if not any(_handed_over(d, regulator) is not None for d in drafts):
+            continue
+        org = sender.of(JURISDICTIONS[regulator]).org_number
+        carried = references(regulator, {"id": origin}, drafts, org)
+        found[regulator] = carried.reference or reference_number(org, origin)
+    return {"incident": origin, "references": found}
+
+
 def references(
     regulator: str,
-    incident_id: str,
+    incident: Mapping[str, Any],
     drafts: Sequence[Draft],
     org_number: str,
     exclude: str | None = None,
@@ -424,7 +446,10 @@ def references(
     it is never replaced: the incident's own notices' first reference if it sent one, else the
     first one sent for an incident merged into it, else (nothing sent) the incident's own. A
     notice keeps the reference it went under (its version), so the part of a split that keeps
-    the incident keeps it too, and the split-off part, a new incident, starts its own."""
+    the incident keeps it too, and the split-off part, a new incident, starts its own: until it
+    sent this regulator anything, its notices name the reference of the incident it was part
+    of (``incident``'s :data:`SPLIT_FROM`)."""
+    incident_id = str(incident.get("id", ""))
     sent: list[tuple[bool, datetime, str]] = []
     for d in drafts:
         at = _handed_over(d, regulator)
@@ -432,7 +457,9 @@ def references(
             continue
         sent.append((d.incident_id != incident_id, at, sent_reference(d, org_number)))
     if not sent:
-        return Carried()
+        origin = incident.get(SPLIT_FROM) or {}
+        part_of = (origin.get("references") or {}).get(regulator, "")
+        return Carried(part_of=str(part_of))
     ordered = [ref for _, _, ref in sorted(sent)]
     keep = ordered[0]
     by_time = [ref for _, _, ref in sorted(sent, key=lambda s: (s[1], s[0]))]

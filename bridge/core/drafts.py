@@ -456,6 +456,9 @@ class Carried:
 
     reference: str = ""
     also: tuple[str, ...] = ()
+    #: a split-off incident that sent this regulator nothing yet: the reference it holds for
+    #: the incident this one was part of (its first notice says so)
+    part_of: str = ""
 
 
 #: What a notice says right after its reference when it also covers references sent before
@@ -480,6 +483,16 @@ _ALSO = {
         "sammanslagna med denna).",
     ),
 }
+#: What the first notice of an incident a person split out of a reported one says after its
+#: reference: it was part of that one, reported under the reference named, and is now its own.
+_PART_OF = {
+    "nkom": "Hendelsen var tidligere en del av hendelsen vi har varslet om under ref. {ref}, og "
+    "varsles nå som en egen hendelse.",
+    "pts": "Störningen eller avbrottet ingick tidigare i det som vi har rapporterat under "
+    "referensnummer {ref} och rapporteras nu separat.",
+    "csirt": "Incidenten ingick tidigare i incidenten som vi har rapporterat under "
+    "referensnummer {ref} och rapporteras nu separat.",
+}
 _AND = {"nb": "og", "sv": "och"}
 
 
@@ -490,10 +503,15 @@ def listed(items: Sequence[str], lang: str) -> str:
     return f"{', '.join(items[:-1])} {_AND[lang]} {items[-1]}"
 
 
-def reference_note(regulator: str, also: Sequence[str]) -> str:
+def reference_note(regulator: str, also: Sequence[str], part_of: str = "") -> str:
     """The sentence after a notice's reference naming the other references sent to
-    ``regulator`` that it now also covers (empty: none)."""
-    if not also or regulator not in _ALSO:
+    ``regulator`` that it now also covers, or (``part_of``) the reference of the reported
+    incident a split took this one out of (empty: neither)."""
+    if regulator not in _ALSO:
+        return ""
+    if part_of:
+        return _PART_OF[regulator].format(ref=part_of)
+    if not also:
         return ""
     one, several = _ALSO[regulator]
     template = one if len(also) == 1 else several
@@ -624,7 +642,7 @@ def _with_carried(fields: DraftFields, carried: Carried) -> DraftFields:
     also = tuple(r for r in carried.also if r != fields.reference)
     return replace(
         fields,
-        reference_note=reference_note(fields.regulator, also),
+        reference_note=reference_note(fields.regulator, also, carried.part_of),
         reference_carried=fields.reference != own,
     )
 

@@ -100,6 +100,14 @@ def split_key(incident: str, alerts: Sequence[EpisodeKey]) -> str:
     return f"{SPLIT_PREFIX}{incident}:{first[0]}:{digest}"
 
 
+def split_origin(key: object) -> str | None:
+    """The incident a person split the alerts of correlation key ``key`` out of (a key
+    :func:`split_key` made), else None."""
+    if not isinstance(key, str) or not key.startswith(SPLIT_PREFIX):
+        return None
+    return key[len(SPLIT_PREFIX) :].split(":", 1)[0] or None
+
+
 def check_split(alerts: Sequence[EpisodeKey], held: Iterable[EpisodeKey]) -> None:
     """BadInput naming ``alerts`` unless they are some, not all, of ``held``."""
     mine = set(held)

@@ -19,10 +19,13 @@ Contract:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from typing import Any
 
 from bridge.core import case_drafts, casework, draft_codec
 from bridge.core.casework import Draft
+from bridge.core.drafts import Sender
+from bridge.core.regrouping import split_origin
 from bridge.errors import Conflict, LeaseLost, StoreUnavailable
 from bridge.metrics import Metrics
 from bridge.notices.drafts_by_case import DraftsById
@@ -189,6 +192,20 @@ class DraftBook:
         absorbed = self.cases.absorbed(case_id)
         by_case = {c: self.drafts.of(c) for c in {case_id, *absorbed}}
         return self._with_carried(case_id, absorbed, by_case)
+
+    def with_split_origin(self, doc: Mapping[str, Any], sender: Sender) -> Mapping[str, Any]:
+        """``doc`` of an incident a person split out of another: with what that one was
+        reported under (:func:`bridge.core.case_drafts.split_origin_references`, from its
+        drafts in memory), so its first notice to each regulator says it was part of it.
+        Drafting and the desk read a case's fields through it alike. Any other ``doc`` as it
+        is."""
+        origin = split_origin(doc.get("correlation_key"))
+        if origin is None or doc.get("merged_into"):
+            return doc
+        found = case_drafts.split_origin_references(origin, self.of_case(origin), sender)
+        if not found["references"]:
+            return doc
+        return {**doc, case_drafts.SPLIT_FROM: found}
 
     def _with_carried(
         self, case_id: str, absorbed: Sequence[str], by_case: dict[str, list[Draft]]

@@ -108,7 +108,8 @@ class NoticeDesk:
         if doc is None:
             raise Conflict(f"draft {draft.id}", f"incident {draft.incident_id} is unknown")
         mine = self.book.of_case(draft.incident_id)
-        return doc, self.context.fields_of(draft.kind, doc, mine, self.now(), exclude=draft.id)
+        read = self.book.with_split_origin(doc, self.context.sender)
+        return doc, self.context.fields_of(draft.kind, read, mine, self.now(), exclude=draft.id)
 
     async def _commit(self, change: casework.Change, draft: Draft, wake: bool = False) -> Draft:
         changed, events = change

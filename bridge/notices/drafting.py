@@ -118,7 +118,8 @@ class Drafting:
             for d in self.book.select(incident=other)
             if d.state not in casework.DELIVERY
         ]
-        writes = case_drafts.reconcile(doc, owed, mine, self.context, now, merged)
+        read = self.book.with_split_origin(doc, self.context.sender)
+        writes = case_drafts.reconcile(read, owed, mine, self.context, now, merged)
         for draft, expected, events in writes:
             try:
                 await self.book.write(draft, expected, events, as_leader=True)

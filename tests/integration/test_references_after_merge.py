@@ -30,6 +30,8 @@ elements:
   - {id: no-site-a, parent: null, kind: site, jurisdiction: "NO", region: NO-0301}
   - {id: no-cell-a, parent: no-site-a, kind: cell, jurisdiction: "NO", region: NO-0301,
      connections: {mobile: 5000}, societal: true, emergency_112: true}
+  - {id: no-olt-a, parent: no-site-a, kind: olt, jurisdiction: "NO", region: NO-0301,
+     connections: {internet: 6000}}
   - {id: no-site-b, parent: null, kind: site, jurisdiction: "NO", region: NO-3201}
   - {id: no-olt-b, parent: no-site-b, kind: olt, jurisdiction: "NO", region: NO-3201,
      connections: {internet: 7000}}
@@ -104,3 +106,42 @@ async def test_the_update_after_a_merge_names_the_reference_of_the_varsel_nkom_h
     sent = await draft(client, f"{host}.nkom_update")
     assert sent["state"] == "sent" and listed[f"{host}.nkom_update"]["incident"] == host
     assert reference in sent["latest"]["subject"]
+
+
+async def test_the_part_split_out_of_a_notified_incident_says_so_under_its_own_reference(
+    client: TestClient[Any, Any], smtp: SmtpServer, clock: FakeClock
+) -> None:
+    """The cell's and the OLT's alerts at one site made one incident, notified to Nkom. A
+    person splits the OLT out: the incident keeps its reference; the OLT's incident is a new
+    case, whose varsel has its own reference and says which notified incident it was part of."""
+    start = clock.now() - timedelta(minutes=5)
+    [incident] = (
+        await post_alerts(
+            client, fibre_cut("s1", start, "no-cell-a"), fibre_cut("s2", start, "no-olt-a")
+        )
+    )["incidents"]
+    await approve_all(client, clock, {"nkom_varsel"})
+    await deliver(client)
+    [varsel] = smtp.mailbox.received
+    reference = str(varsel.message["Subject"]).rsplit("ref. ", 1)[1]
+
+    clock.advance(timedelta(minutes=10))
+    r = await client.post(
+        f"/api/v1/incidents/{incident}/split",
+        json={"alerts": ["s2"], "reason": "Egen feil på OLT-en."},
+        headers=as_("editor"),
+    )
+    assert r.status == 200, await r.text()
+    taken = (await r.json())["split_into"]
+    await client.server.app[SERVICE].tick()
+    new = await draft(client, f"{taken}.nkom_varsel")
+    assert reference not in new["latest"]["subject"]
+    text = new["latest"]["text"]
+    assert (
+        f"Hendelsen var tidligere en del av hendelsen vi har varslet om under ref. {reference}, "
+        "og varsles nå som en egen hendelse."
+    ) in text
+    # the incident that kept the cell keeps its reference in what it sends next
+    for listed in await drafts(client):
+        if listed["incident"] == incident and listed["state"] != "sent":
+            assert reference in (await draft(client, listed["id"]))["latest"]["subject"]

@@ -14,6 +14,7 @@ from bridge.core import case_drafts as cd
 from bridge.core import casework as cw
 from bridge.core import draft_codec as codec
 from bridge.core.drafts import Sender, reference_number
+from bridge.core.regrouping import split_key, split_origin
 from bridge.notices.rendering import render
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -195,3 +196,30 @@ def test_the_hendelsesrapport_subject_names_nkom_s_references_first() -> None:
     )
     none = CTX.fields("nkom_hendelsesrapport", doc(A, report_requests=_requests("")), NOW)
     assert render(none).subject == f"Hendelsesrapport – Exempel Nät AB – ref. {REF_A}"
+
+
+def test_the_split_off_part_starts_its_own_reference_and_says_what_it_was_part_of() -> None:
+    """A person split alerts out of H, whose varsel went to Nkom: H keeps its reference; the
+    split-off incident S is a new case with its own, and its notices to Nkom say, until it
+    sent one, that it was part of the incident reported under H's reference."""
+    varsel_h = sent("nkom_varsel", doc(H), NOW)
+    assert split_origin(split_key(H, [("fp1", NOW)])) == H
+    assert split_origin("olt:no-olt-b") is None
+    origin = cd.split_origin_references(H, [varsel_h], OPERATOR)
+    assert origin == {"incident": H, "references": {"nkom": REF_H}}
+    split_off = doc(B, correlation_key=split_key(H, [("fp1", NOW)]), split_from=origin)
+    fields = CTX.fields_of("nkom_varsel", split_off, [], NOW)
+    assert fields.reference == REF_B
+    assert fields.reference_note == (
+        f"Hendelsen var tidligere en del av hendelsen vi har varslet om under ref. {REF_H}, "
+        "og varsles nå som en egen hendelse."
+    )
+    assert fields.reference_note in render(fields).text
+    # H's own next notice keeps H's reference, with no note
+    assert CTX.fields_of("nkom_update", doc(H), [varsel_h], NOW).reference_note == ""
+    # once S sent its first varsel, what follows names S's reference alone
+    first = sent("nkom_varsel", split_off, NOW)
+    later = CTX.fields_of("nkom_update", split_off, [first], NOW)
+    assert later.reference == REF_B and later.reference_note == ""
+    # PTS was sent nothing for H: S's PTS report says nothing of it
+    assert CTX.fields_of("pts_initial", split_off, [], NOW).reference_note == ""
