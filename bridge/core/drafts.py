@@ -372,6 +372,9 @@ class DraftFields:
     # the reference is not the incident's own: one the regulator was sent for an incident
     # merged into it (:class:`Carried`)
     reference_carried: bool = False
+    # the other references the notice covers (named in its subject too, so the regulator's
+    # handler finds it under either)
+    also_references: tuple[str, ...] = ()
     # the regulator's own case references this report answers (Nkom's hendelsesrapport: the
     # references Nkom gave with its requests), oldest first; its subject names them
     regulator_references: tuple[str, ...] = ()
@@ -643,6 +646,7 @@ def _with_carried(fields: DraftFields, carried: Carried) -> DraftFields:
     return replace(
         fields,
         reference_note=reference_note(fields.regulator, also, carried.part_of),
+        also_references=also,
         reference_carried=fields.reference != own,
     )
 

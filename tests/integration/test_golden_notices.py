@@ -31,10 +31,12 @@ from bridge.core.casework import Approval, Draft, Version
 from bridge.core.drafts import (
     FIELD_KEYS,
     KINDS,
+    Carried,
     DraftFields,
     Previous,
     draft_fields,
     field_texts,
+    reference_number,
     with_values,
 )
 from bridge.core.hendelsesrapport import SentNotice
@@ -830,3 +832,46 @@ def test_no_line_repeats_the_line_before_it(kind: str) -> None:
     for above, line in pairwise(lines):
         if above and not above.endswith(":"):
             assert not line.startswith(above), f"{kind}: {above!r} then {line!r}"
+
+
+#: An incident merged into the Trondheim one after both had a varsel sent to Nkom: the
+#: Trondheim update names its own reference and the merged one's (docs/notices.md "One
+#: reference per incident, as the regulator knows it")
+MERGED_IN = "inc-20261123-5e1d0c2a"
+
+
+def merged_update_sample() -> tuple[str, str]:
+    org = OPERATOR.of("NO").org_number
+    other = reference_number(org, MERGED_IN)
+    fields = draft_fields(
+        "nkom_update",
+        trondheim_critical(),
+        OPERATOR,
+        None,
+        NOW,
+        SERVICES,
+        Previous(
+            "nkom_varsel",
+            VARSEL_SENT,
+            _snapshot(trondheim_at_varsel()),
+            _snapshot(trondheim_critical()),
+        ),
+        carried=Carried("", (other,)),
+    )
+    fields = with_values(fields, EDITS["nkom_update"])
+    out = render(fields, None)
+    return f"{headers(fields, 'nkom_update')}Emne/Ämne: {out.subject}\n\n{out.text}", out.html
+
+
+def test_a_merged_update_renders_exactly_its_golden_sample() -> None:
+    """The Trondheim update after another notified incident was merged into it: its own
+    reference, and right after it, in bokmål, the other reference it now also covers."""
+    text, html = merged_update_sample()
+    paths = (GOLDEN / "nkom_update_merged.txt", GOLDEN / "nkom_update_merged.html")
+    if UPDATE:
+        for path, content in zip(paths, (text, html), strict=True):
+            path.write_text(content, encoding="utf-8")
+    for path, content in zip(paths, (text, html), strict=True):
+        assert path.exists(), f"{path} missing: run ./scripts/update-golden and read it"
+        assert content == path.read_text(encoding="utf-8"), f"{path.name} changed"
+    assert MERGED_IN not in text + html

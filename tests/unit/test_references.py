@@ -93,7 +93,7 @@ def test_two_references_sent_the_host_keeps_its_own_and_names_the_other() -> Non
         "(nå slått sammen med denne hendelsen)."
     )
     out = render(fields)
-    assert out.subject == f"Oppdatert varsel – Exempel Nät AB – ref. {REF_H}"
+    assert out.subject == f"Oppdatert varsel – Exempel Nät AB – ref. {REF_H} (også ref. {REF_B})"
     assert f"Referanse: {REF_H}\n{fields.reference_note}\n" in out.text
     assert REF_B in out.html
 
@@ -223,3 +223,15 @@ def test_the_split_off_part_starts_its_own_reference_and_says_what_it_was_part_o
     assert later.reference == REF_B and later.reference_note == ""
     # PTS was sent nothing for H: S's PTS report says nothing of it
     assert CTX.fields_of("pts_initial", split_off, [], NOW).reference_note == ""
+
+
+def test_a_merged_host_s_hendelsesrapport_names_nkom_s_references_ours_and_the_other() -> None:
+    varsel_b = sent("nkom_varsel", doc(B), NOW - timedelta(minutes=10))
+    varsel_h = sent("nkom_varsel", doc(H), NOW)
+    host = doc(H, report_requests=_requests("2026/05001", "2026/05002", "2026/05003"))
+    fields = CTX.fields_of("nkom_hendelsesrapport", host, [varsel_b, varsel_h], NOW)
+    assert render(fields).subject == (
+        "Hendelsesrapport – Nkoms ref. 2026/05001, 2026/05002 og 2026/05003 – Exempel Nät AB – "
+        f"vår ref. {REF_H} (også ref. {REF_B})"
+    )
+    assert fields.reference_note in render(fields).text
