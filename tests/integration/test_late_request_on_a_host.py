@@ -259,6 +259,11 @@ async def test_a_late_request_on_the_covering_incident_owes_no_varsel_the_site_s
     assert set(left[1].values()) == {"sent"}
     mails = len(smtp.mailbox.received)
     assert mails == 3  # the varsel, the update, the normalised notice
+    # Nkom holds one reference for the event: the site's varsel's, which the cover's notices
+    # carry (docs/notices.md "One reference per incident, as the regulator knows it")
+    subjects = [str(m.message["Subject"]) for m in smtp.mailbox.received]
+    reference = subjects[0].rsplit("ref. ", 1)[1]
+    assert all(s.endswith(f"ref. {reference}") for s in subjects), subjects
     await gone_from_memory(client, clock, site, cover)
     # read from the store, it lists the site incident and the varsel it sent, as it did live
     archived = await get(client, f"/api/v1/incidents/{cover}")
@@ -270,6 +275,9 @@ async def test_a_late_request_on_the_covering_incident_owes_no_varsel_the_site_s
     await request_report(client, clock, cover)
     assert cover in service.engine.incidents
     await owes_the_report_only(client, cover, [site], left)
+    report = await get(client, f"/api/v1/drafts/{cover}.{KIND}")
+    assert report["latest"]["subject"].endswith(f"vår ref. {reference}")
+    assert "Nkoms ref. 2026/09002" in report["latest"]["subject"]
     await service.tick()
     assert len(await deliver(client)) == 0
     assert len(smtp.mailbox.received) == mails  # nothing went out twice
@@ -279,6 +287,8 @@ async def test_a_late_request_on_the_covering_incident_owes_no_varsel_the_site_s
     again = await client_for(path, manual_outbox=True)
     assert {site, cover} <= again.server.app[SERVICE].engine.incidents.keys()
     await owes_the_report_only(again, cover, [site], left)
+    report = await get(again, f"/api/v1/drafts/{cover}.{KIND}")
+    assert report["latest"]["subject"].endswith(f"vår ref. {reference}")
     await again.server.app[SERVICE].tick()
     assert len(await deliver(again)) == 0
     assert len(smtp.mailbox.received) == mails
