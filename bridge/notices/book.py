@@ -193,20 +193,6 @@ class DraftBook:
         by_case = {c: self.drafts.of(c) for c in {case_id, *absorbed}}
         return self._with_carried(case_id, absorbed, by_case)
 
-    def with_split_origin(self, doc: Mapping[str, Any], sender: Sender) -> Mapping[str, Any]:
-        """``doc`` of an incident a person split out of another: with what that one was
-        reported under (:func:`bridge.core.case_drafts.split_origin_references`, from its
-        drafts in memory), so its first notice to each regulator says it was part of it.
-        Drafting and the desk read a case's fields through it alike. Any other ``doc`` as it
-        is."""
-        origin = split_origin(doc.get("correlation_key"))
-        if origin is None or doc.get("merged_into"):
-            return doc
-        found = case_drafts.split_origin_references(origin, self.of_case(origin), sender)
-        if not found["references"]:
-            return doc
-        return {**doc, case_drafts.SPLIT_FROM: found}
-
     def _with_carried(
         self, case_id: str, absorbed: Sequence[str], by_case: dict[str, list[Draft]]
     ) -> list[Draft]:
@@ -276,3 +262,20 @@ class DraftBook:
             for d in self.drafts.values()
             if d.state in (casework.APPROVED, casework.SENDING) and d.channel != casework.PORTAL
         )
+
+
+def with_split_origin(
+    doc: Mapping[str, Any], of_case: Callable[[str], Sequence[Draft]], sender: Sender
+) -> Mapping[str, Any]:
+    """``doc`` of an incident a person split out of another: with what that one was reported
+    under (:func:`bridge.core.case_drafts.split_origin_references`, from its drafts as
+    ``of_case`` gives them: :meth:`DraftBook.of_case`), so its first notice to each regulator
+    says it was part of it. Drafting and the desk read a case's fields through it alike. Any
+    other ``doc`` as it is."""
+    origin = split_origin(doc.get("correlation_key"))
+    if origin is None or doc.get("merged_into"):
+        return doc
+    found = case_drafts.split_origin_references(origin, of_case(origin), sender)
+    if not found["references"]:
+        return doc
+    return {**doc, case_drafts.SPLIT_FROM: found}

@@ -26,7 +26,7 @@ from bridge.core.casework import Draft
 from bridge.core.drafts import LABELS, LANGUAGES, DraftFields, Sender
 from bridge.errors import Conflict
 from bridge.notices import mail
-from bridge.notices.book import DraftBook
+from bridge.notices.book import DraftBook, with_split_origin
 from bridge.notices.ports import Cases, OutboxDoor
 
 
@@ -108,7 +108,7 @@ class NoticeDesk:
         if doc is None:
             raise Conflict(f"draft {draft.id}", f"incident {draft.incident_id} is unknown")
         mine = self.book.of_case(draft.incident_id)
-        read = self.book.with_split_origin(doc, self.context.sender)
+        read = with_split_origin(doc, self.book.of_case, self.context.sender)
         return doc, self.context.fields_of(draft.kind, read, mine, self.now(), exclude=draft.id)
 
     async def _commit(self, change: casework.Change, draft: Draft, wake: bool = False) -> Draft:

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from bridge.core import case_drafts, casework
 from bridge.errors import Conflict, LeaseLost, StoreUnavailable, traced
 from bridge.metrics import Metrics
-from bridge.notices.book import DraftBook
+from bridge.notices.book import DraftBook, with_split_origin
 from bridge.notices.ports import Cases
 
 log = logging.getLogger("bridge.notices")
@@ -118,7 +118,7 @@ class Drafting:
             for d in self.book.select(incident=other)
             if d.state not in casework.DELIVERY
         ]
-        read = self.book.with_split_origin(doc, self.context.sender)
+        read = with_split_origin(doc, self.book.of_case, self.context.sender)
         writes = case_drafts.reconcile(read, owed, mine, self.context, now, merged)
         for draft, expected, events in writes:
             try:

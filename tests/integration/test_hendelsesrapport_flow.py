@@ -289,7 +289,8 @@ async def test_requested_after_the_varsel_was_sent_drafted_approved_and_emailed(
     assert mail.rcpt_tos == ["ekomvarsling@nkom.no"]
     msg = mail.message
     assert msg["Subject"] == approved["latest"]["subject"]
-    assert msg["Subject"].startswith("Hendelsesrapport – Exempel Nett AS")
+    # Nkom's own reference first, so its case handler can file it; then ours
+    assert msg["Subject"].startswith("Hendelsesrapport – Nkoms ref. 2026/05001 – Exempel Nett AS")
     text = msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     for heading, _ in hendelsesrapport.SECTIONS:
         assert heading in text, heading
