@@ -390,10 +390,13 @@ class Context:
 
 # ---- references: the one a regulator holds stays with what the incident became ---------------
 def sent_reference(draft: Draft, org_number: str) -> str:
-    """The reference ``draft`` went to its regulator under: the one its sent version names, or
-    for a version stored before versions kept it, its incident's own."""
+    """The reference ``draft`` went to its regulator under: its sent version's reference field
+    where the kind has one (PTS's and the CSIRT's reports: as sent, a person's edit included),
+    else the reference the version names, or for a version stored before versions kept it,
+    its incident's own."""
     version = draft.approved_version or draft.latest
-    return version.reference or reference_number(org_number, draft.incident_id)
+    written = version.fields.get("reference", "").strip()
+    return written or version.reference or reference_number(org_number, draft.incident_id)
 
 
 def _handed_over(draft: Draft, regulator: str) -> datetime | None:

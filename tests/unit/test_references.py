@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 
+from bridge.config.report_forms import builtin_forms
 from bridge.core import case_drafts as cd
 from bridge.core import casework as cw
 from bridge.core import draft_codec as codec
@@ -235,3 +236,48 @@ def test_a_merged_host_s_hendelsesrapport_names_nkom_s_references_ours_and_the_o
         f"vår ref. {REF_H} (også ref. {REF_B})"
     )
     assert fields.reference_note in render(fields).text
+
+
+def test_the_csirt_notification_after_a_merge_names_the_early_warning_s_reference() -> None:
+    """A's early warning was submitted on the CSIRT's portal; A was merged into H, and H had
+    submitted its own too: H's notification keeps H's reference and names A's, in Swedish,
+    in its subject, after the provider and in its reference field."""
+    ctx = replace(CTX, forms=builtin_forms(), channels={"se_cyber_early_warning": "portal"})
+    declared = {"declaration": {"aware_at": "2026-11-23T09:10:00Z", "significant": True}}
+
+    def submitted(incident: str, at: datetime) -> cw.Draft:
+        fields = ctx.fields("se_cyber_early_warning", doc(incident, **declared), at)
+        draft, _ = cw.open_draft(fields, 1, at, render, channel="portal")
+        latest = draft.latest
+        draft, _ = cw.approve(
+            draft, 1, latest.facts, "anna", at, "<m@x>", send_unknown=latest.to_complete
+        )
+        return cw.record_submission(draft, at, "MCF-4711", "anna", at)[0]
+
+    early_a, early_h = submitted(A, NOW - timedelta(hours=1)), submitted(H, NOW)
+    fields = ctx.fields_of("se_cyber_notification", doc(H, **declared), [early_a, early_h], NOW)
+    assert fields.reference == REF_H and fields.fields["reference"].value == REF_H
+    assert fields.reference_note == (
+        f"Avser även incidenten som vi har rapporterat under referensnummer {REF_A} "
+        "(nu sammanslagen med denna)."
+    )
+    out = render(fields)
+    assert out.subject.endswith(f"ref. {REF_H} (även ref. {REF_A})")
+    assert fields.reference_note in out.text and fields.reference_note in out.html
+
+
+def test_a_reference_a_person_wrote_in_the_sent_report_is_the_one_carried() -> None:
+    """PTS's initial report names its reference in a field a person may edit: what was sent
+    is what PTS holds, so the host's supplementary report carries that."""
+    old = {"started_at": "2025-11-23T09:05:00Z"}
+    fields = CTX.fields("pts_initial", doc(A, **old), NOW)
+    draft, _ = cw.open_draft(fields, 1, NOW, render)
+    draft, _ = cw.edit(draft, 1, {"reference": "PTS-2025-117"}, fields, "anna", NOW, render)
+    latest = draft.latest
+    draft, _ = cw.approve(
+        draft, 2, latest.facts, "kari", NOW, "<m@x>", send_unknown=latest.to_complete
+    )
+    initial = cw.delivered(cw.claim(draft, NOW)[0], NOW, "250")[0]
+    supplementary = CTX.fields_of("pts_supplementary", doc(H, **old), [initial], NOW)
+    assert supplementary.reference == "PTS-2025-117"
+    assert supplementary.fields["reference"].value == "PTS-2025-117"
