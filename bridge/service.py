@@ -13,7 +13,9 @@ Contract:
   pending, releases the lease and closes the store. Each step runs whatever an earlier one
   raised (logged by type and frames); all of them within :func:`stop_deadline` (15 s, plus
   ``smtp.timeout`` for the hand-over), past which the remaining steps are abandoned (one log
-  line) and the store is closed all the same.
+  line) and the store is closed all the same. A start that fails or is cancelled (a stop
+  during it) once the store is open runs :meth:`stop` before it raises: what it started stops
+  and a lease it took (or may have: an attempt cut off) is released, so a peer leads at once.
 - :meth:`ingest` (:mod:`bridge.evaluation.ingest`) acknowledges a webhook only after its durable
   write; evaluation follows in the background (:mod:`bridge.evaluation.evaluator`).
 - :meth:`flush` is the join of evaluation and notices: incidents changed since the last
@@ -69,7 +71,6 @@ from bridge.errors import (
     ConfigError,
     Conflict,
     LeaseLost,
-    StoreRolledBack,
     StoreUnavailable,
     traced,
 )
@@ -424,25 +425,29 @@ class BridgeService:
         started_at = self.clock.now().timestamp()
         for task in ("evaluation-timer", "lease", "outbox", "retention"):
             self.metrics.task_last_success.labels(task=task).set(started_at)
-        await self.store.open()
-        try:  # a store rolled back after notices left would send them again: not served
-            await self.outbox.not_rolled_back()
-            # a stored token beside a configured one with its secret or name: not served
-            stored = await self.store.list_tokens()
-            clashing = tokens.clashes(self.loaded.config.auth, stored, self.loaded.origin)
-            if clashing:
-                raise ConfigError(clashing)
-            # live tokens sharing a name from before the store refused it: kept, said
-            for shared in tokens.shared_names(stored):
-                log.warning("%s", shared)
-            if self.loaded.config.smtp is None:  # the console says it on every page too
-                log.warning(
-                    "no mail relay (no smtp section): approved notices are not sent; they "
-                    "wait in the outbox until a relay is configured"
-                )
-        except (StoreRolledBack, ConfigError):
-            await self.store.close()
+        await self.store.open()  # closes what it opened if it fails or is cancelled
+        try:
+            await self._start_on_open_store()
+        except BaseException:  # refused, failed, or cancelled (a stop during the start)
+            await self.stop()  # what was started stops; a lease taken is released
             raise
+
+    async def _start_on_open_store(self) -> None:
+        # a store rolled back after notices left would send them again: not served
+        await self.outbox.not_rolled_back()
+        # a stored token beside a configured one with its secret or name: not served
+        stored = await self.store.list_tokens()
+        clashing = tokens.clashes(self.loaded.config.auth, stored, self.loaded.origin)
+        if clashing:
+            raise ConfigError(clashing)
+        # live tokens sharing a name from before the store refused it: kept, said
+        for shared in tokens.shared_names(stored):
+            log.warning("%s", shared)
+        if self.loaded.config.smtp is None:  # the console says it on every page too
+            log.warning(
+                "no mail relay (no smtp section): approved notices are not sent; they "
+                "wait in the outbox until a relay is configured"
+            )
         await self._rebuild()
         await self.leadership.step()
         if not self.leading:

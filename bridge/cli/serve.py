@@ -9,9 +9,14 @@ the store, within :func:`bridge.service.stop_deadline` (15 s plus ``smtp.timeout
 stay inside (docs/deployment.md, "Stopping"). SIGTERM or SIGINT, while running or during the
 start (which restores the store's live work: seconds at 10^5 live alerts), ends in one INFO
 line ``stopped on SIGTERM after 0.4 s`` (``stopped on SIGTERM during start-up after …``), the
-time from the signal to the end of the stop; the start is logged too (``starting: …`` at DEBUG,
-so that a refused start stays one line, then aiohttp's ``Running on http://HOST:PORT`` once it
-listens).
+time from the signal to the end of the stop, and exit 0; the start is logged too (``starting:
+…`` at DEBUG, so that a refused start stays one line, then ``Running on http://HOST:PORT`` once
+it listens). The signals are this command's from its first line: one during the start cancels
+the start where it is (opening or migrating the store, taking the lease, restoring live work),
+and the service's start closes what it opened and releases a lease it took
+(:meth:`bridge.service.BridgeService.start`), so a peer leads at once; one that comes while the
+configuration or the inventory is read (before the event loop runs) takes effect right after,
+before the store is opened.
 
 It refuses to start (one line, exit 1) when ``notices.archive_dir`` cannot be made or written
 (:func:`bridge.notices.archive.ready`): every notice is archived before it leaves.
@@ -35,7 +40,8 @@ import signal
 import socket
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bridge.cli.common import invalid
 from bridge.cli.log_format import configure
@@ -47,8 +53,13 @@ from bridge.store.sqlite import backup
 from bridge.store.sqlite.connection import SqliteConnection
 from bridge.store.sqlite.sole import AlreadyServed, sole_server
 
+if TYPE_CHECKING:  # aiohttp is imported when it serves (bridge.cli: --help answers at once)
+    from aiohttp import web
+
 #: seconds requests in flight may take to finish after SIGTERM (aiohttp's default is 60)
 IN_FLIGHT_GRACE = 5.0
+#: seconds an idle keep-alive connection is kept (what ``web.run_app`` gave before)
+KEEPALIVE_TIMEOUT = 75.0
 
 
 log = logging.getLogger("bridge")
@@ -57,21 +68,27 @@ log = logging.getLogger("bridge")
 @dataclass
 class _Stop:
     """What ended the run: the signal's name and when it came (``time.monotonic``); whether
-    the server was listening by then."""
+    the server was listening by then. A signal while the start runs cancels it (``starting``:
+    the service closes what it opened and releases a lease it took); once listening it asks
+    :func:`_run` to stop (``requested``)."""
 
     listening: bool = False
     name: str | None = None
     at: float = 0.0
+    starting: asyncio.Task[None] | None = None
+    requested: asyncio.Event = field(default_factory=asyncio.Event)
 
     def on_signal(self, number: signal.Signals) -> None:
         if self.name is None:  # a second signal does not restart the clock
             self.name, self.at = number.name, time.monotonic()
-        raise _graceful_exit()
+        self.requested.set()
+        if self.starting is not None and not self.starting.done():
+            self.starting.cancel()
 
     def started(self, msg: str) -> None:
-        """aiohttp's "Running on …" (its first line only: the second says to press CTRL+C)."""
+        """aiohttp's "Running on …" line."""
         self.listening = True
-        log.info("%s", msg.strip().splitlines()[0] if msg.strip() else msg)
+        log.info("%s", msg)
 
     def logged(self) -> None:
         if self.name is None:
@@ -82,13 +99,6 @@ class _Stop:
             "" if self.listening else "during start-up ",
             time.monotonic() - self.at,
         )
-
-
-def _graceful_exit() -> BaseException:
-    """aiohttp's GracefulExit (imported late, as aiohttp is: see _serve)."""
-    from aiohttp import web
-
-    return web.GracefulExit()
 
 
 def _bind_problem(exc: OSError, host: str) -> str | None:
@@ -103,6 +113,17 @@ def _bind_problem(exc: OSError, host: str) -> str | None:
 
 
 def serve(path: str) -> int:
+    # SIGTERM/SIGINT are the loop's from here on: one that comes before the loop runs (while
+    # the configuration, the store's file lock or the inventory are read) waits for it, and
+    # then stops the start before it opens the store
+    stop = _Stop()
+    with asyncio.Runner(loop_factory=asyncio.new_event_loop) as runner:
+        for number in (signal.SIGTERM, signal.SIGINT):
+            runner.get_loop().add_signal_handler(number, stop.on_signal, number)
+        return _serve_config(path, runner, stop)
+
+
+def _serve_config(path: str, runner: asyncio.Runner, stop: _Stop) -> int:
     try:
         loaded = load_config(path)
         configure(loaded.config.log_level, loaded.config.log_format)
@@ -128,12 +149,10 @@ def serve(path: str) -> int:
                     file=sys.stderr,
                 )
                 return 1
-        return _serve(loaded, make_store(url, sole=sole))
+        return _serve(loaded, make_store(url, sole=sole), runner, stop)
 
 
-def _serve(loaded: LoadedConfig, store: Store) -> int:
-    from aiohttp import web
-
+def _serve(loaded: LoadedConfig, store: Store, runner: asyncio.Runner, stop: _Stop) -> int:
     from bridge.web.app import create_app
 
     unwritable = archive.ready(loaded.config.notices.archive_dir)
@@ -145,23 +164,10 @@ def _serve(loaded: LoadedConfig, store: Store) -> int:
     except ConfigError as exc:
         return invalid(exc)
     server = loaded.config.server
-    stop = _Stop()
-    loop = asyncio.new_event_loop()
-    for number in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(number, stop.on_signal, number)
     # DEBUG: a refused start stays one line at the default level (docs/deployment.md)
     log.debug("starting: %s, listening on %s once started", loaded.path, server.listen)
     try:
-        web.run_app(
-            app,
-            host=server.host,
-            port=server.port,
-            access_log=None,
-            print=stop.started,
-            shutdown_timeout=IN_FLIGHT_GRACE,
-            loop=loop,
-            handle_signals=False,
-        )
+        runner.run(_run(app, server.host, server.port, stop))
     except (StoreUnavailable, StoreRolledBack) as exc:
         print(f"cannot start: {exc}", file=sys.stderr)
         return 1
@@ -176,3 +182,39 @@ def _serve(loaded: LoadedConfig, store: Store) -> int:
     finally:
         stop.logged()
     return 0
+
+
+async def _run(app: web.Application, host: str, port: int, stop: _Stop) -> None:
+    """Start the app (the service, then the listener), serve until a signal, then stop: close
+    the listener, give requests in flight :data:`IN_FLIGHT_GRACE`, stop the service. A signal
+    during the start cancels it where it is: what the service opened is closed by it
+    (:meth:`bridge.service.BridgeService.start`), what aiohttp started by its cleanup."""
+    from aiohttp import web
+
+    runner = web.AppRunner(
+        app,
+        handle_signals=False,
+        access_log=None,
+        shutdown_timeout=IN_FLIGHT_GRACE,
+        keepalive_timeout=KEEPALIVE_TIMEOUT,
+    )
+
+    async def start() -> None:
+        await runner.setup()  # the app's start: the service's (store, lease, live work)
+        await web.TCPSite(runner, host, port).start()
+
+    try:
+        stop.starting = asyncio.create_task(start(), name="start")
+        if stop.name is not None:  # came before the loop ran: nothing to start
+            stop.starting.cancel()
+        try:
+            await stop.starting
+        except asyncio.CancelledError:
+            if stop.name is None:  # not ours: this task was cancelled
+                raise
+            return
+        names = ", ".join(sorted(str(site.name) for site in runner.sites))
+        stop.started(f"======== Running on {names} ========")
+        await stop.requested.wait()
+    finally:
+        await runner.cleanup()

@@ -83,6 +83,9 @@ class Leadership:
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._taking_over: asyncio.Task[Any] | None = None  # the task running on_gain
+        #: an attempt to take the lease was sent and its answer not read (cancelled): stop()
+        #: releases the lease all the same (only this holder's: a no-op if it was not taken)
+        self._asked = False
         self.metrics = metrics
 
     @property
@@ -101,17 +104,21 @@ class Leadership:
         """One attempt to take or renew the lease (see the module contract)."""
         async with self._lock:
             sent = time.monotonic()
+            self._asked = True  # an answer cut off (cancelled) may have been a lease taken
             try:
                 token = await self.store.acquire_lease(self.holder, self.ttl)
             except StoreUnsafe as exc:
+                self._asked = False
                 await self._unsafe(exc)
                 return
             except StoreUnavailable as exc:
+                self._asked = False
                 self._store_failed(exc)
                 if self.token is not None and time.monotonic() >= self._valid_until:
                     log.error("lease not renewed before it expired (%s): stepping down", exc)
                     await self._lose()
                 return
+            self._asked = False
             if self.metrics is not None:  # the store answered: taken, renewed or held by another
                 self.metrics.task_last_success.labels(task="lease").set(time.time())
             if token is None:
@@ -237,14 +244,16 @@ class Leadership:
         self._task = asyncio.create_task(self.run(), name="lease")
 
     async def stop(self) -> None:
-        """Stop renewing and give the lease up so another replica takes over at once."""
+        """Stop renewing and give the lease up so another replica takes over at once (also
+        when an attempt to take it was cancelled before its answer: it may have been taken)."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
         async with self._lock:
-            if self.token is not None:
+            if self.token is not None or self._asked:
                 await self._release_quietly()
                 self.token = None
                 self.leader_id = None
+                self._asked = False

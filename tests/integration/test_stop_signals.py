@@ -1,0 +1,69 @@
+"""Signals to a real ``bridge serve`` on a real Redis, seen through a proxy that holds one of
+its commands (:mod:`holding_proxy`, a slow network at a known point): a stop during the start
+closes what the start opened and releases a lease it took (a peer takes over at once, not
+after ``lease_ttl``); a second SIGTERM or SIGINT during a stop is logged once and ignored, so
+the stop still releases the lease. Each ends in one stop line and exit 0."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import signal
+from pathlib import Path
+
+import pytest
+import redis
+from bridge_process import BridgeProcess, free_port
+from builders import write_config
+from holding_proxy import HoldingProxy
+from redis_server import RedisServer
+
+LEASE = "bridge:lease"
+
+
+def bridge_on(tmp_path: Path, proxy: HoldingProxy) -> BridgeProcess:
+    port = free_port()
+    config = write_config(
+        tmp_path,
+        store=f"redis://127.0.0.1:{proxy.port}/0",
+        extra={
+            "server": {"listen": f"127.0.0.1:{port}"},
+            "notices": {"archive_dir": str(tmp_path / "sent")},
+        },
+    )
+    return BridgeProcess(config, port, tmp_path / "bridge.log")
+
+
+async def exit_code(bridge: BridgeProcess) -> int:
+    assert bridge.proc is not None
+    return await asyncio.to_thread(bridge.proc.wait, 30)
+
+
+def raw(server: RedisServer) -> redis.Redis:
+    return redis.Redis(host="127.0.0.1", port=server.port, decode_responses=True)
+
+
+@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGINT])
+async def test_a_stop_during_the_start_after_the_lease_was_taken_releases_it(
+    tmp_path: Path, redis: RedisServer, number: signal.Signals
+) -> None:
+    """Held at the start's last read (the people, after the lease was taken and the store
+    restored): the stop releases the lease and closes the store, logs its line, exits 0."""
+    async with HoldingProxy(redis.port, hold_on=b"users:rev") as proxy:
+        bridge = bridge_on(tmp_path, proxy)
+        bridge.start()
+        try:
+            await asyncio.wait_for(proxy.held.wait(), 30)
+            assert raw(redis).hget(LEASE, "holder"), "the start holds the lease by now"
+            assert bridge.proc is not None
+            bridge.proc.send_signal(number)
+            code = await exit_code(bridge)
+        finally:
+            bridge.stop()
+    text = bridge.log.read_text()
+    assert code == 0, text
+    assert raw(redis).exists(LEASE) == 0, text  # released: a peer leads at once
+    assert "Running on" not in text, text
+    stopped = re.findall(rf"stopped on {number.name} during start-up after \d+\.\d+ s", text)
+    assert len(stopped) == 1, text
+    assert "Traceback" not in text, text
