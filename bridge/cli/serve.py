@@ -17,6 +17,9 @@ and the service's start closes what it opened and releases a lease it took
 (:meth:`bridge.service.BridgeService.start`), so a peer leads at once; one that comes while the
 configuration or the inventory is read (before the event loop runs) takes effect right after,
 before the store is opened.
+A second SIGTERM or SIGINT during a stop (or a stopped start) is logged once, ``already
+stopping (SIGTERM): SIGINT ignored …``, and changes nothing: the stop persists, releases the lease
+and closes the store within its deadline. SIGKILL ends the process at once (docs/deployment.md).
 
 It refuses to start (one line, exit 1) when ``notices.archive_dir`` cannot be made or written
 (:func:`bridge.notices.archive.ready`): every notice is archived before it leaves.
@@ -70,17 +73,28 @@ class _Stop:
     """What ended the run: the signal's name and when it came (``time.monotonic``); whether
     the server was listening by then. A signal while the start runs cancels it (``starting``:
     the service closes what it opened and releases a lease it took); once listening it asks
-    :func:`_run` to stop (``requested``)."""
+    :func:`_run` to stop (``requested``). A signal during a stop changes nothing: the first
+    such is logged (``already stopping …``), the stop goes on to its end."""
 
     listening: bool = False
     name: str | None = None
     at: float = 0.0
+    repeated: bool = False  # a second signal came (and was said)
     starting: asyncio.Task[None] | None = None
     requested: asyncio.Event = field(default_factory=asyncio.Event)
 
     def on_signal(self, number: signal.Signals) -> None:
-        if self.name is None:  # a second signal does not restart the clock
-            self.name, self.at = number.name, time.monotonic()
+        if self.name is not None:  # the stop goes on: said once, and the clock runs on
+            if not self.repeated:
+                self.repeated = True
+                log.warning(
+                    "already stopping (%s): %s ignored, the stop goes on; SIGKILL ends it at "
+                    "once (a hand-over in flight is left in doubt, the lease to expire)",
+                    self.name,
+                    number.name,
+                )
+            return
+        self.name, self.at = number.name, time.monotonic()
         self.requested.set()
         if self.starting is not None and not self.starting.done():
             self.starting.cancel()

@@ -16,6 +16,7 @@ import redis
 from bridge_process import BridgeProcess, free_port
 from builders import write_config
 from holding_proxy import HoldingProxy
+from polling import until
 from redis_server import RedisServer
 
 LEASE = "bridge:lease"
@@ -66,4 +67,41 @@ async def test_a_stop_during_the_start_after_the_lease_was_taken_releases_it(
     assert "Running on" not in text, text
     stopped = re.findall(rf"stopped on {number.name} during start-up after \d+\.\d+ s", text)
     assert len(stopped) == 1, text
+    assert "Traceback" not in text, text
+
+
+async def test_a_second_sigterm_during_the_stop_is_ignored_and_the_lease_released(
+    tmp_path: Path, redis: RedisServer
+) -> None:
+    """The stop held at its lease release: a second SIGTERM and a SIGINT are logged once
+    ("already stopping") and change nothing; the stop goes on and releases the lease."""
+    async with HoldingProxy(redis.port) as proxy:
+        bridge = bridge_on(tmp_path, proxy)
+        bridge.start()
+        try:
+            await bridge.wait_ready()
+            assert raw(redis).hget(LEASE, "holder")
+            proxy.hold_on = LEASE.encode()  # the release (or a renewal the stop cancels)
+            assert bridge.proc is not None
+            bridge.proc.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(proxy.held.wait(), 30)
+            bridge.proc.send_signal(signal.SIGTERM)
+            bridge.proc.send_signal(signal.SIGINT)
+
+            def said_or_gone() -> bool:
+                assert bridge.proc is not None
+                return (
+                    "already stopping" in bridge.log.read_text() or bridge.proc.poll() is not None
+                )
+
+            await until(said_or_gone, "the second signal to be handled")
+            proxy.release()
+            code = await exit_code(bridge)
+        finally:
+            bridge.stop()
+    text = bridge.log.read_text()
+    assert code == 0, text
+    assert raw(redis).exists(LEASE) == 0, text
+    assert len(re.findall("already stopping", text)) == 1, text
+    assert len(re.findall(r"stopped on SIGTERM after \d+\.\d+ s", text)) == 1, text
     assert "Traceback" not in text, text
