@@ -10,7 +10,8 @@ Contract:
   web app, the client) through :class:`AiohttpRecords`: they never carry a request's bytes nor
   an exception's message (which quotes them: a bearer token, a query string). A malformed
   request (anyone reaching the port can send one, without credentials) is one WARNING line
-  ``malformed request from ADDRESS: CLASS: REASON`` (``REASON`` fixed per class; a non-HTTP
+  ``malformed request from ADDRESS: CLASS: REASON`` (``REASON`` fixed per class,
+  :data:`bridge.web.malformed.REASONS`, as in the 400's body; a non-HTTP
   first line stays at DEBUG, as aiohttp logs it); any other exception of theirs is its type
   and frames without its message (:func:`bridge.errors.traced`). ``aiohttp.access`` lines are
   dropped: ``bridge serve`` runs without an access log, and one would carry query strings.
@@ -26,6 +27,7 @@ from datetime import UTC, datetime
 from aiohttp import http_exceptions as bad
 
 from bridge.errors import traced
+from bridge.web.malformed import reason
 
 TEXT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -65,23 +67,6 @@ class JsonLines(logging.Formatter):
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
-#: why a malformed request was refused, by the class aiohttp raised (the first that matches):
-#: fixed texts, never the exception's message (it quotes the offending bytes)
-REASONS: tuple[tuple[type[Exception], str], ...] = (
-    (bad.BadHttpMethod, "not an HTTP request (TLS or another protocol on this port?)"),
-    (bad.LineTooLong, "a line or header too long"),
-    (bad.InvalidHeader, "an invalid header"),
-    (bad.BadStatusLine, "an invalid request line"),
-    (bad.InvalidURLError, "an invalid URL"),
-    (bad.ContentLengthError, "a body shorter than its Content-Length"),
-    (bad.TransferEncodingError, "an invalid chunked body"),
-    (bad.ContentEncodingError, "an invalid compressed body"),
-    (bad.DecompressSizeError, "a compressed body too large"),
-    (bad.BadHttpMessage, "an invalid HTTP message"),
-    (bad.HttpProcessingError, "not a valid HTTP request"),
-)
-
-
 def _from_aiohttp(name: str) -> bool:
     return name == "aiohttp" or name.startswith("aiohttp.")
 
@@ -103,8 +88,7 @@ class AiohttpRecords(logging.Filter):
                 if str(record.msg).startswith("Error handling request from") and args
                 else ""
             )
-            reason = next(text for kind, text in REASONS if isinstance(exc, kind))
-            record.msg = f"malformed request{remote}: {type(exc).__name__}: {reason}"
+            record.msg = f"malformed request{remote}: {type(exc).__name__}: {reason(exc)}"
             if record.levelno > logging.WARNING:
                 record.levelno, record.levelname = logging.WARNING, "WARNING"
         elif exc is not None:

@@ -205,7 +205,9 @@ async def _run(app: web.Application, host: str, port: int, stop: _Stop) -> None:
     (:meth:`bridge.service.BridgeService.start`), what aiohttp started by its cleanup."""
     from aiohttp import web
 
-    runner = web.AppRunner(
+    from bridge.web.malformed import AppRunner
+
+    runner = AppRunner(  # web.AppRunner, answering a malformed request without quoting it
         app,
         handle_signals=False,
         access_log=None,

@@ -111,6 +111,39 @@ async def test_malformed_requests_log_one_line_without_their_bytes(
     ] * len(MALFORMED), text
 
 
+#: requests aiohttp refuses for another reason, each with the answer's fixed reason
+OTHER_MALFORMED = {
+    "a line too long": (
+        b"GET /api/v1/incidents?x=" + b"a" * 9000 + b" HTTP/1.1\r\nHost: bridge\r\n"
+        b"Authorization: Bearer " + TOKEN + b"\r\n\r\n",
+        "a line or header too long",
+    ),
+    "TLS on the plain port": (
+        b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + TOKEN + b"\r\n\r\n",
+        "not an HTTP request (TLS or another protocol on this port?)",
+    ),
+}
+
+
+async def test_malformed_requests_are_answered_400_without_their_bytes(
+    bridge_process: Callable[..., BridgeProcess],
+) -> None:
+    """The 400's body names what was wrong in general terms and quotes nothing of the request
+    (aiohttp's own answer echoed the offending line: a bearer token)."""
+    bridge = bridge_process()
+    bridge.start()
+    await bridge.wait_ready()
+    cases = {what: (request, "an invalid HTTP message") for what, request in MALFORMED.items()}
+    for what, (request, reason) in (cases | OTHER_MALFORMED).items():
+        answer = send(bridge.port, request)
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert re.match(rb"HTTP/1\.[01] 400 ", head), (what, answer[:300])
+        assert TOKEN not in answer and b"aaaa" not in answer, (what, answer[:300])
+        assert body.decode() == f"400 Bad Request: {reason}", (what, answer[:300])
+    bridge.stop()
+    assert bridge.proc is not None and bridge.proc.returncode == 0
+
+
 @pytest.mark.parametrize("log_format", ["text", "json"])
 async def test_a_stop_logs_one_info_line_with_the_signal_and_how_long(
     bridge_process: Callable[..., BridgeProcess], log_format: str
