@@ -54,6 +54,8 @@ class StoreUnavailable(BridgeError):
 
     retryable = True
     status = 503
+    #: already in ``bridge_store_errors_total`` (``Metrics.store_error``): counted once
+    counted = False
 
     def __init__(self, op: str, cause: str) -> None:
         super().__init__(f"store {op} failed: {cause}")

@@ -32,6 +32,7 @@ from bridge.core.obligations import SETTLED, binds
 from bridge.core.obligations import STATES as OBLIGATION_STATES
 from bridge.core.retention import PRUNABLE
 from bridge.core.rules import Assessment
+from bridge.errors import StoreUnavailable
 
 #: The label value of every service or region the inventory does not declare.
 OTHER = "other"
@@ -806,6 +807,14 @@ class Metrics:
         # what the registry holds so far, in the order it was registered (the registry's order)
         self._plain = [m for m in vars(self).values() if isinstance(m, Counter | Gauge | Histogram)]
         self._scrape_time: list[ScrapeTime] = []
+
+    def store_error(self, exc: StoreUnavailable) -> None:
+        """Count ``exc`` in ``bridge_store_errors_total{op}`` (its store operation), once: the
+        stage that met it counts it, and the answer it becomes (the API's 503) does not count
+        it again; a refusal no stage counted (the API's reads) is counted by the answer."""
+        if not exc.counted:
+            exc.counted = True
+            self.store_errors.labels(op=exc.op).inc()
 
     def attach_state(self, collector: ScrapeTime) -> None:
         """Register a scrape-time collector (:class:`StateCollector`, :class:`PrivacyCollector`)

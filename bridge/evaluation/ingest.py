@@ -125,7 +125,7 @@ class Ingest:
         try:
             change = await self.store.seen_again(entry.change, len(entry.episodes), recorded)
         except StoreUnavailable as exc:
-            self.metrics.store_errors.labels(op=exc.op).inc()
+            self.metrics.store_error(exc)
             raise
         if change is None:
             self.resent.forget(entry.raw)
@@ -176,7 +176,7 @@ class Ingest:
         try:
             stored, change = await self.store.ingest_numbered(delivery, now)
         except StoreUnavailable as exc:
-            self.metrics.store_errors.labels(op=exc.op).inc()
+            self.metrics.store_error(exc)
             raise
         self._count(delivery.episodes, delivery.truncated_alerts, delivery.group_key)
         outage = [ep for ep in stored if not self.privacy.is_privacy_alert(ep)]

@@ -102,7 +102,7 @@ class IncidentWriter:
         try:
             await self.store.save_incidents(records, fence=self._token())
         except StoreUnavailable as exc:
-            self.metrics.store_errors.labels(op=exc.op).inc()
+            self.metrics.store_error(exc)
             self.evaluator.dirty |= pending
             log.warning("could not persist %d incident(s): %s", len(pending), exc)
             raise

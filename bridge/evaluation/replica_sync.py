@@ -159,7 +159,7 @@ class ReplicaSync:
                     )
                     self.failed_in_a_row = 0
             except StoreUnavailable as exc:
-                self.metrics.store_errors.labels(op=exc.op).inc()
+                self.metrics.store_error(exc)
                 self.failed_in_a_row += 1
                 if self.failed_in_a_row % OUTAGE_LOG_EVERY == 1:  # the first, then every 60th
                     log.warning(

@@ -169,7 +169,7 @@ class DraftBook:
                 self.drafts[draft.id] = draft_codec.from_dict(fresh.document)
             raise
         except StoreUnavailable as exc:
-            self.metrics.store_errors.labels(op=exc.op).inc()
+            self.metrics.store_error(exc)
             raise
         self.drafts[draft.id] = draft
         for event in events:

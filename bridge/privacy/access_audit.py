@@ -39,5 +39,5 @@ class AccessAudit:
                 [AuditEntry(at, actor, action, target, dict(detail)) for target in targets]
             )
         except StoreUnavailable as exc:
-            self.metrics.store_errors.labels(op=exc.op).inc()
+            self.metrics.store_error(exc)
             raise

@@ -92,7 +92,7 @@ class PrivacyCases:
                 self.cases[case.id] = privacy.from_dict(fresh.document)
             raise
         except StoreUnavailable as exc:
-            self.metrics.store_errors.labels(op=exc.op).inc()
+            self.metrics.store_error(exc)
             raise
         self.cases[case.id] = case
         return case

@@ -172,7 +172,7 @@ class Leadership:
         lease task's failure and as a store error, as other store failures are."""
         self._failed("lease")
         if self.metrics is not None:
-            self.metrics.store_errors.labels(op=exc.op).inc()
+            self.metrics.store_error(exc)
 
     def _failed(self, task: str) -> None:
         if self.metrics is not None:

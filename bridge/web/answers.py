@@ -9,9 +9,11 @@ Contract (:func:`error_middleware`, outermost on the app):
   is redacted there: bridge/store/redis/url.py), once per outage, not once per request
   (:class:`bridge.store.outage.Refusals`, ``app[keys.REFUSALS]``: at the first refusal, naming
   its method and path, when the cause changes, at most once a minute while it lasts, and an
-  INFO with the count when the store answers again); any other its ``status`` with its message as
-  the detail (BadInput → 400 naming the field, Conflict → 409); a status of 500 is not the
-  caller's doing and answers like any other unexpected error;
+  INFO with the count when the store answers again) and counts each in
+  ``bridge_store_errors_total{op}`` by the store operation it met, unless the stage that met it
+  counted it already (``Metrics.store_error``: once each); any other its ``status`` with its
+  message as the detail (BadInput → 400 naming the field, Conflict → 409); a status of 500 is
+  not the caller's doing and answers like any other unexpected error;
 - aiohttp's own HTTP errors keep their status, reason and text (413 names the body limit);
 - anything else → 500 "internal error" whose detail carries an error id; the log has one ERROR
   record ``unhandled error on METHOD PATH (error id …)`` with the exception's type and frames,
@@ -32,7 +34,7 @@ from http import HTTPStatus
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from bridge.errors import BridgeError, traced
+from bridge.errors import BridgeError, StoreUnavailable, traced
 from bridge.web import keys
 from bridge.web.auth import WEBHOOK_PATH
 
@@ -101,6 +103,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if exc.retryable:
             # logged once per outage, not per request (a few consoles polling make hundreds)
             request.app[keys.REFUSALS].refused(exc, f"{request.method} {request.path}")
+            if isinstance(exc, StoreUnavailable):  # counted each, by operation (once: see it)
+                request.app[keys.METRICS].store_error(exc)
         elif exc.status >= 500:
             return _unexpected(request, exc)
         return bridge_error(exc)

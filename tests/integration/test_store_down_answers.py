@@ -7,12 +7,22 @@ Redis URL redacted, and so has /readyz's answer to an API token."""
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from builders import API_TOKEN, WEBHOOK_TOKEN, alert, webhook, write_config
+from builders import (
+    API_TOKEN,
+    EDITOR_VIEWER_AUDITOR,
+    WEBHOOK_TOKEN,
+    alert,
+    rfc3339,
+    token_auth,
+    webhook,
+    write_config,
+)
 from fakes import FakeClock
 from redis_server import LOOPBACK, RedisServer
 
@@ -21,6 +31,8 @@ from bridge.web.answers import NOT_READY, STORE_DOWN
 PASSWORD = "redis-password-never-shown-7f3a"
 HOOK = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
 API = {"Authorization": f"Bearer {API_TOKEN}"}
+VIEWER = {"Authorization": "Bearer test-token-for-viewer"}
+EDITOR = {"Authorization": "Bearer test-token-for-editor"}
 
 
 async def test_redis_down_answers_503_without_its_address_and_logs_it_without_the_password(
@@ -123,3 +135,40 @@ async def test_api_requests_the_store_refuses_are_logged_once_per_outage_not_per
         assert PASSWORD not in "\n".join(r.getMessage() for r in caplog.records)
     finally:
         server.cleanup()
+
+
+def store_errors(text: str) -> dict[str, float]:
+    """``bridge_store_errors_total`` by ``op`` in a /metrics text."""
+    found = re.findall(r'^bridge_store_errors_total\{op="([^"]+)"\} (\S+)$', text, re.M)
+    return {op: float(value) for op, value in found}
+
+
+async def test_api_refusals_are_counted_in_store_errors_once_each(
+    tmp_path: Path, client_for: Any, clock: FakeClock, redis: RedisServer
+) -> None:
+    """Redis stopped mid-run: each API request the store refused (503) is one more
+    ``bridge_store_errors_total{op}``, under the store operation it met, as the webhook's are;
+    a refusal a stage already counted (an incident opened by hand meets ``ingest``) is counted
+    once, not again as an answer."""
+    config = write_config(
+        tmp_path, store=redis.url(), extra={"auth": token_auth(EDITOR_VIEWER_AUDITOR)}
+    )
+    client = await client_for(config)
+    before = store_errors(await (await client.get("/metrics")).text())
+    redis.stop()
+    reads = {"/api/v1/incidents?state=all": 3, "/api/v1/drafts?state=sent": 2}
+    for path, times in reads.items():
+        for _ in range(times):
+            assert (await client.get(path, headers=VIEWER)).status == 503
+    opened = {
+        "title": "Ullevål cell down, reported by the hospital",
+        "started_at": rfc3339(clock.now() - timedelta(minutes=20)),
+        "impacts": [{"service": "mobile", "region": "NO-0301", "connections": 5000}],
+    }
+    assert (await client.post("/api/v1/incidents", json=opened, headers=EDITOR)).status == 503
+    after = store_errors(await (await client.get("/metrics")).text())
+    grown = {op: n - before.get(op, 0) for op, n in after.items() if n != before.get(op, 0)}
+    assert sum(grown.values()) == 3 + 2 + 1, grown
+    assert grown.get("ingest") == 1, grown  # the incident opened by hand, once
+    assert len(grown) <= 4, grown  # by operation: a few fixed names, never a path or an id
+    assert all(re.fullmatch(r"[a-z_]+", op) for op in grown), grown

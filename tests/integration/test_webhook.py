@@ -20,13 +20,15 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from builders import API_TOKEN, WEBHOOK_TOKEN, alert, alert_details, rfc3339, webhook, write_config
 from fakes import FakeClock
+from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
 import bridge
 from bridge.errors import BadInput, Conflict, LeaseLost, StoreUnavailable
+from bridge.metrics import Metrics
 from bridge.store.outage import Refusals
 from bridge.web.answers import error_middleware
-from bridge.web.keys import REFUSALS, SERVICE
+from bridge.web.keys import METRICS, REFUSALS, SERVICE
 
 AUTH = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
 API = {"Authorization": f"Bearer {API_TOKEN}"}
@@ -406,6 +408,7 @@ async def test_errors_answer_by_their_data(
 
     app = web.Application(middlewares=[error_middleware])
     app[REFUSALS] = Refusals("requests", "the store answers requests again", FakeClock().now)
+    app[METRICS] = metrics = Metrics(CollectorRegistry())
     app.router.add_get("/boom", boom)
     client = await aiohttp_client(app)
     with caplog.at_level(logging.WARNING, logger="bridge.web"):
@@ -418,6 +421,8 @@ async def test_errors_answer_by_their_data(
         body["detail"] = detail
         logged = f"{logged} (error id {found[1]})"
     assert body == {"error": error, "detail": detail}
+    if isinstance(exc, StoreUnavailable):  # a store's refusal is counted by its operation
+        assert metrics.store_errors.labels(op=exc.op)._value.get() == 1
     named = ("bridge.web", "bridge.store")
     messages = [rec.getMessage() for rec in caplog.records if rec.name in named]
     if logged is None:
