@@ -12,6 +12,7 @@ the traceback instead. Any other exception is a bug and keeps its traceback.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -93,9 +94,14 @@ def _run(args: argparse.Namespace) -> int:
 
         return people_cli.run(args)
     if args.command == "serve":
+        # a SIGTERM/SIGINT while its modules load (a second or more on a busy machine) is kept
+        # for it, not the default's death or KeyboardInterrupt (bridge.cli.serve)
+        early: list[int] = []
+        for number in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(number, lambda n, _frame: early.append(n))
         from bridge.cli.serve import serve
 
-        return serve(args.config)
+        return serve(args.config, early)
     if args.command == "check-config":
         from bridge.cli.check_config import check_config
 

@@ -11,12 +11,13 @@ start (which restores the store's live work: seconds at 10^5 live alerts), ends 
 line ``stopped on SIGTERM after 0.4 s`` (``stopped on SIGTERM during start-up after …``), the
 time from the signal to the end of the stop, and exit 0; the start is logged too (``starting:
 …`` at DEBUG, so that a refused start stays one line, then ``Running on http://HOST:PORT`` once
-it listens). The signals are this command's from its first line: one during the start cancels
-the start where it is (opening or migrating the store, taking the lease, restoring live work),
-and the service's start closes what it opened and releases a lease it took
-(:meth:`bridge.service.BridgeService.start`), so a peer leads at once; one that comes while the
-configuration or the inventory is read (before the event loop runs) takes effect right after,
-before the store is opened.
+it listens). The signals are this command's from its first line (``bridge.cli`` keeps one that
+comes while this module loads: nothing is open then, and it stops before anything is). One
+during the start cancels the start where it is (opening or migrating the store, taking the
+lease, restoring live work), and the service's start closes what it opened and releases a lease
+it took (:meth:`bridge.service.BridgeService.start`), so a peer leads at once; one that comes
+while the configuration or the inventory is read (before the event loop runs) takes effect right
+after, before the store is opened.
 A second SIGTERM or SIGINT during a stop (or a stopped start) is logged once, ``already
 stopping (SIGTERM): SIGINT ignored …``, and changes nothing: the stop persists, releases the lease
 and closes the store within its deadline. SIGKILL ends the process at once (docs/deployment.md).
@@ -43,6 +44,7 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -126,7 +128,8 @@ def _bind_problem(exc: OSError, host: str) -> str | None:
     return None
 
 
-def serve(path: str) -> int:
+def serve(path: str, early: Sequence[int] = ()) -> int:
+    """``early``: the signals that came while this module loaded (bridge.cli keeps them)."""
     # SIGTERM/SIGINT are the loop's from here on: one that comes before the loop runs (while
     # the configuration, the store's file lock or the inventory are read) waits for it, and
     # then stops the start before it opens the store
@@ -134,7 +137,12 @@ def serve(path: str) -> int:
     with asyncio.Runner(loop_factory=asyncio.new_event_loop) as runner:
         for number in (signal.SIGTERM, signal.SIGINT):
             runner.get_loop().add_signal_handler(number, stop.on_signal, number)
-        return _serve_config(path, runner, stop)
+        for came in early:
+            stop.on_signal(signal.Signals(came))
+        try:
+            return _serve_config(path, runner, stop)
+        finally:
+            stop.logged()
 
 
 def _serve_config(path: str, runner: asyncio.Runner, stop: _Stop) -> int:
@@ -143,6 +151,8 @@ def _serve_config(path: str, runner: asyncio.Runner, stop: _Stop) -> int:
         configure(loaded.config.log_level, loaded.config.log_format)
     except ConfigError as exc:
         return invalid(exc)
+    if stop.name is not None:  # came while the modules or the configuration loaded: stop here
+        return 0
     with contextlib.ExitStack() as held:
         url = loaded.store_url()
         sole = url.startswith("sqlite:///")  # one bridge per SQLite file (store.sqlite.sole)
@@ -193,8 +203,6 @@ def _serve(loaded: LoadedConfig, store: Store, runner: asyncio.Runner, stop: _St
         return 1
     except ConfigError as exc:  # e.g. a Redis whose settings cannot keep acknowledged alerts
         return invalid(exc)
-    finally:
-        stop.logged()
     return 0
 
 

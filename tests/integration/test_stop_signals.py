@@ -7,14 +7,17 @@ the stop still releases the lease. Each ends in one stop line and exit 0."""
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import redis
 from bridge_process import BridgeProcess, free_port
-from builders import write_config
+from builders import REPO, write_config
 from holding_proxy import HoldingProxy
 from polling import until
 from redis_server import RedisServer
@@ -105,3 +108,48 @@ async def test_a_second_sigterm_during_the_stop_is_ignored_and_the_lease_release
     assert len(re.findall("already stopping", text)) == 1, text
     assert len(re.findall(r"stopped on SIGTERM after \d+\.\d+ s", text)) == 1, text
     assert "Traceback" not in text, text
+
+
+#: ``bridge serve`` with a SIGTERM sent to itself as ``bridge.cli.serve`` starts to load
+#: (its modules take a second or more on a busy machine): the earliest a stop can come
+SIGNAL_WHILE_LOADING = """
+import os, signal, sys
+
+class SignalOnImport:
+    def find_spec(self, name, path=None, target=None):
+        if name == "bridge.cli.serve":
+            os.kill(os.getpid(), signal.SIGTERM)
+        return None
+
+sys.meta_path.insert(0, SignalOnImport())
+from bridge.cli import main
+sys.exit(main(["serve", "-c", sys.argv[1]]))
+"""
+
+
+def test_a_stop_while_the_modules_load_exits_0_with_its_line_and_opens_nothing(
+    tmp_path: Path,
+) -> None:
+    """Not the signal's default (killed, exit -15): the stop line, exit 0, and nothing was
+    opened (the SQLite file was not even made)."""
+    config = write_config(
+        tmp_path,
+        extra={
+            "server": {"listen": f"127.0.0.1:{free_port()}"},
+            "notices": {"archive_dir": str(tmp_path / "sent")},
+        },
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", SIGNAL_WHILE_LOADING, str(config)],
+        cwd=REPO,
+        env={k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"stopped on SIGTERM during start-up after \d+\.\d+ s", done.stderr), (
+        done.stderr
+    )
+    assert "Traceback" not in done.stderr and "Running on" not in done.stderr, done.stderr
+    assert not (tmp_path / "bridge.sqlite3").exists()
