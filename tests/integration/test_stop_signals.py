@@ -22,6 +22,8 @@ from holding_proxy import HoldingProxy
 from polling import until
 from redis_server import RedisServer
 
+from bridge.store.redis.scripts import bodies
+
 LEASE = "bridge:lease"
 
 
@@ -71,6 +73,31 @@ async def test_a_stop_during_the_start_after_the_lease_was_taken_releases_it(
     stopped = re.findall(rf"stopped on {number.name} during start-up after \d+\.\d+ s", text)
     assert len(stopped) == 1, text
     assert "Traceback" not in text, text
+
+
+async def test_a_stop_while_the_lease_is_being_taken_releases_it(
+    tmp_path: Path, redis: RedisServer
+) -> None:
+    """Redis ran the start's attempt to take the lease, its answer is held: the stop cuts the
+    attempt off before the bridge knows it leads, and releases the lease all the same."""
+    for body in bodies().values():  # loaded: the attempt is the one EVALSHA that takes it
+        raw(redis).script_load(body)
+    async with HoldingProxy(redis.port, hold_reply_to=LEASE.encode()) as proxy:
+        bridge = bridge_on(tmp_path, proxy)
+        bridge.start()
+        try:
+            await asyncio.wait_for(proxy.held.wait(), 30)
+            assert raw(redis).hget(LEASE, "holder"), "taken in Redis, the answer held"
+            assert bridge.proc is not None
+            bridge.proc.send_signal(signal.SIGTERM)
+            code = await exit_code(bridge)
+        finally:
+            bridge.stop()
+    text = bridge.log.read_text()
+    assert code == 0, text
+    assert raw(redis).exists(LEASE) == 0, text
+    assert " leads (fencing token" not in text, text  # it never knew
+    assert len(re.findall(r"stopped on SIGTERM during start-up after", text)) == 1, text
 
 
 async def test_a_second_sigterm_during_the_stop_is_ignored_and_the_lease_released(
