@@ -57,10 +57,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from bridge.cases import CaseRouter, PrivacyIntake
-from bridge.config import BridgeConfig, LoadedConfig
+from bridge.config import BridgeConfig, LoadedConfig, trace
 from bridge.config.inventory import load_inventory
 from bridge.core import awareness, calendar, documents, impact_override
 from bridge.core.alerts import AlertEpisode
+from bridge.core.audit_search import AuditFilter
 from bridge.core.engine import Engine
 from bridge.core.incident_state import Incident
 from bridge.core.report_names import met_words
@@ -104,7 +105,7 @@ from bridge.replicas.leadership import Leadership, lease_holder
 from bridge.retention.task import retention_task
 from bridge.store.interfaces import Store
 from bridge.store.outage import Refusals
-from bridge.store.records import CasebookRecord
+from bridge.store.records import AuditEntry, CasebookRecord
 
 __all__ = [
     "STOP_DEADLINE",
@@ -114,6 +115,9 @@ __all__ = [
     "SystemClock",
     "stop_deadline",
 ]
+
+#: the audit action of a start whose configuration differs from the last one recorded
+CONFIG_LOADED = "config.loaded"
 
 log = logging.getLogger("bridge.service")
 lifecycle = logging.getLogger("bridge.lifecycle")
@@ -443,6 +447,7 @@ class BridgeService:
         # live tokens sharing a name from before the store refused it: kept, said
         for shared in tokens.shared_names(stored):
             log.warning("%s", shared)
+        await self._trace_config()
         if self.loaded.config.smtp is None:  # the console says it on every page too
             log.warning(
                 "no mail relay (no smtp section): approved notices are not sent; they "
@@ -740,6 +745,29 @@ class BridgeService:
             if engine.set_override(inc_id, override):
                 changed.add(inc_id)
         return changed
+
+    async def _trace_config(self) -> None:
+        """Audit the configuration this start runs with when it differs from what the log last
+        recorded (:mod:`bridge.config.trace`): ``config.loaded`` by ``bridge``, naming what
+        changed and keeping the full text of each rule set that did. A store that refuses
+        the read or the write stops the start, as any other refusal does."""
+        now_ = trace.fingerprint(self.loaded)
+        page = await self.store.search_audit(AuditFilter(action=CONFIG_LOADED), limit=1)
+        before = page.entries[0].detail if page.entries else None
+        changed = trace.changes(now_, before)
+        if not changed:
+            return
+        ids = [c.split(":", 1)[1] for c in changed if c.startswith("rule_set:")]
+        detail = {
+            **now_,
+            "changed": changed,
+            "file": str(self.loaded.path),
+            "rule_set_texts": trace.rule_set_texts(self.loaded, ids),
+        }
+        await self.store.append_audit(
+            [AuditEntry(self.clock.now(), "bridge", CONFIG_LOADED, "config", detail)]
+        )
+        log.info("configuration recorded in the audit log: %s", ", ".join(changed))
 
     async def incident_named(self, name: object) -> object:
         """The incident ``name`` names as people write it: its number (``#2`` or ``2``, as
