@@ -23,12 +23,16 @@ Contract (:func:`error_middleware`, outermost on the app):
   ``X-Content-Type-Options: nosniff`` (:func:`api_not_stored`): its JSON may hold personal data
   (a privacy case, users, the audit), which a shared NOC workstation's browser must not keep in
   its cache after sign-out.
+- every answer carries the bridge's clock (``clock.now()`` of the service) in ``X-Bridge-Time``,
+  RFC 3339 in UTC to the millisecond (:func:`bridge_time`): the console's countdowns follow it,
+  not the clock of the PC they run on.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
+from datetime import UTC
 from http import HTTPStatus
 
 from aiohttp import web
@@ -123,3 +127,14 @@ async def api_not_stored(request: web.Request, response: web.StreamResponse) -> 
     if path.startswith("/api/") and path != WEBHOOK_PATH:
         response.headers["Cache-Control"] = "no-store"
         response.headers["X-Content-Type-Options"] = "nosniff"
+
+
+#: The header of every answer that says the bridge's clock (see the module contract).
+TIME_HEADER = "X-Bridge-Time"
+
+
+async def bridge_time(request: web.Request, response: web.StreamResponse) -> None:
+    """``on_response_prepare``: the service's clock in :data:`TIME_HEADER` (see the module
+    contract)."""
+    now = request.app[keys.SERVICE].clock.now().astimezone(UTC)
+    response.headers[TIME_HEADER] = now.isoformat(timespec="milliseconds").replace("+00:00", "Z")

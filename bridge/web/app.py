@@ -21,7 +21,7 @@ from bridge.metrics import Metrics, PrivacyCollector, StateCollector
 from bridge.service import BridgeService, Clock, SystemClock
 from bridge.store import Store, make_store
 from bridge.web import keys, live
-from bridge.web.answers import api_not_stored, error_middleware
+from bridge.web.answers import api_not_stored, bridge_time, error_middleware
 from bridge.web.api import (
     audit,
     drafts,
@@ -108,6 +108,7 @@ def create_app(
     app.router.add_static("/static/", pages.STATIC_DIR, name="static", append_version=True)
     app.on_response_prepare.append(pages.revalidate_static)
     app.on_response_prepare.append(api_not_stored)
+    app.on_response_prepare.append(bridge_time)
     return app
 
 

@@ -8,12 +8,15 @@ report-outage.png, reported-outage.png."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from bridge_process import Bridge
 from builders import alert, webhook
 from playwright.sync_api import Browser, expect
 from test_console_browser import new_page, shot, sign_in
 from test_noc_browser import post
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")  # console.time_zone by default
 
 USERS = {"vera": ["viewer"], "edda": ["editor"]}
 AMBER = "rgb(122, 74, 0)"  # --warn of the light theme
@@ -49,8 +52,8 @@ def test_an_editor_reports_an_outage_monitoring_never_saw(browser: Browser, brid
     page.goto("/")
     page.click("nav >> text=Report an outage")
     page.wait_for_selector("#outage-form")
-    # the form takes the browser's local time, which is this machine's
-    started = (datetime.now(UTC).astimezone() - timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M")
+    # the form takes the console zone's wall time (console.time_zone), not the browser's
+    started = (datetime.now(STOCKHOLM) - timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M")
     page.fill("#title", "Ullevål hospital reports no mobile coverage")
     page.fill("#description", "The switchboard called; no alarm in monitoring.")
     page.fill("#started_at", started)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pyotp
 import pytest
@@ -111,7 +112,10 @@ def test_declare_significant_then_record_the_portal_submission(
     page.wait_for_selector("#incident[data-loaded]")
     page.click("#record-csirt-request")
     expect(page.locator("#request-dialog")).to_contain_text("the CSIRT's deadline")
-    due = (datetime.now(UTC).astimezone() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    # the console zone's wall time (console.time_zone), not the browser's
+    due = (datetime.now(ZoneInfo("Europe/Stockholm")) + timedelta(days=3)).strftime(
+        "%Y-%m-%dT%H:%M"
+    )
     page.fill("#request-deadline", due)
     page.fill("#request-reference", "MCF-2026-117")
     page.click("#request-yes")

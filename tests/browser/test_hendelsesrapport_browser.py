@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bridge_process import Bridge
 from builders import alert, webhook
@@ -52,7 +53,8 @@ def test_an_editor_records_nkoms_request_and_the_report_is_owed(
     page.click("#record-nkom-request")
     dialog = page.locator("#request-dialog")
     expect(dialog).to_be_visible()
-    deadline = (datetime.now(UTC) + timedelta(days=14)).astimezone()
+    # typed as the console zone's wall time (console.time_zone), not the browser's
+    deadline = (datetime.now(UTC) + timedelta(days=14)).astimezone(ZoneInfo("Europe/Oslo"))
     page.fill("#request-deadline", deadline.strftime("%Y-%m-%dT%H:%M"))
     page.fill("#request-reference", "2026/04117")
     shot(page, "hendelsesrapport-request-dialog")

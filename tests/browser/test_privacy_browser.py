@@ -17,6 +17,7 @@ import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pyotp
 import pytest
@@ -64,15 +65,9 @@ def patch_case(bridge: Bridge, case_id: str, revision: int, fields: dict[str, An
 
 
 def local_input(page: Page, at: datetime) -> str:
-    """``at`` as the browser's datetime-local value (its own time zone)."""
-    return str(
-        page.evaluate(
-            """(ms) => { const d = new Date(ms); const two = (n) => String(n).padStart(2, "0");
-            return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}T` +
-                   `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`; }""",
-            int(at.timestamp() * 1000),
-        )
-    )
+    """``at`` as the datetime-local value a person types: the console zone's wall time
+    (console.time_zone, Europe/Stockholm by default), whatever the browser's own zone."""
+    return at.astimezone(ZoneInfo("Europe/Stockholm")).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +128,7 @@ def reported(petra: Page, pelle: Page, bridge: Bridge, detected: datetime) -> st
 def test_editor_reports_a_case_through_the_form(
     petra: Page, pelle: Page, bridge: Bridge, reported: str, detected: datetime
 ) -> None:
-    """The form's values arrive as typed (times in the browser's zone, lists, numbers,
+    """The form's values arrive as typed (times in the console's zone, lists, numbers,
     flags); the case is listed on petra's page and appears on pelle's open list through the
     live stream, counting down to its next deadline."""
     doc = bridge.api(f"/api/v1/privacy/cases/{reported}", READER_TOKEN)

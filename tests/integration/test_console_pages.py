@@ -36,7 +36,16 @@ async def test_page_without_session_redirects_to_login(
     assert unquote(r.headers["Location"]) == f"/login?next={path}"
 
 
-ASSETS = ["console.css", "console.js", "board.js", "draft.js", "audit.js", "zoned.js"]
+ASSETS = [
+    "console.css",
+    "console.js",
+    "board.js",
+    "draft.js",
+    "audit.js",
+    "zoned.js",
+    "clock.js",
+    "time_field.js",
+]
 PRIVACY_ASSETS = ["privacy.js", "privacy_case.js", "privacy_form.js"]
 
 

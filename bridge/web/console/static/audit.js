@@ -8,6 +8,7 @@
 // requests per click. A 400 (or a 403 about a target or incident) shows at the field it names.
 // The export links carry the filters the results were searched with.
 import { api, can, el, fill, live, page, ZONE } from "./console.js";
+import { serverNow } from "./clock.js";
 import { instantIn, rfc3339, wallTime } from "./zoned.js";
 
 const FILTERS = ["from", "to", "actor", "action", "target", "incident"];
@@ -276,7 +277,7 @@ fromLocation();
 // an auditor without it is not sent there to be refused every few seconds.
 if (can("viewer", "outage") || can("viewer", "privacy")) {
   live((change) => {
-    const open = !applied.to || Date.parse(applied.to) > Date.now();
+    const open = !applied.to || Date.parse(applied.to) > serverNow();
     if (change && open && root.dataset.state === "done") newer.hidden = false;
   });
 }

@@ -1,6 +1,8 @@
 // Shared helpers of the console pages: JSON API calls with the session's CSRF token, element
-// building without innerHTML (text is never parsed as markup), local-time deadlines, and the
-// live-update stream (/api/v1/events) that tells a page to refetch.
+// building without innerHTML (text is never parsed as markup), local-time deadlines counted down
+// on the bridge's clock (clock.js), and the live-update stream (/api/v1/events) that tells a page
+// to refetch.
+import { HEADER, heard, serverNow, watch } from "./clock.js";
 
 export const page = JSON.parse(document.getElementById("page-data").textContent);
 
@@ -22,12 +24,14 @@ export async function api(path, { method = "GET", body } = {}) {
   const headers = { Accept: "application/json" };
   if (method !== "GET") headers["X-CSRF-Token"] = csrfToken();
   if (body !== undefined) headers["Content-Type"] = "application/json";
+  const before = Date.now();
   const response = await fetch(path, {
     method,
     headers,
     credentials: "same-origin",
     body: body === undefined ? undefined : JSON.stringify(body),
   });
+  heard(response.headers.get(HEADER), before, Date.now()); // the bridge's clock (clock.js)
   if (response.status === 401) {
     window.location.assign(`/login?next=${encodeURIComponent(location.pathname)}`);
     throw new ApiError(401, { detail: "signed out" });
@@ -113,7 +117,8 @@ export function span(ms) {
   return d > 0 ? `${d}d ${h}h ${two(m)}m` : `${h}:${two(m)}:${two(sec)}`;
 }
 
-// A live countdown element to `iso`: "in 1:02:03", red "overdue by 0:05:00" once past.
+// A live countdown element to `iso`: "in 1:02:03", red "overdue by 0:05:00" once past, on the
+// bridge's clock (clock.js: the PC's may be minutes off; the banner says so).
 export function countdown(iso, done = false) {
   const node = el("span", { class: "countdown", dataset: { due: iso || "", done: done ? "1" : "" } });
   tickOne(node);
@@ -124,7 +129,7 @@ function tickOne(node) {
   const due = node.dataset.due;
   if (!due) { node.textContent = "no deadline"; return; }
   if (node.dataset.done) { node.textContent = "done"; node.classList.remove("overdue"); return; }
-  const left = new Date(due).getTime() - Date.now();
+  const left = new Date(due).getTime() - serverNow();
   node.textContent = left >= 0 ? `in ${span(left)}` : `overdue by ${span(left)}`;
   node.classList.toggle("overdue", left < 0);
   // a deadline's row (the queue, the reports owed) turns red with it, without a refetch
@@ -132,7 +137,7 @@ function tickOne(node) {
   if (row && left < 0) row.classList.add("overdue");
 }
 
-setInterval(() => document.querySelectorAll(".countdown").forEach(tickOne), 1000);
+setInterval(() => { watch(); document.querySelectorAll(".countdown").forEach(tickOne); }, 1000);
 
 export function number(n) {
   return new Intl.NumberFormat("en-GB").format(n || 0);

@@ -3,6 +3,7 @@
 // version) or reject (with a reason), and settling a message in doubt. Buttons the person's
 // roles or the draft's state do not allow are disabled with the reason; the API decides anyway.
 import { fill, api, ApiError, can, CODE_HINT, confirmWithCode, el, live, localTime, page, regulatorName, reportName, showError, zoneOf } from "./console.js";
+import { zonedTime } from "./time_field.js";
 
 const root = document.getElementById("draft");
 const id = page.draft;
@@ -320,11 +321,6 @@ function confirmReject() {
   dialog.showModal();
 }
 
-// "2026-11-23T09:05" typed in the person's own time (a datetime-local input) → ISO with offset.
-function isoOfLocal(value) {
-  return value ? new Date(value).toISOString() : null;
-}
-
 function fileAsBase64(file) {
   return new Promise((resolve, reject) => {
     const reader = new FileReader();
@@ -337,6 +333,7 @@ function fileAsBase64(file) {
 function recordSubmission() {
   const reference = el("input", { id: "submission-reference", size: "30", required: true });
   const when = el("input", { type: "datetime-local", id: "submission-at" });
+  const whenTime = zonedTime(when, { empty: "now" });
   const file = el("input", { type: "file", id: "submission-receipt" });
   const code = el("input", { id: "submission-totp", inputmode: "numeric", autocomplete: "one-time-code", maxlength: "7", size: "8" });
   const dialog = el(
@@ -345,14 +342,16 @@ function recordSubmission() {
     el("h2", {}, `Record the submission on ${regulatorName(draft.regulator)}'s portal`),
     el("p", {}, `Version ${draft.approved ? draft.approved.version : draft.latest.number} was submitted; the deadline counts as met at the time you give.`),
     el("label", { for: "submission-reference" }, "The portal's case or receipt id"), reference,
-    el("label", { for: "submission-at" }, "Submitted at (your local time; empty: now)"), when,
+    el("label", { for: "submission-at" }, `Submitted at (${zoneOf()}; empty: now)`), when, whenTime.echo,
     el("label", { for: "submission-receipt" }, "Receipt file (optional)"), file,
     el("label", { for: "submission-totp" }, CODE_HINT), code,
     el("div", { class: "actions" },
       el("button", { type: "button", id: "submission-yes", class: "danger", onclick: async () => {
         if (!reference.value.trim()) { reference.setCustomValidity("The portal's reference is required"); reference.reportValidity(); return; }
+        const at = whenTime.check();
+        if (at === undefined) return; // said at the field; the dialog stays
         const body = { reference: reference.value.trim(), ...(code.value.trim() ? { totp: code.value.trim() } : {}) };
-        if (when.value) body.submitted_at = isoOfLocal(when.value);
+        if (at) body.submitted_at = at;
         const chosen = file.files && file.files[0];
         if (chosen) body.receipt = { name: chosen.name, media_type: chosen.type || "application/octet-stream", content_base64: await fileAsBase64(chosen) };
         dialog.close();

@@ -9,8 +9,10 @@
 // (inline SVG drawn here: no external script). Times in the console's zone.
 import { fill,
   affectedTable, api, ApiError, applicable, can, CODE_HINT, cyberOf, cyberPreview, el, inZone, incidentName, live, localiseText, localTime, number, obligationsTable, page, regulatorName,
-  reportEnglish, reportName, showError, verdict, waitingWords, warningsList, whoIsOnIt,
+  reportEnglish, reportName, showError, verdict, waitingWords, warningsList, whoIsOnIt, ZONE,
 } from "./console.js";
+import { serverNow } from "./clock.js";
+import { zonedTime } from "./time_field.js";
 
 const root = document.getElementById("incident");
 const id = page.incident;
@@ -54,7 +56,7 @@ export function metWords(m) {
   return `reportable to ${regulatorName(m.regulator)}`;
 }
 
-export function chart(data, now = Date.now()) {
+export function chart(data, now = serverNow()) {
   const W = 640, H = 320, L = 64, R = 16, T = 16, B = 40;
   const pts = data.points.map((p) => ({ ...p, t: new Date(p.at).getTime() }));
   const marks = data.reportable.map((r) => ({ ...r, t: new Date(r.at).getTime() }));
@@ -353,6 +355,7 @@ function overrideSection(doc) {
     el("thead", {}, el("tr", {}, el("th", {}, "Service"), el("th", {}, "Region"), el("th", {}, "Connections"), el("th", {}, "Flags"))), body);
   const reason = keep("ov-reason", el("textarea", { id: "override-reason-input", maxlength: "1000", rows: "2", cols: "60", "aria-label": "Reason" }));
   const from = keep("ov-from", el("input", { type: "datetime-local", id: "override-from", "aria-label": "From" }));
+  const fromTime = zonedTime(from, { empty: "the incident's start" });
   return el(
     "section",
     { id: "impact-override" },
@@ -369,12 +372,14 @@ function overrideSection(doc) {
         typed["ov-rows"] = body.children.length + 1;
         body.append(impactRow(body.children.length, null));
       } }, "Add a service or region"),
-      el("label", { for: "override-from" }, "From (your local time; empty: the incident's start)"), from,
+      el("label", { for: "override-from" }, `From (${ZONE}; empty: the incident's start)`), from, fromTime.echo,
       el("label", { for: "override-reason-input" }, "Reason (required)"), reason,
       el("div", { class: "actions" },
         el("button", { type: "button", id: "override-save", onclick: () => {
+          const at = fromTime.check();
+          if (at === undefined) return;
           const stated = { impacts: statedImpacts(table), reason: reason.value };
-          if (from.value) stated.from = isoOfLocal(from.value);
+          if (at) stated.from = at;
           changeOverride("PUT", stated);
         } }, o ? "Save the override" : "Override the impact"),
         o ? el("button", { type: "button", id: "override-lift", class: "quiet", onclick: () => changeOverride("DELETE", { reason: reason.value }) }, "Lift the override") : null),
@@ -469,19 +474,24 @@ function recordRequest(kind) {
   const asker = ASKERS[kind];
   const received = el("input", { type: "datetime-local", id: "request-received" });
   const deadline = el("input", { type: "datetime-local", id: "request-deadline", required: "" });
+  const receivedTime = zonedTime(received, { empty: "now" });
+  const deadlineTime = zonedTime(deadline);
   const reference = el("input", { id: "request-reference", maxlength: "200", size: "30" });
   const dialog = el(
     "dialog",
     { class: "confirm", id: "request-dialog" },
     el("h2", {}, `Record ${asker.who}'s request for ${asker.what}`),
     el("p", {}, asker.explain),
-    el("label", { for: "request-received" }, "Received (your local time; empty: now)"), received,
-    el("label", { for: "request-deadline" }, `${asker.who}'s deadline (your local time)`), deadline,
+    el("label", { for: "request-received" }, `Received (${ZONE}; empty: now)`), received, receivedTime.echo,
+    el("label", { for: "request-deadline" }, `${asker.who}'s deadline (${ZONE})`), deadline, deadlineTime.echo,
     el("label", { for: "request-reference" }, `${asker.who}'s reference`), reference,
     el("div", { class: "actions" },
       el("button", { type: "button", id: "request-yes", onclick: async () => {
-        const body = { kind, deadline: isoOfLocal(deadline.value), reference: reference.value };
-        if (received.value) body.received_at = isoOfLocal(received.value);
+        const due = deadlineTime.check();
+        const got = due === undefined ? undefined : receivedTime.check();
+        if (due === undefined || got === undefined) return; // said at the field; the dialog stays
+        const body = { kind, deadline: due, reference: reference.value };
+        if (got) body.received_at = got;
         dialog.close();
         try {
           await api(`${base}/report-requests`, { method: "POST", body });
@@ -498,13 +508,9 @@ function recordRequest(kind) {
   dialog.showModal();
 }
 
-// "2026-11-23T09:05" typed in the person's own time (a datetime-local input) → ISO with offset.
-function isoOfLocal(value) {
-  return value ? new Date(value).toISOString() : null;
-}
-
 function declare(significant) {
   const when = el("input", { type: "datetime-local", id: "declare-aware-at" });
+  const whenTime = zonedTime(when, { empty: "now" });
   const reason = el("textarea", { id: "declare-reason", rows: "3", cols: "50" });
   const code = el("input", { id: "declare-totp", inputmode: "numeric", autocomplete: "one-time-code", maxlength: "7", size: "8" });
   const dialog = el(
@@ -514,13 +520,15 @@ function declare(significant) {
     significant
       ? el("p", {}, "The 24 h early warning and 72 h notification run from when you became aware. Leave the time empty for now; an earlier time may be entered, never a later one. This cannot be undone.")
       : el("p", {}, "Say why: the reason is kept in the audit log."),
-    significant ? [el("label", { for: "declare-aware-at" }, "Aware since (your local time; empty: now)"), when] : [el("label", { for: "declare-reason" }, "Reason"), reason],
+    significant ? [el("label", { for: "declare-aware-at" }, `Aware since (${ZONE}; empty: now)`), when, whenTime.echo] : [el("label", { for: "declare-reason" }, "Reason"), reason],
     el("label", { for: "declare-totp" }, CODE_HINT),
     code,
     el("div", { class: "actions" },
       el("button", { type: "button", id: "declare-yes", class: "danger", onclick: async () => {
+        const aware = significant ? whenTime.check() : null;
+        if (aware === undefined) return; // said at the field; the dialog stays
         const body = { significant, ...(code.value.trim() ? { totp: code.value.trim() } : {}) };
-        if (significant && when.value) body.aware_at = isoOfLocal(when.value);
+        if (aware) body.aware_at = aware;
         if (!significant) body.reason = reason.value;
         dialog.close();
         try {

@@ -68,6 +68,7 @@ function reportForm() {
   const controls = factsControls("new", {});
   const submit = async (e) => {
     e.preventDefault();
+    if (!controls.check()) return;
     try {
       const created = await api("/api/v1/privacy/cases", { method: "POST", body: controls.values() });
       say("notice", "Reported as ", el("a", { href: `/privacy/${encodeURIComponent(created.id)}`, id: "reported-case" }, created.id), `: ${created.obligations.length} report(s) owed.`);

@@ -4,7 +4,7 @@
 // approves them: approver:privacy), the exemption from notifying subscribers (approver:privacy,
 // confirmed in a dialog), and the history of revisions (who changed which fields).
 import { api, ApiError, can, confirmDialog, confirmWithCode, el, fill, live, localTime, obligationsTable, page, regulatorName, reportName, showError, zoneOfJurisdiction } from "./console.js";
-import { browserZone, factsControls, label } from "./privacy_form.js";
+import { factsControls, label } from "./privacy_form.js";
 
 const root = document.getElementById("case");
 const id = page.case;
@@ -41,6 +41,7 @@ function factsSection(d) {
   const mayEdit = can("editor", "privacy");
   facts = factsControls("fact", d.case, !mayEdit);
   const save = () => {
+    if (!facts.check()) return;
     const fields = facts.changed();
     if (!Object.keys(fields).length) { say("notice", "Nothing changed."); return; }
     act(() => api(url, { method: "PATCH", body: { revision: d.revision, fields } }), (x) => `Saved as revision ${x.revision} (${Object.keys(fields).join(", ")}).`);
@@ -49,7 +50,7 @@ function factsSection(d) {
     "section",
     { id: "facts" },
     el("h2", {}, "Facts"),
-    el("p", { class: "why" }, `Revision ${d.revision}. Times in your local time (${browserZone}).`),
+    el("p", { class: "why" }, `Revision ${d.revision}. Times in ${zoneOfJurisdiction(d.jurisdictions)}.`),
     // an alert's own words are kept from subscribers until a person saves "What happened"
     (d.alert_texts || []).includes("description")
       ? el("ul", { class: "warnings", id: "alert-text" }, el("li", {}, "⚠ “What happened” is still the alert's own text. The reports to PTS and Nkom start from it; the notices to subscribers leave it out until a person writes it here in plain words and saves it."))

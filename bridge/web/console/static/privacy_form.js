@@ -2,8 +2,11 @@
 // case page (/privacy/{id}): every field the API accepts (bridge/core/privacy.py EDITABLE), with
 // the enumerations the server put in the page data (page.choices). values() reads what the
 // API expects (RFC 3339 times, lists, whole numbers, true/false/null); changed() only the
-// fields a person altered since the form was built.
-import { el, page } from "./console.js";
+// fields a person altered since the form was built; check() first (a time half typed, or typed
+// in an hour that happens twice and not chosen, is said at its field). Times are wall times in the
+// console's zone (time_field.js), never the browser's.
+import { el, page, ZONE } from "./console.js";
+import { zonedTime } from "./time_field.js";
 
 const LABELS = {
   breach: "breach (personal data affected)",
@@ -54,21 +57,6 @@ export const FIELDS = [
   { key: "unreadable_how", label: "How was it made unreadable?", kind: "text" },
 ];
 
-export const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-const two = (n) => String(n).padStart(2, "0");
-
-// RFC 3339 → the value of an <input type="datetime-local"> in the browser's time zone.
-export function toLocalInput(iso) {
-  if (!iso) return "";
-  const d = new Date(iso);
-  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}T${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
-}
-
-// The input's local time → RFC 3339 (UTC), or null when empty.
-function fromLocalInput(value) {
-  return value ? new Date(value).toISOString() : null;
-}
-
 function control(prefix, f, value, disabled) {
   const id = `${prefix}-${f.key}`;
   const help = f.help ? el("span", { class: "why" }, f.help) : null;
@@ -85,9 +73,11 @@ function control(prefix, f, value, disabled) {
   }
   let input;
   let get;
+  let time = null;
   if (f.kind === "time") {
-    input = el("input", { type: "datetime-local", id, step: "1", value: toLocalInput(value), required: f.required, disabled });
-    get = () => fromLocalInput(input.value);
+    input = el("input", { type: "datetime-local", id, step: "1", required: f.required, disabled });
+    time = zonedTime(input, { empty: "not given", initial: value });
+    get = () => time.read().value ?? null;
   } else if (f.kind === "choice") {
     input = el("select", { id, disabled }, (page.choices[f.choices] || []).map((c) => el("option", { value: c, selected: c === value }, label(c))));
     get = () => input.value;
@@ -102,8 +92,8 @@ function control(prefix, f, value, disabled) {
     input = el("textarea", { id, rows: 2, disabled }, value || "");
     get = () => input.value;
   }
-  const zone = f.kind === "time" ? el("span", { class: "why" }, `your local time (${browserZone})`) : null;
-  return { node: el("div", { class: "field" }, el("label", { for: id }, f.label, help, zone), input), get };
+  const zone = time ? el("span", { class: "why" }, ZONE) : null;
+  return { node: el("div", { class: "field" }, el("label", { for: id }, f.label, help, zone), input, time ? time.echo : null), get, check: () => !time || time.check() !== undefined };
 }
 
 // The controls for `values` (a case document, or {} for a new report); disabled: read only.
@@ -112,6 +102,10 @@ export function factsControls(prefix, values, disabled = false) {
   const initial = Object.fromEntries(controls.map((c) => [c.f.key, JSON.stringify(c.get())]));
   return {
     nodes: controls.map((c) => c.node),
+    // every time readable; else false, its problem shown at the first that is not
+    check() {
+      return controls.every((c) => !c.check || c.check());
+    },
     // every field with a value (a new report names only what it knows; nature and
     // jurisdictions always, so an empty choice is refused by name rather than defaulted)
     values() {

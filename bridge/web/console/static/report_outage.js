@@ -1,6 +1,8 @@
 // Report an outage by hand: the form of /report-outage → POST /api/v1/incidents (an editor's;
-// the API validates and names a bad field), then the new incident's page.
-import { api, el, page, showError } from "./console.js";
+// the API validates and names a bad field), then the new incident's page. The times are wall
+// times in the console's zone (time_field.js), never the browser's.
+import { api, el, page, showError, ZONE } from "./console.js";
+import { zonedTime } from "./time_field.js";
 
 const form = document.getElementById("outage-form");
 const errors = document.getElementById("report-error");
@@ -9,13 +11,21 @@ for (const name of (page.services || "").split(",").filter(Boolean)) {
   service.append(el("option", { value: name }, name));
 }
 
-// <input type="datetime-local"> (the browser's zone) → RFC 3339
-const instant = (value) => (value ? new Date(value).toISOString() : null);
+const times = {};
+for (const [name, empty] of [["started_at", "not given"], ["ended_at", "still going"]]) {
+  const input = document.getElementById(name);
+  times[name] = zonedTime(input, { empty });
+  (input.closest("label") || input).after(times[name].echo);
+  document.getElementById(`${name}-zone`).textContent = ZONE;
+}
 
+// the form as the API takes it, or null when a time is unreadable (said at its field)
 function body() {
   const v = (id) => document.getElementById(id).value.trim();
-  const out = { title: v("title"), description: v("description"), started_at: instant(v("started_at")) };
-  const ended = instant(v("ended_at"));
+  const started = times.started_at.check();
+  const ended = started === undefined ? undefined : times.ended_at.check();
+  if (started === undefined || ended === undefined) return null;
+  const out = { title: v("title"), description: v("description"), started_at: started };
   if (ended) out.ended_at = ended;
   if (v("region") || v("connections")) {
     out.impacts = [{
@@ -34,8 +44,10 @@ function body() {
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   errors.replaceChildren();
+  const sent = body();
+  if (!sent) return;
   try {
-    const doc = await api("/api/v1/incidents", { method: "POST", body: body() });
+    const doc = await api("/api/v1/incidents", { method: "POST", body: sent });
     window.location.assign(`/incidents/${encodeURIComponent(doc.id)}`);
   } catch (e) {
     showError(errors, e);

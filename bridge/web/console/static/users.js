@@ -3,11 +3,11 @@
 // Every change asks for an authenticator code (the same step-up as approving a notice), and a
 // person or token whose roles reach the privacy track is changed only by an admin of that track:
 // their buttons are disabled for others, with the reason (the API refuses anyway).
-import { api, ApiError, can, CODE_HINT, confirmWithCode, el, fill, page, showError } from "./console.js";
+import { serverNow } from "./clock.js";
+import { api, ApiError, can, CODE_HINT, confirmWithCode, el, fill, page, showError, ZONE } from "./console.js";
 
 const root = document.getElementById("users");
-const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-const fmt = (iso) => (iso ? new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: zone }).format(new Date(iso)) : "—");
+const fmt = (iso) => (iso ? new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: ZONE }).format(new Date(iso)) : "—");
 const me = page.user ? page.user.name : "";
 let message = null;
 
@@ -18,7 +18,7 @@ function say(kind, ...text) {
 }
 
 function locked(u) {
-  return u.locked_until && new Date(u.locked_until) > new Date();
+  return u.locked_until && Date.parse(u.locked_until) > serverNow();
 }
 
 function status(u) {

@@ -4,12 +4,16 @@
 // wallTime(ms, zone)          → "YYYY-MM-DDTHH:MM:SS", the zone's wall clock at that instant
 // offsetText(ms, zone)        → "+01:00", the zone's offset from UTC at that instant
 // rfc3339(ms, zone)           → "2026-03-29T03:30:00+02:00": the instant, written in the zone
-// instantIn(wall, zone, pick) → { ms, kind } for a wall time "YYYY-MM-DDTHH:MM[:SS]" (what an
-//   <input type="datetime-local"> gives), or null when it is not one. kind "exact": the wall
-//   time happens once; "twice": it happens twice (the clocks went back), pick "earlier" or
-//   "later" says which is taken; "skipped": it never happens (the clocks went forward), it is
-//   read with the offset before the change (02:30 on the day CET becomes CEST is 03:30 CEST,
-//   as RFC 5545 and JavaScript's Temporal read it).
+// instantsIn(wall, zone)      → { kind, all: [ms…] } for a wall time "YYYY-MM-DDTHH:MM[:SS]" (what
+//   an <input type="datetime-local"> gives), or null when it is not one. kind "exact": the wall
+//   time happens once (all: [it]); "twice": it happens twice, the clocks went back (all: [the
+//   earlier, the later]); "skipped": it never happens, the clocks went forward (all: [it read
+//   with the offset before the change]: 02:30 on the day CET becomes CEST is 03:30 CEST, as
+//   RFC 5545 and JavaScript's Temporal read it).
+// instantIn(wall, zone, pick) → { ms, kind }: one of them; for "twice", pick "earlier" or
+//   "later" says which.
+// spoken(ms, zone)            → "3 Dec 2026 12:00 CET (UTC+1)": the instant as a person reads it
+//   (seconds when not :00), with the zone's offset from UTC at that instant.
 
 const formats = new Map();
 
@@ -65,7 +69,7 @@ export function rfc3339(ms, zone) {
 const WALL = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?$/;
 const DAY = 86400000;
 
-export function instantIn(wall, zone, pick = "earlier") {
+export function instantsIn(wall, zone) {
   const m = WALL.exec(String(wall || "").trim());
   if (!m) return null;
   const d = new Date(0);
@@ -78,7 +82,39 @@ export function instantIn(wall, zone, pick = "earlier") {
   const before = offset(w - DAY, zone);
   const after = offset(w + DAY, zone);
   const fits = [...new Set([w - before, w - after])].filter((t) => wallAsUtc(t, zone) === w).sort((a, b) => a - b);
-  if (fits.length === 2) return { ms: pick === "later" ? fits[1] : fits[0], kind: "twice" };
-  if (fits.length === 1) return { ms: fits[0], kind: "exact" };
-  return { ms: w - before, kind: "skipped" };
+  if (fits.length === 2) return { kind: "twice", all: fits };
+  if (fits.length === 1) return { kind: "exact", all: fits };
+  return { kind: "skipped", all: [w - before] };
+}
+
+export function instantIn(wall, zone, pick = "earlier") {
+  const r = instantsIn(wall, zone);
+  if (!r) return null;
+  return { ms: r.kind === "twice" && pick === "later" ? r.all[1] : r.all[0], kind: r.kind };
+}
+
+const spokenFormats = new Map();
+
+// "UTC+1", "UTC+5:30", "UTC-3", "UTC+0"
+export function utcOffset(ms, zone) {
+  const minutes = Math.round(offset(ms, zone) / 60000);
+  const m = Math.abs(minutes);
+  return `UTC${minutes < 0 ? "-" : "+"}${Math.floor(m / 60)}${m % 60 ? `:${two(m % 60)}` : ""}`;
+}
+
+export function spoken(ms, zone) {
+  let f = spokenFormats.get(zone);
+  if (!f) {
+    f = new Intl.DateTimeFormat("en-GB", {
+      timeZone: zone, hourCycle: "h23", year: "numeric", month: "short", day: "numeric",
+      hour: "2-digit", minute: "2-digit", second: "2-digit", timeZoneName: "short",
+    });
+    spokenFormats.set(zone, f);
+  }
+  const p = {};
+  for (const part of f.formatToParts(new Date(ms))) p[part.type] = part.value;
+  const seconds = p.second && p.second !== "00" ? `:${p.second}` : "";
+  // a zone without a name of its own is called "GMT+5" by Intl: its offset says it already
+  const name = /^(GMT|UTC)[+-]/.test(p.timeZoneName || "") ? "" : ` ${p.timeZoneName}`;
+  return `${p.day} ${p.month} ${p.year} ${two(Number(p.hour) % 24)}:${p.minute}${seconds}${name} (${utcOffset(ms, zone)})`;
 }
