@@ -4,10 +4,10 @@
 // person or token whose roles reach the privacy track is changed only by an admin of that track:
 // their buttons are disabled for others, with the reason (the API refuses anyway).
 import { serverNow } from "./clock.js";
-import { api, ApiError, can, CODE_HINT, confirmWithCode, el, fill, page, showError, ZONE } from "./console.js";
+import { api, ApiError, can, CODE_HINT, confirmWithCode, el, fill, localTime, page, showError } from "./console.js";
 
 const root = document.getElementById("users");
-const fmt = (iso) => (iso ? new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: ZONE }).format(new Date(iso)) : "—");
+const fmt = (iso) => localTime(iso); // the console's zone, named
 const me = page.user ? page.user.name : "";
 let message = null;
 

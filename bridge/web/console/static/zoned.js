@@ -13,7 +13,8 @@
 // instantIn(wall, zone, pick) → { ms, kind }: one of them; for "twice", pick "earlier" or
 //   "later" says which.
 // spoken(ms, zone)            → "3 Dec 2026 12:00 CET (UTC+1)": the instant as a person reads it
-//   (seconds when not :00), with the zone's offset from UTC at that instant.
+//   (seconds when not :00; the zone's name when Intl has one, not "GMT+5"), with the zone's
+//   offset from UTC at that instant (utcOffset(ms, zone): "UTC+1", "UTC+5:30", "UTC-3").
 
 const formats = new Map();
 
