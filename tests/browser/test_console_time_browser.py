@@ -400,7 +400,8 @@ def test_the_bridges_clock_from_its_answers(ada: Page) -> None:
     """clock.js: each answer bounds the bridge's clock minus the PC's between its time minus the
     PC's clock after the answer and minus the one before the request; answers narrow it, one
     that does not meet it (a clock was set) starts again; the PC is said off only beyond a
-    minute whatever the uncertainty."""
+    minute whatever the uncertainty; without X-Bridge-Time the Date header bounds it to the
+    second."""
     got = ada.evaluate(
         """async () => {
           const c = await import("/static/clock.js?alone");
@@ -415,22 +416,14 @@ def test_the_bridges_clock_from_its_answers(ada: Page) -> None:
           c.heard("2026-12-01T04:01:30.000Z", t, t + 60000);  // 30 s to 90 s: not for sure
           out.push(c.skew());
           c.heard("garbage", t, t + 1);
-          out.push(c.offset(), c.amount(-25 * 60000), c.amount(3700000), c.amount(90000));
+          out.push(c.offset());
+          // no X-Bridge-Time (a proxy dropped it): the Date header, a whole second
+          c.heard(null, t, t + 100, "Tue, 01 Dec 2026 04:10:00 GMT");  // [599900, 600999]
+          out.push(c.offset(), c.skew());
+          out.push(c.amount(-25 * 60000), c.amount(3700000), c.amount(90000));
           return out;
         }"""
     )
-    assert got == [
-        0,
-        0,
-        1499800,
-        1499600,
-        1499800,
-        -100,
-        0,
-        0,
-        60000,
-        "25 min",
-        "1 h 02 min",
-        "2 min",
-    ]
+    assert got[:9] == [0, 0, 1499800, 1499600, 1499800, -100, 0, 0, 60000]  # garbage ignored
+    assert got[9:] == [600450, 599900, "25 min", "1 h 02 min", "2 min"]
     ada.reload()  # the page's own banner, which the module alone just wrote to

@@ -5,7 +5,8 @@
 // intersection with the ones before), and one that does not meet it (either clock was set
 // meanwhile) starts it again. serverNow() is this PC's clock plus the interval's middle:
 // countdowns and "is it past?" follow it, never the PC's clock alone, which may be minutes off
-// (a deadline is the bridge's, and the bridge says when it is overdue).
+// (a deadline is the bridge's, and the bridge says when it is overdue). An answer without
+// X-Bridge-Time (a proxy dropped it) is read by its HTTP Date header instead, a whole second.
 //
 // When the PC's clock is off by more than SKEW_SHOWN whatever the uncertainty, the banner
 // #clock-banner (base.html) says so. When the PC's clock jumps (it was set, or the PC slept)
@@ -22,12 +23,14 @@ let hi = null;
 let anchor = null; // { wall: Date.now(), mono: performance.now() } at the last answer
 let asking = false;
 
-// An answer's X-Bridge-Time `text`, the PC's clock `before` the request and `after` the answer.
-export function heard(text, before, after) {
-  const at = Date.parse(text || "");
+// An answer's X-Bridge-Time `text` (or, without it, its Date header `date`), the PC's clock
+// `before` the request and `after` the answer.
+export function heard(text, before, after, date = null) {
+  const exact = Date.parse(text || "");
+  const at = Number.isNaN(exact) ? Date.parse(date || "") : exact;
   if (Number.isNaN(at) || !(after >= before)) return;
   const a = at - after;
-  const b = at - before;
+  const b = at - before + (Number.isNaN(exact) ? 999 : 0); // Date: the second it began
   if (lo === null || a > hi || b < lo) { lo = a; hi = b; } else { lo = Math.max(lo, a); hi = Math.min(hi, b); }
   anchor = { wall: Date.now(), mono: performance.now() };
   banner();
@@ -78,7 +81,7 @@ export async function ask() {
   try {
     const before = Date.now();
     const answer = await fetch("/healthz", { method: "HEAD", cache: "no-store", credentials: "same-origin" });
-    heard(answer.headers.get(HEADER), before, Date.now());
+    heard(answer.headers.get(HEADER), before, Date.now(), answer.headers.get("Date"));
   } catch (e) {
     // unreachable now: the next answer of any request measures again
   } finally {

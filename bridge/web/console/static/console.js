@@ -31,7 +31,7 @@ export async function api(path, { method = "GET", body } = {}) {
     credentials: "same-origin",
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  heard(response.headers.get(HEADER), before, Date.now()); // the bridge's clock (clock.js)
+  heard(response.headers.get(HEADER), before, Date.now(), response.headers.get("Date")); // the bridge's clock (clock.js)
   if (response.status === 401) {
     window.location.assign(`/login?next=${encodeURIComponent(location.pathname)}`);
     throw new ApiError(401, { detail: "signed out" });
