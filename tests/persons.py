@@ -50,11 +50,11 @@ async def _form_token(http: Any, url: str) -> str:
 
 
 async def sign_in(
-    http: Any, name: str, now: datetime | None = None, base: str = ""
+    http: Any, name: str, now: datetime | None = None, base: str = "", secret: str = TOTP_SECRET
 ) -> dict[str, str]:
-    """Sign ``name`` in (TOTP where owed, the code of ``now``: default the wall clock) through
-    ``http`` (an aiohttp test client, or a ClientSession with an unsafe cookie jar and ``base``
-    the bridge's URL); the headers for that session's API changes."""
+    """Sign ``name`` in (TOTP where owed, the code of ``now``, default the wall clock, from
+    ``secret``) through ``http`` (an aiohttp test client, or a ClientSession with an unsafe
+    cookie jar and ``base`` the bridge's URL); the headers for that session's API changes."""
     at = now or datetime.now(UTC)
     jar = http.session.cookie_jar if isinstance(http, TestClient) else http.cookie_jar
     jar.clear()
@@ -69,7 +69,7 @@ async def sign_in(
         token = await _form_token(http, base + "/login/totp")
         r = await http.post(
             base + "/login/totp",
-            data={"code": totp(at), "csrf_token": token, "next": "/"},
+            data={"code": totp(at, secret=secret), "csrf_token": token, "next": "/"},
             allow_redirects=False,
         )
         assert r.status == 303, await r.text()

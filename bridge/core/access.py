@@ -13,7 +13,8 @@ Contract:
   :func:`needs_second_factor`. Managing users and tokens takes an unscoped ``admin``
   (:func:`is_user_admin`) and, for a change, ``admin`` on each track of the roles it gives,
   takes or touches (:func:`grant_tracks`; the decision: bridge/web/decisions.py); nobody adds
-  to their own roles (:func:`raised_grants`).
+  to their own roles (:func:`raised_grants`). A role that approves or administers given through
+  the API waits for a second admin: :func:`withheld`.
 - Lockout (per account, stored with the user): :func:`after_failure` counts a failed password or
   code; the ``max_failures``-th locks the account for ``lock_for`` and starts a new count;
   :func:`locked_until` says whether a lock is still in force at ``now``.
@@ -92,6 +93,37 @@ def raised_grants(held: Iterable[str], wanted: Iterable[str]) -> list[str]:
         for g in wanted
         if not all(grants_allow(held, g.partition(":")[0], t) for t in grant_tracks((g,)))
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class Withheld:
+    """What a change of roles from ``held`` to ``wanted`` gives at once and what waits for a
+    second admin (:func:`withheld`)."""
+
+    now: tuple[str, ...]  #: the roles held from now on
+    pending: tuple[str, ...]  #: the roles that approve or administer, waiting
+    kept: tuple[str, ...]  #: held roles kept only until ``pending`` (which gives them) is given
+
+
+def withheld(held: Iterable[str], wanted: Sequence[str]) -> Withheld:
+    """Split a change of roles from ``held`` to ``wanted`` (the roles the person should hold)
+    into what is done at once and what waits for a second admin: every grant of ``wanted``
+    that approves or administers (approver, admin: :data:`SECOND_FACTOR_ROLES`, any track) and
+    that ``held`` does not already give (:func:`raised_grants`) waits; the rest is done now,
+    taking roles away too. A held role that a waiting one would give (``editor`` for
+    ``approver``, ``admin`` for ``admin:all``) and ``wanted`` otherwise drops is kept until the
+    waiting one is confirmed, so the wait takes nothing away."""
+    held = tuple(held)
+    pending = tuple(
+        g for g in raised_grants(held, wanted) if g.partition(":")[0] in SECOND_FACTOR_ROLES
+    )
+    base = tuple(dict.fromkeys(g for g in wanted if g not in pending))
+    kept = tuple(
+        g
+        for g in held
+        if g not in base and not raised_grants(pending, (g,)) and raised_grants(base, (g,))
+    )
+    return Withheld((*base, *kept), tuple(dict.fromkeys(pending)), kept)
 
 
 def needs_second_factor(grants: Iterable[str]) -> bool:

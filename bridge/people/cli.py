@@ -3,7 +3,9 @@
 Contract:
 - ``users add NAME --role R [--role R …] [--display-name TEXT] [--password-file F]``,
   ``users passwd NAME [--password-file F]``, ``users list``, ``users disable NAME``,
-  ``users enable NAME``, ``users reset-totp NAME``; ``tokens add NAME --role R …``,
+  ``users enable NAME``, ``users reset-totp NAME``, ``users confirm-roles NAME`` (gives the
+  roles an admin asked for through the API, waiting for a second admin; exit 1 when none
+  waits); ``tokens add NAME --role R …``,
   ``tokens list``, ``tokens revoke ID``. Each takes ``-c CONFIG`` and writes to its store.
 - A password comes from ``--password-file`` (``-`` reads standard input; the first line) or,
   on a terminal, from a prompt asked twice; at least 12 characters.
@@ -15,7 +17,11 @@ Contract:
 - These commands are the way in for whoever runs the server: they write to the store directly,
   need no sign-in or second factor and are bound by no admin's track (the API's rules for
   changing people and tokens: bridge/web/api/people.py). They make the first admin and repair
-  what the API will not.
+  what the API will not; ``users add`` gives approver and admin at once, and ``users
+  confirm-roles`` confirms a grant waiting for a second admin, so an operator with a single
+  admin still gives them (audited as ``cli:<login name>``, never as an admin).
+- ``users list`` prints one line per user: name, roles, enabled or disabled, TOTP, name shown,
+  and, while a grant waits, ``waiting: ROLES (asked by NAME)``.
 - ``users list`` and ``tokens list`` only read: they open the store without migrating it, and
   refuse a store at an older schema (``bridge serve`` upgrades it).
 - Exit codes: 0 done, 1 refused (bad input, unknown name, name taken, store unavailable).
@@ -107,7 +113,21 @@ async def _run(args: argparse.Namespace, directory: Directory) -> None:
             for u in await store.list_users():
                 state = "disabled" if u.disabled else "enabled"
                 totp = "totp" if u.totp_enrolled else "no-totp"
-                print(f"{u.name}\t{','.join(u.grants)}\t{state}\t{totp}\t{u.display_name}")
+                line = f"{u.name}\t{','.join(u.grants)}\t{state}\t{totp}\t{u.display_name}"
+                if u.pending_roles:
+                    waiting = ", ".join(u.pending_roles)
+                    line += f"\twaiting: {waiting} (asked by {u.pending_by})"
+                print(line)
+        elif args.action == "confirm-roles":
+            found = await store.get_user(args.name)
+            if found is None:
+                raise LookupError(args.name)
+            if not found.pending_roles:
+                raise Refused(f"nothing waits for confirmation for {args.name}")
+            user = await directory.accounts.confirm_roles(
+                args.name, actor, found.pending_roles, found.pending_by
+            )
+            print(f"confirmed for {user.name}: roles now {', '.join(user.grants)}")
         else:
             changes = {
                 "disable": {"disabled": True},

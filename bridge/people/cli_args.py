@@ -29,6 +29,7 @@ def add_parsers(
         ("disable", "disable a user (ends their sessions)"),
         ("enable", "enable a user"),
         ("reset-totp", "make a user enrol TOTP again at next sign-in"),
+        ("confirm-roles", "give the roles an admin asked for, waiting for a second admin"),
     ):
         u.add_parser(action, help=text).add_argument("name")
     tokens = sub.add_parser("tokens", help="API tokens for automation")

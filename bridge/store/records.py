@@ -145,7 +145,13 @@ class UserRecord:
     """A person who signs in to the console. ``password_hash`` is an argon2id PHC string;
     ``totp_secret`` the base32 TOTP key (set at enrolment start; ``totp_enrolled`` once a code
     was confirmed); ``totp_last_step`` the last accepted TOTP time step (no code is accepted
-    twice); ``failed_logins``/``locked_until`` the lockout state (bridge/core/access.py)."""
+    twice); ``failed_logins``/``locked_until`` the lockout state (bridge/core/access.py).
+
+    A grant waiting for a second admin (bridge/people/accounts.py): ``pending_roles`` the roles
+    that approve or administer asked for and withheld (empty: none waits), ``pending_kept`` the
+    held roles kept only until they are confirmed (those roles give them), ``pending_by`` who
+    asked and ``pending_at`` when. Stored in the user's document: a user stored without them
+    reads with none waiting."""
 
     name: str
     display_name: str
@@ -160,6 +166,10 @@ class UserRecord:
     disabled: bool = False
     failed_logins: int = 0
     locked_until: datetime | None = None
+    pending_roles: tuple[str, ...] = ()
+    pending_kept: tuple[str, ...] = ()
+    pending_by: str = ""
+    pending_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -156,6 +156,12 @@ NEEDS: dict[str, Need] = {
     "PATCH /api/v1/users/{name}": _n(
         "person+factor", "admin", "roles", "change, reset, unlock or disable a person"
     ),
+    "POST /api/v1/users/{name}/pending-roles/confirm": _n(
+        "person+factor", "admin", "roles", "confirm roles another admin asked for (approver, admin)"
+    ),
+    "POST /api/v1/users/{name}/pending-roles/cancel": _n(
+        "person+factor", "admin", "roles", "cancel roles waiting for a second admin"
+    ),
     "GET /api/v1/tokens": _n("caller", "admin", "-", "list API tokens"),
     "POST /api/v1/tokens": _n("person+factor", "admin", "roles", "make an API token"),
     "POST /api/v1/tokens/{id}/revoke": _n("person+factor", "admin", "roles", "revoke an API token"),

@@ -3,7 +3,8 @@ chromium through Playwright) against a real ``bridge serve`` whose step-up windo
 code given at sign-in never covers them: the approval without a code is refused with the reason
 on the page and nothing is sent; with a fresh code typed into the approval dialog it is approved
 and the e-mail reaches the SMTP server. An outage admin adds a person only with a fresh code in
-the form, and finds a privacy approver's buttons disabled with the reason.
+the form, and finds a privacy approver's buttons disabled with the reason. The approver role an
+admin gives waits on the people page for another admin, who confirms it with a code.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ USERS = {
     "anna": ["approver"],  # approves; TOTP
     "ada": ["admin"],  # manages the outage track's people; TOTP
     "pia": ["approver:privacy"],  # a privacy approver: not ada's to change
+    "ole": ["admin"],  # two more outage admins: one asks for a role, the other confirms it
+    "ola": ["admin"],
 }
 BRIDGE_EXTRA = {
     "auth": {
@@ -108,4 +111,41 @@ def test_managing_people_takes_a_fresh_code_and_admin_on_the_track(
     page.click("#add-user button[type=submit]")
     expect(page.locator("#one-time-password")).to_be_visible()
     expect(page.locator('tr[data-user="otto"]')).to_be_visible()
+    page.context.close()
+
+
+def test_an_approver_role_waits_on_the_people_page_for_a_second_admin(
+    browser: Browser, bridge: Bridge
+) -> None:
+    """ole adds a person with viewer and approver: they get viewer, approver waits, shown with
+    who asked; ole's Confirm is disabled with the reason. ola, another outage admin, confirms
+    it with a code in the dialog: the row shows approver, nothing waits."""
+    page = new_page(browser, bridge)
+    sign_in(page, bridge, "ole")
+    page.goto("/users")
+    page.wait_for_selector("#users[data-loaded]")
+    page.fill("#new-user-name", "puppet")
+    page.fill("#new-user-roles", "viewer, approver")
+    page.fill("#new-user-totp", pyotp.TOTP(bridge.secrets["ole"]).at(int(time.time()) + 30))
+    page.click("#add-user button[type=submit]")
+    expect(page.locator("#users-message")).to_contain_text("waits for a second admin")
+    row = page.locator('tr[data-user="puppet"]')
+    expect(row.locator(".pending")).to_contain_text("approver (asked by ole")
+    expect(row.locator('.pending button:text("Confirm")')).to_be_disabled()
+    expect(row.locator(".pending .why")).to_contain_text("you asked for it")
+    shot(page, "users-pending-grant")
+    page.context.close()
+
+    page = new_page(browser, bridge)
+    sign_in(page, bridge, "ola")
+    page.goto("/users")
+    page.wait_for_selector("#users[data-loaded]")
+    row = page.locator('tr[data-user="puppet"]')
+    row.locator('.pending button:text("Confirm")').click()
+    page.fill("#confirm-totp", pyotp.TOTP(bridge.secrets["ola"]).at(int(time.time()) + 30))
+    page.click("#confirm-yes")
+    expect(page.locator("#users-message")).to_contain_text("puppet now holds approver")
+    row = page.locator('tr[data-user="puppet"]')
+    expect(row.locator(".pending")).to_have_count(0)
+    expect(row.locator("td").nth(2)).to_have_text("viewer, approver")
     page.context.close()

@@ -4,11 +4,13 @@ temporary SQLite store, checked through the store itself."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from builders import seed_user, write_config
+from builders import seed_user, user_record, write_config
 from test_cli import bridge
 
 from bridge.people.rules import token_hash
@@ -85,6 +87,45 @@ def test_refusals_exit_1_and_say_why(cfg: str, args: list[str], stdin: str, mess
     run = bridge(*args, "-c", cfg, stdin=stdin)
     assert run.returncode == 1
     assert message in run.stderr
+
+
+def test_users_add_gives_roles_at_once_and_confirm_roles_gives_those_waiting(
+    tmp_path: Path, cfg: str
+) -> None:
+    """The CLI is the way for an operator with a single admin: ``users add`` gives approver at
+    once (whoever runs it holds the server's keys), and ``users confirm-roles NAME`` gives the
+    roles an admin asked for in the console, audited as the CLI with who asked; with nothing
+    waiting it is refused (exit 1), and ``users list`` shows what waits."""
+    run = bridge(
+        "users", "add", "alice", "--role", "approver", "--password-file", "-", "-c", cfg,
+        stdin="a long enough password\n",
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert read_store(tmp_path, lambda s: s.get_user("alice")).grants == ("approver",)
+    asked = replace(
+        user_record("vera", ["viewer"]),
+        pending_roles=("approver",),
+        pending_kept=("viewer",),
+        pending_by="ops",
+        pending_at=datetime(2026, 11, 23, 9, 30, tzinfo=UTC),
+    )
+    read_store(tmp_path, lambda s: s.put_user(asked, None, []))
+    listed = bridge("users", "list", "-c", cfg)
+    assert "vera\tviewer\tenabled" in listed.stdout and "waiting: approver (asked by ops)" in (
+        listed.stdout
+    )
+    run = bridge("users", "confirm-roles", "vera", "-c", cfg)
+    assert run.returncode == 0, run.stderr
+    assert "approver" in run.stdout
+    vera = read_store(tmp_path, lambda s: s.get_user("vera"))
+    assert vera.grants == ("approver",) and vera.pending_roles == ()
+    [entry] = [
+        e for e in read_store(tmp_path, lambda s: s.audit_log(100)) if e.target == "user:vera"
+    ]
+    assert entry.action == "user.roles_confirmed" and entry.actor.startswith("cli")
+    assert entry.detail["requested_by"] == "ops" and entry.detail["roles"] == ["approver"]
+    again = bridge("users", "confirm-roles", "vera", "-c", cfg)
+    assert again.returncode == 1 and "nothing waits" in again.stderr
 
 
 def test_users_add_twice_is_refused(tmp_path: Path, cfg: str) -> None:

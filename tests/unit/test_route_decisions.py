@@ -42,6 +42,8 @@ def test_sending_and_managing_people_take_a_person_with_a_fresh_factor() -> None
         "PATCH /api/v1/users/{name}",
         "POST /api/v1/tokens",
         "POST /api/v1/tokens/{id}/revoke",
+        "POST /api/v1/users/{name}/pending-roles/confirm",
+        "POST /api/v1/users/{name}/pending-roles/cancel",
     }
     assert factor == {
         "POST /api/v1/drafts/{id}/approve",

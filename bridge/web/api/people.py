@@ -13,6 +13,16 @@ Contract (who may: ``NEEDS`` in bridge/web/decisions.py; 401/403 else):
   done. Nobody adds a role to their own (403): another admin gives it. The audit entry of a
   change names the person and ``second_factor_at``. The CLI (``bridge users``, ``bridge
   tokens``) is the way in for whoever runs the server and is not bound by these.
+- Two admins for power: a person's roles that approve or administer (``approver``, ``admin``,
+  any track) asked for by ``POST``/``PATCH`` are not given at once but wait (the user's
+  ``pending``: roles, who asked, when; bridge/people/accounts.py) until a different person,
+  with an unscoped admin and admin on every track of the roles waiting and held, confirms them
+  with their own fresh second factor: ``POST /api/v1/users/{name}/pending-roles/confirm``
+  ``{"roles": [the roles waiting], "totp"?}`` → ``{"user"}`` (409 when none or others wait;
+  403 for the admin who asked and for the person the roles are for). Either admin cancels:
+  ``POST /api/v1/users/{name}/pending-roles/cancel`` (body optional: ``{"roles"?, "totp"?}``).
+  What raises nothing, taking roles away too, is done at once; API tokens are not covered
+  (they never approve, send or manage people).
 - ``GET /api/v1/users`` → ``{"users": [user]}``; a user is its name, display name, roles, the
   tracks of its roles, TOTP enrolment, disabled flag, lock, times: never its hash or TOTP secret.
 - ``POST /api/v1/users`` ``{"name", "roles": [...], "display_name"?, "password"?, "totp"?}`` → 201
@@ -43,7 +53,7 @@ from bridge.people.directory import Directory
 from bridge.people.rules import check_grants, check_name, check_password, new_password
 from bridge.store.records import TokenRecord, UserRecord
 from bridge.web import access
-from bridge.web.access import body_of
+from bridge.web.access import body_of, known_fields
 from bridge.web.api.drafts import attested
 from bridge.web.auth import Principal
 
@@ -78,6 +88,14 @@ def user_json(u: UserRecord) -> dict[str, Any]:
         "locked_until": _time(u.locked_until),
         "created_at": format_time(u.created_at),
         "updated_at": format_time(u.updated_at),
+        "pending": {
+            "roles": list(u.pending_roles),
+            "tracks": list(grant_tracks(u.pending_roles)),
+            "requested_by": u.pending_by,
+            "requested_at": _time(u.pending_at),
+        }
+        if u.pending_roles
+        else None,
     }
 
 
@@ -149,6 +167,7 @@ async def create_user(request: web.Request) -> web.Response:
         principal.name,
         _text(body, "display_name") or "",
         attested(factor_at),
+        second_admin=True,
     )
     answer: dict[str, Any] = {"user": user_json(user)}
     if generated:
@@ -198,6 +217,7 @@ async def update_user(request: web.Request) -> web.Response:
         unlock=bool(_flag(body, "unlock")),
         attest=attest,
         expect_grants=user.grants,
+        second_admin=True,
     )
     answer: dict[str, Any] = {}
     if reset_password:
@@ -209,6 +229,66 @@ async def update_user(request: web.Request) -> web.Response:
         )
     answer["user"] = user_json(user)
     return web.json_response(answer)
+
+
+async def _waiting(
+    request: web.Request, principal: Principal, directory: Directory, confirming: bool
+) -> UserRecord:
+    """The user named in the path, once a grant waits for them and ``principal`` may confirm
+    it (``confirming``: neither the person the roles are for nor the admin who asked for them)
+    or cancel it (admin on the tracks of the roles waiting and held): 404, 409, 403 else
+    (nothing done)."""
+    name = request.match_info["name"]
+    user = await directory.accounts.get(name)
+    if user is None:
+        raise web.HTTPNotFound(text=f"no user {name!r}")
+    if not user.pending_roles:
+        raise Conflict(f"user {name}", "nothing waits for confirmation: no roles were asked for")
+    if confirming and principal.name == user.name:
+        raise web.HTTPForbidden(
+            text=f"{principal.name} cannot confirm roles given to themselves: another admin "
+            "confirms them; nothing was done"
+        )
+    if confirming and principal.name == user.pending_by:
+        raise web.HTTPForbidden(
+            text=f"{principal.name} asked for these roles: a different admin with admin on "
+            "their tracks confirms them (or, with a single admin, `bridge users` on the "
+            "server); nothing was done"
+        )
+    await access.may_change(request, principal, (*user.grants, *user.pending_roles), f"user:{name}")
+    return user
+
+
+@routes.post("/api/v1/users/{name}/pending-roles/confirm")
+async def confirm_roles(request: web.Request) -> web.Response:
+    principal, directory = await _admin(request)
+    body = await body_of(request)
+    known_fields(body, ("roles", "totp"))
+    seen = _roles(body, required=True) or []
+    user = await _waiting(request, principal, directory, confirming=True)
+    if tuple(seen) != user.pending_roles:
+        raise Conflict(
+            f"user {user.name}",
+            f"the roles waiting are {', '.join(user.pending_roles)}, not "
+            f"{', '.join(seen) or 'none'}: reload and look again; nothing was done",
+        )
+    attest = attested(await access.second_factor(request, body))
+    confirmed = await directory.accounts.confirm_roles(
+        user.name, principal.name, seen, user.pending_by, attest
+    )
+    return web.json_response({"user": user_json(confirmed)})
+
+
+@routes.post("/api/v1/users/{name}/pending-roles/cancel")
+async def cancel_roles(request: web.Request) -> web.Response:
+    principal, directory = await _admin(request)
+    body = await _body(request)
+    known_fields(body, ("roles", "totp"))
+    seen = _roles(body, required=False)
+    user = await _waiting(request, principal, directory, confirming=False)
+    attest = attested(await access.second_factor(request, body))
+    cancelled = await directory.accounts.cancel_roles(user.name, principal.name, seen, attest)
+    return web.json_response({"user": user_json(cancelled)})
 
 
 @routes.get("/api/v1/tokens")

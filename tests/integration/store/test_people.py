@@ -99,6 +99,40 @@ async def test_user_write_needs_the_stored_revision(store: Store):
     assert [e.action for e in await store.audit_log()] == ["user.disable"]
 
 
+async def test_a_pending_grant_is_kept_with_the_user_under_its_revision(store: Store):
+    """A grant waiting for a second admin (the roles withheld, those kept meanwhile, who asked
+    and when) comes back as written, in the list too; its confirmation is a revised write like
+    any other, so a confirmation and a cancellation racing each other never both win; a user
+    stored without one reads with none."""
+    asked = T0 + timedelta(minutes=3)
+    pending = user(
+        grants=("viewer",),
+        pending_roles=("approver", "admin:all"),
+        pending_kept=("viewer",),
+        pending_by="ops",
+        pending_at=asked,
+    )
+    await store.put_user(pending, None, [entry("user.roles_requested")])
+    got = await store.get_user("alice")
+    assert got == pending and got is not None
+    assert got.pending_at == asked and got.pending_at.tzinfo is not None
+    assert await store.list_users() == [pending]
+    cleared = {"pending_roles": (), "pending_kept": (), "pending_by": "", "pending_at": None}
+    confirmed = replace(pending, grants=("approver", "admin:all"), revision=2, **cleared)
+    cancelled = replace(pending, revision=2, **cleared)
+    results = await asyncio.gather(
+        store.put_user(confirmed, 1, [entry("user.roles_confirmed")]),
+        store.put_user(cancelled, 1, [entry("user.roles_cancelled")]),
+        return_exceptions=True,
+    )
+    assert sum(r is None for r in results) == 1
+    assert await store.get_user("alice") in (confirmed, cancelled)
+    assert len([e for e in await store.audit_log() if e.action != "user.roles_requested"]) == 1
+    await store.put_user(user("bob"), None, [])
+    bob = await store.get_user("bob")
+    assert bob is not None and bob.pending_roles == () and bob.pending_at is None
+
+
 async def test_concurrent_failure_counts_exactly_one_wins(store: Store):
     """Two replicas counting a failed sign-in at once: one write wins, the other must re-read."""
     await store.put_user(user(failed_logins=0), None, [])

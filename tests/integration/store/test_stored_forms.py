@@ -62,6 +62,12 @@ USER_JSON = (
     '"totp_last_step":123,"totp_secret":"JBSWY3DPEHPK3PXP",'
     '"updated_at":"2026-11-23T10:01:00.123456Z"}'
 )
+# Users now keep a grant waiting for a second admin (none: the keys below, as null and empty):
+# the older form above still reads as USER; a write adds the four new keys.
+USER_JSON_NOW = USER_JSON.replace(
+    '"totp_enrolled"',
+    '"pending_at":null,"pending_by":"","pending_kept":[],"pending_roles":[],"totp_enrolled"',
+)
 SESSION = SessionRecord(
     "ab12", "alice", T, T + timedelta(minutes=1), T + timedelta(hours=12), "csrf-1", True, "::1"
 )
@@ -239,6 +245,8 @@ async def test_sqlite_writes_the_rows_the_older_code_wrote(tmp_path: Path) -> No
         for table, row in SQLITE_ROWS.items():
             if table == "sessions":
                 row = (*row[:3], SESSION_JSON_NOW)
+            if table == "users":
+                row = (*row[:2], USER_JSON_NOW)
             assert conn.execute(f"SELECT * FROM {table}").fetchall() == [row], table
     finally:
         conn.close()
@@ -311,6 +319,8 @@ async def test_redis_writes_the_keys_the_older_code_wrote(
         for key, value in REDIS_KEYS.items():
             if key == "sessions":
                 value = {"ab12": SESSION_JSON_NOW}
+            if key == "users":
+                value = {"alice": USER_JSON_NOW}
             if key == "incidents":
                 value = {"inc-1": INCIDENT_JSON_NOW}
             assert _get(r, prefix + key) == value, key

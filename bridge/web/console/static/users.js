@@ -3,6 +3,9 @@
 // Every change asks for an authenticator code (the same step-up as approving a notice), and a
 // person or token whose roles reach the privacy track is changed only by an admin of that track:
 // their buttons are disabled for others, with the reason (the API refuses anyway).
+// Roles that approve or administer asked for through the API wait for a second admin: the row
+// shows them with who asked and when, a Confirm button (disabled for the admin who asked and
+// for the person themselves, with the reason) and a Cancel button.
 import { serverNow } from "./clock.js";
 import { api, ApiError, can, CODE_HINT, confirmWithCode, el, fill, localTime, page, showError } from "./console.js";
 
@@ -66,6 +69,25 @@ function codeOf(id) {
 const patch = (name, body) => (code) => api(`/api/v1/users/${encodeURIComponent(name)}`, { method: "PATCH", body: { ...body, ...code } });
 const oneTime = (name) => (answer) => [`One-time password for ${name} (shown once; hand it over in person): `, el("code", { id: "one-time-password" }, answer.password)];
 
+const waiting = (name, verb, body) => (code) => api(`/api/v1/users/${encodeURIComponent(name)}/pending-roles/${verb}`, { method: "POST", body: { ...body, ...code } });
+
+// the grant waiting for a second admin: what, who asked, and the buttons to confirm or cancel
+function pendingCell(u) {
+  const p = u.pending;
+  if (!p) return null;
+  const roles = p.roles.join(", ");
+  const why = outOfReach([...(u.tracks || []), ...(p.tracks || [])]);
+  const notYours = u.name === me ? "a grant to yourself: another admin confirms it" : p.requested_by === me ? "you asked for it: another admin confirms it" : null;
+  return el(
+    "div",
+    { class: "pending", dataset: { pending: u.name } },
+    el("span", {}, `Waiting for a second admin: ${roles} (asked by ${p.requested_by}, ${fmt(p.requested_at)}) `),
+    el("button", { type: "button", class: "quiet", disabled: Boolean(why || notYours), title: why || notYours, onclick: () => act(`Give ${u.name} ${roles}, as ${p.requested_by} asked?`, "Confirm", waiting(u.name, "confirm", { roles: p.roles }), () => [`${u.name} now holds ${roles}.`]) }, "Confirm"),
+    el("button", { type: "button", class: "quiet", disabled: Boolean(why), title: why, onclick: () => act(`Cancel ${roles} for ${u.name}?`, "Cancel the grant", waiting(u.name, "cancel", { roles: p.roles }), () => [`${roles} for ${u.name} cancelled.`]) }, "Cancel"),
+    why || notYours ? el("span", { class: "why" }, why || notYours) : null,
+  );
+}
+
 function userRow(u) {
   const self = u.name === me;
   const why = outOfReach(u.tracks);
@@ -76,7 +98,7 @@ function userRow(u) {
     { dataset: { user: u.name } },
     el("td", {}, u.name),
     el("td", {}, u.display_name || ""),
-    el("td", {}, u.roles.join(", ")),
+    el("td", {}, u.roles.join(", ") || "—", pendingCell(u)),
     el("td", {}, u.totp_enrolled ? "TOTP" : "not enrolled"),
     el("td", { class: "status" }, status(u)),
     el(
@@ -115,7 +137,7 @@ function addUserForm() {
   const grants = el("input", { id: "new-user-roles", required: true, placeholder: "viewer, editor, approver:outage …" });
   return el(
     "form",
-    { id: "add-user", class: "inline-form", onsubmit: (e) => { e.preventDefault(); run(() => api("/api/v1/users", { method: "POST", body: { name: name.value.trim(), display_name: display.value.trim(), roles: roles(grants.value), ...codeOf("new-user-totp") } }), oneTime(name.value.trim())); } },
+    { id: "add-user", class: "inline-form", onsubmit: (e) => { e.preventDefault(); run(() => api("/api/v1/users", { method: "POST", body: { name: name.value.trim(), display_name: display.value.trim(), roles: roles(grants.value), ...codeOf("new-user-totp") } }), (a) => [...oneTime(a.user.name)(a), a.user.pending ? ` ${a.user.pending.roles.join(", ")} waits for a second admin to confirm.` : ""]); } },
     el("h3", {}, "Add a person"),
     el("label", { for: "new-user-name" }, "User name"), name,
     el("label", { for: "new-user-display" }, "Display name"), display,
