@@ -189,7 +189,7 @@ class Accounts:
         detail = dict(attest or {})
 
         async def change(u: UserRecord) -> tuple[UserRecord, list[AuditEntry], UserRecord]:
-            _waiting(u, roles, requested_by)
+            still_waiting(u, roles, requested_by)
             if actor in (u.pending_by, u.name):
                 raise Conflict(f"user {name}", f"{actor} may not confirm this grant")
             kept = set(u.pending_kept)
@@ -222,7 +222,7 @@ class Accounts:
         detail = dict(attest or {})
 
         async def change(u: UserRecord) -> tuple[UserRecord, list[AuditEntry], UserRecord]:
-            _waiting(u, roles, None)
+            still_waiting(u, roles, None)
             new = _cleared(u)
             return new, [self._cancelled(u, actor, detail)], new
 
@@ -263,8 +263,10 @@ def _cleared(u: UserRecord) -> UserRecord:
     return replace(u, pending_roles=(), pending_kept=(), pending_by="", pending_at=None)
 
 
-def _waiting(u: UserRecord, roles: Sequence[str] | None, by: str | None) -> None:
-    """Conflict unless a grant waits for ``u`` (of ``roles``, asked for by ``by``, when given)."""
+def still_waiting(u: UserRecord, roles: Sequence[str] | None, by: str | None = None) -> None:
+    """Conflict unless a grant waits for ``u`` (of ``roles``, asked for by ``by``, when given):
+    what a confirmation or cancellation checks before it asks for a code, and again in its
+    write."""
     if not u.pending_roles:
         raise Conflict(f"user {u.name}", "nothing waits for confirmation: no roles were asked for")
     if roles is not None and tuple(roles) != u.pending_roles:

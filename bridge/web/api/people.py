@@ -24,7 +24,9 @@ Contract (who may: ``NEEDS`` in bridge/web/decisions.py; 401/403 else):
   What raises nothing, taking roles away too, is done at once; API tokens are not covered
   (they never approve, send or manage people).
 - ``GET /api/v1/users`` → ``{"users": [user]}``; a user is its name, display name, roles, the
-  tracks of its roles, TOTP enrolment, disabled flag, lock, times: never its hash or TOTP secret.
+  tracks of its roles, TOTP enrolment, disabled flag, lock, times, the grant waiting
+  (``pending``: roles, tracks, requested_by, requested_at; or null): never its hash or TOTP
+  secret.
 - ``POST /api/v1/users`` ``{"name", "roles": [...], "display_name"?, "password"?, "totp"?}`` → 201
   ``{"user", "password"?}``: without a password a one-time one is made and shown once.
 - ``PATCH /api/v1/users/{name}`` with any of ``roles``, ``display_name``, ``disabled``,
@@ -49,6 +51,7 @@ from aiohttp import web
 from bridge.core.access import grant_tracks, is_user_admin, raised_grants
 from bridge.core.alerts import format_time
 from bridge.errors import BadInput, Conflict
+from bridge.people.accounts import still_waiting
 from bridge.people.directory import Directory
 from bridge.people.rules import check_grants, check_name, check_password, new_password
 from bridge.store.records import TokenRecord, UserRecord
@@ -232,18 +235,21 @@ async def update_user(request: web.Request) -> web.Response:
 
 
 async def _waiting(
-    request: web.Request, principal: Principal, directory: Directory, confirming: bool
+    request: web.Request,
+    principal: Principal,
+    directory: Directory,
+    roles: list[str] | None,
+    confirming: bool,
 ) -> UserRecord:
-    """The user named in the path, once a grant waits for them and ``principal`` may confirm
-    it (``confirming``: neither the person the roles are for nor the admin who asked for them)
-    or cancel it (admin on the tracks of the roles waiting and held): 404, 409, 403 else
-    (nothing done)."""
+    """The user named in the path, once a grant waits for them (of ``roles``, when given) and
+    ``principal`` may confirm it (``confirming``: neither the person the roles are for nor the
+    admin who asked for them) or cancel it (admin on the tracks of the roles waiting and
+    held): 404, 409, 403 else (nothing done)."""
     name = request.match_info["name"]
     user = await directory.accounts.get(name)
     if user is None:
         raise web.HTTPNotFound(text=f"no user {name!r}")
-    if not user.pending_roles:
-        raise Conflict(f"user {name}", "nothing waits for confirmation: no roles were asked for")
+    still_waiting(user, roles)
     if confirming and principal.name == user.name:
         raise web.HTTPForbidden(
             text=f"{principal.name} cannot confirm roles given to themselves: another admin "
@@ -265,13 +271,7 @@ async def confirm_roles(request: web.Request) -> web.Response:
     body = await body_of(request)
     known_fields(body, ("roles", "totp"))
     seen = _roles(body, required=True) or []
-    user = await _waiting(request, principal, directory, confirming=True)
-    if tuple(seen) != user.pending_roles:
-        raise Conflict(
-            f"user {user.name}",
-            f"the roles waiting are {', '.join(user.pending_roles)}, not "
-            f"{', '.join(seen) or 'none'}: reload and look again; nothing was done",
-        )
+    user = await _waiting(request, principal, directory, seen, confirming=True)
     attest = attested(await access.second_factor(request, body))
     confirmed = await directory.accounts.confirm_roles(
         user.name, principal.name, seen, user.pending_by, attest
@@ -285,7 +285,7 @@ async def cancel_roles(request: web.Request) -> web.Response:
     body = await _body(request)
     known_fields(body, ("roles", "totp"))
     seen = _roles(body, required=False)
-    user = await _waiting(request, principal, directory, confirming=False)
+    user = await _waiting(request, principal, directory, seen, confirming=False)
     attest = attested(await access.second_factor(request, body))
     cancelled = await directory.accounts.cancel_roles(user.name, principal.name, seen, attest)
     return web.json_response({"user": user_json(cancelled)})
