@@ -49,12 +49,14 @@ from bridge.core.casework import (
     refresh,
     withdraw,
 )
+from bridge.core.country_view import scoped
 from bridge.core.cyber_fields import ReportForm
 from bridge.core.drafts import (
     FLAGS_NOW,
     HENDELSESRAPPORT,
     JURISDICTIONS,
     KINDS,
+    PRIVACY_KINDS,
     Carried,
     DraftFields,
     Previous,
@@ -198,7 +200,8 @@ def snapshot_of(
     :func:`snapshot`, and for a kind of :data:`LISTS_REQUESTS` the requests its text names
     (:data:`REQUESTS`: those the case's other settled drafts, not ``exclude``, left
     unanswered)."""
-    return _with_requests(snapshot(incident, severity_label), kind, incident, drafts, exclude)
+    snap = snapshot(country_of(kind, incident), severity_label)
+    return _with_requests(snap, kind, incident, drafts, exclude)
 
 
 def _with_requests(
@@ -214,8 +217,17 @@ def _with_requests(
     return {**snap, REQUESTS: listed_requests(asked, kind)}
 
 
+def country_of(kind: str, incident: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``incident`` as a notice of ``kind`` counts it: its regulator's country's part only
+    (:func:`bridge.core.country_view.scoped`); a privacy case as it is."""
+    if kind in PRIVACY_KINDS:
+        return incident
+    return scoped(incident, JURISDICTIONS[regulator_of(kind)])
+
+
 def snapshot(incident: Mapping[str, Any], severity_label: str) -> dict[str, Any]:
-    """The facts an updated varsel is measured against, from an incident document."""
+    """The facts an updated varsel is measured against, from an incident document (scoped to
+    the notice's country: :func:`country_of`)."""
     impact: Mapping[str, Any] = incident.get("impact") or {}
     severities: set[str] = set()
     for alert in incident.get("alert_details") or ():
@@ -228,9 +240,16 @@ def snapshot(incident: Mapping[str, Any], severity_label: str) -> dict[str, Any]
         for row in impact.get("current_by_service_region") or ()
         if isinstance(row, Mapping) and int(row.get("connections") or 0) > 0
     ]
+    customers = impact.get("customers")
+    reach = customers.get("current") if isinstance(customers, Mapping) else None
+    own = impact.get("severities")
+    if isinstance(own, list):  # the country's own firing alerts' (bridge.core.country_view)
+        severities = {str(v) for v in own}
     return {
         "current": int(impact.get("current") or 0),
         FLAGS_NOW: _flags_now(impact),
+        # at least, at most (bridge.core.impact.reach); absent in a document of older code
+        **({"customers": [int(n) for n in reach]} if isinstance(reach, list) else {}),
         "regions": sorted(r for r, n in (impact.get("by_region") or {}).items() if n > 0),
         "services": sorted(s for s, n in (impact.get("by_service") or {}).items() if n > 0),
         "current_regions": sorted({r for _, r in current}),
@@ -268,13 +287,22 @@ def significant_changes(
     """Why the incident changed significantly since ``baseline`` (empty: it did not);
     flagged elements are compared in ``jurisdiction`` only (the updated varsel is Nkom's)."""
     reasons: list[str] = []
-    before, after = int(baseline.get("current", 0)), int(now_.get("current", 0))
-    if rules.impact_change > 0 and before != after:
-        ratio = abs(after - before) / max(before, 1)
-        if ratio >= rules.impact_change:
-            reasons.append(
-                f"affected connections {before} → {after} ({ratio:.0%} ≥ {rules.impact_change:.0%})"
-            )
+    was, is_ = baseline.get("customers"), now_.get("customers")
+    if isinstance(was, list) and isinstance(is_, list) and len(was) == len(is_) == 2:
+        # either end of the range moving by the share counts (one service: the two are one)
+        pairs = [("affected customers at least", int(was[0]), int(is_[0]))]
+        pairs.append(("affected customers at most", int(was[1]), int(is_[1])))
+    else:  # a snapshot stored by older code: its headline figure
+        headline = (int(baseline.get("current", 0)), int(now_.get("current", 0)))
+        pairs = [("affected connections", *headline)]
+    for what, before, after in pairs:
+        if rules.impact_change > 0 and before != after:
+            ratio = abs(after - before) / max(before, 1)
+            if ratio >= rules.impact_change:
+                reasons.append(
+                    f"{what} {before} → {after} ({ratio:.0%} ≥ {rules.impact_change:.0%})"
+                )
+                break
     for key, on, label in (
         ("regions", rules.new_region, "new region"),
         ("services", rules.new_service, "new service"),
@@ -283,9 +311,7 @@ def significant_changes(
         new = sorted(set(now_.get(key, ())) - set(baseline.get(key, ())))
         if on and new:
             reasons.append(f"{label}: {', '.join(new)}")
-    if rules.severity_change and sorted(now_.get("severities", ())) != sorted(
-        baseline.get("severities", ())
-    ):
+    if rules.severity_change and _severities(now_) != _severities(baseline):
         reasons.append(
             f"severity {', '.join(baseline.get('severities', ())) or '-'} → "
             f"{', '.join(now_.get('severities', ())) or '-'}"
@@ -297,6 +323,12 @@ def significant_changes(
         if began := sorted(now_flags - before_flags):
             reasons.append(f"now affected: {', '.join(began)}")
     return reasons
+
+
+def _severities(snap: Mapping[str, Any]) -> list[str]:
+    """A snapshot's severities as compared: a label's case is no change (a country's are read
+    from its alerts' severity signals, lower case; older snapshots kept the label's)."""
+    return sorted({str(v).lower() for v in snap.get("severities", ())})
 
 
 # ---- one incident's drafts, brought up to date ---------------------------------------------
@@ -369,7 +401,7 @@ class Context:
         previous = None
         done = None if before is None else before.done_at
         if before is not None and done is not None:
-            snap = snapshot(incident, self.severity_label)
+            snap = snapshot(country_of(kind, incident), self.severity_label)
             version = before.approved_version or before.latest
             previous = Previous(
                 before.kind,
@@ -566,10 +598,13 @@ def reconcile(
     for d in drafts:
         if d.kind not in latest or d.round > latest[d.kind].round:
             latest[d.kind] = d
-    snap = snapshot(incident, ctx.severity_label)
+    snaps: dict[str, dict[str, Any]] = {}  # per country: what each notice counts
 
     def snap_of(kind: str) -> dict[str, Any]:
-        return _with_requests(snap, kind, incident, drafts)
+        key = "" if kind in PRIVACY_KINDS else JURISDICTIONS[regulator_of(kind)]
+        if key not in snaps:
+            snaps[key] = snapshot(country_of(kind, incident), ctx.severity_label)
+        return _with_requests(snaps[key], kind, incident, drafts)
 
     kinds = {o.kind for o in owed_now}
     for o in owed_now:
@@ -602,7 +637,7 @@ def reconcile(
         )
         if refreshed is not None:
             writes.append((refreshed[0], found.revision, refreshed[1]))
-    update = _next_update(incident, kinds, drafts, snap, ctx, now)
+    update = _next_update(incident, kinds, drafts, snap_of("nkom_update"), ctx, now)
     if update is not None:
         writes.append(update)
     own = incident.get("id")

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from bridge.core.alerts import AlertEpisode, format_time
+from bridge.core.country_view import BY_JURISDICTION, country_json
 from bridge.core.incident_state import Incident
 from bridge.core.obligations import Obligation, binds
 from bridge.core.rules import Assessment, RuleSet
@@ -354,6 +355,8 @@ def stored_document(
                 "overridden": incident.overridden,
                 "inventory": _inventory(incident),
                 "flags": flag_impact(incident, topology, now),
+                # each country's own part: what a notice to its regulator counts
+                BY_JURISDICTION: {j: country_json(c) for j, c in impact.countries.items()},
             },
             "assessments": assessments_json(incident, now, rule_sets),
             "obligations": [obligation_json(o) for o in incident.obligations],

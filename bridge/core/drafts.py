@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo
 
 from bridge.core import cyber_fields, hendelsesrapport, privacy_fields
 from bridge.core.alerts import read_time
+from bridge.core.country_view import ELSEWHERE, scoped
 from bridge.core.hendelsesrapport import SentNotice
 from bridge.core.repeal import after_repeal
 from bridge.errors import BadInput
@@ -582,6 +583,8 @@ def draft_fields(
     regulator = regulator_of(kind)
     operator = operator.of(JURISDICTIONS[regulator])
     carried = carried or Carried()
+    if kind not in PRIVACY_KINDS:  # a privacy case is no incident: it has no impact to scope
+        incident = scoped(incident, JURISDICTIONS[regulator])
     if kind in CYBER_KINDS:
         found = _cyber_fields(kind, incident, operator, recipient, now, services, form, carried)
         return _with_carried(found, carried)
@@ -719,7 +722,7 @@ def _hendelsesrapport_values(
         lambda t: local_time(t, "nkom"),
         lambda seconds: _span(seconds, "nb"),
         _services(impact, "nb", services),
-        _regions(impact, "nb"),
+        _geography(impact, "nb"),
         _customers(impact, "nb", services),
         _societal(incident, "nb"),
         None if societal is None else societal[0] == AFFECTED,
@@ -769,7 +772,13 @@ def _cyber_fields(
     regions = _regions(impact, "sv")
     customers = _customers(impact, "sv", services)
     scope = "\n".join(
-        p for p in (customers, f"Berörda områden:\n{regions}" if regions else "") if p
+        p
+        for p in (
+            customers,
+            f"Berörda områden:\n{regions}" if regions else "",
+            _elsewhere(impact, "sv"),
+        )
+        if p
     )
     values = cyber_fields.values(
         incident,
@@ -852,8 +861,12 @@ _WORDS = {
         "up_to": "inntil",
         "outage_only": "Tjenestene har vært utilgjengelige (utfall).",
         "degradation_only": "Tjenestene har vært tilgjengelige, men med redusert kvalitet.",
-        "both": "Utfall for inntil {out} kunder og redusert kvalitet for inntil {deg} kunder "
-        "(høyeste antall for én tjeneste).",
+        "both": "Utfall for {out} kunder og redusert kvalitet for {deg} kunder.",
+        "between": "mellom {a} og {b}",
+        "total": "I alt {x} berørte kunder (høyeste antall samtidig).",
+        "why_range": "Kunder med flere av tjenestene nedenfor telles én gang, og vi vet ikke "
+        "hvor mange som har flere; derfor et spenn.",
+        "elsewhere": "Hendelsen berører også kunder i {x}. Tallene gjelder bare kunder i Norge.",
         "none_now": "Ingen kunder er berørt nå.",
         "partly_now": "Fortsatt delvis berørt.",
         "since": "Forrige varsel ble sendt {at}. Siden da:",
@@ -878,6 +891,7 @@ _WORDS = {
         "restored": "Tjenestene var normalisert {at}.",
         "duration": "Samlet varighet: {d} (fra {start}).",
         "peak": "Høyeste antall berørte kunder: {n} ({service}), {at}.",
+        "peak_all": "Høyeste antall berørte kunder samtidig: {n}, {at}.",
         "and": "og",
         "flag_since": "siden {a}",
         "flag_from_to": "fra {a} til {b} ({d})",
@@ -889,8 +903,12 @@ _WORDS = {
         "outage_only": "Avbrott: tjänsterna har inte varit tillgängliga.",
         "degradation_only": "Störning: tjänsterna har varit tillgängliga men med bristande "
         "funktion.",
-        "both": "Avbrott för högst {out} och störning för högst {deg} aktiva anslutningar "
-        "(högsta antalet för en tjänst).",
+        "both": "Avbrott för {out} och störning för {deg} aktiva anslutningar.",
+        "between": "mellan {a} och {b}",
+        "total": "Sammanlagt {x} aktiva anslutningar (högsta antalet samtidigt; varje tjänst "
+        "räknas för sig).",
+        "why_range": "",
+        "elsewhere": "Incidenten berör även {x}. Siffrorna gäller endast anslutningar i Sverige.",
         "none_now": "Inga aktiva anslutningar påverkas längre.",
         "partly_now": "Fortfarande delvis påverkade.",
         "since": "Den inledande rapporten skickades {at}. Sedan dess:",
@@ -925,6 +943,7 @@ _WORDS = {
         "restored": "Störningen eller avbrottet avhjälptes {at}.",
         "duration": "Total varaktighet: {d} (från {start}).",
         "peak": "Högsta antalet påverkade aktiva anslutningar: {n} ({service}), {at}.",
+        "peak_all": "Högsta antalet påverkade aktiva anslutningar samtidigt: {n}, {at}.",
         "and": "och",
         "flag_since": "sedan {a}",
         "flag_from_to": "från {a} till {b} ({d})",
@@ -975,15 +994,16 @@ def _values(
             "impact.by_service + services (config)",
         )
     regions = _regions(impact, lang)
-    if regions:
-        out["scope_geography"] = (regions, "impact.by_region + region_names")
+    geography = _geography(impact, lang)
+    if geography:
+        out["scope_geography"] = (geography, "impact.by_jurisdiction + region_names")
     customers = _customers(impact, lang, names)
     if customers:
         out["scope_customers"] = out["active_connections"] = (customers, "impact")
     started = _time(doc.get("started_at"))
     if started is not None:
         out["started_at"] = (local_time(started, regulator), "incident.started_at")
-    if regions or started is not None:
+    if geography or started is not None:
         out["scope"] = (_pts_scope(doc, regions, started), "impact + incident times")
     cause = _cause(doc)
     if cause:
@@ -1037,21 +1057,95 @@ def _region_name(region: str, names: Mapping[str, str]) -> str:
     return names.get(region) or region
 
 
+def _pair(value: object) -> tuple[int, int] | None:
+    """A ``[at least, at most]`` pair of a document (:mod:`bridge.core.country_view`)."""
+    if isinstance(value, list | tuple) and len(value) == 2:
+        return int(value[0] or 0), int(value[1] or 0)
+    return None
+
+
+def _reach(impact: Mapping[str, Any], key: str) -> tuple[int, int] | None:
+    """The country's affected customers ``key`` (``current``, ``peak``) as (at least, at
+    most); None in a document without them (stored by older code)."""
+    customers = impact.get("customers")
+    return _pair(customers.get(key)) if isinstance(customers, Mapping) else None
+
+
+def _amount(low: int, high: int, lang: str) -> str:
+    """A figure of affected customers as a notice writes it: Nkom counts customers, so where a
+    customer may have several of the services it is a range (``mellom 8 000 og 13 000``), else
+    ``inntil 7 000``; PTS counts active connections, each service's apart, so its figure is the
+    upper bound, exact (``högst 13 000``)."""
+    words = _WORDS[lang]
+    if lang == "nb" and low < high:
+        return words["between"].format(a=_num(low), b=_num(high))
+    return f"{words['up_to']} {_num(high)}"
+
+
+def _figure(low: int, high: int, lang: str) -> str:
+    """:func:`_amount` without "up to" (``8 000–13 000``, ``13 000``): a change's before and
+    after, a peak."""
+    if lang == "nb" and low < high:
+        return f"{_num(low)}–{_num(high)}"
+    return _num(high)
+
+
 def _regions(impact: Mapping[str, Any], lang: str) -> str:
-    by_region: Mapping[str, int] = impact.get("by_region") or {}
+    """The affected areas, each with its affected customers (Nkom: at least the area's largest
+    service, at most its services added; PTS: its active connections, services added), most
+    affected first. A document without them (older code) shows each area's largest service."""
     names: Mapping[str, str] = impact.get("region_names") or {}
     words = _WORDS[lang]
-    rows = sorted(by_region.items(), key=lambda kv: (-kv[1], kv[0]))
+    customers = impact.get("customers")
+    by_reach = customers.get("by_region") if isinstance(customers, Mapping) else None
+    if isinstance(by_reach, Mapping):
+        pairs = [(r, _pair(v) or (0, 0)) for r, v in by_reach.items()]
+        rows = sorted(
+            ((r, p) for r, p in pairs if p[1] > 0),
+            key=lambda kv: (-kv[1][1], -kv[1][0], _region_name(kv[0], names)),
+        )
+        return "\n".join(
+            f"{_region_name(r, names)}: {_amount(*p, lang)} {words['unit']}" for r, p in rows
+        )
+    by_region: Mapping[str, int] = impact.get("by_region") or {}
+    old = sorted(by_region.items(), key=lambda kv: (-kv[1], kv[0]))
     return "\n".join(
         f"{_region_name(r, names)}: {words['up_to']} {_num(n)} {words['unit']}"
-        for r, n in rows
+        for r, n in old
         if n > 0
     )
 
 
+#: The countries a notice names when the incident affects them too (the inventory's
+#: jurisdictions), per language; another code is shown as it is.
+COUNTRY_NAMES = {
+    "nb": {"NO": "Norge", "SE": "Sverige", "DK": "Danmark", "FI": "Finland"},
+    "sv": {"NO": "Norge", "SE": "Sverige", "DK": "Danmark", "FI": "Finland"},
+}
+
+
+def _elsewhere(impact: Mapping[str, Any], lang: str) -> str:
+    """That the incident also affects other countries, in words only: their customers are
+    counted in the notices to their own regulators, never in this one's figures."""
+    others = [str(j) for j in impact.get(ELSEWHERE) or ()]
+    if not others:
+        return ""
+    names = [COUNTRY_NAMES[lang].get(j, j) for j in others]
+    listed = names[-1]
+    if len(names) > 1:
+        listed = f"{', '.join(names[:-1])} {_WORDS[lang]['and']} {listed}"
+    return _WORDS[lang]["elsewhere"].format(x=listed)
+
+
+def _geography(impact: Mapping[str, Any], lang: str) -> str:
+    """The affected areas (:func:`_regions`) and the other countries affected, in words."""
+    return "\n".join(p for p in (_regions(impact, lang), _elsewhere(impact, lang)) if p)
+
+
 def _customers(impact: Mapping[str, Any], lang: str, names: ServiceNames | None) -> str:
-    """Affected connections per service (never summed across services: one customer with two
-    services is one customer), which kind of impact, and whether it lasts."""
+    """Affected customers (Nkom) or active connections (PTS): in all, when there are several
+    services (:func:`_amount`: the highest at once), then each service's own count, which kind
+    of impact, and whether it lasts."""
     by_service: Mapping[str, int] = impact.get("by_service") or {}
     rows = sorted(
         ((service_name(s, lang, names), n) for s, n in by_service.items() if n > 0),
@@ -1060,16 +1154,29 @@ def _customers(impact: Mapping[str, Any], lang: str, names: ServiceNames | None)
     if not rows:
         return ""
     words = _WORDS[lang]
-    lines = [f"{name}: {words['up_to']} {_num(n)} {words['unit']}" for name, n in rows]
-    outage = int((impact.get("outage") or {}).get("peak") or 0)
-    degraded = int((impact.get("degradation") or {}).get("peak") or 0)
-    if outage and degraded:
-        lines.append(words["both"].format(out=_num(outage), deg=_num(degraded)))
-    elif outage:
+    lines = []
+    peak_reach = _reach(impact, "peak")
+    if peak_reach is not None and len(rows) > 1:
+        low, high = peak_reach
+        lines.append(words["total"].format(x=_amount(low, high, lang)))
+        if lang == "nb" and low < high:
+            lines[-1] += " " + words["why_range"]
+    lines += [f"{name}: {words['up_to']} {_num(n)} {words['unit']}" for name, n in rows]
+    outage_part: Mapping[str, Any] = impact.get("outage") or {}
+    degraded_part: Mapping[str, Any] = impact.get("degradation") or {}
+    outage = _pair(outage_part.get("customers")) or (0, int(outage_part.get("peak") or 0))
+    degraded = _pair(degraded_part.get("customers")) or (0, int(degraded_part.get("peak") or 0))
+    if outage[1] and degraded[1]:
+        lines.append(words["both"].format(out=_amount(*outage, lang), deg=_amount(*degraded, lang)))
+    elif outage[1]:
         lines.append(words["outage_only"])
-    elif degraded:
+    elif degraded[1]:
         lines.append(words["degradation_only"])
-    current, peak = int(impact.get("current") or 0), int(impact.get("peak") or 0)
+    now_reach = _reach(impact, "current")
+    if now_reach is not None and peak_reach is not None:
+        current, peak = now_reach[1], peak_reach[1]
+    else:
+        current, peak = int(impact.get("current") or 0), int(impact.get("peak") or 0)
     if peak and current == 0:
         lines.append(words["none_now"])
     elif current < peak:
@@ -1085,6 +1192,9 @@ def _pts_scope(doc: Mapping[str, Any], regions: str, started: datetime | None) -
         lines.append(f"{since} till {local_time(ended, 'pts')}." if ended else f"{since}, pågår.")
     if regions:
         lines.append(f"Berörda områden:\n{regions}")
+    elsewhere = _elsewhere(doc.get("impact") or {}, "sv")
+    if elsewhere:
+        lines.append(elsewhere)
     return "\n".join(lines)
 
 
@@ -1316,7 +1426,15 @@ def _normalised(doc: Mapping[str, Any], regulator: str, names: ServiceNames | No
     impact: Mapping[str, Any] = doc.get("impact") or {}
     by_service: Mapping[str, int] = impact.get("by_service") or {}
     peak_at = _time(impact.get("peak_at"))
-    if by_service and peak_at is not None:
+    peak_reach = _reach(impact, "peak")
+    if peak_reach is not None:
+        if peak_reach[1] > 0 and peak_at is not None:
+            lines.append(
+                words["peak_all"].format(
+                    n=_figure(*peak_reach, lang), at=local_time(peak_at, regulator)
+                )
+            )
+    elif by_service and peak_at is not None:  # a document stored by older code
         top, n = max(by_service.items(), key=lambda kv: (kv[1], kv[0]))
         if n > 0:
             lines.append(
@@ -1340,9 +1458,16 @@ def _changes(
     lines: list[str] = []
     # once it is over, what cleared is the normalised notice's own story (not repeated here)
     over = bool(doc.get("remedied_at") or doc.get("ended_at"))
-    a, b = int(before.get("current", 0)), int(now_.get("current", 0))
-    if a != b and not over:
-        lines.append(words["impact"].format(a=_num(a), b=_num(b)))
+    was, is_ = _pair(before.get("customers")), _pair(now_.get("customers"))
+    if was is not None and is_ is not None:  # both counted per country (:func:`_amount`)
+        if lang == "sv":
+            was, is_ = (was[1], was[1]), (is_[1], is_[1])
+        if was != is_ and not over:
+            lines.append(words["impact"].format(a=_figure(*was, lang), b=_figure(*is_, lang)))
+    else:  # a snapshot stored by older code: its headline figure
+        a, b = int(before.get("current", 0)), int(now_.get("current", 0))
+        if a != b and not over:
+            lines.append(words["impact"].format(a=_num(a), b=_num(b)))
 
     def listed(keys: Iterable[str], service: bool) -> str:
         shown = (
@@ -1371,9 +1496,11 @@ def _changes(
             )
     for cause in sorted(set(now_.get("causes", ())) - set(before.get("causes", ()))):
         lines.append(words["cause"].format(x=cause))
-    sev_a, sev_b = list(before.get("severities", ())), list(now_.get("severities", ()))
+    # a label's case is no change (a country's severities are its alerts' signals, lower case)
+    sev_a = sorted({str(v).lower() for v in before.get("severities", ())})
+    sev_b = sorted({str(v).lower() for v in now_.get("severities", ())})
     # a severity is read from firing alerts: once it is over none fires, which is no change
-    if sorted(sev_a) != sorted(sev_b) and not (over and not sev_b):
+    if sev_a != sev_b and not (over and not sev_b):
 
         def sev(values: list[str]) -> str:
             shown = [_SEVERITY[lang].get(v.lower(), v) for v in sorted(values)]

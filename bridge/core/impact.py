@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import itemgetter
 
@@ -405,9 +405,196 @@ def value_at(timeline: Sequence[Point], at: datetime) -> Point | None:
     return timeline[i] if i >= 0 else None
 
 
+Reach = tuple[int, int]  # (at least, at most) affected customers: see :func:`reach`
+
+
+def reach(cells: Mapping[str, Mapping[str, int]]) -> Reach:
+    """How many customers affected connections can be, from one country's cells (region →
+    service → connections): a customer has at most one connection of a service, so within a
+    region they are **at least** its largest service and **at most** all its services added
+    (a customer with broadband and TV is one customer, two connections; how many customers
+    have both the inventory does not say); customers of different regions are different
+    customers, so regions add up. The upper bound is also the affected connections counted
+    once each (PTS's *aktiva anslutningar*). One service per region: both are the same."""
+    low = high = 0
+    for services in cells.values():
+        counts = [n for n in services.values() if n > 0]
+        low += max(counts, default=0)
+        high += sum(counts)
+    return low, high
+
+
+def country_cells(vec: Vector) -> dict[str, dict[str, dict[str, int]]]:
+    """A vector's affected connections per country, region and service (jurisdiction →
+    region → service → connections), from its ``("conn", j, service, region)`` keys."""
+    out: dict[str, dict[str, dict[str, int]]] = {}
+    for key, value in vec.items():
+        if key[0] == "conn" and value:
+            services = out.setdefault(str(key[1]), {}).setdefault(str(key[3]), {})
+            services[str(key[2])] = services.get(str(key[2]), 0) + int(value)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class CountryImpact:
+    """One country's part of an incident's impact (its elements only): what a notice to that
+    country's regulator counts. ``current``/``peak``/``by_service``/``by_region`` as
+    :class:`ImpactSummary`'s, of this country; ``reach_*`` the customers its affected
+    connections can be (:func:`reach`): now, the highest at once (each bound its own peak),
+    when the upper bound peaked, per region (each region's peaks), and for the outage and
+    the degradation apart (peaks)."""
+
+    current: int
+    peak: int
+    by_service: dict[str, int]
+    by_region: dict[str, int]
+    current_by_service_region: dict[tuple[str, str], int]
+    reach_current: Reach
+    reach_peak: Reach
+    reach_peak_at: datetime | None
+    region_reach: dict[str, Reach]
+    outage_current: int
+    outage_peak: int
+    outage_reach: Reach
+    degradation_current: int
+    degradation_peak: int
+    degradation_reach: Reach
+    #: the severities of this country's firing alerts now (their severity signals)
+    severities: tuple[str, ...] = ()
+
+
+def _bigger(a: Reach, b: Reach) -> Reach:
+    return max(a[0], b[0]), max(a[1], b[1])
+
+
+class _Countries:
+    """Per-country peaks gathered over a timeline's points (:func:`summarise`)."""
+
+    def __init__(self, before: Mapping[str, CountryImpact]) -> None:
+        self.peak = {j: c.peak for j, c in before.items()}
+        self.reach = {j: c.reach_peak for j, c in before.items()}
+        self.reach_at = {j: c.reach_peak_at for j, c in before.items()}
+        self.services = {j: dict(c.by_service) for j, c in before.items()}
+        self.regions = {j: dict(c.by_region) for j, c in before.items()}
+        # each region's peaks: its largest service (``regions``) and its services added
+        self.region_high = {
+            j: {r: high for r, (_, high) in c.region_reach.items()} for j, c in before.items()
+        }
+        self.outage = {j: (c.outage_peak, c.outage_reach) for j, c in before.items()}
+        self.degradation = {j: (c.degradation_peak, c.degradation_reach) for j, c in before.items()}
+
+    def read(
+        self, point: Point, per_country: Mapping[str, Mapping[str, Mapping[str, int]]]
+    ) -> None:
+        """Take in one point; ``per_country``: its combined vector's :func:`country_cells`."""
+        figures: dict[str, tuple[int, Reach]] = {}
+        for j, cells in per_country.items():
+            low = high = 0
+            per_service: dict[str, int] = {}
+            regions = self.regions.setdefault(j, {})
+            region_high = self.region_high.setdefault(j, {})
+            for region, counts in cells.items():
+                top = total = 0
+                for service, n in counts.items():
+                    per_service[service] = per_service.get(service, 0) + n
+                    if n > top:
+                        top = n
+                    total += n
+                low += top
+                high += total
+                if top > regions.get(region, 0):
+                    regions[region] = top
+                if total > region_high.get(region, 0):
+                    region_high[region] = total
+            services = self.services.setdefault(j, {})
+            largest = 0
+            for service, n in per_service.items():
+                if n > services.get(service, 0):
+                    services[service] = n
+                if n > largest:
+                    largest = n
+            figures[j] = (largest, (low, high))
+            before = self.reach.get(j, (0, 0))
+            if high > before[1]:
+                self.reach_at[j] = point.at
+            if low > before[0] or high > before[1]:
+                self.reach[j] = _bigger(before, (low, high))
+            if largest > self.peak.get(j, 0):
+                self.peak[j] = largest
+        # one kind alone (the usual case) has the combined figures: no second reading
+        if not _has_connections(point.degradation):
+            parts = [(figures, self.outage)]
+        elif not _has_connections(point.outage):
+            parts = [(figures, self.degradation)]
+        else:
+            parts = [
+                (_figures(point.outage), self.outage),
+                (_figures(point.degradation), self.degradation),
+            ]
+        for found, into in parts:
+            for j, (largest, now_reach) in found.items():
+                peak, was = into.get(j, (0, (0, 0)))
+                into[j] = (max(peak, largest), _bigger(was, now_reach))
+
+    def summary(self, final: Point | None) -> dict[str, CountryImpact]:
+        now = country_cells(final.combined()) if final is not None else {}
+        out_now = country_cells(final.outage) if final is not None else {}
+        deg_now = country_cells(final.degradation) if final is not None else {}
+        severities: dict[str, set[str]] = {}
+        for key, n in (final.signals if final is not None else {}).items():
+            if key[0] == "sev" and n > 0:
+                severities.setdefault(str(key[1]), set()).add(str(key[2]))
+        out: dict[str, CountryImpact] = {}
+        for j in sorted(set(self.reach) | set(severities)):
+            cells = now.get(j, {})
+            out[j] = CountryImpact(
+                current=_largest_service(cells),
+                peak=self.peak.get(j, 0),
+                by_service=self.services.get(j, {}),
+                by_region=self.regions.get(j, {}),
+                current_by_service_region={
+                    (s, r): n for r, counts in cells.items() for s, n in counts.items()
+                },
+                reach_current=reach(cells),
+                reach_peak=self.reach.get(j, (0, 0)),
+                reach_peak_at=self.reach_at.get(j),
+                region_reach={
+                    r: (self.regions[j].get(r, 0), high)
+                    for r, high in self.region_high.get(j, {}).items()
+                },
+                outage_current=_largest_service(out_now.get(j, {})),
+                outage_peak=self.outage.get(j, (0, (0, 0)))[0],
+                outage_reach=self.outage.get(j, (0, (0, 0)))[1],
+                degradation_current=_largest_service(deg_now.get(j, {})),
+                degradation_peak=self.degradation.get(j, (0, (0, 0)))[0],
+                degradation_reach=self.degradation.get(j, (0, (0, 0)))[1],
+                severities=tuple(sorted(severities.get(j, ()))),
+            )
+        return out
+
+
+def _has_connections(vec: Vector) -> bool:
+    return any(value for key, value in vec.items() if key[0] == "conn")
+
+
+def _figures(vec: Vector) -> dict[str, tuple[int, Reach]]:
+    """Per country: a vector's largest per-service count and :func:`reach`."""
+    return {j: (_largest_service(cells), reach(cells)) for j, cells in country_cells(vec).items()}
+
+
+def _largest_service(cells: Mapping[str, Mapping[str, int]]) -> int:
+    """The headline figure of one country's cells: its largest per-service count."""
+    per_service: dict[str, int] = {}
+    for services in cells.values():
+        for service, n in services.items():
+            per_service[service] = per_service.get(service, 0) + n
+    return max(per_service.values(), default=0)
+
+
 @dataclass(frozen=True, slots=True)
 class ImpactSummary:
-    """What the console and the API show: current and peak, outage and degradation apart."""
+    """What the console and the API show: current and peak, outage and degradation apart;
+    ``countries``: each country's own part (:class:`CountryImpact`), which its notices count."""
 
     current: int  # headline: the largest per-service count (services are never summed)
     peak: int
@@ -419,6 +606,7 @@ class ImpactSummary:
     outage_peak: int
     degradation_current: int
     degradation_peak: int
+    countries: dict[str, CountryImpact] = field(default_factory=dict)
 
 
 def _conn_total(vec: Vector) -> int:
@@ -447,11 +635,13 @@ def summarise(
         by_region: dict[str, int] = {}
         previous: Point | None = None
         first = 0
+        countries = _Countries({})
     else:
         peak, peak_at = before.peak, before.peak_at
         out_peak, deg_peak = before.outage_peak, before.degradation_peak
         by_service, by_region = dict(before.by_service), dict(before.by_region)
         previous = timeline[first - 1]  # its vectors were read (or shared with one that was)
+        countries = _Countries(before.countries)
     for i in range(first, end):
         point = timeline[i]
         if (
@@ -469,10 +659,22 @@ def summarise(
         deg_peak = max(deg_peak, _conn_total(point.degradation))
         services: dict[str, int] = {}
         cells: dict[tuple[str, str], int] = {}
+        per_country: dict[str, dict[str, dict[str, int]]] = {}
         for key, value in combined.items():
             if key[0] == "conn":
-                services[key[2]] = services.get(key[2], 0) + int(value)
-                cells[(key[3], key[2])] = cells.get((key[3], key[2]), 0) + int(value)
+                n = int(value)
+                services[key[2]] = services.get(key[2], 0) + n
+                cells[(key[3], key[2])] = cells.get((key[3], key[2]), 0) + n
+                if n:  # one key per (country, service, region): nothing to add up
+                    country = per_country.get(key[1])
+                    if country is None:
+                        country = per_country[key[1]] = {}
+                    place = country.get(key[3])
+                    if place is None:
+                        country[key[3]] = {key[2]: n}
+                    else:
+                        place[key[2]] = n
+        countries.read(point, per_country)
         regions: dict[str, int] = {}
         for (region, _), value in cells.items():
             regions[region] = max(regions.get(region, 0), value)
@@ -481,11 +683,7 @@ def summarise(
         for name, value in regions.items():
             by_region[name] = max(by_region.get(name, 0), value)
     final = timeline[end - 1] if end else None
-    current_sr: dict[tuple[str, str], int] = {}
-    if final is not None:
-        for key, value in final.combined().items():
-            if key[0] == "conn":
-                current_sr[(key[2], key[3])] = current_sr.get((key[2], key[3]), 0) + int(value)
+    current_sr = _by_service_region(final.combined()) if final is not None else {}
     return ImpactSummary(
         current=_conn_total(final.combined()) if final else 0,
         peak=peak,
@@ -497,7 +695,17 @@ def summarise(
         outage_peak=out_peak,
         degradation_current=_conn_total(final.degradation) if final else 0,
         degradation_peak=deg_peak,
+        countries=countries.summary(final),
     )
+
+
+def _by_service_region(vec: Vector) -> dict[tuple[str, str], int]:
+    """A vector's affected connections per (service, region), every country together."""
+    out: dict[tuple[str, str], int] = {}
+    for key, value in vec.items():
+        if key[0] == "conn":
+            out[(key[2], key[3])] = out.get((key[2], key[3]), 0) + int(value)
+    return out
 
 
 def affected_once(topology: Topology, targets: Iterable[Target]) -> dict[tuple[str, str], int]:
@@ -507,7 +715,7 @@ def affected_once(topology: Topology, targets: Iterable[Target]) -> dict[tuple[s
     incidents' own figures would count the same connections twice."""
     at = datetime.min.replace(tzinfo=UTC)
     timeline = build_timeline(topology, ((at, None, t) for t in targets))
-    return summarise(timeline).current_by_service_region
+    return _by_service_region(timeline[-1].combined()) if timeline else {}
 
 
 class AffectedNow:
@@ -554,5 +762,5 @@ class AffectedNow:
         for target in coming:
             self._change(target, 1)
         out_vec, deg_vec = _vectors(self._topology, self._outage, self._degraded)
-        point = Point(datetime.min.replace(tzinfo=UTC), out_vec, deg_vec, {})
-        return summarise([point]).current_by_service_region
+        add_into(out_vec, deg_vec)
+        return _by_service_region(out_vec)

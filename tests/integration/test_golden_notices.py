@@ -40,6 +40,7 @@ from bridge.core.drafts import (
     with_values,
 )
 from bridge.core.hendelsesrapport import SentNotice
+from bridge.core.impact import reach
 from bridge.notices.mail import build_message
 from bridge.notices.rendering import render
 from bridge.notices.senders import sender
@@ -145,6 +146,54 @@ UPDATE_SENT = T0 + timedelta(minutes=68)
 RESTORED = T0 + timedelta(hours=5, minutes=3)
 
 
+def _country(
+    peak: dict[str, dict[str, int]], peak_at: datetime, now: dict[str, dict[str, int]] | None = None
+) -> dict[str, Any]:
+    """One country's part of the impact as the engine documents it (``impact.by_jurisdiction``,
+    bridge.core.country_view): its affected connections at the peak, ``peak`` (region →
+    service → connections, every service out), and now, ``now`` (default: the peak's)."""
+    now = peak if now is None else now
+
+    def largest(cells: dict[str, dict[str, int]]) -> int:
+        per_service: dict[str, int] = {}
+        for services in cells.values():
+            for service, n in services.items():
+                per_service[service] = per_service.get(service, 0) + n
+        return max(per_service.values(), default=0)
+
+    by_service: dict[str, int] = {}
+    for services in peak.values():
+        for service, n in services.items():
+            by_service[service] = by_service.get(service, 0) + n
+    return {
+        "current": largest(now),
+        "peak": largest(peak),
+        "peak_at": _iso(peak_at),
+        "by_service": by_service,
+        "by_region": {r: max(services.values()) for r, services in peak.items()},
+        "current_by_service_region": [
+            {"service": s, "region": r, "connections": n}
+            for r, services in sorted(now.items())
+            for s, n in sorted(services.items())
+        ],
+        "outage": {"current": largest(now), "peak": largest(peak), "customers": list(reach(peak))},
+        "degradation": {"current": 0, "peak": 0, "customers": [0, 0]},
+        "customers": {
+            "current": list(reach(now)),
+            "peak": list(reach(peak)),
+            "by_region": {r: list(reach({r: services})) for r, services in peak.items()},
+        },
+    }
+
+
+#: Trondheim at its peak: broadband, TV, mobile and fixed telephony in Trondheim (one fibre
+#: carries the first three to many households), broadband in Melhus
+TRONDHEIM_PEAK = {
+    "NO-5001": {"internet": 9000, "tv": 4500, "mobile": 3000, "telephony": 1500},
+    "NO-5028": {"internet": 2500},
+}
+
+
 def trondheim(**over: Any) -> dict[str, Any]:
     """A fibre cut south of Trondheim at its peak: four services, two kommuner, a hospital
     behind it."""
@@ -167,6 +216,7 @@ def trondheim(**over: Any) -> dict[str, Any]:
             ],
             "outage": {"current": 11500, "peak": 11500},
             "degradation": {"current": 0, "peak": 0},
+            "by_jurisdiction": {"NO": _country(TRONDHEIM_PEAK, T0 + timedelta(minutes=48))},
             # St. Olavs hospital's connection (societally important) out from the start; no
             # element carrying 112 reached
             "flags": {
@@ -224,6 +274,9 @@ def trondheim_at_varsel() -> dict[str, Any]:
                 {"service": "internet", "region": "NO-5001", "connections": 9000}
             ],
             "outage": {"current": 9000, "peak": 9000},
+            "by_jurisdiction": {
+                "NO": _country({"NO-5001": {"internet": 9000}}, T0 + timedelta(minutes=4))
+            },
         }
     )
 
@@ -248,6 +301,7 @@ def trondheim_restored(**over: Any) -> dict[str, Any]:
             "current": 0,
             "current_by_service_region": [],
             "flags": {"NO": {**impact["flags"]["NO"], "societal": societal}},
+            "by_jurisdiction": {"NO": _country(TRONDHEIM_PEAK, T0 + timedelta(minutes=48), now={})},
         },
         **over,
     )
@@ -275,6 +329,13 @@ def ostersund(**over: Any) -> dict[str, Any]:
             "region_names": {"SE-2380": "Östersund"},
             "outage": {"current": 0, "peak": 6000},
             "degradation": {"current": 0, "peak": 0},
+            "by_jurisdiction": {
+                "SE": _country(
+                    {"SE-2380": {"internet": 6000, "voip": 2500, "iptv": 1000}},
+                    T0 + timedelta(minutes=2),
+                    now={},
+                )
+            },
             # the site's IP telephony element carries 112: out until the reserve power came
             "flags": {
                 "SE": {
@@ -336,6 +397,11 @@ def krokom() -> dict[str, Any]:
             "region_names": {"SE-2309": "Krokom"},
             "outage": {"current": 0, "peak": 2000},
             "degradation": {"current": 0, "peak": 0},
+            "by_jurisdiction": {
+                "SE": _country(
+                    {"SE-2309": {"internet": 2000}}, KROKOM_T0 + timedelta(minutes=3), now={}
+                )
+            },
         },
         "assessments": [],
         "alert_details": [
@@ -595,8 +661,9 @@ _PTS_OUTAGE = load_rule_set(Path(__file__).resolve().parents[2] / "config/rules/
 REPEALED_ON = {kind: _PTS_OUTAGE.repealed_on for kind in _PTS_OUTAGE.obligation_kinds()}
 
 
-def _snapshot(doc: dict[str, Any]) -> dict[str, Any]:
-    return case_drafts.snapshot(doc, "severity")
+def _snapshot(doc: dict[str, Any], kind: str) -> dict[str, Any]:
+    """The facts a notice of ``kind`` keeps of ``doc`` (its country's part)."""
+    return case_drafts.snapshot_of(kind, doc, [], "severity")
 
 
 def fields_of(kind: str) -> DraftFields:
@@ -607,10 +674,14 @@ def fields_of(kind: str) -> DraftFields:
         doc = trondheim_at_varsel()
     elif kind == "nkom_update":  # follows the first varsel, as it was sent
         doc = trondheim_critical()
-        previous = Previous("nkom_varsel", VARSEL_SENT, _snapshot(trondheim_at_varsel()), {})
+        previous = Previous(
+            "nkom_varsel", VARSEL_SENT, _snapshot(trondheim_at_varsel(), "nkom_varsel"), {}
+        )
     elif kind == "nkom_normalised":  # follows the updated varsel, as it was sent
         doc = trondheim_restored()
-        previous = Previous("nkom_update", UPDATE_SENT, _snapshot(trondheim_critical()), {})
+        previous = Previous(
+            "nkom_update", UPDATE_SENT, _snapshot(trondheim_critical(), "nkom_update"), {}
+        )
     elif kind == "nkom_hendelsesrapport":
         doc = trondheim_restored(report_requests=[NKOM_REQUEST])
         sent = SENT_BEFORE
@@ -621,7 +692,7 @@ def fields_of(kind: str) -> DraftFields:
             previous = Previous(
                 "pts_initial",
                 T0 + timedelta(hours=4),
-                _snapshot(ostersund(remedied_at=None)),
+                _snapshot(ostersund(remedied_at=None), "pts_initial"),
                 {},
                 kept=True,
             )
@@ -644,7 +715,11 @@ def fields_of(kind: str) -> DraftFields:
             )
     if previous is not None and previous.kind != "privacy_initial":  # the others: by snapshot
         previous = Previous(
-            previous.kind, previous.sent_at, previous.before, _snapshot(doc), kept=previous.kept
+            previous.kind,
+            previous.sent_at,
+            previous.before,
+            _snapshot(doc, kind),
+            kept=previous.kept,
         )
     form = builtin_forms().get(kind)
     fields = draft_fields(

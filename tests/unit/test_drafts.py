@@ -647,7 +647,8 @@ def test_a_real_engine_document_drafts_with_region_names_and_112() -> None:
     real = document(inc, eng.episodes, network(), at(90))
     d = draft_fields("pts_initial", real, OPERATOR, None, at(90))
     assert d.fields["networks_services"].value == "Bredband, IP-TV"
-    assert "Stockholm: högst 6 000 aktiva anslutningar" in d.fields["scope"].value
+    # PTS counts active connections, each service's: 6 000 broadband + 1 000 IPTV
+    assert "Stockholm: högst 7 000 aktiva anslutningar" in d.fields["scope"].value
     assert d.fields["emergency_112"].value.startswith("Ja:")
     assert d.incident_id == inc.id
 
