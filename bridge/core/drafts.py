@@ -1458,12 +1458,12 @@ def _changes(
     lines: list[str] = []
     # once it is over, what cleared is the normalised notice's own story (not repeated here)
     over = bool(doc.get("remedied_at") or doc.get("ended_at"))
-    was, is_ = _pair(before.get("customers")), _pair(now_.get("customers"))
-    if was is not None and is_ is not None:  # both counted per country (:func:`_amount`)
+    had, has = _pair(before.get("customers")), _pair(now_.get("customers"))
+    if had is not None and has is not None:  # both counted per country (:func:`_amount`)
         if lang == "sv":
-            was, is_ = (was[1], was[1]), (is_[1], is_[1])
-        if was != is_ and not over:
-            lines.append(words["impact"].format(a=_figure(*was, lang), b=_figure(*is_, lang)))
+            had, has = (had[1], had[1]), (has[1], has[1])
+        if had != has and not over:
+            lines.append(words["impact"].format(a=_figure(*had, lang), b=_figure(*has, lang)))
     else:  # a snapshot stored by older code: its headline figure
         a, b = int(before.get("current", 0)), int(now_.get("current", 0))
         if a != b and not over:
