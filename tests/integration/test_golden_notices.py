@@ -928,8 +928,8 @@ def merged_update_sample() -> tuple[str, str]:
         Previous(
             "nkom_varsel",
             VARSEL_SENT,
-            _snapshot(trondheim_at_varsel()),
-            _snapshot(trondheim_critical()),
+            _snapshot(trondheim_at_varsel(), "nkom_varsel"),
+            _snapshot(trondheim_critical(), "nkom_update"),
         ),
         carried=Carried("", (other,)),
     )
