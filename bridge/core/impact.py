@@ -545,7 +545,10 @@ class _Countries:
             if key[0] == "sev" and n > 0:
                 severities.setdefault(str(key[1]), set()).add(str(key[2]))
         out: dict[str, CountryImpact] = {}
-        for j in sorted(set(self.reach) | set(severities)):
+        # a country seen before only through its alerts' severities (no connection yet)
+        # stays only while they fire: as a summary of the whole timeline would have it
+        seen = {j for j, reach in self.reach.items() if reach != (0, 0)}
+        for j in sorted(seen | set(severities)):
             cells = now.get(j, {})
             out[j] = CountryImpact(
                 current=_largest_service(cells),
