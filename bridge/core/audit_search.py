@@ -7,7 +7,9 @@ Contract:
   exact; ``action`` exact, or a prefix when it ends with ``.`` (``draft.`` finds
   ``draft.approved``); ``incident`` finds the entries whose target names that incident or case
   (:func:`incident_of`); ``tracks`` (None: every track) keeps the entries of those tracks
-  (:func:`bridge.core.access.audit_track`). The stores answer in their own query language and
+  (:func:`bridge.core.access.audit_track` of the entry's ``target``). An entry's further
+  targets (``also``: a list's read names every case it showed) are its targets too: ``target``
+  and ``incident`` find it by any of them. The stores answer in their own query language and
   are held to this meaning by the contract tests.
 - :func:`incident_of` is the incident or case an audit target is about: ``incident:X`` and
   ``privacy:X`` name ``X``; ``draft:X.kind`` (``.round``) names ``X`` (draft ids are the
@@ -65,7 +67,9 @@ class AuditFilter:
     def action_prefix(self) -> bool:
         return self.action is not None and self.action.endswith(".")
 
-    def matches(self, at: datetime, actor: str, action: str, target: str) -> bool:
+    def matches(
+        self, at: datetime, actor: str, action: str, target: str, also: Iterable[str] = ()
+    ) -> bool:
         """Whether an entry with these fields is one this filter asks for."""
         if self.since is not None and at < self.since:
             return False
@@ -77,9 +81,10 @@ class AuditFilter:
             action.startswith(self.action) if self.action_prefix else action == self.action
         ):
             return False
-        if self.target is not None and target != self.target:
+        targets = (target, *also)
+        if self.target is not None and self.target not in targets:
             return False
-        if self.incident is not None and incident_of(target) != self.incident:
+        if self.incident is not None and self.incident not in map(incident_of, targets):
             return False
         return self.tracks is None or audit_track(target) in self.tracks
 

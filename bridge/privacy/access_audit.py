@@ -3,8 +3,9 @@
 Contract: :meth:`AccessAudit.record` appends one audit entry (who, which action, which target,
 and a detail that names routes and roles, never a case's contents); it returns only once the
 entry is written, so the caller answers only then (a read that cannot be audited is not
-served: StoreUnavailable, counted). :meth:`AccessAudit.record_each` does the same for one
-entry per target (a list's read of several cases), all in one append: all written, or none.
+served: StoreUnavailable, counted). ``also`` names the entry's further targets (a list's read
+of several cases: one entry naming each, :class:`bridge.store.records.AuditEntry`), so a search
+by any of them finds it.
 """
 
 from __future__ import annotations
@@ -27,17 +28,17 @@ class AccessAudit:
         self.metrics = metrics
         self.now = now
 
-    async def record(self, actor: str, action: str, target: str, detail: Mapping[str, Any]) -> None:
-        await self.record_each(actor, action, [target], detail)
-
-    async def record_each(
-        self, actor: str, action: str, targets: Sequence[str], detail: Mapping[str, Any]
+    async def record(
+        self,
+        actor: str,
+        action: str,
+        target: str,
+        detail: Mapping[str, Any],
+        also: Sequence[str] = (),
     ) -> None:
-        at = self.now()
+        entry = AuditEntry(self.now(), actor, action, target, dict(detail), also=tuple(also))
         try:
-            await self.store.append_audit(
-                [AuditEntry(at, actor, action, target, dict(detail)) for target in targets]
-            )
+            await self.store.append_audit([entry])
         except StoreUnavailable as exc:
             self.metrics.store_error(exc)
             raise

@@ -47,7 +47,7 @@ from bridge.store.records import (
     UserRecord,
 )
 
-SCHEMA_VERSION = 14
+SCHEMA_VERSION = 15
 
 #: The lease's name (one per store; a Redis key prefix gives several bridges one database each).
 LEADER_LEASE = "leader"

@@ -114,7 +114,10 @@ class CasebookRecord:
 
 @dataclass(frozen=True, slots=True)
 class AuditEntry:
-    """One audited action. ``seq`` is assigned by the store on append (0 before)."""
+    """One audited action. ``seq`` is assigned by the store on append (0 before). ``also``: the
+    further targets the entry is about, indexed as ``target`` is (a list's read of privacy data
+    is one entry naming every case it showed: ``privacy:<id>`` each), so a search by any of them
+    finds it (:meth:`bridge.core.audit_search.AuditFilter.matches`); its track is ``target``'s."""
 
     at: datetime
     actor: str
@@ -122,6 +125,7 @@ class AuditEntry:
     target: str
     detail: dict[str, Any] = field(default_factory=dict)
     seq: int = 0
+    also: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -195,7 +195,7 @@ async def test_the_csv_export_is_audited_safe_and_in_both_zones(logged: TestClie
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text[1:])))
     assert rows[0] == [
-        "seq", "at (UTC)", "at (Europe/Oslo)", "actor", "action", "target", "detail"
+        "seq", "at (UTC)", "at (Europe/Oslo)", "actor", "action", "target", "detail", "also"
     ]  # fmt: skip
     assert [json.loads(row[6])["d"] for row in rows[1:]] == [32, 31, 1, 0]  # no privacy entry
     assert rows[-1][1:3] == ["2026-03-01T09:00:00Z", "2026-03-01T10:00:00+01:00"]

@@ -1147,23 +1147,33 @@ async def test_an_alert_without_a_jurisdiction_label_is_the_configured_default(
 # ---- list reads name each case they show in the audit ------------------------------------------
 
 
-async def test_list_reads_of_privacy_cases_are_found_by_an_audit_search_for_each_case(
+async def test_a_list_read_is_one_audit_entry_found_by_a_search_for_each_case_it_showed(
     client: TestClient[Any, Any], clock: FakeClock
 ) -> None:
-    """The drafts list, the queue and the case list, narrowed to a case or not, audit one
-    `privacy.read` per privacy case they show (target `privacy:<id>`, the route's path), so
-    `GET /api/v1/audit?incident=priv-…` finds every read of that case; a read narrowed to one
-    case is not found under another; no entry carries the case's contents."""
+    """The drafts list, the queue and the case list, narrowed to a case or not, audit ONE
+    `privacy.read` per read however many privacy cases it shows (target `privacy:cases`, the
+    route's path, `also`: `privacy:<id>` of each case shown), so
+    `GET /api/v1/audit?incident=priv-…` and `?target=privacy:priv-…` find every read of that
+    case; a read narrowed to one case is not found under another; no entry carries the case's
+    contents."""
     first = (await report_breach(client, clock))["id"]
     second = (await report_breach(client, clock, jurisdictions=["NO"]))["id"]
 
-    async def reads_of(case_id: str) -> list[tuple[str, str]]:
-        params = {"incident": case_id, "action": "privacy.read", "limit": "1000"}
+    async def entries(**params: str) -> list[dict[str, Any]]:
+        params |= {"action": "privacy.read", "actor": "token:p-viewer", "limit": "1000"}
         body = await ok(await client.get("/api/v1/audit", params=params, headers=as_("auditor")))
-        entries = [e for e in body["entries"] if e["actor"] == "token:p-viewer"]
-        assert all(e["target"] == f"privacy:{case_id}" for e in entries)
-        assert not any(m in str(entries) for m in MARKERS)
-        return sorted((e["detail"]["path"], e["detail"]["method"]) for e in entries)
+        assert not any(m in str(body) for m in MARKERS)
+        return list(body["entries"])
+
+    async def reads_of(case_id: str) -> list[tuple[str, str]]:
+        found = await entries(incident=case_id)
+        assert [e["seq"] for e in found] == [
+            e["seq"] for e in await entries(target=f"privacy:{case_id}")
+        ]
+        assert all(
+            e["target"] == "privacy:cases" and f"privacy:{case_id}" in e["also"] for e in found
+        )
+        return sorted((e["detail"]["path"], e["detail"]["method"]) for e in found)
 
     narrowed = [f"/api/v1/drafts?incident={first}", f"/api/v1/queue?cases={first}"]
     for path in narrowed:
@@ -1177,6 +1187,10 @@ async def test_list_reads_of_privacy_cases_are_found_by_an_audit_search_for_each
     assert await reads_of(first) == sorted(
         [*whole, ("/api/v1/drafts", "GET"), ("/api/v1/queue", "GET")]
     )
+    # five reads, five entries: the three whole ones each name both cases
+    written = await entries()
+    assert len(written) == 5
+    assert sorted(len(e["also"]) for e in written) == [1, 1, 2, 2, 2]
 
 
 # ---- what the office documents say about themselves ------------------------------------------

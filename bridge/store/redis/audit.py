@@ -1,7 +1,8 @@
 """Redis's audit log. Keys (``P`` = prefix): ``P audit:seq`` (counter), ``P audit`` (sorted
 set scored by seq, members the entry JSON with its seq: the only copy of an entry) and
 ``P audit:by-target:T`` (the seq, zero-padded to 20 digits, scored by seq; schema 14: up to 13,
-``P audit:target:T`` held each entry's JSON again). Entries get their ``seq`` from ``INCR``
+``P audit:target:T`` held each entry's JSON again; schema 15: under the entry's target and each
+of its further targets, ``also``, as ``P audit:incident:X`` is). Entries get their ``seq`` from ``INCR``
 inside the same script as the entry (``lua/_append_audit.lua``, shared by every script that
 appends); append-only by discipline (Redis has no triggers to enforce it as SQLite does).
 

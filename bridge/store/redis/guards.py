@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+from bridge.store.codec import dumps
 from bridge.store.record_codec import AUDIT_BESIDE, encode
 from bridge.store.records import AuditEntry
 from bridge.store.redis.connection import RedisConnection
@@ -16,11 +17,15 @@ from bridge.store.revisions import check_revision
 
 
 def audit_args(entries: Sequence[AuditEntry]) -> list[str]:
-    """Four arguments per entry: target, actor, ``at`` in microseconds since the epoch (the
-    search indexes and the log's clock) and the entry JSON (the script splices its seq in)."""
+    """Five arguments per entry: target, actor, ``at`` in microseconds since the epoch (the
+    search indexes and the log's clock), the entry JSON (the script splices its seq in; an
+    entry with no further targets has no ``also``, as before schema 15) and its further targets
+    (``also``, indexed as the target is) as a JSON array, '' for none."""
     args: list[str] = []
     for e in entries:
-        args += [e.target, e.actor, str(micros(e.at)), encode(e, omit=AUDIT_BESIDE)]
+        omit = AUDIT_BESIDE if e.also else (*AUDIT_BESIDE, "also")
+        also = dumps(list(e.also)) if e.also else ""
+        args += [e.target, e.actor, str(micros(e.at)), encode(e, omit=omit), also]
     return args
 
 

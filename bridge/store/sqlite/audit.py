@@ -1,6 +1,9 @@
 """SQLite's audit log: table ``audit`` (``seq`` its AUTOINCREMENT key; triggers refuse every
-UPDATE and DELETE; indexed by ``(target, seq)``, ``at`` and ``(actor, seq)``). Writes of other
-concerns append through :mod:`.guards`, which keeps the log's clock in ``meta``.
+UPDATE and DELETE; indexed by ``(target, seq)``, ``at`` and ``(actor, seq)``) and, schema 15,
+``audit_also`` (an entry's further targets, ``AuditEntry.also``: ``(seq, n)`` → target, indexed
+by ``(target, seq)``; append-only too). Writes of other concerns append through :mod:`.guards`,
+which keeps the log's clock in ``meta``. A target's (or an incident's) rows are those of both
+tables' target indexes: an entry is found by any of its targets.
 
 A search (:meth:`SqliteAudit.search_audit`) runs in one read transaction: the range of ``seq``
 the time range allows (two lookups in the index of ``at``), then the walk: at most ``scan`` rows
@@ -12,11 +15,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 from bridge.core.audit_search import AuditFilter, window_times
-from bridge.store.codec import ts
+from bridge.store.codec import dumps, ts
 from bridge.store.records import AuditEntry, AuditPage
 from bridge.store.sqlite.connection import SqliteConnection
 from bridge.store.sqlite.guards import AUDIT_COLUMNS, audit_rows, from_row, insert_audit
@@ -41,15 +45,23 @@ class SqliteAudit(SqliteConnection):
             where.append("seq < ?")
             params.append(before_seq)
         if target is not None:
-            where.append("target = ?")
-            params.append(target)
+            source, source_params = _by_target(target)
+            where.append(source)
+            params += source_params
         sql = f"SELECT {', '.join(_COLUMNS)} FROM audit"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY seq DESC LIMIT ?"
         params.append(limit)
-        rows = await self._read("audit_log", lambda c: c.execute(sql, params).fetchall())
-        return [from_row(AuditEntry, _COLUMNS, r, json=("detail",)) for r in rows]
+
+        def run(conn: sqlite3.Connection) -> list[AuditEntry]:
+            conn.execute("BEGIN")  # the entries and their further targets: one snapshot
+            try:
+                return _entries(conn, conn.execute(sql, params).fetchall())
+            finally:
+                conn.execute("COMMIT")
+
+        return await self._read("audit_log", run)
 
     async def search_audit(
         self, where: AuditFilter, limit: int, before_seq: int | None = None, scan: int = 5000
@@ -88,13 +100,28 @@ def _search(
         f"SELECT * FROM ({walk}) WHERE {rest} LIMIT ?",
         [*walk_params, *rest_params, limit],
     ).fetchall()
-    entries = [from_row(AuditEntry, _COLUMNS, r, json=("detail",)) for r in rows]
+    entries = _entries(conn, rows)
     if len(entries) == limit:
         return AuditPage(entries, entries[-1].seq)
     looked, lowest = conn.execute(
         f"SELECT COUNT(*), MIN(seq) FROM ({walk})", walk_params
     ).fetchone()
     return AuditPage(entries, lowest if looked == scan else None)
+
+
+def _entries(conn: sqlite3.Connection, rows: list[Any]) -> list[AuditEntry]:
+    """The entries of ``rows`` (of :data:`_COLUMNS`), each with its further targets."""
+    entries = [from_row(AuditEntry, _COLUMNS, r, json=("detail",)) for r in rows]
+    if not entries:
+        return entries
+    also: dict[int, list[str]] = {}
+    for seq, target in conn.execute(
+        "SELECT seq, target FROM audit_also WHERE seq IN (SELECT value FROM json_each(?)) "
+        "ORDER BY seq, n",
+        (dumps([e.seq for e in entries]),),
+    ):
+        also.setdefault(seq, []).append(target)
+    return [replace(e, also=tuple(also[e.seq])) if e.seq in also else e for e in entries]
 
 
 def _window(conn: sqlite3.Connection, where: AuditFilter) -> tuple[list[str], list[Any]]:
@@ -123,18 +150,25 @@ def _window(conn: sqlite3.Connection, where: AuditFilter) -> tuple[list[str], li
     return bounds, params
 
 
+#: the entries one of whose further targets (``audit_also``) is as ``{}`` says of ``target``
+_ALSO = "seq IN (SELECT seq FROM audit_also WHERE {})"
+
+
 def _by_target(target: str) -> tuple[str, list[Any]]:
-    return "target = ?", [target]
+    # the rows of both target indexes (audit's and audit_also's)
+    return f"(target = ? OR {_ALSO.format('target = ?')})", [target, target]
 
 
 def _by_incident(incident: str) -> tuple[str, list[Any]]:
-    # the target index's rows of incident:X, privacy:X and draft:X.… (X holds no dot)
-    return "(target IN (?, ?) OR (target >= ? AND target < ?))", [
+    # the target indexes' rows of incident:X, privacy:X and draft:X.… (X holds no dot)
+    about = "(target IN (?, ?) OR (target >= ? AND target < ?))"
+    params = [
         f"incident:{incident}",
         f"privacy:{incident}",
         f"draft:{incident}.",
         f"draft:{incident}/",  # "/" follows "." (BINARY collation): every "draft:X.…" between
     ]
+    return f"({about} OR {_ALSO.format(about)})", [*params, *params]
 
 
 def _by_actor(actor: str) -> tuple[str, list[Any]]:
@@ -181,8 +215,9 @@ def _matching(where: AuditFilter) -> tuple[str, list[Any]]:
             terms.append("action = ?")
             params.append(where.action)
     if where.target is not None:
-        terms.append("target = ?")
-        params.append(where.target)
+        source, source_params = _by_target(where.target)
+        terms.append(source)
+        params += source_params
     if where.incident is not None:
         source, source_params = _by_incident(where.incident)
         terms.append(source)

@@ -81,8 +81,9 @@ def check_fence(conn: sqlite3.Connection, op: str, fence: int | None) -> None:
 
 
 def audit_rows(entries: Sequence[AuditEntry]) -> list[tuple[Any, ...]]:
-    """The rows of ``entries`` (their seq is the table's to give)."""
-    return [to_row(e, AUDIT_COLUMNS, json=("detail",)) for e in entries]
+    """The rows of ``entries`` (their seq is the table's to give), each with the entry's
+    further targets (``also``, table ``audit_also``) last."""
+    return [(*to_row(e, AUDIT_COLUMNS, json=("detail",)), e.also) for e in entries]
 
 
 def insert_audit(conn: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
@@ -91,9 +92,16 @@ def insert_audit(conn: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> N
     transaction."""
     if not rows:
         return
-    conn.executemany(
-        "INSERT INTO audit(at, actor, action, target, detail) VALUES (?,?,?,?,?)", rows
-    )
+    insert = "INSERT INTO audit(at, actor, action, target, detail) VALUES (?,?,?,?,?)"
+    if any(row[-1] for row in rows):
+        for row in rows:  # one by one: a further target is kept with its entry's seq
+            seq = conn.execute(insert, row[:-1]).lastrowid
+            conn.executemany(
+                "INSERT INTO audit_also(seq, n, target) VALUES (?, ?, ?)",
+                [(seq, n, target) for n, target in enumerate(row[-1])],
+            )
+    else:
+        conn.executemany(insert, [row[:-1] for row in rows])
     stored = dict(
         conn.execute(
             "SELECT key, value FROM meta WHERE key IN ('audit_high', 'audit_lag_us')"

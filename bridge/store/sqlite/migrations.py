@@ -39,6 +39,10 @@ changes nothing; live tokens that share a name from before are all listed (a uni
 could not be built over them): docs/deployment.md, Upgrading.
 Schema 14 changes nothing here: it is Redis's target index of the audit log, which now holds
 each entry's seq instead of its JSON (SQLite's ``audit_target`` index always held the row).
+Schema 15 keeps an audit entry's further targets (``AuditEntry.also``: a list's read of privacy
+data is one entry naming every case it showed) in ``audit_also`` (``(seq, n)`` → target, in the
+entry's order; indexed by ``(target, seq)`` as ``audit`` is by its target; append-only by
+trigger). Nothing stored before has any, so nothing is copied.
 Timestamps are :func:`bridge.store.codec.ts` text, so columns compare and sort as the instants
 they name.
 """
@@ -212,6 +216,16 @@ MIGRATIONS: dict[int, str] = {
     """,
     14: """
     -- Redis's audit target index holds seqs (bridge/store/redis/lua/migration_14.lua)
+    """,
+    15: """
+    CREATE TABLE IF NOT EXISTS audit_also (
+        seq INTEGER NOT NULL, n INTEGER NOT NULL, target TEXT NOT NULL,
+        PRIMARY KEY (seq, n)) WITHOUT ROWID;;
+    CREATE INDEX IF NOT EXISTS audit_also_target ON audit_also(target, seq);;
+    CREATE TRIGGER IF NOT EXISTS audit_also_no_update BEFORE UPDATE ON audit_also
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;;
+    CREATE TRIGGER IF NOT EXISTS audit_also_no_delete BEFORE DELETE ON audit_also
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;;
     """,
 }
 

@@ -9,7 +9,8 @@ Contract:
 - Filters (:class:`bridge.core.audit_search.AuditFilter`), each optional: ``from`` (included)
   and ``to`` (excluded), RFC 3339 times with their offset in the plausible window of the times
   people give (:func:`bridge.core.instants.given`), ``to`` after ``from``; ``actor``;
-  ``action`` (exact, or a prefix when it ends with ``.``: ``draft.``); ``target`` (exact);
+  ``action`` (exact, or a prefix when it ends with ``.``: ``draft.``); ``target`` (exact: an
+  entry's target or one of its further targets, ``also``, a list's read naming each case);
   ``incident``, an incident's or case's id, or an outage incident's number (``42`` or
   ``#42``), which finds the entries about it, its drafts and its notices. Every bad value is a
   400 naming the parameter, nothing read. A ``target`` or ``incident`` of a track the caller
@@ -136,7 +137,7 @@ async def audit_export(request: web.Request) -> web.StreamResponse:
 
 
 _FILTERS = ("from", "to", "actor", "action", "target", "incident")
-_CSV_REST = ["actor", "action", "target", "detail"]
+_CSV_REST = ["actor", "action", "target", "detail", "also"]
 
 
 def _json(e: AuditEntry) -> dict[str, Any]:
@@ -147,6 +148,7 @@ def _json(e: AuditEntry) -> dict[str, Any]:
         "action": e.action,
         "target": e.target,
         "detail": e.detail,
+        "also": list(e.also),  # further targets: the cases a list's read showed
     }
 
 
@@ -160,6 +162,7 @@ def _csv_row(e: AuditEntry, tz: ZoneInfo) -> str:
     local = e.at.astimezone(tz).isoformat()
     cells = [str(e.seq), format_time(e.at) or "", local, e.actor, e.action, e.target]
     cells.append(json.dumps(e.detail, ensure_ascii=False, sort_keys=True))
+    cells.append(" ".join(e.also))
     out = io.StringIO()
     csv.writer(out, lineterminator="\r\n").writerow([safe(c) for c in cells])
     return out.getvalue()

@@ -73,7 +73,7 @@ def _history(count: int = 120) -> list[AuditEntry]:
 
 
 def _expected(log: list[AuditEntry], where: AuditFilter) -> list[int]:
-    return [e.seq for e in log if where.matches(e.at, e.actor, e.action, e.target)]
+    return [e.seq for e in log if where.matches(e.at, e.actor, e.action, e.target, e.also)]
 
 
 _FILTERS = [
@@ -190,3 +190,67 @@ async def test_the_clock_and_the_indexes_survive_a_reopen(make):
         assert found == _expected(log, where) and len(found) >= 2
     finally:
         await again.close()
+
+
+# ---- an entry with further targets (``also``: a list's read of several privacy cases) ------
+
+
+def _list_reads(count: int = 60) -> list[AuditEntry]:
+    """Single-target entries mixed with list reads naming one to three cases as ``also``."""
+    entries = []
+    for n in range(count):
+        at = T0 + timedelta(minutes=n)
+        if n % 4 == 1:
+            also = tuple(f"privacy:priv-{k}" for k in range(n % 3, n % 3 + 1 + n % 5 // 2))
+            entries.append(
+                AuditEntry(at, _ACTORS[n % 3], "privacy.read", "privacy:cases", {"n": n}, also=also)
+            )
+        else:
+            entries.append(AuditEntry(at, _ACTORS[n % 3], _ACTIONS[n % 5], _target(n), {"n": n}))
+    return entries
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        AuditFilter(target="privacy:priv-1"),
+        AuditFilter(target="privacy:priv-0", actor="bo"),
+        AuditFilter(incident="priv-2"),
+        AuditFilter(incident="priv-0", action="privacy."),
+        AuditFilter(incident="priv-1", since=T0 + timedelta(minutes=20)),
+        AuditFilter(target="privacy:cases"),
+        AuditFilter(actor="ada", incident="priv-1"),
+        AuditFilter(tracks=frozenset({"outage"})),
+    ],
+)
+async def test_an_entry_is_found_by_each_of_its_targets(store: Store, where: AuditFilter):
+    """An entry naming further targets (``also``) is found by a search for any of them (by
+    target or by the incident or case it names), on every store, in pages of any size and with
+    any scan bound, as AuditFilter.matches says; it reads back with them in their order."""
+    await store.append_audit(_list_reads())
+    log = await store.audit_log(limit=1000)
+    expected = _expected(log, where)
+    one = await store.search_audit(where, 1000, None, 10_000)
+    assert [e.seq for e in one.entries] == expected and one.resume is None
+    for limit, scan in ((7, 10_000), (5, 13), (3, 1)):
+        pages = await _walk(store, where, limit, scan)
+        assert [seq for page in pages for seq in page] == expected, (limit, scan)
+
+
+async def test_an_entry_s_further_targets_are_stored_and_read_by_target(store: Store):
+    """One entry naming three cases reads back with them; a target's log (``audit_log(target=…)``)
+    of each case, and a search by each, hold that one entry; one without them reads back as it
+    was written (no ``also``)."""
+    also = ("privacy:priv-b", "privacy:priv-a", "privacy:priv-c")
+    read = AuditEntry(T0, "ada", "privacy.read", "privacy:cases", {"path": "/x"}, also=also)
+    await store.append_audit([read, entry("draft.edited", target="privacy:priv-a")])
+    log = await store.audit_log()
+    assert [(e.target, e.also) for e in log] == [
+        ("privacy:priv-a", ()),
+        ("privacy:cases", also),
+    ]
+    for target in also:
+        assert [e.seq for e in await store.audit_log(target=target)][-1] == log[1].seq
+        found = await store.search_audit(AuditFilter(incident=target.partition(":")[2]), 10)
+        assert log[1].seq in [e.seq for e in found.entries]
+    assert [e.also for e in await store.audit_log(target="privacy:priv-b")] == [also]

@@ -26,8 +26,16 @@ local function matches(e)
       return false
     end
   end
-  if f.target and e.target ~= f.target then return false end
-  if f.incident and audit_incident(e.target) ~= f.incident then return false end
+  if f.target or f.incident then  -- any of the entry's targets (schema 15: also)
+    local found_target, found_incident = not f.target, not f.incident
+    local targets = {e.target}
+    for _, t in ipairs(e.also or {}) do targets[#targets + 1] = t end
+    for _, t in ipairs(targets) do
+      if t == f.target then found_target = true end
+      if f.incident and audit_incident(t) == f.incident then found_incident = true end
+    end
+    if not (found_target and found_incident) then return false end
+  end
   if f.track and track(e.target) ~= f.track then return false end
   return true
 end

@@ -155,7 +155,10 @@ function detail(d) {
 function row(e) {
   return el("tr", { dataset: { seq: e.seq } },
     el("td", { class: "num" }, e.seq), el("td", {}, when.format(new Date(e.at))), el("td", {}, e.actor),
-    el("td", {}, e.action), el("td", {}, e.target), el("td", {}, detail(e.detail)));
+    el("td", {}, e.action),
+    // a list's read names every case it showed (also): each one a search finds it by
+    el("td", {}, e.target, (e.also || []).length ? el("div", { class: "why also" }, `and ${e.also.join(", ")}`) : null),
+    el("td", {}, detail(e.detail)));
 }
 
 function renderExports(ok) {

@@ -180,7 +180,8 @@ export function live(refresh) {
   const connect = () => {
     source = new EventSource("/api/v1/events", { withCredentials: true });
     source.addEventListener("open", () => { set("live", "live"); run(null); });
-    source.addEventListener("changed", (event) => run(JSON.parse(event.data)));
+    // counted on the badge (data-changes): the changes told, whether or not the page re-read
+    source.addEventListener("changed", (event) => { if (badge) badge.dataset.changes = String(Number(badge.dataset.changes || 0) + 1); run(JSON.parse(event.data)); });
     source.addEventListener("resync", () => run(null));
     source.addEventListener("error", () => {
       set("down", "reconnecting…");

@@ -48,6 +48,7 @@ function table(id, cases) {
 }
 
 async function refresh() {
+  root.dataset.reads = String(Number(root.dataset.reads || 0) + 1); // each read is audited
   const { items: cases } = await pages("/api/v1/privacy/cases?state=all", "cases"); // the first 1000
   const open = cases.filter((c) => c.state === "open");
   const closed = cases.filter((c) => c.state !== "open");

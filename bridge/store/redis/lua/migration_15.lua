@@ -1,0 +1,5 @@
+-- schema 15: an audit entry may name further targets (its JSON's "also": a list's read of
+-- privacy data is one entry naming every case it showed), indexed as its target is
+-- (P audit:by-target:T and P audit:incident:X under each: _append_audit.lua). Nothing stored
+-- before has any, so nothing moves: the version alone says that appends index them and that
+-- searches read them, so a bridge of schema 14 (whose searches would miss such an entry) stops.
