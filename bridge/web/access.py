@@ -15,9 +15,9 @@ Contract:
   (``privacy.refused``) before it is answered. ``person+factor`` routes (those that send
   notices, and changes to people and tokens) refuse API tokens, naming why.
   :func:`privacy_read` audits a read of privacy data before it is answered;
-  :func:`privacy_list_read` a list's read: ONE entry (target ``privacy:cases``) naming every
-  privacy case it shows as a further target (``also``: ``privacy:<case id>`` each, so an audit
-  search by ``incident=<case id>`` or ``target=privacy:<case id>`` finds it).
+  :func:`privacy_list_read` a list's read: ONE entry naming every privacy case it shows
+  (``privacy:<case id>``: the first as its target, the others as its further targets, ``also``),
+  so an audit search by ``incident=<case id>`` or ``target=privacy:<case id>`` finds it.
 - :func:`may_change` — for a change to people or tokens (``roles`` routes): 403 naming the
   track unless the caller holds admin on every track of the roles the change gives, takes or
   touches; a refusal that names the privacy track is audited (``privacy.refused``).
@@ -193,24 +193,21 @@ async def privacy_read(
     await privacy_audit(request, caller, action, target)
 
 
-#: the target of a list's read of privacy data (the cases it showed: the entry's ``also``)
-LIST_TARGET = "privacy:cases"
-
-
 async def privacy_list_read(request: web.Request, caller: Principal, cases: Iterable[str]) -> None:
-    """Audit a list's read of privacy data by ``caller`` before it is answered: one
-    ``privacy.read`` entry of :data:`LIST_TARGET` naming the route and, as its further targets
-    (``also``), ``privacy:<id>`` of each case in ``cases`` (the privacy cases whose items the
-    answer shows); none for none. One entry a read, however many cases it shows: an open
-    console page reads its list at every privacy change, and each entry is kept for ever."""
-    also = [f"privacy:{c}" for c in sorted(set(cases))]
-    if also:
+    """Audit a list's read of privacy data by ``caller`` before it is answered: ONE
+    ``privacy.read`` entry naming the route and every case in ``cases`` (the privacy cases whose
+    items the answer shows), in id order: ``privacy:<id>`` of the first as its target, of the
+    others as its further targets (``also``; a read of one case is an entry as any other read of
+    it); none for none. One entry a read, however many cases it shows: an open console page
+    reads its list at every privacy change, and each entry is kept for ever."""
+    targets = [f"privacy:{c}" for c in sorted(set(cases))]
+    if targets:
         await request.app[keys.SERVICE].access_audit.record(
             caller.name,
             "privacy.read",
-            LIST_TARGET,
+            targets[0],
             {"method": request.method, "path": request.path},
-            also,
+            targets[1:],
         )
 
 

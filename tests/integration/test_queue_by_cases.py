@@ -141,3 +141,32 @@ async def test_too_many_or_malformed_cases_are_a_400_naming_cases(client, given)
     r = await client.get(f"/api/v1/queue?cases={given}", headers=as_("viewer"))
     assert r.status == 400, await r.text()
     assert (await r.json())["detail"].startswith("cases: ")
+
+
+async def test_track_gives_that_track_s_items_and_reads_no_privacy_item_for_the_outage_one(
+    client, clock
+):
+    """``track=outage`` gives exactly the whole queue's outage items, and a privacy viewer's
+    read of it audits nothing (no privacy item read); ``track=privacy`` its privacy items,
+    audited; a track the caller may not view gives nothing; with ``cases`` both narrow it."""
+    ids = await cases(client, clock)
+    store = client.server.app[SERVICE].store
+    whole = await queue(client, "both")
+    reads = len(await queue_reads(store, ids["priv"]))
+    outage = await queue(client, "both", "?track=outage")
+    assert outage == [i for i in whole if i["track"] == "outage"] and outage
+    assert len(await queue_reads(store, ids["priv"])) == reads
+    privacy = await queue(client, "both", "?track=privacy")
+    assert privacy == [i for i in whole if i["track"] == "privacy"] and privacy
+    assert len(await queue_reads(store, ids["priv"])) == reads + 1
+    assert await queue(client, "viewer", "?track=privacy") == []
+    assert await queue(client, "privacy", "?track=outage") == []
+    named = f"?track=outage&cases={ids['priv']},{ids['old']}"
+    assert {i["case"] for i in await queue(client, "both", named)} == {ids["old"]}
+
+
+@pytest.mark.parametrize("given", ["", "all", "Outage", "privacy,outage"])
+async def test_an_unknown_track_is_a_400_naming_track(client, given):
+    r = await client.get("/api/v1/queue", params={"track": given}, headers=as_("viewer"))
+    assert r.status == 400, await r.text()
+    assert (await r.json())["detail"].startswith("track: ")

@@ -2,9 +2,9 @@
 set scored by seq, members the entry JSON with its seq: the only copy of an entry) and
 ``P audit:by-target:T`` (the seq, zero-padded to 20 digits, scored by seq; schema 14: up to 13,
 ``P audit:target:T`` held each entry's JSON again; schema 15: under the entry's target and each
-of its further targets, ``also``, as ``P audit:incident:X`` is). Entries get their ``seq`` from ``INCR``
-inside the same script as the entry (``lua/_append_audit.lua``, shared by every script that
-appends); append-only by discipline (Redis has no triggers to enforce it as SQLite does).
+of its further targets, ``also``, as ``P audit:incident:X`` is). Entries get their ``seq`` from
+``INCR`` inside the same script as the entry (``lua/_append_audit.lua``, shared by every script
+that appends); append-only by discipline (Redis has no triggers to enforce it as SQLite does).
 
 Schema 11 indexes the log for its searches (the same script keeps them): ``P audit:at`` (the
 padded seq scored by ``at`` in microseconds since the epoch: ties in seq order),

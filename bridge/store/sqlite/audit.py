@@ -86,13 +86,7 @@ def _search(
     if before_seq is not None:
         bounds.append("seq < ?")
         params.append(before_seq)
-    kind, value = where.source()
-    source, source_params = _SOURCES[kind](value)
-    walk = (
-        f"SELECT {', '.join(_COLUMNS)} FROM audit WHERE {' AND '.join([source, *bounds])} "
-        "ORDER BY seq DESC LIMIT ?"
-    )
-    walk_params = [*source_params, *params, scan]
+    walk, walk_params = _walk(where, bounds, params, scan)
     rest, rest_params = _matching(where)
     # no ORDER BY outside: SQLite runs the walk as a co-routine and keeps its order (the
     # contract tests check it); sorting again would read all ``scan`` rows for every page
@@ -107,6 +101,33 @@ def _search(
         f"SELECT COUNT(*), MIN(seq) FROM ({walk})", walk_params
     ).fetchone()
     return AuditPage(entries, lowest if looked == scan else None)
+
+
+def _walk(
+    where: AuditFilter, bounds: list[str], params: list[Any], scan: int
+) -> tuple[str, list[Any]]:
+    """The rows the search looks at, newest first: at most ``scan`` of the source's index within
+    ``bounds``. A target's or an incident's index is two: ``audit``'s and ``audit_also``'s, each
+    walked in seq order and merged (a compound SELECT: no sort of every entry of the target),
+    the rows then read by seq in that order (the merged seqs the outer loop: CROSS JOIN)."""
+    kind, value = where.source()
+    columns = ", ".join(_COLUMNS)
+    if kind not in ("target", "incident"):
+        source, source_params = _SOURCES[kind](value)
+        sql = (
+            f"SELECT {columns} FROM audit WHERE {' AND '.join([source, *bounds])} "
+            "ORDER BY seq DESC LIMIT ?"
+        )
+        return sql, [*source_params, *params, scan]
+    about, about_params = _ABOUT[kind](value)
+    seqs = (
+        f"SELECT seq FROM audit WHERE {' AND '.join([about, *bounds])} UNION "
+        f"SELECT seq FROM audit_also WHERE {' AND '.join([about, *bounds])} "
+        "ORDER BY seq DESC LIMIT ?"
+    )
+    picked = ", ".join(f"a.{c}" for c in _COLUMNS)
+    sql = f"SELECT {picked} FROM ({seqs}) AS w CROSS JOIN audit AS a ON a.seq = w.seq"
+    return sql, [*about_params, *params, *about_params, *params, scan]
 
 
 def _entries(conn: sqlite3.Connection, rows: list[Any]) -> list[AuditEntry]:
@@ -154,20 +175,33 @@ def _window(conn: sqlite3.Connection, where: AuditFilter) -> tuple[list[str], li
 _ALSO = "seq IN (SELECT seq FROM audit_also WHERE {})"
 
 
-def _by_target(target: str) -> tuple[str, list[Any]]:
-    # the rows of both target indexes (audit's and audit_also's)
-    return f"(target = ? OR {_ALSO.format('target = ?')})", [target, target]
+def _about_target(target: str) -> tuple[str, list[Any]]:
+    """A target index's rows (``audit``'s or ``audit_also``'s) of ``target``."""
+    return "target = ?", [target]
 
 
-def _by_incident(incident: str) -> tuple[str, list[Any]]:
-    # the target indexes' rows of incident:X, privacy:X and draft:X.… (X holds no dot)
-    about = "(target IN (?, ?) OR (target >= ? AND target < ?))"
-    params = [
+def _about_incident(incident: str) -> tuple[str, list[Any]]:
+    """A target index's rows of incident:X, privacy:X and draft:X.… (X holds no dot)."""
+    return "(target IN (?, ?) OR (target >= ? AND target < ?))", [
         f"incident:{incident}",
         f"privacy:{incident}",
         f"draft:{incident}.",
         f"draft:{incident}/",  # "/" follows "." (BINARY collation): every "draft:X.…" between
     ]
+
+
+_ABOUT = {"target": _about_target, "incident": _about_incident}
+
+
+def _by_target(target: str) -> tuple[str, list[Any]]:
+    """The entries one of whose targets (``target`` or ``also``) is ``target``."""
+    about, params = _about_target(target)
+    return f"({about} OR {_ALSO.format(about)})", [*params, *params]
+
+
+def _by_incident(incident: str) -> tuple[str, list[Any]]:
+    """The entries one of whose targets names ``incident``."""
+    about, params = _about_incident(incident)
     return f"({about} OR {_ALSO.format(about)})", [*params, *params]
 
 
@@ -179,9 +213,7 @@ def _whole_log(_: str) -> tuple[str, list[Any]]:
     return "1", []
 
 
-_SOURCES = {
-    "target": _by_target,
-    "incident": _by_incident,
+_SOURCES = {  # the sources of one index (a target's or an incident's: _walk)
     "actor": _by_actor,
     "log": _whole_log,
 }

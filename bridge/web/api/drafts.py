@@ -213,7 +213,7 @@ async def list_drafts(request: web.Request) -> web.Response:
         if d.track in tracks and regulator in (None, d.regulator)
     ]
     chosen = paging.page(drafts, _key, 2, request.query)
-    # a read of privacy drafts is audited: one entry per case whose drafts it shows
+    # a read of privacy drafts is audited: one entry naming each case whose drafts it shows
     await privacy_list_read(
         request, caller, (d.incident_id for d in chosen.items if d.track == "privacy")
     )

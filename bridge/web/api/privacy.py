@@ -9,8 +9,9 @@ Contract:
 - Every read of a privacy resource is audited too (``privacy.read`` / ``privacy.exported``), and
   is answered only once its audit entry is written (store down: 503, nothing served); an export
   is audited once it is made (if making it fails, no entry says it was served). Audit entries
-  name cases and fields, never their contents. The case list writes one entry per case on the
-  page (target ``privacy:<id>``; none for an empty page), so a search for a case finds it;
+  name cases and fields, never their contents. The case list writes one entry naming each case
+  on the page (``privacy:<id>``: the first its target, the others its ``also``; none for an
+  empty page: :func:`bridge.web.access.privacy_list_read`), so a search for a case finds it;
   the register's export, of every case, is one ``privacy.exported`` of ``privacy:register``.
 - Free text in a case (create, edit, the exemption's comment) refuses control characters other
   than line breaks and tabs: 400 naming the field, nothing changed.

@@ -3,8 +3,9 @@
 Contract:
 - Viewer on either track (bridge/web/decisions.py, ``own``): an outage viewer sees what the
   incidents (open and closed) owe and their drafts waiting for a person, a privacy viewer what
-  the privacy cases owe (that read is audited before it is answered: one ``privacy.read`` of
-  ``privacy:<case id>`` per privacy case it shows, so an audit search by the case finds it).
+  the privacy cases owe (that read is audited before it is answered: one ``privacy.read`` naming
+  every privacy case it shows, ``privacy:<case id>`` each, so an audit search by any of those
+  cases finds it: :func:`bridge.web.access.privacy_list_read`).
   Ordered by :func:`bridge.core.queue.deadline_queue`: overdue on top.
 - Each item says in plain words what is owed to whom (``report``: "Nkom – første varsel",
   ``regulator_name``, ``country``), by when (``due_at``, ``seconds_left``, ``overdue``), or
@@ -20,6 +21,10 @@ Contract:
   live change names them). The tracks are the caller's as without it: a privacy case's items
   only for a privacy viewer (absent for an outage-only caller, nothing audited then), an
   incident's only for an outage viewer; an unknown id is simply absent.
+- ``track`` (``outage`` or ``privacy``, else a 400 naming it) narrows it to that track's items
+  (of the caller's tracks: none for a track the caller may not view, and then nothing is
+  audited): the board reads the outage items alone after a storm's change that names no
+  privacy case, so no privacy item is read, nor audited, for it.
 """
 
 from __future__ import annotations
@@ -29,8 +34,10 @@ from typing import Any
 from aiohttp import web
 
 from bridge.core import privacy, queue, report_names
+from bridge.core.access import TRACKS
 from bridge.core.alerts import format_time
 from bridge.core.incident_state import Incident
+from bridge.errors import BadInput
 from bridge.service import BridgeService
 from bridge.web import decisions, keys, paging, regulators
 from bridge.web.access import authorize, privacy_list_read
@@ -138,6 +145,11 @@ def _item(
 async def deadline_queue(request: web.Request) -> web.Response:
     caller = await authorize(request)
     tracks = decisions.tracks_allowed(decisions.need_of(request), caller.grants)
+    track = request.query.get("track")
+    if track is not None:
+        if track not in TRACKS:
+            raise BadInput("track", f"expected {' or '.join(TRACKS)}, got {track!r}")
+        tracks = [t for t in tracks if t == track]
     named_cases = paging.ids_of(request.query, "cases", "incident or privacy case ids")
     cases = None if named_cases is None else set(named_cases)
     service = request.app[keys.SERVICE]
@@ -162,7 +174,7 @@ async def deadline_queue(request: web.Request) -> web.Response:
             by_id[case] = inc
     shown = [by_id[c] for c in outage if c in by_id]
     handling = await named(service, shown)
-    # one audit entry per privacy case the answer shows
+    # one audit entry naming every privacy case the answer shows
     await privacy_list_read(request, caller, (e.case for e in entries if e.track == "privacy"))
     items = []
     for e in entries:

@@ -139,6 +139,20 @@ async function readQueue() {
   drawQueue();
 }
 
+// The outage track's items read whole, the privacy items kept: for a change naming more cases
+// than a patch takes, none of them a privacy case (a storm), so no privacy data is read again
+// (each read of it is audited and kept for ever).
+async function readOutage() {
+  const { items } = await api("/api/v1/queue?track=outage");
+  owed = [...owed.filter((i) => i.track !== "outage"), ...items].sort(queueOrder);
+  drawQueue();
+}
+
+// Whether a change names a privacy case (or one of its drafts: "priv-….kind").
+function namesPrivacy(change) {
+  return (change.privacy || []).length > 0 || (change.drafts || []).some((d) => d.startsWith("priv-"));
+}
+
 async function patchQueue(cases) {
   const { items } = await api(`/api/v1/queue?cases=${cases.map(encodeURIComponent).join(",")}`);
   const named = new Set(cases);
@@ -147,13 +161,23 @@ async function patchQueue(cases) {
 }
 
 // `change`: a live change (the ids it names), or null: the whole queue. A change reads only the
-// queue items of the cases it names (?cases=) and replaces theirs; more than MOST_IDS cases, or
-// a failed patch, reads the whole queue.
+// queue items of the cases it names (?cases=) and replaces theirs; more than MOST_IDS cases
+// reads the whole queue (the outage track's alone when the change names no privacy case), and
+// so does a failed patch.
 async function refreshQueue(change) {
   const cases = change ? casesOf(change) : null;
   if (cases && !cases.length && !queueAll) return;
-  if (!cases || queueAll || cases.length > MOST_IDS) {
+  if (!cases || queueAll) {
     await readQueue();
+    return;
+  }
+  if (cases.length > MOST_IDS) {
+    try {
+      await (namesPrivacy(change) ? readQueue() : readOutage());
+    } catch (e) {
+      queueAll = true; // what the rows show is no longer known: the next refresh reads it all
+      throw e;
+    }
     return;
   }
   try {
@@ -292,10 +316,13 @@ async function refreshIncidents(change) {
 
 // One refresh at a time (the first load, an action's, the live stream's): each reads after the
 // one before has drawn.
+// Counted on the board: refreshes waiting or running (data-pending) and done (data-refreshes).
 let last = Promise.resolve();
 function refresh(change = null) {
+  const count = (name, by) => { board.dataset[name] = String(Number(board.dataset[name] || 0) + by); };
+  count("pending", 1);
   const next = last.then(() => Promise.all([refreshQueue(change), refreshIncidents(change)]));
-  last = next.catch(() => {});
+  last = next.catch(() => {}).then(() => { count("pending", -1); count("refreshes", 1); });
   return next;
 }
 
