@@ -455,9 +455,12 @@ def edit(
     actor: str,
     now: datetime,
     render: Renderer,
+    base_state: str | None = None,
 ) -> Change:
     """A new version with ``changes`` (field key → text; ``recipient`` too) on top of the
-    current prefill ``fields``. Editing an approved or held draft withdraws the approval."""
+    current prefill ``fields``. Editing an approved or held draft withdraws the approval.
+    ``base_version`` (and ``base_state`` when given) is what the person edited: once either is
+    no longer the draft's, the edit is a :class:`Conflict` (someone saved or decided meanwhile)."""
     if draft.state not in EDITABLE:
         raise Conflict(f"draft {draft.id}", f"it is {draft.state}; it can no longer be edited")
     if base_version != draft.latest.number:
@@ -465,6 +468,19 @@ def edit(
             f"draft {draft.id}",
             f"the edit is based on version {base_version} but the latest is "
             f"{draft.latest.number}: reload and edit again",
+        )
+    if base_state is not None and base_state != draft.state:
+        approval = draft.approval
+        approved = (
+            ""
+            if approval is None
+            else f" (version {approval.version} approved by {approval.by}; "
+            f"an edit withdraws that approval)"
+        )
+        raise Conflict(
+            f"draft {draft.id}",
+            f"the edit was begun on a {base_state} draft but it is {draft.state} now"
+            f"{approved}: reload and edit again",
         )
     allowed = set(fields.fields) | {"recipient"}
     for key, value in changes.items():

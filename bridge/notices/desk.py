@@ -120,12 +120,19 @@ class NoticeDesk:
         return written
 
     async def edit(
-        self, draft_id: str, base_version: int, changes: Mapping[str, str], actor: str
+        self,
+        draft_id: str,
+        base_version: int,
+        changes: Mapping[str, str],
+        actor: str,
+        base_state: str | None = None,
     ) -> Draft:
+        """A new version (:func:`bridge.core.casework.edit`): refused once the draft is no
+        longer at ``base_version`` (or, when given, in ``base_state``)."""
         draft = await self.book.fresh(draft_id)
         _, fields = self._current(draft)
         change = casework.edit(
-            draft, base_version, changes, fields, actor, self.now(), self.context.render
+            draft, base_version, changes, fields, actor, self.now(), self.context.render, base_state
         )
         return await self._commit(change, draft)
 

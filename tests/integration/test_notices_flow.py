@@ -978,3 +978,50 @@ async def test_a_settled_incident_that_left_memory_leaves_no_notices_behind(
     await service.tick()
     assert inc_id not in service.engine.incidents
     assert [inc_id in held for held in kept] == [False, False, False]
+
+
+async def test_an_edit_based_on_what_changed_since_is_refused_and_changes_nothing(
+    client: TestClient[Any, Any], clock: FakeClock
+) -> None:
+    """Two people edit one draft (optimistic concurrency, docs/api.md): an edit naming a version
+    that is no longer the latest is 409 and makes no version; one naming the ``state`` it was
+    begun in (optional) is 409 once the draft was approved meanwhile, and the approval stands;
+    a ``state`` that is no draft state is a 400 naming it. Based on what is there, the edit is
+    made and withdraws the approval, as it always did."""
+    await post_alerts(client, ullevaal(clock))
+    [d] = await drafts(client)
+    url = f"/api/v1/drafts/{d['id']}"
+    kari = {"version": 1, "fields": {"scope_life_health": "Ja: 112-dekning på Ullevål."}}
+    r = await client.patch(url, json=kari, headers=as_("editor"))
+    assert r.status == 200, await r.text()
+    ola = {"version": 1, "fields": {"expected_duration": "Ca. 4 timer."}}
+    r = await client.patch(url, json=ola, headers=as_("editor"))
+    assert r.status == 409 and "based on version 1" in (await r.json())["detail"]
+    now = await draft(client, d["id"])
+    assert now["version"] == 2
+    assert now["latest"]["author"] == "token:editor"
+
+    r = await client.post(
+        url + "/approve",
+        json={"version": 2, "send_unknown": now["to_complete"]},
+        headers=await person(client, clock.now),
+    )
+    assert r.status == 200, await r.text()
+    stale = {"version": 2, "state": "draft", "fields": {"expected_duration": "Ca. 6 timer."}}
+    r = await client.patch(url, json=stale, headers=as_("editor"))
+    assert r.status == 409, await r.text()
+    assert "approved" in (await r.json())["detail"]
+    kept = await draft(client, d["id"])
+    assert (kept["state"], kept["version"]) == ("approved", 2)
+    assert kept["approved"] is not None and kept["approved"]["version"] == 2
+
+    r = await client.patch(url, json={**stale, "state": "open"}, headers=as_("editor"))
+    assert r.status == 400 and (await r.json())["detail"].startswith("state:")
+    r = await client.patch(url, json={**stale, "state": 3}, headers=as_("editor"))
+    assert r.status == 400 and (await r.json())["detail"].startswith("state:")
+    assert (await draft(client, d["id"]))["state"] == "approved"
+
+    r = await client.patch(url, json={**stale, "state": "approved"}, headers=as_("editor"))
+    assert r.status == 200, await r.text()
+    edited = await r.json()
+    assert (edited["state"], edited["version"], edited["approved"]) == ("draft", 3, None)

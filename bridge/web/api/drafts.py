@@ -237,8 +237,18 @@ async def edit_draft(request: web.Request) -> web.Response:
     fields = body.get("fields")
     if not isinstance(fields, dict):
         raise BadInput("fields", "expected an object of field key → new text")
+    version = int_field(body, "version")
+    base_state = body.get("state")  # optional: the state the person began editing in
+    if base_state is not None and (
+        not isinstance(base_state, str) or base_state not in casework.STATES
+    ):
+        raise BadInput(
+            "state",
+            f"expected the draft's state the edit began in, one of "
+            f"{', '.join(casework.STATES)}; got {str(base_state)[:24]!r}",
+        )
     changed = await request.app[keys.SERVICE].desk.edit(
-        draft.id, int_field(body, "version"), fields, caller.name
+        draft.id, version, fields, caller.name, base_state
     )
     return web.json_response(detail(changed))
 

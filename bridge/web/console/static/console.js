@@ -19,8 +19,81 @@ export class ApiError extends Error {
   }
 }
 
+// Unsaved edits (docs/console.md "When the session ends"): a page that holds text a person typed
+// and has not saved registers it with holdEdits(); while it holds some, a signed-out answer never
+// navigates away: the page says the session ended, keeps the text, and takes the new session's
+// CSRF token once the same person signed in again (in this tab or another).
+let held = { edits: () => false, stored: false };
+let ended = false;
+
+// `edits()`: true while the page holds unsaved text; `stored`: the page keeps that text in this
+// tab's sessionStorage, so signing in again in this same tab brings it back (else the sign-in
+// link opens a new tab and the text stays on this page).
+export function holdEdits(edits, { stored = false } = {}) {
+  held = { edits, stored };
+}
+
+export function sessionEnded() {
+  return ended;
+}
+
+function endSession() {
+  ended = true;
+  const next = `/login?next=${encodeURIComponent(location.pathname)}`;
+  const link = held.stored
+    ? el("a", { href: next, id: "sign-in-again" }, "Sign in again")
+    : el("a", { href: next, id: "sign-in-again", target: "_blank", rel: "noopener" }, "Sign in again in a new tab");
+  const words = held.stored
+    ? ": your unsaved edits are kept in this tab and offered back on this page after signing in."
+    : ", then come back here and save: your unsaved edits stay on this page until then.";
+  const banner = el(
+    "div",
+    { class: "banner bad", role: "alert", id: "session-ended" },
+    el("strong", {}, "Your session ended"), " (signed out, or it expired): nothing more was saved. ", link, words,
+  );
+  const old = document.getElementById("session-ended");
+  if (old) old.replaceWith(banner);
+  else document.querySelector("header.top").after(banner);
+  window.dispatchEvent(new CustomEvent("session-ended"));
+}
+
+// After a sign-in elsewhere: this page takes the new session's CSRF token from a fresh copy of
+// itself, if the same person signed in (another person's session never saves this person's
+// text). True when the page may go on.
+export async function renewSession() {
+  let response;
+  try {
+    response = await fetch(location.pathname, { credentials: "same-origin", headers: { Accept: "text/html" } });
+  } catch {
+    return false;
+  }
+  const path = new URL(response.url).pathname;
+  if (!response.ok || path.startsWith("/login") || path.startsWith("/enrol")) return false;
+  const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+  const meta = fresh.querySelector('meta[name="csrf-token"]');
+  const data = fresh.getElementById("page-data");
+  const who = data ? (JSON.parse(data.textContent).user || {}).name : null;
+  if (!meta || !who) return false;
+  if (page.user && who !== page.user.name) {
+    if (ended) {
+      document.getElementById("session-ended").append(
+        el("p", { id: "other-person" }, `This browser is now signed in as ${who}, not ${page.user.name}: sign in as ${page.user.name} to save these edits.`),
+      );
+    }
+    return false;
+  }
+  document.querySelector('meta[name="csrf-token"]').content = meta.content;
+  if (ended) {
+    ended = false;
+    const banner = document.getElementById("session-ended");
+    if (banner) banner.remove();
+    window.dispatchEvent(new CustomEvent("session-renewed"));
+  }
+  return true;
+}
+
 // fetch the JSON API with the session cookie; state-changing calls carry X-CSRF-Token.
-export async function api(path, { method = "GET", body } = {}) {
+export async function api(path, { method = "GET", body } = {}, retried = false) {
   const headers = { Accept: "application/json" };
   if (method !== "GET") headers["X-CSRF-Token"] = csrfToken();
   if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -33,11 +106,20 @@ export async function api(path, { method = "GET", body } = {}) {
   });
   heard(response.headers.get(HEADER), before, Date.now(), response.headers.get("Date")); // the bridge's clock (clock.js)
   if (response.status === 401) {
+    if (held.edits()) {
+      endSession();
+      throw new ApiError(401, { detail: "your session ended: nothing was saved; sign in again, then save" });
+    }
     window.location.assign(`/login?next=${encodeURIComponent(location.pathname)}`);
     throw new ApiError(401, { detail: "signed out" });
   }
   const type = response.headers.get("Content-Type") || "";
   const data = type.includes("json") ? await response.json() : null;
+  // a session started since this page was loaded (signed in again, here or in another tab) has
+  // another CSRF token: nothing was done; take the new one and send once more (same person only)
+  if (response.status === 403 && !retried && method !== "GET" && /CSRF token/.test((data && data.detail) || "") && (await renewSession())) {
+    return api(path, { method, body }, true);
+  }
   if (!response.ok) throw new ApiError(response.status, data);
   return data;
 }
@@ -179,15 +261,20 @@ export function live(refresh) {
   let source = null;
   const connect = () => {
     source = new EventSource("/api/v1/events", { withCredentials: true });
-    source.addEventListener("open", () => { set("live", "live"); run(null); });
+    source.addEventListener("open", () => {
+      set("live", "live");
+      if (ended) renewSession(); // signed in again (another tab): this page goes on with it
+      run(null);
+    });
     // counted on the badge (data-changes): the changes told, whether or not the page re-read
     source.addEventListener("changed", (event) => { if (badge) badge.dataset.changes = String(Number(badge.dataset.changes || 0) + 1); run(JSON.parse(event.data)); });
     source.addEventListener("resync", () => run(null));
     source.addEventListener("error", () => {
       set("down", "reconnecting…");
       if (source.readyState !== EventSource.CLOSED) return; // the browser retries by itself
-      // refused (e.g. the session ended): api() sends a signed-out person to the login page;
-      // otherwise try again shortly
+      // refused (e.g. the session ended): api() sends a signed-out person to the login page,
+      // unless the page holds unsaved edits (then it says so and stays); otherwise, and then,
+      // try again shortly
       api("/api/v1/incidents?state=open&limit=1").then(() => setTimeout(connect, 3000), () => setTimeout(connect, 5000));
     });
   };
@@ -458,18 +545,23 @@ export function confirmWithCode(question, yes = "Yes", detail = "") {
     const code = el("input", { id: "confirm-totp", inputmode: "numeric", autocomplete: "one-time-code", maxlength: "7", size: "8" });
     let answered = false;
     const answer = (value) => { if (!answered) { answered = true; resolve(value); } };
+    // a form: Enter in the code field answers yes, as the button does
     const dialog = el(
       "dialog",
       { class: "confirm", id: "confirm-dialog" },
-      el("h2", {}, question),
-      detail ? el("p", {}, detail) : null,
-      el("label", { for: "confirm-totp" }, CODE_HINT),
-      code,
       el(
-        "div",
-        { class: "actions" },
-        el("button", { type: "button", id: "confirm-yes", class: "danger", onclick: () => { answer({ totp: code.value.trim() }); dialog.close(); } }, yes),
-        el("button", { type: "button", id: "confirm-no", class: "quiet", onclick: () => { answer(null); dialog.close(); } }, "Cancel"),
+        "form",
+        { onsubmit: (e) => { e.preventDefault(); answer({ totp: code.value.trim() }); dialog.close(); } },
+        el("h2", {}, question),
+        detail ? el("p", {}, detail) : null,
+        el("label", { for: "confirm-totp" }, CODE_HINT),
+        code,
+        el(
+          "div",
+          { class: "actions" },
+          el("button", { type: "submit", id: "confirm-yes", class: "danger" }, yes),
+          el("button", { type: "button", id: "confirm-no", class: "quiet", onclick: () => { answer(null); dialog.close(); } }, "Cancel"),
+        ),
       ),
     );
     dialog.addEventListener("close", () => { dialog.remove(); answer(null); });

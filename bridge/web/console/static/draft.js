@@ -2,7 +2,7 @@
 // versions and their diff, approve (with a confirmation naming regulator, recipient and
 // version) or reject (with a reason), and settling a message in doubt. Buttons the person's
 // roles or the draft's state do not allow are disabled with the reason; the API decides anyway.
-import { fill, api, ApiError, can, CODE_HINT, confirmWithCode, el, live, localTime, page, regulatorName, reportName, showError, zoneOf } from "./console.js";
+import { fill, api, ApiError, can, CODE_HINT, confirmWithCode, countdown, el, holdEdits, incidentName, live, localTime, page, regulatorName, reportName, sessionEnded, showError, stateWords, zoneOf, ZONE } from "./console.js";
 import { zonedTime } from "./time_field.js";
 
 const root = document.getElementById("draft");
@@ -12,19 +12,92 @@ const APPROVABLE = ["draft", "held"];
 const REJECTABLE = ["draft", "approved", "held", "failed"];
 
 let draft = null; // the detail last fetched
+// The detail the fields were filled from: the version and state the person is editing. A save
+// names them (PATCH version + state), so an edit begun before a colleague saved or approved is
+// refused by the API (409) instead of overwriting that save or withdrawing that approval.
+let base = null;
 let dirty = false; // fields edited and not saved
-let message = null; // {kind: "notice"|"error", text}
+let message = null; // {kind: "notice"|"error", text, holds(d)}: dropped once it no longer holds
 let compared = null; // [from, to]: the versions the person last compared, shown again on redraw
+let owed = null; // the deadline queue's item of this draft (due time, state), if it owes one
+let caseName = null; // "#2 Fiberbrudd Oslo" (outage incidents; a privacy case: its id)
+let offered = null; // unsaved edits kept in this tab from before a reload or sign-in, offered back
+
+// Unsaved edits survive a reload or a sign-in in this tab in sessionStorage (gone with the tab),
+// under the draft's id, with the version and state they were typed on and the person's name:
+// offered back to that person only. Never for a privacy draft: its fields hold personal data,
+// which must not outlive the page on a shared workstation; those edits live on the page only
+// (the page never leaves them by itself, and asks before a reload or close).
+const STORE = `bridge.draft-edits:${id}`;
+const me = page.user ? page.user.name : "";
 
 // The page of what the draft reports on: an outage incident, or a privacy case.
 function caseUrl(d) {
   return `/${d.track === "privacy" ? "privacy" : "incidents"}/${encodeURIComponent(d.incident)}`;
 }
 
-function say(kind, text) {
-  message = { kind, text };
+// What a version and state of the draft look like, to tell a message still about them.
+function stamp(d) {
+  return d ? `${d.latest.number}/${d.state}` : "";
+}
+
+// A message beside the draft; `holds(d)`: whether it is still true of the draft `d` shown (by
+// default: while its version and state are those of now). A redraw drops one that no longer holds.
+function say(kind, text, holds = null) {
+  const now = stamp(draft);
+  message = { kind, text, holds: holds || ((d) => stamp(d) === now) };
   const box = document.getElementById("message");
-  if (box) fill(box, el("div", { class: kind, role: kind === "error" ? "alert" : "status" }, text));
+  if (box) fill(box, messageBox());
+}
+
+function messageBox() {
+  return message ? el("div", { class: message.kind, role: message.kind === "error" ? "alert" : "status" }, message.text) : null;
+}
+
+// The fields the person changed from what they were editing (key → text as typed).
+function edits() {
+  const changed = {};
+  if (!base) return changed;
+  for (const f of base.latest.fields) {
+    const box = document.getElementById(`field-${f.key}`);
+    if (box && box.value !== f.value) changed[f.key] = box.value;
+  }
+  return changed;
+}
+
+function storable() {
+  return draft && draft.track !== "privacy" && me;
+}
+
+function remember() {
+  if (!storable()) return;
+  const typed = edits();
+  try {
+    if (Object.keys(typed).length) {
+      sessionStorage.setItem(STORE, JSON.stringify({ user: me, version: base.latest.number, state: base.state, fields: typed }));
+    } else {
+      sessionStorage.removeItem(STORE);
+    }
+  } catch { /* storage full or refused: the text stays on the page */ }
+}
+
+function forget() {
+  try { sessionStorage.removeItem(STORE); } catch { /* nothing kept */ }
+}
+
+function stored() {
+  try {
+    const kept = JSON.parse(sessionStorage.getItem(STORE) || "null");
+    return kept && kept.user === me && kept.fields && Object.keys(kept.fields).length ? kept : null;
+  } catch {
+    return null;
+  }
+}
+
+function typing() {
+  offered = null; // typing anew: what this tab kept is replaced by what is typed now
+  dirty = Object.keys(edits()).length > 0;
+  remember();
 }
 
 function button(label, { id: bid, allowed, why, onclick, cls }) {
@@ -61,21 +134,25 @@ function mustWrite(d) {
     : null;
 }
 
-function fieldsForm(d) {
+// The fields of `d`, each holding `typed[key]` where the person typed one (re-applied edits);
+// `also[key]`: the field was changed meanwhile by someone else too (shown beside it).
+function fieldsForm(d, typed = {}, also = {}) {
   const mayEdit = can("editor", d.track);
   const editable = mayEdit && EDITABLE.includes(d.state);
   const why = !mayEdit ? `your roles do not include editor on the ${d.track} track` : `a ${d.state} draft cannot be edited`;
   const form = el(
     "form",
     { id: "fields", onsubmit: (e) => { e.preventDefault(); save(); } },
-    d.latest.fields.map((f) =>
-      el(
+    d.latest.fields.map((f) => {
+      const value = f.key in typed ? typed[f.key] : f.value;
+      return el(
         "div",
-        { class: `field${f.to_complete ? " to-complete" : ""}` },
+        { class: `field${f.to_complete ? " to-complete" : ""}${f.key in also ? " collided" : ""}` },
         el("label", { for: `field-${f.key}` }, f.label, fieldTag(f, d), f.edited ? el("span", { class: "why" }, "edited") : null, f.hint ? el("span", { class: "why" }, f.hint) : null),
-        el("textarea", { id: `field-${f.key}`, name: f.key, rows: Math.min(8, Math.max(2, Math.ceil((f.value || "").length / 70))), disabled: !editable, oninput: () => { dirty = true; } }, f.value),
-      ),
-    ),
+        f.key in also ? el("p", { class: "error", id: `also-${f.key}` }, `Also changed meanwhile, to: “${f.value}”. Your text is below: check it before saving.`) : null,
+        el("textarea", { id: `field-${f.key}`, name: f.key, rows: Math.min(8, Math.max(2, Math.ceil((value || "").length / 70))), disabled: !editable, oninput: typing }, value),
+      );
+    }),
     el("div", { class: "actions" }, button(`Save as version ${d.latest.number + 1}`, { id: "save", allowed: editable, why, cls: "" })),
   );
   return form;
@@ -198,11 +275,81 @@ function optional(d) {
   return d.to_complete.filter((key) => !d.must_complete.includes(key));
 }
 
+// What changed between the version and state the person is editing (`from`) and the draft now
+// (`to`), with their edits kept: re-apply them on the new version, or discard them.
+function conflictPanel(from, to) {
+  const typed = edits();
+  const labels = Object.fromEntries(to.latest.fields.map((f) => [f.key, f.label]));
+  const before = Object.fromEntries(from.latest.fields.map((f) => [f.key, f.value]));
+  const changed = to.latest.fields.filter((f) => before[f.key] !== f.value);
+  const items = [];
+  if (to.latest.number !== from.latest.number) {
+    const made = to.versions.find((v) => v.number === to.latest.number);
+    items.push(el("li", {}, `Version ${to.latest.number} was saved${made ? ` by ${made.author}, ${localTime(made.created_at, zoneOf(to.regulator))}` : ""}${changed.length ? ":" : " (no field differs)."}`,
+      changed.length ? el("ul", {}, changed.map((f) => el("li", { dataset: { field: f.key } }, el("strong", {}, labels[f.key] || f.key), `: now “${f.value}”`, f.key in typed ? el("span", { class: "why" }, "you edited this field too") : null))) : null));
+  }
+  if (to.state !== from.state) {
+    const approval = to.approved && to.state === "approved"
+      ? ` by ${to.approved.by} (version ${to.approved.version}, ${localTime(to.approved.at, zoneOf(to.regulator))}): saving an edit withdraws that approval`
+      : "";
+    items.push(el("li", {}, `It is now ${to.state} (${stateWords(to.state)})${approval}; it was ${from.state} when you began editing.`));
+  }
+  const editable = can("editor", to.track) && EDITABLE.includes(to.state);
+  return el(
+    "div",
+    { class: "error conflict", id: "conflict", role: "alert" },
+    el("p", {}, el("strong", {}, "This draft changed while you were editing it. "),
+      `Your edits (on version ${from.latest.number}) are kept below; saving them is refused until you re-apply them on version ${to.latest.number}.`),
+    el("ul", {}, items),
+    el("div", { class: "actions" },
+      editable ? el("button", { type: "button", id: "reapply", onclick: reapply }, `Re-apply my edits on version ${to.latest.number}`) : el("span", {}, `A ${to.state} draft cannot be edited: copy your text if you still need it.`),
+      el("button", { type: "button", id: "discard-edits", class: "quiet", onclick: discard }, "Discard my edits")),
+  );
+}
+
+// The person's edits onto the draft as it is now: the fields they typed keep their text, the
+// others show the new version's; a field changed on both sides is marked. Nothing is saved yet.
+function reapply() {
+  const typed = edits();
+  const before = Object.fromEntries(base.latest.fields.map((f) => [f.key, f.value]));
+  const also = {};
+  for (const f of draft.latest.fields) if (f.key in typed && before[f.key] !== f.value) also[f.key] = true;
+  const form = document.getElementById("fields");
+  base = draft;
+  form.replaceWith(fieldsForm(draft, typed, also));
+  typing();
+  say("notice", `Your edits are on version ${draft.latest.number} now; nothing is saved yet: check them${Object.keys(also).length ? " (marked: changed meanwhile too)" : ""} and save.`);
+  render(draft);
+}
+
+function discard() {
+  dirty = false;
+  forget();
+  message = null;
+  render(draft);
+}
+
+// A due time in the console's zone and its countdown, as the board shows it.
+function deadline(d) {
+  if (!owed) return null;
+  const done = ["sent", "kept", "rejected"].includes(owed.state);
+  return el(
+    "p",
+    { class: "meta", id: "deadline" },
+    `${reportName(d.regulator, d.kind)}: `,
+    owed.due_at
+      ? [`due ${localTime(owed.due_at)} `, el("span", { class: "why" }, `(${ZONE})`), " · ", countdown(owed.due_at, done)]
+      : owed.waiting_for || "no deadline yet",
+  );
+}
+
 function render(d) {
-  const keepForm = dirty && draft && document.getElementById("fields");
-  const moved = keepForm && draft.latest.number !== d.latest.number;
+  const keepForm = dirty && base && document.getElementById("fields");
+  if (!keepForm) base = d;
+  const moved = keepForm && (base.latest.number !== d.latest.number || base.state !== d.state);
   const form = keepForm ? document.getElementById("fields") : fieldsForm(d);
   draft = d;
+  if (message && !message.holds(d)) message = null; // e.g. "Approved version 7" once it is held
   fill(root, 
     el("h1", { title: d.kind }, `${reportName(d.regulator, d.kind)}${d.round > 1 ? ` (round ${d.round})` : ""}`),
     el(
@@ -210,13 +357,15 @@ function render(d) {
       { class: "meta" },
       el("span", { class: "pill state", id: "draft-state" }, d.state), " ",
       `version ${d.latest.number} · ${d.track === "privacy" ? "privacy case" : "incident"} `,
-      el("a", { href: caseUrl(d) }, d.incident),
+      el("a", { href: caseUrl(d), id: "case-link" }, caseName || d.incident),
       d.flag ? el("span", { class: "why" }, d.flag) : null,
     ),
-    el("div", { id: "message" }, message ? el("div", { class: message.kind }, message.text) : null),
+    deadline(d),
+    offerBox(),
+    el("div", { id: "message" }, messageBox()),
     d.to_complete.length ? el("div", { class: "error" }, `Still to complete: ${d.to_complete.join(", ")}`) : null,
     d.must_complete.length ? el("div", { class: "error", id: "must-complete" }, `Must be written before approval (a notice to subscribers must state them, never as "${d.latest.placeholder}"): ${labelsOf(d, d.must_complete)}`) : null,
-    moved ? el("div", { class: "error" }, `This draft changed meanwhile (now version ${d.latest.number}); saving your edits will be refused until you reload.`) : null,
+    moved ? conflictPanel(base, d) : null,
     el("div", { class: "editor" }, el("section", {}, el("h2", {}, "Fields"), form), preview(d)),
     actions(d),
     versions(d),
@@ -229,26 +378,29 @@ function render(d) {
   root.dataset.state = d.state;
 }
 
-async function act(promise, done) {
+// `done(d)`: the notice once it worked; `holds(d, x)`: whether that notice is still true of a
+// later detail x (default: same version and state).
+async function act(promise, done, holds = null) {
   try {
     const d = await promise;
     dirty = false;
-    say("notice", done(d));
+    forget();
     render(d);
+    say("notice", done(d), holds ? (x) => holds(d, x) : null);
   } catch (e) {
-    say("error", e instanceof ApiError ? `Refused (${e.status}): ${e.message}` : String(e));
-    if (e.status === 409) { dirty = false; await refresh(null); }
+    if (e.status === 409) await refresh(null).catch(() => {}); // what changed; typed text stays
+    if (e.status === 401 && sessionEnded()) say("error", "Your session ended: nothing was saved. Your edits are kept here: sign in again (see above), then save.");
+    else say("error", e instanceof ApiError ? `Refused (${e.status}): ${e.message}` : String(e));
   }
 }
 
 function save() {
-  const changed = {};
-  for (const f of draft.latest.fields) {
-    const value = document.getElementById(`field-${f.key}`).value;
-    if (value !== f.value) changed[f.key] = value;
-  }
+  const changed = edits();
   if (!Object.keys(changed).length) { say("notice", "Nothing changed."); return; }
-  act(api(`/api/v1/drafts/${encodeURIComponent(id)}`, { method: "PATCH", body: { version: draft.latest.number, fields: changed } }), (d) => `Saved as version ${d.latest.number}.`);
+  // based on what the person edited, not on what a live refresh fetched meanwhile
+  const body = { version: base.latest.number, state: base.state, fields: changed };
+  act(api(`/api/v1/drafts/${encodeURIComponent(id)}`, { method: "PATCH", body }), (d) => `Saved as version ${d.latest.number}.`,
+    (d, x) => x.latest.number === d.latest.number);
 }
 
 function confirmApprove() {
@@ -283,11 +435,14 @@ function confirmApprove() {
   );
   const yes = document.getElementById("confirm-approve-yes");
   const blocked = mustWrite(d);
-  yes.disabled = Boolean(blocked);
+  yes.disabled = Boolean(blocked); // and so is Enter: a form's disabled submit button submits nothing
   const why = document.getElementById("confirm-approve-why");
   why.hidden = !blocked;
   why.textContent = blocked || "";
-  yes.onclick = () => {
+  // a form: Enter in the code field approves, as the button does
+  document.getElementById("confirm-approve-form").onsubmit = (event) => {
+    event.preventDefault();
+    if (yes.disabled) return;
     dialog.close();
     const comment = document.getElementById("approve-comment").value;
     const sendUnknown = boxes.filter((b) => b.checked).map((b) => b.value);
@@ -302,7 +457,8 @@ function confirmApprove() {
         ? `Approved version ${x.approved.version}: kept internally, sent to no one.`
         : page.relay === false
         ? `Approved version ${x.approved.version}, but NOT sent: this bridge has no mail relay (smtp); it waits in the outbox.`
-        : `Approved version ${x.approved.version}; the outbox sends it to ${x.latest.recipient}.`);
+        : `Approved version ${x.approved.version}; the outbox sends it to ${x.latest.recipient}.`,
+      (x, now) => Boolean(now.approved) && now.approved.version === x.approved.version); // until it is held or withdrawn
   };
   document.getElementById("confirm-approve-no").onclick = () => dialog.close();
   dialog.showModal();
@@ -315,7 +471,8 @@ function confirmReject() {
     if (!reason.value.trim()) { reason.setCustomValidity("A reason is required"); reason.reportValidity(); return; }
     reason.setCustomValidity("");
     dialog.close();
-    act(api(`/api/v1/drafts/${encodeURIComponent(id)}/reject`, { method: "POST", body: { reason: reason.value } }), () => "Rejected: no notice will be sent for this obligation.");
+    act(api(`/api/v1/drafts/${encodeURIComponent(id)}/reject`, { method: "POST", body: { reason: reason.value } }), () => "Rejected: no notice will be sent for this obligation.",
+      (_, now) => now.state === "rejected");
   };
   document.getElementById("confirm-reject-no").onclick = () => dialog.close();
   dialog.showModal();
@@ -355,7 +512,8 @@ function recordSubmission() {
         const chosen = file.files && file.files[0];
         if (chosen) body.receipt = { name: chosen.name, media_type: chosen.type || "application/octet-stream", content_base64: await fileAsBase64(chosen) };
         dialog.close();
-        act(api(`/api/v1/drafts/${encodeURIComponent(id)}/submission`, { method: "POST", body }), (x) => `Submission recorded: reference ${x.submission.reference}.`);
+        act(api(`/api/v1/drafts/${encodeURIComponent(id)}/submission`, { method: "POST", body }), (x) => `Submission recorded: reference ${x.submission.reference}.`,
+          (_, now) => Boolean(now.submission));
       } }, "Record submission"),
       el("button", { type: "button", id: "submission-no", class: "quiet", onclick: () => dialog.close() }, "Cancel")),
   );
@@ -369,16 +527,78 @@ async function resolve(action) {
   const answer = await confirmWithCode(what, action === "resend" ? "Resend" : "Mark as sent");
   if (!answer) return;
   const body = { action, comment: "", ...(answer.totp ? { totp: answer.totp } : {}) };
-  act(api(`/api/v1/drafts/${encodeURIComponent(id)}/resolve`, { method: "POST", body }), () => (action === "resend" ? "Queued again." : "Marked as sent."));
+  act(api(`/api/v1/drafts/${encodeURIComponent(id)}/resolve`, { method: "POST", body }), () => (action === "resend" ? "Queued again." : "Marked as sent."),
+    (x, now) => now.latest.number === x.latest.number && now.state !== "in_doubt" && now.state !== "failed");
+}
+
+// The deadline queue's item of this draft (what the board shows: due time, state) and the
+// incident's number and name; a privacy case is named by its id.
+async function obligation(d) {
+  const queue = await api(`/api/v1/queue?cases=${encodeURIComponent(d.incident)}`);
+  const mine = queue.items.filter((i) => i.draft && i.draft.id === d.id);
+  owed = mine.length ? mine[0] : null;
+  if (d.track === "privacy") { caseName = d.incident; return; }
+  const named = queue.items.find((i) => i.number);
+  if (named) caseName = incidentName({ number: named.number, title: named.title, id: d.incident });
+  else if (!caseName) caseName = incidentName(await api(`/api/v1/incidents/${encodeURIComponent(d.incident)}`));
 }
 
 async function refresh(change) {
-  if (change && !change.drafts.includes(id)) return;
-  const d = await api(`/api/v1/drafts/${encodeURIComponent(id)}`);
+  const incident = draft ? draft.incident : null;
+  const mine = !change || change.drafts.includes(id);
+  const itsCase = change && incident && [...(change.incidents || []), ...(change.privacy || [])].includes(incident);
+  if (!mine && !itsCase) return;
+  const d = mine ? await api(`/api/v1/drafts/${encodeURIComponent(id)}`) : draft;
+  try { await obligation(d); } catch (e) { if (e.status === 401) throw e; owed = null; } // the draft shows without it
   const back = document.getElementById("back");
-  if (back) { back.href = caseUrl(d); back.textContent = `← ${d.track === "privacy" ? "Privacy case" : "Incident"} ${d.incident}`; }
+  if (back) { back.href = caseUrl(d); back.textContent = `← ${d.track === "privacy" ? "Privacy case" : "Incident"} ${caseName || d.incident}`; }
   render(d);
 }
 
-refresh(null).catch((e) => showError(root, e));
+// Edits kept in this tab (a reload, or signing in again after the session ended): offered back
+// (shown by every redraw until taken or discarded).
+function offerBox() {
+  if (!offered || dirty) return null;
+  const kept = offered;
+  return el(
+    "div",
+    { class: "notice", id: "restore-offer", role: "status" },
+    `Unsaved edits you made on version ${kept.version} are kept in this tab. `,
+    el("button", { type: "button", id: "restore-edits", onclick: () => restore(kept).catch((e) => say("error", String(e.message || e))) }, "Put them back"), " ",
+    el("button", { type: "button", id: "drop-kept", class: "quiet", onclick: () => { offered = null; forget(); render(draft); } }, "Discard them"),
+  );
+}
+
+async function restore(kept) {
+  offered = null;
+  // what they were typed on: the version (and state) then, so a change since shows as a conflict
+  const then = kept.version === draft.latest.number
+    ? draft
+    : { ...draft, latest: await api(`/api/v1/drafts/${encodeURIComponent(id)}/versions/${kept.version}`) };
+  const was = { ...then, state: kept.state || then.state };
+  document.getElementById("fields").replaceWith(fieldsForm(was, kept.fields));
+  base = was;
+  typing();
+  render(draft);
+}
+
+// Unsaved edits: never left by the page itself (a signed-out answer keeps them: console.js
+// holdEdits), and a reload or close asks first. Leaving for the sign-in with them kept in this
+// tab asks nothing: they come back after it.
+holdEdits(() => dirty, { stored: true });
+window.addEventListener("beforeunload", (event) => {
+  if (!dirty) return;
+  if (storable() && stored() && sessionEnded()) return;
+  event.preventDefault();
+  event.returnValue = "";
+});
+window.addEventListener("session-renewed", () => refresh(null).catch(() => {}));
+
+refresh(null)
+  .then(() => {
+    holdEdits(() => dirty, { stored: Boolean(storable()) });
+    offered = stored();
+    if (offered && !dirty) render(draft);
+  })
+  .catch((e) => showError(root, e));
 live(refresh);
