@@ -437,3 +437,56 @@ def test_the_approve_dialog_of_a_subscriber_notice_asks_for_its_required_element
     expect(page.locator("#message")).to_contain_text("Approved version 2")
     approved = bridge.api(f"/api/v1/drafts/{notice['id']}", READER_TOKEN)["approved"]
     assert approved["by"] == "pelle" and approved["version"] == 2
+
+
+def test_a_privacy_drafts_typed_text_outlives_the_session_on_the_page_only(
+    petra: Page, bridge: Bridge
+) -> None:
+    """Petra types in a subscriber notice (personal data) and her session ends in another tab:
+    the page stays and keeps the text, and nothing of it is in the tab's storage (a privacy
+    draft's edits are never stored); its sign-in link opens a new tab, and once petra signed in
+    there, her save on this page goes through with the new session (its CSRF token) and keeps
+    exactly what she typed."""
+    leak = alert(
+        "fp-browser-session",
+        datetime.now(UTC) - timedelta(minutes=2),
+        incident_type="privacy",
+        jurisdiction="SE",
+        annotations={"summary": "Export from crm-prod-09"},
+    )
+    known = {c["id"] for c in bridge.api("/api/v1/privacy/cases?state=all", READER_TOKEN)["cases"]}
+    bridge.deliver(webhook(leak))
+    listed = bridge.api("/api/v1/privacy/cases?state=all", READER_TOKEN)["cases"]
+    [case_id] = [c["id"] for c in listed if c["id"] not in known]
+    notice = next(
+        d
+        for d in bridge.api(f"/api/v1/privacy/cases/{case_id}", READER_TOKEN)["drafts"]
+        if d["kind"] == "subscriber_notice"
+    )
+    page = petra.context.new_page()
+    page.goto(f"/drafts/{notice['id']}")
+    page.wait_for_selector("#draft[data-loaded]")
+    expect(page.locator("#live")).to_have_attribute("data-state", "live")
+    typed = "Kund 4471 (Anna Berg) fick sina samtalsuppgifter exporterade."
+    page.fill("#field-what_happened", typed)
+
+    other = petra.context.new_page()
+    other.goto("/")
+    other.click("header.top form.logout button")
+    other.wait_for_url("**/login")
+    expect(page.locator("#session-ended")).to_be_visible()
+    assert page.url.endswith(f"/drafts/{notice['id']}")
+    expect(page.locator("#field-what_happened")).to_have_value(typed)
+    stored = page.evaluate("JSON.stringify(Object.entries(sessionStorage))")
+    assert "Anna Berg" not in stored and "draft-edits" not in stored
+    expect(page.locator("#sign-in-again")).to_have_attribute("target", "_blank")
+
+    sign_in(other, bridge, "petra")  # in the other tab, as the link would
+    other.close()
+    with page.expect_response(lambda r: r.request.method == "PATCH" and r.status == 200):
+        page.click("#save")
+    page.wait_for_selector('#draft[data-version="2"]')
+    expect(page.locator("#session-ended")).to_have_count(0)
+    saved = bridge.api(f"/api/v1/drafts/{notice['id']}", READER_TOKEN)["latest"]["fields"]
+    assert {f["key"]: f["value"] for f in saved}["what_happened"] == typed
+    page.close()

@@ -25,6 +25,7 @@ export class ApiError extends Error {
 // CSRF token once the same person signed in again (in this tab or another).
 let held = { edits: () => false, stored: false };
 let ended = false;
+let otherPerson = null; // who this browser is signed in as now, when not this page's person
 
 // `edits()`: true while the page holds unsaved text; `stored`: the page keeps that text in this
 // tab's sessionStorage, so signing in again in this same tab brings it back (else the sign-in
@@ -74,7 +75,8 @@ export async function renewSession() {
   const data = fresh.getElementById("page-data");
   const who = data ? (JSON.parse(data.textContent).user || {}).name : null;
   if (!meta || !who) return false;
-  if (page.user && who !== page.user.name) {
+  otherPerson = page.user && who !== page.user.name ? who : null;
+  if (otherPerson) {
     if (ended) {
       document.getElementById("session-ended").append(
         el("p", { id: "other-person" }, `This browser is now signed in as ${who}, not ${page.user.name}: sign in as ${page.user.name} to save these edits.`),
@@ -117,8 +119,11 @@ export async function api(path, { method = "GET", body } = {}, retried = false) 
   const data = type.includes("json") ? await response.json() : null;
   // a session started since this page was loaded (signed in again, here or in another tab) has
   // another CSRF token: nothing was done; take the new one and send once more (same person only)
-  if (response.status === 403 && !retried && method !== "GET" && /CSRF token/.test((data && data.detail) || "") && (await renewSession())) {
-    return api(path, { method, body }, true);
+  if (response.status === 403 && !retried && method !== "GET" && /CSRF token/.test((data && data.detail) || "")) {
+    if (await renewSession()) return api(path, { method, body }, true);
+    if (otherPerson) {
+      throw new ApiError(403, { detail: `this browser is now signed in as ${otherPerson}, not ${page.user.name}: nothing was done; sign in as ${page.user.name} to go on` });
+    }
   }
   if (!response.ok) throw new ApiError(response.status, data);
   return data;
