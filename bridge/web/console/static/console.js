@@ -19,7 +19,7 @@ export class ApiError extends Error {
   }
 }
 
-// Unsaved edits (docs/console.md "When the session ends"): a page that holds text a person typed
+// Unsaved edits (docs/console.md "Editing a draft"): a page that holds text a person typed
 // and has not saved registers it with holdEdits(); while it holds some, a signed-out answer never
 // navigates away: the page says the session ended, keeps the text, and takes the new session's
 // CSRF token once the same person signed in again (in this tab or another).
