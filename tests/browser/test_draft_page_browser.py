@@ -224,7 +224,7 @@ def test_a_success_message_goes_once_the_approval_is_withdrawn(
     expect(message).to_contain_text("Approved version")
     open_draft(ola, storm)
     version = now_of(bridge, storm)["version"]
-    ola.fill("#field-cause", "Strømbrudd i stormen; fiberbrudd ved Ullevål.")
+    ola.fill("#field-cause", "Strømbrudd i stormen; aggregatet på Ullevål sviktet.")
     with ola.expect_response(is_patch) as answer:
         ola.click("#save")
     assert answer.value.status == 200
