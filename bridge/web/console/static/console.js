@@ -39,6 +39,7 @@ export function sessionEnded() {
 }
 
 function endSession() {
+  if (ended && document.getElementById("session-ended")) return; // said once (the stream retries)
   ended = true;
   const next = `/login?next=${encodeURIComponent(location.pathname)}`;
   const link = held.stored
