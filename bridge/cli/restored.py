@@ -3,8 +3,11 @@ any ``bridge serve`` on it, once per archive folder (docs/deployment.md, "Backup
 what it does: :mod:`bridge.notices.after_restore`).
 
 Every draft the outbox would send on its own (approved for e-mail, or sending) goes ``in_doubt``
-for a person, audited; the archive's ``.eml`` files written since the backup are listed with
-their Message-IDs so that person can tell which left. It refuses (exit 1, nothing written)
+for a person, audited; so does every draft of which the archive holds a message written since
+the backup (by draft id, whatever the version) that the restored store has as a draft, held,
+rejected, failed or withdrawn, each line saying what left (version, time, address, Message-ID);
+the archive's ``.eml`` files written since the backup are listed with their Message-IDs so
+that person can tell which left. It refuses (exit 1, nothing written)
 while a bridge serves the store: on SQLite it takes the serve lock as ``serve`` does, on Redis
 it takes the store's lease, waiting up to the lease's time to live for one the restored data
 holds to lapse, and refuses while another holder keeps renewing it.
@@ -36,6 +39,7 @@ from pathlib import Path
 from bridge.cli.common import invalid
 from bridge.config import LoadedConfig, load_config
 from bridge.core.alerts import format_time
+from bridge.core.casework import LeftCopy
 from bridge.errors import BadInput, ConfigError, Conflict, LeaseLost, StoreUnavailable
 from bridge.notices.after_restore import (
     EARLIER_RUN,
@@ -186,6 +190,14 @@ def caveats(report: Report, archive_dir: Path) -> list[str]:
     return []
 
 
+def said(copy: LeftCopy) -> str:
+    """What the archive says left after the backup, in words."""
+    return (
+        f"sent after the backup as version {copy.version} at {_time(copy.at)} to "
+        f"{copy.recipient or '?'}, Message-ID {copy.message_id or '-'}"
+    )
+
+
 def render(report: Report, archive_dir: Path) -> str:
     """What a person reads: the backup's time, what went in doubt, what left since."""
     lines = [f"backup taken at {_time(report.backup_taken_at)} ({basis(report.backup)})"]
@@ -195,9 +207,21 @@ def render(report: Report, archive_dir: Path) -> str:
             f"in doubt now, for a person (console: resend with the same Message-ID, or mark "
             f"sent): {len(report.moved)}"
         )
-        lines += [f"  {m.draft_id}  was {m.was}  {m.message_id or '-'}" for m in report.moved]
+        lines += [
+            f"  {m.draft_id}  was {m.was}  {m.message_id or '-'}"
+            + ("" if m.copy is None else f"  {said(m.copy)}; the store does not know")
+            for m in report.moved
+        ]
     else:
         lines.append("in doubt now: none (no draft was approved or sending)")
+    absent = [(d, c) for d, was, c in report.left if was is None]
+    if absent:
+        lines.append(
+            "sent after the backup, not in the restored store (the bridge may draft it again: "
+            "the archive holds the same version for a person, not another; check before "
+            "approving):"
+        )
+        lines += [f"  {d}  {said(c)}" for d, c in absent]
     if report.portal:
         lines.append("approved for a portal (check the portal for a submission since the backup):")
         lines += [f"  {d}" for d in report.portal]

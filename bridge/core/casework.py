@@ -11,6 +11,8 @@ A draft's life (``state``)::
     sending ─found at start─▶ in_doubt ─a person resolves─▶ approved (resend) | sent
     approved ─another message of its version archived─▶ in_doubt   (:func:`archived_differs`)
     approved | sending ─the store restored from a backup─▶ in_doubt   (:func:`restored`)
+    draft | held | rejected | failed | withdrawn ─restored, the archive shows it left─▶ in_doubt
+        (:func:`left_after_backup`) ─a person─▶ sent (with that copy) | draft (send again)
     approved ─the message cannot be built─▶ failed
     portal: approved ─a person records the submission─▶ sent   (the outbox never sends it)
     internal: draft ─approve─▶ kept   (owed to no regulator: kept internally, sent to no one)
@@ -57,6 +59,7 @@ Contract:
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -160,6 +163,8 @@ class Approval:
     at: datetime
     content_hash: str
     comment: str = ""
+    #: when the approver's second factor (TOTP) was checked, when the approval carried one
+    second_factor_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -541,10 +546,12 @@ def approve(
     comment: str = "",
     send_unknown: Sequence[str] = (),
     snapshot: Mapping[str, Any] | None = None,
+    second_factor_at: datetime | None = None,
 ) -> Change:
     """Approve ``version`` for sending now. See the module contract for what is refused.
     ``send_unknown``: the fields still to complete that the approver chose, by name, to send
-    as not yet known."""
+    as not yet known; ``second_factor_at``: when the approver's second factor was checked (kept
+    on the approval: the archive's sidecar of the message carries it)."""
     if draft.state not in (DRAFT, HELD):
         raise Conflict(f"draft {draft.id}", f"it is {draft.state}; only a draft can be approved")
     latest = draft.latest
@@ -580,7 +587,7 @@ def approve(
             f"fields still to complete: {', '.join(missing)}; complete them, or name each in "
             f'send_unknown to send it to the regulator as "{wording}"',
         )
-    approval = Approval(version, actor, now, latest.content_hash, comment)
+    approval = Approval(version, actor, now, latest.content_hash, comment, second_factor_at)
     if draft.channel == INTERNAL:
         return _keep(draft, approval, now, message_id, snapshot, unknown)
     portal = draft.channel == PORTAL
@@ -769,17 +776,117 @@ def at_risk_after_restore(draft: Draft) -> bool:
     return draft.state == SENDING or (draft.state == APPROVED and draft.channel == EMAIL)
 
 
-def restored(draft: Draft, backup_taken_at: datetime, actor: str, now: datetime) -> Change:
+@dataclass(frozen=True, slots=True)
+class LeftCopy:
+    """What the archive says of a message of a draft handed to the relay after the backup a
+    store was restored from (the ``.eml`` and its sidecar, :mod:`bridge.notices.archive`): the
+    restored store does not know it left."""
+
+    file: str
+    version: int
+    at: datetime  # when it left: the relay's acceptance, else the hand-over, else the file's
+    recipient: str | None
+    message_id: str | None
+    approved_by: str | None = None
+    approved_at: datetime | None = None
+    second_factor_at: datetime | None = None
+    content_hash: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (the audit's detail, the stored attempt's)."""
+        return {
+            "file": self.file,
+            "version": self.version,
+            "at": self.at.isoformat(),
+            "recipient": self.recipient,
+            "message_id": self.message_id,
+            "approved_by": self.approved_by,
+            "approved_at": None if self.approved_at is None else self.approved_at.isoformat(),
+            "second_factor_at": None
+            if self.second_factor_at is None
+            else self.second_factor_at.isoformat(),
+            "content_hash": self.content_hash,
+        }
+
+    @staticmethod
+    def from_dict(d: Mapping[str, Any]) -> LeftCopy:
+        def t(key: str) -> datetime | None:
+            value = d.get(key)
+            return None if not value else datetime.fromisoformat(str(value))
+
+        at = t("at")
+        assert at is not None
+        return LeftCopy(
+            str(d["file"]),
+            int(d["version"]),
+            at,
+            d.get("recipient"),
+            d.get("message_id"),
+            d.get("approved_by"),
+            t("approved_at"),
+            t("second_factor_at"),
+            d.get("content_hash"),
+        )
+
+    def says(self) -> str:
+        """In words, for a person: what left, when, to whom."""
+        return (
+            f"sent after the backup as version {self.version} at {self.at.isoformat()} to "
+            f"{self.recipient or 'an address the archive does not say'}, Message-ID "
+            f"{self.message_id or '-'}"
+        )
+
+
+#: the attempt outcome of a draft put in doubt because the archive shows a message of it handed
+#: over after the backup its store was restored from; its detail: ``{"was": state, "copy":
+#: LeftCopy}`` as JSON
+LEFT_AFTER_BACKUP = "left_after_backup"
+#: the attempt outcome of a person's decision to send such a draft again beside that copy; its
+#: detail: the copy's file name (accepted by :func:`accepted_archive` from then on)
+SEND_AGAIN = "send_again"
+#: the states a draft of which a message left after the backup may be in, in the restored store,
+#: and is put in doubt from (:func:`left_after_backup`); approved or sending: :func:`restored`
+LEFT_FROM = (DRAFT, HELD, REJECTED, FAILED, WITHDRAWN)
+
+
+def left_copy(draft: Draft) -> LeftCopy | None:
+    """The copy that put ``draft`` in doubt after a restore, while it still is (the doubt's
+    attempt is its last)."""
+    if draft.state != IN_DOUBT or not draft.attempts:
+        return None
+    last = draft.attempts[-1]
+    if last.outcome != LEFT_AFTER_BACKUP:
+        return None
+    return LeftCopy.from_dict(json.loads(last.detail)["copy"])
+
+
+def _doubt_was(draft: Draft) -> str | None:
+    """The state the draft was in when :data:`LEFT_AFTER_BACKUP` put it in doubt."""
+    if left_copy(draft) is None:
+        return None
+    return str(json.loads(draft.attempts[-1].detail)["was"])
+
+
+def restored(
+    draft: Draft,
+    backup_taken_at: datetime,
+    actor: str,
+    now: datetime,
+    copy: LeftCopy | None = None,
+) -> Change:
     """The store was restored from a backup taken at ``backup_taken_at``: a draft the outbox
     would send on its own (:func:`at_risk_after_restore`) goes to a person instead, ``in_doubt``
     (it may have been sent after the backup; sent twice is an incident of its own). A person
     then resolves it (:func:`resolve_doubt`: resend, same Message-ID, or mark sent). Audited as
-    ``outbox.in_doubt`` by ``actor`` with the reason and the backup's time."""
+    ``outbox.in_doubt`` by ``actor`` with the reason and the backup's time. ``copy``: what the
+    archive says left after the backup (the flag says it, and it is audited)."""
     if not at_risk_after_restore(draft):
         raise Conflict(
             f"draft {draft.id}",
             f"it is {draft.state} ({draft.channel}): the outbox would not send it",
         )
+    if copy is not None:
+        return _left(draft, backup_taken_at, actor, now, copy)
     flag = (
         f"in doubt: the store was restored from a backup taken at {backup_taken_at.isoformat()} "
         f"while this notice was {draft.state}; it may have been sent after that. Check the "
@@ -806,6 +913,52 @@ def restored(draft: Draft, backup_taken_at: datetime, actor: str, now: datetime)
             was=draft.state,
             backup_taken_at=backup_taken_at.isoformat(),
             message_id=draft.message_id,
+        )
+    ]
+
+
+def left_after_backup(
+    draft: Draft, backup_taken_at: datetime, actor: str, now: datetime, copy: LeftCopy
+) -> Change:
+    """The archive shows ``copy``, a message of ``draft`` handed to the relay after the backup
+    the store was restored from, and the restored store has the draft in a state the bridge
+    would draft again and a person could approve and send a second time (:data:`LEFT_FROM`):
+    it goes ``in_doubt`` for a person, who marks it sent with that copy or decides to send it
+    again (:func:`resolve_doubt`). It is neither re-rendered nor withdrawn meanwhile. Audited
+    as ``outbox.in_doubt`` by ``actor`` with the copy."""
+    if draft.state not in LEFT_FROM:
+        raise Conflict(f"draft {draft.id}", f"it is {draft.state}: nothing to hold")
+    return _left(draft, backup_taken_at, actor, now, copy)
+
+
+def _left(
+    draft: Draft, backup_taken_at: datetime, actor: str, now: datetime, copy: LeftCopy
+) -> Change:
+    flag = (
+        f"in doubt: {copy.says()}; the store does not know (it was restored from a backup taken "
+        f"at {backup_taken_at.isoformat()}, in which this notice was {draft.state}). Check with "
+        "the regulator, then mark as sent with that copy, or send it again knowingly"
+    )
+    detail = json.dumps({"was": draft.state, "copy": copy.to_dict()}, sort_keys=True)
+    changed = _next(
+        draft,
+        now,
+        state=IN_DOUBT,
+        flag=flag,
+        next_attempt_at=None,
+        attempts=(*draft.attempts, Attempt(now, LEFT_AFTER_BACKUP, detail)),
+    )
+    return changed, [
+        _audit(
+            draft,
+            now,
+            actor,
+            "outbox.in_doubt",
+            reason=flag,
+            was=draft.state,
+            backup_taken_at=backup_taken_at.isoformat(),
+            message_id=draft.message_id,
+            copy=copy.to_dict(),
         )
     ]
 
@@ -860,29 +1013,103 @@ def accepted_archive(draft: Draft) -> frozenset[str]:
     """The archived files of other messages a person chose to send beside: those named by an
     :data:`ARCHIVED_DIFFERS` attempt of the current approval (the draft left ``in_doubt``
     only by a person's resend)."""
+    decided = {a.detail for a in draft.attempts if a.outcome == SEND_AGAIN}
     approval = draft.approval
     if approval is None:
-        return frozenset()
+        return frozenset(decided)
     return frozenset(
-        name
-        for a in draft.attempts
-        if a.outcome == ARCHIVED_DIFFERS and a.at >= approval.at
-        for name in a.detail.splitlines()
+        decided
+        | {
+            name
+            for a in draft.attempts
+            if a.outcome == ARCHIVED_DIFFERS and a.at >= approval.at
+            for name in a.detail.splitlines()
+        }
     )
 
 
 def resolve_doubt(draft: Draft, action: str, actor: str, comment: str, now: datetime) -> Change:
     """A person settles an ``in_doubt`` message: ``resend`` (same Message-ID, so a receiving
-    system can tell a duplicate) or ``mark_sent`` (the regulator confirmed receipt)."""
+    system can tell a duplicate) or ``mark_sent`` (the regulator confirmed receipt).
+
+    A draft in doubt because the archive shows a message of it handed over after the backup
+    its store was restored from (:func:`left_copy`): ``mark_sent`` marks it sent with that copy
+    (its time, Message-ID and, when the store has its version with the same content, its
+    approval); ``resend`` is the person's decision to send it again knowingly: approved again
+    when the restored store had it approved (its own approval), else back to ``draft`` for a
+    person to approve; either way the copy's file is accepted beside it
+    (:func:`accepted_archive`). Both audit the copy."""
     if draft.state != IN_DOUBT:
         raise Conflict(f"draft {draft.id}", f"it is {draft.state}, not in doubt")
+    copy = left_copy(draft)
+    if action not in ("resend", "mark_sent"):
+        raise BadInput("action", f"expected resend or mark_sent, got {action!r}")
+    if copy is not None:
+        return _resolve_left(draft, action, actor, comment, now, copy)
     if action == "resend":
         changed = _next(draft, now, state=APPROVED, flag=None, next_attempt_at=now)
-    elif action == "mark_sent":
-        changed = _next(draft, now, state=SENT, flag=None, sent_at=now, next_attempt_at=None)
     else:
-        raise BadInput("action", f"expected resend or mark_sent, got {action!r}")
+        changed = _next(draft, now, state=SENT, flag=None, sent_at=now, next_attempt_at=None)
     return changed, [_audit(draft, now, actor, f"outbox.{action}", comment=comment)]
+
+
+def _resolve_left(
+    draft: Draft, action: str, actor: str, comment: str, now: datetime, copy: LeftCopy
+) -> Change:
+    """:func:`resolve_doubt` of a draft :func:`left_copy` says left after the backup."""
+    copied = copy.to_dict()
+    if action == "mark_sent":
+        approval = draft.approval
+        known = next((v for v in draft.versions if v.number == copy.version), None)
+        if (
+            known is not None
+            and copy.content_hash == known.content_hash
+            and copy.approved_by
+            and copy.approved_at is not None
+            and (approval is None or approval.version != copy.version)
+        ):
+            approval = Approval(
+                copy.version,
+                copy.approved_by,
+                copy.approved_at,
+                known.content_hash,
+                "",
+                copy.second_factor_at,
+            )
+        changed = _next(
+            draft,
+            now,
+            state=SENT,
+            flag=None,
+            sent_at=copy.at,
+            next_attempt_at=None,
+            message_id=copy.message_id or draft.message_id,
+            approval=approval,
+        )
+        return changed, [
+            _audit(draft, now, actor, "outbox.mark_sent", comment=comment, copy=copied)
+        ]
+    attempts = (*draft.attempts, Attempt(now, SEND_AGAIN, copy.file))
+    if _doubt_was(draft) in (APPROVED, SENDING) and draft.approval is not None:
+        changed = _next(
+            draft, now, state=APPROVED, flag=None, next_attempt_at=now, attempts=attempts
+        )
+    else:
+        changed = _next(
+            draft,
+            now,
+            state=DRAFT,
+            approval=None,
+            next_attempt_at=None,
+            attempts=attempts,
+            flag=(
+                f"to be sent again, as a person decided, although it was {copy.says()}: "
+                "approve it to send it"
+            ),
+        )
+    return changed, [
+        _audit(draft, now, actor, "outbox.resend", comment=comment, copy=copied, sent_again=True)
+    ]
 
 
 # ---- the outbox -------------------------------------------------------------------------------

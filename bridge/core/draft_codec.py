@@ -60,6 +60,12 @@ def to_dict(draft: Draft) -> dict[str, Any]:
             "at": _t(draft.approval.at),
             "content_hash": draft.approval.content_hash,
             "comment": draft.approval.comment,
+            # only when known (approvals stored before it was kept have none)
+            **(
+                {"second_factor_at": _t(draft.approval.second_factor_at)}
+                if draft.approval.second_factor_at is not None
+                else {}
+            ),
         },
         "attempts": [
             {"at": _t(a.at), "outcome": a.outcome, "detail": a.detail} for a in draft.attempts
@@ -141,6 +147,7 @@ def from_dict(d: Mapping[str, Any]) -> Draft:
             at=datetime.fromisoformat(approval["at"]),
             content_hash=approval["content_hash"],
             comment=approval.get("comment", ""),
+            second_factor_at=_p(approval.get("second_factor_at")),
         ),
         attempts=tuple(
             Attempt(datetime.fromisoformat(a["at"]), a["outcome"], a.get("detail", ""))

@@ -83,6 +83,7 @@ class Moved:
     draft_id: str
     was: str
     message_id: str | None
+    copy: casework.LeftCopy | None = None  # what the archive says left after the backup
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +95,7 @@ class Archived:
     message_id: str | None
     draft_id: str | None  # from the file's name (``DRAFT.vN.eml``)
     draft_state: str | None  # what the restored store says of that draft (None: not there)
+    copy: casework.LeftCopy | None = None  # what it and its sidecar say (None: not a notice's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +188,9 @@ class Report:
     #: a given time later than an earlier run's: the files this folder has from that run's time
     #: on that this run does not list
     unlisted: int = 0
+    #: per draft of which a message left after the backup (its newest archived copy): the
+    #: draft's state in the restored store before this run (None: not in it) and the copy
+    left: tuple[tuple[str, str | None, casework.LeftCopy], ...] = ()
 
     @property
     def backup_taken_at(self) -> datetime:
@@ -206,8 +211,64 @@ def archived_after(folder: Path, since: datetime) -> tuple[list[Archived], bool]
         message_id, _ = archive.identity(path)
         named = archive.draft_of(path.name)
         draft_id = named[0] if named is not None else None
-        found.append(Archived(path.name, written, message_id, draft_id, None))
+        copy = None if named is None else _copy(folder, path, named[1], written)
+        found.append(Archived(path.name, written, message_id, draft_id, None, copy))
     return sorted(found, key=lambda a: (a.written_at, a.name)), False
+
+
+def _copy(folder: Path, path: Path, version: int, written: datetime) -> casework.LeftCopy:
+    """What an archived message and its sidecar say (:mod:`bridge.notices.archive`); the
+    message's headers where there is no sidecar (archives written before there were any)."""
+    side = archive.read_sidecar(folder, path.name) or {}
+    heads = archive.headers(path)
+
+    def text(key: str) -> str | None:
+        value = side.get(key)
+        return None if value is None else str(value)
+
+    def time_of(key: str) -> datetime | None:
+        value = side.get(key)
+        try:
+            return None if not value else datetime.fromisoformat(str(value))
+        except ValueError:
+            return None
+
+    try:
+        numbered = int(str(side.get("version", version)))
+    except ValueError:
+        numbered = version
+    return casework.LeftCopy(
+        file=path.name,
+        version=numbered,
+        at=time_of("sent_at") or time_of("handed_over_at") or written,
+        recipient=text("recipient") or heads.get("To"),
+        message_id=text("message_id") or heads.get("Message-ID"),
+        approved_by=text("approved_by"),
+        approved_at=time_of("approved_at"),
+        second_factor_at=time_of("second_factor_at"),
+        content_hash=text("content_hash"),
+    )
+
+
+def newest_per_draft(archived: Sequence[Archived]) -> dict[str, casework.LeftCopy]:
+    """The newest copy of each draft's messages among ``archived`` (oldest first), by draft id
+    whatever the version."""
+    out: dict[str, casework.LeftCopy] = {}
+    for a in archived:
+        if a.draft_id is not None and a.copy is not None:
+            out[a.draft_id] = a.copy
+    return out
+
+
+def decided(draft: casework.Draft, copy: casework.LeftCopy) -> bool:
+    """Whether ``copy`` already put ``draft`` in doubt once (an earlier run), or a person
+    decided to send it again beside it: a second run leaves the draft as the person left it."""
+    for a in draft.attempts:
+        if a.outcome == casework.SEND_AGAIN and a.detail == copy.file:
+            return True
+        if a.outcome == casework.LEFT_AFTER_BACKUP and copy.file in a.detail:
+            return True
+    return False
 
 
 async def settle(
@@ -264,21 +325,42 @@ async def _settle(
     now: datetime,
 ) -> Report:
     taken = backup.at
+    archived, missing = archived_after(archive_dir, taken)
+    copies = newest_per_draft(archived)
     records = await store.list_drafts(states=(casework.APPROVED, casework.SENDING))
     moved: list[Moved] = []
     portal: list[str] = []
+    left: list[tuple[str, str | None, casework.LeftCopy]] = []
     for record in records:
         draft = draft_codec.from_dict(record.document)
         if not casework.at_risk_after_restore(draft):
             if draft.state == casework.APPROVED and draft.channel == casework.PORTAL:
                 portal.append(draft.id)
             continue
-        changed, events = casework.restored(draft, taken, actor, now)
+        copy = copies.get(draft.id)
+        changed, events = casework.restored(draft, taken, actor, now, copy)
         await store.put_draft(
             draft_record(changed), draft.revision, audit_entries(events), fence=token
         )
-        moved.append(Moved(draft.id, draft.state, draft.message_id))
-    archived, missing = archived_after(archive_dir, taken)
+        moved.append(Moved(draft.id, draft.state, draft.message_id, copy))
+        if copy is not None:
+            left.append((draft.id, draft.state, copy))
+    for draft_id, copy in copies.items():
+        if any(m.draft_id == draft_id for m in moved):
+            continue
+        record = await store.get_draft(draft_id)
+        if record is None:
+            left.append((draft_id, None, copy))
+            continue
+        draft = draft_codec.from_dict(record.document)
+        left.append((draft_id, draft.state, copy))
+        if draft.state not in casework.LEFT_FROM or decided(draft, copy):
+            continue
+        changed, events = casework.left_after_backup(draft, taken, actor, now, copy)
+        await store.put_draft(
+            draft_record(changed), draft.revision, audit_entries(events), fence=token
+        )
+        moved.append(Moved(draft.id, draft.state, draft.message_id, copy))
     unlisted = 0
     if backup.contradicts and backup.earlier is not None and backup.earlier.backup_taken_at < taken:
         unlisted = len(archived_after(archive_dir, backup.earlier.backup_taken_at)[0]) - len(
@@ -303,6 +385,7 @@ async def _settle(
         None if seen is None else seen.count,
         count,
         unlisted,
+        tuple(left),
     )
     await store.append_audit([_summary(report, actor, archive_dir, now)])
     return report
@@ -313,7 +396,7 @@ async def _with_states(store: Store, archived: Sequence[Archived]) -> list[Archi
     for a in archived:
         record = await store.get_draft(a.draft_id) if a.draft_id else None
         state = None if record is None else record.state
-        out.append(Archived(a.name, a.written_at, a.message_id, a.draft_id, state))
+        out.append(Archived(a.name, a.written_at, a.message_id, a.draft_id, state, a.copy))
     return out
 
 
@@ -350,6 +433,18 @@ def _summary(report: Report, actor: str, archive_dir: Path, now: datetime) -> Au
                 "archive_witness": report.handovers_witness,
                 "store_now": report.handovers,
             },
+            # per draft of which a message left after the backup: what the archive says of its
+            # newest copy, the draft's state in the restored store (None: not in it) and
+            # whether this run held it for a person
+            "left_after_backup": [
+                {
+                    "draft": draft_id,
+                    "was": was,
+                    "held": any(m.draft_id == draft_id for m in report.moved),
+                    **copy.to_dict(),
+                }
+                for draft_id, was, copy in report.left
+            ],
             "archived_after_backup": [
                 {"file": a.name, "written_at": a.written_at.isoformat(), "message_id": a.message_id}
                 for a in report.archived

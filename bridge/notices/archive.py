@@ -24,11 +24,21 @@ Contract:
   A new name is taken exclusively (``O_EXCL``), so two writers never both take it; an empty
   file (a name taken by a writer that died before its rename) is no message and keeps its
   name taken.
+- Beside each archived message the outbox keeps a small JSON sidecar (``NAME.eml.json``,
+  :func:`write_sidecar`, same care as the message): the draft, version, Message-ID, recipient,
+  hand-over number and time, and who approved it and when (with the second factor's time), then
+  the relay's acceptance once it answered. It is what ``bridge restored`` reads to tell a person
+  and the audit log what left after a backup (:mod:`bridge.notices.after_restore`). It holds no
+  more personal data than the audit log already does (the ``draft.approved`` and
+  ``outbox.sent`` entries name the same approver and recipient); never the notice's text.
+  :func:`read_sidecar` is lenient: a missing or unreadable sidecar is None (older archives have
+  none), and the message's own headers are read instead.
 """
 
 from __future__ import annotations
 
 import glob
+import json
 import os
 import re
 import secrets
@@ -103,6 +113,35 @@ def identity(data: bytes | Path) -> tuple[str | None, str | None]:
         headers = parser.parsebytes(data)
     mid, date = headers.get("Message-ID"), headers.get("Date")
     return (None if mid is None else str(mid).strip(), None if date is None else str(date).strip())
+
+
+def headers(path: Path) -> dict[str, str]:
+    """An archived message's ``Message-ID``, ``Date`` and ``To`` (those present)."""
+    with path.open("rb") as fh:
+        found = BytesHeaderParser().parse(fh)
+    return {k: str(found[k]).strip() for k in ("Message-ID", "Date", "To") if found[k] is not None}
+
+
+SIDECAR = ".json"
+
+
+def sidecar_name(name: str) -> str:
+    """The sidecar of the archived message ``name`` (see the module contract)."""
+    return name + SIDECAR
+
+
+def write_sidecar(folder: Path, name: str, body: dict[str, object]) -> None:
+    """``body`` as the sidecar of ``folder/name`` (fsync, atomic rename, 0600)."""
+    _write(folder, sidecar_name(name), json.dumps(body, sort_keys=True).encode("utf-8") + b"\n")
+
+
+def read_sidecar(folder: Path, name: str) -> dict[str, object] | None:
+    """The sidecar of ``folder/name``, or None when there is none or it cannot be read."""
+    try:
+        data = json.loads((folder / sidecar_name(name)).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def keep(folder: Path, draft_id: str, version: int, raw: bytes, accepted: Collection[str]) -> Kept:

@@ -175,6 +175,7 @@ class NoticeDesk:
             comment,
             send_unknown,
             snap,
+            _factor_at(attest),
         )
         return await self._commit(_attested(change, attest), draft, wake=True)
 
@@ -213,6 +214,17 @@ class NoticeDesk:
             draft, submitted_at or now, reference, actor, now, receipt
         )
         return await self._commit(_attested(change, attest), draft)
+
+
+def _factor_at(attest: Mapping[str, str] | None) -> datetime | None:
+    """When the second factor was checked, as ``attest`` says (None: it says nothing)."""
+    given = (attest or {}).get("second_factor_at")
+    if not given:
+        return None
+    try:
+        return datetime.fromisoformat(given.replace("Z", "+00:00"))
+    except ValueError:
+        return None
 
 
 def _attested(change: casework.Change, attest: Mapping[str, str] | None) -> casework.Change:

@@ -18,7 +18,11 @@ Contract:
   nothing over (:class:`~bridge.errors.StoreRolledBack`: logged once, counted as a failed
   round) until ``bridge restored`` ran.
 - The archive folder (when the outbox creates it) is ``0700`` and every ``.eml`` ``0600``,
-  whatever the umask: they hold personal data of privacy cases.
+  whatever the umask: they hold personal data of privacy cases. Beside each ``.eml`` a JSON
+  sidecar (``0600`` too) says which draft version it is, its Message-ID and recipient, the
+  hand-over's number and time, who approved it and when (with the second factor's time), and,
+  once the relay accepted it, when: what ``bridge restored`` reads after a restore
+  (:mod:`bridge.notices.archive`).
 - :meth:`recover` (on taking over, and at the start of every round) turns drafts left
   ``sending`` into ``in_doubt``, except this process's own hand-over in flight: never re-sent
   without a person. Besides a stopped process, a running one leaves ``sending`` behind when a
@@ -270,7 +274,8 @@ class Outbox:
         except Exception as exc:  # whatever it is, this draft cannot be sent
             return await self._unsendable(draft, f"{type(exc).__name__}: {exc}")
         count = await self.handovers.count_handover()
-        kept = await asyncio.to_thread(self._archive, draft, raw, count)
+        sidecar = self._sidecar(draft, count)
+        kept = await asyncio.to_thread(self._archive, draft, raw, count, sidecar)
         if kept.name is None:  # another message of this version is archived: a person decides
             return await self._archived_differs(draft, kept.others)
         claimed, _ = casework.claim(draft, self.now())
@@ -284,6 +289,8 @@ class Outbox:
             await self._cancelled(claimed)
             raise
         changed, events = self._outcome(claimed, outcome)
+        if changed.state == casework.SENT and kept.name is not None:
+            await self._accepted(kept.name, sidecar, changed)
         self.metrics.emails_sent.labels(regulator=draft.regulator, result=outcome.result).inc()
         log.log(
             logging.INFO if outcome.result == mail.SENT else logging.WARNING,
@@ -399,18 +406,54 @@ class Outbox:
             return casework.permanent_failure(claimed, now, outcome.detail)
         return casework.interrupted(claimed, now)  # a person decides
 
-    def _archive(self, draft: Draft, raw: bytes, count: int) -> archive.Kept:
+    def _sidecar(self, draft: Draft, count: int) -> dict[str, object]:
+        """What the archive keeps beside the message (:mod:`bridge.notices.archive`): ids,
+        times, the recipient and the approver, as the audit log has them; never the text."""
+        approval = draft.approval
+        assert approval is not None
+        factor = approval.second_factor_at
+        return {
+            "draft": draft.id,
+            "version": approval.version,
+            "message_id": draft.message_id,
+            "recipient": draft.version(approval.version).recipient,
+            "content_hash": approval.content_hash,
+            "approved_by": approval.by,
+            "approved_at": approval.at.isoformat(),
+            "second_factor_at": None if factor is None else factor.isoformat(),
+            "handover": count,
+            "handed_over_at": self.now().isoformat(),
+        }
+
+    async def _accepted(self, name: str, sidecar: dict[str, object], sent: Draft) -> None:
+        """The relay accepted the message: its sidecar says when (a failure to write it is
+        logged; the hand-over's own sidecar stays)."""
+        body = {**sidecar, "sent_at": None if sent.sent_at is None else sent.sent_at.isoformat()}
+        try:
+            await asyncio.to_thread(
+                archive.write_sidecar, self.settings.archive_dir, name, body
+            )
+        except OSError as exc:
+            log.error("notice %s: its archive sidecar could not be updated: %s", sent.id, exc)
+
+    def _archive(
+        self, draft: Draft, raw: bytes, count: int, sidecar: dict[str, object]
+    ) -> archive.Kept:
         """The store's hand-over number ``count`` recorded in the folder's witness, then the
-        exact message kept, written before it is handed over (fsync, atomic rename): a copy
-        exists of everything that may have reached the regulator, and no other message's copy
-        is ever replaced (:func:`bridge.notices.archive.keep`)."""
+        exact message kept, written before it is handed over (fsync, atomic rename), and its
+        ``sidecar`` beside it: a copy exists of everything that may have reached the
+        regulator, and no other message's copy is ever replaced
+        (:func:`bridge.notices.archive.keep`)."""
         folder: Path = self.settings.archive_dir
         approval = draft.approval
         assert approval is not None
         archive.make(folder)  # checked at start (bridge serve); made again if removed since
         witness.record(folder, witness.Witness(count, draft.id, self.now()))
         accepted = casework.accepted_archive(draft)
-        return archive.keep(folder, draft.id, approval.version, raw, accepted)
+        kept = archive.keep(folder, draft.id, approval.version, raw, accepted)
+        if kept.name is not None:
+            archive.write_sidecar(folder, kept.name, sidecar)
+        return kept
 
     async def _archived_differs(self, draft: Draft, others: tuple[archive.Other, ...]) -> Draft:
         """Not handed over: the archive holds another message of the approved version, which

@@ -7,6 +7,7 @@ and names the archived message that left; only the person's resend reaches the r
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import shutil
 import sqlite3
@@ -386,3 +387,130 @@ def test_backup_refuses_redis_an_existing_file_and_a_missing_store(tmp_path: Pat
     assert run.returncode == 1 and "exists" in run.stderr
     assert taken.read_bytes() == b"keep me"
     assert not any(p.name.endswith(".partial") for p in tmp_path.iterdir())
+
+
+NEW_NKOM = {"rule_set": "nkom-varsel", "recipient": "ny-adresse@nkom.no"}
+
+
+async def test_a_notice_drafted_before_the_backup_and_sent_after_is_held_with_what_left(
+    bridge_process: Callable[..., BridgeProcess], smtp: SmtpServer, tmp_path: Path
+) -> None:
+    """The compliance audit's reproduction: a draft (not approved) in the backup, approved and
+    sent after it; the configuration changes (Nkom's address) and the copy is put back.
+    ``bridge restored`` holds the draft in doubt saying what left (version, time, address,
+    Message-ID) and audits the archived copy with its approver and second factor; the bridge
+    served on it neither re-renders it nor sends it again; a person marks it sent with that copy
+    (its Message-ID and time)."""
+    database = tmp_path / "bridge.sqlite3"
+    bridge = bridge_process(sections(smtp))
+    await asyncio.to_thread(seed_user, f"sqlite:///{database}", "olga", ["approver"])
+    bridge.start()
+    try:
+        await bridge.wait_ready()
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+            start = datetime.now(UTC) - timedelta(minutes=5)
+            body = webhook(alert("fp-1", start, element="no-cell-ullevaal", severity="major"))
+            async with session.post(
+                bridge.url + "/api/v1/alertmanager", json=body, headers=HOOK
+            ) as r:
+                assert r.status == 200
+
+            async def the_draft() -> dict[str, Any] | None:
+                found = (await get(session, bridge.url + "/api/v1/drafts"))["drafts"]
+                return found[0] if found else None
+
+            draft = await until(the_draft, "the draft")
+            url = f"{bridge.url}/api/v1/drafts/{draft['id']}"
+            backup = tmp_path / "bridge-backup.sqlite3"
+            run = await asyncio.to_thread(
+                bridge_cli, "backup", str(backup), "-c", str(bridge.config)
+            )
+            assert run.returncode == 0, run.stderr
+            approver = await sign_in(session, "olga", base=bridge.url)
+            async with session.post(
+                url + "/approve",
+                json={"version": 1, "send_unknown": draft["to_complete"]},
+                headers=approver,
+            ) as r:
+                assert r.status == 200, await r.text()
+            await until(lambda: state_is(session, url, "sent"), "the notice sent after the backup")
+            sent = await get(session, url)
+    finally:
+        bridge.stop()
+    [first] = smtp.mailbox.received
+    message_id = first.message["Message-ID"]
+    assert sent["message_id"] == message_id and sent["recipient"] == "ekomvarsling@nkom.no"
+    store = SqliteStore(f"sqlite:///{database}")
+    await store.open()
+    try:  # the approval's entry, which the restore loses
+        entries = await store.audit_log(target=f"draft:{draft['id']}")
+        approved = next(e for e in entries if e.action == "draft.approved")
+    finally:
+        await store.close()
+
+    sidecar = tmp_path / "sent" / f"{draft['id']}.v1.eml.json"
+    assert sidecar.stat().st_mode & 0o777 == 0o600
+    kept = json.loads(sidecar.read_text())
+    assert set(kept) == {  # ids, times, the recipient and the approver: no text of the notice
+        "draft", "version", "message_id", "recipient", "content_hash", "approved_by",
+        "approved_at", "second_factor_at", "handover", "handed_over_at", "sent_at",
+    }  # fmt: skip
+    assert (kept["approved_by"], kept["message_id"]) == ("olga", message_id)
+
+    put_back(backup, database)
+    bridge = bridge_process({**sections(smtp), "regulators": {"nkom": NEW_NKOM}})
+    url = f"{bridge.url}/api/v1/drafts/{draft['id']}"
+    run = await asyncio.to_thread(bridge_cli, "restored", "-c", str(bridge.config))
+    assert run.returncode == 0, run.stderr
+    assert f"{draft['id']}  was draft  -" in run.stdout, run.stdout
+    said = (
+        f"sent after the backup as version 1 at {sent['sent_at'][:16]}"  # to the minute
+    )
+    assert said in run.stdout, run.stdout
+    assert f"to ekomvarsling@nkom.no, Message-ID {message_id}" in run.stdout
+    assert f"{draft['id']}.v1.eml  {message_id}  draft now: in_doubt" in run.stdout
+
+    bridge.start()
+    try:
+        await bridge.wait_ready()
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+            doubt = await get(session, url)
+            assert doubt["state"] == "in_doubt" and doubt["version"] == 1
+            assert "sent after the backup as version 1" in doubt["flag"]
+            assert message_id in doubt["flag"] and "the store does not know" in doubt["flag"]
+            await bridge.grows_by(OUTBOX_ROUNDS, 5, "outbox rounds")
+            still = await get(session, url)
+            assert (still["state"], still["version"]) == ("in_doubt", 1)  # not re-rendered
+            assert smtp.mailbox.received == [first]  # nothing sent again
+            later = datetime.now(UTC) + timedelta(seconds=30)  # a TOTP step not used yet
+            approver = await sign_in(session, "olga", later, base=bridge.url)
+            async with session.post(
+                url + "/resolve",
+                json={"action": "mark_sent", "comment": "Nkom has it"},
+                headers=approver,
+            ) as r:
+                assert r.status == 200, await r.text()
+            marked = await get(session, url)
+    finally:
+        bridge.stop()
+    assert smtp.mailbox.received == [first]
+    assert marked["state"] == "sent" and marked["message_id"] == message_id
+    assert marked["sent_at"] == sent["sent_at"]  # when that copy left, not when it was marked
+    store = SqliteStore(f"sqlite:///{database}")
+    await store.open()
+    try:
+        [summary] = await store.audit_log(target="store")
+        entries = await store.audit_log(target=f"draft:{draft['id']}")
+    finally:
+        await store.close()
+    [left] = summary.detail["left_after_backup"]
+    assert left["draft"] == draft["id"] and left["was"] == "draft"
+    assert left["file"] == f"{draft['id']}.v1.eml" and left["version"] == 1
+    assert left["message_id"] == message_id and left["recipient"] == "ekomvarsling@nkom.no"
+    assert left["approved_by"] == "olga"
+    assert left["held"] is True and approved.detail["second_factor_at"]
+    factor = datetime.fromisoformat(approved.detail["second_factor_at"])
+    assert datetime.fromisoformat(left["second_factor_at"]) == factor
+    assert summary.detail["in_doubt"] == [{"draft": draft["id"], "was": "draft"}]
+    marked_entry = next(e for e in entries if e.action == "outbox.mark_sent")
+    assert marked_entry.detail["copy"]["message_id"] == message_id

@@ -761,3 +761,69 @@ def test_a_rejected_update_stays_decided_until_the_incident_changes_again() -> N
     quarter = with_impact(doc(), current=1000)
     writes = cd.reconcile(quarter, owed, [varsel, rejected], CTX, later + timedelta(minutes=5))
     assert [(w[0].kind, w[0].round) for w in writes] == [("nkom_update", 2)]
+
+
+def _copy(draft: cw.Draft, at: datetime) -> cw.LeftCopy:
+    """What the archive says of version 1 of ``draft``, sent after a backup."""
+    return cw.LeftCopy(
+        file=f"{draft.id}.v1.eml",
+        version=1,
+        at=at,
+        recipient="ekomvarsling@nkom.no",
+        message_id="<left@x>",
+        approved_by="olga",
+        approved_at=at - timedelta(minutes=1),
+        second_factor_at=at - timedelta(minutes=2),
+        content_hash=draft.version(1).content_hash,
+    )
+
+
+def test_a_draft_whose_notice_left_after_the_backup_is_held_until_a_person_decides() -> None:
+    """The archive shows a message of a draft handed over after the backup; the restored store
+    has it as a draft (or held, rejected, failed, withdrawn): in doubt, saying what left, not
+    re-rendered or claimable; "mark sent" takes that copy's time, Message-ID and approval;
+    "resend" is a knowing decision that brings it back to draft, the copy accepted beside it."""
+    taken, left_at = NOW - timedelta(hours=3), NOW - timedelta(hours=1)
+    draft = opened()
+    copy = _copy(draft, left_at)
+    doubt, [event] = cw.left_after_backup(draft, taken, "cli:ops", NOW, copy)
+    assert doubt.state == "in_doubt" and doubt.next_attempt_at is None
+    assert copy.says() in (doubt.flag or "") and "the store does not know" in (doubt.flag or "")
+    assert (event.action, event.detail["was"]) == ("outbox.in_doubt", "draft")
+    assert event.detail["copy"]["second_factor_at"] == copy.second_factor_at.isoformat()  # type: ignore[union-attr]
+    assert cw.left_copy(doubt) == copy
+    assert codec.from_dict(codec.to_dict(doubt)) == doubt
+    with pytest.raises(Conflict):
+        cw.claim(doubt, NOW)
+    assert "in_doubt" not in cw.FOLLOWS_INCIDENT
+
+    marked, [entry] = cw.resolve_doubt(doubt, "mark_sent", "boss", "Nkom has it", NOW)
+    assert (marked.state, marked.sent_at, marked.message_id) == ("sent", left_at, "<left@x>")
+    assert marked.approval is not None and marked.approval.by == "olga"
+    assert marked.approval.second_factor_at == copy.second_factor_at
+    assert entry.detail["copy"]["message_id"] == "<left@x>"
+
+    again, [entry] = cw.resolve_doubt(doubt, "resend", "boss", "Nkom lost it", NOW)
+    assert again.state == "draft" and again.approval is None and again.next_attempt_at is None
+    assert entry.detail["sent_again"] is True
+    assert cw.accepted_archive(again) == frozenset({copy.file})
+    reapproved = approved(again, NOW + timedelta(minutes=5))
+    assert copy.file in cw.accepted_archive(reapproved)
+
+    for other in (approved(draft), cw.delivered(cw.claim(approved(draft), NOW)[0], NOW, "250")[0]):
+        with pytest.raises(Conflict):
+            cw.left_after_backup(other, taken, "cli:ops", NOW, copy)
+
+
+def test_an_approved_draft_whose_notice_left_after_the_backup_says_what_left() -> None:
+    """Approved in the backup, sent after it: in doubt with the archive's copy; a resend sends
+    the store's own approval again, the copy's file accepted beside it."""
+    taken = NOW - timedelta(hours=3)
+    ready = approved(opened())
+    copy = _copy(ready, NOW - timedelta(hours=1))
+    doubt, [event] = cw.restored(ready, taken, "cli:ops", NOW, copy)
+    assert doubt.state == "in_doubt" and copy.says() in (doubt.flag or "")
+    assert event.detail["was"] == "approved" and event.detail["copy"]["file"] == copy.file
+    resend, _ = cw.resolve_doubt(doubt, "resend", "boss", "again", NOW)
+    assert resend.state == "approved" and resend.approval == ready.approval
+    assert cw.accepted_archive(resend) == frozenset({copy.file})
