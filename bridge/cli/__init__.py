@@ -64,6 +64,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "`bridge backup` records, else the time an earlier run recorded, else the store's "
         "newest audit entry)",
     )
+    p_restored.add_argument(
+        "--audit-seq-above",
+        metavar="SEQ",
+        help="the highest audit seq handed out before the restore, from an export of the log "
+        "(default: the archive folder's mark): the log continues above it",
+    )
     people_args.add_parsers(sub, config_arg)
     args = parser.parse_args(argv)
     try:
@@ -117,7 +123,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "restored":
         from bridge.cli.restored import restored
 
-        return restored(args.config, args.backup_taken_at)
+        return restored(args.config, args.backup_taken_at, args.audit_seq_above)
     from bridge.cli.replay import replay
 
     return replay(args.config, args.file, as_json=args.json)

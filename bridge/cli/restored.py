@@ -74,7 +74,18 @@ def parse_taken_at(text: str, now: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-def restored(path: str, taken_at: str | None) -> int:
+def parse_seq(text: str) -> int:
+    """``--audit-seq-above``: a whole number, 0 or more."""
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise BadInput("--audit-seq-above", f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise BadInput("--audit-seq-above", f"{text} is below 0")
+    return value
+
+
+def restored(path: str, taken_at: str | None, audit_above: str | None = None) -> int:
     try:
         loaded = load_config(path)
     except ConfigError as exc:
@@ -83,13 +94,14 @@ def restored(path: str, taken_at: str | None) -> int:
     sqlite = url.startswith("sqlite:///")
     try:
         given = None if taken_at is None else parse_taken_at(taken_at, datetime.now(UTC))
+        above = None if audit_above is None else parse_seq(audit_above)
         if not sqlite:
-            report = asyncio.run(_run(url, False, given, None, loaded))
+            report = asyncio.run(_run(url, False, given, None, loaded, above))
         else:
             database = SqliteConnection(url)
             with sole_server(url):
                 mark = backup.pending(database.path)
-                report = asyncio.run(_run(url, True, given, mark, loaded))
+                report = asyncio.run(_run(url, True, given, mark, loaded, above))
                 if mark is not None:
                     backup.clear_pending(database.path, database.busy_timeout_ms)
     except AlreadyServed as exc:
@@ -105,7 +117,12 @@ def restored(path: str, taken_at: str | None) -> int:
 
 
 async def _run(
-    url: str, sole: bool, given: datetime | None, mark: datetime | None, loaded: LoadedConfig
+    url: str,
+    sole: bool,
+    given: datetime | None,
+    mark: datetime | None,
+    loaded: LoadedConfig,
+    above: int | None,
 ) -> Report:
     store = make_store(url, sole=sole)
     await store.open()
@@ -119,6 +136,7 @@ async def _run(
             loaded.config.notices.archive_dir,
             datetime.now(UTC),
             loaded.lease_ttl(),  # as the bridges on this store take it
+            above,
         )
     finally:
         await store.close()
@@ -192,10 +210,29 @@ def caveats(report: Report, archive_dir: Path) -> list[str]:
 
 def said(copy: LeftCopy) -> str:
     """What the archive says left after the backup, in words."""
+    how = "sent" if copy.accepted else "handed to the relay (acceptance not recorded)"
     return (
-        f"sent after the backup as version {copy.version} at {_time(copy.at)} to "
+        f"{how} after the backup as version {copy.version} at {_time(copy.at)} to "
         f"{copy.recipient or '?'}, Message-ID {copy.message_id or '-'}"
     )
+
+
+def audit_line(report: Report) -> str:
+    """What became of the audit log's numbering."""
+    gap = report.audit
+    if gap is None or gap.high is None:
+        return (
+            f"audit log: no high-water mark found (the archive folder has none, none given): it "
+            f"continues from seq {gap.last if gap else '?'}; entries written after the backup "
+            "may be lost and their numbers reused (give --audit-seq-above from an export)"
+        )
+    if gap.raised:
+        return (
+            f"audit log: entries {gap.last + 1} to {gap.high} were written after the backup and "
+            f"are lost (highest seq {gap.high}, {gap.source}); it continues above {gap.high}, "
+            "audited as audit.lost"
+        )
+    return f"audit log: nothing lost (seq {gap.last}; {gap.source} says {gap.high})"
 
 
 def render(report: Report, archive_dir: Path) -> str:
@@ -246,5 +283,6 @@ def render(report: Report, archive_dir: Path) -> str:
             f"hand-overs counted: the store had {report.handovers_before}, the archive's witness "
             f"{report.handovers_witness}: the store's count is {report.handovers} now"
         )
+    lines.append(audit_line(report))
     lines.append("audited as store.restored; the store may be served now")
     return "\n".join(lines)

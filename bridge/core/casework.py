@@ -791,6 +791,9 @@ class LeftCopy:
     approved_at: datetime | None = None
     second_factor_at: datetime | None = None
     content_hash: str | None = None
+    #: the relay accepted it (the sidecar recorded its answer); False: handed over, its
+    #: acceptance not recorded (a failure, a crash, or an archive without sidecars)
+    accepted: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (the audit's detail, the stored attempt's)."""
@@ -806,6 +809,7 @@ class LeftCopy:
             if self.second_factor_at is None
             else self.second_factor_at.isoformat(),
             "content_hash": self.content_hash,
+            "accepted": self.accepted,
         }
 
     @staticmethod
@@ -826,12 +830,14 @@ class LeftCopy:
             t("approved_at"),
             t("second_factor_at"),
             d.get("content_hash"),
+            bool(d.get("accepted", True)),
         )
 
     def says(self) -> str:
         """In words, for a person: what left, when, to whom."""
+        how = "sent" if self.accepted else "handed to the relay (its acceptance not recorded)"
         return (
-            f"sent after the backup as version {self.version} at {self.at.isoformat()} to "
+            f"{how} after the backup as version {self.version} at {self.at.isoformat()} to "
             f"{self.recipient or 'an address the archive does not say'}, Message-ID "
             f"{self.message_id or '-'}"
         )

@@ -18,6 +18,19 @@ Contract of :func:`settle`:
   its audit entry: a person resolves it (resend with the same Message-ID, or mark sent).
   Approved portal drafts are listed, not changed (the outbox never submits them; the person
   who would checks the portal first).
+- Every draft of which the archive holds a message written at or after the backup's time (by
+  draft id, whatever the version: its newest copy, read with its sidecar,
+  :mod:`bridge.notices.archive`) that the restored store has in a state the bridge would
+  draft again and a person could send a second time (:data:`~bridge.core.casework.LEFT_FROM`)
+  becomes ``in_doubt`` too (:func:`~bridge.core.casework.left_after_backup`), flagged with what
+  left (version, time, recipient, Message-ID); a draft approved or sending that has such a
+  copy says it likewise. A person marks it sent with that copy or decides to send it again.
+  A draft already held for that copy (an earlier run), or sent again by a person's decision,
+  is left as it is.
+- Before anything else is written, the audit log is made to continue above the highest seq
+  handed out before the restore (:func:`continue_audit`: the archive folder's mark,
+  :mod:`bridge.notices.audit_mark`, or a number given from an export), with one ``audit.lost``
+  entry naming the lost range.
 - The ``.eml`` files in ``notices.archive_dir`` written at or after the backup's time are
   listed (the outbox archives every message before handing it over: each is one that may have
   left after the backup), each with its Message-ID and what the restored store says of its
@@ -37,7 +50,10 @@ Contract of :func:`settle`:
 - One ``store.restored`` audit entry records the backup's time and where it came from
   (``backup_time``: its ``source``; ``earlier_run_seq``, the entry it was read from;
   ``contradicts``, an earlier run's time that a given one differs from; ``written_since``, the
-  newest entry written after that earlier run), the drafts moved, the archived files found
+  newest entry written after that earlier run), the drafts moved, the archived files found,
+  per draft of which a message left after the backup what its copy says
+  (``left_after_backup``: file, version, time, recipient, Message-ID, approver, approval and
+  second-factor times, the state it had, whether it was held), the audit log's numbers
   and the hand-over counts: what compliance reads about the gap, and what the next run reads.
 - Running it again, with the same or another archive folder, is harmless and reports against
   the same backup time: a draft already in doubt is left as it is.
@@ -46,6 +62,7 @@ Contract of :func:`settle`:
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -55,7 +72,7 @@ from pathlib import Path
 from bridge.core import casework, draft_codec
 from bridge.core.audit_search import AuditFilter
 from bridge.errors import BridgeError
-from bridge.notices import archive, witness
+from bridge.notices import archive, audit_mark, witness
 from bridge.notices.book import draft_record
 from bridge.store.interfaces import Store
 from bridge.store.records import AuditEntry, audit_entries
@@ -64,6 +81,8 @@ from bridge.store.records import AuditEntry, audit_entries
 LEASE_TTL = timedelta(seconds=60)
 #: the audit action of a run's summary (target ``store``)
 RESTORED = "store.restored"
+#: the audit action saying entries were lost with a restore (target ``audit``)
+LOST = "audit.lost"
 #: where the backup's time came from (:attr:`BackupTime.source`)
 GIVEN, MARK, EARLIER_RUN, NEWEST_ENTRY, NOTHING = (
     "given",
@@ -191,6 +210,7 @@ class Report:
     #: per draft of which a message left after the backup (its newest archived copy): the
     #: draft's state in the restored store before this run (None: not in it) and the copy
     left: tuple[tuple[str, str | None, casework.LeftCopy], ...] = ()
+    audit: AuditGap | None = None  # the audit log's seq after the restore
 
     @property
     def backup_taken_at(self) -> datetime:
@@ -247,6 +267,7 @@ def _copy(folder: Path, path: Path, version: int, written: datetime) -> casework
         approved_at=time_of("approved_at"),
         second_factor_at=time_of("second_factor_at"),
         content_hash=text("content_hash"),
+        accepted=time_of("sent_at") is not None,
     )
 
 
@@ -266,8 +287,13 @@ def decided(draft: casework.Draft, copy: casework.LeftCopy) -> bool:
     for a in draft.attempts:
         if a.outcome == casework.SEND_AGAIN and a.detail == copy.file:
             return True
-        if a.outcome == casework.LEFT_AFTER_BACKUP and copy.file in a.detail:
-            return True
+        if a.outcome == casework.LEFT_AFTER_BACKUP:
+            try:
+                held = json.loads(a.detail)["copy"]["file"]
+            except (ValueError, KeyError, TypeError):
+                continue
+            if held == copy.file:
+                return True
     return False
 
 
@@ -280,9 +306,11 @@ async def settle(
     archive_dir: Path,
     now: datetime,
     wait: timedelta,
+    audit_above: int | None = None,
 ) -> Report:
     """Make the restored ``store`` safe to serve (see the module contract): ``given`` is
-    ``--backup-taken-at``, ``mark`` the copy's time from ``bridge backup`` (None: absent)."""
+    ``--backup-taken-at``, ``mark`` the copy's time from ``bridge backup`` (None: absent),
+    ``audit_above`` ``--audit-seq-above`` (an export's highest seq; None: not given)."""
     token = await _take_lease(store, holder, wait)
     try:
         newest = await store.audit_log(limit=1)
@@ -292,9 +320,72 @@ async def settle(
             await earlier_run(store),
             (newest[0].seq, newest[0].at) if newest else None,
         )
-        return await _settle(store, token, backup, actor, archive_dir, now)
+        gap = await continue_audit(store, backup, archive_dir, audit_above, actor, now)
+        return await _settle(store, token, backup, actor, archive_dir, now, gap)
     finally:
         await store.release_lease(holder)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditGap:
+    """The audit log's seq after a restore (:func:`continue_audit`)."""
+
+    last: int  # the highest seq the restored store had handed out (the backup's last, or more)
+    high: int | None  # the highest seq handed out before the restore, as known (None: unknown)
+    source: str | None  # where ``high`` came from
+    raised: bool  # whether the log now continues above ``high`` (entries were lost)
+
+
+async def continue_audit(
+    store: Store,
+    backup: BackupTime,
+    archive_dir: Path,
+    given: int | None,
+    actor: str,
+    now: datetime,
+) -> AuditGap:
+    """The next audit seq continues above the highest handed out before the restore: the
+    archive folder's mark (:mod:`bridge.notices.audit_mark`) or ``given`` (an export's), the
+    higher. Above the restored store's counter: the counter is raised and one ``audit.lost``
+    entry (target ``audit``, the first of the new numbers but for the run's own) says the log
+    was restored from a backup taken at the backup's time and that the entries numbered from
+    the store's last + 1 to that number were lost. Written before anything else this run
+    writes, so none of its entries takes a number handed out before."""
+    last = await store.audit_seq()
+    found = audit_mark.read(archive_dir)
+    candidates: list[tuple[int, str]] = []
+    if found is not None:
+        candidates.append((found.seq, f"the archive's mark ({audit_mark.path(archive_dir)})"))
+    if given is not None:
+        candidates.append((given, "given (--audit-seq-above)"))
+    if not candidates:
+        return AuditGap(last, None, None, False)
+    high, source = max(candidates)
+    if high <= last:
+        return AuditGap(last, high, source, False)
+    await store.raise_audit_seq(high)
+    await store.append_audit(
+        [
+            AuditEntry(
+                now,
+                actor,
+                LOST,
+                "audit",
+                {
+                    "backup_taken_at": backup.at.isoformat(),
+                    "restored_last_seq": last,
+                    "lost": {"from_seq": last + 1, "to_seq": high},
+                    "high_water": {"seq": high, "source": source},
+                    "reason": (
+                        f"the audit log was restored from a backup taken at "
+                        f"{backup.at.isoformat()}: the entries numbered {last + 1} to {high} "
+                        "were written after it and are lost; the log continues above them"
+                    ),
+                },
+            )
+        ]
+    )
+    return AuditGap(last, high, source, True)
 
 
 async def _take_lease(store: Store, holder: str, wait: timedelta) -> int:
@@ -323,6 +414,7 @@ async def _settle(
     actor: str,
     archive_dir: Path,
     now: datetime,
+    gap: AuditGap,
 ) -> Report:
     taken = backup.at
     archived, missing = archived_after(archive_dir, taken)
@@ -348,11 +440,11 @@ async def _settle(
     for draft_id, copy in copies.items():
         if any(m.draft_id == draft_id for m in moved):
             continue
-        record = await store.get_draft(draft_id)
-        if record is None:
+        found = await store.get_draft(draft_id)
+        if found is None:
             left.append((draft_id, None, copy))
             continue
-        draft = draft_codec.from_dict(record.document)
+        draft = draft_codec.from_dict(found.document)
         left.append((draft_id, draft.state, copy))
         if draft.state not in casework.LEFT_FROM or decided(draft, copy):
             continue
@@ -386,6 +478,7 @@ async def _settle(
         count,
         unlisted,
         tuple(left),
+        gap,
     )
     await store.append_audit([_summary(report, actor, archive_dir, now)])
     return report
@@ -445,6 +538,14 @@ def _summary(report: Report, actor: str, archive_dir: Path, now: datetime) -> Au
                 }
                 for draft_id, was, copy in report.left
             ],
+            "audit": None
+            if report.audit is None
+            else {
+                "restored_last_seq": report.audit.last,
+                "high_water": report.audit.high,
+                "high_water_source": report.audit.source,
+                "lost": report.audit.raised,
+            },
             "archived_after_backup": [
                 {"file": a.name, "written_at": a.written_at.isoformat(), "message_id": a.message_id}
                 for a in report.archived

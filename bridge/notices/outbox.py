@@ -44,6 +44,8 @@ Contract:
   lease end the round (they concern every draft alike); neither ends the loop: a refused fenced
   write is reported to the fence (which steps down, or re-takes a lapsed lease nobody took
   and leads on), and rounds go on for as long as this replica leads.
+- After every round, and once more when it stops, the store's highest audit seq is recorded
+  in the archive folder's mark (:mod:`bridge.notices.audit_mark`), for ``bridge restored``.
 - Every round of the loop that ends without error sets
   ``bridge_task_last_success_timestamp_seconds{task="outbox"}`` (the injected clock); one that
   fails is counted in ``bridge_task_failures_total{task="outbox"}``.
@@ -65,6 +67,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 from bridge.config.models import NoticesConfig, SmtpConfig
 from bridge.core import casework
@@ -72,7 +75,7 @@ from bridge.core.casework import Draft
 from bridge.core.drafts import Sender
 from bridge.errors import Conflict, LeaseLost, StoreRolledBack, StoreUnavailable, traced
 from bridge.metrics import Metrics
-from bridge.notices import archive, mail, witness
+from bridge.notices import archive, audit_mark, mail, witness
 from bridge.notices.book import DraftBook
 from bridge.replicas.fence import Fence
 from bridge.store.interfaces import HandoverCount
@@ -84,6 +87,13 @@ UNSENDABLE = "unsendable"  # the result label of a message that could not be bui
 OUTCOME_RETRY_DELAYS = (0.1, 0.5, 2.0)
 #: what a person reads on a draft found ``sending`` by a running leader's round
 LOST_TRACK = "the bridge lost track of handing this message to the mail relay (a store error)"
+
+
+class Counts(HandoverCount, Protocol):
+    """The store's counts the outbox keeps copies of in the archive folder."""
+
+    async def audit_seq(self) -> int:
+        """The highest audit seq handed out (:class:`~bridge.store.interfaces.AuditLog`)."""
 
 
 class Outbox:
@@ -98,7 +108,7 @@ class Outbox:
         metrics: Metrics,
         fence: Fence,
         now: Callable[[], datetime],
-        handovers: HandoverCount,
+        handovers: Counts,
     ) -> None:
         self.book = book
         self.handovers = handovers
@@ -115,6 +125,7 @@ class Outbox:
         self._running = False  # rounds run only while this is set
         self._stopping = False  # set by stop(): the round in progress takes no further draft
         self._rolled_back: str | None = None  # why the last round handed nothing over, logged
+        self._marked = 0  # the audit seq last recorded in the archive folder's mark
 
     # ---- lifecycle ----------------------------------------------------------------------
     def wake(self) -> None:
@@ -158,6 +169,24 @@ class Outbox:
                     await loop
         finally:
             self._stopping = False
+            try:  # the last entries this bridge wrote: best effort (the store may be down)
+                await self.mark_audit()
+            except Exception as exc:
+                log.warning("outbox: the audit seq's mark not recorded on stopping: %s", exc)
+
+    async def mark_audit(self) -> None:
+        """The store's highest audit seq recorded in the archive folder's mark when it grew
+        (:mod:`bridge.notices.audit_mark`); a folder that cannot be written is logged, once
+        per number, and never stops the round."""
+        seq = await self.handovers.audit_seq()
+        if seq <= self._marked:
+            return
+        mark = audit_mark.Mark(seq, self.now())
+        try:
+            await asyncio.to_thread(audit_mark.record, self.settings.archive_dir, mark)
+        except OSError as exc:
+            log.error("outbox: the audit seq's mark could not be recorded: %s", exc)
+        self._marked = seq
 
     async def _run(self) -> None:
         poll = self.settings.poll_interval.total_seconds()
@@ -170,6 +199,7 @@ class Outbox:
                 return
             try:
                 await self.deliver_due()
+                await self.mark_audit()
                 refused = False
                 self._rolled_back = None
                 self.metrics.task_last_success.labels(task="outbox").set(self.now().timestamp())
@@ -430,9 +460,7 @@ class Outbox:
         logged; the hand-over's own sidecar stays)."""
         body = {**sidecar, "sent_at": None if sent.sent_at is None else sent.sent_at.isoformat()}
         try:
-            await asyncio.to_thread(
-                archive.write_sidecar, self.settings.archive_dir, name, body
-            )
+            await asyncio.to_thread(archive.write_sidecar, self.settings.archive_dir, name, body)
         except OSError as exc:
             log.error("notice %s: its archive sidecar could not be updated: %s", sent.id, exc)
 

@@ -199,6 +199,14 @@ class AuditLog(Protocol):
     async def append_audit(self, entries: Sequence[AuditEntry]) -> None:
         """Append entries that go with no draft write (reads of restricted data, logins…)."""
 
+    async def audit_seq(self) -> int:
+        """The highest ``seq`` handed out (0: none), whether or not its entry is still there."""
+
+    async def raise_audit_seq(self, at_least: int) -> int:
+        """The next entry's ``seq`` comes above ``at_least``: the counter raised to it when lower
+        (never lowered); the counter now. For a log restored from a backup, which must never
+        hand out again a seq handed out before the restore (``bridge restored``)."""
+
     async def audit_log(
         self, limit: int = 100, before_seq: int | None = None, target: str | None = None
     ) -> list[AuditEntry]:

@@ -25,6 +25,7 @@ from polling import until
 from smtp_server import SmtpServer
 from test_cli import bridge as bridge_cli
 
+from bridge.store import make_store
 from bridge.store.sqlite import SqliteStore
 
 HOOK = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
@@ -435,6 +436,7 @@ async def test_a_notice_drafted_before_the_backup_and_sent_after_is_held_with_wh
                 assert r.status == 200, await r.text()
             await until(lambda: state_is(session, url, "sent"), "the notice sent after the backup")
             sent = await get(session, url)
+            await bridge.grows_by(OUTBOX_ROUNDS, 2, "outbox rounds")  # the audit's mark kept
     finally:
         bridge.stop()
     [first] = smtp.mailbox.received
@@ -442,9 +444,10 @@ async def test_a_notice_drafted_before_the_backup_and_sent_after_is_held_with_wh
     assert sent["message_id"] == message_id and sent["recipient"] == "ekomvarsling@nkom.no"
     store = SqliteStore(f"sqlite:///{database}")
     await store.open()
-    try:  # the approval's entry, which the restore loses
+    try:  # the approval's entry, which the restore loses; an export of the whole log
         entries = await store.audit_log(target=f"draft:{draft['id']}")
         approved = next(e for e in entries if e.action == "draft.approved")
+        exported = {e.seq: e for e in await store.audit_log(limit=10_000)}
     finally:
         await store.close()
 
@@ -463,12 +466,11 @@ async def test_a_notice_drafted_before_the_backup_and_sent_after_is_held_with_wh
     run = await asyncio.to_thread(bridge_cli, "restored", "-c", str(bridge.config))
     assert run.returncode == 0, run.stderr
     assert f"{draft['id']}  was draft  -" in run.stdout, run.stdout
-    said = (
-        f"sent after the backup as version 1 at {sent['sent_at'][:16]}"  # to the minute
-    )
+    said = f"sent after the backup as version 1 at {sent['sent_at'][:16]}"  # to the minute
     assert said in run.stdout, run.stdout
     assert f"to ekomvarsling@nkom.no, Message-ID {message_id}" in run.stdout
     assert f"{draft['id']}.v1.eml  {message_id}  draft now: in_doubt" in run.stdout
+    assert "are lost" in run.stdout and f"continues above {max(exported)}" in run.stdout
 
     bridge.start()
     try:
@@ -478,6 +480,8 @@ async def test_a_notice_drafted_before_the_backup_and_sent_after_is_held_with_wh
             assert doubt["state"] == "in_doubt" and doubt["version"] == 1
             assert "sent after the backup as version 1" in doubt["flag"]
             assert message_id in doubt["flag"] and "the store does not know" in doubt["flag"]
+            left_copy = doubt["left_after_backup"]
+            assert (left_copy["version"], left_copy["message_id"]) == (1, message_id)
             await bridge.grows_by(OUTBOX_ROUNDS, 5, "outbox rounds")
             still = await get(session, url)
             assert (still["state"], still["version"]) == ("in_doubt", 1)  # not re-rendered
@@ -514,3 +518,26 @@ async def test_a_notice_drafted_before_the_backup_and_sent_after_is_held_with_wh
     assert summary.detail["in_doubt"] == [{"draft": draft["id"], "was": "draft"}]
     marked_entry = next(e for e in entries if e.action == "outbox.mark_sent")
     assert marked_entry.detail["copy"]["message_id"] == message_id
+    await audit_continues_above(f"sqlite:///{database}", exported)
+
+
+async def audit_continues_above(url: str, exported: dict[int, Any]) -> None:
+    """The restored log against an export taken before the restore: every seq both hold is the
+    same entry; the entries after the backup are gone, and one ``audit.lost`` entry, the first
+    above the export's highest seq, names them; nothing else reuses their numbers."""
+    store = make_store(url)
+    await store.open()
+    try:
+        log = {e.seq: e for e in await store.audit_log(limit=10_000)}
+    finally:
+        await store.close()
+    high = max(exported)
+    kept = [seq for seq in log if seq <= high]
+    assert kept and all(log[seq] == exported[seq] for seq in kept)
+    last = max(kept)
+    assert last < high  # entries were written after the backup, and are lost
+    lost = log[high + 1]
+    assert (lost.action, lost.target) == ("audit.lost", "audit")
+    assert lost.detail["lost"] == {"from_seq": last + 1, "to_seq": high}
+    assert "restored from a backup taken at" in lost.detail["reason"]
+    assert all(seq > high for seq in log if seq not in kept)

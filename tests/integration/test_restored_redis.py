@@ -20,6 +20,7 @@ from redis_server import RedisServer
 from smtp_server import SmtpServer
 from test_backup_restore import (
     approve_first_draft,
+    audit_continues_above,
     backup_line,
     get,
     second_folder,
@@ -76,12 +77,19 @@ async def test_a_redis_restored_from_an_older_aof_sends_nothing_again_until_a_pe
             smtp.mailbox.mode = "accept"
             await until(lambda: state_is(session, url, "sent"), "the notice sent after the copy")
             refused = await asyncio.to_thread(bridge_cli, "restored", "-c", str(config))
+            await bridge.grows_by(OUTBOX_ROUNDS, 2, "outbox rounds")  # the audit's mark kept
     finally:
         bridge.stop()
     assert refused.returncode == 1
     assert "a bridge holds the store's lease" in refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1
     [first] = smtp.mailbox.received
+    store = RedisStore(redis.url())
+    await store.open()
+    try:  # an export of the log before the restore
+        exported = {e.seq: e for e in await store.audit_log(limit=10_000)}
+    finally:
+        await store.close()
 
     redis.stop()
     shutil.rmtree(redis.folder / "appendonlydir")
@@ -123,6 +131,7 @@ async def test_a_redis_restored_from_an_older_aof_sends_nothing_again_until_a_pe
     assert summary.action == "store.restored"
     assert summary.detail["backup_taken_at"] == taken.isoformat()
     assert summary.detail["in_doubt"] == [{"draft": draft["id"], "was": "approved"}]
+    await audit_continues_above(redis.url(), exported)
 
 
 async def test_a_redis_restored_without_a_time_reports_every_folder_against_the_backup(

@@ -792,6 +792,7 @@ def test_a_draft_whose_notice_left_after_the_backup_is_held_until_a_person_decid
     assert (event.action, event.detail["was"]) == ("outbox.in_doubt", "draft")
     assert event.detail["copy"]["second_factor_at"] == copy.second_factor_at.isoformat()  # type: ignore[union-attr]
     assert cw.left_copy(doubt) == copy
+    assert "acceptance not recorded" in replace(copy, accepted=False).says()
     assert codec.from_dict(codec.to_dict(doubt)) == doubt
     with pytest.raises(Conflict):
         cw.claim(doubt, NOW)

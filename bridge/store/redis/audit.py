@@ -29,6 +29,7 @@ from bridge.store.record_codec import decode
 from bridge.store.records import AuditEntry, AuditPage
 from bridge.store.redis.connection import RedisConnection
 from bridge.store.redis.guards import audit_args, micros
+from bridge.store.redis.replies import text
 
 
 class RedisAudit(RedisConnection):
@@ -42,6 +43,16 @@ class RedisAudit(RedisConnection):
                 [self._key("audit:seq"), self._key("audit")],
                 [self.prefix, *audit_args(entries)],
             )
+
+    async def audit_seq(self) -> int:
+        found = await self._call("audit_seq", lambda c: c.get(self._key("audit:seq")))
+        return 0 if found is None else int(text(found))
+
+    async def raise_audit_seq(self, at_least: int) -> int:
+        result = await self._write(
+            "raise_audit_seq", "raise_audit_seq", [self._key("audit:seq")], [str(at_least)]
+        )
+        return int(result)
 
     async def audit_log(
         self, limit: int = 100, before_seq: int | None = None, target: str | None = None

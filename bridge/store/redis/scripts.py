@@ -37,6 +37,7 @@ SCRIPTS: dict[str, tuple[str, ...]] = {
     "ping": ("_guard",),
     "count_handover": ("_guard",),
     "raise_handovers": ("_guard",),
+    "raise_audit_seq": ("_guard",),
     "acquire_lease": ("_guard", "_floor"),
     "release_lease": ("_guard",),
     "prune_episodes": ("_guard",),

@@ -28,6 +28,12 @@ from bridge.store.sqlite.guards import AUDIT_COLUMNS, audit_rows, from_row, inse
 _COLUMNS = ("seq", *AUDIT_COLUMNS)
 
 
+def _audit_seq(conn: sqlite3.Connection) -> int:
+    """The highest seq AUTOINCREMENT handed out (kept in ``sqlite_sequence``; 0: none)."""
+    row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name='audit'").fetchone()
+    return 0 if row is None else int(row[0])
+
+
 class SqliteAudit(SqliteConnection):
     """:class:`bridge.store.interfaces.AuditLog` on SQLite."""
 
@@ -35,6 +41,23 @@ class SqliteAudit(SqliteConnection):
         rows = audit_rows(entries)
         if rows:
             await self._write("append_audit", lambda c: insert_audit(c, rows))
+
+    async def audit_seq(self) -> int:
+        return await self._read("audit_seq", _audit_seq)
+
+    async def raise_audit_seq(self, at_least: int) -> int:
+        def apply(conn: sqlite3.Connection) -> int:
+            if _audit_seq(conn) < at_least:
+                updated = conn.execute(
+                    "UPDATE sqlite_sequence SET seq=? WHERE name='audit'", (at_least,)
+                ).rowcount
+                if not updated:
+                    conn.execute(
+                        "INSERT INTO sqlite_sequence(name, seq) VALUES('audit', ?)", (at_least,)
+                    )
+            return _audit_seq(conn)
+
+        return await self._write("raise_audit_seq", apply)
 
     async def audit_log(
         self, limit: int = 100, before_seq: int | None = None, target: str | None = None

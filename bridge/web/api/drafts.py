@@ -154,6 +154,23 @@ def detail(draft: Draft) -> dict[str, Any]:
             ],
         },
         "trigger": {k: format_time(v) for k, v in draft.trigger.items()},
+        "left_after_backup": left_json(draft),
+    }
+
+
+def left_json(draft: Draft) -> dict[str, Any] | None:
+    """While the draft is in doubt because a message of it left after the backup its store was
+    restored from: what the archive says of that copy (:func:`bridge.core.casework.left_copy`)."""
+    copy = casework.left_copy(draft)
+    if copy is None:
+        return None
+    return {
+        "file": copy.file,
+        "version": copy.version,
+        "at": format_time(copy.at),
+        "recipient": copy.recipient,
+        "message_id": copy.message_id,
+        "approved_by": copy.approved_by,
     }
 
 

@@ -34,6 +34,25 @@ async def test_audit_log_is_ordered_paged_and_filtered(store: Store):
     assert first.at == T0 and first.actor == "token:ops" and first.detail == {"v": 0}
 
 
+async def test_the_audit_seq_is_the_highest_handed_out_and_is_raised_never_lowered(
+    store: Store,
+):
+    """``audit_seq`` is the highest seq handed out (0: none); ``raise_audit_seq`` makes the next
+    entry's seq come above the number given (a log restored from a backup continues above every
+    seq handed out before the restore), and never lowers it."""
+    assert await store.audit_seq() == 0
+    await store.append_audit([entry("a0"), entry("a1")])
+    high = await store.audit_seq()
+    assert high == (await store.audit_log(limit=1))[0].seq
+    assert await store.raise_audit_seq(high + 10) == high + 10
+    assert await store.raise_audit_seq(high + 3) == high + 10
+    await store.append_audit([entry("after")])
+    [after] = await store.audit_log(limit=1)
+    assert after.action == "after" and after.seq == high + 11
+    assert await store.audit_seq() == high + 11
+    assert [e.action for e in await store.audit_log(before_seq=after.seq)] == ["a1", "a0"]
+
+
 # ---- searches (AuditLog.search_audit): the same answers on every store ----------------------
 
 _ACTORS = ("ada", "bo", "token:ops")

@@ -203,7 +203,14 @@ function actions(d) {
   if (d.channel === "portal" && d.state === "approved") {
     parts.push(button("Record the portal submission…", { id: "record-submission", allowed: approver, why: role, onclick: recordSubmission }));
   }
-  if (d.state === "in_doubt") {
+  if (d.state === "in_doubt" && d.left_after_backup) {
+    const c = d.left_after_backup;
+    parts.push(
+      el("span", { class: "error" }, `Sent after the backup the store was restored from: version ${c.version} at ${c.at} to ${c.recipient || "?"}, Message-ID ${c.message_id || "-"}. The store did not know.`),
+      button("Mark as sent with that copy", { id: "mark-sent", allowed: approver, why: role, onclick: () => resolve("mark_sent", "Mark as sent with that copy (its time and Message-ID)?") }),
+      button("Send it again knowingly…", { id: "resend", cls: "quiet", allowed: approver, why: role, onclick: () => resolve("resend", "It left already. Send it again knowingly? It goes back to draft, to be approved.") }),
+    );
+  } else if (d.state === "in_doubt") {
     parts.push(
       el("span", { class: "error" }, "The relay's answer was lost: the regulator may or may not have this message."),
       button("Resend (same Message-ID)", { id: "resend", allowed: approver, why: role, onclick: () => resolve("resend") }),
@@ -522,8 +529,8 @@ function recordSubmission() {
   dialog.showModal();
 }
 
-async function resolve(action) {
-  const what = action === "resend" ? "Resend this message with the same Message-ID?" : "Mark as sent (the regulator confirmed receipt)?";
+async function resolve(action, asked) {
+  const what = asked || (action === "resend" ? "Resend this message with the same Message-ID?" : "Mark as sent (the regulator confirmed receipt)?");
   const answer = await confirmWithCode(what, action === "resend" ? "Resend" : "Mark as sent");
   if (!answer) return;
   const body = { action, comment: "", ...(answer.totp ? { totp: answer.totp } : {}) };
