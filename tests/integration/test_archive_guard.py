@@ -141,9 +141,10 @@ async def test_a_rolled_back_store_is_refused_and_an_archived_message_is_never_r
 ) -> None:
     """The copy is taken while the report is still a draft; it is approved and sent; the copy
     is put back. Start is refused (one line, `bridge restored`); after `bridge restored` the
-    bridge starts, the draft is still a draft and a person approves it again: the archive's
-    first copy stays as it was, the draft goes in doubt naming it, and only the person's resend
-    sends the second message, kept beside the first."""
+    bridge starts and the draft, a draft in the copy, is in doubt naming what left (it is not
+    approvable: nobody sends it again by mistake); the person's decision to send it again
+    brings it back to draft, and once approved again the second message is sent and kept
+    beside the first, whose copy stays as it was."""
     path = config(tmp_path, smtp, backing.url)
     sent_dir = tmp_path / "sent"
     client = await client_for(path, manual_outbox=True)
@@ -167,16 +168,16 @@ async def test_a_rolled_back_store_is_refused_and_an_archived_message_is_never_r
     assert run.returncode == 0, run.stderr
     assert "the archive's witness 1" in run.stdout
 
+    assert f"{draft_id}  was draft  -  sent after the backup as version 1" in run.stdout
+
     clock.advance(timedelta(minutes=1))  # approved again later: another Date, another message
     client = await client_for(path, manual_outbox=True)
-    assert (await draft_of(client, draft_id))["state"] == "draft"  # as the copy had it
+    held = await draft_of(client, draft_id)
+    assert held["state"] == "in_doubt"  # a draft in the copy, but it left after it
+    assert f"{draft_id}.v1.eml" == held["left_after_backup"]["file"]
     assert await service_of(client).store.handovers() == 1  # raised by `bridge restored`
-    await approve(client, clock, draft_id)
-    [held] = await service_of(client).outbox.deliver_due()
-    assert held.state == "in_doubt" and f"{draft_id}.v1.eml" in (held.flag or "")
-    assert first.read_bytes() == evidence
-    assert len(smtp.mailbox.received) == 1
     assert await service_of(client).outbox.deliver_due() == []  # nothing on its own
+    assert len(smtp.mailbox.received) == 1
 
     clock.advance(timedelta(minutes=1))  # a TOTP step not used yet
     r = await client.post(
@@ -185,6 +186,10 @@ async def test_a_rolled_back_store_is_refused_and_an_archived_message_is_never_r
         headers=await person(client, clock.now),
     )
     assert r.status == 200, await r.text()
+    assert (await draft_of(client, draft_id))["state"] == "draft"  # approved only by a person
+    assert await service_of(client).outbox.deliver_due() == []
+    clock.advance(timedelta(minutes=1))
+    await approve(client, clock, draft_id)
     [resent] = await service_of(client).outbox.deliver_due()
     await client.close()
     assert resent.state == "sent"

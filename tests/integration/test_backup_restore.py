@@ -541,3 +541,15 @@ async def audit_continues_above(url: str, exported: dict[int, Any]) -> None:
     assert lost.detail["lost"] == {"from_seq": last + 1, "to_seq": high}
     assert "restored from a backup taken at" in lost.detail["reason"]
     assert all(seq > high for seq in log if seq not in kept)
+
+
+def test_restored_refuses_an_audit_seq_that_is_not_a_number(tmp_path: Path) -> None:
+    """``--audit-seq-above`` that is not a whole number of 0 or more: exit 1, one line naming
+    the option, nothing opened or written."""
+    config = write_config(tmp_path)
+    for bad in ("x", "-3"):
+        run = bridge_cli("restored", "--audit-seq-above", bad, "-c", str(config))
+        assert run.returncode == 1 and run.stdout == ""
+        [line] = run.stderr.strip().splitlines()
+        assert line.startswith("bridge restored: --audit-seq-above"), line
+    assert not (tmp_path / "bridge.sqlite3").exists()
