@@ -210,7 +210,7 @@ async def test_a_running_bridge_whose_store_is_behind_the_archive_hands_nothing_
         service = service_of(client)
         draft_id = await approve_outage_notice(client, clock.now)
         count = await service.store.handovers()
-        (tmp_path / "sent").mkdir()
+        (tmp_path / "sent").mkdir(exist_ok=True)  # the leader keeps .audit-seq there
         seen = witness.Witness(count + 3, "x.nkom_varsel", clock.now())
         witness.record(tmp_path / "sent", seen)
         with pytest.raises(StoreRolledBack):
