@@ -898,16 +898,29 @@ def restored(
         f"while this notice was {draft.state}; it may have been sent after that. Check the "
         "archive folder and with the regulator, then resend or mark as sent"
     )
+    attempt = Attempt(now, "restored", f"backup taken at {backup_taken_at.isoformat()}")
+    return _in_doubt(draft, backup_taken_at, actor, now, flag, attempt)
+
+
+def _in_doubt(
+    draft: Draft,
+    backup_taken_at: datetime,
+    actor: str,
+    now: datetime,
+    flag: str,
+    attempt: Attempt,
+    **detail: Any,
+) -> Change:
+    """``draft`` held ``in_doubt`` after a restore with ``flag`` and ``attempt``, audited as
+    ``outbox.in_doubt`` (with ``detail`` besides the reason, the state it was in, the backup's
+    time and the Message-ID)."""
     changed = _next(
         draft,
         now,
         state=IN_DOUBT,
         flag=flag,
         next_attempt_at=None,
-        attempts=(
-            *draft.attempts,
-            Attempt(now, "restored", f"backup taken at {backup_taken_at.isoformat()}"),
-        ),
+        attempts=(*draft.attempts, attempt),
     )
     return changed, [
         _audit(
@@ -919,6 +932,7 @@ def restored(
             was=draft.state,
             backup_taken_at=backup_taken_at.isoformat(),
             message_id=draft.message_id,
+            **detail,
         )
     ]
 
@@ -946,27 +960,8 @@ def _left(
         "the regulator, then mark as sent with that copy, or send it again knowingly"
     )
     detail = json.dumps({"was": draft.state, "copy": copy.to_dict()}, sort_keys=True)
-    changed = _next(
-        draft,
-        now,
-        state=IN_DOUBT,
-        flag=flag,
-        next_attempt_at=None,
-        attempts=(*draft.attempts, Attempt(now, LEFT_AFTER_BACKUP, detail)),
-    )
-    return changed, [
-        _audit(
-            draft,
-            now,
-            actor,
-            "outbox.in_doubt",
-            reason=flag,
-            was=draft.state,
-            backup_taken_at=backup_taken_at.isoformat(),
-            message_id=draft.message_id,
-            copy=copy.to_dict(),
-        )
-    ]
+    attempt = Attempt(now, LEFT_AFTER_BACKUP, detail)
+    return _in_doubt(draft, backup_taken_at, actor, now, flag, attempt, copy=copy.to_dict())
 
 
 #: the attempt outcome of a hand-over held because the archive holds another message of the
