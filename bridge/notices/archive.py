@@ -132,7 +132,9 @@ def sidecar_name(name: str) -> str:
 
 def write_sidecar(folder: Path, name: str, body: dict[str, object]) -> None:
     """``body`` as the sidecar of ``folder/name`` (fsync, atomic rename, 0600)."""
-    _write(folder, sidecar_name(name), json.dumps(body, sort_keys=True).encode("utf-8") + b"\n")
+    write_whole(
+        folder, sidecar_name(name), json.dumps(body, sort_keys=True).encode("utf-8") + b"\n"
+    )
 
 
 def read_sidecar(folder: Path, name: str) -> dict[str, object] | None:
@@ -164,7 +166,7 @@ def keep(folder: Path, draft_id: str, version: int, raw: bytes, accepted: Collec
         if any(o.name not in accepted for o in found):
             return Kept(None, found)
         if same is not None:
-            _write(folder, same, raw)
+            write_whole(folder, same, raw)
             return Kept(same, found)
         n = 1
         while name_of(draft_id, version, n) in taken:
@@ -174,7 +176,7 @@ def keep(folder: Path, draft_id: str, version: int, raw: bytes, accepted: Collec
             os.close(os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         except FileExistsError:
             continue
-        _write(folder, name, raw)
+        write_whole(folder, name, raw)
         return Kept(name, found)
 
 
@@ -187,7 +189,7 @@ def _versions(folder: Path, draft_id: str, version: int) -> list[Path]:
     ]
 
 
-def _write(folder: Path, name: str, raw: bytes) -> None:
+def write_whole(folder: Path, name: str, raw: bytes) -> None:
     """``raw`` as ``folder/name``, whole or not at all: a private temporary file, fsync'd, then
     renamed over the name (0600 whatever the umask: privacy cases' personal data)."""
     temp = folder / f".{name}.{secrets.token_hex(4)}.tmp"

@@ -25,8 +25,6 @@ Contract:
 from __future__ import annotations
 
 import json
-import os
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -62,15 +60,4 @@ def record(folder: Path, mark: Mark) -> None:
         return
     archive.make(folder)
     body = {"seq": mark.seq, "at": mark.at.isoformat()}
-    temp = folder / f"{NAME}.{secrets.token_hex(4)}.tmp"
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with open(fd, "w", encoding="utf-8") as fh:
-            fh.write(json.dumps(body) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(temp, path(folder))
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    archive.sync_folder(folder)
+    archive.write_whole(folder, NAME, (json.dumps(body) + "\n").encode("utf-8"))

@@ -27,8 +27,6 @@ Contract:
 from __future__ import annotations
 
 import json
-import os
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -79,19 +77,7 @@ def record(folder: Path, witness: Witness) -> None:
     if held is not None and held.count >= witness.count:
         return
     body = {"count": witness.count, "draft": witness.draft, "at": witness.at.isoformat()}
-    target = path(folder)
-    temp = folder / f".handovers.{secrets.token_hex(4)}.tmp"
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with open(fd, "w", encoding="utf-8") as fh:
-            fh.write(json.dumps(body) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    archive.sync_folder(folder)
+    archive.write_whole(folder, NAME, (json.dumps(body) + "\n").encode("utf-8"))
 
 
 def problem(folder: Path, seen: Witness | None, store_count: int) -> str | None:
