@@ -107,6 +107,7 @@ class AuditFilter:
 SUGGESTED_ACTIONS: tuple[tuple[str, frozenset[str]], ...] = (
     ("draft.", frozenset(TRACKS)),  # drafts of incidents and of privacy cases
     ("outbox.", frozenset(TRACKS)),  # what left for a regulator, or failed to
+    ("notice.read_sent", frozenset({"outage"})),  # who read the archived bytes (privacy: privacy.)
     ("incident.", frozenset({"outage"})),
     ("privacy.", frozenset({"privacy"})),
     ("login.", frozenset({"outage"})),  # target user:NAME

@@ -63,6 +63,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 from bridge.core import addresses, person_text, privacy_fields
@@ -526,6 +527,30 @@ def edit(
         next_attempt_at=None,
     )
     return changed, events
+
+
+def _value(version: Version, key: str) -> str | None:
+    if key in ("recipient", "subject"):
+        return str(getattr(version, key))
+    return version.fields.get(key)
+
+
+def changed_by(draft: Draft, old: int, new: int, key: str) -> tuple[Version, str] | None:
+    """Who gave field ``key`` (``recipient`` and ``subject`` too) the value it has in version
+    ``new``, since version ``old``: the last version after ``old`` up to ``new`` that changed
+    it, and its author when a person wrote the field in that version (``key`` among the
+    version's ``edited``), else :data:`BRIDGE` (the bridge's refresh from the incident, also when
+    it landed in a person's version: an edit starts from the incident as it is then; the subject
+    is always rendered). None when no version in that span changed it."""
+    span = [v for v in draft.versions if old <= v.number <= new]
+    found = None
+    for before, after in pairwise(span):
+        if _value(before, key) != _value(after, key):
+            found = after
+    if found is None:
+        return None
+    person = key in found.edited and found.author != BRIDGE
+    return found, found.author if person else BRIDGE
 
 
 def must_complete(draft: Draft) -> list[str]:

@@ -33,17 +33,24 @@ Contract:
   ``outbox.sent`` entries name the same approver and recipient); never the notice's text.
   :func:`read_sidecar` is lenient: a missing or unreadable sidecar is None (older archives have
   none), and the message's own headers are read instead.
+- :func:`copies` lists what the archive holds of one draft (every version, every copy; a name
+  taken but never written is no copy), read from the folder's own listing: the names it
+  returns are the only ones :func:`read_copy` serves, so no name a caller gives is ever made
+  into a path (``GET /api/v1/drafts/{id}/sent``: what a compliance officer downloads is
+  exactly the bytes handed to the relay).
 """
 
 from __future__ import annotations
 
 import glob
+import hashlib
 import json
 import os
 import re
 import secrets
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.parser import BytesHeaderParser
 from pathlib import Path
 
@@ -121,6 +128,10 @@ def headers(path: Path) -> dict[str, str]:
         found = BytesHeaderParser().parse(fh)
     return {k: str(found[k]).strip() for k in ("Message-ID", "Date", "To") if found[k] is not None}
 
+
+#: the audit action of a read of an outage draft's archived copies (``GET …/sent``, ``…/sent/F``);
+#: a privacy draft's are read as privacy data: ``privacy.read``
+ACTION = "notice.read_sent"
 
 SIDECAR = ".json"
 
@@ -219,3 +230,99 @@ def sync_folder(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+@dataclass(frozen=True, slots=True)
+class Copy:
+    """One archived message of a draft (:func:`copies`): its file, what the message's headers
+    and its sidecar say, and its size and SHA-256 (of the file's bytes as they are)."""
+
+    file: str
+    version: int
+    n: int  # 1 for ``DRAFT.vN.eml``, K for ``DRAFT.vN.K.eml``
+    size: int
+    sha256: str
+    written_at: datetime  # the file's last write (a retry rewrites it: that hand-over)
+    message_id: str | None
+    date: str | None
+    recipient: str | None  # the sidecar's (the envelope), else the message's To
+    sidecar: dict[str, object] | None
+
+
+def copies(folder: Path, draft_id: str) -> list[Copy]:
+    """Every message of ``draft_id`` in ``folder`` (none when the folder is missing), by
+    version then copy number (see the module contract)."""
+    found: list[Copy] = []
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return found
+    for entry in entries:
+        named = _NAME.fullmatch(entry.name)
+        if named is None or named["draft"] != draft_id or not entry.is_file(follow_symlinks=False):
+            continue
+        copy = _copy(folder, entry.name, int(named["version"]), int(named["n"] or 1))
+        if copy is not None:
+            found.append(copy)
+    return sorted(found, key=lambda c: (c.version, c.n))
+
+
+def _copy(folder: Path, name: str, version: int, n: int) -> Copy | None:
+    path = folder / name
+    try:
+        raw = path.read_bytes()
+        written = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    except FileNotFoundError:  # gone since the listing
+        return None
+    if not raw:  # a name taken, its message not (yet) in it
+        return None
+    mid, date = identity(raw)
+    to = BytesHeaderParser().parsebytes(raw).get("To")
+    sidecar = read_sidecar(folder, name)
+    recipient = sidecar.get("recipient") if sidecar is not None else None
+    return Copy(
+        file=name,
+        version=version,
+        n=n,
+        size=len(raw),
+        sha256=hashlib.sha256(raw).hexdigest(),
+        written_at=written,
+        message_id=mid,
+        date=date,
+        recipient=recipient if isinstance(recipient, str) else (None if to is None else str(to)),
+        sidecar=sidecar,
+    )
+
+
+def read_copy(folder: Path, draft_id: str, name: str) -> tuple[Copy, bytes] | None:
+    """The copy named ``name`` among :func:`copies` of ``draft_id`` and its bytes (the hash
+    is of these very bytes), or None: a name the archive does not list for that draft is never
+    opened."""
+    for copy in copies(folder, draft_id):
+        if copy.file == name:
+            try:
+                raw = (folder / copy.file).read_bytes()
+            except FileNotFoundError:
+                return None
+            found = _copy_of(copy, raw)
+            return found, raw
+    return None
+
+
+def _copy_of(copy: Copy, raw: bytes) -> Copy:
+    """``copy`` as of ``raw`` (a retry may have rewritten the file since it was listed)."""
+    if len(raw) == copy.size and hashlib.sha256(raw).hexdigest() == copy.sha256:
+        return copy
+    mid, date = identity(raw)
+    return Copy(
+        copy.file,
+        copy.version,
+        copy.n,
+        len(raw),
+        hashlib.sha256(raw).hexdigest(),
+        copy.written_at,
+        mid,
+        date,
+        copy.recipient,
+        copy.sidecar,
+    )

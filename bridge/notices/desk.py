@@ -22,6 +22,7 @@ from typing import Any
 
 from bridge.config import report_forms
 from bridge.core import case_drafts, casework
+from bridge.core.alerts import format_time
 from bridge.core.casework import Draft
 from bridge.core.drafts import LABELS, LANGUAGES, DraftFields, Sender
 from bridge.errors import Conflict
@@ -74,10 +75,14 @@ class NoticeDesk:
             return None
 
     def diff(self, draft: Draft, old: int, new: int) -> dict[str, Any]:
-        """Field-by-field changes and a unified diff of the text between two versions."""
+        """Field-by-field changes and a unified diff of the text between two versions; each
+        field says which version gave it its new value, who (a person, or ``bridge``: its
+        refresh from the incident, also inside a person's version) and when
+        (:func:`bridge.core.casework.changed_by`; null when ``from`` is after ``to``), and
+        ``versions`` the versions between them (author, reason, time)."""
         a, b = draft.version(old), draft.version(new)
         labels = {**LABELS[LANGUAGES[draft.regulator]], **report_forms.labels_of(draft.kind)}
-        fields = [
+        fields: list[dict[str, Any]] = [
             {
                 "key": k,
                 "label": labels.get(k, k),
@@ -100,7 +105,22 @@ class NoticeDesk:
                 f"version {new}",
             )
         )
-        return {"from": old, "to": new, "fields": fields, "text": text}
+        for field in fields:  # per field: the version that changed it, who and when
+            by = casework.changed_by(draft, old, new, field["key"])
+            field["version"] = None if by is None else by[0].number
+            field["by"] = None if by is None else by[1]
+            field["at"] = None if by is None else format_time(by[0].created_at)
+        versions = [
+            {
+                "number": v.number,
+                "author": v.author,
+                "reason": v.reason,
+                "created_at": format_time(v.created_at),
+            }
+            for v in draft.versions
+            if min(old, new) <= v.number <= max(old, new)
+        ]
+        return {"from": old, "to": new, "fields": fields, "text": text, "versions": versions}
 
     # ---- actions ----------------------------------------------------------------------------
     def _current(self, draft: Draft) -> tuple[dict[str, Any], DraftFields]:

@@ -62,6 +62,10 @@ def _n(who: str, roles: str = "", track: str = "-", what: str = "") -> Need:
 
 
 _VIEW = "viewer"
+#: reading what was sent and its history (read-only): a viewer, or an auditor of the track (an
+#: auditor answers a regulator months later: it reads the notices, their versions, who changed
+#: what, the archived bytes and the incident behind them; it changes nothing)
+_READ = "viewer|auditor"
 NEEDS: dict[str, Need] = {
     # the webhook and the open routes
     "POST /api/v1/alertmanager": _n("webhook", what="deliver alerts"),
@@ -71,10 +75,10 @@ NEEDS: dict[str, Need] = {
     "GET /metrics": _n("public", what="metrics (counts and open incident ids, no personal data)"),
     "GET /static": _n("public", what="the console's scripts and styles (/static/…)"),
     # incidents and drafts
-    "GET /api/v1/incidents": _n("caller", _VIEW, "outage", "list incidents"),
-    "GET /api/v1/incidents/{id}": _n("caller", _VIEW, "target", "read an incident or case"),
+    "GET /api/v1/incidents": _n("caller", _READ, "outage", "list incidents"),
+    "GET /api/v1/incidents/{id}": _n("caller", _READ, "target", "read an incident or case"),
     "GET /api/v1/incidents/{id}/alerts": _n(
-        "caller", _VIEW, "target", "read an incident's alerts, a page at a time"
+        "caller", _READ, "target", "read an incident's alerts, a page at a time"
     ),
     "POST /api/v1/incidents/{id}/declaration": _n(
         "person+factor", "approver", "target", "declare an incident significant or not (cyber act)"
@@ -90,7 +94,7 @@ NEEDS: dict[str, Need] = {
         "caller", "editor", "target", "end an incident opened by hand"
     ),
     "GET /api/v1/incidents/{id}/timeline": _n(
-        "caller", _VIEW, "target", "read an incident's timeline (JSON, CSV)"
+        "caller", _READ, "target", "read an incident's timeline (JSON, CSV)"
     ),
     "POST /api/v1/incidents/{id}/title": _n("caller", "editor", "target", "rename an incident"),
     "POST /api/v1/incidents/{id}/ack": _n("caller", "editor", "target", "acknowledge an incident"),
@@ -112,11 +116,17 @@ NEEDS: dict[str, Need] = {
     ),
     "GET /api/v1/assignees": _n("caller", "editor", "outage", "list the people one may assign"),
     "GET /api/v1/queue": _n("caller", _VIEW, "own", "the deadline queue"),
-    "GET /api/v1/drafts": _n("caller", _VIEW, "own", "list drafts"),
-    "GET /api/v1/drafts/{id}": _n("caller", _VIEW, "target", "read a draft"),
-    "GET /api/v1/drafts/{id}/versions/{n}": _n("caller", _VIEW, "target", "read a version"),
-    "GET /api/v1/drafts/{id}/diff": _n("caller", _VIEW, "target", "read a diff"),
-    "GET /api/v1/drafts/{id}/attachment": _n("caller", _VIEW, "target", "read the attachment"),
+    "GET /api/v1/drafts": _n("caller", _READ, "own", "list drafts"),
+    "GET /api/v1/drafts/{id}": _n("caller", _READ, "target", "read a draft"),
+    "GET /api/v1/drafts/{id}/versions/{n}": _n("caller", _READ, "target", "read a version"),
+    "GET /api/v1/drafts/{id}/diff": _n("caller", _READ, "target", "read a diff"),
+    "GET /api/v1/drafts/{id}/attachment": _n("caller", _READ, "target", "read the attachment"),
+    "GET /api/v1/drafts/{id}/sent": _n(
+        "caller", _READ, "target", "list the archived copies of what was sent (audited)"
+    ),
+    "GET /api/v1/drafts/{id}/sent/{file}": _n(
+        "caller", _READ, "target", "read the exact bytes sent (audited)"
+    ),
     "PATCH /api/v1/drafts/{id}": _n("caller", "editor", "target", "edit a draft"),
     "POST /api/v1/drafts/{id}/approve": _n(
         "person+factor", "approver", "target", "approve a notice (it is sent)"
@@ -128,7 +138,7 @@ NEEDS: dict[str, Need] = {
     "POST /api/v1/drafts/{id}/submission": _n(
         "person+factor", "approver", "target", "record a report's submission on a portal"
     ),
-    "GET /api/v1/drafts/{id}/receipt": _n("caller", _VIEW, "target", "read a portal's receipt"),
+    "GET /api/v1/drafts/{id}/receipt": _n("caller", _READ, "target", "read a portal's receipt"),
     "GET /api/v1/audit": _n("caller", "admin|auditor", "own", "read the audit log"),
     "GET /api/v1/audit/export": _n(
         "caller", "admin|auditor", "own", "export the audit log (CSV, JSON Lines; audited)"
@@ -137,10 +147,10 @@ NEEDS: dict[str, Need] = {
     # the privacy track
     "GET /api/v1/privacy/cases": _n("caller", _VIEW, "privacy", "list privacy cases"),
     "POST /api/v1/privacy/cases": _n("caller", "editor", "privacy", "open a privacy case"),
-    "GET /api/v1/privacy/cases/{id}": _n("caller", _VIEW, "privacy", "read a privacy case"),
+    "GET /api/v1/privacy/cases/{id}": _n("caller", _READ, "privacy", "read a privacy case"),
     "PATCH /api/v1/privacy/cases/{id}": _n("caller", "editor", "privacy", "change a case"),
     "GET /api/v1/privacy/cases/{id}/revisions": _n(
-        "caller", _VIEW, "privacy", "read a case's revisions"
+        "caller", _READ, "privacy", "read a case's revisions"
     ),
     "POST /api/v1/privacy/cases/{id}/state": _n(
         "caller", "editor", "privacy", "close or reopen a case"
@@ -177,8 +187,8 @@ NEEDS: dict[str, Need] = {
     "GET /": _n("person", what="the board page"),
     "GET /sent": _n("person", what="the sent page"),
     "GET /report-outage": _n("person", "editor", "outage", "the page to report an outage by hand"),
-    "GET /incidents/{id}": _n("person", _VIEW, "target", "an incident's or case's page"),
-    "GET /drafts/{id}": _n("person", _VIEW, "target", "a draft's page"),
+    "GET /incidents/{id}": _n("person", _READ, "target", "an incident's or case's page"),
+    "GET /drafts/{id}": _n("person", _READ, "target", "a draft's page"),
     "GET /audit": _n("person", "admin|auditor", "own", "the audit page"),
     "GET /users": _n("person", "admin", "-", "the people page"),
     "GET /privacy": _n("person", _VIEW, "privacy", "the privacy cases page"),

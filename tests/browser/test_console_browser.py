@@ -14,6 +14,7 @@ fixture creates (a hospital cell in Oslo going down: reportable to Nkom at once)
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from dataclasses import dataclass
@@ -239,6 +240,8 @@ def test_edit_then_approve_sends_the_edited_text(
     expect(page.frame_locator("#preview-html").locator("body")).to_contain_text(edited)
     page.click("#show-diff")
     expect(page.locator("#diff ins").first).to_contain_text(edited)
+    # who changed it: anna, in version 2
+    expect(page.locator("#diff td.changed-by").first).to_contain_text("v2 · anna")
     shot(page, "draft-editor")
 
     page.click("#approve")
@@ -264,6 +267,18 @@ def test_edit_then_approve_sends_the_edited_text(
     row = page.locator(f'tr[data-draft="{ullevaal.draft}"]')
     expect(row).to_contain_text("anna")
     shot(page, "sent")
+    # the exact bytes sent: the sent list links to the draft's archived copies, each a download
+    row.locator("a.sent-copies").click()
+    link = page.locator("#sent-copies-list a.sent-file")
+    expect(link).to_have_text(f"{ullevaal.draft}.v2.eml")
+    href = link.get_attribute("href")
+    assert href is not None
+    got = page.request.get(href)
+    assert got.status == 200 and got.headers["content-type"].startswith("message/rfc822")
+    assert got.body().replace(b"\r\n", b"\n") == mail.raw.replace(b"\r\n", b"\n")
+    sha = page.locator("#sent-copies-list td code").last.inner_text()
+    assert sha == hashlib.sha256(got.body()).hexdigest()
+    shot(page, "draft-sent-copies")
 
 
 def post_webhook(bridge: Bridge, body: dict[str, Any]) -> list[str]:

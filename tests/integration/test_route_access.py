@@ -117,7 +117,7 @@ def calls(method: str, path: str, ids: dict[str, dict[str, str]]) -> list[tuple[
     tracks are facts of the samples, not read from the decisions."""
     if path == "/static":
         return [("/static/console.js", None)]
-    fixed = {"{n}": "1", "{name}": "nobody-here"}
+    fixed = {"{n}": "1", "{name}": "nobody-here", "{file}": "nothing.eml"}
     if path.startswith("/api/v1/tokens/"):
         fixed["{id}"] = "no-such-token"
     for key, value in fixed.items():

@@ -11,6 +11,7 @@ def test_an_outage_auditor_is_not_offered_the_privacy_prefix() -> None:
     assert suggested_actions(["outage"]) == [
         "draft.",
         "outbox.",
+        "notice.read_sent",
         "incident.",
         "login.",
         "user.",
@@ -41,6 +42,7 @@ def test_the_tracks_said_are_those_of_the_targets_these_actions_are_written_with
         "privacy.": ["privacy:priv-20260301-bbbb"],
         "draft.": ["draft:inc-20260301-aaaa.nkom_varsel", "draft:priv-20260301-bbbb.pts_privacy"],
         "outbox.": ["draft:inc-20260301-aaaa.nkom_varsel", "draft:priv-20260301-bbbb.pts_privacy"],
+        "notice.read_sent": ["draft:inc-20260301-aaaa.nkom_varsel"],
         "audit.exported": ["audit:export", "privacy:audit-export"],
         "retention.pruned": ["store"],
         "store.restored": ["store"],

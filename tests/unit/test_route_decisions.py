@@ -71,3 +71,50 @@ def test_a_change_to_people_needs_admin_on_every_track_it_touches() -> None:
     assert not decisions.allowed(need, ["admin:privacy"])
     assert not decisions.allowed(need, ["admin:outage"])
     assert decisions.allowed(need, ["admin"])
+
+
+def test_an_auditor_reads_what_was_sent_and_its_history_on_the_tracks_it_audits_only() -> None:
+    """An auditor answering a regulator reads, read-only, what was sent and its history: the
+    drafts, their versions and diffs, the attachment, the receipt, the archived copies and the
+    incident with its alerts and timeline, on the tracks it audits (``auditor`` the outage
+    track, ``auditor:privacy`` the privacy track, ``auditor:all`` both); it changes nothing,
+    and reads no live stream, queue or people."""
+    reads = {
+        "GET /api/v1/incidents",
+        "GET /api/v1/incidents/{id}",
+        "GET /api/v1/incidents/{id}/alerts",
+        "GET /api/v1/incidents/{id}/timeline",
+        "GET /api/v1/drafts",
+        "GET /api/v1/drafts/{id}",
+        "GET /api/v1/drafts/{id}/versions/{n}",
+        "GET /api/v1/drafts/{id}/diff",
+        "GET /api/v1/drafts/{id}/attachment",
+        "GET /api/v1/drafts/{id}/receipt",
+        "GET /api/v1/drafts/{id}/sent",
+        "GET /api/v1/drafts/{id}/sent/{file}",
+        "GET /api/v1/privacy/cases/{id}",
+        "GET /api/v1/privacy/cases/{id}/revisions",
+        "GET /api/v1/audit",
+        "GET /api/v1/audit/export",
+        "GET /incidents/{id}",
+        "GET /drafts/{id}",
+        "GET /audit",
+    }
+    for grant, tracks in (
+        ("auditor", {"outage"}),
+        ("auditor:privacy", {"privacy"}),
+        ("auditor:all", {"outage", "privacy"}),
+    ):
+        for key, need in decisions.NEEDS.items():
+            if not need.roles:
+                continue
+            on = {
+                t
+                for t in ("outage", "privacy")
+                if need.track in (t, "target", "own", "roles", "-") and need.allows([grant], t)
+            }
+            if key in reads:
+                expected = tracks if need.track in ("target", "own") else tracks & {need.track}
+                assert on == expected, (grant, key)
+            else:
+                assert on == set(), (grant, key)

@@ -10,12 +10,16 @@ the draft. :func:`summary` is also the drafts' view in an incident and in a priv
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hashlib
+import logging
 import re
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -25,6 +29,7 @@ from bridge.core.alerts import format_time
 from bridge.core.casework import Draft
 from bridge.core.drafts import LANGUAGES, PLACEHOLDERS, field_texts
 from bridge.errors import BadInput, TooLarge
+from bridge.notices import archive
 from bridge.notices.attachments import attachment_for, content_disposition, file_name
 from bridge.web import decisions, keys, paging
 from bridge.web.access import (
@@ -42,6 +47,8 @@ from bridge.web.access import (
 from bridge.web.auth import Principal
 
 routes = web.RouteTableDef()
+log = logging.getLogger("bridge.web")
+_T = TypeVar("_T")
 
 # ---- JSON views ---------------------------------------------------------------------------
 
@@ -197,9 +204,10 @@ def attested(factor_at: datetime) -> dict[str, str]:
 # ---- handlers -----------------------------------------------------------------------------
 
 
-async def _draft(request: web.Request) -> tuple[Draft, Principal]:
+async def _draft(request: web.Request, audited: bool = True) -> tuple[Draft, Principal]:
     """The draft named in the path, once the caller is known to hold the route's role
-    (bridge/web/decisions.py) on its track (for an unknown id: the track its id names)."""
+    (bridge/web/decisions.py) on its track (for an unknown id: the track its id names); a read
+    of a privacy draft audited (``audited``: here; else the handler audits it itself)."""
     caller = await principal(request)  # authenticated before anything is read or said
     draft_id = request.match_info["id"]
     service = request.app[keys.SERVICE]
@@ -210,7 +218,7 @@ async def _draft(request: web.Request) -> tuple[Draft, Principal]:
     caller = await authorize(request, track, target, caller)  # a privacy refusal is audited
     if found is None:
         raise web.HTTPNotFound(text=f"no draft {draft_id!r}")
-    if track == "privacy" and request.method == "GET":  # a change is audited with the draft
+    if audited and track == "privacy" and request.method == "GET":  # a change: with the draft
         await privacy_read(request, caller, target)
     return found, caller
 
@@ -302,6 +310,107 @@ async def draft_attachment(request: web.Request) -> web.Response:
         body=body,
         content_type=mime,
         headers={"Content-Disposition": content_disposition(name)},
+    )
+
+
+def copy_json(copy: archive.Copy) -> dict[str, Any]:
+    """An archived copy of what was sent (:func:`bridge.notices.archive.copies`): the file, the
+    version it is of, when it was handed over (the sidecar's; for an archive older than
+    sidecars the file's last write) and when the relay accepted it (null: not known accepted),
+    the recipient, Message-ID and Date, who approved it, its size and SHA-256."""
+    side = copy.sidecar or {}
+
+    def said(key: str) -> Any:
+        value = side.get(key)
+        return value if isinstance(value, str) else None
+
+    return {
+        "file": copy.file,
+        "version": copy.version,
+        "copy": copy.n,
+        "handed_over_at": _time(said("handed_over_at")) or format_time(copy.written_at),
+        "sent_at": _time(said("sent_at")),
+        "written_at": format_time(copy.written_at),
+        "recipient": copy.recipient,
+        "message_id": copy.message_id,
+        "date": copy.date,
+        "approved_by": said("approved_by"),
+        "content_hash": said("content_hash"),
+        "size": copy.size,
+        "sha256": copy.sha256,
+    }
+
+
+def _time(text: str | None) -> str | None:
+    """A sidecar's ISO time as the API gives times (unreadable: None)."""
+    if text is None:
+        return None
+    try:
+        return format_time(datetime.fromisoformat(text))
+    except ValueError:
+        return None
+
+
+async def _sent_read(
+    request: web.Request, caller: Principal, draft: Draft, copy: archive.Copy | None = None
+) -> None:
+    """Audit a read of what was sent, before it is answered: ``privacy.read`` for a privacy
+    draft (like every read of privacy data), else ``notice.read_sent``; a file's read names the
+    file and the SHA-256 of the bytes served."""
+    detail = {} if copy is None else {"file": copy.file, "sha256": copy.sha256}
+    action = "privacy.read" if draft.track == "privacy" else archive.ACTION
+    await request.app[keys.SERVICE].access_audit.record(
+        caller.name,
+        action,
+        f"draft:{draft.id}",
+        {"method": request.method, "path": request.path, **detail},
+    )
+
+
+def _archive_dir(request: web.Request) -> Path:
+    return request.app[keys.SERVICE].loaded.config.notices.archive_dir
+
+
+async def _from_archive(draft: Draft, read: Callable[..., _T], *args: Any) -> _T:
+    """``read(*args)`` in a thread; a folder or file this process cannot read is a 503 (the
+    reason in the log only: the answer names no path), never a 500."""
+    try:
+        return await asyncio.to_thread(read, *args)
+    except OSError as exc:
+        log.error("draft %s: the notices archive could not be read: %s", draft.id, exc)
+        raise web.HTTPServiceUnavailable(
+            text="the notices archive (notices.archive_dir) cannot be read here; see the log"
+        ) from None
+
+
+@routes.get("/api/v1/drafts/{id}/sent")
+async def sent_copies(request: web.Request) -> web.Response:
+    """The archived copies of the draft's messages (empty: nothing handed over yet)."""
+    draft, caller = await _draft(request, audited=False)
+    found = await _from_archive(draft, archive.copies, _archive_dir(request), draft.id)
+    await _sent_read(request, caller, draft)
+    return web.json_response({"draft": draft.id, "sent": [copy_json(c) for c in found]})
+
+
+@routes.get("/api/v1/drafts/{id}/sent/{file}")
+async def sent_copy(request: web.Request) -> web.Response:
+    """The exact bytes of one archived copy, a name :func:`sent_copies` lists (else 404)."""
+    draft, caller = await _draft(request, audited=False)
+    name = request.match_info["file"]
+    found = await _from_archive(draft, archive.read_copy, _archive_dir(request), draft.id, name)
+    if found is None:
+        if draft.track == "privacy":  # every read of privacy data is audited, a miss too
+            await _sent_read(request, caller, draft)
+        raise web.HTTPNotFound(
+            text=f"{name[:80]!r} is not archived for draft {draft.id}: "
+            f"GET /api/v1/drafts/{draft.id}/sent lists what is"
+        )
+    copy, raw = found
+    await _sent_read(request, caller, draft, copy)
+    return web.Response(
+        body=raw,
+        content_type="message/rfc822",
+        headers={"Content-Disposition": content_disposition(copy.file)},
     )
 
 

@@ -248,6 +248,8 @@ function joined(a, b) {
 // refresh runs at a time: the changes that come meanwhile are joined into one refresh after it.
 // Falls back to polling when the stream is unavailable.
 export function live(refresh) {
+  // the stream needs viewer on a track: an auditor without it reads the page as it was loaded
+  if (!can("viewer", "outage") && !can("viewer", "privacy")) return;
   const badge = document.getElementById("live");
   const set = (state, text) => { if (badge) { badge.hidden = false; badge.dataset.state = state; badge.textContent = text; } };
   let busy = false;

@@ -237,8 +237,10 @@ function versions(d) {
       const diff = await api(`/api/v1/drafts/${encodeURIComponent(d.id)}/diff?from=${from.value}&to=${to.value}`);
       fill(out, 
         diff.fields.length
-          ? el("table", {}, el("thead", {}, el("tr", {}, el("th", {}, "Field"), el("th", {}, `v${diff.from}`), el("th", {}, `v${diff.to}`))),
-              el("tbody", {}, diff.fields.map((f) => el("tr", {}, el("td", {}, f.label), el("td", {}, el("del", {}, f.old)), el("td", {}, el("ins", {}, f.new))))))
+          ? el("table", {}, el("thead", {}, el("tr", {}, el("th", {}, "Field"), el("th", {}, `v${diff.from}`), el("th", {}, `v${diff.to}`), el("th", {}, "Changed in"))),
+              el("tbody", {}, diff.fields.map((f) => el("tr", {}, el("td", {}, f.label), el("td", {}, el("del", {}, f.old)), el("td", {}, el("ins", {}, f.new)),
+                // which version gave the field its new value, who (a person, or the bridge's own refresh from the incident) and when
+                el("td", { class: "changed-by" }, f.version ? `v${f.version} · ${f.by} · ${localTime(f.at, zoneOf(d.regulator))}` : "")))))
           : el("p", { class: "empty" }, "No field differs."),
         diff.text ? el("pre", {}, diff.text.split("\n").map((line) => el(line.startsWith("+") ? "ins" : line.startsWith("-") ? "del" : "span", {}, line, "\n"))) : null,
       );
@@ -259,6 +261,36 @@ function versions(d) {
   return section;
 }
 
+// The archived copies of what was sent (GET …/sent): listed only when a person asks (each read
+// is audited), kept on screen across live redraws; each file downloads the exact bytes.
+let sentShown = location.hash === "#sent-copies";
+let sentList = null; // the copies last read, or null
+function sentCopies(d) {
+  const zone = zoneOf(d.regulator);
+  const out = el("div", { id: "sent-copies-list" });
+  const draw = () => fill(out, sentList === null ? null : sentList.length
+    ? el("table", {}, el("thead", {}, el("tr", {}, ["File (exact bytes)", "Version", "Handed over", "Accepted", "To", "Message-ID", "Size", "SHA-256"].map((h) => el("th", {}, h)))),
+        el("tbody", {}, sentList.map((c) => el("tr", {},
+          el("td", {}, el("a", { href: `/api/v1/drafts/${encodeURIComponent(d.id)}/sent/${encodeURIComponent(c.file)}`, class: "sent-file", download: c.file }, c.file)),
+          el("td", {}, `v${c.version}`),
+          el("td", {}, localTime(c.handed_over_at, zone)),
+          el("td", {}, c.sent_at ? localTime(c.sent_at, zone) : "not known"),
+          el("td", {}, c.recipient || ""),
+          el("td", {}, el("code", {}, c.message_id || "")),
+          el("td", {}, `${c.size} B`),
+          el("td", {}, el("code", {}, c.sha256))))))
+    : el("p", { class: "empty" }, "Nothing archived for this draft."));
+  const load = async () => {
+    sentShown = true;
+    try { sentList = (await api(`/api/v1/drafts/${encodeURIComponent(d.id)}/sent`)).sent; draw(); } catch (e) { showError(out, e); }
+  };
+  if (sentShown && sentList === null) load(); else draw();
+  return el("div", { id: "sent-copies" },
+    el("div", { class: "actions" }, el("button", { type: "button", id: "show-sent", class: "quiet", onclick: load }, sentList === null ? "Show what was sent (archived copies)" : "Read the archived copies again"),
+      el("span", { class: "why" }, "each read is audited")),
+    out);
+}
+
 function delivery(d) {
   const zone = zoneOf(d.regulator);
   return el(
@@ -274,6 +306,7 @@ function delivery(d) {
     d.delivery.attempts.length
       ? el("ul", {}, d.delivery.attempts.map((a) => el("li", {}, `${localTime(a.at, zone)}: ${a.outcome} ${a.detail || ""}`)))
       : el("p", { class: "empty" }, "No delivery attempt yet."),
+    d.sent_at || d.delivery.attempts.length ? sentCopies(d) : null,
   );
 }
 

@@ -11,7 +11,7 @@ function table(drafts, when) {
   return el(
     "table",
     {},
-    el("thead", {}, el("tr", {}, ["When (local)", "Regulator", "Report", "Incident", "Subject", "To", "Approved by", "Message-ID"].map((h) => el("th", {}, h)))),
+    el("thead", {}, el("tr", {}, ["When (local)", "Regulator", "Report", "Incident", "Subject", "To", "Approved by", "Message-ID", "Copy"].map((h) => el("th", {}, h)))),
     el(
       "tbody",
       {},
@@ -27,6 +27,8 @@ function table(drafts, when) {
           el("td", {}, d.recipient),
           el("td", {}, d.approved ? d.approved.by : ""),
           el("td", {}, el("code", {}, d.message_id || "")),
+          // the archived copies: the exact bytes sent, on the draft's page (each read audited)
+          el("td", {}, el("a", { href: `/drafts/${encodeURIComponent(d.id)}#sent-copies`, class: "sent-copies" }, "exact copy")),
         ),
       ),
     ),
