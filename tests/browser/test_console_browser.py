@@ -38,6 +38,7 @@ USERS = {
     "anna": ["approver"],  # approves; needs TOTP
     "ada": ["admin", "auditor"],  # audit log and users; needs TOTP
     "victor": ["viewer"],  # reads only; no second factor
+    "aud": ["auditor"],  # a compliance officer: the audit log and what was sent, read-only
     "lars": ["viewer"],  # gets locked out
 }
 BRIDGE_EXTRA = {"alertmanager": {"url": "http://alertmanager.example:9093"}}
@@ -279,6 +280,27 @@ def test_edit_then_approve_sends_the_edited_text(
     sha = page.locator("#sent-copies-list td code").last.inner_text()
     assert sha == hashlib.sha256(got.body()).hexdigest()
     shot(page, "draft-sent-copies")
+
+
+def test_an_auditor_alone_reads_what_was_sent(
+    browser: Browser, bridge: Bridge, ullevaal: Incident
+) -> None:
+    """A compliance officer holding only ``auditor``: the sent page lists the notice, its page
+    shows the versions and the archived copy (the read audited), and nothing can be changed."""
+    page = new_page(browser, bridge)
+    sign_in(page, bridge, "aud")
+    page.goto("/sent")
+    page.locator(f'tr[data-draft="{ullevaal.draft}"] a.sent-copies').click()
+    page.wait_for_selector("#draft[data-loaded]")
+    expect(page.locator("#sent-copies-list a.sent-file")).to_have_text(f"{ullevaal.draft}.v2.eml")
+    expect(page.locator("#versions")).to_contain_text("anna")
+    expect(page.locator("#draft .error")).to_have_count(0)  # nothing refused on the way
+    answer = page.request.get(
+        f"/api/v1/audit?action=notice.read_sent&target=draft:{ullevaal.draft}"
+    )
+    assert answer.status == 200
+    assert "aud" in [e["actor"] for e in answer.json()["entries"]]
+    page.context.close()
 
 
 def post_webhook(bridge: Bridge, body: dict[str, Any]) -> list[str]:
