@@ -53,12 +53,17 @@ def meaning(a: Assessment, incident: Incident, rule_set: RuleSet | None) -> dict
     it opens no report) and ``repealed_on`` (the day its law was repealed, if it was). The
     one spelling of it: ``bridge replay``'s verdict changes carry it too
     (:mod:`bridge.core.replay`)."""
+    return meaning_of(a.track, incident.started_at, rule_set)
+
+
+def meaning_of(track: str, started_at: datetime | None, rule_set: RuleSet | None) -> dict[str, Any]:
+    """:func:`meaning` of a verdict of ``track`` on an incident that began at ``started_at``."""
     if rule_set is None:
         return {}
     repealed = rule_set.repealed_on
     return {
-        "binding": binds(rule_set, incident.started_at),
-        "reference": a.track != "cyber" and not rule_set.obligations,
+        "binding": binds(rule_set, started_at),
+        "reference": track != "cyber" and not rule_set.obligations,
         "repealed_on": None if repealed is None else repealed.isoformat(),
     }
 

@@ -106,6 +106,12 @@ REPORTS: Mapping[str, Mapping[str, str]] = MappingProxyType(
             "nb": "statusrapport",
             "sv": "lägesrapport",
         },
+        # no report: the deadline queue's row for a person's decision (bridge/core/queue.py)
+        "significance_decision": {
+            "en": "decide: significant under the cybersecurity act?",
+            "nb": "avgjør: vesentlig hendelse etter cybersikkerhetsloven?",
+            "sv": "avgör: betydande incident enligt cybersäkerhetslagen?",
+        },
     }
 )
 

@@ -74,6 +74,7 @@ from aiohttp import web
 from bridge.core import casework, documents, instants
 from bridge.core.awareness import REQUESTABLE
 from bridge.core.obligations import INTERMEDIATE
+from bridge.core.rules import RuleSet
 from bridge.errors import BadInput
 from bridge.service import BridgeService
 from bridge.web import decisions, keys, paging, regulators
@@ -110,11 +111,14 @@ async def list_incidents(request: web.Request) -> web.Response:
         rows, last = await service.incidents.some(ids, state, before, limit)
     handling = await named(service, [made for _, made in rows])
     loaded = request.app[keys.CONFIG]
+    rule_sets = {rs.id: rs for rs in service.engine.rule_sets}
     items = [
         {
             **summary,
             **handling[summary["id"]],
             "applies": regulators.applicable(loaded, summary["jurisdictions"] or ()),
+            "jurisdictions_known": bool(summary["jurisdictions"]),
+            "assessments": _meant(summary, rule_sets),
             **_cyber(service, summary["id"]),
         }
         for summary, _ in rows
@@ -158,6 +162,23 @@ async def end_by_hand(request: web.Request) -> web.Response:
     await service.settle_notices()
     doc = await service.read_incident(incident_id, details=False)
     return web.json_response(None if doc is None else documents.answered(doc))
+
+
+def _meant(summary: Mapping[str, Any], rule_sets: Mapping[str, RuleSet]) -> list[dict[str, Any]]:
+    """The summary's verdicts, each with what it means (``binding``, ``reference``,
+    ``repealed_on``: :func:`bridge.core.documents.meaning_of`; nothing added for a rule set no
+    longer configured)."""
+    started = summary.get("started_at")
+    began = None if not started else datetime.fromisoformat(str(started))
+    return [
+        {
+            **a,
+            **documents.meaning_of(
+                str(a.get("track")), began, rule_sets.get(str(a.get("rule_set")))
+            ),
+        }
+        for a in summary.get("assessments") or ()
+    ]
 
 
 def _cyber(service: BridgeService, incident_id: str) -> dict[str, Any]:

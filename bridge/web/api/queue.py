@@ -12,7 +12,17 @@ Contract:
   what it waits for (``waiting_for``), its ``state``, its draft, and the incident's ``number``,
   ``title``, ``acknowledged`` and ``assignee`` (privacy cases: their id only, no contents);
   ``attention``: what a person must look at on the case first, in words (a privacy case opened
-  under every jurisdiction: :func:`bridge.core.privacy.attention`), else null.
+  under every jurisdiction: :func:`bridge.core.privacy.attention`; an incident whose country is
+  unknown, none of its alerts placed: :func:`_unplaced`), else null.
+  ``binding``: whether it is owed to a regulator by law in force; ``binding_note`` says why
+  not when it is not (a repealed law's internal threshold), else null.
+- An incident a cybersecurity rule set's criteria mark potentially significant, open or
+  closed, held in memory and not yet declared (significant or not) by a person, has one item
+  of kind ``significance_decision`` (state ``to_decide``) per such rule set: no deadline of its
+  own (never overdue), not binding (nothing is owed before a person declares), with
+  ``decision``: the rule set, the ``reasons`` its criteria met and ``if_declared_now``, what it
+  would owe if declared now (:func:`bridge.core.awareness.board`); after the dated items,
+  before those owed once something happens.
   Only regulators that apply to the incident's jurisdictions are listed
   (bridge/web/regulators.py). Not paged: it holds what is owed, nothing older.
 - ``cases`` (1 to 100 incident or privacy case ids separated by commas, else a 400 naming it:
@@ -29,6 +39,7 @@ Contract:
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -37,6 +48,8 @@ from bridge.core import privacy, queue, report_names
 from bridge.core.access import TRACKS
 from bridge.core.alerts import format_time
 from bridge.core.incident_state import Incident
+from bridge.core.repeal import internal_threshold
+from bridge.core.rules import RuleSet
 from bridge.errors import BadInput
 from bridge.service import BridgeService
 from bridge.web import decisions, keys, paging, regulators
@@ -85,11 +98,75 @@ def _incident_owed(request: web.Request, incidents: list[Incident]) -> list[queu
                 o.state,
                 o.waiting_for,
                 inc.state == "open",
+                o.binding,
             )
             for o in inc.obligations
             if o.regulator in applies
         )
     return out
+
+
+def _decisions(request: web.Request, incidents: list[Incident]) -> list[queue.Decide]:
+    """One per live incident and cybersecurity rule set that marks it potentially significant
+    and that no person declared on yet (see the module contract)."""
+    loaded = request.app[keys.CONFIG]
+    service = request.app[keys.SERVICE]
+    out: list[queue.Decide] = []
+    for inc in incidents:
+        if inc.merged_into is not None or not any(
+            a.track == "cyber" and a.reportable for a in inc.assessments
+        ):
+            continue
+        applies = set(regulators.applicable(loaded, inc.jurisdictions))
+        for c in service.cases.cyber(inc.id) or ():
+            regulator = str(c["regulator"])
+            if regulator not in applies or not c["potentially_significant"] or c["declaration"]:
+                continue
+            preview = [
+                {
+                    "kind": o["kind"],
+                    "report": report_names.report_name(regulator, o["kind"]),
+                    "due_at": None
+                    if o["due_at"] is None
+                    else format_time(datetime.fromisoformat(o["due_at"])),
+                    "waiting_for": report_names.waiting_words(o["waiting_for"]) or None,
+                }
+                for o in c["if_declared_now"]
+            ]
+            decision = {
+                "rule_set": c["rule_set"],
+                "reasons": c["reasons"],
+                "if_declared_now": preview,
+            }
+            out.append(queue.Decide(inc.id, "outage", regulator, decision))
+    return out
+
+
+def _unplaced(inc: Incident | None) -> str | None:
+    """Why an incident's country is unknown: none of its alerts could be placed, so no
+    regulator can be ruled out (bridge/web/regulators.py), else None."""
+    if inc is None or inc.jurisdictions or not inc.unmapped:
+        return None
+    return (
+        f"country unknown: {len(inc.unmapped)} alert(s) could not be placed in the inventory; "
+        "owed only if the incident is in this regulator's country: state its impact and "
+        "jurisdiction on the incident"
+    )
+
+
+def _binding_note(e: queue.Entry, by_regulator: dict[str, RuleSet]) -> str | None:
+    """Why an entry binds no regulator (None when it binds)."""
+    if e.binding:
+        return None
+    if e.kind == queue.DECISION:
+        return (
+            "a person decides whether the incident is significant; nothing is owed to the "
+            "regulator until it is declared"
+        )
+    found = by_regulator.get(e.regulator)
+    if found is not None and found.repealed_on is not None:
+        return internal_threshold(found.repealed_on)
+    return "owed to no regulator"
 
 
 def _privacy_owed(service: BridgeService, cases: set[str] | None) -> list[queue.Owed]:
@@ -112,7 +189,11 @@ def _privacy_owed(service: BridgeService, cases: set[str] | None) -> list[queue.
 
 
 def _item(
-    e: queue.Entry, incident: dict[str, Any] | None, state: str | None, attention: str | None
+    e: queue.Entry,
+    incident: dict[str, Any] | None,
+    state: str | None,
+    attention: str | None,
+    note: str | None,
 ) -> dict[str, Any]:
     names = report_names.REPORTS.get(e.kind, {})
     return {
@@ -135,6 +216,9 @@ def _item(
         "overdue": e.overdue,
         "state": e.state,
         "waiting_for": report_names.waiting_words(e.waiting_for) or None,
+        "binding": e.binding,
+        "binding_note": note,
+        "decision": e.decision,
         "draft": None
         if e.draft is None
         else {"id": e.draft.id, "state": e.draft.state, "version": e.draft.version},
@@ -157,15 +241,18 @@ async def deadline_queue(request: web.Request) -> web.Response:
     now = service.clock.now()
     owed: list[queue.Owed] = []
     incidents: list[Incident] = []
+    to_decide: list[queue.Decide] = []
     if "outage" in tracks:
-        incidents = [i for i in _incidents(service, named_cases) if i.obligations]
+        live = _incidents(service, named_cases)
+        to_decide = _decisions(request, live)
+        incidents = [i for i in live if i.obligations]
         owed.extend(_incident_owed(request, incidents))
     if "privacy" in tracks and service.privacy.enabled:
         owed.extend(_privacy_owed(service, cases))
     # each case's entries depend on that case alone and the order's key starts with the due
     # time and the case: a case's items are the same and in the same order whether or not
     # `cases` narrows the queue
-    entries = queue.deadline_queue(owed, _waiting(service, tracks, cases), now)
+    entries = queue.deadline_queue(owed, _waiting(service, tracks, cases), now, to_decide)
     outage = {e.case for e in entries if e.track == "outage"}
     by_id = {i.id: i for i in incidents}
     for case in outage - by_id.keys():
@@ -176,14 +263,17 @@ async def deadline_queue(request: web.Request) -> web.Response:
     handling = await named(service, shown)
     # one audit entry naming every privacy case the answer shows
     await privacy_list_read(request, caller, (e.case for e in entries if e.track == "privacy"))
+    by_regulator = {rs.regulator: rs for rs in service.engine.rule_sets if rs.track != "privacy"}
     items = []
     for e in entries:
         inc = by_id.get(e.case)
         state = inc.state if inc else None
-        attention = None
+        attention = _unplaced(inc)
         if e.track == "privacy":
             found = service.privacy.cases.get(e.case)
             state = found.state if found else None
             attention = privacy.attention(found) if found else None
-        items.append(_item(e, handling.get(e.case), state, attention))
+        items.append(
+            _item(e, handling.get(e.case), state, attention, _binding_note(e, by_regulator))
+        )
     return web.json_response({"at": format_time(now), "items": items})

@@ -1,5 +1,8 @@
 // Board: the deadline queue (everything owed across incidents, privacy cases and drafts,
-// nearest due first, overdue on top in red: GET /api/v1/queue) and one compact row per open
+// nearest due first, overdue on top in red: GET /api/v1/queue; what binds no regulator, a
+// repealed law's internal threshold, muted and labelled, never red; the incidents a person must
+// declare significant or not under the cybersecurity act in amber rows of their own, with what
+// they would owe if declared now) and one compact row per open
 // incident (its number and name, where, impact, one verdict per regulator that applies with the
 // criterion that decided it, who is on it). Times in the console's zone. The incidents come from
 // their summaries alone (GET /api/v1/incidents: verdicts with the deciding criterion, cyber,
@@ -25,8 +28,23 @@ function caseLink(item) {
     "span", {},
     el("a", { href, class: "case" }, name, item.case_state === "closed" ? el("span", { class: "why" }, "closed") : null),
     // e.g. a privacy case owed to every country until a person sets its jurisdictions
-    item.attention ? el("div", { class: "overdue attention", title: item.attention }, "jurisdictions to be set: open the case") : null,
+    item.attention ? el("div", { class: item.track === "privacy" ? "overdue attention" : "attention country-unknown", title: item.attention }, attentionWords(item)) : null,
   );
+}
+
+// What a person must look at on the case first, in short (the whole in the tooltip).
+function attentionWords(item) {
+  if (item.track === "privacy") return "jurisdictions to be set: open the case";
+  return "country unknown: alerts not placed in the inventory; owed only if in this country";
+}
+
+// Whether an item binds: owed to a regulator by law in force (an item without the flag, from an
+// older bridge, reads as binding).
+const binds = (item) => item.binding !== false;
+
+// The label of what binds no regulator: muted, never the red of a legal duty.
+function internalPill(note) {
+  return el("span", { class: "pill internal", title: note || "" }, "internal, owed to no regulator");
 }
 
 function what(item) {
@@ -38,19 +56,39 @@ function what(item) {
 }
 
 function queueRow(item) {
+  if (item.decision) return decisionRow(item);
+  const classes = [item.overdue && binds(item) ? "overdue" : item.due_at ? "" : "later", binds(item) ? "" : "internal"];
   return el(
     "tr",
     {
-      class: item.overdue ? "overdue" : item.due_at ? "" : "later",
-      dataset: { case: item.case, kind: item.kind, regulator: item.regulator, due: item.due_at || "" },
+      class: classes.filter(Boolean).join(" "),
+      dataset: { case: item.case, kind: item.kind, regulator: item.regulator, due: item.due_at || "", binding: String(binds(item)) },
     },
     el("td", { class: "due" }, item.due_at ? localTime(item.due_at) : "—"),
     el("td", {}, item.due_at ? countdown(item.due_at) : el("span", { class: "why" }, "no deadline yet")),
     el("td", { class: "report", title: `${regulatorName(item.regulator)}: ${reportEnglish(item.kind)}` }, item.report,
-      el("span", { class: "country" }, item.country)),
+      el("span", { class: "country" }, item.country), binds(item) ? null : internalPill(item.binding_note)),
     el("td", {}, caseLink(item)),
     el("td", {}, what(item)),
     el("td", {}, item.track === "privacy" ? "—" : whoIsOnIt(item)),
+  );
+}
+
+// A decision a person owes the operator, not a deadline a regulator set: amber, no countdown
+// (nothing runs until a person declares), what it would owe if declared now.
+function decisionRow(item) {
+  const owed = item.decision.if_declared_now.map((o) => (o.due_at ? `${o.report} due ${localTime(o.due_at)}` : `${o.report}: ${o.waiting_for || "later"}`));
+  return el(
+    "tr",
+    { class: "decide", dataset: { case: item.case, kind: item.kind, regulator: item.regulator, due: "", binding: "false" } },
+    el("td", { class: "due" }, el("span", { class: "pill unknown", title: item.binding_note || "" }, "to decide")),
+    el("td", {}, el("span", { class: "why" }, "no deadline runs until declared")),
+    el("td", { class: "report", title: (item.decision.reasons || []).join("; ") }, `Decide: significant under the cybersecurity act? (${regulatorName(item.regulator)})`,
+      el("span", { class: "country" }, item.country),
+      owed.length ? el("div", { class: "why if-declared" }, `If declared now: ${owed.join("; ")}`) : null),
+    el("td", {}, caseLink(item)),
+    el("td", {}, el("a", { href: `/incidents/${encodeURIComponent(item.case)}#cyber` }, "decide on the incident")),
+    el("td", {}, whoIsOnIt(item)),
   );
 }
 
@@ -83,11 +121,12 @@ function instant(iso) {
 const byText = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
 
 // The queue's order, the server's (bridge/core/queue.py): with a deadline first, nearest due
-// first (so the overdue on top, the most overdue first), then the ones without; ties by case,
-// regulator, kind (a case's items that tie stay in the order read: the sort is stable). The one
-// comparison for a whole read and a patch.
+// first (so the overdue on top, the most overdue first), then the decisions, then the ones
+// without; ties by case, regulator, kind (a case's items that tie stay in the order read: the
+// sort is stable). The one comparison for a whole read and a patch.
+const group = (i) => (i.due_at ? 0 : i.decision ? 1 : 2);
 function queueOrder(a, b) {
-  if (!a.due_at !== !b.due_at) return a.due_at ? -1 : 1;
+  if (group(a) !== group(b)) return group(a) - group(b);
   if (a.due_at) {
     const [x, y] = [instant(a.due_at), instant(b.due_at)];
     if (x[0] !== y[0] || x[1] !== y[1]) return x[0] - y[0] || x[1] - y[1];
@@ -106,7 +145,16 @@ function drawQueue() {
     return found;
   };
   const dated = owed.filter((i) => i.due_at || i.draft);
-  const later = owed.filter((i) => !(i.due_at || i.draft));
+  const decide = owed.filter((i) => i.decision);
+  const later = owed.filter((i) => !(i.due_at || i.draft || i.decision));
+  let decisions = null;
+  if (decide.length) {
+    const heading = el("h3", {}, `To decide: significant under the cybersecurity act? (${decide.length})`,
+      el("span", { class: "why" }, " a person decides; nothing is owed, and no deadline runs, until declared"));
+    decisions = queue.querySelector("#queue-decide");
+    if (decisions) fill(decisions, heading, table("queue-decide-table", decide));
+    else decisions = el("section", { id: "queue-decide", class: "decide" }, heading, table("queue-decide-table", decide));
+  }
   let details = null;
   if (later.length) {
     const summary = el("summary", {}, `Owed later, once something happens (${later.length})`);
@@ -121,7 +169,7 @@ function drawQueue() {
       );
     }
   }
-  fill(queue, dated.length ? table("queue-table", dated) : el("p", { class: "empty" }, "Nothing due."), details);
+  fill(queue, dated.length ? table("queue-table", dated) : el("p", { class: "empty" }, "Nothing due."), decisions, details);
   queue.dataset.loaded = "1";
 }
 
@@ -189,15 +237,34 @@ async function refreshQueue(change) {
   }
 }
 
+// Whether a verdict owes a regulator a report by law in force: met and binding (neither a
+// repealed law's internal threshold nor a reference matrix: the summary's `binding`); a
+// cybersecurity-act verdict only once a person declared the incident significant.
+function owes(doc, a) {
+  if (a.track === "cyber") {
+    const cyber = cyberOf(doc, a);
+    return Boolean(cyber && cyber.declaration && cyber.declaration.significant);
+  }
+  return a.reportable && a.binding !== false;
+}
+
+// A met verdict that binds no regulator: muted and labelled, never the red of a legal duty.
+function unboundPill(a) {
+  if (a.reference) return el("span", { class: "pill internal", title: "a reference matrix: it opens no report" }, "met: reference only, opens no report");
+  const why = a.repealed_on ? `the law behind ${a.rule_set} was repealed on ${a.repealed_on}: the operator's own threshold` : "owed to no regulator";
+  return el("span", { class: "pill internal", title: why }, "met: internal, owed to no regulator");
+}
+
 function verdictCell(doc) {
   return [...applicable(doc).map((a) => {
     const c = a.deciding; // the summary's: the criterion that decided the verdict
     const cyber = cyberOf(doc, a);
+    const unbound = !cyber && a.reportable && a.binding === false;
     return el(
       "div",
-      { class: "verdict", dataset: { regulator: a.regulator } },
+      { class: unbound ? "verdict internal" : "verdict", dataset: { regulator: a.regulator, binding: String(cyber ? owes(doc, a) : a.binding !== false) } },
       el("strong", {}, regulatorName(a.regulator), " "),
-      cyber ? cyberPill(cyber, a) : verdictPill(a),
+      cyber ? cyberPill(cyber, a) : unbound ? unboundPill(a) : verdictPill(a),
       !a.reportable && a.forecast_at ? el("span", { class: "why" }, "would be ", countdown(a.forecast_at)) : null,
       c ? el("div", { class: "criterion", title: localiseText(c.reason) }, c.met ? "met: " : "nearest: ", criterionWords(a.rule_set, c.id)) : null,
     );
@@ -224,8 +291,18 @@ function actions(doc) {
   );
 }
 
+// Where an incident is: its countries, or (none of its alerts placed in the inventory) that
+// its country is unknown, so every regulator's verdict is shown: none can be ruled out.
+function where(doc) {
+  if (doc.jurisdictions.length) return doc.jurisdictions.join(", ");
+  if (doc.jurisdictions_known === false) {
+    return el("span", { class: "country-unknown", title: "none of its alerts could be placed in the inventory: every regulator's verdict is shown until a person states its impact and jurisdiction" }, "country unknown");
+  }
+  return "—";
+}
+
 function row(doc) {
-  const reportable = doc.assessments.some((a) => a.reportable && (!doc.applies || doc.applies.includes(a.regulator)));
+  const reportable = applicable(doc).some((a) => owes(doc, a));
   return el(
     "tr",
     { class: reportable ? "reportable" : "", id: `incident-${doc.id}`, dataset: { incident: doc.id } },
@@ -234,7 +311,7 @@ function row(doc) {
       el("a", { href: `/incidents/${encodeURIComponent(doc.id)}`, class: "title" }, doc.title || doc.id),
       el("div", { class: "why id" }, doc.id),
       warningsList(doc.warnings)),
-    el("td", {}, doc.jurisdictions.join(", ") || "—", el("div", { class: "why" }, localTime(doc.started_at))),
+    el("td", {}, where(doc), el("div", { class: "why" }, localTime(doc.started_at))),
     // one definition (docs/notices.md): the most affected service's count, services never added
     el("td", { class: "num" }, number(doc.impact.current), el("div", { class: "why" }, `peak ${number(doc.impact.peak)}`),
       doc.impact_overridden ? el("div", { class: "why overridden", title: "a person overrode the impact: see the incident" }, "stated by a person") : null),
@@ -249,10 +326,10 @@ let held = new Map();
 // a patch failed, and while more than 1000 are open (the board holds the first 1000 the list
 // gives, so a row leaving must let the next one in: only a whole read knows it).
 let readAll = true;
-const anyReportable = (d) => Number(applicable(d).some((x) => x.reportable));
+const anyReportable = (d) => Number(applicable(d).some((x) => owes(d, x)));
 const started = (d) => Date.parse(d.started_at) || 0;
 
-// The board's order: reportable first, then the highest number, then the list's (newest first).
+// The board's order: owing a regulator first (binding and met, or declared significant), then the highest number, then the list's (newest first).
 function order(a, b) {
   return anyReportable(b) - anyReportable(a) || (b.number || 0) - (a.number || 0)
     || started(b) - started(a) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);

@@ -220,9 +220,10 @@ function tickOne(node) {
   const left = new Date(due).getTime() - serverNow();
   node.textContent = left >= 0 ? `in ${span(left)}` : `overdue by ${span(left)}`;
   node.classList.toggle("overdue", left < 0);
-  // a deadline's row (the queue, the reports owed) turns red with it, without a refetch
+  // a deadline's row (the queue, the reports owed) turns red with it, without a refetch; not
+  // one that binds no regulator (an internal threshold's: data-binding="false")
   const row = node.closest("tr[data-kind]");
-  if (row && left < 0) row.classList.add("overdue");
+  if (row && left < 0 && row.dataset.binding !== "false") row.classList.add("overdue");
 }
 
 setInterval(() => { watch(); document.querySelectorAll(".countdown").forEach(tickOne); }, 1000);
@@ -379,8 +380,9 @@ export function cyberPill(cyber, a) {
   if (d && d.significant) return el("span", { class: "pill yes" }, "DECLARED SIGNIFICANT");
   if (cyber.in_force_from) return el("span", { class: "pill no" }, "not in force for this incident");
   if (d) return el("span", { class: "pill no" }, "declared not significant");
+  // amber, not red: nothing is owed before a person declares (the queue has a row to decide)
   return a.reportable
-    ? el("span", { class: "pill yes" }, "POTENTIALLY SIGNIFICANT: a person decides")
+    ? el("span", { class: "pill unknown" }, "POTENTIALLY SIGNIFICANT: a person decides")
     : el("span", { class: "pill no" }, "not marked");
 }
 
