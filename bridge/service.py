@@ -352,7 +352,15 @@ class BridgeService:
             self.book, self.cases, context, cfg.notices.refresh_interval, now, metrics
         )
         self.outbox = Outbox(
-            self.book, cfg.smtp, cfg.notices, context.sender, metrics, self.leadership, now, store
+            self.book,
+            cfg.smtp,
+            cfg.notices,
+            context.sender,
+            metrics,
+            self.leadership,
+            now,
+            store,
+            self.drafting,
         )
         domain = mail.sender_domain(cfg.smtp.sender if cfg.smtp else "")
         self.desk = NoticeDesk(self.book, self.cases, context, self.outbox, domain, now)

@@ -1147,7 +1147,23 @@ def claim(draft: Draft, now: datetime) -> Change:
     return changed, []
 
 
-def delivered(draft: Draft, now: datetime, detail: str) -> Change:
+def changed_after_handover(draft: Draft, now: datetime, facts: str) -> AuditEvent:
+    """The audit entry of a draft whose incident changed (to ``facts``) after the outbox's
+    hand-over of its approved version started: that version goes out as approved."""
+    approval = draft.approval
+    version = approval.version if approval is not None else draft.latest.number
+    return _audit(
+        draft,
+        now,
+        BRIDGE,
+        "draft.changed_after_handover",
+        version=version,
+        approved_facts=draft.version(version).facts,
+        facts=facts,
+    )
+
+
+def delivered(draft: Draft, now: datetime, detail: str, facts: str | None = None) -> Change:
     approval = draft.approval
     if draft.state != SENDING or approval is None:
         raise Conflict(f"draft {draft.id}", f"it is {draft.state}, not sending")
@@ -1172,6 +1188,7 @@ def delivered(draft: Draft, now: datetime, detail: str) -> Change:
             message_id=draft.message_id,
             recipient=draft.version(approval.version).recipient,
             smtp=detail,
+            **({} if facts is None else {"facts": facts}),
         )
     ]
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from bridge.core import case_drafts, casework, draft_codec
 from bridge.core.casework import Draft
@@ -31,7 +31,7 @@ from bridge.metrics import Metrics
 from bridge.notices.drafts_by_case import DraftsById
 from bridge.notices.ports import Cases
 from bridge.replicas.fence import Fence
-from bridge.store.interfaces import DraftStore
+from bridge.store.interfaces import AuditLog, DraftStore
 from bridge.store.records import DraftRecord, audit_entries
 
 lifecycle = logging.getLogger("bridge.lifecycle")
@@ -87,10 +87,15 @@ def draft_record(draft: Draft) -> DraftRecord:
     )
 
 
+class BookStore(DraftStore, AuditLog, Protocol):
+    """The store as the book uses it: drafts, and the audit entries that go with no draft
+    write (:meth:`DraftBook.record`)."""
+
+
 class DraftBook:
     """See the module contract."""
 
-    def __init__(self, store: DraftStore, metrics: Metrics, cases: Cases, fence: Fence) -> None:
+    def __init__(self, store: BookStore, metrics: Metrics, cases: Cases, fence: Fence) -> None:
         self.store = store
         self.metrics = metrics
         self.cases = cases
@@ -175,6 +180,14 @@ class DraftBook:
         for event in events:
             _log_lifecycle(draft, event.action)
         return draft
+
+    async def record(self, event: casework.AuditEvent) -> None:
+        """An audit entry about a draft that does not change it."""
+        try:
+            await self.store.append_audit(audit_entries([event]))
+        except StoreUnavailable as exc:
+            self.metrics.store_error(exc)
+            raise
 
     async def fresh(self, draft_id: str) -> Draft:
         """The draft as stored now (KeyError: no such draft)."""

@@ -7,8 +7,17 @@ Contract:
   ``notices.refresh_interval`` ago is left for a later call unless its obligations changed
   (:meth:`mark_changed` asks for now: a person changed the facts). The case's document
   (O(its alerts)) is built only for cases that owe or have drafts.
-- Only the leader reconciles: every write carries the fencing token. A draft another writer
-  changed meanwhile (Conflict) leaves its case marked for the next call.
+- A case with an approved draft is reconciled on every call that finds it marked, refresh
+  interval or not: an approved draft may be handed over any moment, so it never keeps facts
+  the incident no longer has (re-rendered, it is held).
+- Only the leader reconciles: every write carries the fencing token. A write refused because
+  another writer changed the draft meanwhile (Conflict) is computed again at once from the
+  draft as stored (:data:`CONFLICT_TRIES` in all), then its case is left marked for the next
+  call. A re-render refused because the outbox's hand-over of the draft started meanwhile is
+  audited (``draft.changed_after_handover``): the approved version goes out as approved.
+- :meth:`Drafting.before_handover` is the outbox's check right before it claims an approved
+  draft: its case reconciled now; the draft handed over only when that left it as it was
+  (the incident's facts are still its approved version's).
 - One case never holds up another: a case whose drafts fail unexpectedly (a bug, or a value a
   store of old holds that cannot be drafted) is logged (the exception's type and frames, never
   its message: it may carry personal data) and counted (``bridge_drafting_errors_total``), and
@@ -24,12 +33,16 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from bridge.core import case_drafts, casework
+from bridge.core.casework import Draft
 from bridge.errors import Conflict, LeaseLost, StoreUnavailable, traced
 from bridge.metrics import Metrics
 from bridge.notices.book import DraftBook, with_split_origin
 from bridge.notices.ports import Cases
 
 log = logging.getLogger("bridge.notices")
+
+#: how often one call computes a case's writes again after one was refused (Conflict)
+CONFLICT_TRIES = 3
 
 
 class Drafting:
@@ -95,21 +108,53 @@ class Drafting:
                     traced(exc),
                 )
 
+    async def before_handover(self, draft: Draft) -> str | None:
+        """The facts the incident has now, when they are those of ``draft``'s approved version
+        (the outbox hands it over); None when not: its case is reconciled now, refresh interval
+        or not, so the draft is held (or was changed meanwhile) and not handed over. A case no
+        longer known here (it left memory) cannot be checked: "" (handed over as approved)."""
+        case_id = draft.incident_id
+        if self.cases.owed(case_id) is None:
+            return ""
+        self._reconciled.pop(case_id, None)
+        self._pending.add(case_id)
+        await self._reconcile(case_id, self.now())
+        now = self.book.drafts.get(draft.id)
+        if now is None or now.revision != draft.revision or now.state != casework.APPROVED:
+            return None
+        return now.latest.facts
+
     async def _reconcile(self, case_id: str, now: datetime) -> None:
-        """Reconcile one marked case."""
+        """Reconcile one marked case; a write refused for a revision conflict (someone acted
+        meanwhile) is computed again at once from the draft as stored, up to
+        :data:`CONFLICT_TRIES` times, then left marked for the next call."""
+        for _ in range(CONFLICT_TRIES):
+            if await self._reconcile_once(case_id, now):
+                break
+        self.book.tell(case_id)
+
+    async def _reconcile_once(self, case_id: str, now: datetime) -> bool:
+        """One try; False when a write was refused for a revision conflict."""
         owed = self.cases.owed(case_id)
         if owed is None:
             self._pending.discard(case_id)
-            return
+            return True
         signature = tuple((o.kind, o.due_at) for o in owed)
-        last = self._reconciled.get(case_id)
-        if last is not None and last[1] == signature and now < last[0] + self.refresh_interval:
-            return  # facts may have changed: re-rendered on a later call
         mine = self.book.of_case(case_id)
+        last = self._reconciled.get(case_id)
+        # an approved draft may be handed over any moment: never left with stale facts
+        waiting = any(d.state == casework.APPROVED for d in mine)
+        if (
+            last is not None
+            and last[1] == signature
+            and now < last[0] + self.refresh_interval
+            and not waiting
+        ):
+            return True  # facts may have changed: re-rendered on a later call
         doc = self.cases.document(case_id) if owed or mine else None
         if doc is None:
             self._pending.discard(case_id)
-            return
+            return True
         # the unsent drafts of incidents merged into this one: a draft it opens of their kind
         # starts with what a person wrote there
         merged = [
@@ -123,11 +168,24 @@ class Drafting:
         for draft, expected, events in writes:
             try:
                 await self.book.write(draft, expected, events, as_leader=True)
-            except Conflict as exc:  # someone acted meanwhile: look again next time
+            except Conflict as exc:  # someone acted meanwhile: look again (the caller)
                 log.info("draft %s changed meanwhile (%s); reconciling again", draft.id, exc)
                 self._reconciled.pop(case_id, None)
-                break
-        else:
-            self._pending.discard(case_id)
-            self._reconciled[case_id] = (now, signature)
-        self.book.tell(case_id)
+                await self._refused(draft, now)
+                return False
+        self._pending.discard(case_id)
+        self._reconciled[case_id] = (now, signature)
+        return True
+
+    async def _refused(self, draft: Draft, now: datetime) -> None:
+        """A re-render refused because the outbox's hand-over of the draft started meanwhile:
+        the approved version goes (or went) out; the audit records that the incident's facts
+        changed after the hand-over started (``draft.changed_after_handover``)."""
+        stored = self.book.drafts.get(draft.id)
+        if stored is None or stored.state not in casework.DELIVERY:
+            return
+        approved = stored.approved_version
+        if approved is None or approved.facts == draft.latest.facts:
+            return
+        event = casework.changed_after_handover(stored, now, draft.latest.facts)
+        await self.book.record(event)

@@ -7,6 +7,12 @@ Contract:
   atomic rename) before the hand-over. The leader re-reads approved drafts from the store
   before every round, so an approval made on another replica is sent within
   ``notices.poll_interval``.
+- Nothing stale is sent: right before a draft is claimed, drafting checks the incident's
+  facts (:meth:`bridge.notices.drafting.Drafting.before_handover`): changed since the
+  approval, the draft is held there and not handed over (as a Conflict: "changed
+  meanwhile"); the same, they are recorded with the sent notice (``outbox.sent``'s
+  ``facts``). A draft the outbox approves again (a 4xx retry later, withheld after a lapsed
+  lease) marks its case for drafting's next call.
 - The archive is evidence: a copy of another message of the same draft version (approved at
   another time: before the store was restored from a backup, typically) is never replaced
   (:func:`bridge.notices.archive.keep`); that draft is not handed over but goes ``in_doubt``
@@ -64,7 +70,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
@@ -96,8 +102,21 @@ class Counts(HandoverCount, Protocol):
         """The highest audit seq handed out (:class:`~bridge.store.interfaces.AuditLog`)."""
 
 
+class HandOver(Protocol):
+    """Drafting, as the outbox asks it about a draft it is about to hand over
+    (:class:`bridge.notices.drafting.Drafting`)."""
+
+    async def before_handover(self, draft: Draft) -> str | None:
+        """The incident's facts now when they are the approved version's, else None (the
+        draft was held or changed meanwhile: not handed over)."""
+
+    def mark_changed(self, case_ids: Iterable[str]) -> None:
+        """Reconcile these cases on the next call, refresh interval or not."""
+
+
 class Outbox:
-    """See the module contract. ``smtp`` None: nothing is ever sent."""
+    """See the module contract. ``smtp`` None: nothing is ever sent. ``drafting`` None: the
+    incident's facts are not checked before a hand-over (tests of the outbox alone)."""
 
     def __init__(
         self,
@@ -109,8 +128,10 @@ class Outbox:
         fence: Fence,
         now: Callable[[], datetime],
         handovers: Counts,
+        drafting: HandOver | None = None,
     ) -> None:
         self.book = book
+        self.drafting = drafting
         self.handovers = handovers
         self.smtp = smtp
         self.settings = settings
@@ -298,6 +319,14 @@ class Outbox:
             raise StoreRolledBack(why)
 
     async def _deliver(self, draft: Draft, smtp: SmtpConfig) -> Draft:
+        facts = None
+        if self.drafting is not None:  # the incident's facts now: still those approved?
+            facts = await self.drafting.before_handover(draft)
+            if facts is None:
+                raise Conflict(
+                    f"draft {draft.id}", "the incident changed since its approval: not handed over"
+                )
+            facts = facts or None  # "": its case is no longer known here, not checked
         try:
             message = mail.build_message(draft, self.sender, smtp.sender)
             raw = message.as_bytes()
@@ -318,7 +347,7 @@ class Outbox:
         except asyncio.CancelledError:  # stop() past its grace: nobody will hear the relay
             await self._cancelled(claimed)
             raise
-        changed, events = self._outcome(claimed, outcome)
+        changed, events = self._outcome(claimed, outcome, facts)
         if changed.state == casework.SENT and kept.name is not None:
             await self._accepted(kept.name, sidecar, changed)
         self.metrics.emails_sent.labels(regulator=draft.regulator, result=outcome.result).inc()
@@ -331,8 +360,15 @@ class Outbox:
             outcome.detail,
         )
         written = await self._record(claimed, changed, events, outcome)
+        self._back(written)
         self.book.tell(draft.incident_id)
         return written
+
+    def _back(self, draft: Draft) -> None:
+        """A draft approved again (a retry later, or withheld): its case is reconciled on
+        drafting's next call, so facts that changed during the attempt hold it."""
+        if draft.state == casework.APPROVED and self.drafting is not None:
+            self.drafting.mark_changed([draft.incident_id])
 
     async def _record(
         self,
@@ -398,6 +434,7 @@ class Outbox:
             log.error("notice %s was not handed over, its lease lapsed (%s)", claimed.id, exc)
             return
         log.warning("notice %s was not handed over, its lease lapsed: approved again", claimed.id)
+        self._back(changed)
         self.book.tell(claimed.incident_id)
 
     async def _cancelled(self, claimed: Draft) -> None:
@@ -422,11 +459,14 @@ class Outbox:
         self.book.tell(draft.incident_id)
         return written
 
-    def _outcome(self, claimed: Draft, outcome: mail.Outcome) -> casework.Change:
-        """The draft after the relay's answer."""
+    def _outcome(
+        self, claimed: Draft, outcome: mail.Outcome, facts: str | None = None
+    ) -> casework.Change:
+        """The draft after the relay's answer (``facts``: the incident's, checked at the
+        hand-over, recorded with the sent notice)."""
         now = self.now()
         if outcome.result == mail.SENT:
-            return casework.delivered(claimed, now, outcome.detail)
+            return casework.delivered(claimed, now, outcome.detail, facts)
         if outcome.result == mail.TRANSIENT:
             s = self.settings
             return casework.transient_failure(

@@ -124,7 +124,7 @@ async def test_a_change_while_the_claim_is_in_flight_sends_the_approved_version_
     version is sent, and the audit records the facts the incident had at the hand-over and that
     it changed after the hand-over started."""
     client = await client_for(config(tmp_path, smtp), manual_outbox=True)
-    d = await approved_varsel(client, clock)
+    await approved_varsel(client, clock)
     gate = Gate(client, "sending", applied=True)
     round_ = asyncio.create_task(deliver(client))
     await gate.claimed.wait()
