@@ -79,6 +79,9 @@ def config(tmp_path: Path, store: str, smtp: SmtpServer) -> Path:
         extra={
             "regulators": {"nkom": {"rule_set": "nkom-varsel"}},
             "evaluation": {"memory_horizon": "7d"},
+            # the tests sync replicas by their ticks: a background sync every second of real
+            # time could bring an incident back between a tick's sweep and the assertion on it
+            "replication": {"sync_interval": "1h"},
             "auth": token_auth(
                 {"viewer": ["viewer"], "editor": ["editor"]}, session={"cookie_secure": False}
             ),
