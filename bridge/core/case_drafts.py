@@ -31,6 +31,7 @@ from datetime import date, datetime
 from typing import Any
 
 from bridge.core import awareness
+from bridge.core.alerts import read_time
 from bridge.core.awareness import Answered
 from bridge.core.casework import (
     DELIVERY,
@@ -560,6 +561,20 @@ def carried(
     return out
 
 
+def written_while_ongoing(
+    incident: Mapping[str, Any], before: Draft | None, edits: Mapping[str, str]
+) -> tuple[str, ...]:
+    """The fields of ``edits`` (a person's text carried from ``before``, :func:`carried`) to
+    review before approval: all of them when ``before`` was done with (sent) while the
+    incident was ongoing and it is over now (restored, else ended), else none. What a person
+    wrote then may say "is affected" of what was over (casework's ``REVIEW_NOTE``)."""
+    ended = read_time(incident.get("remedied_at") or incident.get("ended_at"))
+    done = None if before is None else before.done_at
+    if ended is None or done is None or done >= ended:
+        return ()
+    return tuple(sorted(edits))
+
+
 def _merged_of(kind: str, merged: Sequence[Draft]) -> Draft | None:
     """The unsent draft of ``kind`` of an incident merged into this one, the latest touched."""
     found = [d for d in merged if d.kind == kind and d.state not in DELIVERY]
@@ -623,13 +638,15 @@ def reconcile(
             continue
         fields = ctx.fields_of(o.kind, incident, drafts, now, exclude=found.id)
         before = followed(o.kind, drafts, exclude=found.id)
+        kept = carried(o.kind, before, tuple(fields.fields))
         refreshed = refresh(
             found,
             fields,
             now,
             ctx.render,
             snap_of(o.kind),
-            carried=carried(o.kind, before, tuple(fields.fields)),
+            carried=kept,
+            review=written_while_ongoing(incident, before, kept),
             # the incident's start moved across the repeal: where the report goes follows
             channel=ctx.channel_for(fields)
             if fields.repealed or found.channel == INTERNAL
@@ -681,7 +698,8 @@ def _opened(
     round_ = 1 + max(rounds, default=0)
     fields = ctx.fields_of(kind, incident, drafts, now)
     keys = tuple(fields.fields)
-    edits = carried(kind, followed(kind, drafts), keys)
+    before = followed(kind, drafts)
+    edits = carried(kind, before, keys)
     own = incident.get("id")
     if rounds:
         mine = [d for d in drafts if d.incident_id == own and d.kind == kind]
@@ -701,6 +719,7 @@ def _opened(
         reason=None
         if source is None or not kept
         else f"opened with what a person wrote in {source.id}{where}",
+        review=written_while_ongoing(incident, before, edits),
     )
     return draft, None, events
 

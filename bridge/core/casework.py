@@ -146,6 +146,12 @@ class Version:
     reference: str = ""
     # said after the reference: the other references it also covers (``DraftFields``)
     reference_note: str = ""
+    # fields carried from a person's text in a notice sent while the incident was ongoing, in
+    # a draft made once it is over, that nobody saved again in this draft: approval needs each
+    # confirmed by name (``confirm_carried``) or saved again (:data:`REVIEW_NOTE`)
+    to_review: tuple[str, ...] = ()
+    # the fields a person saved in this draft (an edit naming them, reworded or as it was)
+    saved: tuple[str, ...] = ()
 
     @property
     def content_hash(self) -> str:
@@ -323,6 +329,15 @@ def _version(
     )
 
 
+#: What the console says of a field to review (:attr:`Version.to_review`).
+REVIEW_NOTE = "written while the incident was ongoing: check the tense and facts before approving"
+
+
+def _review(keys: Sequence[str], edits: Mapping[str, str], saved: Sequence[str]) -> tuple[str, ...]:
+    """The fields of ``keys`` the version still carries that no person saved in this draft."""
+    return tuple(sorted(k for k in set(keys) if k in edits and k not in saved))
+
+
 def _edits(version: Version) -> dict[str, str]:
     """The values a person wrote in ``version`` (recipient under the key ``recipient``)."""
     return {k: version.fields[k] for k in version.edited if k in version.fields} | (
@@ -370,14 +385,17 @@ def open_draft(
     edits: Mapping[str, str] | None = None,
     channel: str = EMAIL,
     reason: str | None = None,
+    review: Sequence[str] = (),
 ) -> Change:
     """Version 1 of the draft for ``fields.kind`` of ``fields.incident_id``; ``edits``: what a
     person wrote in the notice this one follows, kept as written; ``channel``: how it reaches
     the regulator (``email`` or ``portal``); ``reason``: what the version says of where its
-    edits came from (default: the previous notice)."""
+    edits came from (default: the previous notice); ``review``: the carried fields a person
+    must review before approval (:attr:`Version.to_review`)."""
     kind = fields.kind
     reason = (reason or "opened from the previous notice") if edits else "opened"
     version = _version(1, fields, dict(edits or {}), BRIDGE, reason, now, render)
+    version = replace(version, to_review=_review(review, edits or {}, ()))
     draft = Draft(
         id=draft_id(fields.incident_id, kind, round_),
         incident_id=fields.incident_id,
@@ -395,7 +413,15 @@ def open_draft(
         channel=channel,
     )
     return draft, [
-        _audit(draft, now, BRIDGE, "draft.opened", version=1, to_complete=list(version.to_complete))
+        _audit(
+            draft,
+            now,
+            BRIDGE,
+            "draft.opened",
+            version=1,
+            to_complete=list(version.to_complete),
+            **({"to_review": list(version.to_review)} if version.to_review else {}),
+        )
     ]
 
 
@@ -407,17 +433,26 @@ def refresh(
     snapshot: Mapping[str, Any] | None = None,
     carried: Mapping[str, str] | None = None,
     channel: str | None = None,
+    review: Sequence[str] = (),
 ) -> Change | None:
     """A new version when the incident's facts changed (edited fields kept), else None.
     An approved draft not yet handed over becomes ``held``. ``carried``: a person's text from
     the notice this one follows, kept unless this draft's own edits replace it; ``channel``:
     how the new version reaches its reader (changes when the incident's start moves across
-    the day its law was repealed), else the draft's own."""
+    the day its law was repealed), else the draft's own; ``review``: the carried fields a
+    person must review before approval (with those the draft had to review already, less
+    those a person saved in it: :attr:`Version.to_review`)."""
     if draft.state not in FOLLOWS_INCIDENT or facts_of(fields) == draft.latest.facts:
         return None
     number = draft.latest.number + 1
-    edits = {**(carried or {}), **_edits(draft.latest)}
+    latest = draft.latest
+    edits = {**(carried or {}), **_edits(latest)}
     version = _version(number, fields, edits, BRIDGE, "the incident changed", now, render)
+    version = replace(
+        version,
+        to_review=_review([*review, *latest.to_review], edits, latest.saved),
+        saved=latest.saved,
+    )
     state, flag, approval = draft.state, draft.flag, draft.approval
     events: list[AuditEvent] = []
     if draft.state in (APPROVED, HELD):
@@ -512,6 +547,10 @@ def edit(
     merged = _edits(draft.latest) | dict(changes)
     number = draft.latest.number + 1
     version = _version(number, fields, merged, actor, f"edited by {actor}", now, render)
+    saved = tuple(sorted(set(draft.latest.saved) | set(changes)))
+    version = replace(
+        version, to_review=_review(draft.latest.to_review, merged, saved), saved=saved
+    )
     events = [_audit(draft, now, actor, "draft.edited", version=number, fields=sorted(changes))]
     if draft.approval is not None:
         events.append(
@@ -572,11 +611,14 @@ def approve(
     send_unknown: Sequence[str] = (),
     snapshot: Mapping[str, Any] | None = None,
     second_factor_at: datetime | None = None,
+    confirm_carried: Sequence[str] = (),
 ) -> Change:
     """Approve ``version`` for sending now. See the module contract for what is refused.
     ``send_unknown``: the fields still to complete that the approver chose, by name, to send
     as not yet known; ``second_factor_at``: when the approver's second factor was checked (kept
-    on the approval: the archive's sidecar of the message carries it)."""
+    on the approval: the archive's sidecar of the message carries it); ``confirm_carried``: the
+    fields to review (:attr:`Version.to_review`) the approver confirmed, by name, as they
+    stand (the audit of the approval names them)."""
     if draft.state not in (DRAFT, HELD):
         raise Conflict(f"draft {draft.id}", f"it is {draft.state}; only a draft can be approved")
     latest = draft.latest
@@ -612,9 +654,14 @@ def approve(
             f"fields still to complete: {', '.join(missing)}; complete them, or name each in "
             f'send_unknown to send it to the regulator as "{wording}"',
         )
+    confirmed = sorted(set(confirm_carried))
+    _check_reviewed(latest, confirmed)
     approval = Approval(version, actor, now, latest.content_hash, comment, second_factor_at)
     if draft.channel == INTERNAL:
-        return _keep(draft, approval, now, message_id, snapshot, unknown)
+        kept, events = _keep(draft, approval, now, message_id, snapshot, unknown)
+        if confirmed:
+            events[0].detail["confirmed_carried"] = confirmed
+        return kept, events
     portal = draft.channel == PORTAL
     changed, approved = _approved(
         draft,
@@ -630,7 +677,28 @@ def approve(
         unknown=unknown,
         channel=PORTAL if portal else None,
     )
+    if confirmed:
+        approved.detail["confirmed_carried"] = confirmed
     return changed, [approved]
+
+
+def _check_reviewed(latest: Version, confirmed: Sequence[str]) -> None:
+    """:class:`BadInput` naming ``confirm_carried`` unless every field ``latest`` has to
+    review is confirmed, and only those."""
+    stray = [k for k in confirmed if k not in latest.to_review]
+    if stray:
+        raise BadInput(
+            "confirm_carried",
+            f"not fields to review: {', '.join(stray)} (to review: "
+            f"{', '.join(latest.to_review) or 'none'})",
+        )
+    unconfirmed = [k for k in latest.to_review if k not in confirmed]
+    if unconfirmed:
+        raise BadInput(
+            "confirm_carried",
+            f"fields carried from a notice {REVIEW_NOTE}: {', '.join(unconfirmed)}; save each "
+            "again in the draft (reworded or as it is), or name it in confirm_carried",
+        )
 
 
 def _approved(

@@ -47,6 +47,8 @@ def to_dict(draft: Draft) -> dict[str, Any]:
                 **({"repealed": v.repealed} if v.repealed else {}),
                 **({"reference": v.reference} if v.reference else {}),
                 **({"reference_note": v.reference_note} if v.reference_note else {}),
+                **({"to_review": list(v.to_review)} if v.to_review else {}),
+                **({"saved": list(v.saved)} if v.saved else {}),
             }
             for v in draft.versions
         ],
@@ -134,6 +136,8 @@ def from_dict(d: Mapping[str, Any]) -> Draft:
                 repealed=v.get("repealed", ""),
                 reference=v.get("reference", ""),
                 reference_note=v.get("reference_note", ""),
+                to_review=tuple(v.get("to_review") or ()),
+                saved=tuple(v.get("saved") or ()),
             )
             for v in d["versions"]
         ),

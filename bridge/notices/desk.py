@@ -164,9 +164,11 @@ class NoticeDesk:
         comment: str,
         send_unknown: Sequence[str] = (),
         attest: Mapping[str, str] | None = None,
+        confirm_carried: Sequence[str] = (),
     ) -> Draft:
         """Approve ``version`` for sending; ``attest`` (how and when the person confirmed it)
-        goes into the ``draft.approved`` audit entry."""
+        goes into the ``draft.approved`` audit entry; ``confirm_carried``: the fields to
+        review the approver confirmed as they stand (``casework.approve``)."""
         draft = await self.book.fresh(draft_id)
         doc, fields = self._current(draft)
         now = self.now()
@@ -175,7 +177,10 @@ class NoticeDesk:
         if draft.state in casework.FOLLOWS_INCIDENT:
             before = case_drafts.followed(draft.kind, mine, draft.id)
             carried = case_drafts.carried(draft.kind, before, tuple(fields.fields))
-            refreshed = casework.refresh(draft, fields, now, self.context.render, snap, carried)
+            review = case_drafts.written_while_ongoing(doc, before, carried)
+            refreshed = casework.refresh(
+                draft, fields, now, self.context.render, snap, carried, review=review
+            )
             if refreshed is not None:
                 await self._commit(refreshed, draft)
                 raise Conflict(
@@ -196,6 +201,7 @@ class NoticeDesk:
             send_unknown,
             snap,
             _factor_at(attest),
+            confirm_carried,
         )
         return await self._commit(_attested(change, attest), draft, wake=True)
 

@@ -828,3 +828,110 @@ def test_an_approved_draft_whose_notice_left_after_the_backup_says_what_left() -
     resend, _ = cw.resolve_doubt(doubt, "resend", "boss", "again", NOW)
     assert resend.state == "approved" and resend.approval == ready.approval
     assert cw.accepted_archive(resend) == frozenset({copy.file})
+
+
+def over(at: str = "2026-11-23T14:05:00Z") -> dict[str, Any]:
+    """doc() once it is over: restored at ``at``, nothing affected now."""
+    return doc(
+        state="closed",
+        remedied_at=at,
+        impact={**doc()["impact"], "current": 0, "peak_at": "2026-11-23T09:10:00Z"},
+    )
+
+
+def test_text_carried_from_a_notice_sent_while_ongoing_is_to_review_once_it_is_over() -> None:
+    """The normalised notice drafted after the end carries the person's present-tense text from
+    the varsel sent while the incident was ongoing: that field is to review, and approval is
+    refused until it is confirmed by name or saved again in this draft."""
+    varsel = sent_varsel({"scope_life_health": "St. Olavs hospital er berørt, men drives videre."})
+    owed = [cd.Owed("nkom_varsel", NOW), cd.Owed("nkom_normalised", NOW)]
+    later = NOW + timedelta(hours=3)
+    (normalised,) = [w[0] for w in cd.reconcile(over(), owed, [varsel], CTX, later) if w[1] is None]
+    latest = normalised.latest
+    assert latest.to_review == ("scope_life_health",)
+    assert "written while the incident was ongoing" in cw.REVIEW_NOTE
+    with pytest.raises(BadInput) as refused:
+        cw.approve(
+            normalised,
+            1,
+            latest.facts,
+            "token:boss",
+            later,
+            "<m@x>",
+            send_unknown=latest.to_complete,
+        )
+    assert refused.value.field == "confirm_carried"
+    assert "scope_life_health" in str(refused.value)
+    with pytest.raises(BadInput):  # only a field to review can be confirmed
+        cw.approve(
+            normalised,
+            1,
+            latest.facts,
+            "token:boss",
+            later,
+            "<m@x>",
+            send_unknown=latest.to_complete,
+            confirm_carried=["scope_life_health", "cause"],
+        )
+    ok, events = cw.approve(
+        normalised,
+        1,
+        latest.facts,
+        "token:boss",
+        later,
+        "<m@x>",
+        send_unknown=latest.to_complete,
+        confirm_carried=["scope_life_health"],
+    )
+    assert ok.state == cw.APPROVED
+    assert events[0].detail["confirmed_carried"] == ["scope_life_health"]
+
+
+def test_saving_a_carried_field_again_settles_its_review_and_a_refresh_keeps_it_settled() -> None:
+    """A person saving the carried field (reworded or as it is) settles it; the draft refreshed
+    by a later change of the incident does not ask again."""
+    varsel = sent_varsel({"scope_life_health": "Sykehuset er berørt.", "cause": "Graving."})
+    owed = [cd.Owed("nkom_varsel", NOW), cd.Owed("nkom_normalised", NOW)]
+    later = NOW + timedelta(hours=3)
+    (normalised,) = [w[0] for w in cd.reconcile(over(), owed, [varsel], CTX, later) if w[1] is None]
+    assert normalised.latest.to_review == ("cause", "scope_life_health")
+    fields = CTX.fields_of("nkom_normalised", over(), [varsel], later)
+    saved, _ = cw.edit(
+        normalised, 1, {"scope_life_health": "Sykehuset var berørt."}, fields, "anne", later, render
+    )
+    assert saved.latest.to_review == ("cause",)
+    saved, _ = cw.edit(saved, 2, {"cause": "Graving."}, fields, "anne", later, render)  # as it is
+    assert saved.latest.to_review == ()
+    moved = over("2026-11-23T14:15:00Z")
+    writes = cd.reconcile(moved, owed, [varsel, saved], CTX, later)
+    (refreshed,) = [w[0] for w in writes if w[0].kind == "nkom_normalised"]
+    assert refreshed.latest.number == 4 and refreshed.latest.to_review == ()
+    assert codec.from_dict(codec.to_dict(refreshed)) == refreshed
+
+
+def test_text_carried_while_ongoing_or_written_after_the_end_is_not_to_review() -> None:
+    """An update drafted while the incident goes on carries the text as written, with nothing
+    to review; a notice sent after the end was written knowing it was over. A draft opened
+    while ongoing is asked to review its carried text once a refresh finds it over."""
+    varsel = sent_varsel({"scope_life_health": "Nei."})
+    grown = with_impact(doc(), current=9000, by_region={"NO-0301": 9000, "NO-4601": 10})
+    owed = [cd.Owed("nkom_varsel", NOW), cd.Owed("nkom_update", None)]
+    later = NOW + timedelta(hours=1)
+    (update,) = [w[0] for w in cd.reconcile(grown, owed, [varsel], CTX, later)]
+    assert update.latest.to_review == ()
+    late = sent_varsel({"scope_life_health": "Nei."}, at=NOW + timedelta(hours=5))
+    owed_n = [cd.Owed("nkom_varsel", NOW), cd.Owed("nkom_normalised", NOW)]
+    end = NOW + timedelta(hours=6)
+    (normalised,) = [w[0] for w in cd.reconcile(over(), owed_n, [late], CTX, end) if w[1] is None]
+    assert normalised.latest.to_review == ()
+    # PTS: the supplementary report opened while ongoing, refreshed once it is over
+    (initial,) = apply([], cd.reconcile(doc(), owes("pts_initial"), [], CTX, NOW))
+    pts = CTX.fields("pts_initial", doc(), NOW)
+    initial, _ = cw.edit(initial, 1, {"cause_preliminary": "Grävskada"}, pts, "anne", NOW, render)
+    initial = cw.delivered(cw.claim(approved(initial), NOW)[0], NOW, "250")[0]
+    owed_p = [cd.Owed("pts_initial", NOW), cd.Owed("pts_supplementary", NOW)]
+    (supp,) = [w[0] for w in cd.reconcile(doc(), owed_p, [initial], CTX, NOW) if w[1] is None]
+    assert supp.latest.to_review == ()
+    (after,) = [w[0] for w in cd.reconcile(over(), owed_p, [initial, supp], CTX, later)]
+    assert after.latest.fields["causes"] == "Grävskada"
+    assert after.latest.to_review == ("causes",)

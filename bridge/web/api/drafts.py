@@ -70,6 +70,9 @@ def summary(draft: Draft) -> dict[str, Any]:
         # of those, the ones that must be written before approval (never sent as not yet
         # known): the rule the approval applies, bridge.core.casework.must_complete
         "must_complete": casework.must_complete(draft),
+        # carried from a person's text in a notice sent while the incident was ongoing, the
+        # draft made once it is over: saved again, or named in confirm_carried at approval
+        "to_review": list(latest.to_review),
         "flag": draft.flag,
         "created_at": format_time(draft.created_at),
         "updated_at": format_time(draft.updated_at),
@@ -129,6 +132,9 @@ def version_json(draft: Draft, version: casework.Version) -> dict[str, Any]:
                 "required": key in required,
                 # drafting guidance for staff: shown in the console, never sent
                 "hint": hints.get(key, "") if key in version.to_complete else "",
+                # carried text to check before approval (casework.REVIEW_NOTE)
+                "to_review": key in version.to_review,
+                "review_note": casework.REVIEW_NOTE if key in version.to_review else "",
             }
             for key, value in version.fields.items()
         ],
@@ -422,6 +428,11 @@ async def approve_draft(request: web.Request) -> web.Response:
     send_unknown = body.get("send_unknown", [])
     if not isinstance(send_unknown, list) or not all(isinstance(k, str) for k in send_unknown):
         raise BadInput("send_unknown", "expected a list of field keys")
+    confirm_carried = body.get("confirm_carried", [])
+    if not isinstance(confirm_carried, list) or not all(
+        isinstance(k, str) for k in confirm_carried
+    ):
+        raise BadInput("confirm_carried", "expected a list of field keys")
     if "incomplete_ok" in body:
         raise BadInput(
             "incomplete_ok",
@@ -435,6 +446,7 @@ async def approve_draft(request: web.Request) -> web.Response:
         str_field(body, "comment"),
         send_unknown,
         attested(factor_at),
+        confirm_carried,
     )
     return web.json_response(detail(changed))
 

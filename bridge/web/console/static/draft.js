@@ -118,6 +118,7 @@ function fieldTag(f, d) {
     return el("span", { class: "tag required", title: `${MUST_STATE}: it cannot be sent as "${d.latest.placeholder}"` }, "required: write it before approval");
   }
   if (f.to_complete) return el("span", { class: "tag" }, "to complete");
+  if (f.to_review) return el("span", { class: "tag review", title: f.review_note }, "to review");
   return f.required ? el("span", { class: "why", title: `${MUST_STATE}: it cannot be sent as "${d.latest.placeholder}"` }, "required") : null;
 }
 
@@ -148,7 +149,7 @@ function fieldsForm(d, typed = {}, also = {}) {
       return el(
         "div",
         { class: `field${f.to_complete ? " to-complete" : ""}${f.key in also ? " collided" : ""}` },
-        el("label", { for: `field-${f.key}` }, f.label, fieldTag(f, d), f.edited ? el("span", { class: "why" }, "edited") : null, f.hint ? el("span", { class: "why" }, f.hint) : null),
+        el("label", { for: `field-${f.key}` }, f.label, fieldTag(f, d), f.edited ? el("span", { class: "why" }, "edited") : null, f.hint ? el("span", { class: "why" }, f.hint) : null, f.to_review ? el("span", { class: "why" }, f.review_note) : null),
         f.key in also ? el("p", { class: "error", id: `also-${f.key}` }, `Also changed meanwhile, to: “${f.value}”. Your text is below: check it before saving.`) : null,
         el("textarea", { id: `field-${f.key}`, name: f.key, rows: Math.min(8, Math.max(2, Math.ceil((value || "").length / 70))), disabled: !editable, oninput: typing }, value),
       );
@@ -405,6 +406,7 @@ function render(d) {
     el("div", { id: "message" }, messageBox()),
     d.to_complete.length ? el("div", { class: "error" }, `Still to complete: ${d.to_complete.join(", ")}`) : null,
     d.must_complete.length ? el("div", { class: "error", id: "must-complete" }, `Must be written before approval (a notice to subscribers must state them, never as "${d.latest.placeholder}"): ${labelsOf(d, d.must_complete)}`) : null,
+    d.to_review.length ? el("div", { class: "error", id: "to-review" }, `To review before approval (carried from a notice written while the incident was ongoing: check the tense and facts; save each again, or confirm it when approving): ${labelsOf(d, d.to_review)}`) : null,
     moved ? conflictPanel(base, d) : null,
     el("div", { class: "editor" }, el("section", {}, el("h2", {}, "Fields"), form), preview(d)),
     actions(d),
@@ -473,6 +475,15 @@ function confirmApprove() {
     keys.length ? el("p", {}, `These fields are still empty. Tick each one you want to send as "${d.latest.placeholder}"; the recipient reads exactly that. Unticked fields block the approval: complete them first.`) : null,
     ...keys.map((key, i) => el("label", { for: `unknown-${key}` }, boxes[i], ` ${labelsOf(d, [key])}`)),
   );
+  // Text carried from a notice written while the incident was ongoing: each confirmed by name
+  // as it stands (or saved again in the draft before approving); unticked, the approval waits.
+  const review = document.getElementById("confirm-review");
+  const reviewBoxes = d.to_review.map((key) => el("input", { type: "checkbox", id: `review-${key}`, value: key }));
+  review.hidden = !d.to_review.length;
+  fill(review,
+    d.to_review.length ? el("p", {}, "These fields carry text a person wrote while the incident was ongoing. Tick each one you checked (tense and facts) and send as it stands; unticked fields block the approval: edit them first.") : null,
+    ...d.to_review.map((key, i) => el("label", { for: `review-${key}` }, reviewBoxes[i], ` ${labelsOf(d, [key])}`)),
+  );
   const yes = document.getElementById("confirm-approve-yes");
   const blocked = mustWrite(d);
   yes.disabled = Boolean(blocked); // and so is Enter: a form's disabled submit button submits nothing
@@ -486,10 +497,11 @@ function confirmApprove() {
     dialog.close();
     const comment = document.getElementById("approve-comment").value;
     const sendUnknown = boxes.filter((b) => b.checked).map((b) => b.value);
+    const confirmCarried = reviewBoxes.filter((b) => b.checked).map((b) => b.value);
     const code = document.getElementById("approve-totp");
     const totp = code.value.trim();
     code.value = "";  // a code is single use
-    const body = { version: d.latest.number, comment, send_unknown: sendUnknown, ...(totp ? { totp } : {}) };
+    const body = { version: d.latest.number, comment, send_unknown: sendUnknown, confirm_carried: confirmCarried, ...(totp ? { totp } : {}) };
     act(api(`/api/v1/drafts/${encodeURIComponent(id)}/approve`, { method: "POST", body }),
       (x) => x.channel === "portal"
         ? `Approved version ${x.approved.version}: submit it on the portal, then record the submission.`
