@@ -6,7 +6,8 @@ Contract:
   (read from ``bridge/config/forms/se-cyber.yaml`` by :mod:`bridge.config.report_forms`),
   because the CSIRT's exact fields are not verified.
 - :func:`values` answers ``key → (value, source)`` for the keys the bridge can know (times,
-  status, services, scope, a description of what was measured, contact, reference); a field
+  status, services, scope, contact, reference); the final report's description is a person's
+  (NIS2 art. 23.4 d: a detailed description, which the times are not); a field
   the form marks ``person`` is never prefilled: a person writes it, or names it in
   ``send_unknown`` at approval. A key the bridge does not know is left to complete too.
 - Times are Stockholm local time in Swedish notation (``2026-11-23 kl. 08.42``). The start
@@ -98,13 +99,6 @@ def values(
         out["services"] = (services, "impact.by_service + services (config)")
     if scope:
         out["scope"] = (scope, "impact")
-    if started is not None and services:
-        lines = [f"Incidenten började {when(started)}. Berörda tjänster: {services}."]
-        if aware is not None:
-            lines.append(f"Vi fick kännedom om incidenten {when(aware)}.")
-        if handled is not None:
-            lines.append(f"Tjänsterna återställdes {when(handled)}.")
-        out["description"] = (" ".join(lines), "incident times and impact")
     out["contact"] = contact
     out["reference"] = (reference, "incident id")
     return {k: v for k, v in out.items() if k not in person}

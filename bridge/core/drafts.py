@@ -51,6 +51,7 @@ KINDS = (*NKOM_KINDS, HENDELSESRAPPORT, *PTS_KINDS, *PRIVACY_KINDS, *CYBER_KINDS
 _NKOM_KEYS = (
     "started_at",
     "services",
+    "severity",  # the provider's own rating, when its alerts carry one (:data:`OPTIONAL`)
     "scope_geography",
     "scope_customers",
     "scope_societal",
@@ -62,8 +63,13 @@ _NKOM_KEYS = (
 FIELD_KEYS: dict[str, tuple[str, ...]] = {
     "nkom_varsel": _NKOM_KEYS,
     "nkom_update": ("changes", *_NKOM_KEYS),
-    # the normalised notice says when and how it ended instead of an expected duration
-    "nkom_normalised": ("changes", "normalised", *_NKOM_KEYS[:6], *_NKOM_KEYS[7:]),
+    # the normalised notice says when and how it ended instead of an expected duration (and
+    # no severity: one is read from firing alerts, and none fires once it is over)
+    "nkom_normalised": (
+        "changes",
+        "normalised",
+        *(k for k in _NKOM_KEYS if k not in ("severity", "expected_duration")),
+    ),
     "pts_initial": (
         "networks_services",
         "scope",
@@ -93,6 +99,9 @@ LABELS: dict[str, dict[str, str]] = {
         "normalised": "Normalisert",
         "started_at": "Når hendelsen oppsto",
         "services": "Ekomtjenester som er rammet",
+        # seed 003: "hendelser som tilbyder selv kategoriserer til alvorlighetsgrad alvorlig
+        # eller kritisk" must be notified
+        "severity": "Alvorlighetsgrad (tilbyders egen kategorisering)",
         "scope_geography": "Omfang – geografisk omfang",
         "scope_customers": "Omfang – berørte kunder",
         "scope_societal": "Omfang – samfunnsviktige funksjoner",
@@ -381,8 +390,14 @@ class DraftFields:
     regulator_references: tuple[str, ...] = ()
 
     def to_complete(self) -> list[str]:
-        """Keys of the fields a person must still fill in."""
-        return [k for k, f in self.fields.items() if f.to_complete]
+        """Keys of the fields a person must still fill in (an empty :data:`OPTIONAL` one is
+        left out of the notice instead)."""
+        return [k for k, f in self.fields.items() if f.to_complete and k not in OPTIONAL]
+
+
+#: Elements a notice states only when known, left out when empty (never to complete): the
+#: provider's own severity rating, in Nkom's words (alvorlig, kritisk), when its alerts carry it.
+OPTIONAL = frozenset({"severity"})
 
 
 def with_values(fields: DraftFields, values: Mapping[str, str]) -> DraftFields:
@@ -852,6 +867,10 @@ TO_ADD = {
     "other_providers": "other providers involved, if any",
     "prevention": "what is done so that it does not happen again (case.recurrence_prevention)",
     "services": "which services (the case does not say)",
+    "severity": (
+        "no alert carries a rating in Nkom's words (critical: kritisk, major: alvorlig): left "
+        "out of the notice unless you write your own rating here"
+    ),
 }
 
 # Words of the outage notices, per language (nb: Nkom, seed 003; sv: PTS, seed 002).
@@ -1009,6 +1028,9 @@ def _values(
     if cause:
         for key in ("cause", "cause_preliminary", "causes"):
             out[key] = cause
+    rating = _rating(impact, lang)
+    if rating:
+        out["severity"] = (rating, "the country's firing alerts' severity (impact.severities)")
     societal = _societal(doc, lang)
     if societal:
         out["scope_societal"] = societal
@@ -1036,6 +1058,20 @@ def _values(
     contact, origin = signed
     out["contact"] = (contact_line(contact, operator_name, lang), origin)
     return out
+
+
+#: Nkom's two ratings (seed 003), highest first, and the alerts' severities that say each.
+_RATINGS = (("critical",), ("major", "serious"))
+
+
+def _rating(impact: Mapping[str, Any], lang: str) -> str:
+    """``Kritisk.`` or ``Alvorlig.``: the highest of the country's firing alerts' severities
+    that is one of Nkom's ratings; empty when none is (a ``warning`` is no rating Nkom names)."""
+    now = {str(v).lower() for v in impact.get("severities") or ()}
+    for names in _RATINGS:
+        if now & set(names):
+            return f"{_SEVERITY[lang][names[0]].capitalize()}."
+    return ""
 
 
 def _num(n: int) -> str:

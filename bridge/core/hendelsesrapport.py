@@ -6,18 +6,18 @@ Contract:
 - :data:`SECTIONS` holds every section of Nkom's template in its order, with its heading in
   Nkom's own words, and the fields under it (:data:`LABELS`, bokmål, Nkom's wording shortened
   where a bullet holds several questions). Every field of the template is present.
-- :func:`values` answers ``key → (value, source)`` for what the bridge knows: where (the
-  affected areas), when (start and end), when and how it was detected (the first alert and the
-  monitoring that raised it; for an incident opened by hand, that a person entered it and
-  when, while when it was noticed is left to a person), the cause (the
-  alerts' cause annotation), the services, geography, customers and societally important users,
-  the duration from loss to restored service, the notices sent (every one the bridge sent for
-  the incident, to authorities and to subscribers: when, which, to whom, how, from the
-  incident's sent drafts as the audit records them), the time of the normal state, Nkom's
-  requests the report answers (received, deadline, Nkom's reference; one per reference;
-  those an earlier report answered are left out by the caller) and the contact. The
-  measures, the technical damage, the lessons learned and what the bridge cannot know
-  (:data:`PERSON`: notices to customers and other providers sent outside the bridge) are never
+- :func:`values` answers ``key → (value, source)`` for what the bridge knows: when (start
+  and end), when and how it was detected (the first alert and the monitoring that raised it;
+  for an incident opened by hand, that a person entered it and when, while when it was
+  noticed is left to a person), the cause (the alerts' cause annotation), the services,
+  geography, customers and societally important users, the duration from loss to restored
+  service, the notices sent (every one the bridge sent for the incident, to authorities and to
+  subscribers: when, which, to whom, how, from the incident's sent drafts as the audit records
+  them), the time of the normal state, Nkom's requests the report answers (received, deadline,
+  Nkom's reference; one per reference; those an earlier report answered are left out by the
+  caller) and the contact. The measures, the technical damage, the lessons learned and what
+  the bridge cannot know (:data:`PERSON`: where the fault was, the customers' areas being no
+  fault location; notices to customers and other providers sent outside the bridge) are never
   prefilled: a person writes them, or names them in ``send_unknown`` at approval (Nkom then
   reads "Ikke kjent ennå").
 - Which institutions the societally important users are is left to a person too (the
@@ -131,6 +131,13 @@ LABELS: Mapping[str, str] = {
 
 #: What only a person can write (the bridge never prefills it), with what to write.
 PERSON: Mapping[str, str] = {
+    # the bridge knows the customers' areas (answered under "Geografisk kundeområde"), never
+    # where the fault was: an inventory key is no place Nkom can read
+    "where": (
+        "where the fault was (the site, node or cable route, in words for Nkom, never an "
+        "inventory key): the bridge knows only the areas of the affected customers, stated "
+        "under 'Geografisk kundeområde som er berørt'"
+    ),
     "technical_damage": "the technical damage, direct and consequential",
     "prevention": "measures taken so that such incidents happen less often",
     "prevention_effect": "what damage or consequences such measures may reduce",
@@ -151,7 +158,6 @@ PERSON: Mapping[str, str] = {
 TO_ADD: Mapping[str, str] = {
     **PERSON,
     "request": "record Nkom's request on the incident",
-    "where": "the incident has no affected area",
     "when": "the incident has no start time",
     "detected_at": (
         "when the incident was first noticed or reported to you: it was opened by hand (the "
@@ -214,9 +220,6 @@ def values(
         out["request"] = request
     started = read_time(doc.get("started_at"))
     restored = read_time(doc.get("remedied_at"))
-    where = _where(doc)
-    if where:
-        out["where"] = (where, "impact.by_region + region_names")
     if geography:
         out["geography"] = (geography, "impact.by_region + region_names")
     if started is not None:
@@ -254,19 +257,6 @@ def values(
     out["notices_sent"] = (_notices(sent, when), "the incident's sent notices (drafts, audit)")
     out["contact"] = contact
     return {k: v for k, v in out.items() if k not in PERSON}
-
-
-def _where(doc: Mapping[str, Any]) -> str:
-    """``Hendelsen rammet kunder i Trondheim og Melhus.`` (the areas, most affected first)."""
-    impact: Mapping[str, Any] = doc.get("impact") or {}
-    by_region: Mapping[str, int] = impact.get("by_region") or {}
-    names: Mapping[str, str] = impact.get("region_names") or {}
-    rows = sorted(by_region.items(), key=lambda kv: (-kv[1], kv[0]))
-    places = [names.get(region, region) for region, n in rows if n > 0]
-    if not places:
-        return ""
-    listed = places[0] if len(places) == 1 else f"{', '.join(places[:-1])} og {places[-1]}"
-    return f"Hendelsen rammet kunder i {listed}."
 
 
 def nkom_references(doc: Mapping[str, Any]) -> tuple[str, ...]:

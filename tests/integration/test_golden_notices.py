@@ -147,11 +147,15 @@ RESTORED = T0 + timedelta(hours=5, minutes=3)
 
 
 def _country(
-    peak: dict[str, dict[str, int]], peak_at: datetime, now: dict[str, dict[str, int]] | None = None
+    peak: dict[str, dict[str, int]],
+    peak_at: datetime,
+    now: dict[str, dict[str, int]] | None = None,
+    severities: tuple[str, ...] | None = None,
 ) -> dict[str, Any]:
     """One country's part of the impact as the engine documents it (``impact.by_jurisdiction``,
     bridge.core.country_view): its affected connections at the peak, ``peak`` (region →
-    service → connections, every service out), and now, ``now`` (default: the peak's)."""
+    service → connections, every service out), and now, ``now`` (default: the peak's);
+    ``severities``: its firing alerts' (None: left out, read from the alerts' labels)."""
     now = peak if now is None else now
 
     def largest(cells: dict[str, dict[str, int]]) -> int:
@@ -183,6 +187,7 @@ def _country(
             "peak": list(reach(peak)),
             "by_region": {r: list(reach({r: services})) for r, services in peak.items()},
         },
+        **({"severities": list(severities)} if severities is not None else {}),
     }
 
 
@@ -216,7 +221,9 @@ def trondheim(**over: Any) -> dict[str, Any]:
             ],
             "outage": {"current": 11500, "peak": 11500},
             "degradation": {"current": 0, "peak": 0},
-            "by_jurisdiction": {"NO": _country(TRONDHEIM_PEAK, T0 + timedelta(minutes=48))},
+            "by_jurisdiction": {
+                "NO": _country(TRONDHEIM_PEAK, T0 + timedelta(minutes=48), severities=("major",))
+            },
             # St. Olavs hospital's connection (societally important) out from the start; no
             # element carrying 112 reached
             "flags": {
@@ -275,7 +282,11 @@ def trondheim_at_varsel() -> dict[str, Any]:
             ],
             "outage": {"current": 9000, "peak": 9000},
             "by_jurisdiction": {
-                "NO": _country({"NO-5001": {"internet": 9000}}, T0 + timedelta(minutes=4))
+                "NO": _country(
+                    {"NO-5001": {"internet": 9000}},
+                    T0 + timedelta(minutes=4),
+                    severities=("major",),
+                )
             },
         }
     )
@@ -285,6 +296,7 @@ def trondheim_critical() -> dict[str, Any]:
     """At its peak, rated critical (the updated varsel)."""
     doc = trondheim()
     doc["alert_details"][0]["labels"]["severity"] = "critical"
+    doc["impact"]["by_jurisdiction"]["NO"]["severities"] = ["critical"]
     return doc
 
 
@@ -301,7 +313,9 @@ def trondheim_restored(**over: Any) -> dict[str, Any]:
             "current": 0,
             "current_by_service_region": [],
             "flags": {"NO": {**impact["flags"]["NO"], "societal": societal}},
-            "by_jurisdiction": {"NO": _country(TRONDHEIM_PEAK, T0 + timedelta(minutes=48), now={})},
+            "by_jurisdiction": {
+                "NO": _country(TRONDHEIM_PEAK, T0 + timedelta(minutes=48), now={}, severities=())
+            },
         },
         **over,
     )
@@ -566,6 +580,16 @@ EDITS["se_cyber_intermediate"] = {
     ),
 }
 EDITS["se_cyber_final"] = {
+    # NIS2 art. 23.4 d: a detailed description, a person's (the times above are no answer)
+    "description": (
+        f"Nodstationen i Östersund förlorade sin ordinarie elmatning {_kl(T0)}, och "
+        "reservkraftaggregatet startade inte eftersom startbatteriet var uttjänt. Bredband, "
+        "IP-TV och IP-telefoni föll därmed bort för abonnenterna som ansluts via nodstationen, "
+        "och nödsamtal (112) från IP-telefoni i området kunde inte ringas. En tekniker "
+        "konstaterade felet på plats, och mobil reservkraft kopplades in "
+        f"{_kl(OSTERSUND_POWER_IN)}. "
+        f"Tjänsterna var återställda {_kl(OSTERSUND_RESTORED)}."
+    ),
     "cross_border": _CROSS_BORDER,
     "severity_impact": _SEVERITY,
     "root_cause": (
@@ -584,6 +608,11 @@ EDITS["se_cyber_progress"] = {
 # Nkom's hendelsesrapport on the Trondheim incident, asked for the day after: what the person
 # on duty writes (measures, damage, lessons; the bridge never prefills these).
 EDITS["nkom_hendelsesrapport"] = {
+    # where the fault was: the person's (the bridge knows only the customers' kommuner)
+    "where": (
+        "I hovedtraséen for fiber ved Heimdal i Trondheim kommune, der en gravemaskin kuttet "
+        "fiberkabelen."
+    ),
     "technical_damage": (
         "Fiberkabelen i hovedtraséen ved Heimdal ble kuttet av en gravemaskin. Ingen "
         "følgeskader på utstyr i nodene."

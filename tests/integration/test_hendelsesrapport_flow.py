@@ -181,7 +181,9 @@ async def test_nkom_asks_after_a_closed_incident_that_was_never_reportable(
     fields = {f["key"]: f for f in (await draft(client, summary["id"]))["latest"]["fields"]}
     assert list(fields) == list(hendelsesrapport.FIELD_KEYS)
     assert "Nkoms referanse: 2026/04117" in fields["request"]["value"]
-    assert fields["where"]["value"] == "Hendelsen rammet kunder i Trondheim."
+    # where the fault was is a person's; the customers' kommune is the geography's
+    assert fields["where"]["value"] == "" and fields["where"]["to_complete"]
+    assert "Trondheim" in fields["geography"]["value"]
     assert fields["duration"]["value"].startswith("30 minutter: fra ")
     assert fields["notices_sent"]["value"] == (
         "Det er ikke sendt varsel om hendelsen til myndigheter."

@@ -125,12 +125,13 @@ async def test_nkom_asks_weeks_later_the_stored_incident_owes_the_report(
     assert doc["report_requests"][0]["reference"] == "2026/09001"
     assert incident_id in service.engine.incidents  # back in memory while it owes
 
-    # drafted with the incident's facts (its place and duration come from its alerts)
+    # drafted with the incident's facts (its area and duration come from its alerts; where the
+    # fault was is a person's)
     [summary] = [d for d in doc["drafts"] if d["kind"] == KIND]
     drafted = await ok(await client.get(f"/api/v1/drafts/{summary['id']}", headers=as_("viewer")))
     fields = {f["key"]: f["value"] for f in drafted["latest"]["fields"]}
     assert "Nkoms referanse: 2026/09001" in fields["request"]
-    assert fields["where"] == "Hendelsen rammet kunder i Trondheim."
+    assert fields["where"] == "" and "Trondheim" in fields["geography"]
     assert fields["duration"].startswith("30 minutter: fra ")
 
     # on the deadline queue and in the due metric

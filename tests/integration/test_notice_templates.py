@@ -13,7 +13,7 @@ import pytest
 
 from bridge.config import OperatorConfig, load_config
 from bridge.config.report_forms import builtin_forms
-from bridge.core.drafts import KINDS, DraftFields, draft_fields
+from bridge.core.drafts import KINDS, OPTIONAL, DraftFields, draft_fields
 from bridge.notices.context import drafting_context
 from bridge.notices.rendering import BUILTIN_DIR, render
 from bridge.notices.senders import sender
@@ -53,13 +53,17 @@ def draft(kind: str, cause: str = "Fiberavbrott") -> DraftFields:
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_kind_renders_subject_text_and_html(kind: str) -> None:
-    """Each kind renders a one-line subject with reference and operator, and both bodies."""
+    """Each kind renders a one-line subject with reference and operator, and both bodies (an
+    empty optional element, the provider's severity rating, is left out, never "not known")."""
     d = draft(kind)
     out = render(d, None)
     assert d.reference in out.subject
     assert "Exempel Nät AB" in out.subject
     assert "\n" not in out.subject
     for f in d.fields.values():
+        if f.key in OPTIONAL and not f.value:
+            assert f.label not in out.text and f.label not in out.html
+            continue
         assert f.label in out.text
         assert f.label in out.html
         assert (f.value.splitlines() or [d.placeholder])[0] in out.text

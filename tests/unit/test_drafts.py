@@ -33,6 +33,9 @@ EXPECTED_KEYS = {
     "nkom_varsel": [
         "started_at",
         "services",
+        # the provider's own rating, when its alerts carry one: seed 003 makes "alvorlig eller
+        # kritisk" a reason to notify, and the update reports its change
+        "severity",
         "scope_geography",
         "scope_customers",
         "scope_societal",
@@ -150,7 +153,7 @@ EXPECTED_KEYS["nkom_update"] = ["changes", *EXPECTED_KEYS["nkom_varsel"]]
 EXPECTED_KEYS["nkom_normalised"] = [
     "changes",
     "normalised",
-    *[k for k in EXPECTED_KEYS["nkom_varsel"] if k != "expected_duration"],
+    *[k for k in EXPECTED_KEYS["nkom_varsel"] if k not in ("expected_duration", "severity")],
 ]
 EXPECTED_KEYS["pts_supplementary"] = ["changes", *EXPECTED_KEYS["pts_supplementary"]]
 # Regulation (EU) 611/2013 Annex I, sections 1 and 2, in its order (docs/regulation.md §2)
@@ -885,3 +888,42 @@ def test_an_update_says_when_112_or_a_societal_function_is_no_longer_affected() 
     changes = text.fields["changes"].value
     assert "- Nett som bærer nødanrop (112): ikke lenger berørt" in changes
     assert "- Samfunnsviktige funksjoner: ikke lenger berørt" in changes
+
+
+def nkom_doc(*severities: str) -> dict[str, Any]:
+    """A Norwegian incident whose firing alerts carry ``severities`` (the country's own)."""
+    return doc(
+        impact={
+            "current": 900,
+            "peak": 900,
+            "by_service": {"internet": 900},
+            "by_region": {"NO-5001": 900},
+            "region_names": {"NO-5001": "Trondheim"},
+            "severities": list(severities),
+        }
+    )
+
+
+def test_the_varsel_states_the_provider_s_own_severity_when_its_alerts_carry_one() -> None:
+    """Seed 003: every incident the provider itself rates alvorlig or kritisk is notified; the
+    varsel says which (the highest), so the update's "alvorlig → kritisk" changes what Nkom
+    read. Without a rating in Nkom's words the element is left out, never to complete."""
+    varsel = draft("nkom_varsel", nkom_doc("major"))
+    assert varsel.fields["severity"].label == "Alvorlighetsgrad (tilbyders egen kategorisering)"
+    assert varsel.fields["severity"].value == "Alvorlig."
+    assert draft("nkom_update", nkom_doc("major", "critical")).fields["severity"].value == (
+        "Kritisk."
+    )
+    for unrated in (nkom_doc(), nkom_doc("warning")):
+        fields = draft("nkom_varsel", unrated)
+        assert fields.fields["severity"].value == ""
+        assert "severity" not in fields.to_complete()
+
+
+def test_the_csirt_final_report_s_description_is_a_person_s_with_the_times_as_a_hint() -> None:
+    """NIS2 art. 23(4)(d) asks for a detailed description: the final report never answers it
+    with the times stated above it; a person writes it, prompted by the hint."""
+    over = doc(remedied_at="2026-11-23T12:00:00Z", state="closed")
+    final = draft("se_cyber_final", over).fields["description"]
+    assert final.value == "" and final.to_complete
+    assert "detailed" in final.source and "times" in final.source

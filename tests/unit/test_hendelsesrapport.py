@@ -192,7 +192,10 @@ def test_every_section_of_nkoms_template_is_there_in_order() -> None:
 def test_what_the_bridge_knows_is_prefilled_measures_and_lessons_are_left_to_a_person() -> None:
     fields = draft_fields(KIND, incident(), OPERATOR, None, NOW, sent=SENT).fields
     value = {k: f.value for k, f in fields.items()}
-    assert value["where"] == "Hendelsen rammet kunder i Trondheim og Melhus."
+    # where the fault was is a person's: the customers' areas are no fault location
+    assert value["where"] == "" and fields["where"].to_complete
+    assert "Geografisk kundeområde" in fields["where"].source
+    assert "Trondheim" not in fields["where"].source
     assert value["when"] == (
         "Hendelsen oppsto 23.11.2026 kl. 08.42 norsk tid og varte til "
         "23.11.2026 kl. 10.47 norsk tid."
