@@ -743,6 +743,72 @@ async def test_normalised_incident_opens_the_nkom_normalised_notice(
     assert incident["state"] == "closed" and owed["nkom_normalised"]["state"] == "drafted"
 
 
+async def test_the_normalised_notice_asks_to_review_what_a_person_wrote_while_it_was_ongoing(
+    client: TestClient[Any, Any], smtp: SmtpServer, clock: FakeClock
+) -> None:
+    """The varsel's "St. Olavs … er berørt" carried into the normalised notice is to review: the
+    draft says so field by field, approval without confirming it is a 400 naming
+    confirm_carried (nothing changes), a wrong shape is a 400 too, and confirming it by name
+    approves, audited."""
+    firing = ullevaal(clock)
+    await post_alerts(client, firing)
+    [varsel] = await drafts(client)
+    url = f"/api/v1/drafts/{varsel['id']}"
+    written = "Sykehuset er berørt, men drives videre over reserveforbindelsen."
+    r = await client.patch(
+        url, json={"version": 1, "fields": {"scope_life_health": written}}, headers=as_("editor")
+    )
+    edited = await r.json()
+    r = await client.post(
+        url + "/approve",
+        json={"version": 2, "send_unknown": edited["to_complete"]},
+        headers=await person(client, clock.now),
+    )
+    assert r.status == 200, await r.text()
+    [done] = await deliver(client)
+    assert done.state == "sent"
+    clock.advance(timedelta(minutes=10))
+    await post_alerts(client, {**firing, "status": "resolved", "endsAt": rfc3339(clock.now())})
+    clock.advance(timedelta(minutes=31))  # the quiet period passes: normalised
+    app = client.server.app
+    assert app is not None
+    await app[SERVICE].tick()
+    [summary] = [d for d in await drafts(client) if d["kind"] == "nkom_normalised"]
+    detail = await draft(client, summary["id"])
+    assert detail["to_review"] == ["scope_life_health"]
+    fields = {f["key"]: f for f in detail["latest"]["fields"]}
+    assert fields["scope_life_health"]["value"] == written
+    assert fields["scope_life_health"]["to_review"]
+    assert "written while the incident was ongoing" in fields["scope_life_health"]["review_note"]
+    assert not fields["cause"]["to_review"] and fields["cause"]["review_note"] == ""
+    url = f"/api/v1/drafts/{summary['id']}"
+    body = {"version": detail["version"], "send_unknown": detail["to_complete"]}
+    r = await client.post(url + "/approve", json=body, headers=await person(client, clock.now))
+    assert r.status == 400
+    assert "confirm_carried" in (answer := (await r.json())["detail"])
+    assert "scope_life_health" in answer
+    r = await client.post(
+        url + "/approve",
+        json={**body, "confirm_carried": "scope_life_health"},
+        headers=await person(client, clock.now),
+    )
+    assert r.status == 400 and "confirm_carried" in (await r.json())["detail"]
+    assert (await draft(client, summary["id"]))["state"] == "draft"  # nothing changed
+    r = await client.post(
+        url + "/approve",
+        json={**body, "confirm_carried": ["scope_life_health"]},
+        headers=await person(client, clock.now),
+    )
+    assert r.status == 200, await r.text()
+    log = (await (await client.get("/api/v1/audit", headers=as_("auditor"))).json())["entries"]
+    approved = next(
+        e
+        for e in log
+        if e["action"] == "draft.approved" and e["target"] == f"draft:{summary['id']}"
+    )
+    assert approved["detail"]["confirmed_carried"] == ["scope_life_health"]
+
+
 @before_repeal()
 async def test_a_draft_whose_message_cannot_be_built_fails_alone_and_the_next_is_delivered(
     client: TestClient[Any, Any], smtp: SmtpServer, clock: FakeClock
