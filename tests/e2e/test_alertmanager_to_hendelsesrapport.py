@@ -128,5 +128,6 @@ async def test_alertmanager_to_nkoms_hendelsesrapport_in_the_mailbox(
         assert heading in text, heading
     assert "Nkoms referanse: 2026/07001" in text
     assert "Fiberbrudd ved Ullevål etter gravearbeid." in text
-    assert "Hendelsen rammet kunder i Oslo." in text
+    assert "Oslo: inntil " in text  # the customers' area, as what it is (where: a person's)
+    assert "Hendelsen rammet kunder i Oslo." not in text
     assert "Ikke kjent ennå" in text  # the measures and lessons the approver named unknown
