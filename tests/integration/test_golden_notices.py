@@ -546,7 +546,15 @@ EDITS: dict[str, dict[str, str]] = {
     },
     "nkom_privacy_subscriber": {},
 }
-EDITS["nkom_update"] = EDITS["nkom_normalised"] = EDITS["nkom_varsel"]
+EDITS["nkom_update"] = EDITS["nkom_varsel"]
+# the varsel's text carried into the normalised notice is to review (written while it was
+# ongoing): the person on duty puts it in the past tense before approving
+EDITS["nkom_normalised"] = {
+    "scope_life_health": (
+        "Nei, så langt vi kjenner til. St. Olavs hospital var berørt, men ble drevet videre "
+        "over reserveforbindelsen."
+    )
+}
 # The cybersecurity act's reports of the Östersund incident, as the person on duty answers
 # what only a person can (the bridge never prefills these).
 _MALICIOUS = (
