@@ -108,7 +108,11 @@ async def test_a_session_cookie_while_the_store_is_down_gets_readyz_own_answer(
             assert r.status == 503
             assert await r.json() == {"error": "not ready", "detail": NOT_READY}
             assert "Set-Cookie" not in r.headers
-        warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+        warnings = [
+            r.getMessage()
+            for r in caplog.records
+            if r.levelno >= logging.WARNING and "no mail relay" not in r.getMessage()
+        ]  # the start's own warning (no smtp section here) is not the probe's
         assert len(warnings) == 1, warnings
         assert warnings[0].startswith("not ready (/readyz answers 503)"), warnings
         assert (await client.get("/healthz")).status == 200
