@@ -251,7 +251,7 @@ def document(
     the document's cost for a large incident), equal to :func:`answered` of the full document:
     what an HTTP answer carries. Drafts, the hendelsesrapport and the timeline's every-alert
     view read the details: they keep the default."""
-    doc = stored_document(incident, topology, now, rule_sets)
+    doc = stored_document(incident, topology, now, rule_sets, episodes)
     _add_details(doc, incident, episodes, details)
     return doc
 
@@ -278,6 +278,8 @@ def archived_document(
     evaluated again), marked ``archived``; ``details`` as for :func:`document`."""
     doc = copy.deepcopy(dict(stored))
     doc.setdefault("impact", {})
+    if doc.get("first_received_at") is None:  # a record stored before it kept one
+        doc["first_received_at"] = format_time(first_received(incident, episodes))
     _add_details(doc, incident, episodes, details)
     doc["archived"] = True
     return doc
@@ -326,16 +328,35 @@ def absorbed_listed(document: Mapping[str, Any]) -> list[str]:
     return [i for i in listed if isinstance(i, str)]
 
 
+def first_received(
+    incident: Incident, episodes: Mapping[tuple[str, datetime], AlertEpisode]
+) -> datetime | None:
+    """When the bridge first learned of the incident: the earliest ``first_seen`` (receipt) of
+    its alerts held in ``episodes`` (for one opened by hand: when it was entered); None when
+    none is held."""
+    seen = [ep.first_seen for ek in incident.episodes if (ep := episodes.get(ek)) is not None]
+    return min(seen, default=None)
+
+
 def stored_document(
-    incident: Incident, topology: Topology, now: datetime, rule_sets: RuleSets | None = None
+    incident: Incident,
+    topology: Topology,
+    now: datetime,
+    rule_sets: RuleSets | None = None,
+    episodes: Mapping[tuple[str, datetime], AlertEpisode] | None = None,
 ) -> dict[str, Any]:
     """The incident as stored after each evaluation: everything but the per-alert details and
     the timeline, which grow with the alerts and are rebuilt from the stored alerts (with
-    ``rule_sets``: as :func:`document`)."""
+    ``rule_sets``: as :func:`document`). With ``episodes`` (the alerts), it keeps
+    ``first_received_at`` (:func:`first_received`): the alerts' own ``first_seen`` goes when
+    they are pruned, the incident's record keeps when the bridge learned of it."""
     impact = incident.impact
     doc = summary(incident, now)
     doc.update(
         {
+            "first_received_at": format_time(
+                first_received(incident, episodes) if episodes is not None else None
+            ),
             "correlation_key": incident.key,
             "impact": {
                 "current": impact.current,

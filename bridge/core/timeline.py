@@ -39,11 +39,12 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from operator import attrgetter
 from typing import Any
 
 from bridge.core.alerts import AlertEpisode, format_time, read_time
+from bridge.core.durations import format_duration
 from bridge.core.report_names import met_words, regulator_name, report_name, waiting_words
 
 Event = dict[str, Any]
@@ -192,6 +193,8 @@ def _audit_events(audit: Iterable[Mapping[str, Any]], regulators: Mapping[str, s
                 words += f" (version {detail['version']})"
             if action == "draft.rejected" and detail.get("reason"):
                 words += f": {detail['reason']}"
+            if detail.get("late_reason"):  # approved after the obligation's due time
+                words += f"; reason for the delay: {detail['late_reason']}"
             out.append(
                 {
                     "at": e["at"],
@@ -261,6 +264,51 @@ _REGROUPED: dict[str, Any] = {
 }
 
 
+def _aware_events(doc: Mapping[str, Any], audit: Iterable[Mapping[str, Any]]) -> list[Event]:
+    """When the bridge first learned of the incident, apart from when it started: a person
+    opening it by hand (``incident.opened_by_hand``), else its first alert's receipt (the
+    document's ``first_received_at``, kept in the stored record when its alerts are pruned)."""
+    by_hand = [e for e in audit if e["action"] == "incident.opened_by_hand"]
+    if by_hand:
+        first = min(by_hand, key=lambda e: read_time(e["at"]) or datetime.max.replace(tzinfo=UTC))
+        at, actor, how = first["at"], first["actor"], f"opened by hand by {first['actor']}"
+    elif doc.get("first_received_at"):
+        at, actor, how = doc["first_received_at"], "alertmanager", "its first alert received"
+    else:
+        return []
+    started, known = read_time(doc.get("started_at")), read_time(at)
+    if started is not None and known is not None and known - started >= timedelta(minutes=1):
+        after = timedelta(minutes=int((known - started).total_seconds() // 60))
+        how += f", {format_duration(after)} after it started ({doc['started_at']})"
+    return [
+        {"at": at, "kind": "aware", "actor": actor, "summary": f"first known to the bridge: {how}"}
+    ]
+
+
+def _late_events(doc: Mapping[str, Any], applies: Iterable[str]) -> list[Event]:
+    """Each obligation fulfilled after its due time (``late_by`` seconds): when it was, by how
+    much, and the due time it had."""
+    shown = set(applies)
+    out: list[Event] = []
+    for o in doc.get("obligations", []):
+        due, late = read_time(o.get("due_at")), o.get("late_by")
+        if o.get("regulator") not in shown or due is None or not late:
+            continue
+        done = "kept internally" if o.get("state") == "kept" else "sent"
+        how = format_duration(timedelta(minutes=int(late // 60))) if late >= 60 else f"{late}s"
+        out.append(
+            {
+                "at": format_time(due + timedelta(seconds=late)),
+                "kind": "late",
+                "actor": "bridge",
+                "regulator": o["regulator"],
+                "summary": f"{report_name(o['regulator'], o['kind'])}: {done} {how} late "
+                f"(it was due {o['due_at']})",
+            }
+        )
+    return out
+
+
 def _override_words(action: str, detail: Mapping[str, Any], actor: str) -> str:
     """“impact overridden by ana: internet SE-2380 1,200; …: <reason>” (or lifted)."""
     if action == "incident.impact_override_lifted":
@@ -324,8 +372,11 @@ def _marked(
     criteria: Mapping[str, Mapping[str, str]] | None,
 ) -> list[Event]:
     """The events no view groups: verdicts, obligations, people's actions and notes."""
+    audit = list(audit)
     return [
         *_verdict_events(doc, applies, criteria or {}),
+        *_aware_events(doc, audit),
+        *_late_events(doc, applies),
         *_audit_events(audit, draft_regulators),
         *(
             {"at": n["at"], "kind": "note", "actor": n["author"], "summary": n["text"]}

@@ -117,7 +117,7 @@ class IncidentWriter:
         engine = self.evaluator.engine
         inc = engine.incidents[incident_id]
         rule_sets = {rs.id: rs for rs in engine.rule_sets}
-        document = documents.stored_document(inc, self.topology, now, rule_sets)
+        document = documents.stored_document(inc, self.topology, now, rule_sets, engine.episodes)
         absorbed = engine.absorbed(incident_id)
         if absorbed:
             document["absorbed"] = absorbed

@@ -87,6 +87,31 @@ async def test_an_incident_opened_by_hand_is_evaluated_owes_and_is_audited(
     assert closed["state"] == "closed"
 
 
+async def test_the_timeline_says_who_opened_it_by_hand_and_when_apart_from_its_start(
+    client: TestClient[Any, Any], clock: FakeClock
+) -> None:
+    """Entered 3 hours after the outage began: the timeline says who opened it and when (the
+    bridge knew from then), while its verdicts still count from the start."""
+    started = clock.now() - timedelta(hours=3)
+    body = entry(clock, started_at=rfc3339(started))
+    doc = await ok(await client.post("/api/v1/incidents", json=body, headers=EDITOR), 201)
+    assert doc["first_received_at"] == rfc3339(clock.now())
+    url = f"/api/v1/incidents/{doc['id']}/timeline"
+    for view in ("all", "grouped"):
+        events = (await ok(await client.get(f"{url}?view={view}", headers=VIEWER)))["events"]
+        aware = [(e["at"], e["actor"], e["summary"]) for e in events if e["kind"] == "aware"]
+        assert aware == [
+            (
+                rfc3339(clock.now()),
+                "token:editor",
+                "first known to the bridge: opened by hand by token:editor, 3h after it "
+                f"started ({rfc3339(started)})",
+            )
+        ], view
+        reportable = next(e for e in events if e["kind"] == "reportable")
+        assert reportable["at"] == rfc3339(started)
+
+
 @pytest.mark.parametrize(
     ("changes", "field"),
     [

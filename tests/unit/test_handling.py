@@ -287,6 +287,101 @@ def test_timeline_merges_everything_in_order_in_plain_words():
     ]
 
 
+def test_timeline_tells_when_the_bridge_first_learned_of_it_apart_from_its_start():
+    """An alert that started at 03:59 and reached the bridge at 04:19: reportable from its
+    start, and known to the bridge from 04:19 (its first alert's receipt, ``first_seen``)."""
+    doc = {
+        **DOC,
+        "started_at": "2026-11-23T09:00:00Z",
+        "first_received_at": "2026-11-23T09:20:00Z",
+    }
+    got = timeline.events(doc, [], [], ["nkom"], {})
+    aware = [e for e in got if e["kind"] == "aware"]
+    assert aware == [
+        {
+            "at": "2026-11-23T09:20:00Z",
+            "kind": "aware",
+            "actor": "alertmanager",
+            "summary": "first known to the bridge: its first alert received, 20m after it "
+            "started (2026-11-23T09:00:00Z)",
+        }
+    ]
+    assert [e["kind"] for e in got].index("aware") > [e["kind"] for e in got].index("reportable")
+    grouped = timeline.grouped(doc, [], lambda ep: "", [], [], ["nkom"], {})
+    assert [e for e in grouped if e["kind"] == "aware"] == aware
+
+
+def test_timeline_tells_who_opened_an_incident_by_hand_and_when():
+    """Opened by hand at 04:20 by ana for an outage that started at 01:20: the timeline says
+    who opened it and when, 3 h after it started, not that the bridge knew at 01:20."""
+    doc = {
+        "started_at": "2026-11-23T01:20:00Z",
+        "first_received_at": "2026-11-23T04:20:00.250000Z",
+        "impact": {"timeline": []},
+    }
+    audit = [
+        {
+            "at": "2026-11-23T04:20:00.300000Z",
+            "actor": "ana",
+            "action": "incident.opened_by_hand",
+            "detail": {"reference": "by-hand-1", "started_at": "2026-11-23T01:20:00Z"},
+        }
+    ]
+    got = timeline.events(doc, audit, [], [], {})
+    assert got == [
+        {
+            "at": "2026-11-23T04:20:00.300000Z",
+            "kind": "aware",
+            "actor": "ana",
+            "summary": "first known to the bridge: opened by hand by ana, 3h after it "
+            "started (2026-11-23T01:20:00Z)",
+        }
+    ]
+
+
+def test_timeline_says_a_report_was_late_by_how_much_and_why():
+    """An obligation fulfilled after its due time is on the timeline as late (when it was
+    sent, by how much, the due time it had); the approval says the reason for the delay."""
+    doc = {
+        **DOC,
+        "obligations": [
+            {
+                "regulator": "nkom",
+                "kind": "nkom_varsel",
+                "due_at": "2026-11-23T10:00:00Z",
+                "state": "sent",
+                "late_by": 7200,
+            }
+        ],
+    }
+    audit = [
+        {
+            "at": "2026-11-23T11:59:00Z",
+            "actor": "anna",
+            "action": "draft.approved",
+            "detail": {
+                "draft": "inc.nkom_varsel",
+                "kind": "nkom_varsel",
+                "version": 1,
+                "late_reason": "the on-call phone was dead",
+            },
+        }
+    ]
+    got = timeline.events(doc, audit, [], ["nkom"], {"inc.nkom_varsel": "nkom"})
+    words = [(e["at"][11:16], e["kind"], e["summary"]) for e in got if e["at"] >= "2026-11-23T10"]
+    assert words == [
+        (
+            "11:59",
+            "draft",
+            "Nkom – første varsel: approved (version 1); reason for the delay: "
+            "the on-call phone was dead",
+        ),
+        ("12:00", "late", "Nkom – første varsel: sent 2h late (it was due 2026-11-23T10:00:00Z)"),
+    ]
+    late = next(e for e in got if e["kind"] == "late")
+    assert late["regulator"] == "nkom" and late["actor"] == "bridge"
+
+
 def test_chart_draws_services_thresholds_and_reportable_instants_of_applicable_regulators():
     thresholds = [
         {"regulator": "pts", "criterion": "conn-1k-8h", "connections": 1000, "minutes": 480},

@@ -42,11 +42,12 @@ from aiohttp import web
 
 from bridge.core import documents, handling, impact_override, timeline
 from bridge.core.alerts import AlertEpisode, format_time
+from bridge.core.audit_search import AuditFilter
 from bridge.core.incident_state import Incident
 from bridge.errors import BadInput, Conflict, StoreUnavailable
 from bridge.privacy.register_export import safe
 from bridge.service import BridgeService
-from bridge.store.records import CasebookRecord, IncidentRecord
+from bridge.store.records import AuditEntry, CasebookRecord, IncidentRecord
 from bridge.web import decisions, keys, regulators
 from bridge.web.access import authorize, body_of, known_fields
 from bridge.web.auth import Principal
@@ -314,14 +315,19 @@ async def incident_timeline(request: web.Request) -> web.Response:
         raise web.HTTPNotFound(text=f"no incident {inc.id!r}")
     record = await service.casebooks.record(inc.id)
     drafts = await service.desk.listed(incident=inc.id)  # those of long ago too
-    audit = [
-        {"at": format_time(e.at), "actor": e.actor, "action": e.action, "detail": e.detail}
-        for target in [f"incident:{inc.id}", *(f"draft:{d.id}" for d in drafts)]
-        for e in await service.store.audit_log(limit=1000, target=target)
-    ]
+    audit = await _audit_of(service, inc.id)  # by incident: pruned drafts' entries too
     loaded = request.app[keys.CONFIG]
     applies = regulators.applicable(loaded, doc["jurisdictions"])
-    owners = {d.id: d.regulator for d in drafts}
+    # a pruned draft's regulator: the one its incident owes that kind of report
+    by_kind = {o["kind"]: o["regulator"] for o in doc.get("obligations", [])}
+    owners = {
+        str(e["detail"]["draft"]): by_kind[str(e["detail"].get("kind"))]
+        for e in audit
+        if isinstance(e["detail"], dict)
+        and e["detail"].get("draft")
+        and str(e["detail"].get("kind")) in by_kind
+    }
+    owners.update({d.id: d.regulator for d in drafts})
     notes = handling.view(record.document).notes
     words = regulators.criteria(loaded)
     if view == "grouped":
@@ -341,6 +347,31 @@ async def incident_timeline(request: web.Request) -> web.Response:
             "chart": timeline.chart(doc, regulators.thresholds(loaded), applies),
         }
     )
+
+
+#: the most audit entries one timeline reads (oldest dropped beyond it)
+TIMELINE_AUDIT = 5000
+
+
+async def _audit_of(service: BridgeService, incident_id: str) -> list[dict[str, Any]]:
+    """The incident's audit entries, oldest first: its own (``incident:ID``) and its drafts'
+    (``draft:ID.…``), found by incident (:meth:`~bridge.store.interfaces.AuditLog.
+    search_audit`), so a draft retention pruned still has its story told; at most
+    :data:`TIMELINE_AUDIT`."""
+    where = AuditFilter(incident=incident_id)
+    found: list[AuditEntry] = []
+    before: int | None = None
+    while len(found) < TIMELINE_AUDIT:
+        page = await service.store.search_audit(where, TIMELINE_AUDIT - len(found), before)
+        found.extend(page.entries)
+        if page.resume is None:
+            break
+        before = page.resume
+    return [
+        {"at": format_time(e.at), "actor": e.actor, "action": e.action, "detail": e.detail}
+        for e in reversed(found)
+        if e.target == f"incident:{incident_id}" or e.target.startswith(f"draft:{incident_id}.")
+    ]
 
 
 def _element_kind(service: BridgeService) -> Callable[[AlertEpisode], str]:
