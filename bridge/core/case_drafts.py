@@ -71,6 +71,7 @@ from bridge.core.drafts import (
     regulator_of,
 )
 from bridge.core.hendelsesrapport import SentNotice
+from bridge.core.obligations import done_event
 from bridge.core.report_names import report_name
 
 
@@ -87,7 +88,9 @@ class Progress:
 
 
 def progress(drafts: Sequence[Draft]) -> Progress:
-    """Events (``initial_sent``, ``significant_change``…), per kind the state of the draft of
+    """Events (``initial_sent``, ``significant_change``…, and ``done:KIND``: when the current
+    report of a kind was done with, :func:`~bridge.core.obligations.done_event`), per kind the
+    state of the draft of
     the latest round, and what the settled reports answered (:func:`answered_by`)."""
     events: dict[str, datetime] = {}
     latest: dict[str, Draft] = {}
@@ -101,6 +104,8 @@ def progress(drafts: Sequence[Draft]) -> Progress:
     for d in latest.values():
         for name, at in d.trigger.items():
             events[name] = at
+        if d.done_at is not None:  # when the current report was done with: how late it was
+            events[done_event(d.kind)] = d.done_at
     return Progress(events, {k: d.state for k, d in latest.items()}, answered_by(drafts))
 
 

@@ -172,6 +172,11 @@ class Approval:
     comment: str = ""
     #: when the approver's second factor (TOTP) was checked, when the approval carried one
     second_factor_at: datetime | None = None
+    #: the due time the report's obligation had when it was approved (None: none known), so
+    #: the send can say how late it left
+    due_at: datetime | None = None
+    #: approved after ``due_at``: why the report is late, in the approver's words
+    late_reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,6 +297,19 @@ def facts_of(fields: DraftFields) -> str:
 def _audit(draft: Draft, at: datetime, actor: str, action: str, **detail: Any) -> AuditEvent:
     base = {"draft": draft.id, "incident": draft.incident_id, "kind": draft.kind}
     return AuditEvent(at, actor, action, f"draft:{draft.id}", {**base, **detail})
+
+
+#: the longest reason for a late report a person may give
+MAX_LATE_REASON = 2000
+
+
+def lateness(approval: Approval, at: datetime) -> dict[str, Any]:
+    """What an audit entry of the approval or the send at ``at`` says of the deadline: the
+    due time the report had (``due_at``) and, past it, by how many seconds (``late_by``)."""
+    if approval.due_at is None:
+        return {}
+    late = int((at - approval.due_at).total_seconds())
+    return {"due_at": approval.due_at.isoformat(), **({"late_by": late} if late > 0 else {})}
 
 
 def _next(draft: Draft, now: datetime, **changes: Any) -> Draft:
@@ -612,15 +630,26 @@ def approve(
     snapshot: Mapping[str, Any] | None = None,
     second_factor_at: datetime | None = None,
     confirm_carried: Sequence[str] = (),
+    due_at: datetime | None = None,
+    late_reason: str = "",
 ) -> Change:
     """Approve ``version`` for sending now. See the module contract for what is refused.
     ``send_unknown``: the fields still to complete that the approver chose, by name, to send
     as not yet known; ``second_factor_at``: when the approver's second factor was checked (kept
     on the approval: the archive's sidecar of the message carries it); ``confirm_carried``: the
     fields to review (:attr:`Version.to_review`) the approver confirmed, by name, as they
-    stand (the audit of the approval names them)."""
+    stand (the audit of the approval names them). ``due_at``: the due time of the report's
+    obligation; approved at or after it, ``late_reason`` (why it is late) is required
+    (BadInput naming it), and kept on the approval and in its audit entry."""
     if draft.state not in (DRAFT, HELD):
         raise Conflict(f"draft {draft.id}", f"it is {draft.state}; only a draft can be approved")
+    late_reason = clean_text(late_reason, "late_reason", MAX_LATE_REASON, one_line=False)
+    overdue = due_at is not None and now >= due_at
+    if overdue and not late_reason:
+        raise BadInput(
+            "late_reason",
+            f"the report was due at {due_at.isoformat() if due_at else ''}: say why it is late",
+        )
     latest = draft.latest
     if version != latest.number:
         raise Conflict(
@@ -656,7 +685,16 @@ def approve(
         )
     confirmed = sorted(set(confirm_carried))
     _check_reviewed(latest, confirmed)
-    approval = Approval(version, actor, now, latest.content_hash, comment, second_factor_at)
+    approval = Approval(
+        version,
+        actor,
+        now,
+        latest.content_hash,
+        comment,
+        second_factor_at,
+        due_at,
+        late_reason if overdue else "",
+    )
     if draft.channel == INTERNAL:
         kept, events = _keep(draft, approval, now, message_id, snapshot, unknown)
         if confirmed:
@@ -739,6 +777,8 @@ def _approved(
         comment=approval.comment,
         sent_as_unknown=list(unknown),
         **({"channel": channel} if channel is not None else {}),
+        **lateness(approval, now),
+        **({"late_reason": approval.late_reason} if approval.late_reason else {}),
     )
     return changed, event
 
@@ -840,6 +880,7 @@ def record_submission(
             content_hash=draft.approval.content_hash,
             submitted_at=submitted_at.isoformat(),
             reference=reference,
+            **lateness(draft.approval, submitted_at),
             receipt=None
             if receipt is None
             else {k: receipt[k] for k in ("name", "size", "sha256") if k in receipt},
@@ -1257,6 +1298,7 @@ def delivered(draft: Draft, now: datetime, detail: str, facts: str | None = None
             recipient=draft.version(approval.version).recipient,
             smtp=detail,
             **({} if facts is None else {"facts": facts}),
+            **lateness(approval, now),
         )
     ]
 

@@ -472,6 +472,8 @@ def obligation_json(o: Obligation) -> dict[str, Any]:
         "waiting_for": o.waiting_for,
         # false: the operator's internal threshold, owed to no regulator (no legal deadline)
         "binding": o.binding,
+        # fulfilled after due_at: by how many seconds (null: on time, or not yet)
+        "late_by": o.late_by,
     }
 
 

@@ -68,6 +68,8 @@ def to_dict(draft: Draft) -> dict[str, Any]:
                 if draft.approval.second_factor_at is not None
                 else {}
             ),
+            **({"due_at": _t(draft.approval.due_at)} if draft.approval.due_at else {}),
+            **({"late_reason": draft.approval.late_reason} if draft.approval.late_reason else {}),
         },
         "attempts": [
             {"at": _t(a.at), "outcome": a.outcome, "detail": a.detail} for a in draft.attempts
@@ -152,6 +154,8 @@ def from_dict(d: Mapping[str, Any]) -> Draft:
             content_hash=approval["content_hash"],
             comment=approval.get("comment", ""),
             second_factor_at=_p(approval.get("second_factor_at")),
+            due_at=_p(approval.get("due_at")),
+            late_reason=approval.get("late_reason", ""),
         ),
         attempts=tuple(
             Attempt(datetime.fromisoformat(a["at"]), a["outcome"], a.get("detail", ""))

@@ -254,7 +254,7 @@ class Incident:
             ),
             self.impact,
             self.overridden,
-            tuple((o.regulator, o.kind, o.due_at, o.state) for o in self.obligations),
+            tuple((o.regulator, o.kind, o.due_at, o.state, o.late_by) for o in self.obligations),
         )
 
 

@@ -9,7 +9,9 @@ Contract:
   events recorded elsewhere (``initial_sent``, ``significant_change``…) passed in ``extra``.
 - ``state`` follows the kind's draft (``drafts``: kind → draft state, from
   :mod:`bridge.core.casework`): open → drafted → approved → sent, or rejected by a person;
-  ``overdue`` once ``now`` reaches ``due_at`` and it is neither sent nor rejected. An
+  ``overdue`` once ``now`` reaches ``due_at`` and it is neither sent nor rejected; one sent
+  (or kept) after ``due_at`` says by how much (``late_by`` seconds, from the ``done:KIND``
+  event, :func:`done_event`). An
   obligation whose triggering event has not happened has no ``due_at`` and names what it is
   ``waiting_for`` (``pts_supplementary`` waits for the initial report to be sent).
 - A rule set of ``track: cyber`` (the Swedish cybersecurity act) owes nothing until a person
@@ -91,6 +93,16 @@ class Obligation(msgspec.Struct, frozen=True, gc=False):
     # False: the operator's internal threshold, owed to no regulator (a repealed law's rule
     # set, for an incident since the repeal): its deadline is no legal one
     binding: bool = True
+    #: fulfilled (sent, or kept internally) after ``due_at``: by how many seconds (None: on
+    #: time, or not fulfilled yet)
+    late_by: int | None = None
+
+
+def done_event(kind: str) -> str:
+    """The event saying when the current report of ``kind`` was done with (sent, or kept
+    internally): :func:`bridge.core.case_drafts.progress` tells it, :func:`obligation` reads it
+    for ``late_by``."""
+    return f"done:{kind}"
 
 
 def incident_events(
@@ -310,13 +322,21 @@ def obligation(
             trigger,
             binding,
         )
+    state = obligation_state(state_of_draft, due.at, now)
+    done = known.get(done_event(kind))
+    late = (
+        int((done - due.at).total_seconds())
+        if state in (SENT, KEPT) and done is not None and done > due.at
+        else None
+    )
     return Obligation(
         rule_set.regulator,
         kind,
         due.at,
-        obligation_state(state_of_draft, due.at, now),
+        state,
         due.basis,
         f"{internal}{due.explanation}",
         due.waiting_for,
         binding,
+        late or None,
     )

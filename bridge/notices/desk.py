@@ -22,7 +22,7 @@ from typing import Any
 
 from bridge.config import report_forms
 from bridge.core import case_drafts, casework
-from bridge.core.alerts import format_time
+from bridge.core.alerts import format_time, read_time
 from bridge.core.casework import Draft
 from bridge.core.drafts import LABELS, LANGUAGES, DraftFields, Sender
 from bridge.errors import Conflict
@@ -165,10 +165,12 @@ class NoticeDesk:
         send_unknown: Sequence[str] = (),
         attest: Mapping[str, str] | None = None,
         confirm_carried: Sequence[str] = (),
+        late_reason: str = "",
     ) -> Draft:
         """Approve ``version`` for sending; ``attest`` (how and when the person confirmed it)
         goes into the ``draft.approved`` audit entry; ``confirm_carried``: the fields to
-        review the approver confirmed as they stand (``casework.approve``)."""
+        review the approver confirmed as they stand (``casework.approve``); ``late_reason``:
+        why it is late, required once its obligation's due time passed."""
         draft = await self.book.fresh(draft_id)
         doc, fields = self._current(draft)
         now = self.now()
@@ -202,6 +204,8 @@ class NoticeDesk:
             snap,
             _factor_at(attest),
             confirm_carried,
+            _due(doc, draft),
+            late_reason,
         )
         return await self._commit(_attested(change, attest), draft, wake=True)
 
@@ -259,3 +263,12 @@ def _attested(change: casework.Change, attest: Mapping[str, str] | None) -> case
         return change
     draft, events = change
     return draft, [replace(e, detail={**e.detail, **attest}) for e in events]
+
+
+def _due(doc: Mapping[str, Any], draft: Draft) -> datetime | None:
+    """The due time of the obligation ``draft`` fulfils, as the incident's document has it
+    (None: none, or no date yet)."""
+    for o in doc.get("obligations") or ():
+        if o.get("regulator") == draft.regulator and o.get("kind") == draft.kind:
+            return read_time(o.get("due_at"))
+    return None

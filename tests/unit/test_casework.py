@@ -155,6 +155,49 @@ def test_an_approved_draft_whose_facts_change_is_held_not_sent_stale() -> None:
     assert again.state == "approved" and again.approval and again.approval.version == 2
 
 
+def test_approving_an_overdue_report_asks_why_it_is_late_and_the_send_says_how_late() -> None:
+    """Its obligation due at 10:00, approved at 12:00: without a reason for the delay, a
+    BadInput naming late_reason and nothing changed; with one, the approval keeps it and the due
+    time, its audit entry says both and how late; the send's audit entry says how late it left.
+    Approved before its due time, no reason is asked."""
+    draft = opened()
+    latest = draft.latest
+    due = NOW - timedelta(hours=2)
+
+    def approve(reason: str, at: datetime = NOW) -> cw.Change:
+        return cw.approve(
+            draft,
+            latest.number,
+            latest.facts,
+            "token:boss",
+            at,
+            "<m@x>",
+            send_unknown=latest.to_complete,
+            due_at=due,
+            late_reason=reason,
+        )
+
+    for blank in ("", "  "):
+        with pytest.raises(BadInput) as refused:
+            approve(blank)
+        assert refused.value.field == "late_reason"
+    out, events = approve("the on-call phone was dead")
+    assert (out.approval.due_at, out.approval.late_reason) == (due, "the on-call phone was dead")
+    [entry] = [e for e in events if e.action == "draft.approved"]
+    assert entry.detail["late_reason"] == "the on-call phone was dead"
+    assert (entry.detail["due_at"], entry.detail["late_by"]) == (due.isoformat(), 7200)
+    assert codec.from_dict(codec.to_dict(out)).approval == out.approval
+    sending, _ = cw.claim(out, NOW + timedelta(minutes=1))
+    _, sent = cw.delivered(sending, NOW + timedelta(minutes=1), "250 ok")
+    assert (sent[0].detail["due_at"], sent[0].detail["late_by"]) == (due.isoformat(), 7260)
+
+    early, events = approve("", at=due - timedelta(minutes=1))
+    assert early.approval.late_reason == ""
+    [entry] = [e for e in events if e.action == "draft.approved"]
+    assert "late_reason" not in entry.detail and "late_by" not in entry.detail
+    assert entry.detail["due_at"] == due.isoformat()
+
+
 def test_approval_is_refused_for_an_old_version_changed_facts_or_missing_fields() -> None:
     """Approval is refused for a version that is not the latest, for facts that changed meanwhile,
     for fields still to complete unless each is named in send_unknown, and for a draft already
@@ -383,7 +426,8 @@ def test_reject_needs_a_reason_and_an_edit_reopens() -> None:
 
 def test_progress_gives_the_engine_events_and_each_kinds_latest_state() -> None:
     """progress() tells the engine when the initial report was sent, the latest significant change,
-    and each kind's latest draft state."""
+    when each kind's latest report was done with (for how late it was), and each kind's latest
+    draft state."""
     initial = opened(
         "pts_initial", doc(impact={"by_region": {"SE-2380": 5}, "peak": 5, "current": 5})
     )
@@ -398,6 +442,7 @@ def test_progress_gives_the_engine_events_and_each_kinds_latest_state() -> None:
     assert progress.events == {
         "initial_sent": NOW + timedelta(hours=1),
         "significant_change": NOW + timedelta(hours=2),
+        "done:pts_initial": NOW + timedelta(hours=1),
     }
     assert progress.states == {"pts_initial": "sent", "nkom_update": "draft"}
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
+from bridge.core import case_drafts
 from bridge.core.calendar import After
 from bridge.core.obligations import (
     APPROVED,
@@ -15,6 +17,7 @@ from bridge.core.obligations import (
     SENT,
     Obligation,
     binds,
+    done_event,
     incident_events,
     owed,
     soonest_due,
@@ -100,6 +103,42 @@ def test_nkom_varsel_is_due_an_hour_after_becoming_reportable_and_then_overdue()
     assert normalised.due_at is None and normalised.waiting_for == "normalised"
     (late, _) = owed(rs, assessment("nkom", since), events, since + timedelta(hours=1))
     assert late.state == OVERDUE
+
+
+def test_a_report_sent_after_its_due_time_says_how_late_it_was() -> None:
+    """Sent two hours after it was due: ``late_by`` 7200 (seconds), the due time kept; sent
+    on time, or not sent yet, none."""
+    since = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    due = since + timedelta(hours=1)
+    events = incident_events(since, None, None)
+    rs = rule_set("nkom", ("nkom_varsel",))
+    now = since + timedelta(hours=4)
+
+    def varsel(state: str | None, done: datetime | None) -> Obligation:
+        extra = {done_event("nkom_varsel"): done} if done is not None else {}
+        (ob,) = owed(rs, assessment("nkom", since), events, now, extra, {"nkom_varsel": state})
+        return ob
+
+    late = varsel("sent", due + timedelta(hours=2))
+    assert (late.state, late.due_at, late.late_by) == (SENT, due, 7200)
+    assert varsel("sent", due - timedelta(minutes=5)).late_by is None
+    assert varsel("sent", due).late_by is None
+    assert varsel("kept", due + timedelta(seconds=90)).late_by == 90
+    assert varsel("approved", None).state == OVERDUE and varsel("approved", None).late_by is None
+
+
+def test_progress_tells_when_each_kinds_current_report_was_done_with() -> None:
+    """The drafts tell the engine ``done:KIND``: when the kind's latest round was sent."""
+    sent_at = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    sent = SimpleNamespace(
+        kind="nkom_varsel", round=1, done_at=sent_at, trigger={}, state="sent", id="i.v"
+    )
+    waiting = SimpleNamespace(
+        kind="nkom_update", round=1, done_at=None, trigger={}, state="draft", id="i.u"
+    )
+    got = case_drafts.progress([sent, waiting])  # type: ignore[list-item]
+    assert got.events[done_event("nkom_varsel")] == sent_at
+    assert done_event("nkom_update") not in got.events
 
 
 def test_supplementary_waits_for_the_initial_report_to_be_sent() -> None:

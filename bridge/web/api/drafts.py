@@ -83,6 +83,8 @@ def summary(draft: Draft) -> dict[str, Any]:
             "by": draft.approval.by,
             "at": format_time(draft.approval.at),
             "content_hash": draft.approval.content_hash,
+            # approved after its obligation's due time: why it is late (else absent)
+            **({"late_reason": draft.approval.late_reason} if draft.approval.late_reason else {}),
         },
         "sent_at": format_time(draft.sent_at),
         "message_id": draft.message_id,
@@ -447,6 +449,7 @@ async def approve_draft(request: web.Request) -> web.Response:
         send_unknown,
         attested(factor_at),
         confirm_carried,
+        str_field(body, "late_reason"),
     )
     return web.json_response(detail(changed))
 
