@@ -8,7 +8,11 @@ Contract:
   words, each obligation opened: owed, or what it waits for), the audit entries of its drafts
   (opened, edited, approved, rejected, sent, failed …) and of the incident itself (renamed,
   acknowledged, assigned, noted, its impact overridden or the override lifted), and the
-  notes. Each event is ``{"at", "kind", "actor", "summary"}`` (plus ``regulator`` where one
+  notes; and when the bridge first learned of the incident, apart from when it started
+  (``aware``: who opened it by hand and when, from ``incident.opened_by_hand``, else its first
+  alert's receipt, the document's ``first_received_at``), and each report done with after its
+  due time (``late``: the obligation's ``late_by``; an approval's ``late_reason`` is told
+  with it). Each event is ``{"at", "kind", "actor", "summary"}`` (plus ``regulator`` where one
   applies), in plain words, ordered by time then kind; ``actor`` is ``bridge``,
   ``alertmanager`` or the person (or token) who acted.
 - :func:`grouped` is the same timeline for reading (the incident page): every event of

@@ -8,7 +8,7 @@ shows what changed meanwhile, keeps the typed text and re-applies it on the new 
 session ending never takes typed text away: the page stays, says so, and offers the text back
 after signing in; a reload asks first. A success message goes once it is no longer true; the
 page shows its obligation's due time (console.time_zone) and the incident's number; Enter in
-the approval's code field approves.
+the approval's code field approves; approving the overdue varsel asks why it is late.
 
 One incident serves the module: a hospital cell in Oslo down for three hours (its Nkom varsel
 overdue). The relay answers 451 (``tempfail``): an approved notice waits for a retry, still
@@ -116,12 +116,43 @@ def waiting_for_a_retry(bridge: Bridge, storm: Storm) -> None:
 
 
 def approve(page: Page) -> None:
-    """The approval dialog, each empty field ticked to be sent as not yet known."""
+    """The approval dialog, each empty field ticked to be sent as not yet known, and the reason
+    the overdue varsel is late given."""
     page.click("#approve")
     dialog = page.locator("#confirm-approve")
     expect(dialog).to_be_visible()
     for box in dialog.locator("#confirm-incomplete input[type=checkbox]").all():
         box.check()
+    page.fill("#approve-late-reason", LATE)
+
+
+#: why the module's varsel is late, as the approver gives it
+LATE = "Ingen på vakt merket alarmen før kl. 12"
+
+
+def test_approving_the_overdue_varsel_asks_why_it_is_late(
+    kari: Page, bridge: Bridge, storm: Storm
+) -> None:
+    """Past its due time, the approval dialog shows the due time and asks for the reason for
+    the delay; without one it approves nothing and says so (the API would refuse it: 400
+    naming late_reason)."""
+    open_draft(kari, storm)
+    kari.click("#approve")
+    dialog = kari.locator("#confirm-approve")
+    expect(dialog).to_be_visible()
+    for box in dialog.locator("#confirm-incomplete input[type=checkbox]").all():
+        box.check()
+    late = dialog.locator("#confirm-late")
+    expect(late).to_be_visible()
+    expect(late).to_contain_text("it is late")
+    expect(late).to_contain_text("(Europe/Oslo)")
+    kari.click("#confirm-approve-yes")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("#confirm-approve-why")).to_contain_text("Say why the report is late")
+    assert now_of(bridge, storm)["state"] == "draft"
+    shot(kari, "draft-late-reason")
+    kari.click("#confirm-approve-no")
+    expect(dialog).to_be_hidden()
 
 
 def test_the_draft_page_shows_the_deadline_and_the_incidents_number(
@@ -202,6 +233,7 @@ def test_a_stale_tab_cannot_withdraw_a_colleagues_approval(
     assert answer.value.status == 409
     after = now_of(bridge, storm)
     assert after["state"] == "approved" and after["approved"]["version"] == version
+    assert after["approved"]["late_reason"] == LATE
     assert after["version"] == version
     conflict = ola.locator("#conflict")
     expect(conflict).to_contain_text("It is now approved")

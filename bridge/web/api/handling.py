@@ -12,7 +12,8 @@ Contract:
   incident a 404. Privacy cases (``priv-…``) have no casebook: their own register keeps what
   people did (a 404 here once the caller holds the privacy role; outage roles get 403).
 - ``GET …/timeline`` (viewer) answers ``{"incident", "number", "title", "events", "chart"}``
-  (:mod:`bridge.core.timeline`); ``?format=csv`` gives the events as CSV (at, kind, actor,
+  (:mod:`bridge.core.timeline`; the incident's audit entries found by incident, its drafts'
+  too once retention pruned them); ``?format=csv`` gives the events as CSV (at, kind, actor,
   regulator, summary; a cell that would start a spreadsheet formula is quoted), for the
   evidence file.
 - ``PUT /api/v1/incidents/{id}/impact-override`` ``{"impacts": [{"service", "region",

@@ -4,6 +4,7 @@
 // roles or the draft's state do not allow are disabled with the reason; the API decides anyway.
 import { fill, api, ApiError, can, CODE_HINT, confirmWithCode, countdown, el, holdEdits, incidentName, live, localTime, page, regulatorName, reportName, sessionEnded, showError, stateWords, zoneOf, ZONE } from "./console.js";
 import { zonedTime } from "./time_field.js";
+import { serverNow } from "./clock.js";
 
 const root = document.getElementById("draft");
 const id = page.draft;
@@ -484,6 +485,15 @@ function confirmApprove() {
     d.to_review.length ? el("p", {}, "These fields carry text a person wrote while the incident was ongoing. Tick each one you checked (tense and facts) and send as it stands; unticked fields block the approval: edit them first.") : null,
     ...d.to_review.map((key, i) => el("label", { for: `review-${key}` }, reviewBoxes[i], ` ${labelsOf(d, [key])}`)),
   );
+  // Past its obligation's due time, the approval says why it is late (the API requires it:
+  // late_reason, kept in the audit entry and shown on the incident's timeline).
+  const late = document.getElementById("confirm-late");
+  const lateReason = document.getElementById("approve-late-reason");
+  const overdue = lateDue(owed);
+  late.hidden = !overdue;
+  document.getElementById("confirm-late-due").textContent = overdue
+    ? `This report was due ${localTime(owed.due_at)} (${ZONE}): it is late. Say why; a regulator may ask.`
+    : "";
   const yes = document.getElementById("confirm-approve-yes");
   const blocked = mustWrite(d);
   yes.disabled = Boolean(blocked); // and so is Enter: a form's disabled submit button submits nothing
@@ -494,14 +504,22 @@ function confirmApprove() {
   document.getElementById("confirm-approve-form").onsubmit = (event) => {
     event.preventDefault();
     if (yes.disabled) return;
+    const lateWhy = overdue ? lateReason.value.trim() : "";
+    if (overdue && !lateWhy) {
+      why.hidden = false;
+      why.textContent = "Say why the report is late before approving it.";
+      lateReason.focus();
+      return;
+    }
     dialog.close();
+    lateReason.value = "";
     const comment = document.getElementById("approve-comment").value;
     const sendUnknown = boxes.filter((b) => b.checked).map((b) => b.value);
     const confirmCarried = reviewBoxes.filter((b) => b.checked).map((b) => b.value);
     const code = document.getElementById("approve-totp");
     const totp = code.value.trim();
     code.value = "";  // a code is single use
-    const body = { version: d.latest.number, comment, send_unknown: sendUnknown, confirm_carried: confirmCarried, ...(totp ? { totp } : {}) };
+    const body = { version: d.latest.number, comment, send_unknown: sendUnknown, confirm_carried: confirmCarried, ...(totp ? { totp } : {}), ...(lateWhy ? { late_reason: lateWhy } : {}) };
     act(api(`/api/v1/drafts/${encodeURIComponent(id)}/approve`, { method: "POST", body }),
       (x) => x.channel === "portal"
         ? `Approved version ${x.approved.version}: submit it on the portal, then record the submission.`
@@ -514,6 +532,13 @@ function confirmApprove() {
   };
   document.getElementById("confirm-approve-no").onclick = () => dialog.close();
   dialog.showModal();
+}
+
+// Whether the queue's item of this draft is past its due time (by the bridge's clock) and not
+// yet done with: the approval then needs the reason for the delay.
+function lateDue(item) {
+  if (!item || !item.due_at || ["sent", "kept", "rejected"].includes(item.state)) return false;
+  return serverNow() >= Date.parse(item.due_at);
 }
 
 function confirmReject() {
