@@ -316,7 +316,8 @@ async def incident_timeline(request: web.Request) -> web.Response:
         raise web.HTTPNotFound(text=f"no incident {inc.id!r}")
     record = await service.casebooks.record(inc.id)
     drafts = await service.desk.listed(incident=inc.id)  # those of long ago too
-    audit = await _audit_of(service, inc.id)  # by incident: pruned drafts' entries too
+    # by incident: pruned drafts' entries too (and any draft listed under another id's)
+    audit = await _audit_of(service, inc.id, [d.id for d in drafts])
     loaded = request.app[keys.CONFIG]
     applies = regulators.applicable(loaded, doc["jurisdictions"])
     # a pruned draft's regulator: the one its incident owes that kind of report
@@ -354,11 +355,13 @@ async def incident_timeline(request: web.Request) -> web.Response:
 TIMELINE_AUDIT = 5000
 
 
-async def _audit_of(service: BridgeService, incident_id: str) -> list[dict[str, Any]]:
+async def _audit_of(
+    service: BridgeService, incident_id: str, draft_ids: Sequence[str]
+) -> list[dict[str, Any]]:
     """The incident's audit entries, oldest first: its own (``incident:ID``) and its drafts'
     (``draft:ID.…``), found by incident (:meth:`~bridge.store.interfaces.AuditLog.
-    search_audit`), so a draft retention pruned still has its story told; at most
-    :data:`TIMELINE_AUDIT`."""
+    search_audit`), so a draft retention pruned still has its story told, and those of any
+    draft in ``draft_ids`` named otherwise; at most :data:`TIMELINE_AUDIT`."""
     where = AuditFilter(incident=incident_id)
     found: list[AuditEntry] = []
     before: int | None = None
@@ -368,10 +371,21 @@ async def _audit_of(service: BridgeService, incident_id: str) -> list[dict[str, 
         if page.resume is None:
             break
         before = page.resume
+    seen = {e.seq for e in found}
+    for other in draft_ids:
+        if not other.startswith(f"{incident_id}."):
+            for e in await service.store.audit_log(limit=1000, target=f"draft:{other}"):
+                if e.seq not in seen:
+                    seen.add(e.seq)
+                    found.append(e)
+    found.sort(key=lambda e: e.seq, reverse=True)
+    listed = {f"draft:{d}" for d in draft_ids}
     return [
         {"at": format_time(e.at), "actor": e.actor, "action": e.action, "detail": e.detail}
         for e in reversed(found)
-        if e.target == f"incident:{incident_id}" or e.target.startswith(f"draft:{incident_id}.")
+        if e.target == f"incident:{incident_id}"
+        or e.target.startswith(f"draft:{incident_id}.")
+        or e.target in listed
     ]
 
 
