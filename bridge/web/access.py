@@ -41,6 +41,7 @@ from aiohttp import web
 
 from bridge.core import access as rules
 from bridge.core import instants
+from bridge.core.access import TRACKS
 from bridge.errors import BadInput
 from bridge.web import decisions, keys
 from bridge.web.auth import Principal, api_principal
@@ -110,8 +111,14 @@ async def principal(request: web.Request) -> Principal:
 # ---- what they may do ---------------------------------------------------------------------
 
 
+def _counts_on(role: str, track: str) -> bool:
+    """``ROLE@TRACK`` counts on that track only (decisions._READ); an own route names all."""
+    only = role.partition("@")[2]
+    return not only or only == track or track not in TRACKS
+
+
 def _refusal(caller: Principal, need: decisions.Need, track: str) -> str:
-    roles = " or ".join(need.roles)
+    roles = " or ".join(r.partition("@")[0] for r in need.roles if _counts_on(r, track))
     if need.track in ("-", "roles"):
         return f"{caller.name} lacks an unscoped admin role (admin or admin:all)"
     if need.track == "own":

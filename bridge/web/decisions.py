@@ -54,7 +54,14 @@ class Need:
             return is_user_admin(grants)
         if self.track == "roles" and not is_user_admin(grants):
             return False
-        return any(grants_allow(grants, role, track) for role in self.roles)
+        return any(_role_allows(grants, role, track) for role in self.roles)
+
+
+def _role_allows(grants: tuple[str, ...], role: str, track: str) -> bool:
+    """``role`` on ``track``; ``ROLE@TRACK`` (:data:`_READ`'s ``auditor@outage``) counts on that
+    track only."""
+    role, _, only = role.partition("@")
+    return (not only or only == track) and grants_allow(grants, role, track)
 
 
 def _n(who: str, roles: str = "", track: str = "-", what: str = "") -> Need:
@@ -62,10 +69,12 @@ def _n(who: str, roles: str = "", track: str = "-", what: str = "") -> Need:
 
 
 _VIEW = "viewer"
-#: reading what was sent and its history (read-only): a viewer, or an auditor of the track (an
-#: auditor answers a regulator months later: it reads the notices, their versions, who changed
-#: what, the archived bytes and the incident behind them; it changes nothing)
-_READ = "viewer|auditor"
+#: reading what was sent and its history (read-only): a viewer, or an auditor on the outage
+#: track (an auditor answers a regulator months later: it reads the notices, their versions,
+#: who changed what, the archived bytes and the incident behind them; it changes nothing). A
+#: privacy case's or privacy draft's content (personal data) stays with privacy viewers: an
+#: audit grant (``auditor:all`` given to read the log of both tracks) never reaches it
+_READ = "viewer|auditor@outage"
 NEEDS: dict[str, Need] = {
     # the webhook and the open routes
     "POST /api/v1/alertmanager": _n("webhook", what="deliver alerts"),

@@ -33,6 +33,7 @@ ROLES = {
     "auditor-privacy": ["auditor:privacy"],
     "auditor-all": ["auditor:all"],
     "p-editor": ["editor:privacy"],
+    "p-viewer": ["viewer:privacy"],
 }
 ClientFor = Any
 pytestmark = pytest.mark.manual_outbox
@@ -193,8 +194,9 @@ async def test_an_auditor_reads_what_was_sent_and_its_history_read_only_on_its_t
 ) -> None:
     """``auditor`` alone reads an outage draft, its versions and diff, the incident and its
     timeline; it changes nothing (403 on an edit); a privacy draft is not its track (403, the
-    refusal audited). ``auditor:privacy`` reads the privacy draft, each read audited
-    (``privacy.read``), and no outage draft."""
+    refusal audited). No audit grant reads a privacy draft's content (personal data stays
+    with privacy viewers: ``auditor:privacy`` and ``auditor:all`` get 403, audited), nor does
+    ``auditor:privacy`` read an outage draft."""
     client = await client_for(config(tmp_path, smtp))
     draft = await outage_draft(client, clock)
     d, incident = draft["id"], draft["incident"]
@@ -224,21 +226,25 @@ async def test_an_auditor_reads_what_was_sent_and_its_history_read_only_on_its_t
     p = initial["id"]
     r = await client.get(f"/api/v1/drafts/{p}", headers=as_("auditor"))
     assert r.status == 403
-    refused = await audit(client, "privacy.refused")
-    assert [(e["actor"], e["target"]) for e in refused] == [("token:auditor", f"draft:{p}")]
     for who in ("auditor-privacy", "auditor-all"):
         for path in (f"/api/v1/drafts/{p}", f"/api/v1/drafts/{p}/versions/1"):
-            await ok(await client.get(path, headers=as_(who)))
+            r = await client.get(path, headers=as_(who))
+            assert r.status == 403, (who, path)
+    refused = await audit(client, "privacy.refused")
+    assert sorted(e["actor"] for e in refused if e["target"] == f"draft:{p}") == sorted(
+        ["token:auditor"] + ["token:auditor-privacy"] * 2 + ["token:auditor-all"] * 2
+    )
     reads = [e for e in await audit(client, "privacy.read") if e["target"] == f"draft:{p}"]
-    assert [e["actor"] for e in reads] == ["token:auditor-privacy"] * 2 + ["token:auditor-all"] * 2
+    assert reads == []
 
 
 async def test_a_privacy_notice_s_copy_is_for_privacy_roles_only_and_read_as_privacy_data(
     store_url: str, tmp_path: Path, client_for: ClientFor, smtp: SmtpServer, clock: FakeClock
 ) -> None:
     """The archived copy of a privacy notice holds personal data: an outage role gets 403 (the
-    refusal audited), ``auditor:privacy`` reads the list and the bytes, each read audited as
-    ``privacy.read`` like every other read of privacy data."""
+    refusal audited), and so does an audit grant of the privacy track (``auditor:privacy``:
+    personal data stays with privacy viewers); ``viewer:privacy`` reads the list and the bytes,
+    each read audited as ``privacy.read`` like every other read of privacy data."""
     client = await client_for(config(tmp_path, smtp, store_url))
     case = await report_breach(client, clock)
     initial = next(x for x in case["drafts"] if x["kind"] == "privacy_initial")
@@ -247,22 +253,26 @@ async def test_a_privacy_notice_s_copy_is_for_privacy_roles_only_and_read_as_pri
     [done] = await deliver(client)
     assert done.state == "sent"
     url = f"/api/v1/drafts/{initial['id']}/sent"
-    for who in ("viewer", "auditor"):
+    for who in ("viewer", "auditor", "auditor-privacy"):
         r = await client.get(url, headers=as_(who))
         assert r.status == 403, who
-    [copy] = (await ok(await client.get(url, headers=as_("auditor-privacy"))))["sent"]
-    r = await client.get(f"{url}/{copy['file']}", headers=as_("auditor-privacy"))
+    [copy] = (await ok(await client.get(url, headers=as_("p-viewer"))))["sent"]
+    r = await client.get(f"{url}/{copy['file']}", headers=as_("p-viewer"))
     assert r.status == 200 and r.content_type == "message/rfc822"
     assert await r.read() == (tmp_path / "sent" / copy["file"]).read_bytes()
     target = f"draft:{initial['id']}"
     refused = [e for e in await audit(client, "privacy.refused") if e["target"] == target]
-    assert [e["actor"] for e in refused] == ["token:viewer", "token:auditor"]
+    assert [e["actor"] for e in refused] == [
+        "token:viewer",
+        "token:auditor",
+        "token:auditor-privacy",
+    ]
     reads = [
         e
         for e in await audit(client, "privacy.read")
         if e["target"] == target and "/sent" in e["detail"]["path"]
     ]
-    assert [e["actor"] for e in reads] == ["token:auditor-privacy"] * 2
+    assert [e["actor"] for e in reads] == ["token:p-viewer"] * 2
     assert reads[1]["detail"]["file"] == copy["file"]
     assert await audit(client, "notice.read_sent") == []  # privacy reads are privacy.read
 

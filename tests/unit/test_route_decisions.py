@@ -76,9 +76,12 @@ def test_a_change_to_people_needs_admin_on_every_track_it_touches() -> None:
 def test_an_auditor_reads_what_was_sent_and_its_history_on_the_tracks_it_audits_only() -> None:
     """An auditor answering a regulator reads, read-only, what was sent and its history: the
     drafts, their versions and diffs, the attachment, the receipt, the archived copies and the
-    incident with its alerts and timeline, on the tracks it audits (``auditor`` the outage
-    track, ``auditor:privacy`` the privacy track, ``auditor:all`` both); it changes nothing,
-    and reads no live stream, queue or people."""
+    incident with its alerts and timeline, on the outage track; the audit log on the tracks it
+    audits (``auditor`` the outage track, ``auditor:privacy`` the privacy track,
+    ``auditor:all`` both). A privacy case's content (personal data) stays with privacy
+    viewers: no audit grant reads it. It changes nothing, and reads no live stream, queue or
+    people."""
+    audit_log = {"GET /api/v1/audit", "GET /api/v1/audit/export", "GET /audit"}
     reads = {
         "GET /api/v1/incidents",
         "GET /api/v1/incidents/{id}",
@@ -115,6 +118,8 @@ def test_an_auditor_reads_what_was_sent_and_its_history_on_the_tracks_it_audits_
             }
             if key in reads:
                 expected = tracks if need.track in ("target", "own") else tracks & {need.track}
+                if key not in audit_log:
+                    expected = expected & {"outage"}
                 assert on == expected, (grant, key)
             else:
                 assert on == set(), (grant, key)
