@@ -412,6 +412,8 @@ def test_the_approve_dialog_of_a_subscriber_notice_asks_for_its_required_element
     expect(page.locator("#unknown-what_happened")).to_have_count(0)
     expect(page.locator("#confirm-approve-yes")).to_be_disabled()
     expect(page.locator("#confirm-approve-why")).to_contain_text("Vad kan du göra?")
+    # a notice to subscribers is not sent to a regulator: the dialog says to whom it goes
+    expect(page.locator("#confirm-approve-title")).to_contain_text("to the subscribers")
     shot(page, "draft-approve-required")
     page.click("#confirm-approve-no")
 

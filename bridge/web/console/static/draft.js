@@ -455,6 +455,7 @@ function confirmApprove() {
   document.getElementById("confirm-approve-title").textContent = d.channel === "portal" ? "Approve this report for submission on the regulator's portal?"
     : d.channel === "internal" ? "Approve this internal report? It is kept, not sent to anyone."
     : d.latest.repealed ? `Send this internal report to ${d.latest.recipient} (not to the regulator)?`
+    : d.kind === "subscriber_notice" || d.kind === "nkom_privacy_subscriber" ? `Send this notice to the subscribers (${d.latest.recipient})?`
     : "Send this notice to the regulator?";
   document.getElementById("confirm-approve-yes").textContent = d.channel === "portal" || d.channel === "internal" ? "Approve" : "Approve and send";
   document.getElementById("confirm-version").textContent = `version ${d.latest.number}`;
@@ -604,7 +605,9 @@ async function resolve(action, asked) {
   const answer = await confirmWithCode(what, action === "resend" ? "Resend" : "Mark as sent");
   if (!answer) return;
   const body = { action, comment: "", ...(answer.totp ? { totp: answer.totp } : {}) };
-  act(api(`/api/v1/drafts/${encodeURIComponent(id)}/resolve`, { method: "POST", body }), () => (action === "resend" ? "Queued again." : "Marked as sent."),
+  act(api(`/api/v1/drafts/${encodeURIComponent(id)}/resolve`, { method: "POST", body }), (x) => (action !== "resend" ? "Marked as sent."
+    : x.state === "draft" ? "Back to draft: review and approve it again to send it (the copy that left is kept)."
+    : "Queued again."),
     (x, now) => now.latest.number === x.latest.number && now.state !== "in_doubt" && now.state !== "failed");
 }
 
