@@ -775,7 +775,14 @@ class BridgeService:
         await self.store.append_audit(
             [AuditEntry(self.clock.now(), "bridge", CONFIG_LOADED, "config", detail)]
         )
-        log.info("configuration recorded in the audit log: %s", ", ".join(changed))
+        if before is None:  # the first record names everything: counted, not listed
+            log.info(
+                "configuration recorded in the audit log (first record: %d sections, rule sets %s)",
+                len(now_["sections"]),
+                ", ".join(now_["rule_sets"]),
+            )
+        else:
+            log.info("configuration recorded in the audit log: %s changed", ", ".join(changed))
 
     async def incident_named(self, name: object) -> object:
         """The incident ``name`` names as people write it: its number (``#2`` or ``2``, as
