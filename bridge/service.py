@@ -59,7 +59,7 @@ from typing import Any, Protocol
 from bridge.cases import CaseRouter, PrivacyIntake
 from bridge.config import BridgeConfig, LoadedConfig, trace
 from bridge.config.inventory import load_inventory
-from bridge.core import awareness, calendar, documents, impact_override
+from bridge.core import awareness, calendar, documents, handling, impact_override
 from bridge.core.alerts import AlertEpisode
 from bridge.core.audit_search import AuditFilter
 from bridge.core.engine import Engine
@@ -788,13 +788,16 @@ class BridgeService:
         """The incident ``name`` names as people write it: its number (``#2`` or ``2``, as
         the console shows it) becomes the id of the incident in memory that carries it
         (BadInput on ``into`` when none does); anything else is given back as it is."""
-        if not isinstance(name, str) or not (text := name.strip().removeprefix("#")).isdigit():
+        if not isinstance(name, str):
+            return name
+        number = handling.number_written(name)
+        if number is None:  # an id (anything else is refused as no incident in memory)
             return name
         ids = sorted(i for i, inc in self.engine.incidents.items() if inc.merged_into is None)
         records = await self.store.casebooks(ids) if ids else {}
-        found = [i for i, r in records.items() if r.number == int(text)]
+        found = [i for i, r in records.items() if r.number == number]
         if not found:
-            raise BadInput("into", f"no incident #{int(text)} in memory (open or recent)")
+            raise BadInput("into", f"no incident #{number} in memory (open or recent)")
         return found[0]
 
     async def change_impact(self, incident_id: str, change: Change) -> CasebookRecord | None:

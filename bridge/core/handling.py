@@ -47,6 +47,20 @@ class View:
     notes: list[dict[str, str]]
 
 
+#: the most digits an incident's number is read with (more: no incident carries it)
+MOST_NUMBER_DIGITS = 19
+
+
+def number_written(text: str) -> int | None:
+    """The incident number ``text`` writes as people do (``42``, ``#42``: ASCII digits only,
+    at most :data:`MOST_NUMBER_DIGITS`), or None when it writes none (an id, or ``²``, which
+    ``str.isdigit`` calls a digit and ``int`` refuses)."""
+    digits = text.strip().removeprefix("#")
+    if digits.isascii() and digits.isdigit() and len(digits) <= MOST_NUMBER_DIGITS:
+        return int(digits)
+    return None
+
+
 def view(doc: Document) -> View:
     return View(
         doc.get("title"), doc.get("acknowledged"), doc.get("assignee"), list(doc.get("notes", []))

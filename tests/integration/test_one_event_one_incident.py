@@ -369,6 +369,10 @@ async def test_a_person_merges_into_an_incident_by_the_number_everyone_sees(
     assert r.status == 400, await r.text()
     detail = (await r.json())["detail"]
     assert "into" in detail and "#999" in detail
+    for odd in ("#²", "#" + "9" * 5000):  # a digit int() refuses; more digits than it takes
+        r = await client.post(url, json={"into": odd, "reason": "same cut"}, headers=EDITOR)
+        assert r.status == 400, await r.text()
+        assert "into" in (await r.json())["detail"]
     r = await client.post(url, json={"into": f"#{number}", "reason": "same cut"}, headers=EDITOR)
     assert r.status == 200, await r.text()
     assert await r.json() == {"merged": absorbed, "into": host}

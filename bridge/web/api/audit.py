@@ -45,7 +45,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from bridge.core import instants
+from bridge.core import handling, instants
 from bridge.core.access import audit_track
 from bridge.core.alerts import format_time
 from bridge.core.audit_search import AuditFilter
@@ -246,9 +246,11 @@ async def _incident(request: web.Request, text: str | None) -> str | None:
     through the casebook; 400 naming ``incident`` when it is neither."""
     if text is None:
         return None
-    number = text.removeprefix("#")
-    if number.isascii() and number.isdigit():
-        wanted = paging.whole_number(number, "incident", "expected an incident number or id")
+    digits = text.removeprefix("#")
+    if digits.isascii() and digits.isdigit():
+        wanted = handling.number_written(digits)
+        if wanted is None:
+            raise BadInput("incident", "expected an incident number or id")
         store = request.app[keys.SERVICE].store
         found = [r.incident_id for r in await store.list_casebooks() if r.number == wanted]
         if not found:
