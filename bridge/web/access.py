@@ -41,7 +41,6 @@ from aiohttp import web
 
 from bridge.core import access as rules
 from bridge.core import instants
-from bridge.core.access import TRACKS
 from bridge.errors import BadInput
 from bridge.web import decisions, keys
 from bridge.web.auth import Principal, api_principal
@@ -111,14 +110,8 @@ async def principal(request: web.Request) -> Principal:
 # ---- what they may do ---------------------------------------------------------------------
 
 
-def _counts_on(role: str, track: str) -> bool:
-    """``ROLE@TRACK`` counts on that track only (decisions._READ); an own route names all."""
-    only = role.partition("@")[2]
-    return not only or only == track or track not in TRACKS
-
-
 def _refusal(caller: Principal, need: decisions.Need, track: str) -> str:
-    roles = " or ".join(r.partition("@")[0] for r in need.roles if _counts_on(r, track))
+    roles = " or ".join(need.roles_on(track))
     if need.track in ("-", "roles"):
         return f"{caller.name} lacks an unscoped admin role (admin or admin:all)"
     if need.track == "own":
@@ -146,7 +139,11 @@ async def allowed_on(
         return True
     if on == "privacy":
         await privacy_audit(
-            request, caller, "privacy.refused", target or "privacy:route", role="|".join(need.roles)
+            request,
+            caller,
+            "privacy.refused",
+            target or "privacy:route",
+            role="|".join(need.roles_on("privacy")),
         )
     return False
 
@@ -184,7 +181,9 @@ async def may_change(
     if not missing:
         return
     if "privacy" in missing:
-        await privacy_audit(request, caller, "privacy.refused", target, role="|".join(need.roles))
+        await privacy_audit(
+            request, caller, "privacy.refused", target, role="|".join(need.roles_on("privacy"))
+        )
     tracks = " and ".join(f"the {t} track" for t in missing)
     raise web.HTTPForbidden(
         text=f"{caller.name} lacks admin on {tracks}: to {need.what} that gives, takes or "

@@ -54,14 +54,18 @@ class Need:
             return is_user_admin(grants)
         if self.track == "roles" and not is_user_admin(grants):
             return False
-        return any(_role_allows(grants, role, track) for role in self.roles)
+        return any(grants_allow(grants, role, track) for role in self.roles_on(track))
 
-
-def _role_allows(grants: tuple[str, ...], role: str, track: str) -> bool:
-    """``role`` on ``track``; ``ROLE@TRACK`` (:data:`_READ`'s ``auditor@outage``) counts on that
-    track only."""
-    role, _, only = role.partition("@")
-    return (not only or only == track) and grants_allow(grants, role, track)
+    def roles_on(self, track: str) -> list[str]:
+        """The roles that count on ``track``: ``ROLE@TRACK`` (:data:`_READ`'s
+        ``auditor@outage``) on that track only, as ``ROLE``; a track that is none of
+        :data:`TRACKS` (an ``own`` route's refusal) takes them all."""
+        found = []
+        for spelt in self.roles:
+            role, _, only = spelt.partition("@")
+            if not only or only == track or track not in TRACKS:
+                found.append(role)
+        return found
 
 
 def _n(who: str, roles: str = "", track: str = "-", what: str = "") -> Need:
