@@ -374,7 +374,8 @@ class DraftFields:
     # began, so this is no report owed to the regulator (:func:`repealed_statement`)
     repealed: str = ""
     # the normalised notice's first sentence: whether it follows a varsel that was sent
-    # (:func:`normalised_lead`)
+    # (:func:`normalised_lead`); a notice to subscribers' first sentence after the greeting,
+    # a breach's or a risk's (:func:`bridge.core.privacy_fields.subscriber_lead`)
     lead: str = ""
     # said right after the reference: the other references sent to this regulator that this
     # notice now also covers (incidents merged into this one): :func:`reference_note`
@@ -607,6 +608,8 @@ def draft_fields(
     reference = carried.reference or reference_number(operator.org_number, str(incident["id"]))
     contact = operator.contact(contact_track(kind))
     labels, to_add = field_texts(kind)
+    if kind in PRIVACY_KINDS:  # a risk's notice to subscribers: its data "may be" concerned
+        labels = privacy_fields.labels(kind, incident, labels)
     if kind == HENDELSESRAPPORT:
         values = _hendelsesrapport_values(incident, operator, contact, services, sent)
     elif kind in PRIVACY_KINDS:
@@ -640,7 +643,7 @@ def draft_fields(
         kind=kind,
         regulator=regulator,
         language=language,
-        title=TITLES[kind],
+        title=privacy_fields.title(kind, incident) if kind in PRIVACY_KINDS else TITLES[kind],
         incident_id=str(incident["id"]),
         reference=reference,
         operator=operator,
@@ -649,7 +652,9 @@ def draft_fields(
         placeholder=UNKNOWN[language],
         fields=fields,
         repealed=repealed,
-        lead=normalised_lead(previous) if kind == "nkom_normalised" else "",
+        lead=normalised_lead(previous)
+        if kind == "nkom_normalised"
+        else privacy_fields.subscriber_lead(kind, incident, operator.name),
         regulator_references=hendelsesrapport.nkom_references(incident)
         if kind == HENDELSESRAPPORT
         else (),

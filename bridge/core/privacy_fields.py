@@ -179,6 +179,65 @@ TITLES = {
     "nkom_privacy_subscriber": "Informasjon om et brudd på personvernet",
 }
 
+#: A case of nature ``risk`` (Norway: Nkom's "Særlig risiko for brudd på sikkerheten", which
+#: seed 003 keeps apart from "Sikkerhetsbrudd som har krenket personvernet til abonnent eller
+#: bruker"): its notices' titles (and so subjects) say risk, never a breach. Sweden has no risk
+#: nature (PTS's rule set applies to breaches only): its kinds keep :data:`TITLES`.
+RISK_TITLES = {
+    "nkom_privacy_varsel": "Varsel om særlig risiko for brudd på sikkerheten",
+    "nkom_privacy_subscriber": "Informasjon om særlig risiko for brudd på sikkerheten",
+}
+
+#: Headings a risk's notice to subscribers words apart from a breach's: their data "may be"
+#: concerned, not "is" (:func:`labels`).
+RISK_LABELS = {"your_data": "Hvilke opplysninger om deg kan bli berørt?"}
+
+#: The first sentence of a notice to subscribers, by language and nature (``{operator}``: the
+#: provider's name): a breach "has affected" their data; a risk only "may affect" it.
+_SUBSCRIBER_LEADS = {
+    ("sv", "breach"): (
+        "vi på {operator} vill berätta att en incident har påverkat personuppgifter om dig. "
+        "Här förklarar vi vad som har hänt och vad det kan innebära för dig."
+    ),
+    ("nb", "breach"): (
+        "vi i {operator} vil fortelle deg at en hendelse har berørt personopplysninger om deg. "
+        "Her forklarer vi hva som har skjedd og hva det kan bety for deg."
+    ),
+    ("nb", "risk"): (
+        "vi i {operator} vil fortelle deg at det er oppdaget en særlig risiko for brudd på "
+        "sikkerheten som kan berøre personopplysninger om deg. Her forklarer vi hva som har "
+        "skjedd og hva det kan bety for deg."
+    ),
+}
+
+
+def _risk(kind: str, doc: Mapping[str, Any]) -> bool:
+    return doc.get("nature") == "risk" and kind in NKOM_PRIVACY_KINDS
+
+
+def title(kind: str, doc: Mapping[str, Any]) -> str:
+    """The notice's title, its subject's first words: :data:`RISK_TITLES` for a Norwegian
+    notice of a risk, else :data:`TITLES`."""
+    return RISK_TITLES[kind] if _risk(kind, doc) else TITLES[kind]
+
+
+def labels(kind: str, doc: Mapping[str, Any], base: Mapping[str, str]) -> dict[str, str]:
+    """``base`` (the kind's labels) with a risk's own headings for a Norwegian notice to
+    subscribers of a risk (:data:`RISK_LABELS`)."""
+    if _risk(kind, doc) and kind in SUBSCRIBER_KINDS:
+        return {**base, **RISK_LABELS}
+    return dict(base)
+
+
+def subscriber_lead(kind: str, doc: Mapping[str, Any], operator: str) -> str:
+    """The first sentence of a notice to subscribers (:data:`SUBSCRIBER_KINDS`) after the
+    greeting, by its language and the case's nature; empty for any other kind."""
+    if kind not in SUBSCRIBER_KINDS:
+        return ""
+    nature = "risk" if _risk(kind, doc) else "breach"
+    return _SUBSCRIBER_LEADS[(language(kind), nature)].format(operator=operator)
+
+
 _CIRCUMSTANCES = {
     "sv": {
         "loss": "förlust",

@@ -886,15 +886,21 @@ def test_nothing_internal_reaches_a_regulator(kind: str) -> None:
     """No inventory key, template syntax, None, placeholder token, drafting note (a field's
     source or hint), configuration key, internal id or field key appears in a message as it
     would be sent, its From and Reply-To included."""
+    assert_nothing_internal(kind, sample(kind))
+
+
+def assert_nothing_internal(kind: str, contents: tuple[str, str], *ids: str) -> None:
+    """No inventory key, template syntax, None, placeholder token, drafting note, configuration
+    key, internal id (and ``ids``) or field key in ``contents`` (a message's text and HTML)."""
     notes = _notes(kind)
-    for content in sample(kind):
+    for content in contents:
         for word in _INTERNAL:
             assert word not in content, f"{kind}: {word!r} in the message"
         for note in notes:
             assert note not in content, f"{kind}: the drafting note {note!r} in the message"
         found = _KEY_PATH.search(content)
         assert found is None, f"{kind}: a configuration key {found and found.group()!r}"
-        for internal in _IDS:
+        for internal in (*_IDS, *ids):
             assert internal not in content, f"{kind}: the internal id {internal!r}"
         for key in _FIELD_KEYS:
             assert key not in content, f"{kind}: field key {key!r} in the message"
@@ -944,6 +950,103 @@ def test_no_line_repeats_the_line_before_it(kind: str) -> None:
     for above, line in pairwise(lines):
         if above and not above.endswith(":"):
             assert not line.startswith(above), f"{kind}: {above!r} then {line!r}"
+
+
+#: A particular risk of a security breach in Norway (``nature: risk``), not a breach: an
+#: administration interface of the customer database was reachable from the internet, and no
+#: sign that anyone used it. Seed 003 keeps "Særlig risiko for brudd på sikkerheten" apart
+#: from "Sikkerhetsbrudd som har krenket personvernet": Nkom and the subscribers read a risk.
+PRIVACY_RISK_CASE: dict[str, Any] = {
+    "id": "priv-20261123-7a1b2c3d",
+    "detected_at": _iso(T0),
+    "occurred_at": _iso(T0 - timedelta(days=2)),
+    "occurred_estimated": False,
+    "nature": "risk",
+    "jurisdictions": ["NO"],
+    "circumstances": ["other"],
+    "data_categories": ["subscriber"],
+    "affected": 4500,
+    "texts": {
+        "nb": {
+            "description": (
+                "Et administrasjonsgrensesnitt for kundedatabasen var tilgjengelig fra internett "
+                "etter en endring i brannmuren. Vi har ikke funnet tegn på at noen uvedkommende "
+                "har brukt det."
+            ),
+            "causes": "En brannmurregel ble endret uten kontroll av en annen person.",
+            "consequences": (
+                "Hvis noen hadde funnet grensesnittet, kunne de ha sett navn, adresse og "
+                "telefonnummer."
+            ),
+            "measures_taken": "Grensesnittet er stengt for tilgang fra internett.",
+            "measures_planned": "Endringer i brannmuren kontrolleres av to personer.",
+            "services": "Mobiltelefoni og bredbånd",
+            "recommended_actions": (
+                "Du trenger ikke å gjøre noe. Vi gir deg beskjed hvis vi finner tegn på at "
+                "opplysningene dine er sett av uvedkommende."
+            ),
+        }
+    },
+    "subscriber_notices": {},
+}
+RISK_KINDS = ("nkom_privacy_varsel", "nkom_privacy_subscriber")
+RISK_EDITS: dict[str, dict[str, str]] = {
+    "nkom_privacy_varsel": {
+        "scope_geography": "Kunder i hele Norge.",
+        "scope_societal": "Ingen samfunnsviktige funksjoner er rammet.",
+        "scope_life_health": "Nei.",
+        "expected_duration": "Risikoen er fjernet; undersøkelsen av loggene pågår.",
+    },
+    "nkom_privacy_subscriber": {},
+}
+
+
+def risk_sample(kind: str) -> tuple[str, str]:
+    fields = draft_fields(kind, PRIVACY_RISK_CASE, OPERATOR, None, NOW, SERVICES)
+    fields = with_values(fields, RISK_EDITS[kind])
+    out = render(fields, None)
+    return f"{headers(fields, kind)}Emne/Ämne: {out.subject}\n\n{out.text}", out.html
+
+
+@pytest.mark.parametrize("kind", RISK_KINDS)
+def test_a_risk_renders_exactly_its_golden_sample(kind: str) -> None:
+    """The Norwegian notices of a particular risk (``nature: risk``), as Nkom and the
+    subscribers read them."""
+    text, html = risk_sample(kind)
+    paths = (GOLDEN / f"{kind}_risk.txt", GOLDEN / f"{kind}_risk.html")
+    if UPDATE:
+        for path, content in zip(paths, (text, html), strict=True):
+            path.write_text(content, encoding="utf-8")
+    for path, content in zip(paths, (text, html), strict=True):
+        assert path.exists(), f"{path} missing: run ./scripts/update-golden and read it"
+        assert content == path.read_text(encoding="utf-8"), f"{path.name} changed"
+
+
+#: What states a breach that happened: a risk's notices never say it (seed 003's words apart)
+_BREACH_WORDS = ("brudd på personvernet", "har berørt personopplysninger", "krenket personvernet")
+
+
+@pytest.mark.parametrize("kind", RISK_KINDS)
+def test_a_risk_is_told_as_a_risk_never_as_a_breach(kind: str) -> None:
+    """The varsel of a risk said "Varsel om brudd på personvernet" in its subject above "Type
+    hendelse: Særlig risiko for brudd på sikkerheten"; the subscriber notice was titled
+    "Informasjon om et brudd på personvernet" and said "en hendelse har berørt
+    personopplysninger om deg". Subject, title and body now use seed 003's words for a risk,
+    and a breach's notices keep theirs."""
+    for content in risk_sample(kind):
+        for words in _BREACH_WORDS:
+            assert words not in content, f"{kind}: {words!r} told of a risk"
+    text = risk_sample(kind)[0]
+    subject = next(line for line in text.splitlines() if line.startswith("Emne/Ämne: "))
+    assert "særlig risiko for brudd på sikkerheten" in subject
+    assert "\nVarsel om særlig risiko" in text or "\nInformasjon om særlig risiko" in text
+    if kind == "nkom_privacy_subscriber":
+        assert "særlig risiko for brudd på sikkerheten som kan berøre personopplysninger" in text
+        assert "\nHvilke opplysninger om deg kan bli berørt?\n" in text
+    breach = sample(kind)[0]
+    assert "brudd på personvernet" in breach
+    assert "særlig risiko" not in breach.lower()
+    assert_nothing_internal(kind, risk_sample(kind), PRIVACY_RISK_CASE["id"])
 
 
 #: An incident merged into the Trondheim one after both had a varsel sent to Nkom: the
