@@ -69,6 +69,9 @@ CIRCUMSTANCES = (
 DATA_CATEGORIES = ("content", "subscriber", "traffic", "location")
 EXEMPTION_REASONS = ("no_adverse_effect", "data_unreadable")
 STATES = ("open", "closed")
+#: What a person found when closing a case (:func:`set_state`): it was no breach (nor a
+#: particular risk), or it was one and is handled (reported, notified, remedied).
+OUTCOMES = ("not_a_breach", "handled")
 JURISDICTIONS = ("SE", "NO")
 #: Kinds a recorded exemption removes (the notices to subscribers, and the copy to PTS).
 SUBSCRIBER_KINDS = ("subscriber_notice", "nkom_privacy_subscriber", "privacy_subscriber_copy")
@@ -83,6 +86,16 @@ class Exemption:
     by: str
     at: datetime
     comment: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Closure:
+    """Why a person closed the case: the outcome (:data:`OUTCOMES`) and their reason."""
+
+    outcome: str
+    reason: str
+    by: str
+    at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +146,8 @@ class PrivacyCase:
     # notices, where the Swedish and Norwegian notices must say it differently
     texts: dict[str, dict[str, str]] = field(default_factory=dict)
     exemption: Exemption | None = None
+    # while closed: the outcome and the reason the person gave (None while open)
+    closure: Closure | None = None
     history: tuple[Change, ...] = field(default_factory=tuple)
     # the alert's jurisdiction label when it named no jurisdiction the bridge knows (the case
     # is then owed under every configured one) until a person sets ``jurisdictions``
@@ -501,16 +516,53 @@ def set_exemption(
 
 
 def set_state(
-    case: PrivacyCase, base_revision: int, state: str, actor: str, now: datetime
+    case: PrivacyCase,
+    base_revision: int,
+    state: str,
+    actor: str,
+    now: datetime,
+    reason: str = "",
+    outcome: str | None = None,
 ) -> tuple[PrivacyCase, list[AuditEvent]]:
-    """Close or reopen a case. A closed case stays in the register and keeps what it owes."""
+    """Close or reopen a case. A closed case stays in the register and keeps what it owes.
+
+    Closing needs the ``outcome`` (:data:`OUTCOMES`) and a ``reason`` in a person's words:
+    both are kept on the case (:class:`Closure`, its register row) and in the audit entry (a
+    decision's reason, as a draft rejection's: write it without personal data). Reopening
+    takes an optional reason (audited) and no outcome, and clears the closure from the case."""
     _check_base(case, base_revision)
     _choice(STATES)("state", state)
     if state == case.state:
         raise BadInput("state", f"the case is {state} already")
-    after = _next(case, now, actor, state, ["state"], state=state)
+    why = _text("reason", reason)
+    if state == "open":
+        if outcome is not None:
+            raise BadInput("outcome", "only when closing: a reopened case has no outcome")
+        after = _next(case, now, actor, state, ["closure", "state"], state=state, closure=None)
+        detail: dict[str, Any] = {"reason": why} if why else {}
+        return after, [
+            _audit(
+                after, now, actor, "privacy.open", revision=after.revision, state=state, **detail
+            )
+        ]
+    if not why:
+        raise BadInput("reason", "required to close: why, in a few words (e.g. what was found)")
+    if outcome is None:
+        raise BadInput("outcome", f"required to close: one of {', '.join(OUTCOMES)}")
+    _choice(OUTCOMES)("outcome", outcome)
+    closure = Closure(outcome, why, actor, now)
+    after = _next(case, now, actor, state, ["closure", "state"], state=state, closure=closure)
     return after, [
-        _audit(after, now, actor, f"privacy.{state}", revision=after.revision, state=state)
+        _audit(
+            after,
+            now,
+            actor,
+            "privacy.closed",
+            revision=after.revision,
+            state=state,
+            outcome=outcome,
+            reason=why,
+        )
     ]
 
 
@@ -584,6 +636,17 @@ def to_dict(case: PrivacyCase) -> dict[str, Any]:
                     "comment": value.comment,
                 }
             )
+        elif f.name == "closure":
+            value = (
+                None
+                if value is None
+                else {
+                    "outcome": value.outcome,
+                    "reason": value.reason,
+                    "by": value.by,
+                    "at": _t(value.at),
+                }
+            )
         elif f.name == "history":
             value = [
                 {
@@ -624,6 +687,9 @@ def from_dict(d: Mapping[str, Any]) -> PrivacyCase:
         elif f.name == "exemption" and value is not None:
             at = datetime.fromisoformat(value["at"])
             value = Exemption(value["reason"], value["by"], at, value.get("comment", ""))
+        elif f.name == "closure" and value is not None:
+            at = datetime.fromisoformat(value["at"])
+            value = Closure(value["outcome"], value["reason"], value["by"], at)
         elif f.name == "history":
             value = tuple(
                 Change(

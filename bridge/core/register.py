@@ -41,6 +41,8 @@ COLUMNS = (
     "unreadable",
     "unreadable_how",
     "exemption",
+    "outcome",
+    "closure",
     "reports",
     "created_at",
     "updated_at",
@@ -92,6 +94,11 @@ def row(
         "exemption": ""
         if exemption is None
         else f"{exemption.reason} ({exemption.by}, {_time(exemption.at)})",
+        # a closed case: what the person found and why (empty while open)
+        "outcome": "" if case.closure is None else case.closure.outcome,
+        "closure": ""
+        if case.closure is None
+        else f"{case.closure.reason} ({case.closure.by}, {_time(case.closure.at)})",
         "reports": reports,
         "created_at": _time(case.created_at),
         "updated_at": _time(case.updated_at),

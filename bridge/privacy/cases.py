@@ -127,9 +127,19 @@ class PrivacyCases:
         changed, events = privacy.edit_case(case, revision, values, actor, self.now())
         return await self._write(changed, case.revision, events)
 
-    async def set_state(self, case_id: str, revision: int, state: str, actor: str) -> PrivacyCase:
+    async def set_state(
+        self,
+        case_id: str,
+        revision: int,
+        state: str,
+        actor: str,
+        reason: str = "",
+        outcome: str | None = None,
+    ) -> PrivacyCase:
         case = await self._existing(case_id)
-        changed, events = privacy.set_state(case, revision, state, actor, self.now())
+        changed, events = privacy.set_state(
+            case, revision, state, actor, self.now(), reason, outcome
+        )
         return await self._write(changed, case.revision, events)
 
     async def exemption(

@@ -6,6 +6,7 @@ reaches the bridge's log or /metrics."""
 
 from __future__ import annotations
 
+import csv
 import io
 import logging
 import re
@@ -527,7 +528,7 @@ async def test_the_register_exports_every_case_as_csv_and_xlsx(
     closed = await ok(
         await client.post(
             f"/api/v1/privacy/cases/{first['id']}/state",
-            json={"revision": 1, "state": "closed"},
+            json={"revision": 1, "state": "closed", "outcome": "handled", "reason": "Reported"},
             headers=as_("p-editor"),
         )
     )
@@ -552,6 +553,54 @@ async def test_the_register_exports_every_case_as_csv_and_xlsx(
         "/api/v1/privacy/register.csv",
         "/api/v1/privacy/register.xlsx",
     ]
+
+
+async def test_closing_a_case_needs_a_reason_kept_in_the_audit_and_the_register(
+    client: TestClient[Any, Any], clock: FakeClock
+) -> None:
+    """``{"state": "closed", "reason": "not a breach"}`` was taken and the reason dropped: the
+    audit said only ``state`` and the register no outcome. A close without a reason (or an
+    outcome) is a 400 naming it and changes nothing; a close with both keeps them in the audit
+    entry, on the case, in its list row (the outcome) and in the register (CSV and XLSX)."""
+    case = await report_breach(client, clock)
+    url = f"/api/v1/privacy/cases/{case['id']}/state"
+    for body, field in (
+        ({"state": "closed"}, "reason"),
+        ({"state": "closed", "reason": " ", "outcome": "not_a_breach"}, "reason"),
+        ({"state": "closed", "reason": "not a breach"}, "outcome"),
+        ({"state": "closed", "reason": "not a breach", "outcome": "gone"}, "outcome"),
+    ):
+        r = await client.post(url, json={"revision": 1, **body}, headers=as_("p-editor"))
+        assert r.status == 400, await r.text()
+        assert (await r.json())["detail"].startswith(f"{field}: "), body
+    why = "Not a breach: the laptop was found in the office, still locked"
+    closed = await ok(
+        await client.post(
+            url,
+            json={"revision": 1, "state": "closed", "reason": why, "outcome": "not_a_breach"},
+            headers=as_("p-editor"),
+        )
+    )
+    assert closed["revision"] == 2 and closed["outcome"] == "not_a_breach"
+    assert closed["case"]["closure"]["reason"] == why
+    assert closed["case"]["closure"]["by"] == "token:p-editor"
+    [entry] = [e for e in await audit(client) if e["action"] == "privacy.closed"]
+    assert entry["detail"]["reason"] == why and entry["detail"]["outcome"] == "not_a_breach"
+    listed = await ok(
+        await client.get("/api/v1/privacy/cases?state=closed", headers=as_("p-viewer"))
+    )
+    assert [c["outcome"] for c in listed["cases"]] == ["not_a_breach"]
+    r = await client.get("/api/v1/privacy/register.csv", headers=as_("p-viewer"))
+    text = (await r.read()).decode("utf-8-sig")
+    header, row = list(csv.reader(io.StringIO(text)))
+    cells = dict(zip(header, row, strict=True))
+    assert cells["state"] == "closed" and cells["outcome"] == "not_a_breach"
+    assert cells["closure"].startswith(f"{why} (token:p-editor, ")
+    r = await client.get("/api/v1/privacy/register.xlsx", headers=as_("p-viewer"))
+    rows = list(
+        openpyxl.load_workbook(io.BytesIO(await r.read())).active.iter_rows(values_only=True)
+    )  # type: ignore[union-attr]
+    assert rows[1][rows[0].index("outcome")] == "not_a_breach"
 
 
 async def test_an_alert_with_a_control_character_exports_as_xlsx_and_logs_none_of_it(

@@ -460,3 +460,46 @@ def test_the_supplementary_report_says_who_was_told_in_a_whole_sentence() -> Non
     sent = {"subscriber_notices": {"subscriber_notice": {"sent_at": "2026-11-23T11:42:00Z"}}}
     text = privacy_fields._notified(sent, lambda at: at.strftime("%Y-%m-%d kl. %H.%M"))
     assert text.startswith("Abonnenterna och användarna underrättades 2026-11-23 kl. 11.42")
+
+
+def test_closing_a_case_needs_a_reason_and_records_it_with_the_outcome() -> None:
+    """A close without a reason is refused naming ``reason`` (it was dropped silently: the
+    audit said only ``state``); an outcome other than not_a_breach or handled is refused
+    naming ``outcome``. The close keeps the outcome and the reason on the case (its register
+    row) and in the audit entry; reopening clears them from the case (the audit keeps them)."""
+    c = case()
+    for reason in ("", "   "):
+        with pytest.raises(BadInput) as info:
+            privacy.set_state(c, 1, "closed", "a", NOW, reason=reason, outcome="not_a_breach")
+        assert info.value.field == "reason"
+    with pytest.raises(BadInput) as info:
+        privacy.set_state(c, 1, "closed", "a", NOW, reason="x", outcome="resolved")
+    assert info.value.field == "outcome"
+    with pytest.raises(BadInput) as info:
+        privacy.set_state(c, 1, "closed", "a", NOW, reason="x", outcome=None)
+    assert info.value.field == "outcome"
+    closed, events = privacy.set_state(
+        c,
+        1,
+        "closed",
+        "token:ed",
+        NOW,
+        reason="Not a breach: the laptop was found",
+        outcome="not_a_breach",
+    )
+    assert closed.state == "closed"
+    assert closed.closure == privacy.Closure(
+        "not_a_breach", "Not a breach: the laptop was found", "token:ed", NOW
+    )
+    assert closed.history[-1].fields == ("closure", "state")
+    [event] = events
+    assert event.action == "privacy.closed"
+    assert event.detail["outcome"] == "not_a_breach"
+    assert event.detail["reason"] == "Not a breach: the laptop was found"
+    assert privacy.from_dict(privacy.to_dict(closed)) == closed
+    with pytest.raises(BadInput) as info:
+        privacy.set_state(closed, 2, "open", "a", NOW, outcome="handled")
+    assert info.value.field == "outcome"
+    reopened, events = privacy.set_state(closed, 2, "open", "a", NOW, reason="new facts")
+    assert reopened.state == "open" and reopened.closure is None
+    assert events[0].detail["reason"] == "new facts"

@@ -60,6 +60,8 @@ def summary(case: PrivacyCase, obligations: list[Obligation]) -> dict[str, Any]:
         "revision": case.revision,
         "updated_at": format_time(case.updated_at),
         "exemption": None if case.exemption is None else case.exemption.reason,
+        # a closed case's outcome (not_a_breach, handled); its reason is in ``case.closure``
+        "outcome": None if case.closure is None else case.closure.outcome,
         "obligations": [obligation_json(o) for o in obligations],
         "next_due_at": format_time(min(due)) if due else None,
         "overdue": sorted(o.kind for o in obligations if o.state == "overdue"),
@@ -196,7 +198,12 @@ async def set_state(request: web.Request) -> web.Response:
     principal, service, case, body = await _change(request)
     state = str_field(body, "state", required=True)
     changed = await service.privacy.set_state(
-        case.id, int_field(body, "revision", _REVISION), state, principal.name
+        case.id,
+        int_field(body, "revision", _REVISION),
+        state,
+        principal.name,
+        str_field(body, "reason"),
+        str_field(body, "outcome") or None,
     )
     return await _changed(service, changed)
 

@@ -161,6 +161,7 @@ def _form_choices() -> dict[str, list[str]]:
         "circumstances": list(privacy.CIRCUMSTANCES),
         "data_categories": list(privacy.DATA_CATEGORIES),
         "exemption_reasons": list(privacy.EXEMPTION_REASONS),
+        "outcomes": list(privacy.OUTCOMES),
     }
 
 

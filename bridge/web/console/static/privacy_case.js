@@ -154,15 +154,61 @@ function attentionBox(d) {
   );
 }
 
+// Closing asks what was found (page.choices.outcomes) and why, in the person's words: both are
+// required by the API, kept on the case, in its register row and in the audit entry.
+function closeDialog() {
+  return new Promise((resolve) => {
+    const outcome = el("select", { id: "close-outcome", required: true }, page.choices.outcomes.map((o) => el("option", { value: o }, label(o))));
+    const reason = el("textarea", { id: "close-reason", rows: 3, required: true });
+    let answered = false;
+    const answer = (value) => { if (!answered) { answered = true; resolve(value); } };
+    const dialog = el(
+      "dialog",
+      { class: "confirm", id: "close-dialog" },
+      el(
+        "form",
+        { onsubmit: (e) => { e.preventDefault(); answer({ outcome: outcome.value, reason: reason.value.trim() }); dialog.close(); } },
+        el("h2", {}, "Close this case?"),
+        el("p", {}, "It stays in the register and keeps what it owes. The outcome and the reason are kept with it and in the audit log: write the reason without personal data."),
+        el("label", { for: "close-outcome" }, "Outcome"), outcome,
+        el("label", { for: "close-reason" }, "Reason (required)"), reason,
+        el(
+          "div",
+          { class: "actions" },
+          el("button", { type: "submit", id: "close-yes", class: "danger" }, "Close"),
+          el("button", { type: "button", id: "close-no", class: "quiet", onclick: () => { answer(null); dialog.close(); } }, "Cancel"),
+        ),
+      ),
+    );
+    reason.addEventListener("input", () => reason.setCustomValidity(reason.value.trim() ? "" : "Say why the case is closed."));
+    reason.setCustomValidity("Say why the case is closed.");
+    dialog.addEventListener("close", () => { dialog.remove(); answer(null); });
+    document.body.append(dialog);
+    dialog.showModal();
+  });
+}
+
 function stateButton(d) {
   const editor = can("editor", "privacy");
   const to = d.state === "open" ? "closed" : "open";
   const change = async () => {
-    const question = to === "closed" ? "Close this case?" : "Reopen this case?";
-    if (!(await confirmDialog(question, to === "closed" ? "Close" : "Reopen", "It stays in the register and keeps what it owes."))) return;
+    if (to === "closed") {
+      const closing = await closeDialog();
+      if (!closing) return;
+      act(() => api(`${url}/state`, { method: "POST", body: { revision: d.revision, state: to, ...closing } }), (x) => `The case is ${x.state} (${label(x.outcome)}).`);
+      return;
+    }
+    if (!(await confirmDialog("Reopen this case?", "Reopen", "It stays in the register and keeps what it owes; its outcome and reason are cleared (the audit log keeps them)."))) return;
     act(() => api(`${url}/state`, { method: "POST", body: { revision: d.revision, state: to } }), (x) => `The case is ${x.state}.`);
   };
   return el("button", { type: "button", id: "set-state", class: "quiet", disabled: !editor, onclick: change }, to === "closed" ? "Close case…" : "Reopen case…");
+}
+
+// A closed case: what the person found, why, who and when.
+function closureNote(d) {
+  const c = d.case.closure;
+  if (!c) return null;
+  return el("p", { id: "case-closure" }, `Closed: ${label(c.outcome)}, by ${c.by}, ${localTime(c.at, zoneOfJurisdiction(d.jurisdictions))}. Reason: ${c.reason}`);
 }
 
 function history(d) {
@@ -196,6 +242,7 @@ function render(d) {
       `${label(d.nature)} · ${d.jurisdictions.join(", ")} · detected ${localTime(d.detected_at, zone)} · opened by ${d.case.created_by}${d.source === "alert" ? " (from an alert)" : ""} · revision ${d.revision} `,
       stateButton(d),
     ),
+    closureNote(d),
     attentionBox(d),
     el("div", { id: "case-message" }, message ? el("div", { class: message.kind, role: message.kind === "error" ? "alert" : "status" }, message.text) : null),
     moved ? el("div", { class: "error" }, `This case changed meanwhile (now revision ${d.revision}); saving your edits will be refused until you reload.`) : null,

@@ -27,6 +27,8 @@ const LABELS = {
   location: "location data",
   no_adverse_effect: "no adverse effect on the subscribers",
   data_unreadable: "data unreadable to outsiders",
+  not_a_breach: "not a breach",
+  handled: "handled",
 };
 export const label = (value) => LABELS[value] || value;
 
