@@ -6,8 +6,11 @@ Contract:
   reportable (:func:`~bridge.core.report_names.met_words`: a reference matrix or a repealed
   law's internal threshold met owes no regulator) and each criterion met, in the rule set's
   words, each obligation opened: owed, or what it waits for), the audit entries of its drafts
-  (opened, edited, approved, rejected, sent, failed …) and of the incident itself (renamed,
-  acknowledged, assigned, noted, its impact overridden or the override lifted), and the
+  (opened, edited, approved, rejected, sent, failed …; a portal report's submission at the
+  instant it was submitted, by whom, with the portal's reference) and of the incident itself
+  (renamed, acknowledged, assigned, noted, its impact overridden or the override lifted,
+  declared significant under the cybersecurity act or not: by whom, the awareness instant and
+  the reason), and the
   notes; and when the bridge first learned of the incident, apart from when it started
   (``aware``: who opened it by hand and when, from ``incident.opened_by_hand``, else its first
   alert's receipt, the document's ``first_received_at``), and each report done with after its
@@ -74,6 +77,8 @@ DRAFT_WORDS = {
     "outbox.in_doubt": "{report}: delivery in doubt",
     "outbox.resend": "{report}: resent",
     "outbox.mark_sent": "{report}: marked sent",
+    # a portal report (the CSIRT's): told at the instant it was submitted (:func:`_submitted`)
+    "draft.submitted": "{report}: submitted on the portal by {actor}",
 }
 
 
@@ -192,20 +197,32 @@ def _audit_events(audit: Iterable[Mapping[str, Any]], regulators: Mapping[str, s
             kind = str(detail.get("kind", ""))
             regulator = regulators.get(str(detail.get("draft", "")), "")
             report = report_name(regulator, kind) if regulator else kind.replace("_", " ")
-            words = DRAFT_WORDS[action].format(report=report)
+            words = DRAFT_WORDS[action].format(report=report, actor=e["actor"])
             if detail.get("version"):
                 words += f" (version {detail['version']})"
             if action == "draft.rejected" and detail.get("reason"):
                 words += f": {detail['reason']}"
+            at = e["at"]
+            if action == "draft.submitted":
+                at, words = _submitted(e["at"], detail, words)
             if detail.get("late_reason"):  # approved after the obligation's due time
                 words += f"; reason for the delay: {detail['late_reason']}"
             out.append(
                 {
-                    "at": e["at"],
+                    "at": at,
                     "kind": "draft",
                     "actor": e["actor"],
                     "summary": words,
                     "draft": detail.get("draft"),
+                }
+            )
+        elif action == "incident.declared":
+            out.append(
+                {
+                    "at": e["at"],
+                    "kind": "declared",
+                    "actor": e["actor"],
+                    "summary": _declared_words(detail, e["actor"]),
                 }
             )
         elif action == "incident.acknowledged":
@@ -258,6 +275,43 @@ def _audit_events(audit: Iterable[Mapping[str, Any]], regulators: Mapping[str, s
                 }
             )
     return out
+
+
+def _instant(text: object) -> str:
+    """A time of an audit entry's detail (``isoformat``) as the timeline writes times."""
+    when = read_time(text) if isinstance(text, str) else None
+    return (format_time(when) or str(text)) if when is not None else str(text)
+
+
+def _submitted(recorded: str, detail: Mapping[str, Any], words: str) -> tuple[str, str]:
+    """A portal submission (``draft.submitted``): told at the instant the person says it was
+    submitted, with the portal's reference, and when it was recorded if a minute or more
+    later."""
+    at = _instant(detail["submitted_at"]) if detail.get("submitted_at") else recorded
+    if detail.get("reference"):
+        words += f", the portal's reference {detail['reference']}"
+    done, noted = read_time(at), read_time(recorded)
+    if done is not None and noted is not None and noted - done >= timedelta(minutes=1):
+        words += f" (recorded {recorded})"
+    return at, words
+
+
+def _declared_words(detail: Mapping[str, Any], actor: str) -> str:
+    """A person's declaration under the cybersecurity act (``incident.declared``): significant
+    (with the awareness instant its clocks run from, and the one it replaced) or not, and the
+    reason given."""
+    if detail.get("significant"):
+        words = (
+            f"declared significant under the cybersecurity act by {actor}, "
+            f"aware at {_instant(detail.get('aware_at'))}"
+        )
+        before = detail.get("previous_aware_at")
+        if before and before != detail.get("aware_at"):
+            words += f" (before: {_instant(before)})"
+    else:
+        words = f"declared not significant under the cybersecurity act by {actor}"
+    reason = str(detail.get("reason") or "").strip()
+    return f"{words}: {reason}" if reason else words
 
 
 #: people's merges and splits, in words (bridge.core.regrouping)

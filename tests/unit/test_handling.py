@@ -382,6 +382,91 @@ def test_timeline_says_a_report_was_late_by_how_much_and_why():
     assert late["regulator"] == "nkom" and late["actor"] == "bridge"
 
 
+def test_timeline_tells_the_declaration_and_the_portal_submission_with_who_and_when():
+    """Both were in the audit and not on the timeline ("when did you submit the early
+    warning?" had no answer there): the declaration (significant or not, by whom, its
+    awareness instant and reason; a later one moving the awareness says from what) and each
+    portal submission, at the instant it was submitted (recorded later: says when), with the
+    portal's reference."""
+    draft = "inc.se_cyber_early_warning"
+    audit = [
+        {
+            "at": "2026-11-23T09:05:00.250000Z",
+            "actor": "anna",
+            "action": "incident.declared",
+            "detail": {
+                "significant": True,
+                "aware_at": "2026-11-23T09:00:00+00:00",
+                "reason": "112 out at the hospital",
+                "revision": 1,
+                "previous_aware_at": None,
+                "jurisdictions": ["SE"],
+            },
+        },
+        {
+            "at": "2026-11-23T09:30:00Z",
+            "actor": "bo",
+            "action": "incident.declared",
+            "detail": {
+                "significant": True,
+                "aware_at": "2026-11-23T08:40:00+00:00",
+                "reason": "we knew at 09.40",
+                "revision": 2,
+                "previous_aware_at": "2026-11-23T09:00:00+00:00",
+                "jurisdictions": ["SE"],
+            },
+        },
+        {
+            "at": "2026-11-24T10:00:00Z",
+            "actor": "anna",
+            "action": "draft.submitted",
+            "detail": {
+                "draft": draft,
+                "kind": "se_cyber_early_warning",
+                "version": 1,
+                "content_hash": "ab12",
+                "submitted_at": "2026-11-24T08:00:00+00:00",
+                "reference": "CP-2026-0042",
+            },
+        },
+    ]
+    got = timeline.events({"impact": {"timeline": []}}, audit, [], ["csirt"], {draft: "csirt"})
+    assert [(e["at"], e["kind"], e["actor"], e["summary"]) for e in got] == [
+        (
+            "2026-11-23T09:05:00.250000Z",
+            "declared",
+            "anna",
+            "declared significant under the cybersecurity act by anna, aware at "
+            "2026-11-23T09:00:00Z: 112 out at the hospital",
+        ),
+        (
+            "2026-11-23T09:30:00Z",
+            "declared",
+            "bo",
+            "declared significant under the cybersecurity act by bo, aware at "
+            "2026-11-23T08:40:00Z (before: 2026-11-23T09:00:00Z): we knew at 09.40",
+        ),
+        (
+            "2026-11-24T08:00:00Z",
+            "draft",
+            "anna",
+            "MCF CSIRT – tidig varning: submitted on the portal by anna (version 1), the "
+            "portal's reference CP-2026-0042 (recorded 2026-11-24T10:00:00Z)",
+        ),
+    ]
+    assert got[-1]["draft"] == draft
+    declared_not = {
+        "at": "2026-11-23T09:05:00Z",
+        "actor": "anna",
+        "action": "incident.declared",
+        "detail": {"significant": False, "aware_at": None, "reason": "no service lost"},
+    }
+    [event] = timeline.events({"impact": {"timeline": []}}, [declared_not], [], [], {})
+    assert event["summary"] == (
+        "declared not significant under the cybersecurity act by anna: no service lost"
+    )
+
+
 def test_chart_draws_services_thresholds_and_reportable_instants_of_applicable_regulators():
     thresholds = [
         {"regulator": "pts", "criterion": "conn-1k-8h", "connections": 1000, "minutes": 480},
