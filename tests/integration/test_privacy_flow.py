@@ -603,6 +603,38 @@ async def test_closing_a_case_needs_a_reason_kept_in_the_audit_and_the_register(
     assert rows[1][rows[0].index("outcome")] == "not_a_breach"
 
 
+async def test_a_case_that_turns_out_a_risk_has_its_norwegian_notices_say_so(
+    client: TestClient[Any, Any], clock: FakeClock
+) -> None:
+    """A Norwegian case reported as a breach, then found to be a particular risk (``nature``
+    edited): both Nkom drafts get a new version saying risk in subject and text. The
+    subscriber notice's fields do not change with the nature (only its title, first sentence
+    and a heading do), so its draft was not brought up to date and kept telling a breach."""
+    case = await report_breach(client, clock, jurisdictions=["NO"])
+    before = await drafts_of(client, case["id"])
+    for kind in ("nkom_privacy_varsel", "nkom_privacy_subscriber"):
+        draft = await ok(
+            await client.get(f"/api/v1/drafts/{before[kind]['id']}", headers=as_("p-viewer"))
+        )
+        assert "brudd på personvernet" in draft["latest"]["subject"]
+    await ok(
+        await client.patch(
+            f"/api/v1/privacy/cases/{case['id']}",
+            json={"revision": 1, "fields": {"nature": "risk"}},
+            headers=as_("p-editor"),
+        )
+    )
+    after = await drafts_of(client, case["id"])
+    for kind in ("nkom_privacy_varsel", "nkom_privacy_subscriber"):
+        draft = await ok(
+            await client.get(f"/api/v1/drafts/{after[kind]['id']}", headers=as_("p-viewer"))
+        )
+        latest = draft["latest"]
+        assert latest["number"] == 2, kind
+        assert "særlig risiko for brudd på sikkerheten" in latest["subject"], kind
+        assert "brudd på personvernet" not in latest["subject"] + latest["text"], kind
+
+
 async def test_an_alert_with_a_control_character_exports_as_xlsx_and_logs_none_of_it(
     client: TestClient[Any, Any], clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
