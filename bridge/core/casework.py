@@ -287,14 +287,15 @@ def facts_of(fields: DraftFields) -> str:
     digest = hashlib.sha256(fields.recipient.encode())
     for key, f in fields.fields.items():
         digest.update(f"\x00{key}\x01{f.value}".encode())
+    # only for a privacy case's risk, told in the title and first sentence, not in a field of
+    # the notice to subscribers (a case edited from breach to risk, or back, changes them):
+    # the facts of every other draft stay as they were
+    if fields.title == privacy_fields.RISK_TITLES.get(fields.kind):
+        digest.update(f"\x00\x05{fields.title}\x01{fields.lead}".encode())
     if fields.repealed:  # only then: the facts of every other draft stay as they were
         digest.update(f"\x00\x02{fields.repealed}".encode())
     if fields.reference_carried or fields.reference_note:  # likewise
         digest.update(f"\x00\x03{fields.reference}\x01{fields.reference_note}".encode())
-    # likewise: a privacy case's risk, told in the title and first sentence, not in a field of
-    # the notice to subscribers (a case edited from breach to risk, or back, changes them)
-    if fields.title == privacy_fields.RISK_TITLES.get(fields.kind):
-        digest.update(f"\x00\x04{fields.title}\x01{fields.lead}".encode())
     return digest.hexdigest()[:24]
 
 

@@ -643,7 +643,7 @@ def draft_fields(
         kind=kind,
         regulator=regulator,
         language=language,
-        title=privacy_fields.title(kind, incident) if kind in PRIVACY_KINDS else TITLES[kind],
+        title=TITLES[kind],
         incident_id=str(incident["id"]),
         reference=reference,
         operator=operator,
@@ -652,13 +652,17 @@ def draft_fields(
         placeholder=UNKNOWN[language],
         fields=fields,
         repealed=repealed,
-        lead=normalised_lead(previous)
-        if kind == "nkom_normalised"
-        else privacy_fields.subscriber_lead(kind, incident, operator.name),
+        lead=normalised_lead(previous) if kind == "nkom_normalised" else "",
         regulator_references=hendelsesrapport.nkom_references(incident)
         if kind == HENDELSESRAPPORT
         else (),
     )
+    if kind in PRIVACY_KINDS:  # a risk is told as a risk: its title and first sentence
+        out = replace(
+            out,
+            title=privacy_fields.title(kind, incident),
+            lead=privacy_fields.subscriber_lead(kind, incident, operator.name),
+        )
     return _with_carried(out, carried)
 
 

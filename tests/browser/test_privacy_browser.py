@@ -260,6 +260,54 @@ def test_register_downloads_as_csv(petra: Page, reported: str) -> None:
     assert reported in text
 
 
+def open_case(bridge: Bridge, body: dict[str, Any]) -> Any:
+    """An editor's API token reports a case."""
+    request = urllib.request.Request(
+        f"{bridge.url}/api/v1/privacy/cases",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Authorization": f"Bearer {EDITOR_TOKEN}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as r:
+        return json.loads(r.read())
+
+
+def test_closing_a_case_asks_for_the_outcome_and_the_reason_and_shows_them(
+    petra: Page, bridge: Bridge
+) -> None:
+    """The close control sent only ``state`` (the API now refuses a close without a reason):
+    its dialog asks for the outcome and the reason, refuses to close without a reason, and the
+    case page then shows what was decided, by whom; reopening clears it."""
+    detected = datetime.now(UTC) - timedelta(minutes=5)
+    case = open_case(
+        bridge,
+        {"detected_at": detected.isoformat(), "jurisdictions": ["SE"], "description": "Lost"},
+    )
+    page = petra
+    page.goto(f"/privacy/{case['id']}")
+    page.wait_for_selector("#case[data-loaded]")
+    page.click("#set-state")
+    expect(page.locator("#close-dialog")).to_be_visible()
+    page.select_option("#close-outcome", "not_a_breach")
+    page.click("#close-yes")  # no reason: the form refuses, nothing is sent
+    expect(page.locator("#close-dialog")).to_be_visible()
+    assert bridge.api(f"/api/v1/privacy/cases/{case['id']}", READER_TOKEN)["state"] == "open"
+    why = "Datorn hittades på kontoret, fortfarande låst"
+    page.fill("#close-reason", why)
+    page.click("#close-yes")
+    expect(page.locator("#case-state")).to_have_text("closed")
+    expect(page.locator("#case-closure")).to_contain_text("not a breach")
+    expect(page.locator("#case-closure")).to_contain_text(why)
+    expect(page.locator("#case-closure")).to_contain_text("petra")
+    doc = bridge.api(f"/api/v1/privacy/cases/{case['id']}", READER_TOKEN)
+    assert doc["outcome"] == "not_a_breach" and doc["case"]["closure"]["reason"] == why
+    page.click("#set-state")
+    expect(page.locator("#confirm-dialog")).to_be_visible()
+    page.click("#confirm-yes")
+    expect(page.locator("#case-state")).to_have_text("open")
+    expect(page.locator("#case-closure")).to_have_count(0)
+
+
 def test_a_case_of_an_unknown_jurisdiction_says_so_until_a_person_keeps_its_countries(
     petra: Page, bridge: Bridge
 ) -> None:
@@ -492,51 +540,3 @@ def test_a_privacy_drafts_typed_text_outlives_the_session_on_the_page_only(
     saved = bridge.api(f"/api/v1/drafts/{notice['id']}", READER_TOKEN)["latest"]["fields"]
     assert {f["key"]: f["value"] for f in saved}["what_happened"] == typed
     page.close()
-
-
-def open_case(bridge: Bridge, body: dict[str, Any]) -> Any:
-    """An editor's API token reports a case."""
-    request = urllib.request.Request(
-        f"{bridge.url}/api/v1/privacy/cases",
-        data=json.dumps(body).encode(),
-        method="POST",
-        headers={"Authorization": f"Bearer {EDITOR_TOKEN}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as r:
-        return json.loads(r.read())
-
-
-def test_closing_a_case_asks_for_the_outcome_and_the_reason_and_shows_them(
-    petra: Page, bridge: Bridge
-) -> None:
-    """The close control sent only ``state`` (the API now refuses a close without a reason):
-    its dialog asks for the outcome and the reason, refuses to close without a reason, and the
-    case page then shows what was decided, by whom; reopening clears it."""
-    detected = datetime.now(UTC) - timedelta(minutes=5)
-    case = open_case(
-        bridge,
-        {"detected_at": detected.isoformat(), "jurisdictions": ["SE"], "description": "Lost"},
-    )
-    page = petra
-    page.goto(f"/privacy/{case['id']}")
-    page.wait_for_selector("#case[data-loaded]")
-    page.click("#set-state")
-    expect(page.locator("#close-dialog")).to_be_visible()
-    page.select_option("#close-outcome", "not_a_breach")
-    page.click("#close-yes")  # no reason: the form refuses, nothing is sent
-    expect(page.locator("#close-dialog")).to_be_visible()
-    assert bridge.api(f"/api/v1/privacy/cases/{case['id']}", READER_TOKEN)["state"] == "open"
-    why = "Datorn hittades på kontoret, fortfarande låst"
-    page.fill("#close-reason", why)
-    page.click("#close-yes")
-    expect(page.locator("#case-state")).to_have_text("closed")
-    expect(page.locator("#case-closure")).to_contain_text("not a breach")
-    expect(page.locator("#case-closure")).to_contain_text(why)
-    expect(page.locator("#case-closure")).to_contain_text("petra")
-    doc = bridge.api(f"/api/v1/privacy/cases/{case['id']}", READER_TOKEN)
-    assert doc["outcome"] == "not_a_breach" and doc["case"]["closure"]["reason"] == why
-    page.click("#set-state")
-    expect(page.locator("#confirm-dialog")).to_be_visible()
-    page.click("#confirm-yes")
-    expect(page.locator("#case-state")).to_have_text("open")
-    expect(page.locator("#case-closure")).to_have_count(0)

@@ -195,6 +195,54 @@ async def test_declared_not_significant_owes_nothing_and_says_why(
     assert doc["cyber"][0]["if_declared_now"]  # still shown: it may yet be declared
 
 
+async def test_the_timeline_tells_the_declaration_and_the_submission_with_who_and_when(
+    client: TestClient[Any, Any], clock: FakeClock
+) -> None:
+    """The declaration (``incident.declared``) and the early warning's submission on the
+    portal (``draft.submitted``) were in the audit but not on the incident's timeline: "when
+    did you submit the early warning?" had no answer there. Both are now, in both views and
+    the CSV: who, when (the submission at the instant it was submitted, with the portal's
+    reference and when it was recorded), the declaration's decision, awareness and reason."""
+    incident_id = await hospital_cell_down(client, clock)
+    r = await client.post(
+        f"/api/v1/incidents/{incident_id}/declaration",
+        json={"significant": True, "reason": "112 ur drift vid sjukhuset"},
+        headers=await person(client, clock.now, "anna", ["approver"]),
+    )
+    assert r.status == 200, await r.text()
+    aware = clock.now()
+    warning = (await cyber_drafts(client, incident_id))["se_cyber_early_warning"]
+    await approve(client, clock, warning)
+    submitted = clock.now()
+    clock.advance(timedelta(hours=2))  # recorded two hours after submitting it
+    r = await client.post(
+        f"/api/v1/drafts/{warning['id']}/submission",
+        json={"reference": "CP-2026-0042", "submitted_at": rfc3339(submitted)},
+        headers=await person(client, clock.now, "anna", ["approver"]),
+    )
+    assert r.status == 200, await r.text()
+    url = f"/api/v1/incidents/{incident_id}/timeline"
+    for view in ("all", "grouped"):
+        r = await client.get(url, params={"view": view}, headers=VIEWER)
+        assert r.status == 200, await r.text()
+        events = (await r.json())["events"]
+        [declared] = [e for e in events if e["kind"] == "declared"]
+        assert declared["actor"] == "anna"
+        assert declared["summary"] == (
+            "declared significant under the cybersecurity act by anna, aware at "
+            f"{rfc3339(aware)}: 112 ur drift vid sjukhuset"
+        )
+        [sub] = [e for e in events if "submitted on the portal" in e["summary"]]
+        assert sub["at"] == rfc3339(submitted) and sub["actor"] == "anna"
+        assert sub["summary"].startswith("MCF CSIRT – tidig varning: submitted on the portal by")
+        assert "the portal's reference CP-2026-0042 (recorded " in sub["summary"]
+        assert sub["draft"] == warning["id"]
+    r = await client.get(url, params={"format": "csv"}, headers=VIEWER)
+    text = await r.text()
+    assert "declared significant under the cybersecurity act by anna" in text
+    assert "submitted on the portal by anna" in text
+
+
 async def test_unknown_incident_is_404(client: TestClient[Any, Any], clock: FakeClock) -> None:
     headers = await person(client, clock.now, "anna", ["approver"])
     r = await client.post(
@@ -337,54 +385,6 @@ async def test_portal_reports_are_met_only_once_a_submission_is_recorded(
     [entry, _] = [e for e in log["entries"] if e["action"] == "draft.submitted"]
     assert entry["detail"]["reference"] == "CP-2026-0043"
     assert entry["detail"]["second_factor"] == "totp"
-
-
-async def test_the_timeline_tells_the_declaration_and_the_submission_with_who_and_when(
-    client: TestClient[Any, Any], clock: FakeClock
-) -> None:
-    """The declaration (``incident.declared``) and the early warning's submission on the
-    portal (``draft.submitted``) were in the audit but not on the incident's timeline: "when
-    did you submit the early warning?" had no answer there. Both are now, in both views and
-    the CSV: who, when (the submission at the instant it was submitted, with the portal's
-    reference and when it was recorded), the declaration's decision, awareness and reason."""
-    incident_id = await hospital_cell_down(client, clock)
-    r = await client.post(
-        f"/api/v1/incidents/{incident_id}/declaration",
-        json={"significant": True, "reason": "112 ur drift vid sjukhuset"},
-        headers=await person(client, clock.now, "anna", ["approver"]),
-    )
-    assert r.status == 200, await r.text()
-    aware = clock.now()
-    warning = (await cyber_drafts(client, incident_id))["se_cyber_early_warning"]
-    await approve(client, clock, warning)
-    submitted = clock.now()
-    clock.advance(timedelta(hours=2))  # recorded two hours after submitting it
-    r = await client.post(
-        f"/api/v1/drafts/{warning['id']}/submission",
-        json={"reference": "CP-2026-0042", "submitted_at": rfc3339(submitted)},
-        headers=await person(client, clock.now, "anna", ["approver"]),
-    )
-    assert r.status == 200, await r.text()
-    url = f"/api/v1/incidents/{incident_id}/timeline"
-    for view in ("all", "grouped"):
-        r = await client.get(url, params={"view": view}, headers=VIEWER)
-        assert r.status == 200, await r.text()
-        events = (await r.json())["events"]
-        [declared] = [e for e in events if e["kind"] == "declared"]
-        assert declared["actor"] == "anna"
-        assert declared["summary"] == (
-            "declared significant under the cybersecurity act by anna, aware at "
-            f"{rfc3339(aware)}: 112 ur drift vid sjukhuset"
-        )
-        [sub] = [e for e in events if "submitted on the portal" in e["summary"]]
-        assert sub["at"] == rfc3339(submitted) and sub["actor"] == "anna"
-        assert sub["summary"].startswith("MCF CSIRT – tidig varning: submitted on the portal by")
-        assert "the portal's reference CP-2026-0042 (recorded " in sub["summary"]
-        assert sub["draft"] == warning["id"]
-    r = await client.get(url, params={"format": "csv"}, headers=VIEWER)
-    text = await r.text()
-    assert "declared significant under the cybersecurity act by anna" in text
-    assert "submitted on the portal by anna" in text
 
 
 EDITOR = {"Authorization": "Bearer test-token-for-editor"}
