@@ -421,6 +421,63 @@ async def test_deadlines_follow_the_injected_clock(
     assert 'bridge_privacy_cases{state="open"} 1.0' in scrape
 
 
+async def test_no_one_pushes_the_privacy_deadlines_out_by_the_detection_time(
+    client: TestClient[Any, Any], clock: FakeClock
+) -> None:
+    """A detection in the future is refused (400 naming detected_at, nothing opened), and so
+    is moving a case's detection later (400 naming fields.detected_at: the reports' deadlines
+    and a missed one's overdue stand, nothing audited); moving it earlier is an edit."""
+    r = await client.post(
+        "/api/v1/privacy/cases",
+        json={
+            "detected_at": rfc3339(clock.now() + timedelta(days=5 * 365)),
+            "jurisdictions": ["SE"],
+        },
+        headers=as_("p-editor"),
+    )
+    assert r.status == 400
+    assert (await r.json())["detail"].startswith("detected_at: "), await r.text()
+    listed = await ok(await client.get("/api/v1/privacy/cases", headers=as_("p-viewer")))
+    assert listed["cases"] == []
+
+    detected = clock.now() - timedelta(hours=46)
+    case = await report_breach(client, clock, detected_at=rfc3339(detected))
+    url = f"/api/v1/privacy/cases/{case['id']}"
+    assert (await ok(await client.get(url, headers=as_("p-viewer"))))["overdue"] == [
+        "privacy_initial",
+        "subscriber_notice",
+    ]
+    for when in (clock.now() - timedelta(minutes=1), clock.now() + timedelta(hours=1)):
+        r = await client.patch(
+            url,
+            json={"revision": 1, "fields": {"detected_at": rfc3339(when)}},
+            headers=as_("p-editor"),
+        )
+        assert r.status == 400, await r.text()
+        assert (await r.json())["detail"].startswith("fields.detected_at: "), await r.text()
+    after = await ok(await client.get(url, headers=as_("p-viewer")))
+    assert after["revision"] == 1
+    assert datetime.fromisoformat(after["case"]["detected_at"]) == detected
+    assert after["overdue"] == ["privacy_initial", "subscriber_notice"]
+    owed = {o["kind"]: o for o in after["obligations"]}
+    assert owed["privacy_initial"]["due_at"] == rfc3339(detected + timedelta(hours=24))
+    assert [e for e in await audit(client) if e["action"] == "privacy.edited"] == []
+
+    earlier = detected - timedelta(hours=1)
+    edited = await ok(
+        await client.patch(
+            url,
+            json={"revision": 1, "fields": {"detected_at": rfc3339(earlier)}},
+            headers=as_("p-editor"),
+        )
+    )
+    assert edited["revision"] == 2
+    owed = {o["kind"]: o for o in edited["obligations"]}
+    assert owed["privacy_initial"]["due_at"] == rfc3339(earlier + timedelta(hours=24))
+    edits = [e for e in await audit(client) if e["action"] == "privacy.edited"]
+    assert [e["detail"]["fields"] for e in edits] == [["detected_at"]]
+
+
 RULES = Path(__file__).resolve().parents[2] / "deploy" / "prometheus" / "bridge-rules.yml"
 RULE_METRIC = re.compile(r"\bbridge_[a-z_]+")
 RULE_LABEL = re.compile(r"\$labels\.(\w+)")

@@ -181,6 +181,40 @@ def test_detected_at_is_required() -> None:
         privacy.open_case({}, "a", NOW, "priv-x")
 
 
+def test_a_detection_in_the_future_is_refused_naming_detected_at() -> None:
+    """Every deadline counts from the detection ("senast 24 timmar efter det att
+    integritetsincidenten upptäcks"): one that has not happened yet is refused beyond the few
+    minutes of clock skew a person's browser may have (manual.FUTURE_SLACK), at opening and
+    at an edit, naming the field."""
+    for when in ("2031-06-01T10:00:00Z", "2026-11-23T09:46:00Z"):
+        with pytest.raises(BadInput, match="future") as info:
+            privacy.parse_values({"detected_at": when}, NOW, prefix="fields.")
+        assert info.value.field == "fields.detected_at"
+    skewed = privacy.parse_values({"detected_at": "2026-11-23T09:44:00Z"}, NOW)
+    assert skewed["detected_at"] == NOW + timedelta(minutes=4)
+    # the occurrence is not a clock's start; the regulator's window still bounds it
+    assert privacy.parse_values({"occurred_at": "2026-11-24T09:30:00Z"}, NOW)
+
+
+def test_the_detection_may_be_moved_earlier_never_later() -> None:
+    """A detection moved later would push every report's deadline out (or take a missed one
+    back): refused naming the field, nothing changed; moved earlier it is an edit as any."""
+    c = case(jurisdictions=["SE"])
+    due = by_kind(privacy.owed(c, RULE_SETS, NOW))["privacy_initial"].due_at
+    later = privacy.parse_values({"detected_at": "2026-11-23T09:35:00Z"}, NOW)
+    with pytest.raises(BadInput, match="only be moved earlier") as info:
+        privacy.edit_case(c, 1, later, "token:ed", NOW, prefix="fields.")
+    assert info.value.field == "fields.detected_at"
+    assert by_kind(privacy.owed(c, RULE_SETS, NOW))["privacy_initial"].due_at == due
+    earlier = privacy.parse_values({"detected_at": "2026-11-23T08:30:00Z"}, NOW)
+    moved, events = privacy.edit_case(c, 1, earlier, "token:ed", NOW)
+    assert moved.detected_at == DETECTED - timedelta(hours=1)
+    assert events[0].action == "privacy.edited" and events[0].detail["fields"] == ["detected_at"]
+    assert by_kind(privacy.owed(moved, RULE_SETS, NOW))["privacy_initial"].due_at == (
+        due - timedelta(hours=1)
+    )
+
+
 def test_a_case_from_an_alert_is_detected_when_the_alert_started() -> None:
     """An alert's case: detected at the alert's start, described by its annotations, with a
     stable id so a re-delivery finds it."""
