@@ -34,12 +34,14 @@ from bridge.core import awareness
 from bridge.core.alerts import read_time
 from bridge.core.awareness import Answered
 from bridge.core.casework import (
+    APPROVED,
     DELIVERY,
     EDITABLE,
     EMAIL,
     FINISHED,
     INTERNAL,
     KEPT,
+    PORTAL,
     REJECTED,
     SENT,
     SENT_EVENTS,
@@ -71,7 +73,7 @@ from bridge.core.drafts import (
     regulator_of,
 )
 from bridge.core.hendelsesrapport import SentNotice
-from bridge.core.obligations import done_event
+from bridge.core.obligations import APPROVED_TO_SUBMIT, done_event
 from bridge.core.report_names import report_name
 
 
@@ -79,8 +81,9 @@ from bridge.core.report_names import report_name
 @dataclass(frozen=True, slots=True)
 class Progress:
     """What the drafts of one incident tell the engine: events for the deadline rules, the
-    state of each kind's current draft and, per kind a regulator asks for whose reports list
-    the requests they answer (Nkom's hendelsesrapport), what its settled reports answered."""
+    state of each kind's current draft (:func:`draft_state`) and, per kind a regulator asks
+    for whose reports list the requests they answer (Nkom's hendelsesrapport), what its
+    settled reports answered."""
 
     events: dict[str, datetime]
     states: dict[str, str]
@@ -106,7 +109,17 @@ def progress(drafts: Sequence[Draft]) -> Progress:
             events[name] = at
         if d.done_at is not None:  # when the current report was done with: how late it was
             events[done_event(d.kind)] = d.done_at
-    return Progress(events, {k: d.state for k, d in latest.items()}, answered_by(drafts))
+    return Progress(events, {k: draft_state(d) for k, d in latest.items()}, answered_by(drafts))
+
+
+def draft_state(draft: Draft) -> str:
+    """The draft's state as its obligation reads it: its own, but for an approved draft of
+    the ``portal`` channel, :data:`~bridge.core.obligations.APPROVED_TO_SUBMIT` (it still
+    waits for a person to submit it on the regulator's portal and record the submission;
+    the outbox never sends it). An approved e-mail is ``approved``: the outbox sends it."""
+    if draft.state == APPROVED and draft.channel == PORTAL:
+        return APPROVED_TO_SUBMIT
+    return draft.state
 
 
 # ---- reports a regulator asks for: which requests each answered ------------------------------
