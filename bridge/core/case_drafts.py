@@ -55,6 +55,8 @@ from bridge.core.casework import (
 from bridge.core.country_view import scoped
 from bridge.core.cyber_fields import ReportForm
 from bridge.core.drafts import (
+    CORRECTED,
+    CORRECTION,
     FLAGS_NOW,
     HENDELSESRAPPORT,
     JURISDICTIONS,
@@ -264,6 +266,7 @@ def snapshot(incident: Mapping[str, Any], severity_label: str) -> dict[str, Any]
     own = impact.get("severities")
     if isinstance(own, list):  # the country's own firing alerts' (bridge.core.country_view)
         severities = {str(v) for v in own}
+    said = incident.get(CORRECTION)
     return {
         "current": int(impact.get("current") or 0),
         FLAGS_NOW: _flags_now(impact),
@@ -276,6 +279,11 @@ def snapshot(incident: Mapping[str, Any], severity_label: str) -> dict[str, Any]
         "causes": sorted(causes(incident)[0]),  # as the notices state them
         "severities": sorted(severities),
         "expected": expected_resolution(incident),
+        # a person's correction of what the regulator was sent: when it was stated (absent:
+        # none, so the snapshots of incidents without one stay as they were)
+        **(
+            {CORRECTED: said["at"]} if isinstance(said := incident.get(CORRECTION), Mapping) else {}
+        ),
     }
 
 
@@ -306,6 +314,9 @@ def significant_changes(
     """Why the incident changed significantly since ``baseline`` (empty: it did not);
     flagged elements are compared in ``jurisdiction`` only (the updated varsel is Nkom's)."""
     reasons: list[str] = []
+    if now_.get(CORRECTED) and now_.get(CORRECTED) != baseline.get(CORRECTED):
+        # the regulator holds figures a person says were wrong: always worth an update
+        reasons.append(f"a person corrected what was sent (at {now_[CORRECTED]})")
     was, is_ = baseline.get("customers"), now_.get("customers")
     if isinstance(was, list) and isinstance(is_, list) and len(was) == len(is_) == 2:
         # either end of the range moving by the share counts (one service: the two are one)
@@ -362,6 +373,9 @@ class Context:
     severity_label: str = "severity"
     kind_recipients: Mapping[str, str] = field(default_factory=dict)  # beats ``recipients``
     services: ServiceNames = field(default_factory=dict)  # display names (config)
+    # the inventory's region names (region key → name): a notice names a region by them
+    # whether or not it is in the incident's impact now (one a correction cleared)
+    regions: Mapping[str, str] = field(default_factory=dict)
     forms: Mapping[str, ReportForm] = field(default_factory=dict)  # cyber reports' fields
     # submission channel per kind (``portal``); a kind left out goes by e-mail
     channels: Mapping[str, str] = field(default_factory=dict)
@@ -405,6 +419,7 @@ class Context:
             self.repealed_on.get(kind),
             self.internal_recipients.get(kind, ""),
             carried,
+            self.regions,
         )
 
     def fields_of(
@@ -584,11 +599,19 @@ def written_while_ongoing(
 ) -> tuple[str, ...]:
     """The fields of ``edits`` (a person's text carried from ``before``, :func:`carried`) to
     review before approval: all of them when ``before`` was done with (sent) while the
-    incident was ongoing and it is over now (restored, else ended), else none. What a person
-    wrote then may say "is affected" of what was over (casework's ``REVIEW_NOTE``)."""
-    ended = read_time(incident.get("remedied_at") or incident.get("ended_at"))
+    incident was ongoing and it is over now (restored, else ended), or before a person
+    corrected what was sent (the incident's ``correction``), else none. What a person wrote
+    then may say "is affected" of what was over, or of what never was (casework's
+    ``REVIEW_NOTE``)."""
     done = None if before is None else before.done_at
-    if ended is None or done is None or done >= ended:
+    if done is None:
+        return ()
+    said = incident.get(CORRECTION)
+    corrected = read_time(said.get("at")) if isinstance(said, Mapping) else None
+    if corrected is not None and done < corrected:
+        return tuple(sorted(edits))
+    ended = read_time(incident.get("remedied_at") or incident.get("ended_at"))
+    if ended is None or done >= ended:
         return ()
     return tuple(sorted(edits))
 

@@ -987,3 +987,98 @@ def test_a_merged_update_renders_exactly_its_golden_sample() -> None:
         assert path.exists(), f"{path} missing: run ./scripts/update-golden and read it"
         assert content == path.read_text(encoding="utf-8"), f"{path.name} changed"
     assert MERGED_IN not in text + html
+
+
+# ---- corrections (docs/notices.md "Correcting what was sent") ------------------------------
+#: The field team finds, at 09.35, that the cut OLT serves Melhus, not Trondheim: the person
+#: on duty overrides the impact with a correction for Nkom. The first varsel (sent 09.07) said
+#: "Trondheim: inntil 9 000 berørte kunder".
+CORRECTED_AT = T0 + timedelta(minutes=53)
+WRONG_KOMMUNE = (
+    "Feil i vårt inventar: den berørte OLT-en betjener Melhus, ikke Trondheim. Kundene i "
+    "Trondheim har ikke vært berørt."
+)
+FALSE_ALARM = (
+    "Alarmen kom fra en feil i strømmålingen på noden. Feltteknikker har bekreftet at noden "
+    "har vært i drift hele tiden; ingen kunder har mistet tjenesten."
+)
+REGION_NAMES = {"NO-5001": "Trondheim", "NO-5028": "Melhus"}
+
+
+def _corrected(peak: dict[str, dict[str, int]], text: str) -> dict[str, Any]:
+    """The Trondheim incident at 09.40 as a person's override with a correction states it:
+    ``peak`` (region → service → connections; empty: none at all), no flagged element."""
+    doc = trondheim_at_varsel()
+    impact = doc["impact"]
+    flags = {
+        "societal": {"inventory": 12, "peak": 0},
+        "emergency_112": {"inventory": 40, "peak": 0},
+    }
+    country = _country(peak, T0, severities=("major",))
+    doc["impact"] = {
+        **impact,
+        "by_region": {},
+        "region_names": {},
+        "flags": {"NO": flags},
+        "by_jurisdiction": {"NO": country},
+    }
+    doc["impact_overridden"] = True
+    doc["correction"] = {"text": text, "at": _iso(CORRECTED_AT), "by": "kari"}
+    return doc
+
+
+def correction_sample(doc: dict[str, Any]) -> tuple[str, str]:
+    """The update drafted at 09.40 after the correction, following the varsel as sent."""
+    fields = draft_fields(
+        "nkom_update",
+        doc,
+        OPERATOR,
+        None,
+        CORRECTED_AT + timedelta(minutes=5),
+        SERVICES,
+        Previous(
+            "nkom_varsel",
+            VARSEL_SENT,
+            _snapshot(trondheim_at_varsel(), "nkom_varsel"),
+            _snapshot(doc, "nkom_update"),
+        ),
+        regions=REGION_NAMES,
+    )
+    # the person on duty answers what the correction leaves open (nothing, for a false alarm)
+    edits = {} if fields.false_alarm else {"scope_life_health": "Nei, så langt vi kjenner til."}
+    fields = with_values(fields, edits)
+    out = render(fields, None)
+    return f"{headers(fields, 'nkom_update')}Emne/Ämne: {out.subject}\n\n{out.text}", out.html
+
+
+CORRECTION_SAMPLES = {
+    "nkom_update_correction": lambda: correction_sample(
+        _corrected({"NO-5028": {"internet": 9000}}, WRONG_KOMMUNE)
+    ),
+    "nkom_update_false_alarm": lambda: correction_sample(_corrected({}, FALSE_ALARM)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CORRECTION_SAMPLES))
+def test_a_correction_renders_exactly_its_golden_sample(name: str) -> None:
+    """The Trondheim update after a person corrected the varsel sent: the wrong kommune, and a
+    false alarm. Each opens with its *Rettelse*, names places, never an inventory key, and
+    says nothing internal (the checks of every kind's sample)."""
+    text, html = CORRECTION_SAMPLES[name]()
+    paths = (GOLDEN / f"{name}.txt", GOLDEN / f"{name}.html")
+    if UPDATE:
+        for path, content in zip(paths, (text, html), strict=True):
+            path.write_text(content, encoding="utf-8")
+    for path, content in zip(paths, (text, html), strict=True):
+        assert path.exists(), f"{path} missing: run ./scripts/update-golden and read it"
+        assert content == path.read_text(encoding="utf-8"), f"{path.name} changed"
+    for content in (text, html):
+        assert "Rettelse" in content and "NO-50" not in content
+        for word in _INTERNAL:
+            assert word not in content, f"{name}: {word!r} in the message"
+        for note in _notes("nkom_update"):
+            assert note not in content, f"{name}: the drafting note {note!r}"
+        for key in _FIELD_KEYS:
+            assert key not in content, f"{name}: field key {key!r} in the message"
+        assert "Ikke kjent ennå" not in content
+    assert "ikke lenger berørt" not in text and "Nye områder" not in text
