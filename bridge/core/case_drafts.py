@@ -805,6 +805,8 @@ def _next_update(
         return None
     round_ = 1 + max((d.round for d in drafts if d.kind == "nkom_update"), default=0)
     fields = ctx.fields_of("nkom_update", incident, drafts, now)
+    before = followed("nkom_update", drafts)
+    edits = carried("nkom_update", before, tuple(fields.fields))
     draft, events = open_draft(
         fields,
         round_,
@@ -812,8 +814,10 @@ def _next_update(
         ctx.render,
         trigger={"significant_change": now},
         snapshot=snap,
-        edits=carried("nkom_update", followed("nkom_update", drafts), tuple(fields.fields)),
+        edits=edits,
         channel=ctx.channel("nkom_update"),
+        # a person's text from before a correction may state what never was
+        review=written_while_ongoing(incident, before, edits),
     )
     events[0].detail["significant_change"] = reasons
     return draft, None, events

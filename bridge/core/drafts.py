@@ -991,10 +991,14 @@ def _cyber_fields(
         )
         if p
     )
+    affected = _services(impact, "sv", services)
+    if stated_none(incident, regulator):  # "0 connections" states none, never "not known"
+        affected = _NONE["sv"]["services"]
+        scope = f"{_NONE['sv']['customers']} {_NONE['sv']['geography']}"
     values = cyber_fields.values(
         incident,
         lambda t: local_time(t, regulator),
-        _services(impact, "sv", services),
+        affected,
         scope,
         (contact_line(operator.contact(OUTAGE), operator.name, "sv"), operator.origin(OUTAGE)),
         reference,

@@ -78,12 +78,22 @@ async def send(client: TestClient[Any, Any], clock: FakeClock, draft_id: str) ->
 
 
 async def varsel_sent(
-    client: TestClient[Any, Any], clock: FakeClock, firing: dict[str, Any] | None = None
+    client: TestClient[Any, Any],
+    clock: FakeClock,
+    firing: dict[str, Any] | None = None,
+    written: dict[str, str] | None = None,
 ) -> str:
-    """The OLT's varsel (``firing``, default :func:`olt_down`), sent: "Oslo: inntil 8 000";
-    the incident's id."""
+    """The OLT's varsel (``firing``, default :func:`olt_down`; with the fields a person
+    ``written``), sent: "Oslo: inntil 8 000"; the incident's id."""
     [incident_id] = (await post_alerts(client, firing or olt_down(clock)))["incidents"]
     [varsel] = await drafts(client)
+    if written:
+        r = await client.patch(
+            f"/api/v1/drafts/{varsel['id']}",
+            json={"version": 1, "fields": written},
+            headers=as_("editor"),
+        )
+        assert r.status == 200, await r.text()
     text = await send(client, clock, varsel["id"])
     assert "Oslo: inntil 8 000 berørte kunder" in text and "Kritisk" in text
     clock.advance(timedelta(minutes=10))
@@ -162,8 +172,10 @@ async def test_a_wrong_kommune_is_corrected_not_told_as_one_recovered_and_one_go
     client: TestClient[Any, Any], clock: FakeClock
 ) -> None:
     """Override to Bærum with a correction: the update says what was stated (Oslo) and what
-    is right (Bærum), by name, and no area "no longer affected" nor "newly affected"."""
-    incident_id = await varsel_sent(client, clock)
+    is right (Bærum), by name, and no area "no longer affected" nor "newly affected"; what a
+    person wrote in the varsel is carried, to review before approval."""
+    written = {"scope_life_health": "Legevakten i Oslo sentrum er berørt."}
+    incident_id = await varsel_sent(client, clock, written=written)
     await override(client, incident_id, "NO-3024", 8000, correction=WRONG_KOMMUNE)
     update = await latest(client, "nkom_update")
     text = update["latest"]["text"]
@@ -176,6 +188,7 @@ async def test_a_wrong_kommune_is_corrected_not_told_as_one_recovered_and_one_go
     for wrong in ("ikke lenger berørt", "Nye områder", "NO-0301", "NO-3024", "falsk alarm"):
         assert wrong not in text, wrong
     assert "Kritisk" in text  # the alert still fires, rated critical: a real outage
+    assert update["to_review"] == ["scope_life_health"]  # written before the correction
 
 
 async def test_without_a_correction_a_cleared_region_is_named_not_keyed(

@@ -1082,3 +1082,36 @@ def test_a_correction_renders_exactly_its_golden_sample(name: str) -> None:
             assert key not in content, f"{name}: field key {key!r} in the message"
         assert "Ikke kjent ennå" not in content
     assert "ikke lenger berørt" not in text and "Nye områder" not in text
+
+
+def test_a_false_alarm_ending_before_its_update_was_sent_is_corrected_by_the_last_notice() -> None:
+    """The alarm stops before the update was sent: the notice once it is over follows the
+    varsel as sent, so it carries the Rettelse, says false alarm and closed, and never an
+    outage that was normalised, its duration, peak, severity or the alert's cause."""
+    doc = _corrected({}, FALSE_ALARM)
+    doc.update(state="closed", remedied_at=_iso(CORRECTED_AT + timedelta(minutes=2)))
+    fields = draft_fields(
+        "nkom_normalised",
+        doc,
+        OPERATOR,
+        None,
+        CORRECTED_AT + timedelta(minutes=40),
+        SERVICES,
+        Previous(
+            "nkom_varsel",
+            VARSEL_SENT,
+            _snapshot(trondheim_at_varsel(), "nkom_varsel"),
+            _snapshot(doc, "nkom_normalised"),
+        ),
+        regions=REGION_NAMES,
+    )
+    out = render(fields, None)
+    assert out.subject.startswith("Falsk alarm – avsluttet – ")
+    assert "RETTELSE\nVarselet vi sendte 23.11.2026 kl. 09.07 norsk tid, var en falsk alarm" in (
+        out.text
+    )
+    assert "Tidligere oppgitt: Trondheim, inntil 9 000 berørte kunder (Bredbånd)." in out.text
+    assert "Det vi har varslet om, var en falsk alarm" in out.text
+    for wrong in ("er normalisert", "Samlet varighet", "Høyeste", "Fiberbrudd", "Alvorlig"):
+        assert wrong not in out.text, wrong
+    assert fields.to_complete() == []
