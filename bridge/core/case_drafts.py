@@ -25,7 +25,7 @@ Contract:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -76,6 +76,12 @@ from bridge.core.drafts import (
 )
 from bridge.core.hendelsesrapport import SentNotice
 from bridge.core.obligations import APPROVED_TO_SUBMIT, done_event
+from bridge.core.privacy_fields import (
+    NKOM_PRIVACY_NORMALISED,
+    NKOM_PRIVACY_UPDATE,
+    NKOM_UPDATE_STATES,
+    nkom_changed,
+)
 from bridge.core.report_names import report_name
 
 
@@ -552,12 +558,18 @@ def sent_notices(drafts: Sequence[Draft], exclude: str | None = None) -> list[Se
 
 
 # ---- follow-ups: what they start from ----------------------------------------------------------
+#: The Nkom notices of a privacy case an updated varsel follows (the last one sent): the varsel,
+#: the updates and the closing update (of a case reopened since).
+NKOM_PRIVACY_LINE = (NKOM_UPDATE_STATES, NKOM_PRIVACY_UPDATE, NKOM_PRIVACY_NORMALISED)
 #: The kinds a follow-up starts from (the last one of them sent).
 FOLLOWS = {
     "nkom_update": ("nkom_varsel", "nkom_update"),
     "nkom_normalised": ("nkom_varsel", "nkom_update"),
     "pts_supplementary": ("pts_initial",),
     "privacy_supplementary": ("privacy_initial",),
+    # Nkom's updated varsel of a privacy case: from the last varsel or update sent
+    NKOM_PRIVACY_UPDATE: NKOM_PRIVACY_LINE,
+    NKOM_PRIVACY_NORMALISED: NKOM_PRIVACY_LINE,
     # the next hendelsesrapport (Nkom asked again) starts from the last one sent
     HENDELSESRAPPORT: (HENDELSESRAPPORT,),
 }
@@ -698,6 +710,9 @@ def reconcile(
     update = _next_update(incident, kinds, drafts, snap_of("nkom_update"), ctx, now)
     if update is not None:
         writes.append(update)
+    privacy_update = _next_privacy_update(incident, kinds, drafts, snap_of, ctx, now)
+    if privacy_update is not None:
+        writes.append(privacy_update)
     own = incident.get("id")
     from_merged = [d for d in drafts if own is not None and d.incident_id != own]
     sent_elsewhere = {(d.kind, d.round) for d in from_merged if d.state in DELIVERY}
@@ -820,4 +835,58 @@ def _next_update(
         review=written_while_ongoing(incident, before, edits),
     )
     events[0].detail["significant_change"] = reasons
+    return draft, None, events
+
+
+def _next_privacy_update(
+    case: Mapping[str, Any],
+    kinds: set[str],
+    drafts: Sequence[Draft],
+    snap_of: Callable[[str], dict[str, Any]],
+    ctx: Context,
+    now: datetime,
+) -> Write | None:
+    """A new ``nkom_privacy_update`` round when an open privacy case's facts, as its varsel
+    states them, changed since the last Nkom varsel or update of it that was sent (the answers
+    :func:`bridge.core.privacy_fields.nkom_changed` compares, as the supplementary report
+    compares the initial one's), and none of its Nkom notices is still on its way: nothing
+    before a varsel was sent (the varsel says the facts as they are), nothing once the case is
+    closed (the closing update, ``nkom_privacy_normalised``, says what changed). An update a
+    person rejected since is their decision on the answers it showed: the change is then
+    measured from those (its latest version), as :func:`_next_update` does for outages."""
+    if NKOM_PRIVACY_UPDATE not in kinds or case.get("state") != "open":
+        return None
+    line = [d for d in drafts if d.kind in NKOM_PRIVACY_LINE]
+    if not line or any(d.state not in FINISHED for d in line):
+        return None
+    before = followed(NKOM_PRIVACY_UPDATE, drafts)
+    if before is None or before.done_at is None:
+        return None
+    sent = before.approved_version or before.latest
+    baseline, edited = dict(sent.fields), tuple(sent.edited)
+    decided = [
+        d
+        for d in line
+        if d.kind == NKOM_PRIVACY_UPDATE and d.state == REJECTED and d.updated_at >= before.done_at
+    ]
+    if decided:
+        last = max(decided, key=lambda d: (d.updated_at, d.round))
+        baseline, edited = dict(last.latest.fields), tuple(last.latest.edited)
+    fields = ctx.fields_of(NKOM_PRIVACY_UPDATE, case, drafts, now)
+    answers = {k: f.value for k, f in fields.fields.items()}
+    changed = nkom_changed(answers, baseline, edited)
+    if not changed:
+        return None
+    round_ = 1 + max((d.round for d in drafts if d.kind == NKOM_PRIVACY_UPDATE), default=0)
+    draft, events = open_draft(
+        fields,
+        round_,
+        now,
+        ctx.render,
+        trigger={"significant_change": now},
+        snapshot=snap_of(NKOM_PRIVACY_UPDATE),
+        edits=carried(NKOM_PRIVACY_UPDATE, before, tuple(fields.fields)),
+        channel=ctx.channel(NKOM_PRIVACY_UPDATE),
+    )
+    events[0].detail["significant_change"] = changed  # the answers' names, never their text
     return draft, None, events

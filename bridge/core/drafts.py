@@ -422,6 +422,8 @@ def regulator_of(kind: str) -> str:
     regulator of its country; it sets the notice's language and time zone)."""
     if kind in NKOM_KINDS or kind == HENDELSESRAPPORT or kind in privacy_fields.NKOM_PRIVACY_KINDS:
         return "nkom"
+    if kind in privacy_fields.NKOM_FOLLOW_UPS:
+        return "nkom"
     if kind in PTS_KINDS or kind in PRIVACY_KINDS:
         return "pts"
     if kind in CYBER_KINDS:
@@ -632,6 +634,8 @@ def draft_fields(
         )
         if kind == "privacy_supplementary":
             values["changes"] = _privacy_changes(kind, values, labels, previous)
+        if kind in privacy_fields.NKOM_FOLLOW_UPS:
+            values.update(_nkom_privacy_follow_up(kind, incident, values, labels, previous))
     else:
         origin = operator.origin(contact_track(kind))
         values = _values(
@@ -668,6 +672,12 @@ def draft_fields(
         correction=correction_text(correction, incident, previous, services),
         false_alarm=false_alarm,
     )
+    if kind in privacy_fields.NKOM_FOLLOW_UPS:  # a risk's title says risk; what it updates
+        out = replace(
+            out,
+            title=privacy_fields.follow_up_title(kind, incident),
+            lead=privacy_fields.follow_up_lead(kind, previous is not None),
+        )
     return _with_carried(out, carried)
 
 
@@ -962,6 +972,38 @@ def _privacy_changes(
         local_time(previous.sent_at, "pts"),
     )
     return text, f"the {previous.kind} sent {previous.sent_at.isoformat()} (its sent version)"
+
+
+def _nkom_privacy_follow_up(
+    kind: str,
+    case: Mapping[str, Any],
+    values: Mapping[str, tuple[str, str]],
+    labels: Mapping[str, str],
+    previous: Previous | None,
+) -> dict[str, tuple[str, str]]:
+    """An updated Nkom varsel's own answers: what changed since the last varsel (or update)
+    sent, compared with its answers as sent (:func:`bridge.core.privacy_fields.nkom_changes`),
+    and, closing it, when the case was closed."""
+    out: dict[str, tuple[str, str]] = {}
+    now_ = {key: values[key][0] if key in values else "" for key in FIELD_KEYS[kind]}
+    if previous is None:
+        text = privacy_fields.nkom_changes(now_, None, (), labels, "")
+        out["changes"] = (text, "no varsel of this case sent")
+    else:
+        text = privacy_fields.nkom_changes(
+            now_,
+            previous.fields,
+            previous.edited,
+            {k: labels[k] for k in FIELD_KEYS[kind]},
+            local_time(previous.sent_at, "nkom"),
+        )
+        source = f"the {previous.kind} sent {previous.sent_at.isoformat()} (its sent version)"
+        out["changes"] = (text, source)
+    if kind == privacy_fields.NKOM_PRIVACY_NORMALISED:
+        closed = privacy_fields.closed_text(case, lambda t: local_time(t, "nkom"))
+        if closed:
+            out["normalised"] = (closed, "the case's close (its revisions)")
+    return out
 
 
 def _cyber_fields(

@@ -60,7 +60,7 @@ from typing import Any
 from bridge.core import instants, person_text
 from bridge.core.casework import AuditEvent
 from bridge.core.manual import FUTURE_SLACK
-from bridge.core.obligations import Obligation, obligation
+from bridge.core.obligations import Obligation, done_event, obligation
 from bridge.core.rules import RuleSet
 from bridge.core.xml_text import xml_text
 from bridge.errors import BadInput, Conflict
@@ -579,6 +579,9 @@ def owed(
     if case.occurred_at is not None:
         known["occurred"] = case.occurred_at
     known.update(events or {})
+    normalised = _normalised(case, known)
+    if normalised is not None:
+        known[NORMALISED] = normalised
     out: list[Obligation] = []
     for rs in rule_sets:
         if not applies(rs, case):
@@ -592,6 +595,28 @@ def owed(
                 continue  # waived: this rule set's jurisdiction knows this exemption
             out.append(obligation(rs, kind, known, now, drafts))
     return out
+
+
+#: The event Nkom's closing updated varsel (``nkom_privacy_normalised``) counts from.
+NORMALISED = "normalised"
+
+
+def closed_at(case: PrivacyCase) -> datetime | None:
+    """When ``case`` was closed (the last revision that set its state), None while open."""
+    if case.state != "closed":
+        return None
+    return next((c.at for c in reversed(case.history) if "state" in c.fields), case.updated_at)
+
+
+def _normalised(case: PrivacyCase, known: Mapping[str, datetime]) -> datetime | None:
+    """When the case was "normalisert" for Nkom (seed 003: an updated varsel "når hendelsen er
+    normalisert"): closed, once its varsel was sent (the update updates a varsel), so the later
+    of the two; None while it is open or no varsel was sent."""
+    closed = closed_at(case)
+    varsel = known.get(done_event("nkom_privacy_varsel"))
+    if closed is None or varsel is None:
+        return None
+    return max(closed, varsel)
 
 
 # ---- stored form ---------------------------------------------------------------------------------

@@ -492,6 +492,40 @@ PRIVACY_CASE: dict[str, Any] = {
 PRIVACY_AT_INITIAL = PRIVACY_CASE
 PRIVACY_INITIAL_SENT = T0 + timedelta(hours=1, minutes=20)
 SUBSCRIBER_NOTICE_SENT = NOW + timedelta(hours=3)
+#: Nkom's side of the case (seed 003 "Oppdatert varsel underveis"): the varsel sent at 09.10;
+#: by 14.30 the stolen PC's backup is found to hold location data too, and every subscriber
+#: concerned was told, so the updated varsel is sent at 14.45; the case is closed as handled
+#: on 27 November and the closing update drafted ten minutes later.
+PRIVACY_VARSEL_SENT = T0 + timedelta(minutes=28)
+PRIVACY_UPDATE_SENT = T0 + timedelta(hours=6, minutes=3)
+PRIVACY_CLOSED = T0 + timedelta(days=4, hours=2)
+PRIVACY_CHANGED: dict[str, Any] = {
+    **PRIVACY_CASE,
+    "data_categories": ["traffic", "location"],
+    "texts": {
+        "nb": {
+            **PRIVACY_CASE["texts"]["nb"],
+            "measures_taken": (
+                "PC-en er sperret, og tyveriet er anmeldt til politiet. Alle berørte abonnenter "
+                "er varslet."
+            ),
+        }
+    },
+}
+PRIVACY_CLOSED_CASE: dict[str, Any] = {
+    **PRIVACY_CHANGED,
+    "state": "closed",
+    "history": [
+        {"revision": 1, "at": _iso(T0), "actor": "dpo", "action": "opened", "fields": []},
+        {
+            "revision": 2,
+            "at": _iso(PRIVACY_CLOSED),
+            "actor": "dpo",
+            "action": "closed",
+            "fields": ["state"],
+        },
+    ],
+}
 
 
 def _with_sent_notice(case: dict[str, Any]) -> dict[str, Any]:
@@ -554,6 +588,12 @@ EDITS["nkom_normalised"] = {
         "Nei, så langt vi kjenner til. St. Olavs hospital var berørt, men ble drevet videre "
         "over reserveforbindelsen."
     )
+}
+# the varsel's answers a person wrote are carried into the updates as written; the closing one
+# says when the case was closed instead of an expected duration
+EDITS["nkom_privacy_update"] = EDITS["nkom_privacy_varsel"]
+EDITS["nkom_privacy_normalised"] = {
+    k: v for k, v in EDITS["nkom_privacy_varsel"].items() if k != "expected_duration"
 }
 # The cybersecurity act's reports of the Östersund incident, as the person on duty answers
 # what only a person can (the bridge never prefills these).
@@ -687,6 +727,8 @@ DRAFTED = {
     "nkom_normalised": RESTORED + timedelta(minutes=12),
     "privacy_supplementary": T0 + timedelta(days=2),
     "privacy_subscriber_copy": SUBSCRIBER_NOTICE_SENT + timedelta(minutes=10),
+    "nkom_privacy_update": PRIVACY_UPDATE_SENT - timedelta(minutes=15),
+    "nkom_privacy_normalised": PRIVACY_CLOSED + timedelta(minutes=10),
 }
 #: the person's declaration the cybersecurity act's reports start from
 DECLARATION = {"aware_at": _iso(T0 + timedelta(minutes=20)), "by": "anna", "significant": True}
@@ -750,7 +792,10 @@ def fields_of(kind: str) -> DraftFields:
             previous = Previous(
                 "privacy_initial", PRIVACY_INITIAL_SENT, {}, {}, sent_fields, edited
             )
-    if previous is not None and previous.kind != "privacy_initial":  # the others: by snapshot
+        if kind in NKOM_PRIVACY_FOLLOW_UPS:  # after the varsel, then the update, as sent
+            doc = PRIVACY_CHANGED if kind == "nkom_privacy_update" else PRIVACY_CLOSED_CASE
+            previous = _sent_before(*NKOM_PRIVACY_FOLLOW_UPS[kind])
+    if previous is not None and previous.kind not in PREVIOUS_AS_SENT:  # the others: by snapshot
         previous = Previous(
             previous.kind,
             previous.sent_at,
@@ -772,6 +817,25 @@ def fields_of(kind: str) -> DraftFields:
         REPEALED_ON.get(kind),
     )
     return with_values(fields, EDITS[kind])
+
+
+#: The privacy reports that follow one sent before by its answers as sent (the others, Nkom's
+#: outage updates and PTS's outage report, by the facts' snapshot)
+PREVIOUS_AS_SENT = ("privacy_initial", "nkom_privacy_varsel", "nkom_privacy_update")
+#: Nkom's updated varsel of the case: what each follows, and when that one was sent
+NKOM_PRIVACY_FOLLOW_UPS = {
+    "nkom_privacy_update": ("nkom_privacy_varsel", PRIVACY_VARSEL_SENT),
+    "nkom_privacy_normalised": ("nkom_privacy_update", PRIVACY_UPDATE_SENT),
+}
+
+
+def _sent_before(kind: str, at: datetime) -> Previous:
+    """The notice of ``kind`` as it was sent at ``at`` (its sample's answers), for the one that
+    follows it: what it said, and which answers a person wrote."""
+    sent = fields_of(kind)
+    answers = {k: f.value for k, f in sent.fields.items()}
+    edited = tuple(k for k, f in sent.fields.items() if f.source == "edited")
+    return Previous(kind, at, {}, {}, answers, edited)
 
 
 def headers(fields: DraftFields, kind: str) -> str:

@@ -219,6 +219,14 @@ EXPECTED_KEYS["nkom_privacy_varsel"] = [
     "measures",
     "contact",
 ]
+# seed 003 "Oppdatert varsel underveis": what changed, then the varsel's items as they stand;
+# the closing one says when the case was closed instead of an expected duration
+EXPECTED_KEYS["nkom_privacy_update"] = ["changes", *EXPECTED_KEYS["nkom_privacy_varsel"]]
+EXPECTED_KEYS["nkom_privacy_normalised"] = [
+    "changes",
+    "normalised",
+    *[k for k in EXPECTED_KEYS["nkom_privacy_varsel"] if k != "expected_duration"],
+]
 
 
 def doc(**over: Any) -> dict[str, Any]:

@@ -22,6 +22,8 @@ RULE_SETS = [SHIPPED[n][1].to_core() for n in ("pts-privacy", "nkom-privacy")]
 DETECTED = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)  # a Monday
 NOW = DETECTED + timedelta(minutes=10)
 MARK = "Kalle Markörsson 070-1234567"  # personal data a test can recognise
+#: Nkom's updated varsel (seed 003): owed once the varsel was sent, on a change and on the close
+NKOM_UPDATES = ("nkom_privacy_update", "nkom_privacy_normalised")
 
 
 def case(**values: Any) -> privacy.PrivacyCase:
@@ -76,7 +78,7 @@ def test_nkom_varsel_straks_and_norwegian_subscribers_within_24_hours() -> None:
     """Norway: the varsel is due 1 h after detection (straks, as a target); subscribers 24 h."""
     c = case(jurisdictions=["NO"])
     owed = by_kind(privacy.owed(c, RULE_SETS, NOW))
-    assert set(owed) == {"nkom_privacy_varsel", "nkom_privacy_subscriber"}
+    assert set(owed) == {"nkom_privacy_varsel", "nkom_privacy_subscriber", *NKOM_UPDATES}
     assert owed["nkom_privacy_varsel"].due_at == DETECTED + timedelta(hours=1)
     assert owed["nkom_privacy_varsel"].regulator == "nkom"
     assert owed["nkom_privacy_subscriber"].due_at == DETECTED + timedelta(hours=24)
@@ -91,6 +93,7 @@ def test_a_risk_owes_nkom_but_not_pts() -> None:
     assert set(by_kind(privacy.owed(c, RULE_SETS, NOW))) == {
         "nkom_privacy_varsel",
         "nkom_privacy_subscriber",
+        *NKOM_UPDATES,
     }
 
 
@@ -106,6 +109,7 @@ def test_an_exemption_removes_subscriber_notices_and_the_copy_only_where_the_law
         "privacy_supplementary",
         "nkom_privacy_varsel",
         "nkom_privacy_subscriber",
+        *NKOM_UPDATES,
     }
     assert exempt.exemption is not None and exempt.exemption.by == "token:approver"
     [entry] = events
