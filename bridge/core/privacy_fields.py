@@ -572,6 +572,9 @@ _NKOM_WORDS = {
     "changed_was": "- {label}: endret (tidligere: {a}).",
     "changed": "- {label}: endret.",
     "closed": "Saken ble avsluttet {at}.",
+    # the case's closure says a person found no breach (nor a particular risk) after all
+    "closed_none": "Saken ble avsluttet {at}. Vi har konkludert med at det ikke forelå et "
+    "sikkerhetsbrudd eller en særlig risiko for brudd på sikkerheten.",
 }
 
 
@@ -600,9 +603,15 @@ def closed_at(doc: Mapping[str, Any]) -> datetime | None:
 
 def closed_text(doc: Mapping[str, Any], fmt: TimeFormat) -> str:
     """The closing updated varsel's "Normalisert": when the case was closed (empty while it is
-    open). A person's reason for closing is the operator's record, never put here."""
+    open) and, when its ``closure`` (read if the case has one) found no breach, that it was
+    none. A person's reason for closing is the operator's record, never put here: it was not
+    written for Nkom and may name people."""
     at = closed_at(doc)
-    return "" if at is None else _NKOM_WORDS["closed"].format(at=fmt(at))
+    if at is None:
+        return ""
+    closure = doc.get("closure")
+    none = isinstance(closure, Mapping) and closure.get("outcome") == "not_a_breach"
+    return _NKOM_WORDS["closed_none" if none else "closed"].format(at=fmt(at))
 
 
 def nkom_changed(

@@ -1330,8 +1330,14 @@ async def edit_case(client: TestClient[Any, Any], case_id: str, **fields: Any) -
 async def close_case(client: TestClient[Any, Any], case_id: str) -> Any:
     url = f"/api/v1/privacy/cases/{case_id}"
     case = await ok(await client.get(url, headers=as_("p-viewer")))
-    # a close reason (read as optional by the updated varsel: never sent to Nkom by itself)
-    body = {"revision": case["revision"], "state": "closed", "reason": "handled"}
+    # an outcome and a reason (a close may require them: the updated varsel never sends the
+    # reason, the operator's own record)
+    body = {
+        "revision": case["revision"],
+        "state": "closed",
+        "outcome": "handled",
+        "reason": "Anmeldt; abonnentene er varslet",
+    }
     return await ok(await client.post(url + "/state", json=body, headers=as_("p-editor")))
 
 
@@ -1398,7 +1404,7 @@ async def test_a_norwegian_case_owes_nkom_an_updated_varsel_when_it_changes_and_
     assert f"– ref. {reference[1]}" in closing
     assert "Hendelsen vi har varslet om, er normalisert: saken er avsluttet." in closing
     assert "Saken ble avsluttet 24.11.2026 kl. 13.00 norsk tid." in closing
-    assert "handled" not in closing  # the close reason is the operator's, not Nkom's
+    assert "Anmeldt" not in closing  # the close reason is the operator's, not Nkom's
     assert "Ingen opplysninger er endret eller kommet til siden da." in closing
     entries = await audit(client, target=f"privacy:{case_id}")
     assert entries  # the case's changes are audited as every privacy change

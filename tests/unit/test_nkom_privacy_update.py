@@ -5,6 +5,7 @@ when a round opens (bridge.core.case_drafts) and what it says (bridge.core.priva
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,15 @@ def case(**values: Any) -> privacy.PrivacyCase:
 def edited(c: privacy.PrivacyCase, at: datetime, **values: Any) -> privacy.PrivacyCase:
     out, _ = privacy.edit_case(c, c.revision, privacy.parse_values(values, at), "dpo", at)
     return out
+
+
+def closed(c: privacy.PrivacyCase, at: datetime) -> privacy.PrivacyCase:
+    """``c`` closed at ``at``: its state and the revision that set it (how a close is asked
+    for, with its outcome and reason, is the API's: not what the updated varsel reads)."""
+    change = privacy.Change(c.revision + 1, at, "dpo", "closed", ("state",))
+    return replace(
+        c, state="closed", revision=c.revision + 1, updated_at=at, history=(*c.history, change)
+    )
 
 
 def owed(
@@ -137,12 +147,11 @@ def test_nothing_before_the_varsel_was_sent_and_no_update_round_once_closed() ->
     [varsel] = of(drafts, "nkom_privacy_varsel")
     drafts = [d if d.id != varsel.id else sent(varsel, NOW, changed) for d in drafts]
     later = NOW + timedelta(days=1)
-    closed, _ = privacy.set_state(changed, changed.revision, "closed", "dpo", later)
-    closed = edited(closed, later, affected=1000)
-    drafts = reconciled(closed, drafts, later)
+    shut = edited(closed(changed, later), later, affected=1000)
+    drafts = reconciled(shut, drafts, later)
     assert of(drafts, UPDATE) == []
     [closing] = of(drafts, NORMALISED)
-    assert owed(closed, drafts, later)[1][NORMALISED].due_at == later + timedelta(hours=1)
+    assert owed(shut, drafts, later)[1][NORMALISED].due_at == later + timedelta(hours=1)
     assert "900 abonnenter/brukere → 1 000 abonnenter/brukere" in closing.latest.fields["changes"]
     assert (
         closing.latest.fields["normalised"] == "Saken ble avsluttet 24.11.2026 kl. 10.40 norsk tid."
@@ -179,3 +188,16 @@ def test_the_changes_read_old_to_new_in_bokmal() -> None:
         same
         == "Forrige varsel ble sendt i dag. Ingen opplysninger er endret eller kommet til siden da."
     )
+
+
+def test_the_close_says_when_and_a_closure_finding_no_breach_says_so_never_its_reason() -> None:
+    """The closing update's "Normalisert" says when the case was closed; a closure (when the
+    case records one) that found no breach says that in Nkom's words; its reason never shows."""
+    doc = privacy.document(closed(case(), NOW))
+    fmt = privacy_fields.closed_text
+    assert fmt(doc, lambda t: "23.11") == "Saken ble avsluttet 23.11."
+    none = {**doc, "closure": {"outcome": "not_a_breach", "reason": "Kalle testet bare"}}
+    text = fmt(none, lambda t: "23.11")
+    assert text.startswith("Saken ble avsluttet 23.11. Vi har konkludert med at det ikke forelå")
+    assert "Kalle" not in text
+    assert fmt(privacy.document(case()), lambda t: "23.11") == ""  # open: nothing to say
