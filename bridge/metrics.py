@@ -154,7 +154,8 @@ _DUE = (
     "bridge_obligation_due_timestamp_seconds",
     "When an owed report is due (Unix time), per incident (open, or closed and still "
     "owing it), regulator and kind; "
-    "state: open, drafted, approved or overdue (sent, kept and rejected ones are absent); "
+    "state: open, drafted, approved, approved_to_submit (approved for a portal, not yet "
+    "submitted) or overdue (sent, kept and rejected ones are absent); "
     'binding="false": the operator\'s internal threshold, owed to no regulator (a repealed '
     "law's rule set, for an incident since the repeal), not a legal deadline",
 )

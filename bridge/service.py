@@ -347,7 +347,7 @@ class BridgeService:
         self.declarations = Declarations(store, now)  # the cybersecurity act's declarations
         self.cases = CaseRouter(self.incidents, self.privacy_owed, self.declarations)
         self.book = DraftBook(store, metrics, self.cases, self.leadership)
-        context = drafting_context(loaded)
+        context = drafting_context(loaded, self.topology.region_names)
         self.drafting = Drafting(
             self.book, self.cases, context, cfg.notices.refresh_interval, now, metrics
         )

@@ -37,6 +37,8 @@ OBLIGATION_KINDS = (
     "privacy_subscriber_copy",
     "nkom_privacy_varsel",
     "nkom_privacy_subscriber",
+    "nkom_privacy_update",
+    "nkom_privacy_normalised",
     "se_cyber_early_warning",
     "se_cyber_notification",
     "se_cyber_intermediate",

@@ -206,6 +206,13 @@ DEFAULT_RULES: Mapping[str, Rule] = MappingProxyType(
         "privacy_subscriber_copy": After("subscriber_notice_sent", timedelta(hours=24)),
         "nkom_privacy_varsel": After("detected", timedelta(hours=1), zone=_OSLO, country="NO"),
         "nkom_privacy_subscriber": After("detected", timedelta(hours=24), zone=_OSLO, country="NO"),
+        # Nkom's updated varsel of a privacy case: the targets of nkom_update/nkom_normalised
+        "nkom_privacy_update": After(
+            "significant_change", timedelta(hours=1), zone=_OSLO, country="NO"
+        ),
+        "nkom_privacy_normalised": After(
+            "normalised", timedelta(hours=1), zone=_OSLO, country="NO"
+        ),
         "se_cyber_early_warning": After("aware", timedelta(hours=24)),
         "se_cyber_notification": After("aware", timedelta(hours=72)),
         "se_cyber_intermediate": SetByRegulator("csirt_deadline"),

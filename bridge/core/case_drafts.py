@@ -25,7 +25,7 @@ Contract:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -34,12 +34,14 @@ from bridge.core import awareness
 from bridge.core.alerts import read_time
 from bridge.core.awareness import Answered
 from bridge.core.casework import (
+    APPROVED,
     DELIVERY,
     EDITABLE,
     EMAIL,
     FINISHED,
     INTERNAL,
     KEPT,
+    PORTAL,
     REJECTED,
     SENT,
     SENT_EVENTS,
@@ -53,6 +55,8 @@ from bridge.core.casework import (
 from bridge.core.country_view import scoped
 from bridge.core.cyber_fields import ReportForm
 from bridge.core.drafts import (
+    CORRECTED,
+    CORRECTION,
     FLAGS_NOW,
     HENDELSESRAPPORT,
     JURISDICTIONS,
@@ -71,7 +75,13 @@ from bridge.core.drafts import (
     regulator_of,
 )
 from bridge.core.hendelsesrapport import SentNotice
-from bridge.core.obligations import done_event
+from bridge.core.obligations import APPROVED_TO_SUBMIT, done_event
+from bridge.core.privacy_fields import (
+    NKOM_PRIVACY_NORMALISED,
+    NKOM_PRIVACY_UPDATE,
+    NKOM_UPDATE_STATES,
+    nkom_changed,
+)
 from bridge.core.report_names import report_name
 
 
@@ -79,8 +89,9 @@ from bridge.core.report_names import report_name
 @dataclass(frozen=True, slots=True)
 class Progress:
     """What the drafts of one incident tell the engine: events for the deadline rules, the
-    state of each kind's current draft and, per kind a regulator asks for whose reports list
-    the requests they answer (Nkom's hendelsesrapport), what its settled reports answered."""
+    state of each kind's current draft (:func:`draft_state`) and, per kind a regulator asks
+    for whose reports list the requests they answer (Nkom's hendelsesrapport), what its
+    settled reports answered."""
 
     events: dict[str, datetime]
     states: dict[str, str]
@@ -106,7 +117,17 @@ def progress(drafts: Sequence[Draft]) -> Progress:
             events[name] = at
         if d.done_at is not None:  # when the current report was done with: how late it was
             events[done_event(d.kind)] = d.done_at
-    return Progress(events, {k: d.state for k, d in latest.items()}, answered_by(drafts))
+    return Progress(events, {k: draft_state(d) for k, d in latest.items()}, answered_by(drafts))
+
+
+def draft_state(draft: Draft) -> str:
+    """The draft's state as its obligation reads it: its own, but for an approved draft of
+    the ``portal`` channel, :data:`~bridge.core.obligations.APPROVED_TO_SUBMIT` (it still
+    waits for a person to submit it on the regulator's portal and record the submission;
+    the outbox never sends it). An approved e-mail is ``approved``: the outbox sends it."""
+    if draft.state == APPROVED and draft.channel == PORTAL:
+        return APPROVED_TO_SUBMIT
+    return draft.state
 
 
 # ---- reports a regulator asks for: which requests each answered ------------------------------
@@ -251,6 +272,7 @@ def snapshot(incident: Mapping[str, Any], severity_label: str) -> dict[str, Any]
     own = impact.get("severities")
     if isinstance(own, list):  # the country's own firing alerts' (bridge.core.country_view)
         severities = {str(v) for v in own}
+    said = incident.get(CORRECTION)
     return {
         "current": int(impact.get("current") or 0),
         FLAGS_NOW: _flags_now(impact),
@@ -263,6 +285,11 @@ def snapshot(incident: Mapping[str, Any], severity_label: str) -> dict[str, Any]
         "causes": sorted(causes(incident)[0]),  # as the notices state them
         "severities": sorted(severities),
         "expected": expected_resolution(incident),
+        # a person's correction of what the regulator was sent: when it was stated (absent:
+        # none, so the snapshots of incidents without one stay as they were)
+        **(
+            {CORRECTED: said["at"]} if isinstance(said := incident.get(CORRECTION), Mapping) else {}
+        ),
     }
 
 
@@ -293,6 +320,9 @@ def significant_changes(
     """Why the incident changed significantly since ``baseline`` (empty: it did not);
     flagged elements are compared in ``jurisdiction`` only (the updated varsel is Nkom's)."""
     reasons: list[str] = []
+    if now_.get(CORRECTED) and now_.get(CORRECTED) != baseline.get(CORRECTED):
+        # the regulator holds figures a person says were wrong: always worth an update
+        reasons.append(f"a person corrected what was sent (at {now_[CORRECTED]})")
     was, is_ = baseline.get("customers"), now_.get("customers")
     if isinstance(was, list) and isinstance(is_, list) and len(was) == len(is_) == 2:
         # either end of the range moving by the share counts (one service: the two are one)
@@ -349,6 +379,9 @@ class Context:
     severity_label: str = "severity"
     kind_recipients: Mapping[str, str] = field(default_factory=dict)  # beats ``recipients``
     services: ServiceNames = field(default_factory=dict)  # display names (config)
+    # the inventory's region names (region key → name): a notice names a region by them
+    # whether or not it is in the incident's impact now (one a correction cleared)
+    regions: Mapping[str, str] = field(default_factory=dict)
     forms: Mapping[str, ReportForm] = field(default_factory=dict)  # cyber reports' fields
     # submission channel per kind (``portal``); a kind left out goes by e-mail
     channels: Mapping[str, str] = field(default_factory=dict)
@@ -392,6 +425,7 @@ class Context:
             self.repealed_on.get(kind),
             self.internal_recipients.get(kind, ""),
             carried,
+            self.regions,
         )
 
     def fields_of(
@@ -524,12 +558,18 @@ def sent_notices(drafts: Sequence[Draft], exclude: str | None = None) -> list[Se
 
 
 # ---- follow-ups: what they start from ----------------------------------------------------------
+#: The Nkom notices of a privacy case an updated varsel follows (the last one sent): the varsel,
+#: the updates and the closing update (of a case reopened since).
+NKOM_PRIVACY_LINE = (NKOM_UPDATE_STATES, NKOM_PRIVACY_UPDATE, NKOM_PRIVACY_NORMALISED)
 #: The kinds a follow-up starts from (the last one of them sent).
 FOLLOWS = {
     "nkom_update": ("nkom_varsel", "nkom_update"),
     "nkom_normalised": ("nkom_varsel", "nkom_update"),
     "pts_supplementary": ("pts_initial",),
     "privacy_supplementary": ("privacy_initial",),
+    # Nkom's updated varsel of a privacy case: from the last varsel or update sent
+    NKOM_PRIVACY_UPDATE: NKOM_PRIVACY_LINE,
+    NKOM_PRIVACY_NORMALISED: NKOM_PRIVACY_LINE,
     # the next hendelsesrapport (Nkom asked again) starts from the last one sent
     HENDELSESRAPPORT: (HENDELSESRAPPORT,),
 }
@@ -571,11 +611,19 @@ def written_while_ongoing(
 ) -> tuple[str, ...]:
     """The fields of ``edits`` (a person's text carried from ``before``, :func:`carried`) to
     review before approval: all of them when ``before`` was done with (sent) while the
-    incident was ongoing and it is over now (restored, else ended), else none. What a person
-    wrote then may say "is affected" of what was over (casework's ``REVIEW_NOTE``)."""
-    ended = read_time(incident.get("remedied_at") or incident.get("ended_at"))
+    incident was ongoing and it is over now (restored, else ended), or before a person
+    corrected what was sent (the incident's ``correction``), else none. What a person wrote
+    then may say "is affected" of what was over, or of what never was (casework's
+    ``REVIEW_NOTE``)."""
     done = None if before is None else before.done_at
-    if ended is None or done is None or done >= ended:
+    if done is None:
+        return ()
+    said = incident.get(CORRECTION)
+    corrected = read_time(said.get("at")) if isinstance(said, Mapping) else None
+    if corrected is not None and done < corrected:
+        return tuple(sorted(edits))
+    ended = read_time(incident.get("remedied_at") or incident.get("ended_at"))
+    if ended is None or done >= ended:
         return ()
     return tuple(sorted(edits))
 
@@ -662,6 +710,9 @@ def reconcile(
     update = _next_update(incident, kinds, drafts, snap_of("nkom_update"), ctx, now)
     if update is not None:
         writes.append(update)
+    privacy_update = _next_privacy_update(incident, kinds, drafts, snap_of, ctx, now)
+    if privacy_update is not None:
+        writes.append(privacy_update)
     own = incident.get("id")
     from_merged = [d for d in drafts if own is not None and d.incident_id != own]
     sent_elsewhere = {(d.kind, d.round) for d in from_merged if d.state in DELIVERY}
@@ -769,6 +820,8 @@ def _next_update(
         return None
     round_ = 1 + max((d.round for d in drafts if d.kind == "nkom_update"), default=0)
     fields = ctx.fields_of("nkom_update", incident, drafts, now)
+    before = followed("nkom_update", drafts)
+    edits = carried("nkom_update", before, tuple(fields.fields))
     draft, events = open_draft(
         fields,
         round_,
@@ -776,8 +829,64 @@ def _next_update(
         ctx.render,
         trigger={"significant_change": now},
         snapshot=snap,
-        edits=carried("nkom_update", followed("nkom_update", drafts), tuple(fields.fields)),
+        edits=edits,
         channel=ctx.channel("nkom_update"),
+        # a person's text from before a correction may state what never was
+        review=written_while_ongoing(incident, before, edits),
     )
     events[0].detail["significant_change"] = reasons
+    return draft, None, events
+
+
+def _next_privacy_update(
+    case: Mapping[str, Any],
+    kinds: set[str],
+    drafts: Sequence[Draft],
+    snap_of: Callable[[str], dict[str, Any]],
+    ctx: Context,
+    now: datetime,
+) -> Write | None:
+    """A new ``nkom_privacy_update`` round when an open privacy case's facts, as its varsel
+    states them, changed since the last Nkom varsel or update of it that was sent (the answers
+    :func:`bridge.core.privacy_fields.nkom_changed` compares, as the supplementary report
+    compares the initial one's), and none of its Nkom notices is still on its way: nothing
+    before a varsel was sent (the varsel says the facts as they are), nothing once the case is
+    closed (the closing update, ``nkom_privacy_normalised``, says what changed). An update a
+    person rejected since is their decision on the answers it showed: the change is then
+    measured from those (its latest version), as :func:`_next_update` does for outages."""
+    if NKOM_PRIVACY_UPDATE not in kinds or case.get("state") != "open":
+        return None
+    line = [d for d in drafts if d.kind in NKOM_PRIVACY_LINE]
+    if not line or any(d.state not in FINISHED for d in line):
+        return None
+    before = followed(NKOM_PRIVACY_UPDATE, drafts)
+    if before is None or before.done_at is None:
+        return None
+    sent = before.approved_version or before.latest
+    baseline, edited = dict(sent.fields), tuple(sent.edited)
+    decided = [
+        d
+        for d in line
+        if d.kind == NKOM_PRIVACY_UPDATE and d.state == REJECTED and d.updated_at >= before.done_at
+    ]
+    if decided:
+        last = max(decided, key=lambda d: (d.updated_at, d.round))
+        baseline, edited = dict(last.latest.fields), tuple(last.latest.edited)
+    fields = ctx.fields_of(NKOM_PRIVACY_UPDATE, case, drafts, now)
+    answers = {k: f.value for k, f in fields.fields.items()}
+    changed = nkom_changed(answers, baseline, edited)
+    if not changed:
+        return None
+    round_ = 1 + max((d.round for d in drafts if d.kind == NKOM_PRIVACY_UPDATE), default=0)
+    draft, events = open_draft(
+        fields,
+        round_,
+        now,
+        ctx.render,
+        trigger={"significant_change": now},
+        snapshot=snap_of(NKOM_PRIVACY_UPDATE),
+        edits=carried(NKOM_PRIVACY_UPDATE, before, tuple(fields.fields)),
+        channel=ctx.channel(NKOM_PRIVACY_UPDATE),
+    )
+    events[0].detail["significant_change"] = changed  # the answers' names, never their text
     return draft, None, events

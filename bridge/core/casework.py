@@ -296,6 +296,8 @@ def facts_of(fields: DraftFields) -> str:
         digest.update(f"\x00\x02{fields.repealed}".encode())
     if fields.reference_carried or fields.reference_note:  # likewise
         digest.update(f"\x00\x03{fields.reference}\x01{fields.reference_note}".encode())
+    if fields.correction or fields.false_alarm:  # likewise
+        digest.update(f"\x00\x04{fields.correction}\x01{fields.false_alarm}".encode())
     return digest.hexdigest()[:24]
 
 
@@ -353,7 +355,10 @@ def _version(
 
 
 #: What the console says of a field to review (:attr:`Version.to_review`).
-REVIEW_NOTE = "written while the incident was ongoing: check the tense and facts before approving"
+REVIEW_NOTE = (
+    "written while the incident was ongoing, or before a person corrected what was sent: check "
+    "the tense and facts before approving"
+)
 
 
 def _review(keys: Sequence[str], edits: Mapping[str, str], saved: Sequence[str]) -> tuple[str, ...]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from bridge.core.alerts import AlertEpisode, format_time
 from bridge.core.country_view import BY_JURISDICTION, country_json
+from bridge.core.impact_override import Correction
 from bridge.core.incident_state import Incident
 from bridge.core.obligations import Obligation, binds
 from bridge.core.rules import Assessment, RuleSet
@@ -394,6 +395,12 @@ def stored_document(
         }
     )
     return doc
+
+
+def correction_json(c: Correction) -> dict[str, Any]:
+    """A correction as an incident document holds it (``CORRECTION``,
+    :data:`bridge.core.drafts.CORRECTION`: what drafting tells the regulator was wrong)."""
+    return {"text": c.text, "at": format_time(c.at), "by": c.by}
 
 
 def flag_impact(

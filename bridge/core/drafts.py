@@ -389,6 +389,13 @@ class DraftFields:
     # the regulator's own case references this report answers (Nkom's hendelsesrapport: the
     # references Nkom gave with its requests), oldest first; its subject names them
     regulator_references: tuple[str, ...] = ()
+    # said first, above the fields: a person corrected what the last notice sent said (an
+    # impact override with a correction, made after it was sent): what was wrong, their words,
+    # what was stated and what is right (:func:`correction_text`); empty: nothing to correct
+    correction: str = ""
+    # a person stated the incident had no impact at all, with a correction: no outage, the
+    # varsel was a false alarm (:func:`correction_of`); Nkom's notices then say so throughout
+    false_alarm: bool = False
 
     def to_complete(self) -> list[str]:
         """Keys of the fields a person must still fill in (an empty :data:`OPTIONAL` one is
@@ -415,6 +422,8 @@ def regulator_of(kind: str) -> str:
     """The regulator whose rules a kind follows (a subscriber notice: the rules of the
     regulator of its country; it sets the notice's language and time zone)."""
     if kind in NKOM_KINDS or kind == HENDELSESRAPPORT or kind in privacy_fields.NKOM_PRIVACY_KINDS:
+        return "nkom"
+    if kind in privacy_fields.NKOM_FOLLOW_UPS:
         return "nkom"
     if kind in PTS_KINDS or kind in PRIVACY_KINDS:
         return "pts"
@@ -581,6 +590,7 @@ def draft_fields(
     repealed_on: date | None = None,
     internal_recipient: str = "",
     carried: Carried | None = None,
+    regions: Mapping[str, str] | None = None,
 ) -> DraftFields:
     """See the module contract. ``recipient`` None: the regulator's published address;
     ``services``: display names per service and language; ``previous``: the notice this one
@@ -595,12 +605,14 @@ def draft_fields(
     empty: it is kept internally and sent to no one (``casework.INTERNAL``).
 
     ``carried``: the reference the regulator already holds for the incident or for what was
-    merged into it, and the others it now also covers (:class:`Carried`); none: its own."""
+    merged into it, and the others it now also covers (:class:`Carried`); none: its own.
+    ``regions``: the inventory's region names, so a region is named whether or not it is in
+    the impact now (a cleared one, one a correction took out)."""
     regulator = regulator_of(kind)
     operator = operator.of(JURISDICTIONS[regulator])
     carried = carried or Carried()
     if kind not in PRIVACY_KINDS:  # a privacy case is no incident: it has no impact to scope
-        incident = scoped(incident, JURISDICTIONS[regulator])
+        incident = _named(scoped(incident, JURISDICTIONS[regulator]), regions or {})
     if kind in CYBER_KINDS:
         found = _cyber_fields(kind, incident, operator, recipient, now, services, form, carried)
         return _with_carried(found, carried)
@@ -625,6 +637,8 @@ def draft_fields(
         )
         if kind == "privacy_supplementary":
             values["changes"] = _privacy_changes(kind, values, labels, previous)
+        if kind in privacy_fields.NKOM_FOLLOW_UPS:
+            values.update(_nkom_privacy_follow_up(kind, incident, values, labels, previous))
     else:
         origin = operator.origin(contact_track(kind))
         values = _values(
@@ -635,6 +649,8 @@ def draft_fields(
             "the reference the regulator was sent before" if carried.reference else "incident id",
         )
     repealed = repealed_statement(kind, incident, repealed_on)
+    correction = correction_of(incident, regulator) if kind in NKOM_KINDS else None
+    false_alarm = correction is not None and correction.false_alarm
     fields = {
         key: Field(key, labels[key], *values.get(key, ("", to_add.get(key, "to complete"))))
         for key in FIELD_KEYS[kind]
@@ -643,7 +659,7 @@ def draft_fields(
         kind=kind,
         regulator=regulator,
         language=language,
-        title=TITLES[kind],
+        title=_title(kind, correction, previous),
         incident_id=str(incident["id"]),
         reference=reference,
         operator=operator,
@@ -652,18 +668,35 @@ def draft_fields(
         placeholder=UNKNOWN[language],
         fields=fields,
         repealed=repealed,
-        lead=normalised_lead(previous) if kind == "nkom_normalised" else "",
+        lead=_lead(kind, correction, previous),
         regulator_references=hendelsesrapport.nkom_references(incident)
         if kind == HENDELSESRAPPORT
         else (),
+        correction=correction_text(correction, incident, previous, services),
+        false_alarm=false_alarm,
     )
-    if kind in PRIVACY_KINDS:  # a risk is told as a risk: its title and first sentence
+    if kind in privacy_fields.NKOM_FOLLOW_UPS:  # a risk's title says risk; what it updates
+        out = replace(
+            out,
+            title=privacy_fields.follow_up_title(kind, incident),
+            lead=privacy_fields.follow_up_lead(kind, previous is not None),
+        )
+    elif kind in PRIVACY_KINDS:  # a risk is told as a risk: its title and first sentence
         out = replace(
             out,
             title=privacy_fields.title(kind, incident),
             lead=privacy_fields.subscriber_lead(kind, incident, operator.name),
         )
     return _with_carried(out, carried)
+
+
+def _named(incident: Mapping[str, Any], regions: Mapping[str, str]) -> Mapping[str, Any]:
+    """``incident`` whose ``impact.region_names`` also holds the inventory's ``regions``."""
+    if not regions:
+        return incident
+    impact: Mapping[str, Any] = incident.get("impact") or {}
+    names = {**regions, **(impact.get("region_names") or {})}
+    return {**incident, "impact": {**impact, "region_names": names}}
 
 
 def _with_carried(fields: DraftFields, carried: Carried) -> DraftFields:
@@ -690,6 +723,179 @@ def normalised_lead(previous: Previous | None) -> str:
     """:data:`NORMALISED_LEAD` when the notice follows a varsel or update that was sent,
     else :data:`NORMALISED_FIRST`."""
     return NORMALISED_LEAD if previous is not None else NORMALISED_FIRST
+
+
+#: The first sentence of an Nkom notice once a person said the incident was a false alarm
+#: (:func:`correction_of`): the normalised notice's, after a varsel was sent and when none
+#: was, and the updated varsel's (its usual one says "a hendelse … as far as known")
+FALSE_ALARM_LEAD = (
+    "Det vi har varslet om, var en falsk alarm: det har ikke vært noe utfall. Saken er avsluttet."
+)
+FALSE_ALARM_FIRST = "Alarmen var falsk: det har ikke vært noe utfall. Saken er avsluttet."
+FALSE_ALARM_UPDATE = (
+    "Oppdatert varsel om en alarm vi har varslet om tidligere, og som var en falsk alarm: det "
+    "har ikke vært noe utfall."
+)
+#: the same, right below the *Rettelse* that says so (not said twice)
+FALSE_ALARM_CORRECTED = "Opplysningene nedenfor erstatter dem i våre tidligere varsler om alarmen."
+
+
+def _lead(kind: str, correction: Correction | None, previous: Previous | None) -> str:
+    """The notice's first sentence where its template takes one (empty: its own)."""
+    false_alarm = correction is not None and correction.false_alarm
+    if kind == "nkom_normalised":
+        if false_alarm:
+            return FALSE_ALARM_LEAD if previous is not None else FALSE_ALARM_FIRST
+        return normalised_lead(previous)
+    if kind == "nkom_update" and false_alarm:
+        return FALSE_ALARM_CORRECTED if _telling(correction, previous) else FALSE_ALARM_UPDATE
+    return ""
+
+
+# ---- a person's correction of what was sent (an impact override with ``correction``) -------
+#: an incident document's key for the correction its standing impact override states (``text``,
+#: ``at``, ``by``: :func:`bridge.core.documents.correction_json`; absent: none)
+CORRECTION = "correction"
+#: a snapshot's key (:func:`bridge.core.case_drafts.snapshot`): when the correction the incident
+#: stood by then was stated (absent: none)
+CORRECTED = "corrected_at"
+
+
+@dataclass(frozen=True, slots=True)
+class Correction:
+    """A person's correction as a notice reads it: their ``text`` for the regulator, when it
+    was stated, and whether the incident had no impact at all in the notice's country (no
+    connection, no flagged element, at any time): a false alarm."""
+
+    text: str
+    at: datetime
+    false_alarm: bool
+
+
+def correction_of(doc: Mapping[str, Any], regulator: str) -> Correction | None:
+    """The correction ``doc`` (scoped to the regulator's country) stands by (None: none)."""
+    said = doc.get(CORRECTION)
+    if not isinstance(said, Mapping):
+        return None
+    at, text = read_time(said.get("at")), str(said.get("text") or "").strip()
+    if at is None or not text:
+        return None
+    return Correction(text, at, _no_impact_at_all(doc, regulator))
+
+
+def _no_impact_at_all(doc: Mapping[str, Any], regulator: str) -> bool:
+    """Whether the (scoped) document has no impact at all in the regulator's country: no
+    affected connection at its peak and no flagged element ever affected."""
+    impact: Mapping[str, Any] = doc.get("impact") or {}
+    reach = _reach(impact, "peak")
+    high = reach[1] if reach is not None else int(impact.get("peak") or 0)
+    if high > 0 or any(int(n) > 0 for n in (impact.get("by_service") or {}).values()):
+        return False
+    flags = impact.get("flags")
+    mine = flags.get(_JURISDICTIONS.get(regulator, "")) if isinstance(flags, Mapping) else None
+    if isinstance(mine, Mapping):
+        return not any(
+            isinstance(e, Mapping) and int(e.get("peak") or 0) > 0 for e in mine.values()
+        )
+    return True
+
+
+def stated_none(doc: Mapping[str, Any], regulator: str) -> bool:
+    """A person's impact override states no impact at all in the regulator's country
+    (``connections: 0`` states *none*): the notice says none, never "not yet known"."""
+    return doc.get("impact_overridden") is True and _no_impact_at_all(doc, regulator)
+
+
+def _telling(correction: Correction | None, previous: Previous | None) -> bool:
+    """Whether this notice is the first after the correction to follow a notice sent before
+    it: the regulator still holds the wrong figures, so this one corrects them."""
+    return correction is not None and previous is not None and previous.sent_at < correction.at
+
+
+_CORRECTION_WORDS = {
+    "wrong": "Opplysningene om omfang i varselet vi sendte {at}, var feil. Riktige opplysninger "
+    "står i dette varselet.",
+    "false_alarm": "Varselet vi sendte {at}, var en falsk alarm: det har ikke vært noe utfall, "
+    "ingen ekomtjenester har vært rammet og ingen kunder har vært berørt. Vi trekker varselet "
+    "tilbake.",
+    "why": "Forklaring: {x}",
+    "stated": "Tidligere oppgitt: {x}.",
+    "right": "Riktig: {x}.",
+    "none": "ingen berørte kunder",
+    "scope": "{areas}, {amount} berørte kunder ({services})",
+}
+
+
+def correction_text(
+    correction: Correction | None,
+    doc: Mapping[str, Any],
+    previous: Previous | None,
+    names: ServiceNames | None,
+) -> str:
+    """The *Rettelse* an Nkom notice opens with when it is the first since a person corrected
+    what the notice it follows said (:func:`_telling`): that it was wrong (or a false alarm),
+    the person's words, then what was stated and what is right, by name; else empty."""
+    if correction is None or previous is None or not _telling(correction, previous):
+        return ""
+    words = _CORRECTION_WORDS
+    at = local_time(previous.sent_at, "nkom")
+    lines = [words["false_alarm" if correction.false_alarm else "wrong"].format(at=at)]
+    lines.append(words["why"].format(x=correction.text))
+    impact: Mapping[str, Any] = doc.get("impact") or {}
+    region_names: Mapping[str, str] = impact.get("region_names") or {}
+    before = previous.before
+    stated = _scope_line(
+        before.get("regions", ()),
+        before.get("services", ()),
+        _pair(before.get("customers")) or (0, int(before.get("current", 0))),
+        region_names,
+        names,
+    )
+    if stated:
+        lines.append(words["stated"].format(x=stated))
+    if correction.false_alarm:
+        lines.append(words["right"].format(x=words["none"]))
+    else:
+        right = _scope_line(
+            [r for r, n in (impact.get("by_region") or {}).items() if n > 0],
+            [s for s, n in (impact.get("by_service") or {}).items() if n > 0],
+            _reach(impact, "peak") or (0, int(impact.get("peak") or 0)),
+            region_names,
+            names,
+        )
+        lines.append(words["right"].format(x=right or words["none"]))
+    return "\n".join(lines)
+
+
+def _scope_line(
+    regions: Iterable[str],
+    services: Iterable[str],
+    amount: tuple[int, int],
+    region_names: Mapping[str, str],
+    names: ServiceNames | None,
+) -> str:
+    """``Oslo, inntil 8 000 berørte kunder (Bredbånd)``: areas by name, customers, services;
+    empty when none was affected."""
+    areas = sorted(_region_name(str(r), region_names) for r in regions)
+    shown = sorted(service_name(str(k), "nb", names) for k in services)
+    if not areas and not amount[1]:
+        return ""
+    return _CORRECTION_WORDS["scope"].format(
+        areas=listed(areas, "nb") or "område ikke oppgitt",
+        amount=_amount(*amount, "nb"),
+        services=", ".join(shown),
+    )
+
+
+def _title(kind: str, correction: Correction | None, previous: Previous | None) -> str:
+    """The notice's title: its kind's, saying so when it corrects or ends a false alarm."""
+    if correction is None:
+        return TITLES[kind]
+    if kind == "nkom_normalised" and correction.false_alarm:
+        return "Varsel om avsluttet hendelse – falsk alarm"
+    if kind == "nkom_update" and _telling(correction, previous):
+        return f"{TITLES[kind]} – rettelse" + (" (falsk alarm)" if correction.false_alarm else "")
+    return TITLES[kind]
 
 
 _MONTHS_SV = [
@@ -777,6 +983,38 @@ def _privacy_changes(
     return text, f"the {previous.kind} sent {previous.sent_at.isoformat()} (its sent version)"
 
 
+def _nkom_privacy_follow_up(
+    kind: str,
+    case: Mapping[str, Any],
+    values: Mapping[str, tuple[str, str]],
+    labels: Mapping[str, str],
+    previous: Previous | None,
+) -> dict[str, tuple[str, str]]:
+    """An updated Nkom varsel's own answers: what changed since the last varsel (or update)
+    sent, compared with its answers as sent (:func:`bridge.core.privacy_fields.nkom_changes`),
+    and, closing it, when the case was closed."""
+    out: dict[str, tuple[str, str]] = {}
+    now_ = {key: values[key][0] if key in values else "" for key in FIELD_KEYS[kind]}
+    if previous is None:
+        text = privacy_fields.nkom_changes(now_, None, (), labels, "")
+        out["changes"] = (text, "no varsel of this case sent")
+    else:
+        text = privacy_fields.nkom_changes(
+            now_,
+            previous.fields,
+            previous.edited,
+            {k: labels[k] for k in FIELD_KEYS[kind]},
+            local_time(previous.sent_at, "nkom"),
+        )
+        source = f"the {previous.kind} sent {previous.sent_at.isoformat()} (its sent version)"
+        out["changes"] = (text, source)
+    if kind == privacy_fields.NKOM_PRIVACY_NORMALISED:
+        closed = privacy_fields.closed_text(case, lambda t: local_time(t, "nkom"))
+        if closed:
+            out["normalised"] = (closed, "the case's close (its revisions)")
+    return out
+
+
 def _cyber_fields(
     kind: str,
     incident: Mapping[str, Any],
@@ -804,10 +1042,14 @@ def _cyber_fields(
         )
         if p
     )
+    affected = _services(impact, "sv", services)
+    if stated_none(incident, regulator):  # "0 connections" states none, never "not known"
+        affected = _NONE["sv"]["services"]
+        scope = f"{_NONE['sv']['customers']} {_NONE['sv']['geography']}"
     values = cyber_fields.values(
         incident,
         lambda t: local_time(t, regulator),
-        _services(impact, "sv", services),
+        affected,
         scope,
         (contact_line(operator.contact(OUTAGE), operator.name, "sv"), operator.origin(OUTAGE)),
         reference,
@@ -904,6 +1146,13 @@ _WORDS = {
         "since_over": "Forrige varsel ble sendt {at}. Utover normaliseringen, siden da:",
         "no_change_over": "Forrige varsel ble sendt {at}. Utover normaliseringen: ingen nye "
         "tjenester, områder eller årsaker siden da.",
+        "since_corrected": "Forrige varsel ble sendt {at}. Utover rettelsen ovenfor, siden da:",
+        "no_change_corrected": "Forrige varsel ble sendt {at}. Utover rettelsen ovenfor: ingen "
+        "andre endringer siden da.",
+        "since_false_alarm": "Forrige varsel ble sendt {at} og sa at det var en falsk alarm. "
+        "Siden da:",
+        "no_change_false_alarm": "Forrige varsel ble sendt {at} og sa at det var en falsk alarm. "
+        "Ingen endring siden da.",
         "impact": "Berørte kunder: {a} → {b}",
         "service_new": "Nye tjenester rammet: {x}",
         "service_cleared": "Tjenester ikke lenger rammet: {x}",
@@ -1057,15 +1306,74 @@ def _values(
                 f"Hendelsen er allerede normalisert. {normalised}",
                 "incident.remedied_at (it is over: nothing is expected any more)",
             )
+    if stated_none(doc, regulator):  # "0 connections" states none: known, never "unknown"
+        source = "impact override: a person stated no affected connections"
+        none = _NONE[lang]
+        out["services"] = out["networks_services"] = (none["services"], source)
+        out["scope_geography"] = (none["geography"], source)
+        out["scope_customers"] = out["active_connections"] = (none["customers"], source)
+    correction = correction_of(doc, regulator) if kind in NKOM_KINDS else None
     if previous is not None:
         out["changes"] = (
-            _changes(previous, doc, regulator, names),
+            _changes(previous, doc, regulator, names, correction),
             f"the {previous.kind} sent {previous.sent_at.isoformat()} and the incident now",
         )
     else:
         out["changes"] = (_WORDS[lang]["no_previous"], "no earlier notice of this incident sent")
+    if correction is not None and correction.false_alarm:
+        out.update(_false_alarm_values(doc, correction, _telling(correction, previous)))
+        out.pop("severity", None)  # an alert's rating of what was no outage: not Nkom's to read
     contact, origin = signed
     out["contact"] = (contact_line(contact, operator_name, lang), origin)
+    return out
+
+
+#: What a notice says where a person stated no impact at all (``connections: 0``)
+_NONE = {
+    "nb": {
+        "services": "Ingen ekomtjenester er rammet.",
+        "geography": "Ingen områder er berørt.",
+        "customers": "Ingen kunder er eller har vært berørt.",
+    },
+    "sv": {
+        "services": "Inga tjänster har berörts.",
+        "geography": "Inga områden har berörts.",
+        "customers": "Inga aktiva anslutningar har påverkats.",
+    },
+}
+#: An Nkom notice's answers once a person said the varsel was a false alarm: no outage, so
+#: nothing was affected, nothing is expected, and the alert's cause is no cause of anything
+_FALSE_ALARM = {
+    "services": "Ingen: det har ikke vært noe utfall (falsk alarm).",
+    "scope_geography": "Ingen områder er berørt: det har ikke vært noe utfall (falsk alarm).",
+    "scope_customers": "Ingen kunder er eller har vært berørt (falsk alarm).",
+    "scope_societal": "Ingen samfunnsviktige funksjoner er eller har vært berørt (falsk alarm).",
+    "scope_life_health": "Nei: det har ikke vært noe utfall (falsk alarm).",
+    "expected_duration": "Ikke aktuelt: det har ikke vært noe utfall (falsk alarm).",
+}
+
+
+def _false_alarm_values(
+    doc: Mapping[str, Any], correction: Correction, telling: bool
+) -> dict[str, tuple[str, str]]:
+    """The answers of an Nkom notice about a false alarm (:data:`_FALSE_ALARM`), its time and
+    cause as such: never a duration, a cause or a scope of an outage that was none."""
+    source = "a person's correction: no impact at all (false alarm)"
+    out = {key: (text, source) for key, text in _FALSE_ALARM.items()}
+    cause = "Ikke noe utfall (falsk alarm)."
+    cause += " Forklaringen står i rettelsen ovenfor." if telling else f" {correction.text}"
+    out["cause"] = (cause, source)
+    started = _time(doc.get("started_at"))
+    if started is not None:
+        out["started_at"] = (
+            f"{local_time(started, 'nkom')} (da alarmen kom; det har ikke vært noe utfall)",
+            source,
+        )
+    ended = _time(doc.get("remedied_at")) or _time(doc.get("ended_at"))
+    normalised = "Ikke aktuelt: det har ikke vært noe utfall (falsk alarm)."
+    if ended is not None:
+        normalised += f" Alarmen opphørte {local_time(ended, 'nkom')}."
+    out["normalised"] = (normalised, source)
     return out
 
 
@@ -1493,25 +1801,36 @@ def _normalised(doc: Mapping[str, Any], regulator: str, names: ServiceNames | No
 
 
 def _changes(
-    previous: Previous, doc: Mapping[str, Any], regulator: str, names: ServiceNames | None
+    previous: Previous,
+    doc: Mapping[str, Any],
+    regulator: str,
+    names: ServiceNames | None,
+    correction: Correction | None = None,
 ) -> str:
-    """What changed since ``previous`` was sent, one line each."""
+    """What changed since ``previous`` was sent, one line each. A correction this notice
+    tells (:func:`correction_text`) replaces the scope lines (customers, services, areas,
+    flagged elements): they were wrong, not changed; a false alarm leaves out the severity
+    and the expected end too (there was no outage)."""
     lang = LANGUAGES[regulator]
     words = _WORDS[lang]
     before, now_ = previous.before, previous.now
     region_names: Mapping[str, str] = (doc.get("impact") or {}).get("region_names") or {}
     lines: list[str] = []
-    # once it is over, what cleared is the normalised notice's own story (not repeated here)
+    telling = _telling(correction, previous)
+    false_alarm = correction is not None and correction.false_alarm
+    # once it is over, what cleared is the normalised notice's own story (not repeated here);
+    # what a correction tells is no change at all
     over = bool(doc.get("remedied_at") or doc.get("ended_at"))
+    scope = not over and not telling and not false_alarm
     had, has = _pair(before.get("customers")), _pair(now_.get("customers"))
     if had is not None and has is not None:  # both counted per country (:func:`_amount`)
         if lang == "sv":
             had, has = (had[1], had[1]), (has[1], has[1])
-        if had != has and not over:
+        if had != has and scope:
             lines.append(words["impact"].format(a=_figure(*had, lang), b=_figure(*has, lang)))
     else:  # a snapshot stored by older code: its headline figure
         a, b = int(before.get("current", 0)), int(now_.get("current", 0))
-        if a != b and not over:
+        if a != b and scope:
             lines.append(words["impact"].format(a=_num(a), b=_num(b)))
 
     def listed(keys: Iterable[str], service: bool) -> str:
@@ -1525,16 +1844,16 @@ def _changes(
         ("regions", "current_regions", False),
     ):
         new = sorted(set(now_.get(key, ())) - set(before.get(key, ())))
-        if new:
+        if new and not telling and not false_alarm:
             lines.append(words[f"{key[:-1]}_new"].format(x=listed(new, service)))
-        if current_key in before and current_key in now_ and not over:
+        if current_key in before and current_key in now_ and scope:
             cleared = sorted(set(before[current_key]) - set(now_[current_key]))
             if cleared:
                 lines.append(words[f"{key[:-1]}_cleared"].format(x=listed(cleared, service)))
     flagged = _FLAG_NAMES[lang]
     was = flags_in(before, _JURISDICTIONS[regulator])
     is_ = flags_in(now_, _JURISDICTIONS[regulator])
-    if was is not None and is_ is not None and not over:  # over: the normalised notice's story
+    if was is not None and is_ is not None and scope:  # over: the normalised notice's story
         for flag in (f for f in flagged if f in was ^ is_):
             lines.append(
                 words["flag_new" if flag in is_ else "flag_cleared"].format(x=flagged[flag])
@@ -1545,7 +1864,7 @@ def _changes(
     sev_a = sorted({str(v).lower() for v in before.get("severities", ())})
     sev_b = sorted({str(v).lower() for v in now_.get("severities", ())})
     # a severity is read from firing alerts: once it is over none fires, which is no change
-    if sev_a != sev_b and not (over and not sev_b):
+    if sev_a != sev_b and not (over and not sev_b) and not false_alarm:
 
         def sev(values: list[str]) -> str:
             shown = [_SEVERITY[lang].get(v.lower(), v) for v in sorted(values)]
@@ -1553,7 +1872,8 @@ def _changes(
 
         lines.append(words["severity"].format(a=sev(sev_a), b=sev(sev_b)))
     # once it is over, the expected normalisation is moot: the notice says when it was
-    if "expected" in before and before.get("expected") != now_.get("expected") and not over:
+    expected_moved = before.get("expected") != now_.get("expected")
+    if "expected" in before and expected_moved and not over and not false_alarm:
 
         def exp(value: object) -> str:
             return _when_text(str(value), regulator) if value else words["not_given"]
@@ -1563,6 +1883,8 @@ def _changes(
     kept = "_kept" if previous.kept else ""  # only Swedish reports are ever kept (PTS's repeal)
     # over: only what it added (services, regions, causes) is compared, so only that is said
     end = "_over" if over else ""
+    if telling or false_alarm:  # the rest is the correction's (told here, or before)
+        end = "_corrected" if telling else "_false_alarm"
     if not lines:
         return words["no_change" + kept + end].format(at=at)
     head = words["since" + kept + end].format(at=at)

@@ -8,14 +8,20 @@ Contract:
   at most :data:`MAX_REASON` characters, no control or format characters), optional
   ``jurisdiction`` (each impact's is it, else its region's prefix, else the default: one the
   bridge knows, else refused) and optional ``from`` (when the stated impact began; default the
-  incident's start; not in the future; the API also refuses one after the incident's end).
-  Lifting it (:func:`parse_lift`) takes a ``reason`` too. A bad body raises
-  :class:`~bridge.errors.BadInput` naming the field; nothing is written.
+  incident's start; not in the future; the API also refuses one after the incident's end)
+  and optional ``correction`` (at most :data:`MAX_CORRECTION` characters, for the regulator):
+  the figures the regulator was sent were wrong and these are right (with every connection
+  0: there was no outage, a false alarm); the next Nkom notice says so
+  (:func:`bridge.core.drafts.correction_of`). Lifting it (:func:`parse_lift`) takes a
+  ``reason`` too. A bad body raises :class:`~bridge.errors.BadInput` naming the field;
+  nothing is written.
 - The casebook document (:mod:`bridge.core.handling`) keeps the standing override as
   ``impact_override``: ``{"impacts": [...as entered], "jurisdiction", "from", "reason", "by",
-  "at"}``. :func:`override` and :func:`lift` return the new document and the audit events
-  (target ``incident:ID``: ``incident.impact_overridden`` with reason, impacts, jurisdiction,
-  from and the override it replaced as ``before``; ``incident.impact_override_lifted`` with
+  "at"}``, with ``correction`` and ``correction_at`` (when that text was first stated: a
+  changed reason alone does not make it a new correction) when one is given. :func:`override`
+  and :func:`lift` return the new document and the audit events (target ``incident:ID``:
+  ``incident.impact_overridden`` with reason, impacts, jurisdiction, from, ``correction``
+  when given, and the override it replaced as ``before``; ``incident.impact_override_lifted`` with
   reason and ``before``; both with ``impact_before``, the incident's figures and verdicts as
   the person saw them, when the caller gives them). The same override again, or lifting none,
   changes nothing: no events, nothing written.
@@ -48,6 +54,8 @@ from bridge.errors import BadInput
 
 MAX_IMPACTS = 50
 MAX_REASON = 1000
+#: the longest correction text for the regulator a person may give
+MAX_CORRECTION = 1000
 #: the casebook document's key
 FIELD = "impact_override"
 #: what a muted inventory alert says instead of its impact while an override stands
@@ -64,14 +72,28 @@ class OverrideRequest:
     reason: str
     jurisdiction: str | None
     from_at: datetime | None
+    #: for the regulator: the figures it was sent were wrong (empty: no correction)
+    correction: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Correction:
+    """A person's statement that what the regulator was sent was wrong: their ``text`` for
+    the regulator, when it was first stated (``at``) and by whom."""
+
+    text: str
+    at: datetime
+    by: str
 
 
 @dataclass(frozen=True, slots=True)
 class ImpactOverride:
-    """A standing override, ready for evaluation: its impacts as self-described targets."""
+    """A standing override, ready for evaluation: its impacts as self-described targets,
+    and the correction it states (None: none)."""
 
     targets: tuple[Target, ...]
     from_at: datetime | None
+    correction: Correction | None = None
 
     def intervals(
         self,
@@ -128,7 +150,7 @@ def parse_override(
     (the rule sets' and the inventory's; empty: any): each impact's jurisdiction (the given
     one, else its region's prefix, else ``default_jurisdiction``) must be one of them, so a
     typo never leaves an incident where no rule set looks."""
-    unknown = sorted(set(body) - {"impacts", "reason", "jurisdiction", "from"})
+    unknown = sorted(set(body) - {"impacts", "reason", "jurisdiction", "from", "correction"})
     if unknown:
         raise BadInput(unknown[0], "not a field of an impact override")
     raw = body.get("impacts")
@@ -170,7 +192,16 @@ def parse_override(
         from_at = instants.given(from_at, "from", now)
     if from_at is not None and from_at > now + FUTURE_SLACK:
         raise BadInput("from", "lies in the future")
-    return OverrideRequest(impacts, _reason(body), jurisdiction, from_at)
+    return OverrideRequest(impacts, _reason(body), jurisdiction, from_at, _correction(body))
+
+
+def _correction(body: Mapping[str, Any]) -> str:
+    raw = body.get("correction")
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return ""
+    if not isinstance(raw, str):
+        raise BadInput("correction", "expected a text for the regulator (or leave it out)")
+    return clean_text(raw, "correction", MAX_CORRECTION, one_line=False)
 
 
 def parse_lift(body: Mapping[str, Any]) -> str:
@@ -212,10 +243,15 @@ def override(
         "jurisdiction": request.jurisdiction,
         "from": format_time(request.from_at),
         "reason": request.reason,
+        **({"correction": request.correction} if request.correction else {}),
     }
-    if before is not None and all(before.get(k) == v for k, v in stated.items()):
+    if before is not None and all(before.get(k) == stated.get(k) for k in {*stated, "correction"}):
         return doc, []
-    new = {**doc, FIELD: {**stated, "by": actor, "at": format_time(now)}}
+    kept = {**stated, "by": actor, "at": format_time(now)}
+    if request.correction:  # the same text again is the same correction, told once
+        same = before is not None and before.get("correction") == request.correction
+        kept["correction_at"] = before.get("correction_at") if same and before else kept["at"]
+    new = {**doc, FIELD: kept}
     seen = dict(impact_before) if impact_before else None
     detail = {**stated, "before": before, "impact_before": seen}
     return new, [incident_event(incident, now, actor, "incident.impact_overridden", **detail)]
@@ -260,4 +296,12 @@ def from_document(doc: Document, default_jurisdiction: str) -> ImpactOverride | 
         targets.append(
             Target(key=f"override:{n}", impact_kind=OUTAGE, jurisdiction=j, vector=vector)
         )
-    return ImpactOverride(tuple(targets), read_time(stored.get("from")))
+    return ImpactOverride(tuple(targets), read_time(stored.get("from")), _stored_correction(stored))
+
+
+def _stored_correction(stored: Mapping[str, Any]) -> Correction | None:
+    text = stored.get("correction")
+    at = read_time(stored.get("correction_at")) or read_time(stored.get("at"))
+    if not isinstance(text, str) or not text or at is None:
+        return None
+    return Correction(text, at, str(stored.get("by") or ""))

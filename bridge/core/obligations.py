@@ -9,6 +9,9 @@ Contract:
   events recorded elsewhere (``initial_sent``, ``significant_change``…) passed in ``extra``.
 - ``state`` follows the kind's draft (``drafts``: kind → draft state, from
   :mod:`bridge.core.casework`): open → drafted → approved → sent, or rejected by a person;
+  an approved report of the ``portal`` channel is ``approved_to_submit`` until a person
+  records its submission (:data:`APPROVED_TO_SUBMIT`: it is not on its way, a person still
+  submits it, so it is paged when due soon; an approved e-mail is on its way);
   ``overdue`` once ``now`` reaches ``due_at`` and it is neither sent nor rejected; one sent
   (or kept) after ``due_at`` says by how much (``late_by`` seconds, from the ``done:KIND``
   event, :func:`done_event`). An
@@ -60,13 +63,19 @@ SENT = "sent"
 REJECTED = "rejected"
 OVERDUE = "overdue"
 KEPT = "kept"  # approved and kept internally: a report owed to no regulator
-STATES = (OPEN, DRAFTED, APPROVED, SENT, REJECTED, OVERDUE, KEPT)
+#: approved for the regulator's portal, not submitted yet: a person still has to submit it
+#: there and record the submission before the deadline (the outbox never sends it), so it is
+#: paged when due soon as any report that needs a person, unlike an approved e-mail
+APPROVED_TO_SUBMIT = "approved_to_submit"
+STATES = (OPEN, DRAFTED, APPROVED, APPROVED_TO_SUBMIT, SENT, REJECTED, OVERDUE, KEPT)
 #: States of an obligation that asks nothing more.
 SETTLED = (SENT, KEPT, REJECTED)
 
 
 def obligation_state(draft_state: str | None, due: datetime | None, now: datetime) -> str:
-    """The obligation's state from its draft's state (None: no draft yet) and deadline."""
+    """The obligation's state from its draft's state (None: no draft yet; an approved
+    portal draft: :data:`APPROVED_TO_SUBMIT`, :func:`bridge.core.case_drafts.draft_state`)
+    and deadline."""
     if draft_state == "sent":
         return SENT
     if draft_state == "kept":
@@ -75,6 +84,8 @@ def obligation_state(draft_state: str | None, due: datetime | None, now: datetim
         return REJECTED
     if due is not None and now >= due:
         return OVERDUE
+    if draft_state == APPROVED_TO_SUBMIT:
+        return APPROVED_TO_SUBMIT
     if draft_state in ("approved", "sending", "in_doubt"):
         return APPROVED
     if draft_state in ("draft", "held", "failed"):
@@ -200,7 +211,8 @@ def binds(rule_set: RuleSet, started_at: datetime | None) -> bool:
 def soonest_due(obligations: Iterable[Obligation]) -> dict[tuple[str, str], datetime]:
     """(regulator, kind) → the soonest due time among ``obligations`` that still need a
     person: binding, dated, neither sent, kept nor rejected, and not approved (an approved one
-    is on its way, until its deadline passes and it turns overdue). Keyed by what the
+    is on its way, until its deadline passes and it turns overdue; one approved for a portal,
+    :data:`APPROVED_TO_SUBMIT`, is not: a person submits it). Keyed by what the
     obligations are, never by whose: for a number per regulator and kind."""
     out: dict[tuple[str, str], datetime] = {}
     for o in obligations:

@@ -22,6 +22,15 @@ Contract:
   (:mod:`bridge.core.privacy_fields`), the reports to regulators may start from them.
 - Audit entries name the case, the revision and the *names* of changed fields, never their
   values: personal data stays in the case, out of the audit log (and out of logs and metrics).
+- ``detected_at`` starts the clock of every report ("senast 24 timmar efter det att
+  integritetsincidenten upptäcks", PTS; "senest innen 24 timer", Nkom): :func:`parse_values`
+  refuses one in the future (beyond :data:`~bridge.core.manual.FUTURE_SLACK`, a browser's
+  clock skew), and :func:`edit_case` refuses moving it later than recorded (BadInput naming
+  the field, nothing changed): no one can push the deadlines out, nor take back a missed
+  one's overdue. Moving it earlier (a correction) is an edit as any other, audited by name.
+  As with a cybersecurity declaration's awareness instant (:mod:`bridge.core.awareness`), a
+  time typed too early stands: the time the regulator is told is corrected in each report's
+  draft still to send, saying why.
 - :func:`owed` derives the reports a case owes from the privacy rule sets (data, see
   ``config/rules/*-privacy.yaml``) and ``now``: a rule set applies when its jurisdiction is one
   of the case's and the case's nature (``breach``, ``risk``) is one it ``applies_to``; deadlines
@@ -50,7 +59,8 @@ from typing import Any
 
 from bridge.core import instants, person_text
 from bridge.core.casework import AuditEvent
-from bridge.core.obligations import Obligation, obligation
+from bridge.core.manual import FUTURE_SLACK
+from bridge.core.obligations import Obligation, done_event, obligation
 from bridge.core.rules import RuleSet
 from bridge.core.xml_text import xml_text
 from bridge.errors import BadInput, Conflict
@@ -312,8 +322,33 @@ def parse_values(body: Mapping[str, object], now: datetime, prefix: str = "") ->
         parsed = parser(f"{prefix}{key}", value)
         if isinstance(parsed, datetime):
             parsed = instants.given(parsed, f"{prefix}{key}", now)
+        if key == "detected_at" and parsed > now + FUTURE_SLACK:
+            raise BadInput(
+                f"{prefix}{key}",
+                f"{_iso(parsed)} lies in the future (now {_iso(now)}): the detection has "
+                "happened, and every report's deadline counts from it",
+            )
         out[key] = parsed
     return out
+
+
+def _iso(at: datetime) -> str:
+    return at.isoformat().replace("+00:00", "Z")
+
+
+def _detection_not_later(case: PrivacyCase, values: Mapping[str, Any], prefix: str) -> None:
+    """BadInput naming ``prefix`` + ``detected_at`` when ``values`` move the case's detection
+    later than recorded (see the module contract)."""
+    wanted = values.get("detected_at")
+    if wanted is not None and wanted > case.detected_at:
+        raise BadInput(
+            f"{prefix}detected_at",
+            f"the detection is recorded at {_iso(case.detected_at)}; it can only be moved "
+            f"earlier, never later ({_iso(wanted)}): no one can push the reports' deadlines "
+            "out. If that time was typed too early, its deadlines stand: correct the time the "
+            "regulator is told in each report's draft still to send (its field detected_at), "
+            "saying why",
+        )
 
 
 # ---- opening and changing ---------------------------------------------------------------------
@@ -447,14 +482,22 @@ def _next(
 
 
 def edit_case(
-    case: PrivacyCase, base_revision: int, values: Mapping[str, Any], actor: str, now: datetime
+    case: PrivacyCase,
+    base_revision: int,
+    values: Mapping[str, Any],
+    actor: str,
+    now: datetime,
+    prefix: str = "",
 ) -> tuple[PrivacyCase, list[AuditEvent]]:
     """A new revision with ``values`` (from :func:`parse_values`); fields whose value does not
     change are not counted as changed, except a text still the alert's (:func:`alert_texts`),
     which the person now owns; nothing changed is a BadInput. Setting ``jurisdictions`` on a
     case opened under every jurisdiction (``jurisdiction_unrecognised``) is a person's choice,
-    a change even to the same ones, and clears the flag."""
+    a change even to the same ones, and clears the flag. ``detected_at`` later than recorded
+    is a BadInput naming ``prefix`` + ``detected_at``, nothing changed (it may only be moved
+    earlier: see the module contract)."""
     _check_base(case, base_revision)
+    _detection_not_later(case, values, prefix)
     changed = {k: v for k, v in values.items() if getattr(case, k) != v}
     # a person saving an alert's text as it is makes it theirs (see the module contract)
     changed |= {k: values[k] for k in alert_texts(case) if k in values}
@@ -588,6 +631,9 @@ def owed(
     if case.occurred_at is not None:
         known["occurred"] = case.occurred_at
     known.update(events or {})
+    normalised = _normalised(case, known)
+    if normalised is not None:
+        known[NORMALISED] = normalised
     out: list[Obligation] = []
     for rs in rule_sets:
         if not applies(rs, case):
@@ -601,6 +647,28 @@ def owed(
                 continue  # waived: this rule set's jurisdiction knows this exemption
             out.append(obligation(rs, kind, known, now, drafts))
     return out
+
+
+#: The event Nkom's closing updated varsel (``nkom_privacy_normalised``) counts from.
+NORMALISED = "normalised"
+
+
+def closed_at(case: PrivacyCase) -> datetime | None:
+    """When ``case`` was closed (the last revision that set its state), None while open."""
+    if case.state != "closed":
+        return None
+    return next((c.at for c in reversed(case.history) if "state" in c.fields), case.updated_at)
+
+
+def _normalised(case: PrivacyCase, known: Mapping[str, datetime]) -> datetime | None:
+    """When the case was "normalisert" for Nkom (seed 003: an updated varsel "når hendelsen er
+    normalisert"): closed, once its varsel was sent (the update updates a varsel), so the later
+    of the two; None while it is open or no varsel was sent."""
+    closed = closed_at(case)
+    varsel = known.get(done_event("nkom_privacy_varsel"))
+    if closed is None or varsel is None:
+        return None
+    return max(closed, varsel)
 
 
 # ---- stored form ---------------------------------------------------------------------------------

@@ -48,6 +48,12 @@ SUBSCRIBER_REQUIRED = (
     "contact_us",
 )
 NKOM_PRIVACY_KINDS = ("nkom_privacy_varsel", "nkom_privacy_subscriber")
+#: Nkom's updated varsel of a privacy case (seed 003 "Oppdatert varsel underveis": "dersom det
+#: skjer vesentlige endringer underveis i hendelsen, og når hendelsen er normalisert"): on a
+#: change of the facts the varsel states, and when the case is closed. They state what the
+#: varsel states (:data:`NKOM_UPDATE_STATES`), plus what changed.
+NKOM_PRIVACY_UPDATE, NKOM_PRIVACY_NORMALISED = "nkom_privacy_update", "nkom_privacy_normalised"
+NKOM_FOLLOW_UPS = (NKOM_PRIVACY_UPDATE, NKOM_PRIVACY_NORMALISED)
 KINDS = (
     "privacy_initial",
     "privacy_supplementary",
@@ -55,6 +61,7 @@ KINDS = (
     "privacy_subscriber_copy",
     "nkom_privacy_varsel",
     "nkom_privacy_subscriber",
+    *NKOM_FOLLOW_UPS,
 )
 
 _PTS_REPORT = (
@@ -118,6 +125,16 @@ FIELD_KEYS: dict[str, tuple[str, ...]] = {
     ),
     "nkom_privacy_subscriber": _SUBSCRIBER,
 }
+#: The varsel an updated varsel restates (:func:`values` answers it as for the varsel).
+NKOM_UPDATE_STATES = "nkom_privacy_varsel"
+# the updated varsel: what changed since the last one sent first, then the varsel's answers as
+# they stand; the closing one says when the case was closed instead of an expected duration
+FIELD_KEYS[NKOM_PRIVACY_UPDATE] = ("changes", *FIELD_KEYS[NKOM_UPDATE_STATES])
+FIELD_KEYS[NKOM_PRIVACY_NORMALISED] = (
+    "changes",
+    "normalised",
+    *(k for k in FIELD_KEYS[NKOM_UPDATE_STATES] if k != "expected_duration"),
+)
 
 LABELS: dict[str, dict[str, str]] = {
     "sv": {
@@ -176,6 +193,8 @@ TITLES = {
     "subscriber_notice": "Information om en integritetsincident",
     "privacy_subscriber_copy": "Kopia av underrättelse till abonnenter om integritetsincident",
     "nkom_privacy_varsel": "Varsel om brudd på personvernet",
+    NKOM_PRIVACY_UPDATE: "Oppdatert varsel om brudd på personvernet",
+    NKOM_PRIVACY_NORMALISED: "Oppdatert varsel om brudd på personvernet – normalisert",
     "nkom_privacy_subscriber": "Informasjon om et brudd på personvernet",
 }
 
@@ -313,7 +332,7 @@ def not_sendable_unknown(kind: str, keys: Iterable[str]) -> list[str]:
 
 
 def language(kind: str) -> str:
-    return "nb" if kind in NKOM_PRIVACY_KINDS else "sv"
+    return "nb" if kind in NKOM_PRIVACY_KINDS or kind in NKOM_FOLLOW_UPS else "sv"
 
 
 def _time(text: object) -> datetime | None:
@@ -364,6 +383,8 @@ def values(
     subscribers turn (a channel that verifies who is asking; default ``contact``); ``fmt``:
     local time in the recipient's zone; ``origins``: the configuration keys the contact point
     and the channel came from (the fields' notes)."""
+    if kind in NKOM_FOLLOW_UPS:  # the varsel's answers as they stand (the changes: drafting's)
+        kind = NKOM_UPDATE_STATES
     lang = language(kind)
     out: Values = {}
     privacy, subscriber = origins
@@ -570,3 +591,146 @@ def _copy(out: Values, doc: Mapping[str, Any], fmt: TimeFormat) -> None:
     at = _time(sent.get("sent_at"))
     if at is not None:
         _put(out, "notice_sent_at", fmt(at), "subscriber notice sent_at")
+
+
+# ---- Nkom's updated varsel of a privacy case ---------------------------------------------------
+#: Answers of the updated varsel that are not compared with the varsel sent before: those that
+#: describe the notice (what changed, the close) and the operator's contact (its configuration,
+#: not the incident). Every other answer of the varsel is: the same comparison as the
+#: supplementary report's (:func:`changes`), so the same facts (the number affected, the
+#: categories and description of the data, the nature, the measures, the times, the services,
+#: the description, the cause).
+NKOM_NOT_COMPARED = ("changes", "normalised", "contact")
+#: A risk's (nature ``risk``) updated varsel says risk in its title, in seed 003's words.
+_FOLLOW_UP_RISK_TITLES = {
+    NKOM_PRIVACY_UPDATE: "Oppdatert varsel om særlig risiko for brudd på sikkerheten",
+    NKOM_PRIVACY_NORMALISED: "Oppdatert varsel om særlig risiko for brudd på sikkerheten – "
+    "normalisert",
+}
+#: The updated varsel's first sentence: what it is, after a varsel that was sent (the
+#: reference above it is the varsel's), and without one (never owed so: a preview).
+_FOLLOW_UP_LEADS = {
+    NKOM_PRIVACY_UPDATE: (
+        "Oppdatert varsel om en hendelse vi har varslet om tidligere, under samme referanse.",
+        "Oppdatert varsel om hendelsen.",
+    ),
+    NKOM_PRIVACY_NORMALISED: (
+        "Hendelsen vi har varslet om, er normalisert: saken er avsluttet.",
+        "Hendelsen er normalisert: saken er avsluttet.",
+    ),
+}
+_NKOM_WORDS = {
+    "since": "Forrige varsel ble sendt {at}. Siden da:",
+    "no_change": "Forrige varsel ble sendt {at}. Ingen opplysninger er endret eller kommet til "
+    "siden da.",
+    "no_previous": "Det er ikke sendt noe tidligere varsel om denne hendelsen.",
+    "new": "- {label}: ny opplysning (var ikke kjent da).",
+    "from_to": "- {label}: {a} → {b}",
+    "added": "- {label}: lagt til «{b}»",
+    "removed": "- {label}: tatt ut «{a}»",
+    "changed_was": "- {label}: endret (tidligere: {a}).",
+    "changed": "- {label}: endret.",
+    "closed": "Saken ble avsluttet {at}.",
+    # the case's closure says a person found no breach (nor a particular risk) after all
+    "closed_none": "Saken ble avsluttet {at}. Vi har konkludert med at det ikke forelå et "
+    "sikkerhetsbrudd eller en særlig risiko for brudd på sikkerheten.",
+}
+
+
+def follow_up_title(kind: str, doc: Mapping[str, Any]) -> str:
+    """The updated varsel's title (and so its subject's first words): a risk's in seed 003's
+    words, else a breach's."""
+    if doc.get("nature") == "risk":
+        return _FOLLOW_UP_RISK_TITLES[kind]
+    return TITLES[kind]
+
+
+def follow_up_lead(kind: str, followed: bool) -> str:
+    """The updated varsel's first sentence (``followed``: a varsel of the case was sent)."""
+    after, alone = _FOLLOW_UP_LEADS[kind]
+    return after if followed else alone
+
+
+def closed_at(doc: Mapping[str, Any]) -> datetime | None:
+    """When the case (its document) was closed: the last revision that set its state, while it
+    is closed; None while it is open."""
+    if doc.get("state") != "closed":
+        return None
+    found = [c.get("at") for c in doc.get("history") or () if "state" in (c.get("fields") or ())]
+    return _time(found[-1]) if found else None
+
+
+def closed_text(doc: Mapping[str, Any], fmt: TimeFormat) -> str:
+    """The closing updated varsel's "Normalisert": when the case was closed (empty while it is
+    open) and, when its ``closure`` (read if the case has one) found no breach, that it was
+    none. A person's reason for closing is the operator's record, never put here: it was not
+    written for Nkom and may name people."""
+    at = closed_at(doc)
+    if at is None:
+        return ""
+    closure = doc.get("closure")
+    none = isinstance(closure, Mapping) and closure.get("outcome") == "not_a_breach"
+    return _NKOM_WORDS["closed_none" if none else "closed"].format(at=fmt(at))
+
+
+def nkom_changed(
+    new: Mapping[str, str], sent: Mapping[str, str], edited: tuple[str, ...]
+) -> list[str]:
+    """The answers of ``new`` (an updated varsel's, as the bridge fills them) that differ from
+    ``sent`` (the last varsel sent: its answers as sent) and are now known, in ``new``'s
+    order: not those of :data:`NKOM_NOT_COMPARED`, nor those a person wrote in the one sent
+    (``edited``: carried into the update as written, a person who changes one says so)."""
+    out = []
+    for key, value in new.items():
+        if key in NKOM_NOT_COMPARED or key in edited:
+            continue
+        if value.strip() and value.strip() != sent.get(key, "").strip():
+            out.append(key)
+    return out
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip().rstrip(".") for line in text.splitlines() if line.strip()]
+
+
+def _change_line(label: str, before: str, after: str) -> str:
+    """One changed answer, in bokmål: old → new where both are short (the lines that differ,
+    for an answer of several lines), else that it changed and, when short, what it was."""
+    words = _NKOM_WORDS
+    if not before.strip():
+        return words["new"].format(label=label)
+    was, now_ = _lines(before), _lines(after)
+    gone = "; ".join(line for line in was if line not in now_)
+    came = "; ".join(line for line in now_ if line not in was)
+    short_gone, short_came = len(gone) <= _SHORT, len(came) <= _SHORT
+    rest = came[len(gone) :] if gone and came.startswith(gone) else ""
+    if rest[:2] in (". ", ", ", "; ") and len(rest) - 2 <= _SHORT:  # a line that grew
+        return words["added"].format(label=label, b=rest[2:])
+    if gone and came and short_gone and short_came:
+        return words["from_to"].format(label=label, a=gone, b=came)
+    if came and not gone and short_came:
+        return words["added"].format(label=label, b=came)
+    if gone and not came and short_gone:
+        return words["removed"].format(label=label, a=gone)
+    if gone and short_gone:
+        return words["changed_was"].format(label=label, a=gone)
+    return words["changed"].format(label=label)
+
+
+def nkom_changes(
+    new: Mapping[str, str],
+    sent: Mapping[str, str] | None,
+    edited: tuple[str, ...],
+    labels: Mapping[str, str],
+    sent_at: str,
+) -> str:
+    """The updated varsel's "Endringer siden forrige varsel": when the last varsel (or update)
+    was sent and, one line each, the answers changed or added since (:func:`nkom_changed`),
+    old → new. ``sent`` None: no varsel was sent (:data:`_NKOM_WORDS` ``no_previous``)."""
+    if sent is None:
+        return _NKOM_WORDS["no_previous"]
+    keys = [k for k in nkom_changed(new, sent, edited) if k in labels]
+    if not keys:
+        return _NKOM_WORDS["no_change"].format(at=sent_at)
+    lines = [_change_line(labels[k], sent.get(k, ""), new[k]) for k in keys]
+    return "\n".join([_NKOM_WORDS["since"].format(at=sent_at), *lines])

@@ -85,6 +85,16 @@ REPORTS: Mapping[str, Mapping[str, str]] = MappingProxyType(
             "nb": "brudd på personopplysningssikkerheten: varsel til abonnenter",
             "sv": "integritetsincident: underrättelse till abonnenter",
         },
+        "nkom_privacy_update": {
+            "en": "personal data breach: updated notice",
+            "nb": "brudd på personopplysningssikkerheten: oppdatert varsel",
+            "sv": "integritetsincident: uppdaterat varsel",
+        },
+        "nkom_privacy_normalised": {
+            "en": "personal data breach: updated notice, case closed",
+            "nb": "brudd på personopplysningssikkerheten: oppdatert varsel, normalisert",
+            "sv": "integritetsincident: uppdaterat varsel, avslutat",
+        },
         "se_cyber_early_warning": {
             "en": "early warning",
             "nb": "tidlig varsel",

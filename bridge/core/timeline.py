@@ -375,7 +375,10 @@ def _override_words(action: str, detail: Mapping[str, Any], actor: str) -> str:
         f"{i.get('service')} {i.get('region')} {int(i.get('connections', 0)):,}"
         for i in detail.get("impacts") or []
     )
-    return f"impact overridden by {actor} ({stated}): {detail.get('reason', '')}"
+    said = f"impact overridden by {actor} ({stated}): {detail.get('reason', '')}"
+    if detail.get("correction"):  # what the regulator is told was wrong in what it was sent
+        said += f"; correction for the regulator: {detail['correction']}"
+    return said
 
 
 def events(

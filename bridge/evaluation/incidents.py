@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from bridge.core import case_drafts, documents, impact_override
 from bridge.core.alerts import AlertEpisode
+from bridge.core.drafts import CORRECTION
 from bridge.core.engine import Engine
 from bridge.core.incident_state import Incident, StoredIncident
 from bridge.core.incidents import EpisodeKey
@@ -100,9 +101,13 @@ class IncidentView:
         if inc is None:
             return None
         rule_sets = {rs.id: rs for rs in engine.rule_sets}
-        return documents.document(
+        doc = documents.document(
             inc, engine.episodes, self.topology, self.now(), rule_sets, details=details
         )
+        override = engine.override_of(incident_id)
+        if override is not None and override.correction is not None:
+            doc[CORRECTION] = documents.correction_json(override.correction)
+        return doc
 
     async def read(self, incident_id: str, details: bool = True) -> dict[str, Any] | None:
         """Any incident's full API document: from memory, else from the store (None: no such

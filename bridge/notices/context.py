@@ -88,8 +88,11 @@ def internal_recipients(loaded: LoadedConfig) -> dict[str, str]:
     return out
 
 
-def drafting_context(loaded: LoadedConfig) -> case_drafts.Context:
-    """The core's drafting context for this configuration."""
+def drafting_context(
+    loaded: LoadedConfig, regions: Mapping[str, str] | None = None
+) -> case_drafts.Context:
+    """The core's drafting context for this configuration; ``regions``: the inventory's region
+    names (a notice names a region by them, in the impact now or not)."""
     cfg = loaded.config
     recipients = regulator_recipients(loaded)
     rules = cfg.notices.significant_change
@@ -113,4 +116,5 @@ def drafting_context(loaded: LoadedConfig) -> case_drafts.Context:
         channels=channels(loaded),
         repealed_on=repealed_on(loaded),
         internal_recipients=internal_recipients(loaded),
+        regions=dict(regions or {}),
     )

@@ -121,10 +121,11 @@ class PrivacyCases:
         return written
 
     async def edit(
-        self, case_id: str, revision: int, values: Mapping[str, Any], actor: str
+        self, case_id: str, revision: int, values: Mapping[str, Any], actor: str, prefix: str = ""
     ) -> PrivacyCase:
+        """``prefix``: of the field a BadInput names (the API's ``fields.``)."""
         case = await self._existing(case_id)
-        changed, events = privacy.edit_case(case, revision, values, actor, self.now())
+        changed, events = privacy.edit_case(case, revision, values, actor, self.now(), prefix)
         return await self._write(changed, case.revision, events)
 
     async def set_state(

@@ -32,6 +32,7 @@ from playwright.sync_api import Browser, Page, expect
 from smtp_server import SmtpServer
 from test_console_browser import shot
 
+from bridge.core.calendar import local_instant
 from bridge.store.records import AuditEntry
 from bridge.store.sqlite import SqliteStore
 
@@ -286,13 +287,15 @@ WALLS = [
 
 def expected_instant(zone: str, wall: str, pick: str) -> tuple[str, str]:
     """What zoneinfo says: the instant (UTC) and whether the wall time happens once, twice or
-    never; a time that never happens is read with the offset before the change (fold 0)."""
+    never; a time that never happens is read as the core reads a wall time
+    (:func:`bridge.core.calendar.local_instant`): its earlier reading, the offset after the
+    change, so a deadline counted from it never comes out later than the core's."""
     naive = datetime.fromisoformat(wall)
     first, second = (naive.replace(tzinfo=ZoneInfo(zone), fold=f) for f in (0, 1))
     utc = [d.astimezone(UTC) for d in (first, second)]
     back = [u.astimezone(ZoneInfo(zone)).replace(tzinfo=None) for u in utc]
     if back[0] != naive:
-        kind, at = "skipped", utc[0]
+        kind, at = "skipped", local_instant(naive.date(), naive.time(), ZoneInfo(zone))
     elif utc[0] != utc[1]:
         kind, at = "twice", utc[1] if pick == "later" else utc[0]
     else:

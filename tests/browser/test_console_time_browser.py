@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -28,6 +28,8 @@ from builders import alert, webhook
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from polling import until_sync
 from test_console_browser import shot, sign_in
+
+from bridge.core.calendar import local_instant
 
 USERS = {
     "ada": ["approver", "editor:privacy"],  # every dialog; TOTP
@@ -386,14 +388,25 @@ def test_what_the_console_says_of_an_instant(ada: Page) -> None:
             return r && [r.kind, r.all.map(iso)];
           });
         }""",
-        ["2026-10-25T02:30", "2026-03-29T02:30", "2026-12-03T12:00", "2026-12-33T12:00"],
+        [
+            "2026-10-25T02:30",
+            "2026-03-29T02:30",
+            "2027-03-28T02:30",
+            "2026-12-03T12:00",
+            "2026-12-33T12:00",
+        ],
     )
     assert walls == [
         ["twice", ["2026-10-25T00:30:00.000Z", "2026-10-25T01:30:00.000Z"]],
-        ["skipped", ["2026-03-29T01:30:00.000Z"]],  # 03:30 CEST
+        # a wall time the clocks skip is read as the core reads it (calendar.local_instant):
+        # its earlier reading, 01:30 CET, so a deadline counted from it never comes out later
+        ["skipped", ["2026-03-29T00:30:00.000Z"]],
+        ["skipped", ["2027-03-28T00:30:00.000Z"]],
         ["exact", ["2026-12-03T11:00:00.000Z"]],
         None,
     ]
+    core = local_instant(date(2027, 3, 28), time(2, 30), ZoneInfo("Europe/Stockholm"))
+    assert walls[2][1] == [core.isoformat().replace("+00:00", ".000Z")]
 
 
 def test_the_bridges_clock_from_its_answers(ada: Page) -> None:

@@ -92,6 +92,17 @@ def test_declare_significant_then_record_the_portal_submission(
     page.click("#approve")
     page.click("#confirm-approve-yes")
     expect(page.locator("#draft-state")).to_have_text("approved")
+    # approved is not submitted: the board's deadline says a person still submits it (the
+    # obligation is approved_to_submit, which ObligationDueSoon pages), never "being sent"
+    page.goto("/")
+    page.wait_for_selector("#queue[data-loaded]")
+    warning = page.locator(
+        f'#queue-table tr[data-case="{incident_id}"][data-kind="se_cyber_early_warning"]'
+    )
+    expect(warning).to_contain_text("submit it on the regulator's portal")
+    expect(warning).not_to_contain_text("being sent")
+    page.goto(f"/drafts/{draft_id}")
+    page.wait_for_selector("#draft[data-loaded]")
     receipt = tmp_path / "kvitto.pdf"
     receipt.write_bytes(b"%PDF-1.4 kvitto")
     page.click("#record-submission")

@@ -104,3 +104,35 @@ def test_the_editor_overrides_the_impact_and_lifts_it(
     expect(page.locator('#timeline tr[data-kind="impact_override"]')).to_have_count(2)
     shot(page, "override-lifted")
     page.context.close()
+
+
+CORRECTION = "Kabinett 9 betjener ikke Ullevål sykehus; riktig er 5 000 mobilkunder i Oslo."
+
+
+def test_the_editor_states_a_correction_for_the_regulator_with_the_override(
+    browser: Browser, bridge: Bridge, cabinet: str
+) -> None:
+    """The form's correction field goes with the override: the page shows it standing, and
+    the form offers it again for a change (so a change of the figures keeps it)."""
+    page = new_page(browser, bridge)
+    sign_in(page, bridge, "erik")
+    incident_page(page, cabinet)
+    if not page.locator("#override-form[open]").count():
+        page.locator("#override-form summary").click()
+    row = page.locator("#override-impacts tr.ov-row").first
+    row.locator(".ov-service").select_option("mobile")
+    row.locator(".ov-region").fill("NO-0301")
+    row.locator(".ov-connections").fill("5000")
+    page.fill("#override-reason-input", REASON)
+    expect(page.locator("#override-form")).to_contain_text("Correction for the regulator")
+    page.fill("#override-correction-input", CORRECTION)
+    page.click("#override-save")
+    expect(page.locator("#override-correction")).to_contain_text(CORRECTION)
+    expect(page.locator('#timeline tr[data-kind="impact_override"]').last).to_contain_text(
+        CORRECTION
+    )
+    if not page.locator("#override-form[open]").count():
+        page.locator("#override-form summary").click()
+    expect(page.locator("#override-correction-input")).to_have_value(CORRECTION)
+    shot(page, "override-correction")
+    page.context.close()

@@ -540,3 +540,23 @@ def test_a_privacy_drafts_typed_text_outlives_the_session_on_the_page_only(
     saved = bridge.api(f"/api/v1/drafts/{notice['id']}", READER_TOKEN)["latest"]["fields"]
     assert {f["key"]: f["value"] for f in saved}["what_happened"] == typed
     page.close()
+
+
+def test_moving_the_detection_later_is_refused_on_the_case_page(
+    petra: Page, bridge: Bridge, reported: str, detected: datetime
+) -> None:
+    """petra moves the detection ten minutes later on the case page: refused at once (400
+    naming fields.detected_at, it can only be moved earlier), said on the page; the case and
+    its deadlines are as they were."""
+    before = bridge.api(f"/api/v1/privacy/cases/{reported}", READER_TOKEN)
+    page = petra
+    page.goto(f"/privacy/{reported}")
+    page.wait_for_selector("#case[data-loaded]")
+    page.fill("#fact-detected_at", local_input(page, detected + timedelta(minutes=10)))
+    page.click("#save-facts")
+    message = page.locator("#case-message")
+    expect(message).to_contain_text("Refused (400): fields.detected_at")
+    expect(message).to_contain_text("can only be moved earlier")
+    after = bridge.api(f"/api/v1/privacy/cases/{reported}", READER_TOKEN)
+    assert after["revision"] == before["revision"]
+    assert after["obligations"] == before["obligations"]

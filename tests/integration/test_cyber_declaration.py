@@ -8,11 +8,13 @@ every declaration is audited; declaring survives a restart."""
 from __future__ import annotations
 
 import base64
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from aiohttp.test_utils import TestClient
 from builders import WEBHOOK_TOKEN, alert, rfc3339, write_config
 from builders import webhook as make_webhook
@@ -23,6 +25,7 @@ from bridge.web.keys import SERVICE
 
 HOOK = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
 APPROVER_TOKEN = {"Authorization": "Bearer test-token-for-approver"}
+RULES = Path(__file__).resolve().parents[2] / "deploy" / "prometheus" / "bridge-rules.yml"
 VIEWER = {"Authorization": "Bearer test-token-for-viewer"}
 AUDITOR = {"Authorization": "Bearer test-token-for-auditor"}
 
@@ -385,6 +388,60 @@ async def test_portal_reports_are_met_only_once_a_submission_is_recorded(
     [entry, _] = [e for e in log["entries"] if e["action"] == "draft.submitted"]
     assert entry["detail"]["reference"] == "CP-2026-0043"
     assert entry["detail"]["second_factor"] == "totp"
+
+
+async def test_an_approved_portal_report_not_yet_submitted_is_paged_before_its_deadline(
+    client: TestClient[Any, Any], clock: FakeClock
+) -> None:
+    """Approved, the early warning waits for a person to submit it on the CSIRT's portal: its
+    obligation is ``approved_to_submit`` (not ``approved``, which ObligationDueSoon leaves out
+    as on its way by e-mail) on the incident, the queue and the due-time series the paging
+    rule reads; submitted, it is sent and the series goes."""
+    incident_id = await hospital_cell_down(client, clock)
+    r = await client.post(
+        f"/api/v1/incidents/{incident_id}/declaration",
+        json={"significant": True},
+        headers=await person(client, clock.now, "anna", ["approver"]),
+    )
+    assert r.status == 200, await r.text()
+    warning = (await cyber_drafts(client, incident_id))["se_cyber_early_warning"]
+    await approve(client, clock, warning)
+    app = client.server.app
+    assert app is not None
+    clock.advance(timedelta(hours=23, minutes=45))  # due in 15 minutes
+    await app[SERVICE].tick()
+    owed = cyber_kinds(await incident(client, incident_id))
+    assert owed["se_cyber_early_warning"]["state"] == "approved_to_submit"
+    r = await client.get(f"/api/v1/queue?cases={incident_id}", headers=VIEWER)
+    items = {i["kind"]: i for i in (await r.json())["items"]}
+    assert items["se_cyber_early_warning"]["state"] == "approved_to_submit"
+    scrape = await (await client.get("/metrics")).text()
+    [series] = [
+        line
+        for line in scrape.splitlines()
+        if line.startswith("bridge_obligation_due_timestamp_seconds{")
+        and 'kind="se_cyber_early_warning"' in line
+    ]
+    assert 'state="approved_to_submit"' in series, series
+    # the paging rule's selector leaves out none of it (it leaves out state="approved")
+    rules = yaml.safe_load(RULES.read_text(encoding="utf-8"))
+    [due_soon] = [
+        r for g in rules["groups"] for r in g["rules"] if r.get("alert") == "ObligationDueSoon"
+    ]
+    left_out = set(re.findall(r'state!="([^"]+)"', due_soon["expr"]))
+    assert left_out == {"approved"} and "approved_to_submit" not in left_out
+
+    r = await client.post(
+        f"/api/v1/drafts/{warning['id']}/submission",
+        json={"reference": "CP-2026-0042"},
+        headers=await person(client, clock.now, "anna", ["approver"]),
+    )
+    assert r.status == 200, await r.text()
+    await app[SERVICE].tick()
+    owed = cyber_kinds(await incident(client, incident_id))
+    assert owed["se_cyber_early_warning"]["state"] == "sent"
+    scrape = await (await client.get("/metrics")).text()
+    assert 'kind="se_cyber_early_warning"' not in scrape
 
 
 EDITOR = {"Authorization": "Bearer test-token-for-editor"}

@@ -22,6 +22,7 @@ from test_cyber_declaration import (
     AUDITOR,
     EDITOR,
     HOOK,
+    VIEWER,
     cyber_auth,
     cyber_kinds,
     hospital_cell_down,
@@ -159,3 +160,79 @@ async def test_gaining_sweden_it_is_declared_and_losing_it_the_duties_stand(
     assert doc["cyber"][0]["declaration"]["significant"]  # still shown, as declared
     drafts = {d["kind"]: d["state"] for d in doc["drafts"] if d["regulator"] == "csirt"}
     assert drafts["se_cyber_early_warning"] == "draft"
+
+
+async def queue_of(client: TestClient[Any, Any], incident_id: str) -> dict[str, dict[str, Any]]:
+    """The deadline queue's items of one incident by kind, as the board reads them."""
+    r = await client.get(f"/api/v1/queue?cases={incident_id}", headers=VIEWER)
+    assert r.status == 200, await r.text()
+    return {i["kind"]: i for i in (await r.json())["items"]}
+
+
+async def test_the_queue_shows_the_duties_that_stand_after_the_jurisdiction_is_lost(
+    client: TestClient[Any, Any], clock: FakeClock
+) -> None:
+    # declared while Swedish, then the Swedish alert split out: the incident document owes
+    # the act's reports (above); the queue (the board's deadlines) must show them too, dated
+    # and turning overdue, not as an undated draft with no deadline
+    norwegian = await ullevaal_down(client, clock)
+    swedish = await hospital_cell_down(client, clock)
+    r = await client.post(
+        f"/api/v1/incidents/{swedish}/merge",
+        json={"into": norwegian, "reason": "One cross-border fibre cut."},
+        headers=EDITOR,
+    )
+    assert r.status == 200, await r.text()
+    r = await declare(client, clock, norwegian)
+    assert r.status == 200, await r.text()
+    aware = clock.now()
+    r = await client.post(
+        f"/api/v1/incidents/{norwegian}/split",
+        json={"alerts": ["fp-sjukhus"], "reason": "Separate after all."},
+        headers=EDITOR,
+    )
+    assert r.status == 200, await r.text()
+    assert (await incident(client, norwegian))["jurisdictions"] == ["NO"]
+    items = await queue_of(client, norwegian)
+    warning = items["se_cyber_early_warning"]
+    assert warning["regulator"] == "csirt"
+    assert warning["due_at"] == rfc3339(aware + timedelta(hours=24))
+    assert not warning["overdue"] and warning["draft"]["state"] == "draft"
+    assert items["se_cyber_notification"]["due_at"] == rfc3339(aware + timedelta(hours=72))
+    clock.advance(timedelta(hours=25))
+    warning = (await queue_of(client, norwegian))["se_cyber_early_warning"]
+    assert warning["overdue"] and warning["seconds_left"] < 0
+
+
+async def test_the_queue_shows_nkoms_requested_report_after_norway_is_lost(
+    client: TestClient[Any, Any], clock: FakeClock
+) -> None:
+    swedish = await hospital_cell_down(client, clock)
+    norwegian = await ullevaal_down(client, clock)
+    r = await client.post(
+        f"/api/v1/incidents/{norwegian}/merge",
+        json={"into": swedish, "reason": "One cross-border fibre cut."},
+        headers=EDITOR,
+    )
+    assert r.status == 200, await r.text()
+    deadline = clock.now() + timedelta(days=7)
+    r = await client.post(
+        f"/api/v1/incidents/{swedish}/report-requests",
+        json={"kind": "nkom_hendelsesrapport", "deadline": rfc3339(deadline)},
+        headers=EDITOR,
+    )
+    assert r.status == 200, await r.text()
+    r = await client.post(
+        f"/api/v1/incidents/{swedish}/split",
+        json={"alerts": ["fp-no"], "reason": "Separate after all."},
+        headers=EDITOR,
+    )
+    assert r.status == 200, await r.text()
+    doc = await incident(client, swedish)
+    assert doc["jurisdictions"] == ["SE"]
+    owed = {o["kind"]: o for o in doc["obligations"] if o["regulator"] == "nkom"}
+    assert owed["nkom_hendelsesrapport"]["due_at"] == rfc3339(deadline)
+    report = (await queue_of(client, swedish))["nkom_hendelsesrapport"]
+    assert report["regulator"] == "nkom" and report["due_at"] == rfc3339(deadline)
+    clock.set(deadline)
+    assert (await queue_of(client, swedish))["nkom_hendelsesrapport"]["overdue"]

@@ -492,6 +492,40 @@ PRIVACY_CASE: dict[str, Any] = {
 PRIVACY_AT_INITIAL = PRIVACY_CASE
 PRIVACY_INITIAL_SENT = T0 + timedelta(hours=1, minutes=20)
 SUBSCRIBER_NOTICE_SENT = NOW + timedelta(hours=3)
+#: Nkom's side of the case (seed 003 "Oppdatert varsel underveis"): the varsel sent at 09.10;
+#: by 14.30 the stolen PC's backup is found to hold location data too, and every subscriber
+#: concerned was told, so the updated varsel is sent at 14.45; the case is closed as handled
+#: on 27 November and the closing update drafted ten minutes later.
+PRIVACY_VARSEL_SENT = T0 + timedelta(minutes=28)
+PRIVACY_UPDATE_SENT = T0 + timedelta(hours=6, minutes=3)
+PRIVACY_CLOSED = T0 + timedelta(days=4, hours=2)
+PRIVACY_CHANGED: dict[str, Any] = {
+    **PRIVACY_CASE,
+    "data_categories": ["traffic", "location"],
+    "texts": {
+        "nb": {
+            **PRIVACY_CASE["texts"]["nb"],
+            "measures_taken": (
+                "PC-en er sperret, og tyveriet er anmeldt til politiet. Alle berørte abonnenter "
+                "er varslet."
+            ),
+        }
+    },
+}
+PRIVACY_CLOSED_CASE: dict[str, Any] = {
+    **PRIVACY_CHANGED,
+    "state": "closed",
+    "history": [
+        {"revision": 1, "at": _iso(T0), "actor": "dpo", "action": "opened", "fields": []},
+        {
+            "revision": 2,
+            "at": _iso(PRIVACY_CLOSED),
+            "actor": "dpo",
+            "action": "closed",
+            "fields": ["state"],
+        },
+    ],
+}
 
 
 def _with_sent_notice(case: dict[str, Any]) -> dict[str, Any]:
@@ -554,6 +588,12 @@ EDITS["nkom_normalised"] = {
         "Nei, så langt vi kjenner til. St. Olavs hospital var berørt, men ble drevet videre "
         "over reserveforbindelsen."
     )
+}
+# the varsel's answers a person wrote are carried into the updates as written; the closing one
+# says when the case was closed instead of an expected duration
+EDITS["nkom_privacy_update"] = EDITS["nkom_privacy_varsel"]
+EDITS["nkom_privacy_normalised"] = {
+    k: v for k, v in EDITS["nkom_privacy_varsel"].items() if k != "expected_duration"
 }
 # The cybersecurity act's reports of the Östersund incident, as the person on duty answers
 # what only a person can (the bridge never prefills these).
@@ -687,6 +727,8 @@ DRAFTED = {
     "nkom_normalised": RESTORED + timedelta(minutes=12),
     "privacy_supplementary": T0 + timedelta(days=2),
     "privacy_subscriber_copy": SUBSCRIBER_NOTICE_SENT + timedelta(minutes=10),
+    "nkom_privacy_update": PRIVACY_UPDATE_SENT - timedelta(minutes=15),
+    "nkom_privacy_normalised": PRIVACY_CLOSED + timedelta(minutes=10),
 }
 #: the person's declaration the cybersecurity act's reports start from
 DECLARATION = {"aware_at": _iso(T0 + timedelta(minutes=20)), "by": "anna", "significant": True}
@@ -750,7 +792,10 @@ def fields_of(kind: str) -> DraftFields:
             previous = Previous(
                 "privacy_initial", PRIVACY_INITIAL_SENT, {}, {}, sent_fields, edited
             )
-    if previous is not None and previous.kind != "privacy_initial":  # the others: by snapshot
+        if kind in NKOM_PRIVACY_FOLLOW_UPS:  # after the varsel, then the update, as sent
+            doc = PRIVACY_CHANGED if kind == "nkom_privacy_update" else PRIVACY_CLOSED_CASE
+            previous = _sent_before(*NKOM_PRIVACY_FOLLOW_UPS[kind])
+    if previous is not None and previous.kind not in PREVIOUS_AS_SENT:  # the others: by snapshot
         previous = Previous(
             previous.kind,
             previous.sent_at,
@@ -772,6 +817,25 @@ def fields_of(kind: str) -> DraftFields:
         REPEALED_ON.get(kind),
     )
     return with_values(fields, EDITS[kind])
+
+
+#: The privacy reports that follow one sent before by its answers as sent (the others, Nkom's
+#: outage updates and PTS's outage report, by the facts' snapshot)
+PREVIOUS_AS_SENT = ("privacy_initial", "nkom_privacy_varsel", "nkom_privacy_update")
+#: Nkom's updated varsel of the case: what each follows, and when that one was sent
+NKOM_PRIVACY_FOLLOW_UPS = {
+    "nkom_privacy_update": ("nkom_privacy_varsel", PRIVACY_VARSEL_SENT),
+    "nkom_privacy_normalised": ("nkom_privacy_update", PRIVACY_UPDATE_SENT),
+}
+
+
+def _sent_before(kind: str, at: datetime) -> Previous:
+    """The notice of ``kind`` as it was sent at ``at`` (its sample's answers), for the one that
+    follows it: what it said, and which answers a person wrote."""
+    sent = fields_of(kind)
+    answers = {k: f.value for k, f in sent.fields.items()}
+    edited = tuple(k for k, f in sent.fields.items() if f.source == "edited")
+    return Previous(kind, at, {}, {}, answers, edited)
 
 
 def headers(fields: DraftFields, kind: str) -> str:
@@ -1090,3 +1154,131 @@ def test_a_merged_update_renders_exactly_its_golden_sample() -> None:
         assert path.exists(), f"{path} missing: run ./scripts/update-golden and read it"
         assert content == path.read_text(encoding="utf-8"), f"{path.name} changed"
     assert MERGED_IN not in text + html
+
+
+# ---- corrections (docs/notices.md "Correcting what was sent") ------------------------------
+#: The field team finds, at 09.35, that the cut OLT serves Melhus, not Trondheim: the person
+#: on duty overrides the impact with a correction for Nkom. The first varsel (sent 09.07) said
+#: "Trondheim: inntil 9 000 berørte kunder".
+CORRECTED_AT = T0 + timedelta(minutes=53)
+WRONG_KOMMUNE = (
+    "Feil i vårt inventar: den berørte OLT-en betjener Melhus, ikke Trondheim. Kundene i "
+    "Trondheim har ikke vært berørt."
+)
+FALSE_ALARM = (
+    "Alarmen kom fra en feil i strømmålingen på noden. Feltteknikker har bekreftet at noden "
+    "har vært i drift hele tiden; ingen kunder har mistet tjenesten."
+)
+REGION_NAMES = {"NO-5001": "Trondheim", "NO-5028": "Melhus"}
+
+
+def _corrected(peak: dict[str, dict[str, int]], text: str) -> dict[str, Any]:
+    """The Trondheim incident at 09.40 as a person's override with a correction states it:
+    ``peak`` (region → service → connections; empty: none at all), no flagged element."""
+    doc = trondheim_at_varsel()
+    impact = doc["impact"]
+    flags = {
+        "societal": {"inventory": 12, "peak": 0},
+        "emergency_112": {"inventory": 40, "peak": 0},
+    }
+    country = _country(peak, T0, severities=("major",))
+    doc["impact"] = {
+        **impact,
+        "by_region": {},
+        "region_names": {},
+        "flags": {"NO": flags},
+        "by_jurisdiction": {"NO": country},
+    }
+    doc["impact_overridden"] = True
+    doc["correction"] = {"text": text, "at": _iso(CORRECTED_AT), "by": "kari"}
+    return doc
+
+
+def correction_sample(doc: dict[str, Any]) -> tuple[str, str]:
+    """The update drafted at 09.40 after the correction, following the varsel as sent."""
+    fields = draft_fields(
+        "nkom_update",
+        doc,
+        OPERATOR,
+        None,
+        CORRECTED_AT + timedelta(minutes=5),
+        SERVICES,
+        Previous(
+            "nkom_varsel",
+            VARSEL_SENT,
+            _snapshot(trondheim_at_varsel(), "nkom_varsel"),
+            _snapshot(doc, "nkom_update"),
+        ),
+        regions=REGION_NAMES,
+    )
+    # the person on duty answers what the correction leaves open (nothing, for a false alarm)
+    edits = {} if fields.false_alarm else {"scope_life_health": "Nei, så langt vi kjenner til."}
+    fields = with_values(fields, edits)
+    out = render(fields, None)
+    return f"{headers(fields, 'nkom_update')}Emne/Ämne: {out.subject}\n\n{out.text}", out.html
+
+
+CORRECTION_SAMPLES = {
+    "nkom_update_correction": lambda: correction_sample(
+        _corrected({"NO-5028": {"internet": 9000}}, WRONG_KOMMUNE)
+    ),
+    "nkom_update_false_alarm": lambda: correction_sample(_corrected({}, FALSE_ALARM)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CORRECTION_SAMPLES))
+def test_a_correction_renders_exactly_its_golden_sample(name: str) -> None:
+    """The Trondheim update after a person corrected the varsel sent: the wrong kommune, and a
+    false alarm. Each opens with its *Rettelse*, names places, never an inventory key, and
+    says nothing internal (the checks of every kind's sample)."""
+    text, html = CORRECTION_SAMPLES[name]()
+    paths = (GOLDEN / f"{name}.txt", GOLDEN / f"{name}.html")
+    if UPDATE:
+        for path, content in zip(paths, (text, html), strict=True):
+            path.write_text(content, encoding="utf-8")
+    for path, content in zip(paths, (text, html), strict=True):
+        assert path.exists(), f"{path} missing: run ./scripts/update-golden and read it"
+        assert content == path.read_text(encoding="utf-8"), f"{path.name} changed"
+    for content in (text, html):
+        assert "Rettelse" in content and "NO-50" not in content
+        for word in _INTERNAL:
+            assert word not in content, f"{name}: {word!r} in the message"
+        for note in _notes("nkom_update"):
+            assert note not in content, f"{name}: the drafting note {note!r}"
+        for key in _FIELD_KEYS:
+            assert key not in content, f"{name}: field key {key!r} in the message"
+        assert "Ikke kjent ennå" not in content
+    assert "ikke lenger berørt" not in text and "Nye områder" not in text
+
+
+def test_a_false_alarm_ending_before_its_update_was_sent_is_corrected_by_the_last_notice() -> None:
+    """The alarm stops before the update was sent: the notice once it is over follows the
+    varsel as sent, so it carries the Rettelse, says false alarm and closed, and never an
+    outage that was normalised, its duration, peak, severity or the alert's cause."""
+    doc = _corrected({}, FALSE_ALARM)
+    doc.update(state="closed", remedied_at=_iso(CORRECTED_AT + timedelta(minutes=2)))
+    fields = draft_fields(
+        "nkom_normalised",
+        doc,
+        OPERATOR,
+        None,
+        CORRECTED_AT + timedelta(minutes=40),
+        SERVICES,
+        Previous(
+            "nkom_varsel",
+            VARSEL_SENT,
+            _snapshot(trondheim_at_varsel(), "nkom_varsel"),
+            _snapshot(doc, "nkom_normalised"),
+        ),
+        regions=REGION_NAMES,
+    )
+    out = render(fields, None)
+    assert out.subject.startswith("Falsk alarm – avsluttet – ")
+    assert "RETTELSE\nVarselet vi sendte 23.11.2026 kl. 09.07 norsk tid, var en falsk alarm" in (
+        out.text
+    )
+    assert "Tidligere oppgitt: Trondheim, inntil 9 000 berørte kunder (Bredbånd)." in out.text
+    assert "Det vi har varslet om, var en falsk alarm" in out.text
+    for wrong in ("er normalisert", "Samlet varighet", "Høyeste", "Fiberbrudd", "Alvorlig"):
+        assert wrong not in out.text, wrong
+    assert fields.to_complete() == []

@@ -422,6 +422,63 @@ async def test_deadlines_follow_the_injected_clock(
     assert 'bridge_privacy_cases{state="open"} 1.0' in scrape
 
 
+async def test_no_one_pushes_the_privacy_deadlines_out_by_the_detection_time(
+    client: TestClient[Any, Any], clock: FakeClock
+) -> None:
+    """A detection in the future is refused (400 naming detected_at, nothing opened), and so
+    is moving a case's detection later (400 naming fields.detected_at: the reports' deadlines
+    and a missed one's overdue stand, nothing audited); moving it earlier is an edit."""
+    r = await client.post(
+        "/api/v1/privacy/cases",
+        json={
+            "detected_at": rfc3339(clock.now() + timedelta(days=5 * 365)),
+            "jurisdictions": ["SE"],
+        },
+        headers=as_("p-editor"),
+    )
+    assert r.status == 400
+    assert (await r.json())["detail"].startswith("detected_at: "), await r.text()
+    listed = await ok(await client.get("/api/v1/privacy/cases", headers=as_("p-viewer")))
+    assert listed["cases"] == []
+
+    detected = clock.now() - timedelta(hours=46)
+    case = await report_breach(client, clock, detected_at=rfc3339(detected))
+    url = f"/api/v1/privacy/cases/{case['id']}"
+    assert (await ok(await client.get(url, headers=as_("p-viewer"))))["overdue"] == [
+        "privacy_initial",
+        "subscriber_notice",
+    ]
+    for when in (clock.now() - timedelta(minutes=1), clock.now() + timedelta(hours=1)):
+        r = await client.patch(
+            url,
+            json={"revision": 1, "fields": {"detected_at": rfc3339(when)}},
+            headers=as_("p-editor"),
+        )
+        assert r.status == 400, await r.text()
+        assert (await r.json())["detail"].startswith("fields.detected_at: "), await r.text()
+    after = await ok(await client.get(url, headers=as_("p-viewer")))
+    assert after["revision"] == 1
+    assert datetime.fromisoformat(after["case"]["detected_at"]) == detected
+    assert after["overdue"] == ["privacy_initial", "subscriber_notice"]
+    owed = {o["kind"]: o for o in after["obligations"]}
+    assert owed["privacy_initial"]["due_at"] == rfc3339(detected + timedelta(hours=24))
+    assert [e for e in await audit(client) if e["action"] == "privacy.edited"] == []
+
+    earlier = detected - timedelta(hours=1)
+    edited = await ok(
+        await client.patch(
+            url,
+            json={"revision": 1, "fields": {"detected_at": rfc3339(earlier)}},
+            headers=as_("p-editor"),
+        )
+    )
+    assert edited["revision"] == 2
+    owed = {o["kind"]: o for o in edited["obligations"]}
+    assert owed["privacy_initial"]["due_at"] == rfc3339(earlier + timedelta(hours=24))
+    edits = [e for e in await audit(client) if e["action"] == "privacy.edited"]
+    assert [e["detail"]["fields"] for e in edits] == [["detected_at"]]
+
+
 RULES = Path(__file__).resolve().parents[2] / "deploy" / "prometheus" / "bridge-rules.yml"
 RULE_METRIC = re.compile(r"\bbridge_[a-z_]+")
 RULE_LABEL = re.compile(r"\$labels\.(\w+)")
@@ -501,6 +558,8 @@ async def test_an_exemption_withdraws_the_subscriber_notices(
         "privacy_supplementary",
         "nkom_privacy_varsel",
         "nkom_privacy_subscriber",
+        "nkom_privacy_update",
+        "nkom_privacy_normalised",
     }
     drafts = await drafts_of(client, case["id"])
     assert drafts["subscriber_notice"]["state"] == "withdrawn"
@@ -1321,3 +1380,159 @@ async def test_the_pts_docx_and_the_register_xlsx_name_the_operator_not_the_libr
     assert book.created == book.modified == FIXED.replace(tzinfo=None)  # openpyxl: naive UTC
     text = package_text(body)
     assert not [b for b in BOILERPLATE if b in text], text
+
+
+# ---- Nkom's updated varsel (seed 003 "Oppdatert varsel underveis") ---------------------------
+def mail_text(mail: Any) -> str:
+    return str(mail.message.get_body(("plain",)).get_content())
+
+
+async def send_nkom_varsel(
+    client: TestClient[Any, Any], smtp: SmtpServer, case_id: str, kind: str
+) -> str:
+    """Approve the case's draft of ``kind`` (its unknown fields sent as not yet known) and
+    deliver it; the text Nkom received."""
+    draft = (await drafts_of(client, case_id))[kind]
+    await ok(await approve(client, draft, "p-approver"))
+    [sent] = await deliver(client)
+    assert sent.state == "sent" and sent.kind == kind
+    mail = smtp.mailbox.received[-1]
+    assert mail.rcpt_tos == ["ekomvarsling@nkom.no"]
+    return f"Subject: {mail.message['Subject']}\n{mail_text(mail)}"
+
+
+async def edit_case(client: TestClient[Any, Any], case_id: str, **fields: Any) -> Any:
+    url = f"/api/v1/privacy/cases/{case_id}"
+    case = await ok(await client.get(url, headers=as_("p-viewer")))
+    body = {"revision": case["revision"], "fields": fields}
+    return await ok(await client.patch(url, json=body, headers=as_("p-editor")))
+
+
+async def close_case(client: TestClient[Any, Any], case_id: str) -> Any:
+    url = f"/api/v1/privacy/cases/{case_id}"
+    case = await ok(await client.get(url, headers=as_("p-viewer")))
+    # an outcome and a reason (a close may require them: the updated varsel never sends the
+    # reason, the operator's own record)
+    body = {
+        "revision": case["revision"],
+        "state": "closed",
+        "outcome": "handled",
+        "reason": "Anmeldt; abonnentene er varslet",
+    }
+    return await ok(await client.post(url + "/state", json=body, headers=as_("p-editor")))
+
+
+async def test_a_norwegian_case_owes_nkom_an_updated_varsel_when_it_changes_and_when_closed(
+    client: TestClient[Any, Any], smtp: SmtpServer, clock: FakeClock
+) -> None:
+    """Seed 003: "Tilbyder må sende oppdatert varsel dersom det skjer vesentlige endringer
+    underveis i hendelsen, og når hendelsen er normalisert." Nothing is owed before the varsel
+    was sent (a change then is in the varsel itself); once it was, a change of the facts the
+    varsel states opens an updated varsel listing them old → new, due 1 h later (the target
+    Nkom's outage update has), under the varsel's reference; closing the case opens the
+    closing update, due 1 h after the close."""
+    case = await report_breach(client, clock, jurisdictions=["NO"])
+    case_id = case["id"]
+    owed = {o["kind"]: o for o in case["obligations"]}
+    assert owed["nkom_privacy_update"]["due_at"] is None
+    assert owed["nkom_privacy_update"]["waiting_for"] == "significant_change"
+    assert owed["nkom_privacy_normalised"]["due_at"] is None
+    assert owed["nkom_privacy_normalised"]["waiting_for"] == "normalised"
+
+    # changed before the varsel was sent: the varsel says it, no update is owed
+    await edit_case(client, case_id, affected=1500)
+    drafts = await drafts_of(client, case_id)
+    assert set(drafts) == {"nkom_privacy_varsel", "nkom_privacy_subscriber"}
+    varsel = await send_nkom_varsel(client, smtp, case_id, "nkom_privacy_varsel")
+    assert "1 500 abonnenter/brukere" in varsel
+    reference = re.search(r"ref\. (\S+)", varsel)
+    assert reference is not None
+    case = await ok(await client.get(f"/api/v1/privacy/cases/{case_id}", headers=as_("p-viewer")))
+    assert "nkom_privacy_update" not in {d["kind"] for d in case["drafts"]}
+
+    # after it was sent: the number affected and the categories of data change
+    clock.advance(timedelta(hours=2))
+    changed_at = clock.now()
+    await edit_case(client, case_id, affected=2000, data_categories=["subscriber", "location"])
+    case = await ok(await client.get(f"/api/v1/privacy/cases/{case_id}", headers=as_("p-viewer")))
+    owed = {o["kind"]: o for o in case["obligations"]}
+    assert owed["nkom_privacy_update"]["due_at"] == rfc3339(changed_at + timedelta(hours=1))
+    assert owed["nkom_privacy_normalised"]["due_at"] is None
+    update = (await drafts_of(client, case_id))["nkom_privacy_update"]
+    assert update["track"] == "privacy" and update["recipient"] == "ekomvarsling@nkom.no"
+    sent = await send_nkom_varsel(client, smtp, case_id, "nkom_privacy_update")
+    assert f"Oppdatert varsel om brudd på personvernet – Exempel Nät AB – ref. {reference[1]}" in (
+        sent
+    )
+    assert "Forrige varsel ble sendt" in sent
+    assert "- Omfang – berørte kunder: 1 500 abonnenter/brukere → 2 000 abonnenter/brukere" in (
+        sent
+    )
+    assert "- Berørte opplysninger: Abonnementsopplysninger, trafikkdata → " in sent
+    assert "Abonnementsopplysninger, lokasjonsdata" in sent
+    # a second look changes nothing: no further round while the facts are those sent
+    case = await ok(await client.get(f"/api/v1/privacy/cases/{case_id}", headers=as_("p-viewer")))
+    assert [d["kind"] for d in case["drafts"]].count("nkom_privacy_update") == 1
+
+    # closed as handled: the closing update, due 1 h after the close
+    clock.advance(timedelta(days=1))
+    closed_at = clock.now()
+    await close_case(client, case_id)
+    case = await ok(await client.get(f"/api/v1/privacy/cases/{case_id}", headers=as_("p-viewer")))
+    owed = {o["kind"]: o for o in case["obligations"]}
+    assert owed["nkom_privacy_normalised"]["due_at"] == rfc3339(closed_at + timedelta(hours=1))
+    closing = await send_nkom_varsel(client, smtp, case_id, "nkom_privacy_normalised")
+    assert f"– ref. {reference[1]}" in closing
+    assert "Hendelsen vi har varslet om, er normalisert: saken er avsluttet." in closing
+    assert "Saken ble avsluttet 24.11.2026 kl. 13.00 norsk tid." in closing
+    assert "Anmeldt" not in closing  # the close reason is the operator's, not Nkom's
+    assert "Ingen opplysninger er endret eller kommet til siden da." in closing
+    entries = await audit(client, target=f"privacy:{case_id}")
+    assert entries  # the case's changes are audited as every privacy change
+
+
+async def test_a_case_closed_before_its_varsel_was_sent_owes_the_closing_update_after_it(
+    client: TestClient[Any, Any], smtp: SmtpServer, clock: FakeClock
+) -> None:
+    """Closed before the varsel went: nothing is owed Nkom beyond the varsel until it is sent;
+    then the closing update is due 1 h after the varsel was sent."""
+    case = await report_breach(client, clock, jurisdictions=["NO"])
+    await close_case(client, case["id"])
+    case = await ok(
+        await client.get(f"/api/v1/privacy/cases/{case['id']}", headers=as_("p-viewer"))
+    )
+    owed = {o["kind"]: o for o in case["obligations"]}
+    assert owed["nkom_privacy_normalised"]["due_at"] is None
+    assert set(await drafts_of(client, case["id"])) == {
+        "nkom_privacy_varsel",
+        "nkom_privacy_subscriber",
+    }
+    clock.advance(timedelta(minutes=10))
+    await send_nkom_varsel(client, smtp, case["id"], "nkom_privacy_varsel")
+    case = await ok(
+        await client.get(f"/api/v1/privacy/cases/{case['id']}", headers=as_("p-viewer"))
+    )
+    owed = {o["kind"]: o for o in case["obligations"]}
+    assert owed["nkom_privacy_normalised"]["due_at"] == rfc3339(clock.now() + timedelta(hours=1))
+    assert "nkom_privacy_normalised" in {d["kind"] for d in case["drafts"]}
+
+
+async def test_a_swedish_case_owes_nkom_no_updated_varsel(
+    client: TestClient[Any, Any], smtp: SmtpServer, clock: FakeClock
+) -> None:
+    """Nkom's updated varsel is Norway's: a Swedish case that changes after its initial report
+    and is closed owes none of it (its follow-up is PTS's supplementary report)."""
+    case = await report_breach(client, clock, jurisdictions=["SE"])
+    owed = {o["kind"] for o in case["obligations"]}
+    assert not owed & {"nkom_privacy_update", "nkom_privacy_normalised"}
+    draft = (await drafts_of(client, case["id"]))["privacy_initial"]
+    await ok(await approve(client, draft, "p-approver"))
+    await deliver(client)
+    await edit_case(client, case["id"], affected=2000)
+    await close_case(client, case["id"])
+    case = await ok(
+        await client.get(f"/api/v1/privacy/cases/{case['id']}", headers=as_("p-viewer"))
+    )
+    kinds = {o["kind"] for o in case["obligations"]} | {d["kind"] for d in case["drafts"]}
+    assert not kinds & {"nkom_privacy_update", "nkom_privacy_normalised"}
+    assert "privacy_supplementary" in kinds

@@ -219,6 +219,14 @@ EXPECTED_KEYS["nkom_privacy_varsel"] = [
     "measures",
     "contact",
 ]
+# seed 003 "Oppdatert varsel underveis": what changed, then the varsel's items as they stand;
+# the closing one says when the case was closed instead of an expected duration
+EXPECTED_KEYS["nkom_privacy_update"] = ["changes", *EXPECTED_KEYS["nkom_privacy_varsel"]]
+EXPECTED_KEYS["nkom_privacy_normalised"] = [
+    "changes",
+    "normalised",
+    *[k for k in EXPECTED_KEYS["nkom_privacy_varsel"] if k != "expected_duration"],
+]
 
 
 def doc(**over: Any) -> dict[str, Any]:
@@ -927,3 +935,31 @@ def test_the_csirt_final_report_s_description_is_a_person_s_with_the_times_as_a_
     final = draft("se_cyber_final", over).fields["description"]
     assert final.value == "" and final.to_complete
     assert "detailed" in final.source and "times" in final.source
+
+
+def _stated_none() -> dict[str, Any]:
+    """A person overrode the impact to 0 connections: no impact at all, stated."""
+    none = {"current": 0, "peak": 0, "by_service": {}, "by_region": {}, "region_names": {}}
+    return doc(impact={**none, "outage": {"current": 0, "peak": 0}}, impact_overridden=True)
+
+
+@pytest.mark.parametrize(
+    ("kind", "key", "said"),
+    [
+        ("nkom_varsel", "services", "Ingen ekomtjenester er rammet."),
+        ("nkom_varsel", "scope_geography", "Ingen områder er berørt."),
+        ("nkom_varsel", "scope_customers", "Ingen kunder er eller har vært berørt."),
+        ("pts_initial", "networks_services", "Inga tjänster har berörts."),
+        ("pts_initial", "active_connections", "Inga aktiva anslutningar har påverkats."),
+        ("se_cyber_notification", "services", "Inga tjänster har berörts."),
+        ("se_cyber_notification", "scope", "Inga aktiva anslutningar har påverkats."),
+    ],
+)
+def test_a_stated_zero_is_none_never_not_yet_known(kind: str, key: str, said: str) -> None:
+    """``connections: 0`` in an override states none: the notice says so (Nkom, PTS and the
+    CSIRT alike), and the field is not left for the approver to send as not yet known."""
+    fields = draft(kind, _stated_none())
+    assert fields.fields[key].value.startswith(said)
+    assert key not in fields.to_complete()
+    # the same figures from an inventory that could not say (no override) stay to complete
+    assert key in draft(kind, {**_stated_none(), "impact_overridden": False}).to_complete()

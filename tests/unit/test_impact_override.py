@@ -179,6 +179,39 @@ def test_overriding_keeps_who_when_why_and_audits_before_and_after() -> None:
     assert impact_override.lift(lifted, "i1", "again", "cy", at(40)) == (lifted, [])
 
 
+def test_a_correction_is_kept_once_with_when_it_was_first_stated() -> None:
+    """A correction for the regulator is kept with the override and audited; restating the
+    override with the same correction (another reason) keeps when it was first stated, so
+    the regulator is not told it again; dropping it, or another text, is a change."""
+    fixed = "Feil kommune: OLT-en betjener Bærum."
+    doc, (event,) = impact_override.override({}, "i1", stated(correction=fixed), "ana", at(10))
+    kept = doc["impact_override"]
+    assert kept["correction"] == fixed and kept["correction_at"] == kept["at"]
+    assert event.detail["correction"] == fixed
+    made = impact_override.from_document(doc, "SE")
+    assert made is not None and made.correction is not None
+    assert (made.correction.text, made.correction.at, made.correction.by) == (fixed, at(10), "ana")
+
+    again, _ = impact_override.override(
+        doc, "i1", stated(correction=fixed, reason="field team confirmed"), "bo", at(20)
+    )
+    assert again["impact_override"]["correction_at"] == kept["at"]  # the same correction
+    assert again["impact_override"]["at"] != kept["at"]
+
+    other, _ = impact_override.override(doc, "i1", stated(correction="Annet."), "bo", at(30))
+    assert other["impact_override"]["correction_at"] == other["impact_override"]["at"]
+    dropped, events = impact_override.override(doc, "i1", stated(), "bo", at(40))
+    assert events and "correction" not in dropped["impact_override"]
+    assert impact_override.from_document(dropped, "SE").correction is None  # type: ignore[union-attr]
+    assert stated(correction="  ").correction == ""  # blank: none
+
+
+@pytest.mark.parametrize("bad", [42, ["x"], "x" * 1001, "a\u202eb"])
+def test_a_bad_correction_names_its_field(bad: object) -> None:
+    with pytest.raises(BadInput, match="correction"):
+        stated(correction=bad)
+
+
 def test_the_stored_override_becomes_targets_in_its_jurisdiction() -> None:
     made = standing_override(
         impacts=[

@@ -10,6 +10,7 @@ from bridge.core import case_drafts
 from bridge.core.calendar import After
 from bridge.core.obligations import (
     APPROVED,
+    APPROVED_TO_SUBMIT,
     DRAFTED,
     OPEN,
     OVERDUE,
@@ -205,3 +206,41 @@ def test_soonest_due_is_per_regulator_and_kind_among_reports_needing_a_person() 
         ("pts", "subscriber_notice"): t - hour,
         ("nkom", "nkom_privacy_varsel"): t + 5 * hour,
     }
+
+
+def test_an_approved_portal_report_still_needs_a_person_an_e_mailed_one_is_on_its_way() -> None:
+    """An approved draft of a portal's channel waits for a person to submit it and record the
+    submission (the outbox never sends it): its obligation is ``approved_to_submit`` (paged
+    when due soon, counted by soonest_due), overdue once due; an approved e-mail is
+    ``approved`` (the outbox sends it)."""
+    since = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    portal = SimpleNamespace(
+        kind="se_cyber_early_warning",
+        round=1,
+        done_at=None,
+        trigger={},
+        state="approved",
+        channel="portal",
+        id="i.w",
+    )
+    mail = SimpleNamespace(
+        kind="nkom_varsel", round=1, done_at=None, trigger={}, state="approved", channel="email"
+    )
+    mail.id = "i.v"
+    got = case_drafts.progress([portal, mail])  # type: ignore[list-item]
+    assert got.states == {"se_cyber_early_warning": APPROVED_TO_SUBMIT, "nkom_varsel": APPROVED}
+
+    events = incident_events(since, None, None)
+    rs = rule_set("nkom", ("nkom_varsel",))
+    drafts = {"nkom_varsel": got.states["se_cyber_early_warning"]}
+    (waiting,) = owed(rs, assessment("nkom", since), events, since, None, drafts)
+    assert waiting.state == APPROVED_TO_SUBMIT
+    (late,) = owed(rs, assessment("nkom", since), events, since + timedelta(hours=1), None, drafts)
+    assert late.state == OVERDUE
+    (on_its_way,) = owed(rs, assessment("nkom", since), events, since, None, got.states)
+    assert on_its_way.state == APPROVED
+    due = since + timedelta(hours=1)
+    assert soonest_due([obligation_of("csirt", "k", due, APPROVED_TO_SUBMIT)]) == {
+        ("csirt", "k"): due
+    }
+    assert soonest_due([obligation_of("nkom", "k", due, APPROVED)]) == {}

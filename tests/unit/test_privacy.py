@@ -22,6 +22,8 @@ RULE_SETS = [SHIPPED[n][1].to_core() for n in ("pts-privacy", "nkom-privacy")]
 DETECTED = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)  # a Monday
 NOW = DETECTED + timedelta(minutes=10)
 MARK = "Kalle Markörsson 070-1234567"  # personal data a test can recognise
+#: Nkom's updated varsel (seed 003): owed once the varsel was sent, on a change and on the close
+NKOM_UPDATES = ("nkom_privacy_update", "nkom_privacy_normalised")
 
 
 def case(**values: Any) -> privacy.PrivacyCase:
@@ -76,7 +78,7 @@ def test_nkom_varsel_straks_and_norwegian_subscribers_within_24_hours() -> None:
     """Norway: the varsel is due 1 h after detection (straks, as a target); subscribers 24 h."""
     c = case(jurisdictions=["NO"])
     owed = by_kind(privacy.owed(c, RULE_SETS, NOW))
-    assert set(owed) == {"nkom_privacy_varsel", "nkom_privacy_subscriber"}
+    assert set(owed) == {"nkom_privacy_varsel", "nkom_privacy_subscriber", *NKOM_UPDATES}
     assert owed["nkom_privacy_varsel"].due_at == DETECTED + timedelta(hours=1)
     assert owed["nkom_privacy_varsel"].regulator == "nkom"
     assert owed["nkom_privacy_subscriber"].due_at == DETECTED + timedelta(hours=24)
@@ -91,6 +93,7 @@ def test_a_risk_owes_nkom_but_not_pts() -> None:
     assert set(by_kind(privacy.owed(c, RULE_SETS, NOW))) == {
         "nkom_privacy_varsel",
         "nkom_privacy_subscriber",
+        *NKOM_UPDATES,
     }
 
 
@@ -106,6 +109,7 @@ def test_an_exemption_removes_subscriber_notices_and_the_copy_only_where_the_law
         "privacy_supplementary",
         "nkom_privacy_varsel",
         "nkom_privacy_subscriber",
+        *NKOM_UPDATES,
     }
     assert exempt.exemption is not None and exempt.exemption.by == "token:approver"
     [entry] = events
@@ -179,6 +183,40 @@ def test_detected_at_is_required() -> None:
     """A person's case needs the detection time: every deadline counts from it."""
     with pytest.raises(BadInput, match="detected_at"):
         privacy.open_case({}, "a", NOW, "priv-x")
+
+
+def test_a_detection_in_the_future_is_refused_naming_detected_at() -> None:
+    """Every deadline counts from the detection ("senast 24 timmar efter det att
+    integritetsincidenten upptäcks"): one that has not happened yet is refused beyond the few
+    minutes of clock skew a person's browser may have (manual.FUTURE_SLACK), at opening and
+    at an edit, naming the field."""
+    for when in ("2031-06-01T10:00:00Z", "2026-11-23T09:46:00Z"):
+        with pytest.raises(BadInput, match="future") as info:
+            privacy.parse_values({"detected_at": when}, NOW, prefix="fields.")
+        assert info.value.field == "fields.detected_at"
+    skewed = privacy.parse_values({"detected_at": "2026-11-23T09:44:00Z"}, NOW)
+    assert skewed["detected_at"] == NOW + timedelta(minutes=4)
+    # the occurrence is not a clock's start; the regulator's window still bounds it
+    assert privacy.parse_values({"occurred_at": "2026-11-24T09:30:00Z"}, NOW)
+
+
+def test_the_detection_may_be_moved_earlier_never_later() -> None:
+    """A detection moved later would push every report's deadline out (or take a missed one
+    back): refused naming the field, nothing changed; moved earlier it is an edit as any."""
+    c = case(jurisdictions=["SE"])
+    due = by_kind(privacy.owed(c, RULE_SETS, NOW))["privacy_initial"].due_at
+    later = privacy.parse_values({"detected_at": "2026-11-23T09:35:00Z"}, NOW)
+    with pytest.raises(BadInput, match="only be moved earlier") as info:
+        privacy.edit_case(c, 1, later, "token:ed", NOW, prefix="fields.")
+    assert info.value.field == "fields.detected_at"
+    assert by_kind(privacy.owed(c, RULE_SETS, NOW))["privacy_initial"].due_at == due
+    earlier = privacy.parse_values({"detected_at": "2026-11-23T08:30:00Z"}, NOW)
+    moved, events = privacy.edit_case(c, 1, earlier, "token:ed", NOW)
+    assert moved.detected_at == DETECTED - timedelta(hours=1)
+    assert events[0].action == "privacy.edited" and events[0].detail["fields"] == ["detected_at"]
+    assert by_kind(privacy.owed(moved, RULE_SETS, NOW))["privacy_initial"].due_at == (
+        due - timedelta(hours=1)
+    )
 
 
 def test_a_case_from_an_alert_is_detected_when_the_alert_started() -> None:

@@ -306,7 +306,12 @@ def test_shipped_privacy_rule_sets() -> None:
     assert getattr(rule, "zone", None) == "Europe/Stockholm"
     nkom = shipped("nkom-privacy")
     assert nkom.to_core().applies_to == ("breach", "risk")
-    assert nkom.obligation_kinds() == ("nkom_privacy_varsel", "nkom_privacy_subscriber")
+    assert nkom.obligation_kinds() == (
+        "nkom_privacy_varsel",
+        "nkom_privacy_subscriber",
+        "nkom_privacy_update",
+        "nkom_privacy_normalised",
+    )
 
 
 def test_se_cyber_applies_from_the_day_the_lek_duty_was_repealed() -> None:

@@ -179,6 +179,7 @@ async def edit_case(request: web.Request) -> web.Response:
         int_field(body, "revision", _REVISION),
         privacy.parse_values(fields, service.clock.now(), prefix="fields."),
         principal.name,
+        prefix="fields.",
     )
     return await _changed(service, changed)
 

@@ -7,6 +7,11 @@ Contract:
   every privacy case it shows, ``privacy:<case id>`` each, so an audit search by any of those
   cases finds it: :func:`bridge.web.access.privacy_list_read`).
   Ordered by :func:`bridge.core.queue.deadline_queue`: overdue on top.
+- An incident's items are every obligation the core says it owes
+  (:func:`bridge.core.obligations.owed`, the authority), whatever its current jurisdictions:
+  a report a person started (a declaration, a recorded request) while the incident was of a
+  jurisdiction stays owed, dated and turning overdue, after an alert split out takes that
+  jurisdiction away, until a person rejects its draft with the reason.
 - Each item says in plain words what is owed to whom (``report``: "Nkom – første varsel",
   ``regulator_name``, ``country``), by when (``due_at``, ``seconds_left``, ``overdue``), or
   what it waits for (``waiting_for``), its ``state``, its draft, and the incident's ``number``,
@@ -23,7 +28,7 @@ Contract:
   ``decision``: the rule set, the ``reasons`` its criteria met and ``if_declared_now``, what it
   would owe if declared now (:func:`bridge.core.awareness.board`); after the dated items,
   before those owed once something happens.
-  Only regulators that apply to the incident's jurisdictions are listed
+  Only regulators that apply to the incident's jurisdictions get a decision
   (bridge/web/regulators.py). Not paged: it holds what is owed, nothing older.
 - ``cases`` (1 to 100 incident or privacy case ids separated by commas, else a 400 naming it:
   bridge/web/paging.py :func:`~bridge.web.paging.ids_of`) narrows it to those cases' items:
@@ -83,11 +88,12 @@ def _incidents(service: BridgeService, cases: list[str] | None) -> list[Incident
     return [i for i in found if i is not None]
 
 
-def _incident_owed(request: web.Request, incidents: list[Incident]) -> list[queue.Owed]:
-    loaded = request.app[keys.CONFIG]
+def _incident_owed(incidents: list[Incident]) -> list[queue.Owed]:
+    """Every obligation the core says the incidents owe, as it says it: never narrowed to the
+    regulators of an incident's current jurisdictions (a duty a person started stands after
+    the incident loses that jurisdiction: :func:`bridge.core.obligations.applies`)."""
     out: list[queue.Owed] = []
     for inc in incidents:
-        applies = set(regulators.applicable(loaded, inc.jurisdictions))
         out.extend(
             queue.Owed(
                 inc.id,
@@ -101,7 +107,6 @@ def _incident_owed(request: web.Request, incidents: list[Incident]) -> list[queu
                 o.binding,
             )
             for o in inc.obligations
-            if o.regulator in applies
         )
     return out
 
@@ -246,7 +251,7 @@ async def deadline_queue(request: web.Request) -> web.Response:
         live = _incidents(service, named_cases)
         to_decide = _decisions(request, live)
         incidents = [i for i in live if i.obligations]
-        owed.extend(_incident_owed(request, incidents))
+        owed.extend(_incident_owed(incidents))
     if "privacy" in tracks and service.privacy.enabled:
         owed.extend(_privacy_owed(service, cases))
     # each case's entries depend on that case alone and the order's key starts with the due

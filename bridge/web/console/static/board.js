@@ -49,7 +49,8 @@ function internalPill(note) {
 
 function what(item) {
   if (item.draft) {
-    const words = stateWords(item.draft.state);
+    // approved for a portal: not on its way, a person still submits it (the obligation says so)
+    const words = stateWords(item.state === "approved_to_submit" ? item.state : item.draft.state);
     return el("a", { href: `/drafts/${encodeURIComponent(item.draft.id)}` }, `${words} (v${item.draft.version})`);
   }
   return item.due_at ? stateWords(item.state) : item.waiting_for || stateWords(item.state);

@@ -458,6 +458,7 @@ export const STATE_WORDS = {
   failed: "the mail server refused it",
   in_doubt: "delivery in doubt: resend or mark sent",
   approved: "approved, being sent",
+  approved_to_submit: "approved: submit it on the regulator's portal, then record the submission",
   sending: "approved, being sent",
   sent: "sent",
   kept: "kept internally, not sent (owed to no regulator)",

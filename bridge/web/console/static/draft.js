@@ -407,7 +407,7 @@ function render(d) {
     el("div", { id: "message" }, messageBox()),
     d.to_complete.length ? el("div", { class: "error" }, `Still to complete: ${d.to_complete.join(", ")}`) : null,
     d.must_complete.length ? el("div", { class: "error", id: "must-complete" }, `Must be written before approval (a notice to subscribers must state them, never as "${d.latest.placeholder}"): ${labelsOf(d, d.must_complete)}`) : null,
-    d.to_review.length ? el("div", { class: "error", id: "to-review" }, `To review before approval (carried from a notice written while the incident was ongoing: check the tense and facts; save each again, or confirm it when approving): ${labelsOf(d, d.to_review)}`) : null,
+    d.to_review.length ? el("div", { class: "error", id: "to-review" }, `To review before approval (carried from a notice written while the incident was ongoing, or before a person corrected what was sent: check the tense and facts; save each again, or confirm it when approving): ${labelsOf(d, d.to_review)}`) : null,
     moved ? conflictPanel(base, d) : null,
     el("div", { class: "editor" }, el("section", {}, el("h2", {}, "Fields"), form), preview(d)),
     actions(d),

@@ -341,6 +341,7 @@ function overrideSection(doc) {
     ? el("p", { id: "override-standing", class: "overridden" },
         el("strong", {}, "Impact overridden"), ` by ${o.by} at ${localTime(o.at)}${o.from ? `, from ${localTime(o.from)}` : ""}: `,
         el("q", { id: "override-reason" }, o.reason), " ",
+        o.correction ? el("span", { id: "override-correction" }, "Correction for the regulator: ", el("q", {}, o.correction), " ") : null,
         own ? el("span", { class: "why", id: "inventory-figure" }, own.known
           ? `The inventory's own figure: ${number(own.current)} now, peak ${number(own.peak)}.`
           : `The inventory cannot say: some alerts are on elements it lacks (it places ${number(own.peak)} at peak).`) : null)
@@ -354,6 +355,8 @@ function overrideSection(doc) {
   const table = el("table", { id: "override-impacts" },
     el("thead", {}, el("tr", {}, el("th", {}, "Service"), el("th", {}, "Region"), el("th", {}, "Connections"), el("th", {}, "Flags"))), body);
   const reason = keep("ov-reason", el("textarea", { id: "override-reason-input", maxlength: "1000", rows: "2", cols: "60", "aria-label": "Reason" }));
+  // what the regulator is told was wrong in a notice already sent: kept while the override stands
+  const correction = keep("ov-correction", el("textarea", { id: "override-correction-input", maxlength: "1000", rows: "3", cols: "60", "aria-label": "Correction for the regulator" }, o && o.correction ? o.correction : ""));
   const from = keep("ov-from", el("input", { type: "datetime-local", id: "override-from", "aria-label": "From" }));
   const fromTime = zonedTime(from, { empty: "the incident's start" });
   return el(
@@ -374,11 +377,15 @@ function overrideSection(doc) {
       } }, "Add a service or region"),
       el("label", { for: "override-from" }, `From (${ZONE}; empty: the incident's start)`), from, fromTime.echo,
       el("label", { for: "override-reason-input" }, "Reason (required)"), reason,
+      el("label", { for: "override-correction-input" }, "Correction for the regulator (optional: only when a notice already sent was wrong)"),
+      el("p", { class: "why" }, "Written for the regulator, in its language (Nkom: Norwegian). The next Nkom notice opens with \u201cRettelse\u201d: your text, what was stated and what is right. With 0 connections everywhere it tells Nkom the varsel was a false alarm, and no notice will claim an outage with a duration."),
+      correction,
       el("div", { class: "actions" },
         el("button", { type: "button", id: "override-save", onclick: () => {
           const at = fromTime.check();
           if (at === undefined) return;
           const stated = { impacts: statedImpacts(table), reason: reason.value };
+          if (correction.value.trim()) stated.correction = correction.value;
           if (at) stated.from = at;
           changeOverride("PUT", stated);
         } }, o ? "Save the override" : "Override the impact"),

@@ -58,7 +58,7 @@ export function zonedTime(input, { empty = "", initial = null } = {}) {
     said.dataset.kind = r.kind;
     if (r.kind === "exact") { fill(said, `Recorded as ${spoken(r.all[0], ZONE)}`); return; }
     if (r.kind === "skipped") {
-      fill(said, `No such time in ${ZONE}: the clocks go forward that night. Recorded as ${spoken(r.all[0], ZONE)}`);
+      fill(said, `No such time in ${ZONE}: the clocks go forward that night. Recorded as ${spoken(r.all[0], ZONE)}, the earlier reading, as the bridge reads wall times`);
       return;
     }
     const [first, second] = r.all;

@@ -7,9 +7,11 @@
 // instantsIn(wall, zone)      → { kind, all: [ms…] } for a wall time "YYYY-MM-DDTHH:MM[:SS]" (what
 //   an <input type="datetime-local"> gives), or null when it is not one. kind "exact": the wall
 //   time happens once (all: [it]); "twice": it happens twice, the clocks went back (all: [the
-//   earlier, the later]); "skipped": it never happens, the clocks went forward (all: [it read
-//   with the offset before the change]: 02:30 on the day CET becomes CEST is 03:30 CEST, as
-//   RFC 5545 and JavaScript's Temporal read it).
+//   earlier, the later]); "skipped": it never happens, the clocks went forward (all: [its
+//   earlier reading, with the offset after the change]: 02:30 on the day CET becomes CEST is
+//   00:30 UTC, 01:30 CET, as the bridge's core reads a wall time (bridge/core/calendar.py
+//   local_instant: the earlier instant, so a deadline counted from it never comes out later;
+//   not RFC 5545's or Temporal's later reading, which would put such deadlines an hour late).
 // instantIn(wall, zone, pick) → { ms, kind }: one of them; for "twice", pick "earlier" or
 //   "later" says which.
 // spoken(ms, zone)            → "3 Dec 2026 12:00 CET (UTC+1)": the instant as a person reads it
@@ -85,7 +87,8 @@ export function instantsIn(wall, zone) {
   const fits = [...new Set([w - before, w - after])].filter((t) => wallAsUtc(t, zone) === w).sort((a, b) => a - b);
   if (fits.length === 2) return { kind: "twice", all: fits };
   if (fits.length === 1) return { kind: "exact", all: fits };
-  return { kind: "skipped", all: [w - before] };
+  // skipped: the clocks went forward (after > before); its earlier reading, as the core's
+  return { kind: "skipped", all: [w - Math.max(before, after)] };
 }
 
 export function instantIn(wall, zone, pick = "earlier") {
