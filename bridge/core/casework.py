@@ -74,6 +74,7 @@ from bridge.core.drafts import (
     UNKNOWN,
     DraftFields,
     RenderedDraft,
+    bounded,
     regulator_of,
     with_values,
 )
@@ -333,7 +334,7 @@ def _version(
     render: Renderer,
 ) -> Version:
     facts = facts_of(fields)
-    shown = with_values(fields, edits)
+    shown = with_values(bounded(fields), edits)  # no prefilled field beyond its bound
     rendered = render(shown)
     return Version(
         number=number,

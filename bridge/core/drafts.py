@@ -418,6 +418,26 @@ def with_values(fields: DraftFields, values: Mapping[str, str]) -> DraftFields:
     return replace(fields, recipient=recipient, fields=changed)
 
 
+#: the longest value the bridge prefills into one field of a version (what the incident says:
+#: a storm over thousands of areas, text an alert brought): a longer one is left to a person
+#: (:func:`bounded`), never rendered, stored or sent
+MAX_FIELD = 32_000
+
+
+def bounded(fields: DraftFields) -> DraftFields:
+    """``fields`` with every value longer than :data:`MAX_FIELD` left to a person (empty,
+    the source saying why)."""
+    if all(len(f.value) <= MAX_FIELD for f in fields.fields.values()):
+        return fields
+    changed = {
+        key: replace(f, value="", source=f"too long to send as drafted ({len(f.value)} characters)")
+        if len(f.value) > MAX_FIELD
+        else f
+        for key, f in fields.fields.items()
+    }
+    return replace(fields, fields=changed)
+
+
 def regulator_of(kind: str) -> str:
     """The regulator whose rules a kind follows (a subscriber notice: the rules of the
     regulator of its country; it sets the notice's language and time zone)."""
@@ -1084,6 +1104,11 @@ def field_texts(kind: str) -> tuple[Mapping[str, str], Mapping[str, str]]:
     return LABELS[LANGUAGES[regulator_of(kind)]], TO_ADD
 
 
+#: the hint of a cause left to a person (:func:`causes`)
+NO_CAUSE = (
+    "no cause/årsak/summary annotation on the incident's alerts, or more than 3 different "
+    "ones, or one longer than 1000 characters"
+)
 TO_ADD = {
     "scope_societal": (
         "not known from the impact (the inventory flags no societally important element or "
@@ -1095,9 +1120,9 @@ TO_ADD = {
     "effect_minimisation": "measures taken to minimise the effects",
     "remedy": "measures taken to remedy the faults",
     "recurrence_prevention": "measures to prevent recurrence",
-    "cause": "no cause/årsak/summary annotation on the incident's alerts",
-    "cause_preliminary": "no cause/årsak/summary annotation on the incident's alerts",
-    "causes": "no cause/årsak/summary annotation on the incident's alerts",
+    "cause": NO_CAUSE,
+    "cause_preliminary": NO_CAUSE,
+    "causes": NO_CAUSE,
     "expected_duration": "no expected_resolution annotation on the incident's alerts",
     "emergency_112": (
         "state the effect on 112: not known from the impact (the inventory flags no element "
@@ -1557,16 +1582,29 @@ def _annotations(doc: Mapping[str, Any]) -> Iterable[Mapping[str, str]]:
 
 
 #: the most distinct alert summaries a cause is drafted from when no alert states a cause:
-#: beyond that they are a storm's symptoms, not a cause, and a person writes it
+#: beyond that they are a storm's symptoms, not a cause, and a person writes it. The most
+#: distinct stated causes too: more is a storm whose alerts each state their own, no cause a
+#: regulator can read
 MAX_SUMMARIES_AS_CAUSE = 3
+#: the longest one cause an alert may state that a notice carries (a person's reason may be as
+#: long: ``MAX_REASON`` of bridge.core.regrouping, impact_override, awareness); a longer one is
+#: left to a person, never sent
+MAX_CAUSE = 1000
+
+
+def _few_and_short(texts: list[str]) -> bool:
+    """Whether ``texts`` are few and short enough to draft the cause from
+    (:data:`MAX_SUMMARIES_AS_CAUSE`, :data:`MAX_CAUSE`)."""
+    return len(texts) <= MAX_SUMMARIES_AS_CAUSE and all(len(t) <= MAX_CAUSE for t in texts)
 
 
 def causes(doc: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     """The incident's causes as its alerts state them, distinct, in the alerts' order, and the
     annotations they came from. A stated cause (``cause``, ``årsak``) beats every alert's
     ``summary``: once one alert states one, summaries are symptoms (in a storm hundreds of
-    distinct ones, each new alert changing the notice). Without one, the summaries when at
-    most :data:`MAX_SUMMARIES_AS_CAUSE`, else none."""
+    distinct ones, each new alert changing the notice). The stated causes, else the
+    summaries, when at most :data:`MAX_SUMMARIES_AS_CAUSE` and none longer than
+    :data:`MAX_CAUSE`; else none (a person writes the cause)."""
     stated: list[str] = []
     stated_names: list[str] = []
     summaries: list[str] = []
@@ -1575,16 +1613,19 @@ def causes(doc: Mapping[str, Any]) -> tuple[list[str], list[str]]:
             value = notes.get(name, "").strip()
             if value:
                 if value not in stated:
+                    if len(stated) == MAX_SUMMARIES_AS_CAUSE:
+                        return [], []  # a storm's own causes: none is drafted
                     stated.append(value)
                     stated_names.append(name)
                 break
         else:
             summary = notes.get(CAUSE_ANNOTATIONS[-1], "").strip()
-            if summary and summary not in summaries:
+            # one past the most is enough to know they are too many
+            if summary and len(summaries) <= MAX_SUMMARIES_AS_CAUSE and summary not in summaries:
                 summaries.append(summary)
     if stated:
-        return stated, stated_names
-    if len(summaries) <= MAX_SUMMARIES_AS_CAUSE:
+        return (stated, stated_names) if _few_and_short(stated) else ([], [])
+    if _few_and_short(summaries):
         return summaries, [CAUSE_ANNOTATIONS[-1]] * len(summaries)
     return [], []
 
@@ -1738,11 +1779,12 @@ def _expected(doc: Mapping[str, Any], regulator: str) -> tuple[str, str] | None:
 
 
 def expected_resolution(doc: Mapping[str, Any]) -> str:
-    """The first ``expected_resolution`` annotation of the incident's alerts, as written."""
+    """The first ``expected_resolution`` annotation of the incident's alerts, as written (none
+    when it is longer than :data:`MAX_CAUSE`: a person writes the expected duration)."""
     for notes in _annotations(doc):
         value = notes.get(RESOLUTION_ANNOTATION, "").strip()
-        if value:
-            return value
+        if value:  # no forecast a notice can carry when longer than a cause may be
+            return value if len(value) <= MAX_CAUSE else ""
     return ""
 
 
@@ -1837,7 +1879,7 @@ def _changes(
         shown = (
             service_name(k, lang, names) if service else _region_name(k, region_names) for k in keys
         )
-        return ", ".join(sorted(shown))
+        return _at_most(sorted(shown), lang)
 
     for key, current_key, service in (
         ("services", "current_services", True),
@@ -1889,6 +1931,19 @@ def _changes(
         return words["no_change" + kept + end].format(at=at)
     head = words["since" + kept + end].format(at=at)
     return "\n".join([head, *(f"- {line}" for line in lines)])
+
+
+#: the most names a changes line lists (new or cleared services, areas); the rest are counted
+MAX_NAMES_CHANGED = 10
+_MORE = {"nb": "og {n} til", "sv": "och {n} till"}
+
+
+def _at_most(names: Sequence[str], lang: str, most: int = MAX_NAMES_CHANGED) -> str:
+    """``a, b, c``; beyond ``most`` names the first ``most`` and how many more, in ``lang``
+    (``a, b og 290 til`` / ``a, b och 290 till``): a storm can add hundreds of areas."""
+    if len(names) <= most:
+        return ", ".join(names)
+    return f"{', '.join(names[:most])} {_MORE[lang].format(n=_num(len(names) - most))}"
 
 
 def contact_line(contact: Contact, operator_name: str, lang: str) -> str:

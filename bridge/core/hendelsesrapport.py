@@ -165,7 +165,10 @@ TO_ADD: Mapping[str, str] = {
         "detektert/rapportert?'), or has no start time"
     ),
     "detected_how": "how the incident was detected or reported",
-    "cause": "no cause/årsak/summary annotation on the incident's alerts",
+    "cause": (
+        "no cause/årsak/summary annotation on the incident's alerts, or more than 3 different "
+        "ones, or one longer than 1000 characters"
+    ),
     "services": "which services were affected",
     "geography": "which customer areas were affected",
     "customers": "how many end customers and which other providers were affected",

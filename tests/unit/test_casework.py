@@ -980,3 +980,24 @@ def test_text_carried_while_ongoing_or_written_after_the_end_is_not_to_review() 
     (after,) = [w[0] for w in cd.reconcile(over(), owed_p, [initial, supp], CTX, later)]
     assert after.latest.fields["causes"] == "Grävskada"
     assert after.latest.to_review == ("causes",)
+
+
+def test_no_prefilled_field_of_a_version_is_longer_than_the_bound() -> None:
+    """Whatever the incident holds (a storm over thousands of areas, text an alert brought),
+    no field the bridge prefilled carries more than MAX_FIELD characters into a version, its
+    message or the draft page: a longer one is left to a person (to complete), the others
+    stay. A person's own text is the person's."""
+    areas = {f"NO-{n:05d}": 10 for n in range(3000)}
+    names = {r: f"Kommune {r} med et langt navn" for r in areas}
+    incident = with_impact(doc(), by_region=areas, region_names=names)
+    fields = CTX.fields("nkom_varsel", incident, NOW)
+    assert len(fields.fields["scope_geography"].value) > 32_000  # what the impact says
+    draft = opened("nkom_varsel", incident)
+    assert draft.latest.fields["scope_geography"] == ""
+    assert "scope_geography" in draft.latest.to_complete
+    assert "Kommune NO-00001" not in draft.latest.text + draft.latest.html
+    assert draft.latest.fields["cause"] == "fibre cut"
+    assert max(len(v) for v in draft.latest.fields.values()) <= 32_000
+    written = "Hele landet."
+    edited, _ = cw.edit(draft, 1, {"scope_geography": written}, fields, "ann", NOW, render)
+    assert edited.latest.fields["scope_geography"] == written

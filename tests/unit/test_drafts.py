@@ -963,3 +963,60 @@ def test_a_stated_zero_is_none_never_not_yet_known(kind: str, key: str, said: st
     assert key not in fields.to_complete()
     # the same figures from an inventory that could not say (no override) stay to complete
     assert key in draft(kind, {**_stated_none(), "impact_overridden": False}).to_complete()
+
+def test_many_or_overlong_stated_causes_leave_the_cause_to_a_person() -> None:
+    """A storm whose alerts each state their own cause is no cause a regulator can read (a pen
+    test sent 700 alerts, each a different 10 kB ``cause``: 7 MB of Årsak, twice, in one
+    varsel): like many summaries, more than three distinct stated causes, or one longer than
+    a person's reason may be (1 000 characters), leave the element to a person. The update's
+    "new cause" lines compare the same list, so they name none of them either."""
+    few = [{"annotations": {"cause": f"Fiber cut {n}"}} for n in range(3)]
+    assert value("nkom_varsel", "cause", doc(alert_details=few)) == (
+        "Fiber cut 0\nFiber cut 1\nFiber cut 2"
+    )
+    storm = [{"annotations": {"cause": f"{n:04d} " + "d" * 10_000}} for n in range(700)]
+    four = [{"annotations": {"cause": f"Fiber cut {n}"}} for n in range(4)]
+    one_long = [{"annotations": {"årsak": "x" * 1001}}]
+    for alerts in (storm, four, one_long):
+        for kind, key in (
+            ("nkom_varsel", "cause"),
+            ("pts_initial", "cause_preliminary"),
+            ("pts_supplementary", "causes"),
+        ):
+            field = draft(kind, doc(alert_details=alerts)).fields[key]
+            assert (field.value, field.to_complete) == ("", True), (kind, len(alerts))
+        assert case_drafts.snapshot(doc(alert_details=alerts), "severity")["causes"] == []
+    at_limit = [{"annotations": {"årsak": "x" * 1000}}]
+    assert value("nkom_varsel", "cause", doc(alert_details=at_limit)) == "x" * 1000
+    before = case_drafts.snapshot(doc(alert_details=few), "severity")
+    stormy = doc(alert_details=storm)
+    previous = Previous("nkom_varsel", NOW, before, case_drafts.snapshot(stormy, "severity"))
+    changes = draft_fields("nkom_update", stormy, OPERATOR, None, NOW, previous=previous)
+    assert "d" * 100 not in changes.fields["changes"].value
+    assert len(changes.fields["changes"].value) < 1000
+    # the expected normalisation an alert states alike
+    forecast = [{"annotations": {"expected_resolution": "y" * 1001}}]
+    assert value("nkom_varsel", "expected_duration", doc(alert_details=forecast)) == ""
+
+
+def test_an_update_names_at_most_ten_new_areas_and_counts_the_rest() -> None:
+    """A storm can add hundreds of areas (or services) at once: the changes line names the
+    first ten and counts the rest in the notice's language ("og 290 til" / "och 290 till"),
+    never a list as long as the inventory."""
+    areas = {f"NO-{n:04d}": 10 for n in range(300)}
+    names = {f"NO-{n:04d}": f"Kommune {n:03d}" for n in range(300)}
+    before = case_drafts.snapshot(doc(), "severity")
+    grown = doc(impact={**doc()["impact"], "by_region": areas, "region_names": names})
+    previous = Previous("nkom_varsel", NOW, before, case_drafts.snapshot(grown, "severity"))
+    nb = draft_fields("nkom_update", grown, OPERATOR, None, NOW, previous=previous)
+    line = next(x for x in nb.fields["changes"].value.splitlines() if "Nye områder" in x)
+    shown = ", ".join(f"Kommune {n:03d}" for n in range(10))
+    assert line == f"- Nye områder berørt: {shown} og 290 til"
+    sv_previous = replace(previous, kind="pts_initial")
+    sv = draft_fields("pts_supplementary", grown, OPERATOR, None, NOW, previous=sv_previous)
+    line = next(x for x in sv.fields["changes"].value.splitlines() if "Nya berörda" in x)
+    assert line == f"- Nya berörda områden: {shown} och 290 till"
+    few = doc(impact={**doc()["impact"], "by_region": {"NO-0001": 5, "NO-0002": 5}})
+    previous = Previous("nkom_varsel", NOW, before, case_drafts.snapshot(few, "severity"))
+    text = draft_fields("nkom_update", few, OPERATOR, None, NOW, previous=previous)
+    assert "- Nye områder berørt: NO-0001, NO-0002\n" in text.fields["changes"].value + "\n"
