@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bridge.core import person_text
 from bridge.core.alerts import read_time
 from bridge.core.manual import started_by_hand
 
@@ -106,7 +107,8 @@ def values(
 
 def _expected(doc: Mapping[str, Any]) -> str:
     for alert in doc.get("alert_details") or ():
-        value = str((alert.get("annotations") or {}).get("expected_resolution", "")).strip()
+        said = str((alert.get("annotations") or {}).get("expected_resolution", ""))
+        value = person_text.cleaned(said).strip()  # as it enters a report (an alert's text)
         if value:
             return value
     return ""

@@ -34,7 +34,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bridge.core import cyber_fields, hendelsesrapport, privacy_fields
+from bridge.core import cyber_fields, hendelsesrapport, person_text, privacy_fields
 from bridge.core.alerts import read_time
 from bridge.core.country_view import ELSEWHERE, scoped
 from bridge.core.hendelsesrapport import SentNotice
@@ -1624,10 +1624,24 @@ def causes(doc: Mapping[str, Any]) -> tuple[list[str], list[str]]:
             if summary and len(summaries) <= MAX_SUMMARIES_AS_CAUSE and summary not in summaries:
                 summaries.append(summary)
     if stated:
+        stated, stated_names = _cleaned(stated, stated_names)
         return (stated, stated_names) if _few_and_short(stated) else ([], [])
-    if _few_and_short(summaries):
-        return summaries, [CAUSE_ANNOTATIONS[-1]] * len(summaries)
-    return [], []
+    summaries, names = _cleaned(summaries, [CAUSE_ANNOTATIONS[-1]] * len(summaries))
+    return (summaries, names) if _few_and_short(summaries) else ([], [])
+
+
+def _cleaned(texts: list[str], names: list[str]) -> tuple[list[str], list[str]]:
+    """``texts`` (and the annotation each came from) as a notice may carry them: without the
+    control, bidirectional and format characters an alert may bring (lines and tabs kept:
+    :func:`bridge.core.person_text.cleaned`), still distinct, none empty."""
+    out: list[str] = []
+    kept: list[str] = []
+    for text, name in zip(texts, names, strict=True):
+        clean = person_text.cleaned(text).strip()
+        if clean and clean not in out:
+            out.append(clean)
+            kept.append(name)
+    return out, kept
 
 
 def _cause(doc: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -1779,10 +1793,11 @@ def _expected(doc: Mapping[str, Any], regulator: str) -> tuple[str, str] | None:
 
 
 def expected_resolution(doc: Mapping[str, Any]) -> str:
-    """The first ``expected_resolution`` annotation of the incident's alerts, as written (none
-    when it is longer than :data:`MAX_CAUSE`: a person writes the expected duration)."""
+    """The first ``expected_resolution`` annotation of the incident's alerts, as written but
+    cleaned (:func:`bridge.core.person_text.cleaned`); none when it is longer than
+    :data:`MAX_CAUSE` (a person writes the expected duration)."""
     for notes in _annotations(doc):
-        value = notes.get(RESOLUTION_ANNOTATION, "").strip()
+        value = person_text.cleaned(notes.get(RESOLUTION_ANNOTATION, "")).strip()
         if value:  # no forecast a notice can carry when longer than a cause may be
             return value if len(value) <= MAX_CAUSE else ""
     return ""

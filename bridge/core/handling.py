@@ -13,8 +13,9 @@ Contract:
   assigning the same person) returns no events: nothing is written.
 - :func:`derived_title` names an incident nobody named: the first alert summary (the
   ``summary`` annotation, firing alerts first, oldest first), else its top element ("site
-  se-site-ostersund, Östersund"), else its first alert's name; :func:`title_sources` picks
-  those out of the incident's alerts in one pass, without sorting them.
+  se-site-ostersund, Östersund"), else its first alert's name, each without the control,
+  bidirectional and format characters an alert may bring (:func:`bridge.core.person_text.cleaned`);
+  :func:`title_sources` picks those out of the incident's alerts in one pass, without sorting them.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Any
 
 from bridge.core.alerts import AlertEpisode, format_time
 from bridge.core.casework import AuditEvent
-from bridge.core.person_text import clean_text
+from bridge.core.person_text import clean_text, cleaned
 from bridge.errors import BadInput
 
 MAX_TITLE = 120
@@ -201,11 +202,12 @@ def derived_title(
     alertname: str | None = None,
 ) -> str:
     """See the module contract; ``summaries`` in the order to prefer them."""
-    for s in summaries:
-        line = " ".join(s.split())
+    for s in summaries:  # an alert's words: no control, bidirectional or format character
+        line = " ".join(cleaned(s).split())
         if line:
             return line[:MAX_TITLE]
     if element:
         where = f", {region_name}" if region_name else ""
-        return f"{element_kind + ' ' if element_kind else ''}{element}{where}"[:MAX_TITLE]
-    return (alertname or "unnamed incident")[:MAX_TITLE]
+        title = f"{element_kind + ' ' if element_kind else ''}{element}{where}"
+        return " ".join(cleaned(title).split())[:MAX_TITLE]
+    return " ".join(cleaned(alertname or "").split())[:MAX_TITLE] or "unnamed incident"

@@ -16,6 +16,10 @@ Contract:
     (titles, references, reasons), where none belongs. Prose pasted from a word processor (a
     draft's answers, a privacy case's description) may carry those harmlessly, so
     ``formats=False`` keeps them.
+- :func:`cleaned` drops those characters instead (``formats`` on; line feed and tab kept
+  unless told): text the bridge did not get from a person (an alert's annotations, stored as
+  sent) where it enters a notice or an incident's title, so a person saving it untouched is
+  not refused for a character nobody can see. Homoglyphs (a Cyrillic ``а``) are letters, kept.
 - :func:`problem` says what the character is, by code point and position (1-based), never
   quoting the text around it.
 - :func:`clean_text` is the shared rule of short texts a person types (titles, notes,
@@ -41,16 +45,27 @@ LINES = "\n\t"
 MAX_REFERENCE = 100
 
 
+def _bad(c: str, formats: bool) -> bool:
+    category = unicodedata.category(c)
+    return category in ("Cc", "Cs") or c in BIDI or (formats and category == "Cf")
+
+
 def refused(text: str, kept: str = "", formats: bool = True) -> tuple[int, str] | None:
     """The position (0-based) and character of the first character ``text`` may not hold
     (see the module contract), or None."""
     for at, c in enumerate(text):
-        if c in kept:
-            continue
-        category = unicodedata.category(c)
-        if category in ("Cc", "Cs") or c in BIDI or (formats and category == "Cf"):
+        if c not in kept and _bad(c, formats):
             return at, c
     return None
+
+
+def cleaned(text: str, kept: str = LINES, formats: bool = True) -> str:
+    """``text`` without the characters :func:`refused` finds (those ``kept`` stay): text the
+    bridge did not get from a person (an alert's annotations) where it enters a notice or a
+    title, which a person's own text could not hold."""
+    if text.isprintable():  # in C: no control, format character or surrogate at all
+        return text
+    return "".join(c for c in text if c in kept or not _bad(c, formats))
 
 
 def problem(found: tuple[int, str]) -> str:

@@ -31,6 +31,8 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from bridge.core import person_text
+
 PTS_PRIVACY_KINDS = ("privacy_initial", "privacy_supplementary", "privacy_subscriber_copy")
 SUBSCRIBER_KINDS = ("subscriber_notice", "nkom_privacy_subscriber")
 #: The elements a notice to subscribers must state (seed 001, PTS's list for the notice to
@@ -391,6 +393,8 @@ def values(
     alert = tuple(str(k) for k in doc.get("alert_texts") or ())
     if kind in SUBSCRIBER_KINDS:  # only a person's words reach subscribers
         doc = {**doc, **dict.fromkeys(alert, "")}
+    elif alert:  # an alert's words, kept as sent: a regulator reads them as a person's may be
+        doc = {**doc, **{k: person_text.cleaned(str(doc.get(k) or "")) for k in alert}}
     said = ALERT_NOTE if _by_alert(doc, "description", lang, alert) else ""
     _put(out, "reference", reference, "case id")
     _put(out, "contact_point", contact, privacy)

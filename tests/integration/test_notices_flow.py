@@ -1091,3 +1091,62 @@ async def test_an_edit_based_on_what_changed_since_is_refused_and_changes_nothin
     assert r.status == 200, await r.text()
     edited = await r.json()
     assert (edited["state"], edited["version"], edited["approved"]) == ("draft", 3, None)
+
+
+#: what an alert's annotations may carry that no reader of a notice or a title should get: NUL,
+#: ESC (a terminal's escape sequence), BEL, a zero-width space, a bidirectional isolate and
+#: override (reordering what the reader sees)
+HOSTILE = ("\x00", "\x1b", "\x07", "\u200b", "\u2066", "\u202e")
+
+
+async def test_control_bidi_and_zero_width_characters_of_alerts_reach_no_notice_nor_title(
+    client: TestClient[Any, Any], smtp: SmtpServer, clock: FakeClock
+) -> None:
+    """An alert's annotations are stored as sent, but what they bring into a notice or an
+    incident's title is cleaned as a person's text would be refused: no control character
+    (lines and tabs kept), no bidirectional control, no zero-width character reaches Nkom's
+    e-mail, its text or its HTML, nor the title; an approver who saves the prefilled cause
+    untouched is not refused for a character nobody can see. Homoglyphs are not touched."""
+    dirty = "Fiber\x00brudd\x1b[2J ved\x07 Ull\u200bevål\u2066 2026/\u202e9990"
+    hostile = alert(
+        "fp-ullevaal",
+        clock.now() - timedelta(minutes=5),
+        element="no-cell-ullevaal",
+        severity="major",
+        annotations={
+            "cause": dirty + "\nLinje to\tmed tab",
+            "summary": dirty,
+            "expected_resolution": "2\u200b timer\x1b",
+        },
+    )
+    [incident_id] = (await post_alerts(client, hostile))["incidents"]
+    incident = await (
+        await client.get(f"/api/v1/incidents/{incident_id}", headers=as_("viewer"))
+    ).json()
+    assert incident["title"] == "Fiberbrudd[2J ved Ullevål 2026/9990"
+    [listed] = await drafts(client)
+    url = f"/api/v1/drafts/{listed['id']}"
+    fields = {f["key"]: f for f in (await draft(client, listed["id"]))["latest"]["fields"]}
+    cause = fields["cause"]["value"]
+    assert cause == "Fiberbrudd[2J ved Ullevål 2026/9990\nLinje to\tmed tab"
+    assert fields["expected_duration"]["value"] == "2 timer"
+    # the approver saves the cause as it was prefilled: nothing invisible refuses it
+    r = await client.patch(
+        url, json={"version": 1, "fields": {"cause": cause}}, headers=as_("editor")
+    )
+    assert r.status == 200, await r.text()
+    latest = (await r.json())["latest"]
+    r = await client.post(
+        url + "/approve",
+        json={"version": latest["number"], "send_unknown": (await r.json())["to_complete"]},
+        headers=await person(client, clock.now),
+    )
+    assert r.status == 200, await r.text()
+    [done] = await deliver(client)
+    assert done.state == "sent"
+    [mail] = smtp.mailbox.received
+    text = mail.message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    html = mail.message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert "Fiberbrudd[2J ved Ullevål" in text and "Fiberbrudd[2J ved Ullevål" in html
+    for part in (text, html, mail.message["Subject"]):
+        assert not [c for c in HOSTILE if c in part], [hex(ord(c)) for c in HOSTILE if c in part]

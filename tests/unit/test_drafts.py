@@ -1020,3 +1020,23 @@ def test_an_update_names_at_most_ten_new_areas_and_counts_the_rest() -> None:
     previous = Previous("nkom_varsel", NOW, before, case_drafts.snapshot(few, "severity"))
     text = draft_fields("nkom_update", few, OPERATOR, None, NOW, previous=previous)
     assert "- Nye områder berørt: NO-0001, NO-0002\n" in text.fields["changes"].value + "\n"
+
+
+def test_an_alert_s_control_bidi_and_zero_width_characters_never_enter_a_draft() -> None:
+    """What an alert brings into a notice (cause, årsak, summary, expected normalisation) is
+    cleaned where it enters: lines and tabs stay, nothing else a person's text may not hold;
+    two causes differing only by such a character are one."""
+    alerts = [
+        {"annotations": {"cause": "Fiber\x00brudd\x1b[2J\n\tved \u2066Heimdal\u202e"}},
+        {"annotations": {"cause": "Fiberbrudd[2J\n\tved Heimdal\u200b"}},
+        {"annotations": {"expected_resolution": "\x07om 2 timer\u200b"}},
+    ]
+    for kind, key in (
+        ("nkom_varsel", "cause"),
+        ("pts_initial", "cause_preliminary"),
+        ("nkom_hendelsesrapport", "cause"),
+    ):
+        assert value(kind, key, doc(alert_details=alerts)) == "Fiberbrudd[2J\n\tved Heimdal"
+    assert value("nkom_varsel", "expected_duration", doc(alert_details=alerts)) == "om 2 timer"
+    summary = [{"annotations": {"summary": "\u200b\x00"}}]
+    assert value("nkom_varsel", "cause", doc(alert_details=summary)) == ""

@@ -143,6 +143,17 @@ def test_derived_title_prefers_a_summary_then_the_element_then_the_alert():
     assert handling.derived_title([], None, alertname="Down") == "Down"
 
 
+def test_a_derived_title_carries_no_control_bidi_or_zero_width_character_of_an_alert():
+    """An alert's summary, element label and name are stored as sent; the title made from them
+    holds none of what a person's title may not (an escape sequence reaches a terminal, an
+    override reorders what is read); homoglyphs are letters and stay."""
+    said = "OLT\x00 \x1b[2Jnede\x07 i 2026/\u202e9990\u200b\u2066 Оslo"
+    assert handling.derived_title([said], None) == "OLT [2Jnede i 2026/9990 Оslo"
+    assert handling.derived_title([], "no-olt\x1b]0;x\x07-1", "olt") == "olt no-olt]0;x-1"
+    assert handling.derived_title([], None, alertname="\u202eDown\x00") == "Down"
+    assert handling.derived_title(["\u200b\x00"], None, alertname="\x07") == "unnamed incident"
+
+
 def _sources_by_sorting(episodes: list[AlertEpisode]) -> handling.TitleSources:
     """How the API picked a title's sources before: a stable sort of every episode."""
     eps = sorted(episodes, key=lambda e: (not e.firing, e.starts_at))

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.core.person_text import BIDI, MAX_REFERENCE, clean_text, problem, refused
+from bridge.core.person_text import (
+    BIDI,
+    LINES,
+    MAX_REFERENCE,
+    clean_text,
+    cleaned,
+    problem,
+    refused,
+)
 from bridge.errors import BadInput
 
 
@@ -59,3 +67,15 @@ def test_clean_text_strips_bounds_and_names_the_field() -> None:
         with pytest.raises(BadInput) as err:
             clean_text(value, "reference", MAX_REFERENCE, one_line=True)
         assert err.value.field == "reference" and expected in str(err.value)
+
+
+def test_cleaned_drops_what_a_person_s_text_may_not_hold_and_keeps_lines() -> None:
+    """Text the bridge did not get from a person, where it enters a notice or a title: the
+    characters :func:`refused` finds are dropped (line feed and tab kept unless told),
+    letters of any script stay (homoglyphs are letters)."""
+    assert cleaned("a\x00b\x1b[2J\x07c\u200bd\u2066e\u202ef\x85\n\tg\r") == "ab[2Jcdef\n\tg"
+    assert cleaned("a\nb\tc", kept="") == "abc"
+    assert cleaned("Оslo Ærø") == "Оslo Ærø"
+    assert cleaned("x\u00ady", formats=False) == "x\u00ady"
+    for text in ("plain", "a\x00b\u202ec"):
+        assert refused(cleaned(text), LINES) is None

@@ -475,6 +475,12 @@ def test_a_regulator_report_starts_from_the_alert_s_text_saying_so_in_its_note_o
     assert "alert" in field.source
     mine, _ = privacy.edit_case(from_alert(), 1, {"description": PERSONS_WORDS}, "p", NOW)
     assert "alert" not in drafted(kind, mine).fields[key].source
+    # the case keeps the alert's text as sent; the report gets it without the control,
+    # bidirectional and zero-width characters a person's text may not hold
+    said = {"summary": "Export\x1b[2J\x00 from\u200b crm\u202e", "description": "41k\trows"}
+    dirty, _ = privacy.case_from_alert("fp-y", DETECTED, said, ("SE", "NO"), NOW)
+    assert dirty.description == "Export\x1b[2J\x00 from\u200b crm\u202e\n41k\trows"
+    assert drafted(kind, dirty).fields[key].value == "Export[2J from crm\n41k\trows"
 
 
 def test_swedish_privacy_texts_use_pts_s_word_integritetsincident() -> None:
