@@ -91,7 +91,14 @@ class Accounts:
 
         async def change(u: UserRecord) -> tuple[UserRecord, list[AuditEntry], UserRecord]:
             _still(u, expect_grants)
-            new = replace(u, password_hash=hashed, failed_logins=0, locked_until=None)
+            new = replace(
+                u,
+                password_hash=hashed,
+                failed_logins=0,
+                locked_until=None,
+                totp_failures=0,
+                totp_locked_until=None,
+            )
             return new, [self.writes.audit(actor, "user.password", f"user:{name}", **detail)], new
 
         user = await self.writes.change(name, change)
@@ -164,8 +171,12 @@ class Accounts:
             if reset_totp and (u.totp_secret or u.totp_enrolled):
                 new = replace(new, totp_secret=None, totp_enrolled=False, totp_last_step=0)
                 audit.append(self.writes.audit(actor, "user.totp_reset", target, **detail))
-            if unlock and (u.locked_until or u.failed_logins):
-                new = replace(new, failed_logins=0, locked_until=None)
+            if unlock and (
+                u.locked_until or u.failed_logins or u.totp_locked_until or u.totp_failures
+            ):
+                new = replace(
+                    new, failed_logins=0, locked_until=None, totp_failures=0, totp_locked_until=None
+                )
                 audit.append(self.writes.audit(actor, "user.unlock", target, **detail))
             return new, audit, new
 

@@ -7,9 +7,16 @@ Contract:
   path of the password step costs exactly one argon2 verification (an unknown name against a
   dummy hash made with the same hasher, a locked account against its own hash, whose result
   is then ignored), so neither the answer nor its timing tells an unknown name, a wrong
-  password and a locked account apart. Every failure counts toward the account's lockout
-  (``login.*`` audit entries, which do say why); ``locked_until`` is for the caller's logic,
-  not for the person.
+  password and a locked account apart. Every failure counts toward the lockout of its step
+  (``login.*`` audit entries, which do say why and which ``step``); ``locked_until`` is for
+  the caller's logic, not for the person.
+- The two steps count apart (:data:`PASSWORD`, :data:`TOTP`): wrong passwords, which anyone
+  who knows a name can send from anywhere, lock only the password step
+  (``failed_logins``/``locked_until``); wrong or reused codes, which only someone past the
+  password (a session) can send, lock only the code step (``totp_failures``/
+  ``totp_locked_until``). So a person's own live session steps up with a valid code while
+  strangers have locked her password, and a session guessing codes is stopped as before. A
+  completed sign-in clears both; a step-up's code clears the code step's only.
 - A TOTP code is accepted within one 30-second step either side of ``now`` and only once: the
   step it matched is stored and codes of that step or earlier are refused afterwards.
 """
@@ -39,6 +46,24 @@ FAILED = (
 )
 
 
+#: the sign-in steps, each with its own failure count and lock (see the module contract)
+PASSWORD = "password"
+TOTP = "totp"
+
+
+def _state(user: UserRecord, step: str) -> access.FailureState:
+    """The failure count and lock of ``user``'s ``step``."""
+    if step == TOTP:
+        return access.FailureState(user.totp_failures, user.totp_locked_until)
+    return access.FailureState(user.failed_logins, user.locked_until)
+
+
+def _with_state(user: UserRecord, step: str, state: access.FailureState) -> UserRecord:
+    if step == TOTP:
+        return replace(user, totp_failures=state.failed, totp_locked_until=state.locked_until)
+    return replace(user, failed_logins=state.failed, locked_until=state.locked_until)
+
+
 @dataclass(frozen=True, slots=True)
 class StepResult:
     """A sign-in step's outcome: ``ok`` with the user, or why not (for the person: ``message``
@@ -62,37 +87,40 @@ class SignIn:
         self.policy = policy or access.LockoutPolicy()
         self._dummy_hash: str | None = None
 
-    async def _fail(self, user: UserRecord, reason: str, address: str) -> StepResult:
-        """Count a failure toward the lockout; audit it (and the lock it causes)."""
+    async def _fail(self, user: UserRecord, reason: str, address: str, step: str) -> StepResult:
+        """Count a failure toward ``step``'s lockout; audit it (and the lock it causes)."""
 
         async def change(u: UserRecord) -> tuple[UserRecord, list[AuditEntry], StepResult]:
             now = self.writes.now()
-            state = access.after_failure(
-                access.FailureState(u.failed_logins, u.locked_until), self.policy, now
-            )
-            new = replace(u, failed_logins=state.failed, locked_until=state.locked_until)
+            state = access.after_failure(_state(u, step), self.policy, now)
+            new = _with_state(u, step, state)
             target = f"user:{u.name}"
             audit = [
-                self.writes.audit(u.name, "login.failure", target, reason=reason, address=address)
+                self.writes.audit(
+                    u.name, "login.failure", target, reason=reason, address=address, step=step
+                )
             ]
             locked = access.locked_until(state, now)
-            if locked is not None and locked != access.locked_until(
-                access.FailureState(u.failed_logins, u.locked_until), now
-            ):
+            if locked is not None and locked != access.locked_until(_state(u, step), now):
                 audit.append(
                     self.writes.audit(
-                        u.name, "login.lockout", target, until=locked.isoformat(), address=address
+                        u.name,
+                        "login.lockout",
+                        target,
+                        until=locked.isoformat(),
+                        address=address,
+                        step=step,
                     )
                 )
             return new, audit, StepResult(False, None, reason, locked)
 
         return await self.writes.change(user.name, change)
 
-    async def _refused(self, name: str, reason: str, address: str) -> StepResult:
+    async def _refused(self, name: str, reason: str, address: str, step: str) -> StepResult:
         await self.writes.store.append_audit(
             [
                 self.writes.audit(
-                    name, "login.failure", f"user:{name}", reason=reason, address=address
+                    name, "login.failure", f"user:{name}", reason=reason, address=address, step=step
                 )
             ]
         )
@@ -108,17 +136,15 @@ class SignIn:
             self._dummy_hash if user is None else user.password_hash, password
         )
         if user is None:
-            return await self._refused(name[:64], "unknown user", address)
-        locked = access.locked_until(
-            access.FailureState(user.failed_logins, user.locked_until), self.writes.now()
-        )
+            return await self._refused(name[:64], "unknown user", address, PASSWORD)
+        locked = access.locked_until(_state(user, PASSWORD), self.writes.now())
         if locked is not None:
-            await self._refused(name, "locked", address)
+            await self._refused(name, "locked", address, PASSWORD)
             return StepResult(False, None, "locked", locked)
         if not right:
-            return await self._fail(user, "wrong password", address)
+            return await self._fail(user, "wrong password", address, PASSWORD)
         if user.disabled:
-            return await self._refused(name, "disabled", address)
+            return await self._refused(name, "disabled", address, PASSWORD)
         return StepResult(True, user)
 
     def _totp_step(self, secret: str, code: str) -> int | None:
@@ -135,25 +161,26 @@ class SignIn:
 
     async def check_totp(self, name: str, code: str, address: str) -> StepResult:
         """The second step: a code from the user's TOTP secret (enrolled or being enrolled).
-        On success the step is stored (no replay) and enrolment completes."""
+        On success the step is stored (no replay) and enrolment completes. Only the code
+        step's own lock refuses it (see the module contract): wrong passwords sent by anyone
+        never keep a session from stepping up."""
         user = await self.writes.store.get_user(name)
         if user is None or user.disabled or user.totp_secret is None:
-            return await self._refused(name, "no second factor possible", address)
-        if access.locked_until(
-            access.FailureState(user.failed_logins, user.locked_until), self.writes.now()
-        ):
-            await self._refused(name, "locked", address)
-            return StepResult(False, None, "locked", user.locked_until)
+            return await self._refused(name, "no second factor possible", address, TOTP)
+        locked = access.locked_until(_state(user, TOTP), self.writes.now())
+        if locked is not None:
+            await self._refused(name, "locked", address, TOTP)
+            return StepResult(False, None, "locked", locked)
         step = self._totp_step(user.totp_secret, code)
         if step is None or step <= user.totp_last_step:
-            return await self._fail(user, "wrong or reused TOTP code", address)
+            return await self._fail(user, "wrong or reused TOTP code", address, TOTP)
         secret = user.totp_secret
 
         async def change(u: UserRecord) -> tuple[UserRecord, list[AuditEntry], StepResult]:
             if u.totp_secret != secret or step <= u.totp_last_step:
                 return u, [], StepResult(False, None, "wrong or reused TOTP code")
             new = replace(
-                u, totp_enrolled=True, totp_last_step=step, failed_logins=0, locked_until=None
+                u, totp_enrolled=True, totp_last_step=step, totp_failures=0, totp_locked_until=None
             )
             audit = []
             if not u.totp_enrolled:
@@ -163,10 +190,12 @@ class SignIn:
         return await self.writes.change(name, change)
 
     async def signed_in(self, user: UserRecord, address: str, second_factor: bool) -> None:
-        """Clear the failure count and audit a completed sign-in."""
+        """Clear both steps' failure counts and audit a completed sign-in."""
 
         async def change(u: UserRecord) -> tuple[UserRecord, list[AuditEntry], None]:
-            new = replace(u, failed_logins=0, locked_until=None)
+            new = replace(
+                u, failed_logins=0, locked_until=None, totp_failures=0, totp_locked_until=None
+            )
             entry = self.writes.audit(
                 u.name, "login.success", f"user:{u.name}", address=address, totp=second_factor
             )

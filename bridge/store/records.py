@@ -149,7 +149,9 @@ class UserRecord:
     """A person who signs in to the console. ``password_hash`` is an argon2id PHC string;
     ``totp_secret`` the base32 TOTP key (set at enrolment start; ``totp_enrolled`` once a code
     was confirmed); ``totp_last_step`` the last accepted TOTP time step (no code is accepted
-    twice); ``failed_logins``/``locked_until`` the lockout state (bridge/core/access.py).
+    twice); ``failed_logins``/``locked_until`` the password step's lockout state
+    (bridge/core/access.py), ``totp_failures``/``totp_locked_until`` the TOTP step's
+    (bridge/people/signin.py: they count apart; a user stored without them has none).
 
     A grant waiting for a second admin (bridge/people/accounts.py): ``pending_roles`` the roles
     that approve or administer asked for and withheld (empty: none waits), ``pending_kept`` the
@@ -170,6 +172,8 @@ class UserRecord:
     disabled: bool = False
     failed_logins: int = 0
     locked_until: datetime | None = None
+    totp_failures: int = 0
+    totp_locked_until: datetime | None = None
     pending_roles: tuple[str, ...] = ()
     pending_kept: tuple[str, ...] = ()
     pending_by: str = ""

@@ -6,18 +6,20 @@ names the person and when the code was given; rejecting needs no new code."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
-from builders import WEBHOOK_TOKEN, alert, rfc3339, token_config, webhook
+from builders import PASSWORD, WEBHOOK_TOKEN, alert, rfc3339, token_config, webhook
 from fakes import FakeClock
 from persons import sign_in, totp
 
-from bridge.web.keys import SERVICE
+from bridge.web.keys import SERVICE, SESSIONS
 from bridge.web.sessions import _hash
 
 APPROVER_TOKEN = {"Authorization": "Bearer test-token-for-approver"}
@@ -142,5 +144,73 @@ async def test_sessions_stored_without_the_factor_time_step_up_with_a_code(clien
     r = await approve(client, draft, person)
     assert r.status == 403
     clock.advance(timedelta(seconds=30))
+    r = await approve(client, draft, person, totp=totp(clock.now()))
+    assert r.status == 200, await r.text()
+
+
+async def wrong_passwords(client: TestClient[Any, Any], name: str, times: int) -> list[int]:
+    """Someone else, elsewhere (their own cookies), tries ``times`` wrong passwords for
+    ``name`` at the sign-in page; the statuses."""
+    base = str(client.make_url("/")).rstrip("/")
+    statuses = []
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as attacker:
+        for _ in range(times):
+            page = await (await attacker.get(base + "/login")).text()
+            found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+            assert found
+            form = {"username": name, "password": "wrong password!!", "next": "/"}
+            r = await attacker.post(
+                base + "/login", data={**form, "csrf_token": found.group(1)}, allow_redirects=False
+            )
+            statuses.append(r.status)
+    return statuses
+
+
+async def test_wrong_passwords_from_elsewhere_never_refuse_a_live_session_s_code(client, clock):
+    """Five wrong passwords for a person from anyone, anywhere, lock her password step (the
+    right password is refused for the lock's time), but her own signed-in session's step-up
+    with a valid fresh code still approves: no one can keep approvers from approving until a
+    deadline passes without knowing more than a name. The lock is audited as the password
+    step's."""
+    draft = await a_draft(client, clock)
+    person = await sign_in(client, "olga", clock.now())
+    clock.advance(timedelta(minutes=6))  # past the window: the approval takes a code
+    assert await wrong_passwords(client, "olga", 5) == [401] * 5
+    app = client.server.app
+    assert app is not None
+    signin = app[SESSIONS].directory.signin
+    assert not (await signin.check_password("olga", PASSWORD, "192.0.2.9")).ok  # locked
+    r = await approve(client, draft, person, totp=totp(clock.now()))
+    assert r.status == 200, await r.text()
+    entries = await app[SERVICE].store.audit_log(1000)
+    [lock] = [e for e in entries if e.action == "login.lockout"]
+    assert lock.detail["step"] == "password"
+    failures = [e.detail for e in entries if e.action == "login.failure"]
+    assert {f.get("step") for f in failures if f["reason"] == "wrong password"} == {"password"}
+
+
+async def test_wrong_codes_in_a_session_lock_its_code_step_not_its_password(client, clock):
+    """Five wrong step-up codes in a session lock the person's TOTP step as before: the next
+    valid code is refused as locked, also at a new sign-in, until the lock's time has passed;
+    the password counts apart (it is not what was guessed)."""
+    draft = await a_draft(client, clock)
+    person = await sign_in(client, "olga", clock.now())
+    clock.advance(timedelta(minutes=6))
+    wrong = "000000" if totp(clock.now()) != "000000" else "111111"
+    for _ in range(5):
+        r = await approve(client, draft, person, totp=wrong)
+        assert r.status == 403
+    r = await approve(client, draft, person, totp=totp(clock.now()))
+    assert r.status == 403 and "locked" in (await r.json())["detail"]
+    app = client.server.app
+    assert app is not None
+    signin = app[SESSIONS].directory.signin
+    assert (await signin.check_password("olga", PASSWORD, "192.0.2.9")).ok
+    refused = await signin.check_totp("olga", totp(clock.now(), offset=1), "192.0.2.9")
+    assert not refused.ok and refused.locked_until is not None
+    entries = await app[SERVICE].store.audit_log(1000)
+    [lock] = [e for e in entries if e.action == "login.lockout"]
+    assert lock.detail["step"] == "totp"
+    clock.advance(timedelta(minutes=15))
     r = await approve(client, draft, person, totp=totp(clock.now()))
     assert r.status == 200, await r.text()

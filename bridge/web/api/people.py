@@ -89,6 +89,9 @@ def user_json(u: UserRecord) -> dict[str, Any]:
         "disabled": u.disabled,
         "failed_logins": u.failed_logins,
         "locked_until": _time(u.locked_until),
+        # the TOTP step's own (bridge.people.signin: the two steps count apart)
+        "totp_failures": u.totp_failures,
+        "totp_locked_until": _time(u.totp_locked_until),
         "created_at": format_time(u.created_at),
         "updated_at": format_time(u.updated_at),
         "pending": {

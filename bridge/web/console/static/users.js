@@ -20,14 +20,24 @@ function say(kind, ...text) {
   if (box) fill(box, message);
 }
 
+// the password step and the TOTP step lock apart (docs/people-and-sign-in.md)
+function locks(u) {
+  const now = serverNow();
+  const out = [];
+  if (u.locked_until && Date.parse(u.locked_until) > now) out.push(`locked until ${fmt(u.locked_until)}`);
+  if (u.totp_locked_until && Date.parse(u.totp_locked_until) > now) {
+    out.push(`TOTP codes locked until ${fmt(u.totp_locked_until)}`);
+  }
+  return out;
+}
+
 function locked(u) {
-  return u.locked_until && Date.parse(u.locked_until) > serverNow();
+  return locks(u).length > 0;
 }
 
 function status(u) {
   if (u.disabled) return "disabled";
-  if (locked(u)) return `locked until ${fmt(u.locked_until)}`;
-  return "active";
+  return locks(u).join("; ") || "active";
 }
 
 function roles(text) {
