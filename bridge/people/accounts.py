@@ -13,7 +13,12 @@ rest waits on the user (:class:`~bridge.store.records.UserRecord` ``pending_*``,
 ``user.roles_cancelled``). One grant waits per person: asking again replaces it, and a change
 of roles without the waiting ones drops it (both audited as cancelled, ``replaced: true``). A
 new person asked for with such roles is made without them, the grant waiting. The CLI
-(``bridge users``) gives roles at once: it is run by whoever holds the server's keys."""
+(``bridge users``) gives roles at once: it is run by whoever holds the server's keys.
+
+The name shown (``display_name``) is one line of a person's text
+(:func:`check_display_name`): ``bridge users list`` prints it in a tab-separated line on an
+operator's terminal, where a line break or tab forged a user's line and an escape sequence
+reached the terminal."""
 
 from __future__ import annotations
 
@@ -22,10 +27,21 @@ from dataclasses import replace
 
 from bridge.core.access import withheld
 from bridge.core.alerts import format_time
+from bridge.core.person_text import clean_text
 from bridge.errors import Conflict
 from bridge.people.rules import check_grants, check_name, check_password
 from bridge.people.writes import UserWrites
 from bridge.store.records import AuditEntry, UserRecord
+
+#: the longest name shown a person may be given
+MAX_DISPLAY_NAME = 100
+
+
+def check_display_name(text: str) -> str:
+    """``text`` as a name shown: stripped, one line of at most :data:`MAX_DISPLAY_NAME`
+    characters without control, bidirectional or format characters; else BadInput naming
+    ``display_name``."""
+    return clean_text(text, "display_name", MAX_DISPLAY_NAME, one_line=True)
 
 
 class Accounts:
@@ -53,6 +69,7 @@ class Accounts:
         check_name(name)
         roles = check_grants(grants)
         check_password(password)
+        display_name = check_display_name(display_name)
         now = self.writes.now()
         split = withheld((), roles) if second_admin else None
         user = UserRecord(
@@ -127,10 +144,12 @@ class Accounts:
         another admin (module doc); ``grants`` equal to those held change nothing (a grant
         waiting stays)."""
         roles = check_grants(grants) if grants is not None else None
+        shown = check_display_name(display_name) if display_name is not None else None
         detail = dict(attest or {})
 
         async def change(u: UserRecord) -> tuple[UserRecord, list[AuditEntry], UserRecord]:
             _still(u, expect_grants)
+            named = None if shown is None else shown or u.name
             new, audit, target = u, [], f"user:{name}"
             if roles is not None and roles != u.grants:
                 split = withheld(u.grants, roles) if second_admin else None
@@ -157,12 +176,10 @@ class Accounts:
                             pending_at=self.writes.now(),
                         )
                         audit.append(self._requested(new, actor, detail))
-            if display_name is not None and display_name != u.display_name:
-                new = replace(new, display_name=display_name)
+            if named is not None and named != u.display_name:
+                new = replace(new, display_name=named)
                 audit.append(
-                    self.writes.audit(
-                        actor, "user.rename", target, display_name=display_name, **detail
-                    )
+                    self.writes.audit(actor, "user.rename", target, display_name=named, **detail)
                 )
             if disabled is not None and disabled != u.disabled:
                 new = replace(new, disabled=disabled)

@@ -21,7 +21,9 @@ Contract:
   confirm-roles`` confirms a grant waiting for a second admin, so an operator with a single
   admin still gives them (audited as ``cli:<login name>``, never as an admin).
 - ``users list`` prints one line per user: name, roles, enabled or disabled, TOTP, name shown,
-  and, while a grant waits, ``waiting: ROLES (asked by NAME)``.
+  and, while a grant waits, ``waiting: ROLES (asked by NAME)``, tab-separated; a character
+  that is not printable (a name shown stored before it was checked) is printed escaped
+  (``\\n``, ``\\x1b``, ``\\u202e``).
 - ``users list`` and ``tokens list`` only read: they open the store without migrating it, and
   refuse a store at an older schema (``bridge serve`` upgrades it).
 - Exit codes: 0 done, 1 refused (bad input, unknown name, name taken, store unavailable).
@@ -53,6 +55,15 @@ T = TypeVar("T")
 
 class Refused(Exception):
     """The command cannot be done; the message says why."""
+
+
+def _printable(text: str) -> str:
+    """``text`` with every character that is not printable (a line break, a tab, an escape, a
+    bidirectional control…) written as its escape (``\\n``, ``\\x1b``, ``\\u202e``): a
+    stored value printed on one line of an operator's terminal, as it is and nothing more."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _actor() -> str:
@@ -113,10 +124,11 @@ async def _run(args: argparse.Namespace, directory: Directory) -> None:
             for u in await store.list_users():
                 state = "disabled" if u.disabled else "enabled"
                 totp = "totp" if u.totp_enrolled else "no-totp"
-                line = f"{u.name}\t{','.join(u.grants)}\t{state}\t{totp}\t{u.display_name}"
+                shown = _printable(u.display_name)
+                line = f"{u.name}\t{','.join(u.grants)}\t{state}\t{totp}\t{shown}"
                 if u.pending_roles:
                     waiting = ", ".join(u.pending_roles)
-                    line += f"\twaiting: {waiting} (asked by {u.pending_by})"
+                    line += f"\twaiting: {waiting} (asked by {_printable(u.pending_by)})"
                 print(line)
         elif args.action == "confirm-roles":
             found = await store.get_user(args.name)

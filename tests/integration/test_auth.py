@@ -835,3 +835,29 @@ async def test_unknown_patch_field_is_named(client, root):
     assert r.status == 400 and (await r.json())["detail"].startswith("role: unknown field")
     r = await root("PATCH", "/api/v1/users/nobody", json={"disabled": True})
     assert r.status == 404
+
+
+async def test_a_name_shown_is_one_line_of_person_text(client, root):
+    """The name shown goes to ``bridge users list``'s tab-separated lines and to operators'
+    terminals: a line break, tab, escape sequence or bidirectional control in it is 400
+    naming ``display_name`` (it could forge a line: an admin of one track could make
+    ``view\\nroot\\tadmin:all\\t…`` read as root), at creation and at a change; nothing
+    changes. One line of ordinary text, letters of any script, is taken (stripped)."""
+    before = (await store_of(client).get_user("vera")).display_name
+    for bad in (
+        "view\nroot\tadmin:all\tenabled\ttotp\troot",
+        "Vera\x1b]0;pwned\x07",
+        "Vera \u202eadmin",
+        "x" * 101,
+    ):
+        r = await root("PATCH", "/api/v1/users/vera", json={"display_name": bad})
+        assert r.status == 400, bad
+        assert (await r.json())["detail"].startswith("display_name: "), bad
+        body = {"name": "eve", "roles": ["viewer"], "display_name": bad}
+        r = await root("POST", "/api/v1/users", json=body)
+        assert r.status == 400 and (await r.json())["detail"].startswith("display_name: ")
+    assert (await store_of(client).get_user("vera")).display_name == before
+    assert await store_of(client).get_user("eve") is None
+    r = await root("PATCH", "/api/v1/users/vera", json={"display_name": " Vera Ødegård "})
+    assert r.status == 200, await r.text()
+    assert (await store_of(client).get_user("vera")).display_name == "Vera Ødegård"

@@ -163,3 +163,26 @@ def test_tokens_add_takes_a_plain_name_one_live_token_each(tmp_path: Path, cfg: 
         run = bridge("tokens", "add", name, "--role", "viewer", "-c", cfg)
         assert run.returncode == 1 and "name: " in run.stderr, (name, run.stderr)
     assert [t.name for t in read_store(tmp_path, lambda s: s.list_tokens())] == ["grafana"]
+
+
+def test_users_list_escapes_what_a_stored_name_shown_should_not_hold(
+    tmp_path: Path, cfg: str
+) -> None:
+    """A name shown stored before it was checked (a line break, tabs, an escape sequence, a
+    bidirectional override) is printed escaped: one line per user, nothing reaches the
+    operator's terminal as a control."""
+    forged = "view\nroot\tadmin:all\tenabled\ttotp\troot \x1b]0;pwned\x07 \u202eadmin"
+
+    async def seed(store: Any) -> None:
+        user = replace(user_record("mallory", ["viewer"]), display_name=forged)
+        await store.put_user(user, None, [])
+
+    read_store(tmp_path, seed)
+    listed = bridge("users", "list", "-c", cfg)
+    assert listed.returncode == 0, listed.stderr
+    [line] = listed.stdout.splitlines()
+    assert line.split("\t")[:4] == ["mallory", "viewer", "enabled", "totp"]
+    assert line.count("\t") == 4
+    assert not any(c in listed.stdout for c in "\x1b\x07\u202e")
+    assert "view\\nroot\\tadmin:all" in line and "\\x1b]0;pwned\\x07" in line
+    assert "\\u202eadmin" in line
