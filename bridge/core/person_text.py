@@ -17,9 +17,10 @@ Contract:
     draft's answers, a privacy case's description) may carry those harmlessly, so
     ``formats=False`` keeps them.
 - :func:`cleaned` drops those characters instead (``formats`` on; line feed and tab kept
-  unless told): text the bridge did not get from a person (an alert's annotations, stored as
-  sent) where it enters a notice or an incident's title, so a person saving it untouched is
-  not refused for a character nobody can see. Homoglyphs (a Cyrillic ``а``) are letters, kept.
+  unless told; a control that separates, such as a vertical tab, becomes a space): text the
+  bridge did not get from a person (an alert's annotations, stored as sent) where it enters a
+  notice or an incident's title, so a person saving it untouched is not refused for a
+  character nobody can see. Homoglyphs (a Cyrillic ``а``) are letters, kept.
 - :func:`problem` says what the character is, by code point and position (1-based), never
   quoting the text around it.
 - :func:`clean_text` is the shared rule of short texts a person types (titles, notes,
@@ -65,7 +66,17 @@ def cleaned(text: str, kept: str = LINES, formats: bool = True) -> str:
     title, which a person's own text could not hold."""
     if text.isprintable():  # in C: no control, format character or surrogate at all
         return text
-    return "".join(c for c in text if c in kept or not _bad(c, formats))
+    if "\n" in kept:
+        text = text.replace("\r\n", "\n")
+    return "".join(_kept(c, kept, formats) for c in text)
+
+
+def _kept(c: str, kept: str, formats: bool) -> str:
+    """``c`` as :func:`cleaned` keeps it: a space for a control that separates (vertical tab,
+    form feed, a lone carriage return…), nothing for any other it drops."""
+    if c in kept or not _bad(c, formats):
+        return c
+    return " " if c.isspace() else ""
 
 
 def problem(found: tuple[int, str]) -> str:

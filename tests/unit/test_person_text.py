@@ -73,8 +73,9 @@ def test_cleaned_drops_what_a_person_s_text_may_not_hold_and_keeps_lines() -> No
     """Text the bridge did not get from a person, where it enters a notice or a title: the
     characters :func:`refused` finds are dropped (line feed and tab kept unless told),
     letters of any script stay (homoglyphs are letters)."""
-    assert cleaned("a\x00b\x1b[2J\x07c\u200bd\u2066e\u202ef\x85\n\tg\r") == "ab[2Jcdef\n\tg"
-    assert cleaned("a\nb\tc", kept="") == "abc"
+    assert cleaned("a\x00b\x1b[2J\x07c\u200bd\u2066e\u202ef\n\tg") == "ab[2Jcdef\n\tg"
+    assert cleaned("a\x0bb\x0cc\x85d\r\ne\rf") == "a b c d\ne f"  # what separates, spaced
+    assert cleaned("a\nb\tc", kept="") == "a b c"
     assert cleaned("Оslo Ærø") == "Оslo Ærø"
     assert cleaned("x\u00ady", formats=False) == "x\u00ady"
     for text in ("plain", "a\x00b\u202ec"):
