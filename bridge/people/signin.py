@@ -13,10 +13,11 @@ Contract:
 - The two steps count apart (:data:`PASSWORD`, :data:`TOTP`): wrong passwords, which anyone
   who knows a name can send from anywhere, lock only the password step
   (``failed_logins``/``locked_until``); wrong or reused codes, which only someone past the
-  password (a session) can send, lock only the code step (``totp_failures``/
-  ``totp_locked_until``). So a person's own live session steps up with a valid code while
-  strangers have locked her password, and a session guessing codes is stopped as before. A
-  completed sign-in clears both; a step-up's code clears the code step's only.
+  password (a session) can send, lock the code step (``totp_failures``/``totp_locked_until``)
+  and, while that lasts, the password step too, as before. So a person's own live session
+  steps up with a valid code while strangers have locked her password, and a session guessing
+  codes is stopped as before. A completed sign-in clears both; a step-up's code clears the
+  code step's only.
 - A TOTP code is accepted within one 30-second step either side of ``now`` and only once: the
   step it matched is stored and codes of that step or earlier are refused afterwards.
 """
@@ -137,7 +138,10 @@ class SignIn:
         )
         if user is None:
             return await self._refused(name[:64], "unknown user", address, PASSWORD)
-        locked = access.locked_until(_state(user, PASSWORD), self.writes.now())
+        now = self.writes.now()
+        # a locked code step locks the account (as a lock did before the steps counted apart)
+        locks = [access.locked_until(_state(user, step), now) for step in (PASSWORD, TOTP)]
+        locked = max((t for t in locks if t is not None), default=None)
         if locked is not None:
             await self._refused(name, "locked", address, PASSWORD)
             return StepResult(False, None, "locked", locked)
