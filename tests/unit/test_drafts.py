@@ -964,6 +964,7 @@ def test_a_stated_zero_is_none_never_not_yet_known(kind: str, key: str, said: st
     # the same figures from an inventory that could not say (no override) stay to complete
     assert key in draft(kind, {**_stated_none(), "impact_overridden": False}).to_complete()
 
+
 def test_many_or_overlong_stated_causes_leave_the_cause_to_a_person() -> None:
     """A storm whose alerts each state their own cause is no cause a regulator can read (a pen
     test sent 700 alerts, each a different 10 kB ``cause``: 7 MB of Årsak, twice, in one
