@@ -50,7 +50,8 @@ class NameTaken(BadInput):
 
 
 class StoreUnavailable(BridgeError):
-    """The store could not complete an operation; nothing was acknowledged. Retry later."""
+    """The store could not complete an operation; nothing was acknowledged. Retry later.
+    Nothing was stored, unless it is a :class:`StoreOutcomeUnknown`."""
 
     retryable = True
     status = 503
@@ -61,6 +62,15 @@ class StoreUnavailable(BridgeError):
         super().__init__(f"store {op} failed: {cause}")
         self.op = op
         self.cause = cause
+
+
+class StoreOutcomeUnknown(StoreUnavailable):
+    """A write was sent to the store but not answered (Redis: a timeout or a connection lost
+    after the command went out, or fewer replicas than ``wait_replicas`` acknowledged it): it
+    may have been applied, or may be applied later (a Redis that hangs runs what it had
+    received when it goes on). Retryable like any StoreUnavailable (a webhook answers 503 and
+    Alertmanager sends it again: its writes are idempotent), but never said to have stored
+    nothing: whoever acted checks before repeating (bridge/web/answers.py)."""
 
 
 class StoreRolledBack(BridgeError):

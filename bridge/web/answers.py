@@ -2,14 +2,17 @@
 
 Contract (:func:`error_middleware`, outermost on the app):
 - a :class:`bridge.errors.BridgeError` answers by its data (:func:`bridge_error`): a retryable
-  one 503 (Alertmanager retries only 5xx) with the fixed detail :data:`STORE_DOWN` ("the store
-  is unavailable; nothing was stored; retry"), never the error's own text, which names the
-  store (a Redis host and port, a file): the webhook's answer lands in Alertmanager's log and
-  any answer with any API client; the bridge logs the text as a warning (a Redis URL's password
-  is redacted there: bridge/store/redis/url.py), once per outage, not once per request
+  one 503 (Alertmanager retries only 5xx) with a fixed detail: :data:`STORE_DOWN` ("the store is
+  unavailable; nothing was stored; retry") when nothing reached the store, or
+  :data:`OUTCOME_UNKNOWN` for a :class:`bridge.errors.StoreOutcomeUnknown` (a write sent but not
+  answered: it may have been stored, so whoever acted checks before repeating; a webhook is
+  still a 503, which Alertmanager sends again: harmless), never the error's own text, which
+  names the store (a Redis host and port, a file): the webhook's answer lands in Alertmanager's
+  log and any answer with any API client; the bridge logs the text as a warning (a Redis URL's
+  password is redacted there: bridge/store/redis/url.py), once per outage, not once per request
   (:class:`bridge.store.outage.Refusals`, ``app[keys.REFUSALS]``: at the first refusal, naming
-  its method and path, when the cause changes, at most once a minute while it lasts, and an
-  INFO with the count when the store answers again) and counts each in
+  its method and path, when the cause changes, at most once a minute while it lasts, and an INFO
+  with the count when the store answers again) and counts each in
   ``bridge_store_errors_total{op}`` by the store operation it met, unless the stage that met it
   counted it already (``Metrics.store_error``: once each); any other its ``status`` with its
   message as the detail (BadInput → 400 naming the field, Conflict → 409); a status of 500 is
@@ -38,7 +41,7 @@ from http import HTTPStatus
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from bridge.errors import BridgeError, StoreUnavailable, traced
+from bridge.errors import BridgeError, StoreOutcomeUnknown, StoreUnavailable, traced
 from bridge.web import keys
 from bridge.web.auth import WEBHOOK_PATH
 
@@ -46,6 +49,11 @@ log = logging.getLogger("bridge.web")
 
 #: the detail of every 503 for a store error: never the error's text, which names the store
 STORE_DOWN = "the store is unavailable; nothing was stored; retry"
+#: the detail of a 503 for a write sent to the store but not answered (it may have been stored)
+OUTCOME_UNKNOWN = (
+    "the store did not answer in time; outcome unknown: it may have been stored; "
+    "check before repeating"
+)
 #: the detail of ``/readyz``'s 503 to an anonymous caller (a probe): the cause is in the log
 NOT_READY = "the store is unavailable, or the bridge is starting; the cause is in the bridge's log"
 
@@ -61,6 +69,8 @@ def too_large(limit: int) -> str:
 
 def bridge_error(exc: BridgeError) -> web.Response:
     """The answer to ``exc`` by its data (see the module contract); logging is the caller's."""
+    if isinstance(exc, StoreOutcomeUnknown):
+        return error(503, "store unavailable", OUTCOME_UNKNOWN)
     if exc.retryable:
         return error(503, "store unavailable", STORE_DOWN)
     if exc.status >= 500:

@@ -21,7 +21,7 @@ from redis_server import UNSAFE, RedisServer
 
 from bridge.config import load_config
 from bridge.core.alerts import parse_webhook
-from bridge.errors import ConfigError, Conflict, StoreUnavailable
+from bridge.errors import ConfigError, Conflict, StoreOutcomeUnknown, StoreUnavailable
 from bridge.store import make_store
 from bridge.store.interfaces import SCHEMA_VERSION
 from bridge.store.records import AuditEntry, DraftRecord, IncidentRecord
@@ -168,12 +168,14 @@ def test_durability_rules() -> None:
 
 
 async def test_wait_without_enough_replicas_is_unavailable(server: RedisServer) -> None:
-    """With wait_replicas=1 and no replica, writes and ping raise StoreUnavailable naming WAIT."""
+    """With wait_replicas=1 and no replica, writes and ping raise StoreUnavailable naming WAIT:
+    StoreOutcomeUnknown, as the write is on the primary (never "nothing was stored")."""
     s = RedisStore(server.url(wait_replicas=1, wait_timeout_ms=50))
     await s.open()
     try:
-        with pytest.raises(StoreUnavailable, match="0 of 1 replica"):
+        with pytest.raises(StoreOutcomeUnknown, match="0 of 1 replica"):
             await s.ingest(delivery("a"), T0)
+        assert [ep.fingerprint for ep in await s.load_episodes()] == ["a"]
         with pytest.raises(StoreUnavailable, match="WAIT"):
             await s.ping()
         with pytest.raises(Conflict):  # a refused draft write needs no replica to say so

@@ -6,8 +6,12 @@ Redis URL redacted, and so has /readyz's answer to an API token."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import re
+import signal
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -24,9 +28,13 @@ from builders import (
     write_config,
 )
 from fakes import FakeClock
+from polling import until
 from redis_server import LOOPBACK, RedisServer
 
-from bridge.web.answers import NOT_READY, STORE_DOWN
+from bridge.core.alerts import parse_webhook
+from bridge.errors import StoreOutcomeUnknown, StoreUnavailable
+from bridge.store.redis import RedisStore
+from bridge.web.answers import NOT_READY, OUTCOME_UNKNOWN, STORE_DOWN
 
 PASSWORD = "redis-password-never-shown-7f3a"
 HOOK = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
@@ -172,3 +180,81 @@ async def test_api_refusals_are_counted_in_store_errors_once_each(
     assert grown.get("ingest") == 1, grown  # the incident opened by hand, once
     assert len(grown) <= 4, grown  # by operation: a few fixed names, never a path or an id
     assert all(re.fullmatch(r"[a-z_]+", op) for op in grown), grown
+
+
+@contextlib.contextmanager
+def stopped(server: RedisServer) -> Iterator[None]:
+    """Redis frozen (SIGSTOP) by its PID: connections are accepted by the kernel and commands
+    queue unread, as on a Redis that hangs; continued (SIGCONT) on the way out, whatever
+    happened."""
+    pid = server.pid
+    assert pid is not None
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(pid, signal.SIGCONT)
+
+
+async def test_a_write_redis_got_but_did_not_answer_is_said_to_be_unknown_not_unstored(
+    tmp_path: Path, client_for: Any, clock: FakeClock, redis: RedisServer
+) -> None:
+    """The audit's case: Redis stops answering (SIGSTOP) while the bridge writes. The webhook
+    and a person's action (an incident opened by hand) time out once their write may have
+    reached Redis, which runs what it received when it goes on: the answer must not say
+    "nothing was stored"; it says the outcome is unknown and to check before repeating (still
+    a 503: Alertmanager sends the webhook again, which is harmless). A refused connection
+    (nothing sent) still says nothing was stored: the first test of this file."""
+    url = redis.url(socket_timeout="0.5", check_interval_ms=3_600_000)
+    config = write_config(tmp_path, store=url, extra={"auth": token_auth(EDITOR_VIEWER_AUDITOR)})
+    client = await client_for(config)
+    body = webhook(alert("frozen-1", clock.now() - timedelta(minutes=1)))
+    opened = {
+        "title": "Ullevål cell down, reported by the hospital",
+        "started_at": rfc3339(clock.now() - timedelta(minutes=20)),
+        "impacts": [{"service": "mobile", "region": "NO-0301", "connections": 5000}],
+    }
+    with stopped(redis):
+        hook = await client.post("/api/v1/alertmanager", json=body, headers=HOOK)
+        by_hand = await client.post("/api/v1/incidents", json=opened, headers=EDITOR)
+    for answer in (hook, by_hand):
+        assert answer.status == 503
+        assert await answer.json() == {"error": "store unavailable", "detail": OUTCOME_UNKNOWN}
+    assert "nothing was stored" not in OUTCOME_UNKNOWN
+    assert "may have been stored" in OUTCOME_UNKNOWN and "check before repeating" in OUTCOME_UNKNOWN
+
+
+async def test_a_write_sent_to_a_redis_that_hangs_is_outcome_unknown_and_is_stored_after(
+    redis: RedisServer, clock: FakeClock
+) -> None:
+    """The store alone (no background loops to share its connections): a webhook's write
+    sent to a Redis that hangs (SIGSTOP) times out as StoreOutcomeUnknown, not as a plain
+    StoreUnavailable, and Redis stores it when it goes on (SIGCONT): the write ran after the
+    client gave up. A refused connection is a plain StoreUnavailable (nothing was sent)."""
+    store = RedisStore(redis.url(socket_timeout="0.5", check_interval_ms=3_600_000))
+    await store.open()
+    try:
+        now = clock.now()
+        first = parse_webhook(webhook(alert("warm", now - timedelta(minutes=2))), now)
+        await store.ingest(first, now)  # the connection is open: the next write is sent at once
+        frozen = parse_webhook(webhook(alert("frozen-1", now - timedelta(minutes=1))), now)
+        with stopped(redis), pytest.raises(StoreOutcomeUnknown):
+            await store.ingest(frozen, now)
+
+        async def stored() -> bool:
+            try:
+                return "frozen-1" in {ep.fingerprint for ep in await store.load_episodes()}
+            except StoreUnavailable:
+                return False
+
+        await until(stored, "the write Redis ran when it went on")
+
+        redis.stop()  # the kept connection's first use finds it closed (sent: unknown), then
+        with pytest.raises(StoreUnavailable):
+            await store.ingest(frozen, now)
+        with pytest.raises(StoreUnavailable) as refused:  # a new one is refused: not sent
+            await store.ingest(frozen, now)
+        assert "connecting to" in str(refused.value)
+        assert not isinstance(refused.value, StoreOutcomeUnknown)
+    finally:
+        await store.close()

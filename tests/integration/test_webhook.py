@@ -24,7 +24,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
 import bridge
-from bridge.errors import BadInput, Conflict, LeaseLost, StoreUnavailable
+from bridge.errors import BadInput, Conflict, LeaseLost, StoreOutcomeUnknown, StoreUnavailable
 from bridge.metrics import Metrics
 from bridge.store.outage import Refusals
 from bridge.web.answers import error_middleware
@@ -378,6 +378,14 @@ async def test_openapi_is_the_checked_yaml_served_unchanged(client):
             "the store is unavailable; nothing was stored; retry",
             "requests refused (503), store unavailable: store put failed: locked"
             " (first: GET /boom;",
+        ),
+        (
+            StoreOutcomeUnknown("put", "TimeoutError: Timeout reading"),
+            503,
+            "store unavailable",
+            "the store did not answer in time; outcome unknown: it may have been stored; "
+            "check before repeating",
+            "requests refused (503), store unavailable: store put failed: TimeoutError",
         ),
         (
             LeaseLost("put", "expired"),

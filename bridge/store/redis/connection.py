@@ -28,11 +28,15 @@ and the two ways to reach Redis, :meth:`RedisConnection._call` (reads) and
   sent again on its own, which loads it. ``wait_replicas`` writes are not batched (each is
   followed by its own ``WAIT``).
 - Every redis-py error, timeout or refused connection becomes
-  :class:`~bridge.errors.StoreUnavailable`. The client never retries a command on its own (a
-  script retried after a lost reply could apply twice). After Redis restarted, the first call
-  on each connection the pool kept from before fails ("Connection closed by server") and that
-  connection is replaced: a webhook then answers 503 once per such connection and Alertmanager
-  sends it again; later calls succeed.
+  :class:`~bridge.errors.StoreUnavailable`; for a write that was sent and not answered (a
+  timeout or a connection lost after the script went out, a ``WAIT`` short of replicas) it is
+  :class:`~bridge.errors.StoreOutcomeUnknown`: Redis may have applied it, or apply it when it
+  goes on (a Redis that hangs runs what it received), so nobody is told nothing was stored
+  (:func:`~bridge.store.redis.replies.maybe_applied`). The client never retries a command on
+  its own (a script retried after a lost reply could apply twice). After Redis restarted, the
+  first call on each connection the pool kept from before may fail ("Connection closed by
+  server": sent, so its outcome is unknown) and that connection is replaced: a webhook then
+  answers 503 once per such connection and Alertmanager sends it again; later calls succeed.
 """
 
 from __future__ import annotations
@@ -50,7 +54,7 @@ from redis.exceptions import NoScriptError, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bridge.core.store_url import redact
-from bridge.errors import StoreUnavailable, StoreUnsafe
+from bridge.errors import StoreOutcomeUnknown, StoreUnavailable, StoreUnsafe
 from bridge.store.codec import ts
 from bridge.store.interfaces import SCHEMA_VERSION
 from bridge.store.redis.durability import (
@@ -60,7 +64,7 @@ from bridge.store.redis.durability import (
     read_settings,
     replica_warning,
 )
-from bridge.store.redis.replies import describe, is_conflict, text
+from bridge.store.redis.replies import describe, is_conflict, maybe_applied, text
 from bridge.store.redis.scripts import bodies
 from bridge.store.redis.url import parse_url
 
@@ -334,13 +338,19 @@ class RedisConnection:
         return int(value) if value else 0
 
     # ---- plumbing -----------------------------------------------------------------------
-    async def _call(self, op: str, fn: Callable[[aioredis.Redis], Awaitable[T]]) -> T:
+    async def _call(
+        self, op: str, fn: Callable[[aioredis.Redis], Awaitable[T]], *, writes: bool = False
+    ) -> T:
+        """``fn`` on the client, its errors as StoreUnavailable; a write (``writes``) that
+        may have been applied all the same as StoreOutcomeUnknown (see the module docstring)."""
         client = self._client
         if client is None:
             raise StoreUnavailable(op, "store is not open")
         try:
             return await fn(client)
         except (RedisError, OSError) as exc:  # TimeoutError is an OSError
+            if writes and maybe_applied(exc):
+                raise StoreOutcomeUnknown(op, describe(exc)) from exc
             raise StoreUnavailable(op, describe(exc)) from exc
 
     async def _script(self, op: str, script: str, keys: list[str], args: list[Any]) -> Any:
@@ -375,14 +385,14 @@ class RedisConnection:
             if is_conflict(result):
                 return result  # nothing was written: no replica needs it
             if int(acked) < wanted:
-                raise StoreUnavailable(
+                raise StoreOutcomeUnknown(
                     op,
                     f"WAIT: {acked} of {wanted} replica(s) acknowledged within "
                     f"{self.options.wait_timeout_ms} ms; the write is on the primary only",
                 )
             return result
 
-        return await self._call(op, waited if wanted else direct)
+        return await self._call(op, waited if wanted else direct, writes=True)
 
     def _batched(
         self, client: aioredis.Redis, run: Any, keys: list[str], args: list[Any]
@@ -439,7 +449,9 @@ class _Batch:
                 _settle(future, exc)
         finally:  # cancelled (the store closing): nobody waits for ever
             for *_, future in writes:
-                _settle(future, RedisConnectionError("the store closed before the write was sent"))
+                _settle(
+                    future, RedisConnectionError("the store closed before the write was answered")
+                )
 
 
 async def _outcome(call: Awaitable[Any]) -> Any:

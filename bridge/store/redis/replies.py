@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from redis.exceptions import ResponseError
+from redis.exceptions import AuthenticationError, BusyLoadingError, ResponseError
 
 from bridge.errors import Conflict, LeaseLost
 from bridge.store.interfaces import SCHEMA_VERSION
@@ -50,3 +50,27 @@ def describe(exc: BaseException) -> str:
             "the bridge to re-check)"
         )
     return f"{type(exc).__name__}: {said}"
+
+
+#: how redis-py words the errors it raises before a command was sent (redis/asyncio/connection.py:
+#: ``connect``, ``format_error_message``, ``BlockingConnectionPool.get_connection``,
+#: ``ConnectionPool.ensure_connection``)
+_NOT_SENT = (
+    "connecting to",  # "Error 111 connecting to HOST:PORT. Connection refused.", "Timeout …"
+    "No connection available",  # the pool had no free connection within its timeout
+    "Connection has data",
+    "Connection not ready",
+)
+
+
+def maybe_applied(exc: BaseException) -> bool:
+    """Whether a write that met ``exc`` may have been applied by Redis all the same (its
+    outcome is unknown): True unless Redis answered it with an error (its scripts refuse
+    before they write: the schema guard, NOSCRIPT, READONLY, OOM, LOADING) or it was never
+    sent (a refused or timed-out connect, no free connection, a failed AUTH). A timeout or a
+    connection lost after the command went out may have been applied: Redis runs what it
+    received even when nobody waits for the answer."""
+    if isinstance(exc, ResponseError | BusyLoadingError | AuthenticationError):
+        return False
+    said = str(exc)
+    return not any(words in said for words in _NOT_SENT)

@@ -3,7 +3,7 @@
 - ``prefix=TEXT`` — prefix of every key (default ``bridge:``); several bridges can share a
   database with different prefixes.
 - ``wait_replicas=N`` and ``wait_timeout_ms=M`` (default 1000) — after every write, ``WAIT N
-  M``; fewer than N acknowledgements raise StoreUnavailable. The write is then on the primary
+  M``; fewer than N acknowledgements raise StoreOutcomeUnknown: the write is on the primary
   but not known to be on a replica; the caller retries (ingest is idempotent; a retried draft
   write finds its own revision and raises Conflict, so re-read).
 - ``check_interval_ms=N`` (default 5000) — how often the store reads the server's settings
