@@ -100,10 +100,10 @@ def _run(args: argparse.Namespace) -> int:
 
         return people_cli.run(args)
     if args.command == "serve":
-        # a SIGTERM/SIGINT while its modules load (a second or more on a busy machine) is kept
-        # for it, not the default's death or KeyboardInterrupt (bridge.cli.serve)
+        # a SIGTERM/SIGINT/SIGHUP while its modules load (a second or more on a busy machine)
+        # is kept for it, not the default's death or KeyboardInterrupt (bridge.cli.serve)
         early: list[int] = []
-        for number in (signal.SIGTERM, signal.SIGINT):
+        for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(number, lambda n, _frame: early.append(n))
         from bridge.cli.serve import serve
 

@@ -21,6 +21,9 @@ after, before the store is opened.
 A second SIGTERM or SIGINT during a stop (or a stopped start) is logged once, ``already
 stopping (SIGTERM): SIGINT ignored …``, and changes nothing: the stop persists, releases the lease
 and closes the store within its deadline. SIGKILL ends the process at once (docs/deployment.md).
+SIGHUP (which operators send for a reload) reloads nothing: it is logged as a WARNING, ``SIGHUP:
+configuration is not reloaded; restart the bridge to apply changes``, and the bridge goes on (its
+default would end the process at once, without a stop); so from the first line, as the others.
 
 It refuses to start (one line, exit 1) when ``notices.archive_dir`` cannot be made or written
 (:func:`bridge.notices.archive.ready`): every notice is archived before it leaves.
@@ -101,6 +104,16 @@ class _Stop:
         if self.starting is not None and not self.starting.done():
             self.starting.cancel()
 
+    @staticmethod
+    def on_hangup() -> None:
+        """SIGHUP: operators send it for a reload, which the bridge does not do; its default
+        (the process ends at once, silently: no stop, the lease left to expire, a hand-over in
+        flight in doubt) would be worse. Said, and the bridge goes on as it was."""
+        log.warning(
+            "SIGHUP: configuration is not reloaded; restart the bridge to apply changes "
+            "(docs/deployment.md, Stopping)"
+        )
+
     def started(self, msg: str) -> None:
         """aiohttp's "Running on …" line."""
         self.listening = True
@@ -137,8 +150,12 @@ def serve(path: str, early: Sequence[int] = ()) -> int:
     with asyncio.Runner(loop_factory=asyncio.new_event_loop) as runner:
         for number in (signal.SIGTERM, signal.SIGINT):
             runner.get_loop().add_signal_handler(number, stop.on_signal, number)
+        runner.get_loop().add_signal_handler(signal.SIGHUP, stop.on_hangup)
         for came in early:
-            stop.on_signal(signal.Signals(came))
+            if came == signal.SIGHUP:
+                stop.on_hangup()
+            else:
+                stop.on_signal(signal.Signals(came))
         try:
             return _serve_config(path, runner, stop)
         finally:

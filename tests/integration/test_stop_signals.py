@@ -180,3 +180,45 @@ def test_a_stop_while_the_modules_load_exits_0_with_its_line_and_opens_nothing(
     )
     assert "Traceback" not in done.stderr and "Running on" not in done.stderr, done.stderr
     assert not (tmp_path / "bridge.sqlite3").exists()
+
+
+async def test_sighup_is_logged_as_not_reloading_and_the_bridge_goes_on_serving(
+    tmp_path: Path,
+) -> None:
+    """Operators send SIGHUP expecting a reload: its default ended the process at once and
+    silently (no stop: the lease not released, a hand-over in flight left in doubt). It is
+    logged as a WARNING saying the configuration is not reloaded, and the bridge goes on
+    serving (``/readyz`` still 200); a SIGTERM after it stops as usual."""
+    port = free_port()
+    config = write_config(
+        tmp_path,
+        extra={
+            "server": {"listen": f"127.0.0.1:{port}"},
+            "notices": {"archive_dir": str(tmp_path / "sent")},
+        },
+    )
+    bridge = BridgeProcess(config, port, tmp_path / "bridge.log")
+    bridge.start()
+    try:
+        await bridge.wait_ready()
+        assert bridge.proc is not None
+        bridge.proc.send_signal(signal.SIGHUP)
+        said = "SIGHUP: configuration is not reloaded; restart the bridge to apply changes"
+
+        def logged_or_gone() -> bool:
+            assert bridge.proc is not None
+            return said in bridge.log.read_text() or bridge.proc.poll() is not None
+
+        await until(logged_or_gone, "the SIGHUP to be handled")
+        assert bridge.proc.poll() is None, bridge.log.read_text()
+        await bridge.wait_ready()  # still serving
+        bridge.proc.send_signal(signal.SIGTERM)
+        code = await exit_code(bridge)
+    finally:
+        bridge.stop()
+    text = bridge.log.read_text()
+    assert code == 0, text
+    hup = [line for line in text.splitlines() if said in line]
+    assert len(hup) == 1 and "WARNING" in hup[0], text
+    assert len(re.findall(r"stopped on SIGTERM after \d+\.\d+ s", text)) == 1, text
+    assert "Traceback" not in text, text
