@@ -80,6 +80,23 @@ class StoreRolledBack(BridgeError):
     restored`` ran on it."""
 
 
+class StoreEmpty(BridgeError):
+    """A store opened without ``create`` holds nothing (no schema: a SQLite file that is
+    missing or has no tables, a Redis prefix without its schema key); nothing was created.
+    ``where`` names it (the file, or the redacted URL and prefix)."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__(f"{where} holds no data")
+        self.where = where
+
+
+class StoreLost(BridgeError):
+    """``bridge serve`` found the store empty while the archive folder shows it was in use
+    (:mod:`bridge.notices.in_use`): its data is gone. Nothing is created or served until it is
+    restored from a backup, or a new empty store is accepted on purpose
+    (``--accept-empty-store``)."""
+
+
 class StoreUnsafe(StoreUnavailable):
     """The store answers but must not be written now (Redis: its durability settings changed
     while the bridge runs), or was found restarted or failed over underneath (``reset``: said

@@ -72,6 +72,8 @@ from bridge.errors import (
     ConfigError,
     Conflict,
     LeaseLost,
+    StoreEmpty,
+    StoreLost,
     StoreUnavailable,
     traced,
 )
@@ -90,7 +92,7 @@ from bridge.evaluation.sweeper import Sweeper
 from bridge.handling.book import Casebooks, Change
 from bridge.loop_lag import LoopLag
 from bridge.metrics import Metrics
-from bridge.notices import mail
+from bridge.notices import in_use, mail
 from bridge.notices.book import DraftBook
 from bridge.notices.context import drafting_context
 from bridge.notices.desk import NoticeDesk
@@ -275,10 +277,16 @@ class BridgeService:
         metrics: Metrics,
         clock: Clock,
         topology: Topology | None = None,
+        *,
+        accept_empty_store: bool = False,
     ) -> None:
         cfg = loaded.config
         self.loaded = loaded
         self.store = store
+        #: ``bridge serve --accept-empty-store``: a store found empty although the archive
+        #: shows it was in use is created anew (audited) instead of refused (:meth:`_open_store`)
+        self.accept_empty_store = accept_empty_store
+        self._created_empty: tuple[in_use.Evidence, str] | None = None
         self.metrics = metrics
         self.loop_lag = LoopLag(metrics.event_loop_lag.observe)
         self.clock = clock
@@ -437,14 +445,53 @@ class BridgeService:
         started_at = self.clock.now().timestamp()
         for task in ("evaluation-timer", "lease", "outbox", "retention"):
             self.metrics.task_last_success.labels(task=task).set(started_at)
-        await self.store.open()  # closes what it opened if it fails or is cancelled
+        await self._open_store()  # closes what it opened if it fails or is cancelled
         try:
             await self._start_on_open_store()
         except BaseException:  # refused, failed, or cancelled (a stop during the start)
             await self.stop()  # what was started stops; a lease taken is released
             raise
 
+    async def _open_store(self) -> None:
+        """Open the store. One that holds nothing while the archive folder shows a store was
+        in use with it (:mod:`bridge.notices.in_use`) lost its data: it is not created but
+        refused (StoreLost, one line saying what to do), unless ``accept_empty_store``."""
+        found = in_use.evidence(self.loaded.config.notices.archive_dir)
+        if found is None:
+            await self.store.open()
+            return
+        try:
+            await self.store.open(create=False)
+        except StoreEmpty as exc:
+            if not self.accept_empty_store:
+                raise StoreLost(in_use.refusal(exc.where, found)) from None
+            log.warning(
+                "%s holds no data although the archive %s shows a store in use with it (%s): "
+                "a new empty store is created, as %s asks; audited as %s",
+                exc.where,
+                found.folder,
+                found.said(),
+                in_use.FLAG,
+                in_use.ACTION,
+            )
+            await self.store.open()
+            self._created_empty = (found, exc.where)
+
+    async def _accept_empty(self, found: in_use.Evidence, where: str) -> None:
+        """The new empty store numbers its audit entries above the archive's mark and counts
+        hand-overs from the witness on (nothing handed out before is handed out again; the
+        rolled-back guard has nothing to refuse: the store holds no notice), and says what
+        happened in its first entry (:func:`bridge.notices.in_use.created_entry`)."""
+        if found.mark is not None:
+            await self.store.raise_audit_seq(found.mark.seq)
+        if found.handovers is not None:
+            await self.store.raise_handovers(found.handovers.count)
+        await self.store.append_audit([in_use.created_entry(found, self.clock.now(), where)])
+
     async def _start_on_open_store(self) -> None:
+        if self._created_empty is not None:  # before any other write: numbered above the mark
+            await self._accept_empty(*self._created_empty)
+            self._created_empty = None
         # a store rolled back after notices left would send them again: not served
         await self.outbox.not_rolled_back()
         # a stored token beside a configured one with its secret or name: not served

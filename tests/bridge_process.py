@@ -15,7 +15,7 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -125,11 +125,12 @@ class BridgeProcess(_Metrics):
             body: dict[str, Any] = await r.json()
             return body
 
-    def start(self, umask: int = -1) -> None:
-        """Start it (``umask``: the child's, e.g. ``0o000``; -1 keeps this process's)."""
+    def start(self, umask: int = -1, flags: Sequence[str] = ()) -> None:
+        """Start it (``umask``: the child's, e.g. ``0o000``; -1 keeps this process's;
+        ``flags``: more of ``bridge serve``'s arguments)."""
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "bridge", "serve", "-c", str(self.config)],
+                [sys.executable, "-m", "bridge", "serve", "-c", str(self.config), *flags],
                 cwd=REPO,
                 stdout=out,
                 stderr=subprocess.STDOUT,

@@ -33,6 +33,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p_serve = sub.add_parser("serve", help="run the service")
     config_arg(p_serve)
+    p_serve.add_argument(
+        "--accept-empty-store",
+        action="store_true",
+        help="create a new empty store although the archive folder shows one was in use (its "
+        "data is gone and will not be restored); audited. Once, never in a unit file",
+    )
     p_check = sub.add_parser("check-config", help="validate configuration and print a summary")
     config_arg(p_check)
     p_replay = sub.add_parser(
@@ -96,9 +102,10 @@ def _one_line(exc: BaseException) -> str:
 def _run(args: argparse.Namespace) -> int:
     """Run the command ``args`` name; its module is imported here, when it runs."""
     if args.command in ("users", "tokens"):
+        from bridge.notices import in_use
         from bridge.people import cli as people_cli
 
-        return people_cli.run(args)
+        return people_cli.run(args, lost=in_use.guard)
     if args.command == "serve":
         # a SIGTERM/SIGINT/SIGHUP while its modules load (a second or more on a busy machine)
         # is kept for it, not the default's death or KeyboardInterrupt (bridge.cli.serve)
@@ -107,7 +114,7 @@ def _run(args: argparse.Namespace) -> int:
             signal.signal(number, lambda n, _frame: early.append(n))
         from bridge.cli.serve import serve
 
-        return serve(args.config, early)
+        return serve(args.config, early, accept_empty_store=args.accept_empty_store)
     if args.command == "check-config":
         from bridge.cli.check_config import check_config
 

@@ -17,7 +17,8 @@ from bridge.cli.common import invalid
 from bridge.config import load_config
 from bridge.core.alerts import format_time
 from bridge.core.retention import KEPT, PRUNABLE
-from bridge.errors import ConfigError, StoreUnavailable
+from bridge.errors import ConfigError, StoreEmpty, StoreUnavailable
+from bridge.notices import in_use
 from bridge.retention.pruner import Pruner, Report
 from bridge.store import make_store
 
@@ -38,6 +39,7 @@ def prune(path: str, dry_run: bool) -> int:
         return invalid(exc)
     cfg = loaded.config.retention
     privacy = loaded.config.privacy
+    lost = in_use.guard(loaded.config.notices.archive_dir)
 
     async def run() -> Report:
         store = make_store(loaded.store_url())
@@ -48,7 +50,9 @@ def prune(path: str, dry_run: bool) -> int:
             lambda: datetime.now(UTC),
             privacy_label=privacy.alert_label if privacy is not None else None,
         )
-        await store.open(migrate=not dry_run)  # a dry run changes nothing, not the schema either
+        # a dry run changes nothing, not the schema either; a store whose data is gone is not
+        # created anew (bridge.notices.in_use)
+        await store.open(migrate=not dry_run, create=lost is None)
         try:
             return await pruner.run(dry_run=dry_run, by="cli")
         finally:
@@ -58,6 +62,9 @@ def prune(path: str, dry_run: bool) -> int:
         report = asyncio.run(run())
     except StoreUnavailable as exc:
         print(f"store unavailable: {exc}", file=sys.stderr)
+        return 1
+    except StoreEmpty as exc:
+        print(f"bridge prune: {lost(exc.where) if lost else exc}", file=sys.stderr)
         return 1
     except ConfigError as exc:  # e.g. a Redis whose settings cannot keep acknowledged writes
         return invalid(exc)

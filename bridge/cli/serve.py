@@ -35,7 +35,9 @@ copy made by ``bridge backup`` and put back in place is refused (exit 1) until `
 restored`` ran on it (:mod:`bridge.store.sqlite.backup`): served as it is, the outbox would send
 again what may have left after the backup. On either store it refuses (exit 1, one line naming
 ``bridge restored``) a store whose hand-over count is below the archive folder's witness: one
-rolled back after notices left (restored from a backup by any means, :mod:`bridge.notices.witness`).
+rolled back after notices left (restored from a backup by any means, :mod:`bridge.notices.witness`),
+and one that holds nothing while the archive folder shows a store was in use with it: its data
+is gone (:mod:`bridge.notices.in_use`; ``--accept-empty-store`` creates a new one, audited).
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ from typing import TYPE_CHECKING
 from bridge.cli.common import invalid
 from bridge.cli.log_format import configure
 from bridge.config import LoadedConfig, load_config
-from bridge.errors import ConfigError, StoreRolledBack, StoreUnavailable
+from bridge.errors import ConfigError, StoreLost, StoreRolledBack, StoreUnavailable
 from bridge.notices import archive
 from bridge.store import Store, make_store
 from bridge.store.sqlite import backup
@@ -141,8 +143,9 @@ def _bind_problem(exc: OSError, host: str) -> str | None:
     return None
 
 
-def serve(path: str, early: Sequence[int] = ()) -> int:
-    """``early``: the signals that came while this module loaded (bridge.cli keeps them)."""
+def serve(path: str, early: Sequence[int] = (), *, accept_empty_store: bool = False) -> int:
+    """``early``: the signals that came while this module loaded (bridge.cli keeps them);
+    ``accept_empty_store``: ``--accept-empty-store`` (:mod:`bridge.notices.in_use`)."""
     # SIGTERM/SIGINT are the loop's from here on: one that comes before the loop runs (while
     # the configuration, the store's file lock or the inventory are read) waits for it, and
     # then stops the start before it opens the store
@@ -157,12 +160,12 @@ def serve(path: str, early: Sequence[int] = ()) -> int:
             else:
                 stop.on_signal(signal.Signals(came))
         try:
-            return _serve_config(path, runner, stop)
+            return _serve_config(path, runner, stop, accept_empty_store)
         finally:
             stop.logged()
 
 
-def _serve_config(path: str, runner: asyncio.Runner, stop: _Stop) -> int:
+def _serve_config(path: str, runner: asyncio.Runner, stop: _Stop, accept_empty: bool) -> int:
     try:
         loaded = load_config(path)
         configure(loaded.config.log_level, loaded.config.log_format)
@@ -190,10 +193,12 @@ def _serve_config(path: str, runner: asyncio.Runner, stop: _Stop) -> int:
                     file=sys.stderr,
                 )
                 return 1
-        return _serve(loaded, make_store(url, sole=sole), runner, stop)
+        return _serve(loaded, make_store(url, sole=sole), runner, stop, accept_empty)
 
 
-def _serve(loaded: LoadedConfig, store: Store, runner: asyncio.Runner, stop: _Stop) -> int:
+def _serve(
+    loaded: LoadedConfig, store: Store, runner: asyncio.Runner, stop: _Stop, accept_empty: bool
+) -> int:
     from bridge.web.app import create_app
 
     unwritable = archive.ready(loaded.config.notices.archive_dir)
@@ -201,7 +206,8 @@ def _serve(loaded: LoadedConfig, store: Store, runner: asyncio.Runner, stop: _St
         print(f"cannot start: {unwritable}: approved notices could not be sent", file=sys.stderr)
         return 1
     try:
-        app = create_app(loaded, store=store)  # reads the inventory: may raise ConfigError
+        # reads the inventory: may raise ConfigError
+        app = create_app(loaded, store=store, accept_empty_store=accept_empty)
     except ConfigError as exc:
         return invalid(exc)
     server = loaded.config.server
@@ -209,7 +215,7 @@ def _serve(loaded: LoadedConfig, store: Store, runner: asyncio.Runner, stop: _St
     log.debug("starting: %s, listening on %s once started", loaded.path, server.listen)
     try:
         runner.run(_run(app, server.host, server.port, stop))
-    except (StoreUnavailable, StoreRolledBack) as exc:
+    except (StoreUnavailable, StoreRolledBack, StoreLost) as exc:
         print(f"cannot start: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:

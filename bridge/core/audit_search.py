@@ -115,7 +115,8 @@ SUGGESTED_ACTIONS: tuple[tuple[str, frozenset[str]], ...] = (
     ("token.", frozenset({"outage"})),
     ("audit.exported", frozenset(TRACKS)),  # one entry per track an export covers
     ("retention.pruned", frozenset({"outage"})),  # target store: what pruning removed
-    ("store.restored", frozenset({"outage"})),  # target store: bridge restored after a backup
+    # target store: bridge restored after a backup, a new empty store accepted (store.created_empty)
+    ("store.", frozenset({"outage"})),
 )
 
 

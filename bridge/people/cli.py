@@ -46,7 +46,7 @@ from typing import TypeVar
 from bridge.config import load_config
 from bridge.core.access import password_problem
 from bridge.core.alerts import format_time
-from bridge.errors import BadInput, ConfigError, Conflict, StoreUnavailable
+from bridge.errors import BadInput, ConfigError, Conflict, StoreEmpty, StoreUnavailable
 from bridge.people.directory import Directory
 from bridge.store import Store, make_store
 
@@ -170,22 +170,37 @@ async def _run(args: argparse.Namespace, directory: Directory) -> None:
 _READ_ONLY = {("users", "list"), ("tokens", "list")}
 
 
-async def _with_store(store: Store, work: Callable[[], Awaitable[T]], *, migrate: bool) -> T:
-    await store.open(migrate=migrate)
+async def _with_store(
+    store: Store, work: Callable[[], Awaitable[T]], *, migrate: bool, create: bool
+) -> T:
+    await store.open(migrate=migrate, create=create)
     try:
         return await work()
     finally:
         await store.close()
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run a ``users``/``tokens`` command; print problems to stderr; the exit code."""
+def run(
+    args: argparse.Namespace, lost: Callable[[Path], Callable[[str], str] | None] = lambda _: None
+) -> int:
+    """Run a ``users``/``tokens`` command; print problems to stderr; the exit code. ``lost``:
+    given the archive folder, None when a new store may be created, else the refusal of an
+    empty one by where it is (``bridge.notices.in_use.guard``, passed by ``bridge.cli``)."""
+    refusal: Callable[[str], str] | None = None
     try:
         loaded = load_config(args.config)
         store = make_store(loaded.store_url())
         directory = Directory(store, lambda: datetime.now(UTC), configured=loaded.config.auth)
         migrate = (args.command, args.action) not in _READ_ONLY
-        asyncio.run(_with_store(store, lambda: _run(args, directory), migrate=migrate))
+        refusal = lost(loaded.config.notices.archive_dir)
+        asyncio.run(
+            _with_store(
+                store, lambda: _run(args, directory), migrate=migrate, create=refusal is None
+            )
+        )
+    except StoreEmpty as exc:
+        print(f"refused: {refusal(exc.where) if refusal else exc}", file=sys.stderr)
+        return 1
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)

@@ -58,11 +58,15 @@ class Lifecycle(Protocol):
 
     url: str
 
-    async def open(self, *, migrate: bool = True) -> None:
+    async def open(self, *, migrate: bool = True, create: bool = True) -> None:
         """Connect and bring the stored schema to :data:`SCHEMA_VERSION` (a newer one is
         refused). Without ``migrate`` (commands that only read, a dry run) nothing is created
         or changed: a store that is empty or at an older schema is refused instead
-        (StoreUnavailable saying that ``bridge serve`` upgrades it)."""
+        (StoreUnavailable saying that ``bridge serve`` upgrades it). Without ``create`` an
+        older schema is migrated but a store that holds nothing (no schema yet: a missing
+        SQLite file, a Redis prefix without its schema key) is not created: StoreEmpty
+        (``bridge serve`` when the archive shows the store was in use,
+        :mod:`bridge.notices.in_use`)."""
 
     async def close(self) -> None: ...
 

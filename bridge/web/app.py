@@ -64,8 +64,10 @@ def create_app(
     clock: Clock | None = None,
     registry: CollectorRegistry | None = None,
     topology: Topology | None = None,
+    accept_empty_store: bool = False,
 ) -> web.Application:
-    """Build the application; the service starts and stops with it (``cleanup_ctx``)."""
+    """Build the application; the service starts and stops with it (``cleanup_ctx``).
+    ``accept_empty_store``: ``bridge serve --accept-empty-store`` (:mod:`bridge.notices.in_use`)."""
     metrics = Metrics(registry if registry is not None else CollectorRegistry())
     service = BridgeService(
         loaded,
@@ -73,6 +75,7 @@ def create_app(
         metrics,
         clock or SystemClock(),
         topology,
+        accept_empty_store=accept_empty_store,
     )
     _collect(metrics, service)
     openapi.document()  # read once, at start: a broken file stops the bridge here

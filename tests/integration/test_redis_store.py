@@ -254,11 +254,16 @@ async def test_redis_down_is_unavailable_and_the_store_reconnects(
 
 async def test_flushed_data_refuses_writes(server: RedisServer, store: RedisStore) -> None:
     """When the schema key vanishes (FLUSHALL, a restart without persistence) writes are refused
-    and nothing is written, until the bridge reopens the store."""
+    and nothing is written; the refusal says the data is gone and to restore it (a restart
+    would not bring it back: it said "restart the bridge to re-check", and the restart served
+    an empty store)."""
     with raw(server) as r:
         r.flushall()
-        with pytest.raises(StoreUnavailable, match="schema version key is missing"):
+        with pytest.raises(StoreUnavailable, match="schema version key is missing") as refused:
             await store.ingest(delivery("a"), T0)
+        said = str(refused.value)
+        assert "data is gone" in said and "restore the data from a backup" in said, said
+        assert "`bridge restored`" in said and "re-check" not in said, said
         with pytest.raises(StoreUnavailable, match="missing"):
             await store.ping()
         assert r.dbsize() == 0

@@ -54,7 +54,7 @@ from redis.exceptions import NoScriptError, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bridge.core.store_url import redact
-from bridge.errors import StoreOutcomeUnknown, StoreUnavailable, StoreUnsafe
+from bridge.errors import StoreEmpty, StoreOutcomeUnknown, StoreUnavailable, StoreUnsafe
 from bridge.store.codec import ts
 from bridge.store.interfaces import SCHEMA_VERSION
 from bridge.store.redis.durability import (
@@ -113,9 +113,11 @@ class RedisConnection:
         return self.prefix + name
 
     # ---- lifecycle ----------------------------------------------------------------------
-    async def open(self, *, migrate: bool = True) -> None:
+    async def open(self, *, migrate: bool = True, create: bool = True) -> None:
         """Connect, check durability (ConfigError), migrate (StoreUnavailable if newer);
-        without ``migrate``, an empty or older schema is refused instead (StoreUnavailable)."""
+        without ``migrate``, an empty or older schema is refused instead (StoreUnavailable);
+        without ``create``, a prefix without its schema key is refused (StoreEmpty) before
+        anything is written."""
         pool = aioredis.BlockingConnectionPool.from_url(
             self.options.driver_url, **self.options.driver_kwargs
         )
@@ -127,6 +129,8 @@ class RedisConnection:
             self._seen(settings, opening=True)
             self._scripts = {name: client.register_script(body) for name, body in bodies().items()}
             self._client = client
+            if not create and await client.get(self._key("schema")) is None:
+                raise StoreEmpty(f"{self.url} (prefix {self.prefix!r})")
             await (self._migrate() if migrate else self._refuse_older(client))
         except (RedisError, OSError) as exc:
             await self._discard(client)

@@ -44,10 +44,18 @@ def describe(exc: BaseException) -> str:
     said = str(exc) or type(exc).__name__
     if isinstance(exc, ResponseError) and said.startswith(SCHEMA_ERROR):
         found = said[len(SCHEMA_ERROR) :].strip()
+        if found == "missing":
+            return (
+                "the schema version key is missing: the Redis data is gone (flushed, or Redis "
+                "restarted without its append-only file); nothing was written. Stop the "
+                "bridges, restore the data from a backup, then run `bridge restored` "
+                '(docs/deployment.md, "A store whose data is gone"); a restart alone does not '
+                "bring it back (the bridge refuses to start on the empty store)"
+            )
         return (
-            f"the schema version key is {found}, expected {SCHEMA_VERSION}: the Redis data was "
-            "flushed or lost, or a newer bridge migrated it; nothing was written (restart "
-            "the bridge to re-check)"
+            f"the schema version key is {found}, expected {SCHEMA_VERSION}: another version "
+            "of the bridge migrated the data, or it was replaced underneath; nothing was "
+            "written (a restart migrates an older schema and refuses a newer one)"
         )
     return f"{type(exc).__name__}: {said}"
 

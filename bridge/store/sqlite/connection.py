@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
-from bridge.errors import StoreUnavailable
+from bridge.errors import StoreEmpty, StoreUnavailable
 from bridge.store.codec import ts
 from bridge.store.interfaces import SCHEMA_VERSION
 from bridge.store.sqlite.migrations import migrate as migrate_to
@@ -134,9 +134,12 @@ class SqliteConnection:
         finally:
             conn.close()
 
-    def _prepare(self, migrate: bool) -> None:
+    def _prepare(self, migrate: bool, create: bool) -> None:
         """Before connecting: the directory and the file ``0600`` when they do not exist yet;
-        without ``migrate``, nothing is created and the file must be at :data:`SCHEMA_VERSION`."""
+        without ``migrate``, nothing is created and the file must be at :data:`SCHEMA_VERSION`;
+        without ``create``, a file that is missing or holds no schema is StoreEmpty."""
+        if not create and (not self.path.is_file() or self._stored_schema() == 0):
+            raise StoreEmpty(str(self.path))
         if not migrate:
             current = self._stored_schema()
             if current < SCHEMA_VERSION:
@@ -154,16 +157,17 @@ class SqliteConnection:
             os.chmod(self.path.parent, 0o700)  # made here: this user's only
         self._create_private()
 
-    async def open(self, *, migrate: bool = True) -> None:
+    async def open(self, *, migrate: bool = True, create: bool = True) -> None:
         """Open the file, creating it and bringing its schema to :data:`SCHEMA_VERSION` first.
         Without ``migrate`` (a command that only reads, or a dry run) the file is neither
         created nor migrated: one that is missing or at an older schema is refused
         (StoreUnavailable, naming the path). A directory or file that cannot be made or read
         is StoreUnavailable naming the path too, and so is an error of SQLite's (a full disk:
         ``database or disk is full``, or "disk I/O error" followed by "its filesystem has no
-        space left")."""
+        space left"). Without ``create``, a file that is missing or holds no schema is
+        StoreEmpty, and nothing is created."""
         try:
-            self._prepare(migrate)
+            self._prepare(migrate, create)
         except OSError as exc:
             where = f": {exc.filename}" if exc.filename not in (None, str(self.path)) else ""
             raise StoreUnavailable("open", f"{self.path}: {exc.strerror or exc}{where}") from exc
