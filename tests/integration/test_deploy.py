@@ -321,6 +321,33 @@ def _unit(path: Path) -> configparser.ConfigParser:
     return unit
 
 
+def _all(path: Path, key: str) -> list[str]:
+    """Every value of ``key`` in a unit file, in order (configparser keeps the last only)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [line.split("=", 1)[1] for line in lines if line.startswith(key + "=")]
+
+
+#: the archive folder of the deploy files' configuration (the Kubernetes ConfigMap's, the docs')
+ARCHIVE_DIR = "/var/lib/incident-bridge/sent"
+
+
+def test_the_docs_backup_line_is_the_backup_units_two_steps():
+    """docs/deployment.md's backup line runs (the configuration given: without -c it read
+    config/bridge.yaml, exited 1 and && skipped the archive), names the copy as the restore
+    and the clean-up expect (bridge-TIME.sqlite3, given the folder), and adds the archive
+    right after, as the unit does."""
+    doc = (REPO / "docs" / "deployment.md").read_text(encoding="utf-8")
+    unit = _unit(BACKUP_UNIT)["Service"]
+    start = doc.index("bridge backup \\\n        /var/backups/incident-bridge/")
+    line = " ".join(doc[start : doc.index("\n\n", start)].replace("\\\n", " ").split())
+    copy, archive = line.split(" && ")
+    assert copy.endswith(unit["ExecStart"].split("/bin/", 1)[1]), line
+    rsync = _all(BACKUP_UNIT, "ExecStartPost")[0].removeprefix("/usr/bin/")
+    assert archive == f"sudo -u incident-bridge {rsync}", line
+    assert "store-$(date" not in doc
+    assert ARCHIVE_DIR in (K8S / "configmap.yaml").read_text(encoding="utf-8")
+
+
 def test_the_backup_timer_copies_the_store_the_service_serves_as_its_user():
     """The backup unit runs `bridge backup` into its own folder with the service's config,
     user and hardening, may write only the store's folder (a WAL reader writes the -shm) and
@@ -339,8 +366,16 @@ def test_the_backup_timer_copies_the_store_the_service_serves_as_its_user():
     assert backup["UMask"] == "0077" and backup["PrivateNetwork"] == "true"
     for hardening in ("NoNewPrivileges", "ProtectSystem", "ProtectHome", "PrivateTmp"):
         assert backup[hardening] == serve[hardening], hardening
-    # only the copies bridge backup names after the store (bridge-TIME.sqlite3) are pruned
-    assert "-name bridge-*.sqlite3 -mtime +14 -delete" in backup["ExecStartPost"]
+    # right after the copy, the .eml archive (the compliance record) is added to the backup
+    # folder, never deleted from it; then only the copies bridge backup names after the store
+    # (bridge-TIME.sqlite3) are pruned
+    archive = ARCHIVE_DIR + "/"
+    assert archive.startswith(serve["ReadWritePaths"] + "/")
+    assert _all(BACKUP_UNIT, "ExecStartPost") == [
+        f"/usr/bin/rsync -a {archive} /var/backups/incident-bridge/sent/",
+        "/usr/bin/find /var/backups/incident-bridge -maxdepth 1 -name bridge-*.sqlite3 -mtime "
+        "+14 -delete",
+    ]
     timer = _unit(BACKUP_TIMER)
     assert timer["Timer"]["OnCalendar"] == "hourly"
     assert timer["Timer"]["Persistent"] == "true"
@@ -357,7 +392,9 @@ def test_systemd_analyze_verify_accepts_the_backup_units(tmp_path):
         text = path.read_text(encoding="utf-8").replace(
             "/opt/incident-bridge/.venv/bin/bridge", here
         )
-        (tmp_path / path.name).write_text(text.replace("/usr/bin/find", here), encoding="utf-8")
+        for tool in ("/usr/bin/find", "/usr/bin/rsync"):  # present or not on this machine
+            text = text.replace(tool, here)
+        (tmp_path / path.name).write_text(text, encoding="utf-8")
     result = run(
         analyze, "verify", str(tmp_path / BACKUP_UNIT.name), str(tmp_path / BACKUP_TIMER.name)
     )
