@@ -35,10 +35,19 @@ class KindModel(Strict):
     fields: list[str] = Field(min_length=1)
 
 
+class StatementsModel(Strict):
+    """What every report says of itself in its header, and instead once a person said the
+    incident was a false alarm (an impact override to none with a correction)."""
+
+    significant: str = Field(min_length=1)
+    false_alarm: str = Field(min_length=1)
+
+
 class FormFile(Strict):
     form: str
     source: str
     verified: bool
+    statements: StatementsModel
     fields: dict[str, FieldModel]
     kinds: dict[str, KindModel]
 
@@ -67,6 +76,8 @@ class FormFile(Strict):
                 title=model.title,
                 source=model.source,
                 verified=self.verified,
+                statement=self.statements.significant,
+                statement_false_alarm=self.statements.false_alarm,
                 fields=tuple(
                     cyber_fields.FormField(
                         key,

@@ -57,10 +57,12 @@ from bridge.core.cyber_fields import ReportForm
 from bridge.core.drafts import (
     CORRECTED,
     CORRECTION,
+    CYBER_KINDS,
     FLAGS_NOW,
     HENDELSESRAPPORT,
     JURISDICTIONS,
     KINDS,
+    PEAK_CUSTOMERS,
     PRIVACY_KINDS,
     Carried,
     DraftFields,
@@ -269,6 +271,7 @@ def snapshot(incident: Mapping[str, Any], severity_label: str) -> dict[str, Any]
     ]
     customers = impact.get("customers")
     reach = customers.get("current") if isinstance(customers, Mapping) else None
+    high = customers.get("peak") if isinstance(customers, Mapping) else None
     own = impact.get("severities")
     if isinstance(own, list):  # the country's own firing alerts' (bridge.core.country_view)
         severities = {str(v) for v in own}
@@ -278,6 +281,8 @@ def snapshot(incident: Mapping[str, Any], severity_label: str) -> dict[str, Any]
         FLAGS_NOW: _flags_now(impact),
         # at least, at most (bridge.core.impact.reach); absent in a document of older code
         **({"customers": [int(n) for n in reach]} if isinstance(reach, list) else {}),
+        # at its peak: what a CSIRT report states (absent in a document of older code)
+        **({PEAK_CUSTOMERS: [int(n) for n in high]} if isinstance(high, list) else {}),
         "regions": sorted(r for r, n in (impact.get("by_region") or {}).items() if n > 0),
         "services": sorted(s for s, n in (impact.get("by_service") or {}).items() if n > 0),
         "current_regions": sorted({r for _, r in current}),
@@ -436,8 +441,12 @@ class Context:
         now: datetime,
         exclude: str | None = None,
     ) -> DraftFields:
-        """The fields of ``kind``, a follow-up starting from the notice it follows."""
-        before = followed(kind, drafts, exclude)
+        """The fields of ``kind``, a follow-up starting from the notice it follows (a CSIRT
+        report: from the last one submitted, which a correction since corrects)."""
+        if kind in CYBER_KINDS:
+            before = last_submitted(CYBER_KINDS, drafts, exclude)
+        else:
+            before = followed(kind, drafts, exclude)
         previous = None
         done = None if before is None else before.done_at
         if before is not None and done is not None:
@@ -585,6 +594,16 @@ def followed(kind: str, drafts: Sequence[Draft], exclude: str | None = None) -> 
     kinds = FOLLOWS.get(kind, ())
     done = [(at, d) for d in drafts if d.kind in kinds and d.id != exclude and (at := d.done_at)]
     return max(done, key=lambda p: (p[0], p[1].round))[1] if done else None
+
+
+def last_submitted(
+    kinds: Sequence[str], drafts: Sequence[Draft], exclude: str | None = None
+) -> Draft | None:
+    """The last report of ``kinds`` done with (sent, submitted on a portal), None: none. What
+    the CSIRT was last told: a correction made since is told in its next report. It carries
+    nothing of a person's text into that report (the CSIRT's reports have no :data:`FOLLOWS`)."""
+    done = [(at, d) for d in drafts if d.kind in kinds and d.id != exclude and (at := d.done_at)]
+    return max(done, key=lambda p: (p[0], p[1].kind, p[1].round))[1] if done else None
 
 
 def carried(

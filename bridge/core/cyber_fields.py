@@ -35,6 +35,8 @@ KINDS = (
     "se_cyber_progress",
 )
 REGULATOR = "csirt"
+#: what a report says of itself when its form gives nothing else (the shipped form's words)
+SIGNIFICANT = "Rapporten gäller en betydande incident enligt cybersäkerhetslagen (2025:1506)."
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +57,17 @@ class ReportForm:
     source: str
     verified: bool
     fields: tuple[FormField, ...]
+    #: what the report says of itself in its header (the form's ``statements``), and instead
+    #: once a person said the incident was a false alarm (:func:`statement_of`)
+    statement: str = SIGNIFICANT
+    statement_false_alarm: str = ""
 
     def field_keys(self) -> tuple[str, ...]:
         return tuple(f.key for f in self.fields)
+
+    def statement_of(self, false_alarm: bool) -> str:
+        """The header's statement: of a significant incident, or of a false alarm."""
+        return (self.statement_false_alarm or self.statement) if false_alarm else self.statement
 
 
 def values(

@@ -634,7 +634,9 @@ def draft_fields(
     if kind not in PRIVACY_KINDS:  # a privacy case is no incident: it has no impact to scope
         incident = _named(scoped(incident, JURISDICTIONS[regulator]), regions or {})
     if kind in CYBER_KINDS:
-        found = _cyber_fields(kind, incident, operator, recipient, now, services, form, carried)
+        found = _cyber_fields(
+            kind, incident, operator, recipient, now, services, form, carried, previous
+        )
         return _with_carried(found, carried)
     language = LANGUAGES[regulator]
     reference = carried.reference or reference_number(operator.org_number, str(incident["id"]))
@@ -779,6 +781,9 @@ CORRECTION = "correction"
 #: a snapshot's key (:func:`bridge.core.case_drafts.snapshot`): when the correction the incident
 #: stood by then was stated (absent: none)
 CORRECTED = "corrected_at"
+#: a snapshot's key: the country's affected customers at the peak (at least, at most): what a
+#: CSIRT report states as its scope, so what its *Rättelse* says it stated
+PEAK_CUSTOMERS = "customers_peak"
 
 
 @dataclass(frozen=True, slots=True)
@@ -833,16 +838,41 @@ def _telling(correction: Correction | None, previous: Previous | None) -> bool:
 
 
 _CORRECTION_WORDS = {
-    "wrong": "Opplysningene om omfang i varselet vi sendte {at}, var feil. Riktige opplysninger "
-    "står i dette varselet.",
-    "false_alarm": "Varselet vi sendte {at}, var en falsk alarm: det har ikke vært noe utfall, "
-    "ingen ekomtjenester har vært rammet og ingen kunder har vært berørt. Vi trekker varselet "
-    "tilbake.",
-    "why": "Forklaring: {x}",
-    "stated": "Tidligere oppgitt: {x}.",
-    "right": "Riktig: {x}.",
-    "none": "ingen berørte kunder",
-    "scope": "{areas}, {amount} berørte kunder ({services})",
+    "nb": {
+        "wrong": "Opplysningene om omfang i varselet vi sendte {at}, var feil. Riktige "
+        "opplysninger står i dette varselet.",
+        "false_alarm": "Varselet vi sendte {at}, var en falsk alarm: det har ikke vært noe "
+        "utfall, ingen ekomtjenester har vært rammet og ingen kunder har vært berørt. Vi "
+        "trekker varselet tilbake.",
+        "why": "Forklaring: {x}",
+        "stated": "Tidligere oppgitt: {x}.",
+        "right": "Riktig: {x}.",
+        "none": "ingen berørte kunder",
+        "scope": "{areas}, {amount} berørte kunder ({services})",
+        "no_area": "område ikke oppgitt",
+    },
+    # the CSIRT's reports (cybersäkerhetslagen): ``report`` names the report it corrects
+    "sv": {
+        "wrong": "Uppgifterna om omfattning i {report} som vi lämnade {at} var felaktiga. Rätt "
+        "uppgifter finns i denna rapport.",
+        "false_alarm": "{Report} som vi lämnade {at} byggde på ett falsklarm: det har inte "
+        "förekommit något avbrott eller någon störning, inga tjänster har berörts och inga "
+        "aktiva anslutningar har påverkats. Det var alltså ingen betydande incident.",
+        "why": "Förklaring: {x}",
+        "stated": "Tidigare uppgivet: {x}.",
+        "right": "Rätt: {x}.",
+        "none": "inga påverkade aktiva anslutningar",
+        "scope": "{areas}, {amount} aktiva anslutningar ({services})",
+        "no_area": "område inte angivet",
+    },
+}
+#: a CSIRT report as another report names it (the one a *Rättelse* corrects)
+_CYBER_REPORT_NAMES = {
+    "se_cyber_early_warning": "den tidiga varningen",
+    "se_cyber_notification": "incidentanmälan",
+    "se_cyber_intermediate": "delrapporten",
+    "se_cyber_progress": "lägesrapporten",
+    "se_cyber_final": "slutrapporten",
 }
 
 
@@ -851,25 +881,33 @@ def correction_text(
     doc: Mapping[str, Any],
     previous: Previous | None,
     names: ServiceNames | None,
+    regulator: str = "nkom",
 ) -> str:
-    """The *Rettelse* an Nkom notice opens with when it is the first since a person corrected
-    what the notice it follows said (:func:`_telling`): that it was wrong (or a false alarm),
-    the person's words, then what was stated and what is right, by name; else empty."""
+    """The *Rettelse* (Nkom) or *Rättelse* (the CSIRT) a notice opens with when it is the
+    first since a person corrected what the notice it follows said (:func:`_telling`): that
+    it was wrong (or a false alarm), the person's words, then what was stated and what is
+    right, by name; else empty."""
     if correction is None or previous is None or not _telling(correction, previous):
         return ""
-    words = _CORRECTION_WORDS
-    at = local_time(previous.sent_at, "nkom")
-    lines = [words["false_alarm" if correction.false_alarm else "wrong"].format(at=at)]
+    lang = LANGUAGES[regulator]
+    words = _CORRECTION_WORDS[lang]
+    at = local_time(previous.sent_at, regulator)
+    report = _CYBER_REPORT_NAMES.get(previous.kind, "")
+    said = words["false_alarm" if correction.false_alarm else "wrong"]
+    lines = [said.format(at=at, report=report, Report=report[:1].upper() + report[1:])]
     lines.append(words["why"].format(x=correction.text))
     impact: Mapping[str, Any] = doc.get("impact") or {}
     region_names: Mapping[str, str] = impact.get("region_names") or {}
     before = previous.before
+    # Nkom's varsel states the customers affected now; a CSIRT report its peak
+    had = _pair(before.get(PEAK_CUSTOMERS)) if regulator != "nkom" else None
     stated = _scope_line(
         before.get("regions", ()),
         before.get("services", ()),
-        _pair(before.get("customers")) or (0, int(before.get("current", 0))),
+        had or _pair(before.get("customers")) or (0, int(before.get("current", 0))),
         region_names,
         names,
+        lang,
     )
     if stated:
         lines.append(words["stated"].format(x=stated))
@@ -882,6 +920,7 @@ def correction_text(
             _reach(impact, "peak") or (0, int(impact.get("peak") or 0)),
             region_names,
             names,
+            lang,
         )
         lines.append(words["right"].format(x=right or words["none"]))
     return "\n".join(lines)
@@ -893,16 +932,19 @@ def _scope_line(
     amount: tuple[int, int],
     region_names: Mapping[str, str],
     names: ServiceNames | None,
+    lang: str = "nb",
 ) -> str:
-    """``Oslo, inntil 8 000 berørte kunder (Bredbånd)``: areas by name, customers, services;
-    empty when none was affected."""
+    """``Oslo, inntil 8 000 berørte kunder (Bredbånd)`` (Swedish: ``Östersund, högst 6 000
+    aktiva anslutningar (Bredband)``): areas by name, customers, services; empty when none
+    was affected."""
     areas = sorted(_region_name(str(r), region_names) for r in regions)
-    shown = sorted(service_name(str(k), "nb", names) for k in services)
+    shown = sorted(service_name(str(k), lang, names) for k in services)
     if not areas and not amount[1]:
         return ""
-    return _CORRECTION_WORDS["scope"].format(
-        areas=listed(areas, "nb") or "område ikke oppgitt",
-        amount=_amount(*amount, "nb"),
+    words = _CORRECTION_WORDS[lang]
+    return words["scope"].format(
+        areas=listed(areas, lang) or words["no_area"],
+        amount=_amount(*amount, lang),
         services=", ".join(shown),
     )
 
@@ -1044,8 +1086,13 @@ def _cyber_fields(
     services: ServiceNames | None,
     form: cyber_fields.ReportForm | None,
     carried: Carried,
+    previous: Previous | None = None,
 ) -> DraftFields:
-    """A cybersecurity-act report: the form's fields, prefilled where the bridge knows."""
+    """A cybersecurity-act report: the form's fields, prefilled where the bridge knows.
+    ``previous``: the last report to the CSIRT that was submitted, if any. A person's
+    correction made after it (:func:`correction_of`) opens this report with a *Rättelse*
+    (:func:`correction_text`); a false alarm says so in the header (the form's statement)
+    and in every field the bridge fills, whether or not this report tells the correction."""
     if form is None or form.kind != kind:
         raise BadInput("kind", f"no report form for {kind}")
     regulator = cyber_fields.REGULATOR
@@ -1075,6 +1122,13 @@ def _cyber_fields(
         reference,
         person=frozenset(f.key for f in form.fields if f.person),
     )
+    correction = correction_of(incident, regulator)
+    false_alarm = correction is not None and correction.false_alarm
+    if false_alarm:
+        person = {f.key for f in form.fields if f.person}
+        said = _cyber_false_alarm_values(incident)
+        values.update({k: v for k, v in said.items() if k not in person})
+    told = correction_text(correction, incident, previous, services, regulator)
     fields = {
         f.key: Field(f.key, f.label, *values.get(f.key, ("", f.hint or "to complete")))
         for f in form.fields
@@ -1083,7 +1137,8 @@ def _cyber_fields(
         kind=kind,
         regulator=regulator,
         language="sv",
-        title=form.title,
+        title=form.title
+        + (" – rättelse" + (" (falsklarm)" if false_alarm else "") if told else ""),
         incident_id=str(incident["id"]),
         reference=reference,
         operator=operator,
@@ -1091,7 +1146,41 @@ def _cyber_fields(
         drafted_at=local_time(now, regulator),
         placeholder=UNKNOWN["sv"],
         fields=fields,
+        lead=form.statement_of(false_alarm),
+        correction=told,
+        false_alarm=false_alarm,
     )
+
+
+def _cyber_false_alarm_values(doc: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
+    """The answers of a CSIRT report about a false alarm: no outage, so no status of an
+    ongoing incident, no time it was handled or is expected to be, nothing affected."""
+    source = "a person's correction: no impact at all (false alarm)"
+    none = "Inte aktuellt: det har inte förekommit något avbrott (falsklarm)."
+    ended = _time(doc.get("remedied_at")) or _time(doc.get("ended_at"))
+    stopped = f" Larmet upphörde {local_time(ended, 'csirt')}." if ended is not None else ""
+    out = {
+        "status": (
+            "Falsklarm: det har inte förekommit något avbrott eller någon störning, och det var "
+            f"ingen betydande incident.{stopped}",
+            source,
+        ),
+        "services": ("Inga: det har inte förekommit något avbrott (falsklarm).", source),
+        "scope": (
+            "Inga aktiva anslutningar har påverkats och inga områden har berörts (falsklarm).",
+            source,
+        ),
+        "handled_at": (none + stopped, source),
+        "expected": (none, source),
+    }
+    started = _time(doc.get("started_at"))
+    if started is not None:
+        out["started_at"] = (
+            f"{local_time(started, 'csirt')} (då larmet kom; det har inte förekommit något "
+            "avbrott)",
+            source,
+        )
+    return out
 
 
 # What a person should add where the incident cannot say (shown to the operator, not sent).

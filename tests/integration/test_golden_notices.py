@@ -1282,3 +1282,152 @@ def test_a_false_alarm_ending_before_its_update_was_sent_is_corrected_by_the_las
     for wrong in ("er normalisert", "Samlet varighet", "Høyeste", "Fiberbrudd", "Alvorlig"):
         assert wrong not in out.text, wrong
     assert fields.to_complete() == []
+
+
+# ---- corrections told to the CSIRT (cybersäkerhetslagen) -------------------------------------
+#: The Östersund incident, declared significant at 09.02; its early warning submitted on the
+#: CSIRT's portal at 09.30, while the outage went on. At 10.15 the person on duty corrects the
+#: impact; the notification is drafted at 10.20, following the early warning as submitted.
+CSIRT_WARNED = T0 + timedelta(minutes=48)
+CSIRT_CORRECTED_AT = T0 + timedelta(hours=1, minutes=33)
+CSIRT_WRONG_KOMMUN = (
+    "Fel i vårt inventarium: nodstationen försörjer abonnenter i Bergs kommun, inte i "
+    "Östersunds kommun."
+)
+CSIRT_FALSE_ALARM = (
+    "Larmet kom från en felaktig strömmätning i nodstationen. En tekniker har på plats bekräftat "
+    "att nodstationen har varit i drift hela tiden; inga abonnenter har förlorat tjänsten."
+)
+CSIRT_REGION_NAMES = {"SE-2380": "Östersund", "SE-2361": "Berg"}
+
+
+def _csirt_corrected(peak: dict[str, dict[str, int]], text: str) -> dict[str, Any]:
+    """The Östersund incident at 10.15, still ongoing, as a person's override with a
+    correction states it: ``peak`` (region → service → connections; empty: none at all), the
+    element carrying 112 reached or (a false alarm) not."""
+    doc = ostersund(declaration=DECLARATION, remedied_at=None)
+    impact = doc["impact"]
+    flags = impact["flags"]["SE"]["emergency_112"]
+    doc["impact"] = {
+        **impact,
+        "by_region": {},
+        "region_names": {},
+        "flags": {"SE": {"emergency_112": flags if peak else {"inventory": 25, "peak": 0}}},
+        "by_jurisdiction": {"SE": _country(peak, T0)},
+    }
+    doc["impact_overridden"] = True
+    doc["correction"] = {"text": text, "at": _iso(CSIRT_CORRECTED_AT), "by": "anna"}
+    return doc
+
+
+def csirt_correction_fields(doc: dict[str, Any]) -> DraftFields:
+    """The notification drafted at 10.20 after the correction, following the early warning as
+    submitted, with what the person on duty answers."""
+    warned = ostersund(declaration=DECLARATION, remedied_at=None)
+    kind = "se_cyber_notification"
+    fields = draft_fields(
+        kind,
+        doc,
+        OPERATOR,
+        None,
+        CSIRT_CORRECTED_AT + timedelta(minutes=5),
+        SERVICES,
+        Previous(
+            "se_cyber_early_warning",
+            CSIRT_WARNED,
+            _snapshot(warned, "se_cyber_early_warning"),
+            _snapshot(doc, kind),
+        ),
+        builtin_forms()[kind],
+        regions=CSIRT_REGION_NAMES,
+    )
+    if fields.false_alarm:
+        edits = {
+            "suspected_malicious": "Nej. Det har inte förekommit någon incident.",
+            "cross_border": "Nej.",
+            "severity_impact": "Ingen påverkan: det har inte förekommit något avbrott.",
+            "indicators": "Inga.",
+        }
+    else:
+        edits = {**EDITS[kind], "cross_border": "Nej. Endast abonnenter i Bergs kommun berördes."}
+    return with_values(fields, edits)
+
+
+def csirt_correction_sample(doc: dict[str, Any]) -> tuple[str, str]:
+    fields = csirt_correction_fields(doc)
+    out = render(fields, None)
+    head = headers(fields, "se_cyber_notification")
+    return f"{head}Emne/Ämne: {out.subject}\n\n{out.text}", out.html
+
+
+CSIRT_CORRECTION_SAMPLES = {
+    "se_cyber_notification_correction": lambda: csirt_correction_sample(
+        _csirt_corrected(
+            {"SE-2361": {"internet": 6000, "voip": 2500, "iptv": 1000}}, CSIRT_WRONG_KOMMUN
+        )
+    ),
+    "se_cyber_notification_false_alarm": lambda: csirt_correction_sample(
+        _csirt_corrected({}, CSIRT_FALSE_ALARM)
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CSIRT_CORRECTION_SAMPLES))
+def test_a_correction_to_the_csirt_renders_exactly_its_golden_sample(name: str) -> None:
+    """The Östersund notification after a person corrected the early warning submitted: the
+    wrong kommun, and a false alarm. Each opens with its *Rättelse* naming what the early
+    warning stated, names places, never an inventory key, says nothing internal; the false
+    alarm never states a significant incident nor "Pågår." as fact."""
+    text, html = CSIRT_CORRECTION_SAMPLES[name]()
+    paths = (GOLDEN / f"{name}.txt", GOLDEN / f"{name}.html")
+    if UPDATE:
+        for path, content in zip(paths, (text, html), strict=True):
+            path.write_text(content, encoding="utf-8")
+    for path, content in zip(paths, (text, html), strict=True):
+        assert path.exists(), f"{path} missing: run ./scripts/update-golden and read it"
+        assert content == path.read_text(encoding="utf-8"), f"{path.name} changed"
+    for content in (text, html):
+        assert "Rättelse" in content and "SE-23" not in content
+        assert "Tidigare uppgivet: Östersund, högst 9 500 aktiva anslutningar" in content
+        for word in _INTERNAL:
+            assert word not in content, f"{name}: {word!r} in the message"
+        for note in _notes("se_cyber_notification"):
+            assert note not in content, f"{name}: the drafting note {note!r}"
+        for key in _FIELD_KEYS:
+            assert key not in content, f"{name}: field key {key!r} in the message"
+        assert "Ännu inte känt" not in content
+        if name.endswith("false_alarm"):
+            assert "falsklarm" in content and "Pågår" not in content
+            assert "Rapporten gäller en betydande incident" not in content
+        else:
+            assert "Rätt: Berg, högst 9 500 aktiva anslutningar" in content
+
+
+def test_a_csirt_report_after_the_one_that_told_the_correction_does_not_tell_it_again() -> None:
+    """Told once: the final report after the notification that carried the Rättelse says false
+    alarm in its header and fields, without a Rättelse, and leaves the bridge's fields known."""
+    doc = _csirt_corrected({}, CSIRT_FALSE_ALARM)
+    doc.update(state="closed", remedied_at=_iso(CSIRT_CORRECTED_AT + timedelta(minutes=2)))
+    kind = "se_cyber_final"
+    fields = draft_fields(
+        kind,
+        doc,
+        OPERATOR,
+        None,
+        CSIRT_CORRECTED_AT + timedelta(days=1),
+        SERVICES,
+        Previous(
+            "se_cyber_notification",
+            CSIRT_CORRECTED_AT + timedelta(minutes=30),
+            _snapshot(doc, "se_cyber_notification"),
+            _snapshot(doc, kind),
+        ),
+        builtin_forms()[kind],
+        regions=CSIRT_REGION_NAMES,
+    )
+    out = render(fields, None)
+    assert out.subject.startswith("Falsklarm – Slutrapport") and not fields.correction
+    assert "RÄTTELSE" not in out.text and "Det var ett falsklarm" in out.text
+    assert "Rapporten gäller en betydande incident" not in out.text
+    bridge_keys = {"aware_at", "started_at", "handled_at", "services", "scope"}
+    assert bridge_keys.isdisjoint(fields.to_complete())
