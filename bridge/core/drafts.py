@@ -375,7 +375,9 @@ class DraftFields:
     repealed: str = ""
     # the normalised notice's first sentence: whether it follows a varsel that was sent
     # (:func:`normalised_lead`); a notice to subscribers' first sentence after the greeting,
-    # a breach's or a risk's (:func:`bridge.core.privacy_fields.subscriber_lead`)
+    # a breach's or a risk's (:func:`bridge.core.privacy_fields.subscriber_lead`); a CSIRT
+    # report's: what it says of itself (its form's statement: a significant incident, or a
+    # false alarm)
     lead: str = ""
     # said right after the reference: the other references sent to this regulator that this
     # notice now also covers (incidents merged into this one): :func:`reference_note`
@@ -394,7 +396,8 @@ class DraftFields:
     # what was stated and what is right (:func:`correction_text`); empty: nothing to correct
     correction: str = ""
     # a person stated the incident had no impact at all, with a correction: no outage, the
-    # varsel was a false alarm (:func:`correction_of`); Nkom's notices then say so throughout
+    # varsel was a false alarm (:func:`correction_of`); Nkom's notices and the CSIRT's reports
+    # then say so throughout
     false_alarm: bool = False
 
     def to_complete(self) -> list[str]:

@@ -11,8 +11,8 @@ Contract:
   incident's start; not in the future; the API also refuses one after the incident's end)
   and optional ``correction`` (at most :data:`MAX_CORRECTION` characters, for the regulator):
   the figures the regulator was sent were wrong and these are right (with every connection
-  0: there was no outage, a false alarm); the next Nkom notice says so
-  (:func:`bridge.core.drafts.correction_of`). Lifting it (:func:`parse_lift`) takes a
+  0: there was no outage, a false alarm); the next Nkom notice says so, and so does the
+  CSIRT's next report once one was submitted (:func:`bridge.core.drafts.correction_of`). Lifting it (:func:`parse_lift`) takes a
   ``reason`` too. A bad body raises :class:`~bridge.errors.BadInput` naming the field;
   nothing is written.
 - The casebook document (:mod:`bridge.core.handling`) keeps the standing override as
