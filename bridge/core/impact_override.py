@@ -13,8 +13,8 @@ Contract:
   the figures the regulator was sent were wrong and these are right (with every connection
   0: there was no outage, a false alarm); the next Nkom notice says so, and so does the
   CSIRT's next report once one was submitted (:func:`bridge.core.drafts.correction_of`).
-  Lifting it (:func:`parse_lift`) takes a ``reason`` too. A bad body raises :class:`~bridge.errors.BadInput` naming the field;
-  nothing is written.
+  Lifting it (:func:`parse_lift`) takes a ``reason`` too. A bad body raises
+  :class:`~bridge.errors.BadInput` naming the field; nothing is written.
 - The casebook document (:mod:`bridge.core.handling`) keeps the standing override as
   ``impact_override``: ``{"impacts": [...as entered], "jurisdiction", "from", "reason", "by",
   "at"}``, with ``correction`` and ``correction_at`` (when that text was first stated: a
