@@ -142,6 +142,20 @@ def _replies(operator: OperatorConfig, j: str, privacy_on: bool) -> None:
         )
 
 
+def _subscriber_address(recipient: str | None, operator: OperatorConfig) -> None:
+    """Where subscriber notices go: the bridge hands each to one address of the operator's,
+    which distributes it (the rule bridge/notices/context.py follows); the general contact
+    (often the NOC mailbox) when ``privacy.subscriber_notice_recipient`` is not set."""
+    if recipient:
+        where = f"{recipient} (privacy.subscriber_notice_recipient)"
+    else:
+        where = (
+            f"{operator.contact.email or '-'} (operator.contact.email, the general address: set "
+            "privacy.subscriber_notice_recipient to the team that distributes them)"
+        )
+    print(f"    subscriber notices go to: {where}")
+
+
 def _services(configured: Mapping[str, ServiceNames], used: Iterable[str]) -> None:
     """Each inventory service's display names; a warning names those without one."""
     named = {k: {"sv": v.sv, "nb": v.nb} for k, v in configured.items()}
@@ -312,6 +326,7 @@ def check_config(path: str) -> int:
     else:
         label = ", ".join(f"{k}={v}" for k, v in cfg.privacy.alert_label.items()) or "none"
         print(f"  privacy track: on; alerts opening privacy cases: {label}")
+        _subscriber_address(cfg.privacy.subscriber_notice_recipient, cfg.operator)
         for rs in privacy:
             flag = "verified" if rs.verified else "NOT VERIFIED"
             kinds = ", ".join(rs.obligation_kinds())

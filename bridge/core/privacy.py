@@ -162,6 +162,9 @@ class PrivacyCase:
     # the alert's jurisdiction label when it named no jurisdiction the bridge knows (the case
     # is then owed under every configured one) until a person sets ``jurisdictions``
     jurisdiction_unrecognised: str | None = None
+    # per subscriber notice kind: how it reached the subscribers once handed over, as a person
+    # recorded it (JSON as stored: :mod:`bridge.core.privacy_reach`)
+    distributions: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 # ---- editable fields: name → parser (value from JSON → stored value) ------------------------

@@ -3,7 +3,9 @@
 Contract: :data:`COLUMNS` names the columns, in order (the CSV and XLSX header); :func:`row`
 turns a case, what it owes and when each report was sent into text cells, one per column.
 Times are RFC 3339 UTC; lists are joined with ``, ``; the reports cell lists each owed kind as
-``kind: state`` (with the sent time once sent). The register holds every case ever opened,
+``kind: state`` (with the sent time once sent); ``subscriber_distribution`` says per
+handed-over subscriber notice how it reached the subscribers, or that it was handed to the
+operator's address and is not yet recorded as reached. The register holds every case ever opened,
 closed ones included (the store never deletes one).
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from bridge.core.alerts import format_time
 from bridge.core.obligations import Obligation
@@ -44,6 +47,7 @@ COLUMNS = (
     "outcome",
     "closure",
     "reports",
+    "subscriber_distribution",
     "created_at",
     "updated_at",
     "revision",
@@ -59,9 +63,14 @@ def _flag(value: bool | None) -> str:
 
 
 def row(
-    case: PrivacyCase, obligations: Sequence[Obligation], sent: Mapping[str, datetime]
+    case: PrivacyCase,
+    obligations: Sequence[Obligation],
+    sent: Mapping[str, datetime],
+    distribution: Sequence[Mapping[str, Any]] = (),
 ) -> list[str]:
-    """The case's register row (see the module contract)."""
+    """The case's register row (see the module contract); ``distribution``: how each
+    handed-over subscriber notice reached the subscribers, or that it is not yet recorded
+    (:func:`bridge.core.privacy_reach.status`)."""
     exemption = case.exemption
     reports = "; ".join(
         f"{o.kind}: {o.state}" + (f" {_time(sent[o.kind])}" if o.kind in sent else "")
@@ -100,6 +109,7 @@ def row(
         if case.closure is None
         else f"{case.closure.reason} ({case.closure.by}, {_time(case.closure.at)})",
         "reports": reports,
+        "subscriber_distribution": "; ".join(f"{d['kind']}: {d['words']}" for d in distribution),
         "created_at": _time(case.created_at),
         "updated_at": _time(case.updated_at),
         "revision": str(case.revision),

@@ -70,6 +70,13 @@ REPORTS: Mapping[str, Mapping[str, str]] = MappingProxyType(
             "nb": "varsel til abonnenter",
             "sv": "underrättelse till abonnenter",
         },
+        # not a report: the queue's item until a person records how a handed-over subscriber
+        # notice reached the subscribers (bridge/core/privacy_reach.py)
+        "subscriber_distribution": {
+            "en": "record how the subscriber notice reached the subscribers",
+            "nb": "registrer hvordan varselet nådde abonnentene",
+            "sv": "registrera hur underrättelsen nådde abonnenterna",
+        },
         "privacy_subscriber_copy": {
             "en": "copy of the subscriber notice",
             "nb": "kopi av varselet til abonnenter",
@@ -145,6 +152,9 @@ WAITING: Mapping[str, str] = MappingProxyType(
         "remedied": "owed once every alert is resolved",
         "notification_sent": "owed once the notification is sent",
         "subscriber_notice_sent": "owed once subscribers are notified",
+        "distribution_recorded": (
+            "handed to the operator's address for distribution, not yet recorded as reached"
+        ),
         "set_by_regulator": "owed by the date the regulator sets",
         "aware": "owed once a person declares the incident significant",
         "csirt_deadline": "owed by the date the CSIRT sets",

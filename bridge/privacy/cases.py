@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Any
 
 from bridge.config import LoadedConfig
-from bridge.core import casework, privacy
+from bridge.core import casework, privacy, privacy_reach
 from bridge.core.alerts import AlertEpisode
 from bridge.core.privacy import PrivacyCase
 from bridge.errors import Conflict, StoreUnavailable
@@ -156,6 +156,22 @@ class PrivacyCases:
         goes into its audit entry."""
         case = await self._existing(case_id)
         changed, events = privacy.set_exemption(case, revision, reason, comment, actor, self.now())
+        events = [replace(e, detail={**e.detail, **(attest or {})}) for e in events]
+        return await self._write(changed, case.revision, events)
+
+    async def record_distribution(
+        self,
+        case_id: str,
+        revision: int,
+        body: Mapping[str, object],
+        handed: Sequence[privacy_reach.Handed],
+        actor: str,
+        attest: Mapping[str, str] | None = None,
+    ) -> PrivacyCase:
+        """Record how a handed-over subscriber notice reached the subscribers
+        (:func:`bridge.core.privacy_reach.record`); ``attest`` goes into its audit entry."""
+        case = await self._existing(case_id)
+        changed, events = privacy_reach.record(case, revision, body, handed, actor, self.now())
         events = [replace(e, detail={**e.detail, **(attest or {})}) for e in events]
         return await self._write(changed, case.revision, events)
 

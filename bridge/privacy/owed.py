@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from bridge.core import case_drafts, casework, privacy, register
+from bridge.core import case_drafts, casework, privacy, privacy_reach, register
 from bridge.core.obligations import STATES as OBLIGATION_STATES
 from bridge.core.obligations import Obligation, soonest_due
 from bridge.core.rules import RuleSet
@@ -92,10 +92,38 @@ class PrivacyObligations:
             if d.state == "sent" and d.sent_at is not None
         }
 
+    def handed(self, case_id: str) -> list[privacy_reach.Handed]:
+        """The case's subscriber notices handed to the operator's address (sent drafts), for
+        :mod:`bridge.core.privacy_reach`: the address is the sent version's recipient."""
+        out = []
+        for d in self._drafts(case_id):
+            version = d.approved_version
+            if (
+                d.kind in privacy_reach.KINDS
+                and d.state == "sent"
+                and d.sent_at is not None
+                and version is not None
+            ):
+                out.append(
+                    privacy_reach.Handed(d.kind, d.id, d.regulator, version.recipient, d.sent_at)
+                )
+        return out
+
+    def distribution(self, case_id: str) -> list[dict[str, Any]]:
+        """Per handed-over subscriber notice, whether its reach is recorded
+        (:func:`bridge.core.privacy_reach.status`)."""
+        case = self.cases.cases.get(case_id)
+        return [] if case is None else privacy_reach.status(case, self.handed(case_id))
+
     def register_rows(self) -> list[list[str]]:
         now = self.now()
         return [
-            register.row(case, self.obligations(case.id, now), self.sent_times(case.id))
+            register.row(
+                case,
+                self.obligations(case.id, now),
+                self.sent_times(case.id),
+                self.distribution(case.id),
+            )
             for case in sorted(self.cases.cases.values(), key=lambda c: c.id)
         ]
 

@@ -32,6 +32,7 @@ from bridge.web.api import (
     openapi,
     people,
     privacy,
+    privacy_reach,
     queue,
     webhook,
 )
@@ -50,6 +51,7 @@ ROUTES = (
     drafts.routes,
     audit.routes,
     privacy.routes,
+    privacy_reach.routes,
     openapi.routes,
     health.routes,
     events.routes,

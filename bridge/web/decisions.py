@@ -171,6 +171,9 @@ NEEDS: dict[str, Need] = {
     "POST /api/v1/privacy/cases/{id}/exemption": _n(
         "person+factor", "approver", "privacy", "record or withdraw the exemption"
     ),
+    "POST /api/v1/privacy/cases/{id}/distribution": _n(
+        "person+factor", "editor", "privacy", "record how a subscriber notice reached subscribers"
+    ),
     "GET /api/v1/privacy/register.csv": _n("caller", _VIEW, "privacy", "export the register"),
     "GET /api/v1/privacy/register.xlsx": _n("caller", _VIEW, "privacy", "export the register"),
     # people and tokens

@@ -339,3 +339,30 @@ def test_check_config_names_each_countrys_provider_and_warns_of_a_wrong_number(
     [warning] = [x for x in run.stdout.splitlines() if "WARNING: operator.org_number" in x]
     assert "'559999-9991' is not a Norwegian organisasjonsnummer" in warning
     assert "give operator.jurisdictions.NO (name, org_number)" in warning
+
+
+def test_check_config_says_where_subscriber_notices_go(
+    tmp_path: Path, shipped_summary: subprocess.CompletedProcess[str]
+) -> None:
+    """The bridge never e-mails subscribers: it hands each subscriber notice to one address of
+    the operator's, which distributes it. check-config names that address and its key: the
+    shipped config sets none, so the general contact (the NOC mailbox) receives them."""
+    out = shipped_summary.stdout
+    assert (
+        "    subscriber notices go to: noc@example.net (operator.contact.email, the general "
+        "address: set privacy.subscriber_notice_recipient to the team that distributes them)"
+    ) in out
+    shipped = (REPO / "config" / "bridge.yaml").read_text(encoding="utf-8")
+    [line] = [x for x in shipped.splitlines(keepends=True) if "# subscriber_notice_recipient:" in x]
+    own = tmp_path / "bridge.yaml"
+    own.write_text(
+        shipped.replace(line, "  subscriber_notice_recipient: kund@example.net\n")
+        .replace("rules_dir: rules", f"rules_dir: {REPO / 'config' / 'rules'}")
+        .replace("path: inventory.yaml", f"path: {REPO / 'config' / 'inventory.yaml'}"),
+        encoding="utf-8",
+    )
+    run = check_config(own)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert (
+        "    subscriber notices go to: kund@example.net (privacy.subscriber_notice_recipient)"
+    ) in run.stdout

@@ -32,7 +32,8 @@ def test_unscoped_grants_reach_no_privacy_route() -> None:
 
 
 def test_sending_and_managing_people_take_a_person_with_a_fresh_factor() -> None:
-    """Approve, resolve (resend, mark sent), the exemption and the cybersecurity act's
+    """Approve, resolve (resend, mark sent), the exemption, recording a subscriber notice's
+    distribution and the cybersecurity act's
     declaration of significance are person+factor routes; so is every change to people and
     API tokens (an API token with admin made a privacy token and a privacy approver it
     controlled), which also takes admin on the tracks of the roles it touches."""
@@ -51,6 +52,7 @@ def test_sending_and_managing_people_take_a_person_with_a_fresh_factor() -> None
         "POST /api/v1/privacy/cases/{id}/exemption",
         "POST /api/v1/incidents/{id}/declaration",
         "POST /api/v1/drafts/{id}/submission",
+        "POST /api/v1/privacy/cases/{id}/distribution",
         *people,
     }
     assert {k for k, n in decisions.NEEDS.items() if n.track == "roles"} == people

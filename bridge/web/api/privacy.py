@@ -122,6 +122,9 @@ def _detail(service: BridgeService, case: PrivacyCase) -> dict[str, Any]:
         "case": privacy.to_dict(case),
         # the free-text fields still holding only an alert's words: kept from subscribers
         "alert_texts": list(privacy.alert_texts(case)),
+        # each subscriber notice handed over for distribution: how it reached the subscribers,
+        # or that it is not yet recorded (bridge/web/api/privacy_reach.py)
+        "distribution": service.privacy_owed.distribution(case.id),
         "drafts": [draft_summary(d) for d in drafts],
     }
 

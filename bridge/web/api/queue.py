@@ -49,7 +49,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bridge.core import privacy, queue, report_names
+from bridge.core import privacy, privacy_reach, queue, report_names
 from bridge.core.access import TRACKS
 from bridge.core.alerts import format_time
 from bridge.core.incident_state import Incident
@@ -177,7 +177,7 @@ def _binding_note(e: queue.Entry, by_regulator: dict[str, RuleSet]) -> str | Non
 def _privacy_owed(service: BridgeService, cases: set[str] | None) -> list[queue.Owed]:
     every = list(service.privacy.cases.values())
     chosen = every if cases is None else [c for c in every if c.id in cases]
-    return [
+    return _distributions(service, chosen) + [
         queue.Owed(
             case.id,
             "privacy",
@@ -190,6 +190,26 @@ def _privacy_owed(service: BridgeService, cases: set[str] | None) -> list[queue.
         )
         for case in chosen
         for o in service.privacy_owed.obligations(case.id)
+    ]
+
+
+def _distributions(service: BridgeService, chosen: list[privacy.PrivacyCase]) -> list[queue.Owed]:
+    """One item per subscriber notice handed to the operator's address whose distribution no
+    person recorded yet (:mod:`bridge.core.privacy_reach`): no deadline of its own, shown
+    whether the case is open or closed until it is recorded."""
+    return [
+        queue.Owed(
+            case.id,
+            "privacy",
+            d["regulator"],
+            privacy_reach.QUEUE_KIND,
+            None,
+            privacy_reach.NOT_RECORDED,
+            "distribution_recorded",
+        )
+        for case in chosen
+        for d in service.privacy_owed.distribution(case.id)
+        if d["state"] == privacy_reach.NOT_RECORDED
     ]
 
 
