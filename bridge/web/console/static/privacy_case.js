@@ -2,9 +2,12 @@
 // revision the page loaded: a 409 says someone changed it and reloads), close/reopen, what it
 // owes with deadlines counting down in the regulator's local time, its drafts (the draft editor
 // approves them: approver:privacy), the exemption from notifying subscribers (approver:privacy,
-// confirmed in a dialog), and the history of revisions (who changed which fields).
-import { api, ApiError, can, confirmDialog, confirmWithCode, el, fill, live, localTime, obligationsTable, page, regulatorName, reportName, showError, zoneOfJurisdiction } from "./console.js";
+// confirmed in a dialog), how each subscriber notice handed to the operator's address reached
+// the subscribers (recorded by editor:privacy with a fresh second factor, in a dialog, as a
+// portal submission is), and the history of revisions (who changed which fields).
+import { api, ApiError, can, CODE_HINT, confirmDialog, confirmWithCode, el, fill, live, localTime, obligationsTable, page, regulatorName, reportName, showError, zoneOfJurisdiction } from "./console.js";
 import { factsControls, label } from "./privacy_form.js";
+import { zonedTime } from "./time_field.js";
 
 const root = document.getElementById("case");
 const id = page.case;
@@ -134,6 +137,84 @@ function exemptionSection(d) {
   );
 }
 
+const CHANNEL_WORDS = { email: "e-mail", sms: "SMS", letter: "letter", web: "web" };
+
+// Each subscriber notice the bridge handed to the operator's address: how it reached the
+// subscribers, or that it is not yet recorded (PTS asks for reasonable steps to make sure it
+// does), with a form to record it.
+function distributionSection(d) {
+  const items = d.distribution || [];
+  if (!items.length) return null;
+  const editor = can("editor", "privacy");
+  const zone = zoneOfJurisdiction(d.jurisdictions);
+  return el(
+    "section",
+    { id: "distribution" },
+    el("h2", {}, "Reaching the subscribers"),
+    items.map((x) => {
+      const r = x.record;
+      const said = r
+        ? el("p", { class: "distribution-state", dataset: { state: x.state } },
+          `Went out ${localTime(r.went_out_at, zone)} by ${r.channels.map((c) => CHANNEL_WORDS[c] || c).join(", ")}: reached ${r.reached}, not reached ${r.unreached}`,
+          r.unreached_action ? ` (${r.unreached_action})` : "", `. Handed to ${r.handed_to} ${localTime(r.handed_at, zone)}; recorded by ${r.by} ${localTime(r.recorded_at, zone)}.`,
+          r.comment ? ` Comment: ${r.comment}` : "")
+        : el("p", { class: "distribution-state warnings", dataset: { state: x.state } }, `⚠ ${reportName(x.regulator, x.kind)}: ${x.words} (${localTime(x.handed_at, zone)}).`);
+      return el("div", { class: "distribution", dataset: { kind: x.kind } }, said,
+        el("div", { class: "actions" },
+          el("button", { type: "button", id: `record-distribution-${x.kind}`, disabled: !editor, onclick: () => recordDistribution(d, x) }, r ? "Record it again…" : "Record the distribution…"),
+          editor ? null : el("span", { class: "why" }, "your roles do not include editor on the privacy track")));
+    }),
+  );
+}
+
+function recordDistribution(d, x) {
+  const boxes = Object.entries(CHANNEL_WORDS).map(([value, words]) => el("label", { class: "check" }, el("input", { type: "checkbox", name: "distribution-channel", id: `distribution-channel-${value}`, value }), ` ${words}`));
+  const when = el("input", { type: "datetime-local", id: "distribution-at", required: true });
+  const whenTime = zonedTime(when);
+  const reached = el("input", { type: "number", id: "distribution-reached", min: "0", step: "1", required: true });
+  const unreached = el("input", { type: "number", id: "distribution-unreached", min: "0", step: "1", required: true, value: "0" });
+  const action = el("textarea", { id: "distribution-unreached-action", rows: 2 });
+  const comment = el("textarea", { id: "distribution-comment", rows: 2 });
+  const code = el("input", { id: "distribution-totp", inputmode: "numeric", autocomplete: "one-time-code", maxlength: "7", size: "8" });
+  const problem = el("div", { id: "distribution-problem", role: "alert" });
+  const dialog = el(
+    "dialog",
+    { class: "confirm", id: "distribution-dialog" },
+    el("h2", {}, `How did ${reportName(x.regulator, x.kind)} reach the subscribers?`),
+    el("p", {}, `It was handed to ${x.handed_to} ${localTime(x.handed_at, zoneOfJurisdiction(d.jurisdictions))} for distribution.`),
+    el("fieldset", {}, el("legend", {}, "Channels"), boxes),
+    el("label", { for: "distribution-at" }, "Went out at"), when, whenTime.echo,
+    el("label", { for: "distribution-reached" }, "Subscribers reached"), reached,
+    el("label", { for: "distribution-unreached" }, "Subscribers who could not be reached"), unreached,
+    el("label", { for: "distribution-unreached-action" }, "What was done for those not reached (required when any)"), action,
+    el("label", { for: "distribution-comment" }, "Comment (optional)"), comment,
+    el("label", { for: "distribution-totp" }, CODE_HINT), code,
+    problem,
+    el("div", { class: "actions" },
+      el("button", { type: "button", id: "distribution-yes", class: "danger", onclick: () => {
+        const at = whenTime.check();
+        if (at === undefined) return; // said at the field; the dialog stays
+        const body = {
+          revision: d.revision,
+          kind: x.kind,
+          channels: boxes.map((b) => b.querySelector("input")).filter((i) => i.checked).map((i) => i.value),
+          went_out_at: at,
+          reached: reached.value === "" ? null : Number(reached.value),
+          unreached: unreached.value === "" ? null : Number(unreached.value),
+          unreached_action: action.value,
+          comment: comment.value,
+          ...(code.value.trim() ? { totp: code.value.trim() } : {}),
+        };
+        dialog.close();
+        act(() => api(`${url}/distribution`, { method: "POST", body }), () => `Distribution recorded: reached ${body.reached}, not reached ${body.unreached}.`);
+      } }, "Record distribution"),
+      el("button", { type: "button", id: "distribution-no", class: "quiet", onclick: () => dialog.close() }, "Cancel")),
+  );
+  dialog.addEventListener("close", () => dialog.remove());
+  document.body.append(dialog);
+  dialog.showModal();
+}
+
 // A case opened under every jurisdiction (the alert's label named none the bridge knows): what
 // the label said, and a way to keep the jurisdictions it has (setting others: the facts form).
 function attentionBox(d) {
@@ -250,6 +331,7 @@ function render(d) {
     obligationsTable(d.obligations, d.drafts),
     el("h2", {}, "Drafts"),
     draftsTable(d),
+    distributionSection(d),
     exemptionSection(d),
     factsNode,
     history(d),
