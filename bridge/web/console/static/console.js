@@ -467,6 +467,7 @@ export const STATE_WORDS = {
   open: "no draft yet",
   drafted: "drafted",
   overdue: "overdue",
+  not_recorded: "handed over for distribution: record how it reached the subscribers",
 };
 export function stateWords(state) {
   // no smtp section: the outbox sends nothing, whatever was approved (the banner says why)
