@@ -13,8 +13,8 @@ Contract:
   ``unreached`` > 0), optional ``comment``. Any other key, or a bad value, is a BadInput naming
   the field; a kind not handed over is a Conflict. It is kept in the case
   (``PrivacyCase.distributions``, kind → the record as JSON, the draft it is of included), as
-  the next revision (action :data:`ACTION`), audited as ``privacy.distribution_recorded`` with
-  the kind, draft, channels, time and counts, never the free text. Recording again replaces
+  the next revision (action :data:`REVISION_ACTION`), audited as
+  ``privacy.distribution_recorded`` with the kind, draft, channels, time and counts, never the free text. Recording again replaces
   it (the revisions keep every one).
 - :func:`status` is, per handed-over notice, whether its distribution is recorded (a record
   of an earlier draft of the kind does not count for a later one), with the words the case,
@@ -44,7 +44,7 @@ KINDS = ("subscriber_notice", "nkom_privacy_subscriber")
 #: the queue's kind and state for a handed-over notice whose distribution is not recorded
 QUEUE_KIND = "subscriber_distribution"
 NOT_RECORDED, RECORDED = "not_recorded", "recorded"
-ACTION = "distribution recorded"
+REVISION_ACTION = "distribution recorded"
 KEYS = ("kind", "channels", "went_out_at", "reached", "unreached", "unreached_action", "comment")
 MAX_TEXT = 2000
 
@@ -180,7 +180,7 @@ def record(
         revision=revision,
         updated_at=now,
         distributions={**case.distributions, kind: entry},
-        history=(*case.history, Change(revision, now, actor, ACTION, ("distributions",))),
+        history=(*case.history, Change(revision, now, actor, REVISION_ACTION, ("distributions",))),
     )
     detail = {
         "case": case.id,

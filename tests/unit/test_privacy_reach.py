@@ -39,7 +39,7 @@ def test_a_record_is_a_revision_and_counts_for_its_draft_only() -> None:
     case = opened()
     now = T0 + timedelta(hours=1)
     after, [event] = privacy_reach.record(case, 1, BODY, [HANDED], "erik", now)
-    assert after.revision == 2 and after.history[-1].action == privacy_reach.ACTION
+    assert after.revision == 2 and after.history[-1].action == privacy_reach.REVISION_ACTION
     assert after.distributions["subscriber_notice"]["channels"] == ["web", "email"]
     assert event.action == "privacy.distribution_recorded" and event.detail["reached"] == 10
     [done] = privacy_reach.status(after, [HANDED])

@@ -67,6 +67,8 @@ USER_JSON = (
 USER_JSON_NOW = USER_JSON.replace(
     '"totp_enrolled"',
     '"pending_at":null,"pending_by":"","pending_kept":[],"pending_roles":[],"totp_enrolled"',
+).replace(  # the code step's own lockout (a record written before reads them as none)
+    '"totp_last_step":123,', '"totp_failures":0,"totp_last_step":123,"totp_locked_until":null,'
 )
 SESSION = SessionRecord(
     "ab12", "alice", T, T + timedelta(minutes=1), T + timedelta(hours=12), "csrf-1", True, "::1"
