@@ -14,8 +14,8 @@ Contract:
   the field; a kind not handed over is a Conflict. It is kept in the case
   (``PrivacyCase.distributions``, kind → the record as JSON, the draft it is of included), as
   the next revision (action :data:`REVISION_ACTION`), audited as
-  ``privacy.distribution_recorded`` with the kind, draft, channels, time and counts, never the free text. Recording again replaces
-  it (the revisions keep every one).
+  ``privacy.distribution_recorded`` with the kind, draft, channels, time and counts, never
+  the free text. Recording again replaces it (the revisions keep every one).
 - :func:`status` is, per handed-over notice, whether its distribution is recorded (a record
   of an earlier draft of the kind does not count for a later one), with the words the case,
   the queue and the register show until it is: "handed to <address> for distribution, not yet
