@@ -183,7 +183,9 @@ def _text(name: str, value: object) -> str:
     return value.strip()
 
 
-def _time(name: str, value: object) -> datetime:
+def rfc3339_time(name: str, value: object) -> datetime:
+    """``value`` as an instant in UTC: an RFC 3339 text with an offset, else a BadInput
+    naming ``name`` (no window here: each caller checks its own)."""
     if not isinstance(value, str):
         raise BadInput(name, "expected an RFC 3339 time with an offset, e.g. 2026-11-23T10:00:00Z")
     try:
@@ -196,7 +198,7 @@ def _time(name: str, value: object) -> datetime:
 
 
 def _opt_time(name: str, value: object) -> datetime | None:
-    return None if value is None else _time(name, value)
+    return None if value is None else rfc3339_time(name, value)
 
 
 def _flag(name: str, value: object) -> bool:
@@ -287,7 +289,7 @@ def _texts(name: str, value: object) -> dict[str, dict[str, str]]:
 EDITABLE: dict[str, Callable[[str, object], Any]] = {
     "nature": _choice(NATURES),
     "jurisdictions": _choices(JURISDICTIONS, at_least_one=True),
-    "detected_at": _time,
+    "detected_at": rfc3339_time,
     "occurred_at": _opt_time,
     "occurred_estimated": _flag,
     "circumstances": _choices(CIRCUMSTANCES),

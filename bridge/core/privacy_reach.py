@@ -34,7 +34,7 @@ from typing import Any
 from bridge.core import instants, person_text
 from bridge.core.casework import AuditEvent
 from bridge.core.manual import FUTURE_SLACK
-from bridge.core.privacy import Change, PrivacyCase
+from bridge.core.privacy import Change, PrivacyCase, rfc3339_time
 from bridge.errors import BadInput, Conflict
 
 #: how a notice may reach subscribers
@@ -107,13 +107,7 @@ def _went_out(value: object, handed: Handed, now: datetime) -> datetime:
     name = "went_out_at"
     if not isinstance(value, str):
         raise BadInput(name, "required: an RFC 3339 time with an offset, e.g. 2026-11-24T09:00Z")
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise BadInput(name, f"not an RFC 3339 time: {value!r}") from None
-    if parsed.tzinfo is None:
-        raise BadInput(name, f"give a time with an offset (Z or +01:00), got {value!r}")
-    at = instants.given(instants.in_utc(parsed, name), name, now)
+    at = instants.given(rfc3339_time(name, value), name, now)
     if at > now + FUTURE_SLACK:
         raise BadInput(name, f"{_iso(at)} lies in the future (now {_iso(now)})")
     if at < handed.at.replace(second=0, microsecond=0):
